@@ -1,0 +1,252 @@
+/**
+ * Command line + MLB_* environment → Options, with upstream marathon_lb.py's flags and checks.
+ * Pure apart from reading config/ for --longhelp: never prints, never exits, never reads process.env.
+ * Precedence: command-line flag, then MLB_<FLAG>, then the default.
+ */
+import yargs, { Argv } from 'yargs';
+import { buildLongHelp, loadLongHelpData } from './longhelp';
+import { DEFAULT_OPTIONS, FLAGS, FlagSpec, HelpGroup, LOG_LEVELS, Options, envName } from './options';
+
+export type ParseResult =
+  | { kind: 'ok'; options: Options }
+  | { kind: 'help'; text: string }
+  | { kind: 'error'; message: string };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const GROUP_ORDER: readonly HelpGroup[] = [
+  'Marathon', 'HAProxy', 'Routing', 'Service behaviour', 'Logging', 'Authentication', 'Admin',
+  'Rendering without Marathon',
+];
+
+const USAGE = `Usage: $0 --group NAME [options]
+
+Marathon HAProxy Load Balancer: turns the Marathon apps of a group into an HAProxy config and keeps it current.`;
+
+const EPILOG =
+  'Every flag can also be set with an environment variable MLB_<FLAG> (upper-case, dashes as underscores, '
+  + 'eg. MLB_HAPROXY_CONFIG, MLB_GROUP=external, MLB_STRICT_MODE=true); list values are split on commas and '
+  + 'whitespace. Command-line flags win over the environment (--no-<flag> turns a boolean off).\n\n'
+  + 'Run --longhelp for every template and label.';
+
+function defaultDescription(spec: FlagSpec): string | undefined {
+  const value = DEFAULT_OPTIONS[spec.key];
+  if (value === undefined || typeof value === 'boolean') return undefined;
+  if (Array.isArray(value)) return value.length > 0 ? value.join(' ') : undefined;
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+function buildParser(): Argv {
+  const y = yargs([])
+    .scriptName('marathon-lb')
+    .usage(USAGE)
+    .epilog(EPILOG)
+    .exitProcess(false)
+    .env(false)
+    .detectLocale(false)
+    .version(false)
+    .strict()
+    .wrap(100)
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
+    .help('help')
+    .alias('help', 'h')
+    .describe('help', 'Show this help')
+    .option('longhelp', { type: 'boolean', describe: 'Print out configuration details [env: MLB_LONGHELP]' });
+  for (const spec of FLAGS) {
+    const kindOpts =
+      spec.kind === 'boolean' ? { type: 'boolean' as const }
+      : spec.kind === 'list' ? { type: 'array' as const, string: true }
+      : { requiresArg: true };
+    y.option(spec.flag, {
+      ...kindOpts,
+      ...(spec.alias !== undefined ? { alias: spec.alias } : {}),
+      describe: `${spec.describe} [env: ${envName(spec.flag)}]`,
+      defaultDescription: defaultDescription(spec),
+    });
+  }
+  for (const group of GROUP_ORDER) {
+    y.group(FLAGS.filter((s) => s.group === group).map((s) => s.flag), `${group}:`);
+  }
+  return y;
+}
+
+type YargsRun =
+  | { kind: 'fail'; message: string }
+  | { kind: 'help'; text: string }
+  | { kind: 'parsed'; values: Readonly<Record<string, unknown>> };
+
+function runYargs(argv: readonly string[]): YargsRun {
+  let failure: string | undefined;
+  let output = '';
+  let values: Record<string, unknown> = {};
+  const parser = buildParser().fail((msg: string | undefined, err: Error | undefined) => {
+    failure ??= msg || err?.message || 'invalid arguments';
+  });
+  parser.parseSync([...argv], {}, (err, parsed, out) => {
+    if (err && failure === undefined) failure = err.message;
+    values = parsed as Record<string, unknown>;
+    output = out;
+  });
+  if (values['help'] === true) return { kind: 'help', text: output.replace(/\n*$/, '\n') };
+  if (failure !== undefined) return { kind: 'fail', message: yargsMessage(failure, argv) };
+  return { kind: 'parsed', values };
+}
+
+/** yargs' messages in argparse's words, naming flags as the user typed them. */
+function yargsMessage(msg: string, argv: readonly string[]): string {
+  const missing = /^Not enough arguments following: (\S+)/.exec(msg);
+  if (missing) return `argument ${flagLabel(missing[1] ?? '')}: expected one argument`;
+  const unknown = /^Unknown arguments?: (.*)$/s.exec(msg);
+  if (unknown) {
+    const typed = (name: string): string => {
+      const dashed = name.length === 1 ? `-${name}` : `--${name}`;
+      return argv.some((a) => a === dashed || a.startsWith(`${dashed}=`)) ? dashed : name;
+    };
+    return `unrecognized arguments: ${(unknown[1] ?? '').split(/,\s*/).map((n) => typed(n.trim())).join(' ')}`;
+  }
+  return msg.replace(/\s*\n\s*/g, ' ');
+}
+
+function flagLabel(flag: string): string {
+  const spec = FLAGS.find((s) => s.flag === flag || s.alias === flag);
+  return spec === undefined ? `--${flag}` : spec.alias ? `--${spec.flag}/-${spec.alias}` : `--${spec.flag}`;
+}
+
+/** Where a value came from, for messages: "argument --x" or "MLB_X (--x)". */
+interface Raw {
+  readonly value: unknown;
+  readonly source: string;
+  readonly fromEnv: boolean;
+}
+
+/** The flag's value from the command line, else MLB_<FLAG> (empty counts as unset), else undefined. */
+function rawValue(flag: string, cli: Readonly<Record<string, unknown>>, env: Env): Raw | undefined {
+  const fromCli = cli[flag];
+  if (fromCli !== undefined) return { value: fromCli, source: `argument ${flagLabel(flag)}`, fromEnv: false };
+  const name = envName(flag);
+  const text = env[name];
+  if (text !== undefined && text.trim() !== '') return { value: text, source: `${name} (--${flag})`, fromEnv: true };
+  // Upstream's default for --dcos-auth-credentials is os.getenv('DCOS_SERVICE_ACCOUNT_CREDENTIAL').
+  const dcos = env['DCOS_SERVICE_ACCOUNT_CREDENTIAL'];
+  if (flag === 'dcos-auth-credentials' && dcos !== undefined && dcos !== '') {
+    return { value: dcos, source: 'DCOS_SERVICE_ACCOUNT_CREDENTIAL (--dcos-auth-credentials)', fromEnv: true };
+  }
+  return undefined;
+}
+
+type Coerced = { ok: true; value: unknown } | { ok: false; message: string };
+const ok = (value: unknown): Coerced => ({ ok: true, value });
+const bad = (message: string): Coerced => ({ ok: false, message });
+
+const last = (v: unknown): unknown => (Array.isArray(v) ? v[v.length - 1] : v);
+const splitList = (text: string): string[] => text.split(/[\s,]+/).filter((s) => s !== '');
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+
+function coerceNumber(spec: FlagSpec, raw: Raw): Coerced {
+  const text = String(last(raw.value)).trim();
+  const integer = spec.kind === 'integer';
+  const shape = integer ? /^[-+]?\d+$/ : /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+  if (!shape.test(text)) return bad(`${raw.source}: expected ${integer ? 'an integer' : 'a number'}, got '${text}'`);
+  const n = Number(text);
+  if (spec.min !== undefined && spec.max !== undefined && (n < spec.min || n > spec.max)) {
+    return bad(`${raw.source}: must be between ${spec.min} and ${spec.max}, got ${text}`);
+  }
+  if (spec.min !== undefined && spec.minExclusive === true && n <= spec.min) {
+    return bad(`${raw.source}: must be greater than ${spec.min}, got ${text}`);
+  }
+  if (spec.min !== undefined && n < spec.min) return bad(`${raw.source}: must be at least ${spec.min}, got ${text}`);
+  return ok(n);
+}
+
+function coerceBoolean(raw: Raw): Coerced {
+  const v = last(raw.value);
+  if (typeof v === 'boolean') return ok(v);
+  const word = String(v).trim().toLowerCase();
+  if (TRUE_WORDS.includes(word)) return ok(true);
+  if (FALSE_WORDS.includes(word)) return ok(false);
+  return bad(`${raw.source}: expected true or false, got '${String(v)}'`);
+}
+
+function coerce(spec: FlagSpec, raw: Raw): Coerced {
+  switch (spec.kind) {
+    case 'boolean':
+      return coerceBoolean(raw);
+    case 'string':
+    case 'optional':
+      return ok(String(last(raw.value)));
+    case 'list':
+    case 'append': {
+      const items = raw.fromEnv
+        ? splitList(String(raw.value))
+        : (Array.isArray(raw.value) ? raw.value : [raw.value]).map(String);
+      return items.length === 0 ? bad(`${raw.source}: expected at least one argument`) : ok(items);
+    }
+    case 'integer':
+    case 'number':
+      return coerceNumber(spec, raw);
+    case 'logLevel': {
+      const level = String(last(raw.value)).trim().toUpperCase();
+      return (LOG_LEVELS as readonly string[]).includes(level)
+        ? ok(level)
+        : bad(`${raw.source}: invalid log level '${String(last(raw.value))}' (choose from ${LOG_LEVELS.join(', ')})`);
+    }
+  }
+}
+
+/** Upstream's checks across flags, plus this project's. Returns the first problem. */
+function crossCheck(o: Options): string | undefined {
+  for (const url of o.marathon) {
+    if (!/^https?:\/\/[^/\s]+/i.test(url)) return `argument --marathon/-m: '${url}' is not an http:// or https:// URL`;
+  }
+  if ((o.minServPortIpPerTask !== 0) !== (o.maxServPortIpPerTask !== 0)) {
+    return 'either specify both --min-serv-port-ip-per-task and --max-serv-port-ip-per-task or neither '
+      + '(set both to zero to disable auto assignment)';
+  }
+  if (o.minServPortIpPerTask > o.maxServPortIpPerTask) {
+    return 'cannot set --min-serv-port-ip-per-task to a higher value than --max-serv-port-ip-per-task';
+  }
+  if (o.group.length === 0) return 'argument --group is required: please specify at least one group name';
+  if (o.appsFile !== undefined && !o.dry) return '--apps-file requires --dry';
+  if (o.debounceMaxWait < o.debounceQuiet) {
+    return `--debounce-max-wait (${o.debounceMaxWait}) must not be shorter than --debounce-quiet (${o.debounceQuiet})`;
+  }
+  if (o.authCredentials !== undefined && !/^[^:]+:/.test(o.authCredentials)) {
+    return "argument --auth-credentials: expected 'user:pass'";
+  }
+  return undefined;
+}
+
+function usageText(): string {
+  const run = runYargs(['--help']);
+  return run.kind === 'help' ? run.text : '';
+}
+
+export function parseArgs(argv: readonly string[], env: Env): ParseResult {
+  const run = runYargs(argv);
+  if (run.kind === 'fail') return { kind: 'error', message: run.message };
+  if (run.kind === 'help') return run;
+
+  const merged: Record<string, unknown> = { ...DEFAULT_OPTIONS };
+  for (const spec of FLAGS) {
+    const raw = rawValue(spec.flag, run.values, env);
+    if (raw === undefined) continue;
+    const c = coerce(spec, raw);
+    if (!c.ok) return { kind: 'error', message: c.message };
+    merged[spec.key] = Array.isArray(c.value) ? Object.freeze(c.value) : c.value;
+  }
+  const longhelpRaw = rawValue('longhelp', run.values, env);
+  const longhelp = longhelpRaw === undefined ? ok(false) : coerceBoolean(longhelpRaw);
+  if (!longhelp.ok) return { kind: 'error', message: longhelp.message };
+  if (longhelp.value === true) {
+    try {
+      return { kind: 'help', text: buildLongHelp(usageText(), loadLongHelpData()) };
+    } catch (e) {
+      return { kind: 'error', message: `--longhelp: cannot read the template documentation: ${(e as Error).message}` };
+    }
+  }
+
+  const options = Object.freeze(merged) as unknown as Options;
+  const problem = crossCheck(options);
+  return problem === undefined ? { kind: 'ok', options } : { kind: 'error', message: problem };
+}

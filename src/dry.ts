@@ -1,0 +1,77 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Options } from './cli/options';
+import { findConfigDir } from './configDir';
+import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
+import { describeProblem } from './model/types';
+import { loadTemplateSet } from './render/loadTemplates';
+import { modelOptions, renderOptions, renderSnapshot } from './render/snapshot';
+
+export interface DryIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly readStdin: () => Promise<string>;
+  readonly stdout: (s: string) => void;
+  readonly stderr: (s: string) => void;
+  /** Fetches /v2/apps?embed=apps.tasks from Marathon when no --apps-file is given. */
+  readonly fetchApps: () => Promise<unknown>;
+}
+
+/** `marathon-lb --dry`: prints the config marathon-lb would write, and writes maps with --haproxy-map. Returns the exit code. */
+export async function runDry(options: Options, io: DryIo): Promise<number> {
+  const fail = (msg: string): number => {
+    io.stderr(`marathon-lb: ${msg}\n`);
+    return 2;
+  };
+  let body: unknown;
+  if (options.appsFile !== undefined) {
+    const name = options.appsFile === '-' ? 'standard input' : options.appsFile;
+    let text: string;
+    try {
+      text = options.appsFile === '-' ? await io.readStdin() : fs.readFileSync(options.appsFile, 'utf8');
+    } catch (e) {
+      return fail(`cannot read apps file ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    try {
+      body = JSON.parse(text);
+    } catch (e) {
+      return fail(`apps file ${name} is not valid JSON: ${(e as Error).message}`);
+    }
+  } else {
+    try {
+      body = await io.fetchApps();
+    } catch (e) {
+      return fail(`cannot fetch apps from Marathon: ${(e as Error).message}`);
+    }
+  }
+
+  const templates = loadTemplateSet(findConfigDir(), io.env, options.templatesDir);
+  if (!templates.ok) return fail(templates.error);
+  const resolve = resolverFrom(await resolveTaskHosts(body));
+  const snapshot = renderSnapshot(body, templates.value, { model: modelOptions(options, io.env), render: renderOptions(options, io.env) }, { resolve });
+  if (!snapshot.ok) return fail(`${options.appsFile ?? 'Marathon apps'}: ${snapshot.error}`);
+  for (const p of snapshot.problems) io.stderr(`marathon-lb: warning: left out ${describeProblem(p)}\n`);
+
+  if (options.haproxyMap) {
+    const dir = path.dirname(options.haproxyConfig);
+    try {
+      writeAtomically(path.join(dir, 'domain2backend.map'), snapshot.rendered.domainMap);
+      writeAtomically(path.join(dir, 'app2backend.map'), snapshot.rendered.appMap);
+    } catch (e) {
+      return fail(`cannot write map files into ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  io.stdout(`${snapshot.rendered.config}\n`); // upstream print()s the config, adding a newline
+  return 0;
+}
+
+/** Write to a temp file beside the target, then rename: readers never see half a file. */
+export function writeAtomically(file: string, content: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    fs.writeFileSync(tmp, content, { mode: 0o644 });
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,291 @@
+import type { AuthProvider } from './auth';
+import { basicAuth } from './auth';
+import {
+  BufferedResponse,
+  HttpResponseHead,
+  MarathonError,
+  StreamingResponse,
+  TlsTrust,
+  openHttp,
+  requestHttp,
+  tlsTrust,
+} from './http';
+
+export interface MarathonLogger {
+  warn(msg: string): void;
+  info(msg: string): void;
+  debug(msg: string): void;
+}
+
+export interface MarathonClientOptions {
+  /** Marathon base URLs (e.g. http://marathon1:8080), tried in order. */
+  readonly urls: readonly string[];
+  readonly auth?: AuthProvider;
+  /** PEM text of a private CA that signed Marathon's certificate. */
+  readonly caCert?: string;
+  /** Skip certificate verification (the caller logs the warning). */
+  readonly insecure?: boolean;
+  /** Per request and per redirect hop. */
+  readonly timeoutMs: number;
+  readonly logger: MarathonLogger;
+}
+
+/** What src/marathon/events.ts needs from a client: where to connect, and an authenticated GET. */
+export interface EventStreamSource {
+  /** The base URL requests go to now (the last one that worked). */
+  currentUrl(): string;
+  /** GET `url` (absolute) with auth, TLS and leader redirects; resolves at a 2xx head, else rejects
+   *  with a MarathonError whose message does not repeat the URL. */
+  openStream(url: string, signal: AbortSignal): Promise<StreamingResponse>;
+  /** `baseUrl` failed to serve: move on to the next URL (if it is still the current one). */
+  reportFailure(baseUrl: string, reason: string): void;
+  /** Scrubs secrets from a text meant for logs. */
+  redact(text: string): string;
+  readonly logger: MarathonLogger;
+}
+
+const MAX_REDIRECTS = 3;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const FAILOVER_KINDS = new Set(['connect', 'timeout', 'tls', 'redirect']);
+
+function normalizeUrl(raw: string): { url: string; user?: string; password?: string } {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new MarathonError('config', `invalid Marathon URL ${JSON.stringify(raw.replace(/\/\/[^@/]*@/, '//'))}`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new MarathonError('config', `Marathon URL must start with http:// or https://, got ${u.protocol}`);
+  }
+  const user = decodeURIComponent(u.username);
+  const password = decodeURIComponent(u.password);
+  u.username = '';
+  u.password = '';
+  const url = (u.origin + u.pathname).replace(/\/+$/, '');
+  return user ? { url, user, password } : { url };
+}
+
+/** Marathon's `{"message": …}` from an error body, as one short line. */
+function marathonMessage(body: Buffer | undefined): string {
+  if (!body || body.length === 0) return '';
+  try {
+    const m = (JSON.parse(body.toString('utf8')) as { message?: unknown }).message;
+    if (typeof m === 'string' && m.trim()) return `: ${m.replace(/\s+/g, ' ').trim().slice(0, 200)}`;
+  } catch {
+    /* not JSON */
+  }
+  return '';
+}
+
+/** Up to 64 KiB of an (error) body, within `timeoutMs`; then the connection is dropped. */
+function readSome(res: StreamingResponse, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      res.close();
+      resolve(Buffer.concat(chunks));
+    };
+    const timer = setTimeout(done, timeoutMs);
+    res.body.on('data', (c: Buffer) => {
+      chunks.push(c);
+      if ((size += c.length) >= 65536) done();
+    });
+    res.body.on('end', done);
+    res.body.on('error', done);
+  });
+}
+
+/**
+ * Marathon's REST API over several URLs: requests start at the last URL that worked and fail
+ * over to the next on a connection error, timeout, TLS failure or 5xx; 30x from a non-leader are
+ * followed (Authorization re-sent); a 401 with a renewable login (DC/OS) is retried once.
+ */
+export class MarathonClient implements EventStreamSource {
+  readonly logger: MarathonLogger;
+  private readonly urls: readonly string[];
+  private readonly auth: AuthProvider | undefined;
+  private readonly trust: TlsTrust;
+  private readonly timeoutMs: number;
+  private current = 0;
+
+  constructor(opts: MarathonClientOptions) {
+    if (opts.urls.length === 0) throw new MarathonError('config', 'no Marathon URL given');
+    const parsed = opts.urls.map(normalizeUrl);
+    this.urls = parsed.map((p) => p.url);
+    const withUser = parsed.find((p) => p.user !== undefined);
+    this.auth = opts.auth ?? (withUser ? basicAuth({ user: withUser.user!, password: withUser.password ?? '' }) : undefined);
+    this.trust = tlsTrust(opts.caCert, opts.insecure);
+    this.timeoutMs = opts.timeoutMs;
+    const redact = (t: string): string => this.redact(t);
+    this.logger = {
+      warn: (m) => opts.logger.warn(redact(m)),
+      info: (m) => opts.logger.info(redact(m)),
+      debug: (m) => opts.logger.debug(redact(m)),
+    };
+  }
+
+  /** GET /v2/apps?embed=apps.tasks: the parsed JSON body (its shape is checked by src/model). */
+  getApps(): Promise<unknown> {
+    return this.getJson('/v2/apps?embed=apps.tasks');
+  }
+
+  /** GET /v2/info. */
+  getInfo(): Promise<unknown> {
+    return this.getJson('/v2/info');
+  }
+
+  currentUrl(): string {
+    return this.urls[this.current]!;
+  }
+
+  reportFailure(baseUrl: string, reason: string): void {
+    if (this.urls.length < 2 || this.urls[this.current] !== baseUrl) return;
+    this.current = (this.current + 1) % this.urls.length;
+    this.logger.info(`Marathon ${baseUrl} failed (${reason}); next attempts go to ${this.currentUrl()}`);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const s of this.auth?.secrets() ?? []) if (s.length >= 4) out = out.split(s).join('***');
+    return out;
+  }
+
+  openStream(url: string, signal: AbortSignal): Promise<StreamingResponse> {
+    const headers = { Accept: 'text/event-stream', 'Cache-Control': 'no-cache', 'User-Agent': 'marathon-lb' };
+    return this.exchange(
+      url,
+      (u, auth) => openHttp({ method: 'GET', url: u, headers: { ...headers, ...auth }, timeoutMs: this.timeoutMs, trust: this.trust, signal }),
+      (r) => r.close(),
+    ).then(async (res) => {
+      if (res.status >= 200 && res.status < 300) return res;
+      const body = await readSome(res, this.timeoutMs);
+      throw this.statusError(undefined, res.status, body);
+    });
+  }
+
+  private async getJson(path: string): Promise<unknown> {
+    const n = this.urls.length;
+    const failures: [string, string][] = [];
+    for (let i = 0; i < n; i++) {
+      const idx = (this.current + i) % n;
+      const base = this.urls[idx]!;
+      const url = base + path;
+      this.logger.debug(`GET ${url}`);
+      let res: BufferedResponse;
+      try {
+        res = await this.exchange(
+          url,
+          (u, auth) =>
+            requestHttp({
+              method: 'GET',
+              url: u,
+              headers: { Accept: 'application/json', 'User-Agent': 'marathon-lb', ...auth },
+              timeoutMs: this.timeoutMs,
+              trust: this.trust,
+            }),
+          () => undefined,
+        );
+      } catch (e) {
+        if (!(e instanceof MarathonError) || !FAILOVER_KINDS.has(e.kind)) throw this.clean(e);
+        failures.push([base, this.redact(e.message)]);
+        if (i + 1 < n) this.logger.info(`GET ${url} failed: ${e.message}; trying ${this.urls[(idx + 1) % n]}`);
+        continue;
+      }
+      if (res.status >= 500) {
+        failures.push([base, `HTTP ${res.status}${marathonMessage(res.body)}`]);
+        if (i + 1 < n) this.logger.info(`GET ${url} answered HTTP ${res.status}; trying ${this.urls[(idx + 1) % n]}`);
+        continue;
+      }
+      this.current = idx;
+      if (res.status < 200 || res.status > 299) throw this.statusError(url, res.status, res.body);
+      try {
+        return JSON.parse(res.body.toString('utf8'));
+      } catch {
+        const type = res.headers['content-type'] ?? 'no content-type';
+        throw new MarathonError('invalid-json', this.redact(`GET ${url}: Marathon answered with invalid JSON (${type}, ${res.body.length} bytes)`));
+      }
+    }
+    const what =
+      n === 1
+        ? `GET ${this.urls[0]}${path} failed: ${failures[0]![1]}`
+        : `GET ${path} failed on every Marathon URL: ${failures.map(([u, why]) => `${u} (${why})`).join('; ')}`;
+    throw new MarathonError('unreachable', this.redact(what));
+  }
+
+  /** One request with leader redirects and one 401 renewal; 5xx and other statuses are returned. */
+  private async exchange<R extends HttpResponseHead>(
+    url: string,
+    send: (url: string, auth: Record<string, string>) => Promise<R>,
+    discard: (r: R) => void,
+  ): Promise<R> {
+    let target = url;
+    let hops = 0;
+    let renewed = false;
+    for (;;) {
+      const header = await this.authHeader();
+      const res = await send(target, header === undefined ? {} : { Authorization: header });
+      const location = res.headers.location;
+      if (REDIRECTS.has(res.status) && location) {
+        discard(res);
+        if (++hops > MAX_REDIRECTS) throw new MarathonError('redirect', `more than ${MAX_REDIRECTS} redirects from ${url}`);
+        let next: URL;
+        try {
+          next = new URL(location, target);
+        } catch {
+          throw new MarathonError('redirect', `redirect from ${target} to an invalid location`);
+        }
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+          throw new MarathonError('redirect', `redirect from ${target} to a non-HTTP location`);
+        }
+        next.username = '';
+        next.password = '';
+        this.logger.debug(`${target} redirects (HTTP ${res.status}) to ${next.href}`);
+        target = next.href;
+        continue;
+      }
+      if (res.status === 401 && this.auth && !renewed) {
+        renewed = true;
+        let retry: boolean;
+        try {
+          retry = await this.auth.renew(header);
+        } catch (e) {
+          discard(res);
+          throw this.clean(e);
+        }
+        if (retry) {
+          discard(res);
+          this.logger.info(`${target} answered HTTP 401; logged in again, retrying once`);
+          continue;
+        }
+      }
+      return res;
+    }
+  }
+
+  private async authHeader(): Promise<string | undefined> {
+    if (!this.auth) return undefined;
+    try {
+      return await this.auth.header();
+    } catch (e) {
+      throw this.clean(e);
+    }
+  }
+
+  private statusError(url: string | undefined, status: number, body: Buffer | undefined): MarathonError {
+    const hint =
+      status === 401 ? ' (check the Marathon credentials)' : status === 403 ? ' (the credentials lack permission)' : '';
+    return new MarathonError(
+      status === 401 || status === 403 ? 'auth' : 'http',
+      this.redact(`${url ? `GET ${url}: ` : ''}HTTP ${status}${hint}${marathonMessage(body)}`),
+      status,
+    );
+  }
+
+  private clean(e: unknown): MarathonError {
+    if (e instanceof MarathonError) return new MarathonError(e.kind, this.redact(e.message), e.status);
+    return new MarathonError('connect', this.redact(e instanceof Error ? e.message : String(e)));
+  }
+}

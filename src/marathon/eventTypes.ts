@@ -1,0 +1,124 @@
+/**
+ * Marathon event-bus events as typed values. Only the fields marathon-lb may act on are typed;
+ * events are hints (a snapshot is the truth), so anything else a Marathon version adds is ignored.
+ * Narrow on `type` (the discriminant); `eventType` is always Marathon's own name of the event.
+ */
+
+export type Validation<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
+export const DEFAULT_EVENT_TYPES = ['api_post_event', 'status_update_event', 'health_status_changed_event'] as const;
+
+/** POST/PUT of an app definition through Marathon's REST API. */
+export interface ApiPostEvent {
+  readonly type: 'api_post_event';
+  readonly eventType: 'api_post_event';
+  readonly timestamp?: string;
+  readonly uri?: string;
+  /** `appDefinition.id`, when the post was about an app. */
+  readonly appId?: string;
+}
+
+/** A task changed state (TASK_STAGING, TASK_RUNNING, TASK_KILLED, …). */
+export interface StatusUpdateEvent {
+  readonly type: 'status_update_event';
+  readonly eventType: 'status_update_event';
+  readonly timestamp?: string;
+  readonly appId: string;
+  readonly taskId: string;
+  readonly taskStatus: string;
+  readonly host?: string;
+  readonly ports?: readonly number[];
+  readonly ipAddresses?: readonly string[];
+  readonly version?: string;
+}
+
+/** A task's Marathon health check flipped. Marathon ≥ 1.4 names the instance, older ones the task. */
+export interface HealthStatusChangedEvent {
+  readonly type: 'health_status_changed_event';
+  readonly eventType: 'health_status_changed_event';
+  readonly timestamp?: string;
+  readonly appId: string;
+  readonly taskId?: string;
+  readonly instanceId?: string;
+  readonly alive: boolean;
+  readonly version?: string;
+}
+
+/** Any other event type (deployment_success, event_stream_attached, …): only its name is kept. */
+export interface OtherEvent {
+  readonly type: 'other';
+  readonly eventType: string;
+  readonly timestamp?: string;
+}
+
+export type MarathonEvent = ApiPostEvent | StatusUpdateEvent | HealthStatusChangedEvent | OtherEvent;
+
+type Obj = Readonly<Record<string, unknown>>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const optStr = (o: Obj, k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+
+/** Copies the optional string fields that are present (keeps `undefined` keys out of the values). */
+function pick(o: Obj, keys: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    const v = optStr(o, k);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+function need(o: Obj, type: string, k: string, want: 'string' | 'boolean'): string | undefined {
+  return typeof o[k] === want ? undefined : `${type}: field "${k}" must be a ${want}`;
+}
+
+/** Validates one parsed JSON value from the event stream. */
+export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
+  if (!isObj(v)) return { ok: false, error: 'event is not a JSON object' };
+  const type = v['eventType'];
+  if (typeof type !== 'string' || type === '') return { ok: false, error: 'event has no "eventType" string' };
+  switch (type) {
+    case 'api_post_event': {
+      const def = v['appDefinition'];
+      const appId = isObj(def) ? optStr(def, 'id') : undefined;
+      return { ok: true, value: { type, eventType: type, ...pick(v, ['timestamp', 'uri']), ...(appId !== undefined ? { appId } : {}) } };
+    }
+    case 'status_update_event': {
+      const err = need(v, type, 'appId', 'string') ?? need(v, type, 'taskId', 'string') ?? need(v, type, 'taskStatus', 'string');
+      if (err) return { ok: false, error: err };
+      const ports = Array.isArray(v['ports']) ? v['ports'].filter((p): p is number => typeof p === 'number') : undefined;
+      const ips = Array.isArray(v['ipAddresses'])
+        ? v['ipAddresses'].flatMap((a: unknown) => (isObj(a) && typeof a['ipAddress'] === 'string' ? [a['ipAddress']] : []))
+        : undefined;
+      return {
+        ok: true,
+        value: {
+          type,
+          eventType: type,
+          appId: v['appId'] as string,
+          taskId: v['taskId'] as string,
+          taskStatus: v['taskStatus'] as string,
+          ...pick(v, ['timestamp', 'host', 'version']),
+          ...(ports ? { ports } : {}),
+          ...(ips ? { ipAddresses: ips } : {}),
+        },
+      };
+    }
+    case 'health_status_changed_event': {
+      const err = need(v, type, 'appId', 'string') ?? need(v, type, 'alive', 'boolean');
+      if (err) return { ok: false, error: err };
+      return {
+        ok: true,
+        value: {
+          type,
+          eventType: type,
+          appId: v['appId'] as string,
+          alive: v['alive'] as boolean,
+          ...pick(v, ['timestamp', 'taskId', 'instanceId', 'version']),
+        },
+      };
+    }
+    default:
+      return { ok: true, value: { type: 'other', eventType: type, ...pick(v, ['timestamp']) } };
+  }
+}

@@ -1,0 +1,199 @@
+import { EventSource } from 'eventsource';
+import type { FetchLike, FetchLikeResponse, ReaderLike } from 'eventsource';
+import { Observable } from 'rxjs';
+import type { EventStreamSource } from './client';
+import { DEFAULT_EVENT_TYPES, MarathonEvent, parseMarathonEvent } from './eventTypes';
+import { MarathonError, StreamingResponse } from './http';
+
+/**
+ * Marathon's SSE event bus (`GET /v2/events`) as a cold Observable, one connection per
+ * subscription. It emits `connected` once the stream is open, `heartbeat` for every chunk of
+ * bytes received (events, comments, keep-alives: liveness for an idle-timeout stage) and `event`
+ * for every event of a wanted type; it errors when the connection fails or ends and never
+ * reconnects by itself (that is `retryBackoff`'s job). Unsubscribing closes the connection.
+ */
+export type StreamItem =
+  | { readonly kind: 'connected'; readonly url: string }
+  | { readonly kind: 'heartbeat' }
+  | { readonly kind: 'event'; readonly event: MarathonEvent };
+
+export interface EventStreamOptions {
+  readonly source: EventStreamSource;
+  /** Event types asked for and passed on (default: DEFAULT_EVENT_TYPES); empty = all. */
+  readonly eventTypes?: readonly string[];
+}
+
+export function eventsUrl(base: string, eventTypes: readonly string[]): string {
+  const q = new URLSearchParams({ 'plan-format': 'light' });
+  for (const t of eventTypes) q.append('event_type', t);
+  return `${base}/v2/events?${q.toString()}`;
+}
+
+/**
+ * Parses one SSE `data` value. Marathon sometimes packs several JSON objects into one event,
+ * one per line (`{…}\r\n{…}`): a value that is not one JSON document is split into lines.
+ */
+export function parseEventData(data: string): { values: unknown[]; malformed: number } {
+  if (data.trim() === '') return { values: [], malformed: 0 };
+  try {
+    return { values: [JSON.parse(data)], malformed: 0 };
+  } catch {
+    /* several documents, or garbage */
+  }
+  const values: unknown[] = [];
+  let malformed = 0;
+  for (const line of data.split(/\r\n|\r|\n/)) {
+    if (line.trim() === '') continue;
+    try {
+      values.push(JSON.parse(line));
+    } catch {
+      malformed++;
+    }
+  }
+  return { values, malformed };
+}
+
+/**
+ * Marathon may also send `data: {…}\r\n{…}\r\n\r\n`: to an SSE parser the second line is a field
+ * named `{"eventType"` and would be dropped. A line can never usefully start with `{`, so such
+ * lines are turned into `data: {…}` lines before parsing (state is kept across chunks).
+ */
+export function continuationLinesAsData(): (chunk: Uint8Array) => Uint8Array {
+  const PREFIX = Buffer.from('data: ');
+  let atLineStart = true;
+  return (chunk) => {
+    const parts: Uint8Array[] = [];
+    let from = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (atLineStart && b === 0x7b) {
+        parts.push(chunk.subarray(from, i), PREFIX);
+        from = i;
+      }
+      atLineStart = b === 0x0a || b === 0x0d;
+    }
+    if (parts.length === 0) return chunk;
+    parts.push(chunk.subarray(from));
+    return Buffer.concat(parts);
+  };
+}
+
+/** EventSource that lets us see every dispatched event, whatever its SSE `event:` name. */
+class TappedEventSource extends EventSource {
+  tap: (ev: Event) => void = () => undefined;
+  override dispatchEvent(ev: Event): boolean {
+    this.tap(ev);
+    return super.dispatchEvent(ev);
+  }
+}
+
+const headerGetter = (res: StreamingResponse) => (name: string): string | null => {
+  const v = res.headers[name.toLowerCase()];
+  return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+};
+
+export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
+  return new Observable<StreamItem>((subscriber) => {
+    const { source } = opts;
+    const log = source.logger;
+    const types = opts.eventTypes ?? DEFAULT_EVENT_TYPES;
+    const wanted = new Set<string>(types);
+    const base = source.currentUrl();
+    const url = eventsUrl(base, types);
+    let connectedUrl = url;
+    let opened = false;
+    let failure: MarathonError | undefined;
+    const warned = new Set<string>();
+    const warnOnce = (key: string, msg: string): void => {
+      if (warned.has(key)) log.debug(msg);
+      else (warned.add(key), log.warn(`${msg} (logged once per connection; then at debug level)`));
+    };
+
+    const reader = (res: StreamingResponse): ReaderLike => {
+      const it = res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      const fix = continuationLinesAsData();
+      return {
+        read: async () => {
+          try {
+            const r = await it.next();
+            if (r.done) return { done: true };
+            if (!subscriber.closed) subscriber.next({ kind: 'heartbeat' });
+            return { done: false, value: fix(r.value) };
+          } catch (e) {
+            const why = e instanceof MarathonError ? e.message : (e as { code?: string }).code ?? 'connection lost';
+            failure ??= new MarathonError('stream', `event stream from ${connectedUrl} broke: ${why}`);
+            throw e;
+          }
+        },
+        cancel: async () => res.close(),
+      };
+    };
+
+    const fetchStream: FetchLike = async (_u, init) => {
+      try {
+        const res = await source.openStream(url, init.signal as AbortSignal);
+        connectedUrl = res.url;
+        const adapted: FetchLikeResponse = {
+          status: res.status,
+          url: res.url,
+          redirected: res.url !== url,
+          headers: { get: headerGetter(res) },
+          body: { getReader: () => reader(res) },
+        };
+        return adapted;
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        failure = new MarathonError('stream', source.redact(`event stream ${url}: ${why}`), e instanceof MarathonError ? e.status : undefined);
+        throw failure;
+      }
+    };
+
+    const handleData = (data: string): void => {
+      const { values, malformed } = parseEventData(data);
+      if (malformed > 0) warnOnce('json', `skipping ${malformed} malformed JSON value(s) in an event from ${connectedUrl}`);
+      for (const v of values) {
+        const parsed = parseMarathonEvent(v);
+        if (!parsed.ok) {
+          warnOnce('shape', `skipping an event from ${connectedUrl}: ${parsed.error}`);
+          continue;
+        }
+        const ev = parsed.value;
+        if (wanted.size > 0 && !wanted.has(ev.eventType)) {
+          log.debug(`ignoring event of type ${ev.eventType}`);
+          continue;
+        }
+        log.debug(`received event of type ${ev.eventType}`);
+        subscriber.next({ kind: 'event', event: ev });
+      }
+    };
+
+    log.info(`connecting to Marathon event stream ${url}`);
+    const es = new TappedEventSource(url, { fetch: fetchStream });
+    es.tap = (ev) => {
+      if (subscriber.closed) return;
+      if (ev.type === 'open') {
+        opened = true;
+        log.info(`connected to Marathon event stream ${connectedUrl}`);
+        subscriber.next({ kind: 'connected', url: connectedUrl });
+      } else if (ev.type === 'error') {
+        // No auto-reconnect: the error goes downstream. eventsource arms its reconnect timer right
+        // after dispatching this event, so close again once it has.
+        es.close();
+        queueMicrotask(() => es.close());
+        const detail = (ev as { message?: string }).message;
+        const err =
+          failure ??
+          new MarathonError(
+            'stream',
+            detail ? `event stream ${connectedUrl}: ${detail}` : `event stream ${connectedUrl} was closed by Marathon`,
+          );
+        if (!opened) source.reportFailure(base, err.message);
+        subscriber.error(err);
+      } else {
+        const data = (ev as { data?: unknown }).data;
+        if (typeof data === 'string') handleData(data);
+      }
+    };
+    return () => es.close();
+  });
+}

@@ -1,0 +1,246 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as tls from 'node:tls';
+import * as zlib from 'node:zlib';
+
+/**
+ * A small HTTP(S) request helper on node:http/https: explicit TLS trust, a deadline on every
+ * request, errors a user can read. No redirects, no auth, no retries: src/marathon/client.ts adds
+ * those. Every call opens its own connection (`agent: false`), so nothing lingers after a call.
+ */
+
+export type MarathonErrorKind =
+  | 'connect' // refused, reset, unreachable, DNS
+  | 'timeout'
+  | 'tls' // certificate not trusted / wrong name
+  | 'aborted' // cancelled by the caller
+  | 'http' // an HTTP status we cannot use
+  | 'redirect' // too many or broken redirects
+  | 'invalid-json'
+  | 'auth' // credentials missing/invalid, DC/OS login failed
+  | 'config' // bad URL or option
+  | 'unreachable' // every Marathon URL failed
+  | 'stream'; // the event stream ended or broke
+
+/** One clear line for the user; `kind` for code that reacts to it. Never carries secrets. */
+export class MarathonError extends Error {
+  constructor(
+    readonly kind: MarathonErrorKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'MarathonError';
+  }
+}
+
+/** How a certificate is checked. Built once from the caller's caCert/insecure. */
+export interface TlsTrust {
+  readonly ca?: readonly string[];
+  readonly rejectUnauthorized: boolean;
+}
+
+export function tlsTrust(caCert: string | undefined, insecure: boolean | undefined): TlsTrust {
+  if (insecure) return { rejectUnauthorized: false };
+  // A private CA is added to the public roots: a leader redirect may lead elsewhere.
+  if (caCert) return { ca: [...tls.rootCertificates, caCert], rejectUnauthorized: true };
+  return { rejectUnauthorized: true };
+}
+
+export interface HttpRequestSpec {
+  readonly method: string;
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  /** openHttp: until the response head; requestHttp: until the whole body. */
+  readonly timeoutMs: number;
+  readonly trust: TlsTrust;
+  readonly signal?: AbortSignal;
+}
+
+export interface HttpResponseHead {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly url: string;
+}
+
+export interface StreamingResponse extends HttpResponseHead {
+  readonly body: http.IncomingMessage;
+  /** Drop the connection (idempotent). */
+  close(): void;
+}
+
+export interface BufferedResponse extends HttpResponseHead {
+  readonly body: Buffer;
+}
+
+/** The URL without user:password, for messages. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.href;
+  } catch {
+    return '<invalid URL>';
+  }
+}
+
+const CONNECT_REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+};
+
+function classify(err: unknown): MarathonError {
+  if (err instanceof MarathonError) return err;
+  const e = err as { code?: unknown; message?: unknown; name?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (e.name === 'AbortError' || code === 'ABORT_ERR') return new MarathonError('aborted', 'request cancelled');
+  if (/CERT|SELF_SIGNED|TLS|SSL|ISSUER|ALTNAME|VERIFY|SIGNATURE|CHAIN/.test(code)) {
+    return new MarathonError('tls', `TLS certificate not trusted (${code}): give the CA with --marathon-ca-cert`);
+  }
+  const reason = CONNECT_REASONS[code];
+  if (reason) return new MarathonError('connect', `${reason} (${code})`);
+  const msg = typeof e.message === 'string' ? e.message : String(err);
+  return new MarathonError('connect', code ? `${msg} (${code})` : msg);
+}
+
+/** Sends the request and resolves at the response head; the body is left to the caller to read. */
+export function openHttp(spec: HttpRequestSpec): Promise<StreamingResponse> {
+  return new Promise((resolve, reject) => {
+    let url: URL;
+    try {
+      url = new URL(spec.url);
+    } catch {
+      reject(new MarathonError('config', `invalid URL ${JSON.stringify(displayUrl(spec.url))}`));
+      return;
+    }
+    const mod = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
+    if (!mod) {
+      reject(new MarathonError('config', `unsupported URL scheme ${url.protocol} in ${displayUrl(spec.url)}`));
+      return;
+    }
+    if (spec.signal?.aborted) {
+      reject(new MarathonError('aborted', 'request cancelled'));
+      return;
+    }
+    const headers: Record<string, string> = { ...spec.headers };
+    if (url.username && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
+      const user = decodeURIComponent(url.username);
+      const pass = decodeURIComponent(url.password);
+      headers['Authorization'] = 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64');
+    }
+    if (spec.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(spec.body));
+    const options: https.RequestOptions = {
+      method: spec.method,
+      hostname: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port || undefined,
+      path: url.pathname + url.search,
+      headers,
+      agent: false,
+      rejectUnauthorized: spec.trust.rejectUnauthorized,
+      ...(spec.trust.ca ? { ca: [...spec.trust.ca] } : {}),
+    };
+
+    let settled = false;
+    let response: http.IncomingMessage | undefined;
+    const req = mod.request(options);
+    const close = (): void => {
+      response?.destroy();
+      req.destroy();
+    };
+    const onAbort = (): void => {
+      const err = new MarathonError('aborted', 'request cancelled');
+      if (response) response.destroy(err);
+      req.destroy(err);
+    };
+    spec.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(
+      () => req.destroy(new MarathonError('timeout', `no response within ${spec.timeoutMs} ms`)),
+      spec.timeoutMs,
+    );
+    req.on('socket', (s) => s.setKeepAlive(true, 30_000));
+    req.on('response', (res) => {
+      clearTimeout(timer);
+      settled = true;
+      response = res;
+      res.on('close', () => spec.signal?.removeEventListener('abort', onAbort));
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, url: spec.url, body: res, close });
+    });
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      spec.signal?.removeEventListener('abort', onAbort);
+      reject(classify(err));
+    });
+    req.end(spec.body);
+  });
+}
+
+function decode(body: Buffer, encoding: string | undefined): Buffer {
+  switch ((encoding ?? '').trim().toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return zlib.gunzipSync(body);
+    case 'deflate':
+      return zlib.inflateSync(body);
+    case 'br':
+      return zlib.brotliDecompressSync(body);
+    default:
+      return body;
+  }
+}
+
+/** Sends the request and reads the whole (decompressed) body; `timeoutMs` bounds all of it. */
+export function requestHttp(spec: HttpRequestSpec): Promise<BufferedResponse> {
+  return new Promise((resolve, reject) => {
+    let current: StreamingResponse | undefined;
+    let expired = false; // the deadline passed (before the head, openHttp reports its own timeout)
+    let timedOut = false; // ... while reading the body
+    const timer = setTimeout(() => {
+      expired = true;
+      if (current) (timedOut = true), current.close();
+    }, spec.timeoutMs);
+    const fail = (err: unknown): void => {
+      clearTimeout(timer);
+      reject(timedOut ? new MarathonError('timeout', `response not complete within ${spec.timeoutMs} ms`) : classify(err));
+    };
+    openHttp({ ...spec, headers: { 'Accept-Encoding': 'gzip, deflate', ...spec.headers } }).then((res) => {
+      current = res;
+      if (expired) {
+        res.close();
+        clearTimeout(timer);
+        reject(new MarathonError('timeout', `no response within ${spec.timeoutMs} ms`));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let done = false;
+      res.body.on('data', (c: Buffer) => chunks.push(c));
+      res.body.on('error', (err) => {
+        if (!done) (done = true), fail(err);
+      });
+      res.body.on('close', () => {
+        if (done) return;
+        done = true;
+        if (!res.body.complete) {
+          fail(new MarathonError('connect', 'connection closed before the response was complete'));
+          return;
+        }
+        clearTimeout(timer);
+        try {
+          const body = decode(Buffer.concat(chunks), res.headers['content-encoding']);
+          resolve({ status: res.status, headers: res.headers, url: res.url, body });
+        } catch {
+          reject(new MarathonError('connect', 'response body could not be decompressed'));
+        }
+      });
+    }, fail);
+  });
+}

@@ -1,0 +1,32 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { MarathonApp } from './types';
+
+/**
+ * Resolves every task host that is not an IP literal (marathon-lb: gethostbyname, IPv4), so the
+ * pure model can look names up synchronously. Unresolvable hosts are simply absent.
+ */
+export async function resolveTaskHosts(body: unknown): Promise<Map<string, string>> {
+  const hosts = new Set<string>();
+  const apps = (body as { apps?: MarathonApp[] } | null)?.apps;
+  if (Array.isArray(apps)) {
+    for (const app of apps) {
+      for (const task of Array.isArray(app?.tasks) ? app.tasks : []) {
+        if (typeof task?.host === 'string' && task.host !== '' && isIP(task.host) === 0) hosts.add(task.host);
+      }
+    }
+  }
+  const resolved = new Map<string, string>();
+  await Promise.all([...hosts].map(async (h) => {
+    try {
+      resolved.set(h, (await lookup(h, { family: 4 })).address);
+    } catch {
+      // unresolvable: the task is skipped by the model, like upstream
+    }
+  }));
+  return resolved;
+}
+
+export function resolverFrom(known: ReadonlyMap<string, string>): (host: string) => string | undefined {
+  return (host) => (isIP(host) === 4 ? host : known.get(host));
+}

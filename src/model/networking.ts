@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import type { MarathonApp, MarathonPortMapping, MarathonTask } from '../marathon/types';
+
+/** How a task is reached: the agent's ports (host), Docker bridge, or its own IP (container). */
+export type NetworkingMode = 'host' | 'container' | 'container/bridge';
+
+/** Host name → IPv4 address, or undefined when it does not resolve (marathon-lb: gethostbyname). */
+export type ResolveHost = (host: string) => string | undefined;
+
+export function networkingMode(app: Pick<MarathonApp, 'ipAddress' | 'container' | 'networks'>): NetworkingMode {
+  let mode: string = 'host';
+  if (app.ipAddress) mode = 'container';
+  const dockerNetwork = app.container?.docker?.network ?? '';
+  if (dockerNetwork === 'USER') mode = 'container';
+  else if (dockerNetwork === 'BRIDGE') mode = 'container/bridge';
+  // Marathon 1.5+: modes cannot be mixed, so the last network's mode is the app's.
+  for (const n of app.networks ?? []) mode = n.mode ?? 'container';
+  return mode === 'host' || mode === 'container/bridge' ? mode : 'container';
+}
+
+export function portMappings(app: MarathonApp): readonly MarathonPortMapping[] {
+  const docker = app.container?.docker?.portMappings ?? [];
+  return docker.length > 0 ? docker : (app.container?.portMappings ?? []);
+}
+
+const definitionPorts = (app: MarathonApp): number[] =>
+  (app.portDefinitions ?? []).flatMap((p) => (typeof p.port === 'number' ? [p.port] : []));
+
+const mappingContainerPorts = (app: MarathonApp): number[] =>
+  portMappings(app).flatMap((p) => (typeof p.containerPort === 'number' ? [p.containerPort] : []));
+
+function discoveryPorts(app: MarathonApp): number[] {
+  if (!app.ipAddress || Object.keys(app.ipAddress).length === 0) return [];
+  return (app.ipAddress.discovery?.ports ?? []).flatMap((p) => (p.number === undefined ? [] : [Number(p.number)]));
+}
+
+/** The ports a task listens on, per service port index (marathon-lb's get_app_task_ports). */
+export function taskPorts(app: MarathonApp, task: MarathonTask, mode: NetworkingMode): readonly number[] {
+  const own = task.ports ?? [];
+  if (mode === 'host') return own.length > 0 ? own : definitionPorts(app);
+  if (mode === 'container/bridge') {
+    if (own.length > 0) return own;
+    const defined = definitionPorts(app); // Marathon < 1.5 only
+    return defined.length > 0 ? defined : mappingContainerPorts(app);
+  }
+  const discovered = discoveryPorts(app);
+  return discovered.length > 0 ? discovered : mappingContainerPorts(app);
+}
+
+/** The address HAProxy dials: the task's own IP (container) or the agent's resolved address. */
+export function taskIp(task: MarathonTask, mode: NetworkingMode, resolve: ResolveHost): string | undefined {
+  if (mode === 'container') {
+    const ip = task.ipAddresses?.[0]?.ipAddress ?? '';
+    return ip === '' ? undefined : ip;
+  }
+  const host = task.host ?? '';
+  return host === '' ? undefined : resolve(host);
+}
+
+/**
+ * Marathon gives IP-per-task apps no service ports (marathon#3636): marathon-lb assigns
+ * deterministic ones from a range by hashing the app id and task port. One instance per snapshot;
+ * the assignments depend on the order apps are processed, exactly as upstream.
+ */
+export class ServicePortAssigner {
+  private readonly byApp = new Map<string, number>();
+  private readonly taken = new Set<number>();
+
+  constructor(private readonly range: { readonly min: number; readonly max: number } | null) {}
+
+  servicePorts(app: MarathonApp, mode: NetworkingMode): readonly (number | null)[] {
+    if (mode === 'container' || mode === 'container/bridge') {
+      const mapped = portMappings(app).flatMap((p) => (p.servicePort === undefined || p.servicePort === null ? [] : [p.servicePort]));
+      if (mapped.length > 0) return mapped;
+    }
+    const ports: readonly number[] = app.portDefinitions !== undefined ? definitionPorts(app) : (app.ports ?? []);
+    const first = app.tasks[0];
+    if (ports.length === 0 && mode === 'container' && this.range !== null && first !== undefined) {
+      return taskPorts(app, first, mode).map((p) => this.assign(app.id, p));
+    }
+    return ports;
+  }
+
+  private assign(appId: string, taskPort: number): number | null {
+    const key = `${appId}\u0000${taskPort}`;
+    const known = this.byApp.get(key);
+    if (known !== undefined) return known;
+    const range = this.range!;
+    const size = range.max - range.min + 1;
+    if (this.byApp.size >= size) return null; // exhausted: upstream logs and skips the port
+    let port: number | undefined;
+    for (let i = 0; i < 50 && port === undefined; i++) {
+      const hash = createHash('sha1').update(`${appId}-${taskPort}-${i}`).digest('hex');
+      const trial = range.min + (parseInt(hash.slice(0, 8), 16) % size);
+      if (!this.taken.has(trial)) port = trial;
+    }
+    for (let p = range.min; port === undefined && p <= range.max; p++) if (!this.taken.has(p)) port = p;
+    this.byApp.set(key, port!);
+    this.taken.add(port!);
+    return port!;
+  }
+}

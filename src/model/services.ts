@@ -1,0 +1,185 @@
+import type { MarathonApp } from '../marathon/types';
+import { mergeDeployments } from './deployments';
+import { EXCLUDED_TASK_STATES, healthCheckFor, healthVerdict } from './healthChecks';
+import { isProblem, readPortLabels, type PortSettings } from './labels';
+import { networkingMode, ServicePortAssigner, taskIp, taskPorts, type ResolveHost } from './networking';
+import { serverId, serverName } from './serverIds';
+import type { HealthCheck, Mode, Model, Problem, Server, Service } from './types';
+
+export interface ModelOptions {
+  /** `--group` values; `*` selects every app, with or without HAPROXY_GROUP. */
+  readonly groups: readonly string[];
+  readonly strictMode: boolean;
+  /** `--health-check`: leave out tasks whose Marathon health checks do not pass. */
+  readonly healthCheck: boolean;
+  /** `--min/max-serv-port-ip-per-task`; null disables auto-assignment. */
+  readonly servicePortRange: { readonly min: number; readonly max: number } | null;
+  /** Apps whose id (without the slash) equals this are skipped: marathon-lb itself (FRAMEWORK_NAME). */
+  readonly frameworkName?: string | undefined;
+}
+
+export interface ModelContext {
+  readonly resolve: ResolveHost;
+  /** Health verdicts seen in earlier snapshots, by task id (marathon-lb's LRU cache). */
+  readonly rememberedHealth?: ReadonlyMap<string, boolean>;
+}
+
+interface Backend { readonly host: string; readonly ip: string; readonly port: number; readonly draining: boolean }
+interface Draft {
+  readonly appId: string;
+  readonly appGroups: readonly string[];
+  readonly settings: PortSettings;
+  readonly servicePort: number;
+  readonly healthCheck: HealthCheck | null;
+  readonly mode: Mode;
+  readonly backends: Backend[];
+}
+
+const NO_MEMORY: ReadonlyMap<string, boolean> = new Map();
+
+/**
+ * Marathon apps → the services HAProxy should serve (marathon-lb's get_apps + the selection part of
+ * config()). Pure: name resolution and remembered health verdicts come in through `ctx`.
+ */
+export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: ModelContext): Model & { readonly observedHealth: ReadonlyMap<string, boolean> } {
+  const problems: Problem[] = [];
+  const observedHealth = new Map<string, boolean>();
+  const remembered = ctx.rememberedHealth ?? NO_MEMORY;
+  const assigner = new ServicePortAssigner(opts.servicePortRange);
+  const drafts: Draft[] = [];
+
+  for (const app of mergeDeployments(apps)) {
+    if (opts.frameworkName !== undefined && app.id.slice(1) === opts.frameworkName) continue;
+    const appGroups = app.labels['HAPROXY_GROUP']?.split(',') ?? [];
+    const mode = networkingMode(app);
+    const servicePorts = assigner.servicePorts(app, mode);
+    const byServicePort = new Map<number, Draft>();
+    servicePorts.forEach((servicePort, i) => {
+      if (servicePort === null) return;
+      const settings = readPortLabels(app.id, app.labels, i);
+      if (isProblem(settings)) {
+        problems.push(settings);
+        return;
+      }
+      const draft = draftService(app, i, servicePort, settings, appGroups);
+      byServicePort.set(servicePort, draft);
+    });
+
+    const checked = opts.healthCheck && (app.healthChecks?.length ?? 0) > 0;
+    for (const task of app.tasks) {
+      if (!task.host) continue; // Marathon 0.7.6 reported tasks without a host
+      if (task.state !== undefined && EXCLUDED_TASK_STATES.has(task.state)) continue;
+      if (checked) {
+        const verdict = healthVerdict(task, remembered);
+        if (verdict.observed) observedHealth.set(task.id, verdict.alive);
+        if (!verdict.alive) continue;
+      }
+      const ip = taskIp(task, mode, ctx.resolve);
+      const ports = taskPorts(app, task, mode);
+      if (ip === undefined || ports.length === 0) continue;
+      // Versions of an app may differ in port count: match as many as both have.
+      for (let k = 0; k < Math.min(ports.length, servicePorts.length); k++) {
+        const sp = servicePorts[k];
+        const draft = sp === null || sp === undefined ? undefined : byServicePort.get(sp);
+        draft?.backends.push({ host: task.host, ip, port: ports[k]!, draining: task.draining === true });
+      }
+    }
+    for (const draft of byServicePort.values()) if (draft.backends.length > 0) drafts.push(draft);
+  }
+
+  const services: Service[] = [];
+  const byApp = groupByApp(drafts);
+  for (const draft of drafts) {
+    if (!selected(draft, opts)) continue;
+    const built = buildService(draft, byApp.get(draft.appId)!);
+    if (isProblem(built)) problems.push(built);
+    else services.push(built);
+  }
+  services.sort((a, b) => (a.appId < b.appId ? -1 : a.appId > b.appId ? 1 : a.servicePort - b.servicePort));
+  return { services, problems, observedHealth };
+}
+
+function draftService(app: MarathonApp, index: number, originalPort: number, settings: PortSettings, appGroups: readonly string[]): Draft {
+  let healthCheck = healthCheckFor(app, index);
+  let mode: Mode | null = healthCheck?.protocol === 'HTTP' ? 'http' : null;
+  if (settings.mode !== null) mode = settings.mode;
+  // HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX borrows another port's health check (upstream #198).
+  if (healthCheck === null && settings.healthcheckPortIndex !== null) {
+    healthCheck = healthCheckFor(app, settings.healthcheckPortIndex);
+    if (healthCheck !== null && ['HTTP', 'HTTPS', 'MESOS_HTTP', 'MESOS_HTTPS'].includes(healthCheck.protocol)) mode = 'http';
+  }
+  return {
+    appId: app.id,
+    appGroups,
+    settings,
+    servicePort: settings.port ?? originalPort,
+    healthCheck,
+    mode: mode ?? (settings.hostname ? 'http' : 'tcp'),
+    backends: [],
+  };
+}
+
+function selected(draft: Draft, opts: ModelOptions): boolean {
+  const own = draft.settings.groups.length > 0 ? draft.settings.groups : draft.appGroups;
+  const inGroup = opts.groups.includes('*') || own.some((g) => opts.groups.includes(g));
+  const enabled = draft.settings.enabled ?? !opts.strictMode;
+  return inGroup && enabled;
+}
+
+const byHostPort = (a: Backend, b: Backend): number => (a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port);
+
+function groupByApp(drafts: readonly Draft[]): Map<string, Draft[]> {
+  const m = new Map<string, Draft[]>();
+  for (const d of drafts) {
+    const list = m.get(d.appId) ?? [];
+    list.push(d);
+    m.set(d.appId, list);
+  }
+  for (const list of m.values()) list.sort((a, b) => a.servicePort - b.servicePort);
+  return m;
+}
+
+function buildService(draft: Draft, siblings: readonly Draft[]): Service | Problem {
+  const s = draft.settings;
+  const backends = [...draft.backends].sort(byHostPort);
+  // The port whose tasks answer health checks for server idx (upstream's get_backend_port).
+  const hcIndex = s.healthcheckPortIndex;
+  const useSibling = hcIndex !== null && Math.abs(hcIndex) <= siblings.length;
+  const sibling = useSibling ? siblings[hcIndex < 0 ? siblings.length + hcIndex : hcIndex] : undefined;
+  const checkTargets = sibling === undefined ? backends : [...sibling.backends].sort(byHostPort);
+  if (draft.healthCheck !== null && useSibling && (sibling === undefined || checkTargets.length < backends.length)) {
+    return { appId: draft.appId, portIndex: null, label: 'HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX',
+      message: `index ${hcIndex} names a service port without a task for every server` };
+  }
+  const taken = new Set<number>();
+  const servers: Server[] = backends.map((b, idx) => {
+    const name = serverName(b.host, b.ip, b.port);
+    const healthCheckPort = draft.healthCheck === null ? null : hcIndex !== null ? checkTargets[idx]!.port : draft.healthCheck.port;
+    return { name, id: serverId(name, taken), host: b.host, ip: b.ip, port: b.port, draining: b.draining, healthCheckPort };
+  });
+  return {
+    appId: draft.appId,
+    servicePort: draft.servicePort,
+    backend: `${draft.appId.slice(1).replace(/\//g, '_')}_${draft.servicePort}`,
+    mode: draft.mode,
+    balance: s.balance,
+    bindAddr: s.bindAddr,
+    bindOptions: s.bindOptions,
+    sslCert: s.sslCert,
+    hostname: s.hostname,
+    path: s.path,
+    auth: s.auth,
+    sticky: s.sticky,
+    redirectHttpToHttps: s.redirectHttpToHttps,
+    useHsts: s.useHsts,
+    backendWeight: s.backendWeight,
+    networkAllowed: s.networkAllowed,
+    proxyPath: s.proxyPath,
+    revProxyPath: s.revProxyPath,
+    redirPath: s.redirPath,
+    healthCheck: draft.healthCheck,
+    backendCheckPort: draft.healthCheck === null ? null : (checkTargets[0]?.port ?? null),
+    templateLabels: s.templateLabels,
+    servers,
+  };
+}

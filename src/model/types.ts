@@ -1,0 +1,78 @@
+/** The routing model: what HAProxy should serve. Plain readonly data, compared structurally. */
+
+export type Mode = 'http' | 'tcp';
+
+export interface HealthCheck {
+  readonly protocol: string;
+  readonly path: string;
+  readonly portIndex: number | null;
+  readonly port: number | null;
+  readonly timeoutSeconds: number;
+  readonly intervalSeconds: number;
+  readonly gracePeriodSeconds: number;
+  readonly maxConsecutiveFailures: number;
+}
+
+export interface Server {
+  /** marathon-lb's server name: host_ip_port (or ip_port) with non-alphanumerics replaced. */
+  readonly name: string;
+  /** Stable HAProxy server id (1..32767) derived from the name. */
+  readonly id: number;
+  readonly host: string;
+  readonly ip: string;
+  readonly port: number;
+  /** Old blue/green task being drained: rendered `disabled`. */
+  readonly draining: boolean;
+  /** Port the health check targets for this server, when a health check applies. */
+  readonly healthCheckPort: number | null;
+}
+
+/** One Marathon app service port = one HAProxy frontend + backend. */
+export interface Service {
+  readonly appId: string;
+  readonly servicePort: number;
+  /** `<app id without leading slash, / → _>_<servicePort>` */
+  readonly backend: string;
+  readonly mode: Mode;
+  readonly balance: string;
+  readonly bindAddr: string;
+  readonly bindOptions: string | null;
+  readonly sslCert: string | null;
+  readonly hostname: string | null;
+  readonly path: string | null;
+  readonly auth: { readonly realm: string; readonly user: string; readonly passwd: string } | null;
+  readonly sticky: boolean;
+  readonly redirectHttpToHttps: boolean;
+  readonly useHsts: boolean;
+  readonly backendWeight: number;
+  readonly networkAllowed: string | null;
+  readonly proxyPath: string | null;
+  readonly revProxyPath: string | null;
+  readonly redirPath: string | null;
+  readonly healthCheck: HealthCheck | null;
+  /** `{healthCheckPort}` of the backend-level health check options (the first server's check port). */
+  readonly backendCheckPort: number | null;
+  /** Per-app template overrides from `HAPROXY_{n}_<TEMPLATE>` labels, keyed by template name. */
+  readonly templateLabels: Readonly<Record<string, string>>;
+  readonly servers: readonly Server[];
+}
+
+/** An app (or one of its service ports) left out of the config, with the reason a user can act on. */
+export interface Problem {
+  readonly appId: string;
+  readonly portIndex: number | null;
+  readonly label: string | null;
+  readonly message: string;
+}
+
+export interface Model {
+  /** Sorted by (appId, servicePort); only services in the selected groups, enabled, with servers. */
+  readonly services: readonly Service[];
+  readonly problems: readonly Problem[];
+}
+
+export function describeProblem(p: Problem): string {
+  const where = p.portIndex === null ? '' : ` port index ${p.portIndex}`;
+  const label = p.label === null ? '' : ` label ${p.label}`;
+  return `app ${p.appId}${where}${label}: ${p.message}`;
+}

@@ -1,0 +1,83 @@
+import Mustache from 'mustache';
+
+/** A template compiled to literal text and placeholder names, rendered by concatenation. */
+export interface CompiledTemplate {
+  readonly name: string;
+  readonly parts: readonly (string | { readonly key: string })[];
+  /** True when the template has no placeholders (saves a render on hot paths). */
+  readonly constant: boolean;
+}
+
+export type TemplateValue = string | number | boolean | null | undefined;
+export type TemplateContext = Readonly<Record<string, TemplateValue>>;
+
+export class TemplateSyntaxError extends Error {}
+
+function finish(name: string, parts: (string | { key: string })[]): CompiledTemplate {
+  const merged: (string | { key: string })[] = [];
+  for (const p of parts) {
+    const last = merged[merged.length - 1];
+    if (typeof p === 'string' && typeof last === 'string') merged[merged.length - 1] = last + p;
+    else if (p !== '') merged.push(p);
+  }
+  return { name, parts: merged, constant: merged.every((p) => typeof p === 'string') };
+}
+
+/** Built-in templates are mustache files; only plain `{{name}}` tags are allowed: templates print, the model decides. */
+export function compileMustache(name: string, text: string): CompiledTemplate {
+  const parts: (string | { key: string })[] = [];
+  for (const token of Mustache.parse(text) as unknown as [string, string][]) {
+    const [type, value] = token;
+    if (type === 'text') parts.push(value);
+    else if (type === 'name' || type === '&') parts.push({ key: value });
+    else throw new TemplateSyntaxError(`${name}: only {{name}} tags are allowed, found a "${type}" tag`);
+  }
+  return finish(name, parts);
+}
+
+/**
+ * Users' overrides keep marathon-lb's Python str.format syntax: `{name}` placeholders, `{{`/`}}` for
+ * literal braces. Conversions and format specs are not supported and are reported.
+ */
+export function compilePythonFormat(name: string, text: string): CompiledTemplate {
+  const parts: (string | { key: string })[] = [];
+  let literal = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{' && text[i + 1] === '{') { literal += '{'; i++; continue; }
+    if (c === '}' && text[i + 1] === '}') { literal += '}'; i++; continue; }
+    if (c === '}') throw new TemplateSyntaxError(`${name}: single '}' at offset ${i} (write '}}' for a literal brace)`);
+    if (c !== '{') { literal += c; continue; }
+    const end = text.indexOf('}', i);
+    if (end < 0) throw new TemplateSyntaxError(`${name}: '{' at offset ${i} is never closed (write '{{' for a literal brace)`);
+    const field = text.slice(i + 1, end);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) {
+      throw new TemplateSyntaxError(`${name}: unsupported placeholder {${field}} (use {name}; write '{{' for a literal brace)`);
+    }
+    parts.push(literal, { key: field });
+    literal = '';
+    i = end;
+  }
+  parts.push(literal);
+  return finish(name, parts);
+}
+
+/** Python's str() of the values marathon-lb passes to format(). */
+function show(v: string | number | boolean | null): string {
+  if (v === null) return 'None';
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  return typeof v === 'string' ? v : String(v);
+}
+
+/** Renders, or returns the name of the first placeholder the context does not provide. */
+export function renderTemplate(t: CompiledTemplate, ctx: TemplateContext): string | { readonly missing: string } {
+  if (t.constant) return (t.parts[0] as string | undefined) ?? '';
+  let out = '';
+  for (const p of t.parts) {
+    if (typeof p === 'string') { out += p; continue; }
+    const v = ctx[p.key];
+    if (v === undefined) return { missing: p.key };
+    out += show(v);
+  }
+  return out;
+}

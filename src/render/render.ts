@@ -1,0 +1,241 @@
+import type { HealthCheck, Problem, Service } from '../model/types';
+import { cleanName, cookieValue } from '../model/serverIds';
+import type { TemplateContext } from './format';
+import { ServiceRenderer, ServiceTemplateError } from './serviceRenderer';
+import type { TemplateSet } from './templates';
+import { vhostAcls, type GroupedVhost } from './vhosts';
+
+export interface RenderOptions {
+  /** Not `--dont-bind-http-https`: emit the shared :80/:443 frontends. */
+  readonly bindHttpHttps: boolean;
+  /** `--ssl-certs`, split on commas. */
+  readonly sslCerts: readonly string[];
+  readonly haproxyMap: boolean;
+  readonly groupHttpsByVhost: boolean;
+  /** Directory of `--haproxy-config`: where map files live. */
+  readonly haproxyDir: string;
+  /** HAPROXY_GLOBAL_DEFAULT_OPTIONS (comma list), default redispatch,http-server-close,dontlognull. */
+  readonly globalDefaultOptions: string;
+  /** Directory the `lua-load` lines point at (default /marathon-lb). */
+  readonly luaDir: string;
+}
+
+export interface RenderedConfig {
+  readonly config: string;
+  /** Lines of domain2backend.map / app2backend.map (`key backend\n`), empty without --haproxy-map. */
+  readonly domainMap: string;
+  readonly appMap: string;
+  /** The services in the config: the model's, less those left out for the problems below. */
+  readonly served: readonly Service[];
+  /** Services left out because one of their templates could not be rendered. */
+  readonly problems: readonly Problem[];
+}
+
+export class ConfigError extends Error {}
+
+interface Shared {
+  mapHttpDone: boolean;
+  mapHttpsDone: boolean;
+  mapAppidDone: boolean;
+  readonly appIdsWithAppidAcl: Set<string>;
+  readonly domainMap: [string, string][];
+  readonly appMap: [string, string][];
+  readonly grouped: Map<string, GroupedVhost>;
+  readonly httpList: [number, string][];
+  readonly httpsList: [number, string][];
+  userlists: string;
+  appidAcls: string;
+  frontends: string;
+  backends: string;
+}
+
+/** Renders the HAProxy config for a model: marathon-lb's config() with templates that only print. */
+export function renderConfig(services: readonly Service[], templates: TemplateSet, opts: RenderOptions): RenderedConfig {
+  const head = templates.global('HEAD');
+  const globalDefaultOptions = [...new Set(opts.globalDefaultOptions.split(',').map((o) => `  option            ${o.trim()}\n`))].sort().join('');
+  const headText = head.parts.map((p) => (typeof p === 'string' ? p : p.key === 'globalDefaultOptions' ? globalDefaultOptions : p.key === 'luaDir' ? opts.luaDir : `{{${p.key}}}`)).join('');
+  if (headText.split(/\s+/).includes('daemon') || !headText.includes('expose-fd listeners')) {
+    throw new ConfigError('custom HAPROXY_HEAD: remove "daemon" and add "stats socket /var/run/haproxy/socket expose-fd listeners" (required since marathon-lb 1.12 for seamless reloads)');
+  }
+
+  const shared: Shared = {
+    mapHttpDone: false, mapHttpsDone: false, mapAppidDone: false, appIdsWithAppidAcl: new Set(),
+    domainMap: [], appMap: [], grouped: new Map(), httpList: [], httpsList: [],
+    userlists: '', appidAcls: '', frontends: '', backends: '',
+  };
+  const problems: Problem[] = [];
+  const served: Service[] = [];
+  for (const svc of services) {
+    try {
+      renderService(svc, new ServiceRenderer(templates, svc), shared, opts);
+      served.push(svc);
+    } catch (e) {
+      if (!(e instanceof ServiceTemplateError)) throw e;
+      problems.push({ appId: svc.appId, portIndex: null, label: e.label, message: e.message });
+    }
+  }
+
+  const sslCerts = opts.sslCerts.length > 0 ? opts.sslCerts : ['/etc/ssl/cert.pem'];
+  const crt = (certs: Iterable<string>): string => [...certs].map((c) => `crt ${c}`).join(' ');
+  const byWeight = (a: [number, string], b: [number, string]): number => b[0] - a[0];
+  const vhosts = [...shared.grouped.keys()].sort();
+  const out: string[] = [headText, shared.userlists];
+  if (opts.bindHttpHttps) {
+    out.push(text(templates, 'HTTP_FRONTEND_HEAD', {}), ...shared.httpList.sort(byWeight).map((e) => e[1]));
+  }
+  out.push(text(templates, 'HTTP_FRONTEND_APPID_HEAD', {}), shared.appidAcls);
+  if (opts.bindHttpHttps) {
+    if (opts.groupHttpsByVhost) {
+      out.push(text(templates, 'HTTPS_GROUPED_FRONTEND_HEAD', {}));
+      for (const vhost of vhosts) out.push(text(templates, 'HTTPS_GROUPED_VHOST_FRONTEND_ACL', { backend: cleanName(vhost), host: vhost }));
+      for (const vhost of vhosts) {
+        const g = shared.grouped.get(vhost)!;
+        const name = cleanName(vhost);
+        out.push(text(templates, 'HTTPS_GROUPED_VHOST_BACKEND_HEAD', { name }));
+        out.push(text(templates, 'HTTPS_GROUPED_VHOST_FRONTEND_HEAD', {
+          name,
+          sslCerts: crt(g.certs.size > 0 ? g.certs : sslCerts),
+          bindOpts: [...g.bindOptions].map((o) => ` ${o}`).join(' '),
+        }));
+        out.push(...g.entries.sort(byWeight).map((e) => e[1]));
+      }
+    } else {
+      out.push(text(templates, 'HTTPS_FRONTEND_HEAD', { sslCerts: crt(sslCerts) }), ...shared.httpsList.sort(byWeight).map((e) => e[1]));
+    }
+  }
+  out.push(shared.frontends, shared.backends);
+  const mapText = (m: readonly (readonly [string, string])[]): string => m.map(([k, v]) => `${k} ${v}\n`).join('');
+  return { config: out.join(''), domainMap: mapText(shared.domainMap), appMap: mapText(shared.appMap), served, problems };
+}
+
+function text(templates: TemplateSet, name: string, ctx: TemplateContext): string {
+  const t = templates.global(name);
+  let s = '';
+  for (const p of t.parts) {
+    if (typeof p === 'string') s += p;
+    else if (ctx[p.key] === undefined) throw new ConfigError(`template HAPROXY_${name} uses {${p.key}}, which is not available there (available: ${Object.keys(ctx).join(', ') || 'none'})`);
+    else s += String(ctx[p.key]);
+  }
+  return s;
+}
+
+/** Renders one service into local strings first, so a template error leaves nothing half-added. */
+function renderService(svc: Service, r: ServiceRenderer, shared: Shared, opts: RenderOptions): void {
+  const { backend, mode } = svc;
+  let userlist = '';
+  if (svc.auth !== null) userlist = r.render('USERLIST_HEAD', { backend, user: svc.auth.user, passwd: svc.auth.passwd });
+  let frontend = r.render('FRONTEND_HEAD', {
+    bindAddr: svc.bindAddr, backend, servicePort: svc.servicePort, mode,
+    sslCert: svc.sslCert ? ` ssl crt ${svc.sslCert}` : '',
+    bindOptions: svc.bindOptions ? ` ${svc.bindOptions}` : '',
+  });
+  let back = r.render('BACKEND_HEAD', { backend, balance: svc.balance, mode });
+
+  const vhost = opts.bindHttpHttps && svc.hostname
+    ? vhostAcls(svc, r, { mapHttpDone: shared.mapHttpDone, mapHttpsDone: shared.mapHttpsDone, haproxyMap: opts.haproxyMap, haproxyDir: opts.haproxyDir })
+    : null;
+
+  let appidAcl = '';
+  let appidMapDone = shared.mapAppidDone;
+  const addsAppid = mode === 'http' && !shared.appIdsWithAppidAcl.has(svc.appId);
+  if (addsAppid) {
+    if (opts.haproxyMap) {
+      if (!appidMapDone) {
+        appidAcl = r.render('MAP_HTTP_FRONTEND_APPID_ACL', { haproxy_dir: opts.haproxyDir }, 'HTTP_FRONTEND_APPID_ACL');
+        appidMapDone = true;
+      }
+    } else {
+      appidAcl = r.render('HTTP_FRONTEND_APPID_ACL', { cleanedUpAppId: cleanName(svc.appId), hostname: svc.hostname, appId: svc.appId, backend });
+    }
+  }
+
+  if (mode === 'http') {
+    if (svc.useHsts) back += r.render('BACKEND_HSTS_OPTIONS', {});
+    back += r.render('BACKEND_HTTP_OPTIONS', {});
+    if (svc.proxyPath) back += r.render('HTTP_BACKEND_PROXYPASS_GLUE', { hostname: svc.hostname, proxypath: svc.proxyPath });
+    if (svc.revProxyPath) back += r.render('HTTP_BACKEND_REVPROXY_GLUE', { hostname: svc.hostname, rootpath: svc.revProxyPath });
+    // The HAPROXY_{n}_HTTP_BACKEND_REDIR label is the redirect path, so only the global template applies.
+    if (svc.redirPath) back += r.render('HTTP_BACKEND_REDIR', { hostname: svc.hostname, redirpath: svc.redirPath }, '');
+  }
+  if (svc.networkAllowed) {
+    const kind = mode === 'http' ? 'HTTP' : 'TCP';
+    for (const network of svc.networkAllowed.split(/\s+/).filter((n) => n !== '')) {
+      back += r.render(`${kind}_BACKEND_NETWORK_ALLOWED_ACL`, { network_allowed: network });
+    }
+    back += r.render(`${kind}_BACKEND_ACL_ALLOW_DENY`, {}, '');
+  }
+  if (svc.sticky) back += r.render('BACKEND_STICKY_OPTIONS', {});
+  frontend += r.render('FRONTEND_BACKEND_GLUE', { backend });
+  back += renderServers(svc, r);
+
+  // Everything rendered: commit to the shared state.
+  shared.userlists += userlist;
+  shared.frontends += frontend;
+  shared.backends += back;
+  if (addsAppid) {
+    shared.appIdsWithAppidAcl.add(svc.appId);
+    shared.appidAcls += appidAcl;
+    shared.mapAppidDone = appidMapDone;
+    if (opts.haproxyMap && !shared.appMap.some(([k, v]) => k === svc.appId && v === backend)) shared.appMap.push([svc.appId, backend]);
+  }
+  if (vhost !== null) {
+    shared.mapHttpDone = vhost.mapHttpDone;
+    shared.mapHttpsDone = vhost.mapHttpsDone;
+    shared.httpList.push([vhost.weight, vhost.http]);
+    shared.httpsList.push([vhost.weight, vhost.https]);
+    for (const entry of vhost.domainMap) {
+      if (!shared.domainMap.some(([k, v]) => k === entry[0] && v === entry[1])) shared.domainMap.push([entry[0], entry[1]]);
+    }
+    if (opts.groupHttpsByVhost) mergeGrouped(shared.grouped, vhost.grouped);
+  }
+}
+
+function mergeGrouped(into: Map<string, GroupedVhost>, from: ReadonlyMap<string, GroupedVhost>): void {
+  for (const [vhost, g] of from) {
+    const existing = into.get(vhost);
+    if (existing === undefined) {
+      into.set(vhost, g);
+      continue;
+    }
+    existing.entries.push(...g.entries);
+    for (const c of g.certs) existing.certs.add(c);
+    for (const o of g.bindOptions) existing.bindOptions.add(o);
+  }
+}
+
+function healthContext(hc: HealthCheck, port: number | null): TemplateContext {
+  return {
+    healthCheckPortIndex: hc.portIndex,
+    healthCheckPort: port,
+    healthCheckProtocol: hc.protocol,
+    healthCheckPath: hc.path,
+    healthCheckTimeoutSeconds: hc.timeoutSeconds,
+    healthCheckIntervalSeconds: hc.intervalSeconds,
+    healthCheckGracePeriodSeconds: hc.gracePeriodSeconds,
+    healthCheckMaxConsecutiveFailures: hc.maxConsecutiveFailures,
+    healthCheckFalls: hc.maxConsecutiveFailures + 1,
+    healthCheckPortOptions: port ? ` port ${port}` : '',
+  };
+}
+
+function renderServers(svc: Service, r: ServiceRenderer): string {
+  const hc = svc.healthCheck;
+  const tcpCheck = hc !== null && (svc.mode === 'tcp' || hc.protocol === 'TCP' || hc.protocol === 'MESOS_TCP');
+  const kind = tcpCheck ? 'TCP' : 'HTTP';
+  let out = '';
+  if (hc !== null && svc.servers.length > 0) out += r.render(`BACKEND_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, svc.backendCheckPort));
+  for (const s of svc.servers) {
+    const healthCheckOptions = hc === null ? '' : r.render(`BACKEND_SERVER_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, s.healthCheckPort));
+    out += r.render('BACKEND_SERVER_OPTIONS', {
+      host: s.host,
+      host_ipv4: s.ip,
+      port: s.port,
+      serverName: s.name,
+      serverId: s.id,
+      cookieOptions: svc.sticky ? ` check cookie ${cookieValue(s.name)}` : '',
+      healthCheckOptions,
+      otherOptions: s.draining ? ' disabled' : '',
+    });
+  }
+  return out;
+}

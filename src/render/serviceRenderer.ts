@@ -1,0 +1,31 @@
+import type { Service } from '../model/types';
+import { renderTemplate, TemplateSyntaxError, type TemplateContext } from './format';
+import type { TemplateSet } from './templates';
+
+/** Raised inside the rendering of one service only; render.ts turns it into a Problem and leaves that service out. */
+export class ServiceTemplateError extends Error {
+  constructor(readonly label: string | null, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Renders templates for one service: a `HAPROXY_{n}_<NAME>` label of the app wins over the
+ * global template. `labelName` differs from `name` for the map variants, which upstream lets the
+ * plain template's label override (e.g. MAP_HTTP_FRONTEND_ACL ← label HTTP_FRONTEND_ACL).
+ */
+export class ServiceRenderer {
+  constructor(private readonly templates: TemplateSet, private readonly svc: Service) {}
+
+  render(name: string, ctx: TemplateContext, labelName: string = name): string {
+    const labelText = this.svc.templateLabels[labelName];
+    const t = labelText === undefined ? this.templates.global(name) : this.templates.fromLabel(labelName, labelText);
+    const label = labelText === undefined ? null : `HAPROXY_{n}_${labelName}`;
+    if (t instanceof TemplateSyntaxError) throw new ServiceTemplateError(label, t.message);
+    const out = renderTemplate(t, ctx);
+    if (typeof out === 'string') return out;
+    const known = Object.keys(ctx).join(', ') || 'none';
+    const where = label === null ? `template HAPROXY_${name}` : `label ${label}`;
+    throw new ServiceTemplateError(label, `${where} uses {${out.missing}}, which is not available there (available: ${known})`);
+  }
+}

@@ -1,0 +1,50 @@
+import * as path from 'node:path';
+import type { Options } from '../cli/options';
+import { parseAppsJson } from '../model/appsJson';
+import type { ResolveHost } from '../model/networking';
+import { toModel, type ModelOptions } from '../model/services';
+import type { Model, Problem } from '../model/types';
+import { ConfigError, renderConfig, type RenderedConfig, type RenderOptions } from './render';
+import type { TemplateSet } from './templates';
+
+export function modelOptions(o: Options, env: Readonly<Record<string, string | undefined>>): ModelOptions {
+  const range = o.minServPortIpPerTask && o.maxServPortIpPerTask ? { min: o.minServPortIpPerTask, max: o.maxServPortIpPerTask } : null;
+  return { groups: o.group, strictMode: o.strictMode, healthCheck: o.healthCheck, servicePortRange: range, frameworkName: env['FRAMEWORK_NAME'] };
+}
+
+export function renderOptions(o: Options, env: Readonly<Record<string, string | undefined>>): RenderOptions {
+  return {
+    bindHttpHttps: !o.dontBindHttpHttps,
+    sslCerts: (o.sslCerts || '/etc/ssl/cert.pem').split(','),
+    haproxyMap: o.haproxyMap,
+    groupHttpsByVhost: o.groupHttpsByVhost,
+    haproxyDir: path.dirname(o.haproxyConfig),
+    globalDefaultOptions: env['HAPROXY_GLOBAL_DEFAULT_OPTIONS'] ?? 'redispatch,http-server-close,dontlognull',
+    luaDir: o.luaDir,
+  };
+}
+
+export type Snapshot =
+  | { readonly ok: true; readonly model: Model; readonly rendered: RenderedConfig; readonly problems: readonly Problem[];
+      readonly observedHealth: ReadonlyMap<string, boolean> }
+  | { readonly ok: false; readonly error: string };
+
+/** `/v2/apps?embed=apps.tasks` body → model → config. Pure given its inputs; errors are values. */
+export function renderSnapshot(
+  body: unknown,
+  templates: TemplateSet,
+  opts: { readonly model: ModelOptions; readonly render: RenderOptions },
+  ctx: { readonly resolve: ResolveHost; readonly rememberedHealth?: ReadonlyMap<string, boolean> },
+): Snapshot {
+  const apps = parseAppsJson(body);
+  if (!apps.ok) return apps;
+  const model = toModel(apps.value, opts.model, ctx);
+  try {
+    const rendered = renderConfig(model.services, templates, opts.render);
+    const served: Model = { services: rendered.served, problems: [...model.problems, ...rendered.problems] };
+    return { ok: true, model: served, rendered, problems: served.problems, observedHealth: model.observedHealth };
+  } catch (e) {
+    if (e instanceof ConfigError) return { ok: false, error: e.message };
+    throw e;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Fault injection settings (pure data + parsing). The server consults the active set on each request;
+ * `{"stream":"close"}` is a one-shot action, everything else stays until `DELETE /_sim/faults`.
+ */
+export type AppsFault =
+  | { readonly kind: '503' }
+  | { readonly kind: 'slow'; readonly delayMs: number }
+  | { readonly kind: 'invalid-json' }
+  | { readonly kind: 'wrong-shape' };
+
+export interface Faults {
+  /** `hang`: SSE streams go silent — new ones get no bytes at all (not even headers), open ones stop. */
+  readonly stream?: 'hang';
+  /** What `GET /v2/apps…` answers. */
+  readonly apps?: AppsFault;
+  /** Whole Marathon API down: `refuse` destroys sockets, `503` answers 503. `/_sim/` keeps working. */
+  readonly all?: 'refuse' | '503';
+}
+
+export interface FaultRequest {
+  readonly faults: Faults;
+  /** Close the open SSE streams now. */
+  readonly closeStreams: boolean;
+}
+
+export const NO_FAULTS: Faults = {};
+export const MAX_DELAY_MS = 600_000;
+
+const USAGE = 'expected one of {"stream":"hang"|"close"}, {"apps":"503"|"invalid-json"|"wrong-shape"}, '
+  + '{"apps":"slow","delayMs":N}, {"all":"down"} (optionally "as":"503")';
+
+/** Parses a `POST /_sim/faults` body and merges it into the active faults. */
+export function parseFaultRequest(body: unknown, current: Faults): { ok: true; value: FaultRequest } | { ok: false; error: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, error: USAGE };
+  const b = body as Record<string, unknown>;
+  let faults: Faults = current;
+  let closeStreams = false;
+  let recognized = false;
+  if (b['stream'] !== undefined) {
+    recognized = true;
+    if (b['stream'] === 'hang') faults = { ...faults, stream: 'hang' };
+    else if (b['stream'] === 'close') closeStreams = true;
+    else return { ok: false, error: `unknown stream fault ${JSON.stringify(b['stream'])}: ${USAGE}` };
+  }
+  if (b['apps'] !== undefined) {
+    recognized = true;
+    const kind = b['apps'];
+    if (kind === '503' || kind === 503 || kind === 'invalid-json' || kind === 'wrong-shape') {
+      faults = { ...faults, apps: { kind: kind === 503 ? '503' : kind } as AppsFault };
+    } else if (kind === 'slow') {
+      const delayMs = b['delayMs'];
+      if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS) {
+        return { ok: false, error: `{"apps":"slow"} needs "delayMs" between 0 and ${MAX_DELAY_MS}` };
+      }
+      faults = { ...faults, apps: { kind: 'slow', delayMs } };
+    } else return { ok: false, error: `unknown apps fault ${JSON.stringify(kind)}: ${USAGE}` };
+  }
+  if (b['all'] !== undefined) {
+    recognized = true;
+    if (b['all'] !== 'down') return { ok: false, error: `unknown all fault ${JSON.stringify(b['all'])}: ${USAGE}` };
+    faults = { ...faults, all: b['as'] === '503' || b['as'] === 503 ? '503' : 'refuse' };
+  }
+  return recognized ? { ok: true, value: { faults, closeStreams } } : { ok: false, error: USAGE };
+}
+
+/** JSON view of the active faults, in the same vocabulary as the POST body. */
+export function describeFaults(f: Faults): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (f.stream) out['stream'] = f.stream;
+  if (f.apps) Object.assign(out, f.apps.kind === 'slow' ? { apps: 'slow', delayMs: f.apps.delayMs } : { apps: f.apps.kind });
+  if (f.all) Object.assign(out, { all: 'down', as: f.all });
+  return out;
+}

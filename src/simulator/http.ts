@@ -1,0 +1,48 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** Small HTTP helpers shared by the Marathon and control routes. */
+
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export type Body = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+
+/** Reads a JSON request body; an empty body reads as `{}`. */
+export function readJson(req: IncomingMessage): Promise<Body> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+    });
+    req.on('error', (err) => resolve({ ok: false, error: `could not read the request body: ${err.message}` }));
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) return resolve({ ok: false, error: `request body larger than ${MAX_BODY_BYTES} bytes` });
+      const text = Buffer.concat(chunks).toString('utf8').trim();
+      if (text === '') return resolve({ ok: true, value: {} });
+      try {
+        resolve({ ok: true, value: JSON.parse(text) as unknown });
+      } catch (err) {
+        resolve({ ok: false, error: `request body is not valid JSON: ${(err as Error).message}` });
+      }
+    });
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  sendText(res, status, JSON.stringify(body), { 'Content-Type': 'application/json; charset=utf-8', ...headers });
+}
+
+export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers, 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export const sendError = (res: ServerResponse, status: number, message: string): void => sendJson(res, status, { message });
+
+/** Path without query and without trailing slashes (`/v2/apps/` → `/v2/apps`). */
+export function pathOf(url: URL): string {
+  const p = url.pathname.replace(/\/+$/, '');
+  return p === '' ? '/' : p;
+}

@@ -1,0 +1,88 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { eventStreamAttached } from './events';
+import { pathOf, readJson, sendError, sendJson, sendText } from './http';
+import { marathonInfo } from './info';
+import { renderApp, renderTask, renderTasks } from './render';
+import type { Simulator } from './simulator';
+import { SimulatorError } from './simulator';
+import { findApp } from './state';
+
+/** Marathon's REST API (the parts clients of marathon-lb use) over the simulated state. */
+export async function marathonRoutes(sim: Simulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const path = pathOf(url);
+  const method = req.method ?? 'GET';
+  if (path === '/ping') return sendText(res, 200, 'pong\n');
+  if (method === 'GET' && path === '/v2/info') return sendJson(res, 200, marathonInfo(sim));
+  if (method === 'GET' && path === '/v2/leader') return sendJson(res, 200, { leader: `${sim.host}:${sim.port}` });
+  if (method === 'GET' && path === '/v2/events') {
+    const hang = sim.faults.stream === 'hang';
+    const greeting = eventStreamAttached(req.socket.remoteAddress ?? '127.0.0.1', sim.nowIso());
+    return sim.hub.attach(res, url.searchParams.getAll('event_type'), hang, greeting);
+  }
+  if (method === 'GET' && path === '/v2/deployments') return sendJson(res, 200, []);
+  if (method === 'GET' && path === '/v2/tasks') return sendJson(res, 200, renderTasks(sim.snapshot()));
+
+  if (path === '/v2/apps' || path.startsWith('/v2/apps/')) return apps(sim, req, res, url, path.slice('/v2/apps'.length), method);
+  return sendError(res, 404, `no such resource: ${method} ${url.pathname}`);
+}
+
+async function apps(sim: Simulator, req: IncomingMessage, res: ServerResponse, url: URL, rest: string, method: string): Promise<void> {
+  if (method === 'GET') {
+    if (await appsFault(sim, res)) return;
+    if (rest === '') {
+      const embed = url.searchParams.getAll('embed').some((e) => e === 'apps.tasks' || e === 'tasks');
+      return sendJson(res, 200, sim.appsJson(embed));
+    }
+    const tasksOnly = rest.endsWith('/tasks');
+    const app = findApp(sim.snapshot(), tasksOnly ? rest.slice(0, -'/tasks'.length) : rest);
+    if (!app) return sendError(res, 404, `App '${rest}' does not exist`);
+    if (tasksOnly) return sendJson(res, 200, { tasks: app.tasks.map((t) => renderTask(t, app.def.healthChecks.length)) });
+    return sendJson(res, 200, { app: renderApp(app, true) });
+  }
+  const clientIp = req.socket.remoteAddress ?? '127.0.0.1';
+  const killMatch = /^(.*)\/tasks\/([^/]+)$/.exec(rest);
+  if (method === 'DELETE' && killMatch) {
+    const taskId = decodeURIComponent(killMatch[2]);
+    const task = sim.snapshot().apps.flatMap((a) => a.tasks).find((t) => t.id === taskId);
+    await sim.killTask(taskId, { scale: url.searchParams.get('scale') === 'true' });
+    return sendJson(res, 200, { task: task ? renderTask(task, 0) : { id: taskId } });
+  }
+  if (method === 'DELETE' && rest !== '') {
+    await sim.deleteApp(rest);
+    return sendJson(res, 200, deploymentReply(sim));
+  }
+  const body = method === 'POST' || method === 'PUT' ? await readJson(req) : undefined;
+  if (body && !body.ok) throw new SimulatorError(400, body.error);
+  if (method === 'POST' && rest === '') {
+    const app = await sim.createApp(body?.value, clientIp);
+    return sendJson(res, 201, app, { Location: `/v2/apps${String(app['id'])}` });
+  }
+  if (method === 'PUT' && rest !== '') {
+    await sim.updateApp(rest, body?.value, clientIp);
+    return sendJson(res, 200, deploymentReply(sim));
+  }
+  return sendError(res, 405, `${method} ${url.pathname} is not supported by the simulator`);
+}
+
+const deploymentReply = (sim: Simulator): Record<string, unknown> =>
+  ({ version: sim.nowIso(), deploymentId: `sim-deployment-${sim.snapshot().seq}` });
+
+/** Applies an `apps` fault; true when the response has been sent. */
+async function appsFault(sim: Simulator, res: ServerResponse): Promise<boolean> {
+  const f = sim.faults.apps;
+  if (f === undefined) return false;
+  switch (f.kind) {
+    case '503':
+      sendError(res, 503, 'simulated fault: Marathon could not serve /v2/apps');
+      return true;
+    case 'slow':
+      await sim.sleep(f.delayMs);
+      return false;
+    case 'invalid-json':
+      sendText(res, 200, '{"apps": [{"id": "/truncated", "labels": {"HAPROXY_GROUP": "ext', { 'Content-Type': 'application/json' });
+      return true;
+    case 'wrong-shape':
+      sendJson(res, 200, { apps: { id: '/wrong-shape', note: 'apps is an object here, not an array' } });
+      return true;
+  }
+}

@@ -1,0 +1,63 @@
+import { instanceIdOf } from './events';
+import type { SimApp, SimState, SimTask } from './types';
+
+/** Marathon 1.5+ JSON of the simulated state, as `/v2/apps`, `/v2/apps/{id}` and `/v2/tasks` answer. */
+
+export function renderApps(state: SimState, embedTasks: boolean): { apps: Record<string, unknown>[] } {
+  return { apps: state.apps.map((a) => renderApp(a, embedTasks)) };
+}
+
+export function renderApp(app: SimApp, embedTasks: boolean): Record<string, unknown> {
+  const healthChecked = app.def.healthChecks.length > 0;
+  const running = app.tasks.filter((t) => t.state === 'TASK_RUNNING');
+  const out: Record<string, unknown> = {
+    cmd: null, args: null, user: null, env: {}, cpus: 0.1, mem: 64, disk: 0, gpus: 0, executor: '',
+    constraints: [], uris: [], fetch: [], storeUrls: [], backoffSeconds: 1, backoffFactor: 1.15,
+    maxLaunchDelaySeconds: 3600, requirePorts: false, killSelection: 'YOUNGEST_FIRST',
+    upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
+    unreachableStrategy: { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 },
+    ...app.def,
+    tasksStaged: app.tasks.filter((t) => t.state === 'TASK_STAGING' || t.state === 'TASK_STARTING').length,
+    tasksRunning: running.length,
+    tasksHealthy: healthChecked ? running.filter((t) => t.alive === true).length : 0,
+    tasksUnhealthy: healthChecked ? running.filter((t) => t.alive === false).length : 0,
+    deployments: [],
+  };
+  if (embedTasks) out['tasks'] = app.tasks.map((t) => renderTask(t, app.def.healthChecks.length));
+  return out;
+}
+
+export function renderTask(task: SimTask, healthCheckCount: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    id: task.id,
+    appId: task.appId,
+    slaveId: task.slaveId,
+    agentId: task.slaveId,
+    host: task.host,
+    state: task.state,
+    stagedAt: task.stagedAt,
+    startedAt: task.startedAt,
+    version: task.version,
+    ports: task.ports,
+    servicePorts: task.servicePorts,
+    ipAddresses: [{ ipAddress: task.host, protocol: 'IPv4' }],
+    localVolumes: [],
+  };
+  if (task.alive !== null) {
+    out['healthCheckResults'] = Array.from({ length: healthCheckCount }, () => ({
+      alive: task.alive,
+      consecutiveFailures: task.consecutiveFailures,
+      firstSuccess: task.alive || task.lastSuccess !== null ? task.startedAt : null,
+      lastSuccess: task.lastSuccess,
+      lastFailure: task.lastFailure,
+      lastFailureCause: task.alive ? null : task.lastFailure === null ? null : 'simulated failure',
+      taskId: task.id,
+      instanceId: instanceIdOf(task.id),
+    }));
+  }
+  return out;
+}
+
+export function renderTasks(state: SimState): { tasks: Record<string, unknown>[] } {
+  return { tasks: state.apps.flatMap((a) => a.tasks.map((t) => renderTask(t, a.def.healthChecks.length))) };
+}

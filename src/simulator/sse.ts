@@ -1,0 +1,93 @@
+import type { ServerResponse } from 'node:http';
+import type { SimEvent } from './types';
+
+interface Stream {
+  readonly res: ServerResponse;
+  /** Event types asked for with `event_type=`; null = all. */
+  readonly filter: ReadonlySet<string> | null;
+  /** A hung stream gets no more bytes. */
+  hung: boolean;
+}
+
+/** Serializes one event the way Marathon writes it on `/v2/events`. */
+export const sseFrame = (e: SimEvent): string => `event: ${e.eventType}\ndata: ${JSON.stringify(e)}\n\n`;
+
+/**
+ * The open `/v2/events` connections. Events are written as `event: <type>\ndata: <json>\n\n`;
+ * optional keep-alive comment lines (`: keep-alive`) are off by default, as in Marathon.
+ */
+export class EventHub {
+  private readonly streams = new Set<Stream>();
+  private keepAlive: NodeJS.Timeout | undefined;
+
+  constructor(keepAliveMs = 0) {
+    if (keepAliveMs > 0) {
+      this.keepAlive = setInterval(() => this.writeAll(': keep-alive\n\n'), keepAliveMs);
+    }
+  }
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * Takes over a `/v2/events` response. When `hang` is set nothing at all is written (no status line,
+   * no headers): the client sees a connection that accepted the request and then went silent.
+   */
+  attach(res: ServerResponse, eventTypes: readonly string[], hang: boolean, greeting: SimEvent): void {
+    const stream: Stream = { res, filter: eventTypes.length > 0 ? new Set(eventTypes) : null, hung: hang };
+    this.streams.add(stream);
+    res.on('close', () => this.streams.delete(stream));
+    res.socket?.setNoDelay(true);
+    if (hang) return;
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-store' });
+    res.flushHeaders();
+    if (wants(stream, greeting.eventType)) res.write(sseFrame(greeting));
+  }
+
+  publish(events: readonly SimEvent[]): void {
+    if (events.length === 0 || this.streams.size === 0) return;
+    const frames = events.map((e) => ({ type: e.eventType, text: sseFrame(e) }));
+    for (const s of this.streams) {
+      if (s.hung || s.res.destroyed) continue;
+      const text = frames.filter((f) => wants(s, f.type)).map((f) => f.text).join('');
+      if (text !== '') s.res.write(text);
+    }
+  }
+
+  /** Silence every open stream (the `{"stream":"hang"}` fault). */
+  hangAll(): void {
+    for (const s of this.streams) s.hung = true;
+  }
+
+  /** End every open stream cleanly (the `{"stream":"close"}` fault); hung ones without headers are cut. */
+  closeAll(): number {
+    const n = this.streams.size;
+    for (const s of [...this.streams]) {
+      if (s.res.headersSent) {
+        s.res.end();
+        s.res.socket?.end();
+      } else s.res.destroy();
+      this.streams.delete(s);
+    }
+    return n;
+  }
+
+  /** Drop every stream at once (the `{"all":"down"}` fault and shutdown). */
+  destroyAll(): void {
+    for (const s of [...this.streams]) s.res.destroy();
+    this.streams.clear();
+  }
+
+  stop(): void {
+    if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
+    this.destroyAll();
+  }
+
+  private writeAll(text: string): void {
+    for (const s of this.streams) if (!s.hung && s.res.headersSent && !s.res.destroyed) s.res.write(text);
+  }
+}
+
+const wants = (s: Stream, type: string): boolean => s.filter === null || s.filter.has(type);

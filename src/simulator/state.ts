@@ -1,0 +1,163 @@
+import { normalizeAppDef, normalizeAppId } from './appDef';
+import * as ev from './events';
+import type { DeploymentAction } from './events';
+import { newDeploymentId, newTasks } from './taskGen';
+import type { AppDef, Ctx, Outcome, SimApp, SimEvent, SimState, SimTask, TaskState } from './types';
+import { fail, TERMINAL_STATES } from './types';
+
+/**
+ * Pure state transitions of the simulated Marathon: (state, request, ctx) → new state + the events
+ * Marathon would emit + the tasks that started/stopped. No clock, no randomness, no I/O.
+ */
+
+export function createApp(state: SimState, raw: unknown, ctx: Ctx): Outcome {
+  const norm = normalizeAppDef(raw, state, ctx.now);
+  if (!norm.ok) return norm;
+  if (findApp(state, norm.def.id)) return fail(409, `app ${norm.def.id} already exists`);
+  const created = newTasks(norm.def, norm.def.instances, { ...state, nextServicePort: norm.nextServicePort }, ctx, 0);
+  const app: SimApp = { def: norm.def, tasks: created.tasks };
+  const next = { ...created.state, apps: [...state.apps, app] };
+  return deployment(next, app, 'StartApplication', created.tasks, [], ctx);
+}
+
+/** Marathon PUT semantics: the posted fields replace the old ones; port/health/container changes restart all tasks. */
+export function updateApp(state: SimState, appId: string, patch: unknown, ctx: Ctx): Outcome {
+  const app = findApp(state, appId);
+  if (!app) return fail(404, `app ${appId} does not exist`);
+  const norm = normalizeAppDef(patch, state, ctx.now, app.def);
+  if (!norm.ok) return norm;
+  if (norm.def.id !== app.def.id) return fail(422, `app ${appId}: the id cannot change (got ${norm.def.id})`);
+  const configChanged = !sameOn(app.def, norm.def, Object.keys({ ...app.def, ...norm.def })
+    .filter((k) => !['instances', 'version', 'versionInfo'].includes(k)));
+  const def: AppDef = configChanged ? norm.def
+    : { ...norm.def, versionInfo: { ...norm.def.versionInfo, lastConfigChangeAt: app.def.versionInfo.lastConfigChangeAt } };
+  const base = { ...state, nextServicePort: norm.nextServicePort };
+  if (!sameOn(app.def, norm.def, RESTART_FIELDS)) {
+    const fresh = newTasks(def, def.instances, base, ctx, 0);
+    const updated = { def, tasks: fresh.tasks };
+    return deployment(withApp(fresh.state, updated), updated, 'RestartApplication', fresh.tasks, app.tasks, ctx);
+  }
+  const scaled = scaleTasks(app.tasks, def, base, ctx);
+  const updated = { def, tasks: scaled.tasks };
+  return deployment(withApp(scaled.state, updated), updated, 'ScaleApplication', scaled.started, scaled.stopped, ctx);
+}
+
+export const scaleApp = (state: SimState, appId: string, instances: unknown, ctx: Ctx): Outcome =>
+  updateApp(state, appId, { instances }, ctx);
+
+/** Labels: merged into the old ones (a null value removes a label), or replacing them all. */
+export function setLabels(state: SimState, appId: string, labels: unknown, replace: boolean, ctx: Ctx): Outcome {
+  const app = findApp(state, appId);
+  if (!app) return fail(404, `app ${appId} does not exist`);
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) return fail(422, `app ${appId}: labels must be an object`);
+  const merged: Record<string, unknown> = replace ? {} : { ...app.def.labels };
+  for (const [k, v] of Object.entries(labels)) {
+    if (v === null) delete merged[k];
+    else merged[k] = v;
+  }
+  return updateApp(state, appId, { labels: merged }, ctx);
+}
+
+export function deleteApp(state: SimState, appId: string, ctx: Ctx): Outcome {
+  const app = findApp(state, appId);
+  if (!app) return fail(404, `app ${appId} does not exist`);
+  const d = ev.deploymentEvents(newDeploymentId(state.seq + 1, ctx.seed), app.def.id, 'StopApplication', ctx.now, ctx.now);
+  const events: SimEvent[] = [d.info, ...app.tasks.map((t) => ev.statusUpdateEvent(t, 'TASK_KILLED', ctx.now)),
+    ev.appTerminatedEvent(app.def.id, ctx.now), d.success];
+  const next = { ...state, seq: state.seq + 1, apps: state.apps.filter((a) => a !== app) };
+  return { ok: true, state: next, events, started: [], stopped: app.tasks };
+}
+
+/**
+ * Moves a task to a new Mesos state. Terminal states (TASK_KILLED, TASK_FAILED …) remove it; Marathon then
+ * starts a replacement unless `scale` is set, in which case the app's instance count drops by one.
+ */
+export function setTaskState(state: SimState, taskId: string, status: TaskState, scale: boolean, ctx: Ctx): Outcome {
+  const found = findTask(state, taskId);
+  if (!found) return fail(404, `task ${taskId} does not exist`);
+  const { app, task } = found;
+  const gone = ev.statusUpdateEvent(task, status, ctx.now);
+  if (!TERMINAL_STATES.includes(status)) {
+    const moved = { ...task, state: status };
+    const next = withApp(state, { ...app, tasks: app.tasks.map((t) => (t === task ? moved : t)) });
+    return { ok: true, state: next, events: [ev.statusUpdateEvent(moved, status, ctx.now)], started: [], stopped: [] };
+  }
+  const rest = app.tasks.filter((t) => t !== task);
+  if (scale) {
+    const def = { ...app.def, instances: Math.max(0, app.def.instances - 1), version: ctx.now,
+      versionInfo: { ...app.def.versionInfo, lastScalingAt: ctx.now } };
+    const next = withApp(state, { def, tasks: rest });
+    return { ok: true, state: next, events: [gone, ev.apiPostEvent(def, ctx.now, ctx.clientIp)], started: [], stopped: [task] };
+  }
+  const fresh = newTasks(app.def, 1, state, ctx, 0);
+  const next = withApp(fresh.state, { ...app, tasks: [...rest, ...fresh.tasks] });
+  return { ok: true, state: next, events: [gone, ...startEvents(fresh.tasks, ctx.now)], started: fresh.tasks, stopped: [task] };
+}
+
+export function setTaskHealth(state: SimState, taskId: string, alive: boolean, ctx: Ctx): Outcome {
+  const found = findTask(state, taskId);
+  if (!found) return fail(404, `task ${taskId} does not exist`);
+  const { app, task } = found;
+  if (task.alive === null) return fail(422, `app ${app.def.id} has no healthChecks, so task ${taskId} has no health`);
+  const maxFailures = Number(app.def.healthChecks[0]?.['maxConsecutiveFailures'] ?? 3) || 3;
+  const changed: SimTask = alive
+    ? { ...task, alive, consecutiveFailures: 0, lastSuccess: ctx.now }
+    : { ...task, alive, consecutiveFailures: Math.max(task.consecutiveFailures, maxFailures), lastFailure: ctx.now };
+  const next = withApp(state, { ...app, tasks: app.tasks.map((t) => (t === task ? changed : t)) });
+  const events = task.alive === alive ? [] : [ev.healthStatusChangedEvent(changed, alive, ctx.now)];
+  return { ok: true, state: next, events, started: [], stopped: [] };
+}
+
+function scaleTasks(tasks: readonly SimTask[], def: AppDef, state: SimState, ctx: Ctx):
+  { tasks: readonly SimTask[]; started: readonly SimTask[]; stopped: readonly SimTask[]; state: SimState } {
+  if (def.instances >= tasks.length) {
+    const fresh = newTasks(def, def.instances - tasks.length, state, ctx, 0);
+    return { tasks: [...tasks, ...fresh.tasks], started: fresh.tasks, stopped: [], state: fresh.state };
+  }
+  const oldestFirst = def['killSelection'] === 'OLDEST_FIRST';
+  const keep = oldestFirst ? tasks.slice(tasks.length - def.instances) : tasks.slice(0, def.instances);
+  return { tasks: keep, started: [], stopped: tasks.filter((t) => !keep.includes(t)), state };
+}
+
+function deployment(state: SimState, app: SimApp, action: DeploymentAction, started: readonly SimTask[],
+  stopped: readonly SimTask[], ctx: Ctx): Outcome {
+  const seq = state.seq + 1;
+  const d = ev.deploymentEvents(newDeploymentId(seq, ctx.seed), app.def.id, action, app.def.version, ctx.now);
+  const events = [ev.apiPostEvent(app.def, ctx.now, ctx.clientIp), d.info,
+    ...stopped.map((t) => ev.statusUpdateEvent(t, 'TASK_KILLED', ctx.now)), ...startEvents(started, ctx.now), d.success];
+  return { ok: true, state: { ...state, seq }, events, started, stopped };
+}
+
+const startEvents = (tasks: readonly SimTask[], now: string): SimEvent[] => tasks.flatMap((t) =>
+  t.alive === null ? [ev.statusUpdateEvent(t, 'TASK_RUNNING', now)]
+    : [ev.statusUpdateEvent(t, 'TASK_RUNNING', now), ev.healthStatusChangedEvent(t, true, now)]);
+
+export function findApp(state: SimState, appId: string): SimApp | undefined {
+  const id = normalizeAppId(appId);
+  return state.apps.find((a) => a.def.id === id);
+}
+
+export function findTask(state: SimState, taskId: string): { app: SimApp; task: SimTask } | undefined {
+  for (const app of state.apps) {
+    const task = app.tasks.find((t) => t.id === taskId);
+    if (task) return { app, task };
+  }
+  return undefined;
+}
+
+const withApp = (state: SimState, app: SimApp): SimState =>
+  ({ ...state, apps: state.apps.map((a) => (a.def.id === app.def.id ? app : a)) });
+
+/** Fields whose change gives tasks a different shape, so Marathon restarts them (labels-only changes keep tasks). */
+const RESTART_FIELDS = ['portDefinitions', 'container', 'networks', 'healthChecks'];
+
+const sameOn = (a: AppDef, b: AppDef, keys: readonly string[]): boolean =>
+  keys.every((k) => canonical(a[k]) === canonical(b[k]));
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'undefined';
+}

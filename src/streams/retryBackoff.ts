@@ -1,0 +1,56 @@
+import { MonoTypeOperatorFunction, SchedulerLike, defer, retry, tap, timer } from 'rxjs';
+import { BackoffOptions, nextDelay } from './backoff';
+
+/**
+ * Resubscribes the source after an error, waiting an exponential backoff with injected jitter.
+ *
+ * Why: marathon-lb's SSE loop reconnects forever, waiting `random() * wait` where `wait` grows
+ * 1.5× from 3 s up to --max-backoff, and starts again from 3 s after a good stream. A flapping
+ * Marathon must not be hammered, yet a healthy reconnection must not inherit an old long delay.
+ *
+ * An attempt counts as healthy — so the next failure backs off from `initialMs` again — once it
+ * has emitted a value and, when `resetAfterMs` is given, has also stayed subscribed that long
+ * (so a stream that says hello and dies at once still backs off). Never gives up: the caller
+ * stops it by unsubscribing.
+ */
+export interface RetryBackoffOptions extends BackoffOptions {
+  /** Minimum lifetime of an attempt (besides having emitted) for the backoff to reset. */
+  readonly resetAfterMs?: number;
+  /** Told about each retry before waiting: 1-based retry number since the last reset. */
+  readonly onRetry?: (info: RetryInfo) => void;
+  readonly scheduler: SchedulerLike;
+}
+
+export interface RetryInfo {
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly error: unknown;
+}
+
+export function retryBackoff<T>(opts: RetryBackoffOptions): MonoTypeOperatorFunction<T> {
+  const { scheduler, resetAfterMs, onRetry } = opts;
+  return (source) =>
+    defer(() => {
+      let failures = 0; // consecutive unhealthy attempts
+      let startedAt = 0;
+      let emitted = false;
+      const attempt$ = defer(() => {
+        startedAt = scheduler.now();
+        emitted = false;
+        return source;
+      }).pipe(tap(() => (emitted = true)));
+
+      return attempt$.pipe(
+        retry({
+          delay: (error: unknown) => {
+            const lived = scheduler.now() - startedAt;
+            if (emitted && (resetAfterMs === undefined || lived >= resetAfterMs)) failures = 0;
+            const delayMs = nextDelay(failures, opts);
+            failures += 1;
+            onRetry?.({ attempt: failures, delayMs, error });
+            return timer(delayMs, scheduler);
+          },
+        }),
+      );
+    });
+}

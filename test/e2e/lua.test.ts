@@ -1,0 +1,298 @@
+/**
+ * The Lua services of marathon-lb's `listen stats` section, served by a real HAProxy, asked over
+ * real HTTP on 127.0.0.1: /_haproxy_getpids, /_haproxy_getconfig, /_haproxy_getvhostmap,
+ * /_haproxy_getappmap, /_mlb_signal/hup, /_mlb_signal/usr1.
+ *
+ * The config is HAPROXY_HEAD.mustache with only what a test cannot use changed: root-owned paths
+ * (stats socket, server-state-base) go to a temp dir, the stats bind to a free loopback port, and
+ * the global `maxconn 50000` to 1000, because HAProxy >= 2.3 refuses to start when the fd hard limit
+ * is below what 50000 needs (~100 k), which is common on CI runners and developer boxes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { checkConfig, describeWithHaproxy, startHaproxy, type RunningHaproxy } from '../support/haproxy';
+import { freePort } from '../support/ports';
+
+const LUA_DIR = resolve(__dirname, '../../config/lua');
+const HEAD_TEMPLATE = resolve(__dirname, '../../config/templates/HAPROXY_HEAD.mustache');
+const DEFAULT_OPTIONS = '  option redispatch\n  option http-server-close\n  option dontlognull\n';
+
+function replaceOnce(text: string, from: string | RegExp, to: string): string {
+  const next = text.replace(from, to);
+  if (next === text) throw new Error(`HAPROXY_HEAD.mustache no longer contains ${String(from)}`);
+  return next;
+}
+
+function renderHead(template: string, dir: string, port: number): string {
+  let cfg = template.split('{{luaDir}}').join(LUA_DIR);
+  cfg = replaceOnce(cfg, '{{globalDefaultOptions}}', DEFAULT_OPTIONS);
+  cfg = replaceOnce(cfg, /stats socket \S+/, `stats socket ${join(dir, 'haproxy.sock')}`);
+  cfg = replaceOnce(cfg, /server-state-base \S+/, `server-state-base ${join(dir, 'state')}/`);
+  cfg = replaceOnce(cfg, /bind 0\.0\.0\.0:9090/, `bind 127.0.0.1:${port}`);
+  cfg = replaceOnce(cfg, /^ {2}maxconn 50000$/m, '  maxconn 1000');
+  return cfg;
+}
+
+interface Reply {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly contentLength: string | undefined;
+  readonly body: string;
+}
+
+/** One GET over a fresh connection, bounded to 5 s. */
+function get(port: number, path: string): Promise<Reply> {
+  return new Promise((done, fail) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () =>
+        done({
+          status: res.statusCode ?? 0,
+          contentType: res.headers['content-type'],
+          contentLength: res.headers['content-length'],
+          body,
+        }),
+      );
+      res.on('error', fail);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+/** A node process that prints the name of every SIGHUP/SIGUSR1 it gets; exits by itself after 60 s. */
+interface SignalRecorder {
+  readonly pid: number;
+  readonly received: string[];
+  waitFor(signal: string, ms?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startSignalRecorder(): Promise<SignalRecorder> {
+  const script = [
+    "for (const s of ['SIGHUP', 'SIGUSR1']) process.on(s, () => process.stdout.write(s + '\\n'));",
+    "process.stdout.write('ready\\n');",
+    'setTimeout(() => process.exit(0), 60000);',
+  ].join('\n');
+  const child: ChildProcess = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  const received: string[] = [];
+  let pending = '';
+  const waiters = new Set<() => void>();
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (d: string) => {
+    pending += d;
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      if (line !== 'ready') received.push(line);
+    }
+    for (const w of waiters) w();
+  });
+  const waitLine = (pred: () => boolean, what: string, ms: number) =>
+    new Promise<void>((ok, fail) => {
+      if (pred()) return ok();
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        fail(new Error(`signal recorder: no ${what} within ${ms} ms (got: ${lines.join(', ')})`));
+      }, ms);
+      const check = () => {
+        if (!pred()) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        ok();
+      };
+      waiters.add(check);
+    });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    }
+  };
+  try {
+    await waitLine(() => lines.includes('ready'), 'ready', 10000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    pid: child.pid as number,
+    received,
+    waitFor: (signal, ms = 5000) => waitLine(() => received.includes(signal), signal, ms),
+    stop,
+  };
+}
+
+function parentPid(pid: number): Promise<number> {
+  // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ')'.
+  return readFile(`/proc/${pid}/stat`, 'utf8').then((s) => Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]));
+}
+
+describeWithHaproxy('Lua services on a real HAProxy', (haproxy) => {
+  const VHOST_MAP = 'app.example.com backend_app_10000\nweb.example.com backend_web_10001\n';
+  const APP_MAP = '/app backend_app_10000\n/web backend_web_10001\n';
+  let dir: string;
+  let port: number;
+  let config: string;
+  let template: string;
+  let pidFile: string;
+  let hap: RunningHaproxy | undefined;
+  let recorder: SignalRecorder | undefined;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mlb-lua-'));
+    pidFile = join(dir, 'marathon-lb.pid');
+    template = await readFile(HEAD_TEMPLATE, 'utf8');
+    await writeFile(join(dir, 'domain2backend.map'), VHOST_MAP);
+    await writeFile(join(dir, 'app2backend.map'), APP_MAP);
+    recorder = await startSignalRecorder();
+    await writeFile(pidFile, `${recorder.pid}\n`);
+    // freePort() can race with another process; try a few ports before giving up.
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 3 && hap === undefined; attempt++) {
+      port = await freePort();
+      config = renderHead(template, dir, port);
+      try {
+        hap = await startHaproxy({
+          bin: haproxy.bin,
+          dir,
+          config,
+          waitForPort: port,
+          // The defaults (HAPROXY_CFGFILES / -f) must find the config and the maps beside it.
+          env: { MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_HAPROXY_CONFIG: undefined, MARATHON_LB_MAP_DIR: undefined },
+        });
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    if (hap === undefined) throw lastError;
+  }, 40000);
+
+  afterAll(async () => {
+    await hap?.stop();
+    await recorder?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }, 15000);
+
+  it('is a config that `haproxy -c` accepts', async () => {
+    const result = await checkConfig((hap as RunningHaproxy).configPath, haproxy.bin);
+    expect(result.output).toMatch(/Configuration file is valid/);
+    expect(result.ok).toBe(true);
+  });
+
+  it('getpids lists the running haproxy processes (master and worker)', async () => {
+    const master = (hap as RunningHaproxy).pid;
+    const r = await get(port, '/_haproxy_getpids');
+    expect(r.status).toBe(200);
+    expect(r.contentType).toBe('text/plain');
+    expect(r.body).toMatch(/^\d+( \d+)*$/);
+    expect(Number(r.contentLength)).toBe(r.body.length);
+    const pids = r.body.split(' ').map(Number);
+    expect(pids).toContain(master);
+    const parents = await Promise.all(pids.map((p) => parentPid(p).catch(() => -1)));
+    expect(parents).toContain(master); // the worker that answered is a child of the master
+  });
+
+  it('getconfig returns the config file haproxy loaded, byte for byte', async () => {
+    const r = await get(port, '/_haproxy_getconfig');
+    expect(r.status).toBe(200);
+    expect(r.contentType).toBe('text/plain');
+    expect(r.body).toBe(config);
+    expect(Number(r.contentLength)).toBe(Buffer.byteLength(config));
+  });
+
+  it('getvhostmap and getappmap return the map files beside the config', async () => {
+    const vhost = await get(port, '/_haproxy_getvhostmap');
+    expect(vhost).toMatchObject({ status: 200, contentType: 'text/plain', body: VHOST_MAP });
+    expect(Number(vhost.contentLength)).toBe(VHOST_MAP.length);
+    const app = await get(port, '/_haproxy_getappmap');
+    expect(app).toMatchObject({ status: 200, contentType: 'text/plain', body: APP_MAP });
+  });
+
+  it('the maps are read on every request: a changed file shows, a missing one is an empty 200', async () => {
+    const changed = 'new.example.com backend_new_10002\n';
+    await writeFile(join(dir, 'domain2backend.map'), changed);
+    expect((await get(port, '/_haproxy_getvhostmap')).body).toBe(changed);
+    await unlink(join(dir, 'app2backend.map'));
+    expect(await get(port, '/_haproxy_getappmap')).toMatchObject({
+      status: 200,
+      contentType: 'text/plain',
+      contentLength: '0',
+      body: '',
+    });
+    await writeFile(join(dir, 'domain2backend.map'), VHOST_MAP);
+    await writeFile(join(dir, 'app2backend.map'), APP_MAP);
+  });
+
+  it('/_mlb_signal/hup sends SIGHUP to the pid in MARATHON_LB_PID_FILE', async () => {
+    const r = await get(port, '/_mlb_signal/hup');
+    expect(r).toMatchObject({ status: 200, contentType: 'text/plain', body: 'Sent SIGHUP signal to marathon-lb' });
+    await (recorder as SignalRecorder).waitFor('SIGHUP');
+  });
+
+  it('/_mlb_signal/usr1 sends SIGUSR1 to the pid in MARATHON_LB_PID_FILE', async () => {
+    const r = await get(port, '/_mlb_signal/usr1');
+    expect(r).toMatchObject({ status: 200, contentType: 'text/plain', body: 'Sent SIGUSR1 signal to marathon-lb' });
+    await (recorder as SignalRecorder).waitFor('SIGUSR1');
+    expect((recorder as SignalRecorder).received).toEqual(['SIGHUP', 'SIGUSR1']);
+  });
+
+  it('signals answer 500 like marathon-lb when the process or the pid file is not there', async () => {
+    // No pid reaches pid_max, so kill fails with "no such process" (exit code 1), as pkill did.
+    const pidMax = (await readFile('/proc/sys/kernel/pid_max', 'utf8')).trim();
+    try {
+      await writeFile(pidFile, `${pidMax}\n`);
+      expect(await get(port, '/_mlb_signal/hup')).toMatchObject({
+        status: 500,
+        contentType: 'text/plain',
+        body: "Failed to send SIGHUP signal to marathon-lb (exit code 1). Is marathon-lb running in 'poll' mode?",
+      });
+      await writeFile(pidFile, 'not a pid\n');
+      const garbage = await get(port, '/_mlb_signal/usr1');
+      expect(garbage.status).toBe(500);
+      expect(garbage.body).toBe(
+        `Failed to send SIGUSR1 signal to marathon-lb: pid file ${pidFile} does not hold a process id. ` +
+          "Is marathon-lb running in 'poll' mode?",
+      );
+      await unlink(pidFile);
+      const missing = await get(port, '/_mlb_signal/hup');
+      expect(missing.status).toBe(500);
+      expect(missing.body).toMatch(/^Failed to send SIGHUP signal to marathon-lb: cannot read pid file \(.*marathon-lb\.pid/);
+    } finally {
+      await writeFile(pidFile, `${(recorder as SignalRecorder).pid}\n`);
+    }
+    expect((recorder as SignalRecorder).received).toEqual(['SIGHUP', 'SIGUSR1']);
+  });
+
+  it('a controller can point the services elsewhere: MARATHON_LB_HAPROXY_CONFIG and MARATHON_LB_MAP_DIR', async () => {
+    const other = await mkdtemp(join(tmpdir(), 'mlb-lua-env-'));
+    let second: RunningHaproxy | undefined;
+    try {
+      const announced = join(other, 'announced.cfg');
+      await writeFile(announced, '# the config the controller says it runs\n');
+      await writeFile(join(other, 'domain2backend.map'), 'env.example.com backend_env_1\n');
+      const otherPort = await freePort();
+      second = await startHaproxy({
+        bin: haproxy.bin,
+        config: (d) => renderHead(template, d, otherPort),
+        waitForPort: otherPort,
+        env: { MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_HAPROXY_CONFIG: announced, MARATHON_LB_MAP_DIR: other },
+      });
+      expect((await get(otherPort, '/_haproxy_getconfig')).body).toBe('# the config the controller says it runs\n');
+      expect((await get(otherPort, '/_haproxy_getvhostmap')).body).toBe('env.example.com backend_env_1\n');
+      expect(await get(otherPort, '/_haproxy_getappmap')).toMatchObject({ status: 200, body: '' });
+    } finally {
+      await second?.stop();
+      await rm(other, { recursive: true, force: true });
+    }
+  }, 20000);
+});

@@ -1,0 +1,421 @@
+import * as crypto from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { AddressInfo } from 'node:net';
+import * as zlib from 'node:zlib';
+import { basicAuth, dcosAuth, parseBasicCredentials, parseDcosCredentials } from '../../src/marathon/auth';
+import { MarathonClient, MarathonLogger } from '../../src/marathon/client';
+import { MarathonError } from '../../src/marathon/http';
+import { makeTestCerts } from '../support/certs';
+
+// Real HTTP(S) over 127.0.0.1 against tiny servers made here.
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+interface TestServer {
+  readonly url: string;
+  readonly hits: string[];
+  close(): Promise<void>;
+}
+const servers: TestServer[] = [];
+
+async function listen(server: http.Server | https.Server, scheme: string, hits: string[]): Promise<TestServer> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const s: TestServer = {
+    url: `${scheme}://127.0.0.1:${port}`,
+    hits,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+  servers.push(s);
+  return s;
+}
+
+function serve(handler: Handler): Promise<TestServer> {
+  const hits: string[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    handler(req, res);
+  });
+  return listen(server, 'http', hits);
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** A URL nothing listens on (a port that was just closed). */
+async function deadUrl(): Promise<string> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+function captureLogger(): MarathonLogger & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    warn: (m) => lines.push(`warn ${m}`),
+    info: (m) => lines.push(`info ${m}`),
+    debug: (m) => lines.push(`debug ${m}`),
+  };
+}
+
+async function rejection(p: Promise<unknown>): Promise<MarathonError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(MarathonError);
+    return e as MarathonError;
+  }
+  throw new Error('expected a rejection');
+}
+
+const APPS = { apps: [{ id: '/web', labels: { HAPROXY_GROUP: 'external' }, tasks: [] }] };
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe('MarathonClient: REST', () => {
+  test('getApps GETs /v2/apps?embed=apps.tasks and returns the parsed body; getInfo /v2/info', async () => {
+    let accept: string | undefined;
+    const m = await serve((req, res) => {
+      accept = req.headers.accept;
+      if (req.url === '/v2/info') json(res, 200, { name: 'marathon', version: '1.10.17' });
+      else json(res, 200, APPS);
+    });
+    const client = new MarathonClient({ urls: [m.url + '/'], timeoutMs: 2000, logger: captureLogger() });
+    await expect(client.getApps()).resolves.toEqual(APPS);
+    await expect(client.getInfo()).resolves.toEqual({ name: 'marathon', version: '1.10.17' });
+    expect(m.hits).toEqual(['GET /v2/apps?embed=apps.tasks', 'GET /v2/info']);
+    expect(accept).toBe('application/json');
+  });
+
+  test('gzip-encoded answers are decoded', async () => {
+    const m = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+      res.end(zlib.gzipSync(JSON.stringify(APPS)));
+    });
+    const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+    await expect(client.getApps()).resolves.toEqual(APPS);
+  });
+
+  test('fails over from a dead URL (closed port) to the next one', async () => {
+    const dead = await deadUrl();
+    const good = await serve((_req, res) => json(res, 200, APPS));
+    const log = captureLogger();
+    const client = new MarathonClient({ urls: [dead, good.url], timeoutMs: 2000, logger: log });
+    await expect(client.getApps()).resolves.toEqual(APPS);
+    expect(client.currentUrl()).toBe(good.url);
+    expect(log.lines.some((l) => l.includes(dead) && l.includes('ECONNREFUSED') && l.includes(good.url))).toBe(true);
+  });
+
+  test('fails over from a 503 to the next URL and then starts at the one that worked', async () => {
+    const sick = await serve((_req, res) => json(res, 503, { message: 'not leading' }));
+    const good = await serve((_req, res) => json(res, 200, APPS));
+    const client = new MarathonClient({ urls: [sick.url, good.url], timeoutMs: 2000, logger: captureLogger() });
+    await expect(client.getApps()).resolves.toEqual(APPS);
+    await expect(client.getApps()).resolves.toEqual(APPS);
+    expect(sick.hits).toHaveLength(1);
+    expect(good.hits).toHaveLength(2);
+  });
+
+  test('when every URL fails, the error names each URL and its reason', async () => {
+    const dead = await deadUrl();
+    const sick = await serve((_req, res) => json(res, 502, { message: 'bad gateway' }));
+    const client = new MarathonClient({ urls: [dead, sick.url], timeoutMs: 2000, logger: captureLogger() });
+    const err = await rejection(client.getApps());
+    expect(err.kind).toBe('unreachable');
+    expect(err.message).toContain(`${dead} (connection refused (ECONNREFUSED))`);
+    expect(err.message).toContain(`${sick.url} (HTTP 502: bad gateway)`);
+    expect(err.message.split('\n')).toHaveLength(1);
+  });
+
+  test('follows a 307 from a non-leader to the leader, re-sending basic auth', async () => {
+    const expected = 'Basic ' + Buffer.from('mlb:s3cr3t-pw').toString('base64');
+    const seen: (string | undefined)[] = [];
+    const leader = await serve((req, res) => {
+      seen.push(req.headers.authorization);
+      if (req.headers.authorization !== expected) json(res, 401, { message: 'Unauthorized' });
+      else json(res, 200, APPS);
+    });
+    const follower = await serve((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(307, { Location: `${leader.url}${req.url}` });
+      res.end();
+    });
+    const client = new MarathonClient({
+      urls: [follower.url],
+      auth: basicAuth({ user: 'mlb', password: 's3cr3t-pw' }),
+      timeoutMs: 2000,
+      logger: captureLogger(),
+    });
+    await expect(client.getApps()).resolves.toEqual(APPS);
+    expect(seen).toEqual([expected, expected]);
+    expect(leader.hits).toEqual(['GET /v2/apps?embed=apps.tasks']);
+  });
+
+  test('basic-auth secrets never reach log lines or errors, whatever fails', async () => {
+    const password = 'Very$ecret-pw';
+    const b64 = Buffer.from(`mlb:${password}`).toString('base64');
+    const dead = await deadUrl();
+    const sick = await serve((req, res) => json(res, 503, { message: `echo ${req.headers.authorization ?? ''}` }));
+    const denied = await serve((req, res) => json(res, 403, { message: `no for ${req.headers.authorization ?? ''}` }));
+    const log = captureLogger();
+    const texts: string[] = [];
+    for (const urls of [[dead, sick.url], [dead, sick.url, denied.url]]) {
+      const client = new MarathonClient({ urls, auth: basicAuth({ user: 'mlb', password }), timeoutMs: 2000, logger: log });
+      const err = await rejection(client.getApps());
+      texts.push(err.message, String(err.stack));
+    }
+    expect(texts[2]).toContain('HTTP 403 (the credentials lack permission): no for Basic ***');
+    const all = JSON.stringify([texts, log.lines]);
+    expect(all).not.toContain(password);
+    expect(all).not.toContain(b64);
+  });
+
+  test('a redirect loop is cut after a few hops', async () => {
+    const loop = await serve((req, res) => {
+      res.writeHead(302, { Location: req.url ?? '/' });
+      res.end();
+    });
+    const client = new MarathonClient({ urls: [loop.url], timeoutMs: 2000, logger: captureLogger() });
+    const err = await rejection(client.getApps());
+    expect(err.message).toMatch(/more than 3 redirects/);
+    expect(loop.hits.length).toBe(4);
+  });
+
+  test('user:password in a Marathon URL becomes basic auth and never shows in messages', async () => {
+    const m = await serve((req, res) => {
+      if (req.headers.authorization === 'Basic ' + Buffer.from('u:pa55word').toString('base64')) json(res, 404, {});
+      else json(res, 401, {});
+    });
+    const log = captureLogger();
+    const client = new MarathonClient({ urls: [m.url.replace('//', '//u:pa55word@')], timeoutMs: 2000, logger: log });
+    const err = await rejection(client.getApps());
+    expect(err.kind).toBe('http');
+    expect(err.message).toBe(`GET ${m.url}/v2/apps?embed=apps.tasks: HTTP 404`);
+    expect(JSON.stringify([err.message, log.lines])).not.toContain('pa55word');
+  });
+
+  test('a 401 with basic auth is reported once as a credentials problem', async () => {
+    const m = await serve((_req, res) => json(res, 401, { message: 'Invalid username or password.' }));
+    const client = new MarathonClient({
+      urls: [m.url],
+      auth: basicAuth({ user: 'mlb', password: 'wrong-pw' }),
+      timeoutMs: 2000,
+      logger: captureLogger(),
+    });
+    const err = await rejection(client.getApps());
+    expect(err.kind).toBe('auth');
+    expect(err.message).toBe(
+      `GET ${m.url}/v2/apps?embed=apps.tasks: HTTP 401 (check the Marathon credentials): Invalid username or password.`,
+    );
+    expect(m.hits).toHaveLength(1);
+  });
+
+  test('invalid JSON rejects with a clear one-line message naming the URL', async () => {
+    const m = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<html>proxy error</html>');
+    });
+    const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+    const err = await rejection(client.getApps());
+    expect(err.kind).toBe('invalid-json');
+    expect(err.message).toBe(`GET ${m.url}/v2/apps?embed=apps.tasks: Marathon answered with invalid JSON (text/html, 24 bytes)`);
+  });
+
+  test('a server that never answers times out (and the next URL is tried)', async () => {
+    const silent = await serve(() => undefined);
+    const client = new MarathonClient({ urls: [silent.url], timeoutMs: 200, logger: captureLogger() });
+    const err = await rejection(client.getApps());
+    expect(err.kind).toBe('unreachable');
+    expect(err.message).toBe(`GET ${silent.url}/v2/apps?embed=apps.tasks failed: no response within 200 ms`);
+
+    const good = await serve((_req, res) => json(res, 200, APPS));
+    const two = new MarathonClient({ urls: [silent.url, good.url], timeoutMs: 200, logger: captureLogger() });
+    await expect(two.getApps()).resolves.toEqual(APPS);
+  });
+
+  test('a body that stalls half way times out too', async () => {
+    const m = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"apps": [');
+    });
+    const client = new MarathonClient({ urls: [m.url], timeoutMs: 200, logger: captureLogger() });
+    const err = await rejection(client.getApps());
+    expect(err.message).toContain('response not complete within 200 ms');
+  });
+
+  test('bad URLs are refused at construction with a clear message', () => {
+    expect(() => new MarathonClient({ urls: [], timeoutMs: 1, logger: captureLogger() })).toThrow('no Marathon URL given');
+    expect(() => new MarathonClient({ urls: ['ftp://x'], timeoutMs: 1, logger: captureLogger() })).toThrow(
+      'Marathon URL must start with http:// or https://, got ftp:',
+    );
+    expect(() => new MarathonClient({ urls: ['not a url'], timeoutMs: 1, logger: captureLogger() })).toThrow(
+      'invalid Marathon URL "not a url"',
+    );
+  });
+});
+
+describe('MarathonClient: TLS', () => {
+  const certs = makeTestCerts();
+  const serveTls = (): Promise<TestServer> => {
+    const hits: string[] = [];
+    const server = https.createServer({ cert: certs.serverCert, key: certs.serverKey }, (req, res) => {
+      hits.push(`${req.method} ${req.url}`);
+      json(res, 200, APPS);
+    });
+    return listen(server, 'https', hits);
+  };
+
+  test('a certificate from a private CA is rejected by default', async () => {
+    const m = await serveTls();
+    const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+    const err = await rejection(client.getApps());
+    expect(err.message).toMatch(/TLS certificate not trusted \([A-Z_]+\): give the CA with --marathon-ca-cert/);
+    expect(m.hits).toHaveLength(0);
+  });
+
+  test('is accepted with caCert', async () => {
+    const m = await serveTls();
+    const client = new MarathonClient({ urls: [m.url], caCert: certs.caCert, timeoutMs: 2000, logger: captureLogger() });
+    await expect(client.getApps()).resolves.toEqual(APPS);
+  });
+
+  test('is accepted with insecure', async () => {
+    const m = await serveTls();
+    const client = new MarathonClient({ urls: [m.url], insecure: true, timeoutMs: 2000, logger: captureLogger() });
+    await expect(client.getApps()).resolves.toEqual(APPS);
+  });
+});
+
+describe('DC/OS service account', () => {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+  /** A login endpoint that checks the RS256 JWT and hands out tok-1, tok-2, …; Marathon accepts the newest. */
+  async function dcos(opts: { rejectAll?: boolean } = {}) {
+    const state = { logins: 0, valid: '', jwts: [] as string[], errors: [] as string[] };
+    const login = await serve((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        try {
+          const { uid, token } = JSON.parse(body) as { uid: string; token: string };
+          const [h, p, s] = token.split('.') as [string, string, string];
+          const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string };
+          const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as { uid: string; exp: number };
+          const ok = crypto.verify('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(s, 'base64url'));
+          if (!ok || header.alg !== 'RS256' || uid !== 'mlb-principal' || claims.uid !== uid || claims.exp * 1000 < Date.now()) {
+            state.errors.push('bad jwt');
+            json(res, 401, { title: 'Invalid token' });
+            return;
+          }
+          state.jwts.push(token);
+          state.logins++;
+          state.valid = `tok-${state.logins}-abcdef`;
+          json(res, 200, { token: state.valid });
+        } catch (e) {
+          state.errors.push(String(e));
+          json(res, 400, {});
+        }
+      });
+    });
+    const marathon = await serve((req, res) => {
+      if (!opts.rejectAll && req.headers.authorization === `token=${state.valid}`) json(res, 200, APPS);
+      else json(res, 401, { message: 'Unauthorized' });
+    });
+    const creds = JSON.stringify({ uid: 'mlb-principal', private_key: privatePem, login_endpoint: `${login.url}/acs/api/v1/auth/login` });
+    return { state, login, marathon, creds };
+  }
+
+  test('logs in lazily, reuses the token, logs in again once after a 401', async () => {
+    const { state, marathon, creds } = await dcos();
+    const parsed = parseDcosCredentials(creds);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const log = captureLogger();
+    const auth = dcosAuth({ credentials: parsed.value, timeoutMs: 2000, logger: log });
+    const client = new MarathonClient({ urls: [marathon.url], auth, timeoutMs: 2000, logger: log });
+    expect(state.logins).toBe(0);
+    await expect(client.getApps()).resolves.toEqual(APPS);
+    await expect(client.getApps()).resolves.toEqual(APPS);
+    expect(state.logins).toBe(1);
+
+    state.valid = 'expired-elsewhere'; // the token is no longer accepted
+    await expect(client.getApps()).resolves.toEqual(APPS);
+    expect(state.logins).toBe(2);
+    expect(state.errors).toEqual([]);
+    expect(marathon.hits).toHaveLength(4);
+    expect(log.lines).toContain(`info ${marathon.url}/v2/apps?embed=apps.tasks answered HTTP 401; logged in again, retrying once`);
+
+    const secrets = [privatePem, ...state.jwts, 'tok-1-abcdef', 'tok-2-abcdef', 'MII'];
+    const text = JSON.stringify(log.lines);
+    for (const s of secrets) expect(text).not.toContain(s);
+  });
+
+  test('a Marathon that keeps answering 401 gets one renewal, then a clear auth error without secrets', async () => {
+    const { state, marathon, creds } = await dcos({ rejectAll: true });
+    const parsed = parseDcosCredentials(creds);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const log = captureLogger();
+    const client = new MarathonClient({
+      urls: [marathon.url],
+      auth: dcosAuth({ credentials: parsed.value, timeoutMs: 2000, logger: log }),
+      timeoutMs: 2000,
+      logger: log,
+    });
+    const err = await rejection(client.getApps());
+    expect(err.kind).toBe('auth');
+    expect(err.message).toBe(`GET ${marathon.url}/v2/apps?embed=apps.tasks: HTTP 401 (check the Marathon credentials): Unauthorized`);
+    expect(state.logins).toBe(2);
+    expect(marathon.hits).toHaveLength(2);
+    const text = JSON.stringify([err.message, err.stack, log.lines]);
+    for (const s of [privatePem, ...state.jwts, 'tok-1-abcdef', 'tok-2-abcdef']) expect(text).not.toContain(s);
+  });
+
+  test('a refused login is an auth error naming the account and endpoint, not the key', async () => {
+    const login = await serve((_req, res) => json(res, 401, { title: 'Invalid token' }));
+    const marathon = await serve((_req, res) => json(res, 200, APPS));
+    const other = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const log = captureLogger();
+    const client = new MarathonClient({
+      urls: [marathon.url],
+      auth: dcosAuth({ credentials: { uid: 'mlb-principal', privateKey: other, loginEndpoint: `${login.url}/login` }, timeoutMs: 2000, logger: log }),
+      timeoutMs: 2000,
+      logger: log,
+    });
+    const err = await rejection(client.getApps());
+    expect(err.kind).toBe('auth');
+    expect(err.message).toBe(`DC/OS login for "mlb-principal" at ${login.url}/login was refused: HTTP 401`);
+    expect(marathon.hits).toHaveLength(0);
+    expect(JSON.stringify([err.message, log.lines])).not.toContain('PRIVATE KEY');
+  });
+
+  test('credential parsing gives one clear line per mistake', () => {
+    expect(parseDcosCredentials('{')).toEqual({
+      ok: false,
+      error: '--dcos-auth-credentials: not valid JSON (expected {"uid","private_key","login_endpoint"})',
+    });
+    expect(parseDcosCredentials('{"uid":"a","private_key":"x","login_endpoint":"http://h"}')).toEqual({
+      ok: false,
+      error: '--dcos-auth-credentials: "private_key" is not a PEM private key',
+    });
+    expect(parseDcosCredentials(JSON.stringify({ uid: 'a', private_key: privatePem }))).toEqual({
+      ok: false,
+      error: '--dcos-auth-credentials: "login_endpoint" must be a non-empty string',
+    });
+    expect(parseBasicCredentials('user:pa:ss\nignored', 'creds.txt')).toEqual({ ok: true, value: { user: 'user', password: 'pa:ss' } });
+    expect(parseBasicCredentials('nocolon', '--auth-credentials')).toEqual({
+      ok: false,
+      error: '--auth-credentials: expected credentials as user:pass',
+    });
+  });
+});

@@ -1,0 +1,139 @@
+import { Observable, from, of } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { ApplyOutcome, applySink } from '../../src/streams/applySink';
+
+const newScheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+const backoff = { initialMs: 5, maxMs: 100, factor: 2, jitter: () => 1 };
+const okFor = (model: string): ApplyOutcome<string, string> => ({ model, ok: true, result: `applied ${model}` });
+const failFor = (model: string, retryInMs: number, error: unknown = 'reload failed'): ApplyOutcome<string, string> => ({
+  model,
+  ok: false,
+  error,
+  retryInMs,
+});
+
+describe('applySink', () => {
+  it('applies one at a time and, while busy, keeps only the newest pending model', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const applied: string[] = [];
+      const apply = (m: string): Observable<string> => {
+        applied.push(m);
+        return cold('---(r|)', { r: `applied ${m}` });
+      };
+      const models = hot('-abc-----d');
+      expectObservable(models.pipe(applySink({ apply, backoff, scheduler: ts }))).toBe('----a--c----d', {
+        a: okFor('a'),
+        c: okFor('c'),
+        d: okFor('d'),
+      });
+      ts.flush();
+      expect(applied).toEqual(['a', 'c', 'd']); // b was superseded while a ran
+    });
+  });
+
+  it('retries a failed apply after an exponential backoff that resets on success', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const script = ['fail', 'fail', 'ok', 'fail', 'ok'];
+      const applied: string[] = [];
+      const apply = (m: string): Observable<string> => {
+        applied.push(m);
+        return script.shift() === 'ok' ? cold('--(r|)', { r: `applied ${m}` }) : cold('--#', undefined, 'reload failed');
+      };
+      const models = hot('-a 23ms b');
+      // a fails at 3 (wait 5), 10 (wait 10), succeeds at 22; b fails at 27 with the reset wait 5, ok at 34
+      expectObservable(models.pipe(applySink({ apply, backoff, scheduler: ts }))).toBe(
+        '---x------y 11ms A----z------B',
+        { x: failFor('a', 5), y: failFor('a', 10), A: okFor('a'), z: failFor('b', 5), B: okFor('b') },
+      );
+      ts.flush();
+      expect(applied).toEqual(['a', 'a', 'a', 'b', 'b']);
+    });
+  });
+
+  it('retries with a newer model that arrived during the backoff, not before it ends', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const applied: string[] = [];
+      const apply = (m: string): Observable<string> => {
+        applied.push(m);
+        return m === 'a' ? cold('--#', undefined, 'bad config') : cold('--(r|)', { r: `applied ${m}` });
+      };
+      const models = hot('-a-bc');
+      // a fails at 3 -> retry at 8 with the newest model c (b dropped), ok at 10
+      expectObservable(models.pipe(applySink({ apply, backoff, scheduler: ts }))).toBe('---x------C', {
+        x: failFor('a', 5, 'bad config'),
+        C: okFor('c'),
+      });
+      ts.flush();
+      expect(applied).toEqual(['a', 'c']);
+    });
+  });
+
+  it('treats a result rejected by isSuccess as a failure carrying that result', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable }) => {
+      let n = 0;
+      const apply = (): Observable<string> => cold('-(r|)', { r: n++ === 0 ? 'health gate failed' : 'ok' });
+      const out = hot('-a').pipe(applySink({ apply, isSuccess: (r) => r === 'ok', backoff, scheduler: ts }));
+      expectObservable(out).toBe('--x-----A', {
+        x: failFor('a', 5, 'health gate failed'),
+        A: { model: 'a', ok: true, result: 'ok' },
+      });
+    });
+  });
+
+  it('completes after the source completes and the newest model is applied', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      const apply = (m: string): Observable<string> => cold('---(r|)', { r: `applied ${m}` });
+      expectObservable(cold('ab|').pipe(applySink({ apply, backoff, scheduler: ts }))).toBe('---a--(b|)', {
+        a: okFor('a'),
+        b: okFor('b'),
+      });
+      expectObservable(cold('--|').pipe(applySink({ apply, backoff, scheduler: ts }))).toBe('--|');
+    });
+  });
+
+  it('passes a source error on at once and cancels the running apply', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const running = cold('-----(r|)', { r: 'applied a' });
+      const out = hot('-a-#').pipe(applySink({ apply: () => running, backoff, scheduler: ts }));
+      expectObservable(out).toBe('---#');
+      expectSubscriptions(running.subscriptions).toBe('-^-!');
+    });
+  });
+
+  it('copes with synchronous applies and sources (no re-entrancy loss)', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      const syncOut = from(['a', 'b', 'c']).pipe(
+        applySink({ apply: (m: string) => of(`applied ${m}`), backoff, scheduler: ts }),
+      );
+      expectObservable(syncOut).toBe('(abc|)', { a: okFor('a'), b: okFor('b'), c: okFor('c') });
+      const slowOut = from(['a', 'b', 'c']).pipe(
+        applySink({ apply: (m: string) => cold('-(r|)', { r: `applied ${m}` }), backoff, scheduler: ts }),
+      );
+      expectObservable(slowOut).toBe('-a(c|)', { a: okFor('a'), c: okFor('c') });
+    });
+  });
+
+  it('treats an apply that throws synchronously or completes empty as a failure', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const boom = new Error('cannot write config');
+      const apply = (m: string): Observable<string> => {
+        if (m === 'a') throw boom;
+        return cold('-|');
+      };
+      const out = hot('-a--b').pipe(applySink({ apply, backoff, scheduler: ts }));
+      // a throws at 1 (retry at 6, none newer... b arrives at 4 so retry takes b), b completes empty at 7
+      expectObservable(out, '^ 10ms !').toBe('-x-----y', {
+        x: failFor('a', 5, boom),
+        y: failFor('b', 10, new Error('apply completed without a result')),
+      });
+    });
+  });
+});

@@ -1,0 +1,61 @@
+import { NEVER } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { Trigger, triggers } from '../../src/streams/triggers';
+
+const newScheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+
+const T: Record<string, Trigger> = {
+  s: { kind: 'startup' },
+  e: { kind: 'event', eventType: 'status_update_event' },
+  a: { kind: 'event', eventType: 'api_post_event' },
+  c: { kind: 'connected' },
+  h: { kind: 'signal', signal: 'hup' },
+  u: { kind: 'signal', signal: 'usr1' },
+  r: { kind: 'resync' },
+};
+const EV = { e: { eventType: 'status_update_event' }, a: { eventType: 'api_post_event' } };
+const SIG = { h: 'hup', u: 'usr1' } as const;
+
+describe('triggers', () => {
+  it('emits startup first, then a resync after every resyncIntervalMs of silence', () => {
+    const ts = newScheduler();
+    ts.run(({ expectObservable }) => {
+      const out = triggers({ events$: NEVER, connected$: NEVER, signals$: NEVER, resyncIntervalMs: 10, scheduler: ts });
+      expectObservable(out, '^ 35ms !').toBe('s 9ms r 9ms r 9ms r', T);
+    });
+  });
+
+  it('maps events, (re)connections and signals to typed triggers', () => {
+    const ts = newScheduler();
+    ts.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const events$ = hot('---e---a', EV);
+      const connected$ = hot('-----c');
+      const signals$ = hot('--------h-u', SIG);
+      const out = triggers({ events$, connected$, signals$, resyncIntervalMs: 10, scheduler: ts });
+      expectObservable(out, '^ 29ms !').toBe('s--e-c-ah-u 9ms r', T);
+      for (const source of [events$, connected$, signals$]) {
+        expectSubscriptions(source.subscriptions).toBe('^ 29ms !');
+      }
+    });
+  });
+
+  it('restarts the resync timer after every trigger', () => {
+    const ts = newScheduler();
+    ts.run(({ hot, expectObservable }) => {
+      // Without the restart a resync would come at 10 and 20; triggers at 7 and 14 push it to 24.
+      const events$ = hot('-------e------e', EV);
+      const out = triggers({ events$, connected$: NEVER, signals$: NEVER, resyncIntervalMs: 10, scheduler: ts });
+      expectObservable(out, '^ 35ms !').toBe('s------e------e 9ms r 9ms r', T);
+    });
+  });
+
+  it('passes a source error on', () => {
+    const ts = newScheduler();
+    ts.run(({ hot, expectObservable }) => {
+      const err = new Error('stream broke');
+      const connected$ = hot('--#', undefined, err);
+      const out = triggers({ events$: NEVER, connected$, signals$: NEVER, resyncIntervalMs: 10, scheduler: ts });
+      expectObservable(out).toBe('s-#', T, err);
+    });
+  });
+});

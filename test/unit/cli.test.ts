@@ -1,0 +1,382 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs, ParseResult } from '../../src/cli/args';
+import { findConfigDir, mustacheToPythonFormat } from '../../src/cli/longhelp';
+import { DEFAULT_OPTIONS, envName, FLAGS, Options } from '../../src/cli/options';
+
+const CONFIG_DIR = path.resolve(__dirname, '../../config');
+
+function ok(argv: readonly string[], env: Record<string, string | undefined> = {}): Options {
+  const r = parseArgs(argv, env);
+  if (r.kind !== 'ok') throw new Error(`expected ok, got ${JSON.stringify(r).slice(0, 300)}`);
+  return r.options;
+}
+
+function error(argv: readonly string[], env: Record<string, string | undefined> = {}): string {
+  const r = parseArgs(argv, env);
+  if (r.kind !== 'error') throw new Error(`expected error, got ${JSON.stringify(r).slice(0, 300)}`);
+  expect(r.message).not.toContain('\n');
+  return r.message;
+}
+
+function help(argv: readonly string[], env: Record<string, string | undefined> = {}): string {
+  const r: ParseResult = parseArgs(argv, env);
+  if (r.kind !== 'help') throw new Error(`expected help, got ${JSON.stringify(r).slice(0, 300)}`);
+  return r.text;
+}
+
+const G = ['--group', 'external'];
+
+describe('defaults', () => {
+  it('equal upstream marathon_lb.py v1.15 defaults', () => {
+    const o = ok(G);
+    expect(o.marathon).toEqual(['http://master.mesos:8080']);
+    expect(o.haproxyConfig).toBe('/etc/haproxy/haproxy.cfg');
+    expect(o.group).toEqual(['external']);
+    expect(o.command).toBeUndefined();
+    expect(o.maxReloadRetries).toBe(10);
+    expect(o.reloadInterval).toBe(10);
+    expect(o.archiveVersions).toBe(5);
+    expect(o.lruCacheCapacity).toBe(1000);
+    expect(o.sslCerts).toBe('/etc/ssl/cert.pem');
+    expect(o.minServPortIpPerTask).toBe(10050);
+    expect(o.maxServPortIpPerTask).toBe(10100);
+    expect(o.maxBackoff).toBe(300);
+    expect(o.syslogSocket).toBe(process.platform === 'darwin' ? '/var/run/syslog' : '/dev/log');
+    expect(o.logFormat).toBe('%(asctime)-15s %(name)s: %(message)s');
+    expect(o.logLevel).toBe('DEBUG');
+    for (const k of ['strictMode', 'sse', 'healthCheck', 'haproxyMap', 'dontBindHttpHttps', 'groupHttpsByVhost',
+      'skipValidation', 'skipConfigCleanup', 'dry'] as const) {
+      expect(o[k]).toBe(false);
+    }
+    for (const k of ['marathonAuthCredentialFile', 'authCredentials', 'dcosAuthCredentials', 'marathonCaCert'] as const) {
+      expect(o[k]).toBeUndefined();
+    }
+  });
+
+  it('has the documented defaults for the new flags', () => {
+    const o = ok(G);
+    expect(o).toMatchObject({
+      appsFile: undefined, luaDir: '/marathon-lb', templatesDir: 'templates', sseIdleTimeout: 60,
+      debounceQuiet: 0.5, debounceMaxWait: 5, resyncInterval: 300, requestTimeout: 10, marathonInsecure: false,
+      haproxyBin: 'haproxy', haproxyMasterSocket: '/var/run/haproxy/master.sock',
+      haproxyPidFile: '/var/run/haproxy.pid', haproxyAttach: false, hardStopAfter: 30, adminBind: '127.0.0.1',
+      adminPort: 9191, adminToken: undefined,
+    });
+    expect(o).toEqual({ ...DEFAULT_OPTIONS, group: ['external'] });
+  });
+
+  it('has exactly one flag per Options field, named in kebab-case', () => {
+    const keys = FLAGS.map((f) => f.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect([...keys].sort()).toEqual(Object.keys(DEFAULT_OPTIONS).sort());
+    for (const f of FLAGS) expect(f.key).toBe(f.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
+  });
+
+  it('returns frozen options', () => {
+    const o = ok(G);
+    expect(Object.isFrozen(o)).toBe(true);
+    expect(Object.isFrozen(o.group)).toBe(true);
+  });
+});
+
+describe('flags', () => {
+  it('accepts every short flag', () => {
+    const o = ok([...G, '-m', 'http://a:8080', 'http://b:8080', '-c', 'systemctl reload haproxy', '-s', '-H', '-d']);
+    expect(o.marathon).toEqual(['http://a:8080', 'http://b:8080']);
+    expect(o.command).toBe('systemctl reload haproxy');
+    expect(o).toMatchObject({ sse: true, healthCheck: true, dry: true });
+  });
+
+  it('accepts grouped short booleans', () => {
+    expect(ok([...G, '-sHd'])).toMatchObject({ sse: true, healthCheck: true, dry: true });
+  });
+
+  it('accepts the long forms', () => {
+    const o = ok([...G, '--marathon', 'https://m:8443', '--command', 'x', '--sse', '--health-check', '--dry',
+      '--strict-mode', '--haproxy-map', '--dont-bind-http-https', '--group-https-by-vhost', '--skip-validation',
+      '--skip-config-cleanup', '--marathon-insecure', '--haproxy-attach', '--max-reload-retries', '-1',
+      '--reload-interval', '0', '--archive-versions', '0', '--lru-cache-capacity', '5', '--max-backoff', '60',
+      '--ssl-certs', '/a.pem,/b.pem', '--log-level', 'warning', '--log-format', 'json', '--syslog-socket', '/dev/null',
+      '--debounce-quiet', '0', '--debounce-max-wait', '2.5', '--resync-interval', '0', '--hard-stop-after', '5',
+      '--admin-port', '0', '--admin-bind', '::1', '--admin-token', 's3cret', '--lua-dir', '/usr/share/mlb',
+      '--templates-dir', '/etc/mlb/templates', '--haproxy-bin', '/usr/sbin/haproxy', '--apps-file', 'apps.json']);
+    expect(o).toMatchObject({
+      marathon: ['https://m:8443'], command: 'x', sse: true, healthCheck: true, dry: true, strictMode: true,
+      haproxyMap: true, dontBindHttpHttps: true, groupHttpsByVhost: true, skipValidation: true,
+      skipConfigCleanup: true, marathonInsecure: true, haproxyAttach: true, maxReloadRetries: -1,
+      reloadInterval: 0, archiveVersions: 0, lruCacheCapacity: 5, maxBackoff: 60, sslCerts: '/a.pem,/b.pem',
+      logLevel: 'WARNING', logFormat: 'json', syslogSocket: '/dev/null', debounceQuiet: 0, debounceMaxWait: 2.5,
+      resyncInterval: 0, hardStopAfter: 5, adminPort: 0, adminBind: '::1', adminToken: 's3cret',
+      luaDir: '/usr/share/mlb', templatesDir: '/etc/mlb/templates', haproxyBin: '/usr/sbin/haproxy',
+      appsFile: 'apps.json',
+    });
+  });
+
+  it('appends repeated --group (and does not split it)', () => {
+    expect(ok(['--group', 'external', '--group', 'internal', '--group', '*']).group).toEqual(['external', 'internal', '*']);
+    expect(ok(['--group', 'a,b']).group).toEqual(['a,b']);
+    expect(ok(['--group=x']).group).toEqual(['x']);
+  });
+
+  it('takes "-" for --apps-file (stdin) with --dry', () => {
+    expect(ok([...G, '--dry', '--apps-file', '-']).appsFile).toBe('-');
+  });
+
+  it('lets the last value of a scalar flag win, like argparse', () => {
+    expect(ok([...G, '--haproxy-config', '/a', '--haproxy-config', '/b']).haproxyConfig).toBe('/b');
+  });
+
+  it('accepts both serv-port bounds at zero (auto assignment off)', () => {
+    const o = ok([...G, '--min-serv-port-ip-per-task', '0', '--max-serv-port-ip-per-task', '0']);
+    expect([o.minServPortIpPerTask, o.maxServPortIpPerTask]).toEqual([0, 0]);
+  });
+});
+
+describe('environment', () => {
+  it('maps MLB_* variables, splitting lists on commas and whitespace', () => {
+    const o = ok([], {
+      MLB_GROUP: 'external, internal  other',
+      MLB_MARATHON: 'http://m1:8080,http://m2:8080',
+      MLB_HAPROXY_CONFIG: '/tmp/haproxy.cfg',
+      MLB_STRICT_MODE: 'true',
+      MLB_SSE: '1',
+      MLB_DRY: 'no',
+      MLB_HEALTH_CHECK: 'YES',
+      MLB_MAX_RELOAD_RETRIES: '-1',
+      MLB_DEBOUNCE_QUIET: '0.25',
+      MLB_LOG_LEVEL: 'info',
+      MLB_COMMAND: 'reload it',
+    });
+    expect(o).toMatchObject({
+      group: ['external', 'internal', 'other'], marathon: ['http://m1:8080', 'http://m2:8080'],
+      haproxyConfig: '/tmp/haproxy.cfg', strictMode: true, sse: true, dry: false, healthCheck: true,
+      maxReloadRetries: -1, debounceQuiet: 0.25, logLevel: 'INFO', command: 'reload it',
+    });
+  });
+
+  it('has an MLB_<FLAG> variable for every flag', () => {
+    const sample = (kind: string): [string, unknown] => {
+      switch (kind) {
+        case 'boolean': return ['true', true];
+        case 'list': return ['http://x:1 http://y:2', ['http://x:1', 'http://y:2']];
+        case 'append': return ['a,b', ['a', 'b']];
+        case 'integer': return ['7', 7];
+        case 'number': return ['7', 7];
+        case 'logLevel': return ['error', 'ERROR'];
+        default: return ['some value', 'some value'];
+      }
+    };
+    for (const f of FLAGS) {
+      const [text, value] = sample(f.kind);
+      const env: Record<string, string> = { MLB_GROUP: 'g', [envName(f.flag)]: text };
+      if (f.key === 'minServPortIpPerTask') env['MLB_MAX_SERV_PORT_IP_PER_TASK'] = '7';
+      if (f.key === 'maxServPortIpPerTask') env['MLB_MIN_SERV_PORT_IP_PER_TASK'] = '7';
+      if (f.key === 'debounceQuiet') env['MLB_DEBOUNCE_MAX_WAIT'] = '7';
+      if (f.key === 'appsFile') env['MLB_DRY'] = 'true';
+      if (f.key === 'authCredentials') { env[envName(f.flag)] = 'u:p'; }
+      const o = ok([], env) as unknown as Record<string, unknown>;
+      expect([f.flag, o[f.key]]).toEqual([f.flag, f.key === 'authCredentials' ? 'u:p' : value]);
+    }
+  });
+
+  it('names variables MLB_ + upper-case flag with underscores', () => {
+    expect(envName('haproxy-config')).toBe('MLB_HAPROXY_CONFIG');
+    expect(envName('min-serv-port-ip-per-task')).toBe('MLB_MIN_SERV_PORT_IP_PER_TASK');
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(ok(G, { MLB_HAPROXY_CONFIG: '', MLB_STRICT_MODE: ' ' })).toMatchObject({
+      haproxyConfig: '/etc/haproxy/haproxy.cfg', strictMode: false,
+    });
+  });
+
+  it('falls back to DCOS_SERVICE_ACCOUNT_CREDENTIAL like upstream', () => {
+    expect(ok(G, { DCOS_SERVICE_ACCOUNT_CREDENTIAL: '{"uid":"u"}' }).dcosAuthCredentials).toBe('{"uid":"u"}');
+    expect(ok(G, { DCOS_SERVICE_ACCOUNT_CREDENTIAL: 'a', MLB_DCOS_AUTH_CREDENTIALS: 'b' }).dcosAuthCredentials).toBe('b');
+  });
+
+  it('ignores process.env', () => {
+    process.env['MLB_HAPROXY_CONFIG'] = '/from/process/env';
+    try {
+      expect(ok(G, {}).haproxyConfig).toBe('/etc/haproxy/haproxy.cfg');
+    } finally {
+      delete process.env['MLB_HAPROXY_CONFIG'];
+    }
+  });
+
+  it('loses to command-line flags', () => {
+    const env = {
+      MLB_HAPROXY_CONFIG: '/env.cfg', MLB_GROUP: 'from-env', MLB_MARATHON: 'http://env:8080',
+      MLB_STRICT_MODE: 'true', MLB_MAX_BACKOFF: '5', MLB_DRY: 'false',
+    };
+    const o = ok(['--haproxy-config', '/cli.cfg', '--group', 'cli', '-m', 'http://cli:8080', '--no-strict-mode',
+      '--max-backoff', '9', '-d'], env);
+    expect(o).toMatchObject({
+      haproxyConfig: '/cli.cfg', group: ['cli'], marathon: ['http://cli:8080'], strictMode: false, maxBackoff: 9,
+      dry: true,
+    });
+    expect(ok([], env)).toMatchObject({ haproxyConfig: '/env.cfg', group: ['from-env'], strictMode: true });
+  });
+});
+
+describe('validation', () => {
+  it('requires --group', () => {
+    expect(error([])).toMatch(/--group is required/);
+    expect(error(['-m', 'http://m:8080'])).toMatch(/--group/);
+  });
+
+  it('wants both serv-port bounds or neither', () => {
+    expect(error([...G, '--min-serv-port-ip-per-task', '0'])).toMatch(
+      /both --min-serv-port-ip-per-task and --max-serv-port-ip-per-task or neither/);
+    expect(error([...G, '--max-serv-port-ip-per-task', '0'])).toMatch(/--min-serv-port-ip-per-task/);
+  });
+
+  it('wants min serv port ≤ max serv port', () => {
+    expect(error([...G, '--min-serv-port-ip-per-task', '20000', '--max-serv-port-ip-per-task', '10000'])).toMatch(
+      /cannot set --min-serv-port-ip-per-task to a higher value than --max-serv-port-ip-per-task/);
+    expect(error([...G, '--max-serv-port-ip-per-task', '70000'])).toMatch(/--max-serv-port-ip-per-task.*65535/);
+  });
+
+  it.each([
+    ['--max-reload-retries', 'abc', /argument --max-reload-retries: expected an integer, got 'abc'/],
+    ['--archive-versions', '1.5', /--archive-versions: expected an integer/],
+    ['--reload-interval', '-1', /--reload-interval: must be at least 0/],
+    ['--max-reload-retries', '-2', /--max-reload-retries: must be at least -1/],
+    ['--lru-cache-capacity', '0', /--lru-cache-capacity: must be greater than 0/],
+    ['--max-backoff', '0', /--max-backoff: must be greater than 0/],
+    ['--admin-port', '70000', /--admin-port: must be between 0 and 65535/],
+    ['--sse-idle-timeout', '0', /--sse-idle-timeout: must be greater than 0/],
+    ['--request-timeout', 'soon', /--request-timeout: expected a number, got 'soon'/],
+    ['--hard-stop-after', '-5', /--hard-stop-after/],
+    ['--debounce-quiet', '-0.1', /--debounce-quiet: must be at least 0/],
+    ['--log-level', 'loud', /--log-level: invalid log level 'loud'/],
+    ['--auth-credentials', 'nocolon', /--auth-credentials: expected 'user:pass'/],
+    ['--marathon', 'master.mesos:8080', /--marathon\/-m: 'master.mesos:8080' is not an http/],
+  ])('rejects %s %s', (flag, value, message) => {
+    expect(error([...G, flag, value])).toMatch(message);
+  });
+
+  it('rejects bad environment values, naming the variable and the flag', () => {
+    expect(error(G, { MLB_STRICT_MODE: 'maybe' })).toBe("MLB_STRICT_MODE (--strict-mode): expected true or false, got 'maybe'");
+    expect(error(G, { MLB_MAX_BACKOFF: 'lots' })).toMatch(/^MLB_MAX_BACKOFF \(--max-backoff\): expected an integer/);
+  });
+
+  it('wants --dry with --apps-file', () => {
+    expect(error([...G, '--apps-file', 'apps.json'])).toBe('--apps-file requires --dry');
+    expect(error(G, { MLB_APPS_FILE: '-' })).toBe('--apps-file requires --dry');
+  });
+
+  it('wants --debounce-max-wait ≥ --debounce-quiet', () => {
+    expect(error([...G, '--debounce-quiet', '10'])).toMatch(/--debounce-max-wait \(5\) must not be shorter than --debounce-quiet \(10\)/);
+  });
+
+  it('rejects a flag without its value', () => {
+    expect(error([...G, '--haproxy-config'])).toBe('argument --haproxy-config: expected one argument');
+    expect(error([...G, '--command'])).toBe('argument --command/-c: expected one argument');
+    expect(error([...G, '-m'])).toBe('argument --marathon/-m: expected at least one argument');
+  });
+
+  it('rejects unknown flags and stray arguments', () => {
+    expect(error([...G, '--haproxy-cfg', 'x'])).toMatch(/unrecognized arguments: .*--haproxy-cfg/);
+    expect(error(['--group', 'a', 'b'])).toBe('unrecognized arguments: b');
+  });
+});
+
+describe('--help', () => {
+  it('is grouped and shows defaults and env var names', () => {
+    const text = help(['--help']);
+    for (const g of ['Marathon', 'HAProxy', 'Routing', 'Service behaviour', 'Logging', 'Authentication', 'Admin',
+      'Rendering without Marathon']) {
+      expect(text).toContain(`\n${g}:\n`);
+    }
+    for (const f of FLAGS) {
+      expect(text).toContain(`--${f.flag}`);
+      expect(text.replace(/\s+/g, ' ')).toContain(`env: ${envName(f.flag)}`);
+    }
+    expect(text).toContain('[default: "/etc/haproxy/haproxy.cfg"]');
+    expect(text).toContain('[default: 10050]');
+    expect(text).toContain('-H, --health-check');
+    expect(text).toMatch(/^Usage: marathon-lb /);
+    expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('needs no --group and also answers to -h', () => {
+    expect(help(['-h'])).toBe(help(['--help']));
+  });
+
+  it('prints nothing itself', () => {
+    const out = jest.spyOn(process.stdout, 'write');
+    const err = jest.spyOn(process.stderr, 'write');
+    const log = jest.spyOn(console, 'log');
+    const cerr = jest.spyOn(console, 'error');
+    try {
+      parseArgs(['--help'], {});
+      parseArgs(['--nope'], {});
+      parseArgs([], {});
+      expect(out).not.toHaveBeenCalled();
+      expect(err).not.toHaveBeenCalled();
+      expect(log).not.toHaveBeenCalled();
+      expect(cerr).not.toHaveBeenCalled();
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+});
+
+describe('--longhelp', () => {
+  const catalog = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, 'templates', 'catalog.json'), 'utf8')) as
+    { name: string; overridable: boolean }[];
+  const labels = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, 'labels.json'), 'utf8')) as
+    { name: string; perServicePort: boolean }[];
+  const text = help(['--longhelp']);
+
+  it('needs no --group and includes the overview and usage', () => {
+    expect(text).toMatch(/^# marathon-lb\n### Overview\n/);
+    expect(text).toContain('```\nUsage: marathon-lb --group NAME [options]');
+    expect(text).toContain('## Templates');
+    expect(text).toContain('## Other Labels');
+  });
+
+  it('documents every template in catalog.json', () => {
+    expect(catalog.length).toBeGreaterThan(50);
+    for (const t of catalog) {
+      expect(text).toContain(`## \`HAPROXY_${t.name}\`\n  *${t.overridable ? 'Overridable per app' : 'Global'}*`);
+      expect(text).toContain(`**Default template for \`HAPROXY_${t.name}\`:**`);
+      if (t.overridable) expect(text).toContain(`"HAPROXY_0_${t.name}": "`);
+    }
+  });
+
+  it('documents every label in labels.json', () => {
+    for (const l of labels) {
+      const name = l.perServicePort ? `HAPROXY_{n}_${l.name}` : `HAPROXY_${l.name}`;
+      expect(text).toContain(catalog.some((t) => t.name === l.name) ? `HAPROXY_{n}_${l.name}` : `## \`${name}\``);
+    }
+    expect(text).toContain('Specified as `HAPROXY_{n}_GROUP` or `HAPROXY_GROUP`.');
+    expect(text).toContain('## `HAPROXY_DEPLOYMENT_GROUP`\n  *per app*');
+  });
+
+  it('shows defaults as the Python {x} text users write', () => {
+    expect(text).toContain('```\n  use_backend {backend} if {{ ssl_fc_sni {hostname} }}\n```');
+    expect(text).toContain('"HAPROXY_0_BACKEND_HEAD": "\\nbackend {backend}\\n  balance {balance}\\n  mode {mode}\\n"');
+    // HAPROXY_HEAD: literal braces kept (not a formatted template), options and lua dir filled in.
+    expect(text).toContain('  timeout tarpit          60s\n  option            dontlognull\n'
+      + '  option            http-server-close\n  option            redispatch\nlisten stats\n');
+    expect(text).toContain('  lua-load /marathon-lb/getpids.lua\n');
+    expect(text).toContain('http-request use-service prometheus-exporter if { path /metrics }');
+    expect(text).not.toMatch(/\{\{(backend|luaDir|globalDefaultOptions)\}\}/);
+  });
+
+  it('is also reachable through MLB_LONGHELP', () => {
+    expect(help([], { MLB_LONGHELP: 'true' })).toBe(text);
+  });
+
+  it('finds config/ from the source tree', () => {
+    expect(findConfigDir(path.resolve(__dirname, '../../src/cli'))).toBe(CONFIG_DIR);
+    expect(findConfigDir(path.resolve(__dirname, '../../dist/src/cli'))).toBe(CONFIG_DIR);
+  });
+
+  it('converts mustache to Python format text', () => {
+    expect(mustacheToPythonFormat('a {{x}} { b } {{ y }}')).toBe('a {x} {{ b }} {y}');
+  });
+});
