@@ -111,14 +111,17 @@ export function dcosAuth(opts: DcosAuthOptions): AuthProvider {
   const { uid, privateKey, loginEndpoint } = opts.credentials;
   const trust: TlsTrust = tlsTrust(opts.caCert, opts.insecure);
   const now = opts.now ?? (() => Date.now());
-  const seen: string[] = [privateKey];
+  let recent: string[] = []; // latest JWTs and tokens (older JWTs have expired anyway)
+  const remember = (secret: string): void => {
+    recent = [...recent, secret].slice(-6);
+  };
   let current: string | undefined;
   let pending: Promise<string> | undefined;
 
   const login = async (): Promise<string> => {
     const where = displayUrl(loginEndpoint);
     const jwt = serviceLoginJwt(uid, privateKey, now());
-    seen.push(jwt);
+    remember(jwt);
     opts.logger.info(`DC/OS login as service account "${uid}" at ${where}`);
     let res;
     try {
@@ -146,7 +149,7 @@ export function dcosAuth(opts: DcosAuthOptions): AuthProvider {
     }
     token ??= cookieToken(res.headers['set-cookie']);
     if (!token) throw new MarathonError('auth', `DC/OS login for "${uid}" at ${where} returned no token`);
-    seen.push(token);
+    remember(token);
     return `token=${token}`;
   };
 
@@ -174,6 +177,6 @@ export function dcosAuth(opts: DcosAuthOptions): AuthProvider {
       await fresh();
       return true;
     },
-    secrets: () => [...seen, ...(current ? [current] : [])],
+    secrets: () => [privateKey, ...recent, ...(current ? [current] : [])],
   };
 }

@@ -95,6 +95,7 @@ function readSome(res: StreamingResponse, timeoutMs: number): Promise<Buffer> {
     });
     res.body.on('end', done);
     res.body.on('error', done);
+    res.body.on('close', done);
   });
 }
 

@@ -120,8 +120,9 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
             if (!subscriber.closed) subscriber.next({ kind: 'heartbeat' });
             return { done: false, value: fix(r.value) };
           } catch (e) {
-            const why = e instanceof MarathonError ? e.message : (e as { code?: string }).code ?? 'connection lost';
-            failure ??= new MarathonError('stream', `event stream from ${connectedUrl} broke: ${why}`);
+            const code = (e as { code?: unknown }).code;
+            const why = e instanceof MarathonError ? e.message : `connection lost${typeof code === 'string' ? ` (${code})` : ''}`;
+            failure ??= new MarathonError('stream', `event stream ${connectedUrl} broke: ${why}`);
             throw e;
           }
         },

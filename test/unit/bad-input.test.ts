@@ -1,0 +1,117 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { CLI } from '../support/paths';
+import { dryRun, tempDir } from '../support/render';
+
+const app = (id: string, labels: Record<string, string>, port: number, taskPort = 31000) => ({
+  id, labels: { HAPROXY_GROUP: 'external', ...labels }, portDefinitions: [{ port }],
+  tasks: [{ id: `${id.slice(1)}.1`, host: '10.0.0.1', ports: [taskPort], state: 'TASK_RUNNING' }],
+});
+
+async function renderApps(apps: unknown[], extra: string[] = []) {
+  const dir = tempDir();
+  const file = path.join(dir, 'apps.json');
+  fs.writeFileSync(file, JSON.stringify({ apps }));
+  try {
+    return await dryRun(['--apps-file', file, '--group', 'external', ...extra]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('an app whose labels would break the config is left out, the rest still renders', () => {
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['space in VHOST', { HAPROXY_0_VHOST: 'a.example.com b.example.com' }, /HAPROXY_0_VHOST/],
+    ['newline in VHOST', { HAPROXY_0_VHOST: 'a.example.com\nbind *:1' }, /HAPROXY_0_VHOST/],
+    ['empty entry in VHOST list', { HAPROXY_0_VHOST: 'a.example.com,,b.example.com' }, /HAPROXY_0_VHOST/],
+    ['non-numeric PORT', { HAPROXY_0_PORT: '80a' }, /HAPROXY_0_PORT.*not an integer/],
+    ['PORT out of range', { HAPROXY_0_PORT: '70000' }, /HAPROXY_0_PORT.*outside/],
+    ['non-numeric BACKEND_WEIGHT', { HAPROXY_0_BACKEND_WEIGHT: 'heavy' }, /HAPROXY_0_BACKEND_WEIGHT/],
+    ['unknown MODE', { HAPROXY_0_MODE: 'udp' }, /HAPROXY_0_MODE.*unknown mode/],
+    ['unknown BALANCE', { HAPROXY_0_BALANCE: 'fastest' }, /HAPROXY_0_BALANCE/],
+    ['malformed AUTH', { HAPROXY_0_AUTH: 'realm-only' }, /HAPROXY_0_AUTH/],
+    ['newline in PATH', { HAPROXY_0_PATH: '/a\n  bind *:1' }, /HAPROXY_0_PATH/],
+    ['space in BIND_ADDR', { HAPROXY_0_BIND_ADDR: '127.0.0.1 foo' }, /HAPROXY_0_BIND_ADDR/],
+    ['unknown placeholder in a template label', { HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {nope}\n' }, /HAPROXY_\{n\}_BACKEND_HEAD uses \{nope\}/],
+    ['unbalanced brace in a template label', { HAPROXY_0_FRONTEND_HEAD: '\nfrontend {backend\n' }, /FRONTEND_HEAD.*never closed/],
+  ];
+  test.each(cases)('%s', async (_name, labels, message) => {
+    const run = await renderApps([app('/bad', labels, 10001), app('/good', {}, 10002)]);
+    expect(run.code).toBe(0);
+    const warnings = run.stderr.trim().split('\n');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^marathon-lb: warning: left out app \/bad/);
+    expect(warnings[0]).toMatch(message);
+    expect(run.stdout).toContain('backend good_10002');
+    expect(run.stdout).not.toMatch(/bad_1000/);
+  });
+
+  test('only the bad service port is left out; the same app\'s other port renders', async () => {
+    const two = { ...app('/two', { HAPROXY_1_PORT: 'x' }, 10003), portDefinitions: [{ port: 10003 }, { port: 10004 }] };
+    two.tasks = [{ id: 'two.1', host: '10.0.0.1', ports: [31000, 31001], state: 'TASK_RUNNING' }];
+    const run = await renderApps([two]);
+    expect(run.stderr).toMatch(/app \/two port index 1 label HAPROXY_1_PORT/);
+    expect(run.stdout).toContain('backend two_10003');
+    expect(run.stdout).not.toContain('two_10004');
+  });
+});
+
+describe('unreadable or malformed input: exit 2, one line, nothing written', () => {
+  const runCli = (args: string[], input?: string) =>
+    spawnSync(process.execPath, [CLI, ...args], { input: input ?? '', encoding: 'utf8', timeout: 20000, env: { PATH: process.env.PATH } });
+  const expectOneLineFailure = (r: ReturnType<typeof runCli>, pattern: RegExp) => {
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(pattern);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  };
+
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const mapArgs = () => ['--group', 'external', '--haproxy-map', '--haproxy-config', path.join(dir, 'haproxy.cfg')];
+  const untouched = () => {
+    // Existing map files keep their content.
+    expect(fs.readFileSync(path.join(dir, 'domain2backend.map'), 'utf8')).toBe('old domain map\n');
+    expect(fs.readdirSync(dir).sort()).toEqual(['app2backend.map', 'domain2backend.map']);
+  };
+  beforeEach(() => {
+    fs.writeFileSync(path.join(dir, 'domain2backend.map'), 'old domain map\n');
+    fs.writeFileSync(path.join(dir, 'app2backend.map'), 'old app map\n');
+  });
+
+  test('missing file', () => {
+    expectOneLineFailure(runCli(['--dry', '--apps-file', path.join(dir, 'nope.json'), ...mapArgs()]), /cannot read apps file .*nope\.json: ENOENT/);
+    untouched();
+  });
+  test('malformed JSON on stdin', () => {
+    expectOneLineFailure(runCli(['--dry', '--apps-file', '-', ...mapArgs()], '{"apps": [}'), /standard input is not valid JSON/);
+    untouched();
+  });
+  test('wrong shape: no apps array', () => {
+    expectOneLineFailure(runCli(['--dry', '--apps-file', '-', ...mapArgs()], '{"app": []}'), /"apps" array/);
+    untouched();
+  });
+  test('wrong shape: a label that is not a string', () => {
+    const body = JSON.stringify({ apps: [{ id: '/x', labels: { HAPROXY_GROUP: 1 }, tasks: [] }] });
+    expectOneLineFailure(runCli(['--dry', '--apps-file', '-', ...mapArgs()], body), /apps\[0\] \(\/x\)\.labels\.HAPROXY_GROUP must be a string/);
+    untouched();
+  });
+  test('a bad flag', () => {
+    expectOneLineFailure(runCli(['--dry', '--apps-file', '-', '--group', 'x', '--max-backoff', 'soon']), /--max-backoff/);
+  });
+  test('valid input through the real CLI on stdin writes the maps and prints the config', () => {
+    const body = JSON.stringify({ apps: [app('/web', { HAPROXY_0_VHOST: 'web.example.com' }, 10005)] });
+    const r = runCli(['--dry', '--apps-file', '-', ...mapArgs()], body);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('frontend web_10005');
+    expect(fs.readFileSync(path.join(dir, 'domain2backend.map'), 'utf8')).toBe('web.example.com web_10005\n');
+    expect(fs.readFileSync(path.join(dir, 'app2backend.map'), 'utf8')).toBe('/web web_10005\n');
+  });
+});
