@@ -37,9 +37,9 @@ const BALANCE_ALGORITHMS = new Set(['roundrobin', 'static-rr', 'leastconn', 'fir
  * Reads the labels of service port `index`. A value that would break the generated config yields a
  * Problem naming the label; the caller leaves that service port out and renders everything else.
  */
-export function readPortLabels(appId: string, labels: Readonly<Record<string, string>>, index: number): PortSettings | Problem {
+export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, string>, index: number): PortSettings | Problem {
   const prefix = `HAPROXY_${index}_`;
-  const get = (name: string): string | undefined => labels[prefix + name];
+  const get = (name: string): string | undefined => portLabels.get(name);
   const problem = (name: string, message: string): Problem => ({ appId, portIndex: index, label: prefix + name, message });
   const text = (name: string, forbid: RegExp, what: string): string | null | Problem => {
     const v = get(name);
@@ -100,9 +100,8 @@ export function readPortLabels(appId: string, labels: Readonly<Record<string, st
   }
 
   const templateLabels: Record<string, string> = {};
-  for (const name of TEMPLATE_LABEL_NAMES) {
-    const v = get(name);
-    if (v !== undefined) templateLabels[name] = v.replace(/\r\n/g, '\n');
+  for (const [name, v] of portLabels) {
+    if (TEMPLATE_LABEL_NAMES.has(name)) templateLabels[name] = v.replace(/\r\n/g, '\n');
   }
 
   const enabled = get('ENABLED');
@@ -133,6 +132,23 @@ export function readPortLabels(appId: string, labels: Readonly<Record<string, st
     healthcheckPortIndex: hcIndex,
     templateLabels,
   };
+}
+
+const PORT_LABEL = /^HAPROXY_(\d+)_(.+)$/;
+const NO_LABELS: ReadonlyMap<string, string> = new Map();
+
+/** Splits an app's labels by service port index once: `HAPROXY_1_VHOST` → port 1, `VHOST`. */
+export function labelsByPort(labels: Readonly<Record<string, string>>): (index: number) => ReadonlyMap<string, string> {
+  const byPort = new Map<number, Map<string, string>>();
+  for (const key in labels) {
+    const m = PORT_LABEL.exec(key);
+    if (m === null) continue;
+    const index = Number(m[1]);
+    let port = byPort.get(index);
+    if (port === undefined) byPort.set(index, (port = new Map()));
+    port.set(m[2]!, labels[key]!);
+  }
+  return (index) => byPort.get(index) ?? NO_LABELS;
 }
 
 export function isProblem(v: unknown): v is Problem {

@@ -36,15 +36,26 @@ function discoveryPorts(app: MarathonApp): number[] {
 
 /** The ports a task listens on, per service port index (marathon-lb's get_app_task_ports). */
 export function taskPorts(app: MarathonApp, task: MarathonTask, mode: NetworkingMode): readonly number[] {
-  const own = task.ports ?? [];
-  if (mode === 'host') return own.length > 0 ? own : definitionPorts(app);
-  if (mode === 'container/bridge') {
-    if (own.length > 0) return own;
-    const defined = definitionPorts(app); // Marathon < 1.5 only
-    return defined.length > 0 ? defined : mappingContainerPorts(app);
-  }
-  const discovered = discoveryPorts(app);
-  return discovered.length > 0 ? discovered : mappingContainerPorts(app);
+  return taskPortsOf(app, mode)(task);
+}
+
+/** taskPorts for every task of one app, with the app-level fallbacks computed once. */
+export function taskPortsOf(app: MarathonApp, mode: NetworkingMode): (task: MarathonTask) => readonly number[] {
+  let fallback: readonly number[] | undefined;
+  const appPorts = (): readonly number[] => {
+    if (fallback !== undefined) return fallback;
+    if (mode === 'host') return (fallback = definitionPorts(app));
+    if (mode === 'container/bridge') {
+      const defined = definitionPorts(app); // Marathon < 1.5 only
+      return (fallback = defined.length > 0 ? defined : mappingContainerPorts(app));
+    }
+    const discovered = discoveryPorts(app);
+    return (fallback = discovered.length > 0 ? discovered : mappingContainerPorts(app));
+  };
+  return (task) => {
+    const own = task.ports ?? [];
+    return mode !== 'container' && own.length > 0 ? own : appPorts();
+  };
 }
 
 /** The address HAProxy dials: the task's own IP (container) or the agent's resolved address. */

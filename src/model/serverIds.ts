@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 const UNSAFE = /[^a-zA-Z0-9-]/g;
 
@@ -12,12 +12,14 @@ export function cleanName(s: string): string {
   return s.replace(UNSAFE, '_');
 }
 
-const sha256Hex = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+// crypto.hash (Node >= 20.12) is the one-shot form, about twice as fast as createHash for short input.
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: 'buffer') => Buffer }).hash;
+const sha256 = (s: string): Buffer => (oneShot ? oneShot('sha256', s, 'buffer') : crypto.createHash('sha256').update(s, 'utf8').digest());
 
-/** sha256(name) mod 32767 — computed on the 256-bit number through its hex digits, 4 digits at a time. */
-function hexMod32767(hex: string): number {
+/** The 256-bit digest as a big-endian number, mod 32767, two bytes at a time. */
+function mod32767(digest: Buffer): number {
   let r = 0;
-  for (let i = 0; i < hex.length; i += 4) r = (r * 65536 + parseInt(hex.slice(i, i + 4), 16)) % 32767;
+  for (let i = 0; i < digest.length; i += 2) r = (r * 65536 + digest.readUInt16BE(i)) % 32767;
   return r;
 }
 
@@ -29,17 +31,17 @@ function hexMod32767(hex: string): number {
 export function serverId(name: string, taken: Set<number>): number {
   let candidate = name;
   for (;;) {
-    const hex = sha256Hex(candidate);
-    const id = hexMod32767(hex);
+    const digest = sha256(candidate);
+    const id = mod32767(digest);
     if (id > 0 && !taken.has(id)) {
       taken.add(id);
       return id;
     }
-    candidate = `${candidate} ${hex}`;
+    candidate = `${candidate} ${digest.toString('hex')}`;
   }
 }
 
 /** The sticky-session cookie value for a server: first 10 hex digits of sha1(name). */
 export function cookieValue(name: string): string {
-  return createHash('sha1').update(name).digest('hex').slice(0, 10);
+  return crypto.createHash('sha1').update(name).digest('hex').slice(0, 10);
 }

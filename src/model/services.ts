@@ -1,8 +1,8 @@
 import type { MarathonApp } from '../marathon/types';
 import { mergeDeployments } from './deployments';
 import { EXCLUDED_TASK_STATES, healthCheckFor, healthVerdict } from './healthChecks';
-import { isProblem, readPortLabels, type PortSettings } from './labels';
-import { networkingMode, ServicePortAssigner, taskIp, taskPorts, type ResolveHost } from './networking';
+import { isProblem, labelsByPort, readPortLabels, type PortSettings } from './labels';
+import { networkingMode, ServicePortAssigner, taskIp, taskPortsOf, type ResolveHost } from './networking';
 import { serverId, serverName } from './serverIds';
 import type { HealthCheck, Mode, Model, Problem, Server, Service } from './types';
 
@@ -54,9 +54,10 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
     const mode = networkingMode(app);
     const servicePorts = assigner.servicePorts(app, mode);
     const byServicePort = new Map<number, Draft>();
+    const portLabels = labelsByPort(app.labels);
     servicePorts.forEach((servicePort, i) => {
       if (servicePort === null) return;
-      const settings = readPortLabels(app.id, app.labels, i);
+      const settings = readPortLabels(app.id, portLabels(i), i);
       if (isProblem(settings)) {
         problems.push(settings);
         return;
@@ -65,6 +66,7 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
       byServicePort.set(servicePort, draft);
     });
 
+    const portsOf = taskPortsOf(app, mode);
     const checked = opts.healthCheck && (app.healthChecks?.length ?? 0) > 0;
     for (const task of app.tasks) {
       if (!task.host) continue; // Marathon 0.7.6 reported tasks without a host
@@ -75,7 +77,7 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
         if (!verdict.alive) continue;
       }
       const ip = taskIp(task, mode, ctx.resolve);
-      const ports = taskPorts(app, task, mode);
+      const ports = portsOf(task);
       if (ip === undefined || ports.length === 0) continue;
       // Versions of an app may differ in port count: match as many as both have.
       for (let k = 0; k < Math.min(ports.length, servicePorts.length); k++) {

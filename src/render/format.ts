@@ -72,12 +72,14 @@ function show(v: string | number | boolean | null): string {
 /** Renders, or returns the name of the first placeholder the context does not provide. */
 export function renderTemplate(t: CompiledTemplate, ctx: TemplateContext): string | { readonly missing: string } {
   if (t.constant) return (t.parts[0] as string | undefined) ?? '';
-  let out = '';
-  for (const p of t.parts) {
-    if (typeof p === 'string') { out += p; continue; }
+  // join() yields one flat string; `+=` would build rope nodes that live until the whole config is joined.
+  const out: string[] = new Array<string>(t.parts.length);
+  for (let i = 0; i < t.parts.length; i++) {
+    const p = t.parts[i]!;
+    if (typeof p === 'string') { out[i] = p; continue; }
     const v = ctx[p.key];
     if (v === undefined) return { missing: p.key };
-    out += show(v);
+    out[i] = show(v);
   }
-  return out;
+  return out.join('');
 }

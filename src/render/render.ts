@@ -43,10 +43,10 @@ interface Shared {
   readonly grouped: Map<string, GroupedVhost>;
   readonly httpList: [number, string][];
   readonly httpsList: [number, string][];
-  userlists: string;
-  appidAcls: string;
-  frontends: string;
-  backends: string;
+  readonly userlists: string[];
+  readonly appidAcls: string[];
+  readonly frontends: string[];
+  readonly backends: string[];
 }
 
 /** Renders the HAProxy config for a model: marathon-lb's config() with templates that only print. */
@@ -61,7 +61,7 @@ export function renderConfig(services: readonly Service[], templates: TemplateSe
   const shared: Shared = {
     mapHttpDone: false, mapHttpsDone: false, mapAppidDone: false, appIdsWithAppidAcl: new Set(),
     domainMap: [], appMap: [], grouped: new Map(), httpList: [], httpsList: [],
-    userlists: '', appidAcls: '', frontends: '', backends: '',
+    userlists: [], appidAcls: [], frontends: [], backends: [],
   };
   const problems: Problem[] = [];
   const served: Service[] = [];
@@ -79,11 +79,11 @@ export function renderConfig(services: readonly Service[], templates: TemplateSe
   const crt = (certs: Iterable<string>): string => [...certs].map((c) => `crt ${c}`).join(' ');
   const byWeight = (a: [number, string], b: [number, string]): number => b[0] - a[0];
   const vhosts = [...shared.grouped.keys()].sort();
-  const out: string[] = [headText, shared.userlists];
+  const out: string[] = [headText, ...shared.userlists];
   if (opts.bindHttpHttps) {
     out.push(text(templates, 'HTTP_FRONTEND_HEAD', {}), ...shared.httpList.sort(byWeight).map((e) => e[1]));
   }
-  out.push(text(templates, 'HTTP_FRONTEND_APPID_HEAD', {}), shared.appidAcls);
+  out.push(text(templates, 'HTTP_FRONTEND_APPID_HEAD', {}), ...shared.appidAcls);
   if (opts.bindHttpHttps) {
     if (opts.groupHttpsByVhost) {
       out.push(text(templates, 'HTTPS_GROUPED_FRONTEND_HEAD', {}));
@@ -103,9 +103,9 @@ export function renderConfig(services: readonly Service[], templates: TemplateSe
       out.push(text(templates, 'HTTPS_FRONTEND_HEAD', { sslCerts: crt(sslCerts) }), ...shared.httpsList.sort(byWeight).map((e) => e[1]));
     }
   }
-  out.push(shared.frontends, shared.backends);
+    const config = out.concat(shared.frontends, shared.backends).join('');
   const mapText = (m: readonly (readonly [string, string])[]): string => m.map(([k, v]) => `${k} ${v}\n`).join('');
-  return { config: out.join(''), domainMap: mapText(shared.domainMap), appMap: mapText(shared.appMap), served, problems };
+  return { config, domainMap: mapText(shared.domainMap), appMap: mapText(shared.appMap), served, problems };
 }
 
 function text(templates: TemplateSet, name: string, ctx: TemplateContext): string {
@@ -129,7 +129,7 @@ function renderService(svc: Service, r: ServiceRenderer, shared: Shared, opts: R
     sslCert: svc.sslCert ? ` ssl crt ${svc.sslCert}` : '',
     bindOptions: svc.bindOptions ? ` ${svc.bindOptions}` : '',
   });
-  let back = r.render('BACKEND_HEAD', { backend, balance: svc.balance, mode });
+  const back: string[] = [r.render('BACKEND_HEAD', { backend, balance: svc.balance, mode })];
 
   const vhost = opts.bindHttpHttps && svc.hostname
     ? vhostAcls(svc, r, { mapHttpDone: shared.mapHttpDone, mapHttpsDone: shared.mapHttpsDone, haproxyMap: opts.haproxyMap, haproxyDir: opts.haproxyDir })
@@ -150,31 +150,31 @@ function renderService(svc: Service, r: ServiceRenderer, shared: Shared, opts: R
   }
 
   if (mode === 'http') {
-    if (svc.useHsts) back += r.render('BACKEND_HSTS_OPTIONS', {});
-    back += r.render('BACKEND_HTTP_OPTIONS', {});
-    if (svc.proxyPath) back += r.render('HTTP_BACKEND_PROXYPASS_GLUE', { hostname: svc.hostname, proxypath: svc.proxyPath });
-    if (svc.revProxyPath) back += r.render('HTTP_BACKEND_REVPROXY_GLUE', { hostname: svc.hostname, rootpath: svc.revProxyPath });
+    if (svc.useHsts) back.push(r.render('BACKEND_HSTS_OPTIONS', {}));
+    back.push(r.render('BACKEND_HTTP_OPTIONS', {}));
+    if (svc.proxyPath) back.push(r.render('HTTP_BACKEND_PROXYPASS_GLUE', { hostname: svc.hostname, proxypath: svc.proxyPath }));
+    if (svc.revProxyPath) back.push(r.render('HTTP_BACKEND_REVPROXY_GLUE', { hostname: svc.hostname, rootpath: svc.revProxyPath }));
     // The HAPROXY_{n}_HTTP_BACKEND_REDIR label is the redirect path, so only the global template applies.
-    if (svc.redirPath) back += r.render('HTTP_BACKEND_REDIR', { hostname: svc.hostname, redirpath: svc.redirPath }, '');
+    if (svc.redirPath) back.push(r.render('HTTP_BACKEND_REDIR', { hostname: svc.hostname, redirpath: svc.redirPath }, ''));
   }
   if (svc.networkAllowed) {
     const kind = mode === 'http' ? 'HTTP' : 'TCP';
     for (const network of svc.networkAllowed.split(/\s+/).filter((n) => n !== '')) {
-      back += r.render(`${kind}_BACKEND_NETWORK_ALLOWED_ACL`, { network_allowed: network });
+      back.push(r.render(`${kind}_BACKEND_NETWORK_ALLOWED_ACL`, { network_allowed: network }));
     }
-    back += r.render(`${kind}_BACKEND_ACL_ALLOW_DENY`, {}, '');
+    back.push(r.render(`${kind}_BACKEND_ACL_ALLOW_DENY`, {}, ''));
   }
-  if (svc.sticky) back += r.render('BACKEND_STICKY_OPTIONS', {});
+  if (svc.sticky) back.push(r.render('BACKEND_STICKY_OPTIONS', {}));
   frontend += r.render('FRONTEND_BACKEND_GLUE', { backend });
-  back += renderServers(svc, r);
+  renderServers(svc, r, back);
 
   // Everything rendered: commit to the shared state.
-  shared.userlists += userlist;
-  shared.frontends += frontend;
-  shared.backends += back;
+  if (userlist !== '') shared.userlists.push(userlist);
+  shared.frontends.push(frontend);
+  for (const piece of back) shared.backends.push(piece);
   if (addsAppid) {
     shared.appIdsWithAppidAcl.add(svc.appId);
-    shared.appidAcls += appidAcl;
+    if (appidAcl !== '') shared.appidAcls.push(appidAcl);
     shared.mapAppidDone = appidMapDone;
     if (opts.haproxyMap && !shared.appMap.some(([k, v]) => k === svc.appId && v === backend)) shared.appMap.push([svc.appId, backend]);
   }
@@ -218,15 +218,22 @@ function healthContext(hc: HealthCheck, port: number | null): TemplateContext {
   };
 }
 
-function renderServers(svc: Service, r: ServiceRenderer): string {
+function renderServers(svc: Service, r: ServiceRenderer, out: string[]): void {
   const hc = svc.healthCheck;
   const tcpCheck = hc !== null && (svc.mode === 'tcp' || hc.protocol === 'TCP' || hc.protocol === 'MESOS_TCP');
   const kind = tcpCheck ? 'TCP' : 'HTTP';
-  let out = '';
-  if (hc !== null && svc.servers.length > 0) out += r.render(`BACKEND_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, svc.backendCheckPort));
+  if (hc !== null && svc.servers.length > 0) out.push(r.render(`BACKEND_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, svc.backendCheckPort)));
+  // Servers of a backend usually share one check port: render their options once per port.
+  const optionsByPort = new Map<number | null, string>();
+  const serverCheckOptions = (port: number | null): string => {
+    if (hc === null) return '';
+    let o = optionsByPort.get(port);
+    if (o === undefined) optionsByPort.set(port, (o = r.render(`BACKEND_SERVER_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, port))));
+    return o;
+  };
   for (const s of svc.servers) {
-    const healthCheckOptions = hc === null ? '' : r.render(`BACKEND_SERVER_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, s.healthCheckPort));
-    out += r.render('BACKEND_SERVER_OPTIONS', {
+    const healthCheckOptions = serverCheckOptions(s.healthCheckPort);
+    out.push(r.render('BACKEND_SERVER_OPTIONS', {
       host: s.host,
       host_ipv4: s.ip,
       port: s.port,
@@ -235,7 +242,6 @@ function renderServers(svc: Service, r: ServiceRenderer): string {
       cookieOptions: svc.sticky ? ` check cookie ${cookieValue(s.name)}` : '',
       healthCheckOptions,
       otherOptions: s.draining ? ' disabled' : '',
-    });
+    }));
   }
-  return out;
 }
