@@ -1,57 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Auth } from './auth';
-import type { AuthOptions } from './auth';
 import { burstEvents, BURST_TYPES, MAX_BURST } from './burst';
 import type { BurstType } from './burst';
 import { describeFaults, NO_FAULTS, parseFaultRequest } from './faults';
 import type { Faults } from './faults';
+import { Engine, SimulatorError } from './engine';
+import type { Op } from './engine';
 import { renderApp, renderApps } from './render';
 import { createHandler } from './router';
 import { listenServer, stopServer } from './server';
 import { EventHub } from './sse';
 import * as st from './state';
-import type { TaskBackend } from './taskServers';
 import { TaskPool } from './taskPool';
-import type { Ctx, Outcome, SimEvent, SimState, TaskState } from './types';
-import { emptyState, TASK_STATES } from './types';
+import type { SimEvent, SimState, TaskState } from './types';
+import { TASK_STATES } from './types';
 
-export interface LeaderOptions {
-  /** When set, this instance is not the leader: every /v2 request is redirected to this base URL. */
-  readonly redirectTo?: string;
-  /** 307 (default) or 302. */
-  readonly status?: 302 | 307;
-}
+import type { LeaderOptions, SimulatorOptions } from './options';
 
-export interface SimulatorOptions {
-  /** Bind address (default 127.0.0.1). */
-  readonly host?: string;
-  /** Port (default 0 = any free port; see `port`/`url` after start). */
-  readonly port?: number;
-  /** Initial app definitions (Marathon app JSON). */
-  readonly apps?: readonly unknown[];
-  /** Give each task real HTTP listeners on `taskHost` (OS-assigned ports). */
-  readonly serveTasks?: boolean;
-  /** Host of the tasks (default 127.0.0.1). */
-  readonly taskHost?: string;
-  readonly auth?: AuthOptions;
-  readonly leader?: LeaderOptions;
-  /** Serve HTTPS with this PEM key and certificate. */
-  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
-  /** Interval of `: keep-alive` comment lines on /v2/events; 0 = none (default, like Marathon). */
-  readonly keepAliveMs?: number;
-  /** Random part of task ids (default: random). Fix it for reproducible ids. */
-  readonly seed?: string;
-  /** Wall clock (default `() => new Date()`). */
-  readonly now?: () => Date;
-}
-
-export class SimulatorError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-    this.name = 'SimulatorError';
-  }
-}
+export { SimulatorError };
+export type { LeaderOptions, SimulatorOptions };
 
 /**
  * A fake Marathon over real HTTP: `/v2/apps`, `/v2/events` (SSE), `/v2/info`, `/v2/leader`, DC/OS login,
@@ -61,14 +29,12 @@ export class SimulatorError extends Error {
 export class Simulator {
   readonly hub: EventHub;
   readonly auth: Auth;
-  private state: SimState = emptyState();
+  private readonly engine: Engine;
   private activeFaults: Faults = NO_FAULTS;
   private leaderOpts: LeaderOptions;
-  private readonly pool: TaskPool | undefined;
-  private readonly listeners = new Set<(e: SimEvent) => void>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly pool: TaskPool | undefined;
   private server: Server | undefined;
   private boundPort = 0;
   private readonly seed: string;
@@ -79,7 +45,9 @@ export class Simulator {
     this.seed = options.seed ?? randomBytes(6).toString('hex');
     this.hub = new EventHub(options.keepAliveMs ?? 0);
     this.auth = new Auth(options.auth ?? {}, randomBytes(32), () => this.clock().getTime());
-    this.pool = options.serveTasks ? new TaskPool(options.taskHost ?? '127.0.0.1') : undefined;
+    const pool = options.serveTasks ? new TaskPool(options.taskHost ?? '127.0.0.1') : undefined;
+    this.engine = new Engine(this.hub, pool, () => ({ now: this.nowIso(), host: options.taskHost ?? '127.0.0.1', seed: this.seed }));
+    this.pool = pool;
     this.leaderOpts = options.leader ?? {};
   }
 
@@ -125,15 +93,15 @@ export class Simulator {
   }
   /** The current state (plain readonly data). */
   snapshot(): SimState {
-    return this.state;
+    return this.engine.state;
   }
   /** `GET /v2/apps?embed=apps.tasks` body. */
   appsJson(embedTasks = true): { apps: Record<string, unknown>[] } {
-    return renderApps(this.state, embedTasks);
+    return renderApps(this.engine.state, embedTasks);
   }
   /** Current tasks of an app (throws 404 when the app does not exist). */
   tasksOf(appId: string): SimState['apps'][number]['tasks'] {
-    const app = st.findApp(this.state, appId);
+    const app = st.findApp(this.engine.state, appId);
     if (!app) throw new SimulatorError(404, `app ${appId} does not exist`);
     return app.tasks;
   }
@@ -154,38 +122,37 @@ export class Simulator {
     return this.appOp((s, c) => st.setLabels(s, appId, labels, opts.replace === true, c), () => appId);
   }
   async deleteApp(appId: string): Promise<void> {
-    await this.apply((s, c) => st.deleteApp(s, appId, c));
+    await this.engine.apply((s, c) => st.deleteApp(s, appId, c));
   }
   /** Kills a task; Marathon starts a replacement unless `scale` is set (then instances drops by one). */
   async killTask(taskId: string, opts: { scale?: boolean } = {}): Promise<void> {
-    await this.apply((s, c) => st.setTaskState(s, taskId, 'TASK_KILLED', opts.scale === true, c));
+    await this.engine.apply((s, c) => st.setTaskState(s, taskId, 'TASK_KILLED', opts.scale === true, c));
   }
   /** Moves a task to any Mesos state (TASK_UNREACHABLE, TASK_FAILED …); terminal states remove it. */
   async setTaskState(taskId: string, state: TaskState, opts: { scale?: boolean } = {}): Promise<void> {
     if (!TASK_STATES.includes(state)) throw new SimulatorError(422, `unknown task state ${JSON.stringify(state)}: use one of ${TASK_STATES.join(', ')}`);
-    await this.apply((s, c) => st.setTaskState(s, taskId, state, opts.scale === true, c));
+    await this.engine.apply((s, c) => st.setTaskState(s, taskId, state, opts.scale === true, c));
   }
   async setHealth(taskId: string, alive: boolean): Promise<void> {
-    await this.apply((s, c) => st.setTaskHealth(s, taskId, alive, c));
+    await this.engine.apply((s, c) => st.setTaskHealth(s, taskId, alive, c));
     this.pool?.setHealthy(taskId, alive);
   }
 
   /** Publishes events as they are (a missing timestamp is filled in). */
   emit(events: readonly (Partial<SimEvent> & { eventType: string })[]): void {
     const now = this.nowIso();
-    this.publish(events.map((e) => ({ ...e, timestamp: e.timestamp ?? now })));
+    this.engine.publish(events.map((e) => ({ ...e, timestamp: e.timestamp ?? now })));
   }
   /** Publishes `count` events of `type` at once (see burst.ts); returns the count. */
   burst(count: number, type: string = 'status_update_event'): number {
     if (!Number.isInteger(count) || count < 0 || count > MAX_BURST) throw new SimulatorError(422, `burst count must be an integer from 0 to ${MAX_BURST}`);
     if (!(BURST_TYPES as readonly string[]).includes(type)) throw new SimulatorError(422, `burst type ${JSON.stringify(type)} is not one of ${BURST_TYPES.join(', ')}`);
-    this.publish(burstEvents(this.state, count, type as BurstType, this.nowIso()));
+    this.engine.publish(burstEvents(this.engine.state, count, type as BurstType, this.nowIso()));
     return count;
   }
   /** Subscribes to every published event (in-process tests); returns the unsubscribe function. */
   onEvent(listener: (e: SimEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.engine.onEvent(listener);
   }
 
   /** Adds a fault (body as for `POST /_sim/faults`); returns the active faults. */
@@ -237,47 +204,15 @@ export class Simulator {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.hub.stop();
-    await this.tail;
-    await this.pool?.closeAll();
+    await this.engine.close();
     if (this.server) await stopServer(this.server);
   }
 
-  private async appOp(op: (s: SimState, c: Ctx) => Outcome, id: () => string, clientIp?: string): Promise<Record<string, unknown>> {
-    await this.apply(op, clientIp);
-    const app = st.findApp(this.state, id());
+  private async appOp(op: Op, id: () => string, clientIp?: string): Promise<Record<string, unknown>> {
+    await this.engine.apply(op, clientIp);
+    const app = st.findApp(this.engine.state, id());
     if (!app) throw new SimulatorError(404, `app ${id()} does not exist`);
     return renderApp(app, true);
-  }
-
-  /** Runs one transition: preview it, start the backends its new tasks need, re-run it with their ports, commit, emit. */
-  private apply(op: (s: SimState, c: Ctx) => Outcome, clientIp?: string): Promise<void> {
-    const run = this.tail.then(async () => {
-      if (this.closed) throw new SimulatorError(503, 'the simulator is closed');
-      const ctx: Ctx = { now: this.nowIso(), host: this.options.taskHost ?? '127.0.0.1', seed: this.seed, clientIp };
-      let out = op(this.state, ctx);
-      if (!out.ok) throw new SimulatorError(out.status, out.error);
-      let backends: TaskBackend[] = [];
-      if (this.pool && out.started.length > 0) {
-        backends = await this.pool.allocate(out.started.map((t) => t.ports.length));
-        out = op(this.state, { ...ctx, ports: backends.map((b) => b.ports) });
-        if (!out.ok) {
-          await Promise.all(backends.map((b) => b.close()));
-          throw new SimulatorError(out.status, out.error);
-        }
-      }
-      const next = out.state;
-      this.state = next;
-      out.started.forEach((t, i) => this.pool?.adopt(t, st.findApp(next, t.appId)!.def, backends[i]));
-      await this.pool?.stop(out.stopped.map((t) => t.id));
-      this.publish(out.events);
-    });
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
-  private publish(events: readonly SimEvent[]): void {
-    this.hub.publish(events);
-    for (const l of this.listeners) for (const e of events) l(e);
   }
 }
 

@@ -179,6 +179,22 @@ describe('Marathon API shapes', () => {
     expect((await request(`${sim.url}/v2/apps/nope`)).status).toBe(404);
   });
 
+  test("Marathon's write API: POST/PUT /v2/apps, DELETE a task with scale=true, DELETE the app", async () => {
+    const sim = await start();
+    const created = await post(`${sim.url}/v2/apps`, { id: '/w', instances: 2, labels: { HAPROXY_GROUP: 'external' } });
+    expect(created.status).toBe(201);
+    expect(created.headers.location).toBe('/v2/apps/w');
+    expect(JSON.parse(created.body)).toMatchObject({ id: '/w', portDefinitions: [{ port: 10000 }] });
+    const put = await request(`${sim.url}/v2/apps/w`, { method: 'PUT', body: { instances: 3 } });
+    expect(JSON.parse(put.body)).toEqual({ version: expect.any(String), deploymentId: expect.any(String) });
+    const victim = sim.tasksOf('/w')[1];
+    expect((await request(`${sim.url}/v2/apps/w/tasks/${victim.id}?scale=true`, { method: 'DELETE' })).status).toBe(200);
+    expect(sim.tasksOf('/w').map((t) => t.id)).not.toContain(victim.id);
+    expect((await getJson(`${sim.url}/v2/apps/w`)).app.instances).toBe(2);
+    expect((await request(`${sim.url}/v2/apps/w`, { method: 'DELETE' })).status).toBe(200);
+    expect((await getJson(`${sim.url}/v2/apps`)).apps).toEqual([]);
+  });
+
   test('/v2/info and /v2/leader describe this instance', async () => {
     const sim = await start();
     const info = await getJson(`${sim.url}/v2/info`);
@@ -241,6 +257,13 @@ describe('event stream', () => {
     } finally {
       es.close();
     }
+  });
+
+  test('keep-alive comment lines only when asked for', async () => {
+    const sim = await start({ keepAliveMs: 20 });
+    const s = stream(`${sim.url}/v2/events`);
+    await s.waitFor((x) => x.raw.includes(': keep-alive\n\n'), 'a keep-alive comment');
+    expect(s.events.map((e) => e.eventType)).toEqual(['event_stream_attached']);
   });
 
   test('a burst of 100 events is delivered in full', async () => {

@@ -1,0 +1,32 @@
+import type { AuthOptions } from './auth';
+
+/** Options of Simulator.start (the CLI maps its flags onto these). */
+export interface LeaderOptions {
+  /** When set, this instance is not the leader: every /v2 request is redirected to this base URL. */
+  readonly redirectTo?: string;
+  /** 307 (default) or 302. */
+  readonly status?: 302 | 307;
+}
+
+export interface SimulatorOptions {
+  /** Bind address (default 127.0.0.1). */
+  readonly host?: string;
+  /** Port (default 0 = any free port; see `port`/`url` after start). */
+  readonly port?: number;
+  /** Initial app definitions (Marathon app JSON). */
+  readonly apps?: readonly unknown[];
+  /** Give each task real HTTP listeners on `taskHost` (OS-assigned ports). */
+  readonly serveTasks?: boolean;
+  /** Host of the tasks (default 127.0.0.1). */
+  readonly taskHost?: string;
+  readonly auth?: AuthOptions;
+  readonly leader?: LeaderOptions;
+  /** Serve HTTPS with this PEM key and certificate. */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /** Interval of `: keep-alive` comment lines on /v2/events; 0 = none (default, like Marathon). */
+  readonly keepAliveMs?: number;
+  /** Random part of task ids (default: random). Fix it for reproducible ids. */
+  readonly seed?: string;
+  /** Wall clock (default `() => new Date()`). */
+  readonly now?: () => Date;
+}

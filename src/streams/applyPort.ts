@@ -1,0 +1,27 @@
+import type { Observable } from 'rxjs';
+import type { Model } from '../model/types';
+import type { RenderedConfig } from '../render/render';
+import type { Plan } from './plan';
+
+/** What HAProxy should run: the model and its rendered config and maps. */
+export interface DesiredState {
+  readonly model: Model;
+  readonly rendered: RenderedConfig;
+}
+
+export interface ApplyReport {
+  readonly reloaded: boolean;
+  /** Why it reloaded (empty when runtime operations sufficed). */
+  readonly reasons: readonly string[];
+  readonly runtimeOps: number;
+}
+
+/**
+ * The pipeline's view of HAProxy. `apply` completes with its report only once HAProxy proved it
+ * runs the new state (health gate), and errors otherwise — after putting the last good state back.
+ */
+export interface ApplyPort {
+  apply(next: DesiredState, plan: Plan, previous: DesiredState | null): Observable<ApplyReport>;
+  /** SIGUSR1: validate and reload the config already on disk. */
+  reloadExisting(): Observable<ApplyReport>;
+}

@@ -1,0 +1,73 @@
+import { sameData, serviceShape } from '../model/equality';
+import type { Server, Service } from '../model/types';
+
+/** A change HAProxy's runtime API can make without a reload. */
+export type RuntimeOp =
+  | { readonly kind: 'add-server'; readonly backend: string; readonly server: Server }
+  | { readonly kind: 'remove-server'; readonly backend: string; readonly server: Server }
+  | { readonly kind: 'set-draining'; readonly backend: string; readonly server: Server; readonly draining: boolean };
+
+export interface Plan {
+  readonly runtimeOps: readonly RuntimeOp[];
+  /** Why a reload is needed; empty when the runtime ops express the whole change. */
+  readonly reloadReasons: readonly string[];
+}
+
+/** Backends whose algorithm refuses dynamic servers (HAProxy: static-rr). */
+const STATIC_BALANCE = /^static-rr\b/;
+
+/**
+ * What it takes to go from the last applied services to the next ones: server churn inside
+ * unchanged backends becomes runtime operations; anything else is a named reload reason.
+ * `previous` is null before the first apply (HAProxy runs whatever config it started with).
+ */
+export function plan(previous: readonly Service[] | null, next: readonly Service[]): Plan {
+  if (previous === null) return { runtimeOps: [], reloadReasons: ['initial configuration'] };
+  const reasons: string[] = [];
+  const ops: RuntimeOp[] = [];
+  const before = new Map(previous.map((s) => [s.backend, s]));
+  const after = new Map(next.map((s) => [s.backend, s]));
+  for (const backend of after.keys()) if (!before.has(backend)) reasons.push(`backend ${backend} added`);
+  for (const backend of before.keys()) if (!after.has(backend)) reasons.push(`backend ${backend} removed`);
+
+  for (const [backend, b] of after) {
+    const a = before.get(backend);
+    if (a === undefined) continue;
+    if (!sameData(serviceShape(a), serviceShape(b))) {
+      reasons.push(`backend ${backend} settings changed (${changedFields(a, b).join(', ')})`);
+      continue;
+    }
+    const serverOps = diffServers(backend, a.servers, b.servers);
+    if (typeof serverOps === 'string') reasons.push(serverOps);
+    else if (serverOps.length > 0 && STATIC_BALANCE.test(b.balance)) reasons.push(`backend ${backend} uses static-rr, which refuses runtime server changes`);
+    else ops.push(...serverOps);
+  }
+  // Order matters for the config file: a reload renders everything anyway, so ops are moot then.
+  return reasons.length > 0 ? { runtimeOps: [], reloadReasons: reasons } : { runtimeOps: ops, reloadReasons: [] };
+}
+
+function diffServers(backend: string, before: readonly Server[], after: readonly Server[]): RuntimeOp[] | string {
+  const old = new Map(before.map((s) => [s.name, s]));
+  const ops: RuntimeOp[] = [];
+  const seen = new Set<string>();
+  for (const s of after) {
+    if (seen.has(s.name)) return `backend ${backend} has two servers named ${s.name}`;
+    seen.add(s.name);
+    const prev = old.get(s.name);
+    if (prev === undefined) {
+      ops.push({ kind: 'add-server', backend, server: s });
+      continue;
+    }
+    // Names encode the address, so a changed id or check port is a new server definition.
+    if (prev.id !== s.id || prev.healthCheckPort !== s.healthCheckPort || prev.ip !== s.ip || prev.port !== s.port) {
+      return `backend ${backend} server ${s.name} changed its definition`;
+    }
+    if (prev.draining !== s.draining) ops.push({ kind: 'set-draining', backend, server: s, draining: s.draining });
+  }
+  for (const s of before) if (!seen.has(s.name)) ops.push({ kind: 'remove-server', backend, server: s });
+  return ops;
+}
+
+function changedFields(a: Service, b: Service): string[] {
+  return (Object.keys(serviceShape(b)) as (keyof Service)[]).filter((k) => !sameData(a[k], b[k]));
+}

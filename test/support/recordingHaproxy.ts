@@ -1,0 +1,31 @@
+import { Observable, of, throwError } from 'rxjs';
+import type { ApplyPort, ApplyReport, DesiredState } from '../../src/streams/applyPort';
+import type { Plan } from '../../src/streams/plan';
+
+/**
+ * A recording ApplyPort for pipeline tests (the real one drives HAProxy in src/haproxy).
+ * `failNext(n)` makes the next n applies fail, to exercise backoff and "commit only on success".
+ */
+export class RecordingHaproxy implements ApplyPort {
+  readonly applies: { config: string; plan: Plan; previous: string | null }[] = [];
+  reloadsOfExisting = 0;
+  private failures = 0;
+
+  failNext(n: number): void {
+    this.failures = n;
+  }
+
+  apply(next: DesiredState, plan: Plan, previous: DesiredState | null): Observable<ApplyReport> {
+    this.applies.push({ config: next.rendered.config, plan, previous: previous?.rendered.config ?? null });
+    if (this.failures > 0) {
+      this.failures--;
+      return throwError(() => new Error('haproxy -c rejected the config'));
+    }
+    return of({ reloaded: plan.reloadReasons.length > 0, reasons: plan.reloadReasons, runtimeOps: plan.runtimeOps.length });
+  }
+
+  reloadExisting(): Observable<ApplyReport> {
+    this.reloadsOfExisting++;
+    return of({ reloaded: true, reasons: ['SIGUSR1'], runtimeOps: 0 });
+  }
+}

@@ -1,0 +1,43 @@
+import { plan } from '../../src/streams/plan';
+import type { Server, Service } from '../../src/model/types';
+
+const server = (n: number, extra: Partial<Server> = {}): Server => ({
+  name: `10_0_0_${n}_31000`, id: 100 + n, host: `10.0.0.${n}`, ip: `10.0.0.${n}`, port: 31000, draining: false, healthCheckPort: null, ...extra,
+});
+const service = (backend: string, servers: Server[], extra: Partial<Service> = {}): Service => ({
+  appId: `/${backend}`, servicePort: 10000, backend, mode: 'http', balance: 'roundrobin', bindAddr: '*', bindOptions: null, sslCert: null,
+  hostname: null, path: null, auth: null, sticky: false, redirectHttpToHttps: false, useHsts: false, backendWeight: 0, networkAllowed: null,
+  proxyPath: null, revProxyPath: null, redirPath: null, healthCheck: null, backendCheckPort: null, templateLabels: {}, servers, ...extra,
+});
+
+describe('plan(lastApplied, next)', () => {
+  test('first apply is a reload with a reason', () => {
+    expect(plan(null, [service('a', [server(1)])])).toEqual({ runtimeOps: [], reloadReasons: ['initial configuration'] });
+  });
+  test('unchanged → nothing to do', () => {
+    const s = [service('a', [server(1)])];
+    expect(plan(s, s)).toEqual({ runtimeOps: [], reloadReasons: [] });
+  });
+  test('task churn in an unchanged backend → runtime ops only', () => {
+    const p = plan([service('a', [server(1), server(2)])], [service('a', [server(2), server(3)])]);
+    expect(p.reloadReasons).toEqual([]);
+    expect(p.runtimeOps.map((o) => `${o.kind} ${o.server.name}`)).toEqual(['add-server 10_0_0_3_31000', 'remove-server 10_0_0_1_31000']);
+  });
+  test('blue/green drain flips are runtime ops', () => {
+    const p = plan([service('a', [server(1)])], [service('a', [server(1, { draining: true })])]);
+    expect(p.runtimeOps).toEqual([{ kind: 'set-draining', backend: 'a', server: server(1, { draining: true }), draining: true }]);
+  });
+  test('new backend, removed backend and changed settings are named reload reasons', () => {
+    const p = plan([service('a', [server(1)]), service('b', [server(1)])], [service('a', [server(1)], { balance: 'leastconn' }), service('c', [server(1)])]);
+    expect(p.runtimeOps).toEqual([]);
+    expect(p.reloadReasons).toEqual(['backend c added', 'backend b removed', 'backend a settings changed (balance)']);
+  });
+  test('static-rr backends refuse dynamic servers → reload', () => {
+    const p = plan([service('a', [server(1)], { balance: 'static-rr' })], [service('a', [server(1), server(2)], { balance: 'static-rr' })]);
+    expect(p.reloadReasons).toEqual(['backend a uses static-rr, which refuses runtime server changes']);
+  });
+  test('a server whose id changed needs a reload', () => {
+    const p = plan([service('a', [server(1)])], [service('a', [server(1, { id: 7 })])]);
+    expect(p.reloadReasons).toEqual(['backend a server 10_0_0_1_31000 changed its definition']);
+  });
+});
