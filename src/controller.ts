@@ -1,0 +1,101 @@
+import { Observable, SchedulerLike, defer, from, map, mergeMap, tap } from 'rxjs';
+import type { Options } from './cli/options';
+import type { MarathonClient } from './marathon/client';
+import { eventStream, type StreamItem } from './marathon/events';
+import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
+import { describeProblem } from './model/types';
+import type { Logger } from './log';
+import { modelOptions, renderOptions, renderSnapshot } from './render/snapshot';
+import type { TemplateSet } from './render/templates';
+import { AppliedState } from './streams/appliedState';
+import type { ApplyPort, DesiredState } from './streams/applyPort';
+import { HealthMemory } from './streams/healthMemory';
+import { idleTimeout, IdleTimeoutError } from './streams/idleTimeout';
+import { pipeline, type PipelineEvent } from './streams/pipeline';
+import { retryBackoff } from './streams/retryBackoff';
+
+export interface ControllerDeps {
+  readonly options: Options;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly client: MarathonClient;
+  readonly templates: TemplateSet;
+  readonly haproxy: ApplyPort;
+  readonly signals$: Observable<'hup' | 'usr1'>;
+  readonly logger: Logger;
+  readonly scheduler: SchedulerLike;
+  readonly random: () => number;
+  /** Extra observers of what the pipeline does (metrics, admin status). */
+  readonly observers?: readonly ((e: PipelineEvent) => void)[];
+}
+
+interface Fetched {
+  readonly body: unknown;
+  readonly hosts: ReadonlyMap<string, string>;
+}
+
+/** Assembles the Marathon side (events or polling, snapshots) and the pipeline into one stream. */
+export function createController(deps: ControllerDeps): { run$: Observable<unknown>; applied: AppliedState } {
+  const { options: o, logger, scheduler } = deps;
+  const applied = new AppliedState();
+  const health = new HealthMemory(o.lruCacheCapacity);
+  const modelOpts = modelOptions(o, deps.env);
+  const renderOpts = renderOptions(o, deps.env);
+
+  const items$: Observable<StreamItem> | null = o.sse
+    ? defer(() => eventStream({ source: deps.client })).pipe(
+      idleTimeout<StreamItem>(o.sseIdleTimeout * 1000, scheduler),
+      retryBackoff<StreamItem>({
+        initialMs: Math.min(3000, o.maxBackoff * 1000), maxMs: o.maxBackoff * 1000, factor: 1.5, jitter: deps.random, scheduler,
+        onRetry: ({ error, delayMs }) => logger.warn(error instanceof IdleTimeoutError
+          ? `event stream silent for ${o.sseIdleTimeout}s: reconnecting in ${(delayMs / 1000).toFixed(1)}s`
+          : `event stream: ${(error as Error).message}; reconnecting in ${(delayMs / 1000).toFixed(1)}s`),
+      }),
+      tap((i) => {
+        if (i.kind === 'connected') logger.info(`event stream connected to ${deps.client.redact(i.url)}`);
+      }),
+    )
+    : null;
+
+  const fetch = (): Observable<Fetched> => defer(() => from(deps.client.getApps())).pipe(
+    mergeMap((body) => from(resolveTaskHosts(body)).pipe(map((hosts) => ({ body, hosts })))),
+  );
+
+  const build = (f: Fetched): DesiredState | { error: string } => {
+    const snap = renderSnapshot(f.body, deps.templates, { model: modelOpts, render: renderOpts }, { resolve: resolverFrom(f.hosts), rememberedHealth: health.view });
+    if (!snap.ok) return { error: `Marathon apps: ${snap.error}` };
+    health.remember(snap.observedHealth);
+    return { model: snap.model, rendered: snap.rendered };
+  };
+
+  const warnedProblems = new Set<string>();
+  const report = (e: PipelineEvent): void => {
+    switch (e.kind) {
+      case 'trigger': logger.debug(`trigger: ${e.trigger.kind}${e.trigger.kind === 'event' ? ` ${e.trigger.eventType}` : ''}`); break;
+      case 'fetch-failed': logger.error(`cannot fetch apps from Marathon: ${e.error}; keeping the last applied config`); break;
+      case 'snapshot-invalid': logger.error(`${e.error}; keeping the last applied config`); break;
+      case 'unchanged': logger.debug('config unchanged: nothing to apply'); break;
+      case 'applying': logger.info(e.reasons.length > 0 ? `reloading HAProxy: ${e.reasons.join('; ')}` : `updating HAProxy through the runtime API: ${e.runtimeOps} operation(s)`); break;
+      case 'applied':
+        logger.info(e.report.reloaded ? 'HAProxy reloaded and healthy' : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`);
+        for (const p of e.state?.model.problems ?? []) {
+          const line = describeProblem(p);
+          if (!warnedProblems.has(line)) logger.warn(`left out ${line}`);
+          warnedProblems.add(line);
+        }
+        break;
+      case 'apply-failed': logger.error(`apply failed: ${e.error}; retrying in ${(e.retryInMs / 1000).toFixed(1)}s with the newest model`); break;
+    }
+    for (const observe of deps.observers ?? []) observe(e);
+  };
+
+  const run$ = pipeline<Fetched>({
+    items$, signals$: deps.signals$, fetch, build, haproxy: deps.haproxy, applied, report, scheduler,
+    timing: {
+      quietMs: o.debounceQuiet * 1000,
+      maxWaitMs: o.debounceMaxWait * 1000,
+      resyncIntervalMs: o.resyncInterval > 0 ? o.resyncInterval * 1000 : 2 ** 31 - 1,
+      backoff: { initialMs: 1000, maxMs: o.maxBackoff * 1000, factor: 2, jitter: () => 0.5 + deps.random() / 2 },
+    },
+  });
+  return { run$, applied };
+}

@@ -1,0 +1,45 @@
+import winston from 'winston';
+import type { LogLevel } from './cli/options';
+
+export interface Logger {
+  error(msg: string, meta?: Record<string, unknown>): void;
+  warn(msg: string, meta?: Record<string, unknown>): void;
+  info(msg: string, meta?: Record<string, unknown>): void;
+  debug(msg: string, meta?: Record<string, unknown>): void;
+}
+
+const LEVELS: Record<LogLevel, string> = { CRITICAL: 'error', ERROR: 'error', WARNING: 'warn', INFO: 'info', DEBUG: 'debug', NOTSET: 'debug' };
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+/** Python logging's asctime: `2026-11-25 13:20:01,123` (local time). */
+function asctime(d: Date): string {
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+/**
+ * Renders marathon-lb's Python `--log-format` (e.g. `%(asctime)-15s %(name)s: %(message)s`):
+ * the %(field)[width]s placeholders users already have keep working.
+ */
+export function pythonLogLine(format: string, fields: Readonly<Record<string, string>>): string {
+  return format.replace(/%\((\w+)\)(-?)(\d*)s/g, (_m, name: string, left: string, width: string) => {
+    const v = fields[name] ?? '';
+    const w = width === '' ? 0 : Number(width);
+    return left ? v.padEnd(w) : v.padStart(w);
+  });
+}
+
+/** winston logger: readable lines in marathon-lb's format by default, or `--log-format json`. */
+export function createLogger(opts: { level: LogLevel; format: string; stream?: NodeJS.WritableStream }): Logger {
+  const json = opts.format === 'json';
+  const format = json
+    ? winston.format.combine(winston.format.timestamp(), winston.format.json())
+    : winston.format.printf((info) => {
+      const { level, message, ...meta } = info as { level: string; message: unknown } & Record<string, unknown>;
+      const extra = Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : '';
+      return pythonLogLine(opts.format, { asctime: asctime(new Date()), name: 'marathon_lb', levelname: level.toUpperCase(), message: `${String(message)}${extra}` });
+    });
+  const transport = opts.stream !== undefined
+    ? new winston.transports.Stream({ stream: opts.stream })
+    : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] });
+  return winston.createLogger({ level: LEVELS[opts.level], format, transports: [transport] });
+}

@@ -1,0 +1,110 @@
+import { Simulator } from '../../src/simulator';
+import { startController, type RunningController } from '../support/controllerHarness';
+import { RecordingHaproxy } from '../support/recordingHaproxy';
+import { waitFor } from '../support/wait';
+
+const web = (instances: number) => ({
+  id: '/web', instances, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+  portDefinitions: [{ port: 10001, protocol: 'tcp' }],
+});
+const FAST = ['--sse', '--debounce-quiet', '0.05', '--debounce-max-wait', '0.5', '--max-backoff', '1'];
+const serversOf = (c: RunningController): number => c.applied.current?.model.services.find((s) => s.backend === 'web_10001')?.servers.length ?? -1;
+
+describe('controller against the simulator over real HTTP + SSE', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+  async function sim(opts: Parameters<typeof Simulator.start>[0] = {}): Promise<Simulator> {
+    const s = await Simulator.start({ apps: [web(2)], ...opts });
+    cleanup.push(() => s.close());
+    return s;
+  }
+  function controller(argv: string[], haproxy = new RecordingHaproxy()): { c: RunningController; haproxy: RecordingHaproxy } {
+    const c = startController(argv, haproxy);
+    cleanup.push(() => c.stop());
+    return { c, haproxy };
+  }
+
+  test('a burst of 100 events → one apply', async () => {
+    const s = await sim();
+    const { c, haproxy } = controller(['-m', s.url, ...FAST]);
+    await waitFor('initial apply', () => serversOf(c) === 2);
+    await waitFor('event stream attached', () => s.streamCount > 0);
+    const before = haproxy.applies.length;
+    await s.scale('/web', 3); // a real change…
+    s.burst(100); // …buried in a storm of 100 events
+    await waitFor('scale-up applied', () => serversOf(c) === 3);
+    await new Promise((r) => setTimeout(r, 700)); // longer than max wait: any extra apply would show
+    expect(haproxy.applies.length - before).toBe(1);
+    expect(haproxy.applies[haproxy.applies.length - 1]!.plan.reloadReasons).toEqual([]);
+    expect(haproxy.applies[haproxy.applies.length - 1]!.plan.runtimeOps).toHaveLength(1);
+  });
+
+  test('a stream that hangs silently is detected by the idle timeout, reconnected, and resynced', async () => {
+    const s = await sim();
+    const { c } = controller(['-m', s.url, ...FAST, '--sse-idle-timeout', '1']);
+    await waitFor('initial apply', () => serversOf(c) === 2);
+    s.setFaults({ stream: 'hang' }); // the open stream goes silent without closing
+    await new Promise((r) => setTimeout(r, 100));
+    await s.scale('/web', 4); // this event is never delivered on the hung stream
+    await new Promise((r) => setTimeout(r, 500));
+    expect(serversOf(c)).toBe(2); // nothing noticed yet
+    s.clearFaults(); // new connections work again; the hung one stays hung
+    await waitFor('resync after the idle timeout', () => serversOf(c) === 4, 8000);
+    expect(c.logs.some((l) => /event stream silent for 1s/.test(l.msg))).toBe(true);
+  });
+
+  test('the leader dies → the next Marathon URL takes over and routing stays current', async () => {
+    const leader = await sim();
+    const standby = await sim({ apps: [web(2)] });
+    const { c } = controller(['-m', leader.url, standby.url, ...FAST]);
+    await waitFor('initial apply', () => serversOf(c) === 2);
+    await leader.close();
+    await standby.scale('/web', 5);
+    c.signals.next('hup'); // like SIGHUP: refetch (the standby's events would also trigger it)
+    await waitFor('standby state applied', () => serversOf(c) === 5, 8000);
+  });
+
+  test('redirect to the leader with basic auth', async () => {
+    const leader = await sim({ auth: { basic: 'mlb:s3cret' } });
+    const follower = await sim({ auth: { basic: 'mlb:s3cret' }, leader: { redirectTo: leader.url, status: 307 } });
+    const { c } = controller(['-m', follower.url, '--auth-credentials', 'mlb:s3cret', ...FAST]);
+    await waitFor('initial apply through the redirect', () => serversOf(c) === 2);
+    await leader.scale('/web', 3);
+    await waitFor('event-driven update', () => serversOf(c) === 3);
+    expect(JSON.stringify(c.logs)).not.toContain('s3cret');
+  });
+
+  test('bad input from Marathon is logged once, the last applied model kept, the next snapshot retried', async () => {
+    const s = await sim();
+    const { c, haproxy } = controller(['-m', s.url, ...FAST]);
+    await waitFor('initial apply', () => serversOf(c) === 2);
+    const applies = haproxy.applies.length;
+    s.setFaults({ apps: 'wrong-shape' });
+    c.signals.next('hup');
+    c.signals.next('hup');
+    await new Promise((r) => setTimeout(r, 400));
+    c.signals.next('hup');
+    await waitFor('error reported', () => c.events.some((e) => e.kind === 'snapshot-invalid'));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(c.events.filter((e) => e.kind === 'snapshot-invalid')).toHaveLength(1);
+    expect(haproxy.applies.length).toBe(applies);
+    expect(serversOf(c)).toBe(2);
+    s.setFaults({ apps: 'invalid-json' });
+    c.signals.next('hup');
+    await waitFor('fetch failure reported', () => c.events.some((e) => e.kind === 'fetch-failed'));
+    s.clearFaults();
+    await s.scale('/web', 1);
+    await waitFor('recovered', () => serversOf(c) === 1);
+  });
+
+  test('poll mode (no --sse): snapshots on an interval only', async () => {
+    const s = await sim();
+    const { c } = controller(['-m', s.url, '--resync-interval', '1', '--debounce-quiet', '0.01', '--debounce-max-wait', '0.1']);
+    await waitFor('initial apply', () => serversOf(c) === 2);
+    expect(s.streamCount).toBe(0);
+    await s.scale('/web', 3);
+    await waitFor('picked up by the next poll', () => serversOf(c) === 3, 5000);
+  });
+});
