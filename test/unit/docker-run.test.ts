@@ -1,0 +1,483 @@
+/**
+ * docker/run (the image's entrypoint) run for real with bash, outside Docker: every path it uses is
+ * pointed into a temp dir, and MARATHON_LB_CMD is a stub that records the argv it gets. One run uses
+ * the real built CLI in --dry mode. docker/Dockerfile is checked against the repository (no docker
+ * engine here): base image, apt packages, COPY sources, entrypoint.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { parseArgs } from '../../src/cli/args';
+import type { Options } from '../../src/cli/options';
+import { makeTestCerts } from '../support/certs';
+import { checkConfig, describeWithHaproxy } from '../support/haproxy';
+import { CLI, COMPAT_CASES_DIR, REPO_ROOT } from '../support/paths';
+import { cfgdiff, tempDir } from '../support/render';
+
+const RUN = path.join(REPO_ROOT, 'docker', 'run');
+const DOCKERFILE = path.join(REPO_ROOT, 'docker', 'Dockerfile');
+const CASE = path.join(COMPAT_CASES_DIR, 'feat_tcp_mode__default');
+
+interface Sandbox {
+  readonly dir: string;
+  readonly root: string;
+  readonly ssl: string;
+  /** env for docker/run: only PATH/HOME from the outside, all paths inside dir, the stub as command. */
+  readonly env: Record<string, string>;
+}
+
+interface Recorded {
+  readonly argv: string[];
+  readonly ports: string | null;
+}
+
+interface RunResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** What the stub recorded, or undefined when it was not run. */
+  readonly recorded: Recorded | undefined;
+}
+
+const sandboxes: string[] = [];
+afterAll(() => {
+  for (const d of sandboxes) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function sandbox(): Sandbox {
+  const dir = tempDir('mlb-docker-run-');
+  sandboxes.push(dir);
+  const root = path.join(dir, 'marathon-lb');
+  fs.mkdirSync(root);
+  const stub = path.join(dir, 'stub.js');
+  fs.writeFileSync(stub, [
+    "const fs = require('fs');",
+    'fs.writeFileSync(process.env.STUB_OUT, JSON.stringify({ argv: process.argv.slice(2), ports: process.env.PORTS ?? null }));',
+    '',
+  ].join('\n'));
+  return {
+    dir,
+    root,
+    ssl: path.join(dir, 'ssl'),
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: dir,
+      TMPDIR: dir,
+      MLB_ROOT: root,
+      SSL_DIR: path.join(dir, 'ssl'),
+      HAPROXY_RUN_DIR: path.join(dir, 'var-run-haproxy'),
+      HAPROXY_STATE_DIR: path.join(dir, 'var-state-haproxy'),
+      MARATHON_LB_CMD: `${process.execPath} ${stub}`,
+      STUB_OUT: path.join(dir, 'argv.json'),
+    },
+  };
+}
+
+function run(sb: Sandbox, args: readonly string[], env: Record<string, string | undefined> = {}): RunResult {
+  const merged: Record<string, string> = { ...sb.env };
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete merged[k];
+    else merged[k] = v;
+  }
+  const r: SpawnSyncReturns<string> = spawnSync('bash', [RUN, ...args], { env: merged, encoding: 'utf8', timeout: 30000 });
+  if (r.error) throw r.error;
+  const out = sb.env.STUB_OUT as string;
+  const recorded = fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, 'utf8')) as Recorded) : undefined;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, recorded };
+}
+
+function ok(r: RunResult): Recorded {
+  if (r.status !== 0 || r.recorded === undefined) {
+    throw new Error(`docker/run failed (exit ${r.status}):\n${r.stderr}`);
+  }
+  return r.recorded;
+}
+
+/** The value following `flag` (the last occurrence, as the CLI reads it). */
+function flagValue(argv: readonly string[], flag: string): string | undefined {
+  const i = argv.lastIndexOf(flag);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+function parsed(argv: readonly string[]): Options {
+  const p = parseArgs(argv, {});
+  if (p.kind !== 'ok') throw new Error(`marathon-lb would reject ${JSON.stringify(argv)}: ${JSON.stringify(p)}`);
+  return p.options;
+}
+
+function subject(pemFile: string): string {
+  const r = spawnSync('openssl', ['x509', '-noout', '-subject', '-in', pemFile], { encoding: 'utf8', timeout: 10000 });
+  if (r.status !== 0) throw new Error(`openssl x509 failed on ${pemFile}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+const G = ['--group', 'external'];
+
+describe('docker/run modes', () => {
+  it('sse: runs marathon-lb with --sse and the image paths, accepted by the CLI', () => {
+    const sb = sandbox();
+    const rec = ok(run(sb, ['sse', ...G]));
+    expect(rec.argv).toContain('--sse');
+    expect(rec.argv).not.toContain('--resync-interval');
+    expect(flagValue(rec.argv, '--haproxy-config')).toBe(path.join(sb.root, 'haproxy.cfg'));
+    expect(flagValue(rec.argv, '--syslog-socket')).toBe('/dev/null');
+    expect(flagValue(rec.argv, '--lua-dir')).toBe(path.join(sb.root, 'config', 'lua'));
+    expect(flagValue(rec.argv, '--templates-dir')).toBe(path.join(sb.root, 'templates'));
+    const o = parsed(rec.argv);
+    expect(o.sse).toBe(true);
+    expect(o.group).toEqual(['external']);
+    expect(rec.ports).toBe('9090');
+    expect(fs.existsSync(path.join(sb.dir, 'var-run-haproxy'))).toBe(true);
+    expect(fs.existsSync(path.join(sb.dir, 'var-state-haproxy'))).toBe(true);
+  });
+
+  it('poll: no --sse, --resync-interval from POLL_INTERVAL (default 60)', () => {
+    const rec = ok(run(sandbox(), ['poll', ...G], { POLL_INTERVAL: '15' }));
+    expect(rec.argv).not.toContain('--sse');
+    expect(flagValue(rec.argv, '--resync-interval')).toBe('15');
+    const o = parsed(rec.argv);
+    expect(o.sse).toBe(false);
+    expect(o.resyncInterval).toBe(15);
+
+    expect(flagValue(ok(run(sandbox(), ['poll', ...G])).argv, '--resync-interval')).toBe('60');
+  });
+
+  it('an unknown or missing mode is a usage error (exit 1) that writes nothing', () => {
+    for (const args of [['bogus', ...G], []]) {
+      const sb = sandbox();
+      const r = run(sb, args);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(args.length > 0 ? /unknown mode 'bogus'/ : /missing mode/);
+      expect(r.stderr).toMatch(/Usage: .*sse\|poll/);
+      expect(r.recorded).toBeUndefined();
+      expect(fs.existsSync(sb.ssl)).toBe(false);
+    }
+  });
+
+  it('--help prints the usage and exits 0', () => {
+    const r = run(sandbox(), ['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Usage: .*sse\|poll/);
+  });
+
+  it('rejects a POLL_INTERVAL or PORTS that is not a number list, naming the variable', () => {
+    for (const [env, message] of [
+      [{ POLL_INTERVAL: 'soon' }, /POLL_INTERVAL must be a positive number/],
+      [{ POLL_INTERVAL: '0' }, /POLL_INTERVAL must be a positive number/],
+      [{ PORTS: '80;443' }, /PORTS must be a comma-separated list/],
+    ] as const) {
+      const r = run(sandbox(), ['poll', ...G], env);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.recorded).toBeUndefined();
+    }
+  });
+
+  it('exports PORTS as given', () => {
+    expect(ok(run(sandbox(), ['sse', ...G], { PORTS: '80,443,9090' })).ports).toBe('80,443,9090');
+  });
+
+  it('passes every extra argument through, in order, after its own flags', () => {
+    const extra = ['--group', 'internal', '-m', 'http://127.0.0.1:8080', '--log-format', 'a b  "c" $HOME *', '--strict-mode', '--group', '*'];
+    const rec = ok(run(sandbox(), ['sse', ...extra]));
+    expect(rec.argv.slice(-extra.length)).toEqual(extra);
+    const o = parsed(rec.argv);
+    expect(o.group).toEqual(['internal', '*']);
+    expect(o.logFormat).toBe('a b  "c" $HOME *');
+    expect(o.strictMode).toBe(true);
+  });
+
+  it('a flag the user passes wins over the one run adds (the CLI keeps the last)', () => {
+    const rec = ok(run(sandbox(), ['sse', ...G, '--haproxy-config', '/tmp/x.cfg', '--syslog-socket', '/dev/log']));
+    const o = parsed(rec.argv);
+    expect(o.haproxyConfig).toBe('/tmp/x.cfg');
+    expect(o.syslogSocket).toBe('/dev/log');
+  });
+
+  it('MARATHON_USER/MARATHON_PASSWORD become --auth-credentials, masked in the log', () => {
+    const r = run(sandbox(), ['sse', ...G], { MARATHON_USER: 'admin', MARATHON_PASSWORD: 's3cret' });
+    expect(flagValue(ok(r).argv, '--auth-credentials')).toBe('admin:s3cret');
+    expect(r.stderr).toContain('--auth-credentials <redacted>');
+    expect(r.stderr).not.toContain('s3cret');
+  });
+});
+
+describe('docker/run certificates', () => {
+  const certs = makeTestCerts();
+  const pem = `${certs.serverCert}${certs.serverKey}`.trim();
+
+  it('HAPROXY_SSL_CERT is written to $SSL_DIR/cert.pem (mode 600) and --ssl-certs points at it', () => {
+    const sb = sandbox();
+    const rec = ok(run(sb, ['sse', ...G], { HAPROXY_SSL_CERT: pem }));
+    const file = path.join(sb.ssl, 'cert.pem');
+    expect(flagValue(rec.argv, '--ssl-certs')).toBe(file);
+    expect(fs.readFileSync(file, 'utf8')).toBe(`${pem}\n`);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(subject(file)).toMatch(/CN ?= ?127\.0\.0\.1/);
+  });
+
+  it('expands \\n escapes in a one-line HAPROXY_SSL_CERT, as upstream\'s echo -e', () => {
+    const sb = sandbox();
+    ok(run(sb, ['sse', ...G], { HAPROXY_SSL_CERT: pem.replace(/\n/g, '\\n') }));
+    expect(fs.readFileSync(path.join(sb.ssl, 'cert.pem'), 'utf8')).toBe(`${pem}\n`);
+  });
+
+  it('HAPROXY_SSL_CERT0/1 are written to cert0.pem/cert1.pem and listed comma-separated', () => {
+    const sb = sandbox();
+    const rec = ok(run(sb, ['sse', ...G], { HAPROXY_SSL_CERT0: pem, HAPROXY_SSL_CERT1: `${pem}\n` }));
+    const files = ['cert0.pem', 'cert1.pem'].map((f) => path.join(sb.ssl, f));
+    expect(flagValue(rec.argv, '--ssl-certs')).toBe(files.join(','));
+    for (const f of files) expect(subject(f)).toMatch(/CN ?= ?127\.0\.0\.1/);
+    expect(fs.existsSync(path.join(sb.ssl, 'cert.pem'))).toBe(false);
+  });
+
+  it('orders the certificates: the user\'s --ssl-certs, cert.pem, cert0.pem, … and drops the user\'s flag', () => {
+    const sb = sandbox();
+    const rec = ok(run(sb, ['sse', '--ssl-certs', '/certs/a.pem,/certs/b.pem', ...G, '--ssl-certs=/certs/c.pem'], {
+      HAPROXY_SSL_CERT: pem, HAPROXY_SSL_CERT0: pem,
+    }));
+    expect(rec.argv.filter((a) => a.startsWith('--ssl-certs'))).toEqual(['--ssl-certs']);
+    expect(flagValue(rec.argv, '--ssl-certs')).toBe(
+      ['/certs/a.pem', '/certs/b.pem', '/certs/c.pem', path.join(sb.ssl, 'cert.pem'), path.join(sb.ssl, 'cert0.pem')].join(','));
+    expect(rec.argv.slice(-2)).toEqual(G);
+  });
+
+  it('with only the user\'s --ssl-certs, uses them and generates nothing', () => {
+    const sb = sandbox();
+    const rec = ok(run(sb, ['sse', ...G, '--ssl-certs', '/certs/site.pem']));
+    expect(flagValue(rec.argv, '--ssl-certs')).toBe('/certs/site.pem');
+    expect(fs.existsSync(path.join(sb.ssl, 'cert.pem'))).toBe(false);
+  });
+
+  it('without any certificate generates a self-signed one (CN=*) with its key in $SSL_DIR/cert.pem', () => {
+    const sb = sandbox();
+    const rec = ok(run(sb, ['sse', ...G]));
+    const file = path.join(sb.ssl, 'cert.pem');
+    expect(flagValue(rec.argv, '--ssl-certs')).toBe(file);
+    expect(subject(file)).toMatch(/CN ?= ?\*/);
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).toMatch(/-----BEGIN CERTIFICATE-----/);
+    expect(text).toMatch(/-----BEGIN (RSA )?PRIVATE KEY-----/);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('docker/run environment features', () => {
+  it('copies $MESOS_SANDBOX/templates into the templates dir and points --templates-dir at it', () => {
+    const sb = sandbox();
+    const sandboxTemplates = path.join(sb.dir, 'mesos-sandbox', 'templates');
+    fs.mkdirSync(sandboxTemplates, { recursive: true });
+    fs.writeFileSync(path.join(sandboxTemplates, 'HAPROXY_HTTP_FRONTEND_HEAD'), '\nfrontend custom_http_in\n  bind *:80\n');
+    fs.writeFileSync(path.join(sandboxTemplates, 'HAPROXY_BACKEND_HEAD'), '\nbackend {backend}\n');
+    const rec = ok(run(sb, ['sse', ...G], { MESOS_SANDBOX: path.join(sb.dir, 'mesos-sandbox') }));
+    const dir = flagValue(rec.argv, '--templates-dir') as string;
+    expect(dir).toBe(path.join(sb.root, 'templates'));
+    expect(fs.readdirSync(dir).sort()).toEqual(['HAPROXY_BACKEND_HEAD', 'HAPROXY_HTTP_FRONTEND_HEAD']);
+    expect(fs.readFileSync(path.join(dir, 'HAPROXY_HTTP_FRONTEND_HEAD'), 'utf8')).toContain('custom_http_in');
+  });
+
+  it('a MESOS_SANDBOX without templates/ (or empty) changes nothing', () => {
+    const sb = sandbox();
+    fs.mkdirSync(path.join(sb.dir, 'box', 'templates'), { recursive: true });
+    ok(run(sb, ['sse', ...G], { MESOS_SANDBOX: path.join(sb.dir, 'box') }));
+    expect(fs.readdirSync(path.join(sb.root, 'templates'))).toEqual([]);
+    const other = sandbox();
+    ok(run(other, ['sse', ...G], { MESOS_SANDBOX: path.join(other.dir, 'nowhere') }));
+    expect(fs.existsSync(path.join(other.root, 'templates'))).toBe(false);
+  });
+
+  it('HAPROXY_SYSLOGD starts the syslog daemon before marathon-lb', () => {
+    const sb = sandbox();
+    const marker = path.join(sb.dir, 'syslogd-started');
+    const fake = path.join(sb.dir, 'fake-syslogd.js');
+    fs.writeFileSync(fake, `require('fs').writeFileSync(${JSON.stringify(marker)}, process.argv.slice(2).join(' '));\n`);
+    const r = run(sb, ['sse', ...G], { HAPROXY_SYSLOGD: 'true', SYSLOGD_CMD: `${process.execPath} ${fake} -n` });
+    ok(r);
+    expect(r.stderr).toMatch(/started syslogd/);
+    // The daemon runs in the background: give it a bounded moment to write its marker.
+    const deadline = Date.now() + 10000;
+    while (!fs.existsSync(marker) && Date.now() < deadline) spawnSync('sleep', ['0.05']);
+    expect(fs.readFileSync(marker, 'utf8')).toBe('-n');
+  });
+
+  it('without HAPROXY_SYSLOGD no syslog daemon is started', () => {
+    const sb = sandbox();
+    const marker = path.join(sb.dir, 'syslogd-started');
+    const r = run(sb, ['sse', ...G], { SYSLOGD_CMD: `touch ${marker}` });
+    ok(r);
+    expect(r.stderr).not.toMatch(/syslogd/);
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+
+  it('a failing HAPROXY_SYSCTL_PARAMS stops the start unless HAPROXY_SYSCTL_NONSTRICT is set', () => {
+    const params = { HAPROXY_SYSCTL_PARAMS: 'marathonlb.test.no_such_key=1' };
+    const strict = run(sandbox(), ['sse', ...G], params);
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toMatch(/could not set sysctl params 'marathonlb\.test\.no_such_key=1'.*HAPROXY_SYSCTL_NONSTRICT/);
+    expect(strict.recorded).toBeUndefined();
+    const lenient = run(sandbox(), ['sse', ...G], { ...params, HAPROXY_SYSCTL_NONSTRICT: '1' });
+    expect(lenient.stderr).toMatch(/some sysctl params could not be set/);
+    ok(lenient);
+  });
+});
+
+describe('docker/run with the real CLI (MARATHON_LB_CMD unset, MLB_ROOT = this repository)', () => {
+  const appsFile = path.join(CASE, 'apps.json');
+  const realEnv = (sb: Sandbox): Record<string, string | undefined> => ({
+    MLB_ROOT: REPO_ROOT, MARATHON_LB_CMD: undefined, HAPROXY_CONFIG: path.join(sb.dir, 'haproxy.cfg'),
+  });
+
+  beforeAll(() => {
+    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
+    if (!fs.existsSync(appsFile)) throw new Error(`compat case not found: ${appsFile}`);
+  });
+
+  it('poll --dry --apps-file prints the config, with the generated certificate and the repo\'s Lua files', () => {
+    const sb = sandbox();
+    const r = run(sb, ['poll', ...G, '--dry', '--apps-file', appsFile], realEnv(sb));
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^frontend marathon_http_in$/m);
+    expect(r.stdout).toMatch(/^frontend tcp-db_10010$/m);
+    expect(r.stdout).toContain(`bind *:443 ssl crt ${path.join(sb.ssl, 'cert.pem')}`);
+    expect(r.stdout).toContain(`lua-load ${path.join(REPO_ROOT, 'config', 'lua', 'getpids.lua')}`);
+    expect(subject(path.join(sb.ssl, 'cert.pem'))).toMatch(/CN ?= ?\*/);
+    expect(fs.existsSync(path.join(sb.dir, 'haproxy.cfg'))).toBe(false); // --dry writes nothing
+  });
+
+  it('with the image\'s paths passed back in, the output equals marathon-lb\'s expected config', () => {
+    const sb = sandbox();
+    const r = run(sb, ['sse', ...G, '--dry', '--apps-file', appsFile, '--lua-dir', '/marathon-lb', '--ssl-certs', '/etc/ssl/cert.pem'], realEnv(sb));
+    expect(r.status).toBe(0);
+    const actual = path.join(sb.dir, 'actual.cfg');
+    fs.writeFileSync(actual, r.stdout);
+    expect(cfgdiff(path.join(CASE, 'expected.cfg'), actual)).toBe('');
+  });
+
+  describeWithHaproxy('haproxy accepts what the entrypoint produces', () => {
+    it('haproxy -c: the self-signed certificate and the Lua files load', async () => {
+      const sb = sandbox();
+      const r = run(sb, ['poll', ...G, '--dry', '--apps-file', appsFile], realEnv(sb));
+      expect(r.status).toBe(0);
+      const cfg = path.join(sb.dir, 'check.cfg');
+      fs.writeFileSync(cfg, r.stdout);
+      const check = await checkConfig(cfg);
+      expect(check.output).not.toMatch(/\[ALERT\]/);
+      expect(check.ok).toBe(true);
+    });
+  });
+});
+
+// ---- docker/Dockerfile, parsed -------------------------------------------------------------------------
+
+interface Instruction {
+  readonly op: string;
+  readonly args: string;
+  /** Index of the FROM this instruction belongs to. */
+  readonly stage: number;
+}
+
+function parseDockerfile(text: string): Instruction[] {
+  const joined = text.replace(/\\\r?\n/g, ' ');
+  const out: Instruction[] = [];
+  let stage = -1;
+  for (const raw of joined.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(\S+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const op = (m[1] as string).toUpperCase();
+    if (op === 'FROM') stage += 1;
+    out.push({ op, args: (m[2] as string).replace(/\s+/g, ' ').trim(), stage });
+  }
+  return out;
+}
+
+describe('docker/Dockerfile', () => {
+  const ins = parseDockerfile(fs.readFileSync(DOCKERFILE, 'utf8'));
+  const froms = ins.filter((i) => i.op === 'FROM');
+  const last = froms.length - 1;
+  const runtime = ins.filter((i) => i.stage === last);
+  const aptPackages = runtime
+    .filter((i) => i.op === 'RUN' && /apt-get install/.test(i.args))
+    .flatMap((i) => (/apt-get install (.*?)(&&|$)/.exec(i.args)?.[1] ?? '').split(' '))
+    .filter((w) => w !== '' && !w.startsWith('-'));
+  const jsonArg = (op: string): string[] => {
+    const i = runtime.find((x) => x.op === op);
+    if (!i) throw new Error(`no ${op} in the runtime stage`);
+    return JSON.parse(i.args) as string[];
+  };
+
+  it('builds on Debian bookworm with node 20 in every stage', () => {
+    expect(froms.length).toBeGreaterThanOrEqual(1);
+    for (const f of froms) expect(f.args).toMatch(/^node:20(\.\d+)*-bookworm(-slim)?(@sha256:[0-9a-f]+)?( AS \S+)?$/i);
+  });
+
+  it('installs what CI installs (.ci/run) and every tool docker/run calls', () => {
+    const ci = fs.readFileSync(path.join(REPO_ROOT, '.ci', 'run'), 'utf8');
+    const ciPackages = [...ci.matchAll(/need_apt\+=\((\S+)\)/g)].map((m) => m[1] as string);
+    expect(ciPackages).toEqual(expect.arrayContaining(['haproxy', 'openssl']));
+    expect(aptPackages).toEqual(expect.arrayContaining(ciPackages));
+    const runScript = fs.readFileSync(RUN, 'utf8');
+    // command used by docker/run (or the entrypoint) → the Debian package that provides it
+    const tools: Record<string, string> = { openssl: 'openssl', sysctl: 'procps', syslogd: 'inetutils-syslogd', tini: 'tini' };
+    for (const [tool, pkg] of Object.entries(tools)) {
+      if (tool !== 'tini') expect(runScript).toMatch(new RegExp(`\\b${tool} `));
+      expect(aptPackages).toContain(pkg);
+    }
+  });
+
+  it('builds the TypeScript in a build stage and installs production dependencies only at runtime', () => {
+    const build = ins.filter((i) => i.stage < last);
+    expect(build.some((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args))).toBe(true);
+    expect(build.some((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args))).toBe(true);
+    expect(runtime.some((i) => i.op === 'RUN' && /\bnpm ci --omit=dev\b/.test(i.args))).toBe(true);
+    expect(runtime.some((i) => i.op === 'COPY' && /^--from=\S+ \S*dist \.?\/?(marathon-lb\/)?dist$/.test(i.args))).toBe(true);
+    // the build stage copies everything tsconfig.build.json compiles
+    const tsBuild = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+    const copiedInBuild = build.filter((i) => i.op === 'COPY').flatMap((i) => i.args.split(' ').slice(0, -1));
+    for (const dir of tsBuild.include) expect(copiedInBuild).toContain(dir);
+    // docker/run's default command is the package's bin
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    expect(fs.readFileSync(RUN, 'utf8')).toContain(`$MLB_ROOT/${pkg.bin['marathon-lb']}`);
+  });
+
+  it('copies only files that exist in the repository, and the Lua files to /marathon-lb/', () => {
+    const copies = ins.filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'));
+    expect(copies.length).toBeGreaterThan(0);
+    for (const c of copies) {
+      for (const src of c.args.split(' ').slice(0, -1)) expect(fs.existsSync(path.join(REPO_ROOT, src))).toBe(true);
+    }
+    expect(runtime.some((i) => i.op === 'WORKDIR' && i.args === '/marathon-lb')).toBe(true);
+    expect(copies.some((c) => c.args === 'config/lua/ /marathon-lb/')).toBe(true);
+    expect(copies.some((c) => c.args === 'config ./config')).toBe(true); // templates + catalog, found from dist/
+    // every lua-load of the built-in HAPROXY_HEAD names a file that is copied
+    const head = fs.readFileSync(path.join(REPO_ROOT, 'config', 'templates', 'HAPROXY_HEAD.mustache'), 'utf8');
+    const loads = [...head.matchAll(/lua-load \{\{luaDir\}\}\/(\S+)/g)].map((m) => m[1] as string);
+    expect(loads.sort()).toEqual(['getconfig.lua', 'getmaps.lua', 'getpids.lua', 'signalmlb.lua']);
+    for (const f of loads) expect(fs.existsSync(path.join(REPO_ROOT, 'config', 'lua', f))).toBe(true);
+  });
+
+  it('runs /marathon-lb/run (docker/run, executable bash) with upstream\'s default command', () => {
+    const entry = jsonArg('ENTRYPOINT');
+    expect(entry[entry.length - 1]).toBe('/marathon-lb/run');
+    expect(entry[0]).toBe('/usr/bin/tini');
+    expect(ins.some((i) => i.op === 'COPY' && i.args === 'docker/run /marathon-lb/run')).toBe(true);
+    expect(fs.statSync(RUN).mode & 0o111).toBe(0o111);
+    const script = fs.readFileSync(RUN, 'utf8');
+    expect(script.split('\n')[0]).toMatch(/^#!\/(usr\/)?bin\/(env )?bash$/);
+    expect(script).toMatch(/^set -euo pipefail$/m);
+    expect(spawnSync('bash', ['-n', RUN]).status).toBe(0);
+
+    const cmd = jsonArg('CMD');
+    expect(cmd).toEqual(['sse', '--health-check', '--group', 'external']);
+    const o = parsed(cmd.slice(1));
+    expect(o.healthCheck).toBe(true);
+    expect(o.group).toEqual(['external']);
+  });
+
+  it('exposes 80 443 9090 9091', () => {
+    const exposed = runtime.filter((i) => i.op === 'EXPOSE').flatMap((i) => i.args.split(' '));
+    expect(exposed.sort()).toEqual(['443', '80', '9090', '9091']);
+  });
+});
