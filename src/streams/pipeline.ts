@@ -14,7 +14,7 @@ export type PipelineEvent =
   | { readonly kind: 'trigger'; readonly trigger: Trigger }
   | { readonly kind: 'fetch-failed'; readonly error: string }
   | { readonly kind: 'snapshot-invalid'; readonly error: string }
-  | { readonly kind: 'unchanged' }
+  | { readonly kind: 'unchanged'; readonly state: DesiredState }
   | { readonly kind: 'applying'; readonly reasons: readonly string[]; readonly runtimeOps: number; readonly triggeredAt: number }
   | { readonly kind: 'applied'; readonly report: ApplyReport; readonly state: DesiredState | null; readonly previous: DesiredState | null }
   | { readonly kind: 'apply-failed'; readonly error: string; readonly retryInMs: number };
@@ -93,7 +93,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     }
     const previous = applied.current;
     if (applied.isCurrent(work.state)) {
-      report({ kind: 'unchanged' });
+      report({ kind: 'unchanged', state: work.state });
       return of('unchanged' as const);
     }
     const p = plan(previous?.model.services ?? null, work.state.model.services);

@@ -1,0 +1,155 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DesiredState } from '../streams/applyPort';
+import type { PipelineEvent } from '../streams/pipeline';
+
+/** The reason categories of `mlb_reloads_total` (a small, fixed set: safe as a label). */
+export type ReloadReason =
+  | 'initial' | 'backend_added' | 'backend_removed' | 'settings_changed' | 'server_changed' | 'static_rr' | 'sigusr1' | 'other';
+
+const REASON_PATTERNS: readonly (readonly [RegExp, ReloadReason])[] = [
+  [/^initial\b/i, 'initial'],
+  [/\bSIGUSR1\b/i, 'sigusr1'],
+  [/static-rr/i, 'static_rr'],
+  [/^backend \S+ added$/i, 'backend_added'],
+  [/^backend \S+ removed$/i, 'backend_removed'],
+  [/^backend \S+ settings changed\b/i, 'settings_changed'],
+  [/\bservers? \S+ changed\b|\btwo servers named\b/i, 'server_changed'],
+];
+
+/** Maps a reload reason as `plan` (or the apply port) words it onto its metric category. */
+export function reloadReasonCategory(reason: string): ReloadReason {
+  for (const [pattern, category] of REASON_PATTERNS) if (pattern.test(reason.trim())) return category;
+  return 'other';
+}
+
+/** Services left out of the applied config: bad labels (model) and unrenderable templates (render). */
+export function leftOutCount(state: DesiredState): number {
+  return state.model.problems.length + state.rendered.problems.length;
+}
+
+export interface ControllerMetricsDeps {
+  /** Epoch milliseconds (inject the scheduler's clock; tests pass a fake). */
+  readonly now: () => number;
+  /**
+   * Number of live HAProxy worker processes, null when unknown; read on every scrape, so it must
+   * answer quickly. Without it `mlb_haproxy_workers` is not exported.
+   */
+  readonly haproxyWorkers?: () => Promise<number | null>;
+}
+
+const APPLY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * The controller's Prometheus metrics, in a registry of its own (never prom-client's global one),
+ * fed by `observe` with the pipeline's events. Scrape with `text()`.
+ */
+export class ControllerMetrics {
+  readonly registry = new Registry();
+  private readonly applies: Counter<'result'>;
+  private readonly reloads: Counter<'reason'>;
+  private readonly runtimeOps: Counter;
+  private readonly applyDuration: Histogram;
+  private readonly reconnects: Counter;
+  private readonly leftOut: Gauge;
+  private readonly triggers: Counter<'kind'>;
+  private readonly fetchFailures: Counter;
+  private readonly startedAt: number;
+  private lastSuccessAt: number | null = null;
+  private applyingSince: number | null = null;
+
+  constructor(private readonly deps: ControllerMetricsDeps) {
+    const registers = [this.registry];
+    const now = deps.now;
+    this.startedAt = now();
+    this.applies = new Counter({ name: 'mlb_applies_total', help: 'Applies by result: ok, failed (SIGUSR1 reloads included), unchanged (a snapshot that changed nothing)', labelNames: ['result'], registers });
+    for (const result of ['ok', 'failed', 'unchanged']) this.applies.labels(result).inc(0);
+    this.reloads = new Counter({ name: 'mlb_reloads_total', help: 'HAProxy reloads, one per reload, labelled by the category of its first reason', labelNames: ['reason'], registers });
+    this.runtimeOps = new Counter({ name: 'mlb_runtime_ops_total', help: 'Runtime API operations (add/del/enable/disable server) of successful applies', registers });
+    this.applyDuration = new Histogram({ name: 'mlb_apply_duration_seconds', help: 'Time from the start of an apply to its success or failure', buckets: APPLY_BUCKETS, registers });
+    this.reconnects = new Counter({ name: 'mlb_sse_reconnects_total', help: 'Reconnections of the Marathon event stream', registers });
+    this.triggers = new Counter({ name: 'mlb_triggers_total', help: 'Reasons to re-read Marathon (startup, event, connected, resync, signal)', labelNames: ['kind'], registers });
+    this.fetchFailures = new Counter({ name: 'mlb_marathon_fetch_failures_total', help: 'Failed reads of /v2/apps (a repeated identical failure is counted once until a read succeeds)', registers });
+    this.leftOut = new Gauge({ name: 'mlb_apps_left_out', help: 'App service ports left out of the applied config (bad labels or templates)', registers });
+    const self = this;
+    new Gauge({
+      name: 'mlb_last_apply_success_timestamp_seconds', help: 'Unix time of the last successful apply of a Marathon snapshot (0 before the first)', registers,
+      collect() {
+        this.set(self.lastSuccessAt === null ? 0 : self.lastSuccessAt / 1000);
+      },
+    });
+    new Gauge({
+      name: 'mlb_seconds_since_last_successful_apply', help: 'Seconds since the last successful apply (since start before the first)', registers,
+      collect() {
+        this.set(Math.max(0, (now() - (self.lastSuccessAt ?? self.startedAt)) / 1000));
+      },
+    });
+    const workers = deps.haproxyWorkers;
+    if (workers !== undefined) {
+      new Gauge({
+        name: 'mlb_haproxy_workers', help: 'Live HAProxy worker processes (NaN when unknown)', registers,
+        async collect() {
+          let n: number | null = null;
+          try {
+            n = await workers();
+          } catch {
+            n = null;
+          }
+          this.set(n ?? Number.NaN);
+        },
+      });
+    }
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The exposition text for `GET /metrics`. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The Marathon event stream connected again after losing its connection. */
+  streamReconnected(): void {
+    this.reconnects.inc();
+  }
+
+  observe(e: PipelineEvent): void {
+    switch (e.kind) {
+      case 'trigger':
+        this.triggers.labels(e.trigger.kind).inc();
+        break;
+      case 'fetch-failed':
+        this.fetchFailures.inc();
+        break;
+      case 'unchanged':
+        this.applies.labels('unchanged').inc();
+        this.leftOut.set(leftOutCount(e.state)); // problems can change while the config does not
+        break;
+      case 'applying':
+        this.applyingSince = this.deps.now();
+        break;
+      case 'applied': {
+        this.applies.labels('ok').inc();
+        this.finishApply();
+        if (e.state !== null) this.lastSuccessAt = this.deps.now();
+        if (e.report.reloaded) this.reloads.labels(reloadReasonCategory(e.report.reasons[0] ?? '')).inc();
+        if (e.report.runtimeOps > 0) this.runtimeOps.inc(e.report.runtimeOps);
+        if (e.state !== null) this.leftOut.set(leftOutCount(e.state));
+        break;
+      }
+      case 'apply-failed':
+        this.applies.labels('failed').inc();
+        this.finishApply();
+        break;
+      case 'snapshot-invalid':
+        break;
+    }
+  }
+
+  private finishApply(): void {
+    if (this.applyingSince === null) return; // SIGUSR1 reloads have no `applying`
+    this.applyDuration.observe(Math.max(0, (this.deps.now() - this.applyingSince) / 1000));
+    this.applyingSince = null;
+  }
+}

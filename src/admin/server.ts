@@ -1,0 +1,104 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../log';
+import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard';
+
+export interface AdminServerOptions {
+  /** --admin-bind (default 127.0.0.1: loopback only). */
+  readonly bind?: string;
+  /** --admin-port (0 = any free port; see `url`). */
+  readonly port: number;
+  /** --admin-token: when set, /metrics and /status need `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  readonly metrics: { readonly contentType: string; text(): Promise<string> };
+  readonly status: { status(): unknown };
+  readonly logger: Logger;
+}
+
+export interface AdminServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+type Route = 'metrics' | 'status' | 'dashboard' | 'healthz';
+const ROUTES: Readonly<Record<string, Route>> = { '/metrics': 'metrics', '/status': 'status', '/': 'dashboard', '/healthz': 'healthz' };
+/** Routes anyone who reaches the port may read: a liveness probe, and the page, which holds no data. */
+const PUBLIC: ReadonlySet<Route> = new Set(['healthz', 'dashboard']);
+
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/** Constant-time check of `Authorization: Bearer <token>` (both sides hashed to equal length first). */
+function authorized(req: IncomingMessage, expected: Buffer): boolean {
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
+  const given = digest(m?.[1] ?? '');
+  return timingSafeEqual(given, expected) && m !== null;
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
+
+/**
+ * The controller's own HTTP API: `GET /metrics` (Prometheus), `GET /status` (JSON), `GET /`
+ * (dashboard), `GET /healthz`. Loopback by default; with a token every data route needs it.
+ */
+export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer> {
+  const bind = opts.bind ?? '127.0.0.1';
+  const { logger } = opts;
+  const token = opts.token !== undefined && opts.token !== '' ? digest(opts.token) : null;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'http://admin').pathname;
+    const route = ROUTES[path];
+    if (route === undefined || !PUBLIC.has(route)) {
+      if (token !== null && !authorized(req, token)) {
+        return send(res, 401, 'text/plain; charset=utf-8', 'unauthorized: send Authorization: Bearer <--admin-token>\n', { 'WWW-Authenticate': 'Bearer realm="marathon-lb"' });
+      }
+    }
+    if (route === undefined) return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path} (try /, /status, /metrics, /healthz)\n`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed on ${path}\n`, { Allow: 'GET, HEAD' });
+    }
+    switch (route) {
+      case 'healthz': return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
+      case 'metrics': return send(res, 200, opts.metrics.contentType, await opts.metrics.text());
+      case 'status': return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(opts.status.status(), null, 2)}\n`);
+      case 'dashboard': return send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML, {
+        'Content-Security-Policy': DASHBOARD_CSP, 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY',
+      });
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const msg = err instanceof Error ? err.message : String(err);
+      logger.error(`admin API: ${req.method} ${new URL(req.url ?? '/', 'http://admin').pathname} failed: ${msg}`);
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${msg}\n`);
+      else res.destroy();
+    });
+  });
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 10_000;
+
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`admin API: cannot listen on ${bind}:${opts.port}: ${err.code ?? err.message}`)));
+    server.listen({ host: bind, port: opts.port }, () => {
+      server.on('error', (err) => logger.error(`admin API: ${err.message}`));
+      const { port } = server.address() as AddressInfo;
+      const url = `http://${bind.includes(':') ? `[${bind}]` : bind}:${port}`;
+      logger.info(`admin API on ${url} (/, /status, /metrics, /healthz)${token === null ? '' : '; /status and /metrics need the admin token'}`);
+      if (token === null && !isLoopback(bind)) logger.warn(`admin API listens on ${bind} without --admin-token: anyone who can reach it can read the config and status`);
+      resolve({
+        url,
+        close: () => new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        }),
+      });
+    });
+  });
+}

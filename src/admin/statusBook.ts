@@ -1,0 +1,203 @@
+import { createTwoFilesPatch } from 'diff';
+import type { Problem, Server, Service } from '../model/types';
+import type { DesiredState } from '../streams/applyPort';
+import type { PipelineEvent } from '../streams/pipeline';
+
+/** What `GET /status` answers (JSON). Times are ISO 8601 strings. */
+export interface AdminStatus {
+  readonly generatedAt: string;
+  readonly lastAppliedAt: string | null;
+  readonly secondsSinceLastApply: number | null;
+  /** A trigger, an apply in progress or a retry after a failed apply, not yet decided. */
+  readonly pendingChange: boolean;
+  /** The last fetch, snapshot or apply error, cleared by the next success. */
+  readonly lastError: string | null;
+  readonly services: readonly ServiceStatus[];
+  readonly leftOut: readonly Problem[];
+  readonly recentApplies: readonly ApplyRecord[];
+  readonly recentFailures: readonly FailureRecord[];
+}
+
+export interface ServiceStatus {
+  readonly appId: string;
+  readonly servicePort: number;
+  readonly backend: string;
+  readonly mode: string;
+  readonly hostname: string | null;
+  readonly path: string | null;
+  readonly servers: readonly { readonly name: string; readonly address: string; readonly draining: boolean }[];
+}
+
+export interface ApplyRecord {
+  readonly at: string;
+  readonly reloaded: boolean;
+  readonly reasons: readonly string[];
+  readonly runtimeOps: number;
+  /** From `applying` to `applied`; null for a SIGUSR1 reload of the config on disk. */
+  readonly durationMs: number | null;
+  /** Unified diff of haproxy.cfg, previous → new ('' when the config text did not change). */
+  readonly diff: string;
+}
+
+export interface FailureRecord {
+  readonly at: string;
+  readonly kind: 'fetch-failed' | 'snapshot-invalid' | 'apply-failed';
+  readonly error: string;
+  /** apply-failed only: when the newest model is tried again. */
+  readonly retryInMs: number | null;
+  readonly durationMs: number | null;
+}
+
+export interface StatusBookDeps {
+  /** The controller's AppliedState (the truth about what HAProxy runs). */
+  readonly applied: { readonly current: DesiredState | null; readonly appliedAt: number | null };
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+  /** How many applies and failures to keep (default 20). */
+  readonly keep?: number;
+  /** Diffs are cut after this many characters (default 64 KiB)… */
+  readonly maxDiffChars?: number;
+  /** …and not computed when more lines than this changed (default 2000). */
+  readonly maxDiffEdits?: number;
+}
+
+interface PendingDiff {
+  previous: string;
+  next: string;
+  text: string | null;
+}
+
+type StoredApply = Omit<ApplyRecord, 'diff'> & { readonly diff: PendingDiff };
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const address = (s: Server): string => `${s.ip.includes(':') ? `[${s.ip}]` : s.ip}:${s.port}`;
+
+function serviceStatus(s: Service): ServiceStatus {
+  return {
+    appId: s.appId, servicePort: s.servicePort, backend: s.backend, mode: s.mode, hostname: s.hostname, path: s.path,
+    servers: s.servers.map((v) => ({ name: v.name, address: address(v), draining: v.draining })),
+  };
+}
+
+const problem = (p: Problem): Problem => ({ appId: p.appId, portIndex: p.portIndex, label: p.label, message: p.message });
+
+/**
+ * What the controller did and runs now, for `GET /status` and the dashboard. Fed with the
+ * pipeline's events; reads the applied state when asked. Diffs are computed on first request
+ * (never inside the pipeline) and bounded in size.
+ */
+export class StatusBook {
+  private readonly keep: number;
+  private readonly applies: StoredApply[] = [];
+  private readonly failures: FailureRecord[] = [];
+  private applyingSince: number | null = null;
+  private pending = false;
+  private triggeredDuringApply = false;
+  private lastError: string | null = null;
+  /** The newest state built from Marathon, applied or found unchanged. */
+  private latestBuilt: DesiredState | null = null;
+
+  constructor(private readonly deps: StatusBookDeps) {
+    this.keep = Math.max(1, deps.keep ?? 20);
+  }
+
+  observe(e: PipelineEvent): void {
+    const now = this.deps.now();
+    switch (e.kind) {
+      case 'trigger':
+        this.pending = true;
+        if (this.applyingSince !== null) this.triggeredDuringApply = true;
+        break;
+      case 'applying':
+        this.pending = true;
+        this.applyingSince = now;
+        this.triggeredDuringApply = false;
+        break;
+      case 'unchanged':
+        this.latestBuilt = e.state; // problems can change while the config does not
+        this.pending = false;
+        this.lastError = null;
+        break;
+      case 'fetch-failed':
+      case 'snapshot-invalid':
+        this.pending = false;
+        this.fail({ at: iso(now), kind: e.kind, error: e.error, retryInMs: null, durationMs: null });
+        break;
+      case 'apply-failed':
+        this.pending = true; // the sink retries the newest model after retryInMs
+        this.fail({ at: iso(now), kind: e.kind, error: e.error, retryInMs: e.retryInMs, durationMs: this.took(now) });
+        break;
+      case 'applied': {
+        if (e.state !== null) {
+          this.latestBuilt = e.state;
+          // A trigger that arrived while HAProxy was being updated is decided by a later snapshot.
+          this.pending = this.triggeredDuringApply;
+          this.triggeredDuringApply = false;
+          this.lastError = null;
+        }
+        const diff: PendingDiff = { previous: e.previous?.rendered.config ?? '', next: e.state?.rendered.config ?? '', text: null };
+        if (e.state === null) diff.text = '';
+        const { reloaded, reasons, runtimeOps } = e.report;
+        this.push(this.applies, { at: iso(now), reloaded, reasons: [...reasons], runtimeOps, durationMs: this.took(now), diff });
+        break;
+      }
+    }
+  }
+
+  status(): AdminStatus {
+    const now = this.deps.now();
+    const { current, appliedAt } = this.deps.applied;
+    return {
+      generatedAt: iso(now),
+      lastAppliedAt: appliedAt === null ? null : iso(appliedAt),
+      secondsSinceLastApply: appliedAt === null ? null : Math.max(0, (now - appliedAt) / 1000),
+      pendingChange: this.pending,
+      lastError: this.lastError,
+      services: (current?.rendered.served ?? current?.model.services ?? []).map(serviceStatus),
+      leftOut: leftOutOf(this.latestBuilt ?? current).map(problem),
+      recentApplies: this.applies.map((a) => ({ ...a, reasons: [...a.reasons], diff: this.diffText(a.diff) })),
+      recentFailures: [...this.failures],
+    };
+  }
+
+  private took(now: number): number | null {
+    const since = this.applyingSince;
+    this.applyingSince = null;
+    return since === null ? null : Math.max(0, now - since);
+  }
+
+  private fail(f: FailureRecord): void {
+    this.lastError = f.kind === 'apply-failed' ? `apply failed: ${f.error}` : f.error;
+    this.push(this.failures, f);
+  }
+
+  private push<T>(list: T[], item: T): void {
+    list.unshift(item);
+    list.splice(this.keep);
+  }
+
+  private diffText(d: PendingDiff): string {
+    if (d.text === null) {
+      d.text = unifiedDiff(d.previous, d.next, this.deps.maxDiffEdits ?? 2000, this.deps.maxDiffChars ?? 64 * 1024);
+      d.previous = '';
+      d.next = '';
+    }
+    return d.text;
+  }
+}
+
+/** `diff -u previous next` of two configs, or a one-line note when it would be too large. */
+export function unifiedDiff(previous: string, next: string, maxEdits: number, maxChars: number): string {
+  if (previous === next) return '';
+  let patch = createTwoFilesPatch('haproxy.cfg (before)', 'haproxy.cfg (after)', previous, next, undefined, undefined, { context: 3, maxEditLength: maxEdits });
+  if (patch === undefined) return `(diff not shown: more than ${maxEdits} lines changed)\n`;
+  if (patch.startsWith('=')) patch = patch.slice(patch.indexOf('\n') + 1); // jsdiff's ==== separator line
+  if (patch.length <= maxChars) return patch;
+  const cut = patch.lastIndexOf('\n', maxChars) + 1;
+  const rest = patch.slice(cut).split('\n').length - 1;
+  return `${patch.slice(0, cut)}… ${rest} more line(s) of diff not shown\n`;
+}
+
+function leftOutOf(state: DesiredState | null): Problem[] {
+  return state === null ? [] : [...state.model.problems, ...state.rendered.problems];
+}

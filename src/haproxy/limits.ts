@@ -1,0 +1,210 @@
+/**
+ * Will HAProxy refuse to start because of the file-descriptor limit?
+ *
+ * HAProxy ≥ 2.3 (`strict-limits` on by default) computes the fds it needs (maxsock) and exits with
+ * "Cannot raise FD limit to N, limit is L" when it cannot raise RLIMIT_NOFILE to N. `haproxy -c`
+ * does not notice. HAProxy 2.6 computes (src/haproxy.c, checked against 2.6.12):
+ *   maxsock = 2·maxconn + 2·maxpipes + 3·nbthread            (conns, pipes, poller + wake-up pipe)
+ *           + 10                                             (internal proxies)
+ *           + 10 when the CLI frontend exists (stats socket or -W) + 1 per CLI listener
+ *           + 1 per listening address (bind, port ranges expanded) + 11 for the -S master CLI
+ * maxpipes defaults to maxconn/4 when a proxy splices, else 0; nbthread defaults to the CPUs.
+ * `ulimit-n` replaces maxsock as the request; `fd-hard-limit` caps what may be had;
+ * `no strict-limits` makes HAProxy warn and lower its limits instead of exiting.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { availableParallelism } from 'node:os';
+
+const SECTION = /^(global|defaults|frontend|backend|listen|userlist|peers|resolvers|program|mailers|cache|ring|http-errors|crt-store|traces)(?=\s|$)/;
+
+export interface ConfigSection {
+  readonly kind: string;
+  /** Index of the section's header line in the config's lines. */
+  readonly start: number;
+  /** Index one past its last line. */
+  readonly end: number;
+}
+
+/** The config's sections (line ranges), by HAProxy's section keywords. */
+export function configSections(lines: readonly string[]): ConfigSection[] {
+  const sections: ConfigSection[] = [];
+  lines.forEach((line, i) => {
+    const m = SECTION.exec(line.trim());
+    if (!m) return;
+    const last = sections.pop();
+    if (last) sections.push({ ...last, end: i });
+    sections.push({ kind: m[1] as string, start: i, end: lines.length });
+  });
+  return sections;
+}
+
+function words(line: string): string[] {
+  return line.replace(/(^|\s)#.*$/, '').trim().split(/\s+/).filter((w) => w !== '');
+}
+
+export interface FdFacts {
+  readonly maxconn?: number;
+  readonly nbthread?: number;
+  readonly maxpipes?: number;
+  readonly ulimitN?: number;
+  readonly fdHardLimit?: number;
+  readonly strictLimits: boolean;
+  readonly splice: boolean;
+  readonly statsSockets: number;
+  /** Listening addresses of bind lines (port ranges expanded). */
+  readonly listeners: number;
+}
+
+function bindCount(spec: string | undefined): number {
+  if (!spec) return 1;
+  return spec.split(',').reduce((n, addr) => {
+    const range = /:(\d+)-(\d+)$/.exec(addr);
+    return n + (range ? Math.max(1, Number(range[2]) - Number(range[1]) + 1) : 1);
+  }, 0);
+}
+
+/** The facts of a config text that decide how many fds HAProxy asks for. */
+export function parseFdFacts(configText: string): FdFacts {
+  const lines = configText.split('\n');
+  const facts: { -readonly [K in keyof FdFacts]: FdFacts[K] } = { strictLimits: true, splice: false, statsSockets: 0, listeners: 0 };
+  for (const section of configSections(lines)) {
+    for (let i = section.start + 1; i < section.end; i++) {
+      const w = words(lines[i] as string);
+      const [k, v] = w;
+      if (k === undefined) continue;
+      const n = Number(v);
+      if (section.kind === 'global') {
+        if (k === 'maxconn' && Number.isFinite(n)) facts.maxconn = n;
+        else if (k === 'nbthread' && Number.isFinite(n)) facts.nbthread = n;
+        else if (k === 'maxpipes' && Number.isFinite(n)) facts.maxpipes = n;
+        else if (k === 'ulimit-n' && Number.isFinite(n)) facts.ulimitN = n;
+        else if (k === 'fd-hard-limit' && Number.isFinite(n)) facts.fdHardLimit = n;
+        else if (k === 'strict-limits') facts.strictLimits = true;
+        else if (k === 'no' && v === 'strict-limits') facts.strictLimits = false;
+        else if (k === 'stats' && v === 'socket') facts.statsSockets += 1;
+      } else if (k === 'bind') {
+        facts.listeners += bindCount(v);
+      } else if (k === 'option' && /^splice-(auto|request|response)$/.test(v ?? '')) {
+        facts.splice = true;
+      }
+    }
+  }
+  return facts;
+}
+
+export interface FdEstimateOptions {
+  /** CPUs HAProxy would use when nbthread is not set. Default: this process's available CPUs. */
+  readonly cpus?: number;
+  /** Started with -W (default true, as HaproxyProcess does). */
+  readonly masterWorker?: boolean;
+  /** Started with -S <master socket> (default true). */
+  readonly masterSocket?: boolean;
+}
+
+/** HAProxy 2.6's maxsock for these facts and this maxconn. */
+export function estimateMaxsock(facts: FdFacts, maxconn: number, o: FdEstimateOptions = {}): number {
+  const mw = o.masterWorker ?? true;
+  const threads = facts.nbthread ?? Math.min(64, Math.max(1, o.cpus ?? availableParallelism()));
+  const pipes = facts.maxpipes ?? (facts.splice ? Math.floor(maxconn / 4) : 0);
+  const cli = facts.statsSockets > 0 || mw ? 10 + facts.statsSockets + (mw ? 1 : 0) : 0;
+  return 2 * maxconn + 2 * pipes + 3 * threads + 10 + cli + facts.listeners + (mw && (o.masterSocket ?? true) ? 11 : 0);
+}
+
+export interface FdEnvironment {
+  /** Hard RLIMIT_NOFILE of this process (HAProxy inherits it); undefined when unlimited/unknown. */
+  readonly hardLimit: number | undefined;
+  /** CAP_SYS_RESOURCE: HAProxy may raise the hard limit itself (up to fs.nr_open). */
+  readonly canRaiseHardLimit: boolean;
+  readonly nrOpen?: number;
+}
+
+/** The hard "Max open files" column of /proc/<pid>/limits. */
+export function parseProcLimits(text: string): number | undefined {
+  const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
+  if (!m || m[2] === 'unlimited') return undefined;
+  const n = Number(m[2]);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** CAP_SYS_RESOURCE (bit 24) in the CapEff line of /proc/<pid>/status. */
+export function hasCapSysResource(statusText: string): boolean {
+  const m = /^CapEff:\s*([0-9a-fA-F]+)/m.exec(statusText);
+  return m ? (BigInt(`0x${m[1]}`) & (1n << 24n)) !== 0n : false;
+}
+
+export interface FdEnvironmentDeps {
+  readonly readFile?: (path: string) => Promise<string>;
+  /** Runs a sh command, resolves with its stdout. */
+  readonly sh?: (command: string) => Promise<string>;
+}
+
+const defaultSh = (command: string): Promise<string> =>
+  new Promise((resolve, reject) =>
+    execFile('sh', ['-c', command], { timeout: 5000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+
+/** Reads this process's fd hard limit (/proc/self/limits, else `ulimit -Hn`) and capabilities. */
+export async function readFdEnvironment(deps: FdEnvironmentDeps = {}): Promise<FdEnvironment> {
+  const read = deps.readFile ?? ((p: string) => fs.readFile(p, 'utf8'));
+  const sh = deps.sh ?? defaultSh;
+  const tryRead = (p: string): Promise<string | undefined> => read(p).catch(() => undefined);
+  const limits = await tryRead('/proc/self/limits');
+  let hardLimit = limits === undefined ? undefined : parseProcLimits(limits);
+  if (limits === undefined) {
+    const out = (await sh('ulimit -Hn').catch(() => '')).trim();
+    hardLimit = /^\d+$/.test(out) ? Number(out) : undefined;
+  }
+  const status = await tryRead('/proc/self/status');
+  const nrOpen = Number((await tryRead('/proc/sys/fs/nr_open'))?.trim());
+  return {
+    hardLimit,
+    canRaiseHardLimit: status !== undefined && hasCapSysResource(status),
+    ...(Number.isFinite(nrOpen) && nrOpen > 0 ? { nrOpen } : {}),
+  };
+}
+
+export type FdCheck =
+  | { readonly ok: true; readonly needed?: number; readonly limit?: number; readonly warning?: string }
+  | {
+      readonly ok: false;
+      readonly needed: number;
+      readonly limit: number;
+      readonly maxconn: number | undefined;
+      /** The largest global maxconn that fits the limit. */
+      readonly fittingMaxconn: number;
+      readonly message: string;
+    };
+
+/** Decides, before starting HAProxy, whether it will refuse to start for lack of fds. */
+export function checkFdLimits(configText: string, env: FdEnvironment, o: FdEstimateOptions = {}): FdCheck {
+  const facts = parseFdFacts(configText);
+  if (facts.maxconn === undefined && facts.ulimitN === undefined) return { ok: true }; // HAProxy sizes maxconn to the limit
+  const needed = facts.ulimitN ?? estimateMaxsock(facts, facts.maxconn ?? 0, o);
+  const caps = [env.canRaiseHardLimit ? env.nrOpen : env.hardLimit, facts.fdHardLimit].filter((x): x is number => x !== undefined);
+  if (caps.length === 0) return { ok: true, needed };
+  const limit = Math.min(...caps);
+  if (needed <= limit) return { ok: true, needed, limit };
+  let fitting = 0;
+  if (facts.ulimitN === undefined) {
+    const perConn = 2 + (facts.maxpipes === undefined && facts.splice ? 0.5 : 0);
+    fitting = Math.max(0, Math.floor((limit - estimateMaxsock(facts, 0, o)) / perConn));
+    while (fitting > 0 && estimateMaxsock(facts, fitting, o) > limit) fitting--;
+  }
+  const what = facts.ulimitN !== undefined ? `\`ulimit-n ${facts.ulimitN}\`` : `\`maxconn ${facts.maxconn}\``;
+  const where = facts.fdHardLimit !== undefined && facts.fdHardLimit === limit ? `the config's \`fd-hard-limit ${limit}\`` : 'the fd hard limit of this process';
+  if (!facts.strictLimits) {
+    return { ok: true, needed, limit, warning: `HAProxy will start with fewer connections than configured: ${what} in global needs ${needed} file descriptors, but ${where} allows ${limit} (\`no strict-limits\` is set, so HAProxy lowers its limits instead of refusing to start).` };
+  }
+  const lower =
+    facts.ulimitN !== undefined
+      ? `or lower \`ulimit-n\` in global`
+      : `or lower \`maxconn\` in global to at most ${fitting} with a custom HAPROXY_HEAD template (env var HAPROXY_HEAD or a templates/HAPROXY_HEAD file)`;
+  const message =
+    `HAProxy will refuse to start: ${what} in global needs ${needed} file descriptors ` +
+    `(2 × maxconn + listeners + threads), but ${where} allows only ${limit}, and HAProxy 2.3+ exits ` +
+    `with "Cannot raise FD limit" (strict-limits). Raise the limit to at least ${needed} where marathon-lb is started ` +
+    `— \`ulimit -n ${needed}\` in its shell, \`LimitNOFILE=${needed}\` in its systemd unit, or ` +
+    `\`docker run --ulimit nofile=${needed}:${needed}\` — ${lower}.`;
+  return { ok: false, needed, limit, maxconn: facts.maxconn, fittingMaxconn: fitting, message };
+}

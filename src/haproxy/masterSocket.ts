@@ -1,0 +1,183 @@
+/**
+ * Clients for HAProxy's command sockets (unix sockets only).
+ *
+ * - CliSocket: one command per connection, HAProxy's non-interactive mode: connect, write the
+ *   command, half-close (HAProxy's master CLI answers only after our end of the stream), read
+ *   until HAProxy closes. Commands on one CliSocket run one at a time; each has a timeout.
+ *   (No `prompt` mode: a fresh connection per command needs no prompt parsing.)
+ * - MasterSocket: the master CLI (`haproxy -W -S <path>`): `show proc` parsed, `reload`, and a
+ *   channel that routes commands to the current worker (`@1 <command>`).
+ */
+import { connect } from 'node:net';
+
+export interface HaproxyLogger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  debug(msg: string): void;
+}
+
+/** A value or a message a user can act on. */
+export type Failure = { readonly ok: false; readonly message: string };
+export type Result<T> = { readonly ok: true; readonly value: T } | Failure;
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const fail = (message: string): Failure => ({ ok: false, message });
+
+/** Sends one command and resolves with HAProxy's whole answer. */
+export interface CommandChannel {
+  send(command: string): Promise<Result<string>>;
+}
+
+export interface CliSocketOptions {
+  readonly path: string;
+  /** Per command, from connect to HAProxy closing the connection. */
+  readonly timeoutMs: number;
+  readonly logger?: HaproxyLogger;
+  /** Answers longer than this fail (default 32 MiB). */
+  readonly maxAnswerBytes?: number;
+}
+
+export class CliSocket implements CommandChannel {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: CliSocketOptions) {}
+
+  get path(): string {
+    return this.opts.path;
+  }
+
+  /** Runs after every command sent before it has finished (serialized per socket). */
+  send(command: string): Promise<Result<string>> {
+    const run = (): Promise<Result<string>> => this.exchange(command);
+    const answer = this.queue.then(run, run);
+    this.queue = answer;
+    return answer;
+  }
+
+  private exchange(command: string): Promise<Result<string>> {
+    const { path, timeoutMs } = this.opts;
+    const max = this.opts.maxAnswerBytes ?? 32 * 1024 * 1024;
+    if (/[\r\n]/.test(command)) return Promise.resolve(fail(`refusing a command with a line break: ${JSON.stringify(command)}`));
+    this.opts.logger?.debug(`haproxy ${path} <- ${command}`);
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let settled = false;
+      const socket = connect(path);
+      const finish = (result: Result<string>): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(result);
+      };
+      const timer = setTimeout(
+        () => finish(fail(`HAProxy socket ${path} gave no complete answer to "${command}" within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      socket.once('connect', () => socket.end(`${command}\n`));
+      socket.on('data', (d: Buffer) => {
+        size += d.length;
+        if (size > max) finish(fail(`HAProxy's answer to "${command}" is larger than ${max} bytes`));
+        else chunks.push(d);
+      });
+      socket.once('end', () => finish(ok(Buffer.concat(chunks).toString('utf8'))));
+      socket.once('close', () => finish(ok(Buffer.concat(chunks).toString('utf8'))));
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        const why =
+          err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
+            ? `nothing listens on ${path} (${err.code}): is HAProxy running?`
+            : `cannot talk to HAProxy on ${path}: ${err.code ?? err.message}`;
+        finish(fail(why));
+      });
+    });
+  }
+}
+
+export interface ProcEntry {
+  readonly pid: number;
+  readonly type: string;
+  /** Reloads this process has seen (0 for the newest worker; the master counts all reloads). */
+  readonly reloads: number;
+  /** Master only: failed reloads since the last successful one (`[failed: n]`). */
+  readonly failedReloads?: number;
+  readonly uptime: string;
+  readonly version: string;
+}
+
+export interface ProcList {
+  readonly master: ProcEntry;
+  /** The current worker(s): serve new connections. */
+  readonly workers: readonly ProcEntry[];
+  /** Workers of earlier configs still finishing their connections. */
+  readonly oldWorkers: readonly ProcEntry[];
+  readonly programs: readonly ProcEntry[];
+}
+
+const PROC_LINE = /^(\d+)\s+(\S+)\s+(\d+)(?:\s+\[failed:\s*(\d+)\])?\s+(\S+)\s*(\S*)/;
+
+/** Parses the master CLI's `show proc` (HAProxy 2.x). */
+export function parseShowProc(text: string): Result<ProcList> {
+  let section: 'head' | 'workers' | 'old' | 'programs' = 'head';
+  let master: ProcEntry | undefined;
+  const workers: ProcEntry[] = [];
+  const oldWorkers: ProcEntry[] = [];
+  const programs: ProcEntry[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '') continue;
+    if (line.startsWith('#')) {
+      if (/^# workers/.test(line)) section = 'workers';
+      else if (/^# old workers/.test(line)) section = 'old';
+      else if (/^# (old )?programs/.test(line)) section = 'programs';
+      continue;
+    }
+    const m = PROC_LINE.exec(line);
+    if (!m) return fail(`unexpected line in HAProxy's "show proc": ${line}`);
+    const entry: ProcEntry = {
+      pid: Number(m[1]),
+      type: m[2] as string,
+      reloads: Number(m[3]),
+      ...(m[4] !== undefined ? { failedReloads: Number(m[4]) } : {}),
+      uptime: m[5] as string,
+      version: m[6] ?? '',
+    };
+    if (entry.type === 'master') master = entry;
+    else if (section === 'workers') workers.push(entry);
+    else if (section === 'old') oldWorkers.push(entry);
+    else if (section === 'programs') programs.push(entry);
+  }
+  if (!master) return fail(`HAProxy's "show proc" lists no master: ${JSON.stringify(text.slice(0, 200))}`);
+  return ok({ master, workers, oldWorkers, programs });
+}
+
+/** The master CLI. */
+export class MasterSocket {
+  constructor(private readonly channel: CommandChannel) {}
+
+  static at(path: string, timeoutMs: number, logger?: HaproxyLogger): MasterSocket {
+    return new MasterSocket(new CliSocket({ path, timeoutMs, ...(logger ? { logger } : {}) }));
+  }
+
+  async showProc(): Promise<Result<ProcList>> {
+    const answer = await this.channel.send('show proc');
+    return answer.ok ? parseShowProc(answer.value) : answer;
+  }
+
+  /**
+   * Asks the master to reload. HAProxy 2.6 answers nothing (the master re-executes itself);
+   * newer versions answer `Success=0|1` with the startup log, which is honoured here.
+   * Whether the new config loaded is seen in `show proc` afterwards (HaproxyProcess.reload).
+   */
+  async reload(): Promise<Result<string>> {
+    const answer = await this.channel.send('reload');
+    if (answer.ok && /Success=0/.test(answer.value)) return fail(`HAProxy refused the reload:\n${answer.value.trim()}`);
+    return answer;
+  }
+
+  /** Commands sent through this channel go to the current worker (`@1 …`) with the master's level. */
+  worker(): CommandChannel {
+    return { send: (command) => this.channel.send(`@1 ${command}`) };
+  }
+}

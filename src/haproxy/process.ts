@@ -1,0 +1,362 @@
+/**
+ * One HAProxy in master-worker mode: `haproxy -W -S <master.sock>,mode,600 -f <cfg> -p <pidfile>`,
+ * started and owned (a child in the foreground) or attached to through its master socket.
+ *
+ * - Reload: the master CLI's `reload`. The master re-executes itself with the same arguments,
+ *   reads the config file again and forks a new worker; listening sockets pass from the old
+ *   worker to the new one over the master's internal socketpair (HAProxy 2.6 adds `-x sockpair@…`
+ *   itself, no `-x` needed). Success is a worker in `show proc` that was not there before, once
+ *   the master's reload counter went up; failure is the counter going up with `[failed: n]`
+ *   rising and no new worker — the old worker keeps serving.
+ * - Old workers finish their connections and exit; `hard-stop-after` (a global directive, see
+ *   ensureHardStopAfter) bounds how long they may take, so they cannot pile up.
+ * - stop(): SIGUSR1 (soft stop), then SIGTERM, then SIGKILL, each with a bounded wait.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readIfExists } from './files';
+import { FdEnvironment, checkFdLimits, configSections, readFdEnvironment } from './limits';
+import { HaproxyLogger, MasterSocket, ProcList, Result, fail } from './masterSocket';
+import { alertLines, validateConfig } from './validate';
+
+export interface HaproxyProcessOptions {
+  readonly bin: string;
+  readonly configPath: string;
+  readonly masterSocketPath: string;
+  readonly pidFile: string;
+  readonly logger: HaproxyLogger;
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Until the first worker runs. Default 10 s. */
+  readonly startTimeoutMs?: number;
+  /** Until the new worker runs (or the failure is seen). Default 15 s. */
+  readonly reloadTimeoutMs?: number;
+  /** Per master-socket command. Default 5 s. */
+  readonly socketTimeoutMs?: number;
+  /** Waits of stop(): after SIGUSR1, SIGTERM, SIGKILL. Default 10 s, 3 s, 2 s. */
+  readonly stopWaitsMs?: { readonly soft: number; readonly term: number; readonly kill: number };
+  readonly pollMs?: number;
+  /** Attached mode: how often the master socket is probed to notice HAProxy has gone. Default 1 s. */
+  readonly watchMs?: number;
+  /** Warn when more old workers than this are still running after a reload. Default 3. */
+  readonly oldWorkersWarnAt?: number;
+  /** Where the fd limits come from (to explain a refused start). */
+  readonly fdEnvironment?: () => Promise<FdEnvironment>;
+}
+
+export type StartResult =
+  | { readonly ok: true; readonly masterPid: number; readonly workerPid: number | undefined; readonly attached: boolean }
+  | { readonly ok: false; readonly message: string };
+
+export type ReloadResult =
+  | { readonly ok: true; readonly newWorkerPid: number; readonly oldWorkers: readonly number[] }
+  | { readonly ok: false; readonly message: string; readonly servingWorkerPids: readonly number[]; readonly oldWorkers: readonly number[] };
+
+export type StopResult = { readonly ok: true; readonly how: 'not-running' | 'soft' | 'term' | 'kill' } | { readonly ok: false; readonly message: string };
+
+export interface ExitInfo {
+  /** stop() was asked for. */
+  readonly expected: boolean;
+  /** HAProxy's last output (owned mode). */
+  readonly output: string;
+}
+export type ExitListener = (code: number | null, signal: NodeJS.Signals | null, info: ExitInfo) => void;
+
+const MAX_OUTPUT = 64 * 1024;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Adds `hard-stop-after <seconds>s` to the global section unless it sets one already. */
+export function ensureHardStopAfter(configText: string, seconds: number): string {
+  const lines = configText.split('\n');
+  const global = configSections(lines).find((s) => s.kind === 'global');
+  const directive = `  hard-stop-after ${seconds}s`;
+  if (!global) return `global\n${directive}\n${configText}`;
+  for (let i = global.start + 1; i < global.end; i++) if (/^\s*hard-stop-after\s/.test(lines[i] as string)) return configText;
+  lines.splice(global.start + 1, 0, directive);
+  return lines.join('\n');
+}
+
+export class HaproxyProcess {
+  private child: ChildProcess | undefined;
+  private attachedPid: number | undefined;
+  private watchTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private output = '';
+  private reloadLog: string[] | undefined;
+  private readonly listeners = new Set<ExitListener>();
+  private reloading: Promise<unknown> = Promise.resolve();
+  private lastProc: ProcList | undefined;
+  readonly master: MasterSocket;
+
+  constructor(private readonly o: HaproxyProcessOptions) {
+    this.master = MasterSocket.at(o.masterSocketPath, o.socketTimeoutMs ?? 5000, o.logger);
+  }
+
+  /** The command line HAProxy is started with. */
+  args(): string[] {
+    return ['-W', '-S', `${this.o.masterSocketPath},mode,600`, '-f', this.o.configPath, '-p', this.o.pidFile];
+  }
+
+  /** Starts HAProxy as a child and waits until its first worker runs. */
+  async start(): Promise<StartResult> {
+    if (this.isAlive()) return fail('HAProxy is already running under this controller');
+    if (this.o.masterSocketPath.includes(',')) return fail(`the master socket path may not contain a comma: ${this.o.masterSocketPath}`);
+    this.stopping = false;
+    this.output = '';
+    const child = spawn(this.o.bin, this.args(), { cwd: this.o.cwd, env: this.o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+    if (child.pid === undefined) return fail(`cannot start ${this.o.bin}: ${(await spawnError).message}`);
+    child.on('error', (err) => this.o.logger.error(`haproxy: ${err.message}`));
+    this.child = child;
+    this.attachedPid = undefined;
+    let pending = '';
+    const onData = (d: Buffer): void => {
+      const text = d.toString('utf8');
+      this.output = (this.output + text).slice(-MAX_OUTPUT);
+      pending += text;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) this.log(line);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    const drained = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    let ready = false; // a failed start is start()'s answer, not an exit to report
+    child.once('exit', (code, signal) => {
+      if (this.child === child) this.child = undefined;
+      if (ready) this.emitExit(code, signal);
+    });
+    const deadline = Date.now() + (this.o.startTimeoutMs ?? 10000);
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        await Promise.race([drained, sleep(1000)]); // all of its output, before explaining
+        return fail(await this.explainStartFailure(child));
+      }
+      const proc = await this.master.showProc();
+      if (proc.ok && proc.value.master.pid === child.pid && proc.value.workers.length > 0) {
+        ready = true;
+        this.lastProc = proc.value;
+        this.o.logger.info(`haproxy: started, master ${child.pid}, worker ${proc.value.workers[0]?.pid}`);
+        return { ok: true, masterPid: child.pid, workerPid: proc.value.workers[0]?.pid, attached: false };
+      }
+      if (Date.now() > deadline) {
+        await this.stop();
+        return fail(`HAProxy did not start its worker within ${this.o.startTimeoutMs ?? 10000} ms: ${alertLines(this.output) || 'no output'}`);
+      }
+      await sleep(this.o.pollMs ?? 50);
+    }
+  }
+
+  /** Takes over an HAProxy master already running on the master socket. */
+  async attach(): Promise<StartResult> {
+    if (this.isAlive()) return fail('HAProxy is already running under this controller');
+    const proc = await this.master.showProc();
+    if (!proc.ok) return fail(`no HAProxy master to attach to: ${proc.message}`);
+    this.lastProc = proc.value;
+    this.attachedPid = proc.value.master.pid;
+    this.stopping = false;
+    this.watch();
+    this.o.logger.info(`haproxy: attached to master ${this.attachedPid}`);
+    return { ok: true, masterPid: this.attachedPid, workerPid: proc.value.workers[0]?.pid, attached: true };
+  }
+
+  isAlive(): boolean {
+    if (this.child) return this.child.exitCode === null && this.child.signalCode === null;
+    return this.attachedPid !== undefined;
+  }
+
+  masterPid(): number | undefined {
+    return this.child?.pid ?? this.attachedPid;
+  }
+
+  /** Workers of earlier configs still running, as of the last `show proc`. */
+  oldWorkerCount(): number {
+    return this.lastProc?.oldWorkers.length ?? 0;
+  }
+
+  async showProc(): Promise<Result<ProcList>> {
+    const proc = await this.master.showProc();
+    if (proc.ok) this.lastProc = proc.value;
+    return proc;
+  }
+
+  /**
+   * Called when a started HAProxy exits (owned) or stops answering (attached) — not for a start
+   * that failed, which start() reports. Returns an unsubscribe.
+   */
+  onExit(listener: ExitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Reloads through the master socket and waits for the new worker; one reload at a time. */
+  reload(): Promise<ReloadResult> {
+    const run = (): Promise<ReloadResult> => this.reloadOnce();
+    const result = this.reloading.then(run, run);
+    this.reloading = result;
+    return result;
+  }
+
+  private async reloadOnce(): Promise<ReloadResult> {
+    const failed = (message: string, proc?: ProcList): ReloadResult => ({
+      ok: false,
+      message,
+      servingWorkerPids: (proc ?? this.lastProc)?.workers.map((w) => w.pid) ?? [],
+      oldWorkers: (proc ?? this.lastProc)?.oldWorkers.map((w) => w.pid) ?? [],
+    });
+    if (!this.isAlive()) return failed('HAProxy is not running: start it first');
+    const before = await this.showProc();
+    if (!before.ok) return failed(`cannot reload: ${before.message}`);
+    const known = new Set([...before.value.workers, ...before.value.oldWorkers].map((w) => w.pid));
+    this.reloadLog = [];
+    try {
+      const sent = await this.master.reload();
+      if (!sent.ok) return failed(sent.message, before.value);
+      const timeoutMs = this.o.reloadTimeoutMs ?? 15000;
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() <= deadline) {
+        if (!this.isAlive()) return failed('HAProxy exited during the reload');
+        const proc = await this.showProc();
+        if (proc.ok && proc.value.master.reloads > before.value.master.reloads) {
+          const fresh = proc.value.workers.find((w) => !known.has(w.pid));
+          if (fresh) return this.reloaded(fresh.pid, proc.value);
+          const failedNow = proc.value.master.failedReloads ?? 0;
+          if (failedNow > (before.value.master.failedReloads ?? 0) || failedNow > 0) {
+            const why = await this.reloadFailureReason();
+            const serving = proc.value.workers.map((w) => w.pid).join(', ') || 'none';
+            return failed(`HAProxy rejected the new config; the previous worker (${serving}) keeps serving: ${why}`, proc.value);
+          }
+        }
+        await sleep(this.o.pollMs ?? 50);
+      }
+      return failed(`HAProxy did not confirm the reload within ${timeoutMs} ms`);
+    } finally {
+      this.reloadLog = undefined;
+    }
+  }
+
+  private reloaded(newWorkerPid: number, proc: ProcList): ReloadResult {
+    const oldWorkers = proc.oldWorkers.map((w) => w.pid);
+    this.o.logger.info(`haproxy: reloaded, new worker ${newWorkerPid}, ${oldWorkers.length} old worker(s) finishing`);
+    if (oldWorkers.length > (this.o.oldWorkersWarnAt ?? 3)) {
+      this.o.logger.warn(`haproxy: ${oldWorkers.length} old workers still running (${oldWorkers.join(', ')}): set hard-stop-after to bound them`);
+    }
+    return { ok: true, newWorkerPid, oldWorkers };
+  }
+
+  private async reloadFailureReason(): Promise<string> {
+    const logged = alertLines((this.reloadLog ?? []).filter((l) => l.includes('[ALERT]')).join('\n'));
+    if (logged) return logged;
+    const check = await validateConfig(this.o.bin, this.o.configPath, 15000);
+    return check.ok ? 'see HAProxy\'s log (the config passes "haproxy -c")' : check.message;
+  }
+
+  private async explainStartFailure(child: ChildProcess): Promise<string> {
+    const alerts = alertLines(this.output) || 'no output';
+    const status = child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`;
+    let advice = '';
+    if (/Cannot raise FD limit/.test(this.output)) {
+      const text = await readIfExists(this.o.configPath).catch(() => undefined);
+      const env = await (this.o.fdEnvironment ?? readFdEnvironment)();
+      const check = text === undefined ? undefined : checkFdLimits(text, env);
+      if (check && !check.ok) advice = `\n${check.message}`;
+    }
+    return `HAProxy exited at startup (${status}): ${alerts}${advice}`;
+  }
+
+  /** Soft stop, then SIGTERM, then SIGKILL; resolves once HAProxy is gone (or could not be ended). */
+  async stop(): Promise<StopResult> {
+    const waits = this.o.stopWaitsMs ?? { soft: 10000, term: 3000, kill: 2000 };
+    this.stopping = true;
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+    const steps: ReadonlyArray<readonly [NodeJS.Signals, number, 'soft' | 'term' | 'kill']> = [
+      ['SIGUSR1', waits.soft, 'soft'],
+      ['SIGTERM', waits.term, 'term'],
+      ['SIGKILL', waits.kill, 'kill'],
+    ];
+    const child = this.child;
+    const pid = child?.pid ?? this.attachedPid;
+    if (pid === undefined || !this.isAlive()) return { ok: true, how: 'not-running' };
+    for (const [signal, ms, how] of steps) {
+      try {
+        process.kill(pid, signal);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ESRCH') break;
+        return fail(`cannot signal HAProxy master ${pid}: ${(err as NodeJS.ErrnoException).code}`);
+      }
+      if (await this.waitGone(child, pid, ms)) {
+        this.gone(child);
+        return { ok: true, how };
+      }
+    }
+    if (await this.waitGone(child, pid, 0)) {
+      this.gone(child);
+      return { ok: true, how: 'kill' };
+    }
+    return fail(`HAProxy master ${pid} is still running after SIGKILL`);
+  }
+
+  private gone(child: ChildProcess | undefined): void {
+    if (!child && this.attachedPid !== undefined) {
+      this.attachedPid = undefined;
+      this.emitExit(null, null);
+    }
+  }
+
+  private async waitGone(child: ChildProcess | undefined, pid: number, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const alive = child ? child.exitCode === null && child.signalCode === null : pidExists(pid);
+      if (!alive) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(Math.min(this.o.pollMs ?? 50, Math.max(1, deadline - Date.now())));
+    }
+  }
+
+  private watch(): void {
+    let misses = 0;
+    this.watchTimer = setInterval(() => {
+      void this.master.showProc().then((proc) => {
+        if (this.attachedPid === undefined || this.stopping) return;
+        misses = proc.ok ? 0 : misses + 1;
+        if (proc.ok) this.lastProc = proc.value;
+        if (misses >= 3) {
+          clearInterval(this.watchTimer);
+          this.watchTimer = undefined;
+          this.attachedPid = undefined;
+          this.emitExit(null, null);
+        }
+      });
+    }, this.o.watchMs ?? 1000);
+    this.watchTimer.unref();
+  }
+
+  private emitExit(code: number | null, signal: NodeJS.Signals | null): void {
+    const info: ExitInfo = { expected: this.stopping, output: this.output };
+    if (!this.stopping) this.o.logger.error(`haproxy: master exited unexpectedly (code ${code}, signal ${signal}): ${alertLines(this.output)}`);
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(code, signal, info);
+      } catch (err) {
+        this.o.logger.error(`haproxy: exit listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private log(line: string): void {
+    if (line.trim() === '') return;
+    this.reloadLog?.push(line);
+    if (line.includes('[ALERT]')) this.o.logger.error(`haproxy: ${line}`);
+    else if (line.includes('[WARNING]')) this.o.logger.warn(`haproxy: ${line}`);
+    else this.o.logger.info(`haproxy: ${line}`);
+  }
+}
+
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * HAProxy's runtime API (the stats socket at `level admin`, or the master's `@1` channel):
+ * task-only changes without a reload. Every method resolves with a Result: HAProxy's error
+ * answers ("No such server.", "Backend must use a dynamic load balancing …") become failures
+ * that name the command.
+ */
+import { CommandChannel, HaproxyLogger, Result, fail, ok } from './masterSocket';
+
+export type ServerAdminState = 'ready' | 'drain' | 'maint';
+
+export interface ServerState {
+  readonly backend: string;
+  readonly backendId: number;
+  readonly name: string;
+  readonly id: number;
+  readonly addr: string;
+  readonly port: number | undefined;
+  /** 0 stopped, 1 starting, 2 running, 3 stopping. */
+  readonly opState: number;
+  /** Bit field: 0x01 forced maint, 0x02 inherited maint, 0x04 configured maint, 0x08/0x10 drain, 0x20 resolution maint. */
+  readonly adminState: number;
+  readonly weight: number;
+  readonly inMaintenance: boolean;
+  readonly draining: boolean;
+  /** srv_check_state: 0x02 configured, 0x04 enabled. */
+  readonly checkState: number;
+  /** Every column of the line, by HAProxy's header name. */
+  readonly raw: Readonly<Record<string, string>>;
+}
+
+const MAINT_MASK = 0x01 | 0x02 | 0x04 | 0x20 | 0x40;
+const DRAIN_MASK = 0x08 | 0x10;
+const NAME = /^[A-Za-z0-9_.:-]+$/;
+
+/** Parses `show servers state [backend]` (format version 1). */
+export function parseServersState(text: string): Result<ServerState[]> {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const headerLine = lines.find((l) => l.startsWith('# be_id'));
+  if (!headerLine) return fail(`unexpected answer to "show servers state": ${firstLine(text) || '(empty)'}`);
+  const header = headerLine.slice(1).trim().split(/\s+/);
+  const servers: ServerState[] = [];
+  for (const line of lines) {
+    if (line.startsWith('#') || /^\d+$/.test(line)) continue;
+    const cols = line.split(/\s+/);
+    const raw: Record<string, string> = {};
+    header.forEach((h, i) => (raw[h] = cols[i] ?? ''));
+    const num = (k: string): number => Number(raw[k] ?? NaN);
+    const admin = num('srv_admin_state');
+    const port = num('srv_port');
+    servers.push({
+      backend: raw.be_name ?? '',
+      backendId: num('be_id'),
+      name: raw.srv_name ?? '',
+      id: num('srv_id'),
+      addr: raw.srv_addr ?? '',
+      port: Number.isFinite(port) ? port : undefined,
+      opState: num('srv_op_state'),
+      adminState: admin,
+      weight: num('srv_uweight'),
+      inMaintenance: (admin & MAINT_MASK) !== 0,
+      draining: (admin & DRAIN_MASK) !== 0,
+      checkState: num('srv_check_state'),
+      raw,
+    });
+  }
+  return ok(servers);
+}
+
+/** Parses `show stat` CSV into rows keyed by column name. */
+export function parseStatCsv(text: string): Result<Record<string, string>[]> {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const head = lines[0];
+  if (!head || !head.startsWith('# ')) return fail(`unexpected answer to "show stat": ${firstLine(text) || '(empty)'}`);
+  const cols = head.slice(2).split(',');
+  return ok(
+    lines.slice(1).map((line) => {
+      const values = line.split(',');
+      const row: Record<string, string> = {};
+      cols.forEach((c, i) => c && (row[c] = values[i] ?? ''));
+      return row;
+    }),
+  );
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+export interface DrainOptions {
+  /** How long to wait for the server's current sessions to reach 0. */
+  readonly timeoutMs: number;
+  readonly pollMs?: number;
+  /** After the timeout, cut the remaining sessions (`shutdown sessions server`) instead of failing. */
+  readonly force?: boolean;
+}
+
+export interface RuntimeApiOptions {
+  readonly channel: CommandChannel;
+  readonly logger: HaproxyLogger;
+  /** Injected for tests; default a real timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+}
+
+type Expect = 'empty' | RegExp;
+
+export class RuntimeApi {
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: RuntimeApiOptions) {
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.now = opts.now ?? Date.now;
+  }
+
+  async showServersState(backend?: string): Promise<Result<ServerState[]>> {
+    if (backend !== undefined && !NAME.test(backend)) return fail(`invalid backend name ${JSON.stringify(backend)}`);
+    const cmd = backend === undefined ? 'show servers state' : `show servers state ${backend}`;
+    const answer = await this.opts.channel.send(cmd);
+    if (!answer.ok) return answer;
+    if (!answer.value.includes('# be_id')) return fail(`${cmd}: ${firstLine(answer.value) || 'empty answer'}`);
+    return parseServersState(answer.value);
+  }
+
+  async showBackends(): Promise<Result<string[]>> {
+    const answer = await this.opts.channel.send('show backend');
+    if (!answer.ok) return answer;
+    if (!answer.value.startsWith('# name')) return fail(`show backend: ${firstLine(answer.value) || 'empty answer'}`);
+    return ok(answer.value.split('\n').slice(1).map((l) => l.trim()).filter((l) => l !== ''));
+  }
+
+  /** Current sessions (`scur`) of one server, from `show stat`. */
+  async serverSessions(backend: string, name: string): Promise<Result<number>> {
+    const bad = checkNames(backend, name);
+    if (bad) return bad;
+    const answer = await this.opts.channel.send(`show stat ${backend} 4 -1`);
+    if (!answer.ok) return answer;
+    const rows = parseStatCsv(answer.value);
+    if (!rows.ok) return rows;
+    const row = rows.value.find((r) => r.pxname === backend && r.svname === name);
+    if (!row) return fail(`show stat: no server ${backend}/${name}`);
+    return ok(Number(row.scur ?? 0));
+  }
+
+  /** `add server be/name addr:port options…`: the server starts in maintenance (see enableServer). */
+  addServer(backend: string, name: string, addr: string, port: number | undefined, options: string | readonly string[] = []): Promise<Result<string>> {
+    const opts = typeof options === 'string' ? options.trim() : options.join(' ');
+    if (/[;\\#]/.test(opts)) return Promise.resolve(fail(`add server ${backend}/${name}: refusing options with ; \\ or #: ${opts}`));
+    if (!/^[A-Za-z0-9_.:@\-[\]/]+$/.test(addr)) return Promise.resolve(fail(`add server ${backend}/${name}: invalid address ${JSON.stringify(addr)}`));
+    const target = port === undefined ? addr : `${addr}:${port}`;
+    return this.run(backend, name, `add server ${backend}/${name} ${target}${opts ? ` ${opts}` : ''}`, /New server registered/);
+  }
+
+  enableServer(backend: string, name: string): Promise<Result<string>> {
+    return this.run(backend, name, `enable server ${backend}/${name}`, 'empty');
+  }
+
+  disableServer(backend: string, name: string): Promise<Result<string>> {
+    return this.run(backend, name, `disable server ${backend}/${name}`, 'empty');
+  }
+
+  setServerState(backend: string, name: string, state: ServerAdminState): Promise<Result<string>> {
+    return this.run(backend, name, `set server ${backend}/${name} state ${state}`, 'empty');
+  }
+
+  setServerAddr(backend: string, name: string, addr: string, port?: number): Promise<Result<string>> {
+    if (!/^[A-Za-z0-9_.:\-[\]]+$/.test(addr)) return Promise.resolve(fail(`set server ${backend}/${name} addr: invalid address ${JSON.stringify(addr)}`));
+    const portPart = port === undefined ? '' : ` port ${port}`;
+    return this.run(backend, name, `set server ${backend}/${name} addr ${addr}${portPart}`, /changed|no need to change/);
+  }
+
+  /** Absolute weight 0–256, or a percentage string such as "50%". */
+  setServerWeight(backend: string, name: string, weight: number | string): Promise<Result<string>> {
+    if (!/^\d+%?$/.test(String(weight))) return Promise.resolve(fail(`set server ${backend}/${name} weight: invalid weight ${JSON.stringify(weight)}`));
+    return this.run(backend, name, `set server ${backend}/${name} weight ${weight}`, 'empty');
+  }
+
+  /** Only a server in maintenance without connections can be deleted (see drainAndDelete). */
+  delServer(backend: string, name: string): Promise<Result<string>> {
+    return this.run(backend, name, `del server ${backend}/${name}`, /Server deleted/);
+  }
+
+  enableHealth(backend: string, name: string): Promise<Result<string>> {
+    return this.run(backend, name, `enable health ${backend}/${name}`, 'empty');
+  }
+
+  enableAgent(backend: string, name: string): Promise<Result<string>> {
+    return this.run(backend, name, `enable agent ${backend}/${name}`, 'empty');
+  }
+
+  shutdownSessions(backend: string, name: string): Promise<Result<string>> {
+    return this.run(backend, name, `shutdown sessions server ${backend}/${name}`, 'empty');
+  }
+
+  /**
+   * drain → wait (bounded) until the server has no current sessions → maint → del server.
+   * Resolves with how long it waited; a server that still has sessions after the timeout is a
+   * failure unless `force`, which cuts them first.
+   */
+  async drainAndDelete(backend: string, name: string, o: DrainOptions): Promise<Result<{ waitedMs: number; forced: boolean }>> {
+    const drained = await this.setServerState(backend, name, 'drain');
+    if (!drained.ok) return drained;
+    const start = this.now();
+    let forced = false;
+    for (;;) {
+      const sessions = await this.serverSessions(backend, name);
+      if (!sessions.ok) return sessions;
+      if (sessions.value === 0) break;
+      if (this.now() - start >= o.timeoutMs) {
+        if (!o.force) return fail(`${backend}/${name} still has ${sessions.value} session(s) after ${o.timeoutMs} ms of draining; left in drain`);
+        this.opts.logger.warn(`${backend}/${name}: cutting ${sessions.value} session(s) left after ${o.timeoutMs} ms of draining`);
+        const cut = await this.shutdownSessions(backend, name);
+        if (!cut.ok) return cut;
+        forced = true;
+        break;
+      }
+      await this.sleep(o.pollMs ?? 100);
+    }
+    const maint = await this.setServerState(backend, name, 'maint');
+    if (!maint.ok) return maint;
+    const waitedMs = this.now() - start;
+    // Sessions just cut may take a moment to be released: retry the delete briefly.
+    for (let attempt = 0; ; attempt++) {
+      const del = await this.delServer(backend, name);
+      if (del.ok) return ok({ waitedMs, forced });
+      if (attempt >= 20 || !/connections attached|still has/i.test(del.message)) return del;
+      await this.sleep(o.pollMs ?? 100);
+    }
+  }
+
+  private async run(backend: string, name: string, cmd: string, expect: Expect): Promise<Result<string>> {
+    const bad = checkNames(backend, name);
+    if (bad) return bad;
+    const answer = await this.opts.channel.send(cmd);
+    if (!answer.ok) return fail(`${cmd}: ${answer.message}`);
+    const text = answer.value.trim();
+    const good = expect === 'empty' ? text === '' : expect.test(text);
+    if (!good) return fail(`${cmd}: ${text || 'empty answer'}`);
+    this.opts.logger.debug(`haproxy: ${cmd}${text ? ` → ${text}` : ''}`);
+    return ok(text);
+  }
+}
+
+function checkNames(backend: string, name: string): Result<never> | undefined {
+  if (!NAME.test(backend)) return fail(`invalid backend name ${JSON.stringify(backend)}`);
+  if (!NAME.test(name)) return fail(`invalid server name ${JSON.stringify(name)}`);
+  return undefined;
+}

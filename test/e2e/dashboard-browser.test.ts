@@ -1,0 +1,147 @@
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { NEVER, asyncScheduler } from 'rxjs';
+import { ControllerMetrics } from '../../src/admin/metrics';
+import { startAdminServer, type AdminServer } from '../../src/admin/server';
+import { StatusBook, type AdminStatus } from '../../src/admin/statusBook';
+import { parseArgs } from '../../src/cli/args';
+import { createController } from '../../src/controller';
+import { marathonClientFromOptions } from '../../src/marathon/fromOptions';
+import { loadTemplateSet } from '../../src/render/loadTemplates';
+import type { AppliedState } from '../../src/streams/appliedState';
+import { Simulator } from '../../src/simulator';
+import { describeWithChromium, launchChromium } from '../support/browser';
+import { memoryLogger, type LogLine } from '../support/controllerHarness';
+import { REPO_ROOT } from '../support/paths';
+import { RecordingHaproxy } from '../support/recordingHaproxy';
+import { waitFor } from '../support/wait';
+
+const APP = '/mywebservernew';
+const web = (instances: number) => ({
+  id: APP, instances, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'mywebservernew.example.com' },
+  portDefinitions: [{ port: 10001, protocol: 'tcp' }],
+});
+const badLabels = { id: '/badlabels', instances: 1, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_MODE: 'udp' }, portDefinitions: [{ port: 10002, protocol: 'tcp' }] };
+const TOKEN = 'dash-52a1c9e07b3f';
+const SCREENSHOT = path.join(REPO_ROOT, 'test-output', 'dashboard.png');
+
+/** The real controller against the simulator with its admin API on a loopback port. */
+async function startStack(simUrl: string, haproxy: RecordingHaproxy, cleanup: (() => unknown)[]): Promise<{ applied: AppliedState; admin: AdminServer; logs: LogLine[] }> {
+  const parsed = parseArgs(['-m', simUrl, '--sse', '--debounce-quiet', '0.05', '--debounce-max-wait', '0.5', '--max-backoff', '1',
+    '--admin-token', TOKEN, '--group', 'external', '--templates-dir', path.join(REPO_ROOT, 'no-templates')], {});
+  if (parsed.kind !== 'ok') throw new Error(parsed.kind === 'error' ? parsed.message : 'help');
+  const o = parsed.options;
+  const logs: LogLine[] = [];
+  const logger = memoryLogger(logs);
+  const client = marathonClientFromOptions(o, logger);
+  if ('error' in client) throw new Error(client.error);
+  const templates = loadTemplateSet(path.join(REPO_ROOT, 'config'), {}, o.templatesDir);
+  if (!templates.ok) throw new Error(templates.error);
+  const now = (): number => asyncScheduler.now();
+  const metrics = new ControllerMetrics({ now });
+  let book: StatusBook | undefined;
+  const { run$, applied } = createController({
+    options: o, env: {}, client, templates: templates.value, haproxy, signals$: NEVER, logger, scheduler: asyncScheduler, random: () => 0.5,
+    observers: [(e) => metrics.observe(e), (e) => book?.observe(e)],
+  });
+  book = new StatusBook({ applied, now });
+  const admin = await startAdminServer({ bind: o.adminBind, port: 0, token: o.adminToken, metrics, status: book, logger });
+  cleanup.push(() => admin.close());
+  const sub = run$.subscribe({ error: (e: unknown) => logs.push({ level: 'fatal', msg: String(e) }) });
+  cleanup.push(() => sub.unsubscribe());
+  return { applied, admin, logs };
+}
+
+describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
+  const cleanup: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+
+  test('shows services, servers, left-out apps and applies, follows changes live, asks for the token', async () => {
+    const sim = await Simulator.start({ apps: [web(2), badLabels] });
+    cleanup.push(() => sim.close());
+    const haproxy = new RecordingHaproxy();
+    const { applied, admin } = await startStack(sim.url, haproxy, cleanup);
+    const servers = (): number => applied.current?.model.services.find((v) => v.appId === APP)?.servers.length ?? -1;
+    await waitFor('initial apply', () => servers() === 2);
+    await waitFor('event stream attached', () => sim.streamCount > 0);
+
+    const browser = await launchChromium(chromiumInfo);
+    cleanup.push(() => browser.close());
+    const problems: string[] = [];
+    const origin = new URL(admin.url).origin;
+    // Nothing but the admin server may be asked for anything (no CDN, no fonts, no telemetry).
+    await browser.context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (new URL(url).origin === origin) return route.continue();
+      problems.push(`request outside the admin server: ${url}`);
+      return route.abort();
+    });
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(10000);
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      // The only error expected: the 401 of the first poll, made on purpose without the token.
+      if (msg.type() === 'error' && !/status of 401/.test(msg.text())) problems.push(`console ${msg.type()}: ${msg.text()}`);
+    });
+
+    // Opened without the token: the page asks for it; entering it shows the data.
+    await page.goto(`${admin.url}/`);
+    await page.getByText('This API needs the --admin-token value:').waitFor();
+    await page.getByLabel('admin token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Open' }).click();
+    await page.getByRole('heading', { name: APP }).waitFor();
+    expect(new URL(page.url()).hash).toBe(`#token=${TOKEN}`);
+    expect(await page.getByText('This API needs the --admin-token value:').isVisible()).toBe(false);
+
+    // What the controller says it runs…
+    const status = (await (await fetch(`${admin.url}/status`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as AdminStatus;
+    const addresses = status.services.find((v) => v.appId === APP)!.servers.map((v) => v.address);
+    expect(addresses).toHaveLength(2);
+    // …is what a person sees: the app, its backend and route, each server up.
+    const card = page.locator('article.app', { has: page.getByRole('heading', { name: APP }) });
+    await expect(card.getByText('mywebservernew_10001').textContent()).resolves.toBe('mywebservernew_10001');
+    await card.getByText('mywebservernew.example.com').waitFor();
+    const rows = card.locator('tbody tr');
+    expect(await rows.count()).toBe(2);
+    for (const address of addresses) {
+      const row = rows.filter({ hasText: address });
+      expect(await row.count()).toBe(1);
+      expect(await row.locator('.badge').textContent()).toBe('up');
+    }
+    expect(await page.locator('article.app h3').allTextContents()).toEqual([APP]); // the bad app is not served
+
+    // The app left out, with the label and the reason.
+    const leftOut = page.locator('#left-out tbody tr');
+    expect(await leftOut.count()).toBe(1);
+    expect(await leftOut.locator('td').allTextContents()).toEqual(['/badlabels', '0', 'HAPROXY_0_MODE', 'unknown mode "udp" (use http or tcp)']);
+
+    // The initial apply: a reload with its reason, and its diff behind a click.
+    const applies = page.locator('#applies article.apply');
+    expect(await applies.count()).toBe(1);
+    expect(await applies.first().locator('.badge').textContent()).toBe('reload');
+    await applies.first().getByText('initial configuration').waitFor();
+    await applies.first().getByText('config diff').click();
+    await applies.first().locator('pre.diff').getByText('+backend mywebservernew_10001').waitFor();
+    await page.getByText('up to date').waitFor();
+
+    // A failed apply, retried: the page follows without a reload of its own.
+    haproxy.failNext(1);
+    await sim.scale(APP, 3);
+    await page.locator('#failures').getByText('haproxy -c rejected the config').waitFor();
+    await waitFor('retry applied', () => servers() === 3, 8000);
+    await page.waitForFunction("document.querySelectorAll('article.app tbody tr').length === 3");
+    expect(await applies.count()).toBe(2);
+    const newest = applies.first();
+    expect(await newest.locator('.badge').textContent()).toBe('runtime API');
+    await newest.getByText('1 runtime operation(s), no reload').waitFor();
+    expect(await applies.nth(1).locator('details').getAttribute('open')).toBe(''); // the diff opened before stays open
+    expect(await page.locator('#last-error').isVisible()).toBe(false); // recovered
+    await page.getByText('3 server(s)', { exact: false }).waitFor();
+
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(problems).toEqual([]);
+  }, 60000);
+});

@@ -1,0 +1,356 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { checkFdLimits, readFdEnvironment } from '../../src/haproxy/limits';
+import { parseShowProc } from '../../src/haproxy/masterSocket';
+import { ExitInfo, HaproxyProcess, HaproxyProcessOptions, ensureHardStopAfter } from '../../src/haproxy/process';
+import { validateConfig } from '../../src/haproxy/validate';
+import { describeWithHaproxy } from '../support/haproxy';
+import { freePort } from '../support/ports';
+import { waitFor } from '../support/wait';
+
+describe('parseShowProc', () => {
+  it('reads master, current and old workers of HAProxy 2.6', () => {
+    const text = [
+      '#<PID>          <type>          <reloads>       <uptime>        <version>      ',
+      '21475           master          5 [failed: 1]   0d00h12m06s     2.6.12-1+deb12u4',
+      '# workers',
+      '24507           worker          0               0d00h00m01s     2.6.12-1+deb12u4',
+      '# old workers',
+      '24486           worker          1               0d00h00m03s     2.6.12-1+deb12u4',
+      '# programs',
+      '',
+    ].join('\n');
+    expect(parseShowProc(text)).toEqual({
+      ok: true,
+      value: {
+        master: { pid: 21475, type: 'master', reloads: 5, failedReloads: 1, uptime: '0d00h12m06s', version: '2.6.12-1+deb12u4' },
+        workers: [{ pid: 24507, type: 'worker', reloads: 0, uptime: '0d00h00m01s', version: '2.6.12-1+deb12u4' }],
+        oldWorkers: [{ pid: 24486, type: 'worker', reloads: 1, uptime: '0d00h00m03s', version: '2.6.12-1+deb12u4' }],
+        programs: [],
+      },
+    });
+    expect(parseShowProc('Unknown command.\n').ok).toBe(false);
+  });
+});
+
+describe('ensureHardStopAfter', () => {
+  it('adds the directive to global only when it is missing', () => {
+    expect(ensureHardStopAfter('global\n  maxconn 10\ndefaults\n  mode http\n', 30)).toBe('global\n  hard-stop-after 30s\n  maxconn 10\ndefaults\n  mode http\n');
+    const has = 'global\n  hard-stop-after 5m\ndefaults\n';
+    expect(ensureHardStopAfter(has, 30)).toBe(has);
+    expect(ensureHardStopAfter('defaults\n  mode http\n', 7)).toBe('global\n  hard-stop-after 7s\ndefaults\n  mode http\n');
+    // A hard-stop-after in another section does not count.
+    expect(ensureHardStopAfter('global\n  maxconn 1\nbackend b\n  hard-stop-after 1s\n', 3)).toContain('global\n  hard-stop-after 3s\n');
+  });
+});
+
+interface Ports {
+  readonly http: number;
+  readonly tcp: number;
+  readonly holder: number;
+}
+
+function configText(dir: string, ports: Ports, body: string, extraGlobal = ''): string {
+  return ensureHardStopAfter(
+    [
+      'global',
+      '  maxconn 200',
+      `  stats socket ${dir}/stats.sock level admin expose-fd listeners`,
+      extraGlobal,
+      'defaults',
+      '  mode http',
+      '  timeout connect 2s',
+      '  timeout client 10s',
+      '  timeout server 10s',
+      'frontend web',
+      `  bind 127.0.0.1:${ports.http}`,
+      `  http-request return status 200 content-type text/plain string ${body}`,
+      'listen hold',
+      '  mode tcp',
+      `  bind 127.0.0.1:${ports.tcp}`,
+      `  server s 127.0.0.1:${ports.holder}`,
+      '',
+    ].join('\n'),
+    2,
+  );
+}
+
+function get(port: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 3000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function logger(lines: string[]) {
+  const push = (level: string) => (m: string) => void lines.push(`${level} ${m}`);
+  return { info: push('info'), warn: push('warn'), error: push('error'), debug: push('debug') };
+}
+
+describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode', (haproxy) => {
+  let dir: string;
+  const started: HaproxyProcess[] = [];
+  const seenPids = new Set<number>();
+  const closers: Array<() => void> = [];
+
+  const make = (over: Partial<HaproxyProcessOptions> = {}, lines: string[] = []): HaproxyProcess => {
+    const p = new HaproxyProcess({
+      bin: haproxy.bin,
+      configPath: path.join(dir, 'haproxy.cfg'),
+      masterSocketPath: path.join(dir, 'master.sock'),
+      pidFile: path.join(dir, 'haproxy.pid'),
+      logger: logger(lines),
+      reloadTimeoutMs: 10000,
+      stopWaitsMs: { soft: 5000, term: 2000, kill: 2000 },
+      ...over,
+    });
+    started.push(p);
+    return p;
+  };
+  const remember = async (p: HaproxyProcess): Promise<void> => {
+    const proc = await p.showProc();
+    if (!proc.ok) return;
+    seenPids.add(proc.value.master.pid);
+    for (const w of [...proc.value.workers, ...proc.value.oldWorkers]) seenPids.add(w.pid);
+  };
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlb-hp-'));
+  });
+  afterEach(async () => {
+    for (const p of started.splice(0)) await p.stop();
+    for (const close of closers.splice(0)) close();
+    for (const pid of seenPids) if (pidExists(pid)) process.kill(pid, 'SIGKILL');
+    seenPids.clear();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const ports = async (): Promise<Ports> => ({ http: await freePort(), tcp: await freePort(), holder: await freePort() });
+
+  it('starts, reloads to a new worker, lets the old one finish under hard-stop-after, and stops', async () => {
+    const p = await ports();
+    // A TCP server that keeps every connection open: what an old worker must wait for.
+    const held: net.Socket[] = [];
+    const holder = net.createServer((s) => held.push(s));
+    await new Promise<void>((r) => holder.listen(p.holder, '127.0.0.1', r));
+    closers.push(() => {
+      held.forEach((s) => s.destroy());
+      holder.close();
+    });
+
+    const cfg = path.join(dir, 'haproxy.cfg');
+    fs.writeFileSync(cfg, configText(dir, p, 'v1'));
+    const lines: string[] = [];
+    const hp = make({}, lines);
+    const start = await hp.start();
+    if (!start.ok) throw new Error(start.message);
+    await remember(hp);
+    expect(start.attached).toBe(false);
+    expect(fs.readFileSync(path.join(dir, 'haproxy.pid'), 'utf8').trim()).toBe(String(start.masterPid));
+    expect(await get(p.http)).toEqual({ status: 200, body: 'v1' });
+
+    const before = await hp.showProc();
+    expect(before.ok && before.value.workers.map((w) => w.pid)).toEqual([start.workerPid]);
+    expect(before.ok && before.value.master.pid).toBe(start.masterPid);
+
+    // A client connection through the old worker, to a server that never closes it.
+    const client = net.connect(p.tcp, '127.0.0.1');
+    let clientClosed = false;
+    client.on('close', () => (clientClosed = true));
+    client.on('error', () => undefined);
+    await new Promise<void>((r) => client.once('connect', () => r()));
+    client.write('hello');
+    await waitFor('the held connection to reach the server', () => held.length === 1, 5000);
+
+    fs.writeFileSync(cfg, configText(dir, p, 'v2'));
+    const reload = await hp.reload();
+    if (!reload.ok) throw new Error(reload.message);
+    await remember(hp);
+    expect(reload.newWorkerPid).not.toBe(start.workerPid);
+    expect(reload.oldWorkers).toEqual([start.workerPid]);
+    expect(hp.oldWorkerCount()).toBe(1);
+    expect(await get(p.http)).toEqual({ status: 200, body: 'v2' });
+
+    // hard-stop-after 2s ends the old worker and its connection.
+    await waitFor('the old worker to exit', () => !pidExists(start.workerPid as number), 8000);
+    await waitFor('the held connection to be closed', () => clientClosed, 3000);
+    const after = await hp.showProc();
+    expect(after.ok && after.value.oldWorkers).toEqual([]);
+    expect(after.ok && after.value.workers.map((w) => w.pid)).toEqual([reload.newWorkerPid]);
+
+    const stop = await hp.stop();
+    expect(stop).toEqual({ ok: true, how: 'soft' });
+    expect(hp.isAlive()).toBe(false);
+    expect(pidExists(start.masterPid)).toBe(false);
+    await waitFor('the worker to exit', () => !pidExists(reload.newWorkerPid), 3000);
+    expect(lines.some((l) => l.includes('Loading success'))).toBe(true);
+  });
+
+  it('reports a reload of a bad config as a failure naming the error, while the old worker keeps serving', async () => {
+    const p = await ports();
+    const cfg = path.join(dir, 'haproxy.cfg');
+    fs.writeFileSync(cfg, configText(dir, p, 'good'));
+    const hp = make();
+    const start = await hp.start();
+    if (!start.ok) throw new Error(start.message);
+    await remember(hp);
+
+    fs.writeFileSync(cfg, configText(dir, p, 'bad').replace('frontend web', 'frontend web\n  bogus-directive 1'));
+    const reload = await hp.reload();
+    expect(reload.ok).toBe(false);
+    if (reload.ok) return;
+    expect(reload.message).toMatch(/^HAProxy rejected the new config; the previous worker \(\d+\) keeps serving: /);
+    expect(reload.message).toContain("unknown keyword 'bogus-directive' in 'frontend' section");
+    expect(reload.message).not.toContain('Fatal errors'); // the specific ALERT only
+    expect(reload.servingWorkerPids).toEqual([start.workerPid]);
+    expect(await get(p.http)).toEqual({ status: 200, body: 'good' });
+
+    // A good config afterwards reloads fine.
+    fs.writeFileSync(cfg, configText(dir, p, 'fixed'));
+    const again = await hp.reload();
+    if (!again.ok) throw new Error(again.message);
+    await remember(hp);
+    expect(await get(p.http)).toEqual({ status: 200, body: 'fixed' });
+  });
+
+  it('calls onExit when HAProxy dies, and starts again afterwards', async () => {
+    const p = await ports();
+    fs.writeFileSync(path.join(dir, 'haproxy.cfg'), configText(dir, p, 'x'));
+    const lines: string[] = [];
+    const hp = make({}, lines);
+    const start = await hp.start();
+    if (!start.ok) throw new Error(start.message);
+    await remember(hp);
+    const exits: Array<[number | null, string | null, ExitInfo]> = [];
+    hp.onExit((code, signal, info) => exits.push([code, signal, info]));
+
+    process.kill(start.masterPid, 'SIGKILL');
+    await waitFor('onExit', () => exits.length === 1, 5000);
+    expect(exits[0]?.[1]).toBe('SIGKILL');
+    expect(exits[0]?.[2].expected).toBe(false);
+    expect(hp.isAlive()).toBe(false);
+    expect(lines.some((l) => l.startsWith('error haproxy: master exited unexpectedly'))).toBe(true);
+    // The worker notices its master is gone and leaves.
+    await waitFor('the orphaned worker to exit', () => !pidExists(start.workerPid as number), 5000);
+
+    const again = await hp.start();
+    if (!again.ok) throw new Error(again.message);
+    await remember(hp);
+    expect(await get(p.http)).toEqual({ status: 200, body: 'x' });
+    const stop = await hp.stop();
+    expect(stop.ok).toBe(true);
+    expect(exits).toHaveLength(2);
+    expect(exits[1]?.[2].expected).toBe(true);
+  });
+
+  it('attaches to a running master through its socket, reloads and stops it', async () => {
+    const p = await ports();
+    const cfg = path.join(dir, 'haproxy.cfg');
+    fs.writeFileSync(cfg, configText(dir, p, 'a1'));
+    const owner = make();
+    const start = await owner.start();
+    if (!start.ok) throw new Error(start.message);
+    await remember(owner);
+
+    const attached = make({ watchMs: 100 });
+    const att = await attached.attach();
+    expect(att).toEqual({ ok: true, masterPid: start.masterPid, workerPid: start.workerPid, attached: true });
+    fs.writeFileSync(cfg, configText(dir, p, 'a2'));
+    const reload = await attached.reload();
+    if (!reload.ok) throw new Error(reload.message);
+    await remember(attached);
+    expect(await get(p.http)).toEqual({ status: 200, body: 'a2' });
+
+    const ownerExit = new Promise<void>((r) => owner.onExit(() => r()));
+    expect((await attached.stop()).ok).toBe(true);
+    await ownerExit;
+    expect(pidExists(start.masterPid)).toBe(false);
+
+    const nobody = make({ masterSocketPath: path.join(dir, 'none.sock') });
+    const none = await nobody.attach();
+    expect(none).toEqual({ ok: false, message: expect.stringMatching(/^no HAProxy master to attach to: nothing listens on .*none\.sock \(ENOENT\)/) });
+  });
+
+  it('validateConfig returns ok, or HAProxy\'s ALERT lines', async () => {
+    const p = await ports();
+    const good = path.join(dir, 'good.cfg');
+    const bad = path.join(dir, 'bad.cfg');
+    fs.writeFileSync(good, configText(dir, p, 'x'));
+    fs.writeFileSync(bad, configText(dir, p, 'x').replace('listen hold', 'listen hold\n  rspadd X-Foo:\\ bar'));
+    expect(await validateConfig(haproxy.bin, good, 10000)).toEqual({ ok: true });
+    const result = await validateConfig(haproxy.bin, bad, 10000);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.message).not.toMatch(/\[ALERT\]/);
+    expect(result.message.split('\n')[0]).toMatch(/^config : parsing \[.*bad\.cfg:\d+\] : The 'rspadd' directive is not supported anymore/);
+    expect(await validateConfig('/nonexistent/haproxy', good, 1000)).toEqual({ ok: false, message: `cannot run /nonexistent/haproxy to check ${good}: ENOENT` });
+  });
+
+  it('predicts the fd-limit refusal of maxconn 50000 on this machine, and start() explains it', async () => {
+    const p = await ports();
+    const text = configText(dir, p, 'x').replace('maxconn 200', 'maxconn 50000');
+    fs.writeFileSync(path.join(dir, 'haproxy.cfg'), text);
+    expect((await validateConfig(haproxy.bin, path.join(dir, 'haproxy.cfg'), 10000)).ok).toBe(true); // -c does not notice
+    const env = await readFdEnvironment();
+    const check = checkFdLimits(text, env);
+    const hp = make();
+    const exits: unknown[] = [];
+    hp.onExit((...args) => exits.push(args));
+    const start = await hp.start();
+    await remember(hp);
+    expect(start.ok).toBe(check.ok);
+    if (!start.ok) expect(exits).toEqual([]); // a refused start is start()'s answer, not an exit
+    if (start.ok || check.ok) return; // a machine with a large limit: both agree it starts
+    const asked = /Cannot raise FD limit to (\d+), limit is (\d+)/.exec(start.message);
+    expect(asked).not.toBeNull();
+    expect(Math.abs(Number(asked?.[1]) - check.needed)).toBeLessThanOrEqual(8);
+    expect(Number(asked?.[2])).toBe(check.limit);
+    expect(start.message).toContain(check.message);
+    expect(start.message).toMatch(/^HAProxy exited at startup \(exit code 1\): \[haproxy\.main\(\)\] Cannot raise FD limit/);
+  });
+
+  it('the largest maxconn the check allows starts under a lowered limit, one more does not', async () => {
+    const env = await readFdEnvironment();
+    if (env.canRaiseHardLimit) {
+      console.warn('CAP_SYS_RESOURCE: HAProxy may raise its own fd limit here, so the boundary cannot be provoked');
+      return;
+    }
+    const limit = 1500;
+    const wrapper = path.join(dir, 'haproxy-limited');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nulimit -n ${limit} || exit 99\nexec ${haproxy.bin} "$@"\n`, { mode: 0o755 });
+    const p = await ports();
+    const text = configText(dir, p, 'x').replace('maxconn 200', 'maxconn 50000');
+    const check = checkFdLimits(text, { hardLimit: limit, canRaiseHardLimit: false });
+    if (check.ok) throw new Error('expected the check to fail');
+    const fdEnvironment = async () => ({ hardLimit: limit, canRaiseHardLimit: false });
+
+    fs.writeFileSync(path.join(dir, 'haproxy.cfg'), text.replace('maxconn 50000', `maxconn ${check.fittingMaxconn + 1}`));
+    const tooMany = await make({ bin: wrapper, fdEnvironment }).start();
+    expect(tooMany.ok).toBe(false);
+    expect(!tooMany.ok && tooMany.message).toContain(`at most ${check.fittingMaxconn} with a custom HAPROXY_HEAD template`);
+
+    fs.writeFileSync(path.join(dir, 'haproxy.cfg'), text.replace('maxconn 50000', `maxconn ${check.fittingMaxconn}`));
+    const hp = make({ bin: wrapper, fdEnvironment });
+    const fits = await hp.start();
+    await remember(hp);
+    if (!fits.ok) throw new Error(fits.message);
+    expect(await get(p.http)).toEqual({ status: 200, body: 'x' });
+  });
+});

@@ -1,0 +1,302 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CliSocket } from '../../src/haproxy/masterSocket';
+import { HaproxyProcess } from '../../src/haproxy/process';
+import { RuntimeApi, ServerState, parseServersState } from '../../src/haproxy/runtimeApi';
+import { REFUSED_BY_ADD_SERVER, addServerSpec, parseServerLine } from '../../src/haproxy/serverCommands';
+import { describeWithHaproxy } from '../support/haproxy';
+import { freePort } from '../support/ports';
+
+const COMPAT = path.join(__dirname, '../../../shared/compat/cases');
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+
+describe('parseServersState', () => {
+  it('reads HAProxy 2.6\'s format 1 by header names', () => {
+    const text = [
+      '1',
+      '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port',
+      '3 b 22256 t1 127.0.0.1 0 1 1 1 2 1 0 0 2 0 0 1 - 31001 - 0 31002 - - 0',
+      '3 b 2 t2 10.0.0.2 2 8 5 5 0 1 0 0 6 0 0 0 - 80 - 0 0 - - 0',
+      '',
+    ].join('\n');
+    const parsed = parseServersState(text);
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(parsed.value.map(({ raw: _raw, ...s }) => s)).toEqual([
+      { backend: 'b', backendId: 3, name: 't1', id: 22256, addr: '127.0.0.1', port: 31001, opState: 0, adminState: 1, weight: 1, inMaintenance: true, draining: false, checkState: 2 },
+      { backend: 'b', backendId: 3, name: 't2', id: 2, addr: '10.0.0.2', port: 80, opState: 2, adminState: 8, weight: 5, inMaintenance: false, draining: true, checkState: 6 },
+    ]);
+    expect(parsed.value[0]?.raw.srv_check_port).toBe('31002');
+    expect(parseServersState('No such backend.\n')).toEqual({ ok: false, message: 'unexpected answer to "show servers state": No such backend.' });
+  });
+});
+
+interface Reply {
+  readonly status: number;
+  readonly body: string;
+}
+
+function get(port: number, urlPath = '/', timeoutMs = 3000): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/** A tiny backend answering its name; `/slow` answers after 800 ms, `/hang` never. */
+async function backend(name: string): Promise<{ port: number; close: () => void }> {
+  const port = await freePort();
+  const server = http.createServer((req, res) => {
+    if (req.url === '/hang') return;
+    const answer = () => res.end(`${name}\n`);
+    if (req.url === '/slow') setTimeout(answer, 800);
+    else answer();
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    port,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
+  let dir: string;
+  let hp: HaproxyProcess;
+  let api: RuntimeApi;
+  let web: number;
+  const backends: Record<string, { port: number; close: () => void }> = {};
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlb-rt-'));
+    for (const name of ['A', 'B', 'C', 'H']) backends[name] = await backend(name);
+    web = await freePort();
+    fs.writeFileSync(
+      path.join(dir, 'haproxy.cfg'),
+      [
+        'global',
+        '  maxconn 200',
+        `  stats socket ${dir}/stats.sock level admin expose-fd listeners`,
+        '  hard-stop-after 2s',
+        'defaults',
+        '  mode http',
+        '  timeout connect 2s',
+        '  timeout client 10s',
+        '  timeout server 10s',
+        'frontend web',
+        `  bind 127.0.0.1:${web}`,
+        '  default_backend app',
+        'backend app',
+        '  balance roundrobin',
+        '  cookie mesosphere_server_id insert indirect nocache',
+        'backend srr',
+        '  balance static-rr',
+        '  server s1 127.0.0.1:1 disabled',
+        'backend probe',
+        '  balance roundrobin',
+        '  server tracked 127.0.0.1:1 check disabled',
+        '',
+      ].join('\n'),
+    );
+    hp = new HaproxyProcess({
+      bin: haproxy.bin,
+      configPath: path.join(dir, 'haproxy.cfg'),
+      masterSocketPath: path.join(dir, 'master.sock'),
+      pidFile: path.join(dir, 'haproxy.pid'),
+      logger: quiet,
+      stopWaitsMs: { soft: 3000, term: 2000, kill: 2000 },
+    });
+    const start = await hp.start();
+    if (!start.ok) throw new Error(start.message);
+    api = new RuntimeApi({ channel: new CliSocket({ path: path.join(dir, 'stats.sock'), timeoutMs: 5000 }), logger: quiet });
+  });
+
+  afterAll(async () => {
+    await hp?.stop();
+    for (const b of Object.values(backends)) b.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const state = async (backendName: string, server: string): Promise<ServerState | undefined> => {
+    const all = await api.showServersState(backendName);
+    if (!all.ok) throw new Error(all.message);
+    return all.value.find((s) => s.name === server);
+  };
+  const must = <T>(r: { ok: true; value: T } | { ok: false; message: string }): T => {
+    if (!r.ok) throw new Error(r.message);
+    return r.value;
+  };
+  const bodies = async (n: number): Promise<string[]> => {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push((await get(web)).body);
+    return out;
+  };
+  const serverA = () => `127_0_0_1_${backends.A?.port}`;
+  const serverB = () => `127_0_0_1_${backends.B?.port}`;
+
+  it('adds a server from a marathon-lb server line, enables it, and HTTP goes through it', async () => {
+    expect((await get(web)).status).toBe(503); // no server yet
+    const port = backends.A?.port;
+    const spec = must(addServerSpec(`  server ${serverA()} 127.0.0.1:${port} id 101 check inter 1s fall 2 cookie abc`));
+    expect(spec.exact).toBe(false); // 2.6 refuses `cookie` for dynamic servers
+    expect(spec.dropped.map((d) => d.keyword)).toEqual(['cookie']);
+
+    expect(await api.addServer('app', spec.name, spec.address, undefined, spec.args)).toEqual({ ok: true, value: 'New server registered.' });
+    expect(await state('app', spec.name)).toMatchObject({ id: 101, inMaintenance: true, checkState: 2 }); // check configured, not running
+    expect(spec.enableHealth).toBe(true);
+    must(await api.enableHealth('app', spec.name));
+    must(await api.enableServer('app', spec.name));
+
+    expect(await get(web)).toEqual({ status: 200, body: 'A' });
+    const s = await state('app', spec.name);
+    expect(s).toMatchObject({ id: 101, addr: '127.0.0.1', port, opState: 2, inMaintenance: false, draining: false });
+    expect((s?.checkState ?? 0) & 0x04).toBe(0x04); // health check enabled
+  });
+
+  it('balances round robin over an added server, follows weight and address changes', async () => {
+    const spec = must(addServerSpec(`server ${serverB()} 127.0.0.1:${backends.B?.port} id 102`));
+    must(await api.addServer('app', spec.name, spec.address, undefined, spec.args));
+    must(await api.enableServer('app', spec.name));
+    expect(new Set(await bodies(4))).toEqual(new Set(['A', 'B']));
+
+    must(await api.setServerWeight('app', serverA(), 0));
+    expect(await bodies(4)).toEqual(['B', 'B', 'B', 'B']);
+    must(await api.setServerWeight('app', serverA(), 1));
+    expect(await api.setServerWeight('app', serverA(), 700)).toEqual({ ok: false, message: expect.stringContaining('Absolute weight can only be between 0 and 256') });
+
+    const moved = await api.setServerAddr('app', serverB(), '127.0.0.1', backends.C?.port);
+    expect(moved.ok && moved.value).toMatch(/port changed from '\d+' to '\d+'/);
+    expect(new Set(await bodies(4))).toEqual(new Set(['A', 'C']));
+    must(await api.setServerAddr('app', serverB(), '127.0.0.1', backends.B?.port));
+  });
+
+  it('drains, puts in maintenance and deletes', async () => {
+    must(await api.setServerState('app', serverB(), 'drain'));
+    expect(await state('app', serverB())).toMatchObject({ draining: true, inMaintenance: false });
+    expect(await bodies(3)).toEqual(['A', 'A', 'A']);
+    must(await api.setServerState('app', serverB(), 'maint'));
+    expect(await state('app', serverB())).toMatchObject({ inMaintenance: true });
+
+    expect(await api.delServer('app', serverA())).toEqual({ ok: false, message: `del server app/${serverA()}: Only servers in maintenance mode can be deleted.` });
+    expect(await api.delServer('app', serverB())).toEqual({ ok: true, value: 'Server deleted.' });
+    expect(await state('app', serverB())).toBeUndefined();
+  });
+
+  it('drainAndDelete waits for an in-flight request, then deletes', async () => {
+    const slow = get(web, '/slow');
+    let sessions = 0;
+    for (let i = 0; i < 100 && sessions === 0; i++) {
+      sessions = must(await api.serverSessions('app', serverA()));
+      if (sessions === 0) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(sessions).toBe(1);
+    const result = await api.drainAndDelete('app', serverA(), { timeoutMs: 5000, pollMs: 50 });
+    expect(result).toEqual({ ok: true, value: { waitedMs: expect.any(Number), forced: false } });
+    expect(await slow).toEqual({ status: 200, body: 'A' }); // the request finished before the delete
+    expect(await state('app', serverA())).toBeUndefined();
+    expect((await get(web)).status).toBe(503);
+  });
+
+  it('drainAndDelete gives up on a hanging session with a message, or cuts it when forced', async () => {
+    const name = `127_0_0_1_${backends.H?.port}`;
+    must(await api.addServer('app', name, '127.0.0.1', backends.H?.port));
+    must(await api.enableServer('app', name));
+    const hanging = get(web, '/hang', 8000).then(
+      (r) => r,
+      (e: Error) => e,
+    );
+    for (let i = 0; i < 100 && must(await api.serverSessions('app', name)) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+
+    const refused = await api.drainAndDelete('app', name, { timeoutMs: 200, pollMs: 50 });
+    expect(refused).toEqual({ ok: false, message: `app/${name} still has 1 session(s) after 200 ms of draining; left in drain` });
+    expect(await state('app', name)).toMatchObject({ draining: true });
+
+    const forced = await api.drainAndDelete('app', name, { timeoutMs: 200, pollMs: 50, force: true });
+    expect(forced).toEqual({ ok: true, value: { waitedMs: expect.any(Number), forced: true } });
+    expect(await state('app', name)).toBeUndefined();
+    const outcome = await hanging;
+    expect(outcome instanceof Error || outcome.status !== 200).toBe(true);
+  });
+
+  it('reports refusals as values', async () => {
+    expect(await api.addServer('srr', 'x', '127.0.0.1', 1)).toEqual({
+      ok: false,
+      message: 'add server srr/x 127.0.0.1:1: Backend must use a dynamic load balancing to support dynamic servers.',
+    });
+    expect(await api.addServer('nope', 'x', '127.0.0.1', 1)).toEqual({ ok: false, message: 'add server nope/x 127.0.0.1:1: No such backend.' });
+    expect(await api.enableServer('app', 'ghost')).toEqual({ ok: false, message: 'enable server app/ghost: No such server.' });
+    expect(await api.enableServer('app', 'bad;name')).toEqual({ ok: false, message: 'invalid server name "bad;name"' });
+    expect((await api.addServer('app', 'x', '127.0.0.1', 1, 'weight 1; shutdown sessions server app/y')).ok).toBe(false);
+    expect(await api.showServersState('nope')).toEqual({ ok: false, message: 'show servers state nope: Can\'t find backend.' });
+  });
+
+  it('lists backends, also through the master socket\'s channel to the worker', async () => {
+    expect(must(await api.showBackends())).toEqual(['app', 'srr', 'probe']);
+    const viaMaster = new RuntimeApi({ channel: hp.master.worker(), logger: quiet });
+    expect(must(await viaMaster.showBackends())).toEqual(['app', 'srr', 'probe']);
+  });
+
+  describe('which server keywords HAProxy 2.6 accepts for add server', () => {
+    let n = 0;
+    const tryAdd = (args: readonly string[]) => api.addServer('probe', `k${++n}`, '127.0.0.1', 1, args);
+    const SAMPLE_ARG: Record<string, string> = { cookie: 'abc', redir: 'http://x', namespace: 'ns', socks4: '127.0.0.1:1080', 'init-addr': 'none', resolvers: 'dns', 'resolve-prefer': 'ipv4', 'resolve-net': '10.0.0.0/8', 'resolve-opts': 'allow-dup-ip', 'max-reuse': '10', 'tcp-ut': '1s', 'log-proto': 'octet-count' };
+    const ACCEPTED = [
+      'id 4242', 'check', 'inter 60s', 'fall 4', 'rise 2', 'port 31002', 'weight 5', 'maxconn 77', 'maxqueue 10', 'minconn 1', 'backup',
+      'send-proxy', 'send-proxy-v2', 'slowstart 10s', 'agent-check agent-port 9999 agent-inter 1s', 'observe layer4', 'on-error mark-down',
+      'error-limit 10', 'fastinter 1s', 'downinter 1s', 'source 127.0.0.1', 'ssl verify none', 'track probe/tracked', 'proto h2', 'enabled', 'disabled',
+      'no-backup', 'no-send-proxy', 'tfo', 'pool-max-conn 10', 'on-marked-down shutdown-sessions', 'check inter 3s fall 11 port 31002',
+    ];
+
+    it.each(ACCEPTED)('accepts %s', async (opts) => {
+      expect(await tryAdd(opts.split(' '))).toEqual({ ok: true, value: 'New server registered.' });
+    });
+
+    it.each([...REFUSED_BY_ADD_SERVER])('refuses %s (serverCommands drops it)', async (keyword) => {
+      const line = `server s 127.0.0.1:1 ${keyword}${SAMPLE_ARG[keyword] ? ` ${SAMPLE_ARG[keyword]}` : ''}`;
+      const parsed = must(parseServerLine(line));
+      const result = await tryAdd([parsed.options[0]?.keyword ?? '', ...(parsed.options[0]?.args ?? [])]);
+      expect(result).toEqual({ ok: false, message: expect.stringContaining(`'${keyword}' option is not accepted for dynamic server`) });
+      const spec = must(addServerSpec(line));
+      expect(spec.args).toEqual([]);
+      expect(spec.dropped.map((d) => d.keyword)).toEqual([keyword]);
+    });
+
+    it('takes what addServerSpec makes of every kind of server line in the compat corpus', async () => {
+      const lines = fs
+        .readdirSync(COMPAT)
+        .flatMap((c) => fs.readFileSync(path.join(COMPAT, c, 'expected.cfg'), 'utf8').split('\n'))
+        .filter((l) => /^\s*server\s/.test(l));
+      // One line per distinct keyword sequence (e.g. "id check inter fall port cookie disabled").
+      const byShape = new Map<string, string>();
+      for (const l of lines) {
+        const p = parseServerLine(l);
+        if (p.ok && !p.value.address.includes('@')) byShape.set(p.value.options.map((o) => o.keyword).join(' '), l);
+      }
+      expect(byShape.size).toBeGreaterThanOrEqual(5);
+      let id = 5000;
+      for (const [shape, line] of byShape) {
+        const spec = must(addServerSpec(line));
+        const args = spec.args.map((a, i) => (spec.args[i - 1] === 'id' ? String(++id) : a));
+        const added = await api.addServer('probe', `shape${id}_${shape.length}`, spec.address, undefined, args);
+        expect({ line, added }).toEqual({ line, added: { ok: true, value: 'New server registered.' } });
+      }
+    });
+  });
+
+  it('runtime changes are lost on reload unless the config file has them', async () => {
+    must(await api.addServer('app', 'ephemeral', '127.0.0.1', backends.C?.port));
+    expect(await state('app', 'ephemeral')).toBeDefined();
+    const reload = await hp.reload();
+    if (!reload.ok) throw new Error(reload.message);
+    expect(await state('app', 'ephemeral')).toBeUndefined();
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Test support for suites that drive a real headless Chromium through playwright-core.
+ *
+ * - findChromium(): the binary ($CHROMIUM_BIN, else chromium on PATH, /usr/bin/chromium, …). It is
+ *   never downloaded: playwright-core only drives the browser the system has.
+ * - describeWithChromium(): runs the suite when Chromium is there; fails under CI; skips loudly on a
+ *   developer box without it (like describeWithHaproxy).
+ * - launchChromium(): a headless browser with a fresh profile directory, removed by close().
+ */
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export interface ChromiumInfo {
+  readonly bin: string;
+  readonly version: string;
+}
+
+const CANDIDATES = ['chromium', '/usr/bin/chromium', 'chromium-browser', '/usr/bin/chromium-browser'];
+
+/** `bin` itself when it is a path, else the first executable of that name on $PATH. */
+function resolve(bin: string): string | undefined {
+  const candidates = bin.includes('/') ? [bin] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, bin));
+  return candidates.find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function probe(name: string): ChromiumInfo | undefined {
+  const bin = resolve(name);
+  if (bin === undefined) return undefined;
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 10000 });
+  if (r.error || r.status !== 0) return undefined;
+  const m = /Chrom(?:e|ium)\s+([\d.]+)/.exec(`${r.stdout}${r.stderr}`);
+  return m ? { bin, version: m[1] as string } : undefined;
+}
+
+/** The Chromium to test with. An explicit $CHROMIUM_BIN is the only one tried when it is set. */
+export function findChromium(): ChromiumInfo | undefined {
+  const explicit = process.env.CHROMIUM_BIN;
+  if (explicit) return probe(explicit);
+  for (const bin of CANDIDATES) {
+    const found = probe(bin);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function inCi(): boolean {
+  const ci = (process.env.CI ?? '').trim().toLowerCase();
+  return ci !== '' && ci !== 'false' && ci !== '0';
+}
+
+export const CHROMIUM_REQUIRED_IN_CI = 'chromium is required in CI: apt-get install -y chromium';
+
+/**
+ * describe() for suites that need a browser. `fn` gets the binary found. Without Chromium the suite
+ * fails when $CI is set (and not "false"/"0"), else it is skipped with a console warning.
+ */
+export function describeWithChromium(name: string, fn: (browser: ChromiumInfo) => void): void {
+  const found = findChromium();
+  if (found) {
+    describe(name, () => fn(found));
+    return;
+  }
+  const where = process.env.CHROMIUM_BIN ? ` (CHROMIUM_BIN=${process.env.CHROMIUM_BIN} does not run)` : '';
+  if (inCi()) {
+    describe(name, () => {
+      it('has chromium installed', () => {
+        throw new Error(`${CHROMIUM_REQUIRED_IN_CI}${where}`);
+      });
+    });
+    return;
+  }
+  console.warn(
+    `\n*** SKIPPING "${name}": chromium not found${where}. ` +
+      `Install it (apt-get install -y chromium) to run these tests; under CI=true they fail instead. ***\n`,
+  );
+  describe.skip(name, () => {
+    it('needs chromium, which is not installed here', () => undefined);
+  });
+}
+
+export interface RunningBrowser {
+  readonly context: BrowserContext;
+  /** Closes the browser and removes its profile directory. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Flags for a quiet, sandbox-free headless run that talks to nothing but the pages it is sent to. */
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+
+/** Starts headless Chromium with a fresh --user-data-dir (a new temp dir). */
+export async function launchChromium(info: ChromiumInfo, viewport = { width: 1280, height: 900 }): Promise<RunningBrowser> {
+  const profile = await mkdtemp(join(tmpdir(), 'mlb-chromium-'));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: info.bin, headless: true, args: CHROMIUM_ARGS, viewport, timeout: 30000,
+      env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
+    });
+  } catch (err) {
+    await rm(profile, { recursive: true, force: true });
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    context,
+    close: () => (closing ??= (async () => {
+      await context.close().catch(() => undefined);
+      await rm(profile, { recursive: true, force: true });
+    })()),
+  };
+}

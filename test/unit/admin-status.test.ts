@@ -1,0 +1,291 @@
+import { ControllerMetrics, reloadReasonCategory } from '../../src/admin/metrics';
+import { StatusBook, unifiedDiff } from '../../src/admin/statusBook';
+import type { Problem, Server, Service } from '../../src/model/types';
+import { AppliedState } from '../../src/streams/appliedState';
+import type { DesiredState } from '../../src/streams/applyPort';
+import type { PipelineEvent } from '../../src/streams/pipeline';
+import { plan } from '../../src/streams/plan';
+
+const server = (n: number, extra: Partial<Server> = {}): Server => ({
+  name: `10_0_0_${n}_31000`, id: 100 + n, host: `10.0.0.${n}`, ip: `10.0.0.${n}`, port: 31000, draining: false, healthCheckPort: null, ...extra,
+});
+const service = (backend: string, servers: Server[], extra: Partial<Service> = {}): Service => ({
+  appId: `/${backend}`, servicePort: 10000, backend, mode: 'http', balance: 'roundrobin', bindAddr: '*', bindOptions: null, sslCert: null,
+  hostname: null, path: null, auth: null, sticky: false, redirectHttpToHttps: false, useHsts: false, backendWeight: 0, networkAllowed: null,
+  proxyPath: null, revProxyPath: null, redirPath: null, healthCheck: null, backendCheckPort: null, templateLabels: {}, servers, ...extra,
+});
+const badMode: Problem = { appId: '/broken', portIndex: 0, label: 'HAPROXY_0_MODE', message: 'unknown mode "udp" (use http or tcp)' };
+const badTemplate: Problem = { appId: '/odd', portIndex: 1, label: null, message: 'template HAPROXY_BACKEND_HEAD: unknown placeholder {nope}' };
+
+const configOf = (services: readonly Service[]): string =>
+  `global\n  maxconn 50000\n${services.map((s) => `backend ${s.backend}\n${s.servers.map((v) => `  server ${v.name} ${v.ip}:${v.port}${v.draining ? ' disabled' : ''}\n`).join('')}`).join('')}`;
+function state(services: Service[], problems: Problem[] = [], renderProblems: Problem[] = []): DesiredState {
+  return { model: { services, problems }, rendered: { config: configOf(services), domainMap: '', appMap: '', served: services, problems: renderProblems } };
+}
+
+/** A fake clock (epoch ms) the tests move by hand. */
+function clock(start = Date.UTC(2026, 0, 2, 3, 4, 5)): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => void (t += ms) };
+}
+
+/** Feeds the events the pipeline would report for one successful apply of `next`. */
+function applyOk(applied: AppliedState, c: ReturnType<typeof clock>, next: DesiredState, observe: (e: PipelineEvent) => void, tookMs = 40): void {
+  const previous = applied.current;
+  const p = plan(previous?.model.services ?? null, next.model.services);
+  observe({ kind: 'applying', reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length, triggeredAt: c.now() });
+  c.advance(tookMs);
+  applied.commit(next, c.now());
+  observe({ kind: 'applied', report: { reloaded: p.reloadReasons.length > 0, reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length }, state: next, previous });
+}
+
+/** `name{labels} value` lines of an exposition text. */
+function samples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+describe('StatusBook', () => {
+  test('before anything happened', () => {
+    const c = clock();
+    const book = new StatusBook({ applied: new AppliedState(), now: c.now });
+    expect(book.status()).toEqual({
+      generatedAt: '2026-01-02T03:04:05.000Z', lastAppliedAt: null, secondsSinceLastApply: null, pendingChange: false, lastError: null,
+      services: [], leftOut: [], recentApplies: [], recentFailures: [],
+    });
+  });
+
+  test('services, servers, left-out apps and the applies with reasons, durations and diffs', () => {
+    const c = clock();
+    const applied = new AppliedState();
+    const book = new StatusBook({ applied, now: c.now });
+    const observe = (e: PipelineEvent): void => book.observe(e);
+    observe({ kind: 'trigger', trigger: { kind: 'startup' } });
+    expect(book.status().pendingChange).toBe(true);
+    const first = state([service('web', [server(1), server(2)], { hostname: 'web.example.com', path: '/api' })], [badMode], [badTemplate]);
+    applyOk(applied, c, first, observe, 120);
+    c.advance(5000);
+    observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'status_update_event' } });
+    const second = state([service('web', [server(1), server(2, { draining: true }), server(3)], { hostname: 'web.example.com', path: '/api' })], [badMode]);
+    applyOk(applied, c, second, observe, 15);
+    c.advance(2500);
+
+    const s = book.status();
+    expect(s.generatedAt).toBe('2026-01-02T03:04:12.635Z');
+    expect(s.lastAppliedAt).toBe('2026-01-02T03:04:10.135Z');
+    expect(s.secondsSinceLastApply).toBe(2.5);
+    expect(s.pendingChange).toBe(false);
+    expect(s.lastError).toBeNull();
+    expect(s.services).toEqual([{
+      appId: '/web', servicePort: 10000, backend: 'web', mode: 'http', hostname: 'web.example.com', path: '/api',
+      servers: [
+        { name: '10_0_0_1_31000', address: '10.0.0.1:31000', draining: false },
+        { name: '10_0_0_2_31000', address: '10.0.0.2:31000', draining: true },
+        { name: '10_0_0_3_31000', address: '10.0.0.3:31000', draining: false },
+      ],
+    }]);
+    expect(s.leftOut).toEqual([badMode]); // the render problem of the first apply is gone with it
+    expect(s.recentApplies.map((a) => [a.at, a.reloaded, a.reasons, a.runtimeOps, a.durationMs])).toEqual([
+      ['2026-01-02T03:04:10.135Z', false, [], 2, 15],
+      ['2026-01-02T03:04:05.120Z', true, ['initial configuration'], 0, 120],
+    ]);
+    const [latest, initial] = s.recentApplies;
+    expect(latest!.diff).toContain('--- haproxy.cfg (before)\n+++ haproxy.cfg (after)\n');
+    expect(latest!.diff).toContain('\n-  server 10_0_0_2_31000 10.0.0.2:31000\n+  server 10_0_0_2_31000 10.0.0.2:31000 disabled\n+  server 10_0_0_3_31000 10.0.0.3:31000\n');
+    expect(initial!.diff).toContain('+backend web\n');
+    expect(initial!.diff.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'))).toEqual([]);
+    expect(JSON.parse(JSON.stringify(s))).toEqual(s); // plain JSON
+    expect(book.status().recentApplies).toEqual(s.recentApplies); // diffs are computed once and kept
+  });
+
+  test('IPv6 servers are shown as [ip]:port', () => {
+    const applied = new AppliedState();
+    const c = clock();
+    const book = new StatusBook({ applied, now: c.now });
+    applyOk(applied, c, state([service('v6', [server(1, { ip: 'fd00::1', port: 8080 })])]), (e) => book.observe(e));
+    expect(book.status().services[0]!.servers[0]!.address).toBe('[fd00::1]:8080');
+  });
+
+  test('failures: last error until the next success, newest first, apply failures keep a change pending', () => {
+    const c = clock();
+    const applied = new AppliedState();
+    const book = new StatusBook({ applied, now: c.now });
+    const observe = (e: PipelineEvent): void => book.observe(e);
+    applyOk(applied, c, state([service('web', [server(1)])]), observe);
+
+    observe({ kind: 'trigger', trigger: { kind: 'resync' } });
+    c.advance(1000);
+    observe({ kind: 'fetch-failed', error: 'connect ECONNREFUSED 127.0.0.1:8080' });
+    expect(book.status()).toMatchObject({ lastError: 'connect ECONNREFUSED 127.0.0.1:8080', pendingChange: false });
+    observe({ kind: 'trigger', trigger: { kind: 'signal', signal: 'hup' } });
+    observe({ kind: 'unchanged', state: applied.current! });
+    expect(book.status()).toMatchObject({ lastError: null, pendingChange: false });
+
+    observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'api_post_event' } });
+    observe({ kind: 'applying', reasons: [], runtimeOps: 1, triggeredAt: c.now() });
+    c.advance(300);
+    observe({ kind: 'apply-failed', error: 'haproxy -c rejected the config', retryInMs: 750 });
+    let s = book.status();
+    expect(s.lastError).toBe('apply failed: haproxy -c rejected the config');
+    expect(s.pendingChange).toBe(true); // the sink retries
+    expect(s.recentFailures).toEqual([
+      { at: '2026-01-02T03:04:06.340Z', kind: 'apply-failed', error: 'haproxy -c rejected the config', retryInMs: 750, durationMs: 300 },
+      { at: '2026-01-02T03:04:06.040Z', kind: 'fetch-failed', error: 'connect ECONNREFUSED 127.0.0.1:8080', retryInMs: null, durationMs: null },
+    ]);
+    applyOk(applied, c, state([service('web', [server(1), server(2)])]), observe);
+    s = book.status();
+    expect(s).toMatchObject({ lastError: null, pendingChange: false });
+    expect(s.recentApplies).toHaveLength(2);
+    expect(s.recentFailures).toHaveLength(2);
+  });
+
+  test('a trigger during an apply is still pending after it', () => {
+    const c = clock();
+    const applied = new AppliedState();
+    const book = new StatusBook({ applied, now: c.now });
+    book.observe({ kind: 'applying', reasons: ['initial configuration'], runtimeOps: 0, triggeredAt: c.now() });
+    book.observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'status_update_event' } });
+    const next = state([service('web', [server(1)])]);
+    applied.commit(next, c.now());
+    book.observe({ kind: 'applied', report: { reloaded: true, reasons: ['initial configuration'], runtimeOps: 0 }, state: next, previous: null });
+    expect(book.status().pendingChange).toBe(true);
+    book.observe({ kind: 'unchanged', state: applied.current! });
+    expect(book.status().pendingChange).toBe(false);
+  });
+
+  test('a SIGUSR1 reload is listed without a diff or duration and leaves the applied state alone', () => {
+    const c = clock();
+    const applied = new AppliedState();
+    const book = new StatusBook({ applied, now: c.now });
+    book.observe({ kind: 'applied', report: { reloaded: true, reasons: ['SIGUSR1'], runtimeOps: 0 }, state: null, previous: null });
+    expect(book.status().recentApplies).toEqual([{ at: '2026-01-02T03:04:05.000Z', reloaded: true, reasons: ['SIGUSR1'], runtimeOps: 0, durationMs: null, diff: '' }]);
+    expect(book.status().lastAppliedAt).toBeNull();
+  });
+
+  test('keeps the newest N applies', () => {
+    const c = clock();
+    const applied = new AppliedState();
+    const book = new StatusBook({ applied, now: c.now, keep: 3 });
+    for (let n = 1; n <= 5; n++) {
+      c.advance(1000);
+      applyOk(applied, c, state([service('web', Array.from({ length: n }, (_, i) => server(i + 1)))]), (e) => book.observe(e));
+    }
+    expect(book.status().recentApplies.map((a) => a.runtimeOps)).toEqual([1, 1, 1]);
+    expect(book.status().recentApplies.map((a) => a.at)).toEqual(['2026-01-02T03:04:10.200Z', '2026-01-02T03:04:09.160Z', '2026-01-02T03:04:08.120Z']);
+  });
+
+  test('diffs are bounded: cut at a size, and not computed for huge rewrites', () => {
+    const before = Array.from({ length: 400 }, (_, i) => `line ${i}\n`).join('');
+    const after = Array.from({ length: 400 }, (_, i) => `line ${i} changed\n`).join('');
+    expect(unifiedDiff(before, before, 100, 1000)).toBe('');
+    expect(unifiedDiff(before, after, 100, 100_000)).toBe('(diff not shown: more than 100 lines changed)\n');
+    const cut = unifiedDiff(before, after, 10_000, 2000);
+    expect(cut.length).toBeLessThan(2100);
+    expect(cut).toMatch(/… \d+ more line\(s\) of diff not shown\n$/);
+  });
+});
+
+describe('reloadReasonCategory', () => {
+  test('the reasons plan() and the apply port give map onto a small set', () => {
+    const s = (backend: string, servers: Server[], extra: Partial<Service> = {}): Service => service(backend, servers, extra);
+    const reasons = [
+      ...plan(null, [s('a', [server(1)])]).reloadReasons,
+      ...plan([s('a', [server(1)]), s('b', [server(1)])], [s('a', [server(1)], { balance: 'leastconn' }), s('c', [server(1)])]).reloadReasons,
+      ...plan([s('a', [server(1)], { balance: 'static-rr' })], [s('a', [server(1), server(2)], { balance: 'static-rr' })]).reloadReasons,
+      ...plan([s('a', [server(1)])], [s('a', [server(1, { id: 7 })])]).reloadReasons,
+      'SIGUSR1',
+      'something new',
+    ];
+    expect(reasons.map((r) => [r, reloadReasonCategory(r)])).toEqual([
+      ['initial configuration', 'initial'],
+      ['backend c added', 'backend_added'],
+      ['backend b removed', 'backend_removed'],
+      ['backend a settings changed (balance)', 'settings_changed'],
+      ['backend a uses static-rr, which refuses runtime server changes', 'static_rr'],
+      ['backend a server 10_0_0_1_31000 changed its definition', 'server_changed'],
+      ['SIGUSR1', 'sigusr1'],
+      ['something new', 'other'],
+    ]);
+  });
+});
+
+describe('ControllerMetrics', () => {
+  test('counts applies, reloads by reason, runtime ops, triggers, fetch failures; times applies with the injected clock', async () => {
+    const c = clock(Date.UTC(2026, 0, 1));
+    const applied = new AppliedState();
+    const m = new ControllerMetrics({ now: c.now, haproxyWorkers: () => Promise.resolve(3) });
+    const observe = (e: PipelineEvent): void => m.observe(e);
+    let x = samples(await m.text());
+    expect(x.get('mlb_applies_total{result="ok"}')).toBe(0);
+    expect(x.get('mlb_applies_total{result="failed"}')).toBe(0);
+    expect(x.get('mlb_applies_total{result="unchanged"}')).toBe(0);
+    expect(x.get('mlb_last_apply_success_timestamp_seconds')).toBe(0);
+    c.advance(4000);
+    expect(samples(await m.text()).get('mlb_seconds_since_last_successful_apply')).toBe(4); // since start
+
+    observe({ kind: 'trigger', trigger: { kind: 'startup' } });
+    observe({ kind: 'trigger', trigger: { kind: 'connected' } });
+    observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'status_update_event' } });
+    observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'status_update_event' } });
+    applyOk(applied, c, state([service('web', [server(1)])], [badMode, { ...badMode, appId: '/broken2' }]), observe, 30);
+    applyOk(applied, c, state([service('web', [server(1), server(2), server(3)])], [badMode]), observe, 2000);
+    applyOk(applied, c, state([service('web', [server(1), server(2), server(3)]), service('api', [server(4)])], [badMode]), observe, 70);
+    observe({ kind: 'applying', reasons: [], runtimeOps: 1, triggeredAt: c.now() });
+    c.advance(500);
+    observe({ kind: 'apply-failed', error: 'boom', retryInMs: 1000 });
+    observe({ kind: 'unchanged', state: applied.current! });
+    observe({ kind: 'fetch-failed', error: 'ECONNREFUSED' });
+    observe({ kind: 'snapshot-invalid', error: 'Marathon apps: not a list' });
+    observe({ kind: 'applied', report: { reloaded: true, reasons: ['SIGUSR1'], runtimeOps: 0 }, state: null, previous: null });
+    m.streamReconnected();
+    m.streamReconnected();
+    c.advance(10_000);
+
+    x = samples(await m.text());
+    expect(x.get('mlb_apply_duration_seconds_sum')).toBeCloseTo(2.6, 9);
+    expect(Object.fromEntries([...x].filter(([k]) => !k.startsWith('mlb_apply_duration_seconds_bucket') && k !== 'mlb_apply_duration_seconds_sum'))).toEqual({
+      'mlb_applies_total{result="ok"}': 4,
+      'mlb_applies_total{result="failed"}': 1,
+      'mlb_applies_total{result="unchanged"}': 1,
+      'mlb_reloads_total{reason="initial"}': 1,
+      'mlb_reloads_total{reason="backend_added"}': 1,
+      'mlb_reloads_total{reason="sigusr1"}': 1,
+      'mlb_runtime_ops_total': 2,
+      'mlb_apply_duration_seconds_count': 4,
+      'mlb_sse_reconnects_total': 2,
+      'mlb_triggers_total{kind="startup"}': 1,
+      'mlb_triggers_total{kind="connected"}': 1,
+      'mlb_triggers_total{kind="event"}': 2,
+      'mlb_marathon_fetch_failures_total': 1,
+      'mlb_apps_left_out': 1,
+      'mlb_last_apply_success_timestamp_seconds': (Date.UTC(2026, 0, 1) + 4000 + 30 + 2000 + 70) / 1000,
+      'mlb_seconds_since_last_successful_apply': 10.5,
+      'mlb_haproxy_workers': 3,
+    });
+    expect(x.get('mlb_apply_duration_seconds_bucket{le="0.05"}')).toBe(1);
+    expect(x.get('mlb_apply_duration_seconds_bucket{le="0.1"}')).toBe(2);
+    expect(x.get('mlb_apply_duration_seconds_bucket{le="0.5"}')).toBe(3);
+    expect(x.get('mlb_apply_duration_seconds_bucket{le="2.5"}')).toBe(4);
+  });
+
+  test('HAProxy workers: NaN when unknown or when asking fails; absent without a provider', async () => {
+    const now = (): number => 0;
+    expect(samples(await new ControllerMetrics({ now, haproxyWorkers: () => Promise.resolve(null) }).text()).get('mlb_haproxy_workers')).toBeNaN();
+    expect(samples(await new ControllerMetrics({ now, haproxyWorkers: () => Promise.reject(new Error('no socket')) }).text()).get('mlb_haproxy_workers')).toBeNaN();
+    expect(await new ControllerMetrics({ now }).text()).not.toContain('mlb_haproxy_workers');
+  });
+
+  test('each instance has its own registry (two controllers in one process do not collide)', async () => {
+    const a = new ControllerMetrics({ now: () => 0 });
+    const b = new ControllerMetrics({ now: () => 0 });
+    a.observe({ kind: 'unchanged', state: state([]) });
+    expect(samples(await a.text()).get('mlb_applies_total{result="unchanged"}')).toBe(1);
+    expect(samples(await b.text()).get('mlb_applies_total{result="unchanged"}')).toBe(0);
+    expect(a.contentType).toMatch(/^text\/plain/);
+  });
+});

@@ -1,0 +1,140 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  checkFdLimits,
+  configSections,
+  estimateMaxsock,
+  hasCapSysResource,
+  parseFdFacts,
+  parseProcLimits,
+  readFdEnvironment,
+} from '../../src/haproxy/limits';
+
+const D = 'defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n';
+const NO_MW = { masterWorker: false, masterSocket: false };
+
+/** marathon-lb's HAPROXY_HEAD, as shipped: global maxconn 50000, one stats socket, listen stats on :9090. */
+const HEAD = fs.readFileSync(path.join(__dirname, '../../config/templates/HAPROXY_HEAD.mustache'), 'utf8');
+
+describe('parseFdFacts', () => {
+  it('reads global maxconn (not the defaults one), the stats socket and the binds of marathon-lb\'s HAPROXY_HEAD', () => {
+    const facts = parseFdFacts(HEAD);
+    expect(facts).toMatchObject({ maxconn: 50000, statsSockets: 1, listeners: 1, strictLimits: true, splice: false });
+    expect(facts.nbthread).toBeUndefined();
+  });
+
+  it('expands port ranges and address lists, sees splicing, ulimit-n, fd-hard-limit and no strict-limits', () => {
+    const text = `global\n  maxconn 10 # comment\n  nbthread 4\n  ulimit-n 999\n  fd-hard-limit 5000\n  no strict-limits\n${D}  option splice-auto\nfrontend f\n  bind 127.0.0.1:1,127.0.0.1:2\n  bind :8000-8009\n  http-request cache-use x\n`;
+    expect(parseFdFacts(text)).toMatchObject({
+      maxconn: 10, nbthread: 4, ulimitN: 999, fdHardLimit: 5000, strictLimits: false, splice: true, listeners: 12,
+    });
+  });
+
+  it('splits sections by keyword, not by words that merely start like one', () => {
+    const lines = ['global', '  maxconn 1', 'backend b', '  http-request cache-use c', 'cache c', '  total-max-size 4'];
+    expect(configSections(lines).map((s) => [s.kind, s.start, s.end])).toEqual([['global', 0, 2], ['backend', 2, 4], ['cache', 4, 6]]);
+  });
+});
+
+describe('estimateMaxsock reproduces what HAProxy 2.6.12 asks for ("Cannot raise FD limit to N")', () => {
+  // Each N below was read from a real haproxy 2.6.12 refusing to start with maxconn 50000.
+  const cases: ReadonlyArray<readonly [string, string, object, number]> = [
+    ['bare, no -W', `global\n  maxconn 50000\n  nbthread 1\n${D}`, NO_MW, 100013],
+    ['bare, -W', `global\n  maxconn 50000\n  nbthread 1\n${D}`, { masterWorker: true, masterSocket: false }, 100024],
+    ['bare, -W -S', `global\n  maxconn 50000\n  nbthread 1\n${D}`, {}, 100035],
+    ['two stats sockets', `global\n  maxconn 50000\n  nbthread 1\n  stats socket /a\n  stats socket /b\n${D}`, NO_MW, 100025],
+    ['address list and port range', `global\n  maxconn 50000\n  nbthread 1\n${D}frontend a\n  bind 127.0.0.1:1,127.0.0.1:2\n  bind 127.0.0.1:200-209\n`, NO_MW, 100025],
+    ['splicing adds maxconn/4 pipes', `global\n  maxconn 50000\n  nbthread 1\n${D}frontend a\n  bind 127.0.0.1:1\n  option splice-auto\n`, NO_MW, 125014],
+    ['two threads, stats socket, one bind, -W -S', `global\n  maxconn 50000\n  nbthread 2\n  stats socket /s expose-fd listeners\n${D}frontend f\n  bind 127.0.0.1:1\n`, {}, 100040],
+    ['three threads taken from the CPUs (measured with nbthread 3)', `global\n  maxconn 100\n  stats socket /s\n${D}frontend f\n  bind 127.0.0.1:1\n`, { cpus: 3 }, 243],
+  ];
+  it.each(cases)('%s', (_name, text, opts, expected) => {
+    const facts = parseFdFacts(text);
+    expect(estimateMaxsock(facts, facts.maxconn ?? 0, opts)).toBe(expected);
+  });
+});
+
+describe('checkFdLimits', () => {
+  const env = { hardLimit: 20000, canRaiseHardLimit: false, nrOpen: 1048576 };
+  const cfg = `global\n  maxconn 50000\n  nbthread 2\n  stats socket /s expose-fd listeners\n${D}frontend f\n  bind 127.0.0.1:1\n`;
+
+  it('says exactly what to do when maxconn 50000 meets a hard limit of 20000', () => {
+    const check = checkFdLimits(cfg, env);
+    expect(check).toMatchObject({ ok: false, needed: 100040, limit: 20000, maxconn: 50000, fittingMaxconn: 9980 });
+    if (check.ok) throw new Error('expected a failure');
+    expect(check.message).toContain('HAProxy will refuse to start');
+    expect(check.message).toContain('`maxconn 50000`');
+    expect(check.message).toContain('ulimit -n 100040');
+    expect(check.message).toContain('LimitNOFILE=100040');
+    expect(check.message).toContain('--ulimit nofile=100040:100040');
+    expect(check.message).toContain('at most 9980 with a custom HAPROXY_HEAD template');
+    expect(check.message.split('\n')).toHaveLength(1);
+  });
+
+  it('the fitting maxconn is the largest that fits', () => {
+    const fit = cfg.replace('maxconn 50000', 'maxconn 9980');
+    expect(checkFdLimits(fit, env)).toEqual({ ok: true, needed: 20000, limit: 20000 });
+    expect(checkFdLimits(cfg.replace('maxconn 50000', 'maxconn 9981'), env).ok).toBe(false);
+  });
+
+  it('is fine when HAProxy may raise the hard limit itself (CAP_SYS_RESOURCE)', () => {
+    expect(checkFdLimits(cfg, { ...env, canRaiseHardLimit: true })).toMatchObject({ ok: true, needed: 100040, limit: 1048576 });
+  });
+
+  it('is fine without a global maxconn (HAProxy sizes it to the limit) or with an unknown limit', () => {
+    expect(checkFdLimits(`global\n  nbthread 1\n${D}`, env)).toEqual({ ok: true });
+    expect(checkFdLimits(cfg, { hardLimit: undefined, canRaiseHardLimit: false })).toEqual({ ok: true, needed: 100040 });
+  });
+
+  it('only warns under "no strict-limits"', () => {
+    const check = checkFdLimits(cfg.replace('global\n', 'global\n  no strict-limits\n'), env);
+    expect(check.ok).toBe(true);
+    expect(check.ok && check.warning).toMatch(/fewer connections than configured/);
+  });
+
+  it('uses ulimit-n as the request and fd-hard-limit as a cap', () => {
+    const withUlimit = checkFdLimits(cfg.replace('global\n', 'global\n  ulimit-n 30000\n'), env);
+    expect(withUlimit).toMatchObject({ ok: false, needed: 30000, limit: 20000 });
+    expect(!withUlimit.ok && withUlimit.message).toContain('lower `ulimit-n`');
+    const capped = checkFdLimits(cfg.replace('maxconn 50000', 'maxconn 100').replace('global\n', 'global\n  fd-hard-limit 150\n'), env);
+    expect(capped).toMatchObject({ ok: false, needed: 240, limit: 150 });
+    expect(!capped.ok && capped.message).toContain("the config's `fd-hard-limit 150`");
+  });
+});
+
+describe('reading the fd environment', () => {
+  const LIMITS = [
+    'Limit                     Soft Limit           Hard Limit           Units     ',
+    'Max processes             63704                63704                processes ',
+    'Max open files            1024                 20000                files     ',
+  ].join('\n');
+
+  it('parses the hard column of /proc/self/limits', () => {
+    expect(parseProcLimits(LIMITS)).toBe(20000);
+    expect(parseProcLimits(LIMITS.replace('20000', 'unlimited'))).toBeUndefined();
+    expect(parseProcLimits('nothing')).toBeUndefined();
+  });
+
+  it('reads CAP_SYS_RESOURCE from CapEff', () => {
+    expect(hasCapSysResource('CapEff:\t000001fffeffffff\n')).toBe(false);
+    expect(hasCapSysResource('CapEff:\t000001ffffffffff\n')).toBe(true);
+    expect(hasCapSysResource('CapEff:\t0000000001000000\n')).toBe(true);
+  });
+
+  it('falls back to `ulimit -Hn` when /proc is not there', async () => {
+    const files: Record<string, string> = { '/proc/self/status': 'CapEff:\t0\n' };
+    const env = await readFdEnvironment({
+      readFile: async (p) => {
+        if (p in files) return files[p] as string;
+        throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+      },
+      sh: async (cmd) => (cmd === 'ulimit -Hn' ? '4096\n' : ''),
+    });
+    expect(env).toEqual({ hardLimit: 4096, canRaiseHardLimit: false });
+  });
+
+  it('reads this machine', async () => {
+    const env = await readFdEnvironment();
+    expect(env.hardLimit === undefined || env.hardLimit > 0).toBe(true);
+  });
+});
