@@ -26,6 +26,8 @@ export interface ControllerDeps {
   readonly random: () => number;
   /** Extra observers of what the pipeline does (metrics, admin status). */
   readonly observers?: readonly ((e: PipelineEvent) => void)[];
+  /** Called on every (re)connection of the event stream. */
+  readonly onStreamConnected?: () => void;
 }
 
 interface Fetched {
@@ -51,7 +53,9 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
           : `event stream: ${(error as Error).message}; reconnecting in ${(delayMs / 1000).toFixed(1)}s`),
       }),
       tap((i) => {
-        if (i.kind === 'connected') logger.info(`event stream connected to ${deps.client.redact(i.url)}`);
+        if (i.kind !== 'connected') return;
+        logger.info(`event stream connected to ${deps.client.redact(i.url)}`);
+        deps.onStreamConnected?.();
       }),
     )
     : null;

@@ -1,5 +1,10 @@
 import type { Options } from './cli/options';
+import { findConfigDir } from './configDir';
 import { runDry } from './dry';
+import { createLogger } from './log';
+import { marathonClientFromOptions } from './marathon/fromOptions';
+import { loadTemplateSet } from './render/loadTemplates';
+import { startService } from './service';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -7,17 +12,36 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Wires ports and runs the requested mode; the only place that constructs effects. */
+/** Wires ports and runs the requested mode. Returns the exit code (the live service returns on SIGINT/SIGTERM). */
 export async function main(options: Options, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const logger = createLogger({ level: options.logLevel, format: options.logFormat });
   if (options.dry) {
     return runDry(options, {
       env,
       readStdin,
       stdout: (s) => process.stdout.write(s),
       stderr: (s) => process.stderr.write(s),
-      fetchApps: () => Promise.reject(new Error('fetching from Marathon is not wired yet; use --apps-file')),
+      fetchApps: () => {
+        const client = marathonClientFromOptions(options, logger);
+        return 'error' in client ? Promise.reject(new Error(client.error)) : client.getApps();
+      },
     });
   }
-  process.stderr.write('marathon-lb: the live service is not wired yet; use --dry --apps-file\n');
-  return 2;
+  const templates = loadTemplateSet(findConfigDir(), env, options.templatesDir);
+  if (!templates.ok) {
+    process.stderr.write(`marathon-lb: ${templates.error}\n`);
+    return 2;
+  }
+  const service = await startService({ options, env, templates: templates.value, logger, processSignals: true });
+  if ('error' in service) {
+    process.stderr.write(`marathon-lb: ${service.error}\n`);
+    return 2;
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  logger.info(`${signal}: stopping`);
+  await service.stop();
+  return 0;
 }

@@ -62,6 +62,8 @@ export interface ExitInfo {
 export type ExitListener = (code: number | null, signal: NodeJS.Signals | null, info: ExitInfo) => void;
 
 const MAX_OUTPUT = 64 * 1024;
+/** What every reload prints: kept at debug level so real warnings stand out. */
+const ROUTINE = /Proxy \S+ stopped|Reloading HAProxy|haproxy version is|path to executable|New worker|Loading success|Former worker|Exiting Master|All workers exited|Current worker|Stopping (frontend|backend|proxy)/;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Adds `hard-stop-after <seconds>s` to the global section unless it sets one already. */
@@ -347,6 +349,7 @@ export class HaproxyProcess {
     if (line.trim() === '') return;
     this.reloadLog?.push(line);
     if (line.includes('[ALERT]')) this.o.logger.error(`haproxy: ${line}`);
+    else if (ROUTINE.test(line)) this.o.logger.debug(`haproxy: ${line}`);
     else if (line.includes('[WARNING]')) this.o.logger.warn(`haproxy: ${line}`);
     else this.o.logger.info(`haproxy: ${line}`);
   }

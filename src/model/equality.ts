@@ -4,8 +4,17 @@ import type { Service } from './types';
 /** Structural equality of plain readonly data (models are JSON-like: no identity, no classes). */
 export const sameData = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
 
-/** Everything of a service except its servers: what the runtime API cannot change. */
-export function serviceShape(s: Service): Omit<Service, 'servers'> {
-  const { servers: _servers, ...shape } = s;
+/**
+ * Everything of a service except its servers: what the runtime API cannot change. The backend
+ * check port follows the first server, so it is left to the rendered text: it matters only when a
+ * template prints it, and then the config outside server lines changes (see plan).
+ */
+export function serviceShape(s: Service): Omit<Service, 'servers' | 'backendCheckPort'> {
+  const { servers: _servers, backendCheckPort: _port, ...shape } = s;
   return shape;
+}
+
+/** The config without its `server` lines: what a runtime-API-only change must leave identical. */
+export function configOutsideServers(config: string): string {
+  return config.split('\n').filter((line) => !/^\s+server\s/.test(line)).join('\n');
 }

@@ -96,7 +96,8 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       report({ kind: 'unchanged', state: work.state });
       return of('unchanged' as const);
     }
-    const p = plan(previous?.model.services ?? null, work.state.model.services);
+    const p = plan(previous?.model.services ?? null, work.state.model.services,
+      previous === null ? undefined : { previous: previous.rendered.config, next: work.state.rendered.config });
     report({ kind: 'applying', reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length, triggeredAt: work.triggeredAt });
     return deps.haproxy.apply(work.state, p, previous).pipe(
       last(),

@@ -1,4 +1,4 @@
-import { sameData, serviceShape } from '../model/equality';
+import { configOutsideServers, sameData, serviceShape } from '../model/equality';
 import type { Server, Service } from '../model/types';
 
 /** A change HAProxy's runtime API can make without a reload. */
@@ -21,7 +21,7 @@ const STATIC_BALANCE = /^static-rr\b/;
  * unchanged backends becomes runtime operations; anything else is a named reload reason.
  * `previous` is null before the first apply (HAProxy runs whatever config it started with).
  */
-export function plan(previous: readonly Service[] | null, next: readonly Service[]): Plan {
+export function plan(previous: readonly Service[] | null, next: readonly Service[], configs?: { readonly previous: string; readonly next: string }): Plan {
   if (previous === null) return { runtimeOps: [], reloadReasons: ['initial configuration'] };
   const reasons: string[] = [];
   const ops: RuntimeOp[] = [];
@@ -42,7 +42,10 @@ export function plan(previous: readonly Service[] | null, next: readonly Service
     else if (serverOps.length > 0 && STATIC_BALANCE.test(b.balance)) reasons.push(`backend ${backend} uses static-rr, which refuses runtime server changes`);
     else ops.push(...serverOps);
   }
-  // Order matters for the config file: a reload renders everything anyway, so ops are moot then.
+  // Templates, global options or anything else printed outside server lines: only a reload applies them.
+  if (reasons.length === 0 && configs !== undefined && configOutsideServers(configs.previous) !== configOutsideServers(configs.next)) {
+    reasons.push('config changed outside server lines (templates or options)');
+  }
   return reasons.length > 0 ? { runtimeOps: [], reloadReasons: reasons } : { runtimeOps: ops, reloadReasons: [] };
 }
 
@@ -69,5 +72,7 @@ function diffServers(backend: string, before: readonly Server[], after: readonly
 }
 
 function changedFields(a: Service, b: Service): string[] {
-  return (Object.keys(serviceShape(b)) as (keyof Service)[]).filter((k) => !sameData(a[k], b[k]));
+  const before = serviceShape(a) as Readonly<Record<string, unknown>>;
+  const after = serviceShape(b) as Readonly<Record<string, unknown>>;
+  return Object.keys(after).filter((k) => !sameData(before[k], after[k]));
 }

@@ -15,9 +15,10 @@ const service = (servers: number[]): Service => ({
 });
 /** A snapshot is just the list of task numbers of app /a; 'bad' is an invalid snapshot. */
 type Snap = number[] | 'bad';
+const cfgOf = (tasks: number[]): string => `backend a_10000\n${tasks.map((n) => `  server s${n} 10.0.0.1:${31000 + n}\n`).join('')}`;
 const build = (snap: Snap): DesiredState | { error: string } =>
   snap === 'bad' ? { error: 'apps[0].id must be a non-empty string' }
-    : { model: { services: [service(snap)], problems: [] }, rendered: { config: `servers ${snap.join(',')}`, domainMap: '', appMap: '', served: [], problems: [] } };
+    : { model: { services: [service(snap)], problems: [] }, rendered: { config: cfgOf(snap), domainMap: '', appMap: '', served: [], problems: [] } };
 const event = (): StreamItem => ({ kind: 'event', event: { type: 'status_update_event', eventType: 'status_update_event' } as never });
 
 function setup(t: TestScheduler, opts: { items: Observable<StreamItem>; signals?: Observable<'hup' | 'usr1'>; snapshots: Snap[] }) {
@@ -56,8 +57,8 @@ describe('pipeline (virtual time)', () => {
       flush();
       // startup + connected + 4 events all within 20 ms max wait, quiet after → 1 fetch.
       expect(s.fetches()).toBe(1);
-      expect(s.haproxy.applies.map((a) => a.config)).toEqual(['servers 1']);
-      expect(s.applied.current?.rendered.config).toBe('servers 1');
+      expect(s.haproxy.applies.map((a) => a.config)).toEqual([cfgOf([1])]);
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([1]));
     });
   });
 
@@ -88,7 +89,7 @@ describe('pipeline (virtual time)', () => {
       expect(s.haproxy.applies).toHaveLength(3);
       const failures = s.events.filter((e): e is Extract<PipelineEvent, { kind: 'apply-failed' }> => e.kind === 'apply-failed');
       expect(failures.map((f) => f.retryInMs)).toEqual([10, 20]);
-      expect(s.applied.current?.rendered.config).toBe('servers 1');
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([1]));
     });
   });
 
@@ -102,7 +103,7 @@ describe('pipeline (virtual time)', () => {
       flush();
       expect(s.events.filter((e) => e.kind === 'snapshot-invalid')).toEqual([{ kind: 'snapshot-invalid', error: 'apps[0].id must be a non-empty string' }]);
       expect(s.haproxy.applies).toHaveLength(1);
-      expect(s.applied.current?.rendered.config).toBe('servers 1');
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([1]));
     });
   });
 
@@ -116,7 +117,7 @@ describe('pipeline (virtual time)', () => {
       flush();
       expect(s.haproxy.reloadsOfExisting).toBe(1);
       expect(s.fetches()).toBe(2);
-      expect(s.applied.current?.rendered.config).toBe('servers 1,3');
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([1,3]));
     });
   });
 
@@ -135,7 +136,7 @@ describe('pipeline (virtual time)', () => {
       t.schedule(() => sub.unsubscribe(), 500);
       flush();
       expect(events.filter((e) => e.kind === 'fetch-failed')).toEqual([{ kind: 'fetch-failed', error: 'all Marathon URLs failed' }]);
-      expect(haproxy.applies.map((a) => a.config)).toEqual(['servers 4']);
+      expect(haproxy.applies.map((a) => a.config)).toEqual([cfgOf([4])]);
     });
   });
 });

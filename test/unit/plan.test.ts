@@ -41,3 +41,19 @@ describe('plan(lastApplied, next)', () => {
     expect(p.reloadReasons).toEqual(['backend a server 10_0_0_1_31000 changed its definition']);
   });
 });
+
+describe('plan with the rendered configs', () => {
+  const cfg = (servers: string[], extra = '') => `backend a\n  balance roundrobin${extra}\n${servers.map((s) => `  server ${s} 10.0.0.1:1`).join('\n')}\n`;
+  test('a first-server change that templates do not print stays a runtime change', () => {
+    const before = service('a', [server(2)], { backendCheckPort: 31002 });
+    const after = service('a', [server(1), server(2)], { backendCheckPort: 31001 });
+    const p = plan([before], [after], { previous: cfg(['s2']), next: cfg(['s1', 's2']) });
+    expect(p.reloadReasons).toEqual([]);
+    expect(p.runtimeOps).toHaveLength(1);
+  });
+  test('anything else changed in the text (e.g. a global template) is a named reload reason', () => {
+    const s = [service('a', [server(1)])];
+    const p = plan(s, s, { previous: cfg(['s1']), next: cfg(['s1'], '\n  timeout server 60s') });
+    expect(p.reloadReasons).toEqual(['config changed outside server lines (templates or options)']);
+  });
+});

@@ -1,0 +1,122 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Observable, Subject, asyncScheduler, fromEvent, map, merge } from 'rxjs';
+import { startAdminServer, type AdminServer } from './admin/server';
+import { ControllerMetrics } from './admin/metrics';
+import { StatusBook } from './admin/statusBook';
+import type { Options } from './cli/options';
+import { createController } from './controller';
+import { HaproxyApplier } from './haproxy/applier';
+import { readFdEnvironment } from './haproxy/limits';
+import { HaproxyProcess } from './haproxy/process';
+import type { Logger } from './log';
+import { marathonClientFromOptions } from './marathon/fromOptions';
+import type { TemplateSet } from './render/templates';
+
+export interface RunningService {
+  readonly admin: AdminServer | null;
+  readonly haproxy: HaproxyProcess;
+  readonly status: StatusBook;
+  readonly metrics: ControllerMetrics;
+  /** SIGHUP / SIGUSR1 equivalents (tests, the demo). */
+  readonly signals: Subject<'hup' | 'usr1'>;
+  /** Stops the controller and, unless attached, HAProxy. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceDeps {
+  readonly options: Options;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly templates: TemplateSet;
+  readonly logger: Logger;
+  /** Listen to the process's SIGHUP/SIGUSR1 (false for in-process use, e.g. tests). */
+  readonly processSignals: boolean;
+  /** Where HAProxy's Lua finds the pid to signal for /_mlb_signal/* (written by this service). */
+  readonly pidFile?: string;
+}
+
+/** The live service: Marathon → pipeline → a real HAProxy, plus the admin API. The one place that constructs it all. */
+export async function startService(deps: ServiceDeps): Promise<RunningService | { readonly error: string }> {
+  const { options: o, logger } = deps;
+  const client = marathonClientFromOptions(o, logger);
+  if ('error' in client) return client;
+
+  const configDir = path.dirname(o.haproxyConfig);
+  try {
+    fs.mkdirSync(configDir, { recursive: true });
+  } catch (e) {
+    return { error: `cannot create ${configDir} for --haproxy-config: ${(e as NodeJS.ErrnoException).code}` };
+  }
+  const pidFile = deps.pidFile ?? deps.env['MARATHON_LB_PID_FILE'] ?? '/var/run/marathon-lb.pid';
+  try {
+    fs.writeFileSync(pidFile, `${process.pid}\n`);
+  } catch (e) {
+    logger.warn(`cannot write pid file ${pidFile} (${(e as NodeJS.ErrnoException).code}): /_mlb_signal/* will not reach this process`);
+  }
+  const haproxy = new HaproxyProcess({
+    bin: o.haproxyBin, configPath: o.haproxyConfig, masterSocketPath: o.haproxyMasterSocket, pidFile: o.haproxyPidFile, logger,
+    env: { ...process.env, MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_HAPROXY_CONFIG: o.haproxyConfig },
+    fdEnvironment: () => readFdEnvironment(),
+  });
+  if (o.haproxyAttach) {
+    const attached = await haproxy.attach();
+    if (!attached.ok) return { error: `--haproxy-attach: ${attached.message}` };
+    logger.info(`attached to HAProxy master ${attached.masterPid}`);
+  }
+  const applier = new HaproxyApplier({
+    process: haproxy, bin: o.haproxyBin, configPath: o.haproxyConfig, haproxyMap: o.haproxyMap, skipValidation: o.skipValidation,
+    archiveVersions: o.archiveVersions, hardStopAfterSeconds: o.hardStopAfter, validateTimeoutMs: 30000,
+    fdEnvironment: () => readFdEnvironment(), logger,
+  });
+
+  const signals = new Subject<'hup' | 'usr1'>();
+  const osSignals: Observable<'hup' | 'usr1'> = deps.processSignals
+    ? merge(fromEvent(process, 'SIGHUP').pipe(map(() => 'hup' as const)), fromEvent(process, 'SIGUSR1').pipe(map(() => 'usr1' as const)))
+    : new Subject<'hup' | 'usr1'>();
+  // HAProxy died under us: SIGUSR1's path (validate, then reload or start) brings it back with the config on disk.
+  const stopExits = haproxy.onExit((code, signal, info) => {
+    if (info.expected) return;
+    logger.error(`HAProxy exited unexpectedly (${signal ?? `code ${code}`}); restarting it with the last good config`);
+    signals.next('usr1');
+  });
+
+  const now = (): number => asyncScheduler.now();
+  const metrics = new ControllerMetrics({ now, haproxyWorkers: async () => {
+    const p = await haproxy.showProc();
+    return p.ok ? p.value.workers.length + p.value.oldWorkers.length : null;
+  } });
+  let connects = 0;
+  const { run$, applied } = createController({
+    options: o, env: deps.env, client, templates: deps.templates, haproxy: applier, logger, scheduler: asyncScheduler, random: Math.random,
+    signals$: merge(signals, osSignals),
+    observers: [(e) => metrics.observe(e), (e) => status.observe(e)],
+    onStreamConnected: () => {
+      if (connects++ > 0) metrics.streamReconnected();
+    },
+  });
+  const status = new StatusBook({ applied, now });
+  let admin: AdminServer | null = null;
+  if (o.adminPort > 0) {
+    try {
+      admin = await startAdminServer({ bind: o.adminBind, port: o.adminPort, token: o.adminToken, metrics, status, logger });
+      logger.info(`admin API on ${admin.url} (/metrics, /status, dashboard at /)`);
+    } catch (e) {
+      return { error: `admin API on ${o.adminBind}:${o.adminPort}: ${(e as Error).message}` };
+    }
+  }
+  const sub = run$.subscribe({ error: (e: unknown) => logger.error(`controller stopped: ${(e as Error).message}`) });
+  return {
+    admin, haproxy, status, metrics, signals,
+    stop: async () => {
+      sub.unsubscribe();
+      stopExits();
+      await admin?.close();
+      if (!o.haproxyAttach) await haproxy.stop();
+      try {
+        if (fs.readFileSync(pidFile, 'utf8').trim() === String(process.pid)) fs.rmSync(pidFile);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
