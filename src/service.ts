@@ -11,6 +11,8 @@ import { readFdEnvironment } from './haproxy/limits';
 import { HaproxyProcess } from './haproxy/process';
 import type { Logger } from './log';
 import { marathonClientFromOptions } from './marathon/fromOptions';
+import { renderConfig } from './render/render';
+import { renderOptions } from './render/snapshot';
 import type { TemplateSet } from './render/templates';
 
 export interface RunningService {
@@ -67,6 +69,7 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
     process: haproxy, bin: o.haproxyBin, configPath: o.haproxyConfig, haproxyMap: o.haproxyMap, skipValidation: o.skipValidation,
     archiveVersions: o.archiveVersions, hardStopAfterSeconds: o.hardStopAfter, validateTimeoutMs: 30000,
     fdEnvironment: () => readFdEnvironment(), logger,
+    render: o.skipConfigCleanup ? undefined : (services) => renderConfig(services, deps.templates, renderOptions(o, deps.env)),
   });
 
   const signals = new Subject<'hup' | 'usr1'>();

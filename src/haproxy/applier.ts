@@ -1,8 +1,11 @@
 import * as path from 'node:path';
 import { Observable, from } from 'rxjs';
+import type { Service } from '../model/types';
+import type { RenderedConfig } from '../render/render';
 import type { ApplyPort, ApplyReport, DesiredState } from '../streams/applyPort';
-import type { Plan, RuntimeOp } from '../streams/plan';
+import { plan as planChange, type Plan, type RuntimeOp } from '../streams/plan';
 import { archiveVersions, readIfExists, writeAtomic } from './files';
+import { isolateInvalid, type Verdict } from './isolate';
 import { checkFdLimits, type FdEnvironment } from './limits';
 import type { HaproxyLogger } from './masterSocket';
 import { ensureHardStopAfter, type HaproxyProcess } from './process';
@@ -22,6 +25,8 @@ export interface ApplierOptions {
   readonly validateTimeoutMs: number;
   readonly fdEnvironment: () => Promise<FdEnvironment>;
   readonly logger: HaproxyLogger;
+  /** Renders a subset of services, to leave out apps HAProxy rejects (absent with --skip-config-cleanup). */
+  readonly render?: (services: readonly Service[]) => RenderedConfig;
 }
 
 /** Thrown by an apply that could not be made; the message says why and what was kept. */
@@ -62,12 +67,32 @@ export class HaproxyApplier implements ApplyPort {
     return { config, domainMap: this.o.haproxyMap ? state.rendered.domainMap : '', appMap: this.o.haproxyMap ? state.rendered.appMap : '' };
   }
 
-  private async applyNow(next: DesiredState, plan: Plan, previous: DesiredState | null): Promise<ApplyReport> {
-    const files = this.files(next);
+  private async applyNow(asked: DesiredState, plan: Plan, previous: DesiredState | null): Promise<ApplyReport> {
+    let next = asked;
+    let files = this.files(next);
     const limits = checkFdLimits(files.config, await this.o.fdEnvironment());
     if (!limits.ok) throw new ApplyError(limits.message);
-    await this.validateCandidate(files);
+    const verdict = await this.checkFiles(files);
+    if (!verdict.ok) {
+      const message = `haproxy -c rejected the new config (the running one is kept): ${verdict.message}`;
+      const render = this.o.render;
+      if (render === undefined) throw new ApplyError(message);
+      const isolated = await isolateInvalid(next.model.services, (subset) => this.checkFiles(this.files(this.partial(next, render(subset)))));
+      if (isolated === null) throw new ApplyError(`${message} — not caused by any single app (check global templates and flags)`);
+      next = this.partial(next, render(isolated.kept), isolated.problems);
+      files = this.files(next);
+      plan = planChange(previous?.model.services ?? null, next.model.services, previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config });
+      if (previous !== null && plan.reloadReasons.length === 0 && plan.runtimeOps.length === 0) return { reloaded: false, reasons: [], runtimeOps: 0, applied: next };
+    }
+    const report = await this.applyChecked(next, files, plan, previous);
+    return next === asked ? report : { ...report, applied: next };
+  }
 
+  private partial(asked: DesiredState, rendered: RenderedConfig, extra: DesiredState['model']['problems'] = []): DesiredState {
+    return { model: { services: rendered.served, problems: [...asked.model.problems, ...extra, ...rendered.problems] }, rendered };
+  }
+
+  private async applyChecked(next: DesiredState, files: Files, plan: Plan, previous: DesiredState | null): Promise<ApplyReport> {
     if (plan.reloadReasons.length === 0 && this.o.process.isAlive()) {
       const refused = await this.runtimeOps(plan.runtimeOps, files.config);
       if (refused === null) {
@@ -76,6 +101,7 @@ export class HaproxyApplier implements ApplyPort {
         return { reloaded: false, reasons: [], runtimeOps: plan.runtimeOps.length };
       }
       plan = { runtimeOps: [], reloadReasons: [`runtime API could not apply the change (${refused})`] };
+      this.o.logger.warn(`reloading instead: ${plan.reloadReasons[0]}`);
     }
     const reasons = this.o.process.isAlive() ? plan.reloadReasons : ['HAProxy not running: starting it', ...plan.reloadReasons];
     const before: Files | null = previous === null ? await this.filesOnDisk() : this.files(previous);
@@ -91,8 +117,8 @@ export class HaproxyApplier implements ApplyPort {
   }
 
   /** `haproxy -c` on a temp copy whose map paths point at temp maps too (upstream did the same). */
-  private async validateCandidate(files: Files): Promise<void> {
-    if (this.o.skipValidation) return;
+  private async checkFiles(files: Files): Promise<Verdict> {
+    if (this.o.skipValidation) return { ok: true };
     const tmp = `${this.o.configPath}.candidate`;
     let text = files.config;
     if (this.o.haproxyMap) {
@@ -101,8 +127,7 @@ export class HaproxyApplier implements ApplyPort {
       text = text.split(this.mapPaths.domain).join(`${this.mapPaths.domain}.candidate`).split(this.mapPaths.app).join(`${this.mapPaths.app}.candidate`);
     }
     await writeAtomic(tmp, text);
-    const check = await this.validate(tmp);
-    if (!check.ok) throw new ApplyError(`haproxy -c rejected the new config (the running one is kept): ${check.message}`);
+    return this.validate(tmp);
   }
 
   private validate(cfg: string): Promise<{ ok: true } | { ok: false; message: string }> {
@@ -142,13 +167,39 @@ export class HaproxyApplier implements ApplyPort {
 
   private async reloadOrStart(): Promise<void> {
     if (!this.o.process.isAlive()) {
+      await this.saveServerState(); // creates the state file HAProxy's head asks for, if missing
       const r = await this.o.process.start();
       if (!r.ok) throw new ApplyError(`HAProxy did not start: ${r.message}`);
       return;
     }
+    await this.saveServerState();
     const r = await this.o.process.reload();
     if (!r.ok) throw new ApplyError(`HAProxy reload failed (the old worker keeps serving): ${r.message}`);
     if (r.oldWorkers.length > 0) this.o.logger.debug(`haproxy: ${r.oldWorkers.length} old worker(s) finishing their connections`);
+  }
+
+  /**
+   * marathon-lb's head says `server-state-file global` + `load-server-state-from-file global`: dump
+   * the servers' state before a reload so the new worker starts with it (health, drain, weights).
+   */
+  private async saveServerState(): Promise<void> {
+    const file = await this.serverStateFile();
+    if (file === undefined) return;
+    const answer = this.o.process.isAlive() ? await this.o.process.master.worker().send('show servers state') : { ok: true as const, value: '' };
+    if (!answer.ok) return;
+    if (!answer.value.trim() && (await readIfExists(file)) !== undefined) return; // keep what a dead HAProxy left
+    try {
+      await writeAtomic(file, answer.value);
+    } catch (e) {
+      this.o.logger.warn(`cannot save server state before reload: ${(e as Error).message}`);
+    }
+  }
+
+  private async serverStateFile(): Promise<string | undefined> {
+    const config = (await readIfExists(this.o.configPath)) ?? '';
+    const base = /^\s*server-state-base\s+(\S+)/m.exec(config)?.[1];
+    const file = /^\s*server-state-file\s+(\S+)/m.exec(config)?.[1];
+    return base === undefined || file === undefined ? undefined : path.resolve(base, file);
   }
 
   /** Task churn through the stats socket. Returns null when all went through, else why not. */

@@ -14,6 +14,8 @@ export interface ApplyReport {
   /** Why it reloaded (empty when runtime operations sufficed). */
   readonly reasons: readonly string[];
   readonly runtimeOps: number;
+  /** What HAProxy runs now when it differs from what was asked: apps HAProxy rejected were left out. */
+  readonly applied?: DesiredState;
 }
 
 /**

@@ -102,8 +102,9 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     return deps.haproxy.apply(work.state, p, previous).pipe(
       last(),
       tap((r) => {
-        applied.commit(work.state, now());
-        report({ kind: 'applied', report: r, state: work.state, previous });
+        const state = r.applied ?? work.state;
+        applied.commit(state, now());
+        report({ kind: 'applied', report: r, state, previous });
       }),
     );
   });

@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from '../cli/args';
+import { findConfigDir } from '../configDir';
+import type { Logger } from '../log';
+import { loadTemplateSet } from '../render/loadTemplates';
+import { startService, type RunningService } from '../service';
+import { Simulator } from '../simulator';
+import { prepareDemoFiles, type DemoPorts } from './setup';
+
+/** The whole product in one process on loopback: simulator (real task servers) + controller + real HAProxy. */
+export interface LiveSystem {
+  readonly sim: Simulator;
+  readonly service: RunningService;
+  readonly ports: DemoPorts;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+export async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startLive(opts: { apps: unknown[]; flags?: string[]; logger: Logger; ports?: DemoPorts }): Promise<LiveSystem> {
+  const configDir = findConfigDir();
+  const ports = opts.ports ?? { http: await freeLoopbackPort(), https: await freeLoopbackPort(), stats: await freeLoopbackPort(), appid: await freeLoopbackPort() };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-live-'));
+  const files = prepareDemoFiles(dir, configDir, ports);
+  const sim = await Simulator.start({ apps: opts.apps, serveTasks: true });
+  const parsed = parseArgs(['-m', sim.url, '--sse', '--group', 'external', '--admin-port', '0', '--debounce-quiet', '0.05',
+    '--debounce-max-wait', '0.5', '--max-backoff', '2', '--hard-stop-after', '5', ...files.flags, ...(opts.flags ?? [])], {});
+  if (parsed.kind !== 'ok') throw new Error(parsed.kind === 'error' ? parsed.message : 'help');
+  const templates = loadTemplateSet(configDir, {}, parsed.options.templatesDir);
+  if (!templates.ok) throw new Error(templates.error);
+  const service = await startService({ options: parsed.options, env: {}, templates: templates.value, logger: opts.logger,
+    processSignals: false, pidFile: path.join(dir, 'marathon-lb.pid') });
+  if ('error' in service) {
+    await sim.close();
+    throw new Error(service.error);
+  }
+  return {
+    sim, service, ports, dir,
+    stop: async () => {
+      await service.stop();
+      await sim.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Answer { readonly status: number; readonly body: string }
+
+/** One HTTP GET over a fresh connection (no keep-alive), bounded by `timeoutMs`. */
+export function httpGet(port: number, host: string, timeoutMs = 2000, pathName = '/'): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: pathName, headers: { host }, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
