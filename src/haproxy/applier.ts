@@ -72,6 +72,19 @@ export class HaproxyApplier implements ApplyPort {
     let files = this.files(next);
     const limits = checkFdLimits(files.config, await this.o.fdEnvironment());
     if (!limits.ok) throw new ApplyError(limits.message);
+    if (plan.reloadReasons.length === 0 && this.o.process.isAlive()) {
+      // Task churn: serve the new servers first, then validate and write the file for the next reload.
+      const refused = await this.runtimeOps(plan.runtimeOps, files.config);
+      if (refused === null) {
+        const verdict = await this.checkFiles(files);
+        if (!verdict.ok) throw new ApplyError(`haproxy -c rejected the config after a runtime update (file not written): ${verdict.message}`);
+        await this.writeFiles(files);
+        await this.gate(next, plan.runtimeOps);
+        return { reloaded: false, reasons: [], runtimeOps: plan.runtimeOps.length };
+      }
+      plan = { runtimeOps: [], reloadReasons: [`runtime API could not apply the change (${refused})`] };
+      this.o.logger.warn(`reloading instead: ${plan.reloadReasons[0]}`);
+    }
     const verdict = await this.checkFiles(files);
     if (!verdict.ok) {
       const message = `haproxy -c rejected the new config (the running one is kept): ${verdict.message}`;
@@ -83,8 +96,9 @@ export class HaproxyApplier implements ApplyPort {
       files = this.files(next);
       plan = planChange(previous?.model.services ?? null, next.model.services, previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config });
       if (previous !== null && plan.reloadReasons.length === 0 && plan.runtimeOps.length === 0) return { reloaded: false, reasons: [], runtimeOps: 0, applied: next };
+      if (plan.reloadReasons.length === 0) plan = { runtimeOps: [], reloadReasons: ['apps HAProxy rejects were left out'] };
     }
-    const report = await this.applyChecked(next, files, plan, previous);
+    const report = await this.reloadWith(next, files, plan, previous);
     return next === asked ? report : { ...report, applied: next };
   }
 
@@ -92,17 +106,7 @@ export class HaproxyApplier implements ApplyPort {
     return { model: { services: rendered.served, problems: [...asked.model.problems, ...extra, ...rendered.problems] }, rendered };
   }
 
-  private async applyChecked(next: DesiredState, files: Files, plan: Plan, previous: DesiredState | null): Promise<ApplyReport> {
-    if (plan.reloadReasons.length === 0 && this.o.process.isAlive()) {
-      const refused = await this.runtimeOps(plan.runtimeOps, files.config);
-      if (refused === null) {
-        await this.writeFiles(files);
-        await this.gate(next, plan.runtimeOps);
-        return { reloaded: false, reasons: [], runtimeOps: plan.runtimeOps.length };
-      }
-      plan = { runtimeOps: [], reloadReasons: [`runtime API could not apply the change (${refused})`] };
-      this.o.logger.warn(`reloading instead: ${plan.reloadReasons[0]}`);
-    }
+  private async reloadWith(next: DesiredState, files: Files, plan: Plan, previous: DesiredState | null): Promise<ApplyReport> {
     const reasons = this.o.process.isAlive() ? plan.reloadReasons : ['HAProxy not running: starting it', ...plan.reloadReasons];
     const before: Files | null = previous === null ? await this.filesOnDisk() : this.files(previous);
     await this.writeFiles(files);
