@@ -38,6 +38,7 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     await live.sim.scale('/web', 3);
     const newest = live.sim.tasksOf('/web')[2]!.id;
     await until('web.example.com', (t) => t === newest);
+    await waitFor('the apply to be recorded', () => live.service.status.status().recentApplies.length >= 2);
     expect(await pids()).toEqual(before);
     expect(reloads()).toBe(reloadsBefore);
     expect(live.service.status.status().recentApplies[0]).toMatchObject({ reloaded: false, runtimeOps: 1 });
