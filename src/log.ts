@@ -1,5 +1,6 @@
 import winston from 'winston';
 import type { LogLevel } from './cli/options';
+import { syslogStream } from './syslog';
 
 export interface Logger {
   error(msg: string, meta?: Record<string, unknown>): void;
@@ -29,7 +30,7 @@ export function pythonLogLine(format: string, fields: Readonly<Record<string, st
 }
 
 /** winston logger: readable lines in marathon-lb's format by default, or `--log-format json`. */
-export function createLogger(opts: { level: LogLevel; format: string; stream?: NodeJS.WritableStream }): Logger {
+export function createLogger(opts: { level: LogLevel; format: string; stream?: NodeJS.WritableStream; syslogSocket?: string }): Logger {
   const json = opts.format === 'json';
   const format = json
     ? winston.format.combine(winston.format.timestamp(), winston.format.json())
@@ -41,5 +42,8 @@ export function createLogger(opts: { level: LogLevel; format: string; stream?: N
   const transport = opts.stream !== undefined
     ? new winston.transports.Stream({ stream: opts.stream })
     : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] });
-  return winston.createLogger({ level: LEVELS[opts.level], format, transports: [transport] });
+  const logger = winston.createLogger({ level: LEVELS[opts.level], format, transports: [transport] });
+  const syslog = opts.syslogSocket === undefined ? null : syslogStream(opts.syslogSocket, (msg) => logger.warn(msg));
+  if (syslog !== null) logger.add(new winston.transports.Stream({ stream: syslog }));
+  return logger;
 }

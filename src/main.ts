@@ -14,7 +14,7 @@ async function readStdin(): Promise<string> {
 
 /** Wires ports and runs the requested mode. Returns the exit code (the live service returns on SIGINT/SIGTERM). */
 export async function main(options: Options, env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  const logger = createLogger({ level: options.logLevel, format: options.logFormat });
+  const logger = createLogger({ level: options.logLevel, format: options.logFormat, syslogSocket: options.dry ? undefined : options.syslogSocket });
   if (options.dry) {
     return runDry(options, {
       env,

@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { Writable } from 'node:stream';
+
+/** Syslog severities for winston's levels (RFC 5424), facility local0 like marathon-lb's handler. */
+const SEVERITY: Readonly<Record<string, number>> = { error: 3, warn: 4, info: 6, debug: 7 };
+const LOCAL0 = 16;
+
+/**
+ * A stream that forwards log lines to the syslog socket (marathon-lb: `--syslog-socket`, default
+ * /dev/log; `/dev/null` disables it). Node cannot write Unix datagrams itself, so one long-lived
+ * util-linux `logger --prio-prefix` does it; each line carries its own `<priority>` prefix.
+ * Returns null (and says why through `warn`) when there is no socket to write to.
+ */
+export function syslogStream(socket: string, warn: (msg: string) => void): Writable | null {
+  if (socket === '/dev/null' || socket === '') return null;
+  let isSocket = false;
+  try {
+    isSocket = fs.statSync(socket).isSocket();
+  } catch {
+    isSocket = false;
+  }
+  if (!isSocket) {
+    warn(`--syslog-socket ${socket} is not a socket here: logging to stderr only (use /dev/null to silence this)`);
+    return null;
+  }
+  const child = spawn('logger', ['--socket', socket, '--socket-errors=off', '--prio-prefix', '--tag', 'marathon_lb'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  child.on('error', (e) => warn(`syslog via logger(1) failed: ${e.message}`));
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  return new Writable({
+    objectMode: true,
+    write(info: { level?: string; [k: symbol]: unknown }, _enc, done) {
+      const line = String(info[Symbol.for('message')] ?? '').replace(/\n/g, ' ');
+      const pri = LOCAL0 * 8 + (SEVERITY[info.level ?? 'info'] ?? 6);
+      if (child.stdin?.writable) child.stdin.write(`<${pri}>${line}\n`);
+      done();
+    },
+    final(done) {
+      child.stdin?.end();
+      done();
+    },
+  });
+}
