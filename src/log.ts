@@ -11,6 +11,8 @@ export interface Logger {
 
 const LEVELS: Record<LogLevel, string> = { CRITICAL: 'error', ERROR: 'error', WARNING: 'warn', INFO: 'info', DEBUG: 'debug', NOTSET: 'debug' };
 
+const PYTHON_LEVEL_NAMES: Readonly<Record<string, string>> = { error: 'ERROR', warn: 'WARNING', info: 'INFO', debug: 'DEBUG' };
+
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 /** Python logging's asctime: `2026-11-25 13:20:01,123` (local time). */
 function asctime(d: Date): string {
@@ -37,7 +39,7 @@ export function createLogger(opts: { level: LogLevel; format: string; stream?: N
     : winston.format.printf((info) => {
       const { level, message, ...meta } = info as { level: string; message: unknown } & Record<string, unknown>;
       const extra = Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : '';
-      return pythonLogLine(opts.format, { asctime: asctime(new Date()), name: 'marathon_lb', levelname: level.toUpperCase(), message: `${String(message)}${extra}` });
+      return pythonLogLine(opts.format, { asctime: asctime(new Date()), name: 'marathon_lb', levelname: PYTHON_LEVEL_NAMES[level] ?? level.toUpperCase(), message: `${String(message)}${extra}` });
     });
   const transport = opts.stream !== undefined
     ? new winston.transports.Stream({ stream: opts.stream })
