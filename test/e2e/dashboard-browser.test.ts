@@ -9,7 +9,10 @@ import { createController } from '../../src/controller';
 import { marathonClientFromOptions } from '../../src/marathon/fromOptions';
 import { loadTemplateSet } from '../../src/render/loadTemplates';
 import type { AppliedState } from '../../src/streams/appliedState';
-import { Simulator } from '../../src/simulator';
+import { freeLoopbackPort, startLive } from '../../src/demo/live';
+import { findConfigDir } from '../../src/configDir';
+import { loadScenario, Simulator } from '../../src/simulator';
+import { findHaproxy } from '../support/haproxy';
 import { describeWithChromium, launchChromium } from '../support/browser';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { REPO_ROOT } from '../support/paths';
@@ -144,4 +147,39 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(problems).toEqual([]);
   }, 60000);
+
+  test('against the running demo (real HAProxy, the demo scenario): a person sees the demo\'s services', async () => {
+    if (findHaproxy() === undefined) throw new Error('haproxy is required for the demo dashboard test: apt-get install -y haproxy');
+    const scenario = loadScenario(path.join(findConfigDir(), 'scenarios', 'demo.json'));
+    if (!scenario.ok) throw new Error(scenario.error);
+    const adminPort = await freeLoopbackPort();
+    const logs: LogLine[] = [];
+    const live = await startLive({ apps: [...scenario.scenario.apps], logger: memoryLogger(logs), flags: ['--admin-port', String(adminPort), '--admin-token', TOKEN, '--health-check'] });
+    cleanup.push(() => live.stop());
+    await waitFor('demo applied', () => live.service.status.status().services.length === 2, 20000);
+
+    const browser = await launchChromium(chromiumInfo);
+    cleanup.push(() => browser.close());
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(10000);
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${live.service.admin!.url}/#token=${TOKEN}`);
+    for (const app of ['/mytcpservice', '/mywebservernew']) await page.getByRole('heading', { name: app }).waitFor();
+    const web = page.locator('article.app', { has: page.getByRole('heading', { name: '/mywebservernew' }) });
+    await web.getByText('mywebservernew_10004').waitFor();
+    await web.getByText('mywebservernew.example.com').waitFor();
+    expect(await web.locator('tbody tr').count()).toBe(2);
+    expect(await web.locator('tbody .badge').allTextContents()).toEqual(['up', 'up']);
+    await page.locator('#applies article.apply').first().getByText('initial configuration').waitFor();
+
+    // The demo's scaling shows up live: a task added through the runtime API.
+    await live.sim.scale('/mywebservernew', 3);
+    await web.locator('tbody tr').nth(2).waitFor();
+    await page.locator('#applies article.apply').first().getByText('runtime API').waitFor();
+    const shot = path.join(REPO_ROOT, 'test-output', 'demo-dashboard.png');
+    mkdirSync(path.dirname(shot), { recursive: true });
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(errors).toEqual([]);
+  }, 90000);
 });
