@@ -13,6 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { describeWithTool, requiredInCi, type RequiredTool } from './requiredTool';
 
 export interface ChromiumInfo {
   readonly bin: string;
@@ -54,39 +55,16 @@ export function findChromium(): ChromiumInfo | undefined {
   return undefined;
 }
 
-function inCi(): boolean {
-  const ci = (process.env.CI ?? '').trim().toLowerCase();
-  return ci !== '' && ci !== 'false' && ci !== '0';
-}
+const CHROMIUM: RequiredTool<ChromiumInfo> = { tool: 'chromium', aptPackage: 'chromium', envVar: 'CHROMIUM_BIN', find: findChromium };
 
-export const CHROMIUM_REQUIRED_IN_CI = 'chromium is required in CI: apt-get install -y chromium';
+export const CHROMIUM_REQUIRED_IN_CI = requiredInCi(CHROMIUM);
 
 /**
- * describe() for suites that need a browser. `fn` gets the binary found. Without Chromium the suite
- * fails when $CI is set (and not "false"/"0"), else it is skipped with a console warning.
+ * describe() for suites that need chromium. `fn` gets the binary found. Without it the suite fails
+ * when $CI is set (and not "false"/"0"), else it is skipped with a console warning.
  */
 export function describeWithChromium(name: string, fn: (browser: ChromiumInfo) => void): void {
-  const found = findChromium();
-  if (found) {
-    describe(name, () => fn(found));
-    return;
-  }
-  const where = process.env.CHROMIUM_BIN ? ` (CHROMIUM_BIN=${process.env.CHROMIUM_BIN} does not run)` : '';
-  if (inCi()) {
-    describe(name, () => {
-      it('has chromium installed', () => {
-        throw new Error(`${CHROMIUM_REQUIRED_IN_CI}${where}`);
-      });
-    });
-    return;
-  }
-  console.warn(
-    `\n*** SKIPPING "${name}": chromium not found${where}. ` +
-      `Install it (apt-get install -y chromium) to run these tests; under CI=true they fail instead. ***\n`,
-  );
-  describe.skip(name, () => {
-    it('needs chromium, which is not installed here', () => undefined);
-  });
+  describeWithTool(CHROMIUM, name, fn);
 }
 
 export interface RunningBrowser {

@@ -13,6 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeWithTool, requiredInCi, type RequiredTool } from './requiredTool';
 
 export interface HaproxyInfo {
   readonly bin: string;
@@ -40,39 +41,16 @@ export function findHaproxy(): HaproxyInfo | undefined {
   return undefined;
 }
 
-function inCi(): boolean {
-  const ci = (process.env.CI ?? '').trim().toLowerCase();
-  return ci !== '' && ci !== 'false' && ci !== '0';
-}
+const HAPROXY: RequiredTool<HaproxyInfo> = { tool: 'haproxy', aptPackage: 'haproxy', envVar: 'HAPROXY_BIN', find: findHaproxy };
 
-export const HAPROXY_REQUIRED_IN_CI = 'haproxy is required in CI: apt-get install -y haproxy';
+export const HAPROXY_REQUIRED_IN_CI = requiredInCi(HAPROXY);
 
 /**
- * describe() for suites that need HAProxy. `fn` gets the binary found. Without HAProxy the suite
- * fails when $CI is set (and not "false"/"0"), else it is skipped with a console warning.
+ * describe() for suites that need haproxy. `fn` gets the binary found. Without it the suite fails
+ * when $CI is set (and not "false"/"0"), else it is skipped with a console warning.
  */
 export function describeWithHaproxy(name: string, fn: (haproxy: HaproxyInfo) => void): void {
-  const haproxy = findHaproxy();
-  if (haproxy) {
-    describe(name, () => fn(haproxy));
-    return;
-  }
-  const where = process.env.HAPROXY_BIN ? ` (HAPROXY_BIN=${process.env.HAPROXY_BIN} does not run)` : '';
-  if (inCi()) {
-    describe(name, () => {
-      it('has haproxy installed', () => {
-        throw new Error(`${HAPROXY_REQUIRED_IN_CI}${where}`);
-      });
-    });
-    return;
-  }
-  console.warn(
-    `\n*** SKIPPING "${name}": haproxy not found${where}. ` +
-      `Install it (apt-get install -y haproxy) to run these tests; under CI=true they fail instead. ***\n`,
-  );
-  describe.skip(name, () => {
-    it('needs haproxy, which is not installed here', () => undefined);
-  });
+  describeWithTool(HAPROXY, name, fn);
 }
 
 export interface CheckResult {

@@ -1,19 +1,14 @@
 import { ControllerMetrics, reloadReasonCategory } from '../../src/admin/metrics';
 import { StatusBook, unifiedDiff } from '../../src/admin/statusBook';
-import type { Problem, Server, Service } from '../../src/model/types';
+import type { Problem, Service } from '../../src/model/types';
 import { AppliedState } from '../../src/streams/appliedState';
 import type { DesiredState } from '../../src/streams/applyPort';
 import type { PipelineEvent } from '../../src/streams/pipeline';
 import { plan } from '../../src/streams/plan';
+import { makeServer, makeService } from '../support/fixtures';
 
-const server = (n: number, extra: Partial<Server> = {}): Server => ({
-  name: `10_0_0_${n}_31000`, id: 100 + n, host: `10.0.0.${n}`, ip: `10.0.0.${n}`, port: 31000, draining: false, healthCheckPort: null, ...extra,
-});
-const service = (backend: string, servers: Server[], extra: Partial<Service> = {}): Service => ({
-  appId: `/${backend}`, servicePort: 10000, backend, mode: 'http', balance: 'roundrobin', bindAddr: '*', bindOptions: null, sslCert: null,
-  hostname: null, path: null, auth: null, sticky: false, redirectHttpToHttps: false, useHsts: false, backendWeight: 0, networkAllowed: null,
-  proxyPath: null, revProxyPath: null, redirPath: null, healthCheck: null, backendCheckPort: null, templateLabels: {}, servers, ...extra,
-});
+const server = makeServer;
+const service = makeService;
 const badMode: Problem = { appId: '/broken', portIndex: 0, label: 'HAPROXY_0_MODE', message: 'unknown mode "udp" (use http or tcp)' };
 const badTemplate: Problem = { appId: '/odd', portIndex: 1, label: null, message: 'template HAPROXY_BACKEND_HEAD: unknown placeholder {nope}' };
 

@@ -1,14 +1,8 @@
 import { plan } from '../../src/streams/plan';
-import type { Server, Service } from '../../src/model/types';
+import { makeServer, makeService } from '../support/fixtures';
 
-const server = (n: number, extra: Partial<Server> = {}): Server => ({
-  name: `10_0_0_${n}_31000`, id: 100 + n, host: `10.0.0.${n}`, ip: `10.0.0.${n}`, port: 31000, draining: false, healthCheckPort: null, ...extra,
-});
-const service = (backend: string, servers: Server[], extra: Partial<Service> = {}): Service => ({
-  appId: `/${backend}`, servicePort: 10000, backend, mode: 'http', balance: 'roundrobin', bindAddr: '*', bindOptions: null, sslCert: null,
-  hostname: null, path: null, auth: null, sticky: false, redirectHttpToHttps: false, useHsts: false, backendWeight: 0, networkAllowed: null,
-  proxyPath: null, revProxyPath: null, redirPath: null, healthCheck: null, backendCheckPort: null, templateLabels: {}, servers, ...extra,
-});
+const server = makeServer;
+const service = makeService;
 
 describe('plan(lastApplied, next)', () => {
   test('first apply is a reload with a reason', () => {
