@@ -1,6 +1,6 @@
 import { ControllerMetrics, reloadReasonCategory } from '../../src/admin/metrics';
 import { StatusBook, unifiedDiff } from '../../src/admin/statusBook';
-import type { Problem, Service } from '../../src/model/types';
+import type { Problem, Server, Service } from '../../src/model/types';
 import { AppliedState } from '../../src/streams/appliedState';
 import type { DesiredState } from '../../src/streams/applyPort';
 import type { PipelineEvent } from '../../src/streams/pipeline';
