@@ -66,6 +66,8 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
       byServicePort.set(servicePort, draft);
     });
 
+    // Only apps with a selected service port need their tasks (siblings matter only within an app).
+    if (![...byServicePort.values()].some((d) => selected(d, opts))) continue;
     const portsOf = taskPortsOf(app, mode);
     const checked = opts.healthCheck && (app.healthChecks?.length ?? 0) > 0;
     for (const task of app.tasks) {
