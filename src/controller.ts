@@ -3,6 +3,7 @@ import type { Options } from './cli/options';
 import type { MarathonClient } from './marathon/client';
 import { eventStream, type StreamItem } from './marathon/events';
 import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
+import { ServerIdMemo } from './model/serverIds';
 import { describeProblem } from './model/types';
 import type { Logger } from './log';
 import { modelOptions, renderOptions, renderSnapshot } from './render/snapshot';
@@ -40,6 +41,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const { options: o, logger, scheduler } = deps;
   const applied = new AppliedState();
   const health = new HealthMemory(o.lruCacheCapacity);
+  const serverIds = new ServerIdMemo();
   const modelOpts = modelOptions(o, deps.env);
   const renderOpts = renderOptions(o, deps.env);
 
@@ -65,7 +67,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   );
 
   const build = (f: Fetched): DesiredState | { error: string } => {
-    const snap = renderSnapshot(f.body, deps.templates, { model: modelOpts, render: renderOpts }, { resolve: resolverFrom(f.hosts), rememberedHealth: health.view });
+    const snap = renderSnapshot(f.body, deps.templates, { model: modelOpts, render: renderOpts }, { resolve: resolverFrom(f.hosts), rememberedHealth: health.view, serverIds });
     if (!snap.ok) return { error: `Marathon apps: ${snap.error}` };
     health.remember(snap.observedHealth);
     return { model: snap.model, rendered: snap.rendered };

@@ -28,16 +28,50 @@ function mod32767(digest: Buffer): number {
  * sha256(name) mod 32767, re-hashing `name + ' ' + digest` on a collision or zero (upstream's
  * calculate_server_id). `taken` holds the ids already used in the backend and is extended.
  */
-export function serverId(name: string, taken: Set<number>): number {
+export function serverId(name: string, taken: Set<number>, memo?: ServerIdMemo): number {
+  const first = memo?.firstChoice(name);
+  if (first !== undefined && first > 0 && !taken.has(first)) {
+    taken.add(first);
+    return first;
+  }
   let candidate = name;
   for (;;) {
     const digest = sha256(candidate);
     const id = mod32767(digest);
+    if (candidate === name) memo?.remember(name, id);
     if (id > 0 && !taken.has(id)) {
       taken.add(id);
       return id;
     }
     candidate = `${candidate} ${digest.toString('hex')}`;
+  }
+}
+
+/**
+ * The first-choice id of each server name seen in the last two snapshots: a controller re-renders
+ * mostly the same servers, and hashing every one of them again is most of a large render's cost.
+ * Bounded: names not seen for a whole snapshot are dropped when the next one starts.
+ */
+export class ServerIdMemo {
+  private current = new Map<string, number>();
+  private previous = new Map<string, number>();
+
+  /** Call once per snapshot, before rendering it. */
+  nextSnapshot(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+
+  firstChoice(name: string): number | undefined {
+    const known = this.current.get(name);
+    if (known !== undefined) return known;
+    const old = this.previous.get(name);
+    if (old !== undefined) this.current.set(name, old);
+    return old;
+  }
+
+  remember(name: string, id: number): void {
+    this.current.set(name, id);
   }
 }
 

@@ -3,7 +3,7 @@ import { mergeDeployments } from './deployments';
 import { EXCLUDED_TASK_STATES, healthCheckFor, healthVerdict } from './healthChecks';
 import { isProblem, labelsByPort, readPortLabels, type PortSettings } from './labels';
 import { networkingMode, ServicePortAssigner, taskIp, taskPortsOf, type ResolveHost } from './networking';
-import { serverId, serverName } from './serverIds';
+import { serverId, serverName, type ServerIdMemo } from './serverIds';
 import type { HealthCheck, Mode, Model, Problem, Server, Service } from './types';
 
 export interface ModelOptions {
@@ -22,6 +22,8 @@ export interface ModelContext {
   readonly resolve: ResolveHost;
   /** Health verdicts seen in earlier snapshots, by task id (marathon-lb's LRU cache). */
   readonly rememberedHealth?: ReadonlyMap<string, boolean>;
+  /** Server ids computed for earlier snapshots (the caller calls nextSnapshot() per snapshot). */
+  readonly serverIds?: ServerIdMemo;
 }
 
 interface Backend { readonly host: string; readonly ip: string; readonly port: number; readonly draining: boolean }
@@ -46,6 +48,7 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
   const observedHealth = new Map<string, boolean>();
   const remembered = ctx.rememberedHealth ?? NO_MEMORY;
   const assigner = new ServicePortAssigner(opts.servicePortRange);
+  ctx.serverIds?.nextSnapshot();
   const drafts: Draft[] = [];
 
   for (const app of mergeDeployments(apps)) {
@@ -95,7 +98,7 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
   const byApp = groupByApp(drafts);
   for (const draft of drafts) {
     if (!selected(draft, opts)) continue;
-    const built = buildService(draft, byApp.get(draft.appId)!);
+    const built = buildService(draft, byApp.get(draft.appId)!, ctx.serverIds);
     if (isProblem(built)) problems.push(built);
     else services.push(built);
   }
@@ -143,7 +146,7 @@ function groupByApp(drafts: readonly Draft[]): Map<string, Draft[]> {
   return m;
 }
 
-function buildService(draft: Draft, siblings: readonly Draft[]): Service | Problem {
+function buildService(draft: Draft, siblings: readonly Draft[], memo: ServerIdMemo | undefined): Service | Problem {
   const s = draft.settings;
   const backends = [...draft.backends].sort(byHostPort);
   // The port whose tasks answer health checks for server idx (upstream's get_backend_port).
@@ -159,7 +162,7 @@ function buildService(draft: Draft, siblings: readonly Draft[]): Service | Probl
   const servers: Server[] = backends.map((b, idx) => {
     const name = serverName(b.host, b.ip, b.port);
     const healthCheckPort = draft.healthCheck === null ? null : hcIndex !== null ? checkTargets[idx]!.port : draft.healthCheck.port;
-    return { name, id: serverId(name, taken), host: b.host, ip: b.ip, port: b.port, draining: b.draining, healthCheckPort };
+    return { name, id: serverId(name, taken, memo), host: b.host, ip: b.ip, port: b.port, draining: b.draining, healthCheckPort };
   });
   return {
     appId: draft.appId,

@@ -1,8 +1,7 @@
 import * as path from 'node:path';
 import type { Options } from '../cli/options';
 import { parseAppsJson } from '../model/appsJson';
-import type { ResolveHost } from '../model/networking';
-import { toModel, type ModelOptions } from '../model/services';
+import { toModel, type ModelContext, type ModelOptions } from '../model/services';
 import type { Model, Problem } from '../model/types';
 import { ConfigError, renderConfig, type RenderedConfig, type RenderOptions } from './render';
 import type { TemplateSet } from './templates';
@@ -34,7 +33,7 @@ export function renderSnapshot(
   body: unknown,
   templates: TemplateSet,
   opts: { readonly model: ModelOptions; readonly render: RenderOptions },
-  ctx: { readonly resolve: ResolveHost; readonly rememberedHealth?: ReadonlyMap<string, boolean> },
+  ctx: ModelContext,
 ): Snapshot {
   const apps = parseAppsJson(body);
   if (!apps.ok) return apps;

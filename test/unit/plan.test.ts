@@ -51,3 +51,22 @@ describe('plan with the rendered configs', () => {
     expect(p.reloadReasons).toEqual(['config changed outside server lines (templates or options)']);
   });
 });
+
+import { ServerIdMemo, serverId } from '../../src/model/serverIds';
+
+describe('server ids', () => {
+  test('the memo gives the same ids as hashing, and collisions still re-hash', () => {
+    const names = Array.from({ length: 300 }, (_, i) => `10_0_${i % 7}_${i}_31000`);
+    const plain = new Set<number>();
+    const expected = names.map((n) => serverId(n, plain));
+    const memo = new ServerIdMemo();
+    for (let round = 0; round < 3; round++) {
+      memo.nextSnapshot();
+      const taken = new Set<number>();
+      expect(names.map((n) => serverId(n, taken, memo))).toEqual(expected);
+    }
+    // A name whose first choice is taken falls back to re-hashing, exactly like upstream.
+    const taken = new Set<number>([expected[0]!]);
+    expect(serverId(names[0]!, taken, memo)).toBe(serverId(names[0]!, new Set([expected[0]!])));
+  });
+});
