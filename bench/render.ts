@@ -8,8 +8,9 @@ import * as fs from 'node:fs';
 import { parseArgs } from '../src/cli/args';
 import { findConfigDir } from '../src/configDir';
 import { resolverFrom } from '../src/marathon/resolveHosts';
-import { ServerIdMemo } from '../src/model/serverIds';
+import { ServerMemo } from '../src/model/serverIds';
 import { loadTemplateSet } from '../src/render/loadTemplates';
+import { ServerLinesCache } from '../src/render/render';
 import { modelOptions, renderOptions, renderSnapshot } from '../src/render/snapshot';
 import { generateApps } from './genApps';
 
@@ -48,15 +49,16 @@ const templates = loadTemplateSet(findConfigDir(), {}, options.templatesDir);
 if (!templates.ok) throw new Error(templates.error);
 const opts = { model: modelOptions(options, {}), render: renderOptions(options, {}) };
 const resolve = resolverFrom(new Map());
-// Like the live controller: one context across snapshots (server ids computed once per server name).
-const serverIds = new ServerIdMemo();
+// Like the live controller: one context across snapshots (servers of unchanged backends are reused).
+const servers = new ServerMemo();
+const serverLines = new ServerLinesCache();
 
 const times: number[] = [];
 let bytes = 0;
 let services = 0;
 for (let i = 0; i < runs; i++) {
   const t0 = process.hrtime.bigint();
-  const snap = renderSnapshot(body, templates.value, opts, { resolve, serverIds });
+  const snap = renderSnapshot(body, templates.value, opts, { resolve, servers, serverLines });
   times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   if (!snap.ok) throw new Error(snap.error);
   bytes = snap.rendered.config.length;

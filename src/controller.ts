@@ -3,9 +3,10 @@ import type { Options } from './cli/options';
 import type { MarathonClient } from './marathon/client';
 import { eventStream, type StreamItem } from './marathon/events';
 import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
-import { ServerIdMemo } from './model/serverIds';
+import { ServerMemo } from './model/serverIds';
 import { describeProblem } from './model/types';
 import type { Logger } from './log';
+import { ServerLinesCache } from './render/render';
 import { modelOptions, renderOptions, renderSnapshot } from './render/snapshot';
 import type { TemplateSet } from './render/templates';
 import { AppliedState } from './streams/appliedState';
@@ -41,7 +42,8 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const { options: o, logger, scheduler } = deps;
   const applied = new AppliedState();
   const health = new HealthMemory(o.lruCacheCapacity);
-  const serverIds = new ServerIdMemo();
+  const servers = new ServerMemo();
+  const serverLines = new ServerLinesCache();
   const modelOpts = modelOptions(o, deps.env);
   const renderOpts = renderOptions(o, deps.env);
 
@@ -67,7 +69,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   );
 
   const build = (f: Fetched): DesiredState | { error: string } => {
-    const snap = renderSnapshot(f.body, deps.templates, { model: modelOpts, render: renderOpts }, { resolve: resolverFrom(f.hosts), rememberedHealth: health.view, serverIds });
+    const snap = renderSnapshot(f.body, deps.templates, { model: modelOpts, render: renderOpts }, { resolve: resolverFrom(f.hosts), rememberedHealth: health.view, servers, serverLines });
     if (!snap.ok) return { error: `Marathon apps: ${snap.error}` };
     health.remember(snap.observedHealth);
     return { model: snap.model, rendered: snap.rendered };

@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import type { Server } from './types';
 
 const UNSAFE = /[^a-zA-Z0-9-]/g;
 
@@ -28,17 +29,11 @@ function mod32767(digest: Buffer): number {
  * sha256(name) mod 32767, re-hashing `name + ' ' + digest` on a collision or zero (upstream's
  * calculate_server_id). `taken` holds the ids already used in the backend and is extended.
  */
-export function serverId(name: string, taken: Set<number>, memo?: ServerIdMemo): number {
-  const first = memo?.firstChoice(name);
-  if (first !== undefined && first > 0 && !taken.has(first)) {
-    taken.add(first);
-    return first;
-  }
+export function serverId(name: string, taken: Set<number>): number {
   let candidate = name;
   for (;;) {
     const digest = sha256(candidate);
     const id = mod32767(digest);
-    if (candidate === name) memo?.remember(name, id);
     if (id > 0 && !taken.has(id)) {
       taken.add(id);
       return id;
@@ -48,30 +43,31 @@ export function serverId(name: string, taken: Set<number>, memo?: ServerIdMemo):
 }
 
 /**
- * The first-choice id of each server name seen in the last two snapshots: a controller re-renders
- * mostly the same servers, and hashing every one of them again is most of a large render's cost.
- * Bounded: names not seen for a whole snapshot are dropped when the next one starts.
+ * The servers built for each backend in the last two snapshots. A controller re-renders mostly the
+ * same tasks: when a backend's tasks are exactly those of a recent snapshot, its Server objects
+ * (names, hashed ids) are reused instead of being built and hashed again. Ids are the same either
+ * way, since they depend only on the ordered names. Bounded: backends not seen for a whole snapshot
+ * are dropped when the next one starts.
  */
-export class ServerIdMemo {
-  private current = new Map<string, number>();
-  private previous = new Map<string, number>();
+export class ServerMemo {
+  private current = new Map<string, { readonly key: string; readonly servers: readonly Server[] }>();
+  private previous = new Map<string, { readonly key: string; readonly servers: readonly Server[] }>();
 
-  /** Call once per snapshot, before rendering it. */
+  /** Call once per snapshot, before building it. */
   nextSnapshot(): void {
     this.previous = this.current;
     this.current = new Map();
   }
 
-  firstChoice(name: string): number | undefined {
-    const known = this.current.get(name);
-    if (known !== undefined) return known;
-    const old = this.previous.get(name);
-    if (old !== undefined) this.current.set(name, old);
-    return old;
+  get(backend: string, key: string): readonly Server[] | undefined {
+    const hit = this.current.get(backend) ?? this.previous.get(backend);
+    if (hit === undefined || hit.key !== key) return undefined;
+    this.current.set(backend, hit);
+    return hit.servers;
   }
 
-  remember(name: string, id: number): void {
-    this.current.set(name, id);
+  remember(backend: string, key: string, servers: readonly Server[]): void {
+    this.current.set(backend, { key, servers });
   }
 }
 

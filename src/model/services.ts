@@ -3,8 +3,8 @@ import { mergeDeployments } from './deployments';
 import { EXCLUDED_TASK_STATES, healthCheckFor, healthVerdict } from './healthChecks';
 import { isProblem, labelsByPort, readPortLabels, type PortSettings } from './labels';
 import { networkingMode, ServicePortAssigner, taskIp, taskPortsOf, type ResolveHost } from './networking';
-import { serverId, serverName, type ServerIdMemo } from './serverIds';
-import type { HealthCheck, Mode, Model, Problem, Server, Service } from './types';
+import { serverId, serverName, type ServerMemo } from './serverIds';
+import type { HealthCheck, Mode, Model, Problem, Service } from './types';
 
 export interface ModelOptions {
   /** `--group` values; `*` selects every app, with or without HAPROXY_GROUP. */
@@ -22,8 +22,8 @@ export interface ModelContext {
   readonly resolve: ResolveHost;
   /** Health verdicts seen in earlier snapshots, by task id (marathon-lb's LRU cache). */
   readonly rememberedHealth?: ReadonlyMap<string, boolean>;
-  /** Server ids computed for earlier snapshots (the caller calls nextSnapshot() per snapshot). */
-  readonly serverIds?: ServerIdMemo;
+  /** Servers built for earlier snapshots, reused when a backend's tasks did not change. */
+  readonly servers?: ServerMemo;
 }
 
 interface Backend { readonly host: string; readonly ip: string; readonly port: number; readonly draining: boolean }
@@ -48,7 +48,7 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
   const observedHealth = new Map<string, boolean>();
   const remembered = ctx.rememberedHealth ?? NO_MEMORY;
   const assigner = new ServicePortAssigner(opts.servicePortRange);
-  ctx.serverIds?.nextSnapshot();
+  ctx.servers?.nextSnapshot();
   const drafts: Draft[] = [];
 
   for (const app of mergeDeployments(apps)) {
@@ -98,7 +98,7 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
   const byApp = groupByApp(drafts);
   for (const draft of drafts) {
     if (!selected(draft, opts)) continue;
-    const built = buildService(draft, byApp.get(draft.appId)!, ctx.serverIds);
+    const built = buildService(draft, byApp.get(draft.appId)!, ctx.servers);
     if (isProblem(built)) problems.push(built);
     else services.push(built);
   }
@@ -146,7 +146,7 @@ function groupByApp(drafts: readonly Draft[]): Map<string, Draft[]> {
   return m;
 }
 
-function buildService(draft: Draft, siblings: readonly Draft[], memo: ServerIdMemo | undefined): Service | Problem {
+function buildService(draft: Draft, siblings: readonly Draft[], memo: ServerMemo | undefined): Service | Problem {
   const s = draft.settings;
   const backends = [...draft.backends].sort(byHostPort);
   // The port whose tasks answer health checks for server idx (upstream's get_backend_port).
@@ -158,16 +158,27 @@ function buildService(draft: Draft, siblings: readonly Draft[], memo: ServerIdMe
     return { appId: draft.appId, portIndex: null, label: 'HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX',
       message: `index ${hcIndex} names a service port without a task for every server` };
   }
-  const taken = new Set<number>();
-  const servers: Server[] = backends.map((b, idx) => {
-    const name = serverName(b.host, b.ip, b.port);
-    const healthCheckPort = draft.healthCheck === null ? null : hcIndex !== null ? checkTargets[idx]!.port : draft.healthCheck.port;
-    return { name, id: serverId(name, taken, memo), host: b.host, ip: b.ip, port: b.port, draining: b.draining, healthCheckPort };
-  });
+  const checkPort = (idx: number): number | null =>
+    draft.healthCheck === null ? null : hcIndex !== null ? checkTargets[idx]!.port : draft.healthCheck.port;
+  const backend = `${draft.appId.slice(1).replace(/\//g, '_')}_${draft.servicePort}`;
+  let key = '';
+  for (let idx = 0; idx < backends.length; idx++) {
+    const b = backends[idx]!;
+    key += `${b.host} ${b.ip} ${b.port} ${b.draining ? 1 : 0} ${checkPort(idx)}\n`;
+  }
+  let servers = memo?.get(backend, key);
+  if (servers === undefined) {
+    const taken = new Set<number>();
+    servers = backends.map((b, idx) => {
+      const name = serverName(b.host, b.ip, b.port);
+      return { name, id: serverId(name, taken), host: b.host, ip: b.ip, port: b.port, draining: b.draining, healthCheckPort: checkPort(idx) };
+    });
+    memo?.remember(backend, key, servers);
+  }
   return {
     appId: draft.appId,
     servicePort: draft.servicePort,
-    backend: `${draft.appId.slice(1).replace(/\//g, '_')}_${draft.servicePort}`,
+    backend,
     mode: draft.mode,
     balance: s.balance,
     bindAddr: s.bindAddr,

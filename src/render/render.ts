@@ -1,4 +1,4 @@
-import type { HealthCheck, Problem, Service } from '../model/types';
+import type { HealthCheck, Problem, Server, Service } from '../model/types';
 import { cleanName, cookieValue } from '../model/serverIds';
 import type { TemplateContext } from './format';
 import { ServiceRenderer, ServiceTemplateError } from './serviceRenderer';
@@ -50,7 +50,37 @@ interface Shared {
 }
 
 /** Renders the HAProxy config for a model: marathon-lb's config() with templates that only print. */
-export function renderConfig(services: readonly Service[], templates: TemplateSet, opts: RenderOptions): RenderedConfig {
+/**
+ * Server lines rendered for a recent snapshot, keyed by the servers array itself (the model reuses
+ * it for a backend whose tasks did not change) plus what else those lines depend on. Entries go
+ * away with the arrays. One per template set: the controller keeps it for its lifetime.
+ */
+export class ServerLinesCache {
+  private readonly byServers = new WeakMap<readonly Server[], { readonly signature: string; readonly lines: readonly string[] }>();
+
+  lines(svc: Service, render: () => string[]): readonly string[] {
+    const signature = serverLinesSignature(svc);
+    const hit = this.byServers.get(svc.servers);
+    if (hit !== undefined && hit.signature === signature) return hit.lines;
+    const lines = render();
+    this.byServers.set(svc.servers, { signature, lines });
+    return lines;
+  }
+}
+
+const SERVER_TEMPLATES = ['BACKEND_SERVER_OPTIONS', 'BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS', 'BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS',
+  'BACKEND_HTTP_HEALTHCHECK_OPTIONS', 'BACKEND_TCP_HEALTHCHECK_OPTIONS'];
+function serverLinesSignature(svc: Service): string {
+  const hc = svc.healthCheck;
+  let sig = `${svc.mode} ${svc.sticky} ${svc.backendCheckPort} ${hc === null ? '' : `${hc.protocol} ${hc.path} ${hc.portIndex} ${hc.port} ${hc.timeoutSeconds} ${hc.intervalSeconds} ${hc.gracePeriodSeconds} ${hc.maxConsecutiveFailures}`}`;
+  for (const name of SERVER_TEMPLATES) {
+    const label = svc.templateLabels[name];
+    if (label !== undefined) sig += `\u0000${name}\u0000${label}`;
+  }
+  return sig;
+}
+
+export function renderConfig(services: readonly Service[], templates: TemplateSet, opts: RenderOptions, cache?: ServerLinesCache): RenderedConfig {
   const head = templates.global('HEAD');
   const globalDefaultOptions = [...new Set(opts.globalDefaultOptions.split(',').map((o) => `  option            ${o.trim()}\n`))].sort().join('');
   const headText = head.parts.map((p) => (typeof p === 'string' ? p : p.key === 'globalDefaultOptions' ? globalDefaultOptions : p.key === 'luaDir' ? opts.luaDir : `{{${p.key}}}`)).join('');
@@ -67,7 +97,7 @@ export function renderConfig(services: readonly Service[], templates: TemplateSe
   const served: Service[] = [];
   for (const svc of services) {
     try {
-      renderService(svc, new ServiceRenderer(templates, svc), shared, opts);
+      renderService(svc, new ServiceRenderer(templates, svc), shared, opts, cache);
       served.push(svc);
     } catch (e) {
       if (!(e instanceof ServiceTemplateError)) throw e;
@@ -120,7 +150,7 @@ function text(templates: TemplateSet, name: string, ctx: TemplateContext): strin
 }
 
 /** Renders one service into local strings first, so a template error leaves nothing half-added. */
-function renderService(svc: Service, r: ServiceRenderer, shared: Shared, opts: RenderOptions): void {
+function renderService(svc: Service, r: ServiceRenderer, shared: Shared, opts: RenderOptions, cache: ServerLinesCache | undefined): void {
   const { backend, mode } = svc;
   let userlist = '';
   if (svc.auth !== null) userlist = r.render('USERLIST_HEAD', { backend, user: svc.auth.user, passwd: svc.auth.passwd });
@@ -166,7 +196,8 @@ function renderService(svc: Service, r: ServiceRenderer, shared: Shared, opts: R
   }
   if (svc.sticky) back.push(r.render('BACKEND_STICKY_OPTIONS', {}));
   frontend += r.render('FRONTEND_BACKEND_GLUE', { backend });
-  renderServers(svc, r, back);
+  if (cache === undefined) renderServers(svc, r, back);
+  else for (const line of cache.lines(svc, () => { const out: string[] = []; renderServers(svc, r, out); return out; })) back.push(line);
 
   // Everything rendered: commit to the shared state.
   if (userlist !== '') shared.userlists.push(userlist);

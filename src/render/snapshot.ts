@@ -3,7 +3,7 @@ import type { Options } from '../cli/options';
 import { parseAppsJson } from '../model/appsJson';
 import { toModel, type ModelContext, type ModelOptions } from '../model/services';
 import type { Model, Problem } from '../model/types';
-import { ConfigError, renderConfig, type RenderedConfig, type RenderOptions } from './render';
+import { ConfigError, renderConfig, type RenderedConfig, type RenderOptions, type ServerLinesCache } from './render';
 import type { TemplateSet } from './templates';
 
 export function modelOptions(o: Options, env: Readonly<Record<string, string | undefined>>): ModelOptions {
@@ -33,13 +33,13 @@ export function renderSnapshot(
   body: unknown,
   templates: TemplateSet,
   opts: { readonly model: ModelOptions; readonly render: RenderOptions },
-  ctx: ModelContext,
+  ctx: ModelContext & { readonly serverLines?: ServerLinesCache },
 ): Snapshot {
   const apps = parseAppsJson(body);
   if (!apps.ok) return apps;
   const model = toModel(apps.value, opts.model, ctx);
   try {
-    const rendered = renderConfig(model.services, templates, opts.render);
+    const rendered = renderConfig(model.services, templates, opts.render, ctx.serverLines);
     const served: Model = { services: rendered.served, problems: [...model.problems, ...rendered.problems] };
     return { ok: true, model: served, rendered, problems: served.problems, observedHealth: model.observedHealth };
   } catch (e) {

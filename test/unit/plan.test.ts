@@ -52,21 +52,49 @@ describe('plan with the rendered configs', () => {
   });
 });
 
-import { ServerIdMemo, serverId } from '../../src/model/serverIds';
+import { ServerMemo } from '../../src/model/serverIds';
+import { toModel } from '../../src/model/services';
+import type { MarathonApp } from '../../src/marathon/types';
+import { generateApps } from '../../bench/genApps';
 
-describe('server ids', () => {
-  test('the memo gives the same ids as hashing, and collisions still re-hash', () => {
-    const names = Array.from({ length: 300 }, (_, i) => `10_0_${i % 7}_${i}_31000`);
-    const plain = new Set<number>();
-    const expected = names.map((n) => serverId(n, plain));
-    const memo = new ServerIdMemo();
-    for (let round = 0; round < 3; round++) {
-      memo.nextSnapshot();
-      const taken = new Set<number>();
-      expect(names.map((n) => serverId(n, taken, memo))).toEqual(expected);
+describe('servers reused across snapshots', () => {
+  test('a model built with the memo equals one built from scratch, before and after tasks change', () => {
+    const opts = { groups: ['*'], strictMode: false, healthCheck: false, servicePortRange: { min: 10050, max: 10100 } };
+    const first = generateApps({ apps: 200, tasksPerApp: 3, seed: 7 }).apps as MarathonApp[];
+    // The next snapshot: one app scaled down, one task moved to another port.
+    const second = first.map((a, i) => (i === 3 ? { ...a, tasks: a.tasks.slice(1) }
+      : i === 5 ? { ...a, tasks: a.tasks.map((t, k) => (k === 0 ? { ...t, ports: [40000] } : t)) } : a));
+    const memo = new ServerMemo();
+    for (const apps of [first, second, first]) {
+      const withMemo = toModel(apps, opts, { resolve: (h) => h, servers: memo });
+      const scratch = toModel(apps, opts, { resolve: (h) => h });
+      expect(withMemo.services).toEqual(scratch.services);
     }
-    // A name whose first choice is taken falls back to re-hashing, exactly like upstream.
-    const taken = new Set<number>([expected[0]!]);
-    expect(serverId(names[0]!, taken, memo)).toBe(serverId(names[0]!, new Set([expected[0]!])));
+  });
+});
+
+import { loadTemplateSet } from '../../src/render/loadTemplates';
+import { renderConfig, ServerLinesCache } from '../../src/render/render';
+import { REPO_ROOT } from '../support/paths';
+import * as nodePath from 'node:path';
+
+describe('server lines reused across snapshots', () => {
+  test('configs rendered with the caches equal configs rendered from scratch, also when a template label changes', () => {
+    const loaded = loadTemplateSet(nodePath.join(REPO_ROOT, 'config'), {}, '/nonexistent');
+    if (!loaded.ok) throw new Error(loaded.error);
+    const templates = loaded.value;
+    const ropts = { bindHttpHttps: true, sslCerts: ['/etc/ssl/cert.pem'], haproxyMap: false, groupHttpsByVhost: false, haproxyDir: '/etc/haproxy',
+      globalDefaultOptions: 'redispatch,http-server-close,dontlognull', luaDir: '/marathon-lb' };
+    const opts = { groups: ['*'], strictMode: false, healthCheck: false, servicePortRange: null };
+    const base = generateApps({ apps: 120, tasksPerApp: 3, seed: 11 }).apps as MarathonApp[];
+    const relabelled = base.map((a, i) => (i === 2 ? { ...a, labels: { ...a.labels, HAPROXY_0_BACKEND_SERVER_OPTIONS: '  server {serverName} {host_ipv4}:{port} weight 7\n' } } : a));
+    const memo = new ServerMemo();
+    const lines = new ServerLinesCache();
+    for (const apps of [base, relabelled, base, base]) {
+      const cached = renderConfig(toModel(apps, opts, { resolve: (h) => h, servers: memo }).services, templates, ropts, lines).config;
+      const scratch = renderConfig(toModel(apps, opts, { resolve: (h) => h }).services, templates, ropts).config;
+      expect(cached).toBe(scratch);
+      expect(cached.includes('weight 7')).toBe(apps === relabelled);
+    }
   });
 });
