@@ -29,8 +29,8 @@ function checkApp(app: unknown, at: string): MarathonApp | string {
   const where = `${at} (${app['id']})`;
   const labels = app['labels'] ?? {};
   if (!isObject(labels)) return `${where}.labels must be an object`;
-  for (const [k, v] of Object.entries(labels)) {
-    if (typeof v !== 'string') return `${where}.labels.${k} must be a string`;
+  for (const k in labels) {
+    if (typeof labels[k] !== 'string') return `${where}.labels.${k} must be a string`;
   }
   const tasks = app['tasks'] ?? [];
   if (!Array.isArray(tasks)) return `${where}.tasks must be an array`;

@@ -26,7 +26,8 @@ export interface PortSettings {
   readonly templateLabels: Readonly<Record<string, string>>;
 }
 
-const truthy = (v: string): boolean => ['true', 't', 'yes', 'y'].includes(v.toLowerCase());
+const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 't', 'yes', 'y']);
+const truthy = (v: string): boolean => v !== '' && TRUE_WORDS.has(v.toLowerCase());
 const LINE_BREAK = /[\r\n\0]/;
 const WHITESPACE = /[\s\0]/;
 const INTEGER = /^\s*[+-]?\d+\s*$/;
@@ -84,7 +85,7 @@ export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, st
   if (mode !== null && mode !== 'http' && mode !== 'tcp') return problem('MODE', `unknown mode ${JSON.stringify(modeLabel)} (use http or tcp)`);
 
   const balance = get('BALANCE') ?? 'roundrobin';
-  const algorithm = balance.trim().split(/[\s(]/, 1)[0] ?? '';
+  const algorithm = balance === 'roundrobin' ? balance : balance.trim().split(/[\s(]/, 1)[0] ?? '';
   if (LINE_BREAK.test(balance) || !BALANCE_ALGORITHMS.has(algorithm)) {
     return problem('BALANCE', `unknown balance algorithm ${JSON.stringify(balance)}`);
   }

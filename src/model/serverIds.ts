@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
-import type { Server } from './types';
+import { isDeepStrictEqual } from 'node:util';
+import type { Server, Service } from './types';
 
 const UNSAFE = /[^a-zA-Z0-9-]/g;
 
@@ -52,11 +53,23 @@ export function serverId(name: string, taken: Set<number>): number {
 export class ServerMemo {
   private current = new Map<string, { readonly key: string; readonly servers: readonly Server[] }>();
   private previous = new Map<string, { readonly key: string; readonly servers: readonly Server[] }>();
+  private currentServices = new Map<string, Service>();
+  private previousServices = new Map<string, Service>();
 
   /** Call once per snapshot, before building it. */
   nextSnapshot(): void {
     this.previous = this.current;
     this.current = new Map();
+    this.previousServices = this.currentServices;
+    this.currentServices = new Map();
+  }
+
+  /** The equal Service of a recent snapshot (same object), or `built` itself, remembered for the next. */
+  sameService(built: Service): Service {
+    const old = this.currentServices.get(built.backend) ?? this.previousServices.get(built.backend);
+    const kept = old !== undefined && sameService(old, built) ? old : built;
+    this.currentServices.set(built.backend, kept);
+    return kept;
   }
 
   get(backend: string, key: string): readonly Server[] | undefined {
@@ -69,6 +82,18 @@ export class ServerMemo {
   remember(backend: string, key: string, servers: readonly Server[]): void {
     this.current.set(backend, { key, servers });
   }
+}
+
+/** Field by field: servers by identity (the memo reuses the array), small objects structurally. */
+function sameService(a: Service, b: Service): boolean {
+  if (a.servers !== b.servers) return false;
+  for (const k in b) {
+    const x = a[k as keyof Service];
+    const y = b[k as keyof Service];
+    if (x === y) continue;
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null || !isDeepStrictEqual(x, y)) return false;
+  }
+  return true;
 }
 
 /** The sticky-session cookie value for a server: first 10 hex digits of sha1(name). */

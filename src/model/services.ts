@@ -70,7 +70,9 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
     });
 
     // Only apps with a selected service port need their tasks (siblings matter only within an app).
-    if (![...byServicePort.values()].some((d) => selected(d, opts))) continue;
+    let anySelected = false;
+    for (const d of byServicePort.values()) anySelected ||= selected(d, opts);
+    if (!anySelected) continue;
     const portsOf = taskPortsOf(app, mode);
     const checked = opts.healthCheck && (app.healthChecks?.length ?? 0) > 0;
     for (const task of app.tasks) {
@@ -175,7 +177,7 @@ function buildService(draft: Draft, siblings: readonly Draft[], memo: ServerMemo
     });
     memo?.remember(backend, key, servers);
   }
-  return {
+  const built: Service = {
     appId: draft.appId,
     servicePort: draft.servicePort,
     backend,
@@ -200,4 +202,6 @@ function buildService(draft: Draft, siblings: readonly Draft[], memo: ServerMemo
     templateLabels: s.templateLabels,
     servers,
   };
+  // Same as in a recent snapshot: hand back that object, so renderers can reuse what they made of it.
+  return memo?.sameService(built) ?? built;
 }

@@ -39,7 +39,9 @@ interface Shared {
   mapAppidDone: boolean;
   readonly appIdsWithAppidAcl: Set<string>;
   readonly domainMap: [string, string][];
+  readonly domainMapSeen: Set<string>;
   readonly appMap: [string, string][];
+  readonly appMapSeen: Set<string>;
   readonly grouped: Map<string, GroupedVhost>;
   readonly httpList: [number, string][];
   readonly httpsList: [number, string][];
@@ -57,6 +59,17 @@ interface Shared {
  */
 export class ServerLinesCache {
   private readonly byServers = new WeakMap<readonly Server[], { readonly signature: string; readonly lines: readonly string[] }>();
+  private readonly byService = new WeakMap<Service, ServicePieces>();
+
+  /** What a service contributes outside the shared frontends depends on it alone: keyed by the (reused) object. */
+  pieces(svc: Service, render: () => ServicePieces): ServicePieces {
+    let hit = this.byService.get(svc);
+    if (hit === undefined) {
+      hit = render();
+      this.byService.set(svc, hit);
+    }
+    return hit;
+  }
 
   lines(svc: Service, render: () => string[]): readonly string[] {
     const signature = serverLinesSignature(svc);
@@ -66,6 +79,12 @@ export class ServerLinesCache {
     this.byServers.set(svc.servers, { signature, lines });
     return lines;
   }
+}
+
+interface ServicePieces {
+  readonly userlist: string;
+  readonly frontend: string;
+  readonly back: readonly string[];
 }
 
 const SERVER_TEMPLATES = ['BACKEND_SERVER_OPTIONS', 'BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS', 'BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS',
@@ -90,7 +109,7 @@ export function renderConfig(services: readonly Service[], templates: TemplateSe
 
   const shared: Shared = {
     mapHttpDone: false, mapHttpsDone: false, mapAppidDone: false, appIdsWithAppidAcl: new Set(),
-    domainMap: [], appMap: [], grouped: new Map(), httpList: [], httpsList: [],
+    domainMap: [], domainMapSeen: new Set(), appMap: [], appMapSeen: new Set(), grouped: new Map(), httpList: [], httpsList: [],
     userlists: [], appidAcls: [], frontends: [], backends: [],
   };
   const problems: Problem[] = [];
@@ -149,18 +168,41 @@ function text(templates: TemplateSet, name: string, ctx: TemplateContext): strin
   return s;
 }
 
-/** Renders one service into local strings first, so a template error leaves nothing half-added. */
-function renderService(svc: Service, r: ServiceRenderer, shared: Shared, opts: RenderOptions, cache: ServerLinesCache | undefined): void {
+/** What one service alone contributes: its userlist, its own frontend, its backend. */
+function servicePieces(svc: Service, r: ServiceRenderer, cache: ServerLinesCache | undefined): ServicePieces {
   const { backend, mode } = svc;
-  let userlist = '';
-  if (svc.auth !== null) userlist = r.render('USERLIST_HEAD', { backend, user: svc.auth.user, passwd: svc.auth.passwd });
-  let frontend = r.render('FRONTEND_HEAD', {
+  const userlist = svc.auth === null ? '' : r.render('USERLIST_HEAD', { backend, user: svc.auth.user, passwd: svc.auth.passwd });
+  const frontend = r.render('FRONTEND_HEAD', {
     bindAddr: svc.bindAddr, backend, servicePort: svc.servicePort, mode,
     sslCert: svc.sslCert ? ` ssl crt ${svc.sslCert}` : '',
     bindOptions: svc.bindOptions ? ` ${svc.bindOptions}` : '',
-  });
+  }) + r.render('FRONTEND_BACKEND_GLUE', { backend });
   const back: string[] = [r.render('BACKEND_HEAD', { backend, balance: svc.balance, mode })];
+  if (mode === 'http') {
+    if (svc.useHsts) back.push(r.render('BACKEND_HSTS_OPTIONS', {}));
+    back.push(r.render('BACKEND_HTTP_OPTIONS', {}));
+    if (svc.proxyPath) back.push(r.render('HTTP_BACKEND_PROXYPASS_GLUE', { hostname: svc.hostname, proxypath: svc.proxyPath }));
+    if (svc.revProxyPath) back.push(r.render('HTTP_BACKEND_REVPROXY_GLUE', { hostname: svc.hostname, rootpath: svc.revProxyPath }));
+    // The HAPROXY_{n}_HTTP_BACKEND_REDIR label is the redirect path, so only the global template applies.
+    if (svc.redirPath) back.push(r.render('HTTP_BACKEND_REDIR', { hostname: svc.hostname, redirpath: svc.redirPath }, ''));
+  }
+  if (svc.networkAllowed) {
+    const kind = mode === 'http' ? 'HTTP' : 'TCP';
+    for (const network of svc.networkAllowed.split(/\s+/).filter((n) => n !== '')) {
+      back.push(r.render(`${kind}_BACKEND_NETWORK_ALLOWED_ACL`, { network_allowed: network }));
+    }
+    back.push(r.render(`${kind}_BACKEND_ACL_ALLOW_DENY`, {}, ''));
+  }
+  if (svc.sticky) back.push(r.render('BACKEND_STICKY_OPTIONS', {}));
+  if (cache === undefined) renderServers(svc, r, back);
+  else for (const line of cache.lines(svc, () => { const out: string[] = []; renderServers(svc, r, out); return out; })) back.push(line);
+  return { userlist, frontend, back };
+}
 
+/** Renders one service into local strings first, so a template error leaves nothing half-added. */
+function renderService(svc: Service, r: ServiceRenderer, shared: Shared, opts: RenderOptions, cache: ServerLinesCache | undefined): void {
+  const { backend, mode } = svc;
+  const pieces = cache === undefined ? servicePieces(svc, r, cache) : cache.pieces(svc, () => servicePieces(svc, r, cache));
   const vhost = opts.bindHttpHttps && svc.hostname
     ? vhostAcls(svc, r, { mapHttpDone: shared.mapHttpDone, mapHttpsDone: shared.mapHttpsDone, haproxyMap: opts.haproxyMap, haproxyDir: opts.haproxyDir })
     : null;
@@ -179,46 +221,32 @@ function renderService(svc: Service, r: ServiceRenderer, shared: Shared, opts: R
     }
   }
 
-  if (mode === 'http') {
-    if (svc.useHsts) back.push(r.render('BACKEND_HSTS_OPTIONS', {}));
-    back.push(r.render('BACKEND_HTTP_OPTIONS', {}));
-    if (svc.proxyPath) back.push(r.render('HTTP_BACKEND_PROXYPASS_GLUE', { hostname: svc.hostname, proxypath: svc.proxyPath }));
-    if (svc.revProxyPath) back.push(r.render('HTTP_BACKEND_REVPROXY_GLUE', { hostname: svc.hostname, rootpath: svc.revProxyPath }));
-    // The HAPROXY_{n}_HTTP_BACKEND_REDIR label is the redirect path, so only the global template applies.
-    if (svc.redirPath) back.push(r.render('HTTP_BACKEND_REDIR', { hostname: svc.hostname, redirpath: svc.redirPath }, ''));
-  }
-  if (svc.networkAllowed) {
-    const kind = mode === 'http' ? 'HTTP' : 'TCP';
-    for (const network of svc.networkAllowed.split(/\s+/).filter((n) => n !== '')) {
-      back.push(r.render(`${kind}_BACKEND_NETWORK_ALLOWED_ACL`, { network_allowed: network }));
-    }
-    back.push(r.render(`${kind}_BACKEND_ACL_ALLOW_DENY`, {}, ''));
-  }
-  if (svc.sticky) back.push(r.render('BACKEND_STICKY_OPTIONS', {}));
-  frontend += r.render('FRONTEND_BACKEND_GLUE', { backend });
-  if (cache === undefined) renderServers(svc, r, back);
-  else for (const line of cache.lines(svc, () => { const out: string[] = []; renderServers(svc, r, out); return out; })) back.push(line);
-
   // Everything rendered: commit to the shared state.
-  if (userlist !== '') shared.userlists.push(userlist);
-  shared.frontends.push(frontend);
-  for (const piece of back) shared.backends.push(piece);
+  if (pieces.userlist !== '') shared.userlists.push(pieces.userlist);
+  shared.frontends.push(pieces.frontend);
+  for (const piece of pieces.back) shared.backends.push(piece);
   if (addsAppid) {
     shared.appIdsWithAppidAcl.add(svc.appId);
     if (appidAcl !== '') shared.appidAcls.push(appidAcl);
     shared.mapAppidDone = appidMapDone;
-    if (opts.haproxyMap && !shared.appMap.some(([k, v]) => k === svc.appId && v === backend)) shared.appMap.push([svc.appId, backend]);
+    if (opts.haproxyMap) addMapEntry(shared.appMap, shared.appMapSeen, svc.appId, backend);
   }
   if (vhost !== null) {
     shared.mapHttpDone = vhost.mapHttpDone;
     shared.mapHttpsDone = vhost.mapHttpsDone;
     shared.httpList.push([vhost.weight, vhost.http]);
     shared.httpsList.push([vhost.weight, vhost.https]);
-    for (const entry of vhost.domainMap) {
-      if (!shared.domainMap.some(([k, v]) => k === entry[0] && v === entry[1])) shared.domainMap.push([entry[0], entry[1]]);
-    }
+    for (const [host, be] of vhost.domainMap) addMapEntry(shared.domainMap, shared.domainMapSeen, host, be);
     if (opts.groupHttpsByVhost) mergeGrouped(shared.grouped, vhost.grouped);
   }
+}
+
+/** marathon-lb adds a map line once per distinct (key, backend) pair; a Set keeps that linear. */
+function addMapEntry(map: [string, string][], seen: Set<string>, key: string, backend: string): void {
+  const tag = `${key}\u0000${backend}`;
+  if (seen.has(tag)) return;
+  seen.add(tag);
+  map.push([key, backend]);
 }
 
 function mergeGrouped(into: Map<string, GroupedVhost>, from: ReadonlyMap<string, GroupedVhost>): void {
