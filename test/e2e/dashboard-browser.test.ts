@@ -1,14 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { NEVER, asyncScheduler } from 'rxjs';
-import { ControllerMetrics } from '../../src/admin/metrics';
-import { startAdminServer, type AdminServer } from '../../src/admin/server';
-import { StatusBook, type AdminStatus } from '../../src/admin/statusBook';
-import { parseArgs } from '../../src/cli/args';
-import { createController } from '../../src/controller';
-import { marathonClientFromOptions } from '../../src/marathon/fromOptions';
-import { loadTemplateSet } from '../../src/render/loadTemplates';
-import type { AppliedState } from '../../src/streams/appliedState';
+import type { AdminStatus } from '../../src/admin/statusBook';
 import { freeLoopbackPort, startLive } from '../../src/demo/live';
 import { findConfigDir } from '../../src/configDir';
 import { loadScenario, Simulator } from '../../src/simulator';
@@ -18,6 +10,7 @@ import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { REPO_ROOT } from '../support/paths';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { waitFor } from '../support/wait';
+import { startStack } from '../support/adminStack';
 
 const APP = '/mywebservernew';
 const web = (instances: number) => ({
@@ -28,31 +21,10 @@ const badLabels = { id: '/badlabels', instances: 1, labels: { HAPROXY_GROUP: 'ex
 const TOKEN = 'dash-52a1c9e07b3f';
 const SCREENSHOT = path.join(REPO_ROOT, 'test-output', 'dashboard.png');
 
-/** The real controller against the simulator with its admin API on a loopback port. */
-async function startStack(simUrl: string, haproxy: RecordingHaproxy, cleanup: (() => unknown)[]): Promise<{ applied: AppliedState; admin: AdminServer; logs: LogLine[] }> {
-  const parsed = parseArgs(['-m', simUrl, '--sse', '--debounce-quiet', '0.05', '--debounce-max-wait', '0.5', '--max-backoff', '1',
-    '--admin-token', TOKEN, '--group', 'external', '--templates-dir', path.join(REPO_ROOT, 'no-templates')], {});
-  if (parsed.kind !== 'ok') throw new Error(parsed.kind === 'error' ? parsed.message : 'help');
-  const o = parsed.options;
-  const logs: LogLine[] = [];
-  const logger = memoryLogger(logs);
-  const client = marathonClientFromOptions(o, logger);
-  if ('error' in client) throw new Error(client.error);
-  const templates = loadTemplateSet(path.join(REPO_ROOT, 'config'), {}, o.templatesDir);
-  if (!templates.ok) throw new Error(templates.error);
-  const now = (): number => asyncScheduler.now();
-  const metrics = new ControllerMetrics({ now });
-  let book: StatusBook | undefined;
-  const { run$, applied } = createController({
-    options: o, env: {}, client, templates: templates.value, haproxy, signals$: NEVER, logger, scheduler: asyncScheduler, random: () => 0.5,
-    observers: [(e) => metrics.observe(e), (e) => book?.observe(e)],
-  });
-  book = new StatusBook({ applied, now });
-  const admin = await startAdminServer({ bind: o.adminBind, port: 0, token: o.adminToken, metrics, status: book, logger });
-  cleanup.push(() => admin.close());
-  const sub = run$.subscribe({ error: (e: unknown) => logs.push({ level: 'fatal', msg: String(e) }) });
-  cleanup.push(() => sub.unsubscribe());
-  return { applied, admin, logs };
+/** The real controller against the simulator with its admin API on a free loopback port. */
+async function startDashboardStack(simUrl: string, haproxy: RecordingHaproxy, cleanup: (() => unknown)[]) {
+  return startStack(['-m', simUrl, '--sse', '--debounce-quiet', '0.05', '--debounce-max-wait', '0.5', '--max-backoff', '1',
+    '--admin-token', TOKEN, '--admin-port', String(await freeLoopbackPort())], haproxy, cleanup);
 }
 
 describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
@@ -65,7 +37,7 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     const sim = await Simulator.start({ apps: [web(2), badLabels] });
     cleanup.push(() => sim.close());
     const haproxy = new RecordingHaproxy();
-    const { applied, admin } = await startStack(sim.url, haproxy, cleanup);
+    const { applied, admin } = await startDashboardStack(sim.url, haproxy, cleanup);
     const servers = (): number => applied.current?.model.services.find((v) => v.appId === APP)?.servers.length ?? -1;
     await waitFor('initial apply', () => servers() === 2);
     await waitFor('event stream attached', () => sim.streamCount > 0);
