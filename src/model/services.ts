@@ -49,9 +49,25 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
   const remembered = ctx.rememberedHealth ?? NO_MEMORY;
   const assigner = new ServicePortAssigner(opts.servicePortRange);
   ctx.servers?.nextSnapshot();
-  const drafts: Draft[] = [];
+  const services: Service[] = [];
+  const build = (drafts: readonly Draft[], oneApp: boolean): void => {
+    const byApp = oneApp ? null : groupByApp(drafts);
+    const siblings = oneApp ? [...drafts].sort((a, b) => a.servicePort - b.servicePort) : [];
+    for (const draft of drafts) {
+      if (!selected(draft, opts)) continue;
+      const built = buildService(draft, byApp === null ? siblings : byApp.get(draft.appId)!, ctx.servers);
+      if (isProblem(built)) problems.push(built);
+      else services.push(built);
+    }
+  };
+  const routed = mergeDeployments(apps);
+  const idCount = new Map<string, number>();
+  for (const app of routed) idCount.set(app.id, (idCount.get(app.id) ?? 0) + 1);
+  // Services are built right after their app, so its task data dies young (far less for the GC to
+  // promote); an id shared by several processed apps waits for all of them (siblings span them).
+  const deferred: Draft[] = [];
 
-  for (const app of mergeDeployments(apps)) {
+  for (const app of routed) {
     if (opts.frameworkName !== undefined && app.id.slice(1) === opts.frameworkName) continue;
     const appGroups = app.labels['HAPROXY_GROUP']?.split(',') ?? [];
     const mode = networkingMode(app);
@@ -93,17 +109,11 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
         draft?.backends.push({ host: task.host, ip, port: ports[k]!, draining: task.draining === true });
       }
     }
-    for (const draft of byServicePort.values()) if (draft.backends.length > 0) drafts.push(draft);
+    const appDrafts = [...byServicePort.values()].filter((d) => d.backends.length > 0);
+    if (idCount.get(app.id) === 1) build(appDrafts, true);
+    else deferred.push(...appDrafts);
   }
-
-  const services: Service[] = [];
-  const byApp = groupByApp(drafts);
-  for (const draft of drafts) {
-    if (!selected(draft, opts)) continue;
-    const built = buildService(draft, byApp.get(draft.appId)!, ctx.servers);
-    if (isProblem(built)) problems.push(built);
-    else services.push(built);
-  }
+  build(deferred, false);
   services.sort((a, b) => (a.appId < b.appId ? -1 : a.appId > b.appId ? 1 : a.servicePort - b.servicePort));
   return { services, problems, observedHealth };
 }
