@@ -11,10 +11,14 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
   const logs: LogLine[] = [];
   const servers = (backend: string): number => live.service.status.status().services.find((s) => s.backend === backend)?.servers.length ?? -1;
   const reloads = (): number => live.service.status.status().recentApplies.filter((a) => a.reloaded).length;
+  /** The master and current worker; the master socket closes briefly while the master re-executes for a reload. */
   const pids = async (): Promise<{ master: number; worker: number }> => {
-    const p = await live.service.haproxy.showProc();
-    if (!p.ok) throw new Error(p.message);
-    return { master: p.value.master.pid, worker: p.value.workers[0]!.pid };
+    for (let attempt = 0; ; attempt++) {
+      const p = await live.service.haproxy.showProc();
+      if (p.ok && p.value.workers.length > 0) return { master: p.value.master.pid, worker: p.value.workers[0]!.pid };
+      if (attempt >= 100) throw new Error(p.ok ? 'no HAProxy worker' : p.message);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   };
   /** Requests through HAProxy's :80 frontend until `want(task)` holds for an answer (bounded). */
   const until = async (host: string, want: (task: string) => boolean, tries = 200): Promise<string> => {
