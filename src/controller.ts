@@ -58,7 +58,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       }),
       tap((i) => {
         if (i.kind !== 'connected') return;
-        logger.info(`event stream connected to ${deps.client.redact(i.url)}`);
+        logger.debug(`event stream connected to ${deps.client.redact(i.url)}`);
         deps.onStreamConnected?.();
       }),
     )
@@ -76,6 +76,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   };
 
   const warnedProblems = new Set<string>();
+  let lastApplyError: { message: string; repeats: number } | null = null; // the same failure is logged in full once
   const report = (e: PipelineEvent): void => {
     switch (e.kind) {
       case 'trigger': logger.debug(`trigger: ${e.trigger.kind}${e.trigger.kind === 'event' ? ` ${e.trigger.eventType}` : ''}`); break;
@@ -84,6 +85,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       case 'unchanged': logger.debug('config unchanged: nothing to apply'); break;
       case 'applying': logger.info(e.reasons.length > 0 ? `reloading HAProxy: ${e.reasons.join('; ')}` : `updating HAProxy through the runtime API: ${e.runtimeOps} operation(s)`); break;
       case 'applied':
+        lastApplyError = null;
         logger.info(e.report.reloaded ? 'HAProxy reloaded and healthy' : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`);
         for (const p of e.state?.model.problems ?? []) {
           const line = describeProblem(p);
@@ -91,7 +93,17 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
           warnedProblems.add(line);
         }
         break;
-      case 'apply-failed': logger.error(`apply failed: ${e.error}; retrying in ${(e.retryInMs / 1000).toFixed(1)}s with the newest model`); break;
+      case 'apply-failed': {
+        const retry = `retrying in ${(e.retryInMs / 1000).toFixed(1)}s with the newest model`;
+        if (lastApplyError?.message === e.error) {
+          lastApplyError.repeats++;
+          logger.warn(`apply failed again (${lastApplyError.repeats + 1} times in a row, same reason as above); ${retry}`);
+        } else {
+          lastApplyError = { message: e.error, repeats: 0 };
+          logger.error(`apply failed: ${e.error}; ${retry}`);
+        }
+        break;
+      }
     }
     for (const observe of deps.observers ?? []) observe(e);
   };

@@ -68,7 +68,7 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
   const applier = new HaproxyApplier({
     process: haproxy, bin: o.haproxyBin, configPath: o.haproxyConfig, haproxyMap: o.haproxyMap, skipValidation: o.skipValidation,
     archiveVersions: o.archiveVersions, hardStopAfterSeconds: o.hardStopAfter, validateTimeoutMs: 30000,
-    fdEnvironment: () => readFdEnvironment(), logger,
+    fdEnvironment: () => readFdEnvironment(), logger, runtimeFiles: [o.haproxyMasterSocket, o.haproxyPidFile],
     render: o.skipConfigCleanup ? undefined : (services) => renderConfig(services, deps.templates, renderOptions(o, deps.env)),
   });
 
@@ -102,7 +102,6 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
   if (o.adminPort > 0) {
     try {
       admin = await startAdminServer({ bind: o.adminBind, port: o.adminPort, token: o.adminToken, metrics, status, logger });
-      logger.info(`admin API on ${admin.url} (/metrics, /status, dashboard at /)`);
     } catch (e) {
       return { error: `admin API on ${o.adminBind}:${o.adminPort}: ${(e as Error).message}` };
     }

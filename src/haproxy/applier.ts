@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Observable, from } from 'rxjs';
 import type { Service } from '../model/types';
@@ -25,6 +26,8 @@ export interface ApplierOptions {
   readonly validateTimeoutMs: number;
   readonly fdEnvironment: () => Promise<FdEnvironment>;
   readonly logger: HaproxyLogger;
+  /** Files HAProxy creates itself (master socket, pid file): their directories must exist. */
+  readonly runtimeFiles: readonly string[];
   /** Renders a subset of services, to leave out apps HAProxy rejects (absent with --skip-config-cleanup). */
   readonly render?: (services: readonly Service[]) => RenderedConfig;
 }
@@ -171,6 +174,7 @@ export class HaproxyApplier implements ApplyPort {
 
   private async reloadOrStart(): Promise<void> {
     if (!this.o.process.isAlive()) {
+      await this.ensureRuntimeDirs();
       await this.saveServerState(); // creates the state file HAProxy's head asks for, if missing
       const r = await this.o.process.start();
       if (!r.ok) throw new ApplyError(`HAProxy did not start: ${r.message}`);
@@ -193,9 +197,32 @@ export class HaproxyApplier implements ApplyPort {
     if (!answer.ok) return;
     if (!answer.value.trim() && (await readIfExists(file)) !== undefined) return; // keep what a dead HAProxy left
     try {
-      await writeAtomic(file, answer.value);
+      // "1" alone is the state file format's version line: a valid file that lists no servers yet.
+      await writeAtomic(file, answer.value.trim() === '' ? '1\n' : answer.value);
     } catch (e) {
       this.o.logger.warn(`cannot save server state before reload: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * marathon-lb's head puts the stats socket in /var/run/haproxy/ and server state in
+   * /var/state/haproxy/, which a fresh machine or container lacks: create them (and the master
+   * socket's and pid file's directories) before HAProxy starts, instead of failing on them.
+   */
+  private async ensureRuntimeDirs(): Promise<void> {
+    const config = (await readIfExists(this.o.configPath)) ?? '';
+    const dirs = [
+      /^\s*stats\s+socket\s+(\/\S+)/m.exec(config)?.[1],
+      ...this.o.runtimeFiles,
+    ].flatMap((f) => (f === undefined ? [] : [path.dirname(f)]));
+    const base = /^\s*server-state-base\s+(\S+)/m.exec(config)?.[1];
+    if (base !== undefined) dirs.push(base);
+    for (const dir of dirs) {
+      try {
+        await fs.mkdir(dir, { recursive: true });
+      } catch (e) {
+        this.o.logger.warn(`cannot create ${dir} for HAProxy: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
     }
   }
 
