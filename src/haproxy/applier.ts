@@ -134,7 +134,11 @@ export class HaproxyApplier implements ApplyPort {
       text = text.split(this.mapPaths.domain).join(`${this.mapPaths.domain}.candidate`).split(this.mapPaths.app).join(`${this.mapPaths.app}.candidate`);
     }
     await writeAtomic(tmp, text);
-    return this.validate(tmp);
+    try {
+      return await this.validate(tmp);
+    } finally {
+      for (const f of [tmp, `${this.mapPaths.domain}.candidate`, `${this.mapPaths.app}.candidate`]) await fs.rm(f, { force: true });
+    }
   }
 
   private validate(cfg: string): Promise<{ ok: true } | { ok: false; message: string }> {
