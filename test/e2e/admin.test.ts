@@ -8,6 +8,7 @@ import { freePort } from '../support/ports';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { waitFor } from '../support/wait';
 import { startStack } from '../support/adminStack';
+import { samples } from '../support/metrics';
 
 const APP = '/mywebservernew';
 const web = (instances: number) => ({
@@ -23,15 +24,6 @@ const auth = { Authorization: `Bearer ${TOKEN}` };
 async function get(url: string, headers: Record<string, string> = auth): Promise<{ status: number; type: string; body: string; headers: Headers }> {
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text(), headers: res.headers };
-}
-function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
 }
 const count = (events: PipelineEvent[], kind: PipelineEvent['kind']): number => events.filter((e) => e.kind === kind).length;
 const triggerCount = (events: PipelineEvent[], kind: string): number => events.filter((e) => e.kind === 'trigger' && e.trigger.kind === kind).length;

@@ -8,8 +8,9 @@ import { RuntimeApi, ServerState, parseServersState } from '../../src/haproxy/ru
 import { REFUSED_BY_ADD_SERVER, addServerSpec, parseServerLine } from '../../src/haproxy/serverCommands';
 import { describeWithHaproxy } from '../support/haproxy';
 import { freePort } from '../support/ports';
+import { COMPAT_CASES_DIR } from '../support/paths';
 
-const COMPAT = path.join(__dirname, '../../../shared/compat/cases');
+const COMPAT = COMPAT_CASES_DIR;
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 describe('parseServersState', () => {

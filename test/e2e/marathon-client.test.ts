@@ -7,6 +7,7 @@ import { basicAuth, dcosAuth, parseBasicCredentials, parseDcosCredentials } from
 import { MarathonClient, MarathonLogger } from '../../src/marathon/client';
 import { MarathonError } from '../../src/marathon/http';
 import { makeTestCerts } from '../support/certs';
+import { listenOnLoopback } from '../support/listen';
 
 // Real HTTP(S) over 127.0.0.1 against tiny servers made here.
 
@@ -19,17 +20,8 @@ interface TestServer {
 const servers: TestServer[] = [];
 
 async function listen(server: http.Server | https.Server, scheme: string, hits: string[]): Promise<TestServer> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  const s: TestServer = {
-    url: `${scheme}://127.0.0.1:${port}`,
-    hits,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  const { port, close } = await listenOnLoopback(server);
+  const s: TestServer = { url: `${scheme}://127.0.0.1:${port}`, hits, close };
   servers.push(s);
   return s;
 }

@@ -9,6 +9,7 @@ import { StreamItem, continuationLinesAsData, eventStream, parseEventData } from
 import { MarathonEvent, parseMarathonEvent } from '../../src/marathon/eventTypes';
 import { MarathonError } from '../../src/marathon/http';
 import { makeTestCerts } from '../support/certs';
+import { listenOnLoopback } from '../support/listen';
 
 // Real SSE over 127.0.0.1 against tiny servers made here.
 
@@ -51,18 +52,13 @@ async function sseServer(opts: { route?: Route; tls?: { cert: string; key: strin
     resolvers[n]!(res);
   };
   const server = opts.tls ? https.createServer(opts.tls, handler) : http.createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
+  const { port, close } = await listenOnLoopback(server);
   const s: SseServer = {
     url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     stream: (n = 0) => (slot(n), streams[n]!),
     closed: (n = 0) => (slot(n), closes[n]!),
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
+    close,
   };
   servers.push(s);
   return s;

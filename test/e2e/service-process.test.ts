@@ -9,6 +9,7 @@ import { describeWithHaproxy } from '../support/haproxy';
 import { CLI } from '../support/paths';
 import { tempDir } from '../support/render';
 import { waitFor } from '../support/wait';
+import { samples } from '../support/metrics';
 
 const SECRET = 'TOPSECRET-PASS';
 const TOKEN = 'ADMIN-TOKEN-SECRET';
@@ -27,8 +28,7 @@ describeWithHaproxy('marathon-lb as a process: :9090 endpoints, signals, env con
   const stats = (p: string) => httpGet(ports.stats, '127.0.0.1', 3000, p);
   const metric = async (name: string): Promise<number> => {
     const r = await fetch(`http://127.0.0.1:${ports.admin}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    const m = new RegExp(`^${name.replace(/[{}"=]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(await r.text());
-    return m ? Number(m[1]) : NaN;
+    return samples(await r.text()).get(name) ?? NaN;
   };
 
   beforeAll(async () => {

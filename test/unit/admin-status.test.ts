@@ -6,6 +6,7 @@ import type { DesiredState } from '../../src/streams/applyPort';
 import type { PipelineEvent } from '../../src/streams/pipeline';
 import { plan } from '../../src/streams/plan';
 import { makeServer, makeService } from '../support/fixtures';
+import { samples } from '../support/metrics';
 
 const server = makeServer;
 const service = makeService;
@@ -34,16 +35,6 @@ function applyOk(applied: AppliedState, c: ReturnType<typeof clock>, next: Desir
   observe({ kind: 'applied', report: { reloaded: p.reloadReasons.length > 0, reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length }, state: next, previous });
 }
 
-/** `name{labels} value` lines of an exposition text. */
-function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
 
 describe('StatusBook', () => {
   test('before anything happened', () => {
