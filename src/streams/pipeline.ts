@@ -1,33 +1,40 @@
-import { EMPTY, Observable, SchedulerLike, defer, filter, last, map, merge, mergeMap, of, share, tap } from 'rxjs';
+import { EMPTY, Observable, SchedulerLike, defer, filter, last, map, merge, mergeMap, of, retry, share, tap, timer } from 'rxjs';
 import type { StreamItem } from '../marathon/events';
 import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
 import type { AppliedState } from './appliedState';
 import { applySink, type ApplyOutcome } from './applySink';
-import type { BackoffOptions } from './backoff';
+import { nextDelay, type BackoffOptions } from './backoff';
 import { debounceMaxWait } from './debounceMaxWait';
-import { latestWins } from './latestWins';
-import { plan } from './plan';
+import { plan, type Plan } from './plan';
+import { retryLatest } from './retryLatest';
 import { triggers, type Trigger } from './triggers';
 
-/** What happened, for logs, metrics and the admin API. */
+/** Where an unexpected exception was caught: it cost that snapshot (or that moment), never the stream. */
+export type FaultStage = 'build' | 'plan' | 'pipeline';
+
+/** What happened, for logs, metrics and the admin API. Times are the scheduler's (epoch ms live). */
 export type PipelineEvent =
   | { readonly kind: 'trigger'; readonly trigger: Trigger }
-  | { readonly kind: 'fetch-failed'; readonly error: string }
+  | { readonly kind: 'fetching' }
+  | { readonly kind: 'fetch-failed'; readonly error: string; readonly retryInMs?: number; readonly attempt?: number }
   | { readonly kind: 'snapshot-invalid'; readonly error: string }
-  | { readonly kind: 'unchanged'; readonly state: DesiredState }
-  | { readonly kind: 'applying'; readonly reasons: readonly string[]; readonly runtimeOps: number; readonly triggeredAt: number }
-  | { readonly kind: 'applied'; readonly report: ApplyReport; readonly state: DesiredState | null; readonly previous: DesiredState | null }
+  | { readonly kind: 'stage-error'; readonly stage: FaultStage; readonly error: string; readonly appId: string | null }
+  | { readonly kind: 'unchanged'; readonly state: DesiredState; readonly fetchedAt?: number }
+  | { readonly kind: 'applying'; readonly reasons: readonly string[]; readonly runtimeOps: number; readonly triggeredAt: number; readonly fetchedAt?: number }
+  | { readonly kind: 'applied'; readonly report: ApplyReport; readonly state: DesiredState | null; readonly previous: DesiredState | null; readonly fetchedAt?: number }
   | { readonly kind: 'apply-failed'; readonly error: string; readonly retryInMs: number };
 
-export type Work = { readonly kind: 'desired'; readonly state: DesiredState; readonly triggeredAt: number } | { readonly kind: 'reload-existing' };
+export type Work =
+  | { readonly kind: 'desired'; readonly state: DesiredState; readonly triggeredAt: number; readonly fetchedAt: number }
+  | { readonly kind: 'reload-existing' };
 
 export interface PipelineDeps<F> {
   /** The Marathon event stream, already kept alive (idle timeout + retry); null in poll mode. */
   readonly items$: Observable<StreamItem> | null;
   readonly signals$: Observable<'hup' | 'usr1'>;
-  /** Fetches a snapshot (apps + resolved hosts). A newer trigger cancels one in flight. */
+  /** Fetches a snapshot (apps + resolved hosts). A newer trigger cancels one in flight; a failure is retried with backoff. */
   readonly fetch: () => Observable<F>;
-  /** Pure: snapshot → desired state, or a message naming what is wrong with it. */
+  /** Pure: snapshot → desired state, or a message naming what is wrong with it. Should not throw; if it does, that snapshot is skipped. */
   readonly build: (fetched: F) => DesiredState | { readonly error: string };
   readonly haproxy: ApplyPort;
   readonly applied: AppliedState;
@@ -37,82 +44,145 @@ export interface PipelineDeps<F> {
     readonly quietMs: number;
     readonly maxWaitMs: number;
     readonly resyncIntervalMs: number;
+    /** Apply retries, fetch retries and restarts after an unforeseen error. */
     readonly backoff: BackoffOptions;
   };
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** The app an error names, when whoever threw it said (an `appId` string property). */
+const appOf = (e: unknown): string | null => {
+  const id = typeof e === 'object' && e !== null ? (e as { appId?: unknown }).appId : undefined;
+  return typeof id === 'string' ? id : null;
+};
 
 /**
- * The controller: triggers → debounce (quiet + max wait) → latest-wins snapshot fetch → pure build
- * → apply sink (one at a time, newest wins, backoff on failure, commit only on success).
+ * The controller: triggers → debounce (quiet + max wait) → latest-wins snapshot fetch, retried with
+ * backoff → pure build → plan → apply sink (one at a time, newest wins, backoff on failure, commit
+ * only on success).
+ *
+ * It cannot die: a failed fetch is retried, an exception thrown by build skips that snapshot (the
+ * next trigger tries again), one thrown by plan falls back to a full reload, one thrown by apply is
+ * an apply failure (retried), one thrown by `report` is dropped, and anything else resubscribes the
+ * whole pipeline after a backoff (the applied state is kept). Every such fault is reported as a
+ * `stage-error`. The returned stream never errors and never completes by itself.
  */
 export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work, ApplyReport | 'unchanged'>> {
-  const { scheduler, timing, report, applied } = deps;
-  const items$ = deps.items$?.pipe(share()) ?? EMPTY;
-  const signals$ = deps.signals$.pipe(share());
+  const { scheduler, timing, applied } = deps;
   const now = (): number => scheduler.now();
+  // Reporting is for humans: an observer that throws must not stop routing.
+  const report = (e: PipelineEvent): void => {
+    try {
+      deps.report(e);
+    } catch {
+      /* dropped on purpose */
+    }
+  };
+  const fault = (stage: FaultStage, e: unknown): void => report({ kind: 'stage-error', stage, error: message(e), appId: appOf(e) });
 
-  const trigger$ = triggers({
-    events$: items$.pipe(mergeMap((i) => (i.kind === 'event' ? of({ eventType: i.event.eventType }) : EMPTY))),
-    connected$: items$.pipe(filter((i) => i.kind === 'connected')),
-    signals$: signals$.pipe(filter((s) => s === 'hup')),
-    resyncIntervalMs: timing.resyncIntervalMs,
-    scheduler,
-  }).pipe(tap((trigger) => report({ kind: 'trigger', trigger })));
+  const assembled = defer(() => {
+    const items$ = deps.items$?.pipe(share()) ?? EMPTY;
+    const signals$ = deps.signals$.pipe(share());
 
-  let lastProblem: string | null = null; // bad input is reported once, not on every trigger
-  const once = (kind: 'fetch-failed' | 'snapshot-invalid', error: string): void => {
-    if (error !== lastProblem) report({ kind, error });
-    lastProblem = error;
+    const trigger$ = triggers({
+      events$: items$.pipe(mergeMap((i) => (i.kind === 'event' ? of({ eventType: i.event.eventType }) : EMPTY))),
+      connected$: items$.pipe(filter((i) => i.kind === 'connected')),
+      signals$: signals$.pipe(filter((s) => s === 'hup')),
+      resyncIntervalMs: timing.resyncIntervalMs,
+      scheduler,
+    }).pipe(tap((trigger) => report({ kind: 'trigger', trigger })));
+
+    let lastInvalid: string | null = null; // bad input is reported once, not on every trigger
+    const fetchOnce = (triggeredAt: number): Observable<{ fetched: F; triggeredAt: number; fetchedAt: number }> => defer(() => {
+      const fetchedAt = now();
+      report({ kind: 'fetching' });
+      return deps.fetch().pipe(last(), map((fetched) => ({ fetched, triggeredAt, fetchedAt })));
+    });
+
+    const desired$: Observable<Work> = trigger$.pipe(
+      map(() => now()),
+      debounceMaxWait(timing.quietMs, timing.maxWaitMs, scheduler),
+      retryLatest(fetchOnce, {
+        backoff: timing.backoff, scheduler,
+        onFailure: (f) => report({ kind: 'fetch-failed', error: message(f.error), retryInMs: f.retryInMs, attempt: f.attempt }),
+      }),
+      mergeMap(({ fetched, triggeredAt, fetchedAt }) => {
+        let built: DesiredState | { readonly error: string };
+        try {
+          built = deps.build(fetched);
+        } catch (e) {
+          fault('build', e);
+          return EMPTY;
+        }
+        if ('error' in built) {
+          if (built.error !== lastInvalid) report({ kind: 'snapshot-invalid', error: built.error });
+          lastInvalid = built.error;
+          return EMPTY;
+        }
+        lastInvalid = null;
+        return of<Work>({ kind: 'desired', state: built, triggeredAt, fetchedAt });
+      }),
+    );
+    const usr1$: Observable<Work> = signals$.pipe(filter((s) => s === 'usr1'), map((): Work => ({ kind: 'reload-existing' })));
+
+    return merge(desired$, usr1$).pipe(
+      applySink({ apply, backoff: timing.backoff, scheduler }),
+      tap((outcome) => {
+        if (!outcome.ok) report({ kind: 'apply-failed', error: message(outcome.error), retryInMs: outcome.retryInMs });
+      }),
+    );
+  });
+
+  /** Diffs against what runs; if the diff itself throws, a full reload still applies the new config. */
+  const planFor = (previous: DesiredState | null, next: DesiredState): Plan => {
+    try {
+      return plan(previous?.model.services ?? null, next.model.services,
+        previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config });
+    } catch (e) {
+      fault('plan', e);
+      return { runtimeOps: [], reloadReasons: [`full reload: planning runtime changes failed (${message(e)})`] };
+    }
   };
 
-  const desired$: Observable<Work> = trigger$.pipe(
-    map(() => now()),
-    debounceMaxWait(timing.quietMs, timing.maxWaitMs, scheduler),
-    latestWins((triggeredAt: number) => deps.fetch().pipe(last(), map((fetched) => ({ fetched, triggeredAt })))),
-    mergeMap((result) => {
-      if (!result.ok) {
-        once('fetch-failed', message(result.error));
-        return EMPTY;
-      }
-      const built = deps.build(result.value.fetched);
-      if ('error' in built) {
-        once('snapshot-invalid', built.error);
-        return EMPTY;
-      }
-      lastProblem = null;
-      return of<Work>({ kind: 'desired', state: built, triggeredAt: result.value.triggeredAt });
-    }),
-  );
-  const usr1$: Observable<Work> = signals$.pipe(filter((s) => s === 'usr1'), map((): Work => ({ kind: 'reload-existing' })));
+  const isCurrent = (state: DesiredState): boolean => {
+    try {
+      return applied.isCurrent(state);
+    } catch (e) {
+      fault('plan', e);
+      return false;
+    }
+  };
 
+  // Runs inside the sink's defer: a throw here is an apply failure, retried with backoff.
   const apply = (work: Work): Observable<ApplyReport | 'unchanged'> => defer(() => {
     if (work.kind === 'reload-existing') {
       return deps.haproxy.reloadExisting().pipe(last(), tap((r) => report({ kind: 'applied', report: r, state: null, previous: null })));
     }
     const previous = applied.current;
-    if (applied.isCurrent(work.state)) {
-      report({ kind: 'unchanged', state: work.state });
+    if (isCurrent(work.state)) {
+      report({ kind: 'unchanged', state: work.state, fetchedAt: work.fetchedAt });
       return of('unchanged' as const);
     }
-    const p = plan(previous?.model.services ?? null, work.state.model.services,
-      previous === null ? undefined : { previous: previous.rendered.config, next: work.state.rendered.config });
-    report({ kind: 'applying', reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length, triggeredAt: work.triggeredAt });
+    const p = planFor(previous, work.state);
+    report({ kind: 'applying', reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length, triggeredAt: work.triggeredAt, fetchedAt: work.fetchedAt });
     return deps.haproxy.apply(work.state, p, previous).pipe(
       last(),
       tap((r) => {
         const state = r.applied ?? work.state;
         applied.commit(state, now());
-        report({ kind: 'applied', report: r, state, previous });
+        report({ kind: 'applied', report: r, state, previous, fetchedAt: work.fetchedAt });
       }),
     );
   });
 
-  return merge(desired$, usr1$).pipe(
-    applySink({ apply, backoff: timing.backoff, scheduler }),
-    tap((outcome) => {
-      if (!outcome.ok) report({ kind: 'apply-failed', error: message(outcome.error), retryInMs: outcome.retryInMs });
+  // Last resort for what nothing above foresaw: start over (a fresh startup trigger refetches).
+  return assembled.pipe(
+    retry({
+      resetOnSuccess: true,
+      delay: (error: unknown, count: number) => {
+        fault('pipeline', error);
+        return timer(nextDelay(count - 1, timing.backoff), scheduler);
+      },
     }),
   );
 }

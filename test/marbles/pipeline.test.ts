@@ -1,4 +1,4 @@
-import { NEVER, Observable, of, throwError } from 'rxjs';
+import { NEVER, Observable, defer, mergeMap, of, throwError, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { StreamItem } from '../../src/marathon/events';
 import type { Server, Service } from '../../src/model/types';
@@ -13,16 +13,20 @@ const service = (servers: number[]): Service => ({
   hostname: null, path: null, auth: null, sticky: false, redirectHttpToHttps: false, useHsts: false, backendWeight: 0, networkAllowed: null,
   proxyPath: null, revProxyPath: null, redirPath: null, healthCheck: null, backendCheckPort: null, templateLabels: {}, servers: servers.map(server),
 });
-/** A snapshot is just the list of task numbers of app /a; 'bad' is an invalid snapshot. */
-type Snap = number[] | 'bad';
+/** A snapshot is just the list of task numbers of app /a; 'bad' is an invalid snapshot, 'throw' makes build throw, 'odd' makes plan throw. */
+type Snap = number[] | 'bad' | 'throw' | 'odd';
 const cfgOf = (tasks: number[]): string => `backend a_10000\n${tasks.map((n) => `  server s${n} 10.0.0.1:${31000 + n}\n`).join('')}`;
-const build = (snap: Snap): DesiredState | { error: string } =>
-  snap === 'bad' ? { error: 'apps[0].id must be a non-empty string' }
-    : { model: { services: [service(snap)], problems: [] }, rendered: { config: cfgOf(snap), domainMap: '', appMap: '', served: [], problems: [] } };
+const build = (snap: Snap): DesiredState | { error: string } => {
+  if (snap === 'bad') return { error: 'apps[0].id must be a non-empty string' };
+  if (snap === 'throw') throw Object.assign(new TypeError("Cannot read properties of null (reading 'alive')"), { appId: '/a' });
+  // A service whose servers are not a list: `plan` cannot diff it.
+  if (snap === 'odd') return { model: { services: [{ ...service([]), servers: null as never }], problems: [] }, rendered: { config: 'odd', domainMap: '', appMap: '', served: [], problems: [] } };
+  return { model: { services: [service(snap)], problems: [] }, rendered: { config: cfgOf(snap), domainMap: '', appMap: '', served: [], problems: [] } };
+};
 const event = (): StreamItem => ({ kind: 'event', event: { type: 'status_update_event', eventType: 'status_update_event' } as never });
 
-function setup(t: TestScheduler, opts: { items: Observable<StreamItem>; signals?: Observable<'hup' | 'usr1'>; snapshots: Snap[] }) {
-  const haproxy = new RecordingHaproxy();
+function setup(t: TestScheduler, opts: { items: Observable<StreamItem>; signals?: Observable<'hup' | 'usr1'>; snapshots: Snap[]; haproxy?: RecordingHaproxy; report?: (e: PipelineEvent) => void }) {
+  const haproxy = opts.haproxy ?? new RecordingHaproxy();
   const applied = new AppliedState();
   const events: PipelineEvent[] = [];
   let fetches = 0;
@@ -37,7 +41,10 @@ function setup(t: TestScheduler, opts: { items: Observable<StreamItem>; signals?
     build,
     haproxy,
     applied,
-    report: (e) => events.push(e),
+    report: (e) => {
+      events.push(e);
+      opts.report?.(e);
+    },
     scheduler: t,
     timing: { quietMs: 5, maxWaitMs: 20, resyncIntervalMs: 1000, backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 } },
   });
@@ -121,22 +128,138 @@ describe('pipeline (virtual time)', () => {
     });
   });
 
-  test('a failed fetch is reported and the pipeline keeps going', () => {
+  test('a failed fetch is retried with backoff at once, not left until the next trigger', () => {
+    const t = newScheduler();
+    t.run(({ flush }) => {
+      let n = 0;
+      const haproxy = new RecordingHaproxy();
+      const events: PipelineEvent[] = [];
+      const sub = pipeline<Snap>({
+        items$: NEVER, signals$: NEVER, build, haproxy, applied: new AppliedState(), report: (e) => events.push(e), scheduler: t,
+        fetch: () => (n++ < 2 ? throwError(() => new Error('HTTP 503')) : of([4])),
+        timing: { quietMs: 5, maxWaitMs: 20, resyncIntervalMs: 1000, backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 } },
+      }).subscribe();
+      // startup → fetch at 5 fails, again at 15, succeeds at 35: long before the resync at 1000.
+      t.schedule(() => expect(haproxy.applies).toHaveLength(0), 34);
+      t.schedule(() => expect(haproxy.applies.map((a) => a.config)).toEqual([cfgOf([4])]), 36);
+      t.schedule(() => sub.unsubscribe(), 500);
+      flush();
+      expect(events.filter((e) => e.kind === 'fetch-failed')).toEqual([
+        { kind: 'fetch-failed', error: 'HTTP 503', retryInMs: 10, attempt: 1 },
+        { kind: 'fetch-failed', error: 'HTTP 503', retryInMs: 20, attempt: 2 },
+      ]);
+      expect(n).toBe(3);
+    });
+  });
+
+  test('a newer trigger during a fetch backoff wins: one fetch at the end of the backoff, with its snapshot', () => {
     const t = newScheduler();
     t.run(({ hot, flush }) => {
-      const items = hot<StreamItem>('---------------------------e', { e: event() });
+      const items = hot<StreamItem>('-----------------e', { e: event() }); // event at 17, during the 10 ms backoff after the failure at 10
       let n = 0;
       const haproxy = new RecordingHaproxy();
       const events: PipelineEvent[] = [];
       const sub = pipeline<Snap>({
         items$: items, signals$: NEVER, build, haproxy, applied: new AppliedState(), report: (e) => events.push(e), scheduler: t,
-        fetch: () => (n++ === 0 ? throwError(() => new Error('all Marathon URLs failed')) : of([4])),
+        fetch: () => (n++ < 2 ? throwError(() => new Error('timeout')) : of([7])),
         timing: { quietMs: 5, maxWaitMs: 20, resyncIntervalMs: 1000, backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 } },
       }).subscribe();
       t.schedule(() => sub.unsubscribe(), 500);
       flush();
-      expect(events.filter((e) => e.kind === 'fetch-failed')).toEqual([{ kind: 'fetch-failed', error: 'all Marathon URLs failed' }]);
-      expect(haproxy.applies.map((a) => a.config)).toEqual([cfgOf([4])]);
+      // startup: fails at 5, retry at 15 fails (backoff 20 → 35); the event's debounce ends at 22 and waits for 35.
+      expect(events.filter((e) => e.kind === 'fetching')).toHaveLength(3);
+      expect(haproxy.applies.map((a) => a.config)).toEqual([cfgOf([7])]);
+      const applying = events.find((e): e is Extract<PipelineEvent, { kind: 'applying' }> => e.kind === 'applying');
+      expect(applying).toMatchObject({ triggeredAt: 17, fetchedAt: 35 });
+    });
+  });
+
+  test('a build that throws costs that snapshot only: reported with its app, the stream lives on, the next trigger applies', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const items = hot<StreamItem>('------------------------------e------------------------------e', { e: event() });
+      const s = setup(t, { items, snapshots: [[1], 'throw', [1, 2]] });
+      let ended: string | null = null;
+      const sub = s.run$.subscribe({ error: (e: unknown) => (ended = String(e)), complete: () => (ended = 'complete') });
+      t.schedule(() => sub.unsubscribe(), 500);
+      flush();
+      expect(ended).toBeNull();
+      expect(s.events.filter((e) => e.kind === 'stage-error')).toEqual([
+        { kind: 'stage-error', stage: 'build', error: "Cannot read properties of null (reading 'alive')", appId: '/a' },
+      ]);
+      expect(s.haproxy.applies.map((a) => a.config)).toEqual([cfgOf([1]), cfgOf([1, 2])]);
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 2]));
+    });
+  });
+
+  test('a plan that throws falls back to a full reload of the new config', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const items = hot<StreamItem>('------------------------------e', { e: event() });
+      const s = setup(t, { items, snapshots: [[1], 'odd'] });
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 500);
+      flush();
+      expect(s.events.filter((e) => e.kind === 'stage-error').map((e) => (e as { stage: string }).stage)).toEqual(['plan']);
+      expect(s.haproxy.applies).toHaveLength(2);
+      expect(s.haproxy.applies[1]!.plan.runtimeOps).toEqual([]);
+      expect(s.haproxy.applies[1]!.plan.reloadReasons).toEqual([expect.stringMatching(/^full reload: planning runtime changes failed \(/)]);
+      expect(s.applied.current?.rendered.config).toBe('odd');
+    });
+  });
+
+  test('an apply that throws synchronously is an apply failure, retried with backoff', () => {
+    const t = newScheduler();
+    t.run(({ flush }) => {
+      class ThrowingOnce extends RecordingHaproxy {
+        private thrown = false;
+        override apply(...args: Parameters<RecordingHaproxy['apply']>): ReturnType<RecordingHaproxy['apply']> {
+          if (!this.thrown) {
+            this.thrown = true;
+            throw new RangeError('Invalid array length');
+          }
+          return super.apply(...args);
+        }
+      }
+      const s = setup(t, { items: NEVER, snapshots: [[3]], haproxy: new ThrowingOnce() });
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 500);
+      flush();
+      expect(s.events.filter((e) => e.kind === 'apply-failed')).toEqual([{ kind: 'apply-failed', error: 'Invalid array length', retryInMs: 10 }]);
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([3]));
+    });
+  });
+
+  test('an observer that throws on every event does not stop routing', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const items = hot<StreamItem>('------------------------------e', { e: event() });
+      const s = setup(t, { items, snapshots: [[1], [1, 5]], report: () => {
+        throw new Error('metrics exploded');
+      } });
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 500);
+      flush();
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 5]));
+    });
+  });
+
+  test('an error nothing foresaw restarts the pipeline after a backoff, keeping the applied state', () => {
+    const t = newScheduler();
+    t.run(({ flush }) => {
+      let subscriptions = 0;
+      // A signal source that breaks once (a bug elsewhere), then behaves.
+      const signals = defer(() => (subscriptions++ === 0 ? timer(50, t).pipe(mergeMap(() => throwError(() => new Error('boom')))) : NEVER));
+      const s = setup(t, { items: NEVER, signals, snapshots: [[1], [1, 6]] });
+      let ended = false;
+      const sub = s.run$.subscribe({ error: () => (ended = true) });
+      t.schedule(() => sub.unsubscribe(), 500);
+      flush();
+      expect(ended).toBe(false);
+      expect(s.events.filter((e) => e.kind === 'stage-error')).toEqual([{ kind: 'stage-error', stage: 'pipeline', error: 'boom', appId: null }]);
+      expect(subscriptions).toBe(2);
+      expect(s.fetches()).toBe(2); // the restart's startup trigger refetched
+      expect(s.haproxy.applies.map((a) => a.config)).toEqual([cfgOf([1]), cfgOf([1, 6])]);
     });
   });
 });

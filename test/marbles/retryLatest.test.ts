@@ -19,7 +19,7 @@ describe('retryLatest', () => {
     const ts = newScheduler();
     ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const fetches = { a: cold('----(A|)'), b: cold('----(B|)') };
-      const out = hot('-a-b').pipe(retryLatest((t: 'a' | 'b') => fetches[t], { backoff, scheduler: ts }));
+      const out = hot('-a-b').pipe(retryLatest((t: string) => fetches[t as 'a' | 'b'], { backoff, scheduler: ts }));
       expectObservable(out).toBe('-------B');
       expectSubscriptions(fetches.a.subscriptions).toBe('-^-!');
       expectSubscriptions(fetches.b.subscriptions).toBe('---^---!');
