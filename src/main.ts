@@ -4,7 +4,7 @@ import { runDry } from './dry';
 import { createLogger } from './log';
 import { marathonClientFromOptions } from './marathon/fromOptions';
 import { loadTemplateSet } from './render/loadTemplates';
-import { startService } from './service';
+import { startService, type RunningService } from './service';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -32,16 +32,28 @@ export async function main(options: Options, env: Readonly<Record<string, string
     process.stderr.write(`marathon-lb: ${templates.error}\n`);
     return 2;
   }
+  // Listen before starting anything: a signal during startup is a shutdown too, bounded the same way.
+  let started: RunningService | undefined;
+  const signal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  void signal.then((sig) => {
+    // Whatever is under way (an apply, a reload, HAProxy finishing connections), the process exits in time.
+    const deadline = setTimeout(() => {
+      logger.error(`${sig}: not stopped within --shutdown-timeout ${options.shutdownTimeout} s: exiting now${options.leaveHaproxyRunning ? '' : ', HAProxy killed'}`);
+      if (!options.leaveHaproxyRunning && !options.haproxyAttach) started?.haproxy.killNow();
+      process.exit(1);
+    }, options.shutdownTimeout * 1000);
+    deadline.unref();
+  });
   const service = await startService({ options, env, templates: templates.value, logger, processSignals: true });
   if ('error' in service) {
     process.stderr.write(`marathon-lb: ${service.error}\n`);
     return 2;
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  logger.info(`${signal}: stopping`);
+  started = service;
+  logger.info(`${await signal}: stopping`);
   await service.stop();
   return 0;
 }

@@ -7,8 +7,10 @@ import { StatusBook } from './admin/statusBook';
 import type { Options } from './cli/options';
 import { createController } from './controller';
 import { HaproxyApplier } from './haproxy/applier';
+import { haproxyEnvironment } from './haproxy/env';
 import { readFdEnvironment } from './haproxy/limits';
 import { HaproxyProcess } from './haproxy/process';
+import { takeOverLeftovers } from './haproxy/takeover';
 import type { Logger } from './log';
 import { marathonClientFromOptions } from './marathon/fromOptions';
 import { renderConfig } from './render/render';
@@ -22,7 +24,7 @@ export interface RunningService {
   readonly metrics: ControllerMetrics;
   /** SIGHUP / SIGUSR1 equivalents (tests, the demo). */
   readonly signals: Subject<'hup' | 'usr1'>;
-  /** Stops the controller and, unless attached, HAProxy. */
+  /** Stops the controller and, unless attached or told to leave it running, HAProxy. */
   stop(): Promise<void>;
 }
 
@@ -55,11 +57,23 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
   } catch (e) {
     logger.warn(`cannot write pid file ${pidFile} (${(e as NodeJS.ErrnoException).code}): /_mlb_signal/* will not reach this process`);
   }
+  // HAProxy expands ${VAR} in its config, and app owners write part of it: it gets no secret of ours.
+  const haproxyEnv = haproxyEnvironment({ ...process.env, MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_HAPROXY_CONFIG: o.haproxyConfig },
+    [o.authCredentials, o.dcosAuthCredentials, o.adminToken, readSecretFile(o.marathonAuthCredentialFile)]);
+  if (haproxyEnv.dropped.length > 0) logger.info(`HAProxy is started without the controller's secret variables: ${haproxyEnv.dropped.join(', ')}`);
+  // HAProxy's stop (and a leftover's) fits in the shutdown bound, with room for an apply to wind down.
+  const budgetMs = o.shutdownTimeout * 1000;
+  const stopWaitsMs = { soft: Math.min(10000, budgetMs * 0.4), term: Math.min(3000, budgetMs * 0.15), kill: Math.min(2000, budgetMs * 0.1) };
   const haproxy = new HaproxyProcess({
     bin: o.haproxyBin, configPath: o.haproxyConfig, masterSocketPath: o.haproxyMasterSocket, pidFile: o.haproxyPidFile, logger,
-    env: { ...process.env, MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_HAPROXY_CONFIG: o.haproxyConfig },
-    fdEnvironment: () => readFdEnvironment(),
+    env: haproxyEnv.env, stopWaitsMs, fdEnvironment: () => readFdEnvironment(),
   });
+  if (!o.haproxyAttach) {
+    // One HAProxy, always: adopt or stop a master an earlier controller left before a new one binds.
+    const taken = await takeOverLeftovers({ haproxy, configPath: o.haproxyConfig, masterSocketPath: o.haproxyMasterSocket,
+      pidFile: o.haproxyPidFile, env: haproxyEnv.env, logger, waitsMs: stopWaitsMs });
+    if (!taken.ok) return { error: taken.message };
+  }
   if (o.haproxyAttach) {
     const attached = await haproxy.attach();
     if (!attached.ok) return { error: `--haproxy-attach: ${attached.message}` };
@@ -112,8 +126,10 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
     stop: async () => {
       sub.unsubscribe();
       stopExits();
-      await admin?.close();
-      if (!o.haproxyAttach) await haproxy.stop();
+      const leave = o.haproxyAttach || o.leaveHaproxyRunning;
+      if (leave) haproxy.release(); // an apply still under way can no longer start or reload it
+      await Promise.all([admin?.close(), leave ? undefined : haproxy.stop()]);
+      if (o.leaveHaproxyRunning && !o.haproxyAttach) logger.info(`leaving HAProxy master ${haproxy.masterPid() ?? '(none)'} running for the next controller`);
       try {
         if (fs.readFileSync(pidFile, 'utf8').trim() === String(process.pid)) fs.rmSync(pidFile);
       } catch {
@@ -121,4 +137,14 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
       }
     },
   };
+}
+
+/** The Marathon credentials file's text, to keep it out of HAProxy's environment (unreadable: nothing). */
+function readSecretFile(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -41,6 +41,10 @@ export interface Options {
   readonly haproxyAttach: boolean;
   /** --hard-stop-after: upper bound on how long old workers live after a reload (s). */
   readonly hardStopAfter: number;
+  /** --leave-haproxy-running: on SIGTERM/SIGINT, leave HAProxy serving for the next controller to adopt. */
+  readonly leaveHaproxyRunning: boolean;
+  /** --shutdown-timeout: after SIGTERM/SIGINT the process exits within this many seconds, whatever is under way. */
+  readonly shutdownTimeout: number;
   readonly sslCerts: string;
   readonly skipValidation: boolean;
   readonly skipConfigCleanup: boolean;
@@ -109,6 +113,8 @@ export const DEFAULT_OPTIONS: Options = Object.freeze({
   haproxyPidFile: '/var/run/haproxy.pid',
   haproxyAttach: false,
   hardStopAfter: 30,
+  leaveHaproxyRunning: false,
+  shutdownTimeout: 30,
   sslCerts: '/etc/ssl/cert.pem',
   skipValidation: false,
   skipConfigCleanup: false,
@@ -213,6 +219,11 @@ export const FLAGS: readonly FlagSpec[] = [
   f('haproxy-pid-file', 'haproxyPidFile', 'string', 'HAProxy', 'Pid file of the HAProxy master'),
   f('haproxy-attach', 'haproxyAttach', 'boolean', 'HAProxy',
     'Attach to an already running master-worker HAProxy instead of starting one'),
+  f('leave-haproxy-running', 'leaveHaproxyRunning', 'boolean', 'HAProxy',
+    'On SIGTERM/SIGINT leave HAProxy serving; the next controller started with the same master socket adopts it'),
+  f('shutdown-timeout', 'shutdownTimeout', 'number', 'HAProxy',
+    'Seconds after SIGTERM/SIGINT within which the process exits, whatever is under way (HAProxy is killed if still stopping)',
+    POSITIVE),
   f('hard-stop-after', 'hardStopAfter', 'number', 'HAProxy',
     'Seconds old HAProxy workers may live after a reload to finish their connections', POSITIVE),
   f('ssl-certs', 'sslCerts', 'string', 'HAProxy',

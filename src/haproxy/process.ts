@@ -10,8 +10,13 @@
  *   rising and no new worker — the old worker keeps serving.
  * - Old workers finish their connections and exit; `hard-stop-after` (a global directive, see
  *   ensureHardStopAfter) bounds how long they may take, so they cannot pile up.
- * - stop(): SIGUSR1 (soft stop), then SIGTERM, then SIGKILL, each with a bounded wait.
+ * - stop(): SIGUSR1 (soft stop), then SIGTERM, then SIGKILL, each with a bounded wait. Once stop()
+ *   or release() was called nothing starts or reloads HAProxy again through this object: an apply
+ *   still running when the controller shuts down cannot bring a new HAProxy up behind its back.
+ * - HAProxy runs in its own process group (detached), so a terminal's Ctrl-C reaches the controller
+ *   only, which then stops HAProxy itself (or leaves it running, see release()).
  */
+import * as fsSync from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readIfExists } from './files';
 import { FdEnvironment, checkFdLimits, configSections, readFdEnvironment } from './limits';
@@ -63,7 +68,7 @@ export type ExitListener = (code: number | null, signal: NodeJS.Signals | null, 
 
 const MAX_OUTPUT = 64 * 1024;
 /** What every reload prints: kept at debug level so real warnings stand out. */
-const ROUTINE = /Proxy \S+ stopped|Reloading HAProxy|haproxy version is|path to executable|New worker|Loading success|Former worker|Exiting Master|All workers exited|Current worker|Stopping (frontend|backend|proxy)/;
+const ROUTINE = /'option idle-close-on-response' ignored|Proxy \S+ stopped|Reloading HAProxy|haproxy version is|path to executable|New worker|Loading success|Former worker|Exiting Master|All workers exited|Current worker|Stopping (frontend|backend|proxy)/;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Adds `hard-stop-after <seconds>s` to the global section unless it sets one already. */
@@ -77,8 +82,32 @@ export function ensureHardStopAfter(configText: string, seconds: number): string
   return lines.join('\n');
 }
 
+/**
+ * Adds `option idle-close-on-response` to every defaults section that does not decide it already.
+ * Without it an old worker closes its idle keep-alive connections as soon as a reload soft-stops
+ * it, racing clients that send their next request on them at that moment ("socket hang up"); with
+ * it the old worker answers that request with `Connection: close` and closes only then.
+ */
+export function ensureIdleCloseOnResponse(configText: string): string {
+  const lines = configText.split('\n');
+  const sections = configSections(lines).filter((s) => s.kind === 'defaults').reverse();
+  for (const d of sections) {
+    let decided = false;
+    for (let i = d.start + 1; i < d.end; i++) if (/^\s*(no\s+)?option\s+idle-close-on-response\b/.test(lines[i] as string)) decided = true;
+    if (!decided) lines.splice(d.start + 1, 0, '  option idle-close-on-response');
+  }
+  return lines.join('\n');
+}
+
+/** The config as the live HAProxy gets it: `--dry` output plus what running it needs (see above). */
+export function liveConfig(configText: string, hardStopAfterSeconds: number): string {
+  return ensureIdleCloseOnResponse(ensureHardStopAfter(configText, hardStopAfterSeconds));
+}
+
 export class HaproxyProcess {
   private child: ChildProcess | undefined;
+  /** stop() or release() was called: nothing may start or reload HAProxy any more. */
+  private closed = false;
   private attachedPid: number | undefined;
   private watchTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -100,11 +129,12 @@ export class HaproxyProcess {
 
   /** Starts HAProxy as a child and waits until its first worker runs. */
   async start(): Promise<StartResult> {
+    if (this.closed) return fail('the controller is shutting down: HAProxy is not started again');
     if (this.isAlive()) return fail('HAProxy is already running under this controller');
     if (this.o.masterSocketPath.includes(',')) return fail(`the master socket path may not contain a comma: ${this.o.masterSocketPath}`);
     this.stopping = false;
     this.output = '';
-    const child = spawn(this.o.bin, this.args(), { cwd: this.o.cwd, env: this.o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.o.bin, this.args(), { cwd: this.o.cwd, env: this.o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     if (child.pid === undefined) return fail(`cannot start ${this.o.bin}: ${(await spawnError).message}`);
     child.on('error', (err) => this.o.logger.error(`haproxy: ${err.message}`));
@@ -141,7 +171,7 @@ export class HaproxyProcess {
         return { ok: true, masterPid: child.pid, workerPid: proc.value.workers[0]?.pid, attached: false };
       }
       if (Date.now() > deadline) {
-        await this.stop();
+        await this.terminate();
         return fail(`HAProxy did not start its worker within ${this.o.startTimeoutMs ?? 10000} ms: ${alertLines(this.output) || 'no output'}`);
       }
       await sleep(this.o.pollMs ?? 50);
@@ -150,6 +180,7 @@ export class HaproxyProcess {
 
   /** Takes over an HAProxy master already running on the master socket. */
   async attach(): Promise<StartResult> {
+    if (this.closed) return fail('the controller is shutting down: not attaching to HAProxy');
     if (this.isAlive()) return fail('HAProxy is already running under this controller');
     const proc = await this.master.showProc();
     if (!proc.ok) return fail(`no HAProxy master to attach to: ${proc.message}`);
@@ -205,6 +236,7 @@ export class HaproxyProcess {
       servingWorkerPids: (proc ?? this.lastProc)?.workers.map((w) => w.pid) ?? [],
       oldWorkers: (proc ?? this.lastProc)?.oldWorkers.map((w) => w.pid) ?? [],
     });
+    if (this.closed) return failed('the controller is shutting down: HAProxy is not reloaded');
     if (!this.isAlive()) return failed('HAProxy is not running: start it first');
     const before = await this.showProc();
     if (!before.ok) return failed(`cannot reload: ${before.message}`);
@@ -265,8 +297,55 @@ export class HaproxyProcess {
     return `HAProxy exited at startup (${status}): ${alerts}${advice}`;
   }
 
-  /** Soft stop, then SIGTERM, then SIGKILL; resolves once HAProxy is gone (or could not be ended). */
+  /**
+   * Soft stop, then SIGTERM, then SIGKILL; resolves once HAProxy is gone (or could not be ended).
+   * A reload under way is given a few seconds to finish first (a master re-executing itself is
+   * no time to signal it). Afterwards this object starts and reloads nothing.
+   */
   async stop(): Promise<StopResult> {
+    this.closed = true;
+    await Promise.race([this.reloading.catch(() => undefined), sleep(Math.min(this.o.reloadTimeoutMs ?? 15000, 5000))]);
+    return this.terminate();
+  }
+
+  /**
+   * Leaves HAProxy running for the next controller to adopt (--leave-haproxy-running): forgets it
+   * without a signal, and lets this process exit although HAProxy is its child.
+   */
+  release(): void {
+    this.closed = true;
+    this.stopping = true;
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+    const child = this.child;
+    if (child) {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      child.unref();
+    }
+  }
+
+  /** The last resort of a shutdown that ran out of time: SIGKILL to the master and its known workers, now. */
+  killNow(): void {
+    this.closed = true;
+    this.stopping = true;
+    const pid = this.child?.pid ?? this.attachedPid;
+    const workers = [...(this.lastProc?.workers ?? []), ...(this.lastProc?.oldWorkers ?? [])].map((w) => w.pid);
+    for (const p of pid === undefined || !this.isAlive() ? [] : [pid, ...workers]) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** stop() or release() was called. */
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  private async terminate(): Promise<StopResult> {
     const waits = this.o.stopWaitsMs ?? { soft: 10000, term: 3000, kill: 2000 };
     this.stopping = true;
     if (this.watchTimer) clearInterval(this.watchTimer);
@@ -355,11 +434,17 @@ export class HaproxyProcess {
   }
 }
 
+/** The process is there and not a zombie (an adopted master ends up a child of ours when we are pid 1). */
 function pidExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = fsSync.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return true; // no /proc: kill(0) is all we know
   }
 }

@@ -1,0 +1,112 @@
+/**
+ * One HAProxy, always: before this controller starts HAProxy, a master left by an earlier one is
+ * adopted or stopped, so two masters never share the ports (SO_REUSEPORT would let both bind, and
+ * stale copies would answer).
+ *
+ * Adopted — it keeps serving through the controller restart, zero downtime; the first apply then
+ * reloads it with the new config — when it answers on our master socket and runs exactly as we
+ * would start it: same command line, same environment (so no secret of an older controller stays
+ * in it, and an operator's changed variables are not ignored). Any other master of ours (another
+ * command line or environment, a second copy, one whose socket is gone) is stopped: SIGUSR1, then
+ * SIGTERM, then SIGKILL, each with a bounded wait, its workers killed with it.
+ */
+import { readIfExists } from './files';
+import { childrenOf, environmentDifference, findMasters, isOurHaproxy, isRunning, procTable, type ProcessTable } from './leftover';
+import { fail, ok, type HaproxyLogger, type Result } from './masterSocket';
+import type { HaproxyProcess } from './process';
+
+export type Takeover =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'adopted'; readonly masterPid: number; readonly stopped: readonly number[] }
+  | { readonly kind: 'stopped'; readonly stopped: readonly number[] };
+
+export interface TakeoverOptions {
+  readonly haproxy: HaproxyProcess;
+  readonly configPath: string;
+  readonly masterSocketPath: string;
+  readonly pidFile: string;
+  /** The environment HAProxy would be started with. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logger: HaproxyLogger;
+  /** Waits after SIGUSR1, SIGTERM, SIGKILL. */
+  readonly waitsMs: { readonly soft: number; readonly term: number; readonly kill: number };
+  readonly table?: ProcessTable;
+  readonly pollMs?: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function takeOverLeftovers(o: TakeoverOptions): Promise<Result<Takeover>> {
+  const table = o.table ?? procTable;
+  const pidText = (await readIfExists(o.pidFile).catch(() => undefined))?.trim();
+  const pidFilePid = pidText !== undefined && /^\d+$/.test(pidText) ? Number(pidText) : undefined;
+  const proc = await o.haproxy.master.showProc();
+  const socketMasterPid = proc.ok ? proc.value.master.pid : undefined;
+  const found = await findMasters(table, o, { pidFilePid, socketMasterPid, self: process.pid });
+  for (const why of found.rejected) o.logger.warn(`haproxy: ${why}`);
+  if (found.masters.length === 0) return ok({ kind: 'none' });
+
+  let adopt: number | undefined;
+  if (socketMasterPid !== undefined && found.masters.includes(socketMasterPid)) {
+    const why = await whyNotAdopt(table, o, socketMasterPid);
+    if (why === undefined) adopt = socketMasterPid;
+    else o.logger.warn(`haproxy: not adopting the HAProxy master ${socketMasterPid} left by an earlier controller: ${why}; replacing it`);
+  }
+  const stopped: number[] = [];
+  for (const pid of found.masters.filter((p) => p !== adopt)) {
+    o.logger.warn(`haproxy: stopping HAProxy master ${pid} left by an earlier controller`);
+    const r = await stopMaster(table, pid, o);
+    if (!r.ok) return r;
+    stopped.push(pid);
+  }
+  if (adopt === undefined) return ok({ kind: 'stopped', stopped });
+  const attached = await o.haproxy.attach();
+  if (!attached.ok) return fail(`cannot adopt the HAProxy master ${adopt}: ${attached.message}`);
+  if (attached.masterPid !== adopt) return fail(`the master socket changed hands while adopting HAProxy master ${adopt} (now ${attached.masterPid})`);
+  o.logger.info(`haproxy: adopted the HAProxy master ${adopt} left by an earlier controller: it keeps serving until the first apply reloads it`);
+  return ok({ kind: 'adopted', masterPid: adopt, stopped });
+}
+
+async function whyNotAdopt(table: ProcessTable, o: TakeoverOptions, pid: number): Promise<string | undefined> {
+  const info = await table.info(pid);
+  if (info === undefined) return 'it is gone';
+  const want = o.haproxy.args();
+  if (info.argv.slice(1).join('\0') !== want.join('\0')) return `its command line differs (${info.argv.slice(1).join(' ')})`;
+  const env = await table.environ(pid);
+  if (env === undefined) return 'its environment cannot be read';
+  const diff = environmentDifference(env, o.env);
+  if (diff.length > 0) return `its environment differs in ${diff.slice(0, 10).join(', ')}${diff.length > 10 ? ', …' : ''}`;
+  return undefined;
+}
+
+/** SIGUSR1, SIGTERM, SIGKILL with bounded waits; the master's workers are SIGKILLed if still there. */
+async function stopMaster(table: ProcessTable, pid: number, o: TakeoverOptions): Promise<Result<void>> {
+  const workers = await childrenOf(table, pid);
+  const steps: ReadonlyArray<readonly [NodeJS.Signals, number]> = [['SIGUSR1', o.waitsMs.soft], ['SIGTERM', o.waitsMs.term], ['SIGKILL', o.waitsMs.kill]];
+  let gone = false;
+  for (const [signal, ms] of steps) {
+    if (!signalPid(pid, signal)) {
+      gone = !(await isRunning(table, pid));
+      if (!gone) return fail(`cannot signal the HAProxy master ${pid} left by an earlier controller (not ours to signal?): refusing to start a second HAProxy`);
+      break;
+    }
+    const deadline = Date.now() + ms;
+    while (!(gone = !(await isRunning(table, pid))) && Date.now() < deadline) await sleep(o.pollMs ?? 50);
+    if (gone) break;
+  }
+  if (!gone) return fail(`the HAProxy master ${pid} left by an earlier controller is still running after SIGKILL: refusing to start a second HAProxy`);
+  for (const w of workers) {
+    const info = await table.info(w); // still one of ours, not a reused pid
+    if (info !== undefined && info.state !== 'Z' && isOurHaproxy(info.argv, o)) signalPid(w, 'SIGKILL');
+  }
+  return ok(undefined);
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
