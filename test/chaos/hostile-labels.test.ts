@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { findConfigDir } from '../../src/configDir';
+import { freeLoopbackPort, httpGet } from '../../src/demo/live';
+import { prepareDemoFiles } from '../../src/demo/setup';
+import { Simulator } from '../../src/simulator';
+import { describeWithHaproxy } from '../support/haproxy';
+import { CLI } from '../support/paths';
+import { tempDir } from '../support/render';
+import { waitFor } from '../support/wait';
+
+const SECRET = 'CHAOS-MARATHON-PASSWORD';
+const TOKEN = 'CHAOS-ADMIN-TOKEN';
+
+interface FullAnswer { readonly status: number; readonly headers: string; readonly body: string }
+
+/** A GET through HAProxy that keeps every response header, to look for leaked secrets anywhere. */
+function getWithHeaders(port: number, host: string): Promise<FullAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: JSON.stringify(res.headers), body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * App owners write labels, Marathon supplies strings: none of it may reach the controller's secrets
+ * (HAProxy expands `$VAR` from its environment) or add a line to the config. The controller runs as
+ * users run it, with secrets in its MLB_* environment, against the simulator and a real HAProxy.
+ */
+describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secrets or inject config', () => {
+  let sim: Simulator;
+  let child: ChildProcess;
+  let dir: string;
+  let output = '';
+  let ports: { http: number; https: number; stats: number; appid: number; admin: number; injected: number };
+  const answers: FullAnswer[] = [];
+  const ask = async (host: string): Promise<FullAnswer> => {
+    const a = await getWithHeaders(ports.http, host);
+    answers.push(a);
+    return a;
+  };
+  const config = (): string => fs.readFileSync(path.join(dir, 'haproxy.cfg'), 'utf8');
+
+  beforeAll(async () => {
+    dir = tempDir('mlb-chaos-labels-');
+    ports = { http: await freeLoopbackPort(), https: await freeLoopbackPort(), stats: await freeLoopbackPort(), appid: await freeLoopbackPort(),
+      admin: await freeLoopbackPort(), injected: await freeLoopbackPort() };
+    const files = prepareDemoFiles(dir, findConfigDir(), ports);
+    const group = (labels: Record<string, string>): Record<string, string> => ({ HAPROXY_GROUP: 'external', ...labels });
+    sim = await Simulator.start({ serveTasks: true, auth: { basic: `mlb:${SECRET}` }, apps: [
+      { id: '/good', instances: 2, labels: group({ HAPROXY_0_VHOST: 'good.example.com' }), portDefinitions: [{ port: 10401 }] },
+      { id: '/redir', instances: 1, portDefinitions: [{ port: 10402 }],
+        labels: group({ HAPROXY_0_VHOST: 'redir.example.com', HAPROXY_0_HTTP_BACKEND_REDIR: '/login?t=${MLB_ADMIN_TOKEN}&c=$MLB_AUTH_CREDENTIALS' }) },
+      { id: '/realm', instances: 1, portDefinitions: [{ port: 10403 }],
+        labels: group({ HAPROXY_0_VHOST: 'realm.example.com', HAPROXY_0_AUTH: '${MLB_ADMIN_TOKEN}:user:$5$salt$hash' }) },
+      { id: '/dg', instances: 1, portDefinitions: [{ port: 10404 }],
+        labels: group({ HAPROXY_0_VHOST: 'dg.example.com', HAPROXY_DEPLOYMENT_GROUP: `dg\n  bind 127.0.0.1:${ports.injected}\n  mode http` }) },
+      { id: '/hc', instances: 1, portDefinitions: [{ port: 10405 }], labels: group({ HAPROXY_0_VHOST: 'hc.example.com' }),
+        healthChecks: [{ protocol: 'HTTP', portIndex: 0, path: '/health\n  http-request return status 200 content-type text/plain string pwned' }] },
+      { id: '/hostile', instances: 1, portDefinitions: [{ port: 10406 }],
+        labels: group({ HAPROXY_0_VHOST: 'a.example.com\n  http-request return status 200 string pwned', HAPROXY_0_BIND_OPTIONS: 'ssl crt "${HOME}"\nbind :1' }) },
+    ] });
+    child = spawn(process.execPath, [CLI, ...files.flags], {
+      env: {
+        PATH: process.env.PATH, HOME: process.env.HOME, MLB_MARATHON: sim.url, MLB_GROUP: 'external', MLB_SSE: 'true',
+        MLB_AUTH_CREDENTIALS: `mlb:${SECRET}`, MLB_ADMIN_PORT: String(ports.admin), MLB_ADMIN_TOKEN: TOKEN,
+        MLB_SYSLOG_SOCKET: '/dev/null', MLB_DEBOUNCE_QUIET: '0.05', MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    await waitFor('HAProxy serving the good app', () => /HAProxy reloaded and healthy/.test(output), 20000).catch((e: Error) => {
+      throw new Error(`${e.message}\n${output.slice(-3000)}`);
+    });
+  }, 40000);
+
+  afterAll(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    await sim.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 40000);
+
+  test('the good app is served beside the hostile ones', async () => {
+    let ok = 0;
+    for (let i = 0; i < 20; i++) if ((await ask('good.example.com')).status === 200) ok++;
+    expect(ok).toBe(20);
+  });
+
+  test('a redirect target and an AUTH realm cannot expand the controller\'s environment', async () => {
+    for (const host of ['redir.example.com', 'realm.example.com']) {
+      const a = await ask(host);
+      // Served (escaped) or left out (503): either way no secret, and never the good app's answer.
+      expect([200, 301, 302, 401, 503]).toContain(a.status);
+    }
+    for (const a of answers) for (const secret of [SECRET, TOKEN]) expect(a.headers + a.body).not.toContain(secret);
+  });
+
+  test('line breaks in Marathon strings and labels add no directive: no injected bind, no injected answer', async () => {
+    expect(await listening(ports.injected)).toBe(false);
+    for (const host of ['dg.example.com', 'hc.example.com', 'a.example.com', 'good.example.com']) expect((await ask(host)).body).not.toBe('pwned');
+    const cfg = config();
+    expect(cfg).not.toContain('pwned');
+    expect(cfg).not.toContain(`127.0.0.1:${ports.injected}`);
+    expect(cfg).not.toMatch(/bind :1\b/);
+  });
+
+  test('routing keeps following Marathon after the hostile apps arrived', async () => {
+    await sim.scale('/good', 3);
+    const task = sim.tasksOf('/good')[2]!.id;
+    let seen = false;
+    for (let i = 0; i < 300 && !seen; i++) seen = (await httpGet(ports.http, 'good.example.com').catch(() => ({ body: '' }))).body.includes(task);
+    expect(seen).toBe(true);
+    for (const secret of [SECRET, TOKEN]) expect(output).not.toContain(secret);
+  }, 20000);
+});
