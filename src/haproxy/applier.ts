@@ -9,7 +9,7 @@ import { archiveVersions, readIfExists, writeAtomic } from './files';
 import { isolateInvalid, type Verdict } from './isolate';
 import { checkFdLimits, type FdEnvironment } from './limits';
 import type { HaproxyLogger } from './masterSocket';
-import { ensureHardStopAfter, type HaproxyProcess } from './process';
+import { liveConfig, type HaproxyProcess } from './process';
 import { RuntimeApi } from './runtimeApi';
 import { addServerCommands, addServerSpec } from './serverCommands';
 import { serverLinesByBackend } from './serverLines';
@@ -66,7 +66,7 @@ export class HaproxyApplier implements ApplyPort {
   }
 
   private files(state: DesiredState): Files {
-    const config = ensureHardStopAfter(state.rendered.config, this.o.hardStopAfterSeconds);
+    const config = liveConfig(state.rendered.config, this.o.hardStopAfterSeconds);
     return { config, domainMap: this.o.haproxyMap ? state.rendered.domainMap : '', appMap: this.o.haproxyMap ? state.rendered.appMap : '' };
   }
 

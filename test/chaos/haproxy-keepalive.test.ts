@@ -1,0 +1,159 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { HaproxyProcess, ensureHardStopAfter, ensureIdleCloseOnResponse, liveConfig } from '../../src/haproxy/process';
+import { describeWithHaproxy } from '../support/haproxy';
+import { freePort } from '../support/ports';
+
+const RELOADS = Number(process.env.MLB_KEEPALIVE_RELOADS ?? 60);
+const CLIENTS = 8;
+
+/** marathon-lb's defaults and an HTTP frontend in front of a keep-alive backend (as the built-in templates render it). */
+function config(dir: string, port: number, backend: number): string {
+  return [
+    'global',
+    '  maxconn 1000',
+    `  stats socket ${dir}/stats.sock level admin expose-fd listeners`,
+    'defaults',
+    '  retries 3',
+    '  timeout connect 3s',
+    '  timeout client 30s',
+    '  timeout server 30s',
+    '  timeout http-keep-alive 1s',
+    '  timeout http-request 15s',
+    '  option dontlognull',
+    '  option http-server-close',
+    '  option redispatch',
+    'frontend web',
+    `  bind 127.0.0.1:${port}`,
+    '  mode http',
+    '  default_backend be',
+    'backend be',
+    '  mode http',
+    `  server s1 127.0.0.1:${backend}`,
+    '',
+  ].join('\n');
+}
+
+interface Tally {
+  ok: number;
+  failed: string[];
+}
+
+/**
+ * Keep-alive clients (node's http.Agent, reusing their connections) through a real HAProxy while it
+ * reloads `reloads` times; every request and every failure is counted. Bounded in time and count.
+ */
+async function keepAliveUnderReloads(hp: HaproxyProcess, port: number, reloads: number): Promise<Tally & { reloads: number; reused: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const tally: Tally = { ok: 0, failed: [] };
+  let reused = 0;
+  let stop = false;
+  const deadline = Date.now() + 90000;
+  const one = (): Promise<void> =>
+    new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent, timeout: 5000 }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) tally.ok++;
+          else tally.failed.push(`HTTP ${res.statusCode}`);
+          resolve();
+        });
+        res.on('error', (e) => {
+          tally.failed.push(`response: ${e.message}`);
+          resolve();
+        });
+      });
+      req.on('socket', (s) => {
+        if ((s as unknown as { _reused?: boolean })._reused || req.reusedSocket) reused++;
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (e) => {
+        tally.failed.push(`${(e as NodeJS.ErrnoException).code ?? ''} ${e.message} (reused socket: ${req.reusedSocket})`);
+        resolve();
+      });
+    });
+  const client = async (): Promise<void> => {
+    while (!stop && Date.now() < deadline && tally.ok + tally.failed.length < 500000) await one();
+  };
+  const clients = Array.from({ length: CLIENTS }, client);
+  let done = 0;
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    for (; done < reloads && Date.now() < deadline; done++) {
+      const r = await hp.reload();
+      if (!r.ok) throw new Error(r.message);
+      await new Promise((res) => setTimeout(res, 30)); // traffic on the new worker between reloads
+    }
+  } finally {
+    stop = true;
+    await Promise.all(clients);
+    agent.destroy();
+  }
+  return { ...tally, reloads: done, reused };
+}
+
+describe('the live config adds option idle-close-on-response', () => {
+  it('to every defaults section that does not decide it, and nowhere else', () => {
+    const text = 'global\n  maxconn 1\ndefaults\n  mode http\nfrontend f\n  bind :1\ndefaults tcpd\n  mode tcp\n  no option idle-close-on-response\n';
+    expect(ensureIdleCloseOnResponse(text)).toBe(
+      'global\n  maxconn 1\ndefaults\n  option idle-close-on-response\n  mode http\nfrontend f\n  bind :1\ndefaults tcpd\n  mode tcp\n  no option idle-close-on-response\n',
+    );
+    expect(liveConfig('global\ndefaults\n', 9)).toBe('global\n  hard-stop-after 9s\ndefaults\n  option idle-close-on-response\n');
+    expect(ensureIdleCloseOnResponse('global\n')).toBe('global\n');
+  });
+});
+
+describeWithHaproxy('keep-alive clients through reloads of a real HAProxy', (haproxy) => {
+  let dir: string;
+  let backend: http.Server;
+  let backendPort: number;
+  const running: HaproxyProcess[] = [];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlb-keepalive-'));
+    backend = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    });
+    backend.keepAliveTimeout = 60000;
+    backendPort = await freePort();
+    await new Promise<void>((r) => backend.listen(backendPort, '127.0.0.1', r));
+  });
+  afterEach(async () => {
+    for (const hp of running.splice(0)) await hp.stop();
+  });
+  afterAll(async () => {
+    backend.closeAllConnections();
+    await new Promise((r) => backend.close(r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = async (name: string, text: (port: number) => string): Promise<Tally & { reloads: number; reused: number }> => {
+    const port = await freePort();
+    const cfg = path.join(dir, `${name}.cfg`);
+    fs.writeFileSync(cfg, text(port));
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+    const hp = new HaproxyProcess({ bin: haproxy.bin, configPath: cfg, masterSocketPath: path.join(dir, `${name}.sock`), pidFile: path.join(dir, `${name}.pid`), logger: quiet });
+    running.push(hp);
+    const started = await hp.start();
+    if (!started.ok) throw new Error(started.message);
+    const result = await keepAliveUnderReloads(hp, port, RELOADS);
+    console.log(`keep-alive (${name}): ${result.ok + result.failed.length} requests (${result.reused} on reused connections) across ${result.reloads} reloads, ${result.failed.length} failed${result.failed.length ? `: ${[...new Set(result.failed)].slice(0, 3).join('; ')}` : ''}`);
+    return result;
+  };
+
+  test(`as the controller writes the config (idle-close-on-response): 0 failed requests across ${RELOADS} reloads`, async () => {
+    const r = await run('live', (port) => liveConfig(config(dir, port, backendPort), 5));
+    expect(r.reloads).toBe(RELOADS);
+    expect(r.reused).toBeGreaterThan(RELOADS * 10); // the connections really were kept alive
+    expect(r.failed).toEqual([]);
+  }, 120000);
+
+  test('without it (HAProxy 2.6 default): failures are possible, and only counted', async () => {
+    const r = await run('plain', (port) => ensureHardStopAfter(config(dir, port, backendPort), 5));
+    expect(r.reloads).toBe(RELOADS);
+    expect(r.ok).toBeGreaterThan(0);
+  }, 120000);
+});
