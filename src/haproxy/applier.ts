@@ -1,19 +1,20 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Observable, from } from 'rxjs';
+import { sameData, serviceShape } from '../model/equality';
 import type { Service } from '../model/types';
 import type { RenderedConfig } from '../render/render';
-import type { ApplyPort, ApplyReport, DesiredState } from '../streams/applyPort';
+import type { ApplyPort, ApplyReport, DesiredState, Rejection } from '../streams/applyPort';
 import { plan as planChange, type Plan, type RuntimeOp } from '../streams/plan';
 import { archiveVersions, readIfExists, writeAtomic } from './files';
-import { isolateInvalid, type Verdict } from './isolate';
+import { findCulprits, type Verdict } from './isolate';
 import { checkFdLimits, type FdEnvironment } from './limits';
 import type { HaproxyLogger } from './masterSocket';
 import { liveConfig, type HaproxyProcess } from './process';
 import { RuntimeApi } from './runtimeApi';
 import { addServerCommands, addServerSpec } from './serverCommands';
 import { serverLinesByBackend } from './serverLines';
-import { validateConfig } from './validate';
+import { linesNaming, proxiesNamed, validateConfig } from './validate';
 
 export interface ApplierOptions {
   readonly process: HaproxyProcess;
@@ -30,12 +31,20 @@ export interface ApplierOptions {
   readonly runtimeFiles: readonly string[];
   /** Renders a subset of services, to leave out apps HAProxy rejects (absent with --skip-config-cleanup). */
   readonly render?: (services: readonly Service[]) => RenderedConfig;
+  /** Reloads tried to find the app a refused reload does not name (default 12). */
+  readonly maxTrialReloads?: number;
 }
 
 /** Thrown by an apply that could not be made; the message says why and what was kept. */
 export class ApplyError extends Error {}
 
 interface Files { readonly config: string; readonly domainMap: string; readonly appMap: string }
+
+/** A reload or start that failed because HAProxy refused the config (not a timeout or a dead socket). */
+const REFUSED = /rejected the new config|exited at startup|did not start/;
+/** Rounds of leaving out apps a refused reload names before giving up (each round leaves out at least one). */
+const MAX_GATE_ROUNDS = 5;
+const TRIALS_DONE = 'back from trial reloads that found the apps HAProxy cannot run';
 
 /**
  * Makes a real HAProxy run a desired state: validate → write atomically → runtime API for task churn,
@@ -70,57 +79,148 @@ export class HaproxyApplier implements ApplyPort {
     return { config, domainMap: this.o.haproxyMap ? state.rendered.domainMap : '', appMap: this.o.haproxyMap ? state.rendered.appMap : '' };
   }
 
-  private async applyNow(asked: DesiredState, plan: Plan, previous: DesiredState | null): Promise<ApplyReport> {
-    let next = asked;
-    let files = this.files(next);
-    const limits = checkFdLimits(files.config, await this.o.fdEnvironment());
+  private async applyNow(asked: DesiredState, askedPlan: Plan, previous: DesiredState | null): Promise<ApplyReport> {
+    const limits = checkFdLimits(this.files(asked).config, await this.o.fdEnvironment());
     if (!limits.ok) throw new ApplyError(limits.message);
+    let plan = askedPlan;
     if (plan.reloadReasons.length === 0 && this.o.process.isAlive()) {
       // Task churn: serve the new servers first, then validate and write the file for the next reload.
-      const refused = await this.runtimeOps(plan.runtimeOps, files.config);
-      if (refused === null) {
-        const verdict = await this.checkFiles(files);
-        if (!verdict.ok) throw new ApplyError(`haproxy -c rejected the config after a runtime update (file not written): ${verdict.message}`);
-        await this.writeFiles(files);
-        await this.gate(next, plan.runtimeOps);
-        return { reloaded: false, reasons: [], runtimeOps: plan.runtimeOps.length };
+      const refused = await this.viaRuntime(asked, plan);
+      if (refused === null) return { reloaded: false, reasons: [], runtimeOps: plan.runtimeOps.length };
+      plan = this.reloadBecauseRefused(refused);
+    }
+    const before: Files | null = previous === null ? await this.filesOnDisk() : this.files(previous);
+    const checked = await this.leaveOutRejectedByCheck(asked);
+    let next = checked.state;
+    const rejected = [...checked.rejected];
+    if (next !== asked) plan = this.replan(previous, next);
+    let trials = false; // HAProxy ran trial configs: only a reload brings it to `next`
+    for (let round = 0; ; round++) {
+      try {
+        const report = await this.commitTo(next, trials && plan.reloadReasons.length === 0 ? { runtimeOps: [], reloadReasons: [TRIALS_DONE] } : plan);
+        return next === asked ? report : { ...report, applied: next, rejected };
+      } catch (e) {
+        const found = round < MAX_GATE_ROUNDS ? await this.gateCulprits(e, next, previous) : null;
+        if (found === null || found.rejected.length === 0) {
+          await this.restore(before);
+          throw e;
+        }
+        trials ||= found.trials;
+        rejected.push(...found.rejected);
+        next = this.without(next, found.rejected);
+        plan = this.replan(previous, next);
       }
-      plan = { runtimeOps: [], reloadReasons: [`runtime API could not apply the change (${refused})`] };
-      this.o.logger.warn(`reloading instead: ${plan.reloadReasons[0]}`);
     }
+  }
+
+  /** Runtime API when the plan allows it and HAProxy runs, else a reload (or start). Restores nothing. */
+  private async commitTo(next: DesiredState, plan: Plan): Promise<ApplyReport> {
+    if (plan.reloadReasons.length === 0 && this.o.process.isAlive()) {
+      const refused = await this.viaRuntime(next, plan);
+      if (refused === null) return { reloaded: false, reasons: [], runtimeOps: plan.runtimeOps.length };
+      plan = this.reloadBecauseRefused(refused);
+    }
+    const reasons = this.o.process.isAlive() ? plan.reloadReasons : ['HAProxy not running: starting it', ...plan.reloadReasons];
+    await this.writeFiles(this.files(next));
+    await this.reloadOrStart();
+    await this.gate(next, []);
+    return { reloaded: true, reasons, runtimeOps: 0 };
+  }
+
+  /** Serves `plan`'s runtime ops, then validates and writes the files. Null when done, else why not. */
+  private async viaRuntime(next: DesiredState, plan: Plan): Promise<string | null> {
+    const files = this.files(next);
+    const refused = await this.runtimeOps(plan.runtimeOps, files.config);
+    if (refused !== null) return refused;
     const verdict = await this.checkFiles(files);
-    if (!verdict.ok) {
-      const message = `haproxy -c rejected the new config (the running one is kept): ${verdict.message}`;
-      const render = this.o.render;
-      if (render === undefined) throw new ApplyError(message);
-      const isolated = await isolateInvalid(next.model.services, (subset) => this.checkFiles(this.files(this.partial(next, render(subset)))));
-      if (isolated === null) throw new ApplyError(`${message} — not caused by any single app (check global templates and flags)`);
-      next = this.partial(next, render(isolated.kept), isolated.problems);
-      files = this.files(next);
-      plan = planChange(previous?.model.services ?? null, next.model.services, previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config });
-      if (previous !== null && plan.reloadReasons.length === 0 && plan.runtimeOps.length === 0) return { reloaded: false, reasons: [], runtimeOps: 0, applied: next };
-      if (plan.reloadReasons.length === 0) plan = { runtimeOps: [], reloadReasons: ['apps HAProxy rejects were left out'] };
+    if (!verdict.ok) throw new ApplyError(`haproxy -c rejected the config after a runtime update (file not written): ${verdict.message}`);
+    await this.writeFiles(files);
+    await this.gate(next, plan.runtimeOps);
+    return null;
+  }
+
+  private reloadBecauseRefused(refused: string): Plan {
+    const plan = { runtimeOps: [], reloadReasons: [`runtime API could not apply the change (${refused})`] };
+    this.o.logger.warn(`reloading instead: ${plan.reloadReasons[0]}`);
+    return plan;
+  }
+
+  private replan(previous: DesiredState | null, next: DesiredState): Plan {
+    return planChange(previous?.model.services ?? null, next.model.services,
+      previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config });
+  }
+
+  /** `haproxy -c` rejects the config: leave out the services it rejects (any number of them). */
+  private async leaveOutRejectedByCheck(asked: DesiredState): Promise<{ state: DesiredState; rejected: readonly Rejection[] }> {
+    const verdict = await this.checkFiles(this.files(asked));
+    if (verdict.ok) return { state: asked, rejected: [] };
+    const message = `haproxy -c rejected the new config (the running one is kept): ${verdict.message}`;
+    const render = this.o.render;
+    if (render === undefined) throw new ApplyError(message);
+    const isolated = await findCulprits(asked.model.services, (subset) => subset.length === asked.model.services.length
+      ? Promise.resolve(verdict) // the whole set was just checked
+      : this.checkFiles(this.files(this.partial(asked, render(subset)))), { name: (s) => s.backend });
+    if (!isolated.ok) {
+      throw new ApplyError(`${message} — not caused by any app (check global templates and flags): ${isolated.message}`);
     }
-    const report = await this.reloadWith(next, files, plan, previous);
-    return next === asked ? report : { ...report, applied: next };
+    const rejected = isolated.culprits.map((c): Rejection => ({ service: c.item, problem: {
+      appId: c.item.appId, portIndex: null, label: null,
+      message: `HAProxy rejects the config of backend ${c.item.backend}${c.alone ? '' : ' together with the other apps'}, left out: ${c.message}`,
+    } }));
+    this.o.logger.info(`haproxy -c: ${rejected.length} of ${asked.model.services.length} service(s) rejected, found in ${isolated.checks} check(s)`);
+    return { state: this.without(asked, rejected), rejected };
+  }
+
+  /**
+   * A reload (or start) failed although `haproxy -c` passed, e.g. a port another process holds:
+   * the services HAProxy's alerts name, else those found by trial reloads (bounded) among the ones
+   * that changed since `previous`. Null when the failure is not HAProxy refusing the config.
+   */
+  private async gateCulprits(e: unknown, next: DesiredState, previous: DesiredState | null): Promise<{ rejected: Rejection[]; trials: boolean } | null> {
+    const message = e instanceof Error ? e.message : String(e);
+    const render = this.o.render;
+    if (render === undefined || !REFUSED.test(message)) return null;
+    const named = new Set(proxiesNamed(message, this.files(next).config));
+    const reject = (s: Service, why: string): Rejection => ({ service: s, problem: { appId: s.appId, portIndex: null, label: null,
+      message: `HAProxy cannot run backend ${s.backend} (its config passes haproxy -c), left out: ${why}` } });
+    const culprits = next.model.services.filter((s) => named.has(s.backend));
+    if (culprits.length > 0) {
+      this.o.logger.warn(`HAProxy refused the new config because of ${culprits.map((s) => s.backend).join(', ')}: leaving them out`);
+      return { rejected: culprits.map((s) => reject(s, linesNaming(message, s.backend))), trials: false };
+    }
+    const old = new Map((previous?.model.services ?? []).map((s) => [s.backend, s]));
+    const unchanged = (s: Service): boolean => { const p = old.get(s.backend); return p !== undefined && sameData(serviceShape(p), serviceShape(s)); };
+    const base = next.model.services.filter(unchanged);
+    const changed = next.model.services.filter((s) => !unchanged(s));
+    this.o.logger.warn(`HAProxy refused the new config without naming an app: trial reloads among ${changed.length} changed service(s)`);
+    const isolated = await findCulprits(changed, async (subset) => {
+      const state = this.partial(next, render([...base, ...subset]));
+      try {
+        await this.writeFiles(this.files(state), false);
+        await this.reloadOrStart();
+        await this.gate(state, []);
+        return { ok: true };
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        return { ok: false, message: why, named: proxiesNamed(why, this.files(state).config) };
+      }
+    }, { name: (s) => s.backend, maxChecks: this.o.maxTrialReloads ?? 12 });
+    if (!isolated.ok) {
+      this.o.logger.warn(`trial reloads found no app to blame (${isolated.why === 'budget' ? 'out of trials' : 'the unchanged apps fail too'})`);
+      return null;
+    }
+    return { rejected: isolated.culprits.map((c) => reject(c.item, c.message)), trials: true };
+  }
+
+  private without(state: DesiredState, rejected: readonly Rejection[]): DesiredState {
+    const out = new Set(rejected.map((r) => r.service.backend));
+    const render = this.o.render;
+    if (render === undefined) return state;
+    return this.partial(state, render(state.model.services.filter((s) => !out.has(s.backend))), rejected.map((r) => r.problem));
   }
 
   private partial(asked: DesiredState, rendered: RenderedConfig, extra: DesiredState['model']['problems'] = []): DesiredState {
     return { model: { services: rendered.served, problems: [...asked.model.problems, ...extra, ...rendered.problems] }, rendered };
-  }
-
-  private async reloadWith(next: DesiredState, files: Files, plan: Plan, previous: DesiredState | null): Promise<ApplyReport> {
-    const reasons = this.o.process.isAlive() ? plan.reloadReasons : ['HAProxy not running: starting it', ...plan.reloadReasons];
-    const before: Files | null = previous === null ? await this.filesOnDisk() : this.files(previous);
-    await this.writeFiles(files);
-    try {
-      await this.reloadOrStart();
-      await this.gate(next, []);
-    } catch (e) {
-      await this.restore(before);
-      throw e;
-    }
-    return { reloaded: true, reasons, runtimeOps: 0 };
   }
 
   /** `haproxy -c` on a temp copy whose map paths point at temp maps too (upstream did the same). */
@@ -135,7 +235,8 @@ export class HaproxyApplier implements ApplyPort {
     }
     await writeAtomic(tmp, text);
     try {
-      return await this.validate(tmp);
+      const v = await this.validate(tmp);
+      return v.ok ? v : { ...v, named: proxiesNamed(v.message, text) };
     } finally {
       for (const f of [tmp, `${this.mapPaths.domain}.candidate`, `${this.mapPaths.app}.candidate`]) await fs.rm(f, { force: true });
     }
@@ -145,7 +246,8 @@ export class HaproxyApplier implements ApplyPort {
     return this.o.skipValidation ? Promise.resolve({ ok: true }) : validateConfig(this.o.bin, cfg, this.o.validateTimeoutMs);
   }
 
-  private async writeFiles(files: Files): Promise<void> {
+  /** `archive`: keep the replaced config among the archived versions (not for trial configs). */
+  private async writeFiles(files: Files, archive = true): Promise<void> {
     if (this.o.haproxyMap) {
       await writeAtomic(this.mapPaths.domain, files.domainMap);
       await writeAtomic(this.mapPaths.app, files.appMap);
@@ -153,7 +255,7 @@ export class HaproxyApplier implements ApplyPort {
       // Without --haproxy-map, marathon-lb truncates map files left from an earlier run.
       for (const p of [this.mapPaths.domain, this.mapPaths.app]) if ((await readIfExists(p)) !== undefined) await writeAtomic(p, '');
     }
-    if (this.o.archiveVersions > 0 && (await readIfExists(this.o.configPath)) !== undefined) await archiveVersions(this.o.configPath, this.o.archiveVersions);
+    if (archive && this.o.archiveVersions > 0 && (await readIfExists(this.o.configPath)) !== undefined) await archiveVersions(this.o.configPath, this.o.archiveVersions);
     await writeAtomic(this.o.configPath, files.config);
   }
 

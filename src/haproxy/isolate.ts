@@ -1,45 +1,124 @@
-import type { Problem, Service } from '../model/types';
+/**
+ * HAProxy rejected a config: find the items (services) responsible and leave them out, so apps
+ * HAProxy rejects never block everyone else's routing — however many there are.
+ *
+ * Adaptive group testing over `check(subset)`, where the empty subset is known to pass:
+ * 1. Hints first: the proxies HAProxy's alerts name are checked alone; those that fail alone are
+ *    culprits (a hint is never trusted without that check). With real HAProxy output this finds
+ *    every culprit of a -c failure in k + 2 checks.
+ * 2. Splitting: test the left half of a failing set and recurse only into failing halves; when
+ *    the left half passes the right one must fail and is not tested itself. Finds all k items
+ *    that fail alone in at most 2·k·⌈log2 n⌉ checks.
+ * 3. Bad only in combination (each item passes alone, together they fail, e.g. two apps that
+ *    claim the same name): bisect the shortest failing prefix and leave out the item that
+ *    completes it — log2 n checks per item, and the kept set is checked again.
+ * The loop ends only when the kept set passes, so the result is always a config HAProxy accepts.
+ */
 
-export type Verdict = { readonly ok: true } | { readonly ok: false; readonly message: string };
+/** HAProxy's answer about one candidate. `named`: proxies its alerts name, a hint only. */
+export type Verdict = { readonly ok: true } | { readonly ok: false; readonly message: string; readonly named?: readonly string[] };
 
-export interface Isolation {
-  readonly kept: readonly Service[];
-  readonly problems: readonly Problem[];
+export interface Culprit<T> {
+  readonly item: T;
+  /** HAProxy's message when the item was checked (alone, or with the prefix it completes). */
+  readonly message: string;
+  /** False when the item fails only together with others. */
+  readonly alone: boolean;
 }
 
-/**
- * HAProxy rejected a config: find the services responsible and leave them out, so one bad app
- * (e.g. a broken template label) never blocks everyone else's routing. Culprits are found one at a
- * time by bisecting the shortest failing prefix: log2(n) validations each, instead of marathon-lb's
- * one validation per app. Returns null when even a config without any app fails (a global problem).
- */
-export async function isolateInvalid(
-  services: readonly Service[],
-  check: (subset: readonly Service[]) => Promise<Verdict>,
-  maxCulprits = 20,
-): Promise<Isolation | null> {
-  if (!(await check([])).ok) return null;
-  let kept = [...services];
-  const problems: Problem[] = [];
-  for (let round = 0; round < maxCulprits; round++) {
-    const full = await check(kept);
-    if (full.ok) return { kept, problems };
-    let lo = 0; // check(kept[0..lo)) passes
-    let hi = kept.length; // check(kept[0..hi)) fails
-    let message = full.message;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      const v = await check(kept.slice(0, mid));
-      if (v.ok) lo = mid;
-      else {
-        hi = mid;
-        message = v.message;
-      }
+export type Isolation<T> =
+  | { readonly ok: true; readonly kept: readonly T[]; readonly culprits: readonly Culprit<T>[]; readonly checks: number }
+  /** `global`: even the empty subset fails; `budget`: `maxChecks` ran out first. */
+  | { readonly ok: false; readonly why: 'global' | 'budget'; readonly message: string; readonly checks: number };
+
+export interface IsolateOptions<T> {
+  /** The proxy name HAProxy uses for an item (matched against `Verdict.named`). */
+  readonly name: (item: T) => string;
+  /** Give up after this many checks (e.g. when each check is a real reload). Default: no limit. */
+  readonly maxChecks?: number;
+}
+
+class OutOfChecks extends Error {}
+
+export async function findCulprits<T>(
+  items: readonly T[],
+  check: (subset: readonly T[]) => Promise<Verdict>,
+  opts: IsolateOptions<T>,
+): Promise<Isolation<T>> {
+  let checks = 0;
+  const test = (subset: readonly T[]): Promise<Verdict> => {
+    if (checks >= (opts.maxChecks ?? Infinity)) throw new OutOfChecks();
+    checks++;
+    return check(subset);
+  };
+  let last = 'no check ran';
+  try {
+    const empty = await test([]);
+    if (!empty.ok) return { ok: false, why: 'global', message: empty.message, checks };
+    let kept = [...items];
+    const culprits: Culprit<T>[] = [];
+    for (;;) {
+      const full = await test(kept);
+      if (full.ok) return { ok: true, kept, culprits, checks };
+      last = full.message;
+      let found = await confirmHints(kept, full, test, opts.name);
+      if (found.length === 0) found = await splitting(kept, full, test);
+      if (found.length === 0) found = [await shortestFailingPrefix(kept, full, test)];
+      const out = new Set(found.map((c) => c.item));
+      kept = kept.filter((s) => !out.has(s));
+      culprits.push(...found);
     }
-    const culprit = kept[hi - 1]!;
-    problems.push({ appId: culprit.appId, portIndex: null, label: null,
-      message: `HAProxy rejects the config of backend ${culprit.backend}, left out: ${message}` });
-    kept = kept.filter((s) => s !== culprit);
+  } catch (e) {
+    if (e instanceof OutOfChecks) return { ok: false, why: 'budget', message: last, checks };
+    throw e;
   }
-  return (await check(kept)).ok ? { kept, problems } : null;
+}
+
+type Test<T> = (subset: readonly T[]) => Promise<Verdict>;
+
+async function confirmHints<T>(kept: readonly T[], full: Verdict, test: Test<T>, name: (item: T) => string): Promise<Culprit<T>[]> {
+  if (full.ok || full.named === undefined || full.named.length === 0) return [];
+  const named = new Set(full.named);
+  const found: Culprit<T>[] = [];
+  for (const item of kept.filter((s) => named.has(name(s)))) {
+    const alone = await test([item]);
+    if (!alone.ok) found.push({ item, message: alone.message, alone: true });
+  }
+  return found;
+}
+
+/** The items of `set` that fail alone; `verdict` is the set's own, or 'inferred' when not checked. */
+async function splitting<T>(set: readonly T[], verdict: Verdict | 'inferred', test: Test<T>): Promise<Culprit<T>[]> {
+  if (set.length === 0) return [];
+  if (set.length === 1) {
+    const v = verdict === 'inferred' ? await test(set) : verdict;
+    return v.ok ? [] : [{ item: set[0] as T, message: v.message, alone: true }];
+  }
+  const mid = set.length >> 1;
+  const left = set.slice(0, mid);
+  const right = set.slice(mid);
+  const l = await test(left);
+  const fromLeft = l.ok ? [] : await splitting(left, l, test);
+  // The left half passed: the failure is in the right half (or only in combination, which the
+  // singletons' own checks reveal), so the right half's check is skipped.
+  const r: Verdict | 'inferred' = l.ok ? 'inferred' : await test(right);
+  const fromRight = r !== 'inferred' && r.ok ? [] : await splitting(right, r, test);
+  return [...fromLeft, ...fromRight];
+}
+
+/** `kept` fails but no item fails alone: the item completing the shortest failing prefix. */
+async function shortestFailingPrefix<T>(kept: readonly T[], full: Verdict, test: Test<T>): Promise<Culprit<T>> {
+  let lo = 0; // kept[0..lo) passes (the empty subset does)
+  let hi = kept.length; // kept[0..hi) fails
+  let message = full.ok ? '' : full.message;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    const v = await test(kept.slice(0, mid));
+    if (v.ok) lo = mid;
+    else {
+      hi = mid;
+      message = v.message;
+    }
+  }
+  return { item: kept[hi - 1] as T, message, alone: false };
 }

@@ -54,3 +54,36 @@ export function validateConfig(bin: string, cfgPath: string, timeoutMs: number):
     });
   });
 }
+
+const SECTION = /^\s*(?:frontend|backend|listen)\s+(\S+)/;
+
+/**
+ * The proxies an HAProxy message names, as hints to whom a failure is due: names after
+ * "frontend"/"backend"/"proxy" (e.g. "Binding [cfg:14] for frontend app_10000: cannot bind
+ * socket"), and for each `[file:line]` the section holding that line in `config` plus the words
+ * of the line itself (a `use_backend X` in a shared frontend). Callers keep the names they know.
+ */
+export function proxiesNamed(message: string, config: string): string[] {
+  const names = new Set<string>();
+  for (const m of message.matchAll(/\b(?:frontend|backend|listen|proxy)\s+'?([^\s':,]+)/g)) names.add(m[1] as string);
+  const lines = message.includes('[') ? config.split('\n') : [];
+  for (const m of message.matchAll(/\[[^\]\s]*:(\d+)\]/g)) {
+    const at = Number(m[1]) - 1;
+    for (const word of (lines[at] ?? '').trim().split(/\s+/)) if (word !== '') names.add(word);
+    for (let i = Math.min(at, lines.length - 1); i >= 0; i--) {
+      const header = SECTION.exec(lines[i] as string);
+      if (header) {
+        names.add(header[1] as string);
+        break;
+      }
+      if (/^[^\s#]/.test(lines[i] as string) && i < at) break; // another kind of section (global, defaults, userlist)
+    }
+  }
+  return [...names];
+}
+
+/** The lines of an HAProxy message that name `proxy`, or the whole message when none does. */
+export function linesNaming(message: string, proxy: string): string {
+  const mine = message.split('\n').filter((l) => l.includes(proxy));
+  return mine.length > 0 ? mine.join('\n') : message;
+}

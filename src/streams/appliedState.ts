@@ -1,13 +1,23 @@
-import { sameData } from '../model/equality';
-import type { DesiredState } from './applyPort';
+import { sameData, serviceShape } from '../model/equality';
+import type { Problem, Service } from '../model/types';
+import type { RenderedConfig } from '../render/render';
+import type { DesiredState, Rejection } from './applyPort';
 
 /**
  * The last state HAProxy proved it runs. Advanced only by a successful apply, so a failed one
  * leaves it where it was and the next trigger retries the whole difference.
+ *
+ * It also remembers the services HAProxy rejected, by backend and definition: they are left out
+ * of later snapshots before plan(), so task churn of other apps is compared with what HAProxy
+ * really runs (a runtime update, not a reload "backend … added" and a new isolation every time).
  */
 export class AppliedState {
   private last: DesiredState | null = null;
   private lastAt: number | null = null;
+  private readonly rejected = new Map<string, { readonly signature: string; readonly problem: Problem }>();
+
+  /** `render`: renders a subset of services, to leave remembered rejections out (none: kept in). */
+  constructor(private readonly render?: (services: readonly Service[]) => RenderedConfig) {}
 
   get current(): DesiredState | null {
     return this.last;
@@ -18,9 +28,44 @@ export class AppliedState {
     return this.lastAt;
   }
 
-  commit(state: DesiredState, atMs: number): void {
+  commit(state: DesiredState, atMs: number, rejected: readonly Rejection[] = []): void {
     this.last = state;
     this.lastAt = atMs;
+    for (const r of rejected) this.rejected.set(r.service.backend, { signature: signature(r.service), problem: r.problem });
+  }
+
+  /** Backends left out because HAProxy rejected them, for as long as their definition stays the same. */
+  get rejectedBackends(): readonly string[] {
+    return [...this.rejected.keys()];
+  }
+
+  /**
+   * `next` without the services HAProxy rejected before, each still named as a problem. A service
+   * whose definition changed since is forgotten and tried again (once: rejected again, it is
+   * remembered again); so is one no longer in the model (its app was removed or has no tasks).
+   */
+  withoutRejected(next: DesiredState): DesiredState {
+    if (this.rejected.size === 0) return next;
+    const present = new Set<string>();
+    const left: Problem[] = [];
+    const kept = next.model.services.filter((s) => {
+      const r = this.rejected.get(s.backend);
+      present.add(s.backend);
+      if (r === undefined) return true;
+      if (r.signature !== signature(s)) {
+        this.rejected.delete(s.backend);
+        return true;
+      }
+      left.push(r.problem);
+      return false;
+    });
+    for (const backend of [...this.rejected.keys()]) if (!present.has(backend)) this.rejected.delete(backend);
+    if (left.length === 0 || this.render === undefined) return next;
+    const rendered = this.render(kept);
+    return {
+      model: { services: rendered.served, problems: [...next.model.problems, ...left, ...rendered.problems] },
+      rendered: { ...rendered, problems: [...next.rendered.problems, ...rendered.problems] },
+    };
   }
 
   /** True when `next` would change nothing HAProxy runs. */
@@ -33,3 +78,6 @@ export class AppliedState {
       && sameData(last.model.services, next.model.services);
   }
 }
+
+/** What decides whether HAProxy accepts a service: everything but its servers (tasks come and go). */
+const signature = (s: Service): string => JSON.stringify(serviceShape(s));

@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { Model } from '../model/types';
+import type { Model, Problem, Service } from '../model/types';
 import type { RenderedConfig } from '../render/render';
 import type { Plan } from './plan';
 
@@ -16,6 +16,14 @@ export interface ApplyReport {
   readonly runtimeOps: number;
   /** What HAProxy runs now when it differs from what was asked: apps HAProxy rejected were left out. */
   readonly applied?: DesiredState;
+  /** The services HAProxy rejected in this apply (at `haproxy -c` or at the health gate). */
+  readonly rejected?: readonly Rejection[];
+}
+
+/** A service HAProxy refused, left out of what it runs, with the problem shown to users. */
+export interface Rejection {
+  readonly service: Service;
+  readonly problem: Problem;
 }
 
 /**

@@ -1,32 +1,145 @@
-import { isolateInvalid, type Verdict } from '../../src/haproxy/isolate';
-import { makeServer, makeService } from '../support/fixtures';
+import fc from 'fast-check';
+import { findCulprits, type Verdict } from '../../src/haproxy/isolate';
+import { linesNaming, proxiesNamed } from '../../src/haproxy/validate';
 
-const services = Array.from({ length: 40 }, (_, i) => makeService(`app${String(i).padStart(2, '0')}`, [makeServer(i)]));
-/** Stands in for `haproxy -c`: a config fails when it contains any of the bad backends. */
-const checker = (bad: Set<string>) => {
+interface Item { readonly backend: string }
+const items = (n: number): Item[] => Array.from({ length: n }, (_, i) => ({ backend: `app${String(i).padStart(4, '0')}` }));
+const name = (s: Item): string => s.backend;
+
+/**
+ * Stands in for `haproxy -c`: a subset fails when it holds a bad backend, or both backends of a
+ * pair that is bad only in combination. `hints`: name the bad backends (as HAProxy's alerts do).
+ */
+function checker(bad: ReadonlySet<string>, opts: { pairs?: readonly (readonly [string, string])[]; hints?: 'all' | 'none' | 'wrong' } = {}) {
   let calls = 0;
-  const check = async (subset: readonly { backend: string }[]): Promise<Verdict> => {
+  const check = async (subset: readonly Item[]): Promise<Verdict> => {
     calls++;
-    const hit = subset.find((s) => bad.has(s.backend));
-    return hit === undefined ? { ok: true } : { ok: false, message: `parsing [haproxy.cfg] : error in backend ${hit.backend}` };
+    const here = new Set(subset.map(name));
+    const hits = subset.filter((s) => bad.has(s.backend)).map(name);
+    const pair = (opts.pairs ?? []).find(([a, b]) => here.has(a) && here.has(b));
+    if (hits.length === 0 && pair === undefined) return { ok: true };
+    const message = hits.length > 0 ? `parsing [haproxy.cfg] : error in backend ${hits[0]}` : `${pair![0]} and ${pair![1]} clash`;
+    const named = opts.hints === 'all' ? hits : opts.hints === 'wrong' ? subset.filter((s) => !bad.has(s.backend)).slice(0, 3).map(name) : undefined;
+    return { ok: false, message, ...(named === undefined ? {} : { named }) };
   };
   return { check, calls: () => calls };
-};
+}
 
-describe('isolateInvalid: leave out only the apps HAProxy rejects', () => {
-  test('finds each culprit with a logarithmic number of validations', async () => {
-    const c = checker(new Set(['app07', 'app31']));
-    const result = await isolateInvalid(services, c.check);
-    expect(result?.kept.map((s) => s.backend)).toEqual(services.map((s) => s.backend).filter((b) => b !== 'app07' && b !== 'app31'));
-    expect(result?.problems.map((p) => p.appId)).toEqual(['/app07', '/app31']);
-    expect(result?.problems[0]?.message).toMatch(/backend app07.*error in backend app07/);
-    expect(c.calls()).toBeLessThanOrEqual(2 + 2 * (Math.ceil(Math.log2(40)) + 1));
+const log2 = (n: number): number => Math.ceil(Math.log2(Math.max(2, n)));
+/** [] + the whole set + splitting (at most two checks per failing node of the halving tree) + the final check. */
+const splittingBound = (k: number, n: number): number => 3 + 2 * k * log2(n);
+
+describe('findCulprits: leave out every app HAProxy rejects, in O(k·log n) checks', () => {
+  test('25 bad among 1 000, no hints: all found, none wrongly, within 2·k·⌈log2 n⌉ + 3 checks', async () => {
+    const all = items(1000);
+    const bad = new Set(all.filter((_, i) => (i * 7919) % 40 === 3).map(name));
+    expect(bad.size).toBe(25);
+    const c = checker(bad);
+    const r = await findCulprits(all, c.check, { name });
+    if (!r.ok) throw new Error(r.message);
+    expect(new Set(r.culprits.map((x) => x.item.backend))).toEqual(bad);
+    expect(r.kept).toEqual(all.filter((s) => !bad.has(s.backend)));
+    expect(r.culprits.every((x) => x.alone && x.message.includes(x.item.backend))).toBe(true);
+    expect(r.checks).toBe(c.calls());
+    expect(c.calls()).toBeLessThanOrEqual(splittingBound(25, 1000)); // 503
+    console.log(`findCulprits: 25 of 1000 found in ${c.calls()} checks without hints (bound ${splittingBound(25, 1000)})`);
   });
-  test('a config that fails without any app is a global problem: null', async () => {
-    const result = await isolateInvalid(services, async () => ({ ok: false, message: 'bad HAPROXY_HEAD' }));
-    expect(result).toBeNull();
+
+  test('with HAProxy naming the proxies: each named one is confirmed alone, k + 3 checks', async () => {
+    const all = items(1000);
+    const bad = new Set(all.filter((_, i) => i % 40 === 0).map(name));
+    const c = checker(bad, { hints: 'all' });
+    const r = await findCulprits(all, c.check, { name });
+    expect(r.ok && r.culprits.length).toBe(25);
+    expect(c.calls()).toBe(25 + 3);
   });
-  test('nothing to isolate when the config is valid', async () => {
-    expect(await isolateInvalid(services, checker(new Set()).check)).toEqual({ kept: services, problems: [] });
+
+  test('a hint is never trusted without its own check: wrong names cost a few checks, blame nobody', async () => {
+    const all = items(200);
+    const bad = new Set(['app0042', 'app0150']);
+    const c = checker(bad, { hints: 'wrong' });
+    const r = await findCulprits(all, c.check, { name });
+    if (!r.ok) throw new Error(r.message);
+    expect(r.culprits.map((x) => x.item.backend).sort()).toEqual(['app0042', 'app0150']);
+    expect(c.calls()).toBeLessThanOrEqual(splittingBound(2, 200) + 3);
+  });
+
+  test('bad only in combination (two apps that clash): one of them is left out and the rest passes', async () => {
+    const all = items(64);
+    const c = checker(new Set(['app0005']), { pairs: [['app0010', 'app0050']] });
+    const r = await findCulprits(all, c.check, { name });
+    if (!r.ok) throw new Error(r.message);
+    const out = r.culprits.map((x) => x.item.backend);
+    expect(out).toContain('app0005');
+    expect(out).toHaveLength(2);
+    expect(out.includes('app0010') || out.includes('app0050')).toBe(true);
+    expect(r.culprits.find((x) => x.item.backend !== 'app0005')?.alone).toBe(false);
+    expect((await c.check(r.kept)).ok).toBe(true);
+  });
+
+  test('a config that fails without any app is a global problem', async () => {
+    const r = await findCulprits(items(40), async () => ({ ok: false, message: 'bad HAPROXY_HEAD' }), { name });
+    expect(r).toEqual({ ok: false, why: 'global', message: 'bad HAPROXY_HEAD', checks: 1 });
+  });
+
+  test('nothing to isolate when the config is valid: two checks', async () => {
+    const all = items(40);
+    const c = checker(new Set());
+    expect(await findCulprits(all, c.check, { name })).toEqual({ ok: true, kept: all, culprits: [], checks: 2 });
+  });
+
+  test('maxChecks bounds the search (trial reloads are expensive)', async () => {
+    const c = checker(new Set(['app0001', 'app0002', 'app0003']));
+    const r = await findCulprits(items(100), c.check, { name, maxChecks: 5 });
+    expect(r).toMatchObject({ ok: false, why: 'budget', checks: 5 });
+    expect(c.calls()).toBe(5);
+  });
+
+  test('property: any bad subset of any size is found exactly, within the bound', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.integer({ min: 1, max: 300 }).chain((n) => fc.tuple(fc.constant(n), fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { maxLength: n }))),
+      async ([n, badIdx]) => {
+        const all = items(n);
+        const bad = new Set(badIdx.map((i) => all[i]!.backend));
+        const c = checker(bad);
+        const r = await findCulprits(all, c.check, { name });
+        if (!r.ok) return false;
+        return r.kept.every((s) => !bad.has(s.backend)) && r.culprits.length === bad.size
+          && r.culprits.every((x) => bad.has(x.item.backend)) && c.calls() <= splittingBound(bad.size, n);
+      }), { numRuns: 300 });
+  });
+
+  test('property: with clashing pairs too, the kept set passes and nobody uninvolved is left out', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.integer({ min: 2, max: 120 }).chain((n) => fc.tuple(fc.constant(n),
+        fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { maxLength: 6 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n - 1 })).filter(([a, b]) => a !== b), { maxLength: 4 }))),
+      async ([n, badIdx, pairIdx]) => {
+        const all = items(n);
+        const bad = new Set(badIdx.map((i) => all[i]!.backend));
+        const pairs = pairIdx.map(([a, b]) => [all[a]!.backend, all[b]!.backend] as const);
+        const c = checker(bad, { pairs });
+        const r = await findCulprits(all, c.check, { name });
+        if (!r.ok) return false;
+        const involved = new Set([...bad, ...pairs.flat()]);
+        return (await c.check(r.kept)).ok
+          && [...bad].every((b) => r.culprits.some((x) => x.item.backend === b))
+          && r.culprits.every((x) => involved.has(x.item.backend));
+      }), { numRuns: 300 });
+  });
+});
+
+describe('proxiesNamed: whom HAProxy blames', () => {
+  const config = ['global', '  maxconn 10', 'frontend marathon_http_in', '  bind :80', '  use_backend web_10000 if host_web',
+    'frontend web_10000', '  bind *:10000', 'backend web_10000', '  this-is-not-haproxy on', ''].join('\n');
+  test('a line number names its section, and the words of that line', () => {
+    expect(proxiesNamed("parsing [/x/haproxy.cfg.candidate:9] : unknown keyword 'this-is-not-haproxy' in 'backend' section", config)).toContain('web_10000');
+    expect(proxiesNamed('parsing [/x/haproxy.cfg:5] : error detected', config)).toEqual(expect.arrayContaining(['web_10000', 'marathon_http_in']));
+    expect(proxiesNamed('parsing [/x/haproxy.cfg:2] : bad maxconn', config)).toEqual(['maxconn', '10']);
+  });
+  test("a bind failure at startup names the frontend (HAProxy 2.6's wording)", () => {
+    const msg = 'HAProxy rejected the new config; the previous worker (12) keeps serving: Binding [/x/haproxy.cfg:7] for frontend web_10000: cannot bind socket (Address already in use) for [0.0.0.0:10000]';
+    expect(proxiesNamed(msg, config)).toContain('web_10000');
+    expect(linesNaming(`first\n${msg}\nlast`, 'web_10000')).toBe(msg);
   });
 });
