@@ -144,6 +144,16 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     }
   };
 
+  /** Apps HAProxy rejected before stay out until their definition changes: plan() then sees real changes only. */
+  const withoutRejected = (state: DesiredState): DesiredState => {
+    try {
+      return applied.withoutRejected(state);
+    } catch (e) {
+      fault('plan', e);
+      return state;
+    }
+  };
+
   const isCurrent = (state: DesiredState): boolean => {
     try {
       return applied.isCurrent(state);
@@ -159,17 +169,18 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       return deps.haproxy.reloadExisting().pipe(last(), tap((r) => report({ kind: 'applied', report: r, state: null, previous: null })));
     }
     const previous = applied.current;
-    if (isCurrent(work.state)) {
-      report({ kind: 'unchanged', state: work.state, fetchedAt: work.fetchedAt });
+    const next = withoutRejected(work.state);
+    if (isCurrent(next)) {
+      report({ kind: 'unchanged', state: next, fetchedAt: work.fetchedAt });
       return of('unchanged' as const);
     }
-    const p = planFor(previous, work.state);
+    const p = planFor(previous, next);
     report({ kind: 'applying', reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length, triggeredAt: work.triggeredAt, fetchedAt: work.fetchedAt });
-    return deps.haproxy.apply(work.state, p, previous).pipe(
+    return deps.haproxy.apply(next, p, previous).pipe(
       last(),
       tap((r) => {
-        const state = r.applied ?? work.state;
-        applied.commit(state, now());
+        const state = r.applied ?? next;
+        applied.commit(state, now(), r.rejected);
         report({ kind: 'applied', report: r, state, previous, fetchedAt: work.fetchedAt });
       }),
     );
