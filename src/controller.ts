@@ -6,7 +6,7 @@ import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
 import { ServerMemo } from './model/serverIds';
 import { describeProblem } from './model/types';
 import type { Logger } from './log';
-import { ServerLinesCache } from './render/render';
+import { ServerLinesCache, renderConfig } from './render/render';
 import { modelOptions, renderOptions, renderSnapshot } from './render/snapshot';
 import type { TemplateSet } from './render/templates';
 import { AppliedState } from './streams/appliedState';
@@ -40,7 +40,8 @@ interface Fetched {
 /** Assembles the Marathon side (events or polling, snapshots) and the pipeline into one stream. */
 export function createController(deps: ControllerDeps): { run$: Observable<unknown>; applied: AppliedState } {
   const { options: o, logger, scheduler } = deps;
-  const applied = new AppliedState();
+  // Re-renders a snapshot without the apps HAProxy rejected (see AppliedState.withoutRejected).
+  const applied = new AppliedState((services) => renderConfig(services, deps.templates, renderOpts, serverLines));
   const health = new HealthMemory(o.lruCacheCapacity);
   const servers = new ServerMemo();
   const serverLines = new ServerLinesCache();
