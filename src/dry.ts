@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { Options } from './cli/options';
 import { findConfigDir } from './configDir';
 import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
+import { fileChecks } from './model/files';
 import { describeProblem } from './model/types';
 import { loadTemplateSet } from './render/loadTemplates';
 import { modelOptions, renderOptions, renderSnapshot } from './render/snapshot';
@@ -47,7 +48,7 @@ export async function runDry(options: Options, io: DryIo): Promise<number> {
   const templates = loadTemplateSet(findConfigDir(), io.env, options.templatesDir);
   if (!templates.ok) return fail(templates.error);
   const resolve = resolverFrom(await resolveTaskHosts(body));
-  const snapshot = renderSnapshot(body, templates.value, { model: modelOptions(options, io.env), render: renderOptions(options, io.env) }, { resolve });
+  const snapshot = renderSnapshot(body, templates.value, { model: modelOptions(options, io.env), render: renderOptions(options, io.env) }, { resolve, files: fileChecks() });
   if (!snapshot.ok) return fail(`${options.appsFile ?? 'Marathon apps'}: ${snapshot.error}`);
   for (const p of snapshot.problems) io.stderr(`marathon-lb: warning: left out ${describeProblem(p)}\n`);
 

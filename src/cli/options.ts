@@ -20,6 +20,8 @@ export interface Options {
   readonly sseIdleTimeout: number;
   /** --request-timeout: timeout of one Marathon REST request (s). */
   readonly requestTimeout: number;
+  /** --sse-max-event-bytes: a longer event-stream line or event is an error and the stream reconnects. */
+  readonly sseMaxEventBytes: number;
   /** --marathon-insecure: skip TLS certificate verification towards Marathon. */
   readonly marathonInsecure: boolean;
 
@@ -54,6 +56,8 @@ export interface Options {
   // Routing
   readonly group: readonly string[];
   readonly strictMode: boolean;
+  /** --refuse-app-templates: leave out apps carrying per-app template labels (HAPROXY_{n}_<TEMPLATE>). */
+  readonly refuseAppTemplates: boolean;
   readonly haproxyMap: boolean;
   readonly dontBindHttpHttps: boolean;
   readonly groupHttpsByVhost: boolean;
@@ -72,6 +76,8 @@ export interface Options {
   readonly debounceMaxWait: number;
   /** 0 disables the periodic full resync. */
   readonly resyncInterval: number;
+  /** --max-apply-age: /healthz answers 503 once a known Marathon change has waited this long to be applied (s; 0 disables). */
+  readonly maxApplyAge: number;
 
   // Logging
   readonly syslogSocket: string;
@@ -101,6 +107,7 @@ export const DEFAULT_OPTIONS: Options = Object.freeze({
   healthCheck: false,
   sseIdleTimeout: 60,
   requestTimeout: 10,
+  sseMaxEventBytes: 32 * 1024 * 1024,
   marathonInsecure: false,
   marathonAuthCredentialFile: undefined,
   authCredentials: undefined,
@@ -122,6 +129,7 @@ export const DEFAULT_OPTIONS: Options = Object.freeze({
   templatesDir: 'templates',
   group: Object.freeze([] as string[]),
   strictMode: false,
+  refuseAppTemplates: false,
   haproxyMap: false,
   dontBindHttpHttps: false,
   groupHttpsByVhost: false,
@@ -135,6 +143,7 @@ export const DEFAULT_OPTIONS: Options = Object.freeze({
   debounceQuiet: 0.5,
   debounceMaxWait: 5,
   resyncInterval: 300,
+  maxApplyAge: 300,
   syslogSocket: DEFAULT_SYSLOG_SOCKET,
   logFormat: DEFAULT_LOG_FORMAT,
   logLevel: 'DEBUG',
@@ -199,6 +208,8 @@ export const FLAGS: readonly FlagSpec[] = [
     'Seconds without any event or keep-alive after which the event stream is reconnected', POSITIVE),
   f('request-timeout', 'requestTimeout', 'number', 'Marathon',
     'Seconds before a Marathon REST request is abandoned', POSITIVE),
+  f('sse-max-event-bytes', 'sseMaxEventBytes', 'integer', 'Marathon',
+    'Longest event-stream line or event accepted (bytes); a longer one is logged and the stream reconnects', { min: 1024 }),
   f('marathon-insecure', 'marathonInsecure', 'boolean', 'Marathon',
     'Skip TLS certificate verification for Marathon (logs a warning)'),
 
@@ -241,6 +252,9 @@ export const FLAGS: readonly FlagSpec[] = [
     + 'groups, including those without a group specified. Repeat for several groups.'),
   f('strict-mode', 'strictMode', 'boolean', 'Routing',
     'If set, backends are only advertised if HAPROXY_{n}_ENABLED=true.'),
+  f('refuse-app-templates', 'refuseAppTemplates', 'boolean', 'Routing',
+    'Leave out apps carrying per-app template labels (HAPROXY_{n}_<TEMPLATE>), which are raw HAProxy text; '
+    + 'for clusters where app owners are not trusted.'),
   f('haproxy-map', 'haproxyMap', 'boolean', 'Routing', 'Use HAProxy maps for domain name to backend mapping.'),
   f('dont-bind-http-https', 'dontBindHttpHttps', 'boolean', 'Routing', "Don't bind to HTTP and HTTPS frontends."),
   f('group-https-by-vhost', 'groupHttpsByVhost', 'boolean', 'Routing', 'Group https frontends by vhost.'),
@@ -268,6 +282,9 @@ export const FLAGS: readonly FlagSpec[] = [
     'Longest a change waits while events keep arriving (seconds)', POSITIVE),
   f('resync-interval', 'resyncInterval', 'number', 'Service behaviour',
     'Seconds between full re-reads of Marathon apps (0 disables)', { min: 0 }),
+  f('max-apply-age', 'maxApplyAge', 'number', 'Service behaviour',
+    'Seconds a known Marathon change (event, SIGHUP, startup, a differing snapshot) may wait to be applied '
+    + 'before /healthz answers 503 (0 disables)', { min: 0 }),
 
   f('syslog-socket', 'syslogSocket', 'string', 'Logging',
     "Socket to write syslog messages to. Use '/dev/null' to disable logging to syslog"),

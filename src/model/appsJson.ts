@@ -1,55 +1,154 @@
-import type { MarathonApp } from '../marathon/types';
+import type { MarathonApp, MarathonTask } from '../marathon/types';
+import type { Problem } from './types';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const absent = (v: unknown): boolean => v === undefined || v === null;
+
+/** The apps of a body, and the apps left out because their JSON does not have the shape routing relies on. */
+export interface ParsedApps {
+  readonly apps: readonly MarathonApp[];
+  readonly problems: readonly Problem[];
+}
 
 /**
- * Checks that a `/v2/apps?embed=apps.tasks` body has the shape routing relies on, and fills the
- * defaults marathon-lb assumed (`labels: {}`, `tasks: []`). Returns one message naming the first
- * offending path, e.g. `apps[3].labels.HAPROXY_GROUP must be a string`.
+ * Checks that a `/v2/apps?embed=apps.tasks` body has the shape routing relies on. Only a body
+ * without an `apps` array is an error; an app with a wrong-typed field is left out with a Problem
+ * naming it (e.g. `tasks[3].ports must be an array of integers`) and the others are kept. Nulls
+ * count as absent. Defaults marathon-lb assumed (`labels: {}`, `tasks: []`) are filled in, and a
+ * task's null entries in `healthCheckResults` are dropped; apps are copied only when that happens.
  */
-export function parseAppsJson(body: unknown): Parsed<readonly MarathonApp[]> {
+export function parseAppsJson(body: unknown): Parsed<ParsedApps> {
   if (!isObject(body) || !Array.isArray(body['apps'])) {
     return { ok: false, error: 'expected a JSON object with an "apps" array (GET /v2/apps?embed=apps.tasks)' };
   }
   const apps: MarathonApp[] = [];
+  const problems: Problem[] = [];
   const raw = body['apps'] as unknown[];
   for (let i = 0; i < raw.length; i++) {
-    const checked = checkApp(raw[i], `apps[${i}]`);
-    if (typeof checked === 'string') return { ok: false, error: checked };
-    apps.push(checked);
+    const app = raw[i];
+    const checked = checkApp(app);
+    if (typeof checked !== 'string') {
+      apps.push(checked);
+      continue;
+    }
+    const id = isObject(app) && typeof app['id'] === 'string' ? app['id'] : `apps[${i}]`;
+    problems.push({ appId: id, portIndex: null, label: checked.split(' ', 1)[0]!, message: checked });
   }
-  return { ok: true, value: apps };
+  return { ok: true, value: { apps, problems } };
 }
 
-function checkApp(app: unknown, at: string): MarathonApp | string {
-  if (!isObject(app)) return `${at} must be an object`;
-  if (typeof app['id'] !== 'string' || app['id'] === '') return `${at}.id must be a non-empty string`;
-  const where = `${at} (${app['id']})`;
+/** The app, typed, or a message that starts with the offending field. */
+function checkApp(app: unknown): MarathonApp | string {
+  if (!isObject(app)) return 'app must be an object';
+  if (typeof app['id'] !== 'string' || app['id'] === '') return 'id must be a non-empty string';
   const labels = app['labels'] ?? {};
-  if (!isObject(labels)) return `${where}.labels must be an object`;
+  if (!isObject(labels)) return 'labels must be an object';
   for (const k in labels) {
-    if (typeof labels[k] !== 'string') return `${where}.labels.${k} must be a string`;
+    if (typeof labels[k] !== 'string') return `labels.${k} must be a string`;
   }
-  const tasks = app['tasks'] ?? [];
-  if (!Array.isArray(tasks)) return `${where}.tasks must be an array`;
-  for (let t = 0; t < tasks.length; t++) {
-    const task: unknown = tasks[t];
-    if (!isObject(task) || typeof task['id'] !== 'string') return `${where}.tasks[${t}] must be an object with a string id`;
-    if (task['ports'] !== undefined && !isNumberArray(task['ports'])) return `${where}.tasks[${t}].ports must be an array of numbers`;
+  const rawTasks = app['tasks'] ?? [];
+  if (!Array.isArray(rawTasks)) return 'tasks must be an array';
+  let tasks: unknown[] = rawTasks;
+  for (let t = 0; t < rawTasks.length; t++) {
+    const task = checkTask(rawTasks[t], `tasks[${t}]`);
+    if (typeof task === 'string') return task;
+    if (task !== rawTasks[t]) {
+      if (tasks === rawTasks) tasks = [...rawTasks];
+      tasks[t] = task;
+    }
   }
   for (const key of ['portDefinitions', 'healthChecks', 'networks'] as const) {
     const v = app[key];
-    if (v !== undefined && v !== null && !(Array.isArray(v) && v.every(isObject))) return `${where}.${key} must be an array of objects`;
+    if (!absent(v) && !(Array.isArray(v) && v.every(isObject))) return `${key} must be an array of objects`;
   }
-  if (app['ports'] !== undefined && app['ports'] !== null && !isNumberArray(app['ports'])) return `${where}.ports must be an array of numbers`;
-  if (app['container'] !== undefined && app['container'] !== null && !isObject(app['container'])) return `${where}.container must be an object`;
+  for (const def of (app['portDefinitions'] as Record<string, unknown>[] | undefined | null) ?? []) {
+    if (!absent(def['port']) && !isInt(def['port'])) return 'portDefinitions[].port must be an integer';
+  }
+  for (const n of (app['networks'] as Record<string, unknown>[] | undefined | null) ?? []) {
+    if (!absent(n['mode']) && typeof n['mode'] !== 'string') return 'networks[].mode must be a string';
+  }
+  if (!absent(app['ports']) && !isIntArray(app['ports'])) return 'ports must be an array of integers';
+  if (!absent(app['instances']) && !isInt(app['instances'])) return 'instances must be an integer';
+  if (!absent(app['versionInfo']) && !isObject(app['versionInfo'])) return 'versionInfo must be an object';
+  const container = checkContainer(app['container']);
+  if (container !== null) return container;
+  const ipAddress = checkIpAddress(app['ipAddress']);
+  if (ipAddress !== null) return ipAddress;
   // Copy only when a default had to be filled in: snapshots hold thousands of apps.
   if (app['labels'] === labels && app['tasks'] === tasks) return app as unknown as MarathonApp;
   return { ...app, labels: labels as Record<string, string>, tasks } as unknown as MarathonApp;
 }
 
-function isNumberArray(v: unknown): boolean {
-  return Array.isArray(v) && v.every((x) => typeof x === 'number');
+function checkTask(task: unknown, at: string): MarathonTask | string {
+  if (!isObject(task) || typeof task['id'] !== 'string') return `${at} must be an object with a string id`;
+  for (const key of ['host', 'state', 'startedAt'] as const) {
+    if (!absent(task[key]) && typeof task[key] !== 'string') return `${at}.${key} must be a string`;
+  }
+  if (!absent(task['ports']) && !isIntArray(task['ports'])) return `${at}.ports must be an array of integers`;
+  const ips = task['ipAddresses'];
+  if (!absent(ips)) {
+    if (!Array.isArray(ips)) return `${at}.ipAddresses must be an array`;
+    for (const ip of ips) {
+      if (ip !== null && !(isObject(ip) && (absent(ip['ipAddress']) || typeof ip['ipAddress'] === 'string'))) {
+        return `${at}.ipAddresses[] must be objects with a string ipAddress`;
+      }
+    }
+  }
+  const results = task['healthCheckResults'];
+  if (results === null) {
+    // null says as much as a missing field: no results yet.
+    const { healthCheckResults: _dropped, ...rest } = task;
+    return rest as unknown as MarathonTask;
+  }
+  if (results !== undefined) {
+    if (!Array.isArray(results)) return `${at}.healthCheckResults must be an array`;
+    if (!results.every(isObject)) return { ...task, healthCheckResults: results.filter(isObject) } as unknown as MarathonTask;
+  }
+  return task as unknown as MarathonTask;
+}
+
+function checkContainer(c: unknown): string | null {
+  if (absent(c)) return null;
+  if (!isObject(c)) return 'container must be an object';
+  const docker = c['docker'];
+  if (!absent(docker)) {
+    if (!isObject(docker)) return 'container.docker must be an object';
+    if (!absent(docker['network']) && typeof docker['network'] !== 'string') return 'container.docker.network must be a string';
+    const m = checkPortMappings(docker['portMappings'], 'container.docker.portMappings');
+    if (m !== null) return m;
+  }
+  return checkPortMappings(c['portMappings'], 'container.portMappings');
+}
+
+function checkPortMappings(v: unknown, at: string): string | null {
+  if (absent(v)) return null;
+  if (!Array.isArray(v)) return `${at} must be an array`;
+  for (const m of v) {
+    if (!isObject(m)) return `${at} must be an array of objects`;
+    for (const key of ['containerPort', 'hostPort', 'servicePort'] as const) {
+      if (!absent(m[key]) && !isInt(m[key])) return `${at}[].${key} must be an integer`;
+    }
+  }
+  return null;
+}
+
+function checkIpAddress(v: unknown): string | null {
+  if (absent(v)) return null;
+  if (!isObject(v)) return 'ipAddress must be an object';
+  const discovery = v['discovery'];
+  if (absent(discovery)) return null;
+  if (!isObject(discovery)) return 'ipAddress.discovery must be an object';
+  const ports = discovery['ports'];
+  if (absent(ports)) return null;
+  if (!Array.isArray(ports) || !ports.every((p) => isObject(p) && (absent(p['number']) || isInt(p['number']) || /^\d{1,5}$/.test(String(p['number']))))) {
+    return 'ipAddress.discovery.ports must be objects with an integer number';
+  }
+  return null;
+}
+
+function isIntArray(v: unknown): boolean {
+  return Array.isArray(v) && v.every(isInt);
 }

@@ -1,4 +1,6 @@
 import type { MarathonApp } from '../marathon/types';
+import { isAppId } from './haproxyText';
+import type { Problem } from './types';
 
 type RoutedApp = MarathonApp;
 
@@ -9,9 +11,10 @@ const STARTED_AT = 'HAPROXY_DEPLOYMENT_STARTED_AT';
  * marathon-lb's zero-downtime deployments (zdd.py): apps labelled with the same
  * HAPROXY_DEPLOYMENT_GROUP are served as one app whose id is the group. The older app's tasks are
  * listed first and as many of them are drained as the new app has healthy instances beyond the
- * target. Apps outside deployment groups keep their order and come first, as upstream.
+ * target. Apps outside deployment groups keep their order and come first, as upstream. A group
+ * name that cannot be an app id (it names HAProxy sections) leaves the app out, reported in `problems`.
  */
-export function mergeDeployments(apps: readonly MarathonApp[]): RoutedApp[] {
+export function mergeDeployments(apps: readonly MarathonApp[], problems: Problem[] = []): RoutedApp[] {
   const plain: RoutedApp[] = [];
   const groups = new Map<string, RoutedApp>();
   for (const app of apps) {
@@ -21,6 +24,11 @@ export function mergeDeployments(apps: readonly MarathonApp[]): RoutedApp[] {
       continue;
     }
     const id = label.startsWith('/') ? label : `/${label}`;
+    if (!isAppId(id)) {
+      problems.push({ appId: app.id, portIndex: null, label: GROUP,
+        message: `value ${JSON.stringify(id.slice(0, 80))} must be an app id (letters, digits, "-", "_", ".", ":", "/")` });
+      continue;
+    }
     const renamed: RoutedApp = { ...app, id };
     const prev = groups.get(id);
     groups.set(id, prev === undefined ? renamed : mergePair(prev, renamed, app));

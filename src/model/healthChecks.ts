@@ -1,26 +1,53 @@
 import type { MarathonApp, MarathonHealthCheck, MarathonTask } from '../marathon/types';
+import { isPlainWord, isPort } from './haproxyText';
 import type { HealthCheck } from './types';
 
-/** The health check that covers service port `portIndex`: one with an explicit port, or a matching portIndex. */
-export function healthCheckFor(app: MarathonApp, portIndex: number): HealthCheck | null {
-  for (const check of app.healthChecks ?? []) {
-    if (check.port || check.portIndex === portIndex) return normalize(check);
+/** A Marathon health check that cannot be printed: the field and the reason. */
+export interface HealthCheckError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/**
+ * The health check that covers service port `portIndex`: one with an explicit port, or a matching
+ * portIndex. Values HAProxy would refuse where they are printed (`inter 0s`, a path with a blank
+ * or a line break, a port outside 1..65535, ...) give an error naming the field.
+ */
+export function healthCheckFor(app: MarathonApp, portIndex: number): HealthCheck | HealthCheckError | null {
+  const checks = app.healthChecks ?? [];
+  for (let i = 0; i < checks.length; i++) {
+    const check = checks[i]!;
+    if (check.port || check.portIndex === portIndex) return normalize(check, `healthChecks[${i}]`);
   }
   return null;
 }
 
+export const isHealthCheckError = (v: HealthCheck | HealthCheckError | null): v is HealthCheckError => v !== null && 'field' in v;
+
+/** HAProxy keeps times in milliseconds in a signed 32-bit integer. */
+const MAX_SECONDS = 2147483;
+const seconds = (v: unknown, min: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= MAX_SECONDS;
+
 // Marathon fills these defaults itself; a hand-written apps file may leave them out.
-function normalize(c: MarathonHealthCheck): HealthCheck {
-  return {
-    protocol: c.protocol ?? 'HTTP',
-    path: c.path ?? '/',
-    portIndex: c.portIndex ?? null,
-    port: c.port ? c.port : null,
-    timeoutSeconds: c.timeoutSeconds ?? 20,
-    intervalSeconds: c.intervalSeconds ?? 60,
-    gracePeriodSeconds: c.gracePeriodSeconds ?? 300,
-    maxConsecutiveFailures: c.maxConsecutiveFailures ?? 3,
-  };
+function normalize(c: MarathonHealthCheck, at: string): HealthCheck | HealthCheckError {
+  const fail = (field: string, message: string): HealthCheckError => ({ field: `${at}.${field}`, message });
+  const protocol = c.protocol ?? 'HTTP';
+  if (typeof protocol !== 'string' || !isPlainWord(protocol)) return fail('protocol', 'must be a word such as HTTP, TCP or MESOS_HTTP');
+  const path = c.path ?? '/';
+  if (typeof path !== 'string' || !isPlainWord(path)) return fail('path', 'must be one word without blanks, quotes, backslashes, # or control characters');
+  const portIndex = c.portIndex ?? null;
+  if (portIndex !== null && !(Number.isInteger(portIndex) && portIndex >= 0)) return fail('portIndex', 'must be a non-negative integer');
+  const port = c.port ? c.port : null;
+  if (port !== null && !isPort(port)) return fail('port', 'must be an integer in 1..65535');
+  const timeoutSeconds = c.timeoutSeconds ?? 20;
+  if (!seconds(timeoutSeconds, 0)) return fail('timeoutSeconds', `must be an integer in 0..${MAX_SECONDS}`);
+  const intervalSeconds = c.intervalSeconds ?? 60;
+  if (!seconds(intervalSeconds, 1)) return fail('intervalSeconds', `must be an integer in 1..${MAX_SECONDS}`);
+  const gracePeriodSeconds = c.gracePeriodSeconds ?? 300;
+  if (!seconds(gracePeriodSeconds, 0)) return fail('gracePeriodSeconds', `must be an integer in 0..${MAX_SECONDS}`);
+  const maxConsecutiveFailures = c.maxConsecutiveFailures ?? 3;
+  if (!seconds(maxConsecutiveFailures, 0)) return fail('maxConsecutiveFailures', `must be an integer in 0..${MAX_SECONDS}`);
+  return { protocol, path, portIndex, port, timeoutSeconds, intervalSeconds, gracePeriodSeconds, maxConsecutiveFailures };
 }
 
 /** Task states that never receive traffic; TASK_LOST and TASK_UNREACHABLE are kept, optimistically, as upstream. */

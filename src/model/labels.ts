@@ -1,4 +1,6 @@
 import { TEMPLATE_LABEL_NAMES } from '../render/catalog';
+import { checkBindOptions, type FileChecks } from './bindOptions';
+import { configText, isAddressOrNetwork, isBindAddress, isPlainWord, isVhost, splitWords } from './haproxyText';
 import type { Mode, Problem } from './types';
 
 /** What the `HAPROXY_{n}_*` labels of one service port say, before tasks are attached. */
@@ -28,49 +30,87 @@ export interface PortSettings {
 
 const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 't', 'yes', 'y']);
 const truthy = (v: string): boolean => v !== '' && TRUE_WORDS.has(v.toLowerCase());
-const LINE_BREAK = /[\r\n\0]/;
-const WHITESPACE = /[\s\0]/;
-const INTEGER = /^\s*[+-]?\d+\s*$/;
-const BALANCE_ALGORITHMS = new Set(['roundrobin', 'static-rr', 'leastconn', 'first', 'source', 'uri', 'url_param',
-  'hdr', 'random', 'rdp-cookie', 'hash']);
+const INTEGER = /^\s*[+-]?\d{1,15}\s*$/;
+const BALANCE = /^(roundrobin|static-rr|leastconn|first|source|rdp-cookie(\([A-Za-z0-9_.-]+\))?|random(\(\d{1,4}\))?|hdr\([A-Za-z0-9_.-]+\)( use_domain_only)?|url_param [A-Za-z0-9_.-]+( check_post)?|uri( whole| len \d{1,9}| depth \d{1,9})*)$/;
+/** A path prefix for the removed reqirep/rspirep glue: printed inside a double-quoted regex. */
+const URL_PATH = /^\/[A-Za-z0-9/._~-]*$/;
+const SPACES = /[ \t]+/;
+/** Words on one HAProxy line, at most 64; a multi-word label leaves room for the template's words. */
+const MAX_LABEL_WORDS = 48;
+
+/** What reading a port's labels needs beyond the labels. */
+export interface LabelChecks {
+  /** Files named by SSL_CERT and BIND_OPTIONS; without it they are not checked. */
+  readonly files?: FileChecks | undefined;
+  /** Certificates the operator configured (--ssl-certs): the :443 frontend needs them anyway, so labels naming them are not checked again. */
+  readonly operatorCerts?: ReadonlySet<string> | undefined;
+  /** --refuse-app-templates: a `HAPROXY_{n}_<TEMPLATE>` label leaves the port out. */
+  readonly refuseTemplates?: boolean | undefined;
+}
 
 /**
- * Reads the labels of service port `index`. A value that would break the generated config yields a
- * Problem naming the label; the caller leaves that service port out and renders everything else.
+ * Reads the labels of service port `index`. A value that would break the generated config, or
+ * let it read the environment, yields a Problem naming the label; the caller leaves that service
+ * port out and renders everything else. Text fields come back in the form they are printed in
+ * (see configText), which is the label itself unless it holds `$` in quotes or an unquoted `#`.
  */
-export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, string>, index: number): PortSettings | Problem {
+export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, string>, index: number, checks: LabelChecks = {}): PortSettings | Problem {
   const prefix = `HAPROXY_${index}_`;
   const get = (name: string): string | undefined => portLabels.get(name);
   const problem = (name: string, message: string): Problem => ({ appId, portIndex: index, label: prefix + name, message });
-  const text = (name: string, forbid: RegExp, what: string): string | null | Problem => {
+  const bad = (name: string, v: string, why: string): Problem => problem(name, `value ${JSON.stringify(clip(v))} ${why}`);
+  /** Text printed where HAProxy reads words (quoted: inside the template's double quotes). */
+  const text = (name: string, quoted = false): string | null | Problem => {
     const v = get(name);
     if (v === undefined) return null;
-    return forbid.test(v) ? problem(name, `value ${JSON.stringify(v)} must not contain ${what}`) : v;
+    const out = configText(v, quoted);
+    if (typeof out !== 'string') return bad(name, v, out.error);
+    return out.split(SPACES).length > MAX_LABEL_WORDS ? bad(name, v, `has more than ${MAX_LABEL_WORDS} words`) : out;
   };
   const integer = (name: string): number | null | Problem => {
     const v = get(name);
     if (v === undefined) return null;
-    return INTEGER.test(v) ? parseInt(v, 10) : problem(name, `value ${JSON.stringify(v)} is not an integer`);
+    return INTEGER.test(v) ? parseInt(v, 10) : bad(name, v, 'is not an integer');
   };
 
-  const hostname = text('VHOST', LINE_BREAK, 'a line break');
-  if (isProblem(hostname)) return hostname;
-  if (hostname !== null && hostname !== '' && hostname.split(',').some((h) => h === '' || WHITESPACE.test(h))) {
-    return problem('VHOST', `value ${JSON.stringify(hostname)} must be host names separated by commas, without spaces or empty entries`);
+  const vhost = get('VHOST');
+  if (vhost !== undefined && vhost !== '' && !vhost.split(',').every(isVhost)) {
+    return bad('VHOST', vhost, 'must be host names separated by commas (letters, digits, "-", "_", ".", "*", an optional :port)');
   }
-  const path = text('PATH', LINE_BREAK, 'a line break');
+  const hostname = vhost ?? null;
+  const path = text('PATH');
   if (isProblem(path)) return path;
-  const sslCert = text('SSL_CERT', WHITESPACE, 'spaces');
-  if (isProblem(sslCert)) return sslCert;
-  const bindAddr = text('BIND_ADDR', WHITESPACE, 'spaces');
-  if (isProblem(bindAddr)) return bindAddr;
-  const others: Record<string, string | null> = {};
-  for (const name of ['BIND_OPTIONS', 'HTTP_BACKEND_PROXYPASS_PATH', 'HTTP_BACKEND_REVPROXY_PATH', 'HTTP_BACKEND_REDIR',
-    'BACKEND_NETWORK_ALLOWED_ACL']) {
-    const v = text(name, LINE_BREAK, 'a line break');
-    if (isProblem(v)) return v;
-    others[name] = v;
+  if (path !== null) {
+    const words = splitWords(path);
+    const firstPattern = words.findIndex((w) => w !== '-i' && w !== '-n');
+    if (firstPattern < 0) return bad('PATH', path, 'needs a path pattern');
+    if (words[firstPattern]!.startsWith('-') && words[firstPattern] !== '--') return bad('PATH', path, `has the unsupported ACL flag ${words[firstPattern]} (only -i and -n)`);
+    if (words[firstPattern] === '--' && words.length === firstPattern + 1) return bad('PATH', path, 'needs a path pattern after --');
   }
+  const sslCert = get('SSL_CERT') ?? null;
+  if (sslCert !== null) {
+    if (!isPlainWord(sslCert)) return bad('SSL_CERT', sslCert, 'must be a file name without spaces, quotes, backslashes or #');
+    const unreadable = checks.operatorCerts?.has(sslCert) === true ? null : (checks.files?.certificate(sslCert) ?? null);
+    if (unreadable !== null) return problem('SSL_CERT', unreadable);
+  }
+  const bindAddr = get('BIND_ADDR') ?? null;
+  if (bindAddr !== null && !isBindAddress(bindAddr)) return bad('BIND_ADDR', bindAddr, 'must be *, an IPv4 or IPv6 address, or a host name');
+  const bindOptions = get('BIND_OPTIONS') ?? null;
+  if (bindOptions !== null) {
+    const why = checkBindOptions(bindOptions, checks.files, sslCert !== null);
+    if (why !== null) return problem('BIND_OPTIONS', why);
+  }
+  const networkAllowed = get('BACKEND_NETWORK_ALLOWED_ACL') ?? null;
+  if (networkAllowed !== null && !networkAllowed.split(SPACES).every((n) => n === '' || isAddressOrNetwork(n))) {
+    return bad('BACKEND_NETWORK_ALLOWED_ACL', networkAllowed, 'must be IPv4/IPv6 addresses or networks (CIDR) separated by spaces');
+  }
+  const proxyPath = get('HTTP_BACKEND_PROXYPASS_PATH') ?? null;
+  if (proxyPath !== null && !URL_PATH.test(proxyPath)) return bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath, 'must be a URL path (/ then letters, digits, "/._~-")');
+  const revProxyPath = get('HTTP_BACKEND_REVPROXY_PATH') ?? null;
+  if (revProxyPath !== null && !URL_PATH.test(revProxyPath)) return bad('HTTP_BACKEND_REVPROXY_PATH', revProxyPath, 'must be a URL path (/ then letters, digits, "/._~-")');
+  const redirPath = text('HTTP_BACKEND_REDIR');
+  if (isProblem(redirPath)) return redirPath;
+  if (redirPath !== null && redirPath !== '' && splitWords(redirPath).length !== 1) return bad('HTTP_BACKEND_REDIR', redirPath, 'must be one word (the redirect target)');
 
   const port = integer('PORT');
   if (isProblem(port)) return port;
@@ -82,27 +122,27 @@ export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, st
 
   const modeLabel = get('MODE');
   const mode = modeLabel === undefined ? null : modeLabel.toLowerCase();
-  if (mode !== null && mode !== 'http' && mode !== 'tcp') return problem('MODE', `unknown mode ${JSON.stringify(modeLabel)} (use http or tcp)`);
+  if (mode !== null && mode !== 'http' && mode !== 'tcp') return problem('MODE', `unknown mode ${JSON.stringify(clip(modeLabel!))} (use http or tcp)`);
 
   const balance = get('BALANCE') ?? 'roundrobin';
-  const algorithm = balance === 'roundrobin' ? balance : balance.trim().split(/[\s(]/, 1)[0] ?? '';
-  if (LINE_BREAK.test(balance) || !BALANCE_ALGORITHMS.has(algorithm)) {
-    return problem('BALANCE', `unknown balance algorithm ${JSON.stringify(balance)}`);
-  }
+  if (balance !== 'roundrobin' && !BALANCE.test(balance)) return problem('BALANCE', `unknown balance algorithm ${JSON.stringify(clip(balance))}`);
 
   let auth: PortSettings['auth'] = null;
   const authLabel = get('AUTH');
   if (authLabel !== undefined) {
     const parts = authLabel.split(':');
-    if (parts.length !== 3 || LINE_BREAK.test(authLabel) || /["\s]/.test(parts[1]! + parts[2]!) || parts[0]!.includes('"')) {
-      return problem('AUTH', 'must be realm:user:encrypted-password (three fields, no spaces or quotes)');
+    const realm = parts.length === 3 ? configText(parts[0]!, true) : null;
+    if (realm === null || typeof realm !== 'string' || !isPlainWord(parts[1]!) || !isPlainWord(parts[2]!)) {
+      return problem('AUTH', 'must be realm:user:encrypted-password (three fields; no quotes, line breaks or backslash at the end of the realm; no spaces, quotes, backslashes or # in user and password)');
     }
-    auth = { realm: parts[0]!, user: parts[1]!, passwd: parts[2]! };
+    auth = { realm, user: parts[1]!, passwd: parts[2]! };
   }
 
   const templateLabels: Record<string, string> = {};
   for (const [name, v] of portLabels) {
-    if (TEMPLATE_LABEL_NAMES.has(name)) templateLabels[name] = v.replace(/\r\n/g, '\n');
+    if (!TEMPLATE_LABEL_NAMES.has(name)) continue;
+    if (checks.refuseTemplates === true) return problem(name, 'per-app template labels are refused (--refuse-app-templates)');
+    templateLabels[name] = v.replace(/\r\n/g, '\n');
   }
 
   const enabled = get('ENABLED');
@@ -119,20 +159,25 @@ export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, st
     redirectHttpToHttps: truthy(get('REDIRECT_TO_HTTPS') ?? ''),
     useHsts: truthy(get('USE_HSTS') ?? ''),
     sslCert,
-    bindOptions: others['BIND_OPTIONS'] ?? null,
+    bindOptions,
     bindAddr: bindAddr ?? '*',
     port,
     mode,
     balance,
     groups: group === undefined ? [] : group.split(','),
-    proxyPath: others['HTTP_BACKEND_PROXYPASS_PATH'] ?? null,
-    revProxyPath: others['HTTP_BACKEND_REVPROXY_PATH'] ?? null,
-    redirPath: others['HTTP_BACKEND_REDIR'] ?? null,
+    proxyPath,
+    revProxyPath,
+    redirPath,
     backendWeight,
-    networkAllowed: others['BACKEND_NETWORK_ALLOWED_ACL'] ?? null,
+    networkAllowed,
     healthcheckPortIndex: hcIndex,
     templateLabels,
   };
+}
+
+/** Long hostile values are cut in messages. */
+function clip(v: string): string {
+  return v.length > 80 ? `${v.slice(0, 80)}...` : v;
 }
 
 const PORT_LABEL = /^HAPROXY_(\d+)_(.+)$/;

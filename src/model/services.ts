@@ -1,7 +1,9 @@
 import type { MarathonApp } from '../marathon/types';
 import { mergeDeployments } from './deployments';
-import { EXCLUDED_TASK_STATES, healthCheckFor, healthVerdict } from './healthChecks';
-import { isProblem, labelsByPort, readPortLabels, type PortSettings } from './labels';
+import type { FileChecks } from './bindOptions';
+import { EXCLUDED_TASK_STATES, healthCheckFor, healthVerdict, isHealthCheckError } from './healthChecks';
+import { isAppId, isHostName, isIP, isPort } from './haproxyText';
+import { isProblem, labelsByPort, readPortLabels, type LabelChecks, type PortSettings } from './labels';
 import { networkingMode, ServicePortAssigner, taskIp, taskPortsOf, type ResolveHost } from './networking';
 import { serverId, serverName, type ServerMemo } from './serverIds';
 import type { HealthCheck, Mode, Model, Problem, Service } from './types';
@@ -16,6 +18,10 @@ export interface ModelOptions {
   readonly servicePortRange: { readonly min: number; readonly max: number } | null;
   /** Apps whose id (without the slash) equals this are skipped: marathon-lb itself (FRAMEWORK_NAME). */
   readonly frameworkName?: string | undefined;
+  /** --refuse-app-templates: per-app template labels leave their service port out. */
+  readonly refuseAppTemplates?: boolean | undefined;
+  /** --ssl-certs: labels naming one of these are not checked again (the :443 frontend loads them). */
+  readonly operatorCerts?: readonly string[] | undefined;
 }
 
 export interface ModelContext {
@@ -24,6 +30,8 @@ export interface ModelContext {
   readonly rememberedHealth?: ReadonlyMap<string, boolean>;
   /** Servers built for earlier snapshots, reused when a backend's tasks did not change. */
   readonly servers?: ServerMemo;
+  /** Checks files named by SSL_CERT / BIND_OPTIONS labels; without it they are not checked. */
+  readonly files?: FileChecks;
 }
 
 interface Backend { readonly host: string; readonly ip: string; readonly port: number; readonly draining: boolean }
@@ -60,7 +68,8 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
       else services.push(built);
     }
   };
-  const routed = mergeDeployments(apps);
+  const labelChecks: LabelChecks = { files: ctx.files, operatorCerts: new Set(opts.operatorCerts ?? []), refuseTemplates: opts.refuseAppTemplates };
+  const routed = mergeDeployments(apps, problems);
   const idCount = new Map<string, number>();
   for (const app of routed) idCount.set(app.id, (idCount.get(app.id) ?? 0) + 1);
   // Services are built right after their app, so its task data dies young (far less for the GC to
@@ -69,6 +78,10 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
 
   for (const app of routed) {
     if (opts.frameworkName !== undefined && app.id.slice(1) === opts.frameworkName) continue;
+    if (!isAppId(app.id)) {
+      problems.push({ appId: app.id, portIndex: null, label: 'id', message: 'must be letters, digits, "-", "_", ".", ":" and "/" (it names HAProxy sections)' });
+      continue;
+    }
     const appGroups = app.labels['HAPROXY_GROUP']?.split(',') ?? [];
     const mode = networkingMode(app);
     const servicePorts = assigner.servicePorts(app, mode);
@@ -76,13 +89,18 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
     const portLabels = labelsByPort(app.labels);
     servicePorts.forEach((servicePort, i) => {
       if (servicePort === null) return;
-      const settings = readPortLabels(app.id, portLabels(i), i);
+      const settings = readPortLabels(app.id, portLabels(i), i, labelChecks);
       if (isProblem(settings)) {
         problems.push(settings);
         return;
       }
+      if (settings.port === null && !isPort(servicePort)) {
+        problems.push({ appId: app.id, portIndex: i, label: 'servicePort', message: `service port ${servicePort} is outside 1..65535` });
+        return;
+      }
       const draft = draftService(app, i, servicePort, settings, appGroups);
-      byServicePort.set(servicePort, draft);
+      if (isProblem(draft)) problems.push(draft);
+      else byServicePort.set(servicePort, draft);
     });
 
     // Only apps with a selected service port need their tasks (siblings matter only within an app).
@@ -91,6 +109,11 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
     if (!anySelected) continue;
     const portsOf = taskPortsOf(app, mode);
     const checked = opts.healthCheck && (app.healthChecks?.length ?? 0) > 0;
+    const badTask = badTaskField(app, mode);
+    if (badTask !== null) {
+      problems.push({ appId: app.id, portIndex: null, label: badTask.field, message: badTask.message });
+      continue;
+    }
     for (const task of app.tasks) {
       if (!task.host) continue; // Marathon 0.7.6 reported tasks without a host
       if (task.state !== undefined && EXCLUDED_TASK_STATES.has(task.state)) continue;
@@ -106,7 +129,14 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
       for (let k = 0; k < Math.min(ports.length, servicePorts.length); k++) {
         const sp = servicePorts[k];
         const draft = sp === null || sp === undefined ? undefined : byServicePort.get(sp);
-        draft?.backends.push({ host: task.host, ip, port: ports[k]!, draining: task.draining === true });
+        if (draft === undefined) continue;
+        if (!isPort(ports[k])) {
+          // An app-level port (portDefinitions, portMappings, discovery) no server can listen on.
+          problems.push({ appId: app.id, portIndex: k, label: 'task port', message: `port ${ports[k]} is outside 1..65535` });
+          byServicePort.delete(sp!);
+          continue;
+        }
+        draft.backends.push({ host: task.host, ip, port: ports[k]!, draining: task.draining === true });
       }
     }
     const appDrafts = [...byServicePort.values()].filter((d) => d.backends.length > 0);
@@ -118,13 +148,15 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
   return { services, problems, observedHealth };
 }
 
-function draftService(app: MarathonApp, index: number, originalPort: number, settings: PortSettings, appGroups: readonly string[]): Draft {
+function draftService(app: MarathonApp, index: number, originalPort: number, settings: PortSettings, appGroups: readonly string[]): Draft | Problem {
   let healthCheck = healthCheckFor(app, index);
+  if (isHealthCheckError(healthCheck)) return { appId: app.id, portIndex: index, label: healthCheck.field, message: healthCheck.message };
   let mode: Mode | null = healthCheck?.protocol === 'HTTP' ? 'http' : null;
   if (settings.mode !== null) mode = settings.mode;
   // HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX borrows another port's health check (upstream #198).
   if (healthCheck === null && settings.healthcheckPortIndex !== null) {
     healthCheck = healthCheckFor(app, settings.healthcheckPortIndex);
+    if (isHealthCheckError(healthCheck)) return { appId: app.id, portIndex: index, label: healthCheck.field, message: healthCheck.message };
     if (healthCheck !== null && ['HTTP', 'HTTPS', 'MESOS_HTTP', 'MESOS_HTTPS'].includes(healthCheck.protocol)) mode = 'http';
   }
   return {
@@ -136,6 +168,27 @@ function draftService(app: MarathonApp, index: number, originalPort: number, set
     mode: mode ?? (settings.hostname ? 'http' : 'tcp'),
     backends: [],
   };
+}
+
+/**
+ * The first task field HAProxy could not be given: a host that is neither a host name nor an
+ * address, a container IP that is not an address, a task port outside 1..65535. Marathon never
+ * sends these; a hand-made or corrupted answer leaves the app out rather than the config broken.
+ */
+function badTaskField(app: MarathonApp, mode: string): { field: string; message: string } | null {
+  for (let t = 0; t < app.tasks.length; t++) {
+    const task = app.tasks[t]!;
+    if (task.host && !isHostName(task.host) && !isIP(task.host)) return { field: `tasks[${t}].host`, message: 'must be a host name or an IP address' };
+    const ports = task.ports ?? [];
+    for (let k = 0; k < ports.length; k++) {
+      if (!isPort(ports[k])) return { field: `tasks[${t}].ports[${k}]`, message: `port ${ports[k]} is outside 1..65535` };
+    }
+    if (mode === 'container') {
+      const ip = task.ipAddresses?.[0]?.ipAddress;
+      if (ip !== undefined && ip !== '' && !isIP(ip)) return { field: `tasks[${t}].ipAddresses[0].ipAddress`, message: 'must be an IPv4 or IPv6 address' };
+    }
+  }
+  return null;
 }
 
 function selected(draft: Draft, opts: ModelOptions): boolean {

@@ -114,10 +114,19 @@ export function renderConfig(services: readonly Service[], templates: TemplateSe
   };
   const problems: Problem[] = [];
   const served: Service[] = [];
+  const listeners = new Listeners(templates, opts);
+  const backendNames = new Set<string>();
   for (const svc of services) {
+    const clash = conflict(svc, opts, listeners, backendNames);
+    if (clash !== null) {
+      problems.push(clash);
+      continue;
+    }
     try {
       renderService(svc, new ServiceRenderer(templates, svc), shared, opts, cache);
       served.push(svc);
+      backendNames.add(svc.backend);
+      listeners.add(svc);
     } catch (e) {
       if (!(e instanceof ServiceTemplateError)) throw e;
       problems.push({ appId: svc.appId, portIndex: null, label: e.label, message: e.message });
@@ -155,6 +164,63 @@ export function renderConfig(services: readonly Service[], templates: TemplateSe
     const config = out.concat(shared.frontends, shared.backends).join('');
   const mapText = (m: readonly (readonly [string, string])[]): string => m.map(([k, v]) => `${k} ${v}\n`).join('');
   return { config, domainMap: mapText(shared.domainMap), appMap: mapText(shared.appMap), served, problems };
+}
+
+const WILDCARD: ReadonlySet<string> = new Set(['*', '0.0.0.0', '::', '[::]', '']);
+const BIND_LINE = /^[ \t]*bind[ \t]+(\S*):(\d+)\b/gm;
+
+/**
+ * Which app holds each (address, port) in this config. A port the global frontends bind (stats,
+ * :9091, :80/:443 unless --dont-bind-http-https, any `bind` in a custom HAPROXY_HEAD) is taken
+ * before any app; among apps the first in the model's order (app id, then service port) keeps it.
+ */
+class Listeners {
+  private readonly byPort = new Map<number, { readonly addr: string; readonly owner: string }[]>();
+
+  constructor(templates: TemplateSet, opts: RenderOptions) {
+    const names = ['HEAD', 'HTTP_FRONTEND_APPID_HEAD'];
+    if (opts.bindHttpHttps) names.push('HTTP_FRONTEND_HEAD', opts.groupHttpsByVhost ? 'HTTPS_GROUPED_FRONTEND_HEAD' : 'HTTPS_FRONTEND_HEAD');
+    for (const name of names) {
+      const literal = templates.global(name).parts.filter((p): p is string => typeof p === 'string').join('');
+      for (const m of literal.matchAll(BIND_LINE)) this.take(m[1]!, Number(m[2]), `the ${name === 'HEAD' ? 'HAPROXY_HEAD' : `HAPROXY_${name}`} template`);
+    }
+  }
+
+  /** Who already listens where `svc` would, or null. */
+  holder(svc: Service): string | null {
+    for (const l of this.byPort.get(svc.servicePort) ?? []) {
+      if (l.addr === svc.bindAddr || WILDCARD.has(l.addr) || WILDCARD.has(svc.bindAddr)) return l.owner;
+    }
+    return null;
+  }
+
+  add(svc: Service): void {
+    this.take(svc.bindAddr, svc.servicePort, `app ${svc.appId}`);
+  }
+
+  private take(addr: string, port: number, owner: string): void {
+    const list = this.byPort.get(port);
+    if (list === undefined) this.byPort.set(port, [{ addr, owner }]);
+    else list.push({ addr, owner });
+  }
+}
+
+/** Why `svc` cannot join the config rendered so far, or null. */
+function conflict(svc: Service, opts: RenderOptions, listeners: Listeners, backendNames: ReadonlySet<string>): Problem | null {
+  if (opts.bindHttpHttps && svc.hostname && svc.mode === 'tcp') {
+    return { appId: svc.appId, portIndex: null, label: 'HAPROXY_{n}_VHOST',
+      message: `service port ${svc.servicePort} has a vhost but mode tcp: the :80/:443 frontends route HTTP only (set HAPROXY_{n}_MODE=http or drop the vhost)` };
+  }
+  if (backendNames.has(svc.backend)) {
+    return { appId: svc.appId, portIndex: null, label: 'id',
+      message: `backend name ${svc.backend} is already used by another app (app ids differing only in "/" and "_" collide)` };
+  }
+  const holder = listeners.holder(svc);
+  if (holder !== null) {
+    return { appId: svc.appId, portIndex: null, label: null,
+      message: `service port ${svc.servicePort} is already bound by ${holder}; the first app in app id order keeps a port` };
+  }
+  return null;
 }
 
 function text(templates: TemplateSet, name: string, ctx: TemplateContext): string {

@@ -8,7 +8,8 @@ import type { TemplateSet } from './templates';
 
 export function modelOptions(o: Options, env: Readonly<Record<string, string | undefined>>): ModelOptions {
   const range = o.minServPortIpPerTask && o.maxServPortIpPerTask ? { min: o.minServPortIpPerTask, max: o.maxServPortIpPerTask } : null;
-  return { groups: o.group, strictMode: o.strictMode, healthCheck: o.healthCheck, servicePortRange: range, frameworkName: env['FRAMEWORK_NAME'] };
+  return { groups: o.group, strictMode: o.strictMode, healthCheck: o.healthCheck, servicePortRange: range, frameworkName: env['FRAMEWORK_NAME'],
+    refuseAppTemplates: o.refuseAppTemplates, operatorCerts: (o.sslCerts || '/etc/ssl/cert.pem').split(',') };
 }
 
 export function renderOptions(o: Options, env: Readonly<Record<string, string | undefined>>): RenderOptions {
@@ -37,10 +38,10 @@ export function renderSnapshot(
 ): Snapshot {
   const apps = parseAppsJson(body);
   if (!apps.ok) return apps;
-  const model = toModel(apps.value, opts.model, ctx);
+  const model = toModel(apps.value.apps, opts.model, ctx);
   try {
     const rendered = renderConfig(model.services, templates, opts.render, ctx.serverLines);
-    const served: Model = { services: rendered.served, problems: [...model.problems, ...rendered.problems] };
+    const served: Model = { services: rendered.served, problems: [...apps.value.problems, ...model.problems, ...rendered.problems] };
     return { ok: true, model: served, rendered, problems: served.problems, observedHealth: model.observedHealth };
   } catch (e) {
     if (e instanceof ConfigError) return { ok: false, error: e.message };

@@ -1,0 +1,61 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import type { FileChecks } from './bindOptions';
+
+const PEM_CERT = '-----BEGIN CERTIFICATE-----';
+
+/**
+ * FileChecks over the real file system, one verdict per path for the life of the object (the
+ * controller builds one per snapshot's worth of work, or keeps one: a certificate fixed on disk
+ * is seen at the next start). Effects live here so the model stays pure.
+ */
+export function fileChecks(read: (path: string) => string = (p) => fs.readFileSync(p, 'utf8')): FileChecks {
+  const certs = new Map<string, string | null>();
+  const pems = new Map<string, string | null>();
+  const load = (path: string): string | { error: string } => {
+    if (!path.startsWith('/')) return { error: `${path} is not an absolute path` };
+    try {
+      return read(path);
+    } catch (e) {
+      return { error: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+    }
+  };
+  return {
+    certificate(path) {
+      let verdict = certs.get(path);
+      if (verdict === undefined) certs.set(path, (verdict = certificateVerdict(path, load)));
+      return verdict;
+    },
+    pemFile(path) {
+      let verdict = pems.get(path);
+      if (verdict === undefined) {
+        const text = load(path);
+        verdict = typeof text !== 'string' ? text.error : text.includes('-----BEGIN ') ? null : `${path} is not a PEM file`;
+        pems.set(path, verdict);
+      }
+      return verdict;
+    },
+  };
+}
+
+/** What HAProxy's `crt` needs: a certificate and its private key, in the file or in `<file>.key`. */
+function certificateVerdict(path: string, load: (p: string) => string | { error: string }): string | null {
+  const text = load(path);
+  if (typeof text !== 'string') return text.error;
+  if (!text.includes(PEM_CERT)) return `${path} holds no PEM certificate`;
+  let cert: crypto.X509Certificate;
+  try {
+    cert = new crypto.X509Certificate(text.slice(text.indexOf(PEM_CERT)));
+  } catch (e) {
+    return `${path}: cannot parse the certificate (${(e as Error).message})`;
+  }
+  const keyText = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) ? text : load(`${path}.key`);
+  if (typeof keyText !== 'string') return `${path} holds no private key (nor does ${path}.key)`;
+  try {
+    const key = crypto.createPrivateKey(keyText.slice(keyText.search(/-----BEGIN [A-Z ]*PRIVATE KEY-----/)));
+    if (!cert.checkPrivateKey(key)) return `${path}: the private key does not match the certificate`;
+  } catch (e) {
+    return `${path}: cannot parse the private key (${(e as Error).message})`;
+  }
+  return null;
+}

@@ -1,0 +1,154 @@
+/**
+ * How text from Marathon and from non-template labels may reach an HAProxy config line.
+ *
+ * HAProxy 2.6 cuts a line into words itself (configuration.txt §2.2): `"` quotes weakly, `'`
+ * strongly, `\` escapes, an unquoted `#` starts a comment, and `$NAME`/`${NAME}` is expanded from
+ * the environment inside double quotes only (§2.3). marathon-lb splices label text into lines as
+ * is, so a value may legitimately hold several words or quotes; what it must not do is end the
+ * line, leave a quote open for the template's own text, comment out the rest of the template
+ * line, or read the environment. `\$` means a literal `$` both unquoted and inside double quotes.
+ */
+
+/** Control characters other than tab: a line feed (or CR, NUL) would start a new config line. */
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+/** Characters the word scanner must look at; text without any of them is printed unchanged. */
+const SPECIAL = /[$"'\\#\u0000-\u0008\u000a-\u001f\u007f]/;
+const HEX_CONTROL = /^[01][0-9a-fA-F]$|^7[fF]$/;
+
+export type TextResult = string | { readonly error: string };
+
+/**
+ * The text to splice where HAProxy reads words, escaped so that it cannot expand environment
+ * variables (`$` inside double quotes becomes `\$`) nor comment out the rest of the line (an
+ * unquoted `#` becomes `\#`), or the reason it cannot be printed there. `quoted`: the template
+ * itself wraps the value in double quotes.
+ */
+export function configText(value: string, quoted = false): TextResult {
+  if (!SPECIAL.test(value)) return value;
+  if (CONTROL.test(value)) return { error: 'must not contain line breaks or other control characters' };
+  let out = '';
+  let state: '' | '"' | "'" = quoted ? '"' : '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (state === "'") {
+      if (c === "'") state = '';
+      out += c;
+      continue;
+    }
+    if (c === '\\') {
+      const next = value[i + 1];
+      if (next === undefined) return { error: 'must not end with a backslash (it would escape the text after it)' };
+      if (next === 'n' || next === 'r' || (next === 'x' && HEX_CONTROL.test(value.slice(i + 2, i + 4)))) {
+        return { error: `must not contain the escape \\${next === 'x' ? value.slice(i + 1, i + 4) : next} (a control character)` };
+      }
+      out += c + next;
+      i++;
+    } else if (c === '$') {
+      out += state === '"' ? '\\$' : '$';
+    } else if (c === '#') {
+      out += state === '' ? '\\#' : '#';
+    } else if (c === '"') {
+      if (quoted) return { error: 'must not contain a double quote' };
+      state = state === '"' ? '' : '"';
+      out += c;
+    } else if (c === "'" && !quoted) {
+      state = "'";
+      out += c;
+    } else {
+      out += c;
+    }
+  }
+  if (state !== (quoted ? '"' : '')) return { error: `has an unbalanced ${state === "'" ? 'single' : 'double'} quote` };
+  return out;
+}
+
+/**
+ * The words HAProxy makes of already checked text (see configText): split on unquoted blanks,
+ * quotes and escapes removed. Only for validation, not on the hot path of plain values.
+ */
+export function splitWords(text: string): string[] {
+  const words: string[] = [];
+  let word: string | null = null;
+  let state: '' | '"' | "'" = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (state === '' && (c === ' ' || c === '\t')) {
+      if (word !== null) words.push(word);
+      word = null;
+      continue;
+    }
+    word ??= '';
+    if (state !== "'" && c === '\\') word += text[++i] ?? '';
+    else if (state === '' && (c === '"' || c === "'")) state = c;
+    else if (c === state) state = '';
+    else word += c;
+  }
+  if (word !== null) words.push(word);
+  return words;
+}
+
+/** One word without quoting or escapes: user names, password hashes, file names. */
+const PLAIN_WORD = /^[^\s"'\\#\u0000-\u001f\u007f]+$/;
+export const isPlainWord = (s: string): boolean => PLAIN_WORD.test(s);
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6_CHARS = /^[0-9A-Fa-f:.]{2,45}$/;
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
+export const isIPv4 = (s: string): boolean => IPV4.test(s);
+
+/** RFC 4291 text form (with an optional trailing dotted IPv4), checked without allocating a URL. */
+export function isIPv6(s: string): boolean {
+  if (!IPV6_CHARS.test(s)) return false;
+  let head = s;
+  let groupsForV4 = 0;
+  const lastColon = s.lastIndexOf(':');
+  if (s.includes('.')) {
+    if (!isIPv4(s.slice(lastColon + 1))) return false;
+    head = s.slice(0, lastColon + 1) + '0';
+    groupsForV4 = 1;
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return false;
+  const groups = (h: string): string[] | null => {
+    if (h === '') return [];
+    const g = h.split(':');
+    return g.every((x) => /^[0-9A-Fa-f]{1,4}$/.test(x)) ? g : null;
+  };
+  const a = groups(halves[0]!);
+  const b = halves.length === 2 ? groups(halves[1]!) : [];
+  if (a === null || b === null) return false;
+  const n = a.length + b.length + groupsForV4;
+  return halves.length === 2 ? n <= 7 : n === 8;
+}
+
+export const isIP = (s: string): boolean => isIPv4(s) || isIPv6(s);
+export const isHostName = (s: string): boolean => HOST_NAME.test(s);
+
+/** An address or network for `acl ... src`: IPv4/IPv6, optionally with a /prefix (or IPv4 /netmask). */
+export function isAddressOrNetwork(s: string): boolean {
+  const slash = s.indexOf('/');
+  if (slash < 0) return isIP(s);
+  const ip = s.slice(0, slash);
+  const mask = s.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(mask)) return isIPv4(ip) && isIPv4(mask);
+  const bits = Number(mask);
+  return isIPv4(ip) ? bits <= 32 : isIPv6(ip) && bits <= 128;
+}
+
+/** What `bind <addr>:<port>` accepts for BIND_ADDR: `*`, an IPv4/IPv6 address or a host name. */
+export function isBindAddress(s: string): boolean {
+  if (s === '*' || isIPv4(s) || isHostName(s)) return true;
+  if (s.startsWith('[') && s.endsWith(']')) return isIPv6(s.slice(1, -1));
+  return isIPv6(s);
+}
+
+/** A host name for vhost routing (Host header, SNI): letters, digits, `-`, `_`, `.`, `*`, optional `:port`. */
+const VHOST = /^[A-Za-z0-9*_]([A-Za-z0-9*_.-]{0,252})(:\d{1,5})?$/;
+export const isVhost = (s: string): boolean => VHOST.test(s);
+
+/** HAProxy proxy names allow letters, digits, `-`, `_`, `.` and `:`; app ids add `/` (turned into `_`). */
+const APP_ID = /^[A-Za-z0-9_.:/-]+$/;
+export const isAppId = (s: string): boolean => APP_ID.test(s) && s.length <= 1024;
+
+export const isPort = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
