@@ -3,16 +3,18 @@
  * expands `${VAR}` anywhere in its config, and app owners write part of that config (template
  * labels), so whatever HAProxy can read, an app owner can send to anonymous clients.
  *
- * Left out: marathon-lb's auth-related `MLB_*` variables (Marathon credentials, the DC/OS key, the
- * admin token, credential and key files), DC/OS' and the sidecar image's secret variables
- * (DCOS_SERVICE_ACCOUNT_CREDENTIAL, MARATHON_USER/MARATHON_PASSWORD, HAPROXY_SSL_CERT*: PEM with
- * private keys), any variable whose name says it is a secret (…_PASSWORD, …_TOKEN, …_SECRET…),
- * any value holding a PEM private key, and any value equal to a secret the controller holds.
+ * Left out:
+ * - every `MLB_*` variable: marathon-lb's own settings, among them the Marathon credentials, the
+ *   DC/OS key and the admin token. Upstream had none, so no template relies on them; and a flag
+ *   changed between two runs then does not change HAProxy's environment (a master left running is
+ *   adopted only when its environment is the one we would start it with, see takeover.ts);
+ * - DC/OS' and the sidecar image's secrets: DCOS_SERVICE_ACCOUNT_CREDENTIAL, MARATHON_USER and
+ *   MARATHON_PASSWORD, HAPROXY_SSL_CERT* (PEM with private keys);
+ * - any variable whose name says it is a secret (…_PASSWORD, …_TOKEN, …_SECRET…, …_KEY), any value
+ *   holding a PEM private key, and any value equal to a secret the controller holds.
  * Everything else (HOST, PORT0, an operator's own variables) stays for operators' templates.
  */
 
-/** Name segments (split on `_`) that make an `MLB_*` variable a secret. */
-const MLB_SECRET = new Set(['AUTH', 'CREDENTIAL', 'CREDENTIALS', 'TOKEN', 'SECRET', 'PASSWORD', 'PASSWD', 'PASS', 'KEY', 'PRIVATE']);
 /** Name segments that make any variable a secret. */
 const ANY_SECRET = new Set(['CREDENTIAL', 'CREDENTIALS', 'TOKEN', 'SECRET', 'PASSWORD', 'PASSWD', 'PRIVATE', 'APIKEY']);
 const NAMED = new Set(['DCOS_SERVICE_ACCOUNT_CREDENTIAL', 'MARATHON_USER', 'MARATHON_PASSWORD']);
@@ -23,7 +25,7 @@ export function secretReason(name: string, value: string, secrets: ReadonlySet<s
   const upper = name.toUpperCase();
   const segments = upper.split('_');
   if (NAMED.has(upper)) return 'a controller credential';
-  if (upper.startsWith('MLB_') && segments.some((s) => MLB_SECRET.has(s))) return 'an auth-related marathon-lb setting';
+  if (upper.startsWith('MLB_')) return "a marathon-lb setting (the controller's, not HAProxy's)";
   if (/^HAPROXY_SSL_CERT\d*$/.test(upper)) return 'a certificate with its private key';
   if (segments.some((s) => ANY_SECRET.has(s)) || upper.endsWith('_KEY')) return 'named as a secret';
   if (PEM_KEY.test(value)) return 'holds a private key';

@@ -13,16 +13,15 @@ describe('haproxyEnvironment: HAProxy gets no secret of the controller', () => {
     UNSET: undefined,
   };
 
-  it('drops auth-related MLB_* values, DC/OS and image secrets, secret-named variables, private keys and held secrets', () => {
+  it('drops MLB_* values (among them the auth-related ones), DC/OS and image secrets, secret-named variables, private keys and held secrets', () => {
     const r = haproxyEnvironment(env, ['marathon:hunter22\n', undefined, 'abc']);
     expect(r.env).toEqual({
       PATH: '/usr/bin', HOST: '10.0.0.5', PORT0: '10000', MY_BACKEND_NAME: 'blue', HAPROXY_HEAD: 'global\\n', MARATHON_LB_PID_FILE: '/run/mlb.pid',
-      MLB_GROUP: 'external', MLB_SSE: 'true', MLB_SSL_CERTS: '/etc/ssl/cert.pem',
     });
     expect(r.dropped).toEqual([
       'ALIAS_OF_CREDS', 'AWS_SECRET_ACCESS_KEY', 'DB_PASSWORD', 'DCOS_SERVICE_ACCOUNT_CREDENTIAL', 'GITHUB_TOKEN', 'HAPROXY_SSL_CERT', 'HAPROXY_SSL_CERT7',
       'INNOCENT_LOOKING', 'MARATHON_PASSWORD', 'MARATHON_USER', 'MLB_ADMIN_TOKEN', 'MLB_AUTH_CREDENTIALS', 'MLB_DCOS_AUTH_CREDENTIALS',
-      'MLB_MARATHON_AUTH_CREDENTIAL_FILE', 'SIGNING_KEY',
+      'MLB_GROUP', 'MLB_MARATHON_AUTH_CREDENTIAL_FILE', 'MLB_SSE', 'MLB_SSL_CERTS', 'SIGNING_KEY',
     ]);
   });
 
