@@ -49,7 +49,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const renderOpts = renderOptions(o, deps.env);
 
   const items$: Observable<StreamItem> | null = o.sse
-    ? defer(() => eventStream({ source: deps.client })).pipe(
+    ? defer(() => eventStream({ source: deps.client, maxEventBytes: o.sseMaxEventBytes })).pipe(
       idleTimeout<StreamItem>(o.sseIdleTimeout * 1000, scheduler),
       retryBackoff<StreamItem>({
         initialMs: Math.min(3000, o.maxBackoff * 1000), maxMs: o.maxBackoff * 1000, factor: 1.5, jitter: deps.random, scheduler,
@@ -78,15 +78,35 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
 
   const warnedProblems = new Set<string>();
   let lastApplyError: { message: string; repeats: number } | null = null; // the same failure is logged in full once
+  let lastFetchError: { message: string; repeats: number } | null = null;
   const report = (e: PipelineEvent): void => {
     switch (e.kind) {
       case 'trigger': logger.debug(`trigger: ${e.trigger.kind}${e.trigger.kind === 'event' ? ` ${e.trigger.eventType}` : ''}`); break;
-      case 'fetch-failed': logger.error(`cannot fetch apps from Marathon: ${e.error}; keeping the last applied config`); break;
-      case 'snapshot-invalid': logger.error(`${e.error}; keeping the last applied config`); break;
-      case 'unchanged': logger.debug('config unchanged: nothing to apply'); break;
+      case 'fetching': break;
+      case 'fetch-failed': {
+        const retry = e.retryInMs === undefined ? '' : `; retrying in ${(e.retryInMs / 1000).toFixed(1)}s`;
+        if (lastFetchError?.message === e.error) {
+          lastFetchError.repeats++;
+          logger.warn(`cannot fetch apps from Marathon again (${lastFetchError.repeats + 1} times in a row, same reason as above)${retry}`);
+        } else {
+          lastFetchError = { message: e.error, repeats: 0 };
+          logger.error(`cannot fetch apps from Marathon: ${e.error}; keeping the last applied config${retry}`);
+        }
+        break;
+      }
+      case 'snapshot-invalid': lastFetchError = null; logger.error(`${e.error}; keeping the last applied config`); break;
+      case 'stage-error': {
+        const what = e.stage === 'build' ? 'building the config from this Marathon snapshot failed; keeping the last applied config until the next change'
+          : e.stage === 'plan' ? 'planning the runtime changes failed; reloading HAProxy with the new config instead'
+            : 'the controller pipeline failed; restarting it after a backoff';
+        logger.error(`internal error${e.appId === null ? '' : ` (app ${e.appId})`}: ${what}: ${e.error}`);
+        break;
+      }
+      case 'unchanged': lastFetchError = null; logger.debug('config unchanged: nothing to apply'); break;
       case 'applying': logger.info(e.reasons.length > 0 ? `reloading HAProxy: ${e.reasons.join('; ')}` : `updating HAProxy through the runtime API: ${e.runtimeOps} operation(s)`); break;
       case 'applied':
         lastApplyError = null;
+        lastFetchError = null;
         logger.info(e.report.reloaded ? 'HAProxy reloaded and healthy' : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`);
         for (const p of e.state?.model.problems ?? []) {
           const line = describeProblem(p);
@@ -106,7 +126,13 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
         break;
       }
     }
-    for (const observe of deps.observers ?? []) observe(e);
+    for (const observe of deps.observers ?? []) {
+      try {
+        observe(e);
+      } catch (err) {
+        logger.error(`internal error while recording a ${e.kind} event (metrics or status): ${(err as Error).message}`);
+      }
+    }
   };
 
   const run$ = pipeline<Fetched>({

@@ -111,11 +111,11 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
       if (connects++ > 0) metrics.streamReconnected();
     },
   });
-  const status = new StatusBook({ applied, now });
+  const status = new StatusBook({ applied, now, maxApplyAgeMs: o.maxApplyAge * 1000 });
   let admin: AdminServer | null = null;
   if (o.adminPort > 0) {
     try {
-      admin = await startAdminServer({ bind: o.adminBind, port: o.adminPort, token: o.adminToken, metrics, status, logger });
+      admin = await startAdminServer({ bind: o.adminBind, port: o.adminPort, token: o.adminToken, metrics, status, health: () => status.health(), logger });
     } catch (e) {
       return { error: `admin API on ${o.adminBind}:${o.adminPort}: ${(e as Error).message}` };
     }

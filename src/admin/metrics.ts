@@ -37,6 +37,8 @@ export interface ControllerMetricsDeps {
   readonly haproxyWorkers?: () => Promise<number | null>;
 }
 
+const PIPELINE_STAGES = ['fetch', 'build', 'plan', 'apply', 'pipeline'] as const;
+
 const APPLY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /**
@@ -53,6 +55,8 @@ export class ControllerMetrics {
   private readonly leftOut: Gauge;
   private readonly triggers: Counter<'kind'>;
   private readonly fetchFailures: Counter;
+  private readonly pipelineErrors: Counter<'stage'>;
+  private lastFetchError: string | null = null;
   private readonly startedAt: number;
   private lastSuccessAt: number | null = null;
   private applyingSince: number | null = null;
@@ -69,6 +73,12 @@ export class ControllerMetrics {
     this.reconnects = new Counter({ name: 'mlb_sse_reconnects_total', help: 'Reconnections of the Marathon event stream', registers });
     this.triggers = new Counter({ name: 'mlb_triggers_total', help: 'Reasons to re-read Marathon (startup, event, connected, resync, signal)', labelNames: ['kind'], registers });
     this.fetchFailures = new Counter({ name: 'mlb_marathon_fetch_failures_total', help: 'Failed reads of /v2/apps (a repeated identical failure is counted once until a read succeeds)', registers });
+    this.pipelineErrors = new Counter({
+      name: 'mlb_pipeline_errors_total', registers, labelNames: ['stage'],
+      help: 'Failures caught in the controller pipeline, each retried, by stage: fetch (a read of /v2/apps), build (a snapshot invalid, or the model/render threw), '
+        + 'plan (the diff threw: a full reload was used), apply (an HAProxy update failed or threw), pipeline (an unforeseen error: the pipeline restarted)',
+    });
+    for (const stage of PIPELINE_STAGES) this.pipelineErrors.labels(stage).inc(0);
     this.leftOut = new Gauge({ name: 'mlb_apps_left_out', help: 'App service ports left out of the applied config (bad labels or templates)', registers });
     const self = this;
     new Gauge({
@@ -120,9 +130,19 @@ export class ControllerMetrics {
         this.triggers.labels(e.trigger.kind).inc();
         break;
       case 'fetch-failed':
-        this.fetchFailures.inc();
+        this.pipelineErrors.labels('fetch').inc();
+        if (e.error !== this.lastFetchError) this.fetchFailures.inc(); // retries of the same failure count once
+        this.lastFetchError = e.error;
+        break;
+      case 'snapshot-invalid':
+        this.lastFetchError = null; // the read itself succeeded
+        this.pipelineErrors.labels('build').inc();
+        break;
+      case 'stage-error':
+        this.pipelineErrors.labels(e.stage).inc();
         break;
       case 'unchanged':
+        this.lastFetchError = null;
         this.applies.labels('unchanged').inc();
         this.leftOut.set(leftOutCount(e.state)); // problems can change while the config does not
         break;
@@ -130,6 +150,7 @@ export class ControllerMetrics {
         this.applyingSince = this.deps.now();
         break;
       case 'applied': {
+        if (e.state !== null) this.lastFetchError = null;
         this.applies.labels('ok').inc();
         this.finishApply();
         if (e.state !== null) this.lastSuccessAt = this.deps.now();
@@ -140,9 +161,10 @@ export class ControllerMetrics {
       }
       case 'apply-failed':
         this.applies.labels('failed').inc();
+        this.pipelineErrors.labels('apply').inc();
         this.finishApply();
         break;
-      case 'snapshot-invalid':
+      default:
         break;
     }
   }

@@ -13,6 +13,8 @@ export interface AdminServerOptions {
   readonly token?: string;
   readonly metrics: { readonly contentType: string; text(): Promise<string> };
   readonly status: { status(): unknown };
+  /** What `/healthz` answers: 200 `ok`, or 503 with the reason (default: always healthy). */
+  readonly health?: () => { readonly healthy: true } | { readonly healthy: false; readonly reason: string };
   readonly logger: Logger;
 }
 
@@ -44,7 +46,8 @@ const isLoopback = (host: string): boolean => host === 'localhost' || host === '
 
 /**
  * The controller's own HTTP API: `GET /metrics` (Prometheus), `GET /status` (JSON), `GET /`
- * (dashboard), `GET /healthz`. Loopback by default; with a token every data route needs it.
+ * (dashboard), `GET /healthz` (503 with a reason when routing lags behind Marathon, see
+ * StatusBook.health). Loopback by default; with a token every data route needs it.
  */
 export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer> {
   const bind = opts.bind ?? '127.0.0.1';
@@ -64,7 +67,10 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
       return send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed on ${path}\n`, { Allow: 'GET, HEAD' });
     }
     switch (route) {
-      case 'healthz': return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
+      case 'healthz': {
+        const h = opts.health?.() ?? { healthy: true };
+        return h.healthy ? send(res, 200, 'text/plain; charset=utf-8', 'ok\n') : send(res, 503, 'text/plain; charset=utf-8', `unhealthy: ${h.reason}\n`);
+      }
       case 'metrics': return send(res, 200, opts.metrics.contentType, await opts.metrics.text());
       case 'status': return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(opts.status.status(), null, 2)}\n`);
       case 'dashboard': return send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML, {

@@ -2,6 +2,7 @@ import { createTwoFilesPatch } from 'diff';
 import type { Problem, Server, Service } from '../model/types';
 import type { DesiredState } from '../streams/applyPort';
 import type { PipelineEvent } from '../streams/pipeline';
+import { ChangeLag } from './changeLag';
 
 /** What `GET /status` answers (JSON). Times are ISO 8601 strings. */
 export interface AdminStatus {
@@ -10,8 +11,12 @@ export interface AdminStatus {
   readonly secondsSinceLastApply: number | null;
   /** A trigger, an apply in progress or a retry after a failed apply, not yet decided. */
   readonly pendingChange: boolean;
-  /** The last fetch, snapshot or apply error, cleared by the next success. */
+  /** The last fetch, snapshot, internal or apply error, cleared by the next success. */
   readonly lastError: string | null;
+  /** Since when a known Marathon change waits to be applied (see ChangeLag); null when routing is current. */
+  readonly unappliedChangeSince: string | null;
+  /** It has waited longer than --max-apply-age: /healthz answers 503. */
+  readonly stale: boolean;
   readonly services: readonly ServiceStatus[];
   readonly leftOut: readonly Problem[];
   readonly recentApplies: readonly ApplyRecord[];
@@ -41,9 +46,10 @@ export interface ApplyRecord {
 
 export interface FailureRecord {
   readonly at: string;
-  readonly kind: 'fetch-failed' | 'snapshot-invalid' | 'apply-failed';
+  /** stage-error: an unexpected exception (a bug) caught in the pipeline; its error names the stage and app. */
+  readonly kind: 'fetch-failed' | 'snapshot-invalid' | 'stage-error' | 'apply-failed';
   readonly error: string;
-  /** apply-failed only: when the newest model is tried again. */
+  /** fetch-failed and apply-failed: when it is tried again. */
   readonly retryInMs: number | null;
   readonly durationMs: number | null;
 }
@@ -59,7 +65,12 @@ export interface StatusBookDeps {
   readonly maxDiffChars?: number;
   /** …and not computed when more lines than this changed (default 2000). */
   readonly maxDiffEdits?: number;
+  /** --max-apply-age in ms: a known change unapplied for longer makes the service unhealthy (0: never; default 300 s). */
+  readonly maxApplyAgeMs?: number;
 }
+
+/** What `/healthz` answers. */
+export type Health = { readonly healthy: true } | { readonly healthy: false; readonly reason: string };
 
 interface PendingDiff {
   previous: string;
@@ -96,6 +107,7 @@ export class StatusBook {
   private lastError: string | null = null;
   /** The newest state built from Marathon, applied or found unchanged. */
   private latestBuilt: DesiredState | null = null;
+  private readonly lag = new ChangeLag();
 
   constructor(private readonly deps: StatusBookDeps) {
     this.keep = Math.max(1, deps.keep ?? 20);
@@ -103,6 +115,7 @@ export class StatusBook {
 
   observe(e: PipelineEvent): void {
     const now = this.deps.now();
+    this.lag.observe(e, now);
     switch (e.kind) {
       case 'trigger':
         this.pending = true;
@@ -119,9 +132,16 @@ export class StatusBook {
         this.lastError = null;
         break;
       case 'fetch-failed':
+        this.pending = e.retryInMs !== undefined; // the fetch is retried after retryInMs
+        this.fail({ at: iso(now), kind: e.kind, error: e.error, retryInMs: e.retryInMs ?? null, durationMs: null });
+        break;
       case 'snapshot-invalid':
         this.pending = false;
         this.fail({ at: iso(now), kind: e.kind, error: e.error, retryInMs: null, durationMs: null });
+        break;
+      case 'stage-error':
+        if (e.stage === 'build') this.pending = false;
+        this.fail({ at: iso(now), kind: e.kind, error: `internal error in ${e.stage}${e.appId === null ? '' : ` (app ${e.appId})`}: ${e.error}`, retryInMs: null, durationMs: null });
         break;
       case 'apply-failed':
         this.pending = true; // the sink retries the newest model after retryInMs
@@ -144,15 +164,29 @@ export class StatusBook {
     }
   }
 
+  /** Unhealthy once a known change has waited longer than the bound; a quiet cluster stays healthy. */
+  health(): Health {
+    const since = this.lag.since;
+    const maxMs = this.deps.maxApplyAgeMs ?? 300_000;
+    if (since === null || maxMs <= 0) return { healthy: true };
+    const waitedMs = this.deps.now() - since;
+    if (waitedMs <= maxMs) return { healthy: true };
+    const why = this.lastError === null ? '' : `; last error: ${this.lastError}`;
+    return { healthy: false, reason: `a Marathon change has waited ${Math.round(waitedMs / 1000)} s to be applied (--max-apply-age ${maxMs / 1000} s)${why}` };
+  }
+
   status(): AdminStatus {
     const now = this.deps.now();
     const { current, appliedAt } = this.deps.applied;
+    const since = this.lag.since;
     return {
       generatedAt: iso(now),
       lastAppliedAt: appliedAt === null ? null : iso(appliedAt),
       secondsSinceLastApply: appliedAt === null ? null : Math.max(0, (now - appliedAt) / 1000),
       pendingChange: this.pending,
       lastError: this.lastError,
+      unappliedChangeSince: since === null ? null : iso(since),
+      stale: !this.health().healthy,
       services: (current?.rendered.served ?? current?.model.services ?? []).map(serviceStatus),
       leftOut: leftOutOf(this.latestBuilt ?? current).map(problem),
       recentApplies: this.applies.map((a) => ({ ...a, reasons: [...a.reasons], diff: this.diffText(a.diff) })),

@@ -4,13 +4,15 @@ import { Observable } from 'rxjs';
 import type { EventStreamSource } from './client';
 import { DEFAULT_EVENT_TYPES, MarathonEvent, parseMarathonEvent } from './eventTypes';
 import { MarathonError, StreamingResponse } from './http';
+import { sseSizeLimit } from './sseLimit';
 
 /**
  * Marathon's SSE event bus (`GET /v2/events`) as a cold Observable, one connection per
  * subscription. It emits `connected` once the stream is open, `heartbeat` for every chunk of
  * bytes received (events, comments, keep-alives: liveness for an idle-timeout stage) and `event`
- * for every event of a wanted type; it errors when the connection fails or ends and never
- * reconnects by itself (that is `retryBackoff`'s job). Unsubscribing closes the connection.
+ * for every event of a wanted type; it errors when the connection fails or ends, or when a line
+ * or an event exceeds `maxEventBytes`, and never reconnects by itself (that is `retryBackoff`'s
+ * job). Unsubscribing closes the connection.
  */
 export type StreamItem =
   | { readonly kind: 'connected'; readonly url: string }
@@ -21,7 +23,15 @@ export interface EventStreamOptions {
   readonly source: EventStreamSource;
   /** Event types asked for and passed on (default: DEFAULT_EVENT_TYPES); empty = all. */
   readonly eventTypes?: readonly string[];
+  /** Longest line or event accepted, in bytes (default DEFAULT_MAX_EVENT_BYTES). */
+  readonly maxEventBytes?: number;
 }
+
+/**
+ * Marathon's events carry at most one app definition (api_post_event) or a deployment plan
+ * (asked for in its light format): 32 MiB is twice a whole 5 000-app cluster with its tasks.
+ */
+export const DEFAULT_MAX_EVENT_BYTES = 32 * 1024 * 1024;
 
 export function eventsUrl(base: string, eventTypes: readonly string[]): string {
   const q = new URLSearchParams({ 'plan-format': 'light' });
@@ -112,11 +122,20 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
     const reader = (res: StreamingResponse): ReaderLike => {
       const it = res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
       const fix = continuationLinesAsData();
+      const limit = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+      const overflow = sseSizeLimit(limit);
       return {
         read: async () => {
           try {
             const r = await it.next();
             if (r.done) return { done: true };
+            const over = overflow(r.value);
+            if (over !== null) {
+              // Never handed to the parser: what it buffers stays below the limit.
+              failure ??= new MarathonError('stream', `event stream ${connectedUrl} sent ${over.what === 'line' ? 'a line' : 'an event'} longer than ${over.limit} bytes (--sse-max-event-bytes): dropped the connection`);
+              res.close();
+              throw failure;
+            }
             if (!subscriber.closed) subscriber.next({ kind: 'heartbeat' });
             return { done: false, value: fix(r.value) };
           } catch (e) {

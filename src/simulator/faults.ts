@@ -9,8 +9,12 @@ export type AppsFault =
   | { readonly kind: 'wrong-shape' };
 
 export interface Faults {
-  /** `hang`: SSE streams go silent — new ones get no bytes at all (not even headers), open ones stop. */
-  readonly stream?: 'hang';
+  /**
+   * `hang`: SSE streams go silent — new ones get no bytes at all (not even headers), open ones stop.
+   * `endless-line`: open and new streams get `data: ` followed by a line that never ends (as fast as
+   * the client reads), until the client drops them.
+   */
+  readonly stream?: 'hang' | 'endless-line';
   /** What `GET /v2/apps…` answers. */
   readonly apps?: AppsFault;
   /** Whole Marathon API down: `refuse` destroys sockets, `503` answers 503. `/_sim/` keeps working. */
@@ -26,7 +30,7 @@ export interface FaultRequest {
 export const NO_FAULTS: Faults = {};
 export const MAX_DELAY_MS = 600_000;
 
-const USAGE = 'expected one of {"stream":"hang"|"close"}, {"apps":"503"|"invalid-json"|"wrong-shape"}, '
+const USAGE = 'expected one of {"stream":"hang"|"endless-line"|"close"}, {"apps":"503"|"invalid-json"|"wrong-shape"}, '
   + '{"apps":"slow","delayMs":N}, {"all":"down"} (optionally "as":"503")';
 
 /** Parses a `POST /_sim/faults` body and merges it into the active faults. */
@@ -38,7 +42,7 @@ export function parseFaultRequest(body: unknown, current: Faults): { ok: true; v
   let recognized = false;
   if (b['stream'] !== undefined) {
     recognized = true;
-    if (b['stream'] === 'hang') faults = { ...faults, stream: 'hang' };
+    if (b['stream'] === 'hang' || b['stream'] === 'endless-line') faults = { ...faults, stream: b['stream'] };
     else if (b['stream'] === 'close') closeStreams = true;
     else return { ok: false, error: `unknown stream fault ${JSON.stringify(b['stream'])}: ${USAGE}` };
   }

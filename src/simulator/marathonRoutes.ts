@@ -17,7 +17,7 @@ export async function marathonRoutes(sim: Simulator, req: IncomingMessage, res: 
   if (method === 'GET' && path === '/v2/events') {
     const hang = sim.faults.stream === 'hang';
     const greeting = eventStreamAttached(req.socket.remoteAddress ?? '127.0.0.1', sim.nowIso());
-    return sim.hub.attach(res, url.searchParams.getAll('event_type'), hang, greeting);
+    return sim.hub.attach(res, url.searchParams.getAll('event_type'), hang, greeting, sim.faults.stream === 'endless-line');
   }
   if (method === 'GET' && path === '/v2/deployments') return sendJson(res, 200, []);
   if (method === 'GET' && path === '/v2/tasks') return sendJson(res, 200, renderTasks(sim.snapshot()));

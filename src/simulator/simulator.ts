@@ -161,6 +161,7 @@ export class Simulator {
     if (!parsed.ok) throw new SimulatorError(400, parsed.error);
     this.activeFaults = parsed.value.faults;
     if (this.activeFaults.stream === 'hang') this.hub.hangAll();
+    if (this.activeFaults.stream === 'endless-line') this.hub.pourAll();
     if (this.activeFaults.all !== undefined) this.hub.destroyAll();
     if (parsed.value.closeStreams) this.hub.closeAll();
     return describeFaults(this.activeFaults);

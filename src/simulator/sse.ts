@@ -5,9 +5,13 @@ interface Stream {
   readonly res: ServerResponse;
   /** Event types asked for with `event_type=`; null = all. */
   readonly filter: ReadonlySet<string> | null;
-  /** A hung stream gets no more bytes. */
+  /** A hung stream gets no more bytes (events included). */
   hung: boolean;
+  /** Pouring an endless line. */
+  endless: boolean;
 }
+
+const ENDLESS_CHUNK = Buffer.alloc(64 * 1024, 'x');
 
 /** Serializes one event the way Marathon writes it on `/v2/events`. */
 export const sseFrame = (e: SimEvent): string => `event: ${e.eventType}\ndata: ${JSON.stringify(e)}\n\n`;
@@ -19,6 +23,7 @@ export const sseFrame = (e: SimEvent): string => `event: ${e.eventType}\ndata: $
 export class EventHub {
   private readonly streams = new Set<Stream>();
   private keepAlive: NodeJS.Timeout | undefined;
+  private poured = 0;
 
   constructor(keepAliveMs = 0) {
     if (keepAliveMs > 0) {
@@ -30,12 +35,17 @@ export class EventHub {
     return this.streams.size;
   }
 
+  /** Bytes of endless lines written so far (the `{"stream":"endless-line"}` fault). */
+  get endlessBytes(): number {
+    return this.poured;
+  }
+
   /**
    * Takes over a `/v2/events` response. When `hang` is set nothing at all is written (no status line,
    * no headers): the client sees a connection that accepted the request and then went silent.
    */
-  attach(res: ServerResponse, eventTypes: readonly string[], hang: boolean, greeting: SimEvent): void {
-    const stream: Stream = { res, filter: eventTypes.length > 0 ? new Set(eventTypes) : null, hung: hang };
+  attach(res: ServerResponse, eventTypes: readonly string[], hang: boolean, greeting: SimEvent, endless = false): void {
+    const stream: Stream = { res, filter: eventTypes.length > 0 ? new Set(eventTypes) : null, hung: hang, endless: false };
     this.streams.add(stream);
     res.on('close', () => this.streams.delete(stream));
     res.socket?.setNoDelay(true);
@@ -43,6 +53,29 @@ export class EventHub {
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-store' });
     res.flushHeaders();
     if (wants(stream, greeting.eventType)) res.write(sseFrame(greeting));
+    if (endless) this.pour(stream);
+  }
+
+  /** Every open stream starts an endless line (the `{"stream":"endless-line"}` fault). */
+  pourAll(): void {
+    for (const s of this.streams) if (s.res.headersSent && !s.endless) this.pour(s);
+  }
+
+  /** `data: xxxx…` without a line break, as fast as the client reads, until the connection closes. */
+  private pour(s: Stream): void {
+    s.hung = true; // events would land inside the line
+    s.endless = true;
+    s.res.write('data: ');
+    const more = (): void => {
+      while (!s.res.destroyed && !s.res.writableEnded) {
+        this.poured += ENDLESS_CHUNK.length;
+        if (!s.res.write(ENDLESS_CHUNK)) {
+          s.res.once('drain', more);
+          return;
+        }
+      }
+    };
+    more();
   }
 
   publish(events: readonly SimEvent[]): void {

@@ -42,7 +42,7 @@ describe('StatusBook', () => {
     const book = new StatusBook({ applied: new AppliedState(), now: c.now });
     expect(book.status()).toEqual({
       generatedAt: '2026-01-02T03:04:05.000Z', lastAppliedAt: null, secondsSinceLastApply: null, pendingChange: false, lastError: null,
-      services: [], leftOut: [], recentApplies: [], recentFailures: [],
+      unappliedChangeSince: null, stale: false, services: [], leftOut: [], recentApplies: [], recentFailures: [],
     });
   });
 
@@ -248,6 +248,11 @@ describe('ControllerMetrics', () => {
       'mlb_triggers_total{kind="connected"}': 1,
       'mlb_triggers_total{kind="event"}': 2,
       'mlb_marathon_fetch_failures_total': 1,
+      'mlb_pipeline_errors_total{stage="fetch"}': 1,
+      'mlb_pipeline_errors_total{stage="build"}': 1,
+      'mlb_pipeline_errors_total{stage="plan"}': 0,
+      'mlb_pipeline_errors_total{stage="apply"}': 1,
+      'mlb_pipeline_errors_total{stage="pipeline"}': 0,
       'mlb_apps_left_out': 1,
       'mlb_last_apply_success_timestamp_seconds': (Date.UTC(2026, 0, 1) + 4000 + 30 + 2000 + 70) / 1000,
       'mlb_seconds_since_last_successful_apply': 10.5,

@@ -1,0 +1,71 @@
+import type { PipelineEvent } from '../streams/pipeline';
+
+/** Most change marks kept (one per fetch that has not succeeded); beyond it the newest is dropped, the oldest decides. */
+const MAX_MARKS = 64;
+
+/**
+ * Since when routing lags behind a change the controller knows of: the oldest change that no
+ * successful apply (or snapshot found unchanged) has covered yet. It feeds `/healthz`.
+ *
+ * Why only *known* changes: a quiet cluster, or a Marathon that cannot be read while nothing
+ * happens, must never look unhealthy (restarting the load balancer would only make things worse);
+ * routing that cannot follow Marathon must. A change is known from a Marathon event, a SIGHUP, the
+ * startup (nothing applied yet), a fetched snapshot that differs from what runs (it is being
+ * applied), or one that could not be built at all. Resyncs and stream reconnections are not changes.
+ * A snapshot covers every change noted before its fetch began.
+ */
+export class ChangeLag {
+  /** When each uncovered change was noted, oldest first; one per fetch at most. */
+  private readonly marks: number[] = [];
+  private lastFetchAt = Number.NEGATIVE_INFINITY;
+
+  observe(e: PipelineEvent, now: number): void {
+    switch (e.kind) {
+      case 'trigger':
+        if (e.trigger.kind === 'event' || e.trigger.kind === 'signal' || e.trigger.kind === 'startup') this.note(now);
+        break;
+      case 'fetching':
+        this.lastFetchAt = now;
+        break;
+      case 'applying':
+        this.note(e.fetchedAt ?? now);
+        break;
+      case 'snapshot-invalid':
+        this.note(now);
+        break;
+      case 'stage-error':
+        if (e.stage === 'build') this.note(now);
+        break;
+      case 'unchanged':
+        this.cover(e.fetchedAt ?? now);
+        break;
+      case 'applied':
+        if (e.state !== null) this.cover(e.fetchedAt ?? now);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Epoch ms of the oldest change not applied yet; null when routing is current. */
+  get since(): number | null {
+    return this.marks[0] ?? null;
+  }
+
+  private note(at: number): void {
+    const newest = this.marks[this.marks.length - 1];
+    // Already a mark since the last fetch began: whatever fetch covers it covers this one too.
+    if (newest !== undefined && newest > this.lastFetchAt && at >= newest) return;
+    let i = this.marks.length;
+    while (i > 0 && this.marks[i - 1]! > at) i--;
+    if (this.marks[i - 1] === at) return;
+    this.marks.splice(i, 0, at);
+    if (this.marks.length > MAX_MARKS) this.marks.splice(this.marks.length - 1, 1);
+  }
+
+  private cover(fetchedAt: number): void {
+    let n = 0;
+    while (n < this.marks.length && this.marks[n]! <= fetchedAt) n++;
+    this.marks.splice(0, n);
+  }
+}

@@ -1,0 +1,162 @@
+import { ControllerMetrics } from '../../src/admin/metrics';
+import { StatusBook } from '../../src/admin/statusBook';
+import { AppliedState } from '../../src/streams/appliedState';
+import type { DesiredState } from '../../src/streams/applyPort';
+import type { PipelineEvent } from '../../src/streams/pipeline';
+import type { Trigger } from '../../src/streams/triggers';
+import { makeServer, makeService } from '../support/fixtures';
+import { samples } from '../support/metrics';
+
+const state = (n: number): DesiredState => {
+  const services = [makeService('web', Array.from({ length: n }, (_, i) => makeServer(i + 1)))];
+  return { model: { services, problems: [] }, rendered: { config: `servers ${n}`, domainMap: '', appMap: '', served: services, problems: [] } };
+};
+
+/** A StatusBook with --max-apply-age 60 s on a hand-moved clock, fed like the pipeline feeds it. */
+function book() {
+  let t = Date.UTC(2026, 0, 2);
+  const applied = new AppliedState();
+  const b = new StatusBook({ applied, now: () => t, maxApplyAgeMs: 60_000 });
+  const on = (e: PipelineEvent): void => b.observe(e);
+  return {
+    b,
+    at: (s: number) => void (t = Date.UTC(2026, 0, 2) + s * 1000),
+    now: () => t,
+    trigger: (trigger: Trigger) => on({ kind: 'trigger', trigger }),
+    fetching: () => on({ kind: 'fetching' }),
+    fetchFailed: (error = 'HTTP 503') => on({ kind: 'fetch-failed', error, retryInMs: 1000, attempt: 1 }),
+    /** A snapshot fetched at `fetchedAt` (s) applied now. */
+    applied: (n: number, fetchedAt: number) => {
+      const next = state(n);
+      on({ kind: 'applying', reasons: [], runtimeOps: 1, triggeredAt: t, fetchedAt: Date.UTC(2026, 0, 2) + fetchedAt * 1000 });
+      applied.commit(next, t);
+      on({ kind: 'applied', report: { reloaded: false, reasons: [], runtimeOps: 1 }, state: next, previous: null, fetchedAt: Date.UTC(2026, 0, 2) + fetchedAt * 1000 });
+    },
+    unchanged: (fetchedAt: number) => on({ kind: 'unchanged', state: applied.current ?? state(0), fetchedAt: Date.UTC(2026, 0, 2) + fetchedAt * 1000 }),
+    on,
+  };
+}
+
+describe('health: unhealthy only when a known change waits longer than --max-apply-age', () => {
+  test('a quiet cluster stays healthy for ever: resyncs find nothing to do', () => {
+    const x = book();
+    x.trigger({ kind: 'startup' });
+    x.fetching();
+    x.applied(2, 0);
+    for (let s = 300; s <= 3000; s += 300) {
+      x.at(s);
+      x.trigger({ kind: 'resync' });
+      x.fetching();
+      x.unchanged(s);
+    }
+    x.at(4000);
+    expect(x.b.health()).toEqual({ healthy: true });
+    expect(x.b.status()).toMatchObject({ stale: false, unappliedChangeSince: null });
+  });
+
+  test('Marathon unreadable while nothing happens (resyncs and reconnects only) is not a reason to be unhealthy', () => {
+    const x = book();
+    x.trigger({ kind: 'startup' });
+    x.fetching();
+    x.applied(2, 0);
+    x.at(10);
+    x.trigger({ kind: 'connected' });
+    for (let s = 10; s < 1000; s += 30) {
+      x.at(s);
+      x.fetching();
+      x.fetchFailed();
+    }
+    expect(x.b.health()).toEqual({ healthy: true });
+    expect(x.b.status().lastError).toBe('HTTP 503');
+  });
+
+  test('events keep arriving while /v2/apps fails: 503 after the bound, healthy again once a snapshot is applied', () => {
+    const x = book();
+    x.trigger({ kind: 'startup' });
+    x.fetching();
+    x.applied(2, 0);
+    x.at(100);
+    x.trigger({ kind: 'event', eventType: 'status_update_event' });
+    for (let s = 101; s <= 160; s += 10) {
+      x.at(s);
+      x.fetching();
+      x.fetchFailed();
+    }
+    x.at(160);
+    expect(x.b.health()).toEqual({ healthy: true }); // exactly 60 s: not yet
+    x.at(161);
+    expect(x.b.health()).toEqual({ healthy: false, reason: 'a Marathon change has waited 61 s to be applied (--max-apply-age 60 s); last error: HTTP 503' });
+    expect(x.b.status()).toMatchObject({ stale: true, unappliedChangeSince: '2026-01-02T00:01:40.000Z', pendingChange: true });
+    x.at(170);
+    x.fetching();
+    x.at(171);
+    x.applied(3, 170);
+    expect(x.b.health()).toEqual({ healthy: true });
+    expect(x.b.status()).toMatchObject({ stale: false, unappliedChangeSince: null });
+  });
+
+  test('a snapshot covers only the changes known before its fetch began', () => {
+    const x = book();
+    x.trigger({ kind: 'startup' });
+    x.fetching(); // at 0
+    x.at(5);
+    x.trigger({ kind: 'event', eventType: 'api_post_event' }); // after the fetch began
+    x.at(6);
+    x.applied(1, 0);
+    expect(x.b.status().unappliedChangeSince).toBe('2026-01-02T00:00:05.000Z');
+    x.at(70);
+    expect(x.b.health().healthy).toBe(false); // its fetch never came (say, every retry failed)
+    x.fetching();
+    x.unchanged(70); // Marathon's snapshot equals what runs: nothing was lost
+    expect(x.b.health()).toEqual({ healthy: true });
+  });
+
+  test('a differing snapshot that HAProxy keeps refusing, or a build that throws, is a change not applied', () => {
+    const x = book();
+    x.trigger({ kind: 'startup' });
+    x.fetching();
+    x.applied(1, 0);
+    x.at(300);
+    x.trigger({ kind: 'resync' });
+    x.fetching();
+    x.on({ kind: 'applying', reasons: ['backend x added'], runtimeOps: 0, triggeredAt: x.now(), fetchedAt: x.now() });
+    x.on({ kind: 'apply-failed', error: 'haproxy -c failed', retryInMs: 8000 });
+    x.at(361);
+    expect(x.b.health()).toMatchObject({ healthy: false, reason: expect.stringContaining('last error: apply failed: haproxy -c failed') });
+    x.at(400);
+    x.applied(2, 300);
+    expect(x.b.health().healthy).toBe(true);
+
+    x.at(700);
+    x.trigger({ kind: 'resync' });
+    x.fetching();
+    x.on({ kind: 'stage-error', stage: 'build', error: "Cannot read properties of null (reading 'alive')", appId: '/web' });
+    expect(x.b.status().lastError).toBe("internal error in build (app /web): Cannot read properties of null (reading 'alive')");
+    x.at(761);
+    expect(x.b.health().healthy).toBe(false);
+  });
+
+  test('never applied since startup counts; --max-apply-age 0 disables the check', () => {
+    let t = 0;
+    const b = new StatusBook({ applied: new AppliedState(), now: () => t, maxApplyAgeMs: 0 });
+    const strict = new StatusBook({ applied: new AppliedState(), now: () => t, maxApplyAgeMs: 1000 });
+    for (const x of [b, strict]) x.observe({ kind: 'trigger', trigger: { kind: 'startup' } });
+    t = 5000;
+    expect(b.health()).toEqual({ healthy: true });
+    expect(strict.health()).toMatchObject({ healthy: false });
+  });
+});
+
+describe('mlb_pipeline_errors_total', () => {
+  test('counts each caught failure by stage; a retried identical fetch failure counts once in mlb_marathon_fetch_failures_total', async () => {
+    const m = new ControllerMetrics({ now: () => 0 });
+    for (let i = 0; i < 3; i++) m.observe({ kind: 'fetch-failed', error: 'HTTP 503', retryInMs: 1000, attempt: i + 1 });
+    m.observe({ kind: 'stage-error', stage: 'build', error: 'x', appId: null });
+    m.observe({ kind: 'stage-error', stage: 'plan', error: 'y', appId: null });
+    m.observe({ kind: 'stage-error', stage: 'pipeline', error: 'z', appId: null });
+    m.observe({ kind: 'apply-failed', error: 'boom', retryInMs: 1 });
+    const x = samples(await m.text());
+    expect(['fetch', 'build', 'plan', 'apply', 'pipeline'].map((s) => x.get(`mlb_pipeline_errors_total{stage="${s}"}`))).toEqual([3, 1, 1, 1, 1]);
+    expect(x.get('mlb_marathon_fetch_failures_total')).toBe(1);
+  });
+});
