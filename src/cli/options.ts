@@ -209,7 +209,7 @@ export const FLAGS: readonly FlagSpec[] = [
   f('request-timeout', 'requestTimeout', 'number', 'Marathon',
     'Seconds before a Marathon REST request is abandoned', POSITIVE),
   f('sse-max-event-bytes', 'sseMaxEventBytes', 'integer', 'Marathon',
-    'Longest event-stream line or event accepted (bytes); a longer one is logged and the stream reconnects', { min: 1024 }),
+    'Longest event-stream line or event accepted (bytes); a longer one is logged and the stream reconnects', { min: 1 }),
   f('marathon-insecure', 'marathonInsecure', 'boolean', 'Marathon',
     'Skip TLS certificate verification for Marathon (logs a warning)'),
 
