@@ -61,9 +61,9 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
   const haproxyEnv = haproxyEnvironment({ ...process.env, MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_HAPROXY_CONFIG: o.haproxyConfig },
     [o.authCredentials, o.dcosAuthCredentials, o.adminToken, readSecretFile(o.marathonAuthCredentialFile)]);
   if (haproxyEnv.dropped.length > 0) logger.info(`HAProxy is started without the controller's secret variables: ${haproxyEnv.dropped.join(', ')}`);
-  // HAProxy's stop (and a leftover's) fits in the shutdown bound, with room for an apply to wind down.
+  // HAProxy's stop (and a leftover's) fits in the shutdown bound: a reload under way ≤ soft, then soft, term, kill ≈ 0.85 of it.
   const budgetMs = o.shutdownTimeout * 1000;
-  const stopWaitsMs = { soft: Math.min(10000, budgetMs * 0.4), term: Math.min(3000, budgetMs * 0.15), kill: Math.min(2000, budgetMs * 0.1) };
+  const stopWaitsMs = { soft: Math.min(10000, budgetMs * 0.3), term: Math.min(3000, budgetMs * 0.15), kill: Math.min(2000, budgetMs * 0.1) };
   const haproxy = new HaproxyProcess({
     bin: o.haproxyBin, configPath: o.haproxyConfig, masterSocketPath: o.haproxyMasterSocket, pidFile: o.haproxyPidFile, logger,
     env: haproxyEnv.env, stopWaitsMs, fdEnvironment: () => readFdEnvironment(),

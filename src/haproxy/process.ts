@@ -304,7 +304,10 @@ export class HaproxyProcess {
    */
   async stop(): Promise<StopResult> {
     this.closed = true;
-    await Promise.race([this.reloading.catch(() => undefined), sleep(Math.min(this.o.reloadTimeoutMs ?? 15000, 5000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((r) => (timer = setTimeout(r, Math.min(this.o.reloadTimeoutMs ?? 15000, 5000, this.o.stopWaitsMs?.soft ?? 5000))));
+    await Promise.race([this.reloading.catch(() => undefined), bound]);
+    clearTimeout(timer); // a pending timer would hold the exiting process for its full length
     return this.terminate();
   }
 

@@ -288,6 +288,40 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(none).toEqual({ ok: false, message: expect.stringMatching(/^no HAProxy master to attach to: nothing listens on .*none\.sock \(ENOENT\)/) });
   });
 
+  it('after stop() nothing starts or reloads HAProxy: a stop during a reload ends with no HAProxy running', async () => {
+    const p = await ports();
+    fs.writeFileSync(path.join(dir, 'haproxy.cfg'), configText(dir, p, 's1'));
+    const hp = make();
+    const start = await hp.start();
+    if (!start.ok) throw new Error(start.message);
+    await remember(hp);
+    const reloading = hp.reload(); // under way when the stop comes
+    const stopping = hp.stop();
+    const late = hp.reload(); // queued behind it: refused
+    const [, stopped, lateResult] = await Promise.all([reloading, stopping, late]);
+    expect(stopped.ok).toBe(true);
+    expect(lateResult).toMatchObject({ ok: false, message: 'the controller is shutting down: HAProxy is not reloaded' });
+    expect(await hp.start()).toEqual({ ok: false, message: 'the controller is shutting down: HAProxy is not started again' });
+    expect(hp.isAlive()).toBe(false);
+    await waitFor('master and workers gone', () => ![start.masterPid, start.workerPid as number].some(pidExists), 5000);
+  });
+
+  it('release() leaves HAProxy serving and forgets it; a new object attaches to it', async () => {
+    const p = await ports();
+    fs.writeFileSync(path.join(dir, 'haproxy.cfg'), configText(dir, p, 'kept'));
+    const hp = make();
+    const start = await hp.start();
+    if (!start.ok) throw new Error(start.message);
+    await remember(hp);
+    hp.release();
+    expect(await hp.reload()).toMatchObject({ ok: false, message: 'the controller is shutting down: HAProxy is not reloaded' });
+    expect(await get(p.http)).toEqual({ status: 200, body: 'kept' });
+    const next = make();
+    expect(await next.attach()).toMatchObject({ ok: true, masterPid: start.masterPid });
+    expect((await next.stop()).ok).toBe(true);
+    expect(pidExists(start.masterPid)).toBe(false);
+  });
+
   it('validateConfig returns ok, or HAProxy\'s ALERT lines', async () => {
     const p = await ports();
     const good = path.join(dir, 'good.cfg');
