@@ -19,6 +19,8 @@ export interface Faults {
   readonly apps?: AppsFault;
   /** Whole Marathon API down: `refuse` destroys sockets, `503` answers 503. `/_sim/` keeps working. */
   readonly all?: 'refuse' | '503';
+  /** Raw values appended verbatim to the `apps` list of `GET /v2/apps`: hostile or malformed apps no real app definition could hold. */
+  readonly extraApps?: readonly unknown[];
 }
 
 export interface FaultRequest {
@@ -31,7 +33,7 @@ export const NO_FAULTS: Faults = {};
 export const MAX_DELAY_MS = 600_000;
 
 const USAGE = 'expected one of {"stream":"hang"|"endless-line"|"close"}, {"apps":"503"|"invalid-json"|"wrong-shape"}, '
-  + '{"apps":"slow","delayMs":N}, {"all":"down"} (optionally "as":"503")';
+  + '{"apps":"slow","delayMs":N}, {"all":"down"} (optionally "as":"503"), {"extraApps":[...]}';
 
 /** Parses a `POST /_sim/faults` body and merges it into the active faults. */
 export function parseFaultRequest(body: unknown, current: Faults): { ok: true; value: FaultRequest } | { ok: false; error: string } {
@@ -64,6 +66,11 @@ export function parseFaultRequest(body: unknown, current: Faults): { ok: true; v
     if (b['all'] !== 'down') return { ok: false, error: `unknown all fault ${JSON.stringify(b['all'])}: ${USAGE}` };
     faults = { ...faults, all: b['as'] === '503' || b['as'] === 503 ? '503' : 'refuse' };
   }
+  if (b['extraApps'] !== undefined) {
+    recognized = true;
+    if (!Array.isArray(b['extraApps'])) return { ok: false, error: `{"extraApps"} needs an array of raw app values: ${USAGE}` };
+    faults = { ...faults, extraApps: b['extraApps'] as unknown[] };
+  }
   return recognized ? { ok: true, value: { faults, closeStreams } } : { ok: false, error: USAGE };
 }
 
@@ -73,5 +80,6 @@ export function describeFaults(f: Faults): Record<string, unknown> {
   if (f.stream) out['stream'] = f.stream;
   if (f.apps) Object.assign(out, f.apps.kind === 'slow' ? { apps: 'slow', delayMs: f.apps.delayMs } : { apps: f.apps.kind });
   if (f.all) Object.assign(out, { all: 'down', as: f.all });
+  if (f.extraApps) out['extraApps'] = f.extraApps;
   return out;
 }

@@ -31,7 +31,9 @@ async function apps(sim: Simulator, req: IncomingMessage, res: ServerResponse, u
     if (await appsFault(sim, res)) return;
     if (rest === '') {
       const embed = url.searchParams.getAll('embed').some((e) => e === 'apps.tasks' || e === 'tasks');
-      return sendJson(res, 200, sim.appsJson(embed));
+      const body = sim.appsJson(embed);
+      const extra = sim.faults.extraApps;
+      return sendJson(res, 200, extra === undefined ? body : { apps: [...body.apps, ...extra] });
     }
     const tasksOnly = rest.endsWith('/tasks');
     const app = findApp(sim.snapshot(), tasksOnly ? rest.slice(0, -'/tasks'.length) : rest);
