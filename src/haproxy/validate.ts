@@ -67,10 +67,11 @@ export function proxiesNamed(message: string, config: string): string[] {
   const names = new Set<string>();
   for (const m of message.matchAll(/\b(?:frontend|backend|listen|proxy)\s+'?([^\s':,]+)/g)) names.add(m[1] as string);
   const lines = message.includes('[') ? config.split('\n') : [];
-  for (const m of message.matchAll(/\[[^\]\s]*:(\d+)\]/g)) {
-    const at = Number(m[1]) - 1;
+  for (const m of message.matchAll(/\[([^\]\s]*):(\d+)\]/g)) {
+    const at = Number(m[2]) - 1;
+    if (/^[\d.]*$|^[\da-f:]*$/i.test(m[1] as string) || at >= lines.length) continue; // an address ("for [0.0.0.0:80]"), not file:line
     for (const word of (lines[at] ?? '').trim().split(/\s+/)) if (word !== '') names.add(word);
-    for (let i = Math.min(at, lines.length - 1); i >= 0; i--) {
+    for (let i = at; i >= 0; i--) {
       const header = SECTION.exec(lines[i] as string);
       if (header) {
         names.add(header[1] as string);

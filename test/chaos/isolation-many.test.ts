@@ -3,9 +3,8 @@
  * served (requests through HAProxy counted), the 25 named, the `haproxy -c` runs bounded; and
  * afterwards task churn of another app still goes through the runtime API.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from '../../src/cli/args';
@@ -19,6 +18,7 @@ import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { describeWithHaproxy } from '../support/haproxy';
 import { listenOnLoopback } from '../support/listen';
 import { waitFor } from '../support/wait';
+import { countingHaproxy, freeBlock } from './isolationSupport';
 
 const APPS = 1000;
 const BAD = 25;
@@ -26,22 +26,6 @@ const SERVERS = 4;
 const BAD_HEAD = '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  this-is-not-haproxy on\n';
 const isBad = (i: number): boolean => i % (APPS / BAD) === 17;
 const appId = (i: number): string => `/chaos/app${String(i).padStart(4, '0')}`;
-
-/** `count` consecutive loopback ports below the ephemeral range that are free right now. */
-async function freeBlock(count: number): Promise<number> {
-  const canBind = (port: number): Promise<boolean> => new Promise((resolve) => {
-    const s = createTcpServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host: '127.0.0.1', port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const start = 20000 + Math.floor(Math.random() * (31000 - 20000 - count));
-    let ok = true;
-    for (let p = start; p < start + count && ok; p++) ok = await canBind(p);
-    if (ok) return start;
-  }
-  throw new Error(`no block of ${count} free loopback ports found`);
-}
 
 describeWithHaproxy('chaos: many apps HAProxy rejects among 1 000', (haproxy) => {
   const logs: LogLine[] = [];
@@ -52,7 +36,7 @@ describeWithHaproxy('chaos: many apps HAProxy rejects among 1 000', (haproxy) =>
   let serverPorts: number[];
   let sim: Simulator;
   let service: RunningService;
-  const checks = (): number => readFileSync(path.join(dir, 'checks.log'), 'utf8').split('\n').filter((l) => l !== '').length;
+  let checks: () => number;
   const reloads = async (): Promise<number> => {
     const p = await service.haproxy.showProc();
     return p.ok ? p.value.master.reloads : -1;
@@ -71,11 +55,8 @@ describeWithHaproxy('chaos: many apps HAProxy rejects among 1 000', (haproxy) =>
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-iso-'));
-    // Counts every `haproxy -c` the controller runs, then runs the real HAProxy.
-    const wrapper = path.join(dir, 'haproxy');
-    writeFileSync(wrapper, `#!/bin/sh\ncase " $* " in *" -c "*) echo check >> ${path.join(dir, 'checks.log')};; esac\nexec ${haproxy.bin} "$@"\n`);
-    chmodSync(wrapper, 0o755);
-    writeFileSync(path.join(dir, 'checks.log'), '');
+    const counting = countingHaproxy(dir, haproxy.bin);
+    checks = counting.checks;
     serverPorts = [];
     for (let s = 0; s < SERVERS; s++) {
       const server: Server = createHttpServer((_req, res) => {
@@ -93,7 +74,7 @@ describeWithHaproxy('chaos: many apps HAProxy rejects among 1 000', (haproxy) =>
     const ports = { http: await freeLoopbackPort(), https: await freeLoopbackPort(), stats: await freeLoopbackPort(), appid: await freeLoopbackPort() };
     const files = prepareDemoFiles(dir, configDir, ports);
     const parsed = parseArgs(['-m', sim.url, '--sse', '--group', 'external', '--admin-port', '0', '--debounce-quiet', '0.05',
-      '--debounce-max-wait', '0.5', '--max-backoff', '2', '--hard-stop-after', '5', '--dont-bind-http-https', '--haproxy-bin', wrapper, ...files.flags], {});
+      '--debounce-max-wait', '0.5', '--max-backoff', '2', '--hard-stop-after', '5', '--dont-bind-http-https', '--haproxy-bin', counting.bin, ...files.flags], {});
     if (parsed.kind !== 'ok') throw new Error(parsed.kind === 'error' ? parsed.message : 'help');
     const templates = loadTemplateSet(configDir, {}, parsed.options.templatesDir);
     if (!templates.ok) throw new Error(templates.error);

@@ -1,0 +1,147 @@
+/**
+ * Chaos on the live service (simulator with real task servers, real controller, real HAProxy):
+ * - an app left out by `haproxy -c`: later task churn of other apps goes through the runtime API,
+ *   reload reasons name real changes only, and a changed definition is tried again;
+ * - an app whose config passes `haproxy -c` but that HAProxy cannot run (its port is held by
+ *   another process): the reload failure names it, it is left out and everyone else's change is
+ *   applied in the same apply — no failed apply, no backoff; found by trial reloads when
+ *   HAProxy's alert does not name one of our backends.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { httpGet, startLive, type LiveSystem } from '../../src/demo/live';
+import { memoryLogger, type LogLine } from '../support/controllerHarness';
+import { describeWithHaproxy } from '../support/haproxy';
+import { waitFor } from '../support/wait';
+import { countingHaproxy, freeBlock } from './isolationSupport';
+
+const taskOf = (body: string): string => (JSON.parse(body) as { task: string }).task;
+const BAD_HEAD = '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  this-is-not-haproxy on\n';
+
+describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the health gate', (haproxy) => {
+  let live: LiveSystem;
+  let base: number;
+  let dir: string;
+  let checks: () => number;
+  const logs: LogLine[] = [];
+  const held: Server[] = [];
+  const status = () => live.service.status.status();
+  const reloads = async (): Promise<number> => {
+    const p = await live.service.haproxy.showProc();
+    return p.ok ? p.value.master.reloads : -1;
+  };
+  const leftOut = (appId: string) => status().leftOut.find((p) => p.appId === appId);
+  const app = (id: string, port: number, labels: Record<string, string> = {}, instances = 1) => ({
+    id, instances, portDefinitions: [{ port }],
+    labels: { HAPROXY_GROUP: 'external', HAPROXY_0_BIND_ADDR: '127.0.0.1', HAPROXY_0_VHOST: `${id.slice(1)}.example.com`, ...labels },
+  });
+  /** Requests through HAProxy's :80 frontend until `want(task)` holds for an answer (bounded); counts them. */
+  let served = 0;
+  const until = async (host: string, want: (task: string) => boolean, tries = 300): Promise<string> => {
+    for (let i = 0; i < tries; i++) {
+      const a = await httpGet(live.ports.http, host).catch(() => undefined);
+      if (a?.status === 200) served++;
+      if (a?.status === 200 && want(taskOf(a.body))) return taskOf(a.body);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`no answer from the wanted task of ${host} after ${tries} requests`);
+  };
+  /** Holds 127.0.0.1:port like another program would (no SO_REUSEPORT): HAProxy cannot bind it. */
+  const hold = (port: number): Promise<Server> => new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen({ host: '127.0.0.1', port, exclusive: true }, () => resolve(s));
+  });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-gate-'));
+    const counting = countingHaproxy(dir, haproxy.bin);
+    checks = counting.checks;
+    base = await freeBlock(10);
+    live = await startLive({
+      apps: [app('/web', base, {}, 2), app('/broken', base + 1, { HAPROXY_0_BACKEND_HEAD: BAD_HEAD })],
+      flags: ['--haproxy-bin', counting.bin], logger: memoryLogger(logs),
+    });
+    await waitFor('web served, broken left out', () => status().services.length === 1 && leftOut('/broken') !== undefined, 30000);
+  }, 60000);
+  afterAll(async () => {
+    await live?.stop();
+    for (const s of held) s.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (process.env.MLB_TEST_LOGS) for (const l of logs) console.log(`${l.level} ${l.msg}`);
+  }, 30000);
+
+  test('one app left out, then another app scales: runtime API, no reload, the new task answers', async () => {
+    expect(leftOut('/broken')?.message).toMatch(/HAProxy rejects the config of backend broken_\d+, left out: .*this-is-not-haproxy/);
+    const reloadsBefore = await reloads();
+    const checksBefore = checks();
+    const appliesBefore = status().recentApplies.length;
+    await live.sim.scale('/web', 3);
+    const newest = live.sim.tasksOf('/web')[2]!.id;
+    await until('web.example.com', (t) => t === newest);
+    await waitFor('the apply to be recorded', () => status().recentApplies.length > appliesBefore);
+    expect(status().recentApplies[0]).toMatchObject({ reloaded: false, reasons: [], runtimeOps: 1 });
+    expect(await reloads()).toBe(reloadsBefore);
+    expect(checks() - checksBefore).toBe(1); // the file for the next reload, no isolation
+    expect(logs.filter((l) => /reloading HAProxy:.*broken/.test(l.msg))).toEqual([]);
+    expect(leftOut('/broken')).toBeDefined(); // still named on every snapshot
+  });
+
+  test('reload reasons name the real change only; a changed definition of the left-out app is tried again', async () => {
+    const appliesBefore = status().recentApplies.length;
+    await live.sim.createApp(app('/api', base + 2));
+    await until('api.example.com', () => true);
+    await waitFor('the apply to be recorded', () => status().recentApplies.length > appliesBefore);
+    expect(status().recentApplies[0]).toMatchObject({ reloaded: true, reasons: [`backend api_${base + 2} added`] });
+    // The owner fixes the label: tried again, served.
+    await live.sim.setLabels('/broken', { HAPROXY_0_BACKEND_HEAD: null });
+    await until('broken.example.com', () => true);
+    await waitFor('no longer left out', () => leftOut('/broken') === undefined);
+    expect(status().recentApplies[0]?.reasons).toEqual([`backend broken_${base + 1} added`]);
+  });
+
+  test('an app HAProxy cannot bind at reload is left out; the others are applied in the same apply, no backoff', async () => {
+    held.push(await hold(base + 3));
+    const failuresBefore = status().recentFailures.length;
+    const web = live.sim.tasksOf('/web').length;
+    // One snapshot: a new app whose port another process holds, another new app, and a scale-down.
+    await Promise.all([live.sim.createApp(app('/hog', base + 3)), live.sim.createApp(app('/fresh', base + 4)), live.sim.scale('/web', web - 1)]);
+    await until('fresh.example.com', () => true);
+    await waitFor('hog named', () => leftOut('/hog') !== undefined, 15000);
+    expect(leftOut('/hog')?.message).toMatch(new RegExp(`HAProxy cannot run backend hog_${base + 3} .*cannot bind socket \\(Address already in use\\)`));
+    expect(status().recentFailures.length).toBe(failuresBefore); // never failed, so never waited for a backoff
+    expect(status().services.map((s) => s.backend)).not.toContain(`hog_${base + 3}`);
+    await waitFor('web scaled down', () => status().services.find((s) => s.backend === `web_${base}`)?.servers.length === web - 1);
+    expect(logs.some((l) => l.level === 'warn' && new RegExp(`HAProxy refused the new config because of hog_${base + 3}`).test(l.msg))).toBe(true);
+
+    // Remembered: the next task change of another app is a runtime update again.
+    const reloadsBefore = await reloads();
+    await live.sim.scale('/web', web);
+    const newest = live.sim.tasksOf('/web')[web - 1]!.id;
+    await until('web.example.com', (t) => t === newest);
+    expect(await reloads()).toBe(reloadsBefore);
+
+    // The port is free again and the owner changes the app's definition: tried again, served.
+    await new Promise<void>((r) => held.pop()!.close(() => r()));
+    await live.sim.setLabels('/hog', { HAPROXY_0_BALANCE: 'leastconn' });
+    await until('hog.example.com', () => true);
+    await waitFor('hog no longer left out', () => leftOut('/hog') === undefined);
+  }, 30000);
+
+  test('when HAProxy does not name one of our backends, trial reloads find the app (bounded)', async () => {
+    held.push(await hold(base + 5));
+    const failuresBefore = status().recentFailures.length;
+    // Its own frontend name: HAProxy's alert names "hidden_<port>", which is no backend.
+    const hidden = { HAPROXY_0_FRONTEND_HEAD: '\nfrontend hidden_{servicePort}\n  bind {bindAddr}:{servicePort}\n  mode {mode}\n' };
+    await Promise.all([live.sim.createApp(app('/sly', base + 5, hidden)), live.sim.createApp(app('/late', base + 6))]);
+    await until('late.example.com', () => true, 600);
+    await waitFor('sly named', () => leftOut('/sly') !== undefined, 30000);
+    expect(leftOut('/sly')?.message).toMatch(/HAProxy cannot run backend sly_\d+ .*cannot bind socket/);
+    expect(status().recentFailures.length).toBe(failuresBefore);
+    expect(logs.some((l) => /trial reloads among 2 changed service\(s\)/.test(l.msg))).toBe(true);
+    await until('web.example.com', () => true);
+    expect(served).toBeGreaterThan(0);
+  }, 60000);
+});
