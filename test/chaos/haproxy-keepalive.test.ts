@@ -2,11 +2,12 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { startLive } from '../../src/demo/live';
 import { HaproxyProcess, ensureHardStopAfter, ensureIdleCloseOnResponse, liveConfig } from '../../src/haproxy/process';
 import { describeWithHaproxy } from '../support/haproxy';
 import { freePort } from '../support/ports';
 
-const RELOADS = Number(process.env.MLB_KEEPALIVE_RELOADS ?? 60);
+const RELOADS = Number(process.env.MLB_KEEPALIVE_RELOADS ?? 50);
 const CLIENTS = 8;
 
 /** marathon-lb's defaults and an HTTP frontend in front of a keep-alive backend (as the built-in templates render it). */
@@ -45,7 +46,7 @@ interface Tally {
  * Keep-alive clients (node's http.Agent, reusing their connections) through a real HAProxy while it
  * reloads `reloads` times; every request and every failure is counted. Bounded in time and count.
  */
-async function keepAliveUnderReloads(hp: HaproxyProcess, port: number, reloads: number): Promise<Tally & { reloads: number; reused: number }> {
+async function keepAliveUnderReloads(reload: () => Promise<void>, port: number, reloads: number, host = 'localhost'): Promise<Tally & { reloads: number; reused: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
   const tally: Tally = { ok: 0, failed: [] };
   let reused = 0;
@@ -53,7 +54,7 @@ async function keepAliveUnderReloads(hp: HaproxyProcess, port: number, reloads: 
   const deadline = Date.now() + 90000;
   const one = (): Promise<void> =>
     new Promise((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/', agent, timeout: 5000 }, (res) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent, timeout: 5000 }, (res) => {
         res.resume();
         res.on('end', () => {
           if (res.statusCode === 200) tally.ok++;
@@ -82,8 +83,7 @@ async function keepAliveUnderReloads(hp: HaproxyProcess, port: number, reloads: 
   try {
     await new Promise((r) => setTimeout(r, 200));
     for (; done < reloads && Date.now() < deadline; done++) {
-      const r = await hp.reload();
-      if (!r.ok) throw new Error(r.message);
+      await reload();
       await new Promise((res) => setTimeout(res, 30)); // traffic on the new worker between reloads
     }
   } finally {
@@ -139,7 +139,11 @@ describeWithHaproxy('keep-alive clients through reloads of a real HAProxy', (hap
     running.push(hp);
     const started = await hp.start();
     if (!started.ok) throw new Error(started.message);
-    const result = await keepAliveUnderReloads(hp, port, RELOADS);
+    const reload = async (): Promise<void> => {
+      const r = await hp.reload();
+      if (!r.ok) throw new Error(r.message);
+    };
+    const result = await keepAliveUnderReloads(reload, port, RELOADS);
     console.log(`keep-alive (${name}): ${result.ok + result.failed.length} requests (${result.reused} on reused connections) across ${result.reloads} reloads, ${result.failed.length} failed${result.failed.length ? `: ${[...new Set(result.failed)].slice(0, 3).join('; ')}` : ''}`);
     return result;
   };
@@ -155,5 +159,40 @@ describeWithHaproxy('keep-alive clients through reloads of a real HAProxy', (hap
     const r = await run('plain', (port) => ensureHardStopAfter(config(dir, port, backendPort), 5));
     expect(r.reloads).toBe(RELOADS);
     expect(r.ok).toBeGreaterThan(0);
+  }, 120000);
+});
+
+describeWithHaproxy('keep-alive clients through the live service while it reloads HAProxy', () => {
+  test(`the config the controller writes keeps every keep-alive request across ${RELOADS} reloads`, async () => {
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+    const live = await startLive({ apps: [{ id: '/web', instances: 2, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' }, portDefinitions: [{ port: 10501 }] }], logger: quiet });
+    try {
+      const deadline = Date.now() + 15000;
+      while (live.service.status.status().services.find((x) => x.backend === 'web_10501')?.servers.length !== 2) {
+        if (Date.now() > deadline) throw new Error('initial apply did not happen');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(fs.readFileSync(path.join(live.dir, 'haproxy.cfg'), 'utf8')).toMatch(/^defaults\n {2}option idle-close-on-response\n/m);
+      const masterReloads = async (): Promise<number> => {
+        const p = await live.service.haproxy.showProc();
+        return p.ok ? p.value.master.reloads : -1;
+      };
+      const reload = async (): Promise<void> => {
+        const target = (await masterReloads()) + 1;
+        live.service.signals.next('usr1'); // SIGUSR1: validate and reload the config on disk
+        const until = Date.now() + 15000;
+        while ((await masterReloads()) < target) {
+          if (Date.now() > until) throw new Error('a reload did not happen within 15 s');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      const r = await keepAliveUnderReloads(reload, live.ports.http, RELOADS, 'web.example.com');
+      console.log(`keep-alive (live service): ${r.ok + r.failed.length} requests (${r.reused} on reused connections) across ${r.reloads} reloads, ${r.failed.length} failed${r.failed.length ? `: ${[...new Set(r.failed)].slice(0, 3).join('; ')}` : ''}`);
+      expect(r.reloads).toBe(RELOADS);
+      expect(r.reused).toBeGreaterThan(RELOADS * 10);
+      expect(r.failed).toEqual([]);
+    } finally {
+      await live.stop();
+    }
   }, 120000);
 });
