@@ -190,11 +190,11 @@ export class HaproxyApplier implements ApplyPort {
     }
     const old = new Map((previous?.model.services ?? []).map((s) => [s.backend, s]));
     const unchanged = (s: Service): boolean => { const p = old.get(s.backend); return p !== undefined && sameData(serviceShape(p), serviceShape(s)); };
-    const base = next.model.services.filter(unchanged);
     const changed = next.model.services.filter((s) => !unchanged(s));
     this.o.logger.warn(`HAProxy refused the new config without naming an app: trial reloads among ${changed.length} changed service(s)`);
     const isolated = await findCulprits(changed, async (subset) => {
-      const state = this.partial(next, render([...base, ...subset]));
+      const trial = new Set(subset);
+      const state = this.partial(next, render(next.model.services.filter((s) => trial.has(s) || unchanged(s))));
       try {
         await this.writeFiles(this.files(state), false);
         await this.reloadOrStart();

@@ -135,13 +135,40 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     const failuresBefore = status().recentFailures.length;
     // Its own frontend name: HAProxy's alert names "hidden_<port>", which is no backend.
     const hidden = { HAPROXY_0_FRONTEND_HEAD: '\nfrontend hidden_{servicePort}\n  bind {bindAddr}:{servicePort}\n  mode {mode}\n' };
+    const reloadsBefore = await reloads();
     await Promise.all([live.sim.createApp(app('/sly', base + 5, hidden)), live.sim.createApp(app('/late', base + 6))]);
     await until('late.example.com', () => true, 600);
     await waitFor('sly named', () => leftOut('/sly') !== undefined, 30000);
     expect(leftOut('/sly')?.message).toMatch(/HAProxy cannot run backend sly_\d+ .*cannot bind socket/);
     expect(status().recentFailures.length).toBe(failuresBefore);
     expect(logs.some((l) => /trial reloads among 2 changed service\(s\)/.test(l.msg))).toBe(true);
+    // The failed reload, at most 12 trial reloads (the applier's bound), the final reload.
+    expect(await reloads() - reloadsBefore).toBeLessThanOrEqual(14);
     await until('web.example.com', () => true);
     expect(served).toBeGreaterThan(0);
+  }, 60000);
+});
+
+describeWithHaproxy('chaos: HAProxy cannot start because of one app', () => {
+  test('the first start fails on a held port: that app is left out, HAProxy starts with the others at once', async () => {
+    const logs: LogLine[] = [];
+    const base = await freeBlock(3);
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen({ host: '127.0.0.1', port: base + 1, exclusive: true }, () => r()));
+    const app = (id: string, port: number) => ({ id, instances: 1, portDefinitions: [{ port }],
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_BIND_ADDR: '127.0.0.1', HAPROXY_0_VHOST: `${id.slice(1)}.example.com` } });
+    const live = await startLive({ apps: [app('/one', base), app('/held', base + 1), app('/two', base + 2)], logger: memoryLogger(logs) });
+    try {
+      const status = () => live.service.status.status();
+      await waitFor('the first apply', () => status().services.length > 0, 30000);
+      expect(status().services.map((s) => s.backend).sort()).toEqual([`one_${base}`, `two_${base + 2}`]);
+      expect(status().leftOut.find((p) => p.appId === '/held')?.message).toMatch(/HAProxy cannot run backend held_\d+ .*cannot bind socket/);
+      expect(status().recentFailures).toEqual([]);
+      for (const host of ['one.example.com', 'two.example.com']) expect((await httpGet(live.ports.http, host)).status).toBe(200);
+    } finally {
+      await live.stop();
+      await new Promise<void>((r) => holder.close(() => r()));
+      if (process.env.MLB_TEST_LOGS) for (const l of logs) console.log(`${l.level} ${l.msg}`);
+    }
   }, 60000);
 });
