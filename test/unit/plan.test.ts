@@ -1,3 +1,7 @@
+import type { Problem, Service } from '../../src/model/types';
+import type { RenderedConfig } from '../../src/render/render';
+import { AppliedState } from '../../src/streams/appliedState';
+import type { DesiredState } from '../../src/streams/applyPort';
 import { plan } from '../../src/streams/plan';
 import { makeServer, makeService } from '../support/fixtures';
 
@@ -96,5 +100,50 @@ describe('server lines reused across snapshots', () => {
       expect(cached).toBe(scratch);
       expect(cached.includes('weight 7')).toBe(apps === relabelled);
     }
+  });
+});
+
+describe('AppliedState remembers the apps HAProxy rejected, so plan() sees real changes only', () => {
+  const render = (services: readonly Service[]): RenderedConfig => ({
+    config: services.map((s) => `backend ${s.backend}\n${s.servers.map((v) => `  server ${v.name}`).join('\n')}`).join('\n'), domainMap: '', appMap: '', served: services, problems: [],
+  });
+  const state = (services: Service[]): DesiredState => ({ model: { services, problems: [] }, rendered: render(services) });
+  const bad = service('bad', [server(9)], { templateLabels: { BACKEND_HEAD: 'nonsense' } });
+  const problem: Problem = { appId: '/bad', portIndex: null, label: null, message: 'HAProxy rejects the config of backend bad' };
+  const setup = (): AppliedState => {
+    const applied = new AppliedState(render);
+    applied.commit(state([service('a', [server(1)])]), 0, [{ service: bad, problem }]);
+    return applied;
+  };
+
+  test('task churn of another app after one was left out: runtime ops, no "backend bad added"', () => {
+    const applied = setup();
+    const next = applied.withoutRejected(state([service('a', [server(1), server(2)]), bad]));
+    expect(next.model.services.map((s) => s.backend)).toEqual(['a']);
+    expect(next.model.problems).toEqual([problem]); // still named on every snapshot
+    const p = plan(applied.current!.model.services, next.model.services, { previous: applied.current!.rendered.config, next: next.rendered.config });
+    expect(p).toEqual({ runtimeOps: [{ kind: 'add-server', backend: 'a', server: server(2) }], reloadReasons: [] });
+  });
+  test('nothing changed but the rejected app is still there: the state is current (no apply at all)', () => {
+    const applied = setup();
+    expect(applied.isCurrent(applied.withoutRejected(state([service('a', [server(1)]), bad])))).toBe(true);
+  });
+  test('its tasks changing is no new definition: still left out', () => {
+    const applied = setup();
+    const next = applied.withoutRejected(state([service('a', [server(1)]), { ...bad, servers: [server(10)] }]));
+    expect(next.model.services.map((s) => s.backend)).toEqual(['a']);
+  });
+  test('a changed definition is tried again, once: kept in, and forgotten', () => {
+    const applied = setup();
+    const fixed = { ...bad, templateLabels: {} };
+    const next = applied.withoutRejected(state([service('a', [server(1)]), fixed]));
+    expect(next.model.services.map((s) => s.backend)).toEqual(['a', 'bad']);
+    expect(plan(applied.current!.model.services, next.model.services).reloadReasons).toEqual(['backend bad added']);
+    expect(applied.rejectedBackends).toEqual([]);
+  });
+  test('an app that left the model is forgotten', () => {
+    const applied = setup();
+    applied.withoutRejected(state([service('a', [server(1)])]));
+    expect(applied.rejectedBackends).toEqual([]);
   });
 });
