@@ -127,22 +127,24 @@ export class HaproxyApplier implements ApplyPort {
     return { reloaded: true, reasons, runtimeOps: 0 };
   }
 
-  /** Serves `plan`'s runtime ops, then validates and writes the files. Null when done, else why not. */
+  /**
+   * Serves `plan`'s runtime ops, then validates and writes the files. Null when done, else why a
+   * reload is needed instead (one that leaves out what `haproxy -c` rejects, see applyNow).
+   */
   private async viaRuntime(next: DesiredState, plan: Plan): Promise<string | null> {
     const files = this.files(next);
     const refused = await this.runtimeOps(plan.runtimeOps, files.config);
-    if (refused !== null) return refused;
+    if (refused !== null) return `runtime API could not apply the change (${refused})`;
     const verdict = await this.checkFiles(files);
-    if (!verdict.ok) throw new ApplyError(`haproxy -c rejected the config after a runtime update (file not written): ${verdict.message}`);
+    if (!verdict.ok) return `haproxy -c rejects the config after a runtime update (file not written): ${verdict.message}`;
     await this.writeFiles(files);
     await this.gate(next, plan.runtimeOps);
     return null;
   }
 
-  private reloadBecauseRefused(refused: string): Plan {
-    const plan = { runtimeOps: [], reloadReasons: [`runtime API could not apply the change (${refused})`] };
-    this.o.logger.warn(`reloading instead: ${plan.reloadReasons[0]}`);
-    return plan;
+  private reloadBecauseRefused(reason: string): Plan {
+    this.o.logger.warn(`reloading instead: ${reason}`);
+    return { runtimeOps: [], reloadReasons: [reason] };
   }
 
   private replan(previous: DesiredState | null, next: DesiredState): Plan {
