@@ -34,9 +34,16 @@ export async function main(options: Options, env: Readonly<Record<string, string
   }
   // Listen before starting anything: a signal during startup is a shutdown too, bounded the same way.
   let started: RunningService | undefined;
+  let stopping = false;
   const signal = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    // Kept installed: a second signal must not end the process at once with HAProxy half-stopped.
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (stopping) logger.warn(`${sig}: already stopping (the process exits within --shutdown-timeout ${options.shutdownTimeout} s)`);
+      stopping = true;
+      resolve(sig);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
   void signal.then((sig) => {
     // Whatever is under way (an apply, a reload, HAProxy finishing connections), the process exits in time.
