@@ -31,7 +31,7 @@ export interface ApplierOptions {
   readonly runtimeFiles: readonly string[];
   /** Renders a subset of services, to leave out apps HAProxy rejects (absent with --skip-config-cleanup). */
   readonly render?: (services: readonly Service[]) => RenderedConfig;
-  /** Reloads tried to find the app a refused reload does not name (default 12). */
+  /** Reloads tried to find the app a refused reload does not name (default 16: one culprit among ~10 000). */
   readonly maxTrialReloads?: number;
 }
 
@@ -195,6 +195,7 @@ export class HaproxyApplier implements ApplyPort {
     const changed = next.model.services.filter((s) => !unchanged(s));
     this.o.logger.warn(`HAProxy refused the new config without naming an app: trial reloads among ${changed.length} changed service(s)`);
     const isolated = await findCulprits(changed, async (subset) => {
+      if (subset.length === changed.length) return { ok: false, message }; // what just failed
       const trial = new Set(subset);
       const state = this.partial(next, render(next.model.services.filter((s) => trial.has(s) || unchanged(s))));
       try {
@@ -206,7 +207,7 @@ export class HaproxyApplier implements ApplyPort {
         const why = err instanceof Error ? err.message : String(err);
         return { ok: false, message: why, named: proxiesNamed(why, this.files(state).config) };
       }
-    }, { name: (s) => s.backend, maxChecks: this.o.maxTrialReloads ?? 12 });
+    }, { name: (s) => s.backend, maxChecks: this.o.maxTrialReloads ?? 16 });
     if (!isolated.ok) {
       this.o.logger.warn(`trial reloads found no app to blame (${isolated.why === 'budget' ? 'out of trials' : 'the unchanged apps fail too'})`);
       return null;

@@ -142,8 +142,8 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     expect(leftOut('/sly')?.message).toMatch(/HAProxy cannot run backend sly_\d+ .*cannot bind socket/);
     expect(status().recentFailures.length).toBe(failuresBefore);
     expect(logs.some((l) => /trial reloads among 2 changed service\(s\)/.test(l.msg))).toBe(true);
-    // The failed reload, at most 12 trial reloads (the applier's bound), the final reload.
-    expect(await reloads() - reloadsBefore).toBeLessThanOrEqual(14);
+    // The failed reload, at most 16 trial reloads (the applier's bound), the final reload.
+    expect(await reloads() - reloadsBefore).toBeLessThanOrEqual(18);
     await until('web.example.com', () => true);
     expect(served).toBeGreaterThan(0);
   }, 60000);
