@@ -107,7 +107,7 @@ export const DEFAULT_OPTIONS: Options = Object.freeze({
   healthCheck: false,
   sseIdleTimeout: 60,
   requestTimeout: 10,
-  sseMaxEventBytes: 32 * 1024 * 1024,
+  sseMaxEventBytes: 16 * 1024 * 1024,
   marathonInsecure: false,
   marathonAuthCredentialFile: undefined,
   authCredentials: undefined,

@@ -272,6 +272,7 @@ export class HaproxyApplier implements ApplyPort {
     if (before === null) return;
     this.o.logger.warn('restoring the last good HAProxy config');
     await this.writeFiles(before);
+    if (this.o.process.isClosed()) return; // shutting down: the files are back, HAProxy is left to the stop
     if (this.o.process.isAlive()) {
       const r = await this.o.process.reload();
       if (!r.ok) this.o.logger.error(`reload of the last good config failed too: ${r.message}`);

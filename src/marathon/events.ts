@@ -28,10 +28,12 @@ export interface EventStreamOptions {
 }
 
 /**
- * Marathon's events carry at most one app definition (api_post_event) or a deployment plan
- * (asked for in its light format): 32 MiB is twice a whole 5 000-app cluster with its tasks.
+ * The events asked for carry at most one app definition (api_post_event, a few KiB): 16 MiB is
+ * generous, even for a Marathon too old to filter event types, whose deployment events carry
+ * whole groups. What a stream may hold in memory grows with it (measured: about baseline + 6×
+ * the limit of RSS while an endless line is poured, garbage included).
  */
-export const DEFAULT_MAX_EVENT_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
 export function eventsUrl(base: string, eventTypes: readonly string[]): string {
   const q = new URLSearchParams({ 'plan-format': 'light' });
