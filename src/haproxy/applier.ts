@@ -1,20 +1,20 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Observable, from } from 'rxjs';
-import { sameData, serviceShape } from '../model/equality';
 import type { Service } from '../model/types';
 import type { RenderedConfig } from '../render/render';
 import type { ApplyPort, ApplyReport, DesiredState, Rejection } from '../streams/applyPort';
 import { plan as planChange, type Plan, type RuntimeOp } from '../streams/plan';
 import { archiveVersions, readIfExists, writeAtomic } from './files';
-import { findCulprits, type Verdict } from './isolate';
+import type { Verdict } from './isolate';
 import { checkFdLimits, type FdEnvironment } from './limits';
 import type { HaproxyLogger } from './masterSocket';
 import { liveConfig, type HaproxyProcess } from './process';
+import { rejectedAtGate, rejectedByCheck, without, type Candidates } from './rejections';
 import { RuntimeApi } from './runtimeApi';
 import { addServerCommands, addServerSpec } from './serverCommands';
 import { serverLinesByBackend } from './serverLines';
-import { linesNaming, proxiesNamed, validateConfig } from './validate';
+import { proxiesNamed, validateConfig } from './validate';
 
 export interface ApplierOptions {
   readonly process: HaproxyProcess;
@@ -40,16 +40,16 @@ export class ApplyError extends Error {}
 
 interface Files { readonly config: string; readonly domainMap: string; readonly appMap: string }
 
-/** A reload or start that failed because HAProxy refused the config (not a timeout or a dead socket). */
-const REFUSED = /rejected the new config|exited at startup|did not start/;
 /** Rounds of leaving out apps a refused reload names before giving up (each round leaves out at least one). */
 const MAX_GATE_ROUNDS = 5;
 const TRIALS_DONE = 'back from trial reloads that found the apps HAProxy cannot run';
 
 /**
  * Makes a real HAProxy run a desired state: validate → write atomically → runtime API for task churn,
- * or a seamless master-socket reload with a named reason → health gate → done. On failure the last
- * good files are put back (and reloaded if a reload had happened) before the error is reported.
+ * or a seamless master-socket reload with a named reason → health gate → done. Apps HAProxy refuses
+ * (at `haproxy -c`, or at the reload although -c passed) are left out and the rest is applied in
+ * the same apply (see rejections.ts); the report names them. On any other failure the last good
+ * files are put back (and reloaded if a reload had happened) before the error is reported.
  */
 export class HaproxyApplier implements ApplyPort {
   private readonly runtime: RuntimeApi;
@@ -100,14 +100,16 @@ export class HaproxyApplier implements ApplyPort {
         const report = await this.commitTo(next, trials && plan.reloadReasons.length === 0 ? { runtimeOps: [], reloadReasons: [TRIALS_DONE] } : plan);
         return next === asked ? report : { ...report, applied: next, rejected };
       } catch (e) {
-        const found = round < MAX_GATE_ROUNDS ? await this.gateCulprits(e, next, previous) : null;
-        if (found === null || found.rejected.length === 0) {
+        const c = this.candidates();
+        const found = c === null || round >= MAX_GATE_ROUNDS ? null
+          : await rejectedAtGate(e instanceof Error ? e.message : String(e), next, previous, c, this.o.maxTrialReloads ?? 16);
+        if (c === null || found === null || found.rejected.length === 0) {
           await this.restore(before);
           throw e;
         }
         trials ||= found.trials;
         rejected.push(...found.rejected);
-        next = this.without(next, found.rejected);
+        next = without(c, next, found.rejected);
         plan = this.replan(previous, next);
       }
     }
@@ -157,73 +159,31 @@ export class HaproxyApplier implements ApplyPort {
     const verdict = await this.checkFiles(this.files(asked));
     if (verdict.ok) return { state: asked, rejected: [] };
     const message = `haproxy -c rejected the new config (the running one is kept): ${verdict.message}`;
-    const render = this.o.render;
-    if (render === undefined) throw new ApplyError(message);
-    const isolated = await findCulprits(asked.model.services, (subset) => subset.length === asked.model.services.length
-      ? Promise.resolve(verdict) // the whole set was just checked
-      : this.checkFiles(this.files(this.partial(asked, render(subset)))), { name: (s) => s.backend });
-    if (!isolated.ok) {
-      throw new ApplyError(`${message} — not caused by any app (check global templates and flags): ${isolated.message}`);
-    }
-    const rejected = isolated.culprits.map((c): Rejection => ({ service: c.item, problem: {
-      appId: c.item.appId, portIndex: null, label: null,
-      message: `HAProxy rejects the config of backend ${c.item.backend}${c.alone ? '' : ' together with the other apps'}, left out: ${c.message}`,
-    } }));
-    this.o.logger.info(`haproxy -c: ${rejected.length} of ${asked.model.services.length} service(s) rejected, found in ${isolated.checks} check(s)`);
-    return { state: this.without(asked, rejected), rejected };
+    const c = this.candidates();
+    if (c === null) throw new ApplyError(message);
+    const rejected = await rejectedByCheck(asked, verdict, c);
+    if ('error' in rejected) throw new ApplyError(`${message} — not caused by any app (check global templates and flags): ${rejected.error}`);
+    return { state: without(c, asked, rejected), rejected };
   }
 
-  /**
-   * A reload (or start) failed although `haproxy -c` passed, e.g. a port another process holds:
-   * the services HAProxy's alerts name, else those found by trial reloads (bounded) among the ones
-   * that changed since `previous`. Null when the failure is not HAProxy refusing the config.
-   */
-  private async gateCulprits(e: unknown, next: DesiredState, previous: DesiredState | null): Promise<{ rejected: Rejection[]; trials: boolean } | null> {
-    const message = e instanceof Error ? e.message : String(e);
+  /** Re-rendering subsets needs `render` (absent with --skip-config-cleanup: nothing is left out). */
+  private candidates(): Candidates | null {
     const render = this.o.render;
-    if (render === undefined || !REFUSED.test(message)) return null;
-    const named = new Set(proxiesNamed(message, this.files(next).config));
-    const reject = (s: Service, why: string): Rejection => ({ service: s, problem: { appId: s.appId, portIndex: null, label: null,
-      message: `HAProxy cannot run backend ${s.backend} (its config passes haproxy -c), left out: ${why}` } });
-    const culprits = next.model.services.filter((s) => named.has(s.backend));
-    if (culprits.length > 0) {
-      this.o.logger.warn(`HAProxy refused the new config because of ${culprits.map((s) => s.backend).join(', ')}: leaving them out`);
-      return { rejected: culprits.map((s) => reject(s, linesNaming(message, s.backend))), trials: false };
-    }
-    const old = new Map((previous?.model.services ?? []).map((s) => [s.backend, s]));
-    const unchanged = (s: Service): boolean => { const p = old.get(s.backend); return p !== undefined && sameData(serviceShape(p), serviceShape(s)); };
-    const changed = next.model.services.filter((s) => !unchanged(s));
-    this.o.logger.warn(`HAProxy refused the new config without naming an app: trial reloads among ${changed.length} changed service(s)`);
-    const isolated = await findCulprits(changed, async (subset) => {
-      if (subset.length === changed.length) return { ok: false, message }; // what just failed
-      const trial = new Set(subset);
-      const state = this.partial(next, render(next.model.services.filter((s) => trial.has(s) || unchanged(s))));
-      try {
+    if (render === undefined) return null;
+    return {
+      subset: (asked, services, problems = []) => {
+        const rendered = render(services);
+        return { model: { services: rendered.served, problems: [...asked.model.problems, ...problems, ...rendered.problems] }, rendered };
+      },
+      check: (state) => this.checkFiles(this.files(state)),
+      run: async (state) => {
         await this.writeFiles(this.files(state), false);
         await this.reloadOrStart();
         await this.gate(state, []);
-        return { ok: true };
-      } catch (err) {
-        const why = err instanceof Error ? err.message : String(err);
-        return { ok: false, message: why, named: proxiesNamed(why, this.files(state).config) };
-      }
-    }, { name: (s) => s.backend, maxChecks: this.o.maxTrialReloads ?? 16 });
-    if (!isolated.ok) {
-      this.o.logger.warn(`trial reloads found no app to blame (${isolated.why === 'budget' ? 'out of trials' : 'the unchanged apps fail too'})`);
-      return null;
-    }
-    return { rejected: isolated.culprits.map((c) => reject(c.item, c.message)), trials: true };
-  }
-
-  private without(state: DesiredState, rejected: readonly Rejection[]): DesiredState {
-    const out = new Set(rejected.map((r) => r.service.backend));
-    const render = this.o.render;
-    if (render === undefined) return state;
-    return this.partial(state, render(state.model.services.filter((s) => !out.has(s.backend))), rejected.map((r) => r.problem));
-  }
-
-  private partial(asked: DesiredState, rendered: RenderedConfig, extra: DesiredState['model']['problems'] = []): DesiredState {
-    return { model: { services: rendered.served, problems: [...asked.model.problems, ...extra, ...rendered.problems] }, rendered };
+      },
+      configText: (state) => this.files(state).config,
+      logger: this.o.logger,
+    };
   }
 
   /** `haproxy -c` on a temp copy whose map paths point at temp maps too (upstream did the same). */

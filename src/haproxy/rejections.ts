@@ -1,0 +1,90 @@
+/**
+ * The services HAProxy refuses, found wherever it refuses them, so the rest is applied at once:
+ * - at `haproxy -c`: adaptive group testing over re-rendered subsets (see isolate.ts);
+ * - at the reload or start although -c passed (the health gate), e.g. a port another process
+ *   holds: the proxies HAProxy's startup alerts name ("Binding [cfg:90] for frontend X: cannot
+ *   bind socket"), else a bounded number of trial reloads among the services that changed since
+ *   the last good state (the unchanged ones ran fine).
+ */
+import { sameData, serviceShape } from '../model/equality';
+import type { Problem, Service } from '../model/types';
+import type { DesiredState, Rejection } from '../streams/applyPort';
+import { findCulprits, type Verdict } from './isolate';
+import type { HaproxyLogger } from './masterSocket';
+import { linesNaming, proxiesNamed } from './validate';
+
+/** What finding culprits needs from the applier. */
+export interface Candidates {
+  /** `asked` with only `services` (in their order), re-rendered; `problems` added to its own. */
+  readonly subset: (asked: DesiredState, services: readonly Service[], problems?: readonly Problem[]) => DesiredState;
+  /** `haproxy -c` on the state's files. */
+  readonly check: (state: DesiredState) => Promise<Verdict>;
+  /** Makes HAProxy run the state (write, reload or start, health gate); throws when it does not. */
+  readonly run: (state: DesiredState) => Promise<void>;
+  /** The config HAProxy reads for the state: the line numbers of its alerts point into it. */
+  readonly configText: (state: DesiredState) => string;
+  readonly logger: HaproxyLogger;
+}
+
+/** A failed reload or start that is HAProxy refusing the config (not a timeout or a dead socket). */
+const REFUSED = /rejected the new config|exited at startup|did not start/;
+
+const problem = (s: Service, message: string): Rejection => ({ service: s, problem: { appId: s.appId, portIndex: null, label: null, message } });
+
+export function without(c: Candidates, state: DesiredState, rejected: readonly Rejection[]): DesiredState {
+  const out = new Set(rejected.map((r) => r.service.backend));
+  return c.subset(state, state.model.services.filter((s) => !out.has(s.backend)), rejected.map((r) => r.problem));
+}
+
+/** `asked` failed `haproxy -c` with `verdict`: the services to leave out, or why none can be blamed. */
+export async function rejectedByCheck(asked: DesiredState, verdict: Verdict, c: Candidates): Promise<readonly Rejection[] | { readonly error: string }> {
+  const all = asked.model.services;
+  const isolated = await findCulprits(all, (subset) => subset.length === all.length
+    ? Promise.resolve(verdict) // the whole set was just checked
+    : c.check(c.subset(asked, subset)), { name: (s) => s.backend });
+  if (!isolated.ok) return { error: isolated.message };
+  c.logger.info(`haproxy -c: ${isolated.culprits.length} of ${all.length} service(s) rejected, found in ${isolated.checks} check(s)`);
+  return isolated.culprits.map((x) => problem(x.item,
+    `HAProxy rejects the config of backend ${x.item.backend}${x.alone ? '' : ' together with the other apps'}, left out: ${x.message}`));
+}
+
+/**
+ * Running `next` failed with `message` although `haproxy -c` passed. The services to leave out,
+ * and whether trial configs ran (HAProxy then runs one of them, not the last good state); null
+ * when the failure is not HAProxy refusing the config or nobody could be blamed in `maxTrials`.
+ */
+export async function rejectedAtGate(message: string, next: DesiredState, previous: DesiredState | null, c: Candidates, maxTrials: number):
+  Promise<{ readonly rejected: readonly Rejection[]; readonly trials: boolean } | null> {
+  if (!REFUSED.test(message)) return null;
+  const reject = (s: Service, why: string): Rejection => problem(s, `HAProxy cannot run backend ${s.backend} (its config passes haproxy -c), left out: ${why}`);
+  const named = new Set(proxiesNamed(message, c.configText(next)));
+  const culprits = next.model.services.filter((s) => named.has(s.backend));
+  if (culprits.length > 0) {
+    c.logger.warn(`HAProxy refused the new config because of ${culprits.map((s) => s.backend).join(', ')}: leaving them out`);
+    return { rejected: culprits.map((s) => reject(s, linesNaming(message, s.backend))), trials: false };
+  }
+  const old = new Map((previous?.model.services ?? []).map((s) => [s.backend, s]));
+  const unchanged = (s: Service): boolean => {
+    const p = old.get(s.backend);
+    return p !== undefined && sameData(serviceShape(p), serviceShape(s));
+  };
+  const changed = next.model.services.filter((s) => !unchanged(s));
+  c.logger.warn(`HAProxy refused the new config without naming an app: trial reloads among ${changed.length} changed service(s)`);
+  const isolated = await findCulprits(changed, async (subset): Promise<Verdict> => {
+    if (subset.length === changed.length) return { ok: false, message }; // what just failed
+    const trial = new Set(subset);
+    const state = c.subset(next, next.model.services.filter((s) => trial.has(s) || unchanged(s)));
+    try {
+      await c.run(state);
+      return { ok: true };
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      return { ok: false, message: why, named: proxiesNamed(why, c.configText(state)) };
+    }
+  }, { name: (s) => s.backend, maxChecks: maxTrials });
+  if (!isolated.ok) {
+    c.logger.warn(`trial reloads found no app to blame (${isolated.why === 'budget' ? `none in ${maxTrials} trials` : 'the unchanged apps fail too'})`);
+    return null;
+  }
+  return { rejected: isolated.culprits.map((x) => reject(x.item, x.message)), trials: true };
+}
