@@ -1,5 +1,9 @@
 import fc from 'fast-check';
 import { findCulprits, type Verdict } from '../../src/haproxy/isolate';
+import { rejectedAtGate, type Candidates } from '../../src/haproxy/rejections';
+import type { Service } from '../../src/model/types';
+import type { DesiredState } from '../../src/streams/applyPort';
+import { makeServer, makeService } from '../support/fixtures';
 import { linesNaming, proxiesNamed } from '../../src/haproxy/validate';
 
 interface Item { readonly backend: string }
@@ -141,5 +145,56 @@ describe('proxiesNamed: whom HAProxy blames', () => {
     const msg = 'HAProxy rejected the new config; the previous worker (12) keeps serving: Binding [/x/haproxy.cfg:7] for frontend web_10000: cannot bind socket (Address already in use) for [0.0.0.0:10000]';
     expect(proxiesNamed(msg, config).sort()).toEqual(['*:10000', 'bind', 'web_10000']); // "[0.0.0.0:10000]" is an address, not a line
     expect(linesNaming(`first\n${msg}\nlast`, 'web_10000')).toBe(msg);
+  });
+});
+
+describe('rejectedAtGate: HAProxy refused to run a config that passes haproxy -c', () => {
+  const svc = (b: string, port = 10000) => makeService(b, [makeServer(1)], { servicePort: port });
+  const state = (services: Service[]): DesiredState => ({ model: { services, problems: [] },
+    rendered: { config: services.map((s) => `frontend ${s.backend}\n  bind *:${s.servicePort}`).join('\n'), domainMap: '', appMap: '', served: services, problems: [] } });
+  const candidates = (fails: (s: readonly Service[]) => string | null) => {
+    const runs: string[][] = [];
+    const c: Candidates = {
+      subset: (_asked, services) => state([...services]),
+      check: async () => ({ ok: true }),
+      run: async (st) => {
+        runs.push(st.model.services.map((s) => s.backend));
+        const why = fails(st.model.services);
+        if (why !== null) throw new Error(`HAProxy reload failed: HAProxy rejected the new config; ${why}`);
+      },
+      configText: (st) => st.rendered.config,
+      logger: { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined },
+    };
+    return { c, runs };
+  };
+  const previous = state([svc('a'), svc('b')]);
+  const next = state([svc('a'), svc('b'), svc('hog', 10001), svc('c', 10002)]);
+
+  test("the proxy HAProxy's alert names is left out, without a trial", async () => {
+    const { c, runs } = candidates(() => null);
+    const found = await rejectedAtGate('HAProxy reload failed: HAProxy rejected the new config; the previous worker (7) keeps serving: Binding [/x/haproxy.cfg:6] for frontend hog: cannot bind socket (Address already in use) for [0.0.0.0:10001]',
+      next, previous, c, 16);
+    expect(found?.trials).toBe(false);
+    expect(found?.rejected.map((r) => r.service.backend)).toEqual(['hog']);
+    expect(found?.rejected[0]?.problem.message).toMatch(/HAProxy cannot run backend hog .*Binding .*for frontend hog: cannot bind socket/);
+    expect(runs).toEqual([]);
+  });
+  test('not a refusal (a timeout, a dead socket): nobody is blamed', async () => {
+    const { c } = candidates(() => null);
+    expect(await rejectedAtGate('health gate: the stats socket does not answer: timeout', next, previous, c, 16)).toBeNull();
+  });
+  test('unnamed: trial runs among the changed services only, the unchanged ones always in', async () => {
+    const { c, runs } = candidates((s) => (s.some((x) => x.backend === 'hog') ? 'Some protocols failed to start their listeners' : null));
+    const found = await rejectedAtGate('HAProxy reload failed: HAProxy rejected the new config; Some protocols failed to start their listeners', next, previous, c, 16);
+    expect(found).toMatchObject({ trials: true });
+    expect(found?.rejected.map((r) => r.service.backend)).toEqual(['hog']);
+    for (const run of runs) expect(run.slice(0, 2)).toEqual(['a', 'b']);
+    expect(runs.at(-1)).toEqual(['a', 'b', 'c']);
+    expect(runs.length).toBeLessThanOrEqual(4);
+  });
+  test('bounded: out of trials, nobody is blamed', async () => {
+    const { c, runs } = candidates(() => 'always');
+    expect(await rejectedAtGate('HAProxy exited at startup (exit code 1): something', next, previous, c, 3)).toBeNull();
+    expect(runs.length).toBeLessThanOrEqual(3);
   });
 });
