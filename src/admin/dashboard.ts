@@ -102,7 +102,8 @@ const SCRIPT = `
     var last = $('last-applied');
     last.textContent = ago(s.lastAppliedAt);
     last.title = s.lastAppliedAt ? when(s.lastAppliedAt) : '';
-    $('pending').replaceChildren(s.pendingChange ? h('span', { cls: 'badge reload', text: 'change pending' }) : h('span', { cls: 'badge up', text: 'up to date' }));
+    $('pending').replaceChildren(s.stale ? h('span', { cls: 'badge failed', text: 'stale: oldest unapplied change ' + ago(s.unappliedChangeSince) })
+      : s.pendingChange ? h('span', { cls: 'badge reload', text: 'change pending' }) : h('span', { cls: 'badge up', text: 'up to date' }));
     var err = $('last-error');
     err.hidden = !s.lastError;
     err.textContent = s.lastError ? 'Last error: ' + s.lastError : '';
