@@ -3,9 +3,9 @@ import type { StreamItem } from '../marathon/events';
 import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
 import type { AppliedState } from './appliedState';
 import { applySink, type ApplyOutcome } from './applySink';
+import { applyStep } from './applyStep';
 import { nextDelay, type BackoffOptions } from './backoff';
 import { debounceMaxWait } from './debounceMaxWait';
-import { plan, type Plan } from './plan';
 import { retryLatest } from './retryLatest';
 import { triggers, type Trigger } from './triggers';
 
@@ -126,62 +126,9 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     const usr1$: Observable<Work> = signals$.pipe(filter((s) => s === 'usr1'), map((): Work => ({ kind: 'reload-existing' })));
 
     return merge(desired$, usr1$).pipe(
-      applySink({ apply, backoff: timing.backoff, scheduler }),
+      applySink({ apply: applyStep({ haproxy: deps.haproxy, applied, report, fault, now }), backoff: timing.backoff, scheduler }),
       tap((outcome) => {
         if (!outcome.ok) report({ kind: 'apply-failed', error: message(outcome.error), retryInMs: outcome.retryInMs });
-      }),
-    );
-  });
-
-  /** Diffs against what runs; if the diff itself throws, a full reload still applies the new config. */
-  const planFor = (previous: DesiredState | null, next: DesiredState): Plan => {
-    try {
-      return plan(previous?.model.services ?? null, next.model.services,
-        previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config });
-    } catch (e) {
-      fault('plan', e);
-      return { runtimeOps: [], reloadReasons: [`full reload: planning runtime changes failed (${message(e)})`] };
-    }
-  };
-
-  /** Apps HAProxy rejected before stay out until their definition changes: plan() then sees real changes only. */
-  const withoutRejected = (state: DesiredState): DesiredState => {
-    try {
-      return applied.withoutRejected(state);
-    } catch (e) {
-      fault('plan', e);
-      return state;
-    }
-  };
-
-  const isCurrent = (state: DesiredState): boolean => {
-    try {
-      return applied.isCurrent(state);
-    } catch (e) {
-      fault('plan', e);
-      return false;
-    }
-  };
-
-  // Runs inside the sink's defer: a throw here is an apply failure, retried with backoff.
-  const apply = (work: Work): Observable<ApplyReport | 'unchanged'> => defer(() => {
-    if (work.kind === 'reload-existing') {
-      return deps.haproxy.reloadExisting().pipe(last(), tap((r) => report({ kind: 'applied', report: r, state: null, previous: null })));
-    }
-    const previous = applied.current;
-    const next = withoutRejected(work.state);
-    if (isCurrent(next)) {
-      report({ kind: 'unchanged', state: next, fetchedAt: work.fetchedAt });
-      return of('unchanged' as const);
-    }
-    const p = planFor(previous, next);
-    report({ kind: 'applying', reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length, triggeredAt: work.triggeredAt, fetchedAt: work.fetchedAt });
-    return deps.haproxy.apply(next, p, previous).pipe(
-      last(),
-      tap((r) => {
-        const state = r.applied ?? next;
-        applied.commit(state, now(), r.rejected);
-        report({ kind: 'applied', report: r, state, previous, fetchedAt: work.fetchedAt });
       }),
     );
   });

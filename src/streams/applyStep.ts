@@ -1,0 +1,80 @@
+import { Observable, defer, last, of, tap } from 'rxjs';
+import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
+import type { AppliedState } from './appliedState';
+import { plan, type Plan } from './plan';
+import type { FaultStage, PipelineEvent, Work } from './pipeline';
+
+export interface ApplyStepDeps {
+  readonly haproxy: ApplyPort;
+  readonly applied: AppliedState;
+  readonly report: (e: PipelineEvent) => void;
+  /** Reports an unexpected exception caught at `stage`. */
+  readonly fault: (stage: FaultStage, e: unknown) => void;
+  readonly now: () => number;
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * One unit of work for the apply sink: skip it when HAProxy already runs it, else plan (runtime
+ * operations or reload reasons), apply, and commit what HAProxy proved it runs.
+ *
+ * Why guards here: an exception from the diff must not cost the change. If `plan` throws, a full
+ * reload of the new config still applies it; if deciding "unchanged" throws, it is applied anyway.
+ * Anything else thrown (by the apply port too) errors the returned Observable: an apply failure,
+ * retried by the sink with backoff.
+ */
+export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<ApplyReport | 'unchanged'> {
+  const { haproxy, applied, report, fault, now } = deps;
+
+  const planFor = (previous: DesiredState | null, next: DesiredState): Plan => {
+    try {
+      return plan(previous?.model.services ?? null, next.model.services,
+        previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config });
+    } catch (e) {
+      fault('plan', e);
+      return { runtimeOps: [], reloadReasons: [`full reload: planning runtime changes failed (${message(e)})`] };
+    }
+  };
+
+  /** Apps HAProxy rejected before stay out until their definition changes: plan() then sees real changes only. */
+  const withoutRejected = (state: DesiredState): DesiredState => {
+    try {
+      return applied.withoutRejected(state);
+    } catch (e) {
+      fault('plan', e);
+      return state;
+    }
+  };
+
+  const isCurrent = (state: DesiredState): boolean => {
+    try {
+      return applied.isCurrent(state);
+    } catch (e) {
+      fault('plan', e);
+      return false;
+    }
+  };
+
+  return (work) => defer(() => {
+    if (work.kind === 'reload-existing') {
+      return haproxy.reloadExisting().pipe(last(), tap((r) => report({ kind: 'applied', report: r, state: null, previous: null })));
+    }
+    const previous = applied.current;
+    const next = withoutRejected(work.state);
+    if (isCurrent(next)) {
+      report({ kind: 'unchanged', state: next, fetchedAt: work.fetchedAt });
+      return of('unchanged' as const);
+    }
+    const p = planFor(previous, next);
+    report({ kind: 'applying', reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length, triggeredAt: work.triggeredAt, fetchedAt: work.fetchedAt });
+    return haproxy.apply(next, p, previous).pipe(
+      last(),
+      tap((r) => {
+        const state = r.applied ?? next;
+        applied.commit(state, now(), r.rejected);
+        report({ kind: 'applied', report: r, state, previous, fetchedAt: work.fetchedAt });
+      }),
+    );
+  });
+}
