@@ -1,11 +1,14 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { isHostName } from '../model/haproxyText';
 import type { MarathonApp } from './types';
 
 /**
  * Resolves every task host that is not an IP literal (marathon-lb: gethostbyname, IPv4), so the
  * pure model can look names up synchronously. Unresolvable hosts are simply absent.
  */
+const BIND_ADDR = /^HAPROXY_\d+_BIND_ADDR$/;
+
 export async function resolveTaskHosts(body: unknown): Promise<Map<string, string>> {
   const hosts = new Set<string>();
   const apps = (body as { apps?: MarathonApp[] } | null)?.apps;
@@ -13,6 +16,13 @@ export async function resolveTaskHosts(body: unknown): Promise<Map<string, strin
     for (const app of apps) {
       for (const task of Array.isArray(app?.tasks) ? app.tasks : []) {
         if (typeof task?.host === 'string' && task.host !== '' && isIP(task.host) === 0) hosts.add(task.host);
+      }
+      // HAPROXY_{n}_BIND_ADDR host names: HAProxy resolves them when it loads the config.
+      const labels: unknown = app?.labels;
+      if (typeof labels === 'object' && labels !== null) {
+        for (const [k, v] of Object.entries(labels)) {
+          if (typeof v === 'string' && BIND_ADDR.test(k) && isHostName(v)) hosts.add(v);
+        }
       }
     }
   }

@@ -123,7 +123,8 @@ export function isIPv6(s: string): boolean {
 }
 
 export const isIP = (s: string): boolean => isIPv4(s) || isIPv6(s);
-export const isHostName = (s: string): boolean => HOST_NAME.test(s);
+/** A name, not an address: HAProxy reads an all-numeric last label (`300.1.1.1`) as a bad IPv4 address. */
+export const isHostName = (s: string): boolean => HOST_NAME.test(s) && !/(^|\.)\d+\.?$/.test(s);
 
 /** An address or network for `acl ... src`: IPv4/IPv6, optionally with a /prefix (or IPv4 /netmask). */
 export function isAddressOrNetwork(s: string): boolean {

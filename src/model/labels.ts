@@ -1,6 +1,6 @@
 import { TEMPLATE_LABEL_NAMES } from '../render/catalog';
 import { checkBindOptions, type FileChecks } from './bindOptions';
-import { configText, isAddressOrNetwork, isBindAddress, isPlainWord, isVhost, splitWords } from './haproxyText';
+import { configText, isAddressOrNetwork, isBindAddress, isHostName, isPlainWord, isVhost, splitWords } from './haproxyText';
 import type { Mode, Problem } from './types';
 
 /** What the `HAPROXY_{n}_*` labels of one service port say, before tasks are attached. */
@@ -44,6 +44,8 @@ export interface LabelChecks {
   readonly files?: FileChecks | undefined;
   /** Certificates the operator configured (--ssl-certs): the :443 frontend needs them anyway, so labels naming them are not checked again. */
   readonly operatorCerts?: ReadonlySet<string> | undefined;
+  /** Host names HAProxy will have to resolve at start-up (BIND_ADDR); without it they are not looked up. */
+  readonly resolve?: ((host: string) => string | undefined) | undefined;
   /** --refuse-app-templates: a `HAPROXY_{n}_<TEMPLATE>` label leaves the port out. */
   readonly refuseTemplates?: boolean | undefined;
 }
@@ -95,6 +97,9 @@ export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, st
   }
   const bindAddr = get('BIND_ADDR') ?? null;
   if (bindAddr !== null && !isBindAddress(bindAddr)) return bad('BIND_ADDR', bindAddr, 'must be *, an IPv4 or IPv6 address, or a host name');
+  if (bindAddr !== null && isHostName(bindAddr) && checks.resolve !== undefined && checks.resolve(bindAddr) === undefined) {
+    return bad('BIND_ADDR', bindAddr, 'does not resolve (HAProxy resolves it when it loads the config)');
+  }
   const bindOptions = get('BIND_OPTIONS') ?? null;
   if (bindOptions !== null) {
     const why = checkBindOptions(bindOptions, checks.files, sslCert !== null);

@@ -68,7 +68,8 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
       else services.push(built);
     }
   };
-  const labelChecks: LabelChecks = { files: ctx.files, operatorCerts: new Set(opts.operatorCerts ?? []), refuseTemplates: opts.refuseAppTemplates };
+  const labelChecks: LabelChecks = { files: ctx.files, operatorCerts: new Set(opts.operatorCerts ?? []), refuseTemplates: opts.refuseAppTemplates,
+    resolve: ctx.resolve };
   const routed = mergeDeployments(apps, problems);
   const idCount = new Map<string, number>();
   for (const app of routed) idCount.set(app.id, (idCount.get(app.id) ?? 0) + 1);
