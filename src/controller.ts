@@ -3,6 +3,7 @@ import type { Options } from './cli/options';
 import type { MarathonClient } from './marathon/client';
 import { eventStream, type StreamItem } from './marathon/events';
 import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
+import { fileChecks } from './model/files';
 import { ServerMemo } from './model/serverIds';
 import { describeProblem } from './model/types';
 import type { Logger } from './log';
@@ -70,7 +71,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   );
 
   const build = (f: Fetched): DesiredState | { error: string } => {
-    const snap = renderSnapshot(f.body, deps.templates, { model: modelOpts, render: renderOpts }, { resolve: resolverFrom(f.hosts), rememberedHealth: health.view, servers, serverLines });
+    const snap = renderSnapshot(f.body, deps.templates, { model: modelOpts, render: renderOpts }, { resolve: resolverFrom(f.hosts), rememberedHealth: health.view, servers, serverLines, files: fileChecks() });
     if (!snap.ok) return { error: `Marathon apps: ${snap.error}` };
     health.remember(snap.observedHealth);
     return { model: snap.model, rendered: snap.rendered };
