@@ -171,8 +171,8 @@ export class StatusBook {
     if (since === null || maxMs <= 0) return { healthy: true };
     const waitedMs = this.deps.now() - since;
     if (waitedMs <= maxMs) return { healthy: true };
-    const why = this.lastError === null ? '' : `; last error: ${this.lastError}`;
-    return { healthy: false, reason: `a Marathon change has waited ${Math.round(waitedMs / 1000)} s to be applied (--max-apply-age ${maxMs / 1000} s)${why}` };
+    // No error text: /healthz needs no token, and errors name apps and URLs (they are in /status).
+    return { healthy: false, reason: `a Marathon change has waited ${Math.round(waitedMs / 1000)} s to be applied (--max-apply-age ${maxMs / 1000} s); see /status` };
   }
 
   status(): AdminStatus {

@@ -58,7 +58,7 @@ describeWithHaproxy('chaos: a failed GET /v2/apps is retried with backoff (SSE a
     expect(live.service.status.status().services.find((s) => s.appId === '/web')!.servers).toHaveLength(instances - 1);
     const unhealthy = await admin(url, '/healthz');
     expect(unhealthy.status).toBe(503);
-    expect(unhealthy.body).toMatch(/^unhealthy: a Marathon change has waited \d+ s to be applied \(--max-apply-age 2 s\); last error: /);
+    expect(unhealthy.body).toMatch(/^unhealthy: a Marathon change has waited \d+ s to be applied \(--max-apply-age 2 s\); see \/status\n$/);
     expect(live.service.status.status()).toMatchObject({ stale: true, lastError: expect.any(String) });
 
     live.sim.clearFaults(); // and no new event: only the retry can bring the change in
