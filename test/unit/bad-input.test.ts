@@ -97,10 +97,12 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
     expectOneLineFailure(runCli(['--dry', '--apps-file', '-', ...mapArgs()], '{"app": []}'), /"apps" array/);
     untouched();
   });
-  test('wrong shape: a label that is not a string', () => {
-    const body = JSON.stringify({ apps: [{ id: '/x', labels: { HAPROXY_GROUP: 1 }, tasks: [] }] });
-    expectOneLineFailure(runCli(['--dry', '--apps-file', '-', ...mapArgs()], body), /apps\[0\] \(\/x\)\.labels\.HAPROXY_GROUP must be a string/);
-    untouched();
+  test('wrong shape in one app: a label that is not a string leaves that app out, the rest renders', () => {
+    const body = JSON.stringify({ apps: [{ id: '/x', labels: { HAPROXY_GROUP: 1 }, tasks: [] }, app('/web', {}, 10006)] });
+    const r = runCli(['--dry', '--apps-file', '-', ...mapArgs()], body);
+    expect(r.status).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/warning: left out app \/x label labels\.HAPROXY_GROUP: labels\.HAPROXY_GROUP must be a string/)]);
+    expect(r.stdout).toContain('backend web_10006');
   });
   test('a bad flag', () => {
     expectOneLineFailure(runCli(['--dry', '--apps-file', '-', '--group', 'x', '--max-backoff', 'soon']), /--max-backoff/);
