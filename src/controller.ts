@@ -33,6 +33,9 @@ export interface ControllerDeps {
   readonly onStreamConnected?: () => void;
 }
 
+/** How long an event stream must stay up to count as healthy (and reset the reconnect backoff). */
+const STREAM_HEALTHY_AFTER_MS = 30_000;
+
 interface Fetched {
   readonly body: unknown;
   readonly hosts: ReadonlyMap<string, string>;
@@ -54,6 +57,9 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       idleTimeout<StreamItem>(o.sseIdleTimeout * 1000, scheduler),
       retryBackoff<StreamItem>({
         initialMs: Math.min(3000, o.maxBackoff * 1000), maxMs: o.maxBackoff * 1000, factor: 1.5, jitter: deps.random, scheduler,
+        // A stream must also last a while to reset the backoff: one that connects and is dropped at
+        // once (say, for a line over --sse-max-event-bytes) backs off further each time.
+        resetAfterMs: STREAM_HEALTHY_AFTER_MS,
         onRetry: ({ error, delayMs }) => logger.warn(error instanceof IdleTimeoutError
           ? `event stream silent for ${o.sseIdleTimeout}s: reconnecting in ${(delayMs / 1000).toFixed(1)}s`
           : `event stream: ${(error as Error).message}; reconnecting in ${(delayMs / 1000).toFixed(1)}s`),
