@@ -53,16 +53,26 @@ export const procTable: ProcessTable = {
 export interface HaproxyIdentity {
   readonly configPath: string;
   readonly masterSocketPath: string;
+  readonly pidFile: string;
 }
 
-/** An HAProxy in master-worker mode started with our master socket or our config file. */
+const isHaproxyMasterWorker = (argv: readonly string[]): boolean =>
+  argv.length > 0 && /haproxy/i.test(path.basename(argv[0] as string)) && argv.some((a) => a === '-W' || a === '-Ws');
+const argsAfter = (argv: readonly string[], flag: string): string[] =>
+  argv.flatMap((a, i) => (a === flag && i + 1 < argv.length ? [argv[i + 1] as string] : []));
+const usesConfig = (argv: readonly string[], id: HaproxyIdentity): boolean =>
+  argsAfter(argv, '-f').some((f) => path.resolve(f) === path.resolve(id.configPath));
+
+/**
+ * An HAProxy in master-worker mode started as a controller starts it: with our master socket, or
+ * with our config file and our pid file. (An HAProxy that only shares the config file, e.g. the
+ * distribution's own service on /etc/haproxy/haproxy.cfg, is someone else's: never signalled.)
+ */
 export function isOurHaproxy(argv: readonly string[], id: HaproxyIdentity): boolean {
-  if (argv.length === 0 || !/haproxy/i.test(path.basename(argv[0] as string))) return false;
-  if (!argv.some((a) => a === '-W' || a === '-Ws')) return false;
-  const after = (flag: string): string[] => argv.flatMap((a, i) => (a === flag && i + 1 < argv.length ? [argv[i + 1] as string] : []));
-  const socket = after('-S').some((s) => s === id.masterSocketPath || s.startsWith(`${id.masterSocketPath},`));
-  const config = after('-f').some((f) => path.resolve(f) === path.resolve(id.configPath));
-  return socket || config;
+  if (!isHaproxyMasterWorker(argv)) return false;
+  const socket = argsAfter(argv, '-S').some((s) => s === id.masterSocketPath || s.startsWith(`${id.masterSocketPath},`));
+  const pidFile = argsAfter(argv, '-p').some((p) => path.resolve(p) === path.resolve(id.pidFile));
+  return socket || (usesConfig(argv, id) && pidFile);
 }
 
 /** Not a zombie and still there. */
@@ -83,11 +93,18 @@ export async function findMasters(
   hints: { readonly pidFilePid?: number; readonly socketMasterPid?: number; readonly self?: number },
 ): Promise<{ readonly masters: readonly number[]; readonly rejected: readonly string[] }> {
   const ours = new Map<number, ProcessInfo>();
+  const strangers = new Map<number, ProcessInfo>();
   for (const pid of await table.pids()) {
     const info = await table.info(pid);
-    if (info && info.state !== 'Z' && isOurHaproxy(info.argv, id)) ours.set(pid, info);
+    if (!info || info.state === 'Z') continue;
+    if (isOurHaproxy(info.argv, id)) ours.set(pid, info);
+    else if (isHaproxyMasterWorker(info.argv) && usesConfig(info.argv, id)) strangers.set(pid, info);
   }
   const rejected: string[] = [];
+  for (const p of strangers.values()) {
+    if (strangers.has(p.ppid)) continue; // a worker of one
+    rejected.push(`HAProxy ${p.pid} runs our config file but was not started like this controller starts it (${p.argv.join(' ')}): left alone, though it may answer on the same ports`);
+  }
   for (const [what, pid] of [['pid file', hints.pidFilePid], ['master socket', hints.socketMasterPid]] as const) {
     if (pid === undefined || ours.has(pid)) continue;
     const info = await table.info(pid);

@@ -31,12 +31,14 @@ describe('haproxyEnvironment: HAProxy gets no secret of the controller', () => {
 });
 
 describe('leftover HAProxy masters', () => {
-  const id = { configPath: '/run/mlb/haproxy.cfg', masterSocketPath: '/run/mlb/master.sock' };
+  const id = { configPath: '/run/mlb/haproxy.cfg', masterSocketPath: '/run/mlb/master.sock', pidFile: '/run/mlb/haproxy.pid' };
   const ours = ['/usr/sbin/haproxy', '-W', '-S', '/run/mlb/master.sock,mode,600', '-f', '/run/mlb/haproxy.cfg', '-p', '/run/mlb/haproxy.pid'];
 
   it('isOurHaproxy: an HAProxy in master-worker mode with our socket or our config', () => {
     expect(isOurHaproxy(ours, id)).toBe(true);
-    expect(isOurHaproxy(['haproxy', '-W', '-f', '/run/mlb/../mlb/haproxy.cfg'], id)).toBe(true);
+    expect(isOurHaproxy(['haproxy', '-W', '-f', '/run/mlb/../mlb/haproxy.cfg', '-p', '/run/mlb/haproxy.pid'], id)).toBe(true);
+    // The distribution's own HAProxy on the same config file: not ours.
+    expect(isOurHaproxy(['/usr/sbin/haproxy', '-Ws', '-f', '/run/mlb/haproxy.cfg', '-p', '/run/haproxy.pid', '-S', '/run/haproxy-master.sock'], id)).toBe(false);
     expect(isOurHaproxy(['haproxy', '-Ws', '-S', '/run/mlb/master.sock'], id)).toBe(true);
     expect(isOurHaproxy(['haproxy', '-f', '/run/mlb/haproxy.cfg'], id)).toBe(false); // not master-worker
     expect(isOurHaproxy(['/usr/sbin/haproxy', '-W', '-S', '/other/master.sock', '-f', '/other.cfg'], id)).toBe(false);
@@ -58,10 +60,15 @@ describe('leftover HAProxy masters', () => {
       { pid: 300, ppid: 1, state: 'S', argv: ['/usr/bin/postgres', '-D', '/var/lib/pg'] }, // what a stale pid file names
       { pid: 400, ppid: 1, state: 'Z', argv: ours },
       { pid: 500, ppid: 1, state: 'S', argv: ['/usr/sbin/haproxy', '-W', '-f', '/elsewhere.cfg'] },
+      { pid: 600, ppid: 1, state: 'S', argv: ['/usr/sbin/haproxy', '-Ws', '-f', '/run/mlb/haproxy.cfg', '-p', '/run/haproxy.pid'] }, // systemd's
+      { pid: 601, ppid: 600, state: 'S', argv: ['/usr/sbin/haproxy', '-Ws', '-f', '/run/mlb/haproxy.cfg', '-p', '/run/haproxy.pid'] },
     ]);
     const found = await findMasters(t, id, { pidFilePid: 300, socketMasterPid: 100 });
     expect(found.masters).toEqual([100, 200]);
-    expect(found.rejected).toEqual([expect.stringMatching(/^pid file names pid 300, which is not an HAProxy master of this controller \(\/usr\/bin\/postgres -D \/var\/lib\/pg\): left alone$/)]);
+    expect(found.rejected).toEqual([
+      'HAProxy 600 runs our config file but was not started like this controller starts it (/usr/sbin/haproxy -Ws -f /run/mlb/haproxy.cfg -p /run/haproxy.pid): left alone, though it may answer on the same ports',
+      'pid file names pid 300, which is not an HAProxy master of this controller (/usr/bin/postgres -D /var/lib/pg): left alone',
+    ]);
     expect((await findMasters(t, id, { self: 200 })).masters).toEqual([100]);
   });
 
