@@ -259,6 +259,7 @@ describeWithHaproxy('chaos: controller crashes and shutdowns never leave two HAP
       churn = false;
       await changes;
       console.log(`SIGTERM ${delayMs} ms into an apply: exited with code ${code} after ${ms} ms`);
+      if (process.env.MLB_TEST_LOGS) console.log(c.output().split("\n").slice(-25).join("\n"));
       expect(ms).toBeLessThan(SHUTDOWN_S * 1000 + 2000);
       expect(code).toBe(0);
       await waitFor('no HAProxy master left', () => mastersOf(cfg).length === 0, 3000);
