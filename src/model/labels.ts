@@ -116,6 +116,8 @@ export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, st
   const redirPath = text('HTTP_BACKEND_REDIR');
   if (isProblem(redirPath)) return redirPath;
   if (redirPath !== null && redirPath !== '' && splitWords(redirPath).length !== 1) return bad('HTTP_BACKEND_REDIR', redirPath, 'must be one word (the redirect target)');
+  // The target is a log-format string: %[...] would run sample fetches such as env(), reading the environment.
+  if (redirPath !== null && redirPath.includes('%[')) return bad('HTTP_BACKEND_REDIR', redirPath, 'must not hold a %[...] expression (it could read the environment with env())');
 
   const port = integer('PORT');
   if (isProblem(port)) return port;

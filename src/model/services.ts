@@ -179,7 +179,7 @@ function draftService(app: MarathonApp, index: number, originalPort: number, set
 function badTaskField(app: MarathonApp, mode: string): { field: string; message: string } | null {
   for (let t = 0; t < app.tasks.length; t++) {
     const task = app.tasks[t]!;
-    if (task.host && !isHostName(task.host) && !isIP(task.host)) return { field: `tasks[${t}].host`, message: 'must be a host name or an IP address' };
+    if (task.host && !isIP(task.host) && !isHostName(task.host)) return { field: `tasks[${t}].host`, message: 'must be a host name or an IP address' };
     const ports = task.ports ?? [];
     for (let k = 0; k < ports.length; k++) {
       if (!isPort(ports[k])) return { field: `tasks[${t}].ports[${k}]`, message: `port ${ports[k]} is outside 1..65535` };

@@ -105,6 +105,7 @@ describe('labels: the port is left out with one problem naming the label', () =>
     ['AUTH password with a space', { HAPROXY_0_AUTH: 'r:u:p w' }, 'HAPROXY_0_AUTH', /realm:user/],
     ['BALANCE with junk arguments', { HAPROXY_0_BALANCE: 'roundrobin now' }, 'HAPROXY_0_BALANCE', /unknown balance/],
     ['HTTP_BACKEND_REDIR of two words', { HAPROXY_0_HTTP_BACKEND_REDIR: '/a if TRUE' }, 'HAPROXY_0_HTTP_BACKEND_REDIR', /one word/],
+    ['HTTP_BACKEND_REDIR reading the environment', { HAPROXY_0_HTTP_BACKEND_REDIR: 'https://x/%[env(MLB_ADMIN_TOKEN)]' }, 'HAPROXY_0_HTTP_BACKEND_REDIR', /env\(\)/],
     ['PROXYPASS_PATH that is no path', { HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/a"b' }, 'HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH', /URL path/],
     ['PORT 0', { HAPROXY_0_PORT: '0' }, 'HAPROXY_0_PORT', /outside 1..65535/],
   ])('%s', (_n, labels, label, message) => {
