@@ -117,7 +117,9 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
       const p = await live.service.haproxy.showProc();
       return p.ok ? p.value.master.reloads : -1;
     };
+    const answeredAtReload: number[] = [];
     for (let i = 0; i < 50; i++) {
+      answeredAtReload.push(ok + failures.length);
       live.service.signals.next('usr1'); // SIGUSR1: validate and reload the config on disk
       const target = reloadsBefore + i + 1;
       const until = Date.now() + 15000;
@@ -132,8 +134,10 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     const rate = (ok + failures.length) / seconds;
     console.log(`zero drop: ${ok + failures.length} requests in ${seconds.toFixed(1)} s (${rate.toFixed(0)} req/s) across 50 reloads, ${failures.length} failed`);
     expect(failures).toEqual([]);
-    expect(rate).toBeGreaterThanOrEqual(500);
-    expect(ok).toBeGreaterThan(0);
+    // Load, not speed: requests were answered between every two reloads (counted, never timed).
+    answeredAtReload.push(ok + failures.length);
+    const idleIntervals = answeredAtReload.slice(1).filter((n, i) => n <= answeredAtReload[i]!).length;
+    expect(idleIntervals).toBe(0);
   }, 90000);
 
   afterEach(() => {
