@@ -1,4 +1,9 @@
+import { NEVER, of, throwError } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { ControllerMetrics } from '../../src/admin/metrics';
+import type { StreamItem } from '../../src/marathon/events';
+import { pipeline } from '../../src/streams/pipeline';
+import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { StatusBook } from '../../src/admin/statusBook';
 import { AppliedState } from '../../src/streams/appliedState';
 import type { DesiredState } from '../../src/streams/applyPort';
@@ -146,6 +151,40 @@ describe('health: unhealthy only when a known change waits longer than --max-app
     t = 5000;
     expect(b.health()).toEqual({ healthy: true });
     expect(strict.health()).toMatchObject({ healthy: false });
+  });
+});
+
+describe('health wired to the real pipeline (virtual time)', () => {
+  test('events while every read of Marathon fails → unhealthy after the bound; the first good read → healthy', () => {
+    const t = new TestScheduler((a, b) => expect(a).toEqual(b));
+    t.run(({ hot, flush }) => {
+      const items = hot<StreamItem>('100ms e', { e: { kind: 'event', event: { type: 'other', eventType: 'status_update_event' } } });
+      const applied = new AppliedState();
+      const b = new StatusBook({ applied, now: () => t.now(), maxApplyAgeMs: 200 });
+      let failing = false;
+      let tasks = 1;
+      const sub = pipeline<number>({
+        items$: items, signals$: NEVER, haproxy: new RecordingHaproxy(), applied, report: (e) => b.observe(e), scheduler: t,
+        fetch: () => (failing ? throwError(() => new Error('HTTP 503')) : of(tasks)),
+        build: (n) => state(n),
+        timing: { quietMs: 5, maxWaitMs: 20, resyncIntervalMs: 100_000, backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 } },
+      }).subscribe();
+      const checks: [number, boolean][] = [];
+      const check = (at: number): void => void t.schedule(() => checks.push([at, b.health().healthy]), at);
+      t.schedule(() => {
+        failing = true;
+        tasks = 2;
+      }, 50);
+      for (const at of [40, 290, 300, 301, 399]) check(at);
+      t.schedule(() => (failing = false), 400);
+      for (const at of [401, 441]) check(at);
+      t.schedule(() => sub.unsubscribe(), 1000);
+      flush();
+      // Startup applied at 5; the event at 100 is not applied while reads fail; 200 ms later (300) unhealthy;
+      // reads work again at 400, the running 40 ms backoff ends by 440 and the change is applied.
+      expect(checks).toEqual([[40, true], [290, true], [300, true], [301, false], [399, false], [401, false], [441, true]]);
+      expect(applied.current?.rendered.config).toBe('servers 2');
+    });
   });
 });
 
