@@ -105,10 +105,12 @@ export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, st
     const why = checkBindOptions(bindOptions, checks.files, sslCert !== null);
     if (why !== null) return problem('BIND_OPTIONS', why);
   }
-  const networkAllowed = get('BACKEND_NETWORK_ALLOWED_ACL') ?? null;
+  let networkAllowed = get('BACKEND_NETWORK_ALLOWED_ACL') ?? null;
   if (networkAllowed !== null && !networkAllowed.split(SPACES).every((n) => n === '' || isAddressOrNetwork(n))) {
     return bad('BACKEND_NETWORK_ALLOWED_ACL', networkAllowed, 'must be IPv4/IPv6 addresses or networks (CIDR) separated by spaces');
   }
+  // Only blanks: no ACL would be defined for the allow/deny rules that name it.
+  if (networkAllowed !== null && networkAllowed.trim() === '') networkAllowed = null;
   const proxyPath = get('HTTP_BACKEND_PROXYPASS_PATH') ?? null;
   if (proxyPath !== null && !URL_PATH.test(proxyPath)) return bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath, 'must be a URL path (/ then letters, digits, "/._~-")');
   const revProxyPath = get('HTTP_BACKEND_REVPROXY_PATH') ?? null;

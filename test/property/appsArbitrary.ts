@@ -35,8 +35,8 @@ function field<T>(valid: fc.Arbitrary<T>, bad: fc.Arbitrary<unknown> = fc.oneof(
 /** A label value: valid choices, or hostile text (labels are strings in Marathon; wrong types are rare). */
 function label(...valid: string[]): fc.Arbitrary<string> {
   return fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...valid.slice(0, 2)) }, { weight: 6, arbitrary: fc.constantFrom(...valid) },
-    { weight: 1, arbitrary: hostile },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...valid), hostile).map(([a, b]) => a + b) });
+    { weight: 2, arbitrary: hostile },
+    { weight: 4, arbitrary: fc.tuple(fc.constantFrom(...valid), hostile).map(([a, b]) => a + b) });
 }
 
 const PORT_LABELS: Readonly<Record<string, fc.Arbitrary<string>>> = {

@@ -113,6 +113,19 @@ describe('labels: the port is left out with one problem naming the label', () =>
     expect(p.portIndex).toBe(0);
   });
 
+  test('a BACKEND_NETWORK_ALLOWED_ACL of blanks is no restriction (no allow/deny rules naming an undefined ACL)', async () => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir, 'apps.json');
+      fs.writeFileSync(file, JSON.stringify({ apps: [app('/a', { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: ' \t ' })] }));
+      const run = await dryRun(['--apps-file', file, '--group', 'external']);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).not.toContain('network_allowed');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a long hostile value is cut in the message', () => {
     const p = expectLeftOut([app('/bad', { HAPROXY_0_VHOST: `${'x'.repeat(5000)} y` })], 'HAPROXY_0_VHOST', /\.\.\./);
     expect(p.message.length).toBeLessThan(300);
