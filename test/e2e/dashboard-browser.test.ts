@@ -106,7 +106,9 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     await sim.scale(APP, 3);
     await page.locator('#failures').getByText('haproxy -c rejected the config').waitFor();
     await waitFor('retry applied', () => servers() === 3, 8000);
-    await page.waitForFunction("document.querySelectorAll('article.app tbody tr').length === 3");
+    // A locator, not waitForFunction: the page's CSP forbids the eval a string predicate needs once it polls.
+    await page.locator('article.app tbody tr').nth(2).waitFor();
+    expect(await page.locator('article.app tbody tr').count()).toBe(3);
     expect(await applies.count()).toBe(2);
     const newest = applies.first();
     expect(await newest.locator('.badge').textContent()).toBe('runtime API');
