@@ -2,7 +2,8 @@ import { Observable, SchedulerLike, defer, from, map, mergeMap, tap } from 'rxjs
 import type { Options } from './cli/options';
 import type { MarathonClient } from './marathon/client';
 import { eventStream, type StreamItem } from './marathon/events';
-import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
+import { HostResolver } from './marathon/hostResolver';
+import { resolverFrom } from './marathon/resolveHosts';
 import { fileChecks } from './model/files';
 import { ServerMemo } from './model/serverIds';
 import { describeProblem } from './model/types';
@@ -72,8 +73,9 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     )
     : null;
 
+  const hostResolver = new HostResolver(); // bounded in time: a dead name server cannot hold a snapshot
   const fetch = (): Observable<Fetched> => defer(() => from(deps.client.getApps())).pipe(
-    mergeMap((body) => from(resolveTaskHosts(body)).pipe(map((hosts) => ({ body, hosts })))),
+    mergeMap((body) => from(hostResolver.resolve(body, o.requestTimeout * 1000)).pipe(map((hosts) => ({ body, hosts })))),
   );
 
   const build = (f: Fetched): DesiredState | { error: string } => {

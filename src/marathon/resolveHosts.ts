@@ -10,6 +10,19 @@ import type { MarathonApp } from './types';
 const BIND_ADDR = /^HAPROXY_\d+_BIND_ADDR$/;
 
 export async function resolveTaskHosts(body: unknown): Promise<Map<string, string>> {
+  const resolved = new Map<string, string>();
+  await Promise.all([...hostNamesOf(body)].map(async (h) => {
+    try {
+      resolved.set(h, (await lookup(h, { family: 4 })).address);
+    } catch {
+      // unresolvable: the task is skipped by the model, like upstream
+    }
+  }));
+  return resolved;
+}
+
+/** The names in an apps body that need a lookup: task hosts and BIND_ADDR labels that are not IP literals. */
+export function hostNamesOf(body: unknown): Set<string> {
   const hosts = new Set<string>();
   const apps = (body as { apps?: MarathonApp[] } | null)?.apps;
   if (Array.isArray(apps)) {
@@ -26,15 +39,7 @@ export async function resolveTaskHosts(body: unknown): Promise<Map<string, strin
       }
     }
   }
-  const resolved = new Map<string, string>();
-  await Promise.all([...hosts].map(async (h) => {
-    try {
-      resolved.set(h, (await lookup(h, { family: 4 })).address);
-    } catch {
-      // unresolvable: the task is skipped by the model, like upstream
-    }
-  }));
-  return resolved;
+  return hosts;
 }
 
 export function resolverFrom(known: ReadonlyMap<string, string>): (host: string) => string | undefined {
