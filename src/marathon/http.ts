@@ -56,7 +56,16 @@ export interface HttpRequestSpec {
   readonly timeoutMs: number;
   readonly trust: TlsTrust;
   readonly signal?: AbortSignal;
+  /** requestHttp: longest body accepted, compressed and decompressed (default MAX_BODY_BYTES). */
+  readonly maxBodyBytes?: number;
 }
+
+/**
+ * A bound on a buffered response: a whole `/v2/apps` of a 5 000-app cluster is 15 MB, so 1 GiB
+ * fits any real Marathon, while a body that never ends (or a decompression bomb) cannot take all
+ * the controller's memory before the request timeout.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 
 export interface HttpResponseHead {
   readonly status: number;
@@ -184,15 +193,15 @@ export function openHttp(spec: HttpRequestSpec): Promise<StreamingResponse> {
   });
 }
 
-function decode(body: Buffer, encoding: string | undefined): Buffer {
+function decode(body: Buffer, encoding: string | undefined, maxOutputLength: number): Buffer {
   switch ((encoding ?? '').trim().toLowerCase()) {
     case 'gzip':
     case 'x-gzip':
-      return zlib.gunzipSync(body);
+      return zlib.gunzipSync(body, { maxOutputLength });
     case 'deflate':
-      return zlib.inflateSync(body);
+      return zlib.inflateSync(body, { maxOutputLength });
     case 'br':
-      return zlib.brotliDecompressSync(body);
+      return zlib.brotliDecompressSync(body, { maxOutputLength });
     default:
       return body;
   }
@@ -221,8 +230,21 @@ export function requestHttp(spec: HttpRequestSpec): Promise<BufferedResponse> {
         return;
       }
       const chunks: Buffer[] = [];
+      const max = spec.maxBodyBytes ?? MAX_BODY_BYTES;
+      let size = 0;
       let done = false;
-      res.body.on('data', (c: Buffer) => chunks.push(c));
+      res.body.on('data', (c: Buffer) => {
+        if (done) return;
+        if ((size += c.length) > max) {
+          done = true;
+          chunks.length = 0;
+          res.close();
+          clearTimeout(timer);
+          reject(new MarathonError('http', `response body larger than ${max} bytes`));
+          return;
+        }
+        chunks.push(c);
+      });
       res.body.on('error', (err) => {
         if (!done) (done = true), fail(err);
       });
@@ -235,10 +257,11 @@ export function requestHttp(spec: HttpRequestSpec): Promise<BufferedResponse> {
         }
         clearTimeout(timer);
         try {
-          const body = decode(Buffer.concat(chunks), res.headers['content-encoding']);
+          const body = decode(Buffer.concat(chunks), res.headers['content-encoding'], max);
           resolve({ status: res.status, headers: res.headers, url: res.url, body });
-        } catch {
-          reject(new MarathonError('connect', 'response body could not be decompressed'));
+        } catch (e) {
+          const tooLarge = (e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
+          reject(new MarathonError('connect', tooLarge ? `response body larger than ${max} bytes once decompressed` : 'response body could not be decompressed'));
         }
       });
     }, fail);
