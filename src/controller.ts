@@ -6,7 +6,7 @@ import { HostResolver } from './marathon/hostResolver';
 import { resolverFrom } from './marathon/resolveHosts';
 import { fileChecks } from './model/files';
 import { ServerMemo } from './model/serverIds';
-import { describeProblem } from './model/types';
+import { describeProblem, type Problem } from './model/types';
 import type { Logger } from './log';
 import { ServerLinesCache, renderConfig } from './render/render';
 import { modelOptions, renderOptions, renderSnapshot } from './render/snapshot';
@@ -15,7 +15,8 @@ import { AppliedState } from './streams/appliedState';
 import type { ApplyPort, DesiredState } from './streams/applyPort';
 import { HealthMemory } from './streams/healthMemory';
 import { idleTimeout, IdleTimeoutError } from './streams/idleTimeout';
-import { pipeline, type PipelineEvent } from './streams/pipeline';
+import { pipeline, type BuildFault, type PipelineEvent } from './streams/pipeline';
+import { throwingItems } from './streams/throwingItems';
 import { retryBackoff } from './streams/retryBackoff';
 
 export interface ControllerDeps {
@@ -78,11 +79,28 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     mergeMap((body) => from(hostResolver.resolve(body, o.requestTimeout * 1000)).pipe(map((hosts) => ({ body, hosts })))),
   );
 
-  const build = (f: Fetched): DesiredState | { error: string } => {
-    const snap = renderSnapshot(f.body, deps.templates, { model: modelOpts, render: renderOpts }, { resolve: resolverFrom(f.hosts), rememberedHealth: health.view, servers, serverLines, files: fileChecks() });
+  /** `probe`: fresh caches, so trial builds leave the live ones (server ids, rendered lines) alone. */
+  const snapshotOf = (body: unknown, hosts: ReadonlyMap<string, string>, probe: boolean) => renderSnapshot(body, deps.templates,
+    { model: modelOpts, render: renderOpts }, { resolve: resolverFrom(hosts), rememberedHealth: health.view, files: fileChecks(),
+      ...(probe ? { servers: new ServerMemo(), serverLines: new ServerLinesCache() } : { servers, serverLines }) });
+
+  const build = (f: Fetched): (DesiredState & { faults?: BuildFault[] }) | { error: string } => {
+    let snap: ReturnType<typeof snapshotOf>;
+    let faults: BuildFault[] = [];
+    try {
+      snap = snapshotOf(f.body, f.hosts, false);
+    } catch (e) {
+      // A bug: find the app(s) it comes from and leave them out, rather than every app's routing.
+      const isolated = withoutThrowingApps(f.body, (body) => snapshotOf(body, f.hosts, true), e);
+      if (isolated === null) throw e;
+      snap = snapshotOf(isolated.body, f.hosts, false);
+      faults = isolated.faults;
+    }
     if (!snap.ok) return { error: `Marathon apps: ${snap.error}` };
     health.remember(snap.observedHealth);
-    return { model: snap.model, rendered: snap.rendered };
+    const leftOut: Problem[] = faults.map((x) => ({ appId: x.appId ?? '(unnamed app)', portIndex: null, label: null,
+      message: `building its config failed (internal error: ${x.error})` }));
+    return { model: { ...snap.model, problems: [...snap.model.problems, ...leftOut] }, rendered: snap.rendered, faults };
   };
 
   const warnedProblems = new Set<string>();
@@ -105,9 +123,10 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       }
       case 'snapshot-invalid': lastFetchError = null; logger.error(`${e.error}; keeping the last applied config`); break;
       case 'stage-error': {
-        const what = e.stage === 'build' ? 'building the config from this Marathon snapshot failed; keeping the last applied config until the next change'
-          : e.stage === 'plan' ? 'planning the runtime changes failed; reloading HAProxy with the new config instead'
-            : 'the controller pipeline failed; restarting it after a backoff';
+        const what = e.stage === 'plan' ? 'planning the runtime changes failed; reloading HAProxy with the new config instead'
+          : e.stage === 'pipeline' ? 'the controller pipeline failed; restarting it after a backoff'
+          : e.isolated === true ? 'building its config failed; left it out and applied the others'
+          : 'building the config from this Marathon snapshot failed; keeping the last applied config until the next change';
         logger.error(`internal error${e.appId === null ? '' : ` (app ${e.appId})`}: ${what}: ${e.error}`);
         break;
       }
@@ -154,4 +173,29 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     },
   });
   return { run$, applied };
+}
+
+/**
+ * The apps body without the apps whose presence alone makes `attempt` throw, with one fault each;
+ * null when no single app is the cause.
+ */
+function withoutThrowingApps(body: unknown, attempt: (body: unknown) => unknown, error: unknown): { body: unknown; faults: BuildFault[] } | null {
+  const apps = typeof body === 'object' && body !== null ? (body as { apps?: unknown }).apps : undefined;
+  if (!Array.isArray(apps)) return null;
+  const throws = (subset: readonly unknown[]): boolean => {
+    try {
+      attempt({ ...(body as object), apps: subset });
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  const bad = throwingItems(apps as readonly unknown[], throws);
+  if (bad === null) return null;
+  const message = error instanceof Error ? error.message : String(error);
+  const idOf = (app: unknown): string | null => {
+    const id = typeof app === 'object' && app !== null ? (app as { id?: unknown }).id : undefined;
+    return typeof id === 'string' && id !== '' ? id : `apps[${apps.indexOf(app)}]`;
+  };
+  return { body: { ...(body as object), apps: apps.filter((a) => !bad.includes(a)) }, faults: bad.map((a) => ({ error: message, appId: idOf(a) })) };
 }

@@ -34,7 +34,8 @@ export class ChangeLag {
         this.note(now);
         break;
       case 'stage-error':
-        if (e.stage === 'build') this.note(now);
+        // A snapshot lost to a build error (or an app left out by one): a change not applied.
+        if (e.stage === 'build') this.note(e.fetchedAt ?? now);
         break;
       case 'unchanged':
         this.cover(e.fetchedAt ?? now);

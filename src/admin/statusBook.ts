@@ -140,7 +140,7 @@ export class StatusBook {
         this.fail({ at: iso(now), kind: e.kind, error: e.error, retryInMs: null, durationMs: null });
         break;
       case 'stage-error':
-        if (e.stage === 'build') this.pending = false;
+        if (e.stage === 'build' && e.isolated !== true) this.pending = false; // that snapshot is dropped
         this.fail({ at: iso(now), kind: e.kind, error: `internal error in ${e.stage}${e.appId === null ? '' : ` (app ${e.appId})`}: ${e.error}`, retryInMs: null, durationMs: null });
         break;
       case 'apply-failed':

@@ -18,11 +18,21 @@ export type PipelineEvent =
   | { readonly kind: 'fetching' }
   | { readonly kind: 'fetch-failed'; readonly error: string; readonly retryInMs?: number; readonly attempt?: number }
   | { readonly kind: 'snapshot-invalid'; readonly error: string }
-  | { readonly kind: 'stage-error'; readonly stage: FaultStage; readonly error: string; readonly appId: string | null }
+  | {
+    readonly kind: 'stage-error'; readonly stage: FaultStage; readonly error: string; readonly appId: string | null; readonly fetchedAt?: number;
+    /** build: only that app was left out, the rest of the snapshot goes on. */
+    readonly isolated?: boolean;
+  }
   | { readonly kind: 'unchanged'; readonly state: DesiredState; readonly fetchedAt?: number }
   | { readonly kind: 'applying'; readonly reasons: readonly string[]; readonly runtimeOps: number; readonly triggeredAt: number; readonly fetchedAt?: number }
   | { readonly kind: 'applied'; readonly report: ApplyReport; readonly state: DesiredState | null; readonly previous: DesiredState | null; readonly fetchedAt?: number }
   | { readonly kind: 'apply-failed'; readonly error: string; readonly retryInMs: number };
+
+/** An exception the build caught itself, by leaving out the app it concerns; the rest was built. */
+export interface BuildFault {
+  readonly error: string;
+  readonly appId: string | null;
+}
 
 export type Work =
   | { readonly kind: 'desired'; readonly state: DesiredState; readonly triggeredAt: number; readonly fetchedAt: number }
@@ -34,8 +44,11 @@ export interface PipelineDeps<F> {
   readonly signals$: Observable<'hup' | 'usr1'>;
   /** Fetches a snapshot (apps + resolved hosts). A newer trigger cancels one in flight; a failure is retried with backoff. */
   readonly fetch: () => Observable<F>;
-  /** Pure: snapshot → desired state, or a message naming what is wrong with it. Should not throw; if it does, that snapshot is skipped. */
-  readonly build: (fetched: F) => DesiredState | { readonly error: string };
+  /**
+   * Pure: snapshot → desired state (with the faults it isolated, if any), or a message naming what is
+   * wrong with it. Should not throw; if it does, that snapshot is skipped.
+   */
+  readonly build: (fetched: F) => (DesiredState & { readonly faults?: readonly BuildFault[] }) | { readonly error: string };
   readonly haproxy: ApplyPort;
   readonly applied: AppliedState;
   readonly report: (e: PipelineEvent) => void;
@@ -62,7 +75,7 @@ const appOf = (e: unknown): string | null => {
  * only on success).
  *
  * It cannot die: a failed fetch is retried, an exception thrown by build skips that snapshot (the
- * next trigger tries again), one thrown by plan falls back to a full reload, one thrown by apply is
+ * next trigger tries again; the build may also isolate it to one app and report it as a fault), one thrown by plan falls back to a full reload, one thrown by apply is
  * an apply failure (retried), one thrown by `report` is dropped, and anything else resubscribes the
  * whole pipeline after a backoff (the applied state is kept). Every such fault is reported as a
  * `stage-error`. The returned stream never errors and never completes by itself.
@@ -107,11 +120,11 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         onFailure: (f) => report({ kind: 'fetch-failed', error: message(f.error), retryInMs: f.retryInMs, attempt: f.attempt }),
       }),
       mergeMap(({ fetched, triggeredAt, fetchedAt }) => {
-        let built: DesiredState | { readonly error: string };
+        let built: ReturnType<PipelineDeps<F>['build']>;
         try {
           built = deps.build(fetched);
         } catch (e) {
-          fault('build', e);
+          report({ kind: 'stage-error', stage: 'build', error: message(e), appId: appOf(e), fetchedAt });
           return EMPTY;
         }
         if ('error' in built) {
@@ -120,7 +133,8 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
           return EMPTY;
         }
         lastInvalid = null;
-        return of<Work>({ kind: 'desired', state: built, triggeredAt, fetchedAt });
+        for (const f of built.faults ?? []) report({ kind: 'stage-error', stage: 'build', error: f.error, appId: f.appId, fetchedAt, isolated: true });
+        return of<Work>({ kind: 'desired', state: { model: built.model, rendered: built.rendered }, triggeredAt, fetchedAt });
       }),
     );
     const usr1$: Observable<Work> = signals$.pipe(filter((s) => s === 'usr1'), map((): Work => ({ kind: 'reload-existing' })));

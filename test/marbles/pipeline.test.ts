@@ -185,10 +185,30 @@ describe('pipeline (virtual time)', () => {
       flush();
       expect(ended).toBeNull();
       expect(s.events.filter((e) => e.kind === 'stage-error')).toEqual([
-        { kind: 'stage-error', stage: 'build', error: "Cannot read properties of null (reading 'alive')", appId: '/a' },
+        { kind: 'stage-error', stage: 'build', error: "Cannot read properties of null (reading 'alive')", appId: '/a', fetchedAt: 35 },
       ]);
       expect(s.haproxy.applies.map((a) => a.config)).toEqual([cfgOf([1]), cfgOf([1, 2])]);
       expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 2]));
+    });
+  });
+
+  test('faults the build isolated itself (an app left out) are reported, and the rest is applied', () => {
+    const t = newScheduler();
+    t.run(({ flush }) => {
+      const haproxy = new RecordingHaproxy();
+      const events: PipelineEvent[] = [];
+      const sub = pipeline<Snap>({
+        items$: NEVER, signals$: NEVER, haproxy, applied: new AppliedState(), report: (e) => events.push(e), scheduler: t,
+        fetch: () => of([8]),
+        build: (snap) => ({ ...(build(snap) as DesiredState), faults: [{ error: 'x is not iterable', appId: '/odd' }] }),
+        timing: { quietMs: 5, maxWaitMs: 20, resyncIntervalMs: 1000, backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 } },
+      }).subscribe();
+      t.schedule(() => sub.unsubscribe(), 500);
+      flush();
+      expect(events.filter((e) => e.kind === 'stage-error')).toEqual([
+        { kind: 'stage-error', stage: 'build', error: 'x is not iterable', appId: '/odd', fetchedAt: 5, isolated: true },
+      ]);
+      expect(haproxy.applies.map((a) => a.config)).toEqual([cfgOf([8])]);
     });
   });
 
