@@ -3,21 +3,19 @@ import type { Options } from './cli/options';
 import type { MarathonClient } from './marathon/client';
 import { eventStream, type StreamItem } from './marathon/events';
 import { HostResolver } from './marathon/hostResolver';
-import { resolverFrom } from './marathon/resolveHosts';
-import { fileChecks } from './model/files';
 import { ServerMemo } from './model/serverIds';
-import { describeProblem, type Problem } from './model/types';
+import { describeProblem } from './model/types';
 import type { Logger } from './log';
 import { ServerLinesCache, renderConfig } from './render/render';
-import { modelOptions, renderOptions, renderSnapshot } from './render/snapshot';
+import { modelOptions, renderOptions } from './render/snapshot';
 import type { TemplateSet } from './render/templates';
 import { AppliedState } from './streams/appliedState';
-import type { ApplyPort, DesiredState } from './streams/applyPort';
+import type { ApplyPort } from './streams/applyPort';
 import { HealthMemory } from './streams/healthMemory';
 import { idleTimeout, IdleTimeoutError } from './streams/idleTimeout';
-import { pipeline, type BuildFault, type PipelineEvent } from './streams/pipeline';
-import { throwingItems } from './streams/throwingItems';
+import { pipeline, type PipelineEvent } from './streams/pipeline';
 import { retryBackoff } from './streams/retryBackoff';
+import { snapshotBuilder, type Fetched } from './snapshotBuilder';
 
 export interface ControllerDeps {
   readonly options: Options;
@@ -37,11 +35,6 @@ export interface ControllerDeps {
 
 /** How long an event stream must stay up to count as healthy (and reset the reconnect backoff). */
 const STREAM_HEALTHY_AFTER_MS = 30_000;
-
-interface Fetched {
-  readonly body: unknown;
-  readonly hosts: ReadonlyMap<string, string>;
-}
 
 /** Assembles the Marathon side (events or polling, snapshots) and the pipeline into one stream. */
 export function createController(deps: ControllerDeps): { run$: Observable<unknown>; applied: AppliedState } {
@@ -79,29 +72,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     mergeMap((body) => from(hostResolver.resolve(body, o.requestTimeout * 1000)).pipe(map((hosts) => ({ body, hosts })))),
   );
 
-  /** `probe`: fresh caches, so trial builds leave the live ones (server ids, rendered lines) alone. */
-  const snapshotOf = (body: unknown, hosts: ReadonlyMap<string, string>, probe: boolean) => renderSnapshot(body, deps.templates,
-    { model: modelOpts, render: renderOpts }, { resolve: resolverFrom(hosts), rememberedHealth: health.view, files: fileChecks(),
-      ...(probe ? { servers: new ServerMemo(), serverLines: new ServerLinesCache() } : { servers, serverLines }) });
-
-  const build = (f: Fetched): (DesiredState & { faults?: BuildFault[] }) | { error: string } => {
-    let snap: ReturnType<typeof snapshotOf>;
-    let faults: BuildFault[] = [];
-    try {
-      snap = snapshotOf(f.body, f.hosts, false);
-    } catch (e) {
-      // A bug: find the app(s) it comes from and leave them out, rather than every app's routing.
-      const isolated = withoutThrowingApps(f.body, (body) => snapshotOf(body, f.hosts, true), e);
-      if (isolated === null) throw e;
-      snap = snapshotOf(isolated.body, f.hosts, false);
-      faults = isolated.faults;
-    }
-    if (!snap.ok) return { error: `Marathon apps: ${snap.error}` };
-    health.remember(snap.observedHealth);
-    const leftOut: Problem[] = faults.map((x) => ({ appId: x.appId ?? '(unnamed app)', portIndex: null, label: null,
-      message: `building its config failed (internal error: ${x.error})` }));
-    return { model: { ...snap.model, problems: [...snap.model.problems, ...leftOut] }, rendered: snap.rendered, faults };
-  };
+  const build = snapshotBuilder({ templates: deps.templates, modelOpts, renderOpts, health, servers, serverLines });
 
   const warnedProblems = new Set<string>();
   let lastApplyError: { message: string; repeats: number } | null = null; // the same failure is logged in full once
@@ -173,29 +144,4 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     },
   });
   return { run$, applied };
-}
-
-/**
- * The apps body without the apps whose presence alone makes `attempt` throw, with one fault each;
- * null when no single app is the cause.
- */
-function withoutThrowingApps(body: unknown, attempt: (body: unknown) => unknown, error: unknown): { body: unknown; faults: BuildFault[] } | null {
-  const apps = typeof body === 'object' && body !== null ? (body as { apps?: unknown }).apps : undefined;
-  if (!Array.isArray(apps)) return null;
-  const throws = (subset: readonly unknown[]): boolean => {
-    try {
-      attempt({ ...(body as object), apps: subset });
-      return false;
-    } catch {
-      return true;
-    }
-  };
-  const bad = throwingItems(apps as readonly unknown[], throws);
-  if (bad === null) return null;
-  const message = error instanceof Error ? error.message : String(error);
-  const idOf = (app: unknown): string | null => {
-    const id = typeof app === 'object' && app !== null ? (app as { id?: unknown }).id : undefined;
-    return typeof id === 'string' && id !== '' ? id : `apps[${apps.indexOf(app)}]`;
-  };
-  return { body: { ...(body as object), apps: apps.filter((a) => !bad.includes(a)) }, faults: bad.map((a) => ({ error: message, appId: idOf(a) })) };
 }

@@ -1,0 +1,88 @@
+import { resolverFrom } from './marathon/resolveHosts';
+import { fileChecks } from './model/files';
+import { ServerMemo } from './model/serverIds';
+import type { Problem } from './model/types';
+import { ServerLinesCache } from './render/render';
+import { renderSnapshot, type modelOptions, type renderOptions } from './render/snapshot';
+import type { TemplateSet } from './render/templates';
+import type { DesiredState } from './streams/applyPort';
+import type { HealthMemory } from './streams/healthMemory';
+import type { BuildFault } from './streams/pipeline';
+import { throwingItems } from './streams/throwingItems';
+
+/** A snapshot read from Marathon: the apps body and the addresses of its host names. */
+export interface Fetched {
+  readonly body: unknown;
+  readonly hosts: ReadonlyMap<string, string>;
+}
+
+export interface SnapshotBuilderDeps {
+  readonly templates: TemplateSet;
+  readonly modelOpts: ReturnType<typeof modelOptions>;
+  readonly renderOpts: ReturnType<typeof renderOptions>;
+  /** Health verdicts remembered across snapshots (--lru-cache-capacity). */
+  readonly health: HealthMemory;
+  /** The live caches, kept across snapshots. */
+  readonly servers: ServerMemo;
+  readonly serverLines: ServerLinesCache;
+}
+
+/**
+ * Snapshot → desired state (model and rendered config), or the reason the snapshot is unusable.
+ *
+ * An exception here is a bug in the model or render. When single apps cause it, they are found by
+ * halving (trial builds with fresh caches), left out with a problem naming each, and reported as
+ * faults; the others are built and applied. Otherwise the exception is thrown on: the pipeline
+ * skips that snapshot.
+ */
+export function snapshotBuilder(d: SnapshotBuilderDeps): (f: Fetched) => (DesiredState & { faults?: BuildFault[] }) | { error: string } {
+  const { templates, modelOpts, renderOpts, health, servers, serverLines } = d;
+  /** `probe`: fresh caches, so trial builds leave the live ones (server ids, rendered lines) alone. */
+  const snapshotOf = (body: unknown, hosts: ReadonlyMap<string, string>, probe: boolean) => renderSnapshot(body, templates,
+    { model: modelOpts, render: renderOpts }, { resolve: resolverFrom(hosts), rememberedHealth: health.view, files: fileChecks(),
+      ...(probe ? { servers: new ServerMemo(), serverLines: new ServerLinesCache() } : { servers, serverLines }) });
+
+  return (f) => {
+    let snap: ReturnType<typeof snapshotOf>;
+    let faults: BuildFault[] = [];
+    try {
+      snap = snapshotOf(f.body, f.hosts, false);
+    } catch (e) {
+      // A bug: find the app(s) it comes from and leave them out, rather than every app's routing.
+      const isolated = withoutThrowingApps(f.body, (body) => snapshotOf(body, f.hosts, true), e);
+      if (isolated === null) throw e;
+      snap = snapshotOf(isolated.body, f.hosts, false);
+      faults = isolated.faults;
+    }
+    if (!snap.ok) return { error: `Marathon apps: ${snap.error}` };
+    health.remember(snap.observedHealth);
+    const leftOut: Problem[] = faults.map((x) => ({ appId: x.appId ?? '(unnamed app)', portIndex: null, label: null,
+      message: `building its config failed (internal error: ${x.error})` }));
+    return { model: { ...snap.model, problems: [...snap.model.problems, ...leftOut] }, rendered: snap.rendered, faults };
+  };
+}
+
+/**
+ * The apps body without the apps whose presence alone makes `attempt` throw, with one fault each;
+ * null when no single app is the cause.
+ */
+function withoutThrowingApps(body: unknown, attempt: (body: unknown) => unknown, error: unknown): { body: unknown; faults: BuildFault[] } | null {
+  const apps = typeof body === 'object' && body !== null ? (body as { apps?: unknown }).apps : undefined;
+  if (!Array.isArray(apps)) return null;
+  const throws = (subset: readonly unknown[]): boolean => {
+    try {
+      attempt({ ...(body as object), apps: subset });
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  const bad = throwingItems(apps as readonly unknown[], throws);
+  if (bad === null) return null;
+  const message = error instanceof Error ? error.message : String(error);
+  const idOf = (app: unknown): string | null => {
+    const id = typeof app === 'object' && app !== null ? (app as { id?: unknown }).id : undefined;
+    return typeof id === 'string' && id !== '' ? id : `apps[${apps.indexOf(app)}]`;
+  };
+  return { body: { ...(body as object), apps: apps.filter((a) => !bad.includes(a)) }, faults: bad.map((a) => ({ error: message, appId: idOf(a) })) };
+}
