@@ -4,6 +4,7 @@
  * Precedence: command-line flag, then MLB_<FLAG>, then the default.
  */
 import yargs, { Argv } from 'yargs';
+import { expandAbbreviations } from './abbrev';
 import { buildLongHelp, loadLongHelpData } from './longhelp';
 import { DEFAULT_OPTIONS, FLAGS, FlagSpec, HelpGroup, LOG_LEVELS, Options, envName } from './options';
 
@@ -222,8 +223,16 @@ function usageText(): string {
   return run.kind === 'help' ? run.text : '';
 }
 
+/** Every long flag in help order (argparse lists ambiguous matches in this order), then yargs' --no-<flag> forms. */
+const LONG_NAMES: readonly string[] = [
+  'help', ...FLAGS.map((s) => s.flag), 'longhelp',
+  ...FLAGS.filter((s) => s.kind === 'boolean').map((s) => `no-${s.flag}`), 'no-longhelp',
+];
+
 export function parseArgs(argv: readonly string[], env: Env): ParseResult {
-  const run = runYargs(argv);
+  const expanded = expandAbbreviations(argv, LONG_NAMES);
+  if (!expanded.ok) return { kind: 'error', message: expanded.message };
+  const run = runYargs(expanded.argv);
   if (run.kind === 'fail') return { kind: 'error', message: run.message };
   if (run.kind === 'help') return run;
 

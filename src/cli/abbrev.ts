@@ -1,0 +1,41 @@
+/**
+ * Python argparse's `allow_abbrev`: a long flag may be shortened to any prefix that names exactly
+ * one flag (`--strict` is `--strict-mode`, `--health` is `--health-check`), as marathon_lb.py's
+ * users script it. An exact name always wins over longer names it prefixes (`--sse` is not
+ * ambiguous with `--sse-idle-timeout`); a prefix of several names is an error naming them, in
+ * argparse's words. Tokens after `--` are operands, not flags. Environment variables are full names
+ * and are not touched here.
+ */
+
+export type Expanded = { readonly ok: true; readonly argv: readonly string[] } | { readonly ok: false; readonly message: string };
+
+/** `argv` with every unique long-flag prefix replaced by the full flag; `names` without dashes, in help order. */
+export function expandAbbreviations(argv: readonly string[], names: readonly string[]): Expanded {
+  const known = new Set(names);
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (token === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (!token.startsWith('--') || token.length === 2) {
+      out.push(token);
+      continue;
+    }
+    const eq = token.indexOf('=');
+    const name = token.slice(2, eq === -1 ? undefined : eq);
+    const rest = eq === -1 ? '' : token.slice(eq);
+    if (name === '' || known.has(name)) {
+      out.push(token);
+      continue;
+    }
+    const matches = names.filter((n) => n.startsWith(name));
+    if (matches.length > 1) {
+      return { ok: false, message: `ambiguous option: ${token} could match ${matches.map((n) => `--${n}`).join(', ')}` };
+    }
+    // No match: left as typed, so the parser reports it as unrecognized.
+    out.push(matches.length === 1 ? `--${matches[0] as string}${rest}` : token);
+  }
+  return { ok: true, argv: out };
+}
