@@ -67,7 +67,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     )
     : null;
 
-  const hostResolver = new HostResolver(); // bounded in time: a dead name server cannot hold a snapshot
+  const hostResolver = new HostResolver({ capacity: o.lruCacheCapacity }); // marathon-lb's ip_cache; bounded in time
   const fetch = (): Observable<Fetched> => defer(() => from(deps.client.getApps())).pipe(
     mergeMap((body) => from(hostResolver.resolve(body, o.requestTimeout * 1000)).pipe(map((hosts) => ({ body, hosts })))),
   );

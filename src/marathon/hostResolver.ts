@@ -14,48 +14,90 @@ const timerDeadline: Deadline = (ms) => {
   return { reached, cancel: () => clearTimeout(timer) };
 };
 
+export interface HostResolverOptions {
+  /** Names kept (marathon-lb's --lru-cache-capacity, default 1000): the least recently used goes first. */
+  readonly capacity?: number;
+  readonly lookup?: Lookup;
+  readonly deadline?: Deadline;
+}
+
 /**
- * Resolves the host names of a snapshot (task hosts, BIND_ADDR labels) within a time bound.
+ * Resolves the host names of a snapshot (task hosts, BIND_ADDR labels) the way marathon-lb's
+ * `resolve_ip` does: a name is looked up once and its address kept in an LRU cache of
+ * `capacity` names, so a DNS blip or a dead name server never drops the tasks of a known host.
+ * Only a name not in the cache is looked up; a failed lookup caches nothing and evicts nothing
+ * (the name is tried again at the next snapshot); a name that does not exist is absent (its tasks
+ * are skipped, like upstream).
  *
- * Why: lookups run on libuv's four threads without a deadline, and app owners can write names
- * (BIND_ADDR) that a dead name server never answers: one snapshot would wait for minutes and hold
- * every later change with it. A name not answered in time keeps its last known address for this
- * snapshot (absent if it never had one); its lookup goes on in the background, only one per name
- * at a time, so a stuck name does not queue up new lookups snapshot after snapshot. A name that
- * does not exist is absent (its tasks are skipped, like upstream). Names no longer in a snapshot
- * are forgotten.
+ * Beyond marathon-lb, lookups are bounded in time: they run on libuv's four threads without a
+ * deadline, and app owners can write names (BIND_ADDR) that a dead name server never answers, so
+ * one snapshot would wait for minutes and hold every later change with it. A name not answered
+ * within `timeoutMs` is absent from this snapshot; its lookup goes on in the background (one per
+ * name at a time) and its answer is cached for the next one.
  */
 export class HostResolver {
-  private readonly known = new Map<string, string>();
-  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Insertion order is recency order: the first key is the least recently used. */
+  private readonly cache = new Map<string, string>();
+  private readonly inFlight = new Map<string, Promise<string | undefined>>();
+  private readonly capacity: number;
+  private readonly lookup: Lookup;
+  private readonly deadline: Deadline;
 
-  constructor(private readonly lookup: Lookup = systemLookup, private readonly deadline: Deadline = timerDeadline) {}
+  constructor(o: HostResolverOptions = {}) {
+    this.capacity = Math.max(1, o.capacity ?? 1000);
+    this.lookup = o.lookup ?? systemLookup;
+    this.deadline = o.deadline ?? timerDeadline;
+  }
 
   async resolve(body: unknown, timeoutMs: number): Promise<Map<string, string>> {
     const hosts = hostNamesOf(body);
-    for (const h of [...this.known.keys()]) if (!hosts.has(h)) this.known.delete(h);
+    const resolved = new Map<string, string>();
+    const missing: string[] = [];
+    for (const h of hosts) {
+      const address = this.get(h);
+      if (address === undefined) missing.push(h);
+      else resolved.set(h, address);
+    }
+    if (missing.length === 0) return resolved;
     const deadline = this.deadline(timeoutMs);
+    const answers = new Map<string, string>();
     try {
-      await Promise.race([Promise.all([...hosts].map((h) => this.lookupOnce(h))), deadline.reached]);
+      await Promise.race([Promise.all(missing.map((h) => this.lookupOnce(h, answers))), deadline.reached]);
     } finally {
       deadline.cancel();
     }
-    const resolved = new Map<string, string>();
-    for (const h of hosts) {
-      const address = this.known.get(h);
+    for (const h of missing) {
+      const address = answers.get(h) ?? this.get(h);
       if (address !== undefined) resolved.set(h, address);
     }
     return resolved;
   }
 
-  private lookupOnce(host: string): Promise<void> {
+  /** The cached address, now the most recently used. */
+  private get(host: string): string | undefined {
+    const address = this.cache.get(host);
+    if (address !== undefined) {
+      this.cache.delete(host);
+      this.cache.set(host, address);
+    }
+    return address;
+  }
+
+  private set(host: string, address: string): void {
+    this.cache.delete(host);
+    if (this.cache.size >= this.capacity) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(host, address);
+  }
+
+  /** `answers` gets the address even when a small cache has already evicted it again. */
+  private lookupOnce(host: string, answers: Map<string, string>): Promise<void> {
     let running = this.inFlight.get(host);
     if (running === undefined) {
       running = this.lookup(host)
-        .then((address) => void this.known.set(host, address), () => void this.known.delete(host))
+        .then((address) => (this.set(host, address), address), () => undefined)
         .finally(() => this.inFlight.delete(host));
       this.inFlight.set(host, running);
     }
-    return running;
+    return running.then((address) => void (address !== undefined && answers.set(host, address)));
   }
 }

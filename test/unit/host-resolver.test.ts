@@ -25,31 +25,30 @@ function manualDeadline() {
 describe('HostResolver', () => {
   test('resolves names, leaves IP literals alone and drops names that do not exist', async () => {
     const ns = nameServer({ 'agent-1': '10.0.0.1' });
-    const r = new HostResolver(ns.lookup, manualDeadline().deadline);
+    const r = new HostResolver({ lookup: ns.lookup, deadline: manualDeadline().deadline });
     expect(await r.resolve(body('agent-1', '10.0.0.9', 'gone'), 1000)).toEqual(new Map([['agent-1', '10.0.0.1']]));
     expect(ns.calls.sort()).toEqual(['agent-1', 'gone']);
   });
 
-  test('a name that never answers does not hold the snapshot past the deadline; it keeps its last known address', async () => {
+  test('a name that never answers does not hold the snapshot past the deadline; its late answer is cached', async () => {
     const ns = nameServer({ 'agent-1': '10.0.0.1' });
     const d = manualDeadline();
-    const r = new HostResolver(ns.lookup, d.deadline);
+    const r = new HostResolver({ lookup: ns.lookup, deadline: d.deadline });
     const first = r.resolve(body('agent-1', 'stuck-1'), 1000);
     await new Promise((res) => setImmediate(res));
     d.reach();
     expect(await first).toEqual(new Map([['agent-1', '10.0.0.1']]));
     ns.release('stuck-1', '10.0.0.7'); // answered late: known from now on
     await new Promise((res) => setImmediate(res));
-    const second = r.resolve(body('agent-1', 'stuck-1'), 1000); // its new lookup hangs again
-    await new Promise((res) => setImmediate(res));
-    d.reach();
-    expect(await second).toEqual(new Map([['agent-1', '10.0.0.1'], ['stuck-1', '10.0.0.7']]));
+    // Both are cached now: the next snapshot needs no lookup and no deadline.
+    expect(await r.resolve(body('agent-1', 'stuck-1'), 1000)).toEqual(new Map([['agent-1', '10.0.0.1'], ['stuck-1', '10.0.0.7']]));
+    expect(ns.calls.sort()).toEqual(['agent-1', 'stuck-1']);
   });
 
   test('one lookup per stuck name at a time, whatever the number of snapshots', async () => {
     const ns = nameServer({});
     const d = manualDeadline();
-    const r = new HostResolver(ns.lookup, d.deadline);
+    const r = new HostResolver({ lookup: ns.lookup, deadline: d.deadline });
     for (let i = 0; i < 5; i++) {
       const p = r.resolve(body('stuck-a', 'stuck-b'), 1000);
       await new Promise((res) => setImmediate(res));
@@ -59,11 +58,47 @@ describe('HostResolver', () => {
     expect(ns.calls.sort()).toEqual(['stuck-a', 'stuck-b']);
   });
 
-  test('names no longer in a snapshot are forgotten', async () => {
-    const ns = nameServer({ 'agent-1': '10.0.0.1', 'agent-2': '10.0.0.2' });
-    const r = new HostResolver(ns.lookup, manualDeadline().deadline);
-    await r.resolve(body('agent-1', 'agent-2'), 1000);
+  test('like marathon-lb resolve_ip: a known name is not looked up again, so a DNS outage drops no task', async () => {
+    const addresses: Record<string, string> = { 'agent-1': '10.0.0.1', 'agent-2': '10.0.0.2' };
+    const ns = nameServer(addresses);
+    const r = new HostResolver({ lookup: ns.lookup, deadline: manualDeadline().deadline });
+    const both = new Map([['agent-1', '10.0.0.1'], ['agent-2', '10.0.0.2']]);
+    expect(await r.resolve(body('agent-1', 'agent-2'), 1000)).toEqual(both);
+    delete addresses['agent-1'];
+    delete addresses['agent-2']; // the name server forgets everything
+    expect(await r.resolve(body('agent-1', 'agent-2'), 1000)).toEqual(both);
     expect(await r.resolve(body('agent-2'), 1000)).toEqual(new Map([['agent-2', '10.0.0.2']]));
-    expect(ns.calls.filter((h) => h === 'agent-2')).toHaveLength(2); // looked up again: answers are not cached beyond a snapshot
+    expect(await r.resolve(body('agent-1', 'agent-2'), 1000)).toEqual(both); // absent from one snapshot: still known
+    expect(ns.calls.sort()).toEqual(['agent-1', 'agent-2']);
+  });
+
+  test('a failed lookup caches nothing: the name is tried again at the next snapshot', async () => {
+    const addresses: Record<string, string> = {};
+    const ns = nameServer(addresses);
+    const r = new HostResolver({ lookup: ns.lookup, deadline: manualDeadline().deadline });
+    expect(await r.resolve(body('new-agent'), 1000)).toEqual(new Map());
+    addresses['new-agent'] = '10.0.0.5';
+    expect(await r.resolve(body('new-agent'), 1000)).toEqual(new Map([['new-agent', '10.0.0.5']]));
+    expect(ns.calls).toEqual(['new-agent', 'new-agent']);
+  });
+
+  test('the cache holds --lru-cache-capacity names and evicts the least recently used', async () => {
+    const ns = nameServer({ a: '10.0.0.1', b: '10.0.0.2', c: '10.0.0.3' });
+    const r = new HostResolver({ capacity: 2, lookup: ns.lookup, deadline: manualDeadline().deadline });
+    await r.resolve(body('a'), 1000);
+    await r.resolve(body('b'), 1000);
+    await r.resolve(body('a'), 1000); // a is now the most recently used
+    await r.resolve(body('c'), 1000); // evicts b
+    ns.calls.length = 0;
+    expect(await r.resolve(body('a', 'c'), 1000)).toEqual(new Map([['a', '10.0.0.1'], ['c', '10.0.0.3']]));
+    expect(ns.calls).toEqual([]);
+    expect(await r.resolve(body('b'), 1000)).toEqual(new Map([['b', '10.0.0.2']]));
+    expect(ns.calls).toEqual(['b']);
+  });
+
+  test('a snapshot with more names than the capacity still gets every address it looked up', async () => {
+    const ns = nameServer({ a: '10.0.0.1', b: '10.0.0.2', c: '10.0.0.3' });
+    const r = new HostResolver({ capacity: 1, lookup: ns.lookup, deadline: manualDeadline().deadline });
+    expect(await r.resolve(body('a', 'b', 'c'), 1000)).toEqual(new Map([['a', '10.0.0.1'], ['b', '10.0.0.2'], ['c', '10.0.0.3']]));
   });
 });
