@@ -40,6 +40,8 @@ export function parseAppsJson(body: unknown): Parsed<ParsedApps> {
   return { ok: true, value: { apps, problems } };
 }
 
+const ARRAYS_OF_OBJECTS = ['portDefinitions', 'healthChecks', 'networks'] as const;
+
 /** The app, typed, or a message that starts with the offending field. */
 function checkApp(app: unknown): MarathonApp | string {
   if (!isObject(app)) return 'app must be an object';
@@ -53,23 +55,21 @@ function checkApp(app: unknown): MarathonApp | string {
   if (!Array.isArray(rawTasks)) return 'tasks must be an array';
   let tasks: unknown[] = rawTasks;
   for (let t = 0; t < rawTasks.length; t++) {
-    const task = checkTask(rawTasks[t], `tasks[${t}]`);
+    const task = checkTask(rawTasks[t], t);
     if (typeof task === 'string') return task;
     if (task !== rawTasks[t]) {
       if (tasks === rawTasks) tasks = [...rawTasks];
       tasks[t] = task;
     }
   }
-  for (const key of ['portDefinitions', 'healthChecks', 'networks'] as const) {
+  for (const key of ARRAYS_OF_OBJECTS) {
     const v = app[key];
     if (!absent(v) && !(Array.isArray(v) && v.every(isObject))) return `${key} must be an array of objects`;
   }
-  for (const def of (app['portDefinitions'] as Record<string, unknown>[] | undefined | null) ?? []) {
-    if (!absent(def['port']) && !isInt(def['port'])) return 'portDefinitions[].port must be an integer';
-  }
-  for (const n of (app['networks'] as Record<string, unknown>[] | undefined | null) ?? []) {
-    if (!absent(n['mode']) && typeof n['mode'] !== 'string') return 'networks[].mode must be a string';
-  }
+  const defs = app['portDefinitions'] as Record<string, unknown>[] | undefined | null;
+  if (defs) for (const def of defs) if (!absent(def['port']) && !isInt(def['port'])) return 'portDefinitions[].port must be an integer';
+  const networks = app['networks'] as Record<string, unknown>[] | undefined | null;
+  if (networks) for (const n of networks) if (!optionalString(n['mode'])) return 'networks[].mode must be a string';
   if (!absent(app['ports']) && !isIntArray(app['ports'])) return 'ports must be an array of integers';
   if (!absent(app['instances']) && !isInt(app['instances'])) return 'instances must be an integer';
   if (!absent(app['versionInfo']) && !isObject(app['versionInfo'])) return 'versionInfo must be an object';
@@ -82,19 +82,22 @@ function checkApp(app: unknown): MarathonApp | string {
   return { ...app, labels: labels as Record<string, string>, tasks } as unknown as MarathonApp;
 }
 
-function checkTask(task: unknown, at: string): MarathonTask | string {
-  if (!isObject(task) || typeof task['id'] !== 'string') return `${at} must be an object with a string id`;
-  for (const key of ['host', 'state', 'startedAt'] as const) {
-    if (!absent(task[key]) && typeof task[key] !== 'string') return `${at}.${key} must be a string`;
-  }
-  if (!absent(task['ports']) && !isIntArray(task['ports'])) return `${at}.ports must be an array of integers`;
+const optionalString = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
+
+// Runs for every task of every snapshot: plain checks, no allocation unless something is wrong.
+function checkTask(task: unknown, t: number): MarathonTask | string {
+  if (!isObject(task) || typeof task['id'] !== 'string') return `tasks[${t}] must be an object with a string id`;
+  if (!optionalString(task['host'])) return `tasks[${t}].host must be a string`;
+  if (!optionalString(task['state'])) return `tasks[${t}].state must be a string`;
+  if (!optionalString(task['startedAt'])) return `tasks[${t}].startedAt must be a string`;
+  const ports = task['ports'];
+  if (ports !== undefined && ports !== null && !isIntArray(ports)) return `tasks[${t}].ports must be an array of integers`;
   const ips = task['ipAddresses'];
-  if (!absent(ips)) {
-    if (!Array.isArray(ips)) return `${at}.ipAddresses must be an array`;
-    for (const ip of ips) {
-      if (ip !== null && !(isObject(ip) && (absent(ip['ipAddress']) || typeof ip['ipAddress'] === 'string'))) {
-        return `${at}.ipAddresses[] must be objects with a string ipAddress`;
-      }
+  if (ips !== undefined && ips !== null) {
+    if (!Array.isArray(ips)) return `tasks[${t}].ipAddresses must be an array`;
+    for (let i = 0; i < ips.length; i++) {
+      const ip: unknown = ips[i];
+      if (ip !== null && !(isObject(ip) && optionalString(ip['ipAddress']))) return `tasks[${t}].ipAddresses[] must be objects with a string ipAddress`;
     }
   }
   const results = task['healthCheckResults'];
@@ -104,7 +107,7 @@ function checkTask(task: unknown, at: string): MarathonTask | string {
     return rest as unknown as MarathonTask;
   }
   if (results !== undefined) {
-    if (!Array.isArray(results)) return `${at}.healthCheckResults must be an array`;
+    if (!Array.isArray(results)) return `tasks[${t}].healthCheckResults must be an array`;
     if (!results.every(isObject)) return { ...task, healthCheckResults: results.filter(isObject) } as unknown as MarathonTask;
   }
   return task as unknown as MarathonTask;
@@ -150,5 +153,7 @@ function checkIpAddress(v: unknown): string | null {
 }
 
 function isIntArray(v: unknown): boolean {
-  return Array.isArray(v) && v.every(isInt);
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (!Number.isInteger(v[i])) return false;
+  return true;
 }

@@ -71,6 +71,7 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
   const labelChecks: LabelChecks = { files: ctx.files, operatorCerts: new Set(opts.operatorCerts ?? []), refuseTemplates: opts.refuseAppTemplates,
     resolve: ctx.resolve };
   const routed = mergeDeployments(apps, problems);
+  const goodHosts = new Set<string>();
   const idCount = new Map<string, number>();
   for (const app of routed) idCount.set(app.id, (idCount.get(app.id) ?? 0) + 1);
   // Services are built right after their app, so its task data dies young (far less for the GC to
@@ -110,12 +111,9 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
     if (!anySelected) continue;
     const portsOf = taskPortsOf(app, mode);
     const checked = opts.healthCheck && (app.healthChecks?.length ?? 0) > 0;
-    const badTask = badTaskField(app, mode);
-    if (badTask !== null) {
-      problems.push({ appId: app.id, portIndex: null, label: badTask.field, message: badTask.message });
-      continue;
-    }
-    for (const task of app.tasks) {
+    let badTask: Problem | null = null;
+    for (let t = 0; t < app.tasks.length; t++) {
+      const task = app.tasks[t]!;
       if (!task.host) continue; // Marathon 0.7.6 reported tasks without a host
       if (task.state !== undefined && EXCLUDED_TASK_STATES.has(task.state)) continue;
       if (checked) {
@@ -123,22 +121,40 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
         if (verdict.observed) observedHealth.set(task.id, verdict.alive);
         if (!verdict.alive) continue;
       }
+      // Marathon never sends a host or container IP HAProxy cannot use; a corrupted answer leaves the app out.
+      // Agents run many tasks: each host is checked once per snapshot.
+      if (!goodHosts.has(task.host)) {
+        if (!isIP(task.host) && !isHostName(task.host)) {
+          badTask = { appId: app.id, portIndex: null, label: `tasks[${t}].host`, message: 'must be a host name or an IP address' };
+          break;
+        }
+        goodHosts.add(task.host);
+      }
       const ip = taskIp(task, mode, ctx.resolve);
       const ports = portsOf(task);
       if (ip === undefined || ports.length === 0) continue;
+      if (mode === 'container' && !isIP(ip)) {
+        badTask = { appId: app.id, portIndex: null, label: `tasks[${t}].ipAddresses[0].ipAddress`, message: 'must be an IPv4 or IPv6 address' };
+        break;
+      }
       // Versions of an app may differ in port count: match as many as both have.
       for (let k = 0; k < Math.min(ports.length, servicePorts.length); k++) {
         const sp = servicePorts[k];
         const draft = sp === null || sp === undefined ? undefined : byServicePort.get(sp);
         if (draft === undefined) continue;
         if (!isPort(ports[k])) {
-          // An app-level port (portDefinitions, portMappings, discovery) no server can listen on.
-          problems.push({ appId: app.id, portIndex: k, label: 'task port', message: `port ${ports[k]} is outside 1..65535` });
+          // The task's port, or the app-level one it falls back to (portDefinitions, portMappings, discovery).
+          const label = ports === task.ports ? `tasks[${t}].ports[${k}]` : 'task port';
+          problems.push({ appId: app.id, portIndex: k, label, message: `port ${ports[k]} is outside 1..65535` });
           byServicePort.delete(sp!);
           continue;
         }
         draft.backends.push({ host: task.host, ip, port: ports[k]!, draining: task.draining === true });
       }
+    }
+    if (badTask !== null) {
+      problems.push(badTask);
+      continue;
     }
     const appDrafts = [...byServicePort.values()].filter((d) => d.backends.length > 0);
     if (idCount.get(app.id) === 1) build(appDrafts, true);
@@ -169,27 +185,6 @@ function draftService(app: MarathonApp, index: number, originalPort: number, set
     mode: mode ?? (settings.hostname ? 'http' : 'tcp'),
     backends: [],
   };
-}
-
-/**
- * The first task field HAProxy could not be given: a host that is neither a host name nor an
- * address, a container IP that is not an address, a task port outside 1..65535. Marathon never
- * sends these; a hand-made or corrupted answer leaves the app out rather than the config broken.
- */
-function badTaskField(app: MarathonApp, mode: string): { field: string; message: string } | null {
-  for (let t = 0; t < app.tasks.length; t++) {
-    const task = app.tasks[t]!;
-    if (task.host && !isIP(task.host) && !isHostName(task.host)) return { field: `tasks[${t}].host`, message: 'must be a host name or an IP address' };
-    const ports = task.ports ?? [];
-    for (let k = 0; k < ports.length; k++) {
-      if (!isPort(ports[k])) return { field: `tasks[${t}].ports[${k}]`, message: `port ${ports[k]} is outside 1..65535` };
-    }
-    if (mode === 'container') {
-      const ip = task.ipAddresses?.[0]?.ipAddress;
-      if (ip !== undefined && ip !== '' && !isIP(ip)) return { field: `tasks[${t}].ipAddresses[0].ipAddress`, message: 'must be an IPv4 or IPv6 address' };
-    }
-  }
-  return null;
 }
 
 function selected(draft: Draft, opts: ModelOptions): boolean {

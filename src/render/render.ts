@@ -126,7 +126,7 @@ export function renderConfig(services: readonly Service[], templates: TemplateSe
       renderService(svc, new ServiceRenderer(templates, svc), shared, opts, cache);
       served.push(svc);
       backendNames.add(svc.backend);
-      listeners.add(svc);
+      listeners.add(svc.servicePort, svc);
     } catch (e) {
       if (!(e instanceof ServiceTemplateError)) throw e;
       problems.push({ appId: svc.appId, portIndex: null, label: e.label, message: e.message });
@@ -174,34 +174,40 @@ const BIND_LINE = /^[ \t]*bind[ \t]+(\S*):(\d+)\b/gm;
  * :9091, :80/:443 unless --dont-bind-http-https, any `bind` in a custom HAPROXY_HEAD) is taken
  * before any app; among apps the first in the model's order (app id, then service port) keeps it.
  */
+/** A Service, or a global frontend of a template. */
+interface Holder { readonly bindAddr: string; readonly appId: string; readonly template?: string }
+
 class Listeners {
-  private readonly byPort = new Map<number, { readonly addr: string; readonly owner: string }[]>();
+  /** The first holder of each port (a Service, or a template), and rarely more on other addresses. */
+  private readonly first = new Map<number, Holder>();
+  private readonly more = new Map<number, Holder[]>();
 
   constructor(templates: TemplateSet, opts: RenderOptions) {
     const names = ['HEAD', 'HTTP_FRONTEND_APPID_HEAD'];
     if (opts.bindHttpHttps) names.push('HTTP_FRONTEND_HEAD', opts.groupHttpsByVhost ? 'HTTPS_GROUPED_FRONTEND_HEAD' : 'HTTPS_FRONTEND_HEAD');
     for (const name of names) {
       const literal = templates.global(name).parts.filter((p): p is string => typeof p === 'string').join('');
-      for (const m of literal.matchAll(BIND_LINE)) this.take(m[1]!, Number(m[2]), `the ${name === 'HEAD' ? 'HAPROXY_HEAD' : `HAPROXY_${name}`} template`);
+      for (const m of literal.matchAll(BIND_LINE)) this.add(Number(m[2]), { bindAddr: m[1]!, appId: '', template: name === 'HEAD' ? 'HAPROXY_HEAD' : `HAPROXY_${name}` });
     }
   }
 
   /** Who already listens where `svc` would, or null. */
   holder(svc: Service): string | null {
-    for (const l of this.byPort.get(svc.servicePort) ?? []) {
-      if (l.addr === svc.bindAddr || WILDCARD.has(l.addr) || WILDCARD.has(svc.bindAddr)) return l.owner;
+    const first = this.first.get(svc.servicePort);
+    if (first === undefined) return null;
+    const clash = (h: Holder): boolean => h.bindAddr === svc.bindAddr || WILDCARD.has(h.bindAddr) || WILDCARD.has(svc.bindAddr);
+    const h = clash(first) ? first : this.more.get(svc.servicePort)?.find(clash);
+    if (h === undefined) return null;
+    return h.template !== undefined ? `the ${h.template} template` : `app ${h.appId}`;
+  }
+
+  add(port: number, holder: Holder): void {
+    if (!this.first.has(port)) this.first.set(port, holder);
+    else {
+      const list = this.more.get(port);
+      if (list === undefined) this.more.set(port, [holder]);
+      else list.push(holder);
     }
-    return null;
-  }
-
-  add(svc: Service): void {
-    this.take(svc.bindAddr, svc.servicePort, `app ${svc.appId}`);
-  }
-
-  private take(addr: string, port: number, owner: string): void {
-    const list = this.byPort.get(port);
-    if (list === undefined) this.byPort.set(port, [{ addr, owner }]);
-    else list.push({ addr, owner });
   }
 }
 

@@ -220,7 +220,7 @@ describe('Marathon fields', () => {
     ['deployment group with a line break', app('/bad', { HAPROXY_DEPLOYMENT_GROUP: 'grp\n  bind *:81' }), 'HAPROXY_DEPLOYMENT_GROUP', /app id/],
     ['task host with a space', app('/bad', {}, 10001, { tasks: [{ id: 't', host: '10.0.0.1 backup', ports: [31000] }] }), 'tasks[0].host', /host name/],
     ['task port 0', app('/bad', {}, 10001, { tasks: [{ id: 't', host: '10.0.0.1', ports: [0] }] }), 'tasks[0].ports[0]', /outside/],
-    ['container IP that is no address', app('/bad', {}, 10001, { ipAddress: {}, tasks: [{ id: 't', host: 'h', ports: [1], ipAddresses: [{ ipAddress: '10.0.0.1 x' }] }] }),
+    ['container IP that is no address', app('/bad', {}, 10001, { ipAddress: { discovery: { ports: [{ number: 8080 }] } }, tasks: [{ id: 't', host: 'h', ports: [1], ipAddresses: [{ ipAddress: '10.0.0.1 x' }] }] }),
       'tasks[0].ipAddresses[0].ipAddress', /IPv4 or IPv6/],
     ['service port > 65535', app('/bad', {}, 70000), 'servicePort', /outside 1..65535/],
     ['service port 0', app('/bad', {}, 0), 'servicePort', /outside 1..65535/],
