@@ -18,8 +18,10 @@ export interface Options {
   readonly healthCheck: boolean;
   /** --sse-idle-timeout: reconnect when the event stream is silent this long (s). */
   readonly sseIdleTimeout: number;
-  /** --request-timeout: timeout of one Marathon REST request (s). */
+  /** --request-timeout: marathon-lb's read timeout: longest silence of Marathon within one REST request (s). */
   readonly requestTimeout: number;
+  /** --connect-timeout: marathon-lb's connect timeout to Marathon (s). */
+  readonly connectTimeout: number;
   /** --sse-max-event-bytes: a longer event-stream line or event is an error and the stream reconnects. */
   readonly sseMaxEventBytes: number;
   /** --marathon-insecure: skip TLS certificate verification towards Marathon. */
@@ -106,7 +108,8 @@ export const DEFAULT_OPTIONS: Options = Object.freeze({
   sse: false,
   healthCheck: false,
   sseIdleTimeout: 60,
-  requestTimeout: 10,
+  requestTimeout: 46,
+  connectTimeout: 3.05,
   sseMaxEventBytes: 16 * 1024 * 1024,
   marathonInsecure: false,
   marathonAuthCredentialFile: undefined,
@@ -207,7 +210,10 @@ export const FLAGS: readonly FlagSpec[] = [
   f('sse-idle-timeout', 'sseIdleTimeout', 'number', 'Marathon',
     'Seconds without any event or keep-alive after which the event stream is reconnected', POSITIVE),
   f('request-timeout', 'requestTimeout', 'number', 'Marathon',
-    'Seconds before a Marathon REST request is abandoned', POSITIVE),
+    'Seconds Marathon may stay silent in a REST request, before its answer or between two parts of it '
+    + "(marathon-lb's read timeout; a slow but flowing answer is not cut); also bounds task-host name lookups", POSITIVE),
+  f('connect-timeout', 'connectTimeout', 'number', 'Marathon',
+    "Seconds to connect to Marathon (marathon-lb's connect timeout)", POSITIVE),
   f('sse-max-event-bytes', 'sseMaxEventBytes', 'integer', 'Marathon',
     'Longest event-stream line or event accepted (bytes); a longer one is logged and the stream reconnects', { min: 1 }),
   f('marathon-insecure', 'marathonInsecure', 'boolean', 'Marathon',

@@ -15,6 +15,7 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): M
   }
   if (o.marathonInsecure) logger.warn('--marathon-insecure: TLS certificates of Marathon are NOT verified');
   const timeoutMs = o.requestTimeout * 1000;
+  const connectTimeoutMs = o.connectTimeout * 1000;
   let auth: AuthProvider | undefined;
   if (o.dcosAuthCredentials !== undefined) {
     const creds = parseDcosCredentials(o.dcosAuthCredentials);
@@ -38,7 +39,7 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): M
     }
   }
   try {
-    return new MarathonClient({ urls: o.marathon, auth, caCert, insecure: o.marathonInsecure, timeoutMs, logger });
+    return new MarathonClient({ urls: o.marathon, auth, caCert, insecure: o.marathonInsecure, timeoutMs, connectTimeoutMs, logger });
   } catch (e) {
     return { error: (e as Error).message };
   }

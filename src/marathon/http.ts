@@ -4,8 +4,11 @@ import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 
 /**
- * A small HTTP(S) request helper on node:http/https: explicit TLS trust, a deadline on every
- * request, errors a user can read. No redirects, no auth, no retries: src/marathon/client.ts adds
+ * A small HTTP(S) request helper on node:http/https: explicit TLS trust, marathon-lb's timeouts
+ * on every request (requests' `timeout=(3.05, 46)`: a connect timeout, and a read timeout that
+ * bounds each silence — until the response head, then between two parts of the body — never the
+ * whole transfer, so a slow but flowing `/v2/apps` of a big cluster completes), errors a user can
+ * read. No redirects, no auth, no retries: src/marathon/client.ts adds
  * those. Every call opens its own connection (`agent: false`), so nothing lingers after a call.
  */
 
@@ -52,8 +55,13 @@ export interface HttpRequestSpec {
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
-  /** openHttp: until the response head; requestHttp: until the whole body. */
+  /**
+   * The read timeout: longest silence from the server, from the connection until the response
+   * head and (requestHttp) between two chunks of the body. Not a bound on the whole transfer.
+   */
   readonly timeoutMs: number;
+  /** Until the TCP connection is made, name lookup included (default: timeoutMs). */
+  readonly connectTimeoutMs?: number;
   readonly trust: TlsTrust;
   readonly signal?: AbortSignal;
   /** requestHttp: longest body accepted, compressed and decompressed (default MAX_BODY_BYTES). */
@@ -170,11 +178,20 @@ export function openHttp(spec: HttpRequestSpec): Promise<StreamingResponse> {
       req.destroy(err);
     };
     spec.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(
-      () => req.destroy(new MarathonError('timeout', `no response within ${spec.timeoutMs} ms`)),
-      spec.timeoutMs,
+    // First the connect timeout, then (once connected) the read timeout until the response head.
+    const connectMs = spec.connectTimeoutMs ?? spec.timeoutMs;
+    let timer = setTimeout(
+      () => req.destroy(new MarathonError('timeout', `could not connect within ${connectMs} ms`)),
+      connectMs,
     );
-    req.on('socket', (s) => s.setKeepAlive(true, 30_000));
+    req.on('socket', (s) => {
+      s.setKeepAlive(true, 30_000);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        if (settled) return;
+        timer = setTimeout(() => req.destroy(new MarathonError('timeout', `no response within ${spec.timeoutMs} ms`)), spec.timeoutMs);
+      });
+    });
     req.on('response', (res) => {
       clearTimeout(timer);
       settled = true;
@@ -207,28 +224,24 @@ function decode(body: Buffer, encoding: string | undefined, maxOutputLength: num
   }
 }
 
-/** Sends the request and reads the whole (decompressed) body; `timeoutMs` bounds all of it. */
+/**
+ * Sends the request and reads the whole (decompressed) body. openHttp bounds the connection and the
+ * wait for the head; here each silence within the body is bounded by `timeoutMs` (the read timeout).
+ */
 export function requestHttp(spec: HttpRequestSpec): Promise<BufferedResponse> {
   return new Promise((resolve, reject) => {
-    let current: StreamingResponse | undefined;
-    let expired = false; // the deadline passed (before the head, openHttp reports its own timeout)
-    let timedOut = false; // ... while reading the body
-    const timer = setTimeout(() => {
-      expired = true;
-      if (current) (timedOut = true), current.close();
-    }, spec.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     const fail = (err: unknown): void => {
       clearTimeout(timer);
-      reject(timedOut ? new MarathonError('timeout', `response not complete within ${spec.timeoutMs} ms`) : classify(err));
+      reject(timedOut ? new MarathonError('timeout', `response not complete within ${spec.timeoutMs} ms of silence`) : classify(err));
     };
     openHttp({ ...spec, headers: { 'Accept-Encoding': 'gzip, deflate', ...spec.headers } }).then((res) => {
-      current = res;
-      if (expired) {
-        res.close();
+      const silence = (): void => {
         clearTimeout(timer);
-        reject(new MarathonError('timeout', `no response within ${spec.timeoutMs} ms`));
-        return;
-      }
+        timer = setTimeout(() => ((timedOut = true), res.close()), spec.timeoutMs);
+      };
+      silence();
       const chunks: Buffer[] = [];
       const max = spec.maxBodyBytes ?? MAX_BODY_BYTES;
       let size = 0;
@@ -244,6 +257,7 @@ export function requestHttp(spec: HttpRequestSpec): Promise<BufferedResponse> {
           return;
         }
         chunks.push(c);
+        silence();
       });
       res.body.on('error', (err) => {
         if (!done) (done = true), fail(err);

@@ -58,7 +58,7 @@ describe('defaults', () => {
     const o = ok(G);
     expect(o).toMatchObject({
       appsFile: undefined, luaDir: '/marathon-lb', templatesDir: 'templates', sseIdleTimeout: 60,
-      debounceQuiet: 0.5, debounceMaxWait: 5, resyncInterval: 300, requestTimeout: 10, marathonInsecure: false,
+      debounceQuiet: 0.5, debounceMaxWait: 5, resyncInterval: 300, requestTimeout: 46, connectTimeout: 3.05, marathonInsecure: false,
       haproxyBin: 'haproxy', haproxyMasterSocket: '/var/run/haproxy/master.sock',
       haproxyPidFile: '/var/run/haproxy.pid', haproxyAttach: false, hardStopAfter: 30, adminBind: '127.0.0.1',
       adminPort: 9191, adminToken: undefined,
