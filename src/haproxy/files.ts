@@ -69,6 +69,7 @@ export async function writeAtomic(path: string, content: string | Uint8Array): P
 }
 
 /**
+ * (Not marathon-lb's layout — archiveApplied is; kept until the applier moves to it.)
  * Keeps the current `file` as `<file>.1` before it is replaced, shifting older copies up to
  * `<file>.<n>` (newest .1, the oldest beyond n dropped) — marathon-lb's backups of earlier
  * configs, kept beside the config. n = 0 keeps none. A missing `file` is nothing to archive.
@@ -97,6 +98,60 @@ export async function archiveVersions(file: string, n: number): Promise<void> {
   } catch (err) {
     throw new HaproxyFileError(`cannot archive ${file}: ${reason(err)}`);
   }
+}
+
+/** The names marathon-lb archives under (marathon_lb.py `moveTempFile(..., tmp_filename)`). */
+export type ArchiveName = 'hap_cfg' | 'domain_map' | 'app_map' | 'haproxy_temp_config_fail';
+
+/** Where marathon-lb keeps its archives: `/tmp/<name>.<k>`, whatever --haproxy-config says. */
+export const ARCHIVE_DIR = '/tmp';
+
+/**
+ * marathon-lb's `--archive-versions` for one file (marathon_lb.py `moveTempFile`): the copies
+ * `<dir>/<name>.<k>` shift up one (for k = n-1 down to 1, `.k` is copied over `.k+1` when it
+ * exists), then `content` — the version being put in place — becomes `<name>.1`. So `.1` is the
+ * newest (the live one), `.n` the oldest, and no more than n are kept; with n ≤ 1 (0 included,
+ * as upstream) only `.1` is written.
+ */
+export async function archiveCopy(name: ArchiveName, content: string, versions: number, dir: string = ARCHIVE_DIR): Promise<void> {
+  const at = (k: number): string => join(dir, `${name}.${k}`);
+  try {
+    for (let k = versions - 1; k >= 1; k--) {
+      try {
+        await fs.copyFile(at(k), at(k + 1));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    await fs.writeFile(at(1), content);
+  } catch (err) {
+    throw new HaproxyFileError(`cannot archive ${at(1)}: ${reason(err)}`);
+  }
+}
+
+/**
+ * The archives marathon-lb keeps when a validated config is put in place, in its order: with
+ * --haproxy-map the two maps (`domain_map`, `app_map`), then the config (`hap_cfg`).
+ */
+export async function archiveApplied(
+  files: { readonly config: string; readonly maps?: { readonly domain: string; readonly app: string } },
+  versions: number,
+  dir: string = ARCHIVE_DIR,
+): Promise<void> {
+  if (files.maps !== undefined) {
+    await archiveCopy('domain_map', files.maps.domain, versions, dir);
+    await archiveCopy('app_map', files.maps.app, versions, dir);
+  }
+  await archiveCopy('hap_cfg', files.config, versions, dir);
+}
+
+/**
+ * A config HAProxy refused (`haproxy -c` failed) is kept as `haproxy_temp_config_fail.<k>`, as
+ * marathon-lb does. (marathon-lb also leaves a copy named `haproxy_tmp_conf_fail` in its working
+ * directory; that copy, the same text as `.1`, is not made.)
+ */
+export function archiveRejected(config: string, versions: number, dir: string = ARCHIVE_DIR): Promise<void> {
+  return archiveCopy('haproxy_temp_config_fail', config, versions, dir);
 }
 
 /** The file's text, or undefined when it does not exist. */
