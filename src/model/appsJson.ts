@@ -35,7 +35,8 @@ export function parseAppsJson(body: unknown): Parsed<ParsedApps> {
       continue;
     }
     const id = isObject(app) && typeof app['id'] === 'string' ? app['id'] : `apps[${i}]`;
-    problems.push({ appId: id, portIndex: null, label: checked.split(' ', 1)[0]!, message: checked });
+    const space = checked.indexOf(' ');
+    problems.push({ appId: id, portIndex: null, label: checked.slice(0, space), message: checked.slice(space + 1) });
   }
   return { ok: true, value: { apps, problems } };
 }
