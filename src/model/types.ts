@@ -27,7 +27,12 @@ export interface Server {
   readonly healthCheckPort: number | null;
 }
 
-/** One Marathon app service port = one HAProxy frontend + backend. */
+/**
+ * One Marathon app service port = one HAProxy frontend + backend. Every string here has been
+ * checked where it enters (src/model/appsJson.ts, labels.ts, healthChecks.ts) and is held in the
+ * form it is printed in: no line breaks, quotes balanced, `$` inside double quotes escaped
+ * (src/model/haproxyText.ts). Only `templateLabels` is raw HAProxy text, as marathon-lb defines it.
+ */
 export interface Service {
   readonly appId: string;
   readonly servicePort: number;
