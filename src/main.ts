@@ -3,8 +3,8 @@ import { findConfigDir } from './configDir';
 import { runDry } from './dry';
 import { createLogger } from './log';
 import { marathonClientFromOptions } from './marathon/fromOptions';
-import { loadTemplateSet } from './render/loadTemplates';
 import { startService, type RunningService } from './service';
+import { prepareFirstStart } from './startup/prepare';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -27,9 +27,10 @@ export async function main(options: Options, env: Readonly<Record<string, string
       },
     });
   }
-  const templates = loadTemplateSet(findConfigDir(), env, options.templatesDir);
-  if (!templates.ok) {
-    process.stderr.write(`marathon-lb: ${templates.error}\n`);
+  // Outside marathon-lb's image: bundled Lua, a self-signed certificate, a maxconn the fd limit allows (each logged).
+  const prepared = await prepareFirstStart({ options, env, configDir: findConfigDir(), logger });
+  if (!prepared.ok) {
+    process.stderr.write(`marathon-lb: ${prepared.error}\n`);
     return 2;
   }
   // Listen before starting anything: a signal during startup is a shutdown too, bounded the same way.
