@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       applies++;
       return of({ reloaded: plan.reloadReasons.length > 0, reasons: plan.reloadReasons, runtimeOps: plan.runtimeOps.length });
     },
-    reloadExisting: () => of({ reloaded: true, reasons: ['SIGUSR1'], runtimeOps: 0 }),
+    reloadExisting: () => of({ reloaded: true, reasons: [{ kind: 'sigusr1' as const }], runtimeOps: 0 }),
   };
   let eventsSeen = 0;
   let waiting: number[] = []; // arrival times of events not yet covered by an apply decision

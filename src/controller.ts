@@ -14,6 +14,7 @@ import type { ApplyPort } from './streams/applyPort';
 import { HealthMemory } from './streams/healthMemory';
 import { idleTimeout, IdleTimeoutError } from './streams/idleTimeout';
 import { pipeline, type PipelineEvent } from './streams/pipeline';
+import { formatReason } from './streams/reloadReason';
 import { retryBackoff } from './streams/retryBackoff';
 import { snapshotBuilder, type Fetched } from './snapshotBuilder';
 
@@ -102,11 +103,12 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
         break;
       }
       case 'unchanged': lastFetchError = null; logger.debug('config unchanged: nothing to apply'); break;
-      case 'applying': logger.info(e.reasons.length > 0 ? `reloading HAProxy: ${e.reasons.join('; ')}` : `updating HAProxy through the runtime API: ${e.runtimeOps} operation(s)`); break;
+      case 'applying': logger.info(e.reasons.length > 0 ? `reloading HAProxy: ${e.reasons.map(formatReason).join('; ')}` : `updating HAProxy through the runtime API: ${e.runtimeOps} operation(s)`); break;
       case 'applied':
         lastApplyError = null;
         lastFetchError = null;
-        logger.info(e.report.reloaded ? 'HAProxy reloaded and healthy' : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`);
+        // The report, not the plan: the apply may have reloaded instead, or left apps out (see ApplyReport).
+        logger.info(e.report.reloaded ? `HAProxy reloaded and healthy: ${e.report.reasons.map(formatReason).join('; ')}` : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`);
         for (const p of e.state?.model.problems ?? []) {
           const line = describeProblem(p);
           if (!warnedProblems.has(line)) logger.warn(`left out ${line}`);

@@ -55,12 +55,18 @@ export async function main(options: Options, env: Readonly<Record<string, string
     }, options.shutdownTimeout * 1000);
     deadline.unref();
   });
-  const service = await startService({ options, env, templates: templates.value, logger, processSignals: true });
+  const service = await startService({ options: prepared.options, env, templates: prepared.templates, logger, processSignals: true });
   if ('error' in service) {
     process.stderr.write(`marathon-lb: ${service.error}\n`);
     return 2;
   }
   started = service;
+  if (service.onePass !== undefined) {
+    // --command without --sse: one pass, as marathon-lb (its poll mode is a loop around such runs).
+    const code = await Promise.race([service.onePass, signal.then(() => 0)]);
+    await service.stop();
+    return code;
+  }
   logger.info(`${await signal}: stopping`);
   await service.stop();
   return 0;

@@ -7,10 +7,16 @@ import { StatusBook } from './admin/statusBook';
 import type { Options } from './cli/options';
 import { createController } from './controller';
 import { HaproxyApplier } from './haproxy/applier';
+import { systemClock } from './haproxy/clock';
+import { CommandHaproxy } from './haproxy/command';
+import { ConfigFiles } from './haproxy/configFiles';
 import { haproxyEnvironment } from './haproxy/env';
 import { readFdEnvironment } from './haproxy/limits';
+import { OwnedHaproxy } from './haproxy/owned';
 import { HaproxyProcess } from './haproxy/process';
+import type { HaproxyTarget } from './haproxy/target';
 import { takeOverLeftovers } from './haproxy/takeover';
+import { validateConfig } from './haproxy/validate';
 import type { Logger } from './log';
 import { marathonClientFromOptions } from './marathon/fromOptions';
 import { renderConfig } from './render/render';
@@ -19,7 +25,13 @@ import type { TemplateSet } from './render/templates';
 
 export interface RunningService {
   readonly admin: AdminServer | null;
+  /** The HAProxy this service owns (never started in --command mode, where the operator's command reloads theirs). */
   readonly haproxy: HaproxyProcess;
+  /**
+   * --command without --sse: marathon-lb's one pass — resolves with the exit code once the first
+   * snapshot was applied (0) or could not be (1). Undefined in the long-running modes.
+   */
+  readonly onePass?: Promise<number>;
   readonly status: StatusBook;
   readonly metrics: ControllerMetrics;
   /** SIGHUP / SIGUSR1 equivalents (tests, the demo). */
@@ -68,21 +80,32 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
     bin: o.haproxyBin, configPath: o.haproxyConfig, masterSocketPath: o.haproxyMasterSocket, pidFile: o.haproxyPidFile, logger,
     env: haproxyEnv.env, stopWaitsMs, fdEnvironment: () => readFdEnvironment(),
   });
-  if (!o.haproxyAttach) {
+  const external = o.command !== undefined;
+  if (!o.haproxyAttach && !external) {
     // One HAProxy, always: adopt or stop a master an earlier controller left before a new one binds.
     const taken = await takeOverLeftovers({ haproxy, configPath: o.haproxyConfig, masterSocketPath: o.haproxyMasterSocket,
       pidFile: o.haproxyPidFile, env: haproxyEnv.env, logger, waitsMs: stopWaitsMs });
     if (!taken.ok) return { error: taken.message };
   }
-  if (o.haproxyAttach) {
+  if (o.haproxyAttach && !external) {
     const attached = await haproxy.attach();
     if (!attached.ok) return { error: `--haproxy-attach: ${attached.message}` };
     logger.info(`attached to HAProxy master ${attached.masterPid}`);
   }
+  const files = new ConfigFiles({
+    configPath: o.haproxyConfig, haproxyMap: o.haproxyMap, archiveVersions: o.archiveVersions, logger,
+    live: { hardStopAfterSeconds: o.hardStopAfter, maxOldWorkers: o.maxOldWorkers },
+    validate: o.skipValidation ? null : (cfg) => validateConfig(o.haproxyBin, cfg, 30000),
+  });
+  const retry = { retries: o.maxReloadRetries, intervalMs: o.reloadInterval * 1000 };
+  const command = o.command === undefined ? undefined
+    : new CommandHaproxy({ command: o.command, retry, clock: systemClock, logger, env: haproxyEnv.env });
+  const target: HaproxyTarget = command
+    ?? new OwnedHaproxy({ process: haproxy, files, runtimeFiles: [o.haproxyMasterSocket, o.haproxyPidFile], retry, clock: systemClock, logger });
+  if (command) logger.info(`--command mode: HAProxy is not started by this controller; "${o.command}" reloads it`);
   const applier = new HaproxyApplier({
-    process: haproxy, bin: o.haproxyBin, configPath: o.haproxyConfig, haproxyMap: o.haproxyMap, skipValidation: o.skipValidation,
-    archiveVersions: o.archiveVersions, hardStopAfterSeconds: o.hardStopAfter, validateTimeoutMs: 30000,
-    fdEnvironment: () => readFdEnvironment(), logger, runtimeFiles: [o.haproxyMasterSocket, o.haproxyPidFile],
+    target, files, logger,
+    ...(command ? {} : { fdEnvironment: () => readFdEnvironment() }),
     render: o.skipConfigCleanup ? undefined : (services) => renderConfig(services, deps.templates, renderOptions(o, deps.env)),
   });
 
@@ -98,15 +121,27 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
   });
 
   const now = (): number => asyncScheduler.now();
-  const metrics = new ControllerMetrics({ now, haproxyWorkers: async () => {
-    const p = await haproxy.showProc();
-    return p.ok ? p.value.workers.length + p.value.oldWorkers.length : null;
-  } });
+  const metrics = new ControllerMetrics(command ? { now } : {
+    now,
+    haproxyWorkers: async () => {
+      const p = await haproxy.showProc();
+      return p.ok ? p.value.workers.length + p.value.oldWorkers.length : null;
+    },
+    haproxyOldWorkers: async () => {
+      const p = await haproxy.showProc();
+      return p.ok ? p.value.oldWorkers.length : null;
+    },
+  });
+  let settleOnePass: ((code: number) => void) | undefined;
+  const onePass = command && !o.sse ? new Promise<number>((resolve) => (settleOnePass = resolve)) : undefined;
   let connects = 0;
   const { run$, applied } = createController({
     options: o, env: deps.env, client, templates: deps.templates, haproxy: applier, logger, scheduler: asyncScheduler, random: Math.random,
     signals$: merge(signals, osSignals),
-    observers: [(e) => metrics.observe(e), (e) => status.observe(e)],
+    observers: [(e) => metrics.observe(e), (e) => status.observe(e), (e) => {
+      if (e.kind === 'applied' || e.kind === 'unchanged') settleOnePass?.(0);
+      else if (e.kind === 'apply-failed' || e.kind === 'fetch-failed' || e.kind === 'snapshot-invalid') settleOnePass?.(1);
+    }],
     onStreamConnected: () => {
       if (connects++ > 0) metrics.streamReconnected();
     },
@@ -122,11 +157,12 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
   }
   const sub = run$.subscribe({ error: (e: unknown) => logger.error(`controller stopped: ${(e as Error).message}`) });
   return {
-    admin, haproxy, status, metrics, signals,
+    admin, haproxy, status, metrics, signals, ...(onePass ? { onePass } : {}),
     stop: async () => {
       sub.unsubscribe();
       stopExits();
-      const leave = o.haproxyAttach || o.leaveHaproxyRunning;
+      command?.close();
+      const leave = o.haproxyAttach || o.leaveHaproxyRunning || external;
       if (leave) haproxy.release(); // an apply still under way can no longer start or reload it
       await Promise.all([admin?.close(), leave ? undefined : haproxy.stop()]);
       if (o.leaveHaproxyRunning && !o.haproxyAttach) logger.info(`leaving HAProxy master ${haproxy.masterPid() ?? '(none)'} running for the next controller`);

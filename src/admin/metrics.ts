@@ -1,26 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DesiredState } from '../streams/applyPort';
 import type { PipelineEvent } from '../streams/pipeline';
-
-/** The reason categories of `mlb_reloads_total` (a small, fixed set: safe as a label). */
-export type ReloadReason =
-  | 'initial' | 'backend_added' | 'backend_removed' | 'settings_changed' | 'server_changed' | 'static_rr' | 'sigusr1' | 'other';
-
-const REASON_PATTERNS: readonly (readonly [RegExp, ReloadReason])[] = [
-  [/^initial\b/i, 'initial'],
-  [/\bSIGUSR1\b/i, 'sigusr1'],
-  [/static-rr/i, 'static_rr'],
-  [/^backend \S+ added$/i, 'backend_added'],
-  [/^backend \S+ removed$/i, 'backend_removed'],
-  [/^backend \S+ settings changed\b/i, 'settings_changed'],
-  [/\bservers? \S+ changed\b|\btwo servers named\b/i, 'server_changed'],
-];
-
-/** Maps a reload reason as `plan` (or the apply port) words it onto its metric category. */
-export function reloadReasonCategory(reason: string): ReloadReason {
-  for (const [pattern, category] of REASON_PATTERNS) if (pattern.test(reason.trim())) return category;
-  return 'other';
-}
+import { reasonCategory } from '../streams/reloadReason';
 
 /** Services left out of the applied config: bad labels (model) and unrenderable templates (render). */
 export function leftOutCount(state: DesiredState): number {
@@ -35,6 +16,24 @@ export interface ControllerMetricsDeps {
    * answer quickly. Without it `mlb_haproxy_workers` is not exported.
    */
   readonly haproxyWorkers?: () => Promise<number | null>;
+  /** Old (draining) HAProxy workers still finishing connections after reloads; like haproxyWorkers. */
+  readonly haproxyOldWorkers?: () => Promise<number | null>;
+}
+
+/** A gauge read from HAProxy on every scrape: NaN when HAProxy does not answer. */
+function processGauge(registers: Registry[], name: string, help: string, read: () => Promise<number | null>): void {
+  new Gauge({
+    name, help, registers,
+    async collect() {
+      let n: number | null = null;
+      try {
+        n = await read();
+      } catch {
+        n = null;
+      }
+      this.set(n ?? Number.NaN);
+    },
+  });
 }
 
 const PIPELINE_STAGES = ['fetch', 'build', 'plan', 'apply', 'pipeline'] as const;
@@ -93,20 +92,11 @@ export class ControllerMetrics {
         this.set(Math.max(0, (now() - (self.lastSuccessAt ?? self.startedAt)) / 1000));
       },
     });
-    const workers = deps.haproxyWorkers;
-    if (workers !== undefined) {
-      new Gauge({
-        name: 'mlb_haproxy_workers', help: 'Live HAProxy worker processes (NaN when unknown)', registers,
-        async collect() {
-          let n: number | null = null;
-          try {
-            n = await workers();
-          } catch {
-            n = null;
-          }
-          this.set(n ?? Number.NaN);
-        },
-      });
+    if (deps.haproxyWorkers !== undefined) processGauge(registers, 'mlb_haproxy_workers', 'Live HAProxy worker processes (NaN when unknown)', deps.haproxyWorkers);
+    if (deps.haproxyOldWorkers !== undefined) {
+      processGauge(registers, 'mlb_haproxy_old_workers',
+        'HAProxy workers of earlier configs still finishing their connections (bounded by --max-old-workers and hard-stop-after; NaN when unknown)',
+        deps.haproxyOldWorkers);
     }
   }
 
@@ -154,7 +144,7 @@ export class ControllerMetrics {
         this.applies.labels('ok').inc();
         this.finishApply();
         if (e.state !== null) this.lastSuccessAt = this.deps.now();
-        if (e.report.reloaded) this.reloads.labels(reloadReasonCategory(e.report.reasons[0] ?? '')).inc();
+        if (e.report.reloaded) this.reloads.labels(e.report.reasons[0] === undefined ? 'unknown' : reasonCategory(e.report.reasons[0])).inc();
         if (e.report.runtimeOps > 0) this.runtimeOps.inc(e.report.runtimeOps);
         if (e.state !== null) this.leftOut.set(leftOutCount(e.state));
         break;

@@ -2,6 +2,7 @@ import { createTwoFilesPatch } from 'diff';
 import type { Problem, Server, Service } from '../model/types';
 import type { DesiredState } from '../streams/applyPort';
 import type { PipelineEvent } from '../streams/pipeline';
+import { formatReason } from '../streams/reloadReason';
 import { ChangeLag } from './changeLag';
 
 /** What `GET /status` answers (JSON). Times are ISO 8601 strings. */
@@ -158,7 +159,7 @@ export class StatusBook {
         const diff: PendingDiff = { previous: e.previous?.rendered.config ?? '', next: e.state?.rendered.config ?? '', text: null };
         if (e.state === null) diff.text = '';
         const { reloaded, reasons, runtimeOps } = e.report;
-        this.push(this.applies, { at: iso(now), reloaded, reasons: [...reasons], runtimeOps, durationMs: this.took(now), diff });
+        this.push(this.applies, { at: iso(now), reloaded, reasons: reasons.map(formatReason), runtimeOps, durationMs: this.took(now), diff });
         break;
       }
     }

@@ -36,15 +36,17 @@ export interface Options {
 
   // HAProxy
   readonly haproxyConfig: string;
-  /** --command/-c: run this command to reload HAProxy instead of the master socket. */
+  /** --command/-c: HAProxy is run by someone else; write, validate, then run this command to reload it (see haproxy/command.ts). */
   readonly command: string | undefined;
   readonly haproxyBin: string;
   readonly haproxyMasterSocket: string;
   readonly haproxyPidFile: string;
   /** --haproxy-attach: use an already running master-worker HAProxy instead of starting one. */
   readonly haproxyAttach: boolean;
-  /** --hard-stop-after: upper bound on how long old workers live after a reload (s). */
-  readonly hardStopAfter: number;
+  /** --hard-stop-after: upper bound on how long old workers live after a reload (s); undefined: the config's longest client/server/tunnel timeout, at least 30 s. */
+  readonly hardStopAfter: number | undefined;
+  /** --max-old-workers: a worker that survived more reloads than this is stopped (HAProxy's mworker-max-reloads); 0: no bound. */
+  readonly maxOldWorkers: number;
   /** --leave-haproxy-running: on SIGTERM/SIGINT, leave HAProxy serving for the next controller to adopt. */
   readonly leaveHaproxyRunning: boolean;
   /** --shutdown-timeout: after SIGTERM/SIGINT the process exits within this many seconds, whatever is under way. */
@@ -122,7 +124,8 @@ export const DEFAULT_OPTIONS: Options = Object.freeze({
   haproxyMasterSocket: '/var/run/haproxy/master.sock',
   haproxyPidFile: '/var/run/haproxy.pid',
   haproxyAttach: false,
-  hardStopAfter: 30,
+  hardStopAfter: undefined,
+  maxOldWorkers: 10,
   leaveHaproxyRunning: false,
   shutdownTimeout: 30,
   sslCerts: '/etc/ssl/cert.pem',
@@ -242,7 +245,11 @@ export const FLAGS: readonly FlagSpec[] = [
     'Seconds after SIGTERM/SIGINT within which the process exits, whatever is under way (HAProxy is killed if still stopping)',
     POSITIVE),
   f('hard-stop-after', 'hardStopAfter', 'number', 'HAProxy',
-    'Seconds old HAProxy workers may live after a reload to finish their connections', POSITIVE),
+    'Seconds old HAProxy workers may live after a reload to finish their connections '
+    + "(default: the config's longest timeout client/server/tunnel, at least 30; marathon-lb's head gives 3600)", POSITIVE),
+  f('max-old-workers', 'maxOldWorkers', 'integer', 'HAProxy',
+    'Old HAProxy workers allowed to linger: a worker that survived more reloads than this is stopped '
+    + "(HAProxy's mworker-max-reloads; 0: only hard-stop-after bounds them)", { min: 0 }),
   f('ssl-certs', 'sslCerts', 'string', 'HAProxy',
     'List of SSL certificates separated by comma for frontend marathon_https_in. '
     + 'Ex: /etc/ssl/site1.co.pem,/etc/ssl/site2.co.pem'),
@@ -271,7 +278,7 @@ export const FLAGS: readonly FlagSpec[] = [
     + '(set both to 0 to disable auto assignment)', PORT),
 
   f('max-reload-retries', 'maxReloadRetries', 'integer', 'Service behaviour',
-    'Max reload retries before failure. Reloads happen every --reload-interval seconds. '
+    'Max reload retries before failure (--command runs, or master-socket reloads that are not confirmed). Reloads happen every --reload-interval seconds. '
     + 'Set to 0 to disable or -1 for infinite retries.', { min: -1 }),
   f('reload-interval', 'reloadInterval', 'integer', 'Service behaviour',
     'Wait this number of seconds between reload retries.', { min: 0 }),

@@ -5,11 +5,10 @@
  * - Reload: the master CLI's `reload`. The master re-executes itself with the same arguments,
  *   reads the config file again and forks a new worker; listening sockets pass from the old
  *   worker to the new one over the master's internal socketpair (HAProxy 2.6 adds `-x sockpair@…`
- *   itself, no `-x` needed). Success is a worker in `show proc` that was not there before, once
- *   the master's reload counter went up; failure is the counter going up with `[failed: n]`
- *   rising and no new worker — the old worker keeps serving.
- * - Old workers finish their connections and exit; `hard-stop-after` (a global directive, see
- *   ensureHardStopAfter) bounds how long they may take, so they cannot pile up.
+ *   itself, no `-x` needed). What `show proc` says before and after is decided in
+ *   reloadProtocol.ts; this class only polls it.
+ * - Old workers finish their connections and exit; `hard-stop-after` and `mworker-max-reloads`
+ *   (global directives, see configText.ts) bound how long they may take and how many linger.
  * - stop(): SIGUSR1 (soft stop), then SIGTERM, then SIGKILL, each with a bounded wait. Once stop()
  *   or release() was called nothing starts or reloads HAProxy again through this object: an apply
  *   still running when the controller shuts down cannot bring a new HAProxy up behind its back.
@@ -18,9 +17,11 @@
  */
 import * as fsSync from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { systemClock, type Clock } from './clock';
 import { readIfExists } from './files';
-import { FdEnvironment, checkFdLimits, configSections, readFdEnvironment } from './limits';
+import { FdEnvironment, checkFdLimits, readFdEnvironment } from './limits';
 import { HaproxyLogger, MasterSocket, ProcList, Result, fail } from './masterSocket';
+import { reloadOutcome } from './reloadProtocol';
 import { alertLines, validateConfig } from './validate';
 
 export interface HaproxyProcessOptions {
@@ -46,15 +47,22 @@ export interface HaproxyProcessOptions {
   readonly oldWorkersWarnAt?: number;
   /** Where the fd limits come from (to explain a refused start). */
   readonly fdEnvironment?: () => Promise<FdEnvironment>;
+  /** Deadlines and polling (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 export type StartResult =
   | { readonly ok: true; readonly masterPid: number; readonly workerPid: number | undefined; readonly attached: boolean }
-  | { readonly ok: false; readonly message: string };
+  /** `refused`: HAProxy ran and refused the config (exited at startup); else it could not be tried. */
+  | { readonly ok: false; readonly message: string; readonly refused?: boolean };
 
 export type ReloadResult =
   | { readonly ok: true; readonly newWorkerPid: number; readonly oldWorkers: readonly number[] }
-  | { readonly ok: false; readonly message: string; readonly servingWorkerPids: readonly number[]; readonly oldWorkers: readonly number[] };
+  | {
+    readonly ok: false; readonly message: string; readonly servingWorkerPids: readonly number[]; readonly oldWorkers: readonly number[];
+    /** HAProxy refused the new config (retrying the same config does not help); else a timeout or a dead socket. */
+    readonly refused: boolean;
+  };
 
 export type StopResult = { readonly ok: true; readonly how: 'not-running' | 'soft' | 'term' | 'kill' } | { readonly ok: false; readonly message: string };
 
@@ -69,40 +77,6 @@ export type ExitListener = (code: number | null, signal: NodeJS.Signals | null, 
 const MAX_OUTPUT = 64 * 1024;
 /** What every reload prints: kept at debug level so real warnings stand out. */
 const ROUTINE = /'option idle-close-on-response' ignored|Proxy \S+ stopped|Reloading HAProxy|haproxy version is|path to executable|New worker|Loading success|Former worker|Exiting Master|All workers exited|Current worker|Stopping (frontend|backend|proxy)/;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Adds `hard-stop-after <seconds>s` to the global section unless it sets one already. */
-export function ensureHardStopAfter(configText: string, seconds: number): string {
-  const lines = configText.split('\n');
-  const global = configSections(lines).find((s) => s.kind === 'global');
-  const directive = `  hard-stop-after ${seconds}s`;
-  if (!global) return `global\n${directive}\n${configText}`;
-  for (let i = global.start + 1; i < global.end; i++) if (/^\s*hard-stop-after\s/.test(lines[i] as string)) return configText;
-  lines.splice(global.start + 1, 0, directive);
-  return lines.join('\n');
-}
-
-/**
- * Adds `option idle-close-on-response` to every defaults section that does not decide it already.
- * Without it an old worker closes its idle keep-alive connections as soon as a reload soft-stops
- * it, racing clients that send their next request on them at that moment ("socket hang up"); with
- * it the old worker answers that request with `Connection: close` and closes only then.
- */
-export function ensureIdleCloseOnResponse(configText: string): string {
-  const lines = configText.split('\n');
-  const sections = configSections(lines).filter((s) => s.kind === 'defaults').reverse();
-  for (const d of sections) {
-    let decided = false;
-    for (let i = d.start + 1; i < d.end; i++) if (/^\s*(no\s+)?option\s+idle-close-on-response\b/.test(lines[i] as string)) decided = true;
-    if (!decided) lines.splice(d.start + 1, 0, '  option idle-close-on-response');
-  }
-  return lines.join('\n');
-}
-
-/** The config as the live HAProxy gets it: `--dry` output plus what running it needs (see above). */
-export function liveConfig(configText: string, hardStopAfterSeconds: number): string {
-  return ensureIdleCloseOnResponse(ensureHardStopAfter(configText, hardStopAfterSeconds));
-}
 
 export class HaproxyProcess {
   private child: ChildProcess | undefined;
@@ -117,9 +91,11 @@ export class HaproxyProcess {
   private reloading: Promise<unknown> = Promise.resolve();
   private lastProc: ProcList | undefined;
   readonly master: MasterSocket;
+  private readonly clock: Clock;
 
   constructor(private readonly o: HaproxyProcessOptions) {
     this.master = MasterSocket.at(o.masterSocketPath, o.socketTimeoutMs ?? 5000, o.logger);
+    this.clock = o.clock ?? systemClock;
   }
 
   /** The command line HAProxy is started with. */
@@ -157,11 +133,11 @@ export class HaproxyProcess {
       if (this.child === child) this.child = undefined;
       if (ready) this.emitExit(code, signal);
     });
-    const deadline = Date.now() + (this.o.startTimeoutMs ?? 10000);
+    const deadline = this.clock.now() + (this.o.startTimeoutMs ?? 10000);
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        await Promise.race([drained, sleep(1000)]); // all of its output, before explaining
-        return fail(await this.explainStartFailure(child));
+        await Promise.race([drained, this.clock.sleep(1000)]); // all of its output, before explaining
+        return { ok: false, message: await this.explainStartFailure(child), refused: true };
       }
       const proc = await this.master.showProc();
       if (proc.ok && proc.value.master.pid === child.pid && proc.value.workers.length > 0) {
@@ -170,11 +146,11 @@ export class HaproxyProcess {
         this.o.logger.info(`haproxy: started, master ${child.pid}, worker ${proc.value.workers[0]?.pid}`);
         return { ok: true, masterPid: child.pid, workerPid: proc.value.workers[0]?.pid, attached: false };
       }
-      if (Date.now() > deadline) {
+      if (this.clock.now() > deadline) {
         await this.terminate();
-        return fail(`HAProxy did not start its worker within ${this.o.startTimeoutMs ?? 10000} ms: ${alertLines(this.output) || 'no output'}`);
+        return { ok: false, message: `HAProxy did not start its worker within ${this.o.startTimeoutMs ?? 10000} ms: ${alertLines(this.output) || 'no output'}`, refused: true };
       }
-      await sleep(this.o.pollMs ?? 50);
+      await this.clock.sleep(this.o.pollMs ?? 50);
     }
   }
 
@@ -230,9 +206,10 @@ export class HaproxyProcess {
   }
 
   private async reloadOnce(): Promise<ReloadResult> {
-    const failed = (message: string, proc?: ProcList): ReloadResult => ({
+    const failed = (message: string, proc?: ProcList, refused = false): ReloadResult => ({
       ok: false,
       message,
+      refused,
       servingWorkerPids: (proc ?? this.lastProc)?.workers.map((w) => w.pid) ?? [],
       oldWorkers: (proc ?? this.lastProc)?.oldWorkers.map((w) => w.pid) ?? [],
     });
@@ -240,27 +217,23 @@ export class HaproxyProcess {
     if (!this.isAlive()) return failed('HAProxy is not running: start it first');
     const before = await this.showProc();
     if (!before.ok) return failed(`cannot reload: ${before.message}`);
-    const known = new Set([...before.value.workers, ...before.value.oldWorkers].map((w) => w.pid));
     this.reloadLog = [];
     try {
       const sent = await this.master.reload();
-      if (!sent.ok) return failed(sent.message, before.value);
+      if (!sent.ok) return failed(sent.message, before.value, /refused the reload/.test(sent.message));
       const timeoutMs = this.o.reloadTimeoutMs ?? 15000;
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() <= deadline) {
+      const deadline = this.clock.now() + timeoutMs;
+      while (this.clock.now() <= deadline) {
         if (!this.isAlive()) return failed('HAProxy exited during the reload');
         const proc = await this.showProc();
-        if (proc.ok && proc.value.master.reloads > before.value.master.reloads) {
-          const fresh = proc.value.workers.find((w) => !known.has(w.pid));
-          if (fresh) return this.reloaded(fresh.pid, proc.value);
-          const failedNow = proc.value.master.failedReloads ?? 0;
-          if (failedNow > (before.value.master.failedReloads ?? 0) || failedNow > 0) {
-            const why = await this.reloadFailureReason();
-            const serving = proc.value.workers.map((w) => w.pid).join(', ') || 'none';
-            return failed(`HAProxy rejected the new config; the previous worker (${serving}) keeps serving: ${why}`, proc.value);
-          }
+        const outcome = proc.ok ? reloadOutcome(before.value, proc.value) : { kind: 'waiting' as const };
+        if (outcome.kind === 'loaded') return this.reloaded(outcome.newWorkerPid, outcome.oldWorkers);
+        if (outcome.kind === 'refused') {
+          const why = await this.reloadFailureReason();
+          const serving = outcome.servingWorkerPids.join(', ') || 'none';
+          return failed(`HAProxy rejected the new config; the previous worker (${serving}) keeps serving: ${why}`, proc.ok ? proc.value : undefined, true);
         }
-        await sleep(this.o.pollMs ?? 50);
+        await this.clock.sleep(this.o.pollMs ?? 50);
       }
       return failed(`HAProxy did not confirm the reload within ${timeoutMs} ms`);
     } finally {
@@ -268,11 +241,10 @@ export class HaproxyProcess {
     }
   }
 
-  private reloaded(newWorkerPid: number, proc: ProcList): ReloadResult {
-    const oldWorkers = proc.oldWorkers.map((w) => w.pid);
+  private reloaded(newWorkerPid: number, oldWorkers: readonly number[]): ReloadResult {
     this.o.logger.info(`haproxy: reloaded, new worker ${newWorkerPid}, ${oldWorkers.length} old worker(s) finishing`);
     if (oldWorkers.length > (this.o.oldWorkersWarnAt ?? 3)) {
-      this.o.logger.warn(`haproxy: ${oldWorkers.length} old workers still running (${oldWorkers.join(', ')}): set hard-stop-after to bound them`);
+      this.o.logger.warn(`haproxy: ${oldWorkers.length} old workers still running (${oldWorkers.join(', ')}) (bounded by hard-stop-after and --max-old-workers)`);
     }
     return { ok: true, newWorkerPid, oldWorkers };
   }
@@ -388,12 +360,12 @@ export class HaproxyProcess {
   }
 
   private async waitGone(child: ChildProcess | undefined, pid: number, ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
+    const deadline = this.clock.now() + ms;
     for (;;) {
       const alive = child ? child.exitCode === null && child.signalCode === null : pidExists(pid);
       if (!alive) return true;
-      if (Date.now() >= deadline) return false;
-      await sleep(Math.min(this.o.pollMs ?? 50, Math.max(1, deadline - Date.now())));
+      if (this.clock.now() >= deadline) return false;
+      await this.clock.sleep(Math.min(this.o.pollMs ?? 50, Math.max(1, deadline - this.clock.now())));
     }
   }
 

@@ -26,9 +26,6 @@ export interface Candidates {
   readonly logger: HaproxyLogger;
 }
 
-/** A failed reload or start that is HAProxy refusing the config (not a timeout or a dead socket). */
-const REFUSED = /rejected the new config|exited at startup|did not start/;
-
 const problem = (s: Service, message: string): Rejection => ({ service: s, problem: { appId: s.appId, portIndex: null, label: null, message } });
 
 export function without(c: Candidates, state: DesiredState, rejected: readonly Rejection[]): DesiredState {
@@ -48,14 +45,18 @@ export async function rejectedByCheck(asked: DesiredState, verdict: Verdict, c: 
     `HAProxy rejects the config of backend ${x.item.backend}${x.alone ? '' : ' together with the other apps'}, left out: ${x.message}`));
 }
 
+/** Why running a state failed; `refused`: HAProxy refused the config (not a timeout or a dead socket). */
+export interface GateFailure { readonly message: string; readonly refused: boolean }
+
 /**
- * Running `next` failed with `message` although `haproxy -c` passed. The services to leave out,
- * and whether trial configs ran (HAProxy then runs one of them, not the last good state); null
- * when the failure is not HAProxy refusing the config or nobody could be blamed in `maxTrials`.
+ * HAProxy refused to run `next` (its reload or start failed with `failure`) although `haproxy -c`
+ * passed. The services to leave out, and whether trial configs ran (HAProxy then runs one of them,
+ * not the last good state); null when the failure is no refusal or nobody could be blamed in `maxTrials`.
  */
-export async function rejectedAtGate(message: string, next: DesiredState, previous: DesiredState | null, c: Candidates, maxTrials: number):
+export async function rejectedAtGate(failure: GateFailure, next: DesiredState, previous: DesiredState | null, c: Candidates, maxTrials: number):
   Promise<{ readonly rejected: readonly Rejection[]; readonly trials: boolean } | null> {
-  if (!REFUSED.test(message)) return null;
+  if (!failure.refused) return null; // a timeout or a dead socket: nobody to blame
+  const { message } = failure;
   const reject = (s: Service, why: string): Rejection => problem(s, `HAProxy cannot run backend ${s.backend} (its config passes haproxy -c), left out: ${why}`);
   const named = new Set(proxiesNamed(message, c.configText(next)));
   const culprits = next.model.services.filter((s) => named.has(s.backend));

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import type { Model, Problem, Service } from '../model/types';
 import type { RenderedConfig } from '../render/render';
 import type { Plan } from './plan';
+import type { ReloadReason } from './reloadReason';
 
 /** What HAProxy should run: the model and its rendered config and maps. */
 export interface DesiredState {
@@ -9,10 +10,16 @@ export interface DesiredState {
   readonly rendered: RenderedConfig;
 }
 
+/**
+ * What the apply did — which may differ from the plan it was given: the runtime API refused
+ * (then it reloaded, `reasons` says why), or apps HAProxy rejected were left out (then `reasons`
+ * and `runtimeOps` are those of the change HAProxy got). Logs and metrics read this, not the plan.
+ */
 export interface ApplyReport {
   readonly reloaded: boolean;
   /** Why it reloaded (empty when runtime operations sufficed). */
-  readonly reasons: readonly string[];
+  readonly reasons: readonly ReloadReason[];
+  /** Runtime API operations that went through. */
   readonly runtimeOps: number;
   /** What HAProxy runs now when it differs from what was asked: apps HAProxy rejected were left out. */
   readonly applied?: DesiredState;

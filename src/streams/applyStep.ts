@@ -33,7 +33,7 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
         previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config });
     } catch (e) {
       fault('plan', e);
-      return { runtimeOps: [], reloadReasons: [`full reload: planning runtime changes failed (${message(e)})`] };
+      return { runtimeOps: [], reloadReasons: [{ kind: 'plan-failed', error: message(e) }] };
     }
   };
 

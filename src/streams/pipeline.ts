@@ -6,6 +6,7 @@ import { applySink, type ApplyOutcome } from './applySink';
 import { applyStep } from './applyStep';
 import { nextDelay, type BackoffOptions } from './backoff';
 import { debounceMaxWait } from './debounceMaxWait';
+import type { ReloadReason } from './reloadReason';
 import { retryLatest } from './retryLatest';
 import { triggers, type Trigger } from './triggers';
 
@@ -24,7 +25,8 @@ export type PipelineEvent =
     readonly isolated?: boolean;
   }
   | { readonly kind: 'unchanged'; readonly state: DesiredState; readonly fetchedAt?: number }
-  | { readonly kind: 'applying'; readonly reasons: readonly string[]; readonly runtimeOps: number; readonly triggeredAt: number; readonly fetchedAt?: number }
+  /** The plan handed to the apply; what was done is the `applied` report (it can differ, see ApplyReport). */
+  | { readonly kind: 'applying'; readonly reasons: readonly ReloadReason[]; readonly runtimeOps: number; readonly triggeredAt: number; readonly fetchedAt?: number }
   | { readonly kind: 'applied'; readonly report: ApplyReport; readonly state: DesiredState | null; readonly previous: DesiredState | null; readonly fetchedAt?: number }
   | { readonly kind: 'apply-failed'; readonly error: string; readonly retryInMs: number };
 

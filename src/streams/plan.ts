@@ -1,5 +1,6 @@
 import { configOutsideServers, sameData, serviceShape } from '../model/equality';
 import type { Server, Service } from '../model/types';
+import type { ReloadReason } from './reloadReason';
 
 /** A change HAProxy's runtime API can make without a reload. */
 export type RuntimeOp =
@@ -10,7 +11,7 @@ export type RuntimeOp =
 export interface Plan {
   readonly runtimeOps: readonly RuntimeOp[];
   /** Why a reload is needed; empty when the runtime ops express the whole change. */
-  readonly reloadReasons: readonly string[];
+  readonly reloadReasons: readonly ReloadReason[];
 }
 
 /** Backends whose algorithm refuses dynamic servers (HAProxy: static-rr). */
@@ -22,39 +23,39 @@ const STATIC_BALANCE = /^static-rr\b/;
  * `previous` is null before the first apply (HAProxy runs whatever config it started with).
  */
 export function plan(previous: readonly Service[] | null, next: readonly Service[], configs?: { readonly previous: string; readonly next: string }): Plan {
-  if (previous === null) return { runtimeOps: [], reloadReasons: ['initial configuration'] };
-  const reasons: string[] = [];
+  if (previous === null) return { runtimeOps: [], reloadReasons: [{ kind: 'initial' }] };
+  const reasons: ReloadReason[] = [];
   const ops: RuntimeOp[] = [];
   const before = new Map(previous.map((s) => [s.backend, s]));
   const after = new Map(next.map((s) => [s.backend, s]));
-  for (const backend of after.keys()) if (!before.has(backend)) reasons.push(`backend ${backend} added`);
-  for (const backend of before.keys()) if (!after.has(backend)) reasons.push(`backend ${backend} removed`);
+  for (const backend of after.keys()) if (!before.has(backend)) reasons.push({ kind: 'backend-added', backend });
+  for (const backend of before.keys()) if (!after.has(backend)) reasons.push({ kind: 'backend-removed', backend });
 
   for (const [backend, b] of after) {
     const a = before.get(backend);
     if (a === undefined) continue;
     if (!sameData(serviceShape(a), serviceShape(b))) {
-      reasons.push(`backend ${backend} settings changed (${changedFields(a, b).join(', ')})`);
+      reasons.push({ kind: 'settings-changed', backend, fields: changedFields(a, b) });
       continue;
     }
     const serverOps = diffServers(backend, a.servers, b.servers);
-    if (typeof serverOps === 'string') reasons.push(serverOps);
-    else if (serverOps.length > 0 && STATIC_BALANCE.test(b.balance)) reasons.push(`backend ${backend} uses static-rr, which refuses runtime server changes`);
+    if ('kind' in serverOps) reasons.push(serverOps);
+    else if (serverOps.length > 0 && STATIC_BALANCE.test(b.balance)) reasons.push({ kind: 'static-rr', backend });
     else ops.push(...serverOps);
   }
   // Templates, global options or anything else printed outside server lines: only a reload applies them.
   if (reasons.length === 0 && configs !== undefined && configOutsideServers(configs.previous) !== configOutsideServers(configs.next)) {
-    reasons.push('config changed outside server lines (templates or options)');
+    reasons.push({ kind: 'config-changed' });
   }
   return reasons.length > 0 ? { runtimeOps: [], reloadReasons: reasons } : { runtimeOps: ops, reloadReasons: [] };
 }
 
-function diffServers(backend: string, before: readonly Server[], after: readonly Server[]): RuntimeOp[] | string {
+function diffServers(backend: string, before: readonly Server[], after: readonly Server[]): RuntimeOp[] | ReloadReason {
   const old = new Map(before.map((s) => [s.name, s]));
   const ops: RuntimeOp[] = [];
   const seen = new Set<string>();
   for (const s of after) {
-    if (seen.has(s.name)) return `backend ${backend} has two servers named ${s.name}`;
+    if (seen.has(s.name)) return { kind: 'duplicate-server', backend, server: s.name };
     seen.add(s.name);
     const prev = old.get(s.name);
     if (prev === undefined) {
@@ -63,7 +64,7 @@ function diffServers(backend: string, before: readonly Server[], after: readonly
     }
     // Names encode the address, so a changed id or check port is a new server definition.
     if (prev.id !== s.id || prev.healthCheckPort !== s.healthCheckPort || prev.ip !== s.ip || prev.port !== s.port) {
-      return `backend ${backend} server ${s.name} changed its definition`;
+      return { kind: 'server-changed', backend, server: s.name };
     }
     if (prev.draining !== s.draining) ops.push({ kind: 'set-draining', backend, server: s, draining: s.draining });
   }

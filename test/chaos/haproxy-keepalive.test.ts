@@ -3,7 +3,8 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startLive } from '../../src/demo/live';
-import { HaproxyProcess, ensureHardStopAfter, ensureIdleCloseOnResponse, liveConfig } from '../../src/haproxy/process';
+import { ensureHardStopAfter, ensureIdleCloseOnResponse, liveConfig } from '../../src/haproxy/configText';
+import { HaproxyProcess } from '../../src/haproxy/process';
 import { describeWithHaproxy } from '../support/haproxy';
 import { freePort } from '../support/ports';
 
@@ -100,7 +101,7 @@ describe('the live config adds option idle-close-on-response', () => {
     expect(ensureIdleCloseOnResponse(text)).toBe(
       'global\n  maxconn 1\ndefaults\n  option idle-close-on-response\n  mode http\nfrontend f\n  bind :1\ndefaults tcpd\n  mode tcp\n  no option idle-close-on-response\n',
     );
-    expect(liveConfig('global\ndefaults\n', 9)).toBe('global\n  hard-stop-after 9s\ndefaults\n  option idle-close-on-response\n');
+    expect(liveConfig('global\ndefaults\n', { hardStopAfterSeconds: 9 })).toBe('global\n  hard-stop-after 9s\ndefaults\n  option idle-close-on-response\n');
     expect(ensureIdleCloseOnResponse('global\n')).toBe('global\n');
   });
 });
@@ -149,7 +150,7 @@ describeWithHaproxy('keep-alive clients through reloads of a real HAProxy', (hap
   };
 
   test(`as the controller writes the config (idle-close-on-response): 0 failed requests across ${RELOADS} reloads`, async () => {
-    const r = await run('live', (port) => liveConfig(config(dir, port, backendPort), 5));
+    const r = await run('live', (port) => liveConfig(config(dir, port, backendPort), { hardStopAfterSeconds: 5 }));
     expect(r.reloads).toBe(RELOADS);
     expect(r.reused).toBeGreaterThan(RELOADS * 10); // the connections really were kept alive
     expect(r.failed).toEqual([]);

@@ -223,7 +223,7 @@ describe('pipeline (virtual time)', () => {
       expect(s.events.filter((e) => e.kind === 'stage-error').map((e) => (e as { stage: string }).stage)).toEqual(['plan']);
       expect(s.haproxy.applies).toHaveLength(2);
       expect(s.haproxy.applies[1]!.plan.runtimeOps).toEqual([]);
-      expect(s.haproxy.applies[1]!.plan.reloadReasons).toEqual([expect.stringMatching(/^full reload: planning runtime changes failed \(/)]);
+      expect(s.haproxy.applies[1]!.plan.reloadReasons).toEqual([{ kind: 'plan-failed', error: expect.any(String) }]);
       expect(s.applied.current?.rendered.config).toBe('odd');
     });
   });

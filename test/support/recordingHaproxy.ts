@@ -26,6 +26,6 @@ export class RecordingHaproxy implements ApplyPort {
 
   reloadExisting(): Observable<ApplyReport> {
     this.reloadsOfExisting++;
-    return of({ reloaded: true, reasons: ['SIGUSR1'], runtimeOps: 0 });
+    return of({ reloaded: true, reasons: [{ kind: 'sigusr1' as const }], runtimeOps: 0 });
   }
 }

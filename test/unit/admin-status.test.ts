@@ -1,4 +1,5 @@
-import { ControllerMetrics, reloadReasonCategory } from '../../src/admin/metrics';
+import { ControllerMetrics } from '../../src/admin/metrics';
+import { formatReason, reasonCategory, type ReloadReason } from '../../src/streams/reloadReason';
 import { StatusBook, unifiedDiff } from '../../src/admin/statusBook';
 import type { Problem, Server, Service } from '../../src/model/types';
 import { AppliedState } from '../../src/streams/appliedState';
@@ -134,11 +135,11 @@ describe('StatusBook', () => {
     const c = clock();
     const applied = new AppliedState();
     const book = new StatusBook({ applied, now: c.now });
-    book.observe({ kind: 'applying', reasons: ['initial configuration'], runtimeOps: 0, triggeredAt: c.now() });
+    book.observe({ kind: 'applying', reasons: [{ kind: 'initial' }], runtimeOps: 0, triggeredAt: c.now() });
     book.observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'status_update_event' } });
     const next = state([service('web', [server(1)])]);
     applied.commit(next, c.now());
-    book.observe({ kind: 'applied', report: { reloaded: true, reasons: ['initial configuration'], runtimeOps: 0 }, state: next, previous: null });
+    book.observe({ kind: 'applied', report: { reloaded: true, reasons: [{ kind: 'initial' }], runtimeOps: 0 }, state: next, previous: null });
     expect(book.status().pendingChange).toBe(true);
     book.observe({ kind: 'unchanged', state: applied.current! });
     expect(book.status().pendingChange).toBe(false);
@@ -148,8 +149,8 @@ describe('StatusBook', () => {
     const c = clock();
     const applied = new AppliedState();
     const book = new StatusBook({ applied, now: c.now });
-    book.observe({ kind: 'applied', report: { reloaded: true, reasons: ['SIGUSR1'], runtimeOps: 0 }, state: null, previous: null });
-    expect(book.status().recentApplies).toEqual([{ at: '2026-01-02T03:04:05.000Z', reloaded: true, reasons: ['SIGUSR1'], runtimeOps: 0, durationMs: null, diff: '' }]);
+    book.observe({ kind: 'applied', report: { reloaded: true, reasons: [{ kind: 'sigusr1' }], runtimeOps: 0 }, state: null, previous: null });
+    expect(book.status().recentApplies).toEqual([{ at: '2026-01-02T03:04:05.000Z', reloaded: true, reasons: ['SIGUSR1: reload the existing config'], runtimeOps: 0, durationMs: null, diff: '' }]);
     expect(book.status().lastAppliedAt).toBeNull();
   });
 
@@ -176,26 +177,26 @@ describe('StatusBook', () => {
   });
 });
 
-describe('reloadReasonCategory', () => {
-  test('the reasons plan() and the apply port give map onto a small set', () => {
+describe('reload reasons', () => {
+  test('plan() gives typed reasons: formatted for people, counted by their kind (no text parsed back)', () => {
     const s = (backend: string, servers: Server[], extra: Partial<Service> = {}): Service => service(backend, servers, extra);
-    const reasons = [
+    const reasons: ReloadReason[] = [
       ...plan(null, [s('a', [server(1)])]).reloadReasons,
       ...plan([s('a', [server(1)]), s('b', [server(1)])], [s('a', [server(1)], { balance: 'leastconn' }), s('c', [server(1)])]).reloadReasons,
       ...plan([s('a', [server(1)], { balance: 'static-rr' })], [s('a', [server(1), server(2)], { balance: 'static-rr' })]).reloadReasons,
       ...plan([s('a', [server(1)])], [s('a', [server(1, { id: 7 })])]).reloadReasons,
-      'SIGUSR1',
-      'something new',
+      { kind: 'sigusr1' },
+      { kind: 'runtime-refused', detail: 'backend a/x: No such server' },
     ];
-    expect(reasons.map((r) => [r, reloadReasonCategory(r)])).toEqual([
+    expect(reasons.map((r) => [formatReason(r), reasonCategory(r)])).toEqual([
       ['initial configuration', 'initial'],
       ['backend c added', 'backend_added'],
       ['backend b removed', 'backend_removed'],
       ['backend a settings changed (balance)', 'settings_changed'],
       ['backend a uses static-rr, which refuses runtime server changes', 'static_rr'],
       ['backend a server 10_0_0_1_31000 changed its definition', 'server_changed'],
-      ['SIGUSR1', 'sigusr1'],
-      ['something new', 'other'],
+      ['SIGUSR1: reload the existing config', 'sigusr1'],
+      ['runtime API could not apply the change (backend a/x: No such server)', 'runtime_refused'],
     ]);
   });
 });
@@ -227,7 +228,7 @@ describe('ControllerMetrics', () => {
     observe({ kind: 'unchanged', state: applied.current! });
     observe({ kind: 'fetch-failed', error: 'ECONNREFUSED' });
     observe({ kind: 'snapshot-invalid', error: 'Marathon apps: not a list' });
-    observe({ kind: 'applied', report: { reloaded: true, reasons: ['SIGUSR1'], runtimeOps: 0 }, state: null, previous: null });
+    observe({ kind: 'applied', report: { reloaded: true, reasons: [{ kind: 'sigusr1' }], runtimeOps: 0 }, state: null, previous: null });
     m.streamReconnected();
     m.streamReconnected();
     c.advance(10_000);

@@ -60,7 +60,7 @@ describe('defaults', () => {
       appsFile: undefined, luaDir: '/marathon-lb', templatesDir: 'templates', sseIdleTimeout: 60,
       debounceQuiet: 0.5, debounceMaxWait: 5, resyncInterval: 300, requestTimeout: 46, connectTimeout: 3.05, marathonInsecure: false,
       haproxyBin: 'haproxy', haproxyMasterSocket: '/var/run/haproxy/master.sock',
-      haproxyPidFile: '/var/run/haproxy.pid', haproxyAttach: false, hardStopAfter: 30, adminBind: '127.0.0.1',
+      haproxyPidFile: '/var/run/haproxy.pid', haproxyAttach: false, hardStopAfter: undefined, maxOldWorkers: 10, adminBind: '127.0.0.1',
       adminPort: 9191, adminToken: undefined,
     });
     expect(o).toEqual({ ...DEFAULT_OPTIONS, group: ['external'] });

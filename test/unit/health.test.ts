@@ -125,7 +125,7 @@ describe('health: unhealthy only when a known change waits longer than --max-app
     x.at(300);
     x.trigger({ kind: 'resync' });
     x.fetching();
-    x.on({ kind: 'applying', reasons: ['backend x added'], runtimeOps: 0, triggeredAt: x.now(), fetchedAt: x.now() });
+    x.on({ kind: 'applying', reasons: [{ kind: 'backend-added', backend: 'x' }], runtimeOps: 0, triggeredAt: x.now(), fetchedAt: x.now() });
     x.on({ kind: 'apply-failed', error: 'haproxy -c failed', retryInMs: 8000 });
     x.at(361);
     expect(x.b.health().healthy).toBe(false);

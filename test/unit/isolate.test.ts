@@ -172,7 +172,7 @@ describe('rejectedAtGate: HAProxy refused to run a config that passes haproxy -c
 
   test("the proxy HAProxy's alert names is left out, without a trial", async () => {
     const { c, runs } = candidates(() => null);
-    const found = await rejectedAtGate('HAProxy reload failed: HAProxy rejected the new config; the previous worker (7) keeps serving: Binding [/x/haproxy.cfg:6] for frontend hog: cannot bind socket (Address already in use) for [0.0.0.0:10001]',
+    const found = await rejectedAtGate({ refused: true, message: 'HAProxy rejected the new config; the previous worker (7) keeps serving: Binding [/x/haproxy.cfg:6] for frontend hog: cannot bind socket (Address already in use) for [0.0.0.0:10001]' },
       next, previous, c, 16);
     expect(found?.trials).toBe(false);
     expect(found?.rejected.map((r) => r.service.backend)).toEqual(['hog']);
@@ -181,11 +181,11 @@ describe('rejectedAtGate: HAProxy refused to run a config that passes haproxy -c
   });
   test('not a refusal (a timeout, a dead socket): nobody is blamed', async () => {
     const { c } = candidates(() => null);
-    expect(await rejectedAtGate('health gate: the stats socket does not answer: timeout', next, previous, c, 16)).toBeNull();
+    expect(await rejectedAtGate({ refused: false, message: 'health gate: the stats socket does not answer: timeout' }, next, previous, c, 16)).toBeNull();
   });
   test('unnamed: trial runs among the changed services only, the unchanged ones always in', async () => {
     const { c, runs } = candidates((s) => (s.some((x) => x.backend === 'hog') ? 'Some protocols failed to start their listeners' : null));
-    const found = await rejectedAtGate('HAProxy reload failed: HAProxy rejected the new config; Some protocols failed to start their listeners', next, previous, c, 16);
+    const found = await rejectedAtGate({ refused: true, message: 'HAProxy rejected the new config; Some protocols failed to start their listeners' }, next, previous, c, 16);
     expect(found).toMatchObject({ trials: true });
     expect(found?.rejected.map((r) => r.service.backend)).toEqual(['hog']);
     for (const run of runs) expect(run.slice(0, 2)).toEqual(['a', 'b']);
@@ -194,7 +194,7 @@ describe('rejectedAtGate: HAProxy refused to run a config that passes haproxy -c
   });
   test('bounded: out of trials, nobody is blamed', async () => {
     const { c, runs } = candidates(() => 'always');
-    expect(await rejectedAtGate('HAProxy exited at startup (exit code 1): something', next, previous, c, 3)).toBeNull();
+    expect(await rejectedAtGate({ refused: true, message: 'HAProxy exited at startup (exit code 1): something' }, next, previous, c, 3)).toBeNull();
     expect(runs.length).toBeLessThanOrEqual(3);
   });
 });

@@ -3,6 +3,7 @@ import type { RenderedConfig } from '../../src/render/render';
 import { AppliedState } from '../../src/streams/appliedState';
 import type { DesiredState } from '../../src/streams/applyPort';
 import { plan } from '../../src/streams/plan';
+import { formatReason } from '../../src/streams/reloadReason';
 import { makeServer, makeService } from '../support/fixtures';
 
 const server = makeServer;
@@ -10,7 +11,7 @@ const service = makeService;
 
 describe('plan(lastApplied, next)', () => {
   test('first apply is a reload with a reason', () => {
-    expect(plan(null, [service('a', [server(1)])])).toEqual({ runtimeOps: [], reloadReasons: ['initial configuration'] });
+    expect(plan(null, [service('a', [server(1)])])).toEqual({ runtimeOps: [], reloadReasons: [{ kind: 'initial' }] });
   });
   test('unchanged → nothing to do', () => {
     const s = [service('a', [server(1)])];
@@ -28,15 +29,15 @@ describe('plan(lastApplied, next)', () => {
   test('new backend, removed backend and changed settings are named reload reasons', () => {
     const p = plan([service('a', [server(1)]), service('b', [server(1)])], [service('a', [server(1)], { balance: 'leastconn' }), service('c', [server(1)])]);
     expect(p.runtimeOps).toEqual([]);
-    expect(p.reloadReasons).toEqual(['backend c added', 'backend b removed', 'backend a settings changed (balance)']);
+    expect(p.reloadReasons.map(formatReason)).toEqual(['backend c added', 'backend b removed', 'backend a settings changed (balance)']);
   });
   test('static-rr backends refuse dynamic servers → reload', () => {
     const p = plan([service('a', [server(1)], { balance: 'static-rr' })], [service('a', [server(1), server(2)], { balance: 'static-rr' })]);
-    expect(p.reloadReasons).toEqual(['backend a uses static-rr, which refuses runtime server changes']);
+    expect(p.reloadReasons.map(formatReason)).toEqual(['backend a uses static-rr, which refuses runtime server changes']);
   });
   test('a server whose id changed needs a reload', () => {
     const p = plan([service('a', [server(1)])], [service('a', [server(1, { id: 7 })])]);
-    expect(p.reloadReasons).toEqual(['backend a server 10_0_0_1_31000 changed its definition']);
+    expect(p.reloadReasons.map(formatReason)).toEqual(['backend a server 10_0_0_1_31000 changed its definition']);
   });
 });
 
@@ -52,7 +53,7 @@ describe('plan with the rendered configs', () => {
   test('anything else changed in the text (e.g. a global template) is a named reload reason', () => {
     const s = [service('a', [server(1)])];
     const p = plan(s, s, { previous: cfg(['s1']), next: cfg(['s1'], '\n  timeout server 60s') });
-    expect(p.reloadReasons).toEqual(['config changed outside server lines (templates or options)']);
+    expect(p.reloadReasons.map(formatReason)).toEqual(['config changed outside server lines (templates or options)']);
   });
 });
 
@@ -138,7 +139,7 @@ describe('AppliedState remembers the apps HAProxy rejected, so plan() sees real 
     const fixed = { ...bad, templateLabels: {} };
     const next = applied.withoutRejected(state([service('a', [server(1)]), fixed]));
     expect(next.model.services.map((s) => s.backend)).toEqual(['a', 'bad']);
-    expect(plan(applied.current!.model.services, next.model.services).reloadReasons).toEqual(['backend bad added']);
+    expect(plan(applied.current!.model.services, next.model.services).reloadReasons).toEqual([{ kind: 'backend-added', backend: 'bad' }]);
     expect(applied.rejectedBackends).toEqual([]);
   });
   test('an app that left the model is forgotten', () => {

@@ -1,0 +1,135 @@
+/**
+ * The files HAProxy reads for a desired state — haproxy.cfg (as liveConfig makes it) and the two map
+ * files beside it — checked as candidates, written atomically, read back to restore.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { DesiredState } from '../streams/applyPort';
+import { liveConfig, runtimeDirs, serverStateFile, withPaths, type LiveConfigOptions } from './configText';
+import { ARCHIVE_DIR, archiveApplied, archiveRejected, readIfExists, writeAtomic } from './files';
+import type { Verdict } from './isolate';
+import type { HaproxyLogger } from './masterSocket';
+import { proxiesNamed, type ValidateResult } from './validate';
+
+export interface Files { readonly config: string; readonly domainMap: string; readonly appMap: string }
+
+export interface ConfigFilesOptions {
+  readonly configPath: string;
+  readonly haproxyMap: boolean;
+  /** --archive-versions: copies kept as marathon-lb keeps them (see files.ts archiveApplied). */
+  readonly archiveVersions: number;
+  /** Where the archives go; marathon-lb's /tmp by default. */
+  readonly archiveDir?: string;
+  readonly live: LiveConfigOptions;
+  /** `haproxy -c -f <path>`; absent with --skip-validation. */
+  readonly validate: ((configPath: string) => Promise<ValidateResult>) | null;
+  readonly logger: HaproxyLogger;
+}
+
+export class ConfigFiles {
+  private readonly maps: { readonly domain: string; readonly app: string };
+
+  constructor(private readonly o: ConfigFilesOptions) {
+    const dir = path.dirname(o.configPath);
+    this.maps = { domain: path.join(dir, 'domain2backend.map'), app: path.join(dir, 'app2backend.map') };
+  }
+
+  get configPath(): string {
+    return this.o.configPath;
+  }
+
+  /** What HAProxy should read for `state`. */
+  of(state: DesiredState): Files {
+    const map = this.o.haproxyMap;
+    return { config: liveConfig(state.rendered.config, this.o.live), domainMap: map ? state.rendered.domainMap : '', appMap: map ? state.rendered.appMap : '' };
+  }
+
+  /** `haproxy -c` on a temp copy whose map paths point at temp maps too (upstream did the same). */
+  async check(files: Files): Promise<Verdict> {
+    const validate = this.o.validate;
+    if (validate === null) return { ok: true };
+    const tmp = `${this.o.configPath}.candidate`;
+    const candidates = [[this.maps.domain, `${this.maps.domain}.candidate`], [this.maps.app, `${this.maps.app}.candidate`]] as const;
+    let text = files.config;
+    if (this.o.haproxyMap) {
+      await writeAtomic(candidates[0][1], files.domainMap);
+      await writeAtomic(candidates[1][1], files.appMap);
+      text = withPaths(text, candidates);
+    }
+    await writeAtomic(tmp, text);
+    try {
+      const v = await validate(tmp);
+      return v.ok ? v : { ...v, named: proxiesNamed(v.message, text) };
+    } finally {
+      for (const f of [tmp, candidates[0][1], candidates[1][1]]) await fs.rm(f, { force: true });
+    }
+  }
+
+  /** `haproxy -c` of the config on disk as it is (SIGUSR1). */
+  checkOnDisk(): Promise<ValidateResult> {
+    return this.o.validate === null ? Promise.resolve({ ok: true }) : this.o.validate(this.o.configPath);
+  }
+
+  /** A config `haproxy -c` rejected is kept as marathon-lb keeps it (haproxy_temp_config_fail.<k>). */
+  async archiveRejected(files: Files): Promise<void> {
+    if (this.o.archiveVersions <= 0) return;
+    await archiveRejected(files.config, this.o.archiveVersions, this.o.archiveDir ?? ARCHIVE_DIR)
+      .catch((e: Error) => this.o.logger.warn(e.message));
+  }
+
+  /** `archive`: the version put in place is archived (not trial configs, not a restore). */
+  async write(files: Files, archive = true): Promise<void> {
+    if (this.o.haproxyMap) {
+      await writeAtomic(this.maps.domain, files.domainMap);
+      await writeAtomic(this.maps.app, files.appMap);
+    } else {
+      // Without --haproxy-map, marathon-lb truncates map files left from an earlier run.
+      for (const p of [this.maps.domain, this.maps.app]) if ((await readIfExists(p)) !== undefined) await writeAtomic(p, '');
+    }
+    await writeAtomic(this.o.configPath, files.config);
+    if (archive && this.o.archiveVersions > 0) {
+      const maps = this.o.haproxyMap ? { domain: files.domainMap, app: files.appMap } : undefined;
+      await archiveApplied({ config: files.config, ...(maps ? { maps } : {}) }, this.o.archiveVersions, this.o.archiveDir ?? ARCHIVE_DIR)
+        .catch((e: Error) => this.o.logger.warn(e.message)); // a full /tmp must not cost the apply
+    }
+  }
+
+  /** The files as they are now, to put back if the transaction fails; null when there is no config yet. */
+  async onDisk(): Promise<Files | null> {
+    const config = await readIfExists(this.o.configPath);
+    if (config === undefined) return null;
+    return { config, domainMap: (await readIfExists(this.maps.domain)) ?? '', appMap: (await readIfExists(this.maps.app)) ?? '' };
+  }
+
+  /**
+   * Creates the directories HAProxy needs before it starts (its runtime files' and those the config
+   * names), instead of failing on them; what cannot be created is logged, HAProxy then says why.
+   */
+  async ensureRuntimeDirs(runtimeFiles: readonly string[]): Promise<void> {
+    const config = (await readIfExists(this.o.configPath)) ?? '';
+    for (const dir of [...runtimeDirs(config), ...runtimeFiles.map((f) => path.dirname(f))]) {
+      try {
+        await fs.mkdir(dir, { recursive: true });
+      } catch (e) {
+        this.o.logger.warn(`cannot create ${dir} for HAProxy: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * marathon-lb's head says `server-state-file global` + `load-server-state-from-file global`: the
+   * servers' state (`show servers state`, '' when HAProxy does not run) is saved before a reload so
+   * the new worker starts with it (health, drain, weights).
+   */
+  async saveServerState(dump: string): Promise<void> {
+    const file = serverStateFile((await readIfExists(this.o.configPath)) ?? '');
+    if (file === undefined) return;
+    if (!dump.trim() && (await readIfExists(file)) !== undefined) return; // keep what a dead HAProxy left
+    try {
+      // "1" alone is the state file format's version line: a valid file that lists no servers yet.
+      await writeAtomic(file, dump.trim() === '' ? '1\n' : dump);
+    } catch (e) {
+      this.o.logger.warn(`cannot save server state before reload: ${(e as Error).message}`);
+    }
+  }
+}

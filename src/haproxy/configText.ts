@@ -1,0 +1,109 @@
+/**
+ * Everything this program reads from or adds to HAProxy's config text, in one place. The config
+ * `--dry` prints is marathon-lb's; the live HAProxy gets `liveConfig(…)` of it, which adds what
+ * running it needs (and only where the config does not decide it already):
+ * - `hard-stop-after`: how long old workers may finish their connections after a reload. By
+ *   default no shorter than the config's longest client/server/tunnel timeout, so a websocket or
+ *   TCP tunnel marathon-lb's `timeout tunnel 3600s` lets live is not cut by a reload.
+ * - `mworker-max-reloads`: HAProxy itself sends SIGTERM to a worker that has survived more
+ *   reloads than this, which bounds how many old workers linger (--max-old-workers).
+ * - `option idle-close-on-response` (see ensureIdleCloseOnResponse).
+ */
+import * as path from 'node:path';
+import { configSections } from './limits';
+
+/** Old workers are never cut sooner than this by default (the controller's earlier fixed default). */
+export const MIN_HARD_STOP_AFTER_S = 30;
+
+export interface LiveConfigOptions {
+  /** --hard-stop-after; undefined: derived from the config (see hardStopAfterFor). */
+  readonly hardStopAfterSeconds: number | undefined;
+  /** --max-old-workers; undefined or 0: no bound beyond hard-stop-after. */
+  readonly maxOldWorkers?: number;
+}
+
+/** The config as the live HAProxy gets it: `--dry` output plus what running it needs (see above). */
+export function liveConfig(configText: string, o: LiveConfigOptions): string {
+  let text = ensureHardStopAfter(configText, o.hardStopAfterSeconds ?? hardStopAfterFor(configText));
+  if (o.maxOldWorkers !== undefined && o.maxOldWorkers > 0) text = ensureGlobal(text, 'mworker-max-reloads', String(o.maxOldWorkers));
+  return ensureIdleCloseOnResponse(text);
+}
+
+/** The default hard-stop-after: the longest client/server/tunnel timeout the config sets, at least 30 s. */
+export function hardStopAfterFor(configText: string): number {
+  return Math.max(MIN_HARD_STOP_AFTER_S, longestTimeoutSeconds(configText) ?? 0);
+}
+
+/** The longest `timeout client|server|tunnel` anywhere in the config (seconds, rounded up), if any. */
+export function longestTimeoutSeconds(configText: string): number | undefined {
+  let longest: number | undefined;
+  for (const m of configText.matchAll(/^\s*timeout\s+(?:client|server|tunnel)\s+(\S+)/gm)) {
+    const ms = durationMs(m[1] as string);
+    if (ms !== undefined) longest = Math.max(longest ?? 0, Math.ceil(ms / 1000));
+  }
+  return longest;
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** An HAProxy time value ("3600s", "5m", "1500" = ms) in milliseconds. */
+export function durationMs(text: string): number | undefined {
+  const m = /^(\d+)(us|ms|s|m|h|d)?$/.exec(text);
+  return m ? Number(m[1]) * (UNIT_MS[m[2] ?? 'ms'] as number) : undefined;
+}
+
+/** Adds `hard-stop-after <seconds>s` to the global section unless it sets one already. */
+export function ensureHardStopAfter(configText: string, seconds: number): string {
+  return ensureGlobal(configText, 'hard-stop-after', `${seconds}s`);
+}
+
+/** Adds `<keyword> <value>` to the global section (creating it) unless the section sets the keyword already. */
+function ensureGlobal(configText: string, keyword: string, value: string): string {
+  const lines = configText.split('\n');
+  const global = configSections(lines).find((s) => s.kind === 'global');
+  const directive = `  ${keyword} ${value}`;
+  if (!global) return `global\n${directive}\n${configText}`;
+  const set = new RegExp(`^\\s*${keyword}\\s`);
+  for (let i = global.start + 1; i < global.end; i++) if (set.test(lines[i] as string)) return configText;
+  lines.splice(global.start + 1, 0, directive);
+  return lines.join('\n');
+}
+
+/**
+ * Adds `option idle-close-on-response` to every defaults section that does not decide it already.
+ * Without it an old worker closes its idle keep-alive connections as soon as a reload soft-stops
+ * it, racing clients that send their next request on them at that moment ("socket hang up"); with
+ * it the old worker answers that request with `Connection: close` and closes only then.
+ */
+export function ensureIdleCloseOnResponse(configText: string): string {
+  const lines = configText.split('\n');
+  const sections = configSections(lines).filter((s) => s.kind === 'defaults').reverse();
+  for (const d of sections) {
+    let decided = false;
+    for (let i = d.start + 1; i < d.end; i++) if (/^\s*(no\s+)?option\s+idle-close-on-response\b/.test(lines[i] as string)) decided = true;
+    if (!decided) lines.splice(d.start + 1, 0, '  option idle-close-on-response');
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Directories HAProxy needs before it starts: the stats socket's and server-state-base
+ * (marathon-lb's head uses /var/run/haproxy/ and /var/state/haproxy/, which a fresh machine lacks).
+ */
+export function runtimeDirs(configText: string): string[] {
+  const socket = /^\s*stats\s+socket\s+(\/\S+)/m.exec(configText)?.[1];
+  const base = /^\s*server-state-base\s+(\S+)/m.exec(configText)?.[1];
+  return [...(socket === undefined ? [] : [path.dirname(socket)]), ...(base === undefined ? [] : [base])];
+}
+
+/** The file `server-state-file` + `server-state-base` name, where a reload's new worker reads server state. */
+export function serverStateFile(configText: string): string | undefined {
+  const base = /^\s*server-state-base\s+(\S+)/m.exec(configText)?.[1];
+  const file = /^\s*server-state-file\s+(\S+)/m.exec(configText)?.[1];
+  return base === undefined || file === undefined ? undefined : path.resolve(base, file);
+}
+
+/** The config text with every occurrence of each `from` path replaced by its `to` (candidate map files). */
+export function withPaths(configText: string, renames: readonly (readonly [string, string])[]): string {
+  return renames.reduce((text, [from, to]) => text.split(from).join(to), configText);
+}

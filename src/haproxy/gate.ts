@@ -1,0 +1,36 @@
+/**
+ * The health gate: before an apply is committed, HAProxy proves it runs the new state — a worker
+ * answers, every backend of the state is there, and the servers the runtime update added or
+ * removed are (or are no longer) listed.
+ */
+import type { DesiredState } from '../streams/applyPort';
+import type { RuntimeOp } from '../streams/plan';
+import { fail, ok, type CommandChannel, type ProcList, type Result } from './masterSocket';
+import { RuntimeApi } from './runtimeApi';
+
+export interface GateProbe {
+  showProc(): Promise<Result<ProcList>>;
+  /** The current worker's stats socket. */
+  readonly worker: CommandChannel;
+}
+
+export async function healthGate(probe: GateProbe, next: DesiredState, ops: readonly RuntimeOp[]): Promise<Result<void>> {
+  const proc = await probe.showProc();
+  if (!proc.ok || proc.value.workers.length === 0) return fail(`health gate: no HAProxy worker answers (${proc.ok ? 'no worker' : proc.message})`);
+  const api = new RuntimeApi({ channel: probe.worker, logger: { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} } });
+  const backends = await api.showBackends();
+  if (!backends.ok) return fail(`health gate: the stats socket does not answer: ${backends.message}`);
+  const have = new Set(backends.value);
+  const missing = next.model.services.filter((s) => !have.has(s.backend)).map((s) => s.backend);
+  if (missing.length > 0) return fail(`health gate: HAProxy does not run backend(s) ${missing.slice(0, 5).join(', ')}`);
+  if (ops.length === 0) return ok(undefined);
+  const state = await api.showServersState();
+  if (!state.ok) return fail(`health gate: ${state.message}`);
+  const servers = new Set(state.value.map((s) => `${s.backend}/${s.name}`));
+  for (const op of ops) {
+    const present = servers.has(`${op.backend}/${op.server.name}`);
+    if (op.kind === 'add-server' && !present) return fail(`health gate: ${op.backend}/${op.server.name} was not added`);
+    if (op.kind === 'remove-server' && present) return fail(`health gate: ${op.backend}/${op.server.name} is still there`);
+  }
+  return ok(undefined);
+}

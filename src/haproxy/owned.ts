@@ -1,0 +1,91 @@
+/**
+ * The HAProxy this controller owns: a master-worker process started (or adopted) by HaproxyProcess.
+ * Loads are master-socket reloads (or a start when it is not running), retried per
+ * --max-reload-retries / --reload-interval when the reload is not confirmed (a refused config is
+ * not retried: rejections.ts finds the app instead); the gate asks its sockets.
+ */
+import type { DesiredState } from '../streams/applyPort';
+import type { RuntimeOp } from '../streams/plan';
+import type { Clock } from './clock';
+import type { ConfigFiles } from './configFiles';
+import { healthGate } from './gate';
+import type { CommandChannel, HaproxyLogger, ProcList, Result } from './masterSocket';
+import type { ReloadResult, StartResult } from './process';
+import { withRetries, type HaproxyTarget, type LoadResult, type RetryPolicy } from './target';
+
+/** What this needs of HaproxyProcess (tests pass a fake that answers like HAProxy's sockets). */
+export interface ManagedProcess {
+  isAlive(): boolean;
+  isClosed(): boolean;
+  start(): Promise<StartResult>;
+  reload(): Promise<ReloadResult>;
+  showProc(): Promise<Result<ProcList>>;
+  readonly master: { worker(): CommandChannel };
+}
+
+export interface OwnedHaproxyOptions {
+  readonly process: ManagedProcess;
+  readonly files: ConfigFiles;
+  /** Files HAProxy creates itself (master socket, pid file): their directories must exist. */
+  readonly runtimeFiles: readonly string[];
+  readonly retry: RetryPolicy;
+  readonly clock: Clock;
+  readonly logger: HaproxyLogger;
+}
+
+export class OwnedHaproxy implements HaproxyTarget {
+  readonly external = false;
+
+  constructor(private readonly o: OwnedHaproxyOptions) {}
+
+  runtimeChannel(): CommandChannel | null {
+    return this.o.process.isAlive() ? this.o.process.master.worker() : null;
+  }
+
+  isRunning(): boolean {
+    return this.o.process.isAlive();
+  }
+
+  isClosed(): boolean {
+    return this.o.process.isClosed();
+  }
+
+  load(): Promise<LoadResult> {
+    const { process: p, clock, logger, retry } = this.o;
+    return withRetries(() => (p.isAlive() ? this.reloadOnce() : this.startOnce()), retry,
+      { clock, logger, closed: () => p.isClosed(), what: 'HAProxy reload' });
+  }
+
+  gate(next: DesiredState, ops: readonly RuntimeOp[]): Promise<Result<void>> {
+    return healthGate({ showProc: () => this.o.process.showProc(), worker: this.o.process.master.worker() }, next, ops);
+  }
+
+  async reloadRestored(): Promise<void> {
+    const { process: p, logger } = this.o;
+    if (p.isAlive()) {
+      const r = await p.reload();
+      if (!r.ok) logger.error(`reload of the last good config failed too: ${r.message}`);
+    } else {
+      const r = await p.start();
+      if (!r.ok) logger.error(`HAProxy does not start with the last good config either: ${r.message}`);
+    }
+  }
+
+  private async startOnce(): Promise<LoadResult> {
+    await this.o.files.ensureRuntimeDirs(this.o.runtimeFiles);
+    await this.o.files.saveServerState(''); // creates the state file HAProxy's head asks for, if missing
+    const r = await this.o.process.start();
+    return r.ok ? r : { ok: false, message: `HAProxy did not start: ${r.message}`, refused: r.refused ?? false };
+  }
+
+  private async reloadOnce(): Promise<LoadResult> {
+    const dump = await this.o.process.master.worker().send('show servers state');
+    if (dump.ok) await this.o.files.saveServerState(dump.value);
+    const r = await this.o.process.reload();
+    if (r.ok) {
+      if (r.oldWorkers.length > 0) this.o.logger.debug(`haproxy: ${r.oldWorkers.length} old worker(s) finishing their connections`);
+      return r;
+    }
+    return { ok: false, message: r.refused ? r.message : `HAProxy reload failed (the old worker keeps serving): ${r.message}`, refused: r.refused };
+  }
+}
