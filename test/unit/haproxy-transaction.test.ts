@@ -1,0 +1,276 @@
+/**
+ * The apply transaction (src/haproxy/applier.ts) against a fake HAProxy: a fake master process whose
+ * worker channel answers the runtime API's commands like HAProxy 2.6, a fake `haproxy -c` and a fake
+ * clock. Real files in a temp directory. Fast: no process, no sleep.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { lastValueFrom } from 'rxjs';
+import { HaproxyApplier } from '../../src/haproxy/applier';
+import { fakeClock } from '../../src/haproxy/clock';
+import { CommandHaproxy, type CommandRun } from '../../src/haproxy/command';
+import { ConfigFiles } from '../../src/haproxy/configFiles';
+import { fail, ok, type CommandChannel, type ProcList, type Result } from '../../src/haproxy/masterSocket';
+import { OwnedHaproxy, type ManagedProcess } from '../../src/haproxy/owned';
+import type { ReloadResult, StartResult } from '../../src/haproxy/process';
+import type { Service } from '../../src/model/types';
+import type { RenderedConfig } from '../../src/render/render';
+import type { ApplyReport, DesiredState } from '../../src/streams/applyPort';
+import { plan } from '../../src/streams/plan';
+import { formatReason } from '../../src/streams/reloadReason';
+import { makeServer as server, makeService as service } from '../support/fixtures';
+
+const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+
+/** Rendering for these tests: one backend per service; a service named bad* carries a line `haproxy -c` rejects. */
+function render(services: readonly Service[]): RenderedConfig {
+  const text = ['global', '  maxconn 100', 'defaults', '  timeout client 50s', '  timeout tunnel 2h',
+    ...services.flatMap((s) => [`backend ${s.backend}`, ...(s.backend.startsWith('bad') ? ['  BAD directive'] : []),
+      ...s.servers.map((v) => `  server ${v.name} ${v.ip}:${v.port}`)]), ''].join('\n');
+  return { config: text, domainMap: '', appMap: '', served: services, problems: [] };
+}
+const state = (services: Service[]): DesiredState => ({ model: { services, problems: [] }, rendered: render(services) });
+
+/** A master-worker HAProxy as seen through its sockets: reload reads the config file from disk. */
+class FakeHaproxy implements ManagedProcess {
+  alive = false;
+  closed = false;
+  backends = new Map<string, Map<string, string>>();
+  reloads = 0;
+  starts = 0;
+  /** What the next reloads do, in order; then 'ok'. */
+  reloadScript: ('ok' | 'timeout' | 'refused')[] = [];
+  refuseAddServer = false;
+  /** Backends `show backend` leaves out (a gate that must fail). */
+  hidden = new Set<string>();
+  sent: string[] = [];
+
+  constructor(private readonly configPath: string) {}
+
+  isAlive(): boolean { return this.alive; }
+  isClosed(): boolean { return this.closed; }
+
+  async start(): Promise<StartResult> {
+    this.starts++;
+    this.load();
+    this.alive = true;
+    return { ok: true, masterPid: 1, workerPid: 2, attached: false };
+  }
+
+  async reload(): Promise<ReloadResult> {
+    this.reloads++;
+    const next = this.reloadScript.shift() ?? 'ok';
+    if (next !== 'ok') {
+      return { ok: false, refused: next === 'refused', servingWorkerPids: [2], oldWorkers: [],
+        message: next === 'refused' ? 'HAProxy rejected the new config; the previous worker (2) keeps serving' : 'HAProxy did not confirm the reload within 15000 ms' };
+    }
+    this.load();
+    return { ok: true, newWorkerPid: 2 + this.reloads, oldWorkers: [2] };
+  }
+
+  async showProc(): Promise<Result<ProcList>> {
+    const p = (pid: number) => ({ pid, type: 'worker', reloads: 0, uptime: '0s', version: '2.6' });
+    return this.alive ? ok({ master: { ...p(1), type: 'master', reloads: this.reloads }, workers: [p(2 + this.reloads)], oldWorkers: [], programs: [] }) : fail('nothing listens');
+  }
+
+  readonly master = { worker: (): CommandChannel => ({ send: (c) => Promise.resolve(this.answer(c)) }) };
+
+  private load(): void {
+    this.backends = new Map();
+    let current: Map<string, string> | undefined;
+    for (const line of fs.readFileSync(this.configPath, 'utf8').split('\n')) {
+      const be = /^backend (\S+)/.exec(line);
+      if (be) this.backends.set(be[1] as string, (current = new Map()));
+      const sv = /^\s+server (\S+) (\S+)/.exec(line);
+      if (sv && current) current.set(sv[1] as string, sv[2] as string);
+    }
+  }
+
+  private answer(command: string): Result<string> {
+    this.sent.push(command);
+    let m: RegExpExecArray | null;
+    if (command === 'show backend') return ok(`# name\n${[...this.backends.keys()].filter((b) => !this.hidden.has(b)).join('\n')}\n`);
+    if (command === 'show servers state') {
+      const rows = [...this.backends].flatMap(([be, servers], i) => [...servers].map(([name, addr], j) =>
+        `${i + 1} ${be} ${j + 1} ${name} ${addr.split(':')[0]} 2 0 1 1 0 6 3 4 6 0 0 0 - ${addr.split(':')[1]}`));
+      return ok(`1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port\n${rows.join('\n')}\n`);
+    }
+    if ((m = /^add server (\S+)\/(\S+) (\S+)/.exec(command))) {
+      if (this.refuseAddServer) return ok(`Backend '${m[1]}': this backend does not support dynamic servers (refused).`);
+      this.backends.get(m[1] as string)?.set(m[2] as string, m[3] as string);
+      return ok('New server registered.');
+    }
+    if ((m = /^show stat (\S+) 4 -1/.exec(command))) return ok('# pxname,svname,scur\n');
+    if ((m = /^del server (\S+)\/(\S+)/.exec(command))) {
+      this.backends.get(m[1] as string)?.delete(m[2] as string);
+      return ok('Server deleted.');
+    }
+    if (/^(enable|disable|set) /.test(command)) return ok('');
+    return ok(`Unknown command: ${command}`);
+  }
+}
+
+let dir: string;
+let configPath: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlb-tx-'));
+  configPath = path.join(dir, 'haproxy.cfg');
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function setup(o: { retries?: number; target?: 'owned' | 'command'; run?: (c: string) => Promise<CommandRun>; pids?: () => Promise<ReadonlySet<number>> } = {}) {
+  const clock = fakeClock(1000);
+  const files = new ConfigFiles({
+    configPath, haproxyMap: false, archiveVersions: 0, logger: quiet, live: { hardStopAfterSeconds: undefined, maxOldWorkers: 10 },
+    validate: (cfg) => Promise.resolve(fs.readFileSync(cfg, 'utf8').includes('BAD') ? { ok: false, message: `[${cfg}:7] unknown keyword 'BAD' in 'backend' section` } : { ok: true }),
+  });
+  const haproxy = new FakeHaproxy(configPath);
+  const retry = { retries: o.retries ?? 2, intervalMs: 10_000 };
+  const target = o.target === 'command'
+    ? new CommandHaproxy({ command: 'reload-it', retry, clock, logger: quiet, run: o.run, haproxyPids: o.pids })
+    : new OwnedHaproxy({ process: haproxy, files, runtimeFiles: [], retry, clock, logger: quiet });
+  const applier = new HaproxyApplier({ target, files, logger: quiet, render });
+  const apply = (next: DesiredState, previous: DesiredState | null): Promise<ApplyReport> =>
+    lastValueFrom(applier.apply(next, plan(previous?.model.services ?? null, next.model.services,
+      previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config }), previous));
+  return { clock, haproxy, apply, applier };
+}
+
+const onDisk = (): string => fs.readFileSync(configPath, 'utf8');
+
+describe('the apply transaction', () => {
+  test('first apply starts HAProxy with the live config: hard-stop-after from the longest timeout (2 h), mworker-max-reloads', async () => {
+    const { haproxy, apply } = setup();
+    const r = await apply(state([service('a', [server(1)])]), null);
+    expect(r).toEqual({ reloaded: true, reasons: [{ kind: 'not-running' }, { kind: 'initial' }], runtimeOps: 0 });
+    expect(haproxy.starts).toBe(1);
+    expect(onDisk()).toMatch(/^global\n {2}mworker-max-reloads 10\n {2}hard-stop-after 7200s\n/);
+  });
+
+  test('task churn goes through the runtime API: no reload, the file written for the next one', async () => {
+    const { haproxy, apply } = setup();
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    const two = state([service('a', [server(1), server(2)])]);
+    expect(await apply(two, one)).toEqual({ reloaded: false, reasons: [], runtimeOps: 1 });
+    expect(haproxy.reloads).toBe(0);
+    expect(haproxy.sent).toContain('add server a/10_0_0_2_31000 10.0.0.2:31000');
+    expect(onDisk()).toContain('server 10_0_0_2_31000 10.0.0.2:31000');
+  });
+
+  test('runtime API refused → a reload, and the report (not the plan) says so', async () => {
+    const { haproxy, apply } = setup();
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    haproxy.refuseAddServer = true;
+    const r = await apply(state([service('a', [server(1), server(2)])]), one);
+    expect(r.reloaded).toBe(true);
+    expect(r.reasons.map((x) => x.kind)).toEqual(['runtime-refused']);
+    expect(formatReason(r.reasons[0]!)).toMatch(/^runtime API could not apply the change \(add server a\/10_0_0_2_31000 .*refused/);
+    expect(haproxy.reloads).toBe(1);
+    expect(haproxy.backends.get('a')?.has('10_0_0_2_31000')).toBe(true);
+  });
+
+  test('isolation: the app haproxy -c rejects is left out, the rest applied; reasons are those of the change HAProxy got', async () => {
+    const { haproxy, apply } = setup();
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    const r = await apply(state([service('a', [server(1)]), service('bad1', [server(2)]), service('b', [server(3)])]), one);
+    expect(r.reloaded).toBe(true);
+    expect(r.reasons).toEqual([{ kind: 'backend-added', backend: 'b' }]);
+    expect(r.rejected?.map((x) => x.service.backend)).toEqual(['bad1']);
+    expect(r.applied?.model.services.map((s) => s.backend)).toEqual(['a', 'b']);
+    expect([...haproxy.backends.keys()]).toEqual(['a', 'b']);
+    expect(onDisk()).not.toContain('bad1');
+  });
+
+  test('a refused reload names the app (trial reloads): left out, HAProxy ends on the good rest', async () => {
+    const { haproxy, apply } = setup();
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    haproxy.reloadScript = ['refused']; // the full config; the trials then pass unless `hog` is in
+    const next = state([service('a', [server(1)]), service('hog', [server(2)])]);
+    const r = await apply(next, one);
+    expect(r.rejected?.map((x) => x.service.backend)).toEqual(['hog']);
+    expect(r.reasons.length).toBeGreaterThan(0);
+    expect([...haproxy.backends.keys()]).toEqual(['a']);
+  });
+
+  test('gate failure: the apply fails and the last good files are put back and reloaded', async () => {
+    const { haproxy, apply } = setup();
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    const good = onDisk();
+    haproxy.hidden.add('b');
+    await expect(apply(state([service('a', [server(1)]), service('b', [server(2)])]), one)).rejects.toThrow(/health gate: HAProxy does not run backend\(s\) b/);
+    expect(onDisk()).toBe(good);
+    expect(haproxy.reloads).toBe(2); // the new config, then the last good one again
+  });
+
+  test('an unconfirmed reload is retried every --reload-interval, --max-reload-retries times, then the old files are restored', async () => {
+    const { haproxy, apply, clock } = setup({ retries: 2 });
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    const good = onDisk();
+    haproxy.reloadScript = ['timeout', 'timeout', 'timeout'];
+    await expect(apply(state([service('b', [server(1)])]), one)).rejects.toThrow(/did not confirm the reload .*\(3 tries, --max-reload-retries 2\)/);
+    expect(clock.slept.filter((ms) => ms === 10_000)).toHaveLength(2);
+    expect(onDisk()).toBe(good);
+  });
+
+  test('a retried reload that then works commits', async () => {
+    const { haproxy, apply, clock } = setup({ retries: 2 });
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    haproxy.reloadScript = ['timeout'];
+    const r = await apply(state([service('b', [server(1)])]), one);
+    expect(r.reasons.map(formatReason)).toEqual(['backend b added', 'backend a removed']);
+    expect(clock.slept).toEqual([10_000]);
+  });
+});
+
+describe('--command mode (marathon-lb reloadConfig)', () => {
+  test('writes and validates, runs the command; a failing command is retried --max-reload-retries times', async () => {
+    const runs: string[] = [];
+    const codes = [1, 1, 0];
+    const pids = [new Set([10]), new Set([10]), new Set([10]), new Set([10, 11])];
+    const { apply, clock } = setup({
+      target: 'command', retries: 3,
+      run: (c) => { runs.push(c); return Promise.resolve({ code: codes.shift() ?? 0, signal: null, output: 'no luck' }); },
+      pids: () => Promise.resolve(pids.length > 1 ? pids.shift()! : pids[0]!),
+    });
+    const r = await apply(state([service('a', [server(1)])]), null);
+    expect(r).toEqual({ reloaded: true, reasons: [{ kind: 'initial' }], runtimeOps: 0 });
+    expect(runs).toEqual(['reload-it', 'reload-it', 'reload-it']);
+    expect(clock.slept.filter((ms) => ms === 10_000)).toHaveLength(2);
+    expect(onDisk()).toContain('backend a');
+  });
+
+  test('retries used up: the apply fails naming the command and its exit code', async () => {
+    const { apply } = setup({ target: 'command', retries: 1, run: () => Promise.resolve({ code: 3, signal: null, output: 'boom' }), pids: () => Promise.resolve(new Set<number>()) });
+    await expect(apply(state([service('a', [server(1)])]), null)).rejects.toThrow(/--command "reload-it" exited with code 3: boom \(2 tries, --max-reload-retries 1\)/);
+  });
+
+  test('task churn is a reload too (no runtime API), and nothing runs when the files on disk are already the new ones', async () => {
+    let runs = 0;
+    const { apply } = setup({ target: 'command', run: () => { runs++; return Promise.resolve({ code: 0, signal: null, output: '' }); }, pids: () => Promise.resolve(new Set<number>()) });
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    const r = await apply(state([service('a', [server(1), server(2)])]), one);
+    expect(r.reasons).toEqual([{ kind: 'external-reload', runtimeOps: 1 }]);
+    expect(runs).toBe(2);
+    // A fresh one-pass run (previous null) with the same apps: the files are unchanged, no command.
+    expect(await apply(state([service('a', [server(1), server(2)])]), null)).toEqual({ reloaded: false, reasons: [], runtimeOps: 0 });
+    expect(runs).toBe(2);
+  });
+
+  test('an app haproxy -c rejects is left out before the command runs (once)', async () => {
+    let runs = 0;
+    const { apply } = setup({ target: 'command', run: () => { runs++; return Promise.resolve({ code: 0, signal: null, output: '' }); }, pids: () => Promise.resolve(new Set<number>()) });
+    const r = await apply(state([service('bad', [server(1)]), service('a', [server(2)])]), null);
+    expect(r.rejected?.map((x) => x.service.backend)).toEqual(['bad']);
+    expect(runs).toBe(1);
+    expect(onDisk()).not.toContain('bad');
+  });
+});
