@@ -54,6 +54,7 @@ export async function ensureDefaultCertificate(input: CertificateInput, make: Ma
   try {
     // Private from its first byte (it holds the key), and whole or absent for a reader.
     const tmp = `${generated}.${process.pid}.tmp`;
+    await fs.mkdir(path.dirname(generated), { recursive: true }); // the service creates it later; the certificate comes first
     await fs.writeFile(tmp, pem, { mode: 0o600 });
     await fs.rename(tmp, generated);
   } catch (e) {

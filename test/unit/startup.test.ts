@@ -73,9 +73,8 @@ describe('the default certificate', () => {
   const fake = async () => '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\ny\n-----END PRIVATE KEY-----\n';
 
   it('is created self-signed next to --haproxy-config (mode 0600) when the default path is empty, and reused later', async () => {
-    fs.mkdirSync(path.join(dir, 'conf'));
     const missing = path.join(dir, 'etc-ssl', 'cert.pem');
-    const first = await ensureDefaultCertificate({ sslCerts: '/etc/ssl/cert.pem', haproxyConfig: cfg(), defaultPath: missing }, fake);
+    const first = await ensureDefaultCertificate({ sslCerts: '/etc/ssl/cert.pem', haproxyConfig: cfg(), defaultPath: missing }, fake); // conf/ does not exist yet
     const generated = path.join(dir, 'conf', SELF_SIGNED_NAME);
     expect(first).toEqual({ ok: true, sslCerts: generated, warning: expect.stringContaining(`no certificate at ${missing} (the --ssl-certs default): created a self-signed one (CN=*) at ${generated}`) });
     expect(fs.statSync(generated).mode & 0o777).toBe(0o600);
