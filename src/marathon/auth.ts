@@ -92,7 +92,10 @@ export interface DcosAuthOptions {
   readonly credentials: DcosCredentials;
   readonly caCert?: string;
   readonly insecure?: boolean;
+  /** Read timeout (longest silence), as for Marathon requests. */
   readonly timeoutMs: number;
+  /** Connect timeout (default: timeoutMs). */
+  readonly connectTimeoutMs?: number;
   readonly logger: { info(msg: string): void };
   /** Wall clock in ms for the JWT's exp (default Date.now). */
   readonly now?: () => number;
@@ -131,6 +134,7 @@ export function dcosAuth(opts: DcosAuthOptions): AuthProvider {
         headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'User-Agent': 'marathon-lb' },
         body: JSON.stringify({ uid, token: jwt }),
         timeoutMs: opts.timeoutMs,
+        ...(opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
         trust,
       });
     } catch (e) {

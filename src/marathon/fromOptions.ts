@@ -20,7 +20,7 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): M
   if (o.dcosAuthCredentials !== undefined) {
     const creds = parseDcosCredentials(o.dcosAuthCredentials);
     if (!creds.ok) return { error: creds.error };
-    auth = dcosAuth({ credentials: creds.value, caCert, insecure: o.marathonInsecure, timeoutMs, logger });
+    auth = dcosAuth({ credentials: creds.value, caCert, insecure: o.marathonInsecure, timeoutMs, connectTimeoutMs, logger });
   } else {
     let text = o.authCredentials;
     let source = '--auth-credentials';
