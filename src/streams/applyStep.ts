@@ -27,34 +27,23 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<ApplyReport | 'unchanged'> {
   const { haproxy, applied, report, fault, now } = deps;
 
-  const planFor = (previous: DesiredState | null, next: DesiredState): Plan => {
+  /** Runs a pure step; an exception is reported at `plan` and replaced by the safe fallback. */
+  const guarded = <T>(step: () => T, fallback: (e: unknown) => T): T => {
     try {
-      return plan(previous?.model.services ?? null, next.model.services,
-        previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config });
+      return step();
     } catch (e) {
       fault('plan', e);
-      return { runtimeOps: [], reloadReasons: [{ kind: 'plan-failed', error: message(e) }] };
+      return fallback(e);
     }
   };
-
+  const planFor = (previous: DesiredState | null, next: DesiredState): Plan => guarded(
+    () => plan(previous?.model.services ?? null, next.model.services,
+      previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config }),
+    (e) => ({ runtimeOps: [], reloadReasons: [{ kind: 'plan-failed', error: message(e) }] }),
+  );
   /** Apps HAProxy rejected before stay out until their definition changes: plan() then sees real changes only. */
-  const withoutRejected = (state: DesiredState): DesiredState => {
-    try {
-      return applied.withoutRejected(state);
-    } catch (e) {
-      fault('plan', e);
-      return state;
-    }
-  };
-
-  const isCurrent = (state: DesiredState): boolean => {
-    try {
-      return applied.isCurrent(state);
-    } catch (e) {
-      fault('plan', e);
-      return false;
-    }
-  };
+  const withoutRejected = (state: DesiredState): DesiredState => guarded(() => applied.withoutRejected(state), () => state);
+  const isCurrent = (state: DesiredState): boolean => guarded(() => applied.isCurrent(state), () => false);
 
   return (work) => defer(() => {
     if (work.kind === 'reload-existing') {
