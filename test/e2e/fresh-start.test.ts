@@ -4,11 +4,12 @@ import * as https from 'node:https';
 import * as path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { findConfigDir } from '../../src/configDir';
-import { freeLoopbackPort, httpGet } from '../../src/demo/live';
+import { httpGet } from '../../src/demo/live';
 import { hasCapSysResource, parseProcLimits } from '../../src/haproxy/limits';
 import { Simulator } from '../../src/simulator';
 import { SELF_SIGNED_NAME } from '../../src/startup/certificate';
 import { describeWithHaproxy } from '../support/haproxy';
+import { freePort } from '../support/ports';
 import { CLI } from '../support/paths';
 import { tempDir } from '../support/render';
 
@@ -39,9 +40,11 @@ describeWithHaproxy('a fresh start outside the image: no /marathon-lb, no certif
   // With CAP_SYS_RESOURCE HAProxy raises its own hard limit: then nothing needs lowering.
   const canRaise = hasCapSysResource(fs.readFileSync('/proc/self/status', 'utf8'));
 
-  beforeAll(async () => {
+  /** One start on fresh ports; false when a port was taken meanwhile (test/support/ports.ts: ask again). */
+  async function start(): Promise<boolean> {
     dir = tempDir('mlb-fresh-');
-    ports = { http: await freeLoopbackPort(), https: await freeLoopbackPort(), stats: await freeLoopbackPort(), appid: await freeLoopbackPort(), app: await freeLoopbackPort() };
+    output = '';
+    ports = { http: await freePort(), https: await freePort(), stats: await freePort(), appid: await freePort(), app: await freePort() };
     const templates = path.join(dir, 'templates');
     fs.mkdirSync(templates);
     fs.mkdirSync(path.join(dir, 'state'));
@@ -75,13 +78,14 @@ describeWithHaproxy('a fresh start outside the image: no /marathon-lb, no certif
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     for (let i = 0; i < 300; i++) {
       if (child.exitCode !== null) throw new Error(`marathon-lb exited with ${child.exitCode}:\n${output}`);
-      if ((await httpGet(ports.http, HOST, 1000).catch(() => ({ status: 0 }))).status === 200) return;
+      if (/cannot bind socket/.test(output)) return false;
+      if ((await httpGet(ports.http, HOST, 1000).catch(() => ({ status: 0 }))).status === 200) return true;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`the app was not served within 30 s:\n${output}`);
-  }, 60_000);
+  }
 
-  afterAll(async () => {
+  async function stop(): Promise<void> {
     if (process.env.MLB_TEST_LOGS) console.log(output);
     if (child !== undefined && child.exitCode === null) {
       child.kill('SIGTERM');
@@ -89,7 +93,16 @@ describeWithHaproxy('a fresh start outside the image: no /marathon-lb, no certif
     }
     await sim?.close();
     fs.rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+  }
+
+  beforeAll(async () => {
+    for (let attempt = 1; !(await start()); attempt++) {
+      await stop();
+      if (attempt === 3) throw new Error('three starts in a row found a port taken');
+    }
+  }, 120_000);
+
+  afterAll(stop, 30_000);
 
   test('the app answers over HTTP through HAProxy, from each task', async () => {
     const tasks = new Set(sim.tasksOf('/fresh').map((t) => t.id));
