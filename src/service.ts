@@ -79,6 +79,7 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
   const haproxy = new HaproxyProcess({
     bin: o.haproxyBin, configPath: o.haproxyConfig, masterSocketPath: o.haproxyMasterSocket, pidFile: o.haproxyPidFile, logger,
     env: haproxyEnv.env, stopWaitsMs, fdEnvironment: () => readFdEnvironment(),
+    ...(o.maxOldWorkers > 0 ? { oldWorkersWarnAt: o.maxOldWorkers + 1 } : {}), // +1: the one HAProxy is stopping right now
   });
   const external = o.command !== undefined;
   if (!o.haproxyAttach && !external) {

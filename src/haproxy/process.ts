@@ -43,7 +43,11 @@ export interface HaproxyProcessOptions {
   readonly pollMs?: number;
   /** Attached mode: how often the master socket is probed to notice HAProxy has gone. Default 1 s. */
   readonly watchMs?: number;
-  /** Warn when more old workers than this are still running after a reload. Default 3. */
+  /**
+   * Warn when more old workers than this are still running after a reload (more than the config's
+   * mworker-max-reloads lets linger). Default: never — draining websockets and tunnels for up to
+   * hard-stop-after is the normal case.
+   */
   readonly oldWorkersWarnAt?: number;
   /** Where the fd limits come from (to explain a refused start). */
   readonly fdEnvironment?: () => Promise<FdEnvironment>;
@@ -243,8 +247,8 @@ export class HaproxyProcess {
 
   private reloaded(newWorkerPid: number, oldWorkers: readonly number[]): ReloadResult {
     this.o.logger.info(`haproxy: reloaded, new worker ${newWorkerPid}, ${oldWorkers.length} old worker(s) finishing`);
-    if (oldWorkers.length > (this.o.oldWorkersWarnAt ?? 3)) {
-      this.o.logger.warn(`haproxy: ${oldWorkers.length} old workers still running (${oldWorkers.join(', ')}) (bounded by hard-stop-after and --max-old-workers)`);
+    if (oldWorkers.length > (this.o.oldWorkersWarnAt ?? Infinity)) {
+      this.o.logger.warn(`haproxy: ${oldWorkers.length} old workers still running (${oldWorkers.join(', ')}), more than --max-old-workers lets linger (does HAPROXY_HEAD set mworker-max-reloads?)`);
     }
     return { ok: true, newWorkerPid, oldWorkers };
   }
