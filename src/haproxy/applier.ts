@@ -43,8 +43,11 @@ interface Change {
   readonly state: DesiredState;
   readonly plan: Plan;
   readonly rejected: readonly Rejection[];
-  /** Trial configs ran (finding apps HAProxy cannot run): only a reload brings HAProxy to `state`. */
-  readonly trials: boolean;
+  /**
+   * Why the runtime API is out for this change — it refused, or trial configs ran (finding apps
+   * HAProxy cannot run): only a reload brings HAProxy to `state`, for this reason when the plan has none.
+   */
+  readonly fallback: ReloadReason | null;
 }
 
 type Step = { readonly ok: true; readonly report: ApplyReport } | { readonly ok: false; readonly message: string; readonly refused: boolean };
@@ -78,25 +81,30 @@ export class HaproxyApplier implements ApplyPort {
       return { reloaded: false, reasons: [], runtimeOps: 0 };
     }
     try {
-      let change: Change = { state: asked, plan, rejected: [], trials: false };
-      if (this.runtimeFits(change.plan)) {
+      let change: Change = { state: asked, plan, rejected: [], fallback: null };
+      if (this.runtimeFits(change.plan)) { // 1. runtime changes
         const refused = await this.runtimeUpdate(change);
         if (refused === null) return this.report(change, false);
-        change = { ...change, plan: reloadBecause(refused, this.o.logger) };
+        change = { ...change, plan: reloadBecause(refused, this.o.logger), fallback: refused };
       }
-      change = await this.validated(change, previous);
-      for (let round = 0; ; round++) {
-        const step = await this.commit(change);
-        if (step.ok) return step.report;
-        const c = this.candidates();
-        const found = c === null || round >= MAX_GATE_ROUNDS ? null
-          : await rejectedAtGate(step, change.state, previous, c, this.o.maxTrialReloads ?? 16);
-        if (c === null || found === null || found.rejected.length === 0) throw new ApplyError(step.message);
-        change = this.leaveOut(c, change, found.rejected, previous, found.trials);
-      }
+      change = await this.validated(change, previous); // 2. validate
+      return await this.committed(change, previous); // 3. write, reload, gate
     } catch (e) {
-      await this.rollBack(rollback);
+      await this.rollBack(rollback); // 4. or roll back
       throw e;
+    }
+  }
+
+  /** Commits `change`; when HAProxy refuses to run it, leaves out the apps it refuses and commits the rest. */
+  private async committed(change: Change, previous: DesiredState | null): Promise<ApplyReport> {
+    for (let round = 0; ; round++) {
+      const step = await this.commit(change);
+      if (step.ok) return step.report;
+      const c = this.candidates();
+      const found = c === null || round >= MAX_GATE_ROUNDS ? null
+        : await rejectedAtGate(step, change.state, previous, c, this.o.maxTrialReloads ?? 16);
+      if (c === null || found === null || found.rejected.length === 0) throw new ApplyError(step.message);
+      change = this.leaveOut(c, change, found.rejected, previous, found.trials);
     }
   }
 
@@ -148,12 +156,12 @@ export class HaproxyApplier implements ApplyPort {
 
   /** Write → reload (or runtime, when leaving apps out made it task churn only) → gate. Restores nothing. */
   private async commit(change: Change): Promise<Step> {
-    if (this.runtimeFits(change.plan) && !change.trials) {
+    if (this.runtimeFits(change.plan)) {
       const refused = await this.runtimeUpdate(change);
       if (refused === null) return { ok: true, report: this.report(change, false) };
-      change = { ...change, plan: reloadBecause(refused, this.o.logger) };
+      change = { ...change, plan: reloadBecause(refused, this.o.logger), fallback: refused };
     }
-    const reasons = this.reasonsFor(change);
+    const reasons = this.reasonsFor(change.plan);
     await this.o.files.write(this.o.files.of(change.state));
     const loaded = await this.o.target.load();
     if (!loaded.ok) return loaded;
@@ -163,10 +171,8 @@ export class HaproxyApplier implements ApplyPort {
   }
 
   /** The reasons of the reload about to happen, as they are (never empty). */
-  private reasonsFor(change: Change): readonly ReloadReason[] {
-    const { plan } = change;
-    const own: ReloadReason[] = plan.reloadReasons.length > 0 ? [...plan.reloadReasons]
-      : change.trials ? [{ kind: 'after-trials' }]
+  private reasonsFor(plan: Plan): readonly ReloadReason[] {
+    const own: readonly ReloadReason[] = plan.reloadReasons.length > 0 ? plan.reloadReasons
       : [{ kind: 'external-reload', runtimeOps: plan.runtimeOps.length }]; // --command: no runtime API
     return this.o.target.isRunning() ? own : [{ kind: 'not-running' }, ...own];
   }
@@ -175,15 +181,19 @@ export class HaproxyApplier implements ApplyPort {
     const base: ApplyReport = reloaded
       ? { reloaded: true, reasons: change.plan.reloadReasons, runtimeOps: 0 }
       : { reloaded: false, reasons: [], runtimeOps: change.plan.runtimeOps.length };
-    return change.rejected.length === 0 && !change.trials ? base : { ...base, applied: change.state, rejected: change.rejected };
+    return change.rejected.length === 0 ? base : { ...base, applied: change.state, rejected: change.rejected };
   }
 
   /** The change without `rejected`: HAProxy gets a different config, so its plan is that change's. */
   private leaveOut(c: Candidates, change: Change, rejected: readonly Rejection[], previous: DesiredState | null, trials: boolean): Change {
     const state = without(c, change.state, rejected);
+    const fallback: ReloadReason | null = trials ? { kind: 'after-trials' } : change.fallback;
     const plan = planChange(previous?.model.services ?? null, state.model.services,
       previous === null ? undefined : { previous: previous.rendered.config, next: state.rendered.config });
-    return { state, plan, rejected: [...change.rejected, ...rejected], trials: change.trials || trials };
+    return {
+      state, rejected: [...change.rejected, ...rejected], fallback,
+      plan: plan.reloadReasons.length === 0 && fallback !== null ? { runtimeOps: [], reloadReasons: [fallback] } : plan,
+    };
   }
 
   /** Re-rendering subsets needs `render` (absent with --skip-config-cleanup: nothing is left out). */
