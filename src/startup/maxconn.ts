@@ -25,8 +25,12 @@ export function listenerReserve(limit: number): number {
   return Math.max(64, Math.floor(limit / 4));
 }
 
-/** HAPROXY_HEAD's text with its global `maxconn` lowered to fit `env`'s fd limit, if it does not fit. */
-export function fitMaxconn(headText: string, env: FdEnvironment, o: FdEstimateOptions = {}): MaxconnFit {
+/**
+ * HAPROXY_HEAD's text with its global `maxconn` lowered to fit `env`'s fd limit, if it does not fit.
+ * `o.reserve`: listening sockets to leave room for beyond the text's own bind lines (default
+ * listenerReserve(limit), for a HEAD alone; 0 for a whole rendered config).
+ */
+export function fitMaxconn(headText: string, env: FdEnvironment, o: FdEstimateOptions & { readonly reserve?: number } = {}): MaxconnFit {
   const facts = parseFdFacts(headText);
   const asked = facts.maxconn;
   // ulimit-n is an explicit request, and without strict-limits HAProxy adapts by itself: left as written.
@@ -34,7 +38,7 @@ export function fitMaxconn(headText: string, env: FdEnvironment, o: FdEstimateOp
   const caps = [env.canRaiseHardLimit ? env.nrOpen : env.hardLimit, facts.fdHardLimit].filter((x): x is number => x !== undefined);
   if (caps.length === 0) return { text: headText };
   const limit = Math.min(...caps);
-  const reserve = listenerReserve(limit);
+  const reserve = o.reserve ?? listenerReserve(limit);
   const withApps = { ...facts, listeners: facts.listeners + reserve };
   const needed = estimateMaxsock(withApps, asked, o);
   if (needed <= limit) return { text: headText };

@@ -145,3 +145,14 @@ describe('prepareFirstStart', () => {
     expect(fs.existsSync(path.join(dir, SELF_SIGNED_NAME))).toBe(false);
   });
 });
+
+describe('fitMaxconn on a whole rendered config', () => {
+  it('with reserve 0 fits exactly the listeners the config has (for an apply-time hook)', () => {
+    const env = { hardLimit: 1024, canRaiseHardLimit: false };
+    const config = `${HEAD.split('{{luaDir}}').join(BUNDLED).replace('{{globalDefaultOptions}}', '')}\nfrontend f\n  bind 127.0.0.1:1-300\n`;
+    const fit = fitMaxconn(config, env, { cpus: 2, reserve: 0 });
+    expect(checkFdLimits(config, env, { cpus: 2 }).ok).toBe(false);
+    expect(checkFdLimits(fit.text, env, { cpus: 2 }).ok).toBe(true);
+    expect(fit.maxconn?.to).toBe((checkFdLimits(config, env, { cpus: 2 }) as { fittingMaxconn: number }).fittingMaxconn);
+  });
+});
