@@ -15,13 +15,15 @@
  * - HAProxy runs in its own process group (detached), so a terminal's Ctrl-C reaches the controller
  *   only, which then stops HAProxy itself (or leaves it running, see release()).
  */
-import * as fsSync from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { systemClock, type Clock } from './clock';
 import { readIfExists } from './files';
 import { FdEnvironment, checkFdLimits, readFdEnvironment } from './limits';
 import { HaproxyLogger, MasterSocket, ProcList, Result, fail } from './masterSocket';
 import { reloadOutcome } from './reloadProtocol';
+import { pidExists, stopEscalating, type StopResult } from './stopSignals';
+
+export type { StopResult } from './stopSignals';
 import { alertLines, validateConfig } from './validate';
 
 export interface HaproxyProcessOptions {
@@ -68,7 +70,6 @@ export type ReloadResult =
     readonly refused: boolean;
   };
 
-export type StopResult = { readonly ok: true; readonly how: 'not-running' | 'soft' | 'term' | 'kill' } | { readonly ok: false; readonly message: string };
 
 export interface ExitInfo {
   /** stop() was asked for. */
@@ -325,51 +326,22 @@ export class HaproxyProcess {
   }
 
   private async terminate(): Promise<StopResult> {
-    const waits = this.o.stopWaitsMs ?? { soft: 10000, term: 3000, kill: 2000 };
     this.stopping = true;
     if (this.watchTimer) clearInterval(this.watchTimer);
     this.watchTimer = undefined;
-    const steps: ReadonlyArray<readonly [NodeJS.Signals, number, 'soft' | 'term' | 'kill']> = [
-      ['SIGUSR1', waits.soft, 'soft'],
-      ['SIGTERM', waits.term, 'term'],
-      ['SIGKILL', waits.kill, 'kill'],
-    ];
     const child = this.child;
     const pid = child?.pid ?? this.attachedPid;
     if (pid === undefined || !this.isAlive()) return { ok: true, how: 'not-running' };
-    for (const [signal, ms, how] of steps) {
-      try {
-        process.kill(pid, signal);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ESRCH') break;
-        return fail(`cannot signal HAProxy master ${pid}: ${(err as NodeJS.ErrnoException).code}`);
-      }
-      if (await this.waitGone(child, pid, ms)) {
-        this.gone(child);
-        return { ok: true, how };
-      }
-    }
-    if (await this.waitGone(child, pid, 0)) {
-      this.gone(child);
-      return { ok: true, how: 'kill' };
-    }
-    return fail(`HAProxy master ${pid} is still running after SIGKILL`);
+    const alive = (): boolean => (child ? child.exitCode === null && child.signalCode === null : pidExists(pid));
+    const r = await stopEscalating(pid, alive, this.o.stopWaitsMs ?? { soft: 10000, term: 3000, kill: 2000 }, this.clock, this.o.pollMs ?? 50);
+    if (r.ok) this.gone(child);
+    return r;
   }
 
   private gone(child: ChildProcess | undefined): void {
     if (!child && this.attachedPid !== undefined) {
       this.attachedPid = undefined;
       this.emitExit(null, null);
-    }
-  }
-
-  private async waitGone(child: ChildProcess | undefined, pid: number, ms: number): Promise<boolean> {
-    const deadline = this.clock.now() + ms;
-    for (;;) {
-      const alive = child ? child.exitCode === null && child.signalCode === null : pidExists(pid);
-      if (!alive) return true;
-      if (this.clock.now() >= deadline) return false;
-      await this.clock.sleep(Math.min(this.o.pollMs ?? 50, Math.max(1, deadline - this.clock.now())));
     }
   }
 
@@ -410,20 +382,5 @@ export class HaproxyProcess {
     else if (ROUTINE.test(line)) this.o.logger.debug(`haproxy: ${line}`);
     else if (line.includes('[WARNING]')) this.o.logger.warn(`haproxy: ${line}`);
     else this.o.logger.info(`haproxy: ${line}`);
-  }
-}
-
-/** The process is there and not a zombie (an adopted master ends up a child of ours when we are pid 1). */
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const stat = fsSync.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-  } catch {
-    return true; // no /proc: kill(0) is all we know
   }
 }

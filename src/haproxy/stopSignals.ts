@@ -1,0 +1,52 @@
+/**
+ * Ending an HAProxy master: SIGUSR1 (soft stop: workers finish their connections), then SIGTERM,
+ * then SIGKILL, each followed by a bounded wait for the process to be gone.
+ */
+import * as fs from 'node:fs';
+import type { Clock } from './clock';
+
+export interface StopWaits { readonly soft: number; readonly term: number; readonly kill: number }
+
+export type StopResult = { readonly ok: true; readonly how: 'not-running' | 'soft' | 'term' | 'kill' } | { readonly ok: false; readonly message: string };
+
+export async function stopEscalating(pid: number, alive: () => boolean, waits: StopWaits, clock: Clock, pollMs: number): Promise<StopResult> {
+  const waitGone = async (ms: number): Promise<boolean> => {
+    const deadline = clock.now() + ms;
+    for (;;) {
+      if (!alive()) return true;
+      if (clock.now() >= deadline) return false;
+      await clock.sleep(Math.min(pollMs, Math.max(1, deadline - clock.now())));
+    }
+  };
+  const steps: ReadonlyArray<readonly [NodeJS.Signals, number, 'soft' | 'term' | 'kill']> = [
+    ['SIGUSR1', waits.soft, 'soft'],
+    ['SIGTERM', waits.term, 'term'],
+    ['SIGKILL', waits.kill, 'kill'],
+  ];
+  for (const [signal, ms, how] of steps) {
+    try {
+      process.kill(pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') break;
+      return { ok: false, message: `cannot signal HAProxy master ${pid}: ${(err as NodeJS.ErrnoException).code}` };
+    }
+    if (await waitGone(ms)) return { ok: true, how };
+  }
+  if (await waitGone(0)) return { ok: true, how: 'kill' };
+  return { ok: false, message: `HAProxy master ${pid} is still running after SIGKILL` };
+}
+
+/** The process is there and not a zombie (an adopted master ends up a child of ours when we are pid 1). */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return true; // no /proc: kill(0) is all we know
+  }
+}
