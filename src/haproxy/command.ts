@@ -106,24 +106,40 @@ function lastLines(text: string): string {
   return text.trim().split('\n').slice(-3).join(' | ');
 }
 
-/** `/bin/sh -c command`, output kept (last 16 KiB), killed after `timeoutMs`. */
+/** `/bin/sh -c command`, output kept (last 16 KiB); after `timeoutMs` its process group is killed (a child holding the output too). */
 export function runShell(command: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CommandRun> {
   return new Promise((resolve) => {
     let output = '';
-    const child = spawn('/bin/sh', ['-c', command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', command], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const keep = (d: Buffer): void => {
       output = (output + d.toString('utf8')).slice(-16 * 1024);
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, timeoutMs);
     child.once('error', (e) => {
       clearTimeout(timer);
       resolve({ code: null, signal: null, output: `cannot run /bin/sh: ${e.message}` });
     });
-    child.once('close', (code, signal) => {
+    // The shell's exit decides; its output is awaited briefly (a daemon it started may hold the pipes).
+    child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, output });
+      const finish = (): void => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        resolve({ code, signal, output });
+      };
+      const grace = setTimeout(finish, 1000);
+      child.once('close', () => {
+        clearTimeout(grace);
+        finish();
+      });
     });
   });
 }
