@@ -170,9 +170,9 @@ export class MasterSocket {
    * newer versions answer `Success=0|1` with the startup log, which is honoured here.
    * Whether the new config loaded is seen in `show proc` afterwards (HaproxyProcess.reload).
    */
-  async reload(): Promise<Result<string>> {
+  async reload(): Promise<Result<string> | (Failure & { readonly refused: true })> {
     const answer = await this.channel.send('reload');
-    if (answer.ok && /Success=0/.test(answer.value)) return fail(`HAProxy refused the reload:\n${answer.value.trim()}`);
+    if (answer.ok && /Success=0/.test(answer.value)) return { ok: false, message: `HAProxy refused the reload:\n${answer.value.trim()}`, refused: true };
     return answer;
   }
 

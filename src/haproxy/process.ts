@@ -225,7 +225,7 @@ export class HaproxyProcess {
     this.reloadLog = [];
     try {
       const sent = await this.master.reload();
-      if (!sent.ok) return failed(sent.message, before.value, /refused the reload/.test(sent.message));
+      if (!sent.ok) return failed(sent.message, before.value, 'refused' in sent);
       const timeoutMs = this.o.reloadTimeoutMs ?? 15000;
       const deadline = this.clock.now() + timeoutMs;
       while (this.clock.now() <= deadline) {
