@@ -103,7 +103,9 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
         break;
       }
       case 'unchanged': lastFetchError = null; logger.debug('config unchanged: nothing to apply'); break;
-      case 'applying': logger.info(e.reasons.length > 0 ? `reloading HAProxy: ${e.reasons.map(formatReason).join('; ')}` : `updating HAProxy through the runtime API: ${e.runtimeOps} operation(s)`); break;
+      case 'applying': logger.info(e.reasons.length > 0 ? `reloading HAProxy: ${e.reasons.map(formatReason).join('; ')}`
+        : o.command !== undefined ? `reloading HAProxy with --command: ${e.runtimeOps} server change(s) (no runtime API in this mode)`
+        : `updating HAProxy through the runtime API: ${e.runtimeOps} operation(s)`); break;
       case 'applied':
         lastApplyError = null;
         lastFetchError = null;
