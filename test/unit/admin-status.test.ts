@@ -202,6 +202,24 @@ describe('reload reasons', () => {
 });
 
 describe('ControllerMetrics', () => {
+  test('a reload counts the reasons of what was done (the report), not of the plan: planned as task churn, reloaded because the runtime API refused', async () => {
+    const c = clock();
+    const m = new ControllerMetrics({ now: c.now });
+    const book = new StatusBook({ applied: { current: null, appliedAt: null }, now: c.now });
+    const next = state([service('web', [server(1), server(2)])]);
+    for (const e of [
+      { kind: 'applying', reasons: [], runtimeOps: 1, triggeredAt: c.now() },
+      { kind: 'applied', report: { reloaded: true, reasons: [{ kind: 'runtime-refused', detail: 'add server web/x: refused' }], runtimeOps: 0 }, state: next, previous: null },
+    ] as PipelineEvent[]) {
+      m.observe(e);
+      book.observe(e);
+    }
+    const x = samples(await m.text());
+    expect(x.get('mlb_reloads_total{reason="runtime_refused"}')).toBe(1);
+    expect(x.get('mlb_runtime_ops_total')).toBe(0);
+    expect(book.status().recentApplies[0]).toMatchObject({ reloaded: true, runtimeOps: 0, reasons: ['runtime API could not apply the change (add server web/x: refused)'] });
+  });
+
   test('counts applies, reloads by reason, runtime ops, triggers, fetch failures; times applies with the injected clock', async () => {
     const c = clock(Date.UTC(2026, 0, 1));
     const applied = new AppliedState();
