@@ -8,6 +8,8 @@
  * - `mworker-max-reloads`: HAProxy itself sends SIGTERM to a worker that has survived more
  *   reloads than this, which bounds how many old workers linger (--max-old-workers).
  * - `option idle-close-on-response` (see ensureIdleCloseOnResponse).
+ * It also reads what the controller needs from the text: runtime directories, the server-state
+ * file, each backend's server lines (for runtime `add server`), the longest timeout.
  */
 import * as path from 'node:path';
 import { configSections } from './limits';
@@ -106,4 +108,21 @@ export function serverStateFile(configText: string): string | undefined {
 /** The config text with every occurrence of each `from` path replaced by its `to` (candidate map files). */
 export function withPaths(configText: string, renames: readonly (readonly [string, string])[]): string {
   return renames.reduce((text, [from, to]) => text.split(from).join(to), configText);
+}
+
+/** The `server` lines of each backend in a rendered config: what a runtime `add server` must reproduce. */
+export function serverLinesByBackend(config: string): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  let current: Map<string, string> | undefined;
+  for (const line of config.split('\n')) {
+    const section = /^(\S+)\s+(\S+)/.exec(line);
+    if (section !== null) {
+      current = section[1] === 'backend' || section[1] === 'listen' ? new Map() : undefined;
+      if (current !== undefined) out.set(section[2]!, current);
+      continue;
+    }
+    const server = /^\s+server\s+(\S+)\s/.exec(line);
+    if (server !== null && current !== undefined) current.set(server[1]!, line);
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import type { RuntimeOp } from '../streams/plan';
 import type { CommandChannel, HaproxyLogger } from './masterSocket';
 import { RuntimeApi } from './runtimeApi';
 import { addServerCommands, addServerSpec } from './serverCommands';
-import { serverLinesByBackend } from './serverLines';
+import { serverLinesByBackend } from './configText';
 
 const REFUSAL = /\b(refused|error|unknown|not accepted|No such|cannot)\b/i;
 
