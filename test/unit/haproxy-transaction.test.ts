@@ -265,6 +265,17 @@ describe('--command mode (marathon-lb reloadConfig)', () => {
     expect(runs).toBe(2);
   });
 
+  test('SIGUSR1 (marathon-lb do_reload): the config on disk is validated, then the command runs', async () => {
+    let runs = 0;
+    const { apply, applier } = setup({ target: 'command', run: () => { runs++; return Promise.resolve({ code: 0, signal: null, output: '' }); }, pids: () => Promise.resolve(new Set<number>()) });
+    await apply(state([service('a', [server(1)])]), null);
+    expect(await lastValueFrom(applier.reloadExisting())).toEqual({ reloaded: true, reasons: [{ kind: 'sigusr1' }], runtimeOps: 0 });
+    expect(runs).toBe(2);
+    fs.writeFileSync(configPath, 'global\n  BAD\n');
+    await expect(lastValueFrom(applier.reloadExisting())).rejects.toThrow(/SIGUSR1: the config on disk is not valid, not reloading/);
+    expect(runs).toBe(2);
+  });
+
   test('an app haproxy -c rejects is left out before the command runs (once)', async () => {
     let runs = 0;
     const { apply } = setup({ target: 'command', run: () => { runs++; return Promise.resolve({ code: 0, signal: null, output: '' }); }, pids: () => Promise.resolve(new Set<number>()) });
