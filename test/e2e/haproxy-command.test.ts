@@ -86,6 +86,8 @@ describeWithHaproxy('--command mode: an HAProxy started outside the controller, 
     expect(code).toBe(0);
     expect(output).toContain(`reloading using ${reloadCommand()}`);
     expect(runs()).toBe(1);
+    // marathon-lb's head has `timeout tunnel 3600s`: old workers may drain tunnels that long by default.
+    expect(fs.readFileSync(path.join(dir, 'haproxy.cfg'), 'utf8')).toMatch(/^global\n {2}mworker-max-reloads 10\n {2}hard-stop-after 3600s\n/);
     const tasks = new Set(sim.tasksOf('/web').map((t) => t.id));
     expect(tasks.has(await until(() => true))).toBe(true);
     expect(fs.existsSync(path.join(dir, 'master.sock'))).toBe(false);
