@@ -209,6 +209,9 @@ function crossCheck(o: Options): string | undefined {
   }
   if (o.group.length === 0) return 'argument --group is required: please specify at least one group name';
   if (o.appsFile !== undefined && !o.dry) return '--apps-file requires --dry';
+  if (o.haproxyVersion !== undefined && !/^\d{1,3}\.\d{1,3}(\.\d+)?$/.test(o.haproxyVersion.trim())) {
+    return `argument --haproxy-version: expected MAJOR.MINOR (e.g. 2.6), got '${o.haproxyVersion}'`;
+  }
   if (o.debounceMaxWait < o.debounceQuiet) {
     return `--debounce-max-wait (${o.debounceMaxWait}) must not be shorter than --debounce-quiet (${o.debounceQuiet})`;
   }

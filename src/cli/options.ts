@@ -56,6 +56,8 @@ export interface Options {
   readonly skipConfigCleanup: boolean;
   readonly luaDir: string;
   readonly templatesDir: string;
+  /** --haproxy-version MAJOR.MINOR: the HAProxy the config is written for; undefined: the version of --haproxy-bin, else 2.6. */
+  readonly haproxyVersion: string | undefined;
 
   // Routing
   readonly group: readonly string[];
@@ -133,6 +135,7 @@ export const DEFAULT_OPTIONS: Options = Object.freeze({
   skipConfigCleanup: false,
   luaDir: '/marathon-lb',
   templatesDir: 'templates',
+  haproxyVersion: undefined,
   group: Object.freeze([] as string[]),
   strictMode: false,
   refuseAppTemplates: false,
@@ -259,6 +262,10 @@ export const FLAGS: readonly FlagSpec[] = [
   f('lua-dir', 'luaDir', 'string', 'HAProxy', 'Directory the generated lua-load lines point at'),
   f('templates-dir', 'templatesDir', 'string', 'HAProxy',
     'Directory with template override files named after the template (HAPROXY_HEAD, ...)'),
+  f('haproxy-version', 'haproxyVersion', 'optional', 'HAProxy',
+    'HAProxy version the config is written for, MAJOR.MINOR (default: the version of --haproxy-bin, else 2.6). '
+    + "From 2.1 on, directives HAProxy removed (reqadd, rspadd, reqrep, ...) are translated to http-request/http-response rules; "
+    + "2.0 prints marathon-lb's text as is"),
 
   f('group', 'group', 'append', 'Routing',
     "[required] Only generate config for apps which list the specified names. Use '*' to match all "

@@ -6,6 +6,8 @@ export interface CompiledTemplate {
   readonly parts: readonly (string | { readonly key: string })[];
   /** True when the template has no placeholders (saves a render on hot paths). */
   readonly constant: boolean;
+  /** A line of it may start with a directive HAProxy 2.1 removed (see mayHoldLegacy): only such output is translated. */
+  readonly legacy: boolean;
 }
 
 export type TemplateValue = string | number | boolean | null | undefined;
@@ -20,7 +22,16 @@ function finish(name: string, parts: (string | { key: string })[]): CompiledTemp
     if (typeof p === 'string' && typeof last === 'string') merged[merged.length - 1] = last + p;
     else if (p !== '') merged.push(p);
   }
-  return { name, parts: merged, constant: merged.every((p) => typeof p === 'string') };
+  return { name, parts: merged, constant: merged.every((p) => typeof p === 'string'), legacy: mayHoldLegacy(merged) };
+}
+
+/**
+ * Whether a rendered line could start with `req…`, `rsp…` or `block`: its literal text does, or a
+ * placeholder sits in a line's first word (values never hold line breaks).
+ */
+export function mayHoldLegacy(parts: readonly (string | { readonly key: string })[]): boolean {
+  const text = parts.map((p) => (typeof p === 'string' ? p : '\u0000')).join('');
+  return /(?:^|\n)[ \t]*(?:req|rsp|block|[^\s\u0000]*\u0000)/.test(text);
 }
 
 /** Built-in templates are mustache files; only plain `{{name}}` tags are allowed: templates print, the model decides. */

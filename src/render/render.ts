@@ -1,6 +1,7 @@
 import type { HealthCheck, Problem, Server, Service } from '../model/types';
 import { cleanName, cookieValue } from '../model/serverIds';
 import type { TemplateContext } from './format';
+import { translateLegacyDirectives } from './legacyDirectives';
 import { ServiceRenderer, ServiceTemplateError } from './serviceRenderer';
 import type { TemplateSet } from './templates';
 import { vhostAcls, type GroupedVhost } from './vhosts';
@@ -18,6 +19,12 @@ export interface RenderOptions {
   readonly globalDefaultOptions: string;
   /** Directory the `lua-load` lines point at (default /marathon-lb). */
   readonly luaDir: string;
+  /**
+   * The HAProxy driven is 2.1 or newer: directives it removed (reqadd, rspadd, reqrep, …) are
+   * translated line by line after placeholders are filled (legacyDirectives.ts). False prints
+   * marathon-lb's text as it is (HAProxy 2.0).
+   */
+  readonly translateLegacy: boolean;
 }
 
 export interface RenderedConfig {
@@ -102,7 +109,7 @@ function serverLinesSignature(svc: Service): string {
 export function renderConfig(services: readonly Service[], templates: TemplateSet, opts: RenderOptions, cache?: ServerLinesCache): RenderedConfig {
   const head = templates.global('HEAD');
   const globalDefaultOptions = [...new Set(opts.globalDefaultOptions.split(',').map((o) => `  option            ${o.trim()}\n`))].sort().join('');
-  const headText = head.parts.map((p) => (typeof p === 'string' ? p : p.key === 'globalDefaultOptions' ? globalDefaultOptions : p.key === 'luaDir' ? opts.luaDir : `{{${p.key}}}`)).join('');
+  const headText = globalText('HEAD', head.parts.map((p) => (typeof p === 'string' ? p : p.key === 'globalDefaultOptions' ? globalDefaultOptions : p.key === 'luaDir' ? opts.luaDir : `{{${p.key}}}`)).join(''), opts);
   if (headText.split(/\s+/).includes('daemon') || !headText.includes('expose-fd listeners')) {
     throw new ConfigError('custom HAPROXY_HEAD: remove "daemon" and add "stats socket /var/run/haproxy/socket expose-fd listeners" (required since marathon-lb 1.12 for seamless reloads)');
   }
@@ -123,7 +130,7 @@ export function renderConfig(services: readonly Service[], templates: TemplateSe
       continue;
     }
     try {
-      renderService(svc, new ServiceRenderer(templates, svc), shared, opts, cache);
+      renderService(svc, new ServiceRenderer(templates, svc, opts.translateLegacy), shared, opts, cache);
       served.push(svc);
       backendNames.add(svc.backend);
       listeners.add(svc.servicePort, svc);
@@ -139,26 +146,26 @@ export function renderConfig(services: readonly Service[], templates: TemplateSe
   const vhosts = [...shared.grouped.keys()].sort();
   const out: string[] = [headText, ...shared.userlists];
   if (opts.bindHttpHttps) {
-    out.push(text(templates, 'HTTP_FRONTEND_HEAD', {}), ...shared.httpList.sort(byWeight).map((e) => e[1]));
+    out.push(text(templates, 'HTTP_FRONTEND_HEAD', {}, opts), ...shared.httpList.sort(byWeight).map((e) => e[1]));
   }
-  out.push(text(templates, 'HTTP_FRONTEND_APPID_HEAD', {}), ...shared.appidAcls);
+  out.push(text(templates, 'HTTP_FRONTEND_APPID_HEAD', {}, opts), ...shared.appidAcls);
   if (opts.bindHttpHttps) {
     if (opts.groupHttpsByVhost) {
-      out.push(text(templates, 'HTTPS_GROUPED_FRONTEND_HEAD', {}));
-      for (const vhost of vhosts) out.push(text(templates, 'HTTPS_GROUPED_VHOST_FRONTEND_ACL', { backend: cleanName(vhost), host: vhost }));
+      out.push(text(templates, 'HTTPS_GROUPED_FRONTEND_HEAD', {}, opts));
+      for (const vhost of vhosts) out.push(text(templates, 'HTTPS_GROUPED_VHOST_FRONTEND_ACL', { backend: cleanName(vhost), host: vhost }, opts));
       for (const vhost of vhosts) {
         const g = shared.grouped.get(vhost)!;
         const name = cleanName(vhost);
-        out.push(text(templates, 'HTTPS_GROUPED_VHOST_BACKEND_HEAD', { name }));
+        out.push(text(templates, 'HTTPS_GROUPED_VHOST_BACKEND_HEAD', { name }, opts));
         out.push(text(templates, 'HTTPS_GROUPED_VHOST_FRONTEND_HEAD', {
           name,
           sslCerts: crt(g.certs.size > 0 ? g.certs : sslCerts),
           bindOpts: [...g.bindOptions].map((o) => ` ${o}`).join(' '),
-        }));
+        }, opts));
         out.push(...g.entries.sort(byWeight).map((e) => e[1]));
       }
     } else {
-      out.push(text(templates, 'HTTPS_FRONTEND_HEAD', { sslCerts: crt(sslCerts) }), ...shared.httpsList.sort(byWeight).map((e) => e[1]));
+      out.push(text(templates, 'HTTPS_FRONTEND_HEAD', { sslCerts: crt(sslCerts) }, opts), ...shared.httpsList.sort(byWeight).map((e) => e[1]));
     }
   }
     const config = out.concat(shared.frontends, shared.backends).join('');
@@ -229,7 +236,7 @@ function conflict(svc: Service, opts: RenderOptions, listeners: Listeners, backe
   return null;
 }
 
-function text(templates: TemplateSet, name: string, ctx: TemplateContext): string {
+function text(templates: TemplateSet, name: string, ctx: TemplateContext, opts: RenderOptions): string {
   const t = templates.global(name);
   let s = '';
   for (const p of t.parts) {
@@ -237,7 +244,15 @@ function text(templates: TemplateSet, name: string, ctx: TemplateContext): strin
     else if (ctx[p.key] === undefined) throw new ConfigError(`template HAPROXY_${name} uses {${p.key}}, which is not available there (available: ${Object.keys(ctx).join(', ') || 'none'})`);
     else s += String(ctx[p.key]);
   }
-  return s;
+  return t.legacy ? globalText(name, s, opts) : s;
+}
+
+/** A global template's text for the HAProxy driven: one that cannot be translated stops the whole config. */
+function globalText(name: string, s: string, opts: RenderOptions): string {
+  if (!opts.translateLegacy) return s;
+  const tr = translateLegacyDirectives(s);
+  if (tr.ok) return tr.text;
+  throw new ConfigError(`template HAPROXY_${name}: ${tr.message} (line: ${tr.line})`);
 }
 
 /** What one service alone contributes: its userlist, its own frontend, its backend. */

@@ -1,5 +1,6 @@
 import type { Service } from '../model/types';
-import { renderTemplate, TemplateSyntaxError, type TemplateContext } from './format';
+import { renderTemplate, TemplateSyntaxError, type CompiledTemplate, type TemplateContext } from './format';
+import { translateLegacyDirectives, type Translation } from './legacyDirectives';
 import type { TemplateSet } from './templates';
 
 /** Raised inside the rendering of one service only; render.ts turns it into a Problem and leaves that service out. */
@@ -15,7 +16,8 @@ export class ServiceTemplateError extends Error {
  * plain template's label override (e.g. MAP_HTTP_FRONTEND_ACL ← label HTTP_FRONTEND_ACL).
  */
 export class ServiceRenderer {
-  constructor(private readonly templates: TemplateSet, private readonly svc: Service) {}
+  /** `translateLegacy`: the HAProxy driven is 2.1 or newer (see legacyDirectives.ts). */
+  constructor(private readonly templates: TemplateSet, private readonly svc: Service, private readonly translateLegacy: boolean) {}
 
   render(name: string, ctx: TemplateContext, labelName: string = name): string {
     const labelText = this.svc.templateLabels[labelName];
@@ -23,9 +25,22 @@ export class ServiceRenderer {
     const label = labelText === undefined ? null : `HAPROXY_{n}_${labelName}`;
     if (t instanceof TemplateSyntaxError) throw new ServiceTemplateError(label, t.message);
     const out = renderTemplate(t, ctx);
-    if (typeof out === 'string') return out;
-    const known = Object.keys(ctx).join(', ') || 'none';
     const where = label === null ? `template HAPROXY_${name}` : `label ${label}`;
-    throw new ServiceTemplateError(label, `${where} uses {${out.missing}}, which is not available there (available: ${known})`);
+    if (typeof out !== 'string') {
+      const known = Object.keys(ctx).join(', ') || 'none';
+      throw new ServiceTemplateError(label, `${where} uses {${out.missing}}, which is not available there (available: ${known})`);
+    }
+    if (!this.translateLegacy || !t.legacy) return out;
+    const tr = t.constant ? constantTranslation(t, out) : translateLegacyDirectives(out);
+    if (tr.ok) return tr.text;
+    throw new ServiceTemplateError(label, `${where}: ${tr.message} (line: ${tr.line})`);
   }
+}
+
+/** A template without placeholders translates the same every time (thousands of HSTS apps share one). */
+const translated = new WeakMap<CompiledTemplate, Translation>();
+function constantTranslation(t: CompiledTemplate, text: string): Translation {
+  let tr = translated.get(t);
+  if (tr === undefined) translated.set(t, (tr = translateLegacyDirectives(text)));
+  return tr;
 }

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { Options } from '../cli/options';
+import { detectHaproxyVersion, removedLegacyDirectives, resolveHaproxyVersion, type HaproxyVersion } from '../haproxy/version';
 import { parseAppsJson } from '../model/appsJson';
 import { toModel, type ModelContext, type ModelOptions } from '../model/services';
 import type { Model, Problem } from '../model/types';
@@ -12,7 +13,9 @@ export function modelOptions(o: Options, env: Readonly<Record<string, string | u
     refuseAppTemplates: o.refuseAppTemplates, operatorCerts: (o.sslCerts || '/etc/ssl/cert.pem').split(',') };
 }
 
-export function renderOptions(o: Options, env: Readonly<Record<string, string | undefined>>): RenderOptions {
+/** `detect` asks --haproxy-bin its version when --haproxy-version is not given (once per binary). */
+export function renderOptions(o: Options, env: Readonly<Record<string, string | undefined>>,
+  detect: (bin: string) => HaproxyVersion | undefined = detectHaproxyVersion): RenderOptions {
   return {
     bindHttpHttps: !o.dontBindHttpHttps,
     sslCerts: (o.sslCerts || '/etc/ssl/cert.pem').split(','),
@@ -21,6 +24,7 @@ export function renderOptions(o: Options, env: Readonly<Record<string, string | 
     haproxyDir: path.dirname(o.haproxyConfig),
     globalDefaultOptions: env['HAPROXY_GLOBAL_DEFAULT_OPTIONS'] ?? 'redispatch,http-server-close,dontlognull',
     luaDir: o.luaDir,
+    translateLegacy: removedLegacyDirectives(resolveHaproxyVersion(o.haproxyVersion, o.haproxyBin, detect)),
   };
 }
 

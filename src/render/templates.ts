@@ -1,5 +1,5 @@
 import { TEMPLATES } from './catalog';
-import { compileMustache, compilePythonFormat, TemplateSyntaxError, type CompiledTemplate } from './format';
+import { compileMustache, compilePythonFormat, mayHoldLegacy, TemplateSyntaxError, type CompiledTemplate } from './format';
 
 /** Where a user's template text came from, for messages. */
 export interface TemplateOverride {
@@ -24,7 +24,7 @@ const INFO = new Map(TEMPLATES.map((t) => [t.name, t]));
 export function compileOverride(name: string, text: string): CompiledTemplate {
   const info = INFO.get(name);
   const prepared = prepareText(name, text);
-  if (info !== undefined && !info.formatted) return { name, parts: [prepared], constant: true };
+  if (info !== undefined && !info.formatted) return { name, parts: [prepared], constant: true, legacy: mayHoldLegacy([prepared]) };
   return compilePythonFormat(name, prepared);
 }
 

@@ -7,6 +7,7 @@ import { cfgdiff, dryRun, tempDir } from '../support/render';
  * Every case rendered by the original marathon-lb (../shared/compat) must come out semantically
  * equal, maps included. Map cases render with --haproxy-config in a temp dir; the expected files
  * name /etc/haproxy, so that directory is rewritten before comparing (see the corpus README).
+ * `--haproxy-version 2.0`: marathon-lb's text exactly, whatever HAProxy this machine has (contract 2).
  */
 describe('marathon-lb compatibility corpus', () => {
   const cases = compatCases();
@@ -15,7 +16,7 @@ describe('marathon-lb compatibility corpus', () => {
   test.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const dir = tempDir();
     try {
-      const run = await dryRun(['--apps-file', path.join(c.dir, 'apps.json'), '--haproxy-config', path.join(dir, 'haproxy.cfg'), ...c.args]);
+      const run = await dryRun(['--apps-file', path.join(c.dir, 'apps.json'), '--haproxy-config', path.join(dir, 'haproxy.cfg'), '--haproxy-version', '2.0', ...c.args]);
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       const actual = path.join(dir, 'actual.cfg');

@@ -175,9 +175,18 @@ describe('environment', () => {
       if (f.key === 'debounceQuiet') env['MLB_DEBOUNCE_MAX_WAIT'] = '7';
       if (f.key === 'appsFile') env['MLB_DRY'] = 'true';
       if (f.key === 'authCredentials') { env[envName(f.flag)] = 'u:p'; }
+      if (f.key === 'haproxyVersion') { env[envName(f.flag)] = '2.0'; }
       const o = ok([], env) as unknown as Record<string, unknown>;
-      expect([f.flag, o[f.key]]).toEqual([f.flag, f.key === 'authCredentials' ? 'u:p' : value]);
+      expect([f.flag, o[f.key]]).toEqual([f.flag, f.key === 'authCredentials' ? 'u:p' : f.key === 'haproxyVersion' ? '2.0' : value]);
     }
+  });
+
+  it('takes --haproxy-version as MAJOR.MINOR (flag or MLB_HAPROXY_VERSION) and refuses anything else', () => {
+    expect(ok([...G, '--haproxy-version', '2.0']).haproxyVersion).toBe('2.0');
+    expect(ok(G, { MLB_HAPROXY_VERSION: '2.6.12' }).haproxyVersion).toBe('2.6.12');
+    expect(ok(G).haproxyVersion).toBeUndefined();
+    const r = parseArgs([...G, '--haproxy-version', 'latest'], {});
+    expect(r).toEqual({ kind: 'error', message: "argument --haproxy-version: expected MAJOR.MINOR (e.g. 2.6), got 'latest'" });
   });
 
   it('names variables MLB_ + upper-case flag with underscores', () => {

@@ -89,7 +89,7 @@ describe('server lines reused across snapshots', () => {
     if (!loaded.ok) throw new Error(loaded.error);
     const templates = loaded.value;
     const ropts = { bindHttpHttps: true, sslCerts: ['/etc/ssl/cert.pem'], haproxyMap: false, groupHttpsByVhost: false, haproxyDir: '/etc/haproxy',
-      globalDefaultOptions: 'redispatch,http-server-close,dontlognull', luaDir: '/marathon-lb' };
+      globalDefaultOptions: 'redispatch,http-server-close,dontlognull', luaDir: '/marathon-lb', translateLegacy: true };
     const opts = { groups: ['*'], strictMode: false, healthCheck: false, servicePortRange: null };
     const base = generateApps({ apps: 120, tasksPerApp: 3, seed: 11 }).apps as MarathonApp[];
     const relabelled = base.map((a, i) => (i === 2 ? { ...a, labels: { ...a.labels, HAPROXY_0_BACKEND_SERVER_OPTIONS: '  server {serverName} {host_ipv4}:{port} weight 7\n' } } : a));

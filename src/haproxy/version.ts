@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+
+/** The HAProxy release a config is written for: only major.minor decides which directives exist. */
+export interface HaproxyVersion {
+  readonly major: number;
+  readonly minor: number;
+}
+
+/** What is assumed when --haproxy-version is not given and --haproxy-bin cannot say (Debian bookworm's). */
+export const DEFAULT_HAPROXY_VERSION: HaproxyVersion = Object.freeze({ major: 2, minor: 6 });
+
+/** `MAJOR.MINOR` (a patch level is accepted and ignored), or undefined when the text is not one. */
+export function parseHaproxyVersion(text: string): HaproxyVersion | undefined {
+  const m = /^\s*(\d{1,3})\.(\d{1,3})(?:\.\d+)?\S*\s*$/.exec(text);
+  return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
+}
+
+/** The version `haproxy -v` reports ("HAProxy version 2.6.12-1+deb12u4 …", "HA-Proxy version 2.0.33 …"). */
+export function versionFromBanner(banner: string): HaproxyVersion | undefined {
+  const m = /HA-?Proxy version (\d+)\.(\d+)/i.exec(banner);
+  return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
+}
+
+/** HAProxy 2.1 removed reqadd/rspadd/reqrep/… ; from then on this program translates them. */
+export function removedLegacyDirectives(v: HaproxyVersion): boolean {
+  return v.major > 2 || (v.major === 2 && v.minor >= 1);
+}
+
+export const formatVersion = (v: HaproxyVersion): string => `${v.major}.${v.minor}`;
+
+const detected = new Map<string, HaproxyVersion | undefined>();
+
+/** Runs `<bin> -v` once per binary (cached for the process); undefined when it does not run or say. */
+export function detectHaproxyVersion(bin: string): HaproxyVersion | undefined {
+  if (detected.has(bin)) return detected.get(bin);
+  let v: HaproxyVersion | undefined;
+  try {
+    v = versionFromBanner(execFileSync(bin, ['-v'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] }));
+  } catch {
+    v = undefined; // not installed or not runnable: the default applies
+  }
+  detected.set(bin, v);
+  return v;
+}
+
+/**
+ * --haproxy-version when given (already checked by the argument parser), else the version of
+ * --haproxy-bin when it runs, else 2.6.
+ */
+export function resolveHaproxyVersion(flag: string | undefined, bin: string, detect: (bin: string) => HaproxyVersion | undefined = detectHaproxyVersion): HaproxyVersion {
+  const given = flag === undefined ? undefined : parseHaproxyVersion(flag);
+  return given ?? detect(bin) ?? DEFAULT_HAPROXY_VERSION;
+}
