@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -8,9 +7,8 @@ import { freeLoopbackPort, httpGet } from '../../src/demo/live';
 import { prepareDemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
 import { describeWithHaproxy } from '../support/haproxy';
-import { CLI } from '../support/paths';
 import { tempDir } from '../support/render';
-import { waitFor } from '../support/wait';
+import { spawnService, type ServiceProcess } from '../support/serviceProcess';
 
 const SECRET = 'CHAOS-MARATHON-PASSWORD';
 const TOKEN = 'CHAOS-ADMIN-TOKEN';
@@ -47,9 +45,8 @@ function listening(port: number): Promise<boolean> {
  */
 describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secrets or inject config', () => {
   let sim: Simulator;
-  let child: ChildProcess;
+  let service: ServiceProcess;
   let dir: string;
-  let output = '';
   let ports: { http: number; https: number; stats: number; appid: number; admin: number; injected: number };
   const answers: FullAnswer[] = [];
   const ask = async (host: string): Promise<FullAnswer> => {
@@ -78,26 +75,16 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
       { id: '/hostile', instances: 1, portDefinitions: [{ port: 10406 }],
         labels: group({ HAPROXY_0_VHOST: 'a.example.com\n  http-request return status 200 string pwned', HAPROXY_0_BIND_OPTIONS: 'ssl crt "${HOME}"\nbind :1' }) },
     ] });
-    child = spawn(process.execPath, [CLI, ...files.flags], {
-      env: {
-        PATH: process.env.PATH, HOME: process.env.HOME, MLB_MARATHON: sim.url, MLB_GROUP: 'external', MLB_SSE: 'true',
-        MLB_AUTH_CREDENTIALS: `mlb:${SECRET}`, MLB_ADMIN_PORT: String(ports.admin), MLB_ADMIN_TOKEN: TOKEN,
-        MLB_SYSLOG_SOCKET: '/dev/null', MLB_DEBOUNCE_QUIET: '0.05', MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    service = spawnService(files.flags, {
+      PATH: process.env.PATH, HOME: process.env.HOME, MLB_MARATHON: sim.url, MLB_GROUP: 'external', MLB_SSE: 'true',
+      MLB_AUTH_CREDENTIALS: `mlb:${SECRET}`, MLB_ADMIN_PORT: String(ports.admin), MLB_ADMIN_TOKEN: TOKEN,
+      MLB_SYSLOG_SOCKET: '/dev/null', MLB_DEBOUNCE_QUIET: '0.05', MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
     });
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor('HAProxy serving the good app', () => /HAProxy reloaded and healthy/.test(output), 20000).catch((e: Error) => {
-      throw new Error(`${e.message}\n${output.slice(-3000)}`);
-    });
+    await service.ready();
   }, 40000);
 
   afterAll(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await service.stop();
     await sim.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }, 40000);
@@ -132,6 +119,6 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
     let seen = false;
     for (let i = 0; i < 300 && !seen; i++) seen = (await httpGet(ports.http, 'good.example.com').catch(() => ({ body: '' }))).body.includes(task);
     expect(seen).toBe(true);
-    for (const secret of [SECRET, TOKEN]) expect(output).not.toContain(secret);
+    for (const secret of [SECRET, TOKEN]) expect(service.output()).not.toContain(secret);
   }, 20000);
 });

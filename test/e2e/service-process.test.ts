@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findConfigDir } from '../../src/configDir';
@@ -6,8 +5,8 @@ import { freeLoopbackPort, httpGet } from '../../src/demo/live';
 import { prepareDemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
 import { describeWithHaproxy } from '../support/haproxy';
-import { CLI } from '../support/paths';
 import { tempDir } from '../support/render';
+import { spawnService, type ServiceProcess } from '../support/serviceProcess';
 import { waitFor } from '../support/wait';
 import { samples } from '../support/metrics';
 
@@ -21,9 +20,8 @@ const TOKEN = 'ADMIN-TOKEN-SECRET';
  */
 describeWithHaproxy('marathon-lb as a process: :9090 endpoints, signals, env config, no secrets in logs', () => {
   let sim: Simulator;
-  let child: ChildProcess;
+  let service: ServiceProcess;
   let dir: string;
-  let output = '';
   let ports: { http: number; https: number; stats: number; appid: number; admin: number };
   const stats = (p: string) => httpGet(ports.stats, '127.0.0.1', 3000, p);
   const metric = async (name: string): Promise<number> => {
@@ -38,24 +36,16 @@ describeWithHaproxy('marathon-lb as a process: :9090 endpoints, signals, env con
     sim = await Simulator.start({ serveTasks: true, auth: { basic: `mlb:${SECRET}` }, apps: [
       { id: '/web', instances: 2, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' }, portDefinitions: [{ port: 10301 }] },
     ] });
-    child = spawn(process.execPath, [CLI, ...files.flags, '--haproxy-map'], {
-      env: {
-        PATH: process.env.PATH, MLB_MARATHON: sim.url, MLB_GROUP: 'external', MLB_SSE: 'true', MLB_AUTH_CREDENTIALS: `mlb:${SECRET}`,
-        MLB_ADMIN_PORT: String(ports.admin), MLB_ADMIN_TOKEN: TOKEN, MLB_LOG_LEVEL: 'DEBUG', MLB_SYSLOG_SOCKET: '/dev/null',
-        MLB_DEBOUNCE_QUIET: '0.05', MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    service = spawnService([...files.flags, '--haproxy-map'], {
+      PATH: process.env.PATH, MLB_MARATHON: sim.url, MLB_GROUP: 'external', MLB_SSE: 'true', MLB_AUTH_CREDENTIALS: `mlb:${SECRET}`,
+      MLB_ADMIN_PORT: String(ports.admin), MLB_ADMIN_TOKEN: TOKEN, MLB_LOG_LEVEL: 'DEBUG', MLB_SYSLOG_SOCKET: '/dev/null',
+      MLB_DEBOUNCE_QUIET: '0.05', MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
     });
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor('HAProxy serving the health check', () => /HAProxy reloaded and healthy/.test(output), 20000);
+    await service.ready();
   }, 30000);
 
   afterAll(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await service.stop();
     await sim.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }, 20000);
@@ -123,14 +113,14 @@ describeWithHaproxy('marathon-lb as a process: :9090 endpoints, signals, env con
     let seen = false;
     for (let i = 0; i < 200 && !seen; i++) seen = (await httpGet(ports.http, 'web.example.com').catch(() => ({ body: '' }))).body.includes(task);
     expect(seen).toBe(true);
-    expect(output).toMatch(/marathon_lb: /);
-    for (const secret of [SECRET, TOKEN, Buffer.from(`mlb:${SECRET}`).toString('base64')]) expect(output).not.toContain(secret);
+    expect(service.output()).toMatch(/marathon_lb: /);
+    for (const secret of [SECRET, TOKEN, Buffer.from(`mlb:${SECRET}`).toString('base64')]) expect(service.output()).not.toContain(secret);
   });
 
   test('SIGTERM stops the service and its HAProxy', async () => {
     const master = Number(fs.readFileSync(path.join(dir, 'haproxy.pid'), 'utf8').trim());
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    service.child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => service.child.once('exit', (c) => r(c)));
     expect(code).toBe(0);
     await waitFor('HAProxy gone', () => {
       try {

@@ -1,0 +1,34 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CLI } from './paths';
+import { waitFor } from './wait';
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  /** Everything the service printed so far (stdout and stderr). */
+  output(): string;
+  /** Waits (bounded) for the first healthy apply; the error carries the service's last output. */
+  ready(timeoutMs?: number): Promise<void>;
+  /** SIGTERM, then waits for the exit. */
+  stop(): Promise<void>;
+}
+
+/** The built CLI as users run it (`npm start`), configured by flags and MLB_* env. */
+export function spawnService(args: readonly string[], env: NodeJS.ProcessEnv): ServiceProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  return {
+    child,
+    output: () => output,
+    ready: (timeoutMs = 20000) => waitFor('HAProxy reloaded and healthy', () => /HAProxy reloaded and healthy/.test(output), timeoutMs)
+      .catch((e: Error) => {
+        throw new Error(`${e.message}\n${output.slice(-3000)}`);
+      }),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
