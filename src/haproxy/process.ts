@@ -17,14 +17,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { systemClock, type Clock } from './clock';
-import { readIfExists } from './files';
-import { FdEnvironment, checkFdLimits, readFdEnvironment } from './limits';
+import { logHaproxyLine, reloadFailureReason, startFailureReason } from './haproxyOutput';
+import type { FdEnvironment } from './limits';
 import { HaproxyLogger, MasterSocket, ProcList, Result, fail } from './masterSocket';
 import { reloadOutcome } from './reloadProtocol';
 import { pidExists, stopEscalating, type StopResult } from './stopSignals';
+import { alertLines } from './validate';
 
 export type { StopResult } from './stopSignals';
-import { alertLines, validateConfig } from './validate';
 
 export interface HaproxyProcessOptions {
   readonly bin: string;
@@ -80,8 +80,6 @@ export interface ExitInfo {
 export type ExitListener = (code: number | null, signal: NodeJS.Signals | null, info: ExitInfo) => void;
 
 const MAX_OUTPUT = 64 * 1024;
-/** What every reload prints: kept at debug level so real warnings stand out. */
-const ROUTINE = /'option idle-close-on-response' ignored|Proxy \S+ stopped|Reloading HAProxy|haproxy version is|path to executable|New worker|Loading success|Former worker|Exiting Master|All workers exited|Current worker|Stopping (frontend|backend|proxy)/;
 
 export class HaproxyProcess {
   private child: ChildProcess | undefined;
@@ -142,7 +140,8 @@ export class HaproxyProcess {
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
         await Promise.race([drained, this.clock.sleep(1000)]); // all of its output, before explaining
-        return { ok: false, message: await this.explainStartFailure(child), refused: true };
+        const status = child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`;
+        return { ok: false, message: await startFailureReason(this.output, status, this.o.configPath, this.o.fdEnvironment), refused: true };
       }
       const proc = await this.master.showProc();
       if (proc.ok && proc.value.master.pid === child.pid && proc.value.workers.length > 0) {
@@ -234,7 +233,7 @@ export class HaproxyProcess {
         const outcome = proc.ok ? reloadOutcome(before.value, proc.value) : { kind: 'waiting' as const };
         if (outcome.kind === 'loaded') return this.reloaded(outcome.newWorkerPid, outcome.oldWorkers);
         if (outcome.kind === 'refused') {
-          const why = await this.reloadFailureReason();
+          const why = await reloadFailureReason(this.reloadLog ?? [], this.o.bin, this.o.configPath);
           const serving = outcome.servingWorkerPids.join(', ') || 'none';
           return failed(`HAProxy rejected the new config; the previous worker (${serving}) keeps serving: ${why}`, proc.ok ? proc.value : undefined, true);
         }
@@ -252,26 +251,6 @@ export class HaproxyProcess {
       this.o.logger.warn(`haproxy: ${oldWorkers.length} old workers still running (${oldWorkers.join(', ')}), more than --max-old-workers lets linger (does HAPROXY_HEAD set mworker-max-reloads?)`);
     }
     return { ok: true, newWorkerPid, oldWorkers };
-  }
-
-  private async reloadFailureReason(): Promise<string> {
-    const logged = alertLines((this.reloadLog ?? []).filter((l) => l.includes('[ALERT]')).join('\n'));
-    if (logged) return logged;
-    const check = await validateConfig(this.o.bin, this.o.configPath, 15000);
-    return check.ok ? 'see HAProxy\'s log (the config passes "haproxy -c")' : check.message;
-  }
-
-  private async explainStartFailure(child: ChildProcess): Promise<string> {
-    const alerts = alertLines(this.output) || 'no output';
-    const status = child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`;
-    let advice = '';
-    if (/Cannot raise FD limit/.test(this.output)) {
-      const text = await readIfExists(this.o.configPath).catch(() => undefined);
-      const env = await (this.o.fdEnvironment ?? readFdEnvironment)();
-      const check = text === undefined ? undefined : checkFdLimits(text, env);
-      if (check && !check.ok) advice = `\n${check.message}`;
-    }
-    return `HAProxy exited at startup (${status}): ${alerts}${advice}`;
   }
 
   /**
@@ -378,9 +357,6 @@ export class HaproxyProcess {
   private log(line: string): void {
     if (line.trim() === '') return;
     this.reloadLog?.push(line);
-    if (line.includes('[ALERT]')) this.o.logger.error(`haproxy: ${line}`);
-    else if (ROUTINE.test(line)) this.o.logger.debug(`haproxy: ${line}`);
-    else if (line.includes('[WARNING]')) this.o.logger.warn(`haproxy: ${line}`);
-    else this.o.logger.info(`haproxy: ${line}`);
+    logHaproxyLine(this.o.logger, line);
   }
 }
