@@ -4,8 +4,10 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * One simulated task's real listeners: a tiny HTTP server per host port, on an OS-assigned port.
- * Any path answers 200 with JSON naming the app and task; health-check paths answer 200 while the
- * task is healthy and 503 once the simulator marks it dead, so HAProxy's own checks agree with Marathon.
+ * Any path answers 200 with JSON naming the app and task and echoing the path and request headers it
+ * received (so tests see what HAProxy rewrote); health-check paths answer 200 while the task is
+ * healthy and 503 once the simulator marks it dead, so HAProxy's own checks agree with Marathon.
+ * `/_redirect?to=<url>` answers 302 with that Location (for tests of Location rewriting).
  */
 export class TaskBackend {
   appId = '';
@@ -40,11 +42,17 @@ export class TaskBackend {
   }
 
   private answer(req: IncomingMessage, res: ServerResponse, index: number): void {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/_redirect') {
+      const to = new URL(req.url ?? '/', 'http://task').searchParams.get('to') ?? '/';
+      res.writeHead(302, { Location: to, 'X-Sim-Task': this.taskId, 'Content-Length': 0 });
+      res.end();
+      return;
+    }
     const health = this.healthPaths.has(path);
     const status = health && !this.healthy ? 503 : 200;
     const body = JSON.stringify({ app: this.appId, task: this.taskId, port: this.ports[index], portIndex: index, path,
-      ...(health ? { healthy: this.healthy } : {}) }) + '\n';
+      headers: req.headers, ...(health ? { healthy: this.healthy } : {}) }) + '\n';
     res.writeHead(status, { 'Content-Type': 'application/json', 'X-Sim-App': this.appId, 'X-Sim-Task': this.taskId,
       'Content-Length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
