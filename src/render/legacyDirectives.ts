@@ -16,7 +16,7 @@ export type Translation =
   | { readonly ok: true; readonly text: string }
   | { readonly ok: false; readonly line: string; readonly message: string };
 
-const LEGACY_LINE = /^[ \t]*(?:req|rsp|block[ \t])/m;
+const LEGACY_LINE = /^[ \t]*(?:req|rsp|block(?:[ \t]|$))/m;
 
 /** Cheap test first: text with no line starting `req`, `rsp` or `block` is returned as it is. */
 export function translateLegacyDirectives(text: string): Translation {
