@@ -18,18 +18,11 @@ import { REPO_ROOT } from '../support/paths';
 import { flagArgs, GOOD_PEM, type Case } from './appsArbitrary';
 
 /**
- * HAProxy 2.1+ removed rspadd/reqirep/rspirep, which three of marathon-lb's built-in templates
- * still print; the operator replaces them (as these overrides do) before HAProxy 2.6 loads the
- * config. Values from labels still land in the same places.
+ * marathon-lb's own templates: the HSTS, proxy-path and reverse-proxy ones print rspadd/reqirep/
+ * rspirep, which the renderer translates for HAProxy 2.6 (renderCase passes --haproxy-version 2.6).
  */
-export const MODERN_OVERRIDES: Readonly<Record<string, string>> = {
-  HAPROXY_BACKEND_HSTS_OPTIONS: '  http-response set-header Strict-Transport-Security max-age=15768000\n',
-  HAPROXY_HTTP_BACKEND_PROXYPASS_GLUE: '  http-request set-header Host {hostname}\n  http-request replace-path "^{proxypath}/?(.*)" \'/\\1\'\n',
-  HAPROXY_HTTP_BACKEND_REVPROXY_GLUE: '  acl hdr_location res.hdr(Location) -m found\n  http-response replace-header Location "^(https?://{hostname}(:[0-9]+)?)?(/.*)" "{rootpath}"\'\\3\' if hdr_location\n',
-};
-
 export function templates(): TemplateSet {
-  const t = loadTemplateSet(path.join(REPO_ROOT, 'config'), MODERN_OVERRIDES, '/nonexistent-templates-dir');
+  const t = loadTemplateSet(path.join(REPO_ROOT, 'config'), {}, '/nonexistent-templates-dir');
   if (!t.ok) throw new Error(t.error);
   return t.value;
 }
@@ -74,7 +67,7 @@ const files = fileChecks();
 /** Renders a prepared body as `marathon-lb --dry --haproxy-config <dir>/haproxy.cfg <flags>` would. */
 export function renderCase(c: Case, body: unknown, dir: string, pem: string, t: TemplateSet): Rendered {
   const cfgPath = path.join(dir, 'haproxy.cfg');
-  const args = ['--dry', '--group', 'external', '--haproxy-config', '/dir/haproxy.cfg', '--ssl-certs', pem,
+  const args = ['--dry', '--group', 'external', '--haproxy-config', '/dir/haproxy.cfg', '--haproxy-version', '2.6', '--ssl-certs', pem,
     '--lua-dir', path.join(REPO_ROOT, 'config', 'lua'), ...flagArgs(c.flags)];
   let o = parsedFlags.get(args.join(' '));
   if (o === undefined) {
