@@ -17,7 +17,10 @@ export interface DryIo {
   readonly fetchApps: () => Promise<unknown>;
 }
 
-/** `marathon-lb --dry`: prints the config marathon-lb would write, and writes maps with --haproxy-map. Returns the exit code. */
+/**
+ * `marathon-lb --dry`: prints the config marathon-lb would write, writes maps with --haproxy-map
+ * and empties existing ones without it (as marathon-lb). Returns the exit code.
+ */
 export async function runDry(options: Options, io: DryIo): Promise<number> {
   const fail = (msg: string): number => {
     io.stderr(`marathon-lb: ${msg}\n`);
@@ -52,17 +55,34 @@ export async function runDry(options: Options, io: DryIo): Promise<number> {
   if (!snapshot.ok) return fail(`${options.appsFile ?? 'Marathon apps'}: ${snapshot.error}`);
   for (const p of snapshot.problems) io.stderr(`marathon-lb: warning: left out ${describeProblem(p)}\n`);
 
-  if (options.haproxyMap) {
-    const dir = path.dirname(options.haproxyConfig);
-    try {
+  // Map files, only once the config rendered. marathon-lb's --dry writes no map content (its
+  // compareWriteAndReloadConfig prints and exits before); contract 2 of DESIGN.md keeps writing
+  // them with --haproxy-map. Without --haproxy-map, marathon-lb empties existing ones first
+  // (truncateMapFileIfExists, --dry or not), and so does this.
+  const dir = path.dirname(options.haproxyConfig);
+  try {
+    if (options.haproxyMap) {
       writeAtomically(path.join(dir, 'domain2backend.map'), snapshot.rendered.domainMap);
       writeAtomically(path.join(dir, 'app2backend.map'), snapshot.rendered.appMap);
-    } catch (e) {
-      return fail(`cannot write map files into ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    } else {
+      for (const map of ['domain2backend.map', 'app2backend.map']) truncateIfExists(path.join(dir, map));
     }
+  } catch (e) {
+    return fail(`cannot write map files into ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   io.stdout(`${snapshot.rendered.config}\n`); // upstream print()s the config, adding a newline
   return 0;
+}
+
+/** marathon-lb's truncateMapFileIfExists: a regular file at that path is emptied, nothing else happens. */
+function truncateIfExists(file: string): void {
+  let regular: boolean;
+  try {
+    regular = fs.statSync(file).isFile();
+  } catch {
+    regular = false; // absent: nothing to empty
+  }
+  if (regular) fs.truncateSync(file, 0);
 }
 
 /** Write to a temp file beside the target, then rename: readers never see half a file. */

@@ -1,0 +1,53 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { dryRun, tempDir } from '../support/render';
+
+/**
+ * `--dry` and map files. marathon-lb (compareWriteAndReloadConfig → writeConfigAndValidate) prints
+ * the config and exits before writing any map; without --haproxy-map it first empties existing
+ * map files (truncateMapFileIfExists). DESIGN.md contract 2 keeps writing the maps with
+ * --haproxy-map; the emptying is marathon-lb's. The config file itself is never written.
+ */
+describe('--dry map files', () => {
+  let dir: string;
+  let appsFile: string;
+  const cfg = (): string => path.join(dir, 'haproxy.cfg');
+  const read = (name: string): string => fs.readFileSync(path.join(dir, name), 'utf8');
+  beforeEach(() => {
+    dir = tempDir();
+    appsFile = path.join(dir, 'apps.json');
+    fs.writeFileSync(appsFile, JSON.stringify({ apps: [{
+      id: '/web', labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' }, portDefinitions: [{ port: 10001 }],
+      tasks: [{ id: 'web.1', host: '10.0.0.1', ports: [31001], state: 'TASK_RUNNING' }] }] }));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('with --haproxy-map both maps are written beside --haproxy-config (contract 2)', async () => {
+    const run = await dryRun(['--apps-file', appsFile, '--group', 'external', '--haproxy-map', '--haproxy-config', cfg()]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`map(${dir}/domain2backend.map)`);
+    expect(read('domain2backend.map')).toBe('web.example.com web_10001\n');
+    expect(read('app2backend.map')).toBe('/web web_10001\n');
+    expect(fs.existsSync(cfg())).toBe(false);
+  });
+
+  test('without --haproxy-map existing maps are emptied, as marathon-lb does; absent ones are not created', async () => {
+    fs.writeFileSync(path.join(dir, 'domain2backend.map'), 'stale.example.com old_1\n');
+    const run = await dryRun(['--apps-file', appsFile, '--group', 'external', '--haproxy-config', cfg()]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('backend web_10001');
+    expect(read('domain2backend.map')).toBe('');
+    expect(fs.existsSync(path.join(dir, 'app2backend.map'))).toBe(false);
+    expect(fs.existsSync(cfg())).toBe(false);
+  });
+
+  test('malformed input touches no map, with or without --haproxy-map', async () => {
+    fs.writeFileSync(path.join(dir, 'domain2backend.map'), 'kept.example.com old_1\n');
+    fs.writeFileSync(appsFile, '{"apps": [');
+    for (const extra of [[], ['--haproxy-map']]) {
+      const run = await dryRun(['--apps-file', appsFile, '--group', 'external', '--haproxy-config', cfg(), ...extra]);
+      expect(run.code).toBe(2);
+      expect(read('domain2backend.map')).toBe('kept.example.com old_1\n');
+    }
+  });
+});
