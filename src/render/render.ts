@@ -136,6 +136,7 @@ export function renderConfig(services: readonly Service[], templates: TemplateSe
       listeners.add(svc.servicePort, svc);
     } catch (e) {
       if (!(e instanceof ServiceTemplateError)) throw e;
+      if (e.global) throw new ConfigError(e.message); // every app using that template would be left out
       problems.push({ appId: svc.appId, portIndex: null, label: e.label, message: e.message });
     }
   }

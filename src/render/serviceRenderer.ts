@@ -5,7 +5,8 @@ import type { TemplateSet } from './templates';
 
 /** Raised inside the rendering of one service only; render.ts turns it into a Problem and leaves that service out. */
 export class ServiceTemplateError extends Error {
-  constructor(readonly label: string | null, message: string) {
+  /** `global`: the fault is in a global template (built-in, env or templates/ file), not in this app's labels. */
+  constructor(readonly label: string | null, message: string, readonly global = false) {
     super(message);
   }
 }
@@ -33,7 +34,7 @@ export class ServiceRenderer {
     if (!this.translateLegacy || !t.legacy) return out;
     const tr = t.constant ? constantTranslation(t, out) : translateLegacyDirectives(out);
     if (tr.ok) return tr.text;
-    throw new ServiceTemplateError(label, `${where}: ${tr.message} (line: ${tr.line})`);
+    throw new ServiceTemplateError(label, `${where}: ${tr.message} (line: ${tr.line})`, label === null);
   }
 }
 

@@ -234,6 +234,11 @@ describe('--dry with legacy directives', () => {
     expect(fine.code).toBe(0);
     expect(fine.stdout).toContain('  mode http\n  http-request del-header X-Internal\n  http-request add-header X-Via lb\n');
     expect(fine.stdout).toContain("  http-response add-header Strict-Transport-Security 'max-age=31536000; includeSubDomains'\n");
+
+    // A global per-app template (HSTS from the environment) that cannot be translated stops the config too.
+    const hsts = await dry(['--haproxy-version', '2.6'], { HAPROXY_BACKEND_HSTS_OPTIONS: '  rspdeny ^HTTP/1\\.1\\ 500\n' });
+    expect(hsts.code).toBe(2);
+    expect(hsts.stderr).toMatch(/template HAPROXY_BACKEND_HSTS_OPTIONS: "rspdeny" was removed in HAProxy 2\.1/);
   });
 });
 
