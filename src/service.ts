@@ -17,6 +17,7 @@ import { HaproxyProcess } from './haproxy/process';
 import type { HaproxyTarget } from './haproxy/target';
 import { takeOverLeftovers } from './haproxy/takeover';
 import { validateConfig } from './haproxy/validate';
+import { describeTarget } from './haproxy/version';
 import type { Logger } from './log';
 import { marathonClientFromOptions } from './marathon/fromOptions';
 import { renderConfig } from './render/render';
@@ -104,6 +105,7 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
   const target: HaproxyTarget = command
     ?? new OwnedHaproxy({ process: haproxy, files, runtimeFiles: [o.haproxyMasterSocket, o.haproxyPidFile], retry, clock: systemClock, logger });
   if (command) logger.info(`--command mode: HAProxy is not started by this controller; "${o.command}" reloads it`);
+  logger.info(describeTarget(o.haproxyVersion, o.haproxyBin));
   const applier = new HaproxyApplier({
     target, files, logger,
     ...(command ? {} : { fdEnvironment: () => readFdEnvironment() }),

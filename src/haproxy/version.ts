@@ -51,3 +51,11 @@ export function resolveHaproxyVersion(flag: string | undefined, bin: string, det
   const given = flag === undefined ? undefined : parseHaproxyVersion(flag);
   return given ?? detect(bin) ?? DEFAULT_HAPROXY_VERSION;
 }
+
+/** For the start-up log: which HAProxy the config is written for, where that came from, and what follows. */
+export function describeTarget(flag: string | undefined, bin: string, detect: (bin: string) => HaproxyVersion | undefined = detectHaproxyVersion): string {
+  const v = resolveHaproxyVersion(flag, bin, detect);
+  const from = flag !== undefined ? '--haproxy-version' : detect(bin) !== undefined ? `${bin} -v` : 'the default; --haproxy-bin did not say';
+  const what = removedLegacyDirectives(v) ? 'directives it removed in 2.1 (reqadd, rspadd, reqrep, …) are translated' : "marathon-lb's text is written as is";
+  return `writing the config for HAProxy ${formatVersion(v)} (${from}): ${what}`;
+}

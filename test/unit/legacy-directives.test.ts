@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { parseArgs } from '../../src/cli/args';
-import { detectHaproxyVersion, parseHaproxyVersion, removedLegacyDirectives, resolveHaproxyVersion, versionFromBanner } from '../../src/haproxy/version';
+import { describeTarget, detectHaproxyVersion, parseHaproxyVersion, removedLegacyDirectives, resolveHaproxyVersion, versionFromBanner } from '../../src/haproxy/version';
 import { quoteWord, splitWords } from '../../src/render/configWords';
 import { translateLegacyDirectives, translateLine } from '../../src/render/legacyDirectives';
 import { renderOptions } from '../../src/render/snapshot';
@@ -257,5 +257,14 @@ describeWithHaproxy('translated rules are accepted by HAProxy 2.6', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the start-up log line', () => {
+  test('says which HAProxy the config is for, where that came from, and whether directives are translated', () => {
+    expect(describeTarget('2.0', 'haproxy', () => ({ major: 2, minor: 6 }))).toBe("writing the config for HAProxy 2.0 (--haproxy-version): marathon-lb's text is written as is");
+    expect(describeTarget(undefined, '/usr/sbin/haproxy', () => ({ major: 2, minor: 6 })))
+      .toBe('writing the config for HAProxy 2.6 (/usr/sbin/haproxy -v): directives it removed in 2.1 (reqadd, rspadd, reqrep, …) are translated');
+    expect(describeTarget(undefined, 'nope', () => undefined)).toMatch(/^writing the config for HAProxy 2\.6 \(the default; --haproxy-bin did not say\)/);
   });
 });
