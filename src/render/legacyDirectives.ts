@@ -98,7 +98,7 @@ function translate(d: Directive): Out {
     const name = colon < 0 ? '' : search.slice(0, colon).trim();
     if (!TOKEN.test(name)) return fail(d.keyword, `"${search}" is not "Name: value"`, SUGGEST.add);
     const value = search.slice(colon + 1).trim();
-    return `${action} add-header ${name} ${quoteWord(logFormat(value))}${cond(d)}`;
+    return `${action} add-header ${quoteWord(name)} ${quoteWord(logFormat(value))}${cond(d)}`;
   }
   if (d.kind === 'pass') return fail(d.keyword, 'it only exempted requests from later req* filters', SUGGEST.pass);
   const header = headerRegex(search);
@@ -147,9 +147,13 @@ function replace(d: Directive, action: string, search: string, header: HeaderReg
 
 interface HeaderRegex { readonly name: string; readonly rest: string }
 
-/** `^Name:<blank?>rest` → { name, rest }: the regex a 2.0 filter ran over "Name: value", as one over the value. */
+/**
+ * `^Name:<blank?>rest` → { name, rest }: the regex a 2.0 filter ran over "Name: value", as one over
+ * the value. Names are kept to letters, digits, `_`, `-` (and escaped `.+*`) so that they print
+ * bare, also inside `req.fhdr(…)`.
+ */
 function headerRegex(regex: string): HeaderRegex | null {
-  const m = /^\^((?:[!#%&'_`~0-9A-Za-z-]|\\[-.+*])+):(?:(?: |\\s|\[ \]|\\x20)(?:[?*+])?)?/.exec(regex);
+  const m = /^\^((?:[0-9A-Za-z_-]|\\[-.+*])+):(?:(?: |\\s|\[ \]|\\x20)(?:[?*+])?)?/.exec(regex);
   if (m === null) return null;
   return { name: m[1]!.replace(/\\(.)/g, '$1'), rest: regex.slice(m[0].length) };
 }

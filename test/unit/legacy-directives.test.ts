@@ -242,6 +242,34 @@ describe('--dry with legacy directives', () => {
   });
 });
 
+/** Legacy lines from a small grammar of the forms users write (header and request-line regexes, conditions). */
+const legacyLine: fc.Arbitrary<string> = (() => {
+  const name = fc.stringMatching(/^[A-Z][a-z]{0,5}(-[A-Z][a-z]{0,5})?$/);
+  const piece = fc.constantFrom('.*', '(.*)', 'foo', '[0-9]+', '(a|b)\\.x', '(.*)\\.internal', '');
+  const sep = fc.constantFrom('\\ ', '', '\\ *', '[\\ ]*');
+  const cond = fc.constantFrom('', ' if is_a', ' unless is_a || !is_b', ' if { src 10.0.0.0/8 } is_b', ' unless { var(txn.x) -m found }');
+  const header = fc.tuple(name, sep, piece).map(([n, s, p]) => ({ n, search: `^${n}:${s}${p}` }));
+  const i = fc.constantFrom('', 'i');
+  const method = fc.constantFrom('([^\\ :]*)', '[^\\ ]*', 'GET', '(GET|POST)', '(\\S+)');
+  const segment = fc.stringMatching(/^[a-z0-9]{1,6}$/);
+  const reqLine = fc.tuple(method, segment).map(([m, seg]) => ({ m, search: `^${m}\\ /${seg}/?(.*)` }));
+  return fc.oneof(
+    fc.tuple(fc.constantFrom('reqadd', 'rspadd'), name, fc.stringMatching(/^[a-z0-9=;,.%/-]{1,12}$/), cond).map(([k, n, v, c]) => `  ${k} ${n}:\\ ${v}${c}`),
+    fc.tuple(fc.constantFrom('reqdel', 'rspdel'), i, header, cond).map(([k, ci, h, c]) => `  ${k.slice(0, 3)}${ci}${k.slice(3)} ${h.search}${c}`),
+    fc.tuple(fc.constantFrom('reqrep', 'rsprep'), i, header, fc.constantFrom('\\1', 'x-\\1', 'fixed'), cond)
+      .map(([k, ci, h, r, c]) => `  ${k.slice(0, 3)}${ci}${k.slice(3)} ${h.search} ${h.n}:\\ ${r}${c}`),
+    fc.tuple(fc.constantFrom('allow', 'deny', 'tarpit'), i, fc.oneof(header.map((h) => h.search), reqLine.map((r) => r.search)), cond)
+      .map(([k, ci, search, c]) => `  req${ci}${k} ${search}${c}`),
+    fc.tuple(i, reqLine, segment, cond).map(([ci, r, to, c]) => {
+      const groups = r.m.startsWith('(') ? 1 : 0;
+      const keep = groups === 1 ? '\\1' : r.m.startsWith('G') ? 'GET' : 'x';
+      return `  req${ci}rep ${r.search} ${keep}\\ /${to}/\\${groups + 1}${c}`;
+    }),
+    fc.tuple(fc.constantFrom('rspdeny', 'rspideny'), header, cond).map(([k, h, c]) => `  ${k} ${h.search}${c}`),
+    cond.filter((c) => c !== '').map((c) => `  block${c}`),
+  );
+})();
+
 describeWithHaproxy('translated rules are accepted by HAProxy 2.6', () => {
   test('every line of the table passes `haproxy -c`', async () => {
     const dir = tempDir();
@@ -257,6 +285,35 @@ describeWithHaproxy('translated rules are accepted by HAProxy 2.6', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+  test('property: 400 generated legacy lines translate (or are reported) and the translations pass one `haproxy -c`', async () => {
+    const lines = fc.sample(legacyLine, { numRuns: 400, seed: 14 });
+    const translated: string[] = [];
+    let reported = 0;
+    for (const line of lines) {
+      const t = translateLine(line);
+      if (typeof t === 'string') {
+        expect(t).toMatch(/^  http-(request|response) /);
+        translated.push(t);
+      } else {
+        expect(t.error).toMatch(/was removed in HAProxy 2\.1 .*write /);
+        reported++;
+      }
+    }
+    expect(translated.length).toBeGreaterThan(300);
+    const dir = tempDir();
+    try {
+      const cfg = path.join(dir, 'haproxy.cfg');
+      fs.writeFileSync(cfg, ['defaults', '  mode http', '  timeout client 5s', '  timeout server 5s', '  timeout connect 5s',
+        'frontend f', '  bind 127.0.0.1:18081', '  default_backend b', 'backend b', '  acl is_a always_true', '  acl is_b always_false',
+        ...translated, '  server s 127.0.0.1:1', ''].join('\n'));
+      const check = await checkConfig(cfg);
+      expect(check.output.split('\n').filter((l) => /\[(ALERT|WARNING)\]/.test(l))).toEqual([]);
+      expect(check.ok).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    console.log(`legacy lines: ${translated.length} translated, ${reported} reported`);
   });
 });
 
