@@ -5,55 +5,9 @@ import type { PipelineEvent } from '../streams/pipeline';
 import { formatReason } from '../streams/reloadReason';
 import { ChangeLag } from './changeLag';
 
-/** What `GET /status` answers (JSON). Times are ISO 8601 strings. */
-export interface AdminStatus {
-  readonly generatedAt: string;
-  readonly lastAppliedAt: string | null;
-  readonly secondsSinceLastApply: number | null;
-  /** A trigger, an apply in progress or a retry after a failed apply, not yet decided. */
-  readonly pendingChange: boolean;
-  /** The last fetch, snapshot, internal or apply error, cleared by the next success. */
-  readonly lastError: string | null;
-  /** Since when a known Marathon change waits to be applied (see ChangeLag); null when routing is current. */
-  readonly unappliedChangeSince: string | null;
-  /** It has waited longer than --max-apply-age: /healthz answers 503. */
-  readonly stale: boolean;
-  readonly services: readonly ServiceStatus[];
-  readonly leftOut: readonly Problem[];
-  readonly recentApplies: readonly ApplyRecord[];
-  readonly recentFailures: readonly FailureRecord[];
-}
+import type { AdminStatus, ApplyRecord, FailureRecord, Health, ServiceStatus } from './statusTypes';
 
-export interface ServiceStatus {
-  readonly appId: string;
-  readonly servicePort: number;
-  readonly backend: string;
-  readonly mode: string;
-  readonly hostname: string | null;
-  readonly path: string | null;
-  readonly servers: readonly { readonly name: string; readonly address: string; readonly draining: boolean }[];
-}
-
-export interface ApplyRecord {
-  readonly at: string;
-  readonly reloaded: boolean;
-  readonly reasons: readonly string[];
-  readonly runtimeOps: number;
-  /** From `applying` to `applied`; null for a SIGUSR1 reload of the config on disk. */
-  readonly durationMs: number | null;
-  /** Unified diff of haproxy.cfg, previous → new ('' when the config text did not change). */
-  readonly diff: string;
-}
-
-export interface FailureRecord {
-  readonly at: string;
-  /** stage-error: an unexpected exception (a bug) caught in the pipeline; its error names the stage and app. */
-  readonly kind: 'fetch-failed' | 'snapshot-invalid' | 'stage-error' | 'apply-failed';
-  readonly error: string;
-  /** fetch-failed and apply-failed: when it is tried again. */
-  readonly retryInMs: number | null;
-  readonly durationMs: number | null;
-}
+export type { AdminStatus, ApplyRecord, FailureRecord, Health, ServiceStatus } from './statusTypes';
 
 export interface StatusBookDeps {
   /** The controller's AppliedState (the truth about what HAProxy runs). */
@@ -70,9 +24,6 @@ export interface StatusBookDeps {
   readonly maxApplyAgeMs?: number;
 }
 
-/** What `/healthz` answers. */
-export type Health = { readonly healthy: true } | { readonly healthy: false; readonly reason: string };
-
 interface PendingDiff {
   previous: string;
   next: string;
@@ -87,7 +38,8 @@ const address = (s: Server): string => `${s.ip.includes(':') ? `[${s.ip}]` : s.i
 function serviceStatus(s: Service): ServiceStatus {
   return {
     appId: s.appId, servicePort: s.servicePort, backend: s.backend, mode: s.mode, hostname: s.hostname, path: s.path,
-    servers: s.servers.map((v) => ({ name: v.name, address: address(v), draining: v.draining })),
+    traffic: null,
+    servers: s.servers.map((v) => ({ name: v.name, address: address(v), draining: v.draining, marathonHealth: s.healthCheck === null ? 'none' : 'healthy', haproxy: null })),
   };
 }
 
@@ -188,6 +140,11 @@ export class StatusBook {
       lastError: this.lastError,
       unappliedChangeSince: since === null ? null : iso(since),
       stale: !this.health().healthy,
+      staleReason: null,
+      marathon: { eventStream: false, streamConnected: false, connectedSince: null, disconnectedSince: null, lastEventAt: null, secondsSinceLastEvent: null,
+        lastSnapshotAt: null, secondsSinceLastSnapshot: null, lastFetchError: null, consecutiveFetchFailures: 0 },
+      haproxy: { enabled: false, readAt: null, secondsSinceRead: null, error: null, intervalSeconds: 0, historyStepSeconds: 10, historyPoints: 30,
+        serversByState: { UP: 0, DOWN: 0, MAINT: 0, DRAIN: 0, NOLB: 0, UNKNOWN: 0 }, frontends: [], backends: [] },
       services: (current?.rendered.served ?? current?.model.services ?? []).map(serviceStatus),
       leftOut: leftOutOf(this.latestBuilt ?? current).map(problem),
       recentApplies: this.applies.map((a) => ({ ...a, reasons: [...a.reasons], diff: this.diffText(a.diff) })),
