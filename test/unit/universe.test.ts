@@ -187,6 +187,8 @@ function changed(key: string, p: PropSchema): unknown {
     haproxy_global_default_options: 'redispatch,dontlognull,forwardfor',
     'template-url': 'https://artifacts.example.com/templates.tgz?v=1&x="y"',
     parameters: [{ key: 'ulimit', value: 'nofile=400000:400000' }, { key: 'label', value: 'team="edge" & co' }],
+    'admin-bind': '0.0.0.0',
+    'admin-token-secret': 'marathon-lb/admin-token',
     minimumHealthCapacity: 0,
     maximumOverCapacity: 1,
   };
@@ -292,10 +294,10 @@ describe('universe/marathon.json.mustache', () => {
     expect(app.acceptedResourceRoles).toEqual(['slave_public']);
     const ports = (app.portDefinitions as Obj[]).map((d) => d.port);
     const range = Array.from({ length: 101 }, (_, i) => 10000 + i);
-    expect(ports).toEqual([80, 443, 9090, 9091, ...range]);
+    expect(ports).toEqual([80, 443, 9090, 9091, 9191, ...range]);
     expect(app.healthChecks).toEqual([expect.objectContaining({ path: '/_haproxy_health_check', port: 9090 })]);
     expect(app.env).toMatchObject({ HAPROXY_SSL_CERT: '', PORTS: '80,443,9090,9091' });
-    expect(app.secrets).toBeUndefined();
+    expect(app.secrets).toEqual({});
     expect(app.fetch).toEqual([]);
 
     const o = cliOptions(app);
@@ -307,6 +309,8 @@ describe('universe/marathon.json.mustache', () => {
     expect(o.strictMode).toBe(false);
     expect(o.dontBindHttpHttps).toBe(false);
     expect(o.authCredentials).toBeUndefined();
+    expect([o.adminBind, o.adminPort, o.adminToken]).toEqual(['127.0.0.1', 9191, undefined]);
+    expect([o.minServPortIpPerTask, o.maxServPortIpPerTask]).toEqual([10050, 10100]); // marathon-lb's own default range
   });
 
   it.each(Object.entries(PROPS))('renders a valid app with %s changed', (key, p) => {
@@ -348,6 +352,27 @@ describe('universe/marathon.json.mustache', () => {
       case 'parameters':
         expect(((app.container as Obj).docker as Obj).parameters).toEqual([{ key: 'ulimit', value: 'nofile=200000:200000' }, ...(v as Obj[])]);
         break;
+      case 'auto-assign-service-ports': {
+        expect([o.minServPortIpPerTask, o.maxServPortIpPerTask]).toEqual(v ? [10101, 10150] : [10050, 10100]);
+        const ports = (app.portDefinitions as Obj[]).map((d) => d.port as number);
+        expect(ports.filter((p) => p >= 10101 && p <= 10150)).toHaveLength(v ? 50 : 0);
+        break;
+      }
+      case 'admin-bind': expect(o.adminBind).toBe(v); break;
+      case 'admin-port': {
+        expect(o.adminPort).toBe(v);
+        expect((app.portDefinitions as Obj[]).filter((d) => d.name === 'admin')).toEqual([{ port: v, protocol: 'tcp', name: 'admin' }]);
+        break;
+      }
+      case 'admin-token':
+        expect(env.MLB_ADMIN_TOKEN).toBe(v);
+        expect(o.adminToken).toBe(v);
+        expect(JSON.stringify(app.args)).not.toContain('admin-token');
+        break;
+      case 'admin-token-secret':
+        expect(env.MLB_ADMIN_TOKEN).toEqual({ secret: 'adminToken' });
+        expect(app.secrets).toEqual({ adminToken: { source: v } });
+        break;
       default: throw new Error(`option ${key} has no check of its effect in this test: add one`);
     }
   });
@@ -362,8 +387,35 @@ describe('universe/marathon.json.mustache', () => {
     expect(o.dontBindHttpHttps).toBe(true);
     expect(Object.keys(app.env as Obj).sort()).toEqual([
       'DCOS_SERVICE_ACCOUNT_CREDENTIAL', 'HAPROXY_GLOBAL_DEFAULT_OPTIONS', 'HAPROXY_SSL_CERT', 'HAPROXY_SYSCTL_PARAMS',
-      'HAPROXY_SYSLOGD', 'MLB_AUTH_CREDENTIALS', 'PORTS',
+      'HAPROXY_SYSLOGD', 'MLB_ADMIN_TOKEN', 'MLB_AUTH_CREDENTIALS', 'PORTS',
     ]);
+    // both secrets declared; the token's secret wins over the plain token
+    expect(app.secrets).toEqual({ serviceCredential: { source: all.secret_name }, adminToken: { source: all['admin-token-secret'] } });
+    expect((app.env as Obj).MLB_ADMIN_TOKEN).toEqual({ secret: 'adminToken' });
+    expect([o.minServPortIpPerTask, o.maxServPortIpPerTask, o.adminBind, o.adminPort]).toEqual([10101, 10150, '0.0.0.0', 9194]);
+  });
+
+  it('admin-port 0 disables the admin API and reserves no port for it', () => {
+    const app = renderApp({ ...defaults(), 'admin-port': 0 });
+    expect(cliOptions(app).adminPort).toBe(0);
+    expect((app.portDefinitions as Obj[]).some((d) => d.name === 'admin' || d.port === 0)).toBe(false);
+  });
+
+  it('the admin port and the auto-assigned service port range are reserved beside the others, each once', () => {
+    const app = renderApp({ ...defaults(), 'auto-assign-service-ports': true, 'admin-port': 9200 });
+    const ports = (app.portDefinitions as Obj[]).map((d) => d.port as number);
+    expect(ports.slice(0, 5)).toEqual([80, 443, 9090, 9091, 9200]);
+    expect(ports.slice(5)).toEqual(Array.from({ length: 151 }, (_, i) => 10000 + i));
+    expect(app.requirePorts).toBe(true);
+  });
+
+  it('the admin token set in the package reaches the service through the environment only', () => {
+    const token = 's3cr3t-"token"';
+    const app = renderApp({ ...defaults(), 'admin-bind': '0.0.0.0', 'admin-token': token });
+    expect(JSON.stringify(app.args)).not.toContain('s3cr3t');
+    expect((app.env as Obj).MLB_ADMIN_TOKEN).toBe(token);
+    const o = cliOptions(app);
+    expect([o.adminBind, o.adminToken]).toEqual(['0.0.0.0', token]);
   });
 
   it('a multi-line PEM certificate survives rendering byte for byte', () => {
