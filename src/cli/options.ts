@@ -84,6 +84,10 @@ export interface Options {
   readonly resyncInterval: number;
   /** --max-apply-age: /healthz answers 503 once a known Marathon change has waited this long to be applied (s; 0 disables). */
   readonly maxApplyAge: number;
+  /** --stale-after: /status and the dashboard call routing stale once the event stream is down, or Marathon reads fail, this long (s). */
+  readonly staleAfter: number;
+  /** --haproxy-stats-interval: seconds between reads of HAProxy's `show stat` for /status and /metrics (0 disables). */
+  readonly haproxyStatsInterval: number;
 
   // Logging
   readonly syslogSocket: string;
@@ -153,6 +157,8 @@ export const DEFAULT_OPTIONS: Options = Object.freeze({
   debounceMaxWait: 5,
   resyncInterval: 300,
   maxApplyAge: 300,
+  staleAfter: 60,
+  haproxyStatsInterval: 2,
   syslogSocket: DEFAULT_SYSLOG_SOCKET,
   logFormat: DEFAULT_LOG_FORMAT,
   logLevel: 'DEBUG',
@@ -305,6 +311,11 @@ export const FLAGS: readonly FlagSpec[] = [
   f('max-apply-age', 'maxApplyAge', 'number', 'Service behaviour',
     'Seconds a known Marathon change (event, SIGHUP, startup, a differing snapshot) may wait to be applied '
     + 'before /healthz answers 503 (0 disables)', { min: 0 }),
+  f('stale-after', 'staleAfter', 'number', 'Service behaviour',
+    'Seconds the Marathon event stream may be down, or reads of Marathon fail, before /status and the dashboard '
+    + 'call routing stale (/healthz is not affected)', POSITIVE),
+  f('haproxy-stats-interval', 'haproxyStatsInterval', 'number', 'Service behaviour',
+    "Seconds between reads of HAProxy's server states and traffic (show stat) for /status, /metrics and the dashboard (0 disables)", { min: 0 }),
 
   f('syslog-socket', 'syslogSocket', 'string', 'Logging',
     "Socket to write syslog messages to. Use '/dev/null' to disable logging to syslog"),
