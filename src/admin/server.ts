@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log';
-import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard';
+import { dashboardPage } from './dashboard';
 
 export interface AdminServerOptions {
   /** --admin-bind (default 127.0.0.1: loopback only). */
@@ -73,9 +73,13 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
       }
       case 'metrics': return send(res, 200, opts.metrics.contentType, await opts.metrics.text());
       case 'status': return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(opts.status.status(), null, 2)}\n`);
-      case 'dashboard': return send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML, {
-        'Content-Security-Policy': DASHBOARD_CSP, 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY',
-      });
+      case 'dashboard': {
+        const page = dashboardPage();
+        if (!page.ok) throw new Error(page.error);
+        return send(res, 200, 'text/html; charset=utf-8', page.html, {
+          'Content-Security-Policy': page.csp, 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY',
+        });
+      }
     }
   };
 

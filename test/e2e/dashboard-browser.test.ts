@@ -83,7 +83,9 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     for (const address of addresses) {
       const row = rows.filter({ hasText: address });
       expect(await row.count()).toBe(1);
-      expect(await row.locator('.badge').textContent()).toBe('up');
+      // No HAProxy to read here (a recording one): the state the controller wrote, said as such.
+      expect(await row.locator('.badge.state').textContent()).toBe('up (config)');
+      expect(await row.locator('.badge.marathon').textContent()).toBe('no checks');
     }
     expect(await page.locator('article.app h3').allTextContents()).toEqual([APP]); // the bad app is not served
 
@@ -95,7 +97,7 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     // The initial apply: a reload with its reason, and its diff behind a click.
     const applies = page.locator('#applies article.apply');
     expect(await applies.count()).toBe(1);
-    expect(await applies.first().locator('.badge').textContent()).toBe('reload');
+    expect(await applies.first().locator('.badge').first().textContent()).toBe('reload');
     await applies.first().getByText('initial configuration').waitFor();
     await applies.first().getByText('config diff').click();
     await applies.first().locator('pre.diff').getByText('+backend mywebservernew_10001').waitFor();
@@ -111,7 +113,7 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     expect(await page.locator('article.app tbody tr').count()).toBe(3);
     expect(await applies.count()).toBe(2);
     const newest = applies.first();
-    expect(await newest.locator('.badge').textContent()).toBe('runtime API');
+    expect(await newest.locator('.badge').first().textContent()).toBe('runtime API');
     await newest.getByText('1 runtime operation(s), no reload').waitFor();
     expect(await applies.nth(1).locator('details').getAttribute('open')).toBe(''); // the diff opened before stays open
     expect(await page.locator('#last-error').isVisible()).toBe(false); // recovered
@@ -144,7 +146,9 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     await web.getByText('mywebservernew_10004').waitFor();
     await web.getByText('mywebservernew.example.com').waitFor();
     expect(await web.locator('tbody tr').count()).toBe(2);
-    expect(await web.locator('tbody .badge').allTextContents()).toEqual(['up', 'up']);
+    // HAProxy's own view of both servers (read from its stats), beside Marathon's.
+    await web.locator('tbody .badge.state', { hasText: /^UP$/ }).nth(1).waitFor();
+    expect(await web.locator('tbody .badge.state').allTextContents()).toEqual(['UP', 'UP']);
     await page.locator('#applies article.apply').first().getByText('initial configuration').waitFor();
 
     // The demo's scaling shows up live: a task added through the runtime API.

@@ -1,0 +1,90 @@
+/*
+ * What the dashboard says about each part of /status, decided once here (pure, tested in node) and
+ * only drawn by render.ts. Every state is text first; the tone only colours it.
+ */
+import type { AdminStatus, MarathonHealth, MarathonStatus, ServerStatus } from '../admin/statusTypes';
+import { ago, duration } from './format';
+
+export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'muted';
+
+export interface Badge {
+  readonly text: string;
+  readonly tone: Tone;
+  /** Longer text for a tooltip and screen readers. */
+  readonly title: string;
+}
+
+export interface ServerView {
+  /** HAProxy's state when it was read, else what the controller wrote. */
+  readonly state: Badge;
+  /** The last check with its reason, e.g. "L7STS 503: Layer7 wrong status"; '' without checks. */
+  readonly check: string;
+  /** "changed 3 min ago", '' when HAProxy does not say. */
+  readonly changed: string;
+  readonly marathon: Badge;
+}
+
+const MARATHON_HEALTH: Readonly<Record<MarathonHealth, Badge>> = {
+  healthy: { text: 'healthy', tone: 'ok', title: "Marathon's health checks pass" },
+  unknown: { text: 'no result yet', tone: 'warn', title: 'the app has Marathon health checks but no result yet' },
+  none: { text: 'no checks', tone: 'muted', title: 'the app has no Marathon health checks' },
+};
+
+const STATE_TONE: Readonly<Record<string, Tone>> = { UP: 'ok', DOWN: 'bad', MAINT: 'muted', DRAIN: 'warn', NOLB: 'warn', UNKNOWN: 'warn' };
+
+export function serverView(v: ServerStatus, now: number): ServerView {
+  const marathon = MARATHON_HEALTH[v.marathonHealth];
+  const h = v.haproxy;
+  if (h === null) {
+    const text = v.draining ? 'draining (config)' : 'up (config)';
+    return {
+      state: { text, tone: 'muted', title: 'what the controller wrote into the config; HAProxy has not been read for this server' },
+      check: '', changed: '', marathon,
+    };
+  }
+  const c = h.check;
+  const check = c === null ? (h.checked ? '' : 'not checked') : `${c.status}${c.code === null ? '' : ` ${c.code}`}: ${c.description || (c.passed ? 'passed' : 'failed')}`;
+  return {
+    state: { text: h.status || h.state, tone: STATE_TONE[h.state] ?? 'warn', title: `HAProxy: ${h.status}${v.draining ? ' (the controller drains it)' : ''}` },
+    check,
+    changed: h.lastChangeAt === null ? '' : `changed ${ago(h.lastChangeAt, now)}`,
+    marathon,
+  };
+}
+
+export interface Banner {
+  readonly text: string;
+  readonly tone: 'bad' | 'warn';
+}
+
+/** The banner at the top: routing may be out of date (from /status's `stale`), or null. */
+export function staleBanner(s: AdminStatus): Banner | null {
+  if (!s.stale) return null;
+  return { text: `Routing may be out of date: ${s.staleReason ?? 'see Marathon below'}`, tone: 'bad' };
+}
+
+export interface Fact {
+  readonly label: string;
+  readonly value: string;
+  readonly tone: Tone;
+}
+
+/** The Marathon panel: stream state, last event, last snapshot, last fetch error. */
+export function marathonFacts(m: MarathonStatus, now: number): readonly Fact[] {
+  const stream: Fact = !m.eventStream
+    ? { label: 'Event stream', value: 'not used (polling)', tone: 'muted' }
+    : m.streamConnected
+      ? { label: 'Event stream', value: `connected for ${m.connectedSince === null ? '?' : duration((now - Date.parse(m.connectedSince)) / 1000)}`, tone: 'ok' }
+      : { label: 'Event stream', value: `disconnected${m.disconnectedSince === null ? '' : ` for ${duration((now - Date.parse(m.disconnectedSince)) / 1000)}`}`, tone: 'bad' };
+  const failing = m.consecutiveFetchFailures > 0;
+  const facts: Fact[] = [
+    stream,
+    { label: 'Last event', value: ago(m.lastEventAt, now), tone: 'muted' },
+    { label: 'Last snapshot', value: ago(m.lastSnapshotAt, now), tone: failing ? 'bad' : m.lastSnapshotAt === null ? 'warn' : 'ok' },
+  ];
+  if (m.lastFetchError !== null) {
+    const count = failing ? ` (${m.consecutiveFetchFailures} failing in a row)` : ' (recovered since)';
+    facts.push({ label: 'Last fetch error', value: `${ago(m.lastFetchError.at, now)}${count}: ${m.lastFetchError.error}`, tone: failing ? 'bad' : 'muted' });
+  }
+  return facts;
+}
