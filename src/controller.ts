@@ -32,6 +32,10 @@ export interface ControllerDeps {
   readonly observers?: readonly ((e: PipelineEvent) => void)[];
   /** Called on every (re)connection of the event stream. */
   readonly onStreamConnected?: () => void;
+  /** Called with every item of the event stream (connected, heartbeat, event), for the admin API's view of Marathon. */
+  readonly onStreamItem?: (item: StreamItem) => void;
+  /** Called when the event stream is lost (before a reconnection is tried). */
+  readonly onStreamLost?: (error: string) => void;
 }
 
 /** How long an event stream must stay up to count as healthy (and reset the reconnect backoff). */
@@ -56,11 +60,15 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
         // A stream must also last a while to reset the backoff: one that connects and is dropped at
         // once (say, for a line over --sse-max-event-bytes) backs off further each time.
         resetAfterMs: STREAM_HEALTHY_AFTER_MS,
-        onRetry: ({ error, delayMs }) => logger.warn(error instanceof IdleTimeoutError
-          ? `event stream silent for ${o.sseIdleTimeout}s: reconnecting in ${(delayMs / 1000).toFixed(1)}s`
-          : `event stream: ${(error as Error).message}; reconnecting in ${(delayMs / 1000).toFixed(1)}s`),
+        onRetry: ({ error, delayMs }) => {
+          deps.onStreamLost?.(error instanceof Error ? error.message : String(error));
+          logger.warn(error instanceof IdleTimeoutError
+            ? `event stream silent for ${o.sseIdleTimeout}s: reconnecting in ${(delayMs / 1000).toFixed(1)}s`
+            : `event stream: ${(error as Error).message}; reconnecting in ${(delayMs / 1000).toFixed(1)}s`);
+        },
       }),
       tap((i) => {
+        deps.onStreamItem?.(i);
         if (i.kind !== 'connected') return;
         logger.debug(`event stream connected to ${deps.client.redact(i.url)}`);
         deps.onStreamConnected?.();

@@ -1,0 +1,34 @@
+/**
+ * Reads HAProxy's runtime state — one `show stat` through the master socket, routed to the
+ * current worker — for the admin API. A connection of its own (never queued behind the
+ * controller's runtime updates), one command per read, bounded by a timeout; nothing is sent while
+ * HAProxy is not running.
+ */
+import { MasterSocket, fail, type CommandChannel, type Result } from './masterSocket';
+import { parseStatSample, type StatSample } from './stats';
+
+export interface StateReaderOptions {
+  /** The worker channel (MasterSocket.worker()); tests may pass any CommandChannel. */
+  readonly channel: CommandChannel;
+  /** False while HAProxy is not running (not started yet, stopped, restarting). */
+  readonly running: () => boolean;
+  /** Epoch ms. */
+  readonly now: () => number;
+}
+
+export type ReadState = () => Promise<Result<StatSample>>;
+
+export function stateReader(o: StateReaderOptions): ReadState {
+  return async () => {
+    if (!o.running()) return fail('HAProxy is not running');
+    const at = o.now();
+    const answer = await o.channel.send('show stat');
+    if (!answer.ok) return fail(`show stat: ${answer.message}`);
+    return parseStatSample(answer.value, at);
+  };
+}
+
+/** A reader on a connection of its own to the master socket at `path`. */
+export function masterSocketStateReader(path: string, timeoutMs: number, running: () => boolean, now: () => number): ReadState {
+  return stateReader({ channel: MasterSocket.at(path, timeoutMs).worker(), running, now });
+}
