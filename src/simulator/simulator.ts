@@ -137,6 +137,15 @@ export class Simulator {
     await this.engine.apply((s, c) => st.setTaskHealth(s, taskId, alive, c));
     this.pool?.setHealthy(taskId, alive);
   }
+  /**
+   * Only the task's own health-check paths answer 503 (healthy: false) or 200 again; Marathon's view
+   * does not change. HAProxy's checks then disagree with Marathon, as when a task breaks between
+   * Marathon's checks. Needs serveTasks.
+   */
+  setEndpointHealth(taskId: string, healthy: boolean): void {
+    if (!this.pool?.has(taskId)) throw new SimulatorError(404, `task ${taskId} has no served endpoint (start the simulator with serveTasks)`);
+    this.pool.setHealthy(taskId, healthy);
+  }
 
   /** Publishes events as they are (a missing timestamp is filled in). */
   emit(events: readonly (Partial<SimEvent> & { eventType: string })[]): void {

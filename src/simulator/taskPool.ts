@@ -32,6 +32,10 @@ export class TaskPool {
     this.byTask.set(task.id, backend);
   }
 
+  has(taskId: string): boolean {
+    return this.byTask.has(taskId);
+  }
+
   setHealthy(taskId: string, healthy: boolean): void {
     const b = this.byTask.get(taskId);
     if (b) b.healthy = healthy;
