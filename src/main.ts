@@ -1,4 +1,6 @@
+import type { CheckLabelsArgs } from './cli/args';
 import type { Options } from './cli/options';
+import { runCheckLabels } from './checkLabels/check';
 import { findConfigDir } from './configDir';
 import { runDry } from './dry';
 import { createLogger } from './log';
@@ -10,6 +12,11 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `marathon-lb check-labels`: checks one app definition; returns the exit code. */
+export function runCheckLabelsCommand(args: CheckLabelsArgs, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  return runCheckLabels(args, { env, readStdin, stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
 }
 
 /** Wires ports and runs the requested mode. Returns the exit code (the live service returns on SIGINT/SIGTERM). */

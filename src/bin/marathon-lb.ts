@@ -1,8 +1,21 @@
 #!/usr/bin/env node
-import { parseArgs } from '../cli/args';
-import { main } from '../main';
+import { parseArgs, parseCheckLabelsArgs } from '../cli/args';
+import { main, runCheckLabelsCommand } from '../main';
 
 async function run(): Promise<number> {
+  // Subcommands come first, as words (never flags, so argparse-style prefixes do not touch them).
+  if (process.argv[2] === 'check-labels') {
+    const args = parseCheckLabelsArgs(process.argv.slice(3), process.env);
+    if (args.kind === 'help') {
+      process.stdout.write(args.text);
+      return 0;
+    }
+    if (args.kind === 'error') {
+      process.stderr.write(`marathon-lb check-labels: ${args.message}\n`);
+      return 2;
+    }
+    return runCheckLabelsCommand(args.args, process.env);
+  }
   const parsed = parseArgs(process.argv.slice(2), process.env);
   if (parsed.kind === 'help') {
     process.stdout.write(parsed.text);

@@ -1,0 +1,204 @@
+/**
+ * `marathon-lb check-labels`: one app definition through the service's own model and renderer,
+ * with the service's flags, then `haproxy -c` on the config holding only that app (prepared as
+ * the service prepares its first start: bundled Lua, a self-signed certificate when the default
+ * one is missing). When HAProxy refuses it, the labels to blame are found by checking the config
+ * with subsets of the app's per-port labels (the same group testing the service uses for apps).
+ */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { CheckLabelsArgs } from '../cli/args';
+import { findConfigDir } from '../configDir';
+import { liveConfig } from '../haproxy/configText';
+import { findCulprits, type Verdict } from '../haproxy/isolate';
+import { validateConfig } from '../haproxy/validate';
+import { describeTarget, detectHaproxyVersion, type HaproxyVersion } from '../haproxy/version';
+import { resolverFrom, resolveTaskHosts } from '../marathon/resolveHosts';
+import { parseAppsJson } from '../model/appsJson';
+import { fileChecks } from '../model/files';
+import { toModel } from '../model/services';
+import type { Problem, Service } from '../model/types';
+import { ConfigError, renderConfig, type RenderedConfig } from '../render/render';
+import { modelOptions, renderOptions } from '../render/snapshot';
+import { prepareFirstStart } from '../startup/prepare';
+import { appFromDefinition } from './definition';
+import { describePorts, groupsOf, legacyNotes } from './ports';
+import { exitCode, fixFor, formatReport, type Finding, type HaproxyCheck, type Report } from './report';
+
+type Env = Readonly<Record<string, string | undefined>>;
+type Obj = Record<string, unknown>;
+
+export interface CheckIo {
+  readonly env: Env;
+  readonly readStdin: () => Promise<string>;
+  readonly stdout: (s: string) => void;
+  readonly stderr: (s: string) => void;
+  /** `<bin> -v`; tests inject it. */
+  readonly detect?: (bin: string) => HaproxyVersion | undefined;
+}
+
+const CHECK_TIMEOUT_MS = 20_000;
+/** Label subsets tried when HAProxy refuses the app; group testing needs about 2·k·log2(n). */
+const MAX_BLAME_CHECKS = 40;
+const NOT_BLAMED = /^HAPROXY_\d+_(GROUP|ENABLED)$/;
+
+/** Returns the exit code (0 served, 1 left out / not served, 2 bad input, 3 HAProxy missing). */
+export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promise<number> {
+  const fail = (msg: string): number => {
+    io.stderr(`marathon-lb check-labels: ${msg}\n`);
+    return 2;
+  };
+  const name = args.appFile === '-' ? 'standard input' : args.appFile;
+  let input: unknown;
+  try {
+    const text = args.appFile === '-' ? await io.readStdin() : await fs.readFile(args.appFile, 'utf8');
+    input = JSON.parse(text);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return fail(err instanceof SyntaxError ? `${name} is not valid JSON: ${err.message}` : `cannot read ${name}: ${err.code ?? err.message}`);
+  }
+  const def = appFromDefinition(input);
+  if (!def.ok) return fail(`${name}: ${def.error}`);
+  const appId = def.app['id'] as string;
+  const labels = (def.app['labels'] ?? {}) as Readonly<Record<string, unknown>>;
+  const groups = args.groupGiven ? args.options.group : groupsOf(labels);
+
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mlb-check-labels-'));
+  try {
+    const cfgPath = path.join(tmp, 'haproxy.cfg');
+    const quiet = { info: (): void => undefined, warn: (): void => undefined };
+    const prepared = await prepareFirstStart({ options: { ...args.options, group: groups, haproxyConfig: cfgPath }, env: io.env, configDir: findConfigDir(), logger: quiet });
+    if (!prepared.ok) return fail(prepared.error);
+    const o = prepared.options;
+    const detect = io.detect ?? detectHaproxyVersion;
+    const renderOpts = renderOptions(o, io.env, detect);
+    const modelOpts = modelOptions(o, io.env);
+
+    const evaluate = async (app: Obj): Promise<{ problems: Problem[]; services: readonly Service[]; rendered: RenderedConfig }> => {
+      const body = { apps: [app] };
+      const resolve = resolverFrom(await resolveTaskHosts(body));
+      const parsed = parseAppsJson(body);
+      if (!parsed.ok) throw new Error(parsed.error); // cannot happen: the body is built here
+      const model = toModel(parsed.value.apps, modelOpts, { resolve, files: fileChecks() });
+      const rendered = renderConfig(model.services, prepared.templates, renderOpts);
+      // Each service the renderer leaves out comes with one problem, in order: name its port index.
+      const dropped = model.services.filter((s) => !rendered.served.includes(s));
+      const renderProblems = rendered.problems.map((p, i) => ({ ...p, dropped: dropped[i] }));
+      return { problems: [...parsed.value.problems, ...model.problems, ...renderProblems], services: model.services, rendered };
+    };
+    let first;
+    try {
+      first = await evaluate(def.app);
+    } catch (e) {
+      if (e instanceof ConfigError) return fail(`the service's own templates or flags cannot render a config (not this app's doing): ${e.message}`);
+      throw e;
+    }
+    const ports = describePorts(def.app, first, modelOpts, args.groupGiven);
+    const portOf = (p: Problem & { dropped?: Service }): number | null =>
+      p.portIndex ?? (p.dropped === undefined ? null : (ports.ports.find((x) => x.servicePort === p.dropped!.servicePort)?.index ?? null));
+    const problems: Finding[] = first.problems.map((p) => {
+      const portIndex = portOf(p);
+      const label = p.label !== null && portIndex !== null ? p.label.replace('{n}', String(portIndex)) : p.label;
+      return { portIndex, label, message: p.message, fix: fixFor(label, p.message, 'model'), by: 'model' };
+    });
+
+    // haproxy -c on what the service would write for this app alone.
+    const check = async (rendered: RenderedConfig): Promise<Verdict> => {
+      if (o.haproxyMap) {
+        await fs.writeFile(path.join(tmp, 'domain2backend.map'), rendered.domainMap);
+        await fs.writeFile(path.join(tmp, 'app2backend.map'), rendered.appMap);
+      }
+      const text = liveConfig(rendered.config, { hardStopAfterSeconds: o.hardStopAfter, maxOldWorkers: o.maxOldWorkers });
+      await fs.writeFile(cfgPath, text);
+      const v = await validateConfig(o.haproxyBin, cfgPath, CHECK_TIMEOUT_MS);
+      return v.ok ? v : { ok: false, message: withConfigLines(v.message, cfgPath, text) };
+    };
+    let haproxy: HaproxyCheck = 'not needed';
+    const served = first.rendered.served;
+    if (served.length > 0 && detect(o.haproxyBin) === undefined) haproxy = 'not installed';
+    else if (served.length > 0) {
+      const verdict = await check(first.rendered);
+      haproxy = verdict.ok ? 'accepted' : 'rejected';
+      if (!verdict.ok) {
+        const empty = await check(renderConfig([], prepared.templates, renderOpts));
+        if (!empty.ok) return fail(`haproxy -c rejects the service's config even without this app (the operator's templates or flags): ${empty.message}`);
+        const indexOf = (s: Service): number | null => ports.ports.find((p) => p.servicePort === s.servicePort)?.index ?? null;
+        problems.push(...(await blame(def.app, served, verdict.message, evaluate, check, indexOf, (svcs) => renderConfig(svcs, prepared.templates, renderOpts))));
+      }
+    }
+    // A port left out with no problem naming it (e.g. fewer task ports than service ports) still gets a reason.
+    for (const p of ports.ports) {
+      if (p.status === 'left out' && !problems.some((f) => f.portIndex === p.index || f.portIndex === null)) {
+        problems.push({ portIndex: p.index, label: null, message: 'no task port for this service port: the app declares fewer host/container ports than service ports', fix: null, by: 'model' });
+      }
+    }
+    // The service leaves out what HAProxy refuses (src/haproxy/rejections.ts).
+    const refused = new Set(problems.filter((f) => f.by === 'haproxy').map((f) => f.portIndex));
+    const portResults = ports.ports.map((p) => (p.status === 'served' && (refused.has(p.index) || refused.has(null))
+      ? { index: p.index, servicePort: p.servicePort, status: 'left out' as const, reason: 'rejected by haproxy -c' } : p));
+    const report: Report = {
+      appId, groups, target: describeTarget(o.haproxyVersion, o.haproxyBin, detect), ports: portResults, problems, haproxy,
+      notes: [...def.notes, ...legacyNotes(def.app, served, renderOpts.translateLegacy)],
+      ...(ports.notServed === undefined ? {} : { notServed: ports.notServed }),
+    };
+    io.stdout(args.json ? `${JSON.stringify({ ...report, exitCode: exitCode(report) }, null, 2)}\n` : formatReport(report));
+    return exitCode(report);
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The labels HAProxy refuses: subsets of the app's per-port labels are checked (the others
+ * removed); a subset that passes only because a service was left out counts as failing.
+ */
+async function blame(app: Obj, served: readonly Service[], message: string,
+  evaluate: (app: Obj) => Promise<{ rendered: RenderedConfig }>, check: (r: RenderedConfig) => Promise<Verdict>,
+  indexOf: (s: Service) => number | null, render: (services: readonly Service[]) => RenderedConfig): Promise<Finding[]> {
+  const labels = (app['labels'] ?? {}) as Readonly<Record<string, string>>;
+  const candidates = Object.keys(labels).filter((k) => /^HAPROXY_\d+_/.test(k) && !NOT_BLAMED.test(k)).sort();
+  const withOnly = async (kept: readonly string[]): Promise<Verdict> => {
+    const keep = new Set(kept);
+    const rest = Object.fromEntries(Object.entries(labels).filter(([k]) => !candidates.includes(k) || keep.has(k)));
+    let ev;
+    try {
+      ev = await evaluate({ ...app, labels: rest });
+    } catch {
+      return { ok: false, message: 'does not render' };
+    }
+    if (ev.rendered.served.length < served.length) return { ok: false, message: 'a service port is left out without the other labels' };
+    return check(ev.rendered);
+  };
+  const found = candidates.length === 0 ? null : await findCulprits(candidates, (subset) =>
+    subset.length === candidates.length ? Promise.resolve({ ok: false, message }) : withOnly(subset), { name: (l) => l, maxChecks: MAX_BLAME_CHECKS });
+  if (found !== null && found.ok && found.culprits.length > 0) {
+    return found.culprits.map((c) => {
+      const portIndex = Number(/^HAPROXY_(\d+)_/.exec(c.item)?.[1]);
+      const together = c.alone ? '' : ' (together with the labels before it)';
+      return { portIndex, label: c.item, message: `HAProxy refuses the config with this label${together}:\n${c.message}`, fix: fixFor(c.item, '', 'haproxy'), by: 'haproxy' };
+    });
+  }
+  // No label to blame (e.g. the app's own fields, or labels only together): name the service ports HAProxy refuses alone.
+  const alone: Finding[] = [];
+  for (const s of served) {
+    const v = await check(render([s]));
+    if (!v.ok) alone.push({ portIndex: indexOf(s), label: null, message: `HAProxy refuses backend ${s.backend} (no single label to blame):\n${v.message}`, fix: fixFor(null, '', 'haproxy'), by: 'haproxy' });
+  }
+  return alone.length > 0 ? alone
+    : [{ portIndex: null, label: null, message: `HAProxy refuses this app's service ports only together:\n${message}`, fix: fixFor(null, '', 'haproxy'), by: 'haproxy' }];
+}
+
+/** HAProxy's message with the temp path shortened and each `[haproxy.cfg:N]` followed by line N's text. */
+function withConfigLines(message: string, cfgPath: string, text: string): string {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  for (const line of message.split(cfgPath).join('haproxy.cfg').split('\n')) {
+    out.push(line);
+    for (const m of line.matchAll(/\[haproxy\.cfg:(\d+)\]/g)) {
+      const at = lines[Number(m[1]) - 1];
+      if (at !== undefined) out.push(`  haproxy.cfg line ${m[1]}: ${at.trim()}`);
+    }
+  }
+  return out.join('\n');
+}

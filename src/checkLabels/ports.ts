@@ -1,0 +1,89 @@
+/**
+ * Per service port of the checked app: served (by which backend), left out, or not selected and
+ * why — the group and strict-mode rules of the model (services.ts `selected`), stated for a person.
+ * Also the notes on removed directives the renderer translates. Pure.
+ */
+import type { MarathonApp } from '../marathon/types';
+import { parseAppsJson } from '../model/appsJson';
+import { networkingMode, ServicePortAssigner } from '../model/networking';
+import type { ModelOptions } from '../model/services';
+import type { Service } from '../model/types';
+import { TEMPLATE_LABEL_NAMES } from '../render/catalog';
+import { translateLine } from '../render/legacyDirectives';
+import type { RenderedConfig } from '../render/render';
+import type { PortResult } from './report';
+
+type Labels = Readonly<Record<string, unknown>>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const split = (v: string | undefined): string[] => (v === undefined ? [] : v.split(',').filter((g) => g !== ''));
+const TRUE_WORDS = new Set(['true', 't', 'yes', 'y']);
+
+/** Every group the app names (HAPROXY_GROUP and HAPROXY_{n}_GROUP): what it is checked for without --group. */
+export function groupsOf(labels: Labels): string[] {
+  const out = new Set(split(str(labels['HAPROXY_GROUP'])));
+  for (const [k, v] of Object.entries(labels)) if (/^HAPROXY_\d+_GROUP$/.test(k)) for (const g of split(str(v))) out.add(g);
+  return [...out];
+}
+
+export interface PortsView {
+  readonly ports: readonly PortResult[];
+  readonly notServed?: string;
+}
+
+export function describePorts(app: Record<string, unknown>, first: { readonly rendered: RenderedConfig }, opts: ModelOptions, groupGiven: boolean): PortsView {
+  const parsed = parseAppsJson({ apps: [app] });
+  const typed: MarathonApp | undefined = parsed.ok ? parsed.value.apps[0] : undefined;
+  if (typed === undefined) return { ports: [], notServed: 'the service cannot read the app definition (see the problem below)' };
+  const mode = networkingMode(typed);
+  const servicePorts = new ServicePortAssigner(opts.servicePortRange).servicePorts(typed, mode);
+  if (servicePorts.length === 0) {
+    return { ports: [], notServed: mode === 'container'
+      ? 'an IP-per-task app without ports: declare container.portMappings (or ipAddress.discovery.ports) for marathon-lb to assign service ports'
+      : 'the app declares no ports (portDefinitions, ports or container portMappings): there is nothing to route to' };
+  }
+  const labels = typed.labels;
+  const appGroups = split(labels['HAPROXY_GROUP']);
+  const ports = servicePorts.map((sp, i): PortResult => {
+    const portLabel = labels[`HAPROXY_${i}_PORT`];
+    const servicePort = portLabel !== undefined && /^\s*\d{1,5}\s*$/.test(portLabel) ? Number(portLabel) : sp;
+    const served: Service | undefined = first.rendered.served.find((s) => s.servicePort === servicePort);
+    if (served !== undefined) return { index: i, servicePort, status: 'served', backend: served.backend };
+    const reason = notSelected(labels, i, appGroups, opts, groupGiven);
+    return reason === null ? { index: i, servicePort, status: 'left out' } : { index: i, servicePort, status: 'not selected', reason };
+  });
+  return { ports };
+}
+
+function notSelected(labels: Readonly<Record<string, string>>, i: number, appGroups: readonly string[], opts: ModelOptions, groupGiven: boolean): string | null {
+  const portGroups = split(labels[`HAPROXY_${i}_GROUP`]);
+  const own = portGroups.length > 0 ? portGroups : appGroups;
+  const which = portGroups.length > 0 ? `HAPROXY_${i}_GROUP` : 'HAPROXY_GROUP';
+  if (!(opts.groups.includes('*') || own.some((g) => opts.groups.includes(g)))) {
+    if (own.length === 0) {
+      return groupGiven
+        ? `no HAPROXY_GROUP label: add HAPROXY_GROUP=${opts.groups[0] ?? 'external'} (only a marathon-lb run with --group '*' serves apps without one)`
+        : "no HAPROXY_GROUP label: add HAPROXY_GROUP=<group> (e.g. external, the package's default); only a marathon-lb run with --group '*' serves apps without one";
+    }
+    return `${which} is ${own.join(',')}, and this marathon-lb serves --group ${opts.groups.join(',')}`;
+  }
+  const enabled = labels[`HAPROXY_${i}_ENABLED`];
+  if (enabled === undefined) return opts.strictMode ? `--strict-mode serves only ports with HAPROXY_${i}_ENABLED=true` : null;
+  return TRUE_WORDS.has(enabled.toLowerCase()) ? null : `HAPROXY_${i}_ENABLED is ${JSON.stringify(enabled)} (true, t, yes or y enables it)`;
+}
+
+/** For a newer HAProxy: each removed directive in a per-app template label, and the rule it is written as. */
+export function legacyNotes(app: Record<string, unknown>, served: readonly Service[], translate: boolean): string[] {
+  if (!translate || served.length === 0) return [];
+  const labels = (app['labels'] ?? {}) as Labels;
+  const notes: string[] = [];
+  for (const [k, v] of Object.entries(labels)) {
+    const m = /^HAPROXY_\d+_(.+)$/.exec(k);
+    if (m === null || !TEMPLATE_LABEL_NAMES.has(m[1] as string) || typeof v !== 'string') continue;
+    for (const line of v.split('\n')) {
+      if (!/^[ \t]*(?:req|rsp|block(?:[ \t]|$))/.test(line)) continue;
+      const t = translateLine(line);
+      if (typeof t === 'string') notes.push(`label ${k}: "${line.trim()}" (removed in HAProxy 2.1) is written as "${t.trim().replace(/\n\s*/g, ' / ')}"; write that yourself to drop the translation`);
+    }
+  }
+  return notes;
+}
