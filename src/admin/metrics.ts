@@ -1,11 +1,26 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DesiredState } from '../streams/applyPort';
 import type { PipelineEvent } from '../streams/pipeline';
 import { reasonCategory } from '../streams/reloadReason';
+import { runtimeCategory, runtimeReasons } from '../streams/runtimeReason';
+import type { HaproxyState } from './haproxyState';
+import type { MarathonState } from './marathonState';
+import { HAPROXY_SERVER_STATES } from './statusTypes';
 
-/** Services left out of the applied config: bad labels (model) and unrenderable templates (render). */
+/**
+ * App service ports left out of the applied config (bad labels, unrenderable templates, rejected by
+ * HAProxy), each once: `model.problems` usually holds the render's problems too (snapshot.ts and
+ * AppliedState put them there), and one port may have several problems.
+ */
 export function leftOutCount(state: DesiredState): number {
-  return state.model.problems.length + state.rendered.problems.length;
+  return new Set([...state.model.problems, ...state.rendered.problems].map((p) => `${p.appId}\0${p.portIndex ?? '*'}`)).size;
+}
+
+/** What `mlb_build_info` labels. */
+export interface BuildInfo {
+  readonly version: string;
+  /** The HAProxy version the config is written for (--haproxy-version or --haproxy-bin's). */
+  readonly haproxyVersion: string;
 }
 
 export interface ControllerMetricsDeps {
@@ -18,6 +33,14 @@ export interface ControllerMetricsDeps {
   readonly haproxyWorkers?: () => Promise<number | null>;
   /** Old (draining) HAProxy workers still finishing connections after reloads; like haproxyWorkers. */
   readonly haproxyOldWorkers?: () => Promise<number | null>;
+  /** Marathon's state (event stream, last event, last snapshot): the mlb_marathon_* gauges; absent without it. */
+  readonly marathon?: MarathonState;
+  /** HAProxy's own view (show stat): mlb_haproxy_servers{state}; absent without it. */
+  readonly haproxyState?: HaproxyState;
+  /** mlb_build_info; absent without it. */
+  readonly build?: BuildInfo;
+  /** prom-client's default process metrics (process_*, nodejs_*), on this registry. */
+  readonly processMetrics?: boolean;
 }
 
 /** A gauge read from HAProxy on every scrape: NaN when HAProxy does not answer. */
@@ -55,6 +78,7 @@ export class ControllerMetrics {
   private readonly triggers: Counter<'kind'>;
   private readonly fetchFailures: Counter;
   private readonly pipelineErrors: Counter<'stage'>;
+  private readonly runtimeUpdates: Counter<'reason'>;
   private lastFetchError: string | null = null;
   private readonly startedAt: number;
   private lastSuccessAt: number | null = null;
@@ -67,6 +91,10 @@ export class ControllerMetrics {
     this.applies = new Counter({ name: 'mlb_applies_total', help: 'Applies by result: ok, failed (SIGUSR1 reloads included), unchanged (a snapshot that changed nothing)', labelNames: ['result'], registers });
     for (const result of ['ok', 'failed', 'unchanged']) this.applies.labels(result).inc(0);
     this.reloads = new Counter({ name: 'mlb_reloads_total', help: 'HAProxy reloads, one per reload, labelled by the category of its first reason', labelNames: ['reason'], registers });
+    this.runtimeUpdates = new Counter({
+      name: 'mlb_runtime_updates_total', labelNames: ['reason'], registers,
+      help: 'Applies made through the runtime API alone (no reload), labelled by the kind of their first change: add_server, remove_server, set_draining',
+    });
     this.runtimeOps = new Counter({ name: 'mlb_runtime_ops_total', help: 'Runtime API operations (add/del/enable/disable server) of successful applies', registers });
     this.applyDuration = new Histogram({ name: 'mlb_apply_duration_seconds', help: 'Time from the start of an apply to its success or failure', buckets: APPLY_BUCKETS, registers });
     this.reconnects = new Counter({ name: 'mlb_sse_reconnects_total', help: 'Reconnections of the Marathon event stream', registers });
@@ -98,6 +126,48 @@ export class ControllerMetrics {
         'HAProxy workers of earlier configs still finishing their connections (bounded by --max-old-workers and hard-stop-after; NaN when unknown)',
         deps.haproxyOldWorkers);
     }
+    this.optionalMetrics(registers);
+  }
+
+  private optionalMetrics(registers: Registry[]): void {
+    const { marathon, haproxyState, build } = this.deps;
+    if (build !== undefined) {
+      new Gauge({ name: 'mlb_build_info', help: 'Always 1; the labels say which marathon-lb, Node.js and HAProxy config version run', labelNames: ['version', 'nodejs_version', 'haproxy_version'], registers })
+        .labels(build.version, process.versions.node, build.haproxyVersion).set(1);
+    }
+    if (marathon !== undefined) {
+      const seconds = (ms: number | null): number => (ms === null ? 0 : ms / 1000);
+      new Gauge({ name: 'mlb_marathon_up', help: '1 when the last read of Marathon succeeded and, with --sse, the event stream is connected', registers, collect() {
+        this.set(marathon.up ? 1 : 0);
+      } });
+      new Gauge({ name: 'mlb_marathon_event_stream_connected', help: '1 while the Marathon event stream is connected (always 0 without --sse)', registers, collect() {
+        this.set(marathon.streamUp ? 1 : 0);
+      } });
+      new Gauge({ name: 'mlb_marathon_last_event_timestamp_seconds', help: 'Unix time of the last Marathon event received (0 before the first)', registers, collect() {
+        this.set(seconds(marathon.lastEvent));
+      } });
+      new Gauge({ name: 'mlb_marathon_last_snapshot_timestamp_seconds', help: 'Unix time of the last successful read of Marathon apps (0 before the first)', registers, collect() {
+        this.set(seconds(marathon.lastSnapshot));
+      } });
+      new Gauge({ name: 'mlb_routing_stale', help: '1 when /status calls routing stale: the event stream down, or Marathon reads failing, for longer than --stale-after', registers, collect() {
+        this.set(marathon.staleReason() === null ? 0 : 1);
+      } });
+    }
+    if (haproxyState !== undefined) {
+      new Gauge({
+        name: 'mlb_haproxy_servers', help: 'Servers by HAProxy state (UP, DOWN, MAINT, DRAIN, NOLB, UNKNOWN) at the last read of show stat; absent when HAProxy could not be read',
+        labelNames: ['state'], registers,
+        collect() {
+          this.reset();
+          const counts = haproxyState.serversByState();
+          if (counts !== null) for (const state of HAPROXY_SERVER_STATES) this.labels(state).set(counts[state]);
+        },
+      });
+      new Gauge({ name: 'mlb_haproxy_last_stats_read_timestamp_seconds', help: "Unix time of the last successful read of HAProxy's show stat (0 before the first)", registers, collect() {
+        this.set(haproxyState.readAt === null ? 0 : haproxyState.readAt / 1000);
+      } });
+    }
+    if (this.deps.processMetrics === true) collectDefaultMetrics({ register: this.registry });
   }
 
   get contentType(): string {
@@ -144,7 +214,11 @@ export class ControllerMetrics {
         this.applies.labels('ok').inc();
         this.finishApply();
         if (e.state !== null) this.lastSuccessAt = this.deps.now();
-        if (e.report.reloaded) this.reloads.labels(e.report.reasons[0] === undefined ? 'unknown' : reasonCategory(e.report.reasons[0])).inc();
+        if (e.report.reloaded) this.reloads.labels(this.reloadCategory(e)).inc();
+        else if (e.report.runtimeOps > 0) {
+          const first = e.previous === null || e.state === null ? undefined : runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services)[0];
+          this.runtimeUpdates.labels(first === undefined ? 'unknown' : runtimeCategory(first)).inc();
+        }
         if (e.report.runtimeOps > 0) this.runtimeOps.inc(e.report.runtimeOps);
         if (e.state !== null) this.leftOut.set(leftOutCount(e.state));
         break;
@@ -157,6 +231,16 @@ export class ControllerMetrics {
       default:
         break;
     }
+  }
+
+  /**
+   * The category of the reload's first reason — except the first apply of this controller, which is
+   * `initial` even when HAProxy had to be started for it (reasons not-running, initial).
+   */
+  private reloadCategory(e: Extract<PipelineEvent, { kind: 'applied' }>): string {
+    if (e.report.reasons.some((r) => r.kind === 'initial')) return 'initial';
+    const first = e.report.reasons[0];
+    return first === undefined ? 'unknown' : reasonCategory(first);
   }
 
   private finishApply(): void {

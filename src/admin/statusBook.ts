@@ -3,9 +3,12 @@ import type { Problem, Server, Service } from '../model/types';
 import type { DesiredState } from '../streams/applyPort';
 import type { PipelineEvent } from '../streams/pipeline';
 import { formatReason } from '../streams/reloadReason';
+import { formatRuntimeReason, runtimeReasons } from '../streams/runtimeReason';
 import { ChangeLag } from './changeLag';
+import { HaproxyState } from './haproxyState';
+import { MarathonState } from './marathonState';
 
-import type { AdminStatus, ApplyRecord, FailureRecord, Health, ServiceStatus } from './statusTypes';
+import type { AdminStatus, ApplyRecord, FailureRecord, Health, MarathonHealth, ServiceStatus } from './statusTypes';
 
 export type { AdminStatus, ApplyRecord, FailureRecord, Health, ServiceStatus } from './statusTypes';
 
@@ -22,6 +25,10 @@ export interface StatusBookDeps {
   readonly maxDiffEdits?: number;
   /** --max-apply-age in ms: a known change unapplied for longer makes the service unhealthy (0: never; default 300 s). */
   readonly maxApplyAgeMs?: number;
+  /** Marathon's state (shared with the metrics); default: a polling controller's, never connected. */
+  readonly marathon?: MarathonState;
+  /** HAProxy's own view (shared with the metrics); default: never read. */
+  readonly haproxy?: HaproxyState;
 }
 
 interface PendingDiff {
@@ -35,11 +42,16 @@ type StoredApply = Omit<ApplyRecord, 'diff'> & { readonly diff: PendingDiff };
 const iso = (ms: number): string => new Date(ms).toISOString();
 const address = (s: Server): string => `${s.ip.includes(':') ? `[${s.ip}]` : s.ip}:${s.port}`;
 
-function serviceStatus(s: Service): ServiceStatus {
+/** Marathon's word on a routed task: the model routes only tasks Marathon does not report unhealthy. */
+const marathonHealth = (s: Service): MarathonHealth => (s.healthCheck === null ? 'none' : 'healthy');
+
+function serviceStatus(s: Service, haproxy: HaproxyState): ServiceStatus {
   return {
     appId: s.appId, servicePort: s.servicePort, backend: s.backend, mode: s.mode, hostname: s.hostname, path: s.path,
-    traffic: null,
-    servers: s.servers.map((v) => ({ name: v.name, address: address(v), draining: v.draining, marathonHealth: s.healthCheck === null ? 'none' : 'healthy', haproxy: null })),
+    traffic: haproxy.backend(s.backend),
+    servers: s.servers.map((v) => ({
+      name: v.name, address: address(v), draining: v.draining, marathonHealth: marathonHealth(s), haproxy: haproxy.server(s.backend, v.name),
+    })),
   };
 }
 
@@ -61,14 +73,22 @@ export class StatusBook {
   /** The newest state built from Marathon, applied or found unchanged. */
   private latestBuilt: DesiredState | null = null;
   private readonly lag = new ChangeLag();
+  private readonly marathon: MarathonState;
+  private readonly haproxy: HaproxyState;
+  /** Whether `marathon` is fed here (made here) or by its owner. */
+  private readonly ownMarathon: boolean;
 
   constructor(private readonly deps: StatusBookDeps) {
     this.keep = Math.max(1, deps.keep ?? 20);
+    this.ownMarathon = deps.marathon === undefined;
+    this.marathon = deps.marathon ?? new MarathonState({ now: deps.now, eventStream: false, staleAfterMs: Number.POSITIVE_INFINITY });
+    this.haproxy = deps.haproxy ?? new HaproxyState({ now: deps.now, enabled: false, intervalMs: 0 });
   }
 
   observe(e: PipelineEvent): void {
     const now = this.deps.now();
     this.lag.observe(e, now);
+    if (this.ownMarathon) this.marathon.observe(e);
     switch (e.kind) {
       case 'trigger':
         this.pending = true;
@@ -111,7 +131,9 @@ export class StatusBook {
         const diff: PendingDiff = { previous: e.previous?.rendered.config ?? '', next: e.state?.rendered.config ?? '', text: null };
         if (e.state === null) diff.text = '';
         const { reloaded, reasons, runtimeOps } = e.report;
-        this.push(this.applies, { at: iso(now), reloaded, reasons: reasons.map(formatReason), runtimeOps, durationMs: this.took(now), diff });
+        const said = reloaded || runtimeOps === 0 || e.previous === null || e.state === null ? reasons.map(formatReason)
+          : runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services).map(formatRuntimeReason);
+        this.push(this.applies, { at: iso(now), reloaded, reasons: said, runtimeOps, durationMs: this.took(now), diff });
         break;
       }
     }
@@ -132,6 +154,8 @@ export class StatusBook {
     const now = this.deps.now();
     const { current, appliedAt } = this.deps.applied;
     const since = this.lag.since;
+    const health = this.health();
+    const staleReason = health.healthy ? this.marathon.staleReason() : health.reason;
     return {
       generatedAt: iso(now),
       lastAppliedAt: appliedAt === null ? null : iso(appliedAt),
@@ -139,13 +163,11 @@ export class StatusBook {
       pendingChange: this.pending,
       lastError: this.lastError,
       unappliedChangeSince: since === null ? null : iso(since),
-      stale: !this.health().healthy,
-      staleReason: null,
-      marathon: { eventStream: false, streamConnected: false, connectedSince: null, disconnectedSince: null, lastEventAt: null, secondsSinceLastEvent: null,
-        lastSnapshotAt: null, secondsSinceLastSnapshot: null, lastFetchError: null, consecutiveFetchFailures: 0 },
-      haproxy: { enabled: false, readAt: null, secondsSinceRead: null, error: null, intervalSeconds: 0, historyStepSeconds: 10, historyPoints: 30,
-        serversByState: { UP: 0, DOWN: 0, MAINT: 0, DRAIN: 0, NOLB: 0, UNKNOWN: 0 }, frontends: [], backends: [] },
-      services: (current?.rendered.served ?? current?.model.services ?? []).map(serviceStatus),
+      stale: staleReason !== null,
+      staleReason,
+      marathon: this.marathon.status(),
+      haproxy: this.haproxy.status(),
+      services: (current?.rendered.served ?? current?.model.services ?? []).map((s) => serviceStatus(s, this.haproxy)),
       leftOut: leftOutOf(this.latestBuilt ?? current).map(problem),
       recentApplies: this.applies.map((a) => ({ ...a, reasons: [...a.reasons], diff: this.diffText(a.diff) })),
       recentFailures: [...this.failures],
@@ -190,6 +212,14 @@ export function unifiedDiff(previous: string, next: string, maxEdits: number, ma
   return `${patch.slice(0, cut)}… ${rest} more line(s) of diff not shown\n`;
 }
 
+/** The model's problems usually hold the render's too (snapshot.ts, AppliedState): each is listed once. */
 function leftOutOf(state: DesiredState | null): Problem[] {
-  return state === null ? [] : [...state.model.problems, ...state.rendered.problems];
+  if (state === null) return [];
+  const seen = new Set<string>();
+  return [...state.model.problems, ...state.rendered.problems].filter((p) => {
+    const k = JSON.stringify([p.appId, p.portIndex, p.label, p.message]);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }

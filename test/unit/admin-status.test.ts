@@ -43,7 +43,15 @@ describe('StatusBook', () => {
     const book = new StatusBook({ applied: new AppliedState(), now: c.now });
     expect(book.status()).toEqual({
       generatedAt: '2026-01-02T03:04:05.000Z', lastAppliedAt: null, secondsSinceLastApply: null, pendingChange: false, lastError: null,
-      unappliedChangeSince: null, stale: false, services: [], leftOut: [], recentApplies: [], recentFailures: [],
+      unappliedChangeSince: null, stale: false, staleReason: null, services: [], leftOut: [], recentApplies: [], recentFailures: [],
+      marathon: {
+        eventStream: false, streamConnected: false, connectedSince: null, disconnectedSince: null, lastEventAt: null, secondsSinceLastEvent: null,
+        lastSnapshotAt: null, secondsSinceLastSnapshot: null, lastFetchError: null, consecutiveFetchFailures: 0,
+      },
+      haproxy: {
+        enabled: false, readAt: null, secondsSinceRead: null, error: null, intervalSeconds: 0, historyStepSeconds: 10, historyPoints: 30,
+        serversByState: { UP: 0, DOWN: 0, MAINT: 0, DRAIN: 0, NOLB: 0, UNKNOWN: 0 }, frontends: [], backends: [],
+      },
     });
   });
 
@@ -69,16 +77,16 @@ describe('StatusBook', () => {
     expect(s.pendingChange).toBe(false);
     expect(s.lastError).toBeNull();
     expect(s.services).toEqual([{
-      appId: '/web', servicePort: 10000, backend: 'web', mode: 'http', hostname: 'web.example.com', path: '/api',
+      appId: '/web', servicePort: 10000, backend: 'web', mode: 'http', hostname: 'web.example.com', path: '/api', traffic: null,
       servers: [
-        { name: '10_0_0_1_31000', address: '10.0.0.1:31000', draining: false },
-        { name: '10_0_0_2_31000', address: '10.0.0.2:31000', draining: true },
-        { name: '10_0_0_3_31000', address: '10.0.0.3:31000', draining: false },
+        { name: '10_0_0_1_31000', address: '10.0.0.1:31000', draining: false, marathonHealth: 'none', haproxy: null },
+        { name: '10_0_0_2_31000', address: '10.0.0.2:31000', draining: true, marathonHealth: 'none', haproxy: null },
+        { name: '10_0_0_3_31000', address: '10.0.0.3:31000', draining: false, marathonHealth: 'none', haproxy: null },
       ],
     }]);
     expect(s.leftOut).toEqual([badMode]); // the render problem of the first apply is gone with it
     expect(s.recentApplies.map((a) => [a.at, a.reloaded, a.reasons, a.runtimeOps, a.durationMs])).toEqual([
-      ['2026-01-02T03:04:10.135Z', false, [], 2, 15],
+      ['2026-01-02T03:04:10.135Z', false, ['runtime API: drain state of 1 server(s) changed in web', 'runtime API: 1 server(s) added to web'], 2, 15],
       ['2026-01-02T03:04:05.120Z', true, ['initial configuration'], 0, 120],
     ]);
     const [latest, initial] = s.recentApplies;
@@ -261,6 +269,7 @@ describe('ControllerMetrics', () => {
       'mlb_reloads_total{reason="backend_added"}': 1,
       'mlb_reloads_total{reason="sigusr1"}': 1,
       'mlb_runtime_ops_total': 2,
+      'mlb_runtime_updates_total{reason="add_server"}': 1,
       'mlb_apply_duration_seconds_count': 4,
       'mlb_sse_reconnects_total': 2,
       'mlb_triggers_total{kind="startup"}': 1,

@@ -1,0 +1,126 @@
+import type { PipelineEvent } from '../streams/pipeline';
+import type { MarathonStatus } from './statusTypes';
+
+export interface MarathonStateOptions {
+  /** Epoch ms. */
+  readonly now: () => number;
+  /** --sse: the event stream is expected to be connected. */
+  readonly eventStream: boolean;
+  /** --stale-after in ms. */
+  readonly staleAfterMs: number;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const age = (now: number, ms: number | null): number | null => (ms === null ? null : Math.max(0, (now - ms) / 1000));
+
+/**
+ * How the controller's view of Marathon is doing: the event stream's connection, the last event,
+ * the last snapshot read and the last failed read. Fed by the controller's stream callbacks and the
+ * pipeline's events; `stale` says when routing may be out of date because Marathon cannot be followed.
+ */
+export class MarathonState {
+  private readonly startedAt: number;
+  private connectedSince: number | null = null;
+  private disconnectedSince: number;
+  private lastEventAt: number | null = null;
+  private lastSnapshotAt: number | null = null;
+  private lastFetchError: { readonly at: number; readonly error: string } | null = null;
+  private failures = 0;
+
+  constructor(private readonly o: MarathonStateOptions) {
+    this.startedAt = o.now();
+    this.disconnectedSince = this.startedAt;
+  }
+
+  streamConnected(): void {
+    if (this.connectedSince === null) this.connectedSince = this.o.now();
+  }
+
+  streamLost(): void {
+    if (this.connectedSince !== null) this.disconnectedSince = this.o.now();
+    this.connectedSince = null;
+  }
+
+  eventReceived(): void {
+    this.lastEventAt = this.o.now();
+  }
+
+  observe(e: PipelineEvent): void {
+    switch (e.kind) {
+      case 'fetch-failed':
+        this.failures++;
+        this.lastFetchError = { at: this.o.now(), error: e.error };
+        break;
+      case 'unchanged':
+      case 'applying':
+        // A snapshot read and built (`applying` of a SIGUSR1 reload has no fetch).
+        if (e.kind === 'unchanged' || e.fetchedAt !== undefined) this.succeeded(e.fetchedAt ?? this.o.now());
+        break;
+      case 'snapshot-invalid':
+        this.failures = 0; // Marathon answered; what it said is the app owners' problem (see leftOut and failures)
+        break;
+      default:
+        break;
+    }
+  }
+
+  get streamUp(): boolean {
+    return this.connectedSince !== null;
+  }
+
+  /** Epoch ms, null before the first. */
+  get lastEvent(): number | null {
+    return this.lastEventAt;
+  }
+
+  get lastSnapshot(): number | null {
+    return this.lastSnapshotAt;
+  }
+
+  /** Marathon can be followed: the last read succeeded (there was one) and, with --sse, the stream is connected. */
+  get up(): boolean {
+    return this.lastSnapshotAt !== null && this.failures === 0 && (!this.o.eventStream || this.streamUp);
+  }
+
+  /**
+   * Why routing may be out of date, or null: the event stream down, or reads of Marathon failing
+   * (or none succeeded since start), for longer than --stale-after. A quiet cluster is never stale:
+   * no event and no read for a long time is normal.
+   */
+  staleReason(): string | null {
+    const now = this.o.now();
+    const bound = this.o.staleAfterMs;
+    if (this.o.eventStream && this.connectedSince === null && now - this.disconnectedSince > bound) {
+      return `the Marathon event stream has been down for ${Math.round((now - this.disconnectedSince) / 1000)} s: changes in Marathon are not seen`;
+    }
+    const since = this.lastSnapshotAt ?? this.startedAt;
+    if ((this.failures > 0 || this.lastSnapshotAt === null) && now - since > bound) {
+      const what = this.lastSnapshotAt === null ? 'since start' : 'since the last successful read';
+      const why = this.lastFetchError === null ? '' : `: ${this.lastFetchError.error}`;
+      return `no snapshot could be read from Marathon for ${Math.round((now - since) / 1000)} s (${what})${why}`;
+    }
+    return null;
+  }
+
+  status(): MarathonStatus {
+    const now = this.o.now();
+    const up = this.streamUp;
+    return {
+      eventStream: this.o.eventStream,
+      streamConnected: up,
+      connectedSince: iso(this.connectedSince),
+      disconnectedSince: !this.o.eventStream || up ? null : iso(this.disconnectedSince),
+      lastEventAt: iso(this.lastEventAt),
+      secondsSinceLastEvent: age(now, this.lastEventAt),
+      lastSnapshotAt: iso(this.lastSnapshotAt),
+      secondsSinceLastSnapshot: age(now, this.lastSnapshotAt),
+      lastFetchError: this.lastFetchError === null ? null : { at: iso(this.lastFetchError.at) ?? '', error: this.lastFetchError.error },
+      consecutiveFetchFailures: this.failures,
+    };
+  }
+
+  private succeeded(at: number): void {
+    this.failures = 0;
+    this.lastSnapshotAt = Math.max(at, this.lastSnapshotAt ?? at);
+  }
+}
