@@ -19,6 +19,7 @@ import { parseAppsJson } from '../model/appsJson';
 import { fileChecks } from '../model/files';
 import { toModel } from '../model/services';
 import type { Problem, Service } from '../model/types';
+import { TEMPLATE_LABEL_NAMES } from '../render/catalog';
 import { ConfigError, renderConfig, type RenderedConfig } from '../render/render';
 import { modelOptions, renderOptions } from '../render/snapshot';
 import { prepareFirstStart } from '../startup/prepare';
@@ -41,7 +42,15 @@ export interface CheckIo {
 const CHECK_TIMEOUT_MS = 20_000;
 /** Label subsets tried when HAProxy refuses the app; group testing needs about 2·k·log2(n). */
 const MAX_BLAME_CHECKS = 40;
-const NOT_BLAMED = /^HAPROXY_\d+_(GROUP|ENABLED)$/;
+/**
+ * Labels whose text reaches the config as written: per-app templates, bind options, certificate
+ * files. The others are checked by the model and only switch these on or off (a MODE that makes an
+ * HTTP_OPTIONS label count is not to blame).
+ */
+const rawLabel = (label: string): boolean => {
+  const m = /^HAPROXY_\d+_(.+)$/.exec(label);
+  return m !== null && (TEMPLATE_LABEL_NAMES.has(m[1] as string) || m[1] === 'BIND_OPTIONS' || m[1] === 'SSL_CERT');
+};
 
 /** Returns the exit code (0 served, 1 left out / not served, 2 bad input, 3 HAProxy missing). */
 export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promise<number> {
@@ -157,7 +166,7 @@ async function blame(app: Obj, served: readonly Service[], message: string,
   evaluate: (app: Obj) => Promise<{ rendered: RenderedConfig }>, check: (r: RenderedConfig) => Promise<Verdict>,
   indexOf: (s: Service) => number | null, render: (services: readonly Service[]) => RenderedConfig): Promise<Finding[]> {
   const labels = (app['labels'] ?? {}) as Readonly<Record<string, string>>;
-  const candidates = Object.keys(labels).filter((k) => /^HAPROXY_\d+_/.test(k) && !NOT_BLAMED.test(k)).sort();
+  const candidates = Object.keys(labels).filter(rawLabel).sort();
   const withOnly = async (kept: readonly string[]): Promise<Verdict> => {
     const keep = new Set(kept);
     const rest = Object.fromEntries(Object.entries(labels).filter(([k]) => !candidates.includes(k) || keep.has(k)));

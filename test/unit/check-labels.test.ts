@@ -1,0 +1,263 @@
+/**
+ * `marathon-lb check-labels` in process: app definitions (Marathon 1.4 and 1.5+ shapes) through
+ * the service's model and renderer and a real `haproxy -c`; each problem names its label and a
+ * fix; exit codes 0 served, 1 left out / not selected, 2 bad input, 3 HAProxy missing.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseCheckLabelsArgs } from '../../src/cli/args';
+import { runCheckLabels } from '../../src/checkLabels/check';
+import { appFromDefinition } from '../../src/checkLabels/definition';
+import { fixFor } from '../../src/checkLabels/report';
+import { describeWithHaproxy } from '../support/haproxy';
+import { tempDir } from '../support/render';
+
+interface Run { readonly code: number; readonly stdout: string; readonly stderr: string }
+
+const dir = tempDir('mlb-check-labels-test-');
+// No certificate at the default path: the check must make one as the service does, not fail on it.
+const ENV = { MARATHON_LB_DEFAULT_SSL_CERT: path.join(dir, 'absent-cert.pem') };
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+async function check(app: unknown, flags: readonly string[] = [], opts: { stdin?: string; noHaproxy?: boolean; raw?: string } = {}): Promise<Run> {
+  const file = path.join(dir, `app-${++n}.json`);
+  if (opts.stdin === undefined) fs.writeFileSync(file, opts.raw ?? JSON.stringify(app));
+  const parsed = parseCheckLabelsArgs(['--app-file', opts.stdin !== undefined ? '-' : file, ...flags], ENV);
+  if (parsed.kind !== 'ok') return { code: 2, stdout: '', stderr: parsed.kind === 'error' ? parsed.message : parsed.text };
+  let stdout = '';
+  let stderr = '';
+  const code = await runCheckLabels(parsed.args, {
+    env: ENV,
+    readStdin: () => Promise.resolve(opts.stdin ?? ''),
+    stdout: (s) => (stdout += s),
+    stderr: (s) => (stderr += s),
+    ...(opts.noHaproxy === true ? { detect: () => undefined } : {}),
+  });
+  return { code, stdout, stderr };
+}
+
+/** Marathon 1.4 shape: `ports` 0 (assigned at deploy time), host networking. */
+const legacyApp = (labels: Record<string, string>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  id: 'web', instances: 2, cmd: 'python3 -m http.server $PORT0', ports: [0], labels: { HAPROXY_GROUP: 'external', ...labels }, ...extra,
+});
+
+/** Marathon 1.5+ shape: networks + container.portMappings (hostPort 0: Mesos picks it). */
+const bridgeApp = (labels: Record<string, string>): Record<string, unknown> => ({
+  id: '/shop/front', instances: 3,
+  networks: [{ mode: 'container/bridge' }],
+  container: { type: 'DOCKER', docker: { image: 'nginx' }, portMappings: [{ containerPort: 80, hostPort: 0, servicePort: 10080 }, { containerPort: 81, hostPort: 0 }] },
+  healthChecks: [{ protocol: 'MESOS_HTTP', path: '/', portIndex: 0 }],
+  labels: { HAPROXY_GROUP: 'external', ...labels },
+});
+
+describe('appFromDefinition', () => {
+  it('stands in for the service ports Marathon assigns and the host ports Mesos picks, one healthy task per instance (at most 3)', () => {
+    const d = appFromDefinition({ id: 'a/b', instances: 5, portDefinitions: [{ port: 0 }, { port: 12000 }], healthChecks: [{ protocol: 'HTTP', portIndex: 0 }] });
+    if (!d.ok) throw new Error(d.error);
+    expect(d.app['id']).toBe('/a/b');
+    expect(d.app['portDefinitions']).toEqual([{ port: 10000 }, { port: 12000 }]);
+    const tasks = d.app['tasks'] as Record<string, unknown>[];
+    expect(tasks.map((t) => [t['host'], t['ports'], t['healthCheckResults']])).toEqual([
+      ['127.0.0.1', [31000, 31001], [{ alive: true }]],
+      ['127.0.0.2', [31100, 31101], [{ alive: true }]],
+      ['127.0.0.3', [31200, 31201], [{ alive: true }]],
+    ]);
+    expect(d.notes).toEqual(['portDefinitions[0] has no service port (Marathon assigns one at deploy time): checked as 10000']);
+  });
+
+  it('keeps fixed host ports (requirePorts, bridge hostPort) and fills portMappings service ports', () => {
+    const d = appFromDefinition({ id: '/x', requirePorts: true, portDefinitions: [{ port: 8080 }] });
+    expect(d.ok && (d.app['tasks'] as Record<string, unknown>[])[0]?.['ports']).toEqual([8080]);
+    const b = appFromDefinition(bridgeApp({}));
+    if (!b.ok) throw new Error(b.error);
+    const c = b.app['container'] as { portMappings: Record<string, unknown>[] };
+    expect(c.portMappings.map((m) => m['servicePort'])).toEqual([10080, 10001]);
+    expect((b.app['tasks'] as Record<string, unknown>[])[1]?.['ports']).toEqual([31100, 31101]);
+  });
+
+  it('refuses groups and app lists with a way to pick one app; unwraps GET /v2/apps/<id> answers', () => {
+    const g = appFromDefinition({ id: '/grp', apps: [{ id: 'a' }, { id: 'b' }] });
+    expect(g).toEqual({ ok: false, error: expect.stringMatching(/group or app list \(2 app\(s\).*jq '\.apps\[0\]'/) });
+    expect(appFromDefinition([{ id: 'a' }])).toMatchObject({ ok: false });
+    expect(appFromDefinition({ instances: 1 })).toEqual({ ok: false, error: 'the app definition has no "id" string' });
+    const w = appFromDefinition({ app: { id: '/wrapped', ports: [10001] } });
+    expect(w.ok && w.app['id']).toBe('/wrapped');
+  });
+});
+
+describe('fixFor', () => {
+  it.each([
+    ['HAPROXY_0_VHOST', 'value "x y" must be host names', /host names separated by commas/],
+    ['HAPROXY_1_BIND_ADDR', 'must be *', /IP address/],
+    ['HAPROXY_0_PORT', 'port 70000 is outside 1..65535', /1\.\.65535/],
+    ['HAPROXY_0_BACKEND_HEAD', '"reqpass" was removed in HAProxy 2.1', /http-request\/http-response/],
+    ['HAPROXY_0_FRONTEND_HEAD', 'per-app template labels are refused (--refuse-app-templates)', /remove the label/],
+  ])('%s', (label, message, fix) => {
+    expect(fixFor(label, message, 'model')).toMatch(fix);
+  });
+});
+
+describe('check-labels: bad input is one clear line, exit 2', () => {
+  it.each([
+    ['malformed JSON', { raw: '{"id": "x", ' }, /is not valid JSON/],
+    ['a group', { app: { id: '/g', apps: [{ id: 'a' }] } }, /not one app definition/],
+    ['no id', { app: { labels: {} } }, /no "id"/],
+  ])('%s', async (_name, input, message) => {
+    const r = await check((input as { app?: unknown }).app, [], { raw: (input as { raw?: string }).raw });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/); // no stack trace
+  });
+
+  it('an unreadable file', async () => {
+    const parsed = parseCheckLabelsArgs(['--app-file', path.join(dir, 'missing.json')], ENV);
+    if (parsed.kind !== 'ok') throw new Error('parse');
+    let stderr = '';
+    const code = await runCheckLabels(parsed.args, { env: ENV, readStdin: () => Promise.resolve(''), stdout: () => undefined, stderr: (s) => (stderr += s) });
+    expect([code, stderr]).toEqual([2, expect.stringMatching(/cannot read .*missing\.json: ENOENT\n$/)]);
+  });
+
+  it('--app-file is required; prefixes of the service flags still work; --app is ambiguous with --apps-file', () => {
+    expect(parseCheckLabelsArgs([], {})).toEqual({ kind: 'error', message: expect.stringMatching(/--app-file is required/) });
+    const ok = parseCheckLabelsArgs(['--app-f', 'x.json', '--strict', '--group', 'internal', '--js'], {});
+    expect(ok).toMatchObject({ kind: 'ok', args: { appFile: 'x.json', json: true, groupGiven: true, options: { strictMode: true, group: ['internal'] } } });
+    expect(parseCheckLabelsArgs(['--app', 'x.json'], {})).toMatchObject({ kind: 'error', message: expect.stringMatching(/ambiguous/) });
+    expect(parseCheckLabelsArgs(['--app-file', 'x.json'], { MLB_GROUP: 'internal' })).toMatchObject({ kind: 'ok', args: { groupGiven: true } });
+    expect(parseCheckLabelsArgs(['--help'], {})).toMatchObject({ kind: 'help', text: expect.stringMatching(/check-labels --app-file APP\.json/) });
+  });
+});
+
+describe('check-labels: what the model refuses (exit 1, label named, with a fix)', () => {
+  it.each([
+    ['bad VHOST', { HAPROXY_0_VHOST: 'shop example.com' }, 'HAPROXY_0_VHOST', /must be host names/],
+    ['bad BIND_ADDR', { HAPROXY_0_BIND_ADDR: '10.0.0.1;rm' }, 'HAPROXY_0_BIND_ADDR', /must be \*, an IPv4/],
+    ['PORT out of range', { HAPROXY_0_PORT: '70000' }, 'HAPROXY_0_PORT', /port 70000 is outside 1\.\.65535/],
+    ['bad MODE', { HAPROXY_0_MODE: 'udp' }, 'HAPROXY_0_MODE', /unknown mode "udp"/],
+  ])('%s', async (_name, labels, label, message) => {
+    const r = await check(legacyApp(labels), [], { noHaproxy: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`problem (port index 0, label ${label}): `);
+    expect(r.stdout).toMatch(message);
+    expect(r.stdout).toMatch(/\n {2}fix: use /);
+    expect(r.stdout).toMatch(/port index 0 \(service port \d+\): LEFT OUT/);
+    expect(r.stdout).toMatch(/result: NOT SERVED \(1 problem\(s\)\)\n$/);
+  });
+
+  it('--refuse-app-templates: a template label is refused by name', async () => {
+    const r = await check(legacyApp({ HAPROXY_0_FRONTEND_HEAD: 'frontend {backend}\n' }), ['--refuse-app-templates'], { noHaproxy: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('label HAPROXY_0_FRONTEND_HEAD): per-app template labels are refused (--refuse-app-templates)');
+  });
+
+  it('--json carries the same findings and the exit code', async () => {
+    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'a b' }), ['--json'], { noHaproxy: true });
+    const j = JSON.parse(r.stdout) as { exitCode: number; problems: { label: string; by: string; fix: string }[]; ports: { status: string }[] };
+    expect(r.code).toBe(1);
+    expect(j.exitCode).toBe(1);
+    expect(j.problems).toEqual([expect.objectContaining({ label: 'HAPROXY_0_VHOST', by: 'model', fix: expect.stringMatching(/host names/) })]);
+    expect(j.ports).toEqual([expect.objectContaining({ status: 'left out' })]);
+  });
+});
+
+describe('check-labels: apps that would not be selected (exit 1, with the reason)', () => {
+  it('no HAPROXY_GROUP', async () => {
+    const r = await check({ id: '/nogroup', ports: [0], labels: {} }, [], { noHaproxy: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/NOT SELECTED — no HAPROXY_GROUP label: add HAPROXY_GROUP=<group>/);
+    expect(r.stdout).toContain('haproxy -c not run: nothing of this app would be in the config');
+  });
+
+  it('HAPROXY_GROUP of another marathon-lb', async () => {
+    const r = await check(legacyApp({}), ['--group', 'internal'], { noHaproxy: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('NOT SELECTED — HAPROXY_GROUP is external, and this marathon-lb serves --group internal');
+  });
+
+  it('--strict-mode without HAPROXY_{n}_ENABLED; one port enabled is enough to be served', async () => {
+    const r = await check(legacyApp({}), ['--strict-mode'], { noHaproxy: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('--strict-mode serves only ports with HAPROXY_0_ENABLED=true');
+    const two = await check(legacyApp({ HAPROXY_0_ENABLED: 'true' }, { ports: [0, 0] }), ['--strict-mode'], { noHaproxy: true });
+    expect(two.stdout).toMatch(/port index 0 \(service port 10000\): served by backend web_10000\n {2}port index 1 \(service port 10001\): NOT SELECTED/);
+    expect(two.code).toBe(3); // served, but HAProxy could not check it here
+  });
+
+  it('an app without ports', async () => {
+    const r = await check({ id: '/worker', cmd: 'sleep 1000', labels: { HAPROXY_GROUP: 'external' } }, [], { noHaproxy: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('not served: the app declares no ports');
+  });
+});
+
+describe('check-labels without HAProxy installed', () => {
+  it('a good app: the model checks pass, exit 3 says HAProxy could not check it', async () => {
+    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com' }), ['--haproxy-bin', path.join(dir, 'no-haproxy')], { noHaproxy: true });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain('haproxy -c not run: HAProxy is not installed here');
+  });
+});
+
+describeWithHaproxy('check-labels with a real haproxy -c', (haproxy) => {
+  const bin = ['--haproxy-bin', haproxy.bin];
+
+  it('a good Marathon 1.4 app is served (exit 0), with the stood-in service port noted', async () => {
+    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com', HAPROXY_0_REDIRECT_TO_HTTPS: 'true' }), bin);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('port index 0 (service port 10000): served by backend web_10000');
+    expect(r.stdout).toContain('note: ports[0] has no service port (Marathon assigns one at deploy time): checked as 10000');
+    expect(r.stdout).toContain('haproxy -c accepts the config holding only this app');
+    expect(r.stdout).toMatch(/result: served \(1 of 1 service port\(s\)\)\n$/);
+    expect(r.code).toBe(0);
+  });
+
+  it('a good Marathon 1.5+ bridge app read from standard input, with --haproxy-map', async () => {
+    const r = await check(undefined, [...bin, '--haproxy-map'], { stdin: JSON.stringify(bridgeApp({ HAPROXY_0_VHOST: 'shop.example.com' })) });
+    expect(r.stdout).toContain('served by backend shop_front_10080');
+    expect(r.stdout).toContain('served by backend shop_front_10001');
+    expect(r.code).toBe(0);
+  });
+
+  it('a template label only HAProxy rejects: named, with the config line, exit 1', async () => {
+    const head = 'backend {backend}\n  balance {balance}\n  mode {mode}\n  frobnicate yes\n';
+    const r = await check(bridgeApp({ HAPROXY_0_VHOST: 'shop.example.com', HAPROXY_0_BACKEND_HEAD: head, HAPROXY_0_BALANCE: 'leastconn' }), bin);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('problem (port index 0, label HAPROXY_0_BACKEND_HEAD), rejected by haproxy -c: HAProxy refuses the config with this label');
+    expect(r.stdout).toMatch(/unknown keyword 'frobnicate'/);
+    expect(r.stdout).toMatch(/haproxy\.cfg line \d+: frobnicate yes/);
+    expect(r.stdout).toContain('fix: correct HAPROXY_0_BACKEND_HEAD');
+    // the model accepted the other labels; the other port is still served; the rejected one is left out
+    expect(r.stdout).not.toMatch(/label HAPROXY_0_(VHOST|BALANCE)/);
+    expect(r.stdout).toMatch(/port index 0 \(service port 10080\): LEFT OUT — rejected by haproxy -c/);
+    expect(r.stdout).toContain('served by backend shop_front_10001');
+    expect(r.stdout).toContain('haproxy -c rejects the config holding only this app');
+  });
+
+  it('two ports with labels HAProxy rejects: each named', async () => {
+    const r = await check(bridgeApp({
+      HAPROXY_0_MODE: 'http',
+      HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n  no-such-option on\n',
+      HAPROXY_1_FRONTEND_HEAD: '\nfrontend {backend}\n  bind {bindAddr}:{servicePort}{sslCert}{bindOptions}\n  mode {mode}\n  bogus-directive\n',
+    }), bin);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('label HAPROXY_0_BACKEND_HTTP_OPTIONS), rejected by haproxy -c');
+    expect(r.stdout).toContain('label HAPROXY_1_FRONTEND_HEAD), rejected by haproxy -c');
+    expect(r.stdout).toMatch(/result: NOT SERVED \(2 problem\(s\)\)/);
+  });
+
+  it('a legacy directive in a label is translated for HAProxy 2.6 (noted) and accepted', async () => {
+    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com', HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n  reqadd X-Checked:\\ yes\n' }), bin);
+    expect(r.stdout).toMatch(/note: label HAPROXY_0_BACKEND_HTTP_OPTIONS: "reqadd X-Checked:\\ yes" \(removed in HAProxy 2\.1\) is written as "http-request add-header X-Checked/);
+    expect(r.stdout).toContain('haproxy -c accepts');
+    expect(r.code).toBe(0);
+  });
+
+  it('a legacy directive that cannot be translated: the label and the modern replacement', async () => {
+    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com', HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n  reqpass ^X-Internal:\n' }), bin);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/problem \(port index 0, label HAPROXY_0_BACKEND_HTTP_OPTIONS\): .*"reqpass" was removed in HAProxy 2\.1/);
+    expect(r.stdout).toContain('fix: write the http-request/http-response rule the message names');
+  });
+});
