@@ -2,6 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Observable, Subject, asyncScheduler, fromEvent, map, merge } from 'rxjs';
 import { startAdminServer, type AdminServer } from './admin/server';
+import { packageVersion } from './admin/buildInfo';
+import { HaproxyState } from './admin/haproxyState';
+import { MarathonState } from './admin/marathonState';
 import { ControllerMetrics } from './admin/metrics';
 import { StatusBook } from './admin/statusBook';
 import type { Options } from './cli/options';
@@ -17,11 +20,13 @@ import { HaproxyProcess } from './haproxy/process';
 import type { HaproxyTarget } from './haproxy/target';
 import { takeOverLeftovers } from './haproxy/takeover';
 import { validateConfig } from './haproxy/validate';
-import { describeTarget } from './haproxy/version';
+import { masterSocketStateReader } from './haproxy/stateReader';
+import { describeTarget, formatVersion, resolveHaproxyVersion } from './haproxy/version';
 import type { Logger } from './log';
 import { marathonClientFromOptions } from './marathon/fromOptions';
 import { renderConfig } from './render/render';
 import { renderOptions } from './render/snapshot';
+import { pollEvery } from './streams/pollEvery';
 import type { TemplateSet } from './render/templates';
 
 export interface RunningService {
@@ -124,8 +129,16 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
   });
 
   const now = (): number => asyncScheduler.now();
-  const metrics = new ControllerMetrics(command ? { now } : {
-    now,
+  // What the admin API shows beside the pipeline: Marathon's connection, HAProxy's own view (show stat).
+  const marathon = new MarathonState({ now, eventStream: o.sse, staleAfterMs: o.staleAfter * 1000 });
+  const statsMs = command ? 0 : o.haproxyStatsInterval * 1000;
+  const haproxyState = new HaproxyState({ now, enabled: statsMs > 0, intervalMs: statsMs });
+  const shared = {
+    now, marathon, haproxyState, processMetrics: true,
+    build: { version: packageVersion(), haproxyVersion: formatVersion(resolveHaproxyVersion(o.haproxyVersion, o.haproxyBin)) },
+  };
+  const metrics = new ControllerMetrics(command ? shared : {
+    ...shared,
     haproxyWorkers: async () => {
       const p = await haproxy.showProc();
       return p.ok ? p.value.workers.length + p.value.oldWorkers.length : null;
@@ -141,15 +154,26 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
   const { run$, applied } = createController({
     options: o, env: deps.env, client, templates: deps.templates, haproxy: applier, logger, scheduler: asyncScheduler, random: Math.random,
     signals$: merge(signals, osSignals),
-    observers: [(e) => metrics.observe(e), (e) => status.observe(e), (e) => {
+    observers: [(e) => marathon.observe(e), (e) => metrics.observe(e), (e) => status.observe(e), (e) => {
       if (e.kind === 'applied' || e.kind === 'unchanged') settleOnePass?.(0);
       else if (e.kind === 'apply-failed' || e.kind === 'fetch-failed' || e.kind === 'snapshot-invalid') settleOnePass?.(1);
     }],
     onStreamConnected: () => {
       if (connects++ > 0) metrics.streamReconnected();
     },
+    onStreamItem: (item) => {
+      if (item.kind === 'connected') marathon.streamConnected();
+      else if (item.kind === 'event') marathon.eventReceived();
+    },
+    onStreamLost: () => marathon.streamLost(),
   });
-  const status = new StatusBook({ applied, now, maxApplyAgeMs: o.maxApplyAge * 1000 });
+  const status = new StatusBook({ applied, now, maxApplyAgeMs: o.maxApplyAge * 1000, marathon, haproxy: haproxyState });
+  // One `show stat` per interval on a connection of its own, never two at once, none while HAProxy is down.
+  const statsTimeoutMs = Math.min(5000, Math.max(500, statsMs));
+  const stats = statsMs <= 0 ? null : pollEvery(
+    masterSocketStateReader(o.haproxyMasterSocket, statsTimeoutMs, () => haproxy.masterPid() !== undefined, now),
+    { intervalMs: statsMs, timeoutMs: statsTimeoutMs, scheduler: asyncScheduler },
+  ).subscribe((r) => haproxyState.observe(r));
   let admin: AdminServer | null = null;
   if (o.adminPort > 0) {
     try {
@@ -163,6 +187,7 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
     admin, haproxy, status, metrics, signals, ...(onePass ? { onePass } : {}),
     stop: async () => {
       sub.unsubscribe();
+      stats?.unsubscribe();
       stopExits();
       command?.close();
       const leave = o.haproxyAttach || o.leaveHaproxyRunning || external;
