@@ -30,6 +30,7 @@ function trafficCells(t: ProxyTraffic, hs: HaproxyStatus): Child[] {
     h('span', { cls: 'num', 'data-metric': 'requests' }, h('b', { text: rate(t.requestsPerSecond) }), ' req'),
     h('span', { cls: `num${t.http5xxPerSecond > 0 ? ' tone-text-bad' : ''}`, 'data-metric': '5xx' }, h('b', { text: rate(t.http5xxPerSecond) }), ' 5xx'),
     trafficChart(t.history, hs.historyPoints, hs.historyStepSeconds),
+    h('span', { cls: 'muted small', text: `last ${Math.round((hs.historyPoints * hs.historyStepSeconds) / 60)} min` }),
   ];
 }
 
