@@ -26,6 +26,8 @@ export class MarathonState {
   private lastSnapshotAt: number | null = null;
   private lastFetchError: { readonly at: number; readonly error: string } | null = null;
   private failures = 0;
+  /** The first failed read since the last success. */
+  private failingSince: number | null = null;
 
   constructor(private readonly o: MarathonStateOptions) {
     this.startedAt = o.now();
@@ -49,6 +51,7 @@ export class MarathonState {
     switch (e.kind) {
       case 'fetch-failed':
         this.failures++;
+        this.failingSince ??= this.o.now();
         this.lastFetchError = { at: this.o.now(), error: e.error };
         break;
       case 'unchanged':
@@ -58,6 +61,7 @@ export class MarathonState {
         break;
       case 'snapshot-invalid':
         this.failures = 0; // Marathon answered; what it said is the app owners' problem (see leftOut and failures)
+        this.failingSince = null;
         break;
       default:
         break;
@@ -85,7 +89,7 @@ export class MarathonState {
   /**
    * Why routing may be out of date, or null: the event stream down, or reads of Marathon failing
    * (or none succeeded since start), for longer than --stale-after. A quiet cluster is never stale:
-   * no event and no read for a long time is normal.
+   * no event and no read for a long time is normal; so is one failed read after a long quiet time.
    */
   staleReason(): string | null {
     const now = this.o.now();
@@ -93,11 +97,12 @@ export class MarathonState {
     if (this.o.eventStream && this.connectedSince === null && now - this.disconnectedSince > bound) {
       return `the Marathon event stream has been down for ${Math.round((now - this.disconnectedSince) / 1000)} s: changes in Marathon are not seen`;
     }
-    const since = this.lastSnapshotAt ?? this.startedAt;
-    if ((this.failures > 0 || this.lastSnapshotAt === null) && now - since > bound) {
-      const what = this.lastSnapshotAt === null ? 'since start' : 'since the last successful read';
-      const why = this.lastFetchError === null ? '' : `: ${this.lastFetchError.error}`;
-      return `no snapshot could be read from Marathon for ${Math.round((now - since) / 1000)} s (${what})${why}`;
+    const why = this.lastFetchError === null ? '' : `: ${this.lastFetchError.error}`;
+    if (this.lastSnapshotAt === null && now - this.startedAt > bound) {
+      return `no snapshot could be read from Marathon since start ${Math.round((now - this.startedAt) / 1000)} s ago${why}`;
+    }
+    if (this.failingSince !== null && now - this.failingSince > bound) {
+      return `reads of Marathon have failed for ${Math.round((now - this.failingSince) / 1000)} s${why}`;
     }
     return null;
   }
@@ -121,6 +126,7 @@ export class MarathonState {
 
   private succeeded(at: number): void {
     this.failures = 0;
+    this.failingSince = null;
     this.lastSnapshotAt = Math.max(at, this.lastSnapshotAt ?? at);
   }
 }
