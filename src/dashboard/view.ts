@@ -45,7 +45,8 @@ export function serverView(v: ServerStatus, now: number): ServerView {
   const c = h.check;
   const check = c === null ? (h.checked ? '' : 'not checked') : `${c.status}${c.code === null ? '' : ` ${c.code}`}: ${c.description || (c.passed ? 'passed' : 'failed')}`;
   return {
-    state: { text: h.status || h.state, tone: STATE_TONE[h.state] ?? 'warn', title: `HAProxy: ${h.status}${v.draining ? ' (the controller drains it)' : ''}` },
+    // "no check" is HAProxy's status of an unchecked UP server: say UP, and "not checked" beside it.
+    state: { text: h.checked ? h.status || h.state : h.state, tone: STATE_TONE[h.state] ?? 'warn', title: `HAProxy: ${h.status}${v.draining ? ' (the controller drains it)' : ''}` },
     check,
     changed: h.lastChangeAt === null ? '' : `changed ${ago(h.lastChangeAt, now)}`,
     marathon,

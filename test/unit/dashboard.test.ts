@@ -47,7 +47,7 @@ describe('dashboard view', () => {
     expect(serverView(server(runtime({ state: 'UP', status: 'UP 1/3' })), NOW).state).toMatchObject({ text: 'UP 1/3', tone: 'ok' });
     expect(serverView(server(runtime({ state: 'MAINT', status: 'MAINT' }), { draining: true }), NOW).state).toEqual({ text: 'MAINT', tone: 'muted', title: 'HAProxy: MAINT (the controller drains it)' });
     expect(serverView(server(runtime({ state: 'DRAIN', status: 'DRAIN' })), NOW).state.tone).toBe('warn');
-    expect(serverView(server(runtime({ status: 'no check', checked: false, check: null, lastChangeAt: null })), NOW)).toMatchObject({ check: 'not checked', changed: '' });
+    expect(serverView(server(runtime({ status: 'no check', checked: false, check: null, lastChangeAt: null })), NOW)).toMatchObject({ state: { text: 'UP', tone: 'ok' }, check: 'not checked', changed: '' });
   });
 
   test('before HAProxy is read, the state is what the controller wrote, and says so', () => {
