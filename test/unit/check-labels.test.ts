@@ -146,6 +146,19 @@ describe('check-labels: what the model refuses (exit 1, label named, with a fix)
     expect(r.stdout).toMatch(/result: NOT SERVED \(1 problem\(s\)\)\n$/);
   });
 
+  it('a service port marathon-lb itself binds (9090): the port index, why, and the fix', async () => {
+    const r = await check(legacyApp({ HAPROXY_0_PORT: '9090' }), [], { noHaproxy: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('problem (port index 0): service port 9090 is already bound by the HAPROXY_HEAD template');
+    expect(r.stdout).toContain("fix: choose another service port (HAPROXY_{n}_PORT or the app's port definition)");
+  });
+
+  it('a vhost on a tcp port: the {n} of the label is the port index', async () => {
+    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com', HAPROXY_0_MODE: 'tcp' }), [], { noHaproxy: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('problem (port index 0, label HAPROXY_0_VHOST): service port 10000 has a vhost but mode tcp');
+  });
+
   it('--refuse-app-templates: a template label is refused by name', async () => {
     const r = await check(legacyApp({ HAPROXY_0_FRONTEND_HEAD: 'frontend {backend}\n' }), ['--refuse-app-templates'], { noHaproxy: true });
     expect(r.code).toBe(1);
