@@ -1,0 +1,59 @@
+import { Observable } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { pollEvery, type Polled } from '../../src/streams/pollEvery';
+
+const newScheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+const a: Polled<string> = { ok: true, value: 'stats' };
+
+describe('pollEvery (the show stat polling stage)', () => {
+  it('reads at once, then every interval; each answer is passed on', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      const polled = pollEvery(() => cold('--(a|)', { a }), { intervalMs: 10, timeoutMs: 5, scheduler: ts });
+      expectObservable(polled, '^ 24ms !').toBe('--a 9ms a 9ms a', { a });
+    });
+  });
+
+  it('never overlaps: a tick that finds a read still running is skipped', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable, flush }) => {
+      const started: number[] = [];
+      const polled = pollEvery(() => {
+        started.push(ts.now());
+        return cold('15ms (a|)', { a });
+      }, { intervalMs: 10, timeoutMs: 100, scheduler: ts });
+      expectObservable(polled, '^ 49ms !').toBe('15ms a 19ms a', { a });
+      flush();
+      expect(started).toEqual([0, 20, 40]);
+    });
+  });
+
+  it('a read that does not answer in time is abandoned and reported; the polling goes on', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const silent = cold<Polled<string>>('-');
+      const polled = pollEvery(() => silent, { intervalMs: 10, timeoutMs: 4, scheduler: ts });
+      const f: Polled<string> = { ok: false, message: 'no answer within 4 ms' };
+      expectObservable(polled, '^ 19ms !').toBe('4ms f 9ms f', { f });
+      expectSubscriptions(silent.subscriptions).toBe(['^---!', '10ms ^---!']);
+    });
+  });
+
+  it('a read that throws, rejects or answers a failure becomes a failed value', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      let n = 0;
+      const reads: (() => Observable<Polled<string>>)[] = [
+        () => cold<Polled<string>>('-#', undefined, new Error('boom')),
+        () => cold('-(x|)', { x: { ok: false, message: 'HAProxy is not running' } as Polled<string> }),
+        () => {
+          throw new Error('thrown');
+        },
+      ];
+      const polled = pollEvery(() => reads[n++]!(), { intervalMs: 10, timeoutMs: 5, scheduler: ts });
+      expectObservable(polled, '^ 25ms !').toBe('-e 9ms x 8ms t', {
+        e: { ok: false, message: 'boom' }, x: { ok: false, message: 'HAProxy is not running' }, t: { ok: false, message: 'thrown' },
+      });
+    });
+  });
+});
