@@ -1,0 +1,136 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { HaproxyState } from '../../src/admin/haproxyState';
+import { parseStatSample, serverState, type StatSample } from '../../src/haproxy/stats';
+import { stateReader } from '../../src/haproxy/stateReader';
+import { ok } from '../../src/haproxy/masterSocket';
+import { REPO_ROOT } from '../support/paths';
+
+/** `show stat` of a real HAProxy 2.6.12: checks failing at layer 7 and 4, MAINT, DRAIN, a server added through the runtime API, 4 requests (one 5xx). */
+const REAL = fs.readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'haproxy-show-stat-2.6.csv'), 'utf8');
+const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);
+
+function sample(at: number, text = REAL): StatSample {
+  const s = parseStatSample(text, at);
+  if (!s.ok) throw new Error(s.message);
+  return s.value;
+}
+
+/** A minimal `show stat` with one frontend, one backend and its servers, counters as given. */
+function csv(req: number, err5xx: number, servers: readonly [string, string][] = [['s1', 'UP']], scur = 0): string {
+  const head = '# pxname,svname,scur,stot,status,lastchg,type,check_status,check_code,check_duration,hrsp_5xx,req_tot,check_desc,mode,';
+  return [head,
+    `fe,FRONTEND,${scur},${req},OPEN,,0,,,,${err5xx},${req},,http,`,
+    ...servers.map(([n, st]) => `be,${n},0,0,${st},12,2,L7OK,200,1,0,,Layer7 check passed,http,`),
+    `be,BACKEND,${scur},${req},UP,12,1,,,,${err5xx},${req},,http,`, ''].join('\n');
+}
+
+describe('show stat parsing (real HAProxy 2.6 output)', () => {
+  test('servers with their state, last check and change; frontends and backends with sessions and counters', () => {
+    const s = sample(T0);
+    expect(s.servers.map((v) => [v.backend, v.name, v.state, v.checked, v.checkStatus, v.checkCode, v.checkDescription])).toEqual([
+      ['web_10000', 'down_l7', 'DOWN', true, 'L7STS', 503, 'Layer7 wrong status'],
+      ['web_10000', 'down_l4', 'DOWN', true, 'L4CON', null, 'Layer4 connection problem'],
+      ['web_10000', 'maint', 'MAINT', true, '', null, ''],
+      ['web_10000', 'nocheck', 'DRAIN', true, '', null, ''],
+      ['web_10000', 'runtime_added', 'UP', false, '', null, ''], // added through the runtime API: listed like the others
+      ['tcp_10001', 't1', 'UP', false, '', null, ''],
+    ]);
+    expect(s.proxies).toEqual([
+      { name: 'marathon_http_in', kind: 'frontend', status: 'OPEN', currentSessions: 0, requestsTotal: 4, http5xxTotal: 1 },
+      { name: 'web_10000', kind: 'backend', status: 'UP', currentSessions: 0, requestsTotal: 4, http5xxTotal: 1 },
+      { name: 'tcp_10001', kind: 'frontend', status: 'OPEN', currentSessions: 0, requestsTotal: 0, http5xxTotal: 0 },
+      { name: 'tcp_10001', kind: 'backend', status: 'UP', currentSessions: 0, requestsTotal: 0, http5xxTotal: 0 },
+    ]);
+    expect(s.servers.find((v) => v.name === 'runtime_added')).toMatchObject({ status: 'no check', http5xxTotal: 1, secondsSinceChange: expect.any(Number) });
+  });
+
+  test.each([
+    ['UP', 'UP', true], ['UP 1/3', 'UP', true], ['DOWN', 'DOWN', true], ['DOWN 1/2', 'DOWN', true], ['no check', 'UP', false],
+    ['MAINT', 'MAINT', true], ['MAINT (via)', 'MAINT', true], ['MAINT(resolution)', 'MAINT', true], ['DRAIN', 'DRAIN', true], ['NOLB', 'NOLB', true],
+    ['DRAIN (agent)', 'DRAIN', true], ['what', 'UNKNOWN', true],
+  ] as const)('status %j is %s (checked: %s)', (status, state, checked) => {
+    expect(serverState(status)).toEqual({ state, checked });
+  });
+
+  test('a check in progress ("* L7OK") keeps its code; an answer that is not show stat is an error naming it', () => {
+    const s = sample(T0, csv(0, 0).replace(',L7OK,', ',* L7OK,'));
+    expect(s.servers[0]!.checkStatus).toBe('L7OK');
+    expect(parseStatSample('Unknown command.\n', T0)).toEqual({ ok: false, message: 'unexpected answer to "show stat": Unknown command.' });
+  });
+
+  test('the reader sends one show stat, and nothing while HAProxy is not running', async () => {
+    const sent: string[] = [];
+    let running = false;
+    const read = stateReader({ channel: { send: (c) => (sent.push(c), Promise.resolve(ok(REAL))) }, running: () => running, now: () => T0 });
+    expect(await read()).toEqual({ ok: false, message: 'HAProxy is not running' });
+    expect(sent).toEqual([]);
+    running = true;
+    const r = await read();
+    expect(r.ok && r.value.servers.length).toBe(6);
+    expect(sent).toEqual(['show stat']);
+  });
+});
+
+describe('HaproxyState', () => {
+  const make = (now: () => number) => new HaproxyState({ now, enabled: true, intervalMs: 2000, historyStepMs: 10_000, historyPoints: 3 });
+
+  test('per server: HAProxy state, last check and when it changed; servers by state', () => {
+    let now = T0;
+    const h = make(() => now);
+    h.observe({ ok: true, value: sample(T0) });
+    now = T0 + 500;
+    expect(h.server('web_10000', 'down_l7')).toEqual({
+      state: 'DOWN', status: 'DOWN', checked: true, currentSessions: 0, http5xxTotal: 0,
+      check: { status: 'L7STS', code: 503, description: 'Layer7 wrong status', durationMs: 1, passed: false },
+      lastChangeAt: new Date(T0 - sample(T0).servers[0]!.secondsSinceChange! * 1000).toISOString(),
+      secondsSinceChange: sample(T0).servers[0]!.secondsSinceChange! + 0.5,
+    });
+    expect(h.server('web_10000', 'runtime_added')).toMatchObject({ state: 'UP', checked: false, check: null });
+    expect(h.server('web_10000', 'gone')).toBeNull();
+    expect(h.serversByState()).toEqual({ UP: 2, DOWN: 2, MAINT: 1, DRAIN: 1, NOLB: 0, UNKNOWN: 0 });
+    expect(h.status()).toMatchObject({ enabled: true, readAt: new Date(T0).toISOString(), secondsSinceRead: 0.5, error: null, intervalSeconds: 2 });
+    expect(h.status().frontends.map((f) => f.name)).toEqual(['marathon_http_in', 'tcp_10001']);
+  });
+
+  test('rates from counter deltas between reads; a reload (counters back to 0) is no negative rate; history one point per step, a ring', () => {
+    let now = T0;
+    const h = make(() => now);
+    const read = (dt: number, req: number, err: number, scur = 0): void => {
+      now += dt;
+      h.observe({ ok: true, value: sample(now, csv(req, err, [['s1', 'UP']], scur)) });
+    };
+    read(0, 100, 1);
+    expect(h.backend('be')).toMatchObject({ requestsPerSecond: 0, http5xxPerSecond: 0, requestsTotal: 100, history: [{ requestsPerSecond: 0 }] });
+    read(2000, 140, 3, 7);
+    expect(h.backend('be')).toMatchObject({ currentSessions: 7, requestsPerSecond: 20, http5xxPerSecond: 1, requestsTotal: 140, http5xxTotal: 3 });
+    expect(h.backend('be')!.history).toHaveLength(1); // 2 s < the 10 s step
+    read(8000, 300, 3);
+    expect(h.backend('be')!.history.map((p) => [p.at, p.requestsPerSecond, p.http5xxPerSecond])).toEqual([
+      [new Date(T0).toISOString(), 0, 0],
+      [new Date(T0 + 10_000).toISOString(), 20, 0.2], // over the whole step: 200 requests, 2 errors in 10 s
+    ]);
+    read(2000, 10, 0); // reloaded: the new worker counts from 0
+    expect(h.backend('be')).toMatchObject({ requestsPerSecond: 5, http5xxPerSecond: 0 });
+    read(8000, 30, 0);
+    read(10_000, 40, 0);
+    read(10_000, 50, 0);
+    expect(h.backend('be')!.history.map((p) => p.at)).toEqual([T0 + 20_000, T0 + 30_000, T0 + 40_000].map((t) => new Date(t).toISOString()));
+  });
+
+  test('a failed read clears the current view (not known) but keeps the time of the last good one; proxies gone with a reload are dropped', () => {
+    let now = T0;
+    const h = make(() => now);
+    h.observe({ ok: true, value: sample(now) });
+    now += 2000;
+    h.observe({ ok: false, message: 'HAProxy is not running' });
+    expect(h.server('web_10000', 'down_l7')).toBeNull();
+    expect(h.backend('web_10000')).toBeNull();
+    expect(h.serversByState()).toBeNull();
+    expect(h.status()).toMatchObject({ readAt: new Date(T0).toISOString(), secondsSinceRead: 2, error: 'HAProxy is not running', frontends: [], backends: [] });
+    now += 2000;
+    h.observe({ ok: true, value: sample(now, csv(1, 0)) });
+    expect(h.status().backends.map((b) => b.name)).toEqual(['be']);
+    expect(h.backend('web_10000')).toBeNull();
+  });
+});
