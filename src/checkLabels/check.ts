@@ -25,6 +25,7 @@ import { prepareFirstStart } from '../startup/prepare';
 import { blame, withConfigLines } from './blame';
 import { appFromDefinition } from './definition';
 import { describePorts, groupsOf, legacyNotes } from './ports';
+import { unusedTemplateLabels } from './unused';
 import { exitCode, fixFor, formatReport, type Finding, type HaproxyCheck, type Report } from './report';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -137,7 +138,7 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
       ? { index: p.index, servicePort: p.servicePort, status: 'left out' as const, reason: 'rejected by haproxy -c' } : p));
     const report: Report = {
       appId, groups, target: describeTarget(o.haproxyVersion, o.haproxyBin, detect), ports: portResults, problems, haproxy,
-      notes: [...def.notes, ...legacyNotes(def.app, served, renderOpts.translateLegacy)],
+      notes: [...def.notes, ...ports.notes, ...legacyNotes(def.app, served, renderOpts.translateLegacy), ...(await unusedTemplateLabels(def.app, first.rendered, evaluate))],
       ...(ports.notServed === undefined ? {} : { notServed: ports.notServed }),
     };
     io.stdout(args.json ? `${JSON.stringify({ ...report, exitCode: exitCode(report) }, null, 2)}\n` : formatReport(report));

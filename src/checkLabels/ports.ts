@@ -28,19 +28,29 @@ export function groupsOf(labels: Labels): string[] {
 export interface PortsView {
   readonly ports: readonly PortResult[];
   readonly notServed?: string;
+  readonly notes: readonly string[];
 }
 
 export function describePorts(app: Record<string, unknown>, first: { readonly rendered: RenderedConfig }, opts: ModelOptions, groupGiven: boolean): PortsView {
   const parsed = parseAppsJson({ apps: [app] });
   const typed: MarathonApp | undefined = parsed.ok ? parsed.value.apps[0] : undefined;
-  if (typed === undefined) return { ports: [], notServed: 'the service cannot read the app definition (see the problem below)' };
+  if (typed === undefined) return { ports: [], notes: [], notServed: 'the service cannot read the app definition (see the problem below)' };
   const mode = networkingMode(typed);
   const servicePorts = new ServicePortAssigner(opts.servicePortRange).servicePorts(typed, mode);
   if (servicePorts.length === 0) {
-    return { ports: [], notServed: mode === 'container'
-      ? 'an IP-per-task app without ports: declare container.portMappings (or ipAddress.discovery.ports) for marathon-lb to assign service ports'
-      : 'the app declares no ports (portDefinitions, ports or container portMappings): there is nothing to route to' };
+    return { ports: [], notes: [], notServed: mode !== 'container'
+      ? 'the app declares no ports (portDefinitions, ports or container portMappings): there is nothing to route to'
+      : opts.servicePortRange === null
+        ? 'an IP-per-task app without service ports, and this marathon-lb assigns none (--min/--max-serv-port-ip-per-task 0): give container.portMappings a servicePort'
+        : 'an IP-per-task app without ports: declare container.portMappings (or ipAddress.discovery.ports) for marathon-lb to assign service ports' };
   }
+  // IP-per-task apps without service ports get them from marathon-lb's range, in app order (marathon#3636).
+  const declared = typed.portDefinitions !== undefined || (typed.ports?.length ?? 0) > 0
+    || (typed.container?.docker?.portMappings ?? typed.container?.portMappings ?? []).some((m) => m.servicePort !== undefined && m.servicePort !== null);
+  const notes = mode === 'container' && !declared && opts.servicePortRange !== null
+    ? [`Marathon gives IP-per-task apps no service ports: marathon-lb assigns them from --min/--max-serv-port-ip-per-task (${opts.servicePortRange.min}-${opts.servicePortRange.max}), `
+      + 'so the port shown depends on the other apps in the cluster']
+    : [];
   const labels = typed.labels;
   const appGroups = split(labels['HAPROXY_GROUP']);
   const ports = servicePorts.map((sp, i): PortResult => {
@@ -51,7 +61,7 @@ export function describePorts(app: Record<string, unknown>, first: { readonly re
     const reason = notSelected(labels, i, appGroups, opts, groupGiven);
     return reason === null ? { index: i, servicePort, status: 'left out' } : { index: i, servicePort, status: 'not selected', reason };
   });
-  return { ports };
+  return { ports, notes };
 }
 
 function notSelected(labels: Readonly<Record<string, string>>, i: number, appGroups: readonly string[], opts: ModelOptions, groupGiven: boolean): string | null {

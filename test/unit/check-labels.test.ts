@@ -205,6 +205,26 @@ describe('check-labels: apps that would not be selected (exit 1, with the reason
   });
 });
 
+describe('check-labels: notes that explain silent outcomes', () => {
+  it('a template label that changes nothing (an HTTP template on a tcp port)', async () => {
+    const r = await check(legacyApp({ HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n' }), [], { noHaproxy: true });
+    expect(r.stdout).toContain('note: label HAPROXY_0_BACKEND_HTTP_OPTIONS changes nothing in the config (port index 0 is in tcp mode)');
+    const http = await check(legacyApp({ HAPROXY_0_MODE: 'http', HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n' }), [], { noHaproxy: true });
+    expect(http.stdout).not.toContain('changes nothing');
+  });
+
+  it('an IP-per-task app (Marathon 1.4 ipAddress.discovery): served on a port marathon-lb assigns; none without a range', async () => {
+    const ippt = { id: '/ippt', instances: 2, ipAddress: { networkName: 'dcos', discovery: { ports: [{ number: 8080, name: 'http', protocol: 'tcp' }] } }, labels: { HAPROXY_GROUP: 'external' } };
+    const r = await check(ippt, [], { noHaproxy: true });
+    expect(r.stdout).toMatch(/port index 0 \(service port (100[5-9]\d|10100)\): served by backend ippt_\d+/);
+    expect(r.stdout).toContain('note: Marathon gives IP-per-task apps no service ports: marathon-lb assigns them from --min/--max-serv-port-ip-per-task (10050-10100)');
+    expect(r.code).toBe(3);
+    const none = await check(ippt, ['--min-serv-port-ip-per-task', '0', '--max-serv-port-ip-per-task', '0'], { noHaproxy: true });
+    expect(none.code).toBe(1);
+    expect(none.stdout).toContain('not served: an IP-per-task app without service ports, and this marathon-lb assigns none');
+  });
+});
+
 describe('check-labels without HAProxy installed', () => {
   it('a good app: the model checks pass, exit 3 says HAProxy could not check it', async () => {
     const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com' }), ['--haproxy-bin', path.join(dir, 'no-haproxy')], { noHaproxy: true });
