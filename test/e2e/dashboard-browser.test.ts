@@ -114,7 +114,7 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     expect(await applies.count()).toBe(2);
     const newest = applies.first();
     expect(await newest.locator('.badge').first().textContent()).toBe('runtime API');
-    await newest.getByText('1 runtime operation(s), no reload').waitFor();
+    await newest.locator('ul.reasons li').getByText('runtime API: 1 server(s) added to mywebservernew_10001', { exact: true }).waitFor();
     expect(await applies.nth(1).locator('details').getAttribute('open')).toBe(''); // the diff opened before stays open
     expect(await page.locator('#last-error').isVisible()).toBe(false); // recovered
     await page.getByText('3 server(s)', { exact: false }).waitFor();
@@ -154,7 +154,7 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     // The demo's scaling shows up live: a task added through the runtime API.
     await live.sim.scale('/mywebservernew', 3);
     await web.locator('tbody tr').nth(2).waitFor();
-    await page.locator('#applies article.apply').first().getByText('runtime API').waitFor();
+    await page.locator('#applies article.apply').first().getByText('runtime API: 1 server(s) added to mywebservernew_10004', { exact: true }).waitFor();
     const shot = path.join(REPO_ROOT, 'test-output', 'demo-dashboard.png');
     mkdirSync(path.dirname(shot), { recursive: true });
     await page.screenshot({ path: shot, fullPage: true });
