@@ -103,11 +103,13 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     const svc = status.services.find((v) => v.appId === APP)!;
     expect(svc).toMatchObject({ servicePort: 10001, backend: 'mywebservernew_10001', mode: 'http', hostname: 'mywebservernew.example.com', path: null });
     expect(svc.servers).toHaveLength(4);
-    for (const v of svc.servers) expect(v).toEqual({ name: expect.any(String), address: expect.stringMatching(/^127\.0\.0\.1:\d+$/), draining: false });
+    // No HAProxy to read behind a recording one: its view is null; the app has no Marathon health checks.
+    for (const v of svc.servers) expect(v).toEqual({ name: expect.any(String), address: expect.stringMatching(/^127\.0\.0\.1:\d+$/), draining: false, marathonHealth: 'none', haproxy: null });
     expect(status.services.map((v) => v.appId)).not.toContain('/badlabels');
     expect(status.leftOut).toEqual([{ appId: '/badlabels', portIndex: 0, label: 'HAPROXY_0_MODE', message: 'unknown mode "udp" (use http or tcp)' }]);
     expect(status.recentApplies.map((a) => [a.reloaded, a.reasons, a.runtimeOps])).toEqual([
-      [false, [], 1], [false, [], 1], [true, ['initial configuration'], 0],
+      [false, ['runtime API: 1 server(s) added to mywebservernew_10001'], 1], [false, ['runtime API: 1 server(s) added to mywebservernew_10001'], 1],
+      [true, ['initial configuration'], 0],
     ]);
     const [fourth, third, initial] = status.recentApplies;
     const added = (diff: string): string[] => diff.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'));
