@@ -81,7 +81,8 @@ export function marathonFacts(m: MarathonStatus, now: number): readonly Fact[] {
   const facts: Fact[] = [
     stream,
     { label: 'Last event', value: ago(m.lastEventAt, now), tone: 'muted' },
-    { label: 'Last snapshot', value: ago(m.lastSnapshotAt, now), tone: failing ? 'bad' : m.lastSnapshotAt === null ? 'warn' : 'ok' },
+    // With the stream down, the last snapshot is as fresh as routing gets: not "ok" any more.
+    { label: 'Last snapshot', value: ago(m.lastSnapshotAt, now), tone: failing ? 'bad' : m.lastSnapshotAt === null || stream.tone === 'bad' ? 'warn' : 'ok' },
   ];
   if (m.lastFetchError !== null) {
     const count = failing ? ` (${m.consecutiveFetchFailures} failing in a row)` : ' (recovered since)';

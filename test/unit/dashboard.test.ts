@@ -74,6 +74,7 @@ describe('dashboard view', () => {
       { label: 'Last snapshot', value: '45 s ago', tone: 'bad' },
       { label: 'Last fetch error', value: '3 s ago (4 failing in a row): GET /v2/apps: connection refused', tone: 'bad' },
     ]);
+    expect(marathonFacts(marathon({ streamConnected: false, connectedSince: null, disconnectedSince: before(4) }), NOW)[2]).toEqual({ label: 'Last snapshot', value: '5 s ago', tone: 'warn' });
     expect(marathonFacts(marathon({ eventStream: false, streamConnected: false }), NOW)[0]).toEqual({ label: 'Event stream', value: 'not used (polling)', tone: 'muted' });
   });
 
