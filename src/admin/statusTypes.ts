@@ -93,9 +93,11 @@ export interface CheckResult {
 }
 
 /**
- * Marathon's view of the task behind a server: `healthy` — Marathon's health checks pass (tasks
- * Marathon reports unhealthy are not routed to at all, so they do not appear as servers);
- * `unknown` — the app has health checks but no result yet; `none` — the app has no Marathon health checks.
+ * Marathon's view of the task behind a server: `healthy` — the app has Marathon health checks and
+ * they pass (with --health-check, tasks Marathon reports unhealthy, or without a result, are not
+ * routed to at all, so they never appear as servers); `none` — the app has no Marathon health
+ * checks. `unknown` is not produced today (servers carry no task id to look a result up); it is kept
+ * so that a renderer handles it.
  */
 export type MarathonHealth = 'healthy' | 'unknown' | 'none';
 
