@@ -44,7 +44,7 @@ const CHECK_USAGE = `Usage: $0 check-labels --app-file APP.json [options]
 
 Checks one Marathon app definition (as given to "dcos marathon app add") against the same flags as the service:
 prints every problem with the label that causes it and how to fix it, and checks the config holding only that
-app with haproxy -c. Exit status: 0 served, 1 left out or not selected, 2 bad input, 3 HAProxy not installed
+app with haproxy -c. Exit status: 0 served, 1 left out or not selected, 2 bad input or flags, 3 HAProxy not installed
 (model checks passed). Without --group the app's own HAPROXY_GROUP is assumed.`;
 
 const EPILOG =

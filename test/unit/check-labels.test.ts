@@ -280,6 +280,13 @@ describeWithHaproxy('check-labels with a real haproxy -c', (haproxy) => {
     expect(r.stdout).toMatch(/result: NOT SERVED \(2 problem\(s\)\)/);
   });
 
+  it("a service config HAProxy rejects without the app (the operator's flags) is not blamed on the app: exit 2", async () => {
+    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com' }), [...bin, '--ssl-certs', path.join(dir, 'missing-cert.pem')]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^marathon-lb check-labels: haproxy -c rejects the service's config even without this app \(the operator's templates or flags\): .*missing-cert\.pem/);
+  });
+
   it('a legacy directive in a label is translated for HAProxy 2.6 (noted) and accepted', async () => {
     const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com', HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n  reqadd X-Checked:\\ yes\n' }), bin);
     expect(r.stdout).toMatch(/note: label HAPROXY_0_BACKEND_HTTP_OPTIONS: "reqadd X-Checked:\\ yes" \(removed in HAProxy 2\.1\) is written as "http-request add-header X-Checked/);
