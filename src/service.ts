@@ -167,7 +167,7 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
     },
     onStreamLost: () => marathon.streamLost(),
   });
-  const status = new StatusBook({ applied, now, maxApplyAgeMs: o.maxApplyAge * 1000, marathon, haproxy: haproxyState });
+  const status = new StatusBook({ applied, now, maxApplyAgeMs: o.maxApplyAge * 1000, marathon, haproxy: haproxyState, healthCheck: o.healthCheck });
   // One `show stat` per interval on a connection of its own, never two at once, none while HAProxy is down.
   const statsTimeoutMs = Math.min(5000, Math.max(500, statsMs));
   const stats = statsMs <= 0 ? null : pollEvery(

@@ -29,6 +29,8 @@ export interface StatusBookDeps {
   readonly marathon?: MarathonState;
   /** HAProxy's own view (shared with the metrics); default: never read. */
   readonly haproxy?: HaproxyState;
+  /** --health-check: Marathon's health results decide which tasks are routed (default false). */
+  readonly healthCheck?: boolean;
 }
 
 interface PendingDiff {
@@ -42,15 +44,15 @@ type StoredApply = Omit<ApplyRecord, 'diff'> & { readonly diff: PendingDiff };
 const iso = (ms: number): string => new Date(ms).toISOString();
 const address = (s: Server): string => `${s.ip.includes(':') ? `[${s.ip}]` : s.ip}:${s.port}`;
 
-/** Marathon's word on a routed task: the model routes only tasks Marathon does not report unhealthy. */
-const marathonHealth = (s: Service): MarathonHealth => (s.healthCheck === null ? 'none' : 'healthy');
+/** Marathon's word on a routed task: with --health-check the model routes only tasks Marathon reports alive. */
+const marathonHealth = (s: Service, healthCheck: boolean): MarathonHealth => (s.healthCheck === null ? 'none' : healthCheck ? 'healthy' : 'unknown');
 
-function serviceStatus(s: Service, haproxy: HaproxyState): ServiceStatus {
+function serviceStatus(s: Service, haproxy: HaproxyState, healthCheck: boolean): ServiceStatus {
   return {
     appId: s.appId, servicePort: s.servicePort, backend: s.backend, mode: s.mode, hostname: s.hostname, path: s.path,
     traffic: haproxy.backend(s.backend),
     servers: s.servers.map((v) => ({
-      name: v.name, address: address(v), draining: v.draining, marathonHealth: marathonHealth(s), haproxy: haproxy.server(s.backend, v.name),
+      name: v.name, address: address(v), draining: v.draining, marathonHealth: marathonHealth(s, healthCheck), haproxy: haproxy.server(s.backend, v.name),
     })),
   };
 }
@@ -167,7 +169,7 @@ export class StatusBook {
       staleReason,
       marathon: this.marathon.status(),
       haproxy: this.haproxy.status(),
-      services: (current?.rendered.served ?? current?.model.services ?? []).map((s) => serviceStatus(s, this.haproxy)),
+      services: (current?.rendered.served ?? current?.model.services ?? []).map((s) => serviceStatus(s, this.haproxy, this.deps.healthCheck ?? false)),
       leftOut: leftOutOf(this.latestBuilt ?? current).map(problem),
       recentApplies: this.applies.map((a) => ({ ...a, reasons: [...a.reasons], diff: this.diffText(a.diff) })),
       recentFailures: [...this.failures],

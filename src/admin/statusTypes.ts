@@ -94,10 +94,9 @@ export interface CheckResult {
 
 /**
  * Marathon's view of the task behind a server: `healthy` — the app has Marathon health checks and
- * they pass (with --health-check, tasks Marathon reports unhealthy, or without a result, are not
- * routed to at all, so they never appear as servers); `none` — the app has no Marathon health
- * checks. `unknown` is not produced today (servers carry no task id to look a result up); it is kept
- * so that a renderer handles it.
+ * --health-check is on: tasks Marathon reports unhealthy (or without a result) are not routed to at
+ * all, so every server shown passed; `unknown` — the app has health checks but --health-check is off
+ * (Marathon's results are not read); `none` — the app has no Marathon health checks.
  */
 export type MarathonHealth = 'healthy' | 'unknown' | 'none';
 

@@ -98,6 +98,18 @@ describe('StatusBook', () => {
     expect(book.status().recentApplies).toEqual(s.recentApplies); // diffs are computed once and kept
   });
 
+  test('Marathon health beside each server: healthy with --health-check, unknown without, none for an app without checks', () => {
+    const check = { protocol: 'HTTP', path: '/health', portIndex: 0, port: null, timeoutSeconds: 1, intervalSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 1 };
+    const next = state([service('checked', [server(1)], { healthCheck: check }), service('plain', [server(2)])]);
+    for (const [healthCheck, expected] of [[true, ['healthy', 'none']], [false, ['unknown', 'none']]] as const) {
+      const applied = new AppliedState();
+      const c = clock();
+      const book = new StatusBook({ applied, now: c.now, healthCheck });
+      applyOk(applied, c, next, (e) => book.observe(e));
+      expect(book.status().services.map((s) => s.servers[0]!.marathonHealth)).toEqual(expected);
+    }
+  });
+
   test('IPv6 servers are shown as [ip]:port', () => {
     const applied = new AppliedState();
     const c = clock();
