@@ -82,6 +82,19 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     await waitFor('the server UP again', () => failing()?.haproxy?.state === 'UP', 15000);
   }, 60000);
 
+  test('HAProxy stopped: its view is unknown (null servers, the reason in /status, no servers-by-state series), not stale data', async () => {
+    const { live } = await start();
+    await waitFor('servers UP', () => serversOf(live).length === 2 && serversOf(live).every((s) => s.haproxy?.state === 'UP'), 20000);
+    expect((await live.service.haproxy.stop()).ok).toBe(true); // an expected stop: the controller does not restart it
+    await waitFor('HAProxy not read', () => live.service.status.status().haproxy.error === 'HAProxy is not running', 5000);
+    const s = JSON.parse(await get(live, '/status')) as AdminStatus;
+    expect(s.services[0]!.servers.map((v) => v.haproxy)).toEqual([null, null]);
+    expect(s.services[0]!.traffic).toBeNull();
+    expect(s.haproxy.readAt).not.toBeNull(); // the last good read stays dated
+    const m = samples(await get(live, '/metrics'));
+    expect([...m.keys()].filter((k) => k.startsWith('mlb_haproxy_servers'))).toEqual([]);
+  }, 60000);
+
   test('a Marathon outage: stream down and reads failing make /status stale with the reason; recovery clears it', async () => {
     const { live } = await start();
     await waitFor('applied and connected', () => serversOf(live).length === 2 && live.service.status.status().marathon.streamConnected, 20000);
