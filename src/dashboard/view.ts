@@ -26,7 +26,7 @@ export interface ServerView {
 
 const MARATHON_HEALTH: Readonly<Record<MarathonHealth, Badge>> = {
   healthy: { text: 'healthy', tone: 'ok', title: "Marathon's health checks pass" },
-  unknown: { text: 'no result yet', tone: 'warn', title: 'the app has Marathon health checks but no result yet' },
+  unknown: { text: 'not read', tone: 'muted', title: 'the app has Marathon health checks, but without --health-check their results are not read' },
   none: { text: 'no checks', tone: 'muted', title: 'the app has no Marathon health checks' },
 };
 

@@ -79,7 +79,7 @@ describeWithChromium('dashboard rendering of every state (scripted /status, real
       expect(await row('10.0.0.2:31000').locator('td').allTextContents()).toEqual(['10.0.0.2:31000', '10_0_0_2_31000', 'DOWN changed 20 s ago', 'L7STS 503: Layer7 wrong status', 'healthy']);
       expect(await row('10.0.0.1:31000').locator('.badge.state').textContent()).toBe('UP');
       expect(await row('10.0.0.3:31000').locator('td').allTextContents()).toEqual(['10.0.0.3:31000', '10_0_0_3_31000', 'MAINT', 'not checked', 'no checks']);
-      expect(await row('10.0.0.9:1').locator('td').allTextContents()).toEqual(['10.0.0.9:1', 'n', 'up (config)', '', 'no result yet']);
+      expect(await row('10.0.0.9:1').locator('td').allTextContents()).toEqual(['10.0.0.9:1', 'n', 'up (config)', '', 'not read']);
       const web = page.locator('article.app[data-app="/web"] .meta.traffic');
       expect(await web.locator('[data-metric]').allTextContents()).toEqual(['3 sessions', '41.5/s req', '2.25/s 5xx']);
       expect(await web.locator('svg.chart').getAttribute('aria-label')).toMatch(/^requests per second over the last 5 min, peak 40\.0\/s$/);

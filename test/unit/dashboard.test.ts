@@ -52,7 +52,7 @@ describe('dashboard view', () => {
 
   test('before HAProxy is read, the state is what the controller wrote, and says so', () => {
     expect(serverView(server(null, { marathonHealth: 'none' }), NOW)).toMatchObject({ state: { text: 'up (config)', tone: 'muted' }, check: '', marathon: { text: 'no checks' } });
-    expect(serverView(server(null, { draining: true, marathonHealth: 'unknown' }), NOW)).toMatchObject({ state: { text: 'draining (config)' }, marathon: { text: 'no result yet', tone: 'warn' } });
+    expect(serverView(server(null, { draining: true, marathonHealth: 'unknown' }), NOW)).toMatchObject({ state: { text: 'draining (config)' }, marathon: { text: 'not read', tone: 'muted' } });
   });
 
   const marathon = (over: Partial<MarathonStatus>): MarathonStatus => ({
