@@ -1,31 +1,26 @@
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { assemblePage, bundle, pageCsp } from './dashboardPage';
+import { buildSync } from 'esbuild';
+import { assemblePage, pageCsp } from './dashboardPage';
 
 /*
- * Build step (npm run build, after `tsc -p src/dashboard/tsconfig.json`): writes
+ * Build step (npm run build, after `tsc --noEmit -p src/dashboard/tsconfig.json` type-checked the
+ * browser code): esbuild bundles src/dashboard/main.ts into one script, and this writes
  * dist/dashboard/index.html, the one self-contained page the admin API serves at `/`.
  */
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SOURCES = path.join(ROOT, 'src', 'dashboard');
-const COMPILED = path.join(ROOT, 'dist', 'dashboard', 'js');
 const OUT = path.join(ROOT, 'dist', 'dashboard', 'index.html');
 
-function readTree(dir: string, prefix = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) for (const [k, v] of readTree(path.join(dir, e.name), rel)) out.set(k, v);
-    else if (e.name.endsWith('.js')) out.set(rel, readFileSync(path.join(dir, e.name), 'utf8'));
-  }
-  return out;
-}
-
 function build(): string | null {
-  const js = bundle(readTree(COMPILED), 'dashboard/main.js');
-  if (!js.ok) return js.error;
-  const page = assemblePage(readFileSync(path.join(SOURCES, 'index.html'), 'utf8'), readFileSync(path.join(SOURCES, 'style.css'), 'utf8'), js.value);
+  const bundled = buildSync({
+    entryPoints: [path.join(SOURCES, 'main.ts')], bundle: true, format: 'iife', target: 'es2020', write: false, logLevel: 'silent',
+    charset: 'utf8', legalComments: 'none', tsconfig: path.join(SOURCES, 'tsconfig.json'),
+  });
+  const js = bundled.outputFiles[0]?.text;
+  if (js === undefined) return 'dashboard build: esbuild produced no output';
+  const page = assemblePage(readFileSync(path.join(SOURCES, 'index.html'), 'utf8'), readFileSync(path.join(SOURCES, 'style.css'), 'utf8'), js);
   if (!page.ok) return page.error;
   const csp = pageCsp(page.value);
   if (!csp.ok) return csp.error;
@@ -34,8 +29,14 @@ function build(): string | null {
   return null;
 }
 
-const error = build();
-if (error !== null) {
-  process.stderr.write(`${error}\n`);
+try {
+  const error = build();
+  if (error !== null) {
+    process.stderr.write(`${error}\n`);
+    process.exitCode = 1;
+  }
+} catch (e) {
+  // esbuild's own message names the file and line.
+  process.stderr.write(`dashboard build: ${(e as Error).message}\n`);
   process.exitCode = 1;
 }

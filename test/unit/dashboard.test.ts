@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { runInNewContext } from 'node:vm';
-import { assemblePage, bundle, pageCsp } from '../../src/admin/dashboardPage';
+import { assemblePage, pageCsp } from '../../src/admin/dashboardPage';
 import type { AdminStatus, MarathonStatus, ServerRuntime, ServerStatus } from '../../src/admin/statusTypes';
 import { chartGeometry } from '../../src/dashboard/chart';
 import { ago, diffLineKind, duration, rate } from '../../src/dashboard/format';
@@ -96,26 +95,14 @@ describe('dashboard chart', () => {
 });
 
 describe('dashboard page build', () => {
-  const modules = new Map([
-    ['dashboard/main.js', '"use strict";\nconst a = require("./a");\nconst t = require("../admin/types");\nout.push(a.twice(21), t.kind);\n//# sourceMappingURL=main.js.map'],
-    ['dashboard/a.js', '"use strict";\nexports.twice = (n) => n * 2;'],
-    ['admin/types.js', '"use strict";\nexports.kind = "types";'],
-    ['dashboard/unused.js', 'throw new Error("never bundled");'],
-  ]);
-
-  test('the bundle runs the entry with its relative requires, each module in its own scope, nothing else', () => {
-    const js = bundle(modules, 'dashboard/main.js');
-    if (!js.ok) throw new Error(js.error);
-    const out: unknown[] = [];
-    runInNewContext(js.value, { out });
-    expect(out).toEqual([42, 'types']);
-    expect(js.value).not.toContain('never bundled');
-    expect(js.value).not.toContain('sourceMappingURL');
-  });
-
-  test('a missing or non-relative module stops the build with its name', () => {
-    expect(bundle(new Map([['m.js', 'require("./gone")']]), 'm.js')).toEqual({ ok: false, error: 'dashboard build: m.js requires gone.js, which was not compiled' });
-    expect(bundle(new Map([['m.js', 'require("rxjs")']]), 'm.js')).toEqual({ ok: false, error: 'dashboard build: m.js requires "rxjs": only relative modules can be bundled' });
+  test('npm run build bundles the browser code with esbuild into the one page: no module loader left, CSP by hash', () => {
+    const page = readFileSync(path.join(REPO_ROOT, 'dist', 'dashboard', 'index.html'), 'utf8');
+    const csp = pageCsp(page);
+    expect(csp.ok).toBe(true);
+    const script = /<script>([\s\S]*?)<\/script>/.exec(page)?.[1] ?? '';
+    expect(script).toContain('/status'); // the page's own code, not an empty bundle
+    expect(script).not.toMatch(/\brequire\(/);
+    expect(page).not.toMatch(/(src|href)="(https?:)?\/\//);
   });
 
   test('the page inlines its style and script, and the CSP allows exactly those by hash', () => {
