@@ -5,7 +5,7 @@ import { freeLoopbackPort, startLive } from '../../src/demo/live';
 import { findConfigDir } from '../../src/configDir';
 import { loadScenario, Simulator } from '../../src/simulator';
 import { findHaproxy } from '../support/haproxy';
-import { describeWithChromium, launchChromium } from '../support/browser';
+import { confinedPage, describeWithChromium, launchChromium } from '../support/browser';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { REPO_ROOT } from '../support/paths';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
@@ -44,18 +44,8 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
 
     const browser = await launchChromium(chromiumInfo);
     cleanup.push(() => browser.close());
-    const problems: string[] = [];
-    const origin = new URL(admin.url).origin;
     // Nothing but the admin server may be asked for anything (no CDN, no fonts, no telemetry).
-    await browser.context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (new URL(url).origin === origin) return route.continue();
-      problems.push(`request outside the admin server: ${url}`);
-      return route.abort();
-    });
-    const page = await browser.context.newPage();
-    page.setDefaultTimeout(10000);
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    const { page, problems } = await confinedPage(browser, new URL(admin.url).origin);
     page.on('console', (msg) => {
       // The only error expected: the 401 of the first poll, made on purpose without the token.
       if (msg.type() === 'error' && !/status of 401/.test(msg.text())) problems.push(`console ${msg.type()}: ${msg.text()}`);

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import type { AdminStatus, ServerStatus } from '../../src/admin/statusTypes';
 import { freeLoopbackPort, httpGet, startLive, type LiveSystem } from '../../src/demo/live';
-import { describeWithChromium, launchChromium, type ChromiumInfo } from '../support/browser';
+import { confinedPage, describeWithChromium, launchChromium, type ChromiumInfo } from '../support/browser';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { describeWithHaproxy } from '../support/haproxy';
 import { REPO_ROOT } from '../support/paths';
@@ -51,17 +51,7 @@ describeWithHaproxy('dashboard state against a real HAProxy', () => {
     async function open(live: LiveSystem): Promise<{ page: Page; problems: string[] }> {
       const browser = await launchChromium(chromiumInfo);
       cleanup.push(() => browser.close());
-      const origin = new URL(live.service.admin!.url).origin;
-      const problems: string[] = [];
-      await browser.context.route('**/*', (route) => {
-        const url = route.request().url();
-        if (new URL(url).origin === origin) return route.continue();
-        problems.push(`request outside the admin server: ${url}`);
-        return route.abort();
-      });
-      const page = await browser.context.newPage();
-      page.setDefaultTimeout(10000);
-      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+      const { page, problems } = await confinedPage(browser, new URL(live.service.admin!.url).origin);
       await page.goto(`${live.service.admin!.url}/#token=${TOKEN}`);
       await page.getByRole('heading', { name: '/web' }).waitFor();
       return { page, problems };

@@ -12,7 +12,7 @@ import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { describeWithTool, requiredInCi, type RequiredTool } from './requiredTool';
 
 export interface ChromiumInfo {
@@ -100,4 +100,22 @@ export async function launchChromium(info: ChromiumInfo, viewport = { width: 128
       await rm(profile, { recursive: true, force: true });
     })()),
   };
+}
+
+/**
+ * A new page of `browser` that may talk to `origin` only (no CDN, no fonts, no telemetry): anything
+ * else is aborted and, like any script error on the page, recorded in `problems`.
+ */
+export async function confinedPage(browser: RunningBrowser, origin: string): Promise<{ page: Page; problems: string[] }> {
+  const problems: string[] = [];
+  await browser.context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin === origin) return route.continue();
+    problems.push(`request outside the admin server: ${url}`);
+    return route.abort();
+  });
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(10000);
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  return { page, problems };
 }
