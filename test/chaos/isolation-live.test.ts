@@ -82,7 +82,7 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     const newest = live.sim.tasksOf('/web')[2]!.id;
     await until('web.example.com', (t) => t === newest);
     await waitFor('the apply to be recorded', () => status().recentApplies.length > appliesBefore);
-    expect(status().recentApplies[0]).toMatchObject({ reloaded: false, reasons: [], runtimeOps: 1 });
+    expect(status().recentApplies[0]).toMatchObject({ reloaded: false, reasons: [expect.stringMatching(/^runtime API: 1 server\(s\) added to web_/)], runtimeOps: 1 });
     expect(await reloads()).toBe(reloadsBefore);
     expect(checks() - checksBefore).toBe(1); // the file for the next reload, no isolation
     expect(logs.filter((l) => /reloading HAProxy:.*broken/.test(l.msg))).toEqual([]);

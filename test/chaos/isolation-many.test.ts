@@ -129,7 +129,8 @@ describeWithHaproxy('chaos: many apps HAProxy rejects among 1 000', (haproxy) =>
     await sim.updateApp(appId(i), { container: { type: 'DOCKER', docker: { image: 'chaos' }, portMappings: [{ containerPort: 80, hostPort: serverPorts[0], servicePort: base + i }] } });
     await waitFor('the moved task to be served', () => service.status.status().recentApplies.some((a) => a.runtimeOps === 2), 30000);
     expect(await answer(i)).toBe(0);
-    expect(service.status.status().recentApplies[0]).toMatchObject({ reloaded: false, reasons: [], runtimeOps: 2 });
+    expect(service.status.status().recentApplies[0]).toMatchObject({ reloaded: false, runtimeOps: 2,
+      reasons: [expect.stringMatching(/^runtime API: 1 server\(s\) added to /), expect.stringMatching(/^runtime API: 1 server\(s\) removed from /)] });
     expect(await reloads()).toBe(reloadsBefore);
     expect(checks() - checksBefore).toBe(1); // the config written for the next reload is checked once, no isolation
     expect(new Set(service.status.status().leftOut.map((p) => p.appId)).size).toBe(BAD); // still named
