@@ -8,6 +8,29 @@ import { describeProblem } from './model/types';
 import { loadTemplateSet } from './render/loadTemplates';
 import { modelOptions, renderOptions, renderSnapshot } from './render/snapshot';
 
+/**
+ * The `--dry` process entry: loads the Marathon client and the logger (winston) only when it must
+ * fetch (no --apps-file), so a dry render from a file loads no rxjs, winston, prom-client or service code.
+ */
+export function runDryProcess(options: Options, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  return runDry(options, {
+    env,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    fetchApps: async () => {
+      const [{ createLogger }, { marathonClientFromOptions }] = await Promise.all([import('./log'), import('./marathon/fromOptions')]);
+      const logger = createLogger({ level: options.logLevel, format: options.logFormat, syslogSocket: undefined });
+      const client = marathonClientFromOptions(options, logger);
+      return 'error' in client ? Promise.reject(new Error(client.error)) : client.getApps();
+    },
+  });
+}
+
 export interface DryIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly readStdin: () => Promise<string>;

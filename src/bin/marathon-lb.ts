@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs, parseCheckLabelsArgs } from '../cli/args';
-import { main, runCheckLabelsCommand } from '../main';
+
+// Imported lazily: `--dry` loads only the render path (no rxjs, winston, prom-client, service code).
 
 async function run(): Promise<number> {
   // Subcommands come first, as words (never flags, so argparse-style prefixes do not touch them).
@@ -14,7 +15,7 @@ async function run(): Promise<number> {
       process.stderr.write(`marathon-lb check-labels: ${args.message}\n`);
       return 2;
     }
-    return runCheckLabelsCommand(args.args, process.env);
+    return (await import('../main')).runCheckLabelsCommand(args.args, process.env);
   }
   const parsed = parseArgs(process.argv.slice(2), process.env);
   if (parsed.kind === 'help') {
@@ -25,7 +26,8 @@ async function run(): Promise<number> {
     process.stderr.write(`marathon-lb: ${parsed.message}\n`);
     return 2;
   }
-  return main(parsed.options, process.env);
+  if (parsed.options.dry) return (await import('../dry')).runDryProcess(parsed.options, process.env);
+  return (await import('../main')).main(parsed.options, process.env);
 }
 
 run().then(
