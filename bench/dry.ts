@@ -1,0 +1,84 @@
+/**
+ * npm run bench:dry -- [--apps-file FILE] [--runs N] [--marathon-lb DIR] [--python PY] [marathon-lb flags]
+ * The whole `marathon-lb --dry --apps-file FILE` process, N times, wall time and peak RSS read by
+ * /usr/bin/time (the process tree's max RSS). With --marathon-lb (upstream source tree, default
+ * /tmp/mlb-upstream when present) the same for upstream's marathon_lb.py through
+ * bench/marathon-lb-dry.py, plus its in-process render times and ours (bench:render), side by side.
+ * The last line is JSON: {wall_ms, peak_rss_mib, marathon_lb: {...} | null}, medians.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+function take(argv: string[], flag: string): string | undefined {
+  const i = argv.indexOf(flag);
+  if (i < 0) return undefined;
+  const [, value] = argv.splice(i, 2);
+  return value;
+}
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const round = (n: number): number => Math.round(n * 10) / 10;
+
+const argv = process.argv.slice(2);
+const root = path.resolve(__dirname, '..', '..');
+const appsFile = path.resolve(take(argv, '--apps-file') ?? path.join(root, '..', 'shared', 'bench', 'apps-5000.json.gz'));
+const runs = Number(take(argv, '--runs') ?? 5);
+const upstream = take(argv, '--marathon-lb') ?? (fs.existsSync('/tmp/mlb-upstream/marathon_lb.py') ? '/tmp/mlb-upstream' : undefined);
+const python = take(argv, '--python') ?? '/usr/bin/python3';
+if (!argv.includes('--group')) argv.push('--group', 'external');
+
+// A .gz input is unpacked once, outside the timings (both sides read plain JSON).
+let input = appsFile;
+if (appsFile.endsWith('.gz')) {
+  input = path.join(fs.mkdtempSync('/tmp/bench-dry-'), 'apps.json');
+  fs.writeFileSync(input, gunzipSync(fs.readFileSync(appsFile)));
+}
+const outDir = fs.mkdtempSync('/tmp/bench-dry-out-');
+
+interface Run { readonly wallMs: number; readonly rssMib: number; readonly stdout: string }
+function timed(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Run {
+  const r = spawnSync('/usr/bin/time', ['-f', '@@time %e %M', cmd, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const m = /@@time (\S+) (\d+)/.exec(r.stderr);
+  if (r.status !== 0 || m === null) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  return { wallMs: Number(m[1]) * 1000, rssMib: Number(m[2]) / 1024, stdout: r.stdout };
+}
+
+const ours: Run[] = [];
+const theirs: Run[] = [];
+let theirRender: number[] = [];
+const pyEnv = { ...process.env, PYTHONHASHSEED: '0' };
+const driver = path.join(root, 'bench', 'marathon-lb-dry.py');
+for (let i = 0; i < runs; i++) {
+  // Alternated, so both see the same load on a shared machine.
+  ours.push(timed(process.execPath, [path.join(root, 'dist', 'src', 'bin', 'marathon-lb.js'), '--dry', '--apps-file', input, '--haproxy-config', path.join(outDir, 'haproxy.cfg'), ...argv]));
+  if (upstream !== undefined) theirs.push(timed(python, [driver, upstream, input, ...argv], pyEnv));
+}
+if (upstream !== undefined) {
+  const r = spawnSync(python, [driver, upstream, input, '--runs', String(Math.max(runs, 5)), ...argv], { env: pyEnv, encoding: 'utf8' });
+  theirRender = r.stdout.trim().split('\n').map(Number).slice(1); // the first is cold
+}
+const render = spawnSync(process.execPath, [path.join(root, 'dist', 'bench', 'render.js'), '--apps-file', input, '--runs', '20', ...argv], { encoding: 'utf8' });
+const renderLines = render.stdout.trim().split('\n');
+const renderJson = JSON.parse(renderLines[renderLines.length - 1]!) as { median_ms: number; scratch_median_ms?: number; peak_rss_mib: number };
+const same = upstream === undefined ? null : ours[0]!.stdout === theirs[0]!.stdout;
+
+const wall = median(ours.map((r) => r.wallMs));
+const rss = median(ours.map((r) => r.rssMib));
+const mlb = upstream === undefined ? null : { wall_ms: round(median(theirs.map((r) => r.wallMs))), peak_rss_mib: round(median(theirs.map((r) => r.rssMib))), render_ms: round(median(theirRender)) };
+const ratio = (a: number, b: number): string => `${round(a / b)}x`;
+console.log(`input: ${appsFile}; ${runs} runs each, medians; marathon-lb: ${upstream ?? 'not run (no source tree; pass --marathon-lb DIR)'}`);
+if (same !== null) console.log(`configs byte-identical: ${same}`);
+console.log('| measure | marathon-lb | this | ratio | goal |');
+console.log('|---|---|---|---|---|');
+const row = (name: string, theirsV: number | undefined, oursV: number, unit: string, goal: string): void =>
+  console.log(`| ${name} | ${theirsV === undefined ? '—' : `${round(theirsV)} ${unit}`} | ${round(oursV)} ${unit} | ${theirsV === undefined ? '—' : ratio(theirsV, oursV)} | ${goal} |`);
+row('render in process, warm (bench:render median)', mlb?.render_ms, renderJson.median_ms, 'ms', '≥ 20×');
+if (renderJson.scratch_median_ms !== undefined) row('render from scratch (fresh caches)', mlb?.render_ms, renderJson.scratch_median_ms, 'ms', '≥ 8×');
+row('whole --dry process, wall', mlb?.wall_ms, wall, 'ms', '≥ 4×');
+row('peak RSS, whole --dry process', mlb?.peak_rss_mib, rss, 'MiB', '≤ 100 MiB');
+row('peak RSS, bench:render --runs 20', undefined, renderJson.peak_rss_mib, 'MiB', '≤ 150 MiB');
+console.log(JSON.stringify({ wall_ms: round(wall), peak_rss_mib: round(rss), render_ms: renderJson.median_ms, scratch_ms: renderJson.scratch_median_ms ?? null, render_peak_rss_mib: renderJson.peak_rss_mib, marathon_lb: mlb }));
