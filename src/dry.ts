@@ -51,18 +51,9 @@ export async function runDry(options: Options, io: DryIo): Promise<number> {
   };
   let body: unknown;
   if (options.appsFile !== undefined) {
-    const name = options.appsFile === '-' ? 'standard input' : options.appsFile;
-    let text: string;
-    try {
-      text = options.appsFile === '-' ? await io.readStdin() : fs.readFileSync(options.appsFile, 'utf8');
-    } catch (e) {
-      return fail(`cannot read apps file ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    try {
-      body = JSON.parse(text);
-    } catch (e) {
-      return fail(`apps file ${name} is not valid JSON: ${(e as Error).message}`);
-    }
+    const read = options.appsFile === '-' ? parseApps('standard input', await io.readStdin().catch((e: unknown) => e as Error)) : readApps(options.appsFile);
+    if (!read.ok) return fail(read.error);
+    body = read.body;
   } else {
     try {
       body = await io.fetchApps();
@@ -95,6 +86,31 @@ export async function runDry(options: Options, io: DryIo): Promise<number> {
   }
   io.stdout(`${snapshot.rendered.config}\n`); // upstream print()s the config, adding a newline
   return 0;
+}
+
+type ReadApps = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly error: string };
+
+/**
+ * Reads and parses in a plain function: the 15 MB text of a big apps file dies here. Held in a local
+ * of the async runDry, it would stay alive (an async function's locals outlive its awaits) through the render.
+ */
+function readApps(file: string): ReadApps {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    return { ok: false, error: `cannot read apps file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+  }
+  return parseApps(file, text);
+}
+
+function parseApps(name: string, text: string | Error): ReadApps {
+  if (typeof text !== 'string') return { ok: false, error: `cannot read apps file ${name}: ${(text as NodeJS.ErrnoException).code ?? text.message}` };
+  try {
+    return { ok: true, body: JSON.parse(text) as unknown };
+  } catch (e) {
+    return { ok: false, error: `apps file ${name} is not valid JSON: ${(e as Error).message}` };
+  }
 }
 
 /** marathon-lb's truncateMapFileIfExists: a regular file at that path is emptied, nothing else happens. */
