@@ -64,14 +64,16 @@ if (upstream !== undefined) {
 const render = spawnSync(process.execPath, [path.join(root, 'dist', 'bench', 'render.js'), '--apps-file', input, '--runs', '20', ...argv], { encoding: 'utf8' });
 const renderLines = render.stdout.trim().split('\n');
 const renderJson = JSON.parse(renderLines[renderLines.length - 1]!) as { median_ms: number; scratch_median_ms?: number; peak_rss_mib: number };
-const same = upstream === undefined ? null : ours[0]!.stdout === theirs[0]!.stdout;
+// The same lines (HAProxy does not care about the order of a backend's servers; marathon-lb's follows dict order).
+const lines = (s: string): string => s.split('\n').sort().join('\n');
+const same = upstream === undefined ? null : lines(ours[0]!.stdout) === lines(theirs[0]!.stdout);
 
 const wall = median(ours.map((r) => r.wallMs));
 const rss = median(ours.map((r) => r.rssMib));
 const mlb = upstream === undefined ? null : { wall_ms: round(median(theirs.map((r) => r.wallMs))), peak_rss_mib: round(median(theirs.map((r) => r.rssMib))), render_ms: round(median(theirRender)) };
 const ratio = (a: number, b: number): string => `${round(a / b)}x`;
 console.log(`input: ${appsFile}; ${runs} runs each, medians; marathon-lb: ${upstream ?? 'not run (no source tree; pass --marathon-lb DIR)'}`);
-if (same !== null) console.log(`configs byte-identical: ${same}`);
+if (same !== null) console.log(`same config lines as marathon-lb (order aside): ${same}`);
 console.log('| measure | marathon-lb | this | ratio | goal |');
 console.log('|---|---|---|---|---|');
 const row = (name: string, theirsV: number | undefined, oursV: number, unit: string, goal: string): void =>
