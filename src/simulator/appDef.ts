@@ -35,10 +35,12 @@ export function normalizeAppDef(raw: unknown, state: SimState, now: string, prev
   const ports = portsOf(merged, where);
   if ('error' in ports) return fail(422, ports.error);
 
-  const used = new Set(state.apps.filter((a) => a.def.id !== id).flatMap((a) => servicePortsOf(a.def)));
+  // Built only when a port is to be assigned: at 10 000 apps with fixed ports, every create would scan them all.
+  let used: Set<number> | undefined;
   let next = state.nextServicePort;
   const take = (p: number): number => {
     if (p !== 0) return p;
+    used ??= new Set(state.apps.filter((a) => a.def.id !== id).flatMap((a) => servicePortsOf(a.def)));
     while (used.has(next)) next++;
     used.add(next);
     return next++;

@@ -28,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
     .option('redirect-to', { type: 'string', describe: 'act as a non-leader: redirect /v2 requests to this base URL' })
     .option('redirect-status', { type: 'number', choices: [302, 307], default: 307 })
     .option('keepalive-ms', { type: 'number', default: 0, describe: 'send ": keep-alive" on event streams every N ms (0 = never)' })
+    .option('apps-latency-per-app-ms', { type: 'number', default: 0, describe: 'GET /v2/apps takes this long per app (0.5 → 5 s at 10 000 apps), its body streamed all along' })
     .option('seed', { type: 'string', describe: 'fixed random part of task ids' })
     .option('timeline', { type: 'boolean', default: true, describe: 'play the scenario timeline (--no-timeline to skip)' })
     .strict()
@@ -47,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
     serveTasks: args.serveTasks,
     taskHost: args.taskHost,
     keepAliveMs: args.keepaliveMs,
+    appsLatencyPerAppMs: args.appsLatencyPerAppMs,
     ...(args.seed !== undefined ? { seed: args.seed } : {}),
     auth: {
       ...(args.basicAuth !== undefined ? { basic: args.basicAuth } : {}),

@@ -40,17 +40,26 @@ export class Engine {
       let out = op(this.current, ctx);
       if (!out.ok) throw new SimulatorError(out.status, out.error);
       let backends: TaskBackend[] = [];
-      if (this.pool && out.started.length > 0) {
-        backends = await this.pool.allocate(out.started.map((t) => t.ports.length));
-        out = op(this.current, { ...ctx, ports: backends.map((b) => b.ports) });
-        if (!out.ok || out.started.length !== backends.length) {
+      const pool = this.pool;
+      const served = out.started.map((t) => pool?.serves(t.appId) === true);
+      if (pool && served.includes(true)) {
+        const wanted = out.started.filter((_, i) => served[i]);
+        backends = await pool.allocate(wanted.map((t) => t.ports.length));
+        // Tasks of apps the pool does not serve keep fake ports (a hole in `ports`).
+        let next = 0;
+        const ports = served.map((s) => (s ? backends[next++]!.ports : undefined));
+        out = op(this.current, { ...ctx, ports });
+        if (!out.ok || out.started.length !== served.length) {
           await Promise.all(backends.map((b) => b.close()));
           throw new SimulatorError(500, `transition is not repeatable: ${out.ok ? 'task count changed' : out.error}`);
         }
       }
       const next = out.state;
       this.current = next;
-      out.started.forEach((t, i) => this.pool?.adopt(t, findApp(next, t.appId)!.def, backends[i]));
+      let b = 0;
+      out.started.forEach((t, i) => {
+        if (served[i]) this.pool?.adopt(t, findApp(next, t.appId)!.def, backends[b++]!);
+      });
       await this.pool?.stop(out.stopped.map((t) => t.id));
       this.publish(out.events);
     });

@@ -6,6 +6,7 @@ import { renderApp, renderTask, renderTasks } from './render';
 import type { Simulator } from './simulator';
 import { SimulatorError } from './simulator';
 import { findApp } from './state';
+import { trickleJson } from './trickle';
 
 /** Marathon's REST API (the parts clients of marathon-lb use) over the simulated state. */
 export async function marathonRoutes(sim: Simulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -33,7 +34,10 @@ async function apps(sim: Simulator, req: IncomingMessage, res: ServerResponse, u
       const embed = url.searchParams.getAll('embed').some((e) => e === 'apps.tasks' || e === 'tasks');
       const body = sim.appsJson(embed);
       const extra = sim.faults.extraApps;
-      return sendJson(res, 200, extra === undefined ? body : { apps: [...body.apps, ...extra] });
+      const answer = extra === undefined ? body : { apps: [...body.apps, ...extra] };
+      const slowMs = sim.appsLatencyPerAppMs * answer.apps.length;
+      if (slowMs > 0) return trickleJson(res, answer, slowMs, (ms, fn) => sim.schedule(ms, fn));
+      return sendJson(res, 200, answer);
     }
     const tasksOnly = rest.endsWith('/tasks');
     const app = findApp(sim.snapshot(), tasksOnly ? rest.slice(0, -'/tasks'.length) : rest);

@@ -17,6 +17,17 @@ export interface SimulatorOptions {
   readonly apps?: readonly unknown[];
   /** Give each task real HTTP listeners on `taskHost` (OS-assigned ports). */
   readonly serveTasks?: boolean;
+  /**
+   * With serveTasks: only tasks of apps this accepts get real listeners; the others keep fake ports
+   * nothing listens on. At scale (10 000 apps × 3 tasks) serve the few apps a test talks to, not
+   * 30 000 servers. Default: every app.
+   */
+  readonly serveTasksOf?: (appId: string) => boolean;
+  /**
+   * Time `GET /v2/apps` takes per app, like a big Marathon (0.5 → 5 s at 10 000 apps). The body is
+   * streamed progressively over that time, bytes flowing all along. Default 0 (answer at once).
+   */
+  readonly appsLatencyPerAppMs?: number;
   /** Host of the tasks (default 127.0.0.1). */
   readonly taskHost?: string;
   readonly auth?: AuthOptions;

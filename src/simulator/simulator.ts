@@ -39,16 +39,19 @@ export class Simulator {
   private boundPort = 0;
   private readonly seed: string;
   private readonly clock: () => Date;
+  /** ms per app of `GET /v2/apps` (see SimulatorOptions.appsLatencyPerAppMs); settable at run time. */
+  appsLatencyPerAppMs: number;
 
   private constructor(readonly options: SimulatorOptions) {
     this.clock = options.now ?? (() => new Date());
     this.seed = options.seed ?? randomBytes(6).toString('hex');
     this.hub = new EventHub(options.keepAliveMs ?? 0);
     this.auth = new Auth(options.auth ?? {}, randomBytes(32), () => this.clock().getTime());
-    const pool = options.serveTasks ? new TaskPool(options.taskHost ?? '127.0.0.1') : undefined;
+    const pool = options.serveTasks ? new TaskPool(options.taskHost ?? '127.0.0.1', options.serveTasksOf) : undefined;
     this.engine = new Engine(this.hub, pool, () => ({ now: this.nowIso(), host: options.taskHost ?? '127.0.0.1', seed: this.seed }));
     this.pool = pool;
     this.leaderOpts = options.leader ?? {};
+    this.appsLatencyPerAppMs = options.appsLatencyPerAppMs ?? 0;
   }
 
   /** Starts listening, then creates the initial apps. */

@@ -5,7 +5,12 @@ import type { AppDef, SimTask } from './types';
 export class TaskPool {
   private readonly byTask = new Map<string, TaskBackend>();
 
-  constructor(private readonly host: string) {}
+  /** `servesApp` picks the apps whose tasks get real listeners (default: all). */
+  constructor(private readonly host: string, private readonly servesApp: (appId: string) => boolean = () => true) {}
+
+  serves(appId: string): boolean {
+    return this.servesApp(appId);
+  }
 
   get size(): number {
     return this.byTask.size;

@@ -105,7 +105,7 @@ export interface Ctx {
   /** Random part that makes task ids unique across simulator runs. */
   readonly seed: string;
   /** Real host ports for the new tasks, in creation order; missing entries get fake ports. */
-  readonly ports?: readonly (readonly number[])[];
+  readonly ports?: readonly (readonly number[] | undefined)[];
   /** Client address recorded in api_post_event. */
   readonly clientIp?: string;
 }
