@@ -16,7 +16,7 @@ import { idleTimeout, IdleTimeoutError } from './streams/idleTimeout';
 import { pipeline, type PipelineEvent } from './streams/pipeline';
 import { formatReason } from './streams/reloadReason';
 import { retryBackoff } from './streams/retryBackoff';
-import { snapshotBuilder, type Fetched } from './snapshotBuilder';
+import { fastBuilder, snapshotBuilder, type Fetched } from './snapshotBuilder';
 
 export interface ControllerDeps {
   readonly options: Options;
@@ -81,7 +81,9 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     mergeMap((body) => from(hostResolver.resolve(body, o.requestTimeout * 1000)).pipe(map((hosts) => ({ body, hosts })))),
   );
 
-  const build = snapshotBuilder({ templates: deps.templates, modelOpts, renderOpts, health, servers, serverLines });
+  const buildDeps = { templates: deps.templates, modelOpts, renderOpts, health, servers, serverLines };
+  const build = snapshotBuilder(buildDeps);
+  const fast = o.fastPath && o.sse ? fastBuilder(buildDeps) : undefined;
 
   const warnedProblems = new Set<string>();
   let lastApplyError: { message: string; repeats: number } | null = null; // the same failure is logged in full once
@@ -125,6 +127,10 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
           warnedProblems.add(line);
         }
         break;
+      case 'fast-path':
+        if (e.outcome === 'corrected') logger.warn(`fast path corrected by the snapshot: ${e.detail}`);
+        else logger.debug(`fast path ${e.outcome}: ${e.detail}`);
+        break;
       case 'apply-failed': {
         const retry = `retrying in ${(e.retryInMs / 1000).toFixed(1)}s with the newest model`;
         if (lastApplyError?.message === e.error) {
@@ -147,7 +153,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   };
 
   const run$ = pipeline<Fetched>({
-    items$, signals$: deps.signals$, fetch, build, haproxy: deps.haproxy, applied, report, scheduler,
+    items$, signals$: deps.signals$, fetch, build, ...(fast === undefined ? {} : { fast }), haproxy: deps.haproxy, applied, report, scheduler,
     timing: {
       quietMs: o.debounceQuiet * 1000,
       maxWaitMs: o.debounceMaxWait * 1000,

@@ -1,8 +1,10 @@
+import type { FastEvent } from './model/fastPath';
+import { fastApply } from './model/fastPath';
 import { resolverFrom } from './marathon/resolveHosts';
 import { fileChecks } from './model/files';
 import { ServerMemo } from './model/serverIds';
 import type { Problem } from './model/types';
-import { ServerLinesCache } from './render/render';
+import { ServerLinesCache, renderConfig } from './render/render';
 import { renderSnapshot, type modelOptions, type renderOptions } from './render/snapshot';
 import type { TemplateSet } from './render/templates';
 import type { DesiredState } from './streams/applyPort';
@@ -58,7 +60,31 @@ export function snapshotBuilder(d: SnapshotBuilderDeps): (f: Fetched) => (Desire
     health.remember(snap.observedHealth);
     const leftOut: Problem[] = faults.map((x) => ({ appId: x.appId ?? '(unnamed app)', portIndex: null, label: null,
       message: `building its config failed (internal error: ${x.error})` }));
-    return { model: { ...snap.model, problems: [...snap.model.problems, ...leftOut] }, rendered: snap.rendered, faults };
+    return { model: { ...snap.model, problems: [...snap.model.problems, ...leftOut] }, rendered: snap.rendered, faults,
+      source: { apps: snap.apps, hosts: f.hosts } };
+  };
+}
+
+/**
+ * The event fast path's build: `event` applied to the apps `base` was built from, the one routed app
+ * it concerns rebuilt (src/model/fastPath.ts) and the config rendered with the live caches; or why it
+ * is left to the snapshot.
+ */
+export function fastBuilder(d: SnapshotBuilderDeps): (event: FastEvent, base: DesiredState) => DesiredState | { readonly refused: string } {
+  const { templates, modelOpts, renderOpts, health, serverLines } = d;
+  return (event, base) => {
+    const source = base.source;
+    if (source === undefined) return { refused: 'the applied state has no apps to apply events to' };
+    const resolve = resolverFrom(source.hosts);
+    // A host the last snapshot did not resolve: the snapshot resolves it.
+    if (event.type === 'status_update_event' && event.host !== undefined && resolve(event.host) === undefined) {
+      return { refused: `app ${event.appId}: host ${event.host} not resolved yet` };
+    }
+    const r = fastApply({ apps: source.apps, model: base.model }, event, modelOpts, { resolve, rememberedHealth: health.view, files: fileChecks() });
+    if (!r.ok) return { refused: r.reason };
+    const rendered = renderConfig(r.state.model.services, templates, renderOpts, serverLines);
+    return { model: { services: rendered.served, problems: [...r.state.model.problems, ...rendered.problems] }, rendered,
+      source: { apps: r.state.apps, hosts: source.hosts, fast: true } };
   };
 }
 

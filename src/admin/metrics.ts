@@ -74,6 +74,8 @@ export class ControllerMetrics {
   private readonly runtimeOps: Counter;
   private readonly applyDuration: Histogram;
   private readonly reconnects: Counter;
+  private readonly fastApplies: Counter;
+  private readonly fastCorrections: Counter;
   private readonly leftOut: Gauge;
   private readonly triggers: Counter<'kind'>;
   private readonly fetchFailures: Counter;
@@ -98,6 +100,9 @@ export class ControllerMetrics {
     this.runtimeOps = new Counter({ name: 'mlb_runtime_ops_total', help: 'Runtime API operations (add/del/enable/disable server) of successful applies', registers });
     this.applyDuration = new Histogram({ name: 'mlb_apply_duration_seconds', help: 'Time from the start of an apply to its success or failure', buckets: APPLY_BUCKETS, registers });
     this.reconnects = new Counter({ name: 'mlb_sse_reconnects_total', help: 'Reconnections of the Marathon event stream', registers });
+    this.fastApplies = new Counter({ name: 'mlb_fast_path_applies_total', help: 'Task and health events applied through the runtime API before their snapshot', registers });
+    this.fastCorrections = new Counter({ name: 'mlb_fast_path_corrections_total',
+      help: 'Snapshots that changed what HAProxy ran after a fast-path apply (the snapshot is the truth)', registers });
     this.triggers = new Counter({ name: 'mlb_triggers_total', help: 'Reasons to re-read Marathon (startup, event, connected, resync, signal)', labelNames: ['kind'], registers });
     this.fetchFailures = new Counter({ name: 'mlb_marathon_fetch_failures_total', help: 'Failed reads of /v2/apps (a repeated identical failure is counted once until a read succeeds)', registers });
     this.pipelineErrors = new Counter({
@@ -223,6 +228,10 @@ export class ControllerMetrics {
         if (e.state !== null) this.leftOut.set(leftOutCount(e.state));
         break;
       }
+      case 'fast-path':
+        if (e.outcome === 'applied') this.fastApplies.inc();
+        else if (e.outcome === 'corrected') this.fastCorrections.inc();
+        break;
       case 'apply-failed':
         this.applies.labels('failed').inc();
         this.pipelineErrors.labels('apply').inc();

@@ -79,6 +79,8 @@ export interface Options {
   readonly archiveVersions: number;
   readonly lruCacheCapacity: number;
   readonly debounceQuiet: number;
+  /** --fast-path (default on): task and health events of known apps go to HAProxy's runtime API at once, before the snapshot. */
+  readonly fastPath: boolean;
   readonly debounceMaxWait: number;
   /** 0 disables the periodic full resync. */
   readonly resyncInterval: number;
@@ -154,6 +156,7 @@ export const DEFAULT_OPTIONS: Options = Object.freeze({
   archiveVersions: 5,
   lruCacheCapacity: 1000,
   debounceQuiet: 0.5,
+  fastPath: true,
   debounceMaxWait: 5,
   resyncInterval: 300,
   maxApplyAge: 300,
@@ -304,6 +307,9 @@ export const FLAGS: readonly FlagSpec[] = [
     + 'exposed via marathon-lb.', POSITIVE),
   f('debounce-quiet', 'debounceQuiet', 'number', 'Service behaviour',
     'Seconds without new events before a burst of changes is applied', { min: 0 }),
+  f('fast-path', 'fastPath', 'boolean', 'Service behaviour',
+    'Apply task and health events of known apps through the runtime API at once, before the debounced snapshot '
+    + '(which still comes and corrects any difference); --no-fast-path waits for snapshots only'),
   f('debounce-max-wait', 'debounceMaxWait', 'number', 'Service behaviour',
     'Longest a change waits while events keep arriving (seconds)', POSITIVE),
   f('resync-interval', 'resyncInterval', 'number', 'Service behaviour',

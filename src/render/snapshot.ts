@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { Options } from '../cli/options';
 import { detectHaproxyVersion, removedLegacyDirectives, resolveHaproxyVersion, type HaproxyVersion } from '../haproxy/version';
+import type { MarathonApp } from '../marathon/types';
 import { parseAppsJson } from '../model/appsJson';
 import { toModel, type ModelContext, type ModelOptions } from '../model/services';
 import type { Model, Problem } from '../model/types';
@@ -30,7 +31,7 @@ export function renderOptions(o: Options, env: Readonly<Record<string, string | 
 
 export type Snapshot =
   | { readonly ok: true; readonly model: Model; readonly rendered: RenderedConfig; readonly problems: readonly Problem[];
-      readonly observedHealth: ReadonlyMap<string, boolean> }
+      readonly observedHealth: ReadonlyMap<string, boolean>; readonly apps: readonly MarathonApp[] }
   | { readonly ok: false; readonly error: string };
 
 /** `/v2/apps?embed=apps.tasks` body → model → config. Pure given its inputs; errors are values. */
@@ -46,7 +47,7 @@ export function renderSnapshot(
   try {
     const rendered = renderConfig(model.services, templates, opts.render, ctx.serverLines);
     const served: Model = { services: rendered.served, problems: [...apps.value.problems, ...model.problems, ...rendered.problems] };
-    return { ok: true, model: served, rendered, problems: served.problems, observedHealth: model.observedHealth };
+    return { ok: true, model: served, rendered, problems: served.problems, observedHealth: model.observedHealth, apps: apps.value.apps };
   } catch (e) {
     if (e instanceof ConfigError) return { ok: false, error: e.message };
     throw e;

@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { MarathonApp } from '../marathon/types';
 import type { Model, Problem, Service } from '../model/types';
 import type { RenderedConfig } from '../render/render';
 import type { Plan } from './plan';
@@ -8,6 +9,15 @@ import type { ReloadReason } from './reloadReason';
 export interface DesiredState {
   readonly model: Model;
   readonly rendered: RenderedConfig;
+  /** The apps (and resolved hosts) it was built from, for the event fast path; absent: not fast-pathable. */
+  readonly source?: StateSource;
+}
+
+export interface StateSource {
+  readonly apps: readonly MarathonApp[];
+  readonly hosts: ReadonlyMap<string, string>;
+  /** Built by the event fast path (not from a snapshot). */
+  readonly fast?: boolean;
 }
 
 /**

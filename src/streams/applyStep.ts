@@ -56,6 +56,15 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
       return of('unchanged' as const);
     }
     const p = planFor(previous, next);
+    if (work.fast !== undefined && p.reloadReasons.length > 0) {
+      // The fast path only does what the runtime API can; a reload waits for the snapshot.
+      report({ kind: 'fast-path', outcome: 'refused', detail: `${work.fast.eventType} of app ${work.fast.appId}: needs a reload` });
+      return of('unchanged' as const);
+    }
+    if (work.fast === undefined && previous?.source?.fast === true) {
+      report({ kind: 'fast-path', outcome: 'corrected', detail: p.reloadReasons.length > 0 ? p.reloadReasons.map((r) => r.kind).join(', ')
+        : `${p.runtimeOps.length} runtime operation(s)` });
+    }
     report({ kind: 'applying', reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length, triggeredAt: work.triggeredAt, fetchedAt: work.fetchedAt });
     return haproxy.apply(next, p, previous).pipe(
       last(),
@@ -63,6 +72,7 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
         const state = r.applied ?? next;
         applied.commit(state, now(), r.rejected);
         report({ kind: 'applied', report: r, state, previous, fetchedAt: work.fetchedAt });
+        if (work.fast !== undefined) report({ kind: 'fast-path', outcome: 'applied', detail: `${work.fast.eventType} of app ${work.fast.appId}` });
       }),
     );
   });

@@ -6,6 +6,7 @@ import { applySink, type ApplyOutcome } from './applySink';
 import { applyStep } from './applyStep';
 import { nextDelay, type BackoffOptions } from './backoff';
 import { debounceMaxWait } from './debounceMaxWait';
+import { fastPath, type FastPathDeps } from './fastPath';
 import type { ReloadReason } from './reloadReason';
 import { retryLatest } from './retryLatest';
 import { triggers, type Trigger } from './triggers';
@@ -28,7 +29,12 @@ export type PipelineEvent =
   /** The plan handed to the apply; what was done is the `applied` report (it can differ, see ApplyReport). */
   | { readonly kind: 'applying'; readonly reasons: readonly ReloadReason[]; readonly runtimeOps: number; readonly triggeredAt: number; readonly fetchedAt?: number }
   | { readonly kind: 'applied'; readonly report: ApplyReport; readonly state: DesiredState | null; readonly previous: DesiredState | null; readonly fetchedAt?: number }
-  | { readonly kind: 'apply-failed'; readonly error: string; readonly retryInMs: number };
+  | { readonly kind: 'apply-failed'; readonly error: string; readonly retryInMs: number }
+  /**
+   * The event fast path: `applied` when a state it built was applied (runtime API only); `refused` when
+   * it left an event to the snapshot; `corrected` when a snapshot changed what HAProxy ran after it.
+   */
+  | { readonly kind: 'fast-path'; readonly outcome: 'applied' | 'refused' | 'corrected'; readonly detail: string };
 
 /** An exception the build caught itself, by leaving out the app it concerns; the rest was built. */
 export interface BuildFault {
@@ -37,7 +43,11 @@ export interface BuildFault {
 }
 
 export type Work =
-  | { readonly kind: 'desired'; readonly state: DesiredState; readonly triggeredAt: number; readonly fetchedAt: number }
+  | {
+    readonly kind: 'desired'; readonly state: DesiredState; readonly triggeredAt: number; readonly fetchedAt: number;
+    /** Built by the event fast path from this event (no snapshot). */
+    readonly fast?: { readonly eventType: string; readonly appId: string };
+  }
   | { readonly kind: 'reload-existing' };
 
 export interface PipelineDeps<F> {
@@ -53,6 +63,8 @@ export interface PipelineDeps<F> {
   readonly build: (fetched: F) => (DesiredState & { readonly faults?: readonly BuildFault[] }) | { readonly error: string };
   readonly haproxy: ApplyPort;
   readonly applied: AppliedState;
+  /** The event fast path's build (task and health events of known apps); absent: snapshots only. */
+  readonly fast?: FastPathDeps['build'];
   readonly report: (e: PipelineEvent) => void;
   readonly scheduler: SchedulerLike;
   readonly timing: {
@@ -141,7 +153,16 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     );
     const usr1$: Observable<Work> = signals$.pipe(filter((s) => s === 'usr1'), map((): Work => ({ kind: 'reload-existing' })));
 
-    return merge(desired$, usr1$).pipe(
+    const fast = deps.fast;
+    const fast$: Observable<Work> = fast === undefined ? EMPTY : items$.pipe(
+      mergeMap((i) => (i.kind === 'event' ? of(i.event) : EMPTY)),
+      fastPath({
+        current: () => applied.current, build: fast, now,
+        onRefused: (e, reason) => report({ kind: 'fast-path', outcome: 'refused', detail: `${e.eventType}: ${reason}` }),
+      }),
+    );
+
+    return merge(desired$, fast$, usr1$).pipe(
       applySink({ apply: applyStep({ haproxy: deps.haproxy, applied, report, fault, now }), backoff: timing.backoff, scheduler }),
       tap((outcome) => {
         if (!outcome.ok) report({ kind: 'apply-failed', error: message(outcome.error), retryInMs: outcome.retryInMs });

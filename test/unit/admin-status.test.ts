@@ -255,6 +255,9 @@ describe('ControllerMetrics', () => {
 
     observe({ kind: 'trigger', trigger: { kind: 'startup' } });
     observe({ kind: 'trigger', trigger: { kind: 'connected' } });
+    observe({ kind: 'fast-path', outcome: 'applied', detail: 'status_update_event of app /a' });
+    observe({ kind: 'fast-path', outcome: 'refused', detail: 'status_update_event: app /b: unknown' });
+    observe({ kind: 'fast-path', outcome: 'corrected', detail: '1 runtime operation(s)' });
     observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'status_update_event' } });
     observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'status_update_event' } });
     applyOk(applied, c, state([service('web', [server(1)])], [badMode, { ...badMode, appId: '/broken2' }]), observe, 30);
@@ -294,6 +297,8 @@ describe('ControllerMetrics', () => {
       'mlb_pipeline_errors_total{stage="apply"}': 1,
       'mlb_pipeline_errors_total{stage="pipeline"}': 0,
       'mlb_apps_left_out': 1,
+      'mlb_fast_path_applies_total': 1,
+      'mlb_fast_path_corrections_total': 1,
       'mlb_last_apply_success_timestamp_seconds': (Date.UTC(2026, 0, 1) + 4000 + 30 + 2000 + 70) / 1000,
       'mlb_seconds_since_last_successful_apply': 10.5,
       'mlb_haproxy_workers': 3,

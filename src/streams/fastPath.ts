@@ -1,0 +1,54 @@
+import { EMPTY, Observable, mergeMap, of } from 'rxjs';
+import type { FastEvent } from '../model/fastPath';
+import type { MarathonEvent } from '../marathon/eventTypes';
+import type { DesiredState } from './applyPort';
+
+/** Work for the apply sink made from one event, without a snapshot. */
+export interface FastWork {
+  readonly kind: 'desired';
+  readonly state: DesiredState;
+  readonly triggeredAt: number;
+  readonly fetchedAt: number;
+  readonly fast: { readonly eventType: string; readonly appId: string };
+}
+
+export interface FastPathDeps {
+  /** What HAProxy runs now (the applied state), or null before the first apply. */
+  readonly current: () => DesiredState | null;
+  /** Pure: the event applied to a state, or why the snapshot must decide. */
+  readonly build: (event: FastEvent, base: DesiredState) => DesiredState | { readonly refused: string };
+  readonly now: () => number;
+  readonly onRefused?: (event: FastEvent, reason: string) => void;
+}
+
+const isFast = (e: MarathonEvent): e is FastEvent => e.type === 'status_update_event' || e.type === 'health_status_changed_event';
+
+/**
+ * Task and health events → complete desired states, at once (no debounce, no fetch). Each builds on
+ * the newest state this stage made while HAProxy runs one of its states or one still pending in the
+ * apply sink (newest wins there, so a dropped one's change is carried by the next); once a snapshot
+ * was applied, it starts again from that. Everything else, and every refusal, is the snapshot's.
+ */
+export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent>) => Observable<FastWork> {
+  return (events$) => new Observable<FastWork>((subscriber) => {
+    const made = new WeakSet<DesiredState>();
+    let newest: DesiredState | null = null;
+    let baseOfNewest: DesiredState | null = null; // what HAProxy ran when `newest` was made
+    return events$.pipe(mergeMap((event) => {
+      if (!isFast(event)) return EMPTY;
+      const current = deps.current();
+      if (current === null) return EMPTY;
+      const base = newest !== null && (made.has(current) || current === baseOfNewest) ? newest : current;
+      const built = deps.build(event, base);
+      if ('refused' in built) {
+        deps.onRefused?.(event, built.refused);
+        return EMPTY;
+      }
+      made.add(built);
+      newest = built;
+      baseOfNewest = current;
+      const at = deps.now();
+      return of<FastWork>({ kind: 'desired', state: built, triggeredAt: at, fetchedAt: at, fast: { eventType: event.eventType, appId: event.appId } });
+    })).subscribe(subscriber);
+  });
+}
