@@ -69,7 +69,9 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
     return haproxy.apply(next, p, previous).pipe(
       last(),
       tap((r) => {
-        const state = r.applied ?? next;
+        // What HAProxy runs keeps the apps it was built from (the fast path applies events to them).
+        const state = r.applied === undefined ? next : r.applied.source !== undefined || next.source === undefined ? r.applied
+          : { ...r.applied, source: next.source };
         applied.commit(state, now(), r.rejected);
         report({ kind: 'applied', report: r, state, previous, fetchedAt: work.fetchedAt });
         if (work.fast !== undefined) report({ kind: 'fast-path', outcome: 'applied', detail: `${work.fast.eventType} of app ${work.fast.appId}` });

@@ -148,7 +148,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         }
         lastInvalid = null;
         for (const f of built.faults ?? []) report({ kind: 'stage-error', stage: 'build', error: f.error, appId: f.appId, fetchedAt, isolated: true });
-        return of<Work>({ kind: 'desired', state: { model: built.model, rendered: built.rendered }, triggeredAt, fetchedAt });
+        return of<Work>({ kind: 'desired', state: { model: built.model, rendered: built.rendered, ...(built.source ? { source: built.source } : {}) }, triggeredAt, fetchedAt });
       }),
     );
     const usr1$: Observable<Work> = signals$.pipe(filter((s) => s === 'usr1'), map((): Work => ({ kind: 'reload-existing' })));

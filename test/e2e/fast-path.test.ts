@@ -1,0 +1,47 @@
+import { startLive, httpGet, type LiveSystem } from '../../src/demo/live';
+import { describeWithHaproxy } from '../support/haproxy';
+import { memoryLogger, type LogLine } from '../support/controllerHarness';
+import { waitFor } from '../support/wait';
+
+const web = { id: '/web', instances: 2, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'fast.example.com' }, portDefinitions: [{ port: 10111 }] };
+const taskOf = (body: string): string => (JSON.parse(body) as { task: string }).task;
+
+/**
+ * The real controller, simulator and HAProxy with a 5 s debounce: a scale-up is served through the
+ * runtime API by the event fast path; the debounced snapshot comes after and finds nothing to change.
+ */
+describeWithHaproxy('the event fast path', () => {
+  let live: LiveSystem;
+  const logs: LogLine[] = [];
+  const index = (pred: (l: LogLine) => boolean, from = 0): number => logs.findIndex((l, i) => i >= from && pred(l));
+
+  beforeAll(async () => {
+    live = await startLive({ apps: [web], logger: memoryLogger(logs), flags: ['--debounce-quiet', '5', '--debounce-max-wait', '8'] });
+    await waitFor('initial apply', () => live.service.status.status().services.some((s) => s.backend === 'web_10111' && s.servers.length === 2), 25000);
+  }, 30000);
+  afterAll(async () => live?.stop());
+
+  test('a new task answers through HAProxy before the snapshot; the snapshot then has nothing to correct', async () => {
+    const start = logs.length;
+    await live.sim.scale('/web', 3);
+    const newest = live.sim.tasksOf('/web')[2]!.id;
+    let answered = -1;
+    for (let i = 0; i < 400 && answered < 0; i++) {
+      const a = await httpGet(live.ports.http, 'fast.example.com').catch(() => undefined);
+      if (a?.status === 200 && taskOf(a.body) === newest) answered = logs.length;
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(answered).toBeGreaterThan(-1);
+    // Recorded order: the runtime update came before any snapshot fetch for this change.
+    const before = logs.slice(start, answered).map((l) => l.msg);
+    expect(before.filter((m) => m.startsWith('updating HAProxy through the runtime API'))).toHaveLength(1);
+    expect(before.filter((m) => m.includes('/v2/apps'))).toEqual([]);
+    await waitFor('the fast-path apply to be recorded', () => index((l) => l.msg.startsWith('fast path applied: status_update_event of app /web'), start) >= 0, 10000);
+    const fast = index((l) => l.msg.startsWith('fast path applied: status_update_event of app /web'), start);
+    const fetched = index((l) => l.msg.includes('/v2/apps'), start);
+    expect(fetched < 0 || fetched > fast).toBe(true);
+    await waitFor('the debounced snapshot', () => index((l) => l.msg === 'config unchanged: nothing to apply', fast) >= 0, 20000);
+    expect(logs.slice(start).filter((l) => l.msg.startsWith('fast path corrected'))).toEqual([]);
+    expect(logs.slice(start).filter((l) => l.msg.startsWith('HAProxy reloaded'))).toEqual([]);
+  }, 40000);
+});
