@@ -16,7 +16,7 @@ describeWithHaproxy('the event fast path', () => {
   const index = (pred: (l: LogLine) => boolean, from = 0): number => logs.findIndex((l, i) => i >= from && pred(l));
 
   beforeAll(async () => {
-    live = await startLive({ apps: [web], logger: memoryLogger(logs), flags: ['--debounce-quiet', '5', '--debounce-max-wait', '8'] });
+    live = await startLive({ apps: [web], logger: memoryLogger(logs), flags: ['--fast-path', '--debounce-quiet', '5', '--debounce-max-wait', '8'] });
     await waitFor('initial apply', () => live.service.status.status().services.some((s) => s.backend === 'web_10111' && s.servers.length === 2), 25000);
   }, 30000);
   afterAll(async () => live?.stop());
