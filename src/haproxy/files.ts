@@ -68,38 +68,6 @@ export async function writeAtomic(path: string, content: string | Uint8Array): P
   }
 }
 
-/**
- * (Not marathon-lb's layout — archiveApplied is; kept until the applier moves to it.)
- * Keeps the current `file` as `<file>.1` before it is replaced, shifting older copies up to
- * `<file>.<n>` (newest .1, the oldest beyond n dropped) — marathon-lb's backups of earlier
- * configs, kept beside the config. n = 0 keeps none. A missing `file` is nothing to archive.
- */
-export async function archiveVersions(file: string, n: number): Promise<void> {
-  if (!Number.isInteger(n) || n < 0) throw new HaproxyFileError(`archive count for ${file} must be a whole number ≥ 0, got ${n}`);
-  if (n === 0) return;
-  try {
-    try {
-      await fs.access(file);
-    } catch {
-      return;
-    }
-    await fs.rm(`${file}.${n}`, { force: true });
-    for (let i = n - 1; i >= 1; i--) {
-      try {
-        await fs.rename(`${file}.${i}`, `${file}.${i + 1}`);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-    }
-    const copy = `${file}.1`;
-    const tmp = `${copy}.${randomBytes(4).toString('hex')}.tmp`;
-    await fs.copyFile(file, tmp);
-    await fs.rename(tmp, copy);
-  } catch (err) {
-    throw new HaproxyFileError(`cannot archive ${file}: ${reason(err)}`);
-  }
-}
-
 /** The names marathon-lb archives under (marathon_lb.py `moveTempFile(..., tmp_filename)`). */
 export type ArchiveName = 'hap_cfg' | 'domain_map' | 'app_map' | 'haproxy_temp_config_fail';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HaproxyFileError, archiveVersions, readIfExists, writeAtomic } from '../../src/haproxy/files';
+import { HaproxyFileError, readIfExists, writeAtomic } from '../../src/haproxy/files';
 
 let dir: string;
 beforeEach(() => {
@@ -58,31 +58,6 @@ describe('writeAtomic', () => {
   it('fails clearly when the directory does not exist', async () => {
     const target = path.join(dir, 'missing', 'haproxy.cfg');
     await expect(writeAtomic(target, 'x')).rejects.toThrow(`cannot write ${target}: no such file or directory (ENOENT)`);
-  });
-});
-
-describe('archiveVersions', () => {
-  it('keeps the last n versions beside the config, newest as .1', async () => {
-    const cfg = path.join(dir, 'haproxy.cfg');
-    for (let v = 1; v <= 5; v++) {
-      await archiveVersions(cfg, 3);
-      await writeAtomic(cfg, `v${v}`);
-    }
-    expect(listing()).toEqual(['haproxy.cfg', 'haproxy.cfg.1', 'haproxy.cfg.2', 'haproxy.cfg.3']);
-    expect(['', '.1', '.2', '.3'].map((s) => fs.readFileSync(cfg + s, 'utf8'))).toEqual(['v5', 'v4', 'v3', 'v2']);
-  });
-
-  it('keeps none with n = 0, and does nothing for a missing file', async () => {
-    const cfg = path.join(dir, 'haproxy.cfg');
-    await archiveVersions(cfg, 2);
-    expect(listing()).toEqual([]);
-    fs.writeFileSync(cfg, 'v1');
-    await archiveVersions(cfg, 0);
-    expect(listing()).toEqual(['haproxy.cfg']);
-  });
-
-  it('refuses a negative count', async () => {
-    await expect(archiveVersions(path.join(dir, 'x'), -1)).rejects.toThrow(HaproxyFileError);
   });
 });
 
