@@ -148,17 +148,19 @@ interface Raw {
   readonly fromEnv: boolean;
 }
 
-/** The flag's value from the command line, else MLB_<FLAG> (empty counts as unset), else undefined. */
-function rawValue(flag: string, cli: Readonly<Record<string, unknown>>, env: Env): Raw | undefined {
+/**
+ * The flag's value from the command line, else MLB_<FLAG> (empty counts as unset), else its fallback
+ * variable (upstream's default for --dcos-auth-credentials is os.getenv('DCOS_SERVICE_ACCOUNT_CREDENTIAL')), else undefined.
+ */
+function rawValue(flag: string, cli: Readonly<Record<string, unknown>>, env: Env, fallbackEnv?: string): Raw | undefined {
   const fromCli = cli[flag];
   if (fromCli !== undefined) return { value: fromCli, source: `argument ${flagLabel(flag)}`, fromEnv: false };
   const name = envName(flag);
   const text = env[name];
   if (text !== undefined && text.trim() !== '') return { value: text, source: `${name} (--${flag})`, fromEnv: true };
-  // Upstream's default for --dcos-auth-credentials is os.getenv('DCOS_SERVICE_ACCOUNT_CREDENTIAL').
-  const dcos = env['DCOS_SERVICE_ACCOUNT_CREDENTIAL'];
-  if (flag === 'dcos-auth-credentials' && dcos !== undefined && dcos !== '') {
-    return { value: dcos, source: 'DCOS_SERVICE_ACCOUNT_CREDENTIAL (--dcos-auth-credentials)', fromEnv: true };
+  const fallback = fallbackEnv === undefined ? undefined : env[fallbackEnv];
+  if (fallbackEnv !== undefined && fallback !== undefined && fallback !== '') {
+    return { value: fallback, source: `${fallbackEnv} (--${flag})`, fromEnv: true };
   }
   return undefined;
 }
@@ -290,7 +292,7 @@ function optionsFrom(values: Readonly<Record<string, unknown>>, env: Env): Parse
 
   const merged: Record<string, unknown> = { ...DEFAULT_OPTIONS };
   for (const spec of FLAGS) {
-    const raw = rawValue(spec.flag, run.values, env);
+    const raw = rawValue(spec.flag, run.values, env, spec.fallbackEnv);
     if (raw === undefined) continue;
     const c = coerce(spec, raw);
     if (!c.ok) return { kind: 'error', message: c.message };
