@@ -32,14 +32,14 @@ export function pythonLogLine(format: string, fields: Readonly<Record<string, st
 }
 
 /** winston logger: readable lines in marathon-lb's format by default, or `--log-format json`. */
-export function createLogger(opts: { level: LogLevel; format: string; stream?: NodeJS.WritableStream; syslogSocket?: string }): Logger {
+export function createLogger(opts: { level: LogLevel; format: string; stream?: NodeJS.WritableStream; syslogSocket?: string; name?: string }): Logger {
   const json = opts.format === 'json';
   const format = json
     ? winston.format.combine(winston.format.timestamp(), winston.format.json())
     : winston.format.printf((info) => {
       const { level, message, ...meta } = info as { level: string; message: unknown } & Record<string, unknown>;
       const extra = Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : '';
-      return pythonLogLine(opts.format, { asctime: asctime(new Date()), name: 'marathon_lb', levelname: PYTHON_LEVEL_NAMES[level] ?? level.toUpperCase(), message: `${String(message)}${extra}` });
+      return pythonLogLine(opts.format, { asctime: asctime(new Date()), name: opts.name ?? 'marathon_lb', levelname: PYTHON_LEVEL_NAMES[level] ?? level.toUpperCase(), message: `${String(message)}${extra}` });
     });
   const transport = opts.stream !== undefined
     ? new winston.transports.Stream({ stream: opts.stream })

@@ -5,6 +5,7 @@ import { parseArgs, parseCheckLabelsArgs } from '../cli/args';
 
 async function run(): Promise<number> {
   // Subcommands come first, as words (never flags, so argparse-style prefixes do not touch them).
+  if (process.argv[2] === 'zdd') return (await import('../zdd/cli')).runZddCommand(process.argv.slice(3), process.env);
   if (process.argv[2] === 'check-labels') {
     const args = parseCheckLabelsArgs(process.argv.slice(3), process.env);
     if (args.kind === 'help') {

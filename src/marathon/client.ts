@@ -171,23 +171,33 @@ export class MarathonClient implements EventStreamSource {
     });
   }
 
-  private async getJson(path: string): Promise<unknown> {
+  private getJson(path: string): Promise<unknown> {
+    return this.requestJson('GET', path);
+  }
+
+  /**
+   * One JSON request with failover, leader redirects and auth, as for GETs; `body` is sent as JSON.
+   * Resolves to the parsed answer (undefined for an empty body); a non-2xx status rejects.
+   */
+  async requestJson(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     const n = this.urls.length;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     const failures: [string, string][] = [];
     for (let i = 0; i < n; i++) {
       const idx = (this.current + i) % n;
       const base = this.urls[idx]!;
       const url = base + path;
-      this.logger.debug(`GET ${url}`);
+      this.logger.debug(`${method} ${url}`);
       let res: BufferedResponse;
       try {
         res = await this.exchange(
           url,
           (u, auth) =>
             requestHttp({
-              method: 'GET',
+              method,
               url: u,
-              headers: { Accept: 'application/json', 'User-Agent': 'marathon-lb', ...auth },
+              headers: { Accept: 'application/json', 'User-Agent': 'marathon-lb', ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }), ...auth },
+              ...(payload === undefined ? {} : { body: payload }),
               timeoutMs: this.timeoutMs,
               connectTimeoutMs: this.connectTimeoutMs,
               trust: this.trust,
@@ -197,27 +207,28 @@ export class MarathonClient implements EventStreamSource {
       } catch (e) {
         if (!(e instanceof MarathonError) || !FAILOVER_KINDS.has(e.kind)) throw this.clean(e);
         failures.push([base, this.redact(e.message)]);
-        if (i + 1 < n) this.logger.info(`GET ${url} failed: ${e.message}; trying ${this.urls[(idx + 1) % n]}`);
+        if (i + 1 < n) this.logger.info(`${method} ${url} failed: ${e.message}; trying ${this.urls[(idx + 1) % n]}`);
         continue;
       }
       if (res.status >= 500) {
         failures.push([base, `HTTP ${res.status}${marathonMessage(res.body)}`]);
-        if (i + 1 < n) this.logger.info(`GET ${url} answered HTTP ${res.status}; trying ${this.urls[(idx + 1) % n]}`);
+        if (i + 1 < n) this.logger.info(`${method} ${url} answered HTTP ${res.status}; trying ${this.urls[(idx + 1) % n]}`);
         continue;
       }
       this.current = idx;
-      if (res.status < 200 || res.status > 299) throw this.statusError(url, res.status, res.body);
+      if (res.status < 200 || res.status > 299) throw this.statusError(url, res.status, res.body, method);
+      if (method !== 'GET' && res.body.length === 0) return undefined;
       try {
         return JSON.parse(res.body.toString('utf8'));
       } catch {
         const type = res.headers['content-type'] ?? 'no content-type';
-        throw new MarathonError('invalid-json', this.redact(`GET ${url}: Marathon answered with invalid JSON (${type}, ${res.body.length} bytes)`));
+        throw new MarathonError('invalid-json', this.redact(`${method} ${url}: Marathon answered with invalid JSON (${type}, ${res.body.length} bytes)`));
       }
     }
     const what =
       n === 1
-        ? `GET ${this.urls[0]}${path} failed: ${failures[0]![1]}`
-        : `GET ${path} failed on every Marathon URL: ${failures.map(([u, why]) => `${u} (${why})`).join('; ')}`;
+        ? `${method} ${this.urls[0]}${path} failed: ${failures[0]![1]}`
+        : `${method} ${path} failed on every Marathon URL: ${failures.map(([u, why]) => `${u} (${why})`).join('; ')}`;
     throw new MarathonError('unreachable', this.redact(what));
   }
 
@@ -280,12 +291,12 @@ export class MarathonClient implements EventStreamSource {
     }
   }
 
-  private statusError(url: string | undefined, status: number, body: Buffer | undefined): MarathonError {
+  private statusError(url: string | undefined, status: number, body: Buffer | undefined, method = 'GET'): MarathonError {
     const hint =
       status === 401 ? ' (check the Marathon credentials)' : status === 403 ? ' (the credentials lack permission)' : '';
     return new MarathonError(
       status === 401 || status === 403 ? 'auth' : 'http',
-      this.redact(`${url ? `GET ${url}: ` : ''}HTTP ${status}${hint}${marathonMessage(body)}`),
+      this.redact(`${url ? `${method} ${url}: ` : ''}HTTP ${status}${hint}${marathonMessage(body)}`),
       status,
     );
   }

@@ -1,0 +1,151 @@
+import { execFile } from 'node:child_process';
+import * as dns from 'node:dns/promises';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as readline from 'node:readline';
+import { basicAuth, dcosAuth, parseBasicCredentials, parseDcosCredentials, type AuthProvider } from '../marathon/auth';
+import { MarathonClient } from '../marathon/client';
+import { requestHttp, tlsTrust } from '../marathon/http';
+import { marathonWrites, type MarathonWrites } from '../marathon/writes';
+import type { Logger } from '../log';
+import { parseApp, type ZddApp } from './app';
+import type { ZddArgs } from './args';
+import { ZddError, type ZddErrorKind } from './errors';
+import type { ZddIo } from './io';
+
+/** zdd.py talks to Marathon without timeouts; these are marathon-lb's (connect 3.05 s, read 46 s). */
+const CONNECT_MS = 3050;
+const READ_MS = 46_000;
+/** One look at marathon-lb's :9090 must not hold a step for long. */
+const STATS_MS = 10_000;
+
+const why = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Marathon client from zdd's flags; credentials in zdd.py's order: file, --auth-credentials, DC/OS. */
+export function zddMarathonClient(a: ZddArgs, logger: Logger): MarathonClient | { readonly error: string } {
+  let caCert: string | undefined;
+  try {
+    if (a.marathonCaCert !== undefined) caCert = fs.readFileSync(a.marathonCaCert, 'utf8');
+  } catch (e) {
+    return { error: `--marathon-ca-cert ${a.marathonCaCert}: ${(e as NodeJS.ErrnoException).code ?? why(e)}` };
+  }
+  let auth: AuthProvider | undefined;
+  let basic: string | undefined = a.authCredentials;
+  let source = '--auth-credentials';
+  if (a.marathonAuthCredentialFile !== undefined) {
+    source = `--marathon-auth-credential-file ${a.marathonAuthCredentialFile}`;
+    try {
+      basic = fs.readFileSync(a.marathonAuthCredentialFile, 'utf8');
+    } catch (e) {
+      return { error: `${source}: ${(e as NodeJS.ErrnoException).code ?? why(e)}` };
+    }
+  }
+  if (basic !== undefined) {
+    const creds = parseBasicCredentials(basic, source);
+    if (!creds.ok) return { error: 'Please provide marathon credentials in user:pass format' };
+    auth = basicAuth(creds.value);
+  } else if (a.dcosAuthCredentials !== undefined) {
+    const creds = parseDcosCredentials(a.dcosAuthCredentials);
+    if (!creds.ok) return { error: creds.error };
+    auth = dcosAuth({ credentials: creds.value, caCert, timeoutMs: READ_MS, connectTimeoutMs: CONNECT_MS, logger });
+  }
+  try {
+    return new MarathonClient({ urls: a.marathon, auth, caCert, timeoutMs: READ_MS, connectTimeoutMs: CONNECT_MS, logger });
+  } catch (e) {
+    return { error: why(e) };
+  }
+}
+
+/** Runs `what`; a failure becomes a ZddError of `kind` naming the request. */
+async function as<T>(kind: ZddErrorKind, what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw new ZddError({ kind, message: `${what}: ${why(e)}` });
+  }
+}
+
+function appOf(body: unknown, where: string): ZddApp {
+  const parsed = parseApp((body as { app?: unknown } | undefined)?.app, where);
+  if (!parsed.ok) throw new ZddError(parsed.error);
+  return parsed.value;
+}
+
+async function httpText(url: string): Promise<string> {
+  const res = await requestHttp({ method: 'GET', url, headers: { 'User-Agent': 'marathon-lb-zdd' }, timeoutMs: STATS_MS, trust: tlsTrust(undefined, false) });
+  if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status}`);
+  return res.body.toString('utf8');
+}
+
+/** zdd.py's query_yes_no on the terminal: empty means yes; end of input means no. */
+function askYesNo(question: string): Promise<boolean> {
+  const answers: Record<string, boolean> = { yes: true, y: true, ye: true, no: false, n: false };
+  return new Promise((resolve) => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+    let settled = false;
+    const finish = (v: boolean): void => {
+      if (!settled) (settled = true), rl.close(), resolve(v);
+    };
+    rl.on('close', () => finish(false));
+    const ask = (): void =>
+      rl.question(`${question} [Y/n] `, (a) => {
+        const choice = a.trim().toLowerCase();
+        if (choice === '') return finish(true);
+        if (choice in answers) return finish(answers[choice]!);
+        process.stdout.write("Please respond with 'yes' or 'no' (or 'y' or 'n').\n");
+        ask();
+      });
+    ask();
+  });
+}
+
+export function liveIo(a: ZddArgs, client: MarathonClient, logger: Logger): ZddIo {
+  const m: MarathonWrites = marathonWrites(client);
+  return {
+    log: logger,
+    out: (text) => process.stdout.write(text),
+    listApps: () => as('marathon-endpoint', 'Error while querying marathon (GET /v2/apps)', async () => {
+      const body = (await m.listApps()) as { apps?: unknown };
+      if (!Array.isArray(body?.apps)) throw new Error('no "apps" list in the answer');
+      return body.apps.map((x, i) => appOf({ app: x }, `/v2/apps item ${i}`));
+    }),
+    getApp: (id) => as('marathon-endpoint', `Error while querying marathon (GET /v2/apps${id})`, async () => appOf(await m.getApp(id), `/v2/apps${id}`)),
+    createApp: (d) => as('app-create', `Error while creating the app ${String(d['id'])}`, async () => void (await m.createApp(d))),
+    scaleApp: (id, n) => as('app-scale', `Error while scaling the app ${id} to ${n}`, async () => void (await m.scaleApp(id, n))),
+    killTasks: (ids) => as('app-scale', `Error while scaling the app down (killing ${ids.join(', ')})`, async () => void (await m.killTasksAndScale(ids))),
+    deleteApp: (id) => as('app-delete', `Error while deleting the app ${id}`, async () => void (await m.deleteApp(id))),
+    marathonLbUrls: () => as('marathon-lb-endpoint', `Error while resolving --marathon-lb ${a.marathonLb}`, async () => {
+      const url = new URL(a.marathonLb);
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const addrs = net.isIP(host) ? [host] : [...new Set((await dns.lookup(host, { all: true, family: 4 })).map((x) => x.address))];
+      return addrs.map((addr) => {
+        const u = new URL(url.href);
+        u.hostname = addr.includes(':') ? `[${addr}]` : addr;
+        return u.href.replace(/\/+$/, '');
+      });
+    }),
+    haproxyStats: (url) => httpText(`${url}/haproxy?stats;csv`),
+    haproxyPids: (url) => httpText(`${url}/_haproxy_getpids`),
+    resolveHosts: async (hosts) => {
+      const out = new Map<string, string>();
+      for (const h of new Set(hosts)) {
+        if (h === '') continue;
+        if (net.isIPv4(h)) out.set(h, h);
+        else await dns.lookup(h, { family: 4 }).then((r) => out.set(h, r.address), () => logger.warn(`Could not resolve ip for host ${h}, ignoring`));
+      }
+      return out;
+    },
+    runHook: (path, args) => new Promise((resolve, reject) => {
+      const child = execFile(path, [...args], { maxBuffer: 16 * 1024 * 1024 }, (err) => {
+        if (!err) return resolve();
+        const code = (err as { code?: unknown }).code;
+        reject(new ZddError({ kind: 'other', message: `pre-kill hook '${path}' ${typeof code === 'number' ? `exited with status ${code}` : `failed: ${err.message}`}: deploy stopped, an operator must intervene` }));
+      });
+      child.stdout?.on('data', (d: Buffer) => process.stderr.write(d));
+      child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
+    }),
+    confirm: askYesNo,
+    sleep: (s) => new Promise((r) => setTimeout(r, s * 1000)),
+    now: () => new Date(),
+  };
+}

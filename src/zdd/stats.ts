@@ -1,0 +1,90 @@
+import { networkingMode } from '../model/networking';
+import { serverName } from '../model/serverIds';
+import type { MarathonTask } from '../marathon/types';
+import { deploymentBackend, type ZddApp } from './app';
+
+/**
+ * Reading marathon-lb's HAProxy stats (`/haproxy?stats;csv`, one CSV per marathon-lb instance,
+ * concatenated) to see which old tasks are drained. marathon-lb renders an old colour's tasks that
+ * are to go as `disabled` servers (status MAINT); a MAINT server with no current session and nothing
+ * queued is drained. A task counts only when it is so on every marathon-lb instance.
+ */
+
+/** One CSV row: a proxy (pxname) and one of its servers (svname), with what zdd reads. */
+export interface Listener {
+  readonly pxname: string;
+  readonly svname: string;
+  readonly qcur: string;
+  readonly scur: string;
+  readonly status: string;
+}
+
+/** Rows of one or several concatenated stats CSVs (header and comment lines skipped). */
+export function parseHaproxyStats(csv: string): Listener[] {
+  const lines = csv.split(/\r?\n/);
+  const header = (lines.find((l) => l.startsWith('#')) ?? '').replace(/^[#\s]+/, '').replace(/,+$/, '').split(',');
+  const at = (name: string): number => header.indexOf(name);
+  const [px, sv, qcur, scur, status] = [at('pxname'), at('svname'), at('qcur'), at('scur'), at('status')];
+  const rows: Listener[] = [];
+  for (const line of lines) {
+    if (line === '' || line.startsWith('#')) continue;
+    // HAProxy does not quote CSV fields (zdd.py reads them with quotechar "'").
+    const f = line.split(',');
+    rows.push({ pxname: f[px] ?? '', svname: f[sv] ?? '', qcur: f[qcur] ?? '', scur: f[scur] ?? '', status: f[status] ?? '' });
+  }
+  return rows;
+}
+
+/** The servers of `app`'s deployment backend (not its FRONTEND/BACKEND summary rows). */
+export const appListeners = (app: ZddApp, listeners: readonly Listener[]): Listener[] =>
+  listeners.filter((l) => l.pxname === deploymentBackend(app) && l.svname !== 'BACKEND' && l.svname !== 'FRONTEND');
+
+const count = (n: number, haproxyCount: number): number => n / haproxyCount;
+
+/** Until marathon-lb serves every task of both colours. */
+export const waitingForListeners = (newApp: ZddApp, oldApp: ZddApp, listeners: readonly Listener[], haproxyCount: number): boolean =>
+  count(listeners.length, haproxyCount) !== newApp.instances + oldApp.instances;
+
+/** Until as many servers are UP as the new app is to have (HAPROXY_DEPLOYMENT_TARGET_INSTANCES). */
+export const waitingForUpListeners = (target: number, listeners: readonly Listener[], haproxyCount: number): boolean =>
+  count(listeners.filter((l) => l.status === 'UP').length, haproxyCount) < target;
+
+const hasPendingRequests = (l: Listener): boolean => Number(l.qcur || 0) > 0 || Number(l.scur || 0) > 0;
+
+export const drainingListeners = (listeners: readonly Listener[]): Listener[] => listeners.filter((l) => l.status === 'MAINT');
+
+export const drainedListeners = (listeners: readonly Listener[]): Listener[] => drainingListeners(listeners).filter((l) => !hasPendingRequests(l));
+
+/** Until at least one server is drained. */
+export const waitingForDrainedListeners = (listeners: readonly Listener[]): boolean => drainedListeners(listeners).length < 1;
+
+/** Host name → IPv4 (marathon-lb's gethostbyname), resolved by the caller beforehand. */
+export type HostIps = ReadonlyMap<string, string>;
+
+/**
+ * The HAProxy server name marathon-lb gives a task's first port: `<host>_<port>`, or
+ * `<host>_<ip>_<port>` when the task's IP differs from its host (IP-per-task, or a host name), with
+ * every character HAProxy names cannot hold as `_` (zdd.py replaced only dots).
+ */
+export function serverNameOf(app: ZddApp, task: MarathonTask, ips: HostIps): string | undefined {
+  const host = task.host ?? '';
+  const ip = networkingMode(app) === 'container' ? task.ipAddresses?.[0]?.ipAddress : ips.get(host);
+  const port = task.ports?.[0];
+  if (!ip || port === undefined) return undefined;
+  return serverName(host, ip, port);
+}
+
+function tasksWhere(app: ZddApp, chosen: readonly Listener[], haproxyCount: number, ips: HostIps): string[] {
+  return app.tasks.flatMap((task) => {
+    const name = serverNameOf(app, task, ips);
+    return name !== undefined && chosen.filter((l) => l.svname === name).length === haproxyCount ? [task.id] : [];
+  });
+}
+
+/** Tasks whose server is MAINT and idle on every marathon-lb: safe to kill. */
+export const drainedTaskIds = (app: ZddApp, listeners: readonly Listener[], haproxyCount: number, ips: HostIps): string[] =>
+  tasksWhere(app, drainedListeners(listeners), haproxyCount, ips);
+
+/** Tasks whose server is MAINT on every marathon-lb, idle or not (after --max-wait). */
+export const drainingTaskIds = (app: ZddApp, listeners: readonly Listener[], haproxyCount: number, ips: HostIps): string[] =>
+  tasksWhere(app, drainingListeners(listeners), haproxyCount, ips);
