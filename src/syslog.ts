@@ -6,6 +6,14 @@ import { Writable } from 'node:stream';
 const SEVERITY: Readonly<Record<string, number>> = { error: 3, warn: 4, info: 6, debug: 7 };
 const LOCAL0 = 16;
 
+function isSocket(path: string): boolean {
+  try {
+    return fs.statSync(path).isSocket();
+  } catch {
+    return false; // missing or unreadable: not a socket we can use
+  }
+}
+
 /**
  * A stream that forwards log lines to the syslog socket (marathon-lb: `--syslog-socket`, default
  * /dev/log; `/dev/null` disables it). Node cannot write Unix datagrams itself, so one long-lived
@@ -14,13 +22,7 @@ const LOCAL0 = 16;
  */
 export function syslogStream(socket: string, warn: (msg: string) => void): Writable | null {
   if (socket === '/dev/null' || socket === '') return null;
-  let isSocket = false;
-  try {
-    isSocket = fs.statSync(socket).isSocket();
-  } catch {
-    isSocket = false;
-  }
-  if (!isSocket) {
+  if (!isSocket(socket)) {
     warn(`--syslog-socket ${socket} is not a socket here: logging to stderr only (use /dev/null to silence this)`);
     return null;
   }
@@ -31,7 +33,8 @@ export function syslogStream(socket: string, warn: (msg: string) => void): Writa
   return new Writable({
     objectMode: true,
     write(info: { level?: string; [k: symbol]: unknown }, _enc, done) {
-      const line = String(info[Symbol.for('message')] ?? '').replace(/\n/g, ' ');
+      const message = info[Symbol.for('message')];
+      const line = (typeof message === 'string' ? message : '').replace(/\n/g, ' ');
       const pri = LOCAL0 * 8 + (SEVERITY[info.level ?? 'info'] ?? 6);
       if (child.stdin?.writable) child.stdin.write(`<${pri}>${line}\n`);
       done();

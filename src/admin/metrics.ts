@@ -48,12 +48,7 @@ function processGauge(registers: Registry[], name: string, help: string, read: (
   new Gauge({
     name, help, registers,
     async collect() {
-      let n: number | null = null;
-      try {
-        n = await read();
-      } catch {
-        n = null;
-      }
+      const n = await read().catch(() => null);
       this.set(n ?? Number.NaN);
     },
   });
@@ -112,17 +107,20 @@ export class ControllerMetrics {
     });
     for (const stage of PIPELINE_STAGES) this.pipelineErrors.labels(stage).inc(0);
     this.leftOut = new Gauge({ name: 'mlb_apps_left_out', help: 'App service ports left out of the applied config (bad labels or templates)', registers });
-    const self = this;
+    // prom-client calls collect() with the gauge as `this`; these read the metrics' own state.
+    const lastSuccessAt = (): number | null => this.lastSuccessAt;
+    const startedAt = this.startedAt;
     new Gauge({
       name: 'mlb_last_apply_success_timestamp_seconds', help: 'Unix time of the last successful apply of a Marathon snapshot (0 before the first)', registers,
       collect() {
-        this.set(self.lastSuccessAt === null ? 0 : self.lastSuccessAt / 1000);
+        const at = lastSuccessAt();
+        this.set(at === null ? 0 : at / 1000);
       },
     });
     new Gauge({
       name: 'mlb_seconds_since_last_successful_apply', help: 'Seconds since the last successful apply (since start before the first)', registers,
       collect() {
-        this.set(Math.max(0, (now() - (self.lastSuccessAt ?? self.startedAt)) / 1000));
+        this.set(Math.max(0, (now() - (lastSuccessAt() ?? startedAt)) / 1000));
       },
     });
     if (deps.haproxyWorkers !== undefined) processGauge(registers, 'mlb_haproxy_workers', 'Live HAProxy worker processes (NaN when unknown)', deps.haproxyWorkers);

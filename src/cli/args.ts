@@ -278,13 +278,15 @@ export function parseCheckLabelsArgs(argv: readonly string[], env: Env): CheckLa
   const run = runYargs(expanded.argv, true);
   if (run.kind === 'fail') return { kind: 'error', message: run.message };
   if (run.kind === 'help') return run;
-  const appFile = last(run.values['app-file']);
-  if (appFile === undefined || String(appFile) === '') return { kind: 'error', message: 'argument --app-file is required: the app definition to check (- for standard input)' };
+  // yargs reads `--app-file 5` as a number: a path is its text.
+  const rawFile = last(run.values['app-file']);
+  const appFile = typeof rawFile === 'string' || typeof rawFile === 'number' ? String(rawFile) : '';
+  if (appFile === '') return { kind: 'error', message: 'argument --app-file is required: the app definition to check (- for standard input)' };
   const groupGiven = rawValue('group', run.values, env) !== undefined;
   // No --group: the app's own groups are checked (check.ts); a placeholder satisfies the service's check.
   const parsed = optionsFrom(groupGiven ? run.values : { ...run.values, group: ['*'] }, env);
   if (parsed.kind !== 'ok') return parsed;
-  return { kind: 'ok', args: { options: parsed.options, appFile: String(appFile), json: run.values['json'] === true, groupGiven } };
+  return { kind: 'ok', args: { options: parsed.options, appFile, json: run.values['json'] === true, groupGiven } };
 }
 
 function optionsFrom(values: Readonly<Record<string, unknown>>, env: Env): ParseResult {

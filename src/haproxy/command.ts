@@ -71,8 +71,9 @@ export class CommandHaproxy implements HaproxyTarget {
     return Promise.resolve(ok(undefined)); // the command's success and the new HAProxy process are all the proof there is
   }
 
-  async reloadRestored(): Promise<void> {
+  reloadRestored(): Promise<void> {
     this.o.logger.warn('the last good config is back on disk; it is read at the next successful --command run');
+    return Promise.resolve();
   }
 
   private async once(): Promise<LoadResult> {

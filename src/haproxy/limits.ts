@@ -141,7 +141,7 @@ export interface FdEnvironmentDeps {
 
 const defaultSh = (command: string): Promise<string> =>
   new Promise((resolve, reject) =>
-    execFile('sh', ['-c', command], { timeout: 5000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    execFile('sh', ['-c', command], { timeout: 5000 }, (err: Error | null, stdout) => (err ? reject(err) : resolve(stdout))),
   );
 
 /** Reads this process's fd hard limit (/proc/self/limits, else `ulimit -Hn`) and capabilities. */

@@ -118,7 +118,10 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
     const warned = new Set<string>();
     const warnOnce = (key: string, msg: string): void => {
       if (warned.has(key)) log.debug(msg);
-      else (warned.add(key), log.warn(`${msg} (logged once per connection; then at debug level)`));
+      else {
+        warned.add(key);
+        log.warn(`${msg} (logged once per connection; then at debug level)`);
+      }
     };
 
     const reader = (res: StreamingResponse): ReaderLike => {
@@ -147,7 +150,10 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
             throw e;
           }
         },
-        cancel: async () => res.close(),
+        cancel: () => {
+          res.close();
+          return Promise.resolve();
+        },
       };
     };
 

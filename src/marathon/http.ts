@@ -260,7 +260,9 @@ export function requestHttp(spec: HttpRequestSpec): Promise<BufferedResponse> {
         silence();
       });
       res.body.on('error', (err) => {
-        if (!done) (done = true), fail(err);
+        if (done) return;
+        done = true;
+        fail(err);
       });
       res.body.on('close', () => {
         if (done) return;

@@ -27,7 +27,8 @@ export function hostNamesOf(body: unknown): Set<string> {
   const apps = (body as { apps?: MarathonApp[] } | null)?.apps;
   if (Array.isArray(apps)) {
     for (const app of apps) {
-      for (const task of Array.isArray(app?.tasks) ? app.tasks : []) {
+      const tasks: readonly unknown[] = Array.isArray(app?.tasks) ? app.tasks : [];
+      for (const task of tasks as readonly ({ host?: unknown } | null)[]) {
         if (typeof task?.host === 'string' && task.host !== '' && isIP(task.host) === 0) hosts.add(task.host);
       }
       // HAPROXY_{n}_BIND_ADDR host names: HAProxy resolves them when it loads the config.

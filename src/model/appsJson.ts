@@ -59,7 +59,7 @@ function checkApp(app: unknown): MarathonApp | string {
     const task = checkTask(rawTasks[t], t);
     if (typeof task === 'string') return task;
     if (task !== rawTasks[t]) {
-      if (tasks === rawTasks) tasks = [...rawTasks];
+      if (tasks === rawTasks) tasks = rawTasks.slice();
       tasks[t] = task;
     }
   }

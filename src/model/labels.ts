@@ -200,7 +200,7 @@ export function labelsByPort(labels: Readonly<Record<string, string>>): (index: 
     if (m === null) continue;
     const index = Number(m[1]);
     let port = byPort.get(index);
-    if (port === undefined) byPort.set(index, (port = new Map()));
+    if (port === undefined) byPort.set(index, (port = new Map<string, string>()));
     port.set(m[2]!, labels[key]!);
   }
   return (index) => byPort.get(index) ?? NO_LABELS;
