@@ -18,7 +18,7 @@ export interface AuthOptions {
 
 export interface Reply {
   readonly status: number;
-  readonly headers?: Record<string, string>;
+  readonly headers?: Record<string, string | readonly string[]>;
   readonly body: unknown;
 }
 
@@ -56,7 +56,12 @@ export class Auth {
     return { status: 401, headers: { 'WWW-Authenticate': 'Basic realm="Mesosphere Marathon"' }, body: { message: 'Invalid username or password.' } };
   }
 
-  /** `POST /acs/api/v1/auth/login` with `{uid, token}` where token is an RS256 JWT carrying the same uid. */
+  /**
+   * `POST /acs/api/v1/auth/login` with `{uid, token[, exp]}` where token is an RS256 JWT carrying the same
+   * uid. Like DC/OS, the answer carries the token twice: `{"token": ...}` and the `dcos-acs-auth-cookie`
+   * cookie (marathon-lb's zdd reads the cookie), plus the `dcos-acs-info-cookie` naming the account.
+   * `exp` (seconds since the epoch) sets when the token expires.
+   */
   login(body: unknown): Reply {
     if (this.opts.dcos === undefined || this.publicKey === undefined) {
       return { status: 404, body: { message: 'DC/OS auth is not enabled on this simulator' } };
@@ -76,8 +81,14 @@ export class Auth {
       return { status: 401, headers: { 'WWW-Authenticate': 'acsjwt' },
         body: { title: 'Invalid authentication credentials', description: `Login failed: ${reason}`, code: 'ERR_INVALID_SERVICE_LOGIN_TOKEN' } };
     }
-    const ttlSec = Math.max(1, Math.floor((this.opts.dcos.tokenTtlMs ?? 5 * 86_400_000) / 1000));
-    return { status: 200, body: { token: signHs256({ uid, exp: nowSec + ttlSec, gen: this.generation }, this.secret) } };
+    const asked = b['exp'];
+    const exp = typeof asked === 'number' && Number.isInteger(asked) && asked > nowSec ? asked
+      : nowSec + Math.max(1, Math.floor((this.opts.dcos.tokenTtlMs ?? 5 * 86_400_000) / 1000));
+    const issued = signHs256({ uid, exp, gen: this.generation }, this.secret);
+    const expires = `Expires=${new Date(exp * 1000).toUTCString()}; Max-Age=${exp - nowSec}; Path=/`;
+    const info = Buffer.from(JSON.stringify({ uid, description: uid, is_remote: false })).toString('base64');
+    return { status: 200, headers: { 'Set-Cookie': [`dcos-acs-auth-cookie=${issued}; ${expires}; HttpOnly`, `dcos-acs-info-cookie=${info}; ${expires}`] },
+      body: { token: issued } };
   }
 
   expireTokens(): void {

@@ -29,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
     .option('redirect-status', { type: 'number', choices: [302, 307], default: 307 })
     .option('keepalive-ms', { type: 'number', default: 0, describe: 'send ": keep-alive" on event streams every N ms (0 = never)' })
     .option('apps-latency-per-app-ms', { type: 'number', default: 0, describe: 'GET /v2/apps takes this long per app (0.5 → 5 s at 10 000 apps), its body streamed all along' })
+    .option('time-scale', { type: 'number', describe: "run Marathon's clock: real seconds per Marathon second (0.01: a 300 s health grace period lasts 3 s); unset = everything at once" })
+    .option('ready-after-seconds', { type: 'number', describe: 'with --time-scale: Marathon seconds from healthy to ready for apps with readinessChecks (default: their intervalSeconds)' })
     .option('seed', { type: 'string', describe: 'fixed random part of task ids' })
     .option('timeline', { type: 'boolean', default: true, describe: 'play the scenario timeline (--no-timeline to skip)' })
     .strict()
@@ -49,6 +51,8 @@ async function main(argv: string[]): Promise<number> {
     taskHost: args.taskHost,
     keepAliveMs: args.keepaliveMs,
     appsLatencyPerAppMs: args.appsLatencyPerAppMs,
+    ...(args.timeScale !== undefined ? { timeScale: args.timeScale } : {}),
+    ...(args.readyAfterSeconds !== undefined ? { readyAfterSeconds: args.readyAfterSeconds } : {}),
     ...(args.seed !== undefined ? { seed: args.seed } : {}),
     auth: {
       ...(args.basicAuth !== undefined ? { basic: args.basicAuth } : {}),

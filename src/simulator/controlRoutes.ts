@@ -17,6 +17,7 @@ type Json = Record<string, unknown>;
  *   POST /_sim/tasks/<taskId>/kill         {"scale"?: bool}                     DELETE /_sim/tasks/<taskId>
  *   POST /_sim/tasks/<taskId>/health       {"alive": bool}
  *   POST /_sim/tasks/<taskId>/endpoint     {"healthy": bool}   only the task's health path (503), Marathon unchanged
+ *   POST /_sim/tasks/<taskId>/ready        {"ready": bool}     readiness-check verdict (app needs readinessChecks)
  *   POST /_sim/tasks/<taskId>/state        {"state": "TASK_UNREACHABLE", "scale"?: bool}
  *   POST /_sim/events                      {"eventType": ..., ...} or [ ... ]   publish as is
  *   POST /_sim/events/burst                {"count": N, "type"?: "status_update_event"}
@@ -49,7 +50,7 @@ export async function controlRoutes(sim: Simulator, req: IncomingMessage, res: S
       return sendJson(res, 200, { deleted: id });
     }
   }
-  const taskOp = /^\/tasks\/([^/]+)(?:\/(kill|health|state|endpoint))?$/.exec(path);
+  const taskOp = /^\/tasks\/([^/]+)(?:\/(kill|health|state|endpoint|ready))?$/.exec(path);
   if (taskOp) {
     const taskId = decodeURIComponent(taskOp[1]);
     const op = taskOp[2];
@@ -66,6 +67,11 @@ export async function controlRoutes(sim: Simulator, req: IncomingMessage, res: S
       if (typeof b['healthy'] !== 'boolean') throw new SimulatorError(400, 'expected {"healthy": true|false}');
       sim.setEndpointHealth(taskId, b['healthy']);
       return sendJson(res, 200, { task: taskId, endpointHealthy: b['healthy'] });
+    }
+    if (op === 'ready' && method === 'POST') {
+      if (typeof b['ready'] !== 'boolean') throw new SimulatorError(400, 'expected {"ready": true|false}');
+      await sim.setReady(taskId, b['ready']);
+      return sendJson(res, 200, { task: taskId, ready: b['ready'] });
     }
     if (op === 'state' && method === 'POST') {
       await sim.setTaskState(taskId, b['state'] as TaskState, { scale: b['scale'] === true });

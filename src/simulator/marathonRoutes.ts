@@ -2,10 +2,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { eventStreamAttached } from './events';
 import { pathOf, readJson, sendError, sendJson, sendText } from './http';
 import { marathonInfo } from './info';
-import { renderApp, renderTask, renderTasks } from './render';
+import { renderTask, renderTasks } from './render';
 import type { Simulator } from './simulator';
 import { SimulatorError } from './simulator';
-import { findApp } from './state';
+import { findApp, findTask } from './state';
 import { trickleJson } from './trickle';
 
 /** Marathon's REST API (the parts clients of marathon-lb use) over the simulated state. */
@@ -20,8 +20,13 @@ export async function marathonRoutes(sim: Simulator, req: IncomingMessage, res: 
     const greeting = eventStreamAttached(req.socket.remoteAddress ?? '127.0.0.1', sim.nowIso());
     return sim.hub.attach(res, url.searchParams.getAll('event_type'), hang, greeting, sim.faults.stream === 'endless-line');
   }
-  if (method === 'GET' && path === '/v2/deployments') return sendJson(res, 200, []);
+  if (method === 'GET' && path === '/v2/deployments') return sendJson(res, 200, sim.deploymentsJson());
+  if (method === 'DELETE' && path.startsWith('/v2/deployments/')) {
+    await sim.cancelDeployment(decodeURIComponent(path.slice('/v2/deployments/'.length)));
+    return sendJson(res, 202, {});
+  }
   if (method === 'GET' && path === '/v2/tasks') return sendJson(res, 200, renderTasks(sim.snapshot()));
+  if (method === 'POST' && path === '/v2/tasks/delete') return killTasks(sim, req, res, url);
 
   if (path === '/v2/apps' || path.startsWith('/v2/apps/')) return apps(sim, req, res, url, path.slice('/v2/apps'.length), method);
   return sendError(res, 404, `no such resource: ${method} ${url.pathname}`);
@@ -31,8 +36,9 @@ async function apps(sim: Simulator, req: IncomingMessage, res: ServerResponse, u
   if (method === 'GET') {
     if (await appsFault(sim, res)) return;
     if (rest === '') {
-      const embed = url.searchParams.getAll('embed').some((e) => e === 'apps.tasks' || e === 'tasks');
-      const body = sim.appsJson(embed);
+      const embeds = url.searchParams.getAll('embed');
+      const body = sim.appsJson({ tasks: embeds.some((e) => e === 'apps.tasks' || e === 'tasks'),
+        readiness: embeds.some((e) => e === 'apps.readiness' || e === 'readiness') });
       const extra = sim.faults.extraApps;
       const answer = extra === undefined ? body : { apps: [...body.apps, ...extra] };
       const slowMs = sim.appsLatencyPerAppMs * answer.apps.length;
@@ -43,18 +49,20 @@ async function apps(sim: Simulator, req: IncomingMessage, res: ServerResponse, u
     const app = findApp(sim.snapshot(), tasksOnly ? rest.slice(0, -'/tasks'.length) : rest);
     if (!app) return sendError(res, 404, `App '${rest}' does not exist`);
     if (tasksOnly) return sendJson(res, 200, { tasks: app.tasks.map((t) => renderTask(t, app.def.healthChecks.length)) });
-    return sendJson(res, 200, { app: renderApp(app, true) });
+    return sendJson(res, 200, { app: sim.appJson(app.def.id) });
   }
   const clientIp = req.socket.remoteAddress ?? '127.0.0.1';
+  const force = url.searchParams.get('force') === 'true';
   const killMatch = /^(.*)\/tasks\/([^/]+)$/.exec(rest);
   if (method === 'DELETE' && killMatch) {
     const taskId = decodeURIComponent(killMatch[2]);
     const task = sim.snapshot().apps.flatMap((a) => a.tasks).find((t) => t.id === taskId);
-    await sim.killTask(taskId, { scale: url.searchParams.get('scale') === 'true' });
+    if (!task) throw new SimulatorError(404, `Task '${taskId}' does not exist`);
+    await sim.killTasks([taskId], { scale: url.searchParams.get('scale') === 'true', force }, clientIp);
     return sendJson(res, 200, { task: task ? renderTask(task, 0) : { id: taskId } });
   }
   if (method === 'DELETE' && rest !== '') {
-    await sim.deleteApp(rest);
+    await sim.deleteApp(rest, clientIp, force);
     return sendJson(res, 200, deploymentReply(sim));
   }
   const body = method === 'POST' || method === 'PUT' ? await readJson(req) : undefined;
@@ -64,14 +72,39 @@ async function apps(sim: Simulator, req: IncomingMessage, res: ServerResponse, u
     return sendJson(res, 201, app, { Location: `/v2/apps${String(app['id'])}` });
   }
   if (method === 'PUT' && rest !== '') {
-    await sim.updateApp(rest, body?.value, clientIp);
+    // Marathon creates the app when it does not exist yet (the id comes from the path).
+    if (!findApp(sim.snapshot(), rest)) {
+      const value: unknown = body?.value;
+      await sim.createApp({ ...(typeof value === 'object' && value !== null ? value : {}), id: rest }, clientIp);
+      return sendJson(res, 201, deploymentReply(sim));
+    }
+    await sim.updateApp(rest, body?.value, clientIp, force);
     return sendJson(res, 200, deploymentReply(sim));
   }
   return sendError(res, 405, `${method} ${url.pathname} is not supported by the simulator`);
 }
 
+/** `POST /v2/tasks/delete[?scale=true][&force=true]` with `{"ids": [...]}`, as zdd kills drained tasks. */
+async function killTasks(sim: Simulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const body = await readJson(req);
+  if (!body.ok) throw new SimulatorError(400, body.error);
+  const ids: unknown = typeof body.value === 'object' && body.value !== null ? (body.value as Record<string, unknown>)['ids'] : undefined;
+  if (!Array.isArray(ids) || !ids.every((id): id is string => typeof id === 'string')) {
+    throw new SimulatorError(422, 'expected {"ids": ["<task id>", ...]}');
+  }
+  const scale = url.searchParams.get('scale') === 'true';
+  const before = sim.snapshot();
+  const killed = ids.flatMap((id) => {
+    const found = findTask(before, id);
+    return found ? [renderTask(found.task, found.app.def.healthChecks.length)] : [];
+  });
+  await sim.killTasks(ids, { scale, force: url.searchParams.get('force') === 'true' }, req.socket.remoteAddress ?? '127.0.0.1');
+  return sendJson(res, 200, scale ? deploymentReply(sim) : { tasks: killed });
+}
+
+/** Marathon's answer to a change: the new version and the deployment that carries it out. */
 const deploymentReply = (sim: Simulator): Record<string, unknown> =>
-  ({ version: sim.nowIso(), deploymentId: `sim-deployment-${sim.snapshot().seq}` });
+  ({ version: sim.nowIso(), deploymentId: sim.lastDeploymentId() });
 
 /** Applies an `apps` fault; true when the response has been sent. */
 async function appsFault(sim: Simulator, res: ServerResponse): Promise<boolean> {

@@ -38,6 +38,16 @@ export interface SimulatorOptions {
   readonly keepAliveMs?: number;
   /** Random part of task ids (default: random). Fix it for reproducible ids. */
   readonly seed?: string;
+  /**
+   * Runs Marathon's clock: real seconds per Marathon second (0.01: a 300 s grace period lasts 3 s).
+   * Then new tasks of health-checked apps stay unchecked (not routed) until their `gracePeriodSeconds`
+   * are over, tasks of apps with readinessChecks are not ready until `readyAfterSeconds` later, and
+   * deployments last until both (`/v2/deployments`, 409 on changes without `?force=true`). Default:
+   * unset, everything happens at once.
+   */
+  readonly timeScale?: number;
+  /** With timeScale: Marathon seconds from healthy to ready (default: the check's intervalSeconds; Infinity = only by setReady). */
+  readonly readyAfterSeconds?: number;
   /** Wall clock (default `() => new Date()`). */
   readonly now?: () => Date;
 }

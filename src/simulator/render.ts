@@ -1,13 +1,20 @@
+import { readinessResults } from './deployments';
 import { instanceIdOf } from './events';
 import type { SimApp, SimState, SimTask } from './types';
 
 /** Marathon 1.5+ JSON of the simulated state, as `/v2/apps`, `/v2/apps/{id}` and `/v2/tasks` answer. */
 
-export function renderApps(state: SimState, embedTasks: boolean): { apps: Record<string, unknown>[] } {
-  return { apps: state.apps.map((a) => renderApp(a, embedTasks)) };
+/** What `embed` adds to each app (Marathon always embeds counts and deployments). */
+export interface Embed {
+  readonly tasks: boolean;
+  readonly readiness: boolean;
 }
 
-export function renderApp(app: SimApp, embedTasks: boolean): Record<string, unknown> {
+export function renderApps(state: SimState, embed: Embed): { apps: Record<string, unknown>[] } {
+  return { apps: state.apps.map((a) => renderApp(state, a, embed)) };
+}
+
+export function renderApp(state: SimState, app: SimApp, embed: Embed): Record<string, unknown> {
   const healthChecked = app.def.healthChecks.length > 0;
   const running = app.tasks.filter((t) => t.state === 'TASK_RUNNING');
   const out: Record<string, unknown> = {
@@ -20,10 +27,11 @@ export function renderApp(app: SimApp, embedTasks: boolean): Record<string, unkn
     tasksStaged: app.tasks.filter((t) => t.state === 'TASK_STAGING' || t.state === 'TASK_STARTING').length,
     tasksRunning: running.length,
     tasksHealthy: healthChecked ? running.filter((t) => t.alive === true).length : 0,
-    tasksUnhealthy: healthChecked ? running.filter((t) => t.alive === false).length : 0,
-    deployments: [],
+    tasksUnhealthy: healthChecked ? running.filter((t) => t.alive === false && !t.awaitingHealth).length : 0,
+    deployments: state.deployments.filter((d) => d.appId === app.def.id).map((d) => ({ id: d.id })),
   };
-  if (embedTasks) out['tasks'] = app.tasks.map((t) => renderTask(t, app.def.healthChecks.length));
+  if (embed.tasks) out['tasks'] = app.tasks.map((t) => renderTask(t, app.def.healthChecks.length));
+  if (embed.readiness) out['readinessCheckResults'] = readinessResults(state, app);
   return out;
 }
 
@@ -43,7 +51,8 @@ export function renderTask(task: SimTask, healthCheckCount: number): Record<stri
     ipAddresses: [{ ipAddress: task.host, protocol: 'IPv4' }],
     localVolumes: [],
   };
-  if (task.alive !== null) {
+  // Before its first health check (grace period), Marathon reports no results for a task.
+  if (task.alive !== null && !task.awaitingHealth) {
     out['healthCheckResults'] = Array.from({ length: healthCheckCount }, () => ({
       alive: task.alive,
       consecutiveFailures: task.consecutiveFailures,

@@ -3,15 +3,19 @@ import type { Server } from 'node:http';
 import { Auth } from './auth';
 import { burstEvents, BURST_TYPES, MAX_BURST } from './burst';
 import type { BurstType } from './burst';
+import { TaskClock } from './clock';
+import { cancelDeployment, renderDeployment } from './deployments';
 import { describeFaults, NO_FAULTS, parseFaultRequest } from './faults';
 import type { Faults } from './faults';
 import { Engine, SimulatorError } from './engine';
 import type { Op } from './engine';
 import { renderApp, renderApps } from './render';
+import type { Embed } from './render';
 import { createHandler } from './router';
 import { listenServer, stopServer } from './server';
 import { EventHub } from './sse';
 import * as st from './state';
+import { newDeploymentId } from './taskGen';
 import { TaskPool } from './taskPool';
 import type { SimEvent, SimState, TaskState } from './types';
 import { TASK_STATES } from './types';
@@ -39,6 +43,7 @@ export class Simulator {
   private boundPort = 0;
   private readonly seed: string;
   private readonly clock: () => Date;
+  private readonly taskClock: TaskClock | undefined;
   /** ms per app of `GET /v2/apps` (see SimulatorOptions.appsLatencyPerAppMs); settable at run time. */
   appsLatencyPerAppMs: number;
 
@@ -48,7 +53,13 @@ export class Simulator {
     this.hub = new EventHub(options.keepAliveMs ?? 0);
     this.auth = new Auth(options.auth ?? {}, randomBytes(32), () => this.clock().getTime());
     const pool = options.serveTasks ? new TaskPool(options.taskHost ?? '127.0.0.1', options.serveTasksOf) : undefined;
-    this.engine = new Engine(this.hub, pool, () => ({ now: this.nowIso(), host: options.taskHost ?? '127.0.0.1', seed: this.seed }));
+    const delayed = options.timeScale !== undefined;
+    this.engine = new Engine(this.hub, pool, () => ({ now: this.nowIso(), host: options.taskHost ?? '127.0.0.1', seed: this.seed, delayed }));
+    this.taskClock = options.timeScale === undefined ? undefined : new TaskClock(options.timeScale, options.readyAfterSeconds, {
+      markHealthy: (id) => this.setHealth(id, true),
+      markReady: (id) => this.applyReady(id, true),
+      schedule: (ms, fn) => this.schedule(ms, fn),
+    });
     this.pool = pool;
     this.leaderOpts = options.leader ?? {};
     this.appsLatencyPerAppMs = options.appsLatencyPerAppMs ?? 0;
@@ -56,6 +67,8 @@ export class Simulator {
 
   /** Starts listening, then creates the initial apps. */
   static async start(options: SimulatorOptions = {}): Promise<Simulator> {
+    const scale = options.timeScale;
+    if (scale !== undefined && !(Number.isFinite(scale) && scale > 0)) throw new SimulatorError(422, `timeScale must be a number > 0, got ${scale}`);
     const sim = new Simulator(options);
     try {
       const { server, port } = await listenServer(createHandler(sim), options.host ?? '127.0.0.1', options.port ?? 0, options.tls);
@@ -98,15 +111,30 @@ export class Simulator {
   snapshot(): SimState {
     return this.engine.state;
   }
-  /** `GET /v2/apps?embed=apps.tasks` body. */
-  appsJson(embedTasks = true): { apps: Record<string, unknown>[] } {
-    return renderApps(this.engine.state, embedTasks);
+  /** `GET /v2/apps?embed=apps.tasks` body (`embed` as Marathon's `embed` parameters ask). */
+  appsJson(embed: boolean | Embed = true): { apps: Record<string, unknown>[] } {
+    return renderApps(this.engine.state, typeof embed === 'boolean' ? { tasks: embed, readiness: false } : embed);
+  }
+  /** `GET /v2/apps/{id}` body's `app` (Marathon embeds everything there). */
+  appJson(appId: string): Record<string, unknown> {
+    const app = st.findApp(this.engine.state, appId);
+    if (!app) throw new SimulatorError(404, `App '${appId}' does not exist`);
+    return renderApp(this.engine.state, app, { tasks: true, readiness: true });
+  }
+  /** `GET /v2/deployments` body. */
+  deploymentsJson(): Record<string, unknown>[] {
+    const state = this.engine.state;
+    return state.deployments.map((d) => renderDeployment(state, d));
   }
   /** Current tasks of an app (throws 404 when the app does not exist). */
   tasksOf(appId: string): SimState['apps'][number]['tasks'] {
     const app = st.findApp(this.engine.state, appId);
     if (!app) throw new SimulatorError(404, `app ${appId} does not exist`);
     return app.tasks;
+  }
+  /** Id of the deployment the last change started. */
+  lastDeploymentId(): string {
+    return newDeploymentId(this.engine.state.seq, this.seed);
   }
   nowIso(): string {
     return this.clock().toISOString();
@@ -115,8 +143,9 @@ export class Simulator {
   createApp(def: unknown, clientIp?: string): Promise<Record<string, unknown>> {
     return this.appOp((s, c) => st.createApp(s, def, c), () => idOf(def), clientIp);
   }
-  updateApp(appId: string, patch: unknown, clientIp?: string): Promise<Record<string, unknown>> {
-    return this.appOp((s, c) => st.updateApp(s, appId, patch, c), () => appId, clientIp);
+  /** Without `force`, an app with a deployment in progress answers 409 (Marathon's lock). */
+  updateApp(appId: string, patch: unknown, clientIp?: string, force = true): Promise<Record<string, unknown>> {
+    return this.appOp((s, c) => st.updateApp(s, appId, patch, c, force), () => appId, clientIp);
   }
   scale(appId: string, instances: number): Promise<Record<string, unknown>> {
     return this.appOp((s, c) => st.scaleApp(s, appId, instances, c), () => appId);
@@ -124,21 +153,37 @@ export class Simulator {
   setLabels(appId: string, labels: Record<string, string | null>, opts: { replace?: boolean } = {}): Promise<Record<string, unknown>> {
     return this.appOp((s, c) => st.setLabels(s, appId, labels, opts.replace === true, c), () => appId);
   }
-  async deleteApp(appId: string): Promise<void> {
-    await this.engine.apply((s, c) => st.deleteApp(s, appId, c));
+  async deleteApp(appId: string, clientIp?: string, force = true): Promise<void> {
+    await this.run((s, c) => st.deleteApp(s, appId, c, force), clientIp);
   }
   /** Kills a task; Marathon starts a replacement unless `scale` is set (then instances drops by one). */
   async killTask(taskId: string, opts: { scale?: boolean } = {}): Promise<void> {
-    await this.engine.apply((s, c) => st.setTaskState(s, taskId, 'TASK_KILLED', opts.scale === true, c));
+    await this.run((s, c) => st.setTaskState(s, taskId, 'TASK_KILLED', opts.scale === true, c));
+  }
+  /** `POST /v2/tasks/delete`: kills these tasks (unknown ids skipped); `scale` lowers their apps' instances. */
+  async killTasks(taskIds: readonly string[], opts: { scale?: boolean; force?: boolean } = {}, clientIp?: string): Promise<void> {
+    await this.run((s, c) => st.killTasks(s, taskIds, opts.scale === true, c, opts.force ?? true), clientIp);
   }
   /** Moves a task to any Mesos state (TASK_UNREACHABLE, TASK_FAILED …); terminal states remove it. */
   async setTaskState(taskId: string, state: TaskState, opts: { scale?: boolean } = {}): Promise<void> {
     if (!TASK_STATES.includes(state)) throw new SimulatorError(422, `unknown task state ${JSON.stringify(state)}: use one of ${TASK_STATES.join(', ')}`);
-    await this.engine.apply((s, c) => st.setTaskState(s, taskId, state, opts.scale === true, c));
+    await this.run((s, c) => st.setTaskState(s, taskId, state, opts.scale === true, c));
   }
   async setHealth(taskId: string, alive: boolean): Promise<void> {
-    await this.engine.apply((s, c) => st.setTaskHealth(s, taskId, alive, c));
+    await this.run((s, c) => st.setTaskHealth(s, taskId, alive, c));
     this.pool?.setHealthy(taskId, alive);
+  }
+  /**
+   * Sets a task's readiness-check verdict (its app needs readinessChecks). The clock leaves the task's
+   * readiness to the caller from then on. Its readiness paths answer 503 while not ready.
+   */
+  async setReady(taskId: string, ready: boolean): Promise<void> {
+    this.taskClock?.holdReadiness(taskId);
+    await this.applyReady(taskId, ready);
+  }
+  /** `DELETE /v2/deployments/{id}`: the deployment ends (deployment_failed); tasks stay as they are. */
+  async cancelDeployment(id: string): Promise<void> {
+    await this.run((s, c) => cancelDeployment(s, id, c.now));
   }
   /**
    * Only the task's own health-check paths answer 503 (healthy: false) or 200 again; Marathon's view
@@ -221,11 +266,23 @@ export class Simulator {
     if (this.server) await stopServer(this.server);
   }
 
-  private async appOp(op: Op, id: () => string, clientIp?: string): Promise<Record<string, unknown>> {
+  private async applyReady(taskId: string, ready: boolean): Promise<void> {
+    await this.run((s, c) => st.setTaskReady(s, taskId, ready, c));
+    this.pool?.setReady(taskId, ready);
+  }
+
+  /** Applies an operation, then starts the clock's timers for what it started. */
+  private async run(op: Op, clientIp?: string): Promise<void> {
     await this.engine.apply(op, clientIp);
-    const app = st.findApp(this.engine.state, id());
+    this.taskClock?.sync(this.engine.state);
+  }
+
+  private async appOp(op: Op, id: () => string, clientIp?: string): Promise<Record<string, unknown>> {
+    await this.run(op, clientIp);
+    const state = this.engine.state;
+    const app = st.findApp(state, id());
     if (!app) throw new SimulatorError(404, `app ${id()} does not exist`);
-    return renderApp(app, true);
+    return renderApp(state, app, { tasks: true, readiness: false });
   }
 }
 

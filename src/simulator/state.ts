@@ -1,7 +1,7 @@
 import { normalizeAppDef, normalizeAppId } from './appDef';
+import { deployment, lockedBy, settle, startEvents } from './deployments';
 import * as ev from './events';
-import type { DeploymentAction } from './events';
-import { newDeploymentId, newTasks } from './taskGen';
+import { newTasks } from './taskGen';
 import type { AppDef, Ctx, Outcome, SimApp, SimEvent, SimState, SimTask, TaskState } from './types';
 import { fail, TERMINAL_STATES } from './types';
 
@@ -17,13 +17,18 @@ export function createApp(state: SimState, raw: unknown, ctx: Ctx): Outcome {
   const created = newTasks(norm.def, norm.def.instances, { ...state, nextServicePort: norm.nextServicePort }, ctx, 0);
   const app: SimApp = { def: norm.def, tasks: created.tasks };
   const next = { ...created.state, apps: [...state.apps, app] };
-  return deployment(next, app, 'StartApplication', created.tasks, [], ctx);
+  return deployment(next, app, 'StartApplication', created.tasks, [], ctx, [ev.apiPostEvent(app.def, ctx.now, ctx.clientIp)]);
 }
 
-/** Marathon PUT semantics: the posted fields replace the old ones; port/health/container changes restart all tasks. */
-export function updateApp(state: SimState, appId: string, patch: unknown, ctx: Ctx): Outcome {
+/**
+ * Marathon PUT semantics: the posted fields replace the old ones; port/health/container changes restart all tasks.
+ * Without `force`, an app with a deployment in progress is locked (409).
+ */
+export function updateApp(state: SimState, appId: string, patch: unknown, ctx: Ctx, force = true): Outcome {
   const app = findApp(state, appId);
   if (!app) return fail(404, `app ${appId} does not exist`);
+  const locked = lockedBy(state, app.def.id, force);
+  if (locked) return locked;
   const norm = normalizeAppDef(patch, state, ctx.now, app.def);
   if (!norm.ok) return norm;
   if (norm.def.id !== app.def.id) return fail(422, `app ${appId}: the id cannot change (got ${norm.def.id})`);
@@ -35,11 +40,11 @@ export function updateApp(state: SimState, appId: string, patch: unknown, ctx: C
   if (!sameOn(app.def, norm.def, RESTART_FIELDS)) {
     const fresh = newTasks(def, def.instances, base, ctx, 0);
     const updated = { def, tasks: fresh.tasks };
-    return deployment(withApp(fresh.state, updated), updated, 'RestartApplication', fresh.tasks, app.tasks, ctx);
+    return deployment(withApp(fresh.state, updated), updated, 'RestartApplication', fresh.tasks, app.tasks, ctx, [ev.apiPostEvent(def, ctx.now, ctx.clientIp)]);
   }
   const scaled = scaleTasks(app.tasks, def, base, ctx);
   const updated = { def, tasks: scaled.tasks };
-  return deployment(withApp(scaled.state, updated), updated, 'ScaleApplication', scaled.started, scaled.stopped, ctx);
+  return deployment(withApp(scaled.state, updated), updated, 'ScaleApplication', scaled.started, scaled.stopped, ctx, [ev.apiPostEvent(def, ctx.now, ctx.clientIp)]);
 }
 
 export const scaleApp = (state: SimState, appId: string, instances: unknown, ctx: Ctx): Outcome =>
@@ -58,14 +63,15 @@ export function setLabels(state: SimState, appId: string, labels: unknown, repla
   return updateApp(state, appId, { labels: merged }, ctx);
 }
 
-export function deleteApp(state: SimState, appId: string, ctx: Ctx): Outcome {
+export function deleteApp(state: SimState, appId: string, ctx: Ctx, force = true): Outcome {
   const app = findApp(state, appId);
   if (!app) return fail(404, `app ${appId} does not exist`);
-  const d = ev.deploymentEvents(newDeploymentId(state.seq + 1, ctx.seed), app.def.id, 'StopApplication', ctx.now, ctx.now);
-  const events: SimEvent[] = [d.info, ...app.tasks.map((t) => ev.statusUpdateEvent(t, 'TASK_KILLED', ctx.now)),
-    ev.appTerminatedEvent(app.def.id, ctx.now), d.success];
-  const next = { ...state, seq: state.seq + 1, apps: state.apps.filter((a) => a !== app) };
-  return { ok: true, state: next, events, started: [], stopped: app.tasks };
+  const locked = lockedBy(state, app.def.id, force);
+  if (locked) return locked;
+  const gone = deployment({ ...state, apps: state.apps.filter((a) => a !== app) }, app, 'StopApplication', [], app.tasks, ctx, []);
+  // app_terminated_event comes after the kills, before the deployment ends.
+  const events = [...gone.events.slice(0, -2), ev.appTerminatedEvent(app.def.id, ctx.now), ...gone.events.slice(-2)];
+  return { ...gone, events };
 }
 
 /**
@@ -76,22 +82,53 @@ export function setTaskState(state: SimState, taskId: string, status: TaskState,
   const found = findTask(state, taskId);
   if (!found) return fail(404, `task ${taskId} does not exist`);
   const { app, task } = found;
-  const gone = ev.statusUpdateEvent(task, status, ctx.now);
   if (!TERMINAL_STATES.includes(status)) {
     const moved = { ...task, state: status };
     const next = withApp(state, { ...app, tasks: app.tasks.map((t) => (t === task ? moved : t)) });
     return { ok: true, state: next, events: [ev.statusUpdateEvent(moved, status, ctx.now)], started: [], stopped: [] };
   }
-  const rest = app.tasks.filter((t) => t !== task);
-  if (scale) {
-    const def = { ...app.def, instances: Math.max(0, app.def.instances - 1), version: ctx.now,
-      versionInfo: { ...app.def.versionInfo, lastScalingAt: ctx.now } };
-    const next = withApp(state, { def, tasks: rest });
-    return { ok: true, state: next, events: [gone, ev.apiPostEvent(def, ctx.now, ctx.clientIp)], started: [], stopped: [task] };
+  return killTasks(state, [taskId], scale, ctx, true, status);
+}
+
+/**
+ * `POST /v2/tasks/delete[?scale=true]`: kills tasks (unknown ids are skipped). With `scale`, each app's
+ * instance count drops by its killed tasks, one ScaleApplication deployment per app (locked apps: 409
+ * unless `force`); without it Marathon starts a replacement per task.
+ */
+export function killTasks(state: SimState, taskIds: readonly string[], scale: boolean, ctx: Ctx, force = true,
+  status: TaskState = 'TASK_KILLED'): Outcome {
+  const victims = new Map<string, SimTask[]>();
+  for (const id of taskIds) {
+    const found = findTask(state, id);
+    if (found) victims.set(found.app.def.id, [...(victims.get(found.app.def.id) ?? []), found.task]);
   }
-  const fresh = newTasks(app.def, 1, state, ctx, 0);
-  const next = withApp(fresh.state, { ...app, tasks: [...rest, ...fresh.tasks] });
-  return { ok: true, state: next, events: [gone, ...startEvents(fresh.tasks, ctx.now)], started: fresh.tasks, stopped: [task] };
+  let cur = state;
+  const events: SimEvent[] = [];
+  const started: SimTask[] = [];
+  const stopped: SimTask[] = [];
+  for (const [appId, tasks] of victims) {
+    const app = findApp(cur, appId)!;
+    const rest = app.tasks.filter((t) => !tasks.includes(t));
+    stopped.push(...tasks);
+    if (scale) {
+      const locked = lockedBy(cur, appId, force);
+      if (locked) return locked;
+      const def = { ...app.def, instances: Math.max(0, app.def.instances - tasks.length), version: ctx.now,
+        versionInfo: { ...app.def.versionInfo, lastScalingAt: ctx.now } };
+      const updated = { def, tasks: rest };
+      const out = deployment(withApp(cur, updated), updated, 'ScaleApplication', [], [], ctx, [ev.apiPostEvent(def, ctx.now, ctx.clientIp)]);
+      // The kills come first, as Marathon reports the tasks gone before the scale-down deployment.
+      events.push(...tasks.map((t) => ev.statusUpdateEvent(t, status, ctx.now)), ...out.events);
+      cur = out.state;
+      continue;
+    }
+    const fresh = newTasks(app.def, tasks.length, cur, ctx, started.length);
+    cur = withApp(fresh.state, { ...app, tasks: [...rest, ...fresh.tasks] });
+    started.push(...fresh.tasks);
+    events.push(...tasks.map((t) => ev.statusUpdateEvent(t, status, ctx.now)), ...startEvents(fresh.tasks, ctx.now));
+  }
+  const settled = settle(cur, ctx.now);
+  return { ok: true, state: settled.state, events: [...events, ...settled.events], started, stopped };
 }
 
 export function setTaskHealth(state: SimState, taskId: string, alive: boolean, ctx: Ctx): Outcome {
@@ -101,11 +138,23 @@ export function setTaskHealth(state: SimState, taskId: string, alive: boolean, c
   if (task.alive === null) return fail(422, `app ${app.def.id} has no healthChecks, so task ${taskId} has no health`);
   const maxFailures = Number(app.def.healthChecks[0]?.['maxConsecutiveFailures'] ?? 3) || 3;
   const changed: SimTask = alive
-    ? { ...task, alive, consecutiveFailures: 0, lastSuccess: ctx.now }
-    : { ...task, alive, consecutiveFailures: Math.max(task.consecutiveFailures, maxFailures), lastFailure: ctx.now };
+    ? { ...task, alive, awaitingHealth: false, consecutiveFailures: 0, lastSuccess: ctx.now }
+    : { ...task, alive, awaitingHealth: false, consecutiveFailures: Math.max(task.consecutiveFailures, maxFailures), lastFailure: ctx.now };
   const next = withApp(state, { ...app, tasks: app.tasks.map((t) => (t === task ? changed : t)) });
   const events = task.alive === alive ? [] : [ev.healthStatusChangedEvent(changed, alive, ctx.now)];
-  return { ok: true, state: next, events, started: [], stopped: [] };
+  const settled = settle(next, ctx.now);
+  return { ok: true, state: settled.state, events: [...events, ...settled.events], started: [], stopped: [] };
+}
+
+/** A readiness-check verdict: Marathon sends no event for it; a deployment waiting only on it ends. */
+export function setTaskReady(state: SimState, taskId: string, ready: boolean, ctx: Ctx): Outcome {
+  const found = findTask(state, taskId);
+  if (!found) return fail(404, `task ${taskId} does not exist`);
+  const { app, task } = found;
+  if (task.ready === null) return fail(422, `app ${app.def.id} has no readinessChecks, so task ${taskId} has no readiness`);
+  const next = withApp(state, { ...app, tasks: app.tasks.map((t) => (t === task ? { ...task, ready } : t)) });
+  const settled = settle(next, ctx.now);
+  return { ok: true, state: settled.state, events: settled.events, started: [], stopped: [] };
 }
 
 function scaleTasks(tasks: readonly SimTask[], def: AppDef, state: SimState, ctx: Ctx):
@@ -118,19 +167,6 @@ function scaleTasks(tasks: readonly SimTask[], def: AppDef, state: SimState, ctx
   const keep = oldestFirst ? tasks.slice(tasks.length - def.instances) : tasks.slice(0, def.instances);
   return { tasks: keep, started: [], stopped: tasks.filter((t) => !keep.includes(t)), state };
 }
-
-function deployment(state: SimState, app: SimApp, action: DeploymentAction, started: readonly SimTask[],
-  stopped: readonly SimTask[], ctx: Ctx): Outcome {
-  const seq = state.seq + 1;
-  const d = ev.deploymentEvents(newDeploymentId(seq, ctx.seed), app.def.id, action, app.def.version, ctx.now);
-  const events = [ev.apiPostEvent(app.def, ctx.now, ctx.clientIp), d.info,
-    ...stopped.map((t) => ev.statusUpdateEvent(t, 'TASK_KILLED', ctx.now)), ...startEvents(started, ctx.now), d.success];
-  return { ok: true, state: { ...state, seq }, events, started, stopped };
-}
-
-const startEvents = (tasks: readonly SimTask[], now: string): SimEvent[] => tasks.flatMap((t) =>
-  t.alive === null ? [ev.statusUpdateEvent(t, 'TASK_RUNNING', now)]
-    : [ev.statusUpdateEvent(t, 'TASK_RUNNING', now), ev.healthStatusChangedEvent(t, true, now)]);
 
 export function findApp(state: SimState, appId: string): SimApp | undefined {
   const id = normalizeAppId(appId);

@@ -2,7 +2,7 @@ import { hostPortSlots, servicePortsOf } from './appDef';
 import type { AppDef, Ctx, SimState, SimTask } from './types';
 
 /**
- * Creates `count` running tasks of an app. Ids follow Marathon's `<app path with _>.<uuid>` form;
+ * Creates `count` running tasks of an app (healthy and ready at once unless `ctx.delayed`). Ids follow Marathon's `<app path with _>.<uuid>` form;
  * host ports come from `ctx.ports[cursor + i]` (real listeners) or else fixed/fake ports from the state.
  */
 export function newTasks(def: AppDef, count: number, state: SimState, ctx: Ctx, cursor: number):
@@ -11,6 +11,9 @@ export function newTasks(def: AppDef, count: number, state: SimState, ctx: Ctx, 
   const slots = hostPortSlots(def);
   const servicePorts = servicePortsOf(def);
   const healthChecked = def.healthChecks.length > 0;
+  const readinessChecked = Array.isArray(def['readinessChecks']) && def['readinessChecks'].length > 0;
+  // With the simulator's clock running, tasks start unchecked and not ready; else healthy and ready at once.
+  const delayed = ctx.delayed === true;
   const tasks: SimTask[] = [];
   for (let i = 0; i < count; i++) {
     seq++;
@@ -27,9 +30,11 @@ export function newTasks(def: AppDef, count: number, state: SimState, ctx: Ctx, 
       stagedAt: ctx.now,
       startedAt: ctx.now,
       version: def.version,
-      alive: healthChecked ? true : null,
+      alive: healthChecked ? !delayed : null,
+      awaitingHealth: healthChecked && delayed,
+      ready: readinessChecked ? !delayed : null,
       consecutiveFailures: 0,
-      lastSuccess: healthChecked ? ctx.now : null,
+      lastSuccess: healthChecked && !delayed ? ctx.now : null,
       lastFailure: null,
     });
   }

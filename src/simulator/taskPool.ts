@@ -34,6 +34,9 @@ export class TaskPool {
     backend.healthy = task.alive !== false;
     const paths = def.healthChecks.map((h) => h['path']).filter((p): p is string => typeof p === 'string');
     backend.healthPaths = new Set(['/health', ...paths]);
+    backend.ready = task.ready !== false;
+    const checks = Array.isArray(def['readinessChecks']) ? (def['readinessChecks'] as readonly Record<string, unknown>[]) : [];
+    backend.readyPaths = new Set(checks.map((c) => (typeof c['path'] === 'string' ? c['path'] : '/')));
     this.byTask.set(task.id, backend);
   }
 
@@ -44,6 +47,11 @@ export class TaskPool {
   setHealthy(taskId: string, healthy: boolean): void {
     const b = this.byTask.get(taskId);
     if (b) b.healthy = healthy;
+  }
+
+  setReady(taskId: string, ready: boolean): void {
+    const b = this.byTask.get(taskId);
+    if (b) b.ready = ready;
   }
 
   async stop(taskIds: readonly string[]): Promise<void> {

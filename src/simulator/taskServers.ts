@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
  * One simulated task's real listeners: a tiny HTTP server per host port, on an OS-assigned port.
  * Any path answers 200 with JSON naming the app and task and echoing the path and request headers it
  * received (so tests see what HAProxy rewrote); health-check paths answer 200 while the task is
- * healthy and 503 once the simulator marks it dead, so HAProxy's own checks agree with Marathon.
+ * healthy and 503 once the simulator marks it dead, so HAProxy's own checks agree with Marathon;
+ * readiness-check paths answer 503 while the task is not ready.
  * `/_redirect?to=<url>` answers 302 with that Location (for tests of Location rewriting).
  */
 export class TaskBackend {
@@ -14,6 +15,8 @@ export class TaskBackend {
   taskId = '';
   healthy = true;
   healthPaths: ReadonlySet<string> = new Set(['/health']);
+  ready = true;
+  readyPaths: ReadonlySet<string> = new Set();
 
   private constructor(private readonly servers: readonly Server[], readonly ports: readonly number[]) {}
 
@@ -50,9 +53,11 @@ export class TaskBackend {
       return;
     }
     const health = this.healthPaths.has(path);
-    const status = health && !this.healthy ? 503 : 200;
+    const readiness = this.readyPaths.has(path);
+    const status = (health && !this.healthy) || (readiness && !this.ready) ? 503 : 200;
     const body = JSON.stringify({ app: this.appId, task: this.taskId, port: this.ports[index], portIndex: index, path,
-      headers: req.headers, ...(health ? { healthy: this.healthy } : {}) }) + '\n';
+      headers: req.headers, ...(health ? { healthy: this.healthy } : {}),
+      ...(readiness ? { ready: this.ready } : {}) }) + '\n';
     res.writeHead(status, { 'Content-Type': 'application/json', 'X-Sim-App': this.appId, 'X-Sim-Task': this.taskId,
       'Content-Length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);

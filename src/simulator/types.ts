@@ -69,6 +69,10 @@ export interface SimTask {
   readonly version: string;
   /** Health-check verdict; null when the app has no health checks. */
   readonly alive: boolean | null;
+  /** Health-checked but not checked yet (within the grace period): no healthCheckResults, not alive. */
+  readonly awaitingHealth: boolean;
+  /** Readiness-check verdict; null when the app has no readinessChecks. */
+  readonly ready: boolean | null;
   readonly consecutiveFailures: number;
   readonly lastSuccess: string | null;
   readonly lastFailure: string | null;
@@ -79,8 +83,20 @@ export interface SimApp {
   readonly tasks: readonly SimTask[];
 }
 
+/** A deployment Marathon is still running: it ends once its new tasks are healthy and ready (or gone). */
+export interface SimDeployment {
+  readonly id: string;
+  readonly appId: string;
+  readonly action: 'StartApplication' | 'ScaleApplication' | 'RestartApplication' | 'StopApplication';
+  readonly version: string;
+  /** Ids of the started tasks the deployment waits for. */
+  readonly waitingFor: readonly string[];
+}
+
 export interface SimState {
   readonly apps: readonly SimApp[];
+  /** Deployments in progress (only when the simulator's time runs: see SimulatorOptions.timeScale). */
+  readonly deployments: readonly SimDeployment[];
   /** Monotonic counter for task/deployment ids. */
   readonly seq: number;
   /** Next fake host port handed out when no real port is supplied. */
@@ -108,6 +124,8 @@ export interface Ctx {
   readonly ports?: readonly (readonly number[] | undefined)[];
   /** Client address recorded in api_post_event. */
   readonly clientIp?: string;
+  /** New tasks start unchecked/not ready and deployments wait for them (SimulatorOptions.timeScale is set). */
+  readonly delayed?: boolean;
 }
 
 export interface Change {
@@ -130,4 +148,4 @@ export interface SimFailure {
 
 export const fail = (status: SimFailure['status'], error: string): SimFailure => ({ ok: false, status, error });
 
-export const emptyState = (): SimState => ({ apps: [], seq: 0, nextHostPort: 31000, nextServicePort: 10000 });
+export const emptyState = (): SimState => ({ apps: [], deployments: [], seq: 0, nextHostPort: 31000, nextServicePort: 10000 });

@@ -227,7 +227,7 @@ describe('event stream', () => {
 
     await all.waitFor((s) => s.ofType('deployment_success').length === 1, 'deployment_success');
     expect(all.events.map((e) => e.eventType)).toEqual(['event_stream_attached', 'api_post_event', 'deployment_info',
-      'status_update_event', 'health_status_changed_event', 'deployment_success']);
+      'status_update_event', 'health_status_changed_event', 'deployment_step_success', 'deployment_success']);
     expect(all.ofType('api_post_event')[0]).toMatchObject({ appDefinition: { id: '/web', instances: 3 } });
   });
 
