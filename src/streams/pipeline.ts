@@ -114,7 +114,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     const trigger$ = triggers({
       events$: items$.pipe(mergeMap((i) => (i.kind === 'event' ? of({ eventType: i.event.eventType }) : EMPTY))),
       connected$: items$.pipe(filter((i) => i.kind === 'connected')),
-      signals$: signals$.pipe(filter((s) => s === 'hup')),
+      signals$: signals$.pipe(filter((s): s is 'hup' => s === 'hup')),
       resyncIntervalMs: timing.resyncIntervalMs,
       scheduler,
     }).pipe(tap((trigger) => report({ kind: 'trigger', trigger })));

@@ -8,7 +8,7 @@ export type Trigger =
   | { readonly kind: 'event'; readonly eventType: string }
   | { readonly kind: 'connected' }
   | { readonly kind: 'resync' }
-  | { readonly kind: 'signal'; readonly signal: 'hup' | 'usr1' }
+  | { readonly kind: 'signal'; readonly signal: 'hup' }
   | { readonly kind: 'startup' };
 
 export interface TriggerSources {
@@ -16,8 +16,8 @@ export interface TriggerSources {
   readonly events$: Observable<{ readonly eventType: string }>;
   /** One value per (re)connection of the event stream. */
   readonly connected$: Observable<unknown>;
-  /** SIGHUP / SIGUSR1 and their HTTP equivalents. */
-  readonly signals$: Observable<'hup' | 'usr1'>;
+  /** SIGHUP and its HTTP equivalent (SIGUSR1 re-reads nothing: the pipeline reloads the existing config). */
+  readonly signals$: Observable<'hup'>;
   /** Quiet time after which a full resync is forced (marathon-lb: 300 s). */
   readonly resyncIntervalMs: number;
   readonly scheduler: SchedulerLike;

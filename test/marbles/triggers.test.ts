@@ -10,11 +10,10 @@ const T: Record<string, Trigger> = {
   a: { kind: 'event', eventType: 'api_post_event' },
   c: { kind: 'connected' },
   h: { kind: 'signal', signal: 'hup' },
-  u: { kind: 'signal', signal: 'usr1' },
   r: { kind: 'resync' },
 };
 const EV = { e: { eventType: 'status_update_event' }, a: { eventType: 'api_post_event' } };
-const SIG = { h: 'hup', u: 'usr1' } as const;
+const SIG = { h: 'hup' } as const;
 
 describe('triggers', () => {
   it('emits startup first, then a resync after every resyncIntervalMs of silence', () => {
@@ -30,9 +29,9 @@ describe('triggers', () => {
     ts.run(({ hot, expectObservable, expectSubscriptions }) => {
       const events$ = hot('---e---a', EV);
       const connected$ = hot('-----c');
-      const signals$ = hot('--------h-u', SIG);
+      const signals$ = hot('--------h-h', SIG);
       const out = triggers({ events$, connected$, signals$, resyncIntervalMs: 10, scheduler: ts });
-      expectObservable(out, '^ 29ms !').toBe('s--e-c-ah-u 9ms r', T);
+      expectObservable(out, '^ 29ms !').toBe('s--e-c-ah-h 9ms r', T);
       for (const source of [events$, connected$, signals$]) {
         expectSubscriptions(source.subscriptions).toBe('^ 29ms !');
       }
