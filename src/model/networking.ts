@@ -68,6 +68,15 @@ export function taskIp(task: MarathonTask, mode: NetworkingMode, resolve: Resolv
   return host === '' ? undefined : resolve(host);
 }
 
+/** The service ports the app itself declares (port mappings, port definitions, ports). */
+function declaredServicePorts(app: MarathonApp, mode: NetworkingMode): readonly number[] {
+  if (mode === 'container' || mode === 'container/bridge') {
+    const mapped = portMappings(app).flatMap((p) => (p.servicePort === undefined || p.servicePort === null ? [] : [p.servicePort]));
+    if (mapped.length > 0) return mapped;
+  }
+  return app.portDefinitions !== undefined ? definitionPorts(app) : (app.ports ?? []);
+}
+
 /**
  * Marathon gives IP-per-task apps no service ports (marathon#3636): marathon-lb assigns
  * deterministic ones from a range by hashing the app id and task port. One instance per snapshot;
@@ -80,16 +89,17 @@ export class ServicePortAssigner {
   constructor(private readonly range: { readonly min: number; readonly max: number } | null) {}
 
   servicePorts(app: MarathonApp, mode: NetworkingMode): readonly (number | null)[] {
-    if (mode === 'container' || mode === 'container/bridge') {
-      const mapped = portMappings(app).flatMap((p) => (p.servicePort === undefined || p.servicePort === null ? [] : [p.servicePort]));
-      if (mapped.length > 0) return mapped;
-    }
-    const ports: readonly number[] = app.portDefinitions !== undefined ? definitionPorts(app) : (app.ports ?? []);
+    const ports = declaredServicePorts(app, mode);
     const first = app.tasks[0];
     if (ports.length === 0 && mode === 'container' && this.range !== null && first !== undefined) {
       return taskPorts(app, first, mode).map((p) => this.assign(app.id, p));
     }
     return ports;
+  }
+
+  /** Whether servicePorts assigns ports to this app (its ports then depend on the apps before it). */
+  assigns(app: MarathonApp, mode: NetworkingMode): boolean {
+    return mode === 'container' && this.range !== null && app.tasks.length > 0 && declaredServicePorts(app, mode).length === 0;
   }
 
   private assign(appId: string, taskPort: number): number | null {

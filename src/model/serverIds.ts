@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { Server, Service } from './types';
+import type { AppInputs } from './appKey';
+import type { Problem, Server, Service } from './types';
 
 const UNSAFE = /[^a-zA-Z0-9-]/g;
 
@@ -55,13 +56,32 @@ export class ServerMemo {
   private previous = new Map<string, { readonly key: string; readonly servers: readonly Server[] }>();
   private currentServices = new Map<string, Service>();
   private previousServices = new Map<string, Service>();
+  private currentApps = new Map<string, BuiltApp>();
+  private previousApps = new Map<string, BuiltApp>();
+  private options: string | undefined;
 
-  /** Call once per snapshot, before building it. */
-  nextSnapshot(): void {
+  /**
+   * Call once per snapshot, before building it. `options` names what else the model depends on
+   * (model options): apps built under other options are forgotten.
+   */
+  nextSnapshot(options = ''): void {
     this.previous = this.current;
     this.current = new Map();
     this.previousServices = this.currentServices;
     this.currentServices = new Map();
+    this.previousApps = options === this.options ? this.currentApps : new Map();
+    this.currentApps = new Map();
+    this.options = options;
+  }
+
+  /** What the app with this id built in a recent snapshot (the caller compares its inputs), or undefined. */
+  app(id: string): BuiltApp | undefined {
+    return this.currentApps.get(id) ?? this.previousApps.get(id);
+  }
+
+  /** Keeps `built` (new, or reused from app()) for the next snapshot. */
+  rememberApp(id: string, built: BuiltApp): void {
+    this.currentApps.set(id, built);
   }
 
   /** The equal Service of a recent snapshot (same object), or `built` itself, remembered for the next. */
@@ -82,6 +102,14 @@ export class ServerMemo {
   remember(backend: string, key: string, servers: readonly Server[]): void {
     this.current.set(backend, { key, servers });
   }
+}
+
+/** What toModel made of one app: replayed as it is when the app comes again unchanged. */
+export interface BuiltApp {
+  readonly inputs: AppInputs;
+  readonly services: readonly Service[];
+  readonly problems: readonly Problem[];
+  readonly observed: readonly (readonly [string, boolean])[];
 }
 
 /** Field by field: servers by identity (the memo reuses the array), small objects structurally. */

@@ -1,10 +1,12 @@
 import type { MarathonApp } from '../marathon/types';
 import { mergeDeployments } from './deployments';
+import { withoutUnreadyTasks } from './readiness';
 import type { FileChecks } from './bindOptions';
 import { EXCLUDED_TASK_STATES, healthCheckFor, healthVerdict, isHealthCheckError } from './healthChecks';
 import { isAppId, isHostName, isIP, isPort } from './haproxyText';
 import { isProblem, labelsByPort, readPortLabels, type LabelChecks, type PortSettings } from './labels';
 import { networkingMode, ServicePortAssigner, taskIp, taskPortsOf, type ResolveHost } from './networking';
+import { inputsOf, memoizable, sameInputs } from './appKey';
 import { serverId, serverName, type ServerMemo } from './serverIds';
 import type { HealthCheck, Mode, Model, Problem, Service } from './types';
 
@@ -22,6 +24,8 @@ export interface ModelOptions {
   readonly refuseAppTemplates?: boolean | undefined;
   /** --ssl-certs: labels naming one of these are not checked again (the :443 frontend loads them). */
   readonly operatorCerts?: readonly string[] | undefined;
+  /** --respect-readiness-checks: leave out tasks whose Marathon readiness checks have not passed (readiness.ts). */
+  readonly respectReadinessChecks?: boolean | undefined;
 }
 
 export interface ModelContext {
@@ -56,7 +60,7 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
   const observedHealth = new Map<string, boolean>();
   const remembered = ctx.rememberedHealth ?? NO_MEMORY;
   const assigner = new ServicePortAssigner(opts.servicePortRange);
-  ctx.servers?.nextSnapshot();
+  ctx.servers?.nextSnapshot(JSON.stringify(opts));
   const services: Service[] = [];
   const build = (drafts: readonly Draft[], oneApp: boolean): void => {
     const byApp = oneApp ? null : groupByApp(drafts);
@@ -70,7 +74,7 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
   };
   const labelChecks: LabelChecks = { files: ctx.files, operatorCerts: new Set(opts.operatorCerts ?? []), refuseTemplates: opts.refuseAppTemplates,
     resolve: ctx.resolve };
-  const routed = mergeDeployments(apps, problems);
+  const routed = mergeDeployments(opts.respectReadinessChecks === true ? withoutUnreadyTasks(apps) : apps, problems);
   const goodHosts = new Set<string>();
   const idCount = new Map<string, number>();
   for (const app of routed) idCount.set(app.id, (idCount.get(app.id) ?? 0) + 1);
@@ -78,11 +82,40 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
   // promote); an id shared by several processed apps waits for all of them (siblings span them).
   const deferred: Draft[] = [];
 
+  const memo = ctx.servers;
+  const health = opts.healthCheck ? remembered : null;
   for (const app of routed) {
     if (opts.frameworkName !== undefined && app.id.slice(1) === opts.frameworkName) continue;
+    // An app seen unchanged in a recent snapshot: its services and problems as they were (appKey.ts).
+    // Not for ids shared by several apps (built together) or IP-per-task ports (assigned across apps).
+    // A remembered app was reusable then; equal inputs keep it so (sameInputs covers what memoizable and assigns read).
+    const single = memo !== undefined && idCount.get(app.id) === 1;
+    const hit = single ? memo.app(app.id) : undefined;
+    if (hit !== undefined && sameInputs(hit.inputs, app, ctx.resolve, health)) {
+      memo!.rememberApp(app.id, hit);
+      for (const p of hit.problems) problems.push(p);
+      for (const [id, alive] of hit.observed) observedHealth.set(id, alive);
+      for (const s of hit.services) services.push(s);
+      continue;
+    }
+    const problemsBefore = problems.length;
+    const servicesBefore = services.length;
+    const observed: [string, boolean][] = [];
+    buildApp(app, observed);
+    for (const [id, alive] of observed) observedHealth.set(id, alive);
+    if (single && memoizable(app) && !assigner.assigns(app, networkingMode(app))) {
+      memo!.rememberApp(app.id, { inputs: inputsOf(app, ctx.resolve, health), services: services.slice(servicesBefore), problems: problems.slice(problemsBefore), observed });
+    }
+  }
+  build(deferred, false);
+  services.sort((a, b) => (a.appId < b.appId ? -1 : a.appId > b.appId ? 1 : a.servicePort - b.servicePort));
+  return { services, problems, observedHealth };
+
+  /** One app's services (or, for an id shared by several apps, its drafts in `deferred`) and problems. */
+  function buildApp(app: MarathonApp, observed: [string, boolean][]): void {
     if (!isAppId(app.id)) {
       problems.push({ appId: app.id, portIndex: null, label: 'id', message: 'must be letters, digits, "-", "_", ".", ":" and "/" (it names HAProxy sections)' });
-      continue;
+      return;
     }
     const appGroups = app.labels['HAPROXY_GROUP']?.split(',') ?? [];
     const mode = networkingMode(app);
@@ -108,7 +141,7 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
     // Only apps with a selected service port need their tasks (siblings matter only within an app).
     let anySelected = false;
     for (const d of byServicePort.values()) anySelected ||= selected(d, opts);
-    if (!anySelected) continue;
+    if (!anySelected) return;
     const portsOf = taskPortsOf(app, mode);
     const checked = opts.healthCheck && (app.healthChecks?.length ?? 0) > 0;
     let badTask: Problem | null = null;
@@ -118,7 +151,7 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
       if (task.state !== undefined && EXCLUDED_TASK_STATES.has(task.state)) continue;
       if (checked) {
         const verdict = healthVerdict(task, remembered);
-        if (verdict.observed) observedHealth.set(task.id, verdict.alive);
+        if (verdict.observed) observed.push([task.id, verdict.alive]);
         if (!verdict.alive) continue;
       }
       // Marathon never sends a host or container IP HAProxy cannot use; a corrupted answer leaves the app out.
@@ -154,15 +187,12 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
     }
     if (badTask !== null) {
       problems.push(badTask);
-      continue;
+      return;
     }
     const appDrafts = [...byServicePort.values()].filter((d) => d.backends.length > 0);
     if (idCount.get(app.id) === 1) build(appDrafts, true);
     else deferred.push(...appDrafts);
   }
-  build(deferred, false);
-  services.sort((a, b) => (a.appId < b.appId ? -1 : a.appId > b.appId ? 1 : a.servicePort - b.servicePort));
-  return { services, problems, observedHealth };
 }
 
 function draftService(app: MarathonApp, index: number, originalPort: number, settings: PortSettings, appGroups: readonly string[]): Draft | Problem {
