@@ -10,7 +10,7 @@ import { NEVER, asyncScheduler, of } from 'rxjs';
 import { parseArgs } from '../src/cli/args';
 import { findConfigDir } from '../src/configDir';
 import { createController } from '../src/controller';
-import { marathonClientFromOptions } from '../src/marathon/fromOptions';
+import { marathonClientFromOptions } from '../src/wiring/parts';
 import { loadTemplateSet } from '../src/render/loadTemplates';
 import { Simulator } from '../src/simulator';
 import type { ApplyPort } from '../src/streams/applyPort';

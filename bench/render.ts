@@ -11,7 +11,8 @@ import { resolverFrom } from '../src/marathon/resolveHosts';
 import { ServerMemo } from '../src/model/serverIds';
 import { loadTemplateSet } from '../src/render/loadTemplates';
 import { ServerLinesCache } from '../src/render/render';
-import { modelOptions, renderOptions, renderSnapshot } from '../src/render/snapshot';
+import { renderSnapshot } from '../src/render/snapshot';
+import { modelOptions, renderOptions } from '../src/wiring/parts';
 import { generateApps } from './genApps';
 
 function take(argv: string[], flag: string): string | undefined {

@@ -7,7 +7,6 @@ import { ServerMemo } from './model/serverIds';
 import { describeProblem } from './model/types';
 import type { Logger } from './log';
 import { ServerLinesCache, renderConfig } from './render/render';
-import { modelOptions, renderOptions } from './render/snapshot';
 import type { TemplateSet } from './render/templates';
 import { AppliedState } from './streams/appliedState';
 import type { ApplyPort } from './streams/applyPort';
@@ -17,6 +16,7 @@ import { pipeline, type PipelineEvent } from './streams/pipeline';
 import { formatReason } from './streams/reloadReason';
 import { retryBackoff } from './streams/retryBackoff';
 import { fastBuilder, snapshotBuilder, type Fetched } from './snapshotBuilder';
+import { controllerSettings } from './wiring/parts';
 
 export interface ControllerDeps {
   readonly options: Options;
@@ -43,27 +43,27 @@ const STREAM_HEALTHY_AFTER_MS = 30_000;
 
 /** Assembles the Marathon side (events or polling, snapshots) and the pipeline into one stream. */
 export function createController(deps: ControllerDeps): { run$: Observable<unknown>; applied: AppliedState } {
-  const { options: o, logger, scheduler } = deps;
+  const { logger, scheduler } = deps;
+  const s = controllerSettings(deps.options, deps.env);
   // Re-renders a snapshot without the apps HAProxy rejected (see AppliedState.withoutRejected).
   const applied = new AppliedState((services) => renderConfig(services, deps.templates, renderOpts, serverLines));
-  const health = new HealthMemory(o.lruCacheCapacity);
+  const health = new HealthMemory(s.cacheCapacity);
   const servers = new ServerMemo();
   const serverLines = new ServerLinesCache();
-  const modelOpts = modelOptions(o, deps.env);
-  const renderOpts = renderOptions(o, deps.env);
+  const { model: modelOpts, render: renderOpts, stream } = s;
 
-  const items$: Observable<StreamItem> | null = o.sse
-    ? defer(() => eventStream({ source: deps.client, maxEventBytes: o.sseMaxEventBytes })).pipe(
-      idleTimeout<StreamItem>(o.sseIdleTimeout * 1000, scheduler),
+  const items$: Observable<StreamItem> | null = stream
+    ? defer(() => eventStream({ source: deps.client, maxEventBytes: stream.maxEventBytes })).pipe(
+      idleTimeout<StreamItem>(stream.idleTimeoutMs, scheduler),
       retryBackoff<StreamItem>({
-        initialMs: Math.min(3000, o.maxBackoff * 1000), maxMs: o.maxBackoff * 1000, factor: 1.5, jitter: deps.random, scheduler,
+        initialMs: Math.min(3000, stream.maxBackoffMs), maxMs: stream.maxBackoffMs, factor: 1.5, jitter: deps.random, scheduler,
         // A stream must also last a while to reset the backoff: one that connects and is dropped at
         // once (say, for a line over --sse-max-event-bytes) backs off further each time.
         resetAfterMs: STREAM_HEALTHY_AFTER_MS,
         onRetry: ({ error, delayMs }) => {
           deps.onStreamLost?.(error instanceof Error ? error.message : String(error));
           logger.warn(error instanceof IdleTimeoutError
-            ? `event stream silent for ${o.sseIdleTimeout}s: reconnecting in ${(delayMs / 1000).toFixed(1)}s`
+            ? `event stream silent for ${stream.idleTimeoutSeconds}s: reconnecting in ${(delayMs / 1000).toFixed(1)}s`
             : `event stream: ${(error as Error).message}; reconnecting in ${(delayMs / 1000).toFixed(1)}s`);
         },
       }),
@@ -76,14 +76,14 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     )
     : null;
 
-  const hostResolver = new HostResolver({ capacity: o.lruCacheCapacity }); // marathon-lb's ip_cache; bounded in time
+  const hostResolver = new HostResolver({ capacity: s.cacheCapacity }); // marathon-lb's ip_cache; bounded in time
   const fetch = (): Observable<Fetched> => defer(() => from(deps.client.getApps())).pipe(
-    mergeMap((body) => from(hostResolver.resolve(body, o.requestTimeout * 1000)).pipe(map((hosts) => ({ body, hosts })))),
+    mergeMap((body) => from(hostResolver.resolve(body, s.requestTimeoutMs)).pipe(map((hosts) => ({ body, hosts })))),
   );
 
   const buildDeps = { templates: deps.templates, modelOpts, renderOpts, health, servers, serverLines };
   const build = snapshotBuilder(buildDeps);
-  const fast = o.fastPath && o.sse ? fastBuilder(buildDeps) : undefined;
+  const fast = s.fastPath ? fastBuilder(buildDeps) : undefined;
 
   const warnedProblems = new Set<string>();
   let lastApplyError: { message: string; repeats: number } | null = null; // the same failure is logged in full once
@@ -114,7 +114,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       }
       case 'unchanged': lastFetchError = null; logger.debug('config unchanged: nothing to apply'); break;
       case 'applying': logger.info(e.reasons.length > 0 ? `reloading HAProxy: ${e.reasons.map(formatReason).join('; ')}`
-        : o.command !== undefined ? `reloading HAProxy with --command: ${e.runtimeOps} server change(s) (no runtime API in this mode)`
+        : s.commandMode ? `reloading HAProxy with --command: ${e.runtimeOps} server change(s) (no runtime API in this mode)`
         : `updating HAProxy through the runtime API: ${e.runtimeOps} operation(s)`); break;
       case 'applied':
         lastApplyError = null;
@@ -155,10 +155,10 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const run$ = pipeline<Fetched>({
     items$, signals$: deps.signals$, fetch, build, ...(fast === undefined ? {} : { fast }), haproxy: deps.haproxy, applied, report, scheduler,
     timing: {
-      quietMs: o.debounceQuiet * 1000,
-      maxWaitMs: o.debounceMaxWait * 1000,
-      resyncIntervalMs: o.resyncInterval > 0 ? o.resyncInterval * 1000 : 2 ** 31 - 1,
-      backoff: { initialMs: 1000, maxMs: o.maxBackoff * 1000, factor: 2, jitter: () => 0.5 + deps.random() / 2 },
+      quietMs: s.timing.quietMs,
+      maxWaitMs: s.timing.maxWaitMs,
+      resyncIntervalMs: s.timing.resyncIntervalMs,
+      backoff: { initialMs: 1000, maxMs: s.timing.maxBackoffMs, factor: 2, jitter: () => 0.5 + deps.random() / 2 },
     },
   });
   return { run$, applied };

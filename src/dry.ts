@@ -6,11 +6,12 @@ import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
 import { fileChecks } from './model/files';
 import { describeProblem } from './model/types';
 import { loadTemplateSet } from './render/loadTemplates';
-import { modelOptions, renderOptions, renderSnapshot } from './render/snapshot';
+import { renderSnapshot } from './render/snapshot';
+import { marathonClientFromOptions, modelOptions, renderOptions } from './wiring/parts';
 
 /**
- * The `--dry` process entry: loads the Marathon client and the logger (winston) only when it must
- * fetch (no --apps-file), so a dry render from a file loads no rxjs, winston, prom-client or service code.
+ * The `--dry` process entry: loads the logger (winston) only when it must fetch (no --apps-file), so a
+ * dry render from a file loads no rxjs, winston, prom-client or service code.
  */
 export function runDryProcess(options: Options, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   return runDry(options, {
@@ -23,7 +24,7 @@ export function runDryProcess(options: Options, env: Readonly<Record<string, str
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
     fetchApps: async () => {
-      const [{ createLogger }, { marathonClientFromOptions }] = await Promise.all([import('./log'), import('./marathon/fromOptions')]);
+      const { createLogger } = await import('./log');
       const logger = createLogger({ level: options.logLevel, format: options.logFormat, syslogSocket: undefined });
       const client = marathonClientFromOptions(options, logger);
       return 'error' in client ? Promise.reject(new Error(client.error)) : client.getApps();

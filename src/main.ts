@@ -4,7 +4,7 @@ import { runCheckLabels } from './checkLabels/check';
 import { findConfigDir } from './configDir';
 import { runDry } from './dry';
 import { createLogger } from './log';
-import { marathonClientFromOptions } from './marathon/fromOptions';
+import { marathonClientFromOptions } from './wiring/parts';
 import { startService, type RunningService } from './service';
 import { prepareFirstStart } from './startup/prepare';
 

@@ -23,11 +23,10 @@ import { validateConfig } from './haproxy/validate';
 import { masterSocketStateReader } from './haproxy/stateReader';
 import { describeTarget, formatVersion, resolveHaproxyVersion } from './haproxy/version';
 import type { Logger } from './log';
-import { marathonClientFromOptions } from './marathon/fromOptions';
 import { renderConfig } from './render/render';
-import { renderOptions } from './render/snapshot';
 import { pollEvery } from './streams/pollEvery';
 import type { TemplateSet } from './render/templates';
+import { marathonClientFromOptions, renderOptions, serviceSettings } from './wiring/parts';
 
 export interface RunningService {
   readonly admin: AdminServer | null;
@@ -60,61 +59,50 @@ export interface ServiceDeps {
 /** The live service: Marathon → pipeline → a real HAProxy, plus the admin API. The one place that constructs it all. */
 export async function startService(deps: ServiceDeps): Promise<RunningService | { readonly error: string }> {
   const { options: o, logger } = deps;
+  const s = serviceSettings(o, deps.env, deps.pidFile);
   const client = marathonClientFromOptions(o, logger);
   if ('error' in client) return client;
 
-  const configDir = path.dirname(o.haproxyConfig);
+  const configDir = path.dirname(s.process.configPath);
   try {
     fs.mkdirSync(configDir, { recursive: true });
   } catch (e) {
     return { error: `cannot create ${configDir} for --haproxy-config: ${(e as NodeJS.ErrnoException).code}` };
   }
-  const pidFile = deps.pidFile ?? deps.env['MARATHON_LB_PID_FILE'] ?? '/var/run/marathon-lb.pid';
+  const { pidFile } = s;
   try {
     fs.writeFileSync(pidFile, `${process.pid}\n`);
   } catch (e) {
     logger.warn(`cannot write pid file ${pidFile} (${(e as NodeJS.ErrnoException).code}): /_mlb_signal/* will not reach this process`);
   }
   // HAProxy expands ${VAR} in its config, and app owners write part of it: it gets no secret of ours.
-  const haproxyEnv = haproxyEnvironment({ ...process.env, MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_HAPROXY_CONFIG: o.haproxyConfig },
-    [o.authCredentials, o.dcosAuthCredentials, o.adminToken, readSecretFile(o.marathonAuthCredentialFile)]);
+  const haproxyEnv = haproxyEnvironment({ ...process.env, MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_HAPROXY_CONFIG: s.process.configPath }, s.secrets);
   if (haproxyEnv.dropped.length > 0) logger.info(`HAProxy is started without the controller's secret variables: ${haproxyEnv.dropped.join(', ')}`);
-  // HAProxy's stop (and a leftover's) fits in the shutdown bound: a reload under way ≤ soft, then soft, term, kill ≈ 0.85 of it.
-  const budgetMs = o.shutdownTimeout * 1000;
-  const stopWaitsMs = { soft: Math.min(10000, budgetMs * 0.3), term: Math.min(3000, budgetMs * 0.15), kill: Math.min(2000, budgetMs * 0.1) };
-  const haproxy = new HaproxyProcess({
-    bin: o.haproxyBin, configPath: o.haproxyConfig, masterSocketPath: o.haproxyMasterSocket, pidFile: o.haproxyPidFile, logger,
-    env: haproxyEnv.env, stopWaitsMs, fdEnvironment: () => readFdEnvironment(),
-    ...(o.maxOldWorkers > 0 ? { oldWorkersWarnAt: o.maxOldWorkers + 1 } : {}), // +1: the one HAProxy is stopping right now
-  });
-  const external = o.command !== undefined;
-  if (!o.haproxyAttach && !external) {
+  const haproxy = new HaproxyProcess({ ...s.process, logger, env: haproxyEnv.env, fdEnvironment: () => readFdEnvironment() });
+  const external = s.command !== undefined;
+  if (!s.attach && !external) {
     // One HAProxy, always: adopt or stop a master an earlier controller left before a new one binds.
-    const taken = await takeOverLeftovers({ haproxy, configPath: o.haproxyConfig, masterSocketPath: o.haproxyMasterSocket,
-      pidFile: o.haproxyPidFile, env: haproxyEnv.env, logger, waitsMs: stopWaitsMs });
+    const taken = await takeOverLeftovers({ haproxy, configPath: s.process.configPath, masterSocketPath: s.process.masterSocketPath,
+      pidFile: s.process.pidFile, env: haproxyEnv.env, logger, waitsMs: s.process.stopWaitsMs });
     if (!taken.ok) return { error: taken.message };
   }
-  if (o.haproxyAttach && !external) {
+  if (s.attach && !external) {
     const attached = await haproxy.attach();
     if (!attached.ok) return { error: `--haproxy-attach: ${attached.message}` };
     logger.info(`attached to HAProxy master ${attached.masterPid}`);
   }
-  const files = new ConfigFiles({
-    configPath: o.haproxyConfig, haproxyMap: o.haproxyMap, archiveVersions: o.archiveVersions, logger,
-    live: { hardStopAfterSeconds: o.hardStopAfter, maxOldWorkers: o.maxOldWorkers },
-    validate: o.skipValidation ? null : (cfg) => validateConfig(o.haproxyBin, cfg, 30000),
-  });
-  const retry = { retries: o.maxReloadRetries, intervalMs: o.reloadInterval * 1000 };
-  const command = o.command === undefined ? undefined
-    : new CommandHaproxy({ command: o.command, retry, clock: systemClock, logger, env: haproxyEnv.env });
+  const files = new ConfigFiles({ ...s.files, logger, validate: s.validate ? (cfg) => validateConfig(s.process.bin, cfg, 30000) : null });
+  const { retry } = s;
+  const command = s.command === undefined ? undefined
+    : new CommandHaproxy({ command: s.command, retry, clock: systemClock, logger, env: haproxyEnv.env });
   const target: HaproxyTarget = command
-    ?? new OwnedHaproxy({ process: haproxy, files, runtimeFiles: [o.haproxyMasterSocket, o.haproxyPidFile], retry, clock: systemClock, logger });
-  if (command) logger.info(`--command mode: HAProxy is not started by this controller; "${o.command}" reloads it`);
-  logger.info(describeTarget(o.haproxyVersion, o.haproxyBin));
+    ?? new OwnedHaproxy({ process: haproxy, files, runtimeFiles: [s.process.masterSocketPath, s.process.pidFile], retry, clock: systemClock, logger });
+  if (command) logger.info(`--command mode: HAProxy is not started by this controller; "${s.command}" reloads it`);
+  logger.info(describeTarget(s.haproxyVersion, s.process.bin));
   const applier = new HaproxyApplier({
     target, files, logger,
     ...(command ? {} : { fdEnvironment: () => readFdEnvironment() }),
-    render: o.skipConfigCleanup ? undefined : (services) => renderConfig(services, deps.templates, renderOptions(o, deps.env)),
+    render: !s.cleanup ? undefined : (services) => renderConfig(services, deps.templates, renderOptions(o, deps.env)),
   });
 
   const signals = new Subject<'hup' | 'usr1'>();
@@ -130,12 +118,12 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
 
   const now = (): number => asyncScheduler.now();
   // What the admin API shows beside the pipeline: Marathon's connection, HAProxy's own view (show stat).
-  const marathon = new MarathonState({ now, eventStream: o.sse, staleAfterMs: o.staleAfter * 1000 });
-  const statsMs = command ? 0 : o.haproxyStatsInterval * 1000;
+  const marathon = new MarathonState({ now, ...s.marathonState });
+  const statsMs = s.statsIntervalMs;
   const haproxyState = new HaproxyState({ now, enabled: statsMs > 0, intervalMs: statsMs });
   const shared = {
     now, marathon, haproxyState, processMetrics: true,
-    build: { version: packageVersion(), haproxyVersion: formatVersion(resolveHaproxyVersion(o.haproxyVersion, o.haproxyBin)) },
+    build: { version: packageVersion(), haproxyVersion: formatVersion(resolveHaproxyVersion(s.haproxyVersion, s.process.bin)) },
   };
   const metrics = new ControllerMetrics(command ? shared : {
     ...shared,
@@ -149,7 +137,7 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
     },
   });
   let settleOnePass: ((code: number) => void) | undefined;
-  const onePass = command && !o.sse ? new Promise<number>((resolve) => (settleOnePass = resolve)) : undefined;
+  const onePass = s.onePass ? new Promise<number>((resolve) => (settleOnePass = resolve)) : undefined;
   let connects = 0;
   const { run$, applied } = createController({
     options: o, env: deps.env, client, templates: deps.templates, haproxy: applier, logger, scheduler: asyncScheduler, random: Math.random,
@@ -167,19 +155,19 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
     },
     onStreamLost: () => marathon.streamLost(),
   });
-  const status = new StatusBook({ applied, now, maxApplyAgeMs: o.maxApplyAge * 1000, marathon, haproxy: haproxyState, healthCheck: o.healthCheck });
+  const status = new StatusBook({ applied, now, ...s.status, marathon, haproxy: haproxyState });
   // One `show stat` per interval on a connection of its own, never two at once, none while HAProxy is down.
   const statsTimeoutMs = Math.min(5000, Math.max(500, statsMs));
   const stats = statsMs <= 0 ? null : pollEvery(
-    masterSocketStateReader(o.haproxyMasterSocket, statsTimeoutMs, () => haproxy.masterPid() !== undefined, now),
+    masterSocketStateReader(s.process.masterSocketPath, statsTimeoutMs, () => haproxy.masterPid() !== undefined, now),
     { intervalMs: statsMs, timeoutMs: statsTimeoutMs, scheduler: asyncScheduler },
   ).subscribe((r) => haproxyState.observe(r));
   let admin: AdminServer | null = null;
-  if (o.adminPort > 0) {
+  if (s.admin !== null) {
     try {
-      admin = await startAdminServer({ bind: o.adminBind, port: o.adminPort, token: o.adminToken, metrics, status, health: () => status.health(), logger });
+      admin = await startAdminServer({ ...s.admin, metrics, status, health: () => status.health(), logger });
     } catch (e) {
-      return { error: `admin API on ${o.adminBind}:${o.adminPort}: ${(e as Error).message}` };
+      return { error: `admin API on ${s.admin.bind}:${s.admin.port}: ${(e as Error).message}` };
     }
   }
   const sub = run$.subscribe({ error: (e: unknown) => logger.error(`controller stopped: ${(e as Error).message}`) });
@@ -190,10 +178,10 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
       stats?.unsubscribe();
       stopExits();
       command?.close();
-      const leave = o.haproxyAttach || o.leaveHaproxyRunning || external;
+      const leave = s.leaveRunning;
       if (leave) haproxy.release(); // an apply still under way can no longer start or reload it
       await Promise.all([admin?.close(), leave ? undefined : haproxy.stop()]);
-      if (o.leaveHaproxyRunning && !o.haproxyAttach) logger.info(`leaving HAProxy master ${haproxy.masterPid() ?? '(none)'} running for the next controller`);
+      if (s.handOver) logger.info(`leaving HAProxy master ${haproxy.masterPid() ?? '(none)'} running for the next controller`);
       try {
         if (fs.readFileSync(pidFile, 'utf8').trim() === String(process.pid)) fs.rmSync(pidFile);
       } catch {
@@ -201,14 +189,4 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
       }
     },
   };
-}
-
-/** The Marathon credentials file's text, to keep it out of HAProxy's environment (unreadable: nothing). */
-function readSecretFile(file: string | undefined): string | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }

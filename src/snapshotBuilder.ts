@@ -5,7 +5,9 @@ import { fileChecks } from './model/files';
 import { ServerMemo } from './model/serverIds';
 import type { Problem } from './model/types';
 import { ServerLinesCache, renderConfig } from './render/render';
-import { renderSnapshot, type modelOptions, type renderOptions } from './render/snapshot';
+import { renderSnapshot } from './render/snapshot';
+import type { ModelOptions } from './model/services';
+import type { RenderOptions } from './render/render';
 import type { TemplateSet } from './render/templates';
 import type { DesiredState } from './streams/applyPort';
 import type { HealthMemory } from './streams/healthMemory';
@@ -20,8 +22,8 @@ export interface Fetched {
 
 export interface SnapshotBuilderDeps {
   readonly templates: TemplateSet;
-  readonly modelOpts: ReturnType<typeof modelOptions>;
-  readonly renderOpts: ReturnType<typeof renderOptions>;
+  readonly modelOpts: ModelOptions;
+  readonly renderOpts: RenderOptions;
   /** Health verdicts remembered across snapshots (--lru-cache-capacity). */
   readonly health: HealthMemory;
   /** The live caches, kept across snapshots. */

@@ -20,7 +20,7 @@ import { fileChecks } from '../model/files';
 import { toModel } from '../model/services';
 import type { Problem, Service } from '../model/types';
 import { ConfigError, renderConfig, type RenderedConfig } from '../render/render';
-import { modelOptions, renderOptions } from '../render/snapshot';
+import { modelOptions, renderOptions } from '../wiring/parts';
 import { prepareFirstStart } from '../startup/prepare';
 import { blame, withConfigLines } from './blame';
 import { appFromDefinition } from './definition';

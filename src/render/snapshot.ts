@@ -1,33 +1,9 @@
-import * as path from 'node:path';
-import type { Options } from '../cli/options';
-import { detectHaproxyVersion, removedLegacyDirectives, resolveHaproxyVersion, type HaproxyVersion } from '../haproxy/version';
 import type { MarathonApp } from '../marathon/types';
 import { parseAppsJson } from '../model/appsJson';
 import { toModel, type ModelContext, type ModelOptions } from '../model/services';
 import type { Model, Problem } from '../model/types';
 import { ConfigError, renderConfig, type RenderedConfig, type RenderOptions, type ServerLinesCache } from './render';
 import type { TemplateSet } from './templates';
-
-export function modelOptions(o: Options, env: Readonly<Record<string, string | undefined>>): ModelOptions {
-  const range = o.minServPortIpPerTask && o.maxServPortIpPerTask ? { min: o.minServPortIpPerTask, max: o.maxServPortIpPerTask } : null;
-  return { groups: o.group, strictMode: o.strictMode, healthCheck: o.healthCheck, servicePortRange: range, frameworkName: env['FRAMEWORK_NAME'],
-    refuseAppTemplates: o.refuseAppTemplates, operatorCerts: (o.sslCerts || '/etc/ssl/cert.pem').split(',') };
-}
-
-/** `detect` asks --haproxy-bin its version when --haproxy-version is not given (once per binary). */
-export function renderOptions(o: Options, env: Readonly<Record<string, string | undefined>>,
-  detect: (bin: string) => HaproxyVersion | undefined = detectHaproxyVersion): RenderOptions {
-  return {
-    bindHttpHttps: !o.dontBindHttpHttps,
-    sslCerts: (o.sslCerts || '/etc/ssl/cert.pem').split(','),
-    haproxyMap: o.haproxyMap,
-    groupHttpsByVhost: o.groupHttpsByVhost,
-    haproxyDir: path.dirname(o.haproxyConfig),
-    globalDefaultOptions: env['HAPROXY_GLOBAL_DEFAULT_OPTIONS'] ?? 'redispatch,http-server-close,dontlognull',
-    luaDir: o.luaDir,
-    translateLegacy: removedLegacyDirectives(resolveHaproxyVersion(o.haproxyVersion, o.haproxyBin, detect)),
-  };
-}
 
 export type Snapshot =
   | { readonly ok: true; readonly model: Model; readonly rendered: RenderedConfig; readonly problems: readonly Problem[];

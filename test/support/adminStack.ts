@@ -5,7 +5,7 @@ import { startAdminServer, type AdminServer } from '../../src/admin/server';
 import { StatusBook } from '../../src/admin/statusBook';
 import { parseArgs } from '../../src/cli/args';
 import { createController } from '../../src/controller';
-import { marathonClientFromOptions } from '../../src/marathon/fromOptions';
+import { marathonClientFromOptions } from '../../src/wiring/parts';
 import { loadTemplateSet } from '../../src/render/loadTemplates';
 import type { AppliedState } from '../../src/streams/appliedState';
 import type { PipelineEvent } from '../../src/streams/pipeline';

@@ -3,7 +3,7 @@ import { Subject, asyncScheduler, type Subscription } from 'rxjs';
 import { parseArgs } from '../../src/cli/args';
 import { createController } from '../../src/controller';
 import type { Logger } from '../../src/log';
-import { marathonClientFromOptions } from '../../src/marathon/fromOptions';
+import { marathonClientFromOptions } from '../../src/wiring/parts';
 import { loadTemplateSet } from '../../src/render/loadTemplates';
 import type { AppliedState } from '../../src/streams/appliedState';
 import type { ApplyPort } from '../../src/streams/applyPort';

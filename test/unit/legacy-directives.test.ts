@@ -5,7 +5,7 @@ import { parseArgs } from '../../src/cli/args';
 import { describeTarget, detectHaproxyVersion, parseHaproxyVersion, removedLegacyDirectives, resolveHaproxyVersion, versionFromBanner } from '../../src/haproxy/version';
 import { quoteWord, splitWords } from '../../src/render/configWords';
 import { translateLegacyDirectives, translateLine } from '../../src/render/legacyDirectives';
-import { renderOptions } from '../../src/render/snapshot';
+import { renderOptions } from '../../src/wiring/parts';
 import { checkConfig, describeWithHaproxy } from '../support/haproxy';
 import { dryRun, tempDir } from '../support/render';
 

@@ -6,7 +6,7 @@ import type { Options } from '../../src/cli/options';
 import { findConfigDir } from '../../src/configDir';
 import { checkFdLimits, estimateMaxsock, parseFdFacts } from '../../src/haproxy/limits';
 import { renderConfig } from '../../src/render/render';
-import { renderOptions } from '../../src/render/snapshot';
+import { renderOptions } from '../../src/wiring/parts';
 import { ensureDefaultCertificate, SELF_SIGNED_NAME } from '../../src/startup/certificate';
 import { chooseLuaDir, MARATHON_LB_LUA, rewriteLuaLoads } from '../../src/startup/luaDir';
 import { fitMaxconn, listenerReserve } from '../../src/startup/maxconn';

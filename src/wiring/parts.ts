@@ -1,0 +1,207 @@
+/**
+ * The one place that maps marathon-lb's options to the settings of its parts: the model, the renderer,
+ * the Marathon client, the controller, the HAProxy side and the admin API. Parts take plain settings
+ * (never Options); the service, --dry, check-labels, the demo and the test harness get theirs here.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Options } from '../cli/options';
+import type { ConfigFilesOptions } from '../haproxy/configFiles';
+import type { HaproxyProcessOptions } from '../haproxy/process';
+import type { RetryPolicy } from '../haproxy/target';
+import { detectHaproxyVersion, removedLegacyDirectives, resolveHaproxyVersion, type HaproxyVersion } from '../haproxy/version';
+import { basicAuth, dcosAuth, parseBasicCredentials, parseDcosCredentials, type AuthProvider } from '../marathon/auth';
+import { MarathonClient, type MarathonLogger } from '../marathon/client';
+import type { ModelOptions } from '../model/services';
+import type { RenderOptions } from '../render/render';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const sslCertList = (o: Options): string[] => (o.sslCerts || '/etc/ssl/cert.pem').split(',');
+
+export function modelOptions(o: Options, env: Env): ModelOptions {
+  const range = o.minServPortIpPerTask && o.maxServPortIpPerTask ? { min: o.minServPortIpPerTask, max: o.maxServPortIpPerTask } : null;
+  return { groups: o.group, strictMode: o.strictMode, healthCheck: o.healthCheck, servicePortRange: range, frameworkName: env['FRAMEWORK_NAME'],
+    refuseAppTemplates: o.refuseAppTemplates, operatorCerts: sslCertList(o) };
+}
+
+/** `detect` asks --haproxy-bin its version when --haproxy-version is not given (once per binary). */
+export function renderOptions(o: Options, env: Env,
+  detect: (bin: string) => HaproxyVersion | undefined = detectHaproxyVersion): RenderOptions {
+  return {
+    bindHttpHttps: !o.dontBindHttpHttps,
+    sslCerts: sslCertList(o),
+    haproxyMap: o.haproxyMap,
+    groupHttpsByVhost: o.groupHttpsByVhost,
+    haproxyDir: path.dirname(o.haproxyConfig),
+    globalDefaultOptions: env['HAPROXY_GLOBAL_DEFAULT_OPTIONS'] ?? 'redispatch,http-server-close,dontlognull',
+    luaDir: o.luaDir,
+    translateLegacy: removedLegacyDirectives(resolveHaproxyVersion(o.haproxyVersion, o.haproxyBin, detect)),
+  };
+}
+
+/** Builds the Marathon client from marathon-lb's flags (reading the CA and credential files); returns one clear message on bad input. */
+export function marathonClientFromOptions(o: Options, logger: MarathonLogger): MarathonClient | { readonly error: string } {
+  let caCert: string | undefined;
+  if (o.marathonCaCert !== undefined) {
+    try {
+      caCert = fs.readFileSync(o.marathonCaCert, 'utf8');
+    } catch (e) {
+      return { error: `--marathon-ca-cert ${o.marathonCaCert}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+    }
+  }
+  if (o.marathonInsecure) logger.warn('--marathon-insecure: TLS certificates of Marathon are NOT verified');
+  const timeoutMs = o.requestTimeout * 1000;
+  const connectTimeoutMs = o.connectTimeout * 1000;
+  let auth: AuthProvider | undefined;
+  if (o.dcosAuthCredentials !== undefined) {
+    const creds = parseDcosCredentials(o.dcosAuthCredentials);
+    if (!creds.ok) return { error: creds.error };
+    auth = dcosAuth({ credentials: creds.value, caCert, insecure: o.marathonInsecure, timeoutMs, connectTimeoutMs, logger });
+  } else {
+    let text = o.authCredentials;
+    let source = '--auth-credentials';
+    if (text === undefined && o.marathonAuthCredentialFile !== undefined) {
+      source = `--marathon-auth-credential-file ${o.marathonAuthCredentialFile}`;
+      try {
+        text = fs.readFileSync(o.marathonAuthCredentialFile, 'utf8');
+      } catch (e) {
+        return { error: `${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+      }
+    }
+    if (text !== undefined) {
+      const creds = parseBasicCredentials(text, source);
+      if (!creds.ok) return { error: creds.error };
+      auth = basicAuth(creds.value);
+    }
+  }
+  try {
+    return new MarathonClient({ urls: o.marathon, auth, caCert, insecure: o.marathonInsecure, timeoutMs, connectTimeoutMs, logger });
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/** What the controller (controller.ts) reads from the flags. */
+export interface ControllerSettings {
+  readonly model: ModelOptions;
+  readonly render: RenderOptions;
+  /** --sse: follow the event stream within these bounds; null: snapshots on resync and signals only. */
+  readonly stream: {
+    readonly maxEventBytes: number;
+    readonly idleTimeoutSeconds: number;
+    readonly idleTimeoutMs: number;
+    readonly maxBackoffMs: number;
+  } | null;
+  /** --lru-cache-capacity: the health memory's and the task-host cache's bound. */
+  readonly cacheCapacity: number;
+  /** --request-timeout, also the bound on task-host name lookups. */
+  readonly requestTimeoutMs: number;
+  /** --fast-path, which needs --sse (events are what it applies). */
+  readonly fastPath: boolean;
+  /** --command: HAProxy has no runtime API in this mode (how applies are logged). */
+  readonly commandMode: boolean;
+  readonly timing: {
+    readonly quietMs: number;
+    readonly maxWaitMs: number;
+    /** --resync-interval 0: the longest timer there is. */
+    readonly resyncIntervalMs: number;
+    readonly maxBackoffMs: number;
+  };
+}
+
+export function controllerSettings(o: Options, env: Env): ControllerSettings {
+  return {
+    model: modelOptions(o, env),
+    render: renderOptions(o, env),
+    stream: o.sse
+      ? { maxEventBytes: o.sseMaxEventBytes, idleTimeoutSeconds: o.sseIdleTimeout, idleTimeoutMs: o.sseIdleTimeout * 1000, maxBackoffMs: o.maxBackoff * 1000 }
+      : null,
+    cacheCapacity: o.lruCacheCapacity,
+    requestTimeoutMs: o.requestTimeout * 1000,
+    fastPath: o.fastPath && o.sse,
+    commandMode: o.command !== undefined,
+    timing: {
+      quietMs: o.debounceQuiet * 1000,
+      maxWaitMs: o.debounceMaxWait * 1000,
+      resyncIntervalMs: o.resyncInterval > 0 ? o.resyncInterval * 1000 : 2 ** 31 - 1,
+      maxBackoffMs: o.maxBackoff * 1000,
+    },
+  };
+}
+
+/** What the service (service.ts) builds its HAProxy side and admin API from. */
+export interface ServiceSettings {
+  /** Where HAProxy's Lua finds the pid to signal for /_mlb_signal/*. */
+  readonly pidFile: string;
+  /** Values kept out of HAProxy's environment (app owners write part of its config, which expands ${VAR}). */
+  readonly secrets: readonly (string | undefined)[];
+  readonly process: Pick<HaproxyProcessOptions, 'bin' | 'configPath' | 'masterSocketPath' | 'pidFile' | 'oldWorkersWarnAt'>
+    & Required<Pick<HaproxyProcessOptions, 'stopWaitsMs'>>;
+  /** --command: the operator's command reloads an HAProxy this service never starts. */
+  readonly command: string | undefined;
+  /** --haproxy-attach */
+  readonly attach: boolean;
+  /** On stop, HAProxy keeps serving (--haproxy-attach, --leave-haproxy-running, --command). */
+  readonly leaveRunning: boolean;
+  /** --leave-haproxy-running without --haproxy-attach: this service's HAProxy is handed to the next controller. */
+  readonly handOver: boolean;
+  /** --haproxy-version as given (undefined: ask the binary). */
+  readonly haproxyVersion: string | undefined;
+  readonly files: Omit<ConfigFilesOptions, 'validate' | 'logger'>;
+  /** False with --skip-validation. */
+  readonly validate: boolean;
+  /** False with --skip-config-cleanup: a rejected config is not retried without the apps HAProxy refused. */
+  readonly cleanup: boolean;
+  readonly retry: RetryPolicy;
+  /** Between reads of HAProxy's `show stat`; 0: never (also in --command mode). */
+  readonly statsIntervalMs: number;
+  /** One pass, then exit (--command without --sse, as marathon-lb). */
+  readonly onePass: boolean;
+  readonly marathonState: { readonly eventStream: boolean; readonly staleAfterMs: number };
+  readonly status: { readonly maxApplyAgeMs: number; readonly healthCheck: boolean };
+  /** null: --admin-port 0. */
+  readonly admin: { readonly bind: string; readonly port: number; readonly token: string | undefined } | null;
+}
+
+export function serviceSettings(o: Options, env: Env, pidFile?: string): ServiceSettings {
+  // HAProxy's stop (and a leftover's) fits in the shutdown bound: a reload under way ≤ soft, then soft, term, kill ≈ 0.85 of it.
+  const budgetMs = o.shutdownTimeout * 1000;
+  const external = o.command !== undefined;
+  return {
+    pidFile: pidFile ?? env['MARATHON_LB_PID_FILE'] ?? '/var/run/marathon-lb.pid',
+    secrets: [o.authCredentials, o.dcosAuthCredentials, o.adminToken, readSecretFile(o.marathonAuthCredentialFile)],
+    process: {
+      bin: o.haproxyBin, configPath: o.haproxyConfig, masterSocketPath: o.haproxyMasterSocket, pidFile: o.haproxyPidFile,
+      stopWaitsMs: { soft: Math.min(10000, budgetMs * 0.3), term: Math.min(3000, budgetMs * 0.15), kill: Math.min(2000, budgetMs * 0.1) },
+      ...(o.maxOldWorkers > 0 ? { oldWorkersWarnAt: o.maxOldWorkers + 1 } : {}), // +1: the one HAProxy is stopping right now
+    },
+    command: o.command,
+    attach: o.haproxyAttach,
+    leaveRunning: o.haproxyAttach || o.leaveHaproxyRunning || external,
+    handOver: o.leaveHaproxyRunning && !o.haproxyAttach,
+    haproxyVersion: o.haproxyVersion,
+    files: {
+      configPath: o.haproxyConfig, haproxyMap: o.haproxyMap, archiveVersions: o.archiveVersions,
+      live: { hardStopAfterSeconds: o.hardStopAfter, maxOldWorkers: o.maxOldWorkers },
+    },
+    validate: !o.skipValidation,
+    cleanup: !o.skipConfigCleanup,
+    retry: { retries: o.maxReloadRetries, intervalMs: o.reloadInterval * 1000 },
+    statsIntervalMs: external ? 0 : o.haproxyStatsInterval * 1000,
+    onePass: external && !o.sse,
+    marathonState: { eventStream: o.sse, staleAfterMs: o.staleAfter * 1000 },
+    status: { maxApplyAgeMs: o.maxApplyAge * 1000, healthCheck: o.healthCheck },
+    admin: o.adminPort > 0 ? { bind: o.adminBind, port: o.adminPort, token: o.adminToken } : null,
+  };
+}
+
+/** The Marathon credentials file's text, to keep it out of HAProxy's environment (unreadable: nothing). */
+function readSecretFile(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
