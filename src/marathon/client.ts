@@ -132,9 +132,12 @@ export class MarathonClient implements EventStreamSource {
     };
   }
 
-  /** GET /v2/apps?embed=apps.tasks: the parsed JSON body (its shape is checked by src/model). */
-  getApps(): Promise<unknown> {
-    return this.getJson('/v2/apps?embed=apps.tasks');
+  /**
+   * GET /v2/apps?embed=apps.tasks: the parsed JSON body (its shape is checked by src/model). With
+   * `readiness`, also `embed=apps.readiness` (the apps' readinessCheckResults, for --respect-readiness-checks).
+   */
+  getApps(opts: { readonly readiness?: boolean } = {}): Promise<unknown> {
+    return this.getJson(opts.readiness === true ? '/v2/apps?embed=apps.tasks&embed=apps.readiness' : '/v2/apps?embed=apps.tasks');
   }
 
   /** GET /v2/info. */

@@ -2,6 +2,7 @@ import type { HealthStatusChangedEvent, StatusUpdateEvent } from '../marathon/ev
 import type { MarathonApp, MarathonTask } from '../marathon/types';
 import { plan } from '../streams/plan';
 import { networkingMode, ServicePortAssigner } from './networking';
+import { readinessVeto } from './readiness';
 import { toModel, type ModelContext, type ModelOptions } from './services';
 import type { Model, Service } from './types';
 
@@ -76,6 +77,8 @@ export function fastApply(state: FastState, event: FastEvent, opts: ModelOptions
   if (apps === null) return { ok: false, reason: `app ${event.appId}: not in the last snapshot, or its task is unknown` };
   const target = apps.find((a) => a.id === event.appId)!;
   const previous = state.apps.find((a) => a.id === event.appId)!;
+  const veto = readinessVeto(target, event, opts.respectReadinessChecks);
+  if (veto !== null) return { ok: false, reason: `app ${event.appId}: ${veto}` };
   // IP-per-task service ports are assigned from the first task's ports, in turn across all apps.
   const assigned = (app: MarathonApp): string => JSON.stringify(new ServicePortAssigner(opts.servicePortRange).servicePorts(app, networkingMode(app)));
   if (assigned(previous) !== assigned(target)) return { ok: false, reason: `app ${event.appId}: its assigned service ports change` };
