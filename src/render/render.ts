@@ -4,7 +4,7 @@ import type { TemplateContext } from './format';
 import { translateLegacyDirectives } from './legacyDirectives';
 import { ServiceRenderer, ServiceTemplateError } from './serviceRenderer';
 import type { TemplateSet } from './templates';
-import { vhostAcls, type GroupedVhost } from './vhosts';
+import { vhostAcls, type GroupedVhost, type VhostResult } from './vhosts';
 
 export interface RenderOptions {
   /** Not `--dont-bind-http-https`: emit the shared :80/:443 frontends. */
@@ -66,7 +66,38 @@ interface Shared {
  */
 export class ServerLinesCache {
   private readonly byServers = new WeakMap<readonly Server[], { readonly signature: string; readonly lines: readonly string[] }>();
-  private readonly byService = new WeakMap<Service, ServicePieces>();
+  private byService = new WeakMap<Service, ServicePieces>();
+  private vhosts = new WeakMap<Service, (VhostResult | undefined)[]>();
+  private appidAcls = new WeakMap<Service, string>();
+  private renderedWith: { readonly templates: TemplateSet; readonly opts: RenderOptions } | undefined;
+
+  /** What is cached below holds for one template set and one set of options: other ones start afresh. */
+  use(templates: TemplateSet, opts: RenderOptions): void {
+    if (this.renderedWith?.templates === templates && this.renderedWith.opts === opts) return;
+    if (this.renderedWith !== undefined) {
+      this.byService = new WeakMap();
+      this.vhosts = new WeakMap();
+      this.appidAcls = new WeakMap();
+    }
+    this.renderedWith = { templates, opts };
+  }
+
+  /**
+   * A service's part of the :80/:443 frontends depends on it and, with --haproxy-map, on whether an
+   * earlier service already emitted the map lookups (`flags`, 0..3).
+   */
+  vhost(svc: Service, flags: number, render: () => VhostResult): VhostResult {
+    let byFlags = this.vhosts.get(svc);
+    if (byFlags === undefined) this.vhosts.set(svc, (byFlags = []));
+    return (byFlags[flags] ??= render());
+  }
+
+  /** The per-app ACL of the first http service of an app, without --haproxy-map. */
+  appidAcl(svc: Service, render: () => string): string {
+    let hit = this.appidAcls.get(svc);
+    if (hit === undefined) this.appidAcls.set(svc, (hit = render()));
+    return hit;
+  }
 
   /** What a service contributes outside the shared frontends depends on it alone: keyed by the (reused) object. */
   pieces(svc: Service, render: () => ServicePieces): ServicePieces {
@@ -91,7 +122,8 @@ export class ServerLinesCache {
 interface ServicePieces {
   readonly userlist: string;
   readonly frontend: string;
-  readonly back: readonly string[];
+  /** The backend section, one flat string: the config is joined from a few thousand of these, not tens of thousands of lines. */
+  readonly back: string;
 }
 
 const SERVER_TEMPLATES = ['BACKEND_SERVER_OPTIONS', 'BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS', 'BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS',
@@ -114,6 +146,7 @@ export function renderConfig(services: readonly Service[], templates: TemplateSe
     throw new ConfigError('custom HAPROXY_HEAD: remove "daemon" and add "stats socket /var/run/haproxy/socket expose-fd listeners" (required since marathon-lb 1.12 for seamless reloads)');
   }
 
+  cache?.use(templates, opts);
   const shared: Shared = {
     mapHttpDone: false, mapHttpsDone: false, mapAppidDone: false, appIdsWithAppidAcl: new Set(),
     domainMap: [], domainMapSeen: new Set(), appMap: [], appMapSeen: new Set(), grouped: new Map(), httpList: [], httpsList: [],
@@ -284,15 +317,17 @@ function servicePieces(svc: Service, r: ServiceRenderer, cache: ServerLinesCache
   if (svc.sticky) back.push(r.render('BACKEND_STICKY_OPTIONS', {}));
   if (cache === undefined) renderServers(svc, r, back);
   else for (const line of cache.lines(svc, () => { const out: string[] = []; renderServers(svc, r, out); return out; })) back.push(line);
-  return { userlist, frontend, back };
+  return { userlist, frontend, back: back.join('') };
 }
 
 /** Renders one service into local strings first, so a template error leaves nothing half-added. */
 function renderService(svc: Service, r: ServiceRenderer, shared: Shared, opts: RenderOptions, cache: ServerLinesCache | undefined): void {
   const { backend, mode } = svc;
   const pieces = cache === undefined ? servicePieces(svc, r, cache) : cache.pieces(svc, () => servicePieces(svc, r, cache));
+  const acls = (): VhostResult =>
+    vhostAcls(svc, r, { mapHttpDone: shared.mapHttpDone, mapHttpsDone: shared.mapHttpsDone, haproxyMap: opts.haproxyMap, haproxyDir: opts.haproxyDir });
   const vhost = opts.bindHttpHttps && svc.hostname
-    ? vhostAcls(svc, r, { mapHttpDone: shared.mapHttpDone, mapHttpsDone: shared.mapHttpsDone, haproxyMap: opts.haproxyMap, haproxyDir: opts.haproxyDir })
+    ? (cache === undefined ? acls() : cache.vhost(svc, (shared.mapHttpDone ? 1 : 0) + (shared.mapHttpsDone ? 2 : 0), acls))
     : null;
 
   let appidAcl = '';
@@ -305,14 +340,15 @@ function renderService(svc: Service, r: ServiceRenderer, shared: Shared, opts: R
         appidMapDone = true;
       }
     } else {
-      appidAcl = r.render('HTTP_FRONTEND_APPID_ACL', { cleanedUpAppId: cleanName(svc.appId), hostname: svc.hostname, appId: svc.appId, backend });
+      const acl = (): string => r.render('HTTP_FRONTEND_APPID_ACL', { cleanedUpAppId: cleanName(svc.appId), hostname: svc.hostname, appId: svc.appId, backend });
+      appidAcl = cache === undefined ? acl() : cache.appidAcl(svc, acl);
     }
   }
 
   // Everything rendered: commit to the shared state.
   if (pieces.userlist !== '') shared.userlists.push(pieces.userlist);
   shared.frontends.push(pieces.frontend);
-  for (const piece of pieces.back) shared.backends.push(piece);
+  shared.backends.push(pieces.back);
   if (addsAppid) {
     shared.appIdsWithAppidAcl.add(svc.appId);
     if (appidAcl !== '') shared.appidAcls.push(appidAcl);
@@ -341,7 +377,8 @@ function mergeGrouped(into: Map<string, GroupedVhost>, from: ReadonlyMap<string,
   for (const [vhost, g] of from) {
     const existing = into.get(vhost);
     if (existing === undefined) {
-      into.set(vhost, g);
+      // A copy: later services add to it, and `g` may be cached for the next render.
+      into.set(vhost, { entries: [...g.entries], certs: new Set(g.certs), bindOptions: new Set(g.bindOptions) });
       continue;
     }
     existing.entries.push(...g.entries);
