@@ -1,6 +1,7 @@
 import { Observable, SchedulerLike, defer, from, map, mergeMap, tap } from 'rxjs';
 import type { Options } from './cli/options';
 import type { MarathonClient } from './marathon/client';
+import { READINESS_EVENT_TYPES } from './marathon/eventTypes';
 import { eventStream, type StreamItem } from './marathon/events';
 import { HostResolver } from './marathon/hostResolver';
 import { ServerMemo } from './model/serverIds';
@@ -51,9 +52,12 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const servers = new ServerMemo();
   const serverLines = new ServerLinesCache();
   const { model: modelOpts, render: renderOpts, stream } = s;
+  // --respect-readiness-checks: readiness is only in snapshots (embed=apps.readiness); deployment events trigger them.
+  const readiness = modelOpts.respectReadinessChecks === true;
 
   const items$: Observable<StreamItem> | null = stream
-    ? defer(() => eventStream({ source: deps.client, maxEventBytes: stream.maxEventBytes })).pipe(
+    ? defer(() => eventStream({ source: deps.client, maxEventBytes: stream.maxEventBytes,
+      ...(readiness ? { eventTypes: READINESS_EVENT_TYPES } : {}) })).pipe(
       idleTimeout<StreamItem>(stream.idleTimeoutMs, scheduler),
       retryBackoff<StreamItem>({
         initialMs: Math.min(3000, stream.maxBackoffMs), maxMs: stream.maxBackoffMs, factor: 1.5, jitter: deps.random, scheduler,
@@ -77,7 +81,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     : null;
 
   const hostResolver = new HostResolver({ capacity: s.cacheCapacity }); // marathon-lb's ip_cache; bounded in time
-  const fetch = (): Observable<Fetched> => defer(() => from(deps.client.getApps())).pipe(
+  const fetch = (): Observable<Fetched> => defer(() => from(deps.client.getApps({ readiness }))).pipe(
     mergeMap((body) => from(hostResolver.resolve(body, s.requestTimeoutMs)).pipe(map((hosts) => ({ body, hosts })))),
   );
 

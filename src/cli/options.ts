@@ -87,6 +87,10 @@ export const OPTION_FLAGS = {
   healthCheck: def('health-check', 'boolean', false, 'Marathon',
     "If set, respect Marathon's health check statuses before adding the app instance into the backend pool.",
     { alias: 'H' }),
+  /** --respect-readiness-checks: tasks whose Marathon readiness checks have not passed get no traffic (Traefik's respectReadinessChecks). */
+  respectReadinessChecks: def('respect-readiness-checks', 'boolean', false, 'Marathon',
+    'Keep a task out of HAProxy until its Marathon readiness checks pass (readinessCheckResults during a deployment); '
+    + 'marathon-lb ignores readiness'),
   /** --sse-idle-timeout: reconnect when the event stream is silent this long (s). */
   sseIdleTimeout: def('sse-idle-timeout', 'number', 60, 'Marathon',
     'Seconds without any event or keep-alive after which the event stream is reconnected', POSITIVE),

@@ -8,7 +8,7 @@ import { findConfigDir } from '../configDir';
 import type { Logger } from '../log';
 import { loadTemplateSet } from '../render/loadTemplates';
 import { startService, type RunningService } from '../service';
-import { Simulator } from '../simulator';
+import { Simulator, type SimulatorOptions } from '../simulator';
 import { prepareDemoFiles, type DemoPorts } from './setup';
 
 /** The whole product in one process on loopback: simulator (real task servers) + controller + real HAProxy. */
@@ -31,12 +31,13 @@ export async function freeLoopbackPort(): Promise<number> {
   });
 }
 
-export async function startLive(opts: { apps: unknown[]; flags?: string[]; logger: Logger; ports?: DemoPorts }): Promise<LiveSystem> {
+/** `simulator`: more simulator options (e.g. timeScale, to run Marathon's clock). */
+export async function startLive(opts: { apps: unknown[]; flags?: string[]; logger: Logger; ports?: DemoPorts; simulator?: SimulatorOptions }): Promise<LiveSystem> {
   const configDir = findConfigDir();
   const ports = opts.ports ?? { http: await freeLoopbackPort(), https: await freeLoopbackPort(), stats: await freeLoopbackPort(), appid: await freeLoopbackPort() };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-live-'));
   const files = prepareDemoFiles(dir, configDir, ports);
-  const sim = await Simulator.start({ apps: opts.apps, serveTasks: true });
+  const sim = await Simulator.start({ ...opts.simulator, apps: opts.apps, serveTasks: true });
   const parsed = parseArgs(['-m', sim.url, '--sse', '--group', 'external', '--admin-port', '0', '--debounce-quiet', '0.05',
     '--debounce-max-wait', '0.5', '--max-backoff', '2', '--hard-stop-after', '5', ...files.flags, ...(opts.flags ?? [])], {});
   if (parsed.kind !== 'ok') throw new Error(parsed.kind === 'error' ? parsed.message : 'help');

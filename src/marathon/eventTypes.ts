@@ -7,6 +7,12 @@
 export type Validation<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 export const DEFAULT_EVENT_TYPES = ['api_post_event', 'status_update_event', 'health_status_changed_event'] as const;
+/**
+ * With --respect-readiness-checks: no event says a task became ready, but its deployment's steps and
+ * end do, so they trigger a snapshot too.
+ */
+export const READINESS_EVENT_TYPES = [...DEFAULT_EVENT_TYPES, 'deployment_info', 'deployment_step_success', 'deployment_success',
+  'deployment_failed'] as const;
 
 /** POST/PUT of an app definition through Marathon's REST API. */
 export interface ApiPostEvent {

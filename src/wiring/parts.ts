@@ -22,7 +22,7 @@ const sslCertList = (o: Options): string[] => (o.sslCerts || '/etc/ssl/cert.pem'
 export function modelOptions(o: Options, env: Env): ModelOptions {
   const range = o.minServPortIpPerTask && o.maxServPortIpPerTask ? { min: o.minServPortIpPerTask, max: o.maxServPortIpPerTask } : null;
   return { groups: o.group, strictMode: o.strictMode, healthCheck: o.healthCheck, servicePortRange: range, frameworkName: env['FRAMEWORK_NAME'],
-    refuseAppTemplates: o.refuseAppTemplates, operatorCerts: sslCertList(o) };
+    refuseAppTemplates: o.refuseAppTemplates, operatorCerts: sslCertList(o), respectReadinessChecks: o.respectReadinessChecks };
 }
 
 /** `detect` asks --haproxy-bin its version when --haproxy-version is not given (once per binary). */
