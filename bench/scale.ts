@@ -1,5 +1,5 @@
 /**
- * npm run bench:scale -- --apps N [--per-app-ms 0.5] [--events 100] [--spread-s 20] [--keep]
+ * npm run bench:scale -- --apps N [--per-app-ms 0.5] [--events 100] [--spread-s 20] [--keep] [--log FILE] [--ctl 'flags'] [--node 'node flags']
  * The real controller (a child process, default flags except those pointing it at the simulator and
  * at an unprivileged HAProxy directory), the simulator holding N apps × 3 tasks with its /v2/apps
  * slowed like a big Marathon's (per-app latency, body streamed all along), and a real HAProxy. Then
@@ -65,8 +65,16 @@ async function main(): Promise<void> {
   console.error(`GET /v2/apps?embed=apps.tasks: ${snapshotMs} ms, ${(snap.length / 1048576).toFixed(1)} MiB`);
 
   const adminPort = await freePort();
-  const ctl = spawn(process.execPath, [path.join(__dirname, '..', 'src', 'bin', 'marathon-lb.js'), '-m', sim.url, '--sse',
-    '--group', 'external', '--admin-port', String(adminPort), ...files.flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // --log FILE: the controller's log; --ctl 'flags…': extra controller flags (to diagnose, e.g. '--log-level debug'; the figures use none).
+  const logAt = process.argv.indexOf('--log');
+  const logPath = logAt < 0 ? undefined : process.argv[logAt + 1];
+  const ctlAt = process.argv.indexOf('--ctl');
+  const extra = ctlAt < 0 ? [] : (process.argv[ctlAt + 1] ?? '').split(' ').filter((x) => x !== '');
+  const nodeAt = process.argv.indexOf('--node'); // node flags for the controller, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'
+  const nodeFlags = nodeAt < 0 ? [] : (process.argv[nodeAt + 1] ?? '').split(' ').filter((x) => x !== '');
+  const ctl = spawn(process.execPath, [...nodeFlags, path.join(__dirname, '..', 'src', 'bin', 'marathon-lb.js'), '-m', sim.url, '--sse',
+    '--group', 'external', '--admin-port', String(adminPort), ...files.flags, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (logPath !== undefined) ctl.stderr.pipe(fs.createWriteStream(logPath));
   let stderrTail = '';
   ctl.stderr.on('data', (c: Buffer) => void (stderrTail = (stderrTail + c.toString()).slice(-4000)));
   try {

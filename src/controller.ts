@@ -16,7 +16,7 @@ import { idleTimeout, IdleTimeoutError } from './streams/idleTimeout';
 import { pipeline, type PipelineEvent } from './streams/pipeline';
 import { formatReason } from './streams/reloadReason';
 import { retryBackoff } from './streams/retryBackoff';
-import { fastBuilder, snapshotBuilder, type Fetched } from './snapshotBuilder';
+import { fastBuilder, fastReplay, snapshotBuilder, type Fetched } from './snapshotBuilder';
 import { controllerSettings } from './wiring/parts';
 
 export interface ControllerDeps {
@@ -88,6 +88,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const buildDeps = { templates: deps.templates, modelOpts, renderOpts, health, servers, serverLines };
   const build = snapshotBuilder(buildDeps);
   const fast = s.fastPath ? fastBuilder(buildDeps) : undefined;
+  const replay = fast === undefined ? undefined : fastReplay(buildDeps);
 
   const warnedProblems = new Set<string>();
   let lastApplyError: { message: string; repeats: number } | null = null; // the same failure is logged in full once
@@ -157,7 +158,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   };
 
   const run$ = pipeline<Fetched>({
-    items$, signals$: deps.signals$, fetch, build, ...(fast === undefined ? {} : { fast }), haproxy: deps.haproxy, applied, report, scheduler,
+    items$, signals$: deps.signals$, fetch, build, ...(fast === undefined || replay === undefined ? {} : { fast, replay }), haproxy: deps.haproxy, applied, report, scheduler,
     timing: {
       quietMs: s.timing.quietMs,
       maxWaitMs: s.timing.maxWaitMs,

@@ -1,6 +1,8 @@
 import type { FastEvent } from './model/fastPath';
 import { fastApply } from './model/fastPath';
+import { serverLinesByBackend } from './haproxy/configText';
 import { resolverFrom } from './marathon/resolveHosts';
+import { sameData } from './model/equality';
 import { fileChecks } from './model/files';
 import { ServerMemo } from './model/serverIds';
 import type { Problem } from './model/types';
@@ -69,8 +71,9 @@ export function snapshotBuilder(d: SnapshotBuilderDeps): (f: Fetched) => (Desire
 
 /**
  * The event fast path's build: `event` applied to the apps `base` was built from, the one routed app
- * it concerns rebuilt (src/model/fastPath.ts) and the config rendered with the live caches; or why it
- * is left to the snapshot.
+ * it concerns rebuilt (src/model/fastPath.ts). Only that app's services are rendered (their server
+ * lines, for the runtime API); the config text stays the one HAProxy last read, since a fast state
+ * changes servers at runtime only (the next snapshot writes the file). Or why it is left to the snapshot.
  */
 export function fastBuilder(d: SnapshotBuilderDeps): (event: FastEvent, base: DesiredState) => DesiredState | { readonly refused: string } {
   const { templates, modelOpts, renderOpts, health, serverLines } = d;
@@ -84,9 +87,42 @@ export function fastBuilder(d: SnapshotBuilderDeps): (event: FastEvent, base: De
     }
     const r = fastApply({ apps: source.apps, model: base.model }, event, modelOpts, { resolve, rememberedHealth: health.view, files: fileChecks() });
     if (!r.ok) return { refused: r.reason };
-    const rendered = renderConfig(r.state.model.services, templates, renderOpts, serverLines);
-    return { model: { services: rendered.served, problems: [...r.state.model.problems, ...rendered.problems] }, rendered,
-      source: { apps: r.state.apps, hosts: source.hosts, fast: true } };
+    const part = renderConfig(r.changed, templates, renderOpts, serverLines);
+    if (part.problems.length > 0) return { refused: `app ${event.appId}: ${part.problems.map((p) => p.message).join('; ')}` };
+    const lines = new Map(source.serverLines);
+    for (const [backend, servers] of serverLinesByBackend(part.config)) lines.set(backend, servers);
+    return { model: r.state.model, rendered: base.rendered, source: { apps: r.state.apps, hosts: source.hosts, fast: true, serverLines: lines } };
+  };
+}
+
+/**
+ * A snapshot is older than the events that arrived while it was fetched (at 10 000 apps the fetch
+ * takes seconds): those the fast path applied meanwhile are applied again to it, so it does not take
+ * back servers HAProxy already runs, only to add them at the next snapshot. The result is rendered
+ * in full (with the live caches): it is written, and may be reloaded, like any snapshot.
+ */
+export function fastReplay(d: SnapshotBuilderDeps): (state: DesiredState, events: readonly FastEvent[]) => DesiredState {
+  const { templates, modelOpts, renderOpts, health, serverLines } = d;
+  return (state, events) => {
+    const source = state.source;
+    if (source === undefined || events.length === 0) return state;
+    const ctx = { resolve: resolverFrom(source.hosts), rememberedHealth: health.view, files: fileChecks() };
+    let fast = { apps: source.apps, model: state.model };
+    let changed = false; // an event the snapshot did not show yet
+    const byBackend = new Map(state.model.services.map((s) => [s.backend, s]));
+    for (const event of events) {
+      const r = fastApply(fast, event, modelOpts, ctx);
+      if (!r.ok) continue;
+      fast = r.state;
+      for (const svc of r.changed) {
+        if (!sameData(byBackend.get(svc.backend)?.servers, svc.servers)) changed = true;
+        byBackend.set(svc.backend, svc);
+      }
+    }
+    if (!changed) return { ...state, source: { apps: fast.apps, hosts: source.hosts } };
+    const rendered = renderConfig(fast.model.services, templates, renderOpts, serverLines);
+    return { model: { services: rendered.served, problems: [...fast.model.problems, ...rendered.problems] }, rendered,
+      source: { apps: fast.apps, hosts: source.hosts } };
   };
 }
 

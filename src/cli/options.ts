@@ -197,8 +197,8 @@ export const OPTION_FLAGS = {
     + 'exposed via marathon-lb.', POSITIVE),
   debounceQuiet: def('debounce-quiet', 'number', 0.5, 'Service behaviour',
     'Seconds without new events before a burst of changes is applied', { min: 0 }),
-  /** --fast-path (off by default until the chaos suites that assume snapshot-only routing say which path they test): task and health events of known apps go to HAProxy's runtime API at once, before the snapshot. */
-  fastPath: def('fast-path', 'boolean', false, 'Service behaviour',
+  /** --fast-path (on by default; --no-fast-path: snapshots only): task and health events of known apps go to HAProxy's runtime API at once, before the snapshot. */
+  fastPath: def('fast-path', 'boolean', true, 'Service behaviour',
     'Apply task and health events of known apps through the runtime API at once, before the debounced snapshot '
     + '(which still comes and corrects any difference); --no-fast-path waits for snapshots only'),
   debounceMaxWait: def('debounce-max-wait', 'number', 5, 'Service behaviour',

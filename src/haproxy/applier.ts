@@ -17,6 +17,7 @@ import type { ApplyPort, ApplyReport, DesiredState, Rejection } from '../streams
 import { plan as planChange, type Plan } from '../streams/plan';
 import { formatReason, type ReloadReason } from '../streams/reloadReason';
 import type { ConfigFiles, Files } from './configFiles';
+import { serverLinesByBackend } from './configText';
 import { checkFdLimits, type FdEnvironment } from './limits';
 import type { HaproxyLogger } from './masterSocket';
 import { rejectedAtGate, rejectedByCheck, without, type Candidates } from './rejections';
@@ -74,7 +75,8 @@ export class HaproxyApplier implements ApplyPort {
   }
 
   private async transaction(asked: DesiredState, plan: Plan, previous: DesiredState | null): Promise<ApplyReport> {
-    await this.preflight(asked);
+    // Runtime-only: nothing outside server lines changed, so neither did the file descriptors HAProxy needs.
+    if (plan.reloadReasons.length > 0 || previous === null) await this.preflight(asked);
     const rollback = previous === null ? await this.o.files.onDisk() : this.o.files.of(previous);
     if (this.o.target.external && rollback !== null && sameFiles(rollback, this.o.files.of(asked))) {
       this.o.logger.debug('skipping reload: config/map unchanged');
@@ -120,21 +122,23 @@ export class HaproxyApplier implements ApplyPort {
   }
 
   /**
-   * Serves the plan's runtime ops, then validates and writes the files for the next reload, then the
-   * gate. Null when done, else why a reload is needed instead.
+   * Serves the plan's runtime ops, then writes the files for the next reload, then the gate. Null
+   * when done, else why a reload is needed instead. No `haproxy -c` here: the plan found nothing
+   * changed outside server lines, and HAProxy's runtime API just accepted each added server as its
+   * line defines it (at 10 000 backends `haproxy -c` costs seconds). A fast-path state's config text
+   * is the one on disk already (its servers changed at runtime only): nothing to write.
    */
   private async runtimeUpdate(change: Change): Promise<ReloadReason | null> {
     const channel = this.o.target.runtimeChannel();
     if (channel === null) return { kind: 'not-running' };
-    const files = this.o.files.of(change.state);
-    const refused = await new RuntimeUpdater(channel, this.o.logger).apply(change.plan.runtimeOps, files.config);
+    const source = change.state.source;
+    let parsed: Map<string, Map<string, string>> | undefined; // the whole config's, only when a line is not at hand
+    const linesOf = (backend: string): ReadonlyMap<string, string> | undefined => source?.serverLines?.get(backend)
+      ?? (parsed ??= serverLinesByBackend(this.o.files.of(change.state).config)).get(backend);
+    const refused = await new RuntimeUpdater(channel, this.o.logger).apply(change.plan.runtimeOps, linesOf);
     if (refused !== null) return refused;
-    const verdict = await this.o.files.check(files);
-    if (!verdict.ok) {
-      await this.o.files.archiveRejected(files);
-      return { kind: 'runtime-config-rejected', detail: verdict.message };
-    }
-    await this.o.files.write(files);
+    if (source?.fast !== true) await this.o.files.write(this.o.files.of(change.state));
+    if (change.plan.runtimeOps.length === 0) return null; // the file only: HAProxy runs this state already
     const gated = await this.o.target.gate(change.state, change.plan.runtimeOps);
     if (!gated.ok) throw new ApplyError(gated.message);
     return null;

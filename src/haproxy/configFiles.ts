@@ -4,6 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { RenderedConfig } from '../render/render';
 import type { DesiredState } from '../streams/applyPort';
 import { liveConfig, runtimeDirs, serverStateFile, withPaths, type LiveConfigOptions } from './configText';
 import { ARCHIVE_DIR, archiveApplied, archiveRejected, readIfExists, writeAtomic } from './files';
@@ -28,6 +29,7 @@ export interface ConfigFilesOptions {
 
 export class ConfigFiles {
   private readonly maps: { readonly domain: string; readonly app: string };
+  private readonly made = new WeakMap<RenderedConfig, Files>();
 
   constructor(private readonly o: ConfigFilesOptions) {
     const dir = path.dirname(o.configPath);
@@ -38,10 +40,14 @@ export class ConfigFiles {
     return this.o.configPath;
   }
 
-  /** What HAProxy should read for `state`. */
+  /** What HAProxy should read for `state` (once per rendered config: liveConfig reads all of its text). */
   of(state: DesiredState): Files {
+    const known = this.made.get(state.rendered);
+    if (known !== undefined) return known;
     const map = this.o.haproxyMap;
-    return { config: liveConfig(state.rendered.config, this.o.live), domainMap: map ? state.rendered.domainMap : '', appMap: map ? state.rendered.appMap : '' };
+    const files = { config: liveConfig(state.rendered.config, this.o.live), domainMap: map ? state.rendered.domainMap : '', appMap: map ? state.rendered.appMap : '' };
+    this.made.set(state.rendered, files);
+    return files;
   }
 
   /** `haproxy -c` on a temp copy whose map paths point at temp maps too (upstream did the same). */

@@ -8,7 +8,6 @@ import type { RuntimeOp } from '../streams/plan';
 import type { CommandChannel, HaproxyLogger } from './masterSocket';
 import { RuntimeApi } from './runtimeApi';
 import { addServerCommands, addServerSpec } from './serverCommands';
-import { serverLinesByBackend } from './configText';
 
 const REFUSAL = /\b(refused|error|unknown|not accepted|No such|cannot)\b/i;
 
@@ -19,15 +18,14 @@ export class RuntimeUpdater {
     this.api = new RuntimeApi({ channel, logger });
   }
 
-  /** Applies `ops` (servers as `config` prints them). Null when all went through, else why a reload is needed. */
-  async apply(ops: readonly RuntimeOp[], config: string): Promise<ReloadReason | null> {
-    const lines = ops.some((o) => o.kind === 'add-server') ? serverLinesByBackend(config) : new Map<string, Map<string, string>>();
+  /** Applies `ops` (servers as `linesOf(backend)` prints them, by name). Null when all went through, else why a reload is needed. */
+  async apply(ops: readonly RuntimeOp[], linesOf: (backend: string) => ReadonlyMap<string, string> | undefined): Promise<ReloadReason | null> {
     const refused = (detail: string): ReloadReason => ({ kind: 'runtime-refused', detail });
     for (const op of ops) {
       const be = op.backend;
       const name = op.server.name;
       if (op.kind === 'add-server') {
-        const line = lines.get(be)?.get(name);
+        const line = linesOf(be)?.get(name);
         if (line === undefined) return refused(`server ${be}/${name} is not in the rendered config`);
         const spec = addServerSpec(line);
         if (!spec.ok) return refused(spec.message);

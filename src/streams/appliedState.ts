@@ -59,10 +59,12 @@ export class AppliedState {
       left.push(r.problem);
       return false;
     });
-    for (const backend of [...this.rejected.keys()]) if (!present.has(backend)) this.rejected.delete(backend);
+    // A fast-path state holds the services HAProxy runs, so a rejected one is absent from it, not gone from Marathon.
+    if (next.source?.fast !== true) for (const backend of [...this.rejected.keys()]) if (!present.has(backend)) this.rejected.delete(backend);
     if (left.length === 0 || this.render === undefined) return next;
     const rendered = this.render(kept);
     return {
+      ...next,
       model: { services: rendered.served, problems: [...next.model.problems, ...left, ...rendered.problems] },
       rendered: { ...rendered, problems: [...next.rendered.problems, ...rendered.problems] },
     };
@@ -75,9 +77,13 @@ export class AppliedState {
       && last.rendered.config === next.rendered.config
       && last.rendered.domainMap === next.rendered.domainMap
       && last.rendered.appMap === next.rendered.appMap
-      && sameData(last.model.services, next.model.services);
+      && sameServices(last.model.services, next.model.services);
   }
 }
+
+/** Element by element: fast-path states share the services they did not touch with the state they came from. */
+const sameServices = (a: readonly Service[], b: readonly Service[]): boolean =>
+  a === b || (a.length === b.length && a.every((s, i) => s === b[i] || sameData(s, b[i])));
 
 /** What decides whether HAProxy accepts a service: everything but its servers (tasks come and go). */
 const signature = (s: Service): string => JSON.stringify(serviceShape(s));

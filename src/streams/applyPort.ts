@@ -16,8 +16,13 @@ export interface DesiredState {
 export interface StateSource {
   readonly apps: readonly MarathonApp[];
   readonly hosts: ReadonlyMap<string, string>;
-  /** Built by the event fast path (not from a snapshot). */
+  /**
+   * Built by the event fast path (not from a snapshot): `rendered` is then the config of the state it
+   * was built on (servers changed since at runtime only, so it is not written), and `serverLines` holds
+   * the server lines of the backends the fast path rebuilt since that snapshot, for `add server`.
+   */
   readonly fast?: boolean;
+  readonly serverLines?: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 /**

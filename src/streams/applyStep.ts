@@ -61,7 +61,8 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
       report({ kind: 'fast-path', outcome: 'refused', detail: `${work.fast.eventType} of app ${work.fast.appId}: needs a reload` });
       return of('unchanged' as const);
     }
-    if (work.fast === undefined && previous?.source?.fast === true) {
+    // A snapshot after fast-path applies that differs in servers or more (the config text always differs: see StateSource.fast).
+    if (work.fast === undefined && previous?.source?.fast === true && (p.runtimeOps.length > 0 || p.reloadReasons.length > 0)) {
       report({ kind: 'fast-path', outcome: 'corrected', detail: p.reloadReasons.length > 0 ? p.reloadReasons.map((r) => r.kind).join(', ')
         : `${p.runtimeOps.length} runtime operation(s)` });
     }

@@ -21,7 +21,7 @@ export interface FastPathDeps {
   readonly onRefused?: (event: FastEvent, reason: string) => void;
 }
 
-const isFast = (e: MarathonEvent): e is FastEvent => e.type === 'status_update_event' || e.type === 'health_status_changed_event';
+export const isFast = (e: MarathonEvent): e is FastEvent => e.type === 'status_update_event' || e.type === 'health_status_changed_event';
 
 /**
  * Task and health events → complete desired states, at once (no debounce, no fetch). Each builds on

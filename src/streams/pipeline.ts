@@ -6,7 +6,8 @@ import { applySink, type ApplyOutcome } from './applySink';
 import { applyStep } from './applyStep';
 import { nextDelay, type BackoffOptions } from './backoff';
 import { debounceMaxWait } from './debounceMaxWait';
-import { fastPath, type FastPathDeps } from './fastPath';
+import type { FastEvent } from '../model/fastPath';
+import { fastPath, isFast, type FastPathDeps } from './fastPath';
 import type { ReloadReason } from './reloadReason';
 import { retryLatest } from './retryLatest';
 import { triggers, type Trigger } from './triggers';
@@ -65,6 +66,8 @@ export interface PipelineDeps<F> {
   readonly applied: AppliedState;
   /** The event fast path's build (task and health events of known apps); absent: snapshots only. */
   readonly fast?: FastPathDeps['build'];
+  /** With `fast`: a snapshot with the task and health events that arrived since its fetch began applied to it. */
+  readonly replay?: (state: DesiredState, events: readonly FastEvent[]) => DesiredState;
   readonly report: (e: PipelineEvent) => void;
   readonly scheduler: SchedulerLike;
   readonly timing: {
@@ -75,6 +78,9 @@ export interface PipelineDeps<F> {
     readonly backoff: BackoffOptions;
   };
 }
+
+/** Events kept for replay onto a snapshot under way (a burst longer than a fetch drops the oldest: the next snapshot has them). */
+const MAX_REPLAYED = 10_000;
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 /** The app an error names, when whoever threw it said (an `appId` string property). */
@@ -120,6 +126,8 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     }).pipe(tap((trigger) => report({ kind: 'trigger', trigger })));
 
     let lastInvalid: string | null = null; // bad input is reported once, not on every trigger
+    // Task and health events by arrival, for the snapshots fetched meanwhile (see `replay`).
+    let recent: { readonly at: number; readonly event: FastEvent }[] = [];
     const fetchOnce = (triggeredAt: number): Observable<{ fetched: F; triggeredAt: number; fetchedAt: number }> => defer(() => {
       const fetchedAt = now();
       report({ kind: 'fetching' });
@@ -148,7 +156,10 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         }
         lastInvalid = null;
         for (const f of built.faults ?? []) report({ kind: 'stage-error', stage: 'build', error: f.error, appId: f.appId, fetchedAt, isolated: true });
-        return of<Work>({ kind: 'desired', state: { model: built.model, rendered: built.rendered, ...(built.source ? { source: built.source } : {}) }, triggeredAt, fetchedAt });
+        const state: DesiredState = { model: built.model, rendered: built.rendered, ...(built.source ? { source: built.source } : {}) };
+        recent = recent.filter((r) => r.at >= fetchedAt); // later fetches begin later still
+        const replayed = deps.replay === undefined || recent.length === 0 ? state : deps.replay(state, recent.map((r) => r.event));
+        return of<Work>({ kind: 'desired', state: replayed, triggeredAt, fetchedAt });
       }),
     );
     const usr1$: Observable<Work> = signals$.pipe(filter((s) => s === 'usr1'), map((): Work => ({ kind: 'reload-existing' })));
@@ -156,6 +167,11 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     const fast = deps.fast;
     const fast$: Observable<Work> = fast === undefined ? EMPTY : items$.pipe(
       mergeMap((i) => (i.kind === 'event' ? of(i.event) : EMPTY)),
+      tap((event) => {
+        if (!isFast(event) || deps.replay === undefined) return;
+        recent.push({ at: now(), event });
+        if (recent.length > MAX_REPLAYED) recent.shift();
+      }),
       fastPath({
         current: () => applied.current, build: fast, now,
         onRefused: (e, reason) => report({ kind: 'fast-path', outcome: 'refused', detail: `${e.eventType}: ${reason}` }),

@@ -33,7 +33,7 @@ export function plan(previous: readonly Service[] | null, next: readonly Service
 
   for (const [backend, b] of after) {
     const a = before.get(backend);
-    if (a === undefined) continue;
+    if (a === undefined || a === b) continue; // the same object: a service a fast-path state did not touch
     if (!sameData(serviceShape(a), serviceShape(b))) {
       reasons.push({ kind: 'settings-changed', backend, fields: changedFields(a, b) });
       continue;
@@ -44,7 +44,7 @@ export function plan(previous: readonly Service[] | null, next: readonly Service
     else ops.push(...serverOps);
   }
   // Templates, global options or anything else printed outside server lines: only a reload applies them.
-  if (reasons.length === 0 && configs !== undefined && configOutsideServers(configs.previous) !== configOutsideServers(configs.next)) {
+  if (reasons.length === 0 && configs !== undefined && configs.previous !== configs.next && configOutsideServers(configs.previous) !== configOutsideServers(configs.next)) {
     reasons.push({ kind: 'config-changed' });
   }
   return reasons.length > 0 ? { runtimeOps: [], reloadReasons: reasons } : { runtimeOps: ops, reloadReasons: [] };

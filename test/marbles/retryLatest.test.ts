@@ -15,14 +15,15 @@ describe('retryLatest', () => {
     });
   });
 
-  it('cancels an in-flight fetch when a newer trigger arrives', () => {
+  it('lets a fetch under way finish, then fetches once for the newest trigger that came meanwhile', () => {
     const ts = newScheduler();
     ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
-      const fetches = { a: cold('----(A|)'), b: cold('----(B|)') };
-      const out = hot('-a-b').pipe(retryLatest((t: string) => fetches[t as 'a' | 'b'], { backoff, scheduler: ts }));
-      expectObservable(out).toBe('-------B');
-      expectSubscriptions(fetches.a.subscriptions).toBe('-^-!');
-      expectSubscriptions(fetches.b.subscriptions).toBe('---^---!');
+      const fetches = { a: cold('----(A|)'), b: cold('----(B|)'), c: cold('----(C|)') };
+      const out = hot('-a-bc').pipe(retryLatest((t: string) => fetches[t as 'a' | 'b' | 'c'], { backoff, scheduler: ts }));
+      expectObservable(out).toBe('-----A---C');
+      expectSubscriptions(fetches.a.subscriptions).toBe('-^---!');
+      expectSubscriptions(fetches.b.subscriptions).toBe([]);
+      expectSubscriptions(fetches.c.subscriptions).toBe('-----^---!');
     });
   });
 

@@ -91,8 +91,9 @@ class FakeHaproxy implements ManagedProcess {
     this.sent.push(command);
     let m: RegExpExecArray | null;
     if (command === 'show backend') return ok(`# name\n${[...this.backends.keys()].filter((b) => !this.hidden.has(b)).join('\n')}\n`);
-    if (command === 'show servers state') {
-      const rows = [...this.backends].flatMap(([be, servers], i) => [...servers].map(([name, addr], j) =>
+    if ((m = /^show servers state(?: (\S+))?$/.exec(command))) {
+      const only = m[1];
+      const rows = [...this.backends].flatMap(([be, servers], i) => (only !== undefined && be !== only ? [] : [...servers]).map(([name, addr], j) =>
         `${i + 1} ${be} ${j + 1} ${name} ${addr.split(':')[0]} 2 0 1 1 0 6 3 4 6 0 0 0 - ${addr.split(':')[1]}`));
       return ok(`1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port\n${rows.join('\n')}\n`);
     }
