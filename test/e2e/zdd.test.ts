@@ -1,0 +1,287 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { findConfigDir } from '../../src/configDir';
+import { prepareDemoFiles } from '../../src/demo/setup';
+import { Simulator } from '../../src/simulator';
+import { describeWithHaproxy } from '../support/haproxy';
+import { freePort } from '../support/ports';
+import { CLI } from '../support/paths';
+import { tempDir } from '../support/render';
+import { spawnService, type ServiceProcess } from '../support/serviceProcess';
+import { waitFor } from '../support/wait';
+
+/**
+ * `marathon-lb zdd` as users run it (the built CLI), against the simulator over real HTTP, the real
+ * controller (its own process, following the simulator's event stream) and a real HAProxy, while
+ * requests flow through HAProxy at a steady rate: the demo's web app goes blue → green → blue, a deploy
+ * killed midway is resumed, hybrid deploys are completed both ways. The pre-kill hook reads HAProxy's
+ * own stats the moment before each kill, to show the tasks were drained then.
+ */
+
+const VHOST = 'mywebservernew.example.com';
+const BACKEND = 'mywebservernew_10004';
+const APP_JSON = path.join(findConfigDir(), 'zdd', 'mywebservernew.json');
+
+/** One GET over a fresh connection (no keep-alive), bounded by `timeoutMs`. */
+function httpGet(port: number, host: string, timeoutMs: number, pathName = '/'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: pathName, headers: { host }, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+interface Answer { readonly at: number; readonly ok: boolean; readonly task?: string; readonly error?: string }
+
+/** One GET through HAProxy every `everyMs`, each on a fresh connection, recorded. */
+function steadyLoad(port: number, everyMs: number): { readonly answers: Answer[]; stop(): Promise<void> } {
+  const answers: Answer[] = [];
+  const pending = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    const p = httpGet(port, VHOST, 3000).then(
+      (a) => {
+        const task = a.status === 200 ? (JSON.parse(a.body) as { task?: string }).task : undefined;
+        answers.push({ at: Date.now(), ok: a.status === 200, task, error: a.status === 200 ? undefined : `HTTP ${a.status}` });
+      },
+      (e: Error) => void answers.push({ at: Date.now(), ok: false, error: e.message }),
+    ).finally(() => pending.delete(p));
+    pending.add(p);
+  }, everyMs);
+  return { answers, stop: async () => (clearInterval(timer), void (await Promise.all([...pending]))) };
+}
+
+interface Run { readonly code: number | null; readonly output: string }
+
+describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a real HAProxy', (haproxy) => {
+  let sim: Simulator;
+  let service: ServiceProcess;
+  let dir: string;
+  let ports: { http: number; https: number; stats: number; appid: number };
+  let load: ReturnType<typeof steadyLoad>;
+  let release = 0;
+  const children = new Set<ChildProcess>();
+  const hookLog = (): string => path.join(dir, 'hook.log');
+
+  /** The app JSON of the next release (a changed env, as a new version would be). */
+  function nextAppJson(): string {
+    const def = JSON.parse(fs.readFileSync(APP_JSON, 'utf8')) as { env: Record<string, string> };
+    def.env['RELEASE'] = String(++release);
+    const file = path.join(dir, `app-${release}.json`);
+    fs.writeFileSync(file, JSON.stringify(def));
+    return file;
+  }
+
+  /** Starts `marathon-lb zdd`; `until` may kill it early (then code is null). */
+  function zdd(args: readonly string[], until?: (output: string) => boolean, timeoutMs = 90000): Promise<Run> {
+    const child = spawn(process.execPath, [CLI, 'zdd', '-m', sim.url, '-l', `http://127.0.0.1:${ports.stats}`, '--syslog-socket', '/dev/null',
+      '--step-delay', '1', '--pre-kill-hook', path.join(dir, 'hook.mjs'), ...args], {
+      env: { PATH: process.env.PATH, ZDD_HOOK_LOG: hookLog(), ZDD_STATS_URL: `http://127.0.0.1:${ports.stats}` }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    let output = '';
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const onData = (d: Buffer): void => {
+        output += d.toString();
+        if (until?.(output)) child.kill('SIGKILL');
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        children.delete(child);
+        outputs.push(output);
+        resolve({ code, output });
+      });
+    });
+  }
+
+  /** [the colour running now, the other one]. */
+  const colours = (): [string, string] => (groupApps()[0]!.id.endsWith('-blue') ? ['blue', 'green'] : ['green', 'blue']);
+
+  const groupApps = (): { id: string; instances: number; tasks: string[] }[] =>
+    sim.snapshot().apps.filter((a) => a.def.labels['HAPROXY_DEPLOYMENT_GROUP'] === 'mywebservernew')
+      .map((a) => ({ id: a.def.id, instances: a.def.instances, tasks: a.tasks.map((t) => t.id) }));
+
+  /** HAProxy's own view of the web backend: server name → status. */
+  async function backendServers(): Promise<Map<string, string>> {
+    const csv = (await httpGet(ports.stats, '127.0.0.1', 3000, '/haproxy?stats;csv')).body;
+    const rows = csv.split('\n').map((l) => l.split(',')).filter((r) => r[0] === BACKEND && r[1] !== 'BACKEND' && r[1] !== 'FRONTEND');
+    return new Map(rows.map((r) => [r[1]!, r[17]!]));
+  }
+  const serverOf = (taskId: string): string => {
+    const t = sim.snapshot().apps.flatMap((a) => a.tasks).find((x) => x.id === taskId)!;
+    return `127_0_0_1_${t.ports[0]}`;
+  };
+
+  /** Only `appId` is left, with 3 tasks, all UP in HAProxy and nothing else there; new requests reach only it. */
+  async function expectOnly(appId: string): Promise<void> {
+    const apps = groupApps();
+    expect(apps.map((a) => [a.id, a.instances, a.tasks.length])).toEqual([[appId, 3, 3]]);
+    const want = apps[0]!.tasks.map(serverOf).sort();
+    await waitFor('HAProxy to serve only the new colour', () => lastServers.join() === want.map((s) => `${s} UP`).join(), 15000)
+      .catch(async () => {
+        throw new Error(`HAProxy serves ${lastServers.join(', ')}; expected ${want.join(', ')} UP`);
+      });
+    const from = Date.now();
+    await waitFor('requests after the deploy', () => load.answers.filter((a) => a.at > from).length >= 10, 10000);
+    const after = load.answers.filter((a) => a.at > from);
+    expect(after.every((a) => a.ok && apps[0]!.tasks.includes(a.task ?? ''))).toBe(true);
+  }
+
+  /** No request failed in [from, now]; returns how many there were. */
+  function expectNoFailures(from: number): number {
+    const window = load.answers.filter((a) => a.at >= from);
+    const failed = window.filter((a) => !a.ok);
+    if (failed.length > 0) {
+      // What the controller and zdd were doing then, to tell why.
+      const stamp = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+      const near = new Set(failed.flatMap((f) => [-2000, -1000, 0, 1000].map((d) => stamp(f.at + d))));
+      const lines = [...service.output().split('\n'), ...outputs.join('\n').split('\n')].filter((l) => near.has(l.slice(11, 19))).sort();
+      throw new Error(`${failed.length} of ${window.length} requests failed: ${failed.map((f) => `${new Date(f.at).toISOString()} ${f.error}`).join('; ')}\n${lines.join('\n')}`);
+    }
+    return window.length;
+  }
+
+  /** Each line the hook wrote: `<task> <status> <scur> <qcur>` read from HAProxy just before the kill. */
+  const hookLines = (): string[] => (fs.existsSync(hookLog()) ? fs.readFileSync(hookLog(), 'utf8').trim().split('\n').filter(Boolean) : []);
+
+  let lastServers: string[] = [];
+  const outputs: string[] = [];
+  let watcher: NodeJS.Timeout | undefined;
+
+  beforeAll(async () => {
+    dir = tempDir('mlb-zdd-');
+    ports = { http: await freePort(), https: await freePort(), stats: await freePort(), appid: await freePort() };
+    const files = prepareDemoFiles(dir, findConfigDir(), ports);
+    // /_haproxy_getpids lists processes by name: a name of our own keeps other HAProxies on this machine out of the count.
+    const name = `hz${randomBytes(3).toString('hex')}`;
+    const bin = haproxy.bin.includes('/') ? haproxy.bin
+      : (process.env.PATH ?? '').split(':').map((d) => path.join(d, haproxy.bin)).find((p) => fs.existsSync(p)) ?? '/usr/sbin/haproxy';
+    fs.symlinkSync(fs.realpathSync(bin), path.join(dir, name));
+    fs.writeFileSync(path.join(dir, 'hook.mjs'), [
+      `#!${process.execPath}`,
+      'import { appendFileSync } from "node:fs";',
+      'const [oldApp, tasks] = [JSON.parse(process.argv[2]), JSON.parse(process.argv[3])];',
+      'const csv = await (await fetch(process.env.ZDD_STATS_URL + "/haproxy?stats;csv")).text();',
+      'const rows = csv.split("\\n").map((l) => l.split(","));',
+      'for (const id of tasks) {',
+      '  const t = oldApp.tasks.find((x) => x.id === id);',
+      '  const row = rows.find((r) => r[0] === "' + BACKEND + '" && r[1] === `${t.host.replace(/\\./g, "_")}_${t.ports[0]}`);',
+      '  appendFileSync(process.env.ZDD_HOOK_LOG, `${id} ${row?.[17]} ${row?.[4]} ${row?.[2]}\\n`);',
+      '}',
+    ].join('\n'), { mode: 0o755 });
+    sim = await Simulator.start({ serveTasks: true, timeScale: 0.1 });
+    service = spawnService([...files.flags, '--haproxy-bin', path.join(dir, name)], {
+      PATH: process.env.PATH, MLB_MARATHON: sim.url, MLB_GROUP: 'external', MLB_SSE: 'true', MLB_HEALTH_CHECK: 'true',
+      MLB_SYSLOG_SOCKET: '/dev/null', MLB_DEBOUNCE_QUIET: '0.05', MLB_HARD_STOP_AFTER: '5', MLB_SHUTDOWN_TIMEOUT: '10', MLB_LOG_LEVEL: 'INFO', MLB_ADMIN_PORT: String(await freePort()),
+      MARATHON_LB_HAPROXY_PROCESS_NAME: name, MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
+    });
+    await service.ready(30000);
+    watcher = setInterval(() => {
+      backendServers().then((m) => (lastServers = [...m].map(([s, st]) => `${s} ${st}`).sort()), () => undefined);
+    }, 100);
+
+    // The first deploy: blue, with the app's own 3 instances, nothing to swap.
+    const first = await zdd(['-j', nextAppJson(), '-f']);
+    expect(first.output).toContain('first deploy: /mywebservernew-blue created, nothing to swap');
+    expect(first.code).toBe(0);
+    await waitFor('blue served by HAProxy', () => lastServers.length === 3 && lastServers.every((s) => s.endsWith(' UP')), 20000);
+    load = steadyLoad(ports.http, 25);
+  }, 60000);
+
+  afterAll(async () => {
+    if (watcher) clearInterval(watcher);
+    for (const c of children) c.kill('SIGKILL');
+    await load?.stop();
+    await service?.stop();
+    await sim?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }, 45000);
+
+  test('blue → green: 0 failed requests, old tasks drained before each kill, only green left, exit 0', async () => {
+    const from = Date.now();
+    const run = await zdd(['-j', nextAppJson(), '-f']);
+    expect(run.output).toContain('deploy complete: /mywebservernew-green serves 3 instance(s), /mywebservernew-blue deleted');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(/^\{\n[\s\S]*?\n\}$/m.exec(run.output)![0])).toMatchObject({ id: '/mywebservernew-green', instances: 1 });
+    // Every task killed was out of rotation (MAINT) with no session and nothing queued on HAProxy at that moment.
+    const killed = hookLines();
+    expect(killed.length).toBeGreaterThan(0);
+    for (const line of killed) expect(line).toMatch(/^mywebservernew-blue\.\S+ MAINT 0 0$/);
+    expect(run.output).toMatch(/about to kill the following tasks/);
+    await expectOnly('/mywebservernew-green');
+    expect(expectNoFailures(from)).toBeGreaterThan(100);
+  }, 120000);
+
+  test('green → blue: the same the other way, back on the original ports', async () => {
+    fs.rmSync(hookLog(), { force: true });
+    const from = Date.now();
+    const run = await zdd(['-j', nextAppJson(), '-f']);
+    expect(run.output).toContain('deploy complete: /mywebservernew-blue serves 3 instance(s), /mywebservernew-green deleted');
+    expect(run.code).toBe(0);
+    for (const line of hookLines()) expect(line).toMatch(/^mywebservernew-green\.\S+ MAINT 0 0$/);
+    await expectOnly('/mywebservernew-blue');
+    expect(expectNoFailures(from)).toBeGreaterThan(100);
+  }, 120000);
+
+  test('a deploy killed midway is refused without --resume (exit 2) and finished with --resume', async () => {
+    const from = Date.now();
+    const [current, next] = colours();
+    const json = nextAppJson();
+    const killed = await zdd(['-j', json, '-f'], (out) => out.includes('Scaling new app up to 2 instances'));
+    expect(killed.code).toBeNull();
+    expect(groupApps().map((a) => a.id).sort()).toEqual(['/mywebservernew-blue', '/mywebservernew-green']);
+
+    const refused = await zdd(['-j', json, '-f']);
+    expect(refused.output).toContain('There appears to be an existing deployment in progress');
+    expect(refused.code).toBe(2);
+
+    // Killed right after a kill and before (or just after) the scale-up: marathon-lb may find nothing to
+    // drain until the new app grows, so the resumed run waits --max-wait first, as zdd.py does.
+    const resumed = await zdd(['-j', json, '-f', '--resume', '--max-wait', '3']);
+    expect(resumed.output).toContain('Found previous deployment, resuming');
+    expect(resumed.output).toContain(`deploy complete: /mywebservernew-${next} serves 3 instance(s), /mywebservernew-${current} deleted`);
+    expect(resumed.code).toBe(0);
+    await expectOnly(`/mywebservernew-${next}`);
+    for (const line of hookLines()) expect(line).toMatch(/ MAINT 0 0$/);
+    expect(expectNoFailures(from)).toBeGreaterThan(100);
+  }, 150000);
+
+  test('a hybrid deploy (--new-instances 1) completed with --complete-cur, another with --complete-prev', async () => {
+    const from = Date.now();
+    // Once its share runs, marathon-lb drains nothing more: zdd.py then waits --max-wait before it looks again.
+    const hybrid = await zdd(['-j', nextAppJson(), '-f', '--new-instances', '1', '--max-wait', '3']);
+    expect(hybrid.output).toContain('hybrid deploy in place: /mywebservernew-blue 1 instance(s), /mywebservernew-green 2 instance(s)');
+    expect(hybrid.code).toBe(0);
+    // Both colours serve side by side.
+    await waitFor('both colours answering', () => {
+      const recent = load.answers.slice(-40).map((a) => a.task ?? '');
+      return recent.some((t) => t.startsWith('mywebservernew-blue')) && recent.some((t) => t.startsWith('mywebservernew-green'));
+    }, 15000);
+
+    const cur = await zdd(['-j', nextAppJson(), '-f', '--complete-cur', '--max-wait', '3']);
+    expect(cur.output).toContain('Converting all instances to current config');
+    expect(cur.output).toContain('deploy complete: /mywebservernew-blue serves 3 instance(s), /mywebservernew-green deleted');
+    expect(cur.code).toBe(0);
+    await expectOnly('/mywebservernew-blue');
+
+    const hybrid2 = await zdd(['-j', nextAppJson(), '-f', '--new-instances', '1', '--max-wait', '3']);
+    expect(hybrid2.output).toContain('hybrid deploy in place: /mywebservernew-green 1 instance(s), /mywebservernew-blue 2 instance(s)');
+    const prev = await zdd(['-j', nextAppJson(), '-f', '--complete-prev', '--max-wait', '3']);
+    expect(prev.output).toContain('Converting all instances to previous config');
+    expect(prev.output).toContain('deploy complete: /mywebservernew-blue serves 3 instance(s), /mywebservernew-green deleted');
+    expect(prev.code).toBe(0);
+    await expectOnly('/mywebservernew-blue');
+    for (const line of hookLines()) expect(line).toMatch(/ MAINT 0 0$/);
+    expect(expectNoFailures(from)).toBeGreaterThan(100);
+  }, 200000);
+});
