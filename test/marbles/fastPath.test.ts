@@ -1,4 +1,4 @@
-import { NEVER, Observable, map, of, tap } from 'rxjs';
+import { NEVER, Observable, map, of, tap, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { MarathonEvent } from '../../src/marathon/eventTypes';
 import type { StreamItem } from '../../src/marathon/events';
@@ -68,15 +68,21 @@ describe('fastPath stage', () => {
 });
 
 describe('pipeline with the fast path (virtual time)', () => {
-  function setup(t: TestScheduler, items: Observable<StreamItem>, snapshots: number[][]) {
+  function setup(t: TestScheduler, items: Observable<StreamItem>, snapshots: number[][], fetchMs = 0) {
     const haproxy = new RecordingHaproxy();
     const applied = new AppliedState();
     const events: PipelineEvent[] = [];
     let fetches = 0;
+    /** The fake replay: each started task of /a joins the snapshot's servers, once. */
+    const replay = (state: DesiredState, es: readonly FastEvent[]): DesiredState =>
+      stateOf([...new Set([...tasksOf(state), ...es.map((e) => Number(e.taskId.slice(1)))])]);
     const run$ = pipeline<number[]>({
       items$: items, signals$: NEVER,
-      fetch: () => of(snapshots[Math.min(fetches++, snapshots.length - 1)]!),
-      build: (tasks) => stateOf(tasks), fast: build,
+      fetch: () => {
+        const snap = snapshots[Math.min(fetches++, snapshots.length - 1)]!;
+        return fetchMs === 0 ? of(snap) : timer(fetchMs, t).pipe(map(() => snap));
+      },
+      build: (tasks) => stateOf(tasks), fast: build, replay,
       haproxy, applied, report: (e) => events.push(e), scheduler: t,
       timing: { quietMs: 5, maxWaitMs: 20, resyncIntervalMs: 1000, backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 } },
     });
@@ -98,6 +104,25 @@ describe('pipeline with the fast path (virtual time)', () => {
       // The fast apply was runtime-only, at the event's frame (30), not after the quiet time.
       const fastApplying = s.events.filter((e) => e.kind === 'applying')[1];
       expect(fastApplying).toMatchObject({ reasons: [], runtimeOps: 1, triggeredAt: 30 });
+    });
+  });
+
+  it('a snapshot fetched while events came is older than them: they are applied to it again, nothing taken back', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      // Fetches take 30 frames. Task 7 starts at 50: the fetch it triggers begins at 55; task 2 starts at
+      // 60, during that fetch, whose answer (at 85) shows task 7 but not task 2 yet.
+      const items = hot<StreamItem>('-c 48ms e 9ms f', { c: { kind: 'connected', url: 'x' },
+        e: { kind: 'event', event: started(7) }, f: { kind: 'event', event: started(2) } });
+      const s = setup(t, items, [[1], [1, 7], [1, 7, 2]], 30);
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 300);
+      flush();
+      // Every state HAProxy ran after task 2's fast apply kept task 2.
+      const after = s.haproxy.applies.map((a) => a.config);
+      expect(after[after.length - 1]).toBe(cfgOf([1, 7, 2]));
+      expect(after.slice(after.indexOf(cfgOf([1, 7, 2])))).toEqual([cfgOf([1, 7, 2])]);
+      expect(kinds(s.events)).not.toContain('fast-corrected');
     });
   });
 

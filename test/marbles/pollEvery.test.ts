@@ -28,6 +28,24 @@ describe('pollEvery (the show stat polling stage)', () => {
     });
   });
 
+  it('with a share, a tick too soon after a costly read is skipped: reads take at most 1/factor of the time', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable, flush }) => {
+      const started: number[] = [];
+      // The cost clock says each read (and handling its value) took 4 ms: with factor 5, the next read waits 16 ms more.
+      let cost = 0;
+      const clock = (): number => (cost += 4);
+      const polled = pollEvery(() => {
+        started.push(ts.now());
+        return cold('--(a|)', { a });
+      }, { intervalMs: 10, timeoutMs: 5, scheduler: ts, share: { factor: 5, clock } });
+      expectObservable(polled, '^ 49ms !').toBe('--a 19ms a 19ms a', { a });
+      flush();
+      // Done at 2 → not before 2 + 4 × 4 = 18: the tick at 10 is skipped, the one at 20 reads.
+      expect(started).toEqual([0, 20, 40]);
+    });
+  });
+
   it('a read that does not answer in time is abandoned and reported; the polling goes on', () => {
     const ts = newScheduler();
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
