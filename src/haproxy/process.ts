@@ -16,6 +16,7 @@
  *   only, which then stops HAProxy itself (or leaves it running, see release()).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { systemClock, type Clock } from './clock';
 import { logHaproxyLine, reloadFailureReason, startFailureReason } from './haproxyOutput';
 import type { FdEnvironment } from './limits';
@@ -34,9 +35,9 @@ export interface HaproxyProcessOptions {
   readonly logger: HaproxyLogger;
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
-  /** Until the first worker runs. Default 10 s. */
+  /** Until the first worker runs. Default 10 s, plus CONFIG_MS_PER_KIB. */
   readonly startTimeoutMs?: number;
-  /** Until the new worker runs (or the failure is seen). Default 15 s. */
+  /** Until the new worker runs (or the failure is seen). Default 15 s, plus CONFIG_MS_PER_KIB. */
   readonly reloadTimeoutMs?: number;
   /** Per master-socket command. Default 5 s. */
   readonly socketTimeoutMs?: number;
@@ -136,7 +137,8 @@ export class HaproxyProcess {
       if (this.child === child) this.child = undefined;
       if (ready) this.emitExit(code, signal);
     });
-    const deadline = this.clock.now() + (this.o.startTimeoutMs ?? 10000);
+    const startTimeoutMs = this.o.startTimeoutMs ?? 10000 + configAllowanceMs(this.o.configPath);
+    const deadline = this.clock.now() + startTimeoutMs;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
         await Promise.race([drained, this.clock.sleep(1000)]); // all of its output, before explaining
@@ -152,7 +154,7 @@ export class HaproxyProcess {
       }
       if (this.clock.now() > deadline) {
         await this.terminate();
-        return { ok: false, message: `HAProxy did not start its worker within ${this.o.startTimeoutMs ?? 10000} ms: ${alertLines(this.output) || 'no output'}`, refused: true };
+        return { ok: false, message: `HAProxy did not start its worker within ${startTimeoutMs} ms: ${alertLines(this.output) || 'no output'}`, refused: true };
       }
       await this.clock.sleep(this.o.pollMs ?? 50);
     }
@@ -225,7 +227,7 @@ export class HaproxyProcess {
     try {
       const sent = await this.master.reload();
       if (!sent.ok) return failed(sent.message, before.value, 'refused' in sent);
-      const timeoutMs = this.o.reloadTimeoutMs ?? 15000;
+      const timeoutMs = this.o.reloadTimeoutMs ?? 15000 + configAllowanceMs(this.o.configPath);
       const deadline = this.clock.now() + timeoutMs;
       while (this.clock.now() <= deadline) {
         if (!this.isAlive()) return failed('HAProxy exited during the reload');
@@ -358,5 +360,19 @@ export class HaproxyProcess {
     if (line.trim() === '') return;
     this.reloadLog?.push(line);
     logHaproxyLine(this.o.logger, line);
+  }
+}
+
+/**
+ * HAProxy parses the whole config before a worker runs: 10 000 backends (about 5 MiB) take 5 s on an
+ * idle core, several times that on a busy one. The default waits grow with the file, so a big config
+ * is not taken for a stuck HAProxy (and then for a bad app, found by trial reloads).
+ */
+const CONFIG_MS_PER_KIB = 10;
+function configAllowanceMs(configPath: string): number {
+  try {
+    return Math.round((statSync(configPath).size / 1024) * CONFIG_MS_PER_KIB);
+  } catch {
+    return 0;
   }
 }

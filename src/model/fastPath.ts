@@ -92,8 +92,20 @@ export function fastApply(state: FastState, event: FastEvent, opts: ModelOptions
   const after = rebuilt.services.filter((s) => members.has(s.appId));
   const p = plan(before, after);
   if (p.reloadReasons.length > 0) return { ok: false, reason: `app ${id}: ${p.reloadReasons.map((r) => r.kind).join(', ')}` };
-  const services = [...state.model.services.filter((s) => !members.has(s.appId)), ...after]
-    .sort((a, b) => (a.appId < b.appId ? -1 : a.appId > b.appId ? 1 : a.servicePort - b.servicePort));
+  const services = mergeSorted(state.model.services.filter((s) => !members.has(s.appId)), [...after].sort(byAppAndPort));
   const problems = [...state.model.problems.filter((x) => !members.has(x.appId)), ...rebuilt.problems];
   return { ok: true, state: { apps, model: { services, problems } }, changed: after };
+}
+
+const byAppAndPort = (a: Service, b: Service): number => (a.appId < b.appId ? -1 : a.appId > b.appId ? 1 : a.servicePort - b.servicePort);
+
+/** Two sorted lists as one, in one pass: sorting 10 000 services again for every event cost more than the rest of it. */
+function mergeSorted(a: readonly Service[], b: readonly Service[]): Service[] {
+  const out: Service[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(byAppAndPort(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
 }

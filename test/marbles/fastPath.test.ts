@@ -75,7 +75,7 @@ describe('pipeline with the fast path (virtual time)', () => {
     let fetches = 0;
     /** The fake replay: each started task of /a joins the snapshot's servers, once. */
     const replay = (state: DesiredState, es: readonly FastEvent[]): DesiredState =>
-      stateOf([...new Set([...tasksOf(state), ...es.map((e) => Number(e.taskId.slice(1)))])]);
+      stateOf([...new Set([...tasksOf(state), ...es.map((e) => Number((e.taskId ?? '').slice(1)))])]);
     const run$ = pipeline<number[]>({
       items$: items, signals$: NEVER,
       fetch: () => {
