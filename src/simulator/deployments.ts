@@ -8,8 +8,9 @@ import { fail } from './types';
  * deployment: `deployment_info` at once, `deployment_step_success` + `deployment_success` when every
  * task it started is healthy (when health-checked) and ready (when readiness-checked), or gone. Until
  * then the app is locked: Marathon answers 409 unless `?force=true`, which cancels the running one
- * (`deployment_failed`). When the simulator's clock does not run, tasks start healthy and ready, so
- * every deployment ends within its request.
+ * (`deployment_failed`). A restart keeps the old tasks serving until then, and kills them as it ends
+ * (Marathon's default upgradeStrategy, minimumHealthCapacity 1). When the simulator's clock does not
+ * run, tasks start healthy and ready, so every deployment ends within its request.
  */
 
 /** True while a task keeps its deployment open. */
@@ -24,32 +25,47 @@ export function lockedBy(state: SimState, appId: string, force: boolean): SimFai
     + `View details at '/v2/deployments/${running[0]!.id}'.`);
 }
 
-/** Starts a deployment of `app` (already in `state`): cancels the app's running ones, emits its events. */
+/**
+ * Starts a deployment of `app` (already in `state`): cancels the app's running ones, emits its events.
+ * `stopAfter`: tasks still in `app` that go once the started ones are healthy and ready (at once when
+ * none is pending: then they are killed before the new ones start, as `stopped`).
+ */
 export function deployment(state: SimState, app: SimApp, action: SimDeployment['action'], started: readonly SimTask[],
-  stopped: readonly SimTask[], ctx: Ctx, lead: readonly SimEvent[]): Outcome & { readonly ok: true } {
+  stopped: readonly SimTask[], ctx: Ctx, lead: readonly SimEvent[], stopAfter: readonly SimTask[] = []): Outcome & { readonly ok: true } {
   const seq = state.seq + 1;
   const id = newDeploymentId(seq, ctx.seed);
   const d = ev.deploymentEvents(id, app.def.id, action, app.def.version, ctx.now);
   const cancelled = state.deployments.filter((x) => x.appId === app.def.id);
   const waitingFor = started.filter(pending).map((t) => t.id);
-  const running: SimDeployment[] = waitingFor.length > 0 ? [{ id, appId: app.def.id, action, version: app.def.version, waitingFor }] : [];
+  const waits = waitingFor.length > 0;
+  const running: SimDeployment[] = waits
+    ? [{ id, appId: app.def.id, action, version: app.def.version, waitingFor, stopAfter: stopAfter.map((t) => t.id) }] : [];
+  const killed = waits ? stopped : [...stopped, ...stopAfter];
   const events = [...lead, ...cancelled.map((x) => failedEvent(x, ctx.now)), d.info,
-    ...stopped.map((t) => ev.statusUpdateEvent(t, 'TASK_KILLED', ctx.now)), ...startEvents(started, ctx.now),
-    ...(running.length > 0 ? [] : [d.stepSuccess, d.success])];
+    ...killed.map((t) => ev.statusUpdateEvent(t, 'TASK_KILLED', ctx.now)), ...startEvents(started, ctx.now),
+    ...(waits ? [] : [d.stepSuccess, d.success])];
   const deployments = [...state.deployments.filter((x) => !cancelled.includes(x)), ...running];
-  return { ok: true, state: { ...state, seq, deployments }, events, started, stopped };
+  const gone = new Set(stopAfter.map((t) => t.id));
+  const apps = waits || gone.size === 0 ? state.apps
+    : state.apps.map((a) => (a.def.id === app.def.id ? { ...a, tasks: a.tasks.filter((t) => !gone.has(t.id)) } : a));
+  return { ok: true, state: { ...state, apps, seq, deployments }, events, started, stopped: killed };
 }
 
-/** Ends the deployments whose tasks are all healthy and ready (or gone); their success events. */
-export function settle(state: SimState, now: string): { readonly state: SimState; readonly events: readonly SimEvent[] } {
+/** Ends the deployments whose tasks are all healthy and ready (or gone): kills what restarts replace, success events. */
+export function settle(state: SimState, now: string):
+  { readonly state: SimState; readonly events: readonly SimEvent[]; readonly stopped: readonly SimTask[] } {
   const tasks = new Map(state.apps.flatMap((a) => a.tasks.map((t) => [t.id, t] as const)));
   const done = state.deployments.filter((d) => d.waitingFor.every((id) => { const t = tasks.get(id); return t === undefined || !pending(t); }));
-  if (done.length === 0) return { state, events: [] };
+  if (done.length === 0) return { state, events: [], stopped: [] };
+  const gone = new Set(done.flatMap((d) => d.stopAfter));
+  const stopped = [...gone].flatMap((id) => { const t = tasks.get(id); return t ? [t] : []; });
   const events = done.flatMap((x) => {
     const d = ev.deploymentEvents(x.id, x.appId, x.action, x.version, now);
-    return [d.stepSuccess, d.success];
+    const kills = x.stopAfter.flatMap((id) => { const t = tasks.get(id); return t ? [ev.statusUpdateEvent(t, 'TASK_KILLED', now)] : []; });
+    return [...kills, d.stepSuccess, d.success];
   });
-  return { state: { ...state, deployments: state.deployments.filter((x) => !done.includes(x)) }, events };
+  const apps = gone.size === 0 ? state.apps : state.apps.map((a) => (a.tasks.some((t) => gone.has(t.id)) ? { ...a, tasks: a.tasks.filter((t) => !gone.has(t.id)) } : a));
+  return { state: { ...state, apps, deployments: state.deployments.filter((x) => !done.includes(x)) }, events, stopped };
 }
 
 /** Removes a deployment (`DELETE /v2/deployments/{id}`): its tasks stay as they are. */

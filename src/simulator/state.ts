@@ -38,9 +38,11 @@ export function updateApp(state: SimState, appId: string, patch: unknown, ctx: C
     : { ...norm.def, versionInfo: { ...norm.def.versionInfo, lastConfigChangeAt: app.def.versionInfo.lastConfigChangeAt } };
   const base = { ...state, nextServicePort: norm.nextServicePort };
   if (!sameOn(app.def, norm.def, RESTART_FIELDS)) {
+    // The old tasks serve until the new ones are healthy and ready (at once when the clock does not run).
     const fresh = newTasks(def, def.instances, base, ctx, 0);
-    const updated = { def, tasks: fresh.tasks };
-    return deployment(withApp(fresh.state, updated), updated, 'RestartApplication', fresh.tasks, app.tasks, ctx, [ev.apiPostEvent(def, ctx.now, ctx.clientIp)]);
+    const updated = { def, tasks: [...app.tasks, ...fresh.tasks] };
+    return deployment(withApp(fresh.state, updated), updated, 'RestartApplication', fresh.tasks, [], ctx,
+      [ev.apiPostEvent(def, ctx.now, ctx.clientIp)], app.tasks);
   }
   const scaled = scaleTasks(app.tasks, def, base, ctx);
   const updated = { def, tasks: scaled.tasks };
@@ -128,7 +130,7 @@ export function killTasks(state: SimState, taskIds: readonly string[], scale: bo
     events.push(...tasks.map((t) => ev.statusUpdateEvent(t, status, ctx.now)), ...startEvents(fresh.tasks, ctx.now));
   }
   const settled = settle(cur, ctx.now);
-  return { ok: true, state: settled.state, events: [...events, ...settled.events], started, stopped };
+  return { ok: true, state: settled.state, events: [...events, ...settled.events], started, stopped: [...stopped, ...settled.stopped] };
 }
 
 export function setTaskHealth(state: SimState, taskId: string, alive: boolean, ctx: Ctx): Outcome {
@@ -143,7 +145,7 @@ export function setTaskHealth(state: SimState, taskId: string, alive: boolean, c
   const next = withApp(state, { ...app, tasks: app.tasks.map((t) => (t === task ? changed : t)) });
   const events = task.alive === alive ? [] : [ev.healthStatusChangedEvent(changed, alive, ctx.now)];
   const settled = settle(next, ctx.now);
-  return { ok: true, state: settled.state, events: [...events, ...settled.events], started: [], stopped: [] };
+  return { ok: true, state: settled.state, events: [...events, ...settled.events], started: [], stopped: settled.stopped };
 }
 
 /** A readiness-check verdict: Marathon sends no event for it; a deployment waiting only on it ends. */
@@ -154,7 +156,7 @@ export function setTaskReady(state: SimState, taskId: string, ready: boolean, ct
   if (task.ready === null) return fail(422, `app ${app.def.id} has no readinessChecks, so task ${taskId} has no readiness`);
   const next = withApp(state, { ...app, tasks: app.tasks.map((t) => (t === task ? { ...task, ready } : t)) });
   const settled = settle(next, ctx.now);
-  return { ok: true, state: settled.state, events: settled.events, started: [], stopped: [] };
+  return { ok: true, state: settled.state, events: settled.events, started: [], stopped: settled.stopped };
 }
 
 function scaleTasks(tasks: readonly SimTask[], def: AppDef, state: SimState, ctx: Ctx):

@@ -91,6 +91,8 @@ export interface SimDeployment {
   readonly version: string;
   /** Ids of the started tasks the deployment waits for. */
   readonly waitingFor: readonly string[];
+  /** Ids of the old tasks a restart kills once the new ones are healthy and ready. */
+  readonly stopAfter: readonly string[];
 }
 
 export interface SimState {

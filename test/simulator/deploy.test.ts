@@ -194,6 +194,29 @@ describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
     expect(await Promise.all(ports.map((p) => taskStatus(p)))).toEqual(['refused', 'refused']);
   });
 
+  test('a restart (health checks changed) keeps the old tasks serving until the new ones are healthy, then kills them', async () => {
+    const { sim, events, until } = await start({ timeScale: 0.05 });
+    await json<AppJson>(`${sim.url}/v2/apps`, 'POST', blue, 201);
+    await until((e) => e.eventType === 'deployment_success', 'the create deployment');
+    const old = (await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-blue`)).app.tasks!;
+    events.length = 0;
+    const put = await json<{ deploymentId: string }>(`${sim.url}/v2/apps/web-blue`, 'PUT', { healthChecks: [{ ...healthChecks[0], path: '/healthz' }] });
+    const during = (await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-blue`)).app;
+    expect(during.tasks!.map((t) => t.id).slice(0, 2)).toEqual(old.map((t) => t.id));
+    expect(during).toMatchObject({ instances: 2, tasksRunning: 4, tasksHealthy: 2, deployments: [{ id: put.deploymentId }] });
+    expect((await json<DeploymentJson[]>(`${sim.url}/v2/deployments`))[0]!.currentActions[0]!.action).toBe('RestartApplication');
+    expect(await Promise.all(old.map((t) => taskStatus(t.ports[0]!)))).toEqual([200, 200]);
+
+    await until((e) => e.eventType === 'deployment_success', 'the restart to end');
+    expect(types(events)).toEqual(['api_post_event', 'deployment_info', 'status_update_event', 'status_update_event',
+      'health_status_changed_event', 'health_status_changed_event', 'status_update_event', 'status_update_event',
+      'deployment_step_success', 'deployment_success']);
+    expect(events.slice(6, 8).map((e) => [e['taskId'], e['taskStatus']])).toEqual(old.map((t) => [t.id, 'TASK_KILLED']));
+    const after = (await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-blue`)).app;
+    expect(after.tasks!.map((t) => t.id)).toEqual(during.tasks!.slice(2).map((t) => t.id));
+    expect(await Promise.all(old.map((t) => taskStatus(t.ports[0]!)))).toEqual(['refused', 'refused']);
+  });
+
   test('PUT /v2/apps/{id} of an unknown app creates it (201); DELETE /v2/deployments/{id} ends a deployment', async () => {
     const { sim, events } = await start({ timeScale: 0.05 });
     const def: Record<string, unknown> = { ...blue };
