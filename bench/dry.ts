@@ -24,6 +24,15 @@ const median = (xs: readonly number[]): number => {
 const round = (n: number): number => Math.round(n * 10) / 10;
 
 const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(`npm run bench:dry -- [--apps-file FILE] [--runs N] [--marathon-lb DIR] [--python PY] [marathon-lb flags]
+  --apps-file FILE   apps JSON (.gz is unpacked once, outside the timings); default ../shared/bench/apps-5000.json.gz
+  --runs N           runs of each whole --dry process (default 5); medians are printed
+  --marathon-lb DIR  upstream marathon-lb source tree to compare with (default /tmp/mlb-upstream when present)
+  --python PY        Python for upstream (default /usr/bin/python3)
+Prints a side-by-side table (marathon-lb | this | ratio | goal); the last line is JSON.`);
+  process.exit(0);
+}
 const root = path.resolve(__dirname, '..', '..');
 const appsFile = path.resolve(take(argv, '--apps-file') ?? path.join(root, '..', 'shared', 'bench', 'apps-5000.json.gz'));
 const runs = Number(take(argv, '--runs') ?? 5);
@@ -61,9 +70,12 @@ if (upstream !== undefined) {
   const r = spawnSync(python, [driver, upstream, input, '--runs', String(Math.max(runs, 5)), ...argv], { env: pyEnv, encoding: 'utf8' });
   theirRender = r.stdout.trim().split('\n').map(Number).slice(1); // the first is cold
 }
-const render = spawnSync(process.execPath, [path.join(root, 'dist', 'bench', 'render.js'), '--apps-file', input, '--runs', '20', ...argv], { encoding: 'utf8' });
-const renderLines = render.stdout.trim().split('\n');
-const renderJson = JSON.parse(renderLines[renderLines.length - 1]!) as { median_ms: number; scratch_median_ms?: number; peak_rss_mib: number };
+const render = spawnSync(process.execPath, [path.join(root, 'dist', 'bench', 'render.js'), '--apps-file', input, '--runs', '20', ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 });
+const renderLast = render.stdout.trim().split('\n').pop() ?? '';
+if (render.status !== 0 || !renderLast.startsWith('{')) {
+  throw new Error(`bench:render failed (${render.status}): ${render.stderr.slice(-2000) || renderLast}`);
+}
+const renderJson = JSON.parse(renderLast) as { median_ms: number; scratch_median_ms?: number; peak_rss_mib: number };
 // The same lines (HAProxy does not care about the order of a backend's servers; marathon-lb's follows dict order).
 const lines = (s: string): string => s.split('\n').sort().join('\n');
 const same = upstream === undefined ? null : lines(ours[0]!.stdout) === lines(theirs[0]!.stdout);
@@ -84,3 +96,5 @@ row('whole --dry process, wall', mlb?.wall_ms, wall, 'ms', '≥ 4×');
 row('peak RSS, whole --dry process', mlb?.peak_rss_mib, rss, 'MiB', '≤ 100 MiB');
 row('peak RSS, bench:render --runs 20', undefined, renderJson.peak_rss_mib, 'MiB', '≤ 150 MiB');
 console.log(JSON.stringify({ wall_ms: round(wall), peak_rss_mib: round(rss), render_ms: renderJson.median_ms, scratch_ms: renderJson.scratch_median_ms ?? null, render_peak_rss_mib: renderJson.peak_rss_mib, marathon_lb: mlb }));
+if (input !== appsFile) fs.rmSync(path.dirname(input), { recursive: true, force: true });
+fs.rmSync(outDir, { recursive: true, force: true });

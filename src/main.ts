@@ -30,7 +30,7 @@ export async function main(options: Options, env: Readonly<Record<string, string
       stderr: (s) => process.stderr.write(s),
       fetchApps: () => {
         const client = marathonClientFromOptions(options, logger);
-        return 'error' in client ? Promise.reject(new Error(client.error)) : client.getApps();
+        return 'error' in client ? Promise.reject(new Error(client.error)) : client.getApps({ readiness: options.respectReadinessChecks });
       },
     });
   }
