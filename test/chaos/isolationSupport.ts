@@ -20,7 +20,7 @@ export async function freeBlock(count: number): Promise<number> {
 }
 
 /** A `haproxy` in `dir` that logs each `haproxy -c` and runs the real one; `checks()` counts them. */
-export function countingHaproxy(dir: string, realBin: string): { readonly bin: string; checks(): number } {
+export function countingHaproxy(dir: string, realBin: string): { readonly bin: string; readonly checks: () => number } {
   const bin = path.join(dir, 'haproxy');
   const log = path.join(dir, 'checks.log');
   writeFileSync(bin, `#!/bin/sh\ncase " $* " in *" -c "*) echo check >> ${log};; esac\nexec ${realBin} "$@"\n`);

@@ -10,7 +10,6 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
   let live: LiveSystem;
   const logs: LogLine[] = [];
   const servers = (backend: string): number => live.service.status.status().services.find((s) => s.backend === backend)?.servers.length ?? -1;
-  const reloads = (): number => live.service.status.status().recentApplies.filter((a) => a.reloaded).length;
   /** The master and current worker; the master socket closes briefly while the master re-executes for a reload. */
   const pids = async (): Promise<{ master: number; worker: number }> => {
     for (let attempt = 0; ; attempt++) {
@@ -30,6 +29,19 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     throw new Error(`no answer from the wanted task of ${host} after ${tries} requests`);
   };
 
+  /** The applies logged since `mark` (an index into `logs`), in order: counted events, never a quiet wait. */
+  const appliesSince = (mark: number): string[] =>
+    logs.slice(mark).map((l) => l.msg).filter((m) => m.startsWith('HAProxy reloaded and healthy') || m.startsWith('HAProxy updated without reload'));
+  const reloadsSince = (mark: number): string[] => appliesSince(mark).filter((m) => m.startsWith('HAProxy reloaded'));
+  /** Creates an app of its own for one test (`/name` on `name.example.com`) and waits until HAProxy serves all its tasks. */
+  const ownApp = async (name: string, port: number, instances: number): Promise<string> => {
+    await live.sim.createApp({ id: `/${name}`, instances, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: `${name}.example.com` }, portDefinitions: [{ port }] });
+    await waitFor(`${name} applied`, () => servers(`${name}_${port}`) === instances, 15000);
+    await until(`${name}.example.com`, () => true);
+    return `${name}.example.com`;
+  };
+
+  // One system for the file; each test creates the apps it changes, so any test runs alone or in any order.
   beforeAll(async () => {
     live = await startLive({ apps: [web], logger: memoryLogger(logs) });
     await waitFor('initial apply', () => servers('web_10101') === 2, 15000);
@@ -37,39 +49,47 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
   afterAll(async () => live?.stop());
 
   test('a task scale-up is served with no reload: master and worker PIDs unchanged', async () => {
+    const host = await ownApp('up', 10111, 2);
     const before = await pids();
-    const reloadsBefore = reloads();
-    await live.sim.scale('/web', 3);
-    const newest = live.sim.tasksOf('/web')[2]!.id;
-    await until('web.example.com', (t) => t === newest);
-    await waitFor('the apply to be recorded', () => live.service.status.status().recentApplies.length >= 2);
+    const mark = logs.length;
+    await live.sim.scale('/up', 3);
+    const newest = live.sim.tasksOf('/up')[2]!.id;
+    await until(host, (t) => t === newest);
+    await waitFor('the apply to be logged', () => appliesSince(mark).length >= 1);
     expect(await pids()).toEqual(before);
-    expect(reloads()).toBe(reloadsBefore);
-    expect(live.service.status.status().recentApplies[0]).toMatchObject({ reloaded: false, runtimeOps: 1 });
+    expect(appliesSince(mark)).toEqual(['HAProxy updated without reload (1 runtime operation(s))']);
   });
 
   test('a task scale-down is removed through the runtime API, no reload', async () => {
+    const host = await ownApp('down', 10112, 3);
     const before = await pids();
-    await live.sim.scale('/web', 2);
-    await waitFor('scale-down applied', () => servers('web_10101') === 2);
-    const alive = new Set(live.sim.tasksOf('/web').map((t) => t.id));
-    for (let i = 0; i < 10; i++) expect(alive.has(await until('web.example.com', () => true))).toBe(true);
+    const mark = logs.length;
+    await live.sim.scale('/down', 2);
+    await waitFor('scale-down applied', () => servers('down_10112') === 2);
+    const alive = new Set(live.sim.tasksOf('/down').map((t) => t.id));
+    for (let i = 0; i < 10; i++) expect(alive.has(await until(host, () => true))).toBe(true);
     expect(await pids()).toEqual(before);
+    expect(reloadsSince(mark)).toEqual([]);
   });
 
   test('a new vhost app → one reload, with its reason logged', async () => {
-    const reloadsBefore = reloads();
+    const mark = logs.length;
     await live.sim.createApp({ id: '/api', instances: 1, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'api.example.com' }, portDefinitions: [{ port: 10102 }] });
     const task = live.sim.tasksOf('/api')[0]!.id;
     expect(await until('api.example.com', (t) => t === task)).toBe(task);
-    await waitFor('the apply to be recorded (after its health gate)', () => reloads() > reloadsBefore);
-    await new Promise((r) => setTimeout(r, 300)); // a second reload would show up here
-    expect(reloads()).toBe(reloadsBefore + 1);
-    expect(live.service.status.status().recentApplies[0]).toMatchObject({ reloaded: true, reasons: ['backend api_10102 added'] });
-    expect(logs.some((l) => l.msg === 'reloading HAProxy: backend api_10102 added')).toBe(true);
+    await waitFor('the reload to be logged (after its health gate)', () => reloadsSince(mark).length >= 1);
+    // Marker: a later runtime-only change; once it is applied, a second reload for /api would have been logged before it.
+    await live.sim.scale('/api', 2);
+    const second = live.sim.tasksOf('/api')[1]!.id;
+    await until('api.example.com', (t) => t === second);
+    await waitFor('the marker apply to be logged', () => appliesSince(mark).some((m) => m.startsWith('HAProxy updated without reload')));
+    expect(reloadsSince(mark)).toEqual(['HAProxy reloaded and healthy: backend api_10102 added']);
+    expect(live.service.status.status().recentApplies.find((a) => a.reloaded)).toMatchObject({ reasons: ['backend api_10102 added'] });
+    expect(logs.slice(mark).some((l) => l.msg === 'reloading HAProxy: backend api_10102 added')).toBe(true);
   });
 
   test('an app whose template label HAProxy rejects is left out and reported; everyone else keeps being served', async () => {
+    const host = await ownApp('fine', 10113, 1);
     await live.sim.createApp({ id: '/broken', instances: 1, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'broken.example.com',
       HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  this-is-not-haproxy on\n' }, portDefinitions: [{ port: 10103 }] });
     await waitFor('left out and reported', () => live.service.status.status().leftOut.some((p) => p.appId === '/broken'), 15000);
@@ -78,18 +98,22 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     expect(servers('broken_10103')).toBe(-1);
     await until('web.example.com', () => true);
     // And routing keeps following Marathon for the others.
-    await live.sim.scale('/api', 2);
-    const second = live.sim.tasksOf('/api')[1]!.id;
-    await until('api.example.com', (t) => t === second);
+    await live.sim.scale('/fine', 2);
+    const second = live.sim.tasksOf('/fine')[1]!.id;
+    await until(host, (t) => t === second);
     expect(logs.some((l) => l.level === 'warn' && /left out app \/broken/.test(l.msg))).toBe(true);
+    // Leave no rejected app behind for the other tests.
+    await live.sim.deleteApp('/broken');
+    await waitFor('/broken gone', () => !live.service.status.status().leftOut.some((p) => p.appId === '/broken'), 15000);
   });
 
   test('HAProxy killed → restarted with the last good config', async () => {
+    const host = await ownApp('survivor', 10114, 1);
     const { master } = await pids();
     process.kill(master, 'SIGKILL');
     await waitFor('a new HAProxy master', () => live.service.haproxy.isAlive() && live.service.haproxy.masterPid() !== master, 15000);
     await until('web.example.com', () => true);
-    await until('api.example.com', () => true);
+    await until(host, () => true);
     expect(logs.some((l) => /HAProxy exited unexpectedly/.test(l.msg))).toBe(true);
   });
 
@@ -97,7 +121,7 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     let ok = 0;
     const failures: string[] = [];
     let stop = false;
-    const deadline = Date.now() + 60000; // bounded in time…
+    const deadline = Date.now() + 150000; // bounded in time…
     const worker = async (): Promise<void> => {
       while (!stop && Date.now() < deadline && ok + failures.length < 200000) { // …and in count
         try {
@@ -117,9 +141,8 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
       const p = await live.service.haproxy.showProc();
       return p.ok ? p.value.master.reloads : -1;
     };
-    const answeredAtReload: number[] = [];
+    const answered = (): number => ok + failures.length;
     for (let i = 0; i < 50; i++) {
-      answeredAtReload.push(ok + failures.length);
       live.service.signals.next('usr1'); // SIGUSR1: validate and reload the config on disk
       const target = reloadsBefore + i + 1;
       const until = Date.now() + 15000;
@@ -127,6 +150,9 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
         if (Date.now() > until) throw new Error(`reload ${i + 1} did not happen within 15 s`);
         await new Promise((r) => setTimeout(r, 20));
       }
+      // Load, not speed: the next reload waits until requests were answered after this one (counted, never timed).
+      const mark = answered();
+      await waitFor(`requests answered after reload ${i + 1}`, () => answered() > mark, 15000);
     }
     stop = true;
     await Promise.all(workers);
@@ -134,11 +160,8 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     const rate = (ok + failures.length) / seconds;
     console.log(`zero drop: ${ok + failures.length} requests in ${seconds.toFixed(1)} s (${rate.toFixed(0)} req/s) across 50 reloads, ${failures.length} failed`);
     expect(failures).toEqual([]);
-    // Load, not speed: requests were answered between every two reloads (counted, never timed).
-    answeredAtReload.push(ok + failures.length);
-    const idleIntervals = answeredAtReload.slice(1).filter((n, i) => n <= answeredAtReload[i]!).length;
-    expect(idleIntervals).toBe(0);
-  }, 90000);
+    expect(ok).toBeGreaterThanOrEqual(50);
+  }, 170000);
 
   afterEach(() => {
     if (process.env.MLB_TEST_LOGS) for (const l of logs.splice(0)) console.log(`${l.level} ${l.msg}`);

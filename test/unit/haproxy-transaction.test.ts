@@ -81,7 +81,7 @@ class FakeHaproxy implements ManagedProcess {
     let current: Map<string, string> | undefined;
     for (const line of fs.readFileSync(this.configPath, 'utf8').split('\n')) {
       const be = /^backend (\S+)/.exec(line);
-      if (be) this.backends.set(be[1] as string, (current = new Map()));
+      if (be) this.backends.set(be[1] as string, (current = new Map<string, string>()));
       const sv = /^\s+server (\S+) (\S+)/.exec(line);
       if (sv && current) current.set(sv[1] as string, sv[2] as string);
     }
@@ -102,7 +102,7 @@ class FakeHaproxy implements ManagedProcess {
       this.backends.get(m[1] as string)?.set(m[2] as string, m[3] as string);
       return ok('New server registered.');
     }
-    if ((m = /^show stat (\S+) 4 -1/.exec(command))) return ok('# pxname,svname,scur\n');
+    if (/^show stat (\S+) 4 -1/.test(command)) return ok('# pxname,svname,scur\n');
     if ((m = /^del server (\S+)\/(\S+)/.exec(command))) {
       this.backends.get(m[1] as string)?.delete(m[2] as string);
       return ok('Server deleted.');

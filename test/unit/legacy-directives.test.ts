@@ -293,7 +293,7 @@ describeWithHaproxy('translated rules are accepted by HAProxy 2.6', () => {
     for (const line of lines) {
       const t = translateLine(line);
       if (typeof t === 'string') {
-        expect(t).toMatch(/^  http-(request|response) /);
+        expect(t).toMatch(/^ {2}http-(request|response) /);
         translated.push(t);
       } else {
         expect(t.error).toMatch(/was removed in HAProxy 2\.1 .*write /);

@@ -107,7 +107,7 @@ function validateApp(app: unknown): string[] {
   }
 
   const ports = Array.isArray(app.portDefinitions) ? app.portDefinitions : [];
-  if (!Array.isArray(app.portDefinitions) || !ports.every((d) => isObj(d) && isInt(d.port, 0, 65535) && ['tcp', 'udp', 'udp,tcp'].includes(String(d.protocol)))) {
+  if (!Array.isArray(app.portDefinitions) || !ports.every((d) => isObj(d) && isInt(d.port, 0, 65535) && typeof d.protocol === 'string' && ['tcp', 'udp', 'udp,tcp'].includes(d.protocol))) {
     p.push('portDefinitions must be [{port 0..65535, protocol}]');
   }
   const portNumbers = ports.map((d) => (isObj(d) ? d.port : undefined));
@@ -119,10 +119,10 @@ function validateApp(app: unknown): string[] {
   if (!Array.isArray(app.healthChecks) || app.healthChecks.length === 0) p.push('healthChecks must be a non-empty array');
   else {
     for (const h of app.healthChecks) {
-      if (!isObj(h) || !HEALTH_PROTOCOLS.includes(String(h.protocol))) { p.push('healthCheck protocol invalid'); continue; }
+      if (!isObj(h) || typeof h.protocol !== 'string' || !HEALTH_PROTOCOLS.includes(h.protocol)) { p.push('healthCheck protocol invalid'); continue; }
       if (typeof h.path !== 'string' || !h.path.startsWith('/')) p.push('healthCheck path must start with /');
       if ((h.port === undefined) === (h.portIndex === undefined)) p.push('healthCheck needs exactly one of port, portIndex');
-      if (h.port !== undefined && !portNumbers.includes(h.port)) p.push(`healthCheck port ${String(h.port)} is not reserved`);
+      if (h.port !== undefined && !portNumbers.includes(h.port)) p.push(`healthCheck port ${JSON.stringify(h.port)} is not reserved`);
       if (h.portIndex !== undefined && !(isInt(h.portIndex) && (h.portIndex as number) < ports.length)) p.push('healthCheck portIndex out of range');
       for (const k of ['gracePeriodSeconds', 'intervalSeconds', 'timeoutSeconds', 'maxConsecutiveFailures']) {
         if (!isInt(h[k])) p.push(`healthCheck ${k} must be a non-negative integer`);
@@ -153,7 +153,7 @@ function renderApp(options: View): Obj {
   try {
     app = JSON.parse(text);
   } catch (e) {
-    throw new Error(`rendered template is not JSON (${(e as Error).message}) for ${JSON.stringify(options)}:\n${text.slice(0, 2000)}`);
+    throw new Error(`rendered template is not JSON (${(e as Error).message}) for ${JSON.stringify(options)}:\n${text.slice(0, 2000)}`, { cause: e });
   }
   expect(validateApp(app)).toEqual([]);
   return app as Obj;
