@@ -48,6 +48,11 @@ export interface SimulatorOptions {
   readonly timeScale?: number;
   /** With timeScale: Marathon seconds from healthy to ready (default: the check's intervalSeconds; Infinity = only by setReady). */
   readonly readyAfterSeconds?: number;
+  /**
+   * With serveTasks: a task that is not ready answers 503 on every path but its health-check paths (an
+   * app still warming up), so requests routed to it fail. Default: only its readiness paths say 503.
+   */
+  readonly notReadyAnswers503?: boolean;
   /** Wall clock (default `() => new Date()`). */
   readonly now?: () => Date;
 }

@@ -52,7 +52,8 @@ export class Simulator {
     this.seed = options.seed ?? randomBytes(6).toString('hex');
     this.hub = new EventHub(options.keepAliveMs ?? 0);
     this.auth = new Auth(options.auth ?? {}, randomBytes(32), () => this.clock().getTime());
-    const pool = options.serveTasks ? new TaskPool(options.taskHost ?? '127.0.0.1', options.serveTasksOf) : undefined;
+    const pool = options.serveTasks
+      ? new TaskPool(options.taskHost ?? '127.0.0.1', options.serveTasksOf, options.notReadyAnswers503 === true) : undefined;
     const delayed = options.timeScale !== undefined;
     this.engine = new Engine(this.hub, pool, () => ({ now: this.nowIso(), host: options.taskHost ?? '127.0.0.1', seed: this.seed, delayed }));
     this.taskClock = options.timeScale === undefined ? undefined : new TaskClock(options.timeScale, options.readyAfterSeconds, {

@@ -6,7 +6,8 @@ export class TaskPool {
   private readonly byTask = new Map<string, TaskBackend>();
 
   /** `servesApp` picks the apps whose tasks get real listeners (default: all). */
-  constructor(private readonly host: string, private readonly servesApp: (appId: string) => boolean = () => true) {}
+  constructor(private readonly host: string, private readonly servesApp: (appId: string) => boolean = () => true,
+    private readonly notReadyFails = false) {}
 
   serves(appId: string): boolean {
     return this.servesApp(appId);
@@ -35,6 +36,7 @@ export class TaskPool {
     const paths = def.healthChecks.map((h) => h['path']).filter((p): p is string => typeof p === 'string');
     backend.healthPaths = new Set(['/health', ...paths]);
     backend.ready = task.ready !== false;
+    backend.notReadyFails = this.notReadyFails;
     const checks = Array.isArray(def['readinessChecks']) ? (def['readinessChecks'] as readonly Record<string, unknown>[]) : [];
     backend.readyPaths = new Set(checks.map((c) => (typeof c['path'] === 'string' ? c['path'] : '/')));
     this.byTask.set(task.id, backend);

@@ -16,6 +16,8 @@ export class TaskBackend {
   healthy = true;
   healthPaths: ReadonlySet<string> = new Set(['/health']);
   ready = true;
+  /** Not ready: every path but the health-check ones answers 503 (see SimulatorOptions.notReadyAnswers503). */
+  notReadyFails = false;
   readyPaths: ReadonlySet<string> = new Set();
 
   private constructor(private readonly servers: readonly Server[], readonly ports: readonly number[]) {}
@@ -54,7 +56,8 @@ export class TaskBackend {
     }
     const health = this.healthPaths.has(path);
     const readiness = this.readyPaths.has(path);
-    const status = (health && !this.healthy) || (readiness && !this.ready) ? 503 : 200;
+    const unready = !this.ready && (readiness || (this.notReadyFails && !health));
+    const status = (health && !this.healthy) || unready ? 503 : 200;
     const body = JSON.stringify({ app: this.appId, task: this.taskId, port: this.ports[index], portIndex: index, path,
       headers: req.headers, ...(health ? { healthy: this.healthy } : {}),
       ...(readiness ? { ready: this.ready } : {}) }) + '\n';

@@ -284,6 +284,16 @@ describe('readiness', () => {
     expect(await taskStatus(task.ports[0]!, '/ready')).toBe(200);
   });
 
+  test('notReadyAnswers503: a task that is not ready fails every request but its health checks', async () => {
+    const { sim } = await start({ timeScale: 0.05, readyAfterSeconds: Infinity, notReadyAnswers503: true });
+    await json<AppJson>(`${sim.url}/v2/apps`, 'POST', { id: '/warm', instances: 1, readinessChecks, portDefinitions: [{ port: 10005 }] }, 201);
+    const task = sim.tasksOf('/warm')[0]!;
+    expect([await taskStatus(task.ports[0]!, '/'), await taskStatus(task.ports[0]!, '/ready'), await taskStatus(task.ports[0]!, '/health')])
+      .toEqual([503, 503, 200]);
+    await sim.setReady(task.id, true);
+    expect([await taskStatus(task.ports[0]!, '/'), await taskStatus(task.ports[0]!, '/ready')]).toEqual([200, 200]);
+  });
+
   test('without timeScale everything happens at once: healthy and ready, no deployment left', async () => {
     const { sim, events } = await start();
     const created = await json<AppJson>(`${sim.url}/v2/apps`, 'POST', ready, 201);
