@@ -364,7 +364,7 @@ export class HaproxyProcess {
 }
 
 /**
- * HAProxy parses the whole config before a worker runs: 10 000 backends (about 5 MiB) take 5 s on an
+ * HAProxy parses the whole config before a worker runs: 10 000 backends (about 8 MiB) take 5 s on an
  * idle core, several times that on a busy one. The default waits grow with the file, so a big config
  * is not taken for a stuck HAProxy (and then for a bad app, found by trial reloads).
  */

@@ -26,13 +26,19 @@ export function plan(previous: readonly Service[] | null, next: readonly Service
   if (previous === null) return { runtimeOps: [], reloadReasons: [{ kind: 'initial' }] };
   const reasons: ReloadReason[] = [];
   const ops: RuntimeOp[] = [];
-  const before = new Map(previous.map((s) => [s.backend, s]));
-  const after = new Map(next.map((s) => [s.backend, s]));
-  for (const backend of after.keys()) if (!before.has(backend)) reasons.push({ kind: 'backend-added', backend });
-  for (const backend of before.keys()) if (!after.has(backend)) reasons.push({ kind: 'backend-removed', backend });
+  // The same backends in the same order (the rule: states differ by a few servers): pairs, without maps of 10 000 entries.
+  const aligned = previous.length === next.length && previous.every((s, i) => s.backend === next[i]!.backend);
+  const before = aligned ? null : new Map(previous.map((s) => [s.backend, s]));
+  const after = aligned ? null : new Map(next.map((s) => [s.backend, s]));
+  if (before !== null && after !== null) {
+    for (const backend of after.keys()) if (!before.has(backend)) reasons.push({ kind: 'backend-added', backend });
+    for (const backend of before.keys()) if (!after.has(backend)) reasons.push({ kind: 'backend-removed', backend });
+  }
 
-  for (const [backend, b] of after) {
-    const a = before.get(backend);
+  for (let i = 0; i < next.length; i++) {
+    const b = next[i]!;
+    const backend = b.backend;
+    const a = before === null ? previous[i] : before.get(backend);
     if (a === undefined || a === b) continue; // the same object: a service a fast-path state did not touch
     if (!sameData(serviceShape(a), serviceShape(b))) {
       reasons.push({ kind: 'settings-changed', backend, fields: changedFields(a, b) });
