@@ -56,8 +56,9 @@ export class ServerMemo {
   private previous = new Map<string, { readonly key: string; readonly servers: readonly Server[] }>();
   private currentServices = new Map<string, Service>();
   private previousServices = new Map<string, Service>();
-  private currentApps = new Map<string, BuiltApp>();
-  private previousApps = new Map<string, BuiltApp>();
+  /** By app id, with the snapshot that last used it: one map, no re-insertion on a hit. */
+  private readonly apps = new Map<string, { built: BuiltApp; seen: number }>();
+  private snapshot = 0;
   private options: string | undefined;
 
   /**
@@ -69,19 +70,23 @@ export class ServerMemo {
     this.current = new Map();
     this.previousServices = this.currentServices;
     this.currentServices = new Map();
-    this.previousApps = options === this.options ? this.currentApps : new Map();
-    this.currentApps = new Map();
+    // Apps not seen in the last snapshot go, as do all when the options changed.
+    if (options !== this.options) this.apps.clear();
+    else for (const [id, e] of this.apps) if (e.seen < this.snapshot) this.apps.delete(id);
+    this.snapshot++;
     this.options = options;
   }
 
   /** What the app with this id built in a recent snapshot (the caller compares its inputs), or undefined. */
   app(id: string): BuiltApp | undefined {
-    return this.currentApps.get(id) ?? this.previousApps.get(id);
+    return this.apps.get(id)?.built;
   }
 
   /** Keeps `built` (new, or reused from app()) for the next snapshot. */
   rememberApp(id: string, built: BuiltApp): void {
-    this.currentApps.set(id, built);
+    const e = this.apps.get(id);
+    if (e !== undefined && e.built === built) e.seen = this.snapshot;
+    else this.apps.set(id, { built, seen: this.snapshot });
   }
 
   /** The equal Service of a recent snapshot (same object), or `built` itself, remembered for the next. */
