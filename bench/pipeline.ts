@@ -29,8 +29,9 @@ async function main(): Promise<void> {
   const parsed = parseArgs(['-m', sim.url, '--sse', '--group', 'external', '--templates-dir', path.join(findConfigDir(), 'none'), ...argv], {});
   if (parsed.kind !== 'ok') throw new Error(parsed.kind === 'error' ? parsed.message : 'help');
   const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
-  const client = marathonClientFromOptions(parsed.options, quiet);
-  if ('error' in client) throw new Error(client.error);
+  const made = marathonClientFromOptions(parsed.options, quiet);
+  if (!made.ok) throw new Error(made.error);
+  const client = made.value;
   const templates = loadTemplateSet(findConfigDir(), {}, parsed.options.templatesDir);
   if (!templates.ok) throw new Error(templates.error);
 

@@ -27,7 +27,7 @@ export function runDryProcess(options: Options, env: Readonly<Record<string, str
       const { createLogger } = await import('./log');
       const logger = createLogger({ level: options.logLevel, format: options.logFormat, syslogSocket: undefined });
       const client = marathonClientFromOptions(options, logger);
-      return 'error' in client ? Promise.reject(new Error(client.error)) : client.getApps({ readiness: options.respectReadinessChecks });
+      return client.ok ? client.value.getApps({ readiness: options.respectReadinessChecks }) : Promise.reject(new Error(client.error));
     },
   });
 }

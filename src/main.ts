@@ -1,12 +1,11 @@
 import type { CheckLabelsArgs } from './cli/args';
 import type { Options } from './cli/options';
 import { runCheckLabels } from './checkLabels/check';
-import { findConfigDir } from './configDir';
 import { runDry } from './dry';
 import { createLogger } from './log';
 import { marathonClientFromOptions } from './wiring/parts';
-import { startService, type RunningService } from './service';
-import { prepareFirstStart } from './startup/prepare';
+import type { RunningService } from './service';
+import { bootstrap, serviceStart } from './wiring/bootstrap';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -30,15 +29,9 @@ export async function main(options: Options, env: Readonly<Record<string, string
       stderr: (s) => process.stderr.write(s),
       fetchApps: () => {
         const client = marathonClientFromOptions(options, logger);
-        return 'error' in client ? Promise.reject(new Error(client.error)) : client.getApps({ readiness: options.respectReadinessChecks });
+        return client.ok ? client.value.getApps({ readiness: options.respectReadinessChecks }) : Promise.reject(new Error(client.error));
       },
     });
-  }
-  // Outside marathon-lb's image: bundled Lua, a self-signed certificate, a maxconn the fd limit allows (each logged).
-  const prepared = await prepareFirstStart({ options, env, configDir: findConfigDir(), logger });
-  if (!prepared.ok) {
-    process.stderr.write(`marathon-lb: ${prepared.error}\n`);
-    return 2;
   }
   // Listen before starting anything: a signal during startup is a shutdown too, bounded the same way.
   let started: RunningService | undefined;
@@ -62,11 +55,13 @@ export async function main(options: Options, env: Readonly<Record<string, string
     }, options.shutdownTimeout * 1000);
     deadline.unref();
   });
-  const service = await startService({ options: prepared.options, env, templates: prepared.templates, logger, processSignals: true });
-  if ('error' in service) {
-    process.stderr.write(`marathon-lb: ${service.error}\n`);
+  // Outside marathon-lb's image: bundled Lua, a self-signed certificate, a maxconn the fd limit allows (each logged).
+  const start = await bootstrap({ from: { options }, env, logger: () => logger, firstStart: true }, serviceStart({ processSignals: true }));
+  if (!start.ok) {
+    process.stderr.write(`marathon-lb: ${start.error}\n`);
     return 2;
   }
+  const service = start.value;
   started = service;
   if (service.onePass !== undefined) {
     // --command without --sse: one pass, as marathon-lb (its poll mode is a loop around such runs).

@@ -26,6 +26,7 @@ import type { Logger } from './log';
 import { renderConfig } from './render/render';
 import { pollEvery } from './streams/pollEvery';
 import type { TemplateSet } from './render/templates';
+import { err, ok, type Result } from './result';
 import { marathonClientFromOptions, renderOptions, serviceSettings } from './wiring/parts';
 
 export interface RunningService {
@@ -57,17 +58,18 @@ export interface ServiceDeps {
 }
 
 /** The live service: Marathon → pipeline → a real HAProxy, plus the admin API. The one place that constructs it all. */
-export async function startService(deps: ServiceDeps): Promise<RunningService | { readonly error: string }> {
+export async function startService(deps: ServiceDeps): Promise<Result<RunningService>> {
   const { options: o, logger } = deps;
   const s = serviceSettings(o, deps.env, deps.pidFile);
-  const client = marathonClientFromOptions(o, logger);
-  if ('error' in client) return client;
+  const made = marathonClientFromOptions(o, logger);
+  if (!made.ok) return made;
+  const client = made.value;
 
   const configDir = path.dirname(s.process.configPath);
   try {
     fs.mkdirSync(configDir, { recursive: true });
   } catch (e) {
-    return { error: `cannot create ${configDir} for --haproxy-config: ${(e as NodeJS.ErrnoException).code}` };
+    return err(`cannot create ${configDir} for --haproxy-config: ${(e as NodeJS.ErrnoException).code}`);
   }
   const { pidFile } = s;
   try {
@@ -84,11 +86,11 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
     // One HAProxy, always: adopt or stop a master an earlier controller left before a new one binds.
     const taken = await takeOverLeftovers({ haproxy, configPath: s.process.configPath, masterSocketPath: s.process.masterSocketPath,
       pidFile: s.process.pidFile, env: haproxyEnv.env, logger, waitsMs: s.process.stopWaitsMs });
-    if (!taken.ok) return { error: taken.message };
+    if (!taken.ok) return err(taken.message);
   }
   if (s.attach && !external) {
     const attached = await haproxy.attach();
-    if (!attached.ok) return { error: `--haproxy-attach: ${attached.message}` };
+    if (!attached.ok) return err(`--haproxy-attach: ${attached.message}`);
     logger.info(`attached to HAProxy master ${attached.masterPid}`);
   }
   const files = new ConfigFiles({ ...s.files, logger, validate: s.validate ? (cfg) => validateConfig(s.process.bin, cfg, 30000) : null });
@@ -168,11 +170,11 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
     try {
       admin = await startAdminServer({ ...s.admin, metrics, status, health: () => status.health(), logger });
     } catch (e) {
-      return { error: `admin API on ${s.admin.bind}:${s.admin.port}: ${(e as Error).message}` };
+      return err(`admin API on ${s.admin.bind}:${s.admin.port}: ${(e as Error).message}`);
     }
   }
   const sub = run$.subscribe({ error: (e: unknown) => logger.error(`controller stopped: ${(e as Error).message}`) });
-  return {
+  return ok({
     admin, haproxy, status, metrics, signals, ...(onePass ? { onePass } : {}),
     stop: async () => {
       sub.unsubscribe();
@@ -189,5 +191,5 @@ export async function startService(deps: ServiceDeps): Promise<RunningService | 
         // already gone
       }
     },
-  };
+  });
 }

@@ -8,12 +8,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from '../cli/args';
 import { findConfigDir } from '../configDir';
 import { createLogger } from '../log';
-import { loadTemplateSet } from '../render/loadTemplates';
-import { startService } from '../service';
 import { loadScenario, startScenario } from '../simulator';
+import { bootstrap, serviceStart } from '../wiring/bootstrap';
 import { DEFAULT_DEMO_PORTS, prepareDemoFiles } from './setup';
 
 function take(argv: string[], flag: string): string | undefined {
@@ -47,23 +45,17 @@ async function main(): Promise<number> {
   const ports = DEFAULT_DEMO_PORTS;
   const files = prepareDemoFiles(dir, configDir, ports);
   const sim = await startScenario(scenario.scenario, { port: 0, serveTasks: true }, (line) => process.stdout.write(`[simulator] ${line}\n`));
-  const parsed = parseArgs(['-m', sim.url, '--sse', '--group', 'external', '--health-check', '--debounce-quiet', '0.2',
-    '--log-level', 'INFO', '--admin-port', '19191', ...files.flags, ...argv], process.env);
-  if (parsed.kind !== 'ok') {
-    process.stderr.write(`demo: ${parsed.kind === 'error' ? parsed.message : parsed.text}\n`);
+  const started = await bootstrap({
+    from: { argv: ['-m', sim.url, '--sse', '--group', 'external', '--health-check', '--debounce-quiet', '0.2',
+      '--log-level', 'INFO', '--admin-port', '19191', ...files.flags, ...argv] },
+    env: process.env, configDir, logger: (o) => createLogger({ level: o.logLevel, format: o.logFormat }),
+  }, serviceStart({ processSignals: true, pidFile: path.join(dir, 'marathon-lb.pid') }));
+  if (!started.ok) {
+    process.stderr.write(`demo: ${started.error}\n`);
     await sim.close();
     return 2;
   }
-  const logger = createLogger({ level: parsed.options.logLevel, format: parsed.options.logFormat });
-  const templates = loadTemplateSet(configDir, process.env, parsed.options.templatesDir);
-  if (!templates.ok) throw new Error(templates.error);
-  const service = await startService({ options: parsed.options, env: process.env, templates: templates.value, logger,
-    processSignals: true, pidFile: path.join(dir, 'marathon-lb.pid') });
-  if ('error' in service) {
-    process.stderr.write(`demo: ${service.error}\n`);
-    await sim.close();
-    return 2;
-  }
+  const service = started.value;
 
   const vhost = 'mywebservernew.example.com';
   process.stdout.write([

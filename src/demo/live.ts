@@ -3,12 +3,11 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from '../cli/args';
 import { findConfigDir } from '../configDir';
 import type { Logger } from '../log';
-import { loadTemplateSet } from '../render/loadTemplates';
-import { startService, type RunningService } from '../service';
+import type { RunningService } from '../service';
 import { Simulator, type SimulatorOptions } from '../simulator';
+import { bootstrap, serviceStart } from '../wiring/bootstrap';
 import { prepareDemoFiles, type DemoPorts } from './setup';
 
 /** The whole product in one process on loopback: simulator (real task servers) + controller + real HAProxy. */
@@ -38,17 +37,15 @@ export async function startLive(opts: { apps: unknown[]; flags?: string[]; logge
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-live-'));
   const files = prepareDemoFiles(dir, configDir, ports);
   const sim = await Simulator.start({ ...opts.simulator, apps: opts.apps, serveTasks: true });
-  const parsed = parseArgs(['-m', sim.url, '--sse', '--group', 'external', '--admin-port', '0', '--debounce-quiet', '0.05',
-    '--debounce-max-wait', '0.5', '--max-backoff', '2', '--hard-stop-after', '5', ...files.flags, ...(opts.flags ?? [])], {});
-  if (parsed.kind !== 'ok') throw new Error(parsed.kind === 'error' ? parsed.message : 'help');
-  const templates = loadTemplateSet(configDir, {}, parsed.options.templatesDir);
-  if (!templates.ok) throw new Error(templates.error);
-  const service = await startService({ options: parsed.options, env: {}, templates: templates.value, logger: opts.logger,
-    processSignals: false, pidFile: path.join(dir, 'marathon-lb.pid') });
-  if ('error' in service) {
+  const argv = ['-m', sim.url, '--sse', '--group', 'external', '--admin-port', '0', '--debounce-quiet', '0.05',
+    '--debounce-max-wait', '0.5', '--max-backoff', '2', '--hard-stop-after', '5', ...files.flags, ...(opts.flags ?? [])];
+  const started = await bootstrap({ from: { argv }, env: {}, configDir, logger: () => opts.logger },
+    serviceStart({ processSignals: false, pidFile: path.join(dir, 'marathon-lb.pid') }));
+  if (!started.ok) {
     await sim.close();
-    throw new Error(service.error);
+    throw new Error(started.error);
   }
+  const service = started.value;
   return {
     sim, service, ports, dir,
     stop: async () => {

@@ -14,6 +14,7 @@ import { basicAuth, dcosAuth, parseBasicCredentials, parseDcosCredentials, type 
 import { MarathonClient, type MarathonLogger } from '../marathon/client';
 import type { ModelOptions } from '../model/services';
 import type { RenderOptions } from '../render/render';
+import { err, ok, type Result } from '../result';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -41,13 +42,13 @@ export function renderOptions(o: Options, env: Env,
 }
 
 /** Builds the Marathon client from marathon-lb's flags (reading the CA and credential files); returns one clear message on bad input. */
-export function marathonClientFromOptions(o: Options, logger: MarathonLogger): MarathonClient | { readonly error: string } {
+export function marathonClientFromOptions(o: Options, logger: MarathonLogger): Result<MarathonClient> {
   let caCert: string | undefined;
   if (o.marathonCaCert !== undefined) {
     try {
       caCert = fs.readFileSync(o.marathonCaCert, 'utf8');
     } catch (e) {
-      return { error: `--marathon-ca-cert ${o.marathonCaCert}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+      return err(`--marathon-ca-cert ${o.marathonCaCert}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
   if (o.marathonInsecure) logger.warn('--marathon-insecure: TLS certificates of Marathon are NOT verified');
@@ -56,7 +57,7 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): M
   let auth: AuthProvider | undefined;
   if (o.dcosAuthCredentials !== undefined) {
     const creds = parseDcosCredentials(o.dcosAuthCredentials);
-    if (!creds.ok) return { error: creds.error };
+    if (!creds.ok) return creds;
     auth = dcosAuth({ credentials: creds.value, caCert, insecure: o.marathonInsecure, timeoutMs, connectTimeoutMs, logger });
   } else {
     let text = o.authCredentials;
@@ -66,19 +67,19 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): M
       try {
         text = fs.readFileSync(o.marathonAuthCredentialFile, 'utf8');
       } catch (e) {
-        return { error: `${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+        return err(`${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
     }
     if (text !== undefined) {
       const creds = parseBasicCredentials(text, source);
-      if (!creds.ok) return { error: creds.error };
+      if (!creds.ok) return creds;
       auth = basicAuth(creds.value);
     }
   }
   try {
-    return new MarathonClient({ urls: o.marathon, auth, caCert, insecure: o.marathonInsecure, timeoutMs, connectTimeoutMs, logger });
+    return ok(new MarathonClient({ urls: o.marathon, auth, caCert, insecure: o.marathonInsecure, timeoutMs, connectTimeoutMs, logger }));
   } catch (e) {
-    return { error: (e as Error).message };
+    return err((e as Error).message);
   }
 }
 

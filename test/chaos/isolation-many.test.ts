@@ -7,13 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from '../../src/cli/args';
 import { findConfigDir } from '../../src/configDir';
 import { prepareDemoFiles } from '../../src/demo/setup';
 import { freeLoopbackPort, httpGet } from '../../src/demo/live';
-import { loadTemplateSet } from '../../src/render/loadTemplates';
-import { startService, type RunningService } from '../../src/service';
+import type { RunningService } from '../../src/service';
 import { Simulator } from '../../src/simulator';
+import { bootstrap, serviceStart } from '../../src/wiring/bootstrap';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { describeWithHaproxy } from '../support/haproxy';
 import { listenOnLoopback } from '../support/listen';
@@ -73,15 +72,12 @@ describeWithHaproxy('chaos: many apps HAProxy rejects among 1 000', (haproxy) =>
     const configDir = findConfigDir();
     const ports = { http: await freeLoopbackPort(), https: await freeLoopbackPort(), stats: await freeLoopbackPort(), appid: await freeLoopbackPort() };
     const files = prepareDemoFiles(dir, configDir, ports);
-    const parsed = parseArgs(['-m', sim.url, '--sse', '--group', 'external', '--admin-port', '0', '--debounce-quiet', '0.05',
-      '--debounce-max-wait', '0.5', '--max-backoff', '2', '--hard-stop-after', '5', '--dont-bind-http-https', '--haproxy-bin', counting.bin, ...files.flags], {});
-    if (parsed.kind !== 'ok') throw new Error(parsed.kind === 'error' ? parsed.message : 'help');
-    const templates = loadTemplateSet(configDir, {}, parsed.options.templatesDir);
-    if (!templates.ok) throw new Error(templates.error);
-    const started = await startService({ options: parsed.options, env: {}, templates: templates.value, logger: memoryLogger(logs),
-      processSignals: false, pidFile: path.join(dir, 'marathon-lb.pid') });
-    if ('error' in started) throw new Error(started.error);
-    service = started;
+    const argv = ['-m', sim.url, '--sse', '--group', 'external', '--admin-port', '0', '--debounce-quiet', '0.05',
+      '--debounce-max-wait', '0.5', '--max-backoff', '2', '--hard-stop-after', '5', '--dont-bind-http-https', '--haproxy-bin', counting.bin, ...files.flags];
+    const started = await bootstrap({ from: { argv }, env: {}, configDir, logger: () => memoryLogger(logs) },
+      serviceStart({ processSignals: false, pidFile: path.join(dir, 'marathon-lb.pid') }));
+    if (!started.ok) throw new Error(started.error);
+    service = started.value;
     closers.unshift(() => service.stop());
     await waitFor('the first apply', () => service.status.status().services.length > 0, 120000);
   }, 180000);
