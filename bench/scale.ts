@@ -94,7 +94,10 @@ async function main(): Promise<void> {
       const start = performance.now();
       await sim.scale(`/scale/app-${i}`, 4);
       const task = sim.tasksOf(`/scale/app-${i}`)[3]!.id;
-      if (!(await answeredBy(ports.http, i, task, 120_000))) throw new Error(`scale ${i}: the new task never answered`);
+      if (!(await answeredBy(ports.http, i, task, 120_000))) {
+        const state = await master.worker().send(`show servers state scale_app-${i}_${20000 + i}`);
+        throw new Error(`scale ${i}: the new task (${sim.tasksOf(`/scale/app-${i}`).map((t) => `${t.id} ${t.host}:${String(t.ports)}`).join(', ')}) never answered; HAProxy: ${state.ok ? state.value : state.message}`);
+      }
       return performance.now() - start;
     });
     const times = (await Promise.all(trials)).sort((a, b) => a - b);

@@ -31,7 +31,7 @@ const routedId = (app: MarathonApp): string => {
  * be applied here (unknown app, or a health change of an unknown task): the snapshot decides then.
  */
 export function applyEvent(apps: readonly MarathonApp[], event: FastEvent): readonly MarathonApp[] | null {
-  const index = apps.findIndex((a) => a.id === event.appId);
+  const index = appIndex(apps).at.get(event.appId) ?? -1;
   if (index < 0) return null;
   const app = apps[index]!;
   let tasks: readonly MarathonTask[];
@@ -58,7 +58,10 @@ export function applyEvent(apps: readonly MarathonApp[], event: FastEvent): read
     if (!app.tasks.some(matches)) return null;
     tasks = app.tasks.map((t) => (matches(t) ? { ...t, healthCheckResults: [{ alive: event.alive }] } : t));
   }
-  return apps.map((a, i) => (i === index ? { ...app, tasks } : a));
+  const next = apps.slice();
+  next[index] = { ...app, tasks };
+  appIndexes.set(next, appIndex(apps)); // the same apps at the same places
+  return next;
 }
 
 export type FastResult =
@@ -75,24 +78,30 @@ export type FastResult =
 export function fastApply(state: FastState, event: FastEvent, opts: ModelOptions, ctx: ModelContext): FastResult {
   const apps = applyEvent(state.apps, event);
   if (apps === null) return { ok: false, reason: `app ${event.appId}: not in the last snapshot, or its task is unknown` };
-  const target = apps.find((a) => a.id === event.appId)!;
-  const previous = state.apps.find((a) => a.id === event.appId)!;
+  const ix = appIndex(apps);
+  const target = apps[ix.at.get(event.appId)!]!;
+  const previous = state.apps[ix.at.get(event.appId)!]!;
   const veto = readinessVeto(target, event, opts.respectReadinessChecks);
   if (veto !== null) return { ok: false, reason: `app ${event.appId}: ${veto}` };
   // IP-per-task service ports are assigned from the first task's ports, in turn across all apps.
   const assigned = (app: MarathonApp): string => JSON.stringify(new ServicePortAssigner(opts.servicePortRange).servicePorts(app, networkingMode(app)));
   if (assigned(previous) !== assigned(target)) return { ok: false, reason: `app ${event.appId}: its assigned service ports change` };
   const id = routedId(target);
-  const group = apps.filter((a) => routedId(a) === id || a.id === id);
+  const group = [...new Set([...(ix.groups.get(id) ?? []), ...(ix.at.has(id) ? [ix.at.get(id)!] : [])])].sort((a, b) => a - b).map((i) => apps[i]!);
   const members = new Set<string>([id, ...group.map((a) => a.id)]);
   // A fresh server memo: the live one belongs to the snapshot path.
   const rebuilt = toModel(group, opts, { resolve: ctx.resolve, ...(ctx.rememberedHealth ? { rememberedHealth: ctx.rememberedHealth } : {}),
     ...(ctx.files ? { files: ctx.files } : {}) });
-  const before = state.model.services.filter((s) => members.has(s.appId));
+  const sx = serviceIndex(state.model.services);
+  const places = [...members].flatMap((m) => sx.get(m) ?? []).sort((a, b) => a - b);
+  const before = places.map((i) => state.model.services[i]!);
   const after = rebuilt.services.filter((s) => members.has(s.appId));
   const p = plan(before, after);
   if (p.reloadReasons.length > 0) return { ok: false, reason: `app ${id}: ${p.reloadReasons.map((r) => r.kind).join(', ')}` };
-  const services = mergeSorted(state.model.services.filter((s) => !members.has(s.appId)), [...after].sort(byAppAndPort));
+  const sorted = [...after].sort(byAppAndPort);
+  const services = sorted.length === places.length && sorted.every((svc, k) => svc.backend === before[k]!.backend)
+    ? replaced(state.model.services, places, sorted)
+    : mergeSorted(state.model.services.filter((s) => !members.has(s.appId)), sorted);
   const problems = [...state.model.problems.filter((x) => !members.has(x.appId)), ...rebuilt.problems];
   return { ok: true, state: { apps, model: { services, problems } }, changed: after };
 }
@@ -107,5 +116,52 @@ function mergeSorted(a: readonly Service[], b: readonly Service[]): Service[] {
   while (i < a.length && j < b.length) out.push(byAppAndPort(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
   while (i < a.length) out.push(a[i++]!);
   while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
+/**
+ * Where each app is in an apps list, and the apps routed under each id (deployment groups). Built
+ * once per snapshot: an event changes one app's tasks in place, so every list the fast path derives
+ * shares its snapshot's index and an event costs the size of its app, not of the cluster.
+ */
+interface AppIndex {
+  readonly at: ReadonlyMap<string, number>;
+  readonly groups: ReadonlyMap<string, readonly number[]>;
+}
+const appIndexes = new WeakMap<readonly MarathonApp[], AppIndex>();
+function appIndex(apps: readonly MarathonApp[]): AppIndex {
+  let ix = appIndexes.get(apps);
+  if (ix === undefined) {
+    const at = new Map<string, number>();
+    const groups = new Map<string, number[]>();
+    apps.forEach((a, i) => {
+      if (!at.has(a.id)) at.set(a.id, i);
+      const g = routedId(a);
+      groups.set(g, [...(groups.get(g) ?? []), i]);
+    });
+    ix = { at, groups };
+    appIndexes.set(apps, ix);
+  }
+  return ix;
+}
+
+/** Where each app's services are in a model's list; shared by the lists that replace services in place. */
+const serviceIndexes = new WeakMap<readonly Service[], ReadonlyMap<string, readonly number[]>>();
+function serviceIndex(services: readonly Service[]): ReadonlyMap<string, readonly number[]> {
+  let ix = serviceIndexes.get(services);
+  if (ix === undefined) {
+    const m = new Map<string, number[]>();
+    services.forEach((s, i) => m.set(s.appId, [...(m.get(s.appId) ?? []), i]));
+    ix = m;
+    serviceIndexes.set(services, ix);
+  }
+  return ix;
+}
+
+/** `services` with those at `places` replaced by `by` (the same backends, in the same order). */
+function replaced(services: readonly Service[], places: readonly number[], by: readonly Service[]): Service[] {
+  const out = services.slice();
+  places.forEach((at, k) => (out[at] = by[k]!));
+  serviceIndexes.set(out, serviceIndex(services));
   return out;
 }
