@@ -12,7 +12,7 @@ export type DashboardPage = { readonly ok: true; readonly html: string; readonly
 /** From dist/src/admin (the built service) or src/admin (ts-jest): the built page is dist/dashboard/index.html. */
 const CANDIDATES = [path.join(__dirname, '..', '..', 'dashboard', 'index.html'), path.join(__dirname, '..', '..', 'dist', 'dashboard', 'index.html')];
 
-export function loadDashboard(candidates: readonly string[] = CANDIDATES): DashboardPage {
+function loadDashboard(candidates: readonly string[] = CANDIDATES): DashboardPage {
   for (const file of candidates) {
     let html: string;
     try {

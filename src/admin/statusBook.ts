@@ -10,7 +10,7 @@ import { MarathonState } from './marathonState';
 
 import type { AdminStatus, ApplyRecord, FailureRecord, Health, MarathonHealth, ServiceStatus } from './statusTypes';
 
-export type { AdminStatus, ApplyRecord, FailureRecord, Health, ServiceStatus } from './statusTypes';
+export type { AdminStatus, FailureRecord, Health } from './statusTypes';
 
 export interface StatusBookDeps {
   /** The controller's AppliedState (the truth about what HAProxy runs). */

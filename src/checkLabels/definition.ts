@@ -15,8 +15,8 @@ const objects = (v: unknown): Obj[] | undefined => (Array.isArray(v) && v.every(
 const unset = (v: unknown): boolean => v === undefined || v === null || v === 0;
 
 /** First stand-in service port (Marathon's default --local_port_min) and host port (Mesos' default range). */
-export const FIRST_SERVICE_PORT = 10000;
-export const FIRST_HOST_PORT = 31000;
+const FIRST_SERVICE_PORT = 10000;
+const FIRST_HOST_PORT = 31000;
 /** Tasks made for an app: enough for several servers, few enough for a quick haproxy -c. */
 const MAX_TASKS = 3;
 

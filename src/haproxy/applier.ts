@@ -37,7 +37,7 @@ export interface ApplierOptions {
 }
 
 /** Thrown by an apply that could not be made; the message says why and what was kept. */
-export class ApplyError extends Error {}
+class ApplyError extends Error {}
 
 /** The change under way: what HAProxy should run, how, and who was left out on the way. */
 interface Change {

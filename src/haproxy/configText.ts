@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { configSections } from './limits';
 
 /** Old workers are never cut sooner than this by default (the controller's earlier fixed default). */
-export const MIN_HARD_STOP_AFTER_S = 30;
+const MIN_HARD_STOP_AFTER_S = 30;
 
 export interface LiveConfigOptions {
   /** --hard-stop-after; undefined: derived from the config (see hardStopAfterFor). */

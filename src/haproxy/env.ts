@@ -21,7 +21,7 @@ const NAMED = new Set(['DCOS_SERVICE_ACCOUNT_CREDENTIAL', 'MARATHON_USER', 'MARA
 const PEM_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
 /** Why `name=value` must not reach HAProxy, or undefined when it may. */
-export function secretReason(name: string, value: string, secrets: ReadonlySet<string>): string | undefined {
+function secretReason(name: string, value: string, secrets: ReadonlySet<string>): string | undefined {
   const upper = name.toUpperCase();
   const segments = upper.split('_');
   if (NAMED.has(upper)) return 'a controller credential';

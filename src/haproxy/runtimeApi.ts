@@ -67,7 +67,7 @@ export function parseServersState(text: string): Result<ServerState[]> {
 }
 
 /** Parses `show stat` CSV into rows keyed by column name. */
-export function parseStatCsv(text: string): Result<Record<string, string>[]> {
+function parseStatCsv(text: string): Result<Record<string, string>[]> {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   const head = lines[0];
   if (!head || !head.startsWith('# ')) return fail(`unexpected answer to "show stat": ${firstLine(text) || '(empty)'}`);

@@ -7,7 +7,7 @@ export interface HaproxyVersion {
 }
 
 /** What is assumed when --haproxy-version is not given and --haproxy-bin cannot say (Debian bookworm's). */
-export const DEFAULT_HAPROXY_VERSION: HaproxyVersion = Object.freeze({ major: 2, minor: 6 });
+const DEFAULT_HAPROXY_VERSION: HaproxyVersion = Object.freeze({ major: 2, minor: 6 });
 
 /** `MAJOR.MINOR` (a patch level is accepted and ignored), or undefined when the text is not one. */
 export function parseHaproxyVersion(text: string): HaproxyVersion | undefined {

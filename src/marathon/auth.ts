@@ -81,7 +81,7 @@ export function parseDcosCredentials(json: string, source = '--dcos-auth-credent
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 
 /** The RS256 login JWT `{uid, exp}` (exp in seconds, `validForS` after `nowMs`). */
-export function serviceLoginJwt(uid: string, privateKey: string, nowMs: number, validForS = 60): string {
+function serviceLoginJwt(uid: string, privateKey: string, nowMs: number, validForS = 60): string {
   const head = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
   const body = b64url(JSON.stringify({ uid, exp: Math.floor(nowMs / 1000) + validForS }));
   const sig = crypto.sign('sha256', Buffer.from(`${head}.${body}`), privateKey);

@@ -35,7 +35,7 @@ export interface EventStreamOptions {
  */
 export const DEFAULT_MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
-export function eventsUrl(base: string, eventTypes: readonly string[]): string {
+function eventsUrl(base: string, eventTypes: readonly string[]): string {
   const q = new URLSearchParams({ 'plan-format': 'light' });
   for (const t of eventTypes) q.append('event_type', t);
   return `${base}/v2/events?${q.toString()}`;

@@ -73,7 +73,7 @@ export interface HttpRequestSpec {
  * fits any real Marathon, while a body that never ends (or a decompression bomb) cannot take all
  * the controller's memory before the request timeout.
  */
-export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 
 export interface HttpResponseHead {
   readonly status: number;

@@ -95,7 +95,7 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 const IPV6_CHARS = /^[0-9A-Fa-f:.]{2,45}$/;
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
-export const isIPv4 = (s: string): boolean => IPV4.test(s);
+const isIPv4 = (s: string): boolean => IPV4.test(s);
 
 /** RFC 4291 text form (with an optional trailing dotted IPv4), checked without allocating a URL. */
 export function isIPv6(s: string): boolean {

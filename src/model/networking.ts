@@ -18,7 +18,7 @@ export function networkingMode(app: Pick<MarathonApp, 'ipAddress' | 'container' 
   return mode === 'host' || mode === 'container/bridge' ? mode : 'container';
 }
 
-export function portMappings(app: MarathonApp): readonly MarathonPortMapping[] {
+function portMappings(app: MarathonApp): readonly MarathonPortMapping[] {
   const docker = app.container?.docker?.portMappings ?? [];
   return docker.length > 0 ? docker : (app.container?.portMappings ?? []);
 }
@@ -35,7 +35,7 @@ function discoveryPorts(app: MarathonApp): number[] {
 }
 
 /** The ports a task listens on, per service port index (marathon-lb's get_app_task_ports). */
-export function taskPorts(app: MarathonApp, task: MarathonTask, mode: NetworkingMode): readonly number[] {
+function taskPorts(app: MarathonApp, task: MarathonTask, mode: NetworkingMode): readonly number[] {
   return taskPortsOf(app, mode)(task);
 }
 

@@ -40,7 +40,5 @@ export const TEMPLATES: readonly TemplateInfo[] = [
   ...SHADOWED_BY_SETTING.map((name) => ({ name, formatted: true, label: false })),
 ];
 
-export type TemplateName = string;
-
 /** Names accepted as `HAPROXY_{n}_<NAME>` template labels. */
 export const TEMPLATE_LABEL_NAMES: ReadonlySet<string> = new Set(TEMPLATES.filter((t) => t.label).map((t) => t.name));

@@ -12,7 +12,7 @@ export type Compiled<T> = { readonly ok: true; readonly value: T } | { readonly 
 
 /** The two health-check server-option templates are stripped and get one leading space (upstream). */
 const SPACE_PREFIXED = new Set(['BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS', 'BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS']);
-export function prepareText(name: string, text: string): string {
+function prepareText(name: string, text: string): string {
   if (!SPACE_PREFIXED.has(name)) return text;
   const trimmed = text.trim();
   return trimmed === '' ? '' : ` ${trimmed}`;
@@ -21,7 +21,7 @@ export function prepareText(name: string, text: string): string {
 const INFO = new Map(TEMPLATES.map((t) => [t.name, t]));
 
 /** Compiles a user's text (env var, templates/ file or label) for template `name`. */
-export function compileOverride(name: string, text: string): CompiledTemplate {
+function compileOverride(name: string, text: string): CompiledTemplate {
   const info = INFO.get(name);
   const prepared = prepareText(name, text);
   if (info !== undefined && !info.formatted) return { name, parts: [prepared], constant: true, legacy: mayHoldLegacy([prepared]) };

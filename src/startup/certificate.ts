@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
-export const DEFAULT_SSL_CERT = '/etc/ssl/cert.pem';
+const DEFAULT_SSL_CERT = '/etc/ssl/cert.pem';
 /** File name of the generated certificate in the --haproxy-config directory. */
 export const SELF_SIGNED_NAME = 'marathon-lb-self-signed.pem';
 
@@ -69,7 +69,7 @@ export async function ensureDefaultCertificate(input: CertificateInput, make: Ma
 }
 
 /** `openssl req -x509` as docker/run runs it: RSA 2048, 10 years, CN=*. */
-export const opensslSelfSigned: MakeSelfSigned = async () => {
+const opensslSelfSigned: MakeSelfSigned = async () => {
   const dir = await fs.mkdtemp(path.join(tmpdir(), 'mlb-cert-'));
   try {
     const key = path.join(dir, 'key.pem');

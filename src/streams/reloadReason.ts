@@ -30,8 +30,6 @@ export type ReloadReason =
   /** SIGUSR1 (or HAProxy exited): the config already on disk. */
   | { readonly kind: 'sigusr1' };
 
-export type ReloadReasonKind = ReloadReason['kind'];
-
 /** One line for people. */
 export function formatReason(r: ReloadReason): string {
   switch (r.kind) {

@@ -11,8 +11,6 @@ export interface RuntimeReason {
   readonly servers: number;
 }
 
-export const RUNTIME_REASON_KINDS: readonly RuntimeOp['kind'][] = ['add-server', 'remove-server', 'set-draining'];
-
 /** The runtime changes from one applied set of services to the next (what plan() found), grouped. */
 export function runtimeReasons(previous: readonly Service[], next: readonly Service[]): RuntimeReason[] {
   const counts = new Map<string, RuntimeReason>();

@@ -14,7 +14,7 @@ const PIECES = ['\n', '\r', '\r\n', '\0', '"', "'", '\\', '#', '$HOME', '${HOME}
   ' ', '\t', 'é', '日本', '\u2028', '%[env(HOME)]', '%', '{', '}', ',', ':', '/', '-i', '-f', '-m', '\\n', '\\x0a', '\\',
   '\nbind *:81', '\n  http-request return status 200', '*', '[', ']', '(', ')', '!', '\u007f', 'a', 'x.example.com', '10.0.0.1'];
 
-export const hostile: fc.Arbitrary<string> = fc.oneof(
+const hostile: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.array(fc.oneof(fc.constantFrom(...PIECES), fc.string({ maxLength: 5 })), { maxLength: 6 }).map((a) => a.join('')) },
   { weight: 2, arbitrary: fc.fullUnicodeString({ maxLength: 10 }) },
   { weight: 1, arbitrary: fc.constantFrom('x'.repeat(5000), 'a.'.repeat(2000), '/p'.repeat(3000), 'w '.repeat(100)) },
@@ -147,7 +147,7 @@ export interface Flags {
   readonly refuseAppTemplates: boolean;
 }
 
-export const flags: fc.Arbitrary<Flags> = fc.record({
+const flags: fc.Arbitrary<Flags> = fc.record({
   haproxyMap: fc.boolean(), groupHttpsByVhost: fc.boolean(), dontBindHttpHttps: fc.boolean(),
   healthCheck: fc.constantFrom(false, false, true), strictMode: fc.constantFrom(false, false, false, true),
   refuseAppTemplates: fc.constantFrom(false, false, false, true),

@@ -95,7 +95,7 @@ function* strings(v: unknown, at: string): Generator<[string, string]> {
 }
 
 /** Whether HAProxy would expand an environment variable on this line: a `$` in double quotes, unescaped. */
-export function expandsEnv(line: string): boolean {
+function expandsEnv(line: string): boolean {
   let q: '' | '"' | "'" = '';
   for (let i = 0; i < line.length; i++) {
     const c = line[i];

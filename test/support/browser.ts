@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { describeWithTool, requiredInCi, type RequiredTool } from './requiredTool';
+import { describeWithTool, type RequiredTool } from './requiredTool';
 
 export interface ChromiumInfo {
   readonly bin: string;
@@ -45,7 +45,7 @@ function probe(name: string): ChromiumInfo | undefined {
 }
 
 /** The Chromium to test with. An explicit $CHROMIUM_BIN is the only one tried when it is set. */
-export function findChromium(): ChromiumInfo | undefined {
+function findChromium(): ChromiumInfo | undefined {
   const explicit = process.env.CHROMIUM_BIN;
   if (explicit) return probe(explicit);
   for (const bin of CANDIDATES) {
@@ -57,7 +57,6 @@ export function findChromium(): ChromiumInfo | undefined {
 
 const CHROMIUM: RequiredTool<ChromiumInfo> = { tool: 'chromium', aptPackage: 'chromium', envVar: 'CHROMIUM_BIN', find: findChromium };
 
-export const CHROMIUM_REQUIRED_IN_CI = requiredInCi(CHROMIUM);
 
 /**
  * describe() for suites that need chromium. `fn` gets the binary found. Without it the suite fails
@@ -74,7 +73,7 @@ export interface RunningBrowser {
 }
 
 /** Flags for a quiet, sandbox-free headless run that talks to nothing but the pages it is sent to. */
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync',
 ];

@@ -5,7 +5,7 @@
  * - describeWithHaproxy(): runs the suite when HAProxy is there; fails under CI; skips loudly on a
  *   developer box without it.
  * - checkConfig(): `haproxy -c -f <file>`.
- * - startHaproxy() / withHaproxy(): a real HAProxy process from a config text in a temp dir, ready
+ * - startHaproxy(): a real HAProxy process from a config text in a temp dir, ready
  *   when it says so (and, if asked, when a loopback port accepts), always killed by stop().
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeWithTool, requiredInCi, type RequiredTool } from './requiredTool';
+import { describeWithTool, type RequiredTool } from './requiredTool';
 
 export interface HaproxyInfo {
   readonly bin: string;
@@ -43,7 +43,6 @@ export function findHaproxy(): HaproxyInfo | undefined {
 
 const HAPROXY: RequiredTool<HaproxyInfo> = { tool: 'haproxy', aptPackage: 'haproxy', envVar: 'HAPROXY_BIN', find: findHaproxy };
 
-export const HAPROXY_REQUIRED_IN_CI = requiredInCi(HAPROXY);
 
 /**
  * describe() for suites that need haproxy. `fn` gets the binary found. Without it the suite fails
@@ -206,14 +205,4 @@ export async function startHaproxy(opts: StartOptions): Promise<RunningHaproxy> 
   }
 
   return { pid, dir, configPath, output: () => out, stop };
-}
-
-/** Runs `fn` with a started HAProxy and stops it afterwards, whatever `fn` does. */
-export async function withHaproxy<T>(opts: StartOptions, fn: (h: RunningHaproxy) => Promise<T>): Promise<T> {
-  const h = await startHaproxy(opts);
-  try {
-    return await fn(h);
-  } finally {
-    await h.stop();
-  }
 }

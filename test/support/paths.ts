@@ -3,7 +3,7 @@ import * as path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** ../shared beside the clone (developers and CI both have it). */
-export const SHARED_DIR = path.resolve(REPO_ROOT, '..', 'shared');
+const SHARED_DIR = path.resolve(REPO_ROOT, '..', 'shared');
 export const COMPAT_CASES_DIR = path.join(SHARED_DIR, 'compat', 'cases');
 export const CFGDIFF = path.join(SHARED_DIR, 'tools', 'cfgdiff.mjs');
 export const CLI = path.join(REPO_ROOT, 'dist', 'src', 'bin', 'marathon-lb.js');

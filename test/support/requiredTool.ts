@@ -1,5 +1,5 @@
 /** True when $CI is set to anything but "", "false" or "0". */
-export function inCi(): boolean {
+function inCi(): boolean {
   const ci = (process.env.CI ?? '').trim().toLowerCase();
   return ci !== '' && ci !== 'false' && ci !== '0';
 }
@@ -14,7 +14,7 @@ export interface RequiredTool<T> {
   readonly find: () => T | undefined;
 }
 
-export const requiredInCi = (t: { tool: string; aptPackage: string }): string => `${t.tool} is required in CI: apt-get install -y ${t.aptPackage}`;
+const requiredInCi = (t: { tool: string; aptPackage: string }): string => `${t.tool} is required in CI: apt-get install -y ${t.aptPackage}`;
 
 /**
  * describe() for suites that need an external tool. `fn` gets what `find` found. Without it the
