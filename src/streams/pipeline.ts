@@ -156,10 +156,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         }
         lastInvalid = null;
         for (const f of built.faults ?? []) report({ kind: 'stage-error', stage: 'build', error: f.error, appId: f.appId, fetchedAt, isolated: true });
-        const state: DesiredState = { model: built.model, rendered: built.rendered, ...(built.source ? { source: built.source } : {}) };
-        recent = recent.filter((r) => r.at >= fetchedAt); // later fetches begin later still
-        const replayed = deps.replay === undefined || recent.length === 0 ? state : deps.replay(state, recent.map((r) => r.event));
-        return of<Work>({ kind: 'desired', state: replayed, triggeredAt, fetchedAt });
+        return of<Work>({ kind: 'desired', state: { model: built.model, rendered: built.rendered, ...(built.source ? { source: built.source } : {}) }, triggeredAt, fetchedAt });
       }),
     );
     const usr1$: Observable<Work> = signals$.pipe(filter((s) => s === 'usr1'), map((): Work => ({ kind: 'reload-existing' })));
@@ -178,8 +175,22 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       }),
     );
 
+    const step = applyStep({ haproxy: deps.haproxy, applied, report, fault, now });
+    // When a snapshot's turn comes, the events since its fetch began (up to now, the ones whose fast
+    // work it replaces in the sink too) are applied to it again.
+    const replayed = (work: Work): Work => {
+      if (work.kind !== 'desired' || work.fast !== undefined || deps.replay === undefined) return work;
+      recent = recent.filter((r) => r.at >= work.fetchedAt); // later fetches begin later still
+      if (recent.length === 0) return work;
+      try {
+        return { ...work, state: deps.replay(work.state, recent.map((r) => r.event)) };
+      } catch (e) {
+        fault('build', e); // the snapshot as it came, then: the next one has those events
+        return work;
+      }
+    };
     return merge(desired$, fast$, usr1$).pipe(
-      applySink({ apply: applyStep({ haproxy: deps.haproxy, applied, report, fault, now }), backoff: timing.backoff, scheduler }),
+      applySink({ apply: (work: Work) => defer(() => step(replayed(work))), backoff: timing.backoff, scheduler }),
       tap((outcome) => {
         if (!outcome.ok) report({ kind: 'apply-failed', error: message(outcome.error), retryInMs: outcome.retryInMs });
       }),
