@@ -140,11 +140,6 @@ export class MarathonClient implements EventStreamSource {
     return this.getJson(opts.readiness === true ? '/v2/apps?embed=apps.tasks&embed=apps.readiness' : '/v2/apps?embed=apps.tasks');
   }
 
-  /** GET /v2/info. */
-  getInfo(): Promise<unknown> {
-    return this.getJson('/v2/info');
-  }
-
   currentUrl(): string {
     return this.urls[this.current]!;
   }
