@@ -127,7 +127,7 @@ describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
     const first = (await json<AppJson>(`${sim.url}/v2/apps`, 'POST', blue, 201)).deployments[0]!.id;
     const locked = await request(`${sim.url}/v2/apps/web-blue`, 'PUT', { instances: 3 });
     expect(locked.status).toBe(409);
-    expect(JSON.parse(locked.body).message).toContain("App is locked by one or more deployments. Override with the option '?force=true'");
+    expect((JSON.parse(locked.body) as { message: string }).message).toContain("App is locked by one or more deployments. Override with the option '?force=true'");
 
     const put = await json<{ version: string; deploymentId: string }>(`${sim.url}/v2/apps/web-blue?force=true`, 'PUT',
       { instances: 3, labels: { ...blue.labels, HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '3' } });
