@@ -155,10 +155,6 @@ export class RuntimeApi {
     return this.run(backend, name, `enable server ${backend}/${name}`, 'empty');
   }
 
-  disableServer(backend: string, name: string): Promise<Result<string>> {
-    return this.run(backend, name, `disable server ${backend}/${name}`, 'empty');
-  }
-
   setServerState(backend: string, name: string, state: ServerAdminState): Promise<Result<string>> {
     return this.run(backend, name, `set server ${backend}/${name} state ${state}`, 'empty');
   }
@@ -182,10 +178,6 @@ export class RuntimeApi {
 
   enableHealth(backend: string, name: string): Promise<Result<string>> {
     return this.run(backend, name, `enable health ${backend}/${name}`, 'empty');
-  }
-
-  enableAgent(backend: string, name: string): Promise<Result<string>> {
-    return this.run(backend, name, `enable agent ${backend}/${name}`, 'empty');
   }
 
   shutdownSessions(backend: string, name: string): Promise<Result<string>> {
