@@ -5,10 +5,9 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { findConfigDir } from '../../src/configDir';
 import { prepareDemoFiles } from '../../src/demo/setup';
-import { Simulator } from '../../src/simulator';
 import { describeWithHaproxy } from '../support/haproxy';
 import { freePort } from '../support/ports';
-import { CLI } from '../support/paths';
+import { CLI, REPO_ROOT } from '../support/paths';
 import { tempDir } from '../support/render';
 import { spawnService, type ServiceProcess } from '../support/serviceProcess';
 import { waitFor } from '../support/wait';
@@ -24,6 +23,12 @@ import { waitFor } from '../support/wait';
 const VHOST = 'mywebservernew.example.com';
 const BACKEND = 'mywebservernew_10004';
 const APP_JSON = path.join(findConfigDir(), 'zdd', 'mywebservernew.json');
+
+/** GET an absolute loopback URL. */
+function httpGetUrl(url: string): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  return httpGet(Number(u.port), u.host, 5000, u.pathname + u.search);
+}
 
 /** One GET over a fresh connection (no keep-alive), bounded by `timeoutMs`. */
 function httpGet(port: number, host: string, timeoutMs: number, pathName = '/'): Promise<{ status: number; body: string }> {
@@ -41,27 +46,33 @@ function httpGet(port: number, host: string, timeoutMs: number, pathName = '/'):
 
 interface Answer { readonly at: number; readonly ok: boolean; readonly task?: string; readonly error?: string }
 
-/** One GET through HAProxy every `everyMs`, each on a fresh connection, recorded. */
-function steadyLoad(port: number, everyMs: number): { readonly answers: Answer[]; stop(): Promise<void> } {
+/**
+ * Requests through HAProxy one after another, `pauseMs` apart (about 40 a second), each on a fresh
+ * connection, recorded — the project's steady client, as in the chaos tests.
+ */
+function steadyLoad(port: number, pauseMs: number): { readonly answers: Answer[]; stop(): Promise<void> } {
   const answers: Answer[] = [];
-  const pending = new Set<Promise<void>>();
-  const timer = setInterval(() => {
-    const p = httpGet(port, VHOST, 3000).then(
-      (a) => {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped && answers.length < 100_000) {
+      try {
+        const a = await httpGet(port, VHOST, 3000);
         const task = a.status === 200 ? (JSON.parse(a.body) as { task?: string }).task : undefined;
         answers.push({ at: Date.now(), ok: a.status === 200, task, error: a.status === 200 ? undefined : `HTTP ${a.status}` });
-      },
-      (e: Error) => void answers.push({ at: Date.now(), ok: false, error: e.message }),
-    ).finally(() => pending.delete(p));
-    pending.add(p);
-  }, everyMs);
-  return { answers, stop: async () => (clearInterval(timer), void (await Promise.all([...pending]))) };
+      } catch (e) {
+        answers.push({ at: Date.now(), ok: false, error: (e as Error).message });
+      }
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  })();
+  return { answers, stop: async () => ((stopped = true), await loop) };
 }
 
 interface Run { readonly code: number | null; readonly output: string }
 
 describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a real HAProxy', (haproxy) => {
-  let sim: Simulator;
+  let simUrl: string;
+  let simChild: ChildProcess | undefined;
   let service: ServiceProcess;
   let dir: string;
   let ports: { http: number; https: number; stats: number; appid: number };
@@ -81,7 +92,7 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
 
   /** Starts `marathon-lb zdd`; `until` may kill it early (then code is null). */
   function zdd(args: readonly string[], until?: (output: string) => boolean, timeoutMs = 90000): Promise<Run> {
-    const child = spawn(process.execPath, [CLI, 'zdd', '-m', sim.url, '-l', `http://127.0.0.1:${ports.stats}`, '--syslog-socket', '/dev/null',
+    const child = spawn(process.execPath, [CLI, 'zdd', '-m', simUrl, '-l', `http://127.0.0.1:${ports.stats}`, '--syslog-socket', '/dev/null',
       '--step-delay', '1', '--pre-kill-hook', path.join(dir, 'hook.mjs'), ...args], {
       env: { PATH: process.env.PATH, ZDD_HOOK_LOG: hookLog(), ZDD_STATS_URL: `http://127.0.0.1:${ports.stats}` }, stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -105,11 +116,15 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
   }
 
   /** [the colour running now, the other one]. */
-  const colours = (): [string, string] => (groupApps()[0]!.id.endsWith('-blue') ? ['blue', 'green'] : ['green', 'blue']);
+  const colours = async (): Promise<[string, string]> => ((await groupApps())[0]!.id.endsWith('-blue') ? ['blue', 'green'] : ['green', 'blue']);
 
-  const groupApps = (): { id: string; instances: number; tasks: string[] }[] =>
-    sim.snapshot().apps.filter((a) => a.def.labels['HAPROXY_DEPLOYMENT_GROUP'] === 'mywebservernew')
-      .map((a) => ({ id: a.def.id, instances: a.def.instances, tasks: a.tasks.map((t) => t.id) }));
+  /** The deployment group's apps as Marathon (the simulator) lists them. */
+  async function groupApps(): Promise<{ id: string; instances: number; tasks: string[]; servers: string[] }[]> {
+    const body = JSON.parse((await httpGetUrl(`${simUrl}/v2/apps?embed=apps.tasks`)).body) as
+      { apps: { id: string; instances: number; labels: Record<string, string>; tasks: { id: string; ports: number[] }[] }[] };
+    return body.apps.filter((a) => a.labels['HAPROXY_DEPLOYMENT_GROUP'] === 'mywebservernew')
+      .map((a) => ({ id: a.id, instances: a.instances, tasks: a.tasks.map((t) => t.id), servers: a.tasks.map((t) => `127_0_0_1_${t.ports[0]}`) }));
+  }
 
   /** HAProxy's own view of the web backend: server name → status. */
   async function backendServers(): Promise<Map<string, string>> {
@@ -117,16 +132,11 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     const rows = csv.split('\n').map((l) => l.split(',')).filter((r) => r[0] === BACKEND && r[1] !== 'BACKEND' && r[1] !== 'FRONTEND');
     return new Map(rows.map((r) => [r[1]!, r[17]!]));
   }
-  const serverOf = (taskId: string): string => {
-    const t = sim.snapshot().apps.flatMap((a) => a.tasks).find((x) => x.id === taskId)!;
-    return `127_0_0_1_${t.ports[0]}`;
-  };
-
   /** Only `appId` is left, with 3 tasks, all UP in HAProxy and nothing else there; new requests reach only it. */
   async function expectOnly(appId: string): Promise<void> {
-    const apps = groupApps();
+    const apps = await groupApps();
     expect(apps.map((a) => [a.id, a.instances, a.tasks.length])).toEqual([[appId, 3, 3]]);
-    const want = apps[0]!.tasks.map(serverOf).sort();
+    const want = [...apps[0]!.servers].sort();
     await waitFor('HAProxy to serve only the new colour', () => lastServers.join() === want.map((s) => `${s} UP`).join(), 15000)
       .catch(async () => {
         throw new Error(`HAProxy serves ${lastServers.join(', ')}; expected ${want.join(', ')} UP`);
@@ -179,9 +189,21 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
       '  appendFileSync(process.env.ZDD_HOOK_LOG, `${id} ${row?.[17]} ${row?.[4]} ${row?.[2]}\\n`);',
       '}',
     ].join('\n'), { mode: 0o755 });
-    sim = await Simulator.start({ serveTasks: true, timeScale: 0.1 });
+    // The simulator in its own process, as the demo runs it: Marathon's clock running (a 5 s grace period lasts 0.5 s).
+    simChild = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'src', 'simulator', 'cli.js'), '--port', '0', '--serve-tasks', '--time-scale', '0.1'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    simUrl = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      simChild!.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const line = /^(http:\/\/\S+)\n/.exec(out);
+        if (line) resolve(line[1]!);
+      });
+      simChild!.stderr!.on('data', () => undefined); // its log: read, so it never blocks on a full pipe
+      simChild!.once('exit', (code) => reject(new Error(`simulator exited (${code}) before saying its URL`)));
+    });
     service = spawnService([...files.flags, '--haproxy-bin', path.join(dir, name)], {
-      PATH: process.env.PATH, MLB_MARATHON: sim.url, MLB_GROUP: 'external', MLB_SSE: 'true', MLB_HEALTH_CHECK: 'true',
+      PATH: process.env.PATH, MLB_MARATHON: simUrl, MLB_GROUP: 'external', MLB_SSE: 'true', MLB_HEALTH_CHECK: 'true',
       MLB_SYSLOG_SOCKET: '/dev/null', MLB_DEBOUNCE_QUIET: '0.05', MLB_HARD_STOP_AFTER: '5', MLB_SHUTDOWN_TIMEOUT: '10', MLB_LOG_LEVEL: 'INFO', MLB_ADMIN_PORT: String(await freePort()),
       MARATHON_LB_HAPROXY_PROCESS_NAME: name, MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
     });
@@ -195,7 +217,7 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     expect(first.output).toContain('first deploy: /mywebservernew-blue created, nothing to swap');
     expect(first.code).toBe(0);
     await waitFor('blue served by HAProxy', () => lastServers.length === 3 && lastServers.every((s) => s.endsWith(' UP')), 20000);
-    load = steadyLoad(ports.http, 25);
+    load = steadyLoad(ports.http, 20);
   }, 60000);
 
   afterAll(async () => {
@@ -203,7 +225,21 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     for (const c of children) c.kill('SIGKILL');
     await load?.stop();
     await service?.stop();
-    await sim?.close();
+    // Whatever happened to the controller, its HAProxy does not outlive the test.
+    const pidFile = dir ? path.join(dir, 'haproxy.pid') : '';
+    const pid = pidFile && fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim().split(/\s+/)[0]) : NaN;
+    if (Number.isInteger(pid) && pid > 0) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+    if (simChild && simChild.exitCode === null) {
+      const exited = new Promise((r) => simChild!.once('exit', r));
+      simChild.kill('SIGTERM');
+      await exited;
+    }
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }, 45000);
 
@@ -235,11 +271,11 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
 
   test('a deploy killed midway is refused without --resume (exit 2) and finished with --resume', async () => {
     const from = Date.now();
-    const [current, next] = colours();
+    const [current, next] = await colours();
     const json = nextAppJson();
     const killed = await zdd(['-j', json, '-f'], (out) => out.includes('Scaling new app up to 2 instances'));
     expect(killed.code).toBeNull();
-    expect(groupApps().map((a) => a.id).sort()).toEqual(['/mywebservernew-blue', '/mywebservernew-green']);
+    expect((await groupApps()).map((a) => a.id).sort()).toEqual(['/mywebservernew-blue', '/mywebservernew-green']);
 
     const refused = await zdd(['-j', json, '-f']);
     expect(refused.output).toContain('There appears to be an existing deployment in progress');
