@@ -14,7 +14,7 @@ import { fail } from './types';
  */
 
 /** True while a task keeps its deployment open. */
-export const pending = (t: SimTask): boolean => (t.alive !== null && t.alive !== true) || t.ready === false;
+const pending = (t: SimTask): boolean => (t.alive !== null && t.alive !== true) || t.ready === false;
 
 /** The 409 Marathon answers for a change to an app with a deployment in progress, or null. */
 export function lockedBy(state: SimState, appId: string, force: boolean): SimFailure | null {

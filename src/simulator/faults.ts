@@ -30,7 +30,7 @@ export interface FaultRequest {
 }
 
 export const NO_FAULTS: Faults = {};
-export const MAX_DELAY_MS = 600_000;
+const MAX_DELAY_MS = 600_000;
 
 const USAGE = 'expected one of {"stream":"hang"|"endless-line"|"close"}, {"apps":"503"|"invalid-json"|"wrong-shape"}, '
   + '{"apps":"slow","delayMs":N}, {"all":"down"} (optionally "as":"503"), {"extraApps":[...]}';

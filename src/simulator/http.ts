@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Small HTTP helpers shared by the Marathon and control routes. */
 
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export type Body = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
 

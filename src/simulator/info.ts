@@ -1,6 +1,6 @@
 import type { Simulator } from './simulator';
 
-export const MARATHON_VERSION = '1.10.17';
+const MARATHON_VERSION = '1.10.17';
 
 /** `GET /v2/info` as Marathon 1.10 answers it (the fields clients look at). */
 export function marathonInfo(sim: Simulator): Record<string, unknown> {

@@ -42,8 +42,6 @@ export function newTasks(def: AppDef, count: number, state: SimState, ctx: Ctx, 
 }
 
 /** Number of host ports each new task of this app needs (for pre-starting real listeners). */
-export const portsPerTask = (def: AppDef): number => hostPortSlots(def).length;
-
 function uuidOf(seq: number, seed: string): string {
   const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0').slice(-w);
   const tail = (seed.replace(/[^0-9a-f]/gi, '').toLowerCase() + '000000000000').slice(0, 12);

@@ -77,7 +77,7 @@ function listen(server: Server, host: string): Promise<number> {
   });
 }
 
-export function closeServer(server: Server): Promise<void> {
+function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
     server.close(() => resolve());

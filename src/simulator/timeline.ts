@@ -34,7 +34,7 @@ export function runTimeline(sim: Simulator, scenario: Scenario, report: (line: s
 }
 
 /** Runs one step; resolves with a short description of what happened. */
-export async function runStep(sim: Simulator, step: Step): Promise<string> {
+async function runStep(sim: Simulator, step: Step): Promise<string> {
   const a = obj(step.arg);
   switch (step.kind) {
     case 'scale':

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 
 /** How often a slowed answer sends its next piece (a big Marathon sends bytes all along, not in one go at the end). */
-export const TRICKLE_TICK_MS = 50;
+const TRICKLE_TICK_MS = 50;
 
 /**
  * Sends `body` as JSON spread evenly over `totalMs`: the head at once, then one piece every
