@@ -67,8 +67,9 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
   try {
     const cfgPath = path.join(tmp, 'haproxy.cfg');
     const quiet = { info: (): void => undefined, warn: (): void => undefined };
-    const prepared = await prepareFirstStart({ options: { ...args.options, group: groups, haproxyConfig: cfgPath }, env: io.env, configDir: findConfigDir(), logger: quiet });
-    if (!prepared.ok) return fail(prepared.error);
+    const firstStart = await prepareFirstStart({ options: { ...args.options, group: groups, haproxyConfig: cfgPath }, env: io.env, configDir: findConfigDir(), logger: quiet });
+    if (!firstStart.ok) return fail(firstStart.error);
+    const prepared = firstStart.value;
     const o = prepared.options;
     const detect = io.detect ?? detectHaproxyVersion;
     const renderOpts = renderOptions(o, io.env, detect);

@@ -7,6 +7,7 @@ import yargs, { Argv } from 'yargs';
 import { expandAbbreviations } from './abbrev';
 import { buildLongHelp, loadLongHelpData } from './longhelp';
 import { DEFAULT_OPTIONS, FLAGS, FlagSpec, HelpGroup, LOG_LEVELS, Options, envName } from './options';
+import { err, ok, type Result } from '../result';
 
 export type ParseResult =
   | { kind: 'ok'; options: Options }
@@ -165,9 +166,8 @@ function rawValue(flag: string, cli: Readonly<Record<string, unknown>>, env: Env
   return undefined;
 }
 
-type Coerced = { ok: true; value: unknown } | { ok: false; message: string };
-const ok = (value: unknown): Coerced => ({ ok: true, value });
-const bad = (message: string): Coerced => ({ ok: false, message });
+type Coerced = Result<unknown>;
+const bad = (message: string): Coerced => err(message);
 
 const last = (v: unknown): unknown => (Array.isArray(v) ? v[v.length - 1] : v);
 const splitList = (text: string): string[] => text.split(/[\s,]+/).filter((s) => s !== '');
@@ -297,12 +297,12 @@ function optionsFrom(values: Readonly<Record<string, unknown>>, env: Env): Parse
     const raw = rawValue(spec.flag, run.values, env, spec.fallbackEnv);
     if (raw === undefined) continue;
     const c = coerce(spec, raw);
-    if (!c.ok) return { kind: 'error', message: c.message };
+    if (!c.ok) return { kind: 'error', message: c.error };
     merged[spec.key] = Array.isArray(c.value) ? Object.freeze(c.value) : c.value;
   }
   const longhelpRaw = rawValue('longhelp', run.values, env);
-  const longhelp = longhelpRaw === undefined ? ok(false) : coerceBoolean(longhelpRaw);
-  if (!longhelp.ok) return { kind: 'error', message: longhelp.message };
+  const longhelp: Coerced = longhelpRaw === undefined ? ok(false) : coerceBoolean(longhelpRaw);
+  if (!longhelp.ok) return { kind: 'error', message: longhelp.error };
   if (longhelp.value === true) {
     try {
       return { kind: 'help', text: buildLongHelp(usageText(), loadLongHelpData()) };

@@ -3,8 +3,9 @@
  * events are hints (a snapshot is the truth), so anything else a Marathon version adds is ignored.
  * Narrow on `type` (the discriminant); `eventType` is always Marathon's own name of the event.
  */
+import type { Result } from '../result';
 
-export type Validation<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type Validation<T> = Result<T>;
 
 export const DEFAULT_EVENT_TYPES = ['api_post_event', 'status_update_event', 'health_status_changed_event'] as const;
 /**

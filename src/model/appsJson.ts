@@ -1,7 +1,8 @@
 import type { MarathonApp, MarathonTask } from '../marathon/types';
+import type { Result } from '../result';
 import type { Problem } from './types';
 
-export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type Parsed<T> = Result<T>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);

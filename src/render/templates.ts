@@ -1,3 +1,4 @@
+import type { Result } from '../result';
 import { TEMPLATES } from './catalog';
 import { compileMustache, compilePythonFormat, mayHoldLegacy, TemplateSyntaxError, type CompiledTemplate } from './format';
 
@@ -8,7 +9,7 @@ export interface TemplateOverride {
   readonly source: string;
 }
 
-export type Compiled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type Compiled<T> = Result<T>;
 
 /** The two health-check server-option templates are stripped and get one leading space (upstream). */
 const SPACE_PREFIXED = new Set(['BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS', 'BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS']);

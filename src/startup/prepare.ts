@@ -9,6 +9,7 @@ import type { Options } from '../cli/options';
 import { readFdEnvironment, type FdEnvironment } from '../haproxy/limits';
 import { readBuiltinTemplates, readTemplateOverrides } from '../render/loadTemplates';
 import { TemplateSet, type TemplateOverride } from '../render/templates';
+import { ok, type Result } from '../result';
 import { ensureDefaultCertificate, type MakeSelfSigned } from './certificate';
 import { chooseLuaDir, rewriteLuaLoads, type Exists } from './luaDir';
 import { fitMaxconn } from './maxconn';
@@ -29,9 +30,7 @@ export interface FirstStartInput {
   readonly exists?: Exists;
 }
 
-export type FirstStart =
-  | { readonly ok: true; readonly options: Options; readonly templates: TemplateSet }
-  | { readonly ok: false; readonly error: string };
+export type FirstStart = Result<{ readonly options: Options; readonly templates: TemplateSet }>;
 
 export async function prepareFirstStart(input: FirstStartInput): Promise<FirstStart> {
   const { options: o, logger } = input;
@@ -65,6 +64,6 @@ export async function prepareFirstStart(input: FirstStartInput): Promise<FirstSt
   if (cert.info !== undefined) logger.info(cert.info);
 
   const templates = TemplateSet.build(builtins, overrides);
-  if (!templates.ok) return { ok: false, error: templates.error };
-  return { ok: true, options: Object.freeze({ ...o, luaDir: lua.dir, sslCerts: cert.sslCerts }), templates: templates.value };
+  if (!templates.ok) return templates;
+  return ok({ options: Object.freeze({ ...o, luaDir: lua.dir, sslCerts: cert.sslCerts }), templates: templates.value });
 }

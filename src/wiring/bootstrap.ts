@@ -61,7 +61,7 @@ export async function prepare(input: BootstrapInput): Promise<Result<Prepared>> 
   if (!parsed.ok) return parsed;
   const logger = input.logger(parsed.value);
   const first = await prepareFirstStart({ options: parsed.value, env: input.env, configDir: input.configDir ?? findConfigDir(), logger });
-  return first.ok ? ok({ options: first.options, env: input.env, templates: first.templates, logger }) : err(first.error);
+  return andThen(first, (p) => ok({ ...p, env: input.env, logger }));
 }
 
 /** Flags → options → templates → `start` (serviceStart for the live service). */

@@ -112,9 +112,10 @@ describe('prepareFirstStart', () => {
   it('built-in HEAD: bundled Lua dir, a fitting maxconn and the generated certificate end up in the rendered config', async () => {
     const r = await prepareFirstStart(inputs(options()));
     if (!r.ok) throw new Error(r.error);
-    expect(r.options.luaDir).toBe(BUNDLED);
-    expect(r.options.sslCerts).toBe(path.join(dir, SELF_SIGNED_NAME));
-    const cfg = renderConfig([], r.templates, renderOptions(r.options, {})).config;
+    const { options: o, templates } = r.value;
+    expect(o.luaDir).toBe(BUNDLED);
+    expect(o.sslCerts).toBe(path.join(dir, SELF_SIGNED_NAME));
+    const cfg = renderConfig([], templates, renderOptions(o, {})).config;
     expect(cfg).toContain(`  lua-load ${BUNDLED}/getpids.lua\n`);
     expect(cfg).not.toContain('maxconn 50000');
     expect(cfg).toContain(`crt ${path.join(dir, SELF_SIGNED_NAME)}`);
@@ -130,7 +131,8 @@ describe('prepareFirstStart', () => {
     fs.writeFileSync(path.join(dir, 'templates', 'HAPROXY_HEAD'), HEAD.split('{{luaDir}}').join('/marathon-lb').replace('{{globalDefaultOptions}}', ''));
     const r = await prepareFirstStart(inputs(options()));
     if (!r.ok) throw new Error(r.error);
-    const cfg = renderConfig([], r.templates, renderOptions(r.options, {})).config;
+    const { options: o, templates } = r.value;
+    const cfg = renderConfig([], templates, renderOptions(o, {})).config;
     expect(cfg).toContain(`  lua-load ${BUNDLED}/signalmlb.lua\n`);
     expect(cfg).not.toContain('/marathon-lb/');
     expect(cfg).not.toContain('maxconn 50000');
@@ -140,8 +142,9 @@ describe('prepareFirstStart', () => {
   it('leaves maxconn to HAProxy started elsewhere (--haproxy-attach), and makes no certificate with --dont-bind-http-https', async () => {
     const r = await prepareFirstStart(inputs(options('--haproxy-attach', '--dont-bind-http-https')));
     if (!r.ok) throw new Error(r.error);
-    expect(renderConfig([], r.templates, renderOptions(r.options, {})).config).toContain('maxconn 50000');
-    expect(r.options.sslCerts).toBe('/etc/ssl/cert.pem');
+    const { options: o, templates } = r.value;
+    expect(renderConfig([], templates, renderOptions(o, {})).config).toContain('maxconn 50000');
+    expect(o.sslCerts).toBe('/etc/ssl/cert.pem');
     expect(fs.existsSync(path.join(dir, SELF_SIGNED_NAME))).toBe(false);
   });
 });
