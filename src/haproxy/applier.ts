@@ -49,6 +49,8 @@ interface Change {
    * HAProxy cannot run): only a reload brings HAProxy to `state`, for this reason when the plan has none.
    */
   readonly fallback: ReloadReason | null;
+  /** `state` is a fast-path state rendered in full for a reload: HAProxy runs it, not the one asked. */
+  readonly rendered?: true;
 }
 
 type Step = { readonly ok: true; readonly report: ApplyReport } | { readonly ok: false; readonly message: string; readonly refused: boolean };
@@ -87,7 +89,7 @@ export class HaproxyApplier implements ApplyPort {
       if (this.runtimeFits(change.plan)) { // 1. runtime changes
         const refused = await this.runtimeUpdate(change);
         if (refused === null) return this.report(change, false);
-        change = { ...change, plan: reloadBecause(refused, this.o.logger), fallback: refused };
+        change = { ...change, ...this.rendered(change.state), plan: reloadBecause(refused, this.o.logger), fallback: refused };
       }
       change = await this.validated(change, previous); // 2. validate
       return await this.committed(change, previous); // 3. write, reload, gate
@@ -163,7 +165,7 @@ export class HaproxyApplier implements ApplyPort {
     if (this.runtimeFits(change.plan)) {
       const refused = await this.runtimeUpdate(change);
       if (refused === null) return { ok: true, report: this.report(change, false) };
-      change = { ...change, plan: reloadBecause(refused, this.o.logger), fallback: refused };
+      change = { ...change, ...this.rendered(change.state), plan: reloadBecause(refused, this.o.logger), fallback: refused };
     }
     const reasons = this.reasonsFor(change.plan);
     await this.o.files.write(this.o.files.of(change.state));
@@ -185,7 +187,22 @@ export class HaproxyApplier implements ApplyPort {
     const base: ApplyReport = reloaded
       ? { reloaded: true, reasons: change.plan.reloadReasons, runtimeOps: 0 }
       : { reloaded: false, reasons: [], runtimeOps: change.plan.runtimeOps.length };
-    return change.rejected.length === 0 ? base : { ...base, applied: change.state, rejected: change.rejected };
+    if (change.rejected.length > 0) return { ...base, applied: change.state, rejected: change.rejected };
+    return change.rendered === true ? { ...base, applied: change.state } : base;
+  }
+
+  /**
+   * A fast-path state about to be reloaded, rendered in full: its config text is the one HAProxy read
+   * before the servers it added at runtime, and a reload of that text would drop them for good (the
+   * model would still list them, so no later snapshot would see a difference).
+   */
+  private rendered(state: DesiredState): { readonly state: DesiredState; readonly rendered?: true } {
+    const source = state.source;
+    if (source?.fast !== true) return { state };
+    if (this.o.render === undefined) throw new ApplyError('the runtime API refused a fast-path change; the next snapshot reloads it');
+    const rendered = this.o.render(state.model.services);
+    return { state: { model: { services: rendered.served, problems: [...state.model.problems, ...rendered.problems] }, rendered,
+      source: { apps: source.apps, hosts: source.hosts } }, rendered: true };
   }
 
   /** The change without `rejected`: HAProxy gets a different config, so its plan is that change's. */

@@ -173,6 +173,22 @@ describe('the apply transaction', () => {
     expect(haproxy.backends.get('a')?.has('10_0_0_2_31000')).toBe(true);
   });
 
+  test('a fast-path state (config text of the state before) refused by the runtime API is reloaded rendered in full', async () => {
+    const { haproxy, apply } = setup();
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    // What the fast path builds: servers changed in the model, the config text left as HAProxy read it.
+    const two = state([service('a', [server(1), server(2)])]);
+    const fast: DesiredState = { ...two, rendered: one.rendered, source: { apps: [], hosts: new Map(), fast: true } };
+    haproxy.refuseAddServer = true;
+    const r = await apply(fast, one);
+    expect(r.reloaded).toBe(true);
+    expect(r.reasons.map((x) => x.kind)).toEqual(['runtime-refused']);
+    expect(onDisk()).toContain('server 10_0_0_2_31000 10.0.0.2:31000');
+    expect(haproxy.backends.get('a')?.has('10_0_0_2_31000')).toBe(true);
+    expect(r.applied?.rendered.config).toContain('server 10_0_0_2_31000 10.0.0.2:31000');
+  });
+
   test('isolation: the app haproxy -c rejects is left out, the rest applied; reasons are those of the change HAProxy got', async () => {
     const { haproxy, apply } = setup();
     const one = state([service('a', [server(1)])]);
