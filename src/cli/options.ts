@@ -72,11 +72,11 @@ const def = <K extends FlagKind, D extends KindValue[K] | undefined>(
 const PORT = { min: 0, max: 65535 } as const;
 const POSITIVE = { min: 0, minExclusive: true } as const;
 
-export const DEFAULT_SYSLOG_SOCKET = process.platform === 'darwin' ? '/var/run/syslog' : '/dev/log';
-export const DEFAULT_LOG_FORMAT = '%(asctime)-15s %(name)s: %(message)s';
+const DEFAULT_SYSLOG_SOCKET = process.platform === 'darwin' ? '/var/run/syslog' : '/dev/log';
+const DEFAULT_LOG_FORMAT = '%(asctime)-15s %(name)s: %(message)s';
 
 /** Every flag, in --help order within its group. `group` defaults to empty: the CLI requires at least one. */
-export const OPTION_FLAGS = {
+const OPTION_FLAGS = {
   // Marathon
   /** --marathon/-m: Marathon endpoints, tried in order. */
   marathon: def('marathon', 'list', ['http://master.mesos:8080'], 'Marathon',
@@ -257,7 +257,7 @@ export const FLAGS: readonly FlagSpec[] = (Object.keys(OPTION_FLAGS) as (keyof O
 
 /** Every flag's default, frozen (lists too). */
 export const DEFAULT_OPTIONS: Options = Object.freeze(
-  Object.fromEntries(FLAGS.map((s) => [s.key, Array.isArray(s.default) ? Object.freeze([...s.default]) : s.default])),
+  Object.fromEntries(FLAGS.map((s) => [s.key, Array.isArray(s.default) ? Object.freeze([...(s.default as readonly unknown[])]) : s.default])),
 ) as Options;
 
 /** The environment variable that sets a flag: MLB_ + upper-case name, dashes as underscores. */

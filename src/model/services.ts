@@ -130,7 +130,7 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
         return;
       }
       if (settings.port === null && !isPort(servicePort)) {
-        problems.push({ appId: app.id, portIndex: i, label: 'servicePort', message: `service port ${servicePort} is outside 1..65535` });
+        problems.push({ appId: app.id, portIndex: i, label: 'servicePort', message: `service port ${servicePort as number} is outside 1..65535` }); // isPort's guard narrowed it to never
         return;
       }
       const draft = draftService(app, i, servicePort, settings, appGroups);
