@@ -21,10 +21,12 @@ export function cleanupJson(v: unknown): unknown {
   return out;
 }
 
-/** Labels as strings (Marathon's are; upstream's tests also hand numbers). */
+/** A label value as text: Marathon's are strings; upstream's tests also hand numbers. */
+const text = (x: unknown): string => (typeof x === 'string' ? x : typeof x === 'number' || typeof x === 'boolean' ? String(x) : JSON.stringify(x));
+
 function labelsOf(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  if (isObject(v)) for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = String(x);
+  if (isObject(v)) for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = text(x);
   return out;
 }
 
@@ -40,7 +42,7 @@ export function parseApp(v: unknown, where: string): Result<ZddApp> {
 }
 
 export const label = (app: { readonly labels?: unknown }, name: string): string | undefined =>
-  isObject(app.labels) && app.labels[name] !== undefined ? String(app.labels[name]) : undefined;
+  isObject(app.labels) && app.labels[name] !== undefined ? text(app.labels[name]) : undefined;
 
 /** HAPROXY_DEPLOYMENT_GROUP, the name blue and green share. */
 export const deploymentGroup = (app: { readonly labels?: unknown }): string | undefined => label(app, 'HAPROXY_DEPLOYMENT_GROUP');
@@ -102,6 +104,6 @@ export function withServicePort(app: JsonObject, port: number): JsonObject {
     return { ...app, container: { ...container, portMappings: setFirst(objects(container['portMappings']), 'servicePort') } };
   }
   if (objects(app['portDefinitions']).length > 0) return { ...app, portDefinitions: setFirst(objects(app['portDefinitions']), 'port') };
-  const ports = Array.isArray(app['ports']) ? app['ports'] : [];
+  const ports: readonly unknown[] = Array.isArray(app['ports']) ? (app['ports'] as unknown[]) : [];
   return { ...app, ports: [port, ...ports.slice(1)] };
 }

@@ -76,7 +76,9 @@ function parser() {
   return y;
 }
 
-const last = (v: unknown): unknown => (Array.isArray(v) ? v[v.length - 1] : v);
+const last = (v: unknown): unknown => (Array.isArray(v) ? (v as unknown[])[v.length - 1] : v);
+/** yargs gives strings here (parse-numbers is off); anything else is shown as JSON. */
+const asText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 const label = (f: Flag): string => (f.alias ? `--${f.flag}/-${f.alias}` : `--${f.flag}`);
 
 export function parseZddArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ZddParse {
@@ -101,10 +103,10 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
     const raw = last(values[f.flag]);
     if (f.kind === 'boolean') v[f.flag] = raw === true;
     else if (f.kind === 'integer') {
-      const text = raw === undefined ? String(f.default) : String(raw).trim();
+      const text = raw === undefined ? String(f.default) : asText(raw).trim();
       if (!/^[-+]?\d+$/.test(text)) return { kind: 'error', message: `argument ${label(f)}: invalid int value: '${text}'` };
       v[f.flag] = Number(text);
-    } else v[f.flag] = raw === undefined ? f.default : String(raw);
+    } else v[f.flag] = raw === undefined ? f.default : asText(raw);
   }
   const marathon = ([] as unknown[]).concat(values['marathon'] ?? []).flatMap((m) => String(m).split(',')).map((s) => s.trim()).filter((s) => s !== '');
   for (const req of ['marathon', 'marathon-lb', 'json']) {

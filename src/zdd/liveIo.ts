@@ -84,7 +84,10 @@ function askYesNo(question: string): Promise<boolean> {
     const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
     let settled = false;
     const finish = (v: boolean): void => {
-      if (!settled) (settled = true), rl.close(), resolve(v);
+      if (settled) return;
+      settled = true;
+      rl.close();
+      resolve(v);
     };
     rl.on('close', () => finish(false));
     const ask = (): void =>
@@ -107,7 +110,7 @@ export function liveIo(a: ZddArgs, client: MarathonClient, logger: Logger): ZddI
     listApps: () => as('marathon-endpoint', 'Error while querying marathon (GET /v2/apps)', async () => {
       const body = (await m.listApps()) as { apps?: unknown };
       if (!Array.isArray(body?.apps)) throw new Error('no "apps" list in the answer');
-      return body.apps.map((x, i) => appOf({ app: x }, `/v2/apps item ${i}`));
+      return (body.apps as unknown[]).map((x, i) => appOf({ app: x }, `/v2/apps item ${i}`));
     }),
     getApp: (id) => as('marathon-endpoint', `Error while querying marathon (GET /v2/apps${id})`, async () => appOf(await m.getApp(id), `/v2/apps${id}`)),
     createApp: (d) => as('app-create', `Error while creating the app ${String(d['id'])}`, async () => void (await m.createApp(d))),
