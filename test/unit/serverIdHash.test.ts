@@ -1,0 +1,45 @@
+import * as crypto from 'node:crypto';
+import fc from 'fast-check';
+import { serverId } from '../../src/model/serverIds';
+
+/** upstream's calculate_server_id, with node:crypto: the reference the JS sha256 must match. */
+function reference(name: string, taken: Set<number>): number {
+  let candidate = name;
+  for (;;) {
+    const digest = crypto.createHash('sha256').update(candidate, 'utf8').digest();
+    let id = 0;
+    for (let i = 0; i < digest.length; i += 2) id = (id * 65536 + digest.readUInt16BE(i)) % 32767;
+    if (id > 0 && !taken.has(id)) {
+      taken.add(id);
+      return id;
+    }
+    candidate = `${candidate} ${digest.toString('hex')}`;
+  }
+}
+
+describe('serverId', () => {
+  it('matches sha256 mod 32767 for ASCII, non-ASCII and multi-block names', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.fullUnicodeString({ maxLength: 80 }), fc.asciiString({ minLength: 50, maxLength: 140 })), (name) => {
+        expect(serverId(name, new Set())).toBe(reference(name, new Set()));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('re-hashes on collisions as upstream does, whatever ids are taken', () => {
+    fc.assert(
+      fc.property(fc.array(fc.asciiString({ maxLength: 30 }), { maxLength: 40 }), fc.array(fc.integer({ min: 1, max: 32766 }), { maxLength: 200 }), (names, ids) => {
+        const ours = new Set(ids);
+        const theirs = new Set(ids);
+        for (const n of names) expect(serverId(n, ours)).toBe(reference(n, theirs));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('keeps the ids of known names (10.1.0.197:26115 -> 20513 in the shared bench file)', () => {
+    expect(serverId('10_1_0_197_26115', new Set())).toBe(20513);
+    expect(serverId('', new Set())).toBe(reference('', new Set()));
+  });
+});
