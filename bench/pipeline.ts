@@ -10,7 +10,7 @@ import { NEVER, asyncScheduler, of } from 'rxjs';
 import { parseArgs } from '../src/cli/args';
 import { findConfigDir } from '../src/configDir';
 import { createController } from '../src/controller';
-import { marathonClientFromOptions } from '../src/wiring/parts';
+import { controllerSettings, marathonClientFromOptions } from '../src/wiring/parts';
 import { loadTemplateSet } from '../src/render/loadTemplates';
 import { Simulator } from '../src/simulator';
 import type { ApplyPort } from '../src/streams/applyPort';
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const latencies: number[] = [];
   let measuring = false;
   const { run$ } = createController({
-    options: parsed.options, env: {}, client, templates: templates.value, haproxy: recording, signals$: NEVER, logger: quiet,
+    settings: controllerSettings(parsed.options, {}), client, templates: templates.value, haproxy: recording, signals$: NEVER, logger: quiet,
     scheduler: asyncScheduler, random: Math.random,
     observers: [(e) => {
       if (e.kind === 'trigger' && e.trigger.kind === 'event' && measuring) {

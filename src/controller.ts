@@ -1,5 +1,4 @@
 import { Observable, SchedulerLike, defer, from, map, mergeMap, tap } from 'rxjs';
-import type { Options } from './cli/options';
 import type { MarathonClient } from './marathon/client';
 import { READINESS_EVENT_TYPES } from './marathon/eventTypes';
 import { eventStream, type StreamItem } from './marathon/events';
@@ -17,11 +16,11 @@ import { pipeline, type PipelineEvent } from './streams/pipeline';
 import { formatReason } from './streams/reloadReason';
 import { retryBackoff } from './streams/retryBackoff';
 import { fastBuilder, fastReplay, snapshotBuilder, type Fetched } from './snapshotBuilder';
-import { controllerSettings } from './wiring/parts';
+import type { ControllerSettings } from './wiring/parts';
 
 export interface ControllerDeps {
-  readonly options: Options;
-  readonly env: Readonly<Record<string, string | undefined>>;
+  /** What the flags say, as wiring/parts.ts' controllerSettings maps them. */
+  readonly settings: ControllerSettings;
   readonly client: MarathonClient;
   readonly templates: TemplateSet;
   readonly haproxy: ApplyPort;
@@ -45,7 +44,7 @@ const STREAM_HEALTHY_AFTER_MS = 30_000;
 /** Assembles the Marathon side (events or polling, snapshots) and the pipeline into one stream. */
 export function createController(deps: ControllerDeps): { run$: Observable<unknown>; applied: AppliedState } {
   const { logger, scheduler } = deps;
-  const s = controllerSettings(deps.options, deps.env);
+  const s = deps.settings;
   // Re-renders a snapshot without the apps HAProxy rejected (see AppliedState.withoutRejected).
   const applied = new AppliedState((services) => renderConfig(services, deps.templates, renderOpts, serverLines));
   const health = new HealthMemory(s.cacheCapacity);

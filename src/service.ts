@@ -27,7 +27,7 @@ import { renderConfig } from './render/render';
 import { pollEvery } from './streams/pollEvery';
 import type { TemplateSet } from './render/templates';
 import { err, ok, type Result } from './result';
-import { marathonClientFromOptions, renderOptions, serviceSettings } from './wiring/parts';
+import { controllerSettings, marathonClientFromOptions, renderOptions, serviceSettings } from './wiring/parts';
 
 export interface RunningService {
   readonly admin: AdminServer | null;
@@ -142,7 +142,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   const onePass = s.onePass ? new Promise<number>((resolve) => (settleOnePass = resolve)) : undefined;
   let connects = 0;
   const { run$, applied } = createController({
-    options: o, env: deps.env, client, templates: deps.templates, haproxy: applier, logger, scheduler: asyncScheduler, random: Math.random,
+    settings: controllerSettings(o, deps.env), client, templates: deps.templates, haproxy: applier, logger, scheduler: asyncScheduler, random: Math.random,
     signals$: merge(signals, osSignals),
     observers: [(e) => marathon.observe(e), (e) => metrics.observe(e), (e) => status.observe(e), (e) => {
       if (e.kind === 'applied' || e.kind === 'unchanged') settleOnePass?.(0);

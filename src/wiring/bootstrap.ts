@@ -13,7 +13,7 @@ import type { TemplateSet } from '../render/templates';
 import { andThen, err, ok, type Result } from '../result';
 import { startService, type RunningService } from '../service';
 import { prepareFirstStart } from '../startup/prepare';
-import { marathonClientFromOptions } from './parts';
+import { controllerSettings, marathonClientFromOptions } from './parts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -76,8 +76,8 @@ export function serviceStart(extra: { readonly processSignals: boolean; readonly
 }
 
 /** The controller without the service around it (test harness, benchmarks): Marathon client and all from the prepared options. */
-export function controllerStart(p: Prepared, rest: Omit<ControllerDeps, 'options' | 'env' | 'client' | 'templates' | 'logger'>): Result<ReturnType<typeof createController>> {
+export function controllerStart(p: Prepared, rest: Omit<ControllerDeps, 'settings' | 'client' | 'templates' | 'logger'>): Result<ReturnType<typeof createController>> {
   const client = marathonClientFromOptions(p.options, p.logger);
   if (!client.ok) return client;
-  return ok(createController({ ...rest, options: p.options, env: p.env, client: client.value, templates: p.templates, logger: p.logger }));
+  return ok(createController({ ...rest, settings: controllerSettings(p.options, p.env), client: client.value, templates: p.templates, logger: p.logger }));
 }
