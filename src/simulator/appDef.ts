@@ -79,11 +79,11 @@ function portsOf(app: Json, where: string): Ports | { readonly error: string } {
   const docker = container !== undefined && isObject(container['docker']) ? container['docker'] : undefined;
   const rawMappings = container?.['portMappings'] ?? docker?.['portMappings'];
   const legacyNet = typeof docker?.['network'] === 'string' ? docker['network'] : undefined;
-  const networks = Array.isArray(app['networks']) && app['networks'].length > 0 ? app['networks']
+  const networks: readonly unknown[] = Array.isArray(app['networks']) && app['networks'].length > 0 ? app['networks']
     : legacyNet === 'USER' ? [{ mode: 'container' }]
       : legacyNet === 'HOST' || (rawMappings === undefined || rawMappings === null) ? [{ mode: 'host' }]
         : [{ mode: 'container/bridge' }];
-  if (!networks.every((n) => isObject(n) && typeof n['mode'] === 'string')) return { error: `${where}: networks must be objects with a mode` };
+  if (!networks.every((n): n is { readonly mode: string } => isObject(n) && typeof n['mode'] === 'string')) return { error: `${where}: networks must be objects with a mode` };
   if (Array.isArray(rawMappings) && networks[0].mode !== 'host') {
     if (!rawMappings.every(isObject)) return { error: `${where}: container.portMappings must be an array of objects` };
     const mappings = rawMappings.map((m) => ({ protocol: 'tcp', ...m, servicePort: num(m['servicePort']) }));
@@ -91,7 +91,7 @@ function portsOf(app: Json, where: string): Ports | { readonly error: string } {
     return { mappings, networks };
   }
   if (networks[0].mode !== 'host') return { networks };
-  const raw = app['portDefinitions'] ?? (Array.isArray(app['ports']) ? app['ports'].map((port) => ({ port })) : [{ port: 0, name: 'default' }]);
+  const raw: unknown = app['portDefinitions'] ?? (Array.isArray(app['ports']) ? (app['ports'] as unknown[]).map((port) => ({ port })) : [{ port: 0, name: 'default' }]);
   if (!Array.isArray(raw) || !raw.every(isObject)) return { error: `${where}: portDefinitions must be an array of objects` };
   const definitions = raw.map((d) => ({ protocol: 'tcp', labels: {}, ...d, port: num(d['port']) }));
   if (definitions.some((d) => Number.isNaN(d.port))) return { error: `${where}: portDefinitions[].port must be a number` };
