@@ -252,8 +252,9 @@ function buildService(draft: Draft, siblings: readonly Draft[], memo: ServerMemo
   const checkPort = (idx: number): number | null =>
     draft.healthCheck === null ? null : hcIndex !== null ? checkTargets[idx]!.port : draft.healthCheck.port;
   const backend = `${draft.appId.slice(1).replace(/\//g, '_')}_${draft.servicePort}`;
+  // The memo's key (none without a memo: --dry renders once).
   let key = '';
-  for (let idx = 0; idx < backends.length; idx++) {
+  if (memo !== undefined) for (let idx = 0; idx < backends.length; idx++) {
     const b = backends[idx]!;
     key += `${b.host} ${b.ip} ${b.port} ${b.draining ? 1 : 0} ${checkPort(idx)}\n`;
   }

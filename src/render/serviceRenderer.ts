@@ -26,17 +26,19 @@ export class ServiceRenderer {
     const label = labelText === undefined ? null : `HAPROXY_{n}_${labelName}`;
     if (t instanceof TemplateSyntaxError) throw new ServiceTemplateError(label, t.message);
     const out = renderTemplate(t, ctx);
-    const where = label === null ? `template HAPROXY_${name}` : `label ${label}`;
     if (typeof out !== 'string') {
       const known = Object.keys(ctx).join(', ') || 'none';
-      throw new ServiceTemplateError(label, `${where} uses {${out.missing}}, which is not available there (available: ${known})`);
+      throw new ServiceTemplateError(label, `${where(name, label)} uses {${out.missing}}, which is not available there (available: ${known})`);
     }
     if (!this.translateLegacy || !t.legacy) return out;
     const tr = t.constant ? constantTranslation(t, out) : translateLegacyDirectives(out);
     if (tr.ok) return tr.text;
-    throw new ServiceTemplateError(label, `${where}: ${tr.message} (line: ${tr.line})`, label === null);
+    throw new ServiceTemplateError(label, `${where(name, label)}: ${tr.message} (line: ${tr.line})`, label === null);
   }
 }
+
+/** Named only on errors: no string per rendered line (tens of thousands per snapshot). */
+const where = (name: string, label: string | null): string => (label === null ? `template HAPROXY_${name}` : `label ${label}`);
 
 /** A template without placeholders translates the same every time (thousands of HSTS apps share one). */
 const translated = new WeakMap<CompiledTemplate, Translation>();
