@@ -41,10 +41,15 @@ function request(url: string, opts: { method?: string; headers?: Record<string, 
   });
 }
 
-const getJson = async (url: string, headers: Record<string, string> = {}): Promise<any> => {
+/** Marathon's JSON as these tests read it: one loose shape for /v2/apps, /v2/apps/{id}, /v2/info and error bodies. */
+interface TaskJson { id: string; ports: number[]; startedAt: string; healthCheckResults?: { alive: boolean }[] }
+interface AppJson { id: string; instances: number; labels: Record<string, string>; portDefinitions?: unknown[]; tasks: TaskJson[] }
+interface Body { apps: AppJson[]; app: AppJson; version: string; message: string; labels: Record<string, string>; task: string }
+const parse = (text: string): Body => JSON.parse(text) as Body;
+const getJson = async (url: string, headers: Record<string, string> = {}): Promise<Body> => {
   const r = await request(url, { headers });
   expect(r.status).toBe(200);
-  return JSON.parse(r.body);
+  return parse(r.body);
 };
 const post = (url: string, body: unknown): Promise<Reply> => request(url, { method: 'POST', body });
 
@@ -249,7 +254,7 @@ describe('event stream', () => {
         const t = setTimeout(() => reject(new Error('no status_update_event')), 3000);
         es.addEventListener('status_update_event', (m) => {
           clearTimeout(t);
-          resolve(JSON.parse(m.data) as SimEvent);
+          resolve(JSON.parse(m.data as string) as SimEvent);
         });
       });
       await sim.scale('/web', 3);
@@ -288,7 +293,7 @@ describe('event stream', () => {
     await s.waitFor((x) => x.ofType('health_status_changed_event').length === 1, 'health change');
     expect(s.ofType('health_status_changed_event')[0]).toMatchObject({ appId: '/web', taskId: first.id, alive: false });
     const app = (await getJson(`${sim.url}/v2/apps?embed=apps.tasks`)).apps[0];
-    expect(app.tasks.find((t: any) => t.id === first.id).healthCheckResults[0]).toMatchObject({ alive: false, consecutiveFailures: 3 });
+    expect(app!.tasks.find((t) => t.id === first.id)!.healthCheckResults![0]).toMatchObject({ alive: false, consecutiveFailures: 3 });
 
     await post(`${sim.url}/_sim/tasks/${second.id}/kill`, {});
     await s.waitFor((x) => x.ofType('status_update_event').length === 2, 'kill + replacement');
@@ -297,7 +302,7 @@ describe('event stream', () => {
     expect(sim.tasksOf('/web')).toHaveLength(2);
 
     const labelled = await post(`${sim.url}/_sim/apps/web/labels`, { labels: { HAPROXY_0_VHOST: null, HAPROXY_0_PATH: '/x' } });
-    expect(JSON.parse(labelled.body).labels).toEqual({ HAPROXY_GROUP: 'external', HAPROXY_0_PATH: '/x' });
+    expect(parse(labelled.body).labels).toEqual({ HAPROXY_GROUP: 'external', HAPROXY_0_PATH: '/x' });
     await s.waitFor((x) => x.ofType('api_post_event').length === 1, 'api_post_event');
     expect(sim.tasksOf('/web').map((t) => t.id)).toContain(first.id);
 
@@ -307,7 +312,7 @@ describe('event stream', () => {
     expect((await request(`${sim.url}/_sim/apps/other`, { method: 'DELETE' })).status).toBe(200);
     await s.waitFor((x) => x.ofType('app_terminated_event').length === 1, 'app_terminated_event');
     expect((await request(`${sim.url}/_sim/apps/other`, { method: 'DELETE' })).status).toBe(404);
-    expect(JSON.parse((await post(`${sim.url}/_sim/apps/web/scale`, { instances: -1 })).body).message).toMatch(/instances/);
+    expect(parse((await post(`${sim.url}/_sim/apps/web/scale`, { instances: -1 })).body).message).toMatch(/instances/);
   });
 });
 
@@ -353,10 +358,10 @@ describe('faults', () => {
     await post(`${sim.url}/_sim/faults`, { apps: 'invalid-json' });
     const invalid = await request(apps);
     expect(invalid.status).toBe(200);
-    expect(() => JSON.parse(invalid.body)).toThrow();
+    expect(() => parse(invalid.body)).toThrow();
 
     await post(`${sim.url}/_sim/faults`, { apps: 'wrong-shape' });
-    const wrong = JSON.parse((await request(apps)).body);
+    const wrong = parse((await request(apps)).body);
     expect(Array.isArray(wrong.apps)).toBe(false);
 
     await post(`${sim.url}/_sim/faults`, { apps: 'slow', delayMs: 100 });
@@ -392,7 +397,7 @@ describe('leader redirect, auth, TLS', () => {
     expect(r.headers.location).toBe(`${leader.url}/v2/apps?embed=apps.tasks&embed=apps.deployments`);
     expect((await request(`${follower.url}/v2/events?event_type=x`)).headers.location).toBe(`${leader.url}/v2/events?event_type=x`);
     const followed = await fetch(`${follower.url}/v2/apps?embed=apps.tasks`);
-    expect(((await followed.json()) as any).apps[0].id).toBe('/web');
+    expect(((await followed.json()) as Body).apps[0]!.id).toBe('/web');
 
     await post(`${follower.url}/_sim/leader`, { redirectTo: leader.url, status: 302 });
     expect((await request(`${follower.url}/v2/info`)).status).toBe(302);
@@ -454,7 +459,7 @@ describe('leader redirect, auth, TLS', () => {
       expect(sim.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       const r = await request(`${sim.url}/v2/apps?embed=apps.tasks`, { ca: cert });
       expect(r.status).toBe(200);
-      expect(JSON.parse(r.body).apps[0].id).toBe('/web');
+      expect(parse(r.body).apps[0]!.id).toBe('/web');
       await expect(request(`${sim.url}/v2/apps`)).rejects.toThrow(/self[- ]signed|unable to verify/i);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -486,7 +491,7 @@ describe('real task backends', () => {
     await expect(request(`http://127.0.0.1:${tasks[0].ports[0]}/`)).rejects.toThrow(/ECONNREFUSED/);
     const [replacement] = sim.tasksOf('/web');
     expect(replacement.id).not.toBe(tasks[0].id);
-    expect(JSON.parse((await request(`http://127.0.0.1:${replacement.ports[0]}/`)).body).task).toBe(replacement.id);
+    expect(parse((await request(`http://127.0.0.1:${replacement.ports[0]}/`)).body).task).toBe(replacement.id);
     expect(sim.serving).toBe(1);
 
     await sim.close();
@@ -503,10 +508,10 @@ describe('scenarios', () => {
     const sim = await startScenario({ ...demo.scenario, timeline: [] }, { serveTasks: true, seed: '1' });
     sims.push(sim);
     const apps = (await getJson(`${sim.url}/v2/apps?embed=apps.tasks`)).apps;
-    const web = apps.find((a: any) => a.id === '/mywebservernew');
+    const web = apps.find((a) => a.id === '/mywebservernew')!;
     expect(web).toMatchObject({ instances: 2, labels: { HAPROXY_GROUP: 'external' }, portDefinitions: [{ port: 10004 }],
       healthChecks: [{ protocol: 'HTTP', path: '/health' }] });
-    expect(apps.some((a: any) => a.labels.HAPROXY_0_MODE === 'tcp')).toBe(true);
+    expect(apps.some((a) => a.labels['HAPROXY_0_MODE'] === 'tcp')).toBe(true);
     expect((await request(`http://127.0.0.1:${web.tasks[0].ports[0]}/health`)).status).toBe(200);
     expect(minimal.scenario.apps).toHaveLength(1);
   });
@@ -526,7 +531,7 @@ describe('scenarios', () => {
     const sim = await startScenario(parsed.scenario, { seed: '2' }, (l) => lines.push(l));
     sims.push(sim);
     const seen: string[] = [];
-    sim.onEvent((e) => seen.push(`${e.eventType}${e['taskStatus'] ? ':' + String(e['taskStatus']) : ''}`));
+    sim.onEvent((e) => seen.push(`${e.eventType}${typeof e['taskStatus'] === 'string' ? ':' + e['taskStatus'] : ''}`));
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`timeline stalled: ${lines.join('; ')}`)), 3000);
       const poll = setInterval(() => {
