@@ -64,7 +64,7 @@ function sha256Ascii(s: string): void {
   H[0] = h0; H[1] = h1; H[2] = h2; H[3] = h3; H[4] = h4; H[5] = h5; H[6] = h6; H[7] = h7;
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^[^\u0080-\uffff]*$/; // every UTF-16 unit below 0x80 (spelled without control characters)
 
 /** sha256(s) (UTF-8) into H: in JS for ASCII, by node:crypto otherwise. */
 function sha256(s: string): void {
