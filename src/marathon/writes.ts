@@ -21,7 +21,7 @@ export interface MarathonWrites {
 }
 
 /** `/nginx` → `/nginx`, `nginx` → `/nginx`; each path segment URL-encoded. */
-export function appPath(id: string): string {
+function appPath(id: string): string {
   return '/' + id.split('/').filter((s) => s !== '').map(encodeURIComponent).join('/');
 }
 

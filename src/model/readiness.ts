@@ -31,7 +31,7 @@ export function isTaskReady(app: MarathonApp, task: MarathonTask): boolean {
   return typeof version !== 'string' || task['version'] !== version;
 }
 
-export function hasReadinessChecks(app: MarathonApp): boolean {
+function hasReadinessChecks(app: MarathonApp): boolean {
   const checks = app['readinessChecks'];
   return Array.isArray(checks) && checks.length > 0;
 }

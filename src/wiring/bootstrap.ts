@@ -55,7 +55,7 @@ export function configure(input: BootstrapInput): Result<Prepared> {
 }
 
 /** configure, or with `firstStart` the preparation for a start outside marathon-lb's image. */
-export async function prepare(input: BootstrapInput): Promise<Result<Prepared>> {
+async function prepare(input: BootstrapInput): Promise<Result<Prepared>> {
   if (input.firstStart !== true) return configure(input);
   const parsed = options(input.from, input.env);
   if (!parsed.ok) return parsed;

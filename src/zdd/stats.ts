@@ -51,9 +51,9 @@ export const waitingForUpListeners = (target: number, listeners: readonly Listen
 
 const hasPendingRequests = (l: Listener): boolean => Number(l.qcur || 0) > 0 || Number(l.scur || 0) > 0;
 
-export const drainingListeners = (listeners: readonly Listener[]): Listener[] => listeners.filter((l) => l.status === 'MAINT');
+const drainingListeners = (listeners: readonly Listener[]): Listener[] => listeners.filter((l) => l.status === 'MAINT');
 
-export const drainedListeners = (listeners: readonly Listener[]): Listener[] => drainingListeners(listeners).filter((l) => !hasPendingRequests(l));
+const drainedListeners = (listeners: readonly Listener[]): Listener[] => drainingListeners(listeners).filter((l) => !hasPendingRequests(l));
 
 /** Until at least one server is drained. */
 export const waitingForDrainedListeners = (listeners: readonly Listener[]): boolean => drainedListeners(listeners).length < 1;

@@ -6,7 +6,7 @@ import { parseApp, type JsonObject, type ZddApp } from '../../../src/zdd/app';
 import { ZddError } from '../../../src/zdd/errors';
 import type { ZddIo } from '../../../src/zdd/io';
 
-export const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'zdd');
+const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'zdd');
 export const fixture = (name: string): unknown => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8'));
 export const fixtureText = (name: string): string => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
 
