@@ -1,4 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
+import { withServerLines } from '../haproxy/configText';
 import type { Problem, Server, Service } from '../model/types';
 import type { DesiredState } from '../streams/applyPort';
 import type { PipelineEvent } from '../streams/pipeline';
@@ -33,11 +34,22 @@ export interface StatusBookDeps {
   readonly healthCheck?: boolean;
 }
 
+/** Computed when /status is read: the texts are thunks (a fast-path state's is spliced only then). */
 interface PendingDiff {
-  previous: string;
-  next: string;
+  previous: () => string;
+  next: () => string;
   text: string | null;
 }
+
+/**
+ * The config HAProxy runs in `state`: a fast-path state's text is its snapshot's, with the servers the
+ * runtime API changed since (so each apply's diff shows what that apply changed).
+ */
+const liveConfig = (state: DesiredState | null): (() => string) => {
+  if (state === null) return () => '';
+  const lines = state.source?.fast === true ? state.source.serverLines : undefined;
+  return lines === undefined ? () => state.rendered.config : () => withServerLines(state.rendered.config, lines);
+};
 
 type StoredApply = Omit<ApplyRecord, 'diff'> & { readonly diff: PendingDiff };
 
@@ -130,7 +142,7 @@ export class StatusBook {
           this.triggeredDuringApply = false;
           this.lastError = null;
         }
-        const diff: PendingDiff = { previous: e.previous?.rendered.config ?? '', next: e.state?.rendered.config ?? '', text: null };
+        const diff: PendingDiff = { previous: liveConfig(e.previous), next: liveConfig(e.state), text: null };
         if (e.state === null) diff.text = '';
         const { reloaded, reasons, runtimeOps } = e.report;
         const said = reloaded || runtimeOps === 0 || e.previous === null || e.state === null ? reasons.map(formatReason)
@@ -194,9 +206,9 @@ export class StatusBook {
 
   private diffText(d: PendingDiff): string {
     if (d.text === null) {
-      d.text = unifiedDiff(d.previous, d.next, this.deps.maxDiffEdits ?? 2000, this.deps.maxDiffChars ?? 64 * 1024);
-      d.previous = '';
-      d.next = '';
+      d.text = unifiedDiff(d.previous(), d.next(), this.deps.maxDiffEdits ?? 2000, this.deps.maxDiffChars ?? 64 * 1024);
+      d.previous = () => '';
+      d.next = () => '';
     }
     return d.text;
   }

@@ -110,6 +110,39 @@ export function withPaths(configText: string, renames: readonly (readonly [strin
   return renames.reduce((text, [from, to]) => text.split(from).join(to), configText);
 }
 
+/**
+ * The config HAProxy effectively runs after fast-path changes: `config` with the server lines of each
+ * backend in `lines` replaced by those (at the place of its first server line, or at the end of its
+ * section). For operators' diffs only: the file itself is rewritten by the next snapshot.
+ */
+export function withServerLines(config: string, lines: ReadonlyMap<string, ReadonlyMap<string, string>>): string {
+  if (lines.size === 0) return config;
+  const out: string[] = [];
+  let pending: ReadonlyMap<string, string> | undefined; // this section's new server lines, not yet placed
+  let replacing = false;
+  const place = (): void => {
+    if (pending !== undefined) out.push(...pending.values());
+    pending = undefined;
+  };
+  for (const line of config.split('\n')) {
+    const section = /^(\S+)\s+(\S+)/.exec(line);
+    if (section !== null) {
+      place();
+      out.push(line);
+      pending = section[1] === 'backend' || section[1] === 'listen' ? lines.get(section[2]!) : undefined;
+      replacing = pending !== undefined;
+      continue;
+    }
+    if (replacing && /^\s+server\s/.test(line)) {
+      place();
+      continue;
+    }
+    out.push(line);
+  }
+  place();
+  return out.join('\n');
+}
+
 /** The `server` lines of each backend in a rendered config: what a runtime `add server` must reproduce. */
 export function serverLinesByBackend(config: string): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();

@@ -98,7 +98,7 @@ export interface ControllerSettings {
   readonly cacheCapacity: number;
   /** --request-timeout, also the bound on task-host name lookups. */
   readonly requestTimeoutMs: number;
-  /** --fast-path, which needs --sse (events are what it applies). */
+  /** --fast-path, which needs --sse (events are what it applies) and HAProxy's runtime API (not in --command mode). */
   readonly fastPath: boolean;
   /** --command: HAProxy has no runtime API in this mode (how applies are logged). */
   readonly commandMode: boolean;
@@ -120,7 +120,7 @@ export function controllerSettings(o: Options, env: Env): ControllerSettings {
       : null,
     cacheCapacity: o.lruCacheCapacity,
     requestTimeoutMs: o.requestTimeout * 1000,
-    fastPath: o.fastPath && o.sse,
+    fastPath: o.fastPath && o.sse && o.command === undefined,
     commandMode: o.command !== undefined,
     timing: {
       quietMs: o.debounceQuiet * 1000,

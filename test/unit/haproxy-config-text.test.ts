@@ -1,4 +1,4 @@
-import { durationMs, hardStopAfterFor, liveConfig, longestTimeoutSeconds } from '../../src/haproxy/configText';
+import { durationMs, hardStopAfterFor, liveConfig, longestTimeoutSeconds, serverLinesByBackend, withServerLines } from '../../src/haproxy/configText';
 import type { ProcList } from '../../src/haproxy/masterSocket';
 import { reloadOutcome } from '../../src/haproxy/reloadProtocol';
 
@@ -39,5 +39,32 @@ describe('reloadOutcome (show proc before → after a reload)', () => {
   });
   test('refused: the counter moved, [failed: n] counted, no new worker; the old worker keeps serving', () => {
     expect(reloadOutcome(proc(0, [10]), proc(1, [10], [], 1))).toEqual({ kind: 'refused', servingWorkerPids: [10] });
+  });
+});
+
+describe('withServerLines (the config HAProxy runs after fast-path changes, for diffs)', () => {
+  const config = [
+    'frontend f', '  bind :80', '', 'backend a', '  balance roundrobin', '  server s1 10.0.0.1:80', '  server s2 10.0.0.2:80', '',
+    'backend b', '  balance roundrobin', '  server t1 10.0.0.3:80', '', 'backend c', '  mode http', '',
+  ].join('\n');
+
+  it('replaces the server lines of the backends given, in place, and leaves the others', () => {
+    const lines = new Map([['a', new Map([['s2', '  server s2 10.0.0.2:80'], ['s3', '  server s3 10.0.0.4:80']])]]);
+    const out = withServerLines(config, lines).split('\n');
+    expect(out.slice(3, 8)).toEqual(['backend a', '  balance roundrobin', '  server s2 10.0.0.2:80', '  server s3 10.0.0.4:80', '']);
+    expect(out.filter((l) => l.includes('server t1'))).toHaveLength(1);
+    expect(serverLinesByBackend(out.join('\n')).get('a')).toEqual(lines.get('a'));
+  });
+
+  it('adds servers to a backend that had none, and empties one', () => {
+    const lines = new Map([['c', new Map([['u1', '  server u1 10.0.0.9:80']])], ['b', new Map<string, string>()]]);
+    const parsed = serverLinesByBackend(withServerLines(config, lines));
+    expect([...parsed.get('c')!.keys()]).toEqual(['u1']);
+    expect(parsed.get('b')!.size).toBe(0);
+    expect([...parsed.get('a')!.keys()]).toEqual(['s1', 's2']);
+  });
+
+  it('returns the text unchanged when nothing was changed at runtime', () => {
+    expect(withServerLines(config, new Map())).toBe(config);
   });
 });
