@@ -13,7 +13,7 @@ import { createController } from '../src/controller';
 import { controllerSettings, marathonClientFromOptions } from '../src/wiring/parts';
 import { loadTemplateSet } from '../src/render/loadTemplates';
 import { Simulator } from '../src/simulator';
-import type { ApplyPort } from '../src/streams/applyPort';
+import type { ApplyPort } from '../src/reconcile/applyPort';
 
 const take = (argv: string[], flag: string, dflt: number): number => {
   const i = argv.indexOf(flag);

@@ -1,5 +1,5 @@
-import type { FastEvent } from './model/fastPath';
-import { fastApply } from './model/fastPath';
+import type { FastEvent } from './reconcile/fastApply';
+import { fastApply } from './reconcile/fastApply';
 import { serverLinesByBackend } from './haproxy/configText';
 import { resolverFrom } from './marathon/resolveHosts';
 import { sameData } from './model/equality';
@@ -11,10 +11,10 @@ import { renderSnapshot } from './render/snapshot';
 import type { ModelOptions } from './model/services';
 import type { RenderOptions } from './render/render';
 import type { TemplateSet } from './render/templates';
-import type { DesiredState } from './streams/applyPort';
-import type { HealthMemory } from './streams/healthMemory';
-import type { BuildFault } from './streams/pipeline';
-import { throwingItems } from './streams/throwingItems';
+import type { DesiredState } from './reconcile/applyPort';
+import type { HealthMemory } from './reconcile/healthMemory';
+import type { BuildFault } from './reconcile/pipeline';
+import { throwingItems } from './reconcile/throwingItems';
 
 /** A snapshot read from Marathon: the apps body and the addresses of its host names. */
 export interface Fetched {
@@ -71,7 +71,7 @@ export function snapshotBuilder(d: SnapshotBuilderDeps): (f: Fetched) => (Desire
 
 /**
  * The event fast path's build: `event` applied to the apps `base` was built from, the one routed app
- * it concerns rebuilt (src/model/fastPath.ts). Only that app's services are rendered (their server
+ * it concerns rebuilt (src/reconcile/fastApply.ts). Only that app's services are rendered (their server
  * lines, for the runtime API); the config text stays the one HAProxy last read, since a fast state
  * changes servers at runtime only (the next snapshot writes the file). Or why it is left to the snapshot.
  */

@@ -1,4 +1,4 @@
-import type { PipelineEvent } from '../streams/pipeline';
+import type { PipelineEvent } from '../reconcile/pipeline';
 
 /** Most change marks kept (one per fetch that has not succeeded); beyond it the newest is dropped, the oldest decides. */
 const MAX_MARKS = 64;

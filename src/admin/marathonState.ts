@@ -1,4 +1,4 @@
-import type { PipelineEvent } from '../streams/pipeline';
+import type { PipelineEvent } from '../reconcile/pipeline';
 import type { MarathonStatus } from './statusTypes';
 
 export interface MarathonStateOptions {

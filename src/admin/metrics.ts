@@ -1,8 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DesiredState } from '../streams/applyPort';
-import type { PipelineEvent } from '../streams/pipeline';
-import { reasonCategory } from '../streams/reloadReason';
-import { runtimeCategory, runtimeReasons } from '../streams/runtimeReason';
+import type { DesiredState } from '../reconcile/applyPort';
+import type { PipelineEvent } from '../reconcile/pipeline';
+import { reasonCategory } from '../reconcile/reloadReason';
+import { runtimeCategory, runtimeReasons } from '../reconcile/runtimeReason';
 import type { HaproxyState } from './haproxyState';
 import type { MarathonState } from './marathonState';
 import { HAPROXY_SERVER_STATES } from './statusTypes';

@@ -1,10 +1,10 @@
 import { createTwoFilesPatch } from 'diff';
 import { withServerLines } from '../haproxy/configText';
 import type { Problem, Server, Service } from '../model/types';
-import type { DesiredState } from '../streams/applyPort';
-import type { PipelineEvent } from '../streams/pipeline';
-import { formatReason } from '../streams/reloadReason';
-import { formatRuntimeReason, runtimeReasons } from '../streams/runtimeReason';
+import type { DesiredState } from '../reconcile/applyPort';
+import type { PipelineEvent } from '../reconcile/pipeline';
+import { formatReason } from '../reconcile/reloadReason';
+import { formatRuntimeReason, runtimeReasons } from '../reconcile/runtimeReason';
 import { ChangeLag } from './changeLag';
 import { HaproxyState } from './haproxyState';
 import { MarathonState } from './marathonState';

@@ -6,7 +6,7 @@
  */
 import type { Service } from '../model/types';
 import { findCulprits, type Verdict } from '../haproxy/isolate';
-import { TEMPLATE_LABEL_NAMES } from '../render/catalog';
+import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
 import type { RenderedConfig } from '../render/render';
 import { fixFor, type Finding } from './report';
 

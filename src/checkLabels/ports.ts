@@ -8,7 +8,7 @@ import { parseAppsJson } from '../model/appsJson';
 import { networkingMode, ServicePortAssigner } from '../model/networking';
 import type { ModelOptions } from '../model/services';
 import type { Service } from '../model/types';
-import { TEMPLATE_LABEL_NAMES } from '../render/catalog';
+import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
 import { translateLine } from '../render/legacyDirectives';
 import type { RenderedConfig } from '../render/render';
 import type { PortResult } from './report';

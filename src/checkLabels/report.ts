@@ -2,7 +2,7 @@
  * What `check-labels` found, as data (printed as text, or as JSON with --json), and the fix it
  * suggests for each kind of problem. Pure.
  */
-import { TEMPLATE_LABEL_NAMES } from '../render/catalog';
+import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
 
 export interface Finding {
   readonly portIndex: number | null;

@@ -3,7 +3,7 @@
  * app owner cannot see: an HTTP template on a tcp port, a template of a kind the port does not
  * use, or the built-in text copied. Found by rendering without each such label.
  */
-import { TEMPLATE_LABEL_NAMES } from '../render/catalog';
+import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
 import type { RenderedConfig } from '../render/render';
 
 type Obj = Record<string, unknown>;

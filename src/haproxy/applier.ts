@@ -13,9 +13,9 @@
 import { Observable, from } from 'rxjs';
 import type { Service } from '../model/types';
 import type { RenderedConfig } from '../render/render';
-import type { ApplyPort, ApplyReport, DesiredState, Rejection } from '../streams/applyPort';
-import { plan as planChange, type Plan } from '../streams/plan';
-import { formatReason, type ReloadReason } from '../streams/reloadReason';
+import type { ApplyPort, ApplyReport, DesiredState, Rejection } from '../reconcile/applyPort';
+import { plan as planChange, type Plan } from '../reconcile/plan';
+import { formatReason, type ReloadReason } from '../reconcile/reloadReason';
 import type { ConfigFiles, Files } from './configFiles';
 import { serverLinesByBackend } from './configText';
 import { checkFdLimits, type FdEnvironment } from './limits';

@@ -8,8 +8,8 @@
  * without limit, 0: not retried). No runtime API, no start, no stop: every change is a reload.
  */
 import { spawn } from 'node:child_process';
-import type { RuntimeOp } from '../streams/plan';
-import type { DesiredState } from '../streams/applyPort';
+import type { RuntimeOp } from '../reconcile/plan';
+import type { DesiredState } from '../reconcile/applyPort';
 import type { Clock } from './clock';
 import { procTable, type ProcessTable } from './leftover';
 import { ok, type CommandChannel, type HaproxyLogger, type Result } from './masterSocket';

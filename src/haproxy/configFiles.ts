@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { RenderedConfig } from '../render/render';
-import type { DesiredState } from '../streams/applyPort';
+import type { DesiredState } from '../reconcile/applyPort';
 import { liveConfig, runtimeDirs, serverStateFile, withPaths, type LiveConfigOptions } from './configText';
 import { ARCHIVE_DIR, archiveApplied, archiveRejected, readIfExists, writeAtomic } from './files';
 import type { Verdict } from './isolate';

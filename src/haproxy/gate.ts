@@ -3,8 +3,8 @@
  * answers, every backend of the state is there (after a reload), and the servers the runtime update
  * added or removed are (or are no longer) listed.
  */
-import type { DesiredState } from '../streams/applyPort';
-import type { RuntimeOp } from '../streams/plan';
+import type { DesiredState } from '../reconcile/applyPort';
+import type { RuntimeOp } from '../reconcile/plan';
 import { fail, ok, type CommandChannel, type ProcList, type Result } from './masterSocket';
 import { RuntimeApi } from './runtimeApi';
 

@@ -4,8 +4,8 @@
  * --max-reload-retries / --reload-interval when the reload is not confirmed (a refused config is
  * not retried: rejections.ts finds the app instead); the gate asks its sockets.
  */
-import type { DesiredState } from '../streams/applyPort';
-import type { RuntimeOp } from '../streams/plan';
+import type { DesiredState } from '../reconcile/applyPort';
+import type { RuntimeOp } from '../reconcile/plan';
 import type { Clock } from './clock';
 import type { ConfigFiles } from './configFiles';
 import { healthGate } from './gate';

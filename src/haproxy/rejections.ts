@@ -8,7 +8,7 @@
  */
 import { sameData, serviceShape } from '../model/equality';
 import type { Problem, Service } from '../model/types';
-import type { DesiredState, Rejection } from '../streams/applyPort';
+import type { DesiredState, Rejection } from '../reconcile/applyPort';
 import { findCulprits, type Verdict } from './isolate';
 import type { HaproxyLogger } from './masterSocket';
 import { linesNaming, proxiesNamed } from './validate';

@@ -3,8 +3,8 @@
  * exactly as the rendered config defines it, drain and delete one, flip drain state. The first
  * operation HAProxy refuses stops the update; the caller then reloads (with that as the reason).
  */
-import type { ReloadReason } from '../streams/reloadReason';
-import type { RuntimeOp } from '../streams/plan';
+import type { ReloadReason } from '../reconcile/reloadReason';
+import type { RuntimeOp } from '../reconcile/plan';
 import type { CommandChannel, HaproxyLogger } from './masterSocket';
 import { RuntimeApi } from './runtimeApi';
 import { addServerCommands, addServerSpec } from './serverCommands';

@@ -3,8 +3,8 @@
  * or one an operator runs and reloads with --command (see command.ts). The transaction is the same;
  * only these steps differ.
  */
-import type { DesiredState } from '../streams/applyPort';
-import type { RuntimeOp } from '../streams/plan';
+import type { DesiredState } from '../reconcile/applyPort';
+import type { RuntimeOp } from '../reconcile/plan';
 import type { Clock } from './clock';
 import type { CommandChannel, HaproxyLogger, Result } from './masterSocket';
 

@@ -1,4 +1,4 @@
-import { TEMPLATE_LABEL_NAMES } from '../render/catalog';
+import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
 import { checkBindOptions, type FileChecks } from './bindOptions';
 import { configText, isAddressOrNetwork, isBindAddress, isHostName, isPlainWord, isVhost, splitWords } from './haproxyText';
 import type { Mode, Problem } from './types';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TEMPLATES } from './catalog';
+import { TEMPLATES } from '../templates/catalog';
 import { TemplateSet, type Compiled, type TemplateOverride } from './templates';
 
 /** Reads the built-in mustache templates shipped in config/templates. */

@@ -1,5 +1,5 @@
 import type { Result } from '../result';
-import { TEMPLATES } from './catalog';
+import { TEMPLATES } from '../templates/catalog';
 import { compileMustache, compilePythonFormat, mayHoldLegacy, TemplateSyntaxError, type CompiledTemplate } from './format';
 
 /** Where a user's template text came from, for messages. */

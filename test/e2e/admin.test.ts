@@ -1,7 +1,7 @@
 import { ControllerMetrics } from '../../src/admin/metrics';
 import { startAdminServer } from '../../src/admin/server';
 import type { AdminStatus } from '../../src/admin/statusBook';
-import type { PipelineEvent } from '../../src/streams/pipeline';
+import type { PipelineEvent } from '../../src/reconcile/pipeline';
 import { Simulator } from '../../src/simulator';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { freePort } from '../support/ports';

@@ -2,12 +2,12 @@ import { NEVER, Observable, map, of, tap, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { MarathonEvent } from '../../src/marathon/eventTypes';
 import type { StreamItem } from '../../src/marathon/events';
-import type { FastEvent } from '../../src/model/fastPath';
+import type { FastEvent } from '../../src/reconcile/fastApply';
 import type { Server, Service } from '../../src/model/types';
-import { AppliedState } from '../../src/streams/appliedState';
-import type { DesiredState } from '../../src/streams/applyPort';
-import { fastPath, type FastWork } from '../../src/streams/fastPath';
-import { pipeline, type PipelineEvent } from '../../src/streams/pipeline';
+import { AppliedState } from '../../src/reconcile/appliedState';
+import type { DesiredState } from '../../src/reconcile/applyPort';
+import { fastPath, type FastWork } from '../../src/reconcile/fastPath';
+import { pipeline, type PipelineEvent } from '../../src/reconcile/pipeline';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 
 const newScheduler = (): TestScheduler => new TestScheduler((a, b) => expect(a).toEqual(b));

@@ -2,9 +2,9 @@ import { NEVER, Observable, defer, mergeMap, of, throwError, timer } from 'rxjs'
 import { TestScheduler } from 'rxjs/testing';
 import type { StreamItem } from '../../src/marathon/events';
 import type { Server, Service } from '../../src/model/types';
-import { AppliedState } from '../../src/streams/appliedState';
-import type { DesiredState } from '../../src/streams/applyPort';
-import { pipeline, type PipelineEvent } from '../../src/streams/pipeline';
+import { AppliedState } from '../../src/reconcile/appliedState';
+import type { DesiredState } from '../../src/reconcile/applyPort';
+import { pipeline, type PipelineEvent } from '../../src/reconcile/pipeline';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 
 const server = (n: number): Server => ({ name: `s${n}`, id: n, host: 'h', ip: '10.0.0.1', port: 31000 + n, draining: false, healthCheckPort: null });

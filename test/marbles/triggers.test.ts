@@ -1,6 +1,6 @@
 import { NEVER } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { Trigger, triggers } from '../../src/streams/triggers';
+import { Trigger, triggers } from '../../src/reconcile/triggers';
 
 const newScheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 

@@ -6,11 +6,11 @@
  * its change must be runtime-only; when it refuses, the snapshot path (a full rebuild) goes on.
  */
 import fc from 'fast-check';
-import type { FastEvent, FastState } from '../../src/model/fastPath';
-import { applyEvent, fastApply } from '../../src/model/fastPath';
+import type { FastEvent, FastState } from '../../src/reconcile/fastApply';
+import { applyEvent, fastApply } from '../../src/reconcile/fastApply';
 import { toModel, type ModelOptions } from '../../src/model/services';
 import type { MarathonApp, MarathonTask } from '../../src/marathon/types';
-import { plan } from '../../src/streams/plan';
+import { plan } from '../../src/reconcile/plan';
 
 const HOSTS = ['10.0.0.1', '10.0.0.2', 'agent-1', 'agent-2'];
 const resolve = (h: string): string => (h.startsWith('agent-') ? `10.1.0.${h.slice(6)}` : h);

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import { Subject, asyncScheduler, type Subscription } from 'rxjs';
 import type { Logger } from '../../src/log';
-import type { AppliedState } from '../../src/streams/appliedState';
-import type { ApplyPort } from '../../src/streams/applyPort';
-import type { PipelineEvent } from '../../src/streams/pipeline';
+import type { AppliedState } from '../../src/reconcile/appliedState';
+import type { ApplyPort } from '../../src/reconcile/applyPort';
+import type { PipelineEvent } from '../../src/reconcile/pipeline';
 import { configure, controllerStart } from '../../src/wiring/bootstrap';
 import { REPO_ROOT } from './paths';
 

@@ -1,6 +1,6 @@
 import { Observable, of, throwError } from 'rxjs';
-import type { ApplyPort, ApplyReport, DesiredState } from '../../src/streams/applyPort';
-import type { Plan } from '../../src/streams/plan';
+import type { ApplyPort, ApplyReport, DesiredState } from '../../src/reconcile/applyPort';
+import type { Plan } from '../../src/reconcile/plan';
 
 /**
  * A recording ApplyPort for pipeline tests (the real one drives HAProxy in src/haproxy).

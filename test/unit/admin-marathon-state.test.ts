@@ -2,7 +2,7 @@ import { HaproxyState } from '../../src/admin/haproxyState';
 import { MarathonState } from '../../src/admin/marathonState';
 import { ControllerMetrics, leftOutCount } from '../../src/admin/metrics';
 import { StatusBook } from '../../src/admin/statusBook';
-import type { DesiredState } from '../../src/streams/applyPort';
+import type { DesiredState } from '../../src/reconcile/applyPort';
 import { samples } from '../support/metrics';
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);

@@ -1,11 +1,11 @@
 import { ControllerMetrics } from '../../src/admin/metrics';
-import { formatReason, reasonCategory, type ReloadReason } from '../../src/streams/reloadReason';
+import { formatReason, reasonCategory, type ReloadReason } from '../../src/reconcile/reloadReason';
 import { StatusBook, unifiedDiff } from '../../src/admin/statusBook';
 import type { Problem, Server, Service } from '../../src/model/types';
-import { AppliedState } from '../../src/streams/appliedState';
-import type { DesiredState } from '../../src/streams/applyPort';
-import type { PipelineEvent } from '../../src/streams/pipeline';
-import { plan } from '../../src/streams/plan';
+import { AppliedState } from '../../src/reconcile/appliedState';
+import type { DesiredState } from '../../src/reconcile/applyPort';
+import type { PipelineEvent } from '../../src/reconcile/pipeline';
+import { plan } from '../../src/reconcile/plan';
 import { makeServer, makeService } from '../support/fixtures';
 import { samples } from '../support/metrics';
 

@@ -16,9 +16,9 @@ import { OwnedHaproxy, type ManagedProcess } from '../../src/haproxy/owned';
 import type { ReloadResult, StartResult } from '../../src/haproxy/process';
 import type { Service } from '../../src/model/types';
 import type { RenderedConfig } from '../../src/render/render';
-import type { ApplyReport, DesiredState } from '../../src/streams/applyPort';
-import { plan } from '../../src/streams/plan';
-import { formatReason } from '../../src/streams/reloadReason';
+import type { ApplyReport, DesiredState } from '../../src/reconcile/applyPort';
+import { plan } from '../../src/reconcile/plan';
+import { formatReason } from '../../src/reconcile/reloadReason';
 import { makeServer as server, makeService as service } from '../support/fixtures';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };

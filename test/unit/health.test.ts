@@ -2,13 +2,13 @@ import { NEVER, of, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { ControllerMetrics } from '../../src/admin/metrics';
 import type { StreamItem } from '../../src/marathon/events';
-import { pipeline } from '../../src/streams/pipeline';
+import { pipeline } from '../../src/reconcile/pipeline';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { StatusBook } from '../../src/admin/statusBook';
-import { AppliedState } from '../../src/streams/appliedState';
-import type { DesiredState } from '../../src/streams/applyPort';
-import type { PipelineEvent } from '../../src/streams/pipeline';
-import type { Trigger } from '../../src/streams/triggers';
+import { AppliedState } from '../../src/reconcile/appliedState';
+import type { DesiredState } from '../../src/reconcile/applyPort';
+import type { PipelineEvent } from '../../src/reconcile/pipeline';
+import type { Trigger } from '../../src/reconcile/triggers';
 import { makeServer, makeService } from '../support/fixtures';
 import { samples } from '../support/metrics';
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { findCulprits, type Verdict } from '../../src/haproxy/isolate';
 import { rejectedAtGate, type Candidates } from '../../src/haproxy/rejections';
 import type { Service } from '../../src/model/types';
-import type { DesiredState } from '../../src/streams/applyPort';
+import type { DesiredState } from '../../src/reconcile/applyPort';
 import { makeServer, makeService } from '../support/fixtures';
 import { linesNaming, proxiesNamed } from '../../src/haproxy/validate';
 

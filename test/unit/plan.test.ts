@@ -1,9 +1,9 @@
 import type { Problem, Service } from '../../src/model/types';
 import type { RenderedConfig } from '../../src/render/render';
-import { AppliedState } from '../../src/streams/appliedState';
-import type { DesiredState } from '../../src/streams/applyPort';
-import { plan } from '../../src/streams/plan';
-import { formatReason } from '../../src/streams/reloadReason';
+import { AppliedState } from '../../src/reconcile/appliedState';
+import type { DesiredState } from '../../src/reconcile/applyPort';
+import { plan } from '../../src/reconcile/plan';
+import { formatReason } from '../../src/reconcile/reloadReason';
 import { makeServer, makeService } from '../support/fixtures';
 
 const server = makeServer;

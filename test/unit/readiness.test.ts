@@ -4,7 +4,7 @@
  * could route such a task to the snapshot. Fixtures have the shapes Marathon 1.10 answers
  * `/v2/apps?embed=apps.tasks&embed=apps.readiness` with.
  */
-import { fastApply, type FastState } from '../../src/model/fastPath';
+import { fastApply, type FastState } from '../../src/reconcile/fastApply';
 import { isTaskReady, withoutUnreadyTasks } from '../../src/model/readiness';
 import { toModel, type ModelOptions } from '../../src/model/services';
 import type { MarathonApp, MarathonTask } from '../../src/marathon/types';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TEMPLATES } from '../../src/render/catalog';
+import { TEMPLATES } from '../../src/templates/catalog';
 import { compilePythonFormat, renderTemplate } from '../../src/render/format';
 import { REPO_ROOT } from '../support/paths';
 import { dryRun, tempDir } from '../support/render';

@@ -1,4 +1,4 @@
-import { throwingItems } from '../../src/streams/throwingItems';
+import { throwingItems } from '../../src/reconcile/throwingItems';
 
 describe('throwingItems', () => {
   const counting = (bad: (n: number) => boolean) => {

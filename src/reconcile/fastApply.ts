@@ -1,10 +1,10 @@
 import type { HealthStatusChangedEvent, StatusUpdateEvent } from '../marathon/eventTypes';
 import type { MarathonApp, MarathonTask } from '../marathon/types';
-import { plan } from '../streams/plan';
-import { networkingMode, ServicePortAssigner } from './networking';
-import { readinessVeto } from './readiness';
-import { toModel, type ModelContext, type ModelOptions } from './services';
-import type { Model, Service } from './types';
+import { plan } from './plan';
+import { networkingMode, ServicePortAssigner } from '../model/networking';
+import { readinessVeto } from '../model/readiness';
+import { toModel, type ModelContext, type ModelOptions } from '../model/services';
+import type { Model, Service } from '../model/types';
 
 /** The events the fast path may apply: a task's state or health, for an app already known. */
 export type FastEvent = StatusUpdateEvent | HealthStatusChangedEvent;

@@ -1,5 +1,5 @@
 import { EMPTY, Observable, mergeMap, of } from 'rxjs';
-import type { FastEvent } from '../model/fastPath';
+import type { FastEvent } from './fastApply';
 import type { MarathonEvent } from '../marathon/eventTypes';
 import type { DesiredState } from './applyPort';
 

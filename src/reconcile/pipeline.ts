@@ -2,14 +2,14 @@ import { EMPTY, Observable, SchedulerLike, defer, filter, last, map, merge, merg
 import type { StreamItem } from '../marathon/events';
 import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
 import type { AppliedState } from './appliedState';
-import { applySink, type ApplyOutcome } from './applySink';
+import { applySink, type ApplyOutcome } from '../streams/applySink';
 import { applyStep } from './applyStep';
-import { nextDelay, type BackoffOptions } from './backoff';
-import { debounceMaxWait } from './debounceMaxWait';
-import type { FastEvent } from '../model/fastPath';
+import { nextDelay, type BackoffOptions } from '../streams/backoff';
+import { debounceMaxWait } from '../streams/debounceMaxWait';
+import type { FastEvent } from './fastApply';
 import { fastPath, isFast, type FastPathDeps } from './fastPath';
 import type { ReloadReason } from './reloadReason';
-import { retryLatest } from './retryLatest';
+import { retryLatest } from '../streams/retryLatest';
 import { triggers, type Trigger } from './triggers';
 
 /** Where an unexpected exception was caught: it cost that snapshot (or that moment), never the stream. */
