@@ -34,9 +34,12 @@ Prints a side-by-side table (marathon-lb | this | ratio | goal); the last line i
   process.exit(0);
 }
 const root = path.resolve(__dirname, '..', '..');
-const appsFile = path.resolve(take(argv, '--apps-file') ?? path.join(root, '..', 'shared', 'bench', 'apps-5000.json.gz'));
+const appsFile = path.resolve(
+  take(argv, '--apps-file') ?? path.join(root, '..', 'shared', 'bench', 'apps-5000.json.gz'),
+);
 const runs = Number(take(argv, '--runs') ?? 5);
-const upstream = take(argv, '--marathon-lb') ?? (fs.existsSync('/tmp/mlb-upstream/marathon_lb.py') ? '/tmp/mlb-upstream' : undefined);
+const upstream =
+  take(argv, '--marathon-lb') ?? (fs.existsSync('/tmp/mlb-upstream/marathon_lb.py') ? '/tmp/mlb-upstream' : undefined);
 const python = take(argv, '--python') ?? '/usr/bin/python3';
 if (!argv.includes('--group')) argv.push('--group', 'external');
 
@@ -48,11 +51,20 @@ if (appsFile.endsWith('.gz')) {
 }
 const outDir = fs.mkdtempSync('/tmp/bench-dry-out-');
 
-interface Run { readonly wallMs: number; readonly rssMib: number; readonly stdout: string }
+interface Run {
+  readonly wallMs: number;
+  readonly rssMib: number;
+  readonly stdout: string;
+}
 function timed(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Run {
-  const r = spawnSync('/usr/bin/time', ['-f', '@@time %e %M', cmd, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync('/usr/bin/time', ['-f', '@@time %e %M', cmd, ...args], {
+    env,
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   const m = /@@time (\S+) (\d+)/.exec(r.stderr);
-  if (r.status !== 0 || m === null) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  if (r.status !== 0 || m === null)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return { wallMs: Number(m[1]) * 1000, rssMib: Number(m[2]) / 1024, stdout: r.stdout };
 }
 
@@ -63,14 +75,31 @@ const pyEnv = { ...process.env, PYTHONHASHSEED: '0' };
 const driver = path.join(root, 'bench', 'marathon-lb-dry.py');
 for (let i = 0; i < runs; i++) {
   // Alternated, so both see the same load on a shared machine.
-  ours.push(timed(process.execPath, [path.join(root, 'dist', 'src', 'bin', 'marathon-lb.js'), '--dry', '--apps-file', input, '--haproxy-config', path.join(outDir, 'haproxy.cfg'), ...argv]));
+  ours.push(
+    timed(process.execPath, [
+      path.join(root, 'dist', 'src', 'bin', 'marathon-lb.js'),
+      '--dry',
+      '--apps-file',
+      input,
+      '--haproxy-config',
+      path.join(outDir, 'haproxy.cfg'),
+      ...argv,
+    ]),
+  );
   if (upstream !== undefined) theirs.push(timed(python, [driver, upstream, input, ...argv], pyEnv));
 }
 if (upstream !== undefined) {
-  const r = spawnSync(python, [driver, upstream, input, '--runs', String(Math.max(runs, 5)), ...argv], { env: pyEnv, encoding: 'utf8' });
+  const r = spawnSync(python, [driver, upstream, input, '--runs', String(Math.max(runs, 5)), ...argv], {
+    env: pyEnv,
+    encoding: 'utf8',
+  });
   theirRender = r.stdout.trim().split('\n').map(Number).slice(1); // the first is cold
 }
-const render = spawnSync(process.execPath, [path.join(root, 'dist', 'bench', 'render.js'), '--apps-file', input, '--runs', '20', ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 });
+const render = spawnSync(
+  process.execPath,
+  [path.join(root, 'dist', 'bench', 'render.js'), '--apps-file', input, '--runs', '20', ...argv],
+  { encoding: 'utf8', maxBuffer: 1 << 24 },
+);
 const renderLast = render.stdout.trim().split('\n').pop() ?? '';
 if (render.status !== 0 || !renderLast.startsWith('{')) {
   throw new Error(`bench:render failed (${render.status}): ${render.stderr.slice(-2000) || renderLast}`);
@@ -82,19 +111,40 @@ const same = upstream === undefined ? null : lines(ours[0]!.stdout) === lines(th
 
 const wall = median(ours.map((r) => r.wallMs));
 const rss = median(ours.map((r) => r.rssMib));
-const mlb = upstream === undefined ? null : { wall_ms: round(median(theirs.map((r) => r.wallMs))), peak_rss_mib: round(median(theirs.map((r) => r.rssMib))), render_ms: round(median(theirRender)) };
+const mlb =
+  upstream === undefined
+    ? null
+    : {
+        wall_ms: round(median(theirs.map((r) => r.wallMs))),
+        peak_rss_mib: round(median(theirs.map((r) => r.rssMib))),
+        render_ms: round(median(theirRender)),
+      };
 const ratio = (a: number, b: number): string => `${round(a / b)}x`;
-console.log(`input: ${appsFile}; ${runs} runs each, medians; marathon-lb: ${upstream ?? 'not run (no source tree; pass --marathon-lb DIR)'}`);
+console.log(
+  `input: ${appsFile}; ${runs} runs each, medians; marathon-lb: ${upstream ?? 'not run (no source tree; pass --marathon-lb DIR)'}`,
+);
 if (same !== null) console.log(`same config lines as marathon-lb (order aside): ${same}`);
 console.log('| measure | marathon-lb | this | ratio | goal |');
 console.log('|---|---|---|---|---|');
 const row = (name: string, theirsV: number | undefined, oursV: number, unit: string, goal: string): void =>
-  console.log(`| ${name} | ${theirsV === undefined ? '—' : `${round(theirsV)} ${unit}`} | ${round(oursV)} ${unit} | ${theirsV === undefined ? '—' : ratio(theirsV, oursV)} | ${goal} |`);
+  console.log(
+    `| ${name} | ${theirsV === undefined ? '—' : `${round(theirsV)} ${unit}`} | ${round(oursV)} ${unit} | ${theirsV === undefined ? '—' : ratio(theirsV, oursV)} | ${goal} |`,
+  );
 row('render in process, warm (bench:render median)', mlb?.render_ms, renderJson.median_ms, 'ms', '≥ 20×');
-if (renderJson.scratch_median_ms !== undefined) row('render from scratch (fresh caches)', mlb?.render_ms, renderJson.scratch_median_ms, 'ms', '≥ 8×');
+if (renderJson.scratch_median_ms !== undefined)
+  row('render from scratch (fresh caches)', mlb?.render_ms, renderJson.scratch_median_ms, 'ms', '≥ 8×');
 row('whole --dry process, wall', mlb?.wall_ms, wall, 'ms', '≥ 4×');
 row('peak RSS, whole --dry process', mlb?.peak_rss_mib, rss, 'MiB', '≤ 100 MiB');
 row('peak RSS, bench:render --runs 20', undefined, renderJson.peak_rss_mib, 'MiB', '≤ 150 MiB');
-console.log(JSON.stringify({ wall_ms: round(wall), peak_rss_mib: round(rss), render_ms: renderJson.median_ms, scratch_ms: renderJson.scratch_median_ms ?? null, render_peak_rss_mib: renderJson.peak_rss_mib, marathon_lb: mlb }));
+console.log(
+  JSON.stringify({
+    wall_ms: round(wall),
+    peak_rss_mib: round(rss),
+    render_ms: renderJson.median_ms,
+    scratch_ms: renderJson.scratch_median_ms ?? null,
+    render_peak_rss_mib: renderJson.peak_rss_mib,
+    marathon_lb: mlb,
+  }),
+);
 if (input !== appsFile) fs.rmSync(path.dirname(input), { recursive: true, force: true });
 fs.rmSync(outDir, { recursive: true, force: true });

@@ -5,4 +5,6 @@ const arg = (flag: string, dflt: number): number => {
   const i = process.argv.indexOf(flag);
   return i < 0 ? dflt : Number(process.argv[i + 1]);
 };
-process.stdout.write(JSON.stringify(generateApps({ apps: arg('--apps', 5000), tasksPerApp: arg('--tasks', 3), seed: arg('--seed', 1) })));
+process.stdout.write(
+  JSON.stringify(generateApps({ apps: arg('--apps', 5000), tasksPerApp: arg('--tasks', 3), seed: arg('--seed', 1) })),
+);

@@ -25,8 +25,13 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const total = take(argv, '--events', 1000);
   const seconds = take(argv, '--seconds', 10);
-  const sim = await Simulator.start({ apps: [{ id: '/web', instances: 2, labels: { HAPROXY_GROUP: 'external' }, portDefinitions: [{ port: 10001 }] }] });
-  const parsed = parseArgs(['-m', sim.url, '--sse', '--group', 'external', '--templates-dir', path.join(findConfigDir(), 'none'), ...argv], {});
+  const sim = await Simulator.start({
+    apps: [{ id: '/web', instances: 2, labels: { HAPROXY_GROUP: 'external' }, portDefinitions: [{ port: 10001 }] }],
+  });
+  const parsed = parseArgs(
+    ['-m', sim.url, '--sse', '--group', 'external', '--templates-dir', path.join(findConfigDir(), 'none'), ...argv],
+    {},
+  );
   if (parsed.kind !== 'ok') throw new Error(parsed.kind === 'error' ? parsed.message : 'help');
   const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
   const made = marathonClientFromOptions(parsed.options, quiet);
@@ -39,7 +44,11 @@ async function main(): Promise<void> {
   const recording: ApplyPort = {
     apply: (_next, plan) => {
       applies++;
-      return of({ reloaded: plan.reloadReasons.length > 0, reasons: plan.reloadReasons, runtimeOps: plan.runtimeOps.length });
+      return of({
+        reloaded: plan.reloadReasons.length > 0,
+        reasons: plan.reloadReasons,
+        runtimeOps: plan.runtimeOps.length,
+      });
     },
     reloadExisting: () => of({ reloaded: true, reasons: [{ kind: 'sigusr1' as const }], runtimeOps: 0 }),
   };
@@ -48,18 +57,26 @@ async function main(): Promise<void> {
   const latencies: number[] = [];
   let measuring = false;
   const { run$ } = createController({
-    settings: controllerSettings(parsed.options, {}), client, templates: templates.value, haproxy: recording, signals$: NEVER, logger: quiet,
-    scheduler: asyncScheduler, random: Math.random,
-    observers: [(e) => {
-      if (e.kind === 'trigger' && e.trigger.kind === 'event' && measuring) {
-        eventsSeen++;
-        waiting.push(performance.now());
-      } else if (e.kind === 'applying' || e.kind === 'unchanged') {
-        const t = performance.now();
-        for (const at of waiting) latencies.push(t - at);
-        waiting = [];
-      }
-    }],
+    settings: controllerSettings(parsed.options, {}),
+    client,
+    templates: templates.value,
+    haproxy: recording,
+    signals$: NEVER,
+    logger: quiet,
+    scheduler: asyncScheduler,
+    random: Math.random,
+    observers: [
+      (e) => {
+        if (e.kind === 'trigger' && e.trigger.kind === 'event' && measuring) {
+          eventsSeen++;
+          waiting.push(performance.now());
+        } else if (e.kind === 'applying' || e.kind === 'unchanged') {
+          const t = performance.now();
+          for (const at of waiting) latencies.push(t - at);
+          waiting = [];
+        }
+      },
+    ],
   });
   const sub = run$.subscribe();
   while (sim.streamCount === 0 || applies === 0) await sim.sleep(20);
@@ -76,7 +93,16 @@ async function main(): Promise<void> {
         instances = instances >= 8 ? 2 : instances + 1; // period 7 steps, so apply decisions 5 s apart see different states // a real routing change every ~100 ms
         void sim.scale('/web', instances);
       } else {
-        sim.emit([{ eventType: 'status_update_event', appId: '/web', taskId: `web.${sent}`, taskStatus: 'TASK_RUNNING', host: '127.0.0.1', ports: [31000] }]);
+        sim.emit([
+          {
+            eventType: 'status_update_event',
+            appId: '/web',
+            taskId: `web.${sent}`,
+            taskStatus: 'TASK_RUNNING',
+            host: '127.0.0.1',
+            ports: [31000],
+          },
+        ]);
       }
     }
     await sim.sleep(Math.max(1, interval));
@@ -88,13 +114,28 @@ async function main(): Promise<void> {
   await sim.close();
 
   const sorted = latencies.sort((a, b) => a - b);
-  const pct = (p: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN);
+  const pct = (p: number): number =>
+    Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN);
   const appliesDuring = applies - appliesBefore;
   const goal = Math.floor(seconds / maxWait) + 1;
-  console.log(`sent ${total} events in ${seconds}s (a scale every ~100 ms); controller saw ${eventsSeen} event triggers`);
-  console.log(`applies: ${appliesDuring} (goal <= ${goal} = ${seconds}s / max wait ${maxWait}s + 1); without debounce: one per event`);
-  console.log(`event -> apply-start latency: p50 ${pct(50)} ms, p99 ${pct(99)} ms (quiet ${parsed.options.debounceQuiet}s, max wait ${maxWait}s)`);
-  console.log(JSON.stringify({ events: eventsSeen, applies: appliesDuring, max_wait_s: maxWait, p50_ms: pct(50), p99_ms: pct(99) }));
+  console.log(
+    `sent ${total} events in ${seconds}s (a scale every ~100 ms); controller saw ${eventsSeen} event triggers`,
+  );
+  console.log(
+    `applies: ${appliesDuring} (goal <= ${goal} = ${seconds}s / max wait ${maxWait}s + 1); without debounce: one per event`,
+  );
+  console.log(
+    `event -> apply-start latency: p50 ${pct(50)} ms, p99 ${pct(99)} ms (quiet ${parsed.options.debounceQuiet}s, max wait ${maxWait}s)`,
+  );
+  console.log(
+    JSON.stringify({
+      events: eventsSeen,
+      applies: appliesDuring,
+      max_wait_s: maxWait,
+      p50_ms: pct(50),
+      p99_ms: pct(99),
+    }),
+  );
 }
 
 main().catch((e: unknown) => {

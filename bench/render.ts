@@ -64,7 +64,10 @@ const median = (xs: readonly number[]): number => {
   return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 /** Wall and CPU time (all threads: GC helpers too) of one render; CPU time says more on a busy machine. */
-function timed(b: unknown, ctx: Parameters<typeof renderSnapshot>[3]): { wall: number; cpu: number; snap: ReturnType<typeof renderSnapshot> } {
+function timed(
+  b: unknown,
+  ctx: Parameters<typeof renderSnapshot>[3],
+): { wall: number; cpu: number; snap: ReturnType<typeof renderSnapshot> } {
   const c0 = cpuMs();
   const t0 = process.hrtime.bigint();
   const snap = renderSnapshot(b, templateSet, opts, ctx);
@@ -105,12 +108,32 @@ for (let i = 0; i < Math.min(runs, 10); i++) {
 const sorted = [...times].sort((a, b) => a - b);
 const apps = (body as { apps: unknown[] }).apps.length;
 const round = (n: number): number => Math.round(n * 100) / 100;
-console.log(`input: ${appsFile ?? `generated ${appCount} apps x ${tasks} tasks (seed ${seed})`}: ${apps} apps -> ${services} services, ${bytes} bytes of config`);
+console.log(
+  `input: ${appsFile ?? `generated ${appCount} apps x ${tasks} tasks (seed ${seed})`}: ${apps} apps -> ${services} services, ${bytes} bytes of config`,
+);
 if (appsFile !== undefined) console.log(`JSON.parse of the file (once, not in the timings): ${round(parseMs)} ms`);
-console.log(`runs: ${runs}; first (cold) ${round(times[0]!)} ms; median ${round(median(times))} ms (CPU ${round(median(cpu))} ms); min ${round(sorted[0]!)} ms; max ${round(sorted[sorted.length - 1]!)} ms`);
-console.log(`from scratch each time (fresh caches, ${scratch.length} runs, after the timed ones): median ${round(median(scratch))} ms (CPU ${round(median(scratchCpu))} ms)`);
-console.log(`a freshly JSON.parse'd equal body each time (warm caches, ${fresh.length} runs): median ${round(median(fresh))} ms (CPU ${round(median(freshCpu))} ms)`);
-console.log(`goal (issue 12): median <= 33 ms, from scratch <= 82 ms, peak RSS <= 150 MiB (${round(peakRssMib)} MiB); side by side with marathon-lb: npm run bench:dry`);
-console.log(JSON.stringify({ median_ms: round(median(times)), min_ms: round(sorted[0]!), max_ms: round(sorted[sorted.length - 1]!), peak_rss_mib: round(peakRssMib),
-  scratch_median_ms: round(median(scratch)), fresh_body_median_ms: round(median(fresh)), cpu_median_ms: round(median(cpu)),
-  scratch_cpu_median_ms: round(median(scratchCpu)), fresh_body_cpu_median_ms: round(median(freshCpu)) }));
+console.log(
+  `runs: ${runs}; first (cold) ${round(times[0]!)} ms; median ${round(median(times))} ms (CPU ${round(median(cpu))} ms); min ${round(sorted[0]!)} ms; max ${round(sorted[sorted.length - 1]!)} ms`,
+);
+console.log(
+  `from scratch each time (fresh caches, ${scratch.length} runs, after the timed ones): median ${round(median(scratch))} ms (CPU ${round(median(scratchCpu))} ms)`,
+);
+console.log(
+  `a freshly JSON.parse'd equal body each time (warm caches, ${fresh.length} runs): median ${round(median(fresh))} ms (CPU ${round(median(freshCpu))} ms)`,
+);
+console.log(
+  `goal (issue 12): median <= 33 ms, from scratch <= 82 ms, peak RSS <= 150 MiB (${round(peakRssMib)} MiB); side by side with marathon-lb: npm run bench:dry`,
+);
+console.log(
+  JSON.stringify({
+    median_ms: round(median(times)),
+    min_ms: round(sorted[0]!),
+    max_ms: round(sorted[sorted.length - 1]!),
+    peak_rss_mib: round(peakRssMib),
+    scratch_median_ms: round(median(scratch)),
+    fresh_body_median_ms: round(median(fresh)),
+    cpu_median_ms: round(median(cpu)),
+    scratch_cpu_median_ms: round(median(scratchCpu)),
+    fresh_body_cpu_median_ms: round(median(freshCpu)),
+  }),
+);

@@ -24,12 +24,16 @@ const arg = (flag: string, dflt: number): number => {
   return i < 0 ? dflt : Number(process.argv[i + 1]);
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const freePort = (): Promise<number> => new Promise((resolve, reject) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const p = (s.address() as net.AddressInfo).port;
-    s.close(() => resolve(p));
-  }).on('error', reject);
-});
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = net
+      .createServer()
+      .listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      })
+      .on('error', reject);
+  });
 const vhost = (i: number): string => `s${i}.example.com`;
 
 async function answeredBy(port: number, i: number, task: string, timeoutMs: number): Promise<boolean> {
@@ -54,8 +58,12 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const scaled = i < events;
-    await sim.createApp({ id: scaled ? `/scale/app-${i}` : `/bulk/app-${i}`, instances: 3,
-      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: vhost(i) }, portDefinitions: [{ port: 20000 + i }] });
+    await sim.createApp({
+      id: scaled ? `/scale/app-${i}` : `/bulk/app-${i}`,
+      instances: 3,
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: vhost(i) },
+      portDefinitions: [{ port: 20000 + i }],
+    });
   }
   console.error(`simulator: ${n} apps × 3 tasks created in ${Math.round(performance.now() - t0)} ms`);
   sim.appsLatencyPerAppMs = perAppMs;
@@ -72,15 +80,31 @@ async function main(): Promise<void> {
   const extra = ctlAt < 0 ? [] : (process.argv[ctlAt + 1] ?? '').split(' ').filter((x) => x !== '');
   const nodeAt = process.argv.indexOf('--node'); // node flags for the controller, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'
   const nodeFlags = nodeAt < 0 ? [] : (process.argv[nodeAt + 1] ?? '').split(' ').filter((x) => x !== '');
-  const ctl = spawn(process.execPath, [...nodeFlags, path.join(__dirname, '..', 'src', 'bin', 'marathon-lb.js'), '-m', sim.url, '--sse',
-    '--group', 'external', '--admin-port', String(adminPort), ...files.flags, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ctl = spawn(
+    process.execPath,
+    [
+      ...nodeFlags,
+      path.join(__dirname, '..', 'src', 'bin', 'marathon-lb.js'),
+      '-m',
+      sim.url,
+      '--sse',
+      '--group',
+      'external',
+      '--admin-port',
+      String(adminPort),
+      ...files.flags,
+      ...extra,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   if (logPath !== undefined) ctl.stderr.pipe(fs.createWriteStream(logPath));
   let stderrTail = '';
   ctl.stderr.on('data', (c: Buffer) => void (stderrTail = (stderrTail + c.toString()).slice(-4000)));
   try {
     const ready0 = performance.now();
     const first = sim.tasksOf('/scale/app-0')[0]!.id;
-    if (!(await answeredBy(ports.http, 0, first, 300_000))) throw new Error(`the controller never routed the apps:\n${stderrTail}`);
+    if (!(await answeredBy(ports.http, 0, first, 300_000)))
+      throw new Error(`the controller never routed the apps:\n${stderrTail}`);
     console.error(`controller up and routing ${n} apps after ${Math.round(performance.now() - ready0)} ms`);
     const master = MasterSocket.at(path.join(dir, 'master.sock'), 5000);
     const reloadsNow = async (): Promise<number> => {
@@ -96,7 +120,12 @@ async function main(): Promise<void> {
       const task = sim.tasksOf(`/scale/app-${i}`)[3]!.id;
       if (!(await answeredBy(ports.http, i, task, 120_000))) {
         const state = await master.worker().send(`show servers state scale_app-${i}_${20000 + i}`);
-        throw new Error(`scale ${i}: the new task (${sim.tasksOf(`/scale/app-${i}`).map((t) => `${t.id} ${t.host}:${String(t.ports)}`).join(', ')}) never answered; HAProxy: ${state.ok ? state.value : state.message}`);
+        throw new Error(
+          `scale ${i}: the new task (${sim
+            .tasksOf(`/scale/app-${i}`)
+            .map((t) => `${t.id} ${t.host}:${String(t.ports)}`)
+            .join(', ')}) never answered; HAProxy: ${state.ok ? state.value : state.message}`,
+        );
       }
       return performance.now() - start;
     });
@@ -104,10 +133,23 @@ async function main(): Promise<void> {
     const reloads = (await reloadsNow()) - reloadsBefore;
     const status = fs.readFileSync(`/proc/${ctl.pid}/status`, 'utf8');
     const rssMib = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024);
-    const pct = (p: number): number => Math.round(times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))]!);
-    console.error(`scale-up → first answer of the new task through HAProxy: ${events} events over ${spreadMs / 1000} s, `
-      + `p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${Math.round(times[times.length - 1]!)} ms; reloads ${reloads}; controller peak RSS ${rssMib} MiB`);
-    console.log(JSON.stringify({ apps: n, tasks: n * 3 + events, snapshot_ms: snapshotMs, p50_ms: pct(50), p99_ms: pct(99), reloads, rss_mib: rssMib }));
+    const pct = (p: number): number =>
+      Math.round(times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))]!);
+    console.error(
+      `scale-up → first answer of the new task through HAProxy: ${events} events over ${spreadMs / 1000} s, ` +
+        `p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${Math.round(times[times.length - 1]!)} ms; reloads ${reloads}; controller peak RSS ${rssMib} MiB`,
+    );
+    console.log(
+      JSON.stringify({
+        apps: n,
+        tasks: n * 3 + events,
+        snapshot_ms: snapshotMs,
+        p50_ms: pct(50),
+        p99_ms: pct(99),
+        reloads,
+        rss_mib: rssMib,
+      }),
+    );
   } finally {
     ctl.kill('SIGTERM');
     await new Promise((r) => ctl.once('exit', r));

@@ -12,4 +12,3 @@ export function findConfigDir(start: string = __dirname): string {
     dir = parent;
   }
 }
-

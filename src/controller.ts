@@ -55,34 +55,46 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const readiness = modelOpts.respectReadinessChecks === true;
 
   const items$: Observable<StreamItem> | null = stream
-    ? defer(() => eventStream({ source: deps.client, maxEventBytes: stream.maxEventBytes,
-      ...(readiness ? { eventTypes: READINESS_EVENT_TYPES } : {}) })).pipe(
-      idleTimeout<StreamItem>(stream.idleTimeoutMs, scheduler),
-      retryBackoff<StreamItem>({
-        initialMs: Math.min(3000, stream.maxBackoffMs), maxMs: stream.maxBackoffMs, factor: 1.5, jitter: deps.random, scheduler,
-        // A stream must also last a while to reset the backoff: one that connects and is dropped at
-        // once (say, for a line over --sse-max-event-bytes) backs off further each time.
-        resetAfterMs: STREAM_HEALTHY_AFTER_MS,
-        onRetry: ({ error, delayMs }) => {
-          deps.onStreamLost?.(error instanceof Error ? error.message : String(error));
-          logger.warn(error instanceof IdleTimeoutError
-            ? `event stream silent for ${stream.idleTimeoutSeconds}s: reconnecting in ${(delayMs / 1000).toFixed(1)}s`
-            : `event stream: ${(error as Error).message}; reconnecting in ${(delayMs / 1000).toFixed(1)}s`);
-        },
-      }),
-      tap((i) => {
-        deps.onStreamItem?.(i);
-        if (i.kind !== 'connected') return;
-        logger.debug(`event stream connected to ${deps.client.redact(i.url)}`);
-        deps.onStreamConnected?.();
-      }),
-    )
+    ? defer(() =>
+        eventStream({
+          source: deps.client,
+          maxEventBytes: stream.maxEventBytes,
+          ...(readiness ? { eventTypes: READINESS_EVENT_TYPES } : {}),
+        }),
+      ).pipe(
+        idleTimeout<StreamItem>(stream.idleTimeoutMs, scheduler),
+        retryBackoff<StreamItem>({
+          initialMs: Math.min(3000, stream.maxBackoffMs),
+          maxMs: stream.maxBackoffMs,
+          factor: 1.5,
+          jitter: deps.random,
+          scheduler,
+          // A stream must also last a while to reset the backoff: one that connects and is dropped at
+          // once (say, for a line over --sse-max-event-bytes) backs off further each time.
+          resetAfterMs: STREAM_HEALTHY_AFTER_MS,
+          onRetry: ({ error, delayMs }) => {
+            deps.onStreamLost?.(error instanceof Error ? error.message : String(error));
+            logger.warn(
+              error instanceof IdleTimeoutError
+                ? `event stream silent for ${stream.idleTimeoutSeconds}s: reconnecting in ${(delayMs / 1000).toFixed(1)}s`
+                : `event stream: ${(error as Error).message}; reconnecting in ${(delayMs / 1000).toFixed(1)}s`,
+            );
+          },
+        }),
+        tap((i) => {
+          deps.onStreamItem?.(i);
+          if (i.kind !== 'connected') return;
+          logger.debug(`event stream connected to ${deps.client.redact(i.url)}`);
+          deps.onStreamConnected?.();
+        }),
+      )
     : null;
 
   const hostResolver = new HostResolver({ capacity: s.cacheCapacity }); // marathon-lb's ip_cache; bounded in time
-  const fetch = (): Observable<Fetched> => defer(() => from(deps.client.getApps({ readiness }))).pipe(
-    mergeMap((body) => from(hostResolver.resolve(body, s.requestTimeoutMs)).pipe(map((hosts) => ({ body, hosts })))),
-  );
+  const fetch = (): Observable<Fetched> =>
+    defer(() => from(deps.client.getApps({ readiness }))).pipe(
+      mergeMap((body) => from(hostResolver.resolve(body, s.requestTimeoutMs)).pipe(map((hosts) => ({ body, hosts })))),
+    );
 
   const buildDeps = { templates: deps.templates, modelOpts, renderOpts, health, servers, serverLines };
   const build = snapshotBuilder(buildDeps);
@@ -94,37 +106,62 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   let lastFetchError: { message: string; repeats: number } | null = null;
   const report = (e: PipelineEvent): void => {
     switch (e.kind) {
-      case 'trigger': logger.debug(`trigger: ${e.trigger.kind}${e.trigger.kind === 'event' ? ` ${e.trigger.eventType}` : ''}`); break;
-      case 'fetching': break;
+      case 'trigger':
+        logger.debug(`trigger: ${e.trigger.kind}${e.trigger.kind === 'event' ? ` ${e.trigger.eventType}` : ''}`);
+        break;
+      case 'fetching':
+        break;
       case 'fetch-failed': {
         const retry = e.retryInMs === undefined ? '' : `; retrying in ${(e.retryInMs / 1000).toFixed(1)}s`;
         if (lastFetchError?.message === e.error) {
           lastFetchError.repeats++;
-          logger.warn(`cannot fetch apps from Marathon again (${lastFetchError.repeats + 1} times in a row, same reason as above)${retry}`);
+          logger.warn(
+            `cannot fetch apps from Marathon again (${lastFetchError.repeats + 1} times in a row, same reason as above)${retry}`,
+          );
         } else {
           lastFetchError = { message: e.error, repeats: 0 };
           logger.error(`cannot fetch apps from Marathon: ${e.error}; keeping the last applied config${retry}`);
         }
         break;
       }
-      case 'snapshot-invalid': lastFetchError = null; logger.error(`${e.error}; keeping the last applied config`); break;
+      case 'snapshot-invalid':
+        lastFetchError = null;
+        logger.error(`${e.error}; keeping the last applied config`);
+        break;
       case 'stage-error': {
-        const what = e.stage === 'plan' ? 'planning the runtime changes failed; reloading HAProxy with the new config instead'
-          : e.stage === 'pipeline' ? 'the controller pipeline failed; restarting it after a backoff'
-          : e.isolated === true ? 'building its config failed; left it out and applied the others'
-          : 'building the config from this Marathon snapshot failed; keeping the last applied config until the next change';
+        const what =
+          e.stage === 'plan'
+            ? 'planning the runtime changes failed; reloading HAProxy with the new config instead'
+            : e.stage === 'pipeline'
+              ? 'the controller pipeline failed; restarting it after a backoff'
+              : e.isolated === true
+                ? 'building its config failed; left it out and applied the others'
+                : 'building the config from this Marathon snapshot failed; keeping the last applied config until the next change';
         logger.error(`internal error${e.appId === null ? '' : ` (app ${e.appId})`}: ${what}: ${e.error}`);
         break;
       }
-      case 'unchanged': lastFetchError = null; logger.debug('config unchanged: nothing to apply'); break;
-      case 'applying': logger.info(e.reasons.length > 0 ? `reloading HAProxy: ${e.reasons.map(formatReason).join('; ')}`
-        : s.commandMode ? `reloading HAProxy with --command: ${e.runtimeOps} server change(s) (no runtime API in this mode)`
-        : `updating HAProxy through the runtime API: ${e.runtimeOps} operation(s)`); break;
+      case 'unchanged':
+        lastFetchError = null;
+        logger.debug('config unchanged: nothing to apply');
+        break;
+      case 'applying':
+        logger.info(
+          e.reasons.length > 0
+            ? `reloading HAProxy: ${e.reasons.map(formatReason).join('; ')}`
+            : s.commandMode
+              ? `reloading HAProxy with --command: ${e.runtimeOps} server change(s) (no runtime API in this mode)`
+              : `updating HAProxy through the runtime API: ${e.runtimeOps} operation(s)`,
+        );
+        break;
       case 'applied':
         lastApplyError = null;
         lastFetchError = null;
         // The report, not the plan: the apply may have reloaded instead, or left apps out (see ApplyReport).
-        logger.info(e.report.reloaded ? `HAProxy reloaded and healthy: ${e.report.reasons.map(formatReason).join('; ')}` : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`);
+        logger.info(
+          e.report.reloaded
+            ? `HAProxy reloaded and healthy: ${e.report.reasons.map(formatReason).join('; ')}`
+            : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`,
+        );
         for (const p of e.state?.model.problems ?? []) {
           const line = describeProblem(p);
           if (!warnedProblems.has(line)) logger.warn(`left out ${line}`);
@@ -139,7 +176,9 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
         const retry = `retrying in ${(e.retryInMs / 1000).toFixed(1)}s with the newest model`;
         if (lastApplyError?.message === e.error) {
           lastApplyError.repeats++;
-          logger.warn(`apply failed again (${lastApplyError.repeats + 1} times in a row, same reason as above); ${retry}`);
+          logger.warn(
+            `apply failed again (${lastApplyError.repeats + 1} times in a row, same reason as above); ${retry}`,
+          );
         } else {
           lastApplyError = { message: e.error, repeats: 0 };
           logger.error(`apply failed: ${e.error}; ${retry}`);
@@ -157,7 +196,15 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   };
 
   const run$ = pipeline<Fetched>({
-    items$, signals$: deps.signals$, fetch, build, ...(fast === undefined || replay === undefined ? {} : { fast, replay }), haproxy: deps.haproxy, applied, report, scheduler,
+    items$,
+    signals$: deps.signals$,
+    fetch,
+    build,
+    ...(fast === undefined || replay === undefined ? {} : { fast, replay }),
+    haproxy: deps.haproxy,
+    applied,
+    report,
+    scheduler,
     timing: {
       quietMs: s.timing.quietMs,
       maxWaitMs: s.timing.maxWaitMs,

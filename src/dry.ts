@@ -37,7 +37,9 @@ export function runDryProcess(options: Options, env: Readonly<Record<string, str
       const { createLogger } = await import('./log');
       const logger = createLogger({ level: options.logLevel, format: options.logFormat, syslogSocket: undefined });
       const client = marathonClientFromOptions(options, logger);
-      return client.ok ? client.value.getApps({ readiness: options.respectReadinessChecks }) : Promise.reject(new Error(client.error));
+      return client.ok
+        ? client.value.getApps({ readiness: options.respectReadinessChecks })
+        : Promise.reject(new Error(client.error));
     },
   });
 }
@@ -62,7 +64,10 @@ export async function runDry(options: Options, io: DryIo): Promise<number> {
   };
   let body: unknown;
   if (options.appsFile !== undefined) {
-    const read = options.appsFile === '-' ? parseApps('standard input', await io.readStdin().catch((e: unknown) => e as Error)) : readApps(options.appsFile);
+    const read =
+      options.appsFile === '-'
+        ? parseApps('standard input', await io.readStdin().catch((e: unknown) => e as Error))
+        : readApps(options.appsFile);
     if (!read.ok) return fail(read.error);
     body = read.body;
   } else {
@@ -76,7 +81,12 @@ export async function runDry(options: Options, io: DryIo): Promise<number> {
   const templates = loadTemplateSet(findConfigDir(), io.env, options.templatesDir);
   if (!templates.ok) return fail(templates.error);
   const resolve = resolverFrom(await resolveTaskHosts(body));
-  const snapshot = renderSnapshot(body, templates.value, { model: modelOptions(options, io.env), render: renderOptions(options, io.env) }, { resolve, files: fileChecks() });
+  const snapshot = renderSnapshot(
+    body,
+    templates.value,
+    { model: modelOptions(options, io.env), render: renderOptions(options, io.env) },
+    { resolve, files: fileChecks() },
+  );
   if (!snapshot.ok) return fail(`${options.appsFile ?? 'Marathon apps'}: ${snapshot.error}`);
   for (const p of snapshot.problems) io.stderr(`marathon-lb: warning: left out ${describeProblem(p)}\n`);
 
@@ -112,13 +122,20 @@ function readApps(file: string): ReadApps {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    return { ok: false, error: `cannot read apps file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+    return {
+      ok: false,
+      error: `cannot read apps file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    };
   }
   return parseApps(file, text);
 }
 
 function parseApps(name: string, text: string | Error): ReadApps {
-  if (typeof text !== 'string') return { ok: false, error: `cannot read apps file ${name}: ${(text as NodeJS.ErrnoException).code ?? text.message}` };
+  if (typeof text !== 'string')
+    return {
+      ok: false,
+      error: `cannot read apps file ${name}: ${(text as NodeJS.ErrnoException).code ?? text.message}`,
+    };
   try {
     return { ok: true, body: JSON.parse(text) as unknown };
   } catch (e) {

@@ -9,9 +9,21 @@ export interface Logger {
   debug(msg: string, meta?: Record<string, unknown>): void;
 }
 
-const LEVELS: Record<LogLevel, string> = { CRITICAL: 'error', ERROR: 'error', WARNING: 'warn', INFO: 'info', DEBUG: 'debug', NOTSET: 'debug' };
+const LEVELS: Record<LogLevel, string> = {
+  CRITICAL: 'error',
+  ERROR: 'error',
+  WARNING: 'warn',
+  INFO: 'info',
+  DEBUG: 'debug',
+  NOTSET: 'debug',
+};
 
-const PYTHON_LEVEL_NAMES: Readonly<Record<string, string>> = { error: 'ERROR', warn: 'WARNING', info: 'INFO', debug: 'DEBUG' };
+const PYTHON_LEVEL_NAMES: Readonly<Record<string, string>> = {
+  error: 'ERROR',
+  warn: 'WARNING',
+  info: 'INFO',
+  debug: 'DEBUG',
+};
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 /** Python logging's asctime: `2026-11-25 13:20:01,123` (local time). */
@@ -32,18 +44,30 @@ export function pythonLogLine(format: string, fields: Readonly<Record<string, st
 }
 
 /** winston logger: readable lines in marathon-lb's format by default, or `--log-format json`. */
-export function createLogger(opts: { level: LogLevel; format: string; stream?: NodeJS.WritableStream; syslogSocket?: string; name?: string }): Logger {
+export function createLogger(opts: {
+  level: LogLevel;
+  format: string;
+  stream?: NodeJS.WritableStream;
+  syslogSocket?: string;
+  name?: string;
+}): Logger {
   const json = opts.format === 'json';
   const format = json
     ? winston.format.combine(winston.format.timestamp(), winston.format.json())
     : winston.format.printf((info) => {
-      const { level, message, ...meta } = info as { level: string; message: unknown } & Record<string, unknown>;
-      const extra = Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : '';
-      return pythonLogLine(opts.format, { asctime: asctime(new Date()), name: opts.name ?? 'marathon_lb', levelname: PYTHON_LEVEL_NAMES[level] ?? level.toUpperCase(), message: `${String(message)}${extra}` });
-    });
-  const transport = opts.stream !== undefined
-    ? new winston.transports.Stream({ stream: opts.stream })
-    : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] });
+        const { level, message, ...meta } = info as { level: string; message: unknown } & Record<string, unknown>;
+        const extra = Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : '';
+        return pythonLogLine(opts.format, {
+          asctime: asctime(new Date()),
+          name: opts.name ?? 'marathon_lb',
+          levelname: PYTHON_LEVEL_NAMES[level] ?? level.toUpperCase(),
+          message: `${String(message)}${extra}`,
+        });
+      });
+  const transport =
+    opts.stream !== undefined
+      ? new winston.transports.Stream({ stream: opts.stream })
+      : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] });
   const logger = winston.createLogger({ level: LEVELS[opts.level], format, transports: [transport] });
   const syslog = opts.syslogSocket === undefined ? null : syslogStream(opts.syslogSocket, (msg) => logger.warn(msg));
   if (syslog !== null) logger.add(new winston.transports.Stream({ stream: syslog }));

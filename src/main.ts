@@ -14,13 +14,25 @@ async function readStdin(): Promise<string> {
 }
 
 /** `marathon-lb check-labels`: checks one app definition; returns the exit code. */
-export function runCheckLabelsCommand(args: CheckLabelsArgs, env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  return runCheckLabels(args, { env, readStdin, stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+export function runCheckLabelsCommand(
+  args: CheckLabelsArgs,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  return runCheckLabels(args, {
+    env,
+    readStdin,
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+  });
 }
 
 /** Wires ports and runs the requested mode. Returns the exit code (the live service returns on SIGINT/SIGTERM). */
 export async function main(options: Options, env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  const logger = createLogger({ level: options.logLevel, format: options.logFormat, syslogSocket: options.dry ? undefined : options.syslogSocket });
+  const logger = createLogger({
+    level: options.logLevel,
+    format: options.logFormat,
+    syslogSocket: options.dry ? undefined : options.syslogSocket,
+  });
   if (options.dry) {
     return runDry(options, {
       env,
@@ -29,7 +41,9 @@ export async function main(options: Options, env: Readonly<Record<string, string
       stderr: (s) => process.stderr.write(s),
       fetchApps: () => {
         const client = marathonClientFromOptions(options, logger);
-        return client.ok ? client.value.getApps({ readiness: options.respectReadinessChecks }) : Promise.reject(new Error(client.error));
+        return client.ok
+          ? client.value.getApps({ readiness: options.respectReadinessChecks })
+          : Promise.reject(new Error(client.error));
       },
     });
   }
@@ -39,7 +53,10 @@ export async function main(options: Options, env: Readonly<Record<string, string
   const signal = new Promise<NodeJS.Signals>((resolve) => {
     // Kept installed: a second signal must not end the process at once with HAProxy half-stopped.
     const onSignal = (sig: NodeJS.Signals): void => {
-      if (stopping) logger.warn(`${sig}: already stopping (the process exits within --shutdown-timeout ${options.shutdownTimeout} s)`);
+      if (stopping)
+        logger.warn(
+          `${sig}: already stopping (the process exits within --shutdown-timeout ${options.shutdownTimeout} s)`,
+        );
       stopping = true;
       resolve(sig);
     };
@@ -49,14 +66,19 @@ export async function main(options: Options, env: Readonly<Record<string, string
   void signal.then((sig) => {
     // Whatever is under way (an apply, a reload, HAProxy finishing connections), the process exits in time.
     const deadline = setTimeout(() => {
-      logger.error(`${sig}: not stopped within --shutdown-timeout ${options.shutdownTimeout} s: exiting now${options.leaveHaproxyRunning ? '' : ', HAProxy killed'}`);
+      logger.error(
+        `${sig}: not stopped within --shutdown-timeout ${options.shutdownTimeout} s: exiting now${options.leaveHaproxyRunning ? '' : ', HAProxy killed'}`,
+      );
       if (!options.leaveHaproxyRunning && !options.haproxyAttach) started?.haproxy.killNow();
       process.exit(1);
     }, options.shutdownTimeout * 1000);
     deadline.unref();
   });
   // Outside marathon-lb's image: bundled Lua, a self-signed certificate, a maxconn the fd limit allows (each logged).
-  const start = await bootstrap({ from: { options }, env, logger: () => logger, firstStart: true }, serviceStart({ processSignals: true }));
+  const start = await bootstrap(
+    { from: { options }, env, logger: () => logger, firstStart: true },
+    serviceStart({ processSignals: true }),
+  );
   if (!start.ok) {
     process.stderr.write(`marathon-lb: ${start.error}\n`);
     return 2;

@@ -75,17 +75,35 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   try {
     fs.writeFileSync(pidFile, `${process.pid}\n`);
   } catch (e) {
-    logger.warn(`cannot write pid file ${pidFile} (${(e as NodeJS.ErrnoException).code}): /_mlb_signal/* will not reach this process`);
+    logger.warn(
+      `cannot write pid file ${pidFile} (${(e as NodeJS.ErrnoException).code}): /_mlb_signal/* will not reach this process`,
+    );
   }
   // HAProxy expands ${VAR} in its config, and app owners write part of it: it gets no secret of ours.
-  const haproxyEnv = haproxyEnvironment({ ...process.env, MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_HAPROXY_CONFIG: s.process.configPath }, s.secrets);
-  if (haproxyEnv.dropped.length > 0) logger.info(`HAProxy is started without the controller's secret variables: ${haproxyEnv.dropped.join(', ')}`);
-  const haproxy = new HaproxyProcess({ ...s.process, logger, env: haproxyEnv.env, fdEnvironment: () => readFdEnvironment() });
+  const haproxyEnv = haproxyEnvironment(
+    { ...process.env, MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_HAPROXY_CONFIG: s.process.configPath },
+    s.secrets,
+  );
+  if (haproxyEnv.dropped.length > 0)
+    logger.info(`HAProxy is started without the controller's secret variables: ${haproxyEnv.dropped.join(', ')}`);
+  const haproxy = new HaproxyProcess({
+    ...s.process,
+    logger,
+    env: haproxyEnv.env,
+    fdEnvironment: () => readFdEnvironment(),
+  });
   const external = s.command !== undefined;
   if (!s.attach && !external) {
     // One HAProxy, always: adopt or stop a master an earlier controller left before a new one binds.
-    const taken = await takeOverLeftovers({ haproxy, configPath: s.process.configPath, masterSocketPath: s.process.masterSocketPath,
-      pidFile: s.process.pidFile, env: haproxyEnv.env, logger, waitsMs: s.process.stopWaitsMs });
+    const taken = await takeOverLeftovers({
+      haproxy,
+      configPath: s.process.configPath,
+      masterSocketPath: s.process.masterSocketPath,
+      pidFile: s.process.pidFile,
+      env: haproxyEnv.env,
+      logger,
+      waitsMs: s.process.stopWaitsMs,
+    });
     if (!taken.ok) return err(taken.message);
   }
   if (s.attach && !external) {
@@ -93,23 +111,42 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     if (!attached.ok) return err(`--haproxy-attach: ${attached.message}`);
     logger.info(`attached to HAProxy master ${attached.masterPid}`);
   }
-  const files = new ConfigFiles({ ...s.files, logger, validate: s.validate ? (cfg) => validateConfig(s.process.bin, cfg, 30000) : null });
+  const files = new ConfigFiles({
+    ...s.files,
+    logger,
+    validate: s.validate ? (cfg) => validateConfig(s.process.bin, cfg, 30000) : null,
+  });
   const { retry } = s;
-  const command = s.command === undefined ? undefined
-    : new CommandHaproxy({ command: s.command, retry, clock: systemClock, logger, env: haproxyEnv.env });
-  const target: HaproxyTarget = command
-    ?? new OwnedHaproxy({ process: haproxy, files, runtimeFiles: [s.process.masterSocketPath, s.process.pidFile], retry, clock: systemClock, logger });
+  const command =
+    s.command === undefined
+      ? undefined
+      : new CommandHaproxy({ command: s.command, retry, clock: systemClock, logger, env: haproxyEnv.env });
+  const target: HaproxyTarget =
+    command ??
+    new OwnedHaproxy({
+      process: haproxy,
+      files,
+      runtimeFiles: [s.process.masterSocketPath, s.process.pidFile],
+      retry,
+      clock: systemClock,
+      logger,
+    });
   if (command) logger.info(`--command mode: HAProxy is not started by this controller; "${s.command}" reloads it`);
   logger.info(describeTarget(s.haproxyVersion, s.process.bin));
   const applier = new HaproxyApplier({
-    target, files, logger,
+    target,
+    files,
+    logger,
     ...(command ? {} : { fdEnvironment: () => readFdEnvironment() }),
     render: !s.cleanup ? undefined : (services) => renderConfig(services, deps.templates, renderOptions(o, deps.env)),
   });
 
   const signals = new Subject<'hup' | 'usr1'>();
   const osSignals: Observable<'hup' | 'usr1'> = deps.processSignals
-    ? merge(fromEvent(process, 'SIGHUP').pipe(map(() => 'hup' as const)), fromEvent(process, 'SIGUSR1').pipe(map(() => 'usr1' as const)))
+    ? merge(
+        fromEvent(process, 'SIGHUP').pipe(map(() => 'hup' as const)),
+        fromEvent(process, 'SIGUSR1').pipe(map(() => 'usr1' as const)),
+      )
     : new Subject<'hup' | 'usr1'>();
   // HAProxy died under us: SIGUSR1's path (validate, then reload or start) brings it back with the config on disk.
   const stopExits = haproxy.onExit((code, signal, info) => {
@@ -124,30 +161,52 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   const statsMs = s.statsIntervalMs;
   const haproxyState = new HaproxyState({ now, enabled: statsMs > 0, intervalMs: statsMs });
   const shared = {
-    now, marathon, haproxyState, processMetrics: true,
-    build: { version: packageVersion(), haproxyVersion: formatVersion(resolveHaproxyVersion(s.haproxyVersion, s.process.bin)) },
+    now,
+    marathon,
+    haproxyState,
+    processMetrics: true,
+    build: {
+      version: packageVersion(),
+      haproxyVersion: formatVersion(resolveHaproxyVersion(s.haproxyVersion, s.process.bin)),
+    },
   };
-  const metrics = new ControllerMetrics(command ? shared : {
-    ...shared,
-    haproxyWorkers: async () => {
-      const p = await haproxy.showProc();
-      return p.ok ? p.value.workers.length + p.value.oldWorkers.length : null;
-    },
-    haproxyOldWorkers: async () => {
-      const p = await haproxy.showProc();
-      return p.ok ? p.value.oldWorkers.length : null;
-    },
-  });
+  const metrics = new ControllerMetrics(
+    command
+      ? shared
+      : {
+          ...shared,
+          haproxyWorkers: async () => {
+            const p = await haproxy.showProc();
+            return p.ok ? p.value.workers.length + p.value.oldWorkers.length : null;
+          },
+          haproxyOldWorkers: async () => {
+            const p = await haproxy.showProc();
+            return p.ok ? p.value.oldWorkers.length : null;
+          },
+        },
+  );
   let settleOnePass: ((code: number) => void) | undefined;
   const onePass = s.onePass ? new Promise<number>((resolve) => (settleOnePass = resolve)) : undefined;
   let connects = 0;
   const { run$, applied } = createController({
-    settings: controllerSettings(o, deps.env), client, templates: deps.templates, haproxy: applier, logger, scheduler: asyncScheduler, random: Math.random,
+    settings: controllerSettings(o, deps.env),
+    client,
+    templates: deps.templates,
+    haproxy: applier,
+    logger,
+    scheduler: asyncScheduler,
+    random: Math.random,
     signals$: merge(signals, osSignals),
-    observers: [(e) => marathon.observe(e), (e) => metrics.observe(e), (e) => status.observe(e), (e) => {
-      if (e.kind === 'applied' || e.kind === 'unchanged') settleOnePass?.(0);
-      else if (e.kind === 'apply-failed' || e.kind === 'fetch-failed' || e.kind === 'snapshot-invalid') settleOnePass?.(1);
-    }],
+    observers: [
+      (e) => marathon.observe(e),
+      (e) => metrics.observe(e),
+      (e) => status.observe(e),
+      (e) => {
+        if (e.kind === 'applied' || e.kind === 'unchanged') settleOnePass?.(0);
+        else if (e.kind === 'apply-failed' || e.kind === 'fetch-failed' || e.kind === 'snapshot-invalid')
+          settleOnePass?.(1);
+      },
+    ],
     onStreamConnected: () => {
       if (connects++ > 0) metrics.streamReconnected();
     },
@@ -160,11 +219,24 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   const status = new StatusBook({ applied, now, ...s.status, marathon, haproxy: haproxyState });
   // One `show stat` per interval on a connection of its own, never two at once, none while HAProxy is down.
   const statsTimeoutMs = Math.min(5000, Math.max(500, statsMs));
-  const stats = statsMs <= 0 ? null : pollEvery(
-    masterSocketStateReader(s.process.masterSocketPath, statsTimeoutMs, () => haproxy.masterPid() !== undefined, now),
-    // At most a tenth of the controller's time: at 10 000 backends one read costs a few hundred ms.
-    { intervalMs: statsMs, timeoutMs: statsTimeoutMs, scheduler: asyncScheduler, share: { factor: 10, clock: () => performance.now() } },
-  ).subscribe((r) => haproxyState.observe(r));
+  const stats =
+    statsMs <= 0
+      ? null
+      : pollEvery(
+          masterSocketStateReader(
+            s.process.masterSocketPath,
+            statsTimeoutMs,
+            () => haproxy.masterPid() !== undefined,
+            now,
+          ),
+          // At most a tenth of the controller's time: at 10 000 backends one read costs a few hundred ms.
+          {
+            intervalMs: statsMs,
+            timeoutMs: statsTimeoutMs,
+            scheduler: asyncScheduler,
+            share: { factor: 10, clock: () => performance.now() },
+          },
+        ).subscribe((r) => haproxyState.observe(r));
   let admin: AdminServer | null = null;
   if (s.admin !== null) {
     try {
@@ -175,7 +247,12 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   }
   const sub = run$.subscribe({ error: (e: unknown) => logger.error(`controller stopped: ${(e as Error).message}`) });
   return ok({
-    admin, haproxy, status, metrics, signals, ...(onePass ? { onePass } : {}),
+    admin,
+    haproxy,
+    status,
+    metrics,
+    signals,
+    ...(onePass ? { onePass } : {}),
     stop: async () => {
       sub.unsubscribe();
       stats?.unsubscribe();
@@ -184,7 +261,8 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       const leave = s.leaveRunning;
       if (leave) haproxy.release(); // an apply still under way can no longer start or reload it
       await Promise.all([admin?.close(), leave ? undefined : haproxy.stop()]);
-      if (s.handOver) logger.info(`leaving HAProxy master ${haproxy.masterPid() ?? '(none)'} running for the next controller`);
+      if (s.handOver)
+        logger.info(`leaving HAProxy master ${haproxy.masterPid() ?? '(none)'} running for the next controller`);
       try {
         if (fs.readFileSync(pidFile, 'utf8').trim() === String(process.pid)) fs.rmSync(pidFile);
       } catch {

@@ -41,12 +41,23 @@ export interface SnapshotBuilderDeps {
  * faults; the others are built and applied. Otherwise the exception is thrown on: the pipeline
  * skips that snapshot.
  */
-export function snapshotBuilder(d: SnapshotBuilderDeps): (f: Fetched) => (DesiredState & { faults?: BuildFault[] }) | { error: string } {
+export function snapshotBuilder(
+  d: SnapshotBuilderDeps,
+): (f: Fetched) => (DesiredState & { faults?: BuildFault[] }) | { error: string } {
   const { templates, modelOpts, renderOpts, health, servers, serverLines } = d;
   /** `probe`: fresh caches, so trial builds leave the live ones (server ids, rendered lines) alone. */
-  const snapshotOf = (body: unknown, hosts: ReadonlyMap<string, string>, probe: boolean) => renderSnapshot(body, templates,
-    { model: modelOpts, render: renderOpts }, { resolve: resolverFrom(hosts), rememberedHealth: health.view, files: fileChecks(),
-      ...(probe ? { servers: new ServerMemo(), serverLines: new ServerLinesCache() } : { servers, serverLines }) });
+  const snapshotOf = (body: unknown, hosts: ReadonlyMap<string, string>, probe: boolean) =>
+    renderSnapshot(
+      body,
+      templates,
+      { model: modelOpts, render: renderOpts },
+      {
+        resolve: resolverFrom(hosts),
+        rememberedHealth: health.view,
+        files: fileChecks(),
+        ...(probe ? { servers: new ServerMemo(), serverLines: new ServerLinesCache() } : { servers, serverLines }),
+      },
+    );
 
   return (f) => {
     let snap: ReturnType<typeof snapshotOf>;
@@ -62,10 +73,18 @@ export function snapshotBuilder(d: SnapshotBuilderDeps): (f: Fetched) => (Desire
     }
     if (!snap.ok) return { error: `Marathon apps: ${snap.error}` };
     health.remember(snap.observedHealth);
-    const leftOut: Problem[] = faults.map((x) => ({ appId: x.appId ?? '(unnamed app)', portIndex: null, label: null,
-      message: `building its config failed (internal error: ${x.error})` }));
-    return { model: { ...snap.model, problems: [...snap.model.problems, ...leftOut] }, rendered: snap.rendered, faults,
-      source: { apps: snap.apps, hosts: f.hosts } };
+    const leftOut: Problem[] = faults.map((x) => ({
+      appId: x.appId ?? '(unnamed app)',
+      portIndex: null,
+      label: null,
+      message: `building its config failed (internal error: ${x.error})`,
+    }));
+    return {
+      model: { ...snap.model, problems: [...snap.model.problems, ...leftOut] },
+      rendered: snap.rendered,
+      faults,
+      source: { apps: snap.apps, hosts: f.hosts },
+    };
   };
 }
 
@@ -75,7 +94,9 @@ export function snapshotBuilder(d: SnapshotBuilderDeps): (f: Fetched) => (Desire
  * lines, for the runtime API); the config text stays the one HAProxy last read, since a fast state
  * changes servers at runtime only (the next snapshot writes the file). Or why it is left to the snapshot.
  */
-export function fastBuilder(d: SnapshotBuilderDeps): (event: FastEvent, base: DesiredState) => DesiredState | { readonly refused: string } {
+export function fastBuilder(
+  d: SnapshotBuilderDeps,
+): (event: FastEvent, base: DesiredState) => DesiredState | { readonly refused: string } {
   const { templates, modelOpts, renderOpts, health, serverLines } = d;
   return (event, base) => {
     const source = base.source;
@@ -85,13 +106,22 @@ export function fastBuilder(d: SnapshotBuilderDeps): (event: FastEvent, base: De
     if (event.type === 'status_update_event' && event.host !== undefined && resolve(event.host) === undefined) {
       return { refused: `app ${event.appId}: host ${event.host} not resolved yet` };
     }
-    const r = fastApply({ apps: source.apps, model: base.model }, event, modelOpts, { resolve, rememberedHealth: health.view, files: fileChecks() });
+    const r = fastApply({ apps: source.apps, model: base.model }, event, modelOpts, {
+      resolve,
+      rememberedHealth: health.view,
+      files: fileChecks(),
+    });
     if (!r.ok) return { refused: r.reason };
     const part = renderConfig(r.changed, templates, renderOpts, serverLines);
-    if (part.problems.length > 0) return { refused: `app ${event.appId}: ${part.problems.map((p) => p.message).join('; ')}` };
+    if (part.problems.length > 0)
+      return { refused: `app ${event.appId}: ${part.problems.map((p) => p.message).join('; ')}` };
     const lines = new Map(source.serverLines);
     for (const [backend, servers] of serverLinesByBackend(part.config)) lines.set(backend, servers);
-    return { model: r.state.model, rendered: base.rendered, source: { apps: r.state.apps, hosts: source.hosts, fast: true, serverLines: lines } };
+    return {
+      model: r.state.model,
+      rendered: base.rendered,
+      source: { apps: r.state.apps, hosts: source.hosts, fast: true, serverLines: lines },
+    };
   };
 }
 
@@ -101,7 +131,9 @@ export function fastBuilder(d: SnapshotBuilderDeps): (event: FastEvent, base: De
  * back servers HAProxy already runs, only to add them at the next snapshot. The result is rendered
  * in full (with the live caches): it is written, and may be reloaded, like any snapshot.
  */
-export function fastReplay(d: SnapshotBuilderDeps): (state: DesiredState, events: readonly FastEvent[]) => DesiredState {
+export function fastReplay(
+  d: SnapshotBuilderDeps,
+): (state: DesiredState, events: readonly FastEvent[]) => DesiredState {
   const { templates, modelOpts, renderOpts, health, serverLines } = d;
   return (state, events) => {
     const source = state.source;
@@ -121,8 +153,11 @@ export function fastReplay(d: SnapshotBuilderDeps): (state: DesiredState, events
     }
     if (!changed) return { ...state, source: { apps: fast.apps, hosts: source.hosts } };
     const rendered = renderConfig(fast.model.services, templates, renderOpts, serverLines);
-    return { model: { services: rendered.served, problems: [...fast.model.problems, ...rendered.problems] }, rendered,
-      source: { apps: fast.apps, hosts: source.hosts } };
+    return {
+      model: { services: rendered.served, problems: [...fast.model.problems, ...rendered.problems] },
+      rendered,
+      source: { apps: fast.apps, hosts: source.hosts },
+    };
   };
 }
 
@@ -130,7 +165,11 @@ export function fastReplay(d: SnapshotBuilderDeps): (state: DesiredState, events
  * The apps body without the apps whose presence alone makes `attempt` throw, with one fault each;
  * null when no single app is the cause.
  */
-function withoutThrowingApps(body: unknown, attempt: (body: unknown) => unknown, error: unknown): { body: unknown; faults: BuildFault[] } | null {
+function withoutThrowingApps(
+  body: unknown,
+  attempt: (body: unknown) => unknown,
+  error: unknown,
+): { body: unknown; faults: BuildFault[] } | null {
   const apps = typeof body === 'object' && body !== null ? (body as { apps?: unknown }).apps : undefined;
   if (!Array.isArray(apps)) return null;
   const throws = (subset: readonly unknown[]): boolean => {
@@ -148,5 +187,8 @@ function withoutThrowingApps(body: unknown, attempt: (body: unknown) => unknown,
     const id = typeof app === 'object' && app !== null ? (app as { id?: unknown }).id : undefined;
     return typeof id === 'string' && id !== '' ? id : `apps[${apps.indexOf(app)}]`;
   };
-  return { body: { ...(body as object), apps: apps.filter((a) => !bad.includes(a)) }, faults: bad.map((a) => ({ error: message, appId: idOf(a) })) };
+  return {
+    body: { ...(body as object), apps: apps.filter((a) => !bad.includes(a)) },
+    faults: bad.map((a) => ({ error: message, appId: idOf(a) })),
+  };
 }

@@ -26,7 +26,9 @@ export function syslogStream(socket: string, warn: (msg: string) => void): Writa
     warn(`--syslog-socket ${socket} is not a socket here: logging to stderr only (use /dev/null to silence this)`);
     return null;
   }
-  const child = spawn('logger', ['--socket', socket, '--socket-errors=off', '--prio-prefix', '--tag', 'marathon_lb'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const child = spawn('logger', ['--socket', socket, '--socket-errors=off', '--prio-prefix', '--tag', 'marathon_lb'], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   child.on('error', (e) => warn(`syslog via logger(1) failed: ${e.message}`));
   child.unref();
   (child.stdin as unknown as { unref?: () => void }).unref?.();

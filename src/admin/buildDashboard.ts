@@ -15,12 +15,23 @@ const OUT = path.join(ROOT, 'dist', 'dashboard', 'index.html');
 
 function build(): string | null {
   const bundled = buildSync({
-    entryPoints: [path.join(SOURCES, 'main.ts')], bundle: true, format: 'iife', target: 'es2020', write: false, logLevel: 'silent',
-    charset: 'utf8', legalComments: 'none', tsconfig: path.join(SOURCES, 'tsconfig.json'),
+    entryPoints: [path.join(SOURCES, 'main.ts')],
+    bundle: true,
+    format: 'iife',
+    target: 'es2020',
+    write: false,
+    logLevel: 'silent',
+    charset: 'utf8',
+    legalComments: 'none',
+    tsconfig: path.join(SOURCES, 'tsconfig.json'),
   });
   const js = bundled.outputFiles[0]?.text;
   if (js === undefined) return 'dashboard build: esbuild produced no output';
-  const page = assemblePage(readFileSync(path.join(SOURCES, 'index.html'), 'utf8'), readFileSync(path.join(SOURCES, 'style.css'), 'utf8'), js);
+  const page = assemblePage(
+    readFileSync(path.join(SOURCES, 'index.html'), 'utf8'),
+    readFileSync(path.join(SOURCES, 'style.css'), 'utf8'),
+    js,
+  );
   if (!page.ok) return page.error;
   const csp = pageCsp(page.value);
   if (!csp.ok) return csp.error;

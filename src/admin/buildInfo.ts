@@ -5,7 +5,10 @@ import * as path from 'node:path';
 export function packageVersion(): string {
   for (const dir of [path.join(__dirname, '..', '..'), path.join(__dirname, '..', '..', '..')]) {
     try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { readonly name?: unknown; readonly version?: unknown };
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        readonly name?: unknown;
+        readonly version?: unknown;
+      };
       if (typeof pkg.version === 'string') return pkg.version;
     } catch {
       // not here

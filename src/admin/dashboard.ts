@@ -7,10 +7,14 @@ import { pageCsp } from './dashboardPage';
  * `npm run build` into dist/dashboard/index.html. It polls `./status` every 2 s; it carries no data
  * and no secret (the token stays in `#token=…`). Read once, on the first request.
  */
-export type DashboardPage = { readonly ok: true; readonly html: string; readonly csp: string } | { readonly ok: false; readonly error: string };
+export type DashboardPage =
+  { readonly ok: true; readonly html: string; readonly csp: string } | { readonly ok: false; readonly error: string };
 
 /** From dist/src/admin (the built service) or src/admin (ts-jest): the built page is dist/dashboard/index.html. */
-const CANDIDATES = [path.join(__dirname, '..', '..', 'dashboard', 'index.html'), path.join(__dirname, '..', '..', 'dist', 'dashboard', 'index.html')];
+const CANDIDATES = [
+  path.join(__dirname, '..', '..', 'dashboard', 'index.html'),
+  path.join(__dirname, '..', '..', 'dist', 'dashboard', 'index.html'),
+];
 
 function loadDashboard(candidates: readonly string[] = CANDIDATES): DashboardPage {
   for (const file of candidates) {

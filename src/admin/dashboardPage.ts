@@ -14,14 +14,24 @@ const SCRIPT_TAG = '<script src="main.js"></script>';
 
 /** index.html with style.css and the bundled script in place of its `<link>` and `<script src>`. */
 export function assemblePage(html: string, css: string, js: string): Built<string> {
-  for (const [tag, name] of [[STYLE_TAG, 'style.css'], [SCRIPT_TAG, 'main.js']] as const) {
-    if (html.split(tag).length !== 2) return { ok: false, error: `dashboard build: index.html must hold exactly one ${tag} (where ${name} goes)` };
+  for (const [tag, name] of [
+    [STYLE_TAG, 'style.css'],
+    [SCRIPT_TAG, 'main.js'],
+  ] as const) {
+    if (html.split(tag).length !== 2)
+      return { ok: false, error: `dashboard build: index.html must hold exactly one ${tag} (where ${name} goes)` };
   }
   if (/<\/style/i.test(css)) return { ok: false, error: 'dashboard build: style.css must not contain "</style"' };
   if (/<\/script/i.test(js)) return { ok: false, error: 'dashboard build: the script must not contain "</script"' };
-  if (/<script|<style/i.test(html.replace(SCRIPT_TAG, ''))) return { ok: false, error: 'dashboard build: index.html must not hold its own <script> or <style>' };
+  if (/<script|<style/i.test(html.replace(SCRIPT_TAG, '')))
+    return { ok: false, error: 'dashboard build: index.html must not hold its own <script> or <style>' };
   // Functions as replacements: `$` in the code must stay as written.
-  return { ok: true, value: html.replace(STYLE_TAG, () => `<style>\n${css}</style>`).replace(SCRIPT_TAG, () => `<script>\n${js}</script>`) };
+  return {
+    ok: true,
+    value: html
+      .replace(STYLE_TAG, () => `<style>\n${css}</style>`)
+      .replace(SCRIPT_TAG, () => `<script>\n${js}</script>`),
+  };
 }
 
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
@@ -30,7 +40,11 @@ const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(
 export function pageCsp(page: string): Built<string> {
   const styles = [...page.matchAll(/<style>([\s\S]*?)<\/style>/g)];
   const scripts = [...page.matchAll(/<script>([\s\S]*?)<\/script>/g)];
-  if (styles.length !== 1 || scripts.length !== 1) return { ok: false, error: `dashboard: the page must hold one <style> and one <script> (found ${styles.length} and ${scripts.length})` };
+  if (styles.length !== 1 || scripts.length !== 1)
+    return {
+      ok: false,
+      error: `dashboard: the page must hold one <style> and one <script> (found ${styles.length} and ${scripts.length})`,
+    };
   return {
     ok: true,
     value: [

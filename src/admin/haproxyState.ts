@@ -1,6 +1,13 @@
 import type { StatProxy, StatSample, StatServer } from '../haproxy/stats';
 import type { Polled } from '../streams/pollEvery';
-import { HAPROXY_SERVER_STATES, type HaproxyServerState, type HaproxyStatus, type ProxyTraffic, type ServerRuntime, type TrafficPoint } from './statusTypes';
+import {
+  HAPROXY_SERVER_STATES,
+  type HaproxyServerState,
+  type HaproxyStatus,
+  type ProxyTraffic,
+  type ServerRuntime,
+  type TrafficPoint,
+} from './statusTypes';
 
 export interface HaproxyStateOptions {
   /** Epoch ms. */
@@ -77,10 +84,19 @@ export class HaproxyState {
     const at = this.sample.at;
     const since = v.secondsSinceChange;
     return {
-      state: v.state, status: v.status, checked: v.checked,
-      check: !v.checked || v.checkStatus === '' ? null : {
-        status: v.checkStatus, code: v.checkCode, description: v.checkDescription, durationMs: v.checkDurationMs, passed: /^L\dOK/.test(v.checkStatus),
-      },
+      state: v.state,
+      status: v.status,
+      checked: v.checked,
+      check:
+        !v.checked || v.checkStatus === ''
+          ? null
+          : {
+              status: v.checkStatus,
+              code: v.checkCode,
+              description: v.checkDescription,
+              durationMs: v.checkDurationMs,
+              passed: /^L\dOK/.test(v.checkStatus),
+            },
       lastChangeAt: since === null ? null : iso(at - since * 1000),
       secondsSinceChange: since === null ? null : since + Math.max(0, (this.o.now() - at) / 1000),
       currentSessions: v.currentSessions,
@@ -89,7 +105,7 @@ export class HaproxyState {
   }
 
   backend(name: string): ProxyTraffic | null {
-    return this.sample === null ? null : this.tracks.get(key({ kind: 'backend', name }))?.traffic ?? null;
+    return this.sample === null ? null : (this.tracks.get(key({ kind: 'backend', name }))?.traffic ?? null);
   }
 
   /** Servers by state in the last read; null when HAProxy could not be read (or was not yet). */
@@ -107,8 +123,13 @@ export class HaproxyState {
 
   status(): HaproxyStatus {
     const now = this.o.now();
-    const list = (kind: 'frontend' | 'backend'): ProxyTraffic[] => (this.sample === null ? [] : this.sample.proxies
-      .filter((p) => p.kind === kind).map((p) => this.tracks.get(key(p))?.traffic).filter((t): t is ProxyTraffic => t !== undefined));
+    const list = (kind: 'frontend' | 'backend'): ProxyTraffic[] =>
+      this.sample === null
+        ? []
+        : this.sample.proxies
+            .filter((p) => p.kind === kind)
+            .map((p) => this.tracks.get(key(p))?.traffic)
+            .filter((t): t is ProxyTraffic => t !== undefined);
     return {
       enabled: this.o.enabled,
       readAt: this.lastReadAt === null ? null : iso(this.lastReadAt),
@@ -117,7 +138,9 @@ export class HaproxyState {
       intervalSeconds: this.o.intervalMs / 1000,
       historyStepSeconds: this.stepMs / 1000,
       historyPoints: this.points,
-      serversByState: this.serversByState() ?? (Object.fromEntries(HAPROXY_SERVER_STATES.map((s) => [s, 0])) as Record<HaproxyServerState, number>),
+      serversByState:
+        this.serversByState() ??
+        (Object.fromEntries(HAPROXY_SERVER_STATES.map((s) => [s, 0])) as Record<HaproxyServerState, number>),
       frontends: list('frontend'),
       backends: list('backend'),
     };
@@ -133,17 +156,29 @@ export class HaproxyState {
     let pointBase = t?.pointBase ?? null;
     if (at - lastPointAt >= this.stepMs) {
       const span = (at - lastPointAt) / 1000;
-      const over = (prev: number, cur: number): number => (pointBase === null || span <= 0 ? 0 : round(grown(prev, cur) / span));
-      history = [...history, {
-        at: iso(at), currentSessions: p.currentSessions,
-        requestsPerSecond: over(pointBase?.requestsTotal ?? 0, p.requestsTotal), http5xxPerSecond: over(pointBase?.http5xxTotal ?? 0, p.http5xxTotal),
-      }].slice(-this.points);
+      const over = (prev: number, cur: number): number =>
+        pointBase === null || span <= 0 ? 0 : round(grown(prev, cur) / span);
+      history = [
+        ...history,
+        {
+          at: iso(at),
+          currentSessions: p.currentSessions,
+          requestsPerSecond: over(pointBase?.requestsTotal ?? 0, p.requestsTotal),
+          http5xxPerSecond: over(pointBase?.http5xxTotal ?? 0, p.http5xxTotal),
+        },
+      ].slice(-this.points);
       lastPointAt = at;
       pointBase = p;
     }
     const traffic: ProxyTraffic = {
-      name: p.name, status: p.status, currentSessions: p.currentSessions, requestsPerSecond, http5xxPerSecond,
-      requestsTotal: p.requestsTotal, http5xxTotal: p.http5xxTotal, history,
+      name: p.name,
+      status: p.status,
+      currentSessions: p.currentSessions,
+      requestsPerSecond,
+      http5xxPerSecond,
+      requestsTotal: p.requestsTotal,
+      http5xxTotal: p.http5xxTotal,
+      history,
     };
     return { prev: p, prevAt: at, traffic, history, pointBase, lastPointAt };
   }

@@ -119,7 +119,10 @@ export class MarathonState {
       secondsSinceLastEvent: age(now, this.lastEventAt),
       lastSnapshotAt: iso(this.lastSnapshotAt),
       secondsSinceLastSnapshot: age(now, this.lastSnapshotAt),
-      lastFetchError: this.lastFetchError === null ? null : { at: iso(this.lastFetchError.at) ?? '', error: this.lastFetchError.error },
+      lastFetchError:
+        this.lastFetchError === null
+          ? null
+          : { at: iso(this.lastFetchError.at) ?? '', error: this.lastFetchError.error },
       consecutiveFetchFailures: this.failures,
     };
   }

@@ -13,7 +13,8 @@ import { HAPROXY_SERVER_STATES } from './statusTypes';
  * AppliedState put them there), and one port may have several problems.
  */
 export function leftOutCount(state: DesiredState): number {
-  return new Set([...state.model.problems, ...state.rendered.problems].map((p) => `${p.appId}\0${p.portIndex ?? '*'}`)).size;
+  return new Set([...state.model.problems, ...state.rendered.problems].map((p) => `${p.appId}\0${p.portIndex ?? '*'}`))
+    .size;
 }
 
 /** What `mlb_build_info` labels. */
@@ -46,7 +47,9 @@ export interface ControllerMetricsDeps {
 /** A gauge read from HAProxy on every scrape: NaN when HAProxy does not answer. */
 function processGauge(registers: Registry[], name: string, help: string, read: () => Promise<number | null>): void {
   new Gauge({
-    name, help, registers,
+    name,
+    help,
+    registers,
     async collect() {
       const n = await read().catch(() => null);
       this.set(n ?? Number.NaN);
@@ -85,49 +88,110 @@ export class ControllerMetrics {
     const registers = [this.registry];
     const now = deps.now;
     this.startedAt = now();
-    this.applies = new Counter({ name: 'mlb_applies_total', help: 'Applies by result: ok, failed (SIGUSR1 reloads included), unchanged (a snapshot that changed nothing)', labelNames: ['result'], registers });
+    this.applies = new Counter({
+      name: 'mlb_applies_total',
+      help: 'Applies by result: ok, failed (SIGUSR1 reloads included), unchanged (a snapshot that changed nothing)',
+      labelNames: ['result'],
+      registers,
+    });
     for (const result of ['ok', 'failed', 'unchanged']) this.applies.labels(result).inc(0);
-    this.reloads = new Counter({ name: 'mlb_reloads_total', help: 'HAProxy reloads, one per reload, labelled by the category of its first reason', labelNames: ['reason'], registers });
+    this.reloads = new Counter({
+      name: 'mlb_reloads_total',
+      help: 'HAProxy reloads, one per reload, labelled by the category of its first reason',
+      labelNames: ['reason'],
+      registers,
+    });
     this.runtimeUpdates = new Counter({
-      name: 'mlb_runtime_updates_total', labelNames: ['reason'], registers,
+      name: 'mlb_runtime_updates_total',
+      labelNames: ['reason'],
+      registers,
       help: 'Applies made through the runtime API alone (no reload), labelled by the kind of their first change: add_server, remove_server, set_draining',
     });
-    this.runtimeOps = new Counter({ name: 'mlb_runtime_ops_total', help: 'Runtime API operations (add/del/enable/disable server) of successful applies', registers });
-    this.applyDuration = new Histogram({ name: 'mlb_apply_duration_seconds', help: 'Time from the start of an apply to its success or failure', buckets: APPLY_BUCKETS, registers });
-    this.reconnects = new Counter({ name: 'mlb_sse_reconnects_total', help: 'Reconnections of the Marathon event stream', registers });
-    this.fastApplies = new Counter({ name: 'mlb_fast_path_applies_total', help: 'Task and health events applied through the runtime API before their snapshot', registers });
-    this.fastCorrections = new Counter({ name: 'mlb_fast_path_corrections_total',
-      help: 'Snapshots that changed what HAProxy ran after a fast-path apply (the snapshot is the truth)', registers });
-    this.triggers = new Counter({ name: 'mlb_triggers_total', help: 'Reasons to re-read Marathon (startup, event, connected, resync, signal)', labelNames: ['kind'], registers });
-    this.fetchFailures = new Counter({ name: 'mlb_marathon_fetch_failures_total', help: 'Failed reads of /v2/apps (a repeated identical failure is counted once until a read succeeds)', registers });
+    this.runtimeOps = new Counter({
+      name: 'mlb_runtime_ops_total',
+      help: 'Runtime API operations (add/del/enable/disable server) of successful applies',
+      registers,
+    });
+    this.applyDuration = new Histogram({
+      name: 'mlb_apply_duration_seconds',
+      help: 'Time from the start of an apply to its success or failure',
+      buckets: APPLY_BUCKETS,
+      registers,
+    });
+    this.reconnects = new Counter({
+      name: 'mlb_sse_reconnects_total',
+      help: 'Reconnections of the Marathon event stream',
+      registers,
+    });
+    this.fastApplies = new Counter({
+      name: 'mlb_fast_path_applies_total',
+      help: 'Task and health events applied through the runtime API before their snapshot',
+      registers,
+    });
+    this.fastCorrections = new Counter({
+      name: 'mlb_fast_path_corrections_total',
+      help: 'Snapshots that changed what HAProxy ran after a fast-path apply (the snapshot is the truth)',
+      registers,
+    });
+    this.triggers = new Counter({
+      name: 'mlb_triggers_total',
+      help: 'Reasons to re-read Marathon (startup, event, connected, resync, signal)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.fetchFailures = new Counter({
+      name: 'mlb_marathon_fetch_failures_total',
+      help: 'Failed reads of /v2/apps (a repeated identical failure is counted once until a read succeeds)',
+      registers,
+    });
     this.pipelineErrors = new Counter({
-      name: 'mlb_pipeline_errors_total', registers, labelNames: ['stage'],
-      help: 'Failures caught in the controller pipeline, each retried, by stage: fetch (a read of /v2/apps), build (a snapshot invalid, or the model/render threw), '
-        + 'plan (the diff threw: a full reload was used), apply (an HAProxy update failed or threw), pipeline (an unforeseen error: the pipeline restarted)',
+      name: 'mlb_pipeline_errors_total',
+      registers,
+      labelNames: ['stage'],
+      help:
+        'Failures caught in the controller pipeline, each retried, by stage: fetch (a read of /v2/apps), build (a snapshot invalid, or the model/render threw), ' +
+        'plan (the diff threw: a full reload was used), apply (an HAProxy update failed or threw), pipeline (an unforeseen error: the pipeline restarted)',
     });
     for (const stage of PIPELINE_STAGES) this.pipelineErrors.labels(stage).inc(0);
-    this.leftOut = new Gauge({ name: 'mlb_apps_left_out', help: 'App service ports left out of the applied config (bad labels or templates)', registers });
+    this.leftOut = new Gauge({
+      name: 'mlb_apps_left_out',
+      help: 'App service ports left out of the applied config (bad labels or templates)',
+      registers,
+    });
     // prom-client calls collect() with the gauge as `this`; these read the metrics' own state.
     const lastSuccessAt = (): number | null => this.lastSuccessAt;
     const startedAt = this.startedAt;
     new Gauge({
-      name: 'mlb_last_apply_success_timestamp_seconds', help: 'Unix time of the last successful apply of a Marathon snapshot (0 before the first)', registers,
+      name: 'mlb_last_apply_success_timestamp_seconds',
+      help: 'Unix time of the last successful apply of a Marathon snapshot (0 before the first)',
+      registers,
       collect() {
         const at = lastSuccessAt();
         this.set(at === null ? 0 : at / 1000);
       },
     });
     new Gauge({
-      name: 'mlb_seconds_since_last_successful_apply', help: 'Seconds since the last successful apply (since start before the first)', registers,
+      name: 'mlb_seconds_since_last_successful_apply',
+      help: 'Seconds since the last successful apply (since start before the first)',
+      registers,
       collect() {
         this.set(Math.max(0, (now() - (lastSuccessAt() ?? startedAt)) / 1000));
       },
     });
-    if (deps.haproxyWorkers !== undefined) processGauge(registers, 'mlb_haproxy_workers', 'Live HAProxy worker processes (NaN when unknown)', deps.haproxyWorkers);
+    if (deps.haproxyWorkers !== undefined)
+      processGauge(
+        registers,
+        'mlb_haproxy_workers',
+        'Live HAProxy worker processes (NaN when unknown)',
+        deps.haproxyWorkers,
+      );
     if (deps.haproxyOldWorkers !== undefined) {
-      processGauge(registers, 'mlb_haproxy_old_workers',
+      processGauge(
+        registers,
+        'mlb_haproxy_old_workers',
         'HAProxy workers of earlier configs still finishing their connections (bounded by --max-old-workers and hard-stop-after; NaN when unknown)',
-        deps.haproxyOldWorkers);
+        deps.haproxyOldWorkers,
+      );
     }
     this.optionalMetrics(registers);
   }
@@ -135,40 +199,78 @@ export class ControllerMetrics {
   private optionalMetrics(registers: Registry[]): void {
     const { marathon, haproxyState, build } = this.deps;
     if (build !== undefined) {
-      new Gauge({ name: 'mlb_build_info', help: 'Always 1; the labels say which marathon-lb, Node.js and HAProxy config version run', labelNames: ['version', 'nodejs_version', 'haproxy_version'], registers })
-        .labels(build.version, process.versions.node, build.haproxyVersion).set(1);
+      new Gauge({
+        name: 'mlb_build_info',
+        help: 'Always 1; the labels say which marathon-lb, Node.js and HAProxy config version run',
+        labelNames: ['version', 'nodejs_version', 'haproxy_version'],
+        registers,
+      })
+        .labels(build.version, process.versions.node, build.haproxyVersion)
+        .set(1);
     }
     if (marathon !== undefined) {
       const seconds = (ms: number | null): number => (ms === null ? 0 : ms / 1000);
-      new Gauge({ name: 'mlb_marathon_up', help: '1 when the last read of Marathon succeeded and, with --sse, the event stream is connected', registers, collect() {
-        this.set(marathon.up ? 1 : 0);
-      } });
-      new Gauge({ name: 'mlb_marathon_event_stream_connected', help: '1 while the Marathon event stream is connected (always 0 without --sse)', registers, collect() {
-        this.set(marathon.streamUp ? 1 : 0);
-      } });
-      new Gauge({ name: 'mlb_marathon_last_event_timestamp_seconds', help: 'Unix time of the last Marathon event received (0 before the first)', registers, collect() {
-        this.set(seconds(marathon.lastEvent));
-      } });
-      new Gauge({ name: 'mlb_marathon_last_snapshot_timestamp_seconds', help: 'Unix time of the last successful read of Marathon apps (0 before the first)', registers, collect() {
-        this.set(seconds(marathon.lastSnapshot));
-      } });
-      new Gauge({ name: 'mlb_routing_stale', help: '1 when /status calls routing stale: the event stream down, or Marathon reads failing, for longer than --stale-after', registers, collect() {
-        this.set(marathon.staleReason() === null ? 0 : 1);
-      } });
+      new Gauge({
+        name: 'mlb_marathon_up',
+        help: '1 when the last read of Marathon succeeded and, with --sse, the event stream is connected',
+        registers,
+        collect() {
+          this.set(marathon.up ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'mlb_marathon_event_stream_connected',
+        help: '1 while the Marathon event stream is connected (always 0 without --sse)',
+        registers,
+        collect() {
+          this.set(marathon.streamUp ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'mlb_marathon_last_event_timestamp_seconds',
+        help: 'Unix time of the last Marathon event received (0 before the first)',
+        registers,
+        collect() {
+          this.set(seconds(marathon.lastEvent));
+        },
+      });
+      new Gauge({
+        name: 'mlb_marathon_last_snapshot_timestamp_seconds',
+        help: 'Unix time of the last successful read of Marathon apps (0 before the first)',
+        registers,
+        collect() {
+          this.set(seconds(marathon.lastSnapshot));
+        },
+      });
+      new Gauge({
+        name: 'mlb_routing_stale',
+        help: '1 when /status calls routing stale: the event stream down, or Marathon reads failing, for longer than --stale-after',
+        registers,
+        collect() {
+          this.set(marathon.staleReason() === null ? 0 : 1);
+        },
+      });
     }
     if (haproxyState !== undefined) {
       new Gauge({
-        name: 'mlb_haproxy_servers', help: 'Servers by HAProxy state (UP, DOWN, MAINT, DRAIN, NOLB, UNKNOWN) at the last read of show stat; absent when HAProxy could not be read',
-        labelNames: ['state'], registers,
+        name: 'mlb_haproxy_servers',
+        help: 'Servers by HAProxy state (UP, DOWN, MAINT, DRAIN, NOLB, UNKNOWN) at the last read of show stat; absent when HAProxy could not be read',
+        labelNames: ['state'],
+        registers,
         collect() {
           this.reset();
           const counts = haproxyState.serversByState();
           if (counts !== null) for (const state of HAPROXY_SERVER_STATES) this.labels(state).set(counts[state]);
         },
       });
-      new Gauge({ name: 'mlb_haproxy_last_stats_read_timestamp_seconds', help: "Unix time of the last successful read of HAProxy's show stat (0 before the first)", registers, collect() {
-        this.set(haproxyState.readAt === null ? 0 : haproxyState.readAt / 1000);
-      } });
+      new Gauge({
+        name: 'mlb_haproxy_last_stats_read_timestamp_seconds',
+        help: "Unix time of the last successful read of HAProxy's show stat (0 before the first)",
+        registers,
+        collect() {
+          this.set(haproxyState.readAt === null ? 0 : haproxyState.readAt / 1000);
+        },
+      });
     }
     if (this.deps.processMetrics === true) collectDefaultMetrics({ register: this.registry });
   }
@@ -219,7 +321,10 @@ export class ControllerMetrics {
         if (e.state !== null) this.lastSuccessAt = this.deps.now();
         if (e.report.reloaded) this.reloads.labels(this.reloadCategory(e)).inc();
         else if (e.report.runtimeOps > 0) {
-          const first = e.previous === null || e.state === null ? undefined : runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services)[0];
+          const first =
+            e.previous === null || e.state === null
+              ? undefined
+              : runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services)[0];
           this.runtimeUpdates.labels(first === undefined ? 'unknown' : runtimeCategory(first)).inc();
         }
         if (e.report.runtimeOps > 0) this.runtimeOps.inc(e.report.runtimeOps);

@@ -24,7 +24,12 @@ export interface AdminServer {
 }
 
 type Route = 'metrics' | 'status' | 'dashboard' | 'healthz';
-const ROUTES: Readonly<Record<string, Route>> = { '/metrics': 'metrics', '/status': 'status', '/': 'dashboard', '/healthz': 'healthz' };
+const ROUTES: Readonly<Record<string, Route>> = {
+  '/metrics': 'metrics',
+  '/status': 'status',
+  '/': 'dashboard',
+  '/healthz': 'healthz',
+};
 /** Routes anyone who reaches the port may read: a liveness probe, and the page, which holds no data. */
 const PUBLIC: ReadonlySet<Route> = new Set(['healthz', 'dashboard']);
 
@@ -37,8 +42,20 @@ function authorized(req: IncomingMessage, expected: Buffer): boolean {
   return timingSafeEqual(given, expected) && m !== null;
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...headers });
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...headers,
+  });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
@@ -59,25 +76,40 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
     const route = ROUTES[path];
     if (route === undefined || !PUBLIC.has(route)) {
       if (token !== null && !authorized(req, token)) {
-        return send(res, 401, 'text/plain; charset=utf-8', 'unauthorized: send Authorization: Bearer <--admin-token>\n', { 'WWW-Authenticate': 'Bearer realm="marathon-lb"' });
+        return send(
+          res,
+          401,
+          'text/plain; charset=utf-8',
+          'unauthorized: send Authorization: Bearer <--admin-token>\n',
+          { 'WWW-Authenticate': 'Bearer realm="marathon-lb"' },
+        );
       }
     }
-    if (route === undefined) return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path} (try /, /status, /metrics, /healthz)\n`);
+    if (route === undefined)
+      return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path} (try /, /status, /metrics, /healthz)\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed on ${path}\n`, { Allow: 'GET, HEAD' });
+      return send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed on ${path}\n`, {
+        Allow: 'GET, HEAD',
+      });
     }
     switch (route) {
       case 'healthz': {
         const h = opts.health?.() ?? { healthy: true };
-        return h.healthy ? send(res, 200, 'text/plain; charset=utf-8', 'ok\n') : send(res, 503, 'text/plain; charset=utf-8', `unhealthy: ${h.reason}\n`);
+        return h.healthy
+          ? send(res, 200, 'text/plain; charset=utf-8', 'ok\n')
+          : send(res, 503, 'text/plain; charset=utf-8', `unhealthy: ${h.reason}\n`);
       }
-      case 'metrics': return send(res, 200, opts.metrics.contentType, await opts.metrics.text());
-      case 'status': return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(opts.status.status(), null, 2)}\n`);
+      case 'metrics':
+        return send(res, 200, opts.metrics.contentType, await opts.metrics.text());
+      case 'status':
+        return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(opts.status.status(), null, 2)}\n`);
       case 'dashboard': {
         const page = dashboardPage();
         if (!page.ok) throw new Error(page.error);
         return send(res, 200, 'text/html; charset=utf-8', page.html, {
-          'Content-Security-Policy': page.csp, 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY',
+          'Content-Security-Policy': page.csp,
+          'Referrer-Policy': 'no-referrer',
+          'X-Frame-Options': 'DENY',
         });
       }
     }
@@ -95,19 +127,27 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
   server.headersTimeout = 10_000;
 
   return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`admin API: cannot listen on ${bind}:${opts.port}: ${err.code ?? err.message}`)));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`admin API: cannot listen on ${bind}:${opts.port}: ${err.code ?? err.message}`)),
+    );
     server.listen({ host: bind, port: opts.port }, () => {
       server.on('error', (err) => logger.error(`admin API: ${err.message}`));
       const { port } = server.address() as AddressInfo;
       const url = `http://${bind.includes(':') ? `[${bind}]` : bind}:${port}`;
-      logger.info(`admin API on ${url} (/, /status, /metrics, /healthz)${token === null ? '' : '; /status and /metrics need the admin token'}`);
-      if (token === null && !isLoopback(bind)) logger.warn(`admin API listens on ${bind} without --admin-token: anyone who can reach it can read the config and status`);
+      logger.info(
+        `admin API on ${url} (/, /status, /metrics, /healthz)${token === null ? '' : '; /status and /metrics need the admin token'}`,
+      );
+      if (token === null && !isLoopback(bind))
+        logger.warn(
+          `admin API listens on ${bind} without --admin-token: anyone who can reach it can read the config and status`,
+        );
       resolve({
         url,
-        close: () => new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
       });
     });
   });

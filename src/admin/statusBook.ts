@@ -57,19 +57,34 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const address = (s: Server): string => `${s.ip.includes(':') ? `[${s.ip}]` : s.ip}:${s.port}`;
 
 /** Marathon's word on a routed task: with --health-check the model routes only tasks Marathon reports alive. */
-const marathonHealth = (s: Service, healthCheck: boolean): MarathonHealth => (s.healthCheck === null ? 'none' : healthCheck ? 'healthy' : 'unknown');
+const marathonHealth = (s: Service, healthCheck: boolean): MarathonHealth =>
+  s.healthCheck === null ? 'none' : healthCheck ? 'healthy' : 'unknown';
 
 function serviceStatus(s: Service, haproxy: HaproxyState, healthCheck: boolean): ServiceStatus {
   return {
-    appId: s.appId, servicePort: s.servicePort, backend: s.backend, mode: s.mode, hostname: s.hostname, path: s.path,
+    appId: s.appId,
+    servicePort: s.servicePort,
+    backend: s.backend,
+    mode: s.mode,
+    hostname: s.hostname,
+    path: s.path,
     traffic: haproxy.backend(s.backend),
     servers: s.servers.map((v) => ({
-      name: v.name, address: address(v), draining: v.draining, marathonHealth: marathonHealth(s, healthCheck), haproxy: haproxy.server(s.backend, v.name),
+      name: v.name,
+      address: address(v),
+      draining: v.draining,
+      marathonHealth: marathonHealth(s, healthCheck),
+      haproxy: haproxy.server(s.backend, v.name),
     })),
   };
 }
 
-const problem = (p: Problem): Problem => ({ appId: p.appId, portIndex: p.portIndex, label: p.label, message: p.message });
+const problem = (p: Problem): Problem => ({
+  appId: p.appId,
+  portIndex: p.portIndex,
+  label: p.label,
+  message: p.message,
+});
 
 /**
  * What the controller did and runs now, for `GET /status` and the dashboard. Fed with the
@@ -95,7 +110,8 @@ export class StatusBook {
   constructor(private readonly deps: StatusBookDeps) {
     this.keep = Math.max(1, deps.keep ?? 20);
     this.ownMarathon = deps.marathon === undefined;
-    this.marathon = deps.marathon ?? new MarathonState({ now: deps.now, eventStream: false, staleAfterMs: Number.POSITIVE_INFINITY });
+    this.marathon =
+      deps.marathon ?? new MarathonState({ now: deps.now, eventStream: false, staleAfterMs: Number.POSITIVE_INFINITY });
     this.haproxy = deps.haproxy ?? new HaproxyState({ now: deps.now, enabled: false, intervalMs: 0 });
   }
 
@@ -128,7 +144,13 @@ export class StatusBook {
         break;
       case 'stage-error':
         if (e.stage === 'build' && e.isolated !== true) this.pending = false; // that snapshot is dropped
-        this.fail({ at: iso(now), kind: e.kind, error: `internal error in ${e.stage}${e.appId === null ? '' : ` (app ${e.appId})`}: ${e.error}`, retryInMs: null, durationMs: null });
+        this.fail({
+          at: iso(now),
+          kind: e.kind,
+          error: `internal error in ${e.stage}${e.appId === null ? '' : ` (app ${e.appId})`}: ${e.error}`,
+          retryInMs: null,
+          durationMs: null,
+        });
         break;
       case 'apply-failed':
         this.pending = true; // the sink retries the newest model after retryInMs
@@ -145,9 +167,20 @@ export class StatusBook {
         const diff: PendingDiff = { previous: liveConfig(e.previous), next: liveConfig(e.state), text: null };
         if (e.state === null) diff.text = '';
         const { reloaded, reasons, runtimeOps } = e.report;
-        const said = reloaded || runtimeOps === 0 || e.previous === null || e.state === null ? reasons.map(formatReason)
-          : runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services).map(formatRuntimeReason);
-        this.push(this.applies, { at: iso(now), reloaded, reasons: said, runtimeOps, durationMs: this.took(now), diff });
+        const said =
+          reloaded || runtimeOps === 0 || e.previous === null || e.state === null
+            ? reasons.map(formatReason)
+            : runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services).map(
+                formatRuntimeReason,
+              );
+        this.push(this.applies, {
+          at: iso(now),
+          reloaded,
+          reasons: said,
+          runtimeOps,
+          durationMs: this.took(now),
+          diff,
+        });
         break;
       }
     }
@@ -161,7 +194,10 @@ export class StatusBook {
     const waitedMs = this.deps.now() - since;
     if (waitedMs <= maxMs) return { healthy: true };
     // No error text: /healthz needs no token, and errors name apps and URLs (they are in /status).
-    return { healthy: false, reason: `a Marathon change has waited ${Math.round(waitedMs / 1000)} s to be applied (--max-apply-age ${maxMs / 1000} s); see /status` };
+    return {
+      healthy: false,
+      reason: `a Marathon change has waited ${Math.round(waitedMs / 1000)} s to be applied (--max-apply-age ${maxMs / 1000} s); see /status`,
+    };
   }
 
   status(): AdminStatus {
@@ -181,7 +217,9 @@ export class StatusBook {
       staleReason,
       marathon: this.marathon.status(),
       haproxy: this.haproxy.status(),
-      services: (current?.rendered.served ?? current?.model.services ?? []).map((s) => serviceStatus(s, this.haproxy, this.deps.healthCheck ?? false)),
+      services: (current?.rendered.served ?? current?.model.services ?? []).map((s) =>
+        serviceStatus(s, this.haproxy, this.deps.healthCheck ?? false),
+      ),
       leftOut: leftOutOf(this.latestBuilt ?? current).map(problem),
       recentApplies: this.applies.map((a) => ({ ...a, reasons: [...a.reasons], diff: this.diffText(a.diff) })),
       recentFailures: [...this.failures],
@@ -217,7 +255,10 @@ export class StatusBook {
 /** `diff -u previous next` of two configs, or a one-line note when it would be too large. */
 export function unifiedDiff(previous: string, next: string, maxEdits: number, maxChars: number): string {
   if (previous === next) return '';
-  let patch = createTwoFilesPatch('haproxy.cfg (before)', 'haproxy.cfg (after)', previous, next, undefined, undefined, { context: 3, maxEditLength: maxEdits });
+  let patch = createTwoFilesPatch('haproxy.cfg (before)', 'haproxy.cfg (after)', previous, next, undefined, undefined, {
+    context: 3,
+    maxEditLength: maxEdits,
+  });
   if (patch === undefined) return `(diff not shown: more than ${maxEdits} lines changed)\n`;
   if (patch.startsWith('=')) patch = patch.slice(patch.indexOf('\n') + 1); // jsdiff's ==== separator line
   if (patch.length <= maxChars) return patch;

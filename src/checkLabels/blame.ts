@@ -29,9 +29,15 @@ const rawLabel = (label: string): boolean => {
  * The labels HAProxy refuses: subsets of the app's per-port labels are checked (the others
  * removed); a subset that passes only because a service was left out counts as failing.
  */
-export async function blame(app: Obj, served: readonly Service[], message: string,
-  evaluate: (app: Obj) => Promise<{ rendered: RenderedConfig }>, check: (r: RenderedConfig) => Promise<Verdict>,
-  indexOf: (s: Service) => number | null, render: (services: readonly Service[]) => RenderedConfig): Promise<Finding[]> {
+export async function blame(
+  app: Obj,
+  served: readonly Service[],
+  message: string,
+  evaluate: (app: Obj) => Promise<{ rendered: RenderedConfig }>,
+  check: (r: RenderedConfig) => Promise<Verdict>,
+  indexOf: (s: Service) => number | null,
+  render: (services: readonly Service[]) => RenderedConfig,
+): Promise<Finding[]> {
   const labels = (app['labels'] ?? {}) as Readonly<Record<string, string>>;
   const candidates = Object.keys(labels).filter(rawLabel).sort();
   const withOnly = async (kept: readonly string[]): Promise<Verdict> => {
@@ -43,26 +49,56 @@ export async function blame(app: Obj, served: readonly Service[], message: strin
     } catch {
       return { ok: false, message: 'does not render' };
     }
-    if (ev.rendered.served.length < served.length) return { ok: false, message: 'a service port is left out without the other labels' };
+    if (ev.rendered.served.length < served.length)
+      return { ok: false, message: 'a service port is left out without the other labels' };
     return check(ev.rendered);
   };
-  const found = candidates.length === 0 ? null : await findCulprits(candidates, (subset) =>
-    subset.length === candidates.length ? Promise.resolve({ ok: false, message }) : withOnly(subset), { name: (l) => l, maxChecks: MAX_BLAME_CHECKS });
+  const found =
+    candidates.length === 0
+      ? null
+      : await findCulprits(
+          candidates,
+          (subset) =>
+            subset.length === candidates.length ? Promise.resolve({ ok: false, message }) : withOnly(subset),
+          { name: (l) => l, maxChecks: MAX_BLAME_CHECKS },
+        );
   if (found !== null && found.ok && found.culprits.length > 0) {
     return found.culprits.map((c) => {
       const portIndex = Number(/^HAPROXY_(\d+)_/.exec(c.item)?.[1]);
       const together = c.alone ? '' : ' (together with the labels before it)';
-      return { portIndex, label: c.item, message: `HAProxy refuses the config with this label${together}:\n${c.message}`, fix: fixFor(c.item, '', 'haproxy'), by: 'haproxy' };
+      return {
+        portIndex,
+        label: c.item,
+        message: `HAProxy refuses the config with this label${together}:\n${c.message}`,
+        fix: fixFor(c.item, '', 'haproxy'),
+        by: 'haproxy',
+      };
     });
   }
   // No label to blame (e.g. the app's own fields, or labels only together): name the service ports HAProxy refuses alone.
   const alone: Finding[] = [];
   for (const s of served) {
     const v = await check(render([s]));
-    if (!v.ok) alone.push({ portIndex: indexOf(s), label: null, message: `HAProxy refuses backend ${s.backend} (no single label to blame):\n${v.message}`, fix: fixFor(null, '', 'haproxy'), by: 'haproxy' });
+    if (!v.ok)
+      alone.push({
+        portIndex: indexOf(s),
+        label: null,
+        message: `HAProxy refuses backend ${s.backend} (no single label to blame):\n${v.message}`,
+        fix: fixFor(null, '', 'haproxy'),
+        by: 'haproxy',
+      });
   }
-  return alone.length > 0 ? alone
-    : [{ portIndex: null, label: null, message: `HAProxy refuses this app's service ports only together:\n${message}`, fix: fixFor(null, '', 'haproxy'), by: 'haproxy' }];
+  return alone.length > 0
+    ? alone
+    : [
+        {
+          portIndex: null,
+          label: null,
+          message: `HAProxy refuses this app's service ports only together:\n${message}`,
+          fix: fixFor(null, '', 'haproxy'),
+          by: 'haproxy',
+        },
+      ];
 }
 
 /** HAProxy's message with the temp path shortened and each `[haproxy.cfg:N]` followed by line N's text. */

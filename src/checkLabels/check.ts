@@ -55,7 +55,11 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
     input = JSON.parse(text);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    return fail(err instanceof SyntaxError ? `${name} is not valid JSON: ${err.message}` : `cannot read ${name}: ${err.code ?? err.message}`);
+    return fail(
+      err instanceof SyntaxError
+        ? `${name} is not valid JSON: ${err.message}`
+        : `cannot read ${name}: ${err.code ?? err.message}`,
+    );
   }
   const def = appFromDefinition(input);
   if (!def.ok) return fail(`${name}: ${def.error}`);
@@ -67,7 +71,12 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
   try {
     const cfgPath = path.join(tmp, 'haproxy.cfg');
     const quiet = { info: (): void => undefined, warn: (): void => undefined };
-    const firstStart = await prepareFirstStart({ options: { ...args.options, group: groups, haproxyConfig: cfgPath }, env: io.env, configDir: findConfigDir(), logger: quiet });
+    const firstStart = await prepareFirstStart({
+      options: { ...args.options, group: groups, haproxyConfig: cfgPath },
+      env: io.env,
+      configDir: findConfigDir(),
+      logger: quiet,
+    });
     if (!firstStart.ok) return fail(firstStart.error);
     const prepared = firstStart.value;
     const o = prepared.options;
@@ -75,7 +84,9 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
     const renderOpts = renderOptions(o, io.env, detect);
     const modelOpts = modelOptions(o, io.env);
 
-    const evaluate = async (app: Obj): Promise<{ problems: Problem[]; services: readonly Service[]; rendered: RenderedConfig }> => {
+    const evaluate = async (
+      app: Obj,
+    ): Promise<{ problems: Problem[]; services: readonly Service[]; rendered: RenderedConfig }> => {
       const body = { apps: [app] };
       const resolve = resolverFrom(await resolveTaskHosts(body));
       const parsed = parseAppsJson(body);
@@ -85,18 +96,26 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
       // Each service the renderer leaves out comes with one problem, in order: name its port index.
       const dropped = model.services.filter((s) => !rendered.served.includes(s));
       const renderProblems = rendered.problems.map((p, i) => ({ ...p, dropped: dropped[i] }));
-      return { problems: [...parsed.value.problems, ...model.problems, ...renderProblems], services: model.services, rendered };
+      return {
+        problems: [...parsed.value.problems, ...model.problems, ...renderProblems],
+        services: model.services,
+        rendered,
+      };
     };
     let first;
     try {
       first = await evaluate(def.app);
     } catch (e) {
-      if (e instanceof ConfigError) return fail(`the service's own templates or flags cannot render a config (not this app's doing): ${e.message}`);
+      if (e instanceof ConfigError)
+        return fail(`the service's own templates or flags cannot render a config (not this app's doing): ${e.message}`);
       throw e;
     }
     const ports = describePorts(def.app, first, modelOpts, args.groupGiven);
     const portOf = (p: Problem & { dropped?: Service }): number | null =>
-      p.portIndex ?? (p.dropped === undefined ? null : (ports.ports.find((x) => x.servicePort === p.dropped!.servicePort)?.index ?? null));
+      p.portIndex ??
+      (p.dropped === undefined
+        ? null
+        : (ports.ports.find((x) => x.servicePort === p.dropped!.servicePort)?.index ?? null));
     const problems: Finding[] = first.problems.map((p) => {
       const portIndex = portOf(p);
       const label = p.label !== null && portIndex !== null ? p.label.replace('{n}', String(portIndex)) : p.label;
@@ -109,7 +128,10 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
         await fs.writeFile(path.join(tmp, 'domain2backend.map'), rendered.domainMap);
         await fs.writeFile(path.join(tmp, 'app2backend.map'), rendered.appMap);
       }
-      const text = liveConfig(rendered.config, { hardStopAfterSeconds: o.hardStopAfter, maxOldWorkers: o.maxOldWorkers });
+      const text = liveConfig(rendered.config, {
+        hardStopAfterSeconds: o.hardStopAfter,
+        maxOldWorkers: o.maxOldWorkers,
+      });
       await fs.writeFile(cfgPath, text);
       const v = await validateConfig(o.haproxyBin, cfgPath, CHECK_TIMEOUT_MS);
       return v.ok ? v : { ok: false, message: withConfigLines(v.message, cfgPath, text) };
@@ -122,27 +144,56 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
       haproxy = verdict.ok ? 'accepted' : 'rejected';
       if (!verdict.ok) {
         const empty = await check(renderConfig([], prepared.templates, renderOpts));
-        if (!empty.ok) return fail(`haproxy -c rejects the service's config even without this app (the operator's templates or flags): ${empty.message}`);
-        const indexOf = (s: Service): number | null => ports.ports.find((p) => p.servicePort === s.servicePort)?.index ?? null;
-        problems.push(...(await blame(def.app, served, verdict.message, evaluate, check, indexOf, (svcs) => renderConfig(svcs, prepared.templates, renderOpts))));
+        if (!empty.ok)
+          return fail(
+            `haproxy -c rejects the service's config even without this app (the operator's templates or flags): ${empty.message}`,
+          );
+        const indexOf = (s: Service): number | null =>
+          ports.ports.find((p) => p.servicePort === s.servicePort)?.index ?? null;
+        problems.push(
+          ...(await blame(def.app, served, verdict.message, evaluate, check, indexOf, (svcs) =>
+            renderConfig(svcs, prepared.templates, renderOpts),
+          )),
+        );
       }
     }
     // A port left out with no problem naming it (e.g. fewer task ports than service ports) still gets a reason.
     for (const p of ports.ports) {
       if (p.status === 'left out' && !problems.some((f) => f.portIndex === p.index || f.portIndex === null)) {
-        problems.push({ portIndex: p.index, label: null, message: 'no task port for this service port: the app declares fewer host/container ports than service ports', fix: null, by: 'model' });
+        problems.push({
+          portIndex: p.index,
+          label: null,
+          message: 'no task port for this service port: the app declares fewer host/container ports than service ports',
+          fix: null,
+          by: 'model',
+        });
       }
     }
     // The service leaves out what HAProxy refuses (src/haproxy/rejections.ts).
     const refused = new Set(problems.filter((f) => f.by === 'haproxy').map((f) => f.portIndex));
-    const portResults = ports.ports.map((p) => (p.status === 'served' && (refused.has(p.index) || refused.has(null))
-      ? { index: p.index, servicePort: p.servicePort, status: 'left out' as const, reason: 'rejected by haproxy -c' } : p));
+    const portResults = ports.ports.map((p) =>
+      p.status === 'served' && (refused.has(p.index) || refused.has(null))
+        ? { index: p.index, servicePort: p.servicePort, status: 'left out' as const, reason: 'rejected by haproxy -c' }
+        : p,
+    );
     const report: Report = {
-      appId, groups, target: describeTarget(o.haproxyVersion, o.haproxyBin, detect), ports: portResults, problems, haproxy,
-      notes: [...def.notes, ...ports.notes, ...legacyNotes(def.app, served, renderOpts.translateLegacy), ...(await unusedTemplateLabels(def.app, first.rendered, evaluate))],
+      appId,
+      groups,
+      target: describeTarget(o.haproxyVersion, o.haproxyBin, detect),
+      ports: portResults,
+      problems,
+      haproxy,
+      notes: [
+        ...def.notes,
+        ...ports.notes,
+        ...legacyNotes(def.app, served, renderOpts.translateLegacy),
+        ...(await unusedTemplateLabels(def.app, first.rendered, evaluate)),
+      ],
       ...(ports.notServed === undefined ? {} : { notServed: ports.notServed }),
     };
-    io.stdout(args.json ? `${JSON.stringify({ ...report, exitCode: exitCode(report) }, null, 2)}\n` : formatReport(report));
+    io.stdout(
+      args.json ? `${JSON.stringify({ ...report, exitCode: exitCode(report) }, null, 2)}\n` : formatReport(report),
+    );
     return exitCode(report);
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });

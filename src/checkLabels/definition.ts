@@ -33,11 +33,16 @@ export function appFromDefinition(input: unknown): Definition {
   if (!isObject(def)) return { ok: false, error: 'expected one Marathon app definition (a JSON object with an "id")' };
   if (Array.isArray(def['apps']) || Array.isArray(def['groups'])) {
     const n = Array.isArray(def['apps']) ? def['apps'].length : 0;
-    return { ok: false, error: `this is a group or app list (${n} app(s) in "apps"), not one app definition: check each app, e.g. jq '.apps[0]' FILE | marathon-lb check-labels --app-file -` };
+    return {
+      ok: false,
+      error: `this is a group or app list (${n} app(s) in "apps"), not one app definition: check each app, e.g. jq '.apps[0]' FILE | marathon-lb check-labels --app-file -`,
+    };
   }
-  if (typeof def['id'] !== 'string' || def['id'].trim() === '') return { ok: false, error: 'the app definition has no "id" string' };
+  if (typeof def['id'] !== 'string' || def['id'].trim() === '')
+    return { ok: false, error: 'the app definition has no "id" string' };
   const id = def['id'].startsWith('/') ? def['id'] : `/${def['id']}`; // Marathon makes relative ids absolute
-  if (def['tasks'] !== undefined) notes.push('the "tasks" in the input are ignored: tasks are made up from "instances"');
+  if (def['tasks'] !== undefined)
+    notes.push('the "tasks" in the input are ignored: tasks are made up from "instances"');
 
   const app: Obj = { ...def, id };
   if (app['labels'] === undefined || app['labels'] === null) app['labels'] = {};
@@ -50,20 +55,26 @@ export function appFromDefinition(input: unknown): Definition {
 
   // Service ports, where the definition leaves them to Marathon.
   const defs = objects(app['portDefinitions']);
-  if (defs !== undefined) app['portDefinitions'] = defs.map((d, i) => ({ ...d, port: servicePort(`portDefinitions[${i}]`, i, d['port']) }));
+  if (defs !== undefined)
+    app['portDefinitions'] = defs.map((d, i) => ({ ...d, port: servicePort(`portDefinitions[${i}]`, i, d['port']) }));
   const legacyPorts = app['ports'];
   if (Array.isArray(legacyPorts) && legacyPorts.every((p) => typeof p === 'number')) {
     app['ports'] = legacyPorts.map((p: number, i) => servicePort(`ports[${i}]`, i, p));
   }
   const container = isObject(app['container']) ? { ...app['container'] } : undefined;
   const docker = container !== undefined && isObject(container['docker']) ? { ...container['docker'] } : undefined;
-  const withServicePorts = (mappings: Obj[], at: string): Obj[] => mappings.map((m, i) => ({ ...m, servicePort: servicePort(`${at}[${i}]`, i, m['servicePort']) }));
+  const withServicePorts = (mappings: Obj[], at: string): Obj[] =>
+    mappings.map((m, i) => ({ ...m, servicePort: servicePort(`${at}[${i}]`, i, m['servicePort']) }));
   const dockerMappings = docker !== undefined ? objects(docker['portMappings']) : undefined;
   if (docker !== undefined && dockerMappings !== undefined && dockerMappings.length > 0) {
     docker['portMappings'] = withServicePorts(dockerMappings, 'container.docker.portMappings');
   }
   const mappings = container !== undefined ? objects(container['portMappings']) : undefined;
-  if (container !== undefined && mappings !== undefined && (dockerMappings === undefined || dockerMappings.length === 0)) {
+  if (
+    container !== undefined &&
+    mappings !== undefined &&
+    (dockerMappings === undefined || dockerMappings.length === 0)
+  ) {
     container['portMappings'] = withServicePorts(mappings, 'container.portMappings');
   }
   if (container !== undefined) {
@@ -72,7 +83,8 @@ export function appFromDefinition(input: unknown): Definition {
   }
 
   const instances = typeof app['instances'] === 'number' ? app['instances'] : 1;
-  if (instances < 1) notes.push(`instances is ${instances}: no task would be served until it is scaled up; checked with one task`);
+  if (instances < 1)
+    notes.push(`instances is ${instances}: no task would be served until it is scaled up; checked with one task`);
   app['tasks'] = Array.from({ length: Math.min(MAX_TASKS, Math.max(1, instances)) }, (_, k) => task(app, id, k));
   return { ok: true, app, notes };
 }
@@ -87,10 +99,13 @@ function task(app: Obj, id: string, k: number): Obj {
   } catch {
     mode = 'host'; // a malformed networking field: the model reports it
   }
-  const hostPort = (i: number, fixed: unknown): number => (typeof fixed === 'number' && fixed > 0 ? fixed : FIRST_HOST_PORT + 100 * k + i);
+  const hostPort = (i: number, fixed: unknown): number =>
+    typeof fixed === 'number' && fixed > 0 ? fixed : FIRST_HOST_PORT + 100 * k + i;
   let ports: number[] = [];
   if (mode === 'host') {
-    const declared = objects(app['portDefinitions'])?.map((d) => d['port']) ?? (Array.isArray(app['ports']) ? (app['ports'] as unknown[]) : []);
+    const declared =
+      objects(app['portDefinitions'])?.map((d) => d['port']) ??
+      (Array.isArray(app['ports']) ? (app['ports'] as unknown[]) : []);
     ports = declared.map((p, i) => hostPort(i, app['requirePorts'] === true ? p : 0));
   } else if (mode === 'container/bridge') {
     const c = isObject(app['container']) ? app['container'] : {};

@@ -21,7 +21,8 @@ const TRUE_WORDS = new Set(['true', 't', 'yes', 'y']);
 /** Every group the app names (HAPROXY_GROUP and HAPROXY_{n}_GROUP): what it is checked for without --group. */
 export function groupsOf(labels: Labels): string[] {
   const out = new Set(split(str(labels['HAPROXY_GROUP'])));
-  for (const [k, v] of Object.entries(labels)) if (/^HAPROXY_\d+_GROUP$/.test(k)) for (const g of split(str(v))) out.add(g);
+  for (const [k, v] of Object.entries(labels))
+    if (/^HAPROXY_\d+_GROUP$/.test(k)) for (const g of split(str(v))) out.add(g);
   return [...out];
 }
 
@@ -31,26 +32,44 @@ export interface PortsView {
   readonly notes: readonly string[];
 }
 
-export function describePorts(app: Record<string, unknown>, first: { readonly rendered: RenderedConfig }, opts: ModelOptions, groupGiven: boolean): PortsView {
+export function describePorts(
+  app: Record<string, unknown>,
+  first: { readonly rendered: RenderedConfig },
+  opts: ModelOptions,
+  groupGiven: boolean,
+): PortsView {
   const parsed = parseAppsJson({ apps: [app] });
   const typed: MarathonApp | undefined = parsed.ok ? parsed.value.apps[0] : undefined;
-  if (typed === undefined) return { ports: [], notes: [], notServed: 'the service cannot read the app definition (see the problem below)' };
+  if (typed === undefined)
+    return { ports: [], notes: [], notServed: 'the service cannot read the app definition (see the problem below)' };
   const mode = networkingMode(typed);
   const servicePorts = new ServicePortAssigner(opts.servicePortRange).servicePorts(typed, mode);
   if (servicePorts.length === 0) {
-    return { ports: [], notes: [], notServed: mode !== 'container'
-      ? 'the app declares no ports (portDefinitions, ports or container portMappings): there is nothing to route to'
-      : opts.servicePortRange === null
-        ? 'an IP-per-task app without service ports, and this marathon-lb assigns none (--min/--max-serv-port-ip-per-task 0): give container.portMappings a servicePort'
-        : 'an IP-per-task app without ports: declare container.portMappings (or ipAddress.discovery.ports) for marathon-lb to assign service ports' };
+    return {
+      ports: [],
+      notes: [],
+      notServed:
+        mode !== 'container'
+          ? 'the app declares no ports (portDefinitions, ports or container portMappings): there is nothing to route to'
+          : opts.servicePortRange === null
+            ? 'an IP-per-task app without service ports, and this marathon-lb assigns none (--min/--max-serv-port-ip-per-task 0): give container.portMappings a servicePort'
+            : 'an IP-per-task app without ports: declare container.portMappings (or ipAddress.discovery.ports) for marathon-lb to assign service ports',
+    };
   }
   // IP-per-task apps without service ports get them from marathon-lb's range, in app order (marathon#3636).
-  const declared = typed.portDefinitions !== undefined || (typed.ports?.length ?? 0) > 0
-    || (typed.container?.docker?.portMappings ?? typed.container?.portMappings ?? []).some((m) => m.servicePort !== undefined && m.servicePort !== null);
-  const notes = mode === 'container' && !declared && opts.servicePortRange !== null
-    ? [`Marathon gives IP-per-task apps no service ports: marathon-lb assigns them from --min/--max-serv-port-ip-per-task (${opts.servicePortRange.min}-${opts.servicePortRange.max}), `
-      + 'so the port shown depends on the other apps in the cluster']
-    : [];
+  const declared =
+    typed.portDefinitions !== undefined ||
+    (typed.ports?.length ?? 0) > 0 ||
+    (typed.container?.docker?.portMappings ?? typed.container?.portMappings ?? []).some(
+      (m) => m.servicePort !== undefined && m.servicePort !== null,
+    );
+  const notes =
+    mode === 'container' && !declared && opts.servicePortRange !== null
+      ? [
+          `Marathon gives IP-per-task apps no service ports: marathon-lb assigns them from --min/--max-serv-port-ip-per-task (${opts.servicePortRange.min}-${opts.servicePortRange.max}), ` +
+            'so the port shown depends on the other apps in the cluster',
+        ]
+      : [];
   const labels = typed.labels;
   const appGroups = split(labels['HAPROXY_GROUP']);
   const ports = servicePorts.map((sp, i): PortResult => {
@@ -59,12 +78,20 @@ export function describePorts(app: Record<string, unknown>, first: { readonly re
     const served: Service | undefined = first.rendered.served.find((s) => s.servicePort === servicePort);
     if (served !== undefined) return { index: i, servicePort, status: 'served', backend: served.backend };
     const reason = notSelected(labels, i, appGroups, opts, groupGiven);
-    return reason === null ? { index: i, servicePort, status: 'left out' } : { index: i, servicePort, status: 'not selected', reason };
+    return reason === null
+      ? { index: i, servicePort, status: 'left out' }
+      : { index: i, servicePort, status: 'not selected', reason };
   });
   return { ports, notes };
 }
 
-function notSelected(labels: Readonly<Record<string, string>>, i: number, appGroups: readonly string[], opts: ModelOptions, groupGiven: boolean): string | null {
+function notSelected(
+  labels: Readonly<Record<string, string>>,
+  i: number,
+  appGroups: readonly string[],
+  opts: ModelOptions,
+  groupGiven: boolean,
+): string | null {
   const portGroups = split(labels[`HAPROXY_${i}_GROUP`]);
   const own = portGroups.length > 0 ? portGroups : appGroups;
   const which = portGroups.length > 0 ? `HAPROXY_${i}_GROUP` : 'HAPROXY_GROUP';
@@ -77,8 +104,11 @@ function notSelected(labels: Readonly<Record<string, string>>, i: number, appGro
     return `${which} is ${own.join(',')}, and this marathon-lb serves --group ${opts.groups.join(',')}`;
   }
   const enabled = labels[`HAPROXY_${i}_ENABLED`];
-  if (enabled === undefined) return opts.strictMode ? `--strict-mode serves only ports with HAPROXY_${i}_ENABLED=true` : null;
-  return TRUE_WORDS.has(enabled.toLowerCase()) ? null : `HAPROXY_${i}_ENABLED is ${JSON.stringify(enabled)} (true, t, yes or y enables it)`;
+  if (enabled === undefined)
+    return opts.strictMode ? `--strict-mode serves only ports with HAPROXY_${i}_ENABLED=true` : null;
+  return TRUE_WORDS.has(enabled.toLowerCase())
+    ? null
+    : `HAPROXY_${i}_ENABLED is ${JSON.stringify(enabled)} (true, t, yes or y enables it)`;
 }
 
 /** For a newer HAProxy: each removed directive in a per-app template label, and the rule it is written as. */
@@ -92,7 +122,10 @@ export function legacyNotes(app: Record<string, unknown>, served: readonly Servi
     for (const line of v.split('\n')) {
       if (!/^[ \t]*(?:req|rsp|block(?:[ \t]|$))/.test(line)) continue;
       const t = translateLine(line);
-      if (typeof t === 'string') notes.push(`label ${k}: "${line.trim()}" (removed in HAProxy 2.1) is written as "${t.trim().replace(/\n\s*/g, ' / ')}"; write that yourself to drop the translation`);
+      if (typeof t === 'string')
+        notes.push(
+          `label ${k}: "${line.trim()}" (removed in HAProxy 2.1) is written as "${t.trim().replace(/\n\s*/g, ' / ')}"; write that yourself to drop the translation`,
+        );
     }
   }
   return notes;

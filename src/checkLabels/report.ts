@@ -53,12 +53,17 @@ export function fixFor(label: string | null, message: string, by: Finding['by'])
       ? 'compare the config line HAProxy names with your labels; run marathon-lb --dry with this app for the whole config'
       : `correct ${label} so that HAProxy accepts it (or remove it); HAProxy's own message is above`;
   }
-  if (label === null) return /already bound/.test(message) ? 'choose another service port (HAPROXY_{n}_PORT or the app\'s port definition)' : null;
+  if (label === null)
+    return /already bound/.test(message)
+      ? "choose another service port (HAPROXY_{n}_PORT or the app's port definition)"
+      : null;
   const m = PORT_LABEL.exec(label);
   const name = m?.[2] ?? label;
   if (TEMPLATE_LABEL_NAMES.has(name)) {
-    if (/--refuse-app-templates/.test(message)) return 'this marathon-lb refuses per-app templates: remove the label, or ask its operator';
-    if (/removed in HAProxy/.test(message)) return 'write the http-request/http-response rule the message names instead of the removed directive';
+    if (/--refuse-app-templates/.test(message))
+      return 'this marathon-lb refuses per-app templates: remove the label, or ask its operator';
+    if (/removed in HAProxy/.test(message))
+      return 'write the http-request/http-response rule the message names instead of the removed directive';
     if (/uses \{/.test(message)) return 'use only the placeholders the message lists as available';
     return 'correct the template text (see marathon-lb --longhelp for this template)';
   }
@@ -70,8 +75,10 @@ export function fixFor(label: string | null, message: string, by: Finding['by'])
     BALANCE: 'an HAProxy balance algorithm: roundrobin, leastconn, source, first, uri, hdr(<name>), random, …',
     AUTH: 'realm:user:encrypted-password (e.g. mkpasswd -m sha-512 for the password)',
     PATH: 'a path pattern such as /api, optionally preceded by -i',
-    SSL_CERT: 'a readable PEM file (certificate and key) that exists on the marathon-lb host; check-labels reads this machine\'s files',
-    BIND_OPTIONS: 'HAProxy bind options; files they name must exist on the marathon-lb host (check-labels reads this machine\'s files)',
+    SSL_CERT:
+      "a readable PEM file (certificate and key) that exists on the marathon-lb host; check-labels reads this machine's files",
+    BIND_OPTIONS:
+      "HAProxy bind options; files they name must exist on the marathon-lb host (check-labels reads this machine's files)",
     BACKEND_WEIGHT: 'an integer',
     BACKEND_HEALTHCHECK_PORT_INDEX: 'the index of a service port of this app whose tasks answer the health check',
     BACKEND_NETWORK_ALLOWED_ACL: 'IP addresses or CIDR networks separated by spaces, e.g. 10.0.0.0/8 192.168.1.5',
@@ -81,8 +88,10 @@ export function fixFor(label: string | null, message: string, by: Finding['by'])
   };
   const fix = fixes[name];
   if (fix !== undefined) return `use ${fix}`;
-  if (label === 'id') return 'an app id of letters, digits, "-", "_", "." and "/" that no other app\'s backend name collides with';
-  if (/port/i.test(label)) return 'declare ports in 1..65535 (portDefinitions, or portMappings containerPort/hostPort/servicePort)';
+  if (label === 'id')
+    return 'an app id of letters, digits, "-", "_", "." and "/" that no other app\'s backend name collides with';
+  if (/port/i.test(label))
+    return 'declare ports in 1..65535 (portDefinitions, or portMappings containerPort/hostPort/servicePort)';
   if (/healthChecks/.test(label)) return 'fix the health check as Marathon documents it';
   return null;
 }
@@ -95,12 +104,21 @@ function portLine(p: PortResult): string {
 
 /** The report as an app owner reads it. */
 export function formatReport(r: Report): string {
-  const out: string[] = [`app ${r.appId}, checked for --group ${r.groups.length > 0 ? r.groups.join(',') : '(none)'}; ${r.target}`];
+  const out: string[] = [
+    `app ${r.appId}, checked for --group ${r.groups.length > 0 ? r.groups.join(',') : '(none)'}; ${r.target}`,
+  ];
   out.push(...r.ports.map(portLine));
   if (r.notServed !== undefined) out.push(`  not served: ${r.notServed}`);
   for (const p of r.problems) {
-    const where = [p.portIndex === null ? null : `port index ${p.portIndex}`, p.label === null ? null : `label ${p.label}`].filter((x) => x !== null).join(', ');
-    out.push(`problem${where === '' ? '' : ` (${where})`}${p.by === 'haproxy' ? ', rejected by haproxy -c' : ''}: ${p.message.replace(/\n/g, '\n    ')}`);
+    const where = [
+      p.portIndex === null ? null : `port index ${p.portIndex}`,
+      p.label === null ? null : `label ${p.label}`,
+    ]
+      .filter((x) => x !== null)
+      .join(', ');
+    out.push(
+      `problem${where === '' ? '' : ` (${where})`}${p.by === 'haproxy' ? ', rejected by haproxy -c' : ''}: ${p.message.replace(/\n/g, '\n    ')}`,
+    );
     if (p.fix !== null) out.push(`  fix: ${p.fix}`);
   }
   for (const n of r.notes) out.push(`note: ${n}`);
@@ -113,9 +131,14 @@ export function formatReport(r: Report): string {
   out.push(haproxy[r.haproxy]);
   const code = exitCode(r);
   const served = r.ports.filter((p) => p.status === 'served').length;
-  out.push(code === 0 ? `result: served (${served} of ${r.ports.length} service port(s))`
-    : code === 3 ? 'result: not fully checked (exit 3)'
-    : served === 0 ? `result: NOT SERVED (${r.problems.length} problem(s))`
-    : `result: LEFT OUT in part: ${r.problems.length} problem(s); ${served} of ${r.ports.length} service port(s) served`);
+  out.push(
+    code === 0
+      ? `result: served (${served} of ${r.ports.length} service port(s))`
+      : code === 3
+        ? 'result: not fully checked (exit 3)'
+        : served === 0
+          ? `result: NOT SERVED (${r.problems.length} problem(s))`
+          : `result: LEFT OUT in part: ${r.problems.length} problem(s); ${served} of ${r.ports.length} service port(s) served`,
+  );
   return `${out.join('\n')}\n`;
 }

@@ -8,7 +8,11 @@ import type { RenderedConfig } from '../render/render';
 
 type Obj = Record<string, unknown>;
 
-export async function unusedTemplateLabels(app: Obj, rendered: RenderedConfig, evaluate: (app: Obj) => Promise<{ rendered: RenderedConfig }>): Promise<string[]> {
+export async function unusedTemplateLabels(
+  app: Obj,
+  rendered: RenderedConfig,
+  evaluate: (app: Obj) => Promise<{ rendered: RenderedConfig }>,
+): Promise<string[]> {
   if (rendered.served.length === 0) return [];
   const labels = (app['labels'] ?? {}) as Readonly<Record<string, unknown>>;
   const notes: string[] = [];
@@ -24,8 +28,10 @@ export async function unusedTemplateLabels(app: Obj, rendered: RenderedConfig, e
     }
     if (without.config === rendered.config && without.served.length === rendered.served.length) {
       const mode = rendered.served.find((s) => s.templateLabels[m[2] as string] !== undefined)?.mode;
-      notes.push(`label ${key} changes nothing in the config${mode === undefined ? '' : ` (port index ${m[1]} is in ${mode} mode)`}: `
-        + 'check the template name and the port\'s mode (HTTP templates apply to http ports only; --longhelp lists them)');
+      notes.push(
+        `label ${key} changes nothing in the config${mode === undefined ? '' : ` (port index ${m[1]} is in ${mode} mode)`}: ` +
+          "check the template name and the port's mode (HTTP templates apply to http ports only; --longhelp lists them)",
+      );
     }
   }
   return notes;

@@ -7,7 +7,8 @@
  * and are not touched here.
  */
 
-export type Expanded = { readonly ok: true; readonly argv: readonly string[] } | { readonly ok: false; readonly message: string };
+export type Expanded =
+  { readonly ok: true; readonly argv: readonly string[] } | { readonly ok: false; readonly message: string };
 
 /** `argv` with every unique long-flag prefix replaced by the full flag; `names` without dashes, in help order. */
 export function expandAbbreviations(argv: readonly string[], names: readonly string[]): Expanded {
@@ -32,7 +33,10 @@ export function expandAbbreviations(argv: readonly string[], names: readonly str
     }
     const matches = names.filter((n) => n.startsWith(name));
     if (matches.length > 1) {
-      return { ok: false, message: `ambiguous option: ${token} could match ${matches.map((n) => `--${n}`).join(', ')}` };
+      return {
+        ok: false,
+        message: `ambiguous option: ${token} could match ${matches.map((n) => `--${n}`).join(', ')}`,
+      };
     }
     // No match: left as typed, so the parser reports it as unrecognized.
     out.push(matches.length === 1 ? `--${matches[0] as string}${rest}` : token);

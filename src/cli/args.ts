@@ -10,9 +10,7 @@ import { DEFAULT_OPTIONS, FLAGS, FlagSpec, HelpGroup, LOG_LEVELS, Options, envNa
 import { err, ok, type Result } from '../result';
 
 export type ParseResult =
-  | { kind: 'ok'; options: Options }
-  | { kind: 'help'; text: string }
-  | { kind: 'error'; message: string };
+  { kind: 'ok'; options: Options } | { kind: 'help'; text: string } | { kind: 'error'; message: string };
 
 /** `marathon-lb check-labels`: the service's options plus the app to check. */
 export interface CheckLabelsArgs {
@@ -25,14 +23,18 @@ export interface CheckLabelsArgs {
 }
 
 export type CheckLabelsParse =
-  | { kind: 'ok'; args: CheckLabelsArgs }
-  | { kind: 'help'; text: string }
-  | { kind: 'error'; message: string };
+  { kind: 'ok'; args: CheckLabelsArgs } | { kind: 'help'; text: string } | { kind: 'error'; message: string };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 const GROUP_ORDER: readonly HelpGroup[] = [
-  'Marathon', 'HAProxy', 'Routing', 'Service behaviour', 'Logging', 'Authentication', 'Admin',
+  'Marathon',
+  'HAProxy',
+  'Routing',
+  'Service behaviour',
+  'Logging',
+  'Authentication',
+  'Admin',
   'Rendering without Marathon',
 ];
 
@@ -49,10 +51,10 @@ app with haproxy -c. Exit status: 0 served, 1 left out or not selected, 2 bad in
 (model checks passed). Without --group the app's own HAPROXY_GROUP is assumed.`;
 
 const EPILOG =
-  'Every flag can also be set with an environment variable MLB_<FLAG> (upper-case, dashes as underscores, '
-  + 'eg. MLB_HAPROXY_CONFIG, MLB_GROUP=external, MLB_STRICT_MODE=true); list values are split on commas and '
-  + 'whitespace. Command-line flags win over the environment (--no-<flag> turns a boolean off).\n\n'
-  + 'Run --longhelp for every template and label.';
+  'Every flag can also be set with an environment variable MLB_<FLAG> (upper-case, dashes as underscores, ' +
+  'eg. MLB_HAPROXY_CONFIG, MLB_GROUP=external, MLB_STRICT_MODE=true); list values are split on commas and ' +
+  'whitespace. Command-line flags win over the environment (--no-<flag> turns a boolean off).\n\n' +
+  'Run --longhelp for every template and label.';
 
 function defaultDescription(spec: FlagSpec): string | undefined {
   const value = DEFAULT_OPTIONS[spec.key];
@@ -78,15 +80,20 @@ function buildParser(checkLabels = false): Argv {
     .describe('help', 'Show this help')
     .option('longhelp', { type: 'boolean', describe: 'Print out configuration details [env: MLB_LONGHELP]' });
   if (checkLabels) {
-    y.option('app-file', { requiresArg: true, describe: 'The Marathon app definition (JSON) to check; - reads standard input' })
+    y.option('app-file', {
+      requiresArg: true,
+      describe: 'The Marathon app definition (JSON) to check; - reads standard input',
+    })
       .option('json', { type: 'boolean', describe: 'Print the result as JSON' })
       .group(['app-file', 'json'], 'check-labels:');
   }
   for (const spec of FLAGS) {
     const kindOpts =
-      spec.kind === 'boolean' ? { type: 'boolean' as const }
-      : spec.kind === 'list' ? { type: 'array' as const, string: true }
-      : { requiresArg: true };
+      spec.kind === 'boolean'
+        ? { type: 'boolean' as const }
+        : spec.kind === 'list'
+          ? { type: 'array' as const, string: true }
+          : { requiresArg: true };
     y.option(spec.flag, {
       ...kindOpts,
       ...(spec.alias !== undefined ? { alias: spec.alias } : {}),
@@ -95,7 +102,10 @@ function buildParser(checkLabels = false): Argv {
     });
   }
   for (const group of GROUP_ORDER) {
-    y.group(FLAGS.filter((s) => s.group === group).map((s) => s.flag), `${group}:`);
+    y.group(
+      FLAGS.filter((s) => s.group === group).map((s) => s.flag),
+      `${group}:`,
+    );
   }
   return y;
 }
@@ -132,7 +142,10 @@ function yargsMessage(msg: string, argv: readonly string[]): string {
       const dashed = name.length === 1 ? `-${name}` : `--${name}`;
       return argv.some((a) => a === dashed || a.startsWith(`${dashed}=`)) ? dashed : name;
     };
-    return `unrecognized arguments: ${(unknown[1] ?? '').split(/,\s*/).map((n) => typed(n.trim())).join(' ')}`;
+    return `unrecognized arguments: ${(unknown[1] ?? '')
+      .split(/,\s*/)
+      .map((n) => typed(n.trim()))
+      .join(' ')}`;
   }
   return msg.replace(/\s*\n\s*/g, ' ');
 }
@@ -153,7 +166,12 @@ interface Raw {
  * The flag's value from the command line, else MLB_<FLAG> (empty counts as unset), else its fallback
  * variable (upstream's default for --dcos-auth-credentials is os.getenv('DCOS_SERVICE_ACCOUNT_CREDENTIAL')), else undefined.
  */
-function rawValue(flag: string, cli: Readonly<Record<string, unknown>>, env: Env, fallbackEnv?: string): Raw | undefined {
+function rawValue(
+  flag: string,
+  cli: Readonly<Record<string, unknown>>,
+  env: Env,
+  fallbackEnv?: string,
+): Raw | undefined {
   const fromCli = cli[flag];
   if (fromCli !== undefined) return { value: fromCli, source: `argument ${flagLabel(flag)}`, fromEnv: false };
   const name = envName(flag);
@@ -231,8 +249,10 @@ function crossCheck(o: Options): string | undefined {
     if (!/^https?:\/\/[^/\s]+/i.test(url)) return `argument --marathon/-m: '${url}' is not an http:// or https:// URL`;
   }
   if ((o.minServPortIpPerTask !== 0) !== (o.maxServPortIpPerTask !== 0)) {
-    return 'either specify both --min-serv-port-ip-per-task and --max-serv-port-ip-per-task or neither '
-      + '(set both to zero to disable auto assignment)';
+    return (
+      'either specify both --min-serv-port-ip-per-task and --max-serv-port-ip-per-task or neither ' +
+      '(set both to zero to disable auto assignment)'
+    );
   }
   if (o.minServPortIpPerTask > o.maxServPortIpPerTask) {
     return 'cannot set --min-serv-port-ip-per-task to a higher value than --max-serv-port-ip-per-task';
@@ -258,8 +278,11 @@ function usageText(): string {
 
 /** Every long flag in help order (argparse lists ambiguous matches in this order), then yargs' --no-<flag> forms. */
 const LONG_NAMES: readonly string[] = [
-  'help', ...FLAGS.map((s) => s.flag), 'longhelp',
-  ...FLAGS.filter((s) => s.kind === 'boolean').map((s) => `no-${s.flag}`), 'no-longhelp',
+  'help',
+  ...FLAGS.map((s) => s.flag),
+  'longhelp',
+  ...FLAGS.filter((s) => s.kind === 'boolean').map((s) => `no-${s.flag}`),
+  'no-longhelp',
 ];
 
 export function parseArgs(argv: readonly string[], env: Env): ParseResult {
@@ -281,7 +304,11 @@ export function parseCheckLabelsArgs(argv: readonly string[], env: Env): CheckLa
   // yargs reads `--app-file 5` as a number: a path is its text.
   const rawFile = last(run.values['app-file']);
   const appFile = typeof rawFile === 'string' || typeof rawFile === 'number' ? String(rawFile) : '';
-  if (appFile === '') return { kind: 'error', message: 'argument --app-file is required: the app definition to check (- for standard input)' };
+  if (appFile === '')
+    return {
+      kind: 'error',
+      message: 'argument --app-file is required: the app definition to check (- for standard input)',
+    };
   const groupGiven = rawValue('group', run.values, env) !== undefined;
   // No --group: the app's own groups are checked (check.ts); a placeholder satisfies the service's check.
   const parsed = optionsFrom(groupGiven ? run.values : { ...run.values, group: ['*'] }, env);

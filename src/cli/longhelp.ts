@@ -88,9 +88,11 @@ export function loadLongHelpData(configDir: string = findConfigDir()): LongHelpD
       fs.readFileSync(path.join(templatesDir, `HAPROXY_${t.name}.mustache`), 'utf8'),
     ),
   }));
-  const labels = (JSON.parse(fs.readFileSync(path.join(configDir, 'labels.json'), 'utf8')) as LabelDoc[]).map(
-    (l) => ({ name: l.name, perServicePort: l.perServicePort, description: l.description }),
-  );
+  const labels = (JSON.parse(fs.readFileSync(path.join(configDir, 'labels.json'), 'utf8')) as LabelDoc[]).map((l) => ({
+    name: l.name,
+    perServicePort: l.perServicePort,
+    description: l.description,
+  }));
   return { templates, labels };
 }
 

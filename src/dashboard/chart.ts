@@ -17,7 +17,13 @@ const round = (n: number): string => (Math.round(n * 10) / 10).toString();
  * Scales `values` (oldest first) into a `width`×`height` box, the newest at the right edge; missing
  * older points leave the left part empty, so the time axis stays the same as points fill in.
  */
-export function chartGeometry(values: readonly number[], slots: number, width: number, height: number, minTop = 1): ChartGeometry {
+export function chartGeometry(
+  values: readonly number[],
+  slots: number,
+  width: number,
+  height: number,
+  minTop = 1,
+): ChartGeometry {
   const shown = values.slice(-Math.max(1, slots)).map((v) => (Number.isFinite(v) ? Math.max(0, v) : 0));
   const top = Math.max(minTop, ...shown);
   if (shown.length === 0) return { line: '', area: '', top };

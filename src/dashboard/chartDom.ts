@@ -21,7 +21,15 @@ export function trafficChart(history: readonly TrafficPoint[], slots: number, st
   const e5 = chartGeometry(errors, slots, W, H, g.top);
   const minutes = Math.round((slots * stepSeconds) / 60);
   const label = `requests per second over the last ${minutes} min, peak ${rate(Math.max(0, ...requests))}`;
-  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: String(W), height: String(H), role: 'img', class: 'chart', 'aria-label': label, preserveAspectRatio: 'none' });
+  const root = svg('svg', {
+    viewBox: `0 0 ${W} ${H}`,
+    width: String(W),
+    height: String(H),
+    role: 'img',
+    class: 'chart',
+    'aria-label': label,
+    preserveAspectRatio: 'none',
+  });
   const title = svg('title', {});
   title.textContent = label;
   root.appendChild(title);

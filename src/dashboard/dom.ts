@@ -6,7 +6,11 @@
 export type Child = Node | string | null | undefined | false | readonly Child[];
 export type Props = Readonly<Record<string, string | undefined>> & { readonly text?: string; readonly cls?: string };
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props?: Props | null, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props?: Props | null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(props ?? {})) {
     if (v === undefined) continue;

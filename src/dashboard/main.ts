@@ -22,8 +22,13 @@ function renderSummary(s: AdminStatus, now: number): void {
   const last = byId('last-applied');
   last.textContent = ago(s.lastAppliedAt, now);
   last.title = s.lastAppliedAt === null ? '' : new Date(s.lastAppliedAt).toLocaleString();
-  byId('pending').replaceChildren(s.stale ? h('span', { cls: 'badge tone-bad', text: 'stale' })
-    : s.pendingChange ? h('span', { cls: 'badge tone-warn', text: 'change pending' }) : h('span', { cls: 'badge tone-ok', text: 'up to date' }));
+  byId('pending').replaceChildren(
+    s.stale
+      ? h('span', { cls: 'badge tone-bad', text: 'stale' })
+      : s.pendingChange
+        ? h('span', { cls: 'badge tone-warn', text: 'change pending' })
+        : h('span', { cls: 'badge tone-ok', text: 'up to date' }),
+  );
   const banner = staleBanner(s);
   const stale = byId('stale');
   stale.hidden = banner === null;
@@ -32,8 +37,10 @@ function renderSummary(s: AdminStatus, now: number): void {
   err.hidden = s.lastError === null;
   err.textContent = s.lastError === null ? '' : `Last error: ${s.lastError}`;
   const servers = s.services.reduce((n, v) => n + v.servers.length, 0);
-  byId('totals').textContent = `${s.services.length} service port(s), ${servers} server(s), ${s.leftOut.length} left out`;
-  for (const e of document.querySelectorAll<HTMLElement>('[data-at]')) e.textContent = ago(e.getAttribute('data-at'), now);
+  byId('totals').textContent =
+    `${s.services.length} service port(s), ${servers} server(s), ${s.leftOut.length} left out`;
+  for (const e of document.querySelectorAll<HTMLElement>('[data-at]'))
+    e.textContent = ago(e.getAttribute('data-at'), now);
 }
 
 function render(s: AdminStatus): void {
@@ -61,7 +68,9 @@ function connection(text: string, bad: boolean): void {
 
 function askToken(rejected: boolean): void {
   byId('auth').hidden = false;
-  byId('auth-message').textContent = rejected ? 'The token was rejected. Enter the --admin-token value:' : 'This API needs the --admin-token value:';
+  byId('auth-message').textContent = rejected
+    ? 'The token was rejected. Enter the --admin-token value:'
+    : 'This API needs the --admin-token value:';
   connection('needs token', true);
 }
 

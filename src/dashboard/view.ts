@@ -26,11 +26,22 @@ export interface ServerView {
 
 const MARATHON_HEALTH: Readonly<Record<MarathonHealth, Badge>> = {
   healthy: { text: 'healthy', tone: 'ok', title: "Marathon's health checks pass" },
-  unknown: { text: 'not read', tone: 'muted', title: 'the app has Marathon health checks, but without --health-check their results are not read' },
+  unknown: {
+    text: 'not read',
+    tone: 'muted',
+    title: 'the app has Marathon health checks, but without --health-check their results are not read',
+  },
   none: { text: 'no checks', tone: 'muted', title: 'the app has no Marathon health checks' },
 };
 
-const STATE_TONE: Readonly<Record<string, Tone>> = { UP: 'ok', DOWN: 'bad', MAINT: 'muted', DRAIN: 'warn', NOLB: 'warn', UNKNOWN: 'warn' };
+const STATE_TONE: Readonly<Record<string, Tone>> = {
+  UP: 'ok',
+  DOWN: 'bad',
+  MAINT: 'muted',
+  DRAIN: 'warn',
+  NOLB: 'warn',
+  UNKNOWN: 'warn',
+};
 
 export function serverView(v: ServerStatus, now: number): ServerView {
   const marathon = MARATHON_HEALTH[v.marathonHealth];
@@ -38,15 +49,30 @@ export function serverView(v: ServerStatus, now: number): ServerView {
   if (h === null) {
     const text = v.draining ? 'draining (config)' : 'up (config)';
     return {
-      state: { text, tone: 'muted', title: 'what the controller wrote into the config; HAProxy has not been read for this server' },
-      check: '', changed: '', marathon,
+      state: {
+        text,
+        tone: 'muted',
+        title: 'what the controller wrote into the config; HAProxy has not been read for this server',
+      },
+      check: '',
+      changed: '',
+      marathon,
     };
   }
   const c = h.check;
-  const check = c === null ? (h.checked ? '' : 'not checked') : `${c.status}${c.code === null ? '' : ` ${c.code}`}: ${c.description || (c.passed ? 'passed' : 'failed')}`;
+  const check =
+    c === null
+      ? h.checked
+        ? ''
+        : 'not checked'
+      : `${c.status}${c.code === null ? '' : ` ${c.code}`}: ${c.description || (c.passed ? 'passed' : 'failed')}`;
   return {
     // "no check" is HAProxy's status of an unchecked UP server: say UP, and "not checked" beside it.
-    state: { text: h.checked ? h.status || h.state : h.state, tone: STATE_TONE[h.state] ?? 'warn', title: `HAProxy: ${h.status}${v.draining ? ' (the controller drains it)' : ''}` },
+    state: {
+      text: h.checked ? h.status || h.state : h.state,
+      tone: STATE_TONE[h.state] ?? 'warn',
+      title: `HAProxy: ${h.status}${v.draining ? ' (the controller drains it)' : ''}`,
+    },
     check,
     changed: h.lastChangeAt === null ? '' : `changed ${ago(h.lastChangeAt, now)}`,
     marathon,
@@ -75,18 +101,34 @@ export function marathonFacts(m: MarathonStatus, now: number): readonly Fact[] {
   const stream: Fact = !m.eventStream
     ? { label: 'Event stream', value: 'not used (polling)', tone: 'muted' }
     : m.streamConnected
-      ? { label: 'Event stream', value: `connected for ${m.connectedSince === null ? '?' : duration((now - Date.parse(m.connectedSince)) / 1000)}`, tone: 'ok' }
-      : { label: 'Event stream', value: `disconnected${m.disconnectedSince === null ? '' : ` for ${duration((now - Date.parse(m.disconnectedSince)) / 1000)}`}`, tone: 'bad' };
+      ? {
+          label: 'Event stream',
+          value: `connected for ${m.connectedSince === null ? '?' : duration((now - Date.parse(m.connectedSince)) / 1000)}`,
+          tone: 'ok',
+        }
+      : {
+          label: 'Event stream',
+          value: `disconnected${m.disconnectedSince === null ? '' : ` for ${duration((now - Date.parse(m.disconnectedSince)) / 1000)}`}`,
+          tone: 'bad',
+        };
   const failing = m.consecutiveFetchFailures > 0;
   const facts: Fact[] = [
     stream,
     { label: 'Last event', value: ago(m.lastEventAt, now), tone: 'muted' },
     // With the stream down, the last snapshot is as fresh as routing gets: not "ok" any more.
-    { label: 'Last snapshot', value: ago(m.lastSnapshotAt, now), tone: failing ? 'bad' : m.lastSnapshotAt === null || stream.tone === 'bad' ? 'warn' : 'ok' },
+    {
+      label: 'Last snapshot',
+      value: ago(m.lastSnapshotAt, now),
+      tone: failing ? 'bad' : m.lastSnapshotAt === null || stream.tone === 'bad' ? 'warn' : 'ok',
+    },
   ];
   if (m.lastFetchError !== null) {
     const count = failing ? ` (${m.consecutiveFetchFailures} failing in a row)` : ' (recovered since)';
-    facts.push({ label: 'Last fetch error', value: `${ago(m.lastFetchError.at, now)}${count}: ${m.lastFetchError.error}`, tone: failing ? 'bad' : 'muted' });
+    facts.push({
+      label: 'Last fetch error',
+      value: `${ago(m.lastFetchError.at, now)}${count}: ${m.lastFetchError.error}`,
+      tone: failing ? 'bad' : 'muted',
+    });
   }
   return facts;
 }

@@ -44,12 +44,35 @@ async function main(): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-demo-'));
   const ports = DEFAULT_DEMO_PORTS;
   const files = prepareDemoFiles(dir, configDir, ports);
-  const sim = await startScenario(scenario.scenario, { port: 0, serveTasks: true }, (line) => process.stdout.write(`[simulator] ${line}\n`));
-  const started = await bootstrap({
-    from: { argv: ['-m', sim.url, '--sse', '--group', 'external', '--health-check', '--debounce-quiet', '0.2',
-      '--log-level', 'INFO', '--admin-port', '19191', ...files.flags, ...argv] },
-    env: process.env, configDir, logger: (o) => createLogger({ level: o.logLevel, format: o.logFormat }),
-  }, serviceStart({ processSignals: true, pidFile: path.join(dir, 'marathon-lb.pid') }));
+  const sim = await startScenario(scenario.scenario, { port: 0, serveTasks: true }, (line) =>
+    process.stdout.write(`[simulator] ${line}\n`),
+  );
+  const started = await bootstrap(
+    {
+      from: {
+        argv: [
+          '-m',
+          sim.url,
+          '--sse',
+          '--group',
+          'external',
+          '--health-check',
+          '--debounce-quiet',
+          '0.2',
+          '--log-level',
+          'INFO',
+          '--admin-port',
+          '19191',
+          ...files.flags,
+          ...argv,
+        ],
+      },
+      env: process.env,
+      configDir,
+      logger: (o) => createLogger({ level: o.logLevel, format: o.logFormat }),
+    },
+    serviceStart({ processSignals: true, pidFile: path.join(dir, 'marathon-lb.pid') }),
+  );
   if (!started.ok) {
     process.stderr.write(`demo: ${started.error}\n`);
     await sim.close();
@@ -58,17 +81,19 @@ async function main(): Promise<number> {
   const service = started.value;
 
   const vhost = 'mywebservernew.example.com';
-  process.stdout.write([
-    '',
-    `marathon-lb demo — simulator at ${sim.url}, HAProxy config in ${dir}`,
-    `  curl -H 'Host: ${vhost}' http://127.0.0.1:${ports.http}/      # vhost routing on the :80 frontend`,
-    `  curl -k --resolve ${vhost}:${ports.https}:127.0.0.1 https://${vhost}:${ports.https}/`,
-    '  curl http://127.0.0.1:10004/                                        # the app\'s service port',
-    `  http://127.0.0.1:${ports.stats}/haproxy?stats   HAProxy stats`,
-    `  ${service.admin?.url ?? ''}/   controller dashboard, /metrics, /status`,
-    `  curl -X POST ${sim.url}/_sim/apps/mywebservernew/scale -d '{"instances":5}'   # scale it yourself`,
-    '',
-  ].join('\n') + '\n');
+  process.stdout.write(
+    [
+      '',
+      `marathon-lb demo — simulator at ${sim.url}, HAProxy config in ${dir}`,
+      `  curl -H 'Host: ${vhost}' http://127.0.0.1:${ports.http}/      # vhost routing on the :80 frontend`,
+      `  curl -k --resolve ${vhost}:${ports.https}:127.0.0.1 https://${vhost}:${ports.https}/`,
+      "  curl http://127.0.0.1:10004/                                        # the app's service port",
+      `  http://127.0.0.1:${ports.stats}/haproxy?stats   HAProxy stats`,
+      `  ${service.admin?.url ?? ''}/   controller dashboard, /metrics, /status`,
+      `  curl -X POST ${sim.url}/_sim/apps/mywebservernew/scale -d '{"instances":5}'   # scale it yourself`,
+      '',
+    ].join('\n') + '\n',
+  );
 
   const ticker = setInterval(() => {
     void (async () => {
@@ -77,7 +102,9 @@ async function main(): Promise<number> {
       const web = st.services.find((s) => s.backend === 'mywebservernew_10004');
       const reloads = st.recentApplies.filter((a) => a.reloaded).length;
       const runtime = st.recentApplies.length - reloads;
-      process.stdout.write(`[demo] ${vhost}: ${web?.servers.length ?? 0} server(s) in HAProxy | curl → ${answer} | applies: ${reloads} reload(s), ${runtime} via runtime API\n`);
+      process.stdout.write(
+        `[demo] ${vhost}: ${web?.servers.length ?? 0} server(s) in HAProxy | curl → ${answer} | applies: ${reloads} reload(s), ${runtime} via runtime API\n`,
+      );
     })();
   }, 2000);
 
@@ -94,9 +121,12 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => {
-  process.exitCode = code;
-}, (e: unknown) => {
-  process.stderr.write(`demo: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`demo: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -31,23 +31,56 @@ export async function freeLoopbackPort(): Promise<number> {
 }
 
 /** `simulator`: more simulator options (e.g. timeScale, to run Marathon's clock). */
-export async function startLive(opts: { apps: unknown[]; flags?: string[]; logger: Logger; ports?: DemoPorts; simulator?: SimulatorOptions }): Promise<LiveSystem> {
+export async function startLive(opts: {
+  apps: unknown[];
+  flags?: string[];
+  logger: Logger;
+  ports?: DemoPorts;
+  simulator?: SimulatorOptions;
+}): Promise<LiveSystem> {
   const configDir = findConfigDir();
-  const ports = opts.ports ?? { http: await freeLoopbackPort(), https: await freeLoopbackPort(), stats: await freeLoopbackPort(), appid: await freeLoopbackPort() };
+  const ports = opts.ports ?? {
+    http: await freeLoopbackPort(),
+    https: await freeLoopbackPort(),
+    stats: await freeLoopbackPort(),
+    appid: await freeLoopbackPort(),
+  };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-live-'));
   const files = prepareDemoFiles(dir, configDir, ports);
   const sim = await Simulator.start({ ...opts.simulator, apps: opts.apps, serveTasks: true });
-  const argv = ['-m', sim.url, '--sse', '--group', 'external', '--admin-port', '0', '--debounce-quiet', '0.05',
-    '--debounce-max-wait', '0.5', '--max-backoff', '2', '--hard-stop-after', '5', ...files.flags, ...(opts.flags ?? [])];
-  const started = await bootstrap({ from: { argv }, env: {}, configDir, logger: () => opts.logger },
-    serviceStart({ processSignals: false, pidFile: path.join(dir, 'marathon-lb.pid') }));
+  const argv = [
+    '-m',
+    sim.url,
+    '--sse',
+    '--group',
+    'external',
+    '--admin-port',
+    '0',
+    '--debounce-quiet',
+    '0.05',
+    '--debounce-max-wait',
+    '0.5',
+    '--max-backoff',
+    '2',
+    '--hard-stop-after',
+    '5',
+    ...files.flags,
+    ...(opts.flags ?? []),
+  ];
+  const started = await bootstrap(
+    { from: { argv }, env: {}, configDir, logger: () => opts.logger },
+    serviceStart({ processSignals: false, pidFile: path.join(dir, 'marathon-lb.pid') }),
+  );
   if (!started.ok) {
     await sim.close();
     throw new Error(started.error);
   }
   const service = started.value;
   return {
-    sim, service, ports, dir,
+    sim,
+    service,
+    ports,
+    dir,
     stop: async () => {
       await service.stop();
       await sim.close();
@@ -56,17 +89,23 @@ export async function startLive(opts: { apps: unknown[]; flags?: string[]; logge
   };
 }
 
-export interface Answer { readonly status: number; readonly body: string }
+export interface Answer {
+  readonly status: number;
+  readonly body: string;
+}
 
 /** One HTTP GET over a fresh connection (no keep-alive), bounded by `timeoutMs`. */
 export function httpGet(port: number, host: string, timeoutMs = 2000, pathName = '/'): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: pathName, headers: { host }, agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
+    const req = http.get(
+      { host: '127.0.0.1', port, path: pathName, headers: { host }, agent: false, timeout: timeoutMs },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
     req.on('error', reject);
   });

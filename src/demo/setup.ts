@@ -30,13 +30,36 @@ export function prepareDemoFiles(dir: string, configDir: string, ports: DemoPort
   fs.mkdirSync(path.join(dir, 'templates'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'state'), { recursive: true });
   const cert = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=*.example.com',
-    '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'crt.pem')], { stdio: 'pipe' });
-  fs.writeFileSync(cert, fs.readFileSync(path.join(dir, 'crt.pem'), 'utf8') + fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '30',
+      '-subj',
+      '/CN=*.example.com',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'crt.pem'),
+    ],
+    { stdio: 'pipe' },
+  );
+  fs.writeFileSync(
+    cert,
+    fs.readFileSync(path.join(dir, 'crt.pem'), 'utf8') + fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'),
+  );
 
   const builtinHead = fs.readFileSync(path.join(configDir, 'templates', 'HAPROXY_HEAD.mustache'), 'utf8');
   const swaps: [string, string][] = [
-    ['{{globalDefaultOptions}}', '  option            dontlognull\n  option            http-server-close\n  option            redispatch\n'],
+    [
+      '{{globalDefaultOptions}}',
+      '  option            dontlognull\n  option            http-server-close\n  option            redispatch\n',
+    ],
     ['{{luaDir}}', path.join(configDir, 'lua')],
     ['maxconn 50000', 'maxconn 4096'],
     // No syslog socket on a developer box: HAProxy would report every failed log write.
@@ -62,12 +85,18 @@ export function prepareDemoFiles(dir: string, configDir: string, ports: DemoPort
     templatesDir: path.join(dir, 'templates'),
     cert,
     flags: [
-      '--haproxy-config', path.join(dir, 'haproxy.cfg'),
-      '--haproxy-master-socket', path.join(dir, 'master.sock'),
-      '--haproxy-pid-file', path.join(dir, 'haproxy.pid'),
-      '--templates-dir', path.join(dir, 'templates'),
-      '--ssl-certs', cert,
-      '--lua-dir', path.join(configDir, 'lua'),
+      '--haproxy-config',
+      path.join(dir, 'haproxy.cfg'),
+      '--haproxy-master-socket',
+      path.join(dir, 'master.sock'),
+      '--haproxy-pid-file',
+      path.join(dir, 'haproxy.pid'),
+      '--templates-dir',
+      path.join(dir, 'templates'),
+      '--ssl-certs',
+      cert,
+      '--lua-dir',
+      path.join(configDir, 'lua'),
     ],
   };
 }

@@ -53,7 +53,9 @@ interface Change {
   readonly rendered?: true;
 }
 
-type Step = { readonly ok: true; readonly report: ApplyReport } | { readonly ok: false; readonly message: string; readonly refused: boolean };
+type Step =
+  | { readonly ok: true; readonly report: ApplyReport }
+  | { readonly ok: false; readonly message: string; readonly refused: boolean };
 
 /** Rounds of leaving out apps a refused reload names before giving up (each round leaves out at least one). */
 const MAX_GATE_ROUNDS = 5;
@@ -67,13 +69,16 @@ export class HaproxyApplier implements ApplyPort {
 
   /** SIGUSR1 (marathon-lb's do_reload): validate the config on disk, then make HAProxy read it. */
   reloadExisting(): Observable<ApplyReport> {
-    return from((async () => {
-      const check = await this.o.files.checkOnDisk();
-      if (!check.ok) throw new ApplyError(`SIGUSR1: the config on disk is not valid, not reloading: ${check.message}`);
-      const loaded = await this.o.target.load();
-      if (!loaded.ok) throw new ApplyError(loaded.message);
-      return { reloaded: true, reasons: [{ kind: 'sigusr1' as const }], runtimeOps: 0 };
-    })());
+    return from(
+      (async () => {
+        const check = await this.o.files.checkOnDisk();
+        if (!check.ok)
+          throw new ApplyError(`SIGUSR1: the config on disk is not valid, not reloading: ${check.message}`);
+        const loaded = await this.o.target.load();
+        if (!loaded.ok) throw new ApplyError(loaded.message);
+        return { reloaded: true, reasons: [{ kind: 'sigusr1' as const }], runtimeOps: 0 };
+      })(),
+    );
   }
 
   private async transaction(asked: DesiredState, plan: Plan, previous: DesiredState | null): Promise<ApplyReport> {
@@ -86,10 +91,16 @@ export class HaproxyApplier implements ApplyPort {
     }
     try {
       let change: Change = { state: asked, plan, rejected: [], fallback: null };
-      if (this.runtimeFits(change.plan)) { // 1. runtime changes
+      if (this.runtimeFits(change.plan)) {
+        // 1. runtime changes
         const refused = await this.runtimeUpdate(change);
         if (refused === null) return this.report(change, false);
-        change = { ...change, ...this.rendered(change.state), plan: reloadBecause(refused, this.o.logger), fallback: refused };
+        change = {
+          ...change,
+          ...this.rendered(change.state),
+          plan: reloadBecause(refused, this.o.logger),
+          fallback: refused,
+        };
       }
       change = await this.validated(change, previous); // 2. validate
       return await this.committed(change, previous); // 3. write, reload, gate
@@ -105,8 +116,10 @@ export class HaproxyApplier implements ApplyPort {
       const step = await this.commit(change);
       if (step.ok) return step.report;
       const c = this.candidates();
-      const found = c === null || round >= MAX_GATE_ROUNDS ? null
-        : await rejectedAtGate(step, change.state, previous, c, this.o.maxTrialReloads ?? 16);
+      const found =
+        c === null || round >= MAX_GATE_ROUNDS
+          ? null
+          : await rejectedAtGate(step, change.state, previous, c, this.o.maxTrialReloads ?? 16);
       if (c === null || found === null || found.rejected.length === 0) throw new ApplyError(step.message);
       change = this.leaveOut(c, change, found.rejected, previous, found.trials);
     }
@@ -135,8 +148,9 @@ export class HaproxyApplier implements ApplyPort {
     if (channel === null) return { kind: 'not-running' };
     const source = change.state.source;
     let parsed: Map<string, Map<string, string>> | undefined; // the whole config's, only when a line is not at hand
-    const linesOf = (backend: string): ReadonlyMap<string, string> | undefined => source?.serverLines?.get(backend)
-      ?? (parsed ??= serverLinesByBackend(this.o.files.of(change.state).config)).get(backend);
+    const linesOf = (backend: string): ReadonlyMap<string, string> | undefined =>
+      source?.serverLines?.get(backend) ??
+      (parsed ??= serverLinesByBackend(this.o.files.of(change.state).config)).get(backend);
     const refused = await new RuntimeUpdater(channel, this.o.logger).apply(change.plan.runtimeOps, linesOf);
     if (refused !== null) return refused;
     if (source?.fast !== true) await this.o.files.write(this.o.files.of(change.state));
@@ -156,7 +170,8 @@ export class HaproxyApplier implements ApplyPort {
     const c = this.candidates();
     if (c === null) throw new ApplyError(message);
     const rejected = await rejectedByCheck(change.state, verdict, c);
-    if ('error' in rejected) throw new ApplyError(`${message} — not caused by any app (check global templates and flags): ${rejected.error}`);
+    if ('error' in rejected)
+      throw new ApplyError(`${message} — not caused by any app (check global templates and flags): ${rejected.error}`);
     return this.leaveOut(c, change, rejected, previous, false);
   }
 
@@ -165,7 +180,12 @@ export class HaproxyApplier implements ApplyPort {
     if (this.runtimeFits(change.plan)) {
       const refused = await this.runtimeUpdate(change);
       if (refused === null) return { ok: true, report: this.report(change, false) };
-      change = { ...change, ...this.rendered(change.state), plan: reloadBecause(refused, this.o.logger), fallback: refused };
+      change = {
+        ...change,
+        ...this.rendered(change.state),
+        plan: reloadBecause(refused, this.o.logger),
+        fallback: refused,
+      };
     }
     const reasons = this.reasonsFor(change.plan);
     await this.o.files.write(this.o.files.of(change.state));
@@ -178,8 +198,10 @@ export class HaproxyApplier implements ApplyPort {
 
   /** The reasons of the reload about to happen, as they are (never empty). */
   private reasonsFor(plan: Plan): readonly ReloadReason[] {
-    const own: readonly ReloadReason[] = plan.reloadReasons.length > 0 ? plan.reloadReasons
-      : [{ kind: 'external-reload', runtimeOps: plan.runtimeOps.length }]; // --command: no runtime API
+    const own: readonly ReloadReason[] =
+      plan.reloadReasons.length > 0
+        ? plan.reloadReasons
+        : [{ kind: 'external-reload', runtimeOps: plan.runtimeOps.length }]; // --command: no runtime API
     return this.o.target.isRunning() ? own : [{ kind: 'not-running' }, ...own];
   }
 
@@ -199,20 +221,38 @@ export class HaproxyApplier implements ApplyPort {
   private rendered(state: DesiredState): { readonly state: DesiredState; readonly rendered?: true } {
     const source = state.source;
     if (source?.fast !== true) return { state };
-    if (this.o.render === undefined) throw new ApplyError('the runtime API refused a fast-path change; the next snapshot reloads it');
+    if (this.o.render === undefined)
+      throw new ApplyError('the runtime API refused a fast-path change; the next snapshot reloads it');
     const rendered = this.o.render(state.model.services);
-    return { state: { model: { services: rendered.served, problems: [...state.model.problems, ...rendered.problems] }, rendered,
-      source: { apps: source.apps, hosts: source.hosts } }, rendered: true };
+    return {
+      state: {
+        model: { services: rendered.served, problems: [...state.model.problems, ...rendered.problems] },
+        rendered,
+        source: { apps: source.apps, hosts: source.hosts },
+      },
+      rendered: true,
+    };
   }
 
   /** The change without `rejected`: HAProxy gets a different config, so its plan is that change's. */
-  private leaveOut(c: Candidates, change: Change, rejected: readonly Rejection[], previous: DesiredState | null, trials: boolean): Change {
+  private leaveOut(
+    c: Candidates,
+    change: Change,
+    rejected: readonly Rejection[],
+    previous: DesiredState | null,
+    trials: boolean,
+  ): Change {
     const state = without(c, change.state, rejected);
     const fallback: ReloadReason | null = trials ? { kind: 'after-trials' } : change.fallback;
-    const plan = planChange(previous?.model.services ?? null, state.model.services,
-      previous === null ? undefined : { previous: previous.rendered.config, next: state.rendered.config });
+    const plan = planChange(
+      previous?.model.services ?? null,
+      state.model.services,
+      previous === null ? undefined : { previous: previous.rendered.config, next: state.rendered.config },
+    );
     return {
-      state, rejected: [...change.rejected, ...rejected], fallback,
+      state,
+      rejected: [...change.rejected, ...rejected],
+      fallback,
       plan: plan.reloadReasons.length === 0 && fallback !== null ? { runtimeOps: [], reloadReasons: [fallback] } : plan,
     };
   }
@@ -225,7 +265,10 @@ export class HaproxyApplier implements ApplyPort {
     return {
       subset: (asked, services, problems = []) => {
         const rendered = render(services);
-        return { model: { services: rendered.served, problems: [...asked.model.problems, ...problems, ...rendered.problems] }, rendered };
+        return {
+          model: { services: rendered.served, problems: [...asked.model.problems, ...problems, ...rendered.problems] },
+          rendered,
+        };
       },
       check: (state) => files.check(files.of(state)),
       run: async (state) => {

@@ -15,7 +15,11 @@ import { procTable, type ProcessTable } from './leftover';
 import { ok, type CommandChannel, type HaproxyLogger, type Result } from './masterSocket';
 import { withRetries, type HaproxyTarget, type LoadResult, type RetryPolicy } from './target';
 
-export interface CommandRun { readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly output: string }
+export interface CommandRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly output: string;
+}
 
 export interface CommandHaproxyOptions {
   readonly command: string;
@@ -64,7 +68,12 @@ export class CommandHaproxy implements HaproxyTarget {
 
   load(): Promise<LoadResult> {
     const { retry, clock, logger } = this.o;
-    return withRetries(() => this.once(), retry, { clock, logger, closed: () => this.closed, what: `--command "${this.o.command}"` });
+    return withRetries(() => this.once(), retry, {
+      clock,
+      logger,
+      closed: () => this.closed,
+      what: `--command "${this.o.command}"`,
+    });
   }
 
   gate(_next: DesiredState, _ops: readonly RuntimeOp[]): Promise<Result<void>> {
@@ -77,14 +86,19 @@ export class CommandHaproxy implements HaproxyTarget {
   }
 
   private async once(): Promise<LoadResult> {
-    if (this.closed) return { ok: false, message: 'the controller is shutting down: --command is not run', refused: false };
+    if (this.closed)
+      return { ok: false, message: 'the controller is shutting down: --command is not run', refused: false };
     const { command, clock, logger } = this.o;
     logger.info(`reloading using ${command}`);
     const before = await this.pids();
     const r = await this.run(command);
     if (r.code !== 0) {
       const how = r.signal !== null ? `was killed by ${r.signal}` : `exited with code ${r.code}`;
-      return { ok: false, message: `--command "${command}" ${how}${r.output.trim() ? `: ${lastLines(r.output)}` : ''}`, refused: false };
+      return {
+        ok: false,
+        message: `--command "${command}" ${how}${r.output.trim() ? `: ${lastLines(r.output)}` : ''}`,
+        refused: false,
+      };
     }
     // As marathon-lb: the reload happened once an HAProxy process is there that was not before.
     const deadline = clock.now() + this.o.retry.intervalMs;
@@ -92,11 +106,18 @@ export class CommandHaproxy implements HaproxyTarget {
       const after = await this.pids();
       if ([...after].some((p) => !before.has(p))) return { ok: true };
       if (before.size === 0 && after.size === 0) {
-        logger.debug('no HAProxy process is visible to the controller: the command\'s exit status is taken as the reload');
+        logger.debug(
+          "no HAProxy process is visible to the controller: the command's exit status is taken as the reload",
+        );
         return { ok: true };
       }
       if (clock.now() >= deadline) {
-        return { ok: false, message: `--command "${command}" exited 0 but no new HAProxy process appeared within --reload-interval`, refused: false, waited: true };
+        return {
+          ok: false,
+          message: `--command "${command}" exited 0 but no new HAProxy process appeared within --reload-interval`,
+          refused: false,
+          waited: true,
+        };
       }
       await clock.sleep(this.o.pollMs ?? 100);
     }

@@ -12,7 +12,11 @@ import type { Verdict } from './isolate';
 import type { HaproxyLogger } from './masterSocket';
 import { proxiesNamed, type ValidateResult } from './validate';
 
-export interface Files { readonly config: string; readonly domainMap: string; readonly appMap: string }
+export interface Files {
+  readonly config: string;
+  readonly domainMap: string;
+  readonly appMap: string;
+}
 
 export interface ConfigFilesOptions {
   readonly configPath: string;
@@ -45,7 +49,11 @@ export class ConfigFiles {
     const known = this.made.get(state.rendered);
     if (known !== undefined) return known;
     const map = this.o.haproxyMap;
-    const files = { config: liveConfig(state.rendered.config, this.o.live), domainMap: map ? state.rendered.domainMap : '', appMap: map ? state.rendered.appMap : '' };
+    const files = {
+      config: liveConfig(state.rendered.config, this.o.live),
+      domainMap: map ? state.rendered.domainMap : '',
+      appMap: map ? state.rendered.appMap : '',
+    };
     this.made.set(state.rendered, files);
     return files;
   }
@@ -55,7 +63,10 @@ export class ConfigFiles {
     const validate = this.o.validate;
     if (validate === null) return { ok: true };
     const tmp = `${this.o.configPath}.candidate`;
-    const candidates = [[this.maps.domain, `${this.maps.domain}.candidate`], [this.maps.app, `${this.maps.app}.candidate`]] as const;
+    const candidates = [
+      [this.maps.domain, `${this.maps.domain}.candidate`],
+      [this.maps.app, `${this.maps.app}.candidate`],
+    ] as const;
     let text = files.config;
     if (this.o.haproxyMap) {
       await writeAtomic(candidates[0][1], files.domainMap);
@@ -79,8 +90,9 @@ export class ConfigFiles {
   /** A config `haproxy -c` rejected is kept as marathon-lb keeps it (haproxy_temp_config_fail.<k>). */
   async archiveRejected(files: Files): Promise<void> {
     if (this.o.archiveVersions <= 0) return;
-    await archiveRejected(files.config, this.o.archiveVersions, this.o.archiveDir ?? ARCHIVE_DIR)
-      .catch((e: Error) => this.o.logger.warn(e.message));
+    await archiveRejected(files.config, this.o.archiveVersions, this.o.archiveDir ?? ARCHIVE_DIR).catch((e: Error) =>
+      this.o.logger.warn(e.message),
+    );
   }
 
   /** `archive`: the version put in place is archived (not trial configs, not a restore). */
@@ -90,13 +102,17 @@ export class ConfigFiles {
       await writeAtomic(this.maps.app, files.appMap);
     } else {
       // Without --haproxy-map, marathon-lb truncates map files left from an earlier run.
-      for (const p of [this.maps.domain, this.maps.app]) if ((await readIfExists(p)) !== undefined) await writeAtomic(p, '');
+      for (const p of [this.maps.domain, this.maps.app])
+        if ((await readIfExists(p)) !== undefined) await writeAtomic(p, '');
     }
     await writeAtomic(this.o.configPath, files.config);
     if (archive && this.o.archiveVersions > 0) {
       const maps = this.o.haproxyMap ? { domain: files.domainMap, app: files.appMap } : undefined;
-      await archiveApplied({ config: files.config, ...(maps ? { maps } : {}) }, this.o.archiveVersions, this.o.archiveDir ?? ARCHIVE_DIR)
-        .catch((e: Error) => this.o.logger.warn(e.message)); // a full /tmp must not cost the apply
+      await archiveApplied(
+        { config: files.config, ...(maps ? { maps } : {}) },
+        this.o.archiveVersions,
+        this.o.archiveDir ?? ARCHIVE_DIR,
+      ).catch((e: Error) => this.o.logger.warn(e.message)); // a full /tmp must not cost the apply
     }
   }
 
@@ -104,7 +120,11 @@ export class ConfigFiles {
   async onDisk(): Promise<Files | null> {
     const config = await readIfExists(this.o.configPath);
     if (config === undefined) return null;
-    return { config, domainMap: (await readIfExists(this.maps.domain)) ?? '', appMap: (await readIfExists(this.maps.app)) ?? '' };
+    return {
+      config,
+      domainMap: (await readIfExists(this.maps.domain)) ?? '',
+      appMap: (await readIfExists(this.maps.app)) ?? '',
+    };
   }
 
   /**
@@ -117,7 +137,9 @@ export class ConfigFiles {
       try {
         await fs.mkdir(dir, { recursive: true });
       } catch (e) {
-        this.o.logger.warn(`cannot create ${dir} for HAProxy: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        this.o.logger.warn(
+          `cannot create ${dir} for HAProxy: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        );
       }
     }
   }

@@ -27,7 +27,8 @@ export interface LiveConfigOptions {
 /** The config as the live HAProxy gets it: `--dry` output plus what running it needs (see above). */
 export function liveConfig(configText: string, o: LiveConfigOptions): string {
   let text = ensureHardStopAfter(configText, o.hardStopAfterSeconds ?? hardStopAfterFor(configText));
-  if (o.maxOldWorkers !== undefined && o.maxOldWorkers > 0) text = ensureGlobal(text, 'mworker-max-reloads', String(o.maxOldWorkers));
+  if (o.maxOldWorkers !== undefined && o.maxOldWorkers > 0)
+    text = ensureGlobal(text, 'mworker-max-reloads', String(o.maxOldWorkers));
   return ensureIdleCloseOnResponse(text);
 }
 
@@ -79,10 +80,13 @@ function ensureGlobal(configText: string, keyword: string, value: string): strin
  */
 export function ensureIdleCloseOnResponse(configText: string): string {
   const lines = configText.split('\n');
-  const sections = configSections(lines).filter((s) => s.kind === 'defaults').reverse();
+  const sections = configSections(lines)
+    .filter((s) => s.kind === 'defaults')
+    .reverse();
   for (const d of sections) {
     let decided = false;
-    for (let i = d.start + 1; i < d.end; i++) if (/^\s*(no\s+)?option\s+idle-close-on-response\b/.test(lines[i] as string)) decided = true;
+    for (let i = d.start + 1; i < d.end; i++)
+      if (/^\s*(no\s+)?option\s+idle-close-on-response\b/.test(lines[i] as string)) decided = true;
     if (!decided) lines.splice(d.start + 1, 0, '  option idle-close-on-response');
   }
   return lines.join('\n');

@@ -81,7 +81,12 @@ export const ARCHIVE_DIR = '/tmp';
  * newest (the live one), `.n` the oldest, and no more than n are kept; with n ≤ 1 (0 included,
  * as upstream) only `.1` is written.
  */
-export async function archiveCopy(name: ArchiveName, content: string, versions: number, dir: string = ARCHIVE_DIR): Promise<void> {
+export async function archiveCopy(
+  name: ArchiveName,
+  content: string,
+  versions: number,
+  dir: string = ARCHIVE_DIR,
+): Promise<void> {
   const at = (k: number): string => join(dir, `${name}.${k}`);
   try {
     for (let k = versions - 1; k >= 1; k--) {

@@ -14,10 +14,18 @@ export interface GateProbe {
   readonly worker: CommandChannel;
 }
 
-export async function healthGate(probe: GateProbe, next: DesiredState, ops: readonly RuntimeOp[]): Promise<Result<void>> {
+export async function healthGate(
+  probe: GateProbe,
+  next: DesiredState,
+  ops: readonly RuntimeOp[],
+): Promise<Result<void>> {
   const proc = await probe.showProc();
-  if (!proc.ok || proc.value.workers.length === 0) return fail(`health gate: no HAProxy worker answers (${proc.ok ? 'no worker' : proc.message})`);
-  const api = new RuntimeApi({ channel: probe.worker, logger: { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} } });
+  if (!proc.ok || proc.value.workers.length === 0)
+    return fail(`health gate: no HAProxy worker answers (${proc.ok ? 'no worker' : proc.message})`);
+  const api = new RuntimeApi({
+    channel: probe.worker,
+    logger: { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} },
+  });
   if (ops.length > 0) return serversChanged(api, ops);
   const backends = await api.showBackends();
   if (!backends.ok) return fail(`health gate: the stats socket does not answer: ${backends.message}`);
@@ -41,7 +49,8 @@ async function serversChanged(api: RuntimeApi, ops: readonly RuntimeOp[]): Promi
   for (const op of ops) {
     const present = servers.has(`${op.backend}/${op.server.name}`);
     if (op.kind === 'add-server' && !present) return fail(`health gate: ${op.backend}/${op.server.name} was not added`);
-    if (op.kind === 'remove-server' && present) return fail(`health gate: ${op.backend}/${op.server.name} is still there`);
+    if (op.kind === 'remove-server' && present)
+      return fail(`health gate: ${op.backend}/${op.server.name} is still there`);
   }
   return ok(undefined);
 }

@@ -8,7 +8,8 @@ import type { HaproxyLogger } from './masterSocket';
 import { alertLines, validateConfig } from './validate';
 
 /** What every reload prints. */
-const ROUTINE = /'option idle-close-on-response' ignored|Proxy \S+ stopped|Reloading HAProxy|haproxy version is|path to executable|New worker|Loading success|Former worker|Exiting Master|All workers exited|Current worker|Stopping (frontend|backend|proxy)/;
+const ROUTINE =
+  /'option idle-close-on-response' ignored|Proxy \S+ stopped|Reloading HAProxy|haproxy version is|path to executable|New worker|Loading success|Former worker|Exiting Master|All workers exited|Current worker|Stopping (frontend|backend|proxy)/;
 
 export function logHaproxyLine(logger: HaproxyLogger, line: string): void {
   if (line.includes('[ALERT]')) logger.error(`haproxy: ${line}`);
@@ -18,7 +19,11 @@ export function logHaproxyLine(logger: HaproxyLogger, line: string): void {
 }
 
 /** A refused reload: the ALERTs HAProxy printed during it, else what `haproxy -c` says of the file. */
-export async function reloadFailureReason(reloadLog: readonly string[], bin: string, configPath: string): Promise<string> {
+export async function reloadFailureReason(
+  reloadLog: readonly string[],
+  bin: string,
+  configPath: string,
+): Promise<string> {
   const logged = alertLines(reloadLog.filter((l) => l.includes('[ALERT]')).join('\n'));
   if (logged) return logged;
   const check = await validateConfig(bin, configPath, 15000);
@@ -26,7 +31,12 @@ export async function reloadFailureReason(reloadLog: readonly string[], bin: str
 }
 
 /** HAProxy exited at startup: its ALERTs, and for an fd-limit refusal what to change. */
-export async function startFailureReason(output: string, status: string, configPath: string, fdEnvironment?: () => Promise<FdEnvironment>): Promise<string> {
+export async function startFailureReason(
+  output: string,
+  status: string,
+  configPath: string,
+  fdEnvironment?: () => Promise<FdEnvironment>,
+): Promise<string> {
   const alerts = alertLines(output) || 'no output';
   let advice = '';
   if (/Cannot raise FD limit/.test(output)) {

@@ -16,7 +16,8 @@
  */
 
 /** HAProxy's answer about one candidate. `named`: proxies its alerts name, a hint only. */
-export type Verdict = { readonly ok: true } | { readonly ok: false; readonly message: string; readonly named?: readonly string[] };
+export type Verdict =
+  { readonly ok: true } | { readonly ok: false; readonly message: string; readonly named?: readonly string[] };
 
 export interface Culprit<T> {
   readonly item: T;
@@ -27,7 +28,12 @@ export interface Culprit<T> {
 }
 
 export type Isolation<T> =
-  | { readonly ok: true; readonly kept: readonly T[]; readonly culprits: readonly Culprit<T>[]; readonly checks: number }
+  | {
+      readonly ok: true;
+      readonly kept: readonly T[];
+      readonly culprits: readonly Culprit<T>[];
+      readonly checks: number;
+    }
   /** `global`: even the empty subset fails; `budget`: `maxChecks` ran out first. */
   | { readonly ok: false; readonly why: 'global' | 'budget'; readonly message: string; readonly checks: number };
 
@@ -76,7 +82,12 @@ export async function findCulprits<T>(
 
 type Test<T> = (subset: readonly T[]) => Promise<Verdict>;
 
-async function confirmHints<T>(kept: readonly T[], full: Verdict, test: Test<T>, name: (item: T) => string): Promise<Culprit<T>[]> {
+async function confirmHints<T>(
+  kept: readonly T[],
+  full: Verdict,
+  test: Test<T>,
+  name: (item: T) => string,
+): Promise<Culprit<T>[]> {
   if (full.ok || full.named === undefined || full.named.length === 0) return [];
   const named = new Set(full.named);
   const found: Culprit<T>[] = [];

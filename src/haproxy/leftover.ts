@@ -30,10 +30,18 @@ export const procTable: ProcessTable = {
   },
   async info(pid) {
     try {
-      const [stat, cmdline] = await Promise.all([fs.readFile(`/proc/${pid}/stat`, 'utf8'), fs.readFile(`/proc/${pid}/cmdline`, 'utf8')]);
+      const [stat, cmdline] = await Promise.all([
+        fs.readFile(`/proc/${pid}/stat`, 'utf8'),
+        fs.readFile(`/proc/${pid}/cmdline`, 'utf8'),
+      ]);
       // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ')'.
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return { pid, state: rest[0] ?? '?', ppid: Number(rest[1]), argv: cmdline.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1) };
+      return {
+        pid,
+        state: rest[0] ?? '?',
+        ppid: Number(rest[1]),
+        argv: cmdline.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1),
+      };
     } catch {
       return undefined;
     }
@@ -70,7 +78,9 @@ const usesConfig = (argv: readonly string[], id: HaproxyIdentity): boolean =>
  */
 export function isOurHaproxy(argv: readonly string[], id: HaproxyIdentity): boolean {
   if (!isHaproxyMasterWorker(argv)) return false;
-  const socket = argsAfter(argv, '-S').some((s) => s === id.masterSocketPath || s.startsWith(`${id.masterSocketPath},`));
+  const socket = argsAfter(argv, '-S').some(
+    (s) => s === id.masterSocketPath || s.startsWith(`${id.masterSocketPath},`),
+  );
   const pidFile = argsAfter(argv, '-p').some((p) => path.resolve(p) === path.resolve(id.pidFile));
   return socket || (usesConfig(argv, id) && pidFile);
 }
@@ -103,13 +113,20 @@ export async function findMasters(
   const rejected: string[] = [];
   for (const p of strangers.values()) {
     if (strangers.has(p.ppid)) continue; // a worker of one
-    rejected.push(`HAProxy ${p.pid} runs our config file but was not started like this controller starts it (${p.argv.join(' ')}): left alone, though it may answer on the same ports`);
+    rejected.push(
+      `HAProxy ${p.pid} runs our config file but was not started like this controller starts it (${p.argv.join(' ')}): left alone, though it may answer on the same ports`,
+    );
   }
-  for (const [what, pid] of [['pid file', hints.pidFilePid], ['master socket', hints.socketMasterPid]] as const) {
+  for (const [what, pid] of [
+    ['pid file', hints.pidFilePid],
+    ['master socket', hints.socketMasterPid],
+  ] as const) {
     if (pid === undefined || ours.has(pid)) continue;
     const info = await table.info(pid);
     if (info === undefined) continue;
-    rejected.push(`${what} names pid ${pid}, which is not an HAProxy master of this controller (${info.argv.slice(0, 3).join(' ') || 'no command line'}): left alone`);
+    rejected.push(
+      `${what} names pid ${pid}, which is not an HAProxy master of this controller (${info.argv.slice(0, 3).join(' ') || 'no command line'}): left alone`,
+    );
   }
   const masters = [...ours.values()].filter((p) => !ours.has(p.ppid) && p.pid !== hints.self).map((p) => p.pid);
   return { masters: masters.sort((a, b) => a - b), rejected };
@@ -126,10 +143,16 @@ export async function childrenOf(table: ProcessTable, pid: number): Promise<numb
 }
 
 /** Variables HAProxy sets in its own environment (master-worker bookkeeping): not ours to compare. */
-const HAPROXY_OWN = /^HAPROXY_(STARTUP_VERSION|LOCALPEER|CFGFILES|MWORKER\w*|CLI|MASTER_CLI|PROCESSES|SERVER_\w+|HTTPCLIENT\w*)$/;
+const HAPROXY_OWN =
+  /^HAPROXY_(STARTUP_VERSION|LOCALPEER|CFGFILES|MWORKER\w*|CLI|MASTER_CLI|PROCESSES|SERVER_\w+|HTTPCLIENT\w*)$/;
 
 /** Names whose values differ between HAProxy's environment and the one we would start it with. */
-export function environmentDifference(running: Readonly<Record<string, string>>, wanted: Readonly<Record<string, string | undefined>>): string[] {
-  const names = new Set([...Object.keys(running), ...Object.keys(wanted)].filter((n) => !HAPROXY_OWN.test(n) && n !== '_'));
+export function environmentDifference(
+  running: Readonly<Record<string, string>>,
+  wanted: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const names = new Set(
+    [...Object.keys(running), ...Object.keys(wanted)].filter((n) => !HAPROXY_OWN.test(n) && n !== '_'),
+  );
   return [...names].filter((n) => running[n] !== wanted[n]).sort();
 }

@@ -16,7 +16,8 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
-const SECTION = /^(global|defaults|frontend|backend|listen|userlist|peers|resolvers|program|mailers|cache|ring|http-errors|crt-store|traces)(?=\s|$)/;
+const SECTION =
+  /^(global|defaults|frontend|backend|listen|userlist|peers|resolvers|program|mailers|cache|ring|http-errors|crt-store|traces)(?=\s|$)/;
 
 export interface ConfigSection {
   readonly kind: string;
@@ -40,7 +41,11 @@ export function configSections(lines: readonly string[]): ConfigSection[] {
 }
 
 function words(line: string): string[] {
-  return line.replace(/(^|\s)#.*$/, '').trim().split(/\s+/).filter((w) => w !== '');
+  return line
+    .replace(/(^|\s)#.*$/, '')
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
 }
 
 export interface FdFacts {
@@ -67,7 +72,12 @@ function bindCount(spec: string | undefined): number {
 /** The facts of a config text that decide how many fds HAProxy asks for. */
 export function parseFdFacts(configText: string): FdFacts {
   const lines = configText.split('\n');
-  const facts: { -readonly [K in keyof FdFacts]: FdFacts[K] } = { strictLimits: true, splice: false, statsSockets: 0, listeners: 0 };
+  const facts: { -readonly [K in keyof FdFacts]: FdFacts[K] } = {
+    strictLimits: true,
+    splice: false,
+    statsSockets: 0,
+    listeners: 0,
+  };
   for (const section of configSections(lines)) {
     for (let i = section.start + 1; i < section.end; i++) {
       const w = words(lines[i] as string);
@@ -141,7 +151,9 @@ export interface FdEnvironmentDeps {
 
 const defaultSh = (command: string): Promise<string> =>
   new Promise((resolve, reject) =>
-    execFile('sh', ['-c', command], { timeout: 5000 }, (err: Error | null, stdout) => (err ? reject(err) : resolve(stdout))),
+    execFile('sh', ['-c', command], { timeout: 5000 }, (err: Error | null, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    ),
   );
 
 /** Reads this process's fd hard limit (/proc/self/limits, else `ulimit -Hn`) and capabilities. */
@@ -181,7 +193,9 @@ export function checkFdLimits(configText: string, env: FdEnvironment, o: FdEstim
   const facts = parseFdFacts(configText);
   if (facts.maxconn === undefined && facts.ulimitN === undefined) return { ok: true }; // HAProxy sizes maxconn to the limit
   const needed = facts.ulimitN ?? estimateMaxsock(facts, facts.maxconn ?? 0, o);
-  const caps = [env.canRaiseHardLimit ? env.nrOpen : env.hardLimit, facts.fdHardLimit].filter((x): x is number => x !== undefined);
+  const caps = [env.canRaiseHardLimit ? env.nrOpen : env.hardLimit, facts.fdHardLimit].filter(
+    (x): x is number => x !== undefined,
+  );
   if (caps.length === 0) return { ok: true, needed };
   const limit = Math.min(...caps);
   if (needed <= limit) return { ok: true, needed, limit };
@@ -192,9 +206,17 @@ export function checkFdLimits(configText: string, env: FdEnvironment, o: FdEstim
     while (fitting > 0 && estimateMaxsock(facts, fitting, o) > limit) fitting--;
   }
   const what = facts.ulimitN !== undefined ? `\`ulimit-n ${facts.ulimitN}\`` : `\`maxconn ${facts.maxconn}\``;
-  const where = facts.fdHardLimit !== undefined && facts.fdHardLimit === limit ? `the config's \`fd-hard-limit ${limit}\`` : 'the fd hard limit of this process';
+  const where =
+    facts.fdHardLimit !== undefined && facts.fdHardLimit === limit
+      ? `the config's \`fd-hard-limit ${limit}\``
+      : 'the fd hard limit of this process';
   if (!facts.strictLimits) {
-    return { ok: true, needed, limit, warning: `HAProxy will start with fewer connections than configured: ${what} in global needs ${needed} file descriptors, but ${where} allows ${limit} (\`no strict-limits\` is set, so HAProxy lowers its limits instead of refusing to start).` };
+    return {
+      ok: true,
+      needed,
+      limit,
+      warning: `HAProxy will start with fewer connections than configured: ${what} in global needs ${needed} file descriptors, but ${where} allows ${limit} (\`no strict-limits\` is set, so HAProxy lowers its limits instead of refusing to start).`,
+    };
   }
   const lower =
     facts.ulimitN !== undefined

@@ -58,7 +58,8 @@ export class CliSocket implements CommandChannel {
   private exchange(command: string): Promise<Result<string>> {
     const { path, timeoutMs } = this.opts;
     const max = this.opts.maxAnswerBytes ?? 32 * 1024 * 1024;
-    if (/[\r\n]/.test(command)) return Promise.resolve(fail(`refusing a command with a line break: ${JSON.stringify(command)}`));
+    if (/[\r\n]/.test(command))
+      return Promise.resolve(fail(`refusing a command with a line break: ${JSON.stringify(command)}`));
     this.opts.logger?.debug(`haproxy ${path} <- ${command}`);
     return new Promise((resolve) => {
       const chunks: Buffer[] = [];
@@ -172,7 +173,8 @@ export class MasterSocket {
    */
   async reload(): Promise<Result<string> | (Failure & { readonly refused: true })> {
     const answer = await this.channel.send('reload');
-    if (answer.ok && /Success=0/.test(answer.value)) return { ok: false, message: `HAProxy refused the reload:\n${answer.value.trim()}`, refused: true };
+    if (answer.ok && /Success=0/.test(answer.value))
+      return { ok: false, message: `HAProxy refused the reload:\n${answer.value.trim()}`, refused: true };
     return answer;
   }
 

@@ -52,8 +52,12 @@ export class OwnedHaproxy implements HaproxyTarget {
 
   load(): Promise<LoadResult> {
     const { process: p, clock, logger, retry } = this.o;
-    return withRetries(() => (p.isAlive() ? this.reloadOnce() : this.startOnce()), retry,
-      { clock, logger, closed: () => p.isClosed(), what: 'HAProxy reload' });
+    return withRetries(() => (p.isAlive() ? this.reloadOnce() : this.startOnce()), retry, {
+      clock,
+      logger,
+      closed: () => p.isClosed(),
+      what: 'HAProxy reload',
+    });
   }
 
   gate(next: DesiredState, ops: readonly RuntimeOp[]): Promise<Result<void>> {
@@ -83,9 +87,14 @@ export class OwnedHaproxy implements HaproxyTarget {
     if (dump.ok) await this.o.files.saveServerState(dump.value);
     const r = await this.o.process.reload();
     if (r.ok) {
-      if (r.oldWorkers.length > 0) this.o.logger.debug(`haproxy: ${r.oldWorkers.length} old worker(s) finishing their connections`);
+      if (r.oldWorkers.length > 0)
+        this.o.logger.debug(`haproxy: ${r.oldWorkers.length} old worker(s) finishing their connections`);
       return r;
     }
-    return { ok: false, message: r.refused ? r.message : `HAProxy reload failed (the old worker keeps serving): ${r.message}`, refused: r.refused };
+    return {
+      ok: false,
+      message: r.refused ? r.message : `HAProxy reload failed (the old worker keeps serving): ${r.message}`,
+      refused: r.refused,
+    };
   }
 }

@@ -59,18 +59,25 @@ export interface HaproxyProcessOptions {
 }
 
 export type StartResult =
-  | { readonly ok: true; readonly masterPid: number; readonly workerPid: number | undefined; readonly attached: boolean }
+  | {
+      readonly ok: true;
+      readonly masterPid: number;
+      readonly workerPid: number | undefined;
+      readonly attached: boolean;
+    }
   /** `refused`: HAProxy ran and refused the config (exited at startup); else it could not be tried. */
   | { readonly ok: false; readonly message: string; readonly refused?: boolean };
 
 export type ReloadResult =
   | { readonly ok: true; readonly newWorkerPid: number; readonly oldWorkers: readonly number[] }
   | {
-    readonly ok: false; readonly message: string; readonly servingWorkerPids: readonly number[]; readonly oldWorkers: readonly number[];
-    /** HAProxy refused the new config (retrying the same config does not help); else a timeout or a dead socket. */
-    readonly refused: boolean;
-  };
-
+      readonly ok: false;
+      readonly message: string;
+      readonly servingWorkerPids: readonly number[];
+      readonly oldWorkers: readonly number[];
+      /** HAProxy refused the new config (retrying the same config does not help); else a timeout or a dead socket. */
+      readonly refused: boolean;
+    };
 
 export interface ExitInfo {
   /** stop() was asked for. */
@@ -111,10 +118,16 @@ export class HaproxyProcess {
   async start(): Promise<StartResult> {
     if (this.closed) return fail('the controller is shutting down: HAProxy is not started again');
     if (this.isAlive()) return fail('HAProxy is already running under this controller');
-    if (this.o.masterSocketPath.includes(',')) return fail(`the master socket path may not contain a comma: ${this.o.masterSocketPath}`);
+    if (this.o.masterSocketPath.includes(','))
+      return fail(`the master socket path may not contain a comma: ${this.o.masterSocketPath}`);
     this.stopping = false;
     this.output = '';
-    const child = spawn(this.o.bin, this.args(), { cwd: this.o.cwd, env: this.o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(this.o.bin, this.args(), {
+      cwd: this.o.cwd,
+      env: this.o.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     if (child.pid === undefined) return fail(`cannot start ${this.o.bin}: ${(await spawnError).message}`);
     child.on('error', (err) => this.o.logger.error(`haproxy: ${err.message}`));
@@ -143,7 +156,11 @@ export class HaproxyProcess {
       if (child.exitCode !== null || child.signalCode !== null) {
         await Promise.race([drained, this.clock.sleep(1000)]); // all of its output, before explaining
         const status = child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`;
-        return { ok: false, message: await startFailureReason(this.output, status, this.o.configPath, this.o.fdEnvironment), refused: true };
+        return {
+          ok: false,
+          message: await startFailureReason(this.output, status, this.o.configPath, this.o.fdEnvironment),
+          refused: true,
+        };
       }
       const proc = await this.master.showProc();
       if (proc.ok && proc.value.master.pid === child.pid && proc.value.workers.length > 0) {
@@ -154,7 +171,11 @@ export class HaproxyProcess {
       }
       if (this.clock.now() > deadline) {
         await this.terminate();
-        return { ok: false, message: `HAProxy did not start its worker within ${startTimeoutMs} ms: ${alertLines(this.output) || 'no output'}`, refused: true };
+        return {
+          ok: false,
+          message: `HAProxy did not start its worker within ${startTimeoutMs} ms: ${alertLines(this.output) || 'no output'}`,
+          refused: true,
+        };
       }
       await this.clock.sleep(this.o.pollMs ?? 50);
     }
@@ -237,7 +258,11 @@ export class HaproxyProcess {
         if (outcome.kind === 'refused') {
           const why = await reloadFailureReason(this.reloadLog ?? [], this.o.bin, this.o.configPath);
           const serving = outcome.servingWorkerPids.join(', ') || 'none';
-          return failed(`HAProxy rejected the new config; the previous worker (${serving}) keeps serving: ${why}`, proc.ok ? proc.value : undefined, true);
+          return failed(
+            `HAProxy rejected the new config; the previous worker (${serving}) keeps serving: ${why}`,
+            proc.ok ? proc.value : undefined,
+            true,
+          );
         }
         await this.clock.sleep(this.o.pollMs ?? 50);
       }
@@ -250,7 +275,9 @@ export class HaproxyProcess {
   private reloaded(newWorkerPid: number, oldWorkers: readonly number[]): ReloadResult {
     this.o.logger.info(`haproxy: reloaded, new worker ${newWorkerPid}, ${oldWorkers.length} old worker(s) finishing`);
     if (oldWorkers.length > (this.o.oldWorkersWarnAt ?? Infinity)) {
-      this.o.logger.warn(`haproxy: ${oldWorkers.length} old workers still running (${oldWorkers.join(', ')}), more than --max-old-workers lets linger (does HAPROXY_HEAD set mworker-max-reloads?)`);
+      this.o.logger.warn(
+        `haproxy: ${oldWorkers.length} old workers still running (${oldWorkers.join(', ')}), more than --max-old-workers lets linger (does HAPROXY_HEAD set mworker-max-reloads?)`,
+      );
     }
     return { ok: true, newWorkerPid, oldWorkers };
   }
@@ -263,7 +290,9 @@ export class HaproxyProcess {
   async stop(): Promise<StopResult> {
     this.closed = true;
     let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((r) => (timer = setTimeout(r, Math.min(this.o.reloadTimeoutMs ?? 15000, 5000, this.o.stopWaitsMs?.soft ?? 5000))));
+    const bound = new Promise<void>(
+      (r) => (timer = setTimeout(r, Math.min(this.o.reloadTimeoutMs ?? 15000, 5000, this.o.stopWaitsMs?.soft ?? 5000))),
+    );
     await Promise.race([this.reloading.catch(() => undefined), bound]);
     clearTimeout(timer); // a pending timer would hold the exiting process for its full length
     return this.terminate();
@@ -314,7 +343,13 @@ export class HaproxyProcess {
     const pid = child?.pid ?? this.attachedPid;
     if (pid === undefined || !this.isAlive()) return { ok: true, how: 'not-running' };
     const alive = (): boolean => (child ? child.exitCode === null && child.signalCode === null : pidExists(pid));
-    const r = await stopEscalating(pid, alive, this.o.stopWaitsMs ?? { soft: 10000, term: 3000, kill: 2000 }, this.clock, this.o.pollMs ?? 50);
+    const r = await stopEscalating(
+      pid,
+      alive,
+      this.o.stopWaitsMs ?? { soft: 10000, term: 3000, kill: 2000 },
+      this.clock,
+      this.o.pollMs ?? 50,
+    );
     if (r.ok) this.gone(child);
     return r;
   }
@@ -346,7 +381,10 @@ export class HaproxyProcess {
 
   private emitExit(code: number | null, signal: NodeJS.Signals | null): void {
     const info: ExitInfo = { expected: this.stopping, output: this.output };
-    if (!this.stopping) this.o.logger.error(`haproxy: master exited unexpectedly (code ${code}, signal ${signal}): ${alertLines(this.output)}`);
+    if (!this.stopping)
+      this.o.logger.error(
+        `haproxy: master exited unexpectedly (code ${code}, signal ${signal}): ${alertLines(this.output)}`,
+      );
     for (const listener of [...this.listeners]) {
       try {
         listener(code, signal, info);

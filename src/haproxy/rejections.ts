@@ -26,42 +26,75 @@ export interface Candidates {
   readonly logger: HaproxyLogger;
 }
 
-const problem = (s: Service, message: string): Rejection => ({ service: s, problem: { appId: s.appId, portIndex: null, label: null, message } });
+const problem = (s: Service, message: string): Rejection => ({
+  service: s,
+  problem: { appId: s.appId, portIndex: null, label: null, message },
+});
 
 export function without(c: Candidates, state: DesiredState, rejected: readonly Rejection[]): DesiredState {
   const out = new Set(rejected.map((r) => r.service.backend));
-  return c.subset(state, state.model.services.filter((s) => !out.has(s.backend)), rejected.map((r) => r.problem));
+  return c.subset(
+    state,
+    state.model.services.filter((s) => !out.has(s.backend)),
+    rejected.map((r) => r.problem),
+  );
 }
 
 /** `asked` failed `haproxy -c` with `verdict`: the services to leave out, or why none can be blamed. */
-export async function rejectedByCheck(asked: DesiredState, verdict: Verdict, c: Candidates): Promise<readonly Rejection[] | { readonly error: string }> {
+export async function rejectedByCheck(
+  asked: DesiredState,
+  verdict: Verdict,
+  c: Candidates,
+): Promise<readonly Rejection[] | { readonly error: string }> {
   const all = asked.model.services;
-  const isolated = await findCulprits(all, (subset) => subset.length === all.length
-    ? Promise.resolve(verdict) // the whole set was just checked
-    : c.check(c.subset(asked, subset)), { name: (s) => s.backend });
+  const isolated = await findCulprits(
+    all,
+    (subset) =>
+      subset.length === all.length
+        ? Promise.resolve(verdict) // the whole set was just checked
+        : c.check(c.subset(asked, subset)),
+    { name: (s) => s.backend },
+  );
   if (!isolated.ok) return { error: isolated.message };
-  c.logger.info(`haproxy -c: ${isolated.culprits.length} of ${all.length} service(s) rejected, found in ${isolated.checks} check(s)`);
-  return isolated.culprits.map((x) => problem(x.item,
-    `HAProxy rejects the config of backend ${x.item.backend}${x.alone ? '' : ' together with the other apps'}, left out: ${x.message}`));
+  c.logger.info(
+    `haproxy -c: ${isolated.culprits.length} of ${all.length} service(s) rejected, found in ${isolated.checks} check(s)`,
+  );
+  return isolated.culprits.map((x) =>
+    problem(
+      x.item,
+      `HAProxy rejects the config of backend ${x.item.backend}${x.alone ? '' : ' together with the other apps'}, left out: ${x.message}`,
+    ),
+  );
 }
 
 /** Why running a state failed; `refused`: HAProxy refused the config (not a timeout or a dead socket). */
-export interface GateFailure { readonly message: string; readonly refused: boolean }
+export interface GateFailure {
+  readonly message: string;
+  readonly refused: boolean;
+}
 
 /**
  * HAProxy refused to run `next` (its reload or start failed with `failure`) although `haproxy -c`
  * passed. The services to leave out, and whether trial configs ran (HAProxy then runs one of them,
  * not the last good state); null when the failure is no refusal or nobody could be blamed in `maxTrials`.
  */
-export async function rejectedAtGate(failure: GateFailure, next: DesiredState, previous: DesiredState | null, c: Candidates, maxTrials: number):
-  Promise<{ readonly rejected: readonly Rejection[]; readonly trials: boolean } | null> {
+export async function rejectedAtGate(
+  failure: GateFailure,
+  next: DesiredState,
+  previous: DesiredState | null,
+  c: Candidates,
+  maxTrials: number,
+): Promise<{ readonly rejected: readonly Rejection[]; readonly trials: boolean } | null> {
   if (!failure.refused) return null; // a timeout or a dead socket: nobody to blame
   const { message } = failure;
-  const reject = (s: Service, why: string): Rejection => problem(s, `HAProxy cannot run backend ${s.backend} (its config passes haproxy -c), left out: ${why}`);
+  const reject = (s: Service, why: string): Rejection =>
+    problem(s, `HAProxy cannot run backend ${s.backend} (its config passes haproxy -c), left out: ${why}`);
   const named = new Set(proxiesNamed(message, c.configText(next)));
   const culprits = next.model.services.filter((s) => named.has(s.backend));
   if (culprits.length > 0) {
-    c.logger.warn(`HAProxy refused the new config because of ${culprits.map((s) => s.backend).join(', ')}: leaving them out`);
+    c.logger.warn(
+      `HAProxy refused the new config because of ${culprits.map((s) => s.backend).join(', ')}: leaving them out`,
+    );
     return { rejected: culprits.map((s) => reject(s, linesNaming(message, s.backend))), trials: false };
   }
   const old = new Map((previous?.model.services ?? []).map((s) => [s.backend, s]));
@@ -70,21 +103,32 @@ export async function rejectedAtGate(failure: GateFailure, next: DesiredState, p
     return p !== undefined && sameData(serviceShape(p), serviceShape(s));
   };
   const changed = next.model.services.filter((s) => !unchanged(s));
-  c.logger.warn(`HAProxy refused the new config without naming an app: trial reloads among ${changed.length} changed service(s)`);
-  const isolated = await findCulprits(changed, async (subset): Promise<Verdict> => {
-    if (subset.length === changed.length) return { ok: false, message }; // what just failed
-    const trial = new Set(subset);
-    const state = c.subset(next, next.model.services.filter((s) => trial.has(s) || unchanged(s)));
-    try {
-      await c.run(state);
-      return { ok: true };
-    } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      return { ok: false, message: why, named: proxiesNamed(why, c.configText(state)) };
-    }
-  }, { name: (s) => s.backend, maxChecks: maxTrials });
+  c.logger.warn(
+    `HAProxy refused the new config without naming an app: trial reloads among ${changed.length} changed service(s)`,
+  );
+  const isolated = await findCulprits(
+    changed,
+    async (subset): Promise<Verdict> => {
+      if (subset.length === changed.length) return { ok: false, message }; // what just failed
+      const trial = new Set(subset);
+      const state = c.subset(
+        next,
+        next.model.services.filter((s) => trial.has(s) || unchanged(s)),
+      );
+      try {
+        await c.run(state);
+        return { ok: true };
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        return { ok: false, message: why, named: proxiesNamed(why, c.configText(state)) };
+      }
+    },
+    { name: (s) => s.backend, maxChecks: maxTrials },
+  );
   if (!isolated.ok) {
-    c.logger.warn(`trial reloads found no app to blame (${isolated.why === 'budget' ? `none in ${maxTrials} trials` : 'the unchanged apps fail too'})`);
+    c.logger.warn(
+      `trial reloads found no app to blame (${isolated.why === 'budget' ? `none in ${maxTrials} trials` : 'the unchanged apps fail too'})`,
+    );
     return null;
   }
   return { rejected: isolated.culprits.map((x) => reject(x.item, x.message)), trials: true };

@@ -20,6 +20,7 @@ export function reloadOutcome(before: ProcList, after: ProcList): ReloadOutcome 
   const fresh = after.workers.find((w) => !known.has(w.pid));
   if (fresh) return { kind: 'loaded', newWorkerPid: fresh.pid, oldWorkers: after.oldWorkers.map((w) => w.pid) };
   const failed = after.master.failedReloads ?? 0;
-  if (failed > (before.master.failedReloads ?? 0) || failed > 0) return { kind: 'refused', servingWorkerPids: after.workers.map((w) => w.pid) };
+  if (failed > (before.master.failedReloads ?? 0) || failed > 0)
+    return { kind: 'refused', servingWorkerPids: after.workers.map((w) => w.pid) };
   return { kind: 'waiting' };
 }

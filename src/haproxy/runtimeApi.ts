@@ -34,7 +34,10 @@ const NAME = /^[A-Za-z0-9_.:-]+$/;
 
 /** Parses `show servers state [backend]` (format version 1). */
 export function parseServersState(text: string): Result<ServerState[]> {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const headerLine = lines.find((l) => l.startsWith('# be_id'));
   if (!headerLine) return fail(`unexpected answer to "show servers state": ${firstLine(text) || '(empty)'}`);
   const header = headerLine.slice(1).trim().split(/\s+/);
@@ -126,7 +129,13 @@ export class RuntimeApi {
     const answer = await this.opts.channel.send('show backend');
     if (!answer.ok) return answer;
     if (!answer.value.startsWith('# name')) return fail(`show backend: ${firstLine(answer.value) || 'empty answer'}`);
-    return ok(answer.value.split('\n').slice(1).map((l) => l.trim()).filter((l) => l !== ''));
+    return ok(
+      answer.value
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim())
+        .filter((l) => l !== ''),
+    );
   }
 
   /** Current sessions (`scur`) of one server, from `show stat`. */
@@ -143,12 +152,25 @@ export class RuntimeApi {
   }
 
   /** `add server be/name addr:port options…`: the server starts in maintenance (see enableServer). */
-  addServer(backend: string, name: string, addr: string, port: number | undefined, options: string | readonly string[] = []): Promise<Result<string>> {
+  addServer(
+    backend: string,
+    name: string,
+    addr: string,
+    port: number | undefined,
+    options: string | readonly string[] = [],
+  ): Promise<Result<string>> {
     const opts = typeof options === 'string' ? options.trim() : options.join(' ');
-    if (/[;\\#]/.test(opts)) return Promise.resolve(fail(`add server ${backend}/${name}: refusing options with ; \\ or #: ${opts}`));
-    if (!/^[A-Za-z0-9_.:@\-[\]/]+$/.test(addr)) return Promise.resolve(fail(`add server ${backend}/${name}: invalid address ${JSON.stringify(addr)}`));
+    if (/[;\\#]/.test(opts))
+      return Promise.resolve(fail(`add server ${backend}/${name}: refusing options with ; \\ or #: ${opts}`));
+    if (!/^[A-Za-z0-9_.:@\-[\]/]+$/.test(addr))
+      return Promise.resolve(fail(`add server ${backend}/${name}: invalid address ${JSON.stringify(addr)}`));
     const target = port === undefined ? addr : `${addr}:${port}`;
-    return this.run(backend, name, `add server ${backend}/${name} ${target}${opts ? ` ${opts}` : ''}`, /New server registered/);
+    return this.run(
+      backend,
+      name,
+      `add server ${backend}/${name} ${target}${opts ? ` ${opts}` : ''}`,
+      /New server registered/,
+    );
   }
 
   enableServer(backend: string, name: string): Promise<Result<string>> {
@@ -160,14 +182,21 @@ export class RuntimeApi {
   }
 
   setServerAddr(backend: string, name: string, addr: string, port?: number): Promise<Result<string>> {
-    if (!/^[A-Za-z0-9_.:\-[\]]+$/.test(addr)) return Promise.resolve(fail(`set server ${backend}/${name} addr: invalid address ${JSON.stringify(addr)}`));
+    if (!/^[A-Za-z0-9_.:\-[\]]+$/.test(addr))
+      return Promise.resolve(fail(`set server ${backend}/${name} addr: invalid address ${JSON.stringify(addr)}`));
     const portPart = port === undefined ? '' : ` port ${port}`;
-    return this.run(backend, name, `set server ${backend}/${name} addr ${addr}${portPart}`, /changed|no need to change/);
+    return this.run(
+      backend,
+      name,
+      `set server ${backend}/${name} addr ${addr}${portPart}`,
+      /changed|no need to change/,
+    );
   }
 
   /** Absolute weight 0–256, or a percentage string such as "50%". */
   setServerWeight(backend: string, name: string, weight: number | string): Promise<Result<string>> {
-    if (!/^\d+%?$/.test(String(weight))) return Promise.resolve(fail(`set server ${backend}/${name} weight: invalid weight ${JSON.stringify(weight)}`));
+    if (!/^\d+%?$/.test(String(weight)))
+      return Promise.resolve(fail(`set server ${backend}/${name} weight: invalid weight ${JSON.stringify(weight)}`));
     return this.run(backend, name, `set server ${backend}/${name} weight ${weight}`, 'empty');
   }
 
@@ -189,7 +218,11 @@ export class RuntimeApi {
    * Resolves with how long it waited; a server that still has sessions after the timeout is a
    * failure unless `force`, which cuts them first.
    */
-  async drainAndDelete(backend: string, name: string, o: DrainOptions): Promise<Result<{ waitedMs: number; forced: boolean }>> {
+  async drainAndDelete(
+    backend: string,
+    name: string,
+    o: DrainOptions,
+  ): Promise<Result<{ waitedMs: number; forced: boolean }>> {
     const drained = await this.setServerState(backend, name, 'drain');
     if (!drained.ok) return drained;
     const start = this.now();
@@ -202,8 +235,13 @@ export class RuntimeApi {
       if (!sessions.ok) return sessions;
       if (sessions.value === 0) break;
       if (this.now() - start >= o.timeoutMs) {
-        if (!o.force) return fail(`${backend}/${name} still has ${sessions.value} session(s) after ${o.timeoutMs} ms of draining; left in drain`);
-        this.opts.logger.warn(`${backend}/${name}: cutting ${sessions.value} session(s) left after ${o.timeoutMs} ms of draining`);
+        if (!o.force)
+          return fail(
+            `${backend}/${name} still has ${sessions.value} session(s) after ${o.timeoutMs} ms of draining; left in drain`,
+          );
+        this.opts.logger.warn(
+          `${backend}/${name}: cutting ${sessions.value} session(s) left after ${o.timeoutMs} ms of draining`,
+        );
         const cut = await this.shutdownSessions(backend, name);
         if (!cut.ok) return cut;
         forced = true;

@@ -14,12 +14,18 @@ const REFUSAL = /\b(refused|error|unknown|not accepted|No such|cannot)\b/i;
 export class RuntimeUpdater {
   private readonly api: RuntimeApi;
 
-  constructor(private readonly channel: CommandChannel, logger: HaproxyLogger) {
+  constructor(
+    private readonly channel: CommandChannel,
+    logger: HaproxyLogger,
+  ) {
     this.api = new RuntimeApi({ channel, logger });
   }
 
   /** Applies `ops` (servers as `linesOf(backend)` prints them, by name). Null when all went through, else why a reload is needed. */
-  async apply(ops: readonly RuntimeOp[], linesOf: (backend: string) => ReadonlyMap<string, string> | undefined): Promise<ReloadReason | null> {
+  async apply(
+    ops: readonly RuntimeOp[],
+    linesOf: (backend: string) => ReadonlyMap<string, string> | undefined,
+  ): Promise<ReloadReason | null> {
     const refused = (detail: string): ReloadReason => ({ kind: 'runtime-refused', detail });
     for (const op of ops) {
       const be = op.backend;
@@ -29,11 +35,15 @@ export class RuntimeUpdater {
         if (line === undefined) return refused(`server ${be}/${name} is not in the rendered config`);
         const spec = addServerSpec(line);
         if (!spec.ok) return refused(spec.message);
-        if (!spec.value.exact) return refused(`${be}/${name} needs ${spec.value.dropped.map((d) => d.keyword).join(', ')}, which HAProxy refuses for dynamic servers`);
+        if (!spec.value.exact)
+          return refused(
+            `${be}/${name} needs ${spec.value.dropped.map((d) => d.keyword).join(', ')}, which HAProxy refuses for dynamic servers`,
+          );
         for (const cmd of addServerCommands(be, spec.value)) {
           const r = await this.channel.send(cmd);
           if (!r.ok) return refused(r.message);
-          if (REFUSAL.test(r.value) && !/^New server registered/i.test(r.value)) return refused(`${cmd}: ${r.value.trim()}`);
+          if (REFUSAL.test(r.value) && !/^New server registered/i.test(r.value))
+            return refused(`${cmd}: ${r.value.trim()}`);
         }
       } else if (op.kind === 'remove-server') {
         const r = await this.api.drainAndDelete(be, name, { timeoutMs: 2000, force: true });

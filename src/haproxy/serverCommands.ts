@@ -17,24 +17,114 @@
 import { Result, fail, ok } from './masterSocket';
 
 const FLAGS = new Set([
-  'agent-check', 'allow-0rtt', 'backup', 'check', 'check-send-proxy', 'check-ssl', 'check-via-socks4',
-  'disabled', 'enabled', 'force-sslv3', 'force-tlsv10', 'force-tlsv11', 'force-tlsv12', 'force-tlsv13',
-  'no-agent-check', 'no-backup', 'no-check', 'no-check-ssl', 'no-send-proxy', 'no-send-proxy-v2',
-  'no-send-proxy-v2-ssl', 'no-send-proxy-v2-ssl-cn', 'no-ssl', 'no-ssl-reuse', 'no-sslv3', 'no-tfo',
-  'no-tls-tickets', 'no-tlsv10', 'no-tlsv11', 'no-tlsv12', 'no-tlsv13', 'no-verifyhost', 'non-stick',
-  'send-proxy', 'send-proxy-v2', 'send-proxy-v2-ssl', 'send-proxy-v2-ssl-cn', 'ssl', 'ssl-reuse', 'stick',
-  'tfo', 'tls-tickets',
+  'agent-check',
+  'allow-0rtt',
+  'backup',
+  'check',
+  'check-send-proxy',
+  'check-ssl',
+  'check-via-socks4',
+  'disabled',
+  'enabled',
+  'force-sslv3',
+  'force-tlsv10',
+  'force-tlsv11',
+  'force-tlsv12',
+  'force-tlsv13',
+  'no-agent-check',
+  'no-backup',
+  'no-check',
+  'no-check-ssl',
+  'no-send-proxy',
+  'no-send-proxy-v2',
+  'no-send-proxy-v2-ssl',
+  'no-send-proxy-v2-ssl-cn',
+  'no-ssl',
+  'no-ssl-reuse',
+  'no-sslv3',
+  'no-tfo',
+  'no-tls-tickets',
+  'no-tlsv10',
+  'no-tlsv11',
+  'no-tlsv12',
+  'no-tlsv13',
+  'no-verifyhost',
+  'non-stick',
+  'send-proxy',
+  'send-proxy-v2',
+  'send-proxy-v2-ssl',
+  'send-proxy-v2-ssl-cn',
+  'ssl',
+  'ssl-reuse',
+  'stick',
+  'tfo',
+  'tls-tickets',
 ]);
 
 const WITH_ARG = new Set([
-  'addr', 'agent-addr', 'agent-inter', 'agent-port', 'agent-send', 'alpn', 'ca-file', 'check-alpn',
-  'check-proto', 'check-sni', 'ciphers', 'ciphersuites', 'cookie', 'crl-file', 'crt', 'curves',
-  'downinter', 'error-limit', 'fall', 'fastinter', 'id', 'init-addr', 'inter', 'interface', 'log-proto',
-  'max-reuse', 'maxconn', 'maxqueue', 'minconn', 'namespace', 'npn', 'observe', 'on-error',
-  'on-marked-down', 'on-marked-up', 'pool-low-conn', 'pool-max-conn', 'pool-purge-delay', 'port', 'proto',
-  'proxy-v2-options', 'redir', 'resolve-net', 'resolve-opts', 'resolve-prefer', 'resolvers', 'rise',
-  'shard', 'sigalgs', 'client-sigalgs', 'slowstart', 'sni', 'socks4', 'source', 'ssl-max-ver',
-  'ssl-min-ver', 'tcp-ut', 'track', 'usesrc', 'verify', 'verifyhost', 'weight', 'ws',
+  'addr',
+  'agent-addr',
+  'agent-inter',
+  'agent-port',
+  'agent-send',
+  'alpn',
+  'ca-file',
+  'check-alpn',
+  'check-proto',
+  'check-sni',
+  'ciphers',
+  'ciphersuites',
+  'cookie',
+  'crl-file',
+  'crt',
+  'curves',
+  'downinter',
+  'error-limit',
+  'fall',
+  'fastinter',
+  'id',
+  'init-addr',
+  'inter',
+  'interface',
+  'log-proto',
+  'max-reuse',
+  'maxconn',
+  'maxqueue',
+  'minconn',
+  'namespace',
+  'npn',
+  'observe',
+  'on-error',
+  'on-marked-down',
+  'on-marked-up',
+  'pool-low-conn',
+  'pool-max-conn',
+  'pool-purge-delay',
+  'port',
+  'proto',
+  'proxy-v2-options',
+  'redir',
+  'resolve-net',
+  'resolve-opts',
+  'resolve-prefer',
+  'resolvers',
+  'rise',
+  'shard',
+  'sigalgs',
+  'client-sigalgs',
+  'slowstart',
+  'sni',
+  'socks4',
+  'source',
+  'ssl-max-ver',
+  'ssl-min-ver',
+  'tcp-ut',
+  'track',
+  'usesrc',
+  'verify',
+  'verifyhost',
+  'weight',
+  'ws',
 ]);
 
 /** Refused by 2.6's `add server`, and whether dropping it changes how traffic is routed. */
@@ -102,7 +192,7 @@ export function parseServerLine(line: string): Result<ServerLine> {
   const [kw, name, address, ...rest] = text.split(/\s+/);
   if (kw !== 'server' || !name || !address) return fail(`not a server line: ${text}`);
   const options: ServerOption[] = [];
-  for (let i = 0; i < rest.length; ) {
+  for (let i = 0; i < rest.length;) {
     const keyword = rest[i] as string;
     if (FLAGS.has(keyword)) {
       options.push({ keyword, args: [] });
@@ -131,11 +221,19 @@ export function addServerSpec(line: string): Result<AddServerSpec> {
     const refused = REFUSED[o.keyword];
     if (o.keyword === 'disabled') {
       enable = false;
-      dropped.push({ ...o, reason: 'translated: the server stays in maintenance (no enable server)', changesBehaviour: false });
+      dropped.push({
+        ...o,
+        reason: 'translated: the server stays in maintenance (no enable server)',
+        changesBehaviour: false,
+      });
     } else if (o.keyword === 'enabled') {
       dropped.push({ ...o, reason: 'translated: enabled by enable server after its checks', changesBehaviour: false });
     } else if (refused) {
-      dropped.push({ ...o, reason: `HAProxy 2.6 refuses '${o.keyword}' for dynamic servers: ${refused.why}`, changesBehaviour: refused.changesBehaviour });
+      dropped.push({
+        ...o,
+        reason: `HAProxy 2.6 refuses '${o.keyword}' for dynamic servers: ${refused.why}`,
+        changesBehaviour: refused.changesBehaviour,
+      });
     } else {
       args.push(o.keyword, ...o.args);
       kept.add(o.keyword);

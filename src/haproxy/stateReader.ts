@@ -29,6 +29,11 @@ export function stateReader(o: StateReaderOptions): ReadState {
 }
 
 /** A reader on a connection of its own to the master socket at `path`. */
-export function masterSocketStateReader(path: string, timeoutMs: number, running: () => boolean, now: () => number): ReadState {
+export function masterSocketStateReader(
+  path: string,
+  timeoutMs: number,
+  running: () => boolean,
+  now: () => number,
+): ReadState {
   return stateReader({ channel: MasterSocket.at(path, timeoutMs).worker(), running, now });
 }

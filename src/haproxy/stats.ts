@@ -44,7 +44,8 @@ const int = (s: string | undefined): number => {
   const n = Number(s);
   return s === undefined || s === '' || !Number.isFinite(n) ? 0 : n;
 };
-const intOrNull = (s: string | undefined): number | null => (s === undefined || s === '' || !Number.isFinite(Number(s)) ? null : Number(s));
+const intOrNull = (s: string | undefined): number | null =>
+  s === undefined || s === '' || !Number.isFinite(Number(s)) ? null : Number(s);
 
 /** `show stat` status → state: "UP 1/3" (going down) is still UP, "DOWN 1/2" (coming up) still DOWN. */
 export function serverState(status: string): { readonly state: HaproxyServerState; readonly checked: boolean } {
@@ -57,8 +58,22 @@ export function serverState(status: string): { readonly state: HaproxyServerStat
 }
 
 /** The columns read; the others (about 100 in all) are never sliced out of the line. */
-const COLUMNS = ['pxname', 'svname', 'type', 'hrsp_5xx', 'mode', 'req_tot', 'status', 'scur', 'stot', 'check_status', 'check_code',
-  'check_desc', 'check_duration', 'lastchg'] as const;
+const COLUMNS = [
+  'pxname',
+  'svname',
+  'type',
+  'hrsp_5xx',
+  'mode',
+  'req_tot',
+  'status',
+  'scur',
+  'stot',
+  'check_status',
+  'check_code',
+  'check_desc',
+  'check_duration',
+  'lastchg',
+] as const;
 type Column = (typeof COLUMNS)[number];
 
 /**
@@ -69,9 +84,12 @@ type Column = (typeof COLUMNS)[number];
 export function parseStatSample(text: string, at: number): Result<StatSample> {
   const headEnd = text.indexOf('\n');
   const head = headEnd < 0 ? text : text.slice(0, headEnd);
-  if (!head.startsWith('# ')) return fail(`unexpected answer to "show stat": ${text.trim().split('\n')[0] || '(empty)'}`);
+  if (!head.startsWith('# '))
+    return fail(`unexpected answer to "show stat": ${text.trim().split('\n')[0] || '(empty)'}`);
   const names = head.slice(2).split(',');
-  const wanted = COLUMNS.map((c) => ({ c, i: names.indexOf(c) })).filter((w) => w.i >= 0).sort((a, b) => a.i - b.i);
+  const wanted = COLUMNS.map((c) => ({ c, i: names.indexOf(c) }))
+    .filter((w) => w.i >= 0)
+    .sort((a, b) => a.i - b.i);
   const last = wanted.length === 0 ? -1 : wanted[wanted.length - 1]!.i;
   const proxies: StatProxy[] = [];
   const servers: StatServer[] = [];
@@ -97,7 +115,8 @@ export function parseStatSample(text: string, at: number): Result<StatSample> {
     }
     addRow(r, proxies, servers);
   }
-  if (rows > 0 && proxies.length === 0 && servers.length === 0) return fail('show stat: no proxy rows (is the type column missing?)');
+  if (rows > 0 && proxies.length === 0 && servers.length === 0)
+    return fail('show stat: no proxy rows (is the type column missing?)');
   return ok({ at, proxies, servers });
 }
 
@@ -111,14 +130,22 @@ function addRow(r: Partial<Record<Column, string>>, proxies: StatProxy[], server
   if (type === '0' || type === '1') {
     const http = r.mode === 'http' || (r.mode === undefined && r.req_tot !== '' && r.req_tot !== undefined);
     proxies.push({
-      name: px, kind: type === '0' ? 'frontend' : 'backend', status: r.status ?? '',
-      currentSessions: int(r.scur), requestsTotal: http ? int(r.req_tot) : int(r.stot), http5xxTotal: total5xx,
+      name: px,
+      kind: type === '0' ? 'frontend' : 'backend',
+      status: r.status ?? '',
+      currentSessions: int(r.scur),
+      requestsTotal: http ? int(r.req_tot) : int(r.stot),
+      http5xxTotal: total5xx,
     });
   } else if (type === '2') {
     const status = r.status ?? '';
     const { state, checked } = serverState(status);
     servers.push({
-      backend: px, name: sv, state, status, checked,
+      backend: px,
+      name: sv,
+      state,
+      status,
+      checked,
       checkStatus: (r.check_status ?? '').replace(/^\*\s*/, ''),
       checkCode: intOrNull(r.check_code),
       checkDescription: r.check_desc ?? '',

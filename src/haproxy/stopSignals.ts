@@ -5,11 +5,23 @@
 import * as fs from 'node:fs';
 import type { Clock } from './clock';
 
-export interface StopWaits { readonly soft: number; readonly term: number; readonly kill: number }
+export interface StopWaits {
+  readonly soft: number;
+  readonly term: number;
+  readonly kill: number;
+}
 
-export type StopResult = { readonly ok: true; readonly how: 'not-running' | 'soft' | 'term' | 'kill' } | { readonly ok: false; readonly message: string };
+export type StopResult =
+  | { readonly ok: true; readonly how: 'not-running' | 'soft' | 'term' | 'kill' }
+  | { readonly ok: false; readonly message: string };
 
-export async function stopEscalating(pid: number, alive: () => boolean, waits: StopWaits, clock: Clock, pollMs: number): Promise<StopResult> {
+export async function stopEscalating(
+  pid: number,
+  alive: () => boolean,
+  waits: StopWaits,
+  clock: Clock,
+  pollMs: number,
+): Promise<StopResult> {
   const waitGone = async (ms: number): Promise<boolean> => {
     const deadline = clock.now() + ms;
     for (;;) {

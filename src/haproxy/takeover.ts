@@ -11,7 +11,15 @@
  * SIGTERM, then SIGKILL, each with a bounded wait, its workers killed with it.
  */
 import { readIfExists } from './files';
-import { childrenOf, environmentDifference, findMasters, isOurHaproxy, isRunning, procTable, type ProcessTable } from './leftover';
+import {
+  childrenOf,
+  environmentDifference,
+  findMasters,
+  isOurHaproxy,
+  isRunning,
+  procTable,
+  type ProcessTable,
+} from './leftover';
 import { fail, ok, type HaproxyLogger, type Result } from './masterSocket';
 import type { HaproxyProcess } from './process';
 
@@ -50,7 +58,10 @@ export async function takeOverLeftovers(o: TakeoverOptions): Promise<Result<Take
   if (socketMasterPid !== undefined && found.masters.includes(socketMasterPid)) {
     const why = await whyNotAdopt(table, o, socketMasterPid);
     if (why === undefined) adopt = socketMasterPid;
-    else o.logger.warn(`haproxy: not adopting the HAProxy master ${socketMasterPid} left by an earlier controller: ${why}; replacing it`);
+    else
+      o.logger.warn(
+        `haproxy: not adopting the HAProxy master ${socketMasterPid} left by an earlier controller: ${why}; replacing it`,
+      );
   }
   const stopped: number[] = [];
   for (const pid of found.masters.filter((p) => p !== adopt)) {
@@ -62,8 +73,11 @@ export async function takeOverLeftovers(o: TakeoverOptions): Promise<Result<Take
   if (adopt === undefined) return ok({ kind: 'stopped', stopped });
   const attached = await o.haproxy.attach();
   if (!attached.ok) return fail(`cannot adopt the HAProxy master ${adopt}: ${attached.message}`);
-  if (attached.masterPid !== adopt) return fail(`the master socket changed hands while adopting HAProxy master ${adopt} (now ${attached.masterPid})`);
-  o.logger.info(`haproxy: adopted the HAProxy master ${adopt} left by an earlier controller: it keeps serving until the first apply reloads it`);
+  if (attached.masterPid !== adopt)
+    return fail(`the master socket changed hands while adopting HAProxy master ${adopt} (now ${attached.masterPid})`);
+  o.logger.info(
+    `haproxy: adopted the HAProxy master ${adopt} left by an earlier controller: it keeps serving until the first apply reloads it`,
+  );
   return ok({ kind: 'adopted', masterPid: adopt, stopped });
 }
 
@@ -71,30 +85,42 @@ async function whyNotAdopt(table: ProcessTable, o: TakeoverOptions, pid: number)
   const info = await table.info(pid);
   if (info === undefined) return 'it is gone';
   const want = o.haproxy.args();
-  if (info.argv.slice(1).join('\0') !== want.join('\0')) return `its command line differs (${info.argv.slice(1).join(' ')})`;
+  if (info.argv.slice(1).join('\0') !== want.join('\0'))
+    return `its command line differs (${info.argv.slice(1).join(' ')})`;
   const env = await table.environ(pid);
   if (env === undefined) return 'its environment cannot be read';
   const diff = environmentDifference(env, o.env);
-  if (diff.length > 0) return `its environment differs in ${diff.slice(0, 10).join(', ')}${diff.length > 10 ? ', …' : ''}`;
+  if (diff.length > 0)
+    return `its environment differs in ${diff.slice(0, 10).join(', ')}${diff.length > 10 ? ', …' : ''}`;
   return undefined;
 }
 
 /** SIGUSR1, SIGTERM, SIGKILL with bounded waits; the master's workers are SIGKILLed if still there. */
 async function stopMaster(table: ProcessTable, pid: number, o: TakeoverOptions): Promise<Result<void>> {
   const workers = await childrenOf(table, pid);
-  const steps: ReadonlyArray<readonly [NodeJS.Signals, number]> = [['SIGUSR1', o.waitsMs.soft], ['SIGTERM', o.waitsMs.term], ['SIGKILL', o.waitsMs.kill]];
+  const steps: ReadonlyArray<readonly [NodeJS.Signals, number]> = [
+    ['SIGUSR1', o.waitsMs.soft],
+    ['SIGTERM', o.waitsMs.term],
+    ['SIGKILL', o.waitsMs.kill],
+  ];
   let gone = false;
   for (const [signal, ms] of steps) {
     if (!signalPid(pid, signal)) {
       gone = !(await isRunning(table, pid));
-      if (!gone) return fail(`cannot signal the HAProxy master ${pid} left by an earlier controller (not ours to signal?): refusing to start a second HAProxy`);
+      if (!gone)
+        return fail(
+          `cannot signal the HAProxy master ${pid} left by an earlier controller (not ours to signal?): refusing to start a second HAProxy`,
+        );
       break;
     }
     const deadline = Date.now() + ms;
     while (!(gone = !(await isRunning(table, pid))) && Date.now() < deadline) await sleep(o.pollMs ?? 50);
     if (gone) break;
   }
-  if (!gone) return fail(`the HAProxy master ${pid} left by an earlier controller is still running after SIGKILL: refusing to start a second HAProxy`);
+  if (!gone)
+    return fail(
+      `the HAProxy master ${pid} left by an earlier controller is still running after SIGKILL: refusing to start a second HAProxy`,
+    );
   for (const w of workers) {
     const info = await table.info(w); // still one of ours, not a reused pid
     if (info !== undefined && info.state !== 'Z' && isOurHaproxy(info.argv, o)) signalPid(w, 'SIGKILL');

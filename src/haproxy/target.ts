@@ -44,16 +44,28 @@ export interface RetryPolicy {
  * Runs `attempt` until it succeeds, HAProxy refuses the config, the retries are used up or the
  * controller stops; waits `intervalMs` between tries. Returns the last result.
  */
-export async function withRetries(attempt: () => Promise<LoadResult>, policy: RetryPolicy, deps: {
-  readonly clock: Clock; readonly logger: HaproxyLogger; readonly closed: () => boolean; readonly what: string;
-}): Promise<LoadResult> {
+export async function withRetries(
+  attempt: () => Promise<LoadResult>,
+  policy: RetryPolicy,
+  deps: {
+    readonly clock: Clock;
+    readonly logger: HaproxyLogger;
+    readonly closed: () => boolean;
+    readonly what: string;
+  },
+): Promise<LoadResult> {
   for (let tried = 0; ; tried++) {
     const r = await attempt();
     if (r.ok || r.refused || deps.closed()) return r;
     if (policy.retries >= 0 && tried >= policy.retries) {
-      return { ...r, message: tried === 0 ? r.message : `${r.message} (${tried + 1} tries, --max-reload-retries ${policy.retries})` };
+      return {
+        ...r,
+        message: tried === 0 ? r.message : `${r.message} (${tried + 1} tries, --max-reload-retries ${policy.retries})`,
+      };
     }
-    deps.logger.warn(`${deps.what} failed (${r.message}); trying again in ${policy.intervalMs / 1000} s (retry ${tried + 1} of ${policy.retries < 0 ? 'unlimited' : policy.retries})`);
+    deps.logger.warn(
+      `${deps.what} failed (${r.message}); trying again in ${policy.intervalMs / 1000} s (retry ${tried + 1} of ${policy.retries < 0 ? 'unlimited' : policy.retries})`,
+    );
     if (r.waited !== true) await deps.clock.sleep(policy.intervalMs);
   }
 }

@@ -17,8 +17,13 @@ const SUMMARY = /Error\(s\) found in configuration file|Fatal errors found in co
  * are no ALERTs at all.
  */
 export function alertLines(output: string): string {
-  const lines = output.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  const alerts = lines.filter((l) => l.startsWith('[ALERT]')).map((l) => l.replace(/^\[ALERT\]\s*(\(\d+\)\s*)?:\s*/, ''));
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const alerts = lines
+    .filter((l) => l.startsWith('[ALERT]'))
+    .map((l) => l.replace(/^\[ALERT\]\s*(\(\d+\)\s*)?:\s*/, ''));
   const specific = alerts.filter((l) => !SUMMARY.test(l));
   if (specific.length > 0) return specific.join('\n');
   return (alerts.length > 0 ? alerts : lines.slice(-5)).join('\n');

@@ -35,7 +35,9 @@ export function detectHaproxyVersion(bin: string): HaproxyVersion | undefined {
   if (detected.has(bin)) return detected.get(bin);
   let v: HaproxyVersion | undefined;
   try {
-    v = versionFromBanner(execFileSync(bin, ['-v'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] }));
+    v = versionFromBanner(
+      execFileSync(bin, ['-v'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
   } catch {
     v = undefined; // not installed or not runnable: the default applies
   }
@@ -47,15 +49,30 @@ export function detectHaproxyVersion(bin: string): HaproxyVersion | undefined {
  * --haproxy-version when given (already checked by the argument parser), else the version of
  * --haproxy-bin when it runs, else 2.6.
  */
-export function resolveHaproxyVersion(flag: string | undefined, bin: string, detect: (bin: string) => HaproxyVersion | undefined = detectHaproxyVersion): HaproxyVersion {
+export function resolveHaproxyVersion(
+  flag: string | undefined,
+  bin: string,
+  detect: (bin: string) => HaproxyVersion | undefined = detectHaproxyVersion,
+): HaproxyVersion {
   const given = flag === undefined ? undefined : parseHaproxyVersion(flag);
   return given ?? detect(bin) ?? DEFAULT_HAPROXY_VERSION;
 }
 
 /** For the start-up log: which HAProxy the config is written for, where that came from, and what follows. */
-export function describeTarget(flag: string | undefined, bin: string, detect: (bin: string) => HaproxyVersion | undefined = detectHaproxyVersion): string {
+export function describeTarget(
+  flag: string | undefined,
+  bin: string,
+  detect: (bin: string) => HaproxyVersion | undefined = detectHaproxyVersion,
+): string {
   const v = resolveHaproxyVersion(flag, bin, detect);
-  const from = flag !== undefined ? '--haproxy-version' : detect(bin) !== undefined ? `${bin} -v` : 'the default; --haproxy-bin did not say';
-  const what = removedLegacyDirectives(v) ? 'directives it removed in 2.1 (reqadd, rspadd, reqrep, …) are translated' : "marathon-lb's text is written as is";
+  const from =
+    flag !== undefined
+      ? '--haproxy-version'
+      : detect(bin) !== undefined
+        ? `${bin} -v`
+        : 'the default; --haproxy-bin did not say';
+  const what = removedLegacyDirectives(v)
+    ? 'directives it removed in 2.1 (reqadd, rspadd, reqrep, …) are translated'
+    : "marathon-lb's text is written as is";
   return `writing the config for HAProxy ${formatVersion(v)} (${from}): ${what}`;
 }

@@ -63,7 +63,8 @@ export function parseDcosCredentials(json: string, source = '--dcos-auth-credent
   }
   const o = v as Record<string, unknown>;
   for (const k of ['uid', 'private_key', 'login_endpoint']) {
-    if (typeof o[k] !== 'string' || o[k] === '') return { ok: false, error: `${source}: "${k}" must be a non-empty string` };
+    if (typeof o[k] !== 'string' || o[k] === '')
+      return { ok: false, error: `${source}: "${k}" must be a non-empty string` };
   }
   const privateKey = o['private_key'] as string;
   try {
@@ -142,7 +143,11 @@ export function dcosAuth(opts: DcosAuthOptions): AuthProvider {
       throw new MarathonError('auth', `DC/OS login for "${uid}" at ${where} failed: ${why}`);
     }
     if (res.status < 200 || res.status > 299) {
-      throw new MarathonError('auth', `DC/OS login for "${uid}" at ${where} was refused: HTTP ${res.status}`, res.status);
+      throw new MarathonError(
+        'auth',
+        `DC/OS login for "${uid}" at ${where} was refused: HTTP ${res.status}`,
+        res.status,
+      );
     }
     let token: string | undefined;
     try {

@@ -120,7 +120,8 @@ export class MarathonClient implements EventStreamSource {
     const parsed = opts.urls.map(normalizeUrl);
     this.urls = parsed.map((p) => p.url);
     const withUser = parsed.find((p) => p.user !== undefined);
-    this.auth = opts.auth ?? (withUser ? basicAuth({ user: withUser.user!, password: withUser.password ?? '' }) : undefined);
+    this.auth =
+      opts.auth ?? (withUser ? basicAuth({ user: withUser.user!, password: withUser.password ?? '' }) : undefined);
     this.trust = tlsTrust(opts.caCert, opts.insecure);
     this.timeoutMs = opts.timeoutMs;
     this.connectTimeoutMs = opts.connectTimeoutMs;
@@ -137,7 +138,9 @@ export class MarathonClient implements EventStreamSource {
    * `readiness`, also `embed=apps.readiness` (the apps' readinessCheckResults, for --respect-readiness-checks).
    */
   getApps(opts: { readonly readiness?: boolean } = {}): Promise<unknown> {
-    return this.getJson(opts.readiness === true ? '/v2/apps?embed=apps.tasks&embed=apps.readiness' : '/v2/apps?embed=apps.tasks');
+    return this.getJson(
+      opts.readiness === true ? '/v2/apps?embed=apps.tasks&embed=apps.readiness' : '/v2/apps?embed=apps.tasks',
+    );
   }
 
   currentUrl(): string {
@@ -160,7 +163,16 @@ export class MarathonClient implements EventStreamSource {
     const headers = { Accept: 'text/event-stream', 'Cache-Control': 'no-cache', 'User-Agent': 'marathon-lb' };
     return this.exchange(
       url,
-      (u, auth) => openHttp({ method: 'GET', url: u, headers: { ...headers, ...auth }, timeoutMs: this.timeoutMs, connectTimeoutMs: this.connectTimeoutMs, trust: this.trust, signal }),
+      (u, auth) =>
+        openHttp({
+          method: 'GET',
+          url: u,
+          headers: { ...headers, ...auth },
+          timeoutMs: this.timeoutMs,
+          connectTimeoutMs: this.connectTimeoutMs,
+          trust: this.trust,
+          signal,
+        }),
       (r) => r.close(),
     ).then(async (res) => {
       if (res.status >= 200 && res.status < 300) return res;
@@ -194,7 +206,12 @@ export class MarathonClient implements EventStreamSource {
             requestHttp({
               method,
               url: u,
-              headers: { Accept: 'application/json', 'User-Agent': 'marathon-lb', ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }), ...auth },
+              headers: {
+                Accept: 'application/json',
+                'User-Agent': 'marathon-lb',
+                ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),
+                ...auth,
+              },
               ...(payload === undefined ? {} : { body: payload }),
               timeoutMs: this.timeoutMs,
               connectTimeoutMs: this.connectTimeoutMs,
@@ -210,7 +227,8 @@ export class MarathonClient implements EventStreamSource {
       }
       if (res.status >= 500) {
         failures.push([base, `HTTP ${res.status}${marathonMessage(res.body)}`]);
-        if (i + 1 < n) this.logger.info(`${method} ${url} answered HTTP ${res.status}; trying ${this.urls[(idx + 1) % n]}`);
+        if (i + 1 < n)
+          this.logger.info(`${method} ${url} answered HTTP ${res.status}; trying ${this.urls[(idx + 1) % n]}`);
         continue;
       }
       this.current = idx;
@@ -220,7 +238,10 @@ export class MarathonClient implements EventStreamSource {
         return JSON.parse(res.body.toString('utf8'));
       } catch {
         const type = res.headers['content-type'] ?? 'no content-type';
-        throw new MarathonError('invalid-json', this.redact(`${method} ${url}: Marathon answered with invalid JSON (${type}, ${res.body.length} bytes)`));
+        throw new MarathonError(
+          'invalid-json',
+          this.redact(`${method} ${url}: Marathon answered with invalid JSON (${type}, ${res.body.length} bytes)`),
+        );
       }
     }
     const what =
@@ -245,7 +266,8 @@ export class MarathonClient implements EventStreamSource {
       const location = res.headers.location;
       if (REDIRECTS.has(res.status) && location) {
         discard(res);
-        if (++hops > MAX_REDIRECTS) throw new MarathonError('redirect', `more than ${MAX_REDIRECTS} redirects from ${url}`);
+        if (++hops > MAX_REDIRECTS)
+          throw new MarathonError('redirect', `more than ${MAX_REDIRECTS} redirects from ${url}`);
         let next: URL;
         try {
           next = new URL(location, target);
@@ -289,7 +311,12 @@ export class MarathonClient implements EventStreamSource {
     }
   }
 
-  private statusError(url: string | undefined, status: number, body: Buffer | undefined, method = 'GET'): MarathonError {
+  private statusError(
+    url: string | undefined,
+    status: number,
+    body: Buffer | undefined,
+    method = 'GET',
+  ): MarathonError {
     const hint =
       status === 401 ? ' (check the Marathon credentials)' : status === 403 ? ' (the credentials lack permission)' : '';
     return new MarathonError(

@@ -12,8 +12,13 @@ export const DEFAULT_EVENT_TYPES = ['api_post_event', 'status_update_event', 'he
  * With --respect-readiness-checks: no event says a task became ready, but its deployment's steps and
  * end do, so they trigger a snapshot too.
  */
-export const READINESS_EVENT_TYPES = [...DEFAULT_EVENT_TYPES, 'deployment_info', 'deployment_step_success', 'deployment_success',
-  'deployment_failed'] as const;
+export const READINESS_EVENT_TYPES = [
+  ...DEFAULT_EVENT_TYPES,
+  'deployment_info',
+  'deployment_step_success',
+  'deployment_success',
+  'deployment_failed',
+] as const;
 
 /** POST/PUT of an app definition through Marathon's REST API. */
 export interface ApiPostEvent {
@@ -88,14 +93,22 @@ export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
     case 'api_post_event': {
       const def = v['appDefinition'];
       const appId = isObj(def) ? optStr(def, 'id') : undefined;
-      return { ok: true, value: { type, eventType: type, ...pick(v, ['timestamp', 'uri']), ...(appId !== undefined ? { appId } : {}) } };
+      return {
+        ok: true,
+        value: { type, eventType: type, ...pick(v, ['timestamp', 'uri']), ...(appId !== undefined ? { appId } : {}) },
+      };
     }
     case 'status_update_event': {
-      const err = need(v, type, 'appId', 'string') ?? need(v, type, 'taskId', 'string') ?? need(v, type, 'taskStatus', 'string');
+      const err =
+        need(v, type, 'appId', 'string') ?? need(v, type, 'taskId', 'string') ?? need(v, type, 'taskStatus', 'string');
       if (err) return { ok: false, error: err };
-      const ports = Array.isArray(v['ports']) ? v['ports'].filter((p): p is number => typeof p === 'number') : undefined;
+      const ports = Array.isArray(v['ports'])
+        ? v['ports'].filter((p): p is number => typeof p === 'number')
+        : undefined;
       const ips = Array.isArray(v['ipAddresses'])
-        ? v['ipAddresses'].flatMap((a: unknown) => (isObj(a) && typeof a['ipAddress'] === 'string' ? [a['ipAddress']] : []))
+        ? v['ipAddresses'].flatMap((a: unknown) =>
+            isObj(a) && typeof a['ipAddress'] === 'string' ? [a['ipAddress']] : [],
+          )
         : undefined;
       return {
         ok: true,

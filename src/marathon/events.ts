@@ -99,10 +99,12 @@ class TappedEventSource extends EventSource {
   }
 }
 
-const headerGetter = (res: StreamingResponse) => (name: string): string | null => {
-  const v = res.headers[name.toLowerCase()];
-  return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
-};
+const headerGetter =
+  (res: StreamingResponse) =>
+  (name: string): string | null => {
+    const v = res.headers[name.toLowerCase()];
+    return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+  };
 
 export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
   return new Observable<StreamItem>((subscriber) => {
@@ -137,7 +139,10 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
             const over = overflow(r.value);
             if (over !== null) {
               // Never handed to the parser: what it buffers stays below the limit.
-              failure ??= new MarathonError('stream', `event stream ${connectedUrl} sent ${over.what === 'line' ? 'a line' : 'an event'} longer than ${over.limit} bytes (--sse-max-event-bytes): dropped the connection`);
+              failure ??= new MarathonError(
+                'stream',
+                `event stream ${connectedUrl} sent ${over.what === 'line' ? 'a line' : 'an event'} longer than ${over.limit} bytes (--sse-max-event-bytes): dropped the connection`,
+              );
               res.close();
               throw failure;
             }
@@ -145,7 +150,8 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
             return { done: false, value: fix(r.value) };
           } catch (e) {
             const code = (e as { code?: unknown }).code;
-            const why = e instanceof MarathonError ? e.message : `connection lost${typeof code === 'string' ? ` (${code})` : ''}`;
+            const why =
+              e instanceof MarathonError ? e.message : `connection lost${typeof code === 'string' ? ` (${code})` : ''}`;
             failure ??= new MarathonError('stream', `event stream ${connectedUrl} broke: ${why}`);
             throw e;
           }
@@ -171,14 +177,19 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
         return adapted;
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
-        failure = new MarathonError('stream', source.redact(`event stream ${url}: ${why}`), e instanceof MarathonError ? e.status : undefined);
+        failure = new MarathonError(
+          'stream',
+          source.redact(`event stream ${url}: ${why}`),
+          e instanceof MarathonError ? e.status : undefined,
+        );
         throw failure;
       }
     };
 
     const handleData = (data: string): void => {
       const { values, malformed } = parseEventData(data);
-      if (malformed > 0) warnOnce('json', `skipping ${malformed} malformed JSON value(s) in an event from ${connectedUrl}`);
+      if (malformed > 0)
+        warnOnce('json', `skipping ${malformed} malformed JSON value(s) in an event from ${connectedUrl}`);
       for (const v of values) {
         const parsed = parseMarathonEvent(v);
         if (!parsed.ok) {

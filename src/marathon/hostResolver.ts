@@ -94,7 +94,10 @@ export class HostResolver {
     let running = this.inFlight.get(host);
     if (running === undefined) {
       running = this.lookup(host)
-        .then((address) => (this.set(host, address), address), () => undefined)
+        .then(
+          (address) => (this.set(host, address), address),
+          () => undefined,
+        )
         .finally(() => this.inFlight.delete(host));
       this.inFlight.set(host, running);
     }

@@ -189,7 +189,10 @@ export function openHttp(spec: HttpRequestSpec): Promise<StreamingResponse> {
       s.once('connect', () => {
         clearTimeout(timer);
         if (settled) return;
-        timer = setTimeout(() => req.destroy(new MarathonError('timeout', `no response within ${spec.timeoutMs} ms`)), spec.timeoutMs);
+        timer = setTimeout(
+          () => req.destroy(new MarathonError('timeout', `no response within ${spec.timeoutMs} ms`)),
+          spec.timeoutMs,
+        );
       });
     });
     req.on('response', (res) => {
@@ -234,7 +237,11 @@ export function requestHttp(spec: HttpRequestSpec): Promise<BufferedResponse> {
     let timedOut = false;
     const fail = (err: unknown): void => {
       clearTimeout(timer);
-      reject(timedOut ? new MarathonError('timeout', `response not complete within ${spec.timeoutMs} ms of silence`) : classify(err));
+      reject(
+        timedOut
+          ? new MarathonError('timeout', `response not complete within ${spec.timeoutMs} ms of silence`)
+          : classify(err),
+      );
     };
     openHttp({ ...spec, headers: { 'Accept-Encoding': 'gzip, deflate', ...spec.headers } }).then((res) => {
       const silence = (): void => {
@@ -277,7 +284,14 @@ export function requestHttp(spec: HttpRequestSpec): Promise<BufferedResponse> {
           resolve({ status: res.status, headers: res.headers, url: res.url, body });
         } catch (e) {
           const tooLarge = (e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
-          reject(new MarathonError('connect', tooLarge ? `response body larger than ${max} bytes once decompressed` : 'response body could not be decompressed'));
+          reject(
+            new MarathonError(
+              'connect',
+              tooLarge
+                ? `response body larger than ${max} bytes once decompressed`
+                : 'response body could not be decompressed',
+            ),
+          );
         }
       });
     }, fail);

@@ -11,13 +11,15 @@ const BIND_ADDR = /^HAPROXY_\d+_BIND_ADDR$/;
 
 export async function resolveTaskHosts(body: unknown): Promise<Map<string, string>> {
   const resolved = new Map<string, string>();
-  await Promise.all([...hostNamesOf(body)].map(async (h) => {
-    try {
-      resolved.set(h, (await lookup(h, { family: 4 })).address);
-    } catch {
-      // unresolvable: the task is skipped by the model, like upstream
-    }
-  }));
+  await Promise.all(
+    [...hostNamesOf(body)].map(async (h) => {
+      try {
+        resolved.set(h, (await lookup(h, { family: 4 })).address);
+      } catch {
+        // unresolvable: the task is skipped by the model, like upstream
+      }
+    }),
+  );
   return resolved;
 }
 

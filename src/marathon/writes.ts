@@ -22,7 +22,14 @@ export interface MarathonWrites {
 
 /** `/nginx` → `/nginx`, `nginx` → `/nginx`; each path segment URL-encoded. */
 function appPath(id: string): string {
-  return '/' + id.split('/').filter((s) => s !== '').map(encodeURIComponent).join('/');
+  return (
+    '/' +
+    id
+      .split('/')
+      .filter((s) => s !== '')
+      .map(encodeURIComponent)
+      .join('/')
+  );
 }
 
 export function marathonWrites(client: MarathonClient): MarathonWrites {

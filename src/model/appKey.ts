@@ -29,22 +29,39 @@ export interface AppInputs {
  */
 export function memoizable(app: MarathonApp): boolean {
   for (const name in app.labels) {
-    if (name === 'HAPROXY_DEPLOYMENT_GROUP' || name.endsWith('_SSL_CERT') || name.endsWith('_BIND_OPTIONS') || name.endsWith('_BIND_ADDR')) return false;
+    if (
+      name === 'HAPROXY_DEPLOYMENT_GROUP' ||
+      name.endsWith('_SSL_CERT') ||
+      name.endsWith('_BIND_OPTIONS') ||
+      name.endsWith('_BIND_ADDR')
+    )
+      return false;
   }
   return true;
 }
 
 /** `app`'s inputs, to compare the next snapshot's app with. `health`: --health-check's remembered verdicts, else null. */
-export function inputsOf(app: MarathonApp, resolve: ResolveHost, health: ReadonlyMap<string, boolean> | null): AppInputs {
+export function inputsOf(
+  app: MarathonApp,
+  resolve: ResolveHost,
+  health: ReadonlyMap<string, boolean> | null,
+): AppInputs {
   const checked = health !== null && (app.healthChecks?.length ?? 0) > 0;
   return {
     app,
     resolved: app.tasks.map((t) => (typeof t.host === 'string' && t.host !== '' ? resolve(t.host) : undefined)),
-    remembered: checked ? app.tasks.map((t) => (t.healthCheckResults === undefined ? health.get(t.id) : undefined)) : null,
+    remembered: checked
+      ? app.tasks.map((t) => (t.healthCheckResults === undefined ? health.get(t.id) : undefined))
+      : null,
   };
 }
 
-export function sameInputs(prev: AppInputs, app: MarathonApp, resolve: ResolveHost, health: ReadonlyMap<string, boolean> | null): boolean {
+export function sameInputs(
+  prev: AppInputs,
+  app: MarathonApp,
+  resolve: ResolveHost,
+  health: ReadonlyMap<string, boolean> | null,
+): boolean {
   const a = prev.app;
   if (a.id !== app.id || !sameLabels(a.labels, app.labels)) return false;
   if (!sameIpAddress(a.ipAddress, app.ipAddress)) return false;
@@ -52,14 +69,31 @@ export function sameInputs(prev: AppInputs, app: MarathonApp, resolve: ResolveHo
   const cb = app.container;
   if (ca === undefined || ca === null || cb === undefined || cb === null) {
     if (ca !== cb) return false;
-  } else if (ca.docker?.network !== cb.docker?.network || !sameList(ca.docker?.portMappings, cb.docker?.portMappings, sameMapping)
-    || !sameList(ca.portMappings, cb.portMappings, sameMapping)) return false;
+  } else if (
+    ca.docker?.network !== cb.docker?.network ||
+    !sameList(ca.docker?.portMappings, cb.docker?.portMappings, sameMapping) ||
+    !sameList(ca.portMappings, cb.portMappings, sameMapping)
+  )
+    return false;
   if (!sameList(a.networks, app.networks, (x, y) => x.mode === y.mode)) return false;
   if (!sameList(a.portDefinitions, app.portDefinitions, (x, y) => x.port === y.port)) return false;
   if (!sameList(a.ports, app.ports, (x, y) => x === y)) return false;
-  if (!sameList(a.healthChecks, app.healthChecks, (x, y) => x.protocol === y.protocol && x.path === y.path && x.portIndex === y.portIndex
-    && x.port === y.port && x.timeoutSeconds === y.timeoutSeconds && x.intervalSeconds === y.intervalSeconds
-    && x.gracePeriodSeconds === y.gracePeriodSeconds && x.maxConsecutiveFailures === y.maxConsecutiveFailures)) return false;
+  if (
+    !sameList(
+      a.healthChecks,
+      app.healthChecks,
+      (x, y) =>
+        x.protocol === y.protocol &&
+        x.path === y.path &&
+        x.portIndex === y.portIndex &&
+        x.port === y.port &&
+        x.timeoutSeconds === y.timeoutSeconds &&
+        x.intervalSeconds === y.intervalSeconds &&
+        x.gracePeriodSeconds === y.gracePeriodSeconds &&
+        x.maxConsecutiveFailures === y.maxConsecutiveFailures,
+    )
+  )
+    return false;
   const checked = health !== null && (app.healthChecks?.length ?? 0) > 0;
   if (checked !== (prev.remembered !== null)) return false;
   const ta = a.tasks;
@@ -107,10 +141,15 @@ function sameIpAddress(a: MarathonApp['ipAddress'], b: MarathonApp['ipAddress'])
   return sameList(da?.ports, db?.ports, (x, y) => x.number === y.number) && (da === undefined) === (db === undefined);
 }
 
-const sameMapping = (x: MarathonPortMapping, y: MarathonPortMapping): boolean => x.containerPort === y.containerPort && x.servicePort === y.servicePort;
+const sameMapping = (x: MarathonPortMapping, y: MarathonPortMapping): boolean =>
+  x.containerPort === y.containerPort && x.servicePort === y.servicePort;
 
 /** Same length and items; undefined and null kept apart (the model tells them apart in places). */
-function sameList<T>(a: readonly T[] | null | undefined, b: readonly T[] | null | undefined, same: (x: T, y: T) => boolean): boolean {
+function sameList<T>(
+  a: readonly T[] | null | undefined,
+  b: readonly T[] | null | undefined,
+  same: (x: T, y: T) => boolean,
+): boolean {
   if (a === undefined || a === null || b === undefined || b === null) return a === b;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!same(a[i]!, b[i]!)) return false;

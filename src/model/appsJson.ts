@@ -69,7 +69,9 @@ function checkApp(app: unknown): MarathonApp | string {
     if (!absent(v) && !(Array.isArray(v) && v.every(isObject))) return `${key} must be an array of objects`;
   }
   const defs = app['portDefinitions'] as Record<string, unknown>[] | undefined | null;
-  if (defs) for (const def of defs) if (!absent(def['port']) && !isInt(def['port'])) return 'portDefinitions[].port must be an integer';
+  if (defs)
+    for (const def of defs)
+      if (!absent(def['port']) && !isInt(def['port'])) return 'portDefinitions[].port must be an integer';
   const networks = app['networks'] as Record<string, unknown>[] | undefined | null;
   if (networks) for (const n of networks) if (!optionalString(n['mode'])) return 'networks[].mode must be a string';
   if (!absent(app['ports']) && !isIntArray(app['ports'])) return 'ports must be an array of integers';
@@ -93,13 +95,15 @@ function checkTask(task: unknown, t: number): MarathonTask | string {
   if (!optionalString(task['state'])) return `tasks[${t}].state must be a string`;
   if (!optionalString(task['startedAt'])) return `tasks[${t}].startedAt must be a string`;
   const ports = task['ports'];
-  if (ports !== undefined && ports !== null && !isIntArray(ports)) return `tasks[${t}].ports must be an array of integers`;
+  if (ports !== undefined && ports !== null && !isIntArray(ports))
+    return `tasks[${t}].ports must be an array of integers`;
   const ips = task['ipAddresses'];
   if (ips !== undefined && ips !== null) {
     if (!Array.isArray(ips)) return `tasks[${t}].ipAddresses must be an array`;
     for (let i = 0; i < ips.length; i++) {
       const ip: unknown = ips[i];
-      if (ip !== null && !(isObject(ip) && optionalString(ip['ipAddress']))) return `tasks[${t}].ipAddresses[] must be objects with a string ipAddress`;
+      if (ip !== null && !(isObject(ip) && optionalString(ip['ipAddress'])))
+        return `tasks[${t}].ipAddresses[] must be objects with a string ipAddress`;
     }
   }
   const results = task['healthCheckResults'];
@@ -110,7 +114,8 @@ function checkTask(task: unknown, t: number): MarathonTask | string {
   }
   if (results !== undefined) {
     if (!Array.isArray(results)) return `tasks[${t}].healthCheckResults must be an array`;
-    if (!results.every(isObject)) return { ...task, healthCheckResults: results.filter(isObject) } as unknown as MarathonTask;
+    if (!results.every(isObject))
+      return { ...task, healthCheckResults: results.filter(isObject) } as unknown as MarathonTask;
   }
   return task as unknown as MarathonTask;
 }
@@ -121,7 +126,8 @@ function checkContainer(c: unknown): string | null {
   const docker = c['docker'];
   if (!absent(docker)) {
     if (!isObject(docker)) return 'container.docker must be an object';
-    if (!absent(docker['network']) && typeof docker['network'] !== 'string') return 'container.docker.network must be a string';
+    if (!absent(docker['network']) && typeof docker['network'] !== 'string')
+      return 'container.docker.network must be a string';
     const m = checkPortMappings(docker['portMappings'], 'container.docker.portMappings');
     if (m !== null) return m;
   }
@@ -148,7 +154,12 @@ function checkIpAddress(v: unknown): string | null {
   if (!isObject(discovery)) return 'ipAddress.discovery must be an object';
   const ports = discovery['ports'];
   if (absent(ports)) return null;
-  if (!Array.isArray(ports) || !ports.every((p) => isObject(p) && (absent(p['number']) || isInt(p['number']) || /^\d{1,5}$/.test(String(p['number']))))) {
+  if (
+    !Array.isArray(ports) ||
+    !ports.every(
+      (p) => isObject(p) && (absent(p['number']) || isInt(p['number']) || /^\d{1,5}$/.test(String(p['number']))),
+    )
+  ) {
     return 'ipAddress.discovery.ports must be objects with an integer number';
   }
   return null;

@@ -24,15 +24,45 @@ const SSL_VERSIONS = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
  * belong in the operator's templates rather than in an app's label.
  */
 const KEYWORDS: ReadonlyMap<string, Arg> = new Map<string, Arg>([
-  ['accept-proxy', 'none'], ['allow-0rtt', 'none'], ['defer-accept', 'none'], ['no-ca-names', 'none'],
-  ['force-sslv3', 'none'], ['force-tlsv10', 'none'], ['force-tlsv11', 'none'], ['force-tlsv12', 'none'], ['force-tlsv13', 'none'],
-  ['no-sslv3', 'none'], ['no-tlsv10', 'none'], ['no-tlsv11', 'none'], ['no-tlsv12', 'none'], ['no-tlsv13', 'none'],
-  ['no-tls-tickets', 'none'], ['prefer-client-ciphers', 'none'], ['ssl', 'none'], ['strict-sni', 'none'], ['tfo', 'none'],
-  ['transparent', 'none'], ['v4v6', 'none'], ['v6only', 'none'],
-  ['accept-netscaler-cip', 'int'], ['backlog', 'posint'], ['maxconn', 'posint'], ['mss', 'int'], ['id', 'posint'],
-  ['tcp-ut', 'time'], ['name', 'name'], ['interface', 'name'],
-  ['alpn', 'alpn'], ['npn', 'alpn'], ['crt', 'crt'], ['ca-file', 'pem'], ['crl-file', 'pem'], ['ca-verify-file', 'pem'],
-  ['ssl-min-ver', SSL_VERSIONS], ['ssl-max-ver', SSL_VERSIONS], ['verify', ['none', 'optional', 'required']],
+  ['accept-proxy', 'none'],
+  ['allow-0rtt', 'none'],
+  ['defer-accept', 'none'],
+  ['no-ca-names', 'none'],
+  ['force-sslv3', 'none'],
+  ['force-tlsv10', 'none'],
+  ['force-tlsv11', 'none'],
+  ['force-tlsv12', 'none'],
+  ['force-tlsv13', 'none'],
+  ['no-sslv3', 'none'],
+  ['no-tlsv10', 'none'],
+  ['no-tlsv11', 'none'],
+  ['no-tlsv12', 'none'],
+  ['no-tlsv13', 'none'],
+  ['no-tls-tickets', 'none'],
+  ['prefer-client-ciphers', 'none'],
+  ['ssl', 'none'],
+  ['strict-sni', 'none'],
+  ['tfo', 'none'],
+  ['transparent', 'none'],
+  ['v4v6', 'none'],
+  ['v6only', 'none'],
+  ['accept-netscaler-cip', 'int'],
+  ['backlog', 'posint'],
+  ['maxconn', 'posint'],
+  ['mss', 'int'],
+  ['id', 'posint'],
+  ['tcp-ut', 'time'],
+  ['name', 'name'],
+  ['interface', 'name'],
+  ['alpn', 'alpn'],
+  ['npn', 'alpn'],
+  ['crt', 'crt'],
+  ['ca-file', 'pem'],
+  ['crl-file', 'pem'],
+  ['ca-verify-file', 'pem'],
+  ['ssl-min-ver', SSL_VERSIONS],
+  ['ssl-max-ver', SSL_VERSIONS],
+  ['verify', ['none', 'optional', 'required']],
 ]);
 
 /** Words of HAProxy's line, at most: 64; the bind line's own words leave this many to a label. */
@@ -48,7 +78,8 @@ export function checkBindOptions(text: string, files: FileChecks | undefined, ha
   let verify = 'none';
   for (let i = 0; i < words.length; i++) {
     const kw = words[i]!;
-    if (!isPlainWord(kw)) return `${JSON.stringify(kw)} is not a plain word (no quotes, backslashes, # or control characters)`;
+    if (!isPlainWord(kw))
+      return `${JSON.stringify(kw)} is not a plain word (no quotes, backslashes, # or control characters)`;
     const arg = KEYWORDS.get(kw);
     if (arg === undefined) return `unknown or unsupported bind keyword ${JSON.stringify(kw)}`;
     if (kw === 'ssl') ssl = true;
@@ -70,13 +101,21 @@ function checkArg(arg: Exclude<Arg, 'none'>, v: string, files: FileChecks | unde
   if (!isPlainWord(v)) return `${JSON.stringify(v)} is not a plain word`;
   if (Array.isArray(arg)) return arg.includes(v) ? null : `${JSON.stringify(v)} is not one of ${arg.join(', ')}`;
   switch (arg) {
-    case 'int': return INT.test(v) ? null : `${JSON.stringify(v)} is not an integer`;
-    case 'posint': return INT.test(v) && Number(v) > 0 ? null : `${JSON.stringify(v)} is not a positive integer`;
-    case 'time': return TIME.test(v) ? null : `${JSON.stringify(v)} is not a duration`;
-    case 'name': return NAME.test(v) ? null : `${JSON.stringify(v)} is not a name`;
-    case 'alpn': return ALPN.test(v) ? null : `${JSON.stringify(v)} is not a comma-separated protocol list`;
-    case 'crt': return files === undefined ? null : files.certificate(v);
-    case 'pem': return files === undefined ? null : files.pemFile(v);
-    default: return null;
+    case 'int':
+      return INT.test(v) ? null : `${JSON.stringify(v)} is not an integer`;
+    case 'posint':
+      return INT.test(v) && Number(v) > 0 ? null : `${JSON.stringify(v)} is not a positive integer`;
+    case 'time':
+      return TIME.test(v) ? null : `${JSON.stringify(v)} is not a duration`;
+    case 'name':
+      return NAME.test(v) ? null : `${JSON.stringify(v)} is not a name`;
+    case 'alpn':
+      return ALPN.test(v) ? null : `${JSON.stringify(v)} is not a comma-separated protocol list`;
+    case 'crt':
+      return files === undefined ? null : files.certificate(v);
+    case 'pem':
+      return files === undefined ? null : files.pemFile(v);
+    default:
+      return null;
   }
 }

@@ -25,8 +25,12 @@ export function mergeDeployments(apps: readonly MarathonApp[], problems: Problem
     }
     const id = label.startsWith('/') ? label : `/${label}`;
     if (!isAppId(id)) {
-      problems.push({ appId: app.id, portIndex: null, label: GROUP,
-        message: `value ${JSON.stringify(id.slice(0, 80))} must be an app id (letters, digits, "-", "_", ".", ":", "/")` });
+      problems.push({
+        appId: app.id,
+        portIndex: null,
+        label: GROUP,
+        message: `value ${JSON.stringify(id.slice(0, 80))} must be an app id (letters, digits, "-", "_", ".", ":", "/")`,
+      });
       continue;
     }
     const renamed: RoutedApp = { ...app, id };
@@ -47,9 +51,10 @@ function mergePair(prev: RoutedApp, cur: RoutedApp, curOriginal: MarathonApp): R
   }
   const oldTasks = [...old.tasks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   // Upstream looks at the health checks of the app being merged in, not of `next`.
-  const healthyNew = (curOriginal.healthChecks?.length ?? 0) > 0
-    ? next.tasks.filter((t) => t.healthCheckResults?.some((r) => r.alive === true) ?? false).length
-    : (next.instances ?? 0);
+  const healthyNew =
+    (curOriginal.healthChecks?.length ?? 0) > 0
+      ? next.tasks.filter((t) => t.healthCheckResults?.some((r) => r.alive === true) ?? false).length
+      : (next.instances ?? 0);
   const drainable = Math.max(0, healthyNew + (old.instances ?? 0) - target);
   const drainCount = Math.min(oldTasks.length, healthyNew, drainable);
   const tasks = [...oldTasks.map((t, i) => (i < drainCount ? { ...t, draining: true } : t)), ...next.tasks];

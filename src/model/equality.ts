@@ -16,5 +16,8 @@ export function serviceShape(s: Service): Omit<Service, 'servers' | 'backendChec
 
 /** The config without its `server` lines: what a runtime-API-only change must leave identical. */
 export function configOutsideServers(config: string): string {
-  return config.split('\n').filter((line) => !/^\s+server\s/.test(line)).join('\n');
+  return config
+    .split('\n')
+    .filter((line) => !/^\s+server\s/.test(line))
+    .join('\n');
 }

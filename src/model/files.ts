@@ -30,7 +30,8 @@ export function fileChecks(read: (path: string) => string = (p) => fs.readFileSy
       let verdict = pems.get(path);
       if (verdict === undefined) {
         const text = load(path);
-        verdict = typeof text !== 'string' ? text.error : text.includes('-----BEGIN ') ? null : `${path} is not a PEM file`;
+        verdict =
+          typeof text !== 'string' ? text.error : text.includes('-----BEGIN ') ? null : `${path} is not a PEM file`;
         pems.set(path, verdict);
       }
       return verdict;

@@ -39,7 +39,9 @@ export function configText(value: string, quoted = false): TextResult {
       const next = value[i + 1];
       if (next === undefined) return { error: 'must not end with a backslash (it would escape the text after it)' };
       if (next === 'n' || next === 'r' || (next === 'x' && HEX_CONTROL.test(value.slice(i + 2, i + 4)))) {
-        return { error: `must not contain the escape \\${next === 'x' ? value.slice(i + 1, i + 4) : next} (a control character)` };
+        return {
+          error: `must not contain the escape \\${next === 'x' ? value.slice(i + 1, i + 4) : next} (a control character)`,
+        };
       }
       out += c + next;
       i++;
@@ -93,7 +95,8 @@ export const isPlainWord = (s: string): boolean => PLAIN_WORD.test(s);
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6_CHARS = /^[0-9A-Fa-f:.]{2,45}$/;
-const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
 const isIPv4 = (s: string): boolean => IPV4.test(s);
 

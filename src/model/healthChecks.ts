@@ -22,21 +22,26 @@ export function healthCheckFor(app: MarathonApp, portIndex: number): HealthCheck
   return null;
 }
 
-export const isHealthCheckError = (v: HealthCheck | HealthCheckError | null): v is HealthCheckError => v !== null && 'field' in v;
+export const isHealthCheckError = (v: HealthCheck | HealthCheckError | null): v is HealthCheckError =>
+  v !== null && 'field' in v;
 
 /** HAProxy keeps times in milliseconds in a signed 32-bit integer. */
 const MAX_SECONDS = 2147483;
-const seconds = (v: unknown, min: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= MAX_SECONDS;
+const seconds = (v: unknown, min: number): boolean =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= MAX_SECONDS;
 
 // Marathon fills these defaults itself; a hand-written apps file may leave them out.
 function normalize(c: MarathonHealthCheck, at: string): HealthCheck | HealthCheckError {
   const fail = (field: string, message: string): HealthCheckError => ({ field: `${at}.${field}`, message });
   const protocol = c.protocol ?? 'HTTP';
-  if (typeof protocol !== 'string' || !isPlainWord(protocol)) return fail('protocol', 'must be a word such as HTTP, TCP or MESOS_HTTP');
+  if (typeof protocol !== 'string' || !isPlainWord(protocol))
+    return fail('protocol', 'must be a word such as HTTP, TCP or MESOS_HTTP');
   const path = c.path ?? '/';
-  if (typeof path !== 'string' || !isPlainWord(path)) return fail('path', 'must be one word without blanks, quotes, backslashes, # or control characters');
+  if (typeof path !== 'string' || !isPlainWord(path))
+    return fail('path', 'must be one word without blanks, quotes, backslashes, # or control characters');
   const portIndex = c.portIndex ?? null;
-  if (portIndex !== null && !(Number.isInteger(portIndex) && portIndex >= 0)) return fail('portIndex', 'must be a non-negative integer');
+  if (portIndex !== null && !(Number.isInteger(portIndex) && portIndex >= 0))
+    return fail('portIndex', 'must be a non-negative integer');
   const port = c.port ? c.port : null;
   if (port !== null && !isPort(port)) return fail('port', 'must be an integer in 1..65535');
   const timeoutSeconds = c.timeoutSeconds ?? 20;
@@ -46,21 +51,44 @@ function normalize(c: MarathonHealthCheck, at: string): HealthCheck | HealthChec
   const gracePeriodSeconds = c.gracePeriodSeconds ?? 300;
   if (!seconds(gracePeriodSeconds, 0)) return fail('gracePeriodSeconds', `must be an integer in 0..${MAX_SECONDS}`);
   const maxConsecutiveFailures = c.maxConsecutiveFailures ?? 3;
-  if (!seconds(maxConsecutiveFailures, 0)) return fail('maxConsecutiveFailures', `must be an integer in 0..${MAX_SECONDS}`);
-  return { protocol, path, portIndex, port, timeoutSeconds, intervalSeconds, gracePeriodSeconds, maxConsecutiveFailures };
+  if (!seconds(maxConsecutiveFailures, 0))
+    return fail('maxConsecutiveFailures', `must be an integer in 0..${MAX_SECONDS}`);
+  return {
+    protocol,
+    path,
+    portIndex,
+    port,
+    timeoutSeconds,
+    intervalSeconds,
+    gracePeriodSeconds,
+    maxConsecutiveFailures,
+  };
 }
 
 /** Task states that never receive traffic; TASK_LOST and TASK_UNREACHABLE are kept, optimistically, as upstream. */
-export const EXCLUDED_TASK_STATES: ReadonlySet<string> = new Set(['TASK_STAGING', 'TASK_STARTING', 'TASK_KILLING',
-  'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR',
-  'TASK_UNKNOWN']);
+export const EXCLUDED_TASK_STATES: ReadonlySet<string> = new Set([
+  'TASK_STAGING',
+  'TASK_STARTING',
+  'TASK_KILLING',
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_DROPPED',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
+  'TASK_UNKNOWN',
+]);
 
 /**
  * With `--health-check`, whether a task of an app with health checks may receive traffic:
  * alive when any result is alive; without results, the last verdict remembered for the task.
  * Returns the verdict and whether it was observed now (to be remembered by the caller).
  */
-export function healthVerdict(task: MarathonTask, remembered: ReadonlyMap<string, boolean>): { alive: boolean; observed: boolean } {
+export function healthVerdict(
+  task: MarathonTask,
+  remembered: ReadonlyMap<string, boolean>,
+): { alive: boolean; observed: boolean } {
   if (task.healthCheckResults === undefined) return { alive: remembered.get(task.id) ?? false, observed: false };
   return { alive: task.healthCheckResults.some((r) => r.alive === true), observed: true };
 }

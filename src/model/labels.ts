@@ -1,6 +1,14 @@
 import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
 import { checkBindOptions, type FileChecks } from './bindOptions';
-import { configText, isAddressOrNetwork, isBindAddress, isHostName, isPlainWord, isVhost, splitWords } from './haproxyText';
+import {
+  configText,
+  isAddressOrNetwork,
+  isBindAddress,
+  isHostName,
+  isPlainWord,
+  isVhost,
+  splitWords,
+} from './haproxyText';
 import type { Mode, Problem } from './types';
 
 /** What the `HAPROXY_{n}_*` labels of one service port say, before tasks are attached. */
@@ -31,7 +39,8 @@ export interface PortSettings {
 const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 't', 'yes', 'y']);
 const truthy = (v: string): boolean => v !== '' && TRUE_WORDS.has(v.toLowerCase());
 const INTEGER = /^\s*[+-]?\d{1,15}\s*$/;
-const BALANCE = /^(roundrobin|static-rr|leastconn|first|source|rdp-cookie(\([A-Za-z0-9_.-]+\))?|random(\(\d{1,4}\))?|hdr\([A-Za-z0-9_.-]+\)( use_domain_only)?|url_param [A-Za-z0-9_.-]+( check_post)?|uri( whole| len \d{1,9}| depth \d{1,9})*)$/;
+const BALANCE =
+  /^(roundrobin|static-rr|leastconn|first|source|rdp-cookie(\([A-Za-z0-9_.-]+\))?|random(\(\d{1,4}\))?|hdr\([A-Za-z0-9_.-]+\)( use_domain_only)?|url_param [A-Za-z0-9_.-]+( check_post)?|uri( whole| len \d{1,9}| depth \d{1,9})*)$/;
 /** A path prefix for the removed reqirep/rspirep glue: printed inside a double-quoted regex. */
 const URL_PATH = /^\/[A-Za-z0-9/._~-]*$/;
 const SPACES = /[ \t]+/;
@@ -56,11 +65,22 @@ export interface LabelChecks {
  * port out and renders everything else. Text fields come back in the form they are printed in
  * (see configText), which is the label itself unless it holds `$` in quotes or an unquoted `#`.
  */
-export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, string>, index: number, checks: LabelChecks = {}): PortSettings | Problem {
+export function readPortLabels(
+  appId: string,
+  portLabels: ReadonlyMap<string, string>,
+  index: number,
+  checks: LabelChecks = {},
+): PortSettings | Problem {
   const prefix = `HAPROXY_${index}_`;
   const get = (name: string): string | undefined => portLabels.get(name);
-  const problem = (name: string, message: string): Problem => ({ appId, portIndex: index, label: prefix + name, message });
-  const bad = (name: string, v: string, why: string): Problem => problem(name, `value ${JSON.stringify(clip(v))} ${why}`);
+  const problem = (name: string, message: string): Problem => ({
+    appId,
+    portIndex: index,
+    label: prefix + name,
+    message,
+  });
+  const bad = (name: string, v: string, why: string): Problem =>
+    problem(name, `value ${JSON.stringify(clip(v))} ${why}`);
   /** Text printed where HAProxy reads words (quoted: inside the template's double quotes). */
   const text = (name: string, quoted = false): string | null | Problem => {
     const v = get(name);
@@ -77,7 +97,11 @@ export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, st
 
   const vhost = get('VHOST');
   if (vhost !== undefined && vhost !== '' && !vhost.split(',').every(isVhost)) {
-    return bad('VHOST', vhost, 'must be host names separated by commas (letters, digits, "-", "_", ".", "*", an optional :port)');
+    return bad(
+      'VHOST',
+      vhost,
+      'must be host names separated by commas (letters, digits, "-", "_", ".", "*", an optional :port)',
+    );
   }
   const hostname = vhost ?? null;
   const path = text('PATH');
@@ -86,18 +110,28 @@ export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, st
     const words = splitWords(path);
     const firstPattern = words.findIndex((w) => w !== '-i' && w !== '-n');
     if (firstPattern < 0) return bad('PATH', path, 'needs a path pattern');
-    if (words[firstPattern]!.startsWith('-') && words[firstPattern] !== '--') return bad('PATH', path, `has the unsupported ACL flag ${words[firstPattern]} (only -i and -n)`);
-    if (words[firstPattern] === '--' && words.length === firstPattern + 1) return bad('PATH', path, 'needs a path pattern after --');
+    if (words[firstPattern]!.startsWith('-') && words[firstPattern] !== '--')
+      return bad('PATH', path, `has the unsupported ACL flag ${words[firstPattern]} (only -i and -n)`);
+    if (words[firstPattern] === '--' && words.length === firstPattern + 1)
+      return bad('PATH', path, 'needs a path pattern after --');
   }
   const sslCert = get('SSL_CERT') ?? null;
   if (sslCert !== null) {
-    if (!isPlainWord(sslCert)) return bad('SSL_CERT', sslCert, 'must be a file name without spaces, quotes, backslashes or #');
-    const unreadable = checks.operatorCerts?.has(sslCert) === true ? null : (checks.files?.certificate(sslCert) ?? null);
+    if (!isPlainWord(sslCert))
+      return bad('SSL_CERT', sslCert, 'must be a file name without spaces, quotes, backslashes or #');
+    const unreadable =
+      checks.operatorCerts?.has(sslCert) === true ? null : (checks.files?.certificate(sslCert) ?? null);
     if (unreadable !== null) return problem('SSL_CERT', unreadable);
   }
   const bindAddr = get('BIND_ADDR') ?? null;
-  if (bindAddr !== null && !isBindAddress(bindAddr)) return bad('BIND_ADDR', bindAddr, 'must be *, an IPv4 or IPv6 address, or a host name');
-  if (bindAddr !== null && isHostName(bindAddr) && checks.resolve !== undefined && checks.resolve(bindAddr) === undefined) {
+  if (bindAddr !== null && !isBindAddress(bindAddr))
+    return bad('BIND_ADDR', bindAddr, 'must be *, an IPv4 or IPv6 address, or a host name');
+  if (
+    bindAddr !== null &&
+    isHostName(bindAddr) &&
+    checks.resolve !== undefined &&
+    checks.resolve(bindAddr) === undefined
+  ) {
     return bad('BIND_ADDR', bindAddr, 'does not resolve (HAProxy resolves it when it loads the config)');
   }
   const bindOptions = get('BIND_OPTIONS') ?? null;
@@ -107,19 +141,31 @@ export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, st
   }
   let networkAllowed = get('BACKEND_NETWORK_ALLOWED_ACL') ?? null;
   if (networkAllowed !== null && !networkAllowed.split(SPACES).every((n) => n === '' || isAddressOrNetwork(n))) {
-    return bad('BACKEND_NETWORK_ALLOWED_ACL', networkAllowed, 'must be IPv4/IPv6 addresses or networks (CIDR) separated by spaces');
+    return bad(
+      'BACKEND_NETWORK_ALLOWED_ACL',
+      networkAllowed,
+      'must be IPv4/IPv6 addresses or networks (CIDR) separated by spaces',
+    );
   }
   // Only blanks: no ACL would be defined for the allow/deny rules that name it.
   if (networkAllowed !== null && networkAllowed.trim() === '') networkAllowed = null;
   const proxyPath = get('HTTP_BACKEND_PROXYPASS_PATH') ?? null;
-  if (proxyPath !== null && !URL_PATH.test(proxyPath)) return bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath, 'must be a URL path (/ then letters, digits, "/._~-")');
+  if (proxyPath !== null && !URL_PATH.test(proxyPath))
+    return bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath, 'must be a URL path (/ then letters, digits, "/._~-")');
   const revProxyPath = get('HTTP_BACKEND_REVPROXY_PATH') ?? null;
-  if (revProxyPath !== null && !URL_PATH.test(revProxyPath)) return bad('HTTP_BACKEND_REVPROXY_PATH', revProxyPath, 'must be a URL path (/ then letters, digits, "/._~-")');
+  if (revProxyPath !== null && !URL_PATH.test(revProxyPath))
+    return bad('HTTP_BACKEND_REVPROXY_PATH', revProxyPath, 'must be a URL path (/ then letters, digits, "/._~-")');
   const redirPath = text('HTTP_BACKEND_REDIR');
   if (isProblem(redirPath)) return redirPath;
-  if (redirPath !== null && redirPath !== '' && splitWords(redirPath).length !== 1) return bad('HTTP_BACKEND_REDIR', redirPath, 'must be one word (the redirect target)');
+  if (redirPath !== null && redirPath !== '' && splitWords(redirPath).length !== 1)
+    return bad('HTTP_BACKEND_REDIR', redirPath, 'must be one word (the redirect target)');
   // The target is a log-format string: %[...] would run sample fetches such as env(), reading the environment.
-  if (redirPath !== null && redirPath.includes('%[')) return bad('HTTP_BACKEND_REDIR', redirPath, 'must not hold a %[...] expression (it could read the environment with env())');
+  if (redirPath !== null && redirPath.includes('%['))
+    return bad(
+      'HTTP_BACKEND_REDIR',
+      redirPath,
+      'must not hold a %[...] expression (it could read the environment with env())',
+    );
 
   const port = integer('PORT');
   if (isProblem(port)) return port;
@@ -131,10 +177,12 @@ export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, st
 
   const modeLabel = get('MODE');
   const mode = modeLabel === undefined ? null : modeLabel.toLowerCase();
-  if (mode !== null && mode !== 'http' && mode !== 'tcp') return problem('MODE', `unknown mode ${JSON.stringify(clip(modeLabel!))} (use http or tcp)`);
+  if (mode !== null && mode !== 'http' && mode !== 'tcp')
+    return problem('MODE', `unknown mode ${JSON.stringify(clip(modeLabel!))} (use http or tcp)`);
 
   const balance = get('BALANCE') ?? 'roundrobin';
-  if (balance !== 'roundrobin' && !BALANCE.test(balance)) return problem('BALANCE', `unknown balance algorithm ${JSON.stringify(clip(balance))}`);
+  if (balance !== 'roundrobin' && !BALANCE.test(balance))
+    return problem('BALANCE', `unknown balance algorithm ${JSON.stringify(clip(balance))}`);
 
   let auth: PortSettings['auth'] = null;
   const authLabel = get('AUTH');
@@ -142,7 +190,10 @@ export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, st
     const parts = authLabel.split(':');
     const realm = parts.length === 3 ? configText(parts[0]!, true) : null;
     if (realm === null || typeof realm !== 'string' || !isPlainWord(parts[1]!) || !isPlainWord(parts[2]!)) {
-      return problem('AUTH', 'must be realm:user:encrypted-password (three fields; no quotes, line breaks or backslash at the end of the realm; no spaces, quotes, backslashes or # in user and password)');
+      return problem(
+        'AUTH',
+        'must be realm:user:encrypted-password (three fields; no quotes, line breaks or backslash at the end of the realm; no spaces, quotes, backslashes or # in user and password)',
+      );
     }
     auth = { realm, user: parts[1]!, passwd: parts[2]! };
   }
@@ -150,7 +201,8 @@ export function readPortLabels(appId: string, portLabels: ReadonlyMap<string, st
   const templateLabels: Record<string, string> = {};
   for (const [name, v] of portLabels) {
     if (!TEMPLATE_LABEL_NAMES.has(name)) continue;
-    if (checks.refuseTemplates === true) return problem(name, 'per-app template labels are refused (--refuse-app-templates)');
+    if (checks.refuseTemplates === true)
+      return problem(name, 'per-app template labels are refused (--refuse-app-templates)');
     templateLabels[name] = v.replace(/\r\n/g, '\n');
   }
 

@@ -71,7 +71,9 @@ export function taskIp(task: MarathonTask, mode: NetworkingMode, resolve: Resolv
 /** The service ports the app itself declares (port mappings, port definitions, ports). */
 function declaredServicePorts(app: MarathonApp, mode: NetworkingMode): readonly number[] {
   if (mode === 'container' || mode === 'container/bridge') {
-    const mapped = portMappings(app).flatMap((p) => (p.servicePort === undefined || p.servicePort === null ? [] : [p.servicePort]));
+    const mapped = portMappings(app).flatMap((p) =>
+      p.servicePort === undefined || p.servicePort === null ? [] : [p.servicePort],
+    );
     if (mapped.length > 0) return mapped;
   }
   return app.portDefinitions !== undefined ? definitionPorts(app) : (app.ports ?? []);
@@ -99,7 +101,12 @@ export class ServicePortAssigner {
 
   /** Whether servicePorts assigns ports to this app (its ports then depend on the apps before it). */
   assigns(app: MarathonApp, mode: NetworkingMode): boolean {
-    return mode === 'container' && this.range !== null && app.tasks.length > 0 && declaredServicePorts(app, mode).length === 0;
+    return (
+      mode === 'container' &&
+      this.range !== null &&
+      app.tasks.length > 0 &&
+      declaredServicePorts(app, mode).length === 0
+    );
   }
 
   private assign(appId: string, taskPort: number): number | null {

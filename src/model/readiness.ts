@@ -51,7 +51,11 @@ export function withoutUnreadyTasks(apps: readonly MarathonApp[]): readonly Mara
     if (ready.length === app.tasks.length) continue;
     out ??= apps.slice();
     const left = app.tasks.length - ready.length;
-    out[i] = { ...app, tasks: ready, ...(typeof app.instances === 'number' ? { instances: Math.max(0, app.instances - left) } : {}) };
+    out[i] = {
+      ...app,
+      tasks: ready,
+      ...(typeof app.instances === 'number' ? { instances: Math.max(0, app.instances - left) } : {}),
+    };
   }
   return out ?? apps;
 }
@@ -62,10 +66,17 @@ export function withoutUnreadyTasks(apps: readonly MarathonApp[]): readonly Mara
  * readiness checks into HAProxy (running, or healthy again) waits for one; events that only take
  * tasks out stay fast.
  */
-export function readinessVeto(app: MarathonApp, event: { readonly type: string; readonly taskStatus?: string; readonly alive?: boolean },
-  respect: boolean | undefined): string | null {
+export function readinessVeto(
+  app: MarathonApp,
+  event: { readonly type: string; readonly taskStatus?: string; readonly alive?: boolean },
+  respect: boolean | undefined,
+): string | null {
   if (respect !== true || !hasReadinessChecks(app)) return null;
-  const removes = event.type === 'health_status_changed_event' ? event.alive === false
-    : event.taskStatus !== undefined && EXCLUDED_TASK_STATES.has(event.taskStatus);
-  return removes ? null : 'its tasks have readiness checks (--respect-readiness-checks): the snapshot tells whether they are ready';
+  const removes =
+    event.type === 'health_status_changed_event'
+      ? event.alive === false
+      : event.taskStatus !== undefined && EXCLUDED_TASK_STATES.has(event.taskStatus);
+  return removes
+    ? null
+    : 'its tasks have readiness checks (--respect-readiness-checks): the snapshot tells whether they are ready';
 }

@@ -38,7 +38,12 @@ export interface ModelContext {
   readonly files?: FileChecks;
 }
 
-interface Backend { readonly host: string; readonly ip: string; readonly port: number; readonly draining: boolean }
+interface Backend {
+  readonly host: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly draining: boolean;
+}
 interface Draft {
   readonly appId: string;
   readonly appGroups: readonly string[];
@@ -55,7 +60,11 @@ const NO_MEMORY: ReadonlyMap<string, boolean> = new Map();
  * Marathon apps → the services HAProxy should serve (marathon-lb's get_apps + the selection part of
  * config()). Pure: name resolution and remembered health verdicts come in through `ctx`.
  */
-export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: ModelContext): Model & { readonly observedHealth: ReadonlyMap<string, boolean> } {
+export function toModel(
+  apps: readonly MarathonApp[],
+  opts: ModelOptions,
+  ctx: ModelContext,
+): Model & { readonly observedHealth: ReadonlyMap<string, boolean> } {
   const problems: Problem[] = [];
   const observedHealth = new Map<string, boolean>();
   const remembered = ctx.rememberedHealth ?? NO_MEMORY;
@@ -72,8 +81,12 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
       else services.push(built);
     }
   };
-  const labelChecks: LabelChecks = { files: ctx.files, operatorCerts: new Set(opts.operatorCerts ?? []), refuseTemplates: opts.refuseAppTemplates,
-    resolve: ctx.resolve };
+  const labelChecks: LabelChecks = {
+    files: ctx.files,
+    operatorCerts: new Set(opts.operatorCerts ?? []),
+    refuseTemplates: opts.refuseAppTemplates,
+    resolve: ctx.resolve,
+  };
   const routed = mergeDeployments(opts.respectReadinessChecks === true ? withoutUnreadyTasks(apps) : apps, problems);
   const goodHosts = new Set<string>();
   const idCount = new Map<string, number>();
@@ -104,7 +117,12 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
     buildApp(app, observed);
     for (const [id, alive] of observed) observedHealth.set(id, alive);
     if (single && memoizable(app) && !assigner.assigns(app, networkingMode(app))) {
-      memo!.rememberApp(app.id, { inputs: inputsOf(app, ctx.resolve, health), services: services.slice(servicesBefore), problems: problems.slice(problemsBefore), observed });
+      memo!.rememberApp(app.id, {
+        inputs: inputsOf(app, ctx.resolve, health),
+        services: services.slice(servicesBefore),
+        problems: problems.slice(problemsBefore),
+        observed,
+      });
     }
   }
   build(deferred, false);
@@ -114,7 +132,12 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
   /** One app's services (or, for an id shared by several apps, its drafts in `deferred`) and problems. */
   function buildApp(app: MarathonApp, observed: [string, boolean][]): void {
     if (!isAppId(app.id)) {
-      problems.push({ appId: app.id, portIndex: null, label: 'id', message: 'must be letters, digits, "-", "_", ".", ":" and "/" (it names HAProxy sections)' });
+      problems.push({
+        appId: app.id,
+        portIndex: null,
+        label: 'id',
+        message: 'must be letters, digits, "-", "_", ".", ":" and "/" (it names HAProxy sections)',
+      });
       return;
     }
     const appGroups = app.labels['HAPROXY_GROUP']?.split(',') ?? [];
@@ -130,7 +153,12 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
         return;
       }
       if (settings.port === null && !isPort(servicePort)) {
-        problems.push({ appId: app.id, portIndex: i, label: 'servicePort', message: `service port ${servicePort as number} is outside 1..65535` }); // isPort's guard narrowed it to never
+        problems.push({
+          appId: app.id,
+          portIndex: i,
+          label: 'servicePort',
+          message: `service port ${servicePort as number} is outside 1..65535`,
+        }); // isPort's guard narrowed it to never
         return;
       }
       const draft = draftService(app, i, servicePort, settings, appGroups);
@@ -158,7 +186,12 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
       // Agents run many tasks: each host is checked once per snapshot.
       if (!goodHosts.has(task.host)) {
         if (!isIP(task.host) && !isHostName(task.host)) {
-          badTask = { appId: app.id, portIndex: null, label: `tasks[${t}].host`, message: 'must be a host name or an IP address' };
+          badTask = {
+            appId: app.id,
+            portIndex: null,
+            label: `tasks[${t}].host`,
+            message: 'must be a host name or an IP address',
+          };
           break;
         }
         goodHosts.add(task.host);
@@ -167,7 +200,12 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
       const ports = portsOf(task);
       if (ip === undefined || ports.length === 0) continue;
       if (mode === 'container' && !isIP(ip)) {
-        badTask = { appId: app.id, portIndex: null, label: `tasks[${t}].ipAddresses[0].ipAddress`, message: 'must be an IPv4 or IPv6 address' };
+        badTask = {
+          appId: app.id,
+          portIndex: null,
+          label: `tasks[${t}].ipAddresses[0].ipAddress`,
+          message: 'must be an IPv4 or IPv6 address',
+        };
         break;
       }
       // Versions of an app may differ in port count: match as many as both have.
@@ -195,16 +233,25 @@ export function toModel(apps: readonly MarathonApp[], opts: ModelOptions, ctx: M
   }
 }
 
-function draftService(app: MarathonApp, index: number, originalPort: number, settings: PortSettings, appGroups: readonly string[]): Draft | Problem {
+function draftService(
+  app: MarathonApp,
+  index: number,
+  originalPort: number,
+  settings: PortSettings,
+  appGroups: readonly string[],
+): Draft | Problem {
   let healthCheck = healthCheckFor(app, index);
-  if (isHealthCheckError(healthCheck)) return { appId: app.id, portIndex: index, label: healthCheck.field, message: healthCheck.message };
+  if (isHealthCheckError(healthCheck))
+    return { appId: app.id, portIndex: index, label: healthCheck.field, message: healthCheck.message };
   let mode: Mode | null = healthCheck?.protocol === 'HTTP' ? 'http' : null;
   if (settings.mode !== null) mode = settings.mode;
   // HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX borrows another port's health check (upstream #198).
   if (healthCheck === null && settings.healthcheckPortIndex !== null) {
     healthCheck = healthCheckFor(app, settings.healthcheckPortIndex);
-    if (isHealthCheckError(healthCheck)) return { appId: app.id, portIndex: index, label: healthCheck.field, message: healthCheck.message };
-    if (healthCheck !== null && ['HTTP', 'HTTPS', 'MESOS_HTTP', 'MESOS_HTTPS'].includes(healthCheck.protocol)) mode = 'http';
+    if (isHealthCheckError(healthCheck))
+      return { appId: app.id, portIndex: index, label: healthCheck.field, message: healthCheck.message };
+    if (healthCheck !== null && ['HTTP', 'HTTPS', 'MESOS_HTTP', 'MESOS_HTTPS'].includes(healthCheck.protocol))
+      mode = 'http';
   }
   return {
     appId: app.id,
@@ -246,24 +293,37 @@ function buildService(draft: Draft, siblings: readonly Draft[], memo: ServerMemo
   const sibling = useSibling ? siblings[hcIndex < 0 ? siblings.length + hcIndex : hcIndex] : undefined;
   const checkTargets = sibling === undefined ? backends : [...sibling.backends].sort(byHostPort);
   if (draft.healthCheck !== null && useSibling && (sibling === undefined || checkTargets.length < backends.length)) {
-    return { appId: draft.appId, portIndex: null, label: 'HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX',
-      message: `index ${hcIndex} names a service port without a task for every server` };
+    return {
+      appId: draft.appId,
+      portIndex: null,
+      label: 'HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX',
+      message: `index ${hcIndex} names a service port without a task for every server`,
+    };
   }
   const checkPort = (idx: number): number | null =>
     draft.healthCheck === null ? null : hcIndex !== null ? checkTargets[idx]!.port : draft.healthCheck.port;
   const backend = `${draft.appId.slice(1).replace(/\//g, '_')}_${draft.servicePort}`;
   // The memo's key (none without a memo: --dry renders once).
   let key = '';
-  if (memo !== undefined) for (let idx = 0; idx < backends.length; idx++) {
-    const b = backends[idx]!;
-    key += `${b.host} ${b.ip} ${b.port} ${b.draining ? 1 : 0} ${checkPort(idx)}\n`;
-  }
+  if (memo !== undefined)
+    for (let idx = 0; idx < backends.length; idx++) {
+      const b = backends[idx]!;
+      key += `${b.host} ${b.ip} ${b.port} ${b.draining ? 1 : 0} ${checkPort(idx)}\n`;
+    }
   let servers = memo?.get(backend, key);
   if (servers === undefined) {
     const taken = new Set<number>();
     servers = backends.map((b, idx) => {
       const name = serverName(b.host, b.ip, b.port);
-      return { name, id: serverId(name, taken), host: b.host, ip: b.ip, port: b.port, draining: b.draining, healthCheckPort: checkPort(idx) };
+      return {
+        name,
+        id: serverId(name, taken),
+        host: b.host,
+        ip: b.ip,
+        port: b.port,
+        draining: b.draining,
+        healthCheckPort: checkPort(idx),
+      };
     });
     memo?.remember(backend, key, servers);
   }

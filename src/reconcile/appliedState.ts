@@ -31,7 +31,8 @@ export class AppliedState {
   commit(state: DesiredState, atMs: number, rejected: readonly Rejection[] = []): void {
     this.last = state;
     this.lastAt = atMs;
-    for (const r of rejected) this.rejected.set(r.service.backend, { signature: signature(r.service), problem: r.problem });
+    for (const r of rejected)
+      this.rejected.set(r.service.backend, { signature: signature(r.service), problem: r.problem });
   }
 
   /** Backends left out because HAProxy rejected them, for as long as their definition stays the same. */
@@ -60,7 +61,8 @@ export class AppliedState {
       return false;
     });
     // A fast-path state holds the services HAProxy runs, so a rejected one is absent from it, not gone from Marathon.
-    if (next.source?.fast !== true) for (const backend of [...this.rejected.keys()]) if (!present.has(backend)) this.rejected.delete(backend);
+    if (next.source?.fast !== true)
+      for (const backend of [...this.rejected.keys()]) if (!present.has(backend)) this.rejected.delete(backend);
     if (left.length === 0 || this.render === undefined) return next;
     const rendered = this.render(kept);
     return {
@@ -73,11 +75,13 @@ export class AppliedState {
   /** True when `next` would change nothing HAProxy runs. */
   isCurrent(next: DesiredState): boolean {
     const last = this.last;
-    return last !== null
-      && last.rendered.config === next.rendered.config
-      && last.rendered.domainMap === next.rendered.domainMap
-      && last.rendered.appMap === next.rendered.appMap
-      && sameServices(last.model.services, next.model.services);
+    return (
+      last !== null &&
+      last.rendered.config === next.rendered.config &&
+      last.rendered.domainMap === next.rendered.domainMap &&
+      last.rendered.appMap === next.rendered.appMap &&
+      sameServices(last.model.services, next.model.services)
+    );
   }
 }
 

@@ -36,47 +36,93 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
       return fallback(e);
     }
   };
-  const planFor = (previous: DesiredState | null, next: DesiredState): Plan => guarded(
-    () => plan(previous?.model.services ?? null, next.model.services,
-      previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config }),
-    (e) => ({ runtimeOps: [], reloadReasons: [{ kind: 'plan-failed', error: message(e) }] }),
-  );
-  /** Apps HAProxy rejected before stay out until their definition changes: plan() then sees real changes only. */
-  const withoutRejected = (state: DesiredState): DesiredState => guarded(() => applied.withoutRejected(state), () => state);
-  const isCurrent = (state: DesiredState): boolean => guarded(() => applied.isCurrent(state), () => false);
-
-  return (work) => defer(() => {
-    if (work.kind === 'reload-existing') {
-      return haproxy.reloadExisting().pipe(last(), tap((r) => report({ kind: 'applied', report: r, state: null, previous: null })));
-    }
-    const previous = applied.current;
-    const next = withoutRejected(work.state);
-    if (isCurrent(next)) {
-      report({ kind: 'unchanged', state: next, fetchedAt: work.fetchedAt });
-      return of('unchanged' as const);
-    }
-    const p = planFor(previous, next);
-    if (work.fast !== undefined && p.reloadReasons.length > 0) {
-      // The fast path only does what the runtime API can; a reload waits for the snapshot.
-      report({ kind: 'fast-path', outcome: 'refused', detail: `${work.fast.eventType} of app ${work.fast.appId}: needs a reload` });
-      return of('unchanged' as const);
-    }
-    // A snapshot after fast-path applies that differs in servers or more (the config text always differs: see StateSource.fast).
-    if (work.fast === undefined && previous?.source?.fast === true && (p.runtimeOps.length > 0 || p.reloadReasons.length > 0)) {
-      report({ kind: 'fast-path', outcome: 'corrected', detail: p.reloadReasons.length > 0 ? p.reloadReasons.map((r) => r.kind).join(', ')
-        : `${p.runtimeOps.length} runtime operation(s)` });
-    }
-    report({ kind: 'applying', reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length, triggeredAt: work.triggeredAt, fetchedAt: work.fetchedAt });
-    return haproxy.apply(next, p, previous).pipe(
-      last(),
-      tap((r) => {
-        // What HAProxy runs keeps the apps it was built from (the fast path applies events to them).
-        const state = r.applied === undefined ? next : r.applied.source !== undefined || next.source === undefined ? r.applied
-          : { ...r.applied, source: next.source };
-        applied.commit(state, now(), r.rejected);
-        report({ kind: 'applied', report: r, state, previous, fetchedAt: work.fetchedAt });
-        if (work.fast !== undefined) report({ kind: 'fast-path', outcome: 'applied', detail: `${work.fast.eventType} of app ${work.fast.appId}` });
-      }),
+  const planFor = (previous: DesiredState | null, next: DesiredState): Plan =>
+    guarded(
+      () =>
+        plan(
+          previous?.model.services ?? null,
+          next.model.services,
+          previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config },
+        ),
+      (e) => ({ runtimeOps: [], reloadReasons: [{ kind: 'plan-failed', error: message(e) }] }),
     );
-  });
+  /** Apps HAProxy rejected before stay out until their definition changes: plan() then sees real changes only. */
+  const withoutRejected = (state: DesiredState): DesiredState =>
+    guarded(
+      () => applied.withoutRejected(state),
+      () => state,
+    );
+  const isCurrent = (state: DesiredState): boolean =>
+    guarded(
+      () => applied.isCurrent(state),
+      () => false,
+    );
+
+  return (work) =>
+    defer(() => {
+      if (work.kind === 'reload-existing') {
+        return haproxy.reloadExisting().pipe(
+          last(),
+          tap((r) => report({ kind: 'applied', report: r, state: null, previous: null })),
+        );
+      }
+      const previous = applied.current;
+      const next = withoutRejected(work.state);
+      if (isCurrent(next)) {
+        report({ kind: 'unchanged', state: next, fetchedAt: work.fetchedAt });
+        return of('unchanged' as const);
+      }
+      const p = planFor(previous, next);
+      if (work.fast !== undefined && p.reloadReasons.length > 0) {
+        // The fast path only does what the runtime API can; a reload waits for the snapshot.
+        report({
+          kind: 'fast-path',
+          outcome: 'refused',
+          detail: `${work.fast.eventType} of app ${work.fast.appId}: needs a reload`,
+        });
+        return of('unchanged' as const);
+      }
+      // A snapshot after fast-path applies that differs in servers or more (the config text always differs: see StateSource.fast).
+      if (
+        work.fast === undefined &&
+        previous?.source?.fast === true &&
+        (p.runtimeOps.length > 0 || p.reloadReasons.length > 0)
+      ) {
+        report({
+          kind: 'fast-path',
+          outcome: 'corrected',
+          detail:
+            p.reloadReasons.length > 0
+              ? p.reloadReasons.map((r) => r.kind).join(', ')
+              : `${p.runtimeOps.length} runtime operation(s)`,
+        });
+      }
+      report({
+        kind: 'applying',
+        reasons: p.reloadReasons,
+        runtimeOps: p.runtimeOps.length,
+        triggeredAt: work.triggeredAt,
+        fetchedAt: work.fetchedAt,
+      });
+      return haproxy.apply(next, p, previous).pipe(
+        last(),
+        tap((r) => {
+          // What HAProxy runs keeps the apps it was built from (the fast path applies events to them).
+          const state =
+            r.applied === undefined
+              ? next
+              : r.applied.source !== undefined || next.source === undefined
+                ? r.applied
+                : { ...r.applied, source: next.source };
+          applied.commit(state, now(), r.rejected);
+          report({ kind: 'applied', report: r, state, previous, fetchedAt: work.fetchedAt });
+          if (work.fast !== undefined)
+            report({
+              kind: 'fast-path',
+              outcome: 'applied',
+              detail: `${work.fast.eventType} of app ${work.fast.appId}`,
+            });
+        }),
+      );
+    });
 }

@@ -16,8 +16,16 @@ export interface FastState {
 }
 
 /** Task states after which Marathon drops the task from `/v2/apps?embed=apps.tasks`. */
-const GONE = new Set(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST', 'TASK_ERROR', 'TASK_DROPPED', 'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR']);
+const GONE = new Set([
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_LOST',
+  'TASK_ERROR',
+  'TASK_DROPPED',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
+]);
 
 const GROUP = 'HAPROXY_DEPLOYMENT_GROUP';
 /** The id an app is routed under: its deployment group's, else its own (as mergeDeployments does). */
@@ -47,14 +55,17 @@ export function applyEvent(apps: readonly MarathonApp[], event: FastEvent): read
         state: event.taskStatus,
         ...(event.host !== undefined ? { host: event.host } : {}),
         ...(event.ports !== undefined ? { ports: event.ports } : {}),
-        ...(event.ipAddresses !== undefined ? { ipAddresses: event.ipAddresses.map((ipAddress) => ({ ipAddress })) } : {}),
+        ...(event.ipAddresses !== undefined
+          ? { ipAddresses: event.ipAddresses.map((ipAddress) => ({ ipAddress })) }
+          : {}),
       };
       tasks = at < 0 ? [...app.tasks, task] : app.tasks.map((t, i) => (i === at ? task : t));
     }
   } else {
     // Marathon ≥ 1.4 names the instance; its tasks are "<instance>" (legacy ids) or "<instance>.<n>".
-    const matches = (t: MarathonTask): boolean => t.id === event.taskId
-      || (event.instanceId !== undefined && (t.id === event.instanceId || t.id.startsWith(`${event.instanceId}.`)));
+    const matches = (t: MarathonTask): boolean =>
+      t.id === event.taskId ||
+      (event.instanceId !== undefined && (t.id === event.instanceId || t.id.startsWith(`${event.instanceId}.`)));
     if (!app.tasks.some(matches)) return null;
     tasks = app.tasks.map((t) => (matches(t) ? { ...t, healthCheckResults: [{ alive: event.alive }] } : t));
   }
@@ -77,36 +88,50 @@ export type FastResult =
  */
 export function fastApply(state: FastState, event: FastEvent, opts: ModelOptions, ctx: ModelContext): FastResult {
   const apps = applyEvent(state.apps, event);
-  if (apps === null) return { ok: false, reason: `app ${event.appId}: not in the last snapshot, or its task is unknown` };
+  if (apps === null)
+    return { ok: false, reason: `app ${event.appId}: not in the last snapshot, or its task is unknown` };
   const ix = appIndex(apps);
   const target = apps[ix.at.get(event.appId)!]!;
   const previous = state.apps[ix.at.get(event.appId)!]!;
   const veto = readinessVeto(target, event, opts.respectReadinessChecks);
   if (veto !== null) return { ok: false, reason: `app ${event.appId}: ${veto}` };
   // IP-per-task service ports are assigned from the first task's ports, in turn across all apps.
-  const assigned = (app: MarathonApp): string => JSON.stringify(new ServicePortAssigner(opts.servicePortRange).servicePorts(app, networkingMode(app)));
-  if (assigned(previous) !== assigned(target)) return { ok: false, reason: `app ${event.appId}: its assigned service ports change` };
+  const assigned = (app: MarathonApp): string =>
+    JSON.stringify(new ServicePortAssigner(opts.servicePortRange).servicePorts(app, networkingMode(app)));
+  if (assigned(previous) !== assigned(target))
+    return { ok: false, reason: `app ${event.appId}: its assigned service ports change` };
   const id = routedId(target);
-  const group = [...new Set([...(ix.groups.get(id) ?? []), ...(ix.at.has(id) ? [ix.at.get(id)!] : [])])].sort((a, b) => a - b).map((i) => apps[i]!);
+  const group = [...new Set([...(ix.groups.get(id) ?? []), ...(ix.at.has(id) ? [ix.at.get(id)!] : [])])]
+    .sort((a, b) => a - b)
+    .map((i) => apps[i]!);
   const members = new Set<string>([id, ...group.map((a) => a.id)]);
   // A fresh server memo: the live one belongs to the snapshot path.
-  const rebuilt = toModel(group, opts, { resolve: ctx.resolve, ...(ctx.rememberedHealth ? { rememberedHealth: ctx.rememberedHealth } : {}),
-    ...(ctx.files ? { files: ctx.files } : {}) });
+  const rebuilt = toModel(group, opts, {
+    resolve: ctx.resolve,
+    ...(ctx.rememberedHealth ? { rememberedHealth: ctx.rememberedHealth } : {}),
+    ...(ctx.files ? { files: ctx.files } : {}),
+  });
   const sx = serviceIndex(state.model.services);
   const places = [...members].flatMap((m) => sx.get(m) ?? []).sort((a, b) => a - b);
   const before = places.map((i) => state.model.services[i]!);
   const after = rebuilt.services.filter((s) => members.has(s.appId));
   const p = plan(before, after);
-  if (p.reloadReasons.length > 0) return { ok: false, reason: `app ${id}: ${p.reloadReasons.map((r) => r.kind).join(', ')}` };
+  if (p.reloadReasons.length > 0)
+    return { ok: false, reason: `app ${id}: ${p.reloadReasons.map((r) => r.kind).join(', ')}` };
   const sorted = [...after].sort(byAppAndPort);
-  const services = sorted.length === places.length && sorted.every((svc, k) => svc.backend === before[k]!.backend)
-    ? replaced(state.model.services, places, sorted)
-    : mergeSorted(state.model.services.filter((s) => !members.has(s.appId)), sorted);
+  const services =
+    sorted.length === places.length && sorted.every((svc, k) => svc.backend === before[k]!.backend)
+      ? replaced(state.model.services, places, sorted)
+      : mergeSorted(
+          state.model.services.filter((s) => !members.has(s.appId)),
+          sorted,
+        );
   const problems = [...state.model.problems.filter((x) => !members.has(x.appId)), ...rebuilt.problems];
   return { ok: true, state: { apps, model: { services, problems } }, changed: after };
 }
 
-const byAppAndPort = (a: Service, b: Service): number => (a.appId < b.appId ? -1 : a.appId > b.appId ? 1 : a.servicePort - b.servicePort);
+const byAppAndPort = (a: Service, b: Service): number =>
+  a.appId < b.appId ? -1 : a.appId > b.appId ? 1 : a.servicePort - b.servicePort;
 
 /** Two sorted lists as one, in one pass: sorting 10 000 services again for every event cost more than the rest of it. */
 function mergeSorted(a: readonly Service[], b: readonly Service[]): Service[] {

@@ -21,7 +21,8 @@ export interface FastPathDeps {
   readonly onRefused?: (event: FastEvent, reason: string) => void;
 }
 
-export const isFast = (e: MarathonEvent): e is FastEvent => e.type === 'status_update_event' || e.type === 'health_status_changed_event';
+export const isFast = (e: MarathonEvent): e is FastEvent =>
+  e.type === 'status_update_event' || e.type === 'health_status_changed_event';
 
 /**
  * Task and health events → complete desired states, at once (no debounce, no fetch). Each builds on
@@ -30,25 +31,36 @@ export const isFast = (e: MarathonEvent): e is FastEvent => e.type === 'status_u
  * was applied, it starts again from that. Everything else, and every refusal, is the snapshot's.
  */
 export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent>) => Observable<FastWork> {
-  return (events$) => new Observable<FastWork>((subscriber) => {
-    const made = new WeakSet<DesiredState>();
-    let newest: DesiredState | null = null;
-    let baseOfNewest: DesiredState | null = null; // what HAProxy ran when `newest` was made
-    return events$.pipe(mergeMap((event) => {
-      if (!isFast(event)) return EMPTY;
-      const current = deps.current();
-      if (current === null) return EMPTY;
-      const base = newest !== null && (made.has(current) || current === baseOfNewest) ? newest : current;
-      const built = deps.build(event, base);
-      if ('refused' in built) {
-        deps.onRefused?.(event, built.refused);
-        return EMPTY;
-      }
-      made.add(built);
-      newest = built;
-      baseOfNewest = current;
-      const at = deps.now();
-      return of<FastWork>({ kind: 'desired', state: built, triggeredAt: at, fetchedAt: at, fast: { eventType: event.eventType, appId: event.appId } });
-    })).subscribe(subscriber);
-  });
+  return (events$) =>
+    new Observable<FastWork>((subscriber) => {
+      const made = new WeakSet<DesiredState>();
+      let newest: DesiredState | null = null;
+      let baseOfNewest: DesiredState | null = null; // what HAProxy ran when `newest` was made
+      return events$
+        .pipe(
+          mergeMap((event) => {
+            if (!isFast(event)) return EMPTY;
+            const current = deps.current();
+            if (current === null) return EMPTY;
+            const base = newest !== null && (made.has(current) || current === baseOfNewest) ? newest : current;
+            const built = deps.build(event, base);
+            if ('refused' in built) {
+              deps.onRefused?.(event, built.refused);
+              return EMPTY;
+            }
+            made.add(built);
+            newest = built;
+            baseOfNewest = current;
+            const at = deps.now();
+            return of<FastWork>({
+              kind: 'desired',
+              state: built,
+              triggeredAt: at,
+              fetchedAt: at,
+              fast: { eventType: event.eventType, appId: event.appId },
+            });
+          }),
+        )
+        .subscribe(subscriber);
+    });
 }

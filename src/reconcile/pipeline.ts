@@ -1,4 +1,19 @@
-import { EMPTY, Observable, SchedulerLike, defer, filter, last, map, merge, mergeMap, of, retry, share, tap, timer } from 'rxjs';
+import {
+  EMPTY,
+  Observable,
+  SchedulerLike,
+  defer,
+  filter,
+  last,
+  map,
+  merge,
+  mergeMap,
+  of,
+  retry,
+  share,
+  tap,
+  timer,
+} from 'rxjs';
 import type { StreamItem } from '../marathon/events';
 import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
 import type { AppliedState } from './appliedState';
@@ -22,14 +37,30 @@ export type PipelineEvent =
   | { readonly kind: 'fetch-failed'; readonly error: string; readonly retryInMs?: number; readonly attempt?: number }
   | { readonly kind: 'snapshot-invalid'; readonly error: string }
   | {
-    readonly kind: 'stage-error'; readonly stage: FaultStage; readonly error: string; readonly appId: string | null; readonly fetchedAt?: number;
-    /** build: only that app was left out, the rest of the snapshot goes on. */
-    readonly isolated?: boolean;
-  }
+      readonly kind: 'stage-error';
+      readonly stage: FaultStage;
+      readonly error: string;
+      readonly appId: string | null;
+      readonly fetchedAt?: number;
+      /** build: only that app was left out, the rest of the snapshot goes on. */
+      readonly isolated?: boolean;
+    }
   | { readonly kind: 'unchanged'; readonly state: DesiredState; readonly fetchedAt?: number }
   /** The plan handed to the apply; what was done is the `applied` report (it can differ, see ApplyReport). */
-  | { readonly kind: 'applying'; readonly reasons: readonly ReloadReason[]; readonly runtimeOps: number; readonly triggeredAt: number; readonly fetchedAt?: number }
-  | { readonly kind: 'applied'; readonly report: ApplyReport; readonly state: DesiredState | null; readonly previous: DesiredState | null; readonly fetchedAt?: number }
+  | {
+      readonly kind: 'applying';
+      readonly reasons: readonly ReloadReason[];
+      readonly runtimeOps: number;
+      readonly triggeredAt: number;
+      readonly fetchedAt?: number;
+    }
+  | {
+      readonly kind: 'applied';
+      readonly report: ApplyReport;
+      readonly state: DesiredState | null;
+      readonly previous: DesiredState | null;
+      readonly fetchedAt?: number;
+    }
   | { readonly kind: 'apply-failed'; readonly error: string; readonly retryInMs: number }
   /**
    * The event fast path: `applied` when a state it built was applied (runtime API only); `refused` when
@@ -45,10 +76,13 @@ export interface BuildFault {
 
 export type Work =
   | {
-    readonly kind: 'desired'; readonly state: DesiredState; readonly triggeredAt: number; readonly fetchedAt: number;
-    /** Built by the event fast path from this event (no snapshot). */
-    readonly fast?: { readonly eventType: string; readonly appId: string };
-  }
+      readonly kind: 'desired';
+      readonly state: DesiredState;
+      readonly triggeredAt: number;
+      readonly fetchedAt: number;
+      /** Built by the event fast path from this event (no snapshot). */
+      readonly fast?: { readonly eventType: string; readonly appId: string };
+    }
   | { readonly kind: 'reload-existing' };
 
 export interface PipelineDeps<F> {
@@ -61,7 +95,9 @@ export interface PipelineDeps<F> {
    * Pure: snapshot → desired state (with the faults it isolated, if any), or a message naming what is
    * wrong with it. Should not throw; if it does, that snapshot is skipped.
    */
-  readonly build: (fetched: F) => (DesiredState & { readonly faults?: readonly BuildFault[] }) | { readonly error: string };
+  readonly build: (
+    fetched: F,
+  ) => (DesiredState & { readonly faults?: readonly BuildFault[] }) | { readonly error: string };
   readonly haproxy: ApplyPort;
   readonly applied: AppliedState;
   /** The event fast path's build (task and health events of known apps); absent: snapshots only. */
@@ -111,7 +147,8 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       /* dropped on purpose */
     }
   };
-  const fault = (stage: FaultStage, e: unknown): void => report({ kind: 'stage-error', stage, error: message(e), appId: appOf(e) });
+  const fault = (stage: FaultStage, e: unknown): void =>
+    report({ kind: 'stage-error', stage, error: message(e), appId: appOf(e) });
 
   const assembled = defer(() => {
     const items$ = deps.items$?.pipe(share()) ?? EMPTY;
@@ -128,18 +165,24 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     let lastInvalid: string | null = null; // bad input is reported once, not on every trigger
     // Task and health events by arrival, for the snapshots fetched meanwhile (see `replay`).
     let recent: { readonly at: number; readonly event: FastEvent }[] = [];
-    const fetchOnce = (triggeredAt: number): Observable<{ fetched: F; triggeredAt: number; fetchedAt: number }> => defer(() => {
-      const fetchedAt = now();
-      report({ kind: 'fetching' });
-      return deps.fetch().pipe(last(), map((fetched) => ({ fetched, triggeredAt, fetchedAt })));
-    });
+    const fetchOnce = (triggeredAt: number): Observable<{ fetched: F; triggeredAt: number; fetchedAt: number }> =>
+      defer(() => {
+        const fetchedAt = now();
+        report({ kind: 'fetching' });
+        return deps.fetch().pipe(
+          last(),
+          map((fetched) => ({ fetched, triggeredAt, fetchedAt })),
+        );
+      });
 
     const desired$: Observable<Work> = trigger$.pipe(
       map(() => now()),
       debounceMaxWait(timing.quietMs, timing.maxWaitMs, scheduler),
       retryLatest(fetchOnce, {
-        backoff: timing.backoff, scheduler,
-        onFailure: (f) => report({ kind: 'fetch-failed', error: message(f.error), retryInMs: f.retryInMs, attempt: f.attempt }),
+        backoff: timing.backoff,
+        scheduler,
+        onFailure: (f) =>
+          report({ kind: 'fetch-failed', error: message(f.error), retryInMs: f.retryInMs, attempt: f.attempt }),
       }),
       mergeMap(({ fetched, triggeredAt, fetchedAt }) => {
         let built: ReturnType<PipelineDeps<F>['build']>;
@@ -155,25 +198,40 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
           return EMPTY;
         }
         lastInvalid = null;
-        for (const f of built.faults ?? []) report({ kind: 'stage-error', stage: 'build', error: f.error, appId: f.appId, fetchedAt, isolated: true });
-        return of<Work>({ kind: 'desired', state: { model: built.model, rendered: built.rendered, ...(built.source ? { source: built.source } : {}) }, triggeredAt, fetchedAt });
+        for (const f of built.faults ?? [])
+          report({ kind: 'stage-error', stage: 'build', error: f.error, appId: f.appId, fetchedAt, isolated: true });
+        return of<Work>({
+          kind: 'desired',
+          state: { model: built.model, rendered: built.rendered, ...(built.source ? { source: built.source } : {}) },
+          triggeredAt,
+          fetchedAt,
+        });
       }),
     );
-    const usr1$: Observable<Work> = signals$.pipe(filter((s) => s === 'usr1'), map((): Work => ({ kind: 'reload-existing' })));
+    const usr1$: Observable<Work> = signals$.pipe(
+      filter((s) => s === 'usr1'),
+      map((): Work => ({ kind: 'reload-existing' })),
+    );
 
     const fast = deps.fast;
-    const fast$: Observable<Work> = fast === undefined ? EMPTY : items$.pipe(
-      mergeMap((i) => (i.kind === 'event' ? of(i.event) : EMPTY)),
-      tap((event) => {
-        if (!isFast(event) || deps.replay === undefined) return;
-        recent.push({ at: now(), event });
-        if (recent.length > MAX_REPLAYED) recent.shift();
-      }),
-      fastPath({
-        current: () => applied.current, build: fast, now,
-        onRefused: (e, reason) => report({ kind: 'fast-path', outcome: 'refused', detail: `${e.eventType}: ${reason}` }),
-      }),
-    );
+    const fast$: Observable<Work> =
+      fast === undefined
+        ? EMPTY
+        : items$.pipe(
+            mergeMap((i) => (i.kind === 'event' ? of(i.event) : EMPTY)),
+            tap((event) => {
+              if (!isFast(event) || deps.replay === undefined) return;
+              recent.push({ at: now(), event });
+              if (recent.length > MAX_REPLAYED) recent.shift();
+            }),
+            fastPath({
+              current: () => applied.current,
+              build: fast,
+              now,
+              onRefused: (e, reason) =>
+                report({ kind: 'fast-path', outcome: 'refused', detail: `${e.eventType}: ${reason}` }),
+            }),
+          );
 
     const step = applyStep({ haproxy: deps.haproxy, applied, report, fault, now });
     // When a snapshot's turn comes, the events since its fetch began (up to now, the ones whose fast
@@ -183,7 +241,13 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       recent = recent.filter((r) => r.at >= work.fetchedAt); // later fetches begin later still
       if (recent.length === 0) return work;
       try {
-        return { ...work, state: deps.replay(work.state, recent.map((r) => r.event)) };
+        return {
+          ...work,
+          state: deps.replay(
+            work.state,
+            recent.map((r) => r.event),
+          ),
+        };
       } catch (e) {
         fault('build', e); // the snapshot as it came, then: the next one has those events
         return work;

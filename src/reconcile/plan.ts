@@ -22,7 +22,11 @@ const STATIC_BALANCE = /^static-rr\b/;
  * unchanged backends becomes runtime operations; anything else is a named reload reason.
  * `previous` is null before the first apply (HAProxy runs whatever config it started with).
  */
-export function plan(previous: readonly Service[] | null, next: readonly Service[], configs?: { readonly previous: string; readonly next: string }): Plan {
+export function plan(
+  previous: readonly Service[] | null,
+  next: readonly Service[],
+  configs?: { readonly previous: string; readonly next: string },
+): Plan {
   if (previous === null) return { runtimeOps: [], reloadReasons: [{ kind: 'initial' }] };
   const reasons: ReloadReason[] = [];
   const ops: RuntimeOp[] = [];
@@ -50,7 +54,12 @@ export function plan(previous: readonly Service[] | null, next: readonly Service
     else ops.push(...serverOps);
   }
   // Templates, global options or anything else printed outside server lines: only a reload applies them.
-  if (reasons.length === 0 && configs !== undefined && configs.previous !== configs.next && configOutsideServers(configs.previous) !== configOutsideServers(configs.next)) {
+  if (
+    reasons.length === 0 &&
+    configs !== undefined &&
+    configs.previous !== configs.next &&
+    configOutsideServers(configs.previous) !== configOutsideServers(configs.next)
+  ) {
     reasons.push({ kind: 'config-changed' });
   }
   return reasons.length > 0 ? { runtimeOps: [], reloadReasons: reasons } : { runtimeOps: ops, reloadReasons: [] };

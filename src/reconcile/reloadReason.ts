@@ -33,21 +33,36 @@ export type ReloadReason =
 /** One line for people. */
 export function formatReason(r: ReloadReason): string {
   switch (r.kind) {
-    case 'initial': return 'initial configuration';
-    case 'backend-added': return `backend ${r.backend} added`;
-    case 'backend-removed': return `backend ${r.backend} removed`;
-    case 'settings-changed': return `backend ${r.backend} settings changed (${r.fields.join(', ')})`;
-    case 'server-changed': return `backend ${r.backend} server ${r.server} changed its definition`;
-    case 'duplicate-server': return `backend ${r.backend} has two servers named ${r.server}`;
-    case 'static-rr': return `backend ${r.backend} uses static-rr, which refuses runtime server changes`;
-    case 'config-changed': return 'config changed outside server lines (templates or options)';
-    case 'plan-failed': return `full reload: planning runtime changes failed (${r.error})`;
-    case 'not-running': return 'HAProxy not running: starting it';
-    case 'runtime-refused': return `runtime API could not apply the change (${r.detail})`;
-    case 'runtime-config-rejected': return `haproxy -c rejects the config after a runtime update (file not written): ${r.detail}`;
-    case 'external-reload': return `--command mode reloads for every change (${r.runtimeOps} server change(s))`;
-    case 'after-trials': return 'back from trial reloads that found the apps HAProxy cannot run';
-    case 'sigusr1': return 'SIGUSR1: reload the existing config';
+    case 'initial':
+      return 'initial configuration';
+    case 'backend-added':
+      return `backend ${r.backend} added`;
+    case 'backend-removed':
+      return `backend ${r.backend} removed`;
+    case 'settings-changed':
+      return `backend ${r.backend} settings changed (${r.fields.join(', ')})`;
+    case 'server-changed':
+      return `backend ${r.backend} server ${r.server} changed its definition`;
+    case 'duplicate-server':
+      return `backend ${r.backend} has two servers named ${r.server}`;
+    case 'static-rr':
+      return `backend ${r.backend} uses static-rr, which refuses runtime server changes`;
+    case 'config-changed':
+      return 'config changed outside server lines (templates or options)';
+    case 'plan-failed':
+      return `full reload: planning runtime changes failed (${r.error})`;
+    case 'not-running':
+      return 'HAProxy not running: starting it';
+    case 'runtime-refused':
+      return `runtime API could not apply the change (${r.detail})`;
+    case 'runtime-config-rejected':
+      return `haproxy -c rejects the config after a runtime update (file not written): ${r.detail}`;
+    case 'external-reload':
+      return `--command mode reloads for every change (${r.runtimeOps} server change(s))`;
+    case 'after-trials':
+      return 'back from trial reloads that found the apps HAProxy cannot run';
+    case 'sigusr1':
+      return 'SIGUSR1: reload the existing config';
   }
 }
 

@@ -24,9 +24,12 @@ export function runtimeReasons(previous: readonly Service[], next: readonly Serv
 
 export function formatRuntimeReason(r: RuntimeReason): string {
   switch (r.kind) {
-    case 'add-server': return `runtime API: ${r.servers} server(s) added to ${r.backend}`;
-    case 'remove-server': return `runtime API: ${r.servers} server(s) removed from ${r.backend}`;
-    case 'set-draining': return `runtime API: drain state of ${r.servers} server(s) changed in ${r.backend}`;
+    case 'add-server':
+      return `runtime API: ${r.servers} server(s) added to ${r.backend}`;
+    case 'remove-server':
+      return `runtime API: ${r.servers} server(s) removed from ${r.backend}`;
+    case 'set-draining':
+      return `runtime API: drain state of ${r.servers} server(s) changed in ${r.backend}`;
   }
 }
 

@@ -21,7 +21,18 @@ export interface Line {
   readonly comment: string;
 }
 
-const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { ' ': ' ', '\t': '\t', '\\': '\\', '#': '#', '"': '"', "'": "'", $: '$', t: '\t', n: '\n', r: '\r' };
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
+  ' ': ' ',
+  '\t': '\t',
+  '\\': '\\',
+  '#': '#',
+  '"': '"',
+  "'": "'",
+  $: '$',
+  t: '\t',
+  n: '\n',
+  r: '\r',
+};
 
 export function splitWords(text: string): Line {
   const indent = /^[ \t]*/.exec(text)![0];
@@ -30,8 +41,14 @@ export function splitWords(text: string): Line {
   let comment = '';
   while (i < text.length) {
     const c = text[i]!;
-    if (c === ' ' || c === '\t') { i++; continue; }
-    if (c === '#') { comment = text.slice(i); break; }
+    if (c === ' ' || c === '\t') {
+      i++;
+      continue;
+    }
+    if (c === '#') {
+      comment = text.slice(i);
+      break;
+    }
     const start = i;
     let value = '';
     let env = false;
@@ -39,15 +56,27 @@ export function splitWords(text: string): Line {
     for (; i < text.length; i++) {
       const d = text[i]!;
       if (q === "'") {
-        if (d === "'") q = ''; else value += d;
+        if (d === "'") q = '';
+        else value += d;
         continue;
       }
       if (q === '' && (d === ' ' || d === '\t' || d === '#')) break;
-      if (d === '"' || (d === "'" && q === '')) { q = q === d ? '' : d; continue; }
+      if (d === '"' || (d === "'" && q === '')) {
+        q = q === d ? '' : d;
+        continue;
+      }
       if (d === '\\') {
         const next = text[i + 1];
-        if (next !== undefined && next in SIMPLE_ESCAPES) { value += SIMPLE_ESCAPES[next]; i++; continue; }
-        if (next === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) { value += String.fromCharCode(parseInt(text.slice(i + 2, i + 4), 16)); i += 3; continue; }
+        if (next !== undefined && next in SIMPLE_ESCAPES) {
+          value += SIMPLE_ESCAPES[next];
+          i++;
+          continue;
+        }
+        if (next === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
+          value += String.fromCharCode(parseInt(text.slice(i + 2, i + 4), 16));
+          i += 3;
+          continue;
+        }
         value += d;
         continue;
       }
@@ -63,7 +92,10 @@ export function splitWords(text: string): Line {
 export function quoteWord(value: string): string {
   if (value !== '' && !/[\s'"#\\]/.test(value)) return value;
   if (!/['\n\r]/.test(value)) return `'${value}'`;
-  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
+  return `"${value
+    .replace(/[\\"$]/g, (c) => `\\${c}`)
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')}"`;
 }
 
 /** One term of an ACL condition: `name`, `!name`, `{ anonymous acl }` or `!{ … }`, as written. */
@@ -82,13 +114,25 @@ export function conditionDnf(words: readonly Word[]): Dnf | { readonly error: st
   const ors: Term[][] = [[]];
   for (let i = 1; i < words.length; i++) {
     let w = words[i]!.raw;
-    if (w === '||' || w === 'or') { ors.push([]); continue; }
+    if (w === '||' || w === 'or') {
+      ors.push([]);
+      continue;
+    }
     let negated = false;
-    if (w === '!') { negated = true; w = words[++i]?.raw ?? ''; } else if (w.startsWith('!')) { negated = true; w = w.slice(1); }
+    if (w === '!') {
+      negated = true;
+      w = words[++i]?.raw ?? '';
+    } else if (w.startsWith('!')) {
+      negated = true;
+      w = w.slice(1);
+    }
     if (w === '{') {
       const end = words.findIndex((x, k) => k > i && x.raw === '}');
       if (end < 0) return { error: 'an anonymous ACL "{" is never closed' };
-      w = words.slice(i, end + 1).map((x) => x.raw).join(' ');
+      w = words
+        .slice(i, end + 1)
+        .map((x) => x.raw)
+        .join(' ');
       i = end;
     }
     if (w === '') return { error: 'a "!" is not followed by an ACL' };

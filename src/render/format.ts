@@ -55,15 +55,29 @@ export function compilePythonFormat(name: string, text: string): CompiledTemplat
   let literal = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (c === '{' && text[i + 1] === '{') { literal += '{'; i++; continue; }
-    if (c === '}' && text[i + 1] === '}') { literal += '}'; i++; continue; }
+    if (c === '{' && text[i + 1] === '{') {
+      literal += '{';
+      i++;
+      continue;
+    }
+    if (c === '}' && text[i + 1] === '}') {
+      literal += '}';
+      i++;
+      continue;
+    }
     if (c === '}') throw new TemplateSyntaxError(`${name}: single '}' at offset ${i} (write '}}' for a literal brace)`);
-    if (c !== '{') { literal += c; continue; }
+    if (c !== '{') {
+      literal += c;
+      continue;
+    }
     const end = text.indexOf('}', i);
-    if (end < 0) throw new TemplateSyntaxError(`${name}: '{' at offset ${i} is never closed (write '{{' for a literal brace)`);
+    if (end < 0)
+      throw new TemplateSyntaxError(`${name}: '{' at offset ${i} is never closed (write '{{' for a literal brace)`);
     const field = text.slice(i + 1, end);
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) {
-      throw new TemplateSyntaxError(`${name}: unsupported placeholder {${field}} (use {name}; write '{{' for a literal brace)`);
+      throw new TemplateSyntaxError(
+        `${name}: unsupported placeholder {${field}} (use {name}; write '{{' for a literal brace)`,
+      );
     }
     parts.push(literal, { key: field });
     literal = '';
@@ -87,7 +101,10 @@ export function renderTemplate(t: CompiledTemplate, ctx: TemplateContext): strin
   const out: string[] = new Array<string>(t.parts.length);
   for (let i = 0; i < t.parts.length; i++) {
     const p = t.parts[i]!;
-    if (typeof p === 'string') { out[i] = p; continue; }
+    if (typeof p === 'string') {
+      out[i] = p;
+      continue;
+    }
     const v = ctx[p.key];
     if (v === undefined) return { missing: p.key };
     out[i] = show(v);

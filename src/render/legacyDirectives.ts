@@ -33,7 +33,15 @@ export function translateLegacyDirectives(text: string): Translation {
 }
 
 type Kind = 'add' | 'del' | 'rep' | 'allow' | 'deny' | 'tarpit' | 'pass';
-const KINDS: Readonly<Record<string, Kind>> = { add: 'add', del: 'del', rep: 'rep', allow: 'allow', deny: 'deny', tarpit: 'tarpit', pass: 'pass' };
+const KINDS: Readonly<Record<string, Kind>> = {
+  add: 'add',
+  del: 'del',
+  rep: 'rep',
+  allow: 'allow',
+  deny: 'deny',
+  tarpit: 'tarpit',
+  pass: 'pass',
+};
 const ARGS: Readonly<Record<Kind, number>> = { add: 1, del: 1, rep: 2, allow: 1, deny: 1, tarpit: 1, pass: 1 };
 
 interface Directive {
@@ -55,11 +63,20 @@ export function translateLine(line: string): Out {
   const keyword = words[0]?.value ?? '';
   const tail = comment === '' ? '' : ` ${comment}`;
   if (keyword === 'block') {
-    if (words.length < 2) return fail(keyword, 'it needs an "if" or "unless" condition', 'http-request deny if <condition>');
-    return `${indent}http-request deny ${words.slice(1).map((w) => w.raw).join(' ')}${tail}`;
+    if (words.length < 2)
+      return fail(keyword, 'it needs an "if" or "unless" condition', 'http-request deny if <condition>');
+    return `${indent}http-request deny ${words
+      .slice(1)
+      .map((w) => w.raw)
+      .join(' ')}${tail}`;
   }
   const m = /^(req|rsp)(i?)(add|del|rep|allow|deny|tarpit|pass)$/.exec(keyword);
-  if (m === null || (m[2] === 'i' && m[3] === 'add') || (m[1] === 'rsp' && !['add', 'del', 'rep', 'deny'].includes(m[3]!))) return line; // not one we know: HAProxy says what it thinks
+  if (
+    m === null ||
+    (m[2] === 'i' && m[3] === 'add') ||
+    (m[1] === 'rsp' && !['add', 'del', 'rep', 'deny'].includes(m[3]!))
+  )
+    return line; // not one we know: HAProxy says what it thinks
   const kind = KINDS[m[3]!]!;
   const args = words.slice(1, 1 + ARGS[kind]);
   const rest = words.slice(1 + ARGS[kind]);
@@ -67,7 +84,15 @@ export function translateLine(line: string): Out {
   if (words.some((w) => w.env)) return fail(keyword, 'it reads environment variables', SUGGEST[kind]);
   const dnf = rest.length === 0 ? null : conditionDnf(rest);
   if (dnf !== null && 'error' in dnf) return fail(keyword, dnf.error, SUGGEST[kind]);
-  const d: Directive = { keyword, side: m[1] === 'req' ? 'request' : 'response', kind, ci: m[2] === 'i', args, cond: rest.map((w) => w.raw).join(' '), dnf };
+  const d: Directive = {
+    keyword,
+    side: m[1] === 'req' ? 'request' : 'response',
+    kind,
+    ci: m[2] === 'i',
+    args,
+    cond: rest.map((w) => w.raw).join(' '),
+    dnf,
+  };
   const out = translate(d);
   return typeof out === 'string' ? `${indent}${out}${tail}` : out;
 }
@@ -83,7 +108,9 @@ const SUGGEST: Readonly<Record<Kind, string>> = {
 };
 
 function fail(keyword: string, why: string, suggestion: string): { error: string } {
-  return { error: `"${keyword}" was removed in HAProxy 2.1 and cannot be translated mechanically here (${why}); write ${suggestion} instead` };
+  return {
+    error: `"${keyword}" was removed in HAProxy 2.1 and cannot be translated mechanically here (${why}); write ${suggestion} instead`,
+  };
 }
 
 const cond = (d: Directive): string => (d.cond === '' ? '' : ` ${d.cond}`);
@@ -103,7 +130,8 @@ function translate(d: Directive): Out {
   if (d.kind === 'pass') return fail(d.keyword, 'it only exempted requests from later req* filters', SUGGEST.pass);
   const header = headerRegex(search);
   if (d.kind === 'del') {
-    if (header === null || !/^(?:\.\*)?\$?$/.test(header.rest)) return fail(d.keyword, `the regex "${search}" is more than "^Name:"`, SUGGEST.del);
+    if (header === null || !/^(?:\.\*)?\$?$/.test(header.rest))
+      return fail(d.keyword, `the regex "${search}" is more than "^Name:"`, SUGGEST.del);
     return `${action} del-header ${header.name}${cond(d)}`;
   }
   if (d.kind === 'rep') return replace(d, action, search, header);
@@ -114,7 +142,8 @@ function translate(d: Directive): Out {
     term = `{ ${d.side === 'request' ? 'req' : 'res'}.fhdr(${header.name}) ${flags} ${quoteWord(`^${header.rest}`)} }`;
   } else {
     const r = d.side === 'request' ? requestLine(search) : null;
-    if (r === null || /\s| /.test(r.uri) || r.uri.includes('\\s')) return fail(d.keyword, `the regex "${search}" is neither "^Name: …" nor "^<method> /<path>"`, SUGGEST[d.kind]);
+    if (r === null || /\s| /.test(r.uri) || r.uri.includes('\\s'))
+      return fail(d.keyword, `the regex "${search}" is neither "^Name: …" nor "^<method> /<path>"`, SUGGEST[d.kind]);
     term = `${r.methods === null ? '' : `{ method ${r.methods.join(' ')} } `}{ pathq ${flags} ${quoteWord(`^${r.uri}`)} }`;
   }
   return `${action} ${d.kind} ${withTerm(term, d.dnf)}`;
@@ -132,20 +161,38 @@ function replace(d: Directive, action: string, search: string, header: HeaderReg
     return `${action} replace-header ${header.name} ${quoteWord(`${ci}^${header.rest}`)} ${quoteWord(logFormat(to[2]!))}${cond(d)}`;
   }
   const r = d.side === 'request' ? requestLine(search) : null;
-  if (r === null) return fail(d.keyword, `the regex "${search}" is neither "^Name: …" nor "^<method> /<path>"`, SUGGEST.rep);
+  if (r === null)
+    return fail(d.keyword, `the regex "${search}" is neither "^Name: …" nor "^<method> /<path>"`, SUGGEST.rep);
   // The method must come back unchanged ("\1 " or the same literal) and the URI keep its tail.
-  const keep = r.groups === 1 ? /^\\1(?: |\\s)/.exec(replacement) : r.methods?.length === 1 ? new RegExp(`^${r.methods[0]} `).exec(replacement) : null;
-  if (keep === null) return fail(d.keyword, `the replacement "${replacement}" changes the method or is not "<method> <uri>"`, SUGGEST.rep);
+  const keep =
+    r.groups === 1
+      ? /^\\1(?: |\\s)/.exec(replacement)
+      : r.methods?.length === 1
+        ? new RegExp(`^${r.methods[0]} `).exec(replacement)
+        : null;
+  if (keep === null)
+    return fail(
+      d.keyword,
+      `the replacement "${replacement}" changes the method or is not "<method> <uri>"`,
+      SUGGEST.rep,
+    );
   const uriTo = replacement.slice(keep[0].length).replace(/\\(\d)/g, (_, n: string) => `\\${Number(n) - r.groups}`);
   const tail = /\(\.\*\)\$?$/.test(r.uri) ? countGroups(r.uri) : -1;
   if (/\\-|\\0/.test(uriTo) || /\s/.test(uriTo) || /\s/.test(r.uri) || tail < 1 || !uriTo.endsWith(`\\${tail}`)) {
-    return fail(d.keyword, `"${search}" → "${replacement}" does not pass the rest of the request line through a final (.*)`, SUGGEST.rep);
+    return fail(
+      d.keyword,
+      `"${search}" → "${replacement}" does not pass the rest of the request line through a final (.*)`,
+      SUGGEST.rep,
+    );
   }
   const methodCond = r.methods === null ? cond(d) : ` ${withTerm(`{ method ${r.methods.join(' ')} }`, d.dnf)}`;
   return `${action} replace-pathq ${quoteWord(`${ci}^${r.uri.replace(/\$$/, '')}`)} ${quoteWord(logFormat(uriTo))}${methodCond}`;
 }
 
-interface HeaderRegex { readonly name: string; readonly rest: string }
+interface HeaderRegex {
+  readonly name: string;
+  readonly rest: string;
+}
 
 /**
  * `^Name:<blank?>rest` → { name, rest }: the regex a 2.0 filter ran over "Name: value", as one over
@@ -167,18 +214,25 @@ interface RequestLine {
 }
 
 const ANY_METHOD = String.raw`(?:\[\^ :?\][*+]|\[\^ \][*+]|\\S[*+]|\[A-Z\][*+]|\[A-Za-z\][*+]|\[\^\\s\][*+])`;
-const METHOD_PART = new RegExp(String.raw`^\^(?:(\()?(${ANY_METHOD})\)?|\(?(?:\?:)?([A-Z]+(?:\|[A-Z]+)*)\)?)(?: |\\s)[+]?(\/.*)$`);
+const METHOD_PART = new RegExp(
+  String.raw`^\^(?:(\()?(${ANY_METHOD})\)?|\(?(?:\?:)?([A-Z]+(?:\|[A-Z]+)*)\)?)(?: |\\s)[+]?(\/.*)$`,
+);
 
 /** `^<method> /uri…` with the method part one of the usual "any method" classes or literal methods. */
 function requestLine(regex: string): RequestLine | null {
   const m = METHOD_PART.exec(regex);
   if (m === null) return null;
   if (m[2] !== undefined) {
-    if ((m[1] === '(') !== regex.startsWith('^(') || (m[1] === '(' && !regex.slice(1).startsWith(`(${m[2]})`))) return null;
+    if ((m[1] === '(') !== regex.startsWith('^(') || (m[1] === '(' && !regex.slice(1).startsWith(`(${m[2]})`)))
+      return null;
     return { groups: m[1] === '(' ? 1 : 0, methods: null, uri: m[4]! };
   }
   const lit = m[3]!;
-  const grouped = regex.startsWith(`^(${lit})`) ? 1 : regex.startsWith(`^(?:${lit})`) || regex.startsWith(`^${lit}`) ? 0 : -1;
+  const grouped = regex.startsWith(`^(${lit})`)
+    ? 1
+    : regex.startsWith(`^(?:${lit})`) || regex.startsWith(`^${lit}`)
+      ? 0
+      : -1;
   if (grouped < 0) return null;
   return { groups: grouped, methods: lit.split('|'), uri: m[4]! };
 }
@@ -189,8 +243,14 @@ function countGroups(regex: string): number {
   let inClass = false;
   for (let i = 0; i < regex.length; i++) {
     const c = regex[i];
-    if (c === '\\') { i++; continue; }
-    if (inClass) { if (c === ']') inClass = false; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
     if (c === '[') inClass = true;
     else if (c === '(' && regex[i + 1] !== '?') n++;
   }

@@ -6,7 +6,8 @@ import { TemplateSet, type Compiled, type TemplateOverride } from './templates';
 /** Reads the built-in mustache templates shipped in config/templates. */
 export function readBuiltinTemplates(configDir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const t of TEMPLATES) out[t.name] = fs.readFileSync(path.join(configDir, 'templates', `HAPROXY_${t.name}.mustache`), 'utf8');
+  for (const t of TEMPLATES)
+    out[t.name] = fs.readFileSync(path.join(configDir, 'templates', `HAPROXY_${t.name}.mustache`), 'utf8');
   return out;
 }
 
@@ -14,7 +15,10 @@ export function readBuiltinTemplates(configDir: string): Record<string, string> 
  * A user's overrides with marathon-lb's precedence: env var `HAPROXY_<NAME>` (with `\n` escapes
  * turned into line breaks), else a file named `HAPROXY_<NAME>` in the templates directory.
  */
-export function readTemplateOverrides(env: Readonly<Record<string, string | undefined>>, templatesDir: string): TemplateOverride[] {
+export function readTemplateOverrides(
+  env: Readonly<Record<string, string | undefined>>,
+  templatesDir: string,
+): TemplateOverride[] {
   const out: TemplateOverride[] = [];
   for (const t of TEMPLATES) {
     const full = `HAPROXY_${t.name}`;
@@ -35,6 +39,10 @@ export function readTemplateOverrides(env: Readonly<Record<string, string | unde
   return out;
 }
 
-export function loadTemplateSet(configDir: string, env: Readonly<Record<string, string | undefined>>, templatesDir: string): Compiled<TemplateSet> {
+export function loadTemplateSet(
+  configDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+  templatesDir: string,
+): Compiled<TemplateSet> {
   return TemplateSet.build(readBuiltinTemplates(configDir), readTemplateOverrides(env, templatesDir));
 }

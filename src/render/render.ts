@@ -65,7 +65,10 @@ interface Shared {
  * away with the arrays. One per template set: the controller keeps it for its lifetime.
  */
 export class ServerLinesCache {
-  private readonly byServers = new WeakMap<readonly Server[], { readonly signature: string; readonly lines: readonly string[] }>();
+  private readonly byServers = new WeakMap<
+    readonly Server[],
+    { readonly signature: string; readonly lines: readonly string[] }
+  >();
   private byService = new WeakMap<Service, ServicePieces>();
   private vhosts = new WeakMap<Service, (VhostResult | undefined)[]>();
   private appidAcls = new WeakMap<Service, string>();
@@ -126,8 +129,13 @@ interface ServicePieces {
   readonly back: string;
 }
 
-const SERVER_TEMPLATES = ['BACKEND_SERVER_OPTIONS', 'BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS', 'BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS',
-  'BACKEND_HTTP_HEALTHCHECK_OPTIONS', 'BACKEND_TCP_HEALTHCHECK_OPTIONS'];
+const SERVER_TEMPLATES = [
+  'BACKEND_SERVER_OPTIONS',
+  'BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS',
+  'BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS',
+  'BACKEND_HTTP_HEALTHCHECK_OPTIONS',
+  'BACKEND_TCP_HEALTHCHECK_OPTIONS',
+];
 function serverLinesSignature(svc: Service): string {
   const hc = svc.healthCheck;
   let sig = `${svc.mode} ${svc.sticky} ${svc.backendCheckPort} ${hc === null ? '' : `${hc.protocol} ${hc.path} ${hc.portIndex} ${hc.port} ${hc.timeoutSeconds} ${hc.intervalSeconds} ${hc.gracePeriodSeconds} ${hc.maxConsecutiveFailures}`}`;
@@ -138,19 +146,56 @@ function serverLinesSignature(svc: Service): string {
   return sig;
 }
 
-export function renderConfig(services: readonly Service[], templates: TemplateSet, opts: RenderOptions, cache?: ServerLinesCache): RenderedConfig {
+export function renderConfig(
+  services: readonly Service[],
+  templates: TemplateSet,
+  opts: RenderOptions,
+  cache?: ServerLinesCache,
+): RenderedConfig {
   const head = templates.global('HEAD');
-  const globalDefaultOptions = [...new Set(opts.globalDefaultOptions.split(',').map((o) => `  option            ${o.trim()}\n`))].sort().join('');
-  const headText = globalText('HEAD', head.parts.map((p) => (typeof p === 'string' ? p : p.key === 'globalDefaultOptions' ? globalDefaultOptions : p.key === 'luaDir' ? opts.luaDir : `{{${p.key}}}`)).join(''), opts);
+  const globalDefaultOptions = [
+    ...new Set(opts.globalDefaultOptions.split(',').map((o) => `  option            ${o.trim()}\n`)),
+  ]
+    .sort()
+    .join('');
+  const headText = globalText(
+    'HEAD',
+    head.parts
+      .map((p) =>
+        typeof p === 'string'
+          ? p
+          : p.key === 'globalDefaultOptions'
+            ? globalDefaultOptions
+            : p.key === 'luaDir'
+              ? opts.luaDir
+              : `{{${p.key}}}`,
+      )
+      .join(''),
+    opts,
+  );
   if (headText.split(/\s+/).includes('daemon') || !headText.includes('expose-fd listeners')) {
-    throw new ConfigError('custom HAPROXY_HEAD: remove "daemon" and add "stats socket /var/run/haproxy/socket expose-fd listeners" (required since marathon-lb 1.12 for seamless reloads)');
+    throw new ConfigError(
+      'custom HAPROXY_HEAD: remove "daemon" and add "stats socket /var/run/haproxy/socket expose-fd listeners" (required since marathon-lb 1.12 for seamless reloads)',
+    );
   }
 
   cache?.use(templates, opts);
   const shared: Shared = {
-    mapHttpDone: false, mapHttpsDone: false, mapAppidDone: false, appIdsWithAppidAcl: new Set(),
-    domainMap: [], domainMapSeen: new Set(), appMap: [], appMapSeen: new Set(), grouped: new Map(), httpList: [], httpsList: [],
-    userlists: [], appidAcls: [], frontends: [], backends: [],
+    mapHttpDone: false,
+    mapHttpsDone: false,
+    mapAppidDone: false,
+    appIdsWithAppidAcl: new Set(),
+    domainMap: [],
+    domainMapSeen: new Set(),
+    appMap: [],
+    appMapSeen: new Set(),
+    grouped: new Map(),
+    httpList: [],
+    httpsList: [],
+    userlists: [],
+    appidAcls: [],
+    frontends: [],
+    backends: [],
   };
   const problems: Problem[] = [];
   const served: Service[] = [];
@@ -186,23 +231,34 @@ export function renderConfig(services: readonly Service[], templates: TemplateSe
   if (opts.bindHttpHttps) {
     if (opts.groupHttpsByVhost) {
       out.push(text(templates, 'HTTPS_GROUPED_FRONTEND_HEAD', {}, opts));
-      for (const vhost of vhosts) out.push(text(templates, 'HTTPS_GROUPED_VHOST_FRONTEND_ACL', { backend: cleanName(vhost), host: vhost }, opts));
+      for (const vhost of vhosts)
+        out.push(text(templates, 'HTTPS_GROUPED_VHOST_FRONTEND_ACL', { backend: cleanName(vhost), host: vhost }, opts));
       for (const vhost of vhosts) {
         const g = shared.grouped.get(vhost)!;
         const name = cleanName(vhost);
         out.push(text(templates, 'HTTPS_GROUPED_VHOST_BACKEND_HEAD', { name }, opts));
-        out.push(text(templates, 'HTTPS_GROUPED_VHOST_FRONTEND_HEAD', {
-          name,
-          sslCerts: crt(g.certs.size > 0 ? g.certs : sslCerts),
-          bindOpts: [...g.bindOptions].map((o) => ` ${o}`).join(' '),
-        }, opts));
+        out.push(
+          text(
+            templates,
+            'HTTPS_GROUPED_VHOST_FRONTEND_HEAD',
+            {
+              name,
+              sslCerts: crt(g.certs.size > 0 ? g.certs : sslCerts),
+              bindOpts: [...g.bindOptions].map((o) => ` ${o}`).join(' '),
+            },
+            opts,
+          ),
+        );
         out.push(...g.entries.sort(byWeight).map((e) => e[1]));
       }
     } else {
-      out.push(text(templates, 'HTTPS_FRONTEND_HEAD', { sslCerts: crt(sslCerts) }, opts), ...shared.httpsList.sort(byWeight).map((e) => e[1]));
+      out.push(
+        text(templates, 'HTTPS_FRONTEND_HEAD', { sslCerts: crt(sslCerts) }, opts),
+        ...shared.httpsList.sort(byWeight).map((e) => e[1]),
+      );
     }
   }
-    const config = out.concat(shared.frontends, shared.backends).join('');
+  const config = out.concat(shared.frontends, shared.backends).join('');
   const mapText = (m: readonly (readonly [string, string])[]): string => m.map(([k, v]) => `${k} ${v}\n`).join('');
   return { config, domainMap: mapText(shared.domainMap), appMap: mapText(shared.appMap), served, problems };
 }
@@ -216,7 +272,11 @@ const BIND_LINE = /^[ \t]*bind[ \t]+(\S*):(\d+)\b/gm;
  * before any app; among apps the first in the model's order (app id, then service port) keeps it.
  */
 /** A Service, or a global frontend of a template. */
-interface Holder { readonly bindAddr: string; readonly appId: string; readonly template?: string }
+interface Holder {
+  readonly bindAddr: string;
+  readonly appId: string;
+  readonly template?: string;
+}
 
 class Listeners {
   /** The first holder of each port (a Service, or a template), and rarely more on other addresses. */
@@ -225,10 +285,19 @@ class Listeners {
 
   constructor(templates: TemplateSet, opts: RenderOptions) {
     const names = ['HEAD', 'HTTP_FRONTEND_APPID_HEAD'];
-    if (opts.bindHttpHttps) names.push('HTTP_FRONTEND_HEAD', opts.groupHttpsByVhost ? 'HTTPS_GROUPED_FRONTEND_HEAD' : 'HTTPS_FRONTEND_HEAD');
+    if (opts.bindHttpHttps)
+      names.push('HTTP_FRONTEND_HEAD', opts.groupHttpsByVhost ? 'HTTPS_GROUPED_FRONTEND_HEAD' : 'HTTPS_FRONTEND_HEAD');
     for (const name of names) {
-      const literal = templates.global(name).parts.filter((p): p is string => typeof p === 'string').join('');
-      for (const m of literal.matchAll(BIND_LINE)) this.add(Number(m[2]), { bindAddr: m[1]!, appId: '', template: name === 'HEAD' ? 'HAPROXY_HEAD' : `HAPROXY_${name}` });
+      const literal = templates
+        .global(name)
+        .parts.filter((p): p is string => typeof p === 'string')
+        .join('');
+      for (const m of literal.matchAll(BIND_LINE))
+        this.add(Number(m[2]), {
+          bindAddr: m[1]!,
+          appId: '',
+          template: name === 'HEAD' ? 'HAPROXY_HEAD' : `HAPROXY_${name}`,
+        });
     }
   }
 
@@ -236,7 +305,8 @@ class Listeners {
   holder(svc: Service): string | null {
     const first = this.first.get(svc.servicePort);
     if (first === undefined) return null;
-    const clash = (h: Holder): boolean => h.bindAddr === svc.bindAddr || WILDCARD.has(h.bindAddr) || WILDCARD.has(svc.bindAddr);
+    const clash = (h: Holder): boolean =>
+      h.bindAddr === svc.bindAddr || WILDCARD.has(h.bindAddr) || WILDCARD.has(svc.bindAddr);
     const h = clash(first) ? first : this.more.get(svc.servicePort)?.find(clash);
     if (h === undefined) return null;
     return h.template !== undefined ? `the ${h.template} template` : `app ${h.appId}`;
@@ -253,19 +323,36 @@ class Listeners {
 }
 
 /** Why `svc` cannot join the config rendered so far, or null. */
-function conflict(svc: Service, opts: RenderOptions, listeners: Listeners, backendNames: ReadonlySet<string>): Problem | null {
+function conflict(
+  svc: Service,
+  opts: RenderOptions,
+  listeners: Listeners,
+  backendNames: ReadonlySet<string>,
+): Problem | null {
   if (opts.bindHttpHttps && svc.hostname && svc.mode === 'tcp') {
-    return { appId: svc.appId, portIndex: null, label: 'HAPROXY_{n}_VHOST',
-      message: `service port ${svc.servicePort} has a vhost but mode tcp: the :80/:443 frontends route HTTP only (set HAPROXY_{n}_MODE=http or drop the vhost)` };
+    return {
+      appId: svc.appId,
+      portIndex: null,
+      label: 'HAPROXY_{n}_VHOST',
+      message: `service port ${svc.servicePort} has a vhost but mode tcp: the :80/:443 frontends route HTTP only (set HAPROXY_{n}_MODE=http or drop the vhost)`,
+    };
   }
   if (backendNames.has(svc.backend)) {
-    return { appId: svc.appId, portIndex: null, label: 'id',
-      message: `backend name ${svc.backend} is already used by another app (app ids differing only in "/" and "_" collide)` };
+    return {
+      appId: svc.appId,
+      portIndex: null,
+      label: 'id',
+      message: `backend name ${svc.backend} is already used by another app (app ids differing only in "/" and "_" collide)`,
+    };
   }
   const holder = listeners.holder(svc);
   if (holder !== null) {
-    return { appId: svc.appId, portIndex: null, label: null,
-      message: `service port ${svc.servicePort} is already bound by ${holder}; the first app in app id order keeps a port` };
+    return {
+      appId: svc.appId,
+      portIndex: null,
+      label: null,
+      message: `service port ${svc.servicePort} is already bound by ${holder}; the first app in app id order keeps a port`,
+    };
   }
   return null;
 }
@@ -275,7 +362,10 @@ function text(templates: TemplateSet, name: string, ctx: TemplateContext, opts: 
   let s = '';
   for (const p of t.parts) {
     if (typeof p === 'string') s += p;
-    else if (ctx[p.key] === undefined) throw new ConfigError(`template HAPROXY_${name} uses {${p.key}}, which is not available there (available: ${Object.keys(ctx).join(', ') || 'none'})`);
+    else if (ctx[p.key] === undefined)
+      throw new ConfigError(
+        `template HAPROXY_${name} uses {${p.key}}, which is not available there (available: ${Object.keys(ctx).join(', ') || 'none'})`,
+      );
     else s += String(ctx[p.key]);
   }
   return t.legacy ? globalText(name, s, opts) : s;
@@ -292,20 +382,28 @@ function globalText(name: string, s: string, opts: RenderOptions): string {
 /** What one service alone contributes: its userlist, its own frontend, its backend. */
 function servicePieces(svc: Service, r: ServiceRenderer, cache: ServerLinesCache | undefined): ServicePieces {
   const { backend, mode } = svc;
-  const userlist = svc.auth === null ? '' : r.render('USERLIST_HEAD', { backend, user: svc.auth.user, passwd: svc.auth.passwd });
-  const frontend = r.render('FRONTEND_HEAD', {
-    bindAddr: svc.bindAddr, backend, servicePort: svc.servicePort, mode,
-    sslCert: svc.sslCert ? ` ssl crt ${svc.sslCert}` : '',
-    bindOptions: svc.bindOptions ? ` ${svc.bindOptions}` : '',
-  }) + r.render('FRONTEND_BACKEND_GLUE', { backend });
+  const userlist =
+    svc.auth === null ? '' : r.render('USERLIST_HEAD', { backend, user: svc.auth.user, passwd: svc.auth.passwd });
+  const frontend =
+    r.render('FRONTEND_HEAD', {
+      bindAddr: svc.bindAddr,
+      backend,
+      servicePort: svc.servicePort,
+      mode,
+      sslCert: svc.sslCert ? ` ssl crt ${svc.sslCert}` : '',
+      bindOptions: svc.bindOptions ? ` ${svc.bindOptions}` : '',
+    }) + r.render('FRONTEND_BACKEND_GLUE', { backend });
   const back: string[] = [r.render('BACKEND_HEAD', { backend, balance: svc.balance, mode })];
   if (mode === 'http') {
     if (svc.useHsts) back.push(r.render('BACKEND_HSTS_OPTIONS', {}));
     back.push(r.render('BACKEND_HTTP_OPTIONS', {}));
-    if (svc.proxyPath) back.push(r.render('HTTP_BACKEND_PROXYPASS_GLUE', { hostname: svc.hostname, proxypath: svc.proxyPath }));
-    if (svc.revProxyPath) back.push(r.render('HTTP_BACKEND_REVPROXY_GLUE', { hostname: svc.hostname, rootpath: svc.revProxyPath }));
+    if (svc.proxyPath)
+      back.push(r.render('HTTP_BACKEND_PROXYPASS_GLUE', { hostname: svc.hostname, proxypath: svc.proxyPath }));
+    if (svc.revProxyPath)
+      back.push(r.render('HTTP_BACKEND_REVPROXY_GLUE', { hostname: svc.hostname, rootpath: svc.revProxyPath }));
     // The HAPROXY_{n}_HTTP_BACKEND_REDIR label is the redirect path, so only the global template applies.
-    if (svc.redirPath) back.push(r.render('HTTP_BACKEND_REDIR', { hostname: svc.hostname, redirpath: svc.redirPath }, ''));
+    if (svc.redirPath)
+      back.push(r.render('HTTP_BACKEND_REDIR', { hostname: svc.hostname, redirpath: svc.redirPath }, ''));
   }
   if (svc.networkAllowed) {
     const kind = mode === 'http' ? 'HTTP' : 'TCP';
@@ -316,19 +414,40 @@ function servicePieces(svc: Service, r: ServiceRenderer, cache: ServerLinesCache
   }
   if (svc.sticky) back.push(r.render('BACKEND_STICKY_OPTIONS', {}));
   if (cache === undefined) renderServers(svc, r, back);
-  else for (const line of cache.lines(svc, () => { const out: string[] = []; renderServers(svc, r, out); return out; })) back.push(line);
+  else
+    for (const line of cache.lines(svc, () => {
+      const out: string[] = [];
+      renderServers(svc, r, out);
+      return out;
+    }))
+      back.push(line);
   return { userlist, frontend, back: back.join('') };
 }
 
 /** Renders one service into local strings first, so a template error leaves nothing half-added. */
-function renderService(svc: Service, r: ServiceRenderer, shared: Shared, opts: RenderOptions, cache: ServerLinesCache | undefined): void {
+function renderService(
+  svc: Service,
+  r: ServiceRenderer,
+  shared: Shared,
+  opts: RenderOptions,
+  cache: ServerLinesCache | undefined,
+): void {
   const { backend, mode } = svc;
-  const pieces = cache === undefined ? servicePieces(svc, r, cache) : cache.pieces(svc, () => servicePieces(svc, r, cache));
+  const pieces =
+    cache === undefined ? servicePieces(svc, r, cache) : cache.pieces(svc, () => servicePieces(svc, r, cache));
   const acls = (): VhostResult =>
-    vhostAcls(svc, r, { mapHttpDone: shared.mapHttpDone, mapHttpsDone: shared.mapHttpsDone, haproxyMap: opts.haproxyMap, haproxyDir: opts.haproxyDir });
-  const vhost = opts.bindHttpHttps && svc.hostname
-    ? (cache === undefined ? acls() : cache.vhost(svc, (shared.mapHttpDone ? 1 : 0) + (shared.mapHttpsDone ? 2 : 0), acls))
-    : null;
+    vhostAcls(svc, r, {
+      mapHttpDone: shared.mapHttpDone,
+      mapHttpsDone: shared.mapHttpsDone,
+      haproxyMap: opts.haproxyMap,
+      haproxyDir: opts.haproxyDir,
+    });
+  const vhost =
+    opts.bindHttpHttps && svc.hostname
+      ? cache === undefined
+        ? acls()
+        : cache.vhost(svc, (shared.mapHttpDone ? 1 : 0) + (shared.mapHttpsDone ? 2 : 0), acls)
+      : null;
 
   let appidAcl = '';
   let appidMapDone = shared.mapAppidDone;
@@ -340,7 +459,13 @@ function renderService(svc: Service, r: ServiceRenderer, shared: Shared, opts: R
         appidMapDone = true;
       }
     } else {
-      const acl = (): string => r.render('HTTP_FRONTEND_APPID_ACL', { cleanedUpAppId: cleanName(svc.appId), hostname: svc.hostname, appId: svc.appId, backend });
+      const acl = (): string =>
+        r.render('HTTP_FRONTEND_APPID_ACL', {
+          cleanedUpAppId: cleanName(svc.appId),
+          hostname: svc.hostname,
+          appId: svc.appId,
+          backend,
+        });
       appidAcl = cache === undefined ? acl() : cache.appidAcl(svc, acl);
     }
   }
@@ -406,26 +531,30 @@ function renderServers(svc: Service, r: ServiceRenderer, out: string[]): void {
   const hc = svc.healthCheck;
   const tcpCheck = hc !== null && (svc.mode === 'tcp' || hc.protocol === 'TCP' || hc.protocol === 'MESOS_TCP');
   const kind = tcpCheck ? 'TCP' : 'HTTP';
-  if (hc !== null && svc.servers.length > 0) out.push(r.render(`BACKEND_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, svc.backendCheckPort)));
+  if (hc !== null && svc.servers.length > 0)
+    out.push(r.render(`BACKEND_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, svc.backendCheckPort)));
   // Servers of a backend usually share one check port: render their options once per port.
   const optionsByPort = new Map<number | null, string>();
   const serverCheckOptions = (port: number | null): string => {
     if (hc === null) return '';
     let o = optionsByPort.get(port);
-    if (o === undefined) optionsByPort.set(port, (o = r.render(`BACKEND_SERVER_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, port))));
+    if (o === undefined)
+      optionsByPort.set(port, (o = r.render(`BACKEND_SERVER_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, port))));
     return o;
   };
   for (const s of svc.servers) {
     const healthCheckOptions = serverCheckOptions(s.healthCheckPort);
-    out.push(r.render('BACKEND_SERVER_OPTIONS', {
-      host: s.host,
-      host_ipv4: s.ip,
-      port: s.port,
-      serverName: s.name,
-      serverId: s.id,
-      cookieOptions: svc.sticky ? ` check cookie ${cookieValue(s.name)}` : '',
-      healthCheckOptions,
-      otherOptions: s.draining ? ' disabled' : '',
-    }));
+    out.push(
+      r.render('BACKEND_SERVER_OPTIONS', {
+        host: s.host,
+        host_ipv4: s.ip,
+        port: s.port,
+        serverName: s.name,
+        serverId: s.id,
+        cookieOptions: svc.sticky ? ` check cookie ${cookieValue(s.name)}` : '',
+        healthCheckOptions,
+        otherOptions: s.draining ? ' disabled' : '',
+      }),
+    );
   }
 }

@@ -6,7 +6,11 @@ import type { TemplateSet } from './templates';
 /** Raised inside the rendering of one service only; render.ts turns it into a Problem and leaves that service out. */
 export class ServiceTemplateError extends Error {
   /** `global`: the fault is in a global template (built-in, env or templates/ file), not in this app's labels. */
-  constructor(readonly label: string | null, message: string, readonly global = false) {
+  constructor(
+    readonly label: string | null,
+    message: string,
+    readonly global = false,
+  ) {
     super(message);
   }
 }
@@ -18,7 +22,11 @@ export class ServiceTemplateError extends Error {
  */
 export class ServiceRenderer {
   /** `translateLegacy`: the HAProxy driven is 2.1 or newer (see legacyDirectives.ts). */
-  constructor(private readonly templates: TemplateSet, private readonly svc: Service, private readonly translateLegacy: boolean) {}
+  constructor(
+    private readonly templates: TemplateSet,
+    private readonly svc: Service,
+    private readonly translateLegacy: boolean,
+  ) {}
 
   render(name: string, ctx: TemplateContext, labelName: string = name): string {
     const labelText = this.svc.templateLabels[labelName];
@@ -28,7 +36,10 @@ export class ServiceRenderer {
     const out = renderTemplate(t, ctx);
     if (typeof out !== 'string') {
       const known = Object.keys(ctx).join(', ') || 'none';
-      throw new ServiceTemplateError(label, `${where(name, label)} uses {${out.missing}}, which is not available there (available: ${known})`);
+      throw new ServiceTemplateError(
+        label,
+        `${where(name, label)} uses {${out.missing}}, which is not available there (available: ${known})`,
+      );
     }
     if (!this.translateLegacy || !t.legacy) return out;
     const tr = t.constant ? constantTranslation(t, out) : translateLegacyDirectives(out);
@@ -38,7 +49,8 @@ export class ServiceRenderer {
 }
 
 /** Named only on errors: no string per rendered line (tens of thousands per snapshot). */
-const where = (name: string, label: string | null): string => (label === null ? `template HAPROXY_${name}` : `label ${label}`);
+const where = (name: string, label: string | null): string =>
+  label === null ? `template HAPROXY_${name}` : `label ${label}`;
 
 /** A template without placeholders translates the same every time (thousands of HSTS apps share one). */
 const translated = new WeakMap<CompiledTemplate, Translation>();

@@ -6,8 +6,14 @@ import { ConfigError, renderConfig, type RenderedConfig, type RenderOptions, typ
 import type { TemplateSet } from './templates';
 
 export type Snapshot =
-  | { readonly ok: true; readonly model: Model; readonly rendered: RenderedConfig; readonly problems: readonly Problem[];
-      readonly observedHealth: ReadonlyMap<string, boolean>; readonly apps: readonly MarathonApp[] }
+  | {
+      readonly ok: true;
+      readonly model: Model;
+      readonly rendered: RenderedConfig;
+      readonly problems: readonly Problem[];
+      readonly observedHealth: ReadonlyMap<string, boolean>;
+      readonly apps: readonly MarathonApp[];
+    }
   | { readonly ok: false; readonly error: string };
 
 /** `/v2/apps?embed=apps.tasks` body → model → config. Pure given its inputs; errors are values. */
@@ -22,8 +28,18 @@ export function renderSnapshot(
   const model = toModel(apps.value.apps, opts.model, ctx);
   try {
     const rendered = renderConfig(model.services, templates, opts.render, ctx.serverLines);
-    const served: Model = { services: rendered.served, problems: [...apps.value.problems, ...model.problems, ...rendered.problems] };
-    return { ok: true, model: served, rendered, problems: served.problems, observedHealth: model.observedHealth, apps: apps.value.apps };
+    const served: Model = {
+      services: rendered.served,
+      problems: [...apps.value.problems, ...model.problems, ...rendered.problems],
+    };
+    return {
+      ok: true,
+      model: served,
+      rendered,
+      problems: served.problems,
+      observedHealth: model.observedHealth,
+      apps: apps.value.apps,
+    };
   } catch (e) {
     if (e instanceof ConfigError) return { ok: false, error: e.message };
     throw e;

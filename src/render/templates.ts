@@ -1,6 +1,12 @@
 import type { Result } from '../result';
 import { TEMPLATES } from '../templates/catalog';
-import { compileMustache, compilePythonFormat, mayHoldLegacy, TemplateSyntaxError, type CompiledTemplate } from './format';
+import {
+  compileMustache,
+  compilePythonFormat,
+  mayHoldLegacy,
+  TemplateSyntaxError,
+  type CompiledTemplate,
+} from './format';
 
 /** Where a user's template text came from, for messages. */
 export interface TemplateOverride {
@@ -25,7 +31,8 @@ const INFO = new Map(TEMPLATES.map((t) => [t.name, t]));
 function compileOverride(name: string, text: string): CompiledTemplate {
   const info = INFO.get(name);
   const prepared = prepareText(name, text);
-  if (info !== undefined && !info.formatted) return { name, parts: [prepared], constant: true, legacy: mayHoldLegacy([prepared]) };
+  if (info !== undefined && !info.formatted)
+    return { name, parts: [prepared], constant: true, legacy: mayHoldLegacy([prepared]) };
   return compilePythonFormat(name, prepared);
 }
 
@@ -38,7 +45,10 @@ export class TemplateSet {
 
   private constructor(private readonly globals: ReadonlyMap<string, CompiledTemplate>) {}
 
-  static build(builtins: Readonly<Record<string, string>>, overrides: readonly TemplateOverride[]): Compiled<TemplateSet> {
+  static build(
+    builtins: Readonly<Record<string, string>>,
+    overrides: readonly TemplateOverride[],
+  ): Compiled<TemplateSet> {
     const global = new Map<string, CompiledTemplate>();
     try {
       for (const t of TEMPLATES) {
@@ -50,7 +60,8 @@ export class TemplateSet {
       return { ok: false, error: `built-in template ${(e as Error).message}` };
     }
     for (const o of overrides) {
-      if (!INFO.has(o.name)) return { ok: false, error: `${o.source}: HAPROXY_${o.name} is not a marathon-lb template` };
+      if (!INFO.has(o.name))
+        return { ok: false, error: `${o.source}: HAPROXY_${o.name} is not a marathon-lb template` };
       try {
         global.set(o.name, compileOverride(o.name, o.text));
       } catch (e) {

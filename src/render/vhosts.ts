@@ -66,8 +66,20 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
     const acl = `${cleanName(vhosts[0]!)}_${appId.slice(1).replace(/\//g, '_')}`;
     if (svc.path !== null) {
       if (realm !== undefined) {
-        http += r.render('HTTP_FRONTEND_ACL_ONLY_WITH_PATH_AND_AUTH', { path: svc.path, cleanedUpHostname: acl, hostname: vhosts[0], realm, backend });
-        https += r.render('HTTPS_FRONTEND_ACL_ONLY_WITH_PATH', { path: svc.path, cleanedUpHostname: acl, hostname: vhosts[0], realm, backend });
+        http += r.render('HTTP_FRONTEND_ACL_ONLY_WITH_PATH_AND_AUTH', {
+          path: svc.path,
+          cleanedUpHostname: acl,
+          hostname: vhosts[0],
+          realm,
+          backend,
+        });
+        https += r.render('HTTPS_FRONTEND_ACL_ONLY_WITH_PATH', {
+          path: svc.path,
+          cleanedUpHostname: acl,
+          hostname: vhosts[0],
+          realm,
+          backend,
+        });
       } else {
         http += r.render('HTTP_FRONTEND_ACL_ONLY_WITH_PATH', { path: svc.path, backend });
         https += r.render('HTTPS_FRONTEND_ACL_ONLY_WITH_PATH', { path: svc.path, backend });
@@ -93,15 +105,32 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
 
       let fragment: string | null = null;
       if (svc.path !== null) {
-        fragment = realm !== undefined
-          ? r.render('HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH', { cleanedUpHostname: acl, hostname: vhost, appId, realm, backend })
-          : r.render('HTTPS_FRONTEND_ACL_WITH_PATH', { cleanedUpHostname: acl, hostname: vhost, appId, backend });
+        fragment =
+          realm !== undefined
+            ? r.render('HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH', {
+                cleanedUpHostname: acl,
+                hostname: vhost,
+                appId,
+                realm,
+                backend,
+              })
+            : r.render('HTTPS_FRONTEND_ACL_WITH_PATH', { cleanedUpHostname: acl, hostname: vhost, appId, backend });
       } else if (realm !== undefined) {
-        fragment = r.render('HTTPS_FRONTEND_ACL_WITH_AUTH', { cleanedUpHostname: acl, hostname: vhost, appId, realm, backend });
+        fragment = r.render('HTTPS_FRONTEND_ACL_WITH_AUTH', {
+          cleanedUpHostname: acl,
+          hostname: vhost,
+          appId,
+          realm,
+          backend,
+        });
       } else if (haproxyMap) {
         if (!mapHttpsDone) {
           weight = -1;
-          fragment = r.render('MAP_HTTPS_FRONTEND_ACL', { hostname: vhost, haproxy_dir: haproxyDir }, 'HTTPS_FRONTEND_ACL');
+          fragment = r.render(
+            'MAP_HTTPS_FRONTEND_ACL',
+            { hostname: vhost, haproxy_dir: haproxyDir },
+            'HTTPS_FRONTEND_ACL',
+          );
           mapHttpsDone = true;
         }
         addMap(vhost);
@@ -115,13 +144,19 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
     }
 
     if (svc.redirectHttpToHttps) {
-      http += svc.path !== null
-        ? r.render('BACKEND_REDIRECT_HTTP_TO_HTTPS_WITH_PATH', { bindAddr: svc.bindAddr, cleanedUpHostname: acl, backend })
-        : r.render('BACKEND_REDIRECT_HTTP_TO_HTTPS', { bindAddr: svc.bindAddr, cleanedUpHostname: acl });
+      http +=
+        svc.path !== null
+          ? r.render('BACKEND_REDIRECT_HTTP_TO_HTTPS_WITH_PATH', {
+              bindAddr: svc.bindAddr,
+              cleanedUpHostname: acl,
+              backend,
+            })
+          : r.render('BACKEND_REDIRECT_HTTP_TO_HTTPS', { bindAddr: svc.bindAddr, cleanedUpHostname: acl });
     } else if (svc.path !== null) {
-      http += realm !== undefined
-        ? r.render('HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH_AND_AUTH', { cleanedUpHostname: acl, realm, backend })
-        : r.render('HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH', { cleanedUpHostname: acl, backend });
+      http +=
+        realm !== undefined
+          ? r.render('HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH_AND_AUTH', { cleanedUpHostname: acl, realm, backend })
+          : r.render('HTTP_FRONTEND_ROUTING_ONLY_WITH_PATH', { cleanedUpHostname: acl, backend });
     } else if (realm !== undefined) {
       http += r.render('HTTP_FRONTEND_ROUTING_ONLY_WITH_AUTH', { cleanedUpHostname: acl, realm, backend });
     } else if (!haproxyMap) {
@@ -143,17 +178,48 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
   if (svc.path !== null) {
     if (svc.redirectHttpToHttps) {
       http += r.render('HTTP_FRONTEND_ACL_ONLY', { cleanedUpHostname: acl, hostname });
-      http += r.render('HTTP_FRONTEND_ACL_ONLY_WITH_PATH', { cleanedUpHostname: acl, hostname, path: svc.path, backend });
-      http += r.render('BACKEND_REDIRECT_HTTP_TO_HTTPS_WITH_PATH', { bindAddr: svc.bindAddr, cleanedUpHostname: acl, backend });
+      http += r.render('HTTP_FRONTEND_ACL_ONLY_WITH_PATH', {
+        cleanedUpHostname: acl,
+        hostname,
+        path: svc.path,
+        backend,
+      });
+      http += r.render('BACKEND_REDIRECT_HTTP_TO_HTTPS_WITH_PATH', {
+        bindAddr: svc.bindAddr,
+        cleanedUpHostname: acl,
+        backend,
+      });
     } else if (realm !== undefined) {
-      http += r.render('HTTP_FRONTEND_ACL_WITH_AUTH_AND_PATH', { cleanedUpHostname: acl, hostname, path: svc.path, appId, realm, backend });
+      http += r.render('HTTP_FRONTEND_ACL_WITH_AUTH_AND_PATH', {
+        cleanedUpHostname: acl,
+        hostname,
+        path: svc.path,
+        appId,
+        realm,
+        backend,
+      });
     } else {
-      http += r.render('HTTP_FRONTEND_ACL_WITH_PATH', { cleanedUpHostname: acl, hostname, path: svc.path, appId, backend });
+      http += r.render('HTTP_FRONTEND_ACL_WITH_PATH', {
+        cleanedUpHostname: acl,
+        hostname,
+        path: svc.path,
+        appId,
+        backend,
+      });
     }
     addHttps(r.render('HTTPS_FRONTEND_ACL_ONLY_WITH_PATH', { path: svc.path, backend }));
-    addHttps(realm !== undefined
-      ? r.render('HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH', { cleanedUpHostname: acl, hostname, path: svc.path, appId, realm, backend })
-      : r.render('HTTPS_FRONTEND_ACL_WITH_PATH', { cleanedUpHostname: acl, hostname, appId, backend }));
+    addHttps(
+      realm !== undefined
+        ? r.render('HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH', {
+            cleanedUpHostname: acl,
+            hostname,
+            path: svc.path,
+            appId,
+            realm,
+            backend,
+          })
+        : r.render('HTTPS_FRONTEND_ACL_WITH_PATH', { cleanedUpHostname: acl, hostname, appId, backend }),
+    );
     return { weight, http, https, grouped, mapHttpDone, mapHttpsDone, domainMap };
   }
 

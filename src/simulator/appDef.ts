@@ -17,18 +17,26 @@ export function normalizeAppId(raw: unknown): string | null {
  * the id, `instances`/`labels`/`healthChecks`/`networks` defaulted, Docker-era `container.docker.portMappings`
  * moved to `container.portMappings`, and every service port 0 replaced by a free port ≥ 10000.
  */
-export function normalizeAppDef(raw: unknown, state: SimState, now: string, previous?: AppDef):
-  { readonly ok: true; readonly def: AppDef; readonly nextServicePort: number } | SimFailure {
+export function normalizeAppDef(
+  raw: unknown,
+  state: SimState,
+  now: string,
+  previous?: AppDef,
+): { readonly ok: true; readonly def: AppDef; readonly nextServicePort: number } | SimFailure {
   if (!isObject(raw)) return fail(400, 'app definition must be a JSON object');
   const id = normalizeAppId(raw['id'] ?? previous?.id);
-  if (id === null) return fail(422, `app id ${JSON.stringify(raw['id'])} is invalid: use lowercase letters, digits, '-', '.' and '/'`);
+  if (id === null)
+    return fail(422, `app id ${JSON.stringify(raw['id'])} is invalid: use lowercase letters, digits, '-', '.' and '/'`);
   const where = `app ${id}`;
   const instances = raw['instances'] ?? previous?.instances ?? 1;
-  if (typeof instances !== 'number' || !Number.isInteger(instances) || instances < 0) return fail(422, `${where}: instances must be an integer ≥ 0`);
+  if (typeof instances !== 'number' || !Number.isInteger(instances) || instances < 0)
+    return fail(422, `${where}: instances must be an integer ≥ 0`);
   const labels = raw['labels'] ?? previous?.labels ?? {};
-  if (!isObject(labels) || !Object.values(labels).every((v) => typeof v === 'string')) return fail(422, `${where}: labels must be an object of strings`);
+  if (!isObject(labels) || !Object.values(labels).every((v) => typeof v === 'string'))
+    return fail(422, `${where}: labels must be an object of strings`);
   const healthChecks = raw['healthChecks'] ?? previous?.healthChecks ?? [];
-  if (!Array.isArray(healthChecks) || !healthChecks.every(isObject)) return fail(422, `${where}: healthChecks must be an array of objects`);
+  if (!Array.isArray(healthChecks) || !healthChecks.every(isObject))
+    return fail(422, `${where}: healthChecks must be an array of objects`);
 
   const merged: Json = { ...(previous ?? {}), ...raw };
   delete merged['tasks'];
@@ -45,17 +53,26 @@ export function normalizeAppDef(raw: unknown, state: SimState, now: string, prev
     used.add(next);
     return next++;
   };
-  const container = ports.mappings === undefined ? merged['container'] : {
-    ...withoutLegacyDocker(merged['container']),
-    portMappings: ports.mappings.map((m) => ({ ...m, servicePort: take(m.servicePort) })),
-  };
+  const container =
+    ports.mappings === undefined
+      ? merged['container']
+      : {
+          ...withoutLegacyDocker(merged['container']),
+          portMappings: ports.mappings.map((m) => ({ ...m, servicePort: take(m.servicePort) })),
+        };
   const def: Json = {
-    ...merged, id, instances, labels, healthChecks, networks: ports.networks,
+    ...merged,
+    id,
+    instances,
+    labels,
+    healthChecks,
+    networks: ports.networks,
     version: now,
     versionInfo: { lastScalingAt: now, lastConfigChangeAt: now },
   };
   if (container !== undefined) def['container'] = container;
-  if (ports.definitions !== undefined) def['portDefinitions'] = ports.definitions.map((d) => ({ ...d, port: take(d.port) }));
+  if (ports.definitions !== undefined)
+    def['portDefinitions'] = ports.definitions.map((d) => ({ ...d, port: take(d.port) }));
   else delete def['portDefinitions'];
   delete def['ports'];
   return { ok: true, def: def as unknown as AppDef, nextServicePort: next };
@@ -79,26 +96,39 @@ function portsOf(app: Json, where: string): Ports | { readonly error: string } {
   const docker = container !== undefined && isObject(container['docker']) ? container['docker'] : undefined;
   const rawMappings = container?.['portMappings'] ?? docker?.['portMappings'];
   const legacyNet = typeof docker?.['network'] === 'string' ? docker['network'] : undefined;
-  const networks: readonly unknown[] = Array.isArray(app['networks']) && app['networks'].length > 0 ? app['networks']
-    : legacyNet === 'USER' ? [{ mode: 'container' }]
-      : legacyNet === 'HOST' || (rawMappings === undefined || rawMappings === null) ? [{ mode: 'host' }]
-        : [{ mode: 'container/bridge' }];
-  if (!networks.every((n): n is { readonly mode: string } => isObject(n) && typeof n['mode'] === 'string')) return { error: `${where}: networks must be objects with a mode` };
+  const networks: readonly unknown[] =
+    Array.isArray(app['networks']) && app['networks'].length > 0
+      ? app['networks']
+      : legacyNet === 'USER'
+        ? [{ mode: 'container' }]
+        : legacyNet === 'HOST' || rawMappings === undefined || rawMappings === null
+          ? [{ mode: 'host' }]
+          : [{ mode: 'container/bridge' }];
+  if (!networks.every((n): n is { readonly mode: string } => isObject(n) && typeof n['mode'] === 'string'))
+    return { error: `${where}: networks must be objects with a mode` };
   if (Array.isArray(rawMappings) && networks[0].mode !== 'host') {
     if (!rawMappings.every(isObject)) return { error: `${where}: container.portMappings must be an array of objects` };
     const mappings = rawMappings.map((m) => ({ protocol: 'tcp', ...m, servicePort: num(m['servicePort']) }));
-    if (mappings.some((m) => Number.isNaN(m.servicePort))) return { error: `${where}: portMappings[].servicePort must be a number` };
+    if (mappings.some((m) => Number.isNaN(m.servicePort)))
+      return { error: `${where}: portMappings[].servicePort must be a number` };
     return { mappings, networks };
   }
   if (networks[0].mode !== 'host') return { networks };
-  const raw: unknown = app['portDefinitions'] ?? (Array.isArray(app['ports']) ? (app['ports'] as unknown[]).map((port) => ({ port })) : [{ port: 0, name: 'default' }]);
-  if (!Array.isArray(raw) || !raw.every(isObject)) return { error: `${where}: portDefinitions must be an array of objects` };
+  const raw: unknown =
+    app['portDefinitions'] ??
+    (Array.isArray(app['ports'])
+      ? (app['ports'] as unknown[]).map((port) => ({ port }))
+      : [{ port: 0, name: 'default' }]);
+  if (!Array.isArray(raw) || !raw.every(isObject))
+    return { error: `${where}: portDefinitions must be an array of objects` };
   const definitions = raw.map((d) => ({ protocol: 'tcp', labels: {}, ...d, port: num(d['port']) }));
-  if (definitions.some((d) => Number.isNaN(d.port))) return { error: `${where}: portDefinitions[].port must be a number` };
+  if (definitions.some((d) => Number.isNaN(d.port)))
+    return { error: `${where}: portDefinitions[].port must be a number` };
   return { definitions, networks };
 }
 
-const num = (v: unknown): number => (v === undefined || v === null ? 0 : typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : NaN);
+const num = (v: unknown): number =>
+  v === undefined || v === null ? 0 : typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : NaN;
 
 export function servicePortsOf(def: AppDef): number[] {
   if (def.container?.portMappings !== undefined) return def.container.portMappings.map((m) => m.servicePort);

@@ -30,7 +30,11 @@ export class Auth {
   private generation = 0;
   private readonly publicKey: KeyObject | undefined;
 
-  constructor(private readonly opts: AuthOptions, private readonly secret: Buffer, private readonly nowMs: () => number) {
+  constructor(
+    private readonly opts: AuthOptions,
+    private readonly secret: Buffer,
+    private readonly nowMs: () => number,
+  ) {
     this.publicKey = opts.dcos ? publicKeyFrom(opts.dcos.publicKey) : undefined;
   }
 
@@ -50,10 +54,17 @@ export class Auth {
       const m = /^(?:token=|Bearer\s+)(\S+)$/i.exec(header.trim());
       const verdict = m ? this.verifyIssued(m[1]) : 'no token given (send "Authorization: token=<token>")';
       if (verdict === null) return null;
-      return { status: 401, headers: { 'WWW-Authenticate': 'acsjwt' },
-        body: { title: 'Unauthorized', description: `Authentication failed: ${verdict}`, code: 'ERR_INVALID_TOKEN' } };
+      return {
+        status: 401,
+        headers: { 'WWW-Authenticate': 'acsjwt' },
+        body: { title: 'Unauthorized', description: `Authentication failed: ${verdict}`, code: 'ERR_INVALID_TOKEN' },
+      };
     }
-    return { status: 401, headers: { 'WWW-Authenticate': 'Basic realm="Mesosphere Marathon"' }, body: { message: 'Invalid username or password.' } };
+    return {
+      status: 401,
+      headers: { 'WWW-Authenticate': 'Basic realm="Mesosphere Marathon"' },
+      body: { message: 'Invalid username or password.' },
+    };
   }
 
   /**
@@ -70,25 +81,53 @@ export class Auth {
     const uid = b['uid'];
     const token = b['token'];
     if (typeof uid !== 'string' || typeof token !== 'string') {
-      return { status: 400, body: { title: 'Bad Request', description: 'expected JSON {"uid": "...", "token": "<RS256 JWT>"}', code: 'ERR_MALFORMED_REQUEST' } };
+      return {
+        status: 400,
+        body: {
+          title: 'Bad Request',
+          description: 'expected JSON {"uid": "...", "token": "<RS256 JWT>"}',
+          code: 'ERR_MALFORMED_REQUEST',
+        },
+      };
     }
     const nowSec = Math.floor(this.nowMs() / 1000);
     const verdict = verifyRs256(token, this.publicKey, nowSec);
-    const reason = !verdict.ok ? verdict.error
-      : verdict.payload['uid'] !== uid ? `the token's uid ${JSON.stringify(verdict.payload['uid'])} does not match ${JSON.stringify(uid)}`
-        : this.opts.dcos.uid !== undefined && uid !== this.opts.dcos.uid ? `unknown service account ${JSON.stringify(uid)}` : null;
+    const reason = !verdict.ok
+      ? verdict.error
+      : verdict.payload['uid'] !== uid
+        ? `the token's uid ${JSON.stringify(verdict.payload['uid'])} does not match ${JSON.stringify(uid)}`
+        : this.opts.dcos.uid !== undefined && uid !== this.opts.dcos.uid
+          ? `unknown service account ${JSON.stringify(uid)}`
+          : null;
     if (reason !== null) {
-      return { status: 401, headers: { 'WWW-Authenticate': 'acsjwt' },
-        body: { title: 'Invalid authentication credentials', description: `Login failed: ${reason}`, code: 'ERR_INVALID_SERVICE_LOGIN_TOKEN' } };
+      return {
+        status: 401,
+        headers: { 'WWW-Authenticate': 'acsjwt' },
+        body: {
+          title: 'Invalid authentication credentials',
+          description: `Login failed: ${reason}`,
+          code: 'ERR_INVALID_SERVICE_LOGIN_TOKEN',
+        },
+      };
     }
     const asked = b['exp'];
-    const exp = typeof asked === 'number' && Number.isInteger(asked) && asked > nowSec ? asked
-      : nowSec + Math.max(1, Math.floor((this.opts.dcos.tokenTtlMs ?? 5 * 86_400_000) / 1000));
+    const exp =
+      typeof asked === 'number' && Number.isInteger(asked) && asked > nowSec
+        ? asked
+        : nowSec + Math.max(1, Math.floor((this.opts.dcos.tokenTtlMs ?? 5 * 86_400_000) / 1000));
     const issued = signHs256({ uid, exp, gen: this.generation }, this.secret);
     const expires = `Expires=${new Date(exp * 1000).toUTCString()}; Max-Age=${exp - nowSec}; Path=/`;
     const info = Buffer.from(JSON.stringify({ uid, description: uid, is_remote: false })).toString('base64');
-    return { status: 200, headers: { 'Set-Cookie': [`dcos-acs-auth-cookie=${issued}; ${expires}; HttpOnly`, `dcos-acs-info-cookie=${info}; ${expires}`] },
-      body: { token: issued } };
+    return {
+      status: 200,
+      headers: {
+        'Set-Cookie': [
+          `dcos-acs-auth-cookie=${issued}; ${expires}; HttpOnly`,
+          `dcos-acs-info-cookie=${info}; ${expires}`,
+        ],
+      },
+      body: { token: issued },
+    };
   }
 
   expireTokens(): void {

@@ -1,7 +1,12 @@
 import * as ev from './events';
 import type { SimEvent, SimState } from './types';
 
-export const BURST_TYPES = ['status_update_event', 'health_status_changed_event', 'api_post_event', 'deployment_success'] as const;
+export const BURST_TYPES = [
+  'status_update_event',
+  'health_status_changed_event',
+  'api_post_event',
+  'deployment_success',
+] as const;
 export type BurstType = (typeof BURST_TYPES)[number];
 export const MAX_BURST = 100_000;
 
@@ -18,12 +23,20 @@ export function burstEvents(state: SimState, count: number, type: BurstType, now
     switch (type) {
       case 'status_update_event': {
         const t = tasks[i % Math.max(1, tasks.length)];
-        out.push(t ? ev.statusUpdateEvent(t, t.state, now) : placeholder(type, now, { taskId: `sim-burst.${i}`, taskStatus: 'TASK_RUNNING' }));
+        out.push(
+          t
+            ? ev.statusUpdateEvent(t, t.state, now)
+            : placeholder(type, now, { taskId: `sim-burst.${i}`, taskStatus: 'TASK_RUNNING' }),
+        );
         break;
       }
       case 'health_status_changed_event': {
         const t = checked[i % Math.max(1, checked.length)];
-        out.push(t ? ev.healthStatusChangedEvent(t, t.alive === true, now) : placeholder(type, now, { taskId: `sim-burst.${i}`, alive: true }));
+        out.push(
+          t
+            ? ev.healthStatusChangedEvent(t, t.alive === true, now)
+            : placeholder(type, now, { taskId: `sim-burst.${i}`, alive: true }),
+        );
         break;
       }
       case 'api_post_event': {
@@ -33,7 +46,9 @@ export function burstEvents(state: SimState, count: number, type: BurstType, now
       }
       case 'deployment_success': {
         const a = state.apps[i % Math.max(1, state.apps.length)];
-        out.push(ev.deploymentEvents(`sim-burst-${i}`, a?.def.id ?? '/sim-burst', 'ScaleApplication', now, now).success);
+        out.push(
+          ev.deploymentEvents(`sim-burst-${i}`, a?.def.id ?? '/sim-burst', 'ScaleApplication', now, now).success,
+        );
         break;
       }
     }
@@ -41,5 +56,9 @@ export function burstEvents(state: SimState, count: number, type: BurstType, now
   return out;
 }
 
-const placeholder = (eventType: string, timestamp: string, extra: Record<string, unknown>): SimEvent =>
-  ({ appId: '/sim-burst', ...extra, eventType, timestamp });
+const placeholder = (eventType: string, timestamp: string, extra: Record<string, unknown>): SimEvent => ({
+  appId: '/sim-burst',
+  ...extra,
+  eventType,
+  timestamp,
+});

@@ -19,17 +19,26 @@ export class TaskClock {
   private readonly timers = new Map<string, () => void>();
   private readonly manual = new Set<string>();
 
-  constructor(private readonly timeScale: number, private readonly readyAfterSeconds: number | undefined,
-    private readonly actions: ClockActions) {}
+  constructor(
+    private readonly timeScale: number,
+    private readonly readyAfterSeconds: number | undefined,
+    private readonly actions: ClockActions,
+  ) {}
 
   /** Starts the timers the state needs; cancels those of tasks that are gone. */
   sync(state: SimState): void {
     const live = new Set<string>();
     for (const app of state.apps) {
       for (const t of app.tasks) {
-        if (t.awaitingHealth) this.start(`health:${t.id}`, graceSeconds(app.def), () => this.actions.markHealthy(t.id), live);
+        if (t.awaitingHealth)
+          this.start(`health:${t.id}`, graceSeconds(app.def), () => this.actions.markHealthy(t.id), live);
         else if (t.ready === false && t.alive !== false && !this.manual.has(t.id)) {
-          this.start(`ready:${t.id}`, this.readyAfterSeconds ?? intervalSeconds(app.def), () => this.actions.markReady(t.id), live);
+          this.start(
+            `ready:${t.id}`,
+            this.readyAfterSeconds ?? intervalSeconds(app.def),
+            () => this.actions.markReady(t.id),
+            live,
+          );
         }
       }
     }
@@ -52,11 +61,14 @@ export class TaskClock {
     if (!Number.isFinite(seconds)) return;
     live.add(key);
     if (this.timers.has(key)) return;
-    this.timers.set(key, this.actions.schedule(seconds * 1000 * this.timeScale, () => {
-      this.timers.delete(key);
-      // The task may be gone by now (killed, app deleted): nothing to mark then.
-      fire().catch(() => undefined);
-    }));
+    this.timers.set(
+      key,
+      this.actions.schedule(seconds * 1000 * this.timeScale, () => {
+        this.timers.delete(key);
+        // The task may be gone by now (killed, app deleted): nothing to mark then.
+        fire().catch(() => undefined);
+      }),
+    );
   }
 }
 
@@ -67,5 +79,8 @@ const graceSeconds = (def: AppDef): number => numberOr(def.healthChecks[0]?.['gr
 function intervalSeconds(def: AppDef): number {
   const checks = def['readinessChecks'];
   const first: unknown = Array.isArray(checks) ? checks[0] : undefined;
-  return numberOr(typeof first === 'object' && first !== null ? (first as Record<string, unknown>)['intervalSeconds'] : undefined, 30);
+  return numberOr(
+    typeof first === 'object' && first !== null ? (first as Record<string, unknown>)['intervalSeconds'] : undefined,
+    30,
+  );
 }

@@ -25,16 +25,30 @@ type Json = Record<string, unknown>;
  *   POST /_sim/auth/expire                 invalidate issued DC/OS tokens
  *   POST /_sim/leader                      {"redirectTo": "http://host:port" | null, "status"?: 307|302}
  */
-export async function controlRoutes(sim: Simulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function controlRoutes(
+  sim: Simulator,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
   const path = pathOf(url).slice('/_sim'.length);
   const method = req.method ?? 'GET';
-  const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readJson(req) : { ok: true as const, value: {} };
+  const body =
+    method === 'POST' || method === 'PUT' || method === 'PATCH'
+      ? await readJson(req)
+      : { ok: true as const, value: {} };
   if (!body.ok) throw new SimulatorError(400, body.error);
   const b = (typeof body.value === 'object' && body.value !== null ? body.value : {}) as Json;
 
   if (method === 'GET' && path === '/state') {
-    return sendJson(res, 200, { url: sim.url, ...sim.appsJson(true), faults: describeFaults(sim.faults), leader: sim.leader,
-      streams: sim.streamCount, servingTasks: sim.serving });
+    return sendJson(res, 200, {
+      url: sim.url,
+      ...sim.appsJson(true),
+      faults: describeFaults(sim.faults),
+      leader: sim.leader,
+      streams: sim.streamCount,
+      servingTasks: sim.serving,
+    });
   }
   if (path === '/apps' && method === 'POST') return sendJson(res, 201, await sim.createApp(body.value));
   const appOp = /^\/apps(\/.+?)(?:\/(scale|labels))?$/.exec(path);
@@ -42,9 +56,14 @@ export async function controlRoutes(sim: Simulator, req: IncomingMessage, res: S
     const [, id, op] = appOp;
     if (op === 'scale' && method === 'POST') return sendJson(res, 200, await sim.scale(id, b['instances'] as number));
     if (op === 'labels' && method === 'POST') {
-      return sendJson(res, 200, await sim.setLabels(id, (b['labels'] ?? null) as Record<string, string>, { replace: b['replace'] === true }));
+      return sendJson(
+        res,
+        200,
+        await sim.setLabels(id, (b['labels'] ?? null) as Record<string, string>, { replace: b['replace'] === true }),
+      );
     }
-    if (op === undefined && (method === 'PUT' || method === 'PATCH')) return sendJson(res, 200, await sim.updateApp(id, body.value));
+    if (op === undefined && (method === 'PUT' || method === 'PATCH'))
+      return sendJson(res, 200, await sim.updateApp(id, body.value));
     if (op === undefined && method === 'DELETE') {
       await sim.deleteApp(id);
       return sendJson(res, 200, { deleted: id });

@@ -21,8 +21,11 @@ export function lockedBy(state: SimState, appId: string, force: boolean): SimFai
   if (force) return null;
   const running = state.deployments.filter((d) => d.appId === appId);
   if (running.length === 0) return null;
-  return fail(409, `App is locked by one or more deployments. Override with the option '?force=true'. `
-    + `View details at '/v2/deployments/${running[0]!.id}'.`);
+  return fail(
+    409,
+    `App is locked by one or more deployments. Override with the option '?force=true'. ` +
+      `View details at '/v2/deployments/${running[0]!.id}'.`,
+  );
 }
 
 /**
@@ -30,8 +33,16 @@ export function lockedBy(state: SimState, appId: string, force: boolean): SimFai
  * `stopAfter`: tasks still in `app` that go once the started ones are healthy and ready (at once when
  * none is pending: then they are killed before the new ones start, as `stopped`).
  */
-export function deployment(state: SimState, app: SimApp, action: SimDeployment['action'], started: readonly SimTask[],
-  stopped: readonly SimTask[], ctx: Ctx, lead: readonly SimEvent[], stopAfter: readonly SimTask[] = []): Outcome & { readonly ok: true } {
+export function deployment(
+  state: SimState,
+  app: SimApp,
+  action: SimDeployment['action'],
+  started: readonly SimTask[],
+  stopped: readonly SimTask[],
+  ctx: Ctx,
+  lead: readonly SimEvent[],
+  stopAfter: readonly SimTask[] = [],
+): Outcome & { readonly ok: true } {
   const seq = state.seq + 1;
   const id = newDeploymentId(seq, ctx.seed);
   const d = ev.deploymentEvents(id, app.def.id, action, app.def.version, ctx.now);
@@ -39,46 +50,84 @@ export function deployment(state: SimState, app: SimApp, action: SimDeployment['
   const waitingFor = started.filter(pending).map((t) => t.id);
   const waits = waitingFor.length > 0;
   const running: SimDeployment[] = waits
-    ? [{ id, appId: app.def.id, action, version: app.def.version, waitingFor, stopAfter: stopAfter.map((t) => t.id) }] : [];
+    ? [{ id, appId: app.def.id, action, version: app.def.version, waitingFor, stopAfter: stopAfter.map((t) => t.id) }]
+    : [];
   const killed = waits ? stopped : [...stopped, ...stopAfter];
-  const events = [...lead, ...cancelled.map((x) => failedEvent(x, ctx.now)), d.info,
-    ...killed.map((t) => ev.statusUpdateEvent(t, 'TASK_KILLED', ctx.now)), ...startEvents(started, ctx.now),
-    ...(waits ? [] : [d.stepSuccess, d.success])];
+  const events = [
+    ...lead,
+    ...cancelled.map((x) => failedEvent(x, ctx.now)),
+    d.info,
+    ...killed.map((t) => ev.statusUpdateEvent(t, 'TASK_KILLED', ctx.now)),
+    ...startEvents(started, ctx.now),
+    ...(waits ? [] : [d.stepSuccess, d.success]),
+  ];
   const deployments = [...state.deployments.filter((x) => !cancelled.includes(x)), ...running];
   const gone = new Set(stopAfter.map((t) => t.id));
-  const apps = waits || gone.size === 0 ? state.apps
-    : state.apps.map((a) => (a.def.id === app.def.id ? { ...a, tasks: a.tasks.filter((t) => !gone.has(t.id)) } : a));
+  const apps =
+    waits || gone.size === 0
+      ? state.apps
+      : state.apps.map((a) => (a.def.id === app.def.id ? { ...a, tasks: a.tasks.filter((t) => !gone.has(t.id)) } : a));
   return { ok: true, state: { ...state, apps, seq, deployments }, events, started, stopped: killed };
 }
 
 /** Ends the deployments whose tasks are all healthy and ready (or gone): kills what restarts replace, success events. */
-export function settle(state: SimState, now: string):
-  { readonly state: SimState; readonly events: readonly SimEvent[]; readonly stopped: readonly SimTask[] } {
+export function settle(
+  state: SimState,
+  now: string,
+): { readonly state: SimState; readonly events: readonly SimEvent[]; readonly stopped: readonly SimTask[] } {
   const tasks = new Map(state.apps.flatMap((a) => a.tasks.map((t) => [t.id, t] as const)));
-  const done = state.deployments.filter((d) => d.waitingFor.every((id) => { const t = tasks.get(id); return t === undefined || !pending(t); }));
+  const done = state.deployments.filter((d) =>
+    d.waitingFor.every((id) => {
+      const t = tasks.get(id);
+      return t === undefined || !pending(t);
+    }),
+  );
   if (done.length === 0) return { state, events: [], stopped: [] };
   const gone = new Set(done.flatMap((d) => d.stopAfter));
-  const stopped = [...gone].flatMap((id) => { const t = tasks.get(id); return t ? [t] : []; });
+  const stopped = [...gone].flatMap((id) => {
+    const t = tasks.get(id);
+    return t ? [t] : [];
+  });
   const events = done.flatMap((x) => {
     const d = ev.deploymentEvents(x.id, x.appId, x.action, x.version, now);
-    const kills = x.stopAfter.flatMap((id) => { const t = tasks.get(id); return t ? [ev.statusUpdateEvent(t, 'TASK_KILLED', now)] : []; });
+    const kills = x.stopAfter.flatMap((id) => {
+      const t = tasks.get(id);
+      return t ? [ev.statusUpdateEvent(t, 'TASK_KILLED', now)] : [];
+    });
     return [...kills, d.stepSuccess, d.success];
   });
-  const apps = gone.size === 0 ? state.apps : state.apps.map((a) => (a.tasks.some((t) => gone.has(t.id)) ? { ...a, tasks: a.tasks.filter((t) => !gone.has(t.id)) } : a));
-  return { state: { ...state, apps, deployments: state.deployments.filter((x) => !done.includes(x)) }, events, stopped };
+  const apps =
+    gone.size === 0
+      ? state.apps
+      : state.apps.map((a) =>
+          a.tasks.some((t) => gone.has(t.id)) ? { ...a, tasks: a.tasks.filter((t) => !gone.has(t.id)) } : a,
+        );
+  return {
+    state: { ...state, apps, deployments: state.deployments.filter((x) => !done.includes(x)) },
+    events,
+    stopped,
+  };
 }
 
 /** Removes a deployment (`DELETE /v2/deployments/{id}`): its tasks stay as they are. */
 export function cancelDeployment(state: SimState, id: string, now: string): Outcome {
   const d = state.deployments.find((x) => x.id === id);
   if (!d) return fail(404, `DeploymentPlan ${id} does not exist`);
-  return { ok: true, state: { ...state, deployments: state.deployments.filter((x) => x !== d) }, events: [failedEvent(d, now)],
-    started: [], stopped: [] };
+  return {
+    ok: true,
+    state: { ...state, deployments: state.deployments.filter((x) => x !== d) },
+    events: [failedEvent(d, now)],
+    started: [],
+    stopped: [],
+  };
 }
 
-export const startEvents = (tasks: readonly SimTask[], now: string): SimEvent[] => tasks.flatMap((t) =>
-  t.alive === null || t.awaitingHealth ? [ev.statusUpdateEvent(t, 'TASK_RUNNING', now)]
-    : [ev.statusUpdateEvent(t, 'TASK_RUNNING', now), ev.healthStatusChangedEvent(t, t.alive, now)]);
+export const startEvents = (tasks: readonly SimTask[], now: string): SimEvent[] =>
+  tasks.flatMap((t) =>
+    t.alive === null || t.awaitingHealth
+      ? [ev.statusUpdateEvent(t, 'TASK_RUNNING', now)]
+      : [ev.statusUpdateEvent(t, 'TASK_RUNNING', now), ev.healthStatusChangedEvent(t, t.alive, now)],
+  );
 
 function failedEvent(d: SimDeployment, now: string): SimEvent {
   const { success } = ev.deploymentEvents(d.id, d.appId, d.action, d.version, now);
@@ -87,17 +136,22 @@ function failedEvent(d: SimDeployment, now: string): SimEvent {
 
 /** Marathon's `readinessCheckResults` for an app: one per readiness check per task its deployments wait for. */
 export function readinessResults(state: SimState, app: SimApp): Record<string, unknown>[] {
-  const checks = Array.isArray(app.def['readinessChecks']) ? (app.def['readinessChecks'] as readonly Record<string, unknown>[]) : [];
+  const checks = Array.isArray(app.def['readinessChecks'])
+    ? (app.def['readinessChecks'] as readonly Record<string, unknown>[])
+    : [];
   const waiting = new Set(state.deployments.filter((d) => d.appId === app.def.id).flatMap((d) => d.waitingFor));
   // Marathon checks readiness once a task is running and healthy: before that there is no result.
   const checked = app.tasks.filter((t) => waiting.has(t.id) && t.ready !== null && !t.awaitingHealth);
-  return checked.flatMap((t) => checks.map((c) => ({
-    name: typeof c['name'] === 'string' ? c['name'] : 'readinessCheck',
-    taskId: t.id,
-    ready: t.ready === true,
-    ...(c['preserveLastResponse'] === true
-      ? { lastResponse: { status: t.ready === true ? 200 : 503, contentType: 'application/json', body: '' } } : {}),
-  })));
+  return checked.flatMap((t) =>
+    checks.map((c) => ({
+      name: typeof c['name'] === 'string' ? c['name'] : 'readinessCheck',
+      taskId: t.id,
+      ready: t.ready === true,
+      ...(c['preserveLastResponse'] === true
+        ? { lastResponse: { status: t.ready === true ? 200 : 503, contentType: 'application/json', body: '' } }
+        : {}),
+    })),
+  );
 }
 
 /** One entry of `GET /v2/deployments`. */
@@ -105,9 +159,13 @@ export function renderDeployment(state: SimState, d: SimDeployment): Record<stri
   const app = state.apps.find((a) => a.def.id === d.appId);
   const action = { action: d.action, app: d.appId };
   return {
-    id: d.id, version: d.version, affectedApps: [d.appId], affectedPods: [],
+    id: d.id,
+    version: d.version,
+    affectedApps: [d.appId],
+    affectedPods: [],
     steps: [{ actions: [action] }],
     currentActions: [{ ...action, readinessCheckResults: app ? readinessResults(state, app) : [] }],
-    currentStep: 1, totalSteps: 1,
+    currentStep: 1,
+    totalSteps: 1,
   };
 }

@@ -7,7 +7,10 @@ import { emptyState } from './types';
 
 /** An error with the HTTP status the control API answers with. */
 export class SimulatorError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'SimulatorError';
   }
@@ -26,8 +29,11 @@ export class Engine {
   private closed = false;
   private readonly listeners = new Set<(e: SimEvent) => void>();
 
-  constructor(private readonly hub: EventHub, private readonly pool: TaskPool | undefined,
-    private readonly ctx: () => Ctx) {}
+  constructor(
+    private readonly hub: EventHub,
+    private readonly pool: TaskPool | undefined,
+    private readonly ctx: () => Ctx,
+  ) {}
 
   get state(): SimState {
     return this.current;

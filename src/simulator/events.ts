@@ -41,8 +41,13 @@ export function appTerminatedEvent(appId: string, now: string): SimEvent {
 export type DeploymentAction = 'StartApplication' | 'ScaleApplication' | 'RestartApplication' | 'StopApplication';
 
 /** `deployment_info` (start), `deployment_step_success` and `deployment_success` (end) around one app change. */
-export function deploymentEvents(deploymentId: string, appId: string, action: DeploymentAction, version: string, now: string):
-  { readonly info: SimEvent; readonly stepSuccess: SimEvent; readonly success: SimEvent } {
+export function deploymentEvents(
+  deploymentId: string,
+  appId: string,
+  action: DeploymentAction,
+  version: string,
+  now: string,
+): { readonly info: SimEvent; readonly stepSuccess: SimEvent; readonly success: SimEvent } {
   const step = { actions: [{ action, app: appId }] };
   const plan = { id: deploymentId, version, steps: [step] };
   return {

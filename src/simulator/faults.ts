@@ -32,11 +32,15 @@ export interface FaultRequest {
 export const NO_FAULTS: Faults = {};
 const MAX_DELAY_MS = 600_000;
 
-const USAGE = 'expected one of {"stream":"hang"|"endless-line"|"close"}, {"apps":"503"|"invalid-json"|"wrong-shape"}, '
-  + '{"apps":"slow","delayMs":N}, {"all":"down"} (optionally "as":"503"), {"extraApps":[...]}';
+const USAGE =
+  'expected one of {"stream":"hang"|"endless-line"|"close"}, {"apps":"503"|"invalid-json"|"wrong-shape"}, ' +
+  '{"apps":"slow","delayMs":N}, {"all":"down"} (optionally "as":"503"), {"extraApps":[...]}';
 
 /** Parses a `POST /_sim/faults` body and merges it into the active faults. */
-export function parseFaultRequest(body: unknown, current: Faults): { ok: true; value: FaultRequest } | { ok: false; error: string } {
+export function parseFaultRequest(
+  body: unknown,
+  current: Faults,
+): { ok: true; value: FaultRequest } | { ok: false; error: string } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, error: USAGE };
   const b = body as Record<string, unknown>;
   let faults: Faults = current;
@@ -68,7 +72,8 @@ export function parseFaultRequest(body: unknown, current: Faults): { ok: true; v
   }
   if (b['extraApps'] !== undefined) {
     recognized = true;
-    if (!Array.isArray(b['extraApps'])) return { ok: false, error: `{"extraApps"} needs an array of raw app values: ${USAGE}` };
+    if (!Array.isArray(b['extraApps']))
+      return { ok: false, error: `{"extraApps"} needs an array of raw app values: ${USAGE}` };
     faults = { ...faults, extraApps: b['extraApps'] as unknown[] };
   }
   return recognized ? { ok: true, value: { faults, closeStreams } } : { ok: false, error: USAGE };
@@ -78,7 +83,8 @@ export function parseFaultRequest(body: unknown, current: Faults): { ok: true; v
 export function describeFaults(f: Faults): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (f.stream) out['stream'] = f.stream;
-  if (f.apps) Object.assign(out, f.apps.kind === 'slow' ? { apps: 'slow', delayMs: f.apps.delayMs } : { apps: f.apps.kind });
+  if (f.apps)
+    Object.assign(out, f.apps.kind === 'slow' ? { apps: 'slow', delayMs: f.apps.delayMs } : { apps: f.apps.kind });
   if (f.all) Object.assign(out, { all: 'down', as: f.all });
   if (f.extraApps) out['extraApps'] = f.extraApps;
   return out;

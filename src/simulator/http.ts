@@ -17,7 +17,8 @@ export function readJson(req: IncomingMessage): Promise<Body> {
     });
     req.on('error', (err) => resolve({ ok: false, error: `could not read the request body: ${err.message}` }));
     req.on('end', () => {
-      if (size > MAX_BODY_BYTES) return resolve({ ok: false, error: `request body larger than ${MAX_BODY_BYTES} bytes` });
+      if (size > MAX_BODY_BYTES)
+        return resolve({ ok: false, error: `request body larger than ${MAX_BODY_BYTES} bytes` });
       const text = Buffer.concat(chunks).toString('utf8').trim();
       if (text === '') return resolve({ ok: true, value: {} });
       try {
@@ -38,11 +39,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 export function sendText(res: ServerResponse, status: number, text: string, headers: Headers = {}): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers, 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    ...headers,
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
-export const sendError = (res: ServerResponse, status: number, message: string): void => sendJson(res, status, { message });
+export const sendError = (res: ServerResponse, status: number, message: string): void =>
+  sendJson(res, status, { message });
 
 /** Path without query and without trailing slashes (`/v2/apps/` → `/v2/apps`). */
 export function pathOf(url: URL): string {

@@ -11,7 +11,10 @@ export function marathonInfo(sim: Simulator): Record<string, unknown> {
     version: MARATHON_VERSION,
     buildref: 'marathon-lb-simulator',
     elected: sim.leader.redirectTo === undefined,
-    leader: sim.leader.redirectTo === undefined ? leader : sim.leader.redirectTo.replace(/^https?:\/\//, '').replace(/\/.*$/, ''),
+    leader:
+      sim.leader.redirectTo === undefined
+        ? leader
+        : sim.leader.redirectTo.replace(/^https?:\/\//, '').replace(/\/.*$/, ''),
     frameworkId: 'sim-framework-0000',
     marathon_config: {
       master: 'zk://127.0.0.1:2181/mesos',
@@ -30,7 +33,12 @@ export function marathonInfo(sim: Simulator): Record<string, unknown> {
       webui_url: null,
       features: [],
     },
-    zookeeper_config: { zk: 'zk://127.0.0.1:2181/marathon', zk_timeout: 10000, zk_session_timeout: 10000, zk_max_versions: 50 },
+    zookeeper_config: {
+      zk: 'zk://127.0.0.1:2181/marathon',
+      zk_timeout: 10000,
+      zk_session_timeout: 10000,
+      zk_max_versions: 50,
+    },
     http_config: { http_port: sim.port, https_port: tls ? sim.port : 8443 },
     event_subscriber: null,
   };

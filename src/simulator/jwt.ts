@@ -3,7 +3,8 @@ import type { KeyObject } from 'node:crypto';
 
 /** Minimal JWS compact tokens with node:crypto: RS256 (DC/OS service login) and HS256 (issued session tokens). */
 
-export type JwtResult = { readonly ok: true; readonly payload: Record<string, unknown> } | { readonly ok: false; readonly error: string };
+export type JwtResult =
+  { readonly ok: true; readonly payload: Record<string, unknown> } | { readonly ok: false; readonly error: string };
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 
@@ -17,7 +18,9 @@ export function verifyRs256(token: string, publicKey: KeyObject, nowSec: number)
   const parts = split(token, 'RS256');
   if (!parts.ok) return parts;
   const good = verify('RSA-SHA256', Buffer.from(parts.input), publicKey, Buffer.from(parts.sig, 'base64url'));
-  return good ? checkExp(parts.payload, nowSec) : { ok: false, error: 'the token signature does not match the configured public key' };
+  return good
+    ? checkExp(parts.payload, nowSec)
+    : { ok: false, error: 'the token signature does not match the configured public key' };
 }
 
 export function signHs256(payload: Record<string, unknown>, secret: Buffer): string {
@@ -36,15 +39,19 @@ export function verifyHs256(token: string, secret: Buffer, nowSec: number): JwtR
 
 export const publicKeyFrom = (pem: string): KeyObject => createPublicKey(pem);
 
-function split(token: string, alg: string):
-  { ok: true; input: string; sig: string; payload: Record<string, unknown> } | { ok: false; error: string } {
+function split(
+  token: string,
+  alg: string,
+): { ok: true; input: string; sig: string; payload: Record<string, unknown> } | { ok: false; error: string } {
   const parts = token.split('.');
   if (parts.length !== 3) return { ok: false, error: 'the token is not a JWT (header.payload.signature)' };
   try {
     const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (header['alg'] !== alg) return { ok: false, error: `the token must be signed with ${alg}, not ${String(header['alg'])}` };
+    if (header['alg'] !== alg)
+      return { ok: false, error: `the token must be signed with ${alg}, not ${String(header['alg'])}` };
     const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as unknown;
-    if (typeof payload !== 'object' || payload === null) return { ok: false, error: 'the token payload is not a JSON object' };
+    if (typeof payload !== 'object' || payload === null)
+      return { ok: false, error: 'the token payload is not a JSON object' };
     return { ok: true, input: `${parts[0]}.${parts[1]}`, sig: parts[2], payload: payload as Record<string, unknown> };
   } catch {
     return { ok: false, error: 'the token header or payload is not base64url JSON' };
@@ -53,6 +60,7 @@ function split(token: string, alg: string):
 
 function checkExp(payload: Record<string, unknown>, nowSec: number): JwtResult {
   const exp = payload['exp'] === undefined ? undefined : Number(payload['exp']);
-  if (exp !== undefined && (!Number.isFinite(exp) || exp <= nowSec)) return { ok: false, error: 'the token has expired' };
+  if (exp !== undefined && (!Number.isFinite(exp) || exp <= nowSec))
+    return { ok: false, error: 'the token has expired' };
   return { ok: true, payload };
 }

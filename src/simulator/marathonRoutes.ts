@@ -9,7 +9,12 @@ import { findApp, findTask } from './state';
 import { trickleJson } from './trickle';
 
 /** Marathon's REST API (the parts clients of marathon-lb use) over the simulated state. */
-export async function marathonRoutes(sim: Simulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function marathonRoutes(
+  sim: Simulator,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
   const path = pathOf(url);
   const method = req.method ?? 'GET';
   if (path === '/ping') return sendText(res, 200, 'pong\n');
@@ -18,7 +23,13 @@ export async function marathonRoutes(sim: Simulator, req: IncomingMessage, res: 
   if (method === 'GET' && path === '/v2/events') {
     const hang = sim.faults.stream === 'hang';
     const greeting = eventStreamAttached(req.socket.remoteAddress ?? '127.0.0.1', sim.nowIso());
-    return sim.hub.attach(res, url.searchParams.getAll('event_type'), hang, greeting, sim.faults.stream === 'endless-line');
+    return sim.hub.attach(
+      res,
+      url.searchParams.getAll('event_type'),
+      hang,
+      greeting,
+      sim.faults.stream === 'endless-line',
+    );
   }
   if (method === 'GET' && path === '/v2/deployments') return sendJson(res, 200, sim.deploymentsJson());
   if (method === 'DELETE' && path.startsWith('/v2/deployments/')) {
@@ -28,17 +39,27 @@ export async function marathonRoutes(sim: Simulator, req: IncomingMessage, res: 
   if (method === 'GET' && path === '/v2/tasks') return sendJson(res, 200, renderTasks(sim.snapshot()));
   if (method === 'POST' && path === '/v2/tasks/delete') return killTasks(sim, req, res, url);
 
-  if (path === '/v2/apps' || path.startsWith('/v2/apps/')) return apps(sim, req, res, url, path.slice('/v2/apps'.length), method);
+  if (path === '/v2/apps' || path.startsWith('/v2/apps/'))
+    return apps(sim, req, res, url, path.slice('/v2/apps'.length), method);
   return sendError(res, 404, `no such resource: ${method} ${url.pathname}`);
 }
 
-async function apps(sim: Simulator, req: IncomingMessage, res: ServerResponse, url: URL, rest: string, method: string): Promise<void> {
+async function apps(
+  sim: Simulator,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  rest: string,
+  method: string,
+): Promise<void> {
   if (method === 'GET') {
     if (await appsFault(sim, res)) return;
     if (rest === '') {
       const embeds = url.searchParams.getAll('embed');
-      const body = sim.appsJson({ tasks: embeds.some((e) => e === 'apps.tasks' || e === 'tasks'),
-        readiness: embeds.some((e) => e === 'apps.readiness' || e === 'readiness') });
+      const body = sim.appsJson({
+        tasks: embeds.some((e) => e === 'apps.tasks' || e === 'tasks'),
+        readiness: embeds.some((e) => e === 'apps.readiness' || e === 'readiness'),
+      });
       const extra = sim.faults.extraApps;
       const answer = extra === undefined ? body : { apps: [...body.apps, ...extra] };
       const slowMs = sim.appsLatencyPerAppMs * answer.apps.length;
@@ -48,7 +69,8 @@ async function apps(sim: Simulator, req: IncomingMessage, res: ServerResponse, u
     const tasksOnly = rest.endsWith('/tasks');
     const app = findApp(sim.snapshot(), tasksOnly ? rest.slice(0, -'/tasks'.length) : rest);
     if (!app) return sendError(res, 404, `App '${rest}' does not exist`);
-    if (tasksOnly) return sendJson(res, 200, { tasks: app.tasks.map((t) => renderTask(t, app.def.healthChecks.length)) });
+    if (tasksOnly)
+      return sendJson(res, 200, { tasks: app.tasks.map((t) => renderTask(t, app.def.healthChecks.length)) });
     return sendJson(res, 200, { app: sim.appJson(app.def.id) });
   }
   const clientIp = req.socket.remoteAddress ?? '127.0.0.1';
@@ -56,7 +78,10 @@ async function apps(sim: Simulator, req: IncomingMessage, res: ServerResponse, u
   const killMatch = /^(.*)\/tasks\/([^/]+)$/.exec(rest);
   if (method === 'DELETE' && killMatch) {
     const taskId = decodeURIComponent(killMatch[2]);
-    const task = sim.snapshot().apps.flatMap((a) => a.tasks).find((t) => t.id === taskId);
+    const task = sim
+      .snapshot()
+      .apps.flatMap((a) => a.tasks)
+      .find((t) => t.id === taskId);
     if (!task) throw new SimulatorError(404, `Task '${taskId}' does not exist`);
     await sim.killTasks([taskId], { scale: url.searchParams.get('scale') === 'true', force }, clientIp);
     return sendJson(res, 200, { task: task ? renderTask(task, 0) : { id: taskId } });
@@ -88,7 +113,8 @@ async function apps(sim: Simulator, req: IncomingMessage, res: ServerResponse, u
 async function killTasks(sim: Simulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const body = await readJson(req);
   if (!body.ok) throw new SimulatorError(400, body.error);
-  const ids: unknown = typeof body.value === 'object' && body.value !== null ? (body.value as Record<string, unknown>)['ids'] : undefined;
+  const ids: unknown =
+    typeof body.value === 'object' && body.value !== null ? (body.value as Record<string, unknown>)['ids'] : undefined;
   if (!Array.isArray(ids) || !ids.every((id): id is string => typeof id === 'string')) {
     throw new SimulatorError(422, 'expected {"ids": ["<task id>", ...]}');
   }
@@ -98,13 +124,19 @@ async function killTasks(sim: Simulator, req: IncomingMessage, res: ServerRespon
     const found = findTask(before, id);
     return found ? [renderTask(found.task, found.app.def.healthChecks.length)] : [];
   });
-  await sim.killTasks(ids, { scale, force: url.searchParams.get('force') === 'true' }, req.socket.remoteAddress ?? '127.0.0.1');
+  await sim.killTasks(
+    ids,
+    { scale, force: url.searchParams.get('force') === 'true' },
+    req.socket.remoteAddress ?? '127.0.0.1',
+  );
   return sendJson(res, 200, scale ? deploymentReply(sim) : { tasks: killed });
 }
 
 /** Marathon's answer to a change: the new version and the deployment that carries it out. */
-const deploymentReply = (sim: Simulator): Record<string, unknown> =>
-  ({ version: sim.nowIso(), deploymentId: sim.lastDeploymentId() });
+const deploymentReply = (sim: Simulator): Record<string, unknown> => ({
+  version: sim.nowIso(),
+  deploymentId: sim.lastDeploymentId(),
+});
 
 /** Applies an `apps` fault; true when the response has been sent. */
 async function appsFault(sim: Simulator, res: ServerResponse): Promise<boolean> {
@@ -118,7 +150,9 @@ async function appsFault(sim: Simulator, res: ServerResponse): Promise<boolean> 
       await sim.sleep(f.delayMs);
       return false;
     case 'invalid-json':
-      sendText(res, 200, '{"apps": [{"id": "/truncated", "labels": {"HAPROXY_GROUP": "ext', { 'Content-Type': 'application/json' });
+      sendText(res, 200, '{"apps": [{"id": "/truncated", "labels": {"HAPROXY_GROUP": "ext', {
+        'Content-Type': 'application/json',
+      });
       return true;
     case 'wrong-shape':
       sendJson(res, 200, { apps: { id: '/wrong-shape', note: 'apps is an object here, not an array' } });

@@ -21,8 +21,21 @@ export interface Scenario {
   readonly repeatEveryMs?: number;
 }
 
-export const STEP_KINDS = ['scale', 'createApp', 'updateApp', 'deleteApp', 'labels', 'kill', 'health', 'taskState',
-  'burst', 'fault', 'clearFaults', 'expireTokens', 'leader'] as const;
+export const STEP_KINDS = [
+  'scale',
+  'createApp',
+  'updateApp',
+  'deleteApp',
+  'labels',
+  'kill',
+  'health',
+  'taskState',
+  'burst',
+  'fault',
+  'clearFaults',
+  'expireTokens',
+  'leader',
+] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 export interface Step {
@@ -32,7 +45,8 @@ export interface Step {
   readonly arg: unknown;
 }
 
-export type ScenarioResult = { readonly ok: true; readonly scenario: Scenario } | { readonly ok: false; readonly error: string };
+export type ScenarioResult =
+  { readonly ok: true; readonly scenario: Scenario } | { readonly ok: false; readonly error: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -50,10 +64,13 @@ export function parseScenario(raw: unknown, source: string): ScenarioResult {
     const s: unknown = rawTimeline[i];
     if (!isObject(s)) return bad(`timeline[${i}] must be an object`);
     const atMs = s['atMs'];
-    if (typeof atMs !== 'number' || !Number.isFinite(atMs) || atMs < 0) return bad(`timeline[${i}].atMs must be a number ≥ 0`);
+    if (typeof atMs !== 'number' || !Number.isFinite(atMs) || atMs < 0)
+      return bad(`timeline[${i}].atMs must be a number ≥ 0`);
     const kinds = Object.keys(s).filter((k) => k !== 'atMs' && k !== 'comment');
     if (kinds.length !== 1 || !(STEP_KINDS as readonly string[]).includes(kinds[0])) {
-      return bad(`timeline[${i}] needs exactly one action of ${STEP_KINDS.join(', ')} (got ${kinds.join(', ') || 'none'})`);
+      return bad(
+        `timeline[${i}] needs exactly one action of ${STEP_KINDS.join(', ')} (got ${kinds.join(', ') || 'none'})`,
+      );
     }
     timeline.push({ atMs, kind: kinds[0] as StepKind, arg: s[kinds[0]] });
   }
@@ -84,7 +101,10 @@ export function loadScenario(file: string): ScenarioResult {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    return { ok: false, error: `scenario ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+    return {
+      ok: false,
+      error: `scenario ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    };
   }
   try {
     return parseScenario(JSON.parse(text) as unknown, file);

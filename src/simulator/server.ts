@@ -6,8 +6,12 @@ import type { AddressInfo } from 'node:net';
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Creates the HTTP (or HTTPS, given PEM key + cert) server and listens; resolves with the bound port. */
-export function listenServer(handler: Handler, host: string, port: number,
-  tls?: { readonly key: string | Buffer; readonly cert: string | Buffer }): Promise<{ server: Server; port: number }> {
+export function listenServer(
+  handler: Handler,
+  host: string,
+  port: number,
+  tls?: { readonly key: string | Buffer; readonly cert: string | Buffer },
+): Promise<{ server: Server; port: number }> {
   const server: Server = tls ? createTlsServer({ key: tls.key, cert: tls.cert }, handler) : createServer(handler);
   // Event streams live for hours; no idle timeout on responses.
   server.requestTimeout = 0;

@@ -53,14 +53,23 @@ export class Simulator {
     this.hub = new EventHub(options.keepAliveMs ?? 0);
     this.auth = new Auth(options.auth ?? {}, randomBytes(32), () => this.clock().getTime());
     const pool = options.serveTasks
-      ? new TaskPool(options.taskHost ?? '127.0.0.1', options.serveTasksOf, options.notReadyAnswers503 === true) : undefined;
+      ? new TaskPool(options.taskHost ?? '127.0.0.1', options.serveTasksOf, options.notReadyAnswers503 === true)
+      : undefined;
     const delayed = options.timeScale !== undefined;
-    this.engine = new Engine(this.hub, pool, () => ({ now: this.nowIso(), host: options.taskHost ?? '127.0.0.1', seed: this.seed, delayed }));
-    this.taskClock = options.timeScale === undefined ? undefined : new TaskClock(options.timeScale, options.readyAfterSeconds, {
-      markHealthy: (id) => this.setHealth(id, true),
-      markReady: (id) => this.applyReady(id, true),
-      schedule: (ms, fn) => this.schedule(ms, fn),
-    });
+    this.engine = new Engine(this.hub, pool, () => ({
+      now: this.nowIso(),
+      host: options.taskHost ?? '127.0.0.1',
+      seed: this.seed,
+      delayed,
+    }));
+    this.taskClock =
+      options.timeScale === undefined
+        ? undefined
+        : new TaskClock(options.timeScale, options.readyAfterSeconds, {
+            markHealthy: (id) => this.setHealth(id, true),
+            markReady: (id) => this.applyReady(id, true),
+            schedule: (ms, fn) => this.schedule(ms, fn),
+          });
     this.pool = pool;
     this.leaderOpts = options.leader ?? {};
     this.appsLatencyPerAppMs = options.appsLatencyPerAppMs ?? 0;
@@ -69,10 +78,16 @@ export class Simulator {
   /** Starts listening, then creates the initial apps. */
   static async start(options: SimulatorOptions = {}): Promise<Simulator> {
     const scale = options.timeScale;
-    if (scale !== undefined && !(Number.isFinite(scale) && scale > 0)) throw new SimulatorError(422, `timeScale must be a number > 0, got ${scale}`);
+    if (scale !== undefined && !(Number.isFinite(scale) && scale > 0))
+      throw new SimulatorError(422, `timeScale must be a number > 0, got ${scale}`);
     const sim = new Simulator(options);
     try {
-      const { server, port } = await listenServer(createHandler(sim), options.host ?? '127.0.0.1', options.port ?? 0, options.tls);
+      const { server, port } = await listenServer(
+        createHandler(sim),
+        options.host ?? '127.0.0.1',
+        options.port ?? 0,
+        options.tls,
+      );
       sim.server = server;
       sim.boundPort = port;
       for (const app of options.apps ?? []) await sim.createApp(app);
@@ -142,17 +157,35 @@ export class Simulator {
   }
 
   createApp(def: unknown, clientIp?: string): Promise<Record<string, unknown>> {
-    return this.appOp((s, c) => st.createApp(s, def, c), () => idOf(def), clientIp);
+    return this.appOp(
+      (s, c) => st.createApp(s, def, c),
+      () => idOf(def),
+      clientIp,
+    );
   }
   /** Without `force`, an app with a deployment in progress answers 409 (Marathon's lock). */
   updateApp(appId: string, patch: unknown, clientIp?: string, force = true): Promise<Record<string, unknown>> {
-    return this.appOp((s, c) => st.updateApp(s, appId, patch, c, force), () => appId, clientIp);
+    return this.appOp(
+      (s, c) => st.updateApp(s, appId, patch, c, force),
+      () => appId,
+      clientIp,
+    );
   }
   scale(appId: string, instances: number): Promise<Record<string, unknown>> {
-    return this.appOp((s, c) => st.scaleApp(s, appId, instances, c), () => appId);
+    return this.appOp(
+      (s, c) => st.scaleApp(s, appId, instances, c),
+      () => appId,
+    );
   }
-  setLabels(appId: string, labels: Record<string, string | null>, opts: { replace?: boolean } = {}): Promise<Record<string, unknown>> {
-    return this.appOp((s, c) => st.setLabels(s, appId, labels, opts.replace === true, c), () => appId);
+  setLabels(
+    appId: string,
+    labels: Record<string, string | null>,
+    opts: { replace?: boolean } = {},
+  ): Promise<Record<string, unknown>> {
+    return this.appOp(
+      (s, c) => st.setLabels(s, appId, labels, opts.replace === true, c),
+      () => appId,
+    );
   }
   async deleteApp(appId: string, clientIp?: string, force = true): Promise<void> {
     await this.run((s, c) => st.deleteApp(s, appId, c, force), clientIp);
@@ -162,12 +195,20 @@ export class Simulator {
     await this.run((s, c) => st.setTaskState(s, taskId, 'TASK_KILLED', opts.scale === true, c));
   }
   /** `POST /v2/tasks/delete`: kills these tasks (unknown ids skipped); `scale` lowers their apps' instances. */
-  async killTasks(taskIds: readonly string[], opts: { scale?: boolean; force?: boolean } = {}, clientIp?: string): Promise<void> {
+  async killTasks(
+    taskIds: readonly string[],
+    opts: { scale?: boolean; force?: boolean } = {},
+    clientIp?: string,
+  ): Promise<void> {
     await this.run((s, c) => st.killTasks(s, taskIds, opts.scale === true, c, opts.force ?? true), clientIp);
   }
   /** Moves a task to any Mesos state (TASK_UNREACHABLE, TASK_FAILED …); terminal states remove it. */
   async setTaskState(taskId: string, state: TaskState, opts: { scale?: boolean } = {}): Promise<void> {
-    if (!TASK_STATES.includes(state)) throw new SimulatorError(422, `unknown task state ${JSON.stringify(state)}: use one of ${TASK_STATES.join(', ')}`);
+    if (!TASK_STATES.includes(state))
+      throw new SimulatorError(
+        422,
+        `unknown task state ${JSON.stringify(state)}: use one of ${TASK_STATES.join(', ')}`,
+      );
     await this.run((s, c) => st.setTaskState(s, taskId, state, opts.scale === true, c));
   }
   async setHealth(taskId: string, alive: boolean): Promise<void> {
@@ -192,7 +233,8 @@ export class Simulator {
    * Marathon's checks. Needs serveTasks.
    */
   setEndpointHealth(taskId: string, healthy: boolean): void {
-    if (!this.pool?.has(taskId)) throw new SimulatorError(404, `task ${taskId} has no served endpoint (start the simulator with serveTasks)`);
+    if (!this.pool?.has(taskId))
+      throw new SimulatorError(404, `task ${taskId} has no served endpoint (start the simulator with serveTasks)`);
     this.pool.setHealthy(taskId, healthy);
   }
 
@@ -203,8 +245,10 @@ export class Simulator {
   }
   /** Publishes `count` events of `type` at once (see burst.ts); returns the count. */
   burst(count: number, type: string = 'status_update_event'): number {
-    if (!Number.isInteger(count) || count < 0 || count > MAX_BURST) throw new SimulatorError(422, `burst count must be an integer from 0 to ${MAX_BURST}`);
-    if (!(BURST_TYPES as readonly string[]).includes(type)) throw new SimulatorError(422, `burst type ${JSON.stringify(type)} is not one of ${BURST_TYPES.join(', ')}`);
+    if (!Number.isInteger(count) || count < 0 || count > MAX_BURST)
+      throw new SimulatorError(422, `burst count must be an integer from 0 to ${MAX_BURST}`);
+    if (!(BURST_TYPES as readonly string[]).includes(type))
+      throw new SimulatorError(422, `burst type ${JSON.stringify(type)} is not one of ${BURST_TYPES.join(', ')}`);
     this.engine.publish(burstEvents(this.engine.state, count, type as BurstType, this.nowIso()));
     return count;
   }
@@ -234,7 +278,10 @@ export class Simulator {
   /** Makes this instance a non-leader redirecting to `redirectTo`, or the leader again with `{}`. */
   setLeader(leader: LeaderOptions): void {
     if (leader.redirectTo !== undefined && !/^https?:\/\/[^/]+/.test(leader.redirectTo)) {
-      throw new SimulatorError(422, `redirectTo must be a base URL like http://127.0.0.1:8080, got ${JSON.stringify(leader.redirectTo)}`);
+      throw new SimulatorError(
+        422,
+        `redirectTo must be a base URL like http://127.0.0.1:8080, got ${JSON.stringify(leader.redirectTo)}`,
+      );
     }
     this.leaderOpts = leader;
   }
@@ -288,4 +335,6 @@ export class Simulator {
 }
 
 const idOf = (def: unknown): string =>
-  typeof def === 'object' && def !== null && typeof (def as { id?: unknown }).id === 'string' ? (def as { id: string }).id : '';
+  typeof def === 'object' && def !== null && typeof (def as { id?: unknown }).id === 'string'
+    ? (def as { id: string }).id
+    : '';

@@ -45,7 +45,12 @@ export class EventHub {
    * no headers): the client sees a connection that accepted the request and then went silent.
    */
   attach(res: ServerResponse, eventTypes: readonly string[], hang: boolean, greeting: SimEvent, endless = false): void {
-    const stream: Stream = { res, filter: eventTypes.length > 0 ? new Set(eventTypes) : null, hung: hang, endless: false };
+    const stream: Stream = {
+      res,
+      filter: eventTypes.length > 0 ? new Set(eventTypes) : null,
+      hung: hang,
+      endless: false,
+    };
     this.streams.add(stream);
     res.on('close', () => this.streams.delete(stream));
     res.socket?.setNoDelay(true);
@@ -83,7 +88,10 @@ export class EventHub {
     const frames = events.map((e) => ({ type: e.eventType, text: sseFrame(e) }));
     for (const s of this.streams) {
       if (s.hung || s.res.destroyed) continue;
-      const text = frames.filter((f) => wants(s, f.type)).map((f) => f.text).join('');
+      const text = frames
+        .filter((f) => wants(s, f.type))
+        .map((f) => f.text)
+        .join('');
       if (text !== '') s.res.write(text);
     }
   }

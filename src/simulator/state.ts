@@ -17,7 +17,9 @@ export function createApp(state: SimState, raw: unknown, ctx: Ctx): Outcome {
   const created = newTasks(norm.def, norm.def.instances, { ...state, nextServicePort: norm.nextServicePort }, ctx, 0);
   const app: SimApp = { def: norm.def, tasks: created.tasks };
   const next = { ...created.state, apps: [...state.apps, app] };
-  return deployment(next, app, 'StartApplication', created.tasks, [], ctx, [ev.apiPostEvent(app.def, ctx.now, ctx.clientIp)]);
+  return deployment(next, app, 'StartApplication', created.tasks, [], ctx, [
+    ev.apiPostEvent(app.def, ctx.now, ctx.clientIp),
+  ]);
 }
 
 /**
@@ -32,21 +34,38 @@ export function updateApp(state: SimState, appId: string, patch: unknown, ctx: C
   const norm = normalizeAppDef(patch, state, ctx.now, app.def);
   if (!norm.ok) return norm;
   if (norm.def.id !== app.def.id) return fail(422, `app ${appId}: the id cannot change (got ${norm.def.id})`);
-  const configChanged = !sameOn(app.def, norm.def, Object.keys({ ...app.def, ...norm.def })
-    .filter((k) => !['instances', 'version', 'versionInfo'].includes(k)));
-  const def: AppDef = configChanged ? norm.def
-    : { ...norm.def, versionInfo: { ...norm.def.versionInfo, lastConfigChangeAt: app.def.versionInfo.lastConfigChangeAt } };
+  const configChanged = !sameOn(
+    app.def,
+    norm.def,
+    Object.keys({ ...app.def, ...norm.def }).filter((k) => !['instances', 'version', 'versionInfo'].includes(k)),
+  );
+  const def: AppDef = configChanged
+    ? norm.def
+    : {
+        ...norm.def,
+        versionInfo: { ...norm.def.versionInfo, lastConfigChangeAt: app.def.versionInfo.lastConfigChangeAt },
+      };
   const base = { ...state, nextServicePort: norm.nextServicePort };
   if (!sameOn(app.def, norm.def, RESTART_FIELDS)) {
     // The old tasks serve until the new ones are healthy and ready (at once when the clock does not run).
     const fresh = newTasks(def, def.instances, base, ctx, 0);
     const updated = { def, tasks: [...app.tasks, ...fresh.tasks] };
-    return deployment(withApp(fresh.state, updated), updated, 'RestartApplication', fresh.tasks, [], ctx,
-      [ev.apiPostEvent(def, ctx.now, ctx.clientIp)], app.tasks);
+    return deployment(
+      withApp(fresh.state, updated),
+      updated,
+      'RestartApplication',
+      fresh.tasks,
+      [],
+      ctx,
+      [ev.apiPostEvent(def, ctx.now, ctx.clientIp)],
+      app.tasks,
+    );
   }
   const scaled = scaleTasks(app.tasks, def, base, ctx);
   const updated = { def, tasks: scaled.tasks };
-  return deployment(withApp(scaled.state, updated), updated, 'ScaleApplication', scaled.started, scaled.stopped, ctx, [ev.apiPostEvent(def, ctx.now, ctx.clientIp)]);
+  return deployment(withApp(scaled.state, updated), updated, 'ScaleApplication', scaled.started, scaled.stopped, ctx, [
+    ev.apiPostEvent(def, ctx.now, ctx.clientIp),
+  ]);
 }
 
 export const scaleApp = (state: SimState, appId: string, instances: unknown, ctx: Ctx): Outcome =>
@@ -56,7 +75,8 @@ export const scaleApp = (state: SimState, appId: string, instances: unknown, ctx
 export function setLabels(state: SimState, appId: string, labels: unknown, replace: boolean, ctx: Ctx): Outcome {
   const app = findApp(state, appId);
   if (!app) return fail(404, `app ${appId} does not exist`);
-  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) return fail(422, `app ${appId}: labels must be an object`);
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels))
+    return fail(422, `app ${appId}: labels must be an object`);
   const merged: Record<string, unknown> = replace ? {} : { ...app.def.labels };
   for (const [k, v] of Object.entries(labels)) {
     if (v === null) delete merged[k];
@@ -70,7 +90,15 @@ export function deleteApp(state: SimState, appId: string, ctx: Ctx, force = true
   if (!app) return fail(404, `app ${appId} does not exist`);
   const locked = lockedBy(state, app.def.id, force);
   if (locked) return locked;
-  const gone = deployment({ ...state, apps: state.apps.filter((a) => a !== app) }, app, 'StopApplication', [], app.tasks, ctx, []);
+  const gone = deployment(
+    { ...state, apps: state.apps.filter((a) => a !== app) },
+    app,
+    'StopApplication',
+    [],
+    app.tasks,
+    ctx,
+    [],
+  );
   // app_terminated_event comes after the kills, before the deployment ends.
   const events = [...gone.events.slice(0, -2), ev.appTerminatedEvent(app.def.id, ctx.now), ...gone.events.slice(-2)];
   return { ...gone, events };
@@ -97,8 +125,14 @@ export function setTaskState(state: SimState, taskId: string, status: TaskState,
  * instance count drops by its killed tasks, one ScaleApplication deployment per app (locked apps: 409
  * unless `force`); without it Marathon starts a replacement per task.
  */
-export function killTasks(state: SimState, taskIds: readonly string[], scale: boolean, ctx: Ctx, force = true,
-  status: TaskState = 'TASK_KILLED'): Outcome {
+export function killTasks(
+  state: SimState,
+  taskIds: readonly string[],
+  scale: boolean,
+  ctx: Ctx,
+  force = true,
+  status: TaskState = 'TASK_KILLED',
+): Outcome {
   const victims = new Map<string, SimTask[]>();
   for (const id of taskIds) {
     const found = findTask(state, id);
@@ -115,10 +149,16 @@ export function killTasks(state: SimState, taskIds: readonly string[], scale: bo
     if (scale) {
       const locked = lockedBy(cur, appId, force);
       if (locked) return locked;
-      const def = { ...app.def, instances: Math.max(0, app.def.instances - tasks.length), version: ctx.now,
-        versionInfo: { ...app.def.versionInfo, lastScalingAt: ctx.now } };
+      const def = {
+        ...app.def,
+        instances: Math.max(0, app.def.instances - tasks.length),
+        version: ctx.now,
+        versionInfo: { ...app.def.versionInfo, lastScalingAt: ctx.now },
+      };
       const updated = { def, tasks: rest };
-      const out = deployment(withApp(cur, updated), updated, 'ScaleApplication', [], [], ctx, [ev.apiPostEvent(def, ctx.now, ctx.clientIp)]);
+      const out = deployment(withApp(cur, updated), updated, 'ScaleApplication', [], [], ctx, [
+        ev.apiPostEvent(def, ctx.now, ctx.clientIp),
+      ]);
       // The kills come first, as Marathon reports the tasks gone before the scale-down deployment.
       events.push(...tasks.map((t) => ev.statusUpdateEvent(t, status, ctx.now)), ...out.events);
       cur = out.state;
@@ -130,7 +170,13 @@ export function killTasks(state: SimState, taskIds: readonly string[], scale: bo
     events.push(...tasks.map((t) => ev.statusUpdateEvent(t, status, ctx.now)), ...startEvents(fresh.tasks, ctx.now));
   }
   const settled = settle(cur, ctx.now);
-  return { ok: true, state: settled.state, events: [...events, ...settled.events], started, stopped: [...stopped, ...settled.stopped] };
+  return {
+    ok: true,
+    state: settled.state,
+    events: [...events, ...settled.events],
+    started,
+    stopped: [...stopped, ...settled.stopped],
+  };
 }
 
 export function setTaskHealth(state: SimState, taskId: string, alive: boolean, ctx: Ctx): Outcome {
@@ -141,11 +187,23 @@ export function setTaskHealth(state: SimState, taskId: string, alive: boolean, c
   const maxFailures = Number(app.def.healthChecks[0]?.['maxConsecutiveFailures'] ?? 3) || 3;
   const changed: SimTask = alive
     ? { ...task, alive, awaitingHealth: false, consecutiveFailures: 0, lastSuccess: ctx.now }
-    : { ...task, alive, awaitingHealth: false, consecutiveFailures: Math.max(task.consecutiveFailures, maxFailures), lastFailure: ctx.now };
+    : {
+        ...task,
+        alive,
+        awaitingHealth: false,
+        consecutiveFailures: Math.max(task.consecutiveFailures, maxFailures),
+        lastFailure: ctx.now,
+      };
   const next = withApp(state, { ...app, tasks: app.tasks.map((t) => (t === task ? changed : t)) });
   const events = task.alive === alive ? [] : [ev.healthStatusChangedEvent(changed, alive, ctx.now)];
   const settled = settle(next, ctx.now);
-  return { ok: true, state: settled.state, events: [...events, ...settled.events], started: [], stopped: settled.stopped };
+  return {
+    ok: true,
+    state: settled.state,
+    events: [...events, ...settled.events],
+    started: [],
+    stopped: settled.stopped,
+  };
 }
 
 /** A readiness-check verdict: Marathon sends no event for it; a deployment waiting only on it ends. */
@@ -153,14 +211,19 @@ export function setTaskReady(state: SimState, taskId: string, ready: boolean, ct
   const found = findTask(state, taskId);
   if (!found) return fail(404, `task ${taskId} does not exist`);
   const { app, task } = found;
-  if (task.ready === null) return fail(422, `app ${app.def.id} has no readinessChecks, so task ${taskId} has no readiness`);
+  if (task.ready === null)
+    return fail(422, `app ${app.def.id} has no readinessChecks, so task ${taskId} has no readiness`);
   const next = withApp(state, { ...app, tasks: app.tasks.map((t) => (t === task ? { ...task, ready } : t)) });
   const settled = settle(next, ctx.now);
   return { ok: true, state: settled.state, events: settled.events, started: [], stopped: settled.stopped };
 }
 
-function scaleTasks(tasks: readonly SimTask[], def: AppDef, state: SimState, ctx: Ctx):
-  { tasks: readonly SimTask[]; started: readonly SimTask[]; stopped: readonly SimTask[]; state: SimState } {
+function scaleTasks(
+  tasks: readonly SimTask[],
+  def: AppDef,
+  state: SimState,
+  ctx: Ctx,
+): { tasks: readonly SimTask[]; started: readonly SimTask[]; stopped: readonly SimTask[]; state: SimState } {
   if (def.instances >= tasks.length) {
     const fresh = newTasks(def, def.instances - tasks.length, state, ctx, 0);
     return { tasks: [...tasks, ...fresh.tasks], started: fresh.tasks, stopped: [], state: fresh.state };
@@ -183,8 +246,10 @@ export function findTask(state: SimState, taskId: string): { app: SimApp; task: 
   return undefined;
 }
 
-const withApp = (state: SimState, app: SimApp): SimState =>
-  ({ ...state, apps: state.apps.map((a) => (a.def.id === app.def.id ? app : a)) });
+const withApp = (state: SimState, app: SimApp): SimState => ({
+  ...state,
+  apps: state.apps.map((a) => (a.def.id === app.def.id ? app : a)),
+});
 
 /** Fields whose change gives tasks a different shape, so Marathon restarts them (labels-only changes keep tasks). */
 const RESTART_FIELDS = ['portDefinitions', 'container', 'networks', 'healthChecks'];
@@ -195,7 +260,10 @@ const sameOn = (a: AppDef, b: AppDef, keys: readonly string[]): boolean =>
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (typeof v === 'object' && v !== null) {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'undefined';
 }

@@ -5,8 +5,13 @@ import type { AppDef, Ctx, SimState, SimTask } from './types';
  * Creates `count` running tasks of an app (healthy and ready at once unless `ctx.delayed`). Ids follow Marathon's `<app path with _>.<uuid>` form;
  * host ports come from `ctx.ports[cursor + i]` (real listeners) or else fixed/fake ports from the state.
  */
-export function newTasks(def: AppDef, count: number, state: SimState, ctx: Ctx, cursor: number):
-  { readonly tasks: readonly SimTask[]; readonly state: SimState } {
+export function newTasks(
+  def: AppDef,
+  count: number,
+  state: SimState,
+  ctx: Ctx,
+  cursor: number,
+): { readonly tasks: readonly SimTask[]; readonly state: SimState } {
   let { seq, nextHostPort } = state;
   const slots = hostPortSlots(def);
   const servicePorts = servicePortsOf(def);
@@ -48,4 +53,5 @@ function uuidOf(seq: number, seed: string): string {
   return `${hex(seq, 8)}-0000-4000-8000-${tail}`;
 }
 
-export const newDeploymentId = (seq: number, seed: string): string => uuidOf(seq, seed).replace(/^(.{8})-0000/, '$1-d000');
+export const newDeploymentId = (seq: number, seed: string): string =>
+  uuidOf(seq, seed).replace(/^(.{8})-0000/, '$1-d000');

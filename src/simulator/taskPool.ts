@@ -6,8 +6,11 @@ export class TaskPool {
   private readonly byTask = new Map<string, TaskBackend>();
 
   /** `servesApp` picks the apps whose tasks get real listeners (default: all). */
-  constructor(private readonly host: string, private readonly servesApp: (appId: string) => boolean = () => true,
-    private readonly notReadyFails = false) {}
+  constructor(
+    private readonly host: string,
+    private readonly servesApp: (appId: string) => boolean = () => true,
+    private readonly notReadyFails = false,
+  ) {}
 
   serves(appId: string): boolean {
     return this.servesApp(appId);
@@ -24,7 +27,9 @@ export class TaskPool {
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) {
       await Promise.all(started.map((b) => b.close()));
-      throw new Error(`could not start a task backend on ${this.host}: ${String((failed.reason as Error)?.message ?? failed.reason)}`);
+      throw new Error(
+        `could not start a task backend on ${this.host}: ${String((failed.reason as Error)?.message ?? failed.reason)}`,
+      );
     }
     return started;
   }
@@ -37,7 +42,9 @@ export class TaskPool {
     backend.healthPaths = new Set(['/health', ...paths]);
     backend.ready = task.ready !== false;
     backend.notReadyFails = this.notReadyFails;
-    const checks = Array.isArray(def['readinessChecks']) ? (def['readinessChecks'] as readonly Record<string, unknown>[]) : [];
+    const checks = Array.isArray(def['readinessChecks'])
+      ? (def['readinessChecks'] as readonly Record<string, unknown>[])
+      : [];
     backend.readyPaths = new Set(checks.map((c) => (typeof c['path'] === 'string' ? c['path'] : '/')));
     this.byTask.set(task.id, backend);
   }

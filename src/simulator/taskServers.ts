@@ -20,7 +20,10 @@ export class TaskBackend {
   notReadyFails = false;
   readyPaths: ReadonlySet<string> = new Set();
 
-  private constructor(private readonly servers: readonly Server[], readonly ports: readonly number[]) {}
+  private constructor(
+    private readonly servers: readonly Server[],
+    readonly ports: readonly number[],
+  ) {}
 
   static async start(host: string, portCount: number): Promise<TaskBackend> {
     const servers: Server[] = [];
@@ -58,11 +61,23 @@ export class TaskBackend {
     const readiness = this.readyPaths.has(path);
     const unready = !this.ready && (readiness || (this.notReadyFails && !health));
     const status = (health && !this.healthy) || unready ? 503 : 200;
-    const body = JSON.stringify({ app: this.appId, task: this.taskId, port: this.ports[index], portIndex: index, path,
-      headers: req.headers, ...(health ? { healthy: this.healthy } : {}),
-      ...(readiness ? { ready: this.ready } : {}) }) + '\n';
-    res.writeHead(status, { 'Content-Type': 'application/json', 'X-Sim-App': this.appId, 'X-Sim-Task': this.taskId,
-      'Content-Length': Buffer.byteLength(body) });
+    const body =
+      JSON.stringify({
+        app: this.appId,
+        task: this.taskId,
+        port: this.ports[index],
+        portIndex: index,
+        path,
+        headers: req.headers,
+        ...(health ? { healthy: this.healthy } : {}),
+        ...(readiness ? { ready: this.ready } : {}),
+      }) + '\n';
+    res.writeHead(status, {
+      'Content-Type': 'application/json',
+      'X-Sim-App': this.appId,
+      'X-Sim-Task': this.taskId,
+      'Content-Length': Buffer.byteLength(body),
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 }

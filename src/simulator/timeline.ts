@@ -17,14 +17,18 @@ export function runTimeline(sim: Simulator, scenario: Scenario, report: (line: s
   const round = (): void => {
     cancels.length = 0;
     for (const step of scenario.timeline) {
-      cancels.push(sim.schedule(step.atMs, () => {
-        runStep(sim, step).then(
-          (what) => report(`t+${step.atMs}ms ${what}`),
-          (err: unknown) => report(`t+${step.atMs}ms ${step.kind} failed: ${err instanceof Error ? err.message : String(err)}`),
-        );
-      }));
+      cancels.push(
+        sim.schedule(step.atMs, () => {
+          runStep(sim, step).then(
+            (what) => report(`t+${step.atMs}ms ${what}`),
+            (err: unknown) =>
+              report(`t+${step.atMs}ms ${step.kind} failed: ${err instanceof Error ? err.message : String(err)}`),
+          );
+        }),
+      );
     }
-    if (scenario.repeatEveryMs !== undefined) cancels.push(sim.schedule(scenario.repeatEveryMs, () => !stopped && round()));
+    if (scenario.repeatEveryMs !== undefined)
+      cancels.push(sim.schedule(scenario.repeatEveryMs, () => !stopped && round()));
   };
   if (scenario.timeline.length > 0) round();
   return () => {
@@ -50,7 +54,9 @@ async function runStep(sim: Simulator, step: Step): Promise<string> {
       await sim.deleteApp(String(typeof step.arg === 'string' ? step.arg : a['app']));
       return `deleted ${String(typeof step.arg === 'string' ? step.arg : a['app'])}`;
     case 'labels':
-      await sim.setLabels(String(a['app']), obj(a['labels']) as Record<string, string | null>, { replace: a['replace'] === true });
+      await sim.setLabels(String(a['app']), obj(a['labels']) as Record<string, string | null>, {
+        replace: a['replace'] === true,
+      });
       return `set labels of ${String(a['app'])}`;
     case 'kill': {
       const task = taskOf(sim, a);
@@ -78,7 +84,11 @@ async function runStep(sim: Simulator, step: Step): Promise<string> {
       sim.expireTokens();
       return 'tokens expired';
     case 'leader':
-      sim.setLeader(typeof a['redirectTo'] === 'string' ? { redirectTo: a['redirectTo'], status: a['status'] === 302 ? 302 : 307 } : {});
+      sim.setLeader(
+        typeof a['redirectTo'] === 'string'
+          ? { redirectTo: a['redirectTo'], status: a['status'] === 302 ? 302 : 307 }
+          : {},
+      );
       return typeof a['redirectTo'] === 'string' ? `redirecting to ${a['redirectTo']}` : 'leader again';
   }
 }
@@ -93,9 +103,16 @@ function taskOf(sim: Simulator, a: Json): string {
 }
 
 /** Starts a simulator with a scenario's apps and plays its timeline (stopped by `sim.close()`). */
-export async function startScenario(scenario: Scenario, options: SimulatorOptions, report: (line: string) => void = () => undefined):
-  Promise<Simulator> {
-  const sim = await Simulator.start({ ...options, serveTasks: options.serveTasks ?? scenario.serveTasks, apps: [...scenario.apps, ...(options.apps ?? [])] });
+export async function startScenario(
+  scenario: Scenario,
+  options: SimulatorOptions,
+  report: (line: string) => void = () => undefined,
+): Promise<Simulator> {
+  const sim = await Simulator.start({
+    ...options,
+    serveTasks: options.serveTasks ?? scenario.serveTasks,
+    apps: [...scenario.apps, ...(options.apps ?? [])],
+  });
   runTimeline(sim, scenario, report);
   return sim;
 }

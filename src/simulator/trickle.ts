@@ -8,8 +8,12 @@ const TRICKLE_TICK_MS = 50;
  * TRICKLE_TICK_MS, the last piece at `totalMs`. Stops if the client goes away. `schedule` is the
  * simulator's timer (cancelled when it closes).
  */
-export function trickleJson(res: ServerResponse, body: unknown, totalMs: number,
-  schedule: (ms: number, fn: () => void) => () => void): Promise<void> {
+export function trickleJson(
+  res: ServerResponse,
+  body: unknown,
+  totalMs: number,
+  schedule: (ms: number, fn: () => void) => () => void,
+): Promise<void> {
   const bytes = Buffer.from(JSON.stringify(body));
   const pieces = Math.max(1, Math.ceil(totalMs / TRICKLE_TICK_MS));
   const size = Math.ceil(bytes.length / pieces);

@@ -41,19 +41,47 @@ export interface PortMapping {
 }
 
 export type TaskState =
-  | 'TASK_STAGING' | 'TASK_STARTING' | 'TASK_RUNNING' | 'TASK_KILLING' | 'TASK_KILLED'
-  | 'TASK_FINISHED' | 'TASK_FAILED' | 'TASK_LOST' | 'TASK_ERROR' | 'TASK_UNREACHABLE'
-  | 'TASK_GONE' | 'TASK_DROPPED' | 'TASK_UNKNOWN' | 'TASK_GONE_BY_OPERATOR';
+  | 'TASK_STAGING'
+  | 'TASK_STARTING'
+  | 'TASK_RUNNING'
+  | 'TASK_KILLING'
+  | 'TASK_KILLED'
+  | 'TASK_FINISHED'
+  | 'TASK_FAILED'
+  | 'TASK_LOST'
+  | 'TASK_ERROR'
+  | 'TASK_UNREACHABLE'
+  | 'TASK_GONE'
+  | 'TASK_DROPPED'
+  | 'TASK_UNKNOWN'
+  | 'TASK_GONE_BY_OPERATOR';
 
 export const TASK_STATES: readonly TaskState[] = [
-  'TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_KILLED', 'TASK_FINISHED',
-  'TASK_FAILED', 'TASK_LOST', 'TASK_ERROR', 'TASK_UNREACHABLE', 'TASK_GONE', 'TASK_DROPPED',
-  'TASK_UNKNOWN', 'TASK_GONE_BY_OPERATOR',
+  'TASK_STAGING',
+  'TASK_STARTING',
+  'TASK_RUNNING',
+  'TASK_KILLING',
+  'TASK_KILLED',
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_LOST',
+  'TASK_ERROR',
+  'TASK_UNREACHABLE',
+  'TASK_GONE',
+  'TASK_DROPPED',
+  'TASK_UNKNOWN',
+  'TASK_GONE_BY_OPERATOR',
 ];
 
 /** States after which Marathon drops the task from the app (it is gone from `/v2/apps`). */
 export const TERMINAL_STATES: readonly TaskState[] = [
-  'TASK_KILLED', 'TASK_FINISHED', 'TASK_FAILED', 'TASK_ERROR', 'TASK_GONE', 'TASK_DROPPED', 'TASK_GONE_BY_OPERATOR',
+  'TASK_KILLED',
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_ERROR',
+  'TASK_GONE',
+  'TASK_DROPPED',
+  'TASK_GONE_BY_OPERATOR',
 ];
 
 export interface SimTask {
@@ -150,4 +178,10 @@ export interface SimFailure {
 
 export const fail = (status: SimFailure['status'], error: string): SimFailure => ({ ok: false, status, error });
 
-export const emptyState = (): SimState => ({ apps: [], deployments: [], seq: 0, nextHostPort: 31000, nextServicePort: 10000 });
+export const emptyState = (): SimState => ({
+  apps: [],
+  deployments: [],
+  seq: 0,
+  nextHostPort: 31000,
+  nextServicePort: 10000,
+});

@@ -34,22 +34,36 @@ export interface CertificateInput {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return fs.access(file).then(() => true, () => false);
+  return fs.access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
-export async function ensureDefaultCertificate(input: CertificateInput, make: MakeSelfSigned = opensslSelfSigned): Promise<CertificateChoice> {
+export async function ensureDefaultCertificate(
+  input: CertificateInput,
+  make: MakeSelfSigned = opensslSelfSigned,
+): Promise<CertificateChoice> {
   const defaultPath = input.defaultPath ?? DEFAULT_SSL_CERT;
   // Only the default: a path the user named is theirs to provide (HAProxy names it if it is missing).
-  if (input.sslCerts !== DEFAULT_SSL_CERT || (await exists(defaultPath))) return { ok: true, sslCerts: input.sslCerts === DEFAULT_SSL_CERT ? defaultPath : input.sslCerts };
+  if (input.sslCerts !== DEFAULT_SSL_CERT || (await exists(defaultPath)))
+    return { ok: true, sslCerts: input.sslCerts === DEFAULT_SSL_CERT ? defaultPath : input.sslCerts };
   const generated = path.join(path.dirname(path.resolve(input.haproxyConfig)), SELF_SIGNED_NAME);
   if (await exists(generated)) {
-    return { ok: true, sslCerts: generated, info: `no certificate at ${defaultPath}: using the self-signed one created earlier, ${generated}` };
+    return {
+      ok: true,
+      sslCerts: generated,
+      info: `no certificate at ${defaultPath}: using the self-signed one created earlier, ${generated}`,
+    };
   }
   let pem: string;
   try {
     pem = await make();
   } catch (e) {
-    return { ok: false, error: `no certificate at ${defaultPath} (the --ssl-certs default), and none could be created: ${(e as Error).message}. Pass --ssl-certs with your certificate` };
+    return {
+      ok: false,
+      error: `no certificate at ${defaultPath} (the --ssl-certs default), and none could be created: ${(e as Error).message}. Pass --ssl-certs with your certificate`,
+    };
   }
   try {
     // Private from its first byte (it holds the key), and whole or absent for a reader.
@@ -58,13 +72,17 @@ export async function ensureDefaultCertificate(input: CertificateInput, make: Ma
     await fs.writeFile(tmp, pem, { mode: 0o600 });
     await fs.rename(tmp, generated);
   } catch (e) {
-    return { ok: false, error: `no certificate at ${defaultPath} (the --ssl-certs default), and ${generated} cannot be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Pass --ssl-certs with your certificate` };
+    return {
+      ok: false,
+      error: `no certificate at ${defaultPath} (the --ssl-certs default), and ${generated} cannot be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Pass --ssl-certs with your certificate`,
+    };
   }
   return {
     ok: true,
     sslCerts: generated,
-    warning: `no certificate at ${defaultPath} (the --ssl-certs default): created a self-signed one (CN=*) at ${generated} `
-      + 'so the HTTPS frontend can start; browsers will not trust it. Pass --ssl-certs with your certificate',
+    warning:
+      `no certificate at ${defaultPath} (the --ssl-certs default): created a self-signed one (CN=*) at ${generated} ` +
+      'so the HTTPS frontend can start; browsers will not trust it. Pass --ssl-certs with your certificate',
   };
 }
 
@@ -75,12 +93,36 @@ const opensslSelfSigned: MakeSelfSigned = async () => {
     const key = path.join(dir, 'key.pem');
     const crt = path.join(dir, 'cert.pem');
     await new Promise<void>((resolve, reject) => {
-      execFile('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=*', '-keyout', key, '-out', crt],
-        { timeout: 60_000 }, (err, _out, stderr) => {
+      execFile(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '3650',
+          '-subj',
+          '/CN=*',
+          '-keyout',
+          key,
+          '-out',
+          crt,
+        ],
+        { timeout: 60_000 },
+        (err, _out, stderr) => {
           if (!err) return resolve();
           const code = (err as NodeJS.ErrnoException).code;
-          reject(new Error(code === 'ENOENT' ? 'openssl is not installed' : `openssl failed: ${String(stderr).trim().split('\n').pop() ?? err.message}`));
-        });
+          reject(
+            new Error(
+              code === 'ENOENT'
+                ? 'openssl is not installed'
+                : `openssl failed: ${String(stderr).trim().split('\n').pop() ?? err.message}`,
+            ),
+          );
+        },
+      );
     });
     return (await fs.readFile(crt, 'utf8')) + (await fs.readFile(key, 'utf8'));
   } finally {

@@ -24,7 +24,10 @@ export function chooseLuaDir(asked: string, bundled: string, exists: Exists = fi
   const missing = MARATHON_LB_LUA.filter((f) => !exists(path.join(asked, f)));
   if (missing.length === 0 || path.resolve(asked) === path.resolve(bundled)) return { dir: asked };
   if (!MARATHON_LB_LUA.every((f) => exists(path.join(bundled, f)))) return { dir: asked };
-  return { dir: bundled, note: `Lua files not found in ${asked} (${missing.join(', ')}): using the bundled ones in ${bundled}` };
+  return {
+    dir: bundled,
+    note: `Lua files not found in ${asked} (${missing.join(', ')}): using the bundled ones in ${bundled}`,
+  };
 }
 
 const LUA_LOAD = /^(\s*lua-load(?:-per-thread)?\s+)(\S+\.lua)(?=\s|$)/gm;
@@ -45,7 +48,14 @@ export function rewriteLuaLoads(text: string, luaDir: string, exists: Exists = f
   const out = text.replace(LUA_LOAD, (line, lead: string, file: string) => {
     const name = path.posix.basename(file);
     const local = path.join(luaDir, name);
-    if (/[{}]/.test(file) || !(MARATHON_LB_LUA as readonly string[]).includes(name) || exists(file) || !exists(local) || file === local) return line;
+    if (
+      /[{}]/.test(file) ||
+      !(MARATHON_LB_LUA as readonly string[]).includes(name) ||
+      exists(file) ||
+      !exists(local) ||
+      file === local
+    )
+      return line;
     replaced.push(`${file} → ${local}`);
     return `${lead}${local}`;
   });

@@ -11,7 +11,13 @@
  * serves nobody; `no strict-limits` would let HAProxy run out of descriptors under load and pause
  * its listeners instead of queueing at a known bound. The config text on disk shows the value.
  */
-import { configSections, estimateMaxsock, parseFdFacts, type FdEnvironment, type FdEstimateOptions } from '../haproxy/limits';
+import {
+  configSections,
+  estimateMaxsock,
+  parseFdFacts,
+  type FdEnvironment,
+  type FdEstimateOptions,
+} from '../haproxy/limits';
 
 export interface MaxconnFit {
   /** The template text, with the lowered maxconn when one was needed. */
@@ -30,19 +36,27 @@ export function listenerReserve(limit: number): number {
  * `o.reserve`: listening sockets to leave room for beyond the text's own bind lines (default
  * listenerReserve(limit), for a HEAD alone; 0 for a whole rendered config).
  */
-export function fitMaxconn(headText: string, env: FdEnvironment, o: FdEstimateOptions & { readonly reserve?: number } = {}): MaxconnFit {
+export function fitMaxconn(
+  headText: string,
+  env: FdEnvironment,
+  o: FdEstimateOptions & { readonly reserve?: number } = {},
+): MaxconnFit {
   const facts = parseFdFacts(headText);
   const asked = facts.maxconn;
   // ulimit-n is an explicit request, and without strict-limits HAProxy adapts by itself: left as written.
   if (asked === undefined || facts.ulimitN !== undefined || !facts.strictLimits) return { text: headText };
-  const caps = [env.canRaiseHardLimit ? env.nrOpen : env.hardLimit, facts.fdHardLimit].filter((x): x is number => x !== undefined);
+  const caps = [env.canRaiseHardLimit ? env.nrOpen : env.hardLimit, facts.fdHardLimit].filter(
+    (x): x is number => x !== undefined,
+  );
   if (caps.length === 0) return { text: headText };
   const limit = Math.min(...caps);
   const reserve = o.reserve ?? listenerReserve(limit);
   const withApps = { ...facts, listeners: facts.listeners + reserve };
   const needed = estimateMaxsock(withApps, asked, o);
   if (needed <= limit) return { text: headText };
-  let fitting = Math.floor((limit - estimateMaxsock(withApps, 0, o)) / (facts.splice && facts.maxpipes === undefined ? 2.5 : 2));
+  let fitting = Math.floor(
+    (limit - estimateMaxsock(withApps, 0, o)) / (facts.splice && facts.maxpipes === undefined ? 2.5 : 2),
+  );
   while (fitting > 0 && estimateMaxsock(withApps, fitting, o) > limit) fitting--;
   if (fitting < 1) return { text: headText }; // nothing fits: the apply's fd check says why
   const lines = headText.split('\n');
@@ -57,10 +71,10 @@ export function fitMaxconn(headText: string, env: FdEnvironment, o: FdEstimateOp
     text: lines.join('\n'),
     maxconn: { from: asked, to: fitting },
     warning:
-      `HAProxy runs with \`maxconn ${fitting}\` instead of the template's \`maxconn ${asked}\`: that needs about ${full} open files, `
-      + `but the hard limit of this process is ${limit} (\`ulimit -Hn\`), which an unprivileged process cannot raise, and `
-      + `HAProxy 2.3+ would refuse to start. ${reserve} of them are kept for the apps' listening sockets. For the full `
-      + `${asked}, start marathon-lb with a higher limit — \`ulimit -n ${full + reserve}\` in its shell (as root), \`LimitNOFILE=${full + reserve}\` `
-      + `in its systemd unit, or \`docker run --ulimit nofile=${full + reserve}:${full + reserve}\`.`,
+      `HAProxy runs with \`maxconn ${fitting}\` instead of the template's \`maxconn ${asked}\`: that needs about ${full} open files, ` +
+      `but the hard limit of this process is ${limit} (\`ulimit -Hn\`), which an unprivileged process cannot raise, and ` +
+      `HAProxy 2.3+ would refuse to start. ${reserve} of them are kept for the apps' listening sockets. For the full ` +
+      `${asked}, start marathon-lb with a higher limit — \`ulimit -n ${full + reserve}\` in its shell (as root), \`LimitNOFILE=${full + reserve}\` ` +
+      `in its systemd unit, or \`docker run --ulimit nofile=${full + reserve}:${full + reserve}\`.`,
   };
 }

@@ -40,7 +40,8 @@ export async function prepareFirstStart(input: FirstStartInput): Promise<FirstSt
   const builtins = readBuiltinTemplates(input.configDir);
   const overrides: TemplateOverride[] = readTemplateOverrides(input.env, o.templatesDir).map((t) => {
     const r = rewriteLuaLoads(t.text, lua.dir, input.exists);
-    if (r.replaced.length > 0) logger.info(`${t.source}: Lua not found where it says, using the bundled copies: ${r.replaced.join(', ')}`);
+    if (r.replaced.length > 0)
+      logger.info(`${t.source}: Lua not found where it says, using the bundled copies: ${r.replaced.join(', ')}`);
     return { ...t, text: r.text };
   });
 
@@ -57,8 +58,16 @@ export async function prepareFirstStart(input: FirstStartInput): Promise<FirstSt
   }
 
   // --dont-bind-http-https: no marathon_https_in frontend, so no certificate is needed.
-  const cert = o.dontBindHttpHttps ? { ok: true as const, sslCerts: o.sslCerts } : await ensureDefaultCertificate(
-    { sslCerts: o.sslCerts, haproxyConfig: o.haproxyConfig, defaultPath: input.env['MARATHON_LB_DEFAULT_SSL_CERT'] }, input.makeCertificate);
+  const cert = o.dontBindHttpHttps
+    ? { ok: true as const, sslCerts: o.sslCerts }
+    : await ensureDefaultCertificate(
+        {
+          sslCerts: o.sslCerts,
+          haproxyConfig: o.haproxyConfig,
+          defaultPath: input.env['MARATHON_LB_DEFAULT_SSL_CERT'],
+        },
+        input.makeCertificate,
+      );
   if (!cert.ok) return cert;
   if (cert.warning !== undefined) logger.warn(cert.warning);
   if (cert.info !== undefined) logger.info(cert.info);

@@ -1,4 +1,16 @@
-import { EMPTY, Observable, catchError, defer, exhaustMap, map, of, tap, timeout, timer, type SchedulerLike } from 'rxjs';
+import {
+  EMPTY,
+  Observable,
+  catchError,
+  defer,
+  exhaustMap,
+  map,
+  of,
+  tap,
+  timeout,
+  timer,
+  type SchedulerLike,
+} from 'rxjs';
 
 /** A read's outcome: its value, or why it failed (an error, a rejection or the timeout). */
 export type Polled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
@@ -24,23 +36,35 @@ export interface PollOptions {
  * fails, throws or times out becomes a value; the polling goes on. A read answering
  * `{ ok: false, message }` (a Result) is passed on as such.
  */
-export function pollEvery<T>(read: () => Promise<Polled<T>> | Observable<Polled<T>>, o: PollOptions): Observable<Polled<T>> {
+export function pollEvery<T>(
+  read: () => Promise<Polled<T>> | Observable<Polled<T>>,
+  o: PollOptions,
+): Observable<Polled<T>> {
   return new Observable<Polled<T>>((subscriber) => {
     let notBefore = Number.NEGATIVE_INFINITY;
-    return timer(0, o.intervalMs, o.scheduler).pipe(
-      exhaustMap(() => {
-        if (o.scheduler.now() < notBefore) return EMPTY;
-        const began = o.share?.clock() ?? 0;
-        return defer(read).pipe(
-          timeout({ first: o.timeoutMs, scheduler: o.scheduler, with: () => of<Polled<T>>({ ok: false, message: `no answer within ${o.timeoutMs} ms` }) }),
-          map((r): Polled<T> => r),
-          catchError((e: unknown) => of<Polled<T>>({ ok: false, message: e instanceof Error ? e.message : String(e) })),
-          tap((r) => {
-            subscriber.next(r);
-            if (o.share !== undefined) notBefore = o.scheduler.now() + (o.share.factor - 1) * (o.share.clock() - began);
-          }),
-        );
-      }),
-    ).subscribe({ error: (e: unknown) => subscriber.error(e), complete: () => subscriber.complete() });
+    return timer(0, o.intervalMs, o.scheduler)
+      .pipe(
+        exhaustMap(() => {
+          if (o.scheduler.now() < notBefore) return EMPTY;
+          const began = o.share?.clock() ?? 0;
+          return defer(read).pipe(
+            timeout({
+              first: o.timeoutMs,
+              scheduler: o.scheduler,
+              with: () => of<Polled<T>>({ ok: false, message: `no answer within ${o.timeoutMs} ms` }),
+            }),
+            map((r): Polled<T> => r),
+            catchError((e: unknown) =>
+              of<Polled<T>>({ ok: false, message: e instanceof Error ? e.message : String(e) }),
+            ),
+            tap((r) => {
+              subscriber.next(r);
+              if (o.share !== undefined)
+                notBefore = o.scheduler.now() + (o.share.factor - 1) * (o.share.clock() - began);
+            }),
+          );
+        }),
+      )
+      .subscribe({ error: (e: unknown) => subscriber.error(e), complete: () => subscriber.complete() });
   });
 }

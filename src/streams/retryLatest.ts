@@ -33,7 +33,10 @@ export interface RetryLatestOptions {
  * Never errors. Completes once the source has completed and the last fetch has succeeded;
  * unsubscribing cancels a fetch in flight and a pending retry.
  */
-export function retryLatest<T, R>(fetch: (trigger: T) => Observable<R>, opts: RetryLatestOptions): OperatorFunction<T, R> {
+export function retryLatest<T, R>(
+  fetch: (trigger: T) => Observable<R>,
+  opts: RetryLatestOptions,
+): OperatorFunction<T, R> {
   const { backoff, scheduler, onFailure } = opts;
   return (source) =>
     new Observable<R>((subscriber) => {
@@ -58,32 +61,36 @@ export function retryLatest<T, R>(fetch: (trigger: T) => Observable<R>, opts: Re
         running?.unsubscribe();
         const thisRun = new Subscription();
         running = thisRun;
-        thisRun.add(attempt(trigger).pipe(
-          tap(() => {
-            failures = 0;
-            notBefore = Number.NEGATIVE_INFINITY;
-          }),
-          retry({
-            delay: (error: unknown) => {
-              fetching = false;
-              const retryInMs = nextDelay(failures, backoff);
-              failures += 1;
-              notBefore = scheduler.now() + retryInMs;
-              onFailure?.({ error, attempt: failures, retryInMs });
-              return timer(retryInMs, scheduler);
-            },
-          }),
-        ).subscribe({
-          next: (r) => subscriber.next(r),
-          complete: () => {
-            if (running !== thisRun) return;
-            fetching = false;
-            running = undefined;
-            const w = next();
-            if (w !== undefined) start(w);
-            else if (sourceDone) subscriber.complete();
-          },
-        }));
+        thisRun.add(
+          attempt(trigger)
+            .pipe(
+              tap(() => {
+                failures = 0;
+                notBefore = Number.NEGATIVE_INFINITY;
+              }),
+              retry({
+                delay: (error: unknown) => {
+                  fetching = false;
+                  const retryInMs = nextDelay(failures, backoff);
+                  failures += 1;
+                  notBefore = scheduler.now() + retryInMs;
+                  onFailure?.({ error, attempt: failures, retryInMs });
+                  return timer(retryInMs, scheduler);
+                },
+              }),
+            )
+            .subscribe({
+              next: (r) => subscriber.next(r),
+              complete: () => {
+                if (running !== thisRun) return;
+                fetching = false;
+                running = undefined;
+                const w = next();
+                if (w !== undefined) start(w);
+                else if (sourceDone) subscriber.complete();
+              },
+            }),
+        );
       };
       const next = (): T | undefined => {
         const w = waiting;

@@ -60,24 +60,46 @@ async function prepare(input: BootstrapInput): Promise<Result<Prepared>> {
   const parsed = options(input.from, input.env);
   if (!parsed.ok) return parsed;
   const logger = input.logger(parsed.value);
-  const first = await prepareFirstStart({ options: parsed.value, env: input.env, configDir: input.configDir ?? findConfigDir(), logger });
+  const first = await prepareFirstStart({
+    options: parsed.value,
+    env: input.env,
+    configDir: input.configDir ?? findConfigDir(),
+    logger,
+  });
   return andThen(first, (p) => ok({ ...p, env: input.env, logger }));
 }
 
 /** Flags → options → templates → `start` (serviceStart for the live service). */
-export async function bootstrap<T>(input: BootstrapInput, start: (p: Prepared) => Promise<Result<T>> | Result<T>): Promise<Result<T>> {
+export async function bootstrap<T>(
+  input: BootstrapInput,
+  start: (p: Prepared) => Promise<Result<T>> | Result<T>,
+): Promise<Result<T>> {
   const prepared = await prepare(input);
   return prepared.ok ? start(prepared.value) : prepared;
 }
 
 /** bootstrap's `start` for the live service (main, the demo). */
-export function serviceStart(extra: { readonly processSignals: boolean; readonly pidFile?: string }): (p: Prepared) => Promise<Result<RunningService>> {
+export function serviceStart(extra: {
+  readonly processSignals: boolean;
+  readonly pidFile?: string;
+}): (p: Prepared) => Promise<Result<RunningService>> {
   return (p) => startService({ options: p.options, env: p.env, templates: p.templates, logger: p.logger, ...extra });
 }
 
 /** The controller without the service around it (test harness, benchmarks): Marathon client and all from the prepared options. */
-export function controllerStart(p: Prepared, rest: Omit<ControllerDeps, 'settings' | 'client' | 'templates' | 'logger'>): Result<ReturnType<typeof createController>> {
+export function controllerStart(
+  p: Prepared,
+  rest: Omit<ControllerDeps, 'settings' | 'client' | 'templates' | 'logger'>,
+): Result<ReturnType<typeof createController>> {
   const client = marathonClientFromOptions(p.options, p.logger);
   if (!client.ok) return client;
-  return ok(createController({ ...rest, settings: controllerSettings(p.options, p.env), client: client.value, templates: p.templates, logger: p.logger }));
+  return ok(
+    createController({
+      ...rest,
+      settings: controllerSettings(p.options, p.env),
+      client: client.value,
+      templates: p.templates,
+      logger: p.logger,
+    }),
+  );
 }

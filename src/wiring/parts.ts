@@ -9,7 +9,12 @@ import type { Options } from '../cli/options';
 import type { ConfigFilesOptions } from '../haproxy/configFiles';
 import type { HaproxyProcessOptions } from '../haproxy/process';
 import type { RetryPolicy } from '../haproxy/target';
-import { detectHaproxyVersion, removedLegacyDirectives, resolveHaproxyVersion, type HaproxyVersion } from '../haproxy/version';
+import {
+  detectHaproxyVersion,
+  removedLegacyDirectives,
+  resolveHaproxyVersion,
+  type HaproxyVersion,
+} from '../haproxy/version';
 import { basicAuth, dcosAuth, parseBasicCredentials, parseDcosCredentials, type AuthProvider } from '../marathon/auth';
 import { MarathonClient, type MarathonLogger } from '../marathon/client';
 import type { ModelOptions } from '../model/services';
@@ -21,14 +26,28 @@ type Env = Readonly<Record<string, string | undefined>>;
 const sslCertList = (o: Options): string[] => (o.sslCerts || '/etc/ssl/cert.pem').split(',');
 
 export function modelOptions(o: Options, env: Env): ModelOptions {
-  const range = o.minServPortIpPerTask && o.maxServPortIpPerTask ? { min: o.minServPortIpPerTask, max: o.maxServPortIpPerTask } : null;
-  return { groups: o.group, strictMode: o.strictMode, healthCheck: o.healthCheck, servicePortRange: range, frameworkName: env['FRAMEWORK_NAME'],
-    refuseAppTemplates: o.refuseAppTemplates, operatorCerts: sslCertList(o), respectReadinessChecks: o.respectReadinessChecks };
+  const range =
+    o.minServPortIpPerTask && o.maxServPortIpPerTask
+      ? { min: o.minServPortIpPerTask, max: o.maxServPortIpPerTask }
+      : null;
+  return {
+    groups: o.group,
+    strictMode: o.strictMode,
+    healthCheck: o.healthCheck,
+    servicePortRange: range,
+    frameworkName: env['FRAMEWORK_NAME'],
+    refuseAppTemplates: o.refuseAppTemplates,
+    operatorCerts: sslCertList(o),
+    respectReadinessChecks: o.respectReadinessChecks,
+  };
 }
 
 /** `detect` asks --haproxy-bin its version when --haproxy-version is not given (once per binary). */
-export function renderOptions(o: Options, env: Env,
-  detect: (bin: string) => HaproxyVersion | undefined = detectHaproxyVersion): RenderOptions {
+export function renderOptions(
+  o: Options,
+  env: Env,
+  detect: (bin: string) => HaproxyVersion | undefined = detectHaproxyVersion,
+): RenderOptions {
   return {
     bindHttpHttps: !o.dontBindHttpHttps,
     sslCerts: sslCertList(o),
@@ -48,7 +67,9 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): R
     try {
       caCert = fs.readFileSync(o.marathonCaCert, 'utf8');
     } catch (e) {
-      return err(`--marathon-ca-cert ${o.marathonCaCert}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return err(
+        `--marathon-ca-cert ${o.marathonCaCert}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   }
   if (o.marathonInsecure) logger.warn('--marathon-insecure: TLS certificates of Marathon are NOT verified');
@@ -58,7 +79,14 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): R
   if (o.dcosAuthCredentials !== undefined) {
     const creds = parseDcosCredentials(o.dcosAuthCredentials);
     if (!creds.ok) return creds;
-    auth = dcosAuth({ credentials: creds.value, caCert, insecure: o.marathonInsecure, timeoutMs, connectTimeoutMs, logger });
+    auth = dcosAuth({
+      credentials: creds.value,
+      caCert,
+      insecure: o.marathonInsecure,
+      timeoutMs,
+      connectTimeoutMs,
+      logger,
+    });
   } else {
     let text = o.authCredentials;
     let source = '--auth-credentials';
@@ -77,7 +105,17 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): R
     }
   }
   try {
-    return ok(new MarathonClient({ urls: o.marathon, auth, caCert, insecure: o.marathonInsecure, timeoutMs, connectTimeoutMs, logger }));
+    return ok(
+      new MarathonClient({
+        urls: o.marathon,
+        auth,
+        caCert,
+        insecure: o.marathonInsecure,
+        timeoutMs,
+        connectTimeoutMs,
+        logger,
+      }),
+    );
   } catch (e) {
     return err((e as Error).message);
   }
@@ -116,7 +154,12 @@ export function controllerSettings(o: Options, env: Env): ControllerSettings {
     model: modelOptions(o, env),
     render: renderOptions(o, env),
     stream: o.sse
-      ? { maxEventBytes: o.sseMaxEventBytes, idleTimeoutSeconds: o.sseIdleTimeout, idleTimeoutMs: o.sseIdleTimeout * 1000, maxBackoffMs: o.maxBackoff * 1000 }
+      ? {
+          maxEventBytes: o.sseMaxEventBytes,
+          idleTimeoutSeconds: o.sseIdleTimeout,
+          idleTimeoutMs: o.sseIdleTimeout * 1000,
+          maxBackoffMs: o.maxBackoff * 1000,
+        }
       : null,
     cacheCapacity: o.lruCacheCapacity,
     requestTimeoutMs: o.requestTimeout * 1000,
@@ -137,8 +180,11 @@ export interface ServiceSettings {
   readonly pidFile: string;
   /** Values kept out of HAProxy's environment (app owners write part of its config, which expands ${VAR}). */
   readonly secrets: readonly (string | undefined)[];
-  readonly process: Pick<HaproxyProcessOptions, 'bin' | 'configPath' | 'masterSocketPath' | 'pidFile' | 'oldWorkersWarnAt'>
-    & Required<Pick<HaproxyProcessOptions, 'stopWaitsMs'>>;
+  readonly process: Pick<
+    HaproxyProcessOptions,
+    'bin' | 'configPath' | 'masterSocketPath' | 'pidFile' | 'oldWorkersWarnAt'
+  > &
+    Required<Pick<HaproxyProcessOptions, 'stopWaitsMs'>>;
   /** --command: the operator's command reloads an HAProxy this service never starts. */
   readonly command: string | undefined;
   /** --haproxy-attach */
@@ -173,8 +219,15 @@ export function serviceSettings(o: Options, env: Env, pidFile?: string): Service
     pidFile: pidFile ?? env['MARATHON_LB_PID_FILE'] ?? '/var/run/marathon-lb.pid',
     secrets: [o.authCredentials, o.dcosAuthCredentials, o.adminToken, readSecretFile(o.marathonAuthCredentialFile)],
     process: {
-      bin: o.haproxyBin, configPath: o.haproxyConfig, masterSocketPath: o.haproxyMasterSocket, pidFile: o.haproxyPidFile,
-      stopWaitsMs: { soft: Math.min(10000, budgetMs * 0.3), term: Math.min(3000, budgetMs * 0.15), kill: Math.min(2000, budgetMs * 0.1) },
+      bin: o.haproxyBin,
+      configPath: o.haproxyConfig,
+      masterSocketPath: o.haproxyMasterSocket,
+      pidFile: o.haproxyPidFile,
+      stopWaitsMs: {
+        soft: Math.min(10000, budgetMs * 0.3),
+        term: Math.min(3000, budgetMs * 0.15),
+        kill: Math.min(2000, budgetMs * 0.1),
+      },
       ...(o.maxOldWorkers > 0 ? { oldWorkersWarnAt: o.maxOldWorkers + 1 } : {}), // +1: the one HAProxy is stopping right now
     },
     command: o.command,
@@ -183,7 +236,9 @@ export function serviceSettings(o: Options, env: Env, pidFile?: string): Service
     handOver: o.leaveHaproxyRunning && !o.haproxyAttach,
     haproxyVersion: o.haproxyVersion,
     files: {
-      configPath: o.haproxyConfig, haproxyMap: o.haproxyMap, archiveVersions: o.archiveVersions,
+      configPath: o.haproxyConfig,
+      haproxyMap: o.haproxyMap,
+      archiveVersions: o.archiveVersions,
       live: { hardStopAfterSeconds: o.hardStopAfter, maxOldWorkers: o.maxOldWorkers },
     },
     validate: !o.skipValidation,

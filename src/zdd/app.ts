@@ -22,7 +22,8 @@ export function cleanupJson(v: unknown): unknown {
 }
 
 /** A label value as text: Marathon's are strings; upstream's tests also hand numbers. */
-const text = (x: unknown): string => (typeof x === 'string' ? x : typeof x === 'number' || typeof x === 'boolean' ? String(x) : JSON.stringify(x));
+const text = (x: unknown): string =>
+  typeof x === 'string' ? x : typeof x === 'number' || typeof x === 'boolean' ? String(x) : JSON.stringify(x);
 
 function labelsOf(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -33,19 +34,29 @@ function labelsOf(v: unknown): Record<string, string> {
 /** Parses one app of Marathon's answer (`where` names it in the message). */
 export function parseApp(v: unknown, where: string): Result<ZddApp> {
   const c = cleanupJson(v);
-  if (!isObject(c) || typeof c['id'] !== 'string') return fail('marathon-endpoint', `${where}: not a Marathon app (no "id")`);
+  if (!isObject(c) || typeof c['id'] !== 'string')
+    return fail('marathon-endpoint', `${where}: not a Marathon app (no "id")`);
   const instances = c['instances'] === undefined ? 0 : Number(c['instances']);
-  if (!Number.isInteger(instances)) return fail('marathon-endpoint', `${where}: app ${c['id']} has no integer "instances"`);
+  if (!Number.isInteger(instances))
+    return fail('marathon-endpoint', `${where}: app ${c['id']} has no integer "instances"`);
   const tasks = Array.isArray(c['tasks']) ? c['tasks'].filter(isObject).filter((t) => typeof t['id'] === 'string') : [];
   const deployments = Array.isArray(c['deployments']) ? c['deployments'] : [];
-  return ok({ ...c, id: c['id'], instances, labels: labelsOf(c['labels']), tasks: tasks as unknown as ZddApp['tasks'], deployments });
+  return ok({
+    ...c,
+    id: c['id'],
+    instances,
+    labels: labelsOf(c['labels']),
+    tasks: tasks as unknown as ZddApp['tasks'],
+    deployments,
+  });
 }
 
 export const label = (app: { readonly labels?: unknown }, name: string): string | undefined =>
   isObject(app.labels) && app.labels[name] !== undefined ? text(app.labels[name]) : undefined;
 
 /** HAPROXY_DEPLOYMENT_GROUP, the name blue and green share. */
-export const deploymentGroup = (app: { readonly labels?: unknown }): string | undefined => label(app, 'HAPROXY_DEPLOYMENT_GROUP');
+export const deploymentGroup = (app: { readonly labels?: unknown }): string | undefined =>
+  label(app, 'HAPROXY_DEPLOYMENT_GROUP');
 
 const intLabel = (app: ZddApp, name: string): number | undefined => {
   const v = label(app, name);
@@ -53,20 +64,25 @@ const intLabel = (app: ZddApp, name: string): number | undefined => {
 };
 
 /** HAPROXY_DEPLOYMENT_TARGET_INSTANCES, else the app's instances. */
-export const deploymentTarget = (app: ZddApp): number => intLabel(app, 'HAPROXY_DEPLOYMENT_TARGET_INSTANCES') ?? app.instances;
+export const deploymentTarget = (app: ZddApp): number =>
+  intLabel(app, 'HAPROXY_DEPLOYMENT_TARGET_INSTANCES') ?? app.instances;
 
 /** HAPROXY_DEPLOYMENT_NEW_INSTANCES (a hybrid deploy's share of new instances), else 0. */
 export const newInstanceCount = (app: ZddApp): number => intLabel(app, 'HAPROXY_DEPLOYMENT_NEW_INSTANCES') ?? 0;
 
 /** The HAProxy backend blue and green share: `<group>_<HAPROXY_0_PORT>`. */
-export const deploymentBackend = (app: ZddApp): string => `${deploymentGroup(app) ?? ''}_${label(app, 'HAPROXY_0_PORT') ?? ''}`;
+export const deploymentBackend = (app: ZddApp): string =>
+  `${deploymentGroup(app) ?? ''}_${label(app, 'HAPROXY_0_PORT') ?? ''}`;
 
 /** zdd.py's validate_app, on the definition read from --json. */
 export function validateApp(app: JsonObject): Result<JsonObject> {
-  if (typeof app['id'] !== 'string' || app['id'] === '') return fail('missing-field', "App doesn't contain a valid App ID (missing field: id)");
-  if (!isObject(app['labels'])) return fail('missing-field', `${app['id']}: No labels found. Please define the HAPROXY_DEPLOYMENT_GROUP label`);
+  if (typeof app['id'] !== 'string' || app['id'] === '')
+    return fail('missing-field', "App doesn't contain a valid App ID (missing field: id)");
+  if (!isObject(app['labels']))
+    return fail('missing-field', `${app['id']}: No labels found. Please define the HAPROXY_DEPLOYMENT_GROUP label`);
   for (const name of ['HAPROXY_DEPLOYMENT_GROUP', 'HAPROXY_DEPLOYMENT_ALT_PORT']) {
-    if (app['labels'][name] === undefined) return fail('missing-field', `${app['id']}: Please define the ${name} label`);
+    if (app['labels'][name] === undefined)
+      return fail('missing-field', `${app['id']}: Please define the ${name} label`);
   }
   return ok(app);
 }
@@ -89,21 +105,35 @@ export function servicePort(app: JsonObject): Result<number> {
   if (defined !== undefined && Number(defined) !== 0) return ok(Number(defined));
   const ports = Array.isArray(app['ports']) ? app['ports'] : [];
   if (ports.length > 0) return ok(Number(ports[0]));
-  return fail('missing-field', `${String(app['id'])}: App doesn't contain a service port (missing field: container.portMappings)`);
+  return fail(
+    'missing-field',
+    `${String(app['id'])}: App doesn't contain a service port (missing field: container.portMappings)`,
+  );
 }
 
 /** A copy of `app` whose first service port is `port`, in the same place servicePort read it from. */
 export function withServicePort(app: JsonObject, port: number): JsonObject {
-  const setFirst = (list: readonly JsonObject[], key: string): JsonObject[] => list.map((m, i) => (i === 0 ? { ...m, [key]: port } : m));
+  const setFirst = (list: readonly JsonObject[], key: string): JsonObject[] =>
+    list.map((m, i) => (i === 0 ? { ...m, [key]: port } : m));
   const container = child(app, 'container');
   const docker = child(container, 'docker');
   if (objects(docker['portMappings']).length > 0) {
-    return { ...app, container: { ...container, docker: { ...docker, portMappings: setFirst(objects(docker['portMappings']), 'servicePort') } } };
+    return {
+      ...app,
+      container: {
+        ...container,
+        docker: { ...docker, portMappings: setFirst(objects(docker['portMappings']), 'servicePort') },
+      },
+    };
   }
   if (objects(container['portMappings']).length > 0) {
-    return { ...app, container: { ...container, portMappings: setFirst(objects(container['portMappings']), 'servicePort') } };
+    return {
+      ...app,
+      container: { ...container, portMappings: setFirst(objects(container['portMappings']), 'servicePort') },
+    };
   }
-  if (objects(app['portDefinitions']).length > 0) return { ...app, portDefinitions: setFirst(objects(app['portDefinitions']), 'port') };
+  if (objects(app['portDefinitions']).length > 0)
+    return { ...app, portDefinitions: setFirst(objects(app['portDefinitions']), 'port') };
   const ports: readonly unknown[] = Array.isArray(app['ports']) ? (app['ports'] as unknown[]) : [];
   return { ...app, ports: [port, ...ports.slice(1)] };
 }

@@ -29,42 +29,141 @@ export type ZddParse =
   | { readonly kind: 'error'; readonly message: string };
 
 type Kind = 'boolean' | 'integer' | 'string';
-interface Flag { readonly flag: string; readonly alias?: string; readonly kind: Kind; readonly default?: number | string; readonly describe: string }
+interface Flag {
+  readonly flag: string;
+  readonly alias?: string;
+  readonly kind: Kind;
+  readonly default?: number | string;
+  readonly describe: string;
+}
 
 /** The table, in zdd.py's order. */
 export const ZDD_FLAGS: readonly Flag[] = [
   { flag: 'longhelp', kind: 'boolean', describe: 'Print out configuration details' },
-  { flag: 'marathon', alias: 'm', kind: 'string', describe: '[required] Marathon endpoint, eg. -m http://marathon1:8080 (repeat, or separate with commas, to fail over)' },
-  { flag: 'marathon-lb', alias: 'l', kind: 'string', describe: '[required] Marathon-lb stats endpoint, eg. -l http://marathon-lb.marathon.mesos:9090' },
+  {
+    flag: 'marathon',
+    alias: 'm',
+    kind: 'string',
+    describe:
+      '[required] Marathon endpoint, eg. -m http://marathon1:8080 (repeat, or separate with commas, to fail over)',
+  },
+  {
+    flag: 'marathon-lb',
+    alias: 'l',
+    kind: 'string',
+    describe: '[required] Marathon-lb stats endpoint, eg. -l http://marathon-lb.marathon.mesos:9090',
+  },
   { flag: 'json', alias: 'j', kind: 'string', describe: '[required] App JSON' },
   { flag: 'dry-run', alias: 'd', kind: 'boolean', describe: 'Perform a dry run' },
   { flag: 'force', alias: 'f', kind: 'boolean', describe: 'Perform deployment un-prompted' },
-  { flag: 'step-delay', alias: 's', kind: 'integer', default: 5, describe: 'Delay (in seconds) between each successive deployment step' },
-  { flag: 'initial-instances', alias: 'i', kind: 'integer', default: 1, describe: 'Initial number of app instances to launch. If this number is greater than total number of existing instances, then this will be overridden by the latter number' },
-  { flag: 'linear-increase', kind: 'integer', default: 0, describe: 'Instead of scaling the new app by factor 0.5 if its existing instances and going to the new target in a single final step if it meets or surpasses the number of old instances, continously scale the new app by this number.' },
+  {
+    flag: 'step-delay',
+    alias: 's',
+    kind: 'integer',
+    default: 5,
+    describe: 'Delay (in seconds) between each successive deployment step',
+  },
+  {
+    flag: 'initial-instances',
+    alias: 'i',
+    kind: 'integer',
+    default: 1,
+    describe:
+      'Initial number of app instances to launch. If this number is greater than total number of existing instances, then this will be overridden by the latter number',
+  },
+  {
+    flag: 'linear-increase',
+    kind: 'integer',
+    default: 0,
+    describe:
+      'Instead of scaling the new app by factor 0.5 if its existing instances and going to the new target in a single final step if it meets or surpasses the number of old instances, continously scale the new app by this number.',
+  },
   { flag: 'resume', alias: 'r', kind: 'boolean', describe: 'Resume from a previous deployment' },
-  { flag: 'max-wait', alias: 'w', kind: 'integer', default: 300, describe: 'Maximum amount of time (in seconds) to wait for HAProxy to drain connections' },
-  { flag: 'new-instances', alias: 'n', kind: 'integer', default: 0, describe: 'Number of new instances to replace the existing instances. This is for having instances of both blue and green at the same time' },
-  { flag: 'complete-cur', alias: 'c', kind: 'boolean', describe: "Change hybrid app entirely to current (new) app's instances" },
-  { flag: 'complete-prev', alias: 'p', kind: 'boolean', describe: "Change hybrid app entirely to previous (old) app's instances" },
-  { flag: 'pre-kill-hook', kind: 'string', describe: 'A path to an executable (such as a script) which will be called before killing any tasks marked for draining at each step. The script will be called with 3 arguments (in JSON): the old app definition, the list of tasks which will be killed, and the new app definition. An exit code of 0 indicates the deploy may continue. If the hook returns a non-zero exit code, the deploy will stop, and an operator must intervene.' },
-  { flag: 'syslog-socket', kind: 'string', default: '/dev/log', describe: "Socket to write syslog messages to. Use '/dev/null' to disable logging to syslog" },
-  { flag: 'log-format', kind: 'string', default: '%(asctime)-15s %(name)s: %(message)s', describe: 'Set log message format' },
+  {
+    flag: 'max-wait',
+    alias: 'w',
+    kind: 'integer',
+    default: 300,
+    describe: 'Maximum amount of time (in seconds) to wait for HAProxy to drain connections',
+  },
+  {
+    flag: 'new-instances',
+    alias: 'n',
+    kind: 'integer',
+    default: 0,
+    describe:
+      'Number of new instances to replace the existing instances. This is for having instances of both blue and green at the same time',
+  },
+  {
+    flag: 'complete-cur',
+    alias: 'c',
+    kind: 'boolean',
+    describe: "Change hybrid app entirely to current (new) app's instances",
+  },
+  {
+    flag: 'complete-prev',
+    alias: 'p',
+    kind: 'boolean',
+    describe: "Change hybrid app entirely to previous (old) app's instances",
+  },
+  {
+    flag: 'pre-kill-hook',
+    kind: 'string',
+    describe:
+      'A path to an executable (such as a script) which will be called before killing any tasks marked for draining at each step. The script will be called with 3 arguments (in JSON): the old app definition, the list of tasks which will be killed, and the new app definition. An exit code of 0 indicates the deploy may continue. If the hook returns a non-zero exit code, the deploy will stop, and an operator must intervene.',
+  },
+  {
+    flag: 'syslog-socket',
+    kind: 'string',
+    default: '/dev/log',
+    describe: "Socket to write syslog messages to. Use '/dev/null' to disable logging to syslog",
+  },
+  {
+    flag: 'log-format',
+    kind: 'string',
+    default: '%(asctime)-15s %(name)s: %(message)s',
+    describe: 'Set log message format',
+  },
   { flag: 'log-level', kind: 'string', default: 'DEBUG', describe: 'Set log level' },
-  { flag: 'marathon-auth-credential-file', kind: 'string', describe: "Path to file containing a user/pass for the Marathon HTTP API in the format of 'user:pass'." },
-  { flag: 'auth-credentials', kind: 'string', describe: "user/pass for the Marathon HTTP API in the format of 'user:pass'." },
-  { flag: 'dcos-auth-credentials', kind: 'string', describe: 'DC/OS service account credentials (default: $DCOS_SERVICE_ACCOUNT_CREDENTIAL)' },
+  {
+    flag: 'marathon-auth-credential-file',
+    kind: 'string',
+    describe: "Path to file containing a user/pass for the Marathon HTTP API in the format of 'user:pass'.",
+  },
+  {
+    flag: 'auth-credentials',
+    kind: 'string',
+    describe: "user/pass for the Marathon HTTP API in the format of 'user:pass'.",
+  },
+  {
+    flag: 'dcos-auth-credentials',
+    kind: 'string',
+    describe: 'DC/OS service account credentials (default: $DCOS_SERVICE_ACCOUNT_CREDENTIAL)',
+  },
   { flag: 'marathon-ca-cert', kind: 'string', describe: 'CA certificate for Marathon HTTPS connections' },
 ];
 
-const USAGE = 'Usage: marathon-lb zdd -m MARATHON -l MARATHON_LB -j APP.json [options]\n\nZero-downtime deployment orchestrator for marathon-lb';
-const EPILOG = 'Exit status: 0 done, 1 declined at a prompt, 2 other errors, 3 invalid flags for the state found, 4 missing field in the app JSON, '
-  + '5 marathon-lb unreadable, 6 Marathon unreadable, 7 app not created, 8 app not deleted, 9 app not scaled. Run --longhelp for the whole procedure.';
+const USAGE =
+  'Usage: marathon-lb zdd -m MARATHON -l MARATHON_LB -j APP.json [options]\n\nZero-downtime deployment orchestrator for marathon-lb';
+const EPILOG =
+  'Exit status: 0 done, 1 declined at a prompt, 2 other errors, 3 invalid flags for the state found, 4 missing field in the app JSON, ' +
+  '5 marathon-lb unreadable, 6 Marathon unreadable, 7 app not created, 8 app not deleted, 9 app not scaled. Run --longhelp for the whole procedure.';
 
 function parser() {
-  const y = yargs([]).scriptName('marathon-lb zdd').usage(USAGE).epilog(EPILOG).exitProcess(false).env(false).detectLocale(false)
-    .version(false).strict().wrap(100).parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
-    .help('help').alias('help', 'h').describe('help', 'show this help message and exit');
+  const y = yargs([])
+    .scriptName('marathon-lb zdd')
+    .usage(USAGE)
+    .epilog(EPILOG)
+    .exitProcess(false)
+    .env(false)
+    .detectLocale(false)
+    .version(false)
+    .strict()
+    .wrap(100)
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
+    .help('help')
+    .alias('help', 'h')
+    .describe('help', 'show this help message and exit');
   for (const f of ZDD_FLAGS) {
     y.option(f.flag, {
       ...(f.kind === 'boolean' ? { type: 'boolean' as const } : { requiresArg: true, type: 'string' as const }),
@@ -87,15 +186,21 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
   let failure: string | undefined;
   let output = '';
   let values: Record<string, unknown> = {};
-  parser().fail((msg: string | undefined, err: Error | undefined) => {
-    failure ??= msg || err?.message || 'invalid arguments';
-  }).parseSync([...expanded.argv], {}, (err, parsed, out) => {
-    if (err && failure === undefined) failure = err.message;
-    values = parsed as Record<string, unknown>;
-    output = out;
-  });
+  parser()
+    .fail((msg: string | undefined, err: Error | undefined) => {
+      failure ??= msg || err?.message || 'invalid arguments';
+    })
+    .parseSync([...expanded.argv], {}, (err, parsed, out) => {
+      if (err && failure === undefined) failure = err.message;
+      values = parsed as Record<string, unknown>;
+      output = out;
+    });
   if (values['help'] === true) return { kind: 'help', text: output.replace(/\n*$/, '\n') };
-  if (failure !== undefined) return { kind: 'error', message: failure.replace(/^Unknown arguments?: /, 'unrecognized arguments: ').replace(/\s*\n\s*/g, ' ') };
+  if (failure !== undefined)
+    return {
+      kind: 'error',
+      message: failure.replace(/^Unknown arguments?: /, 'unrecognized arguments: ').replace(/\s*\n\s*/g, ' '),
+    };
   if (last(values['longhelp']) === true) return { kind: 'longhelp' };
 
   const v: Record<string, unknown> = {};
@@ -104,32 +209,54 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
     if (f.kind === 'boolean') v[f.flag] = raw === true;
     else if (f.kind === 'integer') {
       const text = raw === undefined ? String(f.default) : asText(raw).trim();
-      if (!/^[-+]?\d+$/.test(text)) return { kind: 'error', message: `argument ${label(f)}: invalid int value: '${text}'` };
+      if (!/^[-+]?\d+$/.test(text))
+        return { kind: 'error', message: `argument ${label(f)}: invalid int value: '${text}'` };
       v[f.flag] = Number(text);
     } else v[f.flag] = raw === undefined ? f.default : asText(raw);
   }
-  const marathon = ([] as unknown[]).concat(values['marathon'] ?? []).flatMap((m) => String(m).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const marathon = ([] as unknown[])
+    .concat(values['marathon'] ?? [])
+    .flatMap((m) => String(m).split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const req of ['marathon', 'marathon-lb', 'json']) {
-    if ((req === 'marathon' && marathon.length === 0) || (req !== 'marathon' && (v[req] === undefined || v[req] === ''))) {
+    if (
+      (req === 'marathon' && marathon.length === 0) ||
+      (req !== 'marathon' && (v[req] === undefined || v[req] === ''))
+    ) {
       return { kind: 'error', message: `argument ${label(ZDD_FLAGS.find((f) => f.flag === req)!)} is required` };
     }
   }
   const level = String(v['log-level']).toUpperCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) return { kind: 'error', message: `Invalid log level: ${level}` };
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    return { kind: 'error', message: `Invalid log level: ${level}` };
   const num = (k: string): number => v[k] as number;
   const str = (k: string): string | undefined => v[k] as string | undefined;
   const dcos = str('dcos-auth-credentials') ?? (env['DCOS_SERVICE_ACCOUNT_CREDENTIAL'] || undefined);
   return {
     kind: 'ok',
     args: {
-      marathon, marathonLb: str('marathon-lb')!, json: str('json')!,
-      dryRun: v['dry-run'] === true, force: v['force'] === true, resume: v['resume'] === true,
-      completeCur: v['complete-cur'] === true, completePrev: v['complete-prev'] === true,
-      stepDelay: num('step-delay'), initialInstances: num('initial-instances'), linearIncrease: num('linear-increase'),
-      maxWait: num('max-wait'), newInstances: num('new-instances'), preKillHook: str('pre-kill-hook'),
-      syslogSocket: str('syslog-socket')!, logFormat: str('log-format')!, logLevel: level as LogLevel,
-      marathonAuthCredentialFile: str('marathon-auth-credential-file'), authCredentials: str('auth-credentials'),
-      dcosAuthCredentials: dcos, marathonCaCert: str('marathon-ca-cert'),
+      marathon,
+      marathonLb: str('marathon-lb')!,
+      json: str('json')!,
+      dryRun: v['dry-run'] === true,
+      force: v['force'] === true,
+      resume: v['resume'] === true,
+      completeCur: v['complete-cur'] === true,
+      completePrev: v['complete-prev'] === true,
+      stepDelay: num('step-delay'),
+      initialInstances: num('initial-instances'),
+      linearIncrease: num('linear-increase'),
+      maxWait: num('max-wait'),
+      newInstances: num('new-instances'),
+      preKillHook: str('pre-kill-hook'),
+      syslogSocket: str('syslog-socket')!,
+      logFormat: str('log-format')!,
+      logLevel: level as LogLevel,
+      marathonAuthCredentialFile: str('marathon-auth-credential-file'),
+      authCredentials: str('auth-credentials'),
+      dcosAuthCredentials: dcos,
+      marathonCaCert: str('marathon-ca-cert'),
     },
   };
 }

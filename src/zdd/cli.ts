@@ -45,10 +45,13 @@ export function exitStatus(o: ZddOutcome): number {
 }
 
 /** `marathon-lb zdd …` / `marathon-lb-zdd …`: argv without the subcommand; resolves to the exit status. */
-export async function runZddCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+export async function runZddCommand(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
   const parsed = parseZddArgs(argv, env);
-  if (parsed.kind === 'help') return process.stdout.write(parsed.text), 0;
-  if (parsed.kind === 'longhelp') return process.stdout.write(LONGHELP), 0;
+  if (parsed.kind === 'help') return (process.stdout.write(parsed.text), 0);
+  if (parsed.kind === 'longhelp') return (process.stdout.write(LONGHELP), 0);
   if (parsed.kind === 'error') {
     process.stderr.write(`marathon-lb zdd: error: ${parsed.message}\n`);
     return 2;

@@ -2,8 +2,14 @@ import { deploymentTarget, type ZddApp } from './app';
 import { ZddError } from './errors';
 import type { ZddIo } from './io';
 import {
-  appListeners, drainedTaskIds, drainingTaskIds, parseHaproxyStats, waitingForDrainedListeners, waitingForListeners,
-  waitingForUpListeners, type Listener,
+  appListeners,
+  drainedTaskIds,
+  drainingTaskIds,
+  parseHaproxyStats,
+  waitingForDrainedListeners,
+  waitingForListeners,
+  waitingForUpListeners,
+  type Listener,
 } from './stats';
 
 export interface DrainFlags {
@@ -21,17 +27,19 @@ async function fetchAppListeners(app: ZddApp, urls: readonly string[], io: ZddIo
 
 /** A marathon-lb with more than master and one worker is reloading; an unreadable one is taken as reloading too. */
 async function anyReloading(urls: readonly string[], io: ZddIo): Promise<boolean> {
-  const states = await Promise.all(urls.map(async (u) => {
-    let pids: string[];
-    try {
-      pids = (await io.haproxyPids(u)).split(/\s+/).filter((p) => p !== '');
-    } catch (e) {
-      io.log.warn(`cannot read HAProxy pids from ${u}: ${e instanceof Error ? e.message : String(e)}`);
-      return true;
-    }
-    if (pids.length > 2) io.log.info(`Waiting for ${pids.length} pids on ${u}`);
-    return pids.length > 2;
-  }));
+  const states = await Promise.all(
+    urls.map(async (u) => {
+      let pids: string[];
+      try {
+        pids = (await io.haproxyPids(u)).split(/\s+/).filter((p) => p !== '');
+      } catch (e) {
+        io.log.warn(`cannot read HAProxy pids from ${u}: ${e instanceof Error ? e.message : String(e)}`);
+        return true;
+      }
+      if (pids.length > 2) io.log.info(`Waiting for ${pids.length} pids on ${u}`);
+      return pids.length > 2;
+    }),
+  );
   return states.some((s) => s);
 }
 
@@ -49,7 +57,10 @@ export async function findTasksToKill(flags: DrainFlags, newApp: ZddApp, oldApp:
     listeners = await fetchAppListeners(newApp, urls, io);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new ZddError({ kind: 'marathon-lb-endpoint', message: `Error while querying Marathon-LB ${urls.join(', ')}: ${why}` });
+    throw new ZddError({
+      kind: 'marathon-lb-endpoint',
+      message: `Error while querying Marathon-LB ${urls.join(', ')}: ${why}`,
+    });
   }
   const ips = await io.resolveHosts(oldApp.tasks.map((t) => t.host ?? ''));
   while (io.now().getTime() - started < flags.maxWait * 1000) {

@@ -33,7 +33,10 @@ export interface ZddFailure {
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ZddFailure };
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = <T = never>(kind: ZddErrorKind, message: string): Result<T> => ({ ok: false, error: { kind, message } });
+export const fail = <T = never>(kind: ZddErrorKind, message: string): Result<T> => ({
+  ok: false,
+  error: { kind, message },
+});
 
 /**
  * How effects report a failure to the orchestrator: thrown by the io edge (src/zdd/io.ts) and turned

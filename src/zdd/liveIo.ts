@@ -50,7 +50,14 @@ export function zddMarathonClient(a: ZddArgs, logger: Logger): MarathonClient | 
     auth = dcosAuth({ credentials: creds.value, caCert, timeoutMs: READ_MS, connectTimeoutMs: CONNECT_MS, logger });
   }
   try {
-    return new MarathonClient({ urls: a.marathon, auth, caCert, timeoutMs: READ_MS, connectTimeoutMs: CONNECT_MS, logger });
+    return new MarathonClient({
+      urls: a.marathon,
+      auth,
+      caCert,
+      timeoutMs: READ_MS,
+      connectTimeoutMs: CONNECT_MS,
+      logger,
+    });
   } catch (e) {
     return { error: why(e) };
   }
@@ -72,7 +79,13 @@ function appOf(body: unknown, where: string): ZddApp {
 }
 
 async function httpText(url: string): Promise<string> {
-  const res = await requestHttp({ method: 'GET', url, headers: { 'User-Agent': 'marathon-lb-zdd' }, timeoutMs: STATS_MS, trust: tlsTrust(undefined, false) });
+  const res = await requestHttp({
+    method: 'GET',
+    url,
+    headers: { 'User-Agent': 'marathon-lb-zdd' },
+    timeoutMs: STATS_MS,
+    trust: tlsTrust(undefined, false),
+  });
   if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status}`);
   return res.body.toString('utf8');
 }
@@ -107,26 +120,40 @@ export function liveIo(a: ZddArgs, client: MarathonClient, logger: Logger): ZddI
   return {
     log: logger,
     out: (text) => process.stdout.write(text),
-    listApps: () => as('marathon-endpoint', 'Error while querying marathon (GET /v2/apps)', async () => {
-      const body = (await m.listApps()) as { apps?: unknown };
-      if (!Array.isArray(body?.apps)) throw new Error('no "apps" list in the answer');
-      return (body.apps as unknown[]).map((x, i) => appOf({ app: x }, `/v2/apps item ${i}`));
-    }),
-    getApp: (id) => as('marathon-endpoint', `Error while querying marathon (GET /v2/apps${id})`, async () => appOf(await m.getApp(id), `/v2/apps${id}`)),
-    createApp: (d) => as('app-create', `Error while creating the app ${String(d['id'])}`, async () => void (await m.createApp(d))),
-    scaleApp: (id, n) => as('app-scale', `Error while scaling the app ${id} to ${n}`, async () => void (await m.scaleApp(id, n))),
-    killTasks: (ids) => as('app-scale', `Error while scaling the app down (killing ${ids.join(', ')})`, async () => void (await m.killTasksAndScale(ids))),
+    listApps: () =>
+      as('marathon-endpoint', 'Error while querying marathon (GET /v2/apps)', async () => {
+        const body = (await m.listApps()) as { apps?: unknown };
+        if (!Array.isArray(body?.apps)) throw new Error('no "apps" list in the answer');
+        return (body.apps as unknown[]).map((x, i) => appOf({ app: x }, `/v2/apps item ${i}`));
+      }),
+    getApp: (id) =>
+      as('marathon-endpoint', `Error while querying marathon (GET /v2/apps${id})`, async () =>
+        appOf(await m.getApp(id), `/v2/apps${id}`),
+      ),
+    createApp: (d) =>
+      as('app-create', `Error while creating the app ${String(d['id'])}`, async () => void (await m.createApp(d))),
+    scaleApp: (id, n) =>
+      as('app-scale', `Error while scaling the app ${id} to ${n}`, async () => void (await m.scaleApp(id, n))),
+    killTasks: (ids) =>
+      as(
+        'app-scale',
+        `Error while scaling the app down (killing ${ids.join(', ')})`,
+        async () => void (await m.killTasksAndScale(ids)),
+      ),
     deleteApp: (id) => as('app-delete', `Error while deleting the app ${id}`, async () => void (await m.deleteApp(id))),
-    marathonLbUrls: () => as('marathon-lb-endpoint', `Error while resolving --marathon-lb ${a.marathonLb}`, async () => {
-      const url = new URL(a.marathonLb);
-      const host = url.hostname.replace(/^\[|\]$/g, '');
-      const addrs = net.isIP(host) ? [host] : [...new Set((await dns.lookup(host, { all: true, family: 4 })).map((x) => x.address))];
-      return addrs.map((addr) => {
-        const u = new URL(url.href);
-        u.hostname = addr.includes(':') ? `[${addr}]` : addr;
-        return u.href.replace(/\/+$/, '');
-      });
-    }),
+    marathonLbUrls: () =>
+      as('marathon-lb-endpoint', `Error while resolving --marathon-lb ${a.marathonLb}`, async () => {
+        const url = new URL(a.marathonLb);
+        const host = url.hostname.replace(/^\[|\]$/g, '');
+        const addrs = net.isIP(host)
+          ? [host]
+          : [...new Set((await dns.lookup(host, { all: true, family: 4 })).map((x) => x.address))];
+        return addrs.map((addr) => {
+          const u = new URL(url.href);
+          u.hostname = addr.includes(':') ? `[${addr}]` : addr;
+          return u.href.replace(/\/+$/, '');
+        });
+      }),
     haproxyStats: (url) => httpText(`${url}/haproxy?stats;csv`),
     haproxyPids: (url) => httpText(`${url}/_haproxy_getpids`),
     resolveHosts: async (hosts) => {
@@ -134,19 +161,29 @@ export function liveIo(a: ZddArgs, client: MarathonClient, logger: Logger): ZddI
       for (const h of new Set(hosts)) {
         if (h === '') continue;
         if (net.isIPv4(h)) out.set(h, h);
-        else await dns.lookup(h, { family: 4 }).then((r) => out.set(h, r.address), () => logger.warn(`Could not resolve ip for host ${h}, ignoring`));
+        else
+          await dns.lookup(h, { family: 4 }).then(
+            (r) => out.set(h, r.address),
+            () => logger.warn(`Could not resolve ip for host ${h}, ignoring`),
+          );
       }
       return out;
     },
-    runHook: (path, args) => new Promise((resolve, reject) => {
-      const child = execFile(path, [...args], { maxBuffer: 16 * 1024 * 1024 }, (err) => {
-        if (!err) return resolve();
-        const code = (err as { code?: unknown }).code;
-        reject(new ZddError({ kind: 'other', message: `pre-kill hook '${path}' ${typeof code === 'number' ? `exited with status ${code}` : `failed: ${err.message}`}: deploy stopped, an operator must intervene` }));
-      });
-      child.stdout?.on('data', (d: Buffer) => process.stderr.write(d));
-      child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
-    }),
+    runHook: (path, args) =>
+      new Promise((resolve, reject) => {
+        const child = execFile(path, [...args], { maxBuffer: 16 * 1024 * 1024 }, (err) => {
+          if (!err) return resolve();
+          const code = (err as { code?: unknown }).code;
+          reject(
+            new ZddError({
+              kind: 'other',
+              message: `pre-kill hook '${path}' ${typeof code === 'number' ? `exited with status ${code}` : `failed: ${err.message}`}: deploy stopped, an operator must intervene`,
+            }),
+          );
+        });
+        child.stdout?.on('data', (d: Buffer) => process.stderr.write(d));
+        child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
+      }),
     confirm: askYesNo,
     sleep: (s) => new Promise((r) => setTimeout(r, s * 1000)),
     now: () => new Date(),

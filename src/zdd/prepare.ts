@@ -57,7 +57,12 @@ export interface PrepareFlags {
 }
 
 /** The definition to POST: `app` (from --json) as the next colour of `previous` (may be empty). */
-export function prepareDeploy(flags: PrepareFlags, previous: readonly ZddApp[], app: JsonObject, now: Date): Result<JsonObject> {
+export function prepareDeploy(
+  flags: PrepareFlags,
+  previous: readonly ZddApp[],
+  app: JsonObject,
+  now: Date,
+): Result<JsonObject> {
   const frontPort = servicePort(app);
   if (!frontPort.ok) return frontPort;
   const current = lastDeploy(previous);
@@ -75,7 +80,11 @@ export function prepareDeploy(flags: PrepareFlags, previous: readonly ZddApp[], 
     const cap = newInstances > 0 ? newInstances : target;
     instances = Math.min(flags.initialInstances, cap);
   }
-  if (!Number.isFinite(port)) return fail('missing-field', `${String(app['id'])}: HAPROXY_DEPLOYMENT_ALT_PORT or HAPROXY_0_PORT is not a port number`);
+  if (!Number.isFinite(port))
+    return fail(
+      'missing-field',
+      `${String(app['id'])}: HAPROXY_DEPLOYMENT_ALT_PORT or HAPROXY_0_PORT is not a port number`,
+    );
   const id = `${String(app['id'])}-${colour}`;
   const labels = app['labels'] as JsonObject;
   const next: JsonObject = {

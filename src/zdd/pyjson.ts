@@ -3,8 +3,12 @@
  * `", "` / `": "` form (the pre-kill hook's arguments), `indent` the `indent=2, sort_keys=True`
  * form (the final app definition). Non-ASCII is escaped like ensure_ascii.
  */
-export function pyJsonDumps(value: unknown, opts: { readonly indent?: number; readonly sortKeys?: boolean } = {}): string {
-  const ascii = (s: string): string => JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export function pyJsonDumps(
+  value: unknown,
+  opts: { readonly indent?: number; readonly sortKeys?: boolean } = {},
+): string {
+  const ascii = (s: string): string =>
+    JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   const walk = (v: unknown, depth: number): string => {
     if (v === null || v === undefined) return 'null';
     if (typeof v === 'string') return ascii(v);
@@ -13,7 +17,8 @@ export function pyJsonDumps(value: unknown, opts: { readonly indent?: number; re
     const pad = opts.indent === undefined ? '' : '\n' + ' '.repeat(opts.indent * (depth + 1));
     const end = opts.indent === undefined ? '' : '\n' + ' '.repeat(opts.indent * depth);
     const sep = opts.indent === undefined ? ', ' : ',';
-    if (Array.isArray(v)) return v.length === 0 ? '[]' : `[${pad}${v.map((x) => walk(x, depth + 1)).join(sep + pad)}${end}]`;
+    if (Array.isArray(v))
+      return v.length === 0 ? '[]' : `[${pad}${v.map((x) => walk(x, depth + 1)).join(sep + pad)}${end}]`;
     const keys = Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined);
     if (opts.sortKeys === true) keys.sort();
     if (keys.length === 0) return '{}';

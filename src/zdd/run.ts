@@ -54,14 +54,18 @@ async function doZdd(flags: ZddFlags, appJson: unknown, io: ZddIo): Promise<ZddO
 
   if (previous.length > 1) return resumeDeploy(flags, previous, io);
   if (flags.completeCur || flags.completePrev) {
-    throw new ZddError({ kind: 'invalid-arg', message: 'Cannot use --complete-cur, --complete-prev flags when config is not hybrid' });
+    throw new ZddError({
+      kind: 'invalid-arg',
+      message: 'Cannot use --complete-cur, --complete-prev flags when config is not hybrid',
+    });
   }
 
   const next = unwrap(prepareDeploy(flags, previous, app, io.now()));
   io.log.info('Final app definition:');
   io.out(pyJsonDumps(next, { indent: 2, sortKeys: true }) + '\n');
   if (flags.dryRun) return done('dry run: nothing deployed');
-  if (!flags.force && !(await io.confirm('Continue with deployment?'))) return declined('deployment not confirmed: nothing deployed');
+  if (!flags.force && !(await io.confirm('Continue with deployment?')))
+    return declined('deployment not confirmed: nothing deployed');
 
   await io.createApp(next);
   const current = lastDeploy(previous);
@@ -91,7 +95,10 @@ async function resumeDeploy(flags: ZddFlags, previous: readonly ZddApp[], io: Zd
     return swapApps(flags, newest.id, before.id, io);
   }
   const ids = previous.map((a) => a.id).join(', ');
-  throw new ZddError({ kind: 'other', message: `There appears to be an existing deployment in progress (${ids}): use --resume, --complete-cur or --complete-prev` });
+  throw new ZddError({
+    kind: 'other',
+    message: `There appears to be an existing deployment in progress (${ids}): use --resume, --complete-cur or --complete-prev`,
+  });
 }
 
 /** The swap loop; ends when the old app is deleted (or kept, for a hybrid deploy), or a prompt is declined. */
@@ -113,8 +120,11 @@ async function swapApps(flags: ZddFlags, newId: string, oldId: string, io: ZddIo
         io.log.info(`Calling pre-kill hook '${flags.preKillHook}'`);
         await io.runHook(flags.preKillHook, [pyJsonDumps(oldApp), pyJsonDumps(toKill), pyJsonDumps(newApp)]);
       }
-      io.log.info(`There are ${toKill.length} draining listeners, about to kill the following tasks:\n  - ${toKill.join('\n  - ')}`);
-      if (!flags.force && !(await io.confirm('Continue?'))) return declined(`killing ${toKill.length} task(s) of ${oldApp.id} not confirmed: deploy stopped`);
+      io.log.info(
+        `There are ${toKill.length} draining listeners, about to kill the following tasks:\n  - ${toKill.join('\n  - ')}`,
+      );
+      if (!flags.force && !(await io.confirm('Continue?')))
+        return declined(`killing ${toKill.length} task(s) of ${oldApp.id} not confirmed: deploy stopped`);
       io.log.info(`Scaling down old app by ${toKill.length} instances`);
       await io.killTasks(toKill);
     }
@@ -130,10 +140,13 @@ async function swapApps(flags: ZddFlags, newId: string, oldId: string, io: ZddIo
 async function deleteOldApp(flags: ZddFlags, oldApp: ZddApp, newApp: ZddApp, io: ZddIo): Promise<ZddOutcome> {
   if (isHybrid(flags, newApp)) {
     io.log.info('Not deleting old app, as its hybrid configuration');
-    return done(`hybrid deploy in place: ${newApp.id} ${newApp.instances} instance(s), ${oldApp.id} ${oldApp.instances} instance(s)`);
+    return done(
+      `hybrid deploy in place: ${newApp.id} ${newApp.instances} instance(s), ${oldApp.id} ${oldApp.instances} instance(s)`,
+    );
   }
   io.log.info(`About to delete old app ${oldApp.id}`);
-  if (!flags.force && !(await io.confirm('Continue?'))) return declined(`deleting ${oldApp.id} not confirmed: both apps left running`);
+  if (!flags.force && !(await io.confirm('Continue?')))
+    return declined(`deleting ${oldApp.id} not confirmed: both apps left running`);
   await io.deleteApp(oldApp.id);
   return done(`deploy complete: ${newApp.id} serves ${deploymentTarget(newApp)} instance(s), ${oldApp.id} deleted`);
 }

@@ -36,8 +36,14 @@ export function needsScaleUp(flags: ScaleFlags, newApp: ZddApp): boolean {
  * The old app can be deleted once the new one is at its target and all old tasks are being drained
  * — or, for a hybrid deploy, once both colours hold their shares (then the old app is kept).
  */
-export function readyToDeleteOldApp(flags: ScaleFlags, newApp: ZddApp, oldApp: ZddApp, drainingTaskIds: readonly string[]): boolean {
+export function readyToDeleteOldApp(
+  flags: ScaleFlags,
+  newApp: ZddApp,
+  oldApp: ZddApp,
+  drainingTaskIds: readonly string[],
+): boolean {
   const share = newInstanceCount(newApp);
-  if (isHybrid(flags, newApp)) return newApp.instances === share && oldApp.instances === deploymentTarget(oldApp) - share;
+  if (isHybrid(flags, newApp))
+    return newApp.instances === share && oldApp.instances === deploymentTarget(oldApp) - share;
   return newApp.instances === deploymentTarget(newApp) && drainingTaskIds.length === oldApp.instances;
 }

@@ -22,7 +22,10 @@ export interface Listener {
 /** Rows of one or several concatenated stats CSVs (header and comment lines skipped). */
 export function parseHaproxyStats(csv: string): Listener[] {
   const lines = csv.split(/\r?\n/);
-  const header = (lines.find((l) => l.startsWith('#')) ?? '').replace(/^[#\s]+/, '').replace(/,+$/, '').split(',');
+  const header = (lines.find((l) => l.startsWith('#')) ?? '')
+    .replace(/^[#\s]+/, '')
+    .replace(/,+$/, '')
+    .split(',');
   const at = (name: string): number => header.indexOf(name);
   const [px, sv, qcur, scur, status] = [at('pxname'), at('svname'), at('qcur'), at('scur'), at('status')];
   const rows: Listener[] = [];
@@ -30,7 +33,13 @@ export function parseHaproxyStats(csv: string): Listener[] {
     if (line === '' || line.startsWith('#')) continue;
     // HAProxy does not quote CSV fields (zdd.py reads them with quotechar "'").
     const f = line.split(',');
-    rows.push({ pxname: f[px] ?? '', svname: f[sv] ?? '', qcur: f[qcur] ?? '', scur: f[scur] ?? '', status: f[status] ?? '' });
+    rows.push({
+      pxname: f[px] ?? '',
+      svname: f[sv] ?? '',
+      qcur: f[qcur] ?? '',
+      scur: f[scur] ?? '',
+      status: f[status] ?? '',
+    });
   }
   return rows;
 }
@@ -42,8 +51,12 @@ export const appListeners = (app: ZddApp, listeners: readonly Listener[]): Liste
 const count = (n: number, haproxyCount: number): number => n / haproxyCount;
 
 /** Until marathon-lb serves every task of both colours. */
-export const waitingForListeners = (newApp: ZddApp, oldApp: ZddApp, listeners: readonly Listener[], haproxyCount: number): boolean =>
-  count(listeners.length, haproxyCount) !== newApp.instances + oldApp.instances;
+export const waitingForListeners = (
+  newApp: ZddApp,
+  oldApp: ZddApp,
+  listeners: readonly Listener[],
+  haproxyCount: number,
+): boolean => count(listeners.length, haproxyCount) !== newApp.instances + oldApp.instances;
 
 /** Until as many servers are UP as the new app is to have (HAPROXY_DEPLOYMENT_TARGET_INSTANCES). */
 export const waitingForUpListeners = (target: number, listeners: readonly Listener[], haproxyCount: number): boolean =>
@@ -53,10 +66,12 @@ const hasPendingRequests = (l: Listener): boolean => Number(l.qcur || 0) > 0 || 
 
 const drainingListeners = (listeners: readonly Listener[]): Listener[] => listeners.filter((l) => l.status === 'MAINT');
 
-const drainedListeners = (listeners: readonly Listener[]): Listener[] => drainingListeners(listeners).filter((l) => !hasPendingRequests(l));
+const drainedListeners = (listeners: readonly Listener[]): Listener[] =>
+  drainingListeners(listeners).filter((l) => !hasPendingRequests(l));
 
 /** Until at least one server is drained. */
-export const waitingForDrainedListeners = (listeners: readonly Listener[]): boolean => drainedListeners(listeners).length < 1;
+export const waitingForDrainedListeners = (listeners: readonly Listener[]): boolean =>
+  drainedListeners(listeners).length < 1;
 
 /** Host name → IPv4 (marathon-lb's gethostbyname), resolved by the caller beforehand. */
 export type HostIps = ReadonlyMap<string, string>;
@@ -82,9 +97,17 @@ function tasksWhere(app: ZddApp, chosen: readonly Listener[], haproxyCount: numb
 }
 
 /** Tasks whose server is MAINT and idle on every marathon-lb: safe to kill. */
-export const drainedTaskIds = (app: ZddApp, listeners: readonly Listener[], haproxyCount: number, ips: HostIps): string[] =>
-  tasksWhere(app, drainedListeners(listeners), haproxyCount, ips);
+export const drainedTaskIds = (
+  app: ZddApp,
+  listeners: readonly Listener[],
+  haproxyCount: number,
+  ips: HostIps,
+): string[] => tasksWhere(app, drainedListeners(listeners), haproxyCount, ips);
 
 /** Tasks whose server is MAINT on every marathon-lb, idle or not (after --max-wait). */
-export const drainingTaskIds = (app: ZddApp, listeners: readonly Listener[], haproxyCount: number, ips: HostIps): string[] =>
-  tasksWhere(app, drainingListeners(listeners), haproxyCount, ips);
+export const drainingTaskIds = (
+  app: ZddApp,
+  listeners: readonly Listener[],
+  haproxyCount: number,
+  ips: HostIps,
+): string[] => tasksWhere(app, drainingListeners(listeners), haproxyCount, ips);

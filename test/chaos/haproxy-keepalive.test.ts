@@ -47,7 +47,12 @@ interface Tally {
  * Keep-alive clients (node's http.Agent, reusing their connections) through a real HAProxy while it
  * reloads `reloads` times; every request and every failure is counted. Bounded in time and count.
  */
-async function keepAliveUnderReloads(reload: () => Promise<void>, port: number, reloads: number, host = 'localhost'): Promise<Tally & { reloads: number; reused: number }> {
+async function keepAliveUnderReloads(
+  reload: () => Promise<void>,
+  port: number,
+  reloads: number,
+  host = 'localhost',
+): Promise<Tally & { reloads: number; reused: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
   const tally: Tally = { ok: 0, failed: [] };
   let reused = 0;
@@ -72,7 +77,9 @@ async function keepAliveUnderReloads(reload: () => Promise<void>, port: number, 
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (e) => {
-        tally.failed.push(`${(e as NodeJS.ErrnoException).code ?? ''} ${e.message} (reused socket: ${req.reusedSocket})`);
+        tally.failed.push(
+          `${(e as NodeJS.ErrnoException).code ?? ''} ${e.message} (reused socket: ${req.reusedSocket})`,
+        );
         resolve();
       });
     });
@@ -97,11 +104,14 @@ async function keepAliveUnderReloads(reload: () => Promise<void>, port: number, 
 
 describe('the live config adds option idle-close-on-response', () => {
   it('to every defaults section that does not decide it, and nowhere else', () => {
-    const text = 'global\n  maxconn 1\ndefaults\n  mode http\nfrontend f\n  bind :1\ndefaults tcpd\n  mode tcp\n  no option idle-close-on-response\n';
+    const text =
+      'global\n  maxconn 1\ndefaults\n  mode http\nfrontend f\n  bind :1\ndefaults tcpd\n  mode tcp\n  no option idle-close-on-response\n';
     expect(ensureIdleCloseOnResponse(text)).toBe(
       'global\n  maxconn 1\ndefaults\n  option idle-close-on-response\n  mode http\nfrontend f\n  bind :1\ndefaults tcpd\n  mode tcp\n  no option idle-close-on-response\n',
     );
-    expect(liveConfig('global\ndefaults\n', { hardStopAfterSeconds: 9 })).toBe('global\n  hard-stop-after 9s\ndefaults\n  option idle-close-on-response\n');
+    expect(liveConfig('global\ndefaults\n', { hardStopAfterSeconds: 9 })).toBe(
+      'global\n  hard-stop-after 9s\ndefaults\n  option idle-close-on-response\n',
+    );
     expect(ensureIdleCloseOnResponse('global\n')).toBe('global\n');
   });
 });
@@ -131,12 +141,21 @@ describeWithHaproxy('keep-alive clients through reloads of a real HAProxy', (hap
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = async (name: string, text: (port: number) => string): Promise<Tally & { reloads: number; reused: number }> => {
+  const run = async (
+    name: string,
+    text: (port: number) => string,
+  ): Promise<Tally & { reloads: number; reused: number }> => {
     const port = await freePort();
     const cfg = path.join(dir, `${name}.cfg`);
     fs.writeFileSync(cfg, text(port));
     const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
-    const hp = new HaproxyProcess({ bin: haproxy.bin, configPath: cfg, masterSocketPath: path.join(dir, `${name}.sock`), pidFile: path.join(dir, `${name}.pid`), logger: quiet });
+    const hp = new HaproxyProcess({
+      bin: haproxy.bin,
+      configPath: cfg,
+      masterSocketPath: path.join(dir, `${name}.sock`),
+      pidFile: path.join(dir, `${name}.pid`),
+      logger: quiet,
+    });
     running.push(hp);
     const started = await hp.start();
     if (!started.ok) throw new Error(started.message);
@@ -145,7 +164,9 @@ describeWithHaproxy('keep-alive clients through reloads of a real HAProxy', (hap
       if (!r.ok) throw new Error(r.message);
     };
     const result = await keepAliveUnderReloads(reload, port, RELOADS);
-    console.log(`keep-alive (${name}): ${result.ok + result.failed.length} requests (${result.reused} on reused connections) across ${result.reloads} reloads, ${result.failed.length} failed${result.failed.length ? `: ${[...new Set(result.failed)].slice(0, 3).join('; ')}` : ''}`);
+    console.log(
+      `keep-alive (${name}): ${result.ok + result.failed.length} requests (${result.reused} on reused connections) across ${result.reloads} reloads, ${result.failed.length} failed${result.failed.length ? `: ${[...new Set(result.failed)].slice(0, 3).join('; ')}` : ''}`,
+    );
     return result;
   };
 
@@ -166,14 +187,26 @@ describeWithHaproxy('keep-alive clients through reloads of a real HAProxy', (hap
 describeWithHaproxy('keep-alive clients through the live service while it reloads HAProxy', () => {
   test(`the config the controller writes keeps every keep-alive request across ${RELOADS} reloads`, async () => {
     const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
-    const live = await startLive({ apps: [{ id: '/web', instances: 2, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' }, portDefinitions: [{ port: 10501 }] }], logger: quiet });
+    const live = await startLive({
+      apps: [
+        {
+          id: '/web',
+          instances: 2,
+          labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+          portDefinitions: [{ port: 10501 }],
+        },
+      ],
+      logger: quiet,
+    });
     try {
       const deadline = Date.now() + 15000;
       while (live.service.status.status().services.find((x) => x.backend === 'web_10501')?.servers.length !== 2) {
         if (Date.now() > deadline) throw new Error('initial apply did not happen');
         await new Promise((r) => setTimeout(r, 20));
       }
-      expect(fs.readFileSync(path.join(live.dir, 'haproxy.cfg'), 'utf8')).toMatch(/^defaults\n {2}option idle-close-on-response\n/m);
+      expect(fs.readFileSync(path.join(live.dir, 'haproxy.cfg'), 'utf8')).toMatch(
+        /^defaults\n {2}option idle-close-on-response\n/m,
+      );
       const masterReloads = async (): Promise<number> => {
         const p = await live.service.haproxy.showProc();
         return p.ok ? p.value.master.reloads : -1;
@@ -188,7 +221,9 @@ describeWithHaproxy('keep-alive clients through the live service while it reload
         }
       };
       const r = await keepAliveUnderReloads(reload, live.ports.http, RELOADS, 'web.example.com');
-      console.log(`keep-alive (live service): ${r.ok + r.failed.length} requests (${r.reused} on reused connections) across ${r.reloads} reloads, ${r.failed.length} failed${r.failed.length ? `: ${[...new Set(r.failed)].slice(0, 3).join('; ')}` : ''}`);
+      console.log(
+        `keep-alive (live service): ${r.ok + r.failed.length} requests (${r.reused} on reused connections) across ${r.reloads} reloads, ${r.failed.length} failed${r.failed.length ? `: ${[...new Set(r.failed)].slice(0, 3).join('; ')}` : ''}`,
+      );
       expect(r.reloads).toBe(RELOADS);
       expect(r.reused).toBeGreaterThan(RELOADS * 10);
       expect(r.failed).toEqual([]);

@@ -29,12 +29,16 @@ function mastersOf(configPath: string): number[] {
       const argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
       const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
       const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state !== 'Z' && path.basename(argv[0] ?? '') === 'haproxy' && argv.includes(configPath)) procs.set(Number(name), Number(ppid));
+      if (state !== 'Z' && path.basename(argv[0] ?? '') === 'haproxy' && argv.includes(configPath))
+        procs.set(Number(name), Number(ppid));
     } catch {
       // gone meanwhile
     }
   }
-  return [...procs].filter(([, ppid]) => !procs.has(ppid)).map(([pid]) => pid).sort((a, b) => a - b);
+  return [...procs]
+    .filter(([, ppid]) => !procs.has(ppid))
+    .map(([pid]) => pid)
+    .sort((a, b) => a - b);
 }
 
 /** Running and not a zombie (a killed controller's HAProxy may stay unreaped under some inits). */
@@ -66,10 +70,23 @@ describeWithHaproxy('chaos: controller crashes and shutdowns never leave two HAP
   const start = (flags: string[] = [], env: Record<string, string> = {}): Controller => {
     const child = spawn(process.execPath, [CLI, ...files.flags, ...flags], {
       env: {
-        PATH: process.env.PATH, MLB_MARATHON: sim.url, MLB_GROUP: 'external', MLB_SSE: 'true', MLB_ADMIN_PORT: '0', MLB_LOG_LEVEL: 'DEBUG',
-        MLB_SYSLOG_SOCKET: '/dev/null', MLB_DEBOUNCE_QUIET: '0.05', MLB_DEBOUNCE_MAX_WAIT: '0.3', MLB_HARD_STOP_AFTER: '5',
-        MLB_SHUTDOWN_TIMEOUT: String(SHUTDOWN_S), MLB_ADMIN_TOKEN: TOKEN, MLB_AUTH_CREDENTIALS: CREDS, MARATHON_PASSWORD: 'IMAGE-PASS-3',
-        OPERATOR_VAR: 'visible-1', MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'), ...env,
+        PATH: process.env.PATH,
+        MLB_MARATHON: sim.url,
+        MLB_GROUP: 'external',
+        MLB_SSE: 'true',
+        MLB_ADMIN_PORT: '0',
+        MLB_LOG_LEVEL: 'DEBUG',
+        MLB_SYSLOG_SOCKET: '/dev/null',
+        MLB_DEBOUNCE_QUIET: '0.05',
+        MLB_DEBOUNCE_MAX_WAIT: '0.3',
+        MLB_HARD_STOP_AFTER: '5',
+        MLB_SHUTDOWN_TIMEOUT: String(SHUTDOWN_S),
+        MLB_ADMIN_TOKEN: TOKEN,
+        MLB_AUTH_CREDENTIALS: CREDS,
+        MARATHON_PASSWORD: 'IMAGE-PASS-3',
+        OPERATOR_VAR: 'visible-1',
+        MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -79,11 +96,16 @@ describeWithHaproxy('chaos: controller crashes and shutdowns never leave two HAP
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     const t0 = Date.now();
     const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((r) =>
-      child.once('exit', (code, signal) => r({ code, signal, ms: Date.now() - t0 })));
+      child.once('exit', (code, signal) => r({ code, signal, ms: Date.now() - t0 })),
+    );
     return { child, output: () => out, exited: () => exit };
   };
   const healthy = async (c: Controller, times = 1): Promise<void> =>
-    waitFor(`the controller to apply (${times}x)`, () => (c.output().match(/HAProxy reloaded and healthy|HAProxy updated without reload/g) ?? []).length >= times, 20000);
+    waitFor(
+      `the controller to apply (${times}x)`,
+      () => (c.output().match(/HAProxy reloaded and healthy|HAProxy updated without reload/g) ?? []).length >= times,
+      20000,
+    );
   const get = (p = '/') => httpGet(ports.http, 'web.example.com', 3000, p);
   /** Until the newest task of /web answers through HAProxy (bounded). */
   const served = async (task: string): Promise<void> => {
@@ -122,15 +144,31 @@ describeWithHaproxy('chaos: controller crashes and shutdowns never leave two HAP
 
   beforeAll(async () => {
     dir = tempDir('mlb-chaos-lifecycle-');
-    ports = { http: await freeLoopbackPort(), https: await freeLoopbackPort(), stats: await freeLoopbackPort(), appid: await freeLoopbackPort() };
+    ports = {
+      http: await freeLoopbackPort(),
+      https: await freeLoopbackPort(),
+      stats: await freeLoopbackPort(),
+      appid: await freeLoopbackPort(),
+    };
     files = prepareDemoFiles(dir, findConfigDir(), ports);
     cfg = path.join(dir, 'haproxy.cfg');
     // An operator's template that prints environment variables: the secrets must come out empty.
-    fs.appendFileSync(path.join(files.templatesDir, 'HAPROXY_HTTP_FRONTEND_HEAD'),
-      '  http-request return status 200 content-type text/plain lf-string "token=($MLB_ADMIN_TOKEN) creds=($MLB_AUTH_CREDENTIALS) pass=($MARATHON_PASSWORD) mine=($OPERATOR_VAR)" if { path /envcheck }\n');
-    sim = await Simulator.start({ serveTasks: true, auth: { basic: CREDS }, apps: [
-      { id: '/web', instances: 1, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' }, portDefinitions: [{ port: 10401 }] },
-    ] });
+    fs.appendFileSync(
+      path.join(files.templatesDir, 'HAPROXY_HTTP_FRONTEND_HEAD'),
+      '  http-request return status 200 content-type text/plain lf-string "token=($MLB_ADMIN_TOKEN) creds=($MLB_AUTH_CREDENTIALS) pass=($MARATHON_PASSWORD) mine=($OPERATOR_VAR)" if { path /envcheck }\n',
+    );
+    sim = await Simulator.start({
+      serveTasks: true,
+      auth: { basic: CREDS },
+      apps: [
+        {
+          id: '/web',
+          instances: 1,
+          labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+          portDefinitions: [{ port: 10401 }],
+        },
+      ],
+    });
   }, 30000);
 
   afterEach(async () => {
@@ -149,11 +187,13 @@ describeWithHaproxy('chaos: controller crashes and shutdowns never leave two HAP
     fs.rmSync(dir, { recursive: true, force: true });
   }, 20000);
 
-  test('HAProxy runs without the controller\'s secrets; an operator\'s own variable still expands', async () => {
+  test("HAProxy runs without the controller's secrets; an operator's own variable still expands", async () => {
     const c = start();
     await healthy(c);
     expect((await get('/envcheck')).body).toBe('token=() creds=() pass=() mine=(visible-1)');
-    expect(c.output()).toMatch(/HAProxy is started without the controller's secret variables: .*MARATHON_PASSWORD.*MLB_ADMIN_TOKEN.*MLB_AUTH_CREDENTIALS/);
+    expect(c.output()).toMatch(
+      /HAProxy is started without the controller's secret variables: .*MARATHON_PASSWORD.*MLB_ADMIN_TOKEN.*MLB_AUTH_CREDENTIALS/,
+    );
     const exit = c.exited();
     c.child.kill('SIGTERM');
     expect((await exit).code).toBe(0);
@@ -211,7 +251,9 @@ describeWithHaproxy('chaos: controller crashes and shutdowns never leave two HAP
     await healthy(c);
     expect(mastersOf(cfg)).toHaveLength(1);
     expect(mastersOf(cfg)).not.toContain(second);
-    expect(c.output()).toMatch(/not adopting the HAProxy master \d+ left by an earlier controller: its environment differs in OPERATOR_VAR; replacing it/);
+    expect(c.output()).toMatch(
+      /not adopting the HAProxy master \d+ left by an earlier controller: its environment differs in OPERATOR_VAR; replacing it/,
+    );
     expect((await get('/envcheck')).body).toContain('mine=(visible-2)');
 
     let exit = c.exited();
@@ -223,7 +265,9 @@ describeWithHaproxy('chaos: controller crashes and shutdowns never leave two HAP
     c = start();
     await healthy(c);
     expect(alive(bystander.pid!)).toBe(true);
-    expect(c.output()).toMatch(new RegExp(`pid file names pid ${bystander.pid}, which is not an HAProxy master of this controller .*left alone`));
+    expect(c.output()).toMatch(
+      new RegExp(`pid file names pid ${bystander.pid}, which is not an HAProxy master of this controller .*left alone`),
+    );
     expect(mastersOf(cfg)).toHaveLength(1);
     expect((await get()).status).toBe(200);
     exit = c.exited();
@@ -242,13 +286,22 @@ describeWithHaproxy('chaos: controller crashes and shutdowns never leave two HAP
       const changes = (async () => {
         while (churn && n < 200) {
           const id = `/churn-${delayMs}-${n}`;
-          await sim.createApp({ id, instances: 1, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: `c${n}.example.com` }, portDefinitions: [{ port: 11000 + n }] });
+          await sim.createApp({
+            id,
+            instances: 1,
+            labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: `c${n}.example.com` },
+            portDefinitions: [{ port: 11000 + n }],
+          });
           n++;
           await new Promise((r) => setTimeout(r, 15));
         }
       })();
       const reloadsBefore = (c.output().match(/reloading HAProxy:/g) ?? []).length;
-      await waitFor('an apply under way', () => (c.output().match(/reloading HAProxy:/g) ?? []).length > reloadsBefore, 15000);
+      await waitFor(
+        'an apply under way',
+        () => (c.output().match(/reloading HAProxy:/g) ?? []).length > reloadsBefore,
+        15000,
+      );
       await new Promise((r) => setTimeout(r, delayMs));
       const exit = c.exited();
       const t0 = Date.now();
@@ -259,7 +312,7 @@ describeWithHaproxy('chaos: controller crashes and shutdowns never leave two HAP
       churn = false;
       await changes;
       console.log(`SIGTERM ${delayMs} ms into an apply: exited with code ${code} after ${ms} ms`);
-      if (process.env.MLB_TEST_LOGS) console.log(c.output().split("\n").slice(-25).join("\n"));
+      if (process.env.MLB_TEST_LOGS) console.log(c.output().split('\n').slice(-25).join('\n'));
       expect(ms).toBeLessThan(SHUTDOWN_S * 1000 + 2000);
       expect(code).toBe(0);
       await waitFor('no HAProxy master left', () => mastersOf(cfg).length === 0, 3000);

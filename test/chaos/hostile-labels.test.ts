@@ -13,16 +13,23 @@ import { spawnService, type ServiceProcess } from '../support/serviceProcess';
 const SECRET = 'CHAOS-MARATHON-PASSWORD';
 const TOKEN = 'CHAOS-ADMIN-TOKEN';
 
-interface FullAnswer { readonly status: number; readonly headers: string; readonly body: string }
+interface FullAnswer {
+  readonly status: number;
+  readonly headers: string;
+  readonly body: string;
+}
 
 /** A GET through HAProxy that keeps every response header, to look for leaked secrets anywhere. */
 function getWithHeaders(port: number, host: string): Promise<FullAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent: false, timeout: 2000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: JSON.stringify(res.headers), body }));
-    });
+    const req = http.get(
+      { host: '127.0.0.1', port, path: '/', headers: { host }, agent: false, timeout: 2000 },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: JSON.stringify(res.headers), body }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });
@@ -58,27 +65,92 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
 
   beforeAll(async () => {
     dir = tempDir('mlb-chaos-labels-');
-    ports = { http: await freeLoopbackPort(), https: await freeLoopbackPort(), stats: await freeLoopbackPort(), appid: await freeLoopbackPort(),
-      admin: await freeLoopbackPort(), injected: await freeLoopbackPort() };
+    ports = {
+      http: await freeLoopbackPort(),
+      https: await freeLoopbackPort(),
+      stats: await freeLoopbackPort(),
+      appid: await freeLoopbackPort(),
+      admin: await freeLoopbackPort(),
+      injected: await freeLoopbackPort(),
+    };
     const files = prepareDemoFiles(dir, findConfigDir(), ports);
-    const group = (labels: Record<string, string>): Record<string, string> => ({ HAPROXY_GROUP: 'external', ...labels });
-    sim = await Simulator.start({ serveTasks: true, auth: { basic: `mlb:${SECRET}` }, apps: [
-      { id: '/good', instances: 2, labels: group({ HAPROXY_0_VHOST: 'good.example.com' }), portDefinitions: [{ port: 10401 }] },
-      { id: '/redir', instances: 1, portDefinitions: [{ port: 10402 }],
-        labels: group({ HAPROXY_0_VHOST: 'redir.example.com', HAPROXY_0_HTTP_BACKEND_REDIR: '/login?t=${MLB_ADMIN_TOKEN}&c=$MLB_AUTH_CREDENTIALS' }) },
-      { id: '/realm', instances: 1, portDefinitions: [{ port: 10403 }],
-        labels: group({ HAPROXY_0_VHOST: 'realm.example.com', HAPROXY_0_AUTH: '${MLB_ADMIN_TOKEN}:user:$5$salt$hash' }) },
-      { id: '/dg', instances: 1, portDefinitions: [{ port: 10404 }],
-        labels: group({ HAPROXY_0_VHOST: 'dg.example.com', HAPROXY_DEPLOYMENT_GROUP: `dg\n  bind 127.0.0.1:${ports.injected}\n  mode http` }) },
-      { id: '/hc', instances: 1, portDefinitions: [{ port: 10405 }], labels: group({ HAPROXY_0_VHOST: 'hc.example.com' }),
-        healthChecks: [{ protocol: 'HTTP', portIndex: 0, path: '/health\n  http-request return status 200 content-type text/plain string pwned' }] },
-      { id: '/hostile', instances: 1, portDefinitions: [{ port: 10406 }],
-        labels: group({ HAPROXY_0_VHOST: 'a.example.com\n  http-request return status 200 string pwned', HAPROXY_0_BIND_OPTIONS: 'ssl crt "${HOME}"\nbind :1' }) },
-    ] });
+    const group = (labels: Record<string, string>): Record<string, string> => ({
+      HAPROXY_GROUP: 'external',
+      ...labels,
+    });
+    sim = await Simulator.start({
+      serveTasks: true,
+      auth: { basic: `mlb:${SECRET}` },
+      apps: [
+        {
+          id: '/good',
+          instances: 2,
+          labels: group({ HAPROXY_0_VHOST: 'good.example.com' }),
+          portDefinitions: [{ port: 10401 }],
+        },
+        {
+          id: '/redir',
+          instances: 1,
+          portDefinitions: [{ port: 10402 }],
+          labels: group({
+            HAPROXY_0_VHOST: 'redir.example.com',
+            HAPROXY_0_HTTP_BACKEND_REDIR: '/login?t=${MLB_ADMIN_TOKEN}&c=$MLB_AUTH_CREDENTIALS',
+          }),
+        },
+        {
+          id: '/realm',
+          instances: 1,
+          portDefinitions: [{ port: 10403 }],
+          labels: group({
+            HAPROXY_0_VHOST: 'realm.example.com',
+            HAPROXY_0_AUTH: '${MLB_ADMIN_TOKEN}:user:$5$salt$hash',
+          }),
+        },
+        {
+          id: '/dg',
+          instances: 1,
+          portDefinitions: [{ port: 10404 }],
+          labels: group({
+            HAPROXY_0_VHOST: 'dg.example.com',
+            HAPROXY_DEPLOYMENT_GROUP: `dg\n  bind 127.0.0.1:${ports.injected}\n  mode http`,
+          }),
+        },
+        {
+          id: '/hc',
+          instances: 1,
+          portDefinitions: [{ port: 10405 }],
+          labels: group({ HAPROXY_0_VHOST: 'hc.example.com' }),
+          healthChecks: [
+            {
+              protocol: 'HTTP',
+              portIndex: 0,
+              path: '/health\n  http-request return status 200 content-type text/plain string pwned',
+            },
+          ],
+        },
+        {
+          id: '/hostile',
+          instances: 1,
+          portDefinitions: [{ port: 10406 }],
+          labels: group({
+            HAPROXY_0_VHOST: 'a.example.com\n  http-request return status 200 string pwned',
+            HAPROXY_0_BIND_OPTIONS: 'ssl crt "${HOME}"\nbind :1',
+          }),
+        },
+      ],
+    });
     service = spawnService(files.flags, {
-      PATH: process.env.PATH, HOME: process.env.HOME, MLB_MARATHON: sim.url, MLB_GROUP: 'external', MLB_SSE: 'true',
-      MLB_AUTH_CREDENTIALS: `mlb:${SECRET}`, MLB_ADMIN_PORT: String(ports.admin), MLB_ADMIN_TOKEN: TOKEN,
-      MLB_SYSLOG_SOCKET: '/dev/null', MLB_DEBOUNCE_QUIET: '0.05', MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      MLB_MARATHON: sim.url,
+      MLB_GROUP: 'external',
+      MLB_SSE: 'true',
+      MLB_AUTH_CREDENTIALS: `mlb:${SECRET}`,
+      MLB_ADMIN_PORT: String(ports.admin),
+      MLB_ADMIN_TOKEN: TOKEN,
+      MLB_SYSLOG_SOCKET: '/dev/null',
+      MLB_DEBOUNCE_QUIET: '0.05',
+      MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
     });
     await service.ready();
   }, 40000);
@@ -95,7 +167,7 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
     expect(ok).toBe(20);
   });
 
-  test('a redirect target and an AUTH realm cannot expand the controller\'s environment', async () => {
+  test("a redirect target and an AUTH realm cannot expand the controller's environment", async () => {
     for (const host of ['redir.example.com', 'realm.example.com']) {
       const a = await ask(host);
       // Served (escaped) or left out (503): either way no secret, and never the good app's answer.
@@ -106,7 +178,8 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
 
   test('line breaks in Marathon strings and labels add no directive: no injected bind, no injected answer', async () => {
     expect(await listening(ports.injected)).toBe(false);
-    for (const host of ['dg.example.com', 'hc.example.com', 'a.example.com', 'good.example.com']) expect((await ask(host)).body).not.toBe('pwned');
+    for (const host of ['dg.example.com', 'hc.example.com', 'a.example.com', 'good.example.com'])
+      expect((await ask(host)).body).not.toBe('pwned');
     const cfg = config();
     expect(cfg).not.toContain('pwned');
     expect(cfg).not.toContain(`127.0.0.1:${ports.injected}`);
@@ -117,7 +190,8 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
     await sim.scale('/good', 3);
     const task = sim.tasksOf('/good')[2]!.id;
     let seen = false;
-    for (let i = 0; i < 300 && !seen; i++) seen = (await httpGet(ports.http, 'good.example.com').catch(() => ({ body: '' }))).body.includes(task);
+    for (let i = 0; i < 300 && !seen; i++)
+      seen = (await httpGet(ports.http, 'good.example.com').catch(() => ({ body: '' }))).body.includes(task);
     expect(seen).toBe(true);
     for (const secret of [SECRET, TOKEN]) expect(service.output()).not.toContain(secret);
   }, 20000);

@@ -34,8 +34,15 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
   };
   const leftOut = (appId: string) => status().leftOut.find((p) => p.appId === appId);
   const app = (id: string, port: number, labels: Record<string, string> = {}, instances = 1) => ({
-    id, instances, portDefinitions: [{ port }],
-    labels: { HAPROXY_GROUP: 'external', HAPROXY_0_BIND_ADDR: '127.0.0.1', HAPROXY_0_VHOST: `${id.slice(1)}.example.com`, ...labels },
+    id,
+    instances,
+    portDefinitions: [{ port }],
+    labels: {
+      HAPROXY_GROUP: 'external',
+      HAPROXY_0_BIND_ADDR: '127.0.0.1',
+      HAPROXY_0_VHOST: `${id.slice(1)}.example.com`,
+      ...labels,
+    },
   });
   /** Requests through HAProxy's :80 frontend until `want(task)` holds for an answer (bounded); counts them. */
   let served = 0;
@@ -49,11 +56,12 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     throw new Error(`no answer from the wanted task of ${host} after ${tries} requests`);
   };
   /** Holds 127.0.0.1:port like another program would (no SO_REUSEPORT): HAProxy cannot bind it. */
-  const hold = (port: number): Promise<Server> => new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen({ host: '127.0.0.1', port, exclusive: true }, () => resolve(s));
-  });
+  const hold = (port: number): Promise<Server> =>
+    new Promise((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen({ host: '127.0.0.1', port, exclusive: true }, () => resolve(s));
+    });
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-gate-'));
@@ -62,9 +70,14 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     base = await freeBlock(10);
     live = await startLive({
       apps: [app('/web', base, {}, 2), app('/broken', base + 1, { HAPROXY_0_BACKEND_HEAD: BAD_HEAD })],
-      flags: ['--haproxy-bin', counting.bin], logger: memoryLogger(logs),
+      flags: ['--haproxy-bin', counting.bin],
+      logger: memoryLogger(logs),
     });
-    await waitFor('web served, broken left out', () => status().services.length === 1 && leftOut('/broken') !== undefined, 30000);
+    await waitFor(
+      'web served, broken left out',
+      () => status().services.length === 1 && leftOut('/broken') !== undefined,
+      30000,
+    );
   }, 60000);
   afterAll(async () => {
     await live?.stop();
@@ -74,7 +87,9 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
   }, 30000);
 
   test('one app left out, then another app scales: runtime API, no reload, the new task answers', async () => {
-    expect(leftOut('/broken')?.message).toMatch(/HAProxy rejects the config of backend broken_\d+, left out: .*this-is-not-haproxy/);
+    expect(leftOut('/broken')?.message).toMatch(
+      /HAProxy rejects the config of backend broken_\d+, left out: .*this-is-not-haproxy/,
+    );
     const reloadsBefore = await reloads();
     const checksBefore = checks();
     const appliesBefore = status().recentApplies.length;
@@ -82,7 +97,11 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     const newest = live.sim.tasksOf('/web')[2]!.id;
     await until('web.example.com', (t) => t === newest);
     await waitFor('the apply to be recorded', () => status().recentApplies.length > appliesBefore);
-    expect(status().recentApplies[0]).toMatchObject({ reloaded: false, reasons: [expect.stringMatching(/^runtime API: 1 server\(s\) added to web_/)], runtimeOps: 1 });
+    expect(status().recentApplies[0]).toMatchObject({
+      reloaded: false,
+      reasons: [expect.stringMatching(/^runtime API: 1 server\(s\) added to web_/)],
+      runtimeOps: 1,
+    });
     expect(await reloads()).toBe(reloadsBefore);
     expect(checks() - checksBefore).toBe(0); // runtime-only: HAProxy's runtime API accepted the server, no haproxy -c, no isolation
     expect(logs.filter((l) => /reloading HAProxy:.*broken/.test(l.msg))).toEqual([]);
@@ -94,7 +113,10 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     await live.sim.createApp(app('/api', base + 2));
     await until('api.example.com', () => true);
     // Newest first; the snapshot writing the file of test 1's fast-path apply may be recorded around it.
-    const reloadSince = (count: number) => status().recentApplies.slice(0, status().recentApplies.length - count).find((a) => a.reloaded);
+    const reloadSince = (count: number) =>
+      status()
+        .recentApplies.slice(0, status().recentApplies.length - count)
+        .find((a) => a.reloaded);
     await waitFor('the reload to be recorded', () => reloadSince(appliesBefore) !== undefined);
     expect(reloadSince(appliesBefore)).toMatchObject({ reloaded: true, reasons: [`backend api_${base + 2} added`] });
     // The owner fixes the label: tried again, served.
@@ -111,14 +133,28 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     const failuresBefore = status().recentFailures.length;
     const web = live.sim.tasksOf('/web').length;
     // One snapshot: a new app whose port another process holds, another new app, and a scale-down.
-    await Promise.all([live.sim.createApp(app('/hog', base + 3)), live.sim.createApp(app('/fresh', base + 4)), live.sim.scale('/web', web - 1)]);
+    await Promise.all([
+      live.sim.createApp(app('/hog', base + 3)),
+      live.sim.createApp(app('/fresh', base + 4)),
+      live.sim.scale('/web', web - 1),
+    ]);
     await until('fresh.example.com', () => true);
     await waitFor('hog named', () => leftOut('/hog') !== undefined, 15000);
-    expect(leftOut('/hog')?.message).toMatch(new RegExp(`HAProxy cannot run backend hog_${base + 3} .*cannot bind socket \\(Address already in use\\)`));
+    expect(leftOut('/hog')?.message).toMatch(
+      new RegExp(`HAProxy cannot run backend hog_${base + 3} .*cannot bind socket \\(Address already in use\\)`),
+    );
     expect(status().recentFailures.length).toBe(failuresBefore); // never failed, so never waited for a backoff
     expect(status().services.map((s) => s.backend)).not.toContain(`hog_${base + 3}`);
-    await waitFor('web scaled down', () => status().services.find((s) => s.backend === `web_${base}`)?.servers.length === web - 1);
-    expect(logs.some((l) => l.level === 'warn' && new RegExp(`HAProxy refused the new config because of hog_${base + 3}`).test(l.msg))).toBe(true);
+    await waitFor(
+      'web scaled down',
+      () => status().services.find((s) => s.backend === `web_${base}`)?.servers.length === web - 1,
+    );
+    expect(
+      logs.some(
+        (l) =>
+          l.level === 'warn' && new RegExp(`HAProxy refused the new config because of hog_${base + 3}`).test(l.msg),
+      ),
+    ).toBe(true);
 
     // Remembered: the next task change of another app is a runtime update again.
     const reloadsBefore = await reloads();
@@ -138,7 +174,9 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     held.push(await hold(base + 5));
     const failuresBefore = status().recentFailures.length;
     // Its own frontend name: HAProxy's alert names "hidden_<port>", which is no backend.
-    const hidden = { HAPROXY_0_FRONTEND_HEAD: '\nfrontend hidden_{servicePort}\n  bind {bindAddr}:{servicePort}\n  mode {mode}\n' };
+    const hidden = {
+      HAPROXY_0_FRONTEND_HEAD: '\nfrontend hidden_{servicePort}\n  bind {bindAddr}:{servicePort}\n  mode {mode}\n',
+    };
     const reloadsBefore = await reloads();
     await Promise.all([live.sim.createApp(app('/sly', base + 5, hidden)), live.sim.createApp(app('/late', base + 6))]);
     await until('late.example.com', () => true, 600);
@@ -147,7 +185,7 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     expect(status().recentFailures.length).toBe(failuresBefore);
     expect(logs.some((l) => /trial reloads among 2 changed service\(s\)/.test(l.msg))).toBe(true);
     // The failed reload, at most 16 trial reloads (the applier's bound), the final reload.
-    expect(await reloads() - reloadsBefore).toBeLessThanOrEqual(18);
+    expect((await reloads()) - reloadsBefore).toBeLessThanOrEqual(18);
     await until('web.example.com', () => true);
     expect(served).toBeGreaterThan(0);
   }, 60000);
@@ -159,16 +197,34 @@ describeWithHaproxy('chaos: HAProxy cannot start because of one app', () => {
     const base = await freeBlock(3);
     const holder = createServer();
     await new Promise<void>((r) => holder.listen({ host: '127.0.0.1', port: base + 1, exclusive: true }, () => r()));
-    const app = (id: string, port: number) => ({ id, instances: 1, portDefinitions: [{ port }],
-      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_BIND_ADDR: '127.0.0.1', HAPROXY_0_VHOST: `${id.slice(1)}.example.com` } });
-    const live = await startLive({ apps: [app('/one', base), app('/held', base + 1), app('/two', base + 2)], logger: memoryLogger(logs) });
+    const app = (id: string, port: number) => ({
+      id,
+      instances: 1,
+      portDefinitions: [{ port }],
+      labels: {
+        HAPROXY_GROUP: 'external',
+        HAPROXY_0_BIND_ADDR: '127.0.0.1',
+        HAPROXY_0_VHOST: `${id.slice(1)}.example.com`,
+      },
+    });
+    const live = await startLive({
+      apps: [app('/one', base), app('/held', base + 1), app('/two', base + 2)],
+      logger: memoryLogger(logs),
+    });
     try {
       const status = () => live.service.status.status();
       await waitFor('the first apply', () => status().services.length > 0, 30000);
-      expect(status().services.map((s) => s.backend).sort()).toEqual([`one_${base}`, `two_${base + 2}`]);
-      expect(status().leftOut.find((p) => p.appId === '/held')?.message).toMatch(/HAProxy cannot run backend held_\d+ .*cannot bind socket/);
+      expect(
+        status()
+          .services.map((s) => s.backend)
+          .sort(),
+      ).toEqual([`one_${base}`, `two_${base + 2}`]);
+      expect(status().leftOut.find((p) => p.appId === '/held')?.message).toMatch(
+        /HAProxy cannot run backend held_\d+ .*cannot bind socket/,
+      );
       expect(status().recentFailures).toEqual([]);
-      for (const host of ['one.example.com', 'two.example.com']) expect((await httpGet(live.ports.http, host)).status).toBe(200);
+      for (const host of ['one.example.com', 'two.example.com'])
+        expect((await httpGet(live.ports.http, host)).status).toBe(200);
     } finally {
       await live.stop();
       await new Promise<void>((r) => holder.close(() => r()));

@@ -46,9 +46,18 @@ describeWithHaproxy('chaos: many apps HAProxy rejects among 1 000', (haproxy) =>
     return a?.status === 200 ? (JSON.parse(a.body) as { server: number }).server : null;
   };
   const app = (i: number, hostPort: number): Record<string, unknown> => ({
-    id: appId(i), instances: 1,
-    labels: { HAPROXY_GROUP: 'external', HAPROXY_0_BIND_ADDR: '127.0.0.1', ...(isBad(i) ? { HAPROXY_0_BACKEND_HEAD: BAD_HEAD } : {}) },
-    container: { type: 'DOCKER', docker: { image: 'chaos' }, portMappings: [{ containerPort: 80, hostPort, servicePort: base + i }] },
+    id: appId(i),
+    instances: 1,
+    labels: {
+      HAPROXY_GROUP: 'external',
+      HAPROXY_0_BIND_ADDR: '127.0.0.1',
+      ...(isBad(i) ? { HAPROXY_0_BACKEND_HEAD: BAD_HEAD } : {}),
+    },
+    container: {
+      type: 'DOCKER',
+      docker: { image: 'chaos' },
+      portMappings: [{ containerPort: 80, hostPort, servicePort: base + i }],
+    },
     networks: [{ mode: 'container/bridge' }],
   });
 
@@ -70,12 +79,38 @@ describeWithHaproxy('chaos: many apps HAProxy rejects among 1 000', (haproxy) =>
     sim = await Simulator.start({ apps: Array.from({ length: APPS }, (_, i) => app(i, serverPorts[i % SERVERS]!)) });
     closers.push(() => sim.close());
     const configDir = findConfigDir();
-    const ports = { http: await freeLoopbackPort(), https: await freeLoopbackPort(), stats: await freeLoopbackPort(), appid: await freeLoopbackPort() };
+    const ports = {
+      http: await freeLoopbackPort(),
+      https: await freeLoopbackPort(),
+      stats: await freeLoopbackPort(),
+      appid: await freeLoopbackPort(),
+    };
     const files = prepareDemoFiles(dir, configDir, ports);
-    const argv = ['-m', sim.url, '--sse', '--group', 'external', '--admin-port', '0', '--debounce-quiet', '0.05',
-      '--debounce-max-wait', '0.5', '--max-backoff', '2', '--hard-stop-after', '5', '--dont-bind-http-https', '--haproxy-bin', counting.bin, ...files.flags];
-    const started = await bootstrap({ from: { argv }, env: {}, configDir, logger: () => memoryLogger(logs) },
-      serviceStart({ processSignals: false, pidFile: path.join(dir, 'marathon-lb.pid') }));
+    const argv = [
+      '-m',
+      sim.url,
+      '--sse',
+      '--group',
+      'external',
+      '--admin-port',
+      '0',
+      '--debounce-quiet',
+      '0.05',
+      '--debounce-max-wait',
+      '0.5',
+      '--max-backoff',
+      '2',
+      '--hard-stop-after',
+      '5',
+      '--dont-bind-http-https',
+      '--haproxy-bin',
+      counting.bin,
+      ...files.flags,
+    ];
+    const started = await bootstrap(
+      { from: { argv }, env: {}, configDir, logger: () => memoryLogger(logs) },
+      serviceStart({ processSignals: false, pidFile: path.join(dir, 'marathon-lb.pid') }),
+    );
     if (!started.ok) throw new Error(started.error);
     service = started.value;
     closers.unshift(() => service.stop());
@@ -96,7 +131,10 @@ describeWithHaproxy('chaos: many apps HAProxy rejects among 1 000', (haproxy) =>
     expect(status.recentFailures).toEqual([]);
     const named = new Set(status.leftOut.map((p) => p.appId));
     expect([...named].sort()).toEqual(bad.map(appId).sort());
-    for (const p of status.leftOut) expect(p.message).toMatch(/HAProxy rejects the config of backend chaos_app\d+_\d+, left out: .*this-is-not-haproxy/);
+    for (const p of status.leftOut)
+      expect(p.message).toMatch(
+        /HAProxy rejects the config of backend chaos_app\d+_\d+, left out: .*this-is-not-haproxy/,
+      );
 
     // Requests through HAProxy: every 13th good app and every bad one.
     let served = 0;
@@ -122,14 +160,32 @@ describeWithHaproxy('chaos: many apps HAProxy rejects among 1 000', (haproxy) =>
     const checksBefore = checks();
     const i = 3; // served by server 3; its task moves to server 0's port
     expect(await answer(i)).toBe(3);
-    await sim.updateApp(appId(i), { container: { type: 'DOCKER', docker: { image: 'chaos' }, portMappings: [{ containerPort: 80, hostPort: serverPorts[0], servicePort: base + i }] } });
-    await waitFor('the moved task to be served', () => service.status.status().recentApplies.some((a) => a.runtimeOps === 2), 30000);
+    await sim.updateApp(appId(i), {
+      container: {
+        type: 'DOCKER',
+        docker: { image: 'chaos' },
+        portMappings: [{ containerPort: 80, hostPort: serverPorts[0], servicePort: base + i }],
+      },
+    });
+    await waitFor(
+      'the moved task to be served',
+      () => service.status.status().recentApplies.some((a) => a.runtimeOps === 2),
+      30000,
+    );
     expect(await answer(i)).toBe(0);
-    expect(service.status.status().recentApplies[0]).toMatchObject({ reloaded: false, runtimeOps: 2,
-      reasons: [expect.stringMatching(/^runtime API: 1 server\(s\) added to /), expect.stringMatching(/^runtime API: 1 server\(s\) removed from /)] });
+    expect(service.status.status().recentApplies[0]).toMatchObject({
+      reloaded: false,
+      runtimeOps: 2,
+      reasons: [
+        expect.stringMatching(/^runtime API: 1 server\(s\) added to /),
+        expect.stringMatching(/^runtime API: 1 server\(s\) removed from /),
+      ],
+    });
     expect(await reloads()).toBe(reloadsBefore);
     expect(checks() - checksBefore).toBe(1); // the config written for the next reload is checked once, no isolation
     expect(new Set(service.status.status().leftOut.map((p) => p.appId)).size).toBe(BAD); // still named
-    expect(logs.some((l) => /reloading HAProxy: .*backend chaos_app\d+_\d+ added/.test(l.msg) && !/initial/.test(l.msg))).toBe(false);
+    expect(
+      logs.some((l) => /reloading HAProxy: .*backend chaos_app\d+_\d+ added/.test(l.msg) && !/initial/.test(l.msg)),
+    ).toBe(false);
   }, 60000);
 });

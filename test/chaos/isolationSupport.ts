@@ -5,11 +5,12 @@ import * as path from 'node:path';
 
 /** `count` consecutive loopback ports below the ephemeral range that are free right now. */
 export async function freeBlock(count: number): Promise<number> {
-  const canBind = (port: number): Promise<boolean> => new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host: '127.0.0.1', port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
+  const canBind = (port: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen({ host: '127.0.0.1', port, exclusive: true }, () => s.close(() => resolve(true)));
+    });
   for (let attempt = 0; attempt < 20; attempt++) {
     const start = 20000 + Math.floor(Math.random() * (31000 - 20000 - count));
     let ok = true;
@@ -26,5 +27,11 @@ export function countingHaproxy(dir: string, realBin: string): { readonly bin: s
   writeFileSync(bin, `#!/bin/sh\ncase " $* " in *" -c "*) echo check >> ${log};; esac\nexec ${realBin} "$@"\n`);
   chmodSync(bin, 0o755);
   writeFileSync(log, '');
-  return { bin, checks: () => readFileSync(log, 'utf8').split('\n').filter((l) => l !== '').length };
+  return {
+    bin,
+    checks: () =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '').length,
+  };
 }

@@ -6,7 +6,12 @@ import { waitFor } from '../support/wait';
 import { admin, steadyClient, taskAnswers } from './marathonSupport';
 
 const HOST = 'retry.example.com';
-const web = { id: '/web', instances: 2, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: HOST }, portDefinitions: [{ port: 10511 }] };
+const web = {
+  id: '/web',
+  instances: 2,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: HOST },
+  portDefinitions: [{ port: 10511 }],
+};
 /** Resync far away: recovery must come from the fetch retry, not from the periodic re-read. */
 const FLAGS = ['--resync-interval', '600', '--request-timeout', '1', '--max-backoff', '2', '--max-apply-age', '2'];
 const FAULT_MS = 5000;
@@ -34,9 +39,17 @@ describeWithHaproxy('chaos: a failed GET /v2/apps is retried with backoff (SSE a
 
   async function start(flags: string[]): Promise<LiveSystem> {
     const adminPort = String(await freeLoopbackPort());
-    const live = await startLive({ apps: [web], logger: memoryLogger(logs), flags: [...FLAGS, '--admin-port', adminPort, ...flags] });
+    const live = await startLive({
+      apps: [web],
+      logger: memoryLogger(logs),
+      flags: [...FLAGS, '--admin-port', adminPort, ...flags],
+    });
     systems.push(live);
-    await waitFor('initial apply', () => live.service.status.status().services.some((s) => s.servers.length === 2), 15_000);
+    await waitFor(
+      'initial apply',
+      () => live.service.status.status().services.some((s) => s.servers.length === 2),
+      15_000,
+    );
     return live;
   }
 
@@ -58,7 +71,9 @@ describeWithHaproxy('chaos: a failed GET /v2/apps is retried with backoff (SSE a
     expect(live.service.status.status().services.find((s) => s.appId === '/web')!.servers).toHaveLength(instances - 1);
     const unhealthy = await admin(url, '/healthz');
     expect(unhealthy.status).toBe(503);
-    expect(unhealthy.body).toMatch(/^unhealthy: a Marathon change has waited \d+ s to be applied \(--max-apply-age 2 s\); see \/status\n$/);
+    expect(unhealthy.body).toMatch(
+      /^unhealthy: a Marathon change has waited \d+ s to be applied \(--max-apply-age 2 s\); see \/status\n$/,
+    );
     expect(live.service.status.status()).toMatchObject({ stale: true, lastError: expect.any(String) });
 
     live.sim.clearFaults(); // and no new event: only the retry can bring the change in
@@ -68,7 +83,9 @@ describeWithHaproxy('chaos: a failed GET /v2/apps is retried with backoff (SSE a
     const tally = await client.stop();
     expect(tally.failures).toEqual([]);
     expect(tally.ok).toBeGreaterThan(20);
-    console.log(`fetch fault ${JSON.stringify(fault)}: ${failed.length} failed reads retried, ${tally.ok} requests through HAProxy, 0 failed; new task served ${took} ms after the fault cleared`);
+    console.log(
+      `fetch fault ${JSON.stringify(fault)}: ${failed.length} failed reads retried, ${tally.ok} requests through HAProxy, 0 failed; new task served ${took} ms after the fault cleared`,
+    );
     return took;
   }
 

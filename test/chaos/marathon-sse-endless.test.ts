@@ -41,17 +41,53 @@ describeWithHaproxy('chaos: an event-stream line that never ends', () => {
 
   beforeAll(async () => {
     dir = tempDir('mlb-sse-endless-');
-    const ports = { http: await freeLoopbackPort(), https: await freeLoopbackPort(), stats: await freeLoopbackPort(), appid: await freeLoopbackPort() };
+    const ports = {
+      http: await freeLoopbackPort(),
+      https: await freeLoopbackPort(),
+      stats: await freeLoopbackPort(),
+      appid: await freeLoopbackPort(),
+    };
     http = ports.http;
     const files = prepareDemoFiles(dir, findConfigDir(), ports);
-    sim = await Simulator.start({ serveTasks: true, apps: [
-      { id: '/web', instances: 2, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: HOST }, portDefinitions: [{ port: 10531 }] },
-    ] });
-    child = spawn(process.execPath, [CLI, ...files.flags, '-m', sim.url, '--sse', '--group', 'external', '--admin-port', '0',
-      '--max-backoff', '1', '--debounce-quiet', '0.05', '--debounce-max-wait', '0.5', '--syslog-socket', '/dev/null', '--log-level', 'INFO'], {
-      env: { PATH: process.env.PATH, MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid') },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    sim = await Simulator.start({
+      serveTasks: true,
+      apps: [
+        {
+          id: '/web',
+          instances: 2,
+          labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: HOST },
+          portDefinitions: [{ port: 10531 }],
+        },
+      ],
     });
+    child = spawn(
+      process.execPath,
+      [
+        CLI,
+        ...files.flags,
+        '-m',
+        sim.url,
+        '--sse',
+        '--group',
+        'external',
+        '--admin-port',
+        '0',
+        '--max-backoff',
+        '1',
+        '--debounce-quiet',
+        '0.05',
+        '--debounce-max-wait',
+        '0.5',
+        '--syslog-socket',
+        '/dev/null',
+        '--log-level',
+        'INFO',
+      ],
+      {
+        env: { PATH: process.env.PATH, MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const keep = (d: Buffer): void => {
       output = (output + d.toString()).slice(-1_000_000);
     };
@@ -79,8 +115,13 @@ describeWithHaproxy('chaos: an event-stream line that never ends', () => {
     const client = steadyClient(http, HOST);
     try {
       sim.setFaults({ stream: 'endless-line' });
-      const cut = (): number => output.split(`longer than ${DEFAULT_MAX_EVENT_BYTES} bytes (--sse-max-event-bytes)`).length - 1;
-      await waitFor(`${POUR_BYTES / MIB} MiB poured and 3 connections dropped`, () => sim.hub.endlessBytes >= POUR_BYTES && cut() >= 3, 90_000);
+      const cut = (): number =>
+        output.split(`longer than ${DEFAULT_MAX_EVENT_BYTES} bytes (--sse-max-event-bytes)`).length - 1;
+      await waitFor(
+        `${POUR_BYTES / MIB} MiB poured and 3 connections dropped`,
+        () => sim.hub.endlessBytes >= POUR_BYTES && cut() >= 3,
+        90_000,
+      );
       const poured = sim.hub.endlessBytes;
       sim.clearFaults();
       sim.setFaults({ stream: 'close' });
@@ -90,10 +131,16 @@ describeWithHaproxy('chaos: an event-stream line that never ends', () => {
       const tally = await client.stop();
       clearInterval(sampler);
       const after = rssMib(pid);
-      console.log(`endless SSE line: ${Math.round(poured / MIB)} MiB poured, ${cut()} connections dropped at ${DEFAULT_MAX_EVENT_BYTES / MIB} MiB; `
-        + `controller RSS ${before.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB, ${after.toFixed(0)} MiB after; `
-        + `${tally.ok} requests through HAProxy, ${tally.failed} failed; scale-up served ${took} ms after the stream behaved`);
-      expect(output).toMatch(new RegExp(`event stream: event stream http:\\S+ sent a line longer than ${DEFAULT_MAX_EVENT_BYTES} bytes \\(--sse-max-event-bytes\\): dropped the connection; reconnecting in \\d+\\.\\ds`));
+      console.log(
+        `endless SSE line: ${Math.round(poured / MIB)} MiB poured, ${cut()} connections dropped at ${DEFAULT_MAX_EVENT_BYTES / MIB} MiB; ` +
+          `controller RSS ${before.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB, ${after.toFixed(0)} MiB after; ` +
+          `${tally.ok} requests through HAProxy, ${tally.failed} failed; scale-up served ${took} ms after the stream behaved`,
+      );
+      expect(output).toMatch(
+        new RegExp(
+          `event stream: event stream http:\\S+ sent a line longer than ${DEFAULT_MAX_EVENT_BYTES} bytes \\(--sse-max-event-bytes\\): dropped the connection; reconnecting in \\d+\\.\\ds`,
+        ),
+      );
       expect(peak).toBeLessThan(RSS_BOUND_MIB);
       expect(tally.failures).toEqual([]);
       expect(tally.ok).toBeGreaterThan(20);

@@ -18,7 +18,11 @@ export interface SteadyClient {
  * One request at a time over a fresh connection to HAProxy's :80 with `host`, every `pauseMs`,
  * until stopped — bounded by `maxMs` and by `maxRequests`. Any non-200 answer or error is a failure.
  */
-export function steadyClient(port: number, host: string, opts: { pauseMs?: number; maxMs?: number; maxRequests?: number } = {}): SteadyClient {
+export function steadyClient(
+  port: number,
+  host: string,
+  opts: { pauseMs?: number; maxMs?: number; maxRequests?: number } = {},
+): SteadyClient {
   const { pauseMs = 20, maxMs = 120_000, maxRequests = 100_000 } = opts;
   let ok = 0;
   let failed = 0;

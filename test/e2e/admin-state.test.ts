@@ -13,10 +13,21 @@ import { waitFor } from '../support/wait';
 const TOKEN = 'admin-state-5b21c9e04f';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 /** HAProxy checks /health every second and marks a server DOWN after 2 failures (fall = maxConsecutiveFailures + 1). */
-const HTTP_CHECK = { protocol: 'HTTP', path: '/health', portIndex: 0, gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 1 };
+const HTTP_CHECK = {
+  protocol: 'HTTP',
+  path: '/health',
+  portIndex: 0,
+  gracePeriodSeconds: 0,
+  intervalSeconds: 1,
+  timeoutSeconds: 1,
+  maxConsecutiveFailures: 1,
+};
 const web = (servicePort: number) => ({
-  id: '/web', instances: 2, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
-  portDefinitions: [{ port: servicePort, protocol: 'tcp' }], healthChecks: [HTTP_CHECK],
+  id: '/web',
+  instances: 2,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+  portDefinitions: [{ port: servicePort, protocol: 'tcp' }],
+  healthChecks: [HTTP_CHECK],
 });
 
 describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simulator)', () => {
@@ -29,24 +40,43 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     const logs: LogLine[] = [];
     const servicePort = await freeLoopbackPort();
     const live = await startLive({
-      apps: [web(servicePort)], logger: memoryLogger(logs),
-      flags: ['--admin-port', String(await freeLoopbackPort()), '--admin-token', TOKEN, '--health-check', '--haproxy-stats-interval', '0.5', '--stale-after', '2'],
+      apps: [web(servicePort)],
+      logger: memoryLogger(logs),
+      flags: [
+        '--admin-port',
+        String(await freeLoopbackPort()),
+        '--admin-token',
+        TOKEN,
+        '--health-check',
+        '--haproxy-stats-interval',
+        '0.5',
+        '--stale-after',
+        '2',
+      ],
     });
     cleanup.push(() => live.stop());
     return { live, servicePort, logs };
   }
-  const serversOf = (live: LiveSystem): readonly ServerStatus[] => live.service.status.status().services.find((s) => s.appId === '/web')?.servers ?? [];
+  const serversOf = (live: LiveSystem): readonly ServerStatus[] =>
+    live.service.status.status().services.find((s) => s.appId === '/web')?.servers ?? [];
   const get = async (live: LiveSystem, route: string): Promise<string> =>
     (await fetch(`${live.service.admin!.url}${route}`, { headers: auth, signal: AbortSignal.timeout(5000) })).text();
 
   test('a task whose health endpoint fails is DOWN with HAProxy\'s check reason, beside Marathon\'s "healthy"; traffic is counted', async () => {
     const { live } = await start();
-    await waitFor('both servers UP in HAProxy with a passed check', () => {
-      const servers = serversOf(live);
-      return servers.length === 2 && servers.every((s) => s.haproxy?.state === 'UP' && s.haproxy.check?.passed === true);
-    }, 20000);
+    await waitFor(
+      'both servers UP in HAProxy with a passed check',
+      () => {
+        const servers = serversOf(live);
+        return (
+          servers.length === 2 && servers.every((s) => s.haproxy?.state === 'UP' && s.haproxy.check?.passed === true)
+        );
+      },
+      20000,
+    );
     const [task] = live.sim.tasksOf('/web');
-    const failing = (): ServerStatus | undefined => serversOf(live).find((s) => s.address.endsWith(`:${task!.ports[0]}`));
+    const failing = (): ServerStatus | undefined =>
+      serversOf(live).find((s) => s.address.endsWith(`:${task!.ports[0]}`));
     expect(failing()).toBeDefined();
 
     live.sim.setEndpointHealth(task!.id, false); // only the task's /health answers 503; Marathon still says healthy
@@ -55,14 +85,23 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     const status = JSON.parse(await get(live, '/status')) as AdminStatus;
     const down = status.services[0]!.servers.find((s) => s.name === failing()!.name)!;
     expect(down.marathonHealth).toBe('healthy');
-    expect(down.haproxy).toMatchObject({ state: 'DOWN', checked: true, check: { status: 'L7STS', code: 503, passed: false, description: 'Layer7 wrong status' } });
+    expect(down.haproxy).toMatchObject({
+      state: 'DOWN',
+      checked: true,
+      check: { status: 'L7STS', code: 503, passed: false, description: 'Layer7 wrong status' },
+    });
     expect(down.haproxy!.status).toMatch(/^DOWN/);
     expect(Date.parse(down.haproxy!.lastChangeAt!)).toBeLessThanOrEqual(Date.parse(status.generatedAt));
     const up = status.services[0]!.servers.find((s) => s.name !== down.name)!;
     expect(up.haproxy).toMatchObject({ state: 'UP', check: { status: 'L7OK', code: 200, passed: true } });
     expect(status.haproxy).toMatchObject({ enabled: true, error: null, intervalSeconds: 0.5 });
     expect(status.haproxy.serversByState).toEqual({ UP: 1, DOWN: 1, MAINT: 0, DRAIN: 0, NOLB: 0, UNKNOWN: 0 });
-    expect(status.marathon).toMatchObject({ eventStream: true, streamConnected: true, disconnectedSince: null, consecutiveFetchFailures: 0 });
+    expect(status.marathon).toMatchObject({
+      eventStream: true,
+      streamConnected: true,
+      disconnectedSince: null,
+      consecutiveFetchFailures: 0,
+    });
     expect(status.marathon.lastSnapshotAt).not.toBeNull();
     expect(status.stale).toBe(false);
     const metrics = samples(await get(live, '/metrics'));
@@ -73,7 +112,12 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     const backend = status.services[0]!.backend;
     const before = live.service.status.status().haproxy.backends.find((b) => b.name === backend)!.requestsTotal;
     for (let i = 0; i < 12; i++) expect((await httpGet(live.ports.http, 'web.example.com')).status).toBe(200);
-    await waitFor('12 requests counted', () => live.service.status.status().haproxy.backends.find((b) => b.name === backend)?.requestsTotal === before + 12, 5000);
+    await waitFor(
+      '12 requests counted',
+      () =>
+        live.service.status.status().haproxy.backends.find((b) => b.name === backend)?.requestsTotal === before + 12,
+      5000,
+    );
     const after = live.service.status.status();
     expect(after.services[0]!.traffic).toMatchObject({ name: backend, requestsTotal: before + 12, http5xxTotal: 0 });
     expect(after.services[0]!.traffic!.history.length).toBeGreaterThan(0);
@@ -84,9 +128,17 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
 
   test('HAProxy stopped: its view is unknown (null servers, the reason in /status, no servers-by-state series), not stale data', async () => {
     const { live } = await start();
-    await waitFor('servers UP', () => serversOf(live).length === 2 && serversOf(live).every((s) => s.haproxy?.state === 'UP'), 20000);
+    await waitFor(
+      'servers UP',
+      () => serversOf(live).length === 2 && serversOf(live).every((s) => s.haproxy?.state === 'UP'),
+      20000,
+    );
     expect((await live.service.haproxy.stop()).ok).toBe(true); // an expected stop: the controller does not restart it
-    await waitFor('HAProxy not read', () => live.service.status.status().haproxy.error === 'HAProxy is not running', 5000);
+    await waitFor(
+      'HAProxy not read',
+      () => live.service.status.status().haproxy.error === 'HAProxy is not running',
+      5000,
+    );
     const s = JSON.parse(await get(live, '/status')) as AdminStatus;
     expect(s.services[0]!.servers.map((v) => v.haproxy)).toEqual([null, null]);
     expect(s.services[0]!.traffic).toBeNull();
@@ -97,7 +149,11 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
 
   test('a Marathon outage: stream down and reads failing make /status stale with the reason; recovery clears it', async () => {
     const { live } = await start();
-    await waitFor('applied and connected', () => serversOf(live).length === 2 && live.service.status.status().marathon.streamConnected, 20000);
+    await waitFor(
+      'applied and connected',
+      () => serversOf(live).length === 2 && live.service.status.status().marathon.streamConnected,
+      20000,
+    );
     live.sim.setFaults({ all: 'down', stream: 'close' });
     await waitFor('stream down', () => !live.service.status.status().marathon.streamConnected, 10000);
     live.service.signals.next('hup'); // a read of Marathon, which fails
@@ -108,14 +164,26 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     expect(down.marathon.lastFetchError).not.toBeNull();
     expect(down.marathon.consecutiveFetchFailures).toBeGreaterThan(0);
     let m = samples(await get(live, '/metrics'));
-    expect([m.get('mlb_marathon_up'), m.get('mlb_marathon_event_stream_connected'), m.get('mlb_routing_stale')]).toEqual([0, 0, 1]);
+    expect([
+      m.get('mlb_marathon_up'),
+      m.get('mlb_marathon_event_stream_connected'),
+      m.get('mlb_routing_stale'),
+    ]).toEqual([0, 0, 1]);
 
     live.sim.clearFaults();
-    await waitFor('recovered', () => {
-      const s = live.service.status.status();
-      return s.marathon.streamConnected && s.marathon.consecutiveFetchFailures === 0 && !s.stale;
-    }, 15000);
+    await waitFor(
+      'recovered',
+      () => {
+        const s = live.service.status.status();
+        return s.marathon.streamConnected && s.marathon.consecutiveFetchFailures === 0 && !s.stale;
+      },
+      15000,
+    );
     m = samples(await get(live, '/metrics'));
-    expect([m.get('mlb_marathon_up'), m.get('mlb_marathon_event_stream_connected'), m.get('mlb_routing_stale')]).toEqual([1, 1, 0]);
+    expect([
+      m.get('mlb_marathon_up'),
+      m.get('mlb_marathon_event_stream_connected'),
+      m.get('mlb_routing_stale'),
+    ]).toEqual([1, 1, 0]);
   }, 60000);
 });

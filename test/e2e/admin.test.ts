@@ -12,21 +12,38 @@ import { samples } from '../support/metrics';
 
 const APP = '/mywebservernew';
 const web = (instances: number) => ({
-  id: APP, instances, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'mywebservernew.example.com' },
+  id: APP,
+  instances,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'mywebservernew.example.com' },
   portDefinitions: [{ port: 10001, protocol: 'tcp' }],
 });
-const badLabels = { id: '/badlabels', instances: 1, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_MODE: 'udp' }, portDefinitions: [{ port: 10002, protocol: 'tcp' }] };
+const badLabels = {
+  id: '/badlabels',
+  instances: 1,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_MODE: 'udp' },
+  portDefinitions: [{ port: 10002, protocol: 'tcp' }],
+};
 const FAST = ['--sse', '--debounce-quiet', '0.05', '--debounce-max-wait', '0.5', '--max-backoff', '1'];
 const TOKEN = 'adm-7f3c0e5d91b24a6e';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const auth = { Authorization: `Bearer ${TOKEN}` };
-async function get(url: string, headers: Record<string, string> = auth): Promise<{ status: number; type: string; body: string; headers: Headers }> {
+async function get(
+  url: string,
+  headers: Record<string, string> = auth,
+): Promise<{ status: number; type: string; body: string; headers: Headers }> {
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
-  return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text(), headers: res.headers };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    body: await res.text(),
+    headers: res.headers,
+  };
 }
-const count = (events: PipelineEvent[], kind: PipelineEvent['kind']): number => events.filter((e) => e.kind === kind).length;
-const triggerCount = (events: PipelineEvent[], kind: string): number => events.filter((e) => e.kind === 'trigger' && e.trigger.kind === kind).length;
+const count = (events: PipelineEvent[], kind: PipelineEvent['kind']): number =>
+  events.filter((e) => e.kind === kind).length;
+const triggerCount = (events: PipelineEvent[], kind: string): number =>
+  events.filter((e) => e.kind === 'trigger' && e.trigger.kind === kind).length;
 
 describe('admin HTTP API of the running controller (simulator, real HTTP)', () => {
   const cleanup: (() => unknown)[] = [];
@@ -40,7 +57,11 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     const haproxy = new RecordingHaproxy();
     const port = await freePort();
     const t0 = Date.now();
-    const s = await startStack(['-m', sim.url, ...FAST, '--admin-bind', '127.0.0.1', '--admin-port', String(port), '--admin-token', TOKEN], haproxy, cleanup);
+    const s = await startStack(
+      ['-m', sim.url, ...FAST, '--admin-bind', '127.0.0.1', '--admin-port', String(port), '--admin-token', TOKEN],
+      haproxy,
+      cleanup,
+    );
     expect(s.admin.url).toBe(`http://127.0.0.1:${port}`);
     const servers = (): number => s.applied.current?.model.services.find((v) => v.appId === APP)?.servers.length ?? -1;
 
@@ -56,7 +77,10 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     await sim.scale(APP, 4);
     await waitFor('apply failure reported', () => count(s.events, 'apply-failed') === 1);
     const failed = await get(`${s.admin.url}/status`);
-    expect(JSON.parse(failed.body)).toMatchObject({ lastError: 'apply failed: haproxy -c rejected the config', pendingChange: true });
+    expect(JSON.parse(failed.body)).toMatchObject({
+      lastError: 'apply failed: haproxy -c rejected the config',
+      pendingChange: true,
+    });
     await waitFor('retry applied', () => servers() === 4, 8000);
     // 4. Marathon answers garbage once, then recovers (nothing changed).
     sim.setFaults({ apps: 'invalid-json' });
@@ -76,7 +100,9 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     expect(x.get('mlb_applies_total{result="failed"}')).toBe(1);
     expect(x.get('mlb_applies_total{result="unchanged"}')).toBe(count(s.events, 'unchanged'));
     expect(x.get('mlb_applies_total{result="unchanged"}')).toBeGreaterThanOrEqual(1);
-    expect([...x.keys()].filter((k) => k.startsWith('mlb_reloads_total'))).toEqual(['mlb_reloads_total{reason="initial"}']);
+    expect([...x.keys()].filter((k) => k.startsWith('mlb_reloads_total'))).toEqual([
+      'mlb_reloads_total{reason="initial"}',
+    ]);
     expect(x.get('mlb_reloads_total{reason="initial"}')).toBe(1);
     expect(x.get('mlb_runtime_ops_total')).toBe(2);
     expect(x.get('mlb_apply_duration_seconds_count')).toBe(4);
@@ -101,14 +127,30 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     expect(status).toMatchObject({ pendingChange: false, lastError: null });
     expect(Date.parse(status.lastAppliedAt!)).toBeGreaterThanOrEqual(t0);
     const svc = status.services.find((v) => v.appId === APP)!;
-    expect(svc).toMatchObject({ servicePort: 10001, backend: 'mywebservernew_10001', mode: 'http', hostname: 'mywebservernew.example.com', path: null });
+    expect(svc).toMatchObject({
+      servicePort: 10001,
+      backend: 'mywebservernew_10001',
+      mode: 'http',
+      hostname: 'mywebservernew.example.com',
+      path: null,
+    });
     expect(svc.servers).toHaveLength(4);
     // No HAProxy to read behind a recording one: its view is null; the app has no Marathon health checks.
-    for (const v of svc.servers) expect(v).toEqual({ name: expect.any(String), address: expect.stringMatching(/^127\.0\.0\.1:\d+$/), draining: false, marathonHealth: 'none', haproxy: null });
+    for (const v of svc.servers)
+      expect(v).toEqual({
+        name: expect.any(String),
+        address: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+        draining: false,
+        marathonHealth: 'none',
+        haproxy: null,
+      });
     expect(status.services.map((v) => v.appId)).not.toContain('/badlabels');
-    expect(status.leftOut).toEqual([{ appId: '/badlabels', portIndex: 0, label: 'HAPROXY_0_MODE', message: 'unknown mode "udp" (use http or tcp)' }]);
+    expect(status.leftOut).toEqual([
+      { appId: '/badlabels', portIndex: 0, label: 'HAPROXY_0_MODE', message: 'unknown mode "udp" (use http or tcp)' },
+    ]);
     expect(status.recentApplies.map((a) => [a.reloaded, a.reasons, a.runtimeOps])).toEqual([
-      [false, ['runtime API: 1 server(s) added to mywebservernew_10001'], 1], [false, ['runtime API: 1 server(s) added to mywebservernew_10001'], 1],
+      [false, ['runtime API: 1 server(s) added to mywebservernew_10001'], 1],
+      [false, ['runtime API: 1 server(s) added to mywebservernew_10001'], 1],
       [true, ['initial configuration'], 0],
     ]);
     const [fourth, third, initial] = status.recentApplies;
@@ -131,7 +173,9 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     expect(denied.body).not.toContain('mlb_');
     expect((await get(metricsUrl, { Authorization: `Bearer ${TOKEN}x` })).status).toBe(401);
     expect((await get(metricsUrl, { Authorization: TOKEN })).status).toBe(401);
-    expect((await get(metricsUrl, { Authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` })).status).toBe(401);
+    expect(
+      (await get(metricsUrl, { Authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` })).status,
+    ).toBe(401);
     expect((await get(metricsUrl, { Authorization: `bearer ${TOKEN}` })).status).toBe(200);
     expect((await get(`${s.admin.url}/status`, {})).status).toBe(401);
     expect(await get(`${s.admin.url}/healthz`, {})).toMatchObject({ status: 200, body: 'ok\n' });
@@ -147,20 +191,34 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     expect(missing.status).toBe(404);
     expect(missing.body).toBe('not found: /nope (try /, /status, /metrics, /healthz)\n');
     expect((await get(`${s.admin.url}/status/`)).status).toBe(404);
-    const post = await fetch(`${s.admin.url}/status`, { method: 'POST', headers: auth, signal: AbortSignal.timeout(5000) });
+    const post = await fetch(`${s.admin.url}/status`, {
+      method: 'POST',
+      headers: auth,
+      signal: AbortSignal.timeout(5000),
+    });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
-    const head = await fetch(`${s.admin.url}/status`, { method: 'HEAD', headers: auth, signal: AbortSignal.timeout(5000) });
+    const head = await fetch(`${s.admin.url}/status`, {
+      method: 'HEAD',
+      headers: auth,
+      signal: AbortSignal.timeout(5000),
+    });
     expect(head.status).toBe(200);
 
     expect(JSON.stringify(s.logs)).not.toContain(TOKEN);
-    expect(s.logs.some((l) => l.level === 'info' && l.msg.startsWith(`admin API on http://127.0.0.1:${port}`))).toBe(true);
+    expect(s.logs.some((l) => l.level === 'info' && l.msg.startsWith(`admin API on http://127.0.0.1:${port}`))).toBe(
+      true,
+    );
   });
 
   test('without a token on loopback every route is open; close() ends open keep-alive connections', async () => {
     const sim = await Simulator.start({ apps: [web(1)] });
     cleanup.push(() => sim.close());
-    const s = await startStack(['-m', sim.url, ...FAST, '--admin-port', String(await freePort())], new RecordingHaproxy(), cleanup);
+    const s = await startStack(
+      ['-m', sim.url, ...FAST, '--admin-port', String(await freePort())],
+      new RecordingHaproxy(),
+      cleanup,
+    );
     await waitFor('initial apply', () => s.applied.current !== null);
     const m = await get(`${s.admin.url}/metrics`, {});
     expect(m.status).toBe(200);
@@ -174,10 +232,21 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
 
   test('a port already taken is one clear error', async () => {
     const logs: LogLine[] = [];
-    const first = await startAdminServer({ port: 0, metrics: new ControllerMetrics({ now: Date.now }), status: { status: () => ({}) }, logger: memoryLogger(logs) });
+    const first = await startAdminServer({
+      port: 0,
+      metrics: new ControllerMetrics({ now: Date.now }),
+      status: { status: () => ({}) },
+      logger: memoryLogger(logs),
+    });
     cleanup.push(() => first.close());
     const port = Number(new URL(first.url).port);
-    await expect(startAdminServer({ port, metrics: new ControllerMetrics({ now: Date.now }), status: { status: () => ({}) }, logger: memoryLogger(logs) }))
-      .rejects.toThrow(`admin API: cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
+    await expect(
+      startAdminServer({
+        port,
+        metrics: new ControllerMetrics({ now: Date.now }),
+        status: { status: () => ({}) },
+        logger: memoryLogger(logs),
+      }),
+    ).rejects.toThrow(`admin API: cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
   });
 });

@@ -4,11 +4,14 @@ import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { waitFor } from '../support/wait';
 
 const web = (instances: number) => ({
-  id: '/web', instances, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+  id: '/web',
+  instances,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
   portDefinitions: [{ port: 10001, protocol: 'tcp' }],
 });
 const FAST = ['--sse', '--debounce-quiet', '0.05', '--debounce-max-wait', '0.5', '--max-backoff', '1'];
-const serversOf = (c: RunningController): number => c.applied.current?.model.services.find((s) => s.backend === 'web_10001')?.servers.length ?? -1;
+const serversOf = (c: RunningController): number =>
+  c.applied.current?.model.services.find((s) => s.backend === 'web_10001')?.servers.length ?? -1;
 
 describe('controller against the simulator over real HTTP + SSE', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
@@ -20,7 +23,10 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     cleanup.push(() => s.close());
     return s;
   }
-  function controller(argv: string[], haproxy = new RecordingHaproxy()): { c: RunningController; haproxy: RecordingHaproxy } {
+  function controller(
+    argv: string[],
+    haproxy = new RecordingHaproxy(),
+  ): { c: RunningController; haproxy: RecordingHaproxy } {
     const c = startController(argv, haproxy);
     cleanup.push(() => c.stop());
     return { c, haproxy };
@@ -108,7 +114,16 @@ describe('controller against the simulator over real HTTP + SSE', () => {
 
   test('poll mode (no --sse): snapshots on an interval only', async () => {
     const s = await sim();
-    const { c } = controller(['-m', s.url, '--resync-interval', '1', '--debounce-quiet', '0.01', '--debounce-max-wait', '0.1']);
+    const { c } = controller([
+      '-m',
+      s.url,
+      '--resync-interval',
+      '1',
+      '--debounce-quiet',
+      '0.01',
+      '--debounce-max-wait',
+      '0.1',
+    ]);
     await waitFor('initial apply', () => serversOf(c) === 2);
     expect(s.streamCount).toBe(0);
     await s.scale('/web', 3);

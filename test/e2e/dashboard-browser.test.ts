@@ -14,17 +14,41 @@ import { startStack } from '../support/adminStack';
 
 const APP = '/mywebservernew';
 const web = (instances: number) => ({
-  id: APP, instances, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'mywebservernew.example.com' },
+  id: APP,
+  instances,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'mywebservernew.example.com' },
   portDefinitions: [{ port: 10001, protocol: 'tcp' }],
 });
-const badLabels = { id: '/badlabels', instances: 1, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_MODE: 'udp' }, portDefinitions: [{ port: 10002, protocol: 'tcp' }] };
+const badLabels = {
+  id: '/badlabels',
+  instances: 1,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_MODE: 'udp' },
+  portDefinitions: [{ port: 10002, protocol: 'tcp' }],
+};
 const TOKEN = 'dash-52a1c9e07b3f';
 const SCREENSHOT = path.join(REPO_ROOT, 'test-output', 'dashboard.png');
 
 /** The real controller against the simulator with its admin API on a free loopback port. */
 async function startDashboardStack(simUrl: string, haproxy: RecordingHaproxy, cleanup: (() => unknown)[]) {
-  return startStack(['-m', simUrl, '--sse', '--debounce-quiet', '0.05', '--debounce-max-wait', '0.5', '--max-backoff', '1',
-    '--admin-token', TOKEN, '--admin-port', String(await freeLoopbackPort())], haproxy, cleanup);
+  return startStack(
+    [
+      '-m',
+      simUrl,
+      '--sse',
+      '--debounce-quiet',
+      '0.05',
+      '--debounce-max-wait',
+      '0.5',
+      '--max-backoff',
+      '1',
+      '--admin-token',
+      TOKEN,
+      '--admin-port',
+      String(await freeLoopbackPort()),
+    ],
+    haproxy,
+    cleanup,
+  );
 }
 
 describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
@@ -48,7 +72,8 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     const { page, problems } = await confinedPage(browser, new URL(admin.url).origin);
     page.on('console', (msg) => {
       // The only error expected: the 401 of the first poll, made on purpose without the token.
-      if (msg.type() === 'error' && !/status of 401/.test(msg.text())) problems.push(`console ${msg.type()}: ${msg.text()}`);
+      if (msg.type() === 'error' && !/status of 401/.test(msg.text()))
+        problems.push(`console ${msg.type()}: ${msg.text()}`);
     });
 
     // Opened without the token: the page asks for it; entering it shows the data.
@@ -61,7 +86,9 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     expect(await page.getByText('This API needs the --admin-token value:').isVisible()).toBe(false);
 
     // What the controller says it runs…
-    const status = (await (await fetch(`${admin.url}/status`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as AdminStatus;
+    const status = (await (
+      await fetch(`${admin.url}/status`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+    ).json()) as AdminStatus;
     const addresses = status.services.find((v) => v.appId === APP)!.servers.map((v) => v.address);
     expect(addresses).toHaveLength(2);
     // …is what a person sees: the app, its backend and route, each server up.
@@ -82,7 +109,12 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     // The app left out, with the label and the reason.
     const leftOut = page.locator('#left-out tbody tr');
     expect(await leftOut.count()).toBe(1);
-    expect(await leftOut.locator('td').allTextContents()).toEqual(['/badlabels', '0', 'HAPROXY_0_MODE', 'unknown mode "udp" (use http or tcp)']);
+    expect(await leftOut.locator('td').allTextContents()).toEqual([
+      '/badlabels',
+      '0',
+      'HAPROXY_0_MODE',
+      'unknown mode "udp" (use http or tcp)',
+    ]);
 
     // The initial apply: a reload with its reason, and its diff behind a click.
     const applies = page.locator('#applies article.apply');
@@ -104,7 +136,10 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     expect(await applies.count()).toBe(2);
     const newest = applies.first();
     expect(await newest.locator('.badge').first().textContent()).toBe('runtime API');
-    await newest.locator('ul.reasons li').getByText('runtime API: 1 server(s) added to mywebservernew_10001', { exact: true }).waitFor();
+    await newest
+      .locator('ul.reasons li')
+      .getByText('runtime API: 1 server(s) added to mywebservernew_10001', { exact: true })
+      .waitFor();
     expect(await applies.nth(1).locator('details').getAttribute('open')).toBe(''); // the diff opened before stays open
     expect(await page.locator('#last-error').isVisible()).toBe(false); // recovered
     await page.getByText('3 server(s)', { exact: false }).waitFor();
@@ -114,13 +149,18 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     expect(problems).toEqual([]);
   }, 60000);
 
-  test('against the running demo (real HAProxy, the demo scenario): a person sees the demo\'s services', async () => {
-    if (findHaproxy() === undefined) throw new Error('haproxy is required for the demo dashboard test: apt-get install -y haproxy');
+  test("against the running demo (real HAProxy, the demo scenario): a person sees the demo's services", async () => {
+    if (findHaproxy() === undefined)
+      throw new Error('haproxy is required for the demo dashboard test: apt-get install -y haproxy');
     const scenario = loadScenario(path.join(findConfigDir(), 'scenarios', 'demo.json'));
     if (!scenario.ok) throw new Error(scenario.error);
     const adminPort = await freeLoopbackPort();
     const logs: LogLine[] = [];
-    const live = await startLive({ apps: [...scenario.scenario.apps], logger: memoryLogger(logs), flags: ['--admin-port', String(adminPort), '--admin-token', TOKEN, '--health-check'] });
+    const live = await startLive({
+      apps: [...scenario.scenario.apps],
+      logger: memoryLogger(logs),
+      flags: ['--admin-port', String(adminPort), '--admin-token', TOKEN, '--health-check'],
+    });
     cleanup.push(() => live.stop());
     await waitFor('demo applied', () => live.service.status.status().services.length === 2, 20000);
 
@@ -144,7 +184,11 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     // The demo's scaling shows up live: a task added through the runtime API.
     await live.sim.scale('/mywebservernew', 3);
     await web.locator('tbody tr').nth(2).waitFor();
-    await page.locator('#applies article.apply').first().getByText('runtime API: 1 server(s) added to mywebservernew_10004', { exact: true }).waitFor();
+    await page
+      .locator('#applies article.apply')
+      .first()
+      .getByText('runtime API: 1 server(s) added to mywebservernew_10004', { exact: true })
+      .waitFor();
     const shot = path.join(REPO_ROOT, 'test-output', 'demo-dashboard.png');
     mkdirSync(path.dirname(shot), { recursive: true });
     await page.screenshot({ path: shot, fullPage: true });

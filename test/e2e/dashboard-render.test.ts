@@ -18,71 +18,215 @@ const at = (secondsBefore: number): string => new Date(GEN - secondsBefore * 100
 const HOSTILE = '/evil<img src=x onerror="window.__pwned=1">';
 
 const history = (n: number, f: (i: number) => [number, number]): TrafficPoint[] =>
-  Array.from({ length: n }, (_, i) => ({ at: at((n - i) * 10), currentSessions: 1, requestsPerSecond: f(i)[0], http5xxPerSecond: f(i)[1] }));
+  Array.from({ length: n }, (_, i) => ({
+    at: at((n - i) * 10),
+    currentSessions: 1,
+    requestsPerSecond: f(i)[0],
+    http5xxPerSecond: f(i)[1],
+  }));
 const traffic = (name: string, status: string, rps: number, e5: number, h: readonly TrafficPoint[]): ProxyTraffic => ({
-  name, status, currentSessions: 3, requestsPerSecond: rps, http5xxPerSecond: e5, requestsTotal: 1234, http5xxTotal: 12, history: h,
+  name,
+  status,
+  currentSessions: 3,
+  requestsPerSecond: rps,
+  http5xxPerSecond: e5,
+  requestsTotal: 1234,
+  http5xxTotal: 12,
+  history: h,
 });
-const webTraffic = traffic('web_10001', 'UP', 41.5, 2.25, history(30, (i) => [10 + (i % 7) * 5, i > 24 ? 2 : 0]));
+const webTraffic = traffic(
+  'web_10001',
+  'UP',
+  41.5,
+  2.25,
+  history(30, (i) => [10 + (i % 7) * 5, i > 24 ? 2 : 0]),
+);
 
 const STATUS: AdminStatus = {
-  generatedAt: at(0), lastAppliedAt: at(65), secondsSinceLastApply: 65, pendingChange: false, lastError: 'GET http://marathon:8080/v2/apps: connect ECONNREFUSED',
-  unappliedChangeSince: null, stale: true, staleReason: 'the Marathon event stream has been down for 42 s (--stale-after 30)',
+  generatedAt: at(0),
+  lastAppliedAt: at(65),
+  secondsSinceLastApply: 65,
+  pendingChange: false,
+  lastError: 'GET http://marathon:8080/v2/apps: connect ECONNREFUSED',
+  unappliedChangeSince: null,
+  stale: true,
+  staleReason: 'the Marathon event stream has been down for 42 s (--stale-after 30)',
   marathon: {
-    eventStream: true, streamConnected: false, connectedSince: null, disconnectedSince: at(42), lastEventAt: at(50), secondsSinceLastEvent: 50,
-    lastSnapshotAt: at(48), secondsSinceLastSnapshot: 48, lastFetchError: { at: at(2), error: 'GET http://marathon:8080/v2/apps: connect ECONNREFUSED' }, consecutiveFetchFailures: 7,
+    eventStream: true,
+    streamConnected: false,
+    connectedSince: null,
+    disconnectedSince: at(42),
+    lastEventAt: at(50),
+    secondsSinceLastEvent: 50,
+    lastSnapshotAt: at(48),
+    secondsSinceLastSnapshot: 48,
+    lastFetchError: { at: at(2), error: 'GET http://marathon:8080/v2/apps: connect ECONNREFUSED' },
+    consecutiveFetchFailures: 7,
   },
   haproxy: {
-    enabled: true, readAt: at(1), secondsSinceRead: 1, error: null, intervalSeconds: 2, historyStepSeconds: 10, historyPoints: 30,
+    enabled: true,
+    readAt: at(1),
+    secondsSinceRead: 1,
+    error: null,
+    intervalSeconds: 2,
+    historyStepSeconds: 10,
+    historyPoints: 30,
     serversByState: { UP: 1, DOWN: 1, MAINT: 1, DRAIN: 0, NOLB: 0, UNKNOWN: 0 },
     frontends: [traffic('marathon_http_in', 'OPEN', 41.5, 2.25, webTraffic.history)],
     backends: [webTraffic, traffic('a_very_long_backend_name_that_must_wrap_on_a_phone_10002', 'UP', 0, 0, [])],
   },
-  services: [{
-    appId: '/web', servicePort: 10001, backend: 'web_10001', mode: 'http', hostname: 'web.example.com', path: null, traffic: webTraffic,
-    servers: [
-      { name: '10_0_0_1_31000', address: '10.0.0.1:31000', draining: false, marathonHealth: 'healthy',
-        haproxy: { state: 'UP', status: 'UP', checked: true, check: { status: 'L7OK', code: 200, description: 'Layer7 check passed', durationMs: 1, passed: true }, lastChangeAt: at(3600), secondsSinceChange: 3600, currentSessions: 2, http5xxTotal: 0 } },
-      { name: '10_0_0_2_31000', address: '10.0.0.2:31000', draining: false, marathonHealth: 'healthy',
-        haproxy: { state: 'DOWN', status: 'DOWN', checked: true, check: { status: 'L7STS', code: 503, description: 'Layer7 wrong status', durationMs: 2, passed: false }, lastChangeAt: at(20), secondsSinceChange: 20, currentSessions: 0, http5xxTotal: 12 } },
-      { name: '10_0_0_3_31000', address: '10.0.0.3:31000', draining: true, marathonHealth: 'none',
-        haproxy: { state: 'MAINT', status: 'MAINT', checked: false, check: null, lastChangeAt: null, secondsSinceChange: null, currentSessions: 0, http5xxTotal: 0 } },
-    ],
-  }, {
-    appId: HOSTILE, servicePort: 10002, backend: 'evil_10002', mode: 'tcp', hostname: null, path: null, traffic: null,
-    servers: [{ name: 'n', address: '10.0.0.9:1', draining: false, marathonHealth: 'unknown', haproxy: null }],
-  }],
+  services: [
+    {
+      appId: '/web',
+      servicePort: 10001,
+      backend: 'web_10001',
+      mode: 'http',
+      hostname: 'web.example.com',
+      path: null,
+      traffic: webTraffic,
+      servers: [
+        {
+          name: '10_0_0_1_31000',
+          address: '10.0.0.1:31000',
+          draining: false,
+          marathonHealth: 'healthy',
+          haproxy: {
+            state: 'UP',
+            status: 'UP',
+            checked: true,
+            check: { status: 'L7OK', code: 200, description: 'Layer7 check passed', durationMs: 1, passed: true },
+            lastChangeAt: at(3600),
+            secondsSinceChange: 3600,
+            currentSessions: 2,
+            http5xxTotal: 0,
+          },
+        },
+        {
+          name: '10_0_0_2_31000',
+          address: '10.0.0.2:31000',
+          draining: false,
+          marathonHealth: 'healthy',
+          haproxy: {
+            state: 'DOWN',
+            status: 'DOWN',
+            checked: true,
+            check: { status: 'L7STS', code: 503, description: 'Layer7 wrong status', durationMs: 2, passed: false },
+            lastChangeAt: at(20),
+            secondsSinceChange: 20,
+            currentSessions: 0,
+            http5xxTotal: 12,
+          },
+        },
+        {
+          name: '10_0_0_3_31000',
+          address: '10.0.0.3:31000',
+          draining: true,
+          marathonHealth: 'none',
+          haproxy: {
+            state: 'MAINT',
+            status: 'MAINT',
+            checked: false,
+            check: null,
+            lastChangeAt: null,
+            secondsSinceChange: null,
+            currentSessions: 0,
+            http5xxTotal: 0,
+          },
+        },
+      ],
+    },
+    {
+      appId: HOSTILE,
+      servicePort: 10002,
+      backend: 'evil_10002',
+      mode: 'tcp',
+      hostname: null,
+      path: null,
+      traffic: null,
+      servers: [{ name: 'n', address: '10.0.0.9:1', draining: false, marathonHealth: 'unknown', haproxy: null }],
+    },
+  ],
   leftOut: [{ appId: '/bad', portIndex: 0, label: 'HAPROXY_0_MODE', message: 'unknown mode "udp" (use http or tcp)' }],
-  recentApplies: [{ at: at(65), reloaded: true, reasons: ['initial configuration'], runtimeOps: 0, durationMs: 40, diff: '--- a\n+++ b\n@@ -0,0 +1 @@\n+global' }],
-  recentFailures: [{ at: at(2), kind: 'fetch-failed', error: 'GET http://marathon:8080/v2/apps: connect ECONNREFUSED', retryInMs: 4000, durationMs: 3 }],
+  recentApplies: [
+    {
+      at: at(65),
+      reloaded: true,
+      reasons: ['initial configuration'],
+      runtimeOps: 0,
+      durationMs: 40,
+      diff: '--- a\n+++ b\n@@ -0,0 +1 @@\n+global',
+    },
+  ],
+  recentFailures: [
+    {
+      at: at(2),
+      kind: 'fetch-failed',
+      error: 'GET http://marathon:8080/v2/apps: connect ECONNREFUSED',
+      retryInMs: 4000,
+      durationMs: 3,
+    },
+  ],
 };
 
 describeWithChromium('dashboard rendering of every state (scripted /status, real admin server)', (chromiumInfo) => {
   test('a person reads each state as text, at desktop and at 390 px, and Marathon text stays text', async () => {
     const logs: LogLine[] = [];
-    const admin = await startAdminServer({ port: 0, metrics: { contentType: 'text/plain', text: () => Promise.resolve('') }, status: { status: () => STATUS }, logger: memoryLogger(logs) });
+    const admin = await startAdminServer({
+      port: 0,
+      metrics: { contentType: 'text/plain', text: () => Promise.resolve('') },
+      status: { status: () => STATUS },
+      logger: memoryLogger(logs),
+    });
     const browser = await launchChromium(chromiumInfo, { width: 390, height: 844 });
     try {
       const page = await browser.context.newPage();
       page.setDefaultTimeout(10000);
       const errors: string[] = [];
       page.on('pageerror', (err) => errors.push(err.message));
-      page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); }); // a CSP violation shows here
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') errors.push(msg.text());
+      }); // a CSP violation shows here
       await page.goto(`${admin.url}/`);
       await page.getByRole('heading', { name: '/web', exact: true }).waitFor();
 
-      expect(await page.locator('#stale').textContent()).toBe('Routing may be out of date: the Marathon event stream has been down for 42 s (--stale-after 30)');
+      expect(await page.locator('#stale').textContent()).toBe(
+        'Routing may be out of date: the Marathon event stream has been down for 42 s (--stale-after 30)',
+      );
       expect(await page.locator('#pending').textContent()).toBe('stale');
       expect(await page.locator('#marathon dd').allTextContents()).toEqual([
-        'disconnected for 42 s', '50 s ago', '48 s ago', '2 s ago (7 failing in a row): GET http://marathon:8080/v2/apps: connect ECONNREFUSED',
+        'disconnected for 42 s',
+        '50 s ago',
+        '48 s ago',
+        '2 s ago (7 failing in a row): GET http://marathon:8080/v2/apps: connect ECONNREFUSED',
       ]);
       const row = (address: string) => page.locator(`tr.server[data-server="${address}"]`);
-      expect(await row('10.0.0.2:31000').locator('td').allTextContents()).toEqual(['10.0.0.2:31000', '10_0_0_2_31000', 'DOWN changed 20 s ago', 'L7STS 503: Layer7 wrong status', 'healthy']);
+      expect(await row('10.0.0.2:31000').locator('td').allTextContents()).toEqual([
+        '10.0.0.2:31000',
+        '10_0_0_2_31000',
+        'DOWN changed 20 s ago',
+        'L7STS 503: Layer7 wrong status',
+        'healthy',
+      ]);
       expect(await row('10.0.0.1:31000').locator('.badge.state').textContent()).toBe('UP');
-      expect(await row('10.0.0.3:31000').locator('td').allTextContents()).toEqual(['10.0.0.3:31000', '10_0_0_3_31000', 'MAINT', 'not checked', 'no checks']);
-      expect(await row('10.0.0.9:1').locator('td').allTextContents()).toEqual(['10.0.0.9:1', 'n', 'up (config)', '', 'not read']);
+      expect(await row('10.0.0.3:31000').locator('td').allTextContents()).toEqual([
+        '10.0.0.3:31000',
+        '10_0_0_3_31000',
+        'MAINT',
+        'not checked',
+        'no checks',
+      ]);
+      expect(await row('10.0.0.9:1').locator('td').allTextContents()).toEqual([
+        '10.0.0.9:1',
+        'n',
+        'up (config)',
+        '',
+        'not read',
+      ]);
       const web = page.locator('article.app[data-app="/web"] .meta.traffic');
       expect(await web.locator('[data-metric]').allTextContents()).toEqual(['3 sessions', '41.5/s req', '2.25/s 5xx']);
-      expect(await web.locator('svg.chart').getAttribute('aria-label')).toMatch(/^requests per second over the last 5 min, peak 40\.0\/s$/);
+      expect(await web.locator('svg.chart').getAttribute('aria-label')).toMatch(
+        /^requests per second over the last 5 min, peak 40\.0\/s$/,
+      );
       expect(await web.locator('svg.chart path.err').count()).toBe(1);
       expect(await page.locator('#traffic .row').textContent()).toContain('servers: 1 UP, 1 DOWN, 1 MAINT');
 

@@ -21,11 +21,22 @@ const SHOTS = path.join(REPO_ROOT, 'test-output', 'dashboard-state');
 const PHONE = { width: 390, height: 844 };
 
 const webApp = (servicePort: number, healthChecks: unknown[] = []) => ({
-  id: '/web', instances: 2, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
-  portDefinitions: [{ port: servicePort, protocol: 'tcp' }], healthChecks,
+  id: '/web',
+  instances: 2,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+  portDefinitions: [{ port: servicePort, protocol: 'tcp' }],
+  healthChecks,
 });
 /** HAProxy checks /health every second and marks a server DOWN after 2 failures (fall = maxConsecutiveFailures + 1). */
-const HTTP_CHECK = { protocol: 'HTTP', path: '/health', portIndex: 0, gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 1 };
+const HTTP_CHECK = {
+  protocol: 'HTTP',
+  path: '/health',
+  portIndex: 0,
+  gracePeriodSeconds: 0,
+  intervalSeconds: 1,
+  timeoutSeconds: 1,
+  maxConsecutiveFailures: 1,
+};
 
 describeWithHaproxy('dashboard state against a real HAProxy', () => {
   describeWithChromium('in headless Chromium', (chromiumInfo: ChromiumInfo) => {
@@ -37,13 +48,33 @@ describeWithHaproxy('dashboard state against a real HAProxy', () => {
     async function start(apps: unknown[]): Promise<{ live: LiveSystem; status: () => Promise<AdminStatus> }> {
       const logs: LogLine[] = [];
       const live = await startLive({
-        apps, logger: memoryLogger(logs),
-        flags: ['--admin-port', String(await freeLoopbackPort()), '--admin-token', TOKEN, '--health-check', '--haproxy-stats-interval', '1', '--stale-after', String(STALE_AFTER_S)],
+        apps,
+        logger: memoryLogger(logs),
+        flags: [
+          '--admin-port',
+          String(await freeLoopbackPort()),
+          '--admin-token',
+          TOKEN,
+          '--health-check',
+          '--haproxy-stats-interval',
+          '1',
+          '--stale-after',
+          String(STALE_AFTER_S),
+        ],
       });
       cleanup.push(() => live.stop());
       const status = async (): Promise<AdminStatus> =>
-        (await (await fetch(`${live.service.admin!.url}/status`, { headers: { Authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5000) })).json()) as AdminStatus;
-      await waitFor('both servers applied', () => live.service.status.status().services[0]?.servers.length === 2, 20000);
+        (await (
+          await fetch(`${live.service.admin!.url}/status`, {
+            headers: { Authorization: `Bearer ${TOKEN}` },
+            signal: AbortSignal.timeout(5000),
+          })
+        ).json()) as AdminStatus;
+      await waitFor(
+        'both servers applied',
+        () => live.service.status.status().services[0]?.servers.length === 2,
+        20000,
+      );
       return { live, status };
     }
 
@@ -82,7 +113,10 @@ describeWithHaproxy('dashboard state against a real HAProxy', () => {
       await row.locator('.check', { hasText: 'Layer7 wrong status' }).waitFor();
       // The same words /status has: HAProxy's check status, the HTTP code and its reason.
       const seen = (await status()).services[0]!.servers.find((v) => v.address === address(broken)) as ServerStatus;
-      expect(seen.haproxy).toMatchObject({ state: 'DOWN', check: { status: 'L7STS', code: 503, description: 'Layer7 wrong status', passed: false } });
+      expect(seen.haproxy).toMatchObject({
+        state: 'DOWN',
+        check: { status: 'L7STS', code: 503, description: 'Layer7 wrong status', passed: false },
+      });
       expect(await row.locator('.check').textContent()).toBe('L7STS 503: Layer7 wrong status');
       expect(await row.getAttribute('class')).toContain('tone-row-bad');
       expect(await row.locator('.badge.state').getAttribute('class')).toContain('tone-bad');
@@ -140,9 +174,15 @@ describeWithHaproxy('dashboard state against a real HAProxy', () => {
         }
       })();
       try {
-        await card.locator('[data-metric="requests"] b').filter({ hasNotText: /^0\.00\/s$/ }).waitFor({ timeout: 15000 });
+        await card
+          .locator('[data-metric="requests"] b')
+          .filter({ hasNotText: /^0\.00\/s$/ })
+          .waitFor({ timeout: 15000 });
         const row = page.locator(`#traffic tr[data-proxy="${backend}"]`);
-        await row.locator('[data-metric="requests"] b').filter({ hasNotText: /^0\.00\/s$/ }).waitFor();
+        await row
+          .locator('[data-metric="requests"] b')
+          .filter({ hasNotText: /^0\.00\/s$/ })
+          .waitFor();
         await card.locator('svg.chart path.req').waitFor();
         expect(await card.locator('svg.chart').getAttribute('aria-label')).toMatch(/peak (?!0\.00\/s)\d/);
         await shoot(page, 'traffic');

@@ -3,7 +3,12 @@ import { describeWithHaproxy } from '../support/haproxy';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { waitFor } from '../support/wait';
 
-const web = { id: '/web', instances: 2, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'fast.example.com' }, portDefinitions: [{ port: 10111 }] };
+const web = {
+  id: '/web',
+  instances: 2,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'fast.example.com' },
+  portDefinitions: [{ port: 10111 }],
+};
 const taskOf = (body: string): string => (JSON.parse(body) as { task: string }).task;
 
 /**
@@ -16,8 +21,16 @@ describeWithHaproxy('the event fast path', () => {
   const index = (pred: (l: LogLine) => boolean, from = 0): number => logs.findIndex((l, i) => i >= from && pred(l));
 
   beforeAll(async () => {
-    live = await startLive({ apps: [web], logger: memoryLogger(logs), flags: ['--fast-path', '--debounce-quiet', '5', '--debounce-max-wait', '8'] });
-    await waitFor('initial apply', () => live.service.status.status().services.some((s) => s.backend === 'web_10111' && s.servers.length === 2), 25000);
+    live = await startLive({
+      apps: [web],
+      logger: memoryLogger(logs),
+      flags: ['--fast-path', '--debounce-quiet', '5', '--debounce-max-wait', '8'],
+    });
+    await waitFor(
+      'initial apply',
+      () => live.service.status.status().services.some((s) => s.backend === 'web_10111' && s.servers.length === 2),
+      25000,
+    );
   }, 30000);
   afterAll(async () => live?.stop());
 
@@ -36,13 +49,26 @@ describeWithHaproxy('the event fast path', () => {
     const before = logs.slice(start, answered).map((l) => l.msg);
     expect(before.filter((m) => m.startsWith('updating HAProxy through the runtime API'))).toHaveLength(1);
     expect(before.filter((m) => m.includes('/v2/apps'))).toEqual([]);
-    await waitFor('the fast-path apply to be recorded', () => index((l) => l.msg.startsWith('fast path applied: status_update_event of app /web'), start) >= 0, 10000);
+    await waitFor(
+      'the fast-path apply to be recorded',
+      () => index((l) => l.msg.startsWith('fast path applied: status_update_event of app /web'), start) >= 0,
+      10000,
+    );
     const fast = index((l) => l.msg.startsWith('fast path applied: status_update_event of app /web'), start);
     const fetched = index((l) => l.msg.includes('/v2/apps'), start);
     expect(fetched < 0 || fetched > fast).toBe(true);
     // It finds HAProxy's servers as they are: nothing to apply, or only the file to write (no runtime operation).
-    await waitFor('the debounced snapshot', () => index((l) => l.msg === 'config unchanged: nothing to apply'
-      || l.msg === 'HAProxy updated without reload (0 runtime operation(s))', fast) >= 0, 20000);
+    await waitFor(
+      'the debounced snapshot',
+      () =>
+        index(
+          (l) =>
+            l.msg === 'config unchanged: nothing to apply' ||
+            l.msg === 'HAProxy updated without reload (0 runtime operation(s))',
+          fast,
+        ) >= 0,
+      20000,
+    );
     expect(logs.slice(start).filter((l) => l.msg.startsWith('fast path corrected'))).toEqual([]);
     expect(logs.slice(start).filter((l) => l.msg.startsWith('HAProxy reloaded'))).toEqual([]);
   }, 40000);

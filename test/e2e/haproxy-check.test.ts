@@ -15,26 +15,60 @@ describeWithHaproxy('rendered configs pass a real `haproxy -c`', () => {
   beforeAll(() => {
     dir = tempDir('mlb-check-');
     pem = path.join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=marathon-lb-test',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'crt.pem')], { stdio: 'pipe' });
-    fs.writeFileSync(pem, fs.readFileSync(path.join(dir, 'crt.pem'), 'utf8') + fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=marathon-lb-test',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'crt.pem'),
+      ],
+      { stdio: 'pipe' },
+    );
+    fs.writeFileSync(
+      pem,
+      fs.readFileSync(path.join(dir, 'crt.pem'), 'utf8') + fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'),
+    );
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const cases = compatCases();
   test('the whole corpus is checked, the cases with removed directives included', () => {
     expect(cases.length).toBeGreaterThanOrEqual(112);
-    expect(cases.filter((c) => REMOVED_DIRECTIVE_LABELS.test(fs.readFileSync(path.join(c.dir, 'apps.json'), 'utf8'))).length).toBeGreaterThanOrEqual(3);
+    expect(
+      cases.filter((c) => REMOVED_DIRECTIVE_LABELS.test(fs.readFileSync(path.join(c.dir, 'apps.json'), 'utf8'))).length,
+    ).toBeGreaterThanOrEqual(3);
   });
 
   test.each(cases.map((c) => [c.name, c] as const))('%s', async (_n, c) => {
     const caseDir = fs.mkdtempSync(path.join(dir, `${c.name}-`));
     const cfg = path.join(caseDir, 'haproxy.cfg');
-    const run = await dryRun(['--apps-file', path.join(c.dir, 'apps.json'), '--haproxy-config', cfg,
-      '--lua-dir', path.join(REPO_ROOT, 'config', 'lua'), '--haproxy-version', '2.6', ...c.args, '--ssl-certs', pem]);
+    const run = await dryRun([
+      '--apps-file',
+      path.join(c.dir, 'apps.json'),
+      '--haproxy-config',
+      cfg,
+      '--lua-dir',
+      path.join(REPO_ROOT, 'config', 'lua'),
+      '--haproxy-version',
+      '2.6',
+      ...c.args,
+      '--ssl-certs',
+      pem,
+    ]);
     expect(run.code).toBe(0);
     // The apps with HSTS/proxy-path/reverse-proxy labels are translated, not left out.
-    if (REMOVED_DIRECTIVE_LABELS.test(fs.readFileSync(path.join(c.dir, 'apps.json'), 'utf8'))) expect(run.stderr).toBe('');
+    if (REMOVED_DIRECTIVE_LABELS.test(fs.readFileSync(path.join(c.dir, 'apps.json'), 'utf8')))
+      expect(run.stderr).toBe('');
     expect(run.stdout).not.toMatch(/^\s*(req|rsp)[a-z]+\s/m);
     // Certificates named by labels (HAPROXY_{n}_SSL_CERT) point at the test PEM.
     fs.writeFileSync(cfg, run.stdout.split('/etc/ssl/cert.pem').join(pem));

@@ -36,24 +36,35 @@ describeWithHaproxy('old workers: counted, and bounded by --max-old-workers', (h
   test('each reload leaves the worker holding a tunnel behind; at most 2 linger with --max-old-workers 2; the gauge follows', async () => {
     const [front, back] = [await freePort(), await freePort()];
     let closedAtBackend = 0;
-    holder = net.createServer((s) => { // a backend that keeps every connection open: a tunnel
+    holder = net.createServer((s) => {
+      // a backend that keeps every connection open: a tunnel
       held.push(s);
       s.on('close', () => closedAtBackend++);
       s.on('error', () => undefined);
     });
     await new Promise<void>((r) => holder!.listen(back, '127.0.0.1', r));
     const cfg = path.join(dir, 'haproxy.cfg');
-    const text = `global\n  maxconn 256\ndefaults\n  mode tcp\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n  timeout tunnel 3600s\n`
-      + `frontend f\n  bind 127.0.0.1:${front}\n  default_backend b\nbackend b\n  server s 127.0.0.1:${back}\n`;
+    const text =
+      `global\n  maxconn 256\ndefaults\n  mode tcp\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n  timeout tunnel 3600s\n` +
+      `frontend f\n  bind 127.0.0.1:${front}\n  default_backend b\nbackend b\n  server s 127.0.0.1:${back}\n`;
     const live = liveConfig(text, { hardStopAfterSeconds: undefined, maxOldWorkers: 2 });
     expect(live).toContain('hard-stop-after 3600s'); // no reload cuts the tunnel within its timeout
     fs.writeFileSync(cfg, live);
-    hp = new HaproxyProcess({ bin: haproxy.bin, configPath: cfg, masterSocketPath: path.join(dir, 'master.sock'), pidFile: path.join(dir, 'haproxy.pid'), logger: quiet });
+    hp = new HaproxyProcess({
+      bin: haproxy.bin,
+      configPath: cfg,
+      masterSocketPath: path.join(dir, 'master.sock'),
+      pidFile: path.join(dir, 'haproxy.pid'),
+      logger: quiet,
+    });
     expect((await hp.start()).ok).toBe(true);
-    const metrics = new ControllerMetrics({ now: () => Date.now(), haproxyOldWorkers: async () => {
-      const p = await hp!.showProc();
-      return p.ok ? p.value.oldWorkers.length : null;
-    } });
+    const metrics = new ControllerMetrics({
+      now: () => Date.now(),
+      haproxyOldWorkers: async () => {
+        const p = await hp!.showProc();
+        return p.ok ? p.value.oldWorkers.length : null;
+      },
+    });
     const oldGauge = async (): Promise<number> => samples(await metrics.text()).get('mlb_haproxy_old_workers') ?? NaN;
 
     const clients: net.Socket[] = [];

@@ -27,7 +27,14 @@ describe('parseShowProc', () => {
     expect(parseShowProc(text)).toEqual({
       ok: true,
       value: {
-        master: { pid: 21475, type: 'master', reloads: 5, failedReloads: 1, uptime: '0d00h12m06s', version: '2.6.12-1+deb12u4' },
+        master: {
+          pid: 21475,
+          type: 'master',
+          reloads: 5,
+          failedReloads: 1,
+          uptime: '0d00h12m06s',
+          version: '2.6.12-1+deb12u4',
+        },
         workers: [{ pid: 24507, type: 'worker', reloads: 0, uptime: '0d00h00m01s', version: '2.6.12-1+deb12u4' }],
         oldWorkers: [{ pid: 24486, type: 'worker', reloads: 1, uptime: '0d00h00m03s', version: '2.6.12-1+deb12u4' }],
         programs: [],
@@ -39,12 +46,18 @@ describe('parseShowProc', () => {
 
 describe('ensureHardStopAfter', () => {
   it('adds the directive to global only when it is missing', () => {
-    expect(ensureHardStopAfter('global\n  maxconn 10\ndefaults\n  mode http\n', 30)).toBe('global\n  hard-stop-after 30s\n  maxconn 10\ndefaults\n  mode http\n');
+    expect(ensureHardStopAfter('global\n  maxconn 10\ndefaults\n  mode http\n', 30)).toBe(
+      'global\n  hard-stop-after 30s\n  maxconn 10\ndefaults\n  mode http\n',
+    );
     const has = 'global\n  hard-stop-after 5m\ndefaults\n';
     expect(ensureHardStopAfter(has, 30)).toBe(has);
-    expect(ensureHardStopAfter('defaults\n  mode http\n', 7)).toBe('global\n  hard-stop-after 7s\ndefaults\n  mode http\n');
+    expect(ensureHardStopAfter('defaults\n  mode http\n', 7)).toBe(
+      'global\n  hard-stop-after 7s\ndefaults\n  mode http\n',
+    );
     // A hard-stop-after in another section does not count.
-    expect(ensureHardStopAfter('global\n  maxconn 1\nbackend b\n  hard-stop-after 1s\n', 3)).toContain('global\n  hard-stop-after 3s\n');
+    expect(ensureHardStopAfter('global\n  maxconn 1\nbackend b\n  hard-stop-after 1s\n', 3)).toContain(
+      'global\n  hard-stop-after 3s\n',
+    );
   });
 });
 
@@ -143,7 +156,11 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const ports = async (): Promise<Ports> => ({ http: await freePort(), tcp: await freePort(), holder: await freePort() });
+  const ports = async (): Promise<Ports> => ({
+    http: await freePort(),
+    tcp: await freePort(),
+    holder: await freePort(),
+  });
 
   it('starts, reloads to a new worker, lets the old one finish under hard-stop-after, and stops', async () => {
     const p = await ports();
@@ -286,7 +303,10 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
 
     const nobody = make({ masterSocketPath: path.join(dir, 'none.sock') });
     const none = await nobody.attach();
-    expect(none).toEqual({ ok: false, message: expect.stringMatching(/^no HAProxy master to attach to: nothing listens on .*none\.sock \(ENOENT\)/) });
+    expect(none).toEqual({
+      ok: false,
+      message: expect.stringMatching(/^no HAProxy master to attach to: nothing listens on .*none\.sock \(ENOENT\)/),
+    });
   });
 
   it('after stop() nothing starts or reloads HAProxy: a stop during a reload ends with no HAProxy running', async () => {
@@ -301,8 +321,14 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     const late = hp.reload(); // queued behind it: refused
     const [, stopped, lateResult] = await Promise.all([reloading, stopping, late]);
     expect(stopped.ok).toBe(true);
-    expect(lateResult).toMatchObject({ ok: false, message: 'the controller is shutting down: HAProxy is not reloaded' });
-    expect(await hp.start()).toEqual({ ok: false, message: 'the controller is shutting down: HAProxy is not started again' });
+    expect(lateResult).toMatchObject({
+      ok: false,
+      message: 'the controller is shutting down: HAProxy is not reloaded',
+    });
+    expect(await hp.start()).toEqual({
+      ok: false,
+      message: 'the controller is shutting down: HAProxy is not started again',
+    });
     expect(hp.isAlive()).toBe(false);
     await waitFor('master and workers gone', () => ![start.masterPid, start.workerPid as number].some(pidExists), 5000);
   });
@@ -315,7 +341,10 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     if (!start.ok) throw new Error(start.message);
     await remember(hp);
     hp.release();
-    expect(await hp.reload()).toMatchObject({ ok: false, message: 'the controller is shutting down: HAProxy is not reloaded' });
+    expect(await hp.reload()).toMatchObject({
+      ok: false,
+      message: 'the controller is shutting down: HAProxy is not reloaded',
+    });
     expect(await get(p.http)).toEqual({ status: 200, body: 'kept' });
     const next = make();
     expect(await next.attach()).toMatchObject({ ok: true, masterPid: start.masterPid });
@@ -323,7 +352,7 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(pidExists(start.masterPid)).toBe(false);
   });
 
-  it('validateConfig returns ok, or HAProxy\'s ALERT lines', async () => {
+  it("validateConfig returns ok, or HAProxy's ALERT lines", async () => {
     const p = await ports();
     const good = path.join(dir, 'good.cfg');
     const bad = path.join(dir, 'bad.cfg');
@@ -334,8 +363,13 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.message).not.toMatch(/\[ALERT\]/);
-    expect(result.message.split('\n')[0]).toMatch(/^config : parsing \[.*bad\.cfg:\d+\] : The 'rspadd' directive is not supported anymore/);
-    expect(await validateConfig('/nonexistent/haproxy', good, 1000)).toEqual({ ok: false, message: `cannot run /nonexistent/haproxy to check ${good}: ENOENT` });
+    expect(result.message.split('\n')[0]).toMatch(
+      /^config : parsing \[.*bad\.cfg:\d+\] : The 'rspadd' directive is not supported anymore/,
+    );
+    expect(await validateConfig('/nonexistent/haproxy', good, 1000)).toEqual({
+      ok: false,
+      message: `cannot run /nonexistent/haproxy to check ${good}: ENOENT`,
+    });
   });
 
   it('predicts the fd-limit refusal of maxconn 50000 on this machine, and start() explains it', async () => {
@@ -358,7 +392,9 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(Math.abs(Number(asked?.[1]) - check.needed)).toBeLessThanOrEqual(8);
     expect(Number(asked?.[2])).toBe(check.limit);
     expect(start.message).toContain(check.message);
-    expect(start.message).toMatch(/^HAProxy exited at startup \(exit code 1\): \[haproxy\.main\(\)\] Cannot raise FD limit/);
+    expect(start.message).toMatch(
+      /^HAProxy exited at startup \(exit code 1\): \[haproxy\.main\(\)\] Cannot raise FD limit/,
+    );
   });
 
   it('the largest maxconn the check allows starts under a lowered limit, one more does not', async () => {
@@ -376,10 +412,15 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     if (check.ok) throw new Error('expected the check to fail');
     const fdEnvironment = async () => ({ hardLimit: limit, canRaiseHardLimit: false });
 
-    fs.writeFileSync(path.join(dir, 'haproxy.cfg'), text.replace('maxconn 50000', `maxconn ${check.fittingMaxconn + 1}`));
+    fs.writeFileSync(
+      path.join(dir, 'haproxy.cfg'),
+      text.replace('maxconn 50000', `maxconn ${check.fittingMaxconn + 1}`),
+    );
     const tooMany = await make({ bin: wrapper, fdEnvironment }).start();
     expect(tooMany.ok).toBe(false);
-    expect(!tooMany.ok && tooMany.message).toContain(`at most ${check.fittingMaxconn} with a custom HAPROXY_HEAD template`);
+    expect(!tooMany.ok && tooMany.message).toContain(
+      `at most ${check.fittingMaxconn} with a custom HAPROXY_HEAD template`,
+    );
 
     fs.writeFileSync(path.join(dir, 'haproxy.cfg'), text.replace('maxconn 50000', `maxconn ${check.fittingMaxconn}`));
     const hp = make({ bin: wrapper, fdEnvironment });

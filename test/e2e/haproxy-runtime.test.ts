@@ -14,7 +14,7 @@ const COMPAT = COMPAT_CASES_DIR;
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 describe('parseServersState', () => {
-  it('reads HAProxy 2.6\'s format 1 by header names', () => {
+  it("reads HAProxy 2.6's format 1 by header names", () => {
     const text = [
       '1',
       '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port',
@@ -25,11 +25,40 @@ describe('parseServersState', () => {
     const parsed = parseServersState(text);
     if (!parsed.ok) throw new Error(parsed.message);
     expect(parsed.value.map(({ raw: _raw, ...s }) => s)).toEqual([
-      { backend: 'b', backendId: 3, name: 't1', id: 22256, addr: '127.0.0.1', port: 31001, opState: 0, adminState: 1, weight: 1, inMaintenance: true, draining: false, checkState: 2 },
-      { backend: 'b', backendId: 3, name: 't2', id: 2, addr: '10.0.0.2', port: 80, opState: 2, adminState: 8, weight: 5, inMaintenance: false, draining: true, checkState: 6 },
+      {
+        backend: 'b',
+        backendId: 3,
+        name: 't1',
+        id: 22256,
+        addr: '127.0.0.1',
+        port: 31001,
+        opState: 0,
+        adminState: 1,
+        weight: 1,
+        inMaintenance: true,
+        draining: false,
+        checkState: 2,
+      },
+      {
+        backend: 'b',
+        backendId: 3,
+        name: 't2',
+        id: 2,
+        addr: '10.0.0.2',
+        port: 80,
+        opState: 2,
+        adminState: 8,
+        weight: 5,
+        inMaintenance: false,
+        draining: true,
+        checkState: 6,
+      },
     ]);
     expect(parsed.value[0]?.raw.srv_check_port).toBe('31002');
-    expect(parseServersState('No such backend.\n')).toEqual({ ok: false, message: 'unexpected answer to "show servers state": No such backend.' });
+    expect(parseServersState('No such backend.\n')).toEqual({
+      ok: false,
+      message: 'unexpected answer to "show servers state": No such backend.',
+    });
   });
 });
 
@@ -118,7 +147,10 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
     });
     const start = await hp.start();
     if (!start.ok) throw new Error(start.message);
-    api = new RuntimeApi({ channel: new CliSocket({ path: path.join(dir, 'stats.sock'), timeoutMs: 5000 }), logger: quiet });
+    api = new RuntimeApi({
+      channel: new CliSocket({ path: path.join(dir, 'stats.sock'), timeoutMs: 5000 }),
+      logger: quiet,
+    });
   });
 
   afterAll(async () => {
@@ -151,7 +183,10 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
     expect(spec.exact).toBe(false); // 2.6 refuses `cookie` for dynamic servers
     expect(spec.dropped.map((d) => d.keyword)).toEqual(['cookie']);
 
-    expect(await api.addServer('app', spec.name, spec.address, undefined, spec.args)).toEqual({ ok: true, value: 'New server registered.' });
+    expect(await api.addServer('app', spec.name, spec.address, undefined, spec.args)).toEqual({
+      ok: true,
+      value: 'New server registered.',
+    });
     expect(await state('app', spec.name)).toMatchObject({ id: 101, inMaintenance: true, checkState: 2 }); // check configured, not running
     expect(spec.enableHealth).toBe(true);
     must(await api.enableHealth('app', spec.name));
@@ -172,7 +207,10 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
     must(await api.setServerWeight('app', serverA(), 0));
     expect(await bodies(4)).toEqual(['B', 'B', 'B', 'B']);
     must(await api.setServerWeight('app', serverA(), 1));
-    expect(await api.setServerWeight('app', serverA(), 700)).toEqual({ ok: false, message: expect.stringContaining('Absolute weight can only be between 0 and 256') });
+    expect(await api.setServerWeight('app', serverA(), 700)).toEqual({
+      ok: false,
+      message: expect.stringContaining('Absolute weight can only be between 0 and 256'),
+    });
 
     const moved = await api.setServerAddr('app', serverB(), '127.0.0.1', backends.C?.port);
     expect(moved.ok && moved.value).toMatch(/port changed from '\d+' to '\d+'/);
@@ -187,7 +225,10 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
     must(await api.setServerState('app', serverB(), 'maint'));
     expect(await state('app', serverB())).toMatchObject({ inMaintenance: true });
 
-    expect(await api.delServer('app', serverA())).toEqual({ ok: false, message: `del server app/${serverA()}: Only servers in maintenance mode can be deleted.` });
+    expect(await api.delServer('app', serverA())).toEqual({
+      ok: false,
+      message: `del server app/${serverA()}: Only servers in maintenance mode can be deleted.`,
+    });
     expect(await api.delServer('app', serverB())).toEqual({ ok: true, value: 'Server deleted.' });
     expect(await state('app', serverB())).toBeUndefined();
   });
@@ -215,10 +256,14 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
       (r) => r,
       (e: Error) => e,
     );
-    for (let i = 0; i < 100 && must(await api.serverSessions('app', name)) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 100 && must(await api.serverSessions('app', name)) === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
 
     const refused = await api.drainAndDelete('app', name, { timeoutMs: 200, pollMs: 50 });
-    expect(refused).toEqual({ ok: false, message: `app/${name} still has 1 session(s) after 200 ms of draining; left in drain` });
+    expect(refused).toEqual({
+      ok: false,
+      message: `app/${name} still has 1 session(s) after 200 ms of draining; left in drain`,
+    });
     expect(await state('app', name)).toMatchObject({ draining: true });
 
     const forced = await api.drainAndDelete('app', name, { timeoutMs: 200, pollMs: 50, force: true });
@@ -233,14 +278,25 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
       ok: false,
       message: 'add server srr/x 127.0.0.1:1: Backend must use a dynamic load balancing to support dynamic servers.',
     });
-    expect(await api.addServer('nope', 'x', '127.0.0.1', 1)).toEqual({ ok: false, message: 'add server nope/x 127.0.0.1:1: No such backend.' });
-    expect(await api.enableServer('app', 'ghost')).toEqual({ ok: false, message: 'enable server app/ghost: No such server.' });
+    expect(await api.addServer('nope', 'x', '127.0.0.1', 1)).toEqual({
+      ok: false,
+      message: 'add server nope/x 127.0.0.1:1: No such backend.',
+    });
+    expect(await api.enableServer('app', 'ghost')).toEqual({
+      ok: false,
+      message: 'enable server app/ghost: No such server.',
+    });
     expect(await api.enableServer('app', 'bad;name')).toEqual({ ok: false, message: 'invalid server name "bad;name"' });
-    expect((await api.addServer('app', 'x', '127.0.0.1', 1, 'weight 1; shutdown sessions server app/y')).ok).toBe(false);
-    expect(await api.showServersState('nope')).toEqual({ ok: false, message: 'show servers state nope: Can\'t find backend.' });
+    expect((await api.addServer('app', 'x', '127.0.0.1', 1, 'weight 1; shutdown sessions server app/y')).ok).toBe(
+      false,
+    );
+    expect(await api.showServersState('nope')).toEqual({
+      ok: false,
+      message: "show servers state nope: Can't find backend.",
+    });
   });
 
-  it('lists backends, also through the master socket\'s channel to the worker', async () => {
+  it("lists backends, also through the master socket's channel to the worker", async () => {
     expect(must(await api.showBackends())).toEqual(['app', 'srr', 'probe']);
     const viaMaster = new RuntimeApi({ channel: hp.master.worker(), logger: quiet });
     expect(must(await viaMaster.showBackends())).toEqual(['app', 'srr', 'probe']);
@@ -249,12 +305,53 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
   describe('which server keywords HAProxy 2.6 accepts for add server', () => {
     let n = 0;
     const tryAdd = (args: readonly string[]) => api.addServer('probe', `k${++n}`, '127.0.0.1', 1, args);
-    const SAMPLE_ARG: Record<string, string> = { cookie: 'abc', redir: 'http://x', namespace: 'ns', socks4: '127.0.0.1:1080', 'init-addr': 'none', resolvers: 'dns', 'resolve-prefer': 'ipv4', 'resolve-net': '10.0.0.0/8', 'resolve-opts': 'allow-dup-ip', 'max-reuse': '10', 'tcp-ut': '1s', 'log-proto': 'octet-count' };
+    const SAMPLE_ARG: Record<string, string> = {
+      cookie: 'abc',
+      redir: 'http://x',
+      namespace: 'ns',
+      socks4: '127.0.0.1:1080',
+      'init-addr': 'none',
+      resolvers: 'dns',
+      'resolve-prefer': 'ipv4',
+      'resolve-net': '10.0.0.0/8',
+      'resolve-opts': 'allow-dup-ip',
+      'max-reuse': '10',
+      'tcp-ut': '1s',
+      'log-proto': 'octet-count',
+    };
     const ACCEPTED = [
-      'id 4242', 'check', 'inter 60s', 'fall 4', 'rise 2', 'port 31002', 'weight 5', 'maxconn 77', 'maxqueue 10', 'minconn 1', 'backup',
-      'send-proxy', 'send-proxy-v2', 'slowstart 10s', 'agent-check agent-port 9999 agent-inter 1s', 'observe layer4', 'on-error mark-down',
-      'error-limit 10', 'fastinter 1s', 'downinter 1s', 'source 127.0.0.1', 'ssl verify none', 'track probe/tracked', 'proto h2', 'enabled', 'disabled',
-      'no-backup', 'no-send-proxy', 'tfo', 'pool-max-conn 10', 'on-marked-down shutdown-sessions', 'check inter 3s fall 11 port 31002',
+      'id 4242',
+      'check',
+      'inter 60s',
+      'fall 4',
+      'rise 2',
+      'port 31002',
+      'weight 5',
+      'maxconn 77',
+      'maxqueue 10',
+      'minconn 1',
+      'backup',
+      'send-proxy',
+      'send-proxy-v2',
+      'slowstart 10s',
+      'agent-check agent-port 9999 agent-inter 1s',
+      'observe layer4',
+      'on-error mark-down',
+      'error-limit 10',
+      'fastinter 1s',
+      'downinter 1s',
+      'source 127.0.0.1',
+      'ssl verify none',
+      'track probe/tracked',
+      'proto h2',
+      'enabled',
+      'disabled',
+      'no-backup',
+      'no-send-proxy',
+      'tfo',
+      'pool-max-conn 10',
+      'on-marked-down shutdown-sessions',
+      'check inter 3s fall 11 port 31002',
     ];
 
     it.each(ACCEPTED)('accepts %s', async (opts) => {
@@ -265,7 +362,10 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
       const line = `server s 127.0.0.1:1 ${keyword}${SAMPLE_ARG[keyword] ? ` ${SAMPLE_ARG[keyword]}` : ''}`;
       const parsed = must(parseServerLine(line));
       const result = await tryAdd([parsed.options[0]?.keyword ?? '', ...(parsed.options[0]?.args ?? [])]);
-      expect(result).toEqual({ ok: false, message: expect.stringContaining(`'${keyword}' option is not accepted for dynamic server`) });
+      expect(result).toEqual({
+        ok: false,
+        message: expect.stringContaining(`'${keyword}' option is not accepted for dynamic server`),
+      });
       const spec = must(addServerSpec(line));
       expect(spec.args).toEqual([]);
       expect(spec.dropped.map((d) => d.keyword)).toEqual([keyword]);

@@ -15,36 +15,50 @@ import { describeWithHaproxy } from '../support/haproxy';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { waitFor } from '../support/wait';
 
-interface Reply { readonly status: number; readonly headers: http.IncomingHttpHeaders; readonly body: string }
+interface Reply {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
 /** The simulator's task servers echo the request headers they got as JSON. */
-const echoed = (body: string): { headers: Record<string, string> } => JSON.parse(body) as { headers: Record<string, string> };
+const echoed = (body: string): { headers: Record<string, string> } =>
+  JSON.parse(body) as { headers: Record<string, string> };
 
 /** One GET through HAProxy's :80 frontend (fresh connection, bounded). */
 function get(port: number, host: string, pathName: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: pathName, headers: { host }, agent: false, timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
+    const req = http.get(
+      { host: '127.0.0.1', port, path: pathName, headers: { host }, agent: false, timeout: 3000 },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });
 }
 
 const app = (id: string, port: number, labels: Record<string, string>): unknown => ({
-  id, instances: 1, portDefinitions: [{ port }], labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: `${id.slice(1)}.example.com`, ...labels },
+  id,
+  instances: 1,
+  portDefinitions: [{ port }],
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: `${id.slice(1)}.example.com`, ...labels },
 });
 
-const HTTP_OPTIONS = '  option forwardfor\n  http-request set-header X-Forwarded-Port %[dst_port]\n  http-request add-header X-Forwarded-Proto https if { ssl_fc }\n';
+const HTTP_OPTIONS =
+  '  option forwardfor\n  http-request set-header X-Forwarded-Port %[dst_port]\n  http-request add-header X-Forwarded-Proto https if { ssl_fc }\n';
 const APPS = [
   app('/plain', 10200, {}),
   app('/hsts', 10201, { HAPROXY_0_USE_HSTS: 'true' }),
   app('/proxy', 10202, { HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/api' }),
   app('/rev', 10203, { HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH: '/root' }),
   // A user's own per-app override with marathon-lb-era directives.
-  app('/custom', 10204, { HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  reqadd X-Custom:\\ yes\n  rspidel ^X-Sim-App:\n` }),
+  app('/custom', 10204, {
+    HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  reqadd X-Custom:\\ yes\n  rspidel ^X-Sim-App:\n`,
+  }),
   // One that cannot be translated mechanically: left out, named, the rest served.
   app('/exempt', 10205, { HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  reqpass ^X-Internal:\n` }),
 ];
@@ -57,13 +71,23 @@ describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () =>
   const through = (host: string, pathName = '/'): Promise<Reply> => get(ports.http, host, pathName);
 
   beforeAll(async () => {
-    ports = { http: await freeLoopbackPort(), https: await freeLoopbackPort(), stats: await freeLoopbackPort(), appid: await freeLoopbackPort() };
+    ports = {
+      http: await freeLoopbackPort(),
+      https: await freeLoopbackPort(),
+      stats: await freeLoopbackPort(),
+      appid: await freeLoopbackPort(),
+    };
     // The operator's own global template (a templates/ file) with a removed directive too.
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlb-legacy-'));
     const files = prepareDemoFiles(dir, findConfigDir(), ports);
     const head = path.join(files.templatesDir, 'HAPROXY_HTTP_FRONTEND_HEAD');
     fs.appendFileSync(head, '  reqadd X-Front:\\ on\n');
-    live = await startLive({ apps: APPS, ports, logger: memoryLogger(logs), flags: ['--templates-dir', files.templatesDir] });
+    live = await startLive({
+      apps: APPS,
+      ports,
+      logger: memoryLogger(logs),
+      flags: ['--templates-dir', files.templatesDir],
+    });
     await waitFor('the apps to be served', () => live.service.status.status().services.length === 5, 20000);
     await waitFor('routing through HAProxy', () => live.service.status.status().recentApplies.length > 0, 20000);
   }, 60000);
@@ -97,12 +121,18 @@ describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () =>
   });
 
   test("reverse proxy: the task's redirect Location is rewritten (rspirep → http-response replace-header)", async () => {
-    const own = await answer('rev.example.com', `/_redirect?to=${encodeURIComponent('http://rev.example.com:8080/some/where')}`);
+    const own = await answer(
+      'rev.example.com',
+      `/_redirect?to=${encodeURIComponent('http://rev.example.com:8080/some/where')}`,
+    );
     expect(own.status).toBe(302);
     expect(own.headers.location).toBe('/root'); // marathon-lb's template replaces the whole Location with the root path
     const relative = await answer('rev.example.com', `/_redirect?to=${encodeURIComponent('/inner')}`);
     expect(relative.headers.location).toBe('/root');
-    const elsewhere = await answer('rev.example.com', `/_redirect?to=${encodeURIComponent('https://other.example.org/x')}`);
+    const elsewhere = await answer(
+      'rev.example.com',
+      `/_redirect?to=${encodeURIComponent('https://other.example.org/x')}`,
+    );
     expect(elsewhere.headers.location).toBe('https://other.example.org/x');
   });
 
@@ -122,7 +152,12 @@ describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () =>
     expect(problem).toBeDefined();
     expect(problem!.label).toBe('HAPROXY_{n}_BACKEND_HTTP_OPTIONS');
     expect(problem!.message).toMatch(/"reqpass" was removed in HAProxy 2\.1 .*write .*unless/);
-    expect(live.service.status.status().services.map((s) => s.backend).sort()).toEqual(['custom_10204', 'hsts_10201', 'plain_10200', 'proxy_10202', 'rev_10203']);
+    expect(
+      live.service.status
+        .status()
+        .services.map((s) => s.backend)
+        .sort(),
+    ).toEqual(['custom_10204', 'hsts_10201', 'plain_10200', 'proxy_10202', 'rev_10203']);
   });
 
   afterEach(() => {

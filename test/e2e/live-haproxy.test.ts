@@ -3,13 +3,19 @@ import { describeWithHaproxy } from '../support/haproxy';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { waitFor } from '../support/wait';
 
-const web = { id: '/web', instances: 2, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' }, portDefinitions: [{ port: 10101 }] };
+const web = {
+  id: '/web',
+  instances: 2,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+  portDefinitions: [{ port: 10101 }],
+};
 const taskOf = (body: string): string => (JSON.parse(body) as { task: string }).task;
 
 describeWithHaproxy('the live service drives a real HAProxy', () => {
   let live: LiveSystem;
   const logs: LogLine[] = [];
-  const servers = (backend: string): number => live.service.status.status().services.find((s) => s.backend === backend)?.servers.length ?? -1;
+  const servers = (backend: string): number =>
+    live.service.status.status().services.find((s) => s.backend === backend)?.servers.length ?? -1;
   /** The master and current worker; the master socket closes briefly while the master re-executes for a reload. */
   const pids = async (): Promise<{ master: number; worker: number }> => {
     for (let attempt = 0; ; attempt++) {
@@ -31,11 +37,19 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
 
   /** The applies logged since `mark` (an index into `logs`), in order: counted events, never a quiet wait. */
   const appliesSince = (mark: number): string[] =>
-    logs.slice(mark).map((l) => l.msg).filter((m) => m.startsWith('HAProxy reloaded and healthy') || m.startsWith('HAProxy updated without reload'));
+    logs
+      .slice(mark)
+      .map((l) => l.msg)
+      .filter((m) => m.startsWith('HAProxy reloaded and healthy') || m.startsWith('HAProxy updated without reload'));
   const reloadsSince = (mark: number): string[] => appliesSince(mark).filter((m) => m.startsWith('HAProxy reloaded'));
   /** Creates an app of its own for one test (`/name` on `name.example.com`) and waits until HAProxy serves all its tasks. */
   const ownApp = async (name: string, port: number, instances: number): Promise<string> => {
-    await live.sim.createApp({ id: `/${name}`, instances, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: `${name}.example.com` }, portDefinitions: [{ port }] });
+    await live.sim.createApp({
+      id: `/${name}`,
+      instances,
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: `${name}.example.com` },
+      portDefinitions: [{ port }],
+    });
     await waitFor(`${name} applied`, () => servers(`${name}_${port}`) === instances, 15000);
     await until(`${name}.example.com`, () => true);
     return `${name}.example.com`;
@@ -74,7 +88,12 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
 
   test('a new vhost app → one reload, with its reason logged', async () => {
     const mark = logs.length;
-    await live.sim.createApp({ id: '/api', instances: 1, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'api.example.com' }, portDefinitions: [{ port: 10102 }] });
+    await live.sim.createApp({
+      id: '/api',
+      instances: 1,
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'api.example.com' },
+      portDefinitions: [{ port: 10102 }],
+    });
     const task = live.sim.tasksOf('/api')[0]!.id;
     expect(await until('api.example.com', (t) => t === task)).toBe(task);
     await waitFor('the reload to be logged (after its health gate)', () => reloadsSince(mark).length >= 1);
@@ -82,17 +101,33 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     await live.sim.scale('/api', 2);
     const second = live.sim.tasksOf('/api')[1]!.id;
     await until('api.example.com', (t) => t === second);
-    await waitFor('the marker apply to be logged', () => appliesSince(mark).some((m) => m.startsWith('HAProxy updated without reload')));
+    await waitFor('the marker apply to be logged', () =>
+      appliesSince(mark).some((m) => m.startsWith('HAProxy updated without reload')),
+    );
     expect(reloadsSince(mark)).toEqual(['HAProxy reloaded and healthy: backend api_10102 added']);
-    expect(live.service.status.status().recentApplies.find((a) => a.reloaded)).toMatchObject({ reasons: ['backend api_10102 added'] });
+    expect(live.service.status.status().recentApplies.find((a) => a.reloaded)).toMatchObject({
+      reasons: ['backend api_10102 added'],
+    });
     expect(logs.slice(mark).some((l) => l.msg === 'reloading HAProxy: backend api_10102 added')).toBe(true);
   });
 
   test('an app whose template label HAProxy rejects is left out and reported; everyone else keeps being served', async () => {
     const host = await ownApp('fine', 10113, 1);
-    await live.sim.createApp({ id: '/broken', instances: 1, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'broken.example.com',
-      HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  this-is-not-haproxy on\n' }, portDefinitions: [{ port: 10103 }] });
-    await waitFor('left out and reported', () => live.service.status.status().leftOut.some((p) => p.appId === '/broken'), 15000);
+    await live.sim.createApp({
+      id: '/broken',
+      instances: 1,
+      labels: {
+        HAPROXY_GROUP: 'external',
+        HAPROXY_0_VHOST: 'broken.example.com',
+        HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  this-is-not-haproxy on\n',
+      },
+      portDefinitions: [{ port: 10103 }],
+    });
+    await waitFor(
+      'left out and reported',
+      () => live.service.status.status().leftOut.some((p) => p.appId === '/broken'),
+      15000,
+    );
     const problem = live.service.status.status().leftOut.find((p) => p.appId === '/broken')!;
     expect(problem.message).toMatch(/HAProxy rejects the config of backend broken_10103.*this-is-not-haproxy/);
     expect(servers('broken_10103')).toBe(-1);
@@ -104,14 +139,22 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     expect(logs.some((l) => l.level === 'warn' && /left out app \/broken/.test(l.msg))).toBe(true);
     // Leave no rejected app behind for the other tests.
     await live.sim.deleteApp('/broken');
-    await waitFor('/broken gone', () => !live.service.status.status().leftOut.some((p) => p.appId === '/broken'), 15000);
+    await waitFor(
+      '/broken gone',
+      () => !live.service.status.status().leftOut.some((p) => p.appId === '/broken'),
+      15000,
+    );
   });
 
   test('HAProxy killed → restarted with the last good config', async () => {
     const host = await ownApp('survivor', 10114, 1);
     const { master } = await pids();
     process.kill(master, 'SIGKILL');
-    await waitFor('a new HAProxy master', () => live.service.haproxy.isAlive() && live.service.haproxy.masterPid() !== master, 15000);
+    await waitFor(
+      'a new HAProxy master',
+      () => live.service.haproxy.isAlive() && live.service.haproxy.masterPid() !== master,
+      15000,
+    );
     await until('web.example.com', () => true);
     await until(host, () => true);
     expect(logs.some((l) => /HAProxy exited unexpectedly/.test(l.msg))).toBe(true);
@@ -123,7 +166,8 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     let stop = false;
     const deadline = Date.now() + 150000; // bounded in time…
     const worker = async (): Promise<void> => {
-      while (!stop && Date.now() < deadline && ok + failures.length < 200000) { // …and in count
+      while (!stop && Date.now() < deadline && ok + failures.length < 200000) {
+        // …and in count
         try {
           const a = await httpGet(live.ports.http, 'web.example.com', 5000);
           if (a.status === 200) ok++;
@@ -135,7 +179,7 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     };
     const workers = Array.from({ length: 8 }, worker);
     const start = Date.now();
-    const before = (await live.service.haproxy.showProc());
+    const before = await live.service.haproxy.showProc();
     const reloadsBefore = before.ok ? before.value.master.reloads : 0;
     const reloadCount = async (): Promise<number> => {
       const p = await live.service.haproxy.showProc();
@@ -158,7 +202,9 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     await Promise.all(workers);
     const seconds = (Date.now() - start) / 1000;
     const rate = (ok + failures.length) / seconds;
-    console.log(`zero drop: ${ok + failures.length} requests in ${seconds.toFixed(1)} s (${rate.toFixed(0)} req/s) across 50 reloads, ${failures.length} failed`);
+    console.log(
+      `zero drop: ${ok + failures.length} requests in ${seconds.toFixed(1)} s (${rate.toFixed(0)} req/s) across 50 reloads, ${failures.length} failed`,
+    );
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThanOrEqual(50);
   }, 170000);

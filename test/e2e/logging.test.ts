@@ -15,10 +15,17 @@ const capture = () => {
 
 describe('logging', () => {
   test("marathon-lb's --log-format placeholders keep working", () => {
-    expect(pythonLogLine('%(asctime)-15s %(name)s: %(message)s', { asctime: '2026-01-01', name: 'marathon_lb', message: 'hi' }))
-      .toBe('2026-01-01      marathon_lb: hi');
+    expect(
+      pythonLogLine('%(asctime)-15s %(name)s: %(message)s', {
+        asctime: '2026-01-01',
+        name: 'marathon_lb',
+        message: 'hi',
+      }),
+    ).toBe('2026-01-01      marathon_lb: hi');
     const out = capture();
-    createLogger({ level: 'INFO', format: '%(levelname)s %(name)s: %(message)s', stream: out.stream }).info('reloading HAProxy');
+    createLogger({ level: 'INFO', format: '%(levelname)s %(name)s: %(message)s', stream: out.stream }).info(
+      'reloading HAProxy',
+    );
     expect(out.text()).toBe('INFO marathon_lb: reloading HAProxy\n');
   });
 
@@ -27,7 +34,11 @@ describe('logging', () => {
     const log = createLogger({ level: 'WARNING', format: 'json', stream: out.stream });
     log.info('hidden');
     log.warn('left out app /x', { app: '/x' });
-    const lines = out.text().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out
+      .text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 'warn', message: 'left out app /x', app: '/x' });
     expect(typeof lines[0]!['timestamp']).toBe('string');
@@ -38,17 +49,35 @@ describe('logging', () => {
     const socket = path.join(dir, 'log.sock');
     const received = path.join(dir, 'received');
     // A tiny syslog daemon: Node has no Unix datagram sockets, Python does.
-    const daemon = spawn('python3', ['-c', [
-      'import socket,sys', `s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(${JSON.stringify(socket)})`,
-      `f=open(${JSON.stringify(received)},"ab",buffering=0)`, 'print("ready", flush=True)',
-      'while True: f.write(s.recv(65536)+b"\\n")',
-    ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const daemon = spawn(
+      'python3',
+      [
+        '-c',
+        [
+          'import socket,sys',
+          `s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(${JSON.stringify(socket)})`,
+          `f=open(${JSON.stringify(received)},"ab",buffering=0)`,
+          'print("ready", flush=True)',
+          'while True: f.write(s.recv(65536)+b"\\n")',
+        ].join('\n'),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     try {
       await new Promise((r) => daemon.stdout!.once('data', r));
-      const log = createLogger({ level: 'DEBUG', format: '%(name)s: %(message)s', stream: new PassThrough(), syslogSocket: socket });
+      const log = createLogger({
+        level: 'DEBUG',
+        format: '%(name)s: %(message)s',
+        stream: new PassThrough(),
+        syslogSocket: socket,
+      });
       log.error('HAProxy reload failed');
       log.info('HAProxy reloaded and healthy');
-      await waitFor('both lines at the syslog socket', () => fs.existsSync(received) && fs.readFileSync(received, 'utf8').split('\n').filter(Boolean).length >= 2, 5000);
+      await waitFor(
+        'both lines at the syslog socket',
+        () => fs.existsSync(received) && fs.readFileSync(received, 'utf8').split('\n').filter(Boolean).length >= 2,
+        5000,
+      );
       const lines = fs.readFileSync(received, 'utf8').split('\n').filter(Boolean);
       expect(lines[0]).toMatch(/^<131>.*marathon_lb.*marathon_lb: HAProxy reload failed$/); // local0.err
       expect(lines[1]).toMatch(/^<134>.*marathon_lb: HAProxy reloaded and healthy$/); // local0.info
@@ -60,8 +89,15 @@ describe('logging', () => {
 
   test('a syslog socket that does not exist is reported once, and logging goes on', () => {
     const out = capture();
-    const log = createLogger({ level: 'INFO', format: '%(message)s', stream: out.stream, syslogSocket: '/nonexistent/dev/log' });
+    const log = createLogger({
+      level: 'INFO',
+      format: '%(message)s',
+      stream: out.stream,
+      syslogSocket: '/nonexistent/dev/log',
+    });
     log.info('still here');
-    expect(out.text()).toBe('--syslog-socket /nonexistent/dev/log is not a socket here: logging to stderr only (use /dev/null to silence this)\nstill here\n');
+    expect(out.text()).toBe(
+      '--syslog-socket /nonexistent/dev/log is not a socket here: logging to stderr only (use /dev/null to silence this)\nstill here\n',
+    );
   });
 });

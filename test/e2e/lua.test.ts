@@ -266,7 +266,9 @@ describeWithHaproxy('Lua services on a real HAProxy', (haproxy) => {
       await unlink(pidFile);
       const missing = await get(port, '/_mlb_signal/hup');
       expect(missing.status).toBe(500);
-      expect(missing.body).toMatch(/^Failed to send SIGHUP signal to marathon-lb: cannot read pid file \(.*marathon-lb\.pid/);
+      expect(missing.body).toMatch(
+        /^Failed to send SIGHUP signal to marathon-lb: cannot read pid file \(.*marathon-lb\.pid/,
+      );
     } finally {
       await writeFile(pidFile, `${(recorder as SignalRecorder).pid}\n`);
     }

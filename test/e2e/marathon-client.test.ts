@@ -160,8 +160,16 @@ describe('MarathonClient: REST', () => {
     const denied = await serve((req, res) => json(res, 403, { message: `no for ${req.headers.authorization ?? ''}` }));
     const log = captureLogger();
     const texts: string[] = [];
-    for (const urls of [[dead, sick.url], [dead, sick.url, denied.url]]) {
-      const client = new MarathonClient({ urls, auth: basicAuth({ user: 'mlb', password }), timeoutMs: 2000, logger: log });
+    for (const urls of [
+      [dead, sick.url],
+      [dead, sick.url, denied.url],
+    ]) {
+      const client = new MarathonClient({
+        urls,
+        auth: basicAuth({ user: 'mlb', password }),
+        timeoutMs: 2000,
+        logger: log,
+      });
       const err = await rejection(client.getApps());
       texts.push(err.message, String(err.stack));
     }
@@ -219,7 +227,9 @@ describe('MarathonClient: REST', () => {
     const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
     const err = await rejection(client.getApps());
     expect(err.kind).toBe('invalid-json');
-    expect(err.message).toBe(`GET ${m.url}/v2/apps?embed=apps.tasks: Marathon answered with invalid JSON (text/html, 24 bytes)`);
+    expect(err.message).toBe(
+      `GET ${m.url}/v2/apps?embed=apps.tasks: Marathon answered with invalid JSON (text/html, 24 bytes)`,
+    );
   });
 
   test('a server that never answers times out (and the next URL is tried)', async () => {
@@ -245,7 +255,9 @@ describe('MarathonClient: REST', () => {
   });
 
   test('bad URLs are refused at construction with a clear message', () => {
-    expect(() => new MarathonClient({ urls: [], timeoutMs: 1, logger: captureLogger() })).toThrow('no Marathon URL given');
+    expect(() => new MarathonClient({ urls: [], timeoutMs: 1, logger: captureLogger() })).toThrow(
+      'no Marathon URL given',
+    );
     expect(() => new MarathonClient({ urls: ['ftp://x'], timeoutMs: 1, logger: captureLogger() })).toThrow(
       'Marathon URL must start with http:// or https://, got ftp:',
     );
@@ -276,7 +288,12 @@ describe('MarathonClient: TLS', () => {
 
   test('is accepted with caCert', async () => {
     const m = await serveTls();
-    const client = new MarathonClient({ urls: [m.url], caCert: certs.caCert, timeoutMs: 2000, logger: captureLogger() });
+    const client = new MarathonClient({
+      urls: [m.url],
+      caCert: certs.caCert,
+      timeoutMs: 2000,
+      logger: captureLogger(),
+    });
     await expect(client.getApps()).resolves.toEqual(APPS);
   });
 
@@ -304,7 +321,13 @@ describe('DC/OS service account', () => {
           const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string };
           const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as { uid: string; exp: number };
           const ok = crypto.verify('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(s, 'base64url'));
-          if (!ok || header.alg !== 'RS256' || uid !== 'mlb-principal' || claims.uid !== uid || claims.exp * 1000 < Date.now()) {
+          if (
+            !ok ||
+            header.alg !== 'RS256' ||
+            uid !== 'mlb-principal' ||
+            claims.uid !== uid ||
+            claims.exp * 1000 < Date.now()
+          ) {
             state.errors.push('bad jwt');
             json(res, 401, { title: 'Invalid token' });
             return;
@@ -323,7 +346,11 @@ describe('DC/OS service account', () => {
       if (!opts.rejectAll && req.headers.authorization === `token=${state.valid}`) json(res, 200, APPS);
       else json(res, 401, { message: 'Unauthorized' });
     });
-    const creds = JSON.stringify({ uid: 'mlb-principal', private_key: privatePem, login_endpoint: `${login.url}/acs/api/v1/auth/login` });
+    const creds = JSON.stringify({
+      uid: 'mlb-principal',
+      private_key: privatePem,
+      login_endpoint: `${login.url}/acs/api/v1/auth/login`,
+    });
     return { state, login, marathon, creds };
   }
 
@@ -344,7 +371,9 @@ describe('DC/OS service account', () => {
     expect(state.logins).toBe(2);
     expect(state.errors).toEqual([]);
     expect(marathon.hits).toHaveLength(4);
-    expect(log.lines).toContain(`info ${marathon.url}/v2/apps?embed=apps.tasks answered HTTP 401; logged in again, retrying once`);
+    expect(log.lines).toContain(
+      `info ${marathon.url}/v2/apps?embed=apps.tasks answered HTTP 401; logged in again, retrying once`,
+    );
 
     const secrets = [privatePem, ...state.jwts, 'tok-1-abcdef', 'tok-2-abcdef', 'MII'];
     const text = JSON.stringify(log.lines);
@@ -364,7 +393,9 @@ describe('DC/OS service account', () => {
     });
     const err = await rejection(client.getApps());
     expect(err.kind).toBe('auth');
-    expect(err.message).toBe(`GET ${marathon.url}/v2/apps?embed=apps.tasks: HTTP 401 (check the Marathon credentials): Unauthorized`);
+    expect(err.message).toBe(
+      `GET ${marathon.url}/v2/apps?embed=apps.tasks: HTTP 401 (check the Marathon credentials): Unauthorized`,
+    );
     expect(state.logins).toBe(2);
     expect(marathon.hits).toHaveLength(2);
     const text = JSON.stringify([err.message, err.stack, log.lines]);
@@ -374,11 +405,18 @@ describe('DC/OS service account', () => {
   test('a refused login is an auth error naming the account and endpoint, not the key', async () => {
     const login = await serve((_req, res) => json(res, 401, { title: 'Invalid token' }));
     const marathon = await serve((_req, res) => json(res, 200, APPS));
-    const other = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const other = crypto
+      .generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
     const log = captureLogger();
     const client = new MarathonClient({
       urls: [marathon.url],
-      auth: dcosAuth({ credentials: { uid: 'mlb-principal', privateKey: other, loginEndpoint: `${login.url}/login` }, timeoutMs: 2000, logger: log }),
+      auth: dcosAuth({
+        credentials: { uid: 'mlb-principal', privateKey: other, loginEndpoint: `${login.url}/login` },
+        timeoutMs: 2000,
+        logger: log,
+      }),
       timeoutMs: 2000,
       logger: log,
     });
@@ -402,7 +440,10 @@ describe('DC/OS service account', () => {
       ok: false,
       error: '--dcos-auth-credentials: "login_endpoint" must be a non-empty string',
     });
-    expect(parseBasicCredentials('user:pa:ss\nignored', 'creds.txt')).toEqual({ ok: true, value: { user: 'user', password: 'pa:ss' } });
+    expect(parseBasicCredentials('user:pa:ss\nignored', 'creds.txt')).toEqual({
+      ok: true,
+      value: { user: 'user', password: 'pa:ss' },
+    });
     expect(parseBasicCredentials('nocolon', '--auth-credentials')).toEqual({
       ok: false,
       error: '--auth-credentials: expected credentials as user:pass',

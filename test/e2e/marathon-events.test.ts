@@ -98,7 +98,8 @@ function record(obs: Observable<StreamItem>) {
   return { items, events, end, sub, until };
 }
 
-const frame = (obj: unknown, name?: string): string => `${name ? `event: ${name}\r\n` : ''}data: ${JSON.stringify(obj)}\r\n\r\n`;
+const frame = (obj: unknown, name?: string): string =>
+  `${name ? `event: ${name}\r\n` : ''}data: ${JSON.stringify(obj)}\r\n\r\n`;
 
 const API_POST = {
   eventType: 'api_post_event',
@@ -155,7 +156,13 @@ describe('eventStream', () => {
     expect(r.items[0]).toEqual({ kind: 'connected', url: `${m.url}/v2/events?${m.requests[0]!.url.split('?')[1]}` });
     expect(r.items.some((i) => i.kind === 'heartbeat')).toBe(true);
     expect(r.events()).toEqual([
-      { type: 'api_post_event', eventType: 'api_post_event', timestamp: API_POST.timestamp, uri: '/v2/apps/web', appId: '/web' },
+      {
+        type: 'api_post_event',
+        eventType: 'api_post_event',
+        timestamp: API_POST.timestamp,
+        uri: '/v2/apps/web',
+        appId: '/web',
+      },
       {
         type: 'status_update_event',
         eventType: 'status_update_event',
@@ -193,7 +200,10 @@ describe('eventStream', () => {
     const m = await sseServer();
     const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
     const got = firstValueFrom(
-      eventStream({ source: client, eventTypes: ['api_post_event', 'status_update_event', 'health_status_changed_event', 'deployment_success'] }).pipe(
+      eventStream({
+        source: client,
+        eventTypes: ['api_post_event', 'status_update_event', 'health_status_changed_event', 'deployment_success'],
+      }).pipe(
         filter((i) => i.kind === 'event'),
         take(5),
         toArray(),
@@ -210,7 +220,13 @@ describe('eventStream', () => {
     res.write(`data: ${JSON.stringify(STATUS)}\r\n${JSON.stringify(HEALTH).slice(0, 1)}`);
     res.write(`${JSON.stringify(HEALTH).slice(1)}\r\n\r\n`);
     const events = (await got).map((i) => (i.kind === 'event' ? i.event.eventType : i.kind));
-    expect(events).toEqual(['api_post_event', 'status_update_event', 'health_status_changed_event', 'deployment_success', 'status_update_event']);
+    expect(events).toEqual([
+      'api_post_event',
+      'status_update_event',
+      'health_status_changed_event',
+      'deployment_success',
+      'status_update_event',
+    ]);
   });
 
   test('malformed JSON is skipped with one warning per connection; the stream goes on', async () => {
@@ -243,7 +259,9 @@ describe('eventStream', () => {
     const { error } = await r.end;
     expect(error).toBeInstanceOf(MarathonError);
     expect((error as MarathonError).kind).toBe('stream');
-    expect((error as MarathonError).message).toMatch(/^event stream http:\/\/127\.0\.0\.1:\d+\/v2\/events\?\S+ was closed by Marathon$/);
+    expect((error as MarathonError).message).toMatch(
+      /^event stream http:\/\/127\.0\.0\.1:\d+\/v2\/events\?\S+ was closed by Marathon$/,
+    );
     await new Promise((r2) => setTimeout(r2, 100)); // bounded: enough for an unwanted 5 ms reconnect
     expect(m.requests).toHaveLength(1);
   });
@@ -258,7 +276,9 @@ describe('eventStream', () => {
     res.socket?.destroy();
     const { error } = await r.end;
     expect((error as MarathonError).kind).toBe('stream');
-    expect((error as Error).message).toMatch(/^event stream http:\/\/127\.0\.0\.1:\d+\/v2\/events\?\S+ (broke: connection lost|was closed by Marathon)/);
+    expect((error as Error).message).toMatch(
+      /^event stream http:\/\/127\.0\.0\.1:\d+\/v2\/events\?\S+ (broke: connection lost|was closed by Marathon)/,
+    );
   });
 
   test('unsubscribing closes the connection (the server sees the socket close)', async () => {
@@ -280,7 +300,9 @@ describe('eventStream', () => {
     const dead = `http://127.0.0.1:${deadPort}`;
     const client = new MarathonClient({ urls: [dead, m.url], timeoutMs: 2000, logger: captureLogger() });
     const { error } = await record(eventStream({ source: client })).end;
-    expect((error as Error).message).toMatch(/^event stream http:\/\/127\.0\.0\.1:\d+\/v2\/events\?\S+: connection refused \(ECONNREFUSED\)$/);
+    expect((error as Error).message).toMatch(
+      /^event stream http:\/\/127\.0\.0\.1:\d+\/v2\/events\?\S+: connection refused \(ECONNREFUSED\)$/,
+    );
     expect(client.currentUrl()).toBe(m.url);
     // the retry (a new subscription) goes to the next URL
     const again = record(eventStream({ source: client }));
@@ -327,7 +349,12 @@ describe('eventStream', () => {
       },
     });
     const log = captureLogger();
-    const client = new MarathonClient({ urls: [follower.url], auth: basicAuth({ user: 'mlb', password }), timeoutMs: 2000, logger: log });
+    const client = new MarathonClient({
+      urls: [follower.url],
+      auth: basicAuth({ user: 'mlb', password }),
+      timeoutMs: 2000,
+      logger: log,
+    });
     const r = record(eventStream({ source: client }));
     const res = await leader.stream();
     res.write(frame(API_POST));
@@ -362,7 +389,11 @@ describe('eventStream', () => {
     });
     const log = captureLogger();
     const auth = dcosAuth({
-      credentials: { uid: 'mlb', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), loginEndpoint: `${login.url}/login` },
+      credentials: {
+        uid: 'mlb',
+        privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        loginEndpoint: `${login.url}/login`,
+      },
       timeoutMs: 2000,
       logger: log,
     });
@@ -385,7 +416,12 @@ describe('eventStream', () => {
     const { error } = await record(eventStream({ source: strict })).end;
     expect((error as Error).message).toContain('TLS certificate not trusted');
 
-    const trusting = new MarathonClient({ urls: [m.url], caCert: certs.caCert, timeoutMs: 2000, logger: captureLogger() });
+    const trusting = new MarathonClient({
+      urls: [m.url],
+      caCert: certs.caCert,
+      timeoutMs: 2000,
+      logger: captureLogger(),
+    });
     const r = record(eventStream({ source: trusting }));
     (await m.stream()).write(frame(HEALTH));
     await r.until(() => r.events().length === 1);

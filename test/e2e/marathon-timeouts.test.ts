@@ -35,11 +35,18 @@ async function rejection(p: Promise<unknown>): Promise<MarathonError> {
  * holding two connections): Linux drops further SYNs, so a connect neither succeeds nor fails.
  */
 async function unacceptingPort(): Promise<number> {
-  const py = spawn('python3', ['-c', [
-    'import socket,sys,time',
-    's=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(0)',
-    'print(s.getsockname()[1]); sys.stdout.flush(); time.sleep(60)',
-  ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const py = spawn(
+    'python3',
+    [
+      '-c',
+      [
+        'import socket,sys,time',
+        's=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(0)',
+        'print(s.getsockname()[1]); sys.stdout.flush(); time.sleep(60)',
+      ].join('\n'),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   closers.push(() => void py.kill('SIGKILL'));
   const port = await new Promise<number>((resolve, reject) => {
     py.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
@@ -86,7 +93,12 @@ describe('Marathon REST timeouts like marathon-lb (connect, then read between by
 
   test('a connection that is never accepted fails after the connect timeout, not the read timeout', async () => {
     const port = await unacceptingPort();
-    const client = new MarathonClient({ urls: [`http://127.0.0.1:${port}`], timeoutMs: 30_000, connectTimeoutMs: 250, logger: quiet });
+    const client = new MarathonClient({
+      urls: [`http://127.0.0.1:${port}`],
+      timeoutMs: 30_000,
+      connectTimeoutMs: 250,
+      logger: quiet,
+    });
     // The message proves which bound fired (the 30 s read timeout is beyond this test's own bound).
     expect((await rejection(client.getApps())).message).toContain('could not connect within 250 ms');
   }, 15_000);

@@ -14,7 +14,10 @@ import { waitFor } from '../support/wait';
 
 const TOKEN = 'metrics-scenario-0c7e2b';
 const app = (id: string, servicePort: number, instances: number, host: string) => ({
-  id, instances, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: host }, portDefinitions: [{ port: servicePort, protocol: 'tcp' }],
+  id,
+  instances,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: host },
+  portDefinitions: [{ port: servicePort, protocol: 'tcp' }],
 });
 
 describeWithHaproxy('metrics after a scripted scenario (real HAProxy, simulator)', () => {
@@ -27,16 +30,40 @@ describeWithHaproxy('metrics after a scripted scenario (real HAProxy, simulator)
   test('outage, recovery, one left-out app, runtime updates and reloads: exact values', async () => {
     const logs: LogLine[] = [];
     const [webPort, apiPort, badPort] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()];
-    const bad = { id: '/badlabels', instances: 1, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_MODE: 'udp' }, portDefinitions: [{ port: badPort, protocol: 'tcp' }] };
+    const bad = {
+      id: '/badlabels',
+      instances: 1,
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_MODE: 'udp' },
+      portDefinitions: [{ port: badPort, protocol: 'tcp' }],
+    };
     live = await startLive({
-      apps: [app('/web', webPort, 2, 'web.example.com'), bad], logger: memoryLogger(logs),
-      flags: ['--admin-port', String(await freeLoopbackPort()), '--admin-token', TOKEN, '--haproxy-stats-interval', '0.5', '--stale-after', '1', '--max-backoff', '1'],
+      apps: [app('/web', webPort, 2, 'web.example.com'), bad],
+      logger: memoryLogger(logs),
+      flags: [
+        '--admin-port',
+        String(await freeLoopbackPort()),
+        '--admin-token',
+        TOKEN,
+        '--haproxy-stats-interval',
+        '0.5',
+        '--stale-after',
+        '1',
+        '--max-backoff',
+        '1',
+      ],
     });
     const l = live;
     const status = (): AdminStatus => l.service.status.status();
     const servers = (appId: string): number => status().services.find((s) => s.appId === appId)?.servers.length ?? -1;
-    const metrics = async (): Promise<Map<string, number>> => samples(await (await fetch(`${l.service.admin!.url}/metrics`,
-      { headers: { Authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5000) })).text());
+    const metrics = async (): Promise<Map<string, number>> =>
+      samples(
+        await (
+          await fetch(`${l.service.admin!.url}/metrics`, {
+            headers: { Authorization: `Bearer ${TOKEN}` },
+            signal: AbortSignal.timeout(5000),
+          })
+        ).text(),
+      );
 
     // 1. initial apply (one reload), /badlabels left out.
     await waitFor('initial apply', () => servers('/web') === 2 && status().marathon.streamConnected, 20000);
@@ -54,17 +81,29 @@ describeWithHaproxy('metrics after a scripted scenario (real HAProxy, simulator)
     await waitFor('read failed', () => status().marathon.consecutiveFetchFailures > 0);
     await waitFor('stale', () => status().stale, 5000);
     const during = await metrics();
-    expect([during.get('mlb_marathon_up'), during.get('mlb_marathon_event_stream_connected'), during.get('mlb_routing_stale')]).toEqual([0, 0, 1]);
+    expect([
+      during.get('mlb_marathon_up'),
+      during.get('mlb_marathon_event_stream_connected'),
+      during.get('mlb_routing_stale'),
+    ]).toEqual([0, 0, 1]);
     await l.sim.scale('/web', 4);
     // 5. recovery: the stream reconnects, the read succeeds, the change made while down is applied (runtime API).
     l.sim.clearFaults();
-    await waitFor('recovered and caught up', () => servers('/web') === 4 && status().marathon.streamConnected && !status().stale, 15000);
+    await waitFor(
+      'recovered and caught up',
+      () => servers('/web') === 4 && status().marathon.streamConnected && !status().stale,
+      15000,
+    );
     await waitFor('HAProxy read after the change', () => status().haproxy.serversByState.UP === 5, 5000);
 
     const s = status();
     const m = await metrics();
-    const series = (prefix: string): Record<string, number> => Object.fromEntries([...m].filter(([k]) => k.startsWith(prefix)));
-    expect(series('mlb_reloads_total')).toEqual({ 'mlb_reloads_total{reason="initial"}': 1, 'mlb_reloads_total{reason="backend_added"}': 1 });
+    const series = (prefix: string): Record<string, number> =>
+      Object.fromEntries([...m].filter(([k]) => k.startsWith(prefix)));
+    expect(series('mlb_reloads_total')).toEqual({
+      'mlb_reloads_total{reason="initial"}': 1,
+      'mlb_reloads_total{reason="backend_added"}': 1,
+    });
     expect(series('mlb_runtime_updates_total')).toEqual({ 'mlb_runtime_updates_total{reason="add_server"}': 2 });
     expect(m.get('mlb_runtime_ops_total')).toBe(2);
     expect(m.get('mlb_applies_total{result="ok"}')).toBe(4);
@@ -73,17 +112,31 @@ describeWithHaproxy('metrics after a scripted scenario (real HAProxy, simulator)
     expect(m.get('mlb_sse_reconnects_total')).toBe(1);
     expect(m.get('mlb_triggers_total{kind="signal"}')).toBe(1);
     expect(m.get('mlb_marathon_fetch_failures_total')).toBe(1); // retries of the same failure count once
-    expect(m.get('mlb_pipeline_errors_total{stage="fetch"}')).toBe(s.recentFailures.filter((f) => f.kind === 'fetch-failed').length);
+    expect(m.get('mlb_pipeline_errors_total{stage="fetch"}')).toBe(
+      s.recentFailures.filter((f) => f.kind === 'fetch-failed').length,
+    );
     expect(m.get('mlb_pipeline_errors_total{stage="apply"}')).toBe(0);
-    expect([m.get('mlb_marathon_up'), m.get('mlb_marathon_event_stream_connected'), m.get('mlb_routing_stale')]).toEqual([1, 1, 0]);
+    expect([
+      m.get('mlb_marathon_up'),
+      m.get('mlb_marathon_event_stream_connected'),
+      m.get('mlb_routing_stale'),
+    ]).toEqual([1, 1, 0]);
     expect(series('mlb_haproxy_servers{')).toEqual({
-      'mlb_haproxy_servers{state="UP"}': 5, 'mlb_haproxy_servers{state="DOWN"}': 0, 'mlb_haproxy_servers{state="MAINT"}': 0,
-      'mlb_haproxy_servers{state="DRAIN"}': 0, 'mlb_haproxy_servers{state="NOLB"}': 0, 'mlb_haproxy_servers{state="UNKNOWN"}': 0,
+      'mlb_haproxy_servers{state="UP"}': 5,
+      'mlb_haproxy_servers{state="DOWN"}': 0,
+      'mlb_haproxy_servers{state="MAINT"}': 0,
+      'mlb_haproxy_servers{state="DRAIN"}': 0,
+      'mlb_haproxy_servers{state="NOLB"}': 0,
+      'mlb_haproxy_servers{state="UNKNOWN"}': 0,
     });
     expect(m.get('mlb_marathon_last_snapshot_timestamp_seconds')).toBe(Date.parse(s.marathon.lastSnapshotAt!) / 1000);
-    expect(m.get('mlb_marathon_last_event_timestamp_seconds')).toBe(s.marathon.lastEventAt === null ? 0 : Date.parse(s.marathon.lastEventAt) / 1000);
+    expect(m.get('mlb_marathon_last_event_timestamp_seconds')).toBe(
+      s.marathon.lastEventAt === null ? 0 : Date.parse(s.marathon.lastEventAt) / 1000,
+    );
     expect(m.get('mlb_marathon_last_event_timestamp_seconds')).toBeGreaterThan(0);
-    expect(series('mlb_build_info')).toEqual({ [`mlb_build_info{version="2.0.0-dev",nodejs_version="${process.versions.node}",haproxy_version="2.6"}`]: 1 });
+    expect(series('mlb_build_info')).toEqual({
+      [`mlb_build_info{version="2.0.0-dev",nodejs_version="${process.versions.node}",haproxy_version="2.6"}`]: 1,
+    });
     expect(m.has('process_cpu_user_seconds_total')).toBe(true);
     expect(m.has('nodejs_heap_size_used_bytes')).toBe(true);
     // The same story in /status: four applies, two of them reloads, each with its reasons.

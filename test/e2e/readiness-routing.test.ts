@@ -5,10 +5,24 @@ import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { waitFor } from '../support/wait';
 
 const VHOST = 'ready.example.com';
-const readinessChecks = [{ name: 'readinessCheck', protocol: 'HTTP', path: '/ready', portName: 'http', intervalSeconds: 1,
-  timeoutSeconds: 1, httpStatusCodesForReady: [200] }];
-const web = { id: '/web', instances: 1, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: VHOST },
-  portDefinitions: [{ port: 10121, name: 'http' }], readinessChecks };
+const readinessChecks = [
+  {
+    name: 'readinessCheck',
+    protocol: 'HTTP',
+    path: '/ready',
+    portName: 'http',
+    intervalSeconds: 1,
+    timeoutSeconds: 1,
+    httpStatusCodesForReady: [200],
+  },
+];
+const web = {
+  id: '/web',
+  instances: 1,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: VHOST },
+  portDefinitions: [{ port: 10121, name: 'http' }],
+  readinessChecks,
+};
 const taskOf = (body: string): string => (JSON.parse(body) as { task: string }).task;
 
 /**
@@ -20,7 +34,8 @@ const taskOf = (body: string): string => (JSON.parse(body) as { task: string }).
 describeWithHaproxy('readiness-aware routing', () => {
   let live: LiveSystem;
   const logs: LogLine[] = [];
-  const servers = (): number => live.service.status.status().services.find((s) => s.backend === 'web_10121')?.servers.length ?? 0;
+  const servers = (): number =>
+    live.service.status.status().services.find((s) => s.backend === 'web_10121')?.servers.length ?? 0;
   const answers = new Map<string, number>();
   let failed = 0;
   /** `n` requests through HAProxy, one after the other; counts the answering tasks and the failures. */
@@ -41,8 +56,12 @@ describeWithHaproxy('readiness-aware routing', () => {
 
   beforeAll(async () => {
     // One Marathon second = 10 ms; readiness only when the test says so.
-    live = await startLive({ apps: [web], logger: memoryLogger(logs), flags: ['--respect-readiness-checks', '--fast-path'],
-      simulator: { timeScale: 0.01, readyAfterSeconds: Infinity } });
+    live = await startLive({
+      apps: [web],
+      logger: memoryLogger(logs),
+      flags: ['--respect-readiness-checks', '--fast-path'],
+      simulator: { timeScale: 0.01, readyAfterSeconds: Infinity },
+    });
     await live.sim.setReady(live.sim.tasksOf('/web')[0]!.id, true);
     await waitFor('the first task routed', () => servers() === 1, 25000);
   }, 30000);
@@ -59,9 +78,17 @@ describeWithHaproxy('readiness-aware routing', () => {
     // Its server answers already (only its readiness path says 503): HAProxy would send it requests.
     expect((await httpGet(second.ports[0]!, VHOST)).status).toBe(200);
     // The fast path leaves the new task to the snapshot, and the snapshot leaves it out.
-    await waitFor('the fast path to defer to the snapshot', () => logs.slice(start).some((l) => l.msg.includes('readiness checks (--respect-readiness-checks)')), 10000);
+    await waitFor(
+      'the fast path to defer to the snapshot',
+      () => logs.slice(start).some((l) => l.msg.includes('readiness checks (--respect-readiness-checks)')),
+      10000,
+    );
     const deferred = logs.length;
-    await waitFor('the snapshot after the scale-up', () => logs.slice(deferred).some((l) => l.msg === 'config unchanged: nothing to apply'), 10000);
+    await waitFor(
+      'the snapshot after the scale-up',
+      () => logs.slice(deferred).some((l) => l.msg === 'config unchanged: nothing to apply'),
+      10000,
+    );
     expect(logs.slice(start).filter((l) => l.msg.startsWith('HAProxy reloaded'))).toEqual([]);
     expect(servers()).toBe(1);
     expect(new Set(await traffic(40))).toEqual(new Set([first!.id]));

@@ -31,15 +31,38 @@ describeWithHaproxy('marathon-lb as a process: :9090 endpoints, signals, env con
 
   beforeAll(async () => {
     dir = tempDir('mlb-process-');
-    ports = { http: await freeLoopbackPort(), https: await freeLoopbackPort(), stats: await freeLoopbackPort(), appid: await freeLoopbackPort(), admin: await freeLoopbackPort() };
+    ports = {
+      http: await freeLoopbackPort(),
+      https: await freeLoopbackPort(),
+      stats: await freeLoopbackPort(),
+      appid: await freeLoopbackPort(),
+      admin: await freeLoopbackPort(),
+    };
     const files = prepareDemoFiles(dir, findConfigDir(), ports);
-    sim = await Simulator.start({ serveTasks: true, auth: { basic: `mlb:${SECRET}` }, apps: [
-      { id: '/web', instances: 2, labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' }, portDefinitions: [{ port: 10301 }] },
-    ] });
+    sim = await Simulator.start({
+      serveTasks: true,
+      auth: { basic: `mlb:${SECRET}` },
+      apps: [
+        {
+          id: '/web',
+          instances: 2,
+          labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+          portDefinitions: [{ port: 10301 }],
+        },
+      ],
+    });
     service = spawnService([...files.flags, '--haproxy-map'], {
-      PATH: process.env.PATH, MLB_MARATHON: sim.url, MLB_GROUP: 'external', MLB_SSE: 'true', MLB_AUTH_CREDENTIALS: `mlb:${SECRET}`,
-      MLB_ADMIN_PORT: String(ports.admin), MLB_ADMIN_TOKEN: TOKEN, MLB_LOG_LEVEL: 'DEBUG', MLB_SYSLOG_SOCKET: '/dev/null',
-      MLB_DEBOUNCE_QUIET: '0.05', MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
+      PATH: process.env.PATH,
+      MLB_MARATHON: sim.url,
+      MLB_GROUP: 'external',
+      MLB_SSE: 'true',
+      MLB_AUTH_CREDENTIALS: `mlb:${SECRET}`,
+      MLB_ADMIN_PORT: String(ports.admin),
+      MLB_ADMIN_TOKEN: TOKEN,
+      MLB_LOG_LEVEL: 'DEBUG',
+      MLB_SYSLOG_SOCKET: '/dev/null',
+      MLB_DEBOUNCE_QUIET: '0.05',
+      MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
     });
     await service.ready();
   }, 30000);
@@ -111,10 +134,12 @@ describeWithHaproxy('marathon-lb as a process: :9090 endpoints, signals, env con
     await sim.scale('/web', 3);
     const task = sim.tasksOf('/web')[2]!.id;
     let seen = false;
-    for (let i = 0; i < 200 && !seen; i++) seen = (await httpGet(ports.http, 'web.example.com').catch(() => ({ body: '' }))).body.includes(task);
+    for (let i = 0; i < 200 && !seen; i++)
+      seen = (await httpGet(ports.http, 'web.example.com').catch(() => ({ body: '' }))).body.includes(task);
     expect(seen).toBe(true);
     expect(service.output()).toMatch(/marathon_lb: /);
-    for (const secret of [SECRET, TOKEN, Buffer.from(`mlb:${SECRET}`).toString('base64')]) expect(service.output()).not.toContain(secret);
+    for (const secret of [SECRET, TOKEN, Buffer.from(`mlb:${SECRET}`).toString('base64')])
+      expect(service.output()).not.toContain(secret);
   });
 
   test('SIGTERM stops the service and its HAProxy', async () => {
@@ -122,13 +147,17 @@ describeWithHaproxy('marathon-lb as a process: :9090 endpoints, signals, env con
     service.child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => service.child.once('exit', (c) => r(c)));
     expect(code).toBe(0);
-    await waitFor('HAProxy gone', () => {
-      try {
-        process.kill(master, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 10000);
+    await waitFor(
+      'HAProxy gone',
+      () => {
+        try {
+          process.kill(master, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      10000,
+    );
   }, 20000);
 });

@@ -16,25 +16,36 @@ import type { SimEvent, SimulatorOptions } from '../../src/simulator';
 
 const ROOT = join(__dirname, '..', '..');
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
 
-function request(url: string, opts: { method?: string; headers?: Record<string, string>; body?: unknown; ca?: string } = {}): Promise<Reply> {
+function request(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: unknown; ca?: string } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const lib = url.startsWith('https:') ? https : http;
-    const req = lib.request(url, {
-      method: opts.method ?? (payload ? 'POST' : 'GET'),
-      headers: { ...(payload ? { 'Content-Type': 'application/json' } : {}), ...opts.headers },
-      agent: false,
-      timeout: 5000,
-      ...(opts.ca ? { ca: opts.ca } : {}),
-    }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
+    const req = lib.request(
+      url,
+      {
+        method: opts.method ?? (payload ? 'POST' : 'GET'),
+        headers: { ...(payload ? { 'Content-Type': 'application/json' } : {}), ...opts.headers },
+        agent: false,
+        timeout: 5000,
+        ...(opts.ca ? { ca: opts.ca } : {}),
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     req.end(payload);
@@ -42,9 +53,27 @@ function request(url: string, opts: { method?: string; headers?: Record<string, 
 }
 
 /** Marathon's JSON as these tests read it: one loose shape for /v2/apps, /v2/apps/{id}, /v2/info and error bodies. */
-interface TaskJson { id: string; ports: number[]; startedAt: string; healthCheckResults?: { alive: boolean }[] }
-interface AppJson { id: string; instances: number; labels: Record<string, string>; portDefinitions?: unknown[]; tasks: TaskJson[] }
-interface Body { apps: AppJson[]; app: AppJson; version: string; message: string; labels: Record<string, string>; task: string }
+interface TaskJson {
+  id: string;
+  ports: number[];
+  startedAt: string;
+  healthCheckResults?: { alive: boolean }[];
+}
+interface AppJson {
+  id: string;
+  instances: number;
+  labels: Record<string, string>;
+  portDefinitions?: unknown[];
+  tasks: TaskJson[];
+}
+interface Body {
+  apps: AppJson[];
+  app: AppJson;
+  version: string;
+  message: string;
+  labels: Record<string, string>;
+  task: string;
+}
 const parse = (text: string): Body => JSON.parse(text) as Body;
 const getJson = async (url: string, headers: Record<string, string> = {}): Promise<Body> => {
   const r = await request(url, { headers });
@@ -71,7 +100,9 @@ class Stream {
       res.setEncoding('utf8');
       res.on('data', (c: string) => {
         this.raw += c;
-        this.events = this.raw.split('\n\n').filter((f) => f.includes('data: '))
+        this.events = this.raw
+          .split('\n\n')
+          .filter((f) => f.includes('data: '))
           .map((f) => JSON.parse(f.slice(f.indexOf('data: ') + 6)) as SimEvent);
         this.poke();
       });
@@ -89,7 +120,10 @@ class Stream {
 
   waitFor(pred: (s: Stream) => boolean, what: string, ms = 3000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${this.raw.slice(0, 400)}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${what}; got ${this.raw.slice(0, 400)}`)),
+        ms,
+      );
       const check = (): void => {
         if (pred(this)) {
           clearTimeout(timer);
@@ -149,16 +183,31 @@ afterEach(async () => {
 
 describe('Marathon API shapes', () => {
   test('/v2/apps?embed=apps.tasks has Marathon 1.5+ apps with tasks and health results', async () => {
-    const sim = await start({ apps: [webApp, {
-      id: 'bridged', instances: 1, labels: { HAPROXY_GROUP: 'internal', HAPROXY_0_MODE: 'tcp' },
-      container: { type: 'DOCKER', docker: { image: 'x' }, portMappings: [{ containerPort: 80, hostPort: 0, servicePort: 0 }] },
-      networks: [{ mode: 'container/bridge' }],
-    }] });
+    const sim = await start({
+      apps: [
+        webApp,
+        {
+          id: 'bridged',
+          instances: 1,
+          labels: { HAPROXY_GROUP: 'internal', HAPROXY_0_MODE: 'tcp' },
+          container: {
+            type: 'DOCKER',
+            docker: { image: 'x' },
+            portMappings: [{ containerPort: 80, hostPort: 0, servicePort: 0 }],
+          },
+          networks: [{ mode: 'container/bridge' }],
+        },
+      ],
+    });
     const body = await getJson(`${sim.url}/v2/apps?embed=apps.tasks`);
     expect(body.apps).toHaveLength(2);
     const [web, bridged] = body.apps;
     expect(web).toMatchObject({
-      id: '/web', instances: 2, labels: webApp.labels, tasksRunning: 2, tasksHealthy: 2,
+      id: '/web',
+      instances: 2,
+      labels: webApp.labels,
+      tasksRunning: 2,
+      tasksHealthy: 2,
       portDefinitions: [{ port: 10004, protocol: 'tcp', name: 'http' }],
       healthChecks: [{ protocol: 'HTTP', path: '/health' }],
       versionInfo: { lastScalingAt: expect.any(String), lastConfigChangeAt: expect.any(String) },
@@ -166,14 +215,21 @@ describe('Marathon API shapes', () => {
     expect(web.tasks).toHaveLength(2);
     const task = web.tasks[0];
     expect(task).toMatchObject({
-      appId: '/web', host: '127.0.0.1', state: 'TASK_RUNNING', servicePorts: [10004],
-      ipAddresses: [{ ipAddress: '127.0.0.1', protocol: 'IPv4' }], healthCheckResults: [{ alive: true }],
+      appId: '/web',
+      host: '127.0.0.1',
+      state: 'TASK_RUNNING',
+      servicePorts: [10004],
+      ipAddresses: [{ ipAddress: '127.0.0.1', protocol: 'IPv4' }],
+      healthCheckResults: [{ alive: true }],
     });
     expect(task.id).toMatch(/^web\.[0-9a-f]{8}-0000-4000-8000-abcdef012345$/);
     expect(task.ports).toEqual([expect.any(Number)]);
     expect(new Date(task.startedAt).toString()).not.toBe('Invalid Date');
-    expect(bridged).toMatchObject({ id: '/bridged', networks: [{ mode: 'container/bridge' }],
-      container: { portMappings: [{ containerPort: 80, servicePort: 10000 }] } });
+    expect(bridged).toMatchObject({
+      id: '/bridged',
+      networks: [{ mode: 'container/bridge' }],
+      container: { portMappings: [{ containerPort: 80, servicePort: 10000 }] },
+    });
     expect(bridged.portDefinitions).toBeUndefined();
     expect(bridged.tasks[0].healthCheckResults).toBeUndefined();
     expect(bridged.tasks[0].ports).toHaveLength(1);
@@ -193,7 +249,9 @@ describe('Marathon API shapes', () => {
     const put = await request(`${sim.url}/v2/apps/w`, { method: 'PUT', body: { instances: 3 } });
     expect(JSON.parse(put.body)).toEqual({ version: expect.any(String), deploymentId: expect.any(String) });
     const victim = sim.tasksOf('/w')[1];
-    expect((await request(`${sim.url}/v2/apps/w/tasks/${victim.id}?scale=true`, { method: 'DELETE' })).status).toBe(200);
+    expect((await request(`${sim.url}/v2/apps/w/tasks/${victim.id}?scale=true`, { method: 'DELETE' })).status).toBe(
+      200,
+    );
     expect(sim.tasksOf('/w').map((t) => t.id)).not.toContain(victim.id);
     expect((await getJson(`${sim.url}/v2/apps/w`)).app.instances).toBe(2);
     expect((await request(`${sim.url}/v2/apps/w`, { method: 'DELETE' })).status).toBe(200);
@@ -203,8 +261,12 @@ describe('Marathon API shapes', () => {
   test('/v2/info and /v2/leader describe this instance', async () => {
     const sim = await start();
     const info = await getJson(`${sim.url}/v2/info`);
-    expect(info).toMatchObject({ name: 'marathon', elected: true, leader: `127.0.0.1:${sim.port}`,
-      marathon_config: { http_port: sim.port } });
+    expect(info).toMatchObject({
+      name: 'marathon',
+      elected: true,
+      leader: `127.0.0.1:${sim.port}`,
+      marathon_config: { http_port: sim.port },
+    });
     expect(info.version).toMatch(/^1\.10\./);
     expect(await getJson(`${sim.url}/v2/leader`)).toEqual({ leader: `127.0.0.1:${sim.port}` });
   });
@@ -214,7 +276,9 @@ describe('event stream', () => {
   test('greets with event_stream_attached and honours repeated event_type filters', async () => {
     const sim = await start({ apps: [webApp] });
     const all = stream(`${sim.url}/v2/events`);
-    const filtered = stream(`${sim.url}/v2/events?event_type=status_update_event&event_type=health_status_changed_event`);
+    const filtered = stream(
+      `${sim.url}/v2/events?event_type=status_update_event&event_type=health_status_changed_event`,
+    );
     await all.waitFor((s) => s.events.length >= 1, 'event_stream_attached');
     expect(all.status).toBe(200);
     expect(all.contentType).toMatch(/^text\/event-stream/);
@@ -226,13 +290,30 @@ describe('event stream', () => {
     await filtered.waitFor((s) => s.ofType('health_status_changed_event').length >= 1, 'events after scale');
     const [update] = filtered.ofType('status_update_event');
     const newTask = sim.tasksOf('/web')[2];
-    expect(update).toMatchObject({ taskStatus: 'TASK_RUNNING', appId: '/web', taskId: newTask.id, host: '127.0.0.1',
-      ports: newTask.ports, eventType: 'status_update_event', timestamp: expect.any(String) });
-    expect(filtered.events.map((e) => e.eventType).sort()).toEqual(['health_status_changed_event', 'status_update_event']);
+    expect(update).toMatchObject({
+      taskStatus: 'TASK_RUNNING',
+      appId: '/web',
+      taskId: newTask.id,
+      host: '127.0.0.1',
+      ports: newTask.ports,
+      eventType: 'status_update_event',
+      timestamp: expect.any(String),
+    });
+    expect(filtered.events.map((e) => e.eventType).sort()).toEqual([
+      'health_status_changed_event',
+      'status_update_event',
+    ]);
 
     await all.waitFor((s) => s.ofType('deployment_success').length === 1, 'deployment_success');
-    expect(all.events.map((e) => e.eventType)).toEqual(['event_stream_attached', 'api_post_event', 'deployment_info',
-      'status_update_event', 'health_status_changed_event', 'deployment_step_success', 'deployment_success']);
+    expect(all.events.map((e) => e.eventType)).toEqual([
+      'event_stream_attached',
+      'api_post_event',
+      'deployment_info',
+      'status_update_event',
+      'health_status_changed_event',
+      'deployment_step_success',
+      'deployment_success',
+    ]);
     expect(all.ofType('api_post_event')[0]).toMatchObject({ appDefinition: { id: '/web', instances: 3 } });
   });
 
@@ -293,15 +374,22 @@ describe('event stream', () => {
     await s.waitFor((x) => x.ofType('health_status_changed_event').length === 1, 'health change');
     expect(s.ofType('health_status_changed_event')[0]).toMatchObject({ appId: '/web', taskId: first.id, alive: false });
     const app = (await getJson(`${sim.url}/v2/apps?embed=apps.tasks`)).apps[0];
-    expect(app!.tasks.find((t) => t.id === first.id)!.healthCheckResults![0]).toMatchObject({ alive: false, consecutiveFailures: 3 });
+    expect(app!.tasks.find((t) => t.id === first.id)!.healthCheckResults![0]).toMatchObject({
+      alive: false,
+      consecutiveFailures: 3,
+    });
 
     await post(`${sim.url}/_sim/tasks/${second.id}/kill`, {});
     await s.waitFor((x) => x.ofType('status_update_event').length === 2, 'kill + replacement');
-    expect(s.ofType('status_update_event').map((e) => [e['taskId'] === second.id, e['taskStatus']]))
-      .toEqual([[true, 'TASK_KILLED'], [false, 'TASK_RUNNING']]);
+    expect(s.ofType('status_update_event').map((e) => [e['taskId'] === second.id, e['taskStatus']])).toEqual([
+      [true, 'TASK_KILLED'],
+      [false, 'TASK_RUNNING'],
+    ]);
     expect(sim.tasksOf('/web')).toHaveLength(2);
 
-    const labelled = await post(`${sim.url}/_sim/apps/web/labels`, { labels: { HAPROXY_0_VHOST: null, HAPROXY_0_PATH: '/x' } });
+    const labelled = await post(`${sim.url}/_sim/apps/web/labels`, {
+      labels: { HAPROXY_0_VHOST: null, HAPROXY_0_PATH: '/x' },
+    });
     expect(parse(labelled.body).labels).toEqual({ HAPROXY_GROUP: 'external', HAPROXY_0_PATH: '/x' });
     await s.waitFor((x) => x.ofType('api_post_event').length === 1, 'api_post_event');
     expect(sim.tasksOf('/web').map((t) => t.id)).toContain(first.id);
@@ -395,7 +483,9 @@ describe('leader redirect, auth, TLS', () => {
     const r = await request(`${follower.url}/v2/apps?embed=apps.tasks&embed=apps.deployments`);
     expect(r.status).toBe(307);
     expect(r.headers.location).toBe(`${leader.url}/v2/apps?embed=apps.tasks&embed=apps.deployments`);
-    expect((await request(`${follower.url}/v2/events?event_type=x`)).headers.location).toBe(`${leader.url}/v2/events?event_type=x`);
+    expect((await request(`${follower.url}/v2/events?event_type=x`)).headers.location).toBe(
+      `${leader.url}/v2/events?event_type=x`,
+    );
     const followed = await fetch(`${follower.url}/v2/apps?embed=apps.tasks`);
     expect(((await followed.json()) as Body).apps[0]!.id).toBe('/web');
 
@@ -407,7 +497,9 @@ describe('leader redirect, auth, TLS', () => {
 
   test('basic auth: 401 without or with wrong credentials, 200 with them', async () => {
     const sim = await start({ auth: { basic: 'marathon:s3cret' } });
-    const basic = (cred: string): Record<string, string> => ({ Authorization: `Basic ${Buffer.from(cred).toString('base64')}` });
+    const basic = (cred: string): Record<string, string> => ({
+      Authorization: `Basic ${Buffer.from(cred).toString('base64')}`,
+    });
     const none = await request(`${sim.url}/v2/apps`);
     expect(none.status).toBe(401);
     expect(none.headers['www-authenticate']).toMatch(/^Basic/);
@@ -421,9 +513,14 @@ describe('leader redirect, auth, TLS', () => {
   test('DC/OS: service login with an RS256 JWT, token use, expiry forces a new login', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const sim = await start({ auth: { dcos: { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() } } });
+    const sim = await start({
+      auth: { dcos: { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() } },
+    });
     const login = (key: typeof privateKey, uid = 'mlb'): Promise<Reply> =>
-      post(`${sim.url}/acs/api/v1/auth/login`, { uid, token: signRs256({ uid, exp: Math.floor(Date.now() / 1000) + 300 }, key) });
+      post(`${sim.url}/acs/api/v1/auth/login`, {
+        uid,
+        token: signRs256({ uid, exp: Math.floor(Date.now() / 1000) + 300 }, key),
+      });
 
     expect((await request(`${sim.url}/v2/apps`)).status).toBe(401);
     expect((await login(other.privateKey)).status).toBe(401);
@@ -438,7 +535,9 @@ describe('leader redirect, auth, TLS', () => {
     expect(expired.status).toBe(401);
     expect(expired.headers['www-authenticate']).toBe('acsjwt');
     const again = JSON.parse((await login(privateKey)).body) as { token: string };
-    expect((await request(`${sim.url}/v2/apps`, { headers: { Authorization: `token=${again.token}` } })).status).toBe(200);
+    expect((await request(`${sim.url}/v2/apps`, { headers: { Authorization: `token=${again.token}` } })).status).toBe(
+      200,
+    );
     expect((await post(`${sim.url}/acs/api/v1/auth/login`, { uid: 'mlb' })).status).toBe(400);
   });
 
@@ -446,9 +545,27 @@ describe('leader redirect, auth, TLS', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sim-tls-'));
     try {
       try {
-        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'),
-          '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-        { stdio: 'ignore', timeout: 20000 });
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-keyout',
+            join(dir, 'key.pem'),
+            '-out',
+            join(dir, 'cert.pem'),
+            '-days',
+            '1',
+            '-subj',
+            '/CN=127.0.0.1',
+            '-addext',
+            'subjectAltName=IP:127.0.0.1',
+          ],
+          { stdio: 'ignore', timeout: 20000 },
+        );
       } catch (err) {
         if (process.env['CI'] === 'true') throw err;
         console.warn(`SKIPPED TLS simulator test: openssl is not usable here (${(err as Error).message})`);
@@ -509,23 +626,30 @@ describe('scenarios', () => {
     sims.push(sim);
     const apps = (await getJson(`${sim.url}/v2/apps?embed=apps.tasks`)).apps;
     const web = apps.find((a) => a.id === '/mywebservernew')!;
-    expect(web).toMatchObject({ instances: 2, labels: { HAPROXY_GROUP: 'external' }, portDefinitions: [{ port: 10004 }],
-      healthChecks: [{ protocol: 'HTTP', path: '/health' }] });
+    expect(web).toMatchObject({
+      instances: 2,
+      labels: { HAPROXY_GROUP: 'external' },
+      portDefinitions: [{ port: 10004 }],
+      healthChecks: [{ protocol: 'HTTP', path: '/health' }],
+    });
     expect(apps.some((a) => a.labels['HAPROXY_0_MODE'] === 'tcp')).toBe(true);
     expect((await request(`http://127.0.0.1:${web.tasks[0].ports[0]}/health`)).status).toBe(200);
     expect(minimal.scenario.apps).toHaveLength(1);
   });
 
   test('a timeline plays its steps in order and close() cancels the rest', async () => {
-    const parsed = parseScenario({
-      apps: [webApp],
-      timeline: [
-        { atMs: 20, scale: { app: '/web', instances: 3 } },
-        { atMs: 40, health: { app: '/web', index: -1, alive: false } },
-        { atMs: 60, kill: { app: '/web', index: 0, scale: true } },
-        { atMs: 60_000, deleteApp: '/web' },
-      ],
-    }, 'inline');
+    const parsed = parseScenario(
+      {
+        apps: [webApp],
+        timeline: [
+          { atMs: 20, scale: { app: '/web', instances: 3 } },
+          { atMs: 40, health: { app: '/web', index: -1, alive: false } },
+          { atMs: 60, kill: { app: '/web', index: 0, scale: true } },
+          { atMs: 60_000, deleteApp: '/web' },
+        ],
+      },
+      'inline',
+    );
     if (!parsed.ok) throw new Error(parsed.error);
     const lines: string[] = [];
     const sim = await startScenario(parsed.scenario, { seed: '2' }, (l) => lines.push(l));
@@ -542,7 +666,11 @@ describe('scenarios', () => {
         }
       }, 10);
     });
-    expect(lines.map((l) => l.replace(/^t\+\d+ms /, '').split(' ')[0])).toEqual(['scaled', expect.stringMatching(/^web\./), 'killed']);
+    expect(lines.map((l) => l.replace(/^t\+\d+ms /, '').split(' ')[0])).toEqual([
+      'scaled',
+      expect.stringMatching(/^web\./),
+      'killed',
+    ]);
     expect(seen).toContain('status_update_event:TASK_RUNNING');
     expect(seen).toContain('health_status_changed_event');
     expect(seen).toContain('status_update_event:TASK_KILLED');
@@ -551,9 +679,14 @@ describe('scenarios', () => {
   });
 
   test('bad scenarios are rejected with one line naming the file and the step', () => {
-    expect(parseScenario({ apps: [], timeline: [{ atMs: 5, explode: true }] }, 'x.json'))
-      .toEqual({ ok: false, error: expect.stringMatching(/^scenario x\.json: timeline\[0\] needs exactly one action/) });
+    expect(parseScenario({ apps: [], timeline: [{ atMs: 5, explode: true }] }, 'x.json')).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^scenario x\.json: timeline\[0\] needs exactly one action/),
+    });
     const missing = loadScenario('/nonexistent/scenario.json');
-    expect(missing).toEqual({ ok: false, error: expect.stringMatching(/^scenario \/nonexistent\/scenario\.json: cannot read it \(ENOENT\)$/) });
+    expect(missing).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^scenario \/nonexistent\/scenario\.json: cannot read it \(ENOENT\)$/),
+    });
   });
 });

@@ -25,7 +25,12 @@ function clientFor(sim: Simulator, requestTimeoutS: number): MarathonClient {
 
 let sim: Simulator;
 beforeAll(async () => {
-  const apps = Array.from({ length: APPS }, (_, i) => ({ id: `/slow/app-${i}`, instances: 3, labels: { HAPROXY_GROUP: 'external' }, portDefinitions: [{ port: 10100 + i }] }));
+  const apps = Array.from({ length: APPS }, (_, i) => ({
+    id: `/slow/app-${i}`,
+    instances: 3,
+    labels: { HAPROXY_GROUP: 'external' },
+    portDefinitions: [{ port: 10100 + i }],
+  }));
   sim = await Simulator.start({ apps });
 });
 afterAll(() => sim.close());
@@ -46,7 +51,12 @@ test('an answer far longer than the read timeout succeeds while its bytes keep f
 
 test('the same wait in silence fails with the read timeout', async () => {
   sim.setFaults({ apps: 'slow', delayMs: APPS * PER_APP_MS });
-  const err = await clientFor(sim, 0.3).getApps().then(() => undefined, (e: unknown) => e);
+  const err = await clientFor(sim, 0.3)
+    .getApps()
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   expect(err).toBeInstanceOf(MarathonError);
   expect((err as MarathonError).message).toMatch(/300 ms/);
 }, 15_000);

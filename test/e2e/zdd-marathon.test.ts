@@ -15,7 +15,10 @@ import { tempDir } from '../support/render';
  * basic auth, failover from a dead URL, every write zdd makes, and Marathon's refusals as zdd's exit statuses.
  */
 const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
-const APP = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'zdd', 'shop.json'), 'utf8')) as Record<string, unknown>;
+const APP = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'zdd', 'shop.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 describe('zdd against the simulated Marathon (auth, failover, writes)', () => {
   const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -26,7 +29,12 @@ describe('zdd against the simulated Marathon (auth, failover, writes)', () => {
   beforeAll(async () => {
     dir = tempDir('zdd-marathon-');
     dead = await freePort();
-    sim = await Simulator.start({ auth: { basic: 'ops:s3cret-pw', dcos: { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(), uid: 'zdd-principal' } } });
+    sim = await Simulator.start({
+      auth: {
+        basic: 'ops:s3cret-pw',
+        dcos: { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(), uid: 'zdd-principal' },
+      },
+    });
   });
   afterAll(async () => {
     await sim?.close();
@@ -34,22 +42,33 @@ describe('zdd against the simulated Marathon (auth, failover, writes)', () => {
   });
 
   function io(extra: string[]) {
-    const parsed = parseZddArgs(['-m', `http://127.0.0.1:${dead},${sim.url}`, '-l', 'http://127.0.0.1:9', '-j', 'x.json', ...extra], {});
+    const parsed = parseZddArgs(
+      ['-m', `http://127.0.0.1:${dead},${sim.url}`, '-l', 'http://127.0.0.1:9', '-j', 'x.json', ...extra],
+      {},
+    );
     if (parsed.kind !== 'ok') throw new Error(JSON.stringify(parsed));
     const client = zddMarathonClient(parsed.args, quiet);
     if ('error' in client) throw new Error(client.error);
     return { args: parsed.args, io: liveIo(parsed.args, client, quiet) };
   }
 
-  const dcosCreds = (): string => JSON.stringify({ uid: 'zdd-principal', private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    login_endpoint: `${sim.url}/acs/api/v1/auth/login` });
+  const dcosCreds = (): string =>
+    JSON.stringify({
+      uid: 'zdd-principal',
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      login_endpoint: `${sim.url}/acs/api/v1/auth/login`,
+    });
 
   test('a first deploy with a DC/OS service account, the first Marathon URL dead: blue is created', async () => {
     const { args, io: live } = io(['-f', '--dcos-auth-credentials', dcosCreds()]);
     const outcome = await runZdd(args, APP, { ...live, out: () => undefined });
     expect(outcome).toEqual({ kind: 'done', message: 'first deploy: /shop-blue created, nothing to swap' });
     const blue = sim.snapshot().apps.find((a) => a.def.id === '/shop-blue');
-    expect(blue?.def.labels).toMatchObject({ HAPROXY_DEPLOYMENT_COLOUR: 'blue', HAPROXY_DEPLOYMENT_GROUP: 'shop', HAPROXY_0_PORT: '10200' });
+    expect(blue?.def.labels).toMatchObject({
+      HAPROXY_DEPLOYMENT_COLOUR: 'blue',
+      HAPROXY_DEPLOYMENT_GROUP: 'shop',
+      HAPROXY_0_PORT: '10200',
+    });
     expect(blue?.tasks).toHaveLength(4);
   });
 
@@ -67,7 +86,12 @@ describe('zdd against the simulated Marathon (auth, failover, writes)', () => {
     await live.killTasks(victims);
     await waitForTasks('/shop-blue', 3);
     expect(sim.snapshot().apps.find((a) => a.def.id === '/shop-blue')!.def.instances).toBe(3); // scale=true lowered instances
-    expect(sim.snapshot().apps.flatMap((a) => a.tasks).map((t) => t.id)).not.toEqual(expect.arrayContaining([victims[0]]));
+    expect(
+      sim
+        .snapshot()
+        .apps.flatMap((a) => a.tasks)
+        .map((t) => t.id),
+    ).not.toEqual(expect.arrayContaining([victims[0]]));
     await live.deleteApp('/shop-blue');
     expect(sim.snapshot().apps.map((a) => a.def.id)).not.toContain('/shop-blue');
   });
@@ -76,15 +100,29 @@ describe('zdd against the simulated Marathon (auth, failover, writes)', () => {
     const wrong = io(['-f', '--auth-credentials', 'ops:wrong']);
     const denied = await runZdd(wrong.args, APP, { ...wrong.io, out: () => undefined });
     expect(exitStatus(denied)).toBe(6);
-    expect(denied.kind === 'failed' && denied.error.message).toMatch(/^Error while querying marathon \(GET \/v2\/apps\): .*HTTP 401 \(check the Marathon credentials\)/);
+    expect(denied.kind === 'failed' && denied.error.message).toMatch(
+      /^Error while querying marathon \(GET \/v2\/apps\): .*HTTP 401 \(check the Marathon credentials\)/,
+    );
     expect(denied.kind === 'failed' && denied.error.message).not.toContain('wrong');
 
     const right = io(['--auth-credentials', 'ops:s3cret-pw']);
     await right.io.createApp({ ...APP, id: '/twice', labels: {} });
-    const err = (await right.io.createApp({ ...APP, id: '/twice', labels: {} }).catch((e: unknown) => e)) as { failure: { kind: string; message: string } };
-    expect(err.failure).toEqual({ kind: 'app-create', message: expect.stringMatching(/^Error while creating the app \/twice: POST .*\/v2\/apps: HTTP 409: app \/twice already exists$/) });
-    const gone = (await right.io.deleteApp('/no-such-app').catch((e: unknown) => e)) as { failure: { kind: string; message: string } };
-    expect(gone.failure).toEqual({ kind: 'app-delete', message: expect.stringMatching(/^Error while deleting the app \/no-such-app: DELETE .*: HTTP 404/) });
+    const err = (await right.io.createApp({ ...APP, id: '/twice', labels: {} }).catch((e: unknown) => e)) as {
+      failure: { kind: string; message: string };
+    };
+    expect(err.failure).toEqual({
+      kind: 'app-create',
+      message: expect.stringMatching(
+        /^Error while creating the app \/twice: POST .*\/v2\/apps: HTTP 409: app \/twice already exists$/,
+      ),
+    });
+    const gone = (await right.io.deleteApp('/no-such-app').catch((e: unknown) => e)) as {
+      failure: { kind: string; message: string };
+    };
+    expect(gone.failure).toEqual({
+      kind: 'app-delete',
+      message: expect.stringMatching(/^Error while deleting the app \/no-such-app: DELETE .*: HTTP 404/),
+    });
   });
 
   async function waitForTasks(id: string, n: number): Promise<void> {

@@ -31,20 +31,33 @@ function httpGetUrl(url: string): Promise<{ status: number; body: string }> {
 }
 
 /** One GET over a fresh connection (no keep-alive), bounded by `timeoutMs`. */
-function httpGet(port: number, host: string, timeoutMs: number, pathName = '/'): Promise<{ status: number; body: string }> {
+function httpGet(
+  port: number,
+  host: string,
+  timeoutMs: number,
+  pathName = '/',
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: pathName, headers: { host }, agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
+    const req = http.get(
+      { host: '127.0.0.1', port, path: pathName, headers: { host }, agent: false, timeout: timeoutMs },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
     req.on('error', reject);
   });
 }
 
-interface Answer { readonly at: number; readonly ok: boolean; readonly task?: string; readonly error?: string }
+interface Answer {
+  readonly at: number;
+  readonly ok: boolean;
+  readonly task?: string;
+  readonly error?: string;
+}
 
 /**
  * Requests through HAProxy one after another, `pauseMs` apart (about 40 a second), each on a fresh
@@ -58,7 +71,12 @@ function steadyLoad(port: number, pauseMs: number): { readonly answers: Answer[]
       try {
         const a = await httpGet(port, VHOST, 3000);
         const task = a.status === 200 ? (JSON.parse(a.body) as { task?: string }).task : undefined;
-        answers.push({ at: Date.now(), ok: a.status === 200, task, error: a.status === 200 ? undefined : `HTTP ${a.status}` });
+        answers.push({
+          at: Date.now(),
+          ok: a.status === 200,
+          task,
+          error: a.status === 200 ? undefined : `HTTP ${a.status}`,
+        });
       } catch (e) {
         answers.push({ at: Date.now(), ok: false, error: (e as Error).message });
       }
@@ -68,7 +86,10 @@ function steadyLoad(port: number, pauseMs: number): { readonly answers: Answer[]
   return { answers, stop: async () => ((stopped = true), await loop) };
 }
 
-interface Run { readonly code: number | null; readonly output: string }
+interface Run {
+  readonly code: number | null;
+  readonly output: string;
+}
 
 describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a real HAProxy', (haproxy) => {
   let simUrl: string;
@@ -92,10 +113,28 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
 
   /** Starts `marathon-lb zdd`; `until` may kill it early (then code is null). */
   function zdd(args: readonly string[], until?: (output: string) => boolean, timeoutMs = 90000): Promise<Run> {
-    const child = spawn(process.execPath, [CLI, 'zdd', '-m', simUrl, '-l', `http://127.0.0.1:${ports.stats}`, '--syslog-socket', '/dev/null',
-      '--step-delay', '1', '--pre-kill-hook', path.join(dir, 'hook.mjs'), ...args], {
-      env: { PATH: process.env.PATH, ZDD_HOOK_LOG: hookLog(), ZDD_STATS_URL: `http://127.0.0.1:${ports.stats}` }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'zdd',
+        '-m',
+        simUrl,
+        '-l',
+        `http://127.0.0.1:${ports.stats}`,
+        '--syslog-socket',
+        '/dev/null',
+        '--step-delay',
+        '1',
+        '--pre-kill-hook',
+        path.join(dir, 'hook.mjs'),
+        ...args,
+      ],
+      {
+        env: { PATH: process.env.PATH, ZDD_HOOK_LOG: hookLog(), ZDD_STATS_URL: `http://127.0.0.1:${ports.stats}` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.add(child);
     let output = '';
     return new Promise((resolve) => {
@@ -116,20 +155,36 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
   }
 
   /** [the colour running now, the other one]. */
-  const colours = async (): Promise<[string, string]> => ((await groupApps())[0]!.id.endsWith('-blue') ? ['blue', 'green'] : ['green', 'blue']);
+  const colours = async (): Promise<[string, string]> =>
+    (await groupApps())[0]!.id.endsWith('-blue') ? ['blue', 'green'] : ['green', 'blue'];
 
   /** The deployment group's apps as Marathon (the simulator) lists them. */
   async function groupApps(): Promise<{ id: string; instances: number; tasks: string[]; servers: string[] }[]> {
-    const body = JSON.parse((await httpGetUrl(`${simUrl}/v2/apps?embed=apps.tasks`)).body) as
-      { apps: { id: string; instances: number; labels: Record<string, string>; tasks: { id: string; ports: number[] }[] }[] };
-    return body.apps.filter((a) => a.labels['HAPROXY_DEPLOYMENT_GROUP'] === 'mywebservernew')
-      .map((a) => ({ id: a.id, instances: a.instances, tasks: a.tasks.map((t) => t.id), servers: a.tasks.map((t) => `127_0_0_1_${t.ports[0]}`) }));
+    const body = JSON.parse((await httpGetUrl(`${simUrl}/v2/apps?embed=apps.tasks`)).body) as {
+      apps: {
+        id: string;
+        instances: number;
+        labels: Record<string, string>;
+        tasks: { id: string; ports: number[] }[];
+      }[];
+    };
+    return body.apps
+      .filter((a) => a.labels['HAPROXY_DEPLOYMENT_GROUP'] === 'mywebservernew')
+      .map((a) => ({
+        id: a.id,
+        instances: a.instances,
+        tasks: a.tasks.map((t) => t.id),
+        servers: a.tasks.map((t) => `127_0_0_1_${t.ports[0]}`),
+      }));
   }
 
   /** HAProxy's own view of the web backend: server name → status. */
   async function backendServers(): Promise<Map<string, string>> {
     const csv = (await httpGet(ports.stats, '127.0.0.1', 3000, '/haproxy?stats;csv')).body;
-    const rows = csv.split('\n').map((l) => l.split(',')).filter((r) => r[0] === BACKEND && r[1] !== 'BACKEND' && r[1] !== 'FRONTEND');
+    const rows = csv
+      .split('\n')
+      .map((l) => l.split(','))
+      .filter((r) => r[0] === BACKEND && r[1] !== 'BACKEND' && r[1] !== 'FRONTEND');
     return new Map(rows.map((r) => [r[1]!, r[17]!]));
   }
   /** Only `appId` is left, with 3 tasks, all UP in HAProxy and nothing else there; new requests reach only it. */
@@ -137,10 +192,13 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     const apps = await groupApps();
     expect(apps.map((a) => [a.id, a.instances, a.tasks.length])).toEqual([[appId, 3, 3]]);
     const want = [...apps[0]!.servers].sort();
-    await waitFor('HAProxy to serve only the new colour', () => lastServers.join() === want.map((s) => `${s} UP`).join(), 15000)
-      .catch(async () => {
-        throw new Error(`HAProxy serves ${lastServers.join(', ')}; expected ${want.join(', ')} UP`);
-      });
+    await waitFor(
+      'HAProxy to serve only the new colour',
+      () => lastServers.join() === want.map((s) => `${s} UP`).join(),
+      15000,
+    ).catch(async () => {
+      throw new Error(`HAProxy serves ${lastServers.join(', ')}; expected ${want.join(', ')} UP`);
+    });
     const from = Date.now();
     await waitFor('requests after the deploy', () => load.answers.filter((a) => a.at > from).length >= 10, 10000);
     const after = load.answers.filter((a) => a.at > from);
@@ -155,14 +213,19 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
       // What the controller and zdd were doing then, to tell why.
       const stamp = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
       const near = new Set(failed.flatMap((f) => [-2000, -1000, 0, 1000].map((d) => stamp(f.at + d))));
-      const lines = [...service.output().split('\n'), ...outputs.join('\n').split('\n')].filter((l) => near.has(l.slice(11, 19))).sort();
-      throw new Error(`${failed.length} of ${window.length} requests failed: ${failed.map((f) => `${new Date(f.at).toISOString()} ${f.error}`).join('; ')}\n${lines.join('\n')}`);
+      const lines = [...service.output().split('\n'), ...outputs.join('\n').split('\n')]
+        .filter((l) => near.has(l.slice(11, 19)))
+        .sort();
+      throw new Error(
+        `${failed.length} of ${window.length} requests failed: ${failed.map((f) => `${new Date(f.at).toISOString()} ${f.error}`).join('; ')}\n${lines.join('\n')}`,
+      );
     }
     return window.length;
   }
 
   /** Each line the hook wrote: `<task> <status> <scur> <qcur>` read from HAProxy just before the kill. */
-  const hookLines = (): string[] => (fs.existsSync(hookLog()) ? fs.readFileSync(hookLog(), 'utf8').trim().split('\n').filter(Boolean) : []);
+  const hookLines = (): string[] =>
+    fs.existsSync(hookLog()) ? fs.readFileSync(hookLog(), 'utf8').trim().split('\n').filter(Boolean) : [];
 
   let lastServers: string[] = [];
   const outputs: string[] = [];
@@ -174,24 +237,44 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     const files = prepareDemoFiles(dir, findConfigDir(), ports);
     // /_haproxy_getpids lists processes by name: a name of our own keeps other HAProxies on this machine out of the count.
     const name = `hz${randomBytes(3).toString('hex')}`;
-    const bin = haproxy.bin.includes('/') ? haproxy.bin
-      : (process.env.PATH ?? '').split(':').map((d) => path.join(d, haproxy.bin)).find((p) => fs.existsSync(p)) ?? '/usr/sbin/haproxy';
+    const bin = haproxy.bin.includes('/')
+      ? haproxy.bin
+      : ((process.env.PATH ?? '')
+          .split(':')
+          .map((d) => path.join(d, haproxy.bin))
+          .find((p) => fs.existsSync(p)) ?? '/usr/sbin/haproxy');
     fs.symlinkSync(fs.realpathSync(bin), path.join(dir, name));
-    fs.writeFileSync(path.join(dir, 'hook.mjs'), [
-      `#!${process.execPath}`,
-      'import { appendFileSync } from "node:fs";',
-      'const [oldApp, tasks] = [JSON.parse(process.argv[2]), JSON.parse(process.argv[3])];',
-      'const csv = await (await fetch(process.env.ZDD_STATS_URL + "/haproxy?stats;csv")).text();',
-      'const rows = csv.split("\\n").map((l) => l.split(","));',
-      'for (const id of tasks) {',
-      '  const t = oldApp.tasks.find((x) => x.id === id);',
-      '  const row = rows.find((r) => r[0] === "' + BACKEND + '" && r[1] === `${t.host.replace(/\\./g, "_")}_${t.ports[0]}`);',
-      '  appendFileSync(process.env.ZDD_HOOK_LOG, `${id} ${row?.[17]} ${row?.[4]} ${row?.[2]}\\n`);',
-      '}',
-    ].join('\n'), { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(dir, 'hook.mjs'),
+      [
+        `#!${process.execPath}`,
+        'import { appendFileSync } from "node:fs";',
+        'const [oldApp, tasks] = [JSON.parse(process.argv[2]), JSON.parse(process.argv[3])];',
+        'const csv = await (await fetch(process.env.ZDD_STATS_URL + "/haproxy?stats;csv")).text();',
+        'const rows = csv.split("\\n").map((l) => l.split(","));',
+        'for (const id of tasks) {',
+        '  const t = oldApp.tasks.find((x) => x.id === id);',
+        '  const row = rows.find((r) => r[0] === "' +
+          BACKEND +
+          '" && r[1] === `${t.host.replace(/\\./g, "_")}_${t.ports[0]}`);',
+        '  appendFileSync(process.env.ZDD_HOOK_LOG, `${id} ${row?.[17]} ${row?.[4]} ${row?.[2]}\\n`);',
+        '}',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
     // The simulator in its own process, as the demo runs it: Marathon's clock running (a 5 s grace period lasts 0.5 s).
-    simChild = spawn(process.execPath, [path.join(REPO_ROOT, 'dist', 'src', 'simulator', 'cli.js'), '--port', '0', '--serve-tasks', '--time-scale', '0.1'],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+    simChild = spawn(
+      process.execPath,
+      [
+        path.join(REPO_ROOT, 'dist', 'src', 'simulator', 'cli.js'),
+        '--port',
+        '0',
+        '--serve-tasks',
+        '--time-scale',
+        '0.1',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     simUrl = await new Promise<string>((resolve, reject) => {
       let out = '';
       simChild!.stdout!.on('data', (d: Buffer) => {
@@ -203,20 +286,37 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
       simChild!.once('exit', (code) => reject(new Error(`simulator exited (${code}) before saying its URL`)));
     });
     service = spawnService([...files.flags, '--haproxy-bin', path.join(dir, name)], {
-      PATH: process.env.PATH, MLB_MARATHON: simUrl, MLB_GROUP: 'external', MLB_SSE: 'true', MLB_HEALTH_CHECK: 'true',
-      MLB_SYSLOG_SOCKET: '/dev/null', MLB_DEBOUNCE_QUIET: '0.05', MLB_HARD_STOP_AFTER: '5', MLB_SHUTDOWN_TIMEOUT: '10', MLB_LOG_LEVEL: 'INFO', MLB_ADMIN_PORT: String(await freePort()),
-      MARATHON_LB_HAPROXY_PROCESS_NAME: name, MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
+      PATH: process.env.PATH,
+      MLB_MARATHON: simUrl,
+      MLB_GROUP: 'external',
+      MLB_SSE: 'true',
+      MLB_HEALTH_CHECK: 'true',
+      MLB_SYSLOG_SOCKET: '/dev/null',
+      MLB_DEBOUNCE_QUIET: '0.05',
+      MLB_HARD_STOP_AFTER: '5',
+      MLB_SHUTDOWN_TIMEOUT: '10',
+      MLB_LOG_LEVEL: 'INFO',
+      MLB_ADMIN_PORT: String(await freePort()),
+      MARATHON_LB_HAPROXY_PROCESS_NAME: name,
+      MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
     });
     await service.ready(30000);
     watcher = setInterval(() => {
-      backendServers().then((m) => (lastServers = [...m].map(([s, st]) => `${s} ${st}`).sort()), () => undefined);
+      backendServers().then(
+        (m) => (lastServers = [...m].map(([s, st]) => `${s} ${st}`).sort()),
+        () => undefined,
+      );
     }, 100);
 
     // The first deploy: blue, with the app's own 3 instances, nothing to swap.
     const first = await zdd(['-j', nextAppJson(), '-f']);
     expect(first.output).toContain('first deploy: /mywebservernew-blue created, nothing to swap');
     expect(first.code).toBe(0);
-    await waitFor('blue served by HAProxy', () => lastServers.length === 3 && lastServers.every((s) => s.endsWith(' UP')), 20000);
+    await waitFor(
+      'blue served by HAProxy',
+      () => lastServers.length === 3 && lastServers.every((s) => s.endsWith(' UP')),
+      20000,
+    );
     load = steadyLoad(ports.http, 20);
   }, 60000);
 
@@ -227,7 +327,8 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     await service?.stop();
     // Whatever happened to the controller, its HAProxy does not outlive the test.
     const pidFile = dir ? path.join(dir, 'haproxy.pid') : '';
-    const pid = pidFile && fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim().split(/\s+/)[0]) : NaN;
+    const pid =
+      pidFile && fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim().split(/\s+/)[0]) : NaN;
     if (Number.isInteger(pid) && pid > 0) {
       try {
         process.kill(pid, 'SIGTERM');
@@ -246,9 +347,14 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
   test('blue → green: 0 failed requests, old tasks drained before each kill, only green left, exit 0', async () => {
     const from = Date.now();
     const run = await zdd(['-j', nextAppJson(), '-f']);
-    expect(run.output).toContain('deploy complete: /mywebservernew-green serves 3 instance(s), /mywebservernew-blue deleted');
+    expect(run.output).toContain(
+      'deploy complete: /mywebservernew-green serves 3 instance(s), /mywebservernew-blue deleted',
+    );
     expect(run.code).toBe(0);
-    expect(JSON.parse(/^\{\n[\s\S]*?\n\}$/m.exec(run.output)![0])).toMatchObject({ id: '/mywebservernew-green', instances: 1 });
+    expect(JSON.parse(/^\{\n[\s\S]*?\n\}$/m.exec(run.output)![0])).toMatchObject({
+      id: '/mywebservernew-green',
+      instances: 1,
+    });
     // Every task killed was out of rotation (MAINT) with no session and nothing queued on HAProxy at that moment.
     const killed = hookLines();
     expect(killed.length).toBeGreaterThan(0);
@@ -262,7 +368,9 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     fs.rmSync(hookLog(), { force: true });
     const from = Date.now();
     const run = await zdd(['-j', nextAppJson(), '-f']);
-    expect(run.output).toContain('deploy complete: /mywebservernew-blue serves 3 instance(s), /mywebservernew-green deleted');
+    expect(run.output).toContain(
+      'deploy complete: /mywebservernew-blue serves 3 instance(s), /mywebservernew-green deleted',
+    );
     expect(run.code).toBe(0);
     for (const line of hookLines()) expect(line).toMatch(/^mywebservernew-green\.\S+ MAINT 0 0$/);
     await expectOnly('/mywebservernew-blue');
@@ -285,7 +393,9 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     // drain until the new app grows, so the resumed run waits --max-wait first, as zdd.py does.
     const resumed = await zdd(['-j', json, '-f', '--resume', '--max-wait', '3']);
     expect(resumed.output).toContain('Found previous deployment, resuming');
-    expect(resumed.output).toContain(`deploy complete: /mywebservernew-${next} serves 3 instance(s), /mywebservernew-${current} deleted`);
+    expect(resumed.output).toContain(
+      `deploy complete: /mywebservernew-${next} serves 3 instance(s), /mywebservernew-${current} deleted`,
+    );
     expect(resumed.code).toBe(0);
     await expectOnly(`/mywebservernew-${next}`);
     for (const line of hookLines()) expect(line).toMatch(/ MAINT 0 0$/);
@@ -296,25 +406,40 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     const from = Date.now();
     // Once its share runs, marathon-lb drains nothing more: zdd.py then waits --max-wait before it looks again.
     const hybrid = await zdd(['-j', nextAppJson(), '-f', '--new-instances', '1', '--max-wait', '3']);
-    expect(hybrid.output).toContain('hybrid deploy in place: /mywebservernew-blue 1 instance(s), /mywebservernew-green 2 instance(s)');
+    expect(hybrid.output).toContain(
+      'hybrid deploy in place: /mywebservernew-blue 1 instance(s), /mywebservernew-green 2 instance(s)',
+    );
     expect(hybrid.code).toBe(0);
     // Both colours serve side by side.
-    await waitFor('both colours answering', () => {
-      const recent = load.answers.slice(-40).map((a) => a.task ?? '');
-      return recent.some((t) => t.startsWith('mywebservernew-blue')) && recent.some((t) => t.startsWith('mywebservernew-green'));
-    }, 15000);
+    await waitFor(
+      'both colours answering',
+      () => {
+        const recent = load.answers.slice(-40).map((a) => a.task ?? '');
+        return (
+          recent.some((t) => t.startsWith('mywebservernew-blue')) &&
+          recent.some((t) => t.startsWith('mywebservernew-green'))
+        );
+      },
+      15000,
+    );
 
     const cur = await zdd(['-j', nextAppJson(), '-f', '--complete-cur', '--max-wait', '3']);
     expect(cur.output).toContain('Converting all instances to current config');
-    expect(cur.output).toContain('deploy complete: /mywebservernew-blue serves 3 instance(s), /mywebservernew-green deleted');
+    expect(cur.output).toContain(
+      'deploy complete: /mywebservernew-blue serves 3 instance(s), /mywebservernew-green deleted',
+    );
     expect(cur.code).toBe(0);
     await expectOnly('/mywebservernew-blue');
 
     const hybrid2 = await zdd(['-j', nextAppJson(), '-f', '--new-instances', '1', '--max-wait', '3']);
-    expect(hybrid2.output).toContain('hybrid deploy in place: /mywebservernew-green 1 instance(s), /mywebservernew-blue 2 instance(s)');
+    expect(hybrid2.output).toContain(
+      'hybrid deploy in place: /mywebservernew-green 1 instance(s), /mywebservernew-blue 2 instance(s)',
+    );
     const prev = await zdd(['-j', nextAppJson(), '-f', '--complete-prev', '--max-wait', '3']);
     expect(prev.output).toContain('Converting all instances to previous config');
-    expect(prev.output).toContain('deploy complete: /mywebservernew-blue serves 3 instance(s), /mywebservernew-green deleted');
+    expect(prev.output).toContain(
+      'deploy complete: /mywebservernew-blue serves 3 instance(s), /mywebservernew-green deleted',
+    );
     expect(prev.code).toBe(0);
     await expectOnly('/mywebservernew-blue');
     for (const line of hookLines()) expect(line).toMatch(/ MAINT 0 0$/);

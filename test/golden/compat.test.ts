@@ -16,7 +16,15 @@ describe('marathon-lb compatibility corpus', () => {
   test.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const dir = tempDir();
     try {
-      const run = await dryRun(['--apps-file', path.join(c.dir, 'apps.json'), '--haproxy-config', path.join(dir, 'haproxy.cfg'), '--haproxy-version', '2.0', ...c.args]);
+      const run = await dryRun([
+        '--apps-file',
+        path.join(c.dir, 'apps.json'),
+        '--haproxy-config',
+        path.join(dir, 'haproxy.cfg'),
+        '--haproxy-version',
+        '2.0',
+        ...c.args,
+      ]);
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
       const actual = path.join(dir, 'actual.cfg');

@@ -39,7 +39,9 @@ describe('applySink', () => {
       const applied: string[] = [];
       const apply = (m: string): Observable<string> => {
         applied.push(m);
-        return script.shift() === 'ok' ? cold('--(r|)', { r: `applied ${m}` }) : cold('--#', undefined, 'reload failed');
+        return script.shift() === 'ok'
+          ? cold('--(r|)', { r: `applied ${m}` })
+          : cold('--#', undefined, 'reload failed');
       };
       const models = hot('-a 23ms b');
       // a fails at 3 (wait 5), 10 (wait 10), succeeds at 22; b fails at 27 with the reset wait 5, ok at 34

@@ -12,13 +12,42 @@ import { RecordingHaproxy } from '../support/recordingHaproxy';
 
 const newScheduler = (): TestScheduler => new TestScheduler((a, b) => expect(a).toEqual(b));
 
-const server = (n: number): Server => ({ name: `s${n}`, id: n, host: 'h', ip: '10.0.0.1', port: 31000 + n, draining: false, healthCheckPort: null });
-const service = (tasks: readonly number[]): Service => ({
-  appId: '/a', servicePort: 10000, backend: 'a_10000', mode: 'http', balance: 'roundrobin', bindAddr: '*', bindOptions: null, sslCert: null,
-  hostname: null, path: null, auth: null, sticky: false, redirectHttpToHttps: false, useHsts: false, backendWeight: 0, networkAllowed: null,
-  proxyPath: null, revProxyPath: null, redirPath: null, healthCheck: null, backendCheckPort: null, templateLabels: {}, servers: tasks.map(server),
+const server = (n: number): Server => ({
+  name: `s${n}`,
+  id: n,
+  host: 'h',
+  ip: '10.0.0.1',
+  port: 31000 + n,
+  draining: false,
+  healthCheckPort: null,
 });
-const cfgOf = (tasks: readonly number[]): string => `backend a_10000\n${tasks.map((n) => `  server s${n} 10.0.0.1:${31000 + n}\n`).join('')}`;
+const service = (tasks: readonly number[]): Service => ({
+  appId: '/a',
+  servicePort: 10000,
+  backend: 'a_10000',
+  mode: 'http',
+  balance: 'roundrobin',
+  bindAddr: '*',
+  bindOptions: null,
+  sslCert: null,
+  hostname: null,
+  path: null,
+  auth: null,
+  sticky: false,
+  redirectHttpToHttps: false,
+  useHsts: false,
+  backendWeight: 0,
+  networkAllowed: null,
+  proxyPath: null,
+  revProxyPath: null,
+  redirPath: null,
+  healthCheck: null,
+  backendCheckPort: null,
+  templateLabels: {},
+  servers: tasks.map(server),
+});
+const cfgOf = (tasks: readonly number[]): string =>
+  `backend a_10000\n${tasks.map((n) => `  server s${n} 10.0.0.1:${31000 + n}\n`).join('')}`;
 /** A state is app /a's task numbers; the apps list it came from is not needed by these fakes. */
 const stateOf = (tasks: readonly number[], fast = false): DesiredState => ({
   model: { services: [service(tasks)], problems: [] },
@@ -27,8 +56,15 @@ const stateOf = (tasks: readonly number[], fast = false): DesiredState => ({
 });
 const tasksOf = (s: DesiredState): number[] => s.model.services[0]!.servers.map((x) => x.id);
 
-const started = (n: number, appId = '/a'): MarathonEvent => ({ type: 'status_update_event', eventType: 'status_update_event', appId, taskId: `t${n}`,
-  taskStatus: 'TASK_RUNNING', host: 'h', ports: [31000 + n] });
+const started = (n: number, appId = '/a'): MarathonEvent => ({
+  type: 'status_update_event',
+  eventType: 'status_update_event',
+  appId,
+  taskId: `t${n}`,
+  taskStatus: 'TASK_RUNNING',
+  host: 'h',
+  ports: [31000 + n],
+});
 const posted: MarathonEvent = { type: 'api_post_event', eventType: 'api_post_event', appId: '/a' };
 /** The fake build: a started task of /a joins the base's servers; any other app is unknown. */
 const build = (e: FastEvent, base: DesiredState): DesiredState | { refused: string } => {
@@ -42,13 +78,29 @@ describe('fastPath stage', () => {
       const applied = stateOf([1]);
       const refused: string[] = [];
       const seen: number[][] = [];
-      const events = hot<MarathonEvent>('-a-p-b-u-c', { a: started(2), p: posted, b: started(3), u: started(9, '/other'), c: started(4) });
-      const out = events.pipe(fastPath({ current: () => applied, build, now: () => 7, onRefused: (_e, r) => refused.push(r) }),
-        tap((w) => seen.push(tasksOf(w.state))));
-      expectObservable(out.pipe(map((w: FastWork) => w.fast.eventType))).toBe('-a---b---c', { a: 'status_update_event', b: 'status_update_event', c: 'status_update_event' });
+      const events = hot<MarathonEvent>('-a-p-b-u-c', {
+        a: started(2),
+        p: posted,
+        b: started(3),
+        u: started(9, '/other'),
+        c: started(4),
+      });
+      const out = events.pipe(
+        fastPath({ current: () => applied, build, now: () => 7, onRefused: (_e, r) => refused.push(r) }),
+        tap((w) => seen.push(tasksOf(w.state))),
+      );
+      expectObservable(out.pipe(map((w: FastWork) => w.fast.eventType))).toBe('-a---b---c', {
+        a: 'status_update_event',
+        b: 'status_update_event',
+        c: 'status_update_event',
+      });
       flush();
       // Nothing was applied meanwhile: each builds on the previous one (the sink keeps only the newest).
-      expect(seen).toEqual([[1, 2], [1, 2, 3], [1, 2, 3, 4]]);
+      expect(seen).toEqual([
+        [1, 2],
+        [1, 2, 3],
+        [1, 2, 3, 4],
+      ]);
       expect(refused).toEqual(['app /other: unknown']);
     });
   });
@@ -58,11 +110,17 @@ describe('fastPath stage', () => {
       let applied: DesiredState | null = null;
       const seen: number[][] = [];
       const events = hot<MarathonEvent>('-a-b-c-----d', { a: started(2), b: started(3), c: started(4), d: started(6) });
-      events.pipe(fastPath({ current: () => applied, build, now: () => 0 })).subscribe((w) => seen.push(tasksOf(w.state)));
+      events
+        .pipe(fastPath({ current: () => applied, build, now: () => 0 }))
+        .subscribe((w) => seen.push(tasksOf(w.state)));
       // The first snapshot [1] is applied at frame 2; a later snapshot [1, 5] at frame 8.
       cold('--x-----y').subscribe((v) => (applied = v === 'x' ? stateOf([1]) : stateOf([1, 5])));
       flush();
-      expect(seen).toEqual([[1, 3], [1, 3, 4], [1, 5, 6]]);
+      expect(seen).toEqual([
+        [1, 3],
+        [1, 3, 4],
+        [1, 5, 6],
+      ]);
     });
   });
 });
@@ -77,24 +135,40 @@ describe('pipeline with the fast path (virtual time)', () => {
     const replay = (state: DesiredState, es: readonly FastEvent[]): DesiredState =>
       stateOf([...new Set([...tasksOf(state), ...es.map((e) => Number((e.taskId ?? '').slice(1)))])]);
     const run$ = pipeline<number[]>({
-      items$: items, signals$: NEVER,
+      items$: items,
+      signals$: NEVER,
       fetch: () => {
         const snap = snapshots[Math.min(fetches++, snapshots.length - 1)]!;
         return fetchMs === 0 ? of(snap) : timer(fetchMs, t).pipe(map(() => snap));
       },
-      build: (tasks) => stateOf(tasks), fast: build, replay,
-      haproxy, applied, report: (e) => events.push(e), scheduler: t,
-      timing: { quietMs: 5, maxWaitMs: 20, resyncIntervalMs: 1000, backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 } },
+      build: (tasks) => stateOf(tasks),
+      fast: build,
+      replay,
+      haproxy,
+      applied,
+      report: (e) => events.push(e),
+      scheduler: t,
+      timing: {
+        quietMs: 5,
+        maxWaitMs: 20,
+        resyncIntervalMs: 1000,
+        backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
+      },
     });
     return { haproxy, applied, events, run$ };
   }
-  const kinds = (events: readonly PipelineEvent[]): string[] => events.flatMap((e) => (e.kind === 'fast-path' ? [`fast-${e.outcome}`]
-    : e.kind === 'applied' || e.kind === 'unchanged' ? [e.kind] : []));
+  const kinds = (events: readonly PipelineEvent[]): string[] =>
+    events.flatMap((e) =>
+      e.kind === 'fast-path' ? [`fast-${e.outcome}`] : e.kind === 'applied' || e.kind === 'unchanged' ? [e.kind] : [],
+    );
 
   it('applies a task start through the runtime API before the debounced snapshot, which then finds nothing to do', () => {
     const t = newScheduler();
     t.run(({ hot, flush }) => {
-      const items = hot<StreamItem>('-c----------------------------e', { c: { kind: 'connected', url: 'x' }, e: { kind: 'event', event: started(2) } });
+      const items = hot<StreamItem>('-c----------------------------e', {
+        c: { kind: 'connected', url: 'x' },
+        e: { kind: 'event', event: started(2) },
+      });
       const s = setup(t, items, [[1], [1, 2]]);
       const sub = s.run$.subscribe();
       t.schedule(() => sub.unsubscribe(), 200);
@@ -112,8 +186,11 @@ describe('pipeline with the fast path (virtual time)', () => {
     t.run(({ hot, flush }) => {
       // Fetches take 30 frames. Task 7 starts at 50: the fetch it triggers begins at 55; task 2 starts at
       // 60, during that fetch, whose answer (at 85) shows task 7 but not task 2 yet.
-      const items = hot<StreamItem>('-c 48ms e 9ms f', { c: { kind: 'connected', url: 'x' },
-        e: { kind: 'event', event: started(7) }, f: { kind: 'event', event: started(2) } });
+      const items = hot<StreamItem>('-c 48ms e 9ms f', {
+        c: { kind: 'connected', url: 'x' },
+        e: { kind: 'event', event: started(7) },
+        f: { kind: 'event', event: started(2) },
+      });
       const s = setup(t, items, [[1], [1, 7], [1, 7, 2]], 30);
       const sub = s.run$.subscribe();
       t.schedule(() => sub.unsubscribe(), 300);
@@ -129,7 +206,10 @@ describe('pipeline with the fast path (virtual time)', () => {
   it('a snapshot that differs from what the fast path did corrects it, and says so', () => {
     const t = newScheduler();
     t.run(({ hot, flush }) => {
-      const items = hot<StreamItem>('-c----------------------------e', { c: { kind: 'connected', url: 'x' }, e: { kind: 'event', event: started(2) } });
+      const items = hot<StreamItem>('-c----------------------------e', {
+        c: { kind: 'connected', url: 'x' },
+        e: { kind: 'event', event: started(2) },
+      });
       // Marathon says task 2 is not there (it failed again already), task 3 is.
       const s = setup(t, items, [[1], [1, 3]]);
       const sub = s.run$.subscribe();

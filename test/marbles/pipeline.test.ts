@@ -7,25 +7,74 @@ import type { DesiredState } from '../../src/reconcile/applyPort';
 import { pipeline, type PipelineEvent } from '../../src/reconcile/pipeline';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 
-const server = (n: number): Server => ({ name: `s${n}`, id: n, host: 'h', ip: '10.0.0.1', port: 31000 + n, draining: false, healthCheckPort: null });
+const server = (n: number): Server => ({
+  name: `s${n}`,
+  id: n,
+  host: 'h',
+  ip: '10.0.0.1',
+  port: 31000 + n,
+  draining: false,
+  healthCheckPort: null,
+});
 const service = (servers: number[]): Service => ({
-  appId: '/a', servicePort: 10000, backend: 'a_10000', mode: 'http', balance: 'roundrobin', bindAddr: '*', bindOptions: null, sslCert: null,
-  hostname: null, path: null, auth: null, sticky: false, redirectHttpToHttps: false, useHsts: false, backendWeight: 0, networkAllowed: null,
-  proxyPath: null, revProxyPath: null, redirPath: null, healthCheck: null, backendCheckPort: null, templateLabels: {}, servers: servers.map(server),
+  appId: '/a',
+  servicePort: 10000,
+  backend: 'a_10000',
+  mode: 'http',
+  balance: 'roundrobin',
+  bindAddr: '*',
+  bindOptions: null,
+  sslCert: null,
+  hostname: null,
+  path: null,
+  auth: null,
+  sticky: false,
+  redirectHttpToHttps: false,
+  useHsts: false,
+  backendWeight: 0,
+  networkAllowed: null,
+  proxyPath: null,
+  revProxyPath: null,
+  redirPath: null,
+  healthCheck: null,
+  backendCheckPort: null,
+  templateLabels: {},
+  servers: servers.map(server),
 });
 /** A snapshot is just the list of task numbers of app /a; 'bad' is an invalid snapshot, 'throw' makes build throw, 'odd' makes plan throw. */
 type Snap = number[] | 'bad' | 'throw' | 'odd';
-const cfgOf = (tasks: number[]): string => `backend a_10000\n${tasks.map((n) => `  server s${n} 10.0.0.1:${31000 + n}\n`).join('')}`;
+const cfgOf = (tasks: number[]): string =>
+  `backend a_10000\n${tasks.map((n) => `  server s${n} 10.0.0.1:${31000 + n}\n`).join('')}`;
 const build = (snap: Snap): DesiredState | { error: string } => {
   if (snap === 'bad') return { error: 'apps[0].id must be a non-empty string' };
-  if (snap === 'throw') throw Object.assign(new TypeError("Cannot read properties of null (reading 'alive')"), { appId: '/a' });
+  if (snap === 'throw')
+    throw Object.assign(new TypeError("Cannot read properties of null (reading 'alive')"), { appId: '/a' });
   // A service whose servers are not a list: `plan` cannot diff it.
-  if (snap === 'odd') return { model: { services: [{ ...service([]), servers: null as never }], problems: [] }, rendered: { config: 'odd', domainMap: '', appMap: '', served: [], problems: [] } };
-  return { model: { services: [service(snap)], problems: [] }, rendered: { config: cfgOf(snap), domainMap: '', appMap: '', served: [], problems: [] } };
+  if (snap === 'odd')
+    return {
+      model: { services: [{ ...service([]), servers: null as never }], problems: [] },
+      rendered: { config: 'odd', domainMap: '', appMap: '', served: [], problems: [] },
+    };
+  return {
+    model: { services: [service(snap)], problems: [] },
+    rendered: { config: cfgOf(snap), domainMap: '', appMap: '', served: [], problems: [] },
+  };
 };
-const event = (): StreamItem => ({ kind: 'event', event: { type: 'status_update_event', eventType: 'status_update_event' } as never });
+const event = (): StreamItem => ({
+  kind: 'event',
+  event: { type: 'status_update_event', eventType: 'status_update_event' } as never,
+});
 
-function setup(t: TestScheduler, opts: { items: Observable<StreamItem>; signals?: Observable<'hup' | 'usr1'>; snapshots: Snap[]; haproxy?: RecordingHaproxy; report?: (e: PipelineEvent) => void }) {
+function setup(
+  t: TestScheduler,
+  opts: {
+    items: Observable<StreamItem>;
+    signals?: Observable<'hup' | 'usr1'>;
+    snapshots: Snap[];
+    haproxy?: RecordingHaproxy;
+    report?: (e: PipelineEvent) => void;
+  },
+) {
   const haproxy = opts.haproxy ?? new RecordingHaproxy();
   const applied = new AppliedState();
   const events: PipelineEvent[] = [];
@@ -46,7 +95,12 @@ function setup(t: TestScheduler, opts: { items: Observable<StreamItem>; signals?
       opts.report?.(e);
     },
     scheduler: t,
-    timing: { quietMs: 5, maxWaitMs: 20, resyncIntervalMs: 1000, backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 } },
+    timing: {
+      quietMs: 5,
+      maxWaitMs: 20,
+      resyncIntervalMs: 1000,
+      backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
+    },
   });
   return { haproxy, applied, events, run$, fetches: () => fetches };
 }
@@ -80,7 +134,10 @@ describe('pipeline (virtual time)', () => {
       expect(s.fetches()).toBe(3);
       expect(s.events.filter((e) => e.kind === 'unchanged')).toHaveLength(1);
       expect(s.haproxy.applies).toHaveLength(2);
-      expect(s.haproxy.applies[1]!.plan).toEqual({ runtimeOps: [{ kind: 'add-server', backend: 'a_10000', server: server(2) }], reloadReasons: [] });
+      expect(s.haproxy.applies[1]!.plan).toEqual({
+        runtimeOps: [{ kind: 'add-server', backend: 'a_10000', server: server(2) }],
+        reloadReasons: [],
+      });
     });
   });
 
@@ -94,7 +151,9 @@ describe('pipeline (virtual time)', () => {
       t.schedule(() => expect(s.applied.current).toBeNull(), 20);
       flush();
       expect(s.haproxy.applies).toHaveLength(3);
-      const failures = s.events.filter((e): e is Extract<PipelineEvent, { kind: 'apply-failed' }> => e.kind === 'apply-failed');
+      const failures = s.events.filter(
+        (e): e is Extract<PipelineEvent, { kind: 'apply-failed' }> => e.kind === 'apply-failed',
+      );
       expect(failures.map((f) => f.retryInMs)).toEqual([10, 20]);
       expect(s.applied.current?.rendered.config).toBe(cfgOf([1]));
     });
@@ -108,7 +167,9 @@ describe('pipeline (virtual time)', () => {
       const sub = s.run$.subscribe();
       t.schedule(() => sub.unsubscribe(), 500); // the resync timer never ends by itself
       flush();
-      expect(s.events.filter((e) => e.kind === 'snapshot-invalid')).toEqual([{ kind: 'snapshot-invalid', error: 'apps[0].id must be a non-empty string' }]);
+      expect(s.events.filter((e) => e.kind === 'snapshot-invalid')).toEqual([
+        { kind: 'snapshot-invalid', error: 'apps[0].id must be a non-empty string' },
+      ]);
       expect(s.haproxy.applies).toHaveLength(1);
       expect(s.applied.current?.rendered.config).toBe(cfgOf([1]));
     });
@@ -117,14 +178,17 @@ describe('pipeline (virtual time)', () => {
   test('SIGUSR1 re-applies the existing config; SIGHUP refetches', () => {
     const t = newScheduler();
     t.run(({ hot, flush }) => {
-      const signals = hot<'hup' | 'usr1'>('----------------------------------u-------------------------h', { u: 'usr1', h: 'hup' });
+      const signals = hot<'hup' | 'usr1'>('----------------------------------u-------------------------h', {
+        u: 'usr1',
+        h: 'hup',
+      });
       const s = setup(t, { items: NEVER, signals, snapshots: [[1], [1, 3]] });
       const sub = s.run$.subscribe();
       t.schedule(() => sub.unsubscribe(), 500); // the resync timer never ends by itself
       flush();
       expect(s.haproxy.reloadsOfExisting).toBe(1);
       expect(s.fetches()).toBe(2);
-      expect(s.applied.current?.rendered.config).toBe(cfgOf([1,3]));
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 3]));
     });
   });
 
@@ -135,9 +199,20 @@ describe('pipeline (virtual time)', () => {
       const haproxy = new RecordingHaproxy();
       const events: PipelineEvent[] = [];
       const sub = pipeline<Snap>({
-        items$: NEVER, signals$: NEVER, build, haproxy, applied: new AppliedState(), report: (e) => events.push(e), scheduler: t,
+        items$: NEVER,
+        signals$: NEVER,
+        build,
+        haproxy,
+        applied: new AppliedState(),
+        report: (e) => events.push(e),
+        scheduler: t,
         fetch: () => (n++ < 2 ? throwError(() => new Error('HTTP 503')) : of([4])),
-        timing: { quietMs: 5, maxWaitMs: 20, resyncIntervalMs: 1000, backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 } },
+        timing: {
+          quietMs: 5,
+          maxWaitMs: 20,
+          resyncIntervalMs: 1000,
+          backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
+        },
       }).subscribe();
       // startup → fetch at 5 fails, again at 15, succeeds at 35: long before the resync at 1000.
       t.schedule(() => expect(haproxy.applies).toHaveLength(0), 34);
@@ -160,9 +235,20 @@ describe('pipeline (virtual time)', () => {
       const haproxy = new RecordingHaproxy();
       const events: PipelineEvent[] = [];
       const sub = pipeline<Snap>({
-        items$: items, signals$: NEVER, build, haproxy, applied: new AppliedState(), report: (e) => events.push(e), scheduler: t,
+        items$: items,
+        signals$: NEVER,
+        build,
+        haproxy,
+        applied: new AppliedState(),
+        report: (e) => events.push(e),
+        scheduler: t,
         fetch: () => (n++ < 2 ? throwError(() => new Error('timeout')) : of([7])),
-        timing: { quietMs: 5, maxWaitMs: 20, resyncIntervalMs: 1000, backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 } },
+        timing: {
+          quietMs: 5,
+          maxWaitMs: 20,
+          resyncIntervalMs: 1000,
+          backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
+        },
       }).subscribe();
       t.schedule(() => sub.unsubscribe(), 500);
       flush();
@@ -180,12 +266,21 @@ describe('pipeline (virtual time)', () => {
       const items = hot<StreamItem>('------------------------------e------------------------------e', { e: event() });
       const s = setup(t, { items, snapshots: [[1], 'throw', [1, 2]] });
       let ended: string | null = null;
-      const sub = s.run$.subscribe({ error: (e: unknown) => (ended = String(e)), complete: () => (ended = 'complete') });
+      const sub = s.run$.subscribe({
+        error: (e: unknown) => (ended = String(e)),
+        complete: () => (ended = 'complete'),
+      });
       t.schedule(() => sub.unsubscribe(), 500);
       flush();
       expect(ended).toBeNull();
       expect(s.events.filter((e) => e.kind === 'stage-error')).toEqual([
-        { kind: 'stage-error', stage: 'build', error: "Cannot read properties of null (reading 'alive')", appId: '/a', fetchedAt: 35 },
+        {
+          kind: 'stage-error',
+          stage: 'build',
+          error: "Cannot read properties of null (reading 'alive')",
+          appId: '/a',
+          fetchedAt: 35,
+        },
       ]);
       expect(s.haproxy.applies.map((a) => a.config)).toEqual([cfgOf([1]), cfgOf([1, 2])]);
       expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 2]));
@@ -198,15 +293,35 @@ describe('pipeline (virtual time)', () => {
       const haproxy = new RecordingHaproxy();
       const events: PipelineEvent[] = [];
       const sub = pipeline<Snap>({
-        items$: NEVER, signals$: NEVER, haproxy, applied: new AppliedState(), report: (e) => events.push(e), scheduler: t,
+        items$: NEVER,
+        signals$: NEVER,
+        haproxy,
+        applied: new AppliedState(),
+        report: (e) => events.push(e),
+        scheduler: t,
         fetch: () => of([8]),
-        build: (snap) => ({ ...(build(snap) as DesiredState), faults: [{ error: 'x is not iterable', appId: '/odd' }] }),
-        timing: { quietMs: 5, maxWaitMs: 20, resyncIntervalMs: 1000, backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 } },
+        build: (snap) => ({
+          ...(build(snap) as DesiredState),
+          faults: [{ error: 'x is not iterable', appId: '/odd' }],
+        }),
+        timing: {
+          quietMs: 5,
+          maxWaitMs: 20,
+          resyncIntervalMs: 1000,
+          backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
+        },
       }).subscribe();
       t.schedule(() => sub.unsubscribe(), 500);
       flush();
       expect(events.filter((e) => e.kind === 'stage-error')).toEqual([
-        { kind: 'stage-error', stage: 'build', error: 'x is not iterable', appId: '/odd', fetchedAt: 5, isolated: true },
+        {
+          kind: 'stage-error',
+          stage: 'build',
+          error: 'x is not iterable',
+          appId: '/odd',
+          fetchedAt: 5,
+          isolated: true,
+        },
       ]);
       expect(haproxy.applies.map((a) => a.config)).toEqual([cfgOf([8])]);
     });
@@ -220,7 +335,9 @@ describe('pipeline (virtual time)', () => {
       const sub = s.run$.subscribe();
       t.schedule(() => sub.unsubscribe(), 500);
       flush();
-      expect(s.events.filter((e) => e.kind === 'stage-error').map((e) => (e as { stage: string }).stage)).toEqual(['plan']);
+      expect(s.events.filter((e) => e.kind === 'stage-error').map((e) => (e as { stage: string }).stage)).toEqual([
+        'plan',
+      ]);
       expect(s.haproxy.applies).toHaveLength(2);
       expect(s.haproxy.applies[1]!.plan.runtimeOps).toEqual([]);
       expect(s.haproxy.applies[1]!.plan.reloadReasons).toEqual([{ kind: 'plan-failed', error: expect.any(String) }]);
@@ -245,7 +362,9 @@ describe('pipeline (virtual time)', () => {
       const sub = s.run$.subscribe();
       t.schedule(() => sub.unsubscribe(), 500);
       flush();
-      expect(s.events.filter((e) => e.kind === 'apply-failed')).toEqual([{ kind: 'apply-failed', error: 'Invalid array length', retryInMs: 10 }]);
+      expect(s.events.filter((e) => e.kind === 'apply-failed')).toEqual([
+        { kind: 'apply-failed', error: 'Invalid array length', retryInMs: 10 },
+      ]);
       expect(s.applied.current?.rendered.config).toBe(cfgOf([3]));
     });
   });
@@ -254,9 +373,13 @@ describe('pipeline (virtual time)', () => {
     const t = newScheduler();
     t.run(({ hot, flush }) => {
       const items = hot<StreamItem>('------------------------------e', { e: event() });
-      const s = setup(t, { items, snapshots: [[1], [1, 5]], report: () => {
-        throw new Error('metrics exploded');
-      } });
+      const s = setup(t, {
+        items,
+        snapshots: [[1], [1, 5]],
+        report: () => {
+          throw new Error('metrics exploded');
+        },
+      });
       const sub = s.run$.subscribe();
       t.schedule(() => sub.unsubscribe(), 500);
       flush();
@@ -269,14 +392,18 @@ describe('pipeline (virtual time)', () => {
     t.run(({ flush }) => {
       let subscriptions = 0;
       // A signal source that breaks once (a bug elsewhere), then behaves.
-      const signals = defer(() => (subscriptions++ === 0 ? timer(50, t).pipe(mergeMap(() => throwError(() => new Error('boom')))) : NEVER));
+      const signals = defer(() =>
+        subscriptions++ === 0 ? timer(50, t).pipe(mergeMap(() => throwError(() => new Error('boom')))) : NEVER,
+      );
       const s = setup(t, { items: NEVER, signals, snapshots: [[1], [1, 6]] });
       let ended = false;
       const sub = s.run$.subscribe({ error: () => (ended = true) });
       t.schedule(() => sub.unsubscribe(), 500);
       flush();
       expect(ended).toBe(false);
-      expect(s.events.filter((e) => e.kind === 'stage-error')).toEqual([{ kind: 'stage-error', stage: 'pipeline', error: 'boom', appId: null }]);
+      expect(s.events.filter((e) => e.kind === 'stage-error')).toEqual([
+        { kind: 'stage-error', stage: 'pipeline', error: 'boom', appId: null },
+      ]);
       expect(subscriptions).toBe(2);
       expect(s.fetches()).toBe(2); // the restart's startup trigger refetched
       expect(s.haproxy.applies.map((a) => a.config)).toEqual([cfgOf([1]), cfgOf([1, 6])]);

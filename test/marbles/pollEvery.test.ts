@@ -18,10 +18,13 @@ describe('pollEvery (the show stat polling stage)', () => {
     const ts = newScheduler();
     ts.run(({ cold, expectObservable, flush }) => {
       const started: number[] = [];
-      const polled = pollEvery(() => {
-        started.push(ts.now());
-        return cold('15ms (a|)', { a });
-      }, { intervalMs: 10, timeoutMs: 100, scheduler: ts });
+      const polled = pollEvery(
+        () => {
+          started.push(ts.now());
+          return cold('15ms (a|)', { a });
+        },
+        { intervalMs: 10, timeoutMs: 100, scheduler: ts },
+      );
       expectObservable(polled, '^ 49ms !').toBe('15ms a 19ms a', { a });
       flush();
       expect(started).toEqual([0, 20, 40]);
@@ -35,10 +38,13 @@ describe('pollEvery (the show stat polling stage)', () => {
       // The cost clock says each read (and handling its value) took 4 ms: with factor 5, the next read waits 16 ms more.
       let cost = 0;
       const clock = (): number => (cost += 4);
-      const polled = pollEvery(() => {
-        started.push(ts.now());
-        return cold('--(a|)', { a });
-      }, { intervalMs: 10, timeoutMs: 5, scheduler: ts, share: { factor: 5, clock } });
+      const polled = pollEvery(
+        () => {
+          started.push(ts.now());
+          return cold('--(a|)', { a });
+        },
+        { intervalMs: 10, timeoutMs: 5, scheduler: ts, share: { factor: 5, clock } },
+      );
       expectObservable(polled, '^ 49ms !').toBe('--a 19ms a 19ms a', { a });
       flush();
       // Done at 2 → not before 2 + 4 × 4 = 18: the tick at 10 is skipped, the one at 20 reads.
@@ -70,7 +76,9 @@ describe('pollEvery (the show stat polling stage)', () => {
       ];
       const polled = pollEvery(() => reads[n++]!(), { intervalMs: 10, timeoutMs: 5, scheduler: ts });
       expectObservable(polled, '^ 25ms !').toBe('-e 9ms x 8ms t', {
-        e: { ok: false, message: 'boom' }, x: { ok: false, message: 'HAProxy is not running' }, t: { ok: false, message: 'thrown' },
+        e: { ok: false, message: 'boom' },
+        x: { ok: false, message: 'HAProxy is not running' },
+        t: { ok: false, message: 'thrown' },
       });
     });
   });

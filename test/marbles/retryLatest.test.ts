@@ -10,7 +10,9 @@ describe('retryLatest', () => {
   it('fetches once per trigger and passes the results on', () => {
     const ts = newScheduler();
     ts.run(({ cold, hot, expectObservable }) => {
-      const out = hot('-a-------b', { a: 1, b: 2 }).pipe(retryLatest((n: number) => cold('--(x|)', { x: n * 10 }), { backoff, scheduler: ts }));
+      const out = hot('-a-------b', { a: 1, b: 2 }).pipe(
+        retryLatest((n: number) => cold('--(x|)', { x: n * 10 }), { backoff, scheduler: ts }),
+      );
       expectObservable(out).toBe('---x-------y', { x: 10, y: 20 });
     });
   });
@@ -19,7 +21,9 @@ describe('retryLatest', () => {
     const ts = newScheduler();
     ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const fetches = { a: cold('----(A|)'), b: cold('----(B|)'), c: cold('----(C|)') };
-      const out = hot('-a-bc').pipe(retryLatest((t: string) => fetches[t as 'a' | 'b' | 'c'], { backoff, scheduler: ts }));
+      const out = hot('-a-bc').pipe(
+        retryLatest((t: string) => fetches[t as 'a' | 'b' | 'c'], { backoff, scheduler: ts }),
+      );
       expectObservable(out).toBe('-----A---C');
       expectSubscriptions(fetches.a.subscriptions).toBe('-^---!');
       expectSubscriptions(fetches.b.subscriptions).toBe([]);
@@ -42,7 +46,10 @@ describe('retryLatest', () => {
       expectSubscriptions(good.subscriptions).toBe('114ms ^!');
       ts.flush();
       expect(failures.map((f) => [f.attempt, f.retryInMs, (f.error as Error).message])).toEqual([
-        [1, 10, 'HTTP 503'], [2, 20, 'HTTP 503'], [3, 40, 'HTTP 503'], [4, 40, 'HTTP 503'],
+        [1, 10, 'HTTP 503'],
+        [2, 20, 'HTTP 503'],
+        [3, 40, 'HTTP 503'],
+        [4, 40, 'HTTP 503'],
       ]);
     });
   });
@@ -70,7 +77,9 @@ describe('retryLatest', () => {
         if (i === 0 || i === 2) throw new Error('bug');
         return cold('-(v|)', { v: `s${i}` });
       };
-      const out = hot('a---------------------b').pipe(retryLatest(fetch, { backoff, scheduler: ts, onFailure: (f) => delays.push(f.retryInMs) }));
+      const out = hot('a---------------------b').pipe(
+        retryLatest(fetch, { backoff, scheduler: ts, onFailure: (f) => delays.push(f.retryInMs) }),
+      );
       // a: throws at 0, retries at 10 → s1 at 11. b at 22: throws, backoff starts again at 10 → s3 at 33.
       expectObservable(out).toBe('-----------x---------------------y', { x: 's1', y: 's3' });
       ts.flush();

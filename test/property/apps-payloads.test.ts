@@ -32,9 +32,31 @@ jest.setTimeout(170_000);
 
 function makePem(dir: string): string {
   const pem = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', '/CN=marathon-lb-property', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'crt.pem')], { stdio: 'pipe' });
-  fs.writeFileSync(pem, fs.readFileSync(path.join(dir, 'crt.pem'), 'utf8') + fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=marathon-lb-property',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'crt.pem'),
+    ],
+    { stdio: 'pipe' },
+  );
+  fs.writeFileSync(
+    pem,
+    fs.readFileSync(path.join(dir, 'crt.pem'), 'utf8') + fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'),
+  );
   return pem;
 }
 
@@ -54,7 +76,8 @@ async function judge(cases: readonly { name: string; c: Case }[], root: string, 
     try {
       const r = renderCase(j.c, prepare(j.c.body, k, pem), root, pem, t);
       j.failures.push(...pureViolations(r.snapshot, j.c.flags.refuseAppTemplates));
-      if (r.snapshot.ok) configs.push({ k, config: `${r.snapshot.rendered.config}\n`, cfgPath: path.join(root, `p${k}.cfg`) });
+      if (r.snapshot.ok)
+        configs.push({ k, config: `${r.snapshot.rendered.config}\n`, cfgPath: path.join(root, `p${k}.cfg`) });
     } catch (e) {
       j.failures.push(`exception: ${(e as Error).stack ?? String(e)}`);
     }
@@ -73,14 +96,26 @@ async function judge(cases: readonly { name: string; c: Case }[], root: string, 
     fs.writeFileSync(file, merged);
     batches.push({ file, members });
   }
-  const results = await checkAll(batches.map((b) => b.file), 2);
+  const results = await checkAll(
+    batches.map((b) => b.file),
+    2,
+  );
   for (const r of results) if (!r.ok) alone.push(...batches.find((b) => b.file === r.file)!.members);
   for (const m of alone) fs.writeFileSync(m.cfgPath, m.config);
-  const single = await checkAll(alone.map((m) => m.cfgPath), 2);
+  const single = await checkAll(
+    alone.map((m) => m.cfgPath),
+    2,
+  );
   for (const r of single) {
     if (r.ok) continue;
     const m = alone.find((x) => x.cfgPath === r.file)!;
-    judged[m.k]!.failures.push(`haproxy -c rejects the config:\n${r.output.split('\n').filter((l) => /ALERT/.test(l)).slice(0, 5).join('\n')}`);
+    judged[m.k]!.failures.push(
+      `haproxy -c rejects the config:\n${r.output
+        .split('\n')
+        .filter((l) => /ALERT/.test(l))
+        .slice(0, 5)
+        .join('\n')}`,
+    );
   }
   return judged;
 }
@@ -89,7 +124,10 @@ function report(judged: readonly Judged[]): string[] {
   const bad = judged.filter((j) => j.failures.length > 0);
   if (bad.length > 0) fs.mkdirSync(FAILURES, { recursive: true });
   for (const j of bad) {
-    fs.writeFileSync(path.join(FAILURES, `${j.name}.json`), `${JSON.stringify({ note: j.failures[0]!.slice(0, 300), flags: j.c.flags, body: j.c.body }, null, 1)}\n`);
+    fs.writeFileSync(
+      path.join(FAILURES, `${j.name}.json`),
+      `${JSON.stringify({ note: j.failures[0]!.slice(0, 300), flags: j.c.flags, body: j.c.body }, null, 1)}\n`,
+    );
   }
   return bad.map((j) => `${j.name}: ${j.failures.join('; ').slice(0, 600)}`);
 }
@@ -106,14 +144,21 @@ describeWithHaproxy('generated apps payloads through the --dry path', () => {
   test(`${RUNS} payloads (seed ${SEED}): no exception, no injected line, no env expansion, all pass haproxy -c`, async () => {
     const samples = fc.sample(caseArbitrary, { seed: SEED, numRuns: RUNS });
     expect(samples).toHaveLength(RUNS);
-    const judged = await judge(samples.map((c, i) => ({ name: `seed${SEED}-${i}`, c })), root, pem);
+    const judged = await judge(
+      samples.map((c, i) => ({ name: `seed${SEED}-${i}`, c })),
+      root,
+      pem,
+    );
     const served = judged.length;
     expect(served).toBe(RUNS);
     expect(report(judged)).toEqual([]);
   });
 
   test('kept regression cases (test/fixtures/property) still pass', async () => {
-    const files = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort();
+    const files = fs
+      .readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     expect(files.length).toBeGreaterThan(0);
     const cases = files.map((f) => {
       const j = JSON.parse(fs.readFileSync(path.join(FIXTURES, f), 'utf8')) as { flags: Case['flags']; body: unknown };

@@ -29,14 +29,17 @@ export function templates(): TemplateSet {
 }
 
 /** Agents the generated tasks name; anything else does not resolve (and the task is skipped, as upstream). */
-const resolve = (h: string): string | undefined => (isIP(h) === 4 ? h : h === 'agent-1' ? '10.0.0.9' : h === 'localhost' ? '127.0.0.1' : undefined);
+const resolve = (h: string): string | undefined =>
+  isIP(h) === 4 ? h : h === 'agent-1' ? '10.0.0.9' : h === 'localhost' ? '127.0.0.1' : undefined;
 
 /**
  * Makes the names of payload `k` unique within a batch (app ids, deployment groups, vhosts get a
  * `p<k>` prefix) and points GOOD_PEM at the real certificate. Hostile text stays hostile.
  */
 export function prepare(body: unknown, k: number, pem: string): unknown {
-  const json = JSON.stringify(body ?? null).split(GOOD_PEM).join(pem);
+  const json = JSON.stringify(body ?? null)
+    .split(GOOD_PEM)
+    .join(pem);
   const b = JSON.parse(json) as unknown;
   if (typeof b !== 'object' || b === null || !Array.isArray((b as { apps?: unknown }).apps)) return b;
   for (const a of (b as { apps: unknown[] }).apps) {
@@ -68,8 +71,20 @@ const files = fileChecks();
 /** Renders a prepared body as `marathon-lb --dry --haproxy-config <dir>/haproxy.cfg <flags>` would. */
 export function renderCase(c: Case, body: unknown, dir: string, pem: string, t: TemplateSet): Rendered {
   const cfgPath = path.join(dir, 'haproxy.cfg');
-  const args = ['--dry', '--group', 'external', '--haproxy-config', '/dir/haproxy.cfg', '--haproxy-version', '2.6', '--ssl-certs', pem,
-    '--lua-dir', path.join(REPO_ROOT, 'config', 'lua'), ...flagArgs(c.flags)];
+  const args = [
+    '--dry',
+    '--group',
+    'external',
+    '--haproxy-config',
+    '/dir/haproxy.cfg',
+    '--haproxy-version',
+    '2.6',
+    '--ssl-certs',
+    pem,
+    '--lua-dir',
+    path.join(REPO_ROOT, 'config', 'lua'),
+    ...flagArgs(c.flags),
+  ];
   let o = parsedFlags.get(args.join(' '));
   if (o === undefined) {
     // The argument parser is slow; its result depends on the flags alone (the directory is set below).
@@ -78,7 +93,12 @@ export function renderCase(c: Case, body: unknown, dir: string, pem: string, t: 
     parsedFlags.set(args.join(' '), (o = parsed.options));
   }
   o = { ...o, haproxyConfig: cfgPath };
-  const snapshot = renderSnapshot(body, t, { model: modelOptions(o, {}), render: renderOptions(o, {}) }, { resolve, files });
+  const snapshot = renderSnapshot(
+    body,
+    t,
+    { model: modelOptions(o, {}), render: renderOptions(o, {}) },
+    { resolve, files },
+  );
   return { snapshot, cfgPath };
 }
 
@@ -99,10 +119,19 @@ function expandsEnv(line: string): boolean {
   let q: '' | '"' | "'" = '';
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
-    if (q === "'") { if (c === "'") q = ''; continue; }
-    if (c === '\\') { i++; continue; }
+    if (q === "'") {
+      if (c === "'") q = '';
+      continue;
+    }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
     if (c === '#' && q === '') return false;
-    if (c === '"' || c === "'") { q = q === c ? '' : q === '' ? c : q; continue; }
+    if (c === '"' || c === "'") {
+      q = q === c ? '' : q === '' ? c : q;
+      continue;
+    }
     if (c === '$' && q === '"') return true;
   }
   return false;
@@ -113,17 +142,23 @@ export function pureViolations(s: Snapshot, refuseTemplates: boolean): string[] 
   const out: string[] = [];
   if (!s.ok) return out; // a body without an apps array: one error, nothing rendered
   for (const svc of s.model.services as readonly Service[]) {
-    for (const [at, v] of strings(svc, svc.backend)) if (LINE_BREAK.test(v)) out.push(`line break or NUL in ${at}: ${JSON.stringify(v.slice(0, 60))}`);
-    if (refuseTemplates && Object.keys(svc.templateLabels).length > 0) out.push(`${svc.backend} served with template labels under --refuse-app-templates`);
+    for (const [at, v] of strings(svc, svc.backend))
+      if (LINE_BREAK.test(v)) out.push(`line break or NUL in ${at}: ${JSON.stringify(v.slice(0, 60))}`);
+    if (refuseTemplates && Object.keys(svc.templateLabels).length > 0)
+      out.push(`${svc.backend} served with template labels under --refuse-app-templates`);
   }
   for (const map of [s.rendered.domainMap, s.rendered.appMap]) {
-    for (const line of map.split('\n')) if (line !== '' && !MAP_LINE.test(line)) out.push(`map line is not "key backend": ${JSON.stringify(line.slice(0, 80))}`);
+    for (const line of map.split('\n'))
+      if (line !== '' && !MAP_LINE.test(line))
+        out.push(`map line is not "key backend": ${JSON.stringify(line.slice(0, 80))}`);
   }
   const config = s.rendered.config;
   if (/[\r\0]/.test(config)) out.push('CR or NUL in the config');
   const lines = config.split('\n');
-  for (let i = 0; i < lines.length; i++) if (expandsEnv(lines[i]!)) out.push(`line ${i + 1} expands an environment variable: ${lines[i]!.slice(0, 120)}`);
-  for (const p of s.problems) if (typeof p.appId !== 'string' || typeof p.message !== 'string' || p.message === '') out.push('malformed problem');
+  for (let i = 0; i < lines.length; i++)
+    if (expandsEnv(lines[i]!)) out.push(`line ${i + 1} expands an environment variable: ${lines[i]!.slice(0, 120)}`);
+  for (const p of s.problems)
+    if (typeof p.appId !== 'string' || typeof p.message !== 'string' || p.message === '') out.push('malformed problem');
   return out;
 }
 
@@ -169,16 +204,21 @@ export function mergeConfigs(configs: readonly { readonly k: number; readonly co
 }
 
 /** Runs `haproxy -c` on many files, `workers` at a time. */
-export async function checkAll(files: readonly string[], workers: number): Promise<{ file: string; ok: boolean; output: string }[]> {
+export async function checkAll(
+  files: readonly string[],
+  workers: number,
+): Promise<{ file: string; ok: boolean; output: string }[]> {
   const results: { file: string; ok: boolean; output: string }[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (next < files.length) {
-      const file = files[next++]!;
-      const r = await checkConfig(file);
-      results.push({ file, ok: r.ok && !/\[ALERT\]/.test(r.output), output: r.output });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < files.length) {
+        const file = files[next++]!;
+        const r = await checkConfig(file);
+        results.push({ file, ok: r.ok && !/\[ALERT\]/.test(r.output), output: r.output });
+      }
+    }),
+  );
   return results;
 }
 

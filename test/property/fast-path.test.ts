@@ -15,68 +15,130 @@ import { plan } from '../../src/reconcile/plan';
 const HOSTS = ['10.0.0.1', '10.0.0.2', 'agent-1', 'agent-2'];
 const resolve = (h: string): string => (h.startsWith('agent-') ? `10.1.0.${h.slice(6)}` : h);
 
-const taskArb = (appNo: number, ipPerTask: boolean): fc.Arbitrary<MarathonTask> => fc.record({
-  n: fc.integer({ min: 0, max: 5 }),
-  host: fc.constantFrom(...HOSTS),
-  port: fc.integer({ min: 31000, max: 31005 }),
-  state: fc.constantFrom('TASK_RUNNING', 'TASK_RUNNING', 'TASK_RUNNING', 'TASK_STAGING', 'TASK_UNREACHABLE'),
-  health: fc.constantFrom<boolean | null>(true, false, null),
-}).map(({ n, host, port, state, health }) => ({
-  id: `app${appNo}.t${n}`,
-  host,
-  state,
-  ports: [port, port + 10],
-  ...(ipPerTask ? { ipAddresses: [{ ipAddress: `172.16.${appNo}.${n + 1}` }] } : {}),
-  ...(health === null ? {} : { healthCheckResults: [{ alive: health }] }),
-}));
+const taskArb = (appNo: number, ipPerTask: boolean): fc.Arbitrary<MarathonTask> =>
+  fc
+    .record({
+      n: fc.integer({ min: 0, max: 5 }),
+      host: fc.constantFrom(...HOSTS),
+      port: fc.integer({ min: 31000, max: 31005 }),
+      state: fc.constantFrom('TASK_RUNNING', 'TASK_RUNNING', 'TASK_RUNNING', 'TASK_STAGING', 'TASK_UNREACHABLE'),
+      health: fc.constantFrom<boolean | null>(true, false, null),
+    })
+    .map(({ n, host, port, state, health }) => ({
+      id: `app${appNo}.t${n}`,
+      host,
+      state,
+      ports: [port, port + 10],
+      ...(ipPerTask ? { ipAddresses: [{ ipAddress: `172.16.${appNo}.${n + 1}` }] } : {}),
+      ...(health === null ? {} : { healthCheckResults: [{ alive: health }] }),
+    }));
 
-const appArb = (appNo: number): fc.Arbitrary<MarathonApp> => fc.record({
-  ipPerTask: fc.boolean(),
-  checks: fc.boolean(),
-  enabled: fc.constantFrom<string | null>(null, 'true', 'true', 'false'),
-  deployGroup: fc.constantFrom<string | null>(null, null, 'blue', 'green'),
-  startedAt: fc.constantFrom('2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z'),
-  instances: fc.integer({ min: 0, max: 3 }),
-  target: fc.constantFrom<string | null>(null, '1', '2'),
-}).chain((a) => fc.uniqueArray(taskArb(appNo, a.ipPerTask), { minLength: 1, maxLength: 4, selector: (t) => t.id }).map((tasks): MarathonApp => ({
-  id: `/app${appNo}`,
-  instances: a.instances,
-  labels: {
-    HAPROXY_GROUP: 'external',
-    ...(a.enabled === null ? {} : { HAPROXY_0_ENABLED: a.enabled }),
-    ...(a.deployGroup === null ? {} : { HAPROXY_DEPLOYMENT_GROUP: a.deployGroup, HAPROXY_DEPLOYMENT_STARTED_AT: a.startedAt,
-      HAPROXY_DEPLOYMENT_ALT_PORT: '10099' }),
-    ...(a.deployGroup !== null && a.target !== null ? { HAPROXY_DEPLOYMENT_NEW_INSTANCES: '1', HAPROXY_DEPLOYMENT_TARGET_INSTANCES: a.target } : {}),
-  },
-  ...(a.ipPerTask ? { ipAddress: { discovery: { ports: [{ number: 8080 }] } } } : { portDefinitions: [{ port: a.deployGroup === null ? 10000 + appNo * 2 : 10090 }, { port: 10001 + appNo * 2 }] }),
-  ...(a.checks ? { healthChecks: [{ protocol: 'HTTP', path: '/', portIndex: 0 }] } : {}),
-  tasks,
-})));
+const appArb = (appNo: number): fc.Arbitrary<MarathonApp> =>
+  fc
+    .record({
+      ipPerTask: fc.boolean(),
+      checks: fc.boolean(),
+      enabled: fc.constantFrom<string | null>(null, 'true', 'true', 'false'),
+      deployGroup: fc.constantFrom<string | null>(null, null, 'blue', 'green'),
+      startedAt: fc.constantFrom('2024-01-01T00:00:00Z', '2024-01-02T00:00:00Z'),
+      instances: fc.integer({ min: 0, max: 3 }),
+      target: fc.constantFrom<string | null>(null, '1', '2'),
+    })
+    .chain((a) =>
+      fc
+        .uniqueArray(taskArb(appNo, a.ipPerTask), { minLength: 1, maxLength: 4, selector: (t) => t.id })
+        .map((tasks): MarathonApp => ({
+          id: `/app${appNo}`,
+          instances: a.instances,
+          labels: {
+            HAPROXY_GROUP: 'external',
+            ...(a.enabled === null ? {} : { HAPROXY_0_ENABLED: a.enabled }),
+            ...(a.deployGroup === null
+              ? {}
+              : {
+                  HAPROXY_DEPLOYMENT_GROUP: a.deployGroup,
+                  HAPROXY_DEPLOYMENT_STARTED_AT: a.startedAt,
+                  HAPROXY_DEPLOYMENT_ALT_PORT: '10099',
+                }),
+            ...(a.deployGroup !== null && a.target !== null
+              ? { HAPROXY_DEPLOYMENT_NEW_INSTANCES: '1', HAPROXY_DEPLOYMENT_TARGET_INSTANCES: a.target }
+              : {}),
+          },
+          ...(a.ipPerTask
+            ? { ipAddress: { discovery: { ports: [{ number: 8080 }] } } }
+            : {
+                portDefinitions: [
+                  { port: a.deployGroup === null ? 10000 + appNo * 2 : 10090 },
+                  { port: 10001 + appNo * 2 },
+                ],
+              }),
+          ...(a.checks ? { healthChecks: [{ protocol: 'HTTP', path: '/', portIndex: 0 }] } : {}),
+          tasks,
+        })),
+    );
 
-const appsArb: fc.Arbitrary<MarathonApp[]> = fc.integer({ min: 1, max: 5 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => appArb(i))));
+const appsArb: fc.Arbitrary<MarathonApp[]> = fc
+  .integer({ min: 1, max: 5 })
+  .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => appArb(i))));
 
-const eventArb = (apps: number): fc.Arbitrary<FastEvent> => fc.oneof(
-  fc.record({
-    app: fc.integer({ min: 0, max: apps }), n: fc.integer({ min: 0, max: 5 }), host: fc.constantFrom(...HOSTS),
-    port: fc.integer({ min: 31000, max: 31005 }),
-    status: fc.constantFrom('TASK_RUNNING', 'TASK_RUNNING', 'TASK_KILLED', 'TASK_FAILED', 'TASK_LOST', 'TASK_FINISHED', 'TASK_UNREACHABLE',
-      'TASK_KILLING', 'TASK_STAGING'),
-  }).map(({ app, n, host, port, status }): FastEvent => ({
-    type: 'status_update_event', eventType: 'status_update_event', appId: `/app${app}`, taskId: `app${app}.t${n}`, taskStatus: status,
-    host, ports: [port, port + 10], ipAddresses: [`172.16.${app}.${n + 1}`],
-  })),
-  fc.record({ app: fc.integer({ min: 0, max: apps }), n: fc.integer({ min: 0, max: 5 }), alive: fc.boolean(), instance: fc.boolean() })
-    .map(({ app, n, alive, instance }): FastEvent => ({
-      type: 'health_status_changed_event', eventType: 'health_status_changed_event', appId: `/app${app}`, alive,
-      ...(instance ? { instanceId: `app${app}.t${n}` } : { taskId: `app${app}.t${n}` }),
-    })),
-);
+const eventArb = (apps: number): fc.Arbitrary<FastEvent> =>
+  fc.oneof(
+    fc
+      .record({
+        app: fc.integer({ min: 0, max: apps }),
+        n: fc.integer({ min: 0, max: 5 }),
+        host: fc.constantFrom(...HOSTS),
+        port: fc.integer({ min: 31000, max: 31005 }),
+        status: fc.constantFrom(
+          'TASK_RUNNING',
+          'TASK_RUNNING',
+          'TASK_KILLED',
+          'TASK_FAILED',
+          'TASK_LOST',
+          'TASK_FINISHED',
+          'TASK_UNREACHABLE',
+          'TASK_KILLING',
+          'TASK_STAGING',
+        ),
+      })
+      .map(({ app, n, host, port, status }): FastEvent => ({
+        type: 'status_update_event',
+        eventType: 'status_update_event',
+        appId: `/app${app}`,
+        taskId: `app${app}.t${n}`,
+        taskStatus: status,
+        host,
+        ports: [port, port + 10],
+        ipAddresses: [`172.16.${app}.${n + 1}`],
+      })),
+    fc
+      .record({
+        app: fc.integer({ min: 0, max: apps }),
+        n: fc.integer({ min: 0, max: 5 }),
+        alive: fc.boolean(),
+        instance: fc.boolean(),
+      })
+      .map(({ app, n, alive, instance }): FastEvent => ({
+        type: 'health_status_changed_event',
+        eventType: 'health_status_changed_event',
+        appId: `/app${app}`,
+        alive,
+        ...(instance ? { instanceId: `app${app}.t${n}` } : { taskId: `app${app}.t${n}` }),
+      })),
+  );
 
-const optsArb: fc.Arbitrary<ModelOptions> = fc.record({
-  healthCheck: fc.boolean(),
-  strictMode: fc.boolean(),
-  ports: fc.constantFrom({ min: 10050, max: 10060 }, { min: 10050, max: 10052 }),
-}).map(({ healthCheck, strictMode, ports }) => ({ groups: ['external'], healthCheck, strictMode, servicePortRange: ports }));
+const optsArb: fc.Arbitrary<ModelOptions> = fc
+  .record({
+    healthCheck: fc.boolean(),
+    strictMode: fc.boolean(),
+    ports: fc.constantFrom({ min: 10050, max: 10060 }, { min: 10050, max: 10052 }),
+  })
+  .map(({ healthCheck, strictMode, ports }) => ({
+    groups: ['external'],
+    healthCheck,
+    strictMode,
+    servicePortRange: ports,
+  }));
 
 describe('fast path = full rebuild', () => {
   it('replays random event sequences with the servers a full rebuild gives', () => {
@@ -84,10 +146,16 @@ describe('fast path = full rebuild', () => {
     let refused = 0;
     let withOps = 0; // fast applies that changed servers (not only apps nothing routes)
     fc.assert(
-      fc.property(appsArb.chain((apps) => fc.tuple(fc.constant(apps), fc.array(eventArb(apps.length), { minLength: 1, maxLength: 15 }), optsArb)),
+      fc.property(
+        appsArb.chain((apps) =>
+          fc.tuple(fc.constant(apps), fc.array(eventArb(apps.length), { minLength: 1, maxLength: 15 }), optsArb),
+        ),
         ([apps, events, opts]) => {
           const ctx = { resolve };
-          const rebuild = (list: readonly MarathonApp[]): FastState => ({ apps: list, model: toModel(list, opts, ctx) });
+          const rebuild = (list: readonly MarathonApp[]): FastState => ({
+            apps: list,
+            model: toModel(list, opts, ctx),
+          });
           let state = rebuild(apps);
           for (const e of events) {
             const r = fastApply(state, e, opts, ctx);
@@ -111,7 +179,8 @@ describe('fast path = full rebuild', () => {
             if (p.runtimeOps.length > 0) withOps += 1;
             state = r.state;
           }
-        }),
+        },
+      ),
       { numRuns: 400, seed: 12 },
     );
     // Both paths were exercised (refusals: unknown apps, first/last task of a backend, assigned ports).
@@ -121,23 +190,74 @@ describe('fast path = full rebuild', () => {
   });
 
   it('leaves unknown apps and health changes of unknown tasks to the snapshot', () => {
-    const app: MarathonApp = { id: '/a', labels: { HAPROXY_GROUP: 'external' }, portDefinitions: [{ port: 10000 }],
-      tasks: [{ id: 'a.1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }] };
+    const app: MarathonApp = {
+      id: '/a',
+      labels: { HAPROXY_GROUP: 'external' },
+      portDefinitions: [{ port: 10000 }],
+      tasks: [{ id: 'a.1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }],
+    };
     const opts: ModelOptions = { groups: ['external'], healthCheck: false, strictMode: false, servicePortRange: null };
     const state: FastState = { apps: [app], model: toModel([app], opts, { resolve }) };
-    const unknownApp = fastApply(state, { type: 'status_update_event', eventType: 'status_update_event', appId: '/b', taskId: 'b.1',
-      taskStatus: 'TASK_RUNNING', host: '10.0.0.1', ports: [31000] }, opts, { resolve });
+    const unknownApp = fastApply(
+      state,
+      {
+        type: 'status_update_event',
+        eventType: 'status_update_event',
+        appId: '/b',
+        taskId: 'b.1',
+        taskStatus: 'TASK_RUNNING',
+        host: '10.0.0.1',
+        ports: [31000],
+      },
+      opts,
+      { resolve },
+    );
     expect(unknownApp.ok).toBe(false);
-    const unknownTask = fastApply(state, { type: 'health_status_changed_event', eventType: 'health_status_changed_event', appId: '/a',
-      taskId: 'a.9', alive: true }, opts, { resolve });
+    const unknownTask = fastApply(
+      state,
+      {
+        type: 'health_status_changed_event',
+        eventType: 'health_status_changed_event',
+        appId: '/a',
+        taskId: 'a.9',
+        alive: true,
+      },
+      opts,
+      { resolve },
+    );
     expect(unknownTask.ok).toBe(false);
     // Killing the only task removes the backend: a reload, so the snapshot's.
-    const lastTask = fastApply(state, { type: 'status_update_event', eventType: 'status_update_event', appId: '/a', taskId: 'a.1',
-      taskStatus: 'TASK_KILLED' }, opts, { resolve });
+    const lastTask = fastApply(
+      state,
+      {
+        type: 'status_update_event',
+        eventType: 'status_update_event',
+        appId: '/a',
+        taskId: 'a.1',
+        taskStatus: 'TASK_KILLED',
+      },
+      opts,
+      { resolve },
+    );
     expect(lastTask).toEqual({ ok: false, reason: 'app /a: backend-removed' });
     // A second task: runtime-only, one more server.
-    const scaled = fastApply(state, { type: 'status_update_event', eventType: 'status_update_event', appId: '/a', taskId: 'a.2',
-      taskStatus: 'TASK_RUNNING', host: '10.0.0.2', ports: [31001] }, opts, { resolve });
-    expect(scaled.ok && scaled.state.model.services[0]!.servers.map((s) => `${s.ip}:${s.port}`)).toEqual(['10.0.0.1:31000', '10.0.0.2:31001']);
+    const scaled = fastApply(
+      state,
+      {
+        type: 'status_update_event',
+        eventType: 'status_update_event',
+        appId: '/a',
+        taskId: 'a.2',
+        taskStatus: 'TASK_RUNNING',
+        host: '10.0.0.2',
+        ports: [31001],
+      },
+      opts,
+      { resolve },
+    );
+    expect(scaled.ok && scaled.state.model.services[0]!.servers.map((s) => `${s.ip}:${s.port}`)).toEqual([
+      '10.0.0.1:31000',
+      '10.0.0.2:31001',
+    ]);
   });
 });

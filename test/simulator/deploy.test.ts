@@ -8,30 +8,62 @@ import * as http from 'node:http';
 import { signRs256, Simulator } from '../../src/simulator';
 import type { SimEvent, SimulatorOptions } from '../../src/simulator';
 
-interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
-interface TaskJson { id: string; ports: number[]; version: string; healthCheckResults?: { alive: boolean }[] }
-interface ReadinessJson { name: string; taskId: string; ready: boolean; lastResponse?: { status: number } }
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+interface TaskJson {
+  id: string;
+  ports: number[];
+  version: string;
+  healthCheckResults?: { alive: boolean }[];
+}
+interface ReadinessJson {
+  name: string;
+  taskId: string;
+  ready: boolean;
+  lastResponse?: { status: number };
+}
 interface AppJson {
-  id: string; instances: number; version: string; tasks?: TaskJson[]; deployments: { id: string }[];
-  tasksHealthy: number; tasksUnhealthy: number; tasksRunning: number; readinessCheckResults?: ReadinessJson[];
+  id: string;
+  instances: number;
+  version: string;
+  tasks?: TaskJson[];
+  deployments: { id: string }[];
+  tasksHealthy: number;
+  tasksUnhealthy: number;
+  tasksRunning: number;
+  readinessCheckResults?: ReadinessJson[];
   labels: Record<string, string>;
 }
 interface DeploymentJson {
-  id: string; affectedApps: string[]; currentStep: number; totalSteps: number;
+  id: string;
+  affectedApps: string[];
+  currentStep: number;
+  totalSteps: number;
   currentActions: { action: string; app: string; readinessCheckResults: ReadinessJson[] }[];
 }
 
 function request(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(url, { method, agent: false, timeout: 5000,
-      headers: { ...(payload ? { 'Content-Type': 'application/json' } : {}), ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      {
+        method,
+        agent: false,
+        timeout: 5000,
+        headers: { ...(payload ? { 'Content-Type': 'application/json' } : {}), ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     req.end(payload);
@@ -53,7 +85,13 @@ async function taskStatus(port: number, path = '/'): Promise<number | 'refused'>
 }
 
 const sims: Simulator[] = [];
-async function start(opts: SimulatorOptions = {}): Promise<{ sim: Simulator; events: SimEvent[]; until: (p: (e: SimEvent) => boolean, what: string) => Promise<SimEvent> }> {
+async function start(
+  opts: SimulatorOptions = {},
+): Promise<{
+  sim: Simulator;
+  events: SimEvent[];
+  until: (p: (e: SimEvent) => boolean, what: string) => Promise<SimEvent>;
+}> {
   const sim = await Simulator.start({ seed: 'abcdef012345', serveTasks: true, ...opts });
   sims.push(sim);
   const events: SimEvent[] = [];
@@ -63,30 +101,45 @@ async function start(opts: SimulatorOptions = {}): Promise<{ sim: Simulator; eve
     for (const w of [...waiters]) w();
   });
   /** Resolves with the first event (seen so far or later) matching `p`; fails after 5 s. */
-  const until = (p: (e: SimEvent) => boolean, what: string): Promise<SimEvent> => new Promise((resolve, reject) => {
-    const check = (): void => {
-      const hit = events.find(p);
-      if (!hit) return;
-      waiters.delete(check);
-      clearTimeout(timer);
-      resolve(hit);
-    };
-    const timer = setTimeout(() => {
-      waiters.delete(check);
-      reject(new Error(`timed out waiting for ${what}; saw ${events.map((e) => e.eventType).join(', ')}`));
-    }, 5000);
-    waiters.add(check);
-    check();
-  });
+  const until = (p: (e: SimEvent) => boolean, what: string): Promise<SimEvent> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const hit = events.find(p);
+        if (!hit) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve(hit);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`timed out waiting for ${what}; saw ${events.map((e) => e.eventType).join(', ')}`));
+      }, 5000);
+      waiters.add(check);
+      check();
+    });
   return { sim, events, until };
 }
 afterEach(async () => {
   await Promise.all(sims.splice(0).map((s) => s.close()));
 });
 
-const healthChecks = [{ protocol: 'MESOS_HTTP', path: '/health', portIndex: 0, gracePeriodSeconds: 20, intervalSeconds: 1, maxConsecutiveFailures: 3 }];
-const blue = { id: '/web-blue', instances: 2, labels: { HAPROXY_GROUP: 'external', HAPROXY_DEPLOYMENT_GROUP: 'web' }, healthChecks,
-  portDefinitions: [{ port: 10000, name: 'http' }] };
+const healthChecks = [
+  {
+    protocol: 'MESOS_HTTP',
+    path: '/health',
+    portIndex: 0,
+    gracePeriodSeconds: 20,
+    intervalSeconds: 1,
+    maxConsecutiveFailures: 3,
+  },
+];
+const blue = {
+  id: '/web-blue',
+  instances: 2,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_DEPLOYMENT_GROUP: 'web' },
+  healthChecks,
+  portDefinitions: [{ port: 10000, name: 'http' }],
+};
 const types = (events: readonly SimEvent[]): string[] => events.map((e) => e.eventType);
 
 describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
@@ -95,8 +148,13 @@ describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
     const created = await json<AppJson>(`${sim.url}/v2/apps`, 'POST', blue, 201);
     expect(created.deployments).toHaveLength(1);
     const [dep] = await json<DeploymentJson[]>(`${sim.url}/v2/deployments`);
-    expect(dep).toMatchObject({ id: created.deployments[0]!.id, affectedApps: ['/web-blue'], currentStep: 1, totalSteps: 1,
-      currentActions: [{ action: 'StartApplication', app: '/web-blue', readinessCheckResults: [] }] });
+    expect(dep).toMatchObject({
+      id: created.deployments[0]!.id,
+      affectedApps: ['/web-blue'],
+      currentStep: 1,
+      totalSteps: 1,
+      currentActions: [{ action: 'StartApplication', app: '/web-blue', readinessCheckResults: [] }],
+    });
 
     const { app } = await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-blue`);
     expect(app).toMatchObject({ tasksRunning: 2, tasksHealthy: 0, tasksUnhealthy: 0, deployments: [{ id: dep!.id }] });
@@ -106,9 +164,20 @@ describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
     expect(await taskStatus(app.tasks![0]!.ports[0]!, '/health')).toBe(503);
 
     await until((e) => e.eventType === 'deployment_success', 'deployment_success');
-    expect(types(events)).toEqual(['api_post_event', 'deployment_info', 'status_update_event', 'status_update_event',
-      'health_status_changed_event', 'health_status_changed_event', 'deployment_step_success', 'deployment_success']);
-    expect(events.filter((e) => e.eventType === 'status_update_event').map((e) => e['taskStatus'])).toEqual(['TASK_RUNNING', 'TASK_RUNNING']);
+    expect(types(events)).toEqual([
+      'api_post_event',
+      'deployment_info',
+      'status_update_event',
+      'status_update_event',
+      'health_status_changed_event',
+      'health_status_changed_event',
+      'deployment_step_success',
+      'deployment_success',
+    ]);
+    expect(events.filter((e) => e.eventType === 'status_update_event').map((e) => e['taskStatus'])).toEqual([
+      'TASK_RUNNING',
+      'TASK_RUNNING',
+    ]);
     expect(events.find((e) => e.eventType === 'deployment_success')).toMatchObject({ id: dep!.id });
 
     const after = (await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-blue`)).app;
@@ -127,10 +196,14 @@ describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
     const first = (await json<AppJson>(`${sim.url}/v2/apps`, 'POST', blue, 201)).deployments[0]!.id;
     const locked = await request(`${sim.url}/v2/apps/web-blue`, 'PUT', { instances: 3 });
     expect(locked.status).toBe(409);
-    expect((JSON.parse(locked.body) as { message: string }).message).toContain("App is locked by one or more deployments. Override with the option '?force=true'");
+    expect((JSON.parse(locked.body) as { message: string }).message).toContain(
+      "App is locked by one or more deployments. Override with the option '?force=true'",
+    );
 
-    const put = await json<{ version: string; deploymentId: string }>(`${sim.url}/v2/apps/web-blue?force=true`, 'PUT',
-      { instances: 3, labels: { ...blue.labels, HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '3' } });
+    const put = await json<{ version: string; deploymentId: string }>(`${sim.url}/v2/apps/web-blue?force=true`, 'PUT', {
+      instances: 3,
+      labels: { ...blue.labels, HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '3' },
+    });
     expect(events.find((e) => e.eventType === 'deployment_failed')).toMatchObject({ id: first });
     const deps = await json<DeploymentJson[]>(`${sim.url}/v2/deployments`);
     expect(deps.map((d) => d.id)).toEqual([put.deploymentId]);
@@ -140,8 +213,14 @@ describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
     expect(app.tasks).toHaveLength(3);
 
     // The scale deployment waits for all three (the two first ones are still in their grace period too).
-    await until((e) => e.eventType === 'deployment_success' && e['id'] === put.deploymentId, 'the scale deployment to end');
-    expect((await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-blue`)).app).toMatchObject({ tasksHealthy: 3, deployments: [] });
+    await until(
+      (e) => e.eventType === 'deployment_success' && e['id'] === put.deploymentId,
+      'the scale deployment to end',
+    );
+    expect((await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-blue`)).app).toMatchObject({
+      tasksHealthy: 3,
+      deployments: [],
+    });
     // Once it is over, a PUT goes through without force.
     expect((await request(`${sim.url}/v2/apps/web-blue`, 'PUT', { instances: 2 })).status).toBe(200);
   });
@@ -154,8 +233,11 @@ describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
     const [a, b, c] = tasks;
     events.length = 0;
 
-    const reply = await json<{ version: string; deploymentId: string }>(`${sim.url}/v2/tasks/delete?scale=true`, 'POST',
-      { ids: [a!.id, c!.id, 'nope.00000000-0000-4000-8000-000000000000'] });
+    const reply = await json<{ version: string; deploymentId: string }>(
+      `${sim.url}/v2/tasks/delete?scale=true`,
+      'POST',
+      { ids: [a!.id, c!.id, 'nope.00000000-0000-4000-8000-000000000000'] },
+    );
     expect(reply.deploymentId).not.toBe(created.deployments[0]!.id);
     const { app } = await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-blue`);
     expect(app.instances).toBe(1);
@@ -163,9 +245,18 @@ describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
     expect(await taskStatus(a!.ports[0]!)).toBe('refused');
     expect(await taskStatus(c!.ports[0]!)).toBe('refused');
     expect(await taskStatus(b!.ports[0]!)).toBe(200);
-    expect(types(events)).toEqual(['status_update_event', 'status_update_event', 'api_post_event', 'deployment_info',
-      'deployment_step_success', 'deployment_success']);
-    expect(events.slice(0, 2).map((e) => [e['taskId'], e['taskStatus']])).toEqual([[a!.id, 'TASK_KILLED'], [c!.id, 'TASK_KILLED']]);
+    expect(types(events)).toEqual([
+      'status_update_event',
+      'status_update_event',
+      'api_post_event',
+      'deployment_info',
+      'deployment_step_success',
+      'deployment_success',
+    ]);
+    expect(events.slice(0, 2).map((e) => [e['taskId'], e['taskStatus']])).toEqual([
+      [a!.id, 'TASK_KILLED'],
+      [c!.id, 'TASK_KILLED'],
+    ]);
     expect(events.find((e) => e.eventType === 'deployment_success')).toMatchObject({ id: reply.deploymentId });
 
     // Without scale, Marathon replaces each killed task; the answer lists the killed tasks.
@@ -187,8 +278,14 @@ describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
     const ports = (await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-blue`)).app.tasks!.map((t) => t.ports[0]!);
     events.length = 0;
     const reply = await json<{ deploymentId: string }>(`${sim.url}/v2/apps/web-blue`, 'DELETE');
-    expect(types(events)).toEqual(['deployment_info', 'status_update_event', 'status_update_event', 'app_terminated_event',
-      'deployment_step_success', 'deployment_success']);
+    expect(types(events)).toEqual([
+      'deployment_info',
+      'status_update_event',
+      'status_update_event',
+      'app_terminated_event',
+      'deployment_step_success',
+      'deployment_success',
+    ]);
     expect(events.at(-1)).toMatchObject({ id: reply.deploymentId });
     expect((await request(`${sim.url}/v2/apps/web-blue`)).status).toBe(404);
     expect(await Promise.all(ports.map((p) => taskStatus(p)))).toEqual(['refused', 'refused']);
@@ -200,18 +297,38 @@ describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
     await until((e) => e.eventType === 'deployment_success', 'the create deployment');
     const old = (await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-blue`)).app.tasks!;
     events.length = 0;
-    const put = await json<{ deploymentId: string }>(`${sim.url}/v2/apps/web-blue`, 'PUT', { healthChecks: [{ ...healthChecks[0], path: '/healthz' }] });
+    const put = await json<{ deploymentId: string }>(`${sim.url}/v2/apps/web-blue`, 'PUT', {
+      healthChecks: [{ ...healthChecks[0], path: '/healthz' }],
+    });
     const during = (await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-blue`)).app;
     expect(during.tasks!.map((t) => t.id).slice(0, 2)).toEqual(old.map((t) => t.id));
-    expect(during).toMatchObject({ instances: 2, tasksRunning: 4, tasksHealthy: 2, deployments: [{ id: put.deploymentId }] });
-    expect((await json<DeploymentJson[]>(`${sim.url}/v2/deployments`))[0]!.currentActions[0]!.action).toBe('RestartApplication');
+    expect(during).toMatchObject({
+      instances: 2,
+      tasksRunning: 4,
+      tasksHealthy: 2,
+      deployments: [{ id: put.deploymentId }],
+    });
+    expect((await json<DeploymentJson[]>(`${sim.url}/v2/deployments`))[0]!.currentActions[0]!.action).toBe(
+      'RestartApplication',
+    );
     expect(await Promise.all(old.map((t) => taskStatus(t.ports[0]!)))).toEqual([200, 200]);
 
     await until((e) => e.eventType === 'deployment_success', 'the restart to end');
-    expect(types(events)).toEqual(['api_post_event', 'deployment_info', 'status_update_event', 'status_update_event',
-      'health_status_changed_event', 'health_status_changed_event', 'status_update_event', 'status_update_event',
-      'deployment_step_success', 'deployment_success']);
-    expect(events.slice(6, 8).map((e) => [e['taskId'], e['taskStatus']])).toEqual(old.map((t) => [t.id, 'TASK_KILLED']));
+    expect(types(events)).toEqual([
+      'api_post_event',
+      'deployment_info',
+      'status_update_event',
+      'status_update_event',
+      'health_status_changed_event',
+      'health_status_changed_event',
+      'status_update_event',
+      'status_update_event',
+      'deployment_step_success',
+      'deployment_success',
+    ]);
+    expect(events.slice(6, 8).map((e) => [e['taskId'], e['taskStatus']])).toEqual(
+      old.map((t) => [t.id, 'TASK_KILLED']),
+    );
     const after = (await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-blue`)).app;
     expect(after.tasks!.map((t) => t.id)).toEqual(during.tasks!.slice(2).map((t) => t.id));
     expect(await Promise.all(old.map((t) => taskStatus(t.ports[0]!)))).toEqual(['refused', 'refused']);
@@ -222,7 +339,9 @@ describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
     const def: Record<string, unknown> = { ...blue };
     delete def['id'];
     const put = await json<{ deploymentId: string }>(`${sim.url}/v2/apps/web-green`, 'PUT', def, 201);
-    expect((await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-green`)).app.deployments).toEqual([{ id: put.deploymentId }]);
+    expect((await json<{ app: AppJson }>(`${sim.url}/v2/apps/web-green`)).app.deployments).toEqual([
+      { id: put.deploymentId },
+    ]);
     expect((await request(`${sim.url}/v2/deployments/${put.deploymentId}`, 'DELETE')).status).toBe(202);
     expect(events.find((e) => e.eventType === 'deployment_failed')).toMatchObject({ id: put.deploymentId });
     expect(await json<unknown[]>(`${sim.url}/v2/deployments`)).toEqual([]);
@@ -231,8 +350,18 @@ describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
 });
 
 describe('readiness', () => {
-  const readinessChecks = [{ name: 'readinessCheck', protocol: 'HTTP', path: '/ready', portName: 'http', intervalSeconds: 1,
-    timeoutSeconds: 1, httpStatusCodesForReady: [200], preserveLastResponse: true }];
+  const readinessChecks = [
+    {
+      name: 'readinessCheck',
+      protocol: 'HTTP',
+      path: '/ready',
+      portName: 'http',
+      intervalSeconds: 1,
+      timeoutSeconds: 1,
+      httpStatusCodesForReady: [200],
+      preserveLastResponse: true,
+    },
+  ];
   const ready = { ...blue, id: '/ready-app', readinessChecks };
 
   test('results while the deployment runs: not ready until set, then the deployment ends and results go', async () => {
@@ -244,11 +373,23 @@ describe('readiness', () => {
     const [a, b] = app.tasks!;
     expect(app.tasksHealthy).toBe(2);
     expect(app.readinessCheckResults).toEqual([
-      { name: 'readinessCheck', taskId: a!.id, ready: false, lastResponse: { status: 503, contentType: 'application/json', body: '' } },
-      { name: 'readinessCheck', taskId: b!.id, ready: false, lastResponse: { status: 503, contentType: 'application/json', body: '' } },
+      {
+        name: 'readinessCheck',
+        taskId: a!.id,
+        ready: false,
+        lastResponse: { status: 503, contentType: 'application/json', body: '' },
+      },
+      {
+        name: 'readinessCheck',
+        taskId: b!.id,
+        ready: false,
+        lastResponse: { status: 503, contentType: 'application/json', body: '' },
+      },
     ]);
     // As Marathon: in the list only with embed=apps.readiness; in the deployment's current action.
-    expect((await json<{ apps: AppJson[] }>(`${sim.url}/v2/apps?embed=apps.tasks`)).apps[0]!.readinessCheckResults).toBeUndefined();
+    expect(
+      (await json<{ apps: AppJson[] }>(`${sim.url}/v2/apps?embed=apps.tasks`)).apps[0]!.readinessCheckResults,
+    ).toBeUndefined();
     const listed = await json<{ apps: AppJson[] }>(`${sim.url}/v2/apps?embed=apps.tasks&embed=apps.readiness`);
     expect(listed.apps[0]!.readinessCheckResults!.map((r) => r.ready)).toEqual([false, false]);
     const [dep] = await json<DeploymentJson[]>(`${sim.url}/v2/deployments`);
@@ -259,7 +400,10 @@ describe('readiness', () => {
     expect((await request(`${sim.url}/_sim/tasks/${a!.id}/ready`, 'POST', { ready: true })).status).toBe(200);
     expect(await taskStatus(a!.ports[0]!, '/ready')).toBe(200);
     const half = (await json<{ app: AppJson }>(`${sim.url}/v2/apps/ready-app`)).app;
-    expect(half.readinessCheckResults!.map((r) => [r.taskId, r.ready])).toEqual([[a!.id, true], [b!.id, false]]);
+    expect(half.readinessCheckResults!.map((r) => [r.taskId, r.ready])).toEqual([
+      [a!.id, true],
+      [b!.id, false],
+    ]);
     expect(half.deployments).toHaveLength(1);
 
     await sim.setReady(b!.id, true);
@@ -277,7 +421,11 @@ describe('readiness', () => {
     const { sim, events, until } = await start({ timeScale: 0.05 });
     await json<AppJson>(`${sim.url}/v2/apps`, 'POST', { ...ready, instances: 1 }, 201);
     const success = await until((e) => e.eventType === 'deployment_success', 'deployment_success');
-    expect(types(events).slice(-3)).toEqual(['health_status_changed_event', 'deployment_step_success', 'deployment_success']);
+    expect(types(events).slice(-3)).toEqual([
+      'health_status_changed_event',
+      'deployment_step_success',
+      'deployment_success',
+    ]);
     expect(success).toMatchObject({ eventType: 'deployment_success' });
     const task = sim.tasksOf('/ready-app')[0]!;
     expect(task.ready).toBe(true);
@@ -286,10 +434,18 @@ describe('readiness', () => {
 
   test('notReadyAnswers503: a task that is not ready fails every request but its health checks', async () => {
     const { sim } = await start({ timeScale: 0.05, readyAfterSeconds: Infinity, notReadyAnswers503: true });
-    await json<AppJson>(`${sim.url}/v2/apps`, 'POST', { id: '/warm', instances: 1, readinessChecks, portDefinitions: [{ port: 10005 }] }, 201);
+    await json<AppJson>(
+      `${sim.url}/v2/apps`,
+      'POST',
+      { id: '/warm', instances: 1, readinessChecks, portDefinitions: [{ port: 10005 }] },
+      201,
+    );
     const task = sim.tasksOf('/warm')[0]!;
-    expect([await taskStatus(task.ports[0]!, '/'), await taskStatus(task.ports[0]!, '/ready'), await taskStatus(task.ports[0]!, '/health')])
-      .toEqual([503, 503, 200]);
+    expect([
+      await taskStatus(task.ports[0]!, '/'),
+      await taskStatus(task.ports[0]!, '/ready'),
+      await taskStatus(task.ports[0]!, '/health'),
+    ]).toEqual([503, 503, 200]);
     await sim.setReady(task.id, true);
     expect([await taskStatus(task.ports[0]!, '/'), await taskStatus(task.ports[0]!, '/ready')]).toEqual([200, 200]);
   });
@@ -308,22 +464,36 @@ describe('readiness', () => {
 describe('DC/OS login', () => {
   test('answers with the token and the dcos-acs-auth-cookie (what marathon-lb reads), honouring exp', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const { sim } = await start({ serveTasks: false, auth: { dcos: { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() } } });
+    const { sim } = await start({
+      serveTasks: false,
+      auth: { dcos: { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() } },
+    });
     const now = Math.floor(Date.now() / 1000);
-    const reply = await request(`${sim.url}/acs/api/v1/auth/login`, 'POST',
-      { uid: 'mlb', token: signRs256({ uid: 'mlb', exp: now + 60 }, privateKey), exp: now + 3600 });
+    const reply = await request(`${sim.url}/acs/api/v1/auth/login`, 'POST', {
+      uid: 'mlb',
+      token: signRs256({ uid: 'mlb', exp: now + 60 }, privateKey),
+      exp: now + 3600,
+    });
     expect(reply.status).toBe(200);
     const { token } = JSON.parse(reply.body) as { token: string };
     const cookies = reply.headers['set-cookie'] ?? [];
     expect(cookies).toHaveLength(2);
-    const auth = /^dcos-acs-auth-cookie=([^;]+); Expires=[^;]+ GMT; Max-Age=(\d+); Path=\/; HttpOnly$/.exec(cookies[0]!);
+    const auth = /^dcos-acs-auth-cookie=([^;]+); Expires=[^;]+ GMT; Max-Age=(\d+); Path=\/; HttpOnly$/.exec(
+      cookies[0]!,
+    );
     expect(auth?.[1]).toBe(token);
     expect(Number(auth?.[2])).toBeGreaterThan(3500);
     expect(Number(auth?.[2])).toBeLessThanOrEqual(3600);
     const info = /^dcos-acs-info-cookie=([^;]+);/.exec(cookies[1]!);
-    expect(JSON.parse(Buffer.from(info![1]!, 'base64').toString('utf8'))).toEqual({ uid: 'mlb', description: 'mlb', is_remote: false });
+    expect(JSON.parse(Buffer.from(info![1]!, 'base64').toString('utf8'))).toEqual({
+      uid: 'mlb',
+      description: 'mlb',
+      is_remote: false,
+    });
     // marathon-lb sends `Authorization: token=<cookie value>`.
-    expect((await request(`${sim.url}/v2/apps`, 'GET', undefined, { Authorization: `token=${auth![1]}` })).status).toBe(200);
+    expect((await request(`${sim.url}/v2/apps`, 'GET', undefined, { Authorization: `token=${auth![1]}` })).status).toBe(
+      200,
+    );
     expect((await request(`${sim.url}/v2/apps`)).status).toBe(401);
   });
 });

@@ -20,10 +20,18 @@ export interface Stack {
 }
 
 /** The real controller (simulator, SSE, pipeline, real time) with its admin API, wired as main.ts would, flags included. */
-export async function startStack(argv: string[], haproxy: RecordingHaproxy, cleanup: (() => unknown)[]): Promise<Stack> {
+export async function startStack(
+  argv: string[],
+  haproxy: RecordingHaproxy,
+  cleanup: (() => unknown)[],
+): Promise<Stack> {
   const logs: LogLine[] = [];
-  const prepared = configure({ from: { argv: [...argv, '--group', 'external', '--templates-dir', path.join(REPO_ROOT, 'no-templates')] },
-    env: {}, configDir: path.join(REPO_ROOT, 'config'), logger: () => memoryLogger(logs) });
+  const prepared = configure({
+    from: { argv: [...argv, '--group', 'external', '--templates-dir', path.join(REPO_ROOT, 'no-templates')] },
+    env: {},
+    configDir: path.join(REPO_ROOT, 'config'),
+    logger: () => memoryLogger(logs),
+  });
   if (!prepared.ok) throw new Error(prepared.error);
   const { options: o, logger } = prepared.value;
   const now = (): number => asyncScheduler.now();
@@ -32,16 +40,25 @@ export async function startStack(argv: string[], haproxy: RecordingHaproxy, clea
   let book: StatusBook | undefined;
   const signals = new Subject<'hup' | 'usr1'>();
   const started = controllerStart(prepared.value, {
-    haproxy, signals$: signals, scheduler: asyncScheduler, random: () => 0.5,
+    haproxy,
+    signals$: signals,
+    scheduler: asyncScheduler,
+    random: () => 0.5,
     observers: [(e) => events.push(e), (e) => metrics.observe(e), (e) => book?.observe(e)],
   });
   if (!started.ok) throw new Error(started.error);
   const { run$, applied } = started.value;
   book = new StatusBook({ applied, now });
-  const admin = await startAdminServer({ bind: o.adminBind, port: o.adminPort, token: o.adminToken, metrics, status: book, logger });
+  const admin = await startAdminServer({
+    bind: o.adminBind,
+    port: o.adminPort,
+    token: o.adminToken,
+    metrics,
+    status: book,
+    logger,
+  });
   cleanup.push(() => admin.close());
   const sub = run$.subscribe({ error: (e: unknown) => logs.push({ level: 'fatal', msg: String(e) }) });
   cleanup.push(() => sub.unsubscribe());
   return { applied, events, logs, signals, metrics, admin };
 }
-

@@ -24,7 +24,12 @@ const CANDIDATES = ['chromium', '/usr/bin/chromium', 'chromium-browser', '/usr/b
 
 /** `bin` itself when it is a path, else the first executable of that name on $PATH. */
 function resolve(bin: string): string | undefined {
-  const candidates = bin.includes('/') ? [bin] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, bin));
+  const candidates = bin.includes('/')
+    ? [bin]
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, bin));
   return candidates.find((file) => {
     try {
       accessSync(file, constants.X_OK);
@@ -55,8 +60,12 @@ function findChromium(): ChromiumInfo | undefined {
   return undefined;
 }
 
-const CHROMIUM: RequiredTool<ChromiumInfo> = { tool: 'chromium', aptPackage: 'chromium', envVar: 'CHROMIUM_BIN', find: findChromium };
-
+const CHROMIUM: RequiredTool<ChromiumInfo> = {
+  tool: 'chromium',
+  aptPackage: 'chromium',
+  envVar: 'CHROMIUM_BIN',
+  find: findChromium,
+};
 
 /**
  * describe() for suites that need chromium. `fn` gets the binary found. Without it the suite fails
@@ -74,17 +83,30 @@ export interface RunningBrowser {
 
 /** Flags for a quiet, sandbox-free headless run that talks to nothing but the pages it is sent to. */
 const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** Starts headless Chromium with a fresh --user-data-dir (a new temp dir). */
-export async function launchChromium(info: ChromiumInfo, viewport = { width: 1280, height: 900 }): Promise<RunningBrowser> {
+export async function launchChromium(
+  info: ChromiumInfo,
+  viewport = { width: 1280, height: 900 },
+): Promise<RunningBrowser> {
   const profile = await mkdtemp(join(tmpdir(), 'mlb-chromium-'));
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: info.bin, headless: true, args: CHROMIUM_ARGS, viewport, timeout: 30000,
+      executablePath: info.bin,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport,
+      timeout: 30000,
       env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
     });
   } catch (err) {
@@ -94,10 +116,11 @@ export async function launchChromium(info: ChromiumInfo, viewport = { width: 128
   let closing: Promise<void> | undefined;
   return {
     context,
-    close: () => (closing ??= (async () => {
-      await context.close().catch(() => undefined);
-      await rm(profile, { recursive: true, force: true });
-    })()),
+    close: () =>
+      (closing ??= (async () => {
+        await context.close().catch(() => undefined);
+        await rm(profile, { recursive: true, force: true });
+      })()),
   };
 }
 
@@ -105,7 +128,10 @@ export async function launchChromium(info: ChromiumInfo, viewport = { width: 128
  * A new page of `browser` that may talk to `origin` only (no CDN, no fonts, no telemetry): anything
  * else is aborted and, like any script error on the page, recorded in `problems`.
  */
-export async function confinedPage(browser: RunningBrowser, origin: string): Promise<{ page: Page; problems: string[] }> {
+export async function confinedPage(
+  browser: RunningBrowser,
+  origin: string,
+): Promise<{ page: Page; problems: string[] }> {
   const problems: string[] = [];
   await browser.context.route('**/*', (route) => {
     const url = route.request().url();

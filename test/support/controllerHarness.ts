@@ -7,10 +7,16 @@ import type { PipelineEvent } from '../../src/reconcile/pipeline';
 import { configure, controllerStart } from '../../src/wiring/bootstrap';
 import { REPO_ROOT } from './paths';
 
-export interface LogLine { level: string; msg: string }
+export interface LogLine {
+  level: string;
+  msg: string;
+}
 
 export function memoryLogger(lines: LogLine[]): Logger {
-  const at = (level: string) => (msg: string): void => void lines.push({ level, msg });
+  const at =
+    (level: string) =>
+    (msg: string): void =>
+      void lines.push({ level, msg });
   return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
 }
 
@@ -25,13 +31,21 @@ export interface RunningController {
 /** Starts the real controller (real client, SSE, pipeline, real time) against Marathon URLs, with `haproxy` as its apply port. */
 export function startController(argv: string[], haproxy: ApplyPort): RunningController {
   const logs: LogLine[] = [];
-  const prepared = configure({ from: { argv: [...argv, '--group', 'external', '--templates-dir', path.join(REPO_ROOT, 'no-templates')] },
-    env: {}, configDir: path.join(REPO_ROOT, 'config'), logger: () => memoryLogger(logs) });
+  const prepared = configure({
+    from: { argv: [...argv, '--group', 'external', '--templates-dir', path.join(REPO_ROOT, 'no-templates')] },
+    env: {},
+    configDir: path.join(REPO_ROOT, 'config'),
+    logger: () => memoryLogger(logs),
+  });
   if (!prepared.ok) throw new Error(prepared.error);
   const events: PipelineEvent[] = [];
   const signals = new Subject<'hup' | 'usr1'>();
   const started = controllerStart(prepared.value, {
-    haproxy, signals$: signals, scheduler: asyncScheduler, random: () => 0.5, observers: [(e) => events.push(e)],
+    haproxy,
+    signals$: signals,
+    scheduler: asyncScheduler,
+    random: () => 0.5,
+    observers: [(e) => events.push(e)],
   });
   if (!started.ok) throw new Error(started.error);
   const { run$, applied } = started.value;

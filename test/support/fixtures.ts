@@ -2,12 +2,40 @@ import type { Server, Service } from '../../src/model/types';
 
 /** Server n: 10.0.0.n:31000 with a stable made-up id. */
 export const makeServer = (n: number, extra: Partial<Server> = {}): Server => ({
-  name: `10_0_0_${n}_31000`, id: 100 + n, host: `10.0.0.${n}`, ip: `10.0.0.${n}`, port: 31000, draining: false, healthCheckPort: null, ...extra,
+  name: `10_0_0_${n}_31000`,
+  id: 100 + n,
+  host: `10.0.0.${n}`,
+  ip: `10.0.0.${n}`,
+  port: 31000,
+  draining: false,
+  healthCheckPort: null,
+  ...extra,
 });
 
 /** A plain http service of app `/<backend>` with marathon-lb's defaults. */
 export const makeService = (backend: string, servers: Server[], extra: Partial<Service> = {}): Service => ({
-  appId: `/${backend}`, servicePort: 10000, backend, mode: 'http', balance: 'roundrobin', bindAddr: '*', bindOptions: null, sslCert: null,
-  hostname: null, path: null, auth: null, sticky: false, redirectHttpToHttps: false, useHsts: false, backendWeight: 0, networkAllowed: null,
-  proxyPath: null, revProxyPath: null, redirPath: null, healthCheck: null, backendCheckPort: null, templateLabels: {}, servers, ...extra,
+  appId: `/${backend}`,
+  servicePort: 10000,
+  backend,
+  mode: 'http',
+  balance: 'roundrobin',
+  bindAddr: '*',
+  bindOptions: null,
+  sslCert: null,
+  hostname: null,
+  path: null,
+  auth: null,
+  sticky: false,
+  redirectHttpToHttps: false,
+  useHsts: false,
+  backendWeight: 0,
+  networkAllowed: null,
+  proxyPath: null,
+  revProxyPath: null,
+  redirPath: null,
+  healthCheck: null,
+  backendCheckPort: null,
+  templateLabels: {},
+  servers,
+  ...extra,
 });

@@ -41,8 +41,12 @@ export function findHaproxy(): HaproxyInfo | undefined {
   return undefined;
 }
 
-const HAPROXY: RequiredTool<HaproxyInfo> = { tool: 'haproxy', aptPackage: 'haproxy', envVar: 'HAPROXY_BIN', find: findHaproxy };
-
+const HAPROXY: RequiredTool<HaproxyInfo> = {
+  tool: 'haproxy',
+  aptPackage: 'haproxy',
+  envVar: 'HAPROXY_BIN',
+  find: findHaproxy,
+};
 
 /**
  * describe() for suites that need haproxy. `fn` gets the binary found. Without it the suite fails

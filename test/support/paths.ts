@@ -20,10 +20,13 @@ export function compatCases(): CompatCase[] {
   if (!fs.existsSync(COMPAT_CASES_DIR)) {
     throw new Error(`compat corpus not found at ${COMPAT_CASES_DIR}: clone the project beside ../shared`);
   }
-  return fs.readdirSync(COMPAT_CASES_DIR).sort().map((name) => {
-    const dir = path.join(COMPAT_CASES_DIR, name);
-    const line = fs.readFileSync(path.join(dir, 'args'), 'utf8').trim();
-    const args = [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
-    return { name, dir, args, hasMaps: fs.existsSync(path.join(dir, 'domain2backend.map')) };
-  });
+  return fs
+    .readdirSync(COMPAT_CASES_DIR)
+    .sort()
+    .map((name) => {
+      const dir = path.join(COMPAT_CASES_DIR, name);
+      const line = fs.readFileSync(path.join(dir, 'args'), 'utf8').trim();
+      const args = [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+      return { name, dir, args, hasMaps: fs.existsSync(path.join(dir, 'domain2backend.map')) };
+    });
 }

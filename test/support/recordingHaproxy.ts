@@ -21,7 +21,11 @@ export class RecordingHaproxy implements ApplyPort {
       this.failures--;
       return throwError(() => new Error('haproxy -c rejected the config'));
     }
-    return of({ reloaded: plan.reloadReasons.length > 0, reasons: plan.reloadReasons, runtimeOps: plan.runtimeOps.length });
+    return of({
+      reloaded: plan.reloadReasons.length > 0,
+      reasons: plan.reloadReasons,
+      runtimeOps: plan.runtimeOps.length,
+    });
   }
 
   reloadExisting(): Observable<ApplyReport> {

@@ -13,9 +13,14 @@ export interface DryRun {
 }
 
 /** Runs `marathon-lb --dry` in process with the given flags; env defaults to none. */
-export async function dryRun(argv: readonly string[], env: Record<string, string | undefined> = {}, stdin = ''): Promise<DryRun> {
+export async function dryRun(
+  argv: readonly string[],
+  env: Record<string, string | undefined> = {},
+  stdin = '',
+): Promise<DryRun> {
   const parsed = parseArgs(['--dry', ...argv], env);
-  if (parsed.kind !== 'ok') return { code: 2, stdout: '', stderr: parsed.kind === 'error' ? parsed.message : parsed.text };
+  if (parsed.kind !== 'ok')
+    return { code: 2, stdout: '', stderr: parsed.kind === 'error' ? parsed.message : parsed.text };
   let stdout = '';
   let stderr = '';
   const code = await runDry(parsed.options, {
@@ -34,7 +39,10 @@ export function tempDir(prefix = 'mlb-test-'): string {
 
 /** Semantic comparison with ../shared/tools/cfgdiff.mjs: '' when equal, else its report. */
 export function cfgdiff(expectedFile: string, actualFile: string, map = false): string {
-  const r = spawnSync(process.execPath, [CFGDIFF, ...(map ? ['--map'] : []), expectedFile, actualFile], { encoding: 'utf8', timeout: 20000 });
+  const r = spawnSync(process.execPath, [CFGDIFF, ...(map ? ['--map'] : []), expectedFile, actualFile], {
+    encoding: 'utf8',
+    timeout: 20000,
+  });
   if (r.status === 0) return '';
   return `${r.stdout}${r.stderr}`.trim() || `cfgdiff exited ${r.status}`;
 }

@@ -14,7 +14,8 @@ export interface RequiredTool<T> {
   readonly find: () => T | undefined;
 }
 
-const requiredInCi = (t: { tool: string; aptPackage: string }): string => `${t.tool} is required in CI: apt-get install -y ${t.aptPackage}`;
+const requiredInCi = (t: { tool: string; aptPackage: string }): string =>
+  `${t.tool} is required in CI: apt-get install -y ${t.aptPackage}`;
 
 /**
  * describe() for suites that need an external tool. `fn` gets what `find` found. Without it the
@@ -36,8 +37,10 @@ export function describeWithTool<T>(t: RequiredTool<T>, name: string, fn: (found
     });
     return;
   }
-  console.warn(`\n*** SKIPPING "${name}": ${t.tool} not found${where}. ` +
-    `Install it (apt-get install -y ${t.aptPackage}) to run these tests; under CI=true they fail instead. ***\n`);
+  console.warn(
+    `\n*** SKIPPING "${name}": ${t.tool} not found${where}. ` +
+      `Install it (apt-get install -y ${t.aptPackage}) to run these tests; under CI=true they fail instead. ***\n`,
+  );
   describe.skip(name, () => {
     it(`needs ${t.tool}, which is not installed here`, () => undefined);
   });

@@ -21,10 +21,12 @@ export function spawnService(args: readonly string[], env: NodeJS.ProcessEnv): S
   return {
     child,
     output: () => output,
-    ready: (timeoutMs = 20000) => waitFor('HAProxy reloaded and healthy', () => /HAProxy reloaded and healthy/.test(output), timeoutMs)
-      .catch((e: Error) => {
-        throw new Error(`${e.message}\n${output.slice(-3000)}`);
-      }),
+    ready: (timeoutMs = 20000) =>
+      waitFor('HAProxy reloaded and healthy', () => /HAProxy reloaded and healthy/.test(output), timeoutMs).catch(
+        (e: Error) => {
+          throw new Error(`${e.message}\n${output.slice(-3000)}`);
+        },
+      ),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -18,17 +18,23 @@ function sample(at: number, text = REAL): StatSample {
 
 /** A minimal `show stat` with one frontend, one backend and its servers, counters as given. */
 function csv(req: number, err5xx: number, servers: readonly [string, string][] = [['s1', 'UP']], scur = 0): string {
-  const head = '# pxname,svname,scur,stot,status,lastchg,type,check_status,check_code,check_duration,hrsp_5xx,req_tot,check_desc,mode,';
-  return [head,
+  const head =
+    '# pxname,svname,scur,stot,status,lastchg,type,check_status,check_code,check_duration,hrsp_5xx,req_tot,check_desc,mode,';
+  return [
+    head,
     `fe,FRONTEND,${scur},${req},OPEN,,0,,,,${err5xx},${req},,http,`,
     ...servers.map(([n, st]) => `be,${n},0,0,${st},12,2,L7OK,200,1,0,,Layer7 check passed,http,`),
-    `be,BACKEND,${scur},${req},UP,12,1,,,,${err5xx},${req},,http,`, ''].join('\n');
+    `be,BACKEND,${scur},${req},UP,12,1,,,,${err5xx},${req},,http,`,
+    '',
+  ].join('\n');
 }
 
 describe('show stat parsing (real HAProxy 2.6 output)', () => {
   test('servers with their state, last check and change; frontends and backends with sessions and counters', () => {
     const s = sample(T0);
-    expect(s.servers.map((v) => [v.backend, v.name, v.state, v.checked, v.checkStatus, v.checkCode, v.checkDescription])).toEqual([
+    expect(
+      s.servers.map((v) => [v.backend, v.name, v.state, v.checked, v.checkStatus, v.checkCode, v.checkDescription]),
+    ).toEqual([
       ['web_10000', 'down_l7', 'DOWN', true, 'L7STS', 503, 'Layer7 wrong status'],
       ['web_10000', 'down_l4', 'DOWN', true, 'L4CON', null, 'Layer4 connection problem'],
       ['web_10000', 'maint', 'MAINT', true, '', null, ''],
@@ -37,18 +43,38 @@ describe('show stat parsing (real HAProxy 2.6 output)', () => {
       ['tcp_10001', 't1', 'UP', false, '', null, ''],
     ]);
     expect(s.proxies).toEqual([
-      { name: 'marathon_http_in', kind: 'frontend', status: 'OPEN', currentSessions: 0, requestsTotal: 4, http5xxTotal: 1 },
+      {
+        name: 'marathon_http_in',
+        kind: 'frontend',
+        status: 'OPEN',
+        currentSessions: 0,
+        requestsTotal: 4,
+        http5xxTotal: 1,
+      },
       { name: 'web_10000', kind: 'backend', status: 'UP', currentSessions: 0, requestsTotal: 4, http5xxTotal: 1 },
       { name: 'tcp_10001', kind: 'frontend', status: 'OPEN', currentSessions: 0, requestsTotal: 0, http5xxTotal: 0 },
       { name: 'tcp_10001', kind: 'backend', status: 'UP', currentSessions: 0, requestsTotal: 0, http5xxTotal: 0 },
     ]);
-    expect(s.servers.find((v) => v.name === 'runtime_added')).toMatchObject({ status: 'no check', http5xxTotal: 1, secondsSinceChange: expect.any(Number) });
+    expect(s.servers.find((v) => v.name === 'runtime_added')).toMatchObject({
+      status: 'no check',
+      http5xxTotal: 1,
+      secondsSinceChange: expect.any(Number),
+    });
   });
 
   test.each([
-    ['UP', 'UP', true], ['UP 1/3', 'UP', true], ['DOWN', 'DOWN', true], ['DOWN 1/2', 'DOWN', true], ['no check', 'UP', false],
-    ['MAINT', 'MAINT', true], ['MAINT (via)', 'MAINT', true], ['MAINT(resolution)', 'MAINT', true], ['DRAIN', 'DRAIN', true], ['NOLB', 'NOLB', true],
-    ['DRAIN (agent)', 'DRAIN', true], ['what', 'UNKNOWN', true],
+    ['UP', 'UP', true],
+    ['UP 1/3', 'UP', true],
+    ['DOWN', 'DOWN', true],
+    ['DOWN 1/2', 'DOWN', true],
+    ['no check', 'UP', false],
+    ['MAINT', 'MAINT', true],
+    ['MAINT (via)', 'MAINT', true],
+    ['MAINT(resolution)', 'MAINT', true],
+    ['DRAIN', 'DRAIN', true],
+    ['NOLB', 'NOLB', true],
+    ['DRAIN (agent)', 'DRAIN', true],
+    ['what', 'UNKNOWN', true],
   ] as const)('status %j is %s (checked: %s)', (status, state, checked) => {
     expect(serverState(status)).toEqual({ state, checked });
   });
@@ -56,13 +82,20 @@ describe('show stat parsing (real HAProxy 2.6 output)', () => {
   test('a check in progress ("* L7OK") keeps its code; an answer that is not show stat is an error naming it', () => {
     const s = sample(T0, csv(0, 0).replace(',L7OK,', ',* L7OK,'));
     expect(s.servers[0]!.checkStatus).toBe('L7OK');
-    expect(parseStatSample('Unknown command.\n', T0)).toEqual({ ok: false, message: 'unexpected answer to "show stat": Unknown command.' });
+    expect(parseStatSample('Unknown command.\n', T0)).toEqual({
+      ok: false,
+      message: 'unexpected answer to "show stat": Unknown command.',
+    });
   });
 
   test('the reader sends one show stat, and nothing while HAProxy is not running', async () => {
     const sent: string[] = [];
     let running = false;
-    const read = stateReader({ channel: { send: (c) => (sent.push(c), Promise.resolve(ok(REAL))) }, running: () => running, now: () => T0 });
+    const read = stateReader({
+      channel: { send: (c) => (sent.push(c), Promise.resolve(ok(REAL))) },
+      running: () => running,
+      now: () => T0,
+    });
     expect(await read()).toEqual({ ok: false, message: 'HAProxy is not running' });
     expect(sent).toEqual([]);
     running = true;
@@ -73,7 +106,8 @@ describe('show stat parsing (real HAProxy 2.6 output)', () => {
 });
 
 describe('HaproxyState', () => {
-  const make = (now: () => number) => new HaproxyState({ now, enabled: true, intervalMs: 2000, historyStepMs: 10_000, historyPoints: 3 });
+  const make = (now: () => number) =>
+    new HaproxyState({ now, enabled: true, intervalMs: 2000, historyStepMs: 10_000, historyPoints: 3 });
 
   test('per server: HAProxy state, last check and when it changed; servers by state', () => {
     let now = T0;
@@ -81,7 +115,11 @@ describe('HaproxyState', () => {
     h.observe({ ok: true, value: sample(T0) });
     now = T0 + 500;
     expect(h.server('web_10000', 'down_l7')).toEqual({
-      state: 'DOWN', status: 'DOWN', checked: true, currentSessions: 0, http5xxTotal: 0,
+      state: 'DOWN',
+      status: 'DOWN',
+      checked: true,
+      currentSessions: 0,
+      http5xxTotal: 0,
       check: { status: 'L7STS', code: 503, description: 'Layer7 wrong status', durationMs: 1, passed: false },
       lastChangeAt: new Date(T0 - sample(T0).servers[0]!.secondsSinceChange! * 1000).toISOString(),
       secondsSinceChange: sample(T0).servers[0]!.secondsSinceChange! + 0.5,
@@ -89,7 +127,13 @@ describe('HaproxyState', () => {
     expect(h.server('web_10000', 'runtime_added')).toMatchObject({ state: 'UP', checked: false, check: null });
     expect(h.server('web_10000', 'gone')).toBeNull();
     expect(h.serversByState()).toEqual({ UP: 2, DOWN: 2, MAINT: 1, DRAIN: 1, NOLB: 0, UNKNOWN: 0 });
-    expect(h.status()).toMatchObject({ enabled: true, readAt: new Date(T0).toISOString(), secondsSinceRead: 0.5, error: null, intervalSeconds: 2 });
+    expect(h.status()).toMatchObject({
+      enabled: true,
+      readAt: new Date(T0).toISOString(),
+      secondsSinceRead: 0.5,
+      error: null,
+      intervalSeconds: 2,
+    });
     expect(h.status().frontends.map((f) => f.name)).toEqual(['marathon_http_in', 'tcp_10001']);
   });
 
@@ -101,9 +145,20 @@ describe('HaproxyState', () => {
       h.observe({ ok: true, value: sample(now, csv(req, err, [['s1', 'UP']], scur)) });
     };
     read(0, 100, 1);
-    expect(h.backend('be')).toMatchObject({ requestsPerSecond: 0, http5xxPerSecond: 0, requestsTotal: 100, history: [{ requestsPerSecond: 0 }] });
+    expect(h.backend('be')).toMatchObject({
+      requestsPerSecond: 0,
+      http5xxPerSecond: 0,
+      requestsTotal: 100,
+      history: [{ requestsPerSecond: 0 }],
+    });
     read(2000, 140, 3, 7);
-    expect(h.backend('be')).toMatchObject({ currentSessions: 7, requestsPerSecond: 20, http5xxPerSecond: 1, requestsTotal: 140, http5xxTotal: 3 });
+    expect(h.backend('be')).toMatchObject({
+      currentSessions: 7,
+      requestsPerSecond: 20,
+      http5xxPerSecond: 1,
+      requestsTotal: 140,
+      http5xxTotal: 3,
+    });
     expect(h.backend('be')!.history).toHaveLength(1); // 2 s < the 10 s step
     read(8000, 300, 3);
     expect(h.backend('be')!.history.map((p) => [p.at, p.requestsPerSecond, p.http5xxPerSecond])).toEqual([
@@ -115,7 +170,9 @@ describe('HaproxyState', () => {
     read(8000, 30, 0);
     read(10_000, 40, 0);
     read(10_000, 50, 0);
-    expect(h.backend('be')!.history.map((p) => p.at)).toEqual([T0 + 20_000, T0 + 30_000, T0 + 40_000].map((t) => new Date(t).toISOString()));
+    expect(h.backend('be')!.history.map((p) => p.at)).toEqual(
+      [T0 + 20_000, T0 + 30_000, T0 + 40_000].map((t) => new Date(t).toISOString()),
+    );
   });
 
   test('a failed read clears the current view (not known) but keeps the time of the last good one; proxies gone with a reload are dropped', () => {
@@ -127,7 +184,13 @@ describe('HaproxyState', () => {
     expect(h.server('web_10000', 'down_l7')).toBeNull();
     expect(h.backend('web_10000')).toBeNull();
     expect(h.serversByState()).toBeNull();
-    expect(h.status()).toMatchObject({ readAt: new Date(T0).toISOString(), secondsSinceRead: 2, error: 'HAProxy is not running', frontends: [], backends: [] });
+    expect(h.status()).toMatchObject({
+      readAt: new Date(T0).toISOString(),
+      secondsSinceRead: 2,
+      error: 'HAProxy is not running',
+      frontends: [],
+      backends: [],
+    });
     now += 2000;
     h.observe({ ok: true, value: sample(now, csv(1, 0)) });
     expect(h.status().backends.map((b) => b.name)).toEqual(['be']);

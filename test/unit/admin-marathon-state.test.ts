@@ -18,8 +18,16 @@ describe('MarathonState', () => {
     const c = clock();
     const m = new MarathonState({ now: c.now, eventStream: true, staleAfterMs: 60_000 });
     expect(m.status()).toEqual({
-      eventStream: true, streamConnected: false, connectedSince: null, disconnectedSince: iso(T0), lastEventAt: null, secondsSinceLastEvent: null,
-      lastSnapshotAt: null, secondsSinceLastSnapshot: null, lastFetchError: null, consecutiveFetchFailures: 0,
+      eventStream: true,
+      streamConnected: false,
+      connectedSince: null,
+      disconnectedSince: iso(T0),
+      lastEventAt: null,
+      secondsSinceLastEvent: null,
+      lastSnapshotAt: null,
+      secondsSinceLastSnapshot: null,
+      lastFetchError: null,
+      consecutiveFetchFailures: 0,
     });
     expect(m.up).toBe(false);
     c.advance(1000);
@@ -29,8 +37,13 @@ describe('MarathonState', () => {
     m.eventReceived();
     c.advance(3000);
     expect(m.status()).toMatchObject({
-      streamConnected: true, connectedSince: iso(T0 + 1000), disconnectedSince: null, lastEventAt: iso(T0 + 2000), secondsSinceLastEvent: 3,
-      lastSnapshotAt: iso(T0 + 900), secondsSinceLastSnapshot: 4.1,
+      streamConnected: true,
+      connectedSince: iso(T0 + 1000),
+      disconnectedSince: null,
+      lastEventAt: iso(T0 + 2000),
+      secondsSinceLastEvent: 3,
+      lastSnapshotAt: iso(T0 + 900),
+      secondsSinceLastSnapshot: 4.1,
     });
     expect(m.up).toBe(true);
     m.streamLost();
@@ -38,13 +51,20 @@ describe('MarathonState', () => {
     c.advance(1000);
     m.observe({ kind: 'fetch-failed', error: 'GET /v2/apps failed: ECONNREFUSED', retryInMs: 1000 });
     expect(m.status()).toMatchObject({
-      streamConnected: false, connectedSince: null, disconnectedSince: iso(T0 + 5000),
-      lastFetchError: { at: iso(T0 + 6000), error: 'GET /v2/apps failed: ECONNREFUSED' }, consecutiveFetchFailures: 1,
+      streamConnected: false,
+      connectedSince: null,
+      disconnectedSince: iso(T0 + 5000),
+      lastFetchError: { at: iso(T0 + 6000), error: 'GET /v2/apps failed: ECONNREFUSED' },
+      consecutiveFetchFailures: 1,
     });
     expect(m.up).toBe(false);
     m.streamConnected();
     m.observe({ kind: 'unchanged', state: {} as DesiredState, fetchedAt: T0 + 6500 });
-    expect(m.status()).toMatchObject({ consecutiveFetchFailures: 0, lastSnapshotAt: iso(T0 + 6500), lastFetchError: { at: iso(T0 + 6000) } });
+    expect(m.status()).toMatchObject({
+      consecutiveFetchFailures: 0,
+      lastSnapshotAt: iso(T0 + 6500),
+      lastFetchError: { at: iso(T0 + 6000) },
+    });
     expect(m.up).toBe(true);
   });
 
@@ -83,10 +103,18 @@ describe('MarathonState', () => {
   test('StatusBook: stale and its reason in /status; a change waiting past --max-apply-age says so first', () => {
     const c = clock();
     const marathon = new MarathonState({ now: c.now, eventStream: true, staleAfterMs: 5000 });
-    const book = new StatusBook({ applied: { current: null, appliedAt: null }, now: c.now, marathon, maxApplyAgeMs: 20_000 });
+    const book = new StatusBook({
+      applied: { current: null, appliedAt: null },
+      now: c.now,
+      marathon,
+      maxApplyAgeMs: 20_000,
+    });
     expect(book.status()).toMatchObject({ stale: false, staleReason: null });
     c.advance(6000);
-    expect(book.status()).toMatchObject({ stale: true, staleReason: 'the Marathon event stream has been down for 6 s: changes in Marathon are not seen' });
+    expect(book.status()).toMatchObject({
+      stale: true,
+      staleReason: 'the Marathon event stream has been down for 6 s: changes in Marathon are not seen',
+    });
     expect(book.health()).toEqual({ healthy: true }); // /healthz keeps its own rule: restarting the LB would not help
     book.observe({ kind: 'trigger', trigger: { kind: 'startup' } });
     c.advance(20_001);
@@ -99,21 +127,64 @@ describe('ControllerMetrics: Marathon, HAProxy and build gauges', () => {
     const c = clock();
     const marathon = new MarathonState({ now: c.now, eventStream: true, staleAfterMs: 5000 });
     const haproxyState = new HaproxyState({ now: c.now, enabled: true, intervalMs: 2000 });
-    const m = new ControllerMetrics({ now: c.now, marathon, haproxyState, build: { version: '9.9.9', haproxyVersion: '2.6' } });
+    const m = new ControllerMetrics({
+      now: c.now,
+      marathon,
+      haproxyState,
+      build: { version: '9.9.9', haproxyVersion: '2.6' },
+    });
     let x = samples(await m.text());
     expect(Object.fromEntries([...x].filter(([k]) => /^mlb_(marathon|haproxy|build|routing)/.test(k)))).toEqual({
       [`mlb_build_info{version="9.9.9",nodejs_version="${process.versions.node}",haproxy_version="2.6"}`]: 1,
-      'mlb_marathon_up': 0, 'mlb_marathon_event_stream_connected': 0, 'mlb_marathon_last_event_timestamp_seconds': 0,
-      'mlb_marathon_last_snapshot_timestamp_seconds': 0, 'mlb_routing_stale': 0, 'mlb_haproxy_last_stats_read_timestamp_seconds': 0, 'mlb_marathon_fetch_failures_total': 0,
+      mlb_marathon_up: 0,
+      mlb_marathon_event_stream_connected: 0,
+      mlb_marathon_last_event_timestamp_seconds: 0,
+      mlb_marathon_last_snapshot_timestamp_seconds: 0,
+      mlb_routing_stale: 0,
+      mlb_haproxy_last_stats_read_timestamp_seconds: 0,
+      mlb_marathon_fetch_failures_total: 0,
     });
     marathon.streamConnected();
     c.advance(1500);
     marathon.eventReceived();
     marathon.observe({ kind: 'unchanged', state: {} as DesiredState, fetchedAt: T0 + 1000 });
-    haproxyState.observe({ ok: true, value: { at: c.now(), proxies: [], servers: [
-      { backend: 'b', name: 's1', state: 'UP', status: 'UP', checked: true, checkStatus: 'L7OK', checkCode: 200, checkDescription: '', checkDurationMs: 1, secondsSinceChange: 3, currentSessions: 0, http5xxTotal: 0 },
-      { backend: 'b', name: 's2', state: 'DOWN', status: 'DOWN', checked: true, checkStatus: 'L4TOUT', checkCode: null, checkDescription: '', checkDurationMs: 1001, secondsSinceChange: 3, currentSessions: 0, http5xxTotal: 0 },
-    ] } });
+    haproxyState.observe({
+      ok: true,
+      value: {
+        at: c.now(),
+        proxies: [],
+        servers: [
+          {
+            backend: 'b',
+            name: 's1',
+            state: 'UP',
+            status: 'UP',
+            checked: true,
+            checkStatus: 'L7OK',
+            checkCode: 200,
+            checkDescription: '',
+            checkDurationMs: 1,
+            secondsSinceChange: 3,
+            currentSessions: 0,
+            http5xxTotal: 0,
+          },
+          {
+            backend: 'b',
+            name: 's2',
+            state: 'DOWN',
+            status: 'DOWN',
+            checked: true,
+            checkStatus: 'L4TOUT',
+            checkCode: null,
+            checkDescription: '',
+            checkDurationMs: 1001,
+            secondsSinceChange: 3,
+            currentSessions: 0,
+            http5xxTotal: 0,
+          },
+        ],
+      },
+    });
     x = samples(await m.text());
     expect(x.get('mlb_marathon_up')).toBe(1);
     expect(x.get('mlb_marathon_event_stream_connected')).toBe(1);
@@ -129,15 +200,23 @@ describe('ControllerMetrics: Marathon, HAProxy and build gauges', () => {
     expect(text).not.toMatch(/mlb_marathon_up|mlb_haproxy_servers|mlb_build_info|process_cpu/);
   });
 
-  test('process metrics on the service\'s own registry, with help text', async () => {
+  test("process metrics on the service's own registry, with help text", async () => {
     const text = await new ControllerMetrics({ now: () => 0, processMetrics: true }).text();
     expect(text).toContain('# HELP process_cpu_user_seconds_total');
     expect(text).toContain('# TYPE nodejs_heap_size_used_bytes gauge');
   });
 
-  test('left-out apps counted once: render problems are in the model\'s problems already', () => {
-    const p = (appId: string, portIndex: number | null) => ({ appId, portIndex, label: 'HAPROXY_0_MODE', message: 'bad' });
-    const state = { model: { services: [], problems: [p('/a', 0), p('/b', null), p('/b', null)] }, rendered: { problems: [p('/b', null)] } } as unknown as DesiredState;
+  test("left-out apps counted once: render problems are in the model's problems already", () => {
+    const p = (appId: string, portIndex: number | null) => ({
+      appId,
+      portIndex,
+      label: 'HAPROXY_0_MODE',
+      message: 'bad',
+    });
+    const state = {
+      model: { services: [], problems: [p('/a', 0), p('/b', null), p('/b', null)] },
+      rendered: { problems: [p('/b', null)] },
+    } as unknown as DesiredState;
     expect(leftOutCount(state)).toBe(2);
   });
 });

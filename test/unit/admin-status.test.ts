@@ -11,13 +11,26 @@ import { samples } from '../support/metrics';
 
 const server = makeServer;
 const service = makeService;
-const badMode: Problem = { appId: '/broken', portIndex: 0, label: 'HAPROXY_0_MODE', message: 'unknown mode "udp" (use http or tcp)' };
-const badTemplate: Problem = { appId: '/odd', portIndex: 1, label: null, message: 'template HAPROXY_BACKEND_HEAD: unknown placeholder {nope}' };
+const badMode: Problem = {
+  appId: '/broken',
+  portIndex: 0,
+  label: 'HAPROXY_0_MODE',
+  message: 'unknown mode "udp" (use http or tcp)',
+};
+const badTemplate: Problem = {
+  appId: '/odd',
+  portIndex: 1,
+  label: null,
+  message: 'template HAPROXY_BACKEND_HEAD: unknown placeholder {nope}',
+};
 
 const configOf = (services: readonly Service[]): string =>
   `global\n  maxconn 50000\n${services.map((s) => `backend ${s.backend}\n${s.servers.map((v) => `  server ${v.name} ${v.ip}:${v.port}${v.draining ? ' disabled' : ''}\n`).join('')}`).join('')}`;
 function state(services: Service[], problems: Problem[] = [], renderProblems: Problem[] = []): DesiredState {
-  return { model: { services, problems }, rendered: { config: configOf(services), domainMap: '', appMap: '', served: services, problems: renderProblems } };
+  return {
+    model: { services, problems },
+    rendered: { config: configOf(services), domainMap: '', appMap: '', served: services, problems: renderProblems },
+  };
 }
 
 /** A fake clock (epoch ms) the tests move by hand. */
@@ -27,30 +40,66 @@ function clock(start = Date.UTC(2026, 0, 2, 3, 4, 5)): { now: () => number; adva
 }
 
 /** Feeds the events the pipeline would report for one successful apply of `next`. */
-function applyOk(applied: AppliedState, c: ReturnType<typeof clock>, next: DesiredState, observe: (e: PipelineEvent) => void, tookMs = 40): void {
+function applyOk(
+  applied: AppliedState,
+  c: ReturnType<typeof clock>,
+  next: DesiredState,
+  observe: (e: PipelineEvent) => void,
+  tookMs = 40,
+): void {
   const previous = applied.current;
   const p = plan(previous?.model.services ?? null, next.model.services);
   observe({ kind: 'applying', reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length, triggeredAt: c.now() });
   c.advance(tookMs);
   applied.commit(next, c.now());
-  observe({ kind: 'applied', report: { reloaded: p.reloadReasons.length > 0, reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length }, state: next, previous });
+  observe({
+    kind: 'applied',
+    report: { reloaded: p.reloadReasons.length > 0, reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length },
+    state: next,
+    previous,
+  });
 }
-
 
 describe('StatusBook', () => {
   test('before anything happened', () => {
     const c = clock();
     const book = new StatusBook({ applied: new AppliedState(), now: c.now });
     expect(book.status()).toEqual({
-      generatedAt: '2026-01-02T03:04:05.000Z', lastAppliedAt: null, secondsSinceLastApply: null, pendingChange: false, lastError: null,
-      unappliedChangeSince: null, stale: false, staleReason: null, services: [], leftOut: [], recentApplies: [], recentFailures: [],
+      generatedAt: '2026-01-02T03:04:05.000Z',
+      lastAppliedAt: null,
+      secondsSinceLastApply: null,
+      pendingChange: false,
+      lastError: null,
+      unappliedChangeSince: null,
+      stale: false,
+      staleReason: null,
+      services: [],
+      leftOut: [],
+      recentApplies: [],
+      recentFailures: [],
       marathon: {
-        eventStream: false, streamConnected: false, connectedSince: null, disconnectedSince: null, lastEventAt: null, secondsSinceLastEvent: null,
-        lastSnapshotAt: null, secondsSinceLastSnapshot: null, lastFetchError: null, consecutiveFetchFailures: 0,
+        eventStream: false,
+        streamConnected: false,
+        connectedSince: null,
+        disconnectedSince: null,
+        lastEventAt: null,
+        secondsSinceLastEvent: null,
+        lastSnapshotAt: null,
+        secondsSinceLastSnapshot: null,
+        lastFetchError: null,
+        consecutiveFetchFailures: 0,
       },
       haproxy: {
-        enabled: false, readAt: null, secondsSinceRead: null, error: null, intervalSeconds: 0, historyStepSeconds: 10, historyPoints: 30,
-        serversByState: { UP: 0, DOWN: 0, MAINT: 0, DRAIN: 0, NOLB: 0, UNKNOWN: 0 }, frontends: [], backends: [],
+        enabled: false,
+        readAt: null,
+        secondsSinceRead: null,
+        error: null,
+        intervalSeconds: 0,
+        historyStepSeconds: 10,
+        historyPoints: 30,
+        serversByState: { UP: 0, DOWN: 0, MAINT: 0, DRAIN: 0, NOLB: 0, UNKNOWN: 0 },
+        frontends: [],
+        backends: [],
       },
     });
   });
@@ -62,11 +111,23 @@ describe('StatusBook', () => {
     const observe = (e: PipelineEvent): void => book.observe(e);
     observe({ kind: 'trigger', trigger: { kind: 'startup' } });
     expect(book.status().pendingChange).toBe(true);
-    const first = state([service('web', [server(1), server(2)], { hostname: 'web.example.com', path: '/api' })], [badMode], [badTemplate]);
+    const first = state(
+      [service('web', [server(1), server(2)], { hostname: 'web.example.com', path: '/api' })],
+      [badMode],
+      [badTemplate],
+    );
     applyOk(applied, c, first, observe, 120);
     c.advance(5000);
     observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'status_update_event' } });
-    const second = state([service('web', [server(1), server(2, { draining: true }), server(3)], { hostname: 'web.example.com', path: '/api' })], [badMode]);
+    const second = state(
+      [
+        service('web', [server(1), server(2, { draining: true }), server(3)], {
+          hostname: 'web.example.com',
+          path: '/api',
+        }),
+      ],
+      [badMode],
+    );
     applyOk(applied, c, second, observe, 15);
     c.advance(2500);
 
@@ -76,22 +137,38 @@ describe('StatusBook', () => {
     expect(s.secondsSinceLastApply).toBe(2.5);
     expect(s.pendingChange).toBe(false);
     expect(s.lastError).toBeNull();
-    expect(s.services).toEqual([{
-      appId: '/web', servicePort: 10000, backend: 'web', mode: 'http', hostname: 'web.example.com', path: '/api', traffic: null,
-      servers: [
-        { name: '10_0_0_1_31000', address: '10.0.0.1:31000', draining: false, marathonHealth: 'none', haproxy: null },
-        { name: '10_0_0_2_31000', address: '10.0.0.2:31000', draining: true, marathonHealth: 'none', haproxy: null },
-        { name: '10_0_0_3_31000', address: '10.0.0.3:31000', draining: false, marathonHealth: 'none', haproxy: null },
-      ],
-    }]);
+    expect(s.services).toEqual([
+      {
+        appId: '/web',
+        servicePort: 10000,
+        backend: 'web',
+        mode: 'http',
+        hostname: 'web.example.com',
+        path: '/api',
+        traffic: null,
+        servers: [
+          { name: '10_0_0_1_31000', address: '10.0.0.1:31000', draining: false, marathonHealth: 'none', haproxy: null },
+          { name: '10_0_0_2_31000', address: '10.0.0.2:31000', draining: true, marathonHealth: 'none', haproxy: null },
+          { name: '10_0_0_3_31000', address: '10.0.0.3:31000', draining: false, marathonHealth: 'none', haproxy: null },
+        ],
+      },
+    ]);
     expect(s.leftOut).toEqual([badMode]); // the render problem of the first apply is gone with it
     expect(s.recentApplies.map((a) => [a.at, a.reloaded, a.reasons, a.runtimeOps, a.durationMs])).toEqual([
-      ['2026-01-02T03:04:10.135Z', false, ['runtime API: drain state of 1 server(s) changed in web', 'runtime API: 1 server(s) added to web'], 2, 15],
+      [
+        '2026-01-02T03:04:10.135Z',
+        false,
+        ['runtime API: drain state of 1 server(s) changed in web', 'runtime API: 1 server(s) added to web'],
+        2,
+        15,
+      ],
       ['2026-01-02T03:04:05.120Z', true, ['initial configuration'], 0, 120],
     ]);
     const [latest, initial] = s.recentApplies;
     expect(latest!.diff).toContain('--- haproxy.cfg (before)\n+++ haproxy.cfg (after)\n');
-    expect(latest!.diff).toContain('\n-  server 10_0_0_2_31000 10.0.0.2:31000\n+  server 10_0_0_2_31000 10.0.0.2:31000 disabled\n+  server 10_0_0_3_31000 10.0.0.3:31000\n');
+    expect(latest!.diff).toContain(
+      '\n-  server 10_0_0_2_31000 10.0.0.2:31000\n+  server 10_0_0_2_31000 10.0.0.2:31000 disabled\n+  server 10_0_0_3_31000 10.0.0.3:31000\n',
+    );
     expect(initial!.diff).toContain('+backend web\n');
     expect(initial!.diff.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'))).toEqual([]);
     expect(JSON.parse(JSON.stringify(s))).toEqual(s); // plain JSON
@@ -99,9 +176,21 @@ describe('StatusBook', () => {
   });
 
   test('Marathon health beside each server: healthy with --health-check, unknown without, none for an app without checks', () => {
-    const check = { protocol: 'HTTP', path: '/health', portIndex: 0, port: null, timeoutSeconds: 1, intervalSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 1 };
+    const check = {
+      protocol: 'HTTP',
+      path: '/health',
+      portIndex: 0,
+      port: null,
+      timeoutSeconds: 1,
+      intervalSeconds: 1,
+      gracePeriodSeconds: 0,
+      maxConsecutiveFailures: 1,
+    };
     const next = state([service('checked', [server(1)], { healthCheck: check }), service('plain', [server(2)])]);
-    for (const [healthCheck, expected] of [[true, ['healthy', 'none']], [false, ['unknown', 'none']]] as const) {
+    for (const [healthCheck, expected] of [
+      [true, ['healthy', 'none']],
+      [false, ['unknown', 'none']],
+    ] as const) {
       const applied = new AppliedState();
       const c = clock();
       const book = new StatusBook({ applied, now: c.now, healthCheck });
@@ -141,8 +230,20 @@ describe('StatusBook', () => {
     expect(s.lastError).toBe('apply failed: haproxy -c rejected the config');
     expect(s.pendingChange).toBe(true); // the sink retries
     expect(s.recentFailures).toEqual([
-      { at: '2026-01-02T03:04:06.340Z', kind: 'apply-failed', error: 'haproxy -c rejected the config', retryInMs: 750, durationMs: 300 },
-      { at: '2026-01-02T03:04:06.040Z', kind: 'fetch-failed', error: 'connect ECONNREFUSED 127.0.0.1:8080', retryInMs: null, durationMs: null },
+      {
+        at: '2026-01-02T03:04:06.340Z',
+        kind: 'apply-failed',
+        error: 'haproxy -c rejected the config',
+        retryInMs: 750,
+        durationMs: 300,
+      },
+      {
+        at: '2026-01-02T03:04:06.040Z',
+        kind: 'fetch-failed',
+        error: 'connect ECONNREFUSED 127.0.0.1:8080',
+        retryInMs: null,
+        durationMs: null,
+      },
     ]);
     applyOk(applied, c, state([service('web', [server(1), server(2)])]), observe);
     s = book.status();
@@ -159,7 +260,12 @@ describe('StatusBook', () => {
     book.observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'status_update_event' } });
     const next = state([service('web', [server(1)])]);
     applied.commit(next, c.now());
-    book.observe({ kind: 'applied', report: { reloaded: true, reasons: [{ kind: 'initial' }], runtimeOps: 0 }, state: next, previous: null });
+    book.observe({
+      kind: 'applied',
+      report: { reloaded: true, reasons: [{ kind: 'initial' }], runtimeOps: 0 },
+      state: next,
+      previous: null,
+    });
     expect(book.status().pendingChange).toBe(true);
     book.observe({ kind: 'unchanged', state: applied.current! });
     expect(book.status().pendingChange).toBe(false);
@@ -169,8 +275,22 @@ describe('StatusBook', () => {
     const c = clock();
     const applied = new AppliedState();
     const book = new StatusBook({ applied, now: c.now });
-    book.observe({ kind: 'applied', report: { reloaded: true, reasons: [{ kind: 'sigusr1' }], runtimeOps: 0 }, state: null, previous: null });
-    expect(book.status().recentApplies).toEqual([{ at: '2026-01-02T03:04:05.000Z', reloaded: true, reasons: ['SIGUSR1: reload the existing config'], runtimeOps: 0, durationMs: null, diff: '' }]);
+    book.observe({
+      kind: 'applied',
+      report: { reloaded: true, reasons: [{ kind: 'sigusr1' }], runtimeOps: 0 },
+      state: null,
+      previous: null,
+    });
+    expect(book.status().recentApplies).toEqual([
+      {
+        at: '2026-01-02T03:04:05.000Z',
+        reloaded: true,
+        reasons: ['SIGUSR1: reload the existing config'],
+        runtimeOps: 0,
+        durationMs: null,
+        diff: '',
+      },
+    ]);
     expect(book.status().lastAppliedAt).toBeNull();
   });
 
@@ -180,10 +300,24 @@ describe('StatusBook', () => {
     const book = new StatusBook({ applied, now: c.now, keep: 3 });
     for (let n = 1; n <= 5; n++) {
       c.advance(1000);
-      applyOk(applied, c, state([service('web', Array.from({ length: n }, (_, i) => server(i + 1)))]), (e) => book.observe(e));
+      applyOk(
+        applied,
+        c,
+        state([
+          service(
+            'web',
+            Array.from({ length: n }, (_, i) => server(i + 1)),
+          ),
+        ]),
+        (e) => book.observe(e),
+      );
     }
     expect(book.status().recentApplies.map((a) => a.runtimeOps)).toEqual([1, 1, 1]);
-    expect(book.status().recentApplies.map((a) => a.at)).toEqual(['2026-01-02T03:04:10.200Z', '2026-01-02T03:04:09.160Z', '2026-01-02T03:04:08.120Z']);
+    expect(book.status().recentApplies.map((a) => a.at)).toEqual([
+      '2026-01-02T03:04:10.200Z',
+      '2026-01-02T03:04:09.160Z',
+      '2026-01-02T03:04:08.120Z',
+    ]);
   });
 
   test('diffs are bounded: cut at a size, and not computed for huge rewrites', () => {
@@ -199,11 +333,18 @@ describe('StatusBook', () => {
 
 describe('reload reasons', () => {
   test('plan() gives typed reasons: formatted for people, counted by their kind (no text parsed back)', () => {
-    const s = (backend: string, servers: Server[], extra: Partial<Service> = {}): Service => service(backend, servers, extra);
+    const s = (backend: string, servers: Server[], extra: Partial<Service> = {}): Service =>
+      service(backend, servers, extra);
     const reasons: ReloadReason[] = [
       ...plan(null, [s('a', [server(1)])]).reloadReasons,
-      ...plan([s('a', [server(1)]), s('b', [server(1)])], [s('a', [server(1)], { balance: 'leastconn' }), s('c', [server(1)])]).reloadReasons,
-      ...plan([s('a', [server(1)], { balance: 'static-rr' })], [s('a', [server(1), server(2)], { balance: 'static-rr' })]).reloadReasons,
+      ...plan(
+        [s('a', [server(1)]), s('b', [server(1)])],
+        [s('a', [server(1)], { balance: 'leastconn' }), s('c', [server(1)])],
+      ).reloadReasons,
+      ...plan(
+        [s('a', [server(1)], { balance: 'static-rr' })],
+        [s('a', [server(1), server(2)], { balance: 'static-rr' })],
+      ).reloadReasons,
       ...plan([s('a', [server(1)])], [s('a', [server(1, { id: 7 })])]).reloadReasons,
       { kind: 'sigusr1' },
       { kind: 'runtime-refused', detail: 'backend a/x: No such server' },
@@ -229,7 +370,16 @@ describe('ControllerMetrics', () => {
     const next = state([service('web', [server(1), server(2)])]);
     for (const e of [
       { kind: 'applying', reasons: [], runtimeOps: 1, triggeredAt: c.now() },
-      { kind: 'applied', report: { reloaded: true, reasons: [{ kind: 'runtime-refused', detail: 'add server web/x: refused' }], runtimeOps: 0 }, state: next, previous: null },
+      {
+        kind: 'applied',
+        report: {
+          reloaded: true,
+          reasons: [{ kind: 'runtime-refused', detail: 'add server web/x: refused' }],
+          runtimeOps: 0,
+        },
+        state: next,
+        previous: null,
+      },
     ] as PipelineEvent[]) {
       m.observe(e);
       book.observe(e);
@@ -237,7 +387,11 @@ describe('ControllerMetrics', () => {
     const x = samples(await m.text());
     expect(x.get('mlb_reloads_total{reason="runtime_refused"}')).toBe(1);
     expect(x.get('mlb_runtime_ops_total')).toBe(0);
-    expect(book.status().recentApplies[0]).toMatchObject({ reloaded: true, runtimeOps: 0, reasons: ['runtime API could not apply the change (add server web/x: refused)'] });
+    expect(book.status().recentApplies[0]).toMatchObject({
+      reloaded: true,
+      runtimeOps: 0,
+      reasons: ['runtime API could not apply the change (add server web/x: refused)'],
+    });
   });
 
   test('counts applies, reloads by reason, runtime ops, triggers, fetch failures; times applies with the injected clock', async () => {
@@ -260,48 +414,71 @@ describe('ControllerMetrics', () => {
     observe({ kind: 'fast-path', outcome: 'corrected', detail: '1 runtime operation(s)' });
     observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'status_update_event' } });
     observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'status_update_event' } });
-    applyOk(applied, c, state([service('web', [server(1)])], [badMode, { ...badMode, appId: '/broken2' }]), observe, 30);
+    applyOk(
+      applied,
+      c,
+      state([service('web', [server(1)])], [badMode, { ...badMode, appId: '/broken2' }]),
+      observe,
+      30,
+    );
     applyOk(applied, c, state([service('web', [server(1), server(2), server(3)])], [badMode]), observe, 2000);
-    applyOk(applied, c, state([service('web', [server(1), server(2), server(3)]), service('api', [server(4)])], [badMode]), observe, 70);
+    applyOk(
+      applied,
+      c,
+      state([service('web', [server(1), server(2), server(3)]), service('api', [server(4)])], [badMode]),
+      observe,
+      70,
+    );
     observe({ kind: 'applying', reasons: [], runtimeOps: 1, triggeredAt: c.now() });
     c.advance(500);
     observe({ kind: 'apply-failed', error: 'boom', retryInMs: 1000 });
     observe({ kind: 'unchanged', state: applied.current! });
     observe({ kind: 'fetch-failed', error: 'ECONNREFUSED' });
     observe({ kind: 'snapshot-invalid', error: 'Marathon apps: not a list' });
-    observe({ kind: 'applied', report: { reloaded: true, reasons: [{ kind: 'sigusr1' }], runtimeOps: 0 }, state: null, previous: null });
+    observe({
+      kind: 'applied',
+      report: { reloaded: true, reasons: [{ kind: 'sigusr1' }], runtimeOps: 0 },
+      state: null,
+      previous: null,
+    });
     m.streamReconnected();
     m.streamReconnected();
     c.advance(10_000);
 
     x = samples(await m.text());
     expect(x.get('mlb_apply_duration_seconds_sum')).toBeCloseTo(2.6, 9);
-    expect(Object.fromEntries([...x].filter(([k]) => !k.startsWith('mlb_apply_duration_seconds_bucket') && k !== 'mlb_apply_duration_seconds_sum'))).toEqual({
+    expect(
+      Object.fromEntries(
+        [...x].filter(
+          ([k]) => !k.startsWith('mlb_apply_duration_seconds_bucket') && k !== 'mlb_apply_duration_seconds_sum',
+        ),
+      ),
+    ).toEqual({
       'mlb_applies_total{result="ok"}': 4,
       'mlb_applies_total{result="failed"}': 1,
       'mlb_applies_total{result="unchanged"}': 1,
       'mlb_reloads_total{reason="initial"}': 1,
       'mlb_reloads_total{reason="backend_added"}': 1,
       'mlb_reloads_total{reason="sigusr1"}': 1,
-      'mlb_runtime_ops_total': 2,
+      mlb_runtime_ops_total: 2,
       'mlb_runtime_updates_total{reason="add_server"}': 1,
-      'mlb_apply_duration_seconds_count': 4,
-      'mlb_sse_reconnects_total': 2,
+      mlb_apply_duration_seconds_count: 4,
+      mlb_sse_reconnects_total: 2,
       'mlb_triggers_total{kind="startup"}': 1,
       'mlb_triggers_total{kind="connected"}': 1,
       'mlb_triggers_total{kind="event"}': 2,
-      'mlb_marathon_fetch_failures_total': 1,
+      mlb_marathon_fetch_failures_total: 1,
       'mlb_pipeline_errors_total{stage="fetch"}': 1,
       'mlb_pipeline_errors_total{stage="build"}': 1,
       'mlb_pipeline_errors_total{stage="plan"}': 0,
       'mlb_pipeline_errors_total{stage="apply"}': 1,
       'mlb_pipeline_errors_total{stage="pipeline"}': 0,
-      'mlb_apps_left_out': 1,
-      'mlb_fast_path_applies_total': 1,
-      'mlb_fast_path_corrections_total': 1,
-      'mlb_last_apply_success_timestamp_seconds': (Date.UTC(2026, 0, 1) + 4000 + 30 + 2000 + 70) / 1000,
-      'mlb_seconds_since_last_successful_apply': 10.5,
-      'mlb_haproxy_workers': 3,
+      mlb_apps_left_out: 1,
+      mlb_fast_path_applies_total: 1,
+      mlb_fast_path_corrections_total: 1,
+      mlb_last_apply_success_timestamp_seconds: (Date.UTC(2026, 0, 1) + 4000 + 30 + 2000 + 70) / 1000,
+      mlb_seconds_since_last_successful_apply: 10.5,
+      mlb_haproxy_workers: 3,
     });
     expect(x.get('mlb_apply_duration_seconds_bucket{le="0.05"}')).toBe(1);
     expect(x.get('mlb_apply_duration_seconds_bucket{le="0.1"}')).toBe(2);
@@ -311,8 +488,16 @@ describe('ControllerMetrics', () => {
 
   test('HAProxy workers: NaN when unknown or when asking fails; absent without a provider', async () => {
     const now = (): number => 0;
-    expect(samples(await new ControllerMetrics({ now, haproxyWorkers: () => Promise.resolve(null) }).text()).get('mlb_haproxy_workers')).toBeNaN();
-    expect(samples(await new ControllerMetrics({ now, haproxyWorkers: () => Promise.reject(new Error('no socket')) }).text()).get('mlb_haproxy_workers')).toBeNaN();
+    expect(
+      samples(await new ControllerMetrics({ now, haproxyWorkers: () => Promise.resolve(null) }).text()).get(
+        'mlb_haproxy_workers',
+      ),
+    ).toBeNaN();
+    expect(
+      samples(
+        await new ControllerMetrics({ now, haproxyWorkers: () => Promise.reject(new Error('no socket')) }).text(),
+      ).get('mlb_haproxy_workers'),
+    ).toBeNaN();
     expect(await new ControllerMetrics({ now }).text()).not.toContain('mlb_haproxy_workers');
   });
 

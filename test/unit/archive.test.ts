@@ -19,7 +19,13 @@ describe('--archive-versions as marathon-lb keeps them', () => {
   it('keeps n versions of the applied config as hap_cfg.1 (the live one, newest) .. hap_cfg.n (oldest)', async () => {
     for (let v = 1; v <= 7; v++) await archiveApplied({ config: `v${v}` }, 5, dir);
     expect(listing()).toEqual(['hap_cfg.1', 'hap_cfg.2', 'hap_cfg.3', 'hap_cfg.4', 'hap_cfg.5']);
-    expect(['hap_cfg.1', 'hap_cfg.2', 'hap_cfg.3', 'hap_cfg.4', 'hap_cfg.5'].map(read)).toEqual(['v7', 'v6', 'v5', 'v4', 'v3']);
+    expect(['hap_cfg.1', 'hap_cfg.2', 'hap_cfg.3', 'hap_cfg.4', 'hap_cfg.5'].map(read)).toEqual([
+      'v7',
+      'v6',
+      'v5',
+      'v4',
+      'v3',
+    ]);
   });
 
   it('fills up one version at a time (nothing shifted that does not exist yet)', async () => {
@@ -35,8 +41,14 @@ describe('--archive-versions as marathon-lb keeps them', () => {
     await archiveApplied({ config: 'c2', maps: { domain: 'd2', app: 'a2' } }, 2, dir);
     await archiveApplied({ config: 'c3', maps: { domain: 'd3', app: 'a3' } }, 2, dir);
     expect(listing()).toEqual(['app_map.1', 'app_map.2', 'domain_map.1', 'domain_map.2', 'hap_cfg.1', 'hap_cfg.2']);
-    expect(['domain_map.1', 'domain_map.2', 'app_map.1', 'app_map.2', 'hap_cfg.1', 'hap_cfg.2'].map(read))
-      .toEqual(['d3', 'd2', 'a3', 'a2', 'c3', 'c2']);
+    expect(['domain_map.1', 'domain_map.2', 'app_map.1', 'app_map.2', 'hap_cfg.1', 'hap_cfg.2'].map(read)).toEqual([
+      'd3',
+      'd2',
+      'a3',
+      'a2',
+      'c3',
+      'c2',
+    ]);
   });
 
   it('with n = 1 or n = 0 still writes .1, as upstream does (the range is empty, the copy to .1 is not)', async () => {
@@ -63,6 +75,8 @@ describe('--archive-versions as marathon-lb keeps them', () => {
   it('a directory it cannot write is one clear error naming the file', async () => {
     const missing = path.join(dir, 'nope');
     await expect(archiveApplied({ config: 'v' }, 2, missing)).rejects.toThrow(HaproxyFileError);
-    await expect(archiveApplied({ config: 'v' }, 2, missing)).rejects.toThrow(`cannot archive ${missing}/hap_cfg.1: no such file or directory (ENOENT)`);
+    await expect(archiveApplied({ config: 'v' }, 2, missing)).rejects.toThrow(
+      `cannot archive ${missing}/hap_cfg.1: no such file or directory (ENOENT)`,
+    );
   });
 });

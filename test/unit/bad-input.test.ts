@@ -5,7 +5,9 @@ import { CLI } from '../support/paths';
 import { dryRun, tempDir } from '../support/render';
 
 const app = (id: string, labels: Record<string, string>, port: number, taskPort = 31000) => ({
-  id, labels: { HAPROXY_GROUP: 'external', ...labels }, portDefinitions: [{ port }],
+  id,
+  labels: { HAPROXY_GROUP: 'external', ...labels },
+  portDefinitions: [{ port }],
   tasks: [{ id: `${id.slice(1)}.1`, host: '10.0.0.1', ports: [taskPort], state: 'TASK_RUNNING' }],
 });
 
@@ -33,8 +35,16 @@ describe('an app whose labels would break the config is left out, the rest still
     ['malformed AUTH', { HAPROXY_0_AUTH: 'realm-only' }, /HAPROXY_0_AUTH/],
     ['newline in PATH', { HAPROXY_0_PATH: '/a\n  bind *:1' }, /HAPROXY_0_PATH/],
     ['space in BIND_ADDR', { HAPROXY_0_BIND_ADDR: '127.0.0.1 foo' }, /HAPROXY_0_BIND_ADDR/],
-    ['unknown placeholder in a template label', { HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {nope}\n' }, /HAPROXY_\{n\}_BACKEND_HEAD uses \{nope\}/],
-    ['unbalanced brace in a template label', { HAPROXY_0_FRONTEND_HEAD: '\nfrontend {backend\n' }, /FRONTEND_HEAD.*never closed/],
+    [
+      'unknown placeholder in a template label',
+      { HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {nope}\n' },
+      /HAPROXY_\{n\}_BACKEND_HEAD uses \{nope\}/,
+    ],
+    [
+      'unbalanced brace in a template label',
+      { HAPROXY_0_FRONTEND_HEAD: '\nfrontend {backend\n' },
+      /FRONTEND_HEAD.*never closed/,
+    ],
   ];
   test.each(cases)('%s', async (_name, labels, message) => {
     const run = await renderApps([app('/bad', labels, 10001), app('/good', {}, 10002)]);
@@ -47,7 +57,7 @@ describe('an app whose labels would break the config is left out, the rest still
     expect(run.stdout).not.toMatch(/bad_1000/);
   });
 
-  test('only the bad service port is left out; the same app\'s other port renders', async () => {
+  test("only the bad service port is left out; the same app's other port renders", async () => {
     const two = { ...app('/two', { HAPROXY_1_PORT: 'x' }, 10003), portDefinitions: [{ port: 10003 }, { port: 10004 }] };
     two.tasks = [{ id: 'two.1', host: '10.0.0.1', ports: [31000, 31001], state: 'TASK_RUNNING' }];
     const run = await renderApps([two]);
@@ -59,7 +69,12 @@ describe('an app whose labels would break the config is left out, the rest still
 
 describe('unreadable or malformed input: exit 2, one line, nothing written', () => {
   const runCli = (args: string[], input?: string) =>
-    spawnSync(process.execPath, [CLI, ...args], { input: input ?? '', encoding: 'utf8', timeout: 20000, env: { PATH: process.env.PATH } });
+    spawnSync(process.execPath, [CLI, ...args], {
+      input: input ?? '',
+      encoding: 'utf8',
+      timeout: 20000,
+      env: { PATH: process.env.PATH },
+    });
   const expectOneLineFailure = (r: ReturnType<typeof runCli>, pattern: RegExp) => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
@@ -86,11 +101,17 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
   });
 
   test('missing file', () => {
-    expectOneLineFailure(runCli(['--dry', '--apps-file', path.join(dir, 'nope.json'), ...mapArgs()]), /cannot read apps file .*nope\.json: ENOENT/);
+    expectOneLineFailure(
+      runCli(['--dry', '--apps-file', path.join(dir, 'nope.json'), ...mapArgs()]),
+      /cannot read apps file .*nope\.json: ENOENT/,
+    );
     untouched();
   });
   test('malformed JSON on stdin', () => {
-    expectOneLineFailure(runCli(['--dry', '--apps-file', '-', ...mapArgs()], '{"apps": [}'), /standard input is not valid JSON/);
+    expectOneLineFailure(
+      runCli(['--dry', '--apps-file', '-', ...mapArgs()], '{"apps": [}'),
+      /standard input is not valid JSON/,
+    );
     untouched();
   });
   test('wrong shape: no apps array', () => {
@@ -98,14 +119,21 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
     untouched();
   });
   test('wrong shape in one app: a label that is not a string leaves that app out, the rest renders', () => {
-    const body = JSON.stringify({ apps: [{ id: '/x', labels: { HAPROXY_GROUP: 1 }, tasks: [] }, app('/web', {}, 10006)] });
+    const body = JSON.stringify({
+      apps: [{ id: '/x', labels: { HAPROXY_GROUP: 1 }, tasks: [] }, app('/web', {}, 10006)],
+    });
     const r = runCli(['--dry', '--apps-file', '-', ...mapArgs()], body);
     expect(r.status).toBe(0);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/warning: left out app \/x label labels\.HAPROXY_GROUP: must be a string/)]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/warning: left out app \/x label labels\.HAPROXY_GROUP: must be a string/),
+    ]);
     expect(r.stdout).toContain('backend web_10006');
   });
   test('a bad flag', () => {
-    expectOneLineFailure(runCli(['--dry', '--apps-file', '-', '--group', 'x', '--max-backoff', 'soon']), /--max-backoff/);
+    expectOneLineFailure(
+      runCli(['--dry', '--apps-file', '-', '--group', 'x', '--max-backoff', 'soon']),
+      /--max-backoff/,
+    );
   });
   test('valid input through the real CLI on stdin writes the maps and prints the config', () => {
     const body = JSON.stringify({ apps: [app('/web', { HAPROXY_0_VHOST: 'web.example.com' }, 10005)] });

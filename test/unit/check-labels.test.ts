@@ -12,7 +12,11 @@ import { fixFor } from '../../src/checkLabels/report';
 import { describeWithHaproxy } from '../support/haproxy';
 import { tempDir } from '../support/render';
 
-interface Run { readonly code: number; readonly stdout: string; readonly stderr: string }
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
 
 const dir = tempDir('mlb-check-labels-test-');
 // No certificate at the default path: the check must make one as the service does, not fail on it.
@@ -20,11 +24,16 @@ const ENV = { MARATHON_LB_DEFAULT_SSL_CERT: path.join(dir, 'absent-cert.pem') };
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 let n = 0;
-async function check(app: unknown, flags: readonly string[] = [], opts: { stdin?: string; noHaproxy?: boolean; raw?: string } = {}): Promise<Run> {
+async function check(
+  app: unknown,
+  flags: readonly string[] = [],
+  opts: { stdin?: string; noHaproxy?: boolean; raw?: string } = {},
+): Promise<Run> {
   const file = path.join(dir, `app-${++n}.json`);
   if (opts.stdin === undefined) fs.writeFileSync(file, opts.raw ?? JSON.stringify(app));
   const parsed = parseCheckLabelsArgs(['--app-file', opts.stdin !== undefined ? '-' : file, ...flags], ENV);
-  if (parsed.kind !== 'ok') return { code: 2, stdout: '', stderr: parsed.kind === 'error' ? parsed.message : parsed.text };
+  if (parsed.kind !== 'ok')
+    return { code: 2, stdout: '', stderr: parsed.kind === 'error' ? parsed.message : parsed.text };
   let stdout = '';
   let stderr = '';
   const code = await runCheckLabels(parsed.args, {
@@ -39,21 +48,39 @@ async function check(app: unknown, flags: readonly string[] = [], opts: { stdin?
 
 /** Marathon 1.4 shape: `ports` 0 (assigned at deploy time), host networking. */
 const legacyApp = (labels: Record<string, string>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  id: 'web', instances: 2, cmd: 'python3 -m http.server $PORT0', ports: [0], labels: { HAPROXY_GROUP: 'external', ...labels }, ...extra,
+  id: 'web',
+  instances: 2,
+  cmd: 'python3 -m http.server $PORT0',
+  ports: [0],
+  labels: { HAPROXY_GROUP: 'external', ...labels },
+  ...extra,
 });
 
 /** Marathon 1.5+ shape: networks + container.portMappings (hostPort 0: Mesos picks it). */
 const bridgeApp = (labels: Record<string, string>): Record<string, unknown> => ({
-  id: '/shop/front', instances: 3,
+  id: '/shop/front',
+  instances: 3,
   networks: [{ mode: 'container/bridge' }],
-  container: { type: 'DOCKER', docker: { image: 'nginx' }, portMappings: [{ containerPort: 80, hostPort: 0, servicePort: 10080 }, { containerPort: 81, hostPort: 0 }] },
+  container: {
+    type: 'DOCKER',
+    docker: { image: 'nginx' },
+    portMappings: [
+      { containerPort: 80, hostPort: 0, servicePort: 10080 },
+      { containerPort: 81, hostPort: 0 },
+    ],
+  },
   healthChecks: [{ protocol: 'MESOS_HTTP', path: '/', portIndex: 0 }],
   labels: { HAPROXY_GROUP: 'external', ...labels },
 });
 
 describe('appFromDefinition', () => {
   it('stands in for the service ports Marathon assigns and the host ports Mesos picks, one healthy task per instance (at most 3)', () => {
-    const d = appFromDefinition({ id: 'a/b', instances: 5, portDefinitions: [{ port: 0 }, { port: 12000 }], healthChecks: [{ protocol: 'HTTP', portIndex: 0 }] });
+    const d = appFromDefinition({
+      id: 'a/b',
+      instances: 5,
+      portDefinitions: [{ port: 0 }, { port: 12000 }],
+      healthChecks: [{ protocol: 'HTTP', portIndex: 0 }],
+    });
     if (!d.ok) throw new Error(d.error);
     expect(d.app['id']).toBe('/a/b');
     expect(d.app['portDefinitions']).toEqual([{ port: 10000 }, { port: 12000 }]);
@@ -63,7 +90,9 @@ describe('appFromDefinition', () => {
       ['127.0.0.2', [31100, 31101], [{ alive: true }]],
       ['127.0.0.3', [31200, 31201], [{ alive: true }]],
     ]);
-    expect(d.notes).toEqual(['portDefinitions[0] has no service port (Marathon assigns one at deploy time): checked as 10000']);
+    expect(d.notes).toEqual([
+      'portDefinitions[0] has no service port (Marathon assigns one at deploy time): checked as 10000',
+    ]);
   });
 
   it('keeps fixed host ports (requirePorts, bridge hostPort) and fills portMappings service ports', () => {
@@ -116,17 +145,37 @@ describe('check-labels: bad input is one clear line, exit 2', () => {
     const parsed = parseCheckLabelsArgs(['--app-file', path.join(dir, 'missing.json')], ENV);
     if (parsed.kind !== 'ok') throw new Error('parse');
     let stderr = '';
-    const code = await runCheckLabels(parsed.args, { env: ENV, readStdin: () => Promise.resolve(''), stdout: () => undefined, stderr: (s) => (stderr += s) });
+    const code = await runCheckLabels(parsed.args, {
+      env: ENV,
+      readStdin: () => Promise.resolve(''),
+      stdout: () => undefined,
+      stderr: (s) => (stderr += s),
+    });
     expect([code, stderr]).toEqual([2, expect.stringMatching(/cannot read .*missing\.json: ENOENT\n$/)]);
   });
 
   it('--app-file is required; prefixes of the service flags still work; --app is ambiguous with --apps-file', () => {
-    expect(parseCheckLabelsArgs([], {})).toEqual({ kind: 'error', message: expect.stringMatching(/--app-file is required/) });
+    expect(parseCheckLabelsArgs([], {})).toEqual({
+      kind: 'error',
+      message: expect.stringMatching(/--app-file is required/),
+    });
     const ok = parseCheckLabelsArgs(['--app-f', 'x.json', '--strict', '--group', 'internal', '--js'], {});
-    expect(ok).toMatchObject({ kind: 'ok', args: { appFile: 'x.json', json: true, groupGiven: true, options: { strictMode: true, group: ['internal'] } } });
-    expect(parseCheckLabelsArgs(['--app', 'x.json'], {})).toMatchObject({ kind: 'error', message: expect.stringMatching(/ambiguous/) });
-    expect(parseCheckLabelsArgs(['--app-file', 'x.json'], { MLB_GROUP: 'internal' })).toMatchObject({ kind: 'ok', args: { groupGiven: true } });
-    expect(parseCheckLabelsArgs(['--help'], {})).toMatchObject({ kind: 'help', text: expect.stringMatching(/check-labels --app-file APP\.json/) });
+    expect(ok).toMatchObject({
+      kind: 'ok',
+      args: { appFile: 'x.json', json: true, groupGiven: true, options: { strictMode: true, group: ['internal'] } },
+    });
+    expect(parseCheckLabelsArgs(['--app', 'x.json'], {})).toMatchObject({
+      kind: 'error',
+      message: expect.stringMatching(/ambiguous/),
+    });
+    expect(parseCheckLabelsArgs(['--app-file', 'x.json'], { MLB_GROUP: 'internal' })).toMatchObject({
+      kind: 'ok',
+      args: { groupGiven: true },
+    });
+    expect(parseCheckLabelsArgs(['--help'], {})).toMatchObject({
+      kind: 'help',
+      text: expect.stringMatching(/check-labels --app-file APP\.json/),
+    });
   });
 });
 
@@ -149,28 +198,44 @@ describe('check-labels: what the model refuses (exit 1, label named, with a fix)
   it('a service port marathon-lb itself binds (9090): the port index, why, and the fix', async () => {
     const r = await check(legacyApp({ HAPROXY_0_PORT: '9090' }), [], { noHaproxy: true });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('problem (port index 0): service port 9090 is already bound by the HAPROXY_HEAD template');
+    expect(r.stdout).toContain(
+      'problem (port index 0): service port 9090 is already bound by the HAPROXY_HEAD template',
+    );
     expect(r.stdout).toContain("fix: choose another service port (HAPROXY_{n}_PORT or the app's port definition)");
   });
 
   it('a vhost on a tcp port: the {n} of the label is the port index', async () => {
-    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com', HAPROXY_0_MODE: 'tcp' }), [], { noHaproxy: true });
+    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com', HAPROXY_0_MODE: 'tcp' }), [], {
+      noHaproxy: true,
+    });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('problem (port index 0, label HAPROXY_0_VHOST): service port 10000 has a vhost but mode tcp');
+    expect(r.stdout).toContain(
+      'problem (port index 0, label HAPROXY_0_VHOST): service port 10000 has a vhost but mode tcp',
+    );
   });
 
   it('--refuse-app-templates: a template label is refused by name', async () => {
-    const r = await check(legacyApp({ HAPROXY_0_FRONTEND_HEAD: 'frontend {backend}\n' }), ['--refuse-app-templates'], { noHaproxy: true });
+    const r = await check(legacyApp({ HAPROXY_0_FRONTEND_HEAD: 'frontend {backend}\n' }), ['--refuse-app-templates'], {
+      noHaproxy: true,
+    });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('label HAPROXY_0_FRONTEND_HEAD): per-app template labels are refused (--refuse-app-templates)');
+    expect(r.stdout).toContain(
+      'label HAPROXY_0_FRONTEND_HEAD): per-app template labels are refused (--refuse-app-templates)',
+    );
   });
 
   it('--json carries the same findings and the exit code', async () => {
     const r = await check(legacyApp({ HAPROXY_0_VHOST: 'a b' }), ['--json'], { noHaproxy: true });
-    const j = JSON.parse(r.stdout) as { exitCode: number; problems: { label: string; by: string; fix: string }[]; ports: { status: string }[] };
+    const j = JSON.parse(r.stdout) as {
+      exitCode: number;
+      problems: { label: string; by: string; fix: string }[];
+      ports: { status: string }[];
+    };
     expect(r.code).toBe(1);
     expect(j.exitCode).toBe(1);
-    expect(j.problems).toEqual([expect.objectContaining({ label: 'HAPROXY_0_VHOST', by: 'model', fix: expect.stringMatching(/host names/) })]);
+    expect(j.problems).toEqual([
+      expect.objectContaining({ label: 'HAPROXY_0_VHOST', by: 'model', fix: expect.stringMatching(/host names/) }),
+    ]);
     expect(j.ports).toEqual([expect.objectContaining({ status: 'left out' })]);
   });
 });
@@ -186,20 +251,28 @@ describe('check-labels: apps that would not be selected (exit 1, with the reason
   it('HAPROXY_GROUP of another marathon-lb', async () => {
     const r = await check(legacyApp({}), ['--group', 'internal'], { noHaproxy: true });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('NOT SELECTED — HAPROXY_GROUP is external, and this marathon-lb serves --group internal');
+    expect(r.stdout).toContain(
+      'NOT SELECTED — HAPROXY_GROUP is external, and this marathon-lb serves --group internal',
+    );
   });
 
   it('--strict-mode without HAPROXY_{n}_ENABLED; one port enabled is enough to be served', async () => {
     const r = await check(legacyApp({}), ['--strict-mode'], { noHaproxy: true });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('--strict-mode serves only ports with HAPROXY_0_ENABLED=true');
-    const two = await check(legacyApp({ HAPROXY_0_ENABLED: 'true' }, { ports: [0, 0] }), ['--strict-mode'], { noHaproxy: true });
-    expect(two.stdout).toMatch(/port index 0 \(service port 10000\): served by backend web_10000\n {2}port index 1 \(service port 10001\): NOT SELECTED/);
+    const two = await check(legacyApp({ HAPROXY_0_ENABLED: 'true' }, { ports: [0, 0] }), ['--strict-mode'], {
+      noHaproxy: true,
+    });
+    expect(two.stdout).toMatch(
+      /port index 0 \(service port 10000\): served by backend web_10000\n {2}port index 1 \(service port 10001\): NOT SELECTED/,
+    );
     expect(two.code).toBe(3); // served, but HAProxy could not check it here
   });
 
   it('an app without ports', async () => {
-    const r = await check({ id: '/worker', cmd: 'sleep 1000', labels: { HAPROXY_GROUP: 'external' } }, [], { noHaproxy: true });
+    const r = await check({ id: '/worker', cmd: 'sleep 1000', labels: { HAPROXY_GROUP: 'external' } }, [], {
+      noHaproxy: true,
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('not served: the app declares no ports');
   });
@@ -207,27 +280,50 @@ describe('check-labels: apps that would not be selected (exit 1, with the reason
 
 describe('check-labels: notes that explain silent outcomes', () => {
   it('a template label that changes nothing (an HTTP template on a tcp port)', async () => {
-    const r = await check(legacyApp({ HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n' }), [], { noHaproxy: true });
-    expect(r.stdout).toContain('note: label HAPROXY_0_BACKEND_HTTP_OPTIONS changes nothing in the config (port index 0 is in tcp mode)');
-    const http = await check(legacyApp({ HAPROXY_0_MODE: 'http', HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n' }), [], { noHaproxy: true });
+    const r = await check(legacyApp({ HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n' }), [], {
+      noHaproxy: true,
+    });
+    expect(r.stdout).toContain(
+      'note: label HAPROXY_0_BACKEND_HTTP_OPTIONS changes nothing in the config (port index 0 is in tcp mode)',
+    );
+    const http = await check(
+      legacyApp({ HAPROXY_0_MODE: 'http', HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n' }),
+      [],
+      { noHaproxy: true },
+    );
     expect(http.stdout).not.toContain('changes nothing');
   });
 
   it('an IP-per-task app (Marathon 1.4 ipAddress.discovery): served on a port marathon-lb assigns; none without a range', async () => {
-    const ippt = { id: '/ippt', instances: 2, ipAddress: { networkName: 'dcos', discovery: { ports: [{ number: 8080, name: 'http', protocol: 'tcp' }] } }, labels: { HAPROXY_GROUP: 'external' } };
+    const ippt = {
+      id: '/ippt',
+      instances: 2,
+      ipAddress: { networkName: 'dcos', discovery: { ports: [{ number: 8080, name: 'http', protocol: 'tcp' }] } },
+      labels: { HAPROXY_GROUP: 'external' },
+    };
     const r = await check(ippt, [], { noHaproxy: true });
     expect(r.stdout).toMatch(/port index 0 \(service port (100[5-9]\d|10100)\): served by backend ippt_\d+/);
-    expect(r.stdout).toContain('note: Marathon gives IP-per-task apps no service ports: marathon-lb assigns them from --min/--max-serv-port-ip-per-task (10050-10100)');
+    expect(r.stdout).toContain(
+      'note: Marathon gives IP-per-task apps no service ports: marathon-lb assigns them from --min/--max-serv-port-ip-per-task (10050-10100)',
+    );
     expect(r.code).toBe(3);
-    const none = await check(ippt, ['--min-serv-port-ip-per-task', '0', '--max-serv-port-ip-per-task', '0'], { noHaproxy: true });
+    const none = await check(ippt, ['--min-serv-port-ip-per-task', '0', '--max-serv-port-ip-per-task', '0'], {
+      noHaproxy: true,
+    });
     expect(none.code).toBe(1);
-    expect(none.stdout).toContain('not served: an IP-per-task app without service ports, and this marathon-lb assigns none');
+    expect(none.stdout).toContain(
+      'not served: an IP-per-task app without service ports, and this marathon-lb assigns none',
+    );
   });
 });
 
 describe('check-labels without HAProxy installed', () => {
   it('a good app: the model checks pass, exit 3 says HAProxy could not check it', async () => {
-    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com' }), ['--haproxy-bin', path.join(dir, 'no-haproxy')], { noHaproxy: true });
+    const r = await check(
+      legacyApp({ HAPROXY_0_VHOST: 'web.example.com' }),
+      ['--haproxy-bin', path.join(dir, 'no-haproxy')],
+      { noHaproxy: true },
+    );
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('haproxy -c not run: HAProxy is not installed here');
   });
@@ -240,14 +336,18 @@ describeWithHaproxy('check-labels with a real haproxy -c', (haproxy) => {
     const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com', HAPROXY_0_REDIRECT_TO_HTTPS: 'true' }), bin);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('port index 0 (service port 10000): served by backend web_10000');
-    expect(r.stdout).toContain('note: ports[0] has no service port (Marathon assigns one at deploy time): checked as 10000');
+    expect(r.stdout).toContain(
+      'note: ports[0] has no service port (Marathon assigns one at deploy time): checked as 10000',
+    );
     expect(r.stdout).toContain('haproxy -c accepts the config holding only this app');
     expect(r.stdout).toMatch(/result: served \(1 of 1 service port\(s\)\)\n$/);
     expect(r.code).toBe(0);
   });
 
   it('a good Marathon 1.5+ bridge app read from standard input, with --haproxy-map', async () => {
-    const r = await check(undefined, [...bin, '--haproxy-map'], { stdin: JSON.stringify(bridgeApp({ HAPROXY_0_VHOST: 'shop.example.com' })) });
+    const r = await check(undefined, [...bin, '--haproxy-map'], {
+      stdin: JSON.stringify(bridgeApp({ HAPROXY_0_VHOST: 'shop.example.com' })),
+    });
     expect(r.stdout).toContain('served by backend shop_front_10080');
     expect(r.stdout).toContain('served by backend shop_front_10001');
     expect(r.code).toBe(0);
@@ -255,9 +355,14 @@ describeWithHaproxy('check-labels with a real haproxy -c', (haproxy) => {
 
   it('a template label only HAProxy rejects: named, with the config line, exit 1', async () => {
     const head = 'backend {backend}\n  balance {balance}\n  mode {mode}\n  frobnicate yes\n';
-    const r = await check(bridgeApp({ HAPROXY_0_VHOST: 'shop.example.com', HAPROXY_0_BACKEND_HEAD: head, HAPROXY_0_BALANCE: 'leastconn' }), bin);
+    const r = await check(
+      bridgeApp({ HAPROXY_0_VHOST: 'shop.example.com', HAPROXY_0_BACKEND_HEAD: head, HAPROXY_0_BALANCE: 'leastconn' }),
+      bin,
+    );
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('problem (port index 0, label HAPROXY_0_BACKEND_HEAD), rejected by haproxy -c: HAProxy refuses the config with this label');
+    expect(r.stdout).toContain(
+      'problem (port index 0, label HAPROXY_0_BACKEND_HEAD), rejected by haproxy -c: HAProxy refuses the config with this label',
+    );
     expect(r.stdout).toMatch(/unknown keyword 'frobnicate'/);
     expect(r.stdout).toMatch(/haproxy\.cfg line \d+: frobnicate yes/);
     expect(r.stdout).toContain('fix: correct HAPROXY_0_BACKEND_HEAD');
@@ -269,11 +374,15 @@ describeWithHaproxy('check-labels with a real haproxy -c', (haproxy) => {
   });
 
   it('two ports with labels HAProxy rejects: each named', async () => {
-    const r = await check(bridgeApp({
-      HAPROXY_0_MODE: 'http',
-      HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n  no-such-option on\n',
-      HAPROXY_1_FRONTEND_HEAD: '\nfrontend {backend}\n  bind {bindAddr}:{servicePort}{sslCert}{bindOptions}\n  mode {mode}\n  bogus-directive\n',
-    }), bin);
+    const r = await check(
+      bridgeApp({
+        HAPROXY_0_MODE: 'http',
+        HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n  no-such-option on\n',
+        HAPROXY_1_FRONTEND_HEAD:
+          '\nfrontend {backend}\n  bind {bindAddr}:{servicePort}{sslCert}{bindOptions}\n  mode {mode}\n  bogus-directive\n',
+      }),
+      bin,
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('label HAPROXY_0_BACKEND_HTTP_OPTIONS), rejected by haproxy -c');
     expect(r.stdout).toContain('label HAPROXY_1_FRONTEND_HEAD), rejected by haproxy -c');
@@ -281,23 +390,45 @@ describeWithHaproxy('check-labels with a real haproxy -c', (haproxy) => {
   });
 
   it("a service config HAProxy rejects without the app (the operator's flags) is not blamed on the app: exit 2", async () => {
-    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com' }), [...bin, '--ssl-certs', path.join(dir, 'missing-cert.pem')]);
+    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com' }), [
+      ...bin,
+      '--ssl-certs',
+      path.join(dir, 'missing-cert.pem'),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^marathon-lb check-labels: haproxy -c rejects the service's config even without this app \(the operator's templates or flags\): .*missing-cert\.pem/);
+    expect(r.stderr).toMatch(
+      /^marathon-lb check-labels: haproxy -c rejects the service's config even without this app \(the operator's templates or flags\): .*missing-cert\.pem/,
+    );
   });
 
   it('a legacy directive in a label is translated for HAProxy 2.6 (noted) and accepted', async () => {
-    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com', HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n  reqadd X-Checked:\\ yes\n' }), bin);
-    expect(r.stdout).toMatch(/note: label HAPROXY_0_BACKEND_HTTP_OPTIONS: "reqadd X-Checked:\\ yes" \(removed in HAProxy 2\.1\) is written as "http-request add-header X-Checked/);
+    const r = await check(
+      legacyApp({
+        HAPROXY_0_VHOST: 'web.example.com',
+        HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n  reqadd X-Checked:\\ yes\n',
+      }),
+      bin,
+    );
+    expect(r.stdout).toMatch(
+      /note: label HAPROXY_0_BACKEND_HTTP_OPTIONS: "reqadd X-Checked:\\ yes" \(removed in HAProxy 2\.1\) is written as "http-request add-header X-Checked/,
+    );
     expect(r.stdout).toContain('haproxy -c accepts');
     expect(r.code).toBe(0);
   });
 
   it('a legacy directive that cannot be translated: the label and the modern replacement', async () => {
-    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'web.example.com', HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n  reqpass ^X-Internal:\n' }), bin);
+    const r = await check(
+      legacyApp({
+        HAPROXY_0_VHOST: 'web.example.com',
+        HAPROXY_0_BACKEND_HTTP_OPTIONS: '  option forwardfor\n  reqpass ^X-Internal:\n',
+      }),
+      bin,
+    );
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/problem \(port index 0, label HAPROXY_0_BACKEND_HTTP_OPTIONS\): .*"reqpass" was removed in HAProxy 2\.1/);
+    expect(r.stdout).toMatch(
+      /problem \(port index 0, label HAPROXY_0_BACKEND_HTTP_OPTIONS\): .*"reqpass" was removed in HAProxy 2\.1/,
+    );
     expect(r.stdout).toContain('fix: write the http-request/http-response rule the message names');
   });
 });

@@ -37,16 +37,20 @@ describe('argparse-style abbreviations of long flags', () => {
 
   it('an ambiguous prefix is an error naming every candidate, as argparse words it', () => {
     expect(error(['--group', 'g', '--ss'])).toBe(
-      'ambiguous option: --ss could match --sse, --sse-idle-timeout, --sse-max-event-bytes, --ssl-certs');
+      'ambiguous option: --ss could match --sse, --sse-idle-timeout, --sse-max-event-bytes, --ssl-certs',
+    );
     expect(error(['--gr', 'g'])).toBe('ambiguous option: --gr could match --group, --group-https-by-vhost');
     expect(error(['--group', 'g', '--haproxy-m=1'])).toBe(
-      'ambiguous option: --haproxy-m=1 could match --haproxy-master-socket, --haproxy-map');
+      'ambiguous option: --haproxy-m=1 could match --haproxy-master-socket, --haproxy-map',
+    );
   });
 
   it('an unknown flag is still unrecognized, and tokens after -- are left alone', () => {
     expect(error(['--group', 'g', '--nope'])).toBe('unrecognized arguments: --nope');
-    expect(expandAbbreviations(['--gr', 'x', '--', '--str'], ['group', 'strict-mode'])).toEqual(
-      { ok: true, argv: ['--group', 'x', '--', '--str'] });
+    expect(expandAbbreviations(['--gr', 'x', '--', '--str'], ['group', 'strict-mode'])).toEqual({
+      ok: true,
+      argv: ['--group', 'x', '--', '--str'],
+    });
   });
 
   it('covers yargs --no-<flag> forms and leaves short flags and environment variables as they are', () => {

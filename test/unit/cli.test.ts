@@ -45,11 +45,25 @@ describe('defaults', () => {
     expect(o.syslogSocket).toBe(process.platform === 'darwin' ? '/var/run/syslog' : '/dev/log');
     expect(o.logFormat).toBe('%(asctime)-15s %(name)s: %(message)s');
     expect(o.logLevel).toBe('DEBUG');
-    for (const k of ['strictMode', 'sse', 'healthCheck', 'haproxyMap', 'dontBindHttpHttps', 'groupHttpsByVhost',
-      'skipValidation', 'skipConfigCleanup', 'dry'] as const) {
+    for (const k of [
+      'strictMode',
+      'sse',
+      'healthCheck',
+      'haproxyMap',
+      'dontBindHttpHttps',
+      'groupHttpsByVhost',
+      'skipValidation',
+      'skipConfigCleanup',
+      'dry',
+    ] as const) {
       expect(o[k]).toBe(false);
     }
-    for (const k of ['marathonAuthCredentialFile', 'authCredentials', 'dcosAuthCredentials', 'marathonCaCert'] as const) {
+    for (const k of [
+      'marathonAuthCredentialFile',
+      'authCredentials',
+      'dcosAuthCredentials',
+      'marathonCaCert',
+    ] as const) {
       expect(o[k]).toBeUndefined();
     }
   });
@@ -57,11 +71,25 @@ describe('defaults', () => {
   it('has the documented defaults for the new flags', () => {
     const o = ok(G);
     expect(o).toMatchObject({
-      appsFile: undefined, luaDir: '/marathon-lb', templatesDir: 'templates', sseIdleTimeout: 60,
-      debounceQuiet: 0.5, debounceMaxWait: 5, resyncInterval: 300, requestTimeout: 46, connectTimeout: 3.05, marathonInsecure: false,
-      haproxyBin: 'haproxy', haproxyMasterSocket: '/var/run/haproxy/master.sock',
-      haproxyPidFile: '/var/run/haproxy.pid', haproxyAttach: false, hardStopAfter: undefined, maxOldWorkers: 10, adminBind: '127.0.0.1',
-      adminPort: 9191, adminToken: undefined,
+      appsFile: undefined,
+      luaDir: '/marathon-lb',
+      templatesDir: 'templates',
+      sseIdleTimeout: 60,
+      debounceQuiet: 0.5,
+      debounceMaxWait: 5,
+      resyncInterval: 300,
+      requestTimeout: 46,
+      connectTimeout: 3.05,
+      marathonInsecure: false,
+      haproxyBin: 'haproxy',
+      haproxyMasterSocket: '/var/run/haproxy/master.sock',
+      haproxyPidFile: '/var/run/haproxy.pid',
+      haproxyAttach: false,
+      hardStopAfter: undefined,
+      maxOldWorkers: 10,
+      adminBind: '127.0.0.1',
+      adminPort: 9191,
+      adminToken: undefined,
     });
     expect(o).toEqual({ ...DEFAULT_OPTIONS, group: ['external'] });
   });
@@ -93,28 +121,107 @@ describe('flags', () => {
   });
 
   it('accepts the long forms', () => {
-    const o = ok([...G, '--marathon', 'https://m:8443', '--command', 'x', '--sse', '--health-check', '--dry',
-      '--strict-mode', '--haproxy-map', '--dont-bind-http-https', '--group-https-by-vhost', '--skip-validation',
-      '--skip-config-cleanup', '--marathon-insecure', '--haproxy-attach', '--max-reload-retries', '-1',
-      '--reload-interval', '0', '--archive-versions', '0', '--lru-cache-capacity', '5', '--max-backoff', '60',
-      '--ssl-certs', '/a.pem,/b.pem', '--log-level', 'warning', '--log-format', 'json', '--syslog-socket', '/dev/null',
-      '--debounce-quiet', '0', '--debounce-max-wait', '2.5', '--resync-interval', '0', '--hard-stop-after', '5',
-      '--admin-port', '0', '--admin-bind', '::1', '--admin-token', 's3cret', '--lua-dir', '/usr/share/mlb',
-      '--templates-dir', '/etc/mlb/templates', '--haproxy-bin', '/usr/sbin/haproxy', '--apps-file', 'apps.json']);
+    const o = ok([
+      ...G,
+      '--marathon',
+      'https://m:8443',
+      '--command',
+      'x',
+      '--sse',
+      '--health-check',
+      '--dry',
+      '--strict-mode',
+      '--haproxy-map',
+      '--dont-bind-http-https',
+      '--group-https-by-vhost',
+      '--skip-validation',
+      '--skip-config-cleanup',
+      '--marathon-insecure',
+      '--haproxy-attach',
+      '--max-reload-retries',
+      '-1',
+      '--reload-interval',
+      '0',
+      '--archive-versions',
+      '0',
+      '--lru-cache-capacity',
+      '5',
+      '--max-backoff',
+      '60',
+      '--ssl-certs',
+      '/a.pem,/b.pem',
+      '--log-level',
+      'warning',
+      '--log-format',
+      'json',
+      '--syslog-socket',
+      '/dev/null',
+      '--debounce-quiet',
+      '0',
+      '--debounce-max-wait',
+      '2.5',
+      '--resync-interval',
+      '0',
+      '--hard-stop-after',
+      '5',
+      '--admin-port',
+      '0',
+      '--admin-bind',
+      '::1',
+      '--admin-token',
+      's3cret',
+      '--lua-dir',
+      '/usr/share/mlb',
+      '--templates-dir',
+      '/etc/mlb/templates',
+      '--haproxy-bin',
+      '/usr/sbin/haproxy',
+      '--apps-file',
+      'apps.json',
+    ]);
     expect(o).toMatchObject({
-      marathon: ['https://m:8443'], command: 'x', sse: true, healthCheck: true, dry: true, strictMode: true,
-      haproxyMap: true, dontBindHttpHttps: true, groupHttpsByVhost: true, skipValidation: true,
-      skipConfigCleanup: true, marathonInsecure: true, haproxyAttach: true, maxReloadRetries: -1,
-      reloadInterval: 0, archiveVersions: 0, lruCacheCapacity: 5, maxBackoff: 60, sslCerts: '/a.pem,/b.pem',
-      logLevel: 'WARNING', logFormat: 'json', syslogSocket: '/dev/null', debounceQuiet: 0, debounceMaxWait: 2.5,
-      resyncInterval: 0, hardStopAfter: 5, adminPort: 0, adminBind: '::1', adminToken: 's3cret',
-      luaDir: '/usr/share/mlb', templatesDir: '/etc/mlb/templates', haproxyBin: '/usr/sbin/haproxy',
+      marathon: ['https://m:8443'],
+      command: 'x',
+      sse: true,
+      healthCheck: true,
+      dry: true,
+      strictMode: true,
+      haproxyMap: true,
+      dontBindHttpHttps: true,
+      groupHttpsByVhost: true,
+      skipValidation: true,
+      skipConfigCleanup: true,
+      marathonInsecure: true,
+      haproxyAttach: true,
+      maxReloadRetries: -1,
+      reloadInterval: 0,
+      archiveVersions: 0,
+      lruCacheCapacity: 5,
+      maxBackoff: 60,
+      sslCerts: '/a.pem,/b.pem',
+      logLevel: 'WARNING',
+      logFormat: 'json',
+      syslogSocket: '/dev/null',
+      debounceQuiet: 0,
+      debounceMaxWait: 2.5,
+      resyncInterval: 0,
+      hardStopAfter: 5,
+      adminPort: 0,
+      adminBind: '::1',
+      adminToken: 's3cret',
+      luaDir: '/usr/share/mlb',
+      templatesDir: '/etc/mlb/templates',
+      haproxyBin: '/usr/sbin/haproxy',
       appsFile: 'apps.json',
     });
   });
 
   it('appends repeated --group (and does not split it)', () => {
-    expect(ok(['--group', 'external', '--group', 'internal', '--group', '*']).group).toEqual(['external', 'internal', '*']);
+    expect(ok(['--group', 'external', '--group', 'internal', '--group', '*']).group).toEqual([
+      'external',
+      'internal',
+      '*',
+    ]);
     expect(ok(['--group', 'a,b']).group).toEqual(['a,b']);
     expect(ok(['--group=x']).group).toEqual(['x']);
   });
@@ -149,22 +256,37 @@ describe('environment', () => {
       MLB_COMMAND: 'reload it',
     });
     expect(o).toMatchObject({
-      group: ['external', 'internal', 'other'], marathon: ['http://m1:8080', 'http://m2:8080'],
-      haproxyConfig: '/tmp/haproxy.cfg', strictMode: true, sse: true, dry: false, healthCheck: true,
-      maxReloadRetries: -1, debounceQuiet: 0.25, logLevel: 'INFO', command: 'reload it',
+      group: ['external', 'internal', 'other'],
+      marathon: ['http://m1:8080', 'http://m2:8080'],
+      haproxyConfig: '/tmp/haproxy.cfg',
+      strictMode: true,
+      sse: true,
+      dry: false,
+      healthCheck: true,
+      maxReloadRetries: -1,
+      debounceQuiet: 0.25,
+      logLevel: 'INFO',
+      command: 'reload it',
     });
   });
 
   it('has an MLB_<FLAG> variable for every flag', () => {
     const sample = (kind: string): [string, unknown] => {
       switch (kind) {
-        case 'boolean': return ['true', true];
-        case 'list': return ['http://x:1 http://y:2', ['http://x:1', 'http://y:2']];
-        case 'append': return ['a,b', ['a', 'b']];
-        case 'integer': return ['7', 7];
-        case 'number': return ['7', 7];
-        case 'logLevel': return ['error', 'ERROR'];
-        default: return ['some value', 'some value'];
+        case 'boolean':
+          return ['true', true];
+        case 'list':
+          return ['http://x:1 http://y:2', ['http://x:1', 'http://y:2']];
+        case 'append':
+          return ['a,b', ['a', 'b']];
+        case 'integer':
+          return ['7', 7];
+        case 'number':
+          return ['7', 7];
+        case 'logLevel':
+          return ['error', 'ERROR'];
+        default:
+          return ['some value', 'some value'];
       }
     };
     for (const f of FLAGS) {
@@ -174,10 +296,17 @@ describe('environment', () => {
       if (f.key === 'maxServPortIpPerTask') env['MLB_MIN_SERV_PORT_IP_PER_TASK'] = '7';
       if (f.key === 'debounceQuiet') env['MLB_DEBOUNCE_MAX_WAIT'] = '7';
       if (f.key === 'appsFile') env['MLB_DRY'] = 'true';
-      if (f.key === 'authCredentials') { env[envName(f.flag)] = 'u:p'; }
-      if (f.key === 'haproxyVersion') { env[envName(f.flag)] = '2.0'; }
+      if (f.key === 'authCredentials') {
+        env[envName(f.flag)] = 'u:p';
+      }
+      if (f.key === 'haproxyVersion') {
+        env[envName(f.flag)] = '2.0';
+      }
       const o = ok([], env) as unknown as Record<string, unknown>;
-      expect([f.flag, o[f.key]]).toEqual([f.flag, f.key === 'authCredentials' ? 'u:p' : f.key === 'haproxyVersion' ? '2.0' : value]);
+      expect([f.flag, o[f.key]]).toEqual([
+        f.flag,
+        f.key === 'authCredentials' ? 'u:p' : f.key === 'haproxyVersion' ? '2.0' : value,
+      ]);
     }
   });
 
@@ -186,7 +315,10 @@ describe('environment', () => {
     expect(ok(G, { MLB_HAPROXY_VERSION: '2.6.12' }).haproxyVersion).toBe('2.6.12');
     expect(ok(G).haproxyVersion).toBeUndefined();
     const r = parseArgs([...G, '--haproxy-version', 'latest'], {});
-    expect(r).toEqual({ kind: 'error', message: "argument --haproxy-version: expected MAJOR.MINOR (e.g. 2.6), got 'latest'" });
+    expect(r).toEqual({
+      kind: 'error',
+      message: "argument --haproxy-version: expected MAJOR.MINOR (e.g. 2.6), got 'latest'",
+    });
   });
 
   it('names variables MLB_ + upper-case flag with underscores', () => {
@@ -196,13 +328,16 @@ describe('environment', () => {
 
   it('treats empty variables as unset', () => {
     expect(ok(G, { MLB_HAPROXY_CONFIG: '', MLB_STRICT_MODE: ' ' })).toMatchObject({
-      haproxyConfig: '/etc/haproxy/haproxy.cfg', strictMode: false,
+      haproxyConfig: '/etc/haproxy/haproxy.cfg',
+      strictMode: false,
     });
   });
 
   it('falls back to DCOS_SERVICE_ACCOUNT_CREDENTIAL like upstream', () => {
     expect(ok(G, { DCOS_SERVICE_ACCOUNT_CREDENTIAL: '{"uid":"u"}' }).dcosAuthCredentials).toBe('{"uid":"u"}');
-    expect(ok(G, { DCOS_SERVICE_ACCOUNT_CREDENTIAL: 'a', MLB_DCOS_AUTH_CREDENTIALS: 'b' }).dcosAuthCredentials).toBe('b');
+    expect(ok(G, { DCOS_SERVICE_ACCOUNT_CREDENTIAL: 'a', MLB_DCOS_AUTH_CREDENTIALS: 'b' }).dcosAuthCredentials).toBe(
+      'b',
+    );
   });
 
   it('ignores process.env', () => {
@@ -216,13 +351,34 @@ describe('environment', () => {
 
   it('loses to command-line flags', () => {
     const env = {
-      MLB_HAPROXY_CONFIG: '/env.cfg', MLB_GROUP: 'from-env', MLB_MARATHON: 'http://env:8080',
-      MLB_STRICT_MODE: 'true', MLB_MAX_BACKOFF: '5', MLB_DRY: 'false',
+      MLB_HAPROXY_CONFIG: '/env.cfg',
+      MLB_GROUP: 'from-env',
+      MLB_MARATHON: 'http://env:8080',
+      MLB_STRICT_MODE: 'true',
+      MLB_MAX_BACKOFF: '5',
+      MLB_DRY: 'false',
     };
-    const o = ok(['--haproxy-config', '/cli.cfg', '--group', 'cli', '-m', 'http://cli:8080', '--no-strict-mode',
-      '--max-backoff', '9', '-d'], env);
+    const o = ok(
+      [
+        '--haproxy-config',
+        '/cli.cfg',
+        '--group',
+        'cli',
+        '-m',
+        'http://cli:8080',
+        '--no-strict-mode',
+        '--max-backoff',
+        '9',
+        '-d',
+      ],
+      env,
+    );
     expect(o).toMatchObject({
-      haproxyConfig: '/cli.cfg', group: ['cli'], marathon: ['http://cli:8080'], strictMode: false, maxBackoff: 9,
+      haproxyConfig: '/cli.cfg',
+      group: ['cli'],
+      marathon: ['http://cli:8080'],
+      strictMode: false,
+      maxBackoff: 9,
       dry: true,
     });
     expect(ok([], env)).toMatchObject({ haproxyConfig: '/env.cfg', group: ['from-env'], strictMode: true });
@@ -237,13 +393,15 @@ describe('validation', () => {
 
   it('wants both serv-port bounds or neither', () => {
     expect(error([...G, '--min-serv-port-ip-per-task', '0'])).toMatch(
-      /both --min-serv-port-ip-per-task and --max-serv-port-ip-per-task or neither/);
+      /both --min-serv-port-ip-per-task and --max-serv-port-ip-per-task or neither/,
+    );
     expect(error([...G, '--max-serv-port-ip-per-task', '0'])).toMatch(/--min-serv-port-ip-per-task/);
   });
 
   it('wants min serv port ≤ max serv port', () => {
     expect(error([...G, '--min-serv-port-ip-per-task', '20000', '--max-serv-port-ip-per-task', '10000'])).toMatch(
-      /cannot set --min-serv-port-ip-per-task to a higher value than --max-serv-port-ip-per-task/);
+      /cannot set --min-serv-port-ip-per-task to a higher value than --max-serv-port-ip-per-task/,
+    );
     expect(error([...G, '--max-serv-port-ip-per-task', '70000'])).toMatch(/--max-serv-port-ip-per-task.*65535/);
   });
 
@@ -267,7 +425,9 @@ describe('validation', () => {
   });
 
   it('rejects bad environment values, naming the variable and the flag', () => {
-    expect(error(G, { MLB_STRICT_MODE: 'maybe' })).toBe("MLB_STRICT_MODE (--strict-mode): expected true or false, got 'maybe'");
+    expect(error(G, { MLB_STRICT_MODE: 'maybe' })).toBe(
+      "MLB_STRICT_MODE (--strict-mode): expected true or false, got 'maybe'",
+    );
     expect(error(G, { MLB_MAX_BACKOFF: 'lots' })).toMatch(/^MLB_MAX_BACKOFF \(--max-backoff\): expected an integer/);
   });
 
@@ -277,7 +437,9 @@ describe('validation', () => {
   });
 
   it('wants --debounce-max-wait ≥ --debounce-quiet', () => {
-    expect(error([...G, '--debounce-quiet', '10'])).toMatch(/--debounce-max-wait \(5\) must not be shorter than --debounce-quiet \(10\)/);
+    expect(error([...G, '--debounce-quiet', '10'])).toMatch(
+      /--debounce-max-wait \(5\) must not be shorter than --debounce-quiet \(10\)/,
+    );
   });
 
   it('rejects a flag without its value', () => {
@@ -295,8 +457,16 @@ describe('validation', () => {
 describe('--help', () => {
   it('is grouped and shows defaults and env var names', () => {
     const text = help(['--help']);
-    for (const g of ['Marathon', 'HAProxy', 'Routing', 'Service behaviour', 'Logging', 'Authentication', 'Admin',
-      'Rendering without Marathon']) {
+    for (const g of [
+      'Marathon',
+      'HAProxy',
+      'Routing',
+      'Service behaviour',
+      'Logging',
+      'Authentication',
+      'Admin',
+      'Rendering without Marathon',
+    ]) {
       expect(text).toContain(`\n${g}:\n`);
     }
     for (const f of FLAGS) {
@@ -334,10 +504,14 @@ describe('--help', () => {
 });
 
 describe('--longhelp', () => {
-  const catalog = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, 'templates', 'catalog.json'), 'utf8')) as
-    { name: string; overridable: boolean }[];
-  const labels = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, 'labels.json'), 'utf8')) as
-    { name: string; perServicePort: boolean }[];
+  const catalog = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, 'templates', 'catalog.json'), 'utf8')) as {
+    name: string;
+    overridable: boolean;
+  }[];
+  const labels = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, 'labels.json'), 'utf8')) as {
+    name: string;
+    perServicePort: boolean;
+  }[];
   const text = help(['--longhelp']);
 
   it('needs no --group and includes the overview and usage', () => {
@@ -369,8 +543,10 @@ describe('--longhelp', () => {
     expect(text).toContain('```\n  use_backend {backend} if {{ ssl_fc_sni {hostname} }}\n```');
     expect(text).toContain('"HAPROXY_0_BACKEND_HEAD": "\\nbackend {backend}\\n  balance {balance}\\n  mode {mode}\\n"');
     // HAPROXY_HEAD: literal braces kept (not a formatted template), options and lua dir filled in.
-    expect(text).toContain('  timeout tarpit          60s\n  option            dontlognull\n'
-      + '  option            http-server-close\n  option            redispatch\nlisten stats\n');
+    expect(text).toContain(
+      '  timeout tarpit          60s\n  option            dontlognull\n' +
+        '  option            http-server-close\n  option            redispatch\nlisten stats\n',
+    );
     expect(text).toContain('  lua-load /marathon-lb/getpids.lua\n');
     expect(text).toContain('http-request use-service prometheus-exporter if { path /metrics }');
     expect(text).not.toMatch(/\{\{(backend|luaDir|globalDefaultOptions)\}\}/);

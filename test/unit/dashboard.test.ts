@@ -13,27 +13,66 @@ const before = (s: number): string => new Date(NOW - s * 1000).toISOString();
 
 describe('dashboard text', () => {
   test('ages, durations and rates read as people say them', () => {
-    expect([ago(null, NOW), ago(before(12), NOW), ago(before(185), NOW), ago(before(7500), NOW)]).toEqual(['never', '12 s ago', '3 min ago', '2 h 5 min ago']);
+    expect([ago(null, NOW), ago(before(12), NOW), ago(before(185), NOW), ago(before(7500), NOW)]).toEqual([
+      'never',
+      '12 s ago',
+      '3 min ago',
+      '2 h 5 min ago',
+    ]);
     expect(duration(-3)).toBe('0 s'); // a browser clock ahead of the controller's never shows negative ages
-    expect([rate(0), rate(3.14159), rate(42.25), rate(1234.5), rate(-1)]).toEqual(['0.00/s', '3.14/s', '42.3/s', '1235/s', '0.00/s']);
+    expect([rate(0), rate(3.14159), rate(42.25), rate(1234.5), rate(-1)]).toEqual([
+      '0.00/s',
+      '3.14/s',
+      '42.3/s',
+      '1235/s',
+      '0.00/s',
+    ]);
   });
 
   test('diff lines: added and removed, not the file headers', () => {
-    expect(['+++ b', '--- a', '+x', '-y', '@@ -1 +1 @@', ' z'].map(diffLineKind)).toEqual(['', '', 'add', 'del', 'hunk', '']);
+    expect(['+++ b', '--- a', '+x', '-y', '@@ -1 +1 @@', ' z'].map(diffLineKind)).toEqual([
+      '',
+      '',
+      'add',
+      'del',
+      'hunk',
+      '',
+    ]);
   });
 });
 
 describe('dashboard view', () => {
   const runtime = (over: Partial<ServerRuntime>): ServerRuntime => ({
-    state: 'UP', status: 'UP', checked: true, check: { status: 'L7OK', code: 200, description: 'Layer7 check passed', durationMs: 1, passed: true },
-    lastChangeAt: before(90), secondsSinceChange: 90, currentSessions: 0, http5xxTotal: 0, ...over,
+    state: 'UP',
+    status: 'UP',
+    checked: true,
+    check: { status: 'L7OK', code: 200, description: 'Layer7 check passed', durationMs: 1, passed: true },
+    lastChangeAt: before(90),
+    secondsSinceChange: 90,
+    currentSessions: 0,
+    http5xxTotal: 0,
+    ...over,
   });
   const server = (haproxy: ServerRuntime | null, over: Partial<ServerStatus> = {}): ServerStatus => ({
-    name: 's1', address: '127.0.0.1:31000', draining: false, marathonHealth: 'healthy', haproxy, ...over,
+    name: 's1',
+    address: '127.0.0.1:31000',
+    draining: false,
+    marathonHealth: 'healthy',
+    haproxy,
+    ...over,
   });
 
   test("a server HAProxy marks DOWN is red, with HAProxy's check reason, beside Marathon's health", () => {
-    const v = serverView(server(runtime({ state: 'DOWN', status: 'DOWN', check: { status: 'L7STS', code: 503, description: 'Layer7 wrong status', durationMs: 2, passed: false } })), NOW);
+    const v = serverView(
+      server(
+        runtime({
+          state: 'DOWN',
+          status: 'DOWN',
+          check: { status: 'L7STS', code: 503, description: 'Layer7 wrong status', durationMs: 2, passed: false },
+        }),
+      ),
+      NOW,
+    );
     expect(v).toEqual({
       state: { text: 'DOWN', tone: 'bad', title: 'HAProxy: DOWN' },
       check: 'L7STS 503: Layer7 wrong status',
@@ -43,20 +82,45 @@ describe('dashboard view', () => {
   });
 
   test('states other than UP and DOWN keep their own words; unchecked servers say so', () => {
-    expect(serverView(server(runtime({ state: 'UP', status: 'UP 1/3' })), NOW).state).toMatchObject({ text: 'UP 1/3', tone: 'ok' });
-    expect(serverView(server(runtime({ state: 'MAINT', status: 'MAINT' }), { draining: true }), NOW).state).toEqual({ text: 'MAINT', tone: 'muted', title: 'HAProxy: MAINT (the controller drains it)' });
+    expect(serverView(server(runtime({ state: 'UP', status: 'UP 1/3' })), NOW).state).toMatchObject({
+      text: 'UP 1/3',
+      tone: 'ok',
+    });
+    expect(serverView(server(runtime({ state: 'MAINT', status: 'MAINT' }), { draining: true }), NOW).state).toEqual({
+      text: 'MAINT',
+      tone: 'muted',
+      title: 'HAProxy: MAINT (the controller drains it)',
+    });
     expect(serverView(server(runtime({ state: 'DRAIN', status: 'DRAIN' })), NOW).state.tone).toBe('warn');
-    expect(serverView(server(runtime({ status: 'no check', checked: false, check: null, lastChangeAt: null })), NOW)).toMatchObject({ state: { text: 'UP', tone: 'ok' }, check: 'not checked', changed: '' });
+    expect(
+      serverView(server(runtime({ status: 'no check', checked: false, check: null, lastChangeAt: null })), NOW),
+    ).toMatchObject({ state: { text: 'UP', tone: 'ok' }, check: 'not checked', changed: '' });
   });
 
   test('before HAProxy is read, the state is what the controller wrote, and says so', () => {
-    expect(serverView(server(null, { marathonHealth: 'none' }), NOW)).toMatchObject({ state: { text: 'up (config)', tone: 'muted' }, check: '', marathon: { text: 'no checks' } });
-    expect(serverView(server(null, { draining: true, marathonHealth: 'unknown' }), NOW)).toMatchObject({ state: { text: 'draining (config)' }, marathon: { text: 'not read', tone: 'muted' } });
+    expect(serverView(server(null, { marathonHealth: 'none' }), NOW)).toMatchObject({
+      state: { text: 'up (config)', tone: 'muted' },
+      check: '',
+      marathon: { text: 'no checks' },
+    });
+    expect(serverView(server(null, { draining: true, marathonHealth: 'unknown' }), NOW)).toMatchObject({
+      state: { text: 'draining (config)' },
+      marathon: { text: 'not read', tone: 'muted' },
+    });
   });
 
   const marathon = (over: Partial<MarathonStatus>): MarathonStatus => ({
-    eventStream: true, streamConnected: true, connectedSince: before(120), disconnectedSince: null, lastEventAt: before(5), secondsSinceLastEvent: 5,
-    lastSnapshotAt: before(5), secondsSinceLastSnapshot: 5, lastFetchError: null, consecutiveFetchFailures: 0, ...over,
+    eventStream: true,
+    streamConnected: true,
+    connectedSince: before(120),
+    disconnectedSince: null,
+    lastEventAt: before(5),
+    secondsSinceLastEvent: 5,
+    lastSnapshotAt: before(5),
+    secondsSinceLastSnapshot: 5,
+    lastFetchError: null,
+    consecutiveFetchFailures: 0,
+    ...over,
   });
 
   test("Marathon's state: stream, last event, last snapshot, the fetch error while it lasts", () => {
@@ -65,28 +129,54 @@ describe('dashboard view', () => {
       { label: 'Last event', value: '5 s ago', tone: 'muted' },
       { label: 'Last snapshot', value: '5 s ago', tone: 'ok' },
     ]);
-    const down = marathonFacts(marathon({ streamConnected: false, connectedSince: null, disconnectedSince: before(40), lastSnapshotAt: before(45),
-      lastFetchError: { at: before(3), error: 'GET /v2/apps: connection refused' }, consecutiveFetchFailures: 4 }), NOW);
+    const down = marathonFacts(
+      marathon({
+        streamConnected: false,
+        connectedSince: null,
+        disconnectedSince: before(40),
+        lastSnapshotAt: before(45),
+        lastFetchError: { at: before(3), error: 'GET /v2/apps: connection refused' },
+        consecutiveFetchFailures: 4,
+      }),
+      NOW,
+    );
     expect(down).toEqual([
       { label: 'Event stream', value: 'disconnected for 40 s', tone: 'bad' },
       { label: 'Last event', value: '5 s ago', tone: 'muted' },
       { label: 'Last snapshot', value: '45 s ago', tone: 'bad' },
-      { label: 'Last fetch error', value: '3 s ago (4 failing in a row): GET /v2/apps: connection refused', tone: 'bad' },
+      {
+        label: 'Last fetch error',
+        value: '3 s ago (4 failing in a row): GET /v2/apps: connection refused',
+        tone: 'bad',
+      },
     ]);
-    expect(marathonFacts(marathon({ streamConnected: false, connectedSince: null, disconnectedSince: before(4) }), NOW)[2]).toEqual({ label: 'Last snapshot', value: '5 s ago', tone: 'warn' });
-    expect(marathonFacts(marathon({ eventStream: false, streamConnected: false }), NOW)[0]).toEqual({ label: 'Event stream', value: 'not used (polling)', tone: 'muted' });
+    expect(
+      marathonFacts(marathon({ streamConnected: false, connectedSince: null, disconnectedSince: before(4) }), NOW)[2],
+    ).toEqual({ label: 'Last snapshot', value: '5 s ago', tone: 'warn' });
+    expect(marathonFacts(marathon({ eventStream: false, streamConnected: false }), NOW)[0]).toEqual({
+      label: 'Event stream',
+      value: 'not used (polling)',
+      tone: 'muted',
+    });
   });
 
   test('the stale banner carries the reason /status gives', () => {
     const s = { stale: true, staleReason: 'the Marathon event stream has been down for 31 s' } as AdminStatus;
-    expect(staleBanner(s)).toEqual({ text: 'Routing may be out of date: the Marathon event stream has been down for 31 s', tone: 'bad' });
+    expect(staleBanner(s)).toEqual({
+      text: 'Routing may be out of date: the Marathon event stream has been down for 31 s',
+      tone: 'bad',
+    });
     expect(staleBanner({ ...s, stale: false, staleReason: null })).toBeNull();
   });
 });
 
 describe('dashboard chart', () => {
   test('newest point at the right edge, scaled to the peak; a short history fills from the right', () => {
-    expect(chartGeometry([0, 5, 10], 3, 100, 20)).toEqual({ line: 'M0 20 L50 10 L100 0', area: 'M0 20 L50 10 L100 0 L100 20 L0 20 Z', top: 10 });
+    expect(chartGeometry([0, 5, 10], 3, 100, 20)).toEqual({
+      line: 'M0 20 L50 10 L100 0',
+      area: 'M0 20 L50 10 L100 0 L100 20 L0 20 Z',
+      top: 10,
+    });
     expect(chartGeometry([2], 5, 100, 20).line).toBe('M75 0 L100 0');
     expect(chartGeometry([0, 0], 2, 100, 20, 1).line).toBe('M0 20 L100 20'); // quiet: a flat line at the bottom, not a division by 0
     expect(chartGeometry([], 5, 100, 20)).toEqual({ line: '', area: '', top: 1 });
@@ -112,8 +202,16 @@ describe('dashboard page build', () => {
     expect(page.value).toBe('<head><style>\nb{x:1}\n</style></head><body><script>\nvar s = "$&";\n</script></body>');
     const csp = pageCsp(page.value);
     const hash = (s: string): string => createHash('sha256').update(s).digest('base64');
-    expect(csp).toEqual({ ok: true, value: expect.stringContaining(`script-src 'sha256-${hash('\nvar s = "$&";\n')}'; style-src 'sha256-${hash('\nb{x:1}\n')}'`) });
-    expect(assemblePage(html, '', 'x = "</script>"')).toEqual({ ok: false, error: 'dashboard build: the script must not contain "</script"' });
+    expect(csp).toEqual({
+      ok: true,
+      value: expect.stringContaining(
+        `script-src 'sha256-${hash('\nvar s = "$&";\n')}'; style-src 'sha256-${hash('\nb{x:1}\n')}'`,
+      ),
+    });
+    expect(assemblePage(html, '', 'x = "</script>"')).toEqual({
+      ok: false,
+      error: 'dashboard build: the script must not contain "</script"',
+    });
     expect(assemblePage('<body></body>', '', '').ok).toBe(false);
   });
 

@@ -50,11 +50,14 @@ function sandbox(): Sandbox {
   const root = path.join(dir, 'marathon-lb');
   fs.mkdirSync(root);
   const stub = path.join(dir, 'stub.js');
-  fs.writeFileSync(stub, [
-    "const fs = require('fs');",
-    'fs.writeFileSync(process.env.STUB_OUT, JSON.stringify({ argv: process.argv.slice(2), ports: process.env.PORTS ?? null }));',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    stub,
+    [
+      "const fs = require('fs');",
+      'fs.writeFileSync(process.env.STUB_OUT, JSON.stringify({ argv: process.argv.slice(2), ports: process.env.PORTS ?? null }));',
+      '',
+    ].join('\n'),
+  );
   return {
     dir,
     root,
@@ -79,7 +82,11 @@ function run(sb: Sandbox, args: readonly string[], env: Record<string, string | 
     if (v === undefined) delete merged[k];
     else merged[k] = v;
   }
-  const r: SpawnSyncReturns<string> = spawnSync('bash', [RUN, ...args], { env: merged, encoding: 'utf8', timeout: 30000 });
+  const r: SpawnSyncReturns<string> = spawnSync('bash', [RUN, ...args], {
+    env: merged,
+    encoding: 'utf8',
+    timeout: 30000,
+  });
   if (r.error) throw r.error;
   const out = sb.env.STUB_OUT as string;
   const recorded = fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, 'utf8')) as Recorded) : undefined;
@@ -178,7 +185,17 @@ describe('docker/run modes', () => {
   });
 
   it('passes every extra argument through, in order, after its own flags', () => {
-    const extra = ['--group', 'internal', '-m', 'http://127.0.0.1:8080', '--log-format', 'a b  "c" $HOME *', '--strict-mode', '--group', '*'];
+    const extra = [
+      '--group',
+      'internal',
+      '-m',
+      'http://127.0.0.1:8080',
+      '--log-format',
+      'a b  "c" $HOME *',
+      '--strict-mode',
+      '--group',
+      '*',
+    ];
     const rec = ok(run(sandbox(), ['sse', ...extra]));
     expect(rec.argv.slice(-extra.length)).toEqual(extra);
     const o = parsed(rec.argv);
@@ -216,7 +233,7 @@ describe('docker/run certificates', () => {
     expect(subject(file)).toMatch(/CN ?= ?127\.0\.0\.1/);
   });
 
-  it('expands \\n escapes in a one-line HAPROXY_SSL_CERT, as upstream\'s echo -e', () => {
+  it("expands \\n escapes in a one-line HAPROXY_SSL_CERT, as upstream's echo -e", () => {
     const sb = sandbox();
     ok(run(sb, ['sse', ...G], { HAPROXY_SSL_CERT: pem.replace(/\n/g, '\\n') }));
     expect(fs.readFileSync(path.join(sb.ssl, 'cert.pem'), 'utf8')).toBe(`${pem}\n`);
@@ -231,18 +248,28 @@ describe('docker/run certificates', () => {
     expect(fs.existsSync(path.join(sb.ssl, 'cert.pem'))).toBe(false);
   });
 
-  it('orders the certificates: the user\'s --ssl-certs, cert.pem, cert0.pem, … and drops the user\'s flag', () => {
+  it("orders the certificates: the user's --ssl-certs, cert.pem, cert0.pem, … and drops the user's flag", () => {
     const sb = sandbox();
-    const rec = ok(run(sb, ['sse', '--ssl-certs', '/certs/a.pem,/certs/b.pem', ...G, '--ssl-certs=/certs/c.pem'], {
-      HAPROXY_SSL_CERT: pem, HAPROXY_SSL_CERT0: pem,
-    }));
+    const rec = ok(
+      run(sb, ['sse', '--ssl-certs', '/certs/a.pem,/certs/b.pem', ...G, '--ssl-certs=/certs/c.pem'], {
+        HAPROXY_SSL_CERT: pem,
+        HAPROXY_SSL_CERT0: pem,
+      }),
+    );
     expect(rec.argv.filter((a) => a.startsWith('--ssl-certs'))).toEqual(['--ssl-certs']);
     expect(flagValue(rec.argv, '--ssl-certs')).toBe(
-      ['/certs/a.pem', '/certs/b.pem', '/certs/c.pem', path.join(sb.ssl, 'cert.pem'), path.join(sb.ssl, 'cert0.pem')].join(','));
+      [
+        '/certs/a.pem',
+        '/certs/b.pem',
+        '/certs/c.pem',
+        path.join(sb.ssl, 'cert.pem'),
+        path.join(sb.ssl, 'cert0.pem'),
+      ].join(','),
+    );
     expect(rec.argv.slice(-2)).toEqual(G);
   });
 
-  it('with only the user\'s --ssl-certs, uses them and generates nothing', () => {
+  it("with only the user's --ssl-certs, uses them and generates nothing", () => {
     const sb = sandbox();
     const rec = ok(run(sb, ['sse', ...G, '--ssl-certs', '/certs/site.pem']));
     expect(flagValue(rec.argv, '--ssl-certs')).toBe('/certs/site.pem');
@@ -267,7 +294,10 @@ describe('docker/run environment features', () => {
     const sb = sandbox();
     const sandboxTemplates = path.join(sb.dir, 'mesos-sandbox', 'templates');
     fs.mkdirSync(sandboxTemplates, { recursive: true });
-    fs.writeFileSync(path.join(sandboxTemplates, 'HAPROXY_HTTP_FRONTEND_HEAD'), '\nfrontend custom_http_in\n  bind *:80\n');
+    fs.writeFileSync(
+      path.join(sandboxTemplates, 'HAPROXY_HTTP_FRONTEND_HEAD'),
+      '\nfrontend custom_http_in\n  bind *:80\n',
+    );
     fs.writeFileSync(path.join(sandboxTemplates, 'HAPROXY_BACKEND_HEAD'), '\nbackend {backend}\n');
     const rec = ok(run(sb, ['sse', ...G], { MESOS_SANDBOX: path.join(sb.dir, 'mesos-sandbox') }));
     const dir = flagValue(rec.argv, '--templates-dir') as string;
@@ -290,7 +320,10 @@ describe('docker/run environment features', () => {
     const sb = sandbox();
     const marker = path.join(sb.dir, 'syslogd-started');
     const fake = path.join(sb.dir, 'fake-syslogd.js');
-    fs.writeFileSync(fake, `require('fs').writeFileSync(${JSON.stringify(marker)}, process.argv.slice(2).join(' '));\n`);
+    fs.writeFileSync(
+      fake,
+      `require('fs').writeFileSync(${JSON.stringify(marker)}, process.argv.slice(2).join(' '));\n`,
+    );
     const r = run(sb, ['sse', ...G], { HAPROXY_SYSLOGD: 'true', SYSLOGD_CMD: `${process.execPath} ${fake} -n` });
     ok(r);
     expect(r.stderr).toMatch(/started syslogd/);
@@ -313,7 +346,9 @@ describe('docker/run environment features', () => {
     const params = { HAPROXY_SYSCTL_PARAMS: 'marathonlb.test.no_such_key=1' };
     const strict = run(sandbox(), ['sse', ...G], params);
     expect(strict.status).toBe(1);
-    expect(strict.stderr).toMatch(/could not set sysctl params 'marathonlb\.test\.no_such_key=1'.*HAPROXY_SYSCTL_NONSTRICT/);
+    expect(strict.stderr).toMatch(
+      /could not set sysctl params 'marathonlb\.test\.no_such_key=1'.*HAPROXY_SYSCTL_NONSTRICT/,
+    );
     expect(strict.recorded).toBeUndefined();
     const lenient = run(sandbox(), ['sse', ...G], { ...params, HAPROXY_SYSCTL_NONSTRICT: '1' });
     expect(lenient.stderr).toMatch(/some sysctl params could not be set/);
@@ -324,7 +359,9 @@ describe('docker/run environment features', () => {
 describe('docker/run with the real CLI (MARATHON_LB_CMD unset, MLB_ROOT = this repository)', () => {
   const appsFile = path.join(CASE, 'apps.json');
   const realEnv = (sb: Sandbox): Record<string, string | undefined> => ({
-    MLB_ROOT: REPO_ROOT, MARATHON_LB_CMD: undefined, HAPROXY_CONFIG: path.join(sb.dir, 'haproxy.cfg'),
+    MLB_ROOT: REPO_ROOT,
+    MARATHON_LB_CMD: undefined,
+    HAPROXY_CONFIG: path.join(sb.dir, 'haproxy.cfg'),
   });
 
   beforeAll(() => {
@@ -332,7 +369,7 @@ describe('docker/run with the real CLI (MARATHON_LB_CMD unset, MLB_ROOT = this r
     if (!fs.existsSync(appsFile)) throw new Error(`compat case not found: ${appsFile}`);
   });
 
-  it('poll --dry --apps-file prints the config, with the generated certificate and the repo\'s Lua files', () => {
+  it("poll --dry --apps-file prints the config, with the generated certificate and the repo's Lua files", () => {
     const sb = sandbox();
     const r = run(sb, ['poll', ...G, '--dry', '--apps-file', appsFile], realEnv(sb));
     expect(r.stderr).not.toMatch(/error/i);
@@ -345,9 +382,13 @@ describe('docker/run with the real CLI (MARATHON_LB_CMD unset, MLB_ROOT = this r
     expect(fs.existsSync(path.join(sb.dir, 'haproxy.cfg'))).toBe(false); // --dry writes nothing
   });
 
-  it('with the image\'s paths passed back in, the output equals marathon-lb\'s expected config', () => {
+  it("with the image's paths passed back in, the output equals marathon-lb's expected config", () => {
     const sb = sandbox();
-    const r = run(sb, ['sse', ...G, '--dry', '--apps-file', appsFile, '--lua-dir', '/marathon-lb', '--ssl-certs', '/etc/ssl/cert.pem'], realEnv(sb));
+    const r = run(
+      sb,
+      ['sse', ...G, '--dry', '--apps-file', appsFile, '--lua-dir', '/marathon-lb', '--ssl-certs', '/etc/ssl/cert.pem'],
+      realEnv(sb),
+    );
     expect(r.status).toBe(0);
     const actual = path.join(sb.dir, 'actual.cfg');
     fs.writeFileSync(actual, r.stdout);
@@ -420,7 +461,12 @@ describe('docker/Dockerfile', () => {
     expect(aptPackages).toEqual(expect.arrayContaining(ciPackages));
     const runScript = fs.readFileSync(RUN, 'utf8');
     // command used by docker/run (or the entrypoint) → the Debian package that provides it
-    const tools: Record<string, string> = { openssl: 'openssl', sysctl: 'procps', syslogd: 'inetutils-syslogd', tini: 'tini' };
+    const tools: Record<string, string> = {
+      openssl: 'openssl',
+      sysctl: 'procps',
+      syslogd: 'inetutils-syslogd',
+      tini: 'tini',
+    };
     for (const [tool, pkg] of Object.entries(tools)) {
       if (tool !== 'tini') expect(runScript).toMatch(new RegExp(`\\b${tool} `));
       expect(aptPackages).toContain(pkg);
@@ -432,13 +478,19 @@ describe('docker/Dockerfile', () => {
     expect(build.some((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args))).toBe(true);
     expect(build.some((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args))).toBe(true);
     expect(runtime.some((i) => i.op === 'RUN' && /\bnpm ci --omit=dev\b/.test(i.args))).toBe(true);
-    expect(runtime.some((i) => i.op === 'COPY' && /^--from=\S+ \S*dist \.?\/?(marathon-lb\/)?dist$/.test(i.args))).toBe(true);
+    expect(runtime.some((i) => i.op === 'COPY' && /^--from=\S+ \S*dist \.?\/?(marathon-lb\/)?dist$/.test(i.args))).toBe(
+      true,
+    );
     // the build stage copies everything tsconfig.build.json compiles
-    const tsBuild = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+    const tsBuild = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as {
+      include: string[];
+    };
     const copiedInBuild = build.filter((i) => i.op === 'COPY').flatMap((i) => i.args.split(' ').slice(0, -1));
     for (const dir of tsBuild.include) expect(copiedInBuild).toContain(dir);
     // docker/run's default command is the package's bin
-    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+    };
     expect(fs.readFileSync(RUN, 'utf8')).toContain(`$MLB_ROOT/${pkg.bin['marathon-lb']}`);
   });
 
@@ -458,7 +510,7 @@ describe('docker/Dockerfile', () => {
     for (const f of loads) expect(fs.existsSync(path.join(REPO_ROOT, 'config', 'lua', f))).toBe(true);
   });
 
-  it('runs /marathon-lb/run (docker/run, executable bash) with upstream\'s default command', () => {
+  it("runs /marathon-lb/run (docker/run, executable bash) with upstream's default command", () => {
     const entry = jsonArg('ENTRYPOINT');
     expect(entry[entry.length - 1]).toBe('/marathon-lb/run');
     expect(entry[0]).toBe('/usr/bin/tini');

@@ -16,14 +16,32 @@ describe('--dry map files', () => {
   beforeEach(() => {
     dir = tempDir();
     appsFile = path.join(dir, 'apps.json');
-    fs.writeFileSync(appsFile, JSON.stringify({ apps: [{
-      id: '/web', labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' }, portDefinitions: [{ port: 10001 }],
-      tasks: [{ id: 'web.1', host: '10.0.0.1', ports: [31001], state: 'TASK_RUNNING' }] }] }));
+    fs.writeFileSync(
+      appsFile,
+      JSON.stringify({
+        apps: [
+          {
+            id: '/web',
+            labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+            portDefinitions: [{ port: 10001 }],
+            tasks: [{ id: 'web.1', host: '10.0.0.1', ports: [31001], state: 'TASK_RUNNING' }],
+          },
+        ],
+      }),
+    );
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('with --haproxy-map both maps are written beside --haproxy-config (contract 2)', async () => {
-    const run = await dryRun(['--apps-file', appsFile, '--group', 'external', '--haproxy-map', '--haproxy-config', cfg()]);
+    const run = await dryRun([
+      '--apps-file',
+      appsFile,
+      '--group',
+      'external',
+      '--haproxy-map',
+      '--haproxy-config',
+      cfg(),
+    ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`map(${dir}/domain2backend.map)`);
     expect(read('domain2backend.map')).toBe('web.example.com web_10001\n');

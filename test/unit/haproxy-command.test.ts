@@ -7,12 +7,16 @@ const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {}
 
 describe('--command helpers', () => {
   test('runShell: /bin/sh -c, exit code and output kept', async () => {
-    expect(await runShell('echo out; echo err >&2; exit 3', process.env, 5000)).toEqual({ code: 3, signal: null, output: 'out\nerr\n' });
+    expect(await runShell('echo out; echo err >&2; exit 3', process.env, 5000)).toEqual({
+      code: 3,
+      signal: null,
+      output: 'out\nerr\n',
+    });
   });
   test('runShell: a command that outlives its timeout is killed', async () => {
     expect(await runShell('sleep 5', process.env, 100)).toMatchObject({ code: null, signal: 'SIGKILL' });
   });
-  test('haproxyPids: processes whose executable is named haproxy (marathon-lb\'s pidof haproxy), not zombies', async () => {
+  test("haproxyPids: processes whose executable is named haproxy (marathon-lb's pidof haproxy), not zombies", async () => {
     const procs: ProcessInfo[] = [
       { pid: 10, ppid: 1, state: 'S', argv: ['/usr/sbin/haproxy', '-W', '-f', 'x'] },
       { pid: 11, ppid: 10, state: 'S', argv: ['haproxy', '-f', 'x'] },
@@ -20,32 +24,47 @@ describe('--command helpers', () => {
       { pid: 13, ppid: 1, state: 'S', argv: ['/usr/bin/haproxy-exporter'] },
       { pid: 14, ppid: 1, state: 'S', argv: ['node', 'haproxy'] },
     ];
-    const table: ProcessTable = { pids: async () => procs.map((p) => p.pid), info: async (pid) => procs.find((p) => p.pid === pid), environ: async () => undefined };
+    const table: ProcessTable = {
+      pids: async () => procs.map((p) => p.pid),
+      info: async (pid) => procs.find((p) => p.pid === pid),
+      environ: async () => undefined,
+    };
     expect([...(await haproxyPids(table))]).toEqual([10, 11]);
   });
 });
 
 describe('withRetries (--max-reload-retries, --reload-interval)', () => {
-  const failing = (n: { tries: number }, refused = false) => (): Promise<LoadResult> => {
-    n.tries++;
-    return Promise.resolve({ ok: false, message: 'no', refused });
-  };
+  const failing =
+    (n: { tries: number }, refused = false) =>
+    (): Promise<LoadResult> => {
+      n.tries++;
+      return Promise.resolve({ ok: false, message: 'no', refused });
+    };
   const deps = (clock = fakeClock()) => ({ clock, logger: quiet, closed: () => false, what: 'reload' });
   test('0 retries: one try', async () => {
     const n = { tries: 0 };
-    expect(await withRetries(failing(n), { retries: 0, intervalMs: 1000 }, deps())).toMatchObject({ ok: false, message: 'no' });
+    expect(await withRetries(failing(n), { retries: 0, intervalMs: 1000 }, deps())).toMatchObject({
+      ok: false,
+      message: 'no',
+    });
     expect(n.tries).toBe(1);
   });
   test('n retries: n + 1 tries, the interval between them', async () => {
     const n = { tries: 0 };
     const clock = fakeClock();
-    expect(await withRetries(failing(n), { retries: 3, intervalMs: 1000 }, deps(clock))).toMatchObject({ message: 'no (4 tries, --max-reload-retries 3)' });
+    expect(await withRetries(failing(n), { retries: 3, intervalMs: 1000 }, deps(clock))).toMatchObject({
+      message: 'no (4 tries, --max-reload-retries 3)',
+    });
     expect(n.tries).toBe(4);
     expect(clock.slept).toEqual([1000, 1000, 1000]);
   });
   test('-1: until it works', async () => {
     let tries = 0;
-    const r = await withRetries(() => Promise.resolve(++tries < 25 ? { ok: false, message: 'no', refused: false } : { ok: true }), { retries: -1, intervalMs: 10 }, deps());
+    const r = await withRetries(
+      () => Promise.resolve(++tries < 25 ? { ok: false, message: 'no', refused: false } : { ok: true }),
+      { retries: -1, intervalMs: 10 },
+      deps(),
+    );
     expect(r).toEqual({ ok: true });
     expect(tries).toBe(25);
   });

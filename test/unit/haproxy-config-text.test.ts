@@ -1,26 +1,46 @@
-import { durationMs, hardStopAfterFor, liveConfig, longestTimeoutSeconds, serverLinesByBackend, withServerLines } from '../../src/haproxy/configText';
+import {
+  durationMs,
+  hardStopAfterFor,
+  liveConfig,
+  longestTimeoutSeconds,
+  serverLinesByBackend,
+  withServerLines,
+} from '../../src/haproxy/configText';
 import type { ProcList } from '../../src/haproxy/masterSocket';
 import { reloadOutcome } from '../../src/haproxy/reloadProtocol';
 
 describe('hard-stop-after by default', () => {
   test('HAProxy time values', () => {
-    expect([durationMs('3600s'), durationMs('5m'), durationMs('1500'), durationMs('2h'), durationMs('1d'), durationMs('x')]).toEqual([3_600_000, 300_000, 1500, 7_200_000, 86_400_000, undefined]);
+    expect([
+      durationMs('3600s'),
+      durationMs('5m'),
+      durationMs('1500'),
+      durationMs('2h'),
+      durationMs('1d'),
+      durationMs('x'),
+    ]).toEqual([3_600_000, 300_000, 1500, 7_200_000, 86_400_000, undefined]);
   });
-  test('the longest client/server/tunnel timeout, at least 30 s: marathon-lb\'s head (tunnel 3600s) gives 3600', () => {
-    const head = 'global\ndefaults\n  timeout connect 3s\n  timeout client 30s\n  timeout server 30s\n  timeout tunnel 3600s\n  timeout queue 30s\n';
+  test("the longest client/server/tunnel timeout, at least 30 s: marathon-lb's head (tunnel 3600s) gives 3600", () => {
+    const head =
+      'global\ndefaults\n  timeout connect 3s\n  timeout client 30s\n  timeout server 30s\n  timeout tunnel 3600s\n  timeout queue 30s\n';
     expect(longestTimeoutSeconds(head)).toBe(3600);
     expect(hardStopAfterFor(head)).toBe(3600);
     expect(hardStopAfterFor('defaults\n  timeout client 5s\n  timeout tarpit 10m\n')).toBe(30);
     expect(hardStopAfterFor('defaults\n  timeout client 1500\n  timeout server 90s\n')).toBe(90);
     expect(hardStopAfterFor('global\n')).toBe(30);
   });
-  test('liveConfig: derived unless set; an operator\'s own hard-stop-after or mworker-max-reloads in the config wins', () => {
+  test("liveConfig: derived unless set; an operator's own hard-stop-after or mworker-max-reloads in the config wins", () => {
     const cfg = 'global\n  maxconn 10\ndefaults\n  timeout tunnel 1h\n';
-    expect(liveConfig(cfg, { hardStopAfterSeconds: undefined, maxOldWorkers: 10 }))
-      .toBe('global\n  mworker-max-reloads 10\n  hard-stop-after 3600s\n  maxconn 10\ndefaults\n  option idle-close-on-response\n  timeout tunnel 1h\n');
-    expect(liveConfig(cfg, { hardStopAfterSeconds: 45, maxOldWorkers: 0 })).toContain('global\n  hard-stop-after 45s\n  maxconn 10\n');
+    expect(liveConfig(cfg, { hardStopAfterSeconds: undefined, maxOldWorkers: 10 })).toBe(
+      'global\n  mworker-max-reloads 10\n  hard-stop-after 3600s\n  maxconn 10\ndefaults\n  option idle-close-on-response\n  timeout tunnel 1h\n',
+    );
+    expect(liveConfig(cfg, { hardStopAfterSeconds: 45, maxOldWorkers: 0 })).toContain(
+      'global\n  hard-stop-after 45s\n  maxconn 10\n',
+    );
     const own = 'global\n  hard-stop-after 5m\n  mworker-max-reloads 3\ndefaults\n';
-    expect(liveConfig(own, { hardStopAfterSeconds: undefined, maxOldWorkers: 10 })).toBe('global\n  hard-stop-after 5m\n  mworker-max-reloads 3\ndefaults\n  option idle-close-on-response\n');
+    expect(liveConfig(own, { hardStopAfterSeconds: undefined, maxOldWorkers: 10 })).toBe(
+      'global\n  hard-stop-after 5m\n  mworker-max-reloads 3\ndefaults\n  option idle-close-on-response\n',
+    );
   });
 });
 
@@ -28,14 +48,20 @@ describe('reloadOutcome (show proc before → after a reload)', () => {
   const e = (pid: number, reloads = 0) => ({ pid, type: 'worker', reloads, uptime: '0s', version: '2.6' });
   const proc = (reloads: number, workers: number[], old: number[] = [], failed?: number): ProcList => ({
     master: { ...e(1, reloads), type: 'master', ...(failed === undefined ? {} : { failedReloads: failed }) },
-    workers: workers.map((p) => e(p)), oldWorkers: old.map((p) => e(p, 1)), programs: [],
+    workers: workers.map((p) => e(p)),
+    oldWorkers: old.map((p) => e(p, 1)),
+    programs: [],
   });
   test('waiting while the reload counter has not moved, or it moved without a new worker or a failure', () => {
     expect(reloadOutcome(proc(0, [10]), proc(0, [10]))).toEqual({ kind: 'waiting' });
     expect(reloadOutcome(proc(0, [10]), proc(1, [10]))).toEqual({ kind: 'waiting' });
   });
   test('loaded: a worker that was not there before; the old ones listed', () => {
-    expect(reloadOutcome(proc(0, [10]), proc(1, [11], [10]))).toEqual({ kind: 'loaded', newWorkerPid: 11, oldWorkers: [10] });
+    expect(reloadOutcome(proc(0, [10]), proc(1, [11], [10]))).toEqual({
+      kind: 'loaded',
+      newWorkerPid: 11,
+      oldWorkers: [10],
+    });
   });
   test('refused: the counter moved, [failed: n] counted, no new worker; the old worker keeps serving', () => {
     expect(reloadOutcome(proc(0, [10]), proc(1, [10], [], 1))).toEqual({ kind: 'refused', servingWorkerPids: [10] });
@@ -44,20 +70,50 @@ describe('reloadOutcome (show proc before → after a reload)', () => {
 
 describe('withServerLines (the config HAProxy runs after fast-path changes, for diffs)', () => {
   const config = [
-    'frontend f', '  bind :80', '', 'backend a', '  balance roundrobin', '  server s1 10.0.0.1:80', '  server s2 10.0.0.2:80', '',
-    'backend b', '  balance roundrobin', '  server t1 10.0.0.3:80', '', 'backend c', '  mode http', '',
+    'frontend f',
+    '  bind :80',
+    '',
+    'backend a',
+    '  balance roundrobin',
+    '  server s1 10.0.0.1:80',
+    '  server s2 10.0.0.2:80',
+    '',
+    'backend b',
+    '  balance roundrobin',
+    '  server t1 10.0.0.3:80',
+    '',
+    'backend c',
+    '  mode http',
+    '',
   ].join('\n');
 
   it('replaces the server lines of the backends given, in place, and leaves the others', () => {
-    const lines = new Map([['a', new Map([['s2', '  server s2 10.0.0.2:80'], ['s3', '  server s3 10.0.0.4:80']])]]);
+    const lines = new Map([
+      [
+        'a',
+        new Map([
+          ['s2', '  server s2 10.0.0.2:80'],
+          ['s3', '  server s3 10.0.0.4:80'],
+        ]),
+      ],
+    ]);
     const out = withServerLines(config, lines).split('\n');
-    expect(out.slice(3, 8)).toEqual(['backend a', '  balance roundrobin', '  server s2 10.0.0.2:80', '  server s3 10.0.0.4:80', '']);
+    expect(out.slice(3, 8)).toEqual([
+      'backend a',
+      '  balance roundrobin',
+      '  server s2 10.0.0.2:80',
+      '  server s3 10.0.0.4:80',
+      '',
+    ]);
     expect(out.filter((l) => l.includes('server t1'))).toHaveLength(1);
     expect(serverLinesByBackend(out.join('\n')).get('a')).toEqual(lines.get('a'));
   });
 
   it('adds servers to a backend that had none, and empties one', () => {
-    const lines = new Map([['c', new Map([['u1', '  server u1 10.0.0.9:80']])], ['b', new Map<string, string>()]]);
+    const lines = new Map([
+      ['c', new Map([['u1', '  server u1 10.0.0.9:80']])],
+      ['b', new Map<string, string>()],
+    ]);
     const parsed = serverLinesByBackend(withServerLines(config, lines));
     expect([...parsed.get('c')!.keys()]).toEqual(['u1']);
     expect(parsed.get('b')!.size).toBe(0);

@@ -57,7 +57,9 @@ describe('writeAtomic', () => {
 
   it('fails clearly when the directory does not exist', async () => {
     const target = path.join(dir, 'missing', 'haproxy.cfg');
-    await expect(writeAtomic(target, 'x')).rejects.toThrow(`cannot write ${target}: no such file or directory (ENOENT)`);
+    await expect(writeAtomic(target, 'x')).rejects.toThrow(
+      `cannot write ${target}: no such file or directory (ENOENT)`,
+    );
   });
 });
 

@@ -1,13 +1,36 @@
 import { haproxyEnvironment } from '../../src/haproxy/env';
-import { environmentDifference, findMasters, isOurHaproxy, type ProcessInfo, type ProcessTable } from '../../src/haproxy/leftover';
+import {
+  environmentDifference,
+  findMasters,
+  isOurHaproxy,
+  type ProcessInfo,
+  type ProcessTable,
+} from '../../src/haproxy/leftover';
 
 describe('haproxyEnvironment: HAProxy gets no secret of the controller', () => {
   const env = {
-    PATH: '/usr/bin', HOST: '10.0.0.5', PORT0: '10000', MY_BACKEND_NAME: 'blue', HAPROXY_HEAD: 'global\\n', MARATHON_LB_PID_FILE: '/run/mlb.pid',
-    MLB_GROUP: 'external', MLB_SSE: 'true', MLB_SSL_CERTS: '/etc/ssl/cert.pem',
-    MLB_ADMIN_TOKEN: 'tok', MLB_AUTH_CREDENTIALS: 'user:pass', MLB_DCOS_AUTH_CREDENTIALS: '{}', MLB_MARATHON_AUTH_CREDENTIAL_FILE: '/secret/file',
-    DCOS_SERVICE_ACCOUNT_CREDENTIAL: '{"uid":"x"}', MARATHON_USER: 'u', MARATHON_PASSWORD: 'p',
-    HAPROXY_SSL_CERT: 'pem', HAPROXY_SSL_CERT7: 'pem', AWS_SECRET_ACCESS_KEY: 's', GITHUB_TOKEN: 't', DB_PASSWORD: 'p', SIGNING_KEY: 'k',
+    PATH: '/usr/bin',
+    HOST: '10.0.0.5',
+    PORT0: '10000',
+    MY_BACKEND_NAME: 'blue',
+    HAPROXY_HEAD: 'global\\n',
+    MARATHON_LB_PID_FILE: '/run/mlb.pid',
+    MLB_GROUP: 'external',
+    MLB_SSE: 'true',
+    MLB_SSL_CERTS: '/etc/ssl/cert.pem',
+    MLB_ADMIN_TOKEN: 'tok',
+    MLB_AUTH_CREDENTIALS: 'user:pass',
+    MLB_DCOS_AUTH_CREDENTIALS: '{}',
+    MLB_MARATHON_AUTH_CREDENTIAL_FILE: '/secret/file',
+    DCOS_SERVICE_ACCOUNT_CREDENTIAL: '{"uid":"x"}',
+    MARATHON_USER: 'u',
+    MARATHON_PASSWORD: 'p',
+    HAPROXY_SSL_CERT: 'pem',
+    HAPROXY_SSL_CERT7: 'pem',
+    AWS_SECRET_ACCESS_KEY: 's',
+    GITHUB_TOKEN: 't',
+    DB_PASSWORD: 'p',
+    SIGNING_KEY: 'k',
     INNOCENT_LOOKING: '-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n',
     ALIAS_OF_CREDS: 'marathon:hunter22',
     UNSET: undefined,
@@ -16,12 +39,32 @@ describe('haproxyEnvironment: HAProxy gets no secret of the controller', () => {
   it('drops MLB_* values (among them the auth-related ones), DC/OS and image secrets, secret-named variables, private keys and held secrets', () => {
     const r = haproxyEnvironment(env, ['marathon:hunter22\n', undefined, 'abc']);
     expect(r.env).toEqual({
-      PATH: '/usr/bin', HOST: '10.0.0.5', PORT0: '10000', MY_BACKEND_NAME: 'blue', HAPROXY_HEAD: 'global\\n', MARATHON_LB_PID_FILE: '/run/mlb.pid',
+      PATH: '/usr/bin',
+      HOST: '10.0.0.5',
+      PORT0: '10000',
+      MY_BACKEND_NAME: 'blue',
+      HAPROXY_HEAD: 'global\\n',
+      MARATHON_LB_PID_FILE: '/run/mlb.pid',
     });
     expect(r.dropped).toEqual([
-      'ALIAS_OF_CREDS', 'AWS_SECRET_ACCESS_KEY', 'DB_PASSWORD', 'DCOS_SERVICE_ACCOUNT_CREDENTIAL', 'GITHUB_TOKEN', 'HAPROXY_SSL_CERT', 'HAPROXY_SSL_CERT7',
-      'INNOCENT_LOOKING', 'MARATHON_PASSWORD', 'MARATHON_USER', 'MLB_ADMIN_TOKEN', 'MLB_AUTH_CREDENTIALS', 'MLB_DCOS_AUTH_CREDENTIALS',
-      'MLB_GROUP', 'MLB_MARATHON_AUTH_CREDENTIAL_FILE', 'MLB_SSE', 'MLB_SSL_CERTS', 'SIGNING_KEY',
+      'ALIAS_OF_CREDS',
+      'AWS_SECRET_ACCESS_KEY',
+      'DB_PASSWORD',
+      'DCOS_SERVICE_ACCOUNT_CREDENTIAL',
+      'GITHUB_TOKEN',
+      'HAPROXY_SSL_CERT',
+      'HAPROXY_SSL_CERT7',
+      'INNOCENT_LOOKING',
+      'MARATHON_PASSWORD',
+      'MARATHON_USER',
+      'MLB_ADMIN_TOKEN',
+      'MLB_AUTH_CREDENTIALS',
+      'MLB_DCOS_AUTH_CREDENTIALS',
+      'MLB_GROUP',
+      'MLB_MARATHON_AUTH_CREDENTIAL_FILE',
+      'MLB_SSE',
+      'MLB_SSL_CERTS',
+      'SIGNING_KEY',
     ]);
   });
 
@@ -31,14 +74,43 @@ describe('haproxyEnvironment: HAProxy gets no secret of the controller', () => {
 });
 
 describe('leftover HAProxy masters', () => {
-  const id = { configPath: '/run/mlb/haproxy.cfg', masterSocketPath: '/run/mlb/master.sock', pidFile: '/run/mlb/haproxy.pid' };
-  const ours = ['/usr/sbin/haproxy', '-W', '-S', '/run/mlb/master.sock,mode,600', '-f', '/run/mlb/haproxy.cfg', '-p', '/run/mlb/haproxy.pid'];
+  const id = {
+    configPath: '/run/mlb/haproxy.cfg',
+    masterSocketPath: '/run/mlb/master.sock',
+    pidFile: '/run/mlb/haproxy.pid',
+  };
+  const ours = [
+    '/usr/sbin/haproxy',
+    '-W',
+    '-S',
+    '/run/mlb/master.sock,mode,600',
+    '-f',
+    '/run/mlb/haproxy.cfg',
+    '-p',
+    '/run/mlb/haproxy.pid',
+  ];
 
   it('isOurHaproxy: an HAProxy in master-worker mode with our socket or our config', () => {
     expect(isOurHaproxy(ours, id)).toBe(true);
-    expect(isOurHaproxy(['haproxy', '-W', '-f', '/run/mlb/../mlb/haproxy.cfg', '-p', '/run/mlb/haproxy.pid'], id)).toBe(true);
+    expect(isOurHaproxy(['haproxy', '-W', '-f', '/run/mlb/../mlb/haproxy.cfg', '-p', '/run/mlb/haproxy.pid'], id)).toBe(
+      true,
+    );
     // The distribution's own HAProxy on the same config file: not ours.
-    expect(isOurHaproxy(['/usr/sbin/haproxy', '-Ws', '-f', '/run/mlb/haproxy.cfg', '-p', '/run/haproxy.pid', '-S', '/run/haproxy-master.sock'], id)).toBe(false);
+    expect(
+      isOurHaproxy(
+        [
+          '/usr/sbin/haproxy',
+          '-Ws',
+          '-f',
+          '/run/mlb/haproxy.cfg',
+          '-p',
+          '/run/haproxy.pid',
+          '-S',
+          '/run/haproxy-master.sock',
+        ],
+        id,
+      ),
+    ).toBe(false);
     expect(isOurHaproxy(['haproxy', '-Ws', '-S', '/run/mlb/master.sock'], id)).toBe(true);
     expect(isOurHaproxy(['haproxy', '-f', '/run/mlb/haproxy.cfg'], id)).toBe(false); // not master-worker
     expect(isOurHaproxy(['/usr/sbin/haproxy', '-W', '-S', '/other/master.sock', '-f', '/other.cfg'], id)).toBe(false);
@@ -60,8 +132,18 @@ describe('leftover HAProxy masters', () => {
       { pid: 300, ppid: 1, state: 'S', argv: ['/usr/bin/postgres', '-D', '/var/lib/pg'] }, // what a stale pid file names
       { pid: 400, ppid: 1, state: 'Z', argv: ours },
       { pid: 500, ppid: 1, state: 'S', argv: ['/usr/sbin/haproxy', '-W', '-f', '/elsewhere.cfg'] },
-      { pid: 600, ppid: 1, state: 'S', argv: ['/usr/sbin/haproxy', '-Ws', '-f', '/run/mlb/haproxy.cfg', '-p', '/run/haproxy.pid'] }, // systemd's
-      { pid: 601, ppid: 600, state: 'S', argv: ['/usr/sbin/haproxy', '-Ws', '-f', '/run/mlb/haproxy.cfg', '-p', '/run/haproxy.pid'] },
+      {
+        pid: 600,
+        ppid: 1,
+        state: 'S',
+        argv: ['/usr/sbin/haproxy', '-Ws', '-f', '/run/mlb/haproxy.cfg', '-p', '/run/haproxy.pid'],
+      }, // systemd's
+      {
+        pid: 601,
+        ppid: 600,
+        state: 'S',
+        argv: ['/usr/sbin/haproxy', '-Ws', '-f', '/run/mlb/haproxy.cfg', '-p', '/run/haproxy.pid'],
+      },
     ]);
     const found = await findMasters(t, id, { pidFilePid: 300, socketMasterPid: 100 });
     expect(found.masters).toEqual([100, 200]);
@@ -73,7 +155,15 @@ describe('leftover HAProxy masters', () => {
   });
 
   it('environmentDifference ignores what HAProxy sets itself', () => {
-    const running = { PATH: '/bin', HOST: 'a', HAPROXY_MWORKER: '1', HAPROXY_PROCESSES: '|x', HAPROXY_CFGFILES: 'c', HAPROXY_LOCALPEER: 'vm', _: '/usr/bin/node' };
+    const running = {
+      PATH: '/bin',
+      HOST: 'a',
+      HAPROXY_MWORKER: '1',
+      HAPROXY_PROCESSES: '|x',
+      HAPROXY_CFGFILES: 'c',
+      HAPROXY_LOCALPEER: 'vm',
+      _: '/usr/bin/node',
+    };
     expect(environmentDifference(running, { PATH: '/bin', HOST: 'a' })).toEqual([]);
     expect(environmentDifference(running, { PATH: '/bin', HOST: 'b', NEW: '1' })).toEqual(['HOST', 'NEW']);
   });

@@ -17,7 +17,7 @@ const NO_MW = { masterWorker: false, masterSocket: false };
 const HEAD = fs.readFileSync(path.join(__dirname, '../../config/templates/HAPROXY_HEAD.mustache'), 'utf8');
 
 describe('parseFdFacts', () => {
-  it('reads global maxconn (not the defaults one), the stats socket and the binds of marathon-lb\'s HAPROXY_HEAD', () => {
+  it("reads global maxconn (not the defaults one), the stats socket and the binds of marathon-lb's HAPROXY_HEAD", () => {
     const facts = parseFdFacts(HEAD);
     expect(facts).toMatchObject({ maxconn: 50000, statsSockets: 1, listeners: 1, strictLimits: true, splice: false });
     expect(facts.nbthread).toBeUndefined();
@@ -26,13 +26,23 @@ describe('parseFdFacts', () => {
   it('expands port ranges and address lists, sees splicing, ulimit-n, fd-hard-limit and no strict-limits', () => {
     const text = `global\n  maxconn 10 # comment\n  nbthread 4\n  ulimit-n 999\n  fd-hard-limit 5000\n  no strict-limits\n${D}  option splice-auto\nfrontend f\n  bind 127.0.0.1:1,127.0.0.1:2\n  bind :8000-8009\n  http-request cache-use x\n`;
     expect(parseFdFacts(text)).toMatchObject({
-      maxconn: 10, nbthread: 4, ulimitN: 999, fdHardLimit: 5000, strictLimits: false, splice: true, listeners: 12,
+      maxconn: 10,
+      nbthread: 4,
+      ulimitN: 999,
+      fdHardLimit: 5000,
+      strictLimits: false,
+      splice: true,
+      listeners: 12,
     });
   });
 
   it('splits sections by keyword, not by words that merely start like one', () => {
     const lines = ['global', '  maxconn 1', 'backend b', '  http-request cache-use c', 'cache c', '  total-max-size 4'];
-    expect(configSections(lines).map((s) => [s.kind, s.start, s.end])).toEqual([['global', 0, 2], ['backend', 2, 4], ['cache', 4, 6]]);
+    expect(configSections(lines).map((s) => [s.kind, s.start, s.end])).toEqual([
+      ['global', 0, 2],
+      ['backend', 2, 4],
+      ['cache', 4, 6],
+    ]);
   });
 });
 
@@ -42,11 +52,36 @@ describe('estimateMaxsock reproduces what HAProxy 2.6.12 asks for ("Cannot raise
     ['bare, no -W', `global\n  maxconn 50000\n  nbthread 1\n${D}`, NO_MW, 100013],
     ['bare, -W', `global\n  maxconn 50000\n  nbthread 1\n${D}`, { masterWorker: true, masterSocket: false }, 100024],
     ['bare, -W -S', `global\n  maxconn 50000\n  nbthread 1\n${D}`, {}, 100035],
-    ['two stats sockets', `global\n  maxconn 50000\n  nbthread 1\n  stats socket /a\n  stats socket /b\n${D}`, NO_MW, 100025],
-    ['address list and port range', `global\n  maxconn 50000\n  nbthread 1\n${D}frontend a\n  bind 127.0.0.1:1,127.0.0.1:2\n  bind 127.0.0.1:200-209\n`, NO_MW, 100025],
-    ['splicing adds maxconn/4 pipes', `global\n  maxconn 50000\n  nbthread 1\n${D}frontend a\n  bind 127.0.0.1:1\n  option splice-auto\n`, NO_MW, 125014],
-    ['two threads, stats socket, one bind, -W -S', `global\n  maxconn 50000\n  nbthread 2\n  stats socket /s expose-fd listeners\n${D}frontend f\n  bind 127.0.0.1:1\n`, {}, 100040],
-    ['three threads taken from the CPUs (measured with nbthread 3)', `global\n  maxconn 100\n  stats socket /s\n${D}frontend f\n  bind 127.0.0.1:1\n`, { cpus: 3 }, 243],
+    [
+      'two stats sockets',
+      `global\n  maxconn 50000\n  nbthread 1\n  stats socket /a\n  stats socket /b\n${D}`,
+      NO_MW,
+      100025,
+    ],
+    [
+      'address list and port range',
+      `global\n  maxconn 50000\n  nbthread 1\n${D}frontend a\n  bind 127.0.0.1:1,127.0.0.1:2\n  bind 127.0.0.1:200-209\n`,
+      NO_MW,
+      100025,
+    ],
+    [
+      'splicing adds maxconn/4 pipes',
+      `global\n  maxconn 50000\n  nbthread 1\n${D}frontend a\n  bind 127.0.0.1:1\n  option splice-auto\n`,
+      NO_MW,
+      125014,
+    ],
+    [
+      'two threads, stats socket, one bind, -W -S',
+      `global\n  maxconn 50000\n  nbthread 2\n  stats socket /s expose-fd listeners\n${D}frontend f\n  bind 127.0.0.1:1\n`,
+      {},
+      100040,
+    ],
+    [
+      'three threads taken from the CPUs (measured with nbthread 3)',
+      `global\n  maxconn 100\n  stats socket /s\n${D}frontend f\n  bind 127.0.0.1:1\n`,
+      { cpus: 3 },
+      243,
+    ],
   ];
   it.each(cases)('%s', (_name, text, opts, expected) => {
     const facts = parseFdFacts(text);
@@ -78,12 +113,19 @@ describe('checkFdLimits', () => {
   });
 
   it('is fine when HAProxy may raise the hard limit itself (CAP_SYS_RESOURCE)', () => {
-    expect(checkFdLimits(cfg, { ...env, canRaiseHardLimit: true })).toMatchObject({ ok: true, needed: 100040, limit: 1048576 });
+    expect(checkFdLimits(cfg, { ...env, canRaiseHardLimit: true })).toMatchObject({
+      ok: true,
+      needed: 100040,
+      limit: 1048576,
+    });
   });
 
   it('is fine without a global maxconn (HAProxy sizes it to the limit) or with an unknown limit', () => {
     expect(checkFdLimits(`global\n  nbthread 1\n${D}`, env)).toEqual({ ok: true });
-    expect(checkFdLimits(cfg, { hardLimit: undefined, canRaiseHardLimit: false })).toEqual({ ok: true, needed: 100040 });
+    expect(checkFdLimits(cfg, { hardLimit: undefined, canRaiseHardLimit: false })).toEqual({
+      ok: true,
+      needed: 100040,
+    });
   });
 
   it('only warns under "no strict-limits"', () => {
@@ -96,7 +138,10 @@ describe('checkFdLimits', () => {
     const withUlimit = checkFdLimits(cfg.replace('global\n', 'global\n  ulimit-n 30000\n'), env);
     expect(withUlimit).toMatchObject({ ok: false, needed: 30000, limit: 20000 });
     expect(!withUlimit.ok && withUlimit.message).toContain('lower `ulimit-n`');
-    const capped = checkFdLimits(cfg.replace('maxconn 50000', 'maxconn 100').replace('global\n', 'global\n  fd-hard-limit 150\n'), env);
+    const capped = checkFdLimits(
+      cfg.replace('maxconn 50000', 'maxconn 100').replace('global\n', 'global\n  fd-hard-limit 150\n'),
+      env,
+    );
     expect(capped).toMatchObject({ ok: false, needed: 240, limit: 150 });
     expect(!capped.ok && capped.message).toContain("the config's `fd-hard-limit 150`");
   });

@@ -25,12 +25,25 @@ const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {}
 
 /** Rendering for these tests: one backend per service; a service named bad* carries a line `haproxy -c` rejects. */
 function render(services: readonly Service[]): RenderedConfig {
-  const text = ['global', '  maxconn 100', 'defaults', '  timeout client 50s', '  timeout tunnel 2h',
-    ...services.flatMap((s) => [`backend ${s.backend}`, ...(s.backend.startsWith('bad') ? ['  BAD directive'] : []),
-      ...s.servers.map((v) => `  server ${v.name} ${v.ip}:${v.port}`)]), ''].join('\n');
+  const text = [
+    'global',
+    '  maxconn 100',
+    'defaults',
+    '  timeout client 50s',
+    '  timeout tunnel 2h',
+    ...services.flatMap((s) => [
+      `backend ${s.backend}`,
+      ...(s.backend.startsWith('bad') ? ['  BAD directive'] : []),
+      ...s.servers.map((v) => `  server ${v.name} ${v.ip}:${v.port}`),
+    ]),
+    '',
+  ].join('\n');
   return { config: text, domainMap: '', appMap: '', served: services, problems: [] };
 }
-const state = (services: Service[]): DesiredState => ({ model: { services, problems: [] }, rendered: render(services) });
+const state = (services: Service[]): DesiredState => ({
+  model: { services, problems: [] },
+  rendered: render(services),
+});
 
 /** A master-worker HAProxy as seen through its sockets: reload reads the config file from disk. */
 class FakeHaproxy implements ManagedProcess {
@@ -48,8 +61,12 @@ class FakeHaproxy implements ManagedProcess {
 
   constructor(private readonly configPath: string) {}
 
-  isAlive(): boolean { return this.alive; }
-  isClosed(): boolean { return this.closed; }
+  isAlive(): boolean {
+    return this.alive;
+  }
+  isClosed(): boolean {
+    return this.closed;
+  }
 
   async start(): Promise<StartResult> {
     this.starts++;
@@ -62,8 +79,16 @@ class FakeHaproxy implements ManagedProcess {
     this.reloads++;
     const next = this.reloadScript.shift() ?? 'ok';
     if (next !== 'ok') {
-      return { ok: false, refused: next === 'refused', servingWorkerPids: [2], oldWorkers: [],
-        message: next === 'refused' ? 'HAProxy rejected the new config; the previous worker (2) keeps serving' : 'HAProxy did not confirm the reload within 15000 ms' };
+      return {
+        ok: false,
+        refused: next === 'refused',
+        servingWorkerPids: [2],
+        oldWorkers: [],
+        message:
+          next === 'refused'
+            ? 'HAProxy rejected the new config; the previous worker (2) keeps serving'
+            : 'HAProxy did not confirm the reload within 15000 ms',
+      };
     }
     this.load();
     return { ok: true, newWorkerPid: 2 + this.reloads, oldWorkers: [2] };
@@ -71,7 +96,14 @@ class FakeHaproxy implements ManagedProcess {
 
   async showProc(): Promise<Result<ProcList>> {
     const p = (pid: number) => ({ pid, type: 'worker', reloads: 0, uptime: '0s', version: '2.6' });
-    return this.alive ? ok({ master: { ...p(1), type: 'master', reloads: this.reloads }, workers: [p(2 + this.reloads)], oldWorkers: [], programs: [] }) : fail('nothing listens');
+    return this.alive
+      ? ok({
+          master: { ...p(1), type: 'master', reloads: this.reloads },
+          workers: [p(2 + this.reloads)],
+          oldWorkers: [],
+          programs: [],
+        })
+      : fail('nothing listens');
   }
 
   readonly master = { worker: (): CommandChannel => ({ send: (c) => Promise.resolve(this.answer(c)) }) };
@@ -90,15 +122,23 @@ class FakeHaproxy implements ManagedProcess {
   private answer(command: string): Result<string> {
     this.sent.push(command);
     let m: RegExpExecArray | null;
-    if (command === 'show backend') return ok(`# name\n${[...this.backends.keys()].filter((b) => !this.hidden.has(b)).join('\n')}\n`);
+    if (command === 'show backend')
+      return ok(`# name\n${[...this.backends.keys()].filter((b) => !this.hidden.has(b)).join('\n')}\n`);
     if ((m = /^show servers state(?: (\S+))?$/.exec(command))) {
       const only = m[1];
-      const rows = [...this.backends].flatMap(([be, servers], i) => (only !== undefined && be !== only ? [] : [...servers]).map(([name, addr], j) =>
-        `${i + 1} ${be} ${j + 1} ${name} ${addr.split(':')[0]} 2 0 1 1 0 6 3 4 6 0 0 0 - ${addr.split(':')[1]}`));
-      return ok(`1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port\n${rows.join('\n')}\n`);
+      const rows = [...this.backends].flatMap(([be, servers], i) =>
+        (only !== undefined && be !== only ? [] : [...servers]).map(
+          ([name, addr], j) =>
+            `${i + 1} ${be} ${j + 1} ${name} ${addr.split(':')[0]} 2 0 1 1 0 6 3 4 6 0 0 0 - ${addr.split(':')[1]}`,
+        ),
+      );
+      return ok(
+        `1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port\n${rows.join('\n')}\n`,
+      );
     }
     if ((m = /^add server (\S+)\/(\S+) (\S+)/.exec(command))) {
-      if (this.refuseAddServer) return ok(`Backend '${m[1]}': this backend does not support dynamic servers (refused).`);
+      if (this.refuseAddServer)
+        return ok(`Backend '${m[1]}': this backend does not support dynamic servers (refused).`);
       this.backends.get(m[1] as string)?.set(m[2] as string, m[3] as string);
       return ok('New server registered.');
     }
@@ -120,21 +160,47 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function setup(o: { retries?: number; target?: 'owned' | 'command'; run?: (c: string) => Promise<CommandRun>; pids?: () => Promise<ReadonlySet<number>> } = {}) {
+function setup(
+  o: {
+    retries?: number;
+    target?: 'owned' | 'command';
+    run?: (c: string) => Promise<CommandRun>;
+    pids?: () => Promise<ReadonlySet<number>>;
+  } = {},
+) {
   const clock = fakeClock(1000);
   const files = new ConfigFiles({
-    configPath, haproxyMap: false, archiveVersions: 0, logger: quiet, live: { hardStopAfterSeconds: undefined, maxOldWorkers: 10 },
-    validate: (cfg) => Promise.resolve(fs.readFileSync(cfg, 'utf8').includes('BAD') ? { ok: false, message: `[${cfg}:7] unknown keyword 'BAD' in 'backend' section` } : { ok: true }),
+    configPath,
+    haproxyMap: false,
+    archiveVersions: 0,
+    logger: quiet,
+    live: { hardStopAfterSeconds: undefined, maxOldWorkers: 10 },
+    validate: (cfg) =>
+      Promise.resolve(
+        fs.readFileSync(cfg, 'utf8').includes('BAD')
+          ? { ok: false, message: `[${cfg}:7] unknown keyword 'BAD' in 'backend' section` }
+          : { ok: true },
+      ),
   });
   const haproxy = new FakeHaproxy(configPath);
   const retry = { retries: o.retries ?? 2, intervalMs: 10_000 };
-  const target = o.target === 'command'
-    ? new CommandHaproxy({ command: 'reload-it', retry, clock, logger: quiet, run: o.run, haproxyPids: o.pids })
-    : new OwnedHaproxy({ process: haproxy, files, runtimeFiles: [], retry, clock, logger: quiet });
+  const target =
+    o.target === 'command'
+      ? new CommandHaproxy({ command: 'reload-it', retry, clock, logger: quiet, run: o.run, haproxyPids: o.pids })
+      : new OwnedHaproxy({ process: haproxy, files, runtimeFiles: [], retry, clock, logger: quiet });
   const applier = new HaproxyApplier({ target, files, logger: quiet, render });
   const apply = (next: DesiredState, previous: DesiredState | null): Promise<ApplyReport> =>
-    lastValueFrom(applier.apply(next, plan(previous?.model.services ?? null, next.model.services,
-      previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config }), previous));
+    lastValueFrom(
+      applier.apply(
+        next,
+        plan(
+          previous?.model.services ?? null,
+          next.model.services,
+          previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config },
+        ),
+        previous,
+      ),
+    );
   return { clock, haproxy, apply, applier };
 }
 
@@ -168,7 +234,9 @@ describe('the apply transaction', () => {
     const r = await apply(state([service('a', [server(1), server(2)])]), one);
     expect(r.reloaded).toBe(true);
     expect(r.reasons.map((x) => x.kind)).toEqual(['runtime-refused']);
-    expect(formatReason(r.reasons[0]!)).toMatch(/^runtime API could not apply the change \(add server a\/10_0_0_2_31000 .*refused/);
+    expect(formatReason(r.reasons[0]!)).toMatch(
+      /^runtime API could not apply the change \(add server a\/10_0_0_2_31000 .*refused/,
+    );
     expect(haproxy.reloads).toBe(1);
     expect(haproxy.backends.get('a')?.has('10_0_0_2_31000')).toBe(true);
   });
@@ -193,7 +261,10 @@ describe('the apply transaction', () => {
     const { haproxy, apply } = setup();
     const one = state([service('a', [server(1)])]);
     await apply(one, null);
-    const r = await apply(state([service('a', [server(1)]), service('bad1', [server(2)]), service('b', [server(3)])]), one);
+    const r = await apply(
+      state([service('a', [server(1)]), service('bad1', [server(2)]), service('b', [server(3)])]),
+      one,
+    );
     expect(r.reloaded).toBe(true);
     expect(r.reasons).toEqual([{ kind: 'backend-added', backend: 'b' }]);
     expect(r.rejected?.map((x) => x.service.backend)).toEqual(['bad1']);
@@ -220,7 +291,9 @@ describe('the apply transaction', () => {
     await apply(one, null);
     const good = onDisk();
     haproxy.hidden.add('b');
-    await expect(apply(state([service('a', [server(1)]), service('b', [server(2)])]), one)).rejects.toThrow(/health gate: HAProxy does not run backend\(s\) b/);
+    await expect(apply(state([service('a', [server(1)]), service('b', [server(2)])]), one)).rejects.toThrow(
+      /health gate: HAProxy does not run backend\(s\) b/,
+    );
     expect(onDisk()).toBe(good);
     expect(haproxy.reloads).toBe(2); // the new config, then the last good one again
   });
@@ -231,7 +304,9 @@ describe('the apply transaction', () => {
     await apply(one, null);
     const good = onDisk();
     haproxy.reloadScript = ['timeout', 'timeout', 'timeout'];
-    await expect(apply(state([service('b', [server(1)])]), one)).rejects.toThrow(/did not confirm the reload .*\(3 tries, --max-reload-retries 2\)/);
+    await expect(apply(state([service('b', [server(1)])]), one)).rejects.toThrow(
+      /did not confirm the reload .*\(3 tries, --max-reload-retries 2\)/,
+    );
     expect(clock.slept.filter((ms) => ms === 10_000)).toHaveLength(2);
     expect(onDisk()).toBe(good);
   });
@@ -253,8 +328,12 @@ describe('--command mode (marathon-lb reloadConfig)', () => {
     const codes = [1, 1, 0];
     const pids = [new Set([10]), new Set([10]), new Set([10]), new Set([10, 11])];
     const { apply, clock } = setup({
-      target: 'command', retries: 3,
-      run: (c) => { runs.push(c); return Promise.resolve({ code: codes.shift() ?? 0, signal: null, output: 'no luck' }); },
+      target: 'command',
+      retries: 3,
+      run: (c) => {
+        runs.push(c);
+        return Promise.resolve({ code: codes.shift() ?? 0, signal: null, output: 'no luck' });
+      },
       pids: () => Promise.resolve(pids.length > 1 ? pids.shift()! : pids[0]!),
     });
     const r = await apply(state([service('a', [server(1)])]), null);
@@ -265,37 +344,75 @@ describe('--command mode (marathon-lb reloadConfig)', () => {
   });
 
   test('retries used up: the apply fails naming the command and its exit code', async () => {
-    const { apply } = setup({ target: 'command', retries: 1, run: () => Promise.resolve({ code: 3, signal: null, output: 'boom' }), pids: () => Promise.resolve(new Set<number>()) });
-    await expect(apply(state([service('a', [server(1)])]), null)).rejects.toThrow(/--command "reload-it" exited with code 3: boom \(2 tries, --max-reload-retries 1\)/);
+    const { apply } = setup({
+      target: 'command',
+      retries: 1,
+      run: () => Promise.resolve({ code: 3, signal: null, output: 'boom' }),
+      pids: () => Promise.resolve(new Set<number>()),
+    });
+    await expect(apply(state([service('a', [server(1)])]), null)).rejects.toThrow(
+      /--command "reload-it" exited with code 3: boom \(2 tries, --max-reload-retries 1\)/,
+    );
   });
 
   test('task churn is a reload too (no runtime API), and nothing runs when the files on disk are already the new ones', async () => {
     let runs = 0;
-    const { apply } = setup({ target: 'command', run: () => { runs++; return Promise.resolve({ code: 0, signal: null, output: '' }); }, pids: () => Promise.resolve(new Set<number>()) });
+    const { apply } = setup({
+      target: 'command',
+      run: () => {
+        runs++;
+        return Promise.resolve({ code: 0, signal: null, output: '' });
+      },
+      pids: () => Promise.resolve(new Set<number>()),
+    });
     const one = state([service('a', [server(1)])]);
     await apply(one, null);
     const r = await apply(state([service('a', [server(1), server(2)])]), one);
     expect(r.reasons).toEqual([{ kind: 'external-reload', runtimeOps: 1 }]);
     expect(runs).toBe(2);
     // A fresh one-pass run (previous null) with the same apps: the files are unchanged, no command.
-    expect(await apply(state([service('a', [server(1), server(2)])]), null)).toEqual({ reloaded: false, reasons: [], runtimeOps: 0 });
+    expect(await apply(state([service('a', [server(1), server(2)])]), null)).toEqual({
+      reloaded: false,
+      reasons: [],
+      runtimeOps: 0,
+    });
     expect(runs).toBe(2);
   });
 
   test('SIGUSR1 (marathon-lb do_reload): the config on disk is validated, then the command runs', async () => {
     let runs = 0;
-    const { apply, applier } = setup({ target: 'command', run: () => { runs++; return Promise.resolve({ code: 0, signal: null, output: '' }); }, pids: () => Promise.resolve(new Set<number>()) });
+    const { apply, applier } = setup({
+      target: 'command',
+      run: () => {
+        runs++;
+        return Promise.resolve({ code: 0, signal: null, output: '' });
+      },
+      pids: () => Promise.resolve(new Set<number>()),
+    });
     await apply(state([service('a', [server(1)])]), null);
-    expect(await lastValueFrom(applier.reloadExisting())).toEqual({ reloaded: true, reasons: [{ kind: 'sigusr1' }], runtimeOps: 0 });
+    expect(await lastValueFrom(applier.reloadExisting())).toEqual({
+      reloaded: true,
+      reasons: [{ kind: 'sigusr1' }],
+      runtimeOps: 0,
+    });
     expect(runs).toBe(2);
     fs.writeFileSync(configPath, 'global\n  BAD\n');
-    await expect(lastValueFrom(applier.reloadExisting())).rejects.toThrow(/SIGUSR1: the config on disk is not valid, not reloading/);
+    await expect(lastValueFrom(applier.reloadExisting())).rejects.toThrow(
+      /SIGUSR1: the config on disk is not valid, not reloading/,
+    );
     expect(runs).toBe(2);
   });
 
   test('an app haproxy -c rejects is left out before the command runs (once)', async () => {
     let runs = 0;
-    const { apply } = setup({ target: 'command', run: () => { runs++; return Promise.resolve({ code: 0, signal: null, output: '' }); }, pids: () => Promise.resolve(new Set<number>()) });
+    const { apply } = setup({
+      target: 'command',
+      run: () => {
+        runs++;
+        return Promise.resolve({ code: 0, signal: null, output: '' });
+      },
+      pids: () => Promise.resolve(new Set<number>()),
+    });
     const r = await apply(state([service('bad', [server(1)]), service('a', [server(2)])]), null);
     expect(r.rejected?.map((x) => x.service.backend)).toEqual(['bad']);
     expect(runs).toBe(1);

@@ -13,8 +13,16 @@ import { makeServer, makeService } from '../support/fixtures';
 import { samples } from '../support/metrics';
 
 const state = (n: number): DesiredState => {
-  const services = [makeService('web', Array.from({ length: n }, (_, i) => makeServer(i + 1)))];
-  return { model: { services, problems: [] }, rendered: { config: `servers ${n}`, domainMap: '', appMap: '', served: services, problems: [] } };
+  const services = [
+    makeService(
+      'web',
+      Array.from({ length: n }, (_, i) => makeServer(i + 1)),
+    ),
+  ];
+  return {
+    model: { services, problems: [] },
+    rendered: { config: `servers ${n}`, domainMap: '', appMap: '', served: services, problems: [] },
+  };
 };
 
 /** A StatusBook with --max-apply-age 60 s on a hand-moved clock, fed like the pipeline feeds it. */
@@ -33,11 +41,24 @@ function book() {
     /** A snapshot fetched at `fetchedAt` (s) applied now. */
     applied: (n: number, fetchedAt: number) => {
       const next = state(n);
-      on({ kind: 'applying', reasons: [], runtimeOps: 1, triggeredAt: t, fetchedAt: Date.UTC(2026, 0, 2) + fetchedAt * 1000 });
+      on({
+        kind: 'applying',
+        reasons: [],
+        runtimeOps: 1,
+        triggeredAt: t,
+        fetchedAt: Date.UTC(2026, 0, 2) + fetchedAt * 1000,
+      });
       applied.commit(next, t);
-      on({ kind: 'applied', report: { reloaded: false, reasons: [], runtimeOps: 1 }, state: next, previous: null, fetchedAt: Date.UTC(2026, 0, 2) + fetchedAt * 1000 });
+      on({
+        kind: 'applied',
+        report: { reloaded: false, reasons: [], runtimeOps: 1 },
+        state: next,
+        previous: null,
+        fetchedAt: Date.UTC(2026, 0, 2) + fetchedAt * 1000,
+      });
     },
-    unchanged: (fetchedAt: number) => on({ kind: 'unchanged', state: applied.current ?? state(0), fetchedAt: Date.UTC(2026, 0, 2) + fetchedAt * 1000 }),
+    unchanged: (fetchedAt: number) =>
+      on({ kind: 'unchanged', state: applied.current ?? state(0), fetchedAt: Date.UTC(2026, 0, 2) + fetchedAt * 1000 }),
     on,
   };
 }
@@ -90,9 +111,16 @@ describe('health: unhealthy only when a known change waits longer than --max-app
     x.at(160);
     expect(x.b.health()).toEqual({ healthy: true }); // exactly 60 s: not yet
     x.at(161);
-    expect(x.b.health()).toEqual({ healthy: false, reason: 'a Marathon change has waited 61 s to be applied (--max-apply-age 60 s); see /status' });
+    expect(x.b.health()).toEqual({
+      healthy: false,
+      reason: 'a Marathon change has waited 61 s to be applied (--max-apply-age 60 s); see /status',
+    });
     expect(x.b.status().lastError).toBe('HTTP 503');
-    expect(x.b.status()).toMatchObject({ stale: true, unappliedChangeSince: '2026-01-02T00:01:40.000Z', pendingChange: true });
+    expect(x.b.status()).toMatchObject({
+      stale: true,
+      unappliedChangeSince: '2026-01-02T00:01:40.000Z',
+      pendingChange: true,
+    });
     x.at(170);
     x.fetching();
     x.at(171);
@@ -125,7 +153,13 @@ describe('health: unhealthy only when a known change waits longer than --max-app
     x.at(300);
     x.trigger({ kind: 'resync' });
     x.fetching();
-    x.on({ kind: 'applying', reasons: [{ kind: 'backend-added', backend: 'x' }], runtimeOps: 0, triggeredAt: x.now(), fetchedAt: x.now() });
+    x.on({
+      kind: 'applying',
+      reasons: [{ kind: 'backend-added', backend: 'x' }],
+      runtimeOps: 0,
+      triggeredAt: x.now(),
+      fetchedAt: x.now(),
+    });
     x.on({ kind: 'apply-failed', error: 'haproxy -c failed', retryInMs: 8000 });
     x.at(361);
     expect(x.b.health().healthy).toBe(false);
@@ -137,8 +171,15 @@ describe('health: unhealthy only when a known change waits longer than --max-app
     x.at(700);
     x.trigger({ kind: 'resync' });
     x.fetching();
-    x.on({ kind: 'stage-error', stage: 'build', error: "Cannot read properties of null (reading 'alive')", appId: '/web' });
-    expect(x.b.status().lastError).toBe("internal error in build (app /web): Cannot read properties of null (reading 'alive')");
+    x.on({
+      kind: 'stage-error',
+      stage: 'build',
+      error: "Cannot read properties of null (reading 'alive')",
+      appId: '/web',
+    });
+    expect(x.b.status().lastError).toBe(
+      "internal error in build (app /web): Cannot read properties of null (reading 'alive')",
+    );
     x.at(761);
     expect(x.b.health().healthy).toBe(false);
   });
@@ -158,16 +199,28 @@ describe('health wired to the real pipeline (virtual time)', () => {
   test('events while every read of Marathon fails → unhealthy after the bound; the first good read → healthy', () => {
     const t = new TestScheduler((a, b) => expect(a).toEqual(b));
     t.run(({ hot, flush }) => {
-      const items = hot<StreamItem>('100ms e', { e: { kind: 'event', event: { type: 'other', eventType: 'status_update_event' } } });
+      const items = hot<StreamItem>('100ms e', {
+        e: { kind: 'event', event: { type: 'other', eventType: 'status_update_event' } },
+      });
       const applied = new AppliedState();
       const b = new StatusBook({ applied, now: () => t.now(), maxApplyAgeMs: 200 });
       let failing = false;
       let tasks = 1;
       const sub = pipeline<number>({
-        items$: items, signals$: NEVER, haproxy: new RecordingHaproxy(), applied, report: (e) => b.observe(e), scheduler: t,
+        items$: items,
+        signals$: NEVER,
+        haproxy: new RecordingHaproxy(),
+        applied,
+        report: (e) => b.observe(e),
+        scheduler: t,
         fetch: () => (failing ? throwError(() => new Error('HTTP 503')) : of(tasks)),
         build: (n) => state(n),
-        timing: { quietMs: 5, maxWaitMs: 20, resyncIntervalMs: 100_000, backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 } },
+        timing: {
+          quietMs: 5,
+          maxWaitMs: 20,
+          resyncIntervalMs: 100_000,
+          backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
+        },
       }).subscribe();
       const checks: [number, boolean][] = [];
       const check = (at: number): void => void t.schedule(() => checks.push([at, b.health().healthy]), at);
@@ -182,7 +235,15 @@ describe('health wired to the real pipeline (virtual time)', () => {
       flush();
       // Startup applied at 5; the event at 100 is not applied while reads fail; 200 ms later (300) unhealthy;
       // reads work again at 400, the running 40 ms backoff ends by 440 and the change is applied.
-      expect(checks).toEqual([[40, true], [290, true], [300, true], [301, false], [399, false], [401, false], [441, true]]);
+      expect(checks).toEqual([
+        [40, true],
+        [290, true],
+        [300, true],
+        [301, false],
+        [399, false],
+        [401, false],
+        [441, true],
+      ]);
       expect(applied.current?.rendered.config).toBe('servers 2');
     });
   });
@@ -197,7 +258,9 @@ describe('mlb_pipeline_errors_total', () => {
     m.observe({ kind: 'stage-error', stage: 'pipeline', error: 'z', appId: null });
     m.observe({ kind: 'apply-failed', error: 'boom', retryInMs: 1 });
     const x = samples(await m.text());
-    expect(['fetch', 'build', 'plan', 'apply', 'pipeline'].map((s) => x.get(`mlb_pipeline_errors_total{stage="${s}"}`))).toEqual([3, 1, 1, 1, 1]);
+    expect(
+      ['fetch', 'build', 'plan', 'apply', 'pipeline'].map((s) => x.get(`mlb_pipeline_errors_total{stage="${s}"}`)),
+    ).toEqual([3, 1, 1, 1, 1]);
     expect(x.get('mlb_marathon_fetch_failures_total')).toBe(1);
   });
 });

@@ -1,6 +1,8 @@
 import { HostResolver, type Deadline, type Lookup } from '../../src/marathon/hostResolver';
 
-const body = (...hosts: string[]) => ({ apps: [{ id: '/a', tasks: hosts.map((host, i) => ({ id: `a.${i}`, host })) }] });
+const body = (...hosts: string[]) => ({
+  apps: [{ id: '/a', tasks: hosts.map((host, i) => ({ id: `a.${i}`, host })) }],
+});
 
 /** A name server under test control: answers, refusals and names that hang until released. */
 function nameServer(addresses: Record<string, string>) {
@@ -41,7 +43,12 @@ describe('HostResolver', () => {
     ns.release('stuck-1', '10.0.0.7'); // answered late: known from now on
     await new Promise((res) => setImmediate(res));
     // Both are cached now: the next snapshot needs no lookup and no deadline.
-    expect(await r.resolve(body('agent-1', 'stuck-1'), 1000)).toEqual(new Map([['agent-1', '10.0.0.1'], ['stuck-1', '10.0.0.7']]));
+    expect(await r.resolve(body('agent-1', 'stuck-1'), 1000)).toEqual(
+      new Map([
+        ['agent-1', '10.0.0.1'],
+        ['stuck-1', '10.0.0.7'],
+      ]),
+    );
     expect(ns.calls.sort()).toEqual(['agent-1', 'stuck-1']);
   });
 
@@ -62,7 +69,10 @@ describe('HostResolver', () => {
     const addresses: Record<string, string> = { 'agent-1': '10.0.0.1', 'agent-2': '10.0.0.2' };
     const ns = nameServer(addresses);
     const r = new HostResolver({ lookup: ns.lookup, deadline: manualDeadline().deadline });
-    const both = new Map([['agent-1', '10.0.0.1'], ['agent-2', '10.0.0.2']]);
+    const both = new Map([
+      ['agent-1', '10.0.0.1'],
+      ['agent-2', '10.0.0.2'],
+    ]);
     expect(await r.resolve(body('agent-1', 'agent-2'), 1000)).toEqual(both);
     delete addresses['agent-1'];
     delete addresses['agent-2']; // the name server forgets everything
@@ -90,7 +100,12 @@ describe('HostResolver', () => {
     await r.resolve(body('a'), 1000); // a is now the most recently used
     await r.resolve(body('c'), 1000); // evicts b
     ns.calls.length = 0;
-    expect(await r.resolve(body('a', 'c'), 1000)).toEqual(new Map([['a', '10.0.0.1'], ['c', '10.0.0.3']]));
+    expect(await r.resolve(body('a', 'c'), 1000)).toEqual(
+      new Map([
+        ['a', '10.0.0.1'],
+        ['c', '10.0.0.3'],
+      ]),
+    );
     expect(ns.calls).toEqual([]);
     expect(await r.resolve(body('b'), 1000)).toEqual(new Map([['b', '10.0.0.2']]));
     expect(ns.calls).toEqual(['b']);
@@ -99,6 +114,12 @@ describe('HostResolver', () => {
   test('a snapshot with more names than the capacity still gets every address it looked up', async () => {
     const ns = nameServer({ a: '10.0.0.1', b: '10.0.0.2', c: '10.0.0.3' });
     const r = new HostResolver({ capacity: 1, lookup: ns.lookup, deadline: manualDeadline().deadline });
-    expect(await r.resolve(body('a', 'b', 'c'), 1000)).toEqual(new Map([['a', '10.0.0.1'], ['b', '10.0.0.2'], ['c', '10.0.0.3']]));
+    expect(await r.resolve(body('a', 'b', 'c'), 1000)).toEqual(
+      new Map([
+        ['a', '10.0.0.1'],
+        ['b', '10.0.0.2'],
+        ['c', '10.0.0.3'],
+      ]),
+    );
   });
 });

@@ -30,7 +30,9 @@ describe('requestHttp bounds the body it buffers', () => {
   test('a body that never ends is cut at the limit, long before the timeout', async () => {
     const s = await server();
     try {
-      await expect(requestHttp({ ...spec, url: `${s.url}/endless` })).rejects.toThrow('response body larger than 4194304 bytes');
+      await expect(requestHttp({ ...spec, url: `${s.url}/endless` })).rejects.toThrow(
+        'response body larger than 4194304 bytes',
+      );
       expect((await requestHttp({ ...spec, url: `${s.url}/ok` })).body.toString()).toBe('{"apps":[]}');
     } finally {
       await s.close();
@@ -40,7 +42,9 @@ describe('requestHttp bounds the body it buffers', () => {
   test('a decompression bomb is refused once decompressed past the limit', async () => {
     const s = await server();
     try {
-      await expect(requestHttp({ ...spec, url: `${s.url}/bomb` })).rejects.toThrow('response body larger than 4194304 bytes once decompressed');
+      await expect(requestHttp({ ...spec, url: `${s.url}/bomb` })).rejects.toThrow(
+        'response body larger than 4194304 bytes once decompressed',
+      );
     } finally {
       await s.close();
     }

@@ -6,15 +6,21 @@ import type { DesiredState } from '../../src/reconcile/applyPort';
 import { makeServer, makeService } from '../support/fixtures';
 import { linesNaming, proxiesNamed } from '../../src/haproxy/validate';
 
-interface Item { readonly backend: string }
-const items = (n: number): Item[] => Array.from({ length: n }, (_, i) => ({ backend: `app${String(i).padStart(4, '0')}` }));
+interface Item {
+  readonly backend: string;
+}
+const items = (n: number): Item[] =>
+  Array.from({ length: n }, (_, i) => ({ backend: `app${String(i).padStart(4, '0')}` }));
 const name = (s: Item): string => s.backend;
 
 /**
  * Stands in for `haproxy -c`: a subset fails when it holds a bad backend, or both backends of a
  * pair that is bad only in combination. `hints`: name the bad backends (as HAProxy's alerts do).
  */
-function checker(bad: ReadonlySet<string>, opts: { pairs?: readonly (readonly [string, string])[]; hints?: 'all' | 'none' | 'wrong' } = {}) {
+function checker(
+  bad: ReadonlySet<string>,
+  opts: { pairs?: readonly (readonly [string, string])[]; hints?: 'all' | 'none' | 'wrong' } = {},
+) {
   let calls = 0;
   const check = async (subset: readonly Item[]): Promise<Verdict> => {
     calls++;
@@ -22,8 +28,17 @@ function checker(bad: ReadonlySet<string>, opts: { pairs?: readonly (readonly [s
     const hits = subset.filter((s) => bad.has(s.backend)).map(name);
     const pair = (opts.pairs ?? []).find(([a, b]) => here.has(a) && here.has(b));
     if (hits.length === 0 && pair === undefined) return { ok: true };
-    const message = hits.length > 0 ? `parsing [haproxy.cfg] : error in backend ${hits[0]}` : `${pair![0]} and ${pair![1]} clash`;
-    const named = opts.hints === 'all' ? hits : opts.hints === 'wrong' ? subset.filter((s) => !bad.has(s.backend)).slice(0, 3).map(name) : undefined;
+    const message =
+      hits.length > 0 ? `parsing [haproxy.cfg] : error in backend ${hits[0]}` : `${pair![0]} and ${pair![1]} clash`;
+    const named =
+      opts.hints === 'all'
+        ? hits
+        : opts.hints === 'wrong'
+          ? subset
+              .filter((s) => !bad.has(s.backend))
+              .slice(0, 3)
+              .map(name)
+          : undefined;
     return { ok: false, message, ...(named === undefined ? {} : { named }) };
   };
   return { check, calls: () => calls };
@@ -46,7 +61,9 @@ describe('findCulprits: leave out every app HAProxy rejects, in O(k·log n) chec
     expect(r.culprits.every((x) => x.alone && x.message.includes(x.item.backend))).toBe(true);
     expect(r.checks).toBe(c.calls());
     expect(c.calls()).toBeLessThanOrEqual(splittingBound(25, 1000)); // 503
-    console.log(`findCulprits: 25 of 1000 found in ${c.calls()} checks without hints (bound ${splittingBound(25, 1000)})`);
+    console.log(
+      `findCulprits: 25 of 1000 found in ${c.calls()} checks without hints (bound ${splittingBound(25, 1000)})`,
+    );
   });
 
   test('with HAProxy naming the proxies: each named one is confirmed alone, k + 3 checks', async () => {
@@ -100,49 +117,93 @@ describe('findCulprits: leave out every app HAProxy rejects, in O(k·log n) chec
   });
 
   test('property: any bad subset of any size is found exactly, within the bound', async () => {
-    await fc.assert(fc.asyncProperty(
-      fc.integer({ min: 1, max: 300 }).chain((n) => fc.tuple(fc.constant(n), fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { maxLength: n }))),
-      async ([n, badIdx]) => {
-        const all = items(n);
-        const bad = new Set(badIdx.map((i) => all[i]!.backend));
-        const c = checker(bad);
-        const r = await findCulprits(all, c.check, { name });
-        if (!r.ok) return false;
-        return r.kept.every((s) => !bad.has(s.backend)) && r.culprits.length === bad.size
-          && r.culprits.every((x) => bad.has(x.item.backend)) && c.calls() <= splittingBound(bad.size, n);
-      }), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc
+          .integer({ min: 1, max: 300 })
+          .chain((n) => fc.tuple(fc.constant(n), fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { maxLength: n }))),
+        async ([n, badIdx]) => {
+          const all = items(n);
+          const bad = new Set(badIdx.map((i) => all[i]!.backend));
+          const c = checker(bad);
+          const r = await findCulprits(all, c.check, { name });
+          if (!r.ok) return false;
+          return (
+            r.kept.every((s) => !bad.has(s.backend)) &&
+            r.culprits.length === bad.size &&
+            r.culprits.every((x) => bad.has(x.item.backend)) &&
+            c.calls() <= splittingBound(bad.size, n)
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   test('property: with clashing pairs too, the kept set passes and nobody uninvolved is left out', async () => {
-    await fc.assert(fc.asyncProperty(
-      fc.integer({ min: 2, max: 120 }).chain((n) => fc.tuple(fc.constant(n),
-        fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { maxLength: 6 }),
-        fc.array(fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n - 1 })).filter(([a, b]) => a !== b), { maxLength: 4 }))),
-      async ([n, badIdx, pairIdx]) => {
-        const all = items(n);
-        const bad = new Set(badIdx.map((i) => all[i]!.backend));
-        const pairs = pairIdx.map(([a, b]) => [all[a]!.backend, all[b]!.backend] as const);
-        const c = checker(bad, { pairs });
-        const r = await findCulprits(all, c.check, { name });
-        if (!r.ok) return false;
-        const involved = new Set([...bad, ...pairs.flat()]);
-        return (await c.check(r.kept)).ok
-          && [...bad].every((b) => r.culprits.some((x) => x.item.backend === b))
-          && r.culprits.every((x) => involved.has(x.item.backend));
-      }), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 120 }).chain((n) =>
+          fc.tuple(
+            fc.constant(n),
+            fc.uniqueArray(fc.integer({ min: 0, max: n - 1 }), { maxLength: 6 }),
+            fc.array(
+              fc
+                .tuple(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n - 1 }))
+                .filter(([a, b]) => a !== b),
+              { maxLength: 4 },
+            ),
+          ),
+        ),
+        async ([n, badIdx, pairIdx]) => {
+          const all = items(n);
+          const bad = new Set(badIdx.map((i) => all[i]!.backend));
+          const pairs = pairIdx.map(([a, b]) => [all[a]!.backend, all[b]!.backend] as const);
+          const c = checker(bad, { pairs });
+          const r = await findCulprits(all, c.check, { name });
+          if (!r.ok) return false;
+          const involved = new Set([...bad, ...pairs.flat()]);
+          return (
+            (await c.check(r.kept)).ok &&
+            [...bad].every((b) => r.culprits.some((x) => x.item.backend === b)) &&
+            r.culprits.every((x) => involved.has(x.item.backend))
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
 describe('proxiesNamed: whom HAProxy blames', () => {
-  const config = ['global', '  maxconn 10', 'frontend marathon_http_in', '  bind :80', '  use_backend web_10000 if host_web',
-    'frontend web_10000', '  bind *:10000', 'backend web_10000', '  this-is-not-haproxy on', 'backend zzz_1', ''].join('\n');
+  const config = [
+    'global',
+    '  maxconn 10',
+    'frontend marathon_http_in',
+    '  bind :80',
+    '  use_backend web_10000 if host_web',
+    'frontend web_10000',
+    '  bind *:10000',
+    'backend web_10000',
+    '  this-is-not-haproxy on',
+    'backend zzz_1',
+    '',
+  ].join('\n');
   test('a line number names its section, and the words of that line', () => {
-    expect(proxiesNamed("parsing [/x/haproxy.cfg.candidate:9] : unknown keyword 'this-is-not-haproxy' in 'backend' section", config)).toContain('web_10000');
-    expect(proxiesNamed('parsing [/x/haproxy.cfg:5] : error detected', config)).toEqual(expect.arrayContaining(['web_10000', 'marathon_http_in']));
+    expect(
+      proxiesNamed(
+        "parsing [/x/haproxy.cfg.candidate:9] : unknown keyword 'this-is-not-haproxy' in 'backend' section",
+        config,
+      ),
+    ).toContain('web_10000');
+    expect(proxiesNamed('parsing [/x/haproxy.cfg:5] : error detected', config)).toEqual(
+      expect.arrayContaining(['web_10000', 'marathon_http_in']),
+    );
     expect(proxiesNamed('parsing [/x/haproxy.cfg:2] : bad maxconn', config)).toEqual(['maxconn', '10']);
   });
   test("a bind failure at startup names the frontend (HAProxy 2.6's wording)", () => {
-    const msg = 'HAProxy rejected the new config; the previous worker (12) keeps serving: Binding [/x/haproxy.cfg:7] for frontend web_10000: cannot bind socket (Address already in use) for [0.0.0.0:10000]';
+    const msg =
+      'HAProxy rejected the new config; the previous worker (12) keeps serving: Binding [/x/haproxy.cfg:7] for frontend web_10000: cannot bind socket (Address already in use) for [0.0.0.0:10000]';
     expect(proxiesNamed(msg, config).sort()).toEqual(['*:10000', 'bind', 'web_10000']); // "[0.0.0.0:10000]" is an address, not a line
     expect(linesNaming(`first\n${msg}\nlast`, 'web_10000')).toBe(msg);
   });
@@ -150,8 +211,16 @@ describe('proxiesNamed: whom HAProxy blames', () => {
 
 describe('rejectedAtGate: HAProxy refused to run a config that passes haproxy -c', () => {
   const svc = (b: string, port = 10000) => makeService(b, [makeServer(1)], { servicePort: port });
-  const state = (services: Service[]): DesiredState => ({ model: { services, problems: [] },
-    rendered: { config: services.map((s) => `frontend ${s.backend}\n  bind *:${s.servicePort}`).join('\n'), domainMap: '', appMap: '', served: services, problems: [] } });
+  const state = (services: Service[]): DesiredState => ({
+    model: { services, problems: [] },
+    rendered: {
+      config: services.map((s) => `frontend ${s.backend}\n  bind *:${s.servicePort}`).join('\n'),
+      domainMap: '',
+      appMap: '',
+      served: services,
+      problems: [],
+    },
+  });
   const candidates = (fails: (s: readonly Service[]) => string | null) => {
     const runs: string[][] = [];
     const c: Candidates = {
@@ -172,20 +241,47 @@ describe('rejectedAtGate: HAProxy refused to run a config that passes haproxy -c
 
   test("the proxy HAProxy's alert names is left out, without a trial", async () => {
     const { c, runs } = candidates(() => null);
-    const found = await rejectedAtGate({ refused: true, message: 'HAProxy rejected the new config; the previous worker (7) keeps serving: Binding [/x/haproxy.cfg:6] for frontend hog: cannot bind socket (Address already in use) for [0.0.0.0:10001]' },
-      next, previous, c, 16);
+    const found = await rejectedAtGate(
+      {
+        refused: true,
+        message:
+          'HAProxy rejected the new config; the previous worker (7) keeps serving: Binding [/x/haproxy.cfg:6] for frontend hog: cannot bind socket (Address already in use) for [0.0.0.0:10001]',
+      },
+      next,
+      previous,
+      c,
+      16,
+    );
     expect(found?.trials).toBe(false);
     expect(found?.rejected.map((r) => r.service.backend)).toEqual(['hog']);
-    expect(found?.rejected[0]?.problem.message).toMatch(/HAProxy cannot run backend hog .*Binding .*for frontend hog: cannot bind socket/);
+    expect(found?.rejected[0]?.problem.message).toMatch(
+      /HAProxy cannot run backend hog .*Binding .*for frontend hog: cannot bind socket/,
+    );
     expect(runs).toEqual([]);
   });
   test('not a refusal (a timeout, a dead socket): nobody is blamed', async () => {
     const { c } = candidates(() => null);
-    expect(await rejectedAtGate({ refused: false, message: 'health gate: the stats socket does not answer: timeout' }, next, previous, c, 16)).toBeNull();
+    expect(
+      await rejectedAtGate(
+        { refused: false, message: 'health gate: the stats socket does not answer: timeout' },
+        next,
+        previous,
+        c,
+        16,
+      ),
+    ).toBeNull();
   });
   test('unnamed: trial runs among the changed services only, the unchanged ones always in', async () => {
-    const { c, runs } = candidates((s) => (s.some((x) => x.backend === 'hog') ? 'Some protocols failed to start their listeners' : null));
-    const found = await rejectedAtGate({ refused: true, message: 'HAProxy rejected the new config; Some protocols failed to start their listeners' }, next, previous, c, 16);
+    const { c, runs } = candidates((s) =>
+      s.some((x) => x.backend === 'hog') ? 'Some protocols failed to start their listeners' : null,
+    );
+    const found = await rejectedAtGate(
+      { refused: true, message: 'HAProxy rejected the new config; Some protocols failed to start their listeners' },
+      next,
+      previous,
+      c,
+      16,
+    );
     expect(found).toMatchObject({ trials: true });
     expect(found?.rejected.map((r) => r.service.backend)).toEqual(['hog']);
     for (const run of runs) expect(run.slice(0, 2)).toEqual(['a', 'b']);
@@ -194,7 +290,15 @@ describe('rejectedAtGate: HAProxy refused to run a config that passes haproxy -c
   });
   test('bounded: out of trials, nobody is blamed', async () => {
     const { c, runs } = candidates(() => 'always');
-    expect(await rejectedAtGate({ refused: true, message: 'HAProxy exited at startup (exit code 1): something' }, next, previous, c, 3)).toBeNull();
+    expect(
+      await rejectedAtGate(
+        { refused: true, message: 'HAProxy exited at startup (exit code 1): something' },
+        next,
+        previous,
+        c,
+        3,
+      ),
+    ).toBeNull();
     expect(runs.length).toBeLessThanOrEqual(3);
   });
 });

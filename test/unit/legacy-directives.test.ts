@@ -2,7 +2,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { parseArgs } from '../../src/cli/args';
-import { describeTarget, detectHaproxyVersion, parseHaproxyVersion, removedLegacyDirectives, resolveHaproxyVersion, versionFromBanner } from '../../src/haproxy/version';
+import {
+  describeTarget,
+  detectHaproxyVersion,
+  parseHaproxyVersion,
+  removedLegacyDirectives,
+  resolveHaproxyVersion,
+  versionFromBanner,
+} from '../../src/haproxy/version';
 import { quoteWord, splitWords } from '../../src/render/configWords';
 import { translateLegacyDirectives, translateLine } from '../../src/render/legacyDirectives';
 import { renderOptions } from '../../src/wiring/parts';
@@ -11,26 +18,51 @@ import { dryRun, tempDir } from '../support/render';
 
 /** Marathon-lb's three built-in templates, rendered, and the common forms of users' overrides. */
 const TABLE: readonly (readonly [string, string])[] = [
-  ['  rspadd  Strict-Transport-Security:\\ max-age=15768000', '  http-response add-header Strict-Transport-Security max-age=15768000'],
+  [
+    '  rspadd  Strict-Transport-Security:\\ max-age=15768000',
+    '  http-response add-header Strict-Transport-Security max-age=15768000',
+  ],
   ['  reqirep  "^([^ :]*)\\ /api/?(.*)" "\\1\\ /\\2"', "  http-request replace-pathq (?i)^/api/?(.*) '/\\1'"],
-  ['  rspirep "^Location: (https?://app.example.com(:[0-9]+)?)?(/.*)" "Location:   /root" if hdr_location',
-    '  http-response replace-header Location (?i)^(https?://app.example.com(:[0-9]+)?)?(/.*) /root if hdr_location'],
+  [
+    '  rspirep "^Location: (https?://app.example.com(:[0-9]+)?)?(/.*)" "Location:   /root" if hdr_location',
+    '  http-response replace-header Location (?i)^(https?://app.example.com(:[0-9]+)?)?(/.*) /root if hdr_location',
+  ],
   ['  reqadd X-Custom:\\ yes', '  http-request add-header X-Custom yes'],
   ['  reqadd X-Note:\\ 100%\\ sure if { ssl_fc }', "  http-request add-header X-Note '100%% sure' if { ssl_fc }"],
-  ['  rspadd Cache-Control:\\ no-cache unless is_static', '  http-response add-header Cache-Control no-cache unless is_static'],
+  [
+    '  rspadd Cache-Control:\\ no-cache unless is_static',
+    '  http-response add-header Cache-Control no-cache unless is_static',
+  ],
   ['  reqdel ^X-Forwarded-For:', '  http-request del-header X-Forwarded-For'],
   ['  reqidel ^Proxy:.*', '  http-request del-header Proxy'],
   ['  rspidel ^Server:\\ .*  # hide it', '  http-response del-header Server # hide it'],
   ['  rspdel ^X-Powered-By: if !keep', '  http-response del-header X-Powered-By if !keep'],
   ['  reqrep ^([^\\ :]*)\\ /old/(.*) \\1\\ /new/\\2', "  http-request replace-pathq ^/old/(.*) '/new/\\1'"],
-  ["  reqrep '^GET /static/(.*)' 'GET /assets/\\1' if is_cdn", "  http-request replace-pathq ^/static/(.*) '/assets/\\1' if { method GET } is_cdn"],
-  ['  reqrep ^Host:\\ (.*)\\.internal Host:\\ \\1.example.com', "  http-request replace-header Host '^(.*)\\.internal' '\\1.example.com'"],
-  ['  rsprep ^Set-Cookie:\\ (.*) Set-Cookie:\\ \\1;\\ Secure', "  http-response replace-header Set-Cookie ^(.*) '\\1; Secure'"],
-  ['  rspirep ^Location:\\ http://(.*) Location:\\ https://\\1', "  http-response replace-header Location (?i)^http://(.*) 'https://\\1'"],
+  [
+    "  reqrep '^GET /static/(.*)' 'GET /assets/\\1' if is_cdn",
+    "  http-request replace-pathq ^/static/(.*) '/assets/\\1' if { method GET } is_cdn",
+  ],
+  [
+    '  reqrep ^Host:\\ (.*)\\.internal Host:\\ \\1.example.com',
+    "  http-request replace-header Host '^(.*)\\.internal' '\\1.example.com'",
+  ],
+  [
+    '  rsprep ^Set-Cookie:\\ (.*) Set-Cookie:\\ \\1;\\ Secure',
+    "  http-response replace-header Set-Cookie ^(.*) '\\1; Secure'",
+  ],
+  [
+    '  rspirep ^Location:\\ http://(.*) Location:\\ https://\\1',
+    "  http-response replace-header Location (?i)^http://(.*) 'https://\\1'",
+  ],
   ['  reqdeny ^User-Agent:.*BadBot', '  http-request deny if { req.fhdr(User-Agent) -m reg ^.*BadBot }'],
-  ['  reqideny ^X-Debug:\\ on unless { src 10.0.0.0/8 } || trusted',
-    '  http-request deny if { req.fhdr(X-Debug) -m reg -i ^on } !{ src 10.0.0.0/8 } !trusted'],
-  ['  reqallow ^Host:\\ www if from_lb || admin', '  http-request allow if { req.fhdr(Host) -m reg ^www } from_lb || { req.fhdr(Host) -m reg ^www } admin'],
+  [
+    '  reqideny ^X-Debug:\\ on unless { src 10.0.0.0/8 } || trusted',
+    '  http-request deny if { req.fhdr(X-Debug) -m reg -i ^on } !{ src 10.0.0.0/8 } !trusted',
+  ],
+  [
+    '  reqallow ^Host:\\ www if from_lb || admin',
+    '  http-request allow if { req.fhdr(Host) -m reg ^www } from_lb || { req.fhdr(Host) -m reg ^www } admin',
+  ],
   ['  reqitarpit ^GET\\ /wp-admin', '  http-request tarpit if { method GET } { pathq -m reg -i ^/wp-admin }'],
   ['  reqdeny ^[^\\ ]*\\ /\\.git', "  http-request deny if { pathq -m reg '^/\\.git' }"],
   ['  rspdeny ^X-Secret:', '  http-response deny if { res.fhdr(X-Secret) -m reg ^ }'],
@@ -38,12 +70,21 @@ const TABLE: readonly (readonly [string, string])[] = [
 ];
 
 const UNTRANSLATABLE: readonly (readonly [string, RegExp])[] = [
-  ['  reqpass ^X-Internal:', /"reqpass" was removed in HAProxy 2\.1 .*only exempted requests .*write the conditions of the rules/],
+  [
+    '  reqpass ^X-Internal:',
+    /"reqpass" was removed in HAProxy 2\.1 .*only exempted requests .*write the conditions of the rules/,
+  ],
   ['  reqrep ^Host:\\ (.*) X-Host:\\ \\1', /"reqrep" .*does not keep header Host.*write http-request replace-header/],
-  ['  reqdeny \\.exe', /"reqdeny" .*neither "\^Name: …" nor "\^<method> \/<path>".*write http-request deny if \{ req\.fhdr/],
+  [
+    '  reqdeny \\.exe',
+    /"reqdeny" .*neither "\^Name: …" nor "\^<method> \/<path>".*write http-request deny if \{ req\.fhdr/,
+  ],
   ['  reqdel ^X-A:\\ secret', /"reqdel" .*more than "\^Name:".*write http-request del-header <name> \[if \{ req\.fhdr/],
   ['  reqrep ^([^\\ ]*)\\ /a(.*) POST\\ /b\\2', /"reqrep" .*changes the method/],
-  ['  reqrep ^([^\\ ]*)\\ /a/([^\\ ]*)\\ (HTTP.*) \\1\\ /b/\\2\\ \\3', /does not pass the rest of the request line through a final \(\.\*\)/],
+  [
+    '  reqrep ^([^\\ ]*)\\ /a/([^\\ ]*)\\ (HTTP.*) \\1\\ /b/\\2\\ \\3',
+    /does not pass the rest of the request line through a final \(\.\*\)/,
+  ],
   ['  rsprep ^HTTP/1\\.1\\ 302(.*) HTTP/1.1\\ 301\\1', /"rsprep" .*neither/],
   ['  reqadd "X-A: $HOSTNAME"', /reads environment variables/],
   ['  reqadd NoColonHere', /is not "Name: value"/],
@@ -63,29 +104,42 @@ describe('legacy directive translation (pure)', () => {
   });
 
   test('only lines starting with a removed keyword are touched; text without any comes back as is', () => {
-    const text = 'backend b\n  # reqadd in a comment\n  http-request set-header X-reqadd 1\n  redirect location /\n  balance roundrobin\n';
+    const text =
+      'backend b\n  # reqadd in a comment\n  http-request set-header X-reqadd 1\n  redirect location /\n  balance roundrobin\n';
     expect(translateLegacyDirectives(text)).toEqual({ ok: true, text });
     const mixed = `${text}  reqadd X-A:\\ 1\n  server s 1.2.3.4:80\n`;
-    expect(translateLegacyDirectives(mixed)).toEqual({ ok: true, text: `${text}  http-request add-header X-A 1\n  server s 1.2.3.4:80\n` });
+    expect(translateLegacyDirectives(mixed)).toEqual({
+      ok: true,
+      text: `${text}  http-request add-header X-A 1\n  server s 1.2.3.4:80\n`,
+    });
     // Unknown req*/rsp* words are HAProxy's to judge (haproxy -c names them).
     expect(translateLine('  reqsetbe ^Host:\\ x b2')).toBe('  reqsetbe ^Host:\\ x b2');
   });
 
   test('property: a quoted word reads back as the same value; translating twice changes nothing', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 30 }), (value) => {
-      const line = splitWords(`x ${quoteWord(value)}`);
-      expect(line.words.map((w) => w.value)).toEqual(['x', value]);
-    }), { numRuns: 2000, seed: 10 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 30 }), (value) => {
+        const line = splitWords(`x ${quoteWord(value)}`);
+        expect(line.words.map((w) => w.value)).toEqual(['x', value]);
+      }),
+      { numRuns: 2000, seed: 10 },
+    );
     const header = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,12}$/);
-    const value = fc.stringMatching(/^[ -~]{0,20}$/).map((v) => v.trim()).filter((v) => v !== '' && !v.includes('$'));
-    fc.assert(fc.property(header, value, (name, v) => {
-      const legacy = `  reqadd ${name}:\\ ${v.replace(/[\\ #"']/g, (c) => `\\${c}`)}`;
-      const out = translateLine(legacy);
-      expect(typeof out).toBe('string');
-      const words = splitWords(out as string).words.map((w) => w.value);
-      expect(words).toEqual(['http-request', 'add-header', name, v.replace(/%/g, '%%')]);
-      expect(translateLine(out as string)).toBe(out);
-    }), { numRuns: 1000, seed: 11 });
+    const value = fc
+      .stringMatching(/^[ -~]{0,20}$/)
+      .map((v) => v.trim())
+      .filter((v) => v !== '' && !v.includes('$'));
+    fc.assert(
+      fc.property(header, value, (name, v) => {
+        const legacy = `  reqadd ${name}:\\ ${v.replace(/[\\ #"']/g, (c) => `\\${c}`)}`;
+        const out = translateLine(legacy);
+        expect(typeof out).toBe('string');
+        const words = splitWords(out as string).words.map((w) => w.value);
+        expect(words).toEqual(['http-request', 'add-header', name, v.replace(/%/g, '%%')]);
+        expect(translateLine(out as string)).toBe(out);
+      }),
+      { numRuns: 1000, seed: 11 },
+    );
   });
 
   test('property: 2.0 filters and their 2.6 rules rewrite the same requests the same way', () => {
@@ -94,15 +148,27 @@ describe('legacy directive translation (pure)', () => {
     // and replaces the whole line; 2.6 runs it over the path+query or the header's value.
     const segment = fc.stringMatching(/^[a-z0-9._~-]{1,6}$/);
     const proxyPath = fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => `/${s.join('/')}`);
-    const uri = fc.tuple(fc.array(fc.oneof(segment, fc.constantFrom('api', 'API', 'v1')), { maxLength: 4 }), fc.option(fc.stringMatching(/^[a-z0-9=&]{0,8}$/)))
+    const uri = fc
+      .tuple(
+        fc.array(fc.oneof(segment, fc.constantFrom('api', 'API', 'v1')), { maxLength: 4 }),
+        fc.option(fc.stringMatching(/^[a-z0-9=&]{0,8}$/)),
+      )
       .map(([segs, q]) => `/${segs.join('/')}${q === null ? '' : `?${q}`}`);
-    fc.assert(fc.property(proxyPath, uri, fc.boolean(), (p, u, prefixed) => {
-      const requestUri = prefixed ? `${p}${u}` : u;
-      const legacy = `  reqirep  "^([^ :]*)\\ ${p}/?(.*)" "\\1\\ /\\2"`;
-      const modern = splitWords(translateLine(legacy) as string).words.map((w) => w.value);
-      expect(modern.slice(0, 2)).toEqual(['http-request', 'replace-pathq']);
-      expect(pathAfter26(requestUri, modern[2]!, modern[3]!)).toBe(uriAfter20(requestUri, splitWords(legacy).words.map((w) => w.value)));
-    }), { numRuns: 2000, seed: 12 });
+    fc.assert(
+      fc.property(proxyPath, uri, fc.boolean(), (p, u, prefixed) => {
+        const requestUri = prefixed ? `${p}${u}` : u;
+        const legacy = `  reqirep  "^([^ :]*)\\ ${p}/?(.*)" "\\1\\ /\\2"`;
+        const modern = splitWords(translateLine(legacy) as string).words.map((w) => w.value);
+        expect(modern.slice(0, 2)).toEqual(['http-request', 'replace-pathq']);
+        expect(pathAfter26(requestUri, modern[2]!, modern[3]!)).toBe(
+          uriAfter20(
+            requestUri,
+            splitWords(legacy).words.map((w) => w.value),
+          ),
+        );
+      }),
+      { numRuns: 2000, seed: 12 },
+    );
 
     const headerValue = fc.stringMatching(/^[ -~]{0,24}$/).map((v) => v.trim());
     const rules: readonly string[] = [
@@ -111,16 +177,29 @@ describe('legacy directive translation (pure)', () => {
       '  rsprep ^Set-Cookie:\\ (.*) Set-Cookie:\\ \\1;\\ Secure',
       '  reqrep ^Host:\\ (.*)\\.internal Host:\\ \\1.example.com',
     ];
-    const value = fc.oneof(headerValue, fc.constantFrom('http://app.example.com/x', 'HTTP://APP.EXAMPLE.COM:8080/y', 'https://other/z', '/rel', 'a.internal', 'sid=1'));
-    fc.assert(fc.property(fc.constantFrom(...rules), value, (legacy, v) => {
-      const [, search, replacement] = splitWords(legacy).words.map((w) => w.value);
-      const ci = /^\s*r(eq|sp)i/.test(legacy);
-      const name = /^\^([^:]+):/.exec(search!)![1]!;
-      const modern = splitWords(translateLine(legacy) as string).words.map((w) => w.value);
-      expect(modern[1]).toBe('replace-header');
-      expect(modern[2]).toBe(name);
-      expect(valueAfter26(v, modern[3]!, modern[4]!)).toBe(valueAfter20(name, v, search!, replacement!, ci));
-    }), { numRuns: 2000, seed: 13 });
+    const value = fc.oneof(
+      headerValue,
+      fc.constantFrom(
+        'http://app.example.com/x',
+        'HTTP://APP.EXAMPLE.COM:8080/y',
+        'https://other/z',
+        '/rel',
+        'a.internal',
+        'sid=1',
+      ),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...rules), value, (legacy, v) => {
+        const [, search, replacement] = splitWords(legacy).words.map((w) => w.value);
+        const ci = /^\s*r(eq|sp)i/.test(legacy);
+        const name = /^\^([^:]+):/.exec(search!)![1]!;
+        const modern = splitWords(translateLine(legacy) as string).words.map((w) => w.value);
+        expect(modern[1]).toBe('replace-header');
+        expect(modern[2]).toBe(name);
+        expect(valueAfter26(v, modern[3]!, modern[4]!)).toBe(valueAfter20(name, v, search!, replacement!, ci));
+      }),
+      { numRuns: 2000, seed: 13 },
+    );
   });
 });
 
@@ -128,7 +207,8 @@ describe('legacy directive translation (pure)', () => {
 function regex(source: string, ci = false): RegExp {
   return source.startsWith('(?i)') ? new RegExp(source.slice(4), 'i') : new RegExp(source, ci ? 'i' : '');
 }
-const backrefs = (fmt: string, m: RegExpExecArray): string => fmt.replace(/\\(\d)/g, (_, n: string) => m[Number(n)] ?? '');
+const backrefs = (fmt: string, m: RegExpExecArray): string =>
+  fmt.replace(/\\(\d)/g, (_, n: string) => m[Number(n)] ?? '');
 
 function uriAfter20(uri: string, [keyword, search, replacement]: string[]): string {
   const line = `GET ${uri} HTTP/1.1`;
@@ -141,7 +221,11 @@ function pathAfter26(uri: string, search: string, fmt: string): string {
 }
 function valueAfter20(name: string, value: string, search: string, replacement: string, ci: boolean): string {
   const m = regex(search, ci).exec(`${name}: ${value}`);
-  return m === null ? value : backrefs(replacement, m).replace(/^[^:]*:/, '').trim();
+  return m === null
+    ? value
+    : backrefs(replacement, m)
+        .replace(/^[^:]*:/, '')
+        .trim();
 }
 function valueAfter26(value: string, search: string, fmt: string): string {
   const m = regex(search).exec(value);
@@ -153,15 +237,28 @@ describe('--haproxy-version', () => {
     expect(parseHaproxyVersion('2.0')).toEqual({ major: 2, minor: 0 });
     expect(parseHaproxyVersion('2.6.12')).toEqual({ major: 2, minor: 6 });
     expect(parseHaproxyVersion('two')).toBeUndefined();
-    expect(versionFromBanner('HAProxy version 2.6.12-1+deb12u4 2026/10/17 - https://haproxy.org/')).toEqual({ major: 2, minor: 6 });
-    expect(versionFromBanner('HA-Proxy version 2.0.33-1 2023/05/31 - https://haproxy.org/')).toEqual({ major: 2, minor: 0 });
+    expect(versionFromBanner('HAProxy version 2.6.12-1+deb12u4 2026/10/17 - https://haproxy.org/')).toEqual({
+      major: 2,
+      minor: 6,
+    });
+    expect(versionFromBanner('HA-Proxy version 2.0.33-1 2023/05/31 - https://haproxy.org/')).toEqual({
+      major: 2,
+      minor: 0,
+    });
     const never = (): undefined => undefined;
     expect(resolveHaproxyVersion('2.0', 'haproxy', () => ({ major: 2, minor: 8 }))).toEqual({ major: 2, minor: 0 });
     expect(resolveHaproxyVersion(undefined, 'haproxy', () => ({ major: 2, minor: 8 }))).toEqual({ major: 2, minor: 8 });
     expect(resolveHaproxyVersion(undefined, '/nowhere/haproxy', never)).toEqual({ major: 2, minor: 6 });
     expect(detectHaproxyVersion('/nonexistent/haproxy')).toBeUndefined();
-    expect([[1, 9], [2, 0], [2, 1], [2, 6], [3, 0]].map(([major, minor]) => removedLegacyDirectives({ major: major!, minor: minor! })))
-      .toEqual([false, false, true, true, true]);
+    expect(
+      [
+        [1, 9],
+        [2, 0],
+        [2, 1],
+        [2, 6],
+        [3, 0],
+      ].map(([major, minor]) => removedLegacyDirectives({ major: major!, minor: minor! })),
+    ).toEqual([false, false, true, true, true]);
   });
 
   test('renderOptions: the flag wins over --haproxy-bin; without either answer, 2.6', () => {
@@ -171,22 +268,61 @@ describe('--haproxy-version', () => {
       return r.options;
     };
     const asked: string[] = [];
-    const detect = (bin: string) => { asked.push(bin); return { major: 2, minor: 0 }; };
+    const detect = (bin: string) => {
+      asked.push(bin);
+      return { major: 2, minor: 0 };
+    };
     expect(renderOptions(parse(['--haproxy-version', '2.6']), {}, detect).translateLegacy).toBe(true);
     expect(asked).toEqual([]);
-    expect(renderOptions(parse(['--haproxy-bin', '/opt/haproxy20/sbin/haproxy']), {}, detect).translateLegacy).toBe(false);
+    expect(renderOptions(parse(['--haproxy-bin', '/opt/haproxy20/sbin/haproxy']), {}, detect).translateLegacy).toBe(
+      false,
+    );
     expect(asked).toEqual(['/opt/haproxy20/sbin/haproxy']);
-    expect(renderOptions(parse(['--haproxy-bin', '/nonexistent/haproxy']), {}, () => undefined).translateLegacy).toBe(true);
+    expect(renderOptions(parse(['--haproxy-bin', '/nonexistent/haproxy']), {}, () => undefined).translateLegacy).toBe(
+      true,
+    );
   });
 });
 
 const task = (id: string, port: number) => ({ id, host: '10.0.0.1', ports: [port], state: 'TASK_RUNNING' });
 const APPS = {
   apps: [
-    { id: '/hsts', labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'hsts.example.com', HAPROXY_0_USE_HSTS: 'true' }, portDefinitions: [{ port: 10001 }], tasks: [task('h.1', 31001)] },
-    { id: '/proxy', labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'p.example.com', HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/api' }, portDefinitions: [{ port: 10002 }], tasks: [task('p.1', 31002)] },
-    { id: '/rev', labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'r.example.com', HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH: '/root' }, portDefinitions: [{ port: 10003 }], tasks: [task('r.1', 31003)] },
-    { id: '/odd', labels: { HAPROXY_GROUP: 'external', HAPROXY_0_MODE: 'http', HAPROXY_0_BACKEND_HTTP_OPTIONS: '  reqdeny \\.exe\n' }, portDefinitions: [{ port: 10004 }], tasks: [task('o.1', 31004)] },
+    {
+      id: '/hsts',
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'hsts.example.com', HAPROXY_0_USE_HSTS: 'true' },
+      portDefinitions: [{ port: 10001 }],
+      tasks: [task('h.1', 31001)],
+    },
+    {
+      id: '/proxy',
+      labels: {
+        HAPROXY_GROUP: 'external',
+        HAPROXY_0_VHOST: 'p.example.com',
+        HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/api',
+      },
+      portDefinitions: [{ port: 10002 }],
+      tasks: [task('p.1', 31002)],
+    },
+    {
+      id: '/rev',
+      labels: {
+        HAPROXY_GROUP: 'external',
+        HAPROXY_0_VHOST: 'r.example.com',
+        HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH: '/root',
+      },
+      portDefinitions: [{ port: 10003 }],
+      tasks: [task('r.1', 31003)],
+    },
+    {
+      id: '/odd',
+      labels: {
+        HAPROXY_GROUP: 'external',
+        HAPROXY_0_MODE: 'http',
+        HAPROXY_0_BACKEND_HTTP_OPTIONS: '  reqdeny \\.exe\n',
+      },
+      portDefinitions: [{ port: 10004 }],
+      tasks: [task('o.1', 31004)],
+    },
   ],
 };
 
@@ -201,7 +337,10 @@ describe('--dry with legacy directives', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
   const dry = (extra: string[], env: Record<string, string> = {}) =>
-    dryRun(['--apps-file', appsFile, '--group', 'external', '--templates-dir', path.join(dir, 'templates'), ...extra], env);
+    dryRun(
+      ['--apps-file', appsFile, '--group', 'external', '--templates-dir', path.join(dir, 'templates'), ...extra],
+      env,
+    );
 
   test("2.0 prints marathon-lb's text; 2.6 the translation, and leaves out the app it cannot translate", async () => {
     const old = await dry(['--haproxy-version', '2.0']);
@@ -215,28 +354,50 @@ describe('--dry with legacy directives', () => {
     expect(now.code).toBe(0);
     expect(now.stdout).not.toMatch(/^\s*(req|rsp)\w+ /m);
     expect(now.stdout).toContain('  http-response add-header Strict-Transport-Security max-age=15768000\n');
-    expect(now.stdout).toContain("  http-request set-header Host p.example.com\n  http-request replace-pathq (?i)^/api/?(.*) '/\\1'\n");
-    expect(now.stdout).toContain('  http-response replace-header Location (?i)^(https?://r.example.com(:[0-9]+)?)?(/.*) /root if hdr_location\n');
+    expect(now.stdout).toContain(
+      "  http-request set-header Host p.example.com\n  http-request replace-pathq (?i)^/api/?(.*) '/\\1'\n",
+    );
+    expect(now.stdout).toContain(
+      '  http-response replace-header Location (?i)^(https?://r.example.com(:[0-9]+)?)?(/.*) /root if hdr_location\n',
+    );
     expect(now.stdout).not.toContain('backend odd_10004');
-    expect(now.stderr).toMatch(/^marathon-lb: warning: left out app \/odd .*HAPROXY_\{n\}_BACKEND_HTTP_OPTIONS.*"reqdeny" was removed in HAProxy 2\.1.*http-request deny if \{ req\.fhdr/m);
+    expect(now.stderr).toMatch(
+      /^marathon-lb: warning: left out app \/odd .*HAPROXY_\{n\}_BACKEND_HTTP_OPTIONS.*"reqdeny" was removed in HAProxy 2\.1.*http-request deny if \{ req\.fhdr/m,
+    );
   });
 
   test('overrides from the environment and templates/ files are translated; a global one that cannot be stops the config', async () => {
-    const env = { HAPROXY_BACKEND_HSTS_OPTIONS: '  rspadd Strict-Transport-Security:\\ max-age=31536000;\\ includeSubDomains\n' };
-    fs.writeFileSync(path.join(dir, 'templates', 'HAPROXY_HTTP_FRONTEND_HEAD'), '\nfrontend marathon_http_in\n  bind *:80\n  mode http\n  reqidel ^X-Internal-.*:\n  reqadd X-Via:\\ lb\n');
+    const env = {
+      HAPROXY_BACKEND_HSTS_OPTIONS: '  rspadd Strict-Transport-Security:\\ max-age=31536000;\\ includeSubDomains\n',
+    };
+    fs.writeFileSync(
+      path.join(dir, 'templates', 'HAPROXY_HTTP_FRONTEND_HEAD'),
+      '\nfrontend marathon_http_in\n  bind *:80\n  mode http\n  reqidel ^X-Internal-.*:\n  reqadd X-Via:\\ lb\n',
+    );
     const refused = await dry(['--haproxy-version', '2.6'], env);
     expect(refused.code).toBe(2); // reqidel ^X-Internal-.*: is a family of headers, not one name
     expect(refused.stdout).toBe('');
-    expect(refused.stderr).toMatch(/template HAPROXY_HTTP_FRONTEND_HEAD: "reqidel" was removed in HAProxy 2\.1.*write http-request del-header/);
+    expect(refused.stderr).toMatch(
+      /template HAPROXY_HTTP_FRONTEND_HEAD: "reqidel" was removed in HAProxy 2\.1.*write http-request del-header/,
+    );
 
-    fs.writeFileSync(path.join(dir, 'templates', 'HAPROXY_HTTP_FRONTEND_HEAD'), '\nfrontend marathon_http_in\n  bind *:80\n  mode http\n  reqidel ^X-Internal:\n  reqadd X-Via:\\ lb\n');
+    fs.writeFileSync(
+      path.join(dir, 'templates', 'HAPROXY_HTTP_FRONTEND_HEAD'),
+      '\nfrontend marathon_http_in\n  bind *:80\n  mode http\n  reqidel ^X-Internal:\n  reqadd X-Via:\\ lb\n',
+    );
     const fine = await dry(['--haproxy-version', '2.6'], env);
     expect(fine.code).toBe(0);
-    expect(fine.stdout).toContain('  mode http\n  http-request del-header X-Internal\n  http-request add-header X-Via lb\n');
-    expect(fine.stdout).toContain("  http-response add-header Strict-Transport-Security 'max-age=31536000; includeSubDomains'\n");
+    expect(fine.stdout).toContain(
+      '  mode http\n  http-request del-header X-Internal\n  http-request add-header X-Via lb\n',
+    );
+    expect(fine.stdout).toContain(
+      "  http-response add-header Strict-Transport-Security 'max-age=31536000; includeSubDomains'\n",
+    );
 
     // A global per-app template (HSTS from the environment) that cannot be translated stops the config too.
-    const hsts = await dry(['--haproxy-version', '2.6'], { HAPROXY_BACKEND_HSTS_OPTIONS: '  rspdeny ^HTTP/1\\.1\\ 500\n' });
+    const hsts = await dry(['--haproxy-version', '2.6'], {
+      HAPROXY_BACKEND_HSTS_OPTIONS: '  rspdeny ^HTTP/1\\.1\\ 500\n',
+    });
     expect(hsts.code).toBe(2);
     expect(hsts.stderr).toMatch(/template HAPROXY_BACKEND_HSTS_OPTIONS: "rspdeny" was removed in HAProxy 2\.1/);
   });
@@ -247,18 +408,38 @@ const legacyLine: fc.Arbitrary<string> = (() => {
   const name = fc.stringMatching(/^[A-Z][a-z]{0,5}(-[A-Z][a-z]{0,5})?$/);
   const piece = fc.constantFrom('.*', '(.*)', 'foo', '[0-9]+', '(a|b)\\.x', '(.*)\\.internal', '');
   const sep = fc.constantFrom('\\ ', '', '\\ *', '[\\ ]*');
-  const cond = fc.constantFrom('', ' if is_a', ' unless is_a || !is_b', ' if { src 10.0.0.0/8 } is_b', ' unless { var(txn.x) -m found }');
+  const cond = fc.constantFrom(
+    '',
+    ' if is_a',
+    ' unless is_a || !is_b',
+    ' if { src 10.0.0.0/8 } is_b',
+    ' unless { var(txn.x) -m found }',
+  );
   const header = fc.tuple(name, sep, piece).map(([n, s, p]) => ({ n, search: `^${n}:${s}${p}` }));
   const i = fc.constantFrom('', 'i');
   const method = fc.constantFrom('([^\\ :]*)', '[^\\ ]*', 'GET', '(GET|POST)', '(\\S+)');
   const segment = fc.stringMatching(/^[a-z0-9]{1,6}$/);
   const reqLine = fc.tuple(method, segment).map(([m, seg]) => ({ m, search: `^${m}\\ /${seg}/?(.*)` }));
   return fc.oneof(
-    fc.tuple(fc.constantFrom('reqadd', 'rspadd'), name, fc.stringMatching(/^[a-z0-9=;,.%/-]{1,12}$/), cond).map(([k, n, v, c]) => `  ${k} ${n}:\\ ${v}${c}`),
-    fc.tuple(fc.constantFrom('reqdel', 'rspdel'), i, header, cond).map(([k, ci, h, c]) => `  ${k.slice(0, 3)}${ci}${k.slice(3)} ${h.search}${c}`),
-    fc.tuple(fc.constantFrom('reqrep', 'rsprep'), i, header, fc.constantFrom('\\1', 'x-\\1', 'fixed'), cond)
+    fc
+      .tuple(fc.constantFrom('reqadd', 'rspadd'), name, fc.stringMatching(/^[a-z0-9=;,.%/-]{1,12}$/), cond)
+      .map(([k, n, v, c]) => `  ${k} ${n}:\\ ${v}${c}`),
+    fc
+      .tuple(fc.constantFrom('reqdel', 'rspdel'), i, header, cond)
+      .map(([k, ci, h, c]) => `  ${k.slice(0, 3)}${ci}${k.slice(3)} ${h.search}${c}`),
+    fc
+      .tuple(fc.constantFrom('reqrep', 'rsprep'), i, header, fc.constantFrom('\\1', 'x-\\1', 'fixed'), cond)
       .map(([k, ci, h, r, c]) => `  ${k.slice(0, 3)}${ci}${k.slice(3)} ${h.search} ${h.n}:\\ ${r}${c}`),
-    fc.tuple(fc.constantFrom('allow', 'deny', 'tarpit'), i, fc.oneof(header.map((h) => h.search), reqLine.map((r) => r.search)), cond)
+    fc
+      .tuple(
+        fc.constantFrom('allow', 'deny', 'tarpit'),
+        i,
+        fc.oneof(
+          header.map((h) => h.search),
+          reqLine.map((r) => r.search),
+        ),
+        cond,
+      )
       .map(([k, ci, search, c]) => `  req${ci}${k} ${search}${c}`),
     fc.tuple(i, reqLine, segment, cond).map(([ci, r, to, c]) => {
       const groups = r.m.startsWith('(') ? 1 : 0;
@@ -275,10 +456,30 @@ describeWithHaproxy('translated rules are accepted by HAProxy 2.6', () => {
     const dir = tempDir();
     try {
       const cfg = path.join(dir, 'haproxy.cfg');
-      fs.writeFileSync(cfg, ['defaults', '  mode http', '  timeout client 5s', '  timeout server 5s', '  timeout connect 5s',
-        'frontend f', '  bind 127.0.0.1:18081', '  default_backend b', 'backend b', '  acl hdr_location res.hdr(Location) -m found', '  acl is_static res.hdr(content-type) -m beg text/css', '  acl keep always_false',
-        '  acl is_cdn always_false', '  acl trusted always_false', '  acl from_lb always_true', '  acl admin always_false',
-        ...TABLE.map(([, modern]) => modern), '  server s 127.0.0.1:1', ''].join('\n'));
+      fs.writeFileSync(
+        cfg,
+        [
+          'defaults',
+          '  mode http',
+          '  timeout client 5s',
+          '  timeout server 5s',
+          '  timeout connect 5s',
+          'frontend f',
+          '  bind 127.0.0.1:18081',
+          '  default_backend b',
+          'backend b',
+          '  acl hdr_location res.hdr(Location) -m found',
+          '  acl is_static res.hdr(content-type) -m beg text/css',
+          '  acl keep always_false',
+          '  acl is_cdn always_false',
+          '  acl trusted always_false',
+          '  acl from_lb always_true',
+          '  acl admin always_false',
+          ...TABLE.map(([, modern]) => modern),
+          '  server s 127.0.0.1:1',
+          '',
+        ].join('\n'),
+      );
       const check = await checkConfig(cfg);
       expect(check.output).not.toMatch(/\[(ALERT|WARNING)\]/);
       expect([check.ok, check.output]).toEqual([true, expect.stringContaining('valid')]);
@@ -304,9 +505,25 @@ describeWithHaproxy('translated rules are accepted by HAProxy 2.6', () => {
     const dir = tempDir();
     try {
       const cfg = path.join(dir, 'haproxy.cfg');
-      fs.writeFileSync(cfg, ['defaults', '  mode http', '  timeout client 5s', '  timeout server 5s', '  timeout connect 5s',
-        'frontend f', '  bind 127.0.0.1:18081', '  default_backend b', 'backend b', '  acl is_a always_true', '  acl is_b always_false',
-        ...translated, '  server s 127.0.0.1:1', ''].join('\n'));
+      fs.writeFileSync(
+        cfg,
+        [
+          'defaults',
+          '  mode http',
+          '  timeout client 5s',
+          '  timeout server 5s',
+          '  timeout connect 5s',
+          'frontend f',
+          '  bind 127.0.0.1:18081',
+          '  default_backend b',
+          'backend b',
+          '  acl is_a always_true',
+          '  acl is_b always_false',
+          ...translated,
+          '  server s 127.0.0.1:1',
+          '',
+        ].join('\n'),
+      );
       const check = await checkConfig(cfg);
       expect(check.output.split('\n').filter((l) => /\[(ALERT|WARNING)\]/.test(l))).toEqual([]);
       expect(check.ok).toBe(true);
@@ -319,9 +536,14 @@ describeWithHaproxy('translated rules are accepted by HAProxy 2.6', () => {
 
 describe('the start-up log line', () => {
   test('says which HAProxy the config is for, where that came from, and whether directives are translated', () => {
-    expect(describeTarget('2.0', 'haproxy', () => ({ major: 2, minor: 6 }))).toBe("writing the config for HAProxy 2.0 (--haproxy-version): marathon-lb's text is written as is");
-    expect(describeTarget(undefined, '/usr/sbin/haproxy', () => ({ major: 2, minor: 6 })))
-      .toBe('writing the config for HAProxy 2.6 (/usr/sbin/haproxy -v): directives it removed in 2.1 (reqadd, rspadd, reqrep, …) are translated');
-    expect(describeTarget(undefined, 'nope', () => undefined)).toMatch(/^writing the config for HAProxy 2\.6 \(the default; --haproxy-bin did not say\)/);
+    expect(describeTarget('2.0', 'haproxy', () => ({ major: 2, minor: 6 }))).toBe(
+      "writing the config for HAProxy 2.0 (--haproxy-version): marathon-lb's text is written as is",
+    );
+    expect(describeTarget(undefined, '/usr/sbin/haproxy', () => ({ major: 2, minor: 6 }))).toBe(
+      'writing the config for HAProxy 2.6 (/usr/sbin/haproxy -v): directives it removed in 2.1 (reqadd, rspadd, reqrep, …) are translated',
+    );
+    expect(describeTarget(undefined, 'nope', () => undefined)).toMatch(
+      /^writing the config for HAProxy 2\.6 \(the default; --haproxy-bin did not say\)/,
+    );
   });
 });

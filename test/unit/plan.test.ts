@@ -20,20 +20,37 @@ describe('plan(lastApplied, next)', () => {
   test('task churn in an unchanged backend → runtime ops only', () => {
     const p = plan([service('a', [server(1), server(2)])], [service('a', [server(2), server(3)])]);
     expect(p.reloadReasons).toEqual([]);
-    expect(p.runtimeOps.map((o) => `${o.kind} ${o.server.name}`)).toEqual(['add-server 10_0_0_3_31000', 'remove-server 10_0_0_1_31000']);
+    expect(p.runtimeOps.map((o) => `${o.kind} ${o.server.name}`)).toEqual([
+      'add-server 10_0_0_3_31000',
+      'remove-server 10_0_0_1_31000',
+    ]);
   });
   test('blue/green drain flips are runtime ops', () => {
     const p = plan([service('a', [server(1)])], [service('a', [server(1, { draining: true })])]);
-    expect(p.runtimeOps).toEqual([{ kind: 'set-draining', backend: 'a', server: server(1, { draining: true }), draining: true }]);
+    expect(p.runtimeOps).toEqual([
+      { kind: 'set-draining', backend: 'a', server: server(1, { draining: true }), draining: true },
+    ]);
   });
   test('new backend, removed backend and changed settings are named reload reasons', () => {
-    const p = plan([service('a', [server(1)]), service('b', [server(1)])], [service('a', [server(1)], { balance: 'leastconn' }), service('c', [server(1)])]);
+    const p = plan(
+      [service('a', [server(1)]), service('b', [server(1)])],
+      [service('a', [server(1)], { balance: 'leastconn' }), service('c', [server(1)])],
+    );
     expect(p.runtimeOps).toEqual([]);
-    expect(p.reloadReasons.map(formatReason)).toEqual(['backend c added', 'backend b removed', 'backend a settings changed (balance)']);
+    expect(p.reloadReasons.map(formatReason)).toEqual([
+      'backend c added',
+      'backend b removed',
+      'backend a settings changed (balance)',
+    ]);
   });
   test('static-rr backends refuse dynamic servers → reload', () => {
-    const p = plan([service('a', [server(1)], { balance: 'static-rr' })], [service('a', [server(1), server(2)], { balance: 'static-rr' })]);
-    expect(p.reloadReasons.map(formatReason)).toEqual(['backend a uses static-rr, which refuses runtime server changes']);
+    const p = plan(
+      [service('a', [server(1)], { balance: 'static-rr' })],
+      [service('a', [server(1), server(2)], { balance: 'static-rr' })],
+    );
+    expect(p.reloadReasons.map(formatReason)).toEqual([
+      'backend a uses static-rr, which refuses runtime server changes',
+    ]);
   });
   test('a server whose id changed needs a reload', () => {
     const p = plan([service('a', [server(1)])], [service('a', [server(1, { id: 7 })])]);
@@ -42,7 +59,8 @@ describe('plan(lastApplied, next)', () => {
 });
 
 describe('plan with the rendered configs', () => {
-  const cfg = (servers: string[], extra = '') => `backend a\n  balance roundrobin${extra}\n${servers.map((s) => `  server ${s} 10.0.0.1:1`).join('\n')}\n`;
+  const cfg = (servers: string[], extra = '') =>
+    `backend a\n  balance roundrobin${extra}\n${servers.map((s) => `  server ${s} 10.0.0.1:1`).join('\n')}\n`;
   test('a first-server change that templates do not print stays a runtime change', () => {
     const before = service('a', [server(2)], { backendCheckPort: 31002 });
     const after = service('a', [server(1), server(2)], { backendCheckPort: 31001 });
@@ -67,8 +85,13 @@ describe('servers reused across snapshots', () => {
     const opts = { groups: ['*'], strictMode: false, healthCheck: false, servicePortRange: { min: 10050, max: 10100 } };
     const first = generateApps({ apps: 200, tasksPerApp: 3, seed: 7 }).apps as MarathonApp[];
     // The next snapshot: one app scaled down, one task moved to another port.
-    const second = first.map((a, i) => (i === 3 ? { ...a, tasks: a.tasks.slice(1) }
-      : i === 5 ? { ...a, tasks: a.tasks.map((t, k) => (k === 0 ? { ...t, ports: [40000] } : t)) } : a));
+    const second = first.map((a, i) =>
+      i === 3
+        ? { ...a, tasks: a.tasks.slice(1) }
+        : i === 5
+          ? { ...a, tasks: a.tasks.map((t, k) => (k === 0 ? { ...t, ports: [40000] } : t)) }
+          : a,
+    );
     const memo = new ServerMemo();
     for (const apps of [first, second, first]) {
       const withMemo = toModel(apps, opts, { resolve: (h) => h, servers: memo });
@@ -88,15 +111,38 @@ describe('server lines reused across snapshots', () => {
     const loaded = loadTemplateSet(nodePath.join(REPO_ROOT, 'config'), {}, '/nonexistent');
     if (!loaded.ok) throw new Error(loaded.error);
     const templates = loaded.value;
-    const ropts = { bindHttpHttps: true, sslCerts: ['/etc/ssl/cert.pem'], haproxyMap: false, groupHttpsByVhost: false, haproxyDir: '/etc/haproxy',
-      globalDefaultOptions: 'redispatch,http-server-close,dontlognull', luaDir: '/marathon-lb', translateLegacy: true };
+    const ropts = {
+      bindHttpHttps: true,
+      sslCerts: ['/etc/ssl/cert.pem'],
+      haproxyMap: false,
+      groupHttpsByVhost: false,
+      haproxyDir: '/etc/haproxy',
+      globalDefaultOptions: 'redispatch,http-server-close,dontlognull',
+      luaDir: '/marathon-lb',
+      translateLegacy: true,
+    };
     const opts = { groups: ['*'], strictMode: false, healthCheck: false, servicePortRange: null };
     const base = generateApps({ apps: 120, tasksPerApp: 3, seed: 11 }).apps as MarathonApp[];
-    const relabelled = base.map((a, i) => (i === 2 ? { ...a, labels: { ...a.labels, HAPROXY_0_BACKEND_SERVER_OPTIONS: '  server {serverName} {host_ipv4}:{port} weight 7\n' } } : a));
+    const relabelled = base.map((a, i) =>
+      i === 2
+        ? {
+            ...a,
+            labels: {
+              ...a.labels,
+              HAPROXY_0_BACKEND_SERVER_OPTIONS: '  server {serverName} {host_ipv4}:{port} weight 7\n',
+            },
+          }
+        : a,
+    );
     const memo = new ServerMemo();
     const lines = new ServerLinesCache();
     for (const apps of [base, relabelled, base, base]) {
-      const cached = renderConfig(toModel(apps, opts, { resolve: (h) => h, servers: memo }).services, templates, ropts, lines).config;
+      const cached = renderConfig(
+        toModel(apps, opts, { resolve: (h) => h, servers: memo }).services,
+        templates,
+        ropts,
+        lines,
+      ).config;
       const scratch = renderConfig(toModel(apps, opts, { resolve: (h) => h }).services, templates, ropts).config;
       expect(cached).toBe(scratch);
       expect(cached.includes('weight 7')).toBe(apps === relabelled);
@@ -106,11 +152,25 @@ describe('server lines reused across snapshots', () => {
 
 describe('AppliedState remembers the apps HAProxy rejected, so plan() sees real changes only', () => {
   const render = (services: readonly Service[]): RenderedConfig => ({
-    config: services.map((s) => `backend ${s.backend}\n${s.servers.map((v) => `  server ${v.name}`).join('\n')}`).join('\n'), domainMap: '', appMap: '', served: services, problems: [],
+    config: services
+      .map((s) => `backend ${s.backend}\n${s.servers.map((v) => `  server ${v.name}`).join('\n')}`)
+      .join('\n'),
+    domainMap: '',
+    appMap: '',
+    served: services,
+    problems: [],
   });
-  const state = (services: Service[]): DesiredState => ({ model: { services, problems: [] }, rendered: render(services) });
+  const state = (services: Service[]): DesiredState => ({
+    model: { services, problems: [] },
+    rendered: render(services),
+  });
   const bad = service('bad', [server(9)], { templateLabels: { BACKEND_HEAD: 'nonsense' } });
-  const problem: Problem = { appId: '/bad', portIndex: null, label: null, message: 'HAProxy rejects the config of backend bad' };
+  const problem: Problem = {
+    appId: '/bad',
+    portIndex: null,
+    label: null,
+    message: 'HAProxy rejects the config of backend bad',
+  };
   const setup = (): AppliedState => {
     const applied = new AppliedState(render);
     applied.commit(state([service('a', [server(1)])]), 0, [{ service: bad, problem }]);
@@ -122,7 +182,10 @@ describe('AppliedState remembers the apps HAProxy rejected, so plan() sees real 
     const next = applied.withoutRejected(state([service('a', [server(1), server(2)]), bad]));
     expect(next.model.services.map((s) => s.backend)).toEqual(['a']);
     expect(next.model.problems).toEqual([problem]); // still named on every snapshot
-    const p = plan(applied.current!.model.services, next.model.services, { previous: applied.current!.rendered.config, next: next.rendered.config });
+    const p = plan(applied.current!.model.services, next.model.services, {
+      previous: applied.current!.rendered.config,
+      next: next.rendered.config,
+    });
     expect(p).toEqual({ runtimeOps: [{ kind: 'add-server', backend: 'a', server: server(2) }], reloadReasons: [] });
   });
   test('nothing changed but the rejected app is still there: the state is current (no apply at all)', () => {
@@ -139,7 +202,9 @@ describe('AppliedState remembers the apps HAProxy rejected, so plan() sees real 
     const fixed = { ...bad, templateLabels: {} };
     const next = applied.withoutRejected(state([service('a', [server(1)]), fixed]));
     expect(next.model.services.map((s) => s.backend)).toEqual(['a', 'bad']);
-    expect(plan(applied.current!.model.services, next.model.services).reloadReasons).toEqual([{ kind: 'backend-added', backend: 'bad' }]);
+    expect(plan(applied.current!.model.services, next.model.services).reloadReasons).toEqual([
+      { kind: 'backend-added', backend: 'bad' },
+    ]);
     expect(applied.rejectedBackends).toEqual([]);
   });
   test('an app that left the model is forgotten', () => {

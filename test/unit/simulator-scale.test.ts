@@ -6,23 +6,38 @@ import { Simulator } from '../../src/simulator';
 
 const get = (url: string): Promise<{ pieces: number; firstPieceBeforeEnd: boolean; body: string }> =>
   new Promise((resolve, reject) => {
-    http.get(url, (res) => {
-      const chunks: Buffer[] = [];
-      let firstAt = 0;
-      res.on('data', (c: Buffer) => {
-        if (chunks.length === 0) firstAt = Date.now();
-        chunks.push(c);
-      });
-      res.on('close', () => resolve({ pieces: chunks.length, firstPieceBeforeEnd: firstAt < Date.now(), body: Buffer.concat(chunks).toString() }));
-    }).on('error', reject);
+    http
+      .get(url, (res) => {
+        const chunks: Buffer[] = [];
+        let firstAt = 0;
+        res.on('data', (c: Buffer) => {
+          if (chunks.length === 0) firstAt = Date.now();
+          chunks.push(c);
+        });
+        res.on('close', () =>
+          resolve({
+            pieces: chunks.length,
+            firstPieceBeforeEnd: firstAt < Date.now(),
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
+      })
+      .on('error', reject);
   });
 
-const app = (id: string, port: number): Record<string, unknown> =>
-  ({ id, instances: 3, labels: { HAPROXY_GROUP: 'external' }, portDefinitions: [{ port }] });
+const app = (id: string, port: number): Record<string, unknown> => ({
+  id,
+  instances: 3,
+  labels: { HAPROXY_GROUP: 'external' },
+  portDefinitions: [{ port }],
+});
 
 test('serveTasksOf: only the chosen apps get real listeners, the others fake ports', async () => {
-  const sim = await Simulator.start({ serveTasks: true, serveTasksOf: (id) => id.startsWith('/served/'),
-    apps: [app('/served/a', 10001), app('/filler/b', 10002), app('/filler/c', 10003)] });
+  const sim = await Simulator.start({
+    serveTasks: true,
+    serveTasksOf: (id) => id.startsWith('/served/'),
+    apps: [app('/served/a', 10001), app('/filler/b', 10002), app('/filler/c', 10003)],
+  });
   try {
     expect(sim.serving).toBe(3);
     await sim.scale('/filler/b', 5);
@@ -39,7 +54,10 @@ test('serveTasksOf: only the chosen apps get real listeners, the others fake por
 });
 
 test('appsLatencyPerAppMs streams /v2/apps in many pieces, the whole answer intact', async () => {
-  const sim = await Simulator.start({ appsLatencyPerAppMs: 100, apps: [app('/a', 10001), app('/b', 10002), app('/c', 10003), app('/d', 10004)] });
+  const sim = await Simulator.start({
+    appsLatencyPerAppMs: 100,
+    apps: [app('/a', 10001), app('/b', 10002), app('/c', 10003), app('/d', 10004)],
+  });
   try {
     const r = await get(`${sim.url}/v2/apps?embed=apps.tasks`);
     expect(r.pieces).toBeGreaterThan(2);

@@ -5,7 +5,8 @@ const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 describe('sseSizeLimit', () => {
   test('lines and events within the limit pass, across chunk boundaries and every line break style', () => {
     const check = sseSizeLimit(16);
-    for (const chunk of ['data: 1234', '\n', '\n', 'data: 12', '34\r\n\r\n', 'data: x\rdata: y\r\r', ': keep\n\n']) expect(check(b(chunk))).toBeNull();
+    for (const chunk of ['data: 1234', '\n', '\n', 'data: 12', '34\r\n\r\n', 'data: x\rdata: y\r\r', ': keep\n\n'])
+      expect(check(b(chunk))).toBeNull();
   });
 
   test('a line that never ends is caught once it passes the limit, even in one huge chunk', () => {

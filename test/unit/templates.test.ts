@@ -6,14 +6,23 @@ import { REPO_ROOT } from '../support/paths';
 import { dryRun, tempDir } from '../support/render';
 
 const apps = {
-  apps: [{
-    id: '/web', labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' }, portDefinitions: [{ port: 10001 }],
-    tasks: [{ id: 'web.1', host: '10.0.0.1', ports: [31001], state: 'TASK_RUNNING' }],
-  }, {
-    id: '/api', labels: { HAPROXY_GROUP: 'external', HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  # api {{literal}}\n' },
-    portDefinitions: [{ port: 10002 }],
-    tasks: [{ id: 'api.1', host: '10.0.0.2', ports: [31002], state: 'TASK_RUNNING' }],
-  }],
+  apps: [
+    {
+      id: '/web',
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+      portDefinitions: [{ port: 10001 }],
+      tasks: [{ id: 'web.1', host: '10.0.0.1', ports: [31001], state: 'TASK_RUNNING' }],
+    },
+    {
+      id: '/api',
+      labels: {
+        HAPROXY_GROUP: 'external',
+        HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  # api {{literal}}\n',
+      },
+      portDefinitions: [{ port: 10002 }],
+      tasks: [{ id: 'api.1', host: '10.0.0.2', ports: [31002], state: 'TASK_RUNNING' }],
+    },
+  ],
 };
 
 describe('templates: marathon-lb precedence and Python placeholders', () => {
@@ -27,13 +36,20 @@ describe('templates: marathon-lb precedence and Python placeholders', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
   const render = (env: Record<string, string> = {}, extra: string[] = []) =>
-    dryRun(['--apps-file', appsFile, '--group', 'external', '--templates-dir', path.join(dir, 'templates'), ...extra], env);
+    dryRun(
+      ['--apps-file', appsFile, '--group', 'external', '--templates-dir', path.join(dir, 'templates'), ...extra],
+      env,
+    );
 
   test('the catalog lists all 53 templates, each with a built-in file', () => {
-    const catalog = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'config/templates/catalog.json'), 'utf8')) as { name: string; overridable: boolean }[];
+    const catalog = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'config/templates/catalog.json'), 'utf8')) as {
+      name: string;
+      overridable: boolean;
+    }[];
     expect(TEMPLATES).toHaveLength(53);
     expect(TEMPLATES.map((t) => t.name).sort()).toEqual(catalog.map((t) => t.name).sort());
-    for (const t of TEMPLATES) expect(fs.existsSync(path.join(REPO_ROOT, `config/templates/HAPROXY_${t.name}.mustache`))).toBe(true);
+    for (const t of TEMPLATES)
+      expect(fs.existsSync(path.join(REPO_ROOT, `config/templates/HAPROXY_${t.name}.mustache`))).toBe(true);
   });
 
   test('a per-app template label replaces the global one for that app only, with {{ }} as literal braces', async () => {
@@ -43,10 +59,16 @@ describe('templates: marathon-lb precedence and Python placeholders', () => {
   });
 
   test('env var HAPROXY_<NAME> overrides with \\n escapes; it wins over a templates/ file', async () => {
-    fs.writeFileSync(path.join(dir, 'templates', 'HAPROXY_FRONTEND_HEAD'), '\nfrontend {backend}\n  # from file\n  bind {bindAddr}:{servicePort}\n  mode {mode}\n');
+    fs.writeFileSync(
+      path.join(dir, 'templates', 'HAPROXY_FRONTEND_HEAD'),
+      '\nfrontend {backend}\n  # from file\n  bind {bindAddr}:{servicePort}\n  mode {mode}\n',
+    );
     const fromFile = await render();
     expect(fromFile.stdout).toContain('frontend web_10001\n  # from file\n  bind *:10001\n');
-    const fromEnv = await render({ HAPROXY_FRONTEND_HEAD: '\\nfrontend {backend}\\n  # from env\\n  bind {bindAddr}:{servicePort}\\n  mode {mode}\\n' });
+    const fromEnv = await render({
+      HAPROXY_FRONTEND_HEAD:
+        '\\nfrontend {backend}\\n  # from env\\n  bind {bindAddr}:{servicePort}\\n  mode {mode}\\n',
+    });
     expect(fromEnv.stdout).toContain('frontend web_10001\n  # from env\n  bind *:10001\n');
     expect(fromEnv.stdout).not.toContain('# from file');
   });
@@ -60,7 +82,9 @@ describe('templates: marathon-lb precedence and Python placeholders', () => {
   test('a broken global override is one clear error, exit 2', async () => {
     const run = await render({ HAPROXY_BACKEND_HEAD: '\nbackend {backend\n' });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/environment variable HAPROXY_BACKEND_HEAD: template HAPROXY_BACKEND_HEAD: '\{' at offset \d+ is never closed/);
+    expect(run.stderr).toMatch(
+      /environment variable HAPROXY_BACKEND_HEAD: template HAPROXY_BACKEND_HEAD: '\{' at offset \d+ is never closed/,
+    );
     expect(run.stdout).toBe('');
   });
 

@@ -15,15 +15,28 @@ import type { Problem } from '../../src/model/types';
 import { dryRun, tempDir } from '../support/render';
 
 const OPTS: ModelOptions = { groups: ['external'], strictMode: false, healthCheck: false, servicePortRange: null };
-const resolve = (h: string): string | undefined => (/^\d+\.\d+\.\d+\.\d+$/.test(h) ? h : h === 'localhost' ? '127.0.0.1' : undefined);
+const resolve = (h: string): string | undefined =>
+  /^\d+\.\d+\.\d+\.\d+$/.test(h) ? h : h === 'localhost' ? '127.0.0.1' : undefined;
 
-const app = (id: string, labels: Record<string, string> = {}, port = 10001, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-  id, labels: { HAPROXY_GROUP: 'external', ...labels }, portDefinitions: [{ port }],
-  tasks: [{ id: `${id.slice(1)}.1`, host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }], ...extra,
+const app = (
+  id: string,
+  labels: Record<string, string> = {},
+  port = 10001,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> => ({
+  id,
+  labels: { HAPROXY_GROUP: 'external', ...labels },
+  portDefinitions: [{ port }],
+  tasks: [{ id: `${id.slice(1)}.1`, host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }],
+  ...extra,
 });
 
 /** Model of a body: the served backends and the problems. */
-function model(apps: unknown[], opts: Partial<ModelOptions> = {}, files?: FileChecks): { backends: string[]; problems: readonly Problem[] } {
+function model(
+  apps: unknown[],
+  opts: Partial<ModelOptions> = {},
+  files?: FileChecks,
+): { backends: string[]; problems: readonly Problem[] } {
   const parsed = parseAppsJson({ apps });
   if (!parsed.ok) throw new Error(parsed.error);
   const m = toModel(parsed.value.apps, { ...OPTS, ...opts }, { resolve, ...(files ? { files } : {}) });
@@ -31,7 +44,13 @@ function model(apps: unknown[], opts: Partial<ModelOptions> = {}, files?: FileCh
 }
 
 /** Exactly one problem, for app `/bad`, naming `label`; `/good` still served. */
-function expectLeftOut(apps: unknown[], label: string | RegExp, message: RegExp, opts: Partial<ModelOptions> = {}, files?: FileChecks): Problem {
+function expectLeftOut(
+  apps: unknown[],
+  label: string | RegExp,
+  message: RegExp,
+  opts: Partial<ModelOptions> = {},
+  files?: FileChecks,
+): Problem {
   const m = model([...apps, app('/good', {}, 10999)], opts, files);
   expect(m.problems).toHaveLength(1);
   const p = m.problems[0]!;
@@ -56,7 +75,7 @@ describe('HAProxy word rules for label text (configText)', () => {
     expect(configText("'$HOME'")).toBe("'$HOME'");
     expect(configText('already \\$ok')).toBe('already \\$ok');
   });
-  test('a value printed inside the template\'s quotes (AUTH realm) gets every $ escaped and may not close the quote', () => {
+  test("a value printed inside the template's quotes (AUTH realm) gets every $ escaped and may not close the quote", () => {
     expect(configText('r${MARATHON_PASSWORD}', true)).toBe('r\\${MARATHON_PASSWORD}');
     expect(configText('a"b', true)).toEqual({ error: expect.stringMatching(/double quote/) });
   });
@@ -65,9 +84,14 @@ describe('HAProxy word rules for label text (configText)', () => {
     expect(configText('"/a#b"')).toBe('"/a#b"');
   });
   test.each([
-    ['line feed', 'a\nb', /line breaks/], ['carriage return', 'a\rb', /line breaks/], ['NUL', 'a\0b', /line breaks/],
-    ['unbalanced double quote', 'a"b', /unbalanced double/], ['unbalanced single quote', "a'b", /unbalanced single/],
-    ['trailing backslash', 'a\\', /backslash/], ['escaped line feed', 'a\\nb', /escape/], ['hex line feed', 'a\\x0ab', /escape/],
+    ['line feed', 'a\nb', /line breaks/],
+    ['carriage return', 'a\rb', /line breaks/],
+    ['NUL', 'a\0b', /line breaks/],
+    ['unbalanced double quote', 'a"b', /unbalanced double/],
+    ['unbalanced single quote', "a'b", /unbalanced single/],
+    ['trailing backslash', 'a\\', /backslash/],
+    ['escaped line feed', 'a\\nb', /escape/],
+    ['hex line feed', 'a\\x0ab', /escape/],
   ])('refuses %s', (_n, v, message) => {
     const r = configText(v);
     expect(typeof r).toBe('object');
@@ -79,12 +103,24 @@ describe('HAProxy word rules for label text (configText)', () => {
 });
 
 describe('addresses', () => {
-  test.each(['::1', '::', 'fe80::1', '2001:db8::8a2e:370:7334', '::ffff:10.0.0.1', '1:2:3:4:5:6:7:8'])('IPv6 %s', (v) => expect(isIPv6(v)).toBe(true));
-  test.each([':::', '1:2:3:4:5:6:7:8:9', '1::2::3', 'g::1', '10.0.0.1'])('not IPv6 %s', (v) => expect(isIPv6(v)).toBe(false));
-  test.each(['*', '0.0.0.0', '127.0.0.1', '::1', '[::1]', 'localhost', 'lb-1.example.com'])('bind address %s', (v) => expect(isBindAddress(v)).toBe(true));
-  test.each(['300.1.1.1', '1.2.3', 'bad host', '', 'a:b', '[10.0.0.1]'])('not a bind address %j', (v) => expect(isBindAddress(v)).toBe(false));
-  test.each(['10.0.0.0/8', '10.0.0.1', '10.0.0.0/255.0.0.0', 'fe80::/10', '::1'])('network %s', (v) => expect(isAddressOrNetwork(v)).toBe(true));
-  test.each(['1.2.3.4/33', 'fe80::/129', 'x', '10.0.0.0/', '/8'])('not a network %s', (v) => expect(isAddressOrNetwork(v)).toBe(false));
+  test.each(['::1', '::', 'fe80::1', '2001:db8::8a2e:370:7334', '::ffff:10.0.0.1', '1:2:3:4:5:6:7:8'])('IPv6 %s', (v) =>
+    expect(isIPv6(v)).toBe(true),
+  );
+  test.each([':::', '1:2:3:4:5:6:7:8:9', '1::2::3', 'g::1', '10.0.0.1'])('not IPv6 %s', (v) =>
+    expect(isIPv6(v)).toBe(false),
+  );
+  test.each(['*', '0.0.0.0', '127.0.0.1', '::1', '[::1]', 'localhost', 'lb-1.example.com'])('bind address %s', (v) =>
+    expect(isBindAddress(v)).toBe(true),
+  );
+  test.each(['300.1.1.1', '1.2.3', 'bad host', '', 'a:b', '[10.0.0.1]'])('not a bind address %j', (v) =>
+    expect(isBindAddress(v)).toBe(false),
+  );
+  test.each(['10.0.0.0/8', '10.0.0.1', '10.0.0.0/255.0.0.0', 'fe80::/10', '::1'])('network %s', (v) =>
+    expect(isAddressOrNetwork(v)).toBe(true),
+  );
+  test.each(['1.2.3.4/33', 'fe80::/129', 'x', '10.0.0.0/', '/8'])('not a network %s', (v) =>
+    expect(isAddressOrNetwork(v)).toBe(false),
+  );
 });
 
 describe('labels: the port is left out with one problem naming the label', () => {
@@ -93,20 +129,65 @@ describe('labels: the port is left out with one problem naming the label', () =>
     ['VHOST with a quote', { HAPROXY_0_VHOST: 'a"b.example.com' }, 'HAPROXY_0_VHOST', /host names/],
     ['VHOST with unicode', { HAPROXY_0_VHOST: 'bücher.example.com' }, 'HAPROXY_0_VHOST', /host names/],
     ['PATH with a line break', { HAPROXY_0_PATH: '/a\n  bind *:81' }, 'HAPROXY_0_PATH', /line breaks/],
-    ['PATH with an ACL flag that loads a file', { HAPROXY_0_PATH: '-f /etc/passwd' }, 'HAPROXY_0_PATH', /unsupported ACL flag -f/],
+    [
+      'PATH with an ACL flag that loads a file',
+      { HAPROXY_0_PATH: '-f /etc/passwd' },
+      'HAPROXY_0_PATH',
+      /unsupported ACL flag -f/,
+    ],
     ['PATH without a pattern', { HAPROXY_0_PATH: '-i' }, 'HAPROXY_0_PATH', /needs a path pattern/],
     ['BIND_ADDR that is no address', { HAPROXY_0_BIND_ADDR: '300.1.1.1' }, 'HAPROXY_0_BIND_ADDR', /IPv4 or IPv6/],
-    ['BIND_ADDR that does not resolve', { HAPROXY_0_BIND_ADDR: 'no-such-host' }, 'HAPROXY_0_BIND_ADDR', /does not resolve/],
-    ['NETWORK_ALLOWED_ACL entry', { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.0.0.0/8 nope' }, 'HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL', /CIDR/],
-    ['BIND_OPTIONS keyword', { HAPROXY_0_BIND_OPTIONS: 'accept-proxy frobnicate' }, 'HAPROXY_0_BIND_OPTIONS', /unknown or unsupported bind keyword "frobnicate"/],
-    ['BIND_OPTIONS argument', { HAPROXY_0_BIND_OPTIONS: 'backlog many' }, 'HAPROXY_0_BIND_OPTIONS', /backlog: "many" is not a positive integer/],
-    ['BIND_OPTIONS ssl without a certificate', { HAPROXY_0_BIND_OPTIONS: 'ssl' }, 'HAPROXY_0_BIND_OPTIONS', /needs a certificate/],
+    [
+      'BIND_ADDR that does not resolve',
+      { HAPROXY_0_BIND_ADDR: 'no-such-host' },
+      'HAPROXY_0_BIND_ADDR',
+      /does not resolve/,
+    ],
+    [
+      'NETWORK_ALLOWED_ACL entry',
+      { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.0.0.0/8 nope' },
+      'HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL',
+      /CIDR/,
+    ],
+    [
+      'BIND_OPTIONS keyword',
+      { HAPROXY_0_BIND_OPTIONS: 'accept-proxy frobnicate' },
+      'HAPROXY_0_BIND_OPTIONS',
+      /unknown or unsupported bind keyword "frobnicate"/,
+    ],
+    [
+      'BIND_OPTIONS argument',
+      { HAPROXY_0_BIND_OPTIONS: 'backlog many' },
+      'HAPROXY_0_BIND_OPTIONS',
+      /backlog: "many" is not a positive integer/,
+    ],
+    [
+      'BIND_OPTIONS ssl without a certificate',
+      { HAPROXY_0_BIND_OPTIONS: 'ssl' },
+      'HAPROXY_0_BIND_OPTIONS',
+      /needs a certificate/,
+    ],
     ['AUTH realm closing the quote', { HAPROXY_0_AUTH: 'r"x:u:p' }, 'HAPROXY_0_AUTH', /realm:user/],
     ['AUTH password with a space', { HAPROXY_0_AUTH: 'r:u:p w' }, 'HAPROXY_0_AUTH', /realm:user/],
     ['BALANCE with junk arguments', { HAPROXY_0_BALANCE: 'roundrobin now' }, 'HAPROXY_0_BALANCE', /unknown balance/],
-    ['HTTP_BACKEND_REDIR of two words', { HAPROXY_0_HTTP_BACKEND_REDIR: '/a if TRUE' }, 'HAPROXY_0_HTTP_BACKEND_REDIR', /one word/],
-    ['HTTP_BACKEND_REDIR reading the environment', { HAPROXY_0_HTTP_BACKEND_REDIR: 'https://x/%[env(MLB_ADMIN_TOKEN)]' }, 'HAPROXY_0_HTTP_BACKEND_REDIR', /env\(\)/],
-    ['PROXYPASS_PATH that is no path', { HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/a"b' }, 'HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH', /URL path/],
+    [
+      'HTTP_BACKEND_REDIR of two words',
+      { HAPROXY_0_HTTP_BACKEND_REDIR: '/a if TRUE' },
+      'HAPROXY_0_HTTP_BACKEND_REDIR',
+      /one word/,
+    ],
+    [
+      'HTTP_BACKEND_REDIR reading the environment',
+      { HAPROXY_0_HTTP_BACKEND_REDIR: 'https://x/%[env(MLB_ADMIN_TOKEN)]' },
+      'HAPROXY_0_HTTP_BACKEND_REDIR',
+      /env\(\)/,
+    ],
+    [
+      'PROXYPASS_PATH that is no path',
+      { HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/a"b' },
+      'HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH',
+      /URL path/,
+    ],
     ['PORT 0', { HAPROXY_0_PORT: '0' }, 'HAPROXY_0_PORT', /outside 1..65535/],
   ])('%s', (_n, labels, label, message) => {
     const p = expectLeftOut([app('/bad', labels)], label, message);
@@ -132,11 +213,18 @@ describe('labels: the port is left out with one problem naming the label', () =>
   });
 
   test('values marathon-lb renders and HAProxy accepts are served as they were', () => {
-    const m = model([app('/ok', {
-      HAPROXY_0_VHOST: 'a.example.com,b.example.com', HAPROXY_0_PATH: '-i /v1 /v2', HAPROXY_0_BIND_ADDR: '127.0.0.1',
-      HAPROXY_0_BIND_OPTIONS: 'accept-proxy', HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.0.0.0/8 192.168.0.0/16',
-      HAPROXY_0_AUTH: 'my realm:alice:$6$mlbsalt1$6rWuGWP', HAPROXY_0_BALANCE: 'source', HAPROXY_0_HTTP_BACKEND_REDIR: '/landing',
-    })]);
+    const m = model([
+      app('/ok', {
+        HAPROXY_0_VHOST: 'a.example.com,b.example.com',
+        HAPROXY_0_PATH: '-i /v1 /v2',
+        HAPROXY_0_BIND_ADDR: '127.0.0.1',
+        HAPROXY_0_BIND_OPTIONS: 'accept-proxy',
+        HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.0.0.0/8 192.168.0.0/16',
+        HAPROXY_0_AUTH: 'my realm:alice:$6$mlbsalt1$6rWuGWP',
+        HAPROXY_0_BALANCE: 'source',
+        HAPROXY_0_HTTP_BACKEND_REDIR: '/landing',
+      }),
+    ]);
     expect(m.problems).toEqual([]);
     expect(m.backends).toEqual(['ok_10001']);
   });
@@ -148,24 +236,66 @@ describe('SSL_CERT and crt files are checked through the injected FileChecks', (
   beforeAll(() => {
     dir = tempDir('mlb-validation-');
     pem = path.join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', '/CN=t', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'crt.pem')], { stdio: 'pipe' });
-    fs.writeFileSync(pem, fs.readFileSync(path.join(dir, 'crt.pem'), 'utf8') + fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=t',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'crt.pem'),
+      ],
+      { stdio: 'pipe' },
+    );
+    fs.writeFileSync(
+      pem,
+      fs.readFileSync(path.join(dir, 'crt.pem'), 'utf8') + fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'),
+    );
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('a loadable PEM (certificate + key) is accepted, by label and as a bind option', () => {
     const files = fileChecks();
-    expect(model([app('/a', { HAPROXY_0_SSL_CERT: pem, HAPROXY_0_BIND_OPTIONS: `ssl crt ${pem}` })], {}, files).problems).toEqual([]);
+    expect(
+      model([app('/a', { HAPROXY_0_SSL_CERT: pem, HAPROXY_0_BIND_OPTIONS: `ssl crt ${pem}` })], {}, files).problems,
+    ).toEqual([]);
   });
   test('a certificate without its key is refused', () => {
-    expectLeftOut([app('/bad', { HAPROXY_0_SSL_CERT: path.join(dir, 'crt.pem') })], 'HAPROXY_0_SSL_CERT', /no private key/, {}, fileChecks());
+    expectLeftOut(
+      [app('/bad', { HAPROXY_0_SSL_CERT: path.join(dir, 'crt.pem') })],
+      'HAPROXY_0_SSL_CERT',
+      /no private key/,
+      {},
+      fileChecks(),
+    );
   });
   test('a missing file is refused', () => {
-    expectLeftOut([app('/bad', { HAPROXY_0_SSL_CERT: path.join(dir, 'nope.pem') })], 'HAPROXY_0_SSL_CERT', /ENOENT/, {}, fileChecks());
+    expectLeftOut(
+      [app('/bad', { HAPROXY_0_SSL_CERT: path.join(dir, 'nope.pem') })],
+      'HAPROXY_0_SSL_CERT',
+      /ENOENT/,
+      {},
+      fileChecks(),
+    );
   });
   test('a certificate the operator configured (--ssl-certs) is not checked again', () => {
-    expect(model([app('/a', { HAPROXY_0_SSL_CERT: '/etc/ssl/cert.pem' })], { operatorCerts: ['/etc/ssl/cert.pem'] }, fileChecks()).problems).toEqual([]);
+    expect(
+      model(
+        [app('/a', { HAPROXY_0_SSL_CERT: '/etc/ssl/cert.pem' })],
+        { operatorCerts: ['/etc/ssl/cert.pem'] },
+        fileChecks(),
+      ).problems,
+    ).toEqual([]);
   });
   test('each path is read once per FileChecks', () => {
     let reads = 0;
@@ -186,27 +316,40 @@ describe('SSL_CERT and crt files are checked through the injected FileChecks', (
 
 describe('Marathon fields', () => {
   test('wrong types and nulls leave only that app out (the snapshot is not rejected)', () => {
-    const m = model([
-      { ...app('/bad'), labels: { HAPROXY_GROUP: 1 } },
-      app('/good', {}, 10999),
-    ]);
+    const m = model([{ ...app('/bad'), labels: { HAPROXY_GROUP: 1 } }, app('/good', {}, 10999)]);
     expect(m.problems).toEqual([expect.objectContaining({ appId: '/bad', label: 'labels.HAPROXY_GROUP' })]);
     expect(m.backends).toEqual(['good_10999']);
   });
   test.each([
     ['tasks not an array', { tasks: 'x' }, 'tasks'],
     ['task ports not integers', { tasks: [{ id: 't', host: '10.0.0.1', ports: ['31000'] }] }, 'tasks[0].ports'],
-    ['portMappings not an array', { container: { docker: { network: 'BRIDGE', portMappings: 7 } } }, 'container.docker.portMappings'],
-    ['portMappings [null]', { container: { docker: { network: 'BRIDGE', portMappings: [null] } } }, 'container.docker.portMappings'],
+    [
+      'portMappings not an array',
+      { container: { docker: { network: 'BRIDGE', portMappings: 7 } } },
+      'container.docker.portMappings',
+    ],
+    [
+      'portMappings [null]',
+      { container: { docker: { network: 'BRIDGE', portMappings: [null] } } },
+      'container.docker.portMappings',
+    ],
     ['healthChecks [null]', { healthChecks: [null] }, 'healthChecks'],
-    ['ipAddresses not an array', { tasks: [{ id: 't', host: '10.0.0.1', ports: [1], ipAddresses: 'x' }] }, 'tasks[0].ipAddresses'],
+    [
+      'ipAddresses not an array',
+      { tasks: [{ id: 't', host: '10.0.0.1', ports: [1], ipAddresses: 'x' }] },
+      'tasks[0].ipAddresses',
+    ],
   ])('%s', (_n, extra, label) => {
     expectLeftOut([{ ...app('/bad'), ...extra }], label, /must/);
   });
   test('healthCheckResults: null counts as no results; [null] entries are dropped', () => {
-    const tasks = [{ id: 'a.1', host: '10.0.0.1', ports: [31000], healthCheckResults: null },
-      { id: 'a.2', host: '10.0.0.2', ports: [31000], healthCheckResults: [null, { alive: true }] }];
-    const m = model([app('/a', {}, 10001, { tasks, healthChecks: [{ protocol: 'TCP', portIndex: 0 }] })], { healthCheck: true });
+    const tasks = [
+      { id: 'a.1', host: '10.0.0.1', ports: [31000], healthCheckResults: null },
+      { id: 'a.2', host: '10.0.0.2', ports: [31000], healthCheckResults: [null, { alive: true }] },
+    ];
+    const m = model([app('/a', {}, 10001, { tasks, healthChecks: [{ protocol: 'TCP', portIndex: 0 }] })], {
+      healthCheck: true,
+    });
     expect(m.problems).toEqual([]);
     expect(m.backends).toEqual(['a_10001']);
   });
@@ -217,29 +360,75 @@ describe('Marathon fields', () => {
   });
   test.each([
     ['app id with a line break', app('/bad\nbind *:81'), 'id', /letters, digits/],
-    ['deployment group with a line break', app('/bad', { HAPROXY_DEPLOYMENT_GROUP: 'grp\n  bind *:81' }), 'HAPROXY_DEPLOYMENT_GROUP', /app id/],
-    ['task host with a space', app('/bad', {}, 10001, { tasks: [{ id: 't', host: '10.0.0.1 backup', ports: [31000] }] }), 'tasks[0].host', /host name/],
-    ['task port 0', app('/bad', {}, 10001, { tasks: [{ id: 't', host: '10.0.0.1', ports: [0] }] }), 'tasks[0].ports[0]', /outside/],
-    ['container IP that is no address', app('/bad', {}, 10001, { ipAddress: { discovery: { ports: [{ number: 8080 }] } }, tasks: [{ id: 't', host: 'h', ports: [1], ipAddresses: [{ ipAddress: '10.0.0.1 x' }] }] }),
-      'tasks[0].ipAddresses[0].ipAddress', /IPv4 or IPv6/],
+    [
+      'deployment group with a line break',
+      app('/bad', { HAPROXY_DEPLOYMENT_GROUP: 'grp\n  bind *:81' }),
+      'HAPROXY_DEPLOYMENT_GROUP',
+      /app id/,
+    ],
+    [
+      'task host with a space',
+      app('/bad', {}, 10001, { tasks: [{ id: 't', host: '10.0.0.1 backup', ports: [31000] }] }),
+      'tasks[0].host',
+      /host name/,
+    ],
+    [
+      'task port 0',
+      app('/bad', {}, 10001, { tasks: [{ id: 't', host: '10.0.0.1', ports: [0] }] }),
+      'tasks[0].ports[0]',
+      /outside/,
+    ],
+    [
+      'container IP that is no address',
+      app('/bad', {}, 10001, {
+        ipAddress: { discovery: { ports: [{ number: 8080 }] } },
+        tasks: [{ id: 't', host: 'h', ports: [1], ipAddresses: [{ ipAddress: '10.0.0.1 x' }] }],
+      }),
+      'tasks[0].ipAddresses[0].ipAddress',
+      /IPv4 or IPv6/,
+    ],
     ['service port > 65535', app('/bad', {}, 70000), 'servicePort', /outside 1..65535/],
     ['service port 0', app('/bad', {}, 0), 'servicePort', /outside 1..65535/],
-    ['health check interval 0', app('/bad', {}, 10001, { healthChecks: [{ protocol: 'HTTP', portIndex: 0, intervalSeconds: 0 }] }), 'healthChecks[0].intervalSeconds', /1\.\./],
-    ['health check path with a line break', app('/bad', {}, 10001, { healthChecks: [{ protocol: 'HTTP', portIndex: 0, path: '/h\n  bind *:82' }] }), 'healthChecks[0].path', /one word/],
-    ['health check negative failures', app('/bad', {}, 10001, { healthChecks: [{ protocol: 'HTTP', portIndex: 0, maxConsecutiveFailures: -2 }] }), 'healthChecks[0].maxConsecutiveFailures', /integer/],
-    ['health check port as text', app('/bad', {}, 10001, { healthChecks: [{ protocol: 'TCP', port: '80' }] }), 'healthChecks[0].port', /1\.\.65535/],
+    [
+      'health check interval 0',
+      app('/bad', {}, 10001, { healthChecks: [{ protocol: 'HTTP', portIndex: 0, intervalSeconds: 0 }] }),
+      'healthChecks[0].intervalSeconds',
+      /1\.\./,
+    ],
+    [
+      'health check path with a line break',
+      app('/bad', {}, 10001, { healthChecks: [{ protocol: 'HTTP', portIndex: 0, path: '/h\n  bind *:82' }] }),
+      'healthChecks[0].path',
+      /one word/,
+    ],
+    [
+      'health check negative failures',
+      app('/bad', {}, 10001, { healthChecks: [{ protocol: 'HTTP', portIndex: 0, maxConsecutiveFailures: -2 }] }),
+      'healthChecks[0].maxConsecutiveFailures',
+      /integer/,
+    ],
+    [
+      'health check port as text',
+      app('/bad', {}, 10001, { healthChecks: [{ protocol: 'TCP', port: '80' }] }),
+      'healthChecks[0].port',
+      /1\.\.65535/,
+    ],
   ])('%s', (_n, a, label, message) => {
     expectLeftOut([a], label, message);
   });
 });
 
 describe('--refuse-app-templates', () => {
-  const labels = { HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {balance}\n  mode http\n  http-request return status 200\n' };
+  const labels = {
+    HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {balance}\n  mode http\n  http-request return status 200\n',
+  };
   test('off (marathon-lb semantics): the template label is used', () => {
     expect(model([app('/a', labels)]).problems).toEqual([]);
   });
   test('on: the app is left out, naming the label', () => {
-    expectLeftOut([app('/bad', labels)], 'HAPROXY_0_BACKEND_HEAD', /refused \(--refuse-app-templates\)/, { refuseAppTemplates: true });
+    expectLeftOut([app('/bad', labels)], 'HAPROXY_0_BACKEND_HEAD', /refused \(--refuse-app-templates\)/, {
+      refuseAppTemplates: true,
+    });
   });
   test('the flag and its MLB_ variable reach --dry', async () => {
     const dir = tempDir();
@@ -271,21 +460,34 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
-  test('a service port used by two apps: the first in app id order keeps it, whatever Marathon\'s order', async () => {
-    for (const order of [[app('/b', {}, 10005), app('/a', {}, 10005)], [app('/a', {}, 10005), app('/b', {}, 10005)]]) {
+  test("a service port used by two apps: the first in app id order keeps it, whatever Marathon's order", async () => {
+    for (const order of [
+      [app('/b', {}, 10005), app('/a', {}, 10005)],
+      [app('/a', {}, 10005), app('/b', {}, 10005)],
+    ]) {
       const run = await dry(order);
       expect(run.stdout).toContain('frontend a_10005');
       expect(run.stdout).not.toContain('b_10005');
-      expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/left out app \/b: service port 10005 is already bound by app \/a/)]);
+      expect(run.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/left out app \/b: service port 10005 is already bound by app \/a/),
+      ]);
     }
   });
   test('different bind addresses may share a port; a wildcard may not', async () => {
-    const ok = await dry([app('/a', { HAPROXY_0_BIND_ADDR: '127.0.0.1' }, 10005), app('/b', { HAPROXY_0_BIND_ADDR: '127.0.0.2' }, 10005)]);
+    const ok = await dry([
+      app('/a', { HAPROXY_0_BIND_ADDR: '127.0.0.1' }, 10005),
+      app('/b', { HAPROXY_0_BIND_ADDR: '127.0.0.2' }, 10005),
+    ]);
     expect(ok.stderr).toBe('');
     const clash = await dry([app('/a', { HAPROXY_0_BIND_ADDR: '127.0.0.1' }, 10005), app('/b', {}, 10005)]);
     expect(clash.stderr).toMatch(/app \/b: service port 10005 is already bound by app \/a/);
   });
-  test.each([[80, []], [443, []], [9090, []], [9091, []]] as const)('port %d of the global frontends is not given to an app', async (port, extra) => {
+  test.each([
+    [80, []],
+    [443, []],
+    [9090, []],
+    [9091, []],
+  ] as const)('port %d of the global frontends is not given to an app', async (port, extra) => {
     const run = await dry([app('/a', {}, port), app('/good', {}, 10999)], [...extra]);
     expect(run.stderr).toMatch(new RegExp(`app /a: service port ${port} is already bound by the HAPROXY_`));
     expect(run.stdout).toContain('backend good_10999');
@@ -300,7 +502,10 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
     expect(run.stderr).toMatch(/backend name a_b_10005 is already used/);
   });
   test('a vhost with MODE=tcp leaves that port out with a clear message', async () => {
-    const run = await dry([app('/a', { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_MODE: 'tcp' }), app('/good', {}, 10999)]);
+    const run = await dry([
+      app('/a', { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_MODE: 'tcp' }),
+      app('/good', {}, 10999),
+    ]);
     expect(run.stderr).toMatch(/app \/a label HAPROXY_\{n\}_VHOST: service port 10001 has a vhost but mode tcp/);
     expect(run.stdout).not.toContain('a_10001');
   });

@@ -8,57 +8,170 @@ const args = (argv: string[], env: Record<string, string> = {}) => {
   return r.args;
 };
 
-describe('marathon-lb zdd flags are zdd.py\'s', () => {
+describe("marathon-lb zdd flags are zdd.py's", () => {
   test('every flag of zdd.py, with its short form', () => {
     const names = ZDD_FLAGS.map((f) => (f.alias ? `${f.flag}/-${f.alias}` : f.flag));
     expect(names).toEqual([
-      'longhelp', 'marathon/-m', 'marathon-lb/-l', 'json/-j', 'dry-run/-d', 'force/-f', 'step-delay/-s', 'initial-instances/-i',
-      'linear-increase', 'resume/-r', 'max-wait/-w', 'new-instances/-n', 'complete-cur/-c', 'complete-prev/-p', 'pre-kill-hook',
-      'syslog-socket', 'log-format', 'log-level', 'marathon-auth-credential-file', 'auth-credentials', 'dcos-auth-credentials',
+      'longhelp',
+      'marathon/-m',
+      'marathon-lb/-l',
+      'json/-j',
+      'dry-run/-d',
+      'force/-f',
+      'step-delay/-s',
+      'initial-instances/-i',
+      'linear-increase',
+      'resume/-r',
+      'max-wait/-w',
+      'new-instances/-n',
+      'complete-cur/-c',
+      'complete-prev/-p',
+      'pre-kill-hook',
+      'syslog-socket',
+      'log-format',
+      'log-level',
+      'marathon-auth-credential-file',
+      'auth-credentials',
+      'dcos-auth-credentials',
       'marathon-ca-cert',
     ]);
   });
 
   test("zdd.py's defaults", () => {
     expect(args(REQUIRED)).toEqual({
-      marathon: ['http://marathon:8080'], marathonLb: 'http://marathon-lb:9090', json: 'app.json', dryRun: false, force: false,
-      resume: false, completeCur: false, completePrev: false, stepDelay: 5, initialInstances: 1, linearIncrease: 0, maxWait: 300,
-      newInstances: 0, preKillHook: undefined, syslogSocket: '/dev/log', logFormat: '%(asctime)-15s %(name)s: %(message)s',
-      logLevel: 'DEBUG', marathonAuthCredentialFile: undefined, authCredentials: undefined, dcosAuthCredentials: undefined,
+      marathon: ['http://marathon:8080'],
+      marathonLb: 'http://marathon-lb:9090',
+      json: 'app.json',
+      dryRun: false,
+      force: false,
+      resume: false,
+      completeCur: false,
+      completePrev: false,
+      stepDelay: 5,
+      initialInstances: 1,
+      linearIncrease: 0,
+      maxWait: 300,
+      newInstances: 0,
+      preKillHook: undefined,
+      syslogSocket: '/dev/log',
+      logFormat: '%(asctime)-15s %(name)s: %(message)s',
+      logLevel: 'DEBUG',
+      marathonAuthCredentialFile: undefined,
+      authCredentials: undefined,
+      dcosAuthCredentials: undefined,
       marathonCaCert: undefined,
     });
   });
 
   test('short forms and values', () => {
-    const a = args([...REQUIRED, '-d', '-f', '-s', '2', '-i', '3', '-r', '-w', '60', '-n', '2', '-c', '-p', '--linear-increase', '4',
-      '--pre-kill-hook', '/bin/hook', '--log-level', 'info', '--syslog-socket', '/dev/null', '--auth-credentials', 'u:p',
-      '--marathon-ca-cert', '/ca.pem', '--marathon-auth-credential-file', '/creds']);
-    expect(a).toMatchObject({ dryRun: true, force: true, stepDelay: 2, initialInstances: 3, resume: true, maxWait: 60, newInstances: 2,
-      completeCur: true, completePrev: true, linearIncrease: 4, preKillHook: '/bin/hook', logLevel: 'INFO', syslogSocket: '/dev/null',
-      authCredentials: 'u:p', marathonCaCert: '/ca.pem', marathonAuthCredentialFile: '/creds' });
+    const a = args([
+      ...REQUIRED,
+      '-d',
+      '-f',
+      '-s',
+      '2',
+      '-i',
+      '3',
+      '-r',
+      '-w',
+      '60',
+      '-n',
+      '2',
+      '-c',
+      '-p',
+      '--linear-increase',
+      '4',
+      '--pre-kill-hook',
+      '/bin/hook',
+      '--log-level',
+      'info',
+      '--syslog-socket',
+      '/dev/null',
+      '--auth-credentials',
+      'u:p',
+      '--marathon-ca-cert',
+      '/ca.pem',
+      '--marathon-auth-credential-file',
+      '/creds',
+    ]);
+    expect(a).toMatchObject({
+      dryRun: true,
+      force: true,
+      stepDelay: 2,
+      initialInstances: 3,
+      resume: true,
+      maxWait: 60,
+      newInstances: 2,
+      completeCur: true,
+      completePrev: true,
+      linearIncrease: 4,
+      preKillHook: '/bin/hook',
+      logLevel: 'INFO',
+      syslogSocket: '/dev/null',
+      authCredentials: 'u:p',
+      marathonCaCert: '/ca.pem',
+      marathonAuthCredentialFile: '/creds',
+    });
   });
 
   test('long names, argparse prefixes, and several Marathon URLs for failover', () => {
-    const a = args(['--marathon', 'http://a:8080,http://b:8080', '--marathon', 'http://c:8080', '--marathon-lb', 'http://lb:9090',
-      '--json', 'x.json', '--dry', '--step', '1', '--max', '9']);
+    const a = args([
+      '--marathon',
+      'http://a:8080,http://b:8080',
+      '--marathon',
+      'http://c:8080',
+      '--marathon-lb',
+      'http://lb:9090',
+      '--json',
+      'x.json',
+      '--dry',
+      '--step',
+      '1',
+      '--max',
+      '9',
+    ]);
     expect(a.marathon).toEqual(['http://a:8080', 'http://b:8080', 'http://c:8080']);
     expect(a).toMatchObject({ dryRun: true, stepDelay: 1, maxWait: 9 });
   });
 
   test('--dcos-auth-credentials defaults to $DCOS_SERVICE_ACCOUNT_CREDENTIAL', () => {
     expect(args(REQUIRED, { DCOS_SERVICE_ACCOUNT_CREDENTIAL: '{"uid":"x"}' }).dcosAuthCredentials).toBe('{"uid":"x"}');
-    expect(args([...REQUIRED, '--dcos-auth-credentials', '{}'], { DCOS_SERVICE_ACCOUNT_CREDENTIAL: '{"uid":"x"}' }).dcosAuthCredentials).toBe('{}');
+    expect(
+      args([...REQUIRED, '--dcos-auth-credentials', '{}'], { DCOS_SERVICE_ACCOUNT_CREDENTIAL: '{"uid":"x"}' })
+        .dcosAuthCredentials,
+    ).toBe('{}');
   });
 
   test('errors in argparse words', () => {
-    expect(parse(['-l', 'http://lb', '-j', 'a.json'])).toEqual({ kind: 'error', message: 'argument --marathon/-m is required' });
-    expect(parse(['-m', 'http://m', '-j', 'a.json'])).toEqual({ kind: 'error', message: 'argument --marathon-lb/-l is required' });
-    expect(parse(['-m', 'http://m', '-l', 'http://lb'])).toEqual({ kind: 'error', message: 'argument --json/-j is required' });
-    expect(parse([...REQUIRED, '-s', 'soon'])).toEqual({ kind: 'error', message: "argument --step-delay/-s: invalid int value: 'soon'" });
-    expect(parse([...REQUIRED, '--linear-increase', '1.5'])).toEqual({ kind: 'error', message: "argument --linear-increase: invalid int value: '1.5'" });
+    expect(parse(['-l', 'http://lb', '-j', 'a.json'])).toEqual({
+      kind: 'error',
+      message: 'argument --marathon/-m is required',
+    });
+    expect(parse(['-m', 'http://m', '-j', 'a.json'])).toEqual({
+      kind: 'error',
+      message: 'argument --marathon-lb/-l is required',
+    });
+    expect(parse(['-m', 'http://m', '-l', 'http://lb'])).toEqual({
+      kind: 'error',
+      message: 'argument --json/-j is required',
+    });
+    expect(parse([...REQUIRED, '-s', 'soon'])).toEqual({
+      kind: 'error',
+      message: "argument --step-delay/-s: invalid int value: 'soon'",
+    });
+    expect(parse([...REQUIRED, '--linear-increase', '1.5'])).toEqual({
+      kind: 'error',
+      message: "argument --linear-increase: invalid int value: '1.5'",
+    });
     expect(parse([...REQUIRED, '--log-level', 'loud'])).toEqual({ kind: 'error', message: 'Invalid log level: LOUD' });
-    expect(parse([...REQUIRED, '--bogus'])).toMatchObject({ kind: 'error', message: expect.stringMatching(/^unrecognized arguments: bogus/) });
-    expect(parse([...REQUIRED, '--complete'])).toEqual({ kind: 'error', message: 'ambiguous option: --complete could match --complete-cur, --complete-prev' });
+    expect(parse([...REQUIRED, '--bogus'])).toMatchObject({
+      kind: 'error',
+      message: expect.stringMatching(/^unrecognized arguments: bogus/),
+    });
+    expect(parse([...REQUIRED, '--complete'])).toEqual({
+      kind: 'error',
+      message: 'ambiguous option: --complete could match --complete-cur, --complete-prev',
+    });
   });
 
   test('--help lists the flags; --longhelp needs no other flag', () => {

@@ -1,7 +1,13 @@
 import { parseApp, type JsonObject, type ZddApp } from '../../../src/zdd/app';
 import { isHybrid, needsScaleUp, nextInstances, readyToDeleteOldApp } from '../../../src/zdd/scaling';
 import {
-  appListeners, drainedTaskIds, drainingTaskIds, parseHaproxyStats, serverNameOf, waitingForListeners, waitingForUpListeners,
+  appListeners,
+  drainedTaskIds,
+  drainingTaskIds,
+  parseHaproxyStats,
+  serverNameOf,
+  waitingForListeners,
+  waitingForUpListeners,
 } from '../../../src/zdd/stats';
 import { isoLocal, lastTwoDeploys, nextColour, nextPort, prepareDeploy, sortDeploys } from '../../../src/zdd/prepare';
 import { pyJsonDumps } from '../../../src/zdd/pyjson';
@@ -27,7 +33,10 @@ describe('scaling the new colour (scale_new_app_instances)', () => {
     expect(nextInstances(flags, newApp, app({ instances: 8 }))).toBe(30);
   });
   test('a hybrid deploy stops at HAPROXY_DEPLOYMENT_NEW_INSTANCES', () => {
-    const newApp = app({ instances: 10, labels: { HAPROXY_DEPLOYMENT_NEW_INSTANCES: 15, HAPROXY_DEPLOYMENT_TARGET_INSTANCES: 30 } });
+    const newApp = app({
+      instances: 10,
+      labels: { HAPROXY_DEPLOYMENT_NEW_INSTANCES: 15, HAPROXY_DEPLOYMENT_TARGET_INSTANCES: 30 },
+    });
     expect(isHybrid(flags, newApp)).toBe(true);
     expect(nextInstances(flags, newApp, app({ instances: 20 }))).toBe(15);
     // --complete-cur / --complete-prev: the same app is no longer hybrid and goes to its target.
@@ -49,7 +58,10 @@ describe('scaling the new colour (scale_new_app_instances)', () => {
     const newApp = app({ instances: 3, labels: { HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '3' } });
     expect(readyToDeleteOldApp(flags, newApp, app({ instances: 2 }), ['a', 'b'])).toBe(true);
     expect(readyToDeleteOldApp(flags, newApp, app({ instances: 2 }), ['a'])).toBe(false);
-    const hybrid = app({ instances: 1, labels: { HAPROXY_DEPLOYMENT_NEW_INSTANCES: '1', HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '3' } });
+    const hybrid = app({
+      instances: 1,
+      labels: { HAPROXY_DEPLOYMENT_NEW_INSTANCES: '1', HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '3' },
+    });
     const old = (n: number): ZddApp => app({ instances: n, labels: { HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '3' } });
     expect(readyToDeleteOldApp(flags, hybrid, old(2), [])).toBe(true);
     expect(readyToDeleteOldApp(flags, hybrid, old(3), [])).toBe(false);
@@ -68,9 +80,20 @@ describe("marathon-lb's stats (parse_haproxy_stats and the drain checks)", () =>
 
   test("the app's listeners are its deployment backend's servers only", () => {
     const own = appListeners(app({ labels: { HAPROXY_DEPLOYMENT_GROUP: 'shop', HAPROXY_0_PORT: '10200' } }), listeners);
-    expect(own.map((l) => l.svname)).toEqual(['10_0_7_31_17001', '10_0_7_31_17002', '10_0_7_31_17003', '10_0_7_31_17100',
-      '10_0_7_31_17001', '10_0_7_31_17002', '10_0_7_31_17003', '10_0_7_31_17100']);
-    const other = appListeners(app({ labels: { HAPROXY_DEPLOYMENT_GROUP: 'other', HAPROXY_0_PORT: '9000' } }), listeners);
+    expect(own.map((l) => l.svname)).toEqual([
+      '10_0_7_31_17001',
+      '10_0_7_31_17002',
+      '10_0_7_31_17003',
+      '10_0_7_31_17100',
+      '10_0_7_31_17001',
+      '10_0_7_31_17002',
+      '10_0_7_31_17003',
+      '10_0_7_31_17100',
+    ]);
+    const other = appListeners(
+      app({ labels: { HAPROXY_DEPLOYMENT_GROUP: 'other', HAPROXY_0_PORT: '9000' } }),
+      listeners,
+    );
     expect(other).toEqual([expect.objectContaining({ pxname: 'other_9000', svname: '10_0_7_40_18000' })]);
   });
 
@@ -90,14 +113,23 @@ describe("marathon-lb's stats (parse_haproxy_stats and the drain checks)", () =>
 
   test.each(APPS_CASES)('server names as marathon-lb gives them (%s)', (file) => {
     const old = firstApp(file);
-    expect(old.tasks.map((t) => serverNameOf(old, t, ips))).toEqual(['10_0_7_31_17001', '10_0_7_31_17002', '10_0_7_31_17003']);
+    expect(old.tasks.map((t) => serverNameOf(old, t, ips))).toEqual([
+      '10_0_7_31_17001',
+      '10_0_7_31_17002',
+      '10_0_7_31_17003',
+    ]);
   });
 
   test('a host name that resolves elsewhere gives host_ip_port; IP-per-task uses the task IP', () => {
     const hostNamed = app({ tasks: [{ id: 't1', host: 'agent-1.dc', ports: [31000] }] });
-    expect(serverNameOf(hostNamed, hostNamed.tasks[0]!, new Map([['agent-1.dc', '10.1.2.3']]))).toBe('agent-1_dc_10_1_2_3_31000');
+    expect(serverNameOf(hostNamed, hostNamed.tasks[0]!, new Map([['agent-1.dc', '10.1.2.3']]))).toBe(
+      'agent-1_dc_10_1_2_3_31000',
+    );
     expect(serverNameOf(hostNamed, hostNamed.tasks[0]!, new Map())).toBeUndefined(); // unresolved: never counted
-    const ipPerTask = app({ ipAddress: { networkName: 'dcos' }, tasks: [{ id: 't2', host: '10.0.0.5', ports: [8080], ipAddresses: [{ ipAddress: '9.0.0.7' }] }] });
+    const ipPerTask = app({
+      ipAddress: { networkName: 'dcos' },
+      tasks: [{ id: 't2', host: '10.0.0.5', ports: [8080], ipAddresses: [{ ipAddress: '9.0.0.7' }] }],
+    });
     expect(serverNameOf(ipPerTask, ipPerTask.tasks[0]!, ips)).toBe('10_0_0_5_9_0_0_7_8080');
   });
 
@@ -113,22 +145,37 @@ describe("marathon-lb's stats (parse_haproxy_stats and the drain checks)", () =>
 
 describe('preparing the next colour (prepare_deploy)', () => {
   const now = new Date(2026, 11, 1, 12, 30, 15, 250);
-  const jsonCases: [string, string][] = [['shop.json', 'apps-green.json'], ['shop-marathon1.5.json', 'apps-green-marathon1.5.json']];
+  const jsonCases: [string, string][] = [
+    ['shop.json', 'apps-green.json'],
+    ['shop-marathon1.5.json', 'apps-green-marathon1.5.json'],
+  ];
 
   test.each(jsonCases)('%s after a green deploy: blue, on the alternate port, 1 instance, target 3', (json, apps) => {
-    const r = prepareDeploy({ initialInstances: 1, newInstances: 0 }, [firstApp(apps)], fixture(json) as JsonObject, now);
+    const r = prepareDeploy(
+      { initialInstances: 1, newInstances: 0 },
+      [firstApp(apps)],
+      fixture(json) as JsonObject,
+      now,
+    );
     if (!r.ok) throw new Error(r.error.message);
     const out = JSON.parse(pyJsonDumps(r.value, { indent: 2, sortKeys: true })) as JsonObject;
     expect(out['id']).toBe('/shop-blue');
     expect(out['instances']).toBe(1);
     expect(out['labels']).toEqual({
-      HAPROXY_0_PORT: '10200', HAPROXY_APP_ID: 'shop', HAPROXY_DEPLOYMENT_ALT_PORT: '10201', HAPROXY_DEPLOYMENT_COLOUR: 'blue',
-      HAPROXY_DEPLOYMENT_GROUP: 'shop', HAPROXY_DEPLOYMENT_NEW_INSTANCES: '0', HAPROXY_DEPLOYMENT_STARTED_AT: '2026-12-01T12:30:15.250000',
-      HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '3', HAPROXY_GROUP: 'external',
+      HAPROXY_0_PORT: '10200',
+      HAPROXY_APP_ID: 'shop',
+      HAPROXY_DEPLOYMENT_ALT_PORT: '10201',
+      HAPROXY_DEPLOYMENT_COLOUR: 'blue',
+      HAPROXY_DEPLOYMENT_GROUP: 'shop',
+      HAPROXY_DEPLOYMENT_NEW_INSTANCES: '0',
+      HAPROXY_DEPLOYMENT_STARTED_AT: '2026-12-01T12:30:15.250000',
+      HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '3',
+      HAPROXY_GROUP: 'external',
     });
-    const mappings = json === 'shop.json'
-      ? (out['container'] as { docker: { portMappings: JsonObject[] } }).docker.portMappings
-      : (out['container'] as { portMappings: JsonObject[] }).portMappings;
+    const mappings =
+      json === 'shop.json'
+        ? (out['container'] as { docker: { portMappings: JsonObject[] } }).docker.portMappings
+        : (out['container'] as { portMappings: JsonObject[] }).portMappings;
     expect(mappings).toEqual([{ containerPort: 8000, hostPort: 0, servicePort: 10201 }]);
     // Everything else of the definition is kept (nulls dropped by the caller, as cleanup_json).
     expect(out['acceptedResourceRoles']).toEqual(['*', 'slave_public']);
@@ -136,12 +183,27 @@ describe('preparing the next colour (prepare_deploy)', () => {
   });
 
   test('a hybrid deploy labels its share; --initial-instances never exceeds it or the old app', () => {
-    const r = prepareDeploy({ initialInstances: 5, newInstances: 2 }, [firstApp('apps-green.json')], fixture('shop.json') as JsonObject, now);
+    const r = prepareDeploy(
+      { initialInstances: 5, newInstances: 2 },
+      [firstApp('apps-green.json')],
+      fixture('shop.json') as JsonObject,
+      now,
+    );
     expect(r.ok && r.value['instances']).toBe(2);
     expect(r.ok && (r.value['labels'] as JsonObject)['HAPROXY_DEPLOYMENT_NEW_INSTANCES']).toBe('2');
-    const big = prepareDeploy({ initialInstances: 1, newInstances: 9 }, [firstApp('apps-green.json')], fixture('shop.json') as JsonObject, now);
+    const big = prepareDeploy(
+      { initialInstances: 1, newInstances: 9 },
+      [firstApp('apps-green.json')],
+      fixture('shop.json') as JsonObject,
+      now,
+    );
     expect(big.ok && (big.value['labels'] as JsonObject)['HAPROXY_DEPLOYMENT_NEW_INSTANCES']).toBe('3');
-    const all = prepareDeploy({ initialInstances: 7, newInstances: 0 }, [firstApp('apps-green.json')], fixture('shop.json') as JsonObject, now);
+    const all = prepareDeploy(
+      { initialInstances: 7, newInstances: 0 },
+      [firstApp('apps-green.json')],
+      fixture('shop.json') as JsonObject,
+      now,
+    );
     expect(all.ok && all.value['instances']).toBe(3);
   });
 
@@ -150,19 +212,45 @@ describe('preparing the next colour (prepare_deploy)', () => {
     if (!r.ok) throw new Error(r.error.message);
     expect(r.value['id']).toBe('/shop-blue');
     expect(r.value['instances']).toBe(4);
-    expect(r.value['labels']).toMatchObject({ HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '4', HAPROXY_DEPLOYMENT_NEW_INSTANCES: '0', HAPROXY_0_PORT: '10200' });
+    expect(r.value['labels']).toMatchObject({
+      HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '4',
+      HAPROXY_DEPLOYMENT_NEW_INSTANCES: '0',
+      HAPROXY_0_PORT: '10200',
+    });
   });
 
   test('colours and ports alternate; deploys sort by HAPROXY_DEPLOYMENT_STARTED_AT', () => {
-    const blue = app({ id: '/a-blue', ports: [10201], labels: { HAPROXY_DEPLOYMENT_COLOUR: 'blue', HAPROXY_DEPLOYMENT_ALT_PORT: '10201', HAPROXY_0_PORT: '10200', HAPROXY_DEPLOYMENT_STARTED_AT: '2026-01-02T00:00:00.000000' } });
-    const green = app({ id: '/a-green', ports: [10200], labels: { HAPROXY_DEPLOYMENT_COLOUR: 'green', HAPROXY_DEPLOYMENT_ALT_PORT: '10201', HAPROXY_0_PORT: '10200', HAPROXY_DEPLOYMENT_STARTED_AT: '2026-01-01T00:00:00.000000' } });
+    const blue = app({
+      id: '/a-blue',
+      ports: [10201],
+      labels: {
+        HAPROXY_DEPLOYMENT_COLOUR: 'blue',
+        HAPROXY_DEPLOYMENT_ALT_PORT: '10201',
+        HAPROXY_0_PORT: '10200',
+        HAPROXY_DEPLOYMENT_STARTED_AT: '2026-01-02T00:00:00.000000',
+      },
+    });
+    const green = app({
+      id: '/a-green',
+      ports: [10200],
+      labels: {
+        HAPROXY_DEPLOYMENT_COLOUR: 'green',
+        HAPROXY_DEPLOYMENT_ALT_PORT: '10201',
+        HAPROXY_0_PORT: '10200',
+        HAPROXY_DEPLOYMENT_STARTED_AT: '2026-01-01T00:00:00.000000',
+      },
+    });
     expect(nextColour(blue)).toBe('green');
     expect(nextColour(green)).toBe('blue');
     expect(nextColour(app({}))).toBe('blue');
     expect(nextPort(blue)).toBe(10200); // runs on the alternate port: back to HAPROXY_0_PORT
     expect(nextPort(green)).toBe(10201);
     // Marathon 1.5+ answers may lack the legacy `ports`: the deploy's own service port tells.
-    const blue15 = app({ id: '/a-blue', container: { portMappings: [{ containerPort: 80, servicePort: 10201 }] }, labels: { HAPROXY_DEPLOYMENT_ALT_PORT: '10201', HAPROXY_0_PORT: '10200' } });
+    const blue15 = app({
+      id: '/a-blue',
+      container: { portMappings: [{ containerPort: 80, servicePort: 10201 }] },
+      labels: { HAPROXY_DEPLOYMENT_ALT_PORT: '10201', HAPROXY_0_PORT: '10200' },
+    });
     expect(nextPort(blue15)).toBe(10200);
     expect(sortDeploys([blue, green]).map((a) => a.id)).toEqual(['/a-green', '/a-blue']);
     expect(lastTwoDeploys([green, blue])?.map((a) => a.id)).toEqual(['/a-blue', '/a-green']);

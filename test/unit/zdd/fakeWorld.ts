@@ -10,7 +10,8 @@ const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'zdd');
 export const fixture = (name: string): unknown => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8'));
 export const fixtureText = (name: string): string => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
 
-const HEADER = '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight\n';
+const HEADER =
+  '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight\n';
 
 interface FakeApp {
   readonly def: JsonObject;
@@ -89,7 +90,11 @@ export class FakeWorld implements ZddIo {
   }
   async getApp(id: string): Promise<ZddApp> {
     const app = this.apps.get(id);
-    if (!app) throw new ZddError({ kind: 'marathon-endpoint', message: `Error while querying marathon: App '${id}' does not exist` });
+    if (!app)
+      throw new ZddError({
+        kind: 'marathon-endpoint',
+        message: `Error while querying marathon: App '${id}' does not exist`,
+      });
     if (this.deployingPolls > 0 && id === [...this.apps.keys()].at(-1)) {
       this.deployingPolls--;
       return { ...this.view(app), deployments: [{ id: 'dep-1' }] };
@@ -101,7 +106,11 @@ export class FakeWorld implements ZddIo {
     this.add(definition);
   }
   async scaleApp(id: string, instances: number): Promise<void> {
-    if (++this.scales === this.failScaleAt) throw new ZddError({ kind: 'app-scale', message: `Error while scaling the app ${id} to ${instances}: connect ECONNREFUSED` });
+    if (++this.scales === this.failScaleAt)
+      throw new ZddError({
+        kind: 'app-scale',
+        message: `Error while scaling the app ${id} to ${instances}: connect ECONNREFUSED`,
+      });
     this.calls.push(`scale ${id} ${instances}`);
     this.setInstances(this.apps.get(id)!, instances);
   }

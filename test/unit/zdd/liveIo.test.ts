@@ -8,7 +8,10 @@ import { liveIo, zddMarathonClient } from '../../../src/zdd/liveIo';
 const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
 
 function ioFor(extra: string[] = []) {
-  const parsed = parseZddArgs(['-m', 'http://127.0.0.1:1', '-l', 'http://localhost:9090', '-j', 'x.json', ...extra], {});
+  const parsed = parseZddArgs(
+    ['-m', 'http://127.0.0.1:1', '-l', 'http://localhost:9090', '-j', 'x.json', ...extra],
+    {},
+  );
   if (parsed.kind !== 'ok') throw new Error('flags');
   const client = zddMarathonClient(parsed.args, quiet);
   if ('error' in client) throw new Error(client.error);
@@ -24,7 +27,9 @@ describe('zdd effects (liveIo)', () => {
     const { io } = ioFor();
     const hook = path.join(dir, 'hook.sh');
     const seen = path.join(dir, 'seen');
-    fs.writeFileSync(hook, `#!/bin/sh\nprintf '%s\\n' "$1" "$2" "$3" > ${seen}\nexit "\${HOOK_EXIT:-0}"\n`, { mode: 0o755 });
+    fs.writeFileSync(hook, `#!/bin/sh\nprintf '%s\\n' "$1" "$2" "$3" > ${seen}\nexit "\${HOOK_EXIT:-0}"\n`, {
+      mode: 0o755,
+    });
     await io.runHook(hook, ['{"id": "/old"}', '["t1", "t2"]', '{"id": "/new"}']);
     expect(fs.readFileSync(seen, 'utf8')).toBe('{"id": "/old"}\n["t1", "t2"]\n{"id": "/new"}\n');
 
@@ -32,7 +37,10 @@ describe('zdd effects (liveIo)', () => {
     fs.writeFileSync(failing, '#!/bin/sh\nexit 3\n', { mode: 0o755 });
     const err = await io.runHook(failing, ['{}', '[]', '{}']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ZddError);
-    expect((err as ZddError).failure).toEqual({ kind: 'other', message: `pre-kill hook '${failing}' exited with status 3: deploy stopped, an operator must intervene` });
+    expect((err as ZddError).failure).toEqual({
+      kind: 'other',
+      message: `pre-kill hook '${failing}' exited with status 3: deploy stopped, an operator must intervene`,
+    });
   });
 
   test('--marathon-lb is looked at once per IPv4 address of its host name', async () => {
@@ -44,11 +52,15 @@ describe('zdd effects (liveIo)', () => {
     const { io } = ioFor();
     const err = (await io.listApps().catch((e: unknown) => e)) as ZddError;
     expect(err.failure.kind).toBe('marathon-endpoint');
-    expect(err.failure.message).toMatch(/^Error while querying marathon \(GET \/v2\/apps\): GET http:\/\/127\.0\.0\.1:1\/v2\/apps failed/);
+    expect(err.failure.message).toMatch(
+      /^Error while querying marathon \(GET \/v2\/apps\): GET http:\/\/127\.0\.0\.1:1\/v2\/apps failed/,
+    );
   });
 
   test('credentials must be user:pass', () => {
     const parsed = parseZddArgs(['-m', 'http://m', '-l', 'http://l', '-j', 'x', '--auth-credentials', 'nocolon'], {});
-    expect(parsed.kind === 'ok' && zddMarathonClient(parsed.args, quiet)).toEqual({ error: 'Please provide marathon credentials in user:pass format' });
+    expect(parsed.kind === 'ok' && zddMarathonClient(parsed.args, quiet)).toEqual({
+      error: 'Please provide marathon credentials in user:pass format',
+    });
   });
 });

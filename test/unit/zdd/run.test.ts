@@ -4,8 +4,17 @@ import { runZdd, type ZddFlags } from '../../../src/zdd/run';
 import { FakeWorld, fixture } from './fakeWorld';
 
 const FLAGS: ZddFlags = {
-  dryRun: false, force: true, resume: false, completeCur: false, completePrev: false, stepDelay: 5, initialInstances: 1,
-  linearIncrease: 0, maxWait: 300, newInstances: 0, preKillHook: undefined,
+  dryRun: false,
+  force: true,
+  resume: false,
+  completeCur: false,
+  completePrev: false,
+  stepDelay: 5,
+  initialInstances: 1,
+  linearIncrease: 0,
+  maxWait: 300,
+  newInstances: 0,
+  preKillHook: undefined,
 };
 const shop = fixture('shop.json') as JsonObject;
 const greenApps = (file = 'apps-green.json'): JsonObject[] => (fixture(file) as { apps: JsonObject[] }).apps;
@@ -30,7 +39,11 @@ describe('zdd --dry-run prints the next colour and changes nothing (do_zdd)', ()
     expect(w.calls).toEqual([]);
     const printed = JSON.parse(w.printed.join('')) as JsonObject;
     expect(printed).toMatchObject({ id: '/shop-blue', instances: 1, cpus: 0.2 });
-    expect(printed['labels']).toMatchObject({ HAPROXY_DEPLOYMENT_COLOUR: 'blue', HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '3', HAPROXY_0_PORT: '10200' });
+    expect(printed['labels']).toMatchObject({
+      HAPROXY_DEPLOYMENT_COLOUR: 'blue',
+      HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '3',
+      HAPROXY_0_PORT: '10200',
+    });
     expect('cmd' in printed).toBe(false); // null members dropped (cleanup_json)
     expect(w.logs).toContain('Final app definition:');
   });
@@ -38,20 +51,30 @@ describe('zdd --dry-run prints the next colour and changes nothing (do_zdd)', ()
   test('--new-instances labels a hybrid deploy', async () => {
     const w = greenWorld();
     await runZdd({ ...FLAGS, dryRun: true, newInstances: 1 }, shop, w);
-    expect((JSON.parse(w.printed.join('')) as { labels: JsonObject }).labels['HAPROXY_DEPLOYMENT_NEW_INSTANCES']).toBe('1');
+    expect((JSON.parse(w.printed.join('')) as { labels: JsonObject }).labels['HAPROXY_DEPLOYMENT_NEW_INSTANCES']).toBe(
+      '1',
+    );
   });
 
   test('--complete-cur without a hybrid deploy: exit 3', async () => {
     for (const flag of ['completeCur', 'completePrev'] as const) {
       const outcome = await runZdd({ ...FLAGS, [flag]: true }, shop, greenWorld());
-      expect(outcome).toEqual({ kind: 'failed', error: { kind: 'invalid-arg', message: 'Cannot use --complete-cur, --complete-prev flags when config is not hybrid' } });
+      expect(outcome).toEqual({
+        kind: 'failed',
+        error: {
+          kind: 'invalid-arg',
+          message: 'Cannot use --complete-cur, --complete-prev flags when config is not hybrid',
+        },
+      });
       expect(exitStatus(outcome)).toBe(3);
     }
   });
 
   test('an app JSON without the deployment labels: exit 4, naming the label', async () => {
     const outcome = await runZdd(FLAGS, { id: 'shop', labels: { HAPROXY_DEPLOYMENT_GROUP: 'shop' } }, greenWorld());
-    expect(outcome.kind === 'failed' && outcome.error.message).toBe('shop: Please define the HAPROXY_DEPLOYMENT_ALT_PORT label');
+    expect(outcome.kind === 'failed' && outcome.error.message).toBe(
+      'shop: Please define the HAPROXY_DEPLOYMENT_ALT_PORT label',
+    );
     expect(exitStatus(outcome)).toBe(4);
     expect(exitStatus(await runZdd(FLAGS, { labels: {} }, greenWorld()))).toBe(4);
   });
@@ -61,11 +84,16 @@ describe('a whole blue/green deploy against Marathon and marathon-lb (swap_zdd_a
   test('grows blue 1 → 2 → 3, kills only drained green tasks, then deletes green', async () => {
     const w = greenWorld();
     const outcome = await runZdd(FLAGS, shop, w);
-    expect(outcome).toEqual({ kind: 'done', message: 'deploy complete: /shop-blue serves 3 instance(s), /shop-green deleted' });
+    expect(outcome).toEqual({
+      kind: 'done',
+      message: 'deploy complete: /shop-blue serves 3 instance(s), /shop-green deleted',
+    });
     expect(w.calls.map((c) => c.replace(/ shop-green\.task-\d+/g, ' <green task>'))).toEqual([
       'create /shop-blue 1',
-      'kill <green task>', 'scale /shop-blue 2',
-      'kill <green task>', 'scale /shop-blue 3',
+      'kill <green task>',
+      'scale /shop-blue 2',
+      'kill <green task>',
+      'scale /shop-blue 3',
       'delete /shop-green',
     ]);
     expect(w.killedUndrained).toEqual([]);
@@ -79,7 +107,9 @@ describe('a whole blue/green deploy against Marathon and marathon-lb (swap_zdd_a
     expect(exitStatus(await runZdd(FLAGS, shop, w))).toBe(0);
     expect(w.calls[0]).toBe('create /shop-green 1');
     expect(instancesOf(w)).toEqual({ '/shop-green': 3 });
-    const green = w.apps.get('/shop-green')!.def as { container: { docker: { portMappings: { servicePort: number }[] } } };
+    const green = w.apps.get('/shop-green')!.def as {
+      container: { docker: { portMappings: { servicePort: number }[] } };
+    };
     expect(green.container.docker.portMappings[0]!.servicePort).toBe(10200);
   });
 
@@ -107,7 +137,9 @@ describe('a whole blue/green deploy against Marathon and marathon-lb (swap_zdd_a
     w.busy.add('shop-green.task-3');
     const outcome = await runZdd({ ...FLAGS, maxWait: 60, stepDelay: 10 }, shop, w);
     expect(exitStatus(outcome)).toBe(0);
-    expect(w.logs).toContain('Timed out waiting for tasks to fully drain, find any draining tasks and continue with deployment...');
+    expect(w.logs).toContain(
+      'Timed out waiting for tasks to fully drain, find any draining tasks and continue with deployment...',
+    );
     // Killed only after timing out, and only tasks marathon-lb had taken out of rotation.
     expect(w.killedUndrained.length).toBeGreaterThan(0);
     expect(w.calls.at(-1)).toBe('delete /shop-green');
@@ -128,7 +160,10 @@ describe('a whole blue/green deploy against Marathon and marathon-lb (swap_zdd_a
     const failing = greenWorld();
     failing.hookFails = true;
     const stopped = await runZdd({ ...FLAGS, preKillHook: '/usr/local/bin/check' }, shop, failing);
-    expect(stopped).toEqual({ kind: 'failed', error: { kind: 'other', message: "pre-kill hook '/usr/local/bin/check' exited with status 1" } });
+    expect(stopped).toEqual({
+      kind: 'failed',
+      error: { kind: 'other', message: "pre-kill hook '/usr/local/bin/check' exited with status 1" },
+    });
     expect(exitStatus(stopped)).toBe(2);
     expect(failing.calls).toEqual(['create /shop-blue 1']);
   });
@@ -156,7 +191,9 @@ describe('a whole blue/green deploy against Marathon and marathon-lb (swap_zdd_a
     const w = greenWorld();
     w.lbDown = true;
     const o = await runZdd(FLAGS, shop, w);
-    expect(o.kind === 'failed' && o.error.message).toMatch(/^Error while querying Marathon-LB http:\/\/10\.0\.0\.9:9090: connect ECONNREFUSED/);
+    expect(o.kind === 'failed' && o.error.message).toMatch(
+      /^Error while querying Marathon-LB http:\/\/10\.0\.0\.9:9090: connect ECONNREFUSED/,
+    );
     expect(exitStatus(o)).toBe(5);
 
     const gone = greenWorld();
@@ -200,7 +237,10 @@ describe('interrupted and hybrid deploys (safe_resume_deploy)', () => {
   async function hybrid(): Promise<FakeWorld> {
     const w = greenWorld();
     const o = await runZdd({ ...FLAGS, newInstances: 1 }, shop, w);
-    expect(o).toEqual({ kind: 'done', message: 'hybrid deploy in place: /shop-blue 1 instance(s), /shop-green 2 instance(s)' });
+    expect(o).toEqual({
+      kind: 'done',
+      message: 'hybrid deploy in place: /shop-blue 1 instance(s), /shop-green 2 instance(s)',
+    });
     expect(w.logs).toContain('Not deleting old app, as its hybrid configuration');
     w.calls.length = 0;
     return w;
@@ -210,8 +250,13 @@ describe('interrupted and hybrid deploys (safe_resume_deploy)', () => {
     const w = await hybrid();
     const o = await runZdd({ ...FLAGS, completeCur: true, maxWait: 30 }, shop, w);
     expect(exitStatus(o)).toBe(0);
-    expect(w.logs).toEqual(expect.arrayContaining(['Converting all instances to current config', 'Current config color is blue',
-      'Considering green color as existing app and blue color as new app']));
+    expect(w.logs).toEqual(
+      expect.arrayContaining([
+        'Converting all instances to current config',
+        'Current config color is blue',
+        'Considering green color as existing app and blue color as new app',
+      ]),
+    );
     expect(instancesOf(w)).toEqual({ '/shop-blue': 3 });
     expect(w.calls.at(-1)).toBe('delete /shop-green');
     expect(w.killedUndrained).toEqual([]);
@@ -221,8 +266,13 @@ describe('interrupted and hybrid deploys (safe_resume_deploy)', () => {
     const w = await hybrid();
     const o = await runZdd({ ...FLAGS, completePrev: true, maxWait: 30 }, shop, w);
     expect(exitStatus(o)).toBe(0);
-    expect(w.logs).toEqual(expect.arrayContaining(['Converting all instances to previous config', 'Previous config color is green',
-      'Considering blue color as existing app and green color as new app']));
+    expect(w.logs).toEqual(
+      expect.arrayContaining([
+        'Converting all instances to previous config',
+        'Previous config color is green',
+        'Considering blue color as existing app and green color as new app',
+      ]),
+    );
     expect(instancesOf(w)).toEqual({ '/shop-green': 3 });
     expect(w.calls.at(-1)).toBe('delete /shop-blue');
     expect(w.killedUndrained).toEqual([]);
