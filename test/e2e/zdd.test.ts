@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { findConfigDir } from '../../src/configDir';
 import { prepareDemoFiles } from '../../src/demo/setup';
+import { isoLocal } from '../../src/zdd/prepare';
 import { describeWithHaproxy } from '../support/haproxy';
 import { freePort } from '../support/ports';
 import { CLI, REPO_ROOT } from '../support/paths';
@@ -154,10 +155,6 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     });
   }
 
-  /** [the colour running now, the other one]. */
-  const colours = async (): Promise<[string, string]> =>
-    (await groupApps())[0]!.id.endsWith('-blue') ? ['blue', 'green'] : ['green', 'blue'];
-
   /** The deployment group's apps as Marathon (the simulator) lists them. */
   async function groupApps(): Promise<{ id: string; instances: number; tasks: string[]; servers: string[] }[]> {
     const body = JSON.parse((await httpGetUrl(`${simUrl}/v2/apps?embed=apps.tasks`)).body) as {
@@ -203,6 +200,75 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     await waitFor('requests after the deploy', () => load.answers.filter((a) => a.at > from).length >= 10, 10000);
     const after = load.answers.filter((a) => a.at > from);
     expect(after.every((a) => a.ok && apps[0]!.tasks.includes(a.task ?? ''))).toBe(true);
+  }
+
+  /** A write to the simulator's control API (never faulted; deletes always force, as after a killed deploy). */
+  async function simControl(method: 'POST' | 'DELETE', pathName: string, body?: unknown): Promise<void> {
+    const res = await fetch(`${simUrl}/_sim${pathName}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10000),
+    });
+    if (!res.ok) throw new Error(`${method} /_sim${pathName}: HTTP ${res.status} ${await res.text()}`);
+  }
+
+  /**
+   * Each test's starting point, whatever ran before it: only `colour` deployed (as a finished zdd deploy
+   * leaves it: its port, its HAPROXY_DEPLOYMENT_* labels), 3 tasks, all UP in HAProxy and answering.
+   * Kept as it is when already so; otherwise the group's apps are deleted and the colour created
+   * through the simulator's control API.
+   */
+  async function startFrom(colour: 'blue' | 'green'): Promise<void> {
+    fs.rmSync(hookLog(), { force: true });
+    const id = `/mywebservernew-${colour}`;
+    const apps = await groupApps();
+    const serving = (servers: readonly string[]): boolean =>
+      lastServers.join() ===
+      [...servers]
+        .sort()
+        .map((s) => `${s} UP`)
+        .join();
+    if (apps.length === 1 && apps[0]!.id === id && apps[0]!.tasks.length === 3 && serving(apps[0]!.servers)) return;
+    for (const app of apps) await simControl('DELETE', `/apps${app.id}`);
+    const def = JSON.parse(fs.readFileSync(APP_JSON, 'utf8')) as {
+      id: string;
+      instances: number;
+      labels: Record<string, string>;
+      portDefinitions: { port: number }[];
+      env: Record<string, string>;
+    };
+    const frontPort = def.portDefinitions[0]!.port;
+    def.env['RELEASE'] = String(++release);
+    await simControl('POST', '/apps', {
+      ...def,
+      id,
+      portDefinitions: [
+        {
+          ...def.portDefinitions[0],
+          port: colour === 'blue' ? frontPort : Number(def.labels['HAPROXY_DEPLOYMENT_ALT_PORT']),
+        },
+      ],
+      labels: {
+        ...def.labels,
+        HAPROXY_APP_ID: def.id,
+        HAPROXY_0_PORT: String(frontPort),
+        HAPROXY_DEPLOYMENT_NEW_INSTANCES: '0',
+        HAPROXY_DEPLOYMENT_TARGET_INSTANCES: String(def.instances),
+        HAPROXY_DEPLOYMENT_COLOUR: colour,
+        HAPROXY_DEPLOYMENT_STARTED_AT: isoLocal(new Date()),
+      },
+    });
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      const now = await groupApps();
+      if (now.length === 1 && now[0]!.id === id && now[0]!.tasks.length === 3 && serving(now[0]!.servers)) break;
+      if (Date.now() > deadline) throw new Error(`${id} not alone and UP in HAProxy: ${lastServers.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Answering through HAProxy from here on: requests in flight across the swap are done.
+    const from = Date.now();
+    await waitFor(`5 answers from ${id}`, () => load.answers.filter((a) => a.at > from && a.ok).length >= 5, 10000);
   }
 
   /** No request failed in [from, now]; returns how many there were. */
@@ -345,6 +411,7 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
   }, 45000);
 
   test('blue → green: 0 failed requests, old tasks drained before each kill, only green left, exit 0', async () => {
+    await startFrom('blue');
     const from = Date.now();
     const run = await zdd(['-j', nextAppJson(), '-f']);
     expect(run.output).toContain(
@@ -362,24 +429,25 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     expect(run.output).toMatch(/about to kill the following tasks/);
     await expectOnly('/mywebservernew-green');
     expect(expectNoFailures(from)).toBeGreaterThan(100);
-  }, 120000);
+  }, 160000);
 
   test('green → blue: the same the other way, back on the original ports', async () => {
-    fs.rmSync(hookLog(), { force: true });
+    await startFrom('green');
     const from = Date.now();
     const run = await zdd(['-j', nextAppJson(), '-f']);
     expect(run.output).toContain(
       'deploy complete: /mywebservernew-blue serves 3 instance(s), /mywebservernew-green deleted',
     );
     expect(run.code).toBe(0);
+    expect(hookLines().length).toBeGreaterThan(0);
     for (const line of hookLines()) expect(line).toMatch(/^mywebservernew-green\.\S+ MAINT 0 0$/);
     await expectOnly('/mywebservernew-blue');
     expect(expectNoFailures(from)).toBeGreaterThan(100);
-  }, 120000);
+  }, 160000);
 
   test('a deploy killed midway is refused without --resume (exit 2) and finished with --resume', async () => {
+    await startFrom('blue');
     const from = Date.now();
-    const [current, next] = await colours();
     const json = nextAppJson();
     const killed = await zdd(['-j', json, '-f'], (out) => out.includes('Scaling new app up to 2 instances'));
     expect(killed.code).toBeNull();
@@ -394,15 +462,16 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     const resumed = await zdd(['-j', json, '-f', '--resume', '--max-wait', '3']);
     expect(resumed.output).toContain('Found previous deployment, resuming');
     expect(resumed.output).toContain(
-      `deploy complete: /mywebservernew-${next} serves 3 instance(s), /mywebservernew-${current} deleted`,
+      'deploy complete: /mywebservernew-green serves 3 instance(s), /mywebservernew-blue deleted',
     );
     expect(resumed.code).toBe(0);
-    await expectOnly(`/mywebservernew-${next}`);
+    await expectOnly('/mywebservernew-green');
     for (const line of hookLines()) expect(line).toMatch(/ MAINT 0 0$/);
     expect(expectNoFailures(from)).toBeGreaterThan(100);
-  }, 150000);
+  }, 190000);
 
   test('a hybrid deploy (--new-instances 1) completed with --complete-cur, another with --complete-prev', async () => {
+    await startFrom('green');
     const from = Date.now();
     // Once its share runs, marathon-lb drains nothing more: zdd.py then waits --max-wait before it looks again.
     const hybrid = await zdd(['-j', nextAppJson(), '-f', '--new-instances', '1', '--max-wait', '3']);
@@ -444,5 +513,5 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     await expectOnly('/mywebservernew-blue');
     for (const line of hookLines()) expect(line).toMatch(/ MAINT 0 0$/);
     expect(expectNoFailures(from)).toBeGreaterThan(100);
-  }, 200000);
+  }, 240000);
 });
