@@ -6,6 +6,7 @@
  */
 import type { Service } from '../model/types';
 import { findCulprits, type Verdict } from '../haproxy/isolate';
+import { err } from '../result';
 import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
 import type { RenderedConfig } from '../render/render';
 import { fixFor, type Finding } from './report';
@@ -47,10 +48,10 @@ export async function blame(
     try {
       ev = await evaluate({ ...app, labels: rest });
     } catch {
-      return { ok: false, message: 'does not render' };
+      return err({ message: 'does not render' });
     }
     if (ev.rendered.served.length < served.length)
-      return { ok: false, message: 'a service port is left out without the other labels' };
+      return err({ message: 'a service port is left out without the other labels' });
     return check(ev.rendered);
   };
   const found =
@@ -58,8 +59,7 @@ export async function blame(
       ? null
       : await findCulprits(
           candidates,
-          (subset) =>
-            subset.length === candidates.length ? Promise.resolve({ ok: false, message }) : withOnly(subset),
+          (subset) => (subset.length === candidates.length ? Promise.resolve(err({ message })) : withOnly(subset)),
           { name: (l) => l, maxChecks: MAX_BLAME_CHECKS },
         );
   if (found !== null && found.ok && found.culprits.length > 0) {
@@ -83,7 +83,7 @@ export async function blame(
       alone.push({
         portIndex: indexOf(s),
         label: null,
-        message: `HAProxy refuses backend ${s.backend} (no single label to blame):\n${v.message}`,
+        message: `HAProxy refuses backend ${s.backend} (no single label to blame):\n${v.error.message}`,
         fix: fixFor(null, '', 'haproxy'),
         by: 'haproxy',
       });

@@ -13,6 +13,7 @@ import { findConfigDir } from '../configDir';
 import { liveConfig } from '../haproxy/configText';
 import type { Verdict } from '../haproxy/isolate';
 import { validateConfig } from '../haproxy/validate';
+import { mapErr } from '../result';
 import { describeTarget, detectHaproxyVersion, type HaproxyVersion } from '../haproxy/version';
 import { resolverFrom, resolveTaskHosts } from '../marathon/resolveHosts';
 import { parseAppsJson } from '../model/appsJson';
@@ -134,7 +135,7 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
       });
       await fs.writeFile(cfgPath, text);
       const v = await validateConfig(o.haproxyBin, cfgPath, CHECK_TIMEOUT_MS);
-      return v.ok ? v : { ok: false, message: withConfigLines(v.message, cfgPath, text) };
+      return mapErr(v, (message) => ({ message: withConfigLines(message, cfgPath, text) }));
     };
     let haproxy: HaproxyCheck = 'not needed';
     const served = first.rendered.served;
@@ -146,12 +147,12 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
         const empty = await check(renderConfig([], prepared.templates, renderOpts));
         if (!empty.ok)
           return fail(
-            `haproxy -c rejects the service's config even without this app (the operator's templates or flags): ${empty.message}`,
+            `haproxy -c rejects the service's config even without this app (the operator's templates or flags): ${empty.error.message}`,
           );
         const indexOf = (s: Service): number | null =>
           ports.ports.find((p) => p.servicePort === s.servicePort)?.index ?? null;
         problems.push(
-          ...(await blame(def.app, served, verdict.message, evaluate, check, indexOf, (svcs) =>
+          ...(await blame(def.app, served, verdict.error.message, evaluate, check, indexOf, (svcs) =>
             renderConfig(svcs, prepared.templates, renderOpts),
           )),
         );

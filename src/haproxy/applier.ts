@@ -72,8 +72,7 @@ export class HaproxyApplier implements ApplyPort {
     return from(
       (async () => {
         const check = await this.o.files.checkOnDisk();
-        if (!check.ok)
-          throw new ApplyError(`SIGUSR1: the config on disk is not valid, not reloading: ${check.message}`);
+        if (!check.ok) throw new ApplyError(`SIGUSR1: the config on disk is not valid, not reloading: ${check.error}`);
         const loaded = await this.o.target.load();
         if (!loaded.ok) throw new ApplyError(loaded.message);
         return { reloaded: true, reasons: [{ kind: 'sigusr1' as const }], runtimeOps: 0 };
@@ -166,13 +165,13 @@ export class HaproxyApplier implements ApplyPort {
     const verdict = await this.o.files.check(files);
     if (verdict.ok) return change;
     await this.o.files.archiveRejected(files);
-    const message = `haproxy -c rejected the new config (the running one is kept): ${verdict.message}`;
+    const message = `haproxy -c rejected the new config (the running one is kept): ${verdict.error.message}`;
     const c = this.candidates();
     if (c === null) throw new ApplyError(message);
     const rejected = await rejectedByCheck(change.state, verdict, c);
-    if ('error' in rejected)
+    if (!rejected.ok)
       throw new ApplyError(`${message} — not caused by any app (check global templates and flags): ${rejected.error}`);
-    return this.leaveOut(c, change, rejected, previous, false);
+    return this.leaveOut(c, change, rejected.value, previous, false);
   }
 
   /** Write → reload (or runtime, when leaving apps out made it task churn only) → gate. Restores nothing. */

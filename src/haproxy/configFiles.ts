@@ -11,6 +11,7 @@ import { ARCHIVE_DIR, archiveApplied, archiveRejected, readIfExists, writeAtomic
 import type { Verdict } from './isolate';
 import type { HaproxyLogger } from './masterSocket';
 import { proxiesNamed, type ValidateResult } from './validate';
+import { mapErr, ok } from '../result';
 
 export interface Files {
   readonly config: string;
@@ -61,7 +62,7 @@ export class ConfigFiles {
   /** `haproxy -c` on a temp copy whose map paths point at temp maps too (upstream did the same). */
   async check(files: Files): Promise<Verdict> {
     const validate = this.o.validate;
-    if (validate === null) return { ok: true };
+    if (validate === null) return ok(undefined);
     const tmp = `${this.o.configPath}.candidate`;
     const candidates = [
       [this.maps.domain, `${this.maps.domain}.candidate`],
@@ -76,7 +77,7 @@ export class ConfigFiles {
     await writeAtomic(tmp, text);
     try {
       const v = await validate(tmp);
-      return v.ok ? v : { ...v, named: proxiesNamed(v.message, text) };
+      return mapErr(v, (message) => ({ message, named: proxiesNamed(message, text) }));
     } finally {
       for (const f of [tmp, candidates[0][1], candidates[1][1]]) await fs.rm(f, { force: true });
     }
@@ -84,7 +85,7 @@ export class ConfigFiles {
 
   /** `haproxy -c` of the config on disk as it is (SIGUSR1). */
   checkOnDisk(): Promise<ValidateResult> {
-    return this.o.validate === null ? Promise.resolve({ ok: true }) : this.o.validate(this.o.configPath);
+    return this.o.validate === null ? Promise.resolve(ok(undefined)) : this.o.validate(this.o.configPath);
   }
 
   /** A config `haproxy -c` rejected is kept as marathon-lb keeps it (haproxy_temp_config_fail.<k>). */

@@ -27,7 +27,7 @@ export async function reloadFailureReason(
   const logged = alertLines(reloadLog.filter((l) => l.includes('[ALERT]')).join('\n'));
   if (logged) return logged;
   const check = await validateConfig(bin, configPath, 15000);
-  return check.ok ? 'see HAProxy\'s log (the config passes "haproxy -c")' : check.message;
+  return check.ok ? 'see HAProxy\'s log (the config passes "haproxy -c")' : check.error;
 }
 
 /** HAProxy exited at startup: its ALERTs, and for an fd-limit refusal what to change. */

@@ -15,9 +15,16 @@
  * The loop ends only when the kept set passes, so the result is always a config HAProxy accepts.
  */
 
-/** HAProxy's answer about one candidate. `named`: proxies its alerts name, a hint only. */
-export type Verdict =
-  { readonly ok: true } | { readonly ok: false; readonly message: string; readonly named?: readonly string[] };
+import type { Result } from '../result';
+
+/** Why HAProxy refused a candidate. `named`: proxies its alerts name, a hint only. */
+export interface Refusal {
+  readonly message: string;
+  readonly named?: readonly string[];
+}
+
+/** HAProxy's answer about one candidate. */
+export type Verdict = Result<void, Refusal>;
 
 export interface Culprit<T> {
   readonly item: T;
@@ -60,13 +67,13 @@ export async function findCulprits<T>(
   let last = 'no check ran';
   try {
     const empty = await test([]);
-    if (!empty.ok) return { ok: false, why: 'global', message: empty.message, checks };
+    if (!empty.ok) return { ok: false, why: 'global', message: empty.error.message, checks };
     let kept = [...items];
     const culprits: Culprit<T>[] = [];
     for (;;) {
       const full = await test(kept);
       if (full.ok) return { ok: true, kept, culprits, checks };
-      last = full.message;
+      last = full.error.message;
       let found = await confirmHints(kept, full, test, opts.name);
       if (found.length === 0) found = await splitting(kept, full, test);
       if (found.length === 0) found = [await shortestFailingPrefix(kept, full, test)];
@@ -88,12 +95,12 @@ async function confirmHints<T>(
   test: Test<T>,
   name: (item: T) => string,
 ): Promise<Culprit<T>[]> {
-  if (full.ok || full.named === undefined || full.named.length === 0) return [];
-  const named = new Set(full.named);
+  if (full.ok || full.error.named === undefined || full.error.named.length === 0) return [];
+  const named = new Set(full.error.named);
   const found: Culprit<T>[] = [];
   for (const item of kept.filter((s) => named.has(name(s)))) {
     const alone = await test([item]);
-    if (!alone.ok) found.push({ item, message: alone.message, alone: true });
+    if (!alone.ok) found.push({ item, message: alone.error.message, alone: true });
   }
   return found;
 }
@@ -103,7 +110,7 @@ async function splitting<T>(set: readonly T[], verdict: Verdict | 'inferred', te
   if (set.length === 0) return [];
   if (set.length === 1) {
     const v = verdict === 'inferred' ? await test(set) : verdict;
-    return v.ok ? [] : [{ item: set[0] as T, message: v.message, alone: true }];
+    return v.ok ? [] : [{ item: set[0] as T, message: v.error.message, alone: true }];
   }
   const mid = set.length >> 1;
   const left = set.slice(0, mid);
@@ -121,14 +128,14 @@ async function splitting<T>(set: readonly T[], verdict: Verdict | 'inferred', te
 async function shortestFailingPrefix<T>(kept: readonly T[], full: Verdict, test: Test<T>): Promise<Culprit<T>> {
   let lo = 0; // kept[0..lo) passes (the empty subset does)
   let hi = kept.length; // kept[0..hi) fails
-  let message = full.ok ? '' : full.message;
+  let message = full.ok ? '' : full.error.message;
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
     const v = await test(kept.slice(0, mid));
     if (v.ok) lo = mid;
     else {
       hi = mid;
-      message = v.message;
+      message = v.error.message;
     }
   }
   return { item: kept[hi - 1] as T, message, alone: false };

@@ -10,6 +10,7 @@ import { sameData, serviceShape } from '../model/equality';
 import type { Problem, Service } from '../model/types';
 import type { DesiredState, Rejection } from '../reconcile/applyPort';
 import { findCulprits, type Verdict } from './isolate';
+import { err, ok, type Result } from '../result';
 import type { HaproxyLogger } from './masterSocket';
 import { linesNaming, proxiesNamed } from './validate';
 
@@ -45,7 +46,7 @@ export async function rejectedByCheck(
   asked: DesiredState,
   verdict: Verdict,
   c: Candidates,
-): Promise<readonly Rejection[] | { readonly error: string }> {
+): Promise<Result<readonly Rejection[]>> {
   const all = asked.model.services;
   const isolated = await findCulprits(
     all,
@@ -55,14 +56,16 @@ export async function rejectedByCheck(
         : c.check(c.subset(asked, subset)),
     { name: (s) => s.backend },
   );
-  if (!isolated.ok) return { error: isolated.message };
+  if (!isolated.ok) return err(isolated.message);
   c.logger.info(
     `haproxy -c: ${isolated.culprits.length} of ${all.length} service(s) rejected, found in ${isolated.checks} check(s)`,
   );
-  return isolated.culprits.map((x) =>
-    problem(
-      x.item,
-      `HAProxy rejects the config of backend ${x.item.backend}${x.alone ? '' : ' together with the other apps'}, left out: ${x.message}`,
+  return ok(
+    isolated.culprits.map((x) =>
+      problem(
+        x.item,
+        `HAProxy rejects the config of backend ${x.item.backend}${x.alone ? '' : ' together with the other apps'}, left out: ${x.message}`,
+      ),
     ),
   );
 }
@@ -109,7 +112,7 @@ export async function rejectedAtGate(
   const isolated = await findCulprits(
     changed,
     async (subset): Promise<Verdict> => {
-      if (subset.length === changed.length) return { ok: false, message }; // what just failed
+      if (subset.length === changed.length) return err({ message }); // what just failed
       const trial = new Set(subset);
       const state = c.subset(
         next,
@@ -117,10 +120,10 @@ export async function rejectedAtGate(
       );
       try {
         await c.run(state);
-        return { ok: true };
+        return ok(undefined);
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
-        return { ok: false, message: why, named: proxiesNamed(why, c.configText(state)) };
+        return err({ message: why, named: proxiesNamed(why, c.configText(state)) });
       }
     },
     { name: (s) => s.backend, maxChecks: maxTrials },

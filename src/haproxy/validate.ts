@@ -4,8 +4,10 @@
  * (see limits.ts).
  */
 import { spawn } from 'node:child_process';
+import { err, ok, type Result } from '../result';
 
-export type ValidateResult = { readonly ok: true } | { readonly ok: false; readonly message: string };
+/** Accepted, or HAProxy's reason. */
+export type ValidateResult = Result<void>;
 
 const MAX_OUTPUT = 256 * 1024;
 
@@ -47,15 +49,15 @@ export function validateConfig(bin: string, cfgPath: string, timeoutMs: number):
     child.stderr.on('data', append);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      finish({ ok: false, message: `${bin} -c -f ${cfgPath} did not finish within ${timeoutMs} ms` });
+      finish(err(`${bin} -c -f ${cfgPath} did not finish within ${timeoutMs} ms`));
     }, timeoutMs);
-    child.once('error', (err: NodeJS.ErrnoException) =>
-      finish({ ok: false, message: `cannot run ${bin} to check ${cfgPath}: ${err.code ?? err.message}` }),
+    child.once('error', (e: NodeJS.ErrnoException) =>
+      finish(err(`cannot run ${bin} to check ${cfgPath}: ${e.code ?? e.message}`)),
     );
     child.once('close', (code, signal) => {
-      if (code === 0) return finish({ ok: true });
+      if (code === 0) return finish(ok(undefined));
       const why = alertLines(output) || (signal ? `killed by ${signal}` : `exit code ${code}`);
-      finish({ ok: false, message: why });
+      finish(err(why));
     });
   });
 }

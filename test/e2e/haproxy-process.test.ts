@@ -362,13 +362,13 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     const result = await validateConfig(haproxy.bin, bad, 10000);
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.message).not.toMatch(/\[ALERT\]/);
-    expect(result.message.split('\n')[0]).toMatch(
+    expect(result.error).not.toMatch(/\[ALERT\]/);
+    expect(result.error.split('\n')[0]).toMatch(
       /^config : parsing \[.*bad\.cfg:\d+\] : The 'rspadd' directive is not supported anymore/,
     );
     expect(await validateConfig('/nonexistent/haproxy', good, 1000)).toEqual({
       ok: false,
-      message: `cannot run /nonexistent/haproxy to check ${good}: ENOENT`,
+      error: `cannot run /nonexistent/haproxy to check ${good}: ENOENT`,
     });
   });
 

@@ -20,6 +20,7 @@ import type { ApplyReport, DesiredState } from '../../src/reconcile/applyPort';
 import { plan } from '../../src/reconcile/plan';
 import { formatReason } from '../../src/reconcile/reloadReason';
 import { makeServer as server, makeService as service } from '../support/fixtures';
+import { err, ok as accepted } from '../../src/result';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
 
@@ -178,8 +179,8 @@ function setup(
     validate: (cfg) =>
       Promise.resolve(
         fs.readFileSync(cfg, 'utf8').includes('BAD')
-          ? { ok: false, message: `[${cfg}:7] unknown keyword 'BAD' in 'backend' section` }
-          : { ok: true },
+          ? err(`[${cfg}:7] unknown keyword 'BAD' in 'backend' section`)
+          : accepted(undefined),
       ),
   });
   const haproxy = new FakeHaproxy(configPath);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { findCulprits, type Verdict } from '../../src/haproxy/isolate';
+import { err, ok } from '../../src/result';
 import { rejectedAtGate, type Candidates } from '../../src/haproxy/rejections';
 import type { Service } from '../../src/model/types';
 import type { DesiredState } from '../../src/reconcile/applyPort';
@@ -27,7 +28,7 @@ function checker(
     const here = new Set(subset.map(name));
     const hits = subset.filter((s) => bad.has(s.backend)).map(name);
     const pair = (opts.pairs ?? []).find(([a, b]) => here.has(a) && here.has(b));
-    if (hits.length === 0 && pair === undefined) return { ok: true };
+    if (hits.length === 0 && pair === undefined) return ok(undefined);
     const message =
       hits.length > 0 ? `parsing [haproxy.cfg] : error in backend ${hits[0]}` : `${pair![0]} and ${pair![1]} clash`;
     const named =
@@ -39,7 +40,7 @@ function checker(
               .slice(0, 3)
               .map(name)
           : undefined;
-    return { ok: false, message, ...(named === undefined ? {} : { named }) };
+    return err({ message, ...(named === undefined ? {} : { named }) });
   };
   return { check, calls: () => calls };
 }
@@ -99,7 +100,7 @@ describe('findCulprits: leave out every app HAProxy rejects, in O(k·log n) chec
   });
 
   test('a config that fails without any app is a global problem', async () => {
-    const r = await findCulprits(items(40), async () => ({ ok: false, message: 'bad HAPROXY_HEAD' }), { name });
+    const r = await findCulprits(items(40), async () => err({ message: 'bad HAPROXY_HEAD' }), { name });
     expect(r).toEqual({ ok: false, why: 'global', message: 'bad HAPROXY_HEAD', checks: 1 });
   });
 
@@ -225,7 +226,7 @@ describe('rejectedAtGate: HAProxy refused to run a config that passes haproxy -c
     const runs: string[][] = [];
     const c: Candidates = {
       subset: (_asked, services) => state([...services]),
-      check: async () => ({ ok: true }),
+      check: async () => ok(undefined),
       run: async (st) => {
         runs.push(st.model.services.map((s) => s.backend));
         const why = fails(st.model.services);
