@@ -217,7 +217,9 @@ export class StatusBook {
       staleReason,
       marathon: this.marathon.status(),
       haproxy: this.haproxy.status(),
-      services: (current?.rendered.served ?? current?.model.services ?? []).map((s) =>
+      // The model's services are what HAProxy serves (applies keep them equal to the rendered ones), also
+      // after fast-path changes, whose rendered config is still the snapshot's.
+      services: (current?.model.services ?? []).map((s) =>
         serviceStatus(s, this.haproxy, this.deps.healthCheck ?? false),
       ),
       leftOut: leftOutOf(this.latestBuilt ?? current).map(problem),

@@ -90,7 +90,8 @@ describeWithHaproxy('chaos: a failed GET /v2/apps is retried with backoff (SSE a
   }
 
   test('SSE mode: 503, then invalid JSON, then an answer slower than the request timeout', async () => {
-    const live = await start([]);
+    // The snapshot path: with the event fast path a scale-up is served without any fetch.
+    const live = await start(['--no-fast-path']);
     for (const fault of [{ apps: '503' }, { apps: 'invalid-json' }, { apps: 'slow', delayMs: 5000 }] as Fault[]) {
       await scaleDuring(live, fault, () => undefined); // the scale's own events are the trigger
     }
