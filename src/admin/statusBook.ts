@@ -53,6 +53,8 @@ const liveConfig = (state: DesiredState | null): (() => string) => {
 
 type StoredApply = Omit<ApplyRecord, 'diff'> & { readonly diff: PendingDiff };
 
+const FILE_CAUGHT_UP = 'config file written: its server changes were already live through the runtime API';
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 const address = (s: Server): string => `${s.ip.includes(':') ? `[${s.ip}]` : s.ip}:${s.port}`;
 
@@ -168,11 +170,13 @@ export class StatusBook {
         if (e.state === null) diff.text = '';
         const { reloaded, reasons, runtimeOps } = e.report;
         const said =
-          reloaded || runtimeOps === 0 || e.previous === null || e.state === null
-            ? reasons.map(formatReason)
-            : runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services).map(
-                formatRuntimeReason,
-              );
+          !reloaded && runtimeOps === 0 && reasons.length === 0 && e.state !== null
+            ? [FILE_CAUGHT_UP] // a snapshot after fast-path changes: nothing left to do in HAProxy
+            : reloaded || runtimeOps === 0 || e.previous === null || e.state === null
+              ? reasons.map(formatReason)
+              : runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services).map(
+                  formatRuntimeReason,
+                );
         this.push(this.applies, {
           at: iso(now),
           reloaded,
