@@ -175,6 +175,40 @@ describe('StatusBook', () => {
     expect(book.status().recentApplies).toEqual(s.recentApplies); // diffs are computed once and kept
   });
 
+  test('fast-path applies: the servers HAProxy serves, a diff of what each changed, and the snapshot that only writes the file', () => {
+    const c = clock();
+    const applied = new AppliedState();
+    const book = new StatusBook({ applied, now: c.now });
+    const observe = (e: PipelineEvent): void => book.observe(e);
+    const snapshot = state([service('web', [server(1), server(2)])]);
+    applyOk(applied, c, snapshot, observe);
+    // The event fast path: the model has the new server, the rendered config is still the snapshot's.
+    const grown = [service('web', [server(1), server(2), server(3)])];
+    const lineOf = (v: Server): string => `  server ${v.name} ${v.ip}:${v.port}`;
+    const fast: DesiredState = {
+      model: { services: grown, problems: [] },
+      rendered: snapshot.rendered,
+      source: {
+        apps: [],
+        hosts: new Map(),
+        fast: true,
+        serverLines: new Map([['web', new Map(grown[0]!.servers.map((v) => [v.name, lineOf(v)]))]]),
+      },
+    };
+    applyOk(applied, c, fast, observe);
+    expect(book.status().services[0]!.servers).toHaveLength(3);
+    // The next snapshot finds nothing to do in HAProxy: it writes the file.
+    applyOk(applied, c, state(grown), observe);
+    const [caughtUp, viaRuntime] = book.status().recentApplies;
+    const added = (diff: string): string[] => diff.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'));
+    expect(viaRuntime!).toMatchObject({ reloaded: false, runtimeOps: 1 });
+    expect(added(viaRuntime!.diff)).toEqual([`+${lineOf(server(3))}`]);
+    expect(caughtUp!).toMatchObject({ reloaded: false, runtimeOps: 0, diff: '' });
+    expect(caughtUp!.reasons).toEqual([
+      'config file written: its server changes were already live through the runtime API',
+    ]);
+  });
+
   test('Marathon health beside each server: healthy with --health-check, unknown without, none for an app without checks', () => {
     const check = {
       protocol: 'HTTP',
