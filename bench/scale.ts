@@ -124,7 +124,7 @@ async function main(): Promise<void> {
           `scale ${i}: the new task (${sim
             .tasksOf(`/scale/app-${i}`)
             .map((t) => `${t.id} ${t.host}:${String(t.ports)}`)
-            .join(', ')}) never answered; HAProxy: ${state.ok ? state.value : state.message}`,
+            .join(', ')}) never answered; HAProxy: ${state.ok ? state.value : state.error}`,
         );
       }
       return performance.now() - start;

@@ -104,7 +104,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       logger,
       waitsMs: s.process.stopWaitsMs,
     });
-    if (!taken.ok) return err(taken.message);
+    if (!taken.ok) return err(taken.error);
   }
   if (s.attach && !external) {
     const attached = await haproxy.attach();

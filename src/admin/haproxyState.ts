@@ -58,7 +58,7 @@ export class HaproxyState {
 
   observe(r: Polled<StatSample>): void {
     if (!r.ok) {
-      this.error = r.message;
+      this.error = r.error;
       this.sample = null;
       this.servers = new Map();
       return;

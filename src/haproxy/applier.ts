@@ -155,7 +155,7 @@ export class HaproxyApplier implements ApplyPort {
     if (source?.fast !== true) await this.o.files.write(this.o.files.of(change.state));
     if (change.plan.runtimeOps.length === 0) return null; // the file only: HAProxy runs this state already
     const gated = await this.o.target.gate(change.state, change.plan.runtimeOps);
-    if (!gated.ok) throw new ApplyError(gated.message);
+    if (!gated.ok) throw new ApplyError(gated.error);
     return null;
   }
 
@@ -191,7 +191,7 @@ export class HaproxyApplier implements ApplyPort {
     const loaded = await this.o.target.load();
     if (!loaded.ok) return loaded;
     const gated = await this.o.target.gate(change.state, []);
-    if (!gated.ok) return { ok: false, message: gated.message, refused: false };
+    if (!gated.ok) return { ok: false, message: gated.error, refused: false };
     return { ok: true, report: this.report({ ...change, plan: { runtimeOps: [], reloadReasons: reasons } }, true) };
   }
 
@@ -275,7 +275,7 @@ export class HaproxyApplier implements ApplyPort {
         const loaded = await target.load();
         if (!loaded.ok) throw new ApplyError(loaded.message);
         const gated = await target.gate(state, []);
-        if (!gated.ok) throw new ApplyError(gated.message);
+        if (!gated.ok) throw new ApplyError(gated.error);
       },
       configText: (state) => files.of(state).config,
       logger: this.o.logger,

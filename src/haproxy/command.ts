@@ -12,7 +12,8 @@ import type { RuntimeOp } from '../reconcile/plan';
 import type { DesiredState } from '../reconcile/applyPort';
 import type { Clock } from './clock';
 import { procTable, type ProcessTable } from './leftover';
-import { ok, type CommandChannel, type HaproxyLogger, type Result } from './masterSocket';
+import { type CommandChannel, type HaproxyLogger } from './masterSocket';
+import { type Result, ok } from '../result';
 import { withRetries, type HaproxyTarget, type LoadResult, type RetryPolicy } from './target';
 
 export interface CommandRun {

@@ -5,7 +5,8 @@
  */
 import type { DesiredState } from '../reconcile/applyPort';
 import type { RuntimeOp } from '../reconcile/plan';
-import { fail, ok, type CommandChannel, type ProcList, type Result } from './masterSocket';
+import { type CommandChannel, type ProcList } from './masterSocket';
+import { type Result, err, ok } from '../result';
 import { RuntimeApi } from './runtimeApi';
 
 export interface GateProbe {
@@ -21,17 +22,17 @@ export async function healthGate(
 ): Promise<Result<void>> {
   const proc = await probe.showProc();
   if (!proc.ok || proc.value.workers.length === 0)
-    return fail(`health gate: no HAProxy worker answers (${proc.ok ? 'no worker' : proc.message})`);
+    return err(`health gate: no HAProxy worker answers (${proc.ok ? 'no worker' : proc.error})`);
   const api = new RuntimeApi({
     channel: probe.worker,
     logger: { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} },
   });
   if (ops.length > 0) return serversChanged(api, ops);
   const backends = await api.showBackends();
-  if (!backends.ok) return fail(`health gate: the stats socket does not answer: ${backends.message}`);
+  if (!backends.ok) return err(`health gate: the stats socket does not answer: ${backends.error}`);
   const have = new Set(backends.value);
   const missing = next.model.services.filter((s) => !have.has(s.backend)).map((s) => s.backend);
-  if (missing.length > 0) return fail(`health gate: HAProxy does not run backend(s) ${missing.slice(0, 5).join(', ')}`);
+  if (missing.length > 0) return err(`health gate: HAProxy does not run backend(s) ${missing.slice(0, 5).join(', ')}`);
   return ok(undefined);
 }
 
@@ -43,14 +44,14 @@ async function serversChanged(api: RuntimeApi, ops: readonly RuntimeOp[]): Promi
   const servers = new Set<string>();
   for (const backend of new Set(ops.map((op) => op.backend))) {
     const state = await api.showServersState(backend);
-    if (!state.ok) return fail(`health gate: ${state.message}`);
+    if (!state.ok) return err(`health gate: ${state.error}`);
     for (const s of state.value) servers.add(`${s.backend}/${s.name}`);
   }
   for (const op of ops) {
     const present = servers.has(`${op.backend}/${op.server.name}`);
-    if (op.kind === 'add-server' && !present) return fail(`health gate: ${op.backend}/${op.server.name} was not added`);
+    if (op.kind === 'add-server' && !present) return err(`health gate: ${op.backend}/${op.server.name} was not added`);
     if (op.kind === 'remove-server' && present)
-      return fail(`health gate: ${op.backend}/${op.server.name} is still there`);
+      return err(`health gate: ${op.backend}/${op.server.name} is still there`);
   }
   return ok(undefined);
 }

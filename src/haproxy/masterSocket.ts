@@ -9,6 +9,7 @@
  *   channel that routes commands to the current worker (`@1 <command>`).
  */
 import { connect } from 'node:net';
+import { err, ok, type Err, type Result } from '../result';
 
 export interface HaproxyLogger {
   info(msg: string): void;
@@ -16,13 +17,6 @@ export interface HaproxyLogger {
   error(msg: string): void;
   debug(msg: string): void;
 }
-
-/** A value or a message a user can act on. */
-export type Failure = { readonly ok: false; readonly message: string };
-export type Result<T> = { readonly ok: true; readonly value: T } | Failure;
-
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = (message: string): Failure => ({ ok: false, message });
 
 /** Sends one command and resolves with HAProxy's whole answer. */
 export interface CommandChannel {
@@ -59,7 +53,7 @@ export class CliSocket implements CommandChannel {
     const { path, timeoutMs } = this.opts;
     const max = this.opts.maxAnswerBytes ?? 32 * 1024 * 1024;
     if (/[\r\n]/.test(command))
-      return Promise.resolve(fail(`refusing a command with a line break: ${JSON.stringify(command)}`));
+      return Promise.resolve(err(`refusing a command with a line break: ${JSON.stringify(command)}`));
     this.opts.logger?.debug(`haproxy ${path} <- ${command}`);
     return new Promise((resolve) => {
       const chunks: Buffer[] = [];
@@ -74,23 +68,23 @@ export class CliSocket implements CommandChannel {
         resolve(result);
       };
       const timer = setTimeout(
-        () => finish(fail(`HAProxy socket ${path} gave no complete answer to "${command}" within ${timeoutMs} ms`)),
+        () => finish(err(`HAProxy socket ${path} gave no complete answer to "${command}" within ${timeoutMs} ms`)),
         timeoutMs,
       );
       socket.once('connect', () => socket.end(`${command}\n`));
       socket.on('data', (d: Buffer) => {
         size += d.length;
-        if (size > max) finish(fail(`HAProxy's answer to "${command}" is larger than ${max} bytes`));
+        if (size > max) finish(err(`HAProxy's answer to "${command}" is larger than ${max} bytes`));
         else chunks.push(d);
       });
       socket.once('end', () => finish(ok(Buffer.concat(chunks).toString('utf8'))));
       socket.once('close', () => finish(ok(Buffer.concat(chunks).toString('utf8'))));
-      socket.once('error', (err: NodeJS.ErrnoException) => {
+      socket.once('error', (e: NodeJS.ErrnoException) => {
         const why =
-          err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
-            ? `nothing listens on ${path} (${err.code}): is HAProxy running?`
-            : `cannot talk to HAProxy on ${path}: ${err.code ?? err.message}`;
-        finish(fail(why));
+          e.code === 'ENOENT' || e.code === 'ECONNREFUSED'
+            ? `nothing listens on ${path} (${e.code}): is HAProxy running?`
+            : `cannot talk to HAProxy on ${path}: ${e.code ?? e.message}`;
+        finish(err(why));
       });
     });
   }
@@ -135,7 +129,7 @@ export function parseShowProc(text: string): Result<ProcList> {
       continue;
     }
     const m = PROC_LINE.exec(line);
-    if (!m) return fail(`unexpected line in HAProxy's "show proc": ${line}`);
+    if (!m) return err(`unexpected line in HAProxy's "show proc": ${line}`);
     const entry: ProcEntry = {
       pid: Number(m[1]),
       type: m[2] as string,
@@ -149,7 +143,7 @@ export function parseShowProc(text: string): Result<ProcList> {
     else if (section === 'old') oldWorkers.push(entry);
     else if (section === 'programs') programs.push(entry);
   }
-  if (!master) return fail(`HAProxy's "show proc" lists no master: ${JSON.stringify(text.slice(0, 200))}`);
+  if (!master) return err(`HAProxy's "show proc" lists no master: ${JSON.stringify(text.slice(0, 200))}`);
   return ok({ master, workers, oldWorkers, programs });
 }
 
@@ -171,10 +165,10 @@ export class MasterSocket {
    * newer versions answer `Success=0|1` with the startup log, which is honoured here.
    * Whether the new config loaded is seen in `show proc` afterwards (HaproxyProcess.reload).
    */
-  async reload(): Promise<Result<string> | (Failure & { readonly refused: true })> {
+  async reload(): Promise<Result<string> | (Err<string> & { readonly refused: true })> {
     const answer = await this.channel.send('reload');
     if (answer.ok && /Success=0/.test(answer.value))
-      return { ok: false, message: `HAProxy refused the reload:\n${answer.value.trim()}`, refused: true };
+      return { ...err(`HAProxy refused the reload:\n${answer.value.trim()}`), refused: true };
     return answer;
   }
 

@@ -9,7 +9,8 @@ import type { RuntimeOp } from '../reconcile/plan';
 import type { Clock } from './clock';
 import type { ConfigFiles } from './configFiles';
 import { healthGate } from './gate';
-import type { CommandChannel, HaproxyLogger, ProcList, Result } from './masterSocket';
+import type { CommandChannel, HaproxyLogger, ProcList } from './masterSocket';
+import type { Result } from '../result';
 import type { ReloadResult, StartResult } from './process';
 import { withRetries, type HaproxyTarget, type LoadResult, type RetryPolicy } from './target';
 

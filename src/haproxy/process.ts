@@ -20,7 +20,8 @@ import { statSync } from 'node:fs';
 import { systemClock, type Clock } from './clock';
 import { logHaproxyLine, reloadFailureReason, startFailureReason } from './haproxyOutput';
 import type { FdEnvironment } from './limits';
-import { HaproxyLogger, MasterSocket, ProcList, Result, fail } from './masterSocket';
+import { HaproxyLogger, MasterSocket, ProcList } from './masterSocket';
+import type { Result } from '../result';
 import { reloadOutcome } from './reloadProtocol';
 import { pidExists, stopEscalating, type StopResult } from './stopSignals';
 import { alertLines } from './validate';
@@ -67,6 +68,8 @@ export type StartResult =
     }
   /** `refused`: HAProxy ran and refused the config (exited at startup); else it could not be tried. */
   | { readonly ok: false; readonly message: string; readonly refused?: boolean };
+
+const notStarted = (message: string): StartResult => ({ ok: false, message });
 
 export type ReloadResult =
   | { readonly ok: true; readonly newWorkerPid: number; readonly oldWorkers: readonly number[] }
@@ -116,10 +119,10 @@ export class HaproxyProcess {
 
   /** Starts HAProxy as a child and waits until its first worker runs. */
   async start(): Promise<StartResult> {
-    if (this.closed) return fail('the controller is shutting down: HAProxy is not started again');
-    if (this.isAlive()) return fail('HAProxy is already running under this controller');
+    if (this.closed) return notStarted('the controller is shutting down: HAProxy is not started again');
+    if (this.isAlive()) return notStarted('HAProxy is already running under this controller');
     if (this.o.masterSocketPath.includes(','))
-      return fail(`the master socket path may not contain a comma: ${this.o.masterSocketPath}`);
+      return notStarted(`the master socket path may not contain a comma: ${this.o.masterSocketPath}`);
     this.stopping = false;
     this.output = '';
     const child = spawn(this.o.bin, this.args(), {
@@ -129,7 +132,7 @@ export class HaproxyProcess {
       detached: true,
     });
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-    if (child.pid === undefined) return fail(`cannot start ${this.o.bin}: ${(await spawnError).message}`);
+    if (child.pid === undefined) return notStarted(`cannot start ${this.o.bin}: ${(await spawnError).message}`);
     child.on('error', (err) => this.o.logger.error(`haproxy: ${err.message}`));
     this.child = child;
     this.attachedPid = undefined;
@@ -183,10 +186,10 @@ export class HaproxyProcess {
 
   /** Takes over an HAProxy master already running on the master socket. */
   async attach(): Promise<StartResult> {
-    if (this.closed) return fail('the controller is shutting down: not attaching to HAProxy');
-    if (this.isAlive()) return fail('HAProxy is already running under this controller');
+    if (this.closed) return notStarted('the controller is shutting down: not attaching to HAProxy');
+    if (this.isAlive()) return notStarted('HAProxy is already running under this controller');
     const proc = await this.master.showProc();
-    if (!proc.ok) return fail(`no HAProxy master to attach to: ${proc.message}`);
+    if (!proc.ok) return notStarted(`no HAProxy master to attach to: ${proc.error}`);
     this.lastProc = proc.value;
     this.attachedPid = proc.value.master.pid;
     this.stopping = false;
@@ -243,11 +246,11 @@ export class HaproxyProcess {
     if (this.closed) return failed('the controller is shutting down: HAProxy is not reloaded');
     if (!this.isAlive()) return failed('HAProxy is not running: start it first');
     const before = await this.showProc();
-    if (!before.ok) return failed(`cannot reload: ${before.message}`);
+    if (!before.ok) return failed(`cannot reload: ${before.error}`);
     this.reloadLog = [];
     try {
       const sent = await this.master.reload();
-      if (!sent.ok) return failed(sent.message, before.value, 'refused' in sent);
+      if (!sent.ok) return failed(sent.error, before.value, 'refused' in sent);
       const timeoutMs = this.o.reloadTimeoutMs ?? 15000 + configAllowanceMs(this.o.configPath);
       const deadline = this.clock.now() + timeoutMs;
       while (this.clock.now() <= deadline) {

@@ -4,7 +4,8 @@
  * answers ("No such server.", "Backend must use a dynamic load balancing …") become failures
  * that name the command.
  */
-import { CommandChannel, HaproxyLogger, Result, fail, ok } from './masterSocket';
+import { CommandChannel, HaproxyLogger } from './masterSocket';
+import { type Result, err, ok } from '../result';
 
 export type ServerAdminState = 'ready' | 'drain' | 'maint';
 
@@ -39,7 +40,7 @@ export function parseServersState(text: string): Result<ServerState[]> {
     .map((l) => l.trim())
     .filter((l) => l !== '');
   const headerLine = lines.find((l) => l.startsWith('# be_id'));
-  if (!headerLine) return fail(`unexpected answer to "show servers state": ${firstLine(text) || '(empty)'}`);
+  if (!headerLine) return err(`unexpected answer to "show servers state": ${firstLine(text) || '(empty)'}`);
   const header = headerLine.slice(1).trim().split(/\s+/);
   const servers: ServerState[] = [];
   for (const line of lines) {
@@ -73,7 +74,7 @@ export function parseServersState(text: string): Result<ServerState[]> {
 function parseStatCsv(text: string): Result<Record<string, string>[]> {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   const head = lines[0];
-  if (!head || !head.startsWith('# ')) return fail(`unexpected answer to "show stat": ${firstLine(text) || '(empty)'}`);
+  if (!head || !head.startsWith('# ')) return err(`unexpected answer to "show stat": ${firstLine(text) || '(empty)'}`);
   const cols = head.slice(2).split(',');
   return ok(
     lines.slice(1).map((line) => {
@@ -117,18 +118,18 @@ export class RuntimeApi {
   }
 
   async showServersState(backend?: string): Promise<Result<ServerState[]>> {
-    if (backend !== undefined && !NAME.test(backend)) return fail(`invalid backend name ${JSON.stringify(backend)}`);
+    if (backend !== undefined && !NAME.test(backend)) return err(`invalid backend name ${JSON.stringify(backend)}`);
     const cmd = backend === undefined ? 'show servers state' : `show servers state ${backend}`;
     const answer = await this.opts.channel.send(cmd);
     if (!answer.ok) return answer;
-    if (!answer.value.includes('# be_id')) return fail(`${cmd}: ${firstLine(answer.value) || 'empty answer'}`);
+    if (!answer.value.includes('# be_id')) return err(`${cmd}: ${firstLine(answer.value) || 'empty answer'}`);
     return parseServersState(answer.value);
   }
 
   async showBackends(): Promise<Result<string[]>> {
     const answer = await this.opts.channel.send('show backend');
     if (!answer.ok) return answer;
-    if (!answer.value.startsWith('# name')) return fail(`show backend: ${firstLine(answer.value) || 'empty answer'}`);
+    if (!answer.value.startsWith('# name')) return err(`show backend: ${firstLine(answer.value) || 'empty answer'}`);
     return ok(
       answer.value
         .split('\n')
@@ -147,7 +148,7 @@ export class RuntimeApi {
     const rows = parseStatCsv(answer.value);
     if (!rows.ok) return rows;
     const row = rows.value.find((r) => r.pxname === backend && r.svname === name);
-    if (!row) return fail(`show stat: no server ${backend}/${name}`);
+    if (!row) return err(`show stat: no server ${backend}/${name}`);
     return ok(Number(row.scur ?? 0));
   }
 
@@ -161,9 +162,9 @@ export class RuntimeApi {
   ): Promise<Result<string>> {
     const opts = typeof options === 'string' ? options.trim() : options.join(' ');
     if (/[;\\#]/.test(opts))
-      return Promise.resolve(fail(`add server ${backend}/${name}: refusing options with ; \\ or #: ${opts}`));
+      return Promise.resolve(err(`add server ${backend}/${name}: refusing options with ; \\ or #: ${opts}`));
     if (!/^[A-Za-z0-9_.:@\-[\]/]+$/.test(addr))
-      return Promise.resolve(fail(`add server ${backend}/${name}: invalid address ${JSON.stringify(addr)}`));
+      return Promise.resolve(err(`add server ${backend}/${name}: invalid address ${JSON.stringify(addr)}`));
     const target = port === undefined ? addr : `${addr}:${port}`;
     return this.run(
       backend,
@@ -183,7 +184,7 @@ export class RuntimeApi {
 
   setServerAddr(backend: string, name: string, addr: string, port?: number): Promise<Result<string>> {
     if (!/^[A-Za-z0-9_.:\-[\]]+$/.test(addr))
-      return Promise.resolve(fail(`set server ${backend}/${name} addr: invalid address ${JSON.stringify(addr)}`));
+      return Promise.resolve(err(`set server ${backend}/${name} addr: invalid address ${JSON.stringify(addr)}`));
     const portPart = port === undefined ? '' : ` port ${port}`;
     return this.run(
       backend,
@@ -196,7 +197,7 @@ export class RuntimeApi {
   /** Absolute weight 0–256, or a percentage string such as "50%". */
   setServerWeight(backend: string, name: string, weight: number | string): Promise<Result<string>> {
     if (!/^\d+%?$/.test(String(weight)))
-      return Promise.resolve(fail(`set server ${backend}/${name} weight: invalid weight ${JSON.stringify(weight)}`));
+      return Promise.resolve(err(`set server ${backend}/${name} weight: invalid weight ${JSON.stringify(weight)}`));
     return this.run(backend, name, `set server ${backend}/${name} weight ${weight}`, 'empty');
   }
 
@@ -231,12 +232,12 @@ export class RuntimeApi {
       const found = await this.serverSessions(backend, name);
       // `show stat` with a proxy filter does not list servers added at runtime on 2.6: count those as idle
       // (`del server` below still refuses while connections are attached, and is retried).
-      const sessions = !found.ok && /^show stat: no server/.test(found.message) ? ok(0) : found;
+      const sessions = !found.ok && /^show stat: no server/.test(found.error) ? ok(0) : found;
       if (!sessions.ok) return sessions;
       if (sessions.value === 0) break;
       if (this.now() - start >= o.timeoutMs) {
         if (!o.force)
-          return fail(
+          return err(
             `${backend}/${name} still has ${sessions.value} session(s) after ${o.timeoutMs} ms of draining; left in drain`,
           );
         this.opts.logger.warn(
@@ -256,7 +257,7 @@ export class RuntimeApi {
     for (let attempt = 0; ; attempt++) {
       const del = await this.delServer(backend, name);
       if (del.ok) return ok({ waitedMs, forced });
-      if (attempt >= 20 || !/connections attached|still has/i.test(del.message)) return del;
+      if (attempt >= 20 || !/connections attached|still has/i.test(del.error)) return del;
       await this.sleep(o.pollMs ?? 100);
     }
   }
@@ -265,17 +266,17 @@ export class RuntimeApi {
     const bad = checkNames(backend, name);
     if (bad) return bad;
     const answer = await this.opts.channel.send(cmd);
-    if (!answer.ok) return fail(`${cmd}: ${answer.message}`);
+    if (!answer.ok) return err(`${cmd}: ${answer.error}`);
     const text = answer.value.trim();
     const good = expect === 'empty' ? text === '' : expect.test(text);
-    if (!good) return fail(`${cmd}: ${text || 'empty answer'}`);
+    if (!good) return err(`${cmd}: ${text || 'empty answer'}`);
     this.opts.logger.debug(`haproxy: ${cmd}${text ? ` → ${text}` : ''}`);
     return ok(text);
   }
 }
 
 function checkNames(backend: string, name: string): Result<never> | undefined {
-  if (!NAME.test(backend)) return fail(`invalid backend name ${JSON.stringify(backend)}`);
-  if (!NAME.test(name)) return fail(`invalid server name ${JSON.stringify(name)}`);
+  if (!NAME.test(backend)) return err(`invalid backend name ${JSON.stringify(backend)}`);
+  if (!NAME.test(name)) return err(`invalid server name ${JSON.stringify(name)}`);
   return undefined;
 }

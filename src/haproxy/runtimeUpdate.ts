@@ -34,23 +34,23 @@ export class RuntimeUpdater {
         const line = linesOf(be)?.get(name);
         if (line === undefined) return refused(`server ${be}/${name} is not in the rendered config`);
         const spec = addServerSpec(line);
-        if (!spec.ok) return refused(spec.message);
+        if (!spec.ok) return refused(spec.error);
         if (!spec.value.exact)
           return refused(
             `${be}/${name} needs ${spec.value.dropped.map((d) => d.keyword).join(', ')}, which HAProxy refuses for dynamic servers`,
           );
         for (const cmd of addServerCommands(be, spec.value)) {
           const r = await this.channel.send(cmd);
-          if (!r.ok) return refused(r.message);
+          if (!r.ok) return refused(r.error);
           if (REFUSAL.test(r.value) && !/^New server registered/i.test(r.value))
             return refused(`${cmd}: ${r.value.trim()}`);
         }
       } else if (op.kind === 'remove-server') {
         const r = await this.api.drainAndDelete(be, name, { timeoutMs: 2000, force: true });
-        if (!r.ok) return refused(r.message);
+        if (!r.ok) return refused(r.error);
       } else {
         const r = await this.api.setServerState(be, name, op.draining ? 'maint' : 'ready');
-        if (!r.ok) return refused(r.message);
+        if (!r.ok) return refused(r.error);
       }
     }
     return null;

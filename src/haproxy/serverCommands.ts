@@ -14,7 +14,7 @@
  * change routing (cookie, redir, stick, non-stick, namespace, socks4) make the result inexact, so
  * a caller that wants exactly the config's behaviour reloads instead.
  */
-import { Result, fail, ok } from './masterSocket';
+import { type Result, err, ok } from '../result';
 
 const FLAGS = new Set([
   'agent-check',
@@ -188,9 +188,9 @@ export interface AddServerSpec {
 /** Splits `server <name> <address> [keyword [arg]]…` into its parts. */
 export function parseServerLine(line: string): Result<ServerLine> {
   const text = line.replace(/(^|\s)#.*$/, '').trim();
-  if (/["'\\]/.test(text)) return fail(`server line has quotes or escapes, which the runtime API cannot take: ${text}`);
+  if (/["'\\]/.test(text)) return err(`server line has quotes or escapes, which the runtime API cannot take: ${text}`);
   const [kw, name, address, ...rest] = text.split(/\s+/);
-  if (kw !== 'server' || !name || !address) return fail(`not a server line: ${text}`);
+  if (kw !== 'server' || !name || !address) return err(`not a server line: ${text}`);
   const options: ServerOption[] = [];
   for (let i = 0; i < rest.length;) {
     const keyword = rest[i] as string;
@@ -199,11 +199,11 @@ export function parseServerLine(line: string): Result<ServerLine> {
       i += 1;
     } else if (WITH_ARG.has(keyword)) {
       const arg = rest[i + 1];
-      if (arg === undefined) return fail(`server ${name}: '${keyword}' needs a value`);
+      if (arg === undefined) return err(`server ${name}: '${keyword}' needs a value`);
       options.push({ keyword, args: [arg] });
       i += 2;
     } else {
-      return fail(`server ${name}: unknown server keyword '${keyword}' (cannot tell its arguments; reload instead)`);
+      return err(`server ${name}: unknown server keyword '${keyword}' (cannot tell its arguments; reload instead)`);
     }
   }
   return ok({ name, address, options });

@@ -4,7 +4,8 @@
  * controller's runtime updates), one command per read, bounded by a timeout; nothing is sent while
  * HAProxy is not running.
  */
-import { MasterSocket, fail, type CommandChannel, type Result } from './masterSocket';
+import { MasterSocket, type CommandChannel } from './masterSocket';
+import { type Result, err } from '../result';
 import { parseStatSample, type StatSample } from './stats';
 
 export interface StateReaderOptions {
@@ -20,10 +21,10 @@ export type ReadState = () => Promise<Result<StatSample>>;
 
 export function stateReader(o: StateReaderOptions): ReadState {
   return async () => {
-    if (!o.running()) return fail('HAProxy is not running');
+    if (!o.running()) return err('HAProxy is not running');
     const at = o.now();
     const answer = await o.channel.send('show stat');
-    if (!answer.ok) return fail(`show stat: ${answer.message}`);
+    if (!answer.ok) return err(`show stat: ${answer.error}`);
     return parseStatSample(answer.value, at);
   };
 }

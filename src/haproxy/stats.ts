@@ -3,7 +3,7 @@
  * states, check results, sessions, request and 5xx counters). Pure; the reading is in stateReader.ts.
  */
 import type { HaproxyServerState } from '../admin/statusTypes';
-import { fail, ok, type Result } from './masterSocket';
+import { type Result, err, ok } from '../result';
 
 export interface StatServer {
   readonly backend: string;
@@ -85,7 +85,7 @@ export function parseStatSample(text: string, at: number): Result<StatSample> {
   const headEnd = text.indexOf('\n');
   const head = headEnd < 0 ? text : text.slice(0, headEnd);
   if (!head.startsWith('# '))
-    return fail(`unexpected answer to "show stat": ${text.trim().split('\n')[0] || '(empty)'}`);
+    return err(`unexpected answer to "show stat": ${text.trim().split('\n')[0] || '(empty)'}`);
   const names = head.slice(2).split(',');
   const wanted = COLUMNS.map((c) => ({ c, i: names.indexOf(c) }))
     .filter((w) => w.i >= 0)
@@ -116,7 +116,7 @@ export function parseStatSample(text: string, at: number): Result<StatSample> {
     addRow(r, proxies, servers);
   }
   if (rows > 0 && proxies.length === 0 && servers.length === 0)
-    return fail('show stat: no proxy rows (is the type column missing?)');
+    return err('show stat: no proxy rows (is the type column missing?)');
   return ok({ at, proxies, servers });
 }
 

@@ -20,7 +20,8 @@ import {
   procTable,
   type ProcessTable,
 } from './leftover';
-import { fail, ok, type HaproxyLogger, type Result } from './masterSocket';
+import { type HaproxyLogger } from './masterSocket';
+import { type Result, err, ok } from '../result';
 import type { HaproxyProcess } from './process';
 
 export type Takeover =
@@ -72,9 +73,9 @@ export async function takeOverLeftovers(o: TakeoverOptions): Promise<Result<Take
   }
   if (adopt === undefined) return ok({ kind: 'stopped', stopped });
   const attached = await o.haproxy.attach();
-  if (!attached.ok) return fail(`cannot adopt the HAProxy master ${adopt}: ${attached.message}`);
+  if (!attached.ok) return err(`cannot adopt the HAProxy master ${adopt}: ${attached.message}`);
   if (attached.masterPid !== adopt)
-    return fail(`the master socket changed hands while adopting HAProxy master ${adopt} (now ${attached.masterPid})`);
+    return err(`the master socket changed hands while adopting HAProxy master ${adopt} (now ${attached.masterPid})`);
   o.logger.info(
     `haproxy: adopted the HAProxy master ${adopt} left by an earlier controller: it keeps serving until the first apply reloads it`,
   );
@@ -108,7 +109,7 @@ async function stopMaster(table: ProcessTable, pid: number, o: TakeoverOptions):
     if (!signalPid(pid, signal)) {
       gone = !(await isRunning(table, pid));
       if (!gone)
-        return fail(
+        return err(
           `cannot signal the HAProxy master ${pid} left by an earlier controller (not ours to signal?): refusing to start a second HAProxy`,
         );
       break;
@@ -118,7 +119,7 @@ async function stopMaster(table: ProcessTable, pid: number, o: TakeoverOptions):
     if (gone) break;
   }
   if (!gone)
-    return fail(
+    return err(
       `the HAProxy master ${pid} left by an earlier controller is still running after SIGKILL: refusing to start a second HAProxy`,
     );
   for (const w of workers) {

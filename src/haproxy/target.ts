@@ -6,7 +6,8 @@
 import type { DesiredState } from '../reconcile/applyPort';
 import type { RuntimeOp } from '../reconcile/plan';
 import type { Clock } from './clock';
-import type { CommandChannel, HaproxyLogger, Result } from './masterSocket';
+import type { CommandChannel, HaproxyLogger } from './masterSocket';
+import type { Result } from '../result';
 
 /** One try at making HAProxy read the files. `refused`: HAProxy rejected the config (retrying the same one does not help). */
 export type LoadResult =

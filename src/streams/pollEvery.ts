@@ -11,9 +11,10 @@ import {
   timer,
   type SchedulerLike,
 } from 'rxjs';
+import { err, type Result } from '../result';
 
 /** A read's outcome: its value, or why it failed (an error, a rejection or the timeout). */
-export type Polled<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+export type Polled<T> = Result<T>;
 
 export interface PollOptions {
   readonly intervalMs: number;
@@ -34,7 +35,7 @@ export interface PollOptions {
  * still running is skipped (exhaustMap), so a slow HAProxy is never asked twice; so is one too soon
  * after a costly read (`share`). A read that
  * fails, throws or times out becomes a value; the polling goes on. A read answering
- * `{ ok: false, message }` (a Result) is passed on as such.
+ * `err(message)` (a Result) is passed on as such.
  */
 export function pollEvery<T>(
   read: () => Promise<Polled<T>> | Observable<Polled<T>>,
@@ -51,12 +52,10 @@ export function pollEvery<T>(
             timeout({
               first: o.timeoutMs,
               scheduler: o.scheduler,
-              with: () => of<Polled<T>>({ ok: false, message: `no answer within ${o.timeoutMs} ms` }),
+              with: () => of<Polled<T>>(err(`no answer within ${o.timeoutMs} ms`)),
             }),
             map((r): Polled<T> => r),
-            catchError((e: unknown) =>
-              of<Polled<T>>({ ok: false, message: e instanceof Error ? e.message : String(e) }),
-            ),
+            catchError((e: unknown) => of<Polled<T>>(err(e instanceof Error ? e.message : String(e)))),
             tap((r) => {
               subscriber.next(r);
               if (o.share !== undefined)

@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CliSocket } from '../../src/haproxy/masterSocket';
+import type { Result } from '../../src/result';
 import { HaproxyProcess } from '../../src/haproxy/process';
 import { RuntimeApi, ServerState, parseServersState } from '../../src/haproxy/runtimeApi';
 import { REFUSED_BY_ADD_SERVER, addServerSpec, parseServerLine } from '../../src/haproxy/serverCommands';
@@ -23,7 +24,7 @@ describe('parseServersState', () => {
       '',
     ].join('\n');
     const parsed = parseServersState(text);
-    if (!parsed.ok) throw new Error(parsed.message);
+    if (!parsed.ok) throw new Error(parsed.error);
     expect(parsed.value.map(({ raw: _raw, ...s }) => s)).toEqual([
       {
         backend: 'b',
@@ -57,7 +58,7 @@ describe('parseServersState', () => {
     expect(parsed.value[0]?.raw.srv_check_port).toBe('31002');
     expect(parseServersState('No such backend.\n')).toEqual({
       ok: false,
-      message: 'unexpected answer to "show servers state": No such backend.',
+      error: 'unexpected answer to "show servers state": No such backend.',
     });
   });
 });
@@ -161,11 +162,11 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
 
   const state = async (backendName: string, server: string): Promise<ServerState | undefined> => {
     const all = await api.showServersState(backendName);
-    if (!all.ok) throw new Error(all.message);
+    if (!all.ok) throw new Error(all.error);
     return all.value.find((s) => s.name === server);
   };
-  const must = <T>(r: { ok: true; value: T } | { ok: false; message: string }): T => {
-    if (!r.ok) throw new Error(r.message);
+  const must = <T>(r: Result<T>): T => {
+    if (!r.ok) throw new Error(r.error);
     return r.value;
   };
   const bodies = async (n: number): Promise<string[]> => {
@@ -209,7 +210,7 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
     must(await api.setServerWeight('app', serverA(), 1));
     expect(await api.setServerWeight('app', serverA(), 700)).toEqual({
       ok: false,
-      message: expect.stringContaining('Absolute weight can only be between 0 and 256'),
+      error: expect.stringContaining('Absolute weight can only be between 0 and 256'),
     });
 
     const moved = await api.setServerAddr('app', serverB(), '127.0.0.1', backends.C?.port);
@@ -227,7 +228,7 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
 
     expect(await api.delServer('app', serverA())).toEqual({
       ok: false,
-      message: `del server app/${serverA()}: Only servers in maintenance mode can be deleted.`,
+      error: `del server app/${serverA()}: Only servers in maintenance mode can be deleted.`,
     });
     expect(await api.delServer('app', serverB())).toEqual({ ok: true, value: 'Server deleted.' });
     expect(await state('app', serverB())).toBeUndefined();
@@ -262,7 +263,7 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
     const refused = await api.drainAndDelete('app', name, { timeoutMs: 200, pollMs: 50 });
     expect(refused).toEqual({
       ok: false,
-      message: `app/${name} still has 1 session(s) after 200 ms of draining; left in drain`,
+      error: `app/${name} still has 1 session(s) after 200 ms of draining; left in drain`,
     });
     expect(await state('app', name)).toMatchObject({ draining: true });
 
@@ -276,23 +277,23 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
   it('reports refusals as values', async () => {
     expect(await api.addServer('srr', 'x', '127.0.0.1', 1)).toEqual({
       ok: false,
-      message: 'add server srr/x 127.0.0.1:1: Backend must use a dynamic load balancing to support dynamic servers.',
+      error: 'add server srr/x 127.0.0.1:1: Backend must use a dynamic load balancing to support dynamic servers.',
     });
     expect(await api.addServer('nope', 'x', '127.0.0.1', 1)).toEqual({
       ok: false,
-      message: 'add server nope/x 127.0.0.1:1: No such backend.',
+      error: 'add server nope/x 127.0.0.1:1: No such backend.',
     });
     expect(await api.enableServer('app', 'ghost')).toEqual({
       ok: false,
-      message: 'enable server app/ghost: No such server.',
+      error: 'enable server app/ghost: No such server.',
     });
-    expect(await api.enableServer('app', 'bad;name')).toEqual({ ok: false, message: 'invalid server name "bad;name"' });
+    expect(await api.enableServer('app', 'bad;name')).toEqual({ ok: false, error: 'invalid server name "bad;name"' });
     expect((await api.addServer('app', 'x', '127.0.0.1', 1, 'weight 1; shutdown sessions server app/y')).ok).toBe(
       false,
     );
     expect(await api.showServersState('nope')).toEqual({
       ok: false,
-      message: "show servers state nope: Can't find backend.",
+      error: "show servers state nope: Can't find backend.",
     });
   });
 
@@ -364,7 +365,7 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
       const result = await tryAdd([parsed.options[0]?.keyword ?? '', ...(parsed.options[0]?.args ?? [])]);
       expect(result).toEqual({
         ok: false,
-        message: expect.stringContaining(`'${keyword}' option is not accepted for dynamic server`),
+        error: expect.stringContaining(`'${keyword}' option is not accepted for dynamic server`),
       });
       const spec = must(addServerSpec(line));
       expect(spec.args).toEqual([]);

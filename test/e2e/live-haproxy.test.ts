@@ -21,7 +21,7 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     for (let attempt = 0; ; attempt++) {
       const p = await live.service.haproxy.showProc();
       if (p.ok && p.value.workers.length > 0) return { master: p.value.master.pid, worker: p.value.workers[0]!.pid };
-      if (attempt >= 100) throw new Error(p.ok ? 'no HAProxy worker' : p.message);
+      if (attempt >= 100) throw new Error(p.ok ? 'no HAProxy worker' : p.error);
       await new Promise((r) => setTimeout(r, 50));
     }
   };

@@ -57,7 +57,7 @@ describe('pollEvery (the show stat polling stage)', () => {
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {
       const silent = cold<Polled<string>>('-');
       const polled = pollEvery(() => silent, { intervalMs: 10, timeoutMs: 4, scheduler: ts });
-      const f: Polled<string> = { ok: false, message: 'no answer within 4 ms' };
+      const f: Polled<string> = { ok: false, error: 'no answer within 4 ms' };
       expectObservable(polled, '^ 19ms !').toBe('4ms f 9ms f', { f });
       expectSubscriptions(silent.subscriptions).toBe(['^---!', '10ms ^---!']);
     });
@@ -69,16 +69,16 @@ describe('pollEvery (the show stat polling stage)', () => {
       let n = 0;
       const reads: (() => Observable<Polled<string>>)[] = [
         () => cold<Polled<string>>('-#', undefined, new Error('boom')),
-        () => cold('-(x|)', { x: { ok: false, message: 'HAProxy is not running' } as Polled<string> }),
+        () => cold('-(x|)', { x: { ok: false, error: 'HAProxy is not running' } as Polled<string> }),
         () => {
           throw new Error('thrown');
         },
       ];
       const polled = pollEvery(() => reads[n++]!(), { intervalMs: 10, timeoutMs: 5, scheduler: ts });
       expectObservable(polled, '^ 25ms !').toBe('-e 9ms x 8ms t', {
-        e: { ok: false, message: 'boom' },
-        x: { ok: false, message: 'HAProxy is not running' },
-        t: { ok: false, message: 'thrown' },
+        e: { ok: false, error: 'boom' },
+        x: { ok: false, error: 'HAProxy is not running' },
+        t: { ok: false, error: 'thrown' },
       });
     });
   });

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { HaproxyState } from '../../src/admin/haproxyState';
 import { parseStatSample, serverState, type StatSample } from '../../src/haproxy/stats';
 import { stateReader } from '../../src/haproxy/stateReader';
-import { ok } from '../../src/haproxy/masterSocket';
+import { ok } from '../../src/result';
 import { REPO_ROOT } from '../support/paths';
 
 /** `show stat` of a real HAProxy 2.6.12: checks failing at layer 7 and 4, MAINT, DRAIN, a server added through the runtime API, 4 requests (one 5xx). */
@@ -12,7 +12,7 @@ const T0 = Date.UTC(2026, 0, 2, 3, 4, 5);
 
 function sample(at: number, text = REAL): StatSample {
   const s = parseStatSample(text, at);
-  if (!s.ok) throw new Error(s.message);
+  if (!s.ok) throw new Error(s.error);
   return s.value;
 }
 
@@ -84,7 +84,7 @@ describe('show stat parsing (real HAProxy 2.6 output)', () => {
     expect(s.servers[0]!.checkStatus).toBe('L7OK');
     expect(parseStatSample('Unknown command.\n', T0)).toEqual({
       ok: false,
-      message: 'unexpected answer to "show stat": Unknown command.',
+      error: 'unexpected answer to "show stat": Unknown command.',
     });
   });
 
@@ -96,7 +96,7 @@ describe('show stat parsing (real HAProxy 2.6 output)', () => {
       running: () => running,
       now: () => T0,
     });
-    expect(await read()).toEqual({ ok: false, message: 'HAProxy is not running' });
+    expect(await read()).toEqual({ ok: false, error: 'HAProxy is not running' });
     expect(sent).toEqual([]);
     running = true;
     const r = await read();
@@ -180,7 +180,7 @@ describe('HaproxyState', () => {
     const h = make(() => now);
     h.observe({ ok: true, value: sample(now) });
     now += 2000;
-    h.observe({ ok: false, message: 'HAProxy is not running' });
+    h.observe({ ok: false, error: 'HAProxy is not running' });
     expect(h.server('web_10000', 'down_l7')).toBeNull();
     expect(h.backend('web_10000')).toBeNull();
     expect(h.serversByState()).toBeNull();

@@ -193,7 +193,7 @@ describe('ControllerMetrics: Marathon, HAProxy and build gauges', () => {
     expect(x.get('mlb_haproxy_servers{state="UP"}')).toBe(1);
     expect(x.get('mlb_haproxy_servers{state="DOWN"}')).toBe(1);
     expect(x.get('mlb_haproxy_last_stats_read_timestamp_seconds')).toBe((T0 + 1500) / 1000);
-    haproxyState.observe({ ok: false, message: 'HAProxy is not running' });
+    haproxyState.observe({ ok: false, error: 'HAProxy is not running' });
     x = samples(await m.text());
     expect([...x.keys()].filter((k) => k.startsWith('mlb_haproxy_servers'))).toEqual([]); // unknown, not zero
     const text = await new ControllerMetrics({ now: c.now }).text();

@@ -11,7 +11,8 @@ import { HaproxyApplier } from '../../src/haproxy/applier';
 import { fakeClock } from '../../src/haproxy/clock';
 import { CommandHaproxy, type CommandRun } from '../../src/haproxy/command';
 import { ConfigFiles } from '../../src/haproxy/configFiles';
-import { fail, ok, type CommandChannel, type ProcList, type Result } from '../../src/haproxy/masterSocket';
+import { type CommandChannel, type ProcList } from '../../src/haproxy/masterSocket';
+import { type Result, err, ok } from '../../src/result';
 import { OwnedHaproxy, type ManagedProcess } from '../../src/haproxy/owned';
 import type { ReloadResult, StartResult } from '../../src/haproxy/process';
 import type { Service } from '../../src/model/types';
@@ -20,7 +21,6 @@ import type { ApplyReport, DesiredState } from '../../src/reconcile/applyPort';
 import { plan } from '../../src/reconcile/plan';
 import { formatReason } from '../../src/reconcile/reloadReason';
 import { makeServer as server, makeService as service } from '../support/fixtures';
-import { err, ok as accepted } from '../../src/result';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
 
@@ -104,7 +104,7 @@ class FakeHaproxy implements ManagedProcess {
           oldWorkers: [],
           programs: [],
         })
-      : fail('nothing listens');
+      : err('nothing listens');
   }
 
   readonly master = { worker: (): CommandChannel => ({ send: (c) => Promise.resolve(this.answer(c)) }) };
@@ -180,7 +180,7 @@ function setup(
       Promise.resolve(
         fs.readFileSync(cfg, 'utf8').includes('BAD')
           ? err(`[${cfg}:7] unknown keyword 'BAD' in 'backend' section`)
-          : accepted(undefined),
+          : ok(undefined),
       ),
   });
   const haproxy = new FakeHaproxy(configPath);

@@ -69,11 +69,11 @@ describe('addServerSpec', () => {
   it('refuses what it cannot read, naming the problem', () => {
     expect(addServerSpec('server s 1.2.3.4:5 frobnicate 3')).toEqual({
       ok: false,
-      message: "server s: unknown server keyword 'frobnicate' (cannot tell its arguments; reload instead)",
+      error: "server s: unknown server keyword 'frobnicate' (cannot tell its arguments; reload instead)",
     });
     expect(addServerSpec('server s 1.2.3.4:5 inter')).toEqual({
       ok: false,
-      message: "server s: 'inter' needs a value",
+      error: "server s: 'inter' needs a value",
     });
     expect(addServerSpec('server s 1.2.3.4:5 agent-send "a b"').ok).toBe(false);
     expect(addServerSpec('backend b').ok).toBe(false);
@@ -93,7 +93,7 @@ describe('addServerSpec', () => {
 describe('addServerCommands', () => {
   it('adds in maintenance, starts checks, then enables', () => {
     const spec = addServerSpec('server s 10.0.0.1:80 id 7 check inter 2s agent-check agent-port 9');
-    if (!spec.ok) throw new Error(spec.message);
+    if (!spec.ok) throw new Error(spec.error);
     expect(addServerCommands('app_10000', spec.value)).toEqual([
       'add server app_10000/s 10.0.0.1:80 id 7 check inter 2s agent-check agent-port 9',
       'enable health app_10000/s',
@@ -104,7 +104,7 @@ describe('addServerCommands', () => {
 
   it('leaves a disabled server in maintenance', () => {
     const spec = addServerSpec('server s 10.0.0.1:80 disabled');
-    if (!spec.ok) throw new Error(spec.message);
+    if (!spec.ok) throw new Error(spec.error);
     expect(addServerCommands('b', spec.value)).toEqual(['add server b/s 10.0.0.1:80']);
   });
 });
