@@ -71,6 +71,10 @@ describeWithHaproxy('metrics after a scripted scenario (real HAProxy, simulator)
     // 2. scale-up: the runtime API, no reload.
     await l.sim.scale('/web', 3);
     await waitFor('scale-up applied', () => servers('/web') === 3);
+    // Through the event fast path; the debounced snapshot after it only writes the config file (an apply too).
+    await waitFor('config file caught up', () =>
+      /^config file written/.test(status().recentApplies[0]?.reasons[0] ?? ''),
+    );
     // 3. a new app: a reload (backend added).
     await l.sim.createApp(app('/api', apiPort, 1, 'api.example.com'));
     await waitFor('new app applied', () => servers('/api') === 1);
@@ -106,7 +110,7 @@ describeWithHaproxy('metrics after a scripted scenario (real HAProxy, simulator)
     });
     expect(series('mlb_runtime_updates_total')).toEqual({ 'mlb_runtime_updates_total{reason="add_server"}': 2 });
     expect(m.get('mlb_runtime_ops_total')).toBe(2);
-    expect(m.get('mlb_applies_total{result="ok"}')).toBe(4);
+    expect(m.get('mlb_applies_total{result="ok"}')).toBe(5);
     expect(m.get('mlb_applies_total{result="failed"}')).toBe(0);
     expect(m.get('mlb_apps_left_out')).toBe(1);
     expect(m.get('mlb_sse_reconnects_total')).toBe(1);
@@ -139,10 +143,11 @@ describeWithHaproxy('metrics after a scripted scenario (real HAProxy, simulator)
     });
     expect(m.has('process_cpu_user_seconds_total')).toBe(true);
     expect(m.has('nodejs_heap_size_used_bytes')).toBe(true);
-    // The same story in /status: four applies, two of them reloads, each with its reasons.
+    // The same story in /status: five applies, two of them reloads, each with its reasons.
     expect(s.recentApplies.map((a) => [a.reloaded, a.reasons])).toEqual([
       [false, ['runtime API: 1 server(s) added to web_' + webPort]],
       [true, [`backend api_${apiPort} added`]],
+      [false, ['config file written: its server changes were already live through the runtime API']],
       [false, ['runtime API: 1 server(s) added to web_' + webPort]],
       [true, ['HAProxy not running: starting it', 'initial configuration']],
     ]);
