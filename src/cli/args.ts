@@ -3,7 +3,8 @@
  * Pure apart from reading config/ for --longhelp: never prints, never exits, never reads process.env.
  * Precedence: command-line flag, then MLB_<FLAG>, then the default.
  */
-import yargs, { Argv } from 'yargs';
+import type { Argv } from 'yargs';
+import { baseParser } from './yargsBase';
 import { expandAbbreviations } from './abbrev';
 import { buildLongHelp, loadLongHelpData } from './longhelp';
 import { DEFAULT_OPTIONS, FLAGS, FlagSpec, HelpGroup, LOG_LEVELS, Options, envName } from './options';
@@ -64,21 +65,12 @@ function defaultDescription(spec: FlagSpec): string | undefined {
 }
 
 function buildParser(checkLabels = false): Argv {
-  const y = yargs([])
-    .scriptName('marathon-lb')
-    .usage(checkLabels ? CHECK_USAGE : USAGE)
-    .epilog(EPILOG)
-    .exitProcess(false)
-    .env(false)
-    .detectLocale(false)
-    .version(false)
-    .strict()
-    .wrap(100)
-    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
-    .help('help')
-    .alias('help', 'h')
-    .describe('help', 'Show this help')
-    .option('longhelp', { type: 'boolean', describe: 'Print out configuration details [env: MLB_LONGHELP]' });
+  const y = baseParser({
+    scriptName: 'marathon-lb',
+    usage: checkLabels ? CHECK_USAGE : USAGE,
+    epilog: EPILOG,
+    helpText: 'Show this help',
+  }).option('longhelp', { type: 'boolean', describe: 'Print out configuration details [env: MLB_LONGHELP]' });
   if (checkLabels) {
     y.option('app-file', {
       requiresArg: true,

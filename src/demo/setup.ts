@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { selfSignedArgs } from '../startup/certificate';
 
 /** Where the demo's HAProxy listens instead of marathon-lb's privileged defaults. */
 export interface DemoPorts {
@@ -32,21 +33,12 @@ export function prepareDemoFiles(dir: string, configDir: string, ports: DemoPort
   const cert = path.join(dir, 'cert.pem');
   execFileSync(
     'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '30',
-      '-subj',
-      '/CN=*.example.com',
-      '-keyout',
-      path.join(dir, 'key.pem'),
-      '-out',
-      path.join(dir, 'crt.pem'),
-    ],
+    selfSignedArgs({
+      days: 30,
+      subject: '/CN=*.example.com',
+      keyOut: path.join(dir, 'key.pem'),
+      certOut: path.join(dir, 'crt.pem'),
+    }),
     { stdio: 'pipe' },
   );
   fs.writeFileSync(

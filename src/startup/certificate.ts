@@ -86,6 +86,25 @@ export async function ensureDefaultCertificate(
   };
 }
 
+/** The arguments of `openssl req -x509` for an unencrypted RSA 2048 self-signed certificate. */
+export function selfSignedArgs(o: { days: number; subject: string; keyOut: string; certOut: string }): string[] {
+  return [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    String(o.days),
+    '-subj',
+    o.subject,
+    '-keyout',
+    o.keyOut,
+    '-out',
+    o.certOut,
+  ];
+}
+
 /** `openssl req -x509` as docker/run runs it: RSA 2048, 10 years, CN=*. */
 const opensslSelfSigned: MakeSelfSigned = async () => {
   const dir = await fs.mkdtemp(path.join(tmpdir(), 'mlb-cert-'));
@@ -95,21 +114,7 @@ const opensslSelfSigned: MakeSelfSigned = async () => {
     await new Promise<void>((resolve, reject) => {
       execFile(
         'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-days',
-          '3650',
-          '-subj',
-          '/CN=*',
-          '-keyout',
-          key,
-          '-out',
-          crt,
-        ],
+        selfSignedArgs({ days: 3650, subject: '/CN=*', keyOut: key, certOut: crt }),
         { timeout: 60_000 },
         (err, _out, stderr) => {
           if (!err) return resolve();

@@ -3,7 +3,7 @@
  * prefixes included). Pure: never prints, never exits; env only for DCOS_SERVICE_ACCOUNT_CREDENTIAL,
  * upstream's default of --dcos-auth-credentials.
  */
-import yargs from 'yargs';
+import { baseParser } from '../cli/yargsBase';
 import { expandAbbreviations } from '../cli/abbrev';
 import { LOG_LEVELS, type LogLevel } from '../cli/options';
 import type { ZddFlags } from './run';
@@ -150,20 +150,12 @@ const EPILOG =
   '5 marathon-lb unreadable, 6 Marathon unreadable, 7 app not created, 8 app not deleted, 9 app not scaled. Run --longhelp for the whole procedure.';
 
 function parser() {
-  const y = yargs([])
-    .scriptName('marathon-lb zdd')
-    .usage(USAGE)
-    .epilog(EPILOG)
-    .exitProcess(false)
-    .env(false)
-    .detectLocale(false)
-    .version(false)
-    .strict()
-    .wrap(100)
-    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
-    .help('help')
-    .alias('help', 'h')
-    .describe('help', 'show this help message and exit');
+  const y = baseParser({
+    scriptName: 'marathon-lb zdd',
+    usage: USAGE,
+    epilog: EPILOG,
+    helpText: 'show this help message and exit',
+  });
   for (const f of ZDD_FLAGS) {
     y.option(f.flag, {
       ...(f.kind === 'boolean' ? { type: 'boolean' as const } : { requiresArg: true, type: 'string' as const }),
