@@ -1,5 +1,6 @@
 import type { MarathonApp } from '../marathon/types';
-import { fail, ok, type Result } from './errors';
+import { fail, type ZddFailure } from './errors';
+import { ok, type Result } from '../result';
 
 /** A JSON object as read from a file or Marathon (nulls already dropped by cleanupJson). */
 export type JsonObject = { readonly [key: string]: unknown };
@@ -32,7 +33,7 @@ function labelsOf(v: unknown): Record<string, string> {
 }
 
 /** Parses one app of Marathon's answer (`where` names it in the message). */
-export function parseApp(v: unknown, where: string): Result<ZddApp> {
+export function parseApp(v: unknown, where: string): Result<ZddApp, ZddFailure> {
   const c = cleanupJson(v);
   if (!isObject(c) || typeof c['id'] !== 'string')
     return fail('marathon-endpoint', `${where}: not a Marathon app (no "id")`);
@@ -75,7 +76,7 @@ export const deploymentBackend = (app: ZddApp): string =>
   `${deploymentGroup(app) ?? ''}_${label(app, 'HAPROXY_0_PORT') ?? ''}`;
 
 /** zdd.py's validate_app, on the definition read from --json. */
-export function validateApp(app: JsonObject): Result<JsonObject> {
+export function validateApp(app: JsonObject): Result<JsonObject, ZddFailure> {
   if (typeof app['id'] !== 'string' || app['id'] === '')
     return fail('missing-field', "App doesn't contain a valid App ID (missing field: id)");
   if (!isObject(app['labels']))
@@ -97,7 +98,7 @@ function portMappings(app: JsonObject): readonly JsonObject[] {
 }
 
 /** The first service port: portMappings, then portDefinitions, then ports (zdd.py's get_service_port). */
-export function servicePort(app: JsonObject): Result<number> {
+export function servicePort(app: JsonObject): Result<number, ZddFailure> {
   const mapped = portMappings(app)[0]?.['servicePort'];
   if (mapped !== undefined && Number(mapped) !== 0) return ok(Number(mapped));
   // Upstream reads portDefinitions through a typo (a crash); the intended field is used here.

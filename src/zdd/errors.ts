@@ -3,6 +3,8 @@
  * them. 0 done, 1 declined at a prompt, 2 anything else (bad flags, a failed pre-kill hook, an
  * unexpected error), 3..9 as below.
  */
+import { err, type Err, type Result } from '../result';
+
 export type ZddErrorKind =
   | 'invalid-arg' // 3: flags that do not fit the state found (e.g. --complete-cur without a hybrid)
   | 'missing-field' // 4: the app JSON lacks id, labels or a HAPROXY_DEPLOYMENT_* label
@@ -30,13 +32,7 @@ export interface ZddFailure {
   readonly message: string;
 }
 
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ZddFailure };
-
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = <T = never>(kind: ZddErrorKind, message: string): Result<T> => ({
-  ok: false,
-  error: { kind, message },
-});
+export const fail = (kind: ZddErrorKind, message: string): Err<ZddFailure> => err({ kind, message });
 
 /**
  * How effects report a failure to the orchestrator: thrown by the io edge (src/zdd/io.ts) and turned
@@ -49,7 +45,7 @@ export class ZddError extends Error {
   }
 }
 
-export function unwrap<T>(r: Result<T>): T {
+export function unwrap<T>(r: Result<T, ZddFailure>): T {
   if (!r.ok) throw new ZddError(r.error);
   return r.value;
 }

@@ -1,5 +1,6 @@
 import { deploymentGroup, label, servicePort, withServicePort, type JsonObject, type ZddApp } from './app';
-import { fail, ok, type Result } from './errors';
+import { fail, type ZddFailure } from './errors';
+import { ok, type Result } from '../result';
 
 /**
  * Choosing the next colour: the pure part of zdd.py's prepare_deploy. The deploy newest by
@@ -62,7 +63,7 @@ export function prepareDeploy(
   previous: readonly ZddApp[],
   app: JsonObject,
   now: Date,
-): Result<JsonObject> {
+): Result<JsonObject, ZddFailure> {
   const frontPort = servicePort(app);
   if (!frontPort.ok) return frontPort;
   const current = lastDeploy(previous);
