@@ -28,7 +28,9 @@ export const isFast = (e: MarathonEvent): e is FastEvent =>
  * Task and health events → complete desired states, at once (no debounce, no fetch). Each builds on
  * the newest state this stage made while HAProxy runs one of its states or one still pending in the
  * apply sink (newest wins there, so a dropped one's change is carried by the next); once a snapshot
- * was applied, it starts again from that. Everything else, and every refusal, is the snapshot's.
+ * was applied, it starts again from that. Everything else, and every refusal, is the snapshot's —
+ * and so are the app's later events until a snapshot is applied: built on a state without the
+ * refused one, they would undo it (a task killed, then another started: the dead one served again).
  */
 export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent>) => Observable<FastWork> {
   return (events$) =>
@@ -36,18 +38,25 @@ export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent
       const made = new WeakSet<DesiredState>();
       let newest: DesiredState | null = null;
       let baseOfNewest: DesiredState | null = null; // what HAProxy ran when `newest` was made
+      const leftToSnapshot = new Map<string, DesiredState>(); // app → what HAProxy ran when its event was refused
       return events$
         .pipe(
           mergeMap((event) => {
             if (!isFast(event)) return EMPTY;
             const current = deps.current();
             if (current === null) return EMPTY;
+            const refuse = (reason: string): Observable<never> => {
+              leftToSnapshot.set(event.appId, current);
+              deps.onRefused?.(event, reason);
+              return EMPTY;
+            };
+            for (const [app, at] of leftToSnapshot)
+              if (current !== at && !made.has(current)) leftToSnapshot.delete(app);
+            if (leftToSnapshot.has(event.appId))
+              return refuse(`app ${event.appId}: an earlier event of it is left to the snapshot`);
             const base = newest !== null && (made.has(current) || current === baseOfNewest) ? newest : current;
             const built = deps.build(event, base);
-            if ('refused' in built) {
-              deps.onRefused?.(event, built.refused);
-              return EMPTY;
-            }
+            if ('refused' in built) return refuse(built.refused);
             made.add(built);
             newest = built;
             baseOfNewest = current;

@@ -182,7 +182,7 @@ describeWithHaproxy('chaos: many apps HAProxy rejects among 1 000', (haproxy) =>
       ],
     });
     expect(await reloads()).toBe(reloadsBefore);
-    expect(checks() - checksBefore).toBe(1); // the config written for the next reload is checked once, no isolation
+    expect(checks() - checksBefore).toBe(0); // runtime-only: HAProxy's runtime API accepted the server, no haproxy -c, no isolation
     expect(new Set(service.status.status().leftOut.map((p) => p.appId)).size).toBe(BAD); // still named
     expect(
       logs.some((l) => /reloading HAProxy: .*backend chaos_app\d+_\d+ added/.test(l.msg) && !/initial/.test(l.msg)),

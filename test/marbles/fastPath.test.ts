@@ -105,6 +105,31 @@ describe('fastPath stage', () => {
     });
   });
 
+  it("once an app's event is refused, its later events are the snapshot's too, until a snapshot is applied", () => {
+    newScheduler().run(({ hot, cold, flush }) => {
+      let applied: DesiredState = stateOf([1]);
+      const refused: string[] = [];
+      const seen: number[][] = [];
+      // Task 1 killed (the fake build refuses it, as removing an app's last task removes its backend),
+      // then task 2 started: built on [1], it would serve the killed task 1 again.
+      const killed: MarathonEvent = { ...started(1), taskStatus: 'TASK_KILLED' } as MarathonEvent;
+      const refusing = (e: FastEvent, base: DesiredState): DesiredState | { refused: string } =>
+        e.type === 'status_update_event' && e.taskStatus === 'TASK_KILLED'
+          ? { refused: 'backend-removed' }
+          : build(e, base);
+      const events = hot<MarathonEvent>('-k-a-----b', { k: killed, a: started(2), b: started(3) });
+      events
+        .pipe(
+          fastPath({ current: () => applied, build: refusing, now: () => 0, onRefused: (_e, r) => refused.push(r) }),
+        )
+        .subscribe((w) => seen.push(tasksOf(w.state)));
+      cold('-----x').subscribe(() => (applied = stateOf([2]))); // the snapshot: task 1 gone, task 2 there
+      flush();
+      expect(refused).toEqual(['backend-removed', 'app /a: an earlier event of it is left to the snapshot']);
+      expect(seen).toEqual([[2, 3]]);
+    });
+  });
+
   it('does nothing before the first apply, and starts again from a snapshot once one was applied', () => {
     newScheduler().run(({ hot, cold, flush }) => {
       let applied: DesiredState | null = null;
