@@ -103,6 +103,8 @@ export class HaproxyProcess {
   private reloadLog: string[] | undefined;
   private readonly listeners = new Set<ExitListener>();
   private reloading: Promise<unknown> = Promise.resolve();
+  /** From `reload` sent until its outcome: the master re-executes and its socket does not answer meanwhile. */
+  private reExecuting = false;
   private lastProc: ProcList | undefined;
   readonly master: MasterSocket;
   private readonly clock: Clock;
@@ -248,6 +250,7 @@ export class HaproxyProcess {
     const before = await this.showProc();
     if (!before.ok) return failed(`cannot reload: ${before.error}`);
     this.reloadLog = [];
+    this.reExecuting = true;
     try {
       const sent = await this.master.reload();
       if (!sent.ok) return failed(sent.error, before.value, 'refused' in sent);
@@ -272,6 +275,7 @@ export class HaproxyProcess {
       return failed(`HAProxy did not confirm the reload within ${timeoutMs} ms`);
     } finally {
       this.reloadLog = undefined;
+      this.reExecuting = false;
     }
   }
 
@@ -369,7 +373,8 @@ export class HaproxyProcess {
     this.watchTimer = setInterval(() => {
       void this.master.showProc().then((proc) => {
         if (this.attachedPid === undefined || this.stopping) return;
-        misses = proc.ok ? 0 : misses + 1;
+        // a master re-executing for our reload is not gone: its reload loop has its own timeout
+        misses = proc.ok || this.reExecuting ? 0 : misses + 1;
         if (proc.ok) this.lastProc = proc.value;
         if (misses >= 3) {
           clearInterval(this.watchTimer);

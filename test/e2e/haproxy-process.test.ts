@@ -287,7 +287,8 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     if (!start.ok) throw new Error(start.message);
     await remember(owner);
 
-    const attached = make({ watchMs: 100 });
+    // probed every 5 ms: a master re-executing for the reload misses 3 probes, and must not count as gone
+    const attached = make({ watchMs: 5 });
     const att = await attached.attach();
     expect(att).toEqual({ ok: true, masterPid: start.masterPid, workerPid: start.workerPid, attached: true });
     fs.writeFileSync(cfg, configText(dir, p, 'a2'));
