@@ -83,8 +83,8 @@ for (let i = 0; i < runs; i++) {
   times.push(r.wall);
   cpu.push(r.cpu);
   if (!r.snap.ok) throw new Error(r.snap.error);
-  bytes = r.snap.rendered.config.length;
-  services = r.snap.model.services.length;
+  bytes = r.snap.value.rendered.config.length;
+  services = r.snap.value.model.services.length;
 }
 const peakRssMib = process.resourceUsage().maxRSS / 1024; // of the timed runs, before the comparisons below
 // For comparison: the same renders with fresh caches each time (nothing reused between snapshots).

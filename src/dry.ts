@@ -88,7 +88,7 @@ export async function runDry(options: Options, io: DryIo): Promise<number> {
     { resolve, files: fileChecks() },
   );
   if (!snapshot.ok) return fail(`${options.appsFile ?? 'Marathon apps'}: ${snapshot.error}`);
-  for (const p of snapshot.problems) io.stderr(`marathon-lb: warning: left out ${describeProblem(p)}\n`);
+  for (const p of snapshot.value.problems) io.stderr(`marathon-lb: warning: left out ${describeProblem(p)}\n`);
 
   // Map files, only once the config rendered. marathon-lb's --dry writes no map content (its
   // compareWriteAndReloadConfig prints and exits before); contract 2 of DESIGN.md keeps writing
@@ -97,8 +97,8 @@ export async function runDry(options: Options, io: DryIo): Promise<number> {
   const dir = path.dirname(options.haproxyConfig);
   try {
     if (options.haproxyMap) {
-      writeAtomically(path.join(dir, 'domain2backend.map'), snapshot.rendered.domainMap);
-      writeAtomically(path.join(dir, 'app2backend.map'), snapshot.rendered.appMap);
+      writeAtomically(path.join(dir, 'domain2backend.map'), snapshot.value.rendered.domainMap);
+      writeAtomically(path.join(dir, 'app2backend.map'), snapshot.value.rendered.appMap);
     } else {
       for (const map of ['domain2backend.map', 'app2backend.map']) truncateIfExists(path.join(dir, map));
     }
@@ -106,7 +106,7 @@ export async function runDry(options: Options, io: DryIo): Promise<number> {
     return fail(`cannot write map files into ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   // upstream print()s the config, adding a newline (written apart: no 3 MB copy to append it).
-  io.stdout(snapshot.rendered.config);
+  io.stdout(snapshot.value.rendered.config);
   io.stdout('\n');
   return 0;
 }

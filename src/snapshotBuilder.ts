@@ -72,7 +72,7 @@ export function snapshotBuilder(
       faults = isolated.faults;
     }
     if (!snap.ok) return { error: `Marathon apps: ${snap.error}` };
-    health.remember(snap.observedHealth);
+    health.remember(snap.value.observedHealth);
     const leftOut: Problem[] = faults.map((x) => ({
       appId: x.appId ?? '(unnamed app)',
       portIndex: null,
@@ -80,10 +80,10 @@ export function snapshotBuilder(
       message: `building its config failed (internal error: ${x.error})`,
     }));
     return {
-      model: { ...snap.model, problems: [...snap.model.problems, ...leftOut] },
-      rendered: snap.rendered,
+      model: { ...snap.value.model, problems: [...snap.value.model.problems, ...leftOut] },
+      rendered: snap.value.rendered,
       faults,
-      source: { apps: snap.apps, hosts: f.hosts },
+      source: { apps: snap.value.apps, hosts: f.hosts },
     };
   };
 }

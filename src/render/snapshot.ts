@@ -4,17 +4,18 @@ import { toModel, type ModelContext, type ModelOptions } from '../model/services
 import type { Model, Problem } from '../model/types';
 import { ConfigError, renderConfig, type RenderedConfig, type RenderOptions, type ServerLinesCache } from './render';
 import type { TemplateSet } from './templates';
+import { err, ok, type Result } from '../result';
 
-export type Snapshot =
-  | {
-      readonly ok: true;
-      readonly model: Model;
-      readonly rendered: RenderedConfig;
-      readonly problems: readonly Problem[];
-      readonly observedHealth: ReadonlyMap<string, boolean>;
-      readonly apps: readonly MarathonApp[];
-    }
-  | { readonly ok: false; readonly error: string };
+/** One Marathon snapshot rendered: the model served, its config and what was left out. */
+export interface Rendered {
+  readonly model: Model;
+  readonly rendered: RenderedConfig;
+  readonly problems: readonly Problem[];
+  readonly observedHealth: ReadonlyMap<string, boolean>;
+  readonly apps: readonly MarathonApp[];
+}
+
+export type Snapshot = Result<Rendered>;
 
 /** `/v2/apps?embed=apps.tasks` body → model → config. Pure given its inputs; errors are values. */
 export function renderSnapshot(
@@ -32,16 +33,15 @@ export function renderSnapshot(
       services: rendered.served,
       problems: [...apps.value.problems, ...model.problems, ...rendered.problems],
     };
-    return {
-      ok: true,
+    return ok({
       model: served,
       rendered,
       problems: served.problems,
       observedHealth: model.observedHealth,
       apps: apps.value.apps,
-    };
+    });
   } catch (e) {
-    if (e instanceof ConfigError) return { ok: false, error: e.message };
+    if (e instanceof ConfigError) return err(e.message);
     throw e;
   }
 }

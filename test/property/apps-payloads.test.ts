@@ -77,7 +77,7 @@ async function judge(cases: readonly { name: string; c: Case }[], root: string, 
       const r = renderCase(j.c, prepare(j.c.body, k, pem), root, pem, t);
       j.failures.push(...pureViolations(r.snapshot, j.c.flags.refuseAppTemplates));
       if (r.snapshot.ok)
-        configs.push({ k, config: `${r.snapshot.rendered.config}\n`, cfgPath: path.join(root, `p${k}.cfg`) });
+        configs.push({ k, config: `${r.snapshot.value.rendered.config}\n`, cfgPath: path.join(root, `p${k}.cfg`) });
     } catch (e) {
       j.failures.push(`exception: ${(e as Error).stack ?? String(e)}`);
     }

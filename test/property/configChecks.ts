@@ -141,23 +141,23 @@ function expandsEnv(line: string): boolean {
 export function pureViolations(s: Snapshot, refuseTemplates: boolean): string[] {
   const out: string[] = [];
   if (!s.ok) return out; // a body without an apps array: one error, nothing rendered
-  for (const svc of s.model.services as readonly Service[]) {
+  for (const svc of s.value.model.services as readonly Service[]) {
     for (const [at, v] of strings(svc, svc.backend))
       if (LINE_BREAK.test(v)) out.push(`line break or NUL in ${at}: ${JSON.stringify(v.slice(0, 60))}`);
     if (refuseTemplates && Object.keys(svc.templateLabels).length > 0)
       out.push(`${svc.backend} served with template labels under --refuse-app-templates`);
   }
-  for (const map of [s.rendered.domainMap, s.rendered.appMap]) {
+  for (const map of [s.value.rendered.domainMap, s.value.rendered.appMap]) {
     for (const line of map.split('\n'))
       if (line !== '' && !MAP_LINE.test(line))
         out.push(`map line is not "key backend": ${JSON.stringify(line.slice(0, 80))}`);
   }
-  const config = s.rendered.config;
+  const config = s.value.rendered.config;
   if (/[\r\0]/.test(config)) out.push('CR or NUL in the config');
   const lines = config.split('\n');
   for (let i = 0; i < lines.length; i++)
     if (expandsEnv(lines[i]!)) out.push(`line ${i + 1} expands an environment variable: ${lines[i]!.slice(0, 120)}`);
-  for (const p of s.problems)
+  for (const p of s.value.problems)
     if (typeof p.appId !== 'string' || typeof p.message !== 'string' || p.message === '') out.push('malformed problem');
   return out;
 }

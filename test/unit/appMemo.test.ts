@@ -42,12 +42,12 @@ function options(f: Flags): { model: ModelOptions; render: RenderOptions } {
 function outcome(s: Snapshot): unknown {
   if (!s.ok) return s;
   return {
-    config: s.rendered.config,
-    domainMap: s.rendered.domainMap,
-    appMap: s.rendered.appMap,
-    problems: s.problems,
-    services: s.model.services,
-    observed: [...s.observedHealth],
+    config: s.value.rendered.config,
+    domainMap: s.value.rendered.domainMap,
+    appMap: s.value.rendered.appMap,
+    problems: s.value.problems,
+    services: s.value.model.services,
+    observed: [...s.value.observedHealth],
   };
 }
 
@@ -87,7 +87,7 @@ function runSequence(f: Flags, bodies: readonly unknown[]): void {
     const warm = renderSnapshot(fresh(), t, opts, { resolve, rememberedHealth: health, servers, serverLines });
     const cold = renderSnapshot(fresh(), t, opts, { resolve, rememberedHealth: health });
     expect(outcome(warm)).toEqual(outcome(cold));
-    if (warm.ok) for (const [id, alive] of warm.observedHealth) remembered.set(id, alive);
+    if (warm.ok) for (const [id, alive] of warm.value.observedHealth) remembered.set(id, alive);
   });
 }
 
