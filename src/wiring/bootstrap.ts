@@ -10,7 +10,7 @@ import { createController, type ControllerDeps } from '../controller';
 import type { Logger } from '../log';
 import { loadTemplateSet } from '../render/loadTemplates';
 import type { TemplateSet } from '../render/templates';
-import { andThen, err, ok, type Result } from '../result';
+import { andThen, err, map, ok, type Result } from '../result';
 import { startService, type RunningService } from '../service';
 import { prepareFirstStart } from '../startup/prepare';
 import { controllerSettings, marathonClientFromOptions } from './parts';
@@ -50,7 +50,7 @@ function options(from: BootstrapInput['from'], env: Env): Result<Options> {
 export function configure(input: BootstrapInput): Result<Prepared> {
   return andThen(options(input.from, input.env), (o) => {
     const templates = loadTemplateSet(input.configDir ?? findConfigDir(), input.env, o.templatesDir);
-    return andThen(templates, (t) => ok({ options: o, env: input.env, templates: t, logger: input.logger(o) }));
+    return map(templates, (t) => ({ options: o, env: input.env, templates: t, logger: input.logger(o) }));
   });
 }
 
@@ -66,7 +66,7 @@ async function prepare(input: BootstrapInput): Promise<Result<Prepared>> {
     configDir: input.configDir ?? findConfigDir(),
     logger,
   });
-  return andThen(first, (p) => ok({ ...p, env: input.env, logger }));
+  return map(first, (p) => ({ ...p, env: input.env, logger }));
 }
 
 /** Flags → options → templates → `start` (serviceStart for the live service). */
