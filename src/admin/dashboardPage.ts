@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Result } from '../result';
 
 /*
  * Turns the dashboard's sources (src/dashboard: index.html, style.css, and its TypeScript bundled by
@@ -7,7 +8,7 @@ import { createHash } from 'node:crypto';
  * files, dashboard.ts serves the result.
  */
 
-export type Built<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type Built<T> = Result<T>;
 
 const STYLE_TAG = '<link rel="stylesheet" href="style.css">';
 const SCRIPT_TAG = '<script src="main.js"></script>';

@@ -2,6 +2,8 @@
  * Fault injection settings (pure data + parsing). The server consults the active set on each request;
  * `{"stream":"close"}` is a one-shot action, everything else stays until `DELETE /_sim/faults`.
  */
+import type { Result } from '../result';
+
 export type AppsFault =
   | { readonly kind: '503' }
   | { readonly kind: 'slow'; readonly delayMs: number }
@@ -37,10 +39,7 @@ const USAGE =
   '{"apps":"slow","delayMs":N}, {"all":"down"} (optionally "as":"503"), {"extraApps":[...]}';
 
 /** Parses a `POST /_sim/faults` body and merges it into the active faults. */
-export function parseFaultRequest(
-  body: unknown,
-  current: Faults,
-): { ok: true; value: FaultRequest } | { ok: false; error: string } {
+export function parseFaultRequest(body: unknown, current: Faults): Result<FaultRequest> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, error: USAGE };
   const b = body as Record<string, unknown>;
   let faults: Faults = current;

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Result } from '../result';
 
 /** Small HTTP helpers shared by the Marathon and control routes. */
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-export type Body = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+export type Body = Result<unknown>;
 
 /** Reads a JSON request body; an empty body reads as `{}`. */
 export function readJson(req: IncomingMessage): Promise<Body> {
