@@ -85,9 +85,7 @@ async function taskStatus(port: number, path = '/'): Promise<number | 'refused'>
 }
 
 const sims: Simulator[] = [];
-async function start(
-  opts: SimulatorOptions = {},
-): Promise<{
+async function start(opts: SimulatorOptions = {}): Promise<{
   sim: Simulator;
   events: SimEvent[];
   until: (p: (e: SimEvent) => boolean, what: string) => Promise<SimEvent>;
