@@ -66,7 +66,13 @@ describeWithHaproxy('metrics after a scripted scenario (real HAProxy, simulator)
       );
 
     // 1. initial apply (one reload), /badlabels left out.
-    await waitFor('initial apply', () => servers('/web') === 2 && status().marathon.streamConnected, 20000);
+    await waitFor('initial apply', () => servers('/web') === 2 && status().marathon.streamConnected, 45000).catch(
+      (e: unknown) => {
+        // Seen once under a loaded CI run: say what the controller was doing.
+        for (const line of logs.slice(-40)) console.log(`${line.level} ${line.msg}`);
+        throw e;
+      },
+    );
     expect(status().leftOut.map((p) => p.appId)).toEqual(['/badlabels']);
     // 2. scale-up: the runtime API, no reload.
     await l.sim.scale('/web', 3);
