@@ -9,6 +9,7 @@ import type { DesiredState } from '../../src/reconcile/applyPort';
 import { fastPath, type FastWork } from '../../src/reconcile/fastPath';
 import { pipeline, type PipelineEvent } from '../../src/reconcile/pipeline';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
+import { makeService } from '../support/fixtures';
 
 const newScheduler = (): TestScheduler => new TestScheduler((a, b) => expect(a).toEqual(b));
 
@@ -21,31 +22,7 @@ const server = (n: number): Server => ({
   draining: false,
   healthCheckPort: null,
 });
-const service = (tasks: readonly number[]): Service => ({
-  appId: '/a',
-  servicePort: 10000,
-  backend: 'a_10000',
-  mode: 'http',
-  balance: 'roundrobin',
-  bindAddr: '*',
-  bindOptions: null,
-  sslCert: null,
-  hostname: null,
-  path: null,
-  auth: null,
-  sticky: false,
-  redirectHttpToHttps: false,
-  useHsts: false,
-  backendWeight: 0,
-  networkAllowed: null,
-  proxyPath: null,
-  revProxyPath: null,
-  redirPath: null,
-  healthCheck: null,
-  backendCheckPort: null,
-  templateLabels: {},
-  servers: tasks.map(server),
-});
+const service = (tasks: readonly number[]): Service => makeService('a_10000', tasks.map(server), { appId: '/a' });
 const cfgOf = (tasks: readonly number[]): string =>
   `backend a_10000\n${tasks.map((n) => `  server s${n} 10.0.0.1:${31000 + n}\n`).join('')}`;
 /** A state is app /a's task numbers; the apps list it came from is not needed by these fakes. */

@@ -6,6 +6,7 @@ import { AppliedState } from '../../src/reconcile/appliedState';
 import type { DesiredState } from '../../src/reconcile/applyPort';
 import { pipeline, type PipelineEvent } from '../../src/reconcile/pipeline';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
+import { makeService } from '../support/fixtures';
 
 const server = (n: number): Server => ({
   name: `s${n}`,
@@ -16,31 +17,7 @@ const server = (n: number): Server => ({
   draining: false,
   healthCheckPort: null,
 });
-const service = (servers: number[]): Service => ({
-  appId: '/a',
-  servicePort: 10000,
-  backend: 'a_10000',
-  mode: 'http',
-  balance: 'roundrobin',
-  bindAddr: '*',
-  bindOptions: null,
-  sslCert: null,
-  hostname: null,
-  path: null,
-  auth: null,
-  sticky: false,
-  redirectHttpToHttps: false,
-  useHsts: false,
-  backendWeight: 0,
-  networkAllowed: null,
-  proxyPath: null,
-  revProxyPath: null,
-  redirPath: null,
-  healthCheck: null,
-  backendCheckPort: null,
-  templateLabels: {},
-  servers: servers.map(server),
-});
+const service = (servers: readonly number[]): Service => makeService('a_10000', servers.map(server), { appId: '/a' });
 /** A snapshot is just the list of task numbers of app /a; 'bad' is an invalid snapshot, 'throw' makes build throw, 'odd' makes plan throw. */
 type Snap = number[] | 'bad' | 'throw' | 'odd';
 const cfgOf = (tasks: number[]): string =>
