@@ -52,12 +52,20 @@ for (const [SOFT, HARD] of LIMITS)
       async function start(): Promise<boolean> {
         dir = tempDir('mlb-fresh-');
         output = '';
+        // Five different ports: the OS may hand the same free port out twice while none is bound yet.
+        const taken = new Set<number>();
+        const distinct = async (): Promise<number> => {
+          for (;;) {
+            const p = await freePort();
+            if (!taken.has(p)) return (taken.add(p), p);
+          }
+        };
         ports = {
-          http: await freePort(),
-          https: await freePort(),
-          stats: await freePort(),
-          appid: await freePort(),
-          app: await freePort(),
+          http: await distinct(),
+          https: await distinct(),
+          stats: await distinct(),
+          appid: await distinct(),
+          app: await distinct(),
         };
         const templates = path.join(dir, 'templates');
         fs.mkdirSync(templates);
