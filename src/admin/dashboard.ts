@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { err, ok, type Result } from '../result';
 import { pageCsp } from './dashboardPage';
 
 /**
@@ -7,8 +8,7 @@ import { pageCsp } from './dashboardPage';
  * `npm run build` into dist/dashboard/index.html. It polls `./status` every 2 s; it carries no data
  * and no secret (the token stays in `#token=…`). Read once, on the first request.
  */
-export type DashboardPage =
-  { readonly ok: true; readonly html: string; readonly csp: string } | { readonly ok: false; readonly error: string };
+export type DashboardPage = Result<{ readonly html: string; readonly csp: string }>;
 
 /** From dist/src/admin (the built service) or src/admin (ts-jest): the built page is dist/dashboard/index.html. */
 const CANDIDATES = [
@@ -25,9 +25,9 @@ function loadDashboard(candidates: readonly string[] = CANDIDATES): DashboardPag
       continue;
     }
     const csp = pageCsp(html);
-    return csp.ok ? { ok: true, html, csp: csp.value } : { ok: false, error: `${file}: ${csp.error}` };
+    return csp.ok ? ok({ html, csp: csp.value }) : err(`${file}: ${csp.error}`);
   }
-  return { ok: false, error: `the dashboard is not built (no ${candidates.join(' or ')}): run npm run build` };
+  return err(`the dashboard is not built (no ${candidates.join(' or ')}): run npm run build`);
 }
 
 let cached: DashboardPage | undefined;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Result } from '../result';
+import { err, ok, type Result } from '../result';
 
 /*
  * Turns the dashboard's sources (src/dashboard: index.html, style.css, and its TypeScript bundled by
@@ -20,19 +20,16 @@ export function assemblePage(html: string, css: string, js: string): Built<strin
     [SCRIPT_TAG, 'main.js'],
   ] as const) {
     if (html.split(tag).length !== 2)
-      return { ok: false, error: `dashboard build: index.html must hold exactly one ${tag} (where ${name} goes)` };
+      return err(`dashboard build: index.html must hold exactly one ${tag} (where ${name} goes)`);
   }
-  if (/<\/style/i.test(css)) return { ok: false, error: 'dashboard build: style.css must not contain "</style"' };
-  if (/<\/script/i.test(js)) return { ok: false, error: 'dashboard build: the script must not contain "</script"' };
+  if (/<\/style/i.test(css)) return err('dashboard build: style.css must not contain "</style"');
+  if (/<\/script/i.test(js)) return err('dashboard build: the script must not contain "</script"');
   if (/<script|<style/i.test(html.replace(SCRIPT_TAG, '')))
-    return { ok: false, error: 'dashboard build: index.html must not hold its own <script> or <style>' };
+    return err('dashboard build: index.html must not hold its own <script> or <style>');
   // Functions as replacements: `$` in the code must stay as written.
-  return {
-    ok: true,
-    value: html
-      .replace(STYLE_TAG, () => `<style>\n${css}</style>`)
-      .replace(SCRIPT_TAG, () => `<script>\n${js}</script>`),
-  };
+  return ok(
+    html.replace(STYLE_TAG, () => `<style>\n${css}</style>`).replace(SCRIPT_TAG, () => `<script>\n${js}</script>`),
+  );
 }
 
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
@@ -42,13 +39,11 @@ export function pageCsp(page: string): Built<string> {
   const styles = [...page.matchAll(/<style>([\s\S]*?)<\/style>/g)];
   const scripts = [...page.matchAll(/<script>([\s\S]*?)<\/script>/g)];
   if (styles.length !== 1 || scripts.length !== 1)
-    return {
-      ok: false,
-      error: `dashboard: the page must hold one <style> and one <script> (found ${styles.length} and ${scripts.length})`,
-    };
-  return {
-    ok: true,
-    value: [
+    return err(
+      `dashboard: the page must hold one <style> and one <script> (found ${styles.length} and ${scripts.length})`,
+    );
+  return ok(
+    [
       "default-src 'none'",
       `script-src ${sha256(scripts[0]![1]!)}`,
       `style-src ${sha256(styles[0]![1]!)}`,
@@ -58,5 +53,5 @@ export function pageCsp(page: string): Built<string> {
       "form-action 'none'",
       "frame-ancestors 'none'",
     ].join('; '),
-  };
+  );
 }

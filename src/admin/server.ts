@@ -106,8 +106,8 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
       case 'dashboard': {
         const page = dashboardPage();
         if (!page.ok) throw new Error(page.error);
-        return send(res, 200, 'text/html; charset=utf-8', page.html, {
-          'Content-Security-Policy': page.csp,
+        return send(res, 200, 'text/html; charset=utf-8', page.value.html, {
+          'Content-Security-Policy': page.value.csp,
           'Referrer-Policy': 'no-referrer',
           'X-Frame-Options': 'DENY',
         });

@@ -1,5 +1,5 @@
 import type { MarathonApp, MarathonTask } from '../marathon/types';
-import type { Result } from '../result';
+import { err, ok, type Result } from '../result';
 import type { Problem } from './types';
 
 export type Parsed<T> = Result<T>;
@@ -23,7 +23,7 @@ export interface ParsedApps {
  */
 export function parseAppsJson(body: unknown): Parsed<ParsedApps> {
   if (!isObject(body) || !Array.isArray(body['apps'])) {
-    return { ok: false, error: 'expected a JSON object with an "apps" array (GET /v2/apps?embed=apps.tasks)' };
+    return err('expected a JSON object with an "apps" array (GET /v2/apps?embed=apps.tasks)');
   }
   const apps: MarathonApp[] = [];
   const problems: Problem[] = [];
@@ -39,7 +39,7 @@ export function parseAppsJson(body: unknown): Parsed<ParsedApps> {
     const space = checked.indexOf(' ');
     problems.push({ appId: id, portIndex: null, label: checked.slice(0, space), message: checked.slice(space + 1) });
   }
-  return { ok: true, value: { apps, problems } };
+  return ok({ apps, problems });
 }
 
 const ARRAYS_OF_OBJECTS = ['portDefinitions', 'healthChecks', 'networks'] as const;
