@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { err, ok } from '../result';
 import type { Validation } from './eventTypes';
 import { MarathonError, TlsTrust, displayUrl, requestHttp, tlsTrust } from './http';
 
@@ -30,8 +31,8 @@ export interface BasicCredentials {
 export function parseBasicCredentials(text: string, source: string): Validation<BasicCredentials> {
   const line = text.split(/\r?\n/, 1)[0] ?? '';
   const i = line.indexOf(':');
-  if (i <= 0) return { ok: false, error: `${source}: expected credentials as user:pass` };
-  return { ok: true, value: { user: line.slice(0, i), password: line.slice(i + 1) } };
+  if (i <= 0) return err(`${source}: expected credentials as user:pass`);
+  return ok({ user: line.slice(0, i), password: line.slice(i + 1) });
 }
 
 export function basicAuth(creds: BasicCredentials): AuthProvider {
@@ -56,27 +57,26 @@ export function parseDcosCredentials(json: string, source = '--dcos-auth-credent
   try {
     v = JSON.parse(json);
   } catch {
-    return { ok: false, error: `${source}: not valid JSON (expected {"uid","private_key","login_endpoint"})` };
+    return err(`${source}: not valid JSON (expected {"uid","private_key","login_endpoint"})`);
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    return { ok: false, error: `${source}: expected a JSON object with uid, private_key, login_endpoint` };
+    return err(`${source}: expected a JSON object with uid, private_key, login_endpoint`);
   }
   const o = v as Record<string, unknown>;
   for (const k of ['uid', 'private_key', 'login_endpoint']) {
-    if (typeof o[k] !== 'string' || o[k] === '')
-      return { ok: false, error: `${source}: "${k}" must be a non-empty string` };
+    if (typeof o[k] !== 'string' || o[k] === '') return err(`${source}: "${k}" must be a non-empty string`);
   }
   const privateKey = o['private_key'] as string;
   try {
     crypto.createPrivateKey(privateKey);
   } catch {
-    return { ok: false, error: `${source}: "private_key" is not a PEM private key` };
+    return err(`${source}: "private_key" is not a PEM private key`);
   }
   const loginEndpoint = o['login_endpoint'] as string;
   if (!/^https?:\/\//.test(loginEndpoint)) {
-    return { ok: false, error: `${source}: "login_endpoint" must be an http(s) URL` };
+    return err(`${source}: "login_endpoint" must be an http(s) URL`);
   }
-  return { ok: true, value: { uid: o['uid'] as string, privateKey, loginEndpoint } };
+  return ok({ uid: o['uid'] as string, privateKey, loginEndpoint });
 }
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');

@@ -1,4 +1,4 @@
-import type { Result } from '../result';
+import { err, ok, type Result } from '../result';
 import { TEMPLATES } from '../templates/catalog';
 import {
   compileMustache,
@@ -53,22 +53,21 @@ export class TemplateSet {
     try {
       for (const t of TEMPLATES) {
         const text = builtins[t.name];
-        if (text === undefined) return { ok: false, error: `built-in template HAPROXY_${t.name} is missing` };
+        if (text === undefined) return err(`built-in template HAPROXY_${t.name} is missing`);
         global.set(t.name, compileMustache(t.name, prepareText(t.name, text)));
       }
     } catch (e) {
-      return { ok: false, error: `built-in template ${(e as Error).message}` };
+      return err(`built-in template ${(e as Error).message}`);
     }
     for (const o of overrides) {
-      if (!INFO.has(o.name))
-        return { ok: false, error: `${o.source}: HAPROXY_${o.name} is not a marathon-lb template` };
+      if (!INFO.has(o.name)) return err(`${o.source}: HAPROXY_${o.name} is not a marathon-lb template`);
       try {
         global.set(o.name, compileOverride(o.name, o.text));
       } catch (e) {
-        return { ok: false, error: `${o.source}: template HAPROXY_${(e as Error).message}` };
+        return err(`${o.source}: template HAPROXY_${(e as Error).message}`);
       }
     }
-    return { ok: true, value: new TemplateSet(global) };
+    return ok(new TemplateSet(global));
   }
 
   global(name: string): CompiledTemplate {

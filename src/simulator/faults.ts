@@ -2,7 +2,7 @@
  * Fault injection settings (pure data + parsing). The server consults the active set on each request;
  * `{"stream":"close"}` is a one-shot action, everything else stays until `DELETE /_sim/faults`.
  */
-import type { Result } from '../result';
+import { err, ok, type Result } from '../result';
 
 export type AppsFault =
   | { readonly kind: '503' }
@@ -40,7 +40,7 @@ const USAGE =
 
 /** Parses a `POST /_sim/faults` body and merges it into the active faults. */
 export function parseFaultRequest(body: unknown, current: Faults): Result<FaultRequest> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, error: USAGE };
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return err(USAGE);
   const b = body as Record<string, unknown>;
   let faults: Faults = current;
   let closeStreams = false;
@@ -49,7 +49,7 @@ export function parseFaultRequest(body: unknown, current: Faults): Result<FaultR
     recognized = true;
     if (b['stream'] === 'hang' || b['stream'] === 'endless-line') faults = { ...faults, stream: b['stream'] };
     else if (b['stream'] === 'close') closeStreams = true;
-    else return { ok: false, error: `unknown stream fault ${JSON.stringify(b['stream'])}: ${USAGE}` };
+    else return err(`unknown stream fault ${JSON.stringify(b['stream'])}: ${USAGE}`);
   }
   if (b['apps'] !== undefined) {
     recognized = true;
@@ -59,23 +59,22 @@ export function parseFaultRequest(body: unknown, current: Faults): Result<FaultR
     } else if (kind === 'slow') {
       const delayMs = b['delayMs'];
       if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS) {
-        return { ok: false, error: `{"apps":"slow"} needs "delayMs" between 0 and ${MAX_DELAY_MS}` };
+        return err(`{"apps":"slow"} needs "delayMs" between 0 and ${MAX_DELAY_MS}`);
       }
       faults = { ...faults, apps: { kind: 'slow', delayMs } };
-    } else return { ok: false, error: `unknown apps fault ${JSON.stringify(kind)}: ${USAGE}` };
+    } else return err(`unknown apps fault ${JSON.stringify(kind)}: ${USAGE}`);
   }
   if (b['all'] !== undefined) {
     recognized = true;
-    if (b['all'] !== 'down') return { ok: false, error: `unknown all fault ${JSON.stringify(b['all'])}: ${USAGE}` };
+    if (b['all'] !== 'down') return err(`unknown all fault ${JSON.stringify(b['all'])}: ${USAGE}`);
     faults = { ...faults, all: b['as'] === '503' || b['as'] === 503 ? '503' : 'refuse' };
   }
   if (b['extraApps'] !== undefined) {
     recognized = true;
-    if (!Array.isArray(b['extraApps']))
-      return { ok: false, error: `{"extraApps"} needs an array of raw app values: ${USAGE}` };
+    if (!Array.isArray(b['extraApps'])) return err(`{"extraApps"} needs an array of raw app values: ${USAGE}`);
     faults = { ...faults, extraApps: b['extraApps'] as unknown[] };
   }
-  return recognized ? { ok: true, value: { faults, closeStreams } } : { ok: false, error: USAGE };
+  return recognized ? ok({ faults, closeStreams }) : err(USAGE);
 }
 
 /** JSON view of the active faults, in the same vocabulary as the POST body. */

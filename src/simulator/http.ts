@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Result } from '../result';
+import { err, ok, type Result } from '../result';
 
 /** Small HTTP helpers shared by the Marathon and control routes. */
 
@@ -16,16 +16,15 @@ export function readJson(req: IncomingMessage): Promise<Body> {
       size += c.length;
       if (size <= MAX_BODY_BYTES) chunks.push(c);
     });
-    req.on('error', (err) => resolve({ ok: false, error: `could not read the request body: ${err.message}` }));
+    req.on('error', (e) => resolve(err(`could not read the request body: ${e.message}`)));
     req.on('end', () => {
-      if (size > MAX_BODY_BYTES)
-        return resolve({ ok: false, error: `request body larger than ${MAX_BODY_BYTES} bytes` });
+      if (size > MAX_BODY_BYTES) return resolve(err(`request body larger than ${MAX_BODY_BYTES} bytes`));
       const text = Buffer.concat(chunks).toString('utf8').trim();
-      if (text === '') return resolve({ ok: true, value: {} });
+      if (text === '') return resolve(ok({}));
       try {
-        resolve({ ok: true, value: JSON.parse(text) as unknown });
-      } catch (err) {
-        resolve({ ok: false, error: `request body is not valid JSON: ${(err as Error).message}` });
+        resolve(ok(JSON.parse(text) as unknown));
+      } catch (e) {
+        resolve(err(`request body is not valid JSON: ${(e as Error).message}`));
       }
     });
   });
