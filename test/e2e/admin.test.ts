@@ -25,7 +25,6 @@ const badLabels = {
 };
 const FAST = ['--sse', '--debounce-quiet', '0.05', '--debounce-max-wait', '0.5', '--max-backoff', '1'];
 const TOKEN = 'adm-7f3c0e5d91b24a6e';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const auth = { Authorization: `Bearer ${TOKEN}` };
 async function get(
@@ -44,6 +43,18 @@ const count = (events: PipelineEvent[], kind: PipelineEvent['kind']): number =>
   events.filter((e) => e.kind === kind).length;
 const triggerCount = (events: PipelineEvent[], kind: string): number =>
   events.filter((e) => e.kind === 'trigger' && e.trigger.kind === kind).length;
+const OUTCOMES: readonly PipelineEvent['kind'][] = [
+  'unchanged',
+  'applied',
+  'fetch-failed',
+  'snapshot-invalid',
+  'apply-failed',
+];
+/** Every trigger so far has been answered: none came after the last outcome (what /status calls no pending change). */
+function settled(events: PipelineEvent[]): boolean {
+  const lastIndex = (pred: (e: PipelineEvent) => boolean): number => events.map(pred).lastIndexOf(true);
+  return lastIndex((e) => e.kind === 'trigger') < lastIndex((e) => OUTCOMES.includes(e.kind));
+}
 
 describe('admin HTTP API of the running controller (simulator, real HTTP)', () => {
   const cleanup: (() => unknown)[] = [];
@@ -65,10 +76,12 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     expect(s.admin.url).toBe(`http://127.0.0.1:${port}`);
     const servers = (): number => s.applied.current?.model.services.find((v) => v.appId === APP)?.servers.length ?? -1;
 
-    // 1. initial apply (a reload), with /badlabels left out; then let startup + connect settle.
+    // 1. initial apply (a reload), with /badlabels left out; then the snapshot the stream's connection triggers.
     await waitFor('initial apply', () => servers() === 2);
-    await waitFor('event stream attached', () => sim.streamCount > 0);
-    await sleep(700);
+    await waitFor(
+      'connected, and its snapshot answered',
+      () => triggerCount(s.events, 'connected') === 1 && settled(s.events),
+    );
     // 2. scale up: one runtime API operation, no reload.
     await sim.scale(APP, 3);
     await waitFor('scale-up applied', () => servers() === 3);
@@ -90,7 +103,8 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     const unchangedBefore = count(s.events, 'unchanged');
     s.signals.next('hup');
     await waitFor('recovered: unchanged', () => count(s.events, 'unchanged') > unchangedBefore);
-    await sleep(300);
+    // Marker: this last snapshot was fetched after every event the simulator sent; nothing is left to answer.
+    expect(settled(s.events)).toBe(true);
 
     const m = await get(`${s.admin.url}/metrics`);
     expect(m.status).toBe(200);
