@@ -44,7 +44,7 @@ async function main(): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-demo-'));
   const ports = DEFAULT_DEMO_PORTS;
   const files = prepareDemoFiles(dir, configDir, ports);
-  const sim = await startScenario(scenario.scenario, { port: 0, serveTasks: true }, (line) =>
+  const sim = await startScenario(scenario.value, { port: 0, serveTasks: true }, (line) =>
     process.stdout.write(`[simulator] ${line}\n`),
   );
   const started = await bootstrap(

@@ -94,8 +94,8 @@ export class Auth {
     const verdict = verifyRs256(token, this.publicKey, nowSec);
     const reason = !verdict.ok
       ? verdict.error
-      : verdict.payload['uid'] !== uid
-        ? `the token's uid ${JSON.stringify(verdict.payload['uid'])} does not match ${JSON.stringify(uid)}`
+      : verdict.value['uid'] !== uid
+        ? `the token's uid ${JSON.stringify(verdict.value['uid'])} does not match ${JSON.stringify(uid)}`
         : this.opts.dcos.uid !== undefined && uid !== this.opts.dcos.uid
           ? `unknown service account ${JSON.stringify(uid)}`
           : null;
@@ -137,6 +137,6 @@ export class Auth {
   private verifyIssued(token: string): string | null {
     const v = verifyHs256(token, this.secret, Math.floor(this.nowMs() / 1000));
     if (!v.ok) return v.error;
-    return v.payload['gen'] === this.generation ? null : 'the token has expired';
+    return v.value['gen'] === this.generation ? null : 'the token has expired';
   }
 }

@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.scenario !== undefined) {
     const loaded = loadScenario(args.scenario);
     if (!loaded.ok) throw new Error(loaded.error);
-    scenario = args.timeline ? loaded.scenario : { ...loaded.scenario, timeline: [] };
+    scenario = args.timeline ? loaded.value : { ...loaded.value, timeline: [] };
   }
   const options: SimulatorOptions = {
     host: args.host,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { err, ok, type Result } from '../result';
 
 /**
  * Scenario files (config/scenarios/*.json):
@@ -45,13 +46,12 @@ export interface Step {
   readonly arg: unknown;
 }
 
-export type ScenarioResult =
-  { readonly ok: true; readonly scenario: Scenario } | { readonly ok: false; readonly error: string };
+export type ScenarioResult = Result<Scenario>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parseScenario(raw: unknown, source: string): ScenarioResult {
-  const bad = (msg: string): ScenarioResult => ({ ok: false, error: `scenario ${source}: ${msg}` });
+  const bad = (msg: string): ScenarioResult => err(`scenario ${source}: ${msg}`);
   if (!isObject(raw)) return bad('must be a JSON object with "apps" (and optionally "timeline")');
   const apps = raw['apps'] ?? [];
   if (!Array.isArray(apps) || !apps.every(isObject)) return bad('"apps" must be an array of Marathon app objects');
@@ -82,17 +82,14 @@ export function parseScenario(raw: unknown, source: string): ScenarioResult {
   }
   const serveTasks = raw['serveTasks'];
   if (serveTasks !== undefined && typeof serveTasks !== 'boolean') return bad('"serveTasks" must be true or false');
-  return {
-    ok: true,
-    scenario: {
-      name: typeof raw['name'] === 'string' ? raw['name'] : source,
-      ...(typeof raw['description'] === 'string' ? { description: raw['description'] } : {}),
-      ...(serveTasks !== undefined ? { serveTasks } : {}),
-      apps,
-      timeline,
-      ...(repeat !== undefined ? { repeatEveryMs: repeat as number } : {}),
-    },
-  };
+  return ok({
+    name: typeof raw['name'] === 'string' ? raw['name'] : source,
+    ...(typeof raw['description'] === 'string' ? { description: raw['description'] } : {}),
+    ...(serveTasks !== undefined ? { serveTasks } : {}),
+    apps,
+    timeline,
+    ...(repeat !== undefined ? { repeatEveryMs: repeat as number } : {}),
+  });
 }
 
 /** Reads and checks a scenario file; errors name the file. */
@@ -100,15 +97,12 @@ export function loadScenario(file: string): ScenarioResult {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-  } catch (err) {
-    return {
-      ok: false,
-      error: `scenario ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-    };
+  } catch (e) {
+    return err(`scenario ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   try {
     return parseScenario(JSON.parse(text) as unknown, file);
-  } catch (err) {
-    return { ok: false, error: `scenario ${file}: not valid JSON (${(err as Error).message})` };
+  } catch (e) {
+    return err(`scenario ${file}: not valid JSON (${(e as Error).message})`);
   }
 }

@@ -157,7 +157,7 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     const adminPort = await freeLoopbackPort();
     const logs: LogLine[] = [];
     const live = await startLive({
-      apps: [...scenario.scenario.apps],
+      apps: [...scenario.value.apps],
       logger: memoryLogger(logs),
       flags: ['--admin-port', String(adminPort), '--admin-token', TOKEN, '--health-check'],
     });

@@ -622,7 +622,7 @@ describe('scenarios', () => {
     const demo = loadScenario(join(ROOT, 'config/scenarios/demo.json'));
     const minimal = loadScenario(join(ROOT, 'config/scenarios/minimal.json'));
     if (!demo.ok || !minimal.ok) throw new Error(`${!demo.ok ? demo.error : ''} ${!minimal.ok ? minimal.error : ''}`);
-    const sim = await startScenario({ ...demo.scenario, timeline: [] }, { serveTasks: true, seed: '1' });
+    const sim = await startScenario({ ...demo.value, timeline: [] }, { serveTasks: true, seed: '1' });
     sims.push(sim);
     const apps = (await getJson(`${sim.url}/v2/apps?embed=apps.tasks`)).apps;
     const web = apps.find((a) => a.id === '/mywebservernew')!;
@@ -634,7 +634,7 @@ describe('scenarios', () => {
     });
     expect(apps.some((a) => a.labels['HAPROXY_0_MODE'] === 'tcp')).toBe(true);
     expect((await request(`http://127.0.0.1:${web.tasks[0].ports[0]}/health`)).status).toBe(200);
-    expect(minimal.scenario.apps).toHaveLength(1);
+    expect(minimal.value.apps).toHaveLength(1);
   });
 
   test('a timeline plays its steps in order and close() cancels the rest', async () => {
@@ -652,7 +652,7 @@ describe('scenarios', () => {
     );
     if (!parsed.ok) throw new Error(parsed.error);
     const lines: string[] = [];
-    const sim = await startScenario(parsed.scenario, { seed: '2' }, (l) => lines.push(l));
+    const sim = await startScenario(parsed.value, { seed: '2' }, (l) => lines.push(l));
     sims.push(sim);
     const seen: string[] = [];
     sim.onEvent((e) => seen.push(`${e.eventType}${typeof e['taskStatus'] === 'string' ? ':' + e['taskStatus'] : ''}`));
