@@ -60,6 +60,31 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
   const addMap = (vhost: string): void => {
     if (!domainMap.some(([h, b]) => h === vhost && b === backend)) domainMap.push([vhost, backend]);
   };
+  const addHttps = (vhost: string, fragment: string): void => {
+    https += fragment;
+    groupedFor(grouped, vhost).entries.push([weight, fragment]);
+  };
+  // With --haproxy-map the first service to route by map emits the one lookup line (weight -1 sorts
+  // it after the weighted ACLs); every vhost goes into the map file.
+  const mapHttp = (vhost: string, name: string, labelName: string): void => {
+    if (!mapHttpDone) {
+      weight = -1;
+      http += r.render(name, { haproxy_dir: haproxyDir }, labelName);
+      mapHttpDone = true;
+    }
+    addMap(vhost);
+  };
+  const mapHttps = (vhost: string): void => {
+    if (!mapHttpsDone) {
+      weight = -1;
+      addHttps(
+        vhost,
+        r.render('MAP_HTTPS_FRONTEND_ACL', { hostname: vhost, haproxy_dir: haproxyDir }, 'HTTPS_FRONTEND_ACL'),
+      );
+      mapHttpsDone = true;
+    }
+    addMap(vhost);
+  };
 
   if (hostname.includes(',')) {
     const vhosts = hostname.split(',');
@@ -93,19 +118,14 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
       if (svc.bindOptions !== null) g.bindOptions.add(svc.bindOptions);
 
       if (haproxyMap && svc.path === null && realm === undefined && !svc.redirectHttpToHttps) {
-        if (!mapHttpDone) {
-          weight = -1;
-          http += r.render('MAP_HTTP_FRONTEND_ACL_ONLY', { haproxy_dir: haproxyDir }, 'HTTP_FRONTEND_ACL_ONLY');
-          mapHttpDone = true;
-        }
-        addMap(vhost);
+        mapHttp(vhost, 'MAP_HTTP_FRONTEND_ACL_ONLY', 'HTTP_FRONTEND_ACL_ONLY');
       } else {
         http += r.render('HTTP_FRONTEND_ACL_ONLY', { cleanedUpHostname: acl, hostname: vhost });
       }
 
-      let fragment: string | null = null;
       if (svc.path !== null) {
-        fragment =
+        addHttps(
+          vhost,
           realm !== undefined
             ? r.render('HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH', {
                 cleanedUpHostname: acl,
@@ -114,32 +134,17 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
                 realm,
                 backend,
               })
-            : r.render('HTTPS_FRONTEND_ACL_WITH_PATH', { cleanedUpHostname: acl, hostname: vhost, appId, backend });
+            : r.render('HTTPS_FRONTEND_ACL_WITH_PATH', { cleanedUpHostname: acl, hostname: vhost, appId, backend }),
+        );
       } else if (realm !== undefined) {
-        fragment = r.render('HTTPS_FRONTEND_ACL_WITH_AUTH', {
-          cleanedUpHostname: acl,
-          hostname: vhost,
-          appId,
-          realm,
-          backend,
-        });
+        addHttps(
+          vhost,
+          r.render('HTTPS_FRONTEND_ACL_WITH_AUTH', { cleanedUpHostname: acl, hostname: vhost, appId, realm, backend }),
+        );
       } else if (haproxyMap) {
-        if (!mapHttpsDone) {
-          weight = -1;
-          fragment = r.render(
-            'MAP_HTTPS_FRONTEND_ACL',
-            { hostname: vhost, haproxy_dir: haproxyDir },
-            'HTTPS_FRONTEND_ACL',
-          );
-          mapHttpsDone = true;
-        }
-        addMap(vhost);
+        mapHttps(vhost);
       } else {
-        fragment = r.render('HTTPS_FRONTEND_ACL', { cleanedUpHostname: acl, hostname: vhost, appId, backend });
-      }
-      if (fragment !== null) {
-        https += fragment;
-        g.entries.push([weight, fragment]);
+        addHttps(vhost, r.render('HTTPS_FRONTEND_ACL', { cleanedUpHostname: acl, hostname: vhost, appId, backend }));
       }
     }
 
@@ -170,12 +175,11 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
   // Upstream's defaultdict creates a vhost's entry only when something is added to it.
   if (svc.sslCert !== null) groupedFor(grouped, hostname).certs.add(svc.sslCert);
   if (svc.bindOptions !== null) groupedFor(grouped, hostname).bindOptions.add(svc.bindOptions);
-  const addHttps = (fragment: string): void => {
-    https += fragment;
-    groupedFor(grouped, hostname).entries.push([weight, fragment]);
-  };
 
   if (svc.path !== null) {
+    // A path behind auth: the http and the https rule take the same placeholders.
+    const authPath =
+      realm === undefined ? null : { cleanedUpHostname: acl, hostname, path: svc.path, appId, realm, backend };
     if (svc.redirectHttpToHttps) {
       http += r.render('HTTP_FRONTEND_ACL_ONLY', { cleanedUpHostname: acl, hostname });
       http += r.render('HTTP_FRONTEND_ACL_ONLY_WITH_PATH', {
@@ -189,15 +193,8 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
         cleanedUpHostname: acl,
         backend,
       });
-    } else if (realm !== undefined) {
-      http += r.render('HTTP_FRONTEND_ACL_WITH_AUTH_AND_PATH', {
-        cleanedUpHostname: acl,
-        hostname,
-        path: svc.path,
-        appId,
-        realm,
-        backend,
-      });
+    } else if (authPath !== null) {
+      http += r.render('HTTP_FRONTEND_ACL_WITH_AUTH_AND_PATH', authPath);
     } else {
       http += r.render('HTTP_FRONTEND_ACL_WITH_PATH', {
         cleanedUpHostname: acl,
@@ -207,17 +204,11 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
         backend,
       });
     }
-    addHttps(r.render('HTTPS_FRONTEND_ACL_ONLY_WITH_PATH', { path: svc.path, backend }));
+    addHttps(hostname, r.render('HTTPS_FRONTEND_ACL_ONLY_WITH_PATH', { path: svc.path, backend }));
     addHttps(
-      realm !== undefined
-        ? r.render('HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH', {
-            cleanedUpHostname: acl,
-            hostname,
-            path: svc.path,
-            appId,
-            realm,
-            backend,
-          })
+      hostname,
+      authPath !== null
+        ? r.render('HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH', authPath)
         : r.render('HTTPS_FRONTEND_ACL_WITH_PATH', { cleanedUpHostname: acl, hostname, appId, backend }),
     );
     return { weight, http, https, grouped, mapHttpDone, mapHttpsDone, domainMap };
@@ -229,27 +220,20 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
   } else if (realm !== undefined) {
     http += r.render('HTTP_FRONTEND_ACL_WITH_AUTH', { cleanedUpHostname: acl, hostname, appId, realm, backend });
   } else if (haproxyMap) {
-    if (!mapHttpDone) {
-      weight = -1;
-      http += r.render('MAP_HTTP_FRONTEND_ACL', { haproxy_dir: haproxyDir }, 'HTTP_FRONTEND_ACL');
-      mapHttpDone = true;
-    }
-    addMap(hostname);
+    mapHttp(hostname, 'MAP_HTTP_FRONTEND_ACL', 'HTTP_FRONTEND_ACL');
   } else {
     http += r.render('HTTP_FRONTEND_ACL', { cleanedUpHostname: acl, hostname, appId, backend });
   }
 
   if (realm !== undefined) {
-    addHttps(r.render('HTTPS_FRONTEND_ACL_WITH_AUTH', { cleanedUpHostname: acl, hostname, appId, realm, backend }));
+    addHttps(
+      hostname,
+      r.render('HTTPS_FRONTEND_ACL_WITH_AUTH', { cleanedUpHostname: acl, hostname, appId, realm, backend }),
+    );
   } else if (haproxyMap) {
-    if (!mapHttpsDone) {
-      weight = -1;
-      addHttps(r.render('MAP_HTTPS_FRONTEND_ACL', { hostname, haproxy_dir: haproxyDir }, 'HTTPS_FRONTEND_ACL'));
-      mapHttpsDone = true;
-    }
-    addMap(hostname);
+    mapHttps(hostname);
   } else {
-    addHttps(r.render('HTTPS_FRONTEND_ACL', { cleanedUpHostname: acl, hostname, appId, backend }));
+    addHttps(hostname, r.render('HTTPS_FRONTEND_ACL', { cleanedUpHostname: acl, hostname, appId, backend }));
   }
   return { weight, http, https, grouped, mapHttpDone, mapHttpsDone, domainMap };
 }
