@@ -1,5 +1,6 @@
 import type { AppDef, PortMapping, SimFailure, SimState } from './types';
 import { fail } from './types';
+import { err, ok, type Result } from '../result';
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -40,8 +41,9 @@ export function normalizeAppDef(
 
   const merged: Json = { ...(previous ?? {}), ...raw };
   delete merged['tasks'];
-  const ports = portsOf(merged, where);
-  if ('error' in ports) return fail(422, ports.error);
+  const checkedPorts = portsOf(merged, where);
+  if (!checkedPorts.ok) return fail(422, checkedPorts.error);
+  const ports = checkedPorts.value;
 
   // Built only when a port is to be assigned: at 10 000 apps with fixed ports, every create would scan them all.
   let used: Set<number> | undefined;
@@ -91,7 +93,7 @@ interface Ports {
   readonly networks: readonly { readonly mode: string; readonly name?: string }[];
 }
 
-function portsOf(app: Json, where: string): Ports | { readonly error: string } {
+function portsOf(app: Json, where: string): Result<Ports> {
   const container = isObject(app['container']) ? app['container'] : undefined;
   const docker = container !== undefined && isObject(container['docker']) ? container['docker'] : undefined;
   const rawMappings = container?.['portMappings'] ?? docker?.['portMappings'];
@@ -105,26 +107,24 @@ function portsOf(app: Json, where: string): Ports | { readonly error: string } {
           ? [{ mode: 'host' }]
           : [{ mode: 'container/bridge' }];
   if (!networks.every((n): n is { readonly mode: string } => isObject(n) && typeof n['mode'] === 'string'))
-    return { error: `${where}: networks must be objects with a mode` };
+    return err(`${where}: networks must be objects with a mode`);
   if (Array.isArray(rawMappings) && networks[0].mode !== 'host') {
-    if (!rawMappings.every(isObject)) return { error: `${where}: container.portMappings must be an array of objects` };
+    if (!rawMappings.every(isObject)) return err(`${where}: container.portMappings must be an array of objects`);
     const mappings = rawMappings.map((m) => ({ protocol: 'tcp', ...m, servicePort: num(m['servicePort']) }));
     if (mappings.some((m) => Number.isNaN(m.servicePort)))
-      return { error: `${where}: portMappings[].servicePort must be a number` };
-    return { mappings, networks };
+      return err(`${where}: portMappings[].servicePort must be a number`);
+    return ok({ mappings, networks });
   }
-  if (networks[0].mode !== 'host') return { networks };
+  if (networks[0].mode !== 'host') return ok({ networks });
   const raw: unknown =
     app['portDefinitions'] ??
     (Array.isArray(app['ports'])
       ? (app['ports'] as unknown[]).map((port) => ({ port }))
       : [{ port: 0, name: 'default' }]);
-  if (!Array.isArray(raw) || !raw.every(isObject))
-    return { error: `${where}: portDefinitions must be an array of objects` };
+  if (!Array.isArray(raw) || !raw.every(isObject)) return err(`${where}: portDefinitions must be an array of objects`);
   const definitions = raw.map((d) => ({ protocol: 'tcp', labels: {}, ...d, port: num(d['port']) }));
-  if (definitions.some((d) => Number.isNaN(d.port)))
-    return { error: `${where}: portDefinitions[].port must be a number` };
-  return { definitions, networks };
+  if (definitions.some((d) => Number.isNaN(d.port))) return err(`${where}: portDefinitions[].port must be a number`);
+  return ok({ definitions, networks });
 }
 
 const num = (v: unknown): number =>
