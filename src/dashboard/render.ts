@@ -26,6 +26,33 @@ function setCount(id: string, n: number): void {
   byId(id).textContent = `(${n})`;
 }
 
+/** A table with a heading row (`stack`: its rows become cards on narrow screens); `emptyText` stands in for no rows. */
+function stackTable(
+  cls: string,
+  headings: readonly string[],
+  rows: readonly HTMLElement[],
+  emptyText: string,
+): HTMLElement {
+  return h(
+    'table',
+    { cls },
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        headings.map((t) => h('th', { text: t })),
+      ),
+    ),
+    h(
+      'tbody',
+      null,
+      rows.length ? rows : h('tr', null, h('td', { colspan: String(headings.length), cls: 'empty', text: emptyText })),
+    ),
+  );
+}
+
 export function renderMarathon(s: AdminStatus, now: number): void {
   replace('marathon', [
     h(
@@ -80,27 +107,11 @@ export function renderTraffic(hs: HaproxyStatus, now: number): void {
     h(
       'div',
       { cls: 'card' },
-      h(
-        'table',
-        { cls: 'stack' },
-        h(
-          'thead',
-          null,
-          h(
-            'tr',
-            null,
-            h('th', { text: kind }),
-            h('th', { text: 'Status' }),
-            h('th', { text: 'Sessions, requests and 5xx per second, last minutes' }),
-          ),
-        ),
-        h(
-          'tbody',
-          null,
-          list.length
-            ? rows(kind, list)
-            : [h('tr', null, h('td', { colspan: '3', cls: 'empty', text: `no ${kind.toLowerCase()}s` }))],
-        ),
+      stackTable(
+        'stack',
+        [kind, 'Status', 'Sessions, requests and 5xx per second, last minutes'],
+        rows(kind, list),
+        `no ${kind.toLowerCase()}s`,
       ),
     );
   replace('traffic', [
@@ -153,23 +164,11 @@ export function renderServices(services: readonly ServiceStatus[], hs: HaproxySt
               route ? h('span', null, 'route ', h('code', { text: route })) : null,
             ),
             s.traffic === null ? null : h('div', { cls: 'meta traffic' }, trafficCells(s.traffic, hs)),
-            h(
-              'table',
-              { cls: 'stack servers' },
-              h(
-                'thead',
-                null,
-                h(
-                  'tr',
-                  null,
-                  ['Server', 'Name', 'HAProxy state', 'Last check', 'Marathon'].map((t) => h('th', { text: t })),
-                ),
-              ),
-              h(
-                'tbody',
-                null,
-                rows.length ? rows : [h('tr', null, h('td', { colspan: '5', cls: 'empty', text: 'no servers' }))],
-              ),
+            stackTable(
+              'stack servers',
+              ['Server', 'Name', 'HAProxy state', 'Last check', 'Marathon'],
+              rows,
+              'no servers',
             ),
           );
         }),
@@ -180,37 +179,26 @@ export function renderServices(services: readonly ServiceStatus[], hs: HaproxySt
 
 export function renderLeftOut(leftOut: readonly Problem[]): void {
   setCount('left-out-count', leftOut.length);
-  if (leftOut.length === 0) return replace('left-out', [empty('Every app in the group is served.')]);
+  const allServed = 'Every app in the group is served.';
+  if (leftOut.length === 0) return replace('left-out', [empty(allServed)]);
   replace('left-out', [
     h(
       'div',
       { cls: 'card' },
-      h(
-        'table',
-        { cls: 'stack' },
-        h(
-          'thead',
-          null,
+      stackTable(
+        'stack',
+        ['App', 'Port index', 'Label', 'Why it is left out'],
+        leftOut.map((p) =>
           h(
             'tr',
             null,
-            ['App', 'Port index', 'Label', 'Why it is left out'].map((t) => h('th', { text: t })),
+            h('td', { cls: 'mono', 'data-label': 'app', text: p.appId }),
+            h('td', { 'data-label': 'port index', text: p.portIndex === null ? 'all' : String(p.portIndex) }),
+            h('td', { cls: 'mono', 'data-label': 'label', text: p.label ?? '' }),
+            h('td', { 'data-label': 'why', text: p.message }),
           ),
         ),
-        h(
-          'tbody',
-          null,
-          leftOut.map((p) =>
-            h(
-              'tr',
-              null,
-              h('td', { cls: 'mono', 'data-label': 'app', text: p.appId }),
-              h('td', { 'data-label': 'port index', text: p.portIndex === null ? 'all' : String(p.portIndex) }),
-              h('td', { cls: 'mono', 'data-label': 'label', text: p.label ?? '' }),
-              h('td', { 'data-label': 'why', text: p.message }),
-            ),
-          ),
-        ),
+        allServed,
       ),
     ),
   ]);
