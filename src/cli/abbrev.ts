@@ -7,8 +7,10 @@
  * and are not touched here.
  */
 
-export type Expanded =
-  { readonly ok: true; readonly argv: readonly string[] } | { readonly ok: false; readonly message: string };
+import { err, ok, type Result } from '../result';
+
+/** The argv with prefixes expanded, or argparse's "ambiguous option" message. */
+export type Expanded = Result<readonly string[]>;
 
 /** `argv` with every unique long-flag prefix replaced by the full flag; `names` without dashes, in help order. */
 export function expandAbbreviations(argv: readonly string[], names: readonly string[]): Expanded {
@@ -33,13 +35,10 @@ export function expandAbbreviations(argv: readonly string[], names: readonly str
     }
     const matches = names.filter((n) => n.startsWith(name));
     if (matches.length > 1) {
-      return {
-        ok: false,
-        message: `ambiguous option: ${token} could match ${matches.map((n) => `--${n}`).join(', ')}`,
-      };
+      return err(`ambiguous option: ${token} could match ${matches.map((n) => `--${n}`).join(', ')}`);
     }
     // No match: left as typed, so the parser reports it as unrecognized.
     out.push(matches.length === 1 ? `--${matches[0] as string}${rest}` : token);
   }
-  return { ok: true, argv: out };
+  return ok(out);
 }

@@ -279,8 +279,8 @@ const LONG_NAMES: readonly string[] = [
 
 export function parseArgs(argv: readonly string[], env: Env): ParseResult {
   const expanded = expandAbbreviations(argv, LONG_NAMES);
-  if (!expanded.ok) return { kind: 'error', message: expanded.message };
-  const run = runYargs(expanded.argv);
+  if (!expanded.ok) return { kind: 'error', message: expanded.error };
+  const run = runYargs(expanded.value);
   if (run.kind === 'fail') return { kind: 'error', message: run.message };
   if (run.kind === 'help') return run;
   return optionsFrom(run.values, env);
@@ -289,8 +289,8 @@ export function parseArgs(argv: readonly string[], env: Env): ParseResult {
 /** `marathon-lb check-labels …` (argv without the subcommand): the service's flags, --app-file and --json; --group is optional. */
 export function parseCheckLabelsArgs(argv: readonly string[], env: Env): CheckLabelsParse {
   const expanded = expandAbbreviations(argv, [...LONG_NAMES, 'app-file', 'json', 'no-json']);
-  if (!expanded.ok) return { kind: 'error', message: expanded.message };
-  const run = runYargs(expanded.argv, true);
+  if (!expanded.ok) return { kind: 'error', message: expanded.error };
+  const run = runYargs(expanded.value, true);
   if (run.kind === 'fail') return { kind: 'error', message: run.message };
   if (run.kind === 'help') return run;
   // yargs reads `--app-file 5` as a number: a path is its text.

@@ -174,7 +174,7 @@ const label = (f: Flag): string => (f.alias ? `--${f.flag}/-${f.alias}` : `--${f
 
 export function parseZddArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ZddParse {
   const expanded = expandAbbreviations(argv, ['help', ...ZDD_FLAGS.map((f) => f.flag)]);
-  if (!expanded.ok) return { kind: 'error', message: expanded.message };
+  if (!expanded.ok) return { kind: 'error', message: expanded.error };
   let failure: string | undefined;
   let output = '';
   let values: Record<string, unknown> = {};
@@ -182,7 +182,7 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
     .fail((msg: string | undefined, err: Error | undefined) => {
       failure ??= msg || err?.message || 'invalid arguments';
     })
-    .parseSync([...expanded.argv], {}, (err, parsed, out) => {
+    .parseSync([...expanded.value], {}, (err, parsed, out) => {
       if (err && failure === undefined) failure = err.message;
       values = parsed as Record<string, unknown>;
       output = out;

@@ -49,7 +49,7 @@ describe('argparse-style abbreviations of long flags', () => {
     expect(error(['--group', 'g', '--nope'])).toBe('unrecognized arguments: --nope');
     expect(expandAbbreviations(['--gr', 'x', '--', '--str'], ['group', 'strict-mode'])).toEqual({
       ok: true,
-      argv: ['--group', 'x', '--', '--str'],
+      value: ['--group', 'x', '--', '--str'],
     });
   });
 
