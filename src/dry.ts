@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import type { Options } from './cli/options';
 import { findConfigDir } from './configDir';
+import { err, ok, type Result } from './result';
 import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
 import { fileChecks } from './model/files';
 import { describeProblem } from './model/types';
@@ -69,7 +70,7 @@ export async function runDry(options: Options, io: DryIo): Promise<number> {
         ? parseApps('standard input', await io.readStdin().catch((e: unknown) => e as Error))
         : readApps(options.appsFile);
     if (!read.ok) return fail(read.error);
-    body = read.body;
+    body = read.value;
   } else {
     try {
       body = await io.fetchApps();
@@ -111,7 +112,8 @@ export async function runDry(options: Options, io: DryIo): Promise<number> {
   return 0;
 }
 
-type ReadApps = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly error: string };
+/** The parsed JSON of an apps file, or a message naming the file. */
+type ReadApps = Result<unknown>;
 
 /**
  * Reads and parses in a plain function: the 15 MB text of a big apps file dies here. Held in a local
@@ -122,24 +124,18 @@ function readApps(file: string): ReadApps {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    return {
-      ok: false,
-      error: `cannot read apps file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    };
+    return err(`cannot read apps file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   return parseApps(file, text);
 }
 
 function parseApps(name: string, text: string | Error): ReadApps {
   if (typeof text !== 'string')
-    return {
-      ok: false,
-      error: `cannot read apps file ${name}: ${(text as NodeJS.ErrnoException).code ?? text.message}`,
-    };
+    return err(`cannot read apps file ${name}: ${(text as NodeJS.ErrnoException).code ?? text.message}`);
   try {
-    return { ok: true, body: JSON.parse(text) as unknown };
+    return ok(JSON.parse(text) as unknown);
   } catch (e) {
-    return { ok: false, error: `apps file ${name} is not valid JSON: ${(e as Error).message}` };
+    return err(`apps file ${name} is not valid JSON: ${(e as Error).message}`);
   }
 }
 
