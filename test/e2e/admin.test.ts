@@ -3,7 +3,7 @@ import { startAdminServer } from '../../src/admin/server';
 import type { AdminStatus } from '../../src/admin/statusBook';
 import type { PipelineEvent } from '../../src/reconcile/pipeline';
 import { Simulator } from '../../src/simulator';
-import { memoryLogger, type LogLine } from '../support/controllerHarness';
+import { memoryLogger, settled, type LogLine } from '../support/controllerHarness';
 import { freePort } from '../support/ports';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { waitFor } from '../support/wait';
@@ -43,18 +43,6 @@ const count = (events: PipelineEvent[], kind: PipelineEvent['kind']): number =>
   events.filter((e) => e.kind === kind).length;
 const triggerCount = (events: PipelineEvent[], kind: string): number =>
   events.filter((e) => e.kind === 'trigger' && e.trigger.kind === kind).length;
-const OUTCOMES: readonly PipelineEvent['kind'][] = [
-  'unchanged',
-  'applied',
-  'fetch-failed',
-  'snapshot-invalid',
-  'apply-failed',
-];
-/** Every trigger so far has been answered: none came after the last outcome (what /status calls no pending change). */
-function settled(events: PipelineEvent[]): boolean {
-  const lastIndex = (pred: (e: PipelineEvent) => boolean): number => events.map(pred).lastIndexOf(true);
-  return lastIndex((e) => e.kind === 'trigger') < lastIndex((e) => OUTCOMES.includes(e.kind));
-}
 
 describe('admin HTTP API of the running controller (simulator, real HTTP)', () => {
   const cleanup: (() => unknown)[] = [];

@@ -1,5 +1,5 @@
 import { Simulator } from '../../src/simulator';
-import { startController, type RunningController } from '../support/controllerHarness';
+import { connectedAndSettled, startController, type RunningController } from '../support/controllerHarness';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { waitFor } from '../support/wait';
 
@@ -54,8 +54,9 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     const s = await sim();
     const { c } = controller(['-m', s.url, ...FAST, '--sse-idle-timeout', '1']);
     await waitFor('initial apply', () => serversOf(c) === 2);
+    // Marker: the snapshot the stream's connection triggers is answered before the change (or it would carry it).
+    await waitFor('event stream open, its snapshot answered', () => connectedAndSettled(c.events));
     s.setFaults({ stream: 'hang' }); // the open stream goes silent without closing
-    await new Promise((r) => setTimeout(r, 100));
     const mark = c.logs.length;
     await s.scale('/web', 4); // this event is never delivered on the hung stream
     s.clearFaults(); // new connections work again; the hung one stays hung
@@ -94,19 +95,24 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     const { c, haproxy } = controller(['-m', s.url, ...FAST]);
     await waitFor('initial apply', () => serversOf(c) === 2);
     const applies = haproxy.applies.length;
+    const fetches = (): number => c.events.filter((e) => e.kind === 'fetching').length;
     s.setFaults({ apps: 'wrong-shape' });
     c.signals.next('hup');
-    c.signals.next('hup');
-    await new Promise((r) => setTimeout(r, 400));
-    c.signals.next('hup');
     await waitFor('error reported', () => c.events.some((e) => e.kind === 'snapshot-invalid'));
-    await new Promise((r) => setTimeout(r, 400));
-    expect(c.events.filter((e) => e.kind === 'snapshot-invalid')).toHaveLength(1);
-    expect(haproxy.applies.length).toBe(applies);
-    expect(serversOf(c)).toBe(2);
+    // Two more snapshots of the same bad input. Fetches run one at a time and each is built as soon as it
+    // arrives, so once the third begins the second has been built.
+    const first = fetches();
+    c.signals.next('hup');
+    await waitFor('second bad snapshot fetched', () => fetches() === first + 1);
+    c.signals.next('hup');
+    await waitFor('third fetch begun', () => fetches() === first + 2);
+    // Marker: a different failure, fetched after the bad snapshots were built.
     s.setFaults({ apps: 'invalid-json' });
     c.signals.next('hup');
     await waitFor('fetch failure reported', () => c.events.some((e) => e.kind === 'fetch-failed'));
+    expect(c.events.filter((e) => e.kind === 'snapshot-invalid')).toHaveLength(1);
+    expect(haproxy.applies.length).toBe(applies);
+    expect(serversOf(c)).toBe(2);
     s.clearFaults();
     await s.scale('/web', 1);
     await waitFor('recovered', () => serversOf(c) === 1);

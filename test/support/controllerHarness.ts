@@ -52,3 +52,22 @@ export function startController(argv: string[], haproxy: ApplyPort): RunningCont
   const sub: Subscription = run$.subscribe({ error: (e: unknown) => logs.push({ level: 'fatal', msg: String(e) }) });
   return { applied, events, logs, signals, stop: () => sub.unsubscribe() };
 }
+
+const OUTCOMES: readonly PipelineEvent['kind'][] = [
+  'unchanged',
+  'applied',
+  'fetch-failed',
+  'snapshot-invalid',
+  'apply-failed',
+];
+
+/** Every trigger so far has been answered: a fetch began after the last one, and that fetch has an outcome. */
+export function settled(events: readonly PipelineEvent[]): boolean {
+  const lastIndex = (pred: (e: PipelineEvent) => boolean): number => events.map(pred).lastIndexOf(true);
+  const fetching = lastIndex((e) => e.kind === 'fetching');
+  return lastIndex((e) => e.kind === 'trigger') < fetching && fetching < lastIndex((e) => OUTCOMES.includes(e.kind));
+}
+
+/** The event stream is open and the snapshot its connection triggered has been answered (a marker before a change). */
+export const connectedAndSettled = (events: readonly PipelineEvent[]): boolean =>
+  events.some((e) => e.kind === 'trigger' && e.trigger.kind === 'connected') && settled(events);
