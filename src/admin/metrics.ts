@@ -44,18 +44,25 @@ export interface ControllerMetricsDeps {
   readonly processMetrics?: boolean;
 }
 
-/** A gauge read from HAProxy on every scrape: NaN when HAProxy does not answer. */
-function processGauge(registers: Registry[], name: string, help: string, read: () => Promise<number | null>): void {
+/** A gauge that takes its value on every scrape (prom-client awaits collect() before it writes the text). */
+function scrapedGauge(registers: Registry[], name: string, help: string, read: () => number | Promise<number>): void {
   new Gauge({
     name,
     help,
     registers,
     async collect() {
-      const n = await read().catch(() => null);
-      this.set(n ?? Number.NaN);
+      this.set(await read());
     },
   });
 }
+
+/** A gauge read from HAProxy on every scrape: NaN when HAProxy does not answer. */
+function processGauge(registers: Registry[], name: string, help: string, read: () => Promise<number | null>): void {
+  scrapedGauge(registers, name, help, async () => (await read().catch(() => null)) ?? Number.NaN);
+}
+
+/** Epoch milliseconds as Unix seconds; 0 for never. */
+const unixSeconds = (ms: number | null): number => (ms === null ? 0 : ms / 1000);
 
 const PIPELINE_STAGES = ['fetch', 'build', 'plan', 'apply', 'pipeline'] as const;
 
@@ -88,96 +95,79 @@ export class ControllerMetrics {
     const registers = [this.registry];
     const now = deps.now;
     this.startedAt = now();
-    this.applies = new Counter({
-      name: 'mlb_applies_total',
-      help: 'Applies by result: ok, failed (SIGUSR1 reloads included), unchanged (a snapshot that changed nothing)',
-      labelNames: ['result'],
-      registers,
-    });
+    const counter = <L extends string = string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[] = [],
+    ): Counter<L> => new Counter({ name, help, labelNames, registers });
+    this.applies = counter(
+      'mlb_applies_total',
+      'Applies by result: ok, failed (SIGUSR1 reloads included), unchanged (a snapshot that changed nothing)',
+      ['result'],
+    );
     for (const result of ['ok', 'failed', 'unchanged']) this.applies.labels(result).inc(0);
-    this.reloads = new Counter({
-      name: 'mlb_reloads_total',
-      help: 'HAProxy reloads, one per reload, labelled by the category of its first reason',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.runtimeUpdates = new Counter({
-      name: 'mlb_runtime_updates_total',
-      labelNames: ['reason'],
-      registers,
-      help: 'Applies made through the runtime API alone (no reload), labelled by the kind of their first change: add_server, remove_server, set_draining',
-    });
-    this.runtimeOps = new Counter({
-      name: 'mlb_runtime_ops_total',
-      help: 'Runtime API operations (add/del/enable/disable server) of successful applies',
-      registers,
-    });
+    this.reloads = counter(
+      'mlb_reloads_total',
+      'HAProxy reloads, one per reload, labelled by the category of its first reason',
+      ['reason'],
+    );
+    this.runtimeUpdates = counter(
+      'mlb_runtime_updates_total',
+      'Applies made through the runtime API alone (no reload), labelled by the kind of their first change: add_server, remove_server, set_draining',
+      ['reason'],
+    );
+    this.runtimeOps = counter(
+      'mlb_runtime_ops_total',
+      'Runtime API operations (add/del/enable/disable server) of successful applies',
+    );
     this.applyDuration = new Histogram({
       name: 'mlb_apply_duration_seconds',
       help: 'Time from the start of an apply to its success or failure',
       buckets: APPLY_BUCKETS,
       registers,
     });
-    this.reconnects = new Counter({
-      name: 'mlb_sse_reconnects_total',
-      help: 'Reconnections of the Marathon event stream',
-      registers,
-    });
-    this.fastApplies = new Counter({
-      name: 'mlb_fast_path_applies_total',
-      help: 'Task and health events applied through the runtime API before their snapshot',
-      registers,
-    });
-    this.fastCorrections = new Counter({
-      name: 'mlb_fast_path_corrections_total',
-      help: 'Snapshots that changed what HAProxy ran after a fast-path apply (the snapshot is the truth)',
-      registers,
-    });
-    this.triggers = new Counter({
-      name: 'mlb_triggers_total',
-      help: 'Reasons to re-read Marathon (startup, event, connected, resync, signal)',
-      labelNames: ['kind'],
-      registers,
-    });
-    this.fetchFailures = new Counter({
-      name: 'mlb_marathon_fetch_failures_total',
-      help: 'Failed reads of /v2/apps (a repeated identical failure is counted once until a read succeeds)',
-      registers,
-    });
-    this.pipelineErrors = new Counter({
-      name: 'mlb_pipeline_errors_total',
-      registers,
-      labelNames: ['stage'],
-      help:
-        'Failures caught in the controller pipeline, each retried, by stage: fetch (a read of /v2/apps), build (a snapshot invalid, or the model/render threw), ' +
+    this.reconnects = counter('mlb_sse_reconnects_total', 'Reconnections of the Marathon event stream');
+    this.fastApplies = counter(
+      'mlb_fast_path_applies_total',
+      'Task and health events applied through the runtime API before their snapshot',
+    );
+    this.fastCorrections = counter(
+      'mlb_fast_path_corrections_total',
+      'Snapshots that changed what HAProxy ran after a fast-path apply (the snapshot is the truth)',
+    );
+    this.triggers = counter(
+      'mlb_triggers_total',
+      'Reasons to re-read Marathon (startup, event, connected, resync, signal)',
+      ['kind'],
+    );
+    this.fetchFailures = counter(
+      'mlb_marathon_fetch_failures_total',
+      'Failed reads of /v2/apps (a repeated identical failure is counted once until a read succeeds)',
+    );
+    this.pipelineErrors = counter(
+      'mlb_pipeline_errors_total',
+      'Failures caught in the controller pipeline, each retried, by stage: fetch (a read of /v2/apps), build (a snapshot invalid, or the model/render threw), ' +
         'plan (the diff threw: a full reload was used), apply (an HAProxy update failed or threw), pipeline (an unforeseen error: the pipeline restarted)',
-    });
+      ['stage'],
+    );
     for (const stage of PIPELINE_STAGES) this.pipelineErrors.labels(stage).inc(0);
     this.leftOut = new Gauge({
       name: 'mlb_apps_left_out',
       help: 'App service ports left out of the applied config (bad labels or templates)',
       registers,
     });
-    // prom-client calls collect() with the gauge as `this`; these read the metrics' own state.
-    const lastSuccessAt = (): number | null => this.lastSuccessAt;
-    const startedAt = this.startedAt;
-    new Gauge({
-      name: 'mlb_last_apply_success_timestamp_seconds',
-      help: 'Unix time of the last successful apply of a Marathon snapshot (0 before the first)',
+    scrapedGauge(
       registers,
-      collect() {
-        const at = lastSuccessAt();
-        this.set(at === null ? 0 : at / 1000);
-      },
-    });
-    new Gauge({
-      name: 'mlb_seconds_since_last_successful_apply',
-      help: 'Seconds since the last successful apply (since start before the first)',
+      'mlb_last_apply_success_timestamp_seconds',
+      'Unix time of the last successful apply of a Marathon snapshot (0 before the first)',
+      () => unixSeconds(this.lastSuccessAt),
+    );
+    scrapedGauge(
       registers,
-      collect() {
-        this.set(Math.max(0, (now() - (lastSuccessAt() ?? startedAt)) / 1000));
-      },
-    });
+      'mlb_seconds_since_last_successful_apply',
+      'Seconds since the last successful apply (since start before the first)',
+      () => Math.max(0, (now() - (this.lastSuccessAt ?? this.startedAt)) / 1000),
+    );
     if (deps.haproxyWorkers !== undefined)
       processGauge(
         registers,
@@ -209,47 +199,34 @@ export class ControllerMetrics {
         .set(1);
     }
     if (marathon !== undefined) {
-      const seconds = (ms: number | null): number => (ms === null ? 0 : ms / 1000);
-      new Gauge({
-        name: 'mlb_marathon_up',
-        help: '1 when the last read of Marathon succeeded and, with --sse, the event stream is connected',
-        registers,
-        collect() {
-          this.set(marathon.up ? 1 : 0);
-        },
-      });
-      new Gauge({
-        name: 'mlb_marathon_event_stream_connected',
-        help: '1 while the Marathon event stream is connected (always 0 without --sse)',
-        registers,
-        collect() {
-          this.set(marathon.streamUp ? 1 : 0);
-        },
-      });
-      new Gauge({
-        name: 'mlb_marathon_last_event_timestamp_seconds',
-        help: 'Unix time of the last Marathon event received (0 before the first)',
-        registers,
-        collect() {
-          this.set(seconds(marathon.lastEvent));
-        },
-      });
-      new Gauge({
-        name: 'mlb_marathon_last_snapshot_timestamp_seconds',
-        help: 'Unix time of the last successful read of Marathon apps (0 before the first)',
-        registers,
-        collect() {
-          this.set(seconds(marathon.lastSnapshot));
-        },
-      });
-      new Gauge({
-        name: 'mlb_routing_stale',
-        help: '1 when /status calls routing stale: the event stream down, or Marathon reads failing, for longer than --stale-after',
-        registers,
-        collect() {
-          this.set(marathon.staleReason() === null ? 0 : 1);
-        },
-      });
+      const gauges: readonly (readonly [string, string, () => number])[] = [
+        [
+          'mlb_marathon_up',
+          '1 when the last read of Marathon succeeded and, with --sse, the event stream is connected',
+          () => (marathon.up ? 1 : 0),
+        ],
+        [
+          'mlb_marathon_event_stream_connected',
+          '1 while the Marathon event stream is connected (always 0 without --sse)',
+          () => (marathon.streamUp ? 1 : 0),
+        ],
+        [
+          'mlb_marathon_last_event_timestamp_seconds',
+          'Unix time of the last Marathon event received (0 before the first)',
+          () => unixSeconds(marathon.lastEvent),
+        ],
+        [
+          'mlb_marathon_last_snapshot_timestamp_seconds',
+          'Unix time of the last successful read of Marathon apps (0 before the first)',
+          () => unixSeconds(marathon.lastSnapshot),
+        ],
+        [
+          'mlb_routing_stale',
+          '1 when /status calls routing stale: the event stream down, or Marathon reads failing, for longer than --stale-after',
+          () => (marathon.staleReason() === null ? 0 : 1),
+        ],
+      ];
+      for (const [name, help, read] of gauges) scrapedGauge(registers, name, help, read);
     }
     if (haproxyState !== undefined) {
       new Gauge({
@@ -263,14 +240,12 @@ export class ControllerMetrics {
           if (counts !== null) for (const state of HAPROXY_SERVER_STATES) this.labels(state).set(counts[state]);
         },
       });
-      new Gauge({
-        name: 'mlb_haproxy_last_stats_read_timestamp_seconds',
-        help: "Unix time of the last successful read of HAProxy's show stat (0 before the first)",
+      scrapedGauge(
         registers,
-        collect() {
-          this.set(haproxyState.readAt === null ? 0 : haproxyState.readAt / 1000);
-        },
-      });
+        'mlb_haproxy_last_stats_read_timestamp_seconds',
+        "Unix time of the last successful read of HAProxy's show stat (0 before the first)",
+        () => unixSeconds(haproxyState.readAt),
+      );
     }
     if (this.deps.processMetrics === true) collectDefaultMetrics({ register: this.registry });
   }
