@@ -64,8 +64,8 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
   }
   const def = appFromDefinition(input);
   if (!def.ok) return fail(`${name}: ${def.error}`);
-  const appId = def.app['id'] as string;
-  const labels = (def.app['labels'] ?? {}) as Readonly<Record<string, unknown>>;
+  const appId = def.value.app['id'] as string;
+  const labels = (def.value.app['labels'] ?? {}) as Readonly<Record<string, unknown>>;
   const groups = args.groupGiven ? args.options.group : groupsOf(labels);
 
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'mlb-check-labels-'));
@@ -105,13 +105,13 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
     };
     let first;
     try {
-      first = await evaluate(def.app);
+      first = await evaluate(def.value.app);
     } catch (e) {
       if (e instanceof ConfigError)
         return fail(`the service's own templates or flags cannot render a config (not this app's doing): ${e.message}`);
       throw e;
     }
-    const ports = describePorts(def.app, first, modelOpts, args.groupGiven);
+    const ports = describePorts(def.value.app, first, modelOpts, args.groupGiven);
     const portOf = (p: Problem & { dropped?: Service }): number | null =>
       p.portIndex ??
       (p.dropped === undefined
@@ -152,7 +152,7 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
         const indexOf = (s: Service): number | null =>
           ports.ports.find((p) => p.servicePort === s.servicePort)?.index ?? null;
         problems.push(
-          ...(await blame(def.app, served, verdict.error.message, evaluate, check, indexOf, (svcs) =>
+          ...(await blame(def.value.app, served, verdict.error.message, evaluate, check, indexOf, (svcs) =>
             renderConfig(svcs, prepared.templates, renderOpts),
           )),
         );
@@ -185,10 +185,10 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
       problems,
       haproxy,
       notes: [
-        ...def.notes,
+        ...def.value.notes,
         ...ports.notes,
-        ...legacyNotes(def.app, served, renderOpts.translateLegacy),
-        ...(await unusedTemplateLabels(def.app, first.rendered, evaluate)),
+        ...legacyNotes(def.value.app, served, renderOpts.translateLegacy),
+        ...(await unusedTemplateLabels(def.value.app, first.rendered, evaluate)),
       ],
       ...(ports.notServed === undefined ? {} : { notServed: ports.notServed }),
     };

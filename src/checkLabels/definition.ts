@@ -8,6 +8,7 @@
  */
 import { networkingMode } from '../model/networking';
 import type { MarathonApp } from '../marathon/types';
+import { err, ok, type Result } from '../result';
 
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -20,9 +21,13 @@ const FIRST_HOST_PORT = 31000;
 /** Tasks made for an app: enough for several servers, few enough for a quick haproxy -c. */
 const MAX_TASKS = 3;
 
-export type Definition =
-  | { readonly ok: true; readonly app: Obj; readonly notes: readonly string[] }
-  | { readonly ok: false; readonly error: string };
+/** The app as Marathon would serve it, and what was assumed to make it so. */
+interface MadeApp {
+  readonly app: Obj;
+  readonly notes: readonly string[];
+}
+
+export type Definition = Result<MadeApp>;
 
 /** The app definition in `input` as a `/v2/apps?embed=apps.tasks` app, or why it is none. */
 export function appFromDefinition(input: unknown): Definition {
@@ -30,16 +35,14 @@ export function appFromDefinition(input: unknown): Definition {
   let def = input;
   // GET /v2/apps/<id> answers {"app": {...}}.
   if (isObject(def) && Object.keys(def).length === 1 && isObject(def['app'])) def = def['app'];
-  if (!isObject(def)) return { ok: false, error: 'expected one Marathon app definition (a JSON object with an "id")' };
+  if (!isObject(def)) return err('expected one Marathon app definition (a JSON object with an "id")');
   if (Array.isArray(def['apps']) || Array.isArray(def['groups'])) {
     const n = Array.isArray(def['apps']) ? def['apps'].length : 0;
-    return {
-      ok: false,
-      error: `this is a group or app list (${n} app(s) in "apps"), not one app definition: check each app, e.g. jq '.apps[0]' FILE | marathon-lb check-labels --app-file -`,
-    };
+    return err(
+      `this is a group or app list (${n} app(s) in "apps"), not one app definition: check each app, e.g. jq '.apps[0]' FILE | marathon-lb check-labels --app-file -`,
+    );
   }
-  if (typeof def['id'] !== 'string' || def['id'].trim() === '')
-    return { ok: false, error: 'the app definition has no "id" string' };
+  if (typeof def['id'] !== 'string' || def['id'].trim() === '') return err('the app definition has no "id" string');
   const id = def['id'].startsWith('/') ? def['id'] : `/${def['id']}`; // Marathon makes relative ids absolute
   if (def['tasks'] !== undefined)
     notes.push('the "tasks" in the input are ignored: tasks are made up from "instances"');
@@ -86,7 +89,7 @@ export function appFromDefinition(input: unknown): Definition {
   if (instances < 1)
     notes.push(`instances is ${instances}: no task would be served until it is scaled up; checked with one task`);
   app['tasks'] = Array.from({ length: Math.min(MAX_TASKS, Math.max(1, instances)) }, (_, k) => task(app, id, k));
-  return { ok: true, app, notes };
+  return ok({ app, notes });
 }
 
 /** Task k: agent 127.0.0.(k+1) (own IP for IP-per-task), the host ports Mesos would give, healthy. */

@@ -82,27 +82,27 @@ describe('appFromDefinition', () => {
       healthChecks: [{ protocol: 'HTTP', portIndex: 0 }],
     });
     if (!d.ok) throw new Error(d.error);
-    expect(d.app['id']).toBe('/a/b');
-    expect(d.app['portDefinitions']).toEqual([{ port: 10000 }, { port: 12000 }]);
-    const tasks = d.app['tasks'] as Record<string, unknown>[];
+    expect(d.value.app['id']).toBe('/a/b');
+    expect(d.value.app['portDefinitions']).toEqual([{ port: 10000 }, { port: 12000 }]);
+    const tasks = d.value.app['tasks'] as Record<string, unknown>[];
     expect(tasks.map((t) => [t['host'], t['ports'], t['healthCheckResults']])).toEqual([
       ['127.0.0.1', [31000, 31001], [{ alive: true }]],
       ['127.0.0.2', [31100, 31101], [{ alive: true }]],
       ['127.0.0.3', [31200, 31201], [{ alive: true }]],
     ]);
-    expect(d.notes).toEqual([
+    expect(d.value.notes).toEqual([
       'portDefinitions[0] has no service port (Marathon assigns one at deploy time): checked as 10000',
     ]);
   });
 
   it('keeps fixed host ports (requirePorts, bridge hostPort) and fills portMappings service ports', () => {
     const d = appFromDefinition({ id: '/x', requirePorts: true, portDefinitions: [{ port: 8080 }] });
-    expect(d.ok && (d.app['tasks'] as Record<string, unknown>[])[0]?.['ports']).toEqual([8080]);
+    expect(d.ok && (d.value.app['tasks'] as Record<string, unknown>[])[0]?.['ports']).toEqual([8080]);
     const b = appFromDefinition(bridgeApp({}));
     if (!b.ok) throw new Error(b.error);
-    const c = b.app['container'] as { portMappings: Record<string, unknown>[] };
+    const c = b.value.app['container'] as { portMappings: Record<string, unknown>[] };
     expect(c.portMappings.map((m) => m['servicePort'])).toEqual([10080, 10001]);
-    expect((b.app['tasks'] as Record<string, unknown>[])[1]?.['ports']).toEqual([31100, 31101]);
+    expect((b.value.app['tasks'] as Record<string, unknown>[])[1]?.['ports']).toEqual([31100, 31101]);
   });
 
   it('refuses groups and app lists with a way to pick one app; unwraps GET /v2/apps/<id> answers', () => {
@@ -111,7 +111,7 @@ describe('appFromDefinition', () => {
     expect(appFromDefinition([{ id: 'a' }])).toMatchObject({ ok: false });
     expect(appFromDefinition({ instances: 1 })).toEqual({ ok: false, error: 'the app definition has no "id" string' });
     const w = appFromDefinition({ app: { id: '/wrapped', ports: [10001] } });
-    expect(w.ok && w.app['id']).toBe('/wrapped');
+    expect(w.ok && w.value.app['id']).toBe('/wrapped');
   });
 });
 
