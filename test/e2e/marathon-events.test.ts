@@ -4,7 +4,7 @@ import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
 import { Observable, Subscription, filter, firstValueFrom, take, toArray } from 'rxjs';
 import { basicAuth, dcosAuth } from '../../src/marathon/auth';
-import { MarathonClient, MarathonLogger } from '../../src/marathon/client';
+import { MarathonClient, MarathonLogger, type EventStreamSource } from '../../src/marathon/client';
 import { StreamItem, continuationLinesAsData, eventStream, parseEventData } from '../../src/marathon/events';
 import { MarathonEvent, parseMarathonEvent } from '../../src/marathon/eventTypes';
 import { MarathonError } from '../../src/marathon/http';
@@ -252,7 +252,15 @@ describe('eventStream', () => {
   test('the server ending the stream makes the observable error (no silent stop, no own reconnect)', async () => {
     const m = await sseServer();
     const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
-    const r = record(eventStream({ source: client }));
+    let opens = 0; // eventsource opens every connection, a reconnect too, through openStream
+    const source: EventStreamSource = {
+      currentUrl: () => client.currentUrl(),
+      openStream: (url, signal) => (opens++, client.openStream(url, signal)),
+      reportFailure: (base, reason) => client.reportFailure(base, reason),
+      redact: (text) => client.redact(text),
+      logger: client.logger,
+    };
+    const r = record(eventStream({ source }));
     const res = await m.stream();
     res.write('retry: 5\n\n'); // would make eventsource reconnect after 5 ms
     res.end();
@@ -262,7 +270,10 @@ describe('eventStream', () => {
     expect((error as MarathonError).message).toMatch(
       /^event stream http:\/\/127\.0\.0\.1:\d+\/v2\/events\?\S+ was closed by Marathon$/,
     );
-    await new Promise((r2) => setTimeout(r2, 100)); // bounded: enough for an unwanted 5 ms reconnect
+    // Marker: a 5 ms timer armed after eventsource armed its 5 ms reconnect fires after it (Node runs
+    // timers of equal delay in the order they were set), and a reconnect calls openStream at once.
+    await new Promise((r2) => setTimeout(r2, 5));
+    expect(opens).toBe(1);
     expect(m.requests).toHaveLength(1);
   });
 
