@@ -36,7 +36,8 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     const s = await sim();
     const { c, haproxy } = controller(['-m', s.url, ...FAST]);
     await waitFor('initial apply', () => serversOf(c) === 2);
-    await waitFor('event stream attached', () => s.streamCount > 0);
+    // The snapshot the stream's connection triggers is answered first (else it could be one more apply).
+    await waitFor('event stream open, its snapshot answered', () => connectedAndSettled(c.events));
     const before = haproxy.applies.length;
     await s.scale('/web', 3); // a real change…
     s.burst(100); // …buried in a storm of 100 events
