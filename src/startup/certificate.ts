@@ -13,6 +13,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { err, ok, type Result } from '../result';
 
 const DEFAULT_SSL_CERT = '/etc/ssl/cert.pem';
 /** File name of the generated certificate in the --haproxy-config directory. */
@@ -21,9 +22,14 @@ export const SELF_SIGNED_NAME = 'marathon-lb-self-signed.pem';
 /** Makes a self-signed certificate + key, PEM, in that order. */
 export type MakeSelfSigned = () => Promise<string>;
 
-export type CertificateChoice =
-  | { readonly ok: true; readonly sslCerts: string; readonly warning?: string; readonly info?: string }
-  | { readonly ok: false; readonly error: string };
+/** The --ssl-certs to use, and what to tell the operator about it. */
+interface Certificate {
+  readonly sslCerts: string;
+  readonly warning?: string;
+  readonly info?: string;
+}
+
+export type CertificateChoice = Result<Certificate>;
 
 export interface CertificateInput {
   /** --ssl-certs as given (comma-separated). */
@@ -47,23 +53,21 @@ export async function ensureDefaultCertificate(
   const defaultPath = input.defaultPath ?? DEFAULT_SSL_CERT;
   // Only the default: a path the user named is theirs to provide (HAProxy names it if it is missing).
   if (input.sslCerts !== DEFAULT_SSL_CERT || (await exists(defaultPath)))
-    return { ok: true, sslCerts: input.sslCerts === DEFAULT_SSL_CERT ? defaultPath : input.sslCerts };
+    return ok({ sslCerts: input.sslCerts === DEFAULT_SSL_CERT ? defaultPath : input.sslCerts });
   const generated = path.join(path.dirname(path.resolve(input.haproxyConfig)), SELF_SIGNED_NAME);
   if (await exists(generated)) {
-    return {
-      ok: true,
+    return ok({
       sslCerts: generated,
       info: `no certificate at ${defaultPath}: using the self-signed one created earlier, ${generated}`,
-    };
+    });
   }
   let pem: string;
   try {
     pem = await make();
   } catch (e) {
-    return {
-      ok: false,
-      error: `no certificate at ${defaultPath} (the --ssl-certs default), and none could be created: ${(e as Error).message}. Pass --ssl-certs with your certificate`,
-    };
+    return err(
+      `no certificate at ${defaultPath} (the --ssl-certs default), and none could be created: ${(e as Error).message}. Pass --ssl-certs with your certificate`,
+    );
   }
   try {
     // Private from its first byte (it holds the key), and whole or absent for a reader.
@@ -72,18 +76,16 @@ export async function ensureDefaultCertificate(
     await fs.writeFile(tmp, pem, { mode: 0o600 });
     await fs.rename(tmp, generated);
   } catch (e) {
-    return {
-      ok: false,
-      error: `no certificate at ${defaultPath} (the --ssl-certs default), and ${generated} cannot be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Pass --ssl-certs with your certificate`,
-    };
+    return err(
+      `no certificate at ${defaultPath} (the --ssl-certs default), and ${generated} cannot be written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Pass --ssl-certs with your certificate`,
+    );
   }
-  return {
-    ok: true,
+  return ok({
     sslCerts: generated,
     warning:
       `no certificate at ${defaultPath} (the --ssl-certs default): created a self-signed one (CN=*) at ${generated} ` +
       'so the HTTPS frontend can start; browsers will not trust it. Pass --ssl-certs with your certificate',
-  };
+  });
 }
 
 /** The arguments of `openssl req -x509` for an unencrypted RSA 2048 self-signed certificate. */

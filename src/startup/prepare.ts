@@ -10,7 +10,7 @@ import { readFdEnvironment, type FdEnvironment } from '../haproxy/limits';
 import { readBuiltinTemplates, readTemplateOverrides } from '../render/loadTemplates';
 import { TemplateSet, type TemplateOverride } from '../render/templates';
 import { ok, type Result } from '../result';
-import { ensureDefaultCertificate, type MakeSelfSigned } from './certificate';
+import { ensureDefaultCertificate, type CertificateChoice, type MakeSelfSigned } from './certificate';
 import { chooseLuaDir, rewriteLuaLoads, type Exists } from './luaDir';
 import { fitMaxconn } from './maxconn';
 
@@ -58,8 +58,8 @@ export async function prepareFirstStart(input: FirstStartInput): Promise<FirstSt
   }
 
   // --dont-bind-http-https: no marathon_https_in frontend, so no certificate is needed.
-  const cert = o.dontBindHttpHttps
-    ? { ok: true as const, sslCerts: o.sslCerts }
+  const chosen: CertificateChoice = o.dontBindHttpHttps
+    ? ok({ sslCerts: o.sslCerts })
     : await ensureDefaultCertificate(
         {
           sslCerts: o.sslCerts,
@@ -68,7 +68,8 @@ export async function prepareFirstStart(input: FirstStartInput): Promise<FirstSt
         },
         input.makeCertificate,
       );
-  if (!cert.ok) return cert;
+  if (!chosen.ok) return chosen;
+  const cert = chosen.value;
   if (cert.warning !== undefined) logger.warn(cert.warning);
   if (cert.info !== undefined) logger.info(cert.info);
 

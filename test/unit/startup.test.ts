@@ -96,10 +96,12 @@ describe('the default certificate', () => {
     const generated = path.join(dir, 'conf', SELF_SIGNED_NAME);
     expect(first).toEqual({
       ok: true,
-      sslCerts: generated,
-      warning: expect.stringContaining(
-        `no certificate at ${missing} (the --ssl-certs default): created a self-signed one (CN=*) at ${generated}`,
-      ),
+      value: {
+        sslCerts: generated,
+        warning: expect.stringContaining(
+          `no certificate at ${missing} (the --ssl-certs default): created a self-signed one (CN=*) at ${generated}`,
+        ),
+      },
     });
     expect(fs.statSync(generated).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(generated, 'utf8')).toBe(await fake());
@@ -107,7 +109,10 @@ describe('the default certificate', () => {
       { sslCerts: '/etc/ssl/cert.pem', haproxyConfig: cfg(), defaultPath: missing },
       () => Promise.reject(new Error('not called')),
     );
-    expect(again).toEqual({ ok: true, sslCerts: generated, info: expect.stringContaining('created earlier') });
+    expect(again).toEqual({
+      ok: true,
+      value: { sslCerts: generated, info: expect.stringContaining('created earlier') },
+    });
     expect(fs.existsSync(missing)).toBe(false);
   });
 
@@ -120,10 +125,10 @@ describe('the default certificate', () => {
         { sslCerts: '/etc/ssl/cert.pem', haproxyConfig: cfg(), defaultPath: present },
         never,
       ),
-    ).toEqual({ ok: true, sslCerts: present });
+    ).toEqual({ ok: true, value: { sslCerts: present } });
     expect(await ensureDefaultCertificate({ sslCerts: '/x/a.pem,/x/b.pem', haproxyConfig: cfg() }, never)).toEqual({
       ok: true,
-      sslCerts: '/x/a.pem,/x/b.pem',
+      value: { sslCerts: '/x/a.pem,/x/b.pem' },
     });
     const failed = await ensureDefaultCertificate(
       { sslCerts: '/etc/ssl/cert.pem', haproxyConfig: cfg(), defaultPath: path.join(dir, 'none.pem') },
