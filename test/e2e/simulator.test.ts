@@ -174,7 +174,6 @@ function stream(url: string, headers?: Record<string, string>): Stream {
   streams.push(s);
   return s;
 }
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 afterEach(async () => {
   streams.splice(0).forEach((s) => s.close());
@@ -413,16 +412,20 @@ describe('faults', () => {
     const hung = stream(`${sim.url}/v2/events`);
     const before = open.raw.length;
     await post(`${sim.url}/_sim/apps/web/scale`, { instances: 3 });
-    await sleep(300);
-    expect(hung.socketBytes).toBe(0);
-    expect(hung.status).toBe(0);
-    expect(hung.ended).toBe(false);
-    expect(open.raw.length).toBe(before);
     expect(await getJson(`${sim.url}/_sim/faults`)).toEqual({ stream: 'hang' });
 
     await request(`${sim.url}/_sim/faults`, { method: 'DELETE' });
     const fresh = stream(`${sim.url}/v2/events`);
     await fresh.waitFor((s) => s.events.length === 1, 'greeting after clearing');
+    // Marker: a later change reaches the fresh stream. The simulator writes each event to every stream
+    // in turn, so whatever the hung ones were sent was written before it; one more round trip lets it land.
+    await post(`${sim.url}/_sim/apps/web/scale`, { instances: 4 });
+    await fresh.waitFor((s) => s.ofType('api_post_event').length === 1, 'the later change');
+    await getJson(`${sim.url}/_sim/faults`);
+    expect(hung.socketBytes).toBe(0);
+    expect(hung.status).toBe(0);
+    expect(hung.ended).toBe(false);
+    expect(open.raw.length).toBe(before);
   });
 
   test('stream close ends open streams', async () => {
