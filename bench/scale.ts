@@ -1,14 +1,14 @@
 /**
  * npm run bench:scale -- --apps N [--per-app-ms 0.5] [--events 100] [--spread-s 20] [--keep] [--log FILE] [--ctl 'flags'] [--node 'node flags']
  * The real controller (a child process, default flags except those pointing it at the simulator and
- * at an unprivileged HAProxy directory), the simulator holding N apps × 3 tasks with its /v2/apps
+ * at an unprivileged HAProxy directory), the simulator (its own process, as Marathon is: scaleMarathon.ts) holding N apps × 3 tasks with its /v2/apps
  * slowed like a big Marathon's (per-app latency, body streamed all along), and a real HAProxy. Then
  * `--events` scale-ups (3 → 4 tasks of different apps) spread over `--spread-s`; each is timed from
  * the scale request to the first answer from the new task through HAProxy. Only those apps' tasks
  * have real listeners (serveTasksOf); the others have ports nothing listens on (no health checks).
  * Last line: JSON {apps, tasks, snapshot_ms, p50_ms, p99_ms, reloads, rss_mib} (rss_mib: controller's VmHWM).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -17,33 +17,79 @@ import { findConfigDir } from '../src/configDir';
 import { httpGet } from '../src/demo/live';
 import { prepareDemoFiles } from '../src/demo/setup';
 import { MasterSocket } from '../src/haproxy/masterSocket';
-import { Simulator } from '../src/simulator';
+import { backendOf, scaledAppId, vhostOf } from './scaleApps';
 
 const arg = (flag: string, dflt: number): number => {
   const i = process.argv.indexOf(flag);
   return i < 0 ? dflt : Number(process.argv[i + 1]);
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = net
-      .createServer()
-      .listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      })
-      .on('error', reject);
-  });
-const vhost = (i: number): string => `s${i}.example.com`;
+/** `n` distinct free ports: all held open until each is known, so none is handed out twice. */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const s = net.createServer().listen(0, '127.0.0.1', () => resolve(s));
+          s.on('error', reject);
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
 
 async function answeredBy(port: number, i: number, task: string, timeoutMs: number): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    const a = await httpGet(port, vhost(i), 1000).catch(() => undefined);
+    const a = await httpGet(port, vhostOf(i), 1000).catch(() => undefined);
     if (a?.status === 200 && a.body.includes(`"task":"${task}"`)) return true;
     await sleep(2);
   }
   return false;
+}
+
+interface SimTask {
+  readonly id: string;
+}
+/** The scaled app's tasks as Marathon lists them. */
+async function tasksOf(simUrl: string, i: number): Promise<readonly SimTask[]> {
+  const r = await fetch(`${simUrl}/v2/apps${scaledAppId(i)}/tasks`);
+  return ((await r.json()) as { tasks: SimTask[] }).tasks;
+}
+
+/** The bench's Marathon in its own process (see scaleMarathon.ts), once it has its apps. */
+async function startMarathon(
+  n: number,
+  events: number,
+  perAppMs: number,
+): Promise<{ child: ChildProcess; url: string; snapshotMs: number; mib: number }> {
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(__dirname, 'scaleMarathon.js'),
+      '--apps',
+      String(n),
+      '--events',
+      String(events),
+      '--per-app-ms',
+      String(perAppMs),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.once('exit', (code) => reject(new Error(`the simulator exited (${String(code)}) before it was ready`)));
+  });
+  const ready = JSON.parse(line) as { url: string; snapshot_ms: number; mib: number };
+  return { child, url: ready.url, snapshotMs: ready.snapshot_ms, mib: ready.mib };
 }
 
 async function main(): Promise<void> {
@@ -51,28 +97,15 @@ async function main(): Promise<void> {
   const perAppMs = arg('--per-app-ms', 0.5);
   const events = Math.min(arg('--events', 100), n);
   const spreadMs = arg('--spread-s', 20) * 1000;
+  // Marathon first: its task listeners take ports, and the ones picked for HAProxy must stay free.
+  const marathon = await startMarathon(n, events, perAppMs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-scale-'));
-  const ports = { http: await freePort(), https: await freePort(), stats: await freePort(), appid: await freePort() };
+  const [http, https, stats, appid, adminPort] = (await freePorts(5)) as [number, number, number, number, number];
+  const ports = { http, https, stats, appid };
   const files = prepareDemoFiles(dir, findConfigDir(), ports);
-  const sim = await Simulator.start({ serveTasks: true, serveTasksOf: (id) => id.startsWith('/scale/') });
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const scaled = i < events;
-    await sim.createApp({
-      id: scaled ? `/scale/app-${i}` : `/bulk/app-${i}`,
-      instances: 3,
-      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: vhost(i) },
-      portDefinitions: [{ port: 20000 + i }],
-    });
-  }
-  console.error(`simulator: ${n} apps × 3 tasks created in ${Math.round(performance.now() - t0)} ms`);
-  sim.appsLatencyPerAppMs = perAppMs;
-  const s0 = performance.now();
-  const snap = await fetch(`${sim.url}/v2/apps?embed=apps.tasks`).then((r) => r.text());
-  const snapshotMs = Math.round(performance.now() - s0);
-  console.error(`GET /v2/apps?embed=apps.tasks: ${snapshotMs} ms, ${(snap.length / 1048576).toFixed(1)} MiB`);
+  const snapshotMs = marathon.snapshotMs;
+  console.error(`GET /v2/apps?embed=apps.tasks: ${snapshotMs} ms, ${marathon.mib.toFixed(1)} MiB`);
 
-  const adminPort = await freePort();
   // --log FILE: the controller's log; --ctl 'flags…': extra controller flags (to diagnose, e.g. '--log-level debug'; the figures use none).
   const logAt = process.argv.indexOf('--log');
   const logPath = logAt < 0 ? undefined : process.argv[logAt + 1];
@@ -86,7 +119,7 @@ async function main(): Promise<void> {
       ...nodeFlags,
       path.join(__dirname, '..', 'src', 'bin', 'marathon-lb.js'),
       '-m',
-      sim.url,
+      marathon.url,
       '--sse',
       '--group',
       'external',
@@ -102,7 +135,7 @@ async function main(): Promise<void> {
   ctl.stderr.on('data', (c: Buffer) => void (stderrTail = (stderrTail + c.toString()).slice(-4000)));
   try {
     const ready0 = performance.now();
-    const first = sim.tasksOf('/scale/app-0')[0]!.id;
+    const first = (await tasksOf(marathon.url, 0))[0]!.id;
     if (!(await answeredBy(ports.http, 0, first, 300_000)))
       throw new Error(`the controller never routed the apps:\n${stderrTail}`);
     console.error(`controller up and routing ${n} apps after ${Math.round(performance.now() - ready0)} ms`);
@@ -115,19 +148,30 @@ async function main(): Promise<void> {
     const reloadsBefore = await reloadsNow();
     const trials = Array.from({ length: events }, async (_, i): Promise<number> => {
       await sleep((i * spreadMs) / events);
+      const before = new Set((await tasksOf(marathon.url, i)).map((t) => t.id));
       const start = performance.now();
-      await sim.scale(`/scale/app-${i}`, 4);
-      const task = sim.tasksOf(`/scale/app-${i}`)[3]!.id;
-      if (!(await answeredBy(ports.http, i, task, 120_000))) {
-        const state = await master.worker().send(`show servers state scale_app-${i}_${20000 + i}`);
+      const scaled = await fetch(`${marathon.url}/_sim/apps${scaledAppId(i)}/scale`, {
+        method: 'POST',
+        body: JSON.stringify({ instances: 4 }),
+      });
+      const tasks = ((await scaled.json()) as { tasks: (SimTask & { host: string; ports: number[] })[] }).tasks;
+      const task = tasks.find((t) => !before.has(t.id));
+      if (task === undefined) throw new Error(`scale ${i}: the simulator started no task (${scaled.status})`);
+      const postedMs = performance.now() - start;
+      if (!(await answeredBy(ports.http, i, task.id, 120_000))) {
+        const state = await master.worker().send(`show servers state ${backendOf(i)}`);
         throw new Error(
-          `scale ${i}: the new task (${sim
-            .tasksOf(`/scale/app-${i}`)
+          `scale ${i}: the new task (${tasks
             .map((t) => `${t.id} ${t.host}:${String(t.ports)}`)
             .join(', ')}) never answered; HAProxy: ${state.ok ? state.value : state.error}`,
         );
       }
-      return performance.now() - start;
+      const ms = performance.now() - start;
+      if (process.argv.includes('--trace'))
+        console.error(
+          `scale ${i}: simulator answered after ${Math.round(postedMs)} ms, the new task after ${Math.round(ms)} ms`,
+        );
+      return ms;
     });
     const times = (await Promise.all(trials)).sort((a, b) => a - b);
     const reloads = (await reloadsNow()) - reloadsBefore;
@@ -153,7 +197,7 @@ async function main(): Promise<void> {
   } finally {
     ctl.kill('SIGTERM');
     await new Promise((r) => ctl.once('exit', r));
-    await sim.close();
+    marathon.child.kill('SIGTERM');
     if (process.argv.includes('--keep')) console.error(`kept ${dir} (haproxy.cfg of ${n} apps)`);
     else fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -14,10 +14,10 @@ export function serviceShape(s: Service): Omit<Service, 'servers' | 'backendChec
   return shape;
 }
 
+/** An indented `server` line with the line break before it (one native scan, not 200 000 line strings). */
+const SERVER_LINE = /\n[^\S\n]+server[^\S\n][^\n]*/g;
+
 /** The config without its `server` lines: what a runtime-API-only change must leave identical. */
 export function configOutsideServers(config: string): string {
-  return config
-    .split('\n')
-    .filter((line) => !/^\s+server\s/.test(line))
-    .join('\n');
+  return config.replace(SERVER_LINE, '');
 }

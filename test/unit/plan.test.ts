@@ -3,6 +3,8 @@ import type { RenderedConfig } from '../../src/render/render';
 import { AppliedState } from '../../src/reconcile/appliedState';
 import type { DesiredState } from '../../src/reconcile/applyPort';
 import { plan } from '../../src/reconcile/plan';
+import { configOutsideServers } from '../../src/model/equality';
+import fc from 'fast-check';
 import { formatReason } from '../../src/reconcile/reloadReason';
 import { makeServer, makeService } from '../support/fixtures';
 
@@ -72,6 +74,21 @@ describe('plan with the rendered configs', () => {
     const s = [service('a', [server(1)])];
     const p = plan(s, s, { previous: cfg(['s1']), next: cfg(['s1'], '\n  timeout server 60s') });
     expect(p.reloadReasons.map(formatReason)).toEqual(['config changed outside server lines (templates or options)']);
+  });
+  test('the config outside server lines is what a line-by-line filter leaves (any text after a first line)', () => {
+    const byLines = (config: string): string =>
+      config
+        .split('\n')
+        .filter((line) => !/^\s+server\s/.test(line))
+        .join('\n');
+    const piece = fc.constantFrom('\n', ' ', '\t', '\r', 'server', 'servers', 'x', '#', 'backend b');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), (pieces) => {
+        const config = `global${pieces.join('')}`;
+        expect(configOutsideServers(config)).toBe(byLines(config));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
