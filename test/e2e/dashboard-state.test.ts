@@ -132,7 +132,7 @@ describeWithHaproxy('dashboard state against a real HAProxy', () => {
       expect(problems).toEqual([]);
     }, 90000);
 
-    test('stopping the simulator (Marathon gone) shows the stale banner within --stale-after', async () => {
+    test('stopping the simulator (Marathon gone) shows the stale banner after --stale-after', async () => {
       const { live, status } = await start([webApp(await freeLoopbackPort())]);
       const { page, problems } = await open(live);
       const marathon = page.locator('#marathon');
@@ -141,13 +141,16 @@ describeWithHaproxy('dashboard state against a real HAProxy', () => {
       expect(await page.locator('#pending').textContent()).toBe('up to date');
 
       await live.sim.close();
-      // The bound: --stale-after, one page refresh (2 s) and one status read, with a second to spare.
+      // What is asserted is the state the page shows, not how fast: the bound is generous (no wall-clock test).
       const banner = page.locator('#stale');
-      await banner.waitFor({ state: 'visible', timeout: (STALE_AFTER_S + 2 + 1 + 1) * 1000 });
+      await banner.waitFor({ state: 'visible', timeout: 30000 });
       const s = await status();
       expect(s.stale).toBe(true);
       expect(await banner.getAttribute('role')).toBe('alert');
-      expect(await banner.textContent()).toMatch(/^Routing may be out of date: \S/);
+      const down = /the Marathon event stream has been down for \d+ s: changes in Marathon are not seen$/;
+      expect(s.staleReason).toMatch(down);
+      expect(await banner.textContent()).toMatch(/^Routing may be out of date: /);
+      expect(await banner.textContent()).toMatch(down);
       expect(await page.locator('#pending').textContent()).toBe('stale');
       await marathon.getByText('disconnected', { exact: false }).waitFor();
       await shoot(page, 'stale');
