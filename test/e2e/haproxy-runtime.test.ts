@@ -147,7 +147,7 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
       stopWaitsMs: { soft: 3000, term: 2000, kill: 2000 },
     });
     const start = await hp.start();
-    if (!start.ok) throw new Error(start.message);
+    if (!start.ok) throw new Error(start.error.message);
     api = new RuntimeApi({
       channel: new CliSocket({ path: path.join(dir, 'stats.sock'), timeoutMs: 5000 }),
       logger: quiet,
@@ -176,6 +176,18 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
   };
   const serverA = () => `127_0_0_1_${backends.A?.port}`;
   const serverB = () => `127_0_0_1_${backends.B?.port}`;
+  /** Adds and enables the server of backend `key` in `app`, as a test's own starting point. */
+  const serving = async (key: 'A' | 'B'): Promise<void> => {
+    const port = backends[key]?.port;
+    must(await api.addServer('app', `127_0_0_1_${port}`, '127.0.0.1', port));
+    must(await api.enableServer('app', `127_0_0_1_${port}`));
+  };
+
+  // Each test starts from an empty `app` backend and adds what it needs: they pass alone and in any order.
+  beforeEach(async () => {
+    for (const s of must(await api.showServersState('app')))
+      must(await api.drainAndDelete('app', s.name, { timeoutMs: 100, pollMs: 20, force: true }));
+  });
 
   it('adds a server from a marathon-lb server line, enables it, and HTTP goes through it', async () => {
     expect((await get(web)).status).toBe(503); // no server yet
@@ -200,6 +212,7 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
   });
 
   it('balances round robin over an added server, follows weight and address changes', async () => {
+    await serving('A');
     const spec = must(addServerSpec(`server ${serverB()} 127.0.0.1:${backends.B?.port} id 102`));
     must(await api.addServer('app', spec.name, spec.address, undefined, spec.args));
     must(await api.enableServer('app', spec.name));
@@ -216,10 +229,11 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
     const moved = await api.setServerAddr('app', serverB(), '127.0.0.1', backends.C?.port);
     expect(moved.ok && moved.value).toMatch(/port changed from '\d+' to '\d+'/);
     expect(new Set(await bodies(4))).toEqual(new Set(['A', 'C']));
-    must(await api.setServerAddr('app', serverB(), '127.0.0.1', backends.B?.port));
   });
 
   it('drains, puts in maintenance and deletes', async () => {
+    await serving('A');
+    await serving('B');
     must(await api.setServerState('app', serverB(), 'drain'));
     expect(await state('app', serverB())).toMatchObject({ draining: true, inMaintenance: false });
     expect(await bodies(3)).toEqual(['A', 'A', 'A']);
@@ -235,6 +249,7 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
   });
 
   it('drainAndDelete waits for an in-flight request, then deletes', async () => {
+    await serving('A');
     const slow = get(web, '/slow');
     let sessions = 0;
     for (let i = 0; i < 100 && sessions === 0; i++) {
@@ -398,7 +413,7 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
     must(await api.addServer('app', 'ephemeral', '127.0.0.1', backends.C?.port));
     expect(await state('app', 'ephemeral')).toBeDefined();
     const reload = await hp.reload();
-    if (!reload.ok) throw new Error(reload.message);
+    if (!reload.ok) throw new Error(reload.error.message);
     expect(await state('app', 'ephemeral')).toBeUndefined();
   });
 });
