@@ -108,8 +108,8 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   }
   if (s.attach && !external) {
     const attached = await haproxy.attach();
-    if (!attached.ok) return err(`--haproxy-attach: ${attached.message}`);
-    logger.info(`attached to HAProxy master ${attached.masterPid}`);
+    if (!attached.ok) return err(`--haproxy-attach: ${attached.error.message}`);
+    logger.info(`attached to HAProxy master ${attached.value.masterPid}`);
   }
   const files = new ConfigFiles({
     ...s.files,

@@ -16,13 +16,14 @@ import type { RenderedConfig } from '../render/render';
 import type { ApplyPort, ApplyReport, DesiredState, Rejection } from '../reconcile/applyPort';
 import { plan as planChange, type Plan } from '../reconcile/plan';
 import { formatReason, type ReloadReason } from '../reconcile/reloadReason';
+import { err, ok, type Result } from '../result';
 import type { ConfigFiles, Files } from './configFiles';
 import { serverLinesByBackend } from './configText';
 import { checkFdLimits, type FdEnvironment } from './limits';
 import type { HaproxyLogger } from './masterSocket';
 import { rejectedAtGate, rejectedByCheck, without, type Candidates } from './rejections';
 import { RuntimeUpdater } from './runtimeUpdate';
-import type { HaproxyTarget } from './target';
+import type { HaproxyTarget, LoadFailure } from './target';
 
 export interface ApplierOptions {
   readonly target: HaproxyTarget;
@@ -53,9 +54,8 @@ interface Change {
   readonly rendered?: true;
 }
 
-type Step =
-  | { readonly ok: true; readonly report: ApplyReport }
-  | { readonly ok: false; readonly message: string; readonly refused: boolean };
+/** One commit: its report, or why HAProxy did not run the change. */
+type Step = Result<ApplyReport, LoadFailure>;
 
 /** Rounds of leaving out apps a refused reload names before giving up (each round leaves out at least one). */
 const MAX_GATE_ROUNDS = 5;
@@ -74,7 +74,7 @@ export class HaproxyApplier implements ApplyPort {
         const check = await this.o.files.checkOnDisk();
         if (!check.ok) throw new ApplyError(`SIGUSR1: the config on disk is not valid, not reloading: ${check.error}`);
         const loaded = await this.o.target.load();
-        if (!loaded.ok) throw new ApplyError(loaded.message);
+        if (!loaded.ok) throw new ApplyError(loaded.error.message);
         return { reloaded: true, reasons: [{ kind: 'sigusr1' as const }], runtimeOps: 0 };
       })(),
     );
@@ -113,13 +113,13 @@ export class HaproxyApplier implements ApplyPort {
   private async committed(change: Change, previous: DesiredState | null): Promise<ApplyReport> {
     for (let round = 0; ; round++) {
       const step = await this.commit(change);
-      if (step.ok) return step.report;
+      if (step.ok) return step.value;
       const c = this.candidates();
       const found =
         c === null || round >= MAX_GATE_ROUNDS
           ? null
-          : await rejectedAtGate(step, change.state, previous, c, this.o.maxTrialReloads ?? 16);
-      if (c === null || found === null || found.rejected.length === 0) throw new ApplyError(step.message);
+          : await rejectedAtGate(step.error, change.state, previous, c, this.o.maxTrialReloads ?? 16);
+      if (c === null || found === null || found.rejected.length === 0) throw new ApplyError(step.error.message);
       change = this.leaveOut(c, change, found.rejected, previous, found.trials);
     }
   }
@@ -178,7 +178,7 @@ export class HaproxyApplier implements ApplyPort {
   private async commit(change: Change): Promise<Step> {
     if (this.runtimeFits(change.plan)) {
       const refused = await this.runtimeUpdate(change);
-      if (refused === null) return { ok: true, report: this.report(change, false) };
+      if (refused === null) return ok(this.report(change, false));
       change = {
         ...change,
         ...this.rendered(change.state),
@@ -191,8 +191,8 @@ export class HaproxyApplier implements ApplyPort {
     const loaded = await this.o.target.load();
     if (!loaded.ok) return loaded;
     const gated = await this.o.target.gate(change.state, []);
-    if (!gated.ok) return { ok: false, message: gated.error, refused: false };
-    return { ok: true, report: this.report({ ...change, plan: { runtimeOps: [], reloadReasons: reasons } }, true) };
+    if (!gated.ok) return err({ message: gated.error, refused: false });
+    return ok(this.report({ ...change, plan: { runtimeOps: [], reloadReasons: reasons } }, true));
   }
 
   /** The reasons of the reload about to happen, as they are (never empty). */
@@ -273,7 +273,7 @@ export class HaproxyApplier implements ApplyPort {
       run: async (state) => {
         await files.write(files.of(state), false);
         const loaded = await target.load();
-        if (!loaded.ok) throw new ApplyError(loaded.message);
+        if (!loaded.ok) throw new ApplyError(loaded.error.message);
         const gated = await target.gate(state, []);
         if (!gated.ok) throw new ApplyError(gated.error);
       },

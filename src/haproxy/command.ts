@@ -13,7 +13,7 @@ import type { DesiredState } from '../reconcile/applyPort';
 import type { Clock } from './clock';
 import { procTable, type ProcessTable } from './leftover';
 import { type CommandChannel, type HaproxyLogger } from './masterSocket';
-import { type Result, ok } from '../result';
+import { err, ok, type Result } from '../result';
 import { withRetries, type HaproxyTarget, type LoadResult, type RetryPolicy } from './target';
 
 export interface CommandRun {
@@ -87,38 +87,35 @@ export class CommandHaproxy implements HaproxyTarget {
   }
 
   private async once(): Promise<LoadResult> {
-    if (this.closed)
-      return { ok: false, message: 'the controller is shutting down: --command is not run', refused: false };
+    if (this.closed) return err({ message: 'the controller is shutting down: --command is not run', refused: false });
     const { command, clock, logger } = this.o;
     logger.info(`reloading using ${command}`);
     const before = await this.pids();
     const r = await this.run(command);
     if (r.code !== 0) {
       const how = r.signal !== null ? `was killed by ${r.signal}` : `exited with code ${r.code}`;
-      return {
-        ok: false,
+      return err({
         message: `--command "${command}" ${how}${r.output.trim() ? `: ${lastLines(r.output)}` : ''}`,
         refused: false,
-      };
+      });
     }
     // As marathon-lb: the reload happened once an HAProxy process is there that was not before.
     const deadline = clock.now() + this.o.retry.intervalMs;
     for (;;) {
       const after = await this.pids();
-      if ([...after].some((p) => !before.has(p))) return { ok: true };
+      if ([...after].some((p) => !before.has(p))) return ok(undefined);
       if (before.size === 0 && after.size === 0) {
         logger.debug(
           "no HAProxy process is visible to the controller: the command's exit status is taken as the reload",
         );
-        return { ok: true };
+        return ok(undefined);
       }
       if (clock.now() >= deadline) {
-        return {
-          ok: false,
+        return err({
           message: `--command "${command}" exited 0 but no new HAProxy process appeared within --reload-interval`,
           refused: false,
           waited: true,
-        };
+        });
       }
       await clock.sleep(this.o.pollMs ?? 100);
     }

@@ -10,7 +10,7 @@ import type { Clock } from './clock';
 import type { ConfigFiles } from './configFiles';
 import { healthGate } from './gate';
 import type { CommandChannel, HaproxyLogger, ProcList } from './masterSocket';
-import type { Result } from '../result';
+import { err, ok, type Result } from '../result';
 import type { ReloadResult, StartResult } from './process';
 import { withRetries, type HaproxyTarget, type LoadResult, type RetryPolicy } from './target';
 
@@ -69,10 +69,10 @@ export class OwnedHaproxy implements HaproxyTarget {
     const { process: p, logger } = this.o;
     if (p.isAlive()) {
       const r = await p.reload();
-      if (!r.ok) logger.error(`reload of the last good config failed too: ${r.message}`);
+      if (!r.ok) logger.error(`reload of the last good config failed too: ${r.error.message}`);
     } else {
       const r = await p.start();
-      if (!r.ok) logger.error(`HAProxy does not start with the last good config either: ${r.message}`);
+      if (!r.ok) logger.error(`HAProxy does not start with the last good config either: ${r.error.message}`);
     }
   }
 
@@ -80,7 +80,9 @@ export class OwnedHaproxy implements HaproxyTarget {
     await this.o.files.ensureRuntimeDirs(this.o.runtimeFiles);
     await this.o.files.saveServerState(''); // creates the state file HAProxy's head asks for, if missing
     const r = await this.o.process.start();
-    return r.ok ? r : { ok: false, message: `HAProxy did not start: ${r.message}`, refused: r.refused ?? false };
+    return r.ok
+      ? ok(undefined)
+      : err({ message: `HAProxy did not start: ${r.error.message}`, refused: r.error.refused ?? false });
   }
 
   private async reloadOnce(): Promise<LoadResult> {
@@ -88,14 +90,15 @@ export class OwnedHaproxy implements HaproxyTarget {
     if (dump.ok) await this.o.files.saveServerState(dump.value);
     const r = await this.o.process.reload();
     if (r.ok) {
-      if (r.oldWorkers.length > 0)
-        this.o.logger.debug(`haproxy: ${r.oldWorkers.length} old worker(s) finishing their connections`);
-      return r;
+      const { oldWorkers } = r.value;
+      if (oldWorkers.length > 0)
+        this.o.logger.debug(`haproxy: ${oldWorkers.length} old worker(s) finishing their connections`);
+      return ok(undefined);
     }
-    return {
-      ok: false,
-      message: r.refused ? r.message : `HAProxy reload failed (the old worker keeps serving): ${r.message}`,
-      refused: r.refused,
-    };
+    const f = r.error;
+    return err({
+      message: f.refused ? f.message : `HAProxy reload failed (the old worker keeps serving): ${f.message}`,
+      refused: f.refused,
+    });
   }
 }

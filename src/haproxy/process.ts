@@ -21,7 +21,7 @@ import { systemClock, type Clock } from './clock';
 import { logHaproxyLine, reloadFailureReason, startFailureReason } from './haproxyOutput';
 import type { FdEnvironment } from './limits';
 import { HaproxyLogger, MasterSocket, ProcList } from './masterSocket';
-import type { Result } from '../result';
+import { err, ok, type Result } from '../result';
 import { reloadOutcome } from './reloadProtocol';
 import { pidExists, stopEscalating, type StopResult } from './stopSignals';
 import { alertLines } from './validate';
@@ -59,28 +59,36 @@ export interface HaproxyProcessOptions {
   readonly clock?: Clock;
 }
 
-export type StartResult =
-  | {
-      readonly ok: true;
-      readonly masterPid: number;
-      readonly workerPid: number | undefined;
-      readonly attached: boolean;
-    }
-  /** `refused`: HAProxy ran and refused the config (exited at startup); else it could not be tried. */
-  | { readonly ok: false; readonly message: string; readonly refused?: boolean };
+export interface Started {
+  readonly masterPid: number;
+  readonly workerPid: number | undefined;
+  readonly attached: boolean;
+}
 
-const notStarted = (message: string): StartResult => ({ ok: false, message });
+export interface StartFailure {
+  readonly message: string;
+  /** HAProxy ran and refused the config (exited at startup); else it could not be tried. */
+  readonly refused?: boolean;
+}
 
-export type ReloadResult =
-  | { readonly ok: true; readonly newWorkerPid: number; readonly oldWorkers: readonly number[] }
-  | {
-      readonly ok: false;
-      readonly message: string;
-      readonly servingWorkerPids: readonly number[];
-      readonly oldWorkers: readonly number[];
-      /** HAProxy refused the new config (retrying the same config does not help); else a timeout or a dead socket. */
-      readonly refused: boolean;
-    };
+export type StartResult = Result<Started, StartFailure>;
+
+const notStarted = (message: string): StartResult => err({ message });
+
+export interface Reloaded {
+  readonly newWorkerPid: number;
+  readonly oldWorkers: readonly number[];
+}
+
+export interface ReloadFailure {
+  readonly message: string;
+  readonly servingWorkerPids: readonly number[];
+  readonly oldWorkers: readonly number[];
+  /** HAProxy refused the new config (retrying the same config does not help); else a timeout or a dead socket. */
+  readonly refused: boolean;
+}
+
+export type ReloadResult = Result<Reloaded, ReloadFailure>;
 
 export interface ExitInfo {
   /** stop() was asked for. */
@@ -161,26 +169,24 @@ export class HaproxyProcess {
       if (child.exitCode !== null || child.signalCode !== null) {
         await Promise.race([drained, this.clock.sleep(1000)]); // all of its output, before explaining
         const status = child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`;
-        return {
-          ok: false,
+        return err({
           message: await startFailureReason(this.output, status, this.o.configPath, this.o.fdEnvironment),
           refused: true,
-        };
+        });
       }
       const proc = await this.master.showProc();
       if (proc.ok && proc.value.master.pid === child.pid && proc.value.workers.length > 0) {
         ready = true;
         this.lastProc = proc.value;
         this.o.logger.info(`haproxy: started, master ${child.pid}, worker ${proc.value.workers[0]?.pid}`);
-        return { ok: true, masterPid: child.pid, workerPid: proc.value.workers[0]?.pid, attached: false };
+        return ok({ masterPid: child.pid, workerPid: proc.value.workers[0]?.pid, attached: false });
       }
       if (this.clock.now() > deadline) {
         await this.terminate();
-        return {
-          ok: false,
+        return err({
           message: `HAProxy did not start its worker within ${startTimeoutMs} ms: ${alertLines(this.output) || 'no output'}`,
           refused: true,
-        };
+        });
       }
       await this.clock.sleep(this.o.pollMs ?? 50);
     }
@@ -197,7 +203,7 @@ export class HaproxyProcess {
     this.stopping = false;
     this.watch();
     this.o.logger.info(`haproxy: attached to master ${this.attachedPid}`);
-    return { ok: true, masterPid: this.attachedPid, workerPid: proc.value.workers[0]?.pid, attached: true };
+    return ok({ masterPid: this.attachedPid, workerPid: proc.value.workers[0]?.pid, attached: true });
   }
 
   isAlive(): boolean {
@@ -238,13 +244,13 @@ export class HaproxyProcess {
   }
 
   private async reloadOnce(): Promise<ReloadResult> {
-    const failed = (message: string, proc?: ProcList, refused = false): ReloadResult => ({
-      ok: false,
-      message,
-      refused,
-      servingWorkerPids: (proc ?? this.lastProc)?.workers.map((w) => w.pid) ?? [],
-      oldWorkers: (proc ?? this.lastProc)?.oldWorkers.map((w) => w.pid) ?? [],
-    });
+    const failed = (message: string, proc?: ProcList, refused = false): ReloadResult =>
+      err({
+        message,
+        refused,
+        servingWorkerPids: (proc ?? this.lastProc)?.workers.map((w) => w.pid) ?? [],
+        oldWorkers: (proc ?? this.lastProc)?.oldWorkers.map((w) => w.pid) ?? [],
+      });
     if (this.closed) return failed('the controller is shutting down: HAProxy is not reloaded');
     if (!this.isAlive()) return failed('HAProxy is not running: start it first');
     const before = await this.showProc();
@@ -286,7 +292,7 @@ export class HaproxyProcess {
         `haproxy: ${oldWorkers.length} old workers still running (${oldWorkers.join(', ')}), more than --max-old-workers lets linger (does HAPROXY_HEAD set mworker-max-reloads?)`,
       );
     }
-    return { ok: true, newWorkerPid, oldWorkers };
+    return ok({ newWorkerPid, oldWorkers });
   }
 
   /**
@@ -348,7 +354,7 @@ export class HaproxyProcess {
     this.watchTimer = undefined;
     const child = this.child;
     const pid = child?.pid ?? this.attachedPid;
-    if (pid === undefined || !this.isAlive()) return { ok: true, how: 'not-running' };
+    if (pid === undefined || !this.isAlive()) return ok('not-running');
     const alive = (): boolean => (child ? child.exitCode === null && child.signalCode === null : pidExists(pid));
     const r = await stopEscalating(
       pid,

@@ -3,6 +3,7 @@
  * then SIGKILL, each followed by a bounded wait for the process to be gone.
  */
 import * as fs from 'node:fs';
+import { err, ok, type Result } from '../result';
 import type { Clock } from './clock';
 
 export interface StopWaits {
@@ -11,9 +12,8 @@ export interface StopWaits {
   readonly kill: number;
 }
 
-export type StopResult =
-  | { readonly ok: true; readonly how: 'not-running' | 'soft' | 'term' | 'kill' }
-  | { readonly ok: false; readonly message: string };
+/** How HAProxy ended (the signal it heeded), or why it could not be ended. */
+export type StopResult = Result<'not-running' | 'soft' | 'term' | 'kill'>;
 
 export async function stopEscalating(
   pid: number,
@@ -38,14 +38,14 @@ export async function stopEscalating(
   for (const [signal, ms, how] of steps) {
     try {
       process.kill(pid, signal);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') break;
-      return { ok: false, message: `cannot signal HAProxy master ${pid}: ${(err as NodeJS.ErrnoException).code}` };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') break;
+      return err(`cannot signal HAProxy master ${pid}: ${(e as NodeJS.ErrnoException).code}`);
     }
-    if (await waitGone(ms)) return { ok: true, how };
+    if (await waitGone(ms)) return ok(how);
   }
-  if (await waitGone(0)) return { ok: true, how: 'kill' };
-  return { ok: false, message: `HAProxy master ${pid} is still running after SIGKILL` };
+  if (await waitGone(0)) return ok('kill');
+  return err(`HAProxy master ${pid} is still running after SIGKILL`);
 }
 
 /** The process is there and not a zombie (an adopted master ends up a child of ours when we are pid 1). */

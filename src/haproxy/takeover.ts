@@ -73,9 +73,11 @@ export async function takeOverLeftovers(o: TakeoverOptions): Promise<Result<Take
   }
   if (adopt === undefined) return ok({ kind: 'stopped', stopped });
   const attached = await o.haproxy.attach();
-  if (!attached.ok) return err(`cannot adopt the HAProxy master ${adopt}: ${attached.message}`);
-  if (attached.masterPid !== adopt)
-    return err(`the master socket changed hands while adopting HAProxy master ${adopt} (now ${attached.masterPid})`);
+  if (!attached.ok) return err(`cannot adopt the HAProxy master ${adopt}: ${attached.error.message}`);
+  if (attached.value.masterPid !== adopt)
+    return err(
+      `the master socket changed hands while adopting HAProxy master ${adopt} (now ${attached.value.masterPid})`,
+    );
   o.logger.info(
     `haproxy: adopted the HAProxy master ${adopt} left by an earlier controller: it keeps serving until the first apply reloads it`,
   );

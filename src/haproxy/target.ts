@@ -7,13 +7,19 @@ import type { DesiredState } from '../reconcile/applyPort';
 import type { RuntimeOp } from '../reconcile/plan';
 import type { Clock } from './clock';
 import type { CommandChannel, HaproxyLogger } from './masterSocket';
-import type { Result } from '../result';
+import { err, type Result } from '../result';
 
-/** One try at making HAProxy read the files. `refused`: HAProxy rejected the config (retrying the same one does not help). */
-export type LoadResult =
-  | { readonly ok: true }
-  /** `waited`: the try itself spent the retry interval waiting (no extra pause before the next). */
-  | { readonly ok: false; readonly message: string; readonly refused: boolean; readonly waited?: boolean };
+/** Why a try at making HAProxy read the files failed. */
+export interface LoadFailure {
+  readonly message: string;
+  /** HAProxy rejected the config (retrying the same one does not help). */
+  readonly refused: boolean;
+  /** The try itself spent the retry interval waiting (no extra pause before the next). */
+  readonly waited?: boolean;
+}
+
+/** One try at making HAProxy read the files. */
+export type LoadResult = Result<void, LoadFailure>;
 
 export interface HaproxyTarget {
   /**
@@ -57,16 +63,17 @@ export async function withRetries(
 ): Promise<LoadResult> {
   for (let tried = 0; ; tried++) {
     const r = await attempt();
-    if (r.ok || r.refused || deps.closed()) return r;
+    if (r.ok || r.error.refused || deps.closed()) return r;
+    const f = r.error;
     if (policy.retries >= 0 && tried >= policy.retries) {
-      return {
-        ...r,
-        message: tried === 0 ? r.message : `${r.message} (${tried + 1} tries, --max-reload-retries ${policy.retries})`,
-      };
+      return err({
+        ...f,
+        message: tried === 0 ? f.message : `${f.message} (${tried + 1} tries, --max-reload-retries ${policy.retries})`,
+      });
     }
     deps.logger.warn(
-      `${deps.what} failed (${r.message}); trying again in ${policy.intervalMs / 1000} s (retry ${tried + 1} of ${policy.retries < 0 ? 'unlimited' : policy.retries})`,
+      `${deps.what} failed (${f.message}); trying again in ${policy.intervalMs / 1000} s (retry ${tried + 1} of ${policy.retries < 0 ? 'unlimited' : policy.retries})`,
     );
-    if (r.waited !== true) await deps.clock.sleep(policy.intervalMs);
+    if (f.waited !== true) await deps.clock.sleep(policy.intervalMs);
   }
 }

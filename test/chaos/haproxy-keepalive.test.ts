@@ -158,10 +158,10 @@ describeWithHaproxy('keep-alive clients through reloads of a real HAProxy', (hap
     });
     running.push(hp);
     const started = await hp.start();
-    if (!started.ok) throw new Error(started.message);
+    if (!started.ok) throw new Error(started.error.message);
     const reload = async (): Promise<void> => {
       const r = await hp.reload();
-      if (!r.ok) throw new Error(r.message);
+      if (!r.ok) throw new Error(r.error.message);
     };
     const result = await keepAliveUnderReloads(reload, port, RELOADS);
     console.log(

@@ -8,9 +8,16 @@ import { parseShowProc } from '../../src/haproxy/masterSocket';
 import { ensureHardStopAfter } from '../../src/haproxy/configText';
 import { ExitInfo, HaproxyProcess, HaproxyProcessOptions } from '../../src/haproxy/process';
 import { validateConfig } from '../../src/haproxy/validate';
+import type { Result } from '../../src/result';
 import { describeWithHaproxy } from '../support/haproxy';
 import { freePort } from '../support/ports';
 import { waitFor } from '../support/wait';
+
+/** The value of a start, attach or reload that must succeed (else the test fails with HAProxy's message). */
+function must<T>(r: Result<T, { readonly message: string }>): T {
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+}
 
 describe('parseShowProc', () => {
   it('reads master, current and old workers of HAProxy 2.6', () => {
@@ -177,8 +184,7 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     fs.writeFileSync(cfg, configText(dir, p, 'v1'));
     const lines: string[] = [];
     const hp = make({}, lines);
-    const start = await hp.start();
-    if (!start.ok) throw new Error(start.message);
+    const start = must(await hp.start());
     await remember(hp);
     expect(start.attached).toBe(false);
     expect(fs.readFileSync(path.join(dir, 'haproxy.pid'), 'utf8').trim()).toBe(String(start.masterPid));
@@ -198,8 +204,7 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     await waitFor('the held connection to reach the server', () => held.length === 1, 5000);
 
     fs.writeFileSync(cfg, configText(dir, p, 'v2'));
-    const reload = await hp.reload();
-    if (!reload.ok) throw new Error(reload.message);
+    const reload = must(await hp.reload());
     await remember(hp);
     expect(reload.newWorkerPid).not.toBe(start.workerPid);
     expect(reload.oldWorkers).toEqual([start.workerPid]);
@@ -214,7 +219,7 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(after.ok && after.value.workers.map((w) => w.pid)).toEqual([reload.newWorkerPid]);
 
     const stop = await hp.stop();
-    expect(stop).toEqual({ ok: true, how: 'soft' });
+    expect(stop).toEqual({ ok: true, value: 'soft' });
     expect(hp.isAlive()).toBe(false);
     expect(pidExists(start.masterPid)).toBe(false);
     await waitFor('the worker to exit', () => !pidExists(reload.newWorkerPid), 3000);
@@ -226,24 +231,24 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     const cfg = path.join(dir, 'haproxy.cfg');
     fs.writeFileSync(cfg, configText(dir, p, 'good'));
     const hp = make();
-    const start = await hp.start();
-    if (!start.ok) throw new Error(start.message);
+    const start = must(await hp.start());
     await remember(hp);
 
     fs.writeFileSync(cfg, configText(dir, p, 'bad').replace('frontend web', 'frontend web\n  bogus-directive 1'));
     const reload = await hp.reload();
     expect(reload.ok).toBe(false);
     if (reload.ok) return;
-    expect(reload.message).toMatch(/^HAProxy rejected the new config; the previous worker \(\d+\) keeps serving: /);
-    expect(reload.message).toContain("unknown keyword 'bogus-directive' in 'frontend' section");
-    expect(reload.message).not.toContain('Fatal errors'); // the specific ALERT only
-    expect(reload.servingWorkerPids).toEqual([start.workerPid]);
+    expect(reload.error.message).toMatch(
+      /^HAProxy rejected the new config; the previous worker \(\d+\) keeps serving: /,
+    );
+    expect(reload.error.message).toContain("unknown keyword 'bogus-directive' in 'frontend' section");
+    expect(reload.error.message).not.toContain('Fatal errors'); // the specific ALERT only
+    expect(reload.error.servingWorkerPids).toEqual([start.workerPid]);
     expect(await get(p.http)).toEqual({ status: 200, body: 'good' });
 
     // A good config afterwards reloads fine.
     fs.writeFileSync(cfg, configText(dir, p, 'fixed'));
-    const again = await hp.reload();
-    if (!again.ok) throw new Error(again.message);
+    must(await hp.reload());
     await remember(hp);
     expect(await get(p.http)).toEqual({ status: 200, body: 'fixed' });
   });
@@ -253,8 +258,7 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     fs.writeFileSync(path.join(dir, 'haproxy.cfg'), configText(dir, p, 'x'));
     const lines: string[] = [];
     const hp = make({}, lines);
-    const start = await hp.start();
-    if (!start.ok) throw new Error(start.message);
+    const start = must(await hp.start());
     await remember(hp);
     const exits: Array<[number | null, string | null, ExitInfo]> = [];
     hp.onExit((code, signal, info) => exits.push([code, signal, info]));
@@ -268,8 +272,7 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     // The worker notices its master is gone and leaves.
     await waitFor('the orphaned worker to exit', () => !pidExists(start.workerPid as number), 5000);
 
-    const again = await hp.start();
-    if (!again.ok) throw new Error(again.message);
+    must(await hp.start());
     await remember(hp);
     expect(await get(p.http)).toEqual({ status: 200, body: 'x' });
     const stop = await hp.stop();
@@ -283,17 +286,18 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     const cfg = path.join(dir, 'haproxy.cfg');
     fs.writeFileSync(cfg, configText(dir, p, 'a1'));
     const owner = make();
-    const start = await owner.start();
-    if (!start.ok) throw new Error(start.message);
+    const start = must(await owner.start());
     await remember(owner);
 
     // probed every 5 ms: a master re-executing for the reload misses 3 probes, and must not count as gone
     const attached = make({ watchMs: 5 });
     const att = await attached.attach();
-    expect(att).toEqual({ ok: true, masterPid: start.masterPid, workerPid: start.workerPid, attached: true });
+    expect(att).toEqual({
+      ok: true,
+      value: { masterPid: start.masterPid, workerPid: start.workerPid, attached: true },
+    });
     fs.writeFileSync(cfg, configText(dir, p, 'a2'));
-    const reload = await attached.reload();
-    if (!reload.ok) throw new Error(reload.message);
+    must(await attached.reload());
     await remember(attached);
     expect(await get(p.http)).toEqual({ status: 200, body: 'a2' });
 
@@ -306,7 +310,9 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     const none = await nobody.attach();
     expect(none).toEqual({
       ok: false,
-      message: expect.stringMatching(/^no HAProxy master to attach to: nothing listens on .*none\.sock \(ENOENT\)/),
+      error: {
+        message: expect.stringMatching(/^no HAProxy master to attach to: nothing listens on .*none\.sock \(ENOENT\)/),
+      },
     });
   });
 
@@ -314,8 +320,7 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     const p = await ports();
     fs.writeFileSync(path.join(dir, 'haproxy.cfg'), configText(dir, p, 's1'));
     const hp = make();
-    const start = await hp.start();
-    if (!start.ok) throw new Error(start.message);
+    const start = must(await hp.start());
     await remember(hp);
     const reloading = hp.reload(); // under way when the stop comes
     const stopping = hp.stop();
@@ -324,11 +329,11 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(stopped.ok).toBe(true);
     expect(lateResult).toMatchObject({
       ok: false,
-      message: 'the controller is shutting down: HAProxy is not reloaded',
+      error: { message: 'the controller is shutting down: HAProxy is not reloaded' },
     });
     expect(await hp.start()).toEqual({
       ok: false,
-      message: 'the controller is shutting down: HAProxy is not started again',
+      error: { message: 'the controller is shutting down: HAProxy is not started again' },
     });
     expect(hp.isAlive()).toBe(false);
     await waitFor('master and workers gone', () => ![start.masterPid, start.workerPid as number].some(pidExists), 5000);
@@ -338,17 +343,16 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     const p = await ports();
     fs.writeFileSync(path.join(dir, 'haproxy.cfg'), configText(dir, p, 'kept'));
     const hp = make();
-    const start = await hp.start();
-    if (!start.ok) throw new Error(start.message);
+    const start = must(await hp.start());
     await remember(hp);
     hp.release();
     expect(await hp.reload()).toMatchObject({
       ok: false,
-      message: 'the controller is shutting down: HAProxy is not reloaded',
+      error: { message: 'the controller is shutting down: HAProxy is not reloaded' },
     });
     expect(await get(p.http)).toEqual({ status: 200, body: 'kept' });
     const next = make();
-    expect(await next.attach()).toMatchObject({ ok: true, masterPid: start.masterPid });
+    expect(await next.attach()).toMatchObject({ ok: true, value: { masterPid: start.masterPid } });
     expect((await next.stop()).ok).toBe(true);
     expect(pidExists(start.masterPid)).toBe(false);
   });
@@ -388,12 +392,12 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(start.ok).toBe(check.ok);
     if (!start.ok) expect(exits).toEqual([]); // a refused start is start()'s answer, not an exit
     if (start.ok || check.ok) return; // a machine with a large limit: both agree it starts
-    const asked = /Cannot raise FD limit to (\d+), limit is (\d+)/.exec(start.message);
+    const asked = /Cannot raise FD limit to (\d+), limit is (\d+)/.exec(start.error.message);
     expect(asked).not.toBeNull();
     expect(Math.abs(Number(asked?.[1]) - check.needed)).toBeLessThanOrEqual(8);
     expect(Number(asked?.[2])).toBe(check.limit);
-    expect(start.message).toContain(check.message);
-    expect(start.message).toMatch(
+    expect(start.error.message).toContain(check.message);
+    expect(start.error.message).toMatch(
       /^HAProxy exited at startup \(exit code 1\): \[haproxy\.main\(\)\] Cannot raise FD limit/,
     );
   });
@@ -419,7 +423,7 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     );
     const tooMany = await make({ bin: wrapper, fdEnvironment }).start();
     expect(tooMany.ok).toBe(false);
-    expect(!tooMany.ok && tooMany.message).toContain(
+    expect(!tooMany.ok && tooMany.error.message).toContain(
       `at most ${check.fittingMaxconn} with a custom HAPROXY_HEAD template`,
     );
 
@@ -427,7 +431,7 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     const hp = make({ bin: wrapper, fdEnvironment });
     const fits = await hp.start();
     await remember(hp);
-    if (!fits.ok) throw new Error(fits.message);
+    if (!fits.ok) throw new Error(fits.error.message);
     expect(await get(p.http)).toEqual({ status: 200, body: 'x' });
   });
 });

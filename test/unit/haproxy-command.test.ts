@@ -2,6 +2,7 @@ import { haproxyPids, runShell } from '../../src/haproxy/command';
 import type { ProcessInfo, ProcessTable } from '../../src/haproxy/leftover';
 import { fakeClock } from '../../src/haproxy/clock';
 import { withRetries, type LoadResult } from '../../src/haproxy/target';
+import { err, ok } from '../../src/result';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
 
@@ -38,14 +39,14 @@ describe('withRetries (--max-reload-retries, --reload-interval)', () => {
     (n: { tries: number }, refused = false) =>
     (): Promise<LoadResult> => {
       n.tries++;
-      return Promise.resolve({ ok: false, message: 'no', refused });
+      return Promise.resolve(err({ message: 'no', refused }));
     };
   const deps = (clock = fakeClock()) => ({ clock, logger: quiet, closed: () => false, what: 'reload' });
   test('0 retries: one try', async () => {
     const n = { tries: 0 };
     expect(await withRetries(failing(n), { retries: 0, intervalMs: 1000 }, deps())).toMatchObject({
       ok: false,
-      message: 'no',
+      error: { message: 'no' },
     });
     expect(n.tries).toBe(1);
   });
@@ -53,7 +54,7 @@ describe('withRetries (--max-reload-retries, --reload-interval)', () => {
     const n = { tries: 0 };
     const clock = fakeClock();
     expect(await withRetries(failing(n), { retries: 3, intervalMs: 1000 }, deps(clock))).toMatchObject({
-      message: 'no (4 tries, --max-reload-retries 3)',
+      error: { message: 'no (4 tries, --max-reload-retries 3)' },
     });
     expect(n.tries).toBe(4);
     expect(clock.slept).toEqual([1000, 1000, 1000]);
@@ -61,11 +62,11 @@ describe('withRetries (--max-reload-retries, --reload-interval)', () => {
   test('-1: until it works', async () => {
     let tries = 0;
     const r = await withRetries(
-      () => Promise.resolve(++tries < 25 ? { ok: false, message: 'no', refused: false } : { ok: true }),
+      () => Promise.resolve(++tries < 25 ? err({ message: 'no', refused: false }) : ok(undefined)),
       { retries: -1, intervalMs: 10 },
       deps(),
     );
-    expect(r).toEqual({ ok: true });
+    expect(r).toEqual(ok(undefined));
     expect(tries).toBe(25);
   });
   test('a refused config is not retried; a stopping controller stops retrying', async () => {

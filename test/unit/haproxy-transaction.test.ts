@@ -73,15 +73,14 @@ class FakeHaproxy implements ManagedProcess {
     this.starts++;
     this.load();
     this.alive = true;
-    return { ok: true, masterPid: 1, workerPid: 2, attached: false };
+    return ok({ masterPid: 1, workerPid: 2, attached: false });
   }
 
   async reload(): Promise<ReloadResult> {
     this.reloads++;
     const next = this.reloadScript.shift() ?? 'ok';
     if (next !== 'ok') {
-      return {
-        ok: false,
+      return err({
         refused: next === 'refused',
         servingWorkerPids: [2],
         oldWorkers: [],
@@ -89,10 +88,10 @@ class FakeHaproxy implements ManagedProcess {
           next === 'refused'
             ? 'HAProxy rejected the new config; the previous worker (2) keeps serving'
             : 'HAProxy did not confirm the reload within 15000 ms',
-      };
+      });
     }
     this.load();
-    return { ok: true, newWorkerPid: 2 + this.reloads, oldWorkers: [2] };
+    return ok({ newWorkerPid: 2 + this.reloads, oldWorkers: [2] });
   }
 
   async showProc(): Promise<Result<ProcList>> {
