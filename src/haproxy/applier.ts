@@ -128,7 +128,7 @@ export class HaproxyApplier implements ApplyPort {
   private async preflight(asked: DesiredState): Promise<void> {
     if (this.o.fdEnvironment === undefined) return;
     const limits = checkFdLimits(this.o.files.of(asked).config, await this.o.fdEnvironment());
-    if (!limits.ok) throw new ApplyError(limits.message);
+    if (!limits.ok) throw new ApplyError(limits.error.message);
   }
 
   private runtimeFits(plan: Plan): boolean {

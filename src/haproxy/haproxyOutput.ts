@@ -42,7 +42,7 @@ export async function startFailureReason(
   if (/Cannot raise FD limit/.test(output)) {
     const text = await readIfExists(configPath).catch(() => undefined);
     const check = text === undefined ? undefined : checkFdLimits(text, await (fdEnvironment ?? readFdEnvironment)());
-    if (check && !check.ok) advice = `\n${check.message}`;
+    if (check && !check.ok) advice = `\n${check.error.message}`;
   }
   return `HAProxy exited at startup (${status}): ${alerts}${advice}`;
 }

@@ -15,6 +15,7 @@
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { err, ok, type Result } from '../result';
 
 const SECTION =
   /^(global|defaults|frontend|backend|listen|userlist|peers|resolvers|program|mailers|cache|ring|http-errors|crt-store|traces)(?=\s|$)/;
@@ -151,9 +152,7 @@ export interface FdEnvironmentDeps {
 
 const defaultSh = (command: string): Promise<string> =>
   new Promise((resolve, reject) =>
-    execFile('sh', ['-c', command], { timeout: 5000 }, (err: Error | null, stdout) =>
-      err ? reject(err) : resolve(stdout),
-    ),
+    execFile('sh', ['-c', command], { timeout: 5000 }, (e: Error | null, stdout) => (e ? reject(e) : resolve(stdout))),
   );
 
 /** Reads this process's fd hard limit (/proc/self/limits, else `ulimit -Hn`) and capabilities. */
@@ -176,29 +175,36 @@ export async function readFdEnvironment(deps: FdEnvironmentDeps = {}): Promise<F
   };
 }
 
-export type FdCheck =
-  | { readonly ok: true; readonly needed?: number; readonly limit?: number; readonly warning?: string }
-  | {
-      readonly ok: false;
-      readonly needed: number;
-      readonly limit: number;
-      readonly maxconn: number | undefined;
-      /** The largest global maxconn that fits the limit. */
-      readonly fittingMaxconn: number;
-      readonly message: string;
-    };
+/** HAProxy will start: the fds it needs and may have, when known; `warning` when it lowers its limits to start. */
+export interface FdFit {
+  readonly needed?: number;
+  readonly limit?: number;
+  readonly warning?: string;
+}
+
+/** HAProxy will refuse to start for want of fds (strict-limits). */
+export interface FdShortage {
+  readonly needed: number;
+  readonly limit: number;
+  readonly maxconn: number | undefined;
+  /** The largest global maxconn that fits the limit. */
+  readonly fittingMaxconn: number;
+  readonly message: string;
+}
+
+export type FdCheck = Result<FdFit, FdShortage>;
 
 /** Decides, before starting HAProxy, whether it will refuse to start for lack of fds. */
 export function checkFdLimits(configText: string, env: FdEnvironment, o: FdEstimateOptions = {}): FdCheck {
   const facts = parseFdFacts(configText);
-  if (facts.maxconn === undefined && facts.ulimitN === undefined) return { ok: true }; // HAProxy sizes maxconn to the limit
+  if (facts.maxconn === undefined && facts.ulimitN === undefined) return ok({}); // HAProxy sizes maxconn to the limit
   const needed = facts.ulimitN ?? estimateMaxsock(facts, facts.maxconn ?? 0, o);
   const caps = [env.canRaiseHardLimit ? env.nrOpen : env.hardLimit, facts.fdHardLimit].filter(
     (x): x is number => x !== undefined,
   );
-  if (caps.length === 0) return { ok: true, needed };
+  if (caps.length === 0) return ok({ needed });
   const limit = Math.min(...caps);
-  if (needed <= limit) return { ok: true, needed, limit };
+  if (needed <= limit) return ok({ needed, limit });
   let fitting = 0;
   if (facts.ulimitN === undefined) {
     const perConn = 2 + (facts.maxpipes === undefined && facts.splice ? 0.5 : 0);
@@ -211,12 +217,11 @@ export function checkFdLimits(configText: string, env: FdEnvironment, o: FdEstim
       ? `the config's \`fd-hard-limit ${limit}\``
       : 'the fd hard limit of this process';
   if (!facts.strictLimits) {
-    return {
-      ok: true,
+    return ok({
       needed,
       limit,
       warning: `HAProxy will start with fewer connections than configured: ${what} in global needs ${needed} file descriptors, but ${where} allows ${limit} (\`no strict-limits\` is set, so HAProxy lowers its limits instead of refusing to start).`,
-    };
+    });
   }
   const lower =
     facts.ulimitN !== undefined
@@ -228,5 +233,5 @@ export function checkFdLimits(configText: string, env: FdEnvironment, o: FdEstim
     `with "Cannot raise FD limit" (strict-limits). Raise the limit to at least ${needed} where marathon-lb is started ` +
     `— \`ulimit -n ${needed}\` in its shell, \`LimitNOFILE=${needed}\` in its systemd unit, or ` +
     `\`docker run --ulimit nofile=${needed}:${needed}\` — ${lower}.`;
-  return { ok: false, needed, limit, maxconn: facts.maxconn, fittingMaxconn: fitting, message };
+  return err({ needed, limit, maxconn: facts.maxconn, fittingMaxconn: fitting, message });
 }

@@ -394,9 +394,9 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     if (start.ok || check.ok) return; // a machine with a large limit: both agree it starts
     const asked = /Cannot raise FD limit to (\d+), limit is (\d+)/.exec(start.error.message);
     expect(asked).not.toBeNull();
-    expect(Math.abs(Number(asked?.[1]) - check.needed)).toBeLessThanOrEqual(8);
-    expect(Number(asked?.[2])).toBe(check.limit);
-    expect(start.error.message).toContain(check.message);
+    expect(Math.abs(Number(asked?.[1]) - check.error.needed)).toBeLessThanOrEqual(8);
+    expect(Number(asked?.[2])).toBe(check.error.limit);
+    expect(start.error.message).toContain(check.error.message);
     expect(start.error.message).toMatch(
       /^HAProxy exited at startup \(exit code 1\): \[haproxy\.main\(\)\] Cannot raise FD limit/,
     );
@@ -419,15 +419,18 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
 
     fs.writeFileSync(
       path.join(dir, 'haproxy.cfg'),
-      text.replace('maxconn 50000', `maxconn ${check.fittingMaxconn + 1}`),
+      text.replace('maxconn 50000', `maxconn ${check.error.fittingMaxconn + 1}`),
     );
     const tooMany = await make({ bin: wrapper, fdEnvironment }).start();
     expect(tooMany.ok).toBe(false);
     expect(!tooMany.ok && tooMany.error.message).toContain(
-      `at most ${check.fittingMaxconn} with a custom HAPROXY_HEAD template`,
+      `at most ${check.error.fittingMaxconn} with a custom HAPROXY_HEAD template`,
     );
 
-    fs.writeFileSync(path.join(dir, 'haproxy.cfg'), text.replace('maxconn 50000', `maxconn ${check.fittingMaxconn}`));
+    fs.writeFileSync(
+      path.join(dir, 'haproxy.cfg'),
+      text.replace('maxconn 50000', `maxconn ${check.error.fittingMaxconn}`),
+    );
     const hp = make({ bin: wrapper, fdEnvironment });
     const fits = await hp.start();
     await remember(hp);

@@ -95,55 +95,58 @@ describe('checkFdLimits', () => {
 
   it('says exactly what to do when maxconn 50000 meets a hard limit of 20000', () => {
     const check = checkFdLimits(cfg, env);
-    expect(check).toMatchObject({ ok: false, needed: 100040, limit: 20000, maxconn: 50000, fittingMaxconn: 9980 });
+    expect(check).toMatchObject({
+      ok: false,
+      error: { needed: 100040, limit: 20000, maxconn: 50000, fittingMaxconn: 9980 },
+    });
     if (check.ok) throw new Error('expected a failure');
-    expect(check.message).toContain('HAProxy will refuse to start');
-    expect(check.message).toContain('`maxconn 50000`');
-    expect(check.message).toContain('ulimit -n 100040');
-    expect(check.message).toContain('LimitNOFILE=100040');
-    expect(check.message).toContain('--ulimit nofile=100040:100040');
-    expect(check.message).toContain('at most 9980 with a custom HAPROXY_HEAD template');
-    expect(check.message.split('\n')).toHaveLength(1);
+    const { message } = check.error;
+    expect(message).toContain('HAProxy will refuse to start');
+    expect(message).toContain('`maxconn 50000`');
+    expect(message).toContain('ulimit -n 100040');
+    expect(message).toContain('LimitNOFILE=100040');
+    expect(message).toContain('--ulimit nofile=100040:100040');
+    expect(message).toContain('at most 9980 with a custom HAPROXY_HEAD template');
+    expect(message.split('\n')).toHaveLength(1);
   });
 
   it('the fitting maxconn is the largest that fits', () => {
     const fit = cfg.replace('maxconn 50000', 'maxconn 9980');
-    expect(checkFdLimits(fit, env)).toEqual({ ok: true, needed: 20000, limit: 20000 });
+    expect(checkFdLimits(fit, env)).toEqual({ ok: true, value: { needed: 20000, limit: 20000 } });
     expect(checkFdLimits(cfg.replace('maxconn 50000', 'maxconn 9981'), env).ok).toBe(false);
   });
 
   it('is fine when HAProxy may raise the hard limit itself (CAP_SYS_RESOURCE)', () => {
     expect(checkFdLimits(cfg, { ...env, canRaiseHardLimit: true })).toMatchObject({
       ok: true,
-      needed: 100040,
-      limit: 1048576,
+      value: { needed: 100040, limit: 1048576 },
     });
   });
 
   it('is fine without a global maxconn (HAProxy sizes it to the limit) or with an unknown limit', () => {
-    expect(checkFdLimits(`global\n  nbthread 1\n${D}`, env)).toEqual({ ok: true });
+    expect(checkFdLimits(`global\n  nbthread 1\n${D}`, env)).toEqual({ ok: true, value: {} });
     expect(checkFdLimits(cfg, { hardLimit: undefined, canRaiseHardLimit: false })).toEqual({
       ok: true,
-      needed: 100040,
+      value: { needed: 100040 },
     });
   });
 
   it('only warns under "no strict-limits"', () => {
     const check = checkFdLimits(cfg.replace('global\n', 'global\n  no strict-limits\n'), env);
     expect(check.ok).toBe(true);
-    expect(check.ok && check.warning).toMatch(/fewer connections than configured/);
+    expect(check.ok && check.value.warning).toMatch(/fewer connections than configured/);
   });
 
   it('uses ulimit-n as the request and fd-hard-limit as a cap', () => {
     const withUlimit = checkFdLimits(cfg.replace('global\n', 'global\n  ulimit-n 30000\n'), env);
-    expect(withUlimit).toMatchObject({ ok: false, needed: 30000, limit: 20000 });
-    expect(!withUlimit.ok && withUlimit.message).toContain('lower `ulimit-n`');
+    expect(withUlimit).toMatchObject({ ok: false, error: { needed: 30000, limit: 20000 } });
+    expect(!withUlimit.ok && withUlimit.error.message).toContain('lower `ulimit-n`');
     const capped = checkFdLimits(
       cfg.replace('maxconn 50000', 'maxconn 100').replace('global\n', 'global\n  fd-hard-limit 150\n'),
       env,
     );
-    expect(capped).toMatchObject({ ok: false, needed: 240, limit: 150 });
-    expect(!capped.ok && capped.message).toContain("the config's `fd-hard-limit 150`");
+    expect(capped).toMatchObject({ ok: false, error: { needed: 240, limit: 150 } });
+    expect(!capped.ok && capped.error.message).toContain("the config's `fd-hard-limit 150`");
   });
 });
 
