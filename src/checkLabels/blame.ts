@@ -62,8 +62,8 @@ export async function blame(
           (subset) => (subset.length === candidates.length ? Promise.resolve(err({ message })) : withOnly(subset)),
           { name: (l) => l, maxChecks: MAX_BLAME_CHECKS },
         );
-  if (found !== null && found.ok && found.culprits.length > 0) {
-    return found.culprits.map((c) => {
+  if (found !== null && found.ok && found.value.culprits.length > 0) {
+    return found.value.culprits.map((c) => {
       const portIndex = Number(/^HAPROXY_(\d+)_/.exec(c.item)?.[1]);
       const together = c.alone ? '' : ' (together with the labels before it)';
       return {

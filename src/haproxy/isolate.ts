@@ -15,7 +15,7 @@
  * The loop ends only when the kept set passes, so the result is always a config HAProxy accepts.
  */
 
-import type { Result } from '../result';
+import { err, ok, type Result } from '../result';
 
 /** Why HAProxy refused a candidate. `named`: proxies its alerts name, a hint only. */
 export interface Refusal {
@@ -34,15 +34,20 @@ export interface Culprit<T> {
   readonly alone: boolean;
 }
 
-export type Isolation<T> =
-  | {
-      readonly ok: true;
-      readonly kept: readonly T[];
-      readonly culprits: readonly Culprit<T>[];
-      readonly checks: number;
-    }
-  /** `global`: even the empty subset fails; `budget`: `maxChecks` ran out first. */
-  | { readonly ok: false; readonly why: 'global' | 'budget'; readonly message: string; readonly checks: number };
+export interface Isolated<T> {
+  readonly kept: readonly T[];
+  readonly culprits: readonly Culprit<T>[];
+  readonly checks: number;
+}
+
+/** Why no culprits were found. `global`: even the empty subset fails; `budget`: `maxChecks` ran out first. */
+export interface IsolationFailure {
+  readonly kind: 'global' | 'budget';
+  readonly message: string;
+  readonly checks: number;
+}
+
+export type Isolation<T> = Result<Isolated<T>, IsolationFailure>;
 
 export interface IsolateOptions<T> {
   /** The proxy name HAProxy uses for an item (matched against `Verdict.named`). */
@@ -67,12 +72,12 @@ export async function findCulprits<T>(
   let last = 'no check ran';
   try {
     const empty = await test([]);
-    if (!empty.ok) return { ok: false, why: 'global', message: empty.error.message, checks };
+    if (!empty.ok) return err({ kind: 'global', message: empty.error.message, checks });
     let kept = [...items];
     const culprits: Culprit<T>[] = [];
     for (;;) {
       const full = await test(kept);
-      if (full.ok) return { ok: true, kept, culprits, checks };
+      if (full.ok) return ok({ kept, culprits, checks });
       last = full.error.message;
       let found = await confirmHints(kept, full, test, opts.name);
       if (found.length === 0) found = await splitting(kept, full, test);
@@ -82,7 +87,7 @@ export async function findCulprits<T>(
       culprits.push(...found);
     }
   } catch (e) {
-    if (e instanceof OutOfChecks) return { ok: false, why: 'budget', message: last, checks };
+    if (e instanceof OutOfChecks) return err({ kind: 'budget', message: last, checks });
     throw e;
   }
 }

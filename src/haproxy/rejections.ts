@@ -56,12 +56,12 @@ export async function rejectedByCheck(
         : c.check(c.subset(asked, subset)),
     { name: (s) => s.backend },
   );
-  if (!isolated.ok) return err(isolated.message);
+  if (!isolated.ok) return err(isolated.error.message);
   c.logger.info(
-    `haproxy -c: ${isolated.culprits.length} of ${all.length} service(s) rejected, found in ${isolated.checks} check(s)`,
+    `haproxy -c: ${isolated.value.culprits.length} of ${all.length} service(s) rejected, found in ${isolated.value.checks} check(s)`,
   );
   return ok(
-    isolated.culprits.map((x) =>
+    isolated.value.culprits.map((x) =>
       problem(
         x.item,
         `HAProxy rejects the config of backend ${x.item.backend}${x.alone ? '' : ' together with the other apps'}, left out: ${x.message}`,
@@ -130,9 +130,9 @@ export async function rejectedAtGate(
   );
   if (!isolated.ok) {
     c.logger.warn(
-      `trial reloads found no app to blame (${isolated.why === 'budget' ? `none in ${maxTrials} trials` : 'the unchanged apps fail too'})`,
+      `trial reloads found no app to blame (${isolated.error.kind === 'budget' ? `none in ${maxTrials} trials` : 'the unchanged apps fail too'})`,
     );
     return null;
   }
-  return { rejected: isolated.culprits.map((x) => reject(x.item, x.message)), trials: true };
+  return { rejected: isolated.value.culprits.map((x) => reject(x.item, x.message)), trials: true };
 }

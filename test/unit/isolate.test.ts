@@ -56,11 +56,11 @@ describe('findCulprits: leave out every app HAProxy rejects, in O(k·log n) chec
     expect(bad.size).toBe(25);
     const c = checker(bad);
     const r = await findCulprits(all, c.check, { name });
-    if (!r.ok) throw new Error(r.message);
-    expect(new Set(r.culprits.map((x) => x.item.backend))).toEqual(bad);
-    expect(r.kept).toEqual(all.filter((s) => !bad.has(s.backend)));
-    expect(r.culprits.every((x) => x.alone && x.message.includes(x.item.backend))).toBe(true);
-    expect(r.checks).toBe(c.calls());
+    if (!r.ok) throw new Error(r.error.message);
+    expect(new Set(r.value.culprits.map((x) => x.item.backend))).toEqual(bad);
+    expect(r.value.kept).toEqual(all.filter((s) => !bad.has(s.backend)));
+    expect(r.value.culprits.every((x) => x.alone && x.message.includes(x.item.backend))).toBe(true);
+    expect(r.value.checks).toBe(c.calls());
     expect(c.calls()).toBeLessThanOrEqual(splittingBound(25, 1000)); // 503
     console.log(
       `findCulprits: 25 of 1000 found in ${c.calls()} checks without hints (bound ${splittingBound(25, 1000)})`,
@@ -72,7 +72,7 @@ describe('findCulprits: leave out every app HAProxy rejects, in O(k·log n) chec
     const bad = new Set(all.filter((_, i) => i % 40 === 0).map(name));
     const c = checker(bad, { hints: 'all' });
     const r = await findCulprits(all, c.check, { name });
-    expect(r.ok && r.culprits.length).toBe(25);
+    expect(r.ok && r.value.culprits.length).toBe(25);
     expect(c.calls()).toBe(25 + 3);
   });
 
@@ -81,8 +81,8 @@ describe('findCulprits: leave out every app HAProxy rejects, in O(k·log n) chec
     const bad = new Set(['app0042', 'app0150']);
     const c = checker(bad, { hints: 'wrong' });
     const r = await findCulprits(all, c.check, { name });
-    if (!r.ok) throw new Error(r.message);
-    expect(r.culprits.map((x) => x.item.backend).sort()).toEqual(['app0042', 'app0150']);
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.value.culprits.map((x) => x.item.backend).sort()).toEqual(['app0042', 'app0150']);
     expect(c.calls()).toBeLessThanOrEqual(splittingBound(2, 200) + 3);
   });
 
@@ -90,30 +90,33 @@ describe('findCulprits: leave out every app HAProxy rejects, in O(k·log n) chec
     const all = items(64);
     const c = checker(new Set(['app0005']), { pairs: [['app0010', 'app0050']] });
     const r = await findCulprits(all, c.check, { name });
-    if (!r.ok) throw new Error(r.message);
-    const out = r.culprits.map((x) => x.item.backend);
+    if (!r.ok) throw new Error(r.error.message);
+    const out = r.value.culprits.map((x) => x.item.backend);
     expect(out).toContain('app0005');
     expect(out).toHaveLength(2);
     expect(out.includes('app0010') || out.includes('app0050')).toBe(true);
-    expect(r.culprits.find((x) => x.item.backend !== 'app0005')?.alone).toBe(false);
-    expect((await c.check(r.kept)).ok).toBe(true);
+    expect(r.value.culprits.find((x) => x.item.backend !== 'app0005')?.alone).toBe(false);
+    expect((await c.check(r.value.kept)).ok).toBe(true);
   });
 
   test('a config that fails without any app is a global problem', async () => {
     const r = await findCulprits(items(40), async () => err({ message: 'bad HAPROXY_HEAD' }), { name });
-    expect(r).toEqual({ ok: false, why: 'global', message: 'bad HAPROXY_HEAD', checks: 1 });
+    expect(r).toEqual({ ok: false, error: { kind: 'global', message: 'bad HAPROXY_HEAD', checks: 1 } });
   });
 
   test('nothing to isolate when the config is valid: two checks', async () => {
     const all = items(40);
     const c = checker(new Set());
-    expect(await findCulprits(all, c.check, { name })).toEqual({ ok: true, kept: all, culprits: [], checks: 2 });
+    expect(await findCulprits(all, c.check, { name })).toEqual({
+      ok: true,
+      value: { kept: all, culprits: [], checks: 2 },
+    });
   });
 
   test('maxChecks bounds the search (trial reloads are expensive)', async () => {
     const c = checker(new Set(['app0001', 'app0002', 'app0003']));
     const r = await findCulprits(items(100), c.check, { name, maxChecks: 5 });
-    expect(r).toMatchObject({ ok: false, why: 'budget', checks: 5 });
+    expect(r).toMatchObject({ ok: false, error: { kind: 'budget', checks: 5 } });
     expect(c.calls()).toBe(5);
   });
 
@@ -130,9 +133,9 @@ describe('findCulprits: leave out every app HAProxy rejects, in O(k·log n) chec
           const r = await findCulprits(all, c.check, { name });
           if (!r.ok) return false;
           return (
-            r.kept.every((s) => !bad.has(s.backend)) &&
-            r.culprits.length === bad.size &&
-            r.culprits.every((x) => bad.has(x.item.backend)) &&
+            r.value.kept.every((s) => !bad.has(s.backend)) &&
+            r.value.culprits.length === bad.size &&
+            r.value.culprits.every((x) => bad.has(x.item.backend)) &&
             c.calls() <= splittingBound(bad.size, n)
           );
         },
@@ -165,9 +168,9 @@ describe('findCulprits: leave out every app HAProxy rejects, in O(k·log n) chec
           if (!r.ok) return false;
           const involved = new Set([...bad, ...pairs.flat()]);
           return (
-            (await c.check(r.kept)).ok &&
-            [...bad].every((b) => r.culprits.some((x) => x.item.backend === b)) &&
-            r.culprits.every((x) => involved.has(x.item.backend))
+            (await c.check(r.value.kept)).ok &&
+            [...bad].every((b) => r.value.culprits.some((x) => x.item.backend === b)) &&
+            r.value.culprits.every((x) => involved.has(x.item.backend))
           );
         },
       ),
