@@ -16,6 +16,9 @@ import { pipeline, type PipelineEvent } from './reconcile/pipeline';
 import { formatReason } from './reconcile/reloadReason';
 import { retryBackoff } from './streams/retryBackoff';
 import { fastBuilder, fastReplay, snapshotBuilder, type Fetched } from './snapshotBuilder';
+import { postChangesRouting } from './reconcile/postedRouting';
+import type { MarathonEvent } from './marathon/eventTypes';
+import type { DesiredState } from './reconcile/applyPort';
 import type { ControllerSettings } from './wiring/parts';
 
 export interface ControllerDeps {
@@ -100,6 +103,8 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const build = snapshotBuilder(buildDeps);
   const fast = s.fastPath ? fastBuilder(buildDeps) : undefined;
   const replay = fast === undefined ? undefined : fastReplay(buildDeps);
+  const needsSnapshot = (event: MarathonEvent, current: DesiredState | null): boolean =>
+    event.type !== 'api_post_event' || postChangesRouting(event, current?.source?.apps, readiness);
 
   const warnedProblems = new Set<string>();
   let lastApplyError: { message: string; repeats: number } | null = null; // the same failure is logged in full once
@@ -200,7 +205,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     signals$: deps.signals$,
     fetch,
     build,
-    ...(fast === undefined || replay === undefined ? {} : { fast, replay }),
+    ...(fast === undefined || replay === undefined ? {} : { fast, replay, needsSnapshot }),
     haproxy: deps.haproxy,
     applied,
     report,

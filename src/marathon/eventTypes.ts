@@ -28,6 +28,8 @@ export interface ApiPostEvent {
   readonly uri?: string;
   /** `appDefinition.id`, when the post was about an app. */
   readonly appId?: string;
+  /** The app as posted (Marathon sends the whole definition): whether routing changes is decided against it. */
+  readonly appDefinition?: Readonly<Record<string, unknown>>;
 }
 
 /** A task changed state (TASK_STAGING, TASK_RUNNING, TASK_KILLED, …). */
@@ -95,7 +97,12 @@ export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
       const appId = isObj(def) ? optStr(def, 'id') : undefined;
       return {
         ok: true,
-        value: { type, eventType: type, ...pick(v, ['timestamp', 'uri']), ...(appId !== undefined ? { appId } : {}) },
+        value: {
+          type,
+          eventType: type,
+          ...pick(v, ['timestamp', 'uri']),
+          ...(appId !== undefined && isObj(def) ? { appId, appDefinition: def } : {}),
+        },
       };
     }
     case 'status_update_event': {

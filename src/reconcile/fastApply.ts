@@ -154,6 +154,12 @@ interface AppIndex {
   readonly groups: ReadonlyMap<string, readonly number[]>;
 }
 const appIndexes = new WeakMap<readonly MarathonApp[], AppIndex>();
+
+/** The app with this id in an apps list (through the list's index, built once per snapshot). */
+export const appIn = (apps: readonly MarathonApp[], id: string): MarathonApp | undefined => {
+  const at = appIndex(apps).at.get(id);
+  return at === undefined ? undefined : apps[at];
+};
 function appIndex(apps: readonly MarathonApp[]): AppIndex {
   let ix = appIndexes.get(apps);
   if (ix === undefined) {

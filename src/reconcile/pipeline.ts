@@ -15,6 +15,7 @@ import {
   timer,
 } from 'rxjs';
 import type { StreamItem } from '../marathon/events';
+import type { MarathonEvent } from '../marathon/eventTypes';
 import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
 import type { AppliedState } from './appliedState';
 import { applySink, type ApplyOutcome } from '../streams/applySink';
@@ -66,7 +67,12 @@ export type PipelineEvent =
    * The event fast path: `applied` when a state it built was applied (runtime API only); `refused` when
    * it left an event to the snapshot; `corrected` when a snapshot changed what HAProxy ran after it.
    */
-  | { readonly kind: 'fast-path'; readonly outcome: 'applied' | 'refused' | 'corrected'; readonly detail: string };
+  | {
+      readonly kind: 'fast-path';
+      /** …and `no-snapshot` when an event that would trigger one changes nothing routing reads. */
+      readonly outcome: 'applied' | 'refused' | 'corrected' | 'no-snapshot';
+      readonly detail: string;
+    };
 
 /** An exception the build caught itself, by leaving out the app it concerns; the rest was built. */
 export interface BuildFault {
@@ -102,6 +108,11 @@ export interface PipelineDeps<F> {
   readonly applied: AppliedState;
   /** The event fast path's build (task and health events of known apps); absent: snapshots only. */
   readonly fast?: FastPathDeps['build'];
+  /**
+   * With `fast`: false for an event that changes nothing routing reads, given the applied state (a
+   * scale's api_post_event: its tasks arrive as task events), so it triggers no snapshot. Absent: every event does.
+   */
+  readonly needsSnapshot?: (event: MarathonEvent, applied: DesiredState | null) => boolean;
   /** With `fast`: a snapshot with the task and health events that arrived since its fetch began applied to it. */
   readonly replay?: (state: DesiredState, events: readonly FastEvent[]) => DesiredState;
   readonly report: (e: PipelineEvent) => void;
@@ -118,6 +129,8 @@ export interface PipelineDeps<F> {
 /** Events kept for replay onto a snapshot under way (a burst longer than a fetch drops the oldest: the next snapshot has them). */
 const MAX_REPLAYED = 10_000;
 
+const describeNoSnapshot = (e: MarathonEvent): string =>
+  `${e.eventType}${'appId' in e && e.appId !== undefined ? ` of app ${e.appId}` : ''} changes nothing routing reads (a scale: its tasks come as task events)`;
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 /** The app an error names, when whoever threw it said (an `appId` string property). */
 const appOf = (e: unknown): string | null => {
@@ -155,7 +168,16 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     const signals$ = deps.signals$.pipe(share());
 
     const trigger$ = triggers({
-      events$: items$.pipe(mergeMap((i) => (i.kind === 'event' ? of({ eventType: i.event.eventType }) : EMPTY))),
+      events$: items$.pipe(
+        mergeMap((i) => {
+          if (i.kind !== 'event') return EMPTY;
+          if (deps.fast !== undefined && deps.needsSnapshot?.(i.event, applied.current) === false) {
+            report({ kind: 'fast-path', outcome: 'no-snapshot', detail: describeNoSnapshot(i.event) });
+            return EMPTY;
+          }
+          return of({ eventType: i.event.eventType });
+        }),
+      ),
       connected$: items$.pipe(filter((i) => i.kind === 'connected')),
       signals$: signals$.pipe(filter((s): s is 'hup' => s === 'hup')),
       resyncIntervalMs: timing.resyncIntervalMs,

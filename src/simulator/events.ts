@@ -1,9 +1,16 @@
+import { appDefinition } from './render';
 import type { AppDef, SimEvent, SimTask, TaskState } from './types';
 
 /** Builders for the event payloads Marathon 1.5–1.10 puts on `/v2/events` (data of each SSE message). */
 
 export function apiPostEvent(def: AppDef, now: string, clientIp = '127.0.0.1'): SimEvent {
-  return { clientIp, uri: `/v2/apps${def.id}`, appDefinition: def, eventType: 'api_post_event', timestamp: now };
+  return {
+    clientIp,
+    uri: `/v2/apps${def.id}`,
+    appDefinition: appDefinition(def),
+    eventType: 'api_post_event',
+    timestamp: now,
+  };
 }
 
 export function statusUpdateEvent(task: SimTask, status: TaskState, now: string, message = ''): SimEvent {

@@ -1,6 +1,6 @@
 import { readinessResults } from './deployments';
 import { instanceIdOf } from './events';
-import type { SimApp, SimState, SimTask } from './types';
+import type { AppDef, SimApp, SimState, SimTask } from './types';
 
 /** Marathon 1.5+ JSON of the simulated state, as `/v2/apps`, `/v2/apps/{id}` and `/v2/tasks` answer. */
 
@@ -14,10 +14,12 @@ export function renderApps(state: SimState, embed: Embed): { apps: Record<string
   return { apps: state.apps.map((a) => renderApp(state, a, embed)) };
 }
 
-export function renderApp(state: SimState, app: SimApp, embed: Embed): Record<string, unknown> {
-  const healthChecked = app.def.healthChecks.length > 0;
-  const running = app.tasks.filter((t) => t.state === 'TASK_RUNNING');
-  const out: Record<string, unknown> = {
+/**
+ * An app definition as Marathon writes it — in `/v2/apps` and in `api_post_event` alike: every field,
+ * the ones the post left out with Marathon's defaults.
+ */
+export function appDefinition(def: AppDef): Record<string, unknown> {
+  return {
     cmd: null,
     args: null,
     user: null,
@@ -38,7 +40,15 @@ export function renderApp(state: SimState, app: SimApp, embed: Embed): Record<st
     killSelection: 'YOUNGEST_FIRST',
     upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 1 },
     unreachableStrategy: { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 },
-    ...app.def,
+    ...def,
+  };
+}
+
+export function renderApp(state: SimState, app: SimApp, embed: Embed): Record<string, unknown> {
+  const healthChecked = app.def.healthChecks.length > 0;
+  const running = app.tasks.filter((t) => t.state === 'TASK_RUNNING');
+  const out: Record<string, unknown> = {
+    ...appDefinition(app.def),
     tasksStaged: app.tasks.filter((t) => t.state === 'TASK_STAGING' || t.state === 'TASK_STARTING').length,
     tasksRunning: running.length,
     tasksHealthy: healthChecked ? running.filter((t) => t.alive === true).length : 0,

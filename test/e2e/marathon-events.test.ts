@@ -162,6 +162,7 @@ describe('eventStream', () => {
         timestamp: API_POST.timestamp,
         uri: '/v2/apps/web',
         appId: '/web',
+        appDefinition: API_POST.appDefinition, // kept: whether routing changes is decided against it
       },
       {
         type: 'status_update_event',

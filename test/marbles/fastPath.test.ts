@@ -128,7 +128,13 @@ describe('fastPath stage', () => {
 });
 
 describe('pipeline with the fast path (virtual time)', () => {
-  function setup(t: TestScheduler, items: Observable<StreamItem>, snapshots: number[][], fetchMs = 0) {
+  function setup(
+    t: TestScheduler,
+    items: Observable<StreamItem>,
+    snapshots: number[][],
+    fetchMs = 0,
+    needsSnapshot?: (e: MarathonEvent) => boolean,
+  ) {
     const haproxy = new RecordingHaproxy();
     const applied = new AppliedState();
     const events: PipelineEvent[] = [];
@@ -146,6 +152,7 @@ describe('pipeline with the fast path (virtual time)', () => {
       build: (tasks) => stateOf(tasks),
       fast: build,
       replay,
+      ...(needsSnapshot === undefined ? {} : { needsSnapshot }),
       haproxy,
       applied,
       report: (e) => events.push(e),
@@ -157,7 +164,7 @@ describe('pipeline with the fast path (virtual time)', () => {
         backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
       },
     });
-    return { haproxy, applied, events, run$ };
+    return { haproxy, applied, events, run$, fetches: () => fetches };
   }
   const kinds = (events: readonly PipelineEvent[]): string[] =>
     events.flatMap((e) =>
@@ -220,5 +227,24 @@ describe('pipeline with the fast path (virtual time)', () => {
       expect(kinds(s.events)).toEqual(['applied', 'applied', 'fast-applied', 'fast-corrected', 'applied']);
       expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 3]));
     });
+  });
+
+  it('an event that changes nothing routing reads (a scale posted) triggers no snapshot', () => {
+    for (const needed of [false, true]) {
+      const t = newScheduler();
+      t.run(({ hot, flush }) => {
+        const items = hot<StreamItem>('-c----------------------------p', {
+          c: { kind: 'connected', url: 'x' },
+          p: { kind: 'event', event: posted },
+        });
+        const s = setup(t, items, [[1]], 0, (e) => needed || e.type !== 'api_post_event');
+        const sub = s.run$.subscribe();
+        t.schedule(() => sub.unsubscribe(), 200);
+        flush();
+        // startup and connected come within the quiet time: one snapshot; the post another one only when needed.
+        expect(s.fetches()).toBe(needed ? 2 : 1);
+        expect(kinds(s.events)).toEqual(needed ? ['applied', 'unchanged'] : ['applied', 'fast-no-snapshot']);
+      });
+    }
   });
 });

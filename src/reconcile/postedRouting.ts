@@ -1,0 +1,49 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { ApiPostEvent } from '../marathon/eventTypes';
+import type { MarathonApp } from '../marathon/types';
+import { appIn } from './fastApply';
+
+/**
+ * Fields an app definition gains in `/v2/apps?embed=apps.tasks`, or that a scale changes, and that
+ * routing does not read — outside deployment groups (which drain by `instances`) and readiness
+ * (which compares task and app `version`), both of which always go to the snapshot.
+ */
+const NOT_ROUTED = new Set([
+  'instances',
+  'version',
+  'versionInfo',
+  'tasks',
+  'tasksStaged',
+  'tasksRunning',
+  'tasksHealthy',
+  'tasksUnhealthy',
+  'deployments',
+  'lastTaskFailure',
+  'readinessCheckResults',
+  'taskStats',
+]);
+
+const GROUP = 'HAPROXY_DEPLOYMENT_GROUP';
+
+/**
+ * Whether an app definition posted to Marathon can change routing, so a snapshot must be read: true
+ * unless the app is in the last applied snapshot and the definition differs from it only in fields
+ * routing does not read (a scale: `instances` and versions). Its tasks come and go as task events,
+ * which the fast path applies; a snapshot per scale would re-read the whole cluster for nothing
+ * (seconds at 10 000 apps). Anything unknown, missing or different counts as a change.
+ */
+export function postChangesRouting(
+  event: ApiPostEvent,
+  applied: readonly MarathonApp[] | undefined,
+  respectReadinessChecks: boolean,
+): boolean {
+  const def = event.appDefinition;
+  if (def === undefined || event.appId === undefined || applied === undefined || respectReadinessChecks) return true;
+  const app = appIn(applied, event.appId);
+  if (app === undefined || app.labels[GROUP] !== undefined) return true;
+  const was = app as Readonly<Record<string, unknown>>;
+  for (const key of new Set([...Object.keys(def), ...Object.keys(was)])) {
+    if (!NOT_ROUTED.has(key) && !isDeepStrictEqual(def[key], was[key])) return true;
+  }
+  return false;
+}
