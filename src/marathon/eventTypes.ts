@@ -82,8 +82,17 @@ function pick(o: Obj, keys: readonly string[]): Record<string, string> {
   return out;
 }
 
-function need(o: Obj, type: string, k: string, want: 'string' | 'boolean'): string | undefined {
-  return typeof o[k] === want ? undefined : `${type}: field "${k}" must be a ${want}`;
+type FieldType = 'string' | 'boolean';
+type Fields<S> = { readonly [K in keyof S]: S[K] extends 'boolean' ? boolean : string };
+
+/** The fields an event of `type` must carry, typed; the error names the first one missing or of another type. */
+function required<S extends Readonly<Record<string, FieldType>>>(o: Obj, type: string, spec: S): Validation<Fields<S>> {
+  const out: Record<string, unknown> = {};
+  for (const [k, want] of Object.entries(spec)) {
+    if (typeof o[k] !== want) return { ok: false, error: `${type}: field "${k}" must be a ${want}` };
+    out[k] = o[k];
+  }
+  return { ok: true, value: out as Fields<S> };
 }
 
 /** Validates one parsed JSON value from the event stream. */
@@ -106,9 +115,8 @@ export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
       };
     }
     case 'status_update_event': {
-      const err =
-        need(v, type, 'appId', 'string') ?? need(v, type, 'taskId', 'string') ?? need(v, type, 'taskStatus', 'string');
-      if (err) return { ok: false, error: err };
+      const fields = required(v, type, { appId: 'string', taskId: 'string', taskStatus: 'string' });
+      if (!fields.ok) return fields;
       const ports = Array.isArray(v['ports'])
         ? v['ports'].filter((p): p is number => typeof p === 'number')
         : undefined;
@@ -122,9 +130,7 @@ export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
         value: {
           type,
           eventType: type,
-          appId: v['appId'] as string,
-          taskId: v['taskId'] as string,
-          taskStatus: v['taskStatus'] as string,
+          ...fields.value,
           ...pick(v, ['timestamp', 'host', 'version']),
           ...(ports ? { ports } : {}),
           ...(ips ? { ipAddresses: ips } : {}),
@@ -132,17 +138,11 @@ export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
       };
     }
     case 'health_status_changed_event': {
-      const err = need(v, type, 'appId', 'string') ?? need(v, type, 'alive', 'boolean');
-      if (err) return { ok: false, error: err };
+      const fields = required(v, type, { appId: 'string', alive: 'boolean' });
+      if (!fields.ok) return fields;
       return {
         ok: true,
-        value: {
-          type,
-          eventType: type,
-          appId: v['appId'] as string,
-          alive: v['alive'] as boolean,
-          ...pick(v, ['timestamp', 'taskId', 'instanceId', 'version']),
-        },
+        value: { type, eventType: type, ...fields.value, ...pick(v, ['timestamp', 'taskId', 'instanceId', 'version']) },
       };
     }
     default:
