@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
-import type { Options } from './cli/options';
 import { findConfigDir } from './configDir';
 import { err, ok, type Result } from './result';
 import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
@@ -9,19 +8,23 @@ import { fileChecks } from './model/files';
 import { describeProblem } from './model/types';
 import { loadTemplateSet } from './render/loadTemplates';
 import { renderSnapshot } from './render/snapshot';
-import { marathonClientFromOptions, modelOptions, renderOptions } from './wiring/parts';
+import type { DrySettings } from './wiring/parts';
 
 /**
- * The `--dry` process entry: loads the logger (winston) only when it must fetch (no --apps-file), so a
- * dry render from a file loads no rxjs, winston, prom-client or service code.
+ * The `--dry` process entry (bin/marathon-lb.ts and main.ts). The settings load the logger (winston)
+ * only when they must fetch (no --apps-file), so a dry render from a file loads no rxjs, winston,
+ * prom-client or service code.
  */
-export function runDryProcess(options: Options, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+export function runDryProcess(
+  settings: DrySettings,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
   // One short burst of allocation: V8 would double its young generation at each scavenge (to 16 MiB
   // semi-spaces, ~25 MiB of peak RSS with 5 000 apps) to save a few scavenges. This process exits
   // after one render, so the young generation keeps its initial size (a V8 flag read at each growth,
   // so it takes effect when set here; issue 12: --dry peak RSS <= 100 MiB).
   v8.setFlagsFromString('--semi-space-growth-factor=1');
-  return runDry(options, {
+  return runDry(settings, {
     env,
     readStdin: async () => {
       const chunks: Buffer[] = [];
@@ -34,14 +37,6 @@ export function runDryProcess(options: Options, env: Readonly<Record<string, str
       for (let i = 0; i < s.length; i += 1 << 20) process.stdout.write(s.slice(i, i + (1 << 20)));
     },
     stderr: (s) => process.stderr.write(s),
-    fetchApps: async () => {
-      const { createLogger } = await import('./log');
-      const logger = createLogger({ level: options.logLevel, format: options.logFormat, syslogSocket: undefined });
-      const client = marathonClientFromOptions(options, logger);
-      return client.ok
-        ? client.value.getApps({ readiness: options.respectReadinessChecks })
-        : Promise.reject(new Error(client.error));
-    },
   });
 }
 
@@ -50,54 +45,52 @@ export interface DryIo {
   readonly readStdin: () => Promise<string>;
   readonly stdout: (s: string) => void;
   readonly stderr: (s: string) => void;
-  /** Fetches /v2/apps?embed=apps.tasks from Marathon when no --apps-file is given. */
-  readonly fetchApps: () => Promise<unknown>;
 }
 
 /**
  * `marathon-lb --dry`: prints the config marathon-lb would write, writes maps with --haproxy-map
  * and empties existing ones without it (as marathon-lb). Returns the exit code.
  */
-export async function runDry(options: Options, io: DryIo): Promise<number> {
+export async function runDry(settings: DrySettings, io: DryIo): Promise<number> {
   const fail = (msg: string): number => {
     io.stderr(`marathon-lb: ${msg}\n`);
     return 2;
   };
   let body: unknown;
-  if (options.appsFile !== undefined) {
+  if (settings.appsFile !== undefined) {
     const read =
-      options.appsFile === '-'
+      settings.appsFile === '-'
         ? parseApps('standard input', await io.readStdin().catch((e: unknown) => e as Error))
-        : readApps(options.appsFile);
+        : readApps(settings.appsFile);
     if (!read.ok) return fail(read.error);
     body = read.value;
   } else {
     try {
-      body = await io.fetchApps();
+      body = await settings.fetchApps();
     } catch (e) {
       return fail(`cannot fetch apps from Marathon: ${(e as Error).message}`);
     }
   }
 
-  const templates = loadTemplateSet(findConfigDir(), io.env, options.templatesDir);
+  const templates = loadTemplateSet(findConfigDir(), io.env, settings.templatesDir);
   if (!templates.ok) return fail(templates.error);
   const resolve = resolverFrom(await resolveTaskHosts(body));
   const snapshot = renderSnapshot(
     body,
     templates.value,
-    { model: modelOptions(options, io.env), render: renderOptions(options, io.env) },
+    { model: settings.model, render: settings.render },
     { resolve, files: fileChecks() },
   );
-  if (!snapshot.ok) return fail(`${options.appsFile ?? 'Marathon apps'}: ${snapshot.error}`);
+  if (!snapshot.ok) return fail(`${settings.appsFile ?? 'Marathon apps'}: ${snapshot.error}`);
   for (const p of snapshot.value.problems) io.stderr(`marathon-lb: warning: left out ${describeProblem(p)}\n`);
 
   // Map files, only once the config rendered. marathon-lb's --dry writes no map content (its
   // compareWriteAndReloadConfig prints and exits before); contract 2 of DESIGN.md keeps writing
   // them with --haproxy-map. Without --haproxy-map, marathon-lb empties existing ones first
   // (truncateMapFileIfExists, --dry or not), and so does this.
-  const dir = path.dirname(options.haproxyConfig);
+  const dir = settings.mapDir;
   try {
-    if (options.haproxyMap) {
+    if (settings.haproxyMap) {
       writeAtomically(path.join(dir, 'domain2backend.map'), snapshot.value.rendered.domainMap);
       writeAtomically(path.join(dir, 'app2backend.map'), snapshot.value.rendered.appMap);
     } else {

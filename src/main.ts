@@ -1,9 +1,9 @@
 import type { CheckLabelsArgs } from './cli/args';
 import type { Options } from './cli/options';
 import { runCheckLabels } from './checkLabels/check';
-import { runDry } from './dry';
+import { runDryProcess } from './dry';
 import { createLogger } from './log';
-import { marathonClientFromOptions } from './wiring/parts';
+import { drySettings } from './wiring/parts';
 import type { RunningService } from './service';
 import { bootstrap, serviceStart } from './wiring/bootstrap';
 
@@ -28,25 +28,12 @@ export function runCheckLabelsCommand(
 
 /** Wires ports and runs the requested mode. Returns the exit code (the live service returns on SIGINT/SIGTERM). */
 export async function main(options: Options, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  if (options.dry) return runDryProcess(drySettings(options, env), env); // the one --dry path, as bin/marathon-lb.ts
   const logger = createLogger({
     level: options.logLevel,
     format: options.logFormat,
-    syslogSocket: options.dry ? undefined : options.syslogSocket,
+    syslogSocket: options.syslogSocket,
   });
-  if (options.dry) {
-    return runDry(options, {
-      env,
-      readStdin,
-      stdout: (s) => process.stdout.write(s),
-      stderr: (s) => process.stderr.write(s),
-      fetchApps: () => {
-        const client = marathonClientFromOptions(options, logger);
-        return client.ok
-          ? client.value.getApps({ readiness: options.respectReadinessChecks })
-          : Promise.reject(new Error(client.error));
-      },
-    });
-  }
   // Listen before starting anything: a signal during startup is a shutdown too, bounded the same way.
   let started: RunningService | undefined;
   let stopping = false;

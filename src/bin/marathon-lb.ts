@@ -27,7 +27,10 @@ async function run(): Promise<number> {
     process.stderr.write(`marathon-lb: ${parsed.message}\n`);
     return 2;
   }
-  if (parsed.options.dry) return (await import('../dry')).runDryProcess(parsed.options, process.env);
+  if (parsed.options.dry) {
+    const { drySettings } = await import('../wiring/parts');
+    return (await import('../dry')).runDryProcess(drySettings(parsed.options, process.env), process.env);
+  }
   return (await import('../main')).main(parsed.options, process.env);
 }
 

@@ -121,6 +121,41 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): R
   }
 }
 
+/** What `--dry` (dry.ts) reads from the flags. */
+export interface DrySettings {
+  /** --apps-file ('-': standard input); undefined: the apps come from Marathon. */
+  readonly appsFile: string | undefined;
+  /** --templates-dir: where template overrides are read from. */
+  readonly templatesDir: string;
+  readonly model: ModelOptions;
+  readonly render: RenderOptions;
+  /** Where the map files are (beside --haproxy-config). */
+  readonly mapDir: string;
+  /** --haproxy-map: write the maps; without it, existing ones are emptied (as marathon-lb). */
+  readonly haproxyMap: boolean;
+  /** /v2/apps from Marathon. The logger is loaded on first use: a render from a file loads no winston. */
+  readonly fetchApps: () => Promise<unknown>;
+}
+
+export function drySettings(o: Options, env: Env): DrySettings {
+  return {
+    appsFile: o.appsFile,
+    templatesDir: o.templatesDir,
+    model: modelOptions(o, env),
+    render: renderOptions(o, env),
+    mapDir: path.dirname(o.haproxyConfig),
+    haproxyMap: o.haproxyMap,
+    fetchApps: async () => {
+      const { createLogger } = await import('../log');
+      const logger = createLogger({ level: o.logLevel, format: o.logFormat, syslogSocket: undefined });
+      const client = marathonClientFromOptions(o, logger);
+      return client.ok
+        ? client.value.getApps({ readiness: o.respectReadinessChecks })
+        : Promise.reject(new Error(client.error));
+    },
+  };
+}
+
 /** What the controller (controller.ts) reads from the flags. */
 export interface ControllerSettings {
   readonly model: ModelOptions;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from '../../src/cli/args';
 import { runDry } from '../../src/dry';
+import { drySettings } from '../../src/wiring/parts';
 import { CFGDIFF } from './paths';
 
 export interface DryRun {
@@ -23,12 +24,15 @@ export async function dryRun(
     return { code: 2, stdout: '', stderr: parsed.kind === 'error' ? parsed.message : parsed.text };
   let stdout = '';
   let stderr = '';
-  const code = await runDry(parsed.options, {
+  const settings = {
+    ...drySettings(parsed.options, env),
+    fetchApps: () => Promise.reject(new Error('no Marathon in this test')),
+  };
+  const code = await runDry(settings, {
     env,
     readStdin: () => Promise.resolve(stdin),
     stdout: (s) => (stdout += s),
     stderr: (s) => (stderr += s),
-    fetchApps: () => Promise.reject(new Error('no Marathon in this test')),
   });
   return { code, stdout, stderr };
 }
