@@ -4,6 +4,7 @@
  * (`\ `, `\\`, `\#`, `\"`, `\'`, `\$`, `\t`, `\n`, `\r`, `\xNN`; any other pair such as `\1` is
  * kept as is), and an unquoted `#` starts a comment.
  */
+import { err, ok, type Result } from '../result';
 
 export interface Word {
   /** The text as written, quotes and escapes included. */
@@ -108,9 +109,9 @@ export interface Term {
 export type Dnf = readonly (readonly Term[])[];
 
 /** `if a b || !c` / `unless …` (the words after the action) as a DNF, or an error. */
-export function conditionDnf(words: readonly Word[]): Dnf | { readonly error: string } {
+export function conditionDnf(words: readonly Word[]): Result<Dnf> {
   const kind = words[0]?.value;
-  if (kind !== 'if' && kind !== 'unless') return { error: `expected "if" or "unless", found "${words[0]?.raw ?? ''}"` };
+  if (kind !== 'if' && kind !== 'unless') return err(`expected "if" or "unless", found "${words[0]?.raw ?? ''}"`);
   const ors: Term[][] = [[]];
   for (let i = 1; i < words.length; i++) {
     let w = words[i]!.raw;
@@ -128,25 +129,25 @@ export function conditionDnf(words: readonly Word[]): Dnf | { readonly error: st
     }
     if (w === '{') {
       const end = words.findIndex((x, k) => k > i && x.raw === '}');
-      if (end < 0) return { error: 'an anonymous ACL "{" is never closed' };
+      if (end < 0) return err('an anonymous ACL "{" is never closed');
       w = words
         .slice(i, end + 1)
         .map((x) => x.raw)
         .join(' ');
       i = end;
     }
-    if (w === '') return { error: 'a "!" is not followed by an ACL' };
+    if (w === '') return err('a "!" is not followed by an ACL');
     ors[ors.length - 1]!.push({ negated, raw: w });
   }
-  if (ors.some((and) => and.length === 0)) return { error: 'an empty alternative around "||"' };
-  if (kind === 'if') return ors;
+  if (ors.some((and) => and.length === 0)) return err('an empty alternative around "||"');
+  if (kind === 'if') return ok(ors);
   // unless (A1 ∧ A2) ∨ B1  ≡  (¬A1 ∨ ¬A2) ∧ ¬B1: one negated term from each alternative, in every combination.
   let product: Term[][] = [[]];
   for (const and of ors) {
     product = product.flatMap((p) => and.map((t) => [...p, { negated: !t.negated, raw: t.raw }]));
-    if (product.length > 16) return { error: 'an "unless" condition with too many alternatives to rewrite' };
+    if (product.length > 16) return err('an "unless" condition with too many alternatives to rewrite');
   }
-  return product;
+  return ok(product);
 }
 
 /** `if <extra> <and…> || <extra> <and…>`: the condition that holds when `extra` and `dnf` both hold. */

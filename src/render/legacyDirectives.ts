@@ -10,26 +10,32 @@
  * regex `^Name:<space>rest` is a rule on header Name's value, and `^<method> <uri>` one on the
  * path and query (the version is never part of the rewrite here). Anything else is reported.
  */
+import { err, ok, type Result } from '../result';
 import { conditionDnf, quoteWord, splitWords, withTerm, type Dnf, type Word } from './configWords';
 
-export type Translation =
-  | { readonly ok: true; readonly text: string }
-  | { readonly ok: false; readonly line: string; readonly message: string };
+/** A line that cannot be translated, and why. */
+interface Untranslatable {
+  readonly line: string;
+  readonly message: string;
+}
+
+/** The text with every removed directive rewritten, or the first line that cannot be. */
+export type Translation = Result<string, Untranslatable>;
 
 const LEGACY_LINE = /^[ \t]*(?:req|rsp|block(?:[ \t]|$))/m;
 
 /** Cheap test first: text with no line starting `req`, `rsp` or `block` is returned as it is. */
 export function translateLegacyDirectives(text: string): Translation {
-  if (!LEGACY_LINE.test(text)) return { ok: true, text };
+  if (!LEGACY_LINE.test(text)) return ok(text);
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (!LEGACY_LINE.test(line)) continue;
     const t = translateLine(line);
-    if (typeof t !== 'string') return { ok: false, line: line.trim(), message: t.error };
+    if (typeof t !== 'string') return err({ line: line.trim(), message: t.error });
     lines[i] = t;
   }
-  return { ok: true, text: lines.join('\n') };
+  return ok(lines.join('\n'));
 }
 
 type Kind = 'add' | 'del' | 'rep' | 'allow' | 'deny' | 'tarpit' | 'pass';
@@ -82,8 +88,9 @@ export function translateLine(line: string): Out {
   const rest = words.slice(1 + ARGS[kind]);
   if (args.length < ARGS[kind]) return fail(keyword, `it needs ${ARGS[kind]} argument(s)`, SUGGEST[kind]);
   if (words.some((w) => w.env)) return fail(keyword, 'it reads environment variables', SUGGEST[kind]);
-  const dnf = rest.length === 0 ? null : conditionDnf(rest);
-  if (dnf !== null && 'error' in dnf) return fail(keyword, dnf.error, SUGGEST[kind]);
+  const cond = rest.length === 0 ? null : conditionDnf(rest);
+  if (cond !== null && !cond.ok) return fail(keyword, cond.error, SUGGEST[kind]);
+  const dnf = cond === null ? null : cond.value;
   const d: Directive = {
     keyword,
     side: m[1] === 'req' ? 'request' : 'response',

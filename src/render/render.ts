@@ -375,8 +375,8 @@ function text(templates: TemplateSet, name: string, ctx: TemplateContext, opts: 
 function globalText(name: string, s: string, opts: RenderOptions): string {
   if (!opts.translateLegacy) return s;
   const tr = translateLegacyDirectives(s);
-  if (tr.ok) return tr.text;
-  throw new ConfigError(`template HAPROXY_${name}: ${tr.message} (line: ${tr.line})`);
+  if (tr.ok) return tr.value;
+  throw new ConfigError(`template HAPROXY_${name}: ${tr.error.message} (line: ${tr.error.line})`);
 }
 
 /** What one service alone contributes: its userlist, its own frontend, its backend. */

@@ -43,8 +43,12 @@ export class ServiceRenderer {
     }
     if (!this.translateLegacy || !t.legacy) return out;
     const tr = t.constant ? constantTranslation(t, out) : translateLegacyDirectives(out);
-    if (tr.ok) return tr.text;
-    throw new ServiceTemplateError(label, `${where(name, label)}: ${tr.message} (line: ${tr.line})`, label === null);
+    if (tr.ok) return tr.value;
+    throw new ServiceTemplateError(
+      label,
+      `${where(name, label)}: ${tr.error.message} (line: ${tr.error.line})`,
+      label === null,
+    );
   }
 }
 

@@ -99,18 +99,18 @@ describe('legacy directive translation (pure)', () => {
 
   test.each(UNTRANSLATABLE)('%s is reported with the modern replacement', (legacy, message) => {
     const t = translateLegacyDirectives(`backend b\n${legacy}\n`);
-    expect(t).toMatchObject({ ok: false, line: legacy.trim() });
-    expect(!t.ok && t.message).toMatch(message);
+    expect(t).toMatchObject({ ok: false, error: { line: legacy.trim() } });
+    expect(!t.ok && t.error.message).toMatch(message);
   });
 
   test('only lines starting with a removed keyword are touched; text without any comes back as is', () => {
     const text =
       'backend b\n  # reqadd in a comment\n  http-request set-header X-reqadd 1\n  redirect location /\n  balance roundrobin\n';
-    expect(translateLegacyDirectives(text)).toEqual({ ok: true, text });
+    expect(translateLegacyDirectives(text)).toEqual({ ok: true, value: text });
     const mixed = `${text}  reqadd X-A:\\ 1\n  server s 1.2.3.4:80\n`;
     expect(translateLegacyDirectives(mixed)).toEqual({
       ok: true,
-      text: `${text}  http-request add-header X-A 1\n  server s 1.2.3.4:80\n`,
+      value: `${text}  http-request add-header X-A 1\n  server s 1.2.3.4:80\n`,
     });
     // Unknown req*/rsp* words are HAProxy's to judge (haproxy -c names them).
     expect(translateLine('  reqsetbe ^Host:\\ x b2')).toBe('  reqsetbe ^Host:\\ x b2');
