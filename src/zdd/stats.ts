@@ -89,25 +89,19 @@ export function serverNameOf(app: ZddApp, task: MarathonTask, ips: HostIps): str
   return serverName(host, ip, port);
 }
 
-function tasksWhere(app: ZddApp, chosen: readonly Listener[], haproxyCount: number, ips: HostIps): string[] {
-  return app.tasks.flatMap((task) => {
-    const name = serverNameOf(app, task, ips);
-    return name !== undefined && chosen.filter((l) => l.svname === name).length === haproxyCount ? [task.id] : [];
-  });
-}
+/** Ids of the app's tasks whose server is one of `which(listeners)` on every marathon-lb. */
+const tasksWhere =
+  (which: (listeners: readonly Listener[]) => Listener[]) =>
+  (app: ZddApp, listeners: readonly Listener[], haproxyCount: number, ips: HostIps): string[] => {
+    const chosen = which(listeners);
+    return app.tasks.flatMap((task) => {
+      const name = serverNameOf(app, task, ips);
+      return name !== undefined && chosen.filter((l) => l.svname === name).length === haproxyCount ? [task.id] : [];
+    });
+  };
 
 /** Tasks whose server is MAINT and idle on every marathon-lb: safe to kill. */
-export const drainedTaskIds = (
-  app: ZddApp,
-  listeners: readonly Listener[],
-  haproxyCount: number,
-  ips: HostIps,
-): string[] => tasksWhere(app, drainedListeners(listeners), haproxyCount, ips);
+export const drainedTaskIds = tasksWhere(drainedListeners);
 
 /** Tasks whose server is MAINT on every marathon-lb, idle or not (after --max-wait). */
-export const drainingTaskIds = (
-  app: ZddApp,
-  listeners: readonly Listener[],
-  haproxyCount: number,
-  ips: HostIps,
-): string[] => tasksWhere(app, drainingListeners(listeners), haproxyCount, ips);
+export const drainingTaskIds = tasksWhere(drainingListeners);
