@@ -7,7 +7,6 @@ import { HaproxyState } from './admin/haproxyState';
 import { MarathonState } from './admin/marathonState';
 import { ControllerMetrics } from './admin/metrics';
 import { StatusBook } from './admin/statusBook';
-import type { Options } from './cli/options';
 import { createController } from './controller';
 import { HaproxyApplier } from './haproxy/applier';
 import { systemClock } from './haproxy/clock';
@@ -27,7 +26,7 @@ import { renderConfig } from './render/render';
 import { pollEvery } from './streams/pollEvery';
 import type { TemplateSet } from './render/templates';
 import { err, ok, type Result } from './result';
-import { controllerSettings, marathonClientFromOptions, renderOptions, serviceSettings } from './wiring/parts';
+import type { ServiceParts } from './wiring/parts';
 
 export interface RunningService {
   readonly admin: AdminServer | null;
@@ -47,23 +46,18 @@ export interface RunningService {
 }
 
 export interface ServiceDeps {
-  readonly options: Options;
-  readonly env: Readonly<Record<string, string | undefined>>;
+  /** What the flags say, as wiring/parts.ts' serviceParts maps them (with the Marathon client). */
+  readonly parts: ServiceParts;
   readonly templates: TemplateSet;
   readonly logger: Logger;
   /** Listen to the process's SIGHUP/SIGUSR1 (false for in-process use, e.g. tests). */
   readonly processSignals: boolean;
-  /** Where HAProxy's Lua finds the pid to signal for /_mlb_signal/* (written by this service). */
-  readonly pidFile?: string;
 }
 
 /** The live service: Marathon → pipeline → a real HAProxy, plus the admin API. The one place that constructs it all. */
 export async function startService(deps: ServiceDeps): Promise<Result<RunningService>> {
-  const { options: o, logger } = deps;
-  const s = serviceSettings(o, deps.env, deps.pidFile);
-  const made = marathonClientFromOptions(o, logger);
-  if (!made.ok) return made;
-  const client = made.value;
+  const { logger } = deps;
+  const { service: s, controller: settings, client } = deps.parts;
 
   const configDir = path.dirname(s.process.configPath);
   try {
@@ -138,7 +132,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     files,
     logger,
     ...(command ? {} : { fdEnvironment: () => readFdEnvironment() }),
-    render: !s.cleanup ? undefined : (services) => renderConfig(services, deps.templates, renderOptions(o, deps.env)),
+    render: !s.cleanup ? undefined : (services) => renderConfig(services, deps.templates, settings.render),
   });
 
   const signals = new Subject<'hup' | 'usr1'>();
@@ -189,7 +183,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   const onePass = s.onePass ? new Promise<number>((resolve) => (settleOnePass = resolve)) : undefined;
   let connects = 0;
   const { run$, applied } = createController({
-    settings: controllerSettings(o, deps.env),
+    settings,
     client,
     templates: deps.templates,
     haproxy: applier,

@@ -13,7 +13,7 @@ import type { TemplateSet } from '../render/templates';
 import { andThen, err, map, ok, type Result } from '../result';
 import { startService, type RunningService } from '../service';
 import { prepareFirstStart } from '../startup/prepare';
-import { controllerSettings, marathonClientFromOptions } from './parts';
+import { controllerSettings, marathonClientFromOptions, serviceParts } from './parts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -83,7 +83,16 @@ export function serviceStart(extra: {
   readonly processSignals: boolean;
   readonly pidFile?: string;
 }): (p: Prepared) => Promise<Result<RunningService>> {
-  return (p) => startService({ options: p.options, env: p.env, templates: p.templates, logger: p.logger, ...extra });
+  return async (p) => {
+    const parts = serviceParts(p.options, p.env, p.logger, extra.pidFile);
+    if (!parts.ok) return parts;
+    return startService({
+      parts: parts.value,
+      templates: p.templates,
+      logger: p.logger,
+      processSignals: extra.processSignals,
+    });
+  };
 }
 
 /** The controller without the service around it (test harness, benchmarks): Marathon client and all from the prepared options. */

@@ -246,7 +246,7 @@ export interface ServiceSettings {
   readonly admin: { readonly bind: string; readonly port: number; readonly token: string | undefined } | null;
 }
 
-export function serviceSettings(o: Options, env: Env, pidFile?: string): ServiceSettings {
+function serviceSettings(o: Options, env: Env, pidFile?: string): ServiceSettings {
   // HAProxy's stop (and a leftover's) fits in the shutdown bound: a reload under way ≤ soft, then soft, term, kill ≈ 0.85 of it.
   const budgetMs = o.shutdownTimeout * 1000;
   const external = o.command !== undefined;
@@ -285,6 +285,19 @@ export function serviceSettings(o: Options, env: Env, pidFile?: string): Service
     status: { maxApplyAgeMs: o.maxApplyAge * 1000, healthCheck: o.healthCheck },
     admin: o.adminPort > 0 ? { bind: o.adminBind, port: o.adminPort, token: o.adminToken } : null,
   };
+}
+
+/** What the live service (service.ts) is built from: its settings, the controller's and the Marathon client. */
+export interface ServiceParts {
+  readonly service: ServiceSettings;
+  readonly controller: ControllerSettings;
+  readonly client: MarathonClient;
+}
+
+export function serviceParts(o: Options, env: Env, logger: MarathonLogger, pidFile?: string): Result<ServiceParts> {
+  const service = serviceSettings(o, env, pidFile);
+  const client = marathonClientFromOptions(o, logger);
+  return client.ok ? ok({ service, controller: controllerSettings(o, env), client: client.value }) : client;
 }
 
 /** The Marathon credentials file's text, to keep it out of HAProxy's environment (unreadable: nothing). */
