@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import { err, ok, type Result } from '../result';
 import type { FileChecks } from './bindOptions';
 
 const PEM_CERT = '-----BEGIN CERTIFICATE-----';
@@ -12,12 +13,12 @@ const PEM_CERT = '-----BEGIN CERTIFICATE-----';
 export function fileChecks(read: (path: string) => string = (p) => fs.readFileSync(p, 'utf8')): FileChecks {
   const certs = new Map<string, string | null>();
   const pems = new Map<string, string | null>();
-  const load = (path: string): string | { error: string } => {
-    if (!path.startsWith('/')) return { error: `${path} is not an absolute path` };
+  const load = (path: string): Result<string> => {
+    if (!path.startsWith('/')) return err(`${path} is not an absolute path`);
     try {
-      return read(path);
+      return ok(read(path));
     } catch (e) {
-      return { error: `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+      return err(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   };
   return {
@@ -30,8 +31,7 @@ export function fileChecks(read: (path: string) => string = (p) => fs.readFileSy
       let verdict = pems.get(path);
       if (verdict === undefined) {
         const text = load(path);
-        verdict =
-          typeof text !== 'string' ? text.error : text.includes('-----BEGIN ') ? null : `${path} is not a PEM file`;
+        verdict = !text.ok ? text.error : text.value.includes('-----BEGIN ') ? null : `${path} is not a PEM file`;
         pems.set(path, verdict);
       }
       return verdict;
@@ -40,9 +40,10 @@ export function fileChecks(read: (path: string) => string = (p) => fs.readFileSy
 }
 
 /** What HAProxy's `crt` needs: a certificate and its private key, in the file or in `<file>.key`. */
-function certificateVerdict(path: string, load: (p: string) => string | { error: string }): string | null {
-  const text = load(path);
-  if (typeof text !== 'string') return text.error;
+function certificateVerdict(path: string, load: (p: string) => Result<string>): string | null {
+  const loaded = load(path);
+  if (!loaded.ok) return loaded.error;
+  const text = loaded.value;
   if (!text.includes(PEM_CERT)) return `${path} holds no PEM certificate`;
   let cert: crypto.X509Certificate;
   try {
@@ -50,8 +51,9 @@ function certificateVerdict(path: string, load: (p: string) => string | { error:
   } catch (e) {
     return `${path}: cannot parse the certificate (${(e as Error).message})`;
   }
-  const keyText = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) ? text : load(`${path}.key`);
-  if (typeof keyText !== 'string') return `${path} holds no private key (nor does ${path}.key)`;
+  const keyFile = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) ? ok(text) : load(`${path}.key`);
+  if (!keyFile.ok) return `${path} holds no private key (nor does ${path}.key)`;
+  const keyText = keyFile.value;
   try {
     const key = crypto.createPrivateKey(keyText.slice(keyText.search(/-----BEGIN [A-Z ]*PRIVATE KEY-----/)));
     if (!cert.checkPrivateKey(key)) return `${path}: the private key does not match the certificate`;
