@@ -21,7 +21,7 @@ import { fileChecks } from '../model/files';
 import { toModel } from '../model/services';
 import type { Problem, Service } from '../model/types';
 import { ConfigError, renderConfig, type RenderedConfig } from '../render/render';
-import { modelOptions, renderOptions } from '../wiring/parts';
+import { firstStartSettings, modelOptions, renderOptions, withFirstStartChoices } from '../wiring/parts';
 import { prepareFirstStart } from '../startup/prepare';
 import { blame, withConfigLines } from './blame';
 import { appFromDefinition } from './definition';
@@ -72,15 +72,16 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
   try {
     const cfgPath = path.join(tmp, 'haproxy.cfg');
     const quiet = { info: (): void => undefined, warn: (): void => undefined };
+    const given = { ...args.options, group: groups, haproxyConfig: cfgPath };
     const firstStart = await prepareFirstStart({
-      options: { ...args.options, group: groups, haproxyConfig: cfgPath },
+      settings: firstStartSettings(given),
       env: io.env,
       configDir: findConfigDir(),
       logger: quiet,
     });
     if (!firstStart.ok) return fail(firstStart.error);
     const prepared = firstStart.value;
-    const o = prepared.options;
+    const o = withFirstStartChoices(given, prepared);
     const detect = io.detect ?? detectHaproxyVersion;
     const renderOpts = renderOptions(o, io.env, detect);
     const modelOpts = modelOptions(o, io.env);

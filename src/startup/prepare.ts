@@ -5,11 +5,11 @@
  * choice is logged. Not used by --dry, whose output stays marathon-lb's text.
  */
 import * as path from 'node:path';
-import type { Options } from '../cli/options';
 import { readFdEnvironment, type FdEnvironment } from '../haproxy/limits';
 import { readBuiltinTemplates, readTemplateOverrides } from '../render/loadTemplates';
 import { TemplateSet, type TemplateOverride } from '../render/templates';
 import { ok, type Result } from '../result';
+import type { FirstStartSettings } from '../wiring/parts';
 import { ensureDefaultCertificate, type CertificateChoice, type MakeSelfSigned } from './certificate';
 import { chooseLuaDir, rewriteLuaLoads, type Exists } from './luaDir';
 import { fitMaxconn } from './maxconn';
@@ -20,7 +20,8 @@ export interface StartupLogger {
 }
 
 export interface FirstStartInput {
-  readonly options: Options;
+  /** What the flags say, as wiring/parts.ts' firstStartSettings maps them. */
+  readonly settings: FirstStartSettings;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** config/ of this installation (templates, lua). */
   readonly configDir: string;
@@ -30,15 +31,20 @@ export interface FirstStartInput {
   readonly exists?: Exists;
 }
 
-export type FirstStart = Result<{ readonly options: Options; readonly templates: TemplateSet }>;
+/** The Lua dir and certificates chosen (wiring/parts.ts' withFirstStartChoices puts them in the options), and the templates. */
+export type FirstStart = Result<{
+  readonly luaDir: string;
+  readonly sslCerts: string;
+  readonly templates: TemplateSet;
+}>;
 
 export async function prepareFirstStart(input: FirstStartInput): Promise<FirstStart> {
-  const { options: o, logger } = input;
-  const lua = chooseLuaDir(o.luaDir, path.join(input.configDir, 'lua'), input.exists);
+  const { settings: s, logger } = input;
+  const lua = chooseLuaDir(s.luaDir, path.join(input.configDir, 'lua'), input.exists);
   if (lua.note) logger.info(lua.note);
 
   const builtins = readBuiltinTemplates(input.configDir);
-  const overrides: TemplateOverride[] = readTemplateOverrides(input.env, o.templatesDir).map((t) => {
+  const overrides: TemplateOverride[] = readTemplateOverrides(input.env, s.templatesDir).map((t) => {
     const r = rewriteLuaLoads(t.text, lua.dir, input.exists);
     if (r.replaced.length > 0)
       logger.info(`${t.source}: Lua not found where it says, using the bundled copies: ${r.replaced.join(', ')}`);
@@ -46,7 +52,7 @@ export async function prepareFirstStart(input: FirstStartInput): Promise<FirstSt
   });
 
   // HAProxy started elsewhere (--haproxy-attach, --command) runs under its own limits.
-  if (!o.haproxyAttach && o.command === undefined) {
+  if (s.ownHaproxy) {
     const env = await (input.fdEnvironment ?? readFdEnvironment)();
     const i = overrides.findIndex((t) => t.name === 'HEAD');
     const fit = fitMaxconn(i >= 0 ? (overrides[i] as TemplateOverride).text : (builtins['HEAD'] ?? ''), env);
@@ -58,16 +64,17 @@ export async function prepareFirstStart(input: FirstStartInput): Promise<FirstSt
   }
 
   // --dont-bind-http-https: no marathon_https_in frontend, so no certificate is needed.
-  const chosen: CertificateChoice = o.dontBindHttpHttps
-    ? ok({ sslCerts: o.sslCerts })
-    : await ensureDefaultCertificate(
-        {
-          sslCerts: o.sslCerts,
-          haproxyConfig: o.haproxyConfig,
-          defaultPath: input.env['MARATHON_LB_DEFAULT_SSL_CERT'],
-        },
-        input.makeCertificate,
-      );
+  const chosen: CertificateChoice =
+    s.certificate === null
+      ? ok({ sslCerts: s.sslCerts })
+      : await ensureDefaultCertificate(
+          {
+            sslCerts: s.sslCerts,
+            haproxyConfig: s.certificate.haproxyConfig,
+            defaultPath: input.env['MARATHON_LB_DEFAULT_SSL_CERT'],
+          },
+          input.makeCertificate,
+        );
   if (!chosen.ok) return chosen;
   const cert = chosen.value;
   if (cert.warning !== undefined) logger.warn(cert.warning);
@@ -75,5 +82,5 @@ export async function prepareFirstStart(input: FirstStartInput): Promise<FirstSt
 
   const templates = TemplateSet.build(builtins, overrides);
   if (!templates.ok) return templates;
-  return ok({ options: Object.freeze({ ...o, luaDir: lua.dir, sslCerts: cert.sslCerts }), templates: templates.value });
+  return ok({ luaDir: lua.dir, sslCerts: cert.sslCerts, templates: templates.value });
 }

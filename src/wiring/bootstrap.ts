@@ -13,7 +13,13 @@ import type { TemplateSet } from '../render/templates';
 import { andThen, err, map, ok, type Result } from '../result';
 import { startService, type RunningService } from '../service';
 import { prepareFirstStart } from '../startup/prepare';
-import { controllerSettings, marathonClientFromOptions, serviceParts } from './parts';
+import {
+  controllerSettings,
+  firstStartSettings,
+  marathonClientFromOptions,
+  serviceParts,
+  withFirstStartChoices,
+} from './parts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -61,12 +67,17 @@ async function prepare(input: BootstrapInput): Promise<Result<Prepared>> {
   if (!parsed.ok) return parsed;
   const logger = input.logger(parsed.value);
   const first = await prepareFirstStart({
-    options: parsed.value,
+    settings: firstStartSettings(parsed.value),
     env: input.env,
     configDir: input.configDir ?? findConfigDir(),
     logger,
   });
-  return map(first, (p) => ({ ...p, env: input.env, logger }));
+  return map(first, (p) => ({
+    options: withFirstStartChoices(parsed.value, p),
+    templates: p.templates,
+    env: input.env,
+    logger,
+  }));
 }
 
 /** Flags → options → templates → `start` (serviceStart for the live service). */

@@ -121,6 +121,38 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): R
   }
 }
 
+/** What the first start outside marathon-lb's image (startup/prepare.ts) reads from the flags. */
+export interface FirstStartSettings {
+  /** --lua-dir: where lua-load lines point (the bundled copies replace it when it has no Lua). */
+  readonly luaDir: string;
+  /** --templates-dir: where template overrides are read from. */
+  readonly templatesDir: string;
+  /** This service starts HAProxy (no --haproxy-attach, no --command): maxconn must fit its fd limit. */
+  readonly ownHaproxy: boolean;
+  /** --ssl-certs as given. */
+  readonly sslCerts: string;
+  /** The https frontend needs a certificate (not with --dont-bind-http-https); it is made beside --haproxy-config. */
+  readonly certificate: { readonly haproxyConfig: string } | null;
+}
+
+export function firstStartSettings(o: Options): FirstStartSettings {
+  return {
+    luaDir: o.luaDir,
+    templatesDir: o.templatesDir,
+    ownHaproxy: !o.haproxyAttach && o.command === undefined,
+    sslCerts: o.sslCerts,
+    certificate: o.dontBindHttpHttps ? null : { haproxyConfig: o.haproxyConfig },
+  };
+}
+
+/** The options as the first start's choices left them: the Lua dir and the certificates actually used. */
+export function withFirstStartChoices(
+  o: Options,
+  chosen: { readonly luaDir: string; readonly sslCerts: string },
+): Options {
+  return Object.freeze({ ...o, luaDir: chosen.luaDir, sslCerts: chosen.sslCerts });
+}
+
 /** What `--dry` (dry.ts) reads from the flags. */
 export interface DrySettings {
   /** --apps-file ('-': standard input); undefined: the apps come from Marathon. */

@@ -6,7 +6,7 @@ import type { Options } from '../../src/cli/options';
 import { findConfigDir } from '../../src/configDir';
 import { checkFdLimits, estimateMaxsock, parseFdFacts } from '../../src/haproxy/limits';
 import { renderConfig } from '../../src/render/render';
-import { renderOptions } from '../../src/wiring/parts';
+import { firstStartSettings, renderOptions, withFirstStartChoices } from '../../src/wiring/parts';
 import { ensureDefaultCertificate, SELF_SIGNED_NAME } from '../../src/startup/certificate';
 import { chooseLuaDir, MARATHON_LB_LUA, rewriteLuaLoads } from '../../src/startup/luaDir';
 import { fitMaxconn, listenerReserve } from '../../src/startup/maxconn';
@@ -161,7 +161,7 @@ describe('prepareFirstStart', () => {
   const logs: string[] = [];
   const logger = { info: (m: string) => logs.push(`info ${m}`), warn: (m: string) => logs.push(`warn ${m}`) };
   const inputs = (o: Options) => ({
-    options: o,
+    settings: firstStartSettings(o),
     env: { MARATHON_LB_DEFAULT_SSL_CERT: path.join(dir, 'no-cert.pem') },
     configDir: CONFIG_DIR,
     logger,
@@ -172,9 +172,11 @@ describe('prepareFirstStart', () => {
   beforeEach(() => (logs.length = 0));
 
   it('built-in HEAD: bundled Lua dir, a fitting maxconn and the generated certificate end up in the rendered config', async () => {
-    const r = await prepareFirstStart(inputs(options()));
+    const given = options();
+    const r = await prepareFirstStart(inputs(given));
     if (!r.ok) throw new Error(r.error);
-    const { options: o, templates } = r.value;
+    const o = withFirstStartChoices(given, r.value);
+    const { templates } = r.value;
     expect(o.luaDir).toBe(BUNDLED);
     expect(o.sslCerts).toBe(path.join(dir, SELF_SIGNED_NAME));
     const cfg = renderConfig([], templates, renderOptions(o, {})).config;
@@ -198,9 +200,11 @@ describe('prepareFirstStart', () => {
       path.join(dir, 'templates', 'HAPROXY_HEAD'),
       HEAD.split('{{luaDir}}').join('/marathon-lb').replace('{{globalDefaultOptions}}', ''),
     );
-    const r = await prepareFirstStart(inputs(options()));
+    const given = options();
+    const r = await prepareFirstStart(inputs(given));
     if (!r.ok) throw new Error(r.error);
-    const { options: o, templates } = r.value;
+    const o = withFirstStartChoices(given, r.value);
+    const { templates } = r.value;
     const cfg = renderConfig([], templates, renderOptions(o, {})).config;
     expect(cfg).toContain(`  lua-load ${BUNDLED}/signalmlb.lua\n`);
     expect(cfg).not.toContain('/marathon-lb/');
@@ -211,9 +215,11 @@ describe('prepareFirstStart', () => {
   });
 
   it('leaves maxconn to HAProxy started elsewhere (--haproxy-attach), and makes no certificate with --dont-bind-http-https', async () => {
-    const r = await prepareFirstStart(inputs(options('--haproxy-attach', '--dont-bind-http-https')));
+    const given = options('--haproxy-attach', '--dont-bind-http-https');
+    const r = await prepareFirstStart(inputs(given));
     if (!r.ok) throw new Error(r.error);
-    const { options: o, templates } = r.value;
+    const o = withFirstStartChoices(given, r.value);
+    const { templates } = r.value;
     expect(renderConfig([], templates, renderOptions(o, {})).config).toContain('maxconn 50000');
     expect(o.sslCerts).toBe('/etc/ssl/cert.pem');
     expect(fs.existsSync(path.join(dir, SELF_SIGNED_NAME))).toBe(false);
