@@ -12,7 +12,7 @@
  * file, each backend's server lines (for runtime `add server`), the longest timeout.
  */
 import * as path from 'node:path';
-import { configSections } from './limits';
+import { SECTION } from './limits';
 
 /** Old workers are never cut sooner than this by default (the controller's earlier fixed default). */
 const MIN_HARD_STOP_AFTER_S = 30;
@@ -60,16 +60,53 @@ export function ensureHardStopAfter(configText: string, seconds: number): string
   return ensureGlobal(configText, 'hard-stop-after', `${seconds}s`);
 }
 
+/** A section keyword where a line's text begins (sticky: tried at one offset only). */
+const SECTION_AT = new RegExp(SECTION.source.slice(1), 'y');
+const BLANK = /[^\S\n]/;
+
+/** A section in the text: its keyword, where its first line ends, where the next section starts. */
+interface Span {
+  readonly kind: string;
+  readonly headerEnd: number;
+  end: number;
+}
+
+/** The sections of a config, line by line over the one string: no 200 000 line strings at 10 000 apps. */
+function sectionSpans(text: string): Span[] {
+  const spans: Span[] = [];
+  for (let lineStart = 0; lineStart <= text.length;) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = text.length;
+    let at = lineStart;
+    while (at < lineEnd && BLANK.test(text[at]!)) at++;
+    SECTION_AT.lastIndex = at;
+    const m = SECTION_AT.exec(text);
+    if (m !== null) {
+      const last = spans[spans.length - 1];
+      if (last !== undefined) last.end = lineStart;
+      spans.push({ kind: m[1]!, headerEnd: lineEnd, end: text.length });
+    }
+    lineStart = lineEnd + 1;
+  }
+  return spans;
+}
+
+/** The lines of a section after its first one. */
+const bodyLines = (text: string, s: Span): string[] => text.slice(s.headerEnd + 1, s.end).split('\n');
+
+/** `line` inserted as the line after a section's first one. */
+const insertAfterHeader = (text: string, s: Span, line: string): string =>
+  `${text.slice(0, s.headerEnd)}\n${line}${text.slice(s.headerEnd)}`;
+
 /** Adds `<keyword> <value>` to the global section (creating it) unless the section sets the keyword already. */
 function ensureGlobal(configText: string, keyword: string, value: string): string {
-  const lines = configText.split('\n');
-  const global = configSections(lines).find((s) => s.kind === 'global');
+  const global = sectionSpans(configText).find((s) => s.kind === 'global');
   const directive = `  ${keyword} ${value}`;
   if (!global) return `global\n${directive}\n${configText}`;
   const set = new RegExp(`^\\s*${keyword}\\s`);
-  for (let i = global.start + 1; i < global.end; i++) if (set.test(lines[i] as string)) return configText;
-  lines.splice(global.start + 1, 0, directive);
-  return lines.join('\n');
+  return bodyLines(configText, global).some((line) => set.test(line))
+    ? configText
+    : insertAfterHeader(configText, global, directive);
 }
 
 /**
@@ -79,17 +116,14 @@ function ensureGlobal(configText: string, keyword: string, value: string): strin
  * it the old worker answers that request with `Connection: close` and closes only then.
  */
 export function ensureIdleCloseOnResponse(configText: string): string {
-  const lines = configText.split('\n');
-  const sections = configSections(lines)
-    .filter((s) => s.kind === 'defaults')
-    .reverse();
-  for (const d of sections) {
-    let decided = false;
-    for (let i = d.start + 1; i < d.end; i++)
-      if (/^\s*(no\s+)?option\s+idle-close-on-response\b/.test(lines[i] as string)) decided = true;
-    if (!decided) lines.splice(d.start + 1, 0, '  option idle-close-on-response');
+  let text = configText;
+  // Last first: an insertion moves only what follows it.
+  for (const d of sectionSpans(configText).reverse()) {
+    if (d.kind !== 'defaults') continue;
+    const decided = bodyLines(configText, d).some((line) => /^\s*(no\s+)?option\s+idle-close-on-response\b/.test(line));
+    if (!decided) text = insertAfterHeader(text, d, '  option idle-close-on-response');
   }
-  return lines.join('\n');
+  return text;
 }
 
 /**

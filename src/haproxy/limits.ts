@@ -17,7 +17,8 @@ import { promises as fs } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { err, ok, type Result } from '../result';
 
-const SECTION =
+/** A section's first line (trimmed), by HAProxy's section keywords. */
+export const SECTION =
   /^(global|defaults|frontend|backend|listen|userlist|peers|resolvers|program|mailers|cache|ring|http-errors|crt-store|traces)(?=\s|$)/;
 
 export interface ConfigSection {

@@ -7,6 +7,8 @@ import {
   withServerLines,
 } from '../../src/haproxy/configText';
 import type { ProcList } from '../../src/haproxy/masterSocket';
+import { configSections } from '../../src/haproxy/limits';
+import fc from 'fast-check';
 import { reloadOutcome } from '../../src/haproxy/reloadProtocol';
 
 describe('hard-stop-after by default', () => {
@@ -122,5 +124,68 @@ describe('withServerLines (the config HAProxy runs after fast-path changes, for 
 
   it('returns the text unchanged when nothing was changed at runtime', () => {
     expect(withServerLines(config, new Map())).toBe(config);
+  });
+});
+
+describe('liveConfig over the whole text', () => {
+  /** The line-by-line definition liveConfig had before it scanned the text (sections by configSections). */
+  function byLines(text: string, o: { hardStopAfterSeconds: number; maxOldWorkers?: number }): string {
+    const ensureGlobal = (t: string, keyword: string, value: string): string => {
+      const lines = t.split('\n');
+      const global = configSections(lines).find((s) => s.kind === 'global');
+      const directive = `  ${keyword} ${value}`;
+      if (!global) return `global\n${directive}\n${t}`;
+      const set = new RegExp(`^\\s*${keyword}\\s`);
+      for (let i = global.start + 1; i < global.end; i++) if (set.test(lines[i]!)) return t;
+      lines.splice(global.start + 1, 0, directive);
+      return lines.join('\n');
+    };
+    let t = ensureGlobal(text, 'hard-stop-after', `${o.hardStopAfterSeconds}s`);
+    if (o.maxOldWorkers !== undefined && o.maxOldWorkers > 0)
+      t = ensureGlobal(t, 'mworker-max-reloads', String(o.maxOldWorkers));
+    const lines = t.split('\n');
+    for (const d of configSections(lines)
+      .filter((s) => s.kind === 'defaults')
+      .reverse()) {
+      let decided = false;
+      for (let i = d.start + 1; i < d.end; i++)
+        if (/^\s*(no\s+)?option\s+idle-close-on-response\b/.test(lines[i]!)) decided = true;
+      if (!decided) lines.splice(d.start + 1, 0, '  option idle-close-on-response');
+    }
+    return lines.join('\n');
+  }
+
+  it('is what the line-by-line definition gives, for any arrangement of sections and lines', () => {
+    const piece = fc.constantFrom(
+      'global',
+      ' global',
+      'defaults',
+      'defaults\t',
+      'defaultsx',
+      'backend b',
+      'frontend f',
+      '  hard-stop-after 9s',
+      '  mworker-max-reloads 3',
+      '  option idle-close-on-response',
+      '  no option idle-close-on-response',
+      '  server s 10.0.0.1:1',
+      '# defaults',
+      '',
+      ' ',
+      '\r',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 14 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 3 }),
+        (lines, trailingNewline, maxOldWorkers) => {
+          const text = lines.join('\n') + (trailingNewline ? '\n' : '');
+          const o = { hardStopAfterSeconds: 30, maxOldWorkers };
+          expect(liveConfig(text, o)).toBe(byLines(text, o));
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
