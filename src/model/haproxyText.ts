@@ -15,6 +15,10 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 const SPECIAL = /[$"'\\#\u0000-\u0008\u000a-\u001f\u007f]/;
 const HEX_CONTROL = /^[01][0-9a-fA-F]$|^7[fF]$/;
 
+/**
+ * Not a Result (src/result.ts): configText runs for every label of every app, and its common path
+ * returns the value itself, allocating nothing.
+ */
 export type TextResult = string | { readonly error: string };
 
 /**
