@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeFaults } from './faults';
 import { pathOf, readJson, sendError, sendJson } from './http';
+import { ok } from '../result';
 import type { Simulator } from './simulator';
 import { SimulatorError } from './simulator';
 import type { TaskState } from './types';
@@ -33,10 +34,7 @@ export async function controlRoutes(
 ): Promise<void> {
   const path = pathOf(url).slice('/_sim'.length);
   const method = req.method ?? 'GET';
-  const body =
-    method === 'POST' || method === 'PUT' || method === 'PATCH'
-      ? await readJson(req)
-      : { ok: true as const, value: {} };
+  const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readJson(req) : ok({});
   if (!body.ok) throw new SimulatorError(400, body.error);
   const b = (typeof body.value === 'object' && body.value !== null ? body.value : {}) as Json;
 

@@ -66,11 +66,11 @@ export async function runZddCommand(
     return 2;
   }
   const client = zddMarathonClient(a, logger);
-  if ('error' in client) {
+  if (!client.ok) {
     logger.error(client.error);
     return 2;
   }
-  const outcome = await runZdd(a, appJson, liveIo(a, client, logger));
+  const outcome = await runZdd(a, appJson, liveIo(a, client.value, logger));
   if (outcome.kind === 'failed') logger.error(`${outcome.error.message} (exit status ${exitStatus(outcome)})`);
   else logger.info(outcome.message);
   return exitStatus(outcome);

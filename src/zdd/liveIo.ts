@@ -6,6 +6,7 @@ import * as readline from 'node:readline';
 import { basicAuth, dcosAuth, parseBasicCredentials, parseDcosCredentials, type AuthProvider } from '../marathon/auth';
 import { MarathonClient } from '../marathon/client';
 import { requestHttp, tlsTrust } from '../marathon/http';
+import { err, ok, type Result } from '../result';
 import { marathonWrites, type MarathonWrites } from '../marathon/writes';
 import type { Logger } from '../log';
 import { parseApp, type ZddApp } from './app';
@@ -22,12 +23,12 @@ const STATS_MS = 10_000;
 const why = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Marathon client from zdd's flags; credentials in zdd.py's order: file, --auth-credentials, DC/OS. */
-export function zddMarathonClient(a: ZddArgs, logger: Logger): MarathonClient | { readonly error: string } {
+export function zddMarathonClient(a: ZddArgs, logger: Logger): Result<MarathonClient> {
   let caCert: string | undefined;
   try {
     if (a.marathonCaCert !== undefined) caCert = fs.readFileSync(a.marathonCaCert, 'utf8');
   } catch (e) {
-    return { error: `--marathon-ca-cert ${a.marathonCaCert}: ${(e as NodeJS.ErrnoException).code ?? why(e)}` };
+    return err(`--marathon-ca-cert ${a.marathonCaCert}: ${(e as NodeJS.ErrnoException).code ?? why(e)}`);
   }
   let auth: AuthProvider | undefined;
   let basic: string | undefined = a.authCredentials;
@@ -37,29 +38,31 @@ export function zddMarathonClient(a: ZddArgs, logger: Logger): MarathonClient | 
     try {
       basic = fs.readFileSync(a.marathonAuthCredentialFile, 'utf8');
     } catch (e) {
-      return { error: `${source}: ${(e as NodeJS.ErrnoException).code ?? why(e)}` };
+      return err(`${source}: ${(e as NodeJS.ErrnoException).code ?? why(e)}`);
     }
   }
   if (basic !== undefined) {
     const creds = parseBasicCredentials(basic, source);
-    if (!creds.ok) return { error: 'Please provide marathon credentials in user:pass format' };
+    if (!creds.ok) return err('Please provide marathon credentials in user:pass format');
     auth = basicAuth(creds.value);
   } else if (a.dcosAuthCredentials !== undefined) {
     const creds = parseDcosCredentials(a.dcosAuthCredentials);
-    if (!creds.ok) return { error: creds.error };
+    if (!creds.ok) return err(creds.error);
     auth = dcosAuth({ credentials: creds.value, caCert, timeoutMs: READ_MS, connectTimeoutMs: CONNECT_MS, logger });
   }
   try {
-    return new MarathonClient({
-      urls: a.marathon,
-      auth,
-      caCert,
-      timeoutMs: READ_MS,
-      connectTimeoutMs: CONNECT_MS,
-      logger,
-    });
+    return ok(
+      new MarathonClient({
+        urls: a.marathon,
+        auth,
+        caCert,
+        timeoutMs: READ_MS,
+        connectTimeoutMs: CONNECT_MS,
+        logger,
+      }),
+    );
   } catch (e) {
-    return { error: why(e) };
+    return err(why(e));
   }
 }
 
@@ -171,13 +174,13 @@ export function liveIo(a: ZddArgs, client: MarathonClient, logger: Logger): ZddI
     },
     runHook: (path, args) =>
       new Promise((resolve, reject) => {
-        const child = execFile(path, [...args], { maxBuffer: 16 * 1024 * 1024 }, (err) => {
-          if (!err) return resolve();
-          const code = (err as { code?: unknown }).code;
+        const child = execFile(path, [...args], { maxBuffer: 16 * 1024 * 1024 }, (failure) => {
+          if (!failure) return resolve();
+          const code = (failure as { code?: unknown }).code;
           reject(
             new ZddError({
               kind: 'other',
-              message: `pre-kill hook '${path}' ${typeof code === 'number' ? `exited with status ${code}` : `failed: ${err.message}`}: deploy stopped, an operator must intervene`,
+              message: `pre-kill hook '${path}' ${typeof code === 'number' ? `exited with status ${code}` : `failed: ${failure.message}`}: deploy stopped, an operator must intervene`,
             }),
           );
         });

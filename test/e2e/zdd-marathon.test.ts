@@ -48,8 +48,8 @@ describe('zdd against the simulated Marathon (auth, failover, writes)', () => {
     );
     if (parsed.kind !== 'ok') throw new Error(JSON.stringify(parsed));
     const client = zddMarathonClient(parsed.args, quiet);
-    if ('error' in client) throw new Error(client.error);
-    return { args: parsed.args, io: liveIo(parsed.args, client, quiet) };
+    if (!client.ok) throw new Error(client.error);
+    return { args: parsed.args, io: liveIo(parsed.args, client.value, quiet) };
   }
 
   const dcosCreds = (): string =>

@@ -14,8 +14,8 @@ function ioFor(extra: string[] = []) {
   );
   if (parsed.kind !== 'ok') throw new Error('flags');
   const client = zddMarathonClient(parsed.args, quiet);
-  if ('error' in client) throw new Error(client.error);
-  return { io: liveIo(parsed.args, client, quiet), args: parsed.args as ZddArgs };
+  if (!client.ok) throw new Error(client.error);
+  return { io: liveIo(parsed.args, client.value, quiet), args: parsed.args as ZddArgs };
 }
 
 describe('zdd effects (liveIo)', () => {
@@ -60,6 +60,7 @@ describe('zdd effects (liveIo)', () => {
   test('credentials must be user:pass', () => {
     const parsed = parseZddArgs(['-m', 'http://m', '-l', 'http://l', '-j', 'x', '--auth-credentials', 'nocolon'], {});
     expect(parsed.kind === 'ok' && zddMarathonClient(parsed.args, quiet)).toEqual({
+      ok: false,
       error: 'Please provide marathon credentials in user:pass format',
     });
   });
