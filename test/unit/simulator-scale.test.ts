@@ -4,10 +4,15 @@ import { Simulator } from '../../src/simulator';
 // Issue 12: the simulator at scale. Only chosen apps get real task listeners; /v2/apps can be slowed
 // per app, streamed in pieces rather than sent at the end.
 
-const get = (url: string): Promise<{ pieces: number; firstPieceBeforeEnd: boolean; body: string }> =>
+/** GET `url` to its end; `onHead` is called when the answer's head arrives. */
+const get = (
+  url: string,
+  onHead: () => void = () => undefined,
+): Promise<{ pieces: number; firstPieceBeforeEnd: boolean; body: string }> =>
   new Promise((resolve, reject) => {
     http
       .get(url, (res) => {
+        onHead();
         const chunks: Buffer[] = [];
         let firstAt = 0;
         res.on('data', (c: Buffer) => {
@@ -72,8 +77,10 @@ test('appsLatencyPerAppMs streams /v2/apps in many pieces, the whole answer inta
 
 test('a closed simulator ends a slowed answer that is still streaming', async () => {
   const sim = await Simulator.start({ appsLatencyPerAppMs: 60_000, apps: [app('/a', 10001)] });
-  const pending = get(`${sim.url}/v2/apps`).catch((e: Error) => e);
-  await new Promise((r) => setTimeout(r, 100));
+  let streaming!: () => void;
+  const answering = new Promise<void>((r) => (streaming = r));
+  const pending = get(`${sim.url}/v2/apps`, streaming).catch((e: Error) => e);
+  await answering; // marker: the answer has begun (its head is here), its body is still to come
   await sim.close();
   const r = await pending;
   expect(r instanceof Error || r.body.length < JSON.stringify(sim.appsJson(true)).length).toBe(true);
