@@ -7,6 +7,7 @@ import { ensureHardStopAfter, ensureIdleCloseOnResponse, liveConfig } from '../.
 import { HaproxyProcess } from '../../src/haproxy/process';
 import { describeWithHaproxy } from '../support/haproxy';
 import { freePort } from '../support/ports';
+import { waitFor } from '../support/wait';
 
 const RELOADS = Number(process.env.MLB_KEEPALIVE_RELOADS ?? 50);
 const CLIENTS = 8;
@@ -89,7 +90,8 @@ async function keepAliveUnderReloads(
   const clients = Array.from({ length: CLIENTS }, client);
   let done = 0;
   try {
-    await new Promise((r) => setTimeout(r, 200));
+    // Marker: keep-alive connections carry traffic (two answers a client) before the first reload.
+    await waitFor('traffic on keep-alive connections', () => tally.ok >= 2 * CLIENTS, 20000);
     for (; done < reloads && Date.now() < deadline; done++) {
       await reload();
       await new Promise((res) => setTimeout(res, 30)); // traffic on the new worker between reloads
