@@ -52,11 +52,12 @@ async function unacceptingPort(): Promise<number> {
     py.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
     (py as ChildProcess).once('exit', () => reject(new Error('python3 helper exited')));
   });
+  // The first completes its handshake and fills the accept queue (waited for); SYNs after it are dropped.
   for (let i = 0; i < 2; i++) {
     const s = net.connect(port, '127.0.0.1');
     s.on('error', () => undefined);
     closers.push(() => void s.destroy());
-    await new Promise((r) => setTimeout(r, 50));
+    if (i === 0) await new Promise((r) => s.once('connect', r));
   }
   return port;
 }
