@@ -345,7 +345,8 @@ describeWithHaproxy('chaos: controller crashes and shutdowns never leave two HAP
     expect(c.output()).toContain(`leaving HAProxy master ${master} running for the next controller`);
     expect(mastersOf(cfg)).toEqual([master]);
     startLoad();
-    await new Promise((r) => setTimeout(r, 300)); // serving with no controller at all
+    // Serving with no controller at all: 20 answers before the next controller starts.
+    await waitFor('20 answers with no controller', () => (load?.ok ?? 0) >= 20, 10000);
     c = start();
     await healthy(c);
     expect(c.output()).toContain(`adopted the HAProxy master ${master}`);
