@@ -32,12 +32,13 @@ async function main(): Promise<void> {
     ['-m', sim.url, '--sse', '--group', 'external', '--templates-dir', path.join(findConfigDir(), 'none'), ...argv],
     {},
   );
-  if (parsed.kind !== 'ok') throw new Error(parsed.kind === 'error' ? parsed.message : 'help');
+  if (!parsed.ok) throw new Error(parsed.error.kind === 'error' ? parsed.error.message : 'help');
+  const options = parsed.value;
   const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
-  const made = marathonClientFromOptions(parsed.options, quiet);
+  const made = marathonClientFromOptions(options, quiet);
   if (!made.ok) throw new Error(made.error);
   const client = made.value;
-  const templates = loadTemplateSet(findConfigDir(), {}, parsed.options.templatesDir);
+  const templates = loadTemplateSet(findConfigDir(), {}, options.templatesDir);
   if (!templates.ok) throw new Error(templates.error);
 
   let applies = 0;
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   const latencies: number[] = [];
   let measuring = false;
   const { run$ } = createController({
-    settings: controllerSettings(parsed.options, {}),
+    settings: controllerSettings(options, {}),
     client,
     templates: templates.value,
     haproxy: recording,
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
     }
     await sim.sleep(Math.max(1, interval));
   }
-  const maxWait = parsed.options.debounceMaxWait;
+  const maxWait = options.debounceMaxWait;
   await sim.sleep(maxWait * 1000 + 1000); // let the last burst be applied
   measuring = false;
   sub.unsubscribe();
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
     `applies: ${appliesDuring} (goal <= ${goal} = ${seconds}s / max wait ${maxWait}s + 1); without debounce: one per event`,
   );
   console.log(
-    `event -> apply-start latency: p50 ${pct(50)} ms, p99 ${pct(99)} ms (quiet ${parsed.options.debounceQuiet}s, max wait ${maxWait}s)`,
+    `event -> apply-start latency: p50 ${pct(50)} ms, p99 ${pct(99)} ms (quiet ${options.debounceQuiet}s, max wait ${maxWait}s)`,
   );
   console.log(
     JSON.stringify({

@@ -30,11 +30,11 @@ const tasks = Number(take(argv, '--tasks') ?? 3);
 const seed = Number(take(argv, '--seed') ?? 1);
 if (!argv.includes('--group')) argv.push('--group', 'external');
 const parsed = parseArgs(argv, {});
-if (parsed.kind !== 'ok') {
-  console.error(parsed.kind === 'error' ? parsed.message : 'usage: see bench/render.ts');
+if (!parsed.ok) {
+  console.error(parsed.error.kind === 'error' ? parsed.error.message : 'usage: see bench/render.ts');
   process.exit(2);
 }
-const options = parsed.options;
+const options = parsed.value;
 
 let parseMs = 0;
 let body: unknown;

@@ -8,30 +8,31 @@ async function run(): Promise<number> {
   if (process.argv[2] === 'zdd') return (await import('../zdd/cli')).runZddCommand(process.argv.slice(3), process.env);
   if (process.argv[2] === 'check-labels') {
     const args = parseCheckLabelsArgs(process.argv.slice(3), process.env);
-    if (args.kind === 'help') {
-      process.stdout.write(args.text);
-      return 0;
-    }
-    if (args.kind === 'error') {
-      process.stderr.write(`marathon-lb check-labels: ${args.message}\n`);
+    if (!args.ok) {
+      if (args.error.kind === 'help') {
+        process.stdout.write(args.error.text);
+        return 0;
+      }
+      process.stderr.write(`marathon-lb check-labels: ${args.error.message}\n`);
       return 2;
     }
-    return (await import('../main')).runCheckLabelsCommand(args.args, process.env);
+    return (await import('../main')).runCheckLabelsCommand(args.value, process.env);
   }
   const parsed = parseArgs(process.argv.slice(2), process.env);
-  if (parsed.kind === 'help') {
-    process.stdout.write(parsed.text);
-    return 0;
-  }
-  if (parsed.kind === 'error') {
-    process.stderr.write(`marathon-lb: ${parsed.message}\n`);
+  if (!parsed.ok) {
+    if (parsed.error.kind === 'help') {
+      process.stdout.write(parsed.error.text);
+      return 0;
+    }
+    process.stderr.write(`marathon-lb: ${parsed.error.message}\n`);
     return 2;
   }
-  if (parsed.options.dry) {
+  const options = parsed.value;
+  if (options.dry) {
     const { drySettings } = await import('../wiring/parts');
-    return (await import('../dry')).runDryProcess(drySettings(parsed.options, process.env), process.env);
+    return (await import('../dry')).runDryProcess(drySettings(options, process.env), process.env);
   }
-  return (await import('../main')).main(parsed.options, process.env);
+  return (await import('../main')).main(options, process.env);
 }
 
 run().then(

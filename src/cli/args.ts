@@ -8,10 +8,15 @@ import { baseParser } from './yargsBase';
 import { expandAbbreviations } from './abbrev';
 import { buildLongHelp, loadLongHelpData } from './longhelp';
 import { DEFAULT_OPTIONS, FLAGS, FlagSpec, HelpGroup, LOG_LEVELS, Options, envName } from './options';
-import { err, ok, type Result } from '../result';
+import { err, ok, type Err, type Result } from '../result';
 
-export type ParseResult =
-  { kind: 'ok'; options: Options } | { kind: 'help'; text: string } | { kind: 'error'; message: string };
+/** Why the flags give no options: help was asked for (its text is the answer), or they are wrong. */
+export type ArgsStop =
+  { readonly kind: 'help'; readonly text: string } | { readonly kind: 'error'; readonly message: string };
+
+export type ParseResult = Result<Options, ArgsStop>;
+
+const argsError = (message: string): Err<ArgsStop> => err({ kind: 'error', message });
 
 /** `marathon-lb check-labels`: the service's options plus the app to check. */
 export interface CheckLabelsArgs {
@@ -23,8 +28,7 @@ export interface CheckLabelsArgs {
   readonly groupGiven: boolean;
 }
 
-export type CheckLabelsParse =
-  { kind: 'ok'; args: CheckLabelsArgs } | { kind: 'help'; text: string } | { kind: 'error'; message: string };
+export type CheckLabelsParse = Result<CheckLabelsArgs, ArgsStop>;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -279,33 +283,30 @@ const LONG_NAMES: readonly string[] = [
 
 export function parseArgs(argv: readonly string[], env: Env): ParseResult {
   const expanded = expandAbbreviations(argv, LONG_NAMES);
-  if (!expanded.ok) return { kind: 'error', message: expanded.error };
+  if (!expanded.ok) return argsError(expanded.error);
   const run = runYargs(expanded.value);
-  if (run.kind === 'fail') return { kind: 'error', message: run.message };
-  if (run.kind === 'help') return run;
+  if (run.kind === 'fail') return argsError(run.message);
+  if (run.kind === 'help') return err(run);
   return optionsFrom(run.values, env);
 }
 
 /** `marathon-lb check-labels …` (argv without the subcommand): the service's flags, --app-file and --json; --group is optional. */
 export function parseCheckLabelsArgs(argv: readonly string[], env: Env): CheckLabelsParse {
   const expanded = expandAbbreviations(argv, [...LONG_NAMES, 'app-file', 'json', 'no-json']);
-  if (!expanded.ok) return { kind: 'error', message: expanded.error };
+  if (!expanded.ok) return argsError(expanded.error);
   const run = runYargs(expanded.value, true);
-  if (run.kind === 'fail') return { kind: 'error', message: run.message };
-  if (run.kind === 'help') return run;
+  if (run.kind === 'fail') return argsError(run.message);
+  if (run.kind === 'help') return err(run);
   // yargs reads `--app-file 5` as a number: a path is its text.
   const rawFile = last(run.values['app-file']);
   const appFile = typeof rawFile === 'string' || typeof rawFile === 'number' ? String(rawFile) : '';
   if (appFile === '')
-    return {
-      kind: 'error',
-      message: 'argument --app-file is required: the app definition to check (- for standard input)',
-    };
+    return argsError('argument --app-file is required: the app definition to check (- for standard input)');
   const groupGiven = rawValue('group', run.values, env) !== undefined;
   // No --group: the app's own groups are checked (check.ts); a placeholder satisfies the service's check.
   const parsed = optionsFrom(groupGiven ? run.values : { ...run.values, group: ['*'] }, env);
-  if (parsed.kind !== 'ok') return parsed;
-  return { kind: 'ok', args: { options: parsed.options, appFile, json: run.values['json'] === true, groupGiven } };
+  if (!parsed.ok) return parsed;
+  return ok({ options: parsed.value, appFile, json: run.values['json'] === true, groupGiven });
 }
 
 function optionsFrom(values: Readonly<Record<string, unknown>>, env: Env): ParseResult {
@@ -316,21 +317,21 @@ function optionsFrom(values: Readonly<Record<string, unknown>>, env: Env): Parse
     const raw = rawValue(spec.flag, run.values, env, spec.fallbackEnv);
     if (raw === undefined) continue;
     const c = coerce(spec, raw);
-    if (!c.ok) return { kind: 'error', message: c.error };
+    if (!c.ok) return argsError(c.error);
     merged[spec.key] = Array.isArray(c.value) ? Object.freeze(c.value) : c.value;
   }
   const longhelpRaw = rawValue('longhelp', run.values, env);
   const longhelp: Coerced = longhelpRaw === undefined ? ok(false) : coerceBoolean(longhelpRaw);
-  if (!longhelp.ok) return { kind: 'error', message: longhelp.error };
+  if (!longhelp.ok) return argsError(longhelp.error);
   if (longhelp.value === true) {
     try {
-      return { kind: 'help', text: buildLongHelp(usageText(), loadLongHelpData()) };
+      return err({ kind: 'help', text: buildLongHelp(usageText(), loadLongHelpData()) });
     } catch (e) {
-      return { kind: 'error', message: `--longhelp: cannot read the template documentation: ${(e as Error).message}` };
+      return argsError(`--longhelp: cannot read the template documentation: ${(e as Error).message}`);
     }
   }
 
   const options = Object.freeze(merged) as unknown as Options;
   const problem = crossCheck(options);
-  return problem === undefined ? { kind: 'ok', options } : { kind: 'error', message: problem };
+  return problem === undefined ? ok(options) : argsError(problem);
 }

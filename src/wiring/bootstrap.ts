@@ -49,7 +49,7 @@ export interface Prepared {
 function options(from: BootstrapInput['from'], env: Env): Result<Options> {
   if ('options' in from) return ok(from.options);
   const parsed = parseArgs(from.argv, env);
-  return parsed.kind === 'ok' ? ok(parsed.options) : err(parsed.kind === 'error' ? parsed.message : parsed.text);
+  return parsed.ok ? parsed : err(parsed.error.kind === 'error' ? parsed.error.message : parsed.error.text);
 }
 
 /** Flags → options → the built-in templates and the overrides (synchronous: for in-process harnesses). */

@@ -16,8 +16,8 @@ const PER_APP_MS = 300; // 2.4 s for the whole answer, 8× the read timeout
 
 function clientFor(sim: Simulator, requestTimeoutS: number): MarathonClient {
   const parsed = parseArgs(['-m', sim.url, '--group', 'external', '--request-timeout', String(requestTimeoutS)], {});
-  if (parsed.kind !== 'ok') throw new Error(parsed.kind === 'error' ? parsed.message : parsed.kind);
-  const made = marathonClientFromOptions(parsed.options, quiet);
+  if (!parsed.ok) throw new Error(parsed.error.kind === 'error' ? parsed.error.message : parsed.error.kind);
+  const made = marathonClientFromOptions(parsed.value, quiet);
   if (!made.ok) throw new Error(made.error);
   const client = made.value;
   return client;

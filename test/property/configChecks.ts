@@ -89,8 +89,8 @@ export function renderCase(c: Case, body: unknown, dir: string, pem: string, t: 
   if (o === undefined) {
     // The argument parser is slow; its result depends on the flags alone (the directory is set below).
     const parsed = parseArgs(args, {});
-    if (parsed.kind !== 'ok') throw new Error(`bad flags ${flagArgs(c.flags).join(' ')}`);
-    parsedFlags.set(args.join(' '), (o = parsed.options));
+    if (!parsed.ok) throw new Error(`bad flags ${flagArgs(c.flags).join(' ')}`);
+    parsedFlags.set(args.join(' '), (o = parsed.value));
   }
   o = { ...o, haproxyConfig: cfgPath };
   const snapshot = renderSnapshot(

@@ -20,12 +20,12 @@ export async function dryRun(
   stdin = '',
 ): Promise<DryRun> {
   const parsed = parseArgs(['--dry', ...argv], env);
-  if (parsed.kind !== 'ok')
-    return { code: 2, stdout: '', stderr: parsed.kind === 'error' ? parsed.message : parsed.text };
+  if (!parsed.ok)
+    return { code: 2, stdout: '', stderr: parsed.error.kind === 'error' ? parsed.error.message : parsed.error.text };
   let stdout = '';
   let stderr = '';
   const settings = {
-    ...drySettings(parsed.options, env),
+    ...drySettings(parsed.value, env),
     fetchApps: () => Promise.reject(new Error('no Marathon in this test')),
   };
   const code = await runDry(settings, {

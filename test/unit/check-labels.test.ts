@@ -32,11 +32,11 @@ async function check(
   const file = path.join(dir, `app-${++n}.json`);
   if (opts.stdin === undefined) fs.writeFileSync(file, opts.raw ?? JSON.stringify(app));
   const parsed = parseCheckLabelsArgs(['--app-file', opts.stdin !== undefined ? '-' : file, ...flags], ENV);
-  if (parsed.kind !== 'ok')
-    return { code: 2, stdout: '', stderr: parsed.kind === 'error' ? parsed.message : parsed.text };
+  if (!parsed.ok)
+    return { code: 2, stdout: '', stderr: parsed.error.kind === 'error' ? parsed.error.message : parsed.error.text };
   let stdout = '';
   let stderr = '';
-  const code = await runCheckLabels(parsed.args, {
+  const code = await runCheckLabels(parsed.value, {
     env: ENV,
     readStdin: () => Promise.resolve(opts.stdin ?? ''),
     stdout: (s) => (stdout += s),
@@ -143,9 +143,9 @@ describe('check-labels: bad input is one clear line, exit 2', () => {
 
   it('an unreadable file', async () => {
     const parsed = parseCheckLabelsArgs(['--app-file', path.join(dir, 'missing.json')], ENV);
-    if (parsed.kind !== 'ok') throw new Error('parse');
+    if (!parsed.ok) throw new Error('parse');
     let stderr = '';
-    const code = await runCheckLabels(parsed.args, {
+    const code = await runCheckLabels(parsed.value, {
       env: ENV,
       readStdin: () => Promise.resolve(''),
       stdout: () => undefined,
@@ -156,25 +156,25 @@ describe('check-labels: bad input is one clear line, exit 2', () => {
 
   it('--app-file is required; prefixes of the service flags still work; --app is ambiguous with --apps-file', () => {
     expect(parseCheckLabelsArgs([], {})).toEqual({
-      kind: 'error',
-      message: expect.stringMatching(/--app-file is required/),
+      ok: false,
+      error: { kind: 'error', message: expect.stringMatching(/--app-file is required/) },
     });
     const ok = parseCheckLabelsArgs(['--app-f', 'x.json', '--strict', '--group', 'internal', '--js'], {});
     expect(ok).toMatchObject({
-      kind: 'ok',
-      args: { appFile: 'x.json', json: true, groupGiven: true, options: { strictMode: true, group: ['internal'] } },
+      ok: true,
+      value: { appFile: 'x.json', json: true, groupGiven: true, options: { strictMode: true, group: ['internal'] } },
     });
     expect(parseCheckLabelsArgs(['--app', 'x.json'], {})).toMatchObject({
-      kind: 'error',
-      message: expect.stringMatching(/ambiguous/),
+      ok: false,
+      error: { kind: 'error', message: expect.stringMatching(/ambiguous/) },
     });
     expect(parseCheckLabelsArgs(['--app-file', 'x.json'], { MLB_GROUP: 'internal' })).toMatchObject({
-      kind: 'ok',
-      args: { groupGiven: true },
+      ok: true,
+      value: { groupGiven: true },
     });
     expect(parseCheckLabelsArgs(['--help'], {})).toMatchObject({
-      kind: 'help',
-      text: expect.stringMatching(/check-labels --app-file APP\.json/),
+      ok: false,
+      error: { kind: 'help', text: expect.stringMatching(/check-labels --app-file APP\.json/) },
     });
   });
 });

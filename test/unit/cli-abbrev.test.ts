@@ -4,14 +4,14 @@ import type { Options } from '../../src/cli/options';
 
 function ok(argv: readonly string[], env: Record<string, string | undefined> = {}): Options {
   const r = parseArgs(argv, env);
-  if (r.kind !== 'ok') throw new Error(`expected ok, got ${JSON.stringify(r).slice(0, 300)}`);
-  return r.options;
+  if (!r.ok) throw new Error(`expected ok, got ${JSON.stringify(r).slice(0, 300)}`);
+  return r.value;
 }
 
 function error(argv: readonly string[]): string {
   const r = parseArgs(argv, {});
-  if (r.kind !== 'error') throw new Error(`expected error, got ${JSON.stringify(r).slice(0, 300)}`);
-  return r.message;
+  if (r.ok || r.error.kind !== 'error') throw new Error(`expected error, got ${JSON.stringify(r).slice(0, 300)}`);
+  return r.error.message;
 }
 
 describe('argparse-style abbreviations of long flags', () => {

@@ -8,21 +8,21 @@ const CONFIG_DIR = path.resolve(__dirname, '../../config');
 
 function ok(argv: readonly string[], env: Record<string, string | undefined> = {}): Options {
   const r = parseArgs(argv, env);
-  if (r.kind !== 'ok') throw new Error(`expected ok, got ${JSON.stringify(r).slice(0, 300)}`);
-  return r.options;
+  if (!r.ok) throw new Error(`expected ok, got ${JSON.stringify(r).slice(0, 300)}`);
+  return r.value;
 }
 
 function error(argv: readonly string[], env: Record<string, string | undefined> = {}): string {
   const r = parseArgs(argv, env);
-  if (r.kind !== 'error') throw new Error(`expected error, got ${JSON.stringify(r).slice(0, 300)}`);
-  expect(r.message).not.toContain('\n');
-  return r.message;
+  if (r.ok || r.error.kind !== 'error') throw new Error(`expected error, got ${JSON.stringify(r).slice(0, 300)}`);
+  expect(r.error.message).not.toContain('\n');
+  return r.error.message;
 }
 
 function help(argv: readonly string[], env: Record<string, string | undefined> = {}): string {
   const r: ParseResult = parseArgs(argv, env);
-  if (r.kind !== 'help') throw new Error(`expected help, got ${JSON.stringify(r).slice(0, 300)}`);
-  return r.text;
+  if (r.ok || r.error.kind !== 'help') throw new Error(`expected help, got ${JSON.stringify(r).slice(0, 300)}`);
+  return r.error.text;
 }
 
 const G = ['--group', 'external'];
@@ -316,8 +316,8 @@ describe('environment', () => {
     expect(ok(G).haproxyVersion).toBeUndefined();
     const r = parseArgs([...G, '--haproxy-version', 'latest'], {});
     expect(r).toEqual({
-      kind: 'error',
-      message: "argument --haproxy-version: expected MAJOR.MINOR (e.g. 2.6), got 'latest'",
+      ok: false,
+      error: { kind: 'error', message: "argument --haproxy-version: expected MAJOR.MINOR (e.g. 2.6), got 'latest'" },
     });
   });
 

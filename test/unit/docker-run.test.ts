@@ -108,8 +108,8 @@ function flagValue(argv: readonly string[], flag: string): string | undefined {
 
 function parsed(argv: readonly string[]): Options {
   const p = parseArgs(argv, {});
-  if (p.kind !== 'ok') throw new Error(`marathon-lb would reject ${JSON.stringify(argv)}: ${JSON.stringify(p)}`);
-  return p.options;
+  if (!p.ok) throw new Error(`marathon-lb would reject ${JSON.stringify(argv)}: ${JSON.stringify(p)}`);
+  return p.value;
 }
 
 function subject(pemFile: string): string {

@@ -264,8 +264,8 @@ describe('--haproxy-version', () => {
   test('renderOptions: the flag wins over --haproxy-bin; without either answer, 2.6', () => {
     const parse = (argv: string[]) => {
       const r = parseArgs(['--group', 'g', ...argv], {});
-      if (r.kind !== 'ok') throw new Error('bad flags');
-      return r.options;
+      if (!r.ok) throw new Error('bad flags');
+      return r.value;
     };
     const asked: string[] = [];
     const detect = (bin: string) => {

@@ -155,8 +155,8 @@ describe('prepareFirstStart', () => {
       ],
       {},
     );
-    if (r.kind !== 'ok') throw new Error(JSON.stringify(r));
-    return r.options;
+    if (!r.ok) throw new Error(JSON.stringify(r));
+    return r.value;
   };
   const logs: string[] = [];
   const logger = { info: (m: string) => logs.push(`info ${m}`), warn: (m: string) => logs.push(`warn ${m}`) };

@@ -248,8 +248,8 @@ function cliOptions(app: Obj): Options {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(app.env as Obj)) if (typeof v === 'string') env[k] = v;
   const r = parseArgs(args.slice(1), env);
-  if (r.kind !== 'ok') throw new Error(`parseArgs rejects ${JSON.stringify(args)}: ${JSON.stringify(r)}`);
-  return r.options;
+  if (!r.ok) throw new Error(`parseArgs rejects ${JSON.stringify(args)}: ${JSON.stringify(r)}`);
+  return r.value;
 }
 
 const certs = makeTestCerts();
