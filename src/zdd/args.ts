@@ -6,6 +6,7 @@
 import { baseParser } from '../cli/yargsBase';
 import { expandAbbreviations } from '../cli/abbrev';
 import { LOG_LEVELS, type LogLevel } from '../cli/options';
+import { err, ok, type Err, type Result } from '../result';
 import type { ZddFlags } from './run';
 
 export interface ZddArgs extends ZddFlags {
@@ -22,11 +23,15 @@ export interface ZddArgs extends ZddFlags {
   readonly marathonCaCert: string | undefined;
 }
 
-export type ZddParse =
-  | { readonly kind: 'ok'; readonly args: ZddArgs }
+/** Why the flags give no ZddArgs: help or longhelp was asked for, or they are wrong. */
+export type ZddStop =
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'longhelp' }
   | { readonly kind: 'error'; readonly message: string };
+
+export type ZddParse = Result<ZddArgs, ZddStop>;
+
+const argsError = (message: string): Err<ZddStop> => err({ kind: 'error', message });
 
 type Kind = 'boolean' | 'integer' | 'string';
 interface Flag {
@@ -174,7 +179,7 @@ const label = (f: Flag): string => (f.alias ? `--${f.flag}/-${f.alias}` : `--${f
 
 export function parseZddArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ZddParse {
   const expanded = expandAbbreviations(argv, ['help', ...ZDD_FLAGS.map((f) => f.flag)]);
-  if (!expanded.ok) return { kind: 'error', message: expanded.error };
+  if (!expanded.ok) return argsError(expanded.error);
   let failure: string | undefined;
   let output = '';
   let values: Record<string, unknown> = {};
@@ -187,13 +192,10 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
       values = parsed as Record<string, unknown>;
       output = out;
     });
-  if (values['help'] === true) return { kind: 'help', text: output.replace(/\n*$/, '\n') };
+  if (values['help'] === true) return err({ kind: 'help', text: output.replace(/\n*$/, '\n') });
   if (failure !== undefined)
-    return {
-      kind: 'error',
-      message: failure.replace(/^Unknown arguments?: /, 'unrecognized arguments: ').replace(/\s*\n\s*/g, ' '),
-    };
-  if (last(values['longhelp']) === true) return { kind: 'longhelp' };
+    return argsError(failure.replace(/^Unknown arguments?: /, 'unrecognized arguments: ').replace(/\s*\n\s*/g, ' '));
+  if (last(values['longhelp']) === true) return err({ kind: 'longhelp' });
 
   const v: Record<string, unknown> = {};
   for (const f of ZDD_FLAGS) {
@@ -201,8 +203,7 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
     if (f.kind === 'boolean') v[f.flag] = raw === true;
     else if (f.kind === 'integer') {
       const text = raw === undefined ? String(f.default) : asText(raw).trim();
-      if (!/^[-+]?\d+$/.test(text))
-        return { kind: 'error', message: `argument ${label(f)}: invalid int value: '${text}'` };
+      if (!/^[-+]?\d+$/.test(text)) return argsError(`argument ${label(f)}: invalid int value: '${text}'`);
       v[f.flag] = Number(text);
     } else v[f.flag] = raw === undefined ? f.default : asText(raw);
   }
@@ -216,39 +217,35 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
       (req === 'marathon' && marathon.length === 0) ||
       (req !== 'marathon' && (v[req] === undefined || v[req] === ''))
     ) {
-      return { kind: 'error', message: `argument ${label(ZDD_FLAGS.find((f) => f.flag === req)!)} is required` };
+      return argsError(`argument ${label(ZDD_FLAGS.find((f) => f.flag === req)!)} is required`);
     }
   }
   const level = String(v['log-level']).toUpperCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(level))
-    return { kind: 'error', message: `Invalid log level: ${level}` };
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) return argsError(`Invalid log level: ${level}`);
   const num = (k: string): number => v[k] as number;
   const str = (k: string): string | undefined => v[k] as string | undefined;
   const dcos = str('dcos-auth-credentials') ?? (env['DCOS_SERVICE_ACCOUNT_CREDENTIAL'] || undefined);
-  return {
-    kind: 'ok',
-    args: {
-      marathon,
-      marathonLb: str('marathon-lb')!,
-      json: str('json')!,
-      dryRun: v['dry-run'] === true,
-      force: v['force'] === true,
-      resume: v['resume'] === true,
-      completeCur: v['complete-cur'] === true,
-      completePrev: v['complete-prev'] === true,
-      stepDelay: num('step-delay'),
-      initialInstances: num('initial-instances'),
-      linearIncrease: num('linear-increase'),
-      maxWait: num('max-wait'),
-      newInstances: num('new-instances'),
-      preKillHook: str('pre-kill-hook'),
-      syslogSocket: str('syslog-socket')!,
-      logFormat: str('log-format')!,
-      logLevel: level as LogLevel,
-      marathonAuthCredentialFile: str('marathon-auth-credential-file'),
-      authCredentials: str('auth-credentials'),
-      dcosAuthCredentials: dcos,
-      marathonCaCert: str('marathon-ca-cert'),
-    },
-  };
+  return ok({
+    marathon,
+    marathonLb: str('marathon-lb')!,
+    json: str('json')!,
+    dryRun: v['dry-run'] === true,
+    force: v['force'] === true,
+    resume: v['resume'] === true,
+    completeCur: v['complete-cur'] === true,
+    completePrev: v['complete-prev'] === true,
+    stepDelay: num('step-delay'),
+    initialInstances: num('initial-instances'),
+    linearIncrease: num('linear-increase'),
+    maxWait: num('max-wait'),
+    newInstances: num('new-instances'),
+    preKillHook: str('pre-kill-hook'),
+    syslogSocket: str('syslog-socket')!,
+    logFormat: str('log-format')!,
+    logLevel: level as LogLevel,
+    marathonAuthCredentialFile: str('marathon-auth-credential-file'),
+    authCredentials: str('auth-credentials'),
+    dcosAuthCredentials: dcos,
+    marathonCaCert: str('marathon-ca-cert'),
+  });
 }

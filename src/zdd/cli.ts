@@ -50,13 +50,14 @@ export async function runZddCommand(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
   const parsed = parseZddArgs(argv, env);
-  if (parsed.kind === 'help') return (process.stdout.write(parsed.text), 0);
-  if (parsed.kind === 'longhelp') return (process.stdout.write(LONGHELP), 0);
-  if (parsed.kind === 'error') {
-    process.stderr.write(`marathon-lb zdd: error: ${parsed.message}\n`);
+  if (!parsed.ok) {
+    const stop = parsed.error;
+    if (stop.kind === 'help') return (process.stdout.write(stop.text), 0);
+    if (stop.kind === 'longhelp') return (process.stdout.write(LONGHELP), 0);
+    process.stderr.write(`marathon-lb zdd: error: ${stop.message}\n`);
     return 2;
   }
-  const a = parsed.args;
+  const a = parsed.value;
   const logger = createLogger({ level: a.logLevel, format: a.logFormat, syslogSocket: a.syslogSocket, name: 'zdd' });
   let appJson: unknown;
   try {

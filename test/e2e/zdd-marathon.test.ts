@@ -46,10 +46,10 @@ describe('zdd against the simulated Marathon (auth, failover, writes)', () => {
       ['-m', `http://127.0.0.1:${dead},${sim.url}`, '-l', 'http://127.0.0.1:9', '-j', 'x.json', ...extra],
       {},
     );
-    if (parsed.kind !== 'ok') throw new Error(JSON.stringify(parsed));
-    const client = zddMarathonClient(parsed.args, quiet);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed));
+    const client = zddMarathonClient(parsed.value, quiet);
     if (!client.ok) throw new Error(client.error);
-    return { args: parsed.args, io: liveIo(parsed.args, client.value, quiet) };
+    return { args: parsed.value, io: liveIo(parsed.value, client.value, quiet) };
   }
 
   const dcosCreds = (): string =>

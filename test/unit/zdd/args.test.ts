@@ -4,8 +4,14 @@ const REQUIRED = ['-m', 'http://marathon:8080', '-l', 'http://marathon-lb:9090',
 const parse = (argv: string[], env: Record<string, string> = {}) => parseZddArgs(argv, env);
 const args = (argv: string[], env: Record<string, string> = {}) => {
   const r = parse(argv, env);
-  if (r.kind !== 'ok') throw new Error(JSON.stringify(r));
-  return r.args;
+  if (!r.ok) throw new Error(JSON.stringify(r));
+  return r.value;
+};
+/** Why the flags give no arguments (help, longhelp or an error). */
+const stop = (argv: string[]) => {
+  const r = parse(argv);
+  if (r.ok) throw new Error(`expected no arguments from ${argv.join(' ')}`);
+  return r.error;
 };
 
 describe("marathon-lb zdd flags are zdd.py's", () => {
@@ -143,41 +149,41 @@ describe("marathon-lb zdd flags are zdd.py's", () => {
   });
 
   test('errors in argparse words', () => {
-    expect(parse(['-l', 'http://lb', '-j', 'a.json'])).toEqual({
+    expect(stop(['-l', 'http://lb', '-j', 'a.json'])).toEqual({
       kind: 'error',
       message: 'argument --marathon/-m is required',
     });
-    expect(parse(['-m', 'http://m', '-j', 'a.json'])).toEqual({
+    expect(stop(['-m', 'http://m', '-j', 'a.json'])).toEqual({
       kind: 'error',
       message: 'argument --marathon-lb/-l is required',
     });
-    expect(parse(['-m', 'http://m', '-l', 'http://lb'])).toEqual({
+    expect(stop(['-m', 'http://m', '-l', 'http://lb'])).toEqual({
       kind: 'error',
       message: 'argument --json/-j is required',
     });
-    expect(parse([...REQUIRED, '-s', 'soon'])).toEqual({
+    expect(stop([...REQUIRED, '-s', 'soon'])).toEqual({
       kind: 'error',
       message: "argument --step-delay/-s: invalid int value: 'soon'",
     });
-    expect(parse([...REQUIRED, '--linear-increase', '1.5'])).toEqual({
+    expect(stop([...REQUIRED, '--linear-increase', '1.5'])).toEqual({
       kind: 'error',
       message: "argument --linear-increase: invalid int value: '1.5'",
     });
-    expect(parse([...REQUIRED, '--log-level', 'loud'])).toEqual({ kind: 'error', message: 'Invalid log level: LOUD' });
-    expect(parse([...REQUIRED, '--bogus'])).toMatchObject({
+    expect(stop([...REQUIRED, '--log-level', 'loud'])).toEqual({ kind: 'error', message: 'Invalid log level: LOUD' });
+    expect(stop([...REQUIRED, '--bogus'])).toMatchObject({
       kind: 'error',
       message: expect.stringMatching(/^unrecognized arguments: bogus/),
     });
-    expect(parse([...REQUIRED, '--complete'])).toEqual({
+    expect(stop([...REQUIRED, '--complete'])).toEqual({
       kind: 'error',
       message: 'ambiguous option: --complete could match --complete-cur, --complete-prev',
     });
   });
 
   test('--help lists the flags; --longhelp needs no other flag', () => {
-    const help = parse(['--help']);
+    const help = stop(['--help']);
     expect(help.kind).toBe('help');
     for (const f of ZDD_FLAGS) expect(help.kind === 'help' && help.text).toContain(`--${f.flag}`);
-    expect(parse(['--longhelp'])).toEqual({ kind: 'longhelp' });
+    expect(stop(['--longhelp'])).toEqual({ kind: 'longhelp' });
   });
 });

@@ -12,10 +12,10 @@ function ioFor(extra: string[] = []) {
     ['-m', 'http://127.0.0.1:1', '-l', 'http://localhost:9090', '-j', 'x.json', ...extra],
     {},
   );
-  if (parsed.kind !== 'ok') throw new Error('flags');
-  const client = zddMarathonClient(parsed.args, quiet);
+  if (!parsed.ok) throw new Error('flags');
+  const client = zddMarathonClient(parsed.value, quiet);
   if (!client.ok) throw new Error(client.error);
-  return { io: liveIo(parsed.args, client.value, quiet), args: parsed.args as ZddArgs };
+  return { io: liveIo(parsed.value, client.value, quiet), args: parsed.value as ZddArgs };
 }
 
 describe('zdd effects (liveIo)', () => {
@@ -59,7 +59,7 @@ describe('zdd effects (liveIo)', () => {
 
   test('credentials must be user:pass', () => {
     const parsed = parseZddArgs(['-m', 'http://m', '-l', 'http://l', '-j', 'x', '--auth-credentials', 'nocolon'], {});
-    expect(parsed.kind === 'ok' && zddMarathonClient(parsed.args, quiet)).toEqual({
+    expect(parsed.ok && zddMarathonClient(parsed.value, quiet)).toEqual({
       ok: false,
       error: 'Please provide marathon credentials in user:pass format',
     });
