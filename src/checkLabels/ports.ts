@@ -122,9 +122,9 @@ export function legacyNotes(app: Record<string, unknown>, served: readonly Servi
     for (const line of v.split('\n')) {
       if (!/^[ \t]*(?:req|rsp|block(?:[ \t]|$))/.test(line)) continue;
       const t = translateLine(line);
-      if (typeof t === 'string')
+      if (t.ok)
         notes.push(
-          `label ${k}: "${line.trim()}" (removed in HAProxy 2.1) is written as "${t.trim().replace(/\n\s*/g, ' / ')}"; write that yourself to drop the translation`,
+          `label ${k}: "${line.trim()}" (removed in HAProxy 2.1) is written as "${t.value.trim().replace(/\n\s*/g, ' / ')}"; write that yourself to drop the translation`,
         );
     }
   }

@@ -10,7 +10,7 @@
  * regex `^Name:<space>rest` is a rule on header Name's value, and `^<method> <uri>` one on the
  * path and query (the version is never part of the rewrite here). Anything else is reported.
  */
-import { err, ok, type Result } from '../result';
+import { err, map, ok, type Result } from '../result';
 import { conditionDnf, quoteWord, splitWords, withTerm, type Dnf, type Word } from './configWords';
 
 /** A line that cannot be translated, and why. */
@@ -32,8 +32,8 @@ export function translateLegacyDirectives(text: string): Translation {
     const line = lines[i]!;
     if (!LEGACY_LINE.test(line)) continue;
     const t = translateLine(line);
-    if (typeof t !== 'string') return err({ line: line.trim(), message: t.error });
-    lines[i] = t;
+    if (!t.ok) return err({ line: line.trim(), message: t.error });
+    lines[i] = t.value;
   }
   return ok(lines.join('\n'));
 }
@@ -61,7 +61,8 @@ interface Directive {
   readonly dnf: Dnf | null;
 }
 
-type Out = string | { readonly error: string };
+/** A line's translation, or why it cannot be translated. */
+type Out = Result<string>;
 
 /** One line in, one or more lines out (same indentation, comment kept), or the reason it stays. */
 export function translateLine(line: string): Out {
@@ -71,10 +72,12 @@ export function translateLine(line: string): Out {
   if (keyword === 'block') {
     if (words.length < 2)
       return fail(keyword, 'it needs an "if" or "unless" condition', 'http-request deny if <condition>');
-    return `${indent}http-request deny ${words
-      .slice(1)
-      .map((w) => w.raw)
-      .join(' ')}${tail}`;
+    return ok(
+      `${indent}http-request deny ${words
+        .slice(1)
+        .map((w) => w.raw)
+        .join(' ')}${tail}`,
+    );
   }
   const m = /^(req|rsp)(i?)(add|del|rep|allow|deny|tarpit|pass)$/.exec(keyword);
   if (
@@ -82,7 +85,7 @@ export function translateLine(line: string): Out {
     (m[2] === 'i' && m[3] === 'add') ||
     (m[1] === 'rsp' && !['add', 'del', 'rep', 'deny'].includes(m[3]!))
   )
-    return line; // not one we know: HAProxy says what it thinks
+    return ok(line); // not one we know: HAProxy says what it thinks
   const kind = KINDS[m[3]!]!;
   const args = words.slice(1, 1 + ARGS[kind]);
   const rest = words.slice(1 + ARGS[kind]);
@@ -101,7 +104,7 @@ export function translateLine(line: string): Out {
     dnf,
   };
   const out = translate(d);
-  return typeof out === 'string' ? `${indent}${out}${tail}` : out;
+  return map(out, (o) => `${indent}${o}${tail}`);
 }
 
 const SUGGEST: Readonly<Record<Kind, string>> = {
@@ -114,10 +117,10 @@ const SUGGEST: Readonly<Record<Kind, string>> = {
   pass: 'the conditions of the rules it exempted from (… unless <condition>)',
 };
 
-function fail(keyword: string, why: string, suggestion: string): { error: string } {
-  return {
-    error: `"${keyword}" was removed in HAProxy 2.1 and cannot be translated mechanically here (${why}); write ${suggestion} instead`,
-  };
+function fail(keyword: string, why: string, suggestion: string): Out {
+  return err(
+    `"${keyword}" was removed in HAProxy 2.1 and cannot be translated mechanically here (${why}); write ${suggestion} instead`,
+  );
 }
 
 const cond = (d: Directive): string => (d.cond === '' ? '' : ` ${d.cond}`);
@@ -132,14 +135,14 @@ function translate(d: Directive): Out {
     const name = colon < 0 ? '' : search.slice(0, colon).trim();
     if (!TOKEN.test(name)) return fail(d.keyword, `"${search}" is not "Name: value"`, SUGGEST.add);
     const value = search.slice(colon + 1).trim();
-    return `${action} add-header ${quoteWord(name)} ${quoteWord(logFormat(value))}${cond(d)}`;
+    return ok(`${action} add-header ${quoteWord(name)} ${quoteWord(logFormat(value))}${cond(d)}`);
   }
   if (d.kind === 'pass') return fail(d.keyword, 'it only exempted requests from later req* filters', SUGGEST.pass);
   const header = headerRegex(search);
   if (d.kind === 'del') {
     if (header === null || !/^(?:\.\*)?\$?$/.test(header.rest))
       return fail(d.keyword, `the regex "${search}" is more than "^Name:"`, SUGGEST.del);
-    return `${action} del-header ${header.name}${cond(d)}`;
+    return ok(`${action} del-header ${header.name}${cond(d)}`);
   }
   if (d.kind === 'rep') return replace(d, action, search, header);
   // allow / deny / tarpit: the same action with the regex as one more ACL term.
@@ -153,7 +156,7 @@ function translate(d: Directive): Out {
       return fail(d.keyword, `the regex "${search}" is neither "^Name: …" nor "^<method> /<path>"`, SUGGEST[d.kind]);
     term = `${r.methods === null ? '' : `{ method ${r.methods.join(' ')} } `}{ pathq ${flags} ${quoteWord(`^${r.uri}`)} }`;
   }
-  return `${action} ${d.kind} ${withTerm(term, d.dnf)}`;
+  return ok(`${action} ${d.kind} ${withTerm(term, d.dnf)}`);
 }
 
 /** `rep`: a header's value (same name before and after) or the request's path and query. */
@@ -165,7 +168,9 @@ function replace(d: Directive, action: string, search: string, header: HeaderReg
     if (to === null || to[1]!.toLowerCase() !== header.name.toLowerCase()) {
       return fail(d.keyword, `"${replacement}" does not keep header ${header.name}`, SUGGEST.rep);
     }
-    return `${action} replace-header ${header.name} ${quoteWord(`${ci}^${header.rest}`)} ${quoteWord(logFormat(to[2]!))}${cond(d)}`;
+    return ok(
+      `${action} replace-header ${header.name} ${quoteWord(`${ci}^${header.rest}`)} ${quoteWord(logFormat(to[2]!))}${cond(d)}`,
+    );
   }
   const r = d.side === 'request' ? requestLine(search) : null;
   if (r === null)
@@ -193,7 +198,9 @@ function replace(d: Directive, action: string, search: string, header: HeaderReg
     );
   }
   const methodCond = r.methods === null ? cond(d) : ` ${withTerm(`{ method ${r.methods.join(' ')} }`, d.dnf)}`;
-  return `${action} replace-pathq ${quoteWord(`${ci}^${r.uri.replace(/\$$/, '')}`)} ${quoteWord(logFormat(uriTo))}${methodCond}`;
+  return ok(
+    `${action} replace-pathq ${quoteWord(`${ci}^${r.uri.replace(/\$$/, '')}`)} ${quoteWord(logFormat(uriTo))}${methodCond}`,
+  );
 }
 
 interface HeaderRegex {
