@@ -13,6 +13,12 @@ export function normalizeAppId(raw: unknown): string | null {
   return segments.every((s) => SEGMENT.test(s)) ? '/' + segments.join('/') : null;
 }
 
+/** A normalized app definition, and the next service port to assign after the ones it took. */
+interface Normalized {
+  readonly def: AppDef;
+  readonly nextServicePort: number;
+}
+
 /**
  * Turns a posted app definition into the normalized form Marathon 1.5+ answers with: leading `/` on
  * the id, `instances`/`labels`/`healthChecks`/`networks` defaulted, Docker-era `container.docker.portMappings`
@@ -23,7 +29,7 @@ export function normalizeAppDef(
   state: SimState,
   now: string,
   previous?: AppDef,
-): { readonly ok: true; readonly def: AppDef; readonly nextServicePort: number } | SimFailure {
+): Result<Normalized, SimFailure> {
   if (!isObject(raw)) return fail(400, 'app definition must be a JSON object');
   const id = normalizeAppId(raw['id'] ?? previous?.id);
   if (id === null)
@@ -77,7 +83,7 @@ export function normalizeAppDef(
     def['portDefinitions'] = ports.definitions.map((d) => ({ ...d, port: take(d.port) }));
   else delete def['portDefinitions'];
   delete def['ports'];
-  return { ok: true, def: def as unknown as AppDef, nextServicePort: next };
+  return ok({ def: def as unknown as AppDef, nextServicePort: next });
 }
 
 function withoutLegacyDocker(container: unknown): Json {

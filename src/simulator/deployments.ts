@@ -1,6 +1,7 @@
 import * as ev from './events';
 import { newDeploymentId } from './taskGen';
-import type { Ctx, Outcome, SimApp, SimDeployment, SimEvent, SimFailure, SimState, SimTask } from './types';
+import { ok, type Err } from '../result';
+import type { Change, Ctx, Outcome, SimApp, SimDeployment, SimEvent, SimFailure, SimState, SimTask } from './types';
 import { fail } from './types';
 
 /**
@@ -17,7 +18,7 @@ import { fail } from './types';
 const pending = (t: SimTask): boolean => (t.alive !== null && t.alive !== true) || t.ready === false;
 
 /** The 409 Marathon answers for a change to an app with a deployment in progress, or null. */
-export function lockedBy(state: SimState, appId: string, force: boolean): SimFailure | null {
+export function lockedBy(state: SimState, appId: string, force: boolean): Err<SimFailure> | null {
   if (force) return null;
   const running = state.deployments.filter((d) => d.appId === appId);
   if (running.length === 0) return null;
@@ -42,7 +43,7 @@ export function deployment(
   ctx: Ctx,
   lead: readonly SimEvent[],
   stopAfter: readonly SimTask[] = [],
-): Outcome & { readonly ok: true } {
+): Change {
   const seq = state.seq + 1;
   const id = newDeploymentId(seq, ctx.seed);
   const d = ev.deploymentEvents(id, app.def.id, action, app.def.version, ctx.now);
@@ -67,7 +68,7 @@ export function deployment(
     waits || gone.size === 0
       ? state.apps
       : state.apps.map((a) => (a.def.id === app.def.id ? { ...a, tasks: a.tasks.filter((t) => !gone.has(t.id)) } : a));
-  return { ok: true, state: { ...state, apps, seq, deployments }, events, started, stopped: killed };
+  return { state: { ...state, apps, seq, deployments }, events, started, stopped: killed };
 }
 
 /** Ends the deployments whose tasks are all healthy and ready (or gone): kills what restarts replace, success events. */
@@ -113,13 +114,12 @@ export function settle(
 export function cancelDeployment(state: SimState, id: string, now: string): Outcome {
   const d = state.deployments.find((x) => x.id === id);
   if (!d) return fail(404, `DeploymentPlan ${id} does not exist`);
-  return {
-    ok: true,
+  return ok({
     state: { ...state, deployments: state.deployments.filter((x) => x !== d) },
     events: [failedEvent(d, now)],
     started: [],
     stopped: [],
-  };
+  });
 }
 
 export const startEvents = (tasks: readonly SimTask[], now: string): SimEvent[] =>

@@ -43,8 +43,9 @@ export class Engine {
     const run = this.tail.then(async () => {
       if (this.closed) throw new SimulatorError(503, 'the simulator is closed');
       const ctx: Ctx = { ...this.ctx(), clientIp };
-      let out = op(this.current, ctx);
-      if (!out.ok) throw new SimulatorError(out.status, out.error);
+      const first = op(this.current, ctx);
+      if (!first.ok) throw new SimulatorError(first.error.status, first.error.message);
+      let out = first.value;
       let backends: TaskBackend[] = [];
       const pool = this.pool;
       const served = out.started.map((t) => pool?.serves(t.appId) === true);
@@ -54,11 +55,15 @@ export class Engine {
         // Tasks of apps the pool does not serve keep fake ports (a hole in `ports`).
         let next = 0;
         const ports = served.map((s) => (s ? backends[next++]!.ports : undefined));
-        out = op(this.current, { ...ctx, ports });
-        if (!out.ok || out.started.length !== served.length) {
+        const again = op(this.current, { ...ctx, ports });
+        if (!again.ok || again.value.started.length !== served.length) {
           await Promise.all(backends.map((b) => b.close()));
-          throw new SimulatorError(500, `transition is not repeatable: ${out.ok ? 'task count changed' : out.error}`);
+          throw new SimulatorError(
+            500,
+            `transition is not repeatable: ${again.ok ? 'task count changed' : again.error.message}`,
+          );
         }
+        out = again.value;
       }
       const next = out.state;
       this.current = next;

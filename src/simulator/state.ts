@@ -4,6 +4,7 @@ import * as ev from './events';
 import { newTasks } from './taskGen';
 import type { AppDef, Ctx, Outcome, SimApp, SimEvent, SimState, SimTask, TaskState } from './types';
 import { fail, TERMINAL_STATES } from './types';
+import { ok } from '../result';
 
 /**
  * Pure state transitions of the simulated Marathon: (state, request, ctx) → new state + the events
@@ -13,13 +14,16 @@ import { fail, TERMINAL_STATES } from './types';
 export function createApp(state: SimState, raw: unknown, ctx: Ctx): Outcome {
   const norm = normalizeAppDef(raw, state, ctx.now);
   if (!norm.ok) return norm;
-  if (findApp(state, norm.def.id)) return fail(409, `app ${norm.def.id} already exists`);
-  const created = newTasks(norm.def, norm.def.instances, { ...state, nextServicePort: norm.nextServicePort }, ctx, 0);
-  const app: SimApp = { def: norm.def, tasks: created.tasks };
+  const { def, nextServicePort } = norm.value;
+  if (findApp(state, def.id)) return fail(409, `app ${def.id} already exists`);
+  const created = newTasks(def, def.instances, { ...state, nextServicePort }, ctx, 0);
+  const app: SimApp = { def, tasks: created.tasks };
   const next = { ...created.state, apps: [...state.apps, app] };
-  return deployment(next, app, 'StartApplication', created.tasks, [], ctx, [
-    ev.apiPostEvent(app.def, ctx.now, ctx.clientIp),
-  ]);
+  return ok(
+    deployment(next, app, 'StartApplication', created.tasks, [], ctx, [
+      ev.apiPostEvent(app.def, ctx.now, ctx.clientIp),
+    ]),
+  );
 }
 
 /**
@@ -31,8 +35,9 @@ export function updateApp(state: SimState, appId: string, patch: unknown, ctx: C
   if (!app) return fail(404, `app ${appId} does not exist`);
   const locked = lockedBy(state, app.def.id, force);
   if (locked) return locked;
-  const norm = normalizeAppDef(patch, state, ctx.now, app.def);
-  if (!norm.ok) return norm;
+  const normalized = normalizeAppDef(patch, state, ctx.now, app.def);
+  if (!normalized.ok) return normalized;
+  const norm = normalized.value;
   if (norm.def.id !== app.def.id) return fail(422, `app ${appId}: the id cannot change (got ${norm.def.id})`);
   const configChanged = !sameOn(
     app.def,
@@ -50,22 +55,26 @@ export function updateApp(state: SimState, appId: string, patch: unknown, ctx: C
     // The old tasks serve until the new ones are healthy and ready (at once when the clock does not run).
     const fresh = newTasks(def, def.instances, base, ctx, 0);
     const updated = { def, tasks: [...app.tasks, ...fresh.tasks] };
-    return deployment(
-      withApp(fresh.state, updated),
-      updated,
-      'RestartApplication',
-      fresh.tasks,
-      [],
-      ctx,
-      [ev.apiPostEvent(def, ctx.now, ctx.clientIp)],
-      app.tasks,
+    return ok(
+      deployment(
+        withApp(fresh.state, updated),
+        updated,
+        'RestartApplication',
+        fresh.tasks,
+        [],
+        ctx,
+        [ev.apiPostEvent(def, ctx.now, ctx.clientIp)],
+        app.tasks,
+      ),
     );
   }
   const scaled = scaleTasks(app.tasks, def, base, ctx);
   const updated = { def, tasks: scaled.tasks };
-  return deployment(withApp(scaled.state, updated), updated, 'ScaleApplication', scaled.started, scaled.stopped, ctx, [
-    ev.apiPostEvent(def, ctx.now, ctx.clientIp),
-  ]);
+  return ok(
+    deployment(withApp(scaled.state, updated), updated, 'ScaleApplication', scaled.started, scaled.stopped, ctx, [
+      ev.apiPostEvent(def, ctx.now, ctx.clientIp),
+    ]),
+  );
 }
 
 export const scaleApp = (state: SimState, appId: string, instances: unknown, ctx: Ctx): Outcome =>
@@ -101,7 +110,7 @@ export function deleteApp(state: SimState, appId: string, ctx: Ctx, force = true
   );
   // app_terminated_event comes after the kills, before the deployment ends.
   const events = [...gone.events.slice(0, -2), ev.appTerminatedEvent(app.def.id, ctx.now), ...gone.events.slice(-2)];
-  return { ...gone, events };
+  return ok({ ...gone, events });
 }
 
 /**
@@ -115,7 +124,7 @@ export function setTaskState(state: SimState, taskId: string, status: TaskState,
   if (!TERMINAL_STATES.includes(status)) {
     const moved = { ...task, state: status };
     const next = withApp(state, { ...app, tasks: app.tasks.map((t) => (t === task ? moved : t)) });
-    return { ok: true, state: next, events: [ev.statusUpdateEvent(moved, status, ctx.now)], started: [], stopped: [] };
+    return ok({ state: next, events: [ev.statusUpdateEvent(moved, status, ctx.now)], started: [], stopped: [] });
   }
   return killTasks(state, [taskId], scale, ctx, true, status);
 }
@@ -170,13 +179,12 @@ export function killTasks(
     events.push(...tasks.map((t) => ev.statusUpdateEvent(t, status, ctx.now)), ...startEvents(fresh.tasks, ctx.now));
   }
   const settled = settle(cur, ctx.now);
-  return {
-    ok: true,
+  return ok({
     state: settled.state,
     events: [...events, ...settled.events],
     started,
     stopped: [...stopped, ...settled.stopped],
-  };
+  });
 }
 
 export function setTaskHealth(state: SimState, taskId: string, alive: boolean, ctx: Ctx): Outcome {
@@ -197,13 +205,12 @@ export function setTaskHealth(state: SimState, taskId: string, alive: boolean, c
   const next = withApp(state, { ...app, tasks: app.tasks.map((t) => (t === task ? changed : t)) });
   const events = task.alive === alive ? [] : [ev.healthStatusChangedEvent(changed, alive, ctx.now)];
   const settled = settle(next, ctx.now);
-  return {
-    ok: true,
+  return ok({
     state: settled.state,
     events: [...events, ...settled.events],
     started: [],
     stopped: settled.stopped,
-  };
+  });
 }
 
 /** A readiness-check verdict: Marathon sends no event for it; a deployment waiting only on it ends. */
@@ -215,7 +222,7 @@ export function setTaskReady(state: SimState, taskId: string, ready: boolean, ct
     return fail(422, `app ${app.def.id} has no readinessChecks, so task ${taskId} has no readiness`);
   const next = withApp(state, { ...app, tasks: app.tasks.map((t) => (t === task ? { ...task, ready } : t)) });
   const settled = settle(next, ctx.now);
-  return { ok: true, state: settled.state, events: settled.events, started: [], stopped: settled.stopped };
+  return ok({ state: settled.state, events: settled.events, started: [], stopped: settled.stopped });
 }
 
 function scaleTasks(

@@ -2,6 +2,7 @@
  * Data of the Marathon simulator. Everything here is plain, readonly JSON-like data so that the
  * state transitions in state.ts stay pure and can be re-run (see Simulator.apply).
  */
+import { err, type Err, type Result } from '../result';
 
 /** A Marathon app definition as posted to `/v2/apps` (without `tasks`). Unknown fields are kept. */
 export interface AppDef {
@@ -167,16 +168,15 @@ export interface Change {
   readonly stopped: readonly SimTask[];
 }
 
-export type Outcome = ({ readonly ok: true } & Change) | SimFailure;
-
+/** Why a change is refused: the HTTP status the control API answers with, and Marathon's message. */
 export interface SimFailure {
-  readonly ok: false;
-  /** HTTP status the control API answers with. */
   readonly status: 400 | 404 | 409 | 422;
-  readonly error: string;
+  readonly message: string;
 }
 
-export const fail = (status: SimFailure['status'], error: string): SimFailure => ({ ok: false, status, error });
+export type Outcome = Result<Change, SimFailure>;
+
+export const fail = (status: SimFailure['status'], message: string): Err<SimFailure> => err({ status, message });
 
 export const emptyState = (): SimState => ({
   apps: [],
