@@ -10,11 +10,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findConfigDir } from '../src/configDir';
-import { httpGet } from '../src/demo/live';
 import { prepareDemoFiles } from '../src/demo/setup';
 import { MasterSocket } from '../src/haproxy/masterSocket';
 import { backendOf, scaledAppId, vhostOf } from './scaleApps';
@@ -41,14 +41,37 @@ async function freePorts(n: number): Promise<number[]> {
   return ports;
 }
 
+/**
+ * Polls the app's vhost through HAProxy until the task answers. One keep-alive connection per poller:
+ * a new connection every 2 ms from up to 100 pollers left tens of thousands of loopback ports in
+ * TIME_WAIT, and connects then failed or hung for seconds (the trial looked like a slow route).
+ */
 async function answeredBy(port: number, i: number, task: string, timeoutMs: number): Promise<boolean> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    const a = await httpGet(port, vhostOf(i), 1000).catch(() => undefined);
-    if (a?.status === 200 && a.body.includes(`"task":"${task}"`)) return true;
-    await sleep(2);
+  try {
+    while (performance.now() < deadline) {
+      const a = await get(agent, port, vhostOf(i)).catch(() => undefined);
+      if (a?.status === 200 && a.body.includes(`"task":"${task}"`)) return true;
+      await sleep(2);
+    }
+    return false;
+  } finally {
+    agent.destroy();
   }
-  return false;
+}
+
+function get(agent: http.Agent, port: number, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent, timeout: 1000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
 }
 
 interface SimTask {
