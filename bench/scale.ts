@@ -132,6 +132,8 @@ async function main(): Promise<void> {
   // --log FILE: the controller's log; --ctl 'flags…': extra controller flags (to diagnose, e.g. '--log-level debug'; the figures use none).
   const logAt = process.argv.indexOf('--log');
   const logPath = logAt < 0 ? undefined : process.argv[logAt + 1];
+  const ctlLog = logPath ?? path.join(dir, 'controller.log');
+  const logFd = fs.openSync(ctlLog, 'w');
   const ctlAt = process.argv.indexOf('--ctl');
   const extra = ctlAt < 0 ? [] : (process.argv[ctlAt + 1] ?? '').split(' ').filter((x) => x !== '');
   const nodeAt = process.argv.indexOf('--node'); // node flags for the controller, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'
@@ -151,16 +153,17 @@ async function main(): Promise<void> {
       ...files.flags,
       ...extra,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // Its log straight into a file: through a pipe this busy process drains late, and a full pipe
+    // blocks the controller's synchronous stderr writes (figures that were the bench's, not its).
+    { stdio: ['ignore', 'ignore', logFd] },
   );
-  if (logPath !== undefined) ctl.stderr.pipe(fs.createWriteStream(logPath));
-  let stderrTail = '';
-  ctl.stderr.on('data', (c: Buffer) => void (stderrTail = (stderrTail + c.toString()).slice(-4000)));
+  fs.closeSync(logFd);
+  const stderrTail = (): string => fs.readFileSync(ctlLog, 'utf8').slice(-4000);
   try {
     const ready0 = performance.now();
     const first = (await tasksOf(marathon.url, 0))[0]!.id;
     if (!(await answeredBy(ports.http, 0, first, 300_000)))
-      throw new Error(`the controller never routed the apps:\n${stderrTail}`);
+      throw new Error(`the controller never routed the apps:\n${stderrTail()}`);
     console.error(`controller up and routing ${n} apps after ${Math.round(performance.now() - ready0)} ms`);
     const master = MasterSocket.at(path.join(dir, 'master.sock'), 5000);
     const reloadsNow = async (): Promise<number> => {

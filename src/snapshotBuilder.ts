@@ -15,6 +15,7 @@ import type { DesiredState } from './reconcile/applyPort';
 import type { HealthMemory } from './reconcile/healthMemory';
 import type { BuildFault } from './reconcile/pipeline';
 import { throwingItems } from './reconcile/throwingItems';
+import { err, ok, type Result } from './result';
 
 /** A snapshot read from Marathon: the apps body and the addresses of its host names. */
 export interface Fetched {
@@ -43,7 +44,7 @@ export interface SnapshotBuilderDeps {
  */
 export function snapshotBuilder(
   d: SnapshotBuilderDeps,
-): (f: Fetched) => (DesiredState & { faults?: BuildFault[] }) | { error: string } {
+): (f: Fetched) => Result<DesiredState & { faults?: BuildFault[] }> {
   const { templates, modelOpts, renderOpts, health, servers, serverLines } = d;
   /** `probe`: fresh caches, so trial builds leave the live ones (server ids, rendered lines) alone. */
   const snapshotOf = (body: unknown, hosts: ReadonlyMap<string, string>, probe: boolean) =>
@@ -71,7 +72,7 @@ export function snapshotBuilder(
       snap = snapshotOf(isolated.body, f.hosts, false);
       faults = isolated.faults;
     }
-    if (!snap.ok) return { error: `Marathon apps: ${snap.error}` };
+    if (!snap.ok) return err(`Marathon apps: ${snap.error}`);
     health.remember(snap.value.observedHealth);
     const leftOut: Problem[] = faults.map((x) => ({
       appId: x.appId ?? '(unnamed app)',
@@ -79,12 +80,12 @@ export function snapshotBuilder(
       label: null,
       message: `building its config failed (internal error: ${x.error})`,
     }));
-    return {
+    return ok({
       model: { ...snap.value.model, problems: [...snap.value.model.problems, ...leftOut] },
       rendered: snap.value.rendered,
       faults,
       source: { apps: snap.value.apps, hosts: f.hosts },
-    };
+    });
   };
 }
 
@@ -94,34 +95,31 @@ export function snapshotBuilder(
  * lines, for the runtime API); the config text stays the one HAProxy last read, since a fast state
  * changes servers at runtime only (the next snapshot writes the file). Or why it is left to the snapshot.
  */
-export function fastBuilder(
-  d: SnapshotBuilderDeps,
-): (event: FastEvent, base: DesiredState) => DesiredState | { readonly refused: string } {
+export function fastBuilder(d: SnapshotBuilderDeps): (event: FastEvent, base: DesiredState) => Result<DesiredState> {
   const { templates, modelOpts, renderOpts, health, serverLines } = d;
   return (event, base) => {
     const source = base.source;
-    if (source === undefined) return { refused: 'the applied state has no apps to apply events to' };
+    if (source === undefined) return err('the applied state has no apps to apply events to');
     const resolve = resolverFrom(source.hosts);
     // A host the last snapshot did not resolve: the snapshot resolves it.
     if (event.type === 'status_update_event' && event.host !== undefined && resolve(event.host) === undefined) {
-      return { refused: `app ${event.appId}: host ${event.host} not resolved yet` };
+      return err(`app ${event.appId}: host ${event.host} not resolved yet`);
     }
     const r = fastApply({ apps: source.apps, model: base.model }, event, modelOpts, {
       resolve,
       rememberedHealth: health.view,
       files: fileChecks(),
     });
-    if (!r.ok) return { refused: r.reason };
-    const part = renderConfig(r.changed, templates, renderOpts, serverLines);
-    if (part.problems.length > 0)
-      return { refused: `app ${event.appId}: ${part.problems.map((p) => p.message).join('; ')}` };
+    if (!r.ok) return r;
+    const part = renderConfig(r.value.changed, templates, renderOpts, serverLines);
+    if (part.problems.length > 0) return err(`app ${event.appId}: ${part.problems.map((p) => p.message).join('; ')}`);
     const lines = new Map(source.serverLines);
     for (const [backend, servers] of serverLinesByBackend(part.config)) lines.set(backend, servers);
-    return {
-      model: r.state.model,
+    return ok({
+      model: r.value.state.model,
       rendered: base.rendered,
-      source: { apps: r.state.apps, hosts: source.hosts, fast: true, serverLines: lines },
-    };
+      source: { apps: r.value.state.apps, hosts: source.hosts, fast: true, serverLines: lines },
+    });
   };
 }
 
@@ -145,8 +143,8 @@ export function fastReplay(
     for (const event of events) {
       const r = fastApply(fast, event, modelOpts, ctx);
       if (!r.ok) continue;
-      fast = r.state;
-      for (const svc of r.changed) {
+      fast = r.value.state;
+      for (const svc of r.value.changed) {
         if (!sameData(byBackend.get(svc.backend)?.servers, svc.servers)) changed = true;
         byBackend.set(svc.backend, svc);
       }

@@ -5,6 +5,7 @@ import { networkingMode, ServicePortAssigner } from '../model/networking';
 import { readinessVeto } from '../model/readiness';
 import { toModel, type ModelContext, type ModelOptions } from '../model/services';
 import type { Model, Service } from '../model/types';
+import { err, ok, type Result } from '../result';
 
 /** The events the fast path may apply: a task's state or health, for an app already known. */
 export type FastEvent = StatusUpdateEvent | HealthStatusChangedEvent;
@@ -75,9 +76,8 @@ export function applyEvent(apps: readonly MarathonApp[], event: FastEvent): read
   return next;
 }
 
-export type FastResult =
-  | { readonly ok: true; readonly state: FastState; readonly changed: readonly Service[] }
-  | { readonly ok: false; readonly reason: string };
+/** The state after the event and the services it rebuilt; or why the snapshot must decide. */
+export type FastResult = Result<{ readonly state: FastState; readonly changed: readonly Service[] }>;
 
 /**
  * `event` applied to `state`: the services of the one routed app it concerns (its deployment group,
@@ -88,18 +88,16 @@ export type FastResult =
  */
 export function fastApply(state: FastState, event: FastEvent, opts: ModelOptions, ctx: ModelContext): FastResult {
   const apps = applyEvent(state.apps, event);
-  if (apps === null)
-    return { ok: false, reason: `app ${event.appId}: not in the last snapshot, or its task is unknown` };
+  if (apps === null) return err(`app ${event.appId}: not in the last snapshot, or its task is unknown`);
   const ix = appIndex(apps);
   const target = apps[ix.at.get(event.appId)!]!;
   const previous = state.apps[ix.at.get(event.appId)!]!;
   const veto = readinessVeto(target, event, opts.respectReadinessChecks);
-  if (veto !== null) return { ok: false, reason: `app ${event.appId}: ${veto}` };
+  if (veto !== null) return err(`app ${event.appId}: ${veto}`);
   // IP-per-task service ports are assigned from the first task's ports, in turn across all apps.
   const assigned = (app: MarathonApp): string =>
     JSON.stringify(new ServicePortAssigner(opts.servicePortRange).servicePorts(app, networkingMode(app)));
-  if (assigned(previous) !== assigned(target))
-    return { ok: false, reason: `app ${event.appId}: its assigned service ports change` };
+  if (assigned(previous) !== assigned(target)) return err(`app ${event.appId}: its assigned service ports change`);
   const id = routedId(target);
   const group = [...new Set([...(ix.groups.get(id) ?? []), ...(ix.at.has(id) ? [ix.at.get(id)!] : [])])]
     .sort((a, b) => a - b)
@@ -116,8 +114,7 @@ export function fastApply(state: FastState, event: FastEvent, opts: ModelOptions
   const before = places.map((i) => state.model.services[i]!);
   const after = rebuilt.services.filter((s) => members.has(s.appId));
   const p = plan(before, after);
-  if (p.reloadReasons.length > 0)
-    return { ok: false, reason: `app ${id}: ${p.reloadReasons.map((r) => r.kind).join(', ')}` };
+  if (p.reloadReasons.length > 0) return err(`app ${id}: ${p.reloadReasons.map((r) => r.kind).join(', ')}`);
   const sorted = [...after].sort(byAppAndPort);
   const services =
     sorted.length === places.length && sorted.every((svc, k) => svc.backend === before[k]!.backend)
@@ -127,7 +124,7 @@ export function fastApply(state: FastState, event: FastEvent, opts: ModelOptions
           sorted,
         );
   const problems = [...state.model.problems.filter((x) => !members.has(x.appId)), ...rebuilt.problems];
-  return { ok: true, state: { apps, model: { services, problems } }, changed: after };
+  return ok({ state: { apps, model: { services, problems } }, changed: after });
 }
 
 const byAppAndPort = (a: Service, b: Service): number =>

@@ -2,6 +2,7 @@ import { EMPTY, Observable, mergeMap, of } from 'rxjs';
 import type { FastEvent } from './fastApply';
 import type { MarathonEvent } from '../marathon/eventTypes';
 import type { DesiredState } from './applyPort';
+import type { Result } from '../result';
 
 /** Work for the apply sink made from one event, without a snapshot. */
 export interface FastWork {
@@ -16,7 +17,7 @@ export interface FastPathDeps {
   /** What HAProxy runs now (the applied state), or null before the first apply. */
   readonly current: () => DesiredState | null;
   /** Pure: the event applied to a state, or why the snapshot must decide. */
-  readonly build: (event: FastEvent, base: DesiredState) => DesiredState | { readonly refused: string };
+  readonly build: (event: FastEvent, base: DesiredState) => Result<DesiredState>;
   readonly now: () => number;
   readonly onRefused?: (event: FastEvent, reason: string) => void;
 }
@@ -56,14 +57,14 @@ export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent
               return refuse(`app ${event.appId}: an earlier event of it is left to the snapshot`);
             const base = newest !== null && (made.has(current) || current === baseOfNewest) ? newest : current;
             const built = deps.build(event, base);
-            if ('refused' in built) return refuse(built.refused);
-            made.add(built);
-            newest = built;
+            if (!built.ok) return refuse(built.error);
+            made.add(built.value);
+            newest = built.value;
             baseOfNewest = current;
             const at = deps.now();
             return of<FastWork>({
               kind: 'desired',
-              state: built,
+              state: built.value,
               triggeredAt: at,
               fetchedAt: at,
               fast: { eventType: event.eventType, appId: event.appId },

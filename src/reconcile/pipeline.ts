@@ -16,6 +16,7 @@ import {
 } from 'rxjs';
 import type { StreamItem } from '../marathon/events';
 import type { MarathonEvent } from '../marathon/eventTypes';
+import type { Result } from '../result';
 import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
 import type { AppliedState } from './appliedState';
 import { applySink, type ApplyOutcome } from '../streams/applySink';
@@ -101,9 +102,7 @@ export interface PipelineDeps<F> {
    * Pure: snapshot → desired state (with the faults it isolated, if any), or a message naming what is
    * wrong with it. Should not throw; if it does, that snapshot is skipped.
    */
-  readonly build: (
-    fetched: F,
-  ) => (DesiredState & { readonly faults?: readonly BuildFault[] }) | { readonly error: string };
+  readonly build: (fetched: F) => Result<DesiredState & { readonly faults?: readonly BuildFault[] }>;
   readonly haproxy: ApplyPort;
   readonly applied: AppliedState;
   /** The event fast path's build (task and health events of known apps); absent: snapshots only. */
@@ -214,17 +213,18 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
           report({ kind: 'stage-error', stage: 'build', error: message(e), appId: appOf(e), fetchedAt });
           return EMPTY;
         }
-        if ('error' in built) {
+        if (!built.ok) {
           if (built.error !== lastInvalid) report({ kind: 'snapshot-invalid', error: built.error });
           lastInvalid = built.error;
           return EMPTY;
         }
         lastInvalid = null;
-        for (const f of built.faults ?? [])
+        const { model, rendered, source, faults } = built.value;
+        for (const f of faults ?? [])
           report({ kind: 'stage-error', stage: 'build', error: f.error, appId: f.appId, fetchedAt, isolated: true });
         return of<Work>({
           kind: 'desired',
-          state: { model: built.model, rendered: built.rendered, ...(built.source ? { source: built.source } : {}) },
+          state: { model, rendered, ...(source ? { source } : {}) },
           triggeredAt,
           fetchedAt,
         });

@@ -10,6 +10,7 @@ import { fastPath, type FastWork } from '../../src/reconcile/fastPath';
 import { pipeline, type PipelineEvent } from '../../src/reconcile/pipeline';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { makeService } from '../support/fixtures';
+import { err, ok, type Result } from '../../src/result';
 
 const newScheduler = (): TestScheduler => new TestScheduler((a, b) => expect(a).toEqual(b));
 
@@ -44,9 +45,9 @@ const started = (n: number, appId = '/a'): MarathonEvent => ({
 });
 const posted: MarathonEvent = { type: 'api_post_event', eventType: 'api_post_event', appId: '/a' };
 /** The fake build: a started task of /a joins the base's servers; any other app is unknown. */
-const build = (e: FastEvent, base: DesiredState): DesiredState | { refused: string } => {
-  if (e.appId !== '/a' || e.type !== 'status_update_event') return { refused: `app ${e.appId}: unknown` };
-  return stateOf([...tasksOf(base), Number(e.taskId.slice(1))], true);
+const build = (e: FastEvent, base: DesiredState): Result<DesiredState> => {
+  if (e.appId !== '/a' || e.type !== 'status_update_event') return err(`app ${e.appId}: unknown`);
+  return ok(stateOf([...tasksOf(base), Number(e.taskId.slice(1))], true));
 };
 
 describe('fastPath stage', () => {
@@ -90,10 +91,8 @@ describe('fastPath stage', () => {
       // Task 1 killed (the fake build refuses it, as removing an app's last task removes its backend),
       // then task 2 started: built on [1], it would serve the killed task 1 again.
       const killed: MarathonEvent = { ...started(1), taskStatus: 'TASK_KILLED' } as MarathonEvent;
-      const refusing = (e: FastEvent, base: DesiredState): DesiredState | { refused: string } =>
-        e.type === 'status_update_event' && e.taskStatus === 'TASK_KILLED'
-          ? { refused: 'backend-removed' }
-          : build(e, base);
+      const refusing = (e: FastEvent, base: DesiredState): Result<DesiredState> =>
+        e.type === 'status_update_event' && e.taskStatus === 'TASK_KILLED' ? err('backend-removed') : build(e, base);
       const events = hot<MarathonEvent>('-k-a-----b', { k: killed, a: started(2), b: started(3) });
       events
         .pipe(
@@ -149,7 +148,7 @@ describe('pipeline with the fast path (virtual time)', () => {
         const snap = snapshots[Math.min(fetches++, snapshots.length - 1)]!;
         return fetchMs === 0 ? of(snap) : timer(fetchMs, t).pipe(map(() => snap));
       },
-      build: (tasks) => stateOf(tasks),
+      build: (tasks) => ok(stateOf(tasks)),
       fast: build,
       replay,
       ...(needsSnapshot === undefined ? {} : { needsSnapshot }),

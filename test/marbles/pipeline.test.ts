@@ -1,4 +1,5 @@
 import { NEVER, Observable, defer, mergeMap, of, throwError, timer } from 'rxjs';
+import { err, map, ok, type Result } from '../../src/result';
 import { TestScheduler } from 'rxjs/testing';
 import type { StreamItem } from '../../src/marathon/events';
 import type { Server, Service } from '../../src/model/types';
@@ -22,20 +23,20 @@ const service = (servers: readonly number[]): Service => makeService('a_10000', 
 type Snap = number[] | 'bad' | 'throw' | 'odd';
 const cfgOf = (tasks: number[]): string =>
   `backend a_10000\n${tasks.map((n) => `  server s${n} 10.0.0.1:${31000 + n}\n`).join('')}`;
-const build = (snap: Snap): DesiredState | { error: string } => {
-  if (snap === 'bad') return { error: 'apps[0].id must be a non-empty string' };
+const build = (snap: Snap): Result<DesiredState> => {
+  if (snap === 'bad') return err('apps[0].id must be a non-empty string');
   if (snap === 'throw')
     throw Object.assign(new TypeError("Cannot read properties of null (reading 'alive')"), { appId: '/a' });
   // A service whose servers are not a list: `plan` cannot diff it.
   if (snap === 'odd')
-    return {
+    return ok({
       model: { services: [{ ...service([]), servers: null as never }], problems: [] },
       rendered: { config: 'odd', domainMap: '', appMap: '', served: [], problems: [] },
-    };
-  return {
+    });
+  return ok({
     model: { services: [service(snap)], problems: [] },
     rendered: { config: cfgOf(snap), domainMap: '', appMap: '', served: [], problems: [] },
-  };
+  });
 };
 const event = (): StreamItem => ({
   kind: 'event',
@@ -277,10 +278,11 @@ describe('pipeline (virtual time)', () => {
         report: (e) => events.push(e),
         scheduler: t,
         fetch: () => of([8]),
-        build: (snap) => ({
-          ...(build(snap) as DesiredState),
-          faults: [{ error: 'x is not iterable', appId: '/odd' }],
-        }),
+        build: (snap) =>
+          map(build(snap), (state) => ({
+            ...state,
+            faults: [{ error: 'x is not iterable', appId: '/odd' }],
+          })),
         timing: {
           quietMs: 5,
           maxWaitMs: 20,

@@ -166,18 +166,20 @@ describe('fast path = full rebuild', () => {
               continue;
             }
             fast += 1;
-            const full = toModel(r.state.apps, opts, ctx);
-            expect(r.state.model.services).toEqual(full.services);
+            const full = toModel(r.value.state.apps, opts, ctx);
+            expect(r.value.state.model.services).toEqual(full.services);
             // Runtime-only: the same backends as before, their server churn the only change.
-            expect(r.state.model.services.map((s) => s.backend)).toEqual(state.model.services.map((s) => s.backend));
-            const changed = new Set(r.changed.map((s) => s.backend));
+            expect(r.value.state.model.services.map((s) => s.backend)).toEqual(
+              state.model.services.map((s) => s.backend),
+            );
+            const changed = new Set(r.value.changed.map((s) => s.backend));
             const kept = (m: FastState) => m.model.services.filter((s) => !changed.has(s.backend));
-            expect(kept(r.state)).toEqual(kept(state));
+            expect(kept(r.value.state)).toEqual(kept(state));
             const before = state.model.services.filter((s) => changed.has(s.backend));
-            const p = plan(before, r.changed);
+            const p = plan(before, r.value.changed);
             expect(p.reloadReasons).toEqual([]);
             if (p.runtimeOps.length > 0) withOps += 1;
-            state = r.state;
+            state = r.value.state;
           }
         },
       ),
@@ -239,7 +241,7 @@ describe('fast path = full rebuild', () => {
       opts,
       { resolve },
     );
-    expect(lastTask).toEqual({ ok: false, reason: 'app /a: backend-removed' });
+    expect(lastTask).toEqual({ ok: false, error: 'app /a: backend-removed' });
     // A second task: runtime-only, one more server.
     const scaled = fastApply(
       state,
@@ -255,7 +257,7 @@ describe('fast path = full rebuild', () => {
       opts,
       { resolve },
     );
-    expect(scaled.ok && scaled.state.model.services[0]!.servers.map((s) => `${s.ip}:${s.port}`)).toEqual([
+    expect(scaled.ok && scaled.value.state.model.services[0]!.servers.map((s) => `${s.ip}:${s.port}`)).toEqual([
       '10.0.0.1:31000',
       '10.0.0.2:31001',
     ]);

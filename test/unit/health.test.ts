@@ -11,6 +11,7 @@ import type { PipelineEvent } from '../../src/reconcile/pipeline';
 import type { Trigger } from '../../src/reconcile/triggers';
 import { makeServer, makeService } from '../support/fixtures';
 import { samples } from '../support/metrics';
+import { ok } from '../../src/result';
 
 const state = (n: number): DesiredState => {
   const services = [
@@ -214,7 +215,7 @@ describe('health wired to the real pipeline (virtual time)', () => {
         report: (e) => b.observe(e),
         scheduler: t,
         fetch: () => (failing ? throwError(() => new Error('HTTP 503')) : of(tasks)),
-        build: (n) => state(n),
+        build: (n) => ok(state(n)),
         timing: {
           quietMs: 5,
           maxWaitMs: 20,

@@ -212,7 +212,7 @@ describe('the event fast path with --respect-readiness-checks', () => {
     expect(fastApply(state(false), running, opts(false), { resolve }).ok).toBe(true);
     expect(fastApply(state(true), running, opts(true), { resolve })).toEqual({
       ok: false,
-      reason:
+      error:
         'app /web: its tasks have readiness checks (--respect-readiness-checks): the snapshot tells whether they are ready',
     });
     const healthy = {
@@ -229,7 +229,7 @@ describe('the event fast path with --respect-readiness-checks', () => {
     const two = { ...settled, instances: 2, tasks: [task('web.a', 31001, OLD), task('web.b', 31002, OLD)] };
     const s: FastState = { apps: [two], model: toModel([two], opts(true), { resolve }) };
     const killed = fastApply(s, { ...running, taskStatus: 'TASK_KILLED' }, opts(true), { resolve });
-    expect(killed.ok && killed.changed.flatMap((x) => x.servers.map((y) => y.port))).toEqual([31001]);
+    expect(killed.ok && killed.value.changed.flatMap((x) => x.servers.map((y) => y.port))).toEqual([31001]);
     const sick = fastApply(
       s,
       {
