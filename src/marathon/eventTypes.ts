@@ -3,7 +3,7 @@
  * events are hints (a snapshot is the truth), so anything else a Marathon version adds is ignored.
  * Narrow on `type` (the discriminant); `eventType` is always Marathon's own name of the event.
  */
-import type { Result } from '../result';
+import { err, ok, type Result } from '../result';
 
 export type Validation<T> = Result<T>;
 
@@ -89,30 +89,27 @@ type Fields<S> = { readonly [K in keyof S]: S[K] extends 'boolean' ? boolean : s
 function required<S extends Readonly<Record<string, FieldType>>>(o: Obj, type: string, spec: S): Validation<Fields<S>> {
   const out: Record<string, unknown> = {};
   for (const [k, want] of Object.entries(spec)) {
-    if (typeof o[k] !== want) return { ok: false, error: `${type}: field "${k}" must be a ${want}` };
+    if (typeof o[k] !== want) return err(`${type}: field "${k}" must be a ${want}`);
     out[k] = o[k];
   }
-  return { ok: true, value: out as Fields<S> };
+  return ok(out as Fields<S>);
 }
 
 /** Validates one parsed JSON value from the event stream. */
 export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
-  if (!isObj(v)) return { ok: false, error: 'event is not a JSON object' };
+  if (!isObj(v)) return err('event is not a JSON object');
   const type = v['eventType'];
-  if (typeof type !== 'string' || type === '') return { ok: false, error: 'event has no "eventType" string' };
+  if (typeof type !== 'string' || type === '') return err('event has no "eventType" string');
   switch (type) {
     case 'api_post_event': {
       const def = v['appDefinition'];
       const appId = isObj(def) ? optStr(def, 'id') : undefined;
-      return {
-        ok: true,
-        value: {
-          type,
-          eventType: type,
-          ...pick(v, ['timestamp', 'uri']),
-          ...(appId !== undefined && isObj(def) ? { appId, appDefinition: def } : {}),
-        },
-      };
+      return ok({
+        type,
+        eventType: type,
+        ...pick(v, ['timestamp', 'uri']),
+        ...(appId !== undefined && isObj(def) ? { appId, appDefinition: def } : {}),
+      });
     }
     case 'status_update_event': {
       const fields = required(v, type, { appId: 'string', taskId: 'string', taskStatus: 'string' });
@@ -125,27 +122,26 @@ export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
             isObj(a) && typeof a['ipAddress'] === 'string' ? [a['ipAddress']] : [],
           )
         : undefined;
-      return {
-        ok: true,
-        value: {
-          type,
-          eventType: type,
-          ...fields.value,
-          ...pick(v, ['timestamp', 'host', 'version']),
-          ...(ports ? { ports } : {}),
-          ...(ips ? { ipAddresses: ips } : {}),
-        },
-      };
+      return ok({
+        type,
+        eventType: type,
+        ...fields.value,
+        ...pick(v, ['timestamp', 'host', 'version']),
+        ...(ports ? { ports } : {}),
+        ...(ips ? { ipAddresses: ips } : {}),
+      });
     }
     case 'health_status_changed_event': {
       const fields = required(v, type, { appId: 'string', alive: 'boolean' });
       if (!fields.ok) return fields;
-      return {
-        ok: true,
-        value: { type, eventType: type, ...fields.value, ...pick(v, ['timestamp', 'taskId', 'instanceId', 'version']) },
-      };
+      return ok({
+        type,
+        eventType: type,
+        ...fields.value,
+        ...pick(v, ['timestamp', 'taskId', 'instanceId', 'version']),
+      });
     }
     default:
-      return { ok: true, value: { type: 'other', eventType: type, ...pick(v, ['timestamp']) } };
+      return ok({ type: 'other', eventType: type, ...pick(v, ['timestamp']) });
   }
 }
