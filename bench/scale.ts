@@ -11,10 +11,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findConfigDir } from '../src/configDir';
+import { freeLoopbackPorts } from '../src/demo/live';
 import { prepareDemoFiles } from '../src/demo/setup';
 import { MasterSocket } from '../src/haproxy/masterSocket';
 import { backendOf, scaledAppId, vhostOf } from './scaleApps';
@@ -24,23 +24,6 @@ const arg = (flag: string, dflt: number): number => {
   return i < 0 ? dflt : Number(process.argv[i + 1]);
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-/** `n` distinct free ports: all held open until each is known, so none is handed out twice. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const s = net.createServer().listen(0, '127.0.0.1', () => resolve(s));
-          s.on('error', reject);
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
 /**
  * Polls the app's vhost through HAProxy until the task answers. One keep-alive connection per poller:
  * a new connection every 2 ms from up to 100 pollers left tens of thousands of loopback ports in
@@ -123,7 +106,13 @@ async function main(): Promise<void> {
   // Marathon first: its task listeners take ports, and the ones picked for HAProxy must stay free.
   const marathon = await startMarathon(n, events, perAppMs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-scale-'));
-  const [http, https, stats, appid, adminPort] = (await freePorts(5)) as [number, number, number, number, number];
+  const [http, https, stats, appid, adminPort] = (await freeLoopbackPorts(5)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const ports = { http, https, stats, appid };
   const files = prepareDemoFiles(dir, findConfigDir(), ports);
   const snapshotMs = marathon.snapshotMs;

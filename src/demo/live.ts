@@ -20,34 +20,46 @@ export interface LiveSystem {
 }
 
 export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
+  return (await freeLoopbackPorts(1))[0]!;
 }
 
-/** `simulator`: more simulator options (e.g. timeScale, to run Marathon's clock). */
+/** `n` distinct free loopback ports: each held open until all are known, so none is handed out twice. */
+export async function freeLoopbackPorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const srv = net.createServer();
+          srv.once('error', reject);
+          srv.listen(0, '127.0.0.1', () => resolve(srv));
+        }),
+    ),
+  );
+  const ports = servers.map((srv) => (srv.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
+  return ports;
+}
+
+/**
+ * `simulator`: more simulator options (e.g. timeScale, to run Marathon's clock). `admin`: the admin API
+ * on a free port (else it is off). The ports are picked once the simulator's task listeners are up:
+ * picked before, a task could take one of them.
+ */
 export async function startLive(opts: {
   apps: unknown[];
   flags?: string[];
   logger: Logger;
   ports?: DemoPorts;
   simulator?: SimulatorOptions;
+  admin?: boolean;
 }): Promise<LiveSystem> {
   const configDir = findConfigDir();
-  const ports = opts.ports ?? {
-    http: await freeLoopbackPort(),
-    https: await freeLoopbackPort(),
-    stats: await freeLoopbackPort(),
-    appid: await freeLoopbackPort(),
-  };
+  const sim = await Simulator.start({ ...opts.simulator, apps: opts.apps, serveTasks: true });
+  const free = (await freeLoopbackPorts(5)) as [number, number, number, number, number];
+  const ports = opts.ports ?? { http: free[0], https: free[1], stats: free[2], appid: free[3] };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-live-'));
   const files = prepareDemoFiles(dir, configDir, ports);
-  const sim = await Simulator.start({ ...opts.simulator, apps: opts.apps, serveTasks: true });
   const argv = [
     '-m',
     sim.url,
@@ -55,7 +67,7 @@ export async function startLive(opts: {
     '--group',
     'external',
     '--admin-port',
-    '0',
+    opts.admin === true ? String(free[4]) : '0',
     '--debounce-quiet',
     '0.05',
     '--debounce-max-wait',

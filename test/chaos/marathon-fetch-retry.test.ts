@@ -1,4 +1,4 @@
-import { freeLoopbackPort, startLive, type LiveSystem } from '../../src/demo/live';
+import { startLive, type LiveSystem } from '../../src/demo/live';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { describeWithHaproxy } from '../support/haproxy';
 import { samples } from '../support/metrics';
@@ -38,11 +38,11 @@ describeWithHaproxy('chaos: a failed GET /v2/apps is retried with backoff (SSE a
   });
 
   async function start(flags: string[]): Promise<LiveSystem> {
-    const adminPort = String(await freeLoopbackPort());
     const live = await startLive({
       apps: [web],
       logger: memoryLogger(logs),
-      flags: [...FLAGS, '--admin-port', adminPort, ...flags],
+      admin: true,
+      flags: [...FLAGS, ...flags],
     });
     systems.push(live);
     await waitFor(

@@ -1,5 +1,5 @@
 import * as snapshot from '../../src/render/snapshot';
-import { freeLoopbackPort, startLive, type LiveSystem } from '../../src/demo/live';
+import { startLive, type LiveSystem } from '../../src/demo/live';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { describeWithHaproxy } from '../support/haproxy';
 import { samples } from '../support/metrics';
@@ -97,12 +97,12 @@ describeWithHaproxy('chaos: a snapshot that cannot be built never stops the pipe
   };
 
   beforeAll(async () => {
-    const adminPort = String(await freeLoopbackPort());
     // The snapshot path is under test (a scale-up waits for the snapshot a build bug cost): no event fast path.
     live = await startLive({
       apps: [web],
       logger: memoryLogger(logs),
-      flags: ['-H', '--max-apply-age', '2', '--admin-port', adminPort, '--no-fast-path'],
+      admin: true,
+      flags: ['-H', '--max-apply-age', '2', '--no-fast-path'],
     });
     url = live.service.admin!.url;
     await waitFor('initial apply', () => servers() === 2, 15_000);

@@ -42,17 +42,8 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     const live = await startLive({
       apps: [web(servicePort)],
       logger: memoryLogger(logs),
-      flags: [
-        '--admin-port',
-        String(await freeLoopbackPort()),
-        '--admin-token',
-        TOKEN,
-        '--health-check',
-        '--haproxy-stats-interval',
-        '0.5',
-        '--stale-after',
-        '2',
-      ],
+      admin: true,
+      flags: ['--admin-token', TOKEN, '--health-check', '--haproxy-stats-interval', '0.5', '--stale-after', '2'],
     });
     cleanup.push(() => live.stop());
     return { live, servicePort, logs };

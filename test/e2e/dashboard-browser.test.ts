@@ -154,12 +154,12 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
       throw new Error('haproxy is required for the demo dashboard test: apt-get install -y haproxy');
     const scenario = loadScenario(path.join(findConfigDir(), 'scenarios', 'demo.json'));
     if (!scenario.ok) throw new Error(scenario.error);
-    const adminPort = await freeLoopbackPort();
     const logs: LogLine[] = [];
     const live = await startLive({
       apps: [...scenario.value.apps],
       logger: memoryLogger(logs),
-      flags: ['--admin-port', String(adminPort), '--admin-token', TOKEN, '--health-check'],
+      admin: true,
+      flags: ['--admin-token', TOKEN, '--health-check'],
     });
     cleanup.push(() => live.stop());
     await waitFor('demo applied', () => live.service.status.status().services.length === 2, 20000);

@@ -50,9 +50,8 @@ describeWithHaproxy('dashboard state against a real HAProxy', () => {
       const live = await startLive({
         apps,
         logger: memoryLogger(logs),
+        admin: true,
         flags: [
-          '--admin-port',
-          String(await freeLoopbackPort()),
           '--admin-token',
           TOKEN,
           '--health-check',

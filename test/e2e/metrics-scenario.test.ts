@@ -1,5 +1,5 @@
 import type { AdminStatus } from '../../src/admin/statusTypes';
-import { freeLoopbackPort, startLive, type LiveSystem } from '../../src/demo/live';
+import { freeLoopbackPorts, startLive, type LiveSystem } from '../../src/demo/live';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { describeWithHaproxy } from '../support/haproxy';
 import { samples } from '../support/metrics';
@@ -29,7 +29,7 @@ describeWithHaproxy('metrics after a scripted scenario (real HAProxy, simulator)
 
   test('outage, recovery, one left-out app, runtime updates and reloads: exact values', async () => {
     const logs: LogLine[] = [];
-    const [webPort, apiPort, badPort] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()];
+    const [webPort, apiPort, badPort] = (await freeLoopbackPorts(3)) as [number, number, number];
     const bad = {
       id: '/badlabels',
       instances: 1,
@@ -39,18 +39,8 @@ describeWithHaproxy('metrics after a scripted scenario (real HAProxy, simulator)
     live = await startLive({
       apps: [app('/web', webPort, 2, 'web.example.com'), bad],
       logger: memoryLogger(logs),
-      flags: [
-        '--admin-port',
-        String(await freeLoopbackPort()),
-        '--admin-token',
-        TOKEN,
-        '--haproxy-stats-interval',
-        '0.5',
-        '--stale-after',
-        '1',
-        '--max-backoff',
-        '1',
-      ],
+      admin: true,
+      flags: ['--admin-token', TOKEN, '--haproxy-stats-interval', '0.5', '--stale-after', '1', '--max-backoff', '1'],
     });
     const l = live;
     const status = (): AdminStatus => l.service.status.status();
