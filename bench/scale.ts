@@ -14,7 +14,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findConfigDir } from '../src/configDir';
-import { freeLoopbackPorts } from '../src/demo/live';
+import { freeLoopbackPorts, httpGet } from '../src/demo/live';
 import { prepareDemoFiles } from '../src/demo/setup';
 import { MasterSocket } from '../src/haproxy/masterSocket';
 import { backendOf, scaledAppId, vhostOf } from './scaleApps';
@@ -34,7 +34,7 @@ async function answeredBy(port: number, i: number, task: string, timeoutMs: numb
   const deadline = performance.now() + timeoutMs;
   try {
     while (performance.now() < deadline) {
-      const a = await get(agent, port, vhostOf(i)).catch(() => undefined);
+      const a = await httpGet(port, vhostOf(i), 1000, '/', agent).catch(() => undefined);
       if (a?.status === 200 && a.body.includes(`"task":"${task}"`)) return true;
       await sleep(2);
     }
@@ -42,19 +42,6 @@ async function answeredBy(port: number, i: number, task: string, timeoutMs: numb
   } finally {
     agent.destroy();
   }
-}
-
-function get(agent: http.Agent, port: number, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent, timeout: 1000 }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
 }
 
 interface SimTask {

@@ -42,6 +42,31 @@ export async function freeLoopbackPorts(n: number): Promise<number[]> {
 }
 
 /**
+ * The controller's flags in a live test system: following `simulatorUrl`'s event stream, group
+ * external, the admin API on `adminPort` (0: off), and short waits (debounce, backoff, hard stop)
+ * so that tests see changes within a second.
+ */
+export function liveFlags(simulatorUrl: string, adminPort: number): string[] {
+  return [
+    '-m',
+    simulatorUrl,
+    '--sse',
+    '--group',
+    'external',
+    '--admin-port',
+    String(adminPort),
+    '--debounce-quiet',
+    '0.05',
+    '--debounce-max-wait',
+    '0.5',
+    '--max-backoff',
+    '2',
+    '--hard-stop-after',
+    '5',
+  ];
+}
+
+/**
  * `simulator`: more simulator options (e.g. timeScale, to run Marathon's clock). `admin`: the admin API
  * on a free port (else it is off). The ports are picked once the simulator's task listeners are up:
  * picked before, a task could take one of them.
@@ -60,25 +85,7 @@ export async function startLive(opts: {
   const ports = opts.ports ?? { http: free[0], https: free[1], stats: free[2], appid: free[3] };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-live-'));
   const files = prepareDemoFiles(dir, configDir, ports);
-  const argv = [
-    '-m',
-    sim.url,
-    '--sse',
-    '--group',
-    'external',
-    '--admin-port',
-    opts.admin === true ? String(free[4]) : '0',
-    '--debounce-quiet',
-    '0.05',
-    '--debounce-max-wait',
-    '0.5',
-    '--max-backoff',
-    '2',
-    '--hard-stop-after',
-    '5',
-    ...files.flags,
-    ...(opts.flags ?? []),
-  ];
+  const argv = [...liveFlags(sim.url, opts.admin === true ? free[4] : 0), ...files.flags, ...(opts.flags ?? [])];
   const started = await bootstrap(
     { from: { argv }, env: {}, configDir, logger: () => opts.logger },
     serviceStart({ processSignals: false, pidFile: path.join(dir, 'marathon-lb.pid') }),
@@ -106,11 +113,17 @@ export interface Answer {
   readonly body: string;
 }
 
-/** One HTTP GET over a fresh connection (no keep-alive), bounded by `timeoutMs`. */
-export function httpGet(port: number, host: string, timeoutMs = 2000, pathName = '/'): Promise<Answer> {
+/** One HTTP GET, bounded by `timeoutMs`: over a fresh connection (no keep-alive) unless an `agent` is given. */
+export function httpGet(
+  port: number,
+  host: string,
+  timeoutMs = 2000,
+  pathName = '/',
+  agent: http.Agent | false = false,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = http.get(
-      { host: '127.0.0.1', port, path: pathName, headers: { host }, agent: false, timeout: timeoutMs },
+      { host: '127.0.0.1', port, path: pathName, headers: { host }, agent, timeout: timeoutMs },
       (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));

@@ -4,7 +4,8 @@ import type { Problem } from './types';
 
 type RoutedApp = MarathonApp;
 
-const GROUP = 'HAPROXY_DEPLOYMENT_GROUP';
+/** The label that puts apps in one blue/green deployment group (routed under the group's id). */
+export const GROUP = 'HAPROXY_DEPLOYMENT_GROUP';
 const STARTED_AT = 'HAPROXY_DEPLOYMENT_STARTED_AT';
 
 /**

@@ -1,4 +1,5 @@
 import type { HealthStatusChangedEvent, StatusUpdateEvent } from '../marathon/eventTypes';
+import { GROUP } from '../model/deployments';
 import type { MarathonApp, MarathonTask } from '../marathon/types';
 import { plan } from './plan';
 import { networkingMode, ServicePortAssigner } from '../model/networking';
@@ -28,7 +29,6 @@ const GONE = new Set([
   'TASK_GONE_BY_OPERATOR',
 ]);
 
-const GROUP = 'HAPROXY_DEPLOYMENT_GROUP';
 /** The id an app is routed under: its deployment group's, else its own (as mergeDeployments does). */
 const routedId = (app: MarathonApp): string => {
   const g = app.labels[GROUP];

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ApiPostEvent } from '../marathon/eventTypes';
+import { GROUP } from '../model/deployments';
 import type { MarathonApp } from '../marathon/types';
 import { appIn } from './fastApply';
 
@@ -22,8 +23,6 @@ const NOT_ROUTED = new Set([
   'readinessCheckResults',
   'taskStats',
 ]);
-
-const GROUP = 'HAPROXY_DEPLOYMENT_GROUP';
 
 /**
  * Whether an app definition posted to Marathon can change routing, so a snapshot must be read: true

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { findConfigDir } from '../../src/configDir';
 import { prepareDemoFiles } from '../../src/demo/setup';
-import { freeLoopbackPort, httpGet } from '../../src/demo/live';
+import { freeLoopbackPort, httpGet, liveFlags } from '../../src/demo/live';
 import type { RunningService } from '../../src/service';
 import { Simulator } from '../../src/simulator';
 import { bootstrap, serviceStart } from '../../src/wiring/bootstrap';
@@ -86,27 +86,7 @@ describeWithHaproxy('chaos: many apps HAProxy rejects among 1 000', (haproxy) =>
       appid: await freeLoopbackPort(),
     };
     const files = prepareDemoFiles(dir, configDir, ports);
-    const argv = [
-      '-m',
-      sim.url,
-      '--sse',
-      '--group',
-      'external',
-      '--admin-port',
-      '0',
-      '--debounce-quiet',
-      '0.05',
-      '--debounce-max-wait',
-      '0.5',
-      '--max-backoff',
-      '2',
-      '--hard-stop-after',
-      '5',
-      '--dont-bind-http-https',
-      '--haproxy-bin',
-      counting.bin,
-      ...files.flags,
-    ];
+    const argv = [...liveFlags(sim.url, 0), '--dont-bind-http-https', '--haproxy-bin', counting.bin, ...files.flags];
     const started = await bootstrap(
       { from: { argv }, env: {}, configDir, logger: () => memoryLogger(logs) },
       serviceStart({ processSignals: false, pidFile: path.join(dir, 'marathon-lb.pid') }),

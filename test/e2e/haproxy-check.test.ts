@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { selfSignedArgs } from '../../src/startup/certificate';
 import { checkConfig, describeWithHaproxy } from '../support/haproxy';
 import { compatCases, REPO_ROOT } from '../support/paths';
 import { dryRun, tempDir } from '../support/render';
@@ -17,21 +18,12 @@ describeWithHaproxy('rendered configs pass a real `haproxy -c`', () => {
     pem = path.join(dir, 'cert.pem');
     execFileSync(
       'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=marathon-lb-test',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'crt.pem'),
-      ],
+      selfSignedArgs({
+        days: 2,
+        subject: '/CN=marathon-lb-test',
+        keyOut: path.join(dir, 'key.pem'),
+        certOut: path.join(dir, 'crt.pem'),
+      }),
       { stdio: 'pipe' },
     );
     fs.writeFileSync(

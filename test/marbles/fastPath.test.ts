@@ -9,7 +9,7 @@ import type { DesiredState } from '../../src/reconcile/applyPort';
 import { fastPath, type FastWork } from '../../src/reconcile/fastPath';
 import { pipeline, type PipelineEvent } from '../../src/reconcile/pipeline';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
-import { makeService } from '../support/fixtures';
+import { makeService, VIRTUAL_TIMING } from '../support/fixtures';
 import { err, ok, type Result } from '../../src/result';
 
 const newScheduler = (): TestScheduler => new TestScheduler((a, b) => expect(a).toEqual(b));
@@ -156,12 +156,7 @@ describe('pipeline with the fast path (virtual time)', () => {
       applied,
       report: (e) => events.push(e),
       scheduler: t,
-      timing: {
-        quietMs: 5,
-        maxWaitMs: 20,
-        resyncIntervalMs: 1000,
-        backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
-      },
+      timing: VIRTUAL_TIMING,
     });
     return { haproxy, applied, events, run$, fetches: () => fetches };
   }

@@ -7,7 +7,7 @@ import { AppliedState } from '../../src/reconcile/appliedState';
 import type { DesiredState } from '../../src/reconcile/applyPort';
 import { pipeline, type PipelineEvent } from '../../src/reconcile/pipeline';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
-import { makeService } from '../support/fixtures';
+import { makeService, VIRTUAL_TIMING } from '../support/fixtures';
 
 const server = (n: number): Server => ({
   name: `s${n}`,
@@ -73,12 +73,7 @@ function setup(
       opts.report?.(e);
     },
     scheduler: t,
-    timing: {
-      quietMs: 5,
-      maxWaitMs: 20,
-      resyncIntervalMs: 1000,
-      backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
-    },
+    timing: VIRTUAL_TIMING,
   });
   return { haproxy, applied, events, run$, fetches: () => fetches };
 }
@@ -185,12 +180,7 @@ describe('pipeline (virtual time)', () => {
         report: (e) => events.push(e),
         scheduler: t,
         fetch: () => (n++ < 2 ? throwError(() => new Error('HTTP 503')) : of([4])),
-        timing: {
-          quietMs: 5,
-          maxWaitMs: 20,
-          resyncIntervalMs: 1000,
-          backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
-        },
+        timing: VIRTUAL_TIMING,
       }).subscribe();
       // startup → fetch at 5 fails, again at 15, succeeds at 35: long before the resync at 1000.
       t.schedule(() => expect(haproxy.applies).toHaveLength(0), 34);
@@ -221,12 +211,7 @@ describe('pipeline (virtual time)', () => {
         report: (e) => events.push(e),
         scheduler: t,
         fetch: () => (n++ < 2 ? throwError(() => new Error('timeout')) : of([7])),
-        timing: {
-          quietMs: 5,
-          maxWaitMs: 20,
-          resyncIntervalMs: 1000,
-          backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
-        },
+        timing: VIRTUAL_TIMING,
       }).subscribe();
       t.schedule(() => sub.unsubscribe(), 500);
       flush();
@@ -283,12 +268,7 @@ describe('pipeline (virtual time)', () => {
             ...state,
             faults: [{ error: 'x is not iterable', appId: '/odd' }],
           })),
-        timing: {
-          quietMs: 5,
-          maxWaitMs: 20,
-          resyncIntervalMs: 1000,
-          backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
-        },
+        timing: VIRTUAL_TIMING,
       }).subscribe();
       t.schedule(() => sub.unsubscribe(), 500);
       flush();

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { selfSignedArgs } from '../../src/startup/certificate';
 
 /** A throw-away CA and a server certificate for 127.0.0.1 / localhost signed by it (PEM text). */
 export interface TestCerts {
@@ -19,19 +20,7 @@ export function makeTestCerts(): TestCerts {
   };
   try {
     ssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=marathon-lb test CA',
-      '-keyout',
-      f('ca.key'),
-      '-out',
-      f('ca.pem'),
+      ...selfSignedArgs({ days: 2, subject: '/CN=marathon-lb test CA', keyOut: f('ca.key'), certOut: f('ca.pem') }),
       '-addext',
       'basicConstraints=critical,CA:TRUE',
       '-addext',

@@ -39,3 +39,11 @@ export const makeService = (backend: string, servers: Server[], extra: Partial<S
   servers,
   ...extra,
 });
+
+/** The pipeline's timing in virtual-time tests: 5-frame quiet, 20-frame max wait, backoff 10 → 40 frames without jitter. */
+export const VIRTUAL_TIMING = {
+  quietMs: 5,
+  maxWaitMs: 20,
+  resyncIntervalMs: 1000,
+  backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
+};

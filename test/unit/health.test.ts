@@ -9,7 +9,7 @@ import { AppliedState } from '../../src/reconcile/appliedState';
 import type { DesiredState } from '../../src/reconcile/applyPort';
 import type { PipelineEvent } from '../../src/reconcile/pipeline';
 import type { Trigger } from '../../src/reconcile/triggers';
-import { makeServer, makeService } from '../support/fixtures';
+import { makeServer, makeService, VIRTUAL_TIMING } from '../support/fixtures';
 import { samples } from '../support/metrics';
 import { ok } from '../../src/result';
 
@@ -216,12 +216,7 @@ describe('health wired to the real pipeline (virtual time)', () => {
         scheduler: t,
         fetch: () => (failing ? throwError(() => new Error('HTTP 503')) : of(tasks)),
         build: (n) => ok(state(n)),
-        timing: {
-          quietMs: 5,
-          maxWaitMs: 20,
-          resyncIntervalMs: 100_000,
-          backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
-        },
+        timing: { ...VIRTUAL_TIMING, resyncIntervalMs: 100_000 },
       }).subscribe();
       const checks: [number, boolean][] = [];
       const check = (at: number): void => void t.schedule(() => checks.push([at, b.health().healthy]), at);
