@@ -1,26 +1,16 @@
 import { startLive, httpGet, type LiveSystem } from '../../src/demo/live';
 import { describeWithHaproxy } from '../support/haproxy';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
+import { READINESS_CHECKS } from '../support/fixtures';
 import { waitFor } from '../support/wait';
 
 const VHOST = 'warm.example.com';
-const readinessChecks = [
-  {
-    name: 'readinessCheck',
-    protocol: 'HTTP',
-    path: '/ready',
-    portName: 'http',
-    intervalSeconds: 1,
-    timeoutSeconds: 1,
-    httpStatusCodesForReady: [200],
-  },
-];
 const web = {
   id: '/web',
   instances: 2,
   labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: VHOST },
   portDefinitions: [{ port: 10131, name: 'http' }],
-  readinessChecks,
+  readinessChecks: READINESS_CHECKS,
 };
 
 /** Steady sequential traffic through HAProxy, every answer recorded (task id, or the failure). */

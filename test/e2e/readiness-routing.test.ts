@@ -2,26 +2,16 @@ import { startLive, httpGet, type LiveSystem } from '../../src/demo/live';
 import type { SimTask } from '../../src/simulator';
 import { describeWithHaproxy } from '../support/haproxy';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
+import { READINESS_CHECKS } from '../support/fixtures';
 import { waitFor } from '../support/wait';
 
 const VHOST = 'ready.example.com';
-const readinessChecks = [
-  {
-    name: 'readinessCheck',
-    protocol: 'HTTP',
-    path: '/ready',
-    portName: 'http',
-    intervalSeconds: 1,
-    timeoutSeconds: 1,
-    httpStatusCodesForReady: [200],
-  },
-];
 const web = {
   id: '/web',
   instances: 1,
   labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: VHOST },
   portDefinitions: [{ port: 10121, name: 'http' }],
-  readinessChecks,
+  readinessChecks: READINESS_CHECKS,
 };
 const taskOf = (body: string): string => (JSON.parse(body) as { task: string }).task;
 

@@ -7,6 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import * as http from 'node:http';
 import { signRs256, Simulator } from '../../src/simulator';
 import type { SimEvent, SimulatorOptions } from '../../src/simulator';
+import { READINESS_CHECKS } from '../support/fixtures';
 
 interface Reply {
   status: number;
@@ -348,18 +349,7 @@ describe('deployments (timeScale set: 1 Marathon second = 50 ms)', () => {
 });
 
 describe('readiness', () => {
-  const readinessChecks = [
-    {
-      name: 'readinessCheck',
-      protocol: 'HTTP',
-      path: '/ready',
-      portName: 'http',
-      intervalSeconds: 1,
-      timeoutSeconds: 1,
-      httpStatusCodesForReady: [200],
-      preserveLastResponse: true,
-    },
-  ];
+  const readinessChecks = [{ ...READINESS_CHECKS[0], preserveLastResponse: true }];
   const ready = { ...blue, id: '/ready-app', readinessChecks };
 
   test('results while the deployment runs: not ready until set, then the deployment ends and results go', async () => {

@@ -47,3 +47,16 @@ export const VIRTUAL_TIMING = {
   resyncIntervalMs: 1000,
   backoff: { initialMs: 10, maxMs: 40, factor: 2, jitter: () => 1 },
 };
+
+/** A Marathon readiness check as an app definition carries it: HTTP GET /ready on the port named http, every second. */
+export const READINESS_CHECKS = [
+  {
+    name: 'readinessCheck',
+    protocol: 'HTTP',
+    path: '/ready',
+    portName: 'http',
+    intervalSeconds: 1,
+    timeoutSeconds: 1,
+    httpStatusCodesForReady: [200],
+  },
+];
