@@ -1,4 +1,4 @@
-import { isDeepStrictEqual } from 'node:util';
+import { sameData } from '../model/equality';
 import type { ApiPostEvent } from '../marathon/eventTypes';
 import { GROUP } from '../model/deployments';
 import type { MarathonApp } from '../marathon/types';
@@ -42,7 +42,7 @@ export function postChangesRouting(
   if (app === undefined || app.labels[GROUP] !== undefined) return true;
   const was = app as Readonly<Record<string, unknown>>;
   for (const key of new Set([...Object.keys(def), ...Object.keys(was)])) {
-    if (!NOT_ROUTED.has(key) && !isDeepStrictEqual(def[key], was[key])) return true;
+    if (!NOT_ROUTED.has(key) && !sameData(def[key], was[key])) return true;
   }
   return false;
 }
