@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { findConfigDir } from '../../src/configDir';
-import { freeLoopbackPort, httpGet } from '../../src/demo/live';
+import { freeLoopbackPorts, httpGet } from '../../src/demo/live';
 import { prepareDemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
 import { describeWithHaproxy } from '../support/haproxy';
@@ -65,80 +65,81 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
 
   beforeAll(async () => {
     dir = tempDir('mlb-chaos-labels-');
-    ports = {
-      http: await freeLoopbackPort(),
-      https: await freeLoopbackPort(),
-      stats: await freeLoopbackPort(),
-      appid: await freeLoopbackPort(),
-      admin: await freeLoopbackPort(),
-      injected: await freeLoopbackPort(),
-    };
+    // The simulator's task servers take OS-assigned ports: its apps are created once the ports this
+    // test relies on (one of them must stay unbound) are picked after those servers are up.
+    sim = await Simulator.start({ serveTasks: true, auth: { basic: `mlb:${SECRET}` } });
+    const [http, https, stats, appid, admin, injected] = (await freeLoopbackPorts(6)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    ports = { http, https, stats, appid, admin, injected };
     const files = prepareDemoFiles(dir, findConfigDir(), ports);
     const group = (labels: Record<string, string>): Record<string, string> => ({
       HAPROXY_GROUP: 'external',
       ...labels,
     });
-    sim = await Simulator.start({
-      serveTasks: true,
-      auth: { basic: `mlb:${SECRET}` },
-      apps: [
-        {
-          id: '/good',
-          instances: 2,
-          labels: group({ HAPROXY_0_VHOST: 'good.example.com' }),
-          portDefinitions: [{ port: 10401 }],
-        },
-        {
-          id: '/redir',
-          instances: 1,
-          portDefinitions: [{ port: 10402 }],
-          labels: group({
-            HAPROXY_0_VHOST: 'redir.example.com',
-            HAPROXY_0_HTTP_BACKEND_REDIR: '/login?t=${MLB_ADMIN_TOKEN}&c=$MLB_AUTH_CREDENTIALS',
-          }),
-        },
-        {
-          id: '/realm',
-          instances: 1,
-          portDefinitions: [{ port: 10403 }],
-          labels: group({
-            HAPROXY_0_VHOST: 'realm.example.com',
-            HAPROXY_0_AUTH: '${MLB_ADMIN_TOKEN}:user:$5$salt$hash',
-          }),
-        },
-        {
-          id: '/dg',
-          instances: 1,
-          portDefinitions: [{ port: 10404 }],
-          labels: group({
-            HAPROXY_0_VHOST: 'dg.example.com',
-            HAPROXY_DEPLOYMENT_GROUP: `dg\n  bind 127.0.0.1:${ports.injected}\n  mode http`,
-          }),
-        },
-        {
-          id: '/hc',
-          instances: 1,
-          portDefinitions: [{ port: 10405 }],
-          labels: group({ HAPROXY_0_VHOST: 'hc.example.com' }),
-          healthChecks: [
-            {
-              protocol: 'HTTP',
-              portIndex: 0,
-              path: '/health\n  http-request return status 200 content-type text/plain string pwned',
-            },
-          ],
-        },
-        {
-          id: '/hostile',
-          instances: 1,
-          portDefinitions: [{ port: 10406 }],
-          labels: group({
-            HAPROXY_0_VHOST: 'a.example.com\n  http-request return status 200 string pwned',
-            HAPROXY_0_BIND_OPTIONS: 'ssl crt "${HOME}"\nbind :1',
-          }),
-        },
-      ],
-    });
+    const apps = [
+      {
+        id: '/good',
+        instances: 2,
+        labels: group({ HAPROXY_0_VHOST: 'good.example.com' }),
+        portDefinitions: [{ port: 10401 }],
+      },
+      {
+        id: '/redir',
+        instances: 1,
+        portDefinitions: [{ port: 10402 }],
+        labels: group({
+          HAPROXY_0_VHOST: 'redir.example.com',
+          HAPROXY_0_HTTP_BACKEND_REDIR: '/login?t=${MLB_ADMIN_TOKEN}&c=$MLB_AUTH_CREDENTIALS',
+        }),
+      },
+      {
+        id: '/realm',
+        instances: 1,
+        portDefinitions: [{ port: 10403 }],
+        labels: group({
+          HAPROXY_0_VHOST: 'realm.example.com',
+          HAPROXY_0_AUTH: '${MLB_ADMIN_TOKEN}:user:$5$salt$hash',
+        }),
+      },
+      {
+        id: '/dg',
+        instances: 1,
+        portDefinitions: [{ port: 10404 }],
+        labels: group({
+          HAPROXY_0_VHOST: 'dg.example.com',
+          HAPROXY_DEPLOYMENT_GROUP: `dg\n  bind 127.0.0.1:${ports.injected}\n  mode http`,
+        }),
+      },
+      {
+        id: '/hc',
+        instances: 1,
+        portDefinitions: [{ port: 10405 }],
+        labels: group({ HAPROXY_0_VHOST: 'hc.example.com' }),
+        healthChecks: [
+          {
+            protocol: 'HTTP',
+            portIndex: 0,
+            path: '/health\n  http-request return status 200 content-type text/plain string pwned',
+          },
+        ],
+      },
+      {
+        id: '/hostile',
+        instances: 1,
+        portDefinitions: [{ port: 10406 }],
+        labels: group({
+          HAPROXY_0_VHOST: 'a.example.com\n  http-request return status 200 string pwned',
+          HAPROXY_0_BIND_OPTIONS: 'ssl crt "${HOME}"\nbind :1',
+        }),
+      },
+    ];
+    for (const app of apps) await sim.createApp(app);
     service = spawnService(files.flags, {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findConfigDir } from '../../src/configDir';
-import { freeLoopbackPort } from '../../src/demo/live';
+import { freeLoopbackPorts } from '../../src/demo/live';
 import { prepareDemoFiles } from '../../src/demo/setup';
 import { DEFAULT_MAX_EVENT_BYTES } from '../../src/marathon/events';
 import { Simulator } from '../../src/simulator';
@@ -41,14 +41,6 @@ describeWithHaproxy('chaos: an event-stream line that never ends', () => {
 
   beforeAll(async () => {
     dir = tempDir('mlb-sse-endless-');
-    const ports = {
-      http: await freeLoopbackPort(),
-      https: await freeLoopbackPort(),
-      stats: await freeLoopbackPort(),
-      appid: await freeLoopbackPort(),
-    };
-    http = ports.http;
-    const files = prepareDemoFiles(dir, findConfigDir(), ports);
     sim = await Simulator.start({
       serveTasks: true,
       apps: [
@@ -60,6 +52,11 @@ describeWithHaproxy('chaos: an event-stream line that never ends', () => {
         },
       ],
     });
+    // Picked once the simulator's task servers (OS-assigned ports) are up, so none of them takes one.
+    const [h, https, stats, appid] = (await freeLoopbackPorts(4)) as [number, number, number, number];
+    const ports = { http: h, https, stats, appid };
+    http = h;
+    const files = prepareDemoFiles(dir, findConfigDir(), ports);
     child = spawn(
       process.execPath,
       [
