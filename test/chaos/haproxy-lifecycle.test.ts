@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findConfigDir } from '../../src/configDir';
-import { freeLoopbackPort, httpGet } from '../../src/demo/live';
+import { freeLoopbackPorts, httpGet } from '../../src/demo/live';
 import { prepareDemoFiles, type DemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
 import { describeWithHaproxy } from '../support/haproxy';
@@ -144,19 +144,6 @@ describeWithHaproxy('chaos: controller crashes and shutdowns never leave two HAP
 
   beforeAll(async () => {
     dir = tempDir('mlb-chaos-lifecycle-');
-    ports = {
-      http: await freeLoopbackPort(),
-      https: await freeLoopbackPort(),
-      stats: await freeLoopbackPort(),
-      appid: await freeLoopbackPort(),
-    };
-    files = prepareDemoFiles(dir, findConfigDir(), ports);
-    cfg = path.join(dir, 'haproxy.cfg');
-    // An operator's template that prints environment variables: the secrets must come out empty.
-    fs.appendFileSync(
-      path.join(files.templatesDir, 'HAPROXY_HTTP_FRONTEND_HEAD'),
-      '  http-request return status 200 content-type text/plain lf-string "token=($MLB_ADMIN_TOKEN) creds=($MLB_AUTH_CREDENTIALS) pass=($MARATHON_PASSWORD) mine=($OPERATOR_VAR)" if { path /envcheck }\n',
-    );
     sim = await Simulator.start({
       serveTasks: true,
       auth: { basic: CREDS },
@@ -169,6 +156,16 @@ describeWithHaproxy('chaos: controller crashes and shutdowns never leave two HAP
         },
       ],
     });
+    // Picked once the simulator's task servers (OS-assigned ports) are up, so none of them takes one.
+    const picked = (await freeLoopbackPorts(4)) as [number, number, number, number];
+    ports = { http: picked[0], https: picked[1], stats: picked[2], appid: picked[3] };
+    files = prepareDemoFiles(dir, findConfigDir(), ports);
+    cfg = path.join(dir, 'haproxy.cfg');
+    // An operator's template that prints environment variables: the secrets must come out empty.
+    fs.appendFileSync(
+      path.join(files.templatesDir, 'HAPROXY_HTTP_FRONTEND_HEAD'),
+      '  http-request return status 200 content-type text/plain lf-string "token=($MLB_ADMIN_TOKEN) creds=($MLB_AUTH_CREDENTIALS) pass=($MARATHON_PASSWORD) mine=($OPERATOR_VAR)" if { path /envcheck }\n',
+    );
   }, 30000);
 
   afterEach(async () => {

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findConfigDir } from '../../src/configDir';
-import { freeLoopbackPort, httpGet } from '../../src/demo/live';
+import { freeLoopbackPorts, httpGet } from '../../src/demo/live';
 import { prepareDemoFiles, type DemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
 import { describeWithHaproxy, startHaproxy, type RunningHaproxy } from '../support/haproxy';
@@ -86,14 +86,11 @@ describeWithHaproxy(
 
     beforeAll(async () => {
       dir = tempDir('mlb-command-');
-      ports = {
-        http: await freeLoopbackPort(),
-        https: await freeLoopbackPort(),
-        stats: await freeLoopbackPort(),
-        appid: await freeLoopbackPort(),
-      };
-      files = prepareDemoFiles(dir, findConfigDir(), ports);
       sim = await Simulator.start({ apps: [web], serveTasks: true });
+      // Picked once the simulator's task servers (OS-assigned ports) are up, so none of them takes one.
+      const picked = (await freeLoopbackPorts(4)) as [number, number, number, number];
+      ports = { http: picked[0], https: picked[1], stats: picked[2], appid: picked[3] };
+      files = prepareDemoFiles(dir, findConfigDir(), ports);
       // The operator's HAProxy, serving 503 until marathon-lb's config arrives.
       hp = await startHaproxy({
         dir,

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findConfigDir } from '../../src/configDir';
-import { freeLoopbackPort, httpGet } from '../../src/demo/live';
+import { freeLoopbackPorts, httpGet } from '../../src/demo/live';
 import { prepareDemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
 import { describeWithHaproxy } from '../support/haproxy';
@@ -31,14 +31,6 @@ describeWithHaproxy('marathon-lb as a process: :9090 endpoints, signals, env con
 
   beforeAll(async () => {
     dir = tempDir('mlb-process-');
-    ports = {
-      http: await freeLoopbackPort(),
-      https: await freeLoopbackPort(),
-      stats: await freeLoopbackPort(),
-      appid: await freeLoopbackPort(),
-      admin: await freeLoopbackPort(),
-    };
-    const files = prepareDemoFiles(dir, findConfigDir(), ports);
     sim = await Simulator.start({
       serveTasks: true,
       auth: { basic: `mlb:${SECRET}` },
@@ -51,6 +43,10 @@ describeWithHaproxy('marathon-lb as a process: :9090 endpoints, signals, env con
         },
       ],
     });
+    // Picked once the simulator's task servers (OS-assigned ports) are up, so none of them takes one.
+    const picked = (await freeLoopbackPorts(5)) as [number, number, number, number, number];
+    ports = { http: picked[0], https: picked[1], stats: picked[2], appid: picked[3], admin: picked[4] };
+    const files = prepareDemoFiles(dir, findConfigDir(), ports);
     service = spawnService([...files.flags, '--haproxy-map'], {
       PATH: process.env.PATH,
       MLB_MARATHON: sim.url,
