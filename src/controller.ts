@@ -2,6 +2,7 @@ import { Observable, SchedulerLike, defer, from, map, mergeMap, tap } from 'rxjs
 import type { MarathonClient } from './marathon/client';
 import { READINESS_EVENT_TYPES } from './marathon/eventTypes';
 import { eventStream, type StreamItem } from './marathon/events';
+import { AppsBodyDecoder } from './marathon/appsBody';
 import { HostResolver } from './marathon/hostResolver';
 import { ServerMemo } from './model/serverIds';
 import { describeProblem } from './model/types';
@@ -94,8 +95,10 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     : null;
 
   const hostResolver = new HostResolver({ capacity: s.cacheCapacity }); // marathon-lb's ip_cache; bounded in time
+  const apps = new AppsBodyDecoder(); // an app unchanged since the last answer is not parsed again
+  const decode = (raw: Buffer): unknown => apps.decode(raw);
   const fetch = (): Observable<Fetched> =>
-    defer(() => from(deps.client.getApps({ readiness }))).pipe(
+    defer(() => from(deps.client.getApps({ readiness, decode }))).pipe(
       mergeMap((body) => from(hostResolver.resolve(body, s.requestTimeoutMs)).pipe(map((hosts) => ({ body, hosts })))),
     );
 

@@ -4,6 +4,7 @@ import { serverLinesByBackend } from './haproxy/configText';
 import { resolverFrom } from './marathon/resolveHosts';
 import { sameData } from './model/equality';
 import { fileChecks } from './model/files';
+import type { AppChecks } from './model/appsJson';
 import { ServerMemo } from './model/serverIds';
 import type { Problem } from './model/types';
 import { ServerLinesCache, renderConfig } from './render/render';
@@ -46,6 +47,8 @@ export function snapshotBuilder(
   d: SnapshotBuilderDeps,
 ): (f: Fetched) => Result<DesiredState & { faults?: BuildFault[] }> {
   const { templates, modelOpts, renderOpts, health, servers, serverLines } = d;
+  // Checks of the apps' JSON shape, by app object: an unchanged app is the same object (AppsBodyDecoder).
+  const appChecks: AppChecks = new WeakMap();
   /** `probe`: fresh caches, so trial builds leave the live ones (server ids, rendered lines) alone. */
   const snapshotOf = (body: unknown, hosts: ReadonlyMap<string, string>, probe: boolean) =>
     renderSnapshot(
@@ -56,6 +59,7 @@ export function snapshotBuilder(
         resolve: resolverFrom(hosts),
         rememberedHealth: health.view,
         files: fileChecks(),
+        appChecks,
         ...(probe ? { servers: new ServerMemo(), serverLines: new ServerLinesCache() } : { servers, serverLines }),
       },
     );

@@ -136,10 +136,15 @@ export class MarathonClient implements EventStreamSource {
   /**
    * GET /v2/apps?embed=apps.tasks: the parsed JSON body (its shape is checked by src/model). With
    * `readiness`, also `embed=apps.readiness` (the apps' readinessCheckResults, for --respect-readiness-checks).
+   * `decode` turns the body into that value instead of JSON.parse (an AppsBodyDecoder's, which reuses
+   * the apps that did not change); it throws on invalid JSON as JSON.parse does.
    */
-  getApps(opts: { readonly readiness?: boolean } = {}): Promise<unknown> {
-    return this.getJson(
+  getApps(opts: { readonly readiness?: boolean; readonly decode?: (raw: Buffer) => unknown } = {}): Promise<unknown> {
+    return this.requestJson(
+      'GET',
       opts.readiness === true ? '/v2/apps?embed=apps.tasks&embed=apps.readiness' : '/v2/apps?embed=apps.tasks',
+      undefined,
+      opts.decode,
     );
   }
 
@@ -181,15 +186,16 @@ export class MarathonClient implements EventStreamSource {
     });
   }
 
-  private getJson(path: string): Promise<unknown> {
-    return this.requestJson('GET', path);
-  }
-
   /**
    * One JSON request with failover, leader redirects and auth, as for GETs; `body` is sent as JSON.
    * Resolves to the parsed answer (undefined for an empty body); a non-2xx status rejects.
    */
-  async requestJson(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+  async requestJson(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    body?: unknown,
+    decode: (raw: Buffer) => unknown = (raw) => JSON.parse(raw.toString('utf8')),
+  ): Promise<unknown> {
     const n = this.urls.length;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const failures: [string, string][] = [];
@@ -235,7 +241,7 @@ export class MarathonClient implements EventStreamSource {
       if (res.status < 200 || res.status > 299) throw this.statusError(url, res.status, res.body, method);
       if (method !== 'GET' && res.body.length === 0) return undefined;
       try {
-        return JSON.parse(res.body.toString('utf8'));
+        return decode(res.body);
       } catch {
         const type = res.headers['content-type'] ?? 'no content-type';
         throw new MarathonError(

@@ -39,6 +39,8 @@ export class HostResolver {
   /** Insertion order is recency order: the first key is the least recently used. */
   private readonly cache = new Map<string, string>();
   private readonly inFlight = new Map<string, Promise<string | undefined>>();
+  /** The names of each app object seen (an app unchanged since the last answer is the same object). */
+  private readonly namesOfApp = new WeakMap<object, readonly string[]>();
   private readonly capacity: number;
   private readonly lookup: Lookup;
   private readonly deadline: Deadline;
@@ -50,7 +52,7 @@ export class HostResolver {
   }
 
   async resolve(body: unknown, timeoutMs: number): Promise<Map<string, string>> {
-    const hosts = hostNamesOf(body);
+    const hosts = hostNamesOf(body, this.namesOfApp);
     const resolved = new Map<string, string>();
     const missing: string[] = [];
     for (const h of hosts) {

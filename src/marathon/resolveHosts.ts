@@ -23,26 +23,41 @@ export async function resolveTaskHosts(body: unknown): Promise<Map<string, strin
   return resolved;
 }
 
-/** The names in an apps body that need a lookup: task hosts and BIND_ADDR labels that are not IP literals. */
-export function hostNamesOf(body: unknown): Set<string> {
+/**
+ * The names in an apps body that need a lookup: task hosts and BIND_ADDR labels that are not IP
+ * literals. `memo`: the names of each app object seen before (an unchanged app is the same object).
+ */
+export function hostNamesOf(body: unknown, memo?: WeakMap<object, readonly string[]>): Set<string> {
   const hosts = new Set<string>();
-  const apps = (body as { apps?: MarathonApp[] } | null)?.apps;
+  const apps = (body as { apps?: unknown[] } | null)?.apps;
   if (Array.isArray(apps)) {
     for (const app of apps) {
-      const tasks: readonly unknown[] = Array.isArray(app?.tasks) ? app.tasks : [];
-      for (const task of tasks as readonly ({ host?: unknown } | null)[]) {
-        if (typeof task?.host === 'string' && task.host !== '' && isIP(task.host) === 0) hosts.add(task.host);
+      if (typeof app !== 'object' || app === null) continue;
+      let names = memo?.get(app);
+      if (names === undefined) {
+        names = namesOf(app as Partial<MarathonApp>);
+        memo?.set(app, names);
       }
-      // HAPROXY_{n}_BIND_ADDR host names: HAProxy resolves them when it loads the config.
-      const labels: unknown = app?.labels;
-      if (typeof labels === 'object' && labels !== null) {
-        for (const [k, v] of Object.entries(labels)) {
-          if (typeof v === 'string' && BIND_ADDR.test(k) && isHostName(v)) hosts.add(v);
-        }
-      }
+      for (const h of names) hosts.add(h);
     }
   }
   return hosts;
+}
+
+function namesOf(app: Partial<MarathonApp>): string[] {
+  const names: string[] = [];
+  const tasks: readonly unknown[] = Array.isArray(app.tasks) ? app.tasks : [];
+  for (const task of tasks as readonly ({ host?: unknown } | null)[]) {
+    if (typeof task?.host === 'string' && task.host !== '' && isIP(task.host) === 0) names.push(task.host);
+  }
+  // HAPROXY_{n}_BIND_ADDR host names: HAProxy resolves them when it loads the config.
+  const labels: unknown = app.labels;
+  if (typeof labels === 'object' && labels !== null) {
+    for (const [k, v] of Object.entries(labels)) {
+      if (typeof v === 'string' && BIND_ADDR.test(k) && isHostName(v)) names.push(v);
+    }
+  }
+  return names;
 }
 
 export function resolverFrom(known: ReadonlyMap<string, string>): (host: string) => string | undefined {

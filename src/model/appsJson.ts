@@ -21,7 +21,7 @@ export interface ParsedApps {
  * count as absent. Defaults marathon-lb assumed (`labels: {}`, `tasks: []`) are filled in, and a
  * task's null entries in `healthCheckResults` are dropped; apps are copied only when that happens.
  */
-export function parseAppsJson(body: unknown): Parsed<ParsedApps> {
+export function parseAppsJson(body: unknown, checks?: AppChecks): Parsed<ParsedApps> {
   if (!isObject(body) || !Array.isArray(body['apps'])) {
     return err('expected a JSON object with an "apps" array (GET /v2/apps?embed=apps.tasks)');
   }
@@ -30,7 +30,7 @@ export function parseAppsJson(body: unknown): Parsed<ParsedApps> {
   const raw = body['apps'] as unknown[];
   for (let i = 0; i < raw.length; i++) {
     const app = raw[i];
-    const checked = checkApp(app);
+    const checked = checks === undefined ? checkApp(app) : checkedBefore(app, checks);
     if (typeof checked !== 'string') {
       apps.push(checked);
       continue;
@@ -40,6 +40,19 @@ export function parseAppsJson(body: unknown): Parsed<ParsedApps> {
     problems.push({ appId: id, portIndex: null, label: checked.slice(0, space), message: checked.slice(space + 1) });
   }
   return ok({ apps, problems });
+}
+
+/**
+ * Checks made before, by app object. An AppsBodyDecoder hands over the very same object for an app
+ * whose bytes did not change, and objects are never changed once parsed: its check is reused.
+ */
+export type AppChecks = WeakMap<object, MarathonApp | string>;
+
+function checkedBefore(app: unknown, checks: AppChecks): MarathonApp | string {
+  if (typeof app !== 'object' || app === null) return checkApp(app);
+  let checked = checks.get(app);
+  if (checked === undefined) checks.set(app, (checked = checkApp(app)));
+  return checked;
 }
 
 const ARRAYS_OF_OBJECTS = ['portDefinitions', 'healthChecks', 'networks'] as const;

@@ -1,5 +1,5 @@
 import type { MarathonApp } from '../marathon/types';
-import { parseAppsJson } from '../model/appsJson';
+import { parseAppsJson, type AppChecks } from '../model/appsJson';
 import { toModel, type ModelContext, type ModelOptions } from '../model/services';
 import type { Model, Problem } from '../model/types';
 import { ConfigError, renderConfig, type RenderedConfig, type RenderOptions, type ServerLinesCache } from './render';
@@ -22,9 +22,9 @@ export function renderSnapshot(
   body: unknown,
   templates: TemplateSet,
   opts: { readonly model: ModelOptions; readonly render: RenderOptions },
-  ctx: ModelContext & { readonly serverLines?: ServerLinesCache },
+  ctx: ModelContext & { readonly serverLines?: ServerLinesCache; readonly appChecks?: AppChecks },
 ): Snapshot {
-  const apps = parseAppsJson(body);
+  const apps = parseAppsJson(body, ctx.appChecks);
   if (!apps.ok) return apps;
   const model = toModel(apps.value.apps, opts.model, ctx);
   try {

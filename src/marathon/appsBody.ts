@@ -1,0 +1,191 @@
+/**
+ * Decodes `GET /v2/apps?embed=apps.tasks` answers, reusing what did not change since the last one.
+ *
+ * At 10 000 apps the answer is ~20 MB and a scale changes one app in it: `JSON.parse` of the whole
+ * body held the event loop for 200–400 ms per snapshot and made ~100 MB of garbage, and every stage
+ * after it compared 10 000 freshly built objects. Here the body is split into its apps' byte ranges
+ * (one pass over the bytes, no objects); an app whose bytes equal the last answer's gives the very
+ * same object as last time, and only the others are parsed. Stages keyed by object identity
+ * (the app check, the model's memo, host names) then skip unchanged apps altogether.
+ *
+ * The result equals `JSON.parse(body)` for every body: a body that is not exactly `{"apps": [objects…]}`
+ * (other keys, escapes in the key, non-object items) is parsed whole, and invalid JSON throws the
+ * same SyntaxError-like error. Splitting is sound because an item's bytes parse alone to the value
+ * they parse to inside the array, and the bytes between items are checked to be `,` and whitespace.
+ */
+export class AppsBodyDecoder {
+  private last: Decoded | null = null;
+
+  /** Apps reused from the previous answer in the last call (for tests and logs). */
+  reused = 0;
+
+  decode(raw: Buffer): unknown {
+    const next = (this.last === null ? null : guidedSplit(raw, this.last)) ?? wholeSplit(raw);
+    this.last = next;
+    this.reused = next?.reused ?? 0;
+    return next === null ? (JSON.parse(raw.toString('utf8')) as unknown) : { apps: next.apps };
+  }
+}
+
+interface Decoded {
+  readonly raw: Buffer;
+  /** [start, end) of each app, flattened. */
+  readonly bounds: readonly number[];
+  readonly apps: readonly unknown[];
+  /** Where each id first is. */
+  readonly byId: ReadonlyMap<string, number>;
+  readonly reused: number;
+}
+
+/** The first answer, or one the guided split gave up on: split, then parsed whole (fastest when nothing is reused). */
+function wholeSplit(raw: Buffer): Decoded | null {
+  const bounds = splitApps(raw);
+  if (bounds === null) return null;
+  const apps = (JSON.parse(raw.toString('utf8')) as { apps: unknown[] }).apps;
+  return { raw, bounds, apps, byId: idIndex(apps), reused: 0 };
+}
+
+/**
+ * The split of an answer guided by the last one: where the bytes at the cursor are those of the
+ * app expected there (apps keep their order), that app is taken as it was, without scanning it;
+ * otherwise the app is scanned and parsed, and the last answer's app of the same id (moved, or
+ * changed in place) sets where the next one is expected. Null when the shape is not the expected one.
+ */
+function guidedSplit(raw: Buffer, last: Decoded): Decoded | null {
+  let i = itemsStart(raw);
+  if (i < 0) return null;
+  const bounds: number[] = [];
+  const apps: unknown[] = [];
+  let reused = 0;
+  let k = 0; // the last answer's app expected at the cursor
+  if (raw[i] !== CLOSE_BRACKET) {
+    for (;;) {
+      if (raw[i] !== OPEN_BRACE) return null;
+      let end: number;
+      if (k < last.apps.length && sameBytes(raw, i, last, k)) {
+        end = i + last.bounds[2 * k + 1]! - last.bounds[2 * k]!;
+        apps.push(last.apps[k++]);
+        reused++;
+      } else {
+        end = objectEnd(raw, i);
+        if (end < 0) return null;
+        const app = JSON.parse(raw.toString('utf8', i, end)) as unknown;
+        const id = idOf(app);
+        const at = id === undefined ? undefined : last.byId.get(id);
+        if (at !== undefined) k = at + 1;
+        if (at !== undefined && sameBytes(raw, i, last, at)) {
+          apps.push(last.apps[at]);
+          reused++;
+        } else apps.push(app);
+      }
+      bounds.push(i, end);
+      i = skipSpace(raw, end);
+      if (raw[i] === CLOSE_BRACKET) break;
+      if (raw[i] !== COMMA) return null;
+      i = skipSpace(raw, i + 1);
+    }
+  }
+  if (!closesBody(raw, i)) return null;
+  return { raw, bounds, apps, byId: idIndex(apps), reused };
+}
+
+function idIndex(apps: readonly unknown[]): Map<string, number> {
+  const byId = new Map<string, number>();
+  for (let k = 0; k < apps.length; k++) {
+    const id = idOf(apps[k]);
+    if (id !== undefined && !byId.has(id)) byId.set(id, k);
+  }
+  return byId;
+}
+
+/** Whether the last answer's app `k` is at `start` in `raw`, byte for byte (a JSON object ends where its bytes end). */
+function sameBytes(raw: Buffer, start: number, last: Decoded, k: number): boolean {
+  const ls = last.bounds[2 * k]!;
+  const le = last.bounds[2 * k + 1]!;
+  const end = start + le - ls;
+  return end <= raw.length && raw.compare(last.raw, ls, le, start, end) === 0;
+}
+
+const idOf = (app: unknown): string | undefined => {
+  const id = (app as { id?: unknown }).id;
+  return typeof id === 'string' ? id : undefined;
+};
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const APPS_KEY = Buffer.from('"apps"');
+
+function skipSpace(b: Buffer, i: number): number {
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    i++;
+  }
+  return i;
+}
+
+/** Where the first item (or the closing bracket) of `{"apps": [` is; -1 for another shape. */
+function itemsStart(b: Buffer): number {
+  let i = skipSpace(b, 0);
+  if (b[i] !== OPEN_BRACE) return -1;
+  i = skipSpace(b, i + 1);
+  if (b.compare(APPS_KEY, 0, APPS_KEY.length, i, i + APPS_KEY.length) !== 0) return -1;
+  i = skipSpace(b, i + APPS_KEY.length);
+  if (b[i] !== COLON) return -1;
+  i = skipSpace(b, i + 1);
+  return b[i] === OPEN_BRACKET ? skipSpace(b, i + 1) : -1;
+}
+
+/** Whether `]}` and nothing but whitespace follow from `i` (at the closing bracket). */
+function closesBody(b: Buffer, i: number): boolean {
+  if (b[i] !== CLOSE_BRACKET) return false;
+  i = skipSpace(b, i + 1);
+  return b[i] === CLOSE_BRACE && skipSpace(b, i + 1) === b.length;
+}
+
+/**
+ * The [start, end) byte ranges of the items of a body shaped exactly `{"apps": [{…}, …]}` (JSON
+ * whitespace anywhere between tokens), flattened; null for any other shape. The items' insides are
+ * only bracket-matched here: JSON.parse validates them.
+ */
+export function splitApps(b: Buffer): number[] | null {
+  let i = itemsStart(b);
+  if (i < 0) return null;
+  const bounds: number[] = [];
+  if (b[i] !== CLOSE_BRACKET) {
+    for (;;) {
+      if (b[i] !== OPEN_BRACE) return null;
+      const end = objectEnd(b, i);
+      if (end < 0) return null;
+      bounds.push(i, end);
+      i = skipSpace(b, end);
+      if (b[i] === CLOSE_BRACKET) break;
+      if (b[i] !== COMMA) return null;
+      i = skipSpace(b, i + 1);
+    }
+  }
+  return closesBody(b, i) ? bounds : null;
+}
+
+/** The index after the bracket that closes the one at `i`, skipping strings; -1 when it is not closed. */
+function objectEnd(b: Buffer, i: number): number {
+  const n = b.length;
+  let depth = 0;
+  let inString = false;
+  for (; i < n; i++) {
+    const c = b[i]!;
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) return i + 1;
+  }
+  return -1;
+}
