@@ -12,7 +12,7 @@
  * file, each backend's server lines (for runtime `add server`), the longest timeout.
  */
 import * as path from 'node:path';
-import { SECTION } from './limits';
+import { firstHeader, sectionsOf, type Span } from './sections';
 
 /** Old workers are never cut sooner than this by default (the controller's earlier fixed default). */
 const MIN_HARD_STOP_AFTER_S = 30;
@@ -24,12 +24,21 @@ export interface LiveConfigOptions {
   readonly maxOldWorkers?: number;
 }
 
-/** The config as the live HAProxy gets it: `--dry` output plus what running it needs (see above). */
+/**
+ * The config as the live HAProxy gets it: `--dry` output plus what running it needs (see above).
+ * What the global and defaults sections need is found by native search for their headers, and the
+ * text is copied once: at 10 000 apps it is megabytes of backends this never reads line by line.
+ */
 export function liveConfig(configText: string, o: LiveConfigOptions): string {
-  let text = ensureHardStopAfter(configText, o.hardStopAfterSeconds ?? hardStopAfterFor(configText));
+  const seconds = o.hardStopAfterSeconds ?? hardStopAfterFor(configText);
+  const global: (readonly [string, string])[] = [['hard-stop-after', `${seconds}s`]];
   if (o.maxOldWorkers !== undefined && o.maxOldWorkers > 0)
-    text = ensureGlobal(text, 'mworker-max-reloads', String(o.maxOldWorkers));
-  return ensureIdleCloseOnResponse(text);
+    global.push(['mworker-max-reloads', String(o.maxOldWorkers)]);
+  const inserts = [...globalInserts(configText, global), ...idleCloseInserts(configText)];
+  return withInserts(
+    configText,
+    inserts.sort((a, b) => a.at - b.at),
+  );
 }
 
 /** The default hard-stop-after: the longest client/server/tunnel timeout the config sets, at least 30 s. */
@@ -37,14 +46,35 @@ export function hardStopAfterFor(configText: string): number {
   return Math.max(MIN_HARD_STOP_AFTER_S, longestTimeoutSeconds(configText) ?? 0);
 }
 
-/** The longest `timeout client|server|tunnel` anywhere in the config (seconds, rounded up), if any. */
+const TIMEOUT_AT = /timeout\s+(?:client|server|tunnel)\s+(\S+)/y;
+
+/**
+ * The longest `timeout client|server|tunnel` anywhere in the config (seconds, rounded up), if any:
+ * each line's whitespace-led `timeout` (what `/^\s*timeout…/gm` matches), found by native search.
+ */
 export function longestTimeoutSeconds(configText: string): number | undefined {
   let longest: number | undefined;
-  for (const m of configText.matchAll(/^\s*timeout\s+(?:client|server|tunnel)\s+(\S+)/gm)) {
+  let after = 0; // a match ended here: the next is sought after it, as a global regex would
+  for (let at = configText.indexOf('timeout'); at >= 0; at = configText.indexOf('timeout', Math.max(at + 1, after))) {
+    if (at < after || !afterLineStart(configText, at)) continue;
+    TIMEOUT_AT.lastIndex = at;
+    const m = TIMEOUT_AT.exec(configText);
+    if (m === null) continue;
+    after = TIMEOUT_AT.lastIndex;
     const ms = durationMs(m[1] as string);
     if (ms !== undefined) longest = Math.max(longest ?? 0, Math.ceil(ms / 1000));
   }
   return longest;
+}
+
+/** Only whitespace between `at` and a line start before it (`^\s*` of a multiline regex: any line terminator). */
+function afterLineStart(text: string, at: number): boolean {
+  for (let i = at - 1; i >= 0; i--) {
+    const c = text[i]!;
+    if (c === '\n' || c === '\r' || c === '\u2028' || c === '\u2029') return true;
+    if (!/\s/.test(c)) return false;
+  }
+  return true;
 }
 
 const UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -57,56 +87,52 @@ export function durationMs(text: string): number | undefined {
 
 /** Adds `hard-stop-after <seconds>s` to the global section unless it sets one already. */
 export function ensureHardStopAfter(configText: string, seconds: number): string {
-  return ensureGlobal(configText, 'hard-stop-after', `${seconds}s`);
+  return withInserts(configText, globalInserts(configText, [['hard-stop-after', `${seconds}s`]]));
 }
 
-/** A section keyword where a line's text begins (sticky: tried at one offset only). */
-const SECTION_AT = new RegExp(SECTION.source.slice(1), 'y');
-const BLANK = /[^\S\n]/;
-
-/** A section in the text: its keyword, where its first line ends, where the next section starts. */
-interface Span {
-  readonly kind: string;
-  readonly headerEnd: number;
-  end: number;
+/** Text to put at an offset of the config (0: before it; a header's end: as the section's first lines). */
+interface Insert {
+  readonly at: number;
+  readonly text: string;
 }
 
-/** The sections of a config, line by line over the one string: no 200 000 line strings at 10 000 apps. */
-function sectionSpans(text: string): Span[] {
-  const spans: Span[] = [];
-  for (let lineStart = 0; lineStart <= text.length;) {
-    let lineEnd = text.indexOf('\n', lineStart);
-    if (lineEnd < 0) lineEnd = text.length;
-    let at = lineStart;
-    while (at < lineEnd && BLANK.test(text[at]!)) at++;
-    SECTION_AT.lastIndex = at;
-    const m = SECTION_AT.exec(text);
-    if (m !== null) {
-      const last = spans[spans.length - 1];
-      if (last !== undefined) last.end = lineStart;
-      spans.push({ kind: m[1]!, headerEnd: lineEnd, end: text.length });
-    }
-    lineStart = lineEnd + 1;
+/** The text with each insert in place (inserts in ascending order of offset). */
+function withInserts(text: string, inserts: readonly Insert[]): string {
+  if (inserts.length === 0) return text;
+  const parts: string[] = [];
+  let from = 0;
+  for (const i of inserts) {
+    parts.push(text.slice(from, i.at), i.text);
+    from = i.at;
   }
-  return spans;
+  parts.push(text.slice(from));
+  return parts.join('');
 }
 
 /** The lines of a section after its first one. */
 const bodyLines = (text: string, s: Span): string[] => text.slice(s.headerEnd + 1, s.end).split('\n');
 
-/** `line` inserted as the line after a section's first one. */
-const insertAfterHeader = (text: string, s: Span, line: string): string =>
-  `${text.slice(0, s.headerEnd)}\n${line}${text.slice(s.headerEnd)}`;
-
-/** Adds `<keyword> <value>` to the global section (creating it) unless the section sets the keyword already. */
-function ensureGlobal(configText: string, keyword: string, value: string): string {
-  const global = sectionSpans(configText).find((s) => s.kind === 'global');
-  const directive = `  ${keyword} ${value}`;
-  if (!global) return `global\n${directive}\n${configText}`;
+const sets = (lines: readonly string[], keyword: string): boolean => {
   const set = new RegExp(`^\\s*${keyword}\\s`);
-  return bodyLines(configText, global).some((line) => set.test(line))
-    ? configText
-    : insertAfterHeader(configText, global, directive);
+  return lines.some((line) => set.test(line));
+};
+
+/**
+ * Adds each `<keyword> <value>` to the global section (creating it) unless the section sets the
+ * keyword already — as if added one after the other, each as the section's first line: the first
+ * global section gets them last first; without one, a new section at the top gets them, and its body
+ * runs on to the text's first section (as HAProxy reads it).
+ */
+function globalInserts(text: string, directives: readonly (readonly [string, string])[]): Insert[] {
+  const global = sectionsOf(text, 'global')[0];
+  const body = global === undefined ? text.slice(0, firstHeader(text)).split('\n') : bodyLines(text, global);
+  const added: string[] = [];
+  for (const [keyword, value] of directives) {
+    const line = `  ${keyword} ${value}`;
+    if ((global === undefined && added.length === 0) || !sets([...added, ...body], keyword)) added.unshift(line);
+  }
+  if (global === undefined) return [{ at: 0, text: `global\n${added.join('\n')}\n` }];
+  return added.length === 0 ? [] : [{ at: global.headerEnd, text: `\n${added.join('\n')}` }];
 }
 
 /**
@@ -116,14 +142,13 @@ function ensureGlobal(configText: string, keyword: string, value: string): strin
  * it the old worker answers that request with `Connection: close` and closes only then.
  */
 export function ensureIdleCloseOnResponse(configText: string): string {
-  let text = configText;
-  // Last first: an insertion moves only what follows it.
-  for (const d of sectionSpans(configText).reverse()) {
-    if (d.kind !== 'defaults') continue;
-    const decided = bodyLines(configText, d).some((line) => /^\s*(no\s+)?option\s+idle-close-on-response\b/.test(line));
-    if (!decided) text = insertAfterHeader(text, d, '  option idle-close-on-response');
-  }
-  return text;
+  return withInserts(configText, idleCloseInserts(configText));
+}
+
+function idleCloseInserts(text: string): Insert[] {
+  return sectionsOf(text, 'defaults')
+    .filter((d) => !bodyLines(text, d).some((line) => /^\s*(no\s+)?option\s+idle-close-on-response\b/.test(line)))
+    .map((d) => ({ at: d.headerEnd, text: '\n  option idle-close-on-response' }));
 }
 
 /**

@@ -16,10 +16,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { err, ok, type Result } from '../result';
-
-/** A section's first line (trimmed), by HAProxy's section keywords. */
-export const SECTION =
-  /^(global|defaults|frontend|backend|listen|userlist|peers|resolvers|program|mailers|cache|ring|http-errors|crt-store|traces)(?=\s|$)/;
+import { SECTION, firstHeader, linesStartingWith, sectionsOf } from './sections';
 
 export interface ConfigSection {
   readonly kind: string;
@@ -71,38 +68,50 @@ function bindCount(spec: string | undefined): number {
   }, 0);
 }
 
-/** The facts of a config text that decide how many fds HAProxy asks for. */
+/**
+ * The facts of a config text that decide how many fds HAProxy asks for: the global sections' lines,
+ * and the `bind` and `option splice-*` lines of the other sections, found by native search (at
+ * 10 000 apps the text is megabytes that hold a few hundred such lines).
+ */
 export function parseFdFacts(configText: string): FdFacts {
-  const lines = configText.split('\n');
   const facts: { -readonly [K in keyof FdFacts]: FdFacts[K] } = {
     strictLimits: true,
     splice: false,
     statsSockets: 0,
     listeners: 0,
   };
-  for (const section of configSections(lines)) {
-    for (let i = section.start + 1; i < section.end; i++) {
-      const w = words(lines[i] as string);
-      const [k, v] = w;
-      if (k === undefined) continue;
-      const n = Number(v);
-      if (section.kind === 'global') {
-        if (k === 'maxconn' && Number.isFinite(n)) facts.maxconn = n;
-        else if (k === 'nbthread' && Number.isFinite(n)) facts.nbthread = n;
-        else if (k === 'maxpipes' && Number.isFinite(n)) facts.maxpipes = n;
-        else if (k === 'ulimit-n' && Number.isFinite(n)) facts.ulimitN = n;
-        else if (k === 'fd-hard-limit' && Number.isFinite(n)) facts.fdHardLimit = n;
-        else if (k === 'strict-limits') facts.strictLimits = true;
-        else if (k === 'no' && v === 'strict-limits') facts.strictLimits = false;
-        else if (k === 'stats' && v === 'socket') facts.statsSockets += 1;
-      } else if (k === 'bind') {
-        facts.listeners += bindCount(v);
-      } else if (k === 'option' && /^splice-(auto|request|response)$/.test(v ?? '')) {
-        facts.splice = true;
-      }
-    }
+  const globals = sectionsOf(configText, 'global');
+  for (const g of globals)
+    for (const line of configText.slice(g.headerEnd + 1, g.end).split('\n')) globalFact(facts, words(line));
+  // Lines before the first section, and global's, are not the other sections'.
+  const first = firstHeader(configText);
+  const other = (at: number): boolean => at >= first && !globals.some((g) => at >= g.start && at < g.end);
+  for (const [start, end] of linesStartingWith(configText, 'bind'))
+    if (other(start)) facts.listeners += bindCount(bindSpec(configText.slice(start, end)));
+  for (let at = configText.indexOf('splice-'); at >= 0 && !facts.splice; at = configText.indexOf('splice-', at + 1)) {
+    const start = configText.lastIndexOf('\n', at) + 1;
+    const end = configText.indexOf('\n', at);
+    const [k, v] = words(configText.slice(start, end < 0 ? configText.length : end));
+    if (other(start) && k === 'option' && /^splice-(auto|request|response)$/.test(v ?? '')) facts.splice = true;
   }
   return facts;
+}
+
+/** A bind line's address spec: `words(line)[1]`, without splitting the line when it has no comment. */
+const bindSpec = (line: string): string | undefined =>
+  line.includes('#') ? words(line)[1] : /\s(\S+)/.exec(line.trimStart())?.[1];
+
+function globalFact(facts: { -readonly [K in keyof FdFacts]: FdFacts[K] }, [k, v]: readonly string[]): void {
+  if (k === undefined) return;
+  const n = Number(v);
+  if (k === 'maxconn' && Number.isFinite(n)) facts.maxconn = n;
+  else if (k === 'nbthread' && Number.isFinite(n)) facts.nbthread = n;
+  else if (k === 'maxpipes' && Number.isFinite(n)) facts.maxpipes = n;
+  else if (k === 'ulimit-n' && Number.isFinite(n)) facts.ulimitN = n;
+  else if (k === 'fd-hard-limit' && Number.isFinite(n)) facts.fdHardLimit = n;
+  else if (k === 'strict-limits') facts.strictLimits = true;
+  else if (k === 'no' && v === 'strict-limits') facts.strictLimits = false;
+  else if (k === 'stats' && v === 'socket') facts.statsSockets += 1;
 }
 
 export interface FdEstimateOptions {

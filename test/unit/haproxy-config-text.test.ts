@@ -1,5 +1,6 @@
 import {
   durationMs,
+  ensureIdleCloseOnResponse,
   hardStopAfterFor,
   liveConfig,
   longestTimeoutSeconds,
@@ -129,7 +130,7 @@ describe('withServerLines (the config HAProxy runs after fast-path changes, for 
 
 describe('liveConfig over the whole text', () => {
   /** The line-by-line definition liveConfig had before it scanned the text (sections by configSections). */
-  function byLines(text: string, o: { hardStopAfterSeconds: number; maxOldWorkers?: number }): string {
+  function byLines(text: string, o: { hardStopAfterSeconds?: number; maxOldWorkers?: number }, global = true): string {
     const ensureGlobal = (t: string, keyword: string, value: string): string => {
       const lines = t.split('\n');
       const global = configSections(lines).find((s) => s.kind === 'global');
@@ -140,7 +141,7 @@ describe('liveConfig over the whole text', () => {
       lines.splice(global.start + 1, 0, directive);
       return lines.join('\n');
     };
-    let t = ensureGlobal(text, 'hard-stop-after', `${o.hardStopAfterSeconds}s`);
+    let t = global ? ensureGlobal(text, 'hard-stop-after', `${o.hardStopAfterSeconds}s`) : text;
     if (o.maxOldWorkers !== undefined && o.maxOldWorkers > 0)
       t = ensureGlobal(t, 'mworker-max-reloads', String(o.maxOldWorkers));
     const lines = t.split('\n');
@@ -153,6 +154,16 @@ describe('liveConfig over the whole text', () => {
       if (!decided) lines.splice(d.start + 1, 0, '  option idle-close-on-response');
     }
     return lines.join('\n');
+  }
+
+  /** The regex definition longestTimeoutSeconds had before it searched for `timeout` natively. */
+  function longestByRegex(text: string): number | undefined {
+    let longest: number | undefined;
+    for (const m of text.matchAll(/^\s*timeout\s+(?:client|server|tunnel)\s+(\S+)/gm)) {
+      const ms = durationMs(m[1] as string);
+      if (ms !== undefined) longest = Math.max(longest ?? 0, Math.ceil(ms / 1000));
+    }
+    return longest;
   }
 
   it('is what the line-by-line definition gives, for any arrangement of sections and lines', () => {
@@ -173,16 +184,32 @@ describe('liveConfig over the whole text', () => {
       '',
       ' ',
       '\r',
+      'xglobal',
+      'global # main',
+      '\tdefaults',
+      'mworker-max-reloads 1',
+      '  timeout client 45s',
+      '  timeout tunnel 2m',
+      'timeout server 90s timeout tunnel 1h',
+      '  timeout',
+      'server 70s',
+      '\u2028 timeout client 40s',
+      'listen l',
     );
     fc.assert(
       fc.property(
         fc.array(piece, { maxLength: 14 }),
         fc.boolean(),
         fc.integer({ min: 0, max: 3 }),
-        (lines, trailingNewline, maxOldWorkers) => {
+        fc.constantFrom(undefined, 30),
+        (lines, trailingNewline, maxOldWorkers, hardStopAfterSeconds) => {
           const text = lines.join('\n') + (trailingNewline ? '\n' : '');
-          const o = { hardStopAfterSeconds: 30, maxOldWorkers };
-          expect(liveConfig(text, o)).toBe(byLines(text, o));
+          expect(longestTimeoutSeconds(text)).toBe(longestByRegex(text));
+          const derived = Math.max(30, longestByRegex(text) ?? 0);
+          expect(liveConfig(text, { hardStopAfterSeconds, maxOldWorkers })).toBe(
+            byLines(text, { hardStopAfterSeconds: hardStopAfterSeconds ?? derived, maxOldWorkers }),
+          );
+          expect(ensureIdleCloseOnResponse(text)).toBe(byLines(text, { maxOldWorkers: 0 }, false));
         },
       ),
       { numRuns: 3000 },

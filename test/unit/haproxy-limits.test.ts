@@ -8,7 +8,9 @@ import {
   parseFdFacts,
   parseProcLimits,
   readFdEnvironment,
+  type FdFacts,
 } from '../../src/haproxy/limits';
+import fc from 'fast-check';
 
 const D = 'defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n';
 const NO_MW = { masterWorker: false, masterSocket: false };
@@ -34,6 +36,80 @@ describe('parseFdFacts', () => {
       splice: true,
       listeners: 12,
     });
+  });
+
+  it('is what the line-by-line reading gives, for any arrangement of sections and lines', () => {
+    /** The definition parseFdFacts had before it searched the text: every line of every section. */
+    const byLines = (text: string): FdFacts => {
+      const lines = text.split('\n');
+      const facts: { -readonly [K in keyof FdFacts]: FdFacts[K] } = {
+        strictLimits: true,
+        splice: false,
+        statsSockets: 0,
+        listeners: 0,
+      };
+      const count = (spec: string | undefined): number =>
+        spec === undefined || spec === ''
+          ? 1
+          : spec.split(',').reduce((n, a) => {
+              const r = /:(\d+)-(\d+)$/.exec(a);
+              return n + (r ? Math.max(1, Number(r[2]) - Number(r[1]) + 1) : 1);
+            }, 0);
+      for (const section of configSections(lines)) {
+        for (let i = section.start + 1; i < section.end; i++) {
+          const [k, v] = lines[i]!.replace(/(^|\s)#.*$/, '')
+            .trim()
+            .split(/\s+/)
+            .filter((w) => w !== '');
+          if (k === undefined) continue;
+          const n = Number(v);
+          if (section.kind === 'global') {
+            if (k === 'maxconn' && Number.isFinite(n)) facts.maxconn = n;
+            else if (k === 'nbthread' && Number.isFinite(n)) facts.nbthread = n;
+            else if (k === 'no' && v === 'strict-limits') facts.strictLimits = false;
+            else if (k === 'stats' && v === 'socket') facts.statsSockets += 1;
+          } else if (k === 'bind') facts.listeners += count(v);
+          else if (k === 'option' && /^splice-(auto|request|response)$/.test(v ?? '')) facts.splice = true;
+        }
+      }
+      return facts;
+    };
+    const piece = fc.constantFrom(
+      'global',
+      ' global # g',
+      'xglobal',
+      'defaults',
+      'frontend f',
+      'listen l',
+      'backend b',
+      '  maxconn 10',
+      '  maxconn 20 # c',
+      'maxconn 30',
+      '  nbthread 2',
+      '  no strict-limits',
+      '  stats socket /s',
+      '  bind :80',
+      'bind :81,:82',
+      '\tbind :8000-8003 # r',
+      '  bind',
+      '  bind#x',
+      '  # bind :1',
+      '  bind-process 1',
+      '  option splice-auto',
+      '  option splice-response # s',
+      '  option  splice-request',
+      '  no option splice-auto',
+      '  http-request cache-use splice-auto',
+      '',
+      '\r',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 16 }), fc.boolean(), (lines, trailingNewline) => {
+        const text = lines.join('\n') + (trailingNewline ? '\n' : '');
+        expect(parseFdFacts(text)).toEqual(byLines(text));
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('splits sections by keyword, not by words that merely start like one', () => {
