@@ -58,58 +58,50 @@ interface Shared {
   readonly backends: string[];
 }
 
-/** Renders the HAProxy config for a model: marathon-lb's config() with templates that only print. */
 /**
- * Server lines rendered for a recent snapshot, keyed by the servers array itself (the model reuses
- * it for a backend whose tasks did not change) plus what else those lines depend on. Entries go
- * away with the arrays. One per template set: the controller keeps it for its lifetime.
+ * What renderConfig made of recent snapshots, for the next one. Server lines are keyed by the
+ * servers array itself (the model reuses it for a backend whose tasks did not change) plus what else
+ * those lines depend on; a service's other pieces by the Service object (the model hands back the
+ * same object for an unchanged service). Entries go away with those objects. The last result is kept
+ * whole: a model of the very same services renders to it again. One per template set: the controller
+ * keeps it for its lifetime.
  */
 export class ServerLinesCache {
   private readonly byServers = new WeakMap<
     readonly Server[],
     { readonly signature: string; readonly lines: readonly string[] }
   >();
-  private byService = new WeakMap<Service, ServicePieces>();
-  private vhosts = new WeakMap<Service, (VhostResult | undefined)[]>();
-  private appidAcls = new WeakMap<Service, string>();
+  private entries = new WeakMap<Service, ServiceEntry>();
+  private last: { readonly services: readonly Service[]; readonly rendered: RenderedConfig } | undefined;
   private renderedWith: { readonly templates: TemplateSet; readonly opts: RenderOptions } | undefined;
 
   /** What is cached below holds for one template set and one set of options: other ones start afresh. */
   use(templates: TemplateSet, opts: RenderOptions): void {
     if (this.renderedWith?.templates === templates && this.renderedWith.opts === opts) return;
     if (this.renderedWith !== undefined) {
-      this.byService = new WeakMap();
-      this.vhosts = new WeakMap();
-      this.appidAcls = new WeakMap();
+      this.entries = new WeakMap();
+      this.last = undefined;
     }
     this.renderedWith = { templates, opts };
   }
 
-  /**
-   * A service's part of the :80/:443 frontends depends on it and, with --haproxy-map, on whether an
-   * earlier service already emitted the map lookups (`flags`, 0..3).
-   */
-  vhost(svc: Service, flags: number, render: () => VhostResult): VhostResult {
-    let byFlags = this.vhosts.get(svc);
-    if (byFlags === undefined) this.vhosts.set(svc, (byFlags = []));
-    return (byFlags[flags] ??= render());
+  /** What was rendered of `svc` before (filled in as it is rendered). */
+  entry(svc: Service): ServiceEntry {
+    let e = this.entries.get(svc);
+    if (e === undefined) this.entries.set(svc, (e = newEntry()));
+    return e;
   }
 
-  /** The per-app ACL of the first http service of an app, without --haproxy-map. */
-  appidAcl(svc: Service, render: () => string): string {
-    let hit = this.appidAcls.get(svc);
-    if (hit === undefined) this.appidAcls.set(svc, (hit = render()));
-    return hit;
+  /** The config rendered last, when it was rendered from these very services (same objects, same order). */
+  same(services: readonly Service[]): RenderedConfig | undefined {
+    const last = this.last;
+    if (last === undefined || last.services.length !== services.length) return undefined;
+    for (let i = 0; i < services.length; i++) if (last.services[i] !== services[i]) return undefined;
+    return last.rendered;
   }
 
-  /** What a service contributes outside the shared frontends depends on it alone: keyed by the (reused) object. */
-  pieces(svc: Service, render: () => ServicePieces): ServicePieces {
-    let hit = this.byService.get(svc);
-    if (hit === undefined) {
-      hit = render();
-      this.byService.set(svc, hit);
-    }
-    return hit;
+  remember(services: readonly Service[], rendered: RenderedConfig): void {
+    this.last = { services: services.slice(), rendered };
   }
 
   lines(svc: Service, render: () => string[]): readonly string[] {
@@ -121,6 +113,21 @@ export class ServerLinesCache {
     return lines;
   }
 }
+
+/** What one service rendered to, kept by ServerLinesCache (or made for one render without it). */
+interface ServiceEntry {
+  /** What it contributes outside the shared frontends: depends on it alone. */
+  pieces: ServicePieces | undefined;
+  /**
+   * Its part of the :80/:443 frontends depends on it and, with --haproxy-map, on whether an earlier
+   * service already emitted the map lookups (index 0..3: mapHttpDone + 2 * mapHttpsDone).
+   */
+  vhosts: (VhostResult | undefined)[] | undefined;
+  /** The per-app ACL of the first http service of an app, without --haproxy-map. */
+  appidAcl: string | undefined;
+}
+
+const newEntry = (): ServiceEntry => ({ pieces: undefined, vhosts: undefined, appidAcl: undefined });
 
 interface ServicePieces {
   readonly userlist: string;
@@ -146,6 +153,7 @@ function serverLinesSignature(svc: Service): string {
   return sig;
 }
 
+/** Renders the HAProxy config for a model: marathon-lb's config() with templates that only print. */
 export function renderConfig(
   services: readonly Service[],
   templates: TemplateSet,
@@ -180,6 +188,9 @@ export function renderConfig(
   }
 
   cache?.use(templates, opts);
+  // The same services as last time (a snapshot where nothing routed changed): the same config.
+  const same = cache?.same(services);
+  if (same !== undefined) return { ...same };
   const shared: Shared = {
     mapHttpDone: false,
     mapHttpsDone: false,
@@ -208,7 +219,7 @@ export function renderConfig(
       continue;
     }
     try {
-      renderService(svc, new ServiceRenderer(templates, svc, opts.translateLegacy), shared, opts, cache);
+      renderService(svc, templates, shared, opts, cache);
       served.push(svc);
       backendNames.add(svc.backend);
       listeners.add(svc.servicePort, svc);
@@ -260,7 +271,9 @@ export function renderConfig(
   }
   const config = out.concat(shared.frontends, shared.backends).join('');
   const mapText = (m: readonly (readonly [string, string])[]): string => m.map(([k, v]) => `${k} ${v}\n`).join('');
-  return { config, domainMap: mapText(shared.domainMap), appMap: mapText(shared.appMap), served, problems };
+  const rendered = { config, domainMap: mapText(shared.domainMap), appMap: mapText(shared.appMap), served, problems };
+  cache?.remember(services, rendered);
+  return { ...rendered };
 }
 
 const WILDCARD: ReadonlySet<string> = new Set(['*', '0.0.0.0', '::', '[::]', '']);
@@ -305,9 +318,7 @@ class Listeners {
   holder(svc: Service): string | null {
     const first = this.first.get(svc.servicePort);
     if (first === undefined) return null;
-    const clash = (h: Holder): boolean =>
-      h.bindAddr === svc.bindAddr || WILDCARD.has(h.bindAddr) || WILDCARD.has(svc.bindAddr);
-    const h = clash(first) ? first : this.more.get(svc.servicePort)?.find(clash);
+    const h = clashes(first, svc) ? first : this.more.get(svc.servicePort)?.find((m) => clashes(m, svc));
     if (h === undefined) return null;
     return h.template !== undefined ? `the ${h.template} template` : `app ${h.appId}`;
   }
@@ -321,6 +332,9 @@ class Listeners {
     }
   }
 }
+
+const clashes = (h: Holder, svc: Service): boolean =>
+  h.bindAddr === svc.bindAddr || WILDCARD.has(h.bindAddr) || WILDCARD.has(svc.bindAddr);
 
 /** Why `svc` cannot join the config rendered so far, or null. */
 function conflict(
@@ -424,30 +438,33 @@ function servicePieces(svc: Service, r: ServiceRenderer, cache: ServerLinesCache
   return { userlist, frontend, back: back.join('') };
 }
 
-/** Renders one service into local strings first, so a template error leaves nothing half-added. */
+/**
+ * Renders one service into local strings first, so a template error leaves nothing half-added.
+ * What the cache kept of it is taken as it is; its renderer is made only when something is missing.
+ */
 function renderService(
   svc: Service,
-  r: ServiceRenderer,
+  templates: TemplateSet,
   shared: Shared,
   opts: RenderOptions,
   cache: ServerLinesCache | undefined,
 ): void {
   const { backend, mode } = svc;
-  const pieces =
-    cache === undefined ? servicePieces(svc, r, cache) : cache.pieces(svc, () => servicePieces(svc, r, cache));
-  const acls = (): VhostResult =>
-    vhostAcls(svc, r, {
+  const entry = cache === undefined ? newEntry() : cache.entry(svc);
+  let r: ServiceRenderer | undefined;
+  const renderer = (): ServiceRenderer => (r ??= new ServiceRenderer(templates, svc, opts.translateLegacy));
+  const pieces = entry.pieces ?? (entry.pieces = servicePieces(svc, renderer(), cache));
+  let vhost: VhostResult | null = null;
+  if (opts.bindHttpHttps && svc.hostname) {
+    const flags = (shared.mapHttpDone ? 1 : 0) + (shared.mapHttpsDone ? 2 : 0);
+    const byFlags = (entry.vhosts ??= []);
+    vhost = byFlags[flags] ??= vhostAcls(svc, renderer(), {
       mapHttpDone: shared.mapHttpDone,
       mapHttpsDone: shared.mapHttpsDone,
       haproxyMap: opts.haproxyMap,
       haproxyDir: opts.haproxyDir,
     });
-  const vhost =
-    opts.bindHttpHttps && svc.hostname
-      ? cache === undefined
-        ? acls()
-        : cache.vhost(svc, (shared.mapHttpDone ? 1 : 0) + (shared.mapHttpsDone ? 2 : 0), acls)
-      : null;
+  }
 
   let appidAcl = '';
   let appidMapDone = shared.mapAppidDone;
@@ -455,18 +472,20 @@ function renderService(
   if (addsAppid) {
     if (opts.haproxyMap) {
       if (!appidMapDone) {
-        appidAcl = r.render('MAP_HTTP_FRONTEND_APPID_ACL', { haproxy_dir: opts.haproxyDir }, 'HTTP_FRONTEND_APPID_ACL');
+        appidAcl = renderer().render(
+          'MAP_HTTP_FRONTEND_APPID_ACL',
+          { haproxy_dir: opts.haproxyDir },
+          'HTTP_FRONTEND_APPID_ACL',
+        );
         appidMapDone = true;
       }
     } else {
-      const acl = (): string =>
-        r.render('HTTP_FRONTEND_APPID_ACL', {
-          cleanedUpAppId: cleanName(svc.appId),
-          hostname: svc.hostname,
-          appId: svc.appId,
-          backend,
-        });
-      appidAcl = cache === undefined ? acl() : cache.appidAcl(svc, acl);
+      appidAcl = entry.appidAcl ??= renderer().render('HTTP_FRONTEND_APPID_ACL', {
+        cleanedUpAppId: cleanName(svc.appId),
+        hostname: svc.hostname,
+        appId: svc.appId,
+        backend,
+      });
     }
   }
 
