@@ -162,10 +162,17 @@ async function main(): Promise<void> {
       const postedMs = performance.now() - start;
       if (!(await answeredBy(ports.http, i, task.id, 120_000))) {
         const state = await master.worker().send(`show servers state ${backendOf(i)}`);
+        // What the task answers itself, and what a few requests through HAProxy get.
+        const seen = (a: { status: number; body: string } | undefined): string =>
+          a === undefined ? 'no answer' : `${a.status} ${/"task":"([^"]*)"/.exec(a.body)?.[1] ?? a.body.slice(0, 80)}`;
+        const direct = seen(await httpGet(task.ports[0]!, vhostOf(i), 1000, '/').catch(() => undefined));
+        const through: string[] = [];
+        for (let k = 0; k < 6; k++)
+          through.push(seen(await httpGet(ports.http, vhostOf(i), 1000, '/').catch(() => undefined)));
         throw new Error(
           `scale ${i}: the new task (${tasks
             .map((t) => `${t.id} ${t.host}:${String(t.ports)}`)
-            .join(', ')}) never answered; HAProxy: ${state.ok ? state.value : state.error}`,
+            .join(', ')}) never answered; itself: ${direct}; through HAProxy: ${through.join(', ')}; HAProxy: ${state.ok ? state.value : state.error}`,
         );
       }
       const ms = performance.now() - start;
