@@ -94,6 +94,24 @@ function show(v: string | number | boolean | null): string {
   return typeof v === 'string' ? v : String(v);
 }
 
+/**
+ * Appends the rendered parts to `out` (no string of their own: the caller joins a whole section at
+ * once); the name of the first placeholder the context does not provide, or undefined. On a miss
+ * some parts may be in `out` already: the caller throws it away.
+ */
+export function renderTemplateInto(t: CompiledTemplate, ctx: TemplateContext, out: string[]): string | undefined {
+  for (let i = 0; i < t.parts.length; i++) {
+    const p = t.parts[i]!;
+    if (typeof p === 'string') out.push(p);
+    else {
+      const v = ctx[p.key];
+      if (v === undefined) return p.key;
+      out.push(show(v));
+    }
+  }
+  return undefined;
+}
+
 /** Renders, or returns the name of the first placeholder the context does not provide. */
 export function renderTemplate(t: CompiledTemplate, ctx: TemplateContext): string | { readonly missing: string } {
   if (t.constant) return (t.parts[0] as string | undefined) ?? '';

@@ -1,6 +1,6 @@
 import type { HealthCheck, Problem, Server, Service } from '../model/types';
 import { cleanName, cookieValue } from '../model/serverIds';
-import type { TemplateContext } from './format';
+import type { TemplateContext, TemplateValue } from './format';
 import { translateLegacyDirectives } from './legacyDirectives';
 import { ServiceRenderer, ServiceTemplateError } from './serviceRenderer';
 import type { TemplateSet } from './templates';
@@ -67,10 +67,7 @@ interface Shared {
  * keeps it for its lifetime.
  */
 export class ServerLinesCache {
-  private readonly byServers = new WeakMap<
-    readonly Server[],
-    { readonly signature: string; readonly lines: readonly string[] }
-  >();
+  private readonly byServers = new WeakMap<readonly Server[], { readonly signature: string; readonly lines: string }>();
   private entries = new WeakMap<Service, ServiceEntry>();
   private last: { readonly services: readonly Service[]; readonly rendered: RenderedConfig } | undefined;
   private renderedWith: { readonly templates: TemplateSet; readonly opts: RenderOptions } | undefined;
@@ -104,7 +101,8 @@ export class ServerLinesCache {
     this.last = { services: services.slice(), rendered };
   }
 
-  lines(svc: Service, render: () => string[]): readonly string[] {
+  /** The text of a service's server lines. */
+  lines(svc: Service, render: () => string): string {
     const signature = serverLinesSignature(svc);
     const hit = this.byServers.get(svc.servers);
     if (hit !== undefined && hit.signature === signature) return hit.lines;
@@ -393,49 +391,59 @@ function globalText(name: string, s: string, opts: RenderOptions): string {
   throw new ConfigError(`template HAPROXY_${name}: ${tr.error.message} (line: ${tr.error.line})`);
 }
 
-/** What one service alone contributes: its userlist, its own frontend, its backend. */
+/**
+ * What one service alone contributes: its userlist, its own frontend, its backend. Templates append
+ * their parts to a section that is joined once (no string per template, per server line).
+ */
 function servicePieces(svc: Service, r: ServiceRenderer, cache: ServerLinesCache | undefined): ServicePieces {
   const { backend, mode } = svc;
   const userlist =
     svc.auth === null ? '' : r.render('USERLIST_HEAD', { backend, user: svc.auth.user, passwd: svc.auth.passwd });
-  const frontend =
-    r.render('FRONTEND_HEAD', {
+  const front: string[] = [];
+  r.renderInto(
+    'FRONTEND_HEAD',
+    {
       bindAddr: svc.bindAddr,
       backend,
       servicePort: svc.servicePort,
       mode,
       sslCert: svc.sslCert ? ` ssl crt ${svc.sslCert}` : '',
       bindOptions: svc.bindOptions ? ` ${svc.bindOptions}` : '',
-    }) + r.render('FRONTEND_BACKEND_GLUE', { backend });
-  const back: string[] = [r.render('BACKEND_HEAD', { backend, balance: svc.balance, mode })];
+    },
+    front,
+  );
+  r.renderInto('FRONTEND_BACKEND_GLUE', { backend }, front);
+  const back: string[] = [];
+  r.renderInto('BACKEND_HEAD', { backend, balance: svc.balance, mode }, back);
   if (mode === 'http') {
-    if (svc.useHsts) back.push(r.render('BACKEND_HSTS_OPTIONS', {}));
-    back.push(r.render('BACKEND_HTTP_OPTIONS', {}));
+    if (svc.useHsts) r.renderInto('BACKEND_HSTS_OPTIONS', {}, back);
+    r.renderInto('BACKEND_HTTP_OPTIONS', {}, back);
     if (svc.proxyPath)
-      back.push(r.render('HTTP_BACKEND_PROXYPASS_GLUE', { hostname: svc.hostname, proxypath: svc.proxyPath }));
+      r.renderInto('HTTP_BACKEND_PROXYPASS_GLUE', { hostname: svc.hostname, proxypath: svc.proxyPath }, back);
     if (svc.revProxyPath)
-      back.push(r.render('HTTP_BACKEND_REVPROXY_GLUE', { hostname: svc.hostname, rootpath: svc.revProxyPath }));
+      r.renderInto('HTTP_BACKEND_REVPROXY_GLUE', { hostname: svc.hostname, rootpath: svc.revProxyPath }, back);
     // The HAPROXY_{n}_HTTP_BACKEND_REDIR label is the redirect path, so only the global template applies.
     if (svc.redirPath)
-      back.push(r.render('HTTP_BACKEND_REDIR', { hostname: svc.hostname, redirpath: svc.redirPath }, ''));
+      r.renderInto('HTTP_BACKEND_REDIR', { hostname: svc.hostname, redirpath: svc.redirPath }, back, '');
   }
   if (svc.networkAllowed) {
     const kind = mode === 'http' ? 'HTTP' : 'TCP';
     for (const network of svc.networkAllowed.split(/\s+/).filter((n) => n !== '')) {
-      back.push(r.render(`${kind}_BACKEND_NETWORK_ALLOWED_ACL`, { network_allowed: network }));
+      r.renderInto(`${kind}_BACKEND_NETWORK_ALLOWED_ACL`, { network_allowed: network }, back);
     }
-    back.push(r.render(`${kind}_BACKEND_ACL_ALLOW_DENY`, {}, ''));
+    r.renderInto(`${kind}_BACKEND_ACL_ALLOW_DENY`, {}, back, '');
   }
-  if (svc.sticky) back.push(r.render('BACKEND_STICKY_OPTIONS', {}));
+  if (svc.sticky) r.renderInto('BACKEND_STICKY_OPTIONS', {}, back);
   if (cache === undefined) renderServers(svc, r, back);
   else
-    for (const line of cache.lines(svc, () => {
-      const out: string[] = [];
-      renderServers(svc, r, out);
-      return out;
-    }))
-      back.push(line);
-  return { userlist, frontend, back: back.join('') };
+    back.push(
+      cache.lines(svc, () => {
+        const out: string[] = [];
+        renderServers(svc, r, out);
+        return out.join('');
+      }),
+    );
+  return { userlist, frontend: front.join(''), back: back.join('') };
 }
 
 /**
@@ -463,6 +471,7 @@ function renderService(
       mapHttpsDone: shared.mapHttpsDone,
       haproxyMap: opts.haproxyMap,
       haproxyDir: opts.haproxyDir,
+      groupHttpsByVhost: opts.groupHttpsByVhost,
     });
   }
 
@@ -551,29 +560,42 @@ function renderServers(svc: Service, r: ServiceRenderer, out: string[]): void {
   const tcpCheck = hc !== null && (svc.mode === 'tcp' || hc.protocol === 'TCP' || hc.protocol === 'MESOS_TCP');
   const kind = tcpCheck ? 'TCP' : 'HTTP';
   if (hc !== null && svc.servers.length > 0)
-    out.push(r.render(`BACKEND_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, svc.backendCheckPort)));
+    r.renderInto(`BACKEND_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, svc.backendCheckPort), out);
   // Servers of a backend usually share one check port: render their options once per port.
-  const optionsByPort = new Map<number | null, string>();
+  let lastPort: number | null | undefined;
+  let lastOptions = '';
+  let byPort: Map<number | null, string> | undefined;
   const serverCheckOptions = (port: number | null): string => {
     if (hc === null) return '';
-    let o = optionsByPort.get(port);
-    if (o === undefined)
-      optionsByPort.set(port, (o = r.render(`BACKEND_SERVER_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, port))));
-    return o;
+    if (port === lastPort) return lastOptions;
+    let o = byPort?.get(port);
+    if (o === undefined) {
+      o = r.render(`BACKEND_SERVER_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, port));
+      (byPort ??= new Map()).set(port, o);
+    }
+    lastPort = port;
+    return (lastOptions = o);
+  };
+  // One context, refilled for each server: the template reads it and keeps nothing.
+  const ctx: Record<string, TemplateValue> = {
+    host: '',
+    host_ipv4: '',
+    port: 0,
+    serverName: '',
+    serverId: 0,
+    cookieOptions: '',
+    healthCheckOptions: '',
+    otherOptions: '',
   };
   for (const s of svc.servers) {
-    const healthCheckOptions = serverCheckOptions(s.healthCheckPort);
-    out.push(
-      r.render('BACKEND_SERVER_OPTIONS', {
-        host: s.host,
-        host_ipv4: s.ip,
-        port: s.port,
-        serverName: s.name,
-        serverId: s.id,
-        cookieOptions: svc.sticky ? ` check cookie ${cookieValue(s.name)}` : '',
-        healthCheckOptions,
-        otherOptions: s.draining ? ' disabled' : '',
-      }),
-    );
+    ctx['host'] = s.host;
+    ctx['host_ipv4'] = s.ip;
+    ctx['port'] = s.port;
+    ctx['serverName'] = s.name;
+    ctx['serverId'] = s.id;
+    ctx['cookieOptions'] = svc.sticky ? ` check cookie ${cookieValue(s.name)}` : '';
+    ctx['healthCheckOptions'] = serverCheckOptions(s.healthCheckPort);
+    ctx['otherOptions'] = s.draining ? ' disabled' : '';
+    r.renderInto('BACKEND_SERVER_OPTIONS', ctx, out);
   }
 }

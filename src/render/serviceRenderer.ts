@@ -1,5 +1,11 @@
 import type { Service } from '../model/types';
-import { renderTemplate, TemplateSyntaxError, type CompiledTemplate, type TemplateContext } from './format';
+import {
+  renderTemplate,
+  renderTemplateInto,
+  TemplateSyntaxError,
+  type CompiledTemplate,
+  type TemplateContext,
+} from './format';
 import { translateLegacyDirectives, type Translation } from './legacyDirectives';
 import type { TemplateSet } from './templates';
 
@@ -34,13 +40,7 @@ export class ServiceRenderer {
     const label = labelText === undefined ? null : `HAPROXY_{n}_${labelName}`;
     if (t instanceof TemplateSyntaxError) throw new ServiceTemplateError(label, t.message);
     const out = renderTemplate(t, ctx);
-    if (typeof out !== 'string') {
-      const known = Object.keys(ctx).join(', ') || 'none';
-      throw new ServiceTemplateError(
-        label,
-        `${where(name, label)} uses {${out.missing}}, which is not available there (available: ${known})`,
-      );
-    }
+    if (typeof out !== 'string') throw missing(name, label, out.missing, ctx);
     if (!this.translateLegacy || !t.legacy) return out;
     const tr = t.constant ? constantTranslation(t, out) : translateLegacyDirectives(out);
     if (tr.ok) return tr.value;
@@ -50,6 +50,29 @@ export class ServiceRenderer {
       label === null,
     );
   }
+
+  /**
+   * As render, appending to `out` (a section the caller joins whole, and throws away on an error).
+   * Text that may need translating is rendered whole first.
+   */
+  renderInto(name: string, ctx: TemplateContext, out: string[], labelName: string = name): void {
+    const labelText = this.svc.templateLabels[labelName];
+    const t = labelText === undefined ? this.templates.global(name) : this.templates.fromLabel(labelName, labelText);
+    if (t instanceof TemplateSyntaxError || (this.translateLegacy && t.legacy)) {
+      out.push(this.render(name, ctx, labelName));
+      return;
+    }
+    const key = renderTemplateInto(t, ctx, out);
+    if (key !== undefined) throw missing(name, labelText === undefined ? null : `HAPROXY_{n}_${labelName}`, key, ctx);
+  }
+}
+
+function missing(name: string, label: string | null, key: string, ctx: TemplateContext): ServiceTemplateError {
+  const known = Object.keys(ctx).join(', ') || 'none';
+  return new ServiceTemplateError(
+    label,
+    `${where(name, label)} uses {${key}}, which is not available there (available: ${known})`,
+  );
 }
 
 /** Named only on errors: no string per rendered line (tens of thousands per snapshot). */

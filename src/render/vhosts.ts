@@ -23,6 +23,8 @@ export interface VhostShared {
   readonly mapHttpsDone: boolean;
   readonly haproxyMap: boolean;
   readonly haproxyDir: string;
+  /** --group-https-by-vhost: only then are the `grouped` fragments gathered (a Map and two Sets per vhost). */
+  readonly groupHttpsByVhost: boolean;
 }
 
 export interface VhostResult extends VhostFragments {
@@ -45,10 +47,14 @@ function groupedFor(grouped: Map<string, GroupedVhost>, vhost: string): GroupedV
  * list, path, auth, redirect to https, map files). With maps, the first service that emits the map
  * lookup gets weight -1, which sorts it after weighted ACLs as upstream does.
  */
+const NOT_GROUPED: ReadonlyMap<string, GroupedVhost> = new Map();
+
 export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared): VhostResult {
   const backend = svc.backend;
   const hostname = svc.hostname!;
-  const grouped = new Map<string, GroupedVhost>();
+  const grouped = shared.groupHttpsByVhost ? new Map<string, GroupedVhost>() : null;
+  const group = (vhost: string): GroupedVhost | undefined =>
+    grouped === null ? undefined : groupedFor(grouped, vhost);
   const domainMap: [string, string][] = [];
   let weight = svc.backendWeight;
   let http = '';
@@ -62,7 +68,7 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
   };
   const addHttps = (vhost: string, fragment: string): void => {
     https += fragment;
-    groupedFor(grouped, vhost).entries.push([weight, fragment]);
+    group(vhost)?.entries.push([weight, fragment]);
   };
   // With --haproxy-map the first service to route by map emits the one lookup line (weight -1 sorts
   // it after the weighted ACLs); every vhost goes into the map file.
@@ -112,10 +118,12 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
     }
     const head = https;
     for (const vhost of vhosts) {
-      const g = groupedFor(grouped, vhost);
-      g.entries.push([weight, head]);
-      if (svc.sslCert !== null) g.certs.add(svc.sslCert);
-      if (svc.bindOptions !== null) g.bindOptions.add(svc.bindOptions);
+      const g = group(vhost);
+      if (g !== undefined) {
+        g.entries.push([weight, head]);
+        if (svc.sslCert !== null) g.certs.add(svc.sslCert);
+        if (svc.bindOptions !== null) g.bindOptions.add(svc.bindOptions);
+      }
 
       if (haproxyMap && svc.path === null && realm === undefined && !svc.redirectHttpToHttps) {
         mapHttp(vhost, 'MAP_HTTP_FRONTEND_ACL_ONLY', 'HTTP_FRONTEND_ACL_ONLY');
@@ -167,14 +175,14 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
     } else if (!haproxyMap) {
       http += r.render('HTTP_FRONTEND_ROUTING_ONLY', { cleanedUpHostname: acl, backend });
     }
-    return { weight, http, https, grouped, mapHttpDone, mapHttpsDone, domainMap };
+    return { weight, http, https, grouped: grouped ?? NOT_GROUPED, mapHttpDone, mapHttpsDone, domainMap };
   }
 
   // A single host name.
   const acl = `${cleanName(hostname)}_${appId.slice(1).replace(/\//g, '_')}`;
   // Upstream's defaultdict creates a vhost's entry only when something is added to it.
-  if (svc.sslCert !== null) groupedFor(grouped, hostname).certs.add(svc.sslCert);
-  if (svc.bindOptions !== null) groupedFor(grouped, hostname).bindOptions.add(svc.bindOptions);
+  if (svc.sslCert !== null) group(hostname)?.certs.add(svc.sslCert);
+  if (svc.bindOptions !== null) group(hostname)?.bindOptions.add(svc.bindOptions);
 
   if (svc.path !== null) {
     // A path behind auth: the http and the https rule take the same placeholders.
@@ -211,7 +219,7 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
         ? r.render('HTTPS_FRONTEND_ACL_WITH_AUTH_AND_PATH', authPath)
         : r.render('HTTPS_FRONTEND_ACL_WITH_PATH', { cleanedUpHostname: acl, hostname, appId, backend }),
     );
-    return { weight, http, https, grouped, mapHttpDone, mapHttpsDone, domainMap };
+    return { weight, http, https, grouped: grouped ?? NOT_GROUPED, mapHttpDone, mapHttpsDone, domainMap };
   }
 
   if (svc.redirectHttpToHttps) {
@@ -235,5 +243,5 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
   } else {
     addHttps(hostname, r.render('HTTPS_FRONTEND_ACL', { cleanedUpHostname: acl, hostname, appId, backend }));
   }
-  return { weight, http, https, grouped, mapHttpDone, mapHttpsDone, domainMap };
+  return { weight, http, https, grouped: grouped ?? NOT_GROUPED, mapHttpDone, mapHttpsDone, domainMap };
 }
