@@ -241,19 +241,31 @@ function clip(v: string): string {
   return v.length > 80 ? `${v.slice(0, 80)}...` : v;
 }
 
-const PORT_LABEL = /^HAPROXY_(\d+)_(.+)$/;
 const NO_LABELS: ReadonlyMap<string, string> = new Map();
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+/**
+ * `HAPROXY_<digits>_<name>` (what /^HAPROXY_(\d+)_(.+)$/ matches) → [index, name], or null. Read
+ * by hand: every label of every app goes through it, and a match array per label adds up.
+ */
+function portLabel(key: string): readonly [number, string] | null {
+  if (!key.startsWith('HAPROXY_')) return null;
+  let i = 8;
+  for (let c = key.charCodeAt(i); c >= 48 && c <= 57; c = key.charCodeAt(++i));
+  if (i === 8 || key.charCodeAt(i) !== 95 || i + 1 >= key.length) return null;
+  const name = key.slice(i + 1);
+  return LINE_BREAK.test(name) ? null : [Number(key.slice(8, i)), name];
+}
 
 /** Splits an app's labels by service port index once: `HAPROXY_1_VHOST` → port 1, `VHOST`. */
 export function labelsByPort(labels: Readonly<Record<string, string>>): (index: number) => ReadonlyMap<string, string> {
   const byPort = new Map<number, Map<string, string>>();
   for (const key in labels) {
-    const m = PORT_LABEL.exec(key);
+    const m = portLabel(key);
     if (m === null) continue;
-    const index = Number(m[1]);
-    let port = byPort.get(index);
-    if (port === undefined) byPort.set(index, (port = new Map<string, string>()));
-    port.set(m[2]!, labels[key]!);
+    let port = byPort.get(m[0]);
+    if (port === undefined) byPort.set(m[0], (port = new Map<string, string>()));
+    port.set(m[1], labels[key]!);
   }
   return (index) => byPort.get(index) ?? NO_LABELS;
 }

@@ -10,6 +10,26 @@ export function serverName(host: string, ip: string, port: number): string {
   return (host !== ip ? `${host}_${ip}_${port}` : `${ip}_${port}`).replace(UNSAFE, '_');
 }
 
+/**
+ * serverName for the servers of one snapshot: each distinct host and IP is cleaned once (its tasks run
+ * on a few hundred agents). Cleaning keeps "_" and digits, so clean(host_ip_port) is
+ * clean(host)_clean(ip)_port: no regular expression over every name.
+ */
+export class ServerNamer {
+  private readonly cleaned = new Map<string, string>();
+
+  name(host: string, ip: string, port: number): string {
+    const cleanIp = this.clean(ip);
+    return host !== ip ? `${this.clean(host)}_${cleanIp}_${port}` : `${cleanIp}_${port}`;
+  }
+
+  private clean(s: string): string {
+    let c = this.cleaned.get(s);
+    if (c === undefined) this.cleaned.set(s, (c = cleanName(s)));
+    return c;
+  }
+}
+
 /** Replaces every character HAProxy identifiers cannot hold, like upstream's re.sub. */
 export function cleanName(s: string): string {
   return s.replace(UNSAFE, '_');

@@ -7,7 +7,7 @@ import { isAppId, isHostName, isIP, isPort } from './haproxyText';
 import { isProblem, labelsByPort, readPortLabels, type LabelChecks, type PortSettings } from './labels';
 import { networkingMode, ServicePortAssigner, taskIp, taskPortsOf, type ResolveHost } from './networking';
 import { inputsOf, memoizable, sameInputs } from './appKey';
-import { serverId, serverName, type ServerMemo } from './serverIds';
+import { serverId, ServerNamer, type ServerMemo } from './serverIds';
 import type { HealthCheck, Mode, Model, Problem, Service } from './types';
 
 export interface ModelOptions {
@@ -71,12 +71,13 @@ export function toModel(
   const assigner = new ServicePortAssigner(opts.servicePortRange);
   ctx.servers?.nextSnapshot(JSON.stringify(opts));
   const services: Service[] = [];
+  const namer = new ServerNamer();
   const build = (drafts: readonly Draft[], oneApp: boolean): void => {
     const byApp = oneApp ? null : groupByApp(drafts);
-    const siblings = oneApp ? [...drafts].sort((a, b) => a.servicePort - b.servicePort) : [];
+    const siblings = oneApp ? sortedCopy(drafts, byServicePort) : [];
     for (const draft of drafts) {
       if (!selected(draft, opts)) continue;
-      const built = buildService(draft, byApp === null ? siblings : byApp.get(draft.appId)!, ctx.servers);
+      const built = buildService(draft, byApp === null ? siblings : byApp.get(draft.appId)!, ctx.servers, namer);
       if (isProblem(built)) problems.push(built);
       else services.push(built);
     }
@@ -272,6 +273,23 @@ function selected(draft: Draft, opts: ModelOptions): boolean {
 }
 
 const byHostPort = (a: Backend, b: Backend): number => (a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port);
+const byServicePort = (a: Draft, b: Draft): number => a.servicePort - b.servicePort;
+
+/**
+ * A sorted copy. Small ones (a backend's few tasks, an app's ports) by insertion, stable like
+ * Array#sort, which allocates its work arrays on every call (~1 KB: 3 MB per 5 000-app model).
+ */
+function sortedCopy<T>(xs: readonly T[], cmp: (a: T, b: T) => number): T[] {
+  const out = xs.slice();
+  if (out.length > 16) return out.sort(cmp);
+  for (let i = 1; i < out.length; i++) {
+    const x = out[i]!;
+    let j = i - 1;
+    for (; j >= 0 && cmp(out[j]!, x) > 0; j--) out[j + 1] = out[j]!;
+    out[j + 1] = x;
+  }
+  return out;
+}
 
 function groupByApp(drafts: readonly Draft[]): Map<string, Draft[]> {
   const m = new Map<string, Draft[]>();
@@ -280,18 +298,23 @@ function groupByApp(drafts: readonly Draft[]): Map<string, Draft[]> {
     list.push(d);
     m.set(d.appId, list);
   }
-  for (const list of m.values()) list.sort((a, b) => a.servicePort - b.servicePort);
+  for (const list of m.values()) list.sort(byServicePort);
   return m;
 }
 
-function buildService(draft: Draft, siblings: readonly Draft[], memo: ServerMemo | undefined): Service | Problem {
+function buildService(
+  draft: Draft,
+  siblings: readonly Draft[],
+  memo: ServerMemo | undefined,
+  namer: ServerNamer,
+): Service | Problem {
   const s = draft.settings;
-  const backends = [...draft.backends].sort(byHostPort);
+  const backends = sortedCopy(draft.backends, byHostPort);
   // The port whose tasks answer health checks for server idx (upstream's get_backend_port).
   const hcIndex = s.healthcheckPortIndex;
   const useSibling = hcIndex !== null && Math.abs(hcIndex) <= siblings.length;
   const sibling = useSibling ? siblings[hcIndex < 0 ? siblings.length + hcIndex : hcIndex] : undefined;
-  const checkTargets = sibling === undefined ? backends : [...sibling.backends].sort(byHostPort);
+  const checkTargets = sibling === undefined ? backends : sortedCopy(sibling.backends, byHostPort);
   if (draft.healthCheck !== null && useSibling && (sibling === undefined || checkTargets.length < backends.length)) {
     return {
       appId: draft.appId,
@@ -314,7 +337,7 @@ function buildService(draft: Draft, siblings: readonly Draft[], memo: ServerMemo
   if (servers === undefined) {
     const taken = new Set<number>();
     servers = backends.map((b, idx) => {
-      const name = serverName(b.host, b.ip, b.port);
+      const name = namer.name(b.host, b.ip, b.port);
       return {
         name,
         id: serverId(name, taken),
