@@ -1,4 +1,4 @@
-import type { StatProxy, StatSample, StatServer } from '../haproxy/stats';
+import type { StatProxy, StatSample } from '../haproxy/stats';
 import type { Polled } from '../streams/pollEvery';
 import {
   HAPROXY_SERVER_STATES,
@@ -20,18 +20,71 @@ export interface HaproxyStateOptions {
   readonly historyPoints?: number;
 }
 
-interface Track {
-  readonly prev: StatProxy;
-  readonly prevAt: number;
-  readonly traffic: ProxyTraffic;
-  readonly history: readonly TrafficPoint[];
+/**
+ * One proxy's counters over the reads, updated in place: at 10 000 backends a read touches 17 000
+ * proxies, and nothing is made for one per read but when a history point is due. What the admin API
+ * shows (ProxyTraffic) is made when asked for.
+ */
+class Track {
+  /** The proxy in the read before `cur`; null for a proxy first seen in `cur` (its rates are 0). */
+  prev: StatProxy | null = null;
+  prevAt = 0;
   /** The counters when the last history point was taken: a point's rates are over its whole step. */
-  readonly pointBase: StatProxy | null;
-  readonly lastPointAt: number;
+  pointBase: StatProxy | null = null;
+  lastPointAt = Number.NEGATIVE_INFINITY;
+  readonly history: TrafficPoint[] = [];
+  /** The read that saw this proxy last. */
+  seen = 0;
+
+  constructor(
+    public cur: StatProxy,
+    public at: number,
+  ) {}
+
+  /** Takes the next read of this proxy; a history point when a step has passed since the last one. */
+  advance(p: StatProxy, at: number, atIso: string, stepMs: number, points: number): void {
+    this.prev = this.cur;
+    this.prevAt = this.at;
+    this.cur = p;
+    this.at = at;
+    this.point(atIso, stepMs, points);
+  }
+
+  point(atIso: string, stepMs: number, points: number): void {
+    const { cur: p, at, pointBase } = this;
+    if (at - this.lastPointAt < stepMs) return;
+    const span = (at - this.lastPointAt) / 1000;
+    const over = (prev: number, cur: number): number =>
+      pointBase === null || span <= 0 ? 0 : round(grown(prev, cur) / span);
+    this.history.push({
+      at: atIso,
+      currentSessions: p.currentSessions,
+      requestsPerSecond: over(pointBase?.requestsTotal ?? 0, p.requestsTotal),
+      http5xxPerSecond: over(pointBase?.http5xxTotal ?? 0, p.http5xxTotal),
+    });
+    if (this.history.length > points) this.history.splice(0, this.history.length - points);
+    this.lastPointAt = at;
+    this.pointBase = p;
+  }
+
+  traffic(): ProxyTraffic {
+    const { prev, cur: p } = this;
+    const dt = prev === null ? 0 : (this.at - this.prevAt) / 1000;
+    const rate = (from: number, to: number): number => (dt > 0 ? round(grown(from, to) / dt) : 0);
+    return {
+      name: p.name,
+      status: p.status,
+      currentSessions: p.currentSessions,
+      requestsPerSecond: prev === null ? 0 : rate(prev.requestsTotal, p.requestsTotal),
+      http5xxPerSecond: prev === null ? 0 : rate(prev.http5xxTotal, p.http5xxTotal),
+      requestsTotal: p.requestsTotal,
+      http5xxTotal: p.http5xxTotal,
+      history: [...this.history],
+    };
+  }
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const key = (p: { readonly kind: string; readonly name: string }): string => `${p.kind}\0${p.name}`;
 /** A counter's growth; after a reload the new worker counts from 0 again. */
 const grown = (prev: number, cur: number): number => (cur >= prev ? cur - prev : cur);
 const round = (n: number): number => Math.round(n * 1000) / 1000;
@@ -46,8 +99,9 @@ export class HaproxyState {
   private sample: StatSample | null = null;
   private lastReadAt: number | null = null;
   private error: string | null = null;
-  private servers = new Map<string, StatServer>();
-  private readonly tracks = new Map<string, Track>();
+  /** By kind: a frontend and a backend may have one name. */
+  private readonly tracks = { frontend: new Map<string, Track>(), backend: new Map<string, Track>() };
+  private reads = 0;
   private readonly stepMs: number;
   private readonly points: number;
 
@@ -56,30 +110,41 @@ export class HaproxyState {
     this.points = Math.max(1, o.historyPoints ?? 30);
   }
 
+  /** O(proxies) map updates only: the servers are indexed and counted while `show stat` is read. */
   observe(r: Polled<StatSample>): void {
     if (!r.ok) {
       this.error = r.error;
       this.sample = null;
-      this.servers = new Map();
       return;
     }
     const s = r.value;
     this.error = null;
     this.sample = s;
     this.lastReadAt = s.at;
-    this.servers = new Map(s.servers.map((v) => [`${v.backend}/${v.name}`, v]));
-    const seen = new Set<string>();
+    const read = ++this.reads;
+    const at = iso(s.at);
+    const seen = { frontend: 0, backend: 0 };
     for (const p of s.proxies) {
-      const k = key(p);
-      seen.add(k);
-      this.tracks.set(k, this.advance(this.tracks.get(k), p, s.at));
+      const tracks = this.tracks[p.kind];
+      let t = tracks.get(p.name);
+      if (t === undefined) {
+        t = new Track(p, s.at);
+        t.point(at, this.stepMs, this.points);
+        tracks.set(p.name, t);
+      } else t.advance(p, s.at, at, this.stepMs, this.points);
+      if (t.seen !== read) seen[p.kind]++;
+      t.seen = read;
     }
-    for (const k of [...this.tracks.keys()]) if (!seen.has(k)) this.tracks.delete(k); // proxies gone with a reload
+    // Proxies not in this read are gone with a reload.
+    for (const kind of ['frontend', 'backend'] as const) {
+      const tracks = this.tracks[kind];
+      if (seen[kind] < tracks.size) for (const [name, t] of tracks) if (t.seen !== read) tracks.delete(name);
+    }
   }
 
   /** One server as HAProxy sees it; null when unknown. */
   server(backend: string, name: string): ServerRuntime | null {
-    const v = this.servers.get(`${backend}/${name}`);
+    const v = this.sample?.server(backend, name);
     if (v === undefined || this.sample === null) return null;
     const at = this.sample.at;
     const since = v.secondsSinceChange;
@@ -105,15 +170,12 @@ export class HaproxyState {
   }
 
   backend(name: string): ProxyTraffic | null {
-    return this.sample === null ? null : (this.tracks.get(key({ kind: 'backend', name }))?.traffic ?? null);
+    return this.sample === null ? null : (this.tracks.backend.get(name)?.traffic() ?? null);
   }
 
   /** Servers by state in the last read; null when HAProxy could not be read (or was not yet). */
   serversByState(): Readonly<Record<HaproxyServerState, number>> | null {
-    if (this.sample === null) return null;
-    const counts = Object.fromEntries(HAPROXY_SERVER_STATES.map((s) => [s, 0])) as Record<HaproxyServerState, number>;
-    for (const v of this.sample.servers) counts[v.state]++;
-    return counts;
+    return this.sample === null ? null : { ...this.sample.byState };
   }
 
   /** Epoch ms of the last successful read. */
@@ -128,7 +190,7 @@ export class HaproxyState {
         ? []
         : this.sample.proxies
             .filter((p) => p.kind === kind)
-            .map((p) => this.tracks.get(key(p))?.traffic)
+            .map((p) => this.tracks[kind].get(p.name)?.traffic())
             .filter((t): t is ProxyTraffic => t !== undefined);
     return {
       enabled: this.o.enabled,
@@ -146,40 +208,5 @@ export class HaproxyState {
     };
   }
 
-  private advance(t: Track | undefined, p: StatProxy, at: number): Track {
-    const dt = t === undefined ? 0 : (at - t.prevAt) / 1000;
-    const rate = (prev: number, cur: number): number => (dt > 0 ? round(grown(prev, cur) / dt) : 0);
-    const requestsPerSecond = t === undefined ? 0 : rate(t.prev.requestsTotal, p.requestsTotal);
-    const http5xxPerSecond = t === undefined ? 0 : rate(t.prev.http5xxTotal, p.http5xxTotal);
-    let history = t?.history ?? [];
-    let lastPointAt = t?.lastPointAt ?? Number.NEGATIVE_INFINITY;
-    let pointBase = t?.pointBase ?? null;
-    if (at - lastPointAt >= this.stepMs) {
-      const span = (at - lastPointAt) / 1000;
-      const over = (prev: number, cur: number): number =>
-        pointBase === null || span <= 0 ? 0 : round(grown(prev, cur) / span);
-      history = [
-        ...history,
-        {
-          at: iso(at),
-          currentSessions: p.currentSessions,
-          requestsPerSecond: over(pointBase?.requestsTotal ?? 0, p.requestsTotal),
-          http5xxPerSecond: over(pointBase?.http5xxTotal ?? 0, p.http5xxTotal),
-        },
-      ].slice(-this.points);
-      lastPointAt = at;
-      pointBase = p;
-    }
-    const traffic: ProxyTraffic = {
-      name: p.name,
-      status: p.status,
-      currentSessions: p.currentSessions,
-      requestsPerSecond,
-      http5xxPerSecond,
-      requestsTotal: p.requestsTotal,
-      http5xxTotal: p.http5xxTotal,
-      history,
-    };
-    return { prev: p, prevAt: at, traffic, history, pointBase, lastPointAt };
-  }
+  /** `atIso`: `at` as ISO text, made once per read rather than per proxy. */
 }

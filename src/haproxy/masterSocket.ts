@@ -9,6 +9,7 @@
  *   channel that routes commands to the current worker (`@1 <command>`).
  */
 import { connect } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import { err, ok, type Err, type Result } from '../result';
 
 export interface HaproxyLogger {
@@ -21,6 +22,19 @@ export interface HaproxyLogger {
 /** Sends one command and resolves with HAProxy's whole answer. */
 export interface CommandChannel {
   send(command: string): Promise<Result<string>>;
+  /**
+   * Where the channel can: hands each piece of the answer to `onText` as it arrives (decoded text,
+   * split anywhere), and resolves once the answer is complete. For long answers (`show stat` at
+   * 10 000 backends is 10 MB), read as they come rather than held and read in one block.
+   */
+  stream?(command: string, onText: (text: string) => void): Promise<Result<void>>;
+}
+
+/** What an exchange does with the answer's bytes. */
+interface Sink<T> {
+  data(d: Buffer): void;
+  /** The answer is complete. */
+  done(): T;
 }
 
 export interface CliSocketOptions {
@@ -43,48 +57,77 @@ export class CliSocket implements CommandChannel {
 
   /** Runs after every command sent before it has finished (serialized per socket). */
   send(command: string): Promise<Result<string>> {
-    const run = (): Promise<Result<string>> => this.exchange(command);
+    const chunks: Buffer[] = [];
+    return this.queued(command, {
+      data: (d) => chunks.push(d),
+      done: () => Buffer.concat(chunks).toString('utf8'),
+    });
+  }
+
+  /** As send, the answer handed over piece by piece (see CommandChannel.stream). */
+  stream(command: string, onText: (text: string) => void): Promise<Result<void>> {
+    const decoder = new StringDecoder('utf8');
+    return this.queued(command, {
+      data: (d) => onText(decoder.write(d)),
+      done: () => {
+        const rest = decoder.end();
+        if (rest !== '') onText(rest);
+      },
+    });
+  }
+
+  private queued<T>(command: string, sink: Sink<T>): Promise<Result<T>> {
+    const run = (): Promise<Result<T>> => this.exchange(command, sink);
     const answer = this.queue.then(run, run);
     this.queue = answer;
     return answer;
   }
 
-  private exchange(command: string): Promise<Result<string>> {
+  private exchange<T>(command: string, sink: Sink<T>): Promise<Result<T>> {
     const { path, timeoutMs } = this.opts;
     const max = this.opts.maxAnswerBytes ?? 32 * 1024 * 1024;
     if (/[\r\n]/.test(command))
       return Promise.resolve(err(`refusing a command with a line break: ${JSON.stringify(command)}`));
     this.opts.logger?.debug(`haproxy ${path} <- ${command}`);
     return new Promise((resolve) => {
-      const chunks: Buffer[] = [];
       let size = 0;
       let settled = false;
       const socket = connect(path);
-      const finish = (result: Result<string>): void => {
+      const finish = (result: () => Result<T>): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         socket.destroy();
-        resolve(result);
+        try {
+          resolve(result());
+        } catch (e) {
+          resolve(err(`reading HAProxy's answer to "${command}": ${(e as Error).message}`));
+        }
       };
+      const complete = (): void => finish(() => ok(sink.done()));
       const timer = setTimeout(
-        () => finish(err(`HAProxy socket ${path} gave no complete answer to "${command}" within ${timeoutMs} ms`)),
+        () =>
+          finish(() => err(`HAProxy socket ${path} gave no complete answer to "${command}" within ${timeoutMs} ms`)),
         timeoutMs,
       );
       socket.once('connect', () => socket.end(`${command}\n`));
       socket.on('data', (d: Buffer) => {
         size += d.length;
-        if (size > max) finish(err(`HAProxy's answer to "${command}" is larger than ${max} bytes`));
-        else chunks.push(d);
+        if (size > max) return finish(() => err(`HAProxy's answer to "${command}" is larger than ${max} bytes`));
+        try {
+          sink.data(d);
+        } catch (e) {
+          finish(() => err(`reading HAProxy's answer to "${command}": ${(e as Error).message}`));
+        }
       });
-      socket.once('end', () => finish(ok(Buffer.concat(chunks).toString('utf8'))));
-      socket.once('close', () => finish(ok(Buffer.concat(chunks).toString('utf8'))));
+      socket.once('end', complete);
+      socket.once('close', complete);
       socket.once('error', (e: NodeJS.ErrnoException) => {
         const why =
           e.code === 'ENOENT' || e.code === 'ECONNREFUSED'
             ? `nothing listens on ${path} (${e.code}): is HAProxy running?`
             : `cannot talk to HAProxy on ${path}: ${e.code ?? e.message}`;
-        finish(err(why));
+        finish(() => err(why));
       });
     });
   }
@@ -174,6 +217,11 @@ export class MasterSocket {
 
   /** Commands sent through this channel go to the current worker (`@1 …`) with the master's level. */
   worker(): CommandChannel {
-    return { send: (command) => this.channel.send(`@1 ${command}`) };
+    const channel = this.channel;
+    const stream = channel.stream?.bind(channel);
+    return {
+      send: (command) => channel.send(`@1 ${command}`),
+      ...(stream === undefined ? {} : { stream: (command, onText) => stream(`@1 ${command}`, onText) }),
+    };
   }
 }

@@ -2,7 +2,7 @@
  * HAProxy's `show stat` CSV as typed rows: what the admin API shows of HAProxy's own view (server
  * states, check results, sessions, request and 5xx counters). Pure; the reading is in stateReader.ts.
  */
-import type { HaproxyServerState } from '../admin/statusTypes';
+import { HAPROXY_SERVER_STATES, type HaproxyServerState } from '../admin/statusTypes';
 import { type Result, err, ok } from '../result';
 
 export interface StatServer {
@@ -37,8 +37,16 @@ export interface StatProxy {
 export interface StatSample {
   readonly at: number;
   readonly proxies: readonly StatProxy[];
+  /** Every server, in HAProxy's order (each read from its row when first asked for). */
   readonly servers: readonly StatServer[];
+  /** One server; undefined when HAProxy does not list it. */
+  server(backend: string, name: string): StatServer | undefined;
+  /** How many servers are in each state. */
+  readonly byState: Readonly<Record<HaproxyServerState, number>>;
 }
+
+/** HAProxy's names hold no comma (its CSV would not either). */
+const serverKey = (backend: string, name: string): string => `${backend},${name}`;
 
 const int = (s: string | undefined): number => {
   const n = Number(s);
@@ -47,14 +55,23 @@ const int = (s: string | undefined): number => {
 const intOrNull = (s: string | undefined): number | null =>
   s === undefined || s === '' || !Number.isFinite(Number(s)) ? null : Number(s);
 
+const STATES = ['MAINT', 'DRAIN', 'NOLB', 'DOWN', 'UP'] as const;
+/** By status text: a few distinct texts among 30 000 servers. */
+const stateOf = new Map<string, { readonly state: HaproxyServerState; readonly checked: boolean }>();
+
 /** `show stat` status → state: "UP 1/3" (going down) is still UP, "DOWN 1/2" (coming up) still DOWN. */
 export function serverState(status: string): { readonly state: HaproxyServerState; readonly checked: boolean } {
+  const known = stateOf.get(status);
+  if (known !== undefined) return known;
   const s = status.trim().toUpperCase();
-  if (s === 'NO CHECK') return { state: 'UP', checked: false };
-  for (const state of ['MAINT', 'DRAIN', 'NOLB', 'DOWN', 'UP'] as const) {
-    if (s === state || s.startsWith(`${state} `) || s.startsWith(`${state}(`)) return { state, checked: true };
+  let found: { readonly state: HaproxyServerState; readonly checked: boolean } = { state: 'UNKNOWN', checked: true };
+  if (s === 'NO CHECK') found = { state: 'UP', checked: false };
+  else {
+    const state = STATES.find((t) => s === t || s.startsWith(`${t} `) || s.startsWith(`${t}(`));
+    if (state !== undefined) found = { state, checked: true };
   }
-  return { state: 'UNKNOWN', checked: true };
+  if (stateOf.size < 1000) stateOf.set(status, found);
+  return found;
 }
 
 /** The columns read; the others (about 100 in all) are never sliced out of the line. */
@@ -74,85 +91,277 @@ const COLUMNS = [
   'check_duration',
   'lastchg',
 ] as const;
-type Column = (typeof COLUMNS)[number];
+const [
+  PXNAME,
+  SVNAME,
+  TYPE,
+  HRSP_5XX,
+  MODE,
+  REQ_TOT,
+  STATUS,
+  SCUR,
+  STOT,
+  CHECK_STATUS,
+  CHECK_CODE,
+  CHECK_DESC,
+  CHECK_DURATION,
+  LASTCHG,
+] = COLUMNS.map((_, k) => k) as [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
 
-/**
- * Parses `show stat` (all proxies, all objects); listeners are skipped. Column by column with
- * indexOf, without an object per row: at 10 000 backends the answer has 40 000 rows of ~100 columns,
- * read every few seconds, and splitting them into records cost the controller seconds of CPU a minute.
- */
-export function parseStatSample(text: string, at: number): Result<StatSample> {
-  const headEnd = text.indexOf('\n');
-  const head = headEnd < 0 ? text : text.slice(0, headEnd);
-  if (!head.startsWith('# '))
-    return err(`unexpected answer to "show stat": ${text.trim().split('\n')[0] || '(empty)'}`);
-  const names = head.slice(2).split(',');
-  const wanted = COLUMNS.map((c) => ({ c, i: names.indexOf(c) }))
-    .filter((w) => w.i >= 0)
-    .sort((a, b) => a.i - b.i);
-  const last = wanted.length === 0 ? -1 : wanted[wanted.length - 1]!.i;
-  const proxies: StatProxy[] = [];
-  const servers: StatServer[] = [];
-  let rows = 0;
-  const r: Partial<Record<Column, string>> = {};
-  for (let start = headEnd < 0 ? text.length : headEnd + 1; start < text.length;) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const lineStart = start;
-    start = end + 1;
-    if (end - lineStart === 0 || text.slice(lineStart, end).trim() === '') continue;
-    rows++;
-    for (const c of COLUMNS) r[c] = undefined;
-    let col = 0;
-    let pos = lineStart;
-    let w = 0;
-    while (col <= last && pos <= end) {
-      let comma = text.indexOf(',', pos);
-      if (comma < 0 || comma > end) comma = end;
-      if (wanted[w]!.i === col) r[wanted[w++]!.c] = text.slice(pos, comma);
-      col++;
-      pos = comma + 1;
-    }
-    addRow(r, proxies, servers);
-  }
-  if (rows > 0 && proxies.length === 0 && servers.length === 0)
-    return err('show stat: no proxy rows (is the type column missing?)');
-  return ok({ at, proxies, servers });
+/** A sample of these rows. */
+export function statSample(at: number, proxies: readonly StatProxy[], servers: readonly StatServer[]): StatSample {
+  const byState = noneByState();
+  for (const v of servers) byState[v.state]++;
+  const index = new Map(servers.map((v) => [serverKey(v.backend, v.name), v]));
+  return { at, proxies, servers, server: (backend, name) => index.get(serverKey(backend, name)), byState };
 }
 
-function addRow(r: Partial<Record<Column, string>>, proxies: StatProxy[], servers: StatServer[]): void {
-  const px = r.pxname;
-  const sv = r.svname;
-  if (px === undefined || sv === undefined || px === '') return;
-  // type: 0 frontend, 1 backend, 2 server, 3 listener
-  const type = r.type;
-  const total5xx = int(r.hrsp_5xx);
-  if (type === '0' || type === '1') {
-    const http = r.mode === 'http' || (r.mode === undefined && r.req_tot !== '' && r.req_tot !== undefined);
-    proxies.push({
-      name: px,
-      kind: type === '0' ? 'frontend' : 'backend',
-      status: r.status ?? '',
-      currentSessions: int(r.scur),
-      requestsTotal: http ? int(r.req_tot) : int(r.stot),
-      http5xxTotal: total5xx,
-    });
-  } else if (type === '2') {
-    const status = r.status ?? '';
-    const { state, checked } = serverState(status);
-    servers.push({
-      backend: px,
-      name: sv,
-      state,
-      status,
-      checked,
-      checkStatus: (r.check_status ?? '').replace(/^\*\s*/, ''),
-      checkCode: intOrNull(r.check_code),
-      checkDescription: r.check_desc ?? '',
-      checkDurationMs: intOrNull(r.check_duration),
-      secondsSinceChange: intOrNull(r.lastchg),
-      currentSessions: int(r.scur),
-      http5xxTotal: total5xx,
+/** Parses a whole `show stat` answer (see StatReader). */
+export function parseStatSample(text: string, at: number): Result<StatSample> {
+  const reader = new StatReader(at);
+  reader.push(text);
+  return reader.end();
+}
+
+const COMMA = 44;
+const noneByState = (): Record<HaproxyServerState, number> =>
+  Object.fromEntries(HAPROXY_SERVER_STATES.map((s) => [s, 0])) as Record<HaproxyServerState, number>;
+
+/** Columns read, in line order: [column number, index in COLUMNS]. */
+type Wanted = readonly (readonly [number, number])[];
+
+/**
+ * Cuts the wanted columns out of a line into `v` (by COLUMNS index), walking its commas, from
+ * wanted[w] on and up to column `upTo`; returns the next wanted entry.
+ */
+function cut(
+  text: string,
+  start: number,
+  end: number,
+  wanted: Wanted,
+  v: (string | undefined)[],
+  upTo: number,
+): number {
+  let w = 0;
+  let col = 0;
+  let from = start;
+  for (let i = start; i <= end && w < wanted.length && col <= upTo; i++) {
+    if (i < end && text.charCodeAt(i) !== COMMA) continue;
+    if (wanted[w]![0] === col) v[wanted[w++]![1]] = text.slice(from, i);
+    col++;
+    from = i + 1;
+  }
+  return w;
+}
+
+/** A server row's columns as a StatServer. */
+function serverOf(v: readonly (string | undefined)[]): StatServer {
+  const status = v[STATUS] ?? '';
+  const { state, checked } = serverState(status);
+  const checkStatus = v[CHECK_STATUS] ?? '';
+  return {
+    backend: v[PXNAME] ?? '',
+    name: v[SVNAME] ?? '',
+    state,
+    status,
+    checked,
+    checkStatus: checkStatus.startsWith('*') ? checkStatus.replace(/^\*\s*/, '') : checkStatus,
+    checkCode: intOrNull(v[CHECK_CODE]),
+    checkDescription: v[CHECK_DESC] ?? '',
+    checkDurationMs: intOrNull(v[CHECK_DURATION]),
+    secondsSinceChange: intOrNull(v[LASTCHG]),
+    currentSessions: int(v[SCUR]),
+    http5xxTotal: int(v[HRSP_5XX]),
+  };
+}
+
+/**
+ * The server rows of one read, kept as their lines: each is read into a StatServer when first asked
+ * for (the admin API's pages), not at every read: at 10 000 backends a read has 30 000 of them.
+ */
+class ServerRows {
+  private readonly parsed: (StatServer | undefined)[] = [];
+  private index: Map<string, number> | null = null;
+  private all: readonly StatServer[] | null = null;
+
+  constructor(
+    private readonly lines: readonly string[],
+    private readonly wanted: Wanted,
+  ) {}
+
+  row(i: number): StatServer {
+    let v = this.parsed[i];
+    if (v === undefined) {
+      const line = this.lines[i]!;
+      const values: (string | undefined)[] = COLUMNS.map(() => undefined);
+      cut(line, 0, line.length, this.wanted, values, Number.POSITIVE_INFINITY);
+      v = this.parsed[i] = serverOf(values);
+    }
+    return v;
+  }
+
+  servers(): readonly StatServer[] {
+    return (this.all ??= this.lines.map((_, i) => this.row(i)));
+  }
+
+  find(backend: string, name: string): StatServer | undefined {
+    if (this.index === null) {
+      this.index = new Map();
+      for (let i = 0; i < this.lines.length; i++) {
+        const v = this.row(i);
+        this.index.set(serverKey(v.backend, v.name), i);
+      }
+    }
+    const i = this.index.get(serverKey(backend, name));
+    return i === undefined ? undefined : this.row(i);
+  }
+}
+
+/**
+ * Parses `show stat` (all proxies, all objects) piece by piece as it arrives: each push reads the
+ * lines it completes, so the work of 40 000 rows (10 000 backends) is spread over the socket's
+ * chunks instead of one block after the whole answer; listeners are skipped. Of a server row only
+ * its state is read here (for the counts by state); the rest when asked for (ServerRows).
+ */
+export class StatReader {
+  private carry = '';
+  /** Null until the header line. */
+  private wanted: Wanted | null = null;
+  /** The last column a server row is read up to here: its name, state and type. */
+  private typeColumn = 0;
+  /** The answer so far, kept only when it is not `show stat` (for the error). */
+  private refused: string | null = null;
+  private rows = 0;
+  private readonly values: (string | undefined)[] = COLUMNS.map(() => undefined);
+  private readonly proxies: StatProxy[] = [];
+  private readonly serverLines: string[] = [];
+  private readonly byState = noneByState();
+
+  constructor(private readonly at: number) {}
+
+  /** The next piece of the answer (any split, lines included). */
+  push(piece: string): void {
+    if (this.refused !== null) {
+      this.refused += piece;
+      return;
+    }
+    const first = piece.indexOf('\n');
+    if (first < 0) {
+      this.carry += piece;
+      return;
+    }
+    // The line begun in the last piece on its own: the rest is read in the piece itself (a flat string).
+    const head = this.carry + piece.slice(0, first);
+    this.carry = '';
+    this.line(head, 0, head.length);
+    if (this.refused !== null) {
+      this.refused = `${head}${piece.slice(first)}`;
+      return;
+    }
+    let start = first + 1;
+    for (let end = piece.indexOf('\n', start); end >= 0; end = piece.indexOf('\n', start)) {
+      this.line(piece, start, end);
+      start = end + 1;
+      if (this.refused !== null) {
+        this.refused = `${head}${piece.slice(first)}`;
+        return;
+      }
+    }
+    this.carry = piece.slice(start);
+  }
+
+  /** The sample, once the whole answer was pushed. */
+  end(): Result<StatSample> {
+    const last = this.carry;
+    this.carry = '';
+    if (this.refused === null && last !== '') {
+      this.line(last, 0, last.length);
+      if (this.refused !== null) this.refused = last;
+    }
+    const text = this.refused ?? (this.wanted === null ? '' : null);
+    if (text !== null) return err(`unexpected answer to "show stat": ${text.trim().split('\n')[0] || '(empty)'}`);
+    if (this.rows > 0 && this.proxies.length === 0 && this.serverLines.length === 0)
+      return err('show stat: no proxy rows (is the type column missing?)');
+    const rows = new ServerRows(this.serverLines, this.wanted!);
+    return ok({
+      at: this.at,
+      proxies: this.proxies,
+      get servers() {
+        return rows.servers();
+      },
+      server: (backend, name) => rows.find(backend, name),
+      byState: this.byState,
     });
   }
+
+  private line(text: string, start: number, end: number): void {
+    if (this.wanted === null) return this.header(text.slice(start, end));
+    if (end === start) return;
+    const c0 = text.charCodeAt(start);
+    if ((c0 <= 32 || c0 > 126) && text.slice(start, end).trim() === '') return;
+    this.rows++;
+    const wanted = this.wanted;
+    const v = this.values;
+    v.fill(undefined);
+    const w = cut(text, start, end, wanted, v, this.typeColumn);
+    const px = v[PXNAME];
+    if (px === undefined || v[SVNAME] === undefined || px === '') return;
+    // type: 0 frontend, 1 backend, 2 server, 3 listener
+    const type = v[TYPE];
+    if (type === '2') {
+      this.serverLines.push(text.slice(start, end));
+      this.byState[serverState(v[STATUS] ?? '').state]++;
+    } else if (type === '0' || type === '1') {
+      if (w < wanted.length) {
+        v.fill(undefined);
+        cut(text, start, end, wanted, v, Number.POSITIVE_INFINITY);
+      }
+      this.proxies.push(proxyOf(v, type === '0' ? 'frontend' : 'backend'));
+    }
+  }
+
+  private header(head: string): void {
+    if (!head.startsWith('# ')) {
+      this.refused = '';
+      return;
+    }
+    const names = head.slice(2).split(',');
+    const wanted = COLUMNS.map((c, k) => [names.indexOf(c), k] as const)
+      .filter(([i]) => i >= 0)
+      .sort((a, b) => a[0] - b[0]);
+    this.wanted = wanted;
+    this.typeColumn = Math.max(
+      ...wanted.filter(([, k]) => k === PXNAME || k === SVNAME || k === TYPE || k === STATUS).map(([i]) => i),
+      0,
+    );
+  }
+}
+
+function proxyOf(v: readonly (string | undefined)[], kind: 'frontend' | 'backend'): StatProxy {
+  const mode = v[MODE];
+  const req = v[REQ_TOT];
+  const http = mode === 'http' || (mode === undefined && req !== '' && req !== undefined);
+  return {
+    name: v[PXNAME]!,
+    kind,
+    status: v[STATUS] ?? '',
+    currentSessions: int(v[SCUR]),
+    requestsTotal: http ? int(req) : int(v[STOT]),
+    http5xxTotal: int(v[HRSP_5XX]),
+  };
 }

@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HaproxyState } from '../../src/admin/haproxyState';
-import { parseStatSample, serverState, type StatSample } from '../../src/haproxy/stats';
+import { StatReader, parseStatSample, serverState, type StatSample } from '../../src/haproxy/stats';
 import { stateReader } from '../../src/haproxy/stateReader';
-import { ok } from '../../src/result';
+import { err, ok } from '../../src/result';
+import fc from 'fast-check';
 import { REPO_ROOT } from '../support/paths';
 
 /** `show stat` of a real HAProxy 2.6.12: checks failing at layer 7 and 4, MAINT, DRAIN, a server added through the runtime API, 4 requests (one 5xx). */
@@ -88,6 +89,46 @@ describe('show stat parsing (real HAProxy 2.6 output)', () => {
     });
   });
 
+  test('read piece by piece, split anywhere (lines, multibyte characters), it is the sample of the whole answer', () => {
+    const whole = sample(T0);
+    const view = (s: StatSample) => ({
+      proxies: s.proxies,
+      servers: s.servers,
+      byState: s.byState,
+      found: s.servers.map((v) => s.server(v.backend, v.name)),
+    });
+    const texts = [REAL, REAL.replace('Layer7 wrong status', 'Layer7 wrong status é→ü'), REAL.replace(/\n/g, '\r\n')];
+    fc.assert(
+      fc.property(fc.constantFrom(...texts), fc.array(fc.nat(), { maxLength: 12 }), (text, cuts) => {
+        const at = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+        const reader = new StatReader(T0);
+        let from = 0;
+        for (const c of [...at, text.length]) {
+          reader.push(text.slice(from, c));
+          from = c;
+        }
+        const r = reader.end();
+        const direct = parseStatSample(text, T0);
+        expect(r).toMatchObject({ ok: true });
+        expect(r.ok && direct.ok && view(r.value)).toEqual(direct.ok && view(direct.value));
+        if (text === REAL) expect(r.ok && view(r.value)).toEqual(view(whole));
+      }),
+      { numRuns: 300 },
+    );
+    const refused = new StatReader(T0);
+    for (const piece of ['\n  Unknown', ' command.\n', 'more\n']) refused.push(piece);
+    expect(refused.end()).toEqual({ ok: false, error: 'unexpected answer to "show stat": Unknown command.' });
+    expect(new StatReader(T0).end()).toEqual({ ok: false, error: 'unexpected answer to "show stat": (empty)' });
+  });
+
+  test('a server is read from its row when asked for: one that is not listed is undefined', () => {
+    const s = sample(T0);
+    expect(s.server('web_10000', 'maint')).toMatchObject({ state: 'MAINT', backend: 'web_10000', name: 'maint' });
+    expect(s.server('web_10000', 'gone')).toBeUndefined();
+    expect(s.server('tcp_10001', 'down_l7')).toBeUndefined();
+    expect(s.byState).toEqual({ UP: 2, DOWN: 2, MAINT: 1, DRAIN: 1, NOLB: 0, UNKNOWN: 0 });
+  });
+
   test('the reader sends one show stat, and nothing while HAProxy is not running', async () => {
     const sent: string[] = [];
     let running = false;
@@ -102,6 +143,28 @@ describe('show stat parsing (real HAProxy 2.6 output)', () => {
     const r = await read();
     expect(r.ok && r.value.servers.length).toBe(6);
     expect(sent).toEqual(['show stat']);
+  });
+
+  test('a channel that streams: the reader parses the pieces as they come; a failed read is an error naming show stat', async () => {
+    const pieces = [REAL.slice(0, 1000), REAL.slice(1000, 1001), REAL.slice(1001)];
+    let fail = false;
+    const read = stateReader({
+      channel: {
+        send: () => Promise.reject(new Error('not used when the channel streams')),
+        stream: (c, onText) => {
+          expect(c).toBe('show stat');
+          if (fail) return Promise.resolve(err('HAProxy socket gave no complete answer'));
+          pieces.forEach(onText);
+          return Promise.resolve(ok(undefined));
+        },
+      },
+      running: () => true,
+      now: () => T0,
+    });
+    const r = await read();
+    expect(r.ok && r.value.servers).toEqual(sample(T0).servers);
+    fail = true;
+    expect(await read()).toEqual({ ok: false, error: 'show stat: HAProxy socket gave no complete answer' });
   });
 });
 

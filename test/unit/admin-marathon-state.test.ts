@@ -2,6 +2,7 @@ import { HaproxyState } from '../../src/admin/haproxyState';
 import { MarathonState } from '../../src/admin/marathonState';
 import { ControllerMetrics, leftOutCount } from '../../src/admin/metrics';
 import { StatusBook } from '../../src/admin/statusBook';
+import { statSample } from '../../src/haproxy/stats';
 import type { DesiredState } from '../../src/reconcile/applyPort';
 import { samples } from '../support/metrics';
 
@@ -150,10 +151,10 @@ describe('ControllerMetrics: Marathon, HAProxy and build gauges', () => {
     marathon.observe({ kind: 'unchanged', state: {} as DesiredState, fetchedAt: T0 + 1000 });
     haproxyState.observe({
       ok: true,
-      value: {
-        at: c.now(),
-        proxies: [],
-        servers: [
+      value: statSample(
+        c.now(),
+        [],
+        [
           {
             backend: 'b',
             name: 's1',
@@ -183,7 +184,7 @@ describe('ControllerMetrics: Marathon, HAProxy and build gauges', () => {
             http5xxTotal: 0,
           },
         ],
-      },
+      ),
     });
     x = samples(await m.text());
     expect(x.get('mlb_marathon_up')).toBe(1);

@@ -1,0 +1,65 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CliSocket, MasterSocket } from '../../src/haproxy/masterSocket';
+
+/** A unix socket that answers each command with `answer`, written in the given byte pieces, then closes. */
+async function answering(pieces: readonly Buffer[]): Promise<{ path: string; commands: string[]; close(): void }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-socket-'));
+  const socketPath = path.join(dir, 'cli.sock');
+  const commands: string[] = [];
+  const server = net.createServer({ allowHalfOpen: true }, (c) => {
+    let got = '';
+    c.on('data', (d) => (got += d.toString()));
+    c.on('end', () => {
+      commands.push(got);
+      const write = (i: number): void => {
+        if (i === pieces.length) return void c.end();
+        c.write(pieces[i]!, () => setTimeout(() => write(i + 1), 20)); // apart, so they arrive apart
+      };
+      write(0);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return { path: socketPath, commands, close: () => server.close() };
+}
+
+describe('CliSocket.stream', () => {
+  test('hands over the answer piece by piece as it arrives, a character split between pieces whole', async () => {
+    const bytes = Buffer.from('# pxname,svname\nbe,é→ü\n', 'utf8');
+    const cut = bytes.indexOf(Buffer.from('→')) + 1; // inside the 3-byte character
+    const server = await answering([bytes.subarray(0, cut), bytes.subarray(cut)]);
+    try {
+      const socket = new CliSocket({ path: server.path, timeoutMs: 5000 });
+      const pieces: string[] = [];
+      expect(await socket.stream('show stat', (t) => pieces.push(t))).toEqual({ ok: true, value: undefined });
+      expect(pieces.join('')).toBe(bytes.toString('utf8'));
+      expect(pieces.length).toBeGreaterThan(1);
+      expect(pieces.every((p) => !p.includes('\ufffd'))).toBe(true);
+      // Through the master socket's worker channel: the command goes to the current worker (`@1`).
+      const worker = new MasterSocket(socket).worker();
+      const again: string[] = [];
+      expect(await worker.stream?.('show stat', (t) => again.push(t))).toEqual({ ok: true, value: undefined });
+      expect(again.join('')).toBe(bytes.toString('utf8'));
+      expect(server.commands).toEqual(['show stat\n', '@1 show stat\n']);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('an answer larger than the bound fails naming the command; nothing listening is an error too', async () => {
+    const server = await answering([Buffer.alloc(3000, 'x'), Buffer.alloc(3000, 'y')]);
+    try {
+      const socket = new CliSocket({ path: server.path, timeoutMs: 5000, maxAnswerBytes: 4000 });
+      expect(await socket.stream('show stat', () => undefined)).toEqual({
+        ok: false,
+        error: `HAProxy's answer to "show stat" is larger than 4000 bytes`,
+      });
+    } finally {
+      server.close();
+    }
+    const none = new CliSocket({ path: path.join(os.tmpdir(), 'no-such-cli.sock'), timeoutMs: 5000 });
+    expect(await none.stream('show stat', () => undefined)).toMatchObject({ ok: false });
+  });
+});
