@@ -165,14 +165,24 @@ async function main(): Promise<void> {
         // What the task answers itself, and what a few requests through HAProxy get.
         const seen = (a: { status: number; body: string } | undefined): string =>
           a === undefined ? 'no answer' : `${a.status} ${/"task":"([^"]*)"/.exec(a.body)?.[1] ?? a.body.slice(0, 80)}`;
-        const direct = seen(await httpGet(task.ports[0]!, vhostOf(i), 1000, '/').catch(() => undefined));
+        const direct: string[] = [];
+        for (const t of tasks)
+          direct.push(
+            `${t.ports[0]!}: ${seen(await httpGet(t.ports[0]!, vhostOf(i), 1000, '/').catch(() => undefined))}`,
+          );
+        const info = await master.worker().send('show info');
+        const conns = info.ok
+          ? info.value.split('\n').filter((l) => /^(CurrConns|Maxconn|Idle_pct|Run_queue|Tasks):/.test(l))
+          : [];
         const through: string[] = [];
         for (let k = 0; k < 6; k++)
           through.push(seen(await httpGet(ports.http, vhostOf(i), 1000, '/').catch(() => undefined)));
         throw new Error(
           `scale ${i}: the new task (${tasks
             .map((t) => `${t.id} ${t.host}:${String(t.ports)}`)
-            .join(', ')}) never answered; itself: ${direct}; through HAProxy: ${through.join(', ')}; HAProxy: ${state.ok ? state.value : state.error}`,
+            .join(
+              ', ',
+            )}) never answered; the tasks themselves: ${direct.join(', ')}; through HAProxy: ${through.join(', ')}; HAProxy: ${conns.join(' ')} ${state.ok ? state.value : state.error}`,
         );
       }
       const ms = performance.now() - start;

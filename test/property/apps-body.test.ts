@@ -36,9 +36,10 @@ const answer = (pool: readonly unknown[]) =>
     .tuple(
       fc.subarray(pool.map((_, i) => i)),
       fc.constantFrom(undefined, 1, '\t', ' \n '),
-      fc.constantFrom('plain', 'plain', 'plain', 'extra-key', 'key-last', 'escaped-key', 'not-object'),
+      fc.constantFrom('plain', 'plain', 'plain', 'spaced', 'extra-key', 'key-last', 'escaped-key', 'not-object'),
+      fc.array(fc.constantFrom(',', ', ', ' ,', ',\n', '\t,\r\n'), { minLength: 8, maxLength: 8 }),
     )
-    .chain(([picked, indent, shape]) =>
+    .chain(([picked, indent, shape, separators]) =>
       fc.shuffledSubarray(picked, { minLength: picked.length }).map((order) => {
         const apps = order.map((i) => pool[i]);
         const text = (v: unknown): string => JSON.stringify(v, null, indent);
@@ -51,6 +52,8 @@ const answer = (pool: readonly unknown[]) =>
             return `{"\\u0061pps":${text(apps)}}`;
           case 'not-object':
             return text(apps);
+          case 'spaced': // items as compact as ever, the bytes between them varied
+            return `{"apps":[${apps.map((a, k) => (k === 0 ? '' : separators[k % 8]!) + JSON.stringify(a)).join('')}]}`;
           default:
             return text({ apps });
         }
@@ -154,5 +157,16 @@ describe('AppsBodyDecoder', () => {
     };
     expect(d.reused).toBe(999);
     expect(third.apps[999]).toBe(second.apps[999]);
+  });
+
+  it('checks the bytes between reused apps too: an app found at a shifted place is not taken for the last one', () => {
+    const a = '{"id":"/a"}';
+    const b = '{"id":"/b"}';
+    const d = new AppsBodyDecoder();
+    d.decode(Buffer.from(`{"apps":[${a},     ${b}]}`));
+    // The last answer's /b is at the same byte offset here, inside an object that never closes: not JSON.
+    const bad = `{"apps":[${a},{"x":${b}]}`;
+    expect(parseOrError(bad)).toBe('throws');
+    expect(decodeOrError(d, Buffer.from(bad))).toBe('throws');
   });
 });
