@@ -178,10 +178,15 @@ export function serverId(name: string, taken: Set<number>): number {
  * are dropped when the next one starts.
  */
 export class ServerMemo {
-  private current = new Map<string, { readonly key: string; readonly servers: readonly Server[] }>();
-  private previous = new Map<string, { readonly key: string; readonly servers: readonly Server[] }>();
-  private currentServices = new Map<string, Service>();
-  private previousServices = new Map<string, Service>();
+  /**
+   * By backend, with the snapshot that last used it. One map each, kept across snapshots (no new
+   * map of every backend per snapshot): what the last snapshot did not use goes when the next starts.
+   */
+  private readonly servers = new Map<
+    string,
+    { readonly key: string; readonly servers: readonly Server[]; seen: number }
+  >();
+  private readonly services = new Map<string, { readonly service: Service; seen: number }>();
   /** By app id, with the snapshot that last used it: one map, no re-insertion on a hit. */
   private readonly apps = new Map<string, { built: BuiltApp; seen: number }>();
   private snapshot = 0;
@@ -192,11 +197,10 @@ export class ServerMemo {
    * (model options): apps built under other options are forgotten.
    */
   nextSnapshot(options = ''): void {
-    this.previous = this.current;
-    this.current = new Map();
-    this.previousServices = this.currentServices;
-    this.currentServices = new Map();
-    // Apps not seen in the last snapshot go, as do all when the options changed.
+    // What the snapshot that just ended (or the one before, for servers and services) did not use goes,
+    // as do all apps when the options changed.
+    for (const [backend, e] of this.servers) if (e.seen < this.snapshot) this.servers.delete(backend);
+    for (const [backend, e] of this.services) if (e.seen < this.snapshot) this.services.delete(backend);
     if (options !== this.options) this.apps.clear();
     else for (const [id, e] of this.apps) if (e.seen < this.snapshot) this.apps.delete(id);
     this.snapshot++;
@@ -217,21 +221,24 @@ export class ServerMemo {
 
   /** The equal Service of a recent snapshot (same object), or `built` itself, remembered for the next. */
   sameService(built: Service): Service {
-    const old = this.currentServices.get(built.backend) ?? this.previousServices.get(built.backend);
-    const kept = old !== undefined && sameService(old, built) ? old : built;
-    this.currentServices.set(built.backend, kept);
-    return kept;
+    const e = this.services.get(built.backend);
+    if (e !== undefined && sameService(e.service, built)) {
+      e.seen = this.snapshot;
+      return e.service;
+    }
+    this.services.set(built.backend, { service: built, seen: this.snapshot });
+    return built;
   }
 
   get(backend: string, key: string): readonly Server[] | undefined {
-    const hit = this.current.get(backend) ?? this.previous.get(backend);
+    const hit = this.servers.get(backend);
     if (hit === undefined || hit.key !== key) return undefined;
-    this.current.set(backend, hit);
+    hit.seen = this.snapshot;
     return hit.servers;
   }
 
   remember(backend: string, key: string, servers: readonly Server[]): void {
-    this.current.set(backend, { key, servers });
+    this.servers.set(backend, { key, servers, seen: this.snapshot });
   }
 }
 
