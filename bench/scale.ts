@@ -28,15 +28,18 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * Polls the app's vhost through HAProxy until the task answers. One keep-alive connection per poller:
  * a new connection every 2 ms from up to 100 pollers left tens of thousands of loopback ports in
  * TIME_WAIT, and connects then failed or hung for seconds (the trial looked like a slow route).
+ * Polls grow apart as the wait grows (2 ms at first, a twentieth of the time waited later, at most
+ * 50 ms): each request walks the frontend's 10 000 host ACLs, and dozens of pollers every 2 ms kept
+ * HAProxy 99 % busy once a loaded machine slowed a few scale-ups down, which slowed all the others.
  */
 async function answeredBy(port: number, i: number, task: string, timeoutMs: number): Promise<boolean> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const deadline = performance.now() + timeoutMs;
+  const start = performance.now();
   try {
-    while (performance.now() < deadline) {
+    while (performance.now() - start < timeoutMs) {
       const a = await httpGet(port, vhostOf(i), 1000, '/', agent).catch(() => undefined);
       if (a?.status === 200 && a.body.includes(`"task":"${task}"`)) return true;
-      await sleep(2);
+      await sleep(Math.min(50, Math.max(2, (performance.now() - start) / 20)));
     }
     return false;
   } finally {
