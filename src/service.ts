@@ -222,6 +222,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
             statsTimeoutMs,
             () => haproxy.masterPid() !== undefined,
             now,
+            asyncScheduler,
           ),
           // At most a tenth of the controller's time: at 10 000 backends one read costs a few hundred ms.
           {

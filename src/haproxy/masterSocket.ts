@@ -33,6 +33,8 @@ export interface CommandChannel {
 /** What an exchange does with the answer's bytes. */
 interface Sink<T> {
   data(d: Buffer): void;
+  /** Reading is paced between pieces (CliSocketOptions.pace). */
+  readonly paced?: boolean;
   /** The answer is complete. */
   done(): T;
 }
@@ -44,6 +46,12 @@ export interface CliSocketOptions {
   readonly logger?: HaproxyLogger;
   /** Answers longer than this fail (default 32 MiB). */
   readonly maxAnswerBytes?: number;
+  /**
+   * For stream: after each piece, reading stops until this calls `resume` (an injected scheduler's
+   * `schedule`), so what else waits is served between pieces: Node otherwise reads up to 32 pieces
+   * of one socket in a row. Absent: reading goes on at once.
+   */
+  readonly pace?: (resume: () => void) => void;
 }
 
 export class CliSocket implements CommandChannel {
@@ -68,6 +76,7 @@ export class CliSocket implements CommandChannel {
   stream(command: string, onText: (text: string) => void): Promise<Result<void>> {
     const decoder = new StringDecoder('utf8');
     return this.queued(command, {
+      paced: true,
       data: (d) => onText(decoder.write(d)),
       done: () => {
         const rest = decoder.end();
@@ -117,7 +126,14 @@ export class CliSocket implements CommandChannel {
         try {
           sink.data(d);
         } catch (e) {
-          finish(() => err(`reading HAProxy's answer to "${command}": ${(e as Error).message}`));
+          return finish(() => err(`reading HAProxy's answer to "${command}": ${(e as Error).message}`));
+        }
+        const pace = this.opts.pace;
+        if (sink.paced === true && pace !== undefined) {
+          socket.pause();
+          pace(() => {
+            if (!settled) socket.resume();
+          });
         }
       });
       socket.once('end', complete);

@@ -4,7 +4,8 @@
  * controller's runtime updates), one command per read, bounded by a timeout; nothing is sent while
  * HAProxy is not running.
  */
-import { MasterSocket, type CommandChannel } from './masterSocket';
+import type { SchedulerLike } from 'rxjs';
+import { CliSocket, MasterSocket, type CommandChannel } from './masterSocket';
 import { type Result, err } from '../result';
 import { StatReader, parseStatSample, type StatSample } from './stats';
 
@@ -35,12 +36,17 @@ export function stateReader(o: StateReaderOptions): ReadState {
   };
 }
 
-/** A reader on a connection of its own to the master socket at `path`. */
+/**
+ * A reader on a connection of its own to the master socket at `path`; the answer is read a piece
+ * per `scheduler` task, so what waits meanwhile (task events, runtime updates) is served in between.
+ */
 export function masterSocketStateReader(
   path: string,
   timeoutMs: number,
   running: () => boolean,
   now: () => number,
+  scheduler: SchedulerLike,
 ): ReadState {
-  return stateReader({ channel: MasterSocket.at(path, timeoutMs).worker(), running, now });
+  const socket = new CliSocket({ path, timeoutMs, pace: (resume) => void scheduler.schedule(resume) });
+  return stateReader({ channel: new MasterSocket(socket).worker(), running, now });
 }

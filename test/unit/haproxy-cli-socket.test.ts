@@ -48,6 +48,30 @@ describe('CliSocket.stream', () => {
     }
   });
 
+  test('paced: reading stops after each piece until the pace resumes it, and the answer is whole', async () => {
+    const bytes = Buffer.from('# pxname,svname\nbe,s1\nbe,s2\n');
+    const server = await answering([bytes.subarray(0, 10), bytes.subarray(10, 20), bytes.subarray(20)]);
+    try {
+      const resumes: (() => void)[] = [];
+      const socket = new CliSocket({ path: server.path, timeoutMs: 5000, pace: (resume) => resumes.push(resume) });
+      const pieces: string[] = [];
+      const done = socket.stream('show stat', (t) => {
+        pieces.push(t);
+        // Each piece comes only after the one before was paced and resumed.
+        expect(resumes).toHaveLength(pieces.length - 1);
+        setImmediate(() => resumes[pieces.length - 1]!());
+      });
+      expect(await done).toEqual({ ok: true, value: undefined });
+      expect(pieces.join('')).toBe(bytes.toString());
+      expect(resumes).toHaveLength(pieces.length);
+      // send (a whole answer) is not paced.
+      expect(await socket.send('show stat')).toEqual({ ok: true, value: bytes.toString() });
+      expect(resumes).toHaveLength(pieces.length);
+    } finally {
+      server.close();
+    }
+  });
+
   test('an answer larger than the bound fails naming the command; nothing listening is an error too', async () => {
     const server = await answering([Buffer.alloc(3000, 'x'), Buffer.alloc(3000, 'y')]);
     try {
