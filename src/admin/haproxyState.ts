@@ -110,7 +110,7 @@ export class HaproxyState {
     this.points = Math.max(1, o.historyPoints ?? 30);
   }
 
-  /** O(proxies) map updates only: the servers are indexed and counted while `show stat` is read. */
+  /** O(proxies), in place: the servers were counted while `show stat` was read, and are read from their rows when asked for. */
   observe(r: Polled<StatSample>): void {
     if (!r.ok) {
       this.error = r.error;
