@@ -1,12 +1,12 @@
 /**
  * The Marathon of `bench:scale`, in its own process as a real Marathon is: the simulator holding
- * `--apps` N apps × 3 tasks (the first `--events` of them under /scale/ with real task listeners, the
+ * `--apps` N apps × 3 tasks (the first `--events` of them under SCALED_PREFIX with real task listeners, the
  * others under /bulk/ with ports nothing listens on), its GET /v2/apps slowed by `--per-app-ms`.
  * Serializing a 20 MiB /v2/apps answer blocks a process for a while: here it blocks this one, not the
  * bench's clock. Prints `{"url": …, "snapshot_ms": …, "mib": …}` on stdout once ready; runs until killed.
  */
 import { Simulator } from '../src/simulator';
-import { scaledAppId, vhostOf } from './scaleApps';
+import { SCALED_PREFIX, scaledAppId, vhostOf } from './scaleApps';
 
 const arg = (flag: string, dflt: number): number => {
   const i = process.argv.indexOf(flag);
@@ -16,7 +16,7 @@ const arg = (flag: string, dflt: number): number => {
 async function main(): Promise<void> {
   const n = arg('--apps', 1000);
   const events = arg('--events', 100);
-  const sim = await Simulator.start({ serveTasks: true, serveTasksOf: (id) => id.startsWith('/scale/') });
+  const sim = await Simulator.start({ serveTasks: true, serveTasksOf: (id) => id.startsWith(SCALED_PREFIX) });
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     await sim.createApp({
