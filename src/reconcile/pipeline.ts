@@ -8,6 +8,7 @@ import {
   map,
   merge,
   mergeMap,
+  observeOn,
   of,
   retry,
   share,
@@ -205,6 +206,9 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         onFailure: (f) =>
           report({ kind: 'fetch-failed', error: message(f.error), retryInMs: f.retryInMs, attempt: f.attempt }),
       }),
+      // The build in a task of its own, not in the one that read (and decoded) the answer: at 10 000
+      // apps each takes a while, and task events that came meanwhile go through in between.
+      observeOn(scheduler),
       mergeMap(({ fetched, triggeredAt, fetchedAt }) => {
         let built: ReturnType<PipelineDeps<F>['build']>;
         try {
