@@ -2,11 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { eventStreamAttached } from './events';
 import { pathOf, readJson, sendError, sendJson, sendText } from './http';
 import { marathonInfo } from './info';
-import { renderTask, renderTasks } from './render';
+import { renderApp, renderTask, renderTasks } from './render';
 import type { Simulator } from './simulator';
 import { SimulatorError } from './simulator';
 import { findApp, findTask } from './state';
-import { trickleJson } from './trickle';
+import { trickleApps } from './trickle';
 
 /** Marathon's REST API (the parts clients of marathon-lb use) over the simulated state. */
 export async function marathonRoutes(
@@ -56,14 +56,28 @@ async function apps(
     if (await appsFault(sim, res)) return;
     if (rest === '') {
       const embeds = url.searchParams.getAll('embed');
-      const body = sim.appsJson({
+      const embed = {
         tasks: embeds.some((e) => e === 'apps.tasks' || e === 'tasks'),
         readiness: embeds.some((e) => e === 'apps.readiness' || e === 'readiness'),
-      });
-      const extra = sim.faults.extraApps;
-      const answer = extra === undefined ? body : { apps: [...body.apps, ...extra] };
-      const slowMs = sim.appsLatencyPerAppMs * answer.apps.length;
-      if (slowMs > 0) return trickleJson(res, answer, slowMs, (ms, fn) => sim.schedule(ms, fn));
+      };
+      const extra = sim.faults.extraApps ?? [];
+      const state = sim.snapshot();
+      const slowMs = sim.appsLatencyPerAppMs * (state.apps.length + extra.length);
+      if (slowMs > 0) {
+        // Rendered piece by piece from the state of this moment, as the pieces go out.
+        const items: readonly (() => unknown)[] = [
+          ...state.apps.map((a) => () => renderApp(state, a, embed)),
+          ...extra.map((x) => () => x),
+        ];
+        return trickleApps(
+          res,
+          items,
+          (item) => item(),
+          slowMs,
+          (ms, fn) => sim.schedule(ms, fn),
+        );
+      }
+      const answer = { apps: [...sim.appsJson(embed).apps, ...extra] };
       return sendJson(res, 200, answer);
     }
     const tasksOnly = rest.endsWith('/tasks');
