@@ -35,6 +35,7 @@ export interface ConfigFilesOptions {
 export class ConfigFiles {
   private readonly maps: { readonly domain: string; readonly app: string };
   private readonly made = new WeakMap<RenderedConfig, Files>();
+  private archiving: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: ConfigFilesOptions) {
     const dir = path.dirname(o.configPath);
@@ -109,11 +110,12 @@ export class ConfigFiles {
     await writeAtomic(this.o.configPath, files.config);
     if (archive && this.o.archiveVersions > 0) {
       const maps = this.o.haproxyMap ? { domain: files.domainMap, app: files.appMap } : undefined;
-      await archiveApplied(
-        { config: files.config, ...(maps ? { maps } : {}) },
-        this.o.archiveVersions,
-        this.o.archiveDir ?? ARCHIVE_DIR,
-      ).catch((e: Error) => this.o.logger.warn(e.message)); // a full /tmp must not cost the apply
+      const copy = { config: files.config, ...(maps ? { maps } : {}) };
+      // A history for people, written behind the apply (one at a time, in order): the next change
+      // need not wait for it. A full /tmp must not cost the apply either.
+      this.archiving = this.archiving
+        .then(() => archiveApplied(copy, this.o.archiveVersions, this.o.archiveDir ?? ARCHIVE_DIR))
+        .catch((e: Error) => this.o.logger.warn(e.message));
     }
   }
 
