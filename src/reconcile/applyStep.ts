@@ -1,6 +1,7 @@
 import { Observable, defer, last, of, tap } from 'rxjs';
 import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
 import type { AppliedState } from './appliedState';
+import { configOutsideServers } from '../model/equality';
 import { plan, type Plan } from './plan';
 import type { FaultStage, PipelineEvent, Work } from './pipeline';
 
@@ -36,13 +37,21 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
       return fallback(e);
     }
   };
+  // The last config without its server lines: a 10 MB config costs ~60 ms to strip, and the next
+  // snapshot compares with it as the previous one.
+  let stripped: readonly [string, string] | null = null;
+  const outside = (config: string): string => {
+    if (stripped !== null && stripped[0] === config) return stripped[1];
+    stripped = [config, configOutsideServers(config)];
+    return stripped[1];
+  };
   const planFor = (previous: DesiredState | null, next: DesiredState): Plan =>
     guarded(
       () =>
         plan(
           previous?.model.services ?? null,
           next.model.services,
-          previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config },
+          previous === null ? undefined : { previous: previous.rendered.config, next: next.rendered.config, outside },
         ),
       (e) => ({ runtimeOps: [], reloadReasons: [{ kind: 'plan-failed', error: message(e) }] }),
     );

@@ -12,6 +12,7 @@ import {
   of,
   retry,
   share,
+  subscribeOn,
   tap,
   timer,
 } from 'rxjs';
@@ -280,7 +281,12 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       }
     };
     return merge(desired$, fast$, usr1$).pipe(
-      applySink({ apply: (work: Work) => defer(() => step(replayed(work))), backoff: timing.backoff, scheduler }),
+      applySink({
+        // In a task of its own too (replay, plan): not in the one that built a snapshot.
+        apply: (work: Work) => defer(() => step(replayed(work))).pipe(subscribeOn(scheduler)),
+        backoff: timing.backoff,
+        scheduler,
+      }),
       tap((outcome) => {
         if (!outcome.ok) report({ kind: 'apply-failed', error: message(outcome.error), retryInMs: outcome.retryInMs });
       }),

@@ -25,7 +25,12 @@ const STATIC_BALANCE = /^static-rr\b/;
 export function plan(
   previous: readonly Service[] | null,
   next: readonly Service[],
-  configs?: { readonly previous: string; readonly next: string },
+  configs?: {
+    readonly previous: string;
+    readonly next: string;
+    /** configOutsideServers, or a memo of it (the previous config was the next one last time). */
+    readonly outside?: (config: string) => string;
+  },
 ): Plan {
   if (previous === null) return { runtimeOps: [], reloadReasons: [{ kind: 'initial' }] };
   const reasons: ReloadReason[] = [];
@@ -58,7 +63,8 @@ export function plan(
     reasons.length === 0 &&
     configs !== undefined &&
     configs.previous !== configs.next &&
-    configOutsideServers(configs.previous) !== configOutsideServers(configs.next)
+    (configs.outside ?? configOutsideServers)(configs.previous) !==
+      (configs.outside ?? configOutsideServers)(configs.next)
   ) {
     reasons.push({ kind: 'config-changed' });
   }
