@@ -18,7 +18,7 @@ import { plan as planChange, type Plan } from '../reconcile/plan';
 import { formatReason, type ReloadReason } from '../reconcile/reloadReason';
 import { err, ok, type Result } from '../result';
 import type { ConfigFiles, Files } from './configFiles';
-import { serverLinesByBackend } from './configText';
+import { serverLinesOf } from './configText';
 import { checkFdLimits, type FdEnvironment } from './limits';
 import type { HaproxyLogger } from './masterSocket';
 import { rejectedAtGate, rejectedByCheck, without, type Candidates } from './rejections';
@@ -146,10 +146,9 @@ export class HaproxyApplier implements ApplyPort {
     const channel = this.o.target.runtimeChannel();
     if (channel === null) return { kind: 'not-running' };
     const source = change.state.source;
-    let parsed: Map<string, Map<string, string>> | undefined; // the whole config's, only when a line is not at hand
+    // From the config text (that backend's section only) when a fast state does not carry them.
     const linesOf = (backend: string): ReadonlyMap<string, string> | undefined =>
-      source?.serverLines?.get(backend) ??
-      (parsed ??= serverLinesByBackend(this.o.files.of(change.state).config)).get(backend);
+      source?.serverLines?.get(backend) ?? serverLinesOf(this.o.files.of(change.state).config, backend);
     const refused = await new RuntimeUpdater(channel, this.o.logger).apply(change.plan.runtimeOps, linesOf);
     if (refused !== null) return refused;
     if (source?.fast !== true) await this.o.files.write(this.o.files.of(change.state));

@@ -5,6 +5,7 @@ import {
   liveConfig,
   longestTimeoutSeconds,
   serverLinesByBackend,
+  serverLinesOf,
   withServerLines,
 } from '../../src/haproxy/configText';
 import type { ProcList } from '../../src/haproxy/masterSocket';
@@ -212,6 +213,41 @@ describe('liveConfig over the whole text', () => {
           expect(ensureIdleCloseOnResponse(text)).toBe(byLines(text, { maxOldWorkers: 0 }, false));
         },
       ),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('serverLinesOf', () => {
+  it('reads one section as the whole-config parse does', () => {
+    const piece = fc.constantFrom(
+      'backend a',
+      'backend a.b',
+      'listen a',
+      'backend ab',
+      'backend a extra',
+      'backend\ta',
+      'backend  b',
+      'frontend a',
+      'x backend a',
+      '\rbackend a',
+      'backend a\r',
+      '\u2028backend a',
+      '  server s1 10.0.0.1:80',
+      '  server s1 10.0.0.9:80 check',
+      '\tserver s2 10.0.0.2:80',
+      '  server s3',
+      'server s4 10.0.0.4:80',
+      '  balance roundrobin',
+      '  server\u00a0s5 1.2.3.4:5 ',
+      '',
+      'global',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 16 }), fc.constantFrom('a', 'a.b', 'b', 'ab', 'x'), (lines, name) => {
+        const text = lines.join('\n');
+        expect(serverLinesOf(text, name)).toEqual(serverLinesByBackend(text).get(name));
+      }),
       { numRuns: 3000 },
     );
   });
