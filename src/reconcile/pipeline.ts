@@ -187,7 +187,10 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
 
     let lastInvalid: string | null = null; // bad input is reported once, not on every trigger
     // Task and health events by arrival, for the snapshots fetched meanwhile (see `replay`).
-    let recent: { readonly at: number; readonly event: FastEvent }[] = [];
+    let recent: { readonly at: number; readonly seq: number; readonly event: FastEvent }[] = [];
+    let seq = 0; // task and health events so far
+    // The last event each state handed to the sink takes into account (see `replayed`).
+    const upTo = new WeakMap<DesiredState, number>();
     const fetchOnce = (triggeredAt: number): Observable<{ fetched: F; triggeredAt: number; fetchedAt: number }> =>
       defer(() => {
         const fetchedAt = now();
@@ -248,7 +251,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
             mergeMap((i) => (i.kind === 'event' ? of(i.event) : EMPTY)),
             tap((event) => {
               if (!isFast(event) || deps.replay === undefined) return;
-              recent.push({ at: now(), event });
+              recent.push({ at: now(), seq: ++seq, event });
               if (recent.length > MAX_REPLAYED) recent.shift();
             }),
             fastPath({
@@ -261,22 +264,49 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
           );
 
     const step = applyStep({ haproxy: deps.haproxy, applied, report, fault, now });
-    // When a snapshot's turn comes, the events since its fetch began (up to now, the ones whose fast
-    // work it replaces in the sink too) are applied to it again.
+    /**
+     * What a work stands for when its turn comes in the sink. A snapshot: the events since its fetch
+     * began (up to now, the ones whose fast work it replaces in the sink too) applied to it again.
+     * Fast work: built on what HAProxy runs now, from the events it does not take into account yet —
+     * not on the state its event found. That one may have been overtaken meanwhile: a snapshot applied
+     * while this work waited (its corrections would be undone), or fast work dropped from the sink for
+     * a newer one (whose base lacked its events): applied as made, either took servers back.
+     */
     const replayed = (work: Work): Work => {
-      if (work.kind !== 'desired' || work.fast !== undefined || deps.replay === undefined) return work;
+      if (work.kind !== 'desired' || deps.replay === undefined) return work;
+      if (work.fast !== undefined) return rebased(work);
       recent = recent.filter((r) => r.at >= work.fetchedAt); // later fetches begin later still
-      if (recent.length === 0) return work;
-      try {
-        return {
-          ...work,
-          state: deps.replay(
+      let state = work.state;
+      if (recent.length > 0) {
+        try {
+          state = deps.replay(
             work.state,
             recent.map((r) => r.event),
-          ),
-        };
+          );
+        } catch (e) {
+          fault('build', e); // the snapshot as it came, then: the next one has those events
+        }
+      }
+      upTo.set(state, seq);
+      return { ...work, state };
+    };
+    const rebased = (work: Work & { kind: 'desired' }): Work => {
+      const current = applied.current;
+      const from = current === null ? undefined : upTo.get(current);
+      if (current === null || from === undefined || fast === undefined) return work;
+      try {
+        let state = current;
+        const refused = new Set<string>(); // an app's later events wait for the snapshot with it
+        for (const r of recent) {
+          if (r.seq <= from || refused.has(r.event.appId)) continue;
+          const built = fast(r.event, state);
+          if (built.ok) state = built.value;
+          else refused.add(r.event.appId);
+        }
+        upTo.set(state, seq);
+        return { ...work, state };
       } catch (e) {
-        fault('build', e); // the snapshot as it came, then: the next one has those events
+        fault('build', e);
         return work;
       }
     };

@@ -133,8 +133,9 @@ describe('pipeline with the fast path (virtual time)', () => {
     snapshots: number[][],
     fetchMs = 0,
     needsSnapshot?: (e: MarathonEvent) => boolean,
+    applyMs = 0,
   ) {
-    const haproxy = new RecordingHaproxy();
+    const haproxy = new RecordingHaproxy(applyMs > 0 ? { ms: applyMs, scheduler: t } : undefined);
     const applied = new AppliedState();
     const events: PipelineEvent[] = [];
     let fetches = 0;
@@ -203,6 +204,35 @@ describe('pipeline with the fast path (virtual time)', () => {
       expect(after[after.length - 1]).toBe(cfgOf([1, 7, 2]));
       expect(after.slice(after.indexOf(cfgOf([1, 7, 2])))).toEqual([cfgOf([1, 7, 2])]);
       expect(kinds(s.events)).not.toContain('fast-corrected');
+    });
+  });
+
+  it("fast work that waited while a snapshot was applied is built again on it: neither its servers nor the snapshot's are taken back", () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      // Each apply takes 10 frames. Task 2 starts at 30; the snapshot it triggers shows task 9 as well,
+      // which no event announced. Tasks 3 and 4 start (50, 55) while that snapshot is applied, task 5
+      // (65) while their work is; later snapshots show them all.
+      const items = hot<StreamItem>('-c 28ms e 19ms f 4ms g 9ms h', {
+        c: { kind: 'connected', url: 'x' },
+        e: { kind: 'event', event: started(2) },
+        f: { kind: 'event', event: started(3) },
+        g: { kind: 'event', event: started(4) },
+        h: { kind: 'event', event: started(5) },
+      });
+      const s = setup(t, items, [[1], [1, 2, 9], [1, 2, 9, 3, 4, 5]], 0, undefined, 10);
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 150);
+      flush();
+      const states = s.haproxy.applies.map((a) => a.config);
+      // Once HAProxy ran a task, no later state lacks it.
+      const ran = new Set<number>();
+      for (const config of states) {
+        const tasks = [...config.matchAll(/server s(\d+)/g)].map((m) => Number(m[1]));
+        for (const n of ran) expect(tasks).toContain(n);
+        for (const n of tasks) ran.add(n);
+      }
+      expect(tasksOf(s.applied.current!).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 9]);
     });
   });
 

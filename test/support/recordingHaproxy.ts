@@ -1,15 +1,18 @@
-import { Observable, of, throwError } from 'rxjs';
+import { Observable, SchedulerLike, delay, of, throwError } from 'rxjs';
 import type { ApplyPort, ApplyReport, DesiredState } from '../../src/reconcile/applyPort';
 import type { Plan } from '../../src/reconcile/plan';
 
 /**
  * A recording ApplyPort for pipeline tests (the real one drives HAProxy in src/haproxy).
  * `failNext(n)` makes the next n applies fail, to exercise backoff and "commit only on success".
+ * `slow`: each apply takes `ms` of that scheduler's time (what arrives meanwhile waits in the sink).
  */
 export class RecordingHaproxy implements ApplyPort {
   readonly applies: { config: string; plan: Plan; previous: string | null }[] = [];
   reloadsOfExisting = 0;
   private failures = 0;
+
+  constructor(private readonly slow?: { readonly ms: number; readonly scheduler: SchedulerLike }) {}
 
   failNext(n: number): void {
     this.failures = n;
@@ -21,11 +24,12 @@ export class RecordingHaproxy implements ApplyPort {
       this.failures--;
       return throwError(() => new Error('haproxy -c rejected the config'));
     }
-    return of({
+    const report = of({
       reloaded: plan.reloadReasons.length > 0,
       reasons: plan.reloadReasons,
       runtimeOps: plan.runtimeOps.length,
     });
+    return this.slow === undefined ? report : report.pipe(delay(this.slow.ms, this.slow.scheduler));
   }
 
   reloadExisting(): Observable<ApplyReport> {
