@@ -255,7 +255,8 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       command?.close();
       const leave = s.leaveRunning;
       if (leave) haproxy.release(); // an apply still under way can no longer start or reload it
-      await Promise.all([admin?.close(), leave ? undefined : haproxy.stop()]);
+      // The config written behind the last runtime change is what the next controller finds.
+      await Promise.all([admin?.close(), leave ? undefined : haproxy.stop(), files.written()]);
       if (s.handOver)
         logger.info(`leaving HAProxy master ${haproxy.masterPid() ?? '(none)'} running for the next controller`);
       try {

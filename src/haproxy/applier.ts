@@ -151,7 +151,7 @@ export class HaproxyApplier implements ApplyPort {
       source?.serverLines?.get(backend) ?? serverLinesOf(this.o.files.of(change.state).config, backend);
     const refused = await new RuntimeUpdater(channel, this.o.logger).apply(change.plan.runtimeOps, linesOf);
     if (refused !== null) return refused;
-    if (source?.fast !== true) await this.o.files.write(this.o.files.of(change.state));
+    if (source?.fast !== true) this.o.files.writeBehind(this.o.files.of(change.state));
     if (change.plan.runtimeOps.length === 0) return null; // the file only: HAProxy runs this state already
     const gated = await this.o.target.gate(change.state, change.plan.runtimeOps);
     if (!gated.ok) throw new ApplyError(gated.error);

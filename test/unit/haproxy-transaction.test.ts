@@ -201,7 +201,7 @@ function setup(
         previous,
       ),
     );
-  return { clock, haproxy, apply, applier };
+  return { clock, haproxy, apply, applier, files };
 }
 
 const onDisk = (): string => fs.readFileSync(configPath, 'utf8');
@@ -216,13 +216,14 @@ describe('the apply transaction', () => {
   });
 
   test('task churn goes through the runtime API: no reload, the file written for the next one', async () => {
-    const { haproxy, apply } = setup();
+    const { haproxy, apply, files } = setup();
     const one = state([service('a', [server(1)])]);
     await apply(one, null);
     const two = state([service('a', [server(1), server(2)])]);
     expect(await apply(two, one)).toEqual({ reloaded: false, reasons: [], runtimeOps: 1 });
     expect(haproxy.reloads).toBe(0);
     expect(haproxy.sent).toContain('add server a/10_0_0_2_31000 10.0.0.2:31000');
+    await files.written(); // behind the apply: HAProxy runs it already
     expect(onDisk()).toContain('server 10_0_0_2_31000 10.0.0.2:31000');
   });
 
