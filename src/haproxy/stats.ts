@@ -91,37 +91,10 @@ const COLUMNS = [
   'check_duration',
   'lastchg',
 ] as const;
-const [
-  PXNAME,
-  SVNAME,
-  TYPE,
-  HRSP_5XX,
-  MODE,
-  REQ_TOT,
-  STATUS,
-  SCUR,
-  STOT,
-  CHECK_STATUS,
-  CHECK_CODE,
-  CHECK_DESC,
-  CHECK_DURATION,
-  LASTCHG,
-] = COLUMNS.map((_, k) => k) as [
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-];
+/** Each read column's place in COLUMNS (and so in a row's values). */
+const COL = Object.fromEntries(COLUMNS.map((name, k) => [name, k])) as {
+  readonly [Name in (typeof COLUMNS)[number]]: number;
+};
 
 /** A sample of these rows. */
 export function statSample(at: number, proxies: readonly StatProxy[], servers: readonly StatServer[]): StatSample {
@@ -171,22 +144,22 @@ function cut(
 
 /** A server row's columns as a StatServer. */
 function serverOf(v: readonly (string | undefined)[]): StatServer {
-  const status = v[STATUS] ?? '';
+  const status = v[COL.status] ?? '';
   const { state, checked } = serverState(status);
-  const checkStatus = v[CHECK_STATUS] ?? '';
+  const checkStatus = v[COL.check_status] ?? '';
   return {
-    backend: v[PXNAME] ?? '',
-    name: v[SVNAME] ?? '',
+    backend: v[COL.pxname] ?? '',
+    name: v[COL.svname] ?? '',
     state,
     status,
     checked,
     checkStatus: checkStatus.startsWith('*') ? checkStatus.replace(/^\*\s*/, '') : checkStatus,
-    checkCode: intOrNull(v[CHECK_CODE]),
-    checkDescription: v[CHECK_DESC] ?? '',
-    checkDurationMs: intOrNull(v[CHECK_DURATION]),
-    secondsSinceChange: intOrNull(v[LASTCHG]),
-    currentSessions: int(v[SCUR]),
-    http5xxTotal: int(v[HRSP_5XX]),
+    checkCode: intOrNull(v[COL.check_code]),
+    checkDescription: v[COL.check_desc] ?? '',
+    checkDurationMs: intOrNull(v[COL.check_duration]),
+    secondsSinceChange: intOrNull(v[COL.lastchg]),
+    currentSessions: int(v[COL.scur]),
+    http5xxTotal: int(v[COL.hrsp_5xx]),
   };
 }
 
@@ -319,13 +292,13 @@ export class StatReader {
     const v = this.values;
     v.fill(undefined);
     const w = cut(text, start, end, wanted, v, this.typeColumn);
-    const px = v[PXNAME];
-    if (px === undefined || v[SVNAME] === undefined || px === '') return;
+    const px = v[COL.pxname];
+    if (px === undefined || v[COL.svname] === undefined || px === '') return;
     // type: 0 frontend, 1 backend, 2 server, 3 listener
-    const type = v[TYPE];
+    const type = v[COL.type];
     if (type === '2') {
       this.serverLines.push(text.slice(start, end));
-      this.byState[serverState(v[STATUS] ?? '').state]++;
+      this.byState[serverState(v[COL.status] ?? '').state]++;
     } else if (type === '0' || type === '1') {
       if (w < wanted.length) {
         v.fill(undefined);
@@ -346,22 +319,24 @@ export class StatReader {
       .sort((a, b) => a[0] - b[0]);
     this.wanted = wanted;
     this.typeColumn = Math.max(
-      ...wanted.filter(([, k]) => k === PXNAME || k === SVNAME || k === TYPE || k === STATUS).map(([i]) => i),
+      ...wanted
+        .filter(([, k]) => k === COL.pxname || k === COL.svname || k === COL.type || k === COL.status)
+        .map(([i]) => i),
       0,
     );
   }
 }
 
 function proxyOf(v: readonly (string | undefined)[], kind: 'frontend' | 'backend'): StatProxy {
-  const mode = v[MODE];
-  const req = v[REQ_TOT];
+  const mode = v[COL.mode];
+  const req = v[COL.req_tot];
   const http = mode === 'http' || (mode === undefined && req !== '' && req !== undefined);
   return {
-    name: v[PXNAME]!,
+    name: v[COL.pxname]!,
     kind,
-    status: v[STATUS] ?? '',
-    currentSessions: int(v[SCUR]),
-    requestsTotal: http ? int(req) : int(v[STOT]),
-    http5xxTotal: int(v[HRSP_5XX]),
+    status: v[COL.status] ?? '',
+    currentSessions: int(v[COL.scur]),
+    requestsTotal: http ? int(req) : int(v[COL.stot]),
+    http5xxTotal: int(v[COL.hrsp_5xx]),
   };
 }
