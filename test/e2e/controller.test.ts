@@ -46,9 +46,13 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     await s.scale('/web', 4);
     await waitFor('marker applied', () => serversOf(c) === 4);
     const applies = haproxy.applies.slice(before);
-    expect(applies).toHaveLength(2);
-    expect(applies[0]!.plan.reloadReasons).toEqual([]);
-    expect(applies[0]!.plan.runtimeOps).toHaveLength(1);
+    // The two scale-ups, each one runtime op; at most one snapshot besides, writing the config text
+    // those ops changed (0 ops) — never an apply per event of the storm.
+    const changing = applies.filter((a) => a.plan.runtimeOps.length > 0 || a.plan.reloadReasons.length > 0);
+    expect(changing).toHaveLength(2);
+    expect(applies.length).toBeLessThanOrEqual(3);
+    expect(changing[0]!.plan.reloadReasons).toEqual([]);
+    expect(changing[0]!.plan.runtimeOps).toHaveLength(1);
   });
 
   test('a stream that hangs silently is detected by the idle timeout, reconnected, and resynced', async () => {

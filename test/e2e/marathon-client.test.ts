@@ -41,6 +41,7 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
 }
 
 /** A URL nothing listens on (a port that was just closed). */
+/** A URL nothing listens on. Taken after the test's servers are up: the OS may hand its port out again. */
 async function deadUrl(): Promise<string> {
   const s = http.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
@@ -98,8 +99,8 @@ describe('MarathonClient: REST', () => {
   });
 
   test('fails over from a dead URL (closed port) to the next one', async () => {
-    const dead = await deadUrl();
     const good = await serve((_req, res) => json(res, 200, APPS));
+    const dead = await deadUrl();
     const log = captureLogger();
     const client = new MarathonClient({ urls: [dead, good.url], timeoutMs: 2000, logger: log });
     await expect(client.getApps()).resolves.toEqual(APPS);
@@ -118,8 +119,8 @@ describe('MarathonClient: REST', () => {
   });
 
   test('when every URL fails, the error names each URL and its reason', async () => {
-    const dead = await deadUrl();
     const sick = await serve((_req, res) => json(res, 502, { message: 'bad gateway' }));
+    const dead = await deadUrl();
     const client = new MarathonClient({ urls: [dead, sick.url], timeoutMs: 2000, logger: captureLogger() });
     const err = await rejection(client.getApps());
     expect(err.kind).toBe('unreachable');
@@ -155,8 +156,8 @@ describe('MarathonClient: REST', () => {
   test('basic-auth secrets never reach log lines or errors, whatever fails', async () => {
     const password = 'Very$ecret-pw';
     const b64 = Buffer.from(`mlb:${password}`).toString('base64');
-    const dead = await deadUrl();
     const sick = await serve((req, res) => json(res, 503, { message: `echo ${req.headers.authorization ?? ''}` }));
+    const dead = await deadUrl();
     const denied = await serve((req, res) => json(res, 403, { message: `no for ${req.headers.authorization ?? ''}` }));
     const log = captureLogger();
     const texts: string[] = [];
