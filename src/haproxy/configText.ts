@@ -173,6 +173,11 @@ export function withPaths(configText: string, renames: readonly (readonly [strin
   return renames.reduce((text, [from, to]) => text.split(from).join(to), configText);
 }
 
+/** A line that opens a section here: unindented, two words at least (keyword, name). */
+const SECTION_HEAD = /^(\S+)\s+(\S+)/;
+/** An indented `server` line, and its server's name. */
+const SERVER_OF = /^\s+server\s+(\S+)\s/;
+
 /**
  * The config HAProxy effectively runs after fast-path changes: `config` with the server lines of each
  * backend in `lines` replaced by those (at the place of its first server line, or at the end of its
@@ -188,7 +193,7 @@ export function withServerLines(config: string, lines: ReadonlyMap<string, Reado
     pending = undefined;
   };
   for (const line of config.split('\n')) {
-    const section = /^(\S+)\s+(\S+)/.exec(line);
+    const section = SECTION_HEAD.exec(line);
     if (section !== null) {
       place();
       out.push(line);
@@ -223,8 +228,8 @@ export function serverLinesOf(config: string, backend: string): Map<string, stri
   while (at >= 0) {
     const end = config.indexOf('\n', at + 1);
     const line = config.slice(at + 1, end < 0 ? undefined : end);
-    if (/^(\S+)\s+(\S+)/.test(line)) break;
-    const server = /^\s+server\s+(\S+)\s/.exec(line);
+    if (SECTION_HEAD.test(line)) break;
+    const server = SERVER_OF.exec(line);
     if (server !== null) out.set(server[1]!, line);
     at = end;
   }
@@ -237,13 +242,13 @@ export function serverLinesByBackend(config: string): Map<string, Map<string, st
   const out = new Map<string, Map<string, string>>();
   let current: Map<string, string> | undefined;
   for (const line of config.split('\n')) {
-    const section = /^(\S+)\s+(\S+)/.exec(line);
+    const section = SECTION_HEAD.exec(line);
     if (section !== null) {
       current = section[1] === 'backend' || section[1] === 'listen' ? new Map() : undefined;
       if (current !== undefined) out.set(section[2]!, current);
       continue;
     }
-    const server = /^\s+server\s+(\S+)\s/.exec(line);
+    const server = SERVER_OF.exec(line);
     if (server !== null && current !== undefined) current.set(server[1]!, line);
   }
   return out;
