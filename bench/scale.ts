@@ -143,7 +143,9 @@ async function main(): Promise<void> {
     const first = (await tasksOf(marathon.url, 0))[0]!.id;
     if (!(await answeredBy(ports.http, 0, first, 300_000)))
       throw new Error(`the controller never routed the apps:\n${stderrTail()}`);
-    console.error(`controller up and routing ${n} apps after ${Math.round(performance.now() - ready0)} ms`);
+    console.error(
+      `controller up and routing ${n} apps after ${Math.round(performance.now() - ready0)} ms (peak RSS so far ${peakRssMib(ctl.pid!)} MiB)`,
+    );
     // What HAProxy's routing costs at this size: a host no ACL matches walks them all (then 503).
     const walks: number[] = [];
     for (let k = 0; k < 10; k++) {
@@ -206,10 +208,9 @@ async function main(): Promise<void> {
     });
     const times = (await Promise.all(trials)).sort((a, b) => a - b);
     const reloads = (await reloadsNow()) - reloadsBefore;
-    const status = fs.readFileSync(`/proc/${ctl.pid}/status`, 'utf8');
-    const rssMib = Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024);
-    const pct = (p: number): number =>
-      Math.round(times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))]!);
+    const rssMib = peakRssMib(ctl.pid!);
+    // Nearest rank: the smallest time at least p % of the times are not above (of 100, p99 is the 99th).
+    const pct = (p: number): number => Math.round(times[Math.max(0, Math.ceil((p / 100) * times.length) - 1)]!);
     console.error(
       `scale-up → first answer of the new task through HAProxy: ${events} events over ${spreadMs / 1000} s, ` +
         `p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${Math.round(times[times.length - 1]!)} ms; reloads ${reloads}; controller peak RSS ${rssMib} MiB`,
@@ -229,9 +230,16 @@ async function main(): Promise<void> {
     ctl.kill('SIGTERM');
     await new Promise((r) => ctl.once('exit', r));
     marathon.child.kill('SIGTERM');
+    await new Promise((r) => marathon.child.once('exit', r)); // it prints how long its loop was held
     if (process.argv.includes('--keep')) console.error(`kept ${dir} (haproxy.cfg of ${n} apps)`);
     else fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A process's peak resident set so far (VmHWM). */
+function peakRssMib(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024);
 }
 
 main().catch((e: unknown) => {

@@ -5,6 +5,7 @@
  * Serializing a 20 MiB /v2/apps answer blocks a process for a while: here it blocks this one, not the
  * bench's clock. Prints `{"url": …, "snapshot_ms": …, "mib": …}` on stdout once ready; runs until killed.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Simulator } from '../src/simulator';
 import { SCALED_PREFIX, scaledAppId, vhostOf } from './scaleApps';
 
@@ -32,7 +33,17 @@ async function main(): Promise<void> {
   const body = await fetch(`${sim.url}/v2/apps?embed=apps.tasks`).then((r) => r.text());
   const snapshotMs = Math.round(performance.now() - s0);
   console.log(JSON.stringify({ url: sim.url, snapshot_ms: snapshotMs, mib: body.length / 1048576 }));
-  const stop = (): void => void sim.close().then(() => process.exit(0));
+  // How long this process's loop was held (serializing answers, GC): its task listeners answer late by as much.
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  const stop = (): void => {
+    delay.disable();
+    const ms = (ns: number): number => Math.round(ns / 1e6);
+    console.error(
+      `simulator: event loop delay p50 ${ms(delay.percentile(50))} ms, p99 ${ms(delay.percentile(99))} ms, max ${ms(delay.max)} ms`,
+    );
+    void sim.close().then(() => process.exit(0));
+  };
   process.once('SIGTERM', stop).once('SIGINT', stop);
 }
 

@@ -7,8 +7,8 @@ import { fileChecks } from './model/files';
 import type { AppChecks } from './model/appsJson';
 import { ServerMemo } from './model/serverIds';
 import type { Problem } from './model/types';
-import { ServerLinesCache, renderConfig } from './render/render';
-import { renderSnapshot } from './render/snapshot';
+import { ServerLinesCache, renderConfig, renderConfigSteps } from './render/render';
+import { renderSnapshotSteps, type Snapshot } from './render/snapshot';
 import type { ModelOptions } from './model/services';
 import type { RenderOptions } from './render/render';
 import type { TemplateSet } from './render/templates';
@@ -17,6 +17,7 @@ import type { HealthMemory } from './reconcile/healthMemory';
 import type { BuildFault } from './reconcile/pipeline';
 import { throwingItems } from './reconcile/throwingItems';
 import { err, ok, type Result } from './result';
+import { drain, type Steps } from './steps';
 
 /** A snapshot read from Marathon: the apps body and the addresses of its host names. */
 export interface Fetched {
@@ -45,13 +46,13 @@ export interface SnapshotBuilderDeps {
  */
 export function snapshotBuilder(
   d: SnapshotBuilderDeps,
-): (f: Fetched) => Result<DesiredState & { faults?: BuildFault[] }> {
+): (f: Fetched) => Steps<Result<DesiredState & { faults?: BuildFault[] }>> {
   const { templates, modelOpts, renderOpts, health, servers, serverLines } = d;
   // Checks of the apps' JSON shape, by app object: an unchanged app is the same object (AppsBodyDecoder).
   const appChecks: AppChecks = new WeakMap();
   /** `probe`: fresh caches, so trial builds leave the live ones (server ids, rendered lines) alone. */
   const snapshotOf = (body: unknown, hosts: ReadonlyMap<string, string>, probe: boolean) =>
-    renderSnapshot(
+    renderSnapshotSteps(
       body,
       templates,
       { model: modelOpts, render: renderOpts },
@@ -64,16 +65,16 @@ export function snapshotBuilder(
       },
     );
 
-  return (f) => {
-    let snap: ReturnType<typeof snapshotOf>;
+  return function* (f) {
+    let snap: Snapshot;
     let faults: BuildFault[] = [];
     try {
-      snap = snapshotOf(f.body, f.hosts, false);
+      snap = yield* snapshotOf(f.body, f.hosts, false);
     } catch (e) {
       // A bug: find the app(s) it comes from and leave them out, rather than every app's routing.
-      const isolated = withoutThrowingApps(f.body, (body) => snapshotOf(body, f.hosts, true), e);
+      const isolated = withoutThrowingApps(f.body, (body) => drain(snapshotOf(body, f.hosts, true)), e);
       if (isolated === null) throw e;
-      snap = snapshotOf(isolated.body, f.hosts, false);
+      snap = yield* snapshotOf(isolated.body, f.hosts, false);
       faults = isolated.faults;
     }
     if (!snap.ok) return err(`Marathon apps: ${snap.error}`);
@@ -135,9 +136,9 @@ export function fastBuilder(d: SnapshotBuilderDeps): (event: FastEvent, base: De
  */
 export function fastReplay(
   d: SnapshotBuilderDeps,
-): (state: DesiredState, events: readonly FastEvent[]) => DesiredState {
+): (state: DesiredState, events: readonly FastEvent[]) => Steps<DesiredState> {
   const { templates, modelOpts, renderOpts, health, serverLines } = d;
-  return (state, events) => {
+  return function* (state, events) {
     const source = state.source;
     if (source === undefined || events.length === 0) return state;
     const ctx = { resolve: resolverFrom(source.hosts), rememberedHealth: health.view, files: fileChecks() };
@@ -145,6 +146,7 @@ export function fastReplay(
     let changed = false; // an event the snapshot did not show yet
     const byBackend = new Map(state.model.services.map((s) => [s.backend, s]));
     for (const event of events) {
+      yield;
       const r = fastApply(fast, event, modelOpts, ctx);
       if (!r.ok) continue;
       fast = r.value.state;
@@ -154,7 +156,7 @@ export function fastReplay(
       }
     }
     if (!changed) return { ...state, source: { apps: fast.apps, hosts: source.hosts } };
-    const rendered = renderConfig(fast.model.services, templates, renderOpts, serverLines);
+    const rendered = yield* renderConfigSteps(fast.model.services, templates, renderOpts, serverLines);
     return {
       model: { services: rendered.served, problems: [...fast.model.problems, ...rendered.problems] },
       rendered,

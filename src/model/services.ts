@@ -8,6 +8,7 @@ import { isProblem, labelsByPort, readPortLabels, type LabelChecks, type PortSet
 import { networkingMode, ServicePortAssigner, taskIp, taskPortsOf, type ResolveHost } from './networking';
 import { inputsOf, memoizable, sameInputs } from './appKey';
 import { serverId, ServerNamer, type ServerMemo } from './serverIds';
+import { drain } from '../steps';
 import type { HealthCheck, Mode, Model, Problem, Service } from './types';
 
 export interface ModelOptions {
@@ -65,6 +66,18 @@ export function toModel(
   opts: ModelOptions,
   ctx: ModelContext,
 ): Model & { readonly observedHealth: ReadonlyMap<string, boolean> } {
+  return drain(toModelSteps(apps, opts, ctx));
+}
+
+/** Apps between two steps of toModelSteps: a few ms of work for new apps, far less for remembered ones. */
+const APPS_PER_STEP = 128;
+
+/** toModel a few apps at a time (streams/inSlices.ts): the controller builds big snapshots in slices. */
+export function* toModelSteps(
+  apps: readonly MarathonApp[],
+  opts: ModelOptions,
+  ctx: ModelContext,
+): Generator<void, Model & { readonly observedHealth: ReadonlyMap<string, boolean> }, undefined> {
   const problems: Problem[] = [];
   const observedHealth = new Map<string, boolean>();
   const remembered = ctx.rememberedHealth ?? NO_MEMORY;
@@ -98,7 +111,12 @@ export function toModel(
 
   const memo = ctx.servers;
   const health = opts.healthCheck ? remembered : null;
+  let sinceStep = 0;
   for (const app of routed) {
+    if (++sinceStep === APPS_PER_STEP) {
+      sinceStep = 0;
+      yield;
+    }
     if (opts.frameworkName !== undefined && app.id.slice(1) === opts.frameworkName) continue;
     // An app seen unchanged in a recent snapshot: its services and problems as they were (appKey.ts).
     // Not for ids shared by several apps (built together) or IP-per-task ports (assigned across apps).

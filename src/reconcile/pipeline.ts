@@ -2,13 +2,15 @@ import {
   EMPTY,
   Observable,
   SchedulerLike,
+  catchError,
+  concatMap,
   defer,
   filter,
+  finalize,
   last,
   map,
   merge,
   mergeMap,
-  observeOn,
   of,
   retry,
   share,
@@ -19,12 +21,14 @@ import {
 import type { StreamItem } from '../marathon/events';
 import type { MarathonEvent } from '../marathon/eventTypes';
 import type { Result } from '../result';
+import type { Steps } from '../steps';
 import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
 import type { AppliedState } from './appliedState';
 import { applySink, type ApplyOutcome } from '../streams/applySink';
 import { applyStep } from './applyStep';
 import { nextDelay, type BackoffOptions } from '../streams/backoff';
 import { debounceMaxWait } from '../streams/debounceMaxWait';
+import { inSlices, type SliceOptions } from '../streams/inSlices';
 import type { FastEvent } from './fastApply';
 import { fastPath, isFast, type FastPathDeps } from './fastPath';
 import type { ReloadReason } from './reloadReason';
@@ -104,7 +108,7 @@ export interface PipelineDeps<F> {
    * Pure: snapshot → desired state (with the faults it isolated, if any), or a message naming what is
    * wrong with it. Should not throw; if it does, that snapshot is skipped.
    */
-  readonly build: (fetched: F) => Result<DesiredState & { readonly faults?: readonly BuildFault[] }>;
+  readonly build: (fetched: F) => Steps<Result<DesiredState & { readonly faults?: readonly BuildFault[] }>>;
   readonly haproxy: ApplyPort;
   readonly applied: AppliedState;
   /** The event fast path's build (task and health events of known apps); absent: snapshots only. */
@@ -115,7 +119,7 @@ export interface PipelineDeps<F> {
    */
   readonly needsSnapshot?: (event: MarathonEvent, applied: DesiredState | null) => boolean;
   /** With `fast`: a snapshot with the task and health events that arrived since its fetch began applied to it. */
-  readonly replay?: (state: DesiredState, events: readonly FastEvent[]) => DesiredState;
+  readonly replay?: (state: DesiredState, events: readonly FastEvent[]) => Steps<DesiredState>;
   readonly report: (e: PipelineEvent) => void;
   readonly scheduler: SchedulerLike;
   readonly timing: {
@@ -124,6 +128,8 @@ export interface PipelineDeps<F> {
     readonly resyncIntervalMs: number;
     /** Apply retries, fetch retries and restarts after an unforeseen error. */
     readonly backoff: BackoffOptions;
+    /** Builds and replays run in scheduler tasks of about this long (default 20 ms), task events in between. */
+    readonly sliceMs?: number;
   };
 }
 
@@ -152,6 +158,8 @@ const appOf = (e: unknown): string | null => {
  */
 export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work, ApplyReport | 'unchanged'>> {
   const { scheduler, timing, applied } = deps;
+  let fastApplies = 0; // fast work being applied: builds and replays wait (see SliceOptions.waitWhile)
+  const slicing: SliceOptions = { sliceMs: timing.sliceMs ?? 20, waitWhile: () => fastApplies > 0 };
   const now = (): number => scheduler.now();
   // Reporting is for humans: an observer that throws must not stop routing.
   const report = (e: PipelineEvent): void => {
@@ -210,34 +218,45 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         onFailure: (f) =>
           report({ kind: 'fetch-failed', error: message(f.error), retryInMs: f.retryInMs, attempt: f.attempt }),
       }),
-      // The build in a task of its own, not in the one that read (and decoded) the answer: at 10 000
-      // apps each takes a while, and task events that came meanwhile go through in between.
-      observeOn(scheduler),
-      mergeMap(({ fetched, triggeredAt, fetchedAt }) => {
-        let built: ReturnType<PipelineDeps<F>['build']>;
-        try {
-          built = deps.build(fetched);
-        } catch (e) {
-          report({ kind: 'stage-error', stage: 'build', error: message(e), appId: appOf(e), fetchedAt });
-          return EMPTY;
-        }
-        if (!built.ok) {
-          if (built.error !== lastInvalid) report({ kind: 'snapshot-invalid', error: built.error });
-          lastInvalid = built.error;
-          return EMPTY;
-        }
-        lastInvalid = null;
-        const { model, rendered, source, faults } = built.value;
-        for (const f of faults ?? [])
-          report({ kind: 'stage-error', stage: 'build', error: f.error, appId: f.appId, fetchedAt, isolated: true });
-        return of<Work>({
-          kind: 'desired',
-          state: { model, rendered, ...(source ? { source } : {}) },
-          triggeredAt,
-          fetchedAt,
-        });
-      }),
+      // The build in slices, not in the task that read (and decoded) the answer: at 10 000 apps each
+      // takes a few hundred ms, and task events that come meanwhile go through in between. One at a
+      // time: builds share the live caches.
+      concatMap(({ fetched, triggeredAt, fetchedAt }) =>
+        inSlices(() => deps.build(fetched), scheduler, slicing).pipe(
+          catchError((e: unknown) => {
+            report({ kind: 'stage-error', stage: 'build', error: message(e), appId: appOf(e), fetchedAt });
+            return EMPTY;
+          }),
+          mergeMap((built) => built$(built, triggeredAt, fetchedAt)),
+          concatMap((work) =>
+            work.kind === 'desired' && deps.replay !== undefined
+              ? withEvents(work, deps.replay, 3, () => seq)
+              : of(work),
+          ),
+        ),
+      ),
     );
+    const built$ = (
+      built: Result<DesiredState & { readonly faults?: readonly BuildFault[] }>,
+      triggeredAt: number,
+      fetchedAt: number,
+    ): Observable<Work> => {
+      if (!built.ok) {
+        if (built.error !== lastInvalid) report({ kind: 'snapshot-invalid', error: built.error });
+        lastInvalid = built.error;
+        return EMPTY;
+      }
+      lastInvalid = null;
+      const { model, rendered, source, faults } = built.value;
+      for (const f of faults ?? [])
+        report({ kind: 'stage-error', stage: 'build', error: f.error, appId: f.appId, fetchedAt, isolated: true });
+      return of<Work>({
+        kind: 'desired',
+        state: { model, rendered, ...(source ? { source } : {}) },
+        triggeredAt,
+        fetchedAt,
+      });
+    };
     const usr1$: Observable<Work> = signals$.pipe(
       filter((s) => s === 'usr1'),
       map((): Work => ({ kind: 'reload-existing' })),
@@ -266,29 +285,62 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     const step = applyStep({ haproxy: deps.haproxy, applied, report, fault, now });
     /**
      * What a work stands for when its turn comes in the sink. A snapshot: the events since its fetch
-     * began (up to now, the ones whose fast work it replaces in the sink too) applied to it again.
-     * Fast work: built on what HAProxy runs now, from the events it does not take into account yet —
-     * not on the state its event found. That one may have been overtaken meanwhile: a snapshot applied
-     * while this work waited (its corrections would be undone), or fast work dropped from the sink for
-     * a newer one (whose base lacked its events): applied as made, either took servers back.
+     * began that it does not take into account yet applied to it (see `withEvents`; in the build
+     * stage it took those until then). Fast work: built on what HAProxy runs now, from the events it
+     * does not take into account yet — not on the state its event found. That one may have been
+     * overtaken meanwhile: a snapshot applied while this work waited (its corrections would be
+     * undone), or fast work dropped from the sink for a newer one (whose base lacked its events):
+     * applied as made, either took servers back.
      */
-    const replayed = (work: Work): Work => {
-      if (work.kind !== 'desired' || deps.replay === undefined) return work;
-      if (work.fast !== undefined) return rebased(work);
+    const replayed = (work: Work): Observable<Work> => {
+      if (work.kind !== 'desired' || deps.replay === undefined) return of(work);
+      if (work.fast !== undefined) return of(rebased(work));
       recent = recent.filter((r) => r.at >= work.fetchedAt); // later fetches begin later still
-      let state = work.state;
-      if (recent.length > 0) {
-        try {
-          state = deps.replay(
-            work.state,
-            recent.map((r) => r.event),
-          );
-        } catch (e) {
+      // Only the events HAProxy already runs (those of the fast work applied): the fast work of later
+      // ones waits in the sink, and is rebuilt on this snapshot when its turn comes.
+      const current = applied.current;
+      const running = current === null ? undefined : upTo.get(current);
+      return withEvents(work, deps.replay, 1, () => running ?? seq);
+    };
+    /**
+     * A snapshot with the task and health events that came since its fetch began, up to event
+     * `until()`, and that it does not take into account yet, applied to it again (`replay`), in
+     * slices. At 10 000 apps a fetch takes seconds and a replay renders the whole config: the build
+     * stage replays (a few rounds, while events keep coming), so that the sink, which holds the fast
+     * path's work meanwhile, rarely has to.
+     */
+    const withEvents = (
+      work: Work & { kind: 'desired' },
+      replay: NonNullable<PipelineDeps<F>['replay']>,
+      rounds: number,
+      until: () => number,
+    ): Observable<Work> => {
+      const first = upTo.get(work.state) ?? 0;
+      return inSlices(
+        function* () {
+          let state = work.state;
+          let from = first;
+          for (let round = 0; round < rounds; round++) {
+            const last = Math.max(from, until()); // later events: the next round, or their fast work
+            const events = recent
+              .filter((r) => r.seq > from && r.seq <= last && r.at >= work.fetchedAt)
+              .map((r) => r.event);
+            if (events.length > 0) state = yield* replay(state, events);
+            from = last;
+            if (events.length === 0) break;
+          }
+          upTo.set(state, from);
+          return { ...work, state };
+        },
+        scheduler,
+        slicing,
+      ).pipe(
+        catchError((e: unknown) => {
           fault('build', e); // the snapshot as it came, then: the next one has those events
-        }
-      }
-      upTo.set(state, seq);
-      return { ...work, state };
+          if (!upTo.has(work.state)) upTo.set(work.state, seq);
+          return of(work);
+        }),
+      );
     };
     const rebased = (work: Work & { kind: 'desired' }): Work => {
       const current = applied.current;
@@ -313,7 +365,20 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     return merge(desired$, fast$, usr1$).pipe(
       applySink({
         // In a task of its own too (replay, plan): not in the one that built a snapshot.
-        apply: (work: Work) => defer(() => step(replayed(work))).pipe(subscribeOn(scheduler)),
+        apply: (work: Work) => {
+          let counted = false; // as fast work being applied
+          return defer(() => {
+            counted = work.kind === 'desired' && work.fast !== undefined;
+            if (counted) fastApplies++;
+            return replayed(work);
+          }).pipe(
+            subscribeOn(scheduler),
+            concatMap((w) => step(w)),
+            finalize(() => {
+              if (counted) fastApplies--;
+            }),
+          );
+        },
         backoff: timing.backoff,
         scheduler,
       }),

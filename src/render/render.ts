@@ -1,5 +1,6 @@
 import type { HealthCheck, Problem, Server, Service } from '../model/types';
 import { cleanName, cookieValue } from '../model/serverIds';
+import { drain } from '../steps';
 import type { TemplateContext, TemplateValue } from './format';
 import { translateLegacyDirectives } from './legacyDirectives';
 import { ServiceRenderer, ServiceTemplateError } from './serviceRenderer';
@@ -158,6 +159,19 @@ export function renderConfig(
   opts: RenderOptions,
   cache?: ServerLinesCache,
 ): RenderedConfig {
+  return drain(renderConfigSteps(services, templates, opts, cache));
+}
+
+/** Services between two steps of renderConfigSteps. */
+const SERVICES_PER_STEP = 128;
+
+/** renderConfig a few services at a time (streams/inSlices.ts): the controller renders big snapshots in slices. */
+export function* renderConfigSteps(
+  services: readonly Service[],
+  templates: TemplateSet,
+  opts: RenderOptions,
+  cache?: ServerLinesCache,
+): Generator<void, RenderedConfig, undefined> {
   const head = templates.global('HEAD');
   const globalDefaultOptions = [
     ...new Set(opts.globalDefaultOptions.split(',').map((o) => `  option            ${o.trim()}\n`)),
@@ -210,7 +224,12 @@ export function renderConfig(
   const served: Service[] = [];
   const listeners = new Listeners(templates, opts);
   const backendNames = new Set<string>();
+  let sinceStep = 0;
   for (const svc of services) {
+    if (++sinceStep === SERVICES_PER_STEP) {
+      sinceStep = 0;
+      yield;
+    }
     const clash = conflict(svc, opts, listeners, backendNames);
     if (clash !== null) {
       problems.push(clash);

@@ -1,10 +1,17 @@
 import type { MarathonApp } from '../marathon/types';
 import { parseAppsJson, type AppChecks } from '../model/appsJson';
-import { toModel, type ModelContext, type ModelOptions } from '../model/services';
+import { toModelSteps, type ModelContext, type ModelOptions } from '../model/services';
 import type { Model, Problem } from '../model/types';
-import { ConfigError, renderConfig, type RenderedConfig, type RenderOptions, type ServerLinesCache } from './render';
+import {
+  ConfigError,
+  renderConfigSteps,
+  type RenderedConfig,
+  type RenderOptions,
+  type ServerLinesCache,
+} from './render';
 import type { TemplateSet } from './templates';
 import { err, ok, type Result } from '../result';
+import { drain } from '../steps';
 
 /** One Marathon snapshot rendered: the model served, its config and what was left out. */
 export interface Rendered {
@@ -24,11 +31,22 @@ export function renderSnapshot(
   opts: { readonly model: ModelOptions; readonly render: RenderOptions },
   ctx: ModelContext & { readonly serverLines?: ServerLinesCache; readonly appChecks?: AppChecks },
 ): Snapshot {
+  return drain(renderSnapshotSteps(body, templates, opts, ctx));
+}
+
+/** renderSnapshot a few apps at a time (streams/inSlices.ts). */
+export function* renderSnapshotSteps(
+  body: unknown,
+  templates: TemplateSet,
+  opts: { readonly model: ModelOptions; readonly render: RenderOptions },
+  ctx: ModelContext & { readonly serverLines?: ServerLinesCache; readonly appChecks?: AppChecks },
+): Generator<void, Snapshot, undefined> {
   const apps = parseAppsJson(body, ctx.appChecks);
   if (!apps.ok) return apps;
-  const model = toModel(apps.value.apps, opts.model, ctx);
+  yield;
+  const model = yield* toModelSteps(apps.value.apps, opts.model, ctx);
   try {
-    const rendered = renderConfig(model.services, templates, opts.render, ctx.serverLines);
+    const rendered = yield* renderConfigSteps(model.services, templates, opts.render, ctx.serverLines);
     const served: Model = {
       services: rendered.served,
       problems: [...apps.value.problems, ...model.problems, ...rendered.problems],

@@ -117,7 +117,8 @@ describeWithHaproxy('chaos: a snapshot that cannot be built never stops the pipe
     const client = steadyClient(live.ports.http, HOST);
     // No real payload makes the model throw any more (the hostile ones below are left out instead):
     // a bug is the only way left, so one throw is injected — the one mock of this suite.
-    jest.spyOn(snapshot, 'renderSnapshot').mockImplementationOnce(() => {
+    // eslint-disable-next-line require-yield -- it throws at its first step, as a bug in the model would
+    jest.spyOn(snapshot, 'renderSnapshotSteps').mockImplementationOnce(function* () {
       throw Object.assign(new TypeError("Cannot read properties of null (reading 'alive')"), { appId: '/web' });
     });
     const lost = await scaleUp(); // this snapshot's build throws
@@ -156,12 +157,13 @@ describeWithHaproxy('chaos: a snapshot that cannot be built never stops the pipe
 
   test('a render that throws for one app only: that app is left out and named, every other app keeps following Marathon', async () => {
     const client = steadyClient(live.ports.http, HOST);
-    const real = snapshot.renderSnapshot;
+    const real = snapshot.renderSnapshotSteps;
     const hasBug = (body: unknown): boolean => JSON.stringify(body).includes('"id":"/buggy"');
     // The same injected bug, now tied to one app's presence in the snapshot.
-    jest.spyOn(snapshot, 'renderSnapshot').mockImplementation((body, ...rest) => {
+    jest.spyOn(snapshot, 'renderSnapshotSteps').mockImplementation(function* (body, ...rest) {
+      yield;
       if (hasBug(body)) throw new TypeError("Cannot read properties of undefined (reading 'servicePort')");
-      return real(body, ...rest);
+      return yield* real(body, ...rest);
     });
     const buildErrors = (await metric('mlb_pipeline_errors_total{stage="build"}')) ?? 0;
     await live.sim.createApp({

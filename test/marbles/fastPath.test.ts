@@ -11,6 +11,7 @@ import { pipeline, type PipelineEvent } from '../../src/reconcile/pipeline';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { makeService, VIRTUAL_TIMING } from '../support/fixtures';
 import { err, ok, type Result } from '../../src/result';
+import { finished, type Steps } from '../../src/steps';
 
 const newScheduler = (): TestScheduler => new TestScheduler((a, b) => expect(a).toEqual(b));
 
@@ -140,8 +141,8 @@ describe('pipeline with the fast path (virtual time)', () => {
     const events: PipelineEvent[] = [];
     let fetches = 0;
     /** The fake replay: each started task of /a joins the snapshot's servers, once. */
-    const replay = (state: DesiredState, es: readonly FastEvent[]): DesiredState =>
-      stateOf([...new Set([...tasksOf(state), ...es.map((e) => Number((e.taskId ?? '').slice(1)))])]);
+    const replay = (state: DesiredState, es: readonly FastEvent[]): Steps<DesiredState> =>
+      finished(stateOf([...new Set([...tasksOf(state), ...es.map((e) => Number((e.taskId ?? '').slice(1)))])]));
     const run$ = pipeline<number[]>({
       items$: items,
       signals$: NEVER,
@@ -149,7 +150,7 @@ describe('pipeline with the fast path (virtual time)', () => {
         const snap = snapshots[Math.min(fetches++, snapshots.length - 1)]!;
         return fetchMs === 0 ? of(snap) : timer(fetchMs, t).pipe(map(() => snap));
       },
-      build: (tasks) => ok(stateOf(tasks)),
+      build: (tasks) => finished(ok(stateOf(tasks))),
       fast: build,
       replay,
       ...(needsSnapshot === undefined ? {} : { needsSnapshot }),

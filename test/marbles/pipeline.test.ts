@@ -1,5 +1,6 @@
 import { NEVER, Observable, defer, mergeMap, of, throwError, timer } from 'rxjs';
 import { err, map, ok, type Result } from '../../src/result';
+import { finished } from '../../src/steps';
 import { TestScheduler } from 'rxjs/testing';
 import type { StreamItem } from '../../src/marathon/events';
 import type { Server, Service } from '../../src/model/types';
@@ -38,6 +39,10 @@ const build = (snap: Snap): Result<DesiredState> => {
     rendered: { config: cfgOf(snap), domainMap: '', appMap: '', served: [], problems: [] },
   });
 };
+/** The pipeline's build: `build` in one step (it throws, if it does, when the pipeline runs that step). */
+function* buildSteps(snap: Snap): Generator<never, Result<DesiredState>, undefined> {
+  return build(snap);
+}
 const event = (): StreamItem => ({
   kind: 'event',
   event: { type: 'status_update_event', eventType: 'status_update_event' } as never,
@@ -65,7 +70,7 @@ function setup(
       fetches++;
       return of(snap);
     },
-    build,
+    build: buildSteps,
     haproxy,
     applied,
     report: (e) => {
@@ -174,7 +179,7 @@ describe('pipeline (virtual time)', () => {
       const sub = pipeline<Snap>({
         items$: NEVER,
         signals$: NEVER,
-        build,
+        build: buildSteps,
         haproxy,
         applied: new AppliedState(),
         report: (e) => events.push(e),
@@ -205,7 +210,7 @@ describe('pipeline (virtual time)', () => {
       const sub = pipeline<Snap>({
         items$: items,
         signals$: NEVER,
-        build,
+        build: buildSteps,
         haproxy,
         applied: new AppliedState(),
         report: (e) => events.push(e),
@@ -264,10 +269,12 @@ describe('pipeline (virtual time)', () => {
         scheduler: t,
         fetch: () => of([8]),
         build: (snap) =>
-          map(build(snap), (state) => ({
-            ...state,
-            faults: [{ error: 'x is not iterable', appId: '/odd' }],
-          })),
+          finished(
+            map(build(snap), (state) => ({
+              ...state,
+              faults: [{ error: 'x is not iterable', appId: '/odd' }],
+            })),
+          ),
         timing: VIRTUAL_TIMING,
       }).subscribe();
       t.schedule(() => sub.unsubscribe(), 500);

@@ -12,6 +12,7 @@ import type { Trigger } from '../../src/reconcile/triggers';
 import { makeServer, makeService, VIRTUAL_TIMING } from '../support/fixtures';
 import { samples } from '../support/metrics';
 import { ok } from '../../src/result';
+import { finished } from '../../src/steps';
 
 const state = (n: number): DesiredState => {
   const services = [
@@ -215,7 +216,7 @@ describe('health wired to the real pipeline (virtual time)', () => {
         report: (e) => b.observe(e),
         scheduler: t,
         fetch: () => (failing ? throwError(() => new Error('HTTP 503')) : of(tasks)),
-        build: (n) => ok(state(n)),
+        build: (n) => finished(ok(state(n))),
         timing: { ...VIRTUAL_TIMING, resyncIntervalMs: 100_000 },
       }).subscribe();
       const checks: [number, boolean][] = [];
