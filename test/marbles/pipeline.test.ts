@@ -40,6 +40,7 @@ const build = (snap: Snap): Result<DesiredState> => {
   });
 };
 /** The pipeline's build: `build` in one step (it throws, if it does, when the pipeline runs that step). */
+// eslint-disable-next-line require-yield -- one step
 function* buildSteps(snap: Snap): Generator<never, Result<DesiredState>, undefined> {
   return build(snap);
 }
