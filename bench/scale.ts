@@ -143,6 +143,7 @@ async function main(): Promise<void> {
     const first = (await tasksOf(marathon.url, 0))[0]!.id;
     if (!(await answeredBy(ports.http, 0, first, 300_000)))
       throw new Error(`the controller never routed the apps:\n${stderrTail()}`);
+    await loopDelay(adminPort); // prom-client restarts its event loop histogram at each scrape: from here on
     console.error(
       `controller up and routing ${n} apps after ${Math.round(performance.now() - ready0)} ms (peak RSS so far ${peakRssMib(ctl.pid!)} MiB)`,
     );
@@ -209,6 +210,7 @@ async function main(): Promise<void> {
     const times = (await Promise.all(trials)).sort((a, b) => a - b);
     const reloads = (await reloadsNow()) - reloadsBefore;
     const rssMib = peakRssMib(ctl.pid!);
+    console.error(`controller: ${await loopDelay(adminPort)} during the scale-ups`);
     // Nearest rank: the smallest time at least p % of the times are not above (of 100, p99 is the 99th).
     const pct = (p: number): number => Math.round(times[Math.max(0, Math.ceil((p / 100) * times.length) - 1)]!);
     console.error(
@@ -234,6 +236,14 @@ async function main(): Promise<void> {
     if (process.argv.includes('--keep')) console.error(`kept ${dir} (haproxy.cfg of ${n} apps)`);
     else fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The controller's event loop delay since the last call (its default metrics, from the admin API). */
+async function loopDelay(adminPort: number): Promise<string> {
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  const ms = (name: string): number =>
+    Math.round(Number(new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)`, 'm').exec(text)?.[1] ?? NaN) * 1000);
+  return `event loop delay p50 ${ms('p50')} ms, p99 ${ms('p99')} ms, max ${ms('max')} ms`;
 }
 
 /** A process's peak resident set so far (VmHWM). */

@@ -1,3 +1,4 @@
+import * as v8 from 'node:v8';
 import type { CheckLabelsArgs } from './cli/args';
 import type { Options } from './cli/options';
 import { runCheckLabels } from './checkLabels/check';
@@ -29,6 +30,11 @@ export function runCheckLabelsCommand(
 /** Wires ports and runs the requested mode. Returns the exit code (the live service returns on SIGINT/SIGTERM). */
 export async function main(options: Options, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   if (options.dry) return runDryProcess(drySettings(options, env), env); // the one --dry path, as bin/marathon-lb.ts
+  // V8 lets the heap grow to about twice what survived the last full GC before the next one. Each
+  // snapshot of a big cluster leaves tens of MB of garbage (apps, configs): at 10 000 apps the
+  // controller then peaked at 410–470 MiB. With 1.25× it stays under 400 MiB, for a few more
+  // (incremental, mostly concurrent) full GCs. Read at each GC, so it takes effect when set here.
+  v8.setFlagsFromString('--heap-growing-percent=25');
   const logger = createLogger({
     level: options.logLevel,
     format: options.logFormat,

@@ -230,7 +230,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
           mergeMap((built) => built$(built, triggeredAt, fetchedAt)),
           concatMap((work) =>
             work.kind === 'desired' && deps.replay !== undefined
-              ? withEvents(work, deps.replay, 3, () => seq)
+              ? withEvents(work, deps.replay, 1, () => seq)
               : of(work),
           ),
         ),
