@@ -1,5 +1,5 @@
 import type { FastEvent } from './reconcile/fastApply';
-import { fastApply } from './reconcile/fastApply';
+import { fastApply, indexForEvents } from './reconcile/fastApply';
 import { serverLinesByBackend } from './haproxy/configText';
 import { resolverFrom } from './marathon/resolveHosts';
 import { sameData } from './model/equality';
@@ -79,6 +79,8 @@ export function snapshotBuilder(
     }
     if (!snap.ok) return err(`Marathon apps: ${snap.error}`);
     health.remember(snap.value.observedHealth);
+    yield;
+    indexForEvents(snap.value);
     const leftOut: Problem[] = faults.map((x) => ({
       appId: x.appId ?? '(unnamed app)',
       portIndex: null,
@@ -157,11 +159,10 @@ export function fastReplay(
     }
     if (!changed) return { ...state, source: { apps: fast.apps, hosts: source.hosts } };
     const rendered = yield* renderConfigSteps(fast.model.services, templates, renderOpts, serverLines);
-    return {
-      model: { services: rendered.served, problems: [...fast.model.problems, ...rendered.problems] },
-      rendered,
-      source: { apps: fast.apps, hosts: source.hosts },
-    };
+    const model = { services: rendered.served, problems: [...fast.model.problems, ...rendered.problems] };
+    yield;
+    indexForEvents({ apps: fast.apps, model });
+    return { model, rendered, source: { apps: fast.apps, hosts: source.hosts } };
   };
 }
 

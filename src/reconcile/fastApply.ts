@@ -165,12 +165,23 @@ function appIndex(apps: readonly MarathonApp[]): AppIndex {
     apps.forEach((a, i) => {
       if (!at.has(a.id)) at.set(a.id, i);
       const g = routedId(a);
-      groups.set(g, [...(groups.get(g) ?? []), i]);
+      const members = groups.get(g);
+      if (members === undefined) groups.set(g, [i]);
+      else members.push(i);
     });
     ix = { at, groups };
     appIndexes.set(apps, ix);
   }
   return ix;
+}
+
+/**
+ * Builds the indexes the fast path reads for a state (once per snapshot, ~40 ms at 10 000 apps): done
+ * with the snapshot's build, not by the first task event after it.
+ */
+export function indexForEvents(state: FastState): void {
+  appIndex(state.apps);
+  serviceIndex(state.model.services);
 }
 
 /** Where each app's services are in a model's list; shared by the lists that replace services in place. */
@@ -179,7 +190,11 @@ function serviceIndex(services: readonly Service[]): ReadonlyMap<string, readonl
   let ix = serviceIndexes.get(services);
   if (ix === undefined) {
     const m = new Map<string, number[]>();
-    services.forEach((s, i) => m.set(s.appId, [...(m.get(s.appId) ?? []), i]));
+    services.forEach((s, i) => {
+      const at = m.get(s.appId);
+      if (at === undefined) m.set(s.appId, [i]);
+      else at.push(i);
+    });
     ix = m;
     serviceIndexes.set(services, ix);
   }
