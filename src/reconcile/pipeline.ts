@@ -229,9 +229,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
           }),
           mergeMap((built) => built$(built, triggeredAt, fetchedAt)),
           concatMap((work) =>
-            work.kind === 'desired' && deps.replay !== undefined
-              ? withEvents(work, deps.replay, 1, () => seq)
-              : of(work),
+            work.kind === 'desired' && deps.replay !== undefined ? withEvents(work, deps.replay, () => seq) : of(work),
           ),
         ),
       ),
@@ -300,36 +298,28 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       // ones waits in the sink, and is rebuilt on this snapshot when its turn comes.
       const current = applied.current;
       const running = current === null ? undefined : upTo.get(current);
-      return withEvents(work, deps.replay, 1, () => running ?? seq);
+      return withEvents(work, deps.replay, () => running ?? seq);
     };
     /**
      * A snapshot with the task and health events that came since its fetch began, up to event
      * `until()`, and that it does not take into account yet, applied to it again (`replay`), in
      * slices. At 10 000 apps a fetch takes seconds and a replay renders the whole config: the build
-     * stage replays (a few rounds, while events keep coming), so that the sink, which holds the fast
-     * path's work meanwhile, rarely has to.
+     * stage replays, so that the sink, which holds the fast path's work meanwhile, rarely has to.
      */
     const withEvents = (
       work: Work & { kind: 'desired' },
       replay: NonNullable<PipelineDeps<F>['replay']>,
-      rounds: number,
       until: () => number,
     ): Observable<Work> => {
-      const first = upTo.get(work.state) ?? 0;
+      const from = upTo.get(work.state) ?? 0;
       return inSlices(
         function* () {
-          let state = work.state;
-          let from = first;
-          for (let round = 0; round < rounds; round++) {
-            const last = Math.max(from, until()); // later events: the next round, or their fast work
-            const events = recent
-              .filter((r) => r.seq > from && r.seq <= last && r.at >= work.fetchedAt)
-              .map((r) => r.event);
-            if (events.length > 0) state = yield* replay(state, events);
-            from = last;
-            if (events.length === 0) break;
-          }
-          upTo.set(state, from);
+          const last = Math.max(from, until()); // later events: their fast work (or the next snapshot)
+          const events = recent
+            .filter((r) => r.seq > from && r.seq <= last && r.at >= work.fetchedAt)
+            .map((r) => r.event);
+          const state = events.length > 0 ? yield* replay(work.state, events) : work.state;
+          upTo.set(state, last);
           return { ...work, state };
         },
         scheduler,
