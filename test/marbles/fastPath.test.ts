@@ -131,7 +131,8 @@ describe('pipeline with the fast path (virtual time)', () => {
   function setup(
     t: TestScheduler,
     items: Observable<StreamItem>,
-    snapshots: number[][],
+    /** The answer of each fetch in turn (the last one again after), or the answer at the time a fetch begins. */
+    snapshots: number[][] | ((now: number) => number[]),
     fetchMs = 0,
     needsSnapshot?: (e: MarathonEvent) => boolean,
     applyMs = 0,
@@ -147,7 +148,8 @@ describe('pipeline with the fast path (virtual time)', () => {
       items$: items,
       signals$: NEVER,
       fetch: () => {
-        const snap = snapshots[Math.min(fetches++, snapshots.length - 1)]!;
+        const snap =
+          typeof snapshots === 'function' ? snapshots(t.now()) : snapshots[Math.min(fetches++, snapshots.length - 1)]!;
         return fetchMs === 0 ? of(snap) : timer(fetchMs, t).pipe(map(() => snap));
       },
       build: (tasks) => finished(ok(stateOf(tasks))),
@@ -234,6 +236,47 @@ describe('pipeline with the fast path (virtual time)', () => {
         for (const n of tasks) ran.add(n);
       }
       expect(tasksOf(s.applied.current!).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 9]);
+    });
+  });
+
+  it('slow fetches and slow applies: a snapshot replays what HAProxy runs, later events follow it, and nothing is taken back', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      // Fetches take 30 frames and applies 10: snapshots arrive while task events are applied, and task
+      // events arrive while snapshots are. Each snapshot shows the tasks started when its fetch began.
+      const items = hot<StreamItem>('-x 19ms a 9ms b 9ms c 4ms d 4ms e 14ms f 2ms g', {
+        x: { kind: 'connected', url: 'x' },
+        a: { kind: 'event', event: started(2) },
+        b: { kind: 'event', event: started(3) },
+        c: { kind: 'event', event: started(4) },
+        d: { kind: 'event', event: started(5) },
+        e: { kind: 'event', event: started(6) },
+        f: { kind: 'event', event: started(7) },
+        g: { kind: 'event', event: started(8) },
+      });
+      const startedAt: [number, number][] = [
+        [2, 21],
+        [3, 31],
+        [4, 41],
+        [5, 46],
+        [6, 51],
+        [7, 66],
+        [8, 69],
+      ];
+      const marathon = (now: number): number[] => [1, ...startedAt.filter(([, at]) => at <= now).map(([n]) => n)];
+      const s = setup(t, items, marathon, 30, undefined, 10);
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 400);
+      flush();
+      // Once HAProxy ran a task, no later state lacks it.
+      const ran = new Set<number>();
+      for (const { config } of s.haproxy.applies) {
+        const tasks = [...config.matchAll(/server s(\d+)/g)].map((m) => Number(m[1]));
+        for (const n of ran) expect(tasks).toContain(n);
+        for (const n of tasks) ran.add(n);
+      }
+      expect(tasksOf(s.applied.current!).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(kinds(s.events)).not.toContain('fast-corrected');
     });
   });
 
