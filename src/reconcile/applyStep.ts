@@ -12,6 +12,32 @@ export interface ApplyStepDeps {
   /** Reports an unexpected exception caught at `stage`. */
   readonly fault: (stage: FaultStage, e: unknown) => void;
   readonly now: () => number;
+  /** Configs already stripped of their server lines (the pipeline strips a snapshot's in slices before its turn). */
+  readonly stripped?: StrippedConfigs;
+}
+
+/**
+ * The last two configs without their server lines (a 10 MB config takes ~60 ms to strip): a plan's
+ * previous config was the next one of the plan before, and its next one may be stripped beforehand.
+ */
+export class StrippedConfigs {
+  private entries: readonly (readonly [string, string])[] = [];
+
+  has(config: string): boolean {
+    return this.entries.some(([c]) => c === config);
+  }
+
+  of(config: string): string {
+    const hit = this.entries.find(([c]) => c === config);
+    if (hit !== undefined) return hit[1];
+    const text = configOutsideServers(config);
+    this.remember(config, text);
+    return text;
+  }
+
+  remember(config: string, stripped: string): void {
+    this.entries = [[config, stripped] as const, ...this.entries.filter(([c]) => c !== config)].slice(0, 2);
+  }
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -37,14 +63,8 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
       return fallback(e);
     }
   };
-  // The last config without its server lines: a 10 MB config costs ~60 ms to strip, and the next
-  // snapshot compares with it as the previous one.
-  let stripped: readonly [string, string] | null = null;
-  const outside = (config: string): string => {
-    if (stripped !== null && stripped[0] === config) return stripped[1];
-    stripped = [config, configOutsideServers(config)];
-    return stripped[1];
-  };
+  const stripped = deps.stripped ?? new StrippedConfigs();
+  const outside = (config: string): string => stripped.of(config);
   const planFor = (previous: DesiredState | null, next: DesiredState): Plan =>
     guarded(
       () =>

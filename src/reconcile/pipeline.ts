@@ -20,12 +20,13 @@ import {
 } from 'rxjs';
 import type { StreamItem } from '../marathon/events';
 import type { MarathonEvent } from '../marathon/eventTypes';
+import { configOutsideServersSteps } from '../model/equality';
 import type { Result } from '../result';
 import type { Steps } from '../steps';
 import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
 import type { AppliedState } from './appliedState';
 import { applySink, type ApplyOutcome } from '../streams/applySink';
-import { applyStep } from './applyStep';
+import { applyStep, StrippedConfigs } from './applyStep';
 import { nextDelay, type BackoffOptions } from '../streams/backoff';
 import { debounceMaxWait } from '../streams/debounceMaxWait';
 import { inSlices, type SliceOptions } from '../streams/inSlices';
@@ -280,7 +281,21 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
             }),
           );
 
-    const step = applyStep({ haproxy: deps.haproxy, applied, report, fault, now });
+    const stripped = new StrippedConfigs();
+    const step = applyStep({ haproxy: deps.haproxy, applied, report, fault, now, stripped });
+    /** A snapshot's config stripped of its server lines in slices, for its plan: ~60 ms at 10 000 apps in one task. */
+    const stripFirst = (work: Work): Observable<Work> => {
+      if (work.kind !== 'desired' || work.fast !== undefined) return of(work);
+      const config = work.state.rendered.config;
+      if (stripped.has(config)) return of(work);
+      return inSlices(() => configOutsideServersSteps(config), scheduler, slicing).pipe(
+        map((text) => {
+          stripped.remember(config, text);
+          return work;
+        }),
+        catchError(() => of(work)), // the plan strips it itself
+      );
+    };
     /**
      * What a work stands for when its turn comes in the sink. A snapshot: the events since its fetch
      * began that it does not take into account yet applied to it (see `withEvents`; in the build
@@ -363,6 +378,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
             return replayed(work);
           }).pipe(
             subscribeOn(scheduler),
+            concatMap(stripFirst),
             concatMap((w) => step(w)),
             finalize(() => {
               if (counted) fastApplies--;

@@ -3,7 +3,8 @@ import type { RenderedConfig } from '../../src/render/render';
 import { AppliedState } from '../../src/reconcile/appliedState';
 import type { DesiredState } from '../../src/reconcile/applyPort';
 import { plan } from '../../src/reconcile/plan';
-import { configOutsideServers } from '../../src/model/equality';
+import { configOutsideServers, configOutsideServersSteps } from '../../src/model/equality';
+import { drain } from '../../src/steps';
 import fc from 'fast-check';
 import { formatReason } from '../../src/reconcile/reloadReason';
 import { makeServer, makeService } from '../support/fixtures';
@@ -86,8 +87,25 @@ describe('plan with the rendered configs', () => {
       fc.property(fc.array(piece, { maxLength: 40 }), (pieces) => {
         const config = `global${pieces.join('')}`;
         expect(configOutsideServers(config)).toBe(byLines(config));
+        expect(drain(configOutsideServersSteps(config))).toBe(byLines(config));
       }),
       { numRuns: 2000 },
+    );
+  });
+  test('in steps, the same text as at once: configs of thousands of server lines, cut between steps', () => {
+    const line = fc.oneof(
+      fc.constant('  server s 10.0.0.1:80'),
+      fc.constant('backend b'),
+      fc.constant('  option x'),
+      fc.constant(' \tserver\ts2 ::1:1 check'),
+      fc.constant(''),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 12_000, maxLength: 20_000 }), (lines) => {
+        const config = lines.join('\n');
+        expect(drain(configOutsideServersSteps(config))).toBe(configOutsideServers(config));
+      }),
+      { numRuns: 20, endOnFailure: true },
     );
   });
 });
