@@ -127,6 +127,16 @@ describe('fastPath stage', () => {
   });
 });
 
+/** Once HAProxy ran a task, no later state it was given lacks it. */
+function expectNothingTakenBack(configs: readonly string[]): void {
+  const ran = new Set<number>();
+  for (const config of configs) {
+    const tasks = [...config.matchAll(/server s(\d+)/g)].map((m) => Number(m[1]));
+    for (const n of ran) expect(tasks).toContain(n);
+    for (const n of tasks) ran.add(n);
+  }
+}
+
 describe('pipeline with the fast path (virtual time)', () => {
   function setup(
     t: TestScheduler,
@@ -228,13 +238,7 @@ describe('pipeline with the fast path (virtual time)', () => {
       t.schedule(() => sub.unsubscribe(), 150);
       flush();
       const states = s.haproxy.applies.map((a) => a.config);
-      // Once HAProxy ran a task, no later state lacks it.
-      const ran = new Set<number>();
-      for (const config of states) {
-        const tasks = [...config.matchAll(/server s(\d+)/g)].map((m) => Number(m[1]));
-        for (const n of ran) expect(tasks).toContain(n);
-        for (const n of tasks) ran.add(n);
-      }
+      expectNothingTakenBack(states);
       expect(tasksOf(s.applied.current!).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 9]);
     });
   });
@@ -268,13 +272,7 @@ describe('pipeline with the fast path (virtual time)', () => {
       const sub = s.run$.subscribe();
       t.schedule(() => sub.unsubscribe(), 400);
       flush();
-      // Once HAProxy ran a task, no later state lacks it.
-      const ran = new Set<number>();
-      for (const { config } of s.haproxy.applies) {
-        const tasks = [...config.matchAll(/server s(\d+)/g)].map((m) => Number(m[1]));
-        for (const n of ran) expect(tasks).toContain(n);
-        for (const n of tasks) ran.add(n);
-      }
+      expectNothingTakenBack(s.haproxy.applies.map((a) => a.config));
       expect(tasksOf(s.applied.current!).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       expect(kinds(s.events)).not.toContain('fast-corrected');
     });
