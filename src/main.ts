@@ -32,7 +32,7 @@ export async function main(options: Options, env: Readonly<Record<string, string
   if (options.dry) return runDryProcess(drySettings(options, env), env); // the one --dry path, as bin/marathon-lb.ts
   // V8 lets the heap grow to about twice what survived the last full GC before the next one. Each
   // snapshot of a big cluster leaves tens of MB of garbage (apps, configs): at 10 000 apps the
-  // controller then peaked at 410–470 MiB. With 1.25× it stays under 400 MiB, for a few more
+  // controller then peaked at 404–467 MiB. With 1.25× it stayed under 400 MiB, for a few more
   // (incremental, mostly concurrent) full GCs. Read at each GC, so it takes effect when set here.
   v8.setFlagsFromString('--heap-growing-percent=25');
   const logger = createLogger({
