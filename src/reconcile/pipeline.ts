@@ -129,10 +129,11 @@ export interface PipelineDeps<F> {
     readonly resyncIntervalMs: number;
     /** Apply retries, fetch retries and restarts after an unforeseen error. */
     readonly backoff: BackoffOptions;
-    /** Builds and replays run in scheduler tasks of about this long (default 20 ms), task events in between. */
-    readonly sliceMs?: number;
   };
 }
+
+/** Builds, replays and strips run in scheduler tasks of about this long, task events in between. */
+const SLICE_MS = 20;
 
 /** Events kept for replay onto a snapshot under way (a burst longer than a fetch drops the oldest: the next snapshot has them). */
 const MAX_REPLAYED = 10_000;
@@ -160,7 +161,7 @@ const appOf = (e: unknown): string | null => {
 export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work, ApplyReport | 'unchanged'>> {
   const { scheduler, timing, applied } = deps;
   let fastApplies = 0; // fast work being applied: builds and replays wait (see SliceOptions.waitWhile)
-  const slicing: SliceOptions = { sliceMs: timing.sliceMs ?? 20, waitWhile: () => fastApplies > 0 };
+  const slicing: SliceOptions = { sliceMs: SLICE_MS, waitWhile: () => fastApplies > 0 };
   const now = (): number => scheduler.now();
   // Reporting is for humans: an observer that throws must not stop routing.
   const report = (e: PipelineEvent): void => {
