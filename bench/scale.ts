@@ -32,12 +32,23 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * 50 ms): each request walks the frontend's 10 000 host ACLs, and dozens of pollers every 2 ms kept
  * HAProxy 99 % busy once a loaded machine slowed a few scale-ups down, which slowed all the others.
  */
-async function answeredBy(port: number, i: number, task: string, timeoutMs: number): Promise<boolean> {
+async function answeredBy(
+  port: number,
+  i: number,
+  task: string,
+  timeoutMs: number,
+  polls?: string[],
+): Promise<boolean> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const start = performance.now();
   try {
     while (performance.now() - start < timeoutMs) {
+      const sent = performance.now();
       const a = await httpGet(port, vhostOf(i), 1000, '/', agent).catch(() => undefined);
+      // With --trace: when each poll went, how long it took, and which task answered.
+      polls?.push(
+        `+${Math.round(sent - start)}:${Math.round(performance.now() - sent)}ms:${a === undefined ? 'none' : `${a.status}${/"task":"[^"]*?([^".]*)"/.exec(a.body)?.[1] ?? ''}`}`,
+      );
       if (a?.status === 200 && a.body.includes(`"task":"${task}"`)) return true;
       await sleep(Math.min(50, Math.max(2, (performance.now() - start) / 20)));
     }
@@ -175,7 +186,9 @@ async function main(): Promise<void> {
       const task = tasks.find((t) => !before.has(t.id));
       if (task === undefined) throw new Error(`scale ${i}: the simulator started no task (${scaled.status})`);
       const postedMs = performance.now() - start;
-      if (!(await answeredBy(ports.http, i, task.id, 120_000))) {
+      const trace = process.argv.includes('--trace');
+      const polls: string[] = [];
+      if (!(await answeredBy(ports.http, i, task.id, 120_000, trace ? polls : undefined))) {
         const state = await master.worker().send(`show servers state ${backendOf(i)}`);
         // What the task answers itself, and what a few requests through HAProxy get.
         const seen = (a: { status: number; body: string } | undefined): string =>
@@ -201,9 +214,10 @@ async function main(): Promise<void> {
         );
       }
       const ms = performance.now() - start;
-      if (process.argv.includes('--trace'))
+      if (trace)
         console.error(
-          `scale ${i}: simulator answered after ${Math.round(postedMs)} ms, the new task after ${Math.round(ms)} ms`,
+          `scale ${i}: simulator answered after ${Math.round(postedMs)} ms, the new task after ${Math.round(ms)} ms` +
+            (ms > 150 ? `; polls (since the answer: took, status and task): ${polls.join(' ')}` : ''),
         );
       return ms;
     });

@@ -96,9 +96,8 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
 
   const hostResolver = new HostResolver({ capacity: s.cacheCapacity }); // marathon-lb's ip_cache; bounded in time
   const apps = new AppsBodyDecoder(); // an app unchanged since the last answer is not parsed again
-  const decode = (raw: Buffer): unknown => apps.decode(raw);
   const fetch = (): Observable<Fetched> =>
-    defer(() => from(deps.client.getApps({ readiness, decode }))).pipe(
+    defer(() => from(deps.client.getApps({ readiness, body: apps }))).pipe(
       mergeMap((body) => from(hostResolver.resolve(body, s.requestTimeoutMs)).pipe(map((hosts) => ({ body, hosts })))),
     );
 

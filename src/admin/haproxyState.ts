@@ -23,67 +23,92 @@ export interface HaproxyStateOptions {
 /**
  * One proxy's counters over the reads, updated in place: at 10 000 backends a read touches 17 000
  * proxies, and nothing is made for one per read but when a history point is due. What the admin API
- * shows (ProxyTraffic) is made when asked for.
+ * shows (ProxyTraffic) is made when asked for. Numbers and its own copy of the name only: a name cut
+ * from a read's text would keep that whole text (megabytes) alive for as long as the track.
  */
 class Track {
-  /** The proxy in the read before `cur`; null for a proxy first seen in `cur` (its rates are 0). */
-  prev: StatProxy | null = null;
-  prevAt = 0;
+  readonly name: string;
+  readonly kind: StatProxy['kind'];
+  status = '';
+  currentSessions = 0;
+  requestsTotal = 0;
+  http5xxTotal = 0;
+  at = 0;
+  /** The counters of the read before; none for a proxy first seen in the last read (its rates are 0). */
+  private hasPrev = false;
+  private prevRequests = 0;
+  private prevHttp5xx = 0;
+  private prevAt = 0;
   /** The counters when the last history point was taken: a point's rates are over its whole step. */
-  pointBase: StatProxy | null = null;
-  lastPointAt = Number.NEGATIVE_INFINITY;
-  readonly history: TrafficPoint[] = [];
+  private hasBase = false;
+  private baseRequests = 0;
+  private baseHttp5xx = 0;
+  private lastPointAt = Number.NEGATIVE_INFINITY;
+  private readonly history: TrafficPoint[] = [];
   /** The read that saw this proxy last. */
   seen = 0;
 
-  constructor(
-    public cur: StatProxy,
-    public at: number,
-  ) {}
+  constructor(p: StatProxy, at: number) {
+    this.name = ownCopy(p.name);
+    this.kind = p.kind;
+    this.take(p, at);
+  }
 
   /** Takes the next read of this proxy; a history point when a step has passed since the last one. */
   advance(p: StatProxy, at: number, atIso: string, stepMs: number, points: number): void {
-    this.prev = this.cur;
+    this.hasPrev = true;
+    this.prevRequests = this.requestsTotal;
+    this.prevHttp5xx = this.http5xxTotal;
     this.prevAt = this.at;
-    this.cur = p;
-    this.at = at;
+    this.take(p, at);
     this.point(atIso, stepMs, points);
   }
 
   point(atIso: string, stepMs: number, points: number): void {
-    const { cur: p, at, pointBase } = this;
+    const at = this.at;
     if (at - this.lastPointAt < stepMs) return;
     const span = (at - this.lastPointAt) / 1000;
     const over = (prev: number, cur: number): number =>
-      pointBase === null || span <= 0 ? 0 : round(grown(prev, cur) / span);
+      !this.hasBase || span <= 0 ? 0 : round(grown(prev, cur) / span);
     this.history.push({
       at: atIso,
-      currentSessions: p.currentSessions,
-      requestsPerSecond: over(pointBase?.requestsTotal ?? 0, p.requestsTotal),
-      http5xxPerSecond: over(pointBase?.http5xxTotal ?? 0, p.http5xxTotal),
+      currentSessions: this.currentSessions,
+      requestsPerSecond: over(this.baseRequests, this.requestsTotal),
+      http5xxPerSecond: over(this.baseHttp5xx, this.http5xxTotal),
     });
     while (this.history.length > points) this.history.shift();
     this.lastPointAt = at;
-    this.pointBase = p;
+    this.hasBase = true;
+    this.baseRequests = this.requestsTotal;
+    this.baseHttp5xx = this.http5xxTotal;
   }
 
   traffic(): ProxyTraffic {
-    const { prev, cur: p } = this;
-    const dt = prev === null ? 0 : (this.at - this.prevAt) / 1000;
+    const dt = this.hasPrev ? (this.at - this.prevAt) / 1000 : 0;
     const rate = (from: number, to: number): number => (dt > 0 ? round(grown(from, to) / dt) : 0);
     return {
-      name: p.name,
-      status: p.status,
-      currentSessions: p.currentSessions,
-      requestsPerSecond: prev === null ? 0 : rate(prev.requestsTotal, p.requestsTotal),
-      http5xxPerSecond: prev === null ? 0 : rate(prev.http5xxTotal, p.http5xxTotal),
-      requestsTotal: p.requestsTotal,
-      http5xxTotal: p.http5xxTotal,
+      name: this.name,
+      status: this.status,
+      currentSessions: this.currentSessions,
+      requestsPerSecond: this.hasPrev ? rate(this.prevRequests, this.requestsTotal) : 0,
+      http5xxPerSecond: this.hasPrev ? rate(this.prevHttp5xx, this.http5xxTotal) : 0,
+      requestsTotal: this.requestsTotal,
+      http5xxTotal: this.http5xxTotal,
       history: [...this.history],
     };
   }
+
+  private take(p: StatProxy, at: number): void {
+    this.status = p.status;
+    this.currentSessions = p.currentSessions;
+    this.requestsTotal = p.requestsTotal;
+    this.http5xxTotal = p.http5xxTotal;
+    this.at = at;
+  }
 }
 
+/** A string of its own (not a slice of a bigger one, which it would keep alive). */
+const ownCopy = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 const iso = (ms: number): string => new Date(ms).toISOString();
 /** A counter's growth; after a reload the new worker counts from 0 again. */
 const grown = (prev: number, cur: number): number => (cur >= prev ? cur - prev : cur);
@@ -134,12 +159,11 @@ export class HaproxyState {
       const p = s.proxies[i]!;
       const tracks = this.tracks[p.kind];
       const there = before[i];
-      let t =
-        there !== undefined && there.cur.kind === p.kind && there.cur.name === p.name ? there : tracks.get(p.name);
+      let t = there !== undefined && there.kind === p.kind && there.name === p.name ? there : tracks.get(p.name);
       if (t === undefined) {
         t = new Track(p, s.at);
         t.point(at, this.stepMs, this.points);
-        tracks.set(p.name, t);
+        tracks.set(t.name, t);
       } else t.advance(p, s.at, at, this.stepMs, this.points);
       if (t.seen !== read) seen[p.kind]++;
       t.seen = read;

@@ -96,6 +96,13 @@ const COL = Object.fromEntries(COLUMNS.map((name, k) => [name, k])) as {
   readonly [Name in (typeof COLUMNS)[number]]: number;
 };
 
+/** How many rows of `show stat` a sample read (its proxies and servers; listeners are skipped). */
+export function statRows(s: StatSample): number {
+  let servers = 0;
+  for (const n of Object.values(s.byState)) servers += n;
+  return s.proxies.length + servers;
+}
+
 /** A sample of these rows. */
 export function statSample(at: number, proxies: readonly StatProxy[], servers: readonly StatServer[]): StatSample {
   const byState = noneByState();

@@ -1,3 +1,5 @@
+import { GrowingSink, type BodySink } from './bodySink';
+
 /**
  * Decodes `GET /v2/apps?embed=apps.tasks` answers, reusing what did not change since the last one.
  *
@@ -15,9 +17,17 @@
  */
 export class AppsBodyDecoder {
   private last: Decoded | null = null;
-
   /** Apps reused from the previous answer in the last call (for tests and logs). */
   reused = 0;
+
+  /**
+   * Where the next answer's bytes gather: one buffer of about the last answer's size, filled as the
+   * chunks come (its pages are touched then, not all at once at the end).
+   */
+  sink(): BodySink {
+    const last = this.last?.raw.length;
+    return new GrowingSink(Buffer.allocUnsafeSlow(last === undefined ? 1 << 20 : last + (last >> 3)));
+  }
 
   decode(raw: Buffer): unknown {
     const next = (this.last === null ? null : guidedSplit(raw, this.last)) ?? wholeSplit(raw);

@@ -1,5 +1,6 @@
 import type { AuthProvider } from './auth';
 import { basicAuth } from './auth';
+import type { BodySink } from './bodySink';
 import {
   BufferedResponse,
   HttpResponseHead,
@@ -45,6 +46,14 @@ export interface EventStreamSource {
   redact(text: string): string;
   readonly logger: MarathonLogger;
 }
+
+/** How an answer's bytes become its value: JSON.parse, or an AppsBodyDecoder for /v2/apps. */
+export interface BodyDecoder {
+  decode(raw: Buffer): unknown;
+  /** Where the bytes gather (requestHttp's default when absent). */
+  sink?(): BodySink;
+}
+const JSON_BODY: BodyDecoder = { decode: (raw) => JSON.parse(raw.toString('utf8')) as unknown };
 
 const MAX_REDIRECTS = 3;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -136,15 +145,15 @@ export class MarathonClient implements EventStreamSource {
   /**
    * GET /v2/apps?embed=apps.tasks: the parsed JSON body (its shape is checked by src/model). With
    * `readiness`, also `embed=apps.readiness` (the apps' readinessCheckResults, for --respect-readiness-checks).
-   * `decode` turns the body into that value instead of JSON.parse (an AppsBodyDecoder's, which reuses
+   * `body` turns the body into that value instead of JSON.parse (an AppsBodyDecoder, which reuses
    * the apps that did not change); it throws on invalid JSON as JSON.parse does.
    */
-  getApps(opts: { readonly readiness?: boolean; readonly decode?: (raw: Buffer) => unknown } = {}): Promise<unknown> {
+  getApps(opts: { readonly readiness?: boolean; readonly body?: BodyDecoder } = {}): Promise<unknown> {
     return this.requestJson(
       'GET',
       opts.readiness === true ? '/v2/apps?embed=apps.tasks&embed=apps.readiness' : '/v2/apps?embed=apps.tasks',
       undefined,
-      opts.decode,
+      opts.body,
     );
   }
 
@@ -194,7 +203,7 @@ export class MarathonClient implements EventStreamSource {
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     body?: unknown,
-    decode: (raw: Buffer) => unknown = (raw) => JSON.parse(raw.toString('utf8')),
+    answer: BodyDecoder = JSON_BODY,
   ): Promise<unknown> {
     const n = this.urls.length;
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -222,6 +231,7 @@ export class MarathonClient implements EventStreamSource {
               timeoutMs: this.timeoutMs,
               connectTimeoutMs: this.connectTimeoutMs,
               trust: this.trust,
+              ...(answer.sink === undefined ? {} : { sink: answer.sink() }),
             }),
           () => undefined,
         );
@@ -241,7 +251,7 @@ export class MarathonClient implements EventStreamSource {
       if (res.status < 200 || res.status > 299) throw this.statusError(url, res.status, res.body, method);
       if (method !== 'GET' && res.body.length === 0) return undefined;
       try {
-        return decode(res.body);
+        return answer.decode(res.body);
       } catch {
         const type = res.headers['content-type'] ?? 'no content-type';
         throw new MarathonError(

@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
+import { joinedChunks, type BodySink } from './bodySink';
 
 /**
  * A small HTTP(S) request helper on node:http/https: explicit TLS trust, marathon-lb's timeouts
@@ -67,6 +68,8 @@ export interface HttpRequestSpec {
   readonly signal?: AbortSignal;
   /** requestHttp: longest body accepted, compressed and decompressed (default MAX_BODY_BYTES). */
   readonly maxBodyBytes?: number;
+  /** requestHttp: where the body's bytes gather (default: its chunks, joined at the end). */
+  readonly sink?: BodySink;
 }
 
 /**
@@ -255,7 +258,7 @@ export function requestHttp(spec: HttpRequestSpec): Promise<BufferedResponse> {
         timer = setTimeout(() => ((timedOut = true), res.close()), spec.timeoutMs);
       };
       silence();
-      const chunks: Buffer[] = [];
+      let sink: BodySink | null = spec.sink ?? joinedChunks();
       const max = spec.maxBodyBytes ?? MAX_BODY_BYTES;
       let size = 0;
       let done = false;
@@ -263,13 +266,13 @@ export function requestHttp(spec: HttpRequestSpec): Promise<BufferedResponse> {
         if (done) return;
         if ((size += c.length) > max) {
           done = true;
-          chunks.length = 0;
+          sink = null;
           res.close();
           clearTimeout(timer);
           reject(new MarathonError('http', `response body larger than ${max} bytes`));
           return;
         }
-        chunks.push(c);
+        sink!.push(c);
         silence();
       });
       res.body.on('error', (err) => {
@@ -285,7 +288,7 @@ export function requestHttp(spec: HttpRequestSpec): Promise<BufferedResponse> {
           return;
         }
         clearTimeout(timer);
-        decode(Buffer.concat(chunks), res.headers['content-encoding'], max).then(
+        decode(sink!.bytes(), res.headers['content-encoding'], max).then(
           (body) => resolve({ status: res.status, headers: res.headers, url: res.url, body }),
           (e: unknown) => {
             const tooLarge = (e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';

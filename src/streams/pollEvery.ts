@@ -16,7 +16,7 @@ import { err, type Result } from '../result';
 /** A read's outcome: its value, or why it failed (an error, a rejection or the timeout). */
 export type Polled<T> = Result<T>;
 
-export interface PollOptions {
+export interface PollOptions<T> {
   readonly intervalMs: number;
   /** A read taking longer is abandoned and reported as failed. */
   readonly timeoutMs: number;
@@ -28,18 +28,23 @@ export interface PollOptions {
    * 2 s would hold back the routing changes waiting behind it. Absent: ticks only.
    */
   readonly share?: { readonly factor: number; readonly clock: () => number };
+  /**
+   * The least time (ms) from a read's value to the next read, by what the value holds: a big
+   * `show stat` costs HAProxy and the controller in proportion to its rows, whoever waits for it.
+   */
+  readonly spacing?: (r: Polled<T>) => number;
 }
 
 /**
  * Reads at once, then every `intervalMs`; one read at a time — a tick that finds the previous read
  * still running is skipped (exhaustMap), so a slow HAProxy is never asked twice; so is one too soon
- * after a costly read (`share`). A read that
+ * after a costly read (`share`) or a big one (`spacing`). A read that
  * fails, throws or times out becomes a value; the polling goes on. A read answering
  * `err(message)` (a Result) is passed on as such.
  */
 export function pollEvery<T>(
   read: () => Promise<Polled<T>> | Observable<Polled<T>>,
-  o: PollOptions,
+  o: PollOptions<T>,
 ): Observable<Polled<T>> {
   return new Observable<Polled<T>>((subscriber) => {
     let notBefore = Number.NEGATIVE_INFINITY;
@@ -58,8 +63,8 @@ export function pollEvery<T>(
             catchError((e: unknown) => of<Polled<T>>(err(e instanceof Error ? e.message : String(e)))),
             tap((r) => {
               subscriber.next(r);
-              if (o.share !== undefined)
-                notBefore = o.scheduler.now() + (o.share.factor - 1) * (o.share.clock() - began);
+              const shared = o.share === undefined ? 0 : (o.share.factor - 1) * (o.share.clock() - began);
+              notBefore = o.scheduler.now() + Math.max(shared, o.spacing?.(r) ?? 0);
             }),
           );
         }),

@@ -52,6 +52,27 @@ describe('pollEvery (the show stat polling stage)', () => {
     });
   });
 
+  it('with a spacing, the next read waits as long as the last value asks', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable, flush }) => {
+      const started: number[] = [];
+      const big: Polled<string> = { ok: true, value: 'big' };
+      const values = [big, a, a];
+      const polled = pollEvery(
+        () => {
+          started.push(ts.now());
+          return cold('--(v|)', { v: values[started.length - 1]! });
+        },
+        // A big value (say, 30 000 rows) keeps the next read 25 ms away; a small one asks nothing.
+        { intervalMs: 10, timeoutMs: 5, scheduler: ts, spacing: (r) => (r.ok && r.value === 'big' ? 25 : 0) },
+      );
+      expectObservable(polled, '^ 49ms !').toBe('--b 29ms a 9ms a', { a, b: big });
+      flush();
+      // Big at 2 → not before 27: the ticks at 10 and 20 are skipped; then every tick again.
+      expect(started).toEqual([0, 30, 40]);
+    });
+  });
+
   it('a read that does not answer in time is abandoned and reported; the polling goes on', () => {
     const ts = newScheduler();
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {

@@ -75,38 +75,75 @@ const parseOrError = (text: string): unknown => {
   }
 };
 
+/**
+ * Decodes each text in turn, each gathered by `gather` (a buffer of the bytes), and checks every
+ * decode against JSON.parse, and that an object of the last answer stands only for the same bytes.
+ */
+function checkSequence(
+  texts: readonly string[],
+  gather: (d: AppsBodyDecoder, text: string, k: number) => Buffer,
+): void {
+  const d = new AppsBodyDecoder();
+  let before = new Map<string, unknown[]>(); // an app's bytes → the objects decoded for them
+  texts.forEach((text, n) => {
+    const decoded = d.decode(gather(d, text, n));
+    expect(decoded).toEqual(JSON.parse(text));
+    const raw = Buffer.from(text, 'utf8');
+    const bounds = splitApps(raw);
+    if (bounds === null) {
+      before = new Map();
+      return;
+    }
+    const apps = (decoded as { apps: unknown[] }).apps;
+    const now = new Map<string, unknown[]>();
+    let reused = 0;
+    apps.forEach((a, k) => {
+      const bytes = raw.toString('latin1', bounds[2 * k], bounds[2 * k + 1]);
+      now.set(bytes, [...(now.get(bytes) ?? []), a]);
+      // An object of the last answer may only stand for the same bytes.
+      if ((before.get(bytes) ?? []).includes(a)) reused++;
+    });
+    expect(d.reused).toBe(reused);
+    before = now;
+  });
+}
+
+const answers = fc
+  .array(item, { minLength: 1, maxLength: 8 })
+  .chain((pool) => fc.array(answer(pool), { minLength: 1, maxLength: 6 }));
+
 describe('AppsBodyDecoder', () => {
   it('equals JSON.parse over random sequences of answers, and reuses unchanged apps', () => {
     fc.assert(
+      fc.property(answers, (texts) => checkSequence(texts, (_, text) => Buffer.from(text, 'utf8'))),
+      { seed: SEED, numRuns: 3000 },
+    );
+  });
+
+  it('the same through its sinks, in random pieces, with abandoned and corrupt answers between', () => {
+    fc.assert(
       fc.property(
-        fc
-          .array(item, { minLength: 1, maxLength: 8 })
-          .chain((pool) => fc.array(answer(pool), { minLength: 1, maxLength: 6 })),
-        (texts) => {
-          const d = new AppsBodyDecoder();
-          let before = new Map<string, unknown[]>(); // an app's bytes → the objects decoded for them
-          for (const text of texts) {
-            const decoded = d.decode(Buffer.from(text, 'utf8'));
-            expect(decoded).toEqual(JSON.parse(text));
-            const raw = Buffer.from(text, 'utf8');
-            const bounds = splitApps(raw);
-            if (bounds === null) {
-              before = new Map();
-              continue;
+        answers,
+        fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.constantFrom('none', 'abandoned', 'corrupt'), { minLength: 6, maxLength: 6 }),
+        (texts, pieces, between) =>
+          checkSequence(texts, (d, text, n) => {
+            // A fetch that failed half way (its sink dropped), or an answer that did not decode.
+            if (between[n] === 'abandoned') d.sink().push(Buffer.from('{"apps":[{"id":"/x"'));
+            if (between[n] === 'corrupt') {
+              const bad = d.sink();
+              bad.push(Buffer.from(`${text}]`));
+              expect(() => d.decode(bad.bytes())).toThrow();
             }
-            const apps = (decoded as { apps: unknown[] }).apps;
-            const now = new Map<string, unknown[]>();
-            let reused = 0;
-            apps.forEach((a, k) => {
-              const bytes = raw.toString('latin1', bounds[2 * k], bounds[2 * k + 1]);
-              now.set(bytes, [...(now.get(bytes) ?? []), a]);
-              // An object of the last answer may only stand for the same bytes.
-              if ((before.get(bytes) ?? []).includes(a)) reused++;
-            });
-            expect(d.reused).toBe(reused);
-            before = now;
-          }
-        },
+            const bytes = Buffer.from(text, 'utf8');
+            const sink = d.sink();
+            for (let i = 0, k = 0; i < bytes.length; k++) {
+              const size = pieces[k % pieces.length]!;
+              sink.push(bytes.subarray(i, i + size));
+              i += size;
+            }
+            return sink.bytes();
+          }),
       ),
       { seed: SEED, numRuns: 3000 },
     );
