@@ -23,8 +23,7 @@ export interface HaproxyStateOptions {
 /**
  * One proxy's counters over the reads, updated in place: at 10 000 backends a read touches 17 000
  * proxies, and nothing is made for one per read but when a history point is due. What the admin API
- * shows (ProxyTraffic) is made when asked for. Numbers and its own copy of the name only: a name cut
- * from a read's text would keep that whole text (megabytes) alive for as long as the track.
+ * shows (ProxyTraffic) is made when asked for. Numbers and the name only, not the read's StatProxy.
  */
 class Track {
   readonly name: string;
@@ -49,7 +48,7 @@ class Track {
   seen = 0;
 
   constructor(p: StatProxy, at: number) {
-    this.name = ownCopy(p.name);
+    this.name = p.name;
     this.kind = p.kind;
     this.take(p, at);
   }
@@ -106,9 +105,6 @@ class Track {
     this.at = at;
   }
 }
-
-/** A string of its own (not a slice of a bigger one, which it would keep alive). */
-const ownCopy = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 const iso = (ms: number): string => new Date(ms).toISOString();
 /** A counter's growth; after a reload the new worker counts from 0 again. */
 const grown = (prev: number, cur: number): number => (cur >= prev ? cur - prev : cur);

@@ -103,6 +103,9 @@ export function statRows(s: StatSample): number {
   return s.proxies.length + servers;
 }
 
+/** A string of its own, not a slice of a bigger one (which it would keep alive). */
+export const ownCopy = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
+
 /** A sample of these rows. */
 export function statSample(at: number, proxies: readonly StatProxy[], servers: readonly StatServer[]): StatSample {
   const byState = noneByState();
@@ -170,26 +173,27 @@ function serverOf(v: readonly (string | undefined)[]): StatServer {
   };
 }
 
+/** A compact row's columns: all of COLUMNS, in their order. */
+const COMPACT: Wanted = COLUMNS.map((_, k) => [k, k] as const);
+
 /**
- * The server rows of one read, kept as their lines: each is read into a StatServer when first asked
- * for (the admin API's pages), not at every read: at 10 000 backends a read has 30 000 of them.
+ * The server rows of one read, kept as compact lines (the read columns only, comma-joined: HAProxy's
+ * values hold no comma): each is read into a StatServer when first asked for (the admin API's
+ * pages), not at every read: at 10 000 backends a read has 30 000 of them.
  */
 class ServerRows {
   private readonly parsed: (StatServer | undefined)[] = [];
   private index: Map<string, number> | null = null;
   private all: readonly StatServer[] | null = null;
 
-  constructor(
-    private readonly lines: readonly string[],
-    private readonly wanted: Wanted,
-  ) {}
+  constructor(private readonly lines: readonly string[]) {}
 
   row(i: number): StatServer {
     let v = this.parsed[i];
     if (v === undefined) {
       const line = this.lines[i]!;
       const values: (string | undefined)[] = COLUMNS.map(() => undefined);
-      cut(line, 0, line.length, this.wanted, values, Number.POSITIVE_INFINITY);
+      cut(line, 0, line.length, COMPACT, values, Number.POSITIVE_INFINITY);
       v = this.parsed[i] = serverOf(values);
     }
     return v;
@@ -277,7 +281,7 @@ export class StatReader {
     if (text !== null) return err(`unexpected answer to "show stat": ${text.trim().split('\n')[0] || '(empty)'}`);
     if (this.rows > 0 && this.proxies.length === 0 && this.serverLines.length === 0)
       return err('show stat: no proxy rows (is the type column missing?)');
-    const rows = new ServerRows(this.serverLines, this.wanted!);
+    const rows = new ServerRows(this.serverLines);
     return ok({
       at: this.at,
       proxies: this.proxies,
@@ -304,8 +308,10 @@ export class StatReader {
     // type: 0 frontend, 1 backend, 2 server, 3 listener
     const type = v[COL.type];
     if (type === '2') {
-      this.serverLines.push(text.slice(start, end));
       this.byState[serverState(v[COL.status] ?? '').state]++;
+      if (w < wanted.length) cut(text, start, end, wanted, v, Number.POSITIVE_INFINITY);
+      // A new flat string: a slice of the piece would keep the whole piece (and so the read) alive.
+      this.serverLines.push(v.join(','));
     } else if (type === '0' || type === '1') {
       if (w < wanted.length) {
         v.fill(undefined);
@@ -339,7 +345,7 @@ function proxyOf(v: readonly (string | undefined)[], kind: 'frontend' | 'backend
   const req = v[COL.req_tot];
   const http = mode === 'http' || (mode === undefined && req !== '' && req !== undefined);
   return {
-    name: v[COL.pxname]!,
+    name: ownCopy(v[COL.pxname]!), // not a slice of the piece, which it would keep alive
     kind,
     status: v[COL.status] ?? '',
     currentSessions: int(v[COL.scur]),
