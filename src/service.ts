@@ -241,7 +241,10 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
             share: { factor: 10, clock: () => performance.now() },
             spacing: (r) => (r.ok ? (statRows(r.value) / STAT_ROWS_PER_SECOND) * 1000 : 0),
           },
-        ).subscribe((r) => haproxyState.observe(r));
+        ).subscribe((r) => {
+          if (r.ok) logger.debug(`show stat: ${statRows(r.value)} rows read in ${Math.round(now() - r.value.at)} ms`);
+          haproxyState.observe(r);
+        });
   let admin: AdminServer | null = null;
   if (s.admin !== null) {
     try {

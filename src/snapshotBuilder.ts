@@ -1,5 +1,5 @@
 import type { FastEvent } from './reconcile/fastApply';
-import { fastApply, indexForEvents } from './reconcile/fastApply';
+import { fastApply, indexForEventsSteps } from './reconcile/fastApply';
 import { serverLinesByBackend } from './haproxy/configText';
 import { resolverFrom } from './marathon/resolveHosts';
 import { sameData } from './model/equality';
@@ -80,7 +80,7 @@ export function snapshotBuilder(
     if (!snap.ok) return err(`Marathon apps: ${snap.error}`);
     health.remember(snap.value.observedHealth);
     yield;
-    indexForEvents(snap.value);
+    yield* indexForEventsSteps(snap.value);
     const leftOut: Problem[] = faults.map((x) => ({
       appId: x.appId ?? '(unnamed app)',
       portIndex: null,
@@ -161,7 +161,7 @@ export function fastReplay(
     const rendered = yield* renderConfigSteps(fast.model.services, templates, renderOpts, serverLines);
     const model = { services: rendered.served, problems: [...fast.model.problems, ...rendered.problems] };
     yield;
-    indexForEvents({ apps: fast.apps, model });
+    yield* indexForEventsSteps({ apps: fast.apps, model });
     return { model, rendered, source: { apps: fast.apps, hosts: source.hosts } };
   };
 }

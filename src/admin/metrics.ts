@@ -299,7 +299,8 @@ export class ControllerMetrics {
           const first =
             e.previous === null || e.state === null
               ? undefined
-              : runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services)[0];
+              : (e.runtimeReasons ??
+                  runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services))[0];
           this.runtimeUpdates.labels(first === undefined ? 'unknown' : runtimeCategory(first)).inc();
         }
         if (e.report.runtimeOps > 0) this.runtimeOps.inc(e.report.runtimeOps);

@@ -174,9 +174,10 @@ export class StatusBook {
             ? [FILE_CAUGHT_UP] // a snapshot after fast-path changes: nothing left to do in HAProxy
             : reloaded || runtimeOps === 0 || e.previous === null || e.state === null
               ? reasons.map(formatReason)
-              : runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services).map(
-                  formatRuntimeReason,
-                );
+              : (
+                  e.runtimeReasons ??
+                  runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services)
+                ).map(formatRuntimeReason);
         this.push(this.applies, {
           at: iso(now),
           reloaded,

@@ -82,7 +82,7 @@ export function* toModelSteps(
   const observedHealth = new Map<string, boolean>();
   const remembered = ctx.rememberedHealth ?? NO_MEMORY;
   const assigner = new ServicePortAssigner(opts.servicePortRange);
-  ctx.servers?.nextSnapshot(JSON.stringify(opts));
+  if (ctx.servers !== undefined) yield* ctx.servers.nextSnapshotSteps(JSON.stringify(opts));
   const services: Service[] = [];
   const namer = new ServerNamer();
   const build = (drafts: readonly Draft[], oneApp: boolean): void => {

@@ -3,6 +3,7 @@ import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
 import type { AppliedState } from './appliedState';
 import { configOutsideServers } from '../model/equality';
 import { plan, type Plan } from './plan';
+import { groupRuntimeOps, runtimeReasons } from './runtimeReason';
 import type { FaultStage, PipelineEvent, Work } from './pipeline';
 
 export interface ApplyStepDeps {
@@ -144,7 +145,14 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
                 ? r.applied
                 : { ...r.applied, source: next.source };
           applied.commit(state, now(), r.rejected);
-          report({ kind: 'applied', report: r, state, previous, fetchedAt: work.fetchedAt });
+          // Once for every observer; the plan's own ops when HAProxy got the asked state as planned.
+          const grouped =
+            r.reloaded || r.runtimeOps === 0 || previous === null
+              ? []
+              : r.applied === undefined
+                ? groupRuntimeOps(p.runtimeOps)
+                : runtimeReasons(previous.model.services, state.model.services);
+          report({ kind: 'applied', report: r, state, previous, fetchedAt: work.fetchedAt, runtimeReasons: grouped });
           if (work.fast !== undefined)
             report({
               kind: 'fast-path',

@@ -33,6 +33,7 @@ import { inSlices, type SliceOptions } from '../streams/inSlices';
 import type { FastEvent } from './fastApply';
 import { fastPath, isFast, type FastPathDeps } from './fastPath';
 import type { ReloadReason } from './reloadReason';
+import type { RuntimeReason } from './runtimeReason';
 import { retryLatest } from '../streams/retryLatest';
 import { triggers, type Trigger } from './triggers';
 
@@ -69,6 +70,8 @@ export type PipelineEvent =
       readonly state: DesiredState | null;
       readonly previous: DesiredState | null;
       readonly fetchedAt?: number;
+      /** The runtime changes from `previous` to `state`, grouped, made once for every observer (a plan of 10 000 services each). */
+      readonly runtimeReasons?: readonly RuntimeReason[];
     }
   | { readonly kind: 'apply-failed'; readonly error: string; readonly retryInMs: number }
   /**

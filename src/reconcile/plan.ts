@@ -36,7 +36,13 @@ export function plan(
   const reasons: ReloadReason[] = [];
   const ops: RuntimeOp[] = [];
   // The same backends in the same order (the rule: states differ by a few servers): pairs, without maps of 10 000 entries.
-  const aligned = previous.length === next.length && previous.every((s, i) => s.backend === next[i]!.backend);
+  // The same object is the same backend: only services that changed compare their names.
+  let aligned = previous.length === next.length;
+  for (let i = 0; aligned && i < next.length; i++) {
+    const a = previous[i]!;
+    const b = next[i]!;
+    if (a !== b && a.backend !== b.backend) aligned = false;
+  }
   const before = aligned ? null : new Map(previous.map((s) => [s.backend, s]));
   const after = aligned ? null : new Map(next.map((s) => [s.backend, s]));
   if (before !== null && after !== null) {

@@ -13,8 +13,13 @@ export interface RuntimeReason {
 
 /** The runtime changes from one applied set of services to the next (what plan() found), grouped. */
 export function runtimeReasons(previous: readonly Service[], next: readonly Service[]): RuntimeReason[] {
+  return groupRuntimeOps(plan(previous, next).runtimeOps);
+}
+
+/** Runtime operations grouped by kind and backend. */
+export function groupRuntimeOps(ops: readonly RuntimeOp[]): RuntimeReason[] {
   const counts = new Map<string, RuntimeReason>();
-  for (const op of plan(previous, next).runtimeOps) {
+  for (const op of ops) {
     const k = `${op.kind}\0${op.backend}`;
     const r = counts.get(k);
     counts.set(k, { kind: op.kind, backend: op.backend, servers: (r?.servers ?? 0) + 1 });
