@@ -7,7 +7,7 @@ import { fileChecks } from './model/files';
 import type { AppChecks } from './model/appsJson';
 import { ServerMemo } from './model/serverIds';
 import type { Problem } from './model/types';
-import { ServerLinesCache, renderConfig, renderConfigSteps } from './render/render';
+import { ServerLinesCache, renderConfig, renderConfigSteps, withServersOf } from './render/render';
 import { renderSnapshotSteps, type Snapshot } from './render/snapshot';
 import type { ModelOptions } from './model/services';
 import type { RenderOptions } from './render/render';
@@ -158,7 +158,10 @@ export function fastReplay(
       }
     }
     if (!changed) return { ...state, source: { apps: fast.apps, hosts: source.hosts } };
-    const rendered = yield* renderConfigSteps(fast.model.services, templates, renderOpts, serverLines);
+    // Events change servers: their backend sections in place of the old ones, unless more changed.
+    const rendered =
+      withServersOf(state.rendered, fast.model.services, templates, renderOpts, serverLines) ??
+      (yield* renderConfigSteps(fast.model.services, templates, renderOpts, serverLines));
     const model = { services: rendered.served, problems: [...fast.model.problems, ...rendered.problems] };
     yield;
     yield* indexForEventsSteps({ apps: fast.apps, model });

@@ -104,7 +104,7 @@ export function statRows(s: StatSample): number {
 }
 
 /** A string of its own, not a slice of a bigger one (which it would keep alive). */
-export const ownCopy = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
+const ownCopy = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 
 /** A sample of these rows. */
 export function statSample(at: number, proxies: readonly StatProxy[], servers: readonly StatServer[]): StatSample {

@@ -1,4 +1,5 @@
 import type { HealthCheck, Problem, Server, Service } from '../model/types';
+import { sameData, serviceShape } from '../model/equality';
 import { cleanName, cookieValue } from '../model/serverIds';
 import { drain } from '../steps';
 import type { TemplateContext, TemplateValue } from './format';
@@ -88,6 +89,11 @@ export class ServerLinesCache {
     let e = this.entries.get(svc);
     if (e === undefined) this.entries.set(svc, (e = newEntry()));
     return e;
+  }
+
+  /** Whether what is cached was rendered with these templates and options. */
+  holds(templates: TemplateSet, opts: RenderOptions): boolean {
+    return this.renderedWith?.templates === templates && this.renderedWith.opts === opts;
   }
 
   /** The config rendered last, when it was rendered from these very services (same objects, same order). */
@@ -292,6 +298,62 @@ export function* renderConfigSteps(
   const mapText = (m: readonly (readonly [string, string])[]): string => m.map(([k, v]) => `${k} ${v}\n`).join('');
   const rendered = { config, domainMap: mapText(shared.domainMap), appMap: mapText(shared.appMap), served, problems };
   cache?.remember(services, rendered);
+  return { ...rendered };
+}
+
+/**
+ * `base` (rendered with `cache` from the services `before`, its `served`) for the services `after`
+ * when they differ only in servers: each changed service's backend section is rendered anew and put
+ * in place of its old one, the rest of the text kept as it is — what renderConfig(after) gives, since
+ * a backend section ends with its server lines and nothing else reads the servers. At 10 000 apps a
+ * snapshot with the task events of its fetch replayed on it was rendered twice in full (~150 ms
+ * each). Null when the lists do not pair up (a service added, removed, moved or otherwise changed)
+ * or the cache does not hold every section of `base`: render in full then.
+ */
+export function withServersOf(
+  base: RenderedConfig,
+  after: readonly Service[],
+  templates: TemplateSet,
+  opts: RenderOptions,
+  cache: ServerLinesCache,
+): RenderedConfig | null {
+  const before = base.served;
+  if (before.length !== after.length || !cache.holds(templates, opts)) return null;
+  // The backend sections close the config, in the services' order.
+  let tail = 0;
+  const backs: string[] = [];
+  for (const svc of before) {
+    const back = cache.entry(svc).pieces?.back;
+    if (back === undefined) return null;
+    backs.push(back);
+    tail += back.length;
+  }
+  const parts: string[] = [];
+  let at = base.config.length - tail;
+  let from = 0;
+  for (let i = 0; i < after.length; i++) {
+    const a = before[i]!;
+    const b = after[i]!;
+    const old = backs[i]!;
+    if (a !== b) {
+      if (a.backend !== b.backend || !sameData(serviceShape(a), serviceShape(b))) return null;
+      if (!base.config.startsWith(old, at)) return null;
+      const entry = cache.entry(b);
+      try {
+        entry.pieces ??= servicePieces(b, new ServiceRenderer(templates, b, opts.translateLegacy), cache);
+      } catch (e) {
+        if (e instanceof ServiceTemplateError) return null;
+        throw e;
+      }
+      parts.push(base.config.slice(from, at), entry.pieces.back);
+      from = at + old.length;
+    }
+    at += old.length;
+  }
+  if (parts.length === 0) return { ...base, served: after, problems: [] };
+  parts.push(base.config.slice(from));
+  const rendered = { ...base, config: parts.join(''), served: after, problems: [] };
+  cache.remember(after, rendered);
   return { ...rendered };
 }
 
