@@ -20,7 +20,7 @@ import type { HaproxyTarget } from './haproxy/target';
 import { takeOverLeftovers } from './haproxy/takeover';
 import { validateConfig } from './haproxy/validate';
 import { masterSocketStateReader } from './haproxy/stateReader';
-import { statRows } from './haproxy/stats';
+import { statRows, type StatSample } from './haproxy/stats';
 import { describeTarget, formatVersion, resolveHaproxyVersion } from './haproxy/version';
 import type { Logger } from './log';
 import { renderConfig } from './render/render';
@@ -162,7 +162,8 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   // What the admin API shows beside the pipeline: Marathon's connection, HAProxy's own view (show stat).
   const marathon = new MarathonState({ now, ...s.marathonState });
   const statsMs = s.statsIntervalMs;
-  const haproxyState = new HaproxyState({ now, enabled: statsMs > 0, intervalMs: statsMs });
+  const statsSpacingMs = (sample: StatSample): number => (statRows(sample) / STAT_ROWS_PER_SECOND) * 1000;
+  const haproxyState = new HaproxyState({ now, enabled: statsMs > 0, intervalMs: statsMs, spacingMs: statsSpacingMs });
   const shared = {
     now,
     marathon,
@@ -239,7 +240,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
             timeoutMs: statsTimeoutMs,
             scheduler: asyncScheduler,
             share: { factor: 10, clock: () => performance.now() },
-            spacing: (r) => (r.ok ? (statRows(r.value) / STAT_ROWS_PER_SECOND) * 1000 : 0),
+            spacing: (r) => (r.ok ? statsSpacingMs(r.value) : 0),
           },
         ).subscribe((r) => {
           if (r.ok) logger.debug(`show stat: ${statRows(r.value)} rows read in ${Math.round(now() - r.value.at)} ms`);

@@ -15,6 +15,11 @@ export interface HaproxyStateOptions {
   /** False: HAProxy is never read (--command mode, --haproxy-stats-interval 0). */
   readonly enabled: boolean;
   readonly intervalMs: number;
+  /**
+   * The least time a read asks before the next one (a big `show stat`, see service.ts): the interval
+   * shown is the longer of the two, as the reads go. Absent: none.
+   */
+  readonly spacingMs?: (s: StatSample) => number;
   /** One history point per step (default 10 s), at most `historyPoints` kept (default 30: five minutes). */
   readonly historyStepMs?: number;
   readonly historyPoints?: number;
@@ -227,7 +232,8 @@ export class HaproxyState {
       readAt: this.lastReadAt === null ? null : iso(this.lastReadAt),
       secondsSinceRead: this.lastReadAt === null ? null : Math.max(0, (now - this.lastReadAt) / 1000),
       error: this.error,
-      intervalSeconds: this.o.intervalMs / 1000,
+      intervalSeconds:
+        Math.max(this.o.intervalMs, this.sample === null ? 0 : (this.o.spacingMs?.(this.sample) ?? 0)) / 1000,
       historyStepSeconds: this.stepMs / 1000,
       historyPoints: this.points,
       serversByState:

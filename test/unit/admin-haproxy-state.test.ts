@@ -200,6 +200,19 @@ describe('HaproxyState', () => {
     expect(h.status().frontends.map((f) => f.name)).toEqual(['marathon_http_in', 'tcp_10001']);
   });
 
+  test('the interval shown is the longer of the one asked and the spacing a big read asks for', () => {
+    const now = (): number => T0;
+    const rows = (s: StatSample): number => s.proxies.length + s.servers.length;
+    const h = new HaproxyState({ now, enabled: true, intervalMs: 2000, spacingMs: (s) => rows(s) * 1000 });
+    expect(h.status().intervalSeconds).toBe(2); // nothing read yet
+    h.observe({ ok: true, value: sample(T0, csv(1, 0)) }); // 3 rows: 3 s
+    expect(h.status().intervalSeconds).toBe(3);
+    h.observe({ ok: true, value: sample(T0, csv(1, 0, [])) }); // 2 rows: 2 s, as asked
+    expect(h.status().intervalSeconds).toBe(2);
+    h.observe({ ok: false, error: 'HAProxy is not running' });
+    expect(h.status().intervalSeconds).toBe(2);
+  });
+
   test('rates from counter deltas between reads; a reload (counters back to 0) is no negative rate; history one point per step, a ring', () => {
     let now = T0;
     const h = make(() => now);
