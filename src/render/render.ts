@@ -306,9 +306,9 @@ export function* renderConfigSteps(
  * when they differ only in servers: each changed service's backend section is rendered anew and put
  * in place of its old one, the rest of the text kept as it is — what renderConfig(after) gives, since
  * a backend section ends with its server lines and nothing else reads the servers. At 10 000 apps a
- * snapshot with the task events of its fetch replayed on it was rendered twice in full (~150 ms
- * each). Null when the lists do not pair up (a service added, removed, moved or otherwise changed)
- * or the cache does not hold every section of `base`: render in full then.
+ * snapshot with the task events of its fetch replayed on it was rendered twice in full, the second
+ * time for a few changed servers. Null when the lists do not pair up (a service added, removed,
+ * moved or otherwise changed) or the cache does not hold every section of `base`: render in full then.
  */
 export function withServersOf(
   base: RenderedConfig,
