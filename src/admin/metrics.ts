@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { DesiredState } from '../reconcile/applyPort';
 import type { PipelineEvent } from '../reconcile/pipeline';
 import { reasonCategory } from '../reconcile/reloadReason';
-import { runtimeCategory, runtimeReasons } from '../reconcile/runtimeReason';
+import { runtimeCategory } from '../reconcile/runtimeReason';
 import type { HaproxyState } from './haproxyState';
 import type { MarathonState } from './marathonState';
 import { HAPROXY_SERVER_STATES } from './statusTypes';
@@ -296,11 +296,7 @@ export class ControllerMetrics {
         if (e.state !== null) this.lastSuccessAt = this.deps.now();
         if (e.report.reloaded) this.reloads.labels(this.reloadCategory(e)).inc();
         else if (e.report.runtimeOps > 0) {
-          const first =
-            e.previous === null || e.state === null
-              ? undefined
-              : (e.runtimeReasons ??
-                  runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services))[0];
+          const first = e.runtimeReasons[0]; // none without a previous state
           this.runtimeUpdates.labels(first === undefined ? 'unknown' : runtimeCategory(first)).inc();
         }
         if (e.report.runtimeOps > 0) this.runtimeOps.inc(e.report.runtimeOps);

@@ -4,7 +4,7 @@ import type { Problem, Server, Service } from '../model/types';
 import type { DesiredState } from '../reconcile/applyPort';
 import type { PipelineEvent } from '../reconcile/pipeline';
 import { formatReason } from '../reconcile/reloadReason';
-import { formatRuntimeReason, runtimeReasons } from '../reconcile/runtimeReason';
+import { formatRuntimeReason } from '../reconcile/runtimeReason';
 import { ChangeLag } from './changeLag';
 import { HaproxyState } from './haproxyState';
 import { MarathonState } from './marathonState';
@@ -174,10 +174,7 @@ export class StatusBook {
             ? [FILE_CAUGHT_UP] // a snapshot after fast-path changes: nothing left to do in HAProxy
             : reloaded || runtimeOps === 0 || e.previous === null || e.state === null
               ? reasons.map(formatReason)
-              : (
-                  e.runtimeReasons ??
-                  runtimeReasons(e.previous.model.services, (e.report.applied ?? e.state).model.services)
-                ).map(formatRuntimeReason);
+              : e.runtimeReasons.map(formatRuntimeReason);
         this.push(this.applies, {
           at: iso(now),
           reloaded,

@@ -93,7 +93,7 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
       if (work.kind === 'reload-existing') {
         return haproxy.reloadExisting().pipe(
           last(),
-          tap((r) => report({ kind: 'applied', report: r, state: null, previous: null })),
+          tap((r) => report({ kind: 'applied', report: r, state: null, previous: null, runtimeReasons: [] })),
         );
       }
       const previous = applied.current;

@@ -71,7 +71,7 @@ export type PipelineEvent =
       readonly previous: DesiredState | null;
       readonly fetchedAt?: number;
       /** The runtime changes from `previous` to `state`, grouped, made once for every observer (a plan of 10 000 services each). */
-      readonly runtimeReasons?: readonly RuntimeReason[];
+      readonly runtimeReasons: readonly RuntimeReason[];
     }
   | { readonly kind: 'apply-failed'; readonly error: string; readonly retryInMs: number }
   /**

@@ -6,6 +6,7 @@ import { AppliedState } from '../../src/reconcile/appliedState';
 import type { DesiredState } from '../../src/reconcile/applyPort';
 import type { PipelineEvent } from '../../src/reconcile/pipeline';
 import { plan } from '../../src/reconcile/plan';
+import { groupRuntimeOps } from '../../src/reconcile/runtimeReason';
 import { makeServer, makeService } from '../support/fixtures';
 import { samples } from '../support/metrics';
 
@@ -57,6 +58,7 @@ function applyOk(
     report: { reloaded: p.reloadReasons.length > 0, reasons: p.reloadReasons, runtimeOps: p.runtimeOps.length },
     state: next,
     previous,
+    runtimeReasons: p.reloadReasons.length > 0 || previous === null ? [] : groupRuntimeOps(p.runtimeOps),
   });
 }
 
@@ -299,6 +301,7 @@ describe('StatusBook', () => {
       report: { reloaded: true, reasons: [{ kind: 'initial' }], runtimeOps: 0 },
       state: next,
       previous: null,
+      runtimeReasons: [],
     });
     expect(book.status().pendingChange).toBe(true);
     book.observe({ kind: 'unchanged', state: applied.current! });
@@ -314,6 +317,7 @@ describe('StatusBook', () => {
       report: { reloaded: true, reasons: [{ kind: 'sigusr1' }], runtimeOps: 0 },
       state: null,
       previous: null,
+      runtimeReasons: [],
     });
     expect(book.status().recentApplies).toEqual([
       {
@@ -413,6 +417,7 @@ describe('ControllerMetrics', () => {
         },
         state: next,
         previous: null,
+        runtimeReasons: [],
       },
     ] as PipelineEvent[]) {
       m.observe(e);
@@ -474,6 +479,7 @@ describe('ControllerMetrics', () => {
       report: { reloaded: true, reasons: [{ kind: 'sigusr1' }], runtimeOps: 0 },
       state: null,
       previous: null,
+      runtimeReasons: [],
     });
     m.streamReconnected();
     m.streamReconnected();

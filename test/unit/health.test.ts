@@ -56,6 +56,7 @@ function book() {
         report: { reloaded: false, reasons: [], runtimeOps: 1 },
         state: next,
         previous: null,
+        runtimeReasons: [],
         fetchedAt: Date.UTC(2026, 0, 2) + fetchedAt * 1000,
       });
     },
