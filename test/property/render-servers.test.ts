@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { parseArgs } from '../../src/cli/args';
 import { fileChecks } from '../../src/model/files';
 import type { Server, Service } from '../../src/model/types';
-import { ServerLinesCache, renderConfig, withServersOf } from '../../src/render/render';
+import { ServerLinesCache, renderConfig, withServersOf, type RenderedConfig } from '../../src/render/render';
 import { renderSnapshot } from '../../src/render/snapshot';
 import { modelOptions, renderOptions } from '../../src/wiring/parts';
 import { caseArbitrary, flagArgs, type Case } from './appsArbitrary';
@@ -25,6 +25,18 @@ function optionsOf(c: Case): { model: ReturnType<typeof modelOptions>; render: R
   const parsed = parseArgs([...args, ...flagArgs(c.flags)], {});
   if (!parsed.ok) throw new Error(`bad flags ${flagArgs(c.flags).join(' ')}`);
   return { model: modelOptions(parsed.value, {}), render: renderOptions(parsed.value, {}) };
+}
+
+/** A payload rendered with a live cache, as the controller renders a snapshot; null base when it does not render. */
+function renderedWithCache(c: Case): {
+  readonly opts: ReturnType<typeof optionsOf>;
+  readonly cache: ServerLinesCache;
+  readonly base: RenderedConfig | null;
+} {
+  const opts = optionsOf(c);
+  const cache = new ServerLinesCache();
+  const snap = renderSnapshot(prepare(c.body, 0, '/nonexistent.pem'), t, opts, { resolve, files, serverLines: cache });
+  return { opts, cache, base: snap.ok ? snap.value.rendered : null };
 }
 
 type Change = 'keep' | 'drop' | 'add' | 'drain';
@@ -65,15 +77,8 @@ describe('withServersOf', () => {
     let patched = 0;
     fc.assert(
       fc.property(caseArbitrary, changes, (c, hows) => {
-        const opts = optionsOf(c);
-        const cache = new ServerLinesCache();
-        const snap = renderSnapshot(prepare(c.body, 0, '/nonexistent.pem'), t, opts, {
-          resolve,
-          files,
-          serverLines: cache,
-        });
-        if (!snap.ok) return;
-        const base = snap.value.rendered;
+        const { opts, cache, base } = renderedWithCache(c);
+        if (base === null) return;
         const after = base.served.map((svc, i) => changed(svc, hows[i % hows.length]!, i));
         const got = withServersOf(base, after, t, opts.render, cache);
         const want = renderConfig(after, t, opts.render);
@@ -93,15 +98,8 @@ describe('withServersOf', () => {
   it('gives up when more than servers changed, or the lists do not pair up', () => {
     fc.assert(
       fc.property(caseArbitrary, fc.constantFrom('balance', 'removed', 'added'), (c, how) => {
-        const opts = optionsOf(c);
-        const cache = new ServerLinesCache();
-        const snap = renderSnapshot(prepare(c.body, 0, '/nonexistent.pem'), t, opts, {
-          resolve,
-          files,
-          serverLines: cache,
-        });
-        if (!snap.ok || snap.value.rendered.served.length === 0) return;
-        const base = snap.value.rendered;
+        const { opts, cache, base } = renderedWithCache(c);
+        if (base === null || base.served.length === 0) return;
         const [first, ...rest] = base.served;
         const after =
           how === 'balance'
