@@ -12,7 +12,7 @@ import { findConfigDir } from '../src/configDir';
 import { resolverFrom } from '../src/marathon/resolveHosts';
 import { ServerMemo } from '../src/model/serverIds';
 import { loadTemplateSet } from '../src/render/loadTemplates';
-import { ServerLinesCache } from '../src/render/render';
+import { RenderCache } from '../src/render/render';
 import { renderSnapshot } from '../src/render/snapshot';
 import { modelOptions, renderOptions } from '../src/wiring/parts';
 import { generateApps } from './genApps';
@@ -65,7 +65,7 @@ const opts = { model: modelOptions(options, {}), render: renderOptions(options, 
 const resolve = resolverFrom(new Map());
 // Like the live controller: one context across snapshots (servers of unchanged backends are reused).
 const servers = new ServerMemo();
-const serverLines = new ServerLinesCache();
+const renderCache = new RenderCache();
 
 const cpuMs = (): number => {
   const u = process.cpuUsage();
@@ -91,7 +91,7 @@ const cpu: number[] = [];
 let bytes = 0;
 let services = 0;
 for (let i = 0; i < runs; i++) {
-  const r = timed(body, { resolve, servers, serverLines });
+  const r = timed(body, { resolve, servers, renderCache });
   times.push(r.wall);
   cpu.push(r.cpu);
   if (!r.snap.ok) throw new Error(r.snap.error);
@@ -103,7 +103,7 @@ const peakRssMib = process.resourceUsage().maxRSS / 1024; // of the timed runs, 
 const scratch: number[] = [];
 const scratchCpu: number[] = [];
 for (let i = 0; i < Math.min(runs, 10); i++) {
-  const r = timed(body, { resolve, servers: new ServerMemo(), serverLines: new ServerLinesCache() });
+  const r = timed(body, { resolve, servers: new ServerMemo(), renderCache: new RenderCache() });
   scratch.push(r.wall);
   scratchCpu.push(r.cpu);
 }
@@ -113,7 +113,7 @@ const fresh: number[] = [];
 const freshCpu: number[] = [];
 for (let i = 0; i < Math.min(runs, 10); i++) {
   const freshBody = appsFile !== undefined ? readBody(appsFile).body : structuredClone(body);
-  const r = timed(freshBody, { resolve, servers, serverLines });
+  const r = timed(freshBody, { resolve, servers, renderCache });
   fresh.push(r.wall);
   freshCpu.push(r.cpu);
 }

@@ -7,7 +7,7 @@ import { HostResolver } from './marathon/hostResolver';
 import { ServerMemo } from './model/serverIds';
 import { describeProblem } from './model/types';
 import type { Logger } from './log';
-import { ServerLinesCache, renderConfig } from './render/render';
+import { RenderCache, renderConfig } from './render/render';
 import type { TemplateSet } from './render/templates';
 import { AppliedState } from './reconcile/appliedState';
 import type { ApplyPort } from './reconcile/applyPort';
@@ -50,10 +50,10 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const { logger, scheduler } = deps;
   const s = deps.settings;
   // Re-renders a snapshot without the apps HAProxy rejected (see AppliedState.withoutRejected).
-  const applied = new AppliedState((services) => renderConfig(services, deps.templates, renderOpts, serverLines));
+  const applied = new AppliedState((services) => renderConfig(services, deps.templates, renderOpts, renderCache));
   const health = new HealthMemory(s.cacheCapacity);
   const servers = new ServerMemo();
-  const serverLines = new ServerLinesCache();
+  const renderCache = new RenderCache();
   const { model: modelOpts, render: renderOpts, stream } = s;
   // --respect-readiness-checks: readiness is only in snapshots (embed=apps.readiness); deployment events trigger them.
   const readiness = modelOpts.respectReadinessChecks === true;
@@ -101,7 +101,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       mergeMap((body) => from(hostResolver.resolve(body, s.requestTimeoutMs)).pipe(map((hosts) => ({ body, hosts })))),
     );
 
-  const buildDeps = { templates: deps.templates, modelOpts, renderOpts, health, servers, serverLines };
+  const buildDeps = { templates: deps.templates, modelOpts, renderOpts, health, servers, renderCache };
   const build = snapshotBuilder(buildDeps);
   const fast = s.fastPath ? fastBuilder(buildDeps) : undefined;
   const replay = fast === undefined ? undefined : fastReplay(buildDeps);

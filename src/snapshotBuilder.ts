@@ -7,7 +7,7 @@ import { fileChecks } from './model/files';
 import type { AppChecks } from './model/appsJson';
 import { ServerMemo } from './model/serverIds';
 import type { Problem } from './model/types';
-import { ServerLinesCache, renderConfig, renderConfigSteps, withServersOf } from './render/render';
+import { RenderCache, renderConfig, renderConfigSteps, withServersOf } from './render/render';
 import { renderSnapshotSteps, type Snapshot } from './render/snapshot';
 import type { ModelOptions } from './model/services';
 import type { RenderOptions } from './render/render';
@@ -33,7 +33,7 @@ export interface SnapshotBuilderDeps {
   readonly health: HealthMemory;
   /** The live caches, kept across snapshots. */
   readonly servers: ServerMemo;
-  readonly serverLines: ServerLinesCache;
+  readonly renderCache: RenderCache;
 }
 
 /**
@@ -47,7 +47,7 @@ export interface SnapshotBuilderDeps {
 export function snapshotBuilder(
   d: SnapshotBuilderDeps,
 ): (f: Fetched) => Steps<Result<DesiredState & { faults?: BuildFault[] }>> {
-  const { templates, modelOpts, renderOpts, health, servers, serverLines } = d;
+  const { templates, modelOpts, renderOpts, health, servers, renderCache } = d;
   // Checks of the apps' JSON shape, by app object: an unchanged app is the same object (AppsBodyDecoder).
   const appChecks: AppChecks = new WeakMap();
   /** `probe`: fresh caches, so trial builds leave the live ones (server ids, rendered lines) alone. */
@@ -61,7 +61,7 @@ export function snapshotBuilder(
         rememberedHealth: health.view,
         files: fileChecks(),
         appChecks,
-        ...(probe ? { servers: new ServerMemo(), serverLines: new ServerLinesCache() } : { servers, serverLines }),
+        ...(probe ? { servers: new ServerMemo(), renderCache: new RenderCache() } : { servers, renderCache }),
       },
     );
 
@@ -103,7 +103,7 @@ export function snapshotBuilder(
  * changes servers at runtime only (the next snapshot writes the file). Or why it is left to the snapshot.
  */
 export function fastBuilder(d: SnapshotBuilderDeps): (event: FastEvent, base: DesiredState) => Result<DesiredState> {
-  const { templates, modelOpts, renderOpts, health, serverLines } = d;
+  const { templates, modelOpts, renderOpts, health, renderCache } = d;
   return (event, base) => {
     const source = base.source;
     if (source === undefined) return err('the applied state has no apps to apply events to');
@@ -118,7 +118,7 @@ export function fastBuilder(d: SnapshotBuilderDeps): (event: FastEvent, base: De
       files: fileChecks(),
     });
     if (!r.ok) return r;
-    const part = renderConfig(r.value.changed, templates, renderOpts, serverLines);
+    const part = renderConfig(r.value.changed, templates, renderOpts, renderCache);
     if (part.problems.length > 0) return err(`app ${event.appId}: ${part.problems.map((p) => p.message).join('; ')}`);
     const lines = new Map(source.serverLines);
     for (const [backend, servers] of serverLinesByBackend(part.config)) lines.set(backend, servers);
@@ -139,7 +139,7 @@ export function fastBuilder(d: SnapshotBuilderDeps): (event: FastEvent, base: De
 export function fastReplay(
   d: SnapshotBuilderDeps,
 ): (state: DesiredState, events: readonly FastEvent[]) => Steps<DesiredState> {
-  const { templates, modelOpts, renderOpts, health, serverLines } = d;
+  const { templates, modelOpts, renderOpts, health, renderCache } = d;
   return function* (state, events) {
     const source = state.source;
     if (source === undefined || events.length === 0) return state;
@@ -160,8 +160,8 @@ export function fastReplay(
     if (!changed) return { ...state, source: { apps: fast.apps, hosts: source.hosts } };
     // Events change servers: their backend sections in place of the old ones, unless more changed.
     const rendered =
-      withServersOf(state.rendered, fast.model.services, templates, renderOpts, serverLines) ??
-      (yield* renderConfigSteps(fast.model.services, templates, renderOpts, serverLines));
+      withServersOf(state.rendered, fast.model.services, templates, renderOpts, renderCache) ??
+      (yield* renderConfigSteps(fast.model.services, templates, renderOpts, renderCache));
     const model = { services: rendered.served, problems: [...fast.model.problems, ...rendered.problems] };
     yield;
     yield* indexForEventsSteps({ apps: fast.apps, model });

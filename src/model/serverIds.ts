@@ -182,10 +182,7 @@ export class ServerMemo {
    * By backend, with the snapshot that last used it. One map each, kept across snapshots (no new
    * map of every backend per snapshot): what the last snapshot did not use goes when the next starts.
    */
-  private readonly servers = new Map<
-    string,
-    { readonly key: string; readonly servers: readonly Server[]; seen: number }
-  >();
+  private readonly servers = new Map<string, { readonly servers: readonly Server[]; seen: number }>();
   private readonly services = new Map<string, { readonly service: Service; seen: number }>();
   /** By app id, with the snapshot that last used it: one map, no re-insertion on a hit. */
   private readonly apps = new Map<string, { built: BuiltApp; seen: number }>();
@@ -232,15 +229,31 @@ export class ServerMemo {
     return built;
   }
 
-  get(backend: string, key: string): readonly Server[] | undefined {
+  /**
+   * The servers remembered for `backend` when they are these targets, in this order (host, address,
+   * port, draining and health-check port each): compared field by field, no key text built per backend.
+   */
+  get(
+    backend: string,
+    targets: readonly ServerTarget[],
+    checkPort: (idx: number) => number | null,
+  ): readonly Server[] | undefined {
     const hit = this.servers.get(backend);
-    if (hit === undefined || hit.key !== key) return undefined;
+    if (hit === undefined) return undefined;
+    const servers = hit.servers;
+    if (servers.length !== targets.length) return undefined;
+    for (let i = 0; i < servers.length; i++) {
+      const s = servers[i]!;
+      const t = targets[i]!;
+      if (s.host !== t.host || s.ip !== t.ip || s.port !== t.port || s.draining !== t.draining) return undefined;
+      if (s.healthCheckPort !== checkPort(i)) return undefined;
+    }
     hit.seen = this.snapshot;
-    return hit.servers;
+    return servers;
   }
 
-  remember(backend: string, key: string, servers: readonly Server[]): void {
-    this.servers.set(backend, { key, servers, seen: this.snapshot });
+  remember(backend: string, servers: readonly Server[]): void {
+    this.servers.set(backend, { servers, seen: this.snapshot });
   }
 }
 
@@ -251,6 +264,14 @@ function* sweep(map: Map<string, { readonly seen: number }>, snapshot: number): 
     if (++n % 2048 === 0) yield;
     if (e.seen < snapshot) map.delete(key);
   }
+}
+
+/** Where a server sends traffic: what its Server is made from, with its health-check port. */
+export interface ServerTarget {
+  readonly host: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly draining: boolean;
 }
 
 /** What toModel made of one app: replayed as it is when the app comes again unchanged. */

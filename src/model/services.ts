@@ -7,7 +7,7 @@ import { isAppId, isHostName, isIP, isPort } from './haproxyText';
 import { isProblem, labelsByPort, readPortLabels, type LabelChecks, type PortSettings } from './labels';
 import { networkingMode, ServicePortAssigner, taskIp, taskPortsOf, type ResolveHost } from './networking';
 import { inputsOf, memoizable, sameInputs } from './appKey';
-import { serverId, ServerNamer, type ServerMemo } from './serverIds';
+import { serverId, ServerNamer, type ServerMemo, type ServerTarget } from './serverIds';
 import { drain } from '../steps';
 import type { HealthCheck, Mode, Model, Problem, Service } from './types';
 
@@ -39,12 +39,6 @@ export interface ModelContext {
   readonly files?: FileChecks;
 }
 
-interface Backend {
-  readonly host: string;
-  readonly ip: string;
-  readonly port: number;
-  readonly draining: boolean;
-}
 interface Draft {
   readonly appId: string;
   readonly appGroups: readonly string[];
@@ -52,7 +46,7 @@ interface Draft {
   readonly servicePort: number;
   readonly healthCheck: HealthCheck | null;
   readonly mode: Mode;
-  readonly backends: Backend[];
+  readonly backends: ServerTarget[];
 }
 
 const NO_MEMORY: ReadonlyMap<string, boolean> = new Map();
@@ -290,7 +284,8 @@ function selected(draft: Draft, opts: ModelOptions): boolean {
   return inGroup && enabled;
 }
 
-const byHostPort = (a: Backend, b: Backend): number => (a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port);
+const byHostPort = (a: ServerTarget, b: ServerTarget): number =>
+  a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port;
 const byServicePort = (a: Draft, b: Draft): number => a.servicePort - b.servicePort;
 
 /**
@@ -344,14 +339,7 @@ function buildService(
   const checkPort = (idx: number): number | null =>
     draft.healthCheck === null ? null : hcIndex !== null ? checkTargets[idx]!.port : draft.healthCheck.port;
   const backend = `${draft.appId.slice(1).replace(/\//g, '_')}_${draft.servicePort}`;
-  // The memo's key (none without a memo: --dry renders once).
-  let key = '';
-  if (memo !== undefined)
-    for (let idx = 0; idx < backends.length; idx++) {
-      const b = backends[idx]!;
-      key += `${b.host} ${b.ip} ${b.port} ${b.draining ? 1 : 0} ${checkPort(idx)}\n`;
-    }
-  let servers = memo?.get(backend, key);
+  let servers = memo?.get(backend, backends, checkPort);
   if (servers === undefined) {
     const taken = new Set<number>();
     servers = backends.map((b, idx) => {
@@ -366,7 +354,7 @@ function buildService(
         healthCheckPort: checkPort(idx),
       };
     });
-    memo?.remember(backend, key, servers);
+    memo?.remember(backend, servers);
   }
   const built: Service = {
     appId: draft.appId,

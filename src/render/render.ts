@@ -1,4 +1,4 @@
-import type { HealthCheck, Problem, Server, Service } from '../model/types';
+import type { HealthCheck, Problem, Service } from '../model/types';
 import { sameData, serviceShape } from '../model/equality';
 import { cleanName, cookieValue } from '../model/serverIds';
 import { drain } from '../steps';
@@ -61,15 +61,13 @@ interface Shared {
 }
 
 /**
- * What renderConfig made of recent snapshots, for the next one. Server lines are keyed by the
- * servers array itself (the model reuses it for a backend whose tasks did not change) plus what else
- * those lines depend on; a service's other pieces by the Service object (the model hands back the
- * same object for an unchanged service). Entries go away with those objects. The last result is kept
- * whole: a model of the very same services renders to it again. One per template set: the controller
- * keeps it for its lifetime.
+ * What renderConfig made of recent snapshots, for the next one: a service's pieces by the Service
+ * object (the model hands back the same object for an unchanged service), gone with that object. The
+ * last result is kept whole: a model of the very same services renders to it again. One per template
+ * set: the controller keeps it for its lifetime. A changed service renders anew, server lines and all
+ * (a few lines each; keying them apart cost more to fill than they saved).
  */
-export class ServerLinesCache {
-  private readonly byServers = new WeakMap<readonly Server[], { readonly signature: string; readonly lines: string }>();
+export class RenderCache {
   private entries = new WeakMap<Service, ServiceEntry>();
   private last: { readonly services: readonly Service[]; readonly rendered: RenderedConfig } | undefined;
   private renderedWith: { readonly templates: TemplateSet; readonly opts: RenderOptions } | undefined;
@@ -107,19 +105,9 @@ export class ServerLinesCache {
   remember(services: readonly Service[], rendered: RenderedConfig): void {
     this.last = { services: services.slice(), rendered };
   }
-
-  /** The text of a service's server lines. */
-  lines(svc: Service, render: () => string): string {
-    const signature = serverLinesSignature(svc);
-    const hit = this.byServers.get(svc.servers);
-    if (hit !== undefined && hit.signature === signature) return hit.lines;
-    const lines = render();
-    this.byServers.set(svc.servers, { signature, lines });
-    return lines;
-  }
 }
 
-/** What one service rendered to, kept by ServerLinesCache (or made for one render without it). */
+/** What one service rendered to, kept by RenderCache (or made for one render without it). */
 interface ServiceEntry {
   /** What it contributes outside the shared frontends: depends on it alone. */
   pieces: ServicePieces | undefined;
@@ -141,29 +129,12 @@ interface ServicePieces {
   readonly back: string;
 }
 
-const SERVER_TEMPLATES = [
-  'BACKEND_SERVER_OPTIONS',
-  'BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS',
-  'BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS',
-  'BACKEND_HTTP_HEALTHCHECK_OPTIONS',
-  'BACKEND_TCP_HEALTHCHECK_OPTIONS',
-];
-function serverLinesSignature(svc: Service): string {
-  const hc = svc.healthCheck;
-  let sig = `${svc.mode} ${svc.sticky} ${svc.backendCheckPort} ${hc === null ? '' : `${hc.protocol} ${hc.path} ${hc.portIndex} ${hc.port} ${hc.timeoutSeconds} ${hc.intervalSeconds} ${hc.gracePeriodSeconds} ${hc.maxConsecutiveFailures}`}`;
-  for (const name of SERVER_TEMPLATES) {
-    const label = svc.templateLabels[name];
-    if (label !== undefined) sig += `\u0000${name}\u0000${label}`;
-  }
-  return sig;
-}
-
 /** Renders the HAProxy config for a model: marathon-lb's config() with templates that only print. */
 export function renderConfig(
   services: readonly Service[],
   templates: TemplateSet,
   opts: RenderOptions,
-  cache?: ServerLinesCache,
+  cache?: RenderCache,
 ): RenderedConfig {
   return drain(renderConfigSteps(services, templates, opts, cache));
 }
@@ -176,7 +147,7 @@ export function* renderConfigSteps(
   services: readonly Service[],
   templates: TemplateSet,
   opts: RenderOptions,
-  cache?: ServerLinesCache,
+  cache?: RenderCache,
 ): Generator<void, RenderedConfig, undefined> {
   const head = templates.global('HEAD');
   const globalDefaultOptions = [
@@ -315,7 +286,7 @@ export function withServersOf(
   after: readonly Service[],
   templates: TemplateSet,
   opts: RenderOptions,
-  cache: ServerLinesCache,
+  cache: RenderCache,
 ): RenderedConfig | null {
   const before = base.served;
   if (before.length !== after.length || !cache.holds(templates, opts)) return null;
@@ -340,7 +311,7 @@ export function withServersOf(
       if (!base.config.startsWith(old, at)) return null;
       const entry = cache.entry(b);
       try {
-        entry.pieces ??= servicePieces(b, new ServiceRenderer(templates, b, opts.translateLegacy), cache);
+        entry.pieces ??= servicePieces(b, new ServiceRenderer(templates, b, opts.translateLegacy));
       } catch (e) {
         if (e instanceof ServiceTemplateError) return null;
         throw e;
@@ -478,7 +449,7 @@ function globalText(name: string, s: string, opts: RenderOptions): string {
  * What one service alone contributes: its userlist, its own frontend, its backend. Templates append
  * their parts to a section that is joined once (no string per template, per server line).
  */
-function servicePieces(svc: Service, r: ServiceRenderer, cache: ServerLinesCache | undefined): ServicePieces {
+function servicePieces(svc: Service, r: ServiceRenderer): ServicePieces {
   const { backend, mode } = svc;
   const userlist =
     svc.auth === null ? '' : r.render('USERLIST_HEAD', { backend, user: svc.auth.user, passwd: svc.auth.passwd });
@@ -517,15 +488,7 @@ function servicePieces(svc: Service, r: ServiceRenderer, cache: ServerLinesCache
     r.renderInto(`${kind}_BACKEND_ACL_ALLOW_DENY`, {}, back, '');
   }
   if (svc.sticky) r.renderInto('BACKEND_STICKY_OPTIONS', {}, back);
-  if (cache === undefined) renderServers(svc, r, back);
-  else
-    back.push(
-      cache.lines(svc, () => {
-        const out: string[] = [];
-        renderServers(svc, r, out);
-        return out.join('');
-      }),
-    );
+  renderServers(svc, r, back);
   return { userlist, frontend: front.join(''), back: back.join('') };
 }
 
@@ -538,13 +501,13 @@ function renderService(
   templates: TemplateSet,
   shared: Shared,
   opts: RenderOptions,
-  cache: ServerLinesCache | undefined,
+  cache: RenderCache | undefined,
 ): void {
   const { backend, mode } = svc;
   const entry = cache === undefined ? newEntry() : cache.entry(svc);
   let r: ServiceRenderer | undefined;
   const renderer = (): ServiceRenderer => (r ??= new ServiceRenderer(templates, svc, opts.translateLegacy));
-  const pieces = entry.pieces ?? (entry.pieces = servicePieces(svc, renderer(), cache));
+  const pieces = entry.pieces ?? (entry.pieces = servicePieces(svc, renderer()));
   let vhost: VhostResult | null = null;
   if (opts.bindHttpHttps && svc.hostname) {
     const flags = (shared.mapHttpDone ? 1 : 0) + (shared.mapHttpsDone ? 2 : 0);

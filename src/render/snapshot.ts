@@ -2,13 +2,7 @@ import type { MarathonApp } from '../marathon/types';
 import { parseAppsJson, type AppChecks } from '../model/appsJson';
 import { toModelSteps, type ModelContext, type ModelOptions } from '../model/services';
 import type { Model, Problem } from '../model/types';
-import {
-  ConfigError,
-  renderConfigSteps,
-  type RenderedConfig,
-  type RenderOptions,
-  type ServerLinesCache,
-} from './render';
+import { ConfigError, renderConfigSteps, type RenderedConfig, type RenderOptions, type RenderCache } from './render';
 import type { TemplateSet } from './templates';
 import { err, ok, type Result } from '../result';
 import { drain } from '../steps';
@@ -29,7 +23,7 @@ export function renderSnapshot(
   body: unknown,
   templates: TemplateSet,
   opts: { readonly model: ModelOptions; readonly render: RenderOptions },
-  ctx: ModelContext & { readonly serverLines?: ServerLinesCache; readonly appChecks?: AppChecks },
+  ctx: ModelContext & { readonly renderCache?: RenderCache; readonly appChecks?: AppChecks },
 ): Snapshot {
   return drain(renderSnapshotSteps(body, templates, opts, ctx));
 }
@@ -39,14 +33,14 @@ export function* renderSnapshotSteps(
   body: unknown,
   templates: TemplateSet,
   opts: { readonly model: ModelOptions; readonly render: RenderOptions },
-  ctx: ModelContext & { readonly serverLines?: ServerLinesCache; readonly appChecks?: AppChecks },
+  ctx: ModelContext & { readonly renderCache?: RenderCache; readonly appChecks?: AppChecks },
 ): Generator<void, Snapshot, undefined> {
   const apps = parseAppsJson(body, ctx.appChecks);
   if (!apps.ok) return apps;
   yield;
   const model = yield* toModelSteps(apps.value.apps, opts.model, ctx);
   try {
-    const rendered = yield* renderConfigSteps(model.services, templates, opts.render, ctx.serverLines);
+    const rendered = yield* renderConfigSteps(model.services, templates, opts.render, ctx.renderCache);
     const served: Model = {
       services: rendered.served,
       problems: [...apps.value.problems, ...model.problems, ...rendered.problems],

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { parseArgs } from '../../src/cli/args';
 import { fileChecks } from '../../src/model/files';
 import type { Server, Service } from '../../src/model/types';
-import { ServerLinesCache, renderConfig, withServersOf, type RenderedConfig } from '../../src/render/render';
+import { RenderCache, renderConfig, withServersOf, type RenderedConfig } from '../../src/render/render';
 import { renderSnapshot } from '../../src/render/snapshot';
 import { modelOptions, renderOptions } from '../../src/wiring/parts';
 import { caseArbitrary, flagArgs, type Case } from './appsArbitrary';
@@ -30,12 +30,12 @@ function optionsOf(c: Case): { model: ReturnType<typeof modelOptions>; render: R
 /** A payload rendered with a live cache, as the controller renders a snapshot; null base when it does not render. */
 function renderedWithCache(c: Case): {
   readonly opts: ReturnType<typeof optionsOf>;
-  readonly cache: ServerLinesCache;
+  readonly cache: RenderCache;
   readonly base: RenderedConfig | null;
 } {
   const opts = optionsOf(c);
-  const cache = new ServerLinesCache();
-  const snap = renderSnapshot(prepare(c.body, 0, '/nonexistent.pem'), t, opts, { resolve, files, serverLines: cache });
+  const cache = new RenderCache();
+  const snap = renderSnapshot(prepare(c.body, 0, '/nonexistent.pem'), t, opts, { resolve, files, renderCache: cache });
   return { opts, cache, base: snap.ok ? snap.value.rendered : null };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The per-app memo (src/model/appKey.ts, ServerMemo) and the render caches (ServerLinesCache) must
+ * The per-app memo (src/model/appKey.ts, ServerMemo) and the render caches (RenderCache) must
  * never change the output: a sequence of changed snapshots rendered through warm caches gives, at
  * every step, exactly what a from-scratch render of that snapshot gives. Bodies are freshly parsed
  * at every step, as a live controller sees them.
@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import type { ModelOptions } from '../../src/model/services';
 import { ServerMemo } from '../../src/model/serverIds';
-import { ServerLinesCache, type RenderOptions } from '../../src/render/render';
+import { RenderCache, type RenderOptions } from '../../src/render/render';
 import { renderSnapshot, type Snapshot } from '../../src/render/snapshot';
 import { generateApps } from '../../bench/genApps';
 import { caseArbitrary, type Flags } from '../property/appsArbitrary';
@@ -75,7 +75,7 @@ function mutate(body: unknown, step: number): unknown {
 function runSequence(f: Flags, bodies: readonly unknown[]): void {
   const opts = options(f);
   const servers = new ServerMemo();
-  const serverLines = new ServerLinesCache();
+  const renderCache = new RenderCache();
   const remembered = new Map<string, boolean>();
   bodies.forEach((body, step) => {
     // agent-1 moves between snapshots: a resolved address is an input of the app as well.
@@ -84,7 +84,7 @@ function runSequence(f: Flags, bodies: readonly unknown[]): void {
       /^\d+\.\d+\.\d+\.\d+$/.test(h) ? h : h === 'agent-1' ? agent : undefined;
     const fresh = (): unknown => JSON.parse(JSON.stringify(body)) as unknown;
     const health = new Map(remembered);
-    const warm = renderSnapshot(fresh(), t, opts, { resolve, rememberedHealth: health, servers, serverLines });
+    const warm = renderSnapshot(fresh(), t, opts, { resolve, rememberedHealth: health, servers, renderCache });
     const cold = renderSnapshot(fresh(), t, opts, { resolve, rememberedHealth: health });
     expect(outcome(warm)).toEqual(outcome(cold));
     if (warm.ok) for (const [id, alive] of warm.value.observedHealth) remembered.set(id, alive);

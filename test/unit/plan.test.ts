@@ -137,7 +137,7 @@ describe('servers reused across snapshots', () => {
 });
 
 import { loadTemplateSet } from '../../src/render/loadTemplates';
-import { renderConfig, ServerLinesCache } from '../../src/render/render';
+import { renderConfig, RenderCache } from '../../src/render/render';
 import { REPO_ROOT } from '../support/paths';
 import * as nodePath from 'node:path';
 
@@ -170,7 +170,7 @@ describe('server lines reused across snapshots', () => {
         : a,
     );
     const memo = new ServerMemo();
-    const lines = new ServerLinesCache();
+    const lines = new RenderCache();
     for (const apps of [base, relabelled, base, base]) {
       const cached = renderConfig(
         toModel(apps, opts, { resolve: (h) => h, servers: memo }).services,
