@@ -51,10 +51,11 @@ const W = new Uint32Array(64);
 const H = new Uint32Array(8);
 
 /**
- * sha256 of an ASCII string into H, in JS. Server names are short ASCII: a JS loop with no Buffer
- * per call costs a third of a native crypto call plus its Buffer (15 000 per cold 5 000-app render).
+ * sha256 of an ASCII string into H, in JS; false (H undefined) at the first character above 0x7f.
+ * Server names are short ASCII: a JS loop with no Buffer per call costs a third of a native crypto
+ * call plus its Buffer (15 000 per cold 5 000-app render).
  */
-function sha256Ascii(s: string): void {
+function sha256Ascii(s: string): boolean {
   const len = s.length;
   const blocks = ((len + 8) >>> 6) + 1;
   let h0 = 0x6a09e667,
@@ -68,8 +69,11 @@ function sha256Ascii(s: string): void {
   for (let b = 0; b < blocks; b++) {
     for (let i = 0; i < 16; i++) {
       let w = 0;
-      for (let j = 0, p = b * 64 + i * 4; j < 4; j++, p++)
-        w = (w << 8) | (p < len ? s.charCodeAt(p) : p === len ? 0x80 : 0);
+      for (let j = 0, p = b * 64 + i * 4; j < 4; j++, p++) {
+        const c = p < len ? s.charCodeAt(p) : p === len ? 0x80 : 0;
+        if (c > 0x7f && p < len) return false;
+        w = (w << 8) | c;
+      }
       W[i] = w;
     }
     if (b === blocks - 1) {
@@ -129,13 +133,12 @@ function sha256Ascii(s: string): void {
   H[5] = h5;
   H[6] = h6;
   H[7] = h7;
+  return true;
 }
-
-const ASCII = /^[^\u0080-\uffff]*$/; // every UTF-16 unit below 0x80 (spelled without control characters)
 
 /** sha256(s) (UTF-8) into H: in JS for ASCII, by node:crypto otherwise. */
 function sha256(s: string): void {
-  if (ASCII.test(s)) return sha256Ascii(s);
+  if (sha256Ascii(s)) return;
   const digest = crypto.createHash('sha256').update(s, 'utf8').digest();
   for (let i = 0; i < 8; i++) H[i] = digest.readUInt32BE(i * 4);
 }
