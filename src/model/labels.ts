@@ -71,77 +71,54 @@ export function readPortLabels(
   index: number,
   checks: LabelChecks = {},
 ): PortSettings | Problem {
-  const prefix = `HAPROXY_${index}_`;
-  const get = (name: string): string | undefined => portLabels.get(name);
-  const problem = (name: string, message: string): Problem => ({
-    appId,
-    portIndex: index,
-    label: prefix + name,
-    message,
-  });
-  const bad = (name: string, v: string, why: string): Problem =>
-    problem(name, `value ${JSON.stringify(clip(v))} ${why}`);
-  /** Text printed where HAProxy reads words (quoted: inside the template's double quotes). */
-  const text = (name: string, quoted = false): string | null | Problem => {
-    const v = get(name);
-    if (v === undefined) return null;
-    const out = configText(v, quoted);
-    if (typeof out !== 'string') return bad(name, v, out.error);
-    return out.split(SPACES).length > MAX_LABEL_WORDS ? bad(name, v, `has more than ${MAX_LABEL_WORDS} words`) : out;
-  };
-  const integer = (name: string): number | null | Problem => {
-    const v = get(name);
-    if (v === undefined) return null;
-    return INTEGER.test(v) ? parseInt(v, 10) : bad(name, v, 'is not an integer');
-  };
-
-  const vhost = get('VHOST');
+  const r = new PortLabelReader(appId, portLabels, index);
+  const vhost = r.get('VHOST');
   if (vhost !== undefined && vhost !== '' && !vhost.split(',').every(isVhost)) {
-    return bad(
+    return r.bad(
       'VHOST',
       vhost,
       'must be host names separated by commas (letters, digits, "-", "_", ".", "*", an optional :port)',
     );
   }
   const hostname = vhost ?? null;
-  const path = text('PATH');
+  const path = r.text('PATH');
   if (isProblem(path)) return path;
   if (path !== null) {
     const words = splitWords(path);
     const firstPattern = words.findIndex((w) => w !== '-i' && w !== '-n');
-    if (firstPattern < 0) return bad('PATH', path, 'needs a path pattern');
+    if (firstPattern < 0) return r.bad('PATH', path, 'needs a path pattern');
     if (words[firstPattern]!.startsWith('-') && words[firstPattern] !== '--')
-      return bad('PATH', path, `has the unsupported ACL flag ${words[firstPattern]} (only -i and -n)`);
+      return r.bad('PATH', path, `has the unsupported ACL flag ${words[firstPattern]} (only -i and -n)`);
     if (words[firstPattern] === '--' && words.length === firstPattern + 1)
-      return bad('PATH', path, 'needs a path pattern after --');
+      return r.bad('PATH', path, 'needs a path pattern after --');
   }
-  const sslCert = get('SSL_CERT') ?? null;
+  const sslCert = r.get('SSL_CERT') ?? null;
   if (sslCert !== null) {
     if (!isPlainWord(sslCert))
-      return bad('SSL_CERT', sslCert, 'must be a file name without spaces, quotes, backslashes or #');
+      return r.bad('SSL_CERT', sslCert, 'must be a file name without spaces, quotes, backslashes or #');
     const unreadable =
       checks.operatorCerts?.has(sslCert) === true ? null : (checks.files?.certificate(sslCert) ?? null);
-    if (unreadable !== null) return problem('SSL_CERT', unreadable);
+    if (unreadable !== null) return r.problem('SSL_CERT', unreadable);
   }
-  const bindAddr = get('BIND_ADDR') ?? null;
+  const bindAddr = r.get('BIND_ADDR') ?? null;
   if (bindAddr !== null && !isBindAddress(bindAddr))
-    return bad('BIND_ADDR', bindAddr, 'must be *, an IPv4 or IPv6 address, or a host name');
+    return r.bad('BIND_ADDR', bindAddr, 'must be *, an IPv4 or IPv6 address, or a host name');
   if (
     bindAddr !== null &&
     isHostName(bindAddr) &&
     checks.resolve !== undefined &&
     checks.resolve(bindAddr) === undefined
   ) {
-    return bad('BIND_ADDR', bindAddr, 'does not resolve (HAProxy resolves it when it loads the config)');
+    return r.bad('BIND_ADDR', bindAddr, 'does not resolve (HAProxy resolves it when it loads the config)');
   }
-  const bindOptions = get('BIND_OPTIONS') ?? null;
+  const bindOptions = r.get('BIND_OPTIONS') ?? null;
   if (bindOptions !== null) {
     const why = checkBindOptions(bindOptions, checks.files, sslCert !== null);
-    if (why !== null) return problem('BIND_OPTIONS', why);
+    if (why !== null) return r.problem('BIND_OPTIONS', why);
   }
-  let networkAllowed = get('BACKEND_NETWORK_ALLOWED_ACL') ?? null;
+  let networkAllowed = r.get('BACKEND_NETWORK_ALLOWED_ACL') ?? null;
   if (networkAllowed !== null && !networkAllowed.split(SPACES).every((n) => n === '' || isAddressOrNetwork(n))) {
-    return bad(
+    return r.bad(
       'BACKEND_NETWORK_ALLOWED_ACL',
       networkAllowed,
       'must be IPv4/IPv6 addresses or networks (CIDR) separated by spaces',
@@ -149,48 +126,48 @@ export function readPortLabels(
   }
   // Only blanks: no ACL would be defined for the allow/deny rules that name it.
   if (networkAllowed !== null && networkAllowed.trim() === '') networkAllowed = null;
-  const proxyPath = get('HTTP_BACKEND_PROXYPASS_PATH') ?? null;
+  const proxyPath = r.get('HTTP_BACKEND_PROXYPASS_PATH') ?? null;
   if (proxyPath !== null && !URL_PATH.test(proxyPath))
-    return bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath, 'must be a URL path (/ then letters, digits, "/._~-")');
-  const revProxyPath = get('HTTP_BACKEND_REVPROXY_PATH') ?? null;
+    return r.bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath, 'must be a URL path (/ then letters, digits, "/._~-")');
+  const revProxyPath = r.get('HTTP_BACKEND_REVPROXY_PATH') ?? null;
   if (revProxyPath !== null && !URL_PATH.test(revProxyPath))
-    return bad('HTTP_BACKEND_REVPROXY_PATH', revProxyPath, 'must be a URL path (/ then letters, digits, "/._~-")');
-  const redirPath = text('HTTP_BACKEND_REDIR');
+    return r.bad('HTTP_BACKEND_REVPROXY_PATH', revProxyPath, 'must be a URL path (/ then letters, digits, "/._~-")');
+  const redirPath = r.text('HTTP_BACKEND_REDIR');
   if (isProblem(redirPath)) return redirPath;
   if (redirPath !== null && redirPath !== '' && splitWords(redirPath).length !== 1)
-    return bad('HTTP_BACKEND_REDIR', redirPath, 'must be one word (the redirect target)');
+    return r.bad('HTTP_BACKEND_REDIR', redirPath, 'must be one word (the redirect target)');
   // The target is a log-format string: %[...] would run sample fetches such as env(), reading the environment.
   if (redirPath !== null && redirPath.includes('%['))
-    return bad(
+    return r.bad(
       'HTTP_BACKEND_REDIR',
       redirPath,
       'must not hold a %[...] expression (it could read the environment with env())',
     );
 
-  const port = integer('PORT');
+  const port = r.integer('PORT');
   if (isProblem(port)) return port;
-  if (port !== null && (port < 1 || port > 65535)) return problem('PORT', `port ${port} is outside 1..65535`);
-  const weight = integer('BACKEND_WEIGHT');
+  if (port !== null && (port < 1 || port > 65535)) return r.problem('PORT', `port ${port} is outside 1..65535`);
+  const weight = r.integer('BACKEND_WEIGHT');
   if (isProblem(weight)) return weight;
-  const hcIndex = integer('BACKEND_HEALTHCHECK_PORT_INDEX');
+  const hcIndex = r.integer('BACKEND_HEALTHCHECK_PORT_INDEX');
   if (isProblem(hcIndex)) return hcIndex;
 
-  const modeLabel = get('MODE');
+  const modeLabel = r.get('MODE');
   const mode = modeLabel === undefined ? null : modeLabel.toLowerCase();
   if (mode !== null && mode !== 'http' && mode !== 'tcp')
-    return problem('MODE', `unknown mode ${JSON.stringify(clip(modeLabel!))} (use http or tcp)`);
+    return r.problem('MODE', `unknown mode ${JSON.stringify(clip(modeLabel!))} (use http or tcp)`);
 
-  const balance = get('BALANCE') ?? 'roundrobin';
+  const balance = r.get('BALANCE') ?? 'roundrobin';
   if (balance !== 'roundrobin' && !BALANCE.test(balance))
-    return problem('BALANCE', `unknown balance algorithm ${JSON.stringify(clip(balance))}`);
+    return r.problem('BALANCE', `unknown balance algorithm ${JSON.stringify(clip(balance))}`);
 
   let auth: PortSettings['auth'] = null;
-  const authLabel = get('AUTH');
+  const authLabel = r.get('AUTH');
   if (authLabel !== undefined) {
     const parts = authLabel.split(':');
     const realm = parts.length === 3 ? configText(parts[0]!, true) : null;
     if (realm === null || typeof realm !== 'string' || !isPlainWord(parts[1]!) || !isPlainWord(parts[2]!)) {
-      return problem(
+      return r.problem(
         'AUTH',
         'must be realm:user:encrypted-password (three fields; no quotes, line breaks or backslash at the end of the realm; no spaces, quotes, backslashes or # in user and password)',
       );
@@ -198,16 +175,17 @@ export function readPortLabels(
     auth = { realm, user: parts[1]!, passwd: parts[2]! };
   }
 
-  const templateLabels: Record<string, string> = {};
+  let templateLabels: Record<string, string> = NO_TEMPLATE_LABELS;
   for (const [name, v] of portLabels) {
     if (!TEMPLATE_LABEL_NAMES.has(name)) continue;
     if (checks.refuseTemplates === true)
-      return problem(name, 'per-app template labels are refused (--refuse-app-templates)');
+      return r.problem(name, 'per-app template labels are refused (--refuse-app-templates)');
+    if (templateLabels === NO_TEMPLATE_LABELS) templateLabels = {};
     templateLabels[name] = v.replace(/\r\n/g, '\n');
   }
 
-  const enabled = get('ENABLED');
-  const group = get('GROUP');
+  const enabled = r.get('ENABLED');
+  const group = r.get('GROUP');
   // Upstream applies labels in name order: BACKEND_WEIGHT before PATH, which only lifts a zero weight.
   let backendWeight = weight ?? 0;
   if (path !== null && backendWeight === 0) backendWeight = 1;
@@ -215,17 +193,17 @@ export function readPortLabels(
     hostname: hostname === null ? null : hostname.toLowerCase(),
     path,
     auth,
-    sticky: truthy(get('STICKY') ?? ''),
+    sticky: truthy(r.get('STICKY') ?? ''),
     enabled: enabled === undefined ? null : truthy(enabled),
-    redirectHttpToHttps: truthy(get('REDIRECT_TO_HTTPS') ?? ''),
-    useHsts: truthy(get('USE_HSTS') ?? ''),
+    redirectHttpToHttps: truthy(r.get('REDIRECT_TO_HTTPS') ?? ''),
+    useHsts: truthy(r.get('USE_HSTS') ?? ''),
     sslCert,
     bindOptions,
     bindAddr: bindAddr ?? '*',
     port,
     mode,
     balance,
-    groups: group === undefined ? [] : group.split(','),
+    groups: group === undefined ? NO_GROUPS : group.split(','),
     proxyPath,
     revProxyPath,
     redirPath,
@@ -234,6 +212,51 @@ export function readPortLabels(
     healthcheckPortIndex: hcIndex,
     templateLabels,
   };
+}
+
+/** Shared by the many ports without template labels or groups (never changed: PortSettings is read-only). */
+const NO_TEMPLATE_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_GROUPS: readonly string[] = Object.freeze([]);
+
+/**
+ * The labels of one service port, read and refused by name. One object per port, not a closure per
+ * helper: readPortLabels runs for every port of every app of a snapshot.
+ */
+class PortLabelReader {
+  constructor(
+    private readonly appId: string,
+    private readonly labels: ReadonlyMap<string, string>,
+    private readonly index: number,
+  ) {}
+
+  get(name: string): string | undefined {
+    return this.labels.get(name);
+  }
+
+  problem(name: string, message: string): Problem {
+    return { appId: this.appId, portIndex: this.index, label: `HAPROXY_${this.index}_${name}`, message };
+  }
+
+  bad(name: string, v: string, why: string): Problem {
+    return this.problem(name, `value ${JSON.stringify(clip(v))} ${why}`);
+  }
+
+  /** Text printed where HAProxy reads words (quoted: inside the template's double quotes). */
+  text(name: string, quoted = false): string | null | Problem {
+    const v = this.get(name);
+    if (v === undefined) return null;
+    const out = configText(v, quoted);
+    if (typeof out !== 'string') return this.bad(name, v, out.error);
+    return out.split(SPACES).length > MAX_LABEL_WORDS
+      ? this.bad(name, v, `has more than ${MAX_LABEL_WORDS} words`)
+      : out;
+  }
+
+  integer(name: string): number | null | Problem {
+    const v = this.get(name);
+    if (v === undefined) return null;
+    return INTEGER.test(v) ? parseInt(v, 10) : this.bad(name, v, 'is not an integer');
+  }
 }
 
 /** Long hostile values are cut in messages. */
@@ -259,16 +282,21 @@ function portLabel(key: string): readonly [number, string] | null {
 
 /** Splits an app's labels by service port index once: `HAPROXY_1_VHOST` → port 1, `VHOST`. */
 export function labelsByPort(labels: Readonly<Record<string, string>>): (index: number) => ReadonlyMap<string, string> {
-  const byPort = new Map<number, Map<string, string>>();
+  let byPort: Map<number, Map<string, string>> | undefined;
   for (const key in labels) {
     const m = portLabel(key);
     if (m === null) continue;
+    byPort ??= new Map();
     let port = byPort.get(m[0]);
     if (port === undefined) byPort.set(m[0], (port = new Map<string, string>()));
     port.set(m[1], labels[key]!);
   }
-  return (index) => byPort.get(index) ?? NO_LABELS;
+  if (byPort === undefined) return NO_PORT_LABELS; // most apps of a big cluster: no map at all
+  const found = byPort;
+  return (index) => found.get(index) ?? NO_LABELS;
 }
+
+const NO_PORT_LABELS = (): ReadonlyMap<string, string> => NO_LABELS;
 
 export function isProblem(v: unknown): v is Problem {
   return typeof v === 'object' && v !== null && 'message' in v && 'appId' in v;

@@ -17,6 +17,13 @@ export function serverName(host: string, ip: string, port: number): string {
  */
 export class ServerNamer {
   private readonly cleaned = new Map<string, string>();
+  private readonly taken = new Set<number>();
+
+  /** An empty set for serverId, for the next backend: one set per snapshot, not one per backend. */
+  idsOfNextBackend(): Set<number> {
+    this.taken.clear();
+    return this.taken;
+  }
 
   name(host: string, ip: string, port: number): string {
     const cleanIp = this.clean(ip);

@@ -81,7 +81,7 @@ export function* toModelSteps(
   const namer = new ServerNamer();
   const build = (drafts: readonly Draft[], oneApp: boolean): void => {
     const byApp = oneApp ? null : groupByApp(drafts);
-    const siblings = oneApp ? sortedCopy(drafts, byServicePort) : [];
+    const siblings = oneApp ? sortSmall(drafts.slice(), byServicePort) : [];
     for (const draft of drafts) {
       if (!selected(draft, opts)) continue;
       const built = buildService(draft, byApp === null ? siblings : byApp.get(draft.appId)!, ctx.servers, namer);
@@ -158,12 +158,13 @@ export function* toModelSteps(
     const servicePorts = assigner.servicePorts(app, mode);
     const byServicePort = new Map<number, Draft>();
     const portLabels = labelsByPort(app.labels);
-    servicePorts.forEach((servicePort, i) => {
-      if (servicePort === null) return;
+    for (let i = 0; i < servicePorts.length; i++) {
+      const servicePort = servicePorts[i];
+      if (servicePort === null || servicePort === undefined) continue;
       const settings = readPortLabels(app.id, portLabels(i), i, labelChecks);
       if (isProblem(settings)) {
         problems.push(settings);
-        return;
+        continue;
       }
       if (settings.port === null && !isPort(servicePort)) {
         problems.push({
@@ -172,12 +173,12 @@ export function* toModelSteps(
           label: 'servicePort',
           message: `service port ${servicePort as number} is outside 1..65535`,
         }); // isPort's guard narrowed it to never
-        return;
+        continue;
       }
       const draft = draftService(app, i, servicePort, settings, appGroups);
       if (isProblem(draft)) problems.push(draft);
       else byServicePort.set(servicePort, draft);
-    });
+    }
 
     // Only apps with a selected service port need their tasks (siblings matter only within an app).
     let anySelected = false;
@@ -240,7 +241,8 @@ export function* toModelSteps(
       problems.push(badTask);
       return;
     }
-    const appDrafts = [...byServicePort.values()].filter((d) => d.backends.length > 0);
+    const appDrafts: Draft[] = [];
+    for (const d of byServicePort.values()) if (d.backends.length > 0) appDrafts.push(d);
     if (idCount.get(app.id) === 1) build(appDrafts, true);
     else deferred.push(...appDrafts);
   }
@@ -289,19 +291,18 @@ const byHostPort = (a: ServerTarget, b: ServerTarget): number =>
 const byServicePort = (a: Draft, b: Draft): number => a.servicePort - b.servicePort;
 
 /**
- * A sorted copy. Small ones (a backend's few tasks, an app's ports) by insertion, stable like
+ * Sorts in place. Small arrays (a backend's few tasks, an app's ports) by insertion, stable like
  * Array#sort, which allocates its work arrays on every call (~1 KB: 3 MB per 5 000-app model).
  */
-function sortedCopy<T>(xs: readonly T[], cmp: (a: T, b: T) => number): T[] {
-  const out = xs.slice();
-  if (out.length > 16) return out.sort(cmp);
-  for (let i = 1; i < out.length; i++) {
-    const x = out[i]!;
+function sortSmall<T>(xs: T[], cmp: (a: T, b: T) => number): T[] {
+  if (xs.length > 16) return xs.sort(cmp);
+  for (let i = 1; i < xs.length; i++) {
+    const x = xs[i]!;
     let j = i - 1;
-    for (; j >= 0 && cmp(out[j]!, x) > 0; j--) out[j + 1] = out[j]!;
-    out[j + 1] = x;
+    for (; j >= 0 && cmp(xs[j]!, x) > 0; j--) xs[j + 1] = xs[j]!;
+    xs[j + 1] = x;
   }
-  return out;
+  return xs;
 }
 
 function groupByApp(drafts: readonly Draft[]): Map<string, Draft[]> {
@@ -322,12 +323,13 @@ function buildService(
   namer: ServerNamer,
 ): Service | Problem {
   const s = draft.settings;
-  const backends = sortedCopy(draft.backends, byHostPort);
+  // A draft's backends are its own (filled by buildApp): sorted where they are, no copy per service.
+  const backends = sortSmall(draft.backends, byHostPort);
   // The port whose tasks answer health checks for server idx (upstream's get_backend_port).
   const hcIndex = s.healthcheckPortIndex;
   const useSibling = hcIndex !== null && Math.abs(hcIndex) <= siblings.length;
   const sibling = useSibling ? siblings[hcIndex < 0 ? siblings.length + hcIndex : hcIndex] : undefined;
-  const checkTargets = sibling === undefined ? backends : sortedCopy(sibling.backends, byHostPort);
+  const checkTargets = sibling === undefined ? backends : sortSmall(sibling.backends, byHostPort);
   if (draft.healthCheck !== null && useSibling && (sibling === undefined || checkTargets.length < backends.length)) {
     return {
       appId: draft.appId,
@@ -338,10 +340,10 @@ function buildService(
   }
   const checkPort = (idx: number): number | null =>
     draft.healthCheck === null ? null : hcIndex !== null ? checkTargets[idx]!.port : draft.healthCheck.port;
-  const backend = `${draft.appId.slice(1).replace(/\//g, '_')}_${draft.servicePort}`;
+  const backend = `${draft.appId.slice(1).replaceAll('/', '_')}_${draft.servicePort}`;
   let servers = memo?.get(backend, backends, checkPort);
   if (servers === undefined) {
-    const taken = new Set<number>();
+    const taken = namer.idsOfNextBackend();
     servers = backends.map((b, idx) => {
       const name = namer.name(b.host, b.ip, b.port);
       return {

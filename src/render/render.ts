@@ -601,12 +601,21 @@ function healthContext(hc: HealthCheck, port: number | null): TemplateContext {
   };
 }
 
+// Template names as constants: a name built per service would be hashed anew at each lookup.
+const TCP_CHECK_TEMPLATES = {
+  backend: 'BACKEND_TCP_HEALTHCHECK_OPTIONS',
+  server: 'BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS',
+} as const;
+const HTTP_CHECK_TEMPLATES = {
+  backend: 'BACKEND_HTTP_HEALTHCHECK_OPTIONS',
+  server: 'BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS',
+} as const;
+
 function renderServers(svc: Service, r: ServiceRenderer, out: string[]): void {
   const hc = svc.healthCheck;
   const tcpCheck = hc !== null && (svc.mode === 'tcp' || hc.protocol === 'TCP' || hc.protocol === 'MESOS_TCP');
-  const kind = tcpCheck ? 'TCP' : 'HTTP';
-  if (hc !== null && svc.servers.length > 0)
-    r.renderInto(`BACKEND_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, svc.backendCheckPort), out);
+  const names = tcpCheck ? TCP_CHECK_TEMPLATES : HTTP_CHECK_TEMPLATES;
+  if (hc !== null && svc.servers.length > 0) r.renderInto(names.backend, healthContext(hc, svc.backendCheckPort), out);
   // Servers of a backend usually share one check port: render their options once per port.
   let lastPort: number | null | undefined;
   let lastOptions = '';
@@ -616,7 +625,7 @@ function renderServers(svc: Service, r: ServiceRenderer, out: string[]): void {
     if (port === lastPort) return lastOptions;
     let o = byPort?.get(port);
     if (o === undefined) {
-      o = r.render(`BACKEND_SERVER_${kind}_HEALTHCHECK_OPTIONS`, healthContext(hc, port));
+      o = r.render(names.server, healthContext(hc, port));
       (byPort ??= new Map()).set(port, o);
     }
     lastPort = port;
