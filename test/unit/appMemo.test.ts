@@ -51,7 +51,11 @@ function outcome(s: Snapshot): unknown {
   };
 }
 
-/** A small change of an app: its first task moves, or a label changes; anything not an object is kept. */
+/**
+ * A small change of an app: its first task moves or drains, its health check moves to another port,
+ * or a label changes; anything not an object is kept. Draining and the check port are what the
+ * remembered servers of an unchanged backend are compared on besides host, address and port.
+ */
 function mutate(body: unknown, step: number): unknown {
   const b = JSON.parse(JSON.stringify(body ?? null)) as unknown;
   const apps = (b as { apps?: unknown } | null)?.apps;
@@ -63,9 +67,16 @@ function mutate(body: unknown, step: number): unknown {
       Array.isArray(tasks) && typeof tasks[0] === 'object' && tasks[0] !== null
         ? (tasks[0] as Record<string, unknown>)
         : null;
-    if (first !== null && step % 4 === 0) first['host'] = '10.0.0.3';
-    else if (first !== null && step % 4 === 1) first['ports'] = [31009];
-    else if (first !== null && step % 4 === 2) first['ipAddresses'] = [{ ipAddress: '10.1.1.9' }];
+    const checks = a['healthChecks'];
+    const check =
+      Array.isArray(checks) && typeof checks[0] === 'object' && checks[0] !== null
+        ? (checks[0] as Record<string, unknown>)
+        : null;
+    if (first !== null && step % 6 === 0) first['host'] = '10.0.0.3';
+    else if (first !== null && step % 6 === 1) first['ports'] = [31009];
+    else if (first !== null && step % 6 === 2) first['ipAddresses'] = [{ ipAddress: '10.1.1.9' }];
+    else if (first !== null && step % 6 === 3) first['draining'] = true;
+    else if (check !== null && step % 6 === 4) check['port'] = 31999;
     else if (typeof a['labels'] === 'object' && a['labels'] !== null)
       (a['labels'] as Record<string, unknown>)['HAPROXY_0_BALANCE'] = 'leastconn';
   }
