@@ -74,7 +74,7 @@ export class RenderCache {
 
   /** What is cached below holds for one template set and one set of options: other ones start afresh. */
   use(templates: TemplateSet, opts: RenderOptions): void {
-    if (this.renderedWith?.templates === templates && this.renderedWith.opts === opts) return;
+    if (this.holds(templates, opts)) return;
     if (this.renderedWith !== undefined) {
       this.entries = new WeakMap();
       this.last = undefined;
