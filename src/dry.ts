@@ -78,7 +78,7 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
   const snapshot = renderSnapshot(
     body,
     templates.value,
-    { model: settings.model, render: settings.render },
+    { model: settings.model, render: await settings.render },
     { resolve, files: fileChecks() },
   );
   if (!snapshot.ok) return fail(`${settings.appsFile ?? 'Marathon apps'}: ${snapshot.error}`);

@@ -27,7 +27,7 @@ import { renderConfig } from './render/render';
 import { pollEvery } from './streams/pollEvery';
 import type { TemplateSet } from './render/templates';
 import { err, ok, type Result } from './result';
-import type { ServiceParts } from './wiring/parts';
+import type { ServiceParts } from './wiring/marathonClient';
 
 /**
  * At most this many rows of `show stat` read a second, whatever --haproxy-stats-interval says: at
@@ -55,7 +55,7 @@ export interface RunningService {
 }
 
 export interface ServiceDeps {
-  /** What the flags say, as wiring/parts.ts' serviceParts maps them (with the Marathon client). */
+  /** What the flags say, as wiring/marathonClient.ts' serviceParts maps them (with the Marathon client). */
   readonly parts: ServiceParts;
   readonly templates: TemplateSet;
   readonly logger: Logger;

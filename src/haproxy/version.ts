@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 
 /** The HAProxy release a config is written for: only major.minor decides which directives exist. */
 export interface HaproxyVersion {
@@ -43,6 +43,21 @@ export function detectHaproxyVersion(bin: string): HaproxyVersion | undefined {
   }
   detected.set(bin, v);
   return v;
+}
+
+/**
+ * detectHaproxyVersion without waiting: `<bin> -v` runs beside whatever the caller does next
+ * (bin/marathon-lb.ts loads the --dry render path meanwhile). Fills the same cache.
+ */
+export function detectHaproxyVersionSoon(bin: string): Promise<HaproxyVersion | undefined> {
+  if (detected.has(bin)) return Promise.resolve(detected.get(bin));
+  return new Promise((resolve) => {
+    execFile(bin, ['-v'], { encoding: 'utf8', timeout: 5000 }, (error, stdout) => {
+      const v = error === null ? versionFromBanner(stdout) : undefined; // not installed or not runnable: the default applies
+      detected.set(bin, v);
+      resolve(v);
+    }).stdin?.end();
+  });
 }
 
 /**

@@ -13,13 +13,8 @@ import type { TemplateSet } from '../render/templates';
 import { andThen, err, map, ok, type Result } from '../result';
 import { startService, type RunningService } from '../service';
 import { prepareFirstStart } from '../startup/prepare';
-import {
-  controllerSettings,
-  firstStartSettings,
-  marathonClientFromOptions,
-  serviceParts,
-  withFirstStartChoices,
-} from './parts';
+import { marathonClientFromOptions, serviceParts } from './marathonClient';
+import { controllerSettings, firstStartSettings, withFirstStartChoices } from './parts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -15,11 +15,8 @@ import {
   resolveHaproxyVersion,
   type HaproxyVersion,
 } from '../haproxy/version';
-import { basicAuth, dcosAuth, parseBasicCredentials, parseDcosCredentials, type AuthProvider } from '../marathon/auth';
-import { MarathonClient, type MarathonLogger } from '../marathon/client';
 import type { ModelOptions } from '../model/services';
 import type { RenderOptions } from '../render/render';
-import { err, ok, type Result } from '../result';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -58,67 +55,6 @@ export function renderOptions(
     luaDir: o.luaDir,
     translateLegacy: removedLegacyDirectives(resolveHaproxyVersion(o.haproxyVersion, o.haproxyBin, detect)),
   };
-}
-
-/** Builds the Marathon client from marathon-lb's flags (reading the CA and credential files); returns one clear message on bad input. */
-export function marathonClientFromOptions(o: Options, logger: MarathonLogger): Result<MarathonClient> {
-  let caCert: string | undefined;
-  if (o.marathonCaCert !== undefined) {
-    try {
-      caCert = fs.readFileSync(o.marathonCaCert, 'utf8');
-    } catch (e) {
-      return err(
-        `--marathon-ca-cert ${o.marathonCaCert}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      );
-    }
-  }
-  if (o.marathonInsecure) logger.warn('--marathon-insecure: TLS certificates of Marathon are NOT verified');
-  const timeoutMs = o.requestTimeout * 1000;
-  const connectTimeoutMs = o.connectTimeout * 1000;
-  let auth: AuthProvider | undefined;
-  if (o.dcosAuthCredentials !== undefined) {
-    const creds = parseDcosCredentials(o.dcosAuthCredentials);
-    if (!creds.ok) return creds;
-    auth = dcosAuth({
-      credentials: creds.value,
-      caCert,
-      insecure: o.marathonInsecure,
-      timeoutMs,
-      connectTimeoutMs,
-      logger,
-    });
-  } else {
-    let text = o.authCredentials;
-    let source = '--auth-credentials';
-    if (text === undefined && o.marathonAuthCredentialFile !== undefined) {
-      source = `--marathon-auth-credential-file ${o.marathonAuthCredentialFile}`;
-      try {
-        text = fs.readFileSync(o.marathonAuthCredentialFile, 'utf8');
-      } catch (e) {
-        return err(`${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-    }
-    if (text !== undefined) {
-      const creds = parseBasicCredentials(text, source);
-      if (!creds.ok) return creds;
-      auth = basicAuth(creds.value);
-    }
-  }
-  try {
-    return ok(
-      new MarathonClient({
-        urls: o.marathon,
-        auth,
-        caCert,
-        insecure: o.marathonInsecure,
-        timeoutMs,
-        connectTimeoutMs,
-        logger,
-      }),
-    );
-  } catch (e) {
-    return err((e as Error).message);
-  }
 }
 
 /** What the first start outside marathon-lb's image (startup/prepare.ts) reads from the flags. */
@@ -160,25 +96,33 @@ export interface DrySettings {
   /** --templates-dir: where template overrides are read from. */
   readonly templatesDir: string;
   readonly model: ModelOptions;
-  readonly render: RenderOptions;
+  /** A promise: bin/marathon-lb.ts asks `haproxy -v` while the apps are read and modelled. */
+  readonly render: Promise<RenderOptions>;
   /** Where the map files are (beside --haproxy-config). */
   readonly mapDir: string;
   /** --haproxy-map: write the maps; without it, existing ones are emptied (as marathon-lb). */
   readonly haproxyMap: boolean;
-  /** /v2/apps from Marathon. The logger is loaded on first use: a render from a file loads no winston. */
+  /** /v2/apps from Marathon. The logger and client load on first use: a render from a file loads neither. */
   readonly fetchApps: () => Promise<unknown>;
 }
 
-export function drySettings(o: Options, env: Env): DrySettings {
+/** `version`: what `haproxy -v` will say, asked already; without it, asked now when the flags need it. */
+export function drySettings(o: Options, env: Env, version?: Promise<HaproxyVersion | undefined>): DrySettings {
   return {
     appsFile: o.appsFile,
     templatesDir: o.templatesDir,
     model: modelOptions(o, env),
-    render: renderOptions(o, env),
+    render:
+      version === undefined
+        ? Promise.resolve(renderOptions(o, env))
+        : version.then((v) => renderOptions(o, env, () => v)),
     mapDir: path.dirname(o.haproxyConfig),
     haproxyMap: o.haproxyMap,
     fetchApps: async () => {
-      const { createLogger } = await import('../log');
+      const [{ createLogger }, { marathonClientFromOptions }] = await Promise.all([
+        import('../log'),
+        import('./marathonClient'),
+      ]);
       const logger = createLogger({ level: o.logLevel, format: o.logFormat, syslogSocket: undefined });
       const client = marathonClientFromOptions(o, logger);
       return client.ok
@@ -278,7 +222,7 @@ export interface ServiceSettings {
   readonly admin: { readonly bind: string; readonly port: number; readonly token: string | undefined } | null;
 }
 
-function serviceSettings(o: Options, env: Env, pidFile?: string): ServiceSettings {
+export function serviceSettings(o: Options, env: Env, pidFile?: string): ServiceSettings {
   // HAProxy's stop (and a leftover's) fits in the shutdown bound: a reload under way ≤ soft, then soft, term, kill ≈ 0.85 of it.
   const budgetMs = o.shutdownTimeout * 1000;
   const external = o.command !== undefined;
@@ -317,19 +261,6 @@ function serviceSettings(o: Options, env: Env, pidFile?: string): ServiceSetting
     status: { maxApplyAgeMs: o.maxApplyAge * 1000, healthCheck: o.healthCheck },
     admin: o.adminPort > 0 ? { bind: o.adminBind, port: o.adminPort, token: o.adminToken } : null,
   };
-}
-
-/** What the live service (service.ts) is built from: its settings, the controller's and the Marathon client. */
-export interface ServiceParts {
-  readonly service: ServiceSettings;
-  readonly controller: ControllerSettings;
-  readonly client: MarathonClient;
-}
-
-export function serviceParts(o: Options, env: Env, logger: MarathonLogger, pidFile?: string): Result<ServiceParts> {
-  const service = serviceSettings(o, env, pidFile);
-  const client = marathonClientFromOptions(o, logger);
-  return client.ok ? ok({ service, controller: controllerSettings(o, env), client: client.value }) : client;
 }
 
 /** The Marathon credentials file's text, to keep it out of HAProxy's environment (unreadable: nothing). */

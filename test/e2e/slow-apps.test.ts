@@ -1,5 +1,5 @@
 import { parseArgs } from '../../src/cli/args';
-import { marathonClientFromOptions } from '../../src/wiring/parts';
+import { marathonClientFromOptions } from '../../src/wiring/marathonClient';
 import { MarathonClient } from '../../src/marathon/client';
 import { MarathonError } from '../../src/marathon/http';
 import { Simulator } from '../../src/simulator';

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { parseArgs } from '../../src/cli/args';
 import {
@@ -14,6 +15,7 @@ import { quoteWord, splitWords } from '../../src/render/configWords';
 import { translateLegacyDirectives, translateLine } from '../../src/render/legacyDirectives';
 import { renderOptions } from '../../src/wiring/parts';
 import { checkConfig, describeWithHaproxy } from '../support/haproxy';
+import { CLI } from '../support/paths';
 import { dryRun, tempDir } from '../support/render';
 
 /** The translation of a line that must translate (else the test fails with the reason). */
@@ -370,6 +372,33 @@ describe('--dry with legacy directives', () => {
     expect(now.stderr).toMatch(
       /^marathon-lb: warning: left out app \/odd .*HAPROXY_\{n\}_BACKEND_HTTP_OPTIONS.*"reqdeny" was removed in HAProxy 2\.1.*http-request deny if \{ req\.fhdr/m,
     );
+  });
+
+  test('the --dry process asks --haproxy-bin while it reads the apps: a 2.0 binary gets the text, a 2.6 one the translation', () => {
+    const fakeHaproxy = (name: string, banner: string): string => {
+      const bin = path.join(dir, name);
+      fs.writeFileSync(bin, `#!/bin/sh\necho '${banner}'\n`, { mode: 0o755 });
+      return bin;
+    };
+    const run = (bin: string) =>
+      spawnSync(
+        process.execPath,
+        [CLI, '--dry', '--apps-file', appsFile, '--group', 'external', '--haproxy-bin', bin],
+        {
+          encoding: 'utf8',
+          timeout: 20000,
+        },
+      );
+    const old = run(fakeHaproxy('haproxy20', 'HA-Proxy version 2.0.33-1 2023/07/28 - https://haproxy.org/'));
+    expect(old.status).toBe(0);
+    expect(old.stdout).toContain('  rspadd  Strict-Transport-Security:\\ max-age=15768000\n');
+    const now = run(fakeHaproxy('haproxy26', 'HAProxy version 2.6.12-1+deb12u4 2025/01/15 - https://haproxy.org/'));
+    expect(now.status).toBe(0);
+    expect(now.stdout).toContain('  http-response add-header Strict-Transport-Security max-age=15768000\n');
+    // A binary that is not there: the default, 2.6.
+    const none = run(path.join(dir, 'no-haproxy'));
+    expect(none.status).toBe(0);
+    expect(none.stdout).toContain('  http-response add-header Strict-Transport-Security max-age=15768000\n');
   });
 
   test('overrides from the environment and templates/ files are translated; a global one that cannot be stops the config', async () => {

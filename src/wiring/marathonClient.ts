@@ -1,0 +1,87 @@
+/**
+ * The parts that talk to Marathon: its client from marathon-lb's flags, and the live service's parts
+ * built with it. Apart from parts.ts, so that only what fetches (the service, --dry without
+ * --apps-file) loads the client's modules (auth, http, crypto): a dry render from a file does not.
+ */
+import * as fs from 'node:fs';
+import type { Options } from '../cli/options';
+import { basicAuth, dcosAuth, parseBasicCredentials, parseDcosCredentials, type AuthProvider } from '../marathon/auth';
+import { MarathonClient, type MarathonLogger } from '../marathon/client';
+import { err, ok, type Result } from '../result';
+import { controllerSettings, serviceSettings, type ControllerSettings, type ServiceSettings } from './parts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Builds the Marathon client from marathon-lb's flags (reading the CA and credential files); returns one clear message on bad input. */
+export function marathonClientFromOptions(o: Options, logger: MarathonLogger): Result<MarathonClient> {
+  let caCert: string | undefined;
+  if (o.marathonCaCert !== undefined) {
+    try {
+      caCert = fs.readFileSync(o.marathonCaCert, 'utf8');
+    } catch (e) {
+      return err(
+        `--marathon-ca-cert ${o.marathonCaCert}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
+    }
+  }
+  if (o.marathonInsecure) logger.warn('--marathon-insecure: TLS certificates of Marathon are NOT verified');
+  const timeoutMs = o.requestTimeout * 1000;
+  const connectTimeoutMs = o.connectTimeout * 1000;
+  let auth: AuthProvider | undefined;
+  if (o.dcosAuthCredentials !== undefined) {
+    const creds = parseDcosCredentials(o.dcosAuthCredentials);
+    if (!creds.ok) return creds;
+    auth = dcosAuth({
+      credentials: creds.value,
+      caCert,
+      insecure: o.marathonInsecure,
+      timeoutMs,
+      connectTimeoutMs,
+      logger,
+    });
+  } else {
+    let text = o.authCredentials;
+    let source = '--auth-credentials';
+    if (text === undefined && o.marathonAuthCredentialFile !== undefined) {
+      source = `--marathon-auth-credential-file ${o.marathonAuthCredentialFile}`;
+      try {
+        text = fs.readFileSync(o.marathonAuthCredentialFile, 'utf8');
+      } catch (e) {
+        return err(`${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+    if (text !== undefined) {
+      const creds = parseBasicCredentials(text, source);
+      if (!creds.ok) return creds;
+      auth = basicAuth(creds.value);
+    }
+  }
+  try {
+    return ok(
+      new MarathonClient({
+        urls: o.marathon,
+        auth,
+        caCert,
+        insecure: o.marathonInsecure,
+        timeoutMs,
+        connectTimeoutMs,
+        logger,
+      }),
+    );
+  } catch (e) {
+    return err((e as Error).message);
+  }
+}
+
+/** What the live service (service.ts) is built from: its settings, the controller's and the Marathon client. */
+export interface ServiceParts {
+  readonly service: ServiceSettings;
+  readonly controller: ControllerSettings;
+  readonly client: MarathonClient;
+}
+
+export function serviceParts(o: Options, env: Env, logger: MarathonLogger, pidFile?: string): Result<ServiceParts> {
+  const service = serviceSettings(o, env, pidFile);
+  const client = marathonClientFromOptions(o, logger);
+  return client.ok ? ok({ service, controller: controllerSettings(o, env), client: client.value }) : client;
+}
