@@ -1,4 +1,5 @@
 import { HostResolver, type Deadline, type Lookup } from '../../src/marathon/hostResolver';
+import { resolveTaskHosts } from '../../src/marathon/resolveHosts';
 
 const body = (...hosts: string[]) => ({
   apps: [{ id: '/a', tasks: hosts.map((host, i) => ({ id: `a.${i}`, host })) }],
@@ -121,5 +122,19 @@ describe('HostResolver', () => {
         ['c', '10.0.0.3'],
       ]),
     );
+  });
+});
+
+describe('resolveTaskHosts (--dry, check-labels)', () => {
+  test('looks up task hosts and BIND_ADDR names with the system resolver, and nothing for IP literals', async () => {
+    const named = {
+      apps: [
+        { id: '/a', labels: { HAPROXY_0_BIND_ADDR: 'localhost' }, tasks: [{ id: 'a.0', host: 'localhost' }] },
+        { id: '/b', tasks: [{ id: 'b.0', host: '10.0.0.2' }] },
+      ],
+    };
+    expect(await resolveTaskHosts(named)).toEqual(new Map([['localhost', '127.0.0.1']]));
+    expect(await resolveTaskHosts(body('10.0.0.1', '10.0.0.2'))).toEqual(new Map());
+    expect(await resolveTaskHosts({ apps: 'not a list' })).toEqual(new Map());
   });
 });
