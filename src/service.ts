@@ -234,12 +234,15 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
             now,
             asyncScheduler,
           ),
-          // At most a tenth of the controller's time: at 10 000 backends one read costs a few hundred ms.
+          // At most a fiftieth of the time: HAProxy formats the rows on its event loop, and requests
+          // through it wait meanwhile. At 10 000 backends (50 000 rows) a read took ~1–1.3 s on the 2-core
+          // machine and slowed the scale-ups it met to 150–950 ms (bench:scale p99 175–316 ms with a
+          // tenth; 102–124 ms with a fiftieth). Small configs read in ~10 ms: every 2 s as asked.
           {
             intervalMs: statsMs,
             timeoutMs: statsTimeoutMs,
             scheduler: asyncScheduler,
-            share: { factor: 10, clock: () => performance.now() },
+            share: { factor: 50, clock: () => performance.now() },
             spacing: (r) => (r.ok ? statsSpacingMs(r.value) : 0),
           },
         ).subscribe((r) => {

@@ -22,10 +22,10 @@ export interface PollOptions<T> {
   readonly timeoutMs: number;
   readonly scheduler: SchedulerLike;
   /**
-   * Bounds the share of the controller's time reads take: a tick within `factor` times what the last
-   * read cost (by `clock`, reading and handling its value) is skipped too. At 10 000 backends one
-   * `show stat` (40 000 rows) and what the admin state makes of it cost a few hundred ms, which every
-   * 2 s would hold back the routing changes waiting behind it. Absent: ticks only.
+   * Bounds the share of time reads take, the source's and the controller's: a tick within `factor`
+   * times what the last read cost (by `clock`, reading and handling its value) is skipped too. At
+   * 10 000 backends one `show stat` (50 000 rows) keeps HAProxy busy for about a second, and the
+   * requests through it wait. Absent: ticks only.
    */
   readonly share?: { readonly factor: number; readonly clock: () => number };
   /**
