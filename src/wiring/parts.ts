@@ -1,6 +1,7 @@
 /**
- * The one place that maps marathon-lb's options to the settings of its parts: the model, the renderer,
- * the Marathon client, the controller, the HAProxy side and the admin API. Parts take plain settings
+ * Where marathon-lb's options become the settings of its parts: the model, the renderer, the
+ * controller, the HAProxy side and the admin API; the Marathon client's (and the service's, which
+ * include it) are in marathonClient.ts, loaded only where apps are fetched. Parts take plain settings
  * (never Options); the service, --dry, check-labels, the demo and the test harness get theirs here.
  */
 import * as fs from 'node:fs';
