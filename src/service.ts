@@ -237,7 +237,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
           // At most a fiftieth of the time: HAProxy formats the rows on its event loop, and requests
           // through it wait meanwhile. At 10 000 backends (50 000 rows) a read took ~1–1.3 s on the 2-core
           // machine and slowed the scale-ups it met to 150–950 ms (bench:scale p99 175–316 ms with a
-          // tenth; 102–124 ms with a fiftieth). Small configs read in ~10 ms: every 2 s as asked.
+          // tenth; 102–180 ms in six runs with a fiftieth). Small configs read in ~10 ms: every 2 s as asked.
           {
             intervalMs: statsMs,
             timeoutMs: statsTimeoutMs,

@@ -47,7 +47,7 @@ export function detectHaproxyVersion(bin: string): HaproxyVersion | undefined {
 
 /**
  * detectHaproxyVersion without waiting: `<bin> -v` runs beside whatever the caller does next
- * (bin/marathon-lb.ts loads the --dry render path meanwhile). Fills the same cache.
+ * (bin/marathon-lb.ts: --dry reads and models the apps meanwhile). Fills the same cache.
  */
 export function detectHaproxyVersionSoon(bin: string): Promise<HaproxyVersion | undefined> {
   if (detected.has(bin)) return Promise.resolve(detected.get(bin));
