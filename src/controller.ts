@@ -45,6 +45,13 @@ export interface ControllerDeps {
 /** How long an event stream must stay up to count as healthy (and reset the reconnect backoff). */
 const STREAM_HEALTHY_AFTER_MS = 30_000;
 
+/**
+ * An apply with neither reload nor runtime operation: HAProxy already runs these servers (the event
+ * fast path changed them at runtime, which writes no file), and the snapshot writes the config file.
+ */
+const FILE_ONLY_APPLYING = 'updating the config file only: HAProxy already runs these servers';
+export const FILE_ONLY_APPLIED = 'HAProxy updated without reload (the config file only: it already ran these servers)';
+
 /** Assembles the Marathon side (events or polling, snapshots) and the pipeline into one stream. */
 export function createController(deps: ControllerDeps): { run$: Observable<unknown>; applied: AppliedState } {
   const { logger, scheduler } = deps;
@@ -157,7 +164,9 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
             ? `reloading HAProxy: ${e.reasons.map(formatReason).join('; ')}`
             : s.commandMode
               ? `reloading HAProxy with --command: ${e.runtimeOps} server change(s) (no runtime API in this mode)`
-              : `updating HAProxy through the runtime API: ${e.runtimeOps} operation(s)`,
+              : e.runtimeOps === 0
+                ? FILE_ONLY_APPLYING
+                : `updating HAProxy through the runtime API: ${e.runtimeOps} operation(s)`,
         );
         break;
       case 'applied':
@@ -167,7 +176,9 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
         logger.info(
           e.report.reloaded
             ? `HAProxy reloaded and healthy: ${e.report.reasons.map(formatReason).join('; ')}`
-            : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`,
+            : e.report.runtimeOps === 0
+              ? FILE_ONLY_APPLIED
+              : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`,
         );
         for (const p of e.state?.model.problems ?? []) {
           const line = describeProblem(p);

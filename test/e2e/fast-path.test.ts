@@ -1,3 +1,4 @@
+import { FILE_ONLY_APPLIED } from '../../src/controller';
 import { startLive, httpGet, type LiveSystem } from '../../src/demo/live';
 import { describeWithHaproxy } from '../support/haproxy';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
@@ -60,13 +61,7 @@ describeWithHaproxy('the event fast path', () => {
     // It finds HAProxy's servers as they are: nothing to apply, or only the file to write (no runtime operation).
     await waitFor(
       'the debounced snapshot',
-      () =>
-        index(
-          (l) =>
-            l.msg === 'config unchanged: nothing to apply' ||
-            l.msg === 'HAProxy updated without reload (0 runtime operation(s))',
-          fast,
-        ) >= 0,
+      () => index((l) => l.msg === 'config unchanged: nothing to apply' || l.msg === FILE_ONLY_APPLIED, fast) >= 0,
       20000,
     );
     expect(logs.slice(start).filter((l) => l.msg.startsWith('fast path corrected'))).toEqual([]);
