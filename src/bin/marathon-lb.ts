@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { parseArgs, parseCheckLabelsArgs } from '../cli/args';
-import { detectHaproxyVersionSoon } from '../haproxy/version';
 
 // Imported lazily: `--dry` loads only the render path (no rxjs, winston, prom-client, service code).
 
@@ -30,10 +29,8 @@ async function run(): Promise<number> {
   }
   const options = parsed.value;
   if (options.dry) {
-    // Asked first: `haproxy -v` (~25 ms) runs while the apps are read and modelled.
-    const version = options.haproxyVersion === undefined ? detectHaproxyVersionSoon(options.haproxyBin) : undefined;
     const { drySettings } = await import('../wiring/parts');
-    return (await import('../dry')).runDryProcess(drySettings(options, process.env, version), process.env);
+    return (await import('../dry')).runDryProcess(drySettings(options, process.env), process.env);
   }
   return (await import('../main')).main(options, process.env);
 }

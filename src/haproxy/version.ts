@@ -33,31 +33,29 @@ const detected = new Map<string, HaproxyVersion | undefined>();
 /** Runs `<bin> -v` once per binary (cached for the process); undefined when it does not run or say. */
 export function detectHaproxyVersion(bin: string): HaproxyVersion | undefined {
   if (detected.has(bin)) return detected.get(bin);
-  let v: HaproxyVersion | undefined;
+  let banner: string | undefined;
   try {
-    v = versionFromBanner(
-      execFileSync(bin, ['-v'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] }),
-    );
+    banner = execFileSync(bin, ['-v'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch {
-    v = undefined; // not installed or not runnable: the default applies
+    banner = undefined; // not installed or not runnable: the default applies
   }
-  detected.set(bin, v);
-  return v;
+  return remember(bin, banner);
 }
 
-/**
- * detectHaproxyVersion without waiting: `<bin> -v` runs beside whatever the caller does next
- * (bin/marathon-lb.ts: --dry reads and models the apps meanwhile). Fills the same cache.
- */
+/** detectHaproxyVersion without waiting: `<bin> -v` runs beside whatever the caller does next. */
 export function detectHaproxyVersionSoon(bin: string): Promise<HaproxyVersion | undefined> {
   if (detected.has(bin)) return Promise.resolve(detected.get(bin));
   return new Promise((resolve) => {
-    execFile(bin, ['-v'], { encoding: 'utf8', timeout: 5000 }, (error, stdout) => {
-      const v = error === null ? versionFromBanner(stdout) : undefined; // not installed or not runnable: the default applies
-      detected.set(bin, v);
-      resolve(v);
-    }).stdin?.end();
+    execFile(bin, ['-v'], { encoding: 'utf8', timeout: 5000 }, (error, stdout) =>
+      resolve(remember(bin, error === null ? stdout : undefined)),
+    ).stdin?.end();
   });
+}
+
+function remember(bin: string, banner: string | undefined): HaproxyVersion | undefined {
+  const v = banner === undefined ? undefined : versionFromBanner(banner);
+  detected.set(bin, v);
+  return v;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { HaproxyProcessOptions } from '../haproxy/process';
 import type { RetryPolicy } from '../haproxy/target';
 import {
   detectHaproxyVersion,
+  detectHaproxyVersionSoon,
   removedLegacyDirectives,
   resolveHaproxyVersion,
   type HaproxyVersion,
@@ -97,7 +98,7 @@ export interface DrySettings {
   /** --templates-dir: where template overrides are read from. */
   readonly templatesDir: string;
   readonly model: ModelOptions;
-  /** A promise: bin/marathon-lb.ts asks `haproxy -v` while the apps are read and modelled. */
+  /** A promise: `haproxy -v` (when the flags need it) runs while the apps are read and modelled. */
   readonly render: Promise<RenderOptions>;
   /** Where the map files are (beside --haproxy-config). */
   readonly mapDir: string;
@@ -107,16 +108,15 @@ export interface DrySettings {
   readonly fetchApps: () => Promise<unknown>;
 }
 
-/** `version`: what `haproxy -v` will say, asked already; without it, asked now when the flags need it. */
-export function drySettings(o: Options, env: Env, version?: Promise<HaproxyVersion | undefined>): DrySettings {
+export function drySettings(o: Options, env: Env): DrySettings {
   return {
     appsFile: o.appsFile,
     templatesDir: o.templatesDir,
     model: modelOptions(o, env),
     render:
-      version === undefined
-        ? Promise.resolve(renderOptions(o, env))
-        : version.then((v) => renderOptions(o, env, () => v)),
+      o.haproxyVersion === undefined
+        ? detectHaproxyVersionSoon(o.haproxyBin).then((v) => renderOptions(o, env, () => v))
+        : Promise.resolve(renderOptions(o, env)),
     mapDir: path.dirname(o.haproxyConfig),
     haproxyMap: o.haproxyMap,
     fetchApps: async () => {
