@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { findConfigDir } from './configDir';
-import { err, type Result } from './result';
+import { cannotRead, parseAppsText, readAppsFile } from './marathon/appsFile';
 import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
+import { routedBody } from './marathon/routedFields';
 import { fileChecks } from './model/files';
 import { describeProblem } from './model/types';
 import { loadTemplateSet } from './render/loadTemplates';
@@ -60,13 +61,16 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
   if (settings.appsFile !== undefined) {
     const read =
       settings.appsFile === '-'
-        ? parseApps('standard input', await io.readStdin().catch((e: unknown) => e as Error))
-        : readApps(settings.appsFile);
+        ? await io.readStdin().then(
+            (text) => parseAppsText('standard input', text),
+            (e: unknown) => cannotRead('standard input', e),
+          )
+        : readAppsFile(settings.appsFile);
     if (!read.ok) return fail(read.error);
     body = read.value;
   } else {
     try {
-      body = await settings.fetchApps();
+      body = routedBody(await settings.fetchApps());
     } catch (e) {
       return fail(`cannot fetch apps from Marathon: ${(e as Error).message}`);
     }
@@ -103,35 +107,6 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
   io.stdout(snapshot.value.rendered.config);
   io.stdout('\n');
   return 0;
-}
-
-/** The parsed JSON of an apps file, or a message naming the file. */
-type ReadApps = Result<unknown>;
-
-/**
- * Reads and parses in a plain function: the 15 MB text of a big apps file dies here. Held in a local
- * of the async runDry, it would stay alive (an async function's locals outlive its awaits) through the render.
- */
-function readApps(file: string): ReadApps {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    return err(`cannot read apps file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return parseApps(file, text);
-}
-
-function parseApps(name: string, text: string | Error): ReadApps {
-  if (typeof text !== 'string')
-    return err(`cannot read apps file ${name}: ${(text as NodeJS.ErrnoException).code ?? text.message}`);
-  try {
-    // A literal, not ok(…): measured with 5 000 apps, --dry peaks at 99 MiB this way and at 115 MiB
-    // through ok() (a V8 allocation effect we have not pinned down; issue 12's goal is ≤ 100 MiB).
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (e) {
-    return err(`apps file ${name} is not valid JSON: ${(e as Error).message}`);
-  }
 }
 
 /** marathon-lb's truncateMapFileIfExists: a regular file at that path is emptied, nothing else happens. */

@@ -166,15 +166,15 @@ const idOf = (app: unknown): string | undefined => {
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
+export const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
+export const CLOSE_BRACKET = 0x5d;
+export const COMMA = 0x2c;
 const COLON = 0x3a;
 const APPS_KEY = Buffer.from('"apps"');
 
-function skipSpace(b: Buffer, i: number): number {
+export function skipSpace(b: Buffer, i: number): number {
   while (i < b.length) {
     const c = b[i]!;
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
@@ -184,11 +184,12 @@ function skipSpace(b: Buffer, i: number): number {
 }
 
 /** Where the first item (or the closing bracket) of `{"apps": [` is; -1 for another shape. */
-function itemsStart(b: Buffer): number {
+export function itemsStart(b: Buffer): number {
   let i = skipSpace(b, 0);
   if (b[i] !== OPEN_BRACE) return -1;
   i = skipSpace(b, i + 1);
-  if (b.compare(APPS_KEY, 0, APPS_KEY.length, i, i + APPS_KEY.length) !== 0) return -1;
+  if (i + APPS_KEY.length > b.length || b.compare(APPS_KEY, 0, APPS_KEY.length, i, i + APPS_KEY.length) !== 0)
+    return -1;
   i = skipSpace(b, i + APPS_KEY.length);
   if (b[i] !== COLON) return -1;
   i = skipSpace(b, i + 1);
@@ -196,7 +197,7 @@ function itemsStart(b: Buffer): number {
 }
 
 /** Whether `]}` and nothing but whitespace follow from `i` (at the closing bracket). */
-function closesBody(b: Buffer, i: number): boolean {
+export function closesBody(b: Buffer, i: number): boolean {
   if (b[i] !== CLOSE_BRACKET) return false;
   i = skipSpace(b, i + 1);
   return b[i] === CLOSE_BRACE && skipSpace(b, i + 1) === b.length;
@@ -227,7 +228,7 @@ export function splitApps(b: Buffer): number[] | null {
 }
 
 /** The index after the bracket that closes the one at `i`, skipping strings; -1 when it is not closed. */
-function objectEnd(b: Buffer, i: number): number {
+export function objectEnd(b: Buffer, i: number): number {
   const n = b.length;
   let depth = 0;
   let inString = false;

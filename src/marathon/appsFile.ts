@@ -1,0 +1,117 @@
+import * as fs from 'node:fs';
+import { err, type Result } from '../result';
+import { CLOSE_BRACKET, closesBody, COMMA, itemsStart, objectEnd, OPEN_BRACE, skipSpace } from './appsBody';
+import { routedApp, routedBody } from './routedFields';
+
+/**
+ * An apps file (`--dry --apps-file`) read as routing needs it: the body of
+ * `/v2/apps?embed=apps.tasks` with each app cut down to what routing reads (routedFields.ts).
+ *
+ * The file is read a piece at a time and each app is parsed alone and cut down at once, so neither
+ * the whole text (15 MB for the 5 000-app bench file) nor the whole parsed body (34 MB of objects,
+ * two thirds of them never read) is ever held: what each app leaves behind dies young. A file
+ * that is not exactly `{"apps": [objects…]}`, or whose JSON is invalid, is read and parsed whole
+ * instead, so the value and the error are those of `JSON.parse` of the whole text.
+ */
+export function readAppsFile(file: string, pieceBytes = 1 << 20): Result<unknown> {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    return cannotRead(file, e);
+  }
+  let apps: unknown[] | null;
+  try {
+    apps = splitAndParse(fd, pieceBytes);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === undefined) throw e; // not the file's fault
+    return cannotRead(file, e);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (apps !== null) return { ok: true, value: { apps } };
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    return cannotRead(file, e);
+  }
+  return parseAppsText(file, text);
+}
+
+/** A whole apps text (a file read whole, standard input), its apps cut down as above. */
+export function parseAppsText(name: string, text: string): Result<unknown> {
+  try {
+    return { ok: true, value: routedBody(JSON.parse(text)) };
+  } catch (e) {
+    return err(`apps file ${name} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+export const cannotRead = (name: string, e: unknown): Result<never> =>
+  err(`cannot read apps file ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+
+/**
+ * The routed apps of an `{"apps": [objects…]}` file, read `pieceBytes` at a time (the buffer grows
+ * for an app longer than that); null for any other shape or an app that is not valid JSON.
+ */
+/** How far into a file `{"apps": [` is looked for. */
+const HEADER_BYTES = 1 << 16;
+
+function splitAndParse(fd: number, pieceBytes: number): unknown[] | null {
+  let buf = Buffer.allocUnsafe(pieceBytes);
+  let len = 0; // bytes in buf
+  let eof = false;
+  /** Keeps buf[from, len), moved to the front, and reads more after it; returns where `from` went. */
+  const more = (from: number): number => {
+    buf.copy(buf, 0, from, len);
+    len -= from;
+    if (len === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(bigger, 0, 0, len);
+      buf = bigger;
+    }
+    const n = fs.readSync(fd, buf, len, buf.length - len, null);
+    if (n === 0) eof = true;
+    len += n;
+    return 0;
+  };
+  const view = (): Buffer => buf.subarray(0, len);
+
+  // `{"apps": [` in the first bytes (more while they may be cut short), or another shape.
+  let i = -1;
+  while (i < 0 && !eof && len < HEADER_BYTES) i = (more(0), itemsStart(view()));
+  if (i < 0) return null;
+  const apps: unknown[] = [];
+  for (;;) {
+    // At an item, or at the bracket that closes the list when it is empty or after a comma.
+    while (i === len && !eof) i = skipSpace(view(), more(i));
+    if (buf[i] === CLOSE_BRACKET) {
+      if (apps.length > 0) return null; // `[…, ]` is not JSON
+      break;
+    }
+    if (buf[i] !== OPEN_BRACE) return null;
+    let end = objectEnd(view(), i);
+    while (end < 0 && !eof) {
+      i = more(i);
+      end = objectEnd(view(), i);
+    }
+    if (end < 0) return null;
+    let app: unknown;
+    try {
+      app = JSON.parse(buf.toString('utf8', i, end));
+    } catch {
+      return null;
+    }
+    apps.push(routedApp(app));
+    i = skipSpace(view(), end);
+    while (i === len && !eof) i = skipSpace(view(), more(i));
+    if (buf[i] === CLOSE_BRACKET) break;
+    if (buf[i] !== COMMA) return null;
+    i = skipSpace(view(), i + 1);
+    while (i === len && !eof) i = skipSpace(view(), more(i));
+  }
+  // `]`, then `}` and whitespace to the end of the file.
+  while (!eof) i = more(i);
+  return closesBody(view(), i) ? apps : null;
+}
