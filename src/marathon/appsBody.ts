@@ -1,4 +1,5 @@
 import { GrowingSink, type BodySink } from './bodySink';
+import { routedApp, routedBody } from './routedFields';
 
 /**
  * Decodes `GET /v2/apps?embed=apps.tasks` answers, reusing what did not change since the last one.
@@ -10,9 +11,12 @@ import { GrowingSink, type BodySink } from './bodySink';
  * same object as last time, and only the others are parsed. Stages keyed by object identity
  * (the app check, the model's memo, host names) then skip unchanged apps altogether.
  *
- * The result equals `JSON.parse(body)` for every body: a body that is not exactly `{"apps": [objects…]}`
- * (other keys, escapes in the key, non-object items) is parsed whole, and invalid JSON throws the
- * same SyntaxError-like error. Splitting is sound because an item's bytes parse alone to the value
+ * Each app is kept cut down to what routing reads (routedFields.ts): the controller holds the last
+ * answer's apps between snapshots, a third of what their whole JSON makes.
+ *
+ * The result equals `routedBody(JSON.parse(body))` for every body: a body that is not exactly
+ * `{"apps": [objects…]}` (other keys, escapes in the key, non-object items) is parsed whole, and
+ * invalid JSON throws the same SyntaxError-like error. Splitting is sound because an item's bytes parse alone to the value
  * they parse to inside the array, and the bytes between items are checked to be `,` and whitespace.
  */
 export class AppsBodyDecoder {
@@ -33,7 +37,7 @@ export class AppsBodyDecoder {
     const next = (this.last === null ? null : guidedSplit(raw, this.last)) ?? wholeSplit(raw);
     this.last = next;
     this.reused = next?.reused ?? 0;
-    return next === null ? (JSON.parse(raw.toString('utf8')) as unknown) : { apps: next.apps };
+    return next === null ? routedBody(JSON.parse(raw.toString('utf8'))) : { apps: next.apps };
   }
 }
 
@@ -47,11 +51,21 @@ interface Decoded {
   readonly reused: number;
 }
 
-/** The first answer, or one the guided split gave up on: split, then parsed whole (fastest when nothing is reused). */
+/**
+ * The first answer, or one the guided split gave up on: split, then each app parsed and cut down
+ * (its whole JSON dies young). An app that is not valid JSON: the whole body is parsed for its error.
+ */
 function wholeSplit(raw: Buffer): Decoded | null {
   const bounds = splitApps(raw);
   if (bounds === null) return null;
-  const apps = (JSON.parse(raw.toString('utf8')) as { apps: unknown[] }).apps;
+  const apps = new Array<unknown>(bounds.length / 2);
+  for (let k = 0; k < apps.length; k++) {
+    try {
+      apps[k] = routedApp(JSON.parse(raw.toString('utf8', bounds[2 * k], bounds[2 * k + 1])));
+    } catch {
+      return null;
+    }
+  }
   return { raw, bounds, apps, reused: 0 };
 }
 
@@ -88,7 +102,7 @@ function guidedSplit(raw: Buffer, last: Decoded): Decoded | null {
       } else {
         end = objectEnd(raw, i);
         if (end < 0) return null;
-        const app = JSON.parse(raw.toString('utf8', i, end)) as unknown;
+        const app = routedApp(JSON.parse(raw.toString('utf8', i, end)));
         const id = idOf(app);
         const at = id === undefined ? undefined : (last.byId ??= idIndex(last.apps)).get(id);
         if (at !== undefined) k = at + 1;

@@ -2,6 +2,7 @@ import { sameData } from '../model/equality';
 import type { ApiPostEvent } from '../marathon/eventTypes';
 import { GROUP } from '../model/deployments';
 import type { MarathonApp } from '../marathon/types';
+import { routedApp } from '../marathon/routedFields';
 import { appIn } from './fastApply';
 
 /**
@@ -29,7 +30,9 @@ const NOT_ROUTED = new Set([
  * unless the app is in the last applied snapshot and the definition differs from it only in fields
  * routing does not read (a scale: `instances` and versions). Its tasks come and go as task events,
  * which the fast path applies; a snapshot per scale would re-read the whole cluster for nothing
- * (seconds at 10 000 apps). Anything unknown, missing or different counts as a change.
+ * (seconds at 10 000 apps). Anything unknown, missing or different among the fields routing reads
+ * (routedFields.ts) counts as a change; a new command or environment restarts tasks, which come as
+ * task events.
  */
 export function postChangesRouting(
   event: ApiPostEvent,
@@ -40,9 +43,11 @@ export function postChangesRouting(
   if (def === undefined || event.appId === undefined || applied === undefined || respectReadinessChecks) return true;
   const app = appIn(applied, event.appId);
   if (app === undefined || app.labels[GROUP] !== undefined) return true;
+  // The applied apps hold only what routing reads (routedFields.ts): so is the definition compared.
+  const posted = routedApp(def) as Readonly<Record<string, unknown>>;
   const was = app as Readonly<Record<string, unknown>>;
-  for (const key of new Set([...Object.keys(def), ...Object.keys(was)])) {
-    if (!NOT_ROUTED.has(key) && !sameData(def[key], was[key])) return true;
+  for (const key of new Set([...Object.keys(posted), ...Object.keys(was)])) {
+    if (!NOT_ROUTED.has(key) && !sameData(posted[key], was[key])) return true;
   }
   return false;
 }

@@ -1,5 +1,6 @@
 import { postChangesRouting } from '../../src/reconcile/postedRouting';
 import type { ApiPostEvent } from '../../src/marathon/eventTypes';
+import { routedApp } from '../../src/marathon/routedFields';
 import type { MarathonApp } from '../../src/marathon/types';
 
 /** An app as /v2/apps?embed=apps.tasks lists it, and its definition as an api_post_event carries it. */
@@ -29,7 +30,7 @@ describe('postChangesRouting: does an app posted to Marathon need a snapshot?', 
   test('a scale of a known app (instances and versions only) does not', () => {
     expect(postChangesRouting(posted(scaled), [listed], false)).toBe(false);
   });
-  test('a label, port, health check or any other field changed does', () => {
+  test('a label, port, health check or any other field routing reads changed does', () => {
     expect(
       postChangesRouting(posted({ ...scaled, labels: { ...listed.labels, HAPROXY_0_VHOST: 'x' } }), [listed], false),
     ).toBe(true);
@@ -39,9 +40,24 @@ describe('postChangesRouting: does an app posted to Marathon need a snapshot?', 
     expect(
       postChangesRouting(posted({ ...scaled, healthChecks: [{ protocol: 'HTTP', path: '/' }] }), [listed], false),
     ).toBe(true);
-    expect(postChangesRouting(posted({ ...scaled, cmd: 'serve --new' }), [listed], false)).toBe(true);
+    expect(
+      postChangesRouting(posted({ ...scaled, container: { docker: { network: 'BRIDGE' } } }), [listed], false),
+    ).toBe(true);
     const { healthChecks: _gone, ...withoutChecks } = scaled;
     expect(postChangesRouting(posted(withoutChecks), [listed], false)).toBe(true);
+  });
+  test('a field routing does not read (a new command: its new tasks come as task events) does not', () => {
+    // The controller holds apps cut down to what routing reads (AppsBodyDecoder): no command to compare.
+    const held = routedApp(listed) as MarathonApp;
+    expect(held['cmd']).toBeUndefined();
+    expect(postChangesRouting(posted({ ...scaled, cmd: 'serve --new', env: { A: '1' } }), [held], false)).toBe(false);
+    expect(
+      postChangesRouting(
+        posted({ ...scaled, cmd: 'serve --new', labels: { HAPROXY_GROUP: 'internal' } }),
+        [held],
+        false,
+      ),
+    ).toBe(true);
   });
   test('an unknown app, no applied state, no definition, or readiness-aware routing does', () => {
     expect(postChangesRouting(posted({ ...scaled, id: '/new' }), [listed], false)).toBe(true);
