@@ -16,8 +16,9 @@ import { routedApp, routedBody } from './routedFields';
  *
  * The result equals `routedBody(JSON.parse(body))` for every body: a body that is not exactly
  * `{"apps": [objects…]}` (other keys, escapes in the key, non-object items) is parsed whole, and
- * invalid JSON throws the same SyntaxError-like error. Splitting is sound because an item's bytes parse alone to the value
- * they parse to inside the array, and the bytes between items are checked to be `,` and whitespace.
+ * invalid JSON throws the same SyntaxError-like error. Splitting is sound because an item's bytes
+ * parse alone to the value they parse to inside the array, and the bytes between items are checked
+ * to be `,` and whitespace.
  */
 export class AppsBodyDecoder {
   private last: Decoded | null = null;

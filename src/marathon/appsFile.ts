@@ -51,13 +51,13 @@ export function parseAppsText(name: string, text: string): Result<unknown> {
 export const cannotRead = (name: string, e: unknown): Result<never> =>
   err(`cannot read apps file ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
 
+/** How far into a file `{"apps": [` is looked for. */
+const HEADER_BYTES = 1 << 16;
+
 /**
  * The routed apps of an `{"apps": [objects…]}` file, read `pieceBytes` at a time (the buffer grows
  * for an app longer than that); null for any other shape or an app that is not valid JSON.
  */
-/** How far into a file `{"apps": [` is looked for. */
-const HEADER_BYTES = 1 << 16;
-
 function splitAndParse(fd: number, pieceBytes: number): unknown[] | null {
   let buf = Buffer.allocUnsafe(pieceBytes);
   let len = 0; // bytes in buf
@@ -80,7 +80,10 @@ function splitAndParse(fd: number, pieceBytes: number): unknown[] | null {
 
   // `{"apps": [` in the first bytes (more while they may be cut short), or another shape.
   let i = -1;
-  while (i < 0 && !eof && len < HEADER_BYTES) i = (more(0), itemsStart(view()));
+  while (i < 0 && !eof && len < HEADER_BYTES) {
+    more(0);
+    i = itemsStart(view());
+  }
   if (i < 0) return null;
   const apps: unknown[] = [];
   for (;;) {
