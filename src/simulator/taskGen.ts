@@ -1,5 +1,5 @@
 import { hostPortSlots, servicePortsOf } from './appDef';
-import type { AppDef, Ctx, SimState, SimTask } from './types';
+import { FIRST_HOST_PORT, LAST_HOST_PORT, type AppDef, type Ctx, type SimState, type SimTask } from './types';
 
 /**
  * Creates `count` running tasks of an app (healthy and ready at once unless `ctx.delayed`). Ids follow Marathon's `<app path with _>.<uuid>` form;
@@ -23,7 +23,13 @@ export function newTasks(
   for (let i = 0; i < count; i++) {
     seq++;
     const supplied = ctx.ports?.[cursor + i];
-    const ports = slots.map((fixed, p) => supplied?.[p] ?? (fixed !== 0 ? fixed : nextHostPort++));
+    const ports = slots.map((fixed, p) => {
+      if (supplied?.[p] !== undefined) return supplied[p];
+      if (fixed !== 0) return fixed;
+      const port = nextHostPort;
+      nextHostPort = port >= LAST_HOST_PORT ? FIRST_HOST_PORT : port + 1;
+      return port;
+    });
     tasks.push({
       id: `${def.id.slice(1).replace(/\//g, '_')}.${uuidOf(seq, ctx.seed)}`,
       appId: def.id,

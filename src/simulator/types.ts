@@ -178,10 +178,18 @@ export type Outcome = Result<Change, SimFailure>;
 
 export const fail = (status: SimFailure['status'], message: string): Err<SimFailure> => err({ status, message });
 
+/**
+ * Host ports nothing listens on are handed out in turn from Mesos' default range start to the last
+ * port, then again from the start (taskGen.ts): every task runs on the one simulated host, and 10 000
+ * apps × 3 tasks already reach port 61 000. A port is shared only beyond 34 536 tasks, by other apps'.
+ */
+export const FIRST_HOST_PORT = 31000;
+export const LAST_HOST_PORT = 65535;
+
 export const emptyState = (): SimState => ({
   apps: [],
   deployments: [],
   seq: 0,
-  nextHostPort: 31000,
+  nextHostPort: FIRST_HOST_PORT,
   nextServicePort: 10000,
 });

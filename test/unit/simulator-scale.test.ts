@@ -1,5 +1,8 @@
 import * as http from 'node:http';
 import { Simulator } from '../../src/simulator';
+import { normalizeAppDef } from '../../src/simulator/appDef';
+import { newTasks } from '../../src/simulator/taskGen';
+import { emptyState } from '../../src/simulator/types';
 
 // Issue 12: the simulator at scale. Only chosen apps get real task listeners; /v2/apps can be slowed
 // per app, streamed in pieces rather than sent at the end.
@@ -99,3 +102,12 @@ test('holds 2 000 apps × 3 tasks without serving them', async () => {
     await sim.close();
   }
 }, 60_000);
+
+test('fake host ports wrap from 65535 back to 31000 (beyond ~11 500 apps × 3 tasks on the one host)', () => {
+  const state = { ...emptyState(), nextHostPort: 65534 };
+  const def = normalizeAppDef(app('/bulk/last', 20000), state, '2026-12-02T00:00:00.000Z');
+  if (!def.ok) throw new Error(def.error.message);
+  const { tasks, state: after } = newTasks(def.value.def, 3, state, { now: 'now', host: '127.0.0.1', seed: 'ab' }, 0);
+  expect(tasks.map((t) => t.ports[0])).toEqual([65534, 65535, 31000]);
+  expect(after.nextHostPort).toBe(31001);
+});
