@@ -168,6 +168,13 @@ async function main(): Promise<void> {
     walks.sort((a, b) => a - b);
     console.error(`HAProxy: a request past all ${n} host ACLs takes ${walks[5]!.toFixed(1)} ms (median of 10)`);
     const master = MasterSocket.at(path.join(dir, 'master.sock'), 5000);
+    // Every app routed, not only the first: a bench at a size where apps are left out measures less.
+    const shown = await master.worker().send('show backend');
+    const backends = shown.ok ? shown.value.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length : 0;
+    if (backends < n)
+      throw new Error(
+        `HAProxy has ${backends} backends for ${n} apps: apps were left out (see the log):\n${stderrTail()}`,
+      );
     const reloadsNow = async (): Promise<number> => {
       const p = await master.showProc();
       return p.ok ? p.value.master.reloads : NaN;
