@@ -236,12 +236,19 @@ export function checkFdLimits(configText: string, env: FdEnvironment, o: FdEstim
   const lower =
     facts.ulimitN !== undefined
       ? `or lower \`ulimit-n\` in global`
-      : `or lower \`maxconn\` in global to at most ${fitting} with a custom HAPROXY_HEAD template (env var HAPROXY_HEAD or a templates/HAPROXY_HEAD file)`;
+      : fitting > 0
+        ? `or lower \`maxconn\` in global to at most ${fitting} with a custom HAPROXY_HEAD template (env var HAPROXY_HEAD or a templates/HAPROXY_HEAD file)`
+        : null;
+  // Thousands of apps with service ports: their listeners alone do not fit, whatever maxconn is.
+  const tail =
+    lower !== null
+      ? ` — ${lower}.`
+      : `. A lower \`maxconn\` cannot make room: the ${facts.listeners} listeners (each app's service port is one) and threads need ${estimateMaxsock(facts, 0, o)} alone.`;
   const message =
     `HAProxy will refuse to start: ${what} in global needs ${needed} file descriptors ` +
     `(2 × maxconn + listeners + threads), but ${where} allows only ${limit}, and HAProxy 2.3+ exits ` +
     `with "Cannot raise FD limit" (strict-limits). Raise the limit to at least ${needed} where marathon-lb is started ` +
     `— \`ulimit -n ${needed}\` in its shell, \`LimitNOFILE=${needed}\` in its systemd unit, or ` +
-    `\`docker run --ulimit nofile=${needed}:${needed}\` — ${lower}.`;
+    `\`docker run --ulimit nofile=${needed}:${needed}\`${tail}`;
   return err({ needed, limit, maxconn: facts.maxconn, fittingMaxconn: fitting, message });
 }

@@ -186,6 +186,17 @@ describe('checkFdLimits', () => {
     expect(message.split('\n')).toHaveLength(1);
   });
 
+  it('says that no maxconn helps when the listeners alone need more (20 000 apps with service ports)', () => {
+    const binds = Array.from({ length: 20000 }, (_, i) => `frontend f${i}\n  bind *:${10000 + i}\n`).join('');
+    const many = `global\n  maxconn 4096\n  nbthread 2\n  stats socket /s expose-fd listeners\n${D}${binds}`;
+    const check = checkFdLimits(many, env);
+    if (check.ok) throw new Error('expected a failure');
+    expect(check.error.fittingMaxconn).toBe(0);
+    expect(check.error.message).toContain('`ulimit -n 28231`');
+    expect(check.error.message).toContain('A lower `maxconn` cannot make room: the 20000 listeners');
+    expect(check.error.message).not.toContain('at most 0');
+  });
+
   it('the fitting maxconn is the largest that fits', () => {
     const fit = cfg.replace('maxconn 50000', 'maxconn 9980');
     expect(checkFdLimits(fit, env)).toEqual({ ok: true, value: { needed: 20000, limit: 20000 } });
