@@ -58,6 +58,12 @@ async function answeredBy(
   }
 }
 
+/** The first failed apply's reason once applies have failed 3 times in a row, else null. */
+function persistentApplyFailure(log: string): string | null {
+  if (!log.includes('apply failed again (3 times in a row')) return null;
+  return /apply failed: (.*)/.exec(log)?.[1] ?? 'see the log';
+}
+
 interface SimTask {
   readonly id: string;
 }
@@ -152,8 +158,13 @@ async function main(): Promise<void> {
   try {
     const ready0 = performance.now();
     const first = (await tasksOf(marathon.url, 0))[0]!.id;
-    if (!(await answeredBy(ports.http, 0, first, 300_000)))
-      throw new Error(`the controller never routed the apps:\n${stderrTail()}`);
+    const routed = answeredBy(ports.http, 0, first, 300_000);
+    // An apply that keeps failing (e.g. HAProxy cannot start at this size) ends the bench with its reason.
+    while (!(await Promise.race([routed.then(() => true), sleep(1000).then(() => false)]))) {
+      const failed = persistentApplyFailure(fs.readFileSync(ctlLog, 'utf8'));
+      if (failed !== null) throw new Error(`the controller cannot apply the apps: ${failed}`);
+    }
+    if (!(await routed)) throw new Error(`the controller never routed the apps:\n${stderrTail()}`);
     await loopDelay(adminPort); // prom-client restarts its event loop histogram at each scrape: from here on
     console.error(
       `controller up and routing ${n} apps after ${Math.round(performance.now() - ready0)} ms (peak RSS so far ${peakRssMib(ctl.pid!)} MiB)`,
