@@ -22,6 +22,8 @@ export function readAppsFile(file: string, pieceBytes = 1 << 20): Result<unknown
   }
   let apps: unknown[] | null;
   try {
+    // A pipe or device (`--apps-file /dev/stdin`) cannot be read a second time: it is read whole.
+    if (!fs.fstatSync(fd).isFile()) return parseAppsText(file, fs.readFileSync(fd, 'utf8'));
     apps = splitAndParse(fd, pieceBytes);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === undefined) throw e; // not the file's fault

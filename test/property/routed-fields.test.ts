@@ -6,6 +6,7 @@
  * - over random files (any layout, other shapes, corrupt bytes) and any piece size, the file reader
  *   gives JSON.parse of the whole text with its apps cut down, or the very error JSON.parse gives.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isIP } from 'node:net';
@@ -16,6 +17,7 @@ import { routedApp, routedBody } from '../../src/marathon/routedFields';
 import { describeProblem } from '../../src/model/types';
 import { renderSnapshot } from '../../src/render/snapshot';
 import { modelOptions, renderOptions } from '../../src/wiring/parts';
+import { CLI } from '../support/paths';
 import { tempDir } from '../support/render';
 import { caseArbitrary, flagArgs, type Case } from './appsArbitrary';
 import { templates } from './configChecks';
@@ -237,5 +239,35 @@ describe('readAppsFile', () => {
       cannotRead(path.join(dir, 'missing.json'), { code: 'ENOENT' }),
     );
     expect(readAppsFile(dir)).toEqual({ ok: false, error: `cannot read apps file ${dir}: EISDIR` });
+  });
+
+  it('reads a pipe once, whole: `--dry --apps-file /dev/stdin`, another shape included', () => {
+    const app = {
+      id: '/web',
+      cmd: 'serve',
+      labels: { HAPROXY_GROUP: 'external' },
+      portDefinitions: [{ port: 10006 }],
+      tasks: [{ id: 'web.1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }],
+    };
+    fs.writeFileSync(file, JSON.stringify({ apps: [app], other: 1 }));
+    // Through a shell pipe: Node's own stdio pipes are sockets, which /dev/stdin cannot open (ENXIO).
+    const cli = [
+      CLI,
+      '--dry',
+      '--group',
+      'external',
+      '--apps-file',
+      '/dev/stdin',
+      '--haproxy-config',
+      path.join(dir, 'h.cfg'),
+    ];
+    const r = spawnSync('sh', ['-c', `cat "$0" | "$@"`, file, process.execPath, ...cli], {
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('backend web_10006');
+    expect(r.stdout).toContain('server 10_0_0_1_31000 10.0.0.1:31000');
   });
 });
