@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { AppsBodyDecoder, splitApps } from '../../src/marathon/appsBody';
 import { routedBody } from '../../src/marathon/routedFields';
+import { corruptBody } from './corruptBody';
 
 const SEED = Number(process.env.MLB_PROPERTY_SEED ?? 20261202);
 
@@ -153,29 +154,13 @@ describe('AppsBodyDecoder', () => {
 
   it('throws exactly when JSON.parse does, for corrupt answers after a good one', () => {
     fc.assert(
-      fc.property(
-        fc.array(app, { minLength: 1, maxLength: 5 }),
-        fc.nat(),
-        fc.constantFrom('truncate', 'insert', 'delete'),
-        fc.constantFrom(...'"\\{}[],: x1'.split('').map((c) => c.charCodeAt(0)), 0xc3, 0xff),
-        (apps, at, how, byte) => {
-          const good = Buffer.from(JSON.stringify({ apps }), 'utf8');
-          // Corrupted as bytes: a cut may also split a UTF-8 sequence (decoded as U+FFFD by both).
-          const i = at % good.length;
-          const bad = Buffer.concat(
-            how === 'truncate'
-              ? [good.subarray(0, i)]
-              : how === 'insert'
-                ? [good.subarray(0, i), Buffer.from([byte]), good.subarray(i)]
-                : [good.subarray(0, i), good.subarray(i + 1)],
-          );
-          const d = new AppsBodyDecoder();
-          d.decode(good);
-          expect(decodeOrError(d, bad)).toEqual(parseOrError(bad.toString('utf8')));
-          // …and it decodes the good one again afterwards.
-          expect(d.decode(good)).toEqual(routedBody(JSON.parse(good.toString('utf8'))));
-        },
-      ),
+      fc.property(corruptBody(fc.array(app, { minLength: 1, maxLength: 5 })), ({ good, bad }) => {
+        const d = new AppsBodyDecoder();
+        d.decode(good);
+        expect(decodeOrError(d, bad)).toEqual(parseOrError(bad.toString('utf8')));
+        // …and it decodes the good one again afterwards.
+        expect(d.decode(good)).toEqual(routedBody(JSON.parse(good.toString('utf8'))));
+      }),
       { seed: SEED, numRuns: 3000 },
     );
   });

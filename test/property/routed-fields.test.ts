@@ -20,6 +20,7 @@ import { modelOptions, renderOptions } from '../../src/wiring/parts';
 import { CLI } from '../support/paths';
 import { tempDir } from '../support/render';
 import { caseArbitrary, flagArgs, type Case } from './appsArbitrary';
+import { corruptBody } from './corruptBody';
 import { templates } from './configChecks';
 
 const SEED = Number(process.env.MLB_PROPERTY_SEED ?? 20261202);
@@ -205,21 +206,9 @@ describe('readAppsFile', () => {
   it('gives the very error JSON.parse gives for corrupt bytes', () => {
     fc.assert(
       fc.property(
-        fc.array(app, { minLength: 1, maxLength: 4 }),
-        fc.nat(),
-        fc.constantFrom('truncate', 'insert', 'delete'),
-        fc.constantFrom(...'"\\{}[],: x1'.split('').map((ch) => ch.charCodeAt(0)), 0xc3, 0xff),
+        corruptBody(fc.array(app, { minLength: 1, maxLength: 4 })),
         fc.integer({ min: 1, max: 64 }),
-        (apps, at, how, byte, piece) => {
-          const good = Buffer.from(JSON.stringify({ apps }), 'utf8');
-          const i = at % good.length;
-          const bad = Buffer.concat(
-            how === 'truncate'
-              ? [good.subarray(0, i)]
-              : how === 'insert'
-                ? [good.subarray(0, i), Buffer.from([byte]), good.subarray(i)]
-                : [good.subarray(0, i), good.subarray(i + 1)],
-          );
+        ({ bad }, piece) => {
           fs.writeFileSync(file, bad);
           expect(readAppsFile(file, piece)).toEqual(whole(bad));
         },
