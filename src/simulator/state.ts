@@ -1,4 +1,5 @@
 import { normalizeAppDef, normalizeAppId } from './appDef';
+import { appById, appended, removed, replaced } from './appIndex';
 import { deployment, lockedBy, settle, startEvents } from './deployments';
 import * as ev from './events';
 import { newTasks } from './taskGen';
@@ -18,7 +19,7 @@ export function createApp(state: SimState, raw: unknown, ctx: Ctx): Outcome {
   if (findApp(state, def.id)) return fail(409, `app ${def.id} already exists`);
   const created = newTasks(def, def.instances, { ...state, nextServicePort }, ctx, 0);
   const app: SimApp = { def, tasks: created.tasks };
-  const next = { ...created.state, apps: [...state.apps, app] };
+  const next = { ...created.state, apps: appended(state.apps, app) };
   return ok(
     deployment(next, app, 'StartApplication', created.tasks, [], ctx, [
       ev.apiPostEvent(app.def, ctx.now, ctx.clientIp),
@@ -99,15 +100,7 @@ export function deleteApp(state: SimState, appId: string, ctx: Ctx, force = true
   if (!app) return fail(404, `app ${appId} does not exist`);
   const locked = lockedBy(state, app.def.id, force);
   if (locked) return locked;
-  const gone = deployment(
-    { ...state, apps: state.apps.filter((a) => a !== app) },
-    app,
-    'StopApplication',
-    [],
-    app.tasks,
-    ctx,
-    [],
-  );
+  const gone = deployment({ ...state, apps: removed(state.apps, app) }, app, 'StopApplication', [], app.tasks, ctx, []);
   // app_terminated_event comes after the kills, before the deployment ends.
   const events = [...gone.events.slice(0, -2), ev.appTerminatedEvent(app.def.id, ctx.now), ...gone.events.slice(-2)];
   return ok({ ...gone, events });
@@ -242,7 +235,7 @@ function scaleTasks(
 
 export function findApp(state: SimState, appId: string): SimApp | undefined {
   const id = normalizeAppId(appId);
-  return state.apps.find((a) => a.def.id === id);
+  return id === null ? undefined : appById(state.apps, id);
 }
 
 export function findTask(state: SimState, taskId: string): { app: SimApp; task: SimTask } | undefined {
@@ -255,7 +248,7 @@ export function findTask(state: SimState, taskId: string): { app: SimApp; task: 
 
 const withApp = (state: SimState, app: SimApp): SimState => ({
   ...state,
-  apps: state.apps.map((a) => (a.def.id === app.def.id ? app : a)),
+  apps: replaced(state.apps, app),
 });
 
 /** Fields whose change gives tasks a different shape, so Marathon restarts them (labels-only changes keep tasks). */
