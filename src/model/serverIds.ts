@@ -146,7 +146,10 @@ function sha256Ascii(s: string): boolean {
 /** sha256(s) (UTF-8) into H: in JS for ASCII, by node:crypto otherwise. */
 function sha256(s: string): void {
   if (sha256Ascii(s)) return;
-  const digest = crypto.createHash('sha256').update(s, 'utf8').digest();
+  digestIntoH(crypto.createHash('sha256').update(s, 'utf8').digest());
+}
+
+function digestIntoH(digest: Buffer): void {
   for (let i = 0; i < 8; i++) H[i] = digest.readUInt32BE(i * 4);
 }
 
@@ -168,16 +171,49 @@ const digestHex = (): string => Array.from(H, (w) => w.toString(16).padStart(8, 
  * calculate_server_id). `taken` holds the ids already used in the backend and is extended.
  */
 export function serverId(name: string, taken: Set<number>): number {
-  let candidate = name;
-  for (;;) {
-    sha256(candidate);
-    const id = mod32767();
-    if (id > 0 && !taken.has(id)) {
-      taken.add(id);
-      return id;
-    }
-    candidate = `${candidate} ${digestHex()}`;
+  sha256(name);
+  const id = mod32767();
+  if (id > 0 && !taken.has(id)) {
+    taken.add(id);
+    return id;
   }
+  return idAfterCollision(name, taken);
+}
+
+/** Ids sha256 mod 32767 can give: 1..32766. */
+const HASHED_IDS = 32766;
+/**
+ * Upstream re-hashes by recursion, so Python stops it (RecursionError) before 1 000 tries; a backend
+ * crowded enough to need more is one upstream cannot render at all.
+ */
+const MAX_TRIES = 1000;
+
+/**
+ * The re-hashing of serverId after the first try collided. Each try hashes the last name plus the
+ * hex of its digest, so the names grow by 65 characters a try: they are hashed incrementally (a
+ * copy of the running hash per try), not whole again. When every hashed id is taken (more than 32 766
+ * servers in one backend) or the tries run out, the id comes after the hashed ones, from the
+ * backend's count of servers: unique, stable in the same order, and HAProxy takes any positive id.
+ * Re-hashing whole names to the end took minutes for a backend of 30 000 servers and never ended
+ * past 32 766.
+ */
+function idAfterCollision(name: string, taken: Set<number>): number {
+  if (taken.size < HASHED_IDS) {
+    const hash = crypto.createHash('sha256').update(name, 'utf8');
+    for (let tries = 1; tries < MAX_TRIES; tries++) {
+      hash.update(` ${digestHex()}`);
+      digestIntoH(hash.copy().digest());
+      const id = mod32767();
+      if (id > 0 && !taken.has(id)) {
+        taken.add(id);
+        return id;
+      }
+    }
+  }
+  // Ids above the hashed ones are only given here, one more each time the set grows: never taken.
+  const id = HASHED_IDS + 1 + taken.size;
+  taken.add(id);
+  return id;
 }
 
 /**

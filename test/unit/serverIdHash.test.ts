@@ -49,6 +49,34 @@ describe('serverId', () => {
     );
   });
 
+  it('re-hashes as upstream in a crowded backend, where names collide many times over', () => {
+    const crowded = Array.from({ length: 32766 }, (_, i) => i + 1).filter((id) => id % 64 !== 0); // 511 free
+    fc.assert(
+      fc.property(fc.array(fc.asciiString({ maxLength: 30 }), { minLength: 1, maxLength: 20 }), (names) => {
+        const ours = new Set(crowded);
+        const theirs = new Set(crowded);
+        for (const n of names) expect(serverId(n, ours)).toBe(reference(n, theirs));
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('numbers a backend of more servers than hashed ids (32 766) uniquely and stably, and ends', () => {
+    const names = Array.from({ length: 40_000 }, (_, i) => `10_0_${i >> 8}_${i & 255}_${10000 + i}`);
+    const once = (): number[] => {
+      const taken = new Set<number>();
+      return names.map((n) => serverId(n, taken));
+    };
+    const ids = once();
+    expect(new Set(ids).size).toBe(names.length);
+    expect(ids.every((id) => Number.isInteger(id) && id > 0)).toBe(true);
+    expect(Math.max(...ids)).toBeGreaterThan(32766);
+    expect(once()).toEqual(ids);
+    // While hashed ids are plentiful, they are upstream's.
+    const theirs = new Set<number>();
+    for (let i = 0; i < 1000; i++) expect(ids[i]).toBe(reference(names[i]!, theirs));
+  }, 60_000);
+
   it('keeps the ids of known names (10.1.0.197:26115 -> 20513 in the shared bench file)', () => {
     expect(serverId('10_1_0_197_26115', new Set())).toBe(20513);
     expect(serverId('', new Set())).toBe(reference('', new Set()));
