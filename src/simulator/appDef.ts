@@ -2,6 +2,9 @@ import type { AppDef, PortMapping, SimFailure, SimState } from './types';
 import { fail } from './types';
 import { err, ok, type Result } from '../result';
 
+/** Automatic service ports run from SimState.nextServicePort to here; then creating an app fails (422), as Marathon's does when its range is used up. */
+const LAST_SERVICE_PORT = 65535;
+
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const SEGMENT = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
@@ -83,6 +86,8 @@ export function normalizeAppDef(
     def['portDefinitions'] = ports.definitions.map((d) => ({ ...d, port: take(d.port) }));
   else delete def['portDefinitions'];
   delete def['ports'];
+  if (next > LAST_SERVICE_PORT + 1)
+    return fail(422, `${where}: no free service port is left (10000-${LAST_SERVICE_PORT})`);
   return ok({ def: def as unknown as AppDef, nextServicePort: next });
 }
 

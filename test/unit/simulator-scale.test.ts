@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import { Simulator } from '../../src/simulator';
 import { normalizeAppDef } from '../../src/simulator/appDef';
+import { createApp, findApp } from '../../src/simulator/state';
 import { newTasks } from '../../src/simulator/taskGen';
 import { emptyState } from '../../src/simulator/types';
 
@@ -110,4 +111,21 @@ test('fake host ports wrap from 65535 back to 31000 (beyond ~11 500 apps × 3 ta
   const { tasks, state: after } = newTasks(def.value.def, 3, state, { now: 'now', host: '127.0.0.1', seed: 'ab' }, 0);
   expect(tasks.map((t) => t.ports[0])).toEqual([65534, 65535, 31000]);
   expect(after.nextHostPort).toBe(31001);
+});
+
+test('automatic service ports end at 65535: the next app is refused (422), as Marathon refuses when its range is used up', () => {
+  const ctx = { now: '2026-12-02T00:00:00.000Z', host: '127.0.0.1', seed: 's' };
+  let state = { ...emptyState(), nextServicePort: 65534 };
+  const ports: number[] = [];
+  for (const id of ['/a', '/b']) {
+    const out = createApp(state, { id, instances: 0, portDefinitions: [{ port: 0 }] }, ctx);
+    if (!out.ok) throw new Error(out.error.message);
+    state = out.value.state;
+    ports.push(findApp(state, id)!.def.portDefinitions![0]!.port);
+  }
+  expect(ports).toEqual([65534, 65535]);
+  const refused = createApp(state, { id: '/c', instances: 0, portDefinitions: [{ port: 0 }] }, ctx);
+  expect(refused).toMatchObject({ ok: false, error: { status: 422 } });
+  // An app with its own port still fits.
+  expect(createApp(state, { id: '/d', instances: 0, portDefinitions: [{ port: 12345 }] }, ctx).ok).toBe(true);
 });
