@@ -116,6 +116,7 @@ export function fastBuilder(d: SnapshotBuilderDeps): (event: FastEvent, base: De
       resolve,
       rememberedHealth: health.view,
       files: fileChecks(),
+      idChains: d.servers.idChains,
     });
     if (!r.ok) return r;
     const part = renderConfig(r.value.changed, templates, renderOpts, renderCache);
@@ -143,7 +144,12 @@ export function fastReplay(
   return function* (state, events) {
     const source = state.source;
     if (source === undefined || events.length === 0) return state;
-    const ctx = { resolve: resolverFrom(source.hosts), rememberedHealth: health.view, files: fileChecks() };
+    const ctx = {
+      resolve: resolverFrom(source.hosts),
+      rememberedHealth: health.view,
+      files: fileChecks(),
+      idChains: d.servers.idChains,
+    };
     let fast = { apps: source.apps, model: state.model };
     let changed = false; // an event the snapshot did not show yet
     const byBackend = new Map(state.model.services.map((s) => [s.backend, s]));

@@ -19,6 +19,14 @@ export class ServerNamer {
   private readonly cleaned = new Map<string, string>();
   private readonly taken = new Set<number>();
 
+  /** `chains`: the re-hash chains of earlier snapshots, when there were any (ServerMemo keeps them). */
+  constructor(private readonly chains?: ServerIdChains) {}
+
+  /** serverId, with the chains. */
+  id(name: string, taken: Set<number>): number {
+    return serverId(name, taken, this.chains);
+  }
+
   /** An empty set for serverId, for the next backend: one set per snapshot, not one per backend. */
   idsOfNextBackend(): Set<number> {
     this.taken.clear();
@@ -163,21 +171,32 @@ function mod32767(): number {
   return r;
 }
 
-const digestHex = (): string => Array.from(H, (w) => w.toString(16).padStart(8, '0')).join('');
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** The digest in H as lowercase hex (what upstream appends to a colliding name). */
+function digestHex(): string {
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    const w = H[i]!;
+    out += HEX[w >>> 24]! + HEX[(w >>> 16) & 0xff]! + HEX[(w >>> 8) & 0xff]! + HEX[w & 0xff]!;
+  }
+  return out;
+}
 
 /**
  * A server id that is stable across renders as long as servers are visited in the same order:
  * sha256(name) mod 32767, re-hashing `name + ' ' + digest` on a collision or zero (upstream's
- * calculate_server_id). `taken` holds the ids already used in the backend and is extended.
+ * calculate_server_id). `taken` holds the ids already used in the backend and is extended. With
+ * `chains`, re-hashes of earlier calls are looked up rather than computed again.
  */
-export function serverId(name: string, taken: Set<number>): number {
+export function serverId(name: string, taken: Set<number>, chains?: ServerIdChains): number {
   sha256(name);
   const id = mod32767();
   if (id > 0 && !taken.has(id)) {
     taken.add(id);
     return id;
   }
-  return idAfterCollision(name, taken);
+  return idAfterCollision(name, taken, chains);
 }
 
 /** Ids sha256 mod 32767 can give: 1..32766. */
@@ -189,31 +208,78 @@ const HASHED_IDS = 32766;
 const MAX_TRIES = 1000;
 
 /**
- * The re-hashing of serverId after the first try collided. Each try hashes the last name plus the
- * hex of its digest, so the names grow by 65 characters a try: they are hashed incrementally (a
- * copy of the running hash per try), not whole again. When every hashed id is taken (more than 32 766
- * servers in one backend) or the tries run out, the id comes after the hashed ones, from the
- * backend's count of servers: unique, stable in the same order, and HAProxy takes any positive id.
- * Re-hashing whole names to the end took minutes for a backend of 30 000 servers and never ended
- * past 32 766.
+ * serverId after its first try collided: the next id of the name's re-hash chain that is free. When
+ * every hashed id is taken (more than 32 766 servers in one backend) or the tries run out, the id
+ * comes after the hashed ones, from the backend's count of servers: unique, stable in the same
+ * order, and HAProxy takes any positive id. Hashing whole names to the end took minutes for a
+ * backend of 30 000 servers and never ended past 32 766.
  */
-function idAfterCollision(name: string, taken: Set<number>): number {
+function idAfterCollision(name: string, taken: Set<number>, chains: ServerIdChains | undefined): number {
   if (taken.size < HASHED_IDS) {
-    const hash = crypto.createHash('sha256').update(name, 'utf8');
-    for (let tries = 1; tries < MAX_TRIES; tries++) {
-      hash.update(` ${digestHex()}`);
-      digestIntoH(hash.copy().digest());
-      const id = mod32767();
+    const known = chains?.get(name) ?? NO_CHAIN;
+    for (const id of known) {
       if (id > 0 && !taken.has(id)) {
         taken.add(id);
         return id;
       }
+    }
+    if (known.length < MAX_TRIES - 1) {
+      // Past the known part, hashed again from the name (no hash state is kept). Each try hashes the
+      // last name plus the hex of its digest, so names grow by 65 characters a try: they are hashed
+      // incrementally (a copy of the running hash per try), not whole again.
+      sha256(name);
+      const hash = crypto.createHash('sha256').update(name, 'utf8');
+      const chain: number[] = [];
+      while (chain.length < MAX_TRIES - 1) {
+        hash.update(` ${digestHex()}`);
+        digestIntoH(hash.copy().digest());
+        const id = mod32767();
+        chain.push(id);
+        if (chain.length > known.length && id > 0 && !taken.has(id)) {
+          chains?.set(name, chain);
+          taken.add(id);
+          return id;
+        }
+      }
+      chains?.set(name, chain);
     }
   }
   // Ids above the hashed ones are only given here, one more each time the set grows: never taken.
   const id = HASHED_IDS + 1 + taken.size;
   taken.add(id);
   return id;
+}
+
+const NO_CHAIN: readonly number[] = [];
+
+/**
+ * The re-hash chains of server names that collided, kept across snapshots. The ids a name re-hashes
+ * to depend on the name alone (which of them a server gets depends on the ids taken before it), and
+ * each costs a native hash: a backend of 20 000 servers, re-rendered after one of its tasks changed,
+ * walks ~20 000 chains instead of computing them again. Bounded: chains not used in the current
+ * generation or the one before are dropped (ServerMemo starts one per snapshot).
+ */
+export class ServerIdChains {
+  private current = new Map<string, readonly number[]>();
+  private previous = new Map<string, readonly number[]>();
+
+  get(name: string): readonly number[] | undefined {
+    let chain = this.current.get(name);
+    if (chain === undefined) {
+      chain = this.previous.get(name);
+      if (chain !== undefined) this.current.set(name, chain);
+    }
+    return chain;
+  }
+
+  set(name: string, chain: readonly number[]): void {
+    this.current.set(name, chain);
+  }
+
+  nextGeneration(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
 }
 
 /**
@@ -234,6 +300,8 @@ export class ServerMemo {
   private readonly apps = new Map<string, { built: BuiltApp; seen: number }>();
   private snapshot = 0;
   private options: string | undefined;
+  /** Server ids' re-hash chains, for this memo's snapshots and for the event fast path's rebuilds. */
+  readonly idChains = new ServerIdChains();
 
   /**
    * Call once per snapshot, before building it (run its steps to the end). `options` names what else
@@ -250,6 +318,7 @@ export class ServerMemo {
     else yield* sweep(this.apps, snapshot);
     this.snapshot++;
     this.options = options;
+    this.idChains.nextGeneration();
   }
 
   /** What the app with this id built in a recent snapshot (the caller compares its inputs), or undefined. */

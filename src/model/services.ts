@@ -7,7 +7,7 @@ import { isAppId, isHostName, isIP, isPort } from './haproxyText';
 import { isProblem, labelsByPort, readPortLabels, type LabelChecks, type PortSettings } from './labels';
 import { networkingMode, ServicePortAssigner, taskIp, taskPortsOf, type ResolveHost } from './networking';
 import { inputsOf, memoizable, sameInputs } from './appKey';
-import { serverId, ServerNamer, type ServerMemo, type ServerTarget } from './serverIds';
+import { ServerNamer, type ServerIdChains, type ServerMemo, type ServerTarget } from './serverIds';
 import { drain } from '../steps';
 import type { HealthCheck, Mode, Model, Problem, Service } from './types';
 
@@ -37,6 +37,8 @@ export interface ModelContext {
   readonly servers?: ServerMemo;
   /** Checks files named by SSL_CERT / BIND_OPTIONS labels; without it they are not checked. */
   readonly files?: FileChecks;
+  /** Server ids' re-hash chains kept across builds (those of `servers` when it is given). */
+  readonly idChains?: ServerIdChains;
 }
 
 interface Draft {
@@ -78,7 +80,7 @@ export function* toModelSteps(
   const assigner = new ServicePortAssigner(opts.servicePortRange);
   if (ctx.servers !== undefined) yield* ctx.servers.nextSnapshotSteps(JSON.stringify(opts));
   const services: Service[] = [];
-  const namer = new ServerNamer();
+  const namer = new ServerNamer(ctx.servers?.idChains ?? ctx.idChains);
   const build = (drafts: readonly Draft[], oneApp: boolean): void => {
     const byApp = oneApp ? null : groupByApp(drafts);
     const siblings = oneApp ? sortSmall(drafts.slice(), byServicePort) : [];
@@ -348,7 +350,7 @@ function buildService(
       const name = namer.name(b.host, b.ip, b.port);
       return {
         name,
-        id: serverId(name, taken),
+        id: namer.id(name, taken),
         host: b.host,
         ip: b.ip,
         port: b.port,

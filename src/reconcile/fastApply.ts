@@ -109,6 +109,7 @@ export function fastApply(state: FastState, event: FastEvent, opts: ModelOptions
     resolve: ctx.resolve,
     ...(ctx.rememberedHealth ? { rememberedHealth: ctx.rememberedHealth } : {}),
     ...(ctx.files ? { files: ctx.files } : {}),
+    ...(ctx.idChains ? { idChains: ctx.idChains } : {}),
   });
   const sx = serviceIndex(state.model.services);
   const places = [...members].flatMap((m) => sx.get(m) ?? []).sort((a, b) => a - b);

@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import fc from 'fast-check';
-import { serverId } from '../../src/model/serverIds';
+import { serverId, ServerIdChains } from '../../src/model/serverIds';
 
 /** upstream's calculate_server_id, with node:crypto: the reference the JS sha256 must match. */
 function reference(name: string, taken: Set<number>): number {
@@ -76,6 +76,30 @@ describe('serverId', () => {
     const theirs = new Set<number>();
     for (let i = 0; i < 1000; i++) expect(ids[i]).toBe(reference(names[i]!, theirs));
   }, 60_000);
+
+  it('gives the same ids with re-hash chains kept across calls, in backends of any crowding', () => {
+    // Names from a small pool meet other taken sets in later runs: their chains are walked further.
+    const chains = new ServerIdChains();
+    const pool = Array.from({ length: 40 }, (_, i) => `10_0_0_${i}_31000`);
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...pool), { maxLength: 30 }),
+        fc.integer({ min: 0, max: 99 }),
+        fc.nat(),
+        fc.boolean(),
+        (names, density, offset, nextGeneration) => {
+          const crowded = Array.from({ length: 32766 }, (_, i) => i + 1).filter(
+            (id) => (id * 7919 + offset) % 100 < density,
+          );
+          const ours = new Set(crowded);
+          const plain = new Set(crowded);
+          for (const n of names) expect(serverId(n, ours, chains)).toBe(serverId(n, plain));
+          if (nextGeneration) chains.nextGeneration();
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
 
   it('keeps the ids of known names (10.1.0.197:26115 -> 20513 in the shared bench file)', () => {
     expect(serverId('10_1_0_197_26115', new Set())).toBe(20513);
