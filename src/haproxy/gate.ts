@@ -41,14 +41,14 @@ export async function healthGate(
  * backend by backend — the whole `show servers state` of 10 000 backends takes seconds.
  */
 async function serversChanged(api: RuntimeApi, ops: readonly RuntimeOp[]): Promise<Result<void>> {
-  const servers = new Set<string>();
+  const servers = new Map<string, ReadonlySet<string>>();
   for (const backend of new Set(ops.map((op) => op.backend))) {
-    const state = await api.showServersState(backend);
-    if (!state.ok) return err(`health gate: ${state.error}`);
-    for (const s of state.value) servers.add(`${s.backend}/${s.name}`);
+    const names = await api.serverNames(backend);
+    if (!names.ok) return err(`health gate: ${names.error}`);
+    servers.set(backend, names.value);
   }
   for (const op of ops) {
-    const present = servers.has(`${op.backend}/${op.server.name}`);
+    const present = servers.get(op.backend)?.has(op.server.name) === true;
     if (op.kind === 'add-server' && !present) return err(`health gate: ${op.backend}/${op.server.name} was not added`);
     if (op.kind === 'remove-server' && present)
       return err(`health gate: ${op.backend}/${op.server.name} is still there`);

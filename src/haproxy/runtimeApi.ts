@@ -70,6 +70,46 @@ export function parseServersState(text: string): Result<ServerState[]> {
   return ok(servers);
 }
 
+/**
+ * The server names of a `show servers state` answer (its srv_name column), each line read only up to
+ * that column: the health gate needs names alone, and parsing every column of a backend of 20 000
+ * servers cost ~100 ms per apply.
+ */
+export function serverNamesIn(text: string): Result<ReadonlySet<string>> {
+  const headerAt = text.indexOf('# be_id');
+  if (headerAt < 0) return err(`unexpected answer to "show servers state": ${firstLine(text) || '(empty)'}`);
+  const headerEnd = text.indexOf('\n', headerAt);
+  const column = text
+    .slice(headerAt + 1, headerEnd < 0 ? text.length : headerEnd)
+    .trim()
+    .split(/\s+/)
+    .indexOf('srv_name');
+  if (column < 0) return err(`"show servers state" has no srv_name column: ${firstLine(text)}`);
+  const names = new Set<string>();
+  for (let start = 0; start < text.length;) {
+    const newline = text.indexOf('\n', start);
+    const end = newline < 0 ? text.length : newline;
+    const name = field(text, start, end, column);
+    // Comments, the format version line (one number) and blank lines have no such column.
+    if (name !== undefined && text[start] !== '#') names.add(name);
+    start = end + 1;
+  }
+  return ok(names);
+}
+
+/** The `index`-th whitespace-separated word of text[start, end), or undefined. */
+function field(text: string, start: number, end: number, index: number): string | undefined {
+  let i = start;
+  for (let k = 0; ; k++) {
+    while (i < end && (text[i] === ' ' || text[i] === '\t' || text[i] === '\r')) i++;
+    if (i >= end) return undefined;
+    let j = i;
+    while (j < end && text[j] !== ' ' && text[j] !== '\t' && text[j] !== '\r') j++;
+    if (k === index) return text.slice(i, j);
+    i = j;
+  }
+}
+
 /** Parses `show stat` CSV into rows keyed by column name. */
 function parseStatCsv(text: string): Result<Record<string, string>[]> {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
@@ -124,6 +164,16 @@ export class RuntimeApi {
     if (!answer.ok) return answer;
     if (!answer.value.includes('# be_id')) return err(`${cmd}: ${firstLine(answer.value) || 'empty answer'}`);
     return parseServersState(answer.value);
+  }
+
+  /** The names of a backend's servers, from `show servers state` (serverNamesIn). */
+  async serverNames(backend: string): Promise<Result<ReadonlySet<string>>> {
+    if (!NAME.test(backend)) return err(`invalid backend name ${JSON.stringify(backend)}`);
+    const cmd = `show servers state ${backend}`;
+    const answer = await this.opts.channel.send(cmd);
+    if (!answer.ok) return answer;
+    if (!answer.value.includes('# be_id')) return err(`${cmd}: ${firstLine(answer.value) || 'empty answer'}`);
+    return serverNamesIn(answer.value);
   }
 
   async showBackends(): Promise<Result<string[]>> {

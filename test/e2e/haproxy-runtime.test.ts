@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { CliSocket } from '../../src/haproxy/masterSocket';
 import type { Result } from '../../src/result';
 import { HaproxyProcess } from '../../src/haproxy/process';
-import { RuntimeApi, ServerState, parseServersState } from '../../src/haproxy/runtimeApi';
+import { RuntimeApi, ServerState, parseServersState, serverNamesIn } from '../../src/haproxy/runtimeApi';
 import { REFUSED_BY_ADD_SERVER, addServerSpec, parseServerLine } from '../../src/haproxy/serverCommands';
 import { describeWithHaproxy } from '../support/haproxy';
 import { freePort } from '../support/ports';
@@ -57,6 +57,17 @@ describe('parseServersState', () => {
     ]);
     expect(parsed.value[0]?.raw.srv_check_port).toBe('31002');
     expect(parseServersState('No such backend.\n')).toEqual({
+      ok: false,
+      error: 'unexpected answer to "show servers state": No such backend.',
+    });
+    // The health gate's reading: the names alone, the same ones.
+    expect(serverNamesIn(text)).toEqual({ ok: true, value: new Set(['t1', 't2']) });
+    expect(serverNamesIn(text.replace(/\n/g, '\r\n').replace(/ t(\d) /g, '  t$1\t'))).toEqual({
+      ok: true,
+      value: new Set(['t1', 't2']),
+    });
+    expect(serverNamesIn('1\n# be_id be_name srv_id srv_name\n')).toEqual({ ok: true, value: new Set() });
+    expect(serverNamesIn('No such backend.\n')).toEqual({
       ok: false,
       error: 'unexpected answer to "show servers state": No such backend.',
     });
@@ -201,6 +212,7 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
       value: 'New server registered.',
     });
     expect(await state('app', spec.name)).toMatchObject({ id: 101, inMaintenance: true, checkState: 2 }); // check configured, not running
+    expect(await api.serverNames('app')).toEqual({ ok: true, value: new Set([spec.name]) });
     expect(spec.enableHealth).toBe(true);
     must(await api.enableHealth('app', spec.name));
     must(await api.enableServer('app', spec.name));
@@ -307,6 +319,10 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
       false,
     );
     expect(await api.showServersState('nope')).toEqual({
+      ok: false,
+      error: "show servers state nope: Can't find backend.",
+    });
+    expect(await api.serverNames('nope')).toEqual({
       ok: false,
       error: "show servers state nope: Can't find backend.",
     });
