@@ -4,6 +4,11 @@ import { err, ok, type Result } from '../result';
 
 /** Automatic service ports run from SimState.nextServicePort to here; then creating an app fails (422), as Marathon's does when its range is used up. */
 const LAST_SERVICE_PORT = 65535;
+/**
+ * Tasks per app. Marathon takes any count and leaves what the cluster cannot place staged; the
+ * simulator makes every task at once, so a mistyped count would fill its memory instead.
+ */
+const MAX_INSTANCES = 100_000;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -41,6 +46,8 @@ export function normalizeAppDef(
   const instances = raw['instances'] ?? previous?.instances ?? 1;
   if (typeof instances !== 'number' || !Number.isInteger(instances) || instances < 0)
     return fail(422, `${where}: instances must be an integer ≥ 0`);
+  if (instances > MAX_INSTANCES)
+    return fail(422, `${where}: instances ${instances} is more than this simulator holds per app (${MAX_INSTANCES})`);
   const labels = raw['labels'] ?? previous?.labels ?? {};
   if (!isObject(labels) || !Object.values(labels).every((v) => typeof v === 'string'))
     return fail(422, `${where}: labels must be an object of strings`);

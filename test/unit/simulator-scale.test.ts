@@ -129,3 +129,15 @@ test('automatic service ports end at 65535: the next app is refused (422), as Ma
   // An app with its own port still fits.
   expect(createApp(state, { id: '/d', instances: 0, portDefinitions: [{ port: 12345 }] }, ctx).ok).toBe(true);
 });
+
+test('an app of more instances than the simulator holds (100 000) is refused with 422, as a definition error', async () => {
+  const sim = await Simulator.start({});
+  try {
+    await expect(sim.createApp({ id: '/huge', instances: 1e9 })).rejects.toMatchObject({ status: 422 });
+    await sim.createApp({ id: '/ok', instances: 1 });
+    await expect(sim.scale('/ok', 100_001)).rejects.toMatchObject({ status: 422 });
+    expect(sim.tasksOf('/ok')).toHaveLength(1);
+  } finally {
+    await sim.close();
+  }
+});
