@@ -1,5 +1,5 @@
 import type { MarathonApp } from '../marathon/types';
-import { isAppId } from './haproxyText';
+import { APP_ID_RULE, isAppId } from './haproxyText';
 import type { Problem } from './types';
 
 type RoutedApp = MarathonApp;
@@ -30,7 +30,7 @@ export function mergeDeployments(apps: readonly MarathonApp[], problems: Problem
         appId: app.id,
         portIndex: null,
         label: GROUP,
-        message: `value ${JSON.stringify(id.slice(0, 80))} must be an app id (letters, digits, "-", "_", ".", ":", "/")`,
+        message: `value ${JSON.stringify(id.slice(0, 80))} must be an app id (${APP_ID_RULE})`,
       });
       continue;
     }

@@ -157,6 +157,10 @@ export const isVhost = (s: string): boolean => VHOST.test(s);
 
 /** HAProxy proxy names allow letters, digits, `-`, `_`, `.` and `:`; app ids add `/` (turned into `_`). */
 const APP_ID = /^[A-Za-z0-9_.:/-]+$/;
-export const isAppId = (s: string): boolean => APP_ID.test(s) && s.length <= 1024;
+/** Longest app id (or deployment group) routed: it names sections and is printed on many lines. */
+export const MAX_APP_ID_LENGTH = 1024;
+export const isAppId = (s: string): boolean => APP_ID.test(s) && s.length <= MAX_APP_ID_LENGTH;
+/** What the messages about app ids say they must be. */
+export const APP_ID_RULE = `at most ${MAX_APP_ID_LENGTH} letters, digits, "-", "_", ".", ":" and "/"`;
 
 export const isPort = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;

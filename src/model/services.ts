@@ -3,7 +3,7 @@ import { mergeDeployments } from './deployments';
 import { withoutUnreadyTasks } from './readiness';
 import type { FileChecks } from './bindOptions';
 import { EXCLUDED_TASK_STATES, healthCheckFor, healthVerdict, isHealthCheckError } from './healthChecks';
-import { isAppId, isHostName, isIP, isPort } from './haproxyText';
+import { APP_ID_RULE, isAppId, isHostName, isIP, isPort } from './haproxyText';
 import { isProblem, labelsByPort, readPortLabels, type LabelChecks, type PortSettings } from './labels';
 import { networkingMode, ServicePortAssigner, taskIp, taskPortsOf, type ResolveHost } from './networking';
 import { inputsOf, memoizable, sameInputs } from './appKey';
@@ -151,7 +151,7 @@ export function* toModelSteps(
         appId: app.id,
         portIndex: null,
         label: 'id',
-        message: 'must be letters, digits, "-", "_", ".", ":" and "/" (it names HAProxy sections)',
+        message: `must be ${APP_ID_RULE} (it names HAProxy sections)`,
       });
       return;
     }

@@ -78,6 +78,16 @@ export interface Model {
 
 export function describeProblem(p: Problem): string {
   const where = p.portIndex === null ? '' : ` port index ${p.portIndex}`;
-  const label = p.label === null ? '' : ` label ${p.label}`;
-  return `app ${p.appId}${where}${label}: ${p.message}`;
+  const label = p.label === null ? '' : ` label ${cut(p.label, SHOWN_LABEL_LENGTH)}`;
+  return `app ${cut(p.appId, SHOWN_ID_LENGTH)}${where}${label}: ${p.message}`;
 }
+
+/**
+ * Text from Marathon as a message shows it: an app id too long to route, or a label name of any
+ * length, is cut (one line of the log, not 100 kB of it).
+ */
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+}
+const SHOWN_ID_LENGTH = 1024; // isAppId's limit: every routable id is shown whole
+const SHOWN_LABEL_LENGTH = 256;

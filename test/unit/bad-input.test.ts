@@ -57,6 +57,24 @@ describe('an app whose labels would break the config is left out, the rest still
     expect(run.stdout).not.toMatch(/bad_1000/);
   });
 
+  test('a warning cuts what Marathon sent beyond what it can route: an app id or a label name of 100 000 characters', async () => {
+    const longId = `/${'a'.repeat(100_000)}`;
+    const longKey = 'K'.repeat(100_000);
+    const run = await renderApps([
+      app(longId, {}, 10001),
+      { ...app('/key', {}, 10003), labels: { HAPROXY_GROUP: 'external', [longKey]: 5 } },
+      app('/good', {}, 10002),
+    ]);
+    expect(run.code).toBe(0);
+    const warnings = run.stderr.trim().split('\n');
+    // Shape problems come first, then the model's.
+    expect(warnings).toEqual([
+      `marathon-lb: warning: left out app /key label labels.${'K'.repeat(249)}… (100007 characters): must be a string`,
+      `marathon-lb: warning: left out app /${'a'.repeat(1023)}… (100001 characters) label id: must be at most 1024 letters, digits, "-", "_", ".", ":" and "/" (it names HAProxy sections)`,
+    ]);
+    expect(run.stdout).toContain('backend good_10002');
+  });
+
   test("only the bad service port is left out; the same app's other port renders", async () => {
     const two = { ...app('/two', { HAPROXY_1_PORT: 'x' }, 10003), portDefinitions: [{ port: 10003 }, { port: 10004 }] };
     two.tasks = [{ id: 'two.1', host: '10.0.0.1', ports: [31000, 31001], state: 'TASK_RUNNING' }];
