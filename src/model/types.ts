@@ -1,3 +1,5 @@
+import { MAX_APP_ID_LENGTH } from './haproxyText';
+
 /** The routing model: what HAProxy should serve. Plain readonly data, compared structurally. */
 
 export type Mode = 'http' | 'tcp';
@@ -89,5 +91,5 @@ export function describeProblem(p: Problem): string {
 function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
 }
-const SHOWN_ID_LENGTH = 1024; // isAppId's limit: every routable id is shown whole
+const SHOWN_ID_LENGTH = MAX_APP_ID_LENGTH; // every routable id is shown whole
 const SHOWN_LABEL_LENGTH = 256;
