@@ -1,4 +1,4 @@
-import type { MarathonApp } from '../marathon/types';
+import type { MarathonApp, MarathonTask } from '../marathon/types';
 import { APP_ID_RULE, isAppId } from './haproxyText';
 import type { Problem } from './types';
 
@@ -17,7 +17,7 @@ const STARTED_AT = 'HAPROXY_DEPLOYMENT_STARTED_AT';
  */
 export function mergeDeployments(apps: readonly MarathonApp[], problems: Problem[] = []): RoutedApp[] {
   const plain: RoutedApp[] = [];
-  const groups = new Map<string, RoutedApp>();
+  const groups = new Map<string, GroupMember[]>();
   for (const app of apps) {
     const label = app.labels[GROUP];
     if (label === undefined) {
@@ -34,11 +34,124 @@ export function mergeDeployments(apps: readonly MarathonApp[], problems: Problem
       });
       continue;
     }
-    const renamed: RoutedApp = { ...app, id };
-    const prev = groups.get(id);
-    groups.set(id, prev === undefined ? renamed : mergePair(prev, renamed, app));
+    const members = groups.get(id);
+    const member = { renamed: { ...app, id }, original: app };
+    if (members === undefined) groups.set(id, [member]);
+    else members.push(member);
   }
-  return [...plain, ...groups.values()];
+  return [...plain, ...[...groups.values()].map(foldGroup)];
+}
+
+export interface GroupMember {
+  readonly renamed: RoutedApp;
+  readonly original: MarathonApp;
+}
+
+/**
+ * A group's apps merged in order, as upstream does pair by pair (mergePair). Two apps, as zdd makes,
+ * are merged so; more (with distinct task ids) go through foldMany, which gives the same app without
+ * sorting and copying every task gathered so far at each step: 20 000 apps of one task in one group
+ * took 6.7 s of one uninterrupted turn.
+ */
+function foldGroup(members: readonly GroupMember[]): RoutedApp {
+  return members.length > 2 && distinctTaskIds(members) ? foldMany(members) : foldPairwise(members);
+}
+
+/** Upstream's way: mergePair over the group's apps in order (foldMany is tested against it). */
+export function foldPairwise(members: readonly GroupMember[]): RoutedApp {
+  let merged = members[0]!.renamed;
+  for (let i = 1; i < members.length; i++) merged = mergePair(merged, members[i]!.renamed, members[i]!.original);
+  return merged;
+}
+
+function distinctTaskIds(members: readonly GroupMember[]): boolean {
+  const ids = new Set<string>();
+  let count = 0;
+  for (const m of members) {
+    for (const t of m.renamed.tasks) ids.add(t.id);
+    count += m.renamed.tasks.length;
+  }
+  return ids.size === count;
+}
+
+const alive = (t: MarathonTask): boolean => t.healthCheckResults?.some((r) => r.alive === true) ?? false;
+const byId = (a: MarathonTask, b: MarathonTask): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** A task of foldMany: where it goes in the merged app's list is decided at the end. */
+interface Gathered {
+  task: MarathonTask;
+  /** Merges of the first kind (the gathered app is the older) before this task came. */
+  readonly epoch: number;
+  /** Came first in a merge of the second kind (its app is the older), in the `prepended`-th of them. */
+  readonly prepended: number;
+  readonly seq: number;
+}
+
+/**
+ * mergePair folded over three or more apps with distinct task ids, to the same app. A merge where the
+ * gathered app is the older sorts all gathered tasks by id, drains the first ones, and appends the
+ * newer app's tasks; one where the newer app is the older puts its own sorted tasks first. So the
+ * merged list is: the tasks put first since the last merge of the first kind (latest first), then
+ * every task gathered before that merge, by id, then the tasks it appended. Tasks are kept by id as
+ * they come, so draining the first ones walks only those.
+ */
+function foldMany(members: readonly GroupMember[]): RoutedApp {
+  let fields = members[0]!.renamed;
+  const byTaskId: Gathered[] = []; // every gathered task, by id
+  const all: Gathered[] = [];
+  let epoch = 0;
+  let prepends = 0;
+  let aliveCount = 0;
+  const gather = (task: MarathonTask, prepended: number): void => {
+    const g: Gathered = { task, epoch, prepended, seq: all.length };
+    let lo = 0;
+    let hi = byTaskId.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (byTaskId[mid]!.task.id < task.id) lo = mid + 1;
+      else hi = mid;
+    }
+    byTaskId.splice(lo, 0, g);
+    all.push(g);
+    if (alive(task)) aliveCount++;
+  };
+  for (const t of fields.tasks) gather(t, 0);
+
+  for (let i = 1; i < members.length; i++) {
+    const cur = members[i]!.renamed;
+    let gatheredIsOld = startedAt(fields) < startedAt(cur);
+    let target = 1;
+    const next = gatheredIsOld ? cur : fields;
+    if (next.labels['HAPROXY_DEPLOYMENT_NEW_INSTANCES'] !== undefined) {
+      const old = gatheredIsOld ? fields : cur;
+      if (scaledAt(old) > scaledAt(next)) gatheredIsOld = !gatheredIsOld;
+      target = parseInt((gatheredIsOld ? cur : fields).labels['HAPROXY_DEPLOYMENT_TARGET_INSTANCES'] ?? '', 10);
+      if (Number.isNaN(target)) target = 0;
+    }
+    const checked = (members[i]!.original.healthChecks?.length ?? 0) > 0;
+    if (gatheredIsOld) {
+      const healthyNew = checked ? cur.tasks.filter(alive).length : (cur.instances ?? 0);
+      const drainable = Math.max(0, healthyNew + (fields.instances ?? 0) - target);
+      const drainCount = Math.min(byTaskId.length, healthyNew, drainable);
+      for (let k = 0; k < drainCount; k++) byTaskId[k]!.task = { ...byTaskId[k]!.task, draining: true };
+      epoch++;
+      for (const t of cur.tasks) gather(t, 0);
+    } else {
+      const healthyNew = checked ? aliveCount : (fields.instances ?? 0);
+      const drainable = Math.max(0, healthyNew + (cur.instances ?? 0) - target);
+      const own = [...cur.tasks].sort(byId);
+      const drainCount = Math.min(own.length, healthyNew, drainable);
+      prepends++;
+      own.forEach((t, k) => gather(k < drainCount ? { ...t, draining: true } : t, prepends));
+      fields = cur;
+    }
+  }
+
+  const sinceLast = all.filter((g) => g.epoch === epoch);
+  const first = sinceLast.filter((g) => g.prepended > 0).sort((a, b) => b.prepended - a.prepended || a.seq - b.seq);
+  const before = byTaskId.filter((g) => g.epoch < epoch);
+  const appended = sinceLast.filter((g) => g.prepended === 0);
+  return { ...fields, tasks: [...first, ...before, ...appended].map((g) => g.task) };
 }
 
 function mergePair(prev: RoutedApp, cur: RoutedApp, curOriginal: MarathonApp): RoutedApp {
