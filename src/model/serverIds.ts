@@ -209,10 +209,9 @@ const MAX_TRIES = 1000;
 
 /**
  * serverId after its first try collided: the next id of the name's re-hash chain that is free. When
- * every hashed id is taken (more than 32 766 servers in one backend) or the tries run out, the id
- * comes after the hashed ones, from the backend's count of servers: unique, stable in the same
- * order, and HAProxy takes any positive id. Hashing whole names to the end took minutes for a
- * backend of 30 000 servers and never ended past 32 766.
+ * every hashed id is taken (more than 32 766 servers in one backend) or the tries run out, the id is
+ * a wide one (wideId). Hashing whole names to the end took minutes for a backend of 30 000 servers
+ * and never ended past 32 766.
  */
 function idAfterCollision(name: string, taken: Set<number>, chains: ServerIdChains | undefined): number {
   if (taken.size < HASHED_IDS) {
@@ -244,8 +243,22 @@ function idAfterCollision(name: string, taken: Set<number>, chains: ServerIdChai
       chains?.set(name, chain);
     }
   }
-  // Ids above the hashed ones are only given here, one more each time the set grows: never taken.
-  const id = HASHED_IDS + 1 + taken.size;
+  return wideId(name, taken);
+}
+
+/** Ids HAProxy takes past upstream's: 32 767 up to the largest int (any positive int is a valid `id`). */
+const FIRST_WIDE_ID = HASHED_IDS + 1;
+const LAST_WIDE_ID = 2 ** 31 - 1;
+
+/**
+ * An id past upstream's range for a server upstream could not number: from sha256(name) too, so
+ * adding or removing another server seldom changes it (a changed id means a reload, not a runtime
+ * update), and the next free one after it when it is taken.
+ */
+function wideId(name: string, taken: Set<number>): number {
+  sha256(name);
+  let id = FIRST_WIDE_ID + (H[0]! % (LAST_WIDE_ID - FIRST_WIDE_ID + 1));
+  while (taken.has(id)) id = id === LAST_WIDE_ID ? FIRST_WIDE_ID : id + 1;
   taken.add(id);
   return id;
 }

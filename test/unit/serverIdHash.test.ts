@@ -72,6 +72,12 @@ describe('serverId', () => {
     expect(ids.every((id) => Number.isInteger(id) && id > 0)).toBe(true);
     expect(Math.max(...ids)).toBeGreaterThan(32766);
     expect(once()).toEqual(ids);
+    expect(Math.max(...ids)).toBeLessThanOrEqual(2 ** 31 - 1); // HAProxy's largest id
+    // Ids past upstream's are hashed too: a server gone from the middle changes few others (a changed id is a reload).
+    const taken = new Set<number>();
+    const without = names.filter((_, i) => i !== 20_000).map((n) => serverId(n, taken));
+    const changed = without.filter((id, i) => id !== ids[i < 20_000 ? i : i + 1]).length;
+    expect(changed).toBeLessThan(names.length / 100);
     // While hashed ids are plentiful, they are upstream's.
     const theirs = new Set<number>();
     for (let i = 0; i < 1000; i++) expect(ids[i]).toBe(reference(names[i]!, theirs));
