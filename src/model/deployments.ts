@@ -51,7 +51,7 @@ export interface GroupMember {
  * A group's apps merged in order, as upstream does pair by pair (mergePair). Two apps, as zdd makes,
  * are merged so; more (with distinct task ids) go through foldMany, which gives the same app without
  * sorting and copying every task gathered so far at each step: 20 000 apps of one task in one group
- * took 6.7 s of one uninterrupted turn.
+ * took 6.7–28 s of one uninterrupted turn.
  */
 function foldGroup(members: readonly GroupMember[]): RoutedApp {
   return members.length > 2 && distinctTaskIds(members) ? foldMany(members) : foldPairwise(members);
@@ -163,12 +163,10 @@ function mergePair(prev: RoutedApp, cur: RoutedApp, curOriginal: MarathonApp): R
     target = parseInt(next.labels['HAPROXY_DEPLOYMENT_TARGET_INSTANCES'] ?? '', 10);
     if (Number.isNaN(target)) target = 0;
   }
-  const oldTasks = [...old.tasks].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const oldTasks = [...old.tasks].sort(byId);
   // Upstream looks at the health checks of the app being merged in, not of `next`.
   const healthyNew =
-    (curOriginal.healthChecks?.length ?? 0) > 0
-      ? next.tasks.filter((t) => t.healthCheckResults?.some((r) => r.alive === true) ?? false).length
-      : (next.instances ?? 0);
+    (curOriginal.healthChecks?.length ?? 0) > 0 ? next.tasks.filter(alive).length : (next.instances ?? 0);
   const drainable = Math.max(0, healthyNew + (old.instances ?? 0) - target);
   const drainCount = Math.min(oldTasks.length, healthyNew, drainable);
   const tasks = [...oldTasks.map((t, i) => (i < drainCount ? { ...t, draining: true } : t)), ...next.tasks];
