@@ -78,7 +78,8 @@ export function plan(
 }
 
 function diffServers(backend: string, before: readonly Server[], after: readonly Server[]): RuntimeOp[] | ReloadReason {
-  const old = new Map(before.map((s) => [s.name, s]));
+  const old = new Map<string, Server>(); // the last of a name, as new Map(entries) keeps: no pair array per server
+  for (const s of before) old.set(s.name, s);
   const ops: RuntimeOp[] = [];
   const seen = new Set<string>();
   for (const s of after) {
