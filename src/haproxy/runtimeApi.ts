@@ -158,22 +158,24 @@ export class RuntimeApi {
   }
 
   async showServersState(backend?: string): Promise<Result<ServerState[]>> {
+    const text = await this.serversStateText(backend);
+    return text.ok ? parseServersState(text.value) : text;
+  }
+
+  /** The names of a backend's servers, from `show servers state` (serverNamesIn). */
+  async serverNames(backend: string): Promise<Result<ReadonlySet<string>>> {
+    const text = await this.serversStateText(backend);
+    return text.ok ? serverNamesIn(text.value) : text;
+  }
+
+  /** HAProxy's answer to `show servers state [backend]`, or its refusal as a failure naming the command. */
+  private async serversStateText(backend: string | undefined): Promise<Result<string>> {
     if (backend !== undefined && !NAME.test(backend)) return err(`invalid backend name ${JSON.stringify(backend)}`);
     const cmd = backend === undefined ? 'show servers state' : `show servers state ${backend}`;
     const answer = await this.opts.channel.send(cmd);
     if (!answer.ok) return answer;
     if (!answer.value.includes('# be_id')) return err(`${cmd}: ${firstLine(answer.value) || 'empty answer'}`);
-    return parseServersState(answer.value);
-  }
-
-  /** The names of a backend's servers, from `show servers state` (serverNamesIn). */
-  async serverNames(backend: string): Promise<Result<ReadonlySet<string>>> {
-    if (!NAME.test(backend)) return err(`invalid backend name ${JSON.stringify(backend)}`);
-    const cmd = `show servers state ${backend}`;
-    const answer = await this.opts.channel.send(cmd);
-    if (!answer.ok) return answer;
-    if (!answer.value.includes('# be_id')) return err(`${cmd}: ${firstLine(answer.value) || 'empty answer'}`);
-    return serverNamesIn(answer.value);
+    return answer;
   }
 
   async showBackends(): Promise<Result<string[]>> {

@@ -48,13 +48,12 @@ export interface GroupMember {
 }
 
 /**
- * A group's apps merged in order, as upstream does pair by pair (mergePair). Two apps, as zdd makes,
- * are merged so; more (with distinct task ids) go through foldMany, which gives the same app without
- * sorting and copying every task gathered so far at each step: 20 000 apps of one task in one group
- * took 6.7–28 s of one uninterrupted turn.
+ * A group's apps merged in order, to the app upstream's pair-by-pair merge (mergePair) gives. With
+ * distinct task ids, through foldMany, which does not sort and copy every task gathered so far at each
+ * step: 20 000 apps of one task in one group took 6.7–28 s of one uninterrupted turn.
  */
 function foldGroup(members: readonly GroupMember[]): RoutedApp {
-  return members.length > 2 && distinctTaskIds(members) ? foldMany(members) : foldPairwise(members);
+  return distinctTaskIds(members) ? foldMany(members) : foldPairwise(members);
 }
 
 /** Upstream's way: mergePair over the group's apps in order (foldMany is tested against it). */
@@ -88,7 +87,7 @@ interface Gathered {
 }
 
 /**
- * mergePair folded over three or more apps with distinct task ids, to the same app. A merge where the
+ * mergePair folded over a group's apps with distinct task ids, to the same app. A merge where the
  * gathered app is the older sorts all gathered tasks by id, drains the first ones, and appends the
  * newer app's tasks; one where the newer app is the older puts its own sorted tasks first. So the
  * merged list is: the tasks put first since the last merge of the first kind (latest first), then

@@ -1,5 +1,5 @@
 /**
- * A deployment group of three or more apps is folded without re-sorting every gathered task at each
+ * A deployment group (with distinct task ids) is folded without re-sorting every gathered task at each
  * step (deployments.ts foldMany). It must give the very app upstream's pair-by-pair merge gives:
  * random groups with ties and both orders of HAPROXY_DEPLOYMENT_STARTED_AT, NEW/TARGET_INSTANCES
  * (garbage included), scaling times, health checks on some apps, alive and dead tasks, empty apps.
