@@ -30,6 +30,7 @@ if (argv.includes('--help') || argv.includes('-h')) {
   --runs N           runs of each whole --dry process (default 5); medians are printed
   --marathon-lb DIR  upstream marathon-lb source tree to compare with (default /tmp/mlb-upstream when present)
   --python PY        Python for upstream (default /usr/bin/python3)
+  --sizes N,N,...    instead: the whole --dry of the first N apps of the file, for each N, both sides
 Prints a side-by-side table (marathon-lb | this | ratio | goal); the last line is JSON.`);
   process.exit(0);
 }
@@ -41,6 +42,10 @@ const runs = Number(take(argv, '--runs') ?? 5);
 const upstream =
   take(argv, '--marathon-lb') ?? (fs.existsSync('/tmp/mlb-upstream/marathon_lb.py') ? '/tmp/mlb-upstream' : undefined);
 const python = take(argv, '--python') ?? '/usr/bin/python3';
+const sizes = take(argv, '--sizes')
+  ?.split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
 if (!argv.includes('--group')) argv.push('--group', 'external');
 
 // A .gz input is unpacked once, outside the timings (both sides read plain JSON).
@@ -57,36 +62,94 @@ interface Run {
   readonly stdout: string;
 }
 function timed(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Run {
-  const r = spawnSync('/usr/bin/time', ['-f', '@@time %e %M', cmd, ...args], {
+  // Wall time read here (time's %e is in 10 ms steps, too coarse for small inputs); peak RSS from time.
+  const start = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '@@time %M', cmd, ...args], {
     env,
     encoding: 'utf8',
     maxBuffer: 1 << 28,
   });
-  const m = /@@time (\S+) (\d+)/.exec(r.stderr);
+  const wallMs = performance.now() - start;
+  const m = /@@time (\d+)/.exec(r.stderr);
   if (r.status !== 0 || m === null)
     throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  return { wallMs: Number(m[1]) * 1000, rssMib: Number(m[2]) / 1024, stdout: r.stdout };
+  return { wallMs, rssMib: Number(m[1]) / 1024, stdout: r.stdout };
+}
+
+const pyEnv = { ...process.env, PYTHONHASHSEED: '0' };
+const driver = path.join(root, 'bench', 'marathon-lb-dry.py');
+const oursOn = (file: string): Run =>
+  timed(process.execPath, [
+    path.join(root, 'dist', 'src', 'bin', 'marathon-lb.js'),
+    '--dry',
+    '--apps-file',
+    file,
+    '--haproxy-config',
+    path.join(outDir, 'haproxy.cfg'),
+    ...argv,
+  ]);
+const theirsOn = (file: string): Run => timed(python, [driver, upstream!, file, ...argv], pyEnv);
+const ratio = (a: number, b: number): string => `${round(a / b)}x`;
+
+if (sizes !== undefined) {
+  sweep(sizes);
+  process.exit(0);
+}
+
+/**
+ * --sizes: the whole --dry at each size, both sides alternated, medians. Small inputs show the fixed
+ * costs: Node's own start (`node -e 0`, printed first) and module loading against Python's.
+ */
+function sweep(counts: readonly number[]): void {
+  const body = JSON.parse(fs.readFileSync(input, 'utf8')) as { apps: unknown[] };
+  const dir = fs.mkdtempSync('/tmp/bench-dry-sizes-');
+  const bare = Array.from({ length: runs }, () => timed(process.execPath, ['-e', '0']));
+  console.log(
+    `input: first N apps of ${appsFile}; ${runs} runs each, medians; node -e 0: ${round(median(bare.map((r) => r.wallMs)))} ms, ${round(median(bare.map((r) => r.rssMib)))} MiB`,
+  );
+  console.log('| apps | marathon-lb wall | this wall | ratio | marathon-lb peak RSS | this peak RSS | ratio |');
+  console.log('|---|---|---|---|---|---|---|');
+  const rows = [];
+  for (const n of counts) {
+    const file = path.join(dir, `apps-${n}.json`);
+    fs.writeFileSync(file, JSON.stringify({ apps: body.apps.slice(0, n) }));
+    const ours: Run[] = [];
+    const theirs: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      ours.push(oursOn(file));
+      if (upstream !== undefined) theirs.push(theirsOn(file));
+    }
+    const row = {
+      apps: Math.min(n, body.apps.length),
+      wall_ms: round(median(ours.map((r) => r.wallMs))),
+      peak_rss_mib: round(median(ours.map((r) => r.rssMib))),
+      marathon_lb:
+        upstream === undefined
+          ? null
+          : {
+              wall_ms: round(median(theirs.map((r) => r.wallMs))),
+              peak_rss_mib: round(median(theirs.map((r) => r.rssMib))),
+            },
+    };
+    rows.push(row);
+    const m = row.marathon_lb;
+    console.log(
+      `| ${row.apps} | ${m ? `${m.wall_ms} ms` : '—'} | ${row.wall_ms} ms | ${m ? ratio(m.wall_ms, row.wall_ms) : '—'} | ${m ? `${m.peak_rss_mib} MiB` : '—'} | ${row.peak_rss_mib} MiB | ${m ? ratio(m.peak_rss_mib, row.peak_rss_mib) : '—'} |`,
+    );
+  }
+  console.log(JSON.stringify({ node_bare: { wall_ms: round(median(bare.map((r) => r.wallMs))) }, sizes: rows }));
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(outDir, { recursive: true, force: true });
+  if (input !== appsFile) fs.rmSync(path.dirname(input), { recursive: true, force: true });
 }
 
 const ours: Run[] = [];
 const theirs: Run[] = [];
 let theirRender: number[] = [];
-const pyEnv = { ...process.env, PYTHONHASHSEED: '0' };
-const driver = path.join(root, 'bench', 'marathon-lb-dry.py');
 for (let i = 0; i < runs; i++) {
   // Alternated, so both see the same load on a shared machine.
-  ours.push(
-    timed(process.execPath, [
-      path.join(root, 'dist', 'src', 'bin', 'marathon-lb.js'),
-      '--dry',
-      '--apps-file',
-      input,
-      '--haproxy-config',
-      path.join(outDir, 'haproxy.cfg'),
-      ...argv,
-    ]),
-  );
-  if (upstream !== undefined) theirs.push(timed(python, [driver, upstream, input, ...argv], pyEnv));
+  ours.push(oursOn(input));
+  if (upstream !== undefined) theirs.push(theirsOn(input));
 }
 if (upstream !== undefined) {
   const r = spawnSync(python, [driver, upstream, input, '--runs', String(Math.max(runs, 5)), ...argv], {
@@ -119,7 +182,6 @@ const mlb =
         peak_rss_mib: round(median(theirs.map((r) => r.rssMib))),
         render_ms: round(median(theirRender)),
       };
-const ratio = (a: number, b: number): string => `${round(a / b)}x`;
 console.log(
   `input: ${appsFile}; ${runs} runs each, medians; marathon-lb: ${upstream ?? 'not run (no source tree; pass --marathon-lb DIR)'}`,
 );
