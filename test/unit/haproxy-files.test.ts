@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { HaproxyFileError, readIfExists, writeAtomic } from '../../src/haproxy/files';
+import fc from 'fast-check';
+import { HaproxyFileError, readIfExists, writeAtomic, writeContent } from '../../src/haproxy/files';
 
 let dir: string;
 beforeEach(() => {
@@ -60,6 +61,39 @@ describe('writeAtomic', () => {
     await expect(writeAtomic(target, 'x')).rejects.toThrow(
       `cannot write ${target}: no such file or directory (ENOENT)`,
     );
+  });
+});
+
+describe('writeContent', () => {
+  // Any UTF-16 unit, lone surrogates included, and line breaks often enough to end slices on them.
+  const unit = fc.oneof(
+    fc.constantFrom('\n', 'a', 'é', '€', '😀', '\ud800', '\udc00'),
+    fc.integer({ min: 0, max: 0xffff }).map((n) => String.fromCharCode(n)),
+  );
+  const text = fc.array(unit, { maxLength: 200 }).map((units) => units.join(''));
+
+  it('writes the bytes Buffer.from gives, whatever the slice size and text', async () => {
+    const file = path.join(dir, 'out');
+    await fc.assert(
+      fc.asyncProperty(text, fc.integer({ min: 2, max: 40 }), async (content, sliceUnits) => {
+        const handle = await fs.promises.open(file, 'w');
+        try {
+          await writeContent(handle, content, sliceUnits);
+        } finally {
+          await handle.close();
+        }
+        expect(fs.readFileSync(file).equals(Buffer.from(content))).toBe(true);
+      }),
+      { seed: 20261202, numRuns: 500 },
+    );
+  });
+
+  it('writes a config of several MiB in slices, byte for byte', async () => {
+    const file = path.join(dir, 'big.cfg');
+    const line = (i: number): string => `  server 10_0_0_${i} 10.0.0.1:${31000 + (i % 30000)} id ${i} check\n`;
+    const content = Array.from({ length: 100_000 }, (_, i) => line(i)).join('') + 'backend é😀\n';
+    await writeAtomic(file, content);
+    expect(fs.readFileSync(file).equals(Buffer.from(content))).toBe(true);
   });
 });
 
