@@ -25,7 +25,9 @@ export interface PollOptions<T> {
    * Bounds the share of time reads take, the source's and the controller's: a tick within `factor`
    * times what the last read cost (by `clock`, reading and handling its value) is skipped too. At
    * 10 000 backends one `show stat` (50 000 rows) keeps HAProxy busy for about a second, and the
-   * requests through it wait. Absent: ticks only.
+   * requests through it wait. Only reads that answered or timed out count: a read that failed
+   * (HAProxy starting, its socket refusing) cost it nothing, and the next tick reads again. Absent:
+   * ticks only.
    */
   readonly share?: { readonly factor: number; readonly clock: () => number };
   /**
@@ -53,17 +55,22 @@ export function pollEvery<T>(
         exhaustMap(() => {
           if (o.scheduler.now() < notBefore) return EMPTY;
           const began = o.share?.clock() ?? 0;
+          let timedOut = false;
           return defer(read).pipe(
             timeout({
               first: o.timeoutMs,
               scheduler: o.scheduler,
-              with: () => of<Polled<T>>(err(`no answer within ${o.timeoutMs} ms`)),
+              with: () => {
+                timedOut = true;
+                return of<Polled<T>>(err(`no answer within ${o.timeoutMs} ms`));
+              },
             }),
             map((r): Polled<T> => r),
             catchError((e: unknown) => of<Polled<T>>(err(e instanceof Error ? e.message : String(e)))),
             tap((r) => {
               subscriber.next(r);
-              const shared = o.share === undefined ? 0 : (o.share.factor - 1) * (o.share.clock() - began);
+              const share = r.ok || timedOut ? o.share : undefined;
+              const shared = share === undefined ? 0 : (share.factor - 1) * (share.clock() - began);
               notBefore = o.scheduler.now() + Math.max(shared, o.spacing?.(r) ?? 0);
             }),
           );

@@ -52,6 +52,33 @@ describe('pollEvery (the show stat polling stage)', () => {
     });
   });
 
+  it('with a share, a failed read holds nothing back (it cost the source nothing); a timed-out one does', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable, flush }) => {
+      const started: number[] = [];
+      let cost = 0;
+      const clock = (): number => (cost += 4);
+      const x: Polled<string> = { ok: false, error: 'cannot talk to HAProxy: ECONNRESET' };
+      const reads = [
+        () => cold('--(x|)', { x }), // HAProxy starting: refused
+        () => cold<Polled<string>>('-'), // HAProxy too busy to answer in time
+        () => cold('--(a|)', { a }),
+      ];
+      const polled = pollEvery(
+        () => {
+          started.push(ts.now());
+          return reads[started.length - 1]!();
+        },
+        { intervalMs: 10, timeoutMs: 5, scheduler: ts, share: { factor: 5, clock } },
+      );
+      const f: Polled<string> = { ok: false, error: 'no answer within 5 ms' };
+      expectObservable(polled, '^ 49ms !').toBe('--x 12ms f 26ms a', { x, f, a });
+      flush();
+      // The refusal at 2 leaves the tick at 10 free; the timeout at 15 waits 4 × 4 more: 20 and 30 skipped.
+      expect(started).toEqual([0, 10, 40]);
+    });
+  });
+
   it('with a spacing, the next read waits as long as the last value asks', () => {
     const ts = newScheduler();
     ts.run(({ cold, expectObservable, flush }) => {
