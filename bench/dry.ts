@@ -1,10 +1,12 @@
 /**
  * npm run bench:dry -- [--apps-file FILE] [--runs N] [--marathon-lb DIR] [--python PY] [marathon-lb flags]
- * The whole `marathon-lb --dry --apps-file FILE` process, N times, wall time and peak RSS read by
- * /usr/bin/time (the process tree's max RSS). With --marathon-lb (upstream source tree, default
+ * The whole `marathon-lb --dry --apps-file FILE` process, N times: wall time around it, peak RSS read
+ * by /usr/bin/time (the process tree's max RSS). With --marathon-lb (upstream source tree, default
  * /tmp/mlb-upstream when present) the same for upstream's marathon_lb.py through
  * bench/marathon-lb-dry.py, plus its in-process render times and ours (bench:render), side by side.
  * The last line is JSON: {wall_ms, peak_rss_mib, marathon_lb: {...} | null}, medians.
+ * With --sizes N,N,…, instead: the whole --dry of the first N apps of the file at each size, both sides,
+ * after `node -e 0` as the floor; the last line is JSON {node_bare, sizes: [{apps, wall_ms, …}]}.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -137,7 +139,11 @@ function sweep(counts: readonly number[]): void {
       `| ${row.apps} | ${m ? `${m.wall_ms} ms` : '—'} | ${row.wall_ms} ms | ${m ? ratio(m.wall_ms, row.wall_ms) : '—'} | ${m ? `${m.peak_rss_mib} MiB` : '—'} | ${row.peak_rss_mib} MiB | ${m ? ratio(m.peak_rss_mib, row.peak_rss_mib) : '—'} |`,
     );
   }
-  console.log(JSON.stringify({ node_bare: { wall_ms: round(median(bare.map((r) => r.wallMs))) }, sizes: rows }));
+  const nodeBare = {
+    wall_ms: round(median(bare.map((r) => r.wallMs))),
+    peak_rss_mib: round(median(bare.map((r) => r.rssMib))),
+  };
+  console.log(JSON.stringify({ node_bare: nodeBare, sizes: rows }));
   fs.rmSync(dir, { recursive: true, force: true });
   fs.rmSync(outDir, { recursive: true, force: true });
   if (input !== appsFile) fs.rmSync(path.dirname(input), { recursive: true, force: true });
