@@ -25,9 +25,10 @@ export interface PollOptions<T> {
    * Bounds the share of time reads take, the source's and the controller's: a tick within `factor`
    * times what the last read cost (by `clock`, reading and handling its value) is skipped too. At
    * 10 000 backends one `show stat` (50 000 rows) keeps HAProxy busy for about a second, and the
-   * requests through it wait. Only reads that answered or timed out count: a read that failed
-   * (HAProxy starting, its socket refusing) cost it nothing, and the next tick reads again. Absent:
-   * ticks only.
+   * requests through it wait. A read refused at once (within a quarter of `timeoutMs`: HAProxy
+   * starting, its socket gone) cost the source nothing and does not count: the next tick reads
+   * again. One that answered, timed out or failed late (cut off mid-answer by a reload) counts.
+   * Absent: ticks only.
    */
   readonly share?: { readonly factor: number; readonly clock: () => number };
   /**
@@ -55,6 +56,7 @@ export function pollEvery<T>(
         exhaustMap(() => {
           if (o.scheduler.now() < notBefore) return EMPTY;
           const began = o.share?.clock() ?? 0;
+          const startedAt = o.scheduler.now();
           let timedOut = false;
           return defer(read).pipe(
             timeout({
@@ -69,7 +71,8 @@ export function pollEvery<T>(
             catchError((e: unknown) => of<Polled<T>>(err(e instanceof Error ? e.message : String(e)))),
             tap((r) => {
               subscriber.next(r);
-              const share = r.ok || timedOut ? o.share : undefined;
+              const refused = !r.ok && !timedOut && o.scheduler.now() - startedAt < o.timeoutMs / 4;
+              const share = refused ? undefined : o.share;
               const shared = share === undefined ? 0 : (share.factor - 1) * (share.clock() - began);
               notBefore = o.scheduler.now() + Math.max(shared, o.spacing?.(r) ?? 0);
             }),

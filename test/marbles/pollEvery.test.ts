@@ -52,16 +52,18 @@ describe('pollEvery (the show stat polling stage)', () => {
     });
   });
 
-  it('with a share, a failed read holds nothing back (it cost the source nothing); a timed-out one does', () => {
+  it('with a share, a read refused at once holds nothing back; a timed-out one or one failing late does', () => {
     const ts = newScheduler();
     ts.run(({ cold, expectObservable, flush }) => {
       const started: number[] = [];
       let cost = 0;
       const clock = (): number => (cost += 4);
       const x: Polled<string> = { ok: false, error: 'cannot talk to HAProxy: ECONNRESET' };
+      const y: Polled<string> = { ok: false, error: 'the answer ended early' };
       const reads = [
-        () => cold('--(x|)', { x }), // HAProxy starting: refused
+        () => cold('(x|)', { x }), // HAProxy starting: refused at once
         () => cold<Polled<string>>('-'), // HAProxy too busy to answer in time
+        () => cold('----(y|)', { y }), // cut off after 4 ms of answering (a reload)
         () => cold('--(a|)', { a }),
       ];
       const polled = pollEvery(
@@ -72,10 +74,11 @@ describe('pollEvery (the show stat polling stage)', () => {
         { intervalMs: 10, timeoutMs: 5, scheduler: ts, share: { factor: 5, clock } },
       );
       const f: Polled<string> = { ok: false, error: 'no answer within 5 ms' };
-      expectObservable(polled, '^ 49ms !').toBe('--x 12ms f 26ms a', { x, f, a });
+      expectObservable(polled, '^ 69ms !').toBe('x 14ms f 28ms y 17ms a', { x, f, y, a });
       flush();
-      // The refusal at 2 leaves the tick at 10 free; the timeout at 15 waits 4 × 4 more: 20 and 30 skipped.
-      expect(started).toEqual([0, 10, 40]);
+      // The refusal leaves the tick at 10 free; the timeout at 15 waits 4 × 4 more (20 and 30 skipped);
+      // the late failure at 44 too (50 skipped).
+      expect(started).toEqual([0, 10, 40, 60]);
     });
   });
 
