@@ -57,21 +57,18 @@ export function pollEvery<T>(
           if (o.scheduler.now() < notBefore) return EMPTY;
           const began = o.share?.clock() ?? 0;
           const startedAt = o.scheduler.now();
-          let timedOut = false;
           return defer(read).pipe(
             timeout({
               first: o.timeoutMs,
               scheduler: o.scheduler,
-              with: () => {
-                timedOut = true;
-                return of<Polled<T>>(err(`no answer within ${o.timeoutMs} ms`));
-              },
+              with: () => of<Polled<T>>(err(`no answer within ${o.timeoutMs} ms`)),
             }),
             map((r): Polled<T> => r),
             catchError((e: unknown) => of<Polled<T>>(err(e instanceof Error ? e.message : String(e)))),
             tap((r) => {
               subscriber.next(r);
-              const refused = !r.ok && !timedOut && o.scheduler.now() - startedAt < o.timeoutMs / 4;
+              // A timeout ends at timeoutMs, so only an early failure is a refusal.
+              const refused = !r.ok && o.scheduler.now() - startedAt < o.timeoutMs / 4;
               const share = refused ? undefined : o.share;
               const shared = share === undefined ? 0 : (share.factor - 1) * (share.clock() - began);
               notBefore = o.scheduler.now() + Math.max(shared, o.spacing?.(r) ?? 0);
