@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import type { FastEvent, FastState } from '../../src/reconcile/fastApply';
-import { applyEvent, fastApply } from '../../src/reconcile/fastApply';
+import { applyEvent, fastApply, fastApplyAll } from '../../src/reconcile/fastApply';
 import { toModel, type ModelOptions } from '../../src/model/services';
 import type { MarathonApp, MarathonTask } from '../../src/marathon/types';
 import { plan } from '../../src/reconcile/plan';
@@ -189,6 +189,70 @@ describe('fast path = full rebuild', () => {
     expect(fast).toBeGreaterThan(500);
     expect(withOps).toBeGreaterThan(150);
     expect(refused).toBeGreaterThan(0);
+  });
+
+  it('applies random batches of events as one at a time would, each routed app rebuilt once', () => {
+    let batches = 0;
+    let together = 0; // batches with several events of one app, all applied
+    let someRefused = 0;
+    fc.assert(
+      fc.property(
+        appsArb.chain((apps) =>
+          fc.tuple(
+            fc.constant(apps),
+            fc.array(fc.array(eventArb(apps.length), { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }),
+            optsArb,
+          ),
+        ),
+        ([apps, eventBatches, opts]) => {
+          const ctx = { resolve };
+          let state: FastState = { apps, model: toModel(apps, opts, ctx) };
+          for (const events of eventBatches) {
+            batches += 1;
+            const r = fastApplyAll(state, events, opts, ctx);
+            // What it served is what a full rebuild of the apps list it left serves, with the same backends.
+            expect(r.state.model.services).toEqual(toModel(r.state.apps, opts, ctx).services);
+            expect(r.state.model.services.map((s) => s.backend)).toEqual(state.model.services.map((s) => s.backend));
+            const changed = new Set(r.changed.map((s) => s.backend));
+            const p = plan(
+              state.model.services.filter((s) => changed.has(s.backend)),
+              r.changed,
+            );
+            expect(p.reloadReasons).toEqual([]);
+            // Each app took all its events, or (refused) the events before one: never a later one without an earlier.
+            for (let i = 0; i < state.apps.length; i++) {
+              const id = state.apps[i]!.id;
+              const own = events.filter((e) => e.appId === id);
+              const prefixes = [state.apps];
+              for (const e of own) prefixes.push(applyEvent(prefixes[prefixes.length - 1]!, e) ?? prefixes[0]!);
+              const took = r.refused.has(id) ? prefixes.map((l) => l[i]) : [prefixes[prefixes.length - 1]![i]];
+              expect(took).toContainEqual(r.state.apps[i]);
+            }
+            // Where one event at a time takes them all, the batch takes them all and serves the same.
+            let seq = state;
+            let all = true;
+            for (const e of events) {
+              const one = fastApply(seq, e, opts, ctx);
+              if (!one.ok) all = false;
+              else seq = one.value.state;
+            }
+            if (all) {
+              expect(r.refused.size).toBe(0);
+              expect(r.state.model.services).toEqual(seq.model.services);
+            }
+            if (r.refused.size > 0) someRefused += 1;
+            const counts = new Map<string, number>();
+            for (const e of events) counts.set(e.appId, (counts.get(e.appId) ?? 0) + 1);
+            if ([...counts].some(([id, n]) => n > 1 && !r.refused.has(id))) together += 1;
+            state = r.state;
+          }
+        },
+      ),
+      { numRuns: 300, seed: 21 },
+    );
+    expect(batches).toBeGreaterThan(500);
+    expect(together).toBeGreaterThan(100);
+    expect(someRefused).toBeGreaterThan(0);
   });
 
   it('leaves unknown apps and health changes of unknown tasks to the snapshot', () => {
