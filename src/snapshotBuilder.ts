@@ -1,5 +1,6 @@
 import type { FastEvent } from './reconcile/fastApply';
-import { fastApply, indexForEventsSteps } from './reconcile/fastApply';
+import { fastApplyAll, indexForEventsSteps } from './reconcile/fastApply';
+import type { FastBuilt } from './reconcile/fastPath';
 import { serverLinesByBackend } from './haproxy/configText';
 import { resolverFrom } from './marathon/resolveHosts';
 import { sameData } from './model/equality';
@@ -97,45 +98,90 @@ export function snapshotBuilder(
 }
 
 /**
- * The event fast path's build: `event` applied to the apps `base` was built from, the one routed app
- * it concerns rebuilt (src/reconcile/fastApply.ts). Only that app's services are rendered (their server
- * lines, for the runtime API); the config text stays the one HAProxy last read, since a fast state
- * changes servers at runtime only (the next snapshot writes the file). Or why it is left to the snapshot.
+ * The event fast path's build: `events` applied in turn to the apps `base` was built from, each
+ * routed app they concern rebuilt once (src/reconcile/fastApply.ts). Only those apps' services are
+ * rendered (their server lines, for the runtime API); the config text stays the one HAProxy last
+ * read, since a fast state changes servers at runtime only (the next snapshot writes the file). Apps
+ * whose events cannot be applied so are left to the snapshot, with why.
  */
-export function fastBuilder(d: SnapshotBuilderDeps): (event: FastEvent, base: DesiredState) => Result<DesiredState> {
+export function fastBuilder(d: SnapshotBuilderDeps): (events: readonly FastEvent[], base: DesiredState) => FastBuilt {
   const { templates, modelOpts, renderOpts, health, renderCache } = d;
-  return (event, base) => {
+  return (events, base) => {
     const source = base.source;
-    if (source === undefined) return err('the applied state has no apps to apply events to');
+    if (source === undefined)
+      return {
+        state: null,
+        refused: new Map(events.map((e) => [e.appId, 'the applied state has no apps to apply events to'])),
+      };
     const resolve = resolverFrom(source.hosts);
-    // A host the last snapshot did not resolve: the snapshot resolves it.
-    if (event.type === 'status_update_event' && event.host !== undefined && resolve(event.host) === undefined) {
-      return err(`app ${event.appId}: host ${event.host} not resolved yet`);
+    const ctx = { resolve, rememberedHealth: health.view, files: fileChecks(), idChains: d.servers.idChains };
+    // A host the last snapshot did not resolve: the snapshot resolves it (and the app's later events).
+    const refused = new Map<string, string>();
+    const unresolved = new Map<string, FastEvent>(); // app → its first event with such a host
+    for (const e of events) {
+      if (unresolved.has(e.appId) || e.type !== 'status_update_event' || e.host === undefined) continue;
+      if (resolve(e.host) !== undefined) continue;
+      unresolved.set(e.appId, e);
+      refused.set(e.appId, `app ${e.appId}: host ${e.host} not resolved yet`);
     }
-    const r = fastApply({ apps: source.apps, model: base.model }, event, modelOpts, {
-      resolve,
-      rememberedHealth: health.view,
-      files: fileChecks(),
-      idChains: d.servers.idChains,
-    });
-    if (!r.ok) return r;
-    const part = renderConfig(r.value.changed, templates, renderOpts, renderCache);
-    if (part.problems.length > 0) return err(`app ${event.appId}: ${part.problems.map((p) => p.message).join('; ')}`);
+    /** The events before each app's first unresolved host. */
+    const applicable = (list: readonly FastEvent[]): FastEvent[] => {
+      const stopped = new Set<string>();
+      return list.filter((e) => {
+        if (unresolved.get(e.appId) === e) stopped.add(e.appId);
+        return !stopped.has(e.appId);
+      });
+    };
+    const fast = { apps: source.apps, model: base.model };
+    let r = fastApplyAll(fast, applicable(events), modelOpts, ctx);
+    let part = renderConfig(r.changed, templates, renderOpts, renderCache);
+    if (part.problems.length > 0) {
+      // Rare (the snapshot rendered these apps): find the apps whose services do not render, alone.
+      const unrendered = new Set<string>();
+      for (const appId of new Set(events.map((e) => e.appId))) {
+        const alone = fastApplyAll(fast, applicable(events.filter((e) => e.appId === appId)), modelOpts, ctx);
+        const problems = renderConfig(alone.changed, templates, renderOpts, renderCache).problems;
+        if (problems.length === 0) continue;
+        unrendered.add(appId);
+        refused.set(appId, `app ${appId}: ${problems.map((p) => p.message).join('; ')}`);
+      }
+      r = fastApplyAll(
+        fast,
+        applicable(events).filter((e) => !unrendered.has(e.appId)),
+        modelOpts,
+        ctx,
+      );
+      part = renderConfig(r.changed, templates, renderOpts, renderCache);
+      if (part.problems.length > 0) {
+        const why = `${part.problems.map((p) => `app ${p.appId}: ${p.message}`).join('; ')}`;
+        return { state: null, refused: new Map(events.map((e) => [e.appId, why])) };
+      }
+    }
+    for (const [app, why] of r.refused) if (!refused.has(app)) refused.set(app, why);
+    if (r.state === fast) return { state: null, refused };
     const lines = new Map(source.serverLines);
     for (const [backend, servers] of serverLinesByBackend(part.config)) lines.set(backend, servers);
-    return ok({
-      model: r.value.state.model,
-      rendered: base.rendered,
-      source: { apps: r.value.state.apps, hosts: source.hosts, fast: true, serverLines: lines },
-    });
+    return {
+      state: {
+        model: r.state.model,
+        rendered: base.rendered,
+        source: { apps: r.state.apps, hosts: source.hosts, fast: true, serverLines: lines },
+      },
+      refused,
+    };
   };
 }
+
+/** Events applied together when a snapshot is replayed, between two steps (a burst: a few rebuilds of each app, not one per event). */
+const REPLAYED_PER_STEP = 256;
 
 /**
  * A snapshot is older than the events that arrived while it was fetched (at 10 000 apps the fetch
  * takes seconds): those the fast path applied meanwhile are applied again to it, so it does not take
- * back servers HAProxy already runs, only to add them at the next snapshot. The result is rendered
- * in full (with the live caches): it is written, and may be reloaded, like any snapshot.
+ * back servers HAProxy already runs, only to add them at the next snapshot. An app whose event
+ * cannot be applied keeps what the snapshot says (its later events too: built without the refused
+ * one, they could serve a task it ended). The result is rendered in full (with the live caches): it
+ * is written, and may be reloaded, like any snapshot.
  */
 export function fastReplay(
   d: SnapshotBuilderDeps,
@@ -153,12 +199,14 @@ export function fastReplay(
     let fast = { apps: source.apps, model: state.model };
     let changed = false; // an event the snapshot did not show yet
     const byBackend = new Map(state.model.services.map((s) => [s.backend, s]));
-    for (const event of events) {
+    const refused = new Set<string>();
+    for (let i = 0; i < events.length; i += REPLAYED_PER_STEP) {
       yield;
-      const r = fastApply(fast, event, modelOpts, ctx);
-      if (!r.ok) continue;
-      fast = r.value.state;
-      for (const svc of r.value.changed) {
+      const some = events.slice(i, i + REPLAYED_PER_STEP).filter((e) => !refused.has(e.appId));
+      const r = fastApplyAll(fast, some, modelOpts, ctx);
+      for (const app of r.refused.keys()) refused.add(app);
+      fast = r.state;
+      for (const svc of r.changed) {
         if (!sameData(byBackend.get(svc.backend)?.servers, svc.servers)) changed = true;
         byBackend.set(svc.backend, svc);
       }

@@ -108,7 +108,7 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
         report({
           kind: 'fast-path',
           outcome: 'refused',
-          detail: `${work.fast.eventType} of app ${work.fast.appId}: needs a reload`,
+          detail: `${work.fast.what}: needs a reload`,
         });
         return of('unchanged' as const);
       }
@@ -157,7 +157,7 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
             report({
               kind: 'fast-path',
               outcome: 'applied',
-              detail: `${work.fast.eventType} of app ${work.fast.appId}`,
+              detail: work.fast.what,
             });
         }),
       );

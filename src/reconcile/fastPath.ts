@@ -1,8 +1,8 @@
-import { EMPTY, Observable, mergeMap, of } from 'rxjs';
+import { EMPTY, Observable, filter, mergeMap, of, type SchedulerLike } from 'rxjs';
 import type { FastEvent } from './fastApply';
 import type { MarathonEvent } from '../marathon/eventTypes';
 import type { DesiredState } from './applyPort';
-import type { Result } from '../result';
+import { batchPerTurn } from '../streams/batchPerTurn';
 
 /** Work for the apply sink made from one event, without a snapshot. */
 export interface FastWork {
@@ -10,15 +10,25 @@ export interface FastWork {
   readonly state: DesiredState;
   readonly triggeredAt: number;
   readonly fetchedAt: number;
-  readonly fast: { readonly eventType: string; readonly appId: string };
+  readonly fast: { readonly what: string };
+}
+
+/** What the fast path's build made of a batch of events. */
+export interface FastBuilt {
+  /** The base with the events applied (all but those of the refused apps); null when none was. */
+  readonly state: DesiredState | null;
+  /** Apps left to the snapshot, with why: their refused event and their later ones were not applied. */
+  readonly refused: ReadonlyMap<string, string>;
 }
 
 export interface FastPathDeps {
   /** What HAProxy runs now (the applied state), or null before the first apply. */
   readonly current: () => DesiredState | null;
-  /** Pure: the event applied to a state, or why the snapshot must decide. */
-  readonly build: (event: FastEvent, base: DesiredState) => Result<DesiredState>;
+  /** Pure: the events applied to a state in turn, and the apps whose events the snapshot must decide. */
+  readonly build: (events: readonly FastEvent[], base: DesiredState) => FastBuilt;
   readonly now: () => number;
+  /** Events that arrive in one turn of it are built together (batchPerTurn). */
+  readonly scheduler: SchedulerLike;
   readonly onRefused?: (event: FastEvent, reason: string) => void;
 }
 
@@ -26,12 +36,14 @@ export const isFast = (e: MarathonEvent): e is FastEvent =>
   e.type === 'status_update_event' || e.type === 'health_status_changed_event';
 
 /**
- * Task and health events → complete desired states, at once (no debounce, no fetch). Each builds on
- * the newest state this stage made while HAProxy runs one of its states or one still pending in the
- * apply sink (newest wins there, so a dropped one's change is carried by the next); once a snapshot
- * was applied, it starts again from that. Everything else, and every refusal, is the snapshot's —
- * and so are the app's later events until a snapshot is applied: built on a state without the
- * refused one, they would undo it (a task killed, then another started: the dead one served again).
+ * Task and health events → complete desired states, at once (no debounce, no fetch). The events of
+ * one turn of the scheduler are built together (a burst is a few builds, not one per event). Each
+ * build is on the newest state this stage made while HAProxy runs one of its states or one still
+ * pending in the apply sink (newest wins there, so a dropped one's change is carried by the next);
+ * once a snapshot was applied, it starts again from that. Everything else, and every refusal, is the
+ * snapshot's — and so are the app's later events until a snapshot is applied: built on a state
+ * without the refused one, they would undo it (a task killed, then another started: the dead one
+ * served again).
  */
 export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent>) => Observable<FastWork> {
   return (events$) =>
@@ -42,35 +54,52 @@ export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent
       const leftToSnapshot = new Map<string, DesiredState>(); // app → what HAProxy ran when its event was refused
       return events$
         .pipe(
-          mergeMap((event) => {
-            if (!isFast(event)) return EMPTY;
+          filter(isFast),
+          batchPerTurn(deps.scheduler),
+          mergeMap((batch) => {
             const current = deps.current();
             if (current === null) return EMPTY;
-            const refuse = (reason: string): Observable<never> => {
-              leftToSnapshot.set(event.appId, current);
-              deps.onRefused?.(event, reason);
-              return EMPTY;
-            };
             for (const [app, at] of leftToSnapshot)
               if (current !== at && !made.has(current)) leftToSnapshot.delete(app);
-            if (leftToSnapshot.has(event.appId))
-              return refuse(`app ${event.appId}: an earlier event of it is left to the snapshot`);
+            const events = batch.filter((event) => {
+              if (!leftToSnapshot.has(event.appId)) return true;
+              deps.onRefused?.(event, `app ${event.appId}: an earlier event of it is left to the snapshot`);
+              return false;
+            });
+            if (events.length === 0) return EMPTY;
             const base = newest !== null && (made.has(current) || current === baseOfNewest) ? newest : current;
-            const built = deps.build(event, base);
-            if (!built.ok) return refuse(built.error);
-            made.add(built.value);
-            newest = built.value;
+            const built = deps.build(events, base);
+            if (built.refused.size > 0) {
+              const firstOf = new Map<string, FastEvent>();
+              for (const e of events) if (!firstOf.has(e.appId)) firstOf.set(e.appId, e);
+              for (const [app, reason] of built.refused) {
+                leftToSnapshot.set(app, current);
+                deps.onRefused?.(firstOf.get(app)!, reason);
+              }
+            }
+            if (built.state === null) return EMPTY;
+            made.add(built.state);
+            newest = built.state;
             baseOfNewest = current;
             const at = deps.now();
+            const applied = events.filter((e) => !built.refused.has(e.appId));
             return of<FastWork>({
               kind: 'desired',
-              state: built.value,
+              state: built.state,
               triggeredAt: at,
               fetchedAt: at,
-              fast: { eventType: event.eventType, appId: event.appId },
+              fast: { what: describeEvents(applied.length > 0 ? applied : events) },
             });
           }),
         )
         .subscribe(subscriber);
     });
+}
+
+/** "status_update_event of app /a" for one event; for several, how many and of which apps. */
+function describeEvents(events: readonly FastEvent[]): string {
+  if (events.length === 1) return `${events[0]!.eventType} of app ${events[0]!.appId}`;
+  const apps = [...new Set(events.map((e) => e.appId))];
+  const named = apps.length <= 3 ? apps.join(', ') : `${apps.slice(0, 3).join(', ')} and ${apps.length - 3} more`;
+  return `${events.length} task and health events of app${apps.length > 1 ? 's' : ''} ${named}`;
 }

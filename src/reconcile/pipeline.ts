@@ -97,8 +97,8 @@ export type Work =
       readonly state: DesiredState;
       readonly triggeredAt: number;
       readonly fetchedAt: number;
-      /** Built by the event fast path from this event (no snapshot). */
-      readonly fast?: { readonly eventType: string; readonly appId: string };
+      /** Built by the event fast path from these events (no snapshot). */
+      readonly fast?: { readonly what: string };
     }
   | { readonly kind: 'reload-existing' };
 
@@ -280,6 +280,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
               current: () => applied.current,
               build: fast,
               now,
+              scheduler,
               onRefused: (e, reason) =>
                 report({ kind: 'fast-path', outcome: 'refused', detail: `${e.eventType}: ${reason}` }),
             }),
@@ -356,14 +357,8 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       const from = current === null ? undefined : upTo.get(current);
       if (current === null || from === undefined || fast === undefined) return work;
       try {
-        let state = current;
-        const refused = new Set<string>(); // an app's later events wait for the snapshot with it
-        for (const r of recent) {
-          if (r.seq <= from || refused.has(r.event.appId)) continue;
-          const built = fast(r.event, state);
-          if (built.ok) state = built.value;
-          else refused.add(r.event.appId);
-        }
+        const events = recent.filter((r) => r.seq > from).map((r) => r.event);
+        const state = events.length === 0 ? current : (fast(events, current).state ?? current);
         upTo.set(state, seq);
         return { ...work, state };
       } catch (e) {

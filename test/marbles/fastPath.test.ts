@@ -6,7 +6,7 @@ import type { FastEvent } from '../../src/reconcile/fastApply';
 import type { Server, Service } from '../../src/model/types';
 import { AppliedState } from '../../src/reconcile/appliedState';
 import type { DesiredState } from '../../src/reconcile/applyPort';
-import { fastPath, type FastWork } from '../../src/reconcile/fastPath';
+import { fastPath, type FastBuilt, type FastWork } from '../../src/reconcile/fastPath';
 import { pipeline, type PipelineEvent } from '../../src/reconcile/pipeline';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { makeService, VIRTUAL_TIMING } from '../support/fixtures';
@@ -45,15 +45,31 @@ const started = (n: number, appId = '/a'): MarathonEvent => ({
   ports: [31000 + n],
 });
 const posted: MarathonEvent = { type: 'api_post_event', eventType: 'api_post_event', appId: '/a' };
-/** The fake build: a started task of /a joins the base's servers; any other app is unknown. */
-const build = (e: FastEvent, base: DesiredState): Result<DesiredState> => {
+/** The fake build of one event: a started task of /a joins the base's servers; any other app is unknown. */
+const buildOne = (e: FastEvent, base: DesiredState): Result<DesiredState> => {
   if (e.appId !== '/a' || e.type !== 'status_update_event') return err(`app ${e.appId}: unknown`);
   return ok(stateOf([...tasksOf(base), Number(e.taskId.slice(1))], true));
 };
+/** A fake build of a batch from one of an event: the events in turn; an app refused takes no later event. */
+const inTurn =
+  (one: (e: FastEvent, base: DesiredState) => Result<DesiredState>) =>
+  (events: readonly FastEvent[], base: DesiredState): FastBuilt => {
+    let state: DesiredState | null = null;
+    const refused = new Map<string, string>();
+    for (const e of events) {
+      if (refused.has(e.appId)) continue;
+      const r = one(e, state ?? base);
+      if (r.ok) state = r.value;
+      else refused.set(e.appId, r.error);
+    }
+    return { state, refused };
+  };
+const build = inTurn(buildOne);
 
 describe('fastPath stage', () => {
   it('turns task events of known apps into work at once, each building on the last; leaves the rest to the snapshot', () => {
-    newScheduler().run(({ hot, expectObservable, flush }) => {
+    const t = newScheduler();
+    t.run(({ hot, expectObservable, flush }) => {
       const applied = stateOf([1]);
       const refused: string[] = [];
       const seen: number[][] = [];
@@ -65,13 +81,13 @@ describe('fastPath stage', () => {
         c: started(4),
       });
       const out = events.pipe(
-        fastPath({ current: () => applied, build, now: () => 7, onRefused: (_e, r) => refused.push(r) }),
+        fastPath({ current: () => applied, build, now: () => 7, scheduler: t, onRefused: (_e, r) => refused.push(r) }),
         tap((w) => seen.push(tasksOf(w.state))),
       );
-      expectObservable(out.pipe(map((w: FastWork) => w.fast.eventType))).toBe('-a---b---c', {
-        a: 'status_update_event',
-        b: 'status_update_event',
-        c: 'status_update_event',
+      expectObservable(out.pipe(map((w: FastWork) => w.fast.what))).toBe('-a---b---c', {
+        a: 'status_update_event of app /a',
+        b: 'status_update_event of app /a',
+        c: 'status_update_event of app /a',
       });
       flush();
       // Nothing was applied meanwhile: each builds on the previous one (the sink keeps only the newest).
@@ -85,19 +101,27 @@ describe('fastPath stage', () => {
   });
 
   it("once an app's event is refused, its later events are the snapshot's too, until a snapshot is applied", () => {
-    newScheduler().run(({ hot, cold, flush }) => {
+    const t = newScheduler();
+    t.run(({ hot, cold, flush }) => {
       let applied: DesiredState = stateOf([1]);
       const refused: string[] = [];
       const seen: number[][] = [];
       // Task 1 killed (the fake build refuses it, as removing an app's last task removes its backend),
       // then task 2 started: built on [1], it would serve the killed task 1 again.
       const killed: MarathonEvent = { ...started(1), taskStatus: 'TASK_KILLED' } as MarathonEvent;
-      const refusing = (e: FastEvent, base: DesiredState): Result<DesiredState> =>
-        e.type === 'status_update_event' && e.taskStatus === 'TASK_KILLED' ? err('backend-removed') : build(e, base);
+      const refusing = inTurn((e: FastEvent, base: DesiredState) =>
+        e.type === 'status_update_event' && e.taskStatus === 'TASK_KILLED' ? err('backend-removed') : buildOne(e, base),
+      );
       const events = hot<MarathonEvent>('-k-a-----b', { k: killed, a: started(2), b: started(3) });
       events
         .pipe(
-          fastPath({ current: () => applied, build: refusing, now: () => 0, onRefused: (_e, r) => refused.push(r) }),
+          fastPath({
+            current: () => applied,
+            build: refusing,
+            now: () => 0,
+            scheduler: t,
+            onRefused: (_e, r) => refused.push(r),
+          }),
         )
         .subscribe((w) => seen.push(tasksOf(w.state)));
       cold('-----x').subscribe(() => (applied = stateOf([2]))); // the snapshot: task 1 gone, task 2 there
@@ -107,13 +131,51 @@ describe('fastPath stage', () => {
     });
   });
 
+  it('builds the events of one turn together: a burst is one build and one work', () => {
+    const t = newScheduler();
+    t.run(({ hot, expectObservable, flush }) => {
+      const applied = stateOf([1]);
+      const batches: number[] = [];
+      const refused: string[] = [];
+      const counting = (events: readonly FastEvent[], base: DesiredState): FastBuilt => {
+        batches.push(events.length);
+        return build(events, base);
+      };
+      const events = hot<MarathonEvent>('-(abpuc)--d', {
+        a: started(2),
+        b: started(3),
+        p: posted,
+        u: started(9, '/other'),
+        c: started(4),
+        d: started(5),
+      });
+      const out = events.pipe(
+        fastPath({
+          current: () => applied,
+          build: counting,
+          now: () => 0,
+          scheduler: t,
+          onRefused: (_e, r) => refused.push(r),
+        }),
+      );
+      expectObservable(out.pipe(map((w) => [w.fast.what, tasksOf(w.state).join(',')]))).toBe('-x--------y', {
+        x: ['3 task and health events of app /a', '1,2,3,4'],
+        y: ['status_update_event of app /a', '1,2,3,4,5'],
+      });
+      flush();
+      expect(batches).toEqual([4, 1]); // the api_post_event is not the fast path's
+      expect(refused).toEqual(['app /other: unknown']);
+    });
+  });
+
   it('does nothing before the first apply, and starts again from a snapshot once one was applied', () => {
-    newScheduler().run(({ hot, cold, flush }) => {
+    const t = newScheduler();
+    t.run(({ hot, cold, flush }) => {
       let applied: DesiredState | null = null;
       const seen: number[][] = [];
       const events = hot<MarathonEvent>('-a-b-c-----d', { a: started(2), b: started(3), c: started(4), d: started(6) });
       events
-        .pipe(fastPath({ current: () => applied, build, now: () => 0 }))
+        .pipe(fastPath({ current: () => applied, build, now: () => 0, scheduler: t }))
         .subscribe((w) => seen.push(tasksOf(w.state)));
       // The first snapshot [1] is applied at frame 2; a later snapshot [1, 5] at frame 8.
       cold('--x-----y').subscribe((v) => (applied = v === 'x' ? stateOf([1]) : stateOf([1, 5])));
