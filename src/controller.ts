@@ -31,6 +31,8 @@ export interface ControllerDeps {
   readonly signals$: Observable<'hup' | 'usr1'>;
   readonly logger: Logger;
   readonly scheduler: SchedulerLike;
+  /** Ends batches of task events for the fast path (PipelineDeps.turnScheduler); `scheduler` when absent. */
+  readonly turnScheduler?: SchedulerLike;
   readonly random: () => number;
   /** Extra observers of what the pipeline does (metrics, admin status). */
   readonly observers?: readonly ((e: PipelineEvent) => void)[];
@@ -223,6 +225,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     applied,
     report,
     scheduler,
+    ...(deps.turnScheduler === undefined ? {} : { turnScheduler: deps.turnScheduler }),
     timing: {
       quietMs: s.timing.quietMs,
       maxWaitMs: s.timing.maxWaitMs,

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Observable, Subject, asyncScheduler, fromEvent, map, merge } from 'rxjs';
+import { Observable, Subject, asapScheduler, asyncScheduler, fromEvent, map, merge } from 'rxjs';
 import { startAdminServer, type AdminServer } from './admin/server';
 import { packageVersion } from './admin/buildInfo';
 import { HaproxyState } from './admin/haproxyState';
@@ -199,6 +199,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     haproxy: applier,
     logger,
     scheduler: asyncScheduler,
+    turnScheduler: asapScheduler,
     random: Math.random,
     signals$: merge(signals, osSignals),
     observers: [

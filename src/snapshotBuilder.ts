@@ -1,5 +1,5 @@
 import type { FastEvent } from './reconcile/fastApply';
-import { fastApplyAll, indexForEventsSteps } from './reconcile/fastApply';
+import { fastApplyAll, fastApplyAllSteps, indexForEventsSteps } from './reconcile/fastApply';
 import type { FastBuilt } from './reconcile/fastPath';
 import { serverLinesByBackend } from './haproxy/configText';
 import { resolverFrom } from './marathon/resolveHosts';
@@ -172,8 +172,8 @@ export function fastBuilder(d: SnapshotBuilderDeps): (events: readonly FastEvent
   };
 }
 
-/** Events applied together when a snapshot is replayed, between two steps (a burst: a few rebuilds of each app, not one per event). */
-const REPLAYED_PER_STEP = 256;
+/** Events replayed onto a snapshot as one batch (fastApplyAllSteps: a step after each rebuild). */
+const REPLAYED_PER_BATCH = 256;
 
 /**
  * A snapshot is older than the events that arrived while it was fetched (at 10 000 apps the fetch
@@ -200,10 +200,10 @@ export function fastReplay(
     let changed = false; // an event the snapshot did not show yet
     const byBackend = new Map(state.model.services.map((s) => [s.backend, s]));
     const refused = new Set<string>();
-    for (let i = 0; i < events.length; i += REPLAYED_PER_STEP) {
-      yield;
-      const some = events.slice(i, i + REPLAYED_PER_STEP).filter((e) => !refused.has(e.appId));
-      const r = fastApplyAll(fast, some, modelOpts, ctx);
+    // In batches: the events of a burst for one app are one rebuild of it, not one each.
+    for (let i = 0; i < events.length; i += REPLAYED_PER_BATCH) {
+      const some = events.slice(i, i + REPLAYED_PER_BATCH).filter((e) => !refused.has(e.appId));
+      const r = yield* fastApplyAllSteps(fast, some, modelOpts, ctx);
       for (const app of r.refused.keys()) refused.add(app);
       fast = r.state;
       for (const svc of r.changed) {

@@ -132,6 +132,16 @@ export function fastApplyAll(
   opts: ModelOptions,
   ctx: ModelContext,
 ): FastBatch {
+  return drain(fastApplyAllSteps(state, events, opts, ctx));
+}
+
+/** fastApplyAll a rebuild at a time (a step after each): a snapshot's replay runs in slices. */
+export function* fastApplyAllSteps(
+  state: FastState,
+  events: readonly FastEvent[],
+  opts: ModelOptions,
+  ctx: ModelContext,
+): Steps<FastBatch> {
   const refused = new Map<string, string>();
   const byRoutedApp = new Map<string, FastEvent[]>();
   const ix = appIndex(state.apps);
@@ -150,6 +160,7 @@ export function fastApplyAll(
   const changed: Service[] = [];
   for (const [id, group] of byRoutedApp) {
     const batch = group.length > 1 ? batchOfGroup(current, id, group, opts, ctx) : null;
+    yield;
     if (batch !== null && batch.ok) {
       current = batch.value.state;
       changed.push(...batch.value.changed);
@@ -160,6 +171,7 @@ export function fastApplyAll(
     for (const event of group) {
       if (refused.has(event.appId)) continue;
       const r = fastApply(current, event, opts, ctx);
+      yield;
       if (!r.ok) {
         refused.set(event.appId, r.error);
         continue;

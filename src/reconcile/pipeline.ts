@@ -126,6 +126,13 @@ export interface PipelineDeps<F> {
   readonly replay?: (state: DesiredState, events: readonly FastEvent[]) => Steps<DesiredState>;
   readonly report: (e: PipelineEvent) => void;
   readonly scheduler: SchedulerLike;
+  /**
+   * Whose next turn ends a batch of task and health events for the fast path (batchPerTurn); the
+   * main scheduler when absent. In a controller: asap, the microtask after the socket read that
+   * brought them, so a burst read at once is one batch and its work goes to the sink before any
+   * timer (a snapshot's slice or apply) can come first.
+   */
+  readonly turnScheduler?: SchedulerLike;
   readonly timing: {
     readonly quietMs: number;
     readonly maxWaitMs: number;
@@ -280,7 +287,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
               current: () => applied.current,
               build: fast,
               now,
-              scheduler,
+              scheduler: deps.turnScheduler ?? scheduler,
               onRefused: (e, reason) =>
                 report({ kind: 'fast-path', outcome: 'refused', detail: `${e.eventType}: ${reason}` }),
             }),
