@@ -129,7 +129,7 @@ export class ControllerMetrics {
     this.reconnects = counter('mlb_sse_reconnects_total', 'Reconnections of the Marathon event stream');
     this.fastApplies = counter(
       'mlb_fast_path_applies_total',
-      'Task and health events applied through the runtime API before their snapshot',
+      'Fast-path applies through the runtime API before their snapshot (each the task and health events of one batch)',
     );
     this.fastCorrections = counter(
       'mlb_fast_path_corrections_total',
