@@ -1,5 +1,7 @@
+import * as path from 'node:path';
 import { FILE_ONLY_APPLIED } from '../../src/controller';
 import { startLive, httpGet, type LiveSystem } from '../../src/demo/live';
+import { MasterSocket } from '../../src/haproxy/masterSocket';
 import { describeWithHaproxy } from '../support/haproxy';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { waitFor } from '../support/wait';
@@ -67,4 +69,38 @@ describeWithHaproxy('the event fast path', () => {
     expect(logs.slice(start).filter((l) => l.msg.startsWith('fast path corrected'))).toEqual([]);
     expect(logs.slice(start).filter((l) => l.msg.startsWith('HAProxy reloaded'))).toEqual([]);
   }, 40000);
+
+  test('a burst of task events (150 tasks started at once) is built in a few batches and served before the snapshot', async () => {
+    const master = MasterSocket.at(path.join(live.dir, 'master.sock'), 5000);
+    const listed = async (): Promise<number> => {
+      const r = await master.worker().send('show servers state web_10111');
+      return r.ok ? r.value.split('\n').filter((l) => l.split(' ')[1] === 'web_10111').length : -1;
+    };
+    await waitFor('the snapshot after the last test', () => index((l) => l.msg.includes('/v2/apps'), 0) >= 0, 20000);
+    await new Promise((r) => setTimeout(r, 500));
+    const start = logs.length;
+    const before = await listed();
+    await live.sim.scale('/web', before + 150);
+    for (let deadline = Date.now() + 15000; (await listed()) < before + 150;) {
+      if (Date.now() > deadline) throw new Error(`HAProxy lists ${await listed()} servers, not ${before + 150}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const since = logs.slice(start).map((l) => l.msg);
+    // Served by the fast path alone, before the debounced snapshot (5 s of quiet) fetched anything.
+    expect(since.filter((m) => m.includes('/v2/apps'))).toEqual([]);
+    const applies = since.filter((m) => m.startsWith('fast path applied:'));
+    expect(applies.length).toBeGreaterThan(0);
+    expect(applies.length).toBeLessThan(20); // one per batch, not one per event
+    expect(applies.some((m) => / task and health events of app \/web$/.test(m))).toBe(true);
+    expect(since.filter((m) => m.startsWith('HAProxy reloaded'))).toEqual([]);
+    await waitFor(
+      'the debounced snapshot',
+      () =>
+        logs.findIndex(
+          (l, i) => i >= start && (l.msg === 'config unchanged: nothing to apply' || l.msg === FILE_ONLY_APPLIED),
+        ) >= 0,
+      20000,
+    );
+    expect(logs.slice(start).filter((l) => l.msg.startsWith('fast path corrected'))).toEqual([]);
+  }, 60000);
 });
