@@ -4,12 +4,13 @@ import type { MarathonEvent } from '../marathon/eventTypes';
 import type { DesiredState } from './applyPort';
 import { batchPerTurn } from '../streams/batchPerTurn';
 
-/** Work for the apply sink made from one event, without a snapshot. */
+/** Work for the apply sink made from a batch of events, without a snapshot. */
 export interface FastWork {
   readonly kind: 'desired';
   readonly state: DesiredState;
   readonly triggeredAt: number;
   readonly fetchedAt: number;
+  /** What it applied, for logs: "status_update_event of app /a", or how many events of which apps. */
   readonly fast: { readonly what: string };
 }
 
