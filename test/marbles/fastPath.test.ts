@@ -6,7 +6,7 @@ import type { FastEvent } from '../../src/reconcile/fastApply';
 import type { Server, Service } from '../../src/model/types';
 import { AppliedState } from '../../src/reconcile/appliedState';
 import type { DesiredState } from '../../src/reconcile/applyPort';
-import { fastPath, type FastBuilt, type FastWork } from '../../src/reconcile/fastPath';
+import { fastPath, type FastBuilt, type FastPathDeps, type FastWork } from '../../src/reconcile/fastPath';
 import { pipeline, type PipelineEvent } from '../../src/reconcile/pipeline';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { makeService, VIRTUAL_TIMING } from '../support/fixtures';
@@ -65,6 +65,14 @@ const inTurn =
     return { state, refused };
   };
 const build = inTurn(buildOne);
+/** The stage under test on the test scheduler; the reasons it leaves events to the snapshot go to `refused`. */
+const stage = (
+  t: TestScheduler,
+  current: () => DesiredState | null,
+  b: FastPathDeps['build'],
+  refused: string[] = [],
+): ReturnType<typeof fastPath> =>
+  fastPath({ current, build: b, now: () => 0, scheduler: t, onRefused: (_e, r) => refused.push(r) });
 
 describe('fastPath stage', () => {
   it('turns task events of known apps into work at once, each building on the last; leaves the rest to the snapshot', () => {
@@ -81,7 +89,7 @@ describe('fastPath stage', () => {
         c: started(4),
       });
       const out = events.pipe(
-        fastPath({ current: () => applied, build, now: () => 7, scheduler: t, onRefused: (_e, r) => refused.push(r) }),
+        stage(t, () => applied, build, refused),
         tap((w) => seen.push(tasksOf(w.state))),
       );
       expectObservable(out.pipe(map((w: FastWork) => w.fast.what))).toBe('-a---b---c', {
@@ -113,17 +121,7 @@ describe('fastPath stage', () => {
         e.type === 'status_update_event' && e.taskStatus === 'TASK_KILLED' ? err('backend-removed') : buildOne(e, base),
       );
       const events = hot<MarathonEvent>('-k-a-----b', { k: killed, a: started(2), b: started(3) });
-      events
-        .pipe(
-          fastPath({
-            current: () => applied,
-            build: refusing,
-            now: () => 0,
-            scheduler: t,
-            onRefused: (_e, r) => refused.push(r),
-          }),
-        )
-        .subscribe((w) => seen.push(tasksOf(w.state)));
+      events.pipe(stage(t, () => applied, refusing, refused)).subscribe((w) => seen.push(tasksOf(w.state)));
       cold('-----x').subscribe(() => (applied = stateOf([2]))); // the snapshot: task 1 gone, task 2 there
       flush();
       expect(refused).toEqual(['backend-removed', 'app /a: an earlier event of it is left to the snapshot']);
@@ -149,15 +147,7 @@ describe('fastPath stage', () => {
         c: started(4),
         d: started(5),
       });
-      const out = events.pipe(
-        fastPath({
-          current: () => applied,
-          build: counting,
-          now: () => 0,
-          scheduler: t,
-          onRefused: (_e, r) => refused.push(r),
-        }),
-      );
+      const out = events.pipe(stage(t, () => applied, counting, refused));
       expectObservable(out.pipe(map((w) => [w.fast.what, tasksOf(w.state).join(',')]))).toBe('-x--------y', {
         x: ['3 task and health events of app /a', '1,2,3,4'],
         y: ['status_update_event of app /a', '1,2,3,4,5'],
@@ -174,9 +164,7 @@ describe('fastPath stage', () => {
       let applied: DesiredState | null = null;
       const seen: number[][] = [];
       const events = hot<MarathonEvent>('-a-b-c-----d', { a: started(2), b: started(3), c: started(4), d: started(6) });
-      events
-        .pipe(fastPath({ current: () => applied, build, now: () => 0, scheduler: t }))
-        .subscribe((w) => seen.push(tasksOf(w.state)));
+      events.pipe(stage(t, () => applied, build)).subscribe((w) => seen.push(tasksOf(w.state)));
       // The first snapshot [1] is applied at frame 2; a later snapshot [1, 5] at frame 8.
       cold('--x-----y').subscribe((v) => (applied = v === 'x' ? stateOf([1]) : stateOf([1, 5])));
       flush();
