@@ -1,10 +1,10 @@
 /**
  * Clients for HAProxy's command sockets (unix sockets only).
  *
- * - CliSocket: one command per connection, HAProxy's non-interactive mode: connect, write the
- *   command, half-close (HAProxy's master CLI answers only after our end of the stream), read
- *   until HAProxy closes. Commands on one CliSocket run one at a time; each has a timeout.
- *   (No `prompt` mode: a fresh connection per command needs no prompt parsing.)
+ * - CliSocket: one exchange per connection, HAProxy's non-interactive mode: connect, write the
+ *   command (or several, `a;b;c`), half-close (HAProxy's master CLI answers only after our end of
+ *   the stream), read until HAProxy closes. Exchanges on one CliSocket run one at a time; each has
+ *   a timeout. (No `prompt` mode: a fresh connection per exchange needs no prompt parsing.)
  * - MasterSocket: the master CLI (`haproxy -W -S <path>`): `show proc` parsed, `reload`, and a
  *   channel that routes commands to the current worker (`@1 <command>`).
  */
@@ -22,6 +22,11 @@ export interface HaproxyLogger {
 /** Sends one command and resolves with HAProxy's whole answer. */
 export interface CommandChannel {
   send(command: string): Promise<Result<string>>;
+  /**
+   * Where the channel can: several commands in one exchange, HAProxy's answer to each in order.
+   * HAProxy runs every one of them, also after one it refuses. (sendAll below falls back to send.)
+   */
+  sendAll?(commands: readonly string[]): Promise<Result<string[]>>;
   /**
    * Where the channel can: hands each piece of the answer to `onText` as it arrives (decoded text,
    * split anywhere), and resolves once the answer is complete. For long answers (`show stat` at
@@ -65,8 +70,27 @@ export class CliSocket implements CommandChannel {
 
   /** Runs after every command sent before it has finished (serialized per socket). */
   send(command: string): Promise<Result<string>> {
+    const bad = refusedCommand(command);
+    if (bad !== undefined) return Promise.resolve(bad);
+    return this.whole(command);
+  }
+
+  /**
+   * The commands joined by `;` in one exchange: 256 `add server`s take ~30 ms this way, and ~0.4 ms
+   * each (more on a busy controller) one connection at a time.
+   */
+  sendAll(commands: readonly string[]): Promise<Result<string[]>> {
+    for (const c of commands) {
+      const bad = refusedCommand(c);
+      if (bad !== undefined) return Promise.resolve(bad);
+    }
+    if (commands.length === 0) return Promise.resolve(ok([]));
+    return this.whole(commands.join(';')).then((r) => (r.ok ? splitAnswers(r.value, commands) : r));
+  }
+
+  private whole(line: string): Promise<Result<string>> {
     const chunks: Buffer[] = [];
-    return this.queued(command, {
+    return this.queued(line, {
       data: (d) => chunks.push(d),
       done: () => Buffer.concat(chunks).toString('utf8'),
     });
@@ -74,6 +98,8 @@ export class CliSocket implements CommandChannel {
 
   /** As send, the answer handed over piece by piece (see CommandChannel.stream). */
   stream(command: string, onText: (text: string) => void): Promise<Result<void>> {
+    const bad = refusedCommand(command);
+    if (bad !== undefined) return Promise.resolve(bad);
     const decoder = new StringDecoder('utf8');
     return this.queued(command, {
       paced: true,
@@ -95,8 +121,6 @@ export class CliSocket implements CommandChannel {
   private exchange<T>(command: string, sink: Sink<T>): Promise<Result<T>> {
     const { path, timeoutMs } = this.opts;
     const max = this.opts.maxAnswerBytes ?? 32 * 1024 * 1024;
-    if (/[\r\n]/.test(command))
-      return Promise.resolve(err(`refusing a command with a line break: ${JSON.stringify(command)}`));
     this.opts.logger?.debug(`haproxy ${path} <- ${command}`);
     return new Promise((resolve) => {
       let size = 0;
@@ -147,6 +171,55 @@ export class CliSocket implements CommandChannel {
       });
     });
   }
+}
+
+/**
+ * A line break ends a command and `;` starts the next one: either inside one command (a server
+ * option from a label, say) would have HAProxy run a second command nobody chose.
+ */
+function refusedCommand(command: string): Err<string> | undefined {
+  return /[\r\n;]/.test(command)
+    ? err(
+        `refusing a command with a line break or ';' (HAProxy would run what follows as another command): ${JSON.stringify(command)}`,
+      )
+    : undefined;
+}
+
+/**
+ * HAProxy's answer to `a;b;c`, one answer per command: it ends each with an empty line, and a
+ * non-empty answer is lines without an empty one among them (true of the server commands batched).
+ * Anything else cannot be told apart reliably, and is an error.
+ */
+export function splitAnswers(text: string, commands: readonly string[]): Result<string[]> {
+  const answers: string[] = [];
+  let i = 0;
+  while (answers.length < commands.length && i < text.length) {
+    if (text[i] === '\n') {
+      answers.push('');
+      i += 1;
+      continue;
+    }
+    const end = text.indexOf('\n\n', i);
+    if (end < 0) break;
+    answers.push(text.slice(i, end + 1));
+    i = end + 2;
+  }
+  if (answers.length === commands.length && i === text.length) return ok(answers);
+  return err(
+    `HAProxy's answer to ${commands.length} commands (${commands[0]}; …) does not split into one answer each: ${JSON.stringify(text.slice(0, 200))}`,
+  );
+}
+
+/** channel.sendAll where the channel has it, else each command on its own, in order. */
+export async function sendAll(channel: CommandChannel, commands: readonly string[]): Promise<Result<string[]>> {
+  if (channel.sendAll !== undefined) return channel.sendAll(commands);
+  const answers: string[] = [];
+  for (const c of commands) {
+    const r = await channel.send(c);
+    if (!r.ok) return r;
+    answers.push(r.value);
+  }
+  return ok(answers);
 }
 
 export interface ProcEntry {
@@ -235,8 +308,10 @@ export class MasterSocket {
   worker(): CommandChannel {
     const channel = this.channel;
     const stream = channel.stream?.bind(channel);
+    const many = channel.sendAll?.bind(channel);
     return {
       send: (command) => channel.send(`@1 ${command}`),
+      ...(many === undefined ? {} : { sendAll: (commands) => many(commands.map((c) => `@1 ${c}`)) }),
       ...(stream === undefined ? {} : { stream: (command, onText) => stream(`@1 ${command}`, onText) }),
     };
   }

@@ -5,7 +5,7 @@
  * that name the command.
  */
 import { CommandChannel, HaproxyLogger } from './masterSocket';
-import { type Result, err, ok } from '../result';
+import { type Err, type Result, err, ok } from '../result';
 
 export type ServerAdminState = 'ready' | 'drain' | 'maint';
 
@@ -327,7 +327,8 @@ export class RuntimeApi {
   }
 }
 
-function checkNames(backend: string, name: string): Result<never> | undefined {
+/** A backend and server name the runtime API can take as words; an error naming the bad one otherwise. */
+export function checkNames(backend: string, name: string): Err<string> | undefined {
   if (!NAME.test(backend)) return err(`invalid backend name ${JSON.stringify(backend)}`);
   if (!NAME.test(name)) return err(`invalid server name ${JSON.stringify(name)}`);
   return undefined;

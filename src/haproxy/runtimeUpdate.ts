@@ -1,15 +1,28 @@
 /**
  * Task churn through HAProxy's runtime API (the stats socket of the current worker): add a server
- * exactly as the rendered config defines it, drain and delete one, flip drain state. The first
- * operation HAProxy refuses stops the update; the caller then reloads (with that as the reason).
+ * exactly as the rendered config defines it, drain and delete one, flip drain state. Adds and state
+ * flips go in batches, many commands to one exchange (a scale of 1 000 tasks is 2 000 commands).
+ * The first operation HAProxy refuses stops the update (the rest of its batch has run too); the
+ * caller then reloads (with that as the reason), and the config it loads has every server.
  */
 import type { ReloadReason } from '../reconcile/reloadReason';
 import type { RuntimeOp } from '../reconcile/plan';
-import type { CommandChannel, HaproxyLogger } from './masterSocket';
-import { RuntimeApi } from './runtimeApi';
+import { sendAll, type CommandChannel, type HaproxyLogger } from './masterSocket';
+import { checkNames, RuntimeApi } from './runtimeApi';
 import { addServerCommands, addServerSpec } from './serverCommands';
 
 const REFUSAL = /\b(refused|error|unknown|not accepted|No such|cannot)\b/i;
+
+/** Commands per exchange: HAProxy answers 256 in ~30 ms; each is ~70 bytes of one line. */
+const BATCH = 256;
+
+interface Pending {
+  readonly cmd: string;
+  readonly accepted: (answer: string) => boolean;
+}
+
+const addAccepted = (answer: string): boolean => !REFUSAL.test(answer) || /^New server registered/i.test(answer);
+const emptyAnswer = (answer: string): boolean => answer.trim() === '';
 
 export class RuntimeUpdater {
   private readonly api: RuntimeApi;
@@ -27,6 +40,21 @@ export class RuntimeUpdater {
     linesOf: (backend: string) => ReadonlyMap<string, string> | undefined,
   ): Promise<ReloadReason | null> {
     const refused = (detail: string): ReloadReason => ({ kind: 'runtime-refused', detail });
+    const pending: Pending[] = [];
+    const flush = async (): Promise<ReloadReason | null> => {
+      const batch = pending.splice(0);
+      if (batch.length === 0) return null;
+      const answers = await sendAll(
+        this.channel,
+        batch.map((p) => p.cmd),
+      );
+      if (!answers.ok) return refused(answers.error);
+      for (let i = 0; i < batch.length; i++) {
+        const answer = answers.value[i]!;
+        if (!batch[i]!.accepted(answer)) return refused(`${batch[i]!.cmd}: ${answer.trim() || 'empty answer'}`);
+      }
+      return null;
+    };
     for (const op of ops) {
       const be = op.backend;
       const name = op.server.name;
@@ -39,20 +67,26 @@ export class RuntimeUpdater {
           return refused(
             `${be}/${name} needs ${spec.value.dropped.map((d) => d.keyword).join(', ')}, which HAProxy refuses for dynamic servers`,
           );
-        for (const cmd of addServerCommands(be, spec.value)) {
-          const r = await this.channel.send(cmd);
-          if (!r.ok) return refused(r.error);
-          if (REFUSAL.test(r.value) && !/^New server registered/i.test(r.value))
-            return refused(`${cmd}: ${r.value.trim()}`);
-        }
+        for (const cmd of addServerCommands(be, spec.value)) pending.push({ cmd, accepted: addAccepted });
       } else if (op.kind === 'remove-server') {
+        // Draining waits on the server's sessions: after what came before, on its own.
+        const before = await flush();
+        if (before !== null) return before;
         const r = await this.api.drainAndDelete(be, name, { timeoutMs: 2000, force: true });
         if (!r.ok) return refused(r.error);
       } else {
-        const r = await this.api.setServerState(be, name, op.draining ? 'maint' : 'ready');
-        if (!r.ok) return refused(r.error);
+        const bad = checkNames(be, name);
+        if (bad !== undefined) return refused(bad.error);
+        pending.push({
+          cmd: `set server ${be}/${name} state ${op.draining ? 'maint' : 'ready'}`,
+          accepted: emptyAnswer,
+        });
+      }
+      if (pending.length >= BATCH) {
+        const r = await flush();
+        if (r !== null) return r;
       }
     }
-    return null;
+    return flush();
   }
 }

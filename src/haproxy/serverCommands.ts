@@ -189,6 +189,9 @@ export interface AddServerSpec {
 export function parseServerLine(line: string): Result<ServerLine> {
   const text = line.replace(/(^|\s)#.*$/, '').trim();
   if (/["'\\]/.test(text)) return err(`server line has quotes or escapes, which the runtime API cannot take: ${text}`);
+  // A config token may hold `;`; on the runtime API it would end the command and start another.
+  if (text.includes(';'))
+    return err(`server line has ';', which the runtime API takes as the start of another command: ${text}`);
   const [kw, name, address, ...rest] = text.split(/\s+/);
   if (kw !== 'server' || !name || !address) return err(`not a server line: ${text}`);
   const options: ServerOption[] = [];

@@ -2,10 +2,12 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CliSocket } from '../../src/haproxy/masterSocket';
+import { CliSocket, sendAll } from '../../src/haproxy/masterSocket';
 import type { Result } from '../../src/result';
 import { HaproxyProcess } from '../../src/haproxy/process';
 import { RuntimeApi, ServerState, parseServersState, serverNamesIn } from '../../src/haproxy/runtimeApi';
+import { RuntimeUpdater } from '../../src/haproxy/runtimeUpdate';
+import type { RuntimeOp } from '../../src/reconcile/plan';
 import { REFUSED_BY_ADD_SERVER, addServerSpec, parseServerLine } from '../../src/haproxy/serverCommands';
 import { describeWithHaproxy } from '../support/haproxy';
 import { freePort } from '../support/ports';
@@ -423,6 +425,84 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
         expect({ line, added }).toEqual({ line, added: { ok: true, value: 'New server registered.' } });
       }
     });
+  });
+
+  it('many commands in one exchange, on the stats socket and through the master: one answer each, in order', async () => {
+    const stats = new CliSocket({ path: path.join(dir, 'stats.sock'), timeoutMs: 5000 });
+    const a = serverA();
+    const b = serverB();
+    // A refused command does not stop the ones after it; each answer stays with its command.
+    expect(
+      must(
+        await stats.sendAll([
+          `add server app/${a} 127.0.0.1:${backends.A?.port}`,
+          `add server app/${a} 127.0.0.1:${backends.A?.port}`,
+          `enable server app/${a}`,
+        ]),
+      ),
+    ).toEqual(['New server registered.\n', 'Already exists a server with the same name in backend.\n', '']);
+    const viaMaster = must(
+      await sendAll(hp.master.worker(), [
+        `add server app/${b} 127.0.0.1:${backends.B?.port}`,
+        `enable server app/${b}`,
+        'show servers state app',
+        'enable server app/ghost',
+      ]),
+    );
+    expect(viaMaster.map((x) => x.split('\n')[0])).toEqual(['New server registered.', '', '1', 'No such server.']);
+    expect(must(serverNamesIn(viaMaster[2]!))).toEqual(new Set([a, b]));
+    expect(new Set(await bodies(4))).toEqual(new Set(['A', 'B']));
+  });
+
+  const op = (kind: 'add-server', name: string, port: number, id: number): RuntimeOp => ({
+    kind,
+    backend: 'app',
+    server: { name, id, host: '127.0.0.1', ip: '127.0.0.1', port, draining: false, healthCheckPort: null },
+  });
+
+  it('RuntimeUpdater adds 150 servers in a few exchanges through the master, all serving', async () => {
+    const ports = Array.from({ length: 150 }, (_, i) => 40000 + i);
+    const lines = new Map(
+      ports.map((p, i) => [`127_0_0_1_${p}`, `  server 127_0_0_1_${p} 127.0.0.1:${p} id ${i + 1000}`]),
+    );
+    lines.set(serverA(), `  server ${serverA()} 127.0.0.1:${backends.A?.port} id 999`);
+    const ops = [
+      op('add-server', serverA(), backends.A!.port, 999),
+      ...ports.map((p, i) => op('add-server', `127_0_0_1_${p}`, p, i + 1000)),
+    ];
+    const sent: number[] = [];
+    const worker = hp.master.worker();
+    const counting = {
+      send: (cmd: string) => worker.send(cmd),
+      sendAll: (cmds: readonly string[]) => (sent.push(cmds.length), worker.sendAll!(cmds)),
+    };
+    expect(await new RuntimeUpdater(counting, quiet).apply(ops, () => lines)).toBeNull();
+    expect(sent).toEqual([256, 46]); // 151 add server + 151 enable server
+    const servers = must(await api.showServersState('app'));
+    expect(servers).toHaveLength(151);
+    expect(servers.every((s) => !s.inMaintenance)).toBe(true);
+    expect(servers.find((s) => s.name === serverA())?.id).toBe(999);
+  });
+
+  it("a server option with ';' never reaches HAProxy: the update is refused (a reload follows), no command runs", async () => {
+    const reloads = async (): Promise<number> => must(await hp.master.showProc()).master.reloads;
+    const before = await reloads();
+    const name = serverA();
+    // HAProxy's config takes `x;reload` as one word; its command line would run `reload` after the `;`.
+    const line = `  server ${name} 127.0.0.1:${backends.A?.port} agent-send x;reload`;
+    const reason = await new RuntimeUpdater(hp.master.worker(), quiet).apply(
+      [op('add-server', name, backends.A!.port, 7)],
+      () => new Map([[name, line]]),
+    );
+    expect(reason).toEqual({
+      kind: 'runtime-refused',
+      detail: `server line has ';', which the runtime API takes as the start of another command: ${line.trim()}`,
+    });
+    // The channel refuses it too, whoever builds the command.
+    expect((await hp.master.worker().send(`add server app/${name} 127.0.0.1:1 agent-send x;reload`)).ok).toBe(false);
+    expect((await sendAll(hp.master.worker(), [`enable server app/${name}`, 'show info;reload'])).ok).toBe(false);
+    expect(await reloads()).toBe(before);
+    expect(await state('app', name)).toBeUndefined();
   });
 
   it('runtime changes are lost on reload unless the config file has them', async () => {

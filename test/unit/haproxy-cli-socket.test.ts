@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CliSocket, MasterSocket } from '../../src/haproxy/masterSocket';
+import { CliSocket, MasterSocket, splitAnswers } from '../../src/haproxy/masterSocket';
 
 /** A unix socket that answers each command with `answer`, written in the given byte pieces, then closes. */
 async function answering(pieces: readonly Buffer[]): Promise<{ path: string; commands: string[]; close(): void }> {
@@ -85,5 +85,58 @@ describe('CliSocket.stream', () => {
     }
     const none = new CliSocket({ path: path.join(os.tmpdir(), 'no-such-cli.sock'), timeoutMs: 5000 });
     expect(await none.stream('show stat', () => undefined)).toMatchObject({ ok: false });
+  });
+});
+
+describe("splitAnswers: HAProxy's answer to `a;b;c`, one per command", () => {
+  const cmds = (n: number): string[] => Array.from({ length: n }, (_, i) => `c${i}`);
+
+  test('empty answers, one-line and many-line answers, each ended by an empty line', () => {
+    expect(splitAnswers('\n\n', cmds(2))).toEqual({ ok: true, value: ['', ''] });
+    expect(splitAnswers('New server registered.\n\n\nNo such server.\n\n', cmds(3))).toEqual({
+      ok: true,
+      value: ['New server registered.\n', '', 'No such server.\n'],
+    });
+    expect(splitAnswers('1\n# be_id be_name\n2 app\n\n\n', cmds(2))).toEqual({
+      ok: true,
+      value: ['1\n# be_id be_name\n2 app\n', ''],
+    });
+    expect(splitAnswers('', [])).toEqual({ ok: true, value: [] });
+  });
+
+  test('more or fewer answers than commands, or an answer not ended, is an error naming the first command', () => {
+    for (const [text, n] of [
+      ['\n\n\n', 2], // one answer too many
+      ['\n', 2], // one missing
+      ['New server registered.\n', 1], // not ended by an empty line
+      ['a\n\nb\n\n', 1],
+    ] as const) {
+      const r = splitAnswers(text, cmds(n));
+      expect(r.ok).toBe(false);
+      if (!r.ok)
+        expect(r.error).toMatch(/^HAProxy's answer to \d+ commands \(c0; …\) does not split into one answer each/);
+    }
+  });
+});
+
+describe('CliSocket refuses what HAProxy would run as another command', () => {
+  test('a ; or a line break in a command: nothing is sent, the error says why', async () => {
+    const server = await answering([Buffer.from('\n')]);
+    try {
+      const socket = new CliSocket({ path: server.path, timeoutMs: 5000 });
+      for (const bad of ['add server be/x 127.0.0.1:1 agent-send a;reload', 'show proc\nreload', 'show stat\r'])
+        expect(await socket.send(bad)).toEqual({
+          ok: false,
+          error: `refusing a command with a line break or ';' (HAProxy would run what follows as another command): ${JSON.stringify(bad)}`,
+        });
+      expect((await socket.stream('show stat;reload', () => undefined)).ok).toBe(false);
+      expect((await socket.sendAll(['show info', 'set server be/x weight 1;reload'])).ok).toBe(false);
+      expect(server.commands).toEqual([]);
+      // What it does send: the commands joined by `;`, on one line.
+      expect(await socket.sendAll(['set server be/x weight 1'])).toEqual({ ok: true, value: [''] });
+      expect(server.commands).toEqual(['set server be/x weight 1\n']);
+    } finally {
+      server.close();
+    }
   });
 });
