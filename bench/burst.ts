@@ -1,10 +1,11 @@
 /**
- * npm run bench:burst -- [--tasks 1000] [--add 1000] [--ctl 'controller flags']
+ * npm run bench:burst -- [--tasks 1000] [--add 1000 | --remove 500] [--ctl 'controller flags']
  * One app of `--tasks` tasks on the simulator (in this process; tasks without listeners), the real
  * controller with its default flags (plus `--ctl`, e.g. `--no-fast-path`) and a real HAProxy. Once
- * HAProxy serves every task, the app is scaled by `--add` at once, and timed from the scale request
- * until `show servers state` lists every server: a burst of task events for one big app. Last line:
- * JSON {tasks, add, routed_ms, reloads, rss_mib} (rss_mib: the controller's peak).
+ * HAProxy serves every task, the app is scaled by `--add` at once (or down by `--remove`), and timed
+ * from the scale request until `show servers state` lists exactly the app's servers: a burst of task
+ * events for one big app. Last line: JSON {tasks, add, routed_ms, reloads, rss_mib} (add is negative
+ * for --remove; rss_mib: the controller's peak).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,7 +26,7 @@ const BACKEND = 'big_10000';
 
 async function main(): Promise<void> {
   const tasks = arg('--tasks', 1000);
-  const add = arg('--add', 1000);
+  const add = process.argv.includes('--remove') ? -arg('--remove', 500) : arg('--add', 1000);
   const ctlAt = process.argv.indexOf('--ctl');
   const extra = ctlAt < 0 ? [] : (process.argv[ctlAt + 1] ?? '').split(' ').filter((x) => x !== '');
   const sim = await Simulator.start({ serveTasks: false });
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   /** Polls until HAProxy lists `n` servers; the time it took. */
   const until = async (n: number, timeoutMs: number): Promise<number> => {
     const start = performance.now();
-    while ((await servers()) < n) {
+    while ((await servers()) !== n) {
       if (performance.now() - start > timeoutMs)
         throw new Error(`HAProxy does not list ${n} servers after ${timeoutMs} ms (see ${dir}/controller.log)`);
       await sleep(20);
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     );
     const reloaded = (await reloads()) - before;
     console.error(
-      `scaled ${tasks} → ${tasks + add} tasks: every server in HAProxy after ${routedMs} ms; reloads ${reloaded}; controller peak RSS ${rssMib} MiB`,
+      `scaled ${tasks} → ${tasks + add} tasks: HAProxy has exactly their servers after ${routedMs} ms; reloads ${reloaded}; controller peak RSS ${rssMib} MiB`,
     );
     console.log(JSON.stringify({ tasks, add, routed_ms: routedMs, reloads: reloaded, rss_mib: rssMib }));
     ok = true;

@@ -187,10 +187,12 @@ function refusedCommand(command: string): Err<string> | undefined {
 
 /**
  * HAProxy's answer to `a;b;c`, one answer per command: it ends each with an empty line, and a
- * non-empty answer is lines without an empty one among them (true of the server commands batched).
- * Anything else cannot be told apart reliably, and is an error.
+ * non-empty answer is lines without an empty one among them (true of the server commands batched),
+ * except `del server` (below). Anything else cannot be told apart reliably, and is an error.
  */
 export function splitAnswers(text: string, commands: readonly string[]): Result<string[]> {
+  const deletes = commands.filter((c) => DEL_SERVER.test(c)).length;
+  if (deletes > 0) return deletes === commands.length ? oneLineEach(text, commands) : unsplit(text, commands);
   const answers: string[] = [];
   let i = 0;
   while (answers.length < commands.length && i < text.length) {
@@ -204,20 +206,40 @@ export function splitAnswers(text: string, commands: readonly string[]): Result<
     answers.push(text.slice(i, end + 1));
     i = end + 2;
   }
-  if (answers.length === commands.length && i === text.length) return ok(answers);
-  return err(
-    `HAProxy's answer to ${commands.length} commands (${commands[0]}; …) does not split into one answer each: ${JSON.stringify(text.slice(0, 200))}`,
-  );
+  return answers.length === commands.length && i === text.length ? ok(answers) : unsplit(text, commands);
 }
 
-/** channel.sendAll where the channel has it, else each command on its own, in order. */
+/**
+ * HAProxy 2.6 answers `del server` with one line and no empty line after it ("Server deleted.",
+ * "No such server."), so a batch of them is read line by line (empty lines skipped, should a
+ * release add them); mixed with other commands, the answers could not be told apart.
+ */
+const DEL_SERVER = /^(@\S+ )?del server /;
+
+function oneLineEach(text: string, commands: readonly string[]): Result<string[]> {
+  const lines = text.split('\n').filter((l) => l !== '');
+  return lines.length === commands.length ? ok(lines.map((l) => `${l}\n`)) : unsplit(text, commands);
+}
+
+const unsplit = (text: string, commands: readonly string[]): Err<string> =>
+  err(
+    `HAProxy's answer to ${commands.length} commands (${commands[0]}; …) does not split into one answer each: ${JSON.stringify(text.slice(0, 200))}`,
+  );
+
+/** Commands per exchange at most: a line of ~20 KB, answered in tens of ms. */
+const PER_EXCHANGE = 256;
+
+/** channel.sendAll where the channel has it (PER_EXCHANGE at a time), else each command on its own, in order. */
 export async function sendAll(channel: CommandChannel, commands: readonly string[]): Promise<Result<string[]>> {
-  if (channel.sendAll !== undefined) return channel.sendAll(commands);
   const answers: string[] = [];
-  for (const c of commands) {
-    const r = await channel.send(c);
+  const step = channel.sendAll === undefined ? 1 : PER_EXCHANGE;
+  for (let i = 0; i < commands.length; i += step) {
+    const r =
+      channel.sendAll === undefined
+        ? await channel.send(commands[i]!).then((a) => (a.ok ? ok([a.value]) : a))
+        : await channel.sendAll(commands.slice(i, i + step));
     if (!r.ok) return r;
-    answers.push(r.value);
+    answers.push(...r.value);
   }
   return ok(answers);
 }

@@ -4,7 +4,7 @@
  * answers ("No such server.", "Backend must use a dynamic load balancing …") become failures
  * that name the command.
  */
-import { CommandChannel, HaproxyLogger } from './masterSocket';
+import { sendAll, type CommandChannel, type HaproxyLogger } from './masterSocket';
 import { type Err, type Result, err, ok } from '../result';
 
 export type ServerAdminState = 'ready' | 'drain' | 'maint';
@@ -148,6 +148,20 @@ export interface RuntimeApiOptions {
 
 type Expect = 'empty' | RegExp;
 
+const expected = (expect: Expect, text: string): boolean => (expect === 'empty' ? text === '' : expect.test(text));
+
+/** A server of a backend, by name. */
+export interface ServerRef {
+  readonly backend: string;
+  readonly name: string;
+}
+
+/** How long draining waited, and whether sessions left at the timeout were cut. */
+export interface DrainedServers {
+  readonly waitedMs: number;
+  readonly forced: boolean;
+}
+
 export class RuntimeApi {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
@@ -271,47 +285,104 @@ export class RuntimeApi {
    * Resolves with how long it waited; a server that still has sessions after the timeout is a
    * failure unless `force`, which cuts them first.
    */
-  async drainAndDelete(
-    backend: string,
-    name: string,
-    o: DrainOptions,
-  ): Promise<Result<{ waitedMs: number; forced: boolean }>> {
-    const drained = await this.setServerState(backend, name, 'drain');
+  drainAndDelete(backend: string, name: string, o: DrainOptions): Promise<Result<DrainedServers>> {
+    return this.drainAndDeleteAll([{ backend, name }], o);
+  }
+
+  /**
+   * drainAndDelete for many servers at once, each step one exchange for all of them (sendAll), and
+   * one wait for all: a scale-down of 500 tasks is a handful of exchanges, not 2 000 commands and
+   * 500 waits one after another. The first server HAProxy refuses is the error (the others of that
+   * step went through).
+   */
+  async drainAndDeleteAll(servers: readonly ServerRef[], o: DrainOptions): Promise<Result<DrainedServers>> {
+    for (const s of servers) {
+      const bad = checkNames(s.backend, s.name);
+      if (bad) return bad;
+    }
+    const drained = await this.runAll(servers, (s) => `set server ${s.backend}/${s.name} state drain`, 'empty');
     if (!drained.ok) return drained;
     const start = this.now();
     let forced = false;
+    let busy = servers;
     for (;;) {
-      const found = await this.serverSessions(backend, name);
-      // `show stat` with a proxy filter does not list servers added at runtime on 2.6: count those as idle
-      // (`del server` below still refuses while connections are attached, and is retried).
-      const sessions = !found.ok && /^show stat: no server/.test(found.error) ? ok(0) : found;
+      const sessions = await this.sessionsOf(busy);
       if (!sessions.ok) return sessions;
-      if (sessions.value === 0) break;
+      const still = busy.map((s, i) => ({ s, n: sessions.value[i]! })).filter((x) => x.n > 0);
+      busy = still.map((x) => x.s);
+      if (busy.length === 0) break;
       if (this.now() - start >= o.timeoutMs) {
-        if (!o.force)
-          return err(
-            `${backend}/${name} still has ${sessions.value} session(s) after ${o.timeoutMs} ms of draining; left in drain`,
+        if (!o.force) {
+          const counts = still.map(({ s, n }) => `${s.backend}/${s.name} still has ${n} session(s)`);
+          return err(`${counts.join(', ')} after ${o.timeoutMs} ms of draining; left in drain`);
+        }
+        for (const { s, n } of still)
+          this.opts.logger.warn(
+            `${s.backend}/${s.name}: cutting ${n} session(s) left after ${o.timeoutMs} ms of draining`,
           );
-        this.opts.logger.warn(
-          `${backend}/${name}: cutting ${sessions.value} session(s) left after ${o.timeoutMs} ms of draining`,
-        );
-        const cut = await this.shutdownSessions(backend, name);
+        const cut = await this.runAll(busy, (s) => `shutdown sessions server ${s.backend}/${s.name}`, 'empty');
         if (!cut.ok) return cut;
         forced = true;
         break;
       }
       await this.sleep(o.pollMs ?? 100);
     }
-    const maint = await this.setServerState(backend, name, 'maint');
+    const maint = await this.runAll(servers, (s) => `set server ${s.backend}/${s.name} state maint`, 'empty');
     if (!maint.ok) return maint;
     const waitedMs = this.now() - start;
-    // Sessions just cut may take a moment to be released: retry the delete briefly.
+    // Sessions just cut may take a moment to be released: those deletes are retried briefly.
+    let left = servers;
     for (let attempt = 0; ; attempt++) {
-      const del = await this.delServer(backend, name);
-      if (del.ok) return ok({ waitedMs, forced });
-      if (attempt >= 20 || !/connections attached|still has/i.test(del.error)) return del;
+      const cmds = left.map((s) => `del server ${s.backend}/${s.name}`);
+      const answers = await sendAll(this.opts.channel, cmds);
+      if (!answers.ok) return err(`${cmds[0]}: ${answers.error}`);
+      const again: ServerRef[] = [];
+      for (let i = 0; i < left.length; i++) {
+        const text = answers.value[i]!.trim();
+        if (/Server deleted/.test(text)) continue;
+        if (attempt >= 20 || !/connections attached|still has/i.test(text))
+          return err(`${cmds[i]}: ${text || 'empty answer'}`);
+        again.push(left[i]!);
+      }
+      if (again.length === 0) return ok({ waitedMs, forced });
+      left = again;
       await this.sleep(o.pollMs ?? 100);
     }
+  }
+
+  /** Current sessions of each server (`show stat`, once per backend); a server it does not list has none. */
+  private async sessionsOf(servers: readonly ServerRef[]): Promise<Result<number[]>> {
+    const byBackend = new Map<string, Map<string, number>>();
+    for (const s of servers) {
+      if (byBackend.has(s.backend)) continue;
+      const answer = await this.opts.channel.send(`show stat ${s.backend} 4 -1`);
+      if (!answer.ok) return answer;
+      const rows = parseStatCsv(answer.value);
+      if (!rows.ok) return rows;
+      const scur = new Map<string, number>();
+      for (const r of rows.value)
+        if (r.pxname === s.backend && r.svname !== undefined) scur.set(r.svname, Number(r.scur ?? 0));
+      byBackend.set(s.backend, scur);
+    }
+    // `show stat` with a proxy filter does not list servers added at runtime on 2.6: count those as idle
+    // (`del server` still refuses while connections are attached, and is retried).
+    return ok(servers.map((s) => byBackend.get(s.backend)!.get(s.name) ?? 0));
+  }
+
+  /** One command per server, many to an exchange; the first answer that is not `expect` is the error. */
+  private async runAll(
+    servers: readonly ServerRef[],
+    command: (s: ServerRef) => string,
+    expect: Expect,
+  ): Promise<Result<void>> {
+    const cmds = servers.map(command);
+    const answers = await sendAll(this.opts.channel, cmds);
+    if (!answers.ok) return err(`${cmds[0]}: ${answers.error}`);
+    for (let i = 0; i < cmds.length; i++) {
+      const text = answers.value[i]!.trim();
+      if (!expected(expect, text)) return err(`${cmds[i]}: ${text || 'empty answer'}`);
+    }
+    return ok(undefined);
   }
 
   private async run(backend: string, name: string, cmd: string, expect: Expect): Promise<Result<string>> {
@@ -320,8 +391,7 @@ export class RuntimeApi {
     const answer = await this.opts.channel.send(cmd);
     if (!answer.ok) return err(`${cmd}: ${answer.error}`);
     const text = answer.value.trim();
-    const good = expect === 'empty' ? text === '' : expect.test(text);
-    if (!good) return err(`${cmd}: ${text || 'empty answer'}`);
+    if (!expected(expect, text)) return err(`${cmd}: ${text || 'empty answer'}`);
     this.opts.logger.debug(`haproxy: ${cmd}${text ? ` → ${text}` : ''}`);
     return ok(text);
   }

@@ -1,14 +1,15 @@
 /**
  * Task churn through HAProxy's runtime API (the stats socket of the current worker): add a server
- * exactly as the rendered config defines it, drain and delete one, flip drain state. Adds and state
- * flips go in batches, many commands to one exchange (a scale of 1 000 tasks is 2 000 commands).
+ * exactly as the rendered config defines it, drain and delete one, flip drain state. Commands go in
+ * batches, many to one exchange (a scale of 1 000 tasks is 2 000 commands), and the servers a change
+ * removes drain together.
  * The first operation HAProxy refuses stops the update (the rest of its batch has run too); the
  * caller then reloads (with that as the reason), and the config it loads has every server.
  */
 import type { ReloadReason } from '../reconcile/reloadReason';
 import type { RuntimeOp } from '../reconcile/plan';
 import { sendAll, type CommandChannel, type HaproxyLogger } from './masterSocket';
-import { checkNames, RuntimeApi } from './runtimeApi';
+import { checkNames, RuntimeApi, type ServerRef } from './runtimeApi';
 import { addServerCommands, addServerSpec } from './serverCommands';
 
 const REFUSAL = /\b(refused|error|unknown|not accepted|No such|cannot)\b/i;
@@ -55,9 +56,19 @@ export class RuntimeUpdater {
       }
       return null;
     };
+    // Servers to drain and delete, together: a scale-down's removals wait once, not once each.
+    const removing: ServerRef[] = [];
+    const remove = async (): Promise<ReloadReason | null> => {
+      if (removing.length === 0) return null;
+      const r = await this.api.drainAndDeleteAll(removing.splice(0), { timeoutMs: 2000, force: true });
+      return r.ok ? null : refused(r.error);
+    };
     for (const op of ops) {
       const be = op.backend;
       const name = op.server.name;
+      // In the plan's order: what was pending of the other kind goes first.
+      const before = op.kind === 'remove-server' ? await flush() : await remove();
+      if (before !== null) return before;
       if (op.kind === 'add-server') {
         const line = linesOf(be)?.get(name);
         if (line === undefined) return refused(`server ${be}/${name} is not in the rendered config`);
@@ -69,11 +80,7 @@ export class RuntimeUpdater {
           );
         for (const cmd of addServerCommands(be, spec.value)) pending.push({ cmd, accepted: addAccepted });
       } else if (op.kind === 'remove-server') {
-        // Draining waits on the server's sessions: after what came before, on its own.
-        const before = await flush();
-        if (before !== null) return before;
-        const r = await this.api.drainAndDelete(be, name, { timeoutMs: 2000, force: true });
-        if (!r.ok) return refused(r.error);
+        removing.push({ backend: be, name });
       } else {
         const bad = checkNames(be, name);
         if (bad !== undefined) return refused(bad.error);
@@ -87,6 +94,6 @@ export class RuntimeUpdater {
         if (r !== null) return r;
       }
     }
-    return flush();
+    return (await remove()) ?? (await flush());
   }
 }

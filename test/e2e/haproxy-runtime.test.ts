@@ -278,6 +278,37 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
     expect((await get(web)).status).toBe(503);
   });
 
+  it('drainAndDeleteAll: 100 idle servers and one with a request in flight drain together, a few exchanges in all', async () => {
+    await serving('A');
+    const idle = Array.from({ length: 100 }, (_, i) => `idle${i}`);
+    must(
+      await sendAll(
+        hp.master.worker(),
+        idle.map((n) => `add server app/${n} 127.0.0.1:${backends.B?.port}`),
+      ),
+    );
+    const slow = get(web, '/slow');
+    for (let i = 0; i < 100 && must(await api.serverSessions('app', serverA())) === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    const worker = hp.master.worker();
+    const exchanges: number[] = []; // commands in each
+    const counted = new RuntimeApi({
+      channel: {
+        send: (c) => (exchanges.push(1), worker.send(c)),
+        sendAll: (cs) => (exchanges.push(cs.length), worker.sendAll!(cs)),
+      },
+      logger: quiet,
+    });
+    const servers = [serverA(), ...idle].map((name) => ({ backend: 'app', name }));
+    const result = await counted.drainAndDeleteAll(servers, { timeoutMs: 5000, pollMs: 50 });
+    expect(result).toEqual({ ok: true, value: { waitedMs: expect.any(Number), forced: false } });
+    expect(await slow).toEqual({ status: 200, body: 'A' }); // it finished before the deletes
+    expect(must(await api.showServersState('app'))).toEqual([]);
+    // drain, maint and del: one exchange each for all 101; one `show stat` per poll while A is busy.
+    expect(exchanges.filter((n) => n === 101)).toHaveLength(3);
+    expect(exchanges.length).toBeLessThan(30);
+  });
+
   it('drainAndDelete gives up on a hanging session with a message, or cuts it when forced', async () => {
     const name = `127_0_0_1_${backends.H?.port}`;
     must(await api.addServer('app', name, '127.0.0.1', backends.H?.port));

@@ -104,6 +104,20 @@ describe("splitAnswers: HAProxy's answer to `a;b;c`, one per command", () => {
     expect(splitAnswers('', [])).toEqual({ ok: true, value: [] });
   });
 
+  test('del server answers one line with no empty line after it (HAProxy 2.6): a batch of them is read by lines', () => {
+    const dels = ['@1 del server be/a', '@1 del server be/b', '@1 del server be/c'];
+    const value = ['Server deleted.\n', 'No such server.\n', 'Server deleted.\n'];
+    expect(splitAnswers('Server deleted.\nNo such server.\nServer deleted.\n', dels)).toEqual({ ok: true, value });
+    // Should a release end them with an empty line like the others, they read the same.
+    expect(splitAnswers('Server deleted.\n\nNo such server.\n\nServer deleted.\n\n', dels)).toEqual({
+      ok: true,
+      value,
+    });
+    expect(splitAnswers('Server deleted.\n', dels).ok).toBe(false);
+    // Beside other commands, the answers cannot be told apart.
+    expect(splitAnswers('Server deleted.\n\n', ['del server be/a', 'enable server be/b']).ok).toBe(false);
+  });
+
   test('more or fewer answers than commands, or an answer not ended, is an error naming the first command', () => {
     for (const [text, n] of [
       ['\n\n\n', 2], // one answer too many
