@@ -1,5 +1,6 @@
 import winston from 'winston';
 import type { LogLevel } from './cli/options';
+import { printable } from './printable';
 import { syslogStream } from './syslog';
 
 export interface Logger {
@@ -61,7 +62,8 @@ export function createLogger(opts: {
           asctime: asctime(new Date()),
           name: opts.name ?? 'marathon_lb',
           levelname: PYTHON_LEVEL_NAMES[level] ?? level.toUpperCase(),
-          message: `${String(message)}${extra}`,
+          // One record, one line: what a message quotes from outside cannot start a line of its own.
+          message: printable(`${String(message)}${extra}`),
         });
       });
   const transport =

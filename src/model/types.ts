@@ -1,3 +1,4 @@
+import { printable } from '../printable';
 import { MAX_APP_ID_LENGTH } from './haproxyText';
 
 /** The routing model: what HAProxy should serve. Plain readonly data, compared structurally. */
@@ -80,13 +81,13 @@ export interface Model {
 
 export function describeProblem(p: Problem): string {
   const where = p.portIndex === null ? '' : ` port index ${p.portIndex}`;
-  const label = p.label === null ? '' : ` label ${cut(p.label, SHOWN_LABEL_LENGTH)}`;
-  return `app ${cut(p.appId, SHOWN_ID_LENGTH)}${where}${label}: ${p.message}`;
+  const label = p.label === null ? '' : ` label ${printable(cut(p.label, SHOWN_LABEL_LENGTH))}`;
+  return `app ${printable(cut(p.appId, SHOWN_ID_LENGTH))}${where}${label}: ${printable(p.message)}`;
 }
 
 /**
  * Text from Marathon as a message shows it: an app id too long to route, or a label name of any
- * length, is cut (one line of the log, not 100 kB of it).
+ * length, is cut (one line of the log, not 100 kB of it), and printable() keeps it to one line.
  */
 function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;

@@ -29,6 +29,15 @@ describe('logging', () => {
     expect(out.text()).toBe('INFO marathon_lb: reloading HAProxy\n');
   });
 
+  test('a record is one line: what a message quotes from outside cannot start a line or send escapes', () => {
+    const out = capture();
+    const logger = createLogger({ level: 'INFO', format: '%(levelname)s %(name)s: %(message)s', stream: out.stream });
+    logger.info('received event of type x\nINFO marathon_lb: forged\u001b[31m\u2028end\ttab');
+    expect(out.text()).toBe(
+      'INFO marathon_lb: received event of type x\\nINFO marathon_lb: forged\\u001b[31m\\u2028end\ttab\n',
+    );
+  });
+
   test('--log-format json gives one JSON object per line; --log-level filters', () => {
     const out = capture();
     const log = createLogger({ level: 'WARNING', format: 'json', stream: out.stream });

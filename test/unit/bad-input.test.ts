@@ -75,6 +75,20 @@ describe('an app whose labels would break the config is left out, the rest still
     expect(run.stdout).toContain('backend good_10002');
   });
 
+  test('a warning is one line: line breaks and escape sequences from Marathon are shown escaped', async () => {
+    const run = await renderApps([
+      app('/x\n2026-12-03 05:00:00,000 marathon_lb: forged', {}, 10001),
+      { ...app('/key', {}, 10003), labels: { HAPROXY_GROUP: 'external', 'HAPROXY_0_PORT\r\u001b[2J': 5 } },
+      app('/good', {}, 10002),
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'marathon-lb: warning: left out app /key label labels.HAPROXY_0_PORT\\r\\u001b[2J: must be a string',
+      'marathon-lb: warning: left out app /x\\n2026-12-03 05:00:00,000 marathon_lb: forged label id: must be at most 1024 letters, digits, "-", "_", ".", ":" and "/" (it names HAProxy sections)',
+    ]);
+    expect(run.stdout).toContain('backend good_10002');
+  });
+
   test("only the bad service port is left out; the same app's other port renders", async () => {
     const two = { ...app('/two', { HAPROXY_1_PORT: 'x' }, 10003), portDefinitions: [{ port: 10003 }, { port: 10004 }] };
     two.tasks = [{ id: 'two.1', host: '10.0.0.1', ports: [31000, 31001], state: 'TASK_RUNNING' }];
