@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { CliSocket, MasterSocket, splitAnswers } from '../../src/haproxy/masterSocket';
 
 /** A unix socket that answers each command with `answer`, written in the given byte pieces, then closes. */
@@ -116,6 +117,19 @@ describe("splitAnswers: HAProxy's answer to `a;b;c`, one per command", () => {
     expect(splitAnswers('Server deleted.\n', dels).ok).toBe(false);
     // Beside other commands, the answers cannot be told apart.
     expect(splitAnswers('Server deleted.\n\n', ['del server be/a', 'enable server be/b']).ok).toBe(false);
+  });
+
+  test('any answers of lines, each ended by an empty line, split back into those answers', () => {
+    const line = fc.string({ minLength: 1, maxLength: 20 }).filter((l) => !l.includes('\n'));
+    const answer = fc.array(line, { maxLength: 4 }).map((lines) => lines.map((l) => `${l}\n`).join(''));
+    fc.assert(
+      fc.property(fc.array(answer, { minLength: 1, maxLength: 30 }), (answers) => {
+        const text = answers.map((a) => `${a}\n`).join('');
+        expect(splitAnswers(text, cmds(answers.length))).toEqual({ ok: true, value: answers });
+        expect(splitAnswers(text, cmds(answers.length + 1)).ok).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test('more or fewer answers than commands, or an answer not ended, is an error naming the first command', () => {
