@@ -148,6 +148,10 @@ export interface RuntimeApiOptions {
 
 type Expect = 'empty' | RegExp;
 
+/** `set server be/name state …`: ready, drain or maint (the names checked by checkNames). */
+export const stateCommand = (backend: string, name: string, state: ServerAdminState): string =>
+  `set server ${backend}/${name} state ${state}`;
+
 const expected = (expect: Expect, text: string): boolean => (expect === 'empty' ? text === '' : expect.test(text));
 
 /** A server of a backend, by name. */
@@ -245,7 +249,7 @@ export class RuntimeApi {
   }
 
   setServerState(backend: string, name: string, state: ServerAdminState): Promise<Result<string>> {
-    return this.run(backend, name, `set server ${backend}/${name} state ${state}`, 'empty');
+    return this.run(backend, name, stateCommand(backend, name, state), 'empty');
   }
 
   setServerAddr(backend: string, name: string, addr: string, port?: number): Promise<Result<string>> {
@@ -276,10 +280,6 @@ export class RuntimeApi {
     return this.run(backend, name, `enable health ${backend}/${name}`, 'empty');
   }
 
-  shutdownSessions(backend: string, name: string): Promise<Result<string>> {
-    return this.run(backend, name, `shutdown sessions server ${backend}/${name}`, 'empty');
-  }
-
   /**
    * drain → wait (bounded) until the server has no current sessions → maint → del server.
    * Resolves with how long it waited; a server that still has sessions after the timeout is a
@@ -300,7 +300,7 @@ export class RuntimeApi {
       const bad = checkNames(s.backend, s.name);
       if (bad) return bad;
     }
-    const drained = await this.runAll(servers, (s) => `set server ${s.backend}/${s.name} state drain`, 'empty');
+    const drained = await this.runAll(servers, (s) => stateCommand(s.backend, s.name, 'drain'), 'empty');
     if (!drained.ok) return drained;
     const start = this.now();
     let forced = false;
@@ -327,7 +327,7 @@ export class RuntimeApi {
       }
       await this.sleep(o.pollMs ?? 100);
     }
-    const maint = await this.runAll(servers, (s) => `set server ${s.backend}/${s.name} state maint`, 'empty');
+    const maint = await this.runAll(servers, (s) => stateCommand(s.backend, s.name, 'maint'), 'empty');
     if (!maint.ok) return maint;
     const waitedMs = this.now() - start;
     // Sessions just cut may take a moment to be released: those deletes are retried briefly.

@@ -9,7 +9,7 @@
 import type { ReloadReason } from '../reconcile/reloadReason';
 import type { RuntimeOp } from '../reconcile/plan';
 import { sendAll, type CommandChannel, type HaproxyLogger } from './masterSocket';
-import { checkNames, RuntimeApi, type ServerRef } from './runtimeApi';
+import { checkNames, RuntimeApi, stateCommand, type ServerRef } from './runtimeApi';
 import { addServerCommands, addServerSpec } from './serverCommands';
 
 const REFUSAL = /\b(refused|error|unknown|not accepted|No such|cannot)\b/i;
@@ -85,7 +85,7 @@ export class RuntimeUpdater {
         const bad = checkNames(be, name);
         if (bad !== undefined) return refused(bad.error);
         pending.push({
-          cmd: `set server ${be}/${name} state ${op.draining ? 'maint' : 'ready'}`,
+          cmd: stateCommand(be, name, op.draining ? 'maint' : 'ready'),
           accepted: emptyAnswer,
         });
       }
