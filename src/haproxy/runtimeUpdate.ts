@@ -8,14 +8,11 @@
  */
 import type { ReloadReason } from '../reconcile/reloadReason';
 import type { RuntimeOp } from '../reconcile/plan';
-import { sendAll, type CommandChannel, type HaproxyLogger } from './masterSocket';
+import { PER_EXCHANGE, sendAll, type CommandChannel, type HaproxyLogger } from './masterSocket';
 import { checkNames, RuntimeApi, stateCommand, type ServerRef } from './runtimeApi';
 import { addServerCommands, addServerSpec } from './serverCommands';
 
 const REFUSAL = /\b(refused|error|unknown|not accepted|No such|cannot)\b/i;
-
-/** Commands per exchange: HAProxy answers 256 in ~30 ms; each is ~70 bytes of one line. */
-const BATCH = 256;
 
 interface Pending {
   readonly cmd: string;
@@ -89,7 +86,8 @@ export class RuntimeUpdater {
           accepted: emptyAnswer,
         });
       }
-      if (pending.length >= BATCH) {
+      // Sent as each exchange fills: a refusal stops what comes after it.
+      if (pending.length >= PER_EXCHANGE) {
         const r = await flush();
         if (r !== null) return r;
       }
