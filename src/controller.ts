@@ -123,7 +123,9 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const report = (e: PipelineEvent): void => {
     switch (e.kind) {
       case 'trigger':
-        logger.debug(`trigger: ${e.trigger.kind}${e.trigger.kind === 'event' ? ` ${e.trigger.eventType}` : ''}`);
+        // An event is logged once, as it is received (marathon/events.ts): a scale of 1 000 tasks is
+        // 1 000 lines, not 2 000.
+        if (e.trigger.kind !== 'event') logger.debug(`trigger: ${e.trigger.kind}`);
         break;
       case 'fetching':
         break;
