@@ -10,6 +10,7 @@ import type { Logger } from './log';
 import { RenderCache, renderConfig } from './render/render';
 import type { TemplateSet } from './render/templates';
 import { AppliedState } from './reconcile/appliedState';
+import { keptIdsOf, type KeptIds } from './model/keptIds';
 import type { ApplyPort } from './reconcile/applyPort';
 import { HealthMemory } from './reconcile/healthMemory';
 import { idleTimeout, IdleTimeoutError } from './streams/idleTimeout';
@@ -110,7 +111,12 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       mergeMap((body) => from(hostResolver.resolve(body, s.requestTimeoutMs)).pipe(map((hosts) => ({ body, hosts })))),
     );
 
-  const buildDeps = { templates: deps.templates, modelOpts, renderOpts, health, servers, renderCache };
+  // Servers that stay keep the ids HAProxy runs them with (src/model/keptIds.ts): no reload for an id moved.
+  const keptIds = (): KeptIds | undefined => {
+    const current = applied.current;
+    return current === null ? undefined : keptIdsOf(current.model.services);
+  };
+  const buildDeps = { templates: deps.templates, modelOpts, renderOpts, health, servers, renderCache, keptIds };
   const build = snapshotBuilder(buildDeps);
   const fast = s.fastPath ? fastBuilder(buildDeps) : undefined;
   const replay = fast === undefined ? undefined : fastReplay(buildDeps);

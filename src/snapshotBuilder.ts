@@ -5,6 +5,7 @@ import { serverLinesByBackend } from './haproxy/configText';
 import { resolverFrom } from './marathon/resolveHosts';
 import { sameData } from './model/equality';
 import { fileChecks } from './model/files';
+import type { KeptIds } from './model/keptIds';
 import type { AppChecks } from './model/appsJson';
 import { ServerMemo } from './model/serverIds';
 import type { Problem } from './model/types';
@@ -35,6 +36,8 @@ export interface SnapshotBuilderDeps {
   /** The live caches, kept across snapshots. */
   readonly servers: ServerMemo;
   readonly renderCache: RenderCache;
+  /** The ids of the servers HAProxy runs now (the applied state's), asked as each snapshot's build starts. */
+  readonly keptIds?: () => KeptIds | undefined;
 }
 
 /**
@@ -52,8 +55,9 @@ export function snapshotBuilder(
   // Checks of the apps' JSON shape, by app object: an unchanged app is the same object (AppsBodyDecoder).
   const appChecks: AppChecks = new WeakMap();
   /** `probe`: fresh caches, so trial builds leave the live ones (server ids, rendered lines) alone. */
-  const snapshotOf = (body: unknown, hosts: ReadonlyMap<string, string>, probe: boolean) =>
-    renderSnapshotSteps(
+  const snapshotOf = (body: unknown, hosts: ReadonlyMap<string, string>, probe: boolean) => {
+    const keptIds = probe ? undefined : d.keptIds?.();
+    return renderSnapshotSteps(
       body,
       templates,
       { model: modelOpts, render: renderOpts },
@@ -63,8 +67,10 @@ export function snapshotBuilder(
         files: fileChecks(),
         appChecks,
         ...(probe ? { servers: new ServerMemo(), renderCache: new RenderCache() } : { servers, renderCache }),
+        ...(keptIds === undefined ? {} : { keptIds }),
       },
     );
+  };
 
   return function* (f) {
     let snap: Snapshot;

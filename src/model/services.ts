@@ -7,6 +7,7 @@ import { APP_ID_RULE, isAppId, isHostName, isIP, isPort } from './haproxyText';
 import { isProblem, labelsByPort, readPortLabels, type LabelChecks, type PortSettings } from './labels';
 import { networkingMode, ServicePortAssigner, taskIp, taskPortsOf, type ResolveHost } from './networking';
 import { inputsOf, memoizable, sameInputs } from './appKey';
+import { keepsIds, keptIdsIn, type KeptIds } from './keptIds';
 import { ServerNamer, type ServerIdChains, type ServerMemo, type ServerTarget } from './serverIds';
 import { drain } from '../steps';
 import type { HealthCheck, Mode, Model, Problem, Service } from './types';
@@ -39,6 +40,8 @@ export interface ModelContext {
   readonly files?: FileChecks;
   /** Server ids' re-hash chains kept across builds (those of `servers` when it is given). */
   readonly idChains?: ServerIdChains;
+  /** The servers HAProxy runs now: those that stay keep their ids (keptIds.ts). Without it, ids are marathon-lb's. */
+  readonly keptIds?: KeptIds;
 }
 
 interface Draft {
@@ -86,7 +89,7 @@ export function* toModelSteps(
     const siblings = oneApp ? sortSmall(drafts.slice(), byServicePort) : [];
     for (const draft of drafts) {
       if (!selected(draft, opts)) continue;
-      const built = buildService(draft, byApp === null ? siblings : byApp.get(draft.appId)!, ctx.servers, namer);
+      const built = buildService(draft, byApp === null ? siblings : byApp.get(draft.appId)!, ctx, namer);
       if (isProblem(built)) problems.push(built);
       else services.push(built);
     }
@@ -119,7 +122,11 @@ export function* toModelSteps(
     // A remembered app was reusable then; equal inputs keep it so (sameInputs covers what memoizable and assigns read).
     const single = memo !== undefined && idCount.get(app.id) === 1;
     const hit = single ? memo.app(app.id) : undefined;
-    if (hit !== undefined && sameInputs(hit.inputs, app, ctx.resolve, health)) {
+    if (
+      hit !== undefined &&
+      sameInputs(hit.inputs, app, ctx.resolve, health) &&
+      hit.services.every((svc) => keepsIds(ctx.keptIds, svc.backend, svc.servers))
+    ) {
       memo!.rememberApp(app.id, hit);
       for (const p of hit.problems) problems.push(p);
       for (const [id, alive] of hit.observed) observedHealth.set(id, alive);
@@ -321,9 +328,10 @@ function groupByApp(drafts: readonly Draft[]): Map<string, Draft[]> {
 function buildService(
   draft: Draft,
   siblings: readonly Draft[],
-  memo: ServerMemo | undefined,
+  ctx: ModelContext,
   namer: ServerNamer,
 ): Service | Problem {
+  const memo = ctx.servers;
   const s = draft.settings;
   // A draft's backends are its own (filled by buildApp): sorted where they are, no copy per service.
   const backends = sortSmall(draft.backends, byHostPort);
@@ -344,13 +352,25 @@ function buildService(
     draft.healthCheck === null ? null : hcIndex !== null ? checkTargets[idx]!.port : draft.healthCheck.port;
   const backend = `${draft.appId.slice(1).replaceAll('/', '_')}_${draft.servicePort}`;
   let servers = memo?.get(backend, backends, checkPort);
+  if (servers !== undefined && !keepsIds(ctx.keptIds, backend, servers)) servers = undefined;
   if (servers === undefined) {
+    const kept = ctx.keptIds?.ids(backend);
+    const names = backends.map((b) => namer.name(b.host, b.ip, b.port));
     const taken = namer.idsOfNextBackend();
+    // The ids of servers that stay are taken before any new server picks one.
+    const keptId =
+      kept === undefined
+        ? undefined
+        : keptIdsIn(kept, names).map((id) => {
+            if (id === undefined || taken.has(id)) return undefined;
+            taken.add(id);
+            return id;
+          });
     servers = backends.map((b, idx) => {
-      const name = namer.name(b.host, b.ip, b.port);
+      const name = names[idx]!;
       return {
         name,
-        id: namer.id(name, taken),
+        id: keptId?.[idx] ?? namer.id(name, taken),
         host: b.host,
         ip: b.ip,
         port: b.port,

@@ -4,6 +4,7 @@ import type { MarathonApp, MarathonTask } from '../marathon/types';
 import { plan } from './plan';
 import { networkingMode, ServicePortAssigner } from '../model/networking';
 import { readinessVeto } from '../model/readiness';
+import { keptIdsOf } from '../model/keptIds';
 import { toModel, type ModelContext, type ModelOptions } from '../model/services';
 import type { Model, Service } from '../model/types';
 import { err, ok, type Result } from '../result';
@@ -238,16 +239,17 @@ function rebuiltGroup(
   }
   const group = indexes.map((i) => apps[i]!);
   const members = new Set<string>([id, ...group.map((a) => a.id)]);
-  // A fresh server memo: the live one belongs to the snapshot path.
+  const sx = serviceIndex(state.model.services);
+  const places = [...members].flatMap((m) => sx.get(m) ?? []).sort((a, b) => a - b);
+  const before = places.map((i) => state.model.services[i]!);
+  // A fresh server memo: the live one belongs to the snapshot path. Servers that stay keep their ids.
   const rebuilt = toModel(group, opts, {
     resolve: ctx.resolve,
     ...(ctx.rememberedHealth ? { rememberedHealth: ctx.rememberedHealth } : {}),
     ...(ctx.files ? { files: ctx.files } : {}),
     ...(ctx.idChains ? { idChains: ctx.idChains } : {}),
+    keptIds: keptIdsOf(before),
   });
-  const sx = serviceIndex(state.model.services);
-  const places = [...members].flatMap((m) => sx.get(m) ?? []).sort((a, b) => a - b);
-  const before = places.map((i) => state.model.services[i]!);
   const after = rebuilt.services.filter((s) => members.has(s.appId));
   const p = plan(before, after);
   if (p.reloadReasons.length > 0) return err(`app ${id}: ${p.reloadReasons.map((r) => r.kind).join(', ')}`);

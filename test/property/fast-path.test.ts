@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import type { FastEvent, FastState } from '../../src/reconcile/fastApply';
 import { applyEvent, fastApply, fastApplyAll } from '../../src/reconcile/fastApply';
+import { keptIdsOf } from '../../src/model/keptIds';
 import { toModel, type ModelOptions } from '../../src/model/services';
 import type { MarathonApp, MarathonTask } from '../../src/marathon/types';
 import { plan } from '../../src/reconcile/plan';
@@ -152,9 +153,10 @@ describe('fast path = full rebuild', () => {
         ),
         ([apps, events, opts]) => {
           const ctx = { resolve };
-          const rebuild = (list: readonly MarathonApp[]): FastState => ({
+          // The snapshot path: a full rebuild, its servers that stay keeping the ids `from` runs them with.
+          const rebuild = (list: readonly MarathonApp[], from?: FastState): FastState => ({
             apps: list,
-            model: toModel(list, opts, ctx),
+            model: toModel(list, opts, from === undefined ? ctx : { ...ctx, keptIds: keptIdsOf(from.model.services) }),
           });
           let state = rebuild(apps);
           for (const e of events) {
@@ -162,11 +164,11 @@ describe('fast path = full rebuild', () => {
             if (!r.ok) {
               refused += 1;
               // The snapshot path: Marathon's list as the event left it (unchanged when unknown).
-              state = rebuild(applyEvent(state.apps, e) ?? state.apps);
+              state = rebuild(applyEvent(state.apps, e) ?? state.apps, state);
               continue;
             }
             fast += 1;
-            const full = toModel(r.value.state.apps, opts, ctx);
+            const full = rebuild(r.value.state.apps, state).model;
             expect(r.value.state.model.services).toEqual(full.services);
             // Runtime-only: the same backends as before, their server churn the only change.
             expect(r.value.state.model.services.map((s) => s.backend)).toEqual(
@@ -211,7 +213,8 @@ describe('fast path = full rebuild', () => {
             batches += 1;
             const r = fastApplyAll(state, events, opts, ctx);
             // What it served is what a full rebuild of the apps list it left serves, with the same backends.
-            expect(r.state.model.services).toEqual(toModel(r.state.apps, opts, ctx).services);
+            const full = toModel(r.state.apps, opts, { ...ctx, keptIds: keptIdsOf(state.model.services) });
+            expect(r.state.model.services).toEqual(full.services);
             expect(r.state.model.services.map((s) => s.backend)).toEqual(state.model.services.map((s) => s.backend));
             const changed = new Set(r.changed.map((s) => s.backend));
             const p = plan(
