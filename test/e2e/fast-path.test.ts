@@ -2,6 +2,8 @@ import * as path from 'node:path';
 import { FILE_ONLY_APPLIED } from '../../src/controller';
 import { startLive, httpGet, type LiveSystem } from '../../src/demo/live';
 import { MasterSocket } from '../../src/haproxy/masterSocket';
+import { parseServersState } from '../../src/haproxy/runtimeApi';
+import { serverId } from '../../src/model/serverIds';
 import { describeWithHaproxy } from '../support/haproxy';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { waitFor } from '../support/wait';
@@ -103,4 +105,59 @@ describeWithHaproxy('the event fast path', () => {
     );
     expect(logs.slice(start).filter((l) => l.msg.startsWith('fast path corrected'))).toEqual([]);
   }, 60000);
+
+  test('a task whose server holds an id another server collided on goes: that server keeps its id, no reload', async () => {
+    const master = MasterSocket.at(path.join(live.dir, 'master.sock'), 5000);
+    const servers = async () => {
+      const r = await master.worker().send('show servers state web_10111');
+      if (!r.ok) throw new Error(r.error);
+      const parsed = parseServersState(r.value);
+      if (!parsed.ok) throw new Error(parsed.error);
+      return parsed.value;
+    };
+    const listing = async (n: number, timeoutMs: number): Promise<void> => {
+      for (const deadline = Date.now() + timeoutMs; (await servers()).length !== n;) {
+        if (Date.now() > deadline) throw new Error(`HAProxy lists ${(await servers()).length} servers, not ${n}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    // marathon-lb's rule: in (host, port) order, a server takes the first free id of its name's hash
+    // chain. Find `b`, whose first hash `a` (a server before it) holds: without `a`, b would take it.
+    const collided = async () => {
+      const list = (await servers()).sort((x, y) => (x.port ?? 0) - (y.port ?? 0)); // one host: port order
+      const byId = new Map(list.map((s) => [s.id, s]));
+      for (const b of list) {
+        const a = byId.get(serverId(b.name, new Set()));
+        if (a !== undefined && a !== b && (a.port ?? 0) < (b.port ?? 0)) return { a, b, count: list.length };
+      }
+      return undefined;
+    };
+    // Tasks listen on ports the system hands out: 800 servers collide somewhere (all but ~1 in 10 000 times).
+    let pair = await collided();
+    if (pair === undefined) {
+      const target = live.sim.tasksOf('/web').length + 650;
+      await live.sim.scale('/web', target);
+      await listing(target, 30000);
+      pair = await collided();
+    }
+    if (pair === undefined) throw new Error('no two servers collide on an id');
+    const start = logs.length;
+    const task = live.sim.tasksOf('/web').find((t) => t.ports[0] === pair.a.port)!;
+    await live.sim.killTask(task.id, { scale: true });
+    await listing(pair.count - 1, 15000);
+    await waitFor(
+      'the debounced snapshot',
+      () =>
+        logs.findIndex(
+          (l, i) => i >= start && (l.msg === 'config unchanged: nothing to apply' || l.msg === FILE_ONLY_APPLIED),
+        ) >= 0,
+      20000,
+    );
+    const after = await servers();
+    expect(after.find((s) => s.name === pair.b.name)?.id).toBe(pair.b.id);
+    expect(after.find((s) => s.name === pair.a.name)).toBeUndefined();
+    const since = logs.slice(start).map((l) => l.msg);
+    expect(since.filter((m) => m.startsWith('HAProxy reloaded'))).toEqual([]);
+    expect(since.filter((m) => m.startsWith('fast path corrected') || m.startsWith('fast path refused'))).toEqual([]);
+  }, 90000);
 });
