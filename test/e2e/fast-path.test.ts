@@ -24,6 +24,30 @@ describeWithHaproxy('the event fast path', () => {
   let live: LiveSystem;
   const logs: LogLine[] = [];
   const index = (pred: (l: LogLine) => boolean, from = 0): number => logs.findIndex((l, i) => i >= from && pred(l));
+  /** The debounced snapshot after log line `from` found HAProxy's servers as they are: nothing, or only the file, to apply. */
+  const snapshotFindsNothing = (from: number): Promise<void> =>
+    waitFor(
+      'the debounced snapshot',
+      () => index((l) => l.msg === 'config unchanged: nothing to apply' || l.msg === FILE_ONLY_APPLIED, from) >= 0,
+      20000,
+    );
+  /** The servers HAProxy lists in /web's backend. */
+  const servers = async () => {
+    const r = await MasterSocket.at(path.join(live.dir, 'master.sock'), 5000)
+      .worker()
+      .send('show servers state web_10111');
+    if (!r.ok) throw new Error(r.error);
+    const parsed = parseServersState(r.value);
+    if (!parsed.ok) throw new Error(parsed.error);
+    return parsed.value;
+  };
+  /** Until HAProxy lists `n` servers in /web's backend. */
+  const listing = async (n: number, timeoutMs: number): Promise<void> => {
+    for (const deadline = Date.now() + timeoutMs; (await servers()).length !== n;) {
+      if (Date.now() > deadline) throw new Error(`HAProxy lists ${(await servers()).length} servers, not ${n}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
 
   beforeAll(async () => {
     live = await startLive({
@@ -63,30 +87,18 @@ describeWithHaproxy('the event fast path', () => {
     const fetched = index((l) => l.msg.includes('/v2/apps'), start);
     expect(fetched < 0 || fetched > fast).toBe(true);
     // It finds HAProxy's servers as they are: nothing to apply, or only the file to write (no runtime operation).
-    await waitFor(
-      'the debounced snapshot',
-      () => index((l) => l.msg === 'config unchanged: nothing to apply' || l.msg === FILE_ONLY_APPLIED, fast) >= 0,
-      20000,
-    );
+    await snapshotFindsNothing(fast);
     expect(logs.slice(start).filter((l) => l.msg.startsWith('fast path corrected'))).toEqual([]);
     expect(logs.slice(start).filter((l) => l.msg.startsWith('HAProxy reloaded'))).toEqual([]);
   }, 40000);
 
   test('a burst of task events (150 tasks started at once) is built in a few batches and served before the snapshot', async () => {
-    const master = MasterSocket.at(path.join(live.dir, 'master.sock'), 5000);
-    const listed = async (): Promise<number> => {
-      const r = await master.worker().send('show servers state web_10111');
-      return r.ok ? r.value.split('\n').filter((l) => l.split(' ')[1] === 'web_10111').length : -1;
-    };
     await waitFor('the snapshot after the last test', () => index((l) => l.msg.includes('/v2/apps'), 0) >= 0, 20000);
     await new Promise((r) => setTimeout(r, 500));
     const start = logs.length;
-    const before = await listed();
+    const before = (await servers()).length;
     await live.sim.scale('/web', before + 150);
-    for (let deadline = Date.now() + 15000; (await listed()) < before + 150;) {
-      if (Date.now() > deadline) throw new Error(`HAProxy lists ${await listed()} servers, not ${before + 150}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await listing(before + 150, 15000);
     const since = logs.slice(start).map((l) => l.msg);
     // Served by the fast path alone, before the debounced snapshot (5 s of quiet) fetched anything.
     expect(since.filter((m) => m.includes('/v2/apps'))).toEqual([]);
@@ -95,32 +107,11 @@ describeWithHaproxy('the event fast path', () => {
     expect(applies.length).toBeLessThan(20); // one per batch, not one per event
     expect(applies.some((m) => / task and health events of app \/web$/.test(m))).toBe(true);
     expect(since.filter((m) => m.startsWith('HAProxy reloaded'))).toEqual([]);
-    await waitFor(
-      'the debounced snapshot',
-      () =>
-        logs.findIndex(
-          (l, i) => i >= start && (l.msg === 'config unchanged: nothing to apply' || l.msg === FILE_ONLY_APPLIED),
-        ) >= 0,
-      20000,
-    );
+    await snapshotFindsNothing(start);
     expect(logs.slice(start).filter((l) => l.msg.startsWith('fast path corrected'))).toEqual([]);
   }, 60000);
 
   test('a task whose server holds an id another server collided on goes: that server keeps its id, no reload', async () => {
-    const master = MasterSocket.at(path.join(live.dir, 'master.sock'), 5000);
-    const servers = async () => {
-      const r = await master.worker().send('show servers state web_10111');
-      if (!r.ok) throw new Error(r.error);
-      const parsed = parseServersState(r.value);
-      if (!parsed.ok) throw new Error(parsed.error);
-      return parsed.value;
-    };
-    const listing = async (n: number, timeoutMs: number): Promise<void> => {
-      for (const deadline = Date.now() + timeoutMs; (await servers()).length !== n;) {
-        if (Date.now() > deadline) throw new Error(`HAProxy lists ${(await servers()).length} servers, not ${n}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
     // marathon-lb's rule: in (host, port) order, a server takes the first free id of its name's hash
     // chain. Find `b`, whose first hash `a` (a server before it) holds: without `a`, b would take it.
     const collided = async () => {
@@ -145,14 +136,7 @@ describeWithHaproxy('the event fast path', () => {
     const task = live.sim.tasksOf('/web').find((t) => t.ports[0] === pair.a.port)!;
     await live.sim.killTask(task.id, { scale: true });
     await listing(pair.count - 1, 15000);
-    await waitFor(
-      'the debounced snapshot',
-      () =>
-        logs.findIndex(
-          (l, i) => i >= start && (l.msg === 'config unchanged: nothing to apply' || l.msg === FILE_ONLY_APPLIED),
-        ) >= 0,
-      20000,
-    );
+    await snapshotFindsNothing(start);
     const after = await servers();
     expect(after.find((s) => s.name === pair.b.name)?.id).toBe(pair.b.id);
     expect(after.find((s) => s.name === pair.a.name)).toBeUndefined();
