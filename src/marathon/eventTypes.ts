@@ -58,11 +58,16 @@ export interface HealthStatusChangedEvent {
   readonly version?: string;
 }
 
-/** Any other event type (deployment_success, event_stream_attached, …): only its name is kept. */
+/**
+ * Any other event type (deployment_success, event_stream_attached, …): only its name is kept. A
+ * task event whose fields cannot be applied as they are is one too, with why in `unusable`: it still
+ * triggers a snapshot (as any event of its type does in marathon-lb), it is just never applied alone.
+ */
 export interface OtherEvent {
   readonly type: 'other';
   readonly eventType: string;
   readonly timestamp?: string;
+  readonly unusable?: string;
 }
 
 export type MarathonEvent = ApiPostEvent | StatusUpdateEvent | HealthStatusChangedEvent | OtherEvent;
@@ -95,6 +100,30 @@ function required<S extends Readonly<Record<string, FieldType>>>(o: Obj, type: s
   return ok(out as Fields<S>);
 }
 
+const WRONG = Symbol('wrong');
+
+/**
+ * `o[k]` as a list of what `item` makes of each element: undefined when absent, WRONG when it is not
+ * a list or one element is not what `item` takes (dropping it would shift the ones after it: a task's
+ * ports and addresses are read by position).
+ */
+function listOf<T>(o: Obj, k: string, item: (v: unknown) => T | undefined): T[] | undefined | typeof WRONG {
+  const v = o[k];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) return WRONG;
+  const out: T[] = [];
+  for (const e of v) {
+    const t = item(e);
+    if (t === undefined) return WRONG;
+    out.push(t);
+  }
+  return out;
+}
+
+/** A task event that cannot be applied as it is: still a trigger, for the snapshot to decide. */
+const unusable = (o: Obj, type: string, why: string): Validation<MarathonEvent> =>
+  ok({ type: 'other', eventType: type, ...pick(o, ['timestamp']), unusable: why });
+
 /** Validates one parsed JSON value from the event stream. */
 export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
   if (!isObj(v)) return err('event is not a JSON object');
@@ -113,15 +142,16 @@ export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
     }
     case 'status_update_event': {
       const fields = required(v, type, { appId: 'string', taskId: 'string', taskStatus: 'string' });
-      if (!fields.ok) return fields;
-      const ports = Array.isArray(v['ports'])
-        ? v['ports'].filter((p): p is number => typeof p === 'number')
-        : undefined;
-      const ips = Array.isArray(v['ipAddresses'])
-        ? v['ipAddresses'].flatMap((a: unknown) =>
-            isObj(a) && typeof a['ipAddress'] === 'string' ? [a['ipAddress']] : [],
-          )
-        : undefined;
+      const ports = listOf(v, 'ports', (p) => (typeof p === 'number' ? p : undefined));
+      const ips = listOf(v, 'ipAddresses', (a) =>
+        isObj(a) && typeof a['ipAddress'] === 'string' ? a['ipAddress'] : undefined,
+      );
+      if (!fields.ok) return unusable(v, type, fields.error);
+      if (ports === WRONG) return unusable(v, type, `${type}: field "ports" must be a list of numbers`);
+      if (ips === WRONG)
+        return unusable(v, type, `${type}: field "ipAddresses" must be a list of {"ipAddress": string}`);
+      if (v['host'] !== undefined && typeof v['host'] !== 'string')
+        return unusable(v, type, `${type}: field "host" must be a string`);
       return ok({
         type,
         eventType: type,
@@ -133,7 +163,9 @@ export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
     }
     case 'health_status_changed_event': {
       const fields = required(v, type, { appId: 'string', alive: 'boolean' });
-      if (!fields.ok) return fields;
+      if (!fields.ok) return unusable(v, type, fields.error);
+      const wrongField = ['taskId', 'instanceId'].find((k) => v[k] !== undefined && typeof v[k] !== 'string');
+      if (wrongField !== undefined) return unusable(v, type, `${type}: field "${wrongField}" must be a string`);
       return ok({
         type,
         eventType: type,

@@ -201,6 +201,8 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
           log.debug(`ignoring event of type ${ev.eventType}`);
           continue;
         }
+        if (ev.type === 'other' && ev.unusable !== undefined)
+          warnOnce('shape', `an event from ${connectedUrl} is left to the next snapshot: ${ev.unusable}`);
         log.debug(`received event of type ${ev.eventType}`);
         subscriber.next({ kind: 'event', event: ev });
       }

@@ -50,7 +50,8 @@ function namesOf(app: Partial<MarathonApp>): string[] {
   const names: string[] = [];
   const tasks: readonly unknown[] = Array.isArray(app.tasks) ? app.tasks : [];
   for (const task of tasks as readonly ({ host?: unknown } | null)[]) {
-    if (typeof task?.host === 'string' && task.host !== '' && isIP(task.host) === 0) names.push(task.host);
+    // Only what could be a name: the model leaves any other host out, so it is never sent to DNS.
+    if (typeof task?.host === 'string' && isIP(task.host) === 0 && isHostName(task.host)) names.push(task.host);
   }
   // HAPROXY_{n}_BIND_ADDR host names: HAProxy resolves them when it loads the config.
   const labels = app.labels as unknown;

@@ -230,7 +230,7 @@ describe('eventStream', () => {
     ]);
   });
 
-  test('malformed JSON is skipped with one warning per connection; the stream goes on', async () => {
+  test('malformed JSON is skipped with one warning per connection; a task event it cannot apply still triggers', async () => {
     const m = await sseServer();
     const log = captureLogger();
     const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: log });
@@ -240,12 +240,22 @@ describe('eventStream', () => {
     res.write('data: not json either\r\n\r\n');
     res.write(frame({ eventType: 'status_update_event', appId: '/web' })); // lacks taskId/taskStatus
     res.write(frame(API_POST));
-    await r.until(() => r.events().length === 1);
-    expect(r.events()[0]!.eventType).toBe('api_post_event');
+    await r.until(() => r.events().length === 2);
+    // As in marathon-lb, an event of a wanted type is a trigger (a snapshot decides); it is never applied alone.
+    expect(r.events()).toEqual([
+      {
+        type: 'other',
+        eventType: 'status_update_event',
+        unusable: 'status_update_event: field "taskId" must be a string',
+      },
+      expect.objectContaining({ type: 'api_post_event' }),
+    ]);
     const warnings = log.lines.filter((l) => l.startsWith('warn'));
     expect(warnings).toEqual([
       `warn skipping 1 malformed JSON value(s) in an event from ${m.url}/v2/events?${m.requests[0]!.url.split('?')[1]} (logged once per connection; then at debug level)`,
-      expect.stringContaining('status_update_event: field "taskId" must be a string'),
+      expect.stringContaining(
+        'is left to the next snapshot: status_update_event: field "taskId" must be a string (logged once',
+      ),
     ]);
     expect(JSON.stringify(log.lines)).not.toContain('app-secret');
   });
@@ -458,9 +468,42 @@ describe('event data helpers', () => {
   test('parseMarathonEvent: errors name the field; unknown types are "other"', () => {
     expect(parseMarathonEvent([])).toEqual({ ok: false, error: 'event is not a JSON object' });
     expect(parseMarathonEvent({ eventType: 7 })).toEqual({ ok: false, error: 'event has no "eventType" string' });
-    expect(parseMarathonEvent({ eventType: 'health_status_changed_event', appId: '/a', alive: 'yes' })).toEqual({
-      ok: false,
-      error: 'health_status_changed_event: field "alive" must be a boolean',
+    const unusable = (eventType: string, why: string): unknown => ({
+      ok: true,
+      value: { type: 'other', eventType, unusable: `${eventType}: ${why}` },
+    });
+    const health = 'health_status_changed_event';
+    expect(parseMarathonEvent({ eventType: health, appId: '/a', alive: 'yes' })).toEqual(
+      unusable(health, 'field "alive" must be a boolean'),
+    );
+    expect(parseMarathonEvent({ eventType: health, appId: '/a', alive: true, instanceId: 7 })).toEqual(
+      unusable(health, 'field "instanceId" must be a string'),
+    );
+    // A task's ports and addresses are read by position: one bad element is not dropped (that would
+    // shift the rest onto other service ports); the event is left to the snapshot.
+    const status = { eventType: 'status_update_event', appId: '/a', taskId: 't', taskStatus: 'TASK_RUNNING' };
+    expect(parseMarathonEvent({ ...status, ports: ['31000', 31001] })).toEqual(
+      unusable(status.eventType, 'field "ports" must be a list of numbers'),
+    );
+    expect(parseMarathonEvent({ ...status, ports: null })).toEqual(
+      unusable(status.eventType, 'field "ports" must be a list of numbers'),
+    );
+    expect(parseMarathonEvent({ ...status, ipAddresses: [null, { ipAddress: '10.0.0.2' }] })).toEqual(
+      unusable(status.eventType, 'field "ipAddresses" must be a list of {"ipAddress": string}'),
+    );
+    expect(parseMarathonEvent({ ...status, host: null })).toEqual(
+      unusable(status.eventType, 'field "host" must be a string'),
+    );
+    expect(
+      parseMarathonEvent({
+        ...status,
+        host: 'h',
+        ports: [31000],
+        ipAddresses: [{ ipAddress: '10.0.0.2', protocol: 'IPv4' }],
+      }),
+    ).toEqual({
+      ok: true,
+      value: { type: 'status_update_event', ...status, host: 'h', ports: [31000], ipAddresses: ['10.0.0.2'] },
     });
     expect(parseMarathonEvent({ eventType: 'event_stream_attached', remoteAddress: '1.2.3.4' })).toEqual({
       ok: true,

@@ -1,5 +1,5 @@
 import { HostResolver, type Deadline, type Lookup } from '../../src/marathon/hostResolver';
-import { resolveTaskHosts } from '../../src/marathon/resolveHosts';
+import { hostNamesOf, resolveTaskHosts } from '../../src/marathon/resolveHosts';
 
 const body = (...hosts: string[]) => ({
   apps: [{ id: '/a', tasks: hosts.map((host, i) => ({ id: `a.${i}`, host })) }],
@@ -136,5 +136,13 @@ describe('resolveTaskHosts (--dry, check-labels)', () => {
     expect(await resolveTaskHosts(named)).toEqual(new Map([['localhost', '127.0.0.1']]));
     expect(await resolveTaskHosts(body('10.0.0.1', '10.0.0.2'))).toEqual(new Map());
     expect(await resolveTaskHosts({ apps: 'not a list' })).toEqual(new Map());
+  });
+
+  test('a task host that is no host name is never looked up (the model leaves its app out)', () => {
+    const hostile = ['a\nserver x 1.2.3.4:80', 'a b', 'a;reload', '${SECRET}', '', 'a..b', '10.0.0.1.2'];
+    const apps = hostile.map((host, i) => ({ id: `/h${i}`, tasks: [{ id: `h${i}.0`, host }] }));
+    expect([
+      ...hostNamesOf({ apps: [...apps, { id: '/ok', tasks: [{ id: 'ok.0', host: 'agent-1.example' }] }] }),
+    ]).toEqual(['agent-1.example']);
   });
 });
