@@ -31,6 +31,8 @@ export interface FastPathDeps {
   /** Events that arrive in one turn of it are built together (batchPerTurn). */
   readonly scheduler: SchedulerLike;
   readonly onRefused?: (event: FastEvent, reason: string) => void;
+  /** `build` threw (a bug, or data it cannot handle): that batch's apps are left to the snapshot. */
+  readonly onError?: (error: unknown) => void;
 }
 
 export const isFast = (e: MarathonEvent): e is FastEvent =>
@@ -69,7 +71,7 @@ export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent
             });
             if (events.length === 0) return EMPTY;
             const base = newest !== null && (made.has(current) || current === baseOfNewest) ? newest : current;
-            const built = deps.build(events, base);
+            const built = buildOrRefuse(deps, events, base);
             if (built.refused.size > 0) {
               const firstOf = new Map<string, FastEvent>();
               for (const e of events) if (!firstOf.has(e.appId)) firstOf.set(e.appId, e);
@@ -95,6 +97,17 @@ export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent
         )
         .subscribe(subscriber);
     });
+}
+
+/** `deps.build`, or, when it throws, every app of the batch refused: the snapshot decides, and the stage goes on. */
+function buildOrRefuse(deps: FastPathDeps, events: readonly FastEvent[], base: DesiredState): FastBuilt {
+  try {
+    return deps.build(events, base);
+  } catch (e) {
+    deps.onError?.(e);
+    const why = `building its events failed (${e instanceof Error ? e.message : String(e)})`;
+    return { state: null, refused: new Map(events.map((ev) => [ev.appId, `app ${ev.appId}: ${why}`])) };
+  }
 }
 
 /** "status_update_event of app /a" for one event; for several, how many and of which apps. */

@@ -184,6 +184,16 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
   const fault = (stage: FaultStage, e: unknown): void =>
     report({ kind: 'stage-error', stage, error: message(e), appId: appOf(e) });
 
+  /** Whether an event needs no snapshot (deps.needsSnapshot); when deciding throws, it gets one. */
+  const needsNoSnapshot = (event: MarathonEvent): boolean => {
+    try {
+      return deps.needsSnapshot?.(event, applied.current) === false;
+    } catch (e) {
+      fault('build', e);
+      return false;
+    }
+  };
+
   const assembled = defer(() => {
     const items$ = deps.items$?.pipe(share()) ?? EMPTY;
     const signals$ = deps.signals$.pipe(share());
@@ -192,7 +202,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       events$: items$.pipe(
         mergeMap((i) => {
           if (i.kind !== 'event') return EMPTY;
-          if (deps.fast !== undefined && deps.needsSnapshot?.(i.event, applied.current) === false) {
+          if (deps.fast !== undefined && needsNoSnapshot(i.event)) {
             report({ kind: 'fast-path', outcome: 'no-snapshot', detail: describeNoSnapshot(i.event) });
             return EMPTY;
           }
@@ -290,6 +300,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
               scheduler: deps.turnScheduler ?? scheduler,
               onRefused: (e, reason) =>
                 report({ kind: 'fast-path', outcome: 'refused', detail: `${e.eventType}: ${reason}` }),
+              onError: (e) => fault('build', e),
             }),
           );
 

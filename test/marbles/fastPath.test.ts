@@ -129,6 +129,36 @@ describe('fastPath stage', () => {
     });
   });
 
+  it('a build that throws leaves its batch to the snapshot and the stage goes on', () => {
+    const t = newScheduler();
+    t.run(({ hot, expectObservable, flush }) => {
+      const refused: string[] = [];
+      const errors: unknown[] = [];
+      // /b's events throw in the build (as a model bug or data it cannot handle would); /a's build.
+      const throwing = (events: readonly FastEvent[], base: DesiredState): FastBuilt => {
+        if (events.some((e) => e.appId === '/b')) throw new RangeError('Maximum call stack size exceeded');
+        return build(events, base);
+      };
+      const events = hot<MarathonEvent>('-b-a', { b: started(5, '/b'), a: started(2) });
+      const out = events.pipe(
+        fastPath({
+          current: () => stateOf([1]),
+          build: throwing,
+          now: () => 0,
+          scheduler: t,
+          onRefused: (_e, r) => refused.push(r),
+          onError: (e) => errors.push(e),
+        }),
+      );
+      expectObservable(out.pipe(map((w: FastWork) => w.fast.what))).toBe('---a', {
+        a: 'status_update_event of app /a',
+      });
+      flush();
+      expect(refused).toEqual(['app /b: building its events failed (Maximum call stack size exceeded)']);
+      expect(errors).toHaveLength(1);
+    });
+  });
+
   it('builds the events of one turn together: a burst is one build and one work', () => {
     const t = newScheduler();
     t.run(({ hot, expectObservable, flush }) => {
@@ -362,5 +392,30 @@ describe('pipeline with the fast path (virtual time)', () => {
         expect(kinds(s.events)).toEqual(needed ? ['applied', 'unchanged'] : ['applied', 'fast-no-snapshot']);
       });
     }
+  });
+
+  it('deciding about an event that throws costs that event a snapshot, not the pipeline a restart', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const items = hot<StreamItem>('-c----------------------------p--------------------e', {
+        c: { kind: 'connected', url: 'x' },
+        p: { kind: 'event', event: posted },
+        e: { kind: 'event', event: started(2) },
+      });
+      const s = setup(t, items, [[1], [1], [1, 2]], 0, (e) => {
+        if (e.type === 'api_post_event') throw new RangeError('Maximum call stack size exceeded');
+        return true;
+      });
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 300);
+      flush();
+      const faults = s.events.filter((e) => e.kind === 'stage-error');
+      expect(faults).toEqual([
+        expect.objectContaining({ stage: 'build', error: expect.stringContaining('call stack') }),
+      ]);
+      // The post got its snapshot; the task event after it still went the fast path (nothing restarted).
+      expect(s.fetches()).toBe(3);
+      expect(kinds(s.events)).toEqual(['applied', 'unchanged', 'applied', 'fast-applied', 'unchanged']);
+    });
   });
 });
