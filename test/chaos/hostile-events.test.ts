@@ -115,8 +115,10 @@ describeWithHaproxy('chaos: hostile task events on the fast path', () => {
     expect(failed).toBe(0);
     const after = await servers();
     expect(after.map((s) => s.port).sort()).toEqual([...real].sort());
-    expect(configText()).not.toContain(MARK);
-    expect(configText()).not.toContain('MLB_SECRET');
+    const cfg = configText();
+    expect(cfg).toContain('backend web_10121');
+    expect(cfg).not.toContain(MARK);
+    expect(cfg).not.toContain('MLB_SECRET');
     const since = logs.slice(start);
     expect(since.filter((l) => l.level === 'error')).toEqual([]);
     expect(since.filter((l) => l.msg.startsWith('HAProxy reloaded'))).toEqual([]);
