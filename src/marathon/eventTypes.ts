@@ -103,13 +103,13 @@ function required<S extends Readonly<Record<string, FieldType>>>(o: Obj, type: s
 const WRONG = Symbol('wrong');
 
 /**
- * `o[k]` as a list of what `item` makes of each element: undefined when absent, WRONG when it is not
- * a list or one element is not what `item` takes (dropping it would shift the ones after it: a task's
- * ports and addresses are read by position).
+ * `o[k]` as a list of what `item` makes of each element: undefined when absent or null (Marathon
+ * writes an empty Option as null), WRONG when it is not a list or one element is not what `item`
+ * takes (dropping it would shift the ones after it: a task's ports and addresses are read by position).
  */
 function listOf<T>(o: Obj, k: string, item: (v: unknown) => T | undefined): T[] | undefined | typeof WRONG {
   const v = o[k];
-  if (v === undefined) return undefined;
+  if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v)) return WRONG;
   const out: T[] = [];
   for (const e of v) {
@@ -119,6 +119,9 @@ function listOf<T>(o: Obj, k: string, item: (v: unknown) => T | undefined): T[] 
   }
   return out;
 }
+
+/** An optional field: absent, null (as absent) or of type `t`. */
+const absentOr = (v: unknown, t: 'string'): boolean => v === undefined || v === null || typeof v === t;
 
 /** A task event that cannot be applied as it is: still a trigger, for the snapshot to decide. */
 const unusable = (o: Obj, type: string, why: string): Validation<MarathonEvent> =>
@@ -150,8 +153,7 @@ export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
       if (ports === WRONG) return unusable(v, type, `${type}: field "ports" must be a list of numbers`);
       if (ips === WRONG)
         return unusable(v, type, `${type}: field "ipAddresses" must be a list of {"ipAddress": string}`);
-      if (v['host'] !== undefined && typeof v['host'] !== 'string')
-        return unusable(v, type, `${type}: field "host" must be a string`);
+      if (!absentOr(v['host'], 'string')) return unusable(v, type, `${type}: field "host" must be a string`);
       return ok({
         type,
         eventType: type,
@@ -164,7 +166,7 @@ export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
     case 'health_status_changed_event': {
       const fields = required(v, type, { appId: 'string', alive: 'boolean' });
       if (!fields.ok) return unusable(v, type, fields.error);
-      const wrongField = ['taskId', 'instanceId'].find((k) => v[k] !== undefined && typeof v[k] !== 'string');
+      const wrongField = ['taskId', 'instanceId'].find((k) => !absentOr(v[k], 'string'));
       if (wrongField !== undefined) return unusable(v, type, `${type}: field "${wrongField}" must be a string`);
       return ok({
         type,

@@ -485,15 +485,20 @@ describe('event data helpers', () => {
     expect(parseMarathonEvent({ ...status, ports: ['31000', 31001] })).toEqual(
       unusable(status.eventType, 'field "ports" must be a list of numbers'),
     );
-    expect(parseMarathonEvent({ ...status, ports: null })).toEqual(
+    expect(parseMarathonEvent({ ...status, ports: {} })).toEqual(
       unusable(status.eventType, 'field "ports" must be a list of numbers'),
     );
     expect(parseMarathonEvent({ ...status, ipAddresses: [null, { ipAddress: '10.0.0.2' }] })).toEqual(
       unusable(status.eventType, 'field "ipAddresses" must be a list of {"ipAddress": string}'),
     );
-    expect(parseMarathonEvent({ ...status, host: null })).toEqual(
+    expect(parseMarathonEvent({ ...status, host: 7 })).toEqual(
       unusable(status.eventType, 'field "host" must be a string'),
     );
+    // null is what Marathon writes for an empty Option: the field is absent (the task keeps what it had).
+    expect(parseMarathonEvent({ ...status, host: null, ports: null, ipAddresses: null })).toEqual({
+      ok: true,
+      value: { type: 'status_update_event', ...status },
+    });
     expect(
       parseMarathonEvent({
         ...status,
