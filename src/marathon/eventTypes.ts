@@ -120,8 +120,8 @@ function listOf<T>(o: Obj, k: string, item: (v: unknown) => T | undefined): T[] 
   return out;
 }
 
-/** An optional field: absent, null (as absent) or of type `t`. */
-const absentOr = (v: unknown, t: 'string'): boolean => v === undefined || v === null || typeof v === t;
+/** An optional string field: absent, null (Marathon's empty Option: absent too) or a string. */
+const absentOrString = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
 
 /** A task event that cannot be applied as it is: still a trigger, for the snapshot to decide. */
 const unusable = (o: Obj, type: string, why: string): Validation<MarathonEvent> =>
@@ -153,7 +153,7 @@ export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
       if (ports === WRONG) return unusable(v, type, `${type}: field "ports" must be a list of numbers`);
       if (ips === WRONG)
         return unusable(v, type, `${type}: field "ipAddresses" must be a list of {"ipAddress": string}`);
-      if (!absentOr(v['host'], 'string')) return unusable(v, type, `${type}: field "host" must be a string`);
+      if (!absentOrString(v['host'])) return unusable(v, type, `${type}: field "host" must be a string`);
       return ok({
         type,
         eventType: type,
@@ -166,7 +166,7 @@ export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
     case 'health_status_changed_event': {
       const fields = required(v, type, { appId: 'string', alive: 'boolean' });
       if (!fields.ok) return unusable(v, type, fields.error);
-      const wrongField = ['taskId', 'instanceId'].find((k) => !absentOr(v[k], 'string'));
+      const wrongField = ['taskId', 'instanceId'].find((k) => !absentOrString(v[k]));
       if (wrongField !== undefined) return unusable(v, type, `${type}: field "${wrongField}" must be a string`);
       return ok({
         type,
