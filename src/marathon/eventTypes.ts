@@ -103,9 +103,9 @@ function required<S extends Readonly<Record<string, FieldType>>>(o: Obj, type: s
 const WRONG = Symbol('wrong');
 
 /**
- * `o[k]` as a list of what `item` makes of each element: undefined when absent or null (Marathon
- * writes an empty Option as null), WRONG when it is not a list or one element is not what `item`
- * takes (dropping it would shift the ones after it: a task's ports and addresses are read by position).
+ * `o[k]` as a list of what `item` makes of each element: undefined when absent or null (an optional
+ * field left empty), WRONG when it is not a list or one element is not what `item` takes (dropping it
+ * would shift the ones after it: a task's ports and addresses are read by position).
  */
 function listOf<T>(o: Obj, k: string, item: (v: unknown) => T | undefined): T[] | undefined | typeof WRONG {
   const v = o[k];
@@ -120,7 +120,7 @@ function listOf<T>(o: Obj, k: string, item: (v: unknown) => T | undefined): T[] 
   return out;
 }
 
-/** An optional string field: absent, null (Marathon's empty Option: absent too) or a string. */
+/** An optional string field: absent, null (left empty: absent too) or a string. */
 const absentOrString = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
 
 /** A task event that cannot be applied as it is: still a trigger, for the snapshot to decide. */

@@ -494,7 +494,7 @@ describe('event data helpers', () => {
     expect(parseMarathonEvent({ ...status, host: 7 })).toEqual(
       unusable(status.eventType, 'field "host" must be a string'),
     );
-    // null is what Marathon writes for an empty Option: the field is absent (the task keeps what it had).
+    // null is an optional field left empty: absent, as before (the task keeps what it had).
     expect(parseMarathonEvent({ ...status, host: null, ports: null, ipAddresses: null })).toEqual({
       ok: true,
       value: { type: 'status_update_event', ...status },
