@@ -177,6 +177,33 @@ describe('StatusBook', () => {
     expect(book.status().recentApplies).toEqual(s.recentApplies); // diffs are computed once and kept
   });
 
+  test('diffs not yet computed keep their configs only within a budget, newest applies first', () => {
+    const c = clock();
+    const applied = new AppliedState();
+    const states = [1, 2, 3, 4].map((n) =>
+      state([
+        service(
+          'web',
+          Array.from({ length: n }, (_, i) => server(i + 1)),
+        ),
+      ]),
+    );
+    // Room for the newest two applies' configs (the three largest), not more.
+    const book = new StatusBook({ applied, now: c.now, maxDiffTextChars: states[3]!.rendered.config.length * 2 });
+    for (const s of states) {
+      applyOk(applied, c, s, (e) => book.observe(e), 10);
+      c.advance(1000);
+    }
+    const diffs = book.status().recentApplies.map((a) => a.diff);
+    expect(diffs).toHaveLength(4);
+    // The two newest: real diffs (a server added each time); the older two gave up their texts.
+    for (const d of diffs.slice(0, 2)) expect(d).toContain('--- haproxy.cfg (before)');
+    expect(diffs.slice(2)).toEqual([
+      '(diff not kept: the configs of newer applies filled the memory kept for diffs)\n',
+      '(diff not kept: the configs of newer applies filled the memory kept for diffs)\n',
+    ]);
+  });
+
   test('fast-path applies: the servers HAProxy serves, a diff of what each changed, and the snapshot that only writes the file', () => {
     const c = clock();
     const applied = new AppliedState();
