@@ -60,6 +60,14 @@ const liveConfig = (state: DesiredState | null): (() => string) => {
   return lines === undefined ? () => config : () => withServerLines(config, lines);
 };
 
+/** Gives a pending diff its final text and lets go of the config texts its thunks held. */
+function settle(d: PendingDiff, text: string): string {
+  d.text = text;
+  d.previous = () => '';
+  d.next = () => '';
+  return text;
+}
+
 const DIFF_NOT_KEPT = '(diff not kept: the configs of newer applies filled the memory kept for diffs)\n';
 
 type StoredApply = Omit<ApplyRecord, 'diff'> & { readonly diff: PendingDiff };
@@ -270,21 +278,18 @@ export class StatusBook {
     let held = 0;
     for (const a of this.applies) {
       held += a.diff.chars;
-      if (held > this.maxDiffTextChars && a.diff.text === null) {
-        a.diff.text = DIFF_NOT_KEPT;
-        a.diff.previous = () => '';
-        a.diff.next = () => '';
-      }
+      if (held > this.maxDiffTextChars && a.diff.text === null) settle(a.diff, DIFF_NOT_KEPT);
     }
   }
 
   private diffText(d: PendingDiff): string {
-    if (d.text === null) {
-      d.text = unifiedDiff(d.previous(), d.next(), this.deps.maxDiffEdits ?? 2000, this.deps.maxDiffChars ?? 64 * 1024);
-      d.previous = () => '';
-      d.next = () => '';
-    }
-    return d.text;
+    return (
+      d.text ??
+      settle(
+        d,
+        unifiedDiff(d.previous(), d.next(), this.deps.maxDiffEdits ?? 2000, this.deps.maxDiffChars ?? 64 * 1024),
+      )
+    );
   }
 }
 

@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startLive, httpGet, type LiveSystem } from '../../src/demo/live';
-import { MasterSocket } from '../../src/haproxy/masterSocket';
-import { parseServersState } from '../../src/haproxy/runtimeApi';
+import { httpGet, type LiveSystem } from '../../src/demo/live';
 import { describeWithHaproxy } from '../support/haproxy';
-import { memoryLogger, type LogLine } from '../support/controllerHarness';
+import type { LogLine } from '../support/controllerHarness';
+import { haproxyServers, startLiveApplied } from '../support/liveSystem';
 import { waitFor } from '../support/wait';
 
 const web = {
@@ -54,15 +53,7 @@ const HOSTILE: Record<string, unknown>[] = [
 describeWithHaproxy('chaos: hostile task events on the fast path', () => {
   let live: LiveSystem;
   const logs: LogLine[] = [];
-  const servers = async () => {
-    const r = await MasterSocket.at(path.join(live.dir, 'master.sock'), 5000)
-      .worker()
-      .send('show servers state web_10121');
-    if (!r.ok) throw new Error(r.error);
-    const parsed = parseServersState(r.value);
-    if (!parsed.ok) throw new Error(parsed.error);
-    return parsed.value;
-  };
+  const servers = () => haproxyServers(live, 'web_10121');
   const configText = (): string =>
     fs
       .readdirSync(live.dir)
@@ -71,16 +62,13 @@ describeWithHaproxy('chaos: hostile task events on the fast path', () => {
       .join('\n');
 
   beforeAll(async () => {
-    live = await startLive({
+    live = await startLiveApplied({
       apps: [web],
-      logger: memoryLogger(logs),
+      logs,
       flags: ['--fast-path', '--debounce-quiet', '1', '--debounce-max-wait', '2'],
+      backend: 'web_10121',
+      servers: 2,
     });
-    await waitFor(
-      'initial apply',
-      () => live.service.status.status().services.some((s) => s.backend === 'web_10121' && s.servers.length === 2),
-      25000,
-    );
   }, 30000);
   afterAll(async () => live?.stop());
 

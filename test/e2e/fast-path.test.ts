@@ -1,11 +1,9 @@
-import * as path from 'node:path';
 import { FILE_ONLY_APPLIED } from '../../src/controller';
-import { startLive, httpGet, type LiveSystem } from '../../src/demo/live';
-import { MasterSocket } from '../../src/haproxy/masterSocket';
-import { parseServersState } from '../../src/haproxy/runtimeApi';
+import { httpGet, type LiveSystem } from '../../src/demo/live';
 import { serverId } from '../../src/model/serverIds';
 import { describeWithHaproxy } from '../support/haproxy';
-import { memoryLogger, type LogLine } from '../support/controllerHarness';
+import type { LogLine } from '../support/controllerHarness';
+import { haproxyServers, startLiveApplied } from '../support/liveSystem';
 import { waitFor } from '../support/wait';
 
 const web = {
@@ -32,15 +30,7 @@ describeWithHaproxy('the event fast path', () => {
       20000,
     );
   /** The servers HAProxy lists in /web's backend. */
-  const servers = async () => {
-    const r = await MasterSocket.at(path.join(live.dir, 'master.sock'), 5000)
-      .worker()
-      .send('show servers state web_10111');
-    if (!r.ok) throw new Error(r.error);
-    const parsed = parseServersState(r.value);
-    if (!parsed.ok) throw new Error(parsed.error);
-    return parsed.value;
-  };
+  const servers = () => haproxyServers(live, 'web_10111');
   /** Until HAProxy lists `n` servers in /web's backend. */
   const listing = async (n: number, timeoutMs: number): Promise<void> => {
     for (const deadline = Date.now() + timeoutMs; (await servers()).length !== n;) {
@@ -50,16 +40,13 @@ describeWithHaproxy('the event fast path', () => {
   };
 
   beforeAll(async () => {
-    live = await startLive({
+    live = await startLiveApplied({
       apps: [web],
-      logger: memoryLogger(logs),
+      logs,
       flags: ['--fast-path', '--debounce-quiet', '5', '--debounce-max-wait', '8'],
+      backend: 'web_10111',
+      servers: 2,
     });
-    await waitFor(
-      'initial apply',
-      () => live.service.status.status().services.some((s) => s.backend === 'web_10111' && s.servers.length === 2),
-      25000,
-    );
   }, 30000);
   afterAll(async () => live?.stop());
 
