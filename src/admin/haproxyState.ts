@@ -59,27 +59,29 @@ class Track {
   }
 
   /** Takes the next read of this proxy; a history point when a step has passed since the last one. */
-  advance(p: StatProxy, at: number, atIso: string, stepMs: number, points: number): void {
+  advance(p: StatProxy, at: number, idle: TrafficPoint, stepMs: number, points: number): void {
     this.hasPrev = true;
     this.prevRequests = this.requestsTotal;
     this.prevHttp5xx = this.http5xxTotal;
     this.prevAt = this.at;
     this.take(p, at);
-    this.point(atIso, stepMs, points);
+    this.point(idle, stepMs, points);
   }
 
-  point(atIso: string, stepMs: number, points: number): void {
+  /** `idle`: this read's point with no traffic, shared by the proxies that had none (most, in a big cluster). */
+  point(idle: TrafficPoint, stepMs: number, points: number): void {
     const at = this.at;
     if (at - this.lastPointAt < stepMs) return;
     const span = (at - this.lastPointAt) / 1000;
     const over = (prev: number, cur: number): number =>
       !this.hasBase || span <= 0 ? 0 : round(grown(prev, cur) / span);
-    this.history.push({
-      at: atIso,
-      currentSessions: this.currentSessions,
-      requestsPerSecond: over(this.baseRequests, this.requestsTotal),
-      http5xxPerSecond: over(this.baseHttp5xx, this.http5xxTotal),
-    });
+    const requestsPerSecond = over(this.baseRequests, this.requestsTotal);
+    const http5xxPerSecond = over(this.baseHttp5xx, this.http5xxTotal);
+    this.history.push(
+      this.currentSessions === 0 && requestsPerSecond === 0 && http5xxPerSecond === 0
+        ? idle
+        : { at: idle.at, currentSessions: this.currentSessions, requestsPerSecond, http5xxPerSecond },
+    );
     while (this.history.length > points) this.history.shift();
     this.lastPointAt = at;
     this.hasBase = true;
@@ -150,7 +152,14 @@ export class HaproxyState {
     this.sample = s;
     this.lastReadAt = s.at;
     const read = ++this.reads;
-    const at = iso(s.at);
+    // One point object for all the proxies without traffic at this read: at 10 000 apps, 17 000
+    // proxies × 30 points of their own were ~24 MB of a long-running controller's heap.
+    const idle: TrafficPoint = Object.freeze({
+      at: iso(s.at),
+      currentSessions: 0,
+      requestsPerSecond: 0,
+      http5xxPerSecond: 0,
+    });
     const seen = { frontend: 0, backend: 0 };
     // HAProxy lists its proxies in the same order at each read: the track at the same place is
     // almost always the one (a name compare instead of hashing 17 000 new name strings).
@@ -163,9 +172,9 @@ export class HaproxyState {
       let t = there !== undefined && there.kind === p.kind && there.name === p.name ? there : tracks.get(p.name);
       if (t === undefined) {
         t = new Track(p, s.at);
-        t.point(at, this.stepMs, this.points);
+        t.point(idle, this.stepMs, this.points);
         tracks.set(t.name, t);
-      } else t.advance(p, s.at, at, this.stepMs, this.points);
+      } else t.advance(p, s.at, idle, this.stepMs, this.points);
       if (t.seen !== read) seen[p.kind]++;
       t.seen = read;
       order[i] = t;
@@ -243,6 +252,4 @@ export class HaproxyState {
       backends: list('backend'),
     };
   }
-
-  /** `atIso`: `at` as ISO text, made once per read rather than per proxy. */
 }

@@ -251,6 +251,26 @@ describe('HaproxyState', () => {
     );
   });
 
+  test('history points without traffic read as zeros at their time; sessions alone are traffic', () => {
+    let now = T0;
+    const h = make(() => now);
+    const read = (dt: number, req: number, scur: number): void => {
+      now += dt;
+      h.observe({ ok: true, value: sample(now, csv(req, 0, [['s1', 'UP']], scur)) });
+    };
+    read(0, 100, 0);
+    read(10_000, 100, 4); // no requests in the step, 4 sessions open
+    read(10_000, 100, 0);
+    expect(h.backend('be')!.history).toEqual(
+      [0, 4, 0].map((currentSessions, i) => ({
+        at: new Date(T0 + i * 10_000).toISOString(),
+        currentSessions,
+        requestsPerSecond: 0,
+        http5xxPerSecond: 0,
+      })),
+    );
+  });
+
   test('a failed read clears the current view (not known) but keeps the time of the last good one; proxies gone with a reload are dropped', () => {
     let now = T0;
     const h = make(() => now);
