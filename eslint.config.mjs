@@ -32,7 +32,7 @@ export default defineConfig(
   },
   {
     // These patterns exist to find the control characters HAProxy's config parser refuses.
-    files: ['src/model/haproxyText.ts', 'src/render/format.ts'],
+    files: ['src/model/haproxyText.ts', 'src/model/templateLabels.ts', 'src/render/format.ts'],
     rules: { 'no-control-regex': 'off' },
   },
   {

@@ -9,6 +9,7 @@ import {
   isVhost,
   splitWords,
 } from './haproxyText';
+import { appTemplateText } from './templateLabels';
 import type { Mode, Problem } from './types';
 
 /** What the `HAPROXY_{n}_*` labels of one service port say, before tasks are attached. */
@@ -180,8 +181,10 @@ export function readPortLabels(
     if (!TEMPLATE_LABEL_NAMES.has(name)) continue;
     if (checks.refuseTemplates === true)
       return r.problem(name, 'per-app template labels are refused (--refuse-app-templates)');
+    const text = appTemplateText(name, v.replace(/\r\n/g, '\n'));
+    if (typeof text !== 'string') return r.problem(name, text.error);
     if (templateLabels === NO_TEMPLATE_LABELS) templateLabels = {};
-    templateLabels[name] = v.replace(/\r\n/g, '\n');
+    templateLabels[name] = text;
   }
 
   const enabled = r.get('ENABLED');

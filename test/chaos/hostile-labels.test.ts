@@ -138,6 +138,36 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
           HAPROXY_0_BIND_OPTIONS: 'ssl crt "${HOME}"\nbind :1',
         }),
       },
+      // Template labels are raw HAProxy text, yet must not read the environment or open a section.
+      {
+        id: '/tmpl-env',
+        instances: 1,
+        portDefinitions: [{ port: 10407 }],
+        labels: group({
+          HAPROXY_0_VHOST: 'tenv.example.com',
+          HAPROXY_0_BACKEND_HTTP_OPTIONS:
+            '  http-request return status 200 content-type text/plain string "leak:$MLB_ADMIN_TOKEN/${MLB_AUTH_CREDENTIALS}"\n',
+        }),
+      },
+      {
+        id: '/tmpl-fetch',
+        instances: 1,
+        portDefinitions: [{ port: 10408 }],
+        labels: group({
+          HAPROXY_0_VHOST: 'tfetch.example.com',
+          HAPROXY_0_BACKEND_HTTP_OPTIONS:
+            '  http-request return status 200 content-type text/plain lf-string "%[env(MLB_ADMIN_TOKEN)]"\n',
+        }),
+      },
+      {
+        id: '/tmpl-section',
+        instances: 1,
+        portDefinitions: [{ port: 10409 }],
+        labels: group({
+          HAPROXY_0_VHOST: 'tsection.example.com',
+          HAPROXY_0_BACKEND_HEAD: `\nfrontend injected\n  bind 127.0.0.1:${ports.injected}\n  mode http\n  http-request return status 200 content-type text/plain string pwned\nbackend {backend}\n  balance {balance}\n  mode {mode}\n`,
+        }),
+      },
     ];
     for (const app of apps) await sim.createApp(app);
     service = spawnService(files.flags, {
@@ -168,8 +198,13 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
     expect(ok).toBe(20);
   });
 
-  test("a redirect target and an AUTH realm cannot expand the controller's environment", async () => {
-    for (const host of ['redir.example.com', 'realm.example.com']) {
+  test("a redirect target, an AUTH realm and a template label cannot read the controller's environment", async () => {
+    // The $ in a template label's double quotes is printed as the literal \$: served, as written.
+    expect(await ask('tenv.example.com')).toMatchObject({
+      status: 200,
+      body: 'leak:$MLB_ADMIN_TOKEN/${MLB_AUTH_CREDENTIALS}',
+    });
+    for (const host of ['redir.example.com', 'realm.example.com', 'tfetch.example.com']) {
       const a = await ask(host);
       // Served (escaped) or left out (503): either way no secret, and never the good app's answer.
       expect([200, 301, 302, 401, 503]).toContain(a.status);
@@ -179,12 +214,19 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
 
   test('line breaks in Marathon strings and labels add no directive: no injected bind, no injected answer', async () => {
     expect(await listening(ports.injected)).toBe(false);
-    for (const host of ['dg.example.com', 'hc.example.com', 'a.example.com', 'good.example.com'])
+    for (const host of [
+      'dg.example.com',
+      'hc.example.com',
+      'a.example.com',
+      'tsection.example.com',
+      'good.example.com',
+    ])
       expect((await ask(host)).body).not.toBe('pwned');
     const cfg = config();
     expect(cfg).not.toContain('pwned');
     expect(cfg).not.toContain(`127.0.0.1:${ports.injected}`);
     expect(cfg).not.toMatch(/bind :1\b/);
+    expect(cfg).not.toContain('frontend injected');
   });
 
   test('routing keeps following Marathon after the hostile apps arrived', async () => {

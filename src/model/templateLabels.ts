@@ -1,0 +1,97 @@
+import type { TextResult } from './haproxyText';
+
+/**
+ * A per-app template label (`HAPROXY_{n}_<TEMPLATE>`) as it may be printed. Such a label is raw
+ * HAProxy text, as with marathon-lb, so its directives are the app owner's to choose; but the text
+ * is printed into a config HAProxy reads with the controller's environment and beside other apps'
+ * sections, so it must not:
+ * - read the environment: `$NAME`/`${NAME}` inside double quotes becomes the literal `\$NAME`
+ *   (HAProxy's own escape, configuration.txt §2.3), and a line using the `env()` sample fetch is
+ *   refused (it would put a secret of the controller's into a header or a log);
+ * - hold control characters other than tab and line feed (HAProxy refuses a NUL and cuts a line at
+ *   a CR);
+ * - open a section other than the one its template opens (`frontend`, `backend`, `userlist`), once:
+ *   a second section would be config of its own beside the app's.
+ */
+export function appTemplateText(name: string, text: string): TextResult {
+  if (CONTROL.test(text)) {
+    return { error: 'must not contain control characters other than tab and line feed (HAProxy cuts a line there)' };
+  }
+  const own = OWN_SECTION[name];
+  let opened = 0;
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n]!;
+    const keyword = /^[ \t]*([A-Za-z-]+)(?=[ \t]|$)/.exec(line)?.[1];
+    if (keyword !== undefined && SECTIONS.has(keyword)) {
+      if (keyword !== own || ++opened > 1) {
+        return {
+          error:
+            own === undefined
+              ? `line ${n + 1} opens a "${keyword}" section (this template's text belongs to the app's own section)`
+              : `line ${n + 1} opens a "${keyword}" section (this template opens its one ${own} section only)`,
+        };
+      }
+    }
+    const escaped = escapeEnvironment(line);
+    if (ENV_FETCH.test(escaped.code)) {
+      return { error: `line ${n + 1} reads HAProxy's environment with the env() sample fetch` };
+    }
+    lines[n] = escaped.text;
+  }
+  return lines.join('\n');
+}
+
+/** NUL, CR and the other control characters but tab and line feed. */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+/** configuration.txt §3 to §10: the keywords that start a section in HAProxy 2.6. */
+const SECTIONS: ReadonlySet<string> = new Set([
+  'global',
+  'defaults',
+  'frontend',
+  'backend',
+  'listen',
+  'userlist',
+  'peers',
+  'resolvers',
+  'mailers',
+  'program',
+  'http-errors',
+  'ring',
+  'cache',
+  'fcgi-app',
+]);
+/** The section each of these templates starts (marathon-lb's defaults do, on their first line). */
+const OWN_SECTION: Readonly<Record<string, string>> = {
+  FRONTEND_HEAD: 'frontend',
+  BACKEND_HEAD: 'backend',
+  USERLIST_HEAD: 'userlist',
+};
+/** The env() sample fetch, as a word of its own or inside %[...]. */
+const ENV_FETCH = /(?<![\w.-])env\(/;
+
+/**
+ * One line with each `$` inside double quotes escaped (`\$`: a literal `$`), following HAProxy's
+ * quoting (configuration.txt §2.2); `code`: the line without its comment.
+ */
+function escapeEnvironment(line: string): { readonly text: string; readonly code: string } {
+  if (!/[$#]/.test(line)) return { text: line, code: line };
+  let out = '';
+  let quote: '' | '"' | "'" = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote === "'") {
+      if (c === "'") quote = '';
+      out += c;
+    } else if (c === '\\' && i + 1 < line.length) {
+      out += c + line[++i]!;
+    } else if (c === '#' && quote === '') {
+      return { text: out + line.slice(i), code: out };
+    } else {
+      if (c === '"') quote = quote === '"' ? '' : '"';
+      else if (c === "'" && quote === '') quote = "'";
+      out += c === '$' && quote === '"' ? '\\$' : c;
+    }
+  }
+  return { text: out, code: out };
+}
