@@ -57,7 +57,8 @@ export function configText(value: string, quoted = false): TextResult {
       if (quoted) return { error: 'must not contain a double quote' };
       state = state === '"' ? '' : '"';
       out += c;
-    } else if (c === "'" && !quoted) {
+    } else if (c === "'" && state === '') {
+      // Inside double quotes a single quote is a plain character (configuration.txt §2.2).
       state = "'";
       out += c;
     } else {

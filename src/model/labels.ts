@@ -43,7 +43,9 @@ const INTEGER = /^\s*[+-]?\d{1,15}\s*$/;
 const BALANCE =
   /^(roundrobin|static-rr|leastconn|first|source|rdp-cookie(\([A-Za-z0-9_.-]+\))?|random(\(\d{1,4}\))?|hdr\([A-Za-z0-9_.-]+\)( use_domain_only)?|url_param [A-Za-z0-9_.-]+( check_post)?|uri( whole| len \d{1,9}| depth \d{1,9})*)$/;
 /** A path prefix for the removed reqirep/rspirep glue: printed inside a double-quoted regex. */
-const URL_PATH = /^\/[A-Za-z0-9/._~-]*$/;
+const URL_PATH = /^\/[A-Za-z0-9/._~!&'*+,;=:@%-]*$/;
+/** URL path characters (RFC 3986) but `$` (HAProxy's environment in double quotes) and `(`, `)` (the regex's groups). */
+const NOT_URL_PATH = `must be a URL path (/ then letters, digits and "/._~!&'*+,;=:@%-")`;
 const SPACES = /[ \t]+/;
 /** Words on one HAProxy line, at most 64; a multi-word label leaves room for the template's words. */
 const MAX_LABEL_WORDS = 48;
@@ -129,10 +131,10 @@ export function readPortLabels(
   if (networkAllowed !== null && networkAllowed.trim() === '') networkAllowed = null;
   const proxyPath = r.get('HTTP_BACKEND_PROXYPASS_PATH') ?? null;
   if (proxyPath !== null && !URL_PATH.test(proxyPath))
-    return r.bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath, 'must be a URL path (/ then letters, digits, "/._~-")');
+    return r.bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath, NOT_URL_PATH);
   const revProxyPath = r.get('HTTP_BACKEND_REVPROXY_PATH') ?? null;
   if (revProxyPath !== null && !URL_PATH.test(revProxyPath))
-    return r.bad('HTTP_BACKEND_REVPROXY_PATH', revProxyPath, 'must be a URL path (/ then letters, digits, "/._~-")');
+    return r.bad('HTTP_BACKEND_REVPROXY_PATH', revProxyPath, NOT_URL_PATH);
   const redirPath = r.text('HTTP_BACKEND_REDIR');
   if (isProblem(redirPath)) return redirPath;
   if (redirPath !== null && redirPath !== '' && splitWords(redirPath).length !== 1)

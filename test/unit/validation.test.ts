@@ -79,6 +79,12 @@ describe('HAProxy word rules for label text (configText)', () => {
     expect(configText('r${MARATHON_PASSWORD}', true)).toBe('r\\${MARATHON_PASSWORD}');
     expect(configText('a"b', true)).toEqual({ error: expect.stringMatching(/double quote/) });
   });
+  test('a quote of the other kind inside quotes is a plain character, as HAProxy reads it', () => {
+    expect(configText('"/it\'s"')).toBe('"/it\'s"');
+    expect(configText('\'say "hi"\'')).toBe('\'say "hi"\'');
+    expect(configText('"\'"x"\'"')).toBe('"\'"x"\'"');
+    expect(configText("it's", true)).toBe("it's");
+  });
   test('an unquoted # would comment out the rest of the template line: it is escaped', () => {
     expect(configText('/a#b')).toBe('/a\\#b');
     expect(configText('"/a#b"')).toBe('"/a#b"');
@@ -188,10 +194,24 @@ describe('labels: the port is left out with one problem naming the label', () =>
       'HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH',
       /URL path/,
     ],
+    [
+      'REVPROXY_PATH with a regex group (it would renumber the rewrite)',
+      { HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH: '/a(b)' },
+      'HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH',
+      /URL path/,
+    ],
     ['PORT 0', { HAPROXY_0_PORT: '0' }, 'HAPROXY_0_PORT', /outside 1..65535/],
   ])('%s', (_n, labels, label, message) => {
     const p = expectLeftOut([app('/bad', labels)], label, message);
     expect(p.portIndex).toBe(0);
+  });
+
+  test("proxy-pass and reverse-proxy paths take RFC 3986's path characters (but $, ( and ))", () => {
+    const path = "/api+v2/a:b@c,d=e!f;g&h'i*j%20k~l";
+    const m = model([
+      app('/pp', { HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: path, HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH: path }),
+    ]);
+    expect(m).toEqual({ backends: ['pp_10001'], problems: [] });
   });
 
   test('a BACKEND_NETWORK_ALLOWED_ACL of blanks is no restriction (no allow/deny rules naming an undefined ACL)', async () => {
