@@ -123,7 +123,18 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const needsSnapshot = (event: MarathonEvent, current: DesiredState | null): boolean =>
     event.type !== 'api_post_event' || postChangesRouting(event, current?.source?.apps, readiness);
 
-  const warnedProblems = new Set<string>();
+  /** The problems of the last state built, each warned once while it lasts (again if it comes back). */
+  let warnedProblems: ReadonlySet<string> = new Set<string>();
+  const warnNewProblems = (state: DesiredState | null): void => {
+    if (state === null) return;
+    const now = new Set<string>();
+    for (const p of state.model.problems) {
+      const line = describeProblem(p);
+      if (!warnedProblems.has(line) && !now.has(line)) logger.warn(`left out ${line}`);
+      now.add(line);
+    }
+    warnedProblems = now;
+  };
   let lastApplyError: { message: string; repeats: number } | null = null; // the same failure is logged in full once
   let lastFetchError: { message: string; repeats: number } | null = null;
   const report = (e: PipelineEvent): void => {
@@ -167,6 +178,8 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       case 'unchanged':
         lastFetchError = null;
         logger.debug('config unchanged: nothing to apply');
+        // A new app left out changes no config: its warning is due all the same.
+        warnNewProblems(e.state);
         break;
       case 'applying':
         logger.info(
@@ -190,11 +203,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
               ? FILE_ONLY_APPLIED
               : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`,
         );
-        for (const p of e.state?.model.problems ?? []) {
-          const line = describeProblem(p);
-          if (!warnedProblems.has(line)) logger.warn(`left out ${line}`);
-          warnedProblems.add(line);
-        }
+        warnNewProblems(e.state);
         break;
       case 'fast-path':
         if (e.outcome === 'corrected') logger.warn(`fast path corrected by the snapshot: ${e.detail}`);

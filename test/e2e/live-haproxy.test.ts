@@ -63,6 +63,21 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
   });
   afterAll(async () => live?.stop());
 
+  test('an app left out for its labels is warned about when it arrives, though the config does not change', async () => {
+    const mark = logs.length;
+    await live.sim.createApp({
+      id: '/quietbad',
+      instances: 1,
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'quietbad.example.com\n  bind :1' },
+      portDefinitions: [{ port: 10191 }],
+    });
+    const warned = (): LogLine[] =>
+      logs.slice(mark).filter((l) => l.level === 'warn' && /left out app \/quietbad/.test(l.msg));
+    await waitFor('the left-out warning', () => warned().length > 0, 10000);
+    expect(warned()[0]!.msg).toMatch(/HAPROXY_0_VHOST/);
+    expect(appliesSince(mark)).toEqual([]); // nothing to apply: the warning came with an unchanged config
+  });
+
   test('a task scale-up is served with no reload: master and worker PIDs unchanged', async () => {
     const host = await ownApp('up', 10111, 2);
     const before = await pids();
