@@ -107,7 +107,18 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const hostResolver = new HostResolver({ capacity: s.cacheCapacity }); // marathon-lb's ip_cache; bounded in time
   const apps = new AppsBodyDecoder(); // an app unchanged since the last answer is not parsed again
   const fetch = (): Observable<Fetched> =>
-    defer(() => from(deps.client.getApps({ readiness, body: apps }))).pipe(
+    new Observable<unknown>((subscriber) => {
+      // Unsubscribed (a shutdown, a newer trigger's fetch): the request is cancelled, not left to run.
+      const cancel = new AbortController();
+      deps.client.getApps({ readiness, body: apps, signal: cancel.signal }).then(
+        (body) => {
+          subscriber.next(body);
+          subscriber.complete();
+        },
+        (e: unknown) => subscriber.error(e),
+      );
+      return () => cancel.abort();
+    }).pipe(
       mergeMap((body) => from(hostResolver.resolve(body, s.requestTimeoutMs)).pipe(map((hosts) => ({ body, hosts })))),
     );
 

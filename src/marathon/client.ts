@@ -148,12 +148,15 @@ export class MarathonClient implements EventStreamSource {
    * `body` turns the body into that value instead of JSON.parse (an AppsBodyDecoder, which reuses
    * the apps that did not change); it throws on invalid JSON as JSON.parse does.
    */
-  getApps(opts: { readonly readiness?: boolean; readonly body?: BodyDecoder } = {}): Promise<unknown> {
+  getApps(
+    opts: { readonly readiness?: boolean; readonly body?: BodyDecoder; readonly signal?: AbortSignal } = {},
+  ): Promise<unknown> {
     return this.requestJson(
       'GET',
       opts.readiness === true ? '/v2/apps?embed=apps.tasks&embed=apps.readiness' : '/v2/apps?embed=apps.tasks',
       undefined,
       opts.body,
+      opts.signal,
     );
   }
 
@@ -204,6 +207,8 @@ export class MarathonClient implements EventStreamSource {
     path: string,
     body?: unknown,
     answer: BodyDecoder = JSON_BODY,
+    /** Cancels the request (a shutdown, a fetch no longer wanted): it rejects with an `aborted` MarathonError. */
+    signal?: AbortSignal,
   ): Promise<unknown> {
     const n = this.urls.length;
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -232,6 +237,7 @@ export class MarathonClient implements EventStreamSource {
               connectTimeoutMs: this.connectTimeoutMs,
               trust: this.trust,
               ...(answer.sink === undefined ? {} : { sink: answer.sink() }),
+              ...(signal === undefined ? {} : { signal }),
             }),
           () => undefined,
         );

@@ -138,11 +138,20 @@ describeWithHaproxy('marathon-lb as a process: :9090 endpoints, signals, env con
       expect(service.output()).not.toContain(secret);
   });
 
-  test('SIGTERM stops the service and its HAProxy', async () => {
+  test('SIGTERM stops the service and its HAProxy at once, even with a read of /v2/apps under way', async () => {
     const master = Number(fs.readFileSync(path.join(dir, 'haproxy.pid'), 'utf8').trim());
+    // A Marathon that takes 20 s to answer; SIGHUP starts a read of it (after the 0.5 s debounce).
+    sim.setFaults({ apps: 'slow', delayMs: 20_000 });
+    const before = await metric('mlb_triggers_total{kind="signal"}');
+    service.child.kill('SIGHUP');
+    for (let i = 0; i < 100 && (await metric('mlb_triggers_total{kind="signal"}')) <= before; i++)
+      await new Promise((r) => setTimeout(r, 30));
+    await new Promise((r) => setTimeout(r, 1500));
     service.child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => service.child.once('exit', (c) => r(c)));
+    // Not at --shutdown-timeout (30 s, exit code 1): the read is cancelled, not waited for.
     expect(code).toBe(0);
+    expect(service.output()).not.toMatch(/not stopped within/);
     await waitFor(
       'HAProxy gone',
       () => {
