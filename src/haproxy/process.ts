@@ -395,10 +395,14 @@ export class HaproxyProcess {
 
   private emitExit(code: number | null, signal: NodeJS.Signals | null): void {
     const info: ExitInfo = { expected: this.stopping, output: this.output };
-    if (!this.stopping)
+    if (!this.stopping) {
+      // Killed: the signal is the cause (its output holds older alerts, such as a backend without
+      // servers). Exited by itself: its last alerts say why.
+      const alerts = signal === null ? alertLines(this.output) : '';
       this.o.logger.error(
-        `haproxy: master exited unexpectedly (code ${code}, signal ${signal}): ${alertLines(this.output)}`,
+        `haproxy: master exited unexpectedly (${signal === null ? `code ${code}` : `killed by ${signal}`})${alerts === '' ? '' : `; its last alerts: ${alerts}`}`,
       );
+    }
     for (const listener of [...this.listeners]) {
       try {
         listener(code, signal, info);
