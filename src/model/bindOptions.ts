@@ -8,20 +8,38 @@ export interface FileChecks {
   pemFile(path: string): string | null;
 }
 
-type Arg = 'none' | 'int' | 'posint' | 'time' | 'name' | 'alpn' | 'crt' | 'pem' | readonly string[];
+type Arg =
+  | 'none'
+  | 'int'
+  | 'posint'
+  | 'time'
+  | 'name'
+  | 'alpn'
+  | 'crt'
+  | 'pem'
+  | 'threads'
+  | 'errors'
+  | 'octal'
+  | readonly string[];
 
 const INT = /^-?\d{1,9}$/;
 const TIME = /^\d{1,9}(us|ms|s|m|h|d)?$/;
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const ALPN = /^[A-Za-z0-9._/-]{1,32}(,[A-Za-z0-9._/-]{1,32})*$/;
 const SSL_VERSIONS = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+/** A thread or process set: `all`, `odd`, `even`, or numbers and ranges (`1`, `1-4`, `1/2-3`), comma-separated. */
+const THREADS = /^(all|odd|even|(\d{1,4}\/)?\d{1,4}(-\d{1,4})?(,(\d{1,4}\/)?\d{1,4}(-\d{1,4})?)*)$/;
+/** `ca-ignore-err`/`crt-ignore-err`: `all` or OpenSSL error ids. */
+const ERRORS = /^(all|\d{1,6}(,\d{1,6})*)$/;
+const OCTAL = /^[0-7]{1,4}$/;
 
 /**
  * HAProxy 2.6's `bind` keywords (configuration.txt §5.1) a label may use on a TCP listener, with
- * the argument each takes. Left out on purpose: keywords for UNIX sockets or the stats socket
- * (mode, uid, user, level, expose-fd, ...), ones whose value only OpenSSL or the host can judge
- * (ciphers, curves, ecdhe, namespace, process, thread, proto, crt-list, ca-sign-*), which
- * belong in the operator's templates rather than in an app's label.
+ * the argument each takes. HAProxy accepts the UNIX-socket and stats-socket ones (mode, uid,
+ * user, level, ...) on a TCP listener too, and ignores them there: so do these. Left out on
+ * purpose: ones whose value only OpenSSL or the host can judge (ciphers, curves, ecdhe,
+ * namespace, proto, crt-list, ca-sign-*, expose-fd), which belong in the operator's templates
+ * rather than in an app's label.
  */
 const KEYWORDS: ReadonlyMap<string, Arg> = new Map<string, Arg>([
   ['accept-proxy', 'none'],
@@ -63,6 +81,18 @@ const KEYWORDS: ReadonlyMap<string, Arg> = new Map<string, Arg>([
   ['ssl-min-ver', SSL_VERSIONS],
   ['ssl-max-ver', SSL_VERSIONS],
   ['verify', ['none', 'optional', 'required']],
+  ['nice', 'int'],
+  ['thread', 'threads'],
+  ['process', 'threads'],
+  ['ca-ignore-err', 'errors'],
+  ['crt-ignore-err', 'errors'],
+  ['severity-output', ['none', 'number', 'string']],
+  ['level', ['user', 'operator', 'admin']],
+  ['uid', 'int'],
+  ['gid', 'int'],
+  ['user', 'name'],
+  ['group', 'name'],
+  ['mode', 'octal'],
 ]);
 
 /** Words of HAProxy's line, at most: 64; the bind line's own words leave this many to a label. */
@@ -115,6 +145,12 @@ function checkArg(arg: Exclude<Arg, 'none'>, v: string, files: FileChecks | unde
       return files === undefined ? null : files.certificate(v);
     case 'pem':
       return files === undefined ? null : files.pemFile(v);
+    case 'threads':
+      return THREADS.test(v) ? null : `${JSON.stringify(v)} is not a thread set (all, odd, even, 1, 1-4, 1/2, ...)`;
+    case 'errors':
+      return ERRORS.test(v) ? null : `${JSON.stringify(v)} is not "all" or a comma-separated list of error ids`;
+    case 'octal':
+      return OCTAL.test(v) ? null : `${JSON.stringify(v)} is not an octal mode`;
     default:
       return null;
   }

@@ -145,8 +145,11 @@ export function isAddressOrNetwork(s: string): boolean {
   return isIPv4(ip) ? bits <= 32 : isIPv6(ip) && bits <= 128;
 }
 
-/** What `bind <addr>:<port>` accepts for BIND_ADDR: `*`, an IPv4/IPv6 address or a host name. */
+/** What `bind <addr>:<port>` accepts for BIND_ADDR: `*`, an IPv4/IPv6 address (after ipv4@/ipv6@ or not) or a host name. */
 export function isBindAddress(s: string): boolean {
+  // HAProxy's address family prefixes (configuration.txt §11), before an address (host names have none here).
+  if (s.startsWith('ipv4@')) return isIPv4(s.slice(5));
+  if (s.startsWith('ipv6@')) return /^\[.*\]$/.test(s.slice(5)) ? isIPv6(s.slice(6, -1)) : isIPv6(s.slice(5));
   if (s === '*' || isIPv4(s) || isHostName(s)) return true;
   if (s.startsWith('[') && s.endsWith(']')) return isIPv6(s.slice(1, -1));
   return isIPv6(s);

@@ -105,7 +105,11 @@ export function readPortLabels(
   }
   const bindAddr = r.get('BIND_ADDR') ?? null;
   if (bindAddr !== null && !isBindAddress(bindAddr))
-    return r.bad('BIND_ADDR', bindAddr, 'must be *, an IPv4 or IPv6 address, or a host name');
+    return r.bad(
+      'BIND_ADDR',
+      bindAddr,
+      'must be *, an IPv4 or IPv6 address (each may follow ipv4@, ipv6@), or a host name',
+    );
   if (
     bindAddr !== null &&
     isHostName(bindAddr) &&

@@ -385,8 +385,13 @@ class Listeners {
   }
 }
 
-const clashes = (h: Holder, svc: Service): boolean =>
-  h.bindAddr === svc.bindAddr || WILDCARD.has(h.bindAddr) || WILDCARD.has(svc.bindAddr);
+/** The address without HAProxy's `ipv4@`/`ipv6@` family prefix. */
+const bareAddress = (a: string): string => a.replace(/^ipv[46]@/, '');
+const clashes = (h: Holder, svc: Service): boolean => {
+  const a = bareAddress(h.bindAddr);
+  const b = bareAddress(svc.bindAddr);
+  return a === b || WILDCARD.has(a) || WILDCARD.has(b);
+};
 
 /** Why `svc` cannot join the config rendered so far, or null. */
 function conflict(

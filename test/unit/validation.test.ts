@@ -115,12 +115,30 @@ describe('addresses', () => {
   test.each([':::', '1:2:3:4:5:6:7:8:9', '1::2::3', 'g::1', '10.0.0.1'])('not IPv6 %s', (v) =>
     expect(isIPv6(v)).toBe(false),
   );
-  test.each(['*', '0.0.0.0', '127.0.0.1', '::1', '[::1]', 'localhost', 'lb-1.example.com'])('bind address %s', (v) =>
-    expect(isBindAddress(v)).toBe(true),
-  );
-  test.each(['300.1.1.1', '1.2.3', 'bad host', '', 'a:b', '[10.0.0.1]'])('not a bind address %j', (v) =>
-    expect(isBindAddress(v)).toBe(false),
-  );
+  test.each([
+    '*',
+    '0.0.0.0',
+    '127.0.0.1',
+    '::1',
+    '[::1]',
+    'localhost',
+    'lb-1.example.com',
+    'ipv4@0.0.0.0',
+    'ipv6@::',
+    'ipv6@[::1]',
+  ])('bind address %s', (v) => expect(isBindAddress(v)).toBe(true));
+  test.each([
+    '300.1.1.1',
+    '1.2.3',
+    'bad host',
+    '',
+    'a:b',
+    '[10.0.0.1]',
+    'ipv4@::1',
+    'ipv6@1.2.3.4',
+    'ipv4@',
+    'unix@/x',
+  ])('not a bind address %j', (v) => expect(isBindAddress(v)).toBe(false));
   test.each(['10.0.0.0/8', '10.0.0.1', '10.0.0.0/255.0.0.0', 'fe80::/10', '::1'])('network %s', (v) =>
     expect(isAddressOrNetwork(v)).toBe(true),
   );
@@ -500,7 +518,28 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
     ]);
     expect(ok.stderr).toBe('');
     const clash = await dry([app('/a', { HAPROXY_0_BIND_ADDR: '127.0.0.1' }, 10005), app('/b', {}, 10005)]);
-    expect(clash.stderr).toMatch(/app \/b: service port 10005 is already bound by app \/a/);
+    expect(clash.stderr).toMatch(/app \/b: service port 10005 is already bound by app \/a/); // An address family prefix names the same address.
+    const prefixed = await dry([
+      app('/a', { HAPROXY_0_BIND_ADDR: '127.0.0.1' }, 10005),
+      app('/b', { HAPROXY_0_BIND_ADDR: 'ipv4@0.0.0.0' }, 10005),
+    ]);
+    expect(prefixed.stderr).toMatch(/app \/b: service port 10005 is already bound by app \/a/);
+  });
+
+  test.each([
+    'nice 10',
+    'thread 1-2',
+    'thread all',
+    'process 1',
+    'ca-ignore-err all',
+    'crt-ignore-err 10,12',
+    'severity-output number',
+    'level admin',
+    'uid 0 gid 0 user root group root mode 600',
+  ])('bind options HAProxy accepts on a TCP listener: %s', async (options) => {
+    const run = await dry([app('/a', { HAPROXY_0_BIND_OPTIONS: options }, 10005)]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain(`bind *:10005 ${options}`);
   });
   test.each([
     [80, []],
