@@ -383,6 +383,7 @@ function buildService(
   const built: Service = {
     appId: draft.appId,
     servicePort: draft.servicePort,
+    ...(s.port === null ? {} : { servicePortFromLabel: true as const }),
     backend,
     mode: draft.mode,
     balance: s.balance,

@@ -201,13 +201,14 @@ export function* renderConfigSteps(
   const served: Service[] = [];
   const listeners = new Listeners(templates, opts);
   const backendNames = new Set<string>();
+  const marathonPorts = portsMarathonGave(services);
   let sinceStep = 0;
   for (const svc of services) {
     if (++sinceStep === SERVICES_PER_STEP) {
       sinceStep = 0;
       yield;
     }
-    const clash = conflict(svc, opts, listeners, backendNames);
+    const clash = conflict(svc, opts, listeners, backendNames, marathonPorts);
     if (clash !== null) {
       problems.push(clash);
       continue;
@@ -394,11 +395,20 @@ const clashes = (h: Holder, svc: Service): boolean => {
 };
 
 /** Why `svc` cannot join the config rendered so far, or null. */
+/** The service ports Marathon gave to apps (not chosen by a HAPROXY_{n}_PORT label), with the first app given each. */
+function portsMarathonGave(services: readonly Service[]): ReadonlyMap<number, string> {
+  const ports = new Map<number, string>();
+  for (const svc of services)
+    if (svc.servicePortFromLabel !== true && !ports.has(svc.servicePort)) ports.set(svc.servicePort, svc.appId);
+  return ports;
+}
+
 function conflict(
   svc: Service,
   opts: RenderOptions,
   listeners: Listeners,
   backendNames: ReadonlySet<string>,
+  marathonPorts: ReadonlyMap<number, string>,
 ): Problem | null {
   if (opts.bindHttpHttps && svc.hostname && svc.mode === 'tcp') {
     return {
@@ -414,6 +424,16 @@ function conflict(
       portIndex: null,
       label: 'id',
       message: `backend name ${svc.backend} is already used by another app (app ids differing only in "/" and "_" collide)`,
+    };
+  }
+  // A label cannot take another app's Marathon service port, even with an app id sorted first.
+  const owner = svc.servicePortFromLabel === true ? marathonPorts.get(svc.servicePort) : undefined;
+  if (owner !== undefined && owner !== svc.appId) {
+    return {
+      appId: svc.appId,
+      portIndex: null,
+      label: 'HAPROXY_{n}_PORT',
+      message: `service port ${svc.servicePort} is the Marathon service port of app ${owner}; a label cannot take it`,
     };
   }
   const holder = listeners.holder(svc);

@@ -526,6 +526,20 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
     expect(prefixed.stderr).toMatch(/app \/b: service port 10005 is already bound by app \/a/);
   });
 
+  test("a HAPROXY_{n}_PORT label cannot take another app's Marathon service port, even sorted first", async () => {
+    const run = await dry([app('/aaa', { HAPROXY_0_PORT: '10005' }, 10001), app('/victim', {}, 10005)]);
+    expect(run.stderr).toBe(
+      'marathon-lb: warning: left out app /aaa label HAPROXY_{n}_PORT: service port 10005 is the Marathon service port of app /victim; a label cannot take it\n',
+    );
+    expect(run.stdout).toContain('backend victim_10005');
+    // Two labels on one port: the first by app id, as before.
+    const both = await dry([
+      app('/a', { HAPROXY_0_PORT: '10007' }, 10001),
+      app('/b', { HAPROXY_0_PORT: '10007' }, 10002),
+    ]);
+    expect(both.stderr).toMatch(/app \/b: service port 10007 is already bound by app \/a/);
+  });
+
   test.each([
     'nice 10',
     'thread 1-2',
