@@ -383,7 +383,8 @@ function buildService(
   const built: Service = {
     appId: draft.appId,
     servicePort: draft.servicePort,
-    ...(s.port === null ? {} : { servicePortFromLabel: true as const }),
+    // Always set (undefined when Marathon chose the port): one object shape for every service.
+    servicePortFromLabel: s.port === null ? undefined : true,
     backend,
     mode: draft.mode,
     balance: s.balance,

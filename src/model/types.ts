@@ -40,10 +40,10 @@ export interface Service {
   readonly appId: string;
   readonly servicePort: number;
   /**
-   * Present (true) when a `HAPROXY_{n}_PORT` label chose `servicePort` rather than Marathon: such
+   * True when a `HAPROXY_{n}_PORT` label chose `servicePort` rather than Marathon: such
    * a port yields to an app Marathon gave it to (render.ts), whatever the app ids' order.
    */
-  readonly servicePortFromLabel?: true;
+  readonly servicePortFromLabel?: true | undefined;
   /** `<app id without leading slash, / → _>_<servicePort>` */
   readonly backend: string;
   readonly mode: Mode;
