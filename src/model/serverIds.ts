@@ -413,8 +413,6 @@ export interface BuiltApp {
 /** Field by field: servers by identity (the memo reuses the array), small objects structurally. */
 function sameService(a: Service, b: Service): boolean {
   if (a.servers !== b.servers) return false;
-  // The one optional field: present in `a` only would go unseen by the loop over `b`'s keys.
-  if (a.servicePortFromLabel !== b.servicePortFromLabel) return false;
   for (const k in b) {
     const x = a[k as keyof Service];
     const y = b[k as keyof Service];

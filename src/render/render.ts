@@ -398,6 +398,8 @@ const clashes = (h: Holder, svc: Service): boolean => {
 /** The service ports Marathon gave to apps (not chosen by a HAPROXY_{n}_PORT label), with the first app given each. */
 function portsMarathonGave(services: readonly Service[]): ReadonlyMap<number, string> {
   const ports = new Map<number, string>();
+  // Read only for services a label gave a port: most snapshots have none, and no map is made then.
+  if (!services.some((svc) => svc.servicePortFromLabel === true)) return ports;
   for (const svc of services)
     if (svc.servicePortFromLabel !== true && !ports.has(svc.servicePort)) ports.set(svc.servicePort, svc.appId);
   return ports;

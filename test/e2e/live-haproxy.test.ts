@@ -4,12 +4,14 @@ import { describeWithHaproxy } from '../support/haproxy';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { waitFor } from '../support/wait';
 
-const web = {
-  id: '/web',
-  instances: 2,
-  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
-  portDefinitions: [{ port: 10101 }],
-};
+/** An app routed by its vhost (`<name>.example.com` unless given). */
+const vhostApp = (name: string, port: number, instances: number, vhost = `${name}.example.com`) => ({
+  id: `/${name}`,
+  instances,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: vhost },
+  portDefinitions: [{ port }],
+});
+const web = vhostApp('web', 10101, 2);
 const taskOf = (body: string): string => (JSON.parse(body) as { task: string }).task;
 
 describeWithHaproxy('the live service drives a real HAProxy', () => {
@@ -45,12 +47,7 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
   const reloadsSince = (mark: number): string[] => appliesSince(mark).filter((m) => m.startsWith('HAProxy reloaded'));
   /** Creates an app of its own for one test (`/name` on `name.example.com`) and waits until HAProxy serves all its tasks. */
   const ownApp = async (name: string, port: number, instances: number): Promise<string> => {
-    await live.sim.createApp({
-      id: `/${name}`,
-      instances,
-      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: `${name}.example.com` },
-      portDefinitions: [{ port }],
-    });
+    await live.sim.createApp(vhostApp(name, port, instances));
     await waitFor(`${name} applied`, () => servers(`${name}_${port}`) === instances, 15000);
     await until(`${name}.example.com`, () => true);
     return `${name}.example.com`;
@@ -65,12 +62,7 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
 
   test('an app left out for its labels is warned about when it arrives, though the config does not change', async () => {
     const mark = logs.length;
-    await live.sim.createApp({
-      id: '/quietbad',
-      instances: 1,
-      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'quietbad.example.com\n  bind :1' },
-      portDefinitions: [{ port: 10191 }],
-    });
+    await live.sim.createApp(vhostApp('quietbad', 10191, 1, 'quietbad.example.com\n  bind :1'));
     const warned = (): LogLine[] =>
       logs.slice(mark).filter((l) => l.level === 'warn' && /left out app \/quietbad/.test(l.msg));
     await waitFor('the left-out warning', () => warned().length > 0, 10000);
@@ -107,12 +99,7 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
 
   test('a new vhost app → one reload, with its reason logged', async () => {
     const mark = logs.length;
-    await live.sim.createApp({
-      id: '/api',
-      instances: 1,
-      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'api.example.com' },
-      portDefinitions: [{ port: 10102 }],
-    });
+    await live.sim.createApp(vhostApp('api', 10102, 1));
     const task = live.sim.tasksOf('/api')[0]!.id;
     expect(await until('api.example.com', (t) => t === task)).toBe(task);
     await waitFor('the reload to be logged (after its health gate)', () => reloadsSince(mark).length >= 1);
