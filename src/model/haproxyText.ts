@@ -69,9 +69,16 @@ export function configText(value: string, quoted = false): TextResult {
   return out;
 }
 
+/** Characters a backslash turns into themselves outside single quotes. */
+const SELF_ESCAPED = new Set(['\\', ' ', '\t', '#', '"', "'"]);
+const CONTROL_ESCAPES: Readonly<Record<string, string>> = { t: '\t', n: '\n', r: '\r' };
+
 /**
- * The words HAProxy makes of already checked text (see configText): split on unquoted blanks,
- * quotes and escapes removed. Only for validation, not on the hot path of plain values.
+ * The words HAProxy makes of already checked text (see configText), as HAProxy 2.6 cuts them: split
+ * on unquoted blanks, quotes removed; outside single quotes `\\ \  \# \" \'` give the character,
+ * `\xHH`, `\t`, `\n`, `\r` the byte, `\$` a `$` inside double quotes (and stays `\$` outside), and
+ * any other escape stays as written (`\d` reaches a regex as `\d`). Only for validation, not on
+ * the hot path of plain values.
  */
 export function splitWords(text: string): string[] {
   const words: string[] = [];
@@ -85,8 +92,17 @@ export function splitWords(text: string): string[] {
       continue;
     }
     word ??= '';
-    if (state !== "'" && c === '\\') word += text[++i] ?? '';
-    else if (state === '' && (c === '"' || c === "'")) state = c;
+    if (state !== "'" && c === '\\' && i + 1 < text.length) {
+      const next = text[++i]!;
+      const hex = next === 'x' ? /^[0-9a-fA-F]{2}/.exec(text.slice(i + 1, i + 3)) : null;
+      if (SELF_ESCAPED.has(next)) word += next;
+      else if (hex !== null) {
+        word += String.fromCharCode(parseInt(hex[0], 16));
+        i += 2;
+      } else if (next in CONTROL_ESCAPES) word += CONTROL_ESCAPES[next]!;
+      else if (next === '$') word += state === '"' ? '$' : '\\$';
+      else word += c + next;
+    } else if (state === '' && (c === '"' || c === "'")) state = c;
     else if (c === state) state = '';
     else word += c;
   }

@@ -9,6 +9,7 @@ import {
   isVhost,
   splitWords,
 } from './haproxyText';
+import { pathProblem } from './pathAcl';
 import { appTemplateText } from './templateLabels';
 import type { Mode, Problem } from './types';
 
@@ -41,7 +42,7 @@ const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 't', 'yes', 'y']);
 const truthy = (v: string): boolean => v !== '' && TRUE_WORDS.has(v.toLowerCase());
 const INTEGER = /^\s*[+-]?\d{1,15}\s*$/;
 const BALANCE =
-  /^(roundrobin|static-rr|leastconn|first|source|rdp-cookie(\([A-Za-z0-9_.-]+\))?|random(\(\d{1,4}\))?|hdr\([A-Za-z0-9_.-]+\)( use_domain_only)?|url_param [A-Za-z0-9_.-]+( check_post)?|uri( whole| len \d{1,9}| depth \d{1,9})*)$/;
+  /^(roundrobin|static-rr|leastconn|first|source|rdp-cookie(\([A-Za-z0-9_.-]+\))?|random(\(\d{1,4}\))?|hdr\([A-Za-z0-9_.-]+\)( use_domain_only)?|url_param [A-Za-z0-9_.-]+( check_post( \d{1,9})?)?|uri( whole| path-only| len \d{1,9}| depth \d{1,9})*)$/;
 /** A path prefix for the removed reqirep/rspirep glue: printed inside a double-quoted regex. */
 const URL_PATH = /^\/[A-Za-z0-9/._~!&'*+,;=:@%-]*$/;
 /** URL path characters (RFC 3986) but `$` (HAProxy's environment in double quotes) and `(`, `)` (the regex's groups). */
@@ -87,13 +88,8 @@ export function readPortLabels(
   const path = r.text('PATH');
   if (isProblem(path)) return path;
   if (path !== null) {
-    const words = splitWords(path);
-    const firstPattern = words.findIndex((w) => w !== '-i' && w !== '-n');
-    if (firstPattern < 0) return r.bad('PATH', path, 'needs a path pattern');
-    if (words[firstPattern]!.startsWith('-') && words[firstPattern] !== '--')
-      return r.bad('PATH', path, `has the unsupported ACL flag ${words[firstPattern]} (only -i and -n)`);
-    if (words[firstPattern] === '--' && words.length === firstPattern + 1)
-      return r.bad('PATH', path, 'needs a path pattern after --');
+    const why = pathProblem(splitWords(path));
+    if (why !== null) return r.bad('PATH', path, why);
   }
   const sslCert = r.get('SSL_CERT') ?? null;
   if (sslCert !== null) {

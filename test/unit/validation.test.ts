@@ -224,6 +224,12 @@ describe('labels: the port is left out with one problem naming the label', () =>
     expect(p.portIndex).toBe(0);
   });
 
+  test.each(['uri path-only', 'uri whole path-only len 5', 'url_param id check_post 64', 'hdr(host) use_domain_only'])(
+    'BALANCE %j is served (HAProxy 2.6 accepts it)',
+    (balance) =>
+      expect(model([app('/b', { HAPROXY_0_BALANCE: balance })])).toEqual({ backends: ['b_10001'], problems: [] }),
+  );
+
   test("proxy-pass and reverse-proxy paths take RFC 3986's path characters (but $, ( and ))", () => {
     const path = "/api+v2/a:b@c,d=e!f;g&h'i*j%20k~l";
     const m = model([

@@ -1,0 +1,90 @@
+import { readPortLabels } from '../../src/model/labels';
+import { pathProblem } from '../../src/model/pathAcl';
+import { regexProblem } from '../../src/model/pcreSubset';
+import { splitWords } from '../../src/model/haproxyText';
+
+const pathLabel = (v: string): ReturnType<typeof readPortLabels> => readPortLabels('/a', new Map([['PATH', v]]), 0);
+
+describe('HAPROXY_{n}_PATH: the syntax of path_beg, as HAProxy accepts it', () => {
+  // Each of these passes `haproxy -c` 2.6 after `acl p path_beg` (checked by hand and, for the regexes, by test/property/path-regex.test.ts).
+  test.each([
+    '/api',
+    '-i /v1 /v2',
+    '-m reg ^/api/v[0-9]+/(users|items)$',
+    '-i -m reg ^/API',
+    '-m reg -i ^/API',
+    '-m reg ^/a\\d+\\.json$',
+    '-m reg (?:a|b)*?c{2,5}+',
+    '-m sub api',
+    '-m end .js',
+    '-m str /exact',
+    '-m dir api',
+    '-m dom example',
+    '-m len 1:5',
+    '-m len ge 5',
+    '-m found',
+    '-m reg ^/a -- /b',
+  ])('serves %j', (v) => {
+    const s = pathLabel(v);
+    expect(s).not.toHaveProperty('label');
+    expect(s).toHaveProperty('path', v);
+  });
+
+  test.each([
+    ['-f /etc/passwd', /unsupported ACL flag -f/],
+    ['-M /a', /unsupported ACL flag -M/],
+    ['-u 5 /a', /unsupported ACL flag -u/],
+    ['-i', /needs a path pattern/],
+    ['-m reg', /needs a path pattern/],
+    ['--', /needs a path pattern after --/],
+    ['-m', /-m without a method/],
+    ['-m foo /x', /unknown method "foo"/],
+    ['-m len abc', /"abc" where -m len needs a number/],
+    ['-m len ge', /-m len needs a number/],
+    ['-m reg ^/a(b', /unclosed \(/],
+    ['-m reg [z-a]', /range out of order/],
+    ['-m reg a{2,1}', /out of order in a \{\} quantifier/],
+    ['-m reg a{65536}', /count above 65535/],
+    ['-m reg (?<=a+)b', /group syntax/],
+    ['-m reg \\\\1(a)', /escape \\1/],
+    ['-m reg ^/a\\\\q', /escape \\q/],
+    ['-m reg *a', /nothing for \* to repeat/],
+    ['-m reg (abcdefghij){3000}', /too large/],
+    ['-m reg [[:alpha:]]', /\[ inside a class/],
+  ])('leaves out %j, naming the label', (v, why) => {
+    const p = pathLabel(v);
+    expect(p).toMatchObject({ appId: '/a', label: 'HAPROXY_0_PATH' });
+    expect((p as { message: string }).message).toMatch(why);
+  });
+
+  test('words are cut and unescaped as HAProxy does, before the regex is judged', () => {
+    // Checked against haproxy -c's own echo of the regex: \\ and \x41 are turned into \ and A, \q stays.
+    expect(splitWords('-m reg [z-a]\\\\q\\q\\x41\\$\\#\\"\\\'\\.\\d\\t')).toEqual([
+      '-m',
+      'reg',
+      '[z-a]\\q\\qA\\$#"\'\\.\\d\t',
+    ]);
+    expect(splitWords('"a\\$b" \'c\\$d\'')).toEqual(['a$b', 'c\\$d']);
+    expect(pathProblem(splitWords('-m reg ^/a\\\\d'))).toBeNull();
+  });
+
+  test('regex subset', () => {
+    for (const ok of [
+      '',
+      'a',
+      '^$',
+      'a|',
+      '(a)(b)',
+      '[-a]',
+      '[a-]',
+      '[\\]]',
+      'a{,3}',
+      'x{2000}y{2000}',
+      '(a{1000}){1000}',
+      '\\/\\.\\-',
+    ])
+      expect([ok, regexProblem(ok)]).toEqual([ok, null]);
+    for (const bad of ['(', ')', '[', '[]a]', 'a**', '\\b*', '^*', '(?=a)*', '[\\d-z]', '[é]', '\\x41', '\\'])
+      expect([bad, regexProblem(bad)]).not.toEqual([bad, null]);
+  });
+});
