@@ -39,30 +39,8 @@ export function mergeDeployments(apps: readonly MarathonApp[], problems: Problem
     if (members === undefined) groups.set(id, [member]);
     else members.push(member);
   }
-  // A group routed under the name of an app outside it would clash with that app's sections; the
-  // app keeps them (it comes first, as upstream), and each member is named, not the group's id.
-  const plainNames = new Map(plain.map((a) => [sectionName(a.id), a.id]));
-  const merged: RoutedApp[] = [];
-  for (const [id, members] of groups) {
-    const owner = plainNames.get(sectionName(id));
-    if (owner === undefined) {
-      merged.push(foldGroup(members));
-      continue;
-    }
-    for (const m of members) {
-      problems.push({
-        appId: m.original.id,
-        portIndex: null,
-        label: GROUP,
-        message: `deployment group ${JSON.stringify(id.slice(1))} would be routed under the name of app ${owner}, which is not in the group (rename the group)`,
-      });
-    }
-  }
-  return [...plain, ...merged];
+  return [...plain, ...[...groups.values()].map(foldGroup)];
 }
-
-/** The part of an app id that names its HAProxy sections (services.ts): "/" and "_" alike. */
-const sectionName = (appId: string): string => appId.slice(1).replaceAll('/', '_');
 
 export interface GroupMember {
   readonly renamed: RoutedApp;

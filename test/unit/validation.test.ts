@@ -397,20 +397,6 @@ describe('Marathon fields', () => {
     expect(m.problems).toEqual([]);
     expect(m.backends).toEqual(['a_10001']);
   });
-  test('a deployment group named like an app outside it: the app keeps its sections, each member is named', () => {
-    const m = model([
-      app('/multi', {}, 10020),
-      app('/zzz-blue', { HAPROXY_DEPLOYMENT_GROUP: 'multi' }, 10021),
-      app('/zzz-green', { HAPROXY_DEPLOYMENT_GROUP: '/multi' }, 10022),
-    ]);
-    expect(m.backends).toEqual(['multi_10020']);
-    expect(m.problems.map((p) => [p.appId, p.label])).toEqual([
-      ['/zzz-blue', 'HAPROXY_DEPLOYMENT_GROUP'],
-      ['/zzz-green', 'HAPROXY_DEPLOYMENT_GROUP'],
-    ]);
-    expect(m.problems[0]!.message).toMatch(/name of app \/multi, which is not in the group/);
-  });
-
   test('ipAddresses [null] is a task without an address (skipped), not an error', () => {
     const tasks = [{ id: 'a.1', host: '10.0.0.1', ports: [31000], ipAddresses: [null] }];
     const m = model([app('/a', {}, 10001, { tasks, ipAddress: { discovery: { ports: [{ number: 8080 }] } } })]);
