@@ -425,7 +425,7 @@ function conflict(
       appId: svc.appId,
       portIndex: null,
       label: 'id',
-      message: `backend name ${svc.backend} is already used by another app (app ids differing only in "/" and "_" collide)`,
+      message: `backend name ${svc.backend} is already used by another app (app ids differing only in "/" and "_" collide, and a HAPROXY_DEPLOYMENT_GROUP is routed under the group's name: rename the group or the app)`,
     };
   }
   // A label cannot take another app's Marathon service port, even with an app id sorted first.
