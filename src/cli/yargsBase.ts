@@ -1,4 +1,6 @@
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
+// The factory alone: the package's main entry also builds a global instance from process.argv on import.
+import yargs from 'yargs/yargs';
 
 /**
  * A yargs parser configured the way every marathon-lb command parses: no process exit, no env or

@@ -20,6 +20,15 @@ export function readTemplateOverrides(
   templatesDir: string,
 ): TemplateOverride[] {
   const out: TemplateOverride[] = [];
+  // The directory is listed once: trying each template's file would cost one failed open per template.
+  // null: the directory exists but cannot be listed (execute permission only), so each file is tried.
+  let present: ReadonlySet<string> | null;
+  try {
+    present = new Set(fs.readdirSync(templatesDir));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    present = code === 'ENOENT' || code === 'ENOTDIR' ? new Set() : null; // no directory: the built-ins apply
+  }
   for (const t of TEMPLATES) {
     const full = `HAPROXY_${t.name}`;
     const fromEnv = env[full];
@@ -27,6 +36,7 @@ export function readTemplateOverrides(
       out.push({ name: t.name, text: fromEnv.replace(/\\n/g, '\n'), source: `environment variable ${full}` });
       continue;
     }
+    if (present !== null && !present.has(full)) continue;
     const file = path.join(templatesDir, full);
     let text: string | undefined;
     try {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TEMPLATES } from '../../src/templates/catalog';
 import { compilePythonFormat, renderTemplate } from '../../src/render/format';
+import { readTemplateOverrides } from '../../src/render/loadTemplates';
 import { REPO_ROOT } from '../support/paths';
 import { dryRun, tempDir } from '../support/render';
 
@@ -100,5 +101,25 @@ describe('templates: marathon-lb precedence and Python placeholders', () => {
     expect(renderTemplate(t, { c: 1 })).toEqual({ missing: 'd' });
     expect(() => compilePythonFormat('X', '{c:>4}')).toThrow(/unsupported placeholder \{c:>4\}/);
     expect(() => compilePythonFormat('X', 'a } b')).toThrow(/single '\}'/);
+  });
+});
+
+describe('readTemplateOverrides: env var, else a file in the templates directory', () => {
+  test('env wins over a file; a file is read; other files and a missing directory add nothing', () => {
+    const dir = tempDir('mlb-templates-');
+    try {
+      fs.writeFileSync(path.join(dir, 'HAPROXY_BACKEND_HEAD'), 'backend {backend}\n');
+      fs.writeFileSync(path.join(dir, 'HAPROXY_FRONTEND_HEAD'), 'from file\n');
+      fs.writeFileSync(path.join(dir, 'README'), 'not a template\n');
+      const env = { HAPROXY_FRONTEND_HEAD: 'from env\\n' };
+      expect(readTemplateOverrides(env, dir).map((o) => [o.name, o.text, o.source.split(' ')[0]])).toEqual([
+        ['FRONTEND_HEAD', 'from env\n', 'environment'],
+        ['BACKEND_HEAD', 'backend {backend}\n', 'template'],
+      ]);
+      expect(readTemplateOverrides({}, path.join(dir, 'missing'))).toEqual([]);
+      expect(readTemplateOverrides({}, path.join(dir, 'README'))).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
