@@ -14,8 +14,13 @@ const STARTED_AT = 'HAPROXY_DEPLOYMENT_STARTED_AT';
  * listed first and as many of them are drained as the new app has healthy instances beyond the
  * target. Apps outside deployment groups keep their order and come first, as upstream. A group
  * name that cannot be an app id (it names HAProxy sections) leaves the app out, reported in `problems`.
+ * `members` gets each merged app's member app ids, so that its problems can name them.
  */
-export function mergeDeployments(apps: readonly MarathonApp[], problems: Problem[] = []): RoutedApp[] {
+export function mergeDeployments(
+  apps: readonly MarathonApp[],
+  problems: Problem[] = [],
+  members?: Map<MarathonApp, readonly string[]>,
+): RoutedApp[] {
   const plain: RoutedApp[] = [];
   const groups = new Map<string, GroupMember[]>();
   for (const app of apps) {
@@ -39,7 +44,15 @@ export function mergeDeployments(apps: readonly MarathonApp[], problems: Problem
     if (members === undefined) groups.set(id, [member]);
     else members.push(member);
   }
-  return [...plain, ...[...groups.values()].map(foldGroup)];
+  const merged = [...groups.values()].map((group) => {
+    const app = foldGroup(group);
+    members?.set(
+      app,
+      group.map((m) => m.original.id),
+    );
+    return app;
+  });
+  return [...plain, ...merged];
 }
 
 export interface GroupMember {

@@ -5,12 +5,13 @@ import type { Service } from './types';
 export const sameData = (a: unknown, b: unknown): boolean => isDeepStrictEqual(a, b);
 
 /**
- * Everything of a service except its servers: what the runtime API cannot change. The backend
+ * Everything of a service except its servers: what the runtime API cannot change. Which apps a
+ * deployment group merges only names them in problems (a new colour joining is server churn). The backend
  * check port follows the first server, so it is left to the rendered text: it matters only when a
  * template prints it, and then the config outside server lines changes (see plan).
  */
-export function serviceShape(s: Service): Omit<Service, 'servers' | 'backendCheckPort'> {
-  const { servers: _servers, backendCheckPort: _port, ...shape } = s;
+export function serviceShape(s: Service): Omit<Service, 'servers' | 'backendCheckPort' | 'deploymentMembers'> {
+  const { servers: _servers, backendCheckPort: _port, deploymentMembers: _members, ...shape } = s;
   return shape;
 }
 

@@ -52,6 +52,8 @@ interface Draft {
   readonly healthCheck: HealthCheck | null;
   readonly mode: Mode;
   readonly backends: ServerTarget[];
+  /** The member apps when this is a deployment group's merged app. */
+  readonly deploymentMembers: readonly string[] | undefined;
 }
 
 const NO_MEMORY: ReadonlyMap<string, boolean> = new Map();
@@ -90,7 +92,8 @@ export function* toModelSteps(
     for (const draft of drafts) {
       if (!selected(draft, opts)) continue;
       const built = buildService(draft, byApp === null ? siblings : byApp.get(draft.appId)!, ctx, namer);
-      if (isProblem(built)) problems.push(built);
+      // An app built alone has its problems named after buildApp; deferred drafts mix apps, so here.
+      if (isProblem(built)) problems.push(...(oneApp ? [built] : namingMembers(built, draft.deploymentMembers)));
       else services.push(built);
     }
   };
@@ -100,7 +103,12 @@ export function* toModelSteps(
     refuseTemplates: opts.refuseAppTemplates,
     resolve: ctx.resolve,
   };
-  const routed = mergeDeployments(opts.respectReadinessChecks === true ? withoutUnreadyTasks(apps) : apps, problems);
+  const groupMembers = new Map<MarathonApp, readonly string[]>();
+  const routed = mergeDeployments(
+    opts.respectReadinessChecks === true ? withoutUnreadyTasks(apps) : apps,
+    problems,
+    groupMembers,
+  );
   const goodHosts = new Set<string>();
   const idCount = new Map<string, number>();
   for (const app of routed) idCount.set(app.id, (idCount.get(app.id) ?? 0) + 1);
@@ -137,6 +145,12 @@ export function* toModelSteps(
     const servicesBefore = services.length;
     const observed: [string, boolean][] = [];
     buildApp(app, observed);
+    // A deployment group's problems name its member apps, not the group (it may share an app's name).
+    const members = groupMembers.get(app);
+    if (members !== undefined) {
+      const own = problems.splice(problemsBefore);
+      for (const p of own) problems.push(...namingMembers(p, members));
+    }
     for (const [id, alive] of observed) observedHealth.set(id, alive);
     if (single && memoizable(app) && !assigner.assigns(app, networkingMode(app))) {
       memo!.rememberApp(app.id, {
@@ -184,7 +198,7 @@ export function* toModelSteps(
         }); // isPort's guard narrowed it to never
         continue;
       }
-      const draft = draftService(app, i, servicePort, settings, appGroups);
+      const draft = draftService(app, i, servicePort, settings, appGroups, groupMembers.get(app));
       if (isProblem(draft)) problems.push(draft);
       else byServicePort.set(servicePort, draft);
     }
@@ -263,6 +277,7 @@ function draftService(
   originalPort: number,
   settings: PortSettings,
   appGroups: readonly string[],
+  deploymentMembers: readonly string[] | undefined,
 ): Draft | Problem {
   let healthCheck = healthCheckFor(app, index);
   if (isHealthCheckError(healthCheck))
@@ -285,7 +300,14 @@ function draftService(
     healthCheck,
     mode: mode ?? (settings.hostname ? 'http' : 'tcp'),
     backends: [],
+    deploymentMembers,
   };
+}
+
+/** `p` of a deployment group's merged app, as one problem per member app (unchanged outside groups). */
+export function namingMembers(p: Problem, members: readonly string[] | undefined): Problem[] {
+  if (members === undefined) return [p];
+  return members.map((appId) => ({ ...p, appId, message: `${p.message} (deployment group ${p.appId})` }));
 }
 
 function selected(draft: Draft, opts: ModelOptions): boolean {
@@ -405,6 +427,8 @@ function buildService(
     healthCheck: draft.healthCheck,
     backendCheckPort: draft.healthCheck === null ? null : (checkTargets[0]?.port ?? null),
     templateLabels: s.templateLabels,
+    // Always set (undefined outside deployment groups): one object shape for every service.
+    deploymentMembers: draft.deploymentMembers,
     servers,
   };
   // Same as in a recent snapshot: hand back that object, so renderers can reuse what they made of it.

@@ -65,6 +65,11 @@ export interface Service {
   readonly healthCheck: HealthCheck | null;
   /** `{healthCheckPort}` of the backend-level health check options (the first server's check port). */
   readonly backendCheckPort: number | null;
+  /**
+   * The apps of the HAPROXY_DEPLOYMENT_GROUP served as this one app (appId is the group's), in
+   * merge order; undefined for an app outside groups. Problems of the service name them.
+   */
+  readonly deploymentMembers?: readonly string[] | undefined;
   /** Per-app template overrides from `HAPROXY_{n}_<TEMPLATE>` labels, keyed by template name. */
   readonly templateLabels: Readonly<Record<string, string>>;
   readonly servers: readonly Server[];

@@ -1,6 +1,7 @@
 import type { HealthCheck, Problem, Service } from '../model/types';
 import { sameData, serviceShape } from '../model/equality';
 import { cleanName, cookieValue } from '../model/serverIds';
+import { namingMembers } from '../model/services';
 import { drain } from '../steps';
 import type { TemplateContext, TemplateValue } from './format';
 import { translateLegacyDirectives } from './legacyDirectives';
@@ -210,7 +211,7 @@ export function* renderConfigSteps(
     }
     const clash = conflict(svc, opts, listeners, backendNames, marathonPorts);
     if (clash !== null) {
-      problems.push(clash);
+      problems.push(...namingMembers(clash, svc.deploymentMembers));
       continue;
     }
     try {
@@ -221,7 +222,12 @@ export function* renderConfigSteps(
     } catch (e) {
       if (!(e instanceof ServiceTemplateError)) throw e;
       if (e.global) throw new ConfigError(e.message); // every app using that template would be left out
-      problems.push({ appId: svc.appId, portIndex: null, label: e.label, message: e.message });
+      problems.push(
+        ...namingMembers(
+          { appId: svc.appId, portIndex: null, label: e.label, message: e.message },
+          svc.deploymentMembers,
+        ),
+      );
     }
   }
 
@@ -425,7 +431,7 @@ function conflict(
       appId: svc.appId,
       portIndex: null,
       label: 'id',
-      message: `backend name ${svc.backend} is already used by another app (app ids differing only in "/" and "_" collide, and a HAPROXY_DEPLOYMENT_GROUP is routed under the group's name: rename the group or the app)`,
+      message: `backend name ${svc.backend} is already used by another app (app ids differing only in "/" and "_" collide)`,
     };
   }
   // A label cannot take another app's Marathon service port, even with an app id sorted first.

@@ -251,6 +251,30 @@ describe('labels: the port is left out with one problem naming the label', () =>
     }
   });
 
+  test("a deployment group routed under another app's name is left out naming its member apps, not that app", async () => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir, 'apps.json');
+      const apps = [
+        app('/multi', {}, 10020),
+        app('/zzz-blue', { HAPROXY_DEPLOYMENT_GROUP: 'multi', HAPROXY_0_PORT: '10020' }, 10021),
+        app('/zzz-green', { HAPROXY_DEPLOYMENT_GROUP: 'multi', HAPROXY_0_PORT: '10020' }, 10022),
+      ];
+      fs.writeFileSync(file, JSON.stringify({ apps }));
+      const run = await dryRun(['--apps-file', file, '--group', 'external']);
+      expect(run.code).toBe(0);
+      const warnings = run.stderr.trim().split('\n');
+      expect(warnings).toHaveLength(2);
+      expect(warnings[0]).toMatch(
+        /left out app \/zzz-blue label id: backend name multi_10020 is already used .*\(deployment group \/multi\)$/,
+      );
+      expect(warnings[1]).toMatch(/left out app \/zzz-green label id:/);
+      expect(run.stdout).toContain('server 10_0_0_1_31000 ');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a long hostile value is cut in the message', () => {
     const p = expectLeftOut([app('/bad', { HAPROXY_0_VHOST: `${'x'.repeat(5000)} y` })], 'HAPROXY_0_VHOST', /\.\.\./);
     expect(p.message.length).toBeLessThan(300);
