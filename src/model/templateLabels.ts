@@ -1,4 +1,4 @@
-import type { TextResult } from './haproxyText';
+import { splitWords, type TextResult } from './haproxyText';
 
 /**
  * A per-app template label (`HAPROXY_{n}_<TEMPLATE>`) as it may be printed. Such a label is raw
@@ -11,7 +11,13 @@ import type { TextResult } from './haproxyText';
  * - hold control characters other than tab and line feed (HAProxy refuses a NUL and cuts a line at
  *   a CR);
  * - open a section other than the one its template opens (`frontend`, `backend`, `userlist`), once:
- *   a second section would be config of its own beside the app's.
+ *   a second section would be config of its own beside the app's;
+ * - use a conditional or diagnostic directive (`.if defined(NAME)` branches on the environment);
+ * - read files on the load balancer (`http-request return … file`, `errorfile`, map converters,
+ *   `-f`/`-M` pattern files: the controller's credentials are files there) or change the maps other
+ *   apps are routed by (`set-map`, `add-acl`, …), or administer other apps' servers (`stats admin`).
+ * Lines are judged as HAProxy reads them (splitWords: quotes and escapes undone), so `"backend"`,
+ * `\x62ackend` or `e""nv(` are what they spell.
  */
 export function appTemplateText(name: string, text: string): TextResult {
   if (CONTROL.test(text)) {
@@ -22,7 +28,9 @@ export function appTemplateText(name: string, text: string): TextResult {
   const lines = text.split('\n');
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]!;
-    const keyword = /^[ \t]*([A-Za-z-]+)(?=[ \t]|$)/.exec(line)?.[1];
+    const escaped = escapeEnvironment(line);
+    const words = splitWords(escaped.code);
+    const keyword = words[0];
     if (keyword !== undefined && SECTIONS.has(keyword)) {
       if (keyword !== own || ++opened > 1) {
         return {
@@ -33,9 +41,22 @@ export function appTemplateText(name: string, text: string): TextResult {
         };
       }
     }
-    const escaped = escapeEnvironment(line);
-    if (ENV_FETCH.test(escaped.code)) {
+    if (keyword?.startsWith('.') === true) {
+      return {
+        error: `line ${n + 1} is a ${keyword} directive (conditional blocks can branch on HAProxy's environment)`,
+      };
+    }
+    if (words.some((w) => ENV_FETCH.test(w))) {
       return { error: `line ${n + 1} reads HAProxy's environment with the env() sample fetch` };
+    }
+    const fileWord = words.find((w) => FILE_WORDS.has(w) || FILE_ARGUMENT.test(w));
+    if (fileWord !== undefined) {
+      return {
+        error: `line ${n + 1} uses ${JSON.stringify(fileWord.slice(0, 40))}, which reads files on the load balancer or changes the maps other apps are routed by`,
+      };
+    }
+    if (keyword === 'stats' && words[1] === 'admin') {
+      return { error: `line ${n + 1} is "stats admin" (it would let this app's users disable other apps' servers)` };
     }
     lines[n] = escaped.text;
   }
@@ -69,6 +90,10 @@ const OWN_SECTION: Readonly<Record<string, string>> = {
 };
 /** The env() sample fetch, as a word of its own or inside %[...]. */
 const ENV_FETCH = /(?<![\w.-])env\(/;
+/** Words that name a file for HAProxy to read into the config (pattern files, returned or error pages). */
+const FILE_WORDS: ReadonlySet<string> = new Set(['file', 'lf-file', 'errorfile', '-f', '-M']);
+/** Converters reading a map file, and actions changing a loaded map or ACL file (shared with other apps' routing). */
+const FILE_ARGUMENT = /(?<![\w.-])(map(_\w+)?|set-map|del-map|add-acl|del-acl)\(/;
 
 /**
  * One line with each `$` inside double quotes escaped (`\$`: a literal `$`), following HAProxy's

@@ -142,7 +142,9 @@ export function pureViolations(s: Snapshot, refuseTemplates: boolean): string[] 
   const out: string[] = [];
   if (!s.ok) return out; // a body without an apps array: one error, nothing rendered
   for (const svc of s.value.model.services as readonly Service[]) {
-    for (const [at, v] of strings(svc, svc.backend))
+    // The member apps of a deployment group are named in warnings (printable()), never printed in the config.
+    const { deploymentMembers: _members, ...printed } = svc;
+    for (const [at, v] of strings(printed, svc.backend))
       if (LINE_BREAK.test(v)) out.push(`line break or NUL in ${at}: ${JSON.stringify(v.slice(0, 60))}`);
     if (refuseTemplates && Object.keys(svc.templateLabels).length > 0)
       out.push(`${svc.backend} served with template labels under --refuse-app-templates`);

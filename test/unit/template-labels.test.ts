@@ -56,6 +56,55 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
       '\nbackend {backend}\nbackend other\n',
       /line 3 opens a "backend" section/,
     ],
+    // Found by an audit: lines are judged as HAProxy reads them, quotes and escapes undone.
+    [
+      'a quoted section keyword',
+      'BACKEND_HTTP_OPTIONS',
+      '  option forwardfor\n"backend" evil\n',
+      /line 2 opens a "backend"/,
+    ],
+    ['an escaped section keyword', 'BACKEND_HTTP_OPTIONS', '\\x62ackend evil\n', /line 1 opens a "backend"/],
+    ["a keyword split by ''", 'FRONTEND_HEAD', "\nfrontend {backend}\nfront''end evil\n", /line 3 opens a "frontend"/],
+    ['a program section', 'BACKEND_HTTP_OPTIONS', '"program" pwn\n  command /bin/sh\n', /opens a "program"/],
+    [
+      'env() spelled with an escape',
+      'BACKEND_HTTP_OPTIONS',
+      '  http-request set-header X %[\\x65nv(HOME)]\n',
+      /env\(\) sample fetch/,
+    ],
+    [
+      'env() split by ""',
+      'BACKEND_HTTP_OPTIONS',
+      '  http-request set-header X %[e""nv(HOME)]\n',
+      /env\(\) sample fetch/,
+    ],
+    [
+      'a conditional block',
+      'BACKEND_HTTP_OPTIONS',
+      '.if defined(HOME)\n  option forwardfor\n.endif\n',
+      /line 1 is a \.if directive/,
+    ],
+    [
+      'a file returned as a response',
+      'BACKEND_HTTP_OPTIONS',
+      '  http-request return status 200 content-type text/plain file /etc/passwd if { path /leak }\n',
+      /reads files on the load balancer/,
+    ],
+    ['an errorfile', 'BACKEND_HTTP_OPTIONS', '  errorfile 503 /run/secrets/token\n', /"errorfile"/],
+    [
+      'a map converter',
+      'BACKEND_HTTP_OPTIONS',
+      '  http-request set-header X %[src,map_ip(/etc/hosts)]\n',
+      /"%\[src,map_ip/,
+    ],
+    ['a pattern file', 'BACKEND_HTTP_OPTIONS', '  acl x req.hdr(x) -f /etc/passwd\n', /"-f"/],
+    [
+      'changing the routing map',
+      'BACKEND_HTTP_OPTIONS',
+      '  http-request set-map(/etc/haproxy/domain2backend.map) %[req.hdr(x)] evil\n',
+      /changes the maps other apps are routed by/,
+    ],
+    ['stats admin', 'BACKEND_HTTP_OPTIONS', '  stats enable\n  stats admin if TRUE\n', /line 2 is "stats admin"/],
   ])('refused: %s', (_, name, text, why) => {
     const r = appTemplateText(name, text);
     expect(typeof r === 'string' ? r : r.error).toMatch(why);
