@@ -87,8 +87,17 @@ function declaredServicePorts(app: MarathonApp, mode: NetworkingMode): readonly 
 export class ServicePortAssigner {
   private readonly byApp = new Map<string, number>();
   private readonly taken = new Set<number>();
+  private reserved = false;
 
-  constructor(private readonly range: { readonly min: number; readonly max: number } | null) {}
+  /**
+   * `apps`: the snapshot's apps. The ports they declare or choose with a `HAPROXY_{n}_PORT` label
+   * are never assigned (upstream would bind two frontends on one port and HAProxy would split the
+   * traffic between two apps); read at the first assignment only.
+   */
+  constructor(
+    private readonly range: { readonly min: number; readonly max: number } | null,
+    private readonly apps: readonly MarathonApp[] = [],
+  ) {}
 
   servicePorts(app: MarathonApp, mode: NetworkingMode): readonly (number | null)[] {
     const ports = declaredServicePorts(app, mode);
@@ -114,8 +123,9 @@ export class ServicePortAssigner {
     const known = this.byApp.get(key);
     if (known !== undefined) return known;
     const range = this.range!;
+    if (!this.reserved) this.reserveOthers(range);
     const size = range.max - range.min + 1;
-    if (this.byApp.size >= size) return null; // exhausted: upstream logs and skips the port
+    if (this.taken.size >= size) return null; // exhausted: upstream logs and skips the port
     let port: number | undefined;
     for (let i = 0; i < 50 && port === undefined; i++) {
       const hash = createHash('sha1').update(`${appId}-${taskPort}-${i}`).digest('hex');
@@ -127,4 +137,17 @@ export class ServicePortAssigner {
     this.taken.add(port!);
     return port!;
   }
+
+  private reserveOthers(range: { readonly min: number; readonly max: number }): void {
+    this.reserved = true;
+    const take = (p: unknown): void => {
+      if (typeof p === 'number' && p >= range.min && p <= range.max) this.taken.add(p);
+    };
+    for (const app of this.apps) {
+      for (const p of declaredServicePorts(app, networkingMode(app))) take(p);
+      for (const [name, value] of Object.entries(app.labels)) if (PORT_LABEL.test(name)) take(Number(value.trim()));
+    }
+  }
 }
+
+const PORT_LABEL = /^HAPROXY_\d+_PORT$/;

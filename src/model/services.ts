@@ -82,7 +82,6 @@ export function* toModelSteps(
   const problems: Problem[] = [];
   const observedHealth = new Map<string, boolean>();
   const remembered = ctx.rememberedHealth ?? NO_MEMORY;
-  const assigner = new ServicePortAssigner(opts.servicePortRange);
   if (ctx.servers !== undefined) yield* ctx.servers.nextSnapshotSteps(JSON.stringify(opts));
   const services: Service[] = [];
   const namer = new ServerNamer(ctx.servers?.idChains ?? ctx.idChains);
@@ -109,6 +108,7 @@ export function* toModelSteps(
     problems,
     groupMembers,
   );
+  const assigner = new ServicePortAssigner(opts.servicePortRange, routed);
   const goodHosts = new Set<string>();
   const idCount = new Map<string, number>();
   for (const app of routed) idCount.set(app.id, (idCount.get(app.id) ?? 0) + 1);

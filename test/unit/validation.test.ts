@@ -275,6 +275,29 @@ describe('labels: the port is left out with one problem naming the label', () =>
     }
   });
 
+  test.each([
+    ['declares', (port: number) => app('/ok', { HAPROXY_0_VHOST: 'ok.example.com' }, port)],
+    ['chooses with a label', (port: number) => app('/ok', { HAPROXY_0_PORT: String(port) }, 10500)],
+  ])('a port assigned to an IP-per-task app is never one another app %s (both are served)', (_n, other) => {
+    const ipPerTask = app('/a', {}, 10001, {
+      portDefinitions: undefined,
+      ipAddress: { networkName: 'dcos', discovery: { ports: [{ number: 8080 }] } },
+      tasks: [
+        { id: 'a.1', host: '10.0.0.2', ports: [], ipAddresses: [{ ipAddress: '10.0.0.5' }], state: 'TASK_RUNNING' },
+      ],
+    });
+    const range = { servicePortRange: { min: 10050, max: 10100 } };
+    // The port the range would give /a alone (upstream's hash), then the same with another app holding it.
+    const alone = model([ipPerTask], range).backends;
+    expect(alone).toHaveLength(1);
+    const hashed = Number(alone[0]!.split('_').pop());
+    const both = model([other(hashed), ipPerTask], range);
+    expect(both.problems).toEqual([]);
+    expect(both.backends).toHaveLength(2);
+    expect(both.backends).toContain(`ok_${hashed}`);
+    expect(both.backends.find((b) => b.startsWith('a_'))).not.toBe(`a_${hashed}`);
+  });
+
   test('a long hostile value is cut in the message', () => {
     const p = expectLeftOut([app('/bad', { HAPROXY_0_VHOST: `${'x'.repeat(5000)} y` })], 'HAPROXY_0_VHOST', /\.\.\./);
     expect(p.message.length).toBeLessThan(300);
