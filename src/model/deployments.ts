@@ -187,11 +187,43 @@ function mergePair(prev: RoutedApp, cur: RoutedApp, curOriginal: MarathonApp): R
 
 function startedAt(app: RoutedApp): number {
   const label = app.labels[STARTED_AT];
-  const t = label === undefined ? NaN : Date.parse(label);
-  return Number.isNaN(t) ? -Infinity : t;
+  return label === undefined ? -Infinity : instant(label);
 }
 
 function scaledAt(app: RoutedApp): number {
-  const t = Date.parse(app.versionInfo?.lastScalingAt ?? '');
-  return Number.isNaN(t) ? -Infinity : t;
+  return instant(app.versionInfo?.lastScalingAt ?? '');
+}
+
+/** ISO 8601, extended or basic (`2024-01-02T03:04:05.000100`, `20240102T030405`), date only or with a time and zone. */
+const ISO_8601 =
+  /^\s*(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?\s*$/i;
+
+/**
+ * A time stamp as microseconds, the way upstream's dateutil compares them: whatever the time zone
+ * this process runs in (a time without a zone is read as UTC, not as local time), to the
+ * microsecond zdd.py writes (`datetime.now().isoformat()`), compact forms included. -Infinity when
+ * it cannot be read (upstream fails the whole update there; here it counts as never started).
+ */
+export function instant(text: string): number {
+  const m = ISO_8601.exec(text);
+  if (m === null) {
+    const t = Date.parse(text); // other forms dateutil reads ("Jan 2 2024"): best effort
+    return Number.isNaN(t) ? -Infinity : t * 1000;
+  }
+  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', zone = 'Z'] = m;
+  const [mo, d, h, mi, sec] = [month, day, hour, minute, second].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || sec > 60) return -Infinity;
+  const zoneDigits = zone.replace(':', '');
+  const offsetMinutes =
+    zone.toUpperCase() === 'Z'
+      ? 0
+      : (zone[0] === '-' ? -1 : 1) * (Number(zoneDigits.slice(1, 3)) * 60 + Number(zoneDigits.slice(3, 5) || 0));
+  const ms = Date.UTC(Number(year), mo - 1, d, h, mi, sec) - offsetMinutes * 60_000;
+  return ms * 1000 + Number((fraction + '000000').slice(0, 6));
 }
