@@ -6,6 +6,10 @@ export interface FileChecks {
   certificate(path: string): string | null;
   /** null when `path` is a readable PEM file (CA or CRL), else the reason. */
   pemFile(path: string): string | null;
+  /** Whether the load balancer knows this user (`group`: group) name: HAProxy looks names up when it loads the config. */
+  knowsName?(kind: 'user' | 'group', name: string): boolean;
+  /** The threads HAProxy runs on the load balancer (its CPUs, unless HAPROXY_HEAD sets nbthread). */
+  threads?(): number;
 }
 
 type Arg =
@@ -18,6 +22,9 @@ type Arg =
   | 'crt'
   | 'pem'
   | 'threads'
+  | 'account'
+  | 'nice'
+  | 'mss'
   | 'errors'
   | 'octal'
   | readonly string[];
@@ -27,8 +34,13 @@ const TIME = /^\d{1,9}(us|ms|s|m|h|d)?$/;
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const ALPN = /^[A-Za-z0-9._/-]{1,32}(,[A-Za-z0-9._/-]{1,32})*$/;
 const SSL_VERSIONS = ['SSLv3', 'TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
-/** A thread or process set: `all`, `odd`, `even`, or numbers and ranges (`1`, `1-4`, `1/2-3`), comma-separated. */
+/** A thread set: `all`, `odd`, `even`, or numbers and ranges (`1`, `1-4`, `1/2-3`), comma-separated. */
 const THREADS = /^(all|odd|even|(\d{1,4}\/)?\d{1,4}(-\d{1,4})?(,(\d{1,4}\/)?\d{1,4}(-\d{1,4})?)*)$/;
+/** HAProxy 2.6 runs one process: `process` can only name it. */
+const PROCESSES = ['all', 'odd', 'even', '1'];
+/** HAProxy's timers hold milliseconds in a signed 32-bit integer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const TIME_UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 };
 /** `ca-ignore-err`/`crt-ignore-err`: `all` or OpenSSL error ids. */
 const ERRORS = /^(all|\d{1,6}(,\d{1,6})*)$/;
 const OCTAL = /^[0-7]{1,4}$/;
@@ -36,7 +48,8 @@ const OCTAL = /^[0-7]{1,4}$/;
 /**
  * HAProxy 2.6's `bind` keywords (configuration.txt §5.1) a label may use on a TCP listener, with
  * the argument each takes. HAProxy accepts the UNIX-socket and stats-socket ones (mode, uid,
- * user, level, ...) on a TCP listener too, and ignores them there: so do these. Left out on
+ * user, level, ...) on a TCP listener too, and ignores them there: so do these (a user or group
+ * name must exist on the load balancer, where HAProxy looks it up). Left out on
  * purpose: ones whose value only OpenSSL or the host can judge (ciphers, curves, ecdhe,
  * namespace, proto, crt-list, ca-sign-*, expose-fd), which belong in the operator's templates
  * rather than in an app's label.
@@ -67,7 +80,7 @@ const KEYWORDS: ReadonlyMap<string, Arg> = new Map<string, Arg>([
   ['accept-netscaler-cip', 'int'],
   ['backlog', 'posint'],
   ['maxconn', 'posint'],
-  ['mss', 'int'],
+  ['mss', 'mss'],
   ['id', 'posint'],
   ['tcp-ut', 'time'],
   ['name', 'name'],
@@ -81,17 +94,17 @@ const KEYWORDS: ReadonlyMap<string, Arg> = new Map<string, Arg>([
   ['ssl-min-ver', SSL_VERSIONS],
   ['ssl-max-ver', SSL_VERSIONS],
   ['verify', ['none', 'optional', 'required']],
-  ['nice', 'int'],
+  ['nice', 'nice'],
   ['thread', 'threads'],
-  ['process', 'threads'],
+  ['process', PROCESSES],
   ['ca-ignore-err', 'errors'],
   ['crt-ignore-err', 'errors'],
   ['severity-output', ['none', 'number', 'string']],
   ['level', ['user', 'operator', 'admin']],
   ['uid', 'int'],
   ['gid', 'int'],
-  ['user', 'name'],
-  ['group', 'name'],
+  ['user', 'account'],
+  ['group', 'account'],
   ['mode', 'octal'],
 ]);
 
@@ -106,28 +119,87 @@ export function checkBindOptions(text: string, files: FileChecks | undefined, ha
   let crt = hasCert;
   let caFile = false;
   let verify = 'none';
+  const seen = new Set<string>();
+  const versions: Record<string, string> = {};
   for (let i = 0; i < words.length; i++) {
     const kw = words[i]!;
     if (!isPlainWord(kw))
       return `${JSON.stringify(kw)} is not a plain word (no quotes, backslashes, # or control characters)`;
     const arg = KEYWORDS.get(kw);
     if (arg === undefined) return `unknown or unsupported bind keyword ${JSON.stringify(kw)}`;
+    // HAProxy takes a repeated keyword as a second setting, which can clash with the first (id 5 id 6).
+    if (seen.has(kw)) return `bind keyword ${kw} is given twice`;
+    seen.add(kw);
+    if (kw.startsWith('force-') || kw.startsWith('no-tlsv') || kw === 'no-sslv3') versions[kw] = '';
     if (kw === 'ssl') ssl = true;
     if (arg === 'none') continue;
     const v = words[++i];
     if (v === undefined) return `bind keyword ${kw} needs a value`;
-    const bad = checkArg(arg, v, files);
+    const bad = arg === 'account' ? checkAccount(kw as 'user' | 'group', v, files) : checkArg(arg, v, files);
     if (bad !== null) return `bind keyword ${kw}: ${bad}`;
     if (kw === 'crt') crt = true;
     if (kw === 'ca-file') caFile = true;
     if (kw === 'verify') verify = v;
+    if (kw === 'ssl-min-ver' || kw === 'ssl-max-ver') versions[kw] = v;
   }
+  const noVersion = sslVersionsProblem(versions);
+  if (noVersion !== null) return noVersion;
   if (ssl && !crt) return '"ssl" needs a certificate (crt, or the HAPROXY_{n}_SSL_CERT label)';
   if (verify !== 'none' && !caFile) return `"verify ${verify}" needs a ca-file`;
   return null;
 }
 
-function checkArg(arg: Exclude<Arg, 'none'>, v: string, files: FileChecks | undefined): string | null {
+/**
+ * Why these SSL/TLS version keywords leave the listener no version, as HAProxy 2.6 with OpenSSL 3
+ * refuses it ("all SSL/TLS versions are disabled"): OpenSSL has no SSLv3, the minimum is above the
+ * maximum, `force-*` outside `ssl-min-ver`..`ssl-max-ver`, or TLS 1.1 to 1.3 all switched off (1.0
+ * is off by the default `ssl-default-bind-options`).
+ */
+function sslVersionsProblem(v: Readonly<Record<string, string>>): string | null {
+  const rank = (version: string | undefined): number | undefined =>
+    version === undefined ? undefined : SSL_VERSIONS.indexOf(version);
+  const min = rank(v['ssl-min-ver']);
+  const max = rank(v['ssl-max-ver']);
+  if ('force-sslv3' in v || max === 0)
+    return 'SSLv3 is not available (OpenSSL 3 has none): no SSL/TLS version would be left';
+  if (min !== undefined && max !== undefined && min > max)
+    return 'ssl-min-ver is above ssl-max-ver: no SSL/TLS version would be left';
+  const forced = Object.keys(v)
+    .filter((k) => k.startsWith('force-'))
+    .map((k) => SSL_VERSIONS.findIndex((s) => s.replace('.', '').toLowerCase() === k.slice('force-'.length)));
+  if (forced.some((f) => (min !== undefined && f < min) || (max !== undefined && f > max)))
+    return 'a force-* version is outside ssl-min-ver..ssl-max-ver: no SSL/TLS version would be left';
+  if (
+    min === undefined &&
+    max === undefined &&
+    forced.length === 0 &&
+    ['no-tlsv11', 'no-tlsv12', 'no-tlsv13'].every((k) => k in v)
+  )
+    return 'no-tlsv11, no-tlsv12 and no-tlsv13 leave only TLS 1.0, which the default ssl-default-bind-options turn off';
+  return null;
+}
+
+function checkAccount(kind: 'user' | 'group', v: string, files: FileChecks | undefined): string | null {
+  if (!NAME.test(v)) return `${JSON.stringify(v)} is not a name`;
+  return files?.knowsName?.(kind, v) === false ? `the load balancer has no ${kind} ${JSON.stringify(v)}` : null;
+}
+
+/** Why HAProxy would refuse thread set `v` (threads it does not run, or a thread group but the first), or null. */
+function threadsProblem(v: string, files: FileChecks | undefined): string | null {
+  if (!THREADS.test(v)) return `${JSON.stringify(v)} is not a thread set (all, odd, even, 1, 1-4, 1/2, ...)`;
+  const threads = files?.threads?.() ?? 1;
+  if (v === 'all' || v === 'odd') return null;
+  if (v === 'even') return threads >= 2 ? null : 'even names no thread: HAProxy runs 1 here';
+  for (const part of v.split(',')) {
+    const [group, set] = part.includes('/') ? part.split('/') : ['1', part];
+    if (group !== '1') return `thread group ${group} does not exist (HAProxy runs one thread group)`;
+    if (set!.split('-').some((n) => Number(n) < 1 || Number(n) > threads))
+      return `thread ${JSON.stringify(part)} is not among the ${threads} HAProxy runs here`;
+  }
+  return null;
+}
+
+function checkArg(arg: Exclude<Arg, 'none' | 'account'>, v: string, files: FileChecks | undefined): string | null {
   if (!isPlainWord(v)) return `${JSON.stringify(v)} is not a plain word`;
   if (Array.isArray(arg)) return arg.includes(v) ? null : `${JSON.stringify(v)} is not one of ${arg.join(', ')}`;
   switch (arg) {
@@ -135,8 +207,23 @@ function checkArg(arg: Exclude<Arg, 'none'>, v: string, files: FileChecks | unde
       return INT.test(v) ? null : `${JSON.stringify(v)} is not an integer`;
     case 'posint':
       return INT.test(v) && Number(v) > 0 ? null : `${JSON.stringify(v)} is not a positive integer`;
-    case 'time':
-      return TIME.test(v) ? null : `${JSON.stringify(v)} is not a duration`;
+    case 'time': {
+      const t = TIME.exec(v);
+      if (t === null) return `${JSON.stringify(v)} is not a duration`;
+      return Number(t[0].replace(/[a-z]+$/, '')) * TIME_UNIT_MS[t[1] ?? 'ms']! > MAX_TIMER_MS
+        ? `${JSON.stringify(v)} is longer than HAProxy's timers hold (24.8 days)`
+        : null;
+    }
+    case 'threads':
+      return threadsProblem(v, files);
+    case 'nice':
+      return INT.test(v) && Math.abs(Number(v)) <= 1024
+        ? null
+        : `${JSON.stringify(v)} is not an integer in -1024..1024`;
+    case 'mss':
+      return INT.test(v) && Math.abs(Number(v)) >= 1 && Math.abs(Number(v)) <= 65535
+        ? null
+        : `${JSON.stringify(v)} is not an MSS (1..65535, or its negative)`;
     case 'name':
       return NAME.test(v) ? null : `${JSON.stringify(v)} is not a name`;
     case 'alpn':
@@ -145,8 +232,6 @@ function checkArg(arg: Exclude<Arg, 'none'>, v: string, files: FileChecks | unde
       return files === undefined ? null : files.certificate(v);
     case 'pem':
       return files === undefined ? null : files.pemFile(v);
-    case 'threads':
-      return THREADS.test(v) ? null : `${JSON.stringify(v)} is not a thread set (all, odd, even, 1, 1-4, 1/2, ...)`;
     case 'errors':
       return ERRORS.test(v) ? null : `${JSON.stringify(v)} is not "all" or a comma-separated list of error ids`;
     case 'octal':

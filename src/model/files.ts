@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { err, ok, type Result } from '../result';
 import type { FileChecks } from './bindOptions';
 
@@ -13,6 +14,7 @@ const PEM_CERT = '-----BEGIN CERTIFICATE-----';
 export function fileChecks(read: (path: string) => string = (p) => fs.readFileSync(p, 'utf8')): FileChecks {
   const certs = new Map<string, string | null>();
   const pems = new Map<string, string | null>();
+  const accounts = new Map<'user' | 'group', ReadonlySet<string> | null>();
   const load = (path: string): Result<string> => {
     if (!path.startsWith('/')) return err(`${path} is not an absolute path`);
     try {
@@ -27,6 +29,14 @@ export function fileChecks(read: (path: string) => string = (p) => fs.readFileSy
       if (verdict === undefined) certs.set(path, (verdict = certificateVerdict(path, load)));
       return verdict;
     },
+    knowsName(kind, name) {
+      let names = accounts.get(kind);
+      if (names === undefined)
+        accounts.set(kind, (names = accountNames(kind === 'user' ? '/etc/passwd' : '/etc/group', read)));
+      // A host whose account files cannot be read may know names another way (NSS): do not refuse then.
+      return names === null || names.has(name);
+    },
+    threads: () => os.availableParallelism(),
     pemFile(path) {
       let verdict = pems.get(path);
       if (verdict === undefined) {
@@ -61,4 +71,17 @@ function certificateVerdict(path: string, load: (p: string) => Result<string>): 
     return `${path}: cannot parse the private key (${(e as Error).message})`;
   }
   return null;
+}
+
+/** The names in /etc/passwd or /etc/group (the first field of each line), null when it cannot be read. */
+function accountNames(file: string, read: (path: string) => string): ReadonlySet<string> | null {
+  try {
+    return new Set(
+      read(file)
+        .split('\n')
+        .map((line) => line.split(':')[0]!),
+    );
+  } catch {
+    return null;
+  }
 }

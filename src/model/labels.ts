@@ -10,6 +10,7 @@ import {
   splitWords,
 } from './haproxyText';
 import { pathProblem } from './pathAcl';
+import { regexProblem } from './pcreSubset';
 import { appTemplateText } from './templateLabels';
 import type { Mode, Problem } from './types';
 
@@ -42,7 +43,7 @@ const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 't', 'yes', 'y']);
 const truthy = (v: string): boolean => v !== '' && TRUE_WORDS.has(v.toLowerCase());
 const INTEGER = /^\s*[+-]?\d{1,15}\s*$/;
 const BALANCE =
-  /^(roundrobin|static-rr|leastconn|first|source|rdp-cookie(\([A-Za-z0-9_.-]+\))?|random(\(\d{1,4}\))?|hdr\([A-Za-z0-9_.-]+\)( use_domain_only)?|url_param [A-Za-z0-9_.-]+( check_post( \d{1,9})?)?|uri( whole| path-only| len \d{1,9}| depth \d{1,9})*)$/;
+  /^(roundrobin|static-rr|leastconn|first|source|rdp-cookie(\([A-Za-z0-9_.-]+\))?|random(\([1-9]\d{0,3}\))?|hdr\([A-Za-z0-9_.-]+\)( use_domain_only)?|url_param [A-Za-z0-9_.-]+( check_post( \d{1,9})?)?|uri( whole| path-only| len [1-9]\d{0,8}| depth [1-9]\d{0,8})*)$/;
 /** A path prefix for the removed reqirep/rspirep glue: printed inside a double-quoted regex. */
 const URL_PATH = /^\/[A-Za-z0-9/._~!&'*+,;=:@%-]*$/;
 /** URL path characters (RFC 3986) but `$` (HAProxy's environment in double quotes) and `(`, `)` (the regex's groups). */
@@ -132,9 +133,19 @@ export function readPortLabels(
   const proxyPath = r.get('HTTP_BACKEND_PROXYPASS_PATH') ?? null;
   if (proxyPath !== null && !URL_PATH.test(proxyPath))
     return r.bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath, NOT_URL_PATH);
+  // Printed into the rewrite's regex (HTTP_BACKEND_PROXYPASS_GLUE): `.`, `*` and `+` act there.
+  const proxyRegex = proxyPath === null ? null : regexProblem(`^([^ :]*) ${proxyPath}/?(.*)`);
+  if (proxyRegex !== null) return r.bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath!, `makes a regex that ${proxyRegex}`);
   const revProxyPath = r.get('HTTP_BACKEND_REVPROXY_PATH') ?? null;
   if (revProxyPath !== null && !URL_PATH.test(revProxyPath))
     return r.bad('HTTP_BACKEND_REVPROXY_PATH', revProxyPath, NOT_URL_PATH);
+  // The vhost is printed into the Location rewrite's regex (HTTP_BACKEND_REVPROXY_GLUE): `*.x` works, `**.x` not.
+  const revRegex =
+    revProxyPath === null || hostname === null
+      ? null
+      : regexProblem(`^Location: (https?://${hostname}(:[0-9]+)?)?(/.*)`);
+  if (revRegex !== null)
+    return r.bad('VHOST', hostname!, `makes the reverse-proxy Location regex one that ${revRegex}`);
   const redirPath = r.text('HTTP_BACKEND_REDIR');
   if (isProblem(redirPath)) return redirPath;
   if (redirPath !== null && redirPath !== '' && splitWords(redirPath).length !== 1)
@@ -161,18 +172,19 @@ export function readPortLabels(
     return r.problem('MODE', `unknown mode ${JSON.stringify(clip(modeLabel!))} (use http or tcp)`);
 
   const balance = r.get('BALANCE') ?? 'roundrobin';
-  if (balance !== 'roundrobin' && !BALANCE.test(balance))
+  // Blanks around it are HAProxy's word separators: `leastconn ` is leastconn.
+  if (balance !== 'roundrobin' && !BALANCE.test(balance.trim().replace(/[ \t]+/g, ' ')))
     return r.problem('BALANCE', `unknown balance algorithm ${JSON.stringify(clip(balance))}`);
 
   let auth: PortSettings['auth'] = null;
   const authLabel = r.get('AUTH');
   if (authLabel !== undefined) {
     const parts = authLabel.split(':');
-    const realm = parts.length === 3 ? configText(parts[0]!, true) : null;
+    const realm = parts.length === 3 && parts[0] !== '' ? configText(parts[0]!, true) : null;
     if (realm === null || typeof realm !== 'string' || !isPlainWord(parts[1]!) || !isPlainWord(parts[2]!)) {
       return r.problem(
         'AUTH',
-        'must be realm:user:encrypted-password (three fields; no quotes, line breaks or backslash at the end of the realm; no spaces, quotes, backslashes or # in user and password)',
+        'must be realm:user:encrypted-password (three fields; a realm that is not empty, without quotes, line breaks or backslash at its end; no spaces, quotes, backslashes or # in user and password)',
       );
     }
     auth = { realm, user: parts[1]!, passwd: parts[2]! };

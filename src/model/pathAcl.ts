@@ -48,6 +48,8 @@ export function pathProblem(words: readonly string[]): string | null {
       const operand = operator ? patterns[++k] : p;
       if (operand === undefined || !(operator ? NUMBER : INTEGER_PATTERN).test(operand))
         return `has ${JSON.stringify(operand ?? p)} where -m ${method} needs a number${operator ? '' : ' or a range (1:5)'}`;
+      const [from, to] = operand.split(':');
+      if (from && to && Number(from) > Number(to)) return `has the range ${operand}, whose start is above its end`;
     }
   }
   return null;

@@ -219,15 +219,36 @@ describe('labels: the port is left out with one problem naming the label', () =>
       /URL path/,
     ],
     ['PORT 0', { HAPROXY_0_PORT: '0' }, 'HAPROXY_0_PORT', /outside 1..65535/],
+    // Each of these made `haproxy -c` 2.6 refuse the whole config (found by an audit).
+    ['PATH with a range backwards', { HAPROXY_0_PATH: '-m int 5:3' }, 'HAPROXY_0_PATH', /start is above its end/],
+    [
+      'PROXYPASS_PATH that breaks the rewrite regex',
+      { HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/static/**' },
+      'HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH',
+      /makes a regex that has nothing for \* to repeat/,
+    ],
+    [
+      'a vhost that breaks the reverse-proxy regex',
+      { HAPROXY_0_VHOST: '**.example.com', HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH: '/' },
+      'HAPROXY_0_VHOST',
+      /reverse-proxy Location regex/,
+    ],
+    ['AUTH with an empty realm', { HAPROXY_0_AUTH: ':bob:$6$abc$def' }, 'HAPROXY_0_AUTH', /realm that is not empty/],
+    ['BALANCE random(0)', { HAPROXY_0_BALANCE: 'random(0)' }, 'HAPROXY_0_BALANCE', /unknown balance/],
+    ['BALANCE uri len 0', { HAPROXY_0_BALANCE: 'uri len 0' }, 'HAPROXY_0_BALANCE', /unknown balance/],
   ])('%s', (_n, labels, label, message) => {
     const p = expectLeftOut([app('/bad', labels)], label, message);
     expect(p.portIndex).toBe(0);
   });
 
-  test.each(['uri path-only', 'uri whole path-only len 5', 'url_param id check_post 64', 'hdr(host) use_domain_only'])(
-    'BALANCE %j is served (HAProxy 2.6 accepts it)',
-    (balance) =>
-      expect(model([app('/b', { HAPROXY_0_BALANCE: balance })])).toEqual({ backends: ['b_10001'], problems: [] }),
+  test.each([
+    'uri path-only',
+    'uri whole path-only len 5',
+    'url_param id check_post 64',
+    'hdr(host) use_domain_only',
+    'leastconn ',
+  ])('BALANCE %j is served (HAProxy 2.6 accepts it)', (balance) =>
+    expect(model([app('/b', { HAPROXY_0_BALANCE: balance })])).toEqual({ backends: ['b_10001'], problems: [] }),
   );
 
   test("proxy-pass and reverse-proxy paths take RFC 3986's path characters (but $, ( and ))", () => {
@@ -402,6 +423,39 @@ describe('SSL_CERT and crt files are checked through the injected FileChecks', (
     expect(checkBindOptions(`ssl crt ${pem} verify required ca-file ${pem}`, files, false)).toBeNull();
     expect(checkBindOptions(`ssl crt ${pem} verify required`, files, false)).toMatch(/needs a ca-file/);
     expect(checkBindOptions('ca-file /nonexistent', files, false)).toMatch(/ENOENT/);
+  });
+  // Each refused value makes `haproxy -c` 2.6 refuse the whole config (found by an audit).
+  const host: FileChecks = {
+    certificate: () => null,
+    pemFile: () => null,
+    knowsName: (kind, name) => (kind === 'user' ? name === 'haproxy' : name === 'adm'),
+    threads: () => 2,
+  };
+  test.each([
+    ['thread 1-2', null],
+    ['thread even', null],
+    ['thread 1/2', null],
+    ['thread 64', /not among the 2 HAProxy runs here/],
+    ['thread 2/1', /thread group 2 does not exist/],
+    ['process 2', /not one of/],
+    ['nice 5000', /-1024..1024/],
+    ['tcp-ut 24d', null],
+    ['tcp-ut 999999999d', /longer than HAProxy's timers/],
+    ['mss 70000', /MSS/],
+    ['id 5 id 6', /id is given twice/],
+    ['user haproxy group adm', null],
+    ['user nosuchuser', /no user "nosuchuser"/],
+    ['group nosuchgroup', /no group "nosuchgroup"/],
+    ['ssl crt /c.pem force-sslv3', /SSLv3 is not available/],
+    ['ssl crt /c.pem ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2', /above ssl-max-ver/],
+    ['ssl crt /c.pem force-tlsv12 ssl-min-ver TLSv1.3', /outside ssl-min-ver/],
+    ['ssl crt /c.pem no-tlsv11 no-tlsv12 no-tlsv13', /leave only TLS 1.0/],
+    ['ssl crt /c.pem force-tlsv10', null],
+    ['ssl crt /c.pem ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.3', null],
+  ])('bind options %j', (options, why) => {
+    const r = checkBindOptions(options, host, false);
+    if (why === null) expect(r).toBeNull();
+    else expect(r).toMatch(why);
   });
 });
 
@@ -595,7 +649,7 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
 
   test.each([
     'nice 10',
-    'thread 1-2',
+    'thread 1',
     'thread all',
     'process 1',
     'ca-ignore-err all',
