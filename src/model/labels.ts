@@ -78,7 +78,12 @@ export function readPortLabels(
 ): PortSettings | Problem {
   const r = new PortLabelReader(appId, portLabels, index);
   const vhost = r.get('VHOST');
-  if (vhost !== undefined && vhost !== '' && !vhost.split(',').every(isVhost)) {
+  // Blanks after a comma are common (`a.example.com, b.example.com`) and HAProxy's word separators where printed.
+  if (
+    vhost !== undefined &&
+    vhost !== '' &&
+    !vhost.split(',').every((h) => isVhost(h.replace(/^[ \t]+|[ \t]+$/g, '')))
+  ) {
     return r.bad(
       'VHOST',
       vhost,

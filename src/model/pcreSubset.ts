@@ -2,12 +2,14 @@
  * Whether HAProxy's regex engine (PCRE2, as Debian builds HAProxy) will compile a pattern an app
  * owner wrote, decided without HAProxy: a pattern it refuses fails the whole config.
  *
- * Accepted is a subset both PCRE2 10.x and any later version compile: literals, `.`, `^`, `$`,
- * alternation, plain, non-capturing and lookahead groups, classes of ASCII characters and ranges,
- * the escapes `\d \D \w \W \s \S \b \B \n \r \t \f` and an escaped punctuation character,
- * and the quantifiers `* + ? {n} {n,} {n,m}` (lazy or possessive). Refused, with a reason: what
- * PCRE2 refuses (nothing to repeat, ranges out of order, unclosed groups, too large), and what it
- * reads differently from other engines (back-references, lookbehind, POSIX classes, `[]…]`).
+ * Accepted is a subset PCRE2 10.x compiles whatever its version: literals, `.`, `^`, `$`,
+ * alternation; plain, non-capturing, named, atomic and lookahead groups, lookbehinds of fixed
+ * length, option settings `(?i)` / `(?i:…)` (i, m, s, U, n); classes of ASCII characters, ranges and
+ * POSIX names (`[[:alpha:]]`); the escapes `\d \D \w \W \s \S \h \H \v \V \R \b \B \A \z \Z \G \n
+ * \r \t \f` and an escaped punctuation character; the quantifiers `* + ? {n} {n,} {n,m}` (lazy or
+ * possessive). Refused, with a reason: what PCRE2 refuses (nothing to repeat, ranges out of order,
+ * unclosed groups, duplicate names, a lookbehind of varying length, too large), and what this
+ * check does not model (back-references, `\Q…\E`, `\p{…}`, `(?x)`, conditionals, callouts).
  */
 
 /** PCRE2's largest count in `{n,m}`. */
@@ -25,23 +27,52 @@ const CLASS_SIZE = 34;
 const GROUP_SIZE = 6;
 const QUANTIFIER_SIZE = 4;
 
-const CLASS_ESCAPES = 'dDwWsS';
+/** Escapes standing for one character of a set (quantifiable), and zero-width ones (not). */
+const CLASS_ESCAPES = 'dDwWsShHvVR';
+const ASSERTION_ESCAPES = 'bBAzZG';
 const CONTROL_ESCAPES: Readonly<Record<string, number>> = { n: 10, r: 13, t: 9, f: 12 };
 const PUNCTUATION = /^[!-/:-@[-`{-~]$/;
 const QUANTIFIER = /^\{(\d+)(?:,(\d*))?\}|^\{,(\d+)\}/;
+/** `(?i)`, `(?-i)`, `(?im-s:` …: option letters whose meaning leaves the pattern's syntax alone. */
+const OPTIONS = /^\(\?[imsUn]*(?:-[imsUn]*)?[:)]/;
+const NAMED = /^\(\?(?:P?<([A-Za-z_]\w{0,31})>|'([A-Za-z_]\w{0,31})')/;
+const POSIX_NAMES = new Set([
+  'alnum',
+  'alpha',
+  'ascii',
+  'blank',
+  'cntrl',
+  'digit',
+  'graph',
+  'lower',
+  'print',
+  'punct',
+  'space',
+  'upper',
+  'word',
+  'xdigit',
+]);
 
 type Parsed = { readonly size: number; readonly end: number } | { readonly error: string };
 
+interface Context {
+  /** Group names seen so far: PCRE2 refuses a name twice. */
+  readonly names: Set<string>;
+}
+
 /** Why PCRE2 could refuse `pattern`, or null when it compiles. */
 export function regexProblem(pattern: string): string | null {
-  const r = alternatives(pattern, 0, 0);
+  const r = alternatives(pattern, 0, 0, { names: new Set() }, false);
   if ('error' in r) return r.error;
   if (r.end < pattern.length) return 'has an unmatched )';
   return r.size > MAX_SIZE ? 'is too large for the regex engine (a group repeated too many times)' : null;
 }
 
-/** Alternatives up to an unmatched `)` or the end: their size and where they stop. */
-function alternatives(re: string, start: number, depth: number): Parsed {
+/**
+ * Alternatives up to an unmatched `)` or the end: their size and where they stop. `fixed`: inside a
+ * lookbehind, which PCRE2 needs of fixed length: no quantifier and no group there.
+ */
+function alternatives(re: string, start: number, depth: number, ctx: Context, fixed: boolean): Parsed {
   if (depth > MAX_DEPTH) return { error: `nests groups deeper than ${MAX_DEPTH}` };
   let size = 0;
   let i = start;
@@ -57,17 +88,41 @@ function alternatives(re: string, start: number, depth: number): Parsed {
       size += CHAR_SIZE;
       i++;
     } else if (c === '(') {
-      const kind = re.startsWith('(?', i) ? re.slice(i, i + 3) : '(';
-      if (kind !== '(' && kind !== '(?:' && kind !== '(?=' && kind !== '(?!')
-        return {
-          error: `has the group syntax ${JSON.stringify(re.slice(i, i + 4))} (only (…), (?:…), (?=…) and (?!…))`,
-        };
-      const inner = alternatives(re, i + kind.length, depth + 1);
+      const options = OPTIONS.exec(re.slice(i, i + 16))?.[0];
+      if (options?.endsWith(')') === true) {
+        // An option setting alone: it changes what follows, matches nothing.
+        i += options.length;
+        last = null;
+        continue;
+      }
+      const named = NAMED.exec(re.slice(i, i + 40));
+      let open: string;
+      let assertion = false;
+      let lookbehind = false;
+      if (named !== null) {
+        const name = named[1] ?? named[2]!;
+        if (ctx.names.has(name)) return { error: `names two groups ${JSON.stringify(name)}` };
+        ctx.names.add(name);
+        open = named[0];
+      } else if (options !== undefined) {
+        open = options;
+      } else {
+        open = ['(?:', '(?>', '(?=', '(?!', '(?<=', '(?<!'].find((k) => re.startsWith(k, i)) ?? '(';
+        if (open === '(' && re[i + 1] === '?')
+          return {
+            error: `has the group syntax ${JSON.stringify(re.slice(i, i + 4))}, which this check does not model`,
+          };
+        assertion = open === '(?=' || open === '(?!' || open === '(?<=' || open === '(?<!';
+        lookbehind = open.startsWith('(?<');
+      }
+      if (fixed && !lookbehind && !assertion)
+        return { error: 'has a group inside a lookbehind (PCRE2 needs it of fixed length)' };
+      const inner = alternatives(re, i + open.length, depth + 1, ctx, fixed || lookbehind);
       if ('error' in inner) return inner;
       if (re[inner.end] !== ')') return { error: 'has an unclosed (' };
       i = inner.end + 1;
-      // A lookahead is an assertion: PCRE2 and other engines differ on repeating one.
-      last = kind === '(?=' || kind === '(?!' ? null : inner.size + GROUP_SIZE;
+      // An assertion is zero-width: PCRE2 and other engines differ on repeating one.
+      last = assertion ? null : inner.size + GROUP_SIZE;
       lastGroup = true;
       size += inner.size + GROUP_SIZE;
     } else if (c === '[') {
@@ -80,17 +135,19 @@ function alternatives(re: string, start: number, depth: number): Parsed {
     } else if (c === '\\') {
       const e = re[i + 1];
       if (e === undefined) return { error: 'ends with a backslash' };
-      if (e === 'b' || e === 'B') last = null;
+      if (ASSERTION_ESCAPES.includes(e)) last = null;
+      else if (e === 'R' && fixed) return { error: 'has \\R inside a lookbehind (it matches one or two characters)' };
       else if (CLASS_ESCAPES.includes(e) || e in CONTROL_ESCAPES || PUNCTUATION.test(e)) last = CHAR_SIZE;
       else
         return {
-          error: `has the escape \\${e} (only \\d \\D \\w \\W \\s \\S \\b \\B \\n \\r \\t \\f and \\ before punctuation)`,
+          error: `has the escape \\${e} (only \\d \\D \\w \\W \\s \\S \\h \\H \\v \\V \\R \\b \\B \\A \\z \\Z \\G \\n \\r \\t \\f and \\ before punctuation)`,
         };
       lastGroup = false;
       size += CHAR_SIZE;
       i += 2;
     } else if (c === '*' || c === '+' || c === '?' || (c === '{' && QUANTIFIER.test(re.slice(i)))) {
       if (last === null) return { error: `has nothing for ${c === '{' ? 'a {} quantifier' : c} to repeat` };
+      if (fixed) return { error: 'has a quantifier inside a lookbehind (PCRE2 needs it of fixed length)' };
       let times = 1;
       if (c === '{') {
         const m = QUANTIFIER.exec(re.slice(i))!;
@@ -120,35 +177,55 @@ function alternatives(re: string, start: number, depth: number): Parsed {
   return { size, end: i };
 }
 
+/**
+ * Whether the `[` at `at` starts PCRE2's POSIX syntax `[:name:]` (or `[.….]`, `[=…=]`): its
+ * terminator and `]` come before any other `]` (PCRE2's check_posix_syntax).
+ */
+function posixAt(re: string, at: number): boolean {
+  const terminator = re[at + 1];
+  if (terminator !== ':' && terminator !== '.' && terminator !== '=') return false;
+  for (let p = at + 2; p < re.length; p++) {
+    if (re[p] === '\\' && (re[p + 1] === ']' || re[p + 1] === '\\')) p++;
+    else if ((re[p] === '[' && re[p + 1] === terminator) || re[p] === ']') return false;
+    else if (re[p] === terminator && re[p + 1] === ']') return true;
+  }
+  return false;
+}
+
 /** Where the class opened at `start` ends (after its `]`), or why it is refused. */
 function classEnd(re: string, start: number): number | string {
+  if (posixAt(re, start)) return 'has a POSIX class outside a class (write [[:name:]])';
   let j = start + 1;
   if (re[j] === '^') j++;
-  if (re[j] === ']') return 'has a class that starts with ] (write \\])';
-  // PCRE2 reads [:…:], [.….] and [=…=] as POSIX classes, refused outside another class.
-  if (re[j] === ':' || re[j] === '.' || re[j] === '=')
-    return `has a class that starts with ${re[j]} (write \\${re[j]})`;
-  /** The class member at j: its character code (null for \d and the like) and where it ends. */
-  const member = (at: number): { readonly code: number | null; readonly next: number } | string => {
+  /** The class member at j: its character code (null for \d, a POSIX class and the like) and where it ends. */
+  const member = (at: number, first: boolean): { readonly code: number | null; readonly next: number } | string => {
     const c = re[at];
     if (c === undefined) return 'has an unclosed [';
-    if (c === '[') return 'has [ inside a class (write \\[)';
+    if (c === ']' && first) return { code: c.charCodeAt(0), next: at + 1 }; // `[]a]`: a literal ]
+    if (c === '[') {
+      if (!posixAt(re, at)) return { code: c.charCodeAt(0), next: at + 1 };
+      const close = re.indexOf(`${re[at + 1]}]`, at + 2);
+      const name = re.slice(at + 2, close).replace(/^\^/, '');
+      if (re[at + 1] !== ':') return 'has a POSIX collating element ([.….] or [=…=]), which PCRE2 does not support';
+      if (!POSIX_NAMES.has(name)) return `has the unknown POSIX class [:${name}:]`;
+      return { code: null, next: close + 2 };
+    }
     if (c.charCodeAt(0) > 0x7e) return 'has a character outside ASCII inside a class';
     if (c !== '\\') return { code: c.charCodeAt(0), next: at + 1 };
     const e = re[at + 1];
     if (e === undefined) return 'has an unclosed [';
-    if (CLASS_ESCAPES.includes(e)) return { code: null, next: at + 2 };
+    if (CLASS_ESCAPES.includes(e) && e !== 'R') return { code: null, next: at + 2 };
     if (e in CONTROL_ESCAPES) return { code: CONTROL_ESCAPES[e]!, next: at + 2 };
     if (PUNCTUATION.test(e)) return { code: e.charCodeAt(0), next: at + 2 };
     return `has the escape \\${e} inside a class`;
   };
-  for (;;) {
-    if (re[j] === ']') return j + 1;
-    const from = member(j);
+  for (let first = true; ; first = false) {
+    if (re[j] === ']' && !first) return j + 1;
+    const from = member(j, first);
     if (typeof from === 'string') return from;
     j = from.next;
     if (re[j] !== '-' || re[j + 1] === ']' || re[j + 1] === undefined) continue;
-    const to = member(j + 1);
+    const to = member(j + 1, false);
     if (typeof to === 'string') return to;
     if (from.code === null || to.code === null) return 'has a range that starts or ends at a class escape';
     if (to.code < from.code) return 'has a range out of order in a class';

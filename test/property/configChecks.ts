@@ -103,7 +103,9 @@ export function renderCase(c: Case, body: unknown, dir: string, pem: string, t: 
 }
 
 const LINE_BREAK = /[\r\n\0]/;
-const MAP_LINE = /^[^\s#]+ [A-Za-z0-9_.:-]+$/;
+// HAProxy skips blanks before a map key and between key and value (pattern.c); a vhost label's
+// blanks after a comma reach the map as marathon-lb writes them.
+const MAP_LINE = /^[ \t]*[^\s#]+[ \t]+[A-Za-z0-9_.:-]+$/;
 
 /** Every string a served service carries into the config (template labels are raw text by design). */
 function* strings(v: unknown, at: string): Generator<[string, string]> {

@@ -662,6 +662,13 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain(`bind *:10005 ${options}`);
   });
+  test('VHOST with blanks after its commas is served as marathon-lb serves it (checked against upstream)', async () => {
+    const run = await dry([app('/a', { HAPROXY_0_VHOST: 'a.example.com, b.example.com ,c.example.com' })]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('hdr(host) -i  b.example.com ');
+    expect(run.stdout).toContain('hdr(host) -i c.example.com\n');
+  });
+
   test.each([
     [80, []],
     [443, []],
