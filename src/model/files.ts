@@ -11,7 +11,10 @@ const PEM_CERT = '-----BEGIN CERTIFICATE-----';
  * controller builds one per snapshot's worth of work, or keeps one: a certificate fixed on disk
  * is seen at the next start). Effects live here so the model stays pure.
  */
-export function fileChecks(read: (path: string) => string = (p) => fs.readFileSync(p, 'utf8')): FileChecks {
+export function fileChecks(
+  read: (path: string) => string = (p) => fs.readFileSync(p, 'utf8'),
+  list: (path: string) => readonly string[] | null = listDirectory,
+): FileChecks {
   const certs = new Map<string, string | null>();
   const pems = new Map<string, string | null>();
   const accounts = new Map<'user' | 'group', ReadonlySet<string> | null>();
@@ -26,7 +29,7 @@ export function fileChecks(read: (path: string) => string = (p) => fs.readFileSy
   return {
     certificate(path) {
       let verdict = certs.get(path);
-      if (verdict === undefined) certs.set(path, (verdict = certificateVerdict(path, load)));
+      if (verdict === undefined) certs.set(path, (verdict = certificatesVerdict(path, load, list)));
       return verdict;
     },
     knowsName(kind, name) {
@@ -47,6 +50,39 @@ export function fileChecks(read: (path: string) => string = (p) => fs.readFileSy
       return verdict;
     },
   };
+}
+
+/** The entries of a directory, null when `path` is not one (then it is read as a file). */
+function listDirectory(path: string): readonly string[] | null {
+  try {
+    return fs.readdirSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Files HAProxy 2.6 does not load as certificates from a `crt` directory: hidden, and a certificate's companions. */
+const NOT_CERTIFICATE = /^\.|\.(key|ocsp|issuer|sctl)$/;
+
+/**
+ * `crt` takes a file or a directory: HAProxy then loads every file in it (but hidden ones and
+ * companions), and refuses the config when one is no certificate or when there is none.
+ */
+function certificatesVerdict(
+  path: string,
+  load: (p: string) => Result<string>,
+  list: (p: string) => readonly string[] | null,
+): string | null {
+  if (!path.startsWith('/')) return `${path} is not an absolute path`;
+  const entries = list(path);
+  if (entries === null) return certificateVerdict(path, load);
+  const files = entries.filter((name) => !NOT_CERTIFICATE.test(name)).sort();
+  if (files.length === 0) return `${path} is a directory without a certificate file`;
+  for (const name of files) {
+    const why = certificateVerdict(`${path.replace(/\/+$/, '')}/${name}`, load);
+    if (why !== null) return why;
+  }
+  return null;
 }
 
 /** What HAProxy's `crt` needs: a certificate and its private key, in the file or in `<file>.key`. */

@@ -418,6 +418,19 @@ describe('SSL_CERT and crt files are checked through the injected FileChecks', (
     model([app('/a', { HAPROXY_0_SSL_CERT: pem }, 10001), app('/b', { HAPROXY_0_SSL_CERT: pem }, 10002)], {}, files);
     expect(reads).toBe(1);
   });
+  test('a crt directory is loaded as HAProxy loads it: every file but hidden ones and companions must be a certificate', () => {
+    const certs = path.join(dir, 'certs');
+    fs.mkdirSync(certs);
+    fs.copyFileSync(pem, path.join(certs, 'a.pem'));
+    fs.writeFileSync(path.join(certs, '.hidden'), 'not a certificate');
+    fs.writeFileSync(path.join(certs, 'a.pem.ocsp'), 'not a certificate');
+    const empty = path.join(dir, 'empty');
+    fs.mkdirSync(empty);
+    expect(fileChecks().certificate(certs)).toBeNull();
+    expect(fileChecks().certificate(empty)).toMatch(/directory without a certificate file/);
+    fs.writeFileSync(path.join(certs, 'readme.txt'), 'junk');
+    expect(fileChecks().certificate(certs)).toMatch(/readme.txt holds no PEM certificate/);
+  });
   test('bind options that need files: ca-file must be PEM, verify needs a ca-file', () => {
     const files = fileChecks();
     expect(checkBindOptions(`ssl crt ${pem} verify required ca-file ${pem}`, files, false)).toBeNull();
