@@ -82,7 +82,7 @@ export function readPortLabels(
   if (
     vhost !== undefined &&
     vhost !== '' &&
-    !vhost.split(',').every((h) => isVhost(h.replace(/^[ \t]+|[ \t]+$/g, '')))
+    !vhost.split(',').every((h) => isVhost(h) || isVhost(h.replace(/^[ \t]+|[ \t]+$/g, '')))
   ) {
     return r.bad(
       'VHOST',

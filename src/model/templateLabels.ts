@@ -15,7 +15,9 @@ import { splitWords, type TextResult } from './haproxyText';
  * - use a conditional or diagnostic directive (`.if defined(NAME)` branches on the environment);
  * - read files on the load balancer (`http-request return … file`, `errorfile`, map converters,
  *   `-f`/`-M` pattern files: the controller's credentials are files there) or change the maps other
- *   apps are routed by (`set-map`, `add-acl`, …), or administer other apps' servers (`stats admin`).
+ *   apps are routed by (`set-map`, `add-acl`, …), run the load balancer's Lua services (`lua.*`:
+ *   they print its whole config), or administer other apps' servers (`stats admin`);
+ * - make a control character with an escape (`\x00`: HAProxy reads a word up to a NUL).
  * Lines are judged as HAProxy reads them (splitWords: quotes and escapes undone), so `"backend"`,
  * `\x62ackend` or `e""nv(` are what they spell.
  */
@@ -30,6 +32,10 @@ export function appTemplateText(name: string, text: string): TextResult {
     const line = lines[n]!;
     const escaped = escapeEnvironment(line);
     const words = splitWords(escaped.code);
+    // `\x00` and the like: HAProxy puts the byte into the word, and reads the word only up to a NUL.
+    if (words.some((w) => CONTROL.test(w))) {
+      return { error: `line ${n + 1} makes a control character with an escape (HAProxy cuts a word there)` };
+    }
     const keyword = words[0];
     if (keyword !== undefined && SECTIONS.has(keyword)) {
       if (keyword !== own || ++opened > 1) {
@@ -49,10 +55,10 @@ export function appTemplateText(name: string, text: string): TextResult {
     if (words.some((w) => ENV_FETCH.test(w))) {
       return { error: `line ${n + 1} reads HAProxy's environment with the env() sample fetch` };
     }
-    const fileWord = words.find((w) => FILE_WORDS.has(w) || FILE_ARGUMENT.test(w));
+    const fileWord = words.find((w) => FILE_WORDS.has(w) || FILE_ARGUMENT.test(w) || LUA_SERVICE.test(w));
     if (fileWord !== undefined) {
       return {
-        error: `line ${n + 1} uses ${JSON.stringify(fileWord.slice(0, 40))}, which reads files on the load balancer or changes the maps other apps are routed by`,
+        error: `line ${n + 1} uses ${JSON.stringify(fileWord.slice(0, 40))}, which reads files on the load balancer, changes the maps other apps are routed by or runs its Lua services`,
       };
     }
     if (keyword === 'stats' && words[1] === 'admin') {
@@ -92,8 +98,14 @@ const OWN_SECTION: Readonly<Record<string, string>> = {
 const ENV_FETCH = /(?<![\w.-])env\(/;
 /** Words that name a file for HAProxy to read into the config (pattern files, returned or error pages). */
 const FILE_WORDS: ReadonlySet<string> = new Set(['file', 'lf-file', 'errorfile', '-f', '-M']);
-/** Converters reading a map file, and actions changing a loaded map or ACL file (shared with other apps' routing). */
-const FILE_ARGUMENT = /(?<![\w.-])(map(_\w+)?|set-map|del-map|add-acl|del-acl)\(/;
+/**
+ * Converters reading a map file, and actions changing a loaded map or ACL file (shared with other
+ * apps' routing): HAProxy matches the actions by prefix and takes any character after as the
+ * opening bracket (`set-map[file]`).
+ */
+const FILE_ARGUMENT = /(?<![\w.-])(map(_\w+)?\(|set-map|del-map|add-acl|del-acl)/;
+/** The load balancer's Lua services (config/lua): they print its config and maps and signal marathon-lb. */
+const LUA_SERVICE = /(?<![\w-])lua\./;
 
 /**
  * One line with each `$` inside double quotes escaped (`\$`: a literal `$`), following HAProxy's

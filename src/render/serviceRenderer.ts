@@ -1,3 +1,4 @@
+import { appTemplateText } from '../model/templateLabels';
 import type { Service } from '../model/types';
 import {
   renderTemplate,
@@ -39,8 +40,9 @@ export class ServiceRenderer {
     const t = labelText === undefined ? this.templates.global(name) : this.templates.fromLabel(labelName, labelText);
     const label = labelText === undefined ? null : `HAPROXY_{n}_${labelName}`;
     if (t instanceof TemplateSyntaxError) throw new ServiceTemplateError(label, t.message);
-    const out = renderTemplate(t, ctx);
+    let out = renderTemplate(t, ctx);
     if (typeof out !== 'string') throw missing(name, label, out.missing, ctx);
+    if (label !== null && !t.constant) out = checkedLabelText(labelName, label, out);
     if (!this.translateLegacy || !t.legacy) return out;
     const tr = t.constant ? constantTranslation(t, out) : translateLegacyDirectives(out);
     if (tr.ok) return tr.value;
@@ -58,13 +60,29 @@ export class ServiceRenderer {
   renderInto(name: string, ctx: TemplateContext, out: string[], labelName: string = name): void {
     const labelText = this.svc.templateLabels[labelName];
     const t = labelText === undefined ? this.templates.global(name) : this.templates.fromLabel(labelName, labelText);
-    if (t instanceof TemplateSyntaxError || (this.translateLegacy && t.legacy)) {
+    // A label's text with placeholders is judged again once they are filled in (render does).
+    if (
+      t instanceof TemplateSyntaxError ||
+      (this.translateLegacy && t.legacy) ||
+      (labelText !== undefined && !t.constant)
+    ) {
       out.push(this.render(name, ctx, labelName));
       return;
     }
     const key = renderTemplateInto(t, ctx, out);
     if (key !== undefined) throw missing(name, labelText === undefined ? null : `HAPROXY_{n}_${labelName}`, key, ctx);
   }
+}
+
+/**
+ * A label's text as rendered, judged as the label itself was (templateLabels.ts): values filled into
+ * its placeholders must not complete what the label alone could not write (`%[{hostname}(X)]` with
+ * the vhost `env`, a keyword split by an empty `{otherOptions}`).
+ */
+function checkedLabelText(labelName: string, label: string, rendered: string): string {
+  const text = appTemplateText(labelName, rendered);
+  if (typeof text === 'string') return text;
+  throw new ServiceTemplateError(label, `with its placeholders filled in, ${text.error}`);
 }
 
 function missing(name: string, label: string | null, key: string, ctx: TemplateContext): ServiceTemplateError {

@@ -1,4 +1,7 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { appTemplateText } from '../../src/model/templateLabels';
+import { dryRun, tempDir } from '../support/render';
 
 describe('appTemplateText: a per-app template label as it may be printed', () => {
   test.each([
@@ -105,6 +108,26 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
       /changes the maps other apps are routed by/,
     ],
     ['stats admin', 'BACKEND_HTTP_OPTIONS', '  stats enable\n  stats admin if TRUE\n', /line 2 is "stats admin"/],
+    // A second audit: a NUL made with \x00 ends HAProxy's word, other brackets for set-map, Lua services.
+    ['a keyword ended by \\x00', 'BACKEND_HTTP_OPTIONS', 'listen\\x00 evil\n', /control character with an escape/],
+    [
+      'file ended by \\x00',
+      'BACKEND_HTTP_OPTIONS',
+      '  http-request return status 200 file\\x00 /etc/passwd\n',
+      /control character/,
+    ],
+    [
+      'set-map with square brackets',
+      'BACKEND_HTTP_OPTIONS',
+      '  http-request set-map[/etc/haproxy/domain2backend.map] victim.example.com a_10001\n',
+      /changes the maps other apps are routed by/,
+    ],
+    [
+      'a Lua service of the load balancer',
+      'BACKEND_HTTP_OPTIONS',
+      '  http-request use-service lua.getconfig\n',
+      /Lua services/,
+    ],
   ])('refused: %s', (_, name, text, why) => {
     const r = appTemplateText(name, text);
     expect(typeof r === 'string' ? r : r.error).toMatch(why);
@@ -117,5 +140,54 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
     expect(appTemplateText('BACKEND_HTTP_OPTIONS', '  acl e req.hdr(x-env(1)) -m found\n')).toBe(
       '  acl e req.hdr(x-env(1)) -m found\n',
     );
+  });
+});
+
+describe('a template label is judged again once its placeholders are filled in', () => {
+  const app = (labels: Record<string, string>): Record<string, unknown> => ({
+    id: '/a',
+    instances: 1,
+    labels: { HAPROXY_GROUP: 'external', ...labels },
+    portDefinitions: [{ port: 10001 }],
+    tasks: [{ id: 'a.1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }],
+  });
+  test.each([
+    [
+      'an empty placeholder splitting env(',
+      {
+        HAPROXY_0_BACKEND_SERVER_OPTIONS:
+          '  server {serverName} {host_ipv4}:{port} id {serverId}\n  http-response set-header X %[e{otherOptions}nv(SECRET)]\n',
+      },
+      /HAPROXY_\{n\}_BACKEND_SERVER_OPTIONS: with its placeholders filled in, line 2 reads HAProxy's environment/,
+    ],
+    [
+      'an empty placeholder splitting a section keyword',
+      {
+        HAPROXY_0_BACKEND_SERVER_OPTIONS:
+          '  server {serverName} {host_ipv4}:{port} id {serverId}\nlis{otherOptions}ten evil\n',
+      },
+      /line 2 opens a "listen" section/,
+    ],
+    [
+      "the vhost's value completing env(",
+      {
+        HAPROXY_0_VHOST: 'env',
+        HAPROXY_0_HTTP_FRONTEND_ACL:
+          '  acl host_{cleanedUpHostname} hdr(host) -i {hostname}\n  http-request set-header X %[{hostname}(SECRET)]\n  use_backend {backend} if host_{cleanedUpHostname}\n',
+      },
+      /HAPROXY_\{n\}_HTTP_FRONTEND_ACL: with its placeholders filled in, line 2 reads HAProxy's environment/,
+    ],
+  ])('%s: the port is left out', async (_n, labels, why) => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir, 'apps.json');
+      fs.writeFileSync(file, JSON.stringify({ apps: [app(labels)] }));
+      const run = await dryRun(['--apps-file', file, '--group', 'external']);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(why);
+      expect(run.stdout).not.toMatch(/env\(|^listen evil/m);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
