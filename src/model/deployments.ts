@@ -14,12 +14,12 @@ const STARTED_AT = 'HAPROXY_DEPLOYMENT_STARTED_AT';
  * listed first and as many of them are drained as the new app has healthy instances beyond the
  * target. Apps outside deployment groups keep their order and come first, as upstream. A group
  * name that cannot be an app id (it names HAProxy sections) leaves the app out, reported in `problems`.
- * `members` gets each merged app's member app ids, so that its problems can name them.
+ * `memberIds` gets each merged app's member app ids, so that its problems can name them.
  */
 export function mergeDeployments(
   apps: readonly MarathonApp[],
   problems: Problem[] = [],
-  members?: Map<MarathonApp, readonly string[]>,
+  memberIds?: Map<MarathonApp, readonly string[]>,
 ): RoutedApp[] {
   const plain: RoutedApp[] = [];
   const groups = new Map<string, GroupMember[]>();
@@ -46,7 +46,7 @@ export function mergeDeployments(
   }
   const merged = [...groups.values()].map((group) => {
     const app = foldGroup(group);
-    members?.set(
+    memberIds?.set(
       app,
       group.map((m) => m.original.id),
     );
