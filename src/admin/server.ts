@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import type { Logger } from '../log';
 import { dashboardPage } from './dashboard';
 
@@ -61,6 +61,22 @@ function send(
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
+/** The path of a request's target, or null when it is none (`//a:99999/`, `//[`: new URL throws on them). */
+function requestPath(req: IncomingMessage): string | null {
+  try {
+    return new URL(req.url ?? '/', 'http://admin').pathname;
+  } catch {
+    return null;
+  }
+}
+
+/** A Host header naming an address, not a DNS name: an IP literal or localhost, with a port or not. */
+function addressHost(host: string | undefined): boolean {
+  if (host === undefined) return true; // HTTP/1.0 without Host: no name to have been rebound
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d*$/, '');
+  return name === 'localhost' || isIP(name) !== 0;
+}
+
 /**
  * The controller's own HTTP API: `GET /metrics` (Prometheus), `GET /status` (JSON), `GET /`
  * (dashboard), `GET /healthz` (503 with a reason when routing lags behind Marathon, see
@@ -70,9 +86,21 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
   const bind = opts.bind ?? '127.0.0.1';
   const { logger } = opts;
   const token = opts.token !== undefined && opts.token !== '' ? digest(opts.token) : null;
+  const hostChecked = token === null && isLoopback(bind);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://admin').pathname;
+    const path = requestPath(req);
+    if (path === null) return send(res, 400, 'text/plain; charset=utf-8', 'bad request: the target is not a path\n');
+    // On loopback without a token the API trusts local processes; a web page whose DNS name was
+    // rebound to 127.0.0.1 runs in the operator's browser, local too: it is told apart by its Host.
+    if (hostChecked && !addressHost(req.headers.host)) {
+      return send(
+        res,
+        403,
+        'text/plain; charset=utf-8',
+        'forbidden: on loopback without --admin-token the admin API answers requests to an address only (Host: an IP address or localhost)\n',
+      );
+    }
     const route = ROUTES[path];
     if (route === undefined || !PUBLIC.has(route)) {
       if (token !== null && !authorized(req, token)) {
@@ -118,7 +146,7 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       const msg = err instanceof Error ? err.message : String(err);
-      logger.error(`admin API: ${req.method} ${new URL(req.url ?? '/', 'http://admin').pathname} failed: ${msg}`);
+      logger.error(`admin API: ${req.method} ${requestPath(req) ?? '(bad target)'} failed: ${msg}`);
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${msg}\n`);
       else res.destroy();
     });

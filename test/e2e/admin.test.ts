@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { ControllerMetrics } from '../../src/admin/metrics';
 import { startAdminServer } from '../../src/admin/server';
 import type { AdminStatus } from '../../src/admin/statusBook';
@@ -230,6 +231,40 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     expect(s.logs.filter((l) => l.level === 'warn' && l.msg.includes('admin API'))).toEqual([]);
     await s.admin.close();
     await expect(fetch(`${s.admin.url}/healthz`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+  });
+
+  // Found by an audit: one request killed the controller (new URL threw, twice); a rebound DNS name read /status.
+  test('a request target that is no path gets 400, and the server goes on; on loopback without a token a DNS name is refused', async () => {
+    const logs: LogLine[] = [];
+    const admin = await startAdminServer({
+      port: 0,
+      metrics: new ControllerMetrics({ now: Date.now }),
+      status: { status: () => ({ ok: true }) },
+      logger: memoryLogger(logs),
+    });
+    cleanup.push(() => admin.close());
+    const port = Number(new URL(admin.url).port);
+    const raw = (request: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.end(request));
+        let answer = '';
+        socket.on('data', (d: Buffer) => (answer += d.toString()));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+        socket.setTimeout(5000, () => socket.destroy(new Error('no answer')));
+      });
+    for (const target of ['//a:99999/', '//['])
+      expect(await raw(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)).toMatch(
+        /^HTTP\/1\.1 400 /,
+      );
+    expect(await raw(`GET /status HTTP/1.1\r\nHost: attacker.example:${port}\r\nConnection: close\r\n\r\n`)).toMatch(
+      /^HTTP\/1\.1 403 /,
+    );
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`])
+      expect(await raw(`GET /status HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).toMatch(
+        /^HTTP\/1\.1 200 /,
+      );
+    expect((await get(`${admin.url}/healthz`, {})).status).toBe(200);
   });
 
   test('a port already taken is one clear error', async () => {
