@@ -6,6 +6,24 @@ import { Writable } from 'node:stream';
 const SEVERITY: Readonly<Record<string, number>> = { error: 3, warn: 4, info: 6, debug: 7 };
 const LOCAL0 = 16;
 
+/**
+ * logger(1) cuts a longer line into messages of this many bytes and reads a `<priority>` again at
+ * the start of each piece: text from an app placed past the cut (a 1 000-character app id is
+ * logged when it is refused) would become a record of its own, at a priority of its choosing. So
+ * each line is cut here, below the size logger is given.
+ */
+const LOGGER_SIZE = 8192;
+const MAX_LINE_BYTES = LOGGER_SIZE - 64;
+
+/** `line` in at most MAX_LINE_BYTES bytes of UTF-8, marked when cut. */
+function fitted(line: string): string {
+  if (line.length * 3 <= MAX_LINE_BYTES || Buffer.byteLength(line) <= MAX_LINE_BYTES) return line;
+  // A character cut in two decodes to U+FFFD, which is harmless here.
+  return `${Buffer.from(line)
+    .subarray(0, MAX_LINE_BYTES - 16)
+    .toString()} …(cut)`;
+}
+
 function isSocket(path: string): boolean {
   try {
     return fs.statSync(path).isSocket();
@@ -26,9 +44,11 @@ export function syslogStream(socket: string, warn: (msg: string) => void): Writa
     warn(`--syslog-socket ${socket} is not a socket here: logging to stderr only (use /dev/null to silence this)`);
     return null;
   }
-  const child = spawn('logger', ['--socket', socket, '--socket-errors=off', '--prio-prefix', '--tag', 'marathon_lb'], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
+  const child = spawn(
+    'logger',
+    ['--socket', socket, '--socket-errors=off', '--prio-prefix', '--tag', 'marathon_lb', '--size', String(LOGGER_SIZE)],
+    { stdio: ['pipe', 'ignore', 'ignore'] },
+  );
   child.on('error', (e) => warn(`syslog via logger(1) failed: ${e.message}`));
   child.unref();
   (child.stdin as unknown as { unref?: () => void }).unref?.();
@@ -36,7 +56,7 @@ export function syslogStream(socket: string, warn: (msg: string) => void): Writa
     objectMode: true,
     write(info: { level?: string; [k: symbol]: unknown }, _enc, done) {
       const message = info[Symbol.for('message')];
-      const line = (typeof message === 'string' ? message : '').replace(/\n/g, ' ');
+      const line = fitted((typeof message === 'string' ? message : '').replace(/\n/g, ' '));
       const pri = LOCAL0 * 8 + (SEVERITY[info.level ?? 'info'] ?? 6);
       if (child.stdin?.writable) child.stdin.write(`<${pri}>${line}\n`);
       done();

@@ -82,14 +82,21 @@ describe('logging', () => {
       });
       log.error('HAProxy reload failed');
       log.info('HAProxy reloaded and healthy');
+      // Found by an audit: logger(1) cut a long line and read "<128>" at the cut as a new record's priority.
+      for (const pad of [973, 8100, 20000])
+        log.warn(`left out app /${'A'.repeat(pad)}<128>FORGED: root login accepted label id: too long`);
+      log.info('last line'); // logger sends in order: a forged record would come before this one
       await waitFor(
-        'both lines at the syslog socket',
-        () => fs.existsSync(received) && fs.readFileSync(received, 'utf8').split('\n').filter(Boolean).length >= 2,
+        'the last line at the syslog socket',
+        () => fs.existsSync(received) && fs.readFileSync(received, 'utf8').includes('marathon_lb: last line'),
         5000,
       );
       const lines = fs.readFileSync(received, 'utf8').split('\n').filter(Boolean);
       expect(lines[0]).toMatch(/^<131>.*marathon_lb.*marathon_lb: HAProxy reload failed$/); // local0.err
       expect(lines[1]).toMatch(/^<134>.*marathon_lb: HAProxy reloaded and healthy$/); // local0.info
+      // local0.warning, one record each, then the last line: no record of FORGED's own.
+      expect(lines.map((l) => l.slice(0, 5))).toEqual(['<131>', '<134>', '<132>', '<132>', '<132>', '<134>']);
+      expect(lines[4]).toMatch(/…\(cut\)$/);
     } finally {
       daemon.kill();
       fs.rmSync(dir, { recursive: true, force: true });
