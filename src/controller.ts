@@ -23,6 +23,8 @@ import type { MarathonEvent } from './marathon/eventTypes';
 import type { DesiredState } from './reconcile/applyPort';
 import type { ControllerSettings } from './wiring/parts';
 
+/** Left-out warnings logged for one state: one hostile snapshot can hold 100 000 problems. */
+const WARNED_PER_STATE = 100;
 export interface ControllerDeps {
   /** What the flags say, as wiring/parts.ts' controllerSettings maps them. */
   readonly settings: ControllerSettings;
@@ -134,16 +136,22 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const needsSnapshot = (event: MarathonEvent, current: DesiredState | null): boolean =>
     event.type !== 'api_post_event' || postChangesRouting(event, current?.source?.apps, readiness);
 
-  /** The problems of the last state built, each warned once while it lasts (again if it comes back). */
+  /**
+   * The problems of the last state built, each warned once while it lasts (again if it comes back);
+   * at most WARNED_PER_STATE lines per state, then one line with the count (/status lists them).
+   */
   let warnedProblems: ReadonlySet<string> = new Set<string>();
   const warnNewProblems = (state: DesiredState | null): void => {
     if (state === null) return;
     const now = new Set<string>();
+    let fresh = 0;
     for (const p of state.model.problems) {
       const line = describeProblem(p);
-      if (!warnedProblems.has(line) && !now.has(line)) logger.warn(`left out ${line}`);
+      if (!warnedProblems.has(line) && !now.has(line) && ++fresh <= WARNED_PER_STATE) logger.warn(`left out ${line}`);
       now.add(line);
     }
+    if (fresh > WARNED_PER_STATE)
+      logger.warn(`left out ${fresh - WARNED_PER_STATE} more service port(s) or app(s) not listed here (see /status)`);
     warnedProblems = now;
   };
   let lastApplyError: { message: string; repeats: number } | null = null; // the same failure is logged in full once

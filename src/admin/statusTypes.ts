@@ -27,7 +27,10 @@ export interface AdminStatus {
   readonly marathon: MarathonStatus;
   readonly haproxy: HaproxyStatus;
   readonly services: readonly ServiceStatus[];
+  /** The first LEFT_OUT_SHOWN of what is left out: one hostile snapshot can hold 100 000 problems. */
   readonly leftOut: readonly Problem[];
+  /** How many are left out in all. */
+  readonly leftOutTotal: number;
   readonly recentApplies: readonly ApplyRecord[];
   readonly recentFailures: readonly FailureRecord[];
 }

@@ -37,8 +37,7 @@ function renderSummary(s: AdminStatus, now: number): void {
   err.hidden = s.lastError === null;
   err.textContent = s.lastError === null ? '' : `Last error: ${s.lastError}`;
   const servers = s.services.reduce((n, v) => n + v.servers.length, 0);
-  byId('totals').textContent =
-    `${s.services.length} service port(s), ${servers} server(s), ${s.leftOut.length} left out`;
+  byId('totals').textContent = `${s.services.length} service port(s), ${servers} server(s), ${s.leftOutTotal} left out`;
   for (const e of document.querySelectorAll<HTMLElement>('[data-at]'))
     e.textContent = ago(e.getAttribute('data-at'), now);
 }
@@ -49,7 +48,7 @@ function render(s: AdminStatus): void {
   renderMarathon(s, now);
   renderTraffic(s.haproxy, now);
   renderServices(s.services, s.haproxy, now);
-  renderLeftOut(s.leftOut);
+  renderLeftOut(s.leftOut, s.leftOutTotal);
   renderFailures(s.recentFailures, now);
   const key = JSON.stringify(s.recentApplies.map((a) => a.at));
   if (key !== appliesKey) {

@@ -177,11 +177,13 @@ export function renderServices(services: readonly ServiceStatus[], hs: HaproxySt
   );
 }
 
-export function renderLeftOut(leftOut: readonly Problem[]): void {
-  setCount('left-out-count', leftOut.length);
+export function renderLeftOut(leftOut: readonly Problem[], total: number): void {
+  setCount('left-out-count', total);
   const allServed = 'Every app in the group is served.';
   if (leftOut.length === 0) return replace('left-out', [empty(allServed)]);
+  const more = total - leftOut.length;
   replace('left-out', [
+    ...(more > 0 ? [h('p', { cls: 'muted', text: `The first ${leftOut.length} of ${total} are listed.` })] : []),
     h(
       'div',
       { cls: 'card' },

@@ -233,6 +233,31 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     await expect(fetch(`${s.admin.url}/healthz`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
   });
 
+  test('150 hostile apps: 100 left-out warnings and one line with the rest; /status lists 500 at most and the total', async () => {
+    const hostile = Array.from({ length: 150 }, (_, i) => ({
+      ...badLabels,
+      id: `/bad/x${i}`,
+      portDefinitions: [{ port: 11000 + i }],
+    }));
+    const sim = await Simulator.start({ apps: [web(1), ...hostile] });
+    cleanup.push(() => sim.close());
+    const s = await startStack(
+      ['-m', sim.url, ...FAST, '--admin-port', String(await freePort())],
+      new RecordingHaproxy(),
+      cleanup,
+    );
+    await waitFor('initial apply', () => s.applied.current !== null);
+    await waitFor('the summary line', () => s.logs.some((l) => l.msg.includes('more service port(s) or app(s)')));
+    const warned = s.logs.filter((l) => l.level === 'warn' && l.msg.startsWith('left out app /bad/x'));
+    expect(warned).toHaveLength(100);
+    expect(
+      s.logs.filter((l) => l.msg.startsWith('left out 50 more service port(s) or app(s) not listed here')),
+    ).toHaveLength(1);
+    const st = JSON.parse((await get(`${s.admin.url}/status`, {})).body) as AdminStatus;
+    expect(st.leftOutTotal).toBe(150);
+    expect(st.leftOut).toHaveLength(150);
+  });
+
   // Found by an audit: one request killed the controller (new URL threw, twice); a rebound DNS name read /status.
   test('a request target that is no path gets 400, and the server goes on; on loopback without a token a DNS name is refused', async () => {
     const logs: LogLine[] = [];

@@ -147,6 +147,7 @@ const STATUS: AdminStatus = {
     },
   ],
   leftOut: [{ appId: '/bad', portIndex: 0, label: 'HAPROXY_0_MODE', message: 'unknown mode "udp" (use http or tcp)' }],
+  leftOutTotal: 1,
   recentApplies: [
     {
       at: at(65),

@@ -1,6 +1,6 @@
 import { ControllerMetrics } from '../../src/admin/metrics';
 import { formatReason, reasonCategory, type ReloadReason } from '../../src/reconcile/reloadReason';
-import { StatusBook, unifiedDiff } from '../../src/admin/statusBook';
+import { LEFT_OUT_SHOWN, StatusBook, unifiedDiff } from '../../src/admin/statusBook';
 import type { Problem, Server, Service } from '../../src/model/types';
 import { AppliedState } from '../../src/reconcile/appliedState';
 import type { DesiredState } from '../../src/reconcile/applyPort';
@@ -77,6 +77,7 @@ describe('StatusBook', () => {
       staleReason: null,
       services: [],
       leftOut: [],
+      leftOutTotal: 0,
       recentApplies: [],
       recentFailures: [],
       marathon: {
@@ -104,6 +105,18 @@ describe('StatusBook', () => {
         backends: [],
       },
     });
+  });
+
+  test('a snapshot of many hostile apps: /status lists the first 500 problems and gives the total', () => {
+    const c = clock();
+    const applied = new AppliedState();
+    const book = new StatusBook({ applied, now: c.now });
+    const many = Array.from({ length: 1200 }, (_, i) => ({ ...badMode, appId: `/hostile/x${i}` }));
+    applyOk(applied, c, state([service('web', [server(1)])], many), (e) => book.observe(e), 10);
+    const s = book.status();
+    expect(s.leftOutTotal).toBe(1200);
+    expect(s.leftOut).toHaveLength(LEFT_OUT_SHOWN);
+    expect(s.leftOut[0]!.appId).toBe('/hostile/x0');
   });
 
   test('services, servers, left-out apps and the applies with reasons, durations and diffs', () => {
