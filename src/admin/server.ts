@@ -91,18 +91,18 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = requestPath(req);
     if (path === null) return send(res, 400, 'text/plain; charset=utf-8', 'bad request: the target is not a path\n');
-    // On loopback without a token the API trusts local processes; a web page whose DNS name was
-    // rebound to 127.0.0.1 runs in the operator's browser, local too: it is told apart by its Host.
-    if (hostChecked && !addressHost(req.headers.host)) {
-      return send(
-        res,
-        403,
-        'text/plain; charset=utf-8',
-        'forbidden: on loopback without --admin-token the admin API answers requests to an address only (Host: an IP address or localhost)\n',
-      );
-    }
     const route = ROUTES[path];
     if (route === undefined || !PUBLIC.has(route)) {
+      // On loopback without a token the API trusts local processes; a web page whose DNS name was
+      // rebound to 127.0.0.1 runs in the operator's browser, local too: it is told apart by its Host.
+      if (hostChecked && !addressHost(req.headers.host)) {
+        return send(
+          res,
+          403,
+          'text/plain; charset=utf-8',
+          'forbidden: on loopback without --admin-token the admin API answers requests to an address only (Host: an IP address or localhost)\n',
+        );
+      }
       if (token !== null && !authorized(req, token)) {
         return send(
           res,

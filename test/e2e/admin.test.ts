@@ -285,6 +285,10 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     expect(await raw(`GET /status HTTP/1.1\r\nHost: attacker.example:${port}\r\nConnection: close\r\n\r\n`)).toMatch(
       /^HTTP\/1\.1 403 /,
     );
+    // /healthz is public, and only says whether routing keeps up.
+    expect(await raw(`GET /healthz HTTP/1.1\r\nHost: lb.example:${port}\r\nConnection: close\r\n\r\n`)).toMatch(
+      /^HTTP\/1\.1 200 /,
+    );
     for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`])
       expect(await raw(`GET /status HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).toMatch(
         /^HTTP\/1\.1 200 /,
