@@ -65,7 +65,9 @@ export function regexProblem(pattern: string): string | null {
   const r = alternatives(pattern, 0, 0, { names: new Set() }, false);
   if ('error' in r) return r.error;
   if (r.end < pattern.length) return 'has an unmatched )';
-  return r.size > MAX_SIZE ? 'is too large for the regex engine (a group repeated too many times)' : null;
+  return r.size > MAX_SIZE
+    ? 'is too large for the regex engine (PCRE2 compiles 64 K at most; a repeated group counts each time)'
+    : null;
 }
 
 /**
@@ -172,7 +174,10 @@ function alternatives(re: string, start: number, depth: number, ctx: Context, fi
       size += CHAR_SIZE;
       i++;
     }
-    if (size > MAX_SIZE) return { error: 'is too large for the regex engine (a group repeated too many times)' };
+    if (size > MAX_SIZE)
+      return {
+        error: 'is too large for the regex engine (PCRE2 compiles 64 K at most; a repeated group counts each time)',
+      };
   }
   return { size, end: i };
 }
