@@ -10,6 +10,8 @@ export interface FileChecks {
   knowsName?(kind: 'user' | 'group', name: string): boolean;
   /** The threads HAProxy runs on the load balancer (its CPUs, unless HAPROXY_HEAD sets nbthread). */
   threads?(): number;
+  /** null when OpenSSL takes this `ciphers`, `ciphersuites` or `curves` list (at least one entry it knows), else the reason. */
+  tlsList?(keyword: 'ciphers' | 'ciphersuites' | 'curves', list: string): string | null;
 }
 
 type Arg =
@@ -23,6 +25,7 @@ type Arg =
   | 'pem'
   | 'threads'
   | 'account'
+  | 'tls'
   | 'nice'
   | 'mss'
   | 'errors'
@@ -44,15 +47,18 @@ const TIME_UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1e
 /** `ca-ignore-err`/`crt-ignore-err`: `all` or OpenSSL error ids. */
 const ERRORS = /^(all|\d{1,6}(,\d{1,6})*)$/;
 const OCTAL = /^[0-7]{1,4}$/;
+/** What an OpenSSL cipher, suite or curve list is made of. */
+const TLS_LIST = /^[A-Za-z0-9_.+!@=:,-]{1,512}$/;
 
 /**
  * HAProxy 2.6's `bind` keywords (configuration.txt §5.1) a label may use on a TCP listener, with
  * the argument each takes. HAProxy accepts the UNIX-socket and stats-socket ones (mode, uid,
  * user, level, ...) on a TCP listener too, and ignores them there: so do these (a user or group
- * name must exist on the load balancer, where HAProxy looks it up). Left out on
- * purpose: ones whose value only OpenSSL or the host can judge (ciphers, curves, ecdhe,
- * namespace, proto, crt-list, ca-sign-*, expose-fd), which belong in the operator's templates
- * rather than in an app's label.
+ * name must exist on the load balancer, where HAProxy looks it up). `ciphers`, `ciphersuites` and
+ * `curves` (marathon-lb's own example label sets `ciphers`) are judged by OpenSSL (FileChecks.tlsList):
+ * HAProxy refuses a list none of whose entries OpenSSL knows. Left out on purpose: ones whose value
+ * only the host can judge (ecdhe, namespace, proto, crt-list, ca-sign-*, expose-fd), which belong
+ * in the operator's templates rather than in an app's label.
  */
 const KEYWORDS: ReadonlyMap<string, Arg> = new Map<string, Arg>([
   ['accept-proxy', 'none'],
@@ -94,6 +100,9 @@ const KEYWORDS: ReadonlyMap<string, Arg> = new Map<string, Arg>([
   ['ssl-min-ver', SSL_VERSIONS],
   ['ssl-max-ver', SSL_VERSIONS],
   ['verify', ['none', 'optional', 'required']],
+  ['ciphers', 'tls'],
+  ['ciphersuites', 'tls'],
+  ['curves', 'tls'],
   ['nice', 'nice'],
   ['thread', 'threads'],
   ['process', PROCESSES],
@@ -135,7 +144,14 @@ export function checkBindOptions(text: string, files: FileChecks | undefined, ha
     if (arg === 'none') continue;
     const v = words[++i];
     if (v === undefined) return `bind keyword ${kw} needs a value`;
-    const bad = arg === 'account' ? checkAccount(kw as 'user' | 'group', v, files) : checkArg(arg, v, files);
+    const bad =
+      arg === 'account'
+        ? checkAccount(kw as 'user' | 'group', v, files)
+        : arg === 'tls'
+          ? TLS_LIST.test(v)
+            ? (files?.tlsList?.(kw as 'ciphers' | 'ciphersuites' | 'curves', v) ?? null)
+            : `${JSON.stringify(v)} is not an OpenSSL list (names, aliases and + ! - @ = separated by :)`
+          : checkArg(arg, v, files);
     if (bad !== null) return `bind keyword ${kw}: ${bad}`;
     if (kw === 'crt') crt = true;
     if (kw === 'ca-file') caFile = true;
@@ -199,7 +215,11 @@ function threadsProblem(v: string, files: FileChecks | undefined): string | null
   return null;
 }
 
-function checkArg(arg: Exclude<Arg, 'none' | 'account'>, v: string, files: FileChecks | undefined): string | null {
+function checkArg(
+  arg: Exclude<Arg, 'none' | 'account' | 'tls'>,
+  v: string,
+  files: FileChecks | undefined,
+): string | null {
   if (!isPlainWord(v)) return `${JSON.stringify(v)} is not a plain word`;
   if (Array.isArray(arg)) return arg.includes(v) ? null : `${JSON.stringify(v)} is not one of ${arg.join(', ')}`;
   switch (arg) {

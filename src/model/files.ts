@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as tls from 'node:tls';
 import { err, ok, type Result } from '../result';
 import type { FileChecks } from './bindOptions';
 
@@ -18,6 +19,7 @@ export function fileChecks(
   const certs = new Map<string, string | null>();
   const pems = new Map<string, string | null>();
   const accounts = new Map<'user' | 'group', ReadonlySet<string> | null>();
+  const tlsLists = new Map<string, string | null>();
   const load = (path: string): Result<string> => {
     if (!path.startsWith('/')) return err(`${path} is not an absolute path`);
     try {
@@ -40,6 +42,12 @@ export function fileChecks(
       return names === null || names.has(name);
     },
     threads: () => os.availableParallelism(),
+    tlsList(keyword, list) {
+      const key = `${keyword} ${list}`;
+      let verdict = tlsLists.get(key);
+      if (verdict === undefined) tlsLists.set(key, (verdict = tlsListVerdict(keyword, list)));
+      return verdict;
+    },
     pemFile(path) {
       let verdict = pems.get(path);
       if (verdict === undefined) {
@@ -119,5 +127,29 @@ function accountNames(file: string, read: (path: string) => string): ReadonlySet
     );
   } catch {
     return null;
+  }
+}
+
+/**
+ * Whether OpenSSL (Node's, the same 3.0 series HAProxy links here) takes a bind's list: HAProxy
+ * refuses the whole config when none of its entries matches. `ciphers` are TLS 1.2 and older:
+ * TLS 1.3 names there match nothing for HAProxy (they belong in `ciphersuites`).
+ */
+function tlsListVerdict(keyword: 'ciphers' | 'ciphersuites' | 'curves', list: string): string | null {
+  const entries = list.split(/[:, ]/).filter((e) => e !== '');
+  try {
+    if (keyword === 'curves') tls.createSecureContext({ ecdhCurve: list });
+    else if (keyword === 'ciphersuites') {
+      const known = new Set(tls.getCiphers());
+      if (!entries.some((e) => known.has(e.toLowerCase()) && e.startsWith('TLS_')))
+        return `ciphersuites ${JSON.stringify(list)}: no TLS 1.3 suite OpenSSL knows (TLS_AES_128_GCM_SHA256, …)`;
+    } else {
+      const older = entries.filter((e) => !e.startsWith('TLS_')).join(':');
+      if (older === '') return `ciphers ${JSON.stringify(list)}: only TLS 1.3 suites, which belong in ciphersuites`;
+      tls.createSecureContext({ ciphers: older });
+    }
+    return null;
+  } catch (e) {
+    return `${keyword} ${JSON.stringify(list)}: OpenSSL takes none of it (${(e as Error).message.replace(/^error:[0-9A-F]+:/, '')})`;
   }
 }

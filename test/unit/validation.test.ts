@@ -431,6 +431,19 @@ describe('SSL_CERT and crt files are checked through the injected FileChecks', (
     fs.writeFileSync(path.join(certs, 'readme.txt'), 'junk');
     expect(fileChecks().certificate(certs)).toMatch(/readme.txt holds no PEM certificate/);
   });
+  test.each([
+    ['ciphers FOO', /OpenSSL takes none of it/],
+    ['ciphers HIGH:!HIGH', /OpenSSL takes none of it/],
+    ['ciphers TLS_AES_128_GCM_SHA256', /belong in ciphersuites/],
+    ['ciphersuites FOO', /no TLS 1.3 suite/],
+    ['curves X25519:FOO', /OpenSSL takes none of it/],
+    ['ciphers ECDHE-RSA-AES128-GCM-SHA256:FOO', null],
+    ['ciphersuites TLS_AES_128_GCM_SHA256:FOO', null],
+  ])('OpenSSL lists as HAProxy takes them (checked with haproxy -c): %j', (options, why) => {
+    const r = checkBindOptions(options, fileChecks(), false);
+    if (why === null) expect(r).toBeNull();
+    else expect(r).toMatch(why);
+  });
   test('bind options that need files: ca-file must be PEM, verify needs a ca-file', () => {
     const files = fileChecks();
     expect(checkBindOptions(`ssl crt ${pem} verify required ca-file ${pem}`, files, false)).toBeNull();
@@ -670,6 +683,9 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
     'severity-output number',
     'level admin',
     'uid 0 gid 0 user root group root mode 600',
+    // marathon-lb's own example for HAPROXY_{n}_BIND_OPTIONS (Longhelp.md)
+    'ciphers AES128+EECDH:AES128+EDH force-tlsv12 no-sslv3 no-tlsv10',
+    'curves X25519:P-256 ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384',
   ])('bind options HAProxy accepts on a TCP listener: %s', async (options) => {
     const run = await dry([app('/a', { HAPROXY_0_BIND_OPTIONS: options }, 10005)]);
     expect(run.stderr).toBe('');
