@@ -13,15 +13,16 @@ import { splitWords, type TextResult } from './haproxyText';
  * - open a section other than the one its template opens (`frontend`, `backend`, `userlist`), once:
  *   a second section would be config of its own beside the app's;
  * - use a conditional or diagnostic directive (`.if defined(NAME)` branches on the environment);
- * - read files on the load balancer (`http-request return … file`, `errorfile`, map converters,
- *   `-f`/`-M` pattern files: the controller's credentials are files there) or change the maps other
+ * - read files on the load balancer (`http-request return … file`, `errorfile`, map converters but
+ *   on the controller's own map files, `-f`/`-M` pattern files: the controller's credentials are
+ *   files there) or change the maps other
  *   apps are routed by (`set-map`, `add-acl`, …), run the load balancer's Lua services (`lua.*`:
  *   they print its whole config), or administer other apps' servers (`stats admin`);
  * - make a control character with an escape (`\x00`: HAProxy reads a word up to a NUL).
  * Lines are judged as HAProxy reads them (splitWords: quotes and escapes undone), so `"backend"`,
  * `\x62ackend` or `e""nv(` are what they spell.
  */
-export function appTemplateText(name: string, text: string): TextResult {
+export function appTemplateText(name: string, text: string, mapFiles: readonly string[] = LABEL_MAP_FILES): TextResult {
   if (CONTROL.test(text)) {
     return { error: 'must not contain control characters other than tab and line feed (HAProxy cuts a line there)' };
   }
@@ -55,7 +56,9 @@ export function appTemplateText(name: string, text: string): TextResult {
     if (words.some((w) => ENV_FETCH.test(w))) {
       return { error: `line ${n + 1} reads HAProxy's environment with the env() sample fetch` };
     }
-    const fileWord = words.find((w) => FILE_WORDS.has(w) || FILE_ARGUMENT.test(w) || LUA_SERVICE.test(w));
+    const fileWord = words.find(
+      (w) => FILE_WORDS.has(w) || MAP_CHANGE.test(w) || LUA_SERVICE.test(w) || otherMapFile(w, mapFiles),
+    );
     if (fileWord !== undefined) {
       return {
         error: `line ${n + 1} uses ${JSON.stringify(fileWord.slice(0, 40))}, which reads files on the load balancer, changes the maps other apps are routed by or runs its Lua services`,
@@ -99,11 +102,23 @@ const ENV_FETCH = /(?<![\w.-])env\(/;
 /** Words that name a file for HAProxy to read into the config (pattern files, returned or error pages). */
 const FILE_WORDS: ReadonlySet<string> = new Set(['file', 'lf-file', 'errorfile', '-f', '-M']);
 /**
- * Converters reading a map file, and actions changing a loaded map or ACL file (shared with other
- * apps' routing): HAProxy matches the actions by prefix and takes any character after as the
- * opening bracket (`set-map[file]`).
+ * Actions changing a loaded map or ACL file (shared with other apps' routing): HAProxy matches them
+ * by prefix and takes any character after as the opening bracket (`set-map[file]`).
  */
-const FILE_ARGUMENT = /(?<![\w.-])(map(_\w+)?\(|set-map|del-map|add-acl|del-acl)/;
+const MAP_CHANGE = /(?<![\w.-])(set-map|del-map|add-acl|del-acl)/;
+/** Map converters and the file each reads. */
+const MAP_CONVERTER = /(?<![\w.-])map(?:_\w+)?\(([^,)]*)/g;
+/**
+ * The map files a label may read: the controller's own (`--haproxy-map`), as marathon-lb's
+ * MAP_*_FRONTEND_ACL templates read them; as written in a label, before `{haproxy_dir}` is filled in.
+ */
+const LABEL_MAP_FILES = ['{haproxy_dir}/domain2backend.map', '{haproxy_dir}/app2backend.map'];
+
+/** Whether `word` has a map converter reading a file other than `mapFiles`. */
+function otherMapFile(word: string, mapFiles: readonly string[]): boolean {
+  for (const m of word.matchAll(MAP_CONVERTER)) if (!mapFiles.includes(m[1]!)) return true;
+  return false;
+}
 /** The load balancer's Lua services (config/lua): they print its config and maps and signal marathon-lb. */
 const LUA_SERVICE = /(?<![\w-])lua\./;
 

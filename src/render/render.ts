@@ -318,7 +318,7 @@ export function withServersOf(
       if (!base.config.startsWith(old, at)) return null;
       const entry = cache.entry(b);
       try {
-        entry.pieces ??= servicePieces(b, new ServiceRenderer(templates, b, opts.translateLegacy));
+        entry.pieces ??= servicePieces(b, new ServiceRenderer(templates, b, opts.translateLegacy, opts.haproxyDir));
       } catch (e) {
         if (e instanceof ServiceTemplateError) return null;
         throw e;
@@ -539,7 +539,8 @@ function renderService(
   const { backend, mode } = svc;
   const entry = cache === undefined ? newEntry() : cache.entry(svc);
   let r: ServiceRenderer | undefined;
-  const renderer = (): ServiceRenderer => (r ??= new ServiceRenderer(templates, svc, opts.translateLegacy));
+  const renderer = (): ServiceRenderer =>
+    (r ??= new ServiceRenderer(templates, svc, opts.translateLegacy, opts.haproxyDir));
   const pieces = entry.pieces ?? (entry.pieces = servicePieces(svc, renderer()));
   let vhost: VhostResult | null = null;
   if (opts.bindHttpHttps && svc.hostname) {

@@ -29,10 +29,12 @@ export class ServiceTemplateError extends Error {
  */
 export class ServiceRenderer {
   /** `translateLegacy`: the HAProxy driven is 2.1 or newer (see legacyDirectives.ts). */
+  /** `haproxyDir`: where the controller's own map files are, which a label's map converters may read. */
   constructor(
     private readonly templates: TemplateSet,
     private readonly svc: Service,
     private readonly translateLegacy: boolean,
+    private readonly haproxyDir = '',
   ) {}
 
   render(name: string, ctx: TemplateContext, labelName: string = name): string {
@@ -42,7 +44,7 @@ export class ServiceRenderer {
     if (t instanceof TemplateSyntaxError) throw new ServiceTemplateError(label, t.message);
     let out = renderTemplate(t, ctx);
     if (typeof out !== 'string') throw missing(name, label, out.missing, ctx);
-    if (label !== null && !t.constant) out = checkedLabelText(labelName, label, out);
+    if (label !== null && !t.constant) out = checkedLabelText(labelName, label, out, this.haproxyDir);
     if (!this.translateLegacy || !t.legacy) return out;
     const tr = t.constant ? constantTranslation(t, out) : translateLegacyDirectives(out);
     if (tr.ok) return tr.value;
@@ -79,8 +81,9 @@ export class ServiceRenderer {
  * its placeholders must not complete what the label alone could not write (`%[{hostname}(X)]` with
  * the vhost `env`, a keyword split by an empty `{otherOptions}`).
  */
-function checkedLabelText(labelName: string, label: string, rendered: string): string {
-  const text = appTemplateText(labelName, rendered);
+function checkedLabelText(labelName: string, label: string, rendered: string, haproxyDir: string): string {
+  const maps = [`${haproxyDir}/domain2backend.map`, `${haproxyDir}/app2backend.map`];
+  const text = appTemplateText(labelName, rendered, maps);
   if (typeof text === 'string') return text;
   throw new ServiceTemplateError(label, `with its placeholders filled in, ${text.error}`);
 }
