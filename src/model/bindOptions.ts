@@ -136,8 +136,8 @@ export function checkBindOptions(text: string, files: FileChecks | undefined, ha
       return `${JSON.stringify(kw)} is not a plain word (no quotes, backslashes, # or control characters)`;
     const arg = KEYWORDS.get(kw);
     if (arg === undefined) return `unknown or unsupported bind keyword ${JSON.stringify(kw)}`;
-    // HAProxy takes a repeated keyword as a second setting, which can clash with the first (id 5 id 6).
-    if (seen.has(kw)) return `bind keyword ${kw} is given twice`;
+    // HAProxy takes a repeated keyword as a second setting; a second `id` clashes with the first (id 5 id 6).
+    if (kw === 'id' && seen.has(kw)) return `bind keyword ${kw} is given twice`;
     seen.add(kw);
     if (kw.startsWith('force-') || kw.startsWith('no-tlsv') || kw === 'no-sslv3') versions[kw] = '';
     if (kw === 'ssl') ssl = true;

@@ -469,6 +469,7 @@ describe('SSL_CERT and crt files are checked through the injected FileChecks', (
     ['tcp-ut 999999999d', /longer than HAProxy's timers/],
     ['mss 70000', /MSS/],
     ['id 5 id 6', /id is given twice/],
+    ['maxconn 5 maxconn 6 accept-proxy accept-proxy', null],
     ['user haproxy group adm', null],
     ['user nosuchuser', /no user "nosuchuser"/],
     ['group nosuchgroup', /no group "nosuchgroup"/],
