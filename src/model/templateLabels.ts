@@ -57,7 +57,12 @@ export function appTemplateText(name: string, text: string, mapFiles: readonly s
       return { error: `line ${n + 1} reads HAProxy's environment with the env() sample fetch` };
     }
     const fileWord = words.find(
-      (w) => FILE_WORDS.has(w) || MAP_CHANGE.test(w) || LUA_SERVICE.test(w) || otherMapFile(w, mapFiles),
+      (w) =>
+        PATTERN_FILE_FLAGS.has(w) ||
+        (RESPONSE_FILE_WORDS.has(w) && answersWithFile(words)) ||
+        MAP_CHANGE.test(w) ||
+        LUA_SERVICE.test(w) ||
+        otherMapFile(w, mapFiles),
     );
     if (fileWord !== undefined) {
       return {
@@ -100,7 +105,11 @@ const OWN_SECTION: Readonly<Record<string, string>> = {
 /** The env() sample fetch, as a word of its own or inside %[...]. */
 const ENV_FETCH = /(?<![\w.-])env\(/;
 /** Words that name a file for HAProxy to read into the config (pattern files, returned or error pages). */
-const FILE_WORDS: ReadonlySet<string> = new Set(['file', 'lf-file', 'errorfile', '-f', '-M']);
+const PATTERN_FILE_FLAGS: ReadonlySet<string> = new Set(['-f', '-M']);
+/** Where a response is taken from a file: `errorfile <code> <file>`, and `return`/`http-error` with `file`, `lf-file`, `errorfile`. */
+const RESPONSE_FILE_WORDS: ReadonlySet<string> = new Set(['file', 'lf-file', 'errorfile']);
+const answersWithFile = (words: readonly string[]): boolean =>
+  words[0] === 'errorfile' || words[0] === 'http-error' || words.includes('return');
 /**
  * Actions changing a loaded map or ACL file (shared with other apps' routing): HAProxy matches them
  * by prefix and takes any character after as the opening bracket (`set-map[file]`).

@@ -18,6 +18,11 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
     ['a comment is kept as written', '  mode http # "$X"\n', '  mode http # "$X"\n'],
     ['a quoted # is not a comment', '  http-request set-header X "#$Y"\n', '  http-request set-header X "#\\$Y"\n'],
     [
+      'the word file outside a response from a file',
+      '  http-request set-header X-Kind file\n',
+      '  http-request set-header X-Kind file\n',
+    ],
+    [
       "marathon-lb's own BACKEND_HEAD",
       '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n',
       '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n',
