@@ -51,6 +51,19 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     for (const f of cleanup.splice(0).reverse()) await f();
   });
 
+  /** The controller on a simulator holding `apps`, with no admin token, once it applied the first snapshot. */
+  async function stackWithoutToken(apps: NonNullable<Parameters<typeof Simulator.start>[0]>['apps']) {
+    const sim = await Simulator.start({ apps });
+    cleanup.push(() => sim.close());
+    const s = await startStack(
+      ['-m', sim.url, ...FAST, '--admin-port', String(await freePort())],
+      new RecordingHaproxy(),
+      cleanup,
+    );
+    await waitFor('initial apply', () => s.applied.current !== null);
+    return s;
+  }
+
   test('a scripted run: metrics count exactly what happened, /status shows it, the token guards the data', async () => {
     const sim = await Simulator.start({ apps: [web(2), badLabels] });
     cleanup.push(() => sim.close());
@@ -215,14 +228,7 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
   });
 
   test('without a token on loopback every route is open; close() ends open keep-alive connections', async () => {
-    const sim = await Simulator.start({ apps: [web(1)] });
-    cleanup.push(() => sim.close());
-    const s = await startStack(
-      ['-m', sim.url, ...FAST, '--admin-port', String(await freePort())],
-      new RecordingHaproxy(),
-      cleanup,
-    );
-    await waitFor('initial apply', () => s.applied.current !== null);
+    const s = await stackWithoutToken([web(1)]);
     const m = await get(`${s.admin.url}/metrics`, {});
     expect(m.status).toBe(200);
     expect(samples(m.body).get('mlb_applies_total{result="ok"}')).toBeGreaterThanOrEqual(1);
@@ -239,14 +245,7 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
       id: `/bad/x${i}`,
       portDefinitions: [{ port: 11000 + i }],
     }));
-    const sim = await Simulator.start({ apps: [web(1), ...hostile] });
-    cleanup.push(() => sim.close());
-    const s = await startStack(
-      ['-m', sim.url, ...FAST, '--admin-port', String(await freePort())],
-      new RecordingHaproxy(),
-      cleanup,
-    );
-    await waitFor('initial apply', () => s.applied.current !== null);
+    const s = await stackWithoutToken([web(1), ...hostile]);
     await waitFor('the summary line', () => s.logs.some((l) => l.msg.includes('more service port(s) or app(s)')));
     const warned = s.logs.filter((l) => l.level === 'warn' && l.msg.startsWith('left out app /bad/x'));
     expect(warned).toHaveLength(100);
