@@ -129,7 +129,7 @@ export function checkBindOptions(text: string, files: FileChecks | undefined, ha
   let caFile = false;
   let verify = 'none';
   const seen = new Set<string>();
-  const versions: Record<string, string> = {};
+  const versions: { min?: string; max?: string } = {};
   for (let i = 0; i < words.length; i++) {
     const kw = words[i]!;
     if (!isPlainWord(kw))
@@ -139,26 +139,19 @@ export function checkBindOptions(text: string, files: FileChecks | undefined, ha
     // HAProxy takes a repeated keyword as a second setting; a second `id` clashes with the first (id 5 id 6).
     if (kw === 'id' && seen.has(kw)) return `bind keyword ${kw} is given twice`;
     seen.add(kw);
-    if (kw.startsWith('force-') || kw.startsWith('no-tlsv') || kw === 'no-sslv3') versions[kw] = '';
     if (kw === 'ssl') ssl = true;
     if (arg === 'none') continue;
     const v = words[++i];
     if (v === undefined) return `bind keyword ${kw} needs a value`;
-    const bad =
-      arg === 'account'
-        ? checkAccount(kw as 'user' | 'group', v, files)
-        : arg === 'tls'
-          ? TLS_LIST.test(v)
-            ? (files?.tlsList?.(kw as 'ciphers' | 'ciphersuites' | 'curves', v) ?? null)
-            : `${JSON.stringify(v)} is not an OpenSSL list (names, aliases and + ! - @ = separated by :)`
-          : checkArg(arg, v, files);
+    const bad = checkArg(kw, arg, v, files);
     if (bad !== null) return `bind keyword ${kw}: ${bad}`;
     if (kw === 'crt') crt = true;
     if (kw === 'ca-file') caFile = true;
     if (kw === 'verify') verify = v;
-    if (kw === 'ssl-min-ver' || kw === 'ssl-max-ver') versions[kw] = v;
+    if (kw === 'ssl-min-ver') versions.min = v;
+    if (kw === 'ssl-max-ver') versions.max = v;
   }
-  const noVersion = sslVersionsProblem(versions);
+  const noVersion = sslVersionsProblem(seen, versions);
   if (noVersion !== null) return noVersion;
   if (ssl && !crt) return '"ssl" needs a certificate (crt, or the HAPROXY_{n}_SSL_CERT label)';
   if (verify !== 'none' && !caFile) return `"verify ${verify}" needs a ca-file`;
@@ -171,33 +164,31 @@ export function checkBindOptions(text: string, files: FileChecks | undefined, ha
  * maximum, `force-*` outside `ssl-min-ver`..`ssl-max-ver`, or TLS 1.1 to 1.3 all switched off (1.0
  * is off by the default `ssl-default-bind-options`).
  */
-function sslVersionsProblem(v: Readonly<Record<string, string>>): string | null {
+function sslVersionsProblem(
+  keywords: ReadonlySet<string>,
+  v: { readonly min?: string; readonly max?: string },
+): string | null {
   const rank = (version: string | undefined): number | undefined =>
     version === undefined ? undefined : SSL_VERSIONS.indexOf(version);
-  const min = rank(v['ssl-min-ver']);
-  const max = rank(v['ssl-max-ver']);
-  if ('force-sslv3' in v || max === 0)
+  const min = rank(v.min);
+  const max = rank(v.max);
+  if (keywords.has('force-sslv3') || max === 0)
     return 'SSLv3 is not available (OpenSSL 3 has none): no SSL/TLS version would be left';
   if (min !== undefined && max !== undefined && min > max)
     return 'ssl-min-ver is above ssl-max-ver: no SSL/TLS version would be left';
-  const forced = Object.keys(v)
-    .filter((k) => k.startsWith('force-'))
-    .map((k) => SSL_VERSIONS.findIndex((s) => s.replace('.', '').toLowerCase() === k.slice('force-'.length)));
+  const forced = SSL_VERSIONS.flatMap((s, rank) =>
+    keywords.has(`force-${s.replace('.', '').toLowerCase()}`) ? [rank] : [],
+  );
   if (forced.some((f) => (min !== undefined && f < min) || (max !== undefined && f > max)))
     return 'a force-* version is outside ssl-min-ver..ssl-max-ver: no SSL/TLS version would be left';
   if (
     min === undefined &&
     max === undefined &&
     forced.length === 0 &&
-    ['no-tlsv11', 'no-tlsv12', 'no-tlsv13'].every((k) => k in v)
+    ['no-tlsv11', 'no-tlsv12', 'no-tlsv13'].every((k) => keywords.has(k))
   )
     return 'no-tlsv11, no-tlsv12 and no-tlsv13 leave only TLS 1.0, which the default ssl-default-bind-options turn off';
   return null;
-}
-
-function checkAccount(kind: 'user' | 'group', v: string, files: FileChecks | undefined): string | null {
-  if (!NAME.test(v)) return `${JSON.stringify(v)} is not a name`;
-  return files?.knowsName?.(kind, v) === false ? `the load balancer has no ${kind} ${JSON.stringify(v)}` : null;
 }
 
 /** Why HAProxy would refuse thread set `v` (threads it does not run, or a thread group but the first), or null. */
@@ -215,11 +206,7 @@ function threadsProblem(v: string, files: FileChecks | undefined): string | null
   return null;
 }
 
-function checkArg(
-  arg: Exclude<Arg, 'none' | 'account' | 'tls'>,
-  v: string,
-  files: FileChecks | undefined,
-): string | null {
+function checkArg(kw: string, arg: Exclude<Arg, 'none'>, v: string, files: FileChecks | undefined): string | null {
   if (!isPlainWord(v)) return `${JSON.stringify(v)} is not a plain word`;
   if (Array.isArray(arg)) return arg.includes(v) ? null : `${JSON.stringify(v)} is not one of ${arg.join(', ')}`;
   switch (arg) {
@@ -236,6 +223,15 @@ function checkArg(
     }
     case 'threads':
       return threadsProblem(v, files);
+    case 'account':
+      if (!NAME.test(v)) return `${JSON.stringify(v)} is not a name`;
+      return files?.knowsName?.(kw as 'user' | 'group', v) === false
+        ? `the load balancer has no ${kw} ${JSON.stringify(v)}`
+        : null;
+    case 'tls':
+      return TLS_LIST.test(v)
+        ? (files?.tlsList?.(kw as 'ciphers' | 'ciphersuites' | 'curves', v) ?? null)
+        : `${JSON.stringify(v)} is not an OpenSSL list (names, aliases and + ! - @ = separated by :)`;
     case 'nice':
       return INT.test(v) && Math.abs(Number(v)) <= 1024
         ? null
