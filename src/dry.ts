@@ -121,7 +121,7 @@ function truncateIfExists(file: string): void {
 }
 
 /** Write to a temp file beside the target, then rename: readers never see half a file. */
-export function writeAtomically(file: string, content: string): void {
+function writeAtomically(file: string, content: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     fs.writeFileSync(tmp, content, { mode: 0o644 });

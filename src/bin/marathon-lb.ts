@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs, parseCheckLabelsArgs } from '../cli/args';
+import { runDryProcess } from '../dry';
+import { drySettings } from '../wiring/parts';
 
-// Imported lazily: `--dry` loads only the render path (no rxjs, winston, prom-client, service code).
+// The service and zdd are imported lazily: `--dry` loads only the render path (no rxjs, winston,
+// prom-client, service code). The build bundles this file with what it imports at once (bundle.ts).
 
 async function run(): Promise<number> {
   // Subcommands come first, as words (never flags, so argparse-style prefixes do not touch them).
@@ -28,10 +31,7 @@ async function run(): Promise<number> {
     return 2;
   }
   const options = parsed.value;
-  if (options.dry) {
-    const { drySettings } = await import('../wiring/parts');
-    return (await import('../dry')).runDryProcess(drySettings(options, process.env), process.env);
-  }
+  if (options.dry) return runDryProcess(drySettings(options, process.env), process.env);
   return (await import('../main')).main(options, process.env);
 }
 
