@@ -1,4 +1,7 @@
-import { execFile, execFileSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
+import { lazyBuiltin } from '../lazyBuiltin';
+
+const childProcess = lazyBuiltin<typeof ChildProcess>('node:child_process');
 
 /** The HAProxy release a config is written for: only major.minor decides which directives exist. */
 export interface HaproxyVersion {
@@ -35,7 +38,11 @@ export function detectHaproxyVersion(bin: string): HaproxyVersion | undefined {
   if (detected.has(bin)) return detected.get(bin);
   let banner: string | undefined;
   try {
-    banner = execFileSync(bin, ['-v'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] });
+    banner = childProcess().execFileSync(bin, ['-v'], {
+      encoding: 'utf8',
+      timeout: 5000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch {
     banner = undefined; // not installed or not runnable: the default applies
   }
@@ -46,9 +53,11 @@ export function detectHaproxyVersion(bin: string): HaproxyVersion | undefined {
 export function detectHaproxyVersionSoon(bin: string): Promise<HaproxyVersion | undefined> {
   if (detected.has(bin)) return Promise.resolve(detected.get(bin));
   return new Promise((resolve) => {
-    execFile(bin, ['-v'], { encoding: 'utf8', timeout: 5000 }, (error, stdout) =>
-      resolve(remember(bin, error === null ? stdout : undefined)),
-    ).stdin?.end();
+    childProcess()
+      .execFile(bin, ['-v'], { encoding: 'utf8', timeout: 5000 }, (error, stdout) =>
+        resolve(remember(bin, error === null ? stdout : undefined)),
+      )
+      .stdin?.end();
   });
 }
 

@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import { isHostName } from '../model/haproxyText';
+import { isHostName, isIPv4 } from '../model/haproxyText';
 import type { MarathonApp } from './types';
 
 /**
@@ -51,7 +50,7 @@ function namesOf(app: Partial<MarathonApp>): string[] {
   const tasks: readonly unknown[] = Array.isArray(app.tasks) ? app.tasks : [];
   for (const task of tasks as readonly ({ host?: unknown } | null)[]) {
     // Only what could be a name: the model leaves any other host out, so it is never sent to DNS.
-    if (typeof task?.host === 'string' && isIP(task.host) === 0 && isHostName(task.host)) names.push(task.host);
+    if (typeof task?.host === 'string' && isHostName(task.host)) names.push(task.host); // no address is a host name
   }
   // HAPROXY_{n}_BIND_ADDR host names: HAProxy resolves them when it loads the config.
   const labels = app.labels as unknown;
@@ -66,6 +65,6 @@ function namesOf(app: Partial<MarathonApp>): string[] {
 }
 
 export function resolverFrom(known: ReadonlyMap<string, string>): (host: string) => string | undefined {
-  // The map first: it holds names only, and a lookup costs less than isIP's regular expression.
-  return (host) => known.get(host) ?? (isIP(host) === 4 ? host : undefined);
+  // The map first: it holds names only, and a lookup costs less than isIPv4's regular expression.
+  return (host) => known.get(host) ?? (isIPv4(host) ? host : undefined);
 }

@@ -1,12 +1,14 @@
-import * as crypto from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { createRequire } from 'node:module';
 import type * as Tls from 'node:tls';
+import { lazyBuiltin } from '../lazyBuiltin';
 import { err, ok, type Result } from '../result';
 import type { FileChecks } from './bindOptions';
 
 const PEM_CERT = '-----BEGIN CERTIFICATE-----';
+const crypto = lazyBuiltin<typeof Crypto>('node:crypto');
+const tls = lazyBuiltin<typeof Tls>('node:tls');
 
 /**
  * FileChecks over the real file system, one verdict per path for the life of the object (the
@@ -100,9 +102,9 @@ function certificateVerdict(path: string, load: (p: string) => Result<string>): 
   if (!loaded.ok) return loaded.error;
   const text = loaded.value;
   if (!text.includes(PEM_CERT)) return `${path} holds no PEM certificate`;
-  let cert: crypto.X509Certificate;
+  let cert: Crypto.X509Certificate;
   try {
-    cert = new crypto.X509Certificate(text.slice(text.indexOf(PEM_CERT)));
+    cert = new (crypto().X509Certificate)(text.slice(text.indexOf(PEM_CERT)));
   } catch (e) {
     return `${path}: cannot parse the certificate (${(e as Error).message})`;
   }
@@ -110,7 +112,7 @@ function certificateVerdict(path: string, load: (p: string) => Result<string>): 
   if (!keyFile.ok) return `${path} holds no private key (nor does ${path}.key)`;
   const keyText = keyFile.value;
   try {
-    const key = crypto.createPrivateKey(keyText.slice(keyText.search(/-----BEGIN [A-Z ]*PRIVATE KEY-----/)));
+    const key = crypto().createPrivateKey(keyText.slice(keyText.search(/-----BEGIN [A-Z ]*PRIVATE KEY-----/)));
     if (!cert.checkPrivateKey(key)) return `${path}: the private key does not match the certificate`;
   } catch (e) {
     return `${path}: cannot parse the private key (${(e as Error).message})`;
@@ -137,19 +139,17 @@ function accountNames(file: string, read: (path: string) => string): ReadonlySet
  * TLS 1.3 names there match nothing for HAProxy (they belong in `ciphersuites`).
  */
 function tlsListVerdict(keyword: 'ciphers' | 'ciphersuites' | 'curves', list: string): string | null {
-  // Loaded at the first list checked: at every start it cost 3 ms and 0.7 MB (a --dry of apps without one).
-  const tls = createRequire(__filename)('node:tls') as typeof Tls;
   const entries = list.split(/[:, ]/).filter((e) => e !== '');
   try {
-    if (keyword === 'curves') tls.createSecureContext({ ecdhCurve: list });
+    if (keyword === 'curves') tls().createSecureContext({ ecdhCurve: list });
     else if (keyword === 'ciphersuites') {
-      const known = new Set(tls.getCiphers());
+      const known = new Set(tls().getCiphers());
       if (!entries.some((e) => known.has(e.toLowerCase()) && e.startsWith('TLS_')))
         return `ciphersuites ${JSON.stringify(list)}: no TLS 1.3 suite OpenSSL knows (TLS_AES_128_GCM_SHA256, …)`;
     } else {
       const older = entries.filter((e) => !e.startsWith('TLS_')).join(':');
       if (older === '') return `ciphers ${JSON.stringify(list)}: only TLS 1.3 suites, which belong in ciphersuites`;
-      tls.createSecureContext({ ciphers: older });
+      tls().createSecureContext({ ciphers: older });
     }
     return null;
   } catch (e) {

@@ -119,7 +119,7 @@ const IPV6_CHARS = /^[0-9A-Fa-f:.]{2,45}$/;
 const HOST_NAME =
   /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
-const isIPv4 = (s: string): boolean => IPV4.test(s);
+export const isIPv4 = (s: string): boolean => IPV4.test(s);
 
 /** RFC 4291 text form (with an optional trailing dotted IPv4), checked without allocating a URL. */
 export function isIPv6(s: string): boolean {

@@ -1,5 +1,8 @@
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+import { lazyBuiltin } from '../lazyBuiltin';
 import type { MarathonApp, MarathonPortMapping, MarathonTask } from '../marathon/types';
+
+const crypto = lazyBuiltin<typeof Crypto>('node:crypto');
 
 /** How a task is reached: the agent's ports (host), Docker bridge, or its own IP (container). */
 export type NetworkingMode = 'host' | 'container' | 'container/bridge';
@@ -128,7 +131,7 @@ export class ServicePortAssigner {
     if (this.taken.size >= size) return null; // exhausted: upstream logs and skips the port
     let port: number | undefined;
     for (let i = 0; i < 50 && port === undefined; i++) {
-      const hash = createHash('sha1').update(`${appId}-${taskPort}-${i}`).digest('hex');
+      const hash = crypto().createHash('sha1').update(`${appId}-${taskPort}-${i}`).digest('hex');
       const trial = range.min + (parseInt(hash.slice(0, 8), 16) % size);
       if (!this.taken.has(trial)) port = trial;
     }

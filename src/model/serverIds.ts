@@ -1,7 +1,10 @@
-import * as crypto from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { AppInputs } from './appKey';
 import type { Problem, Server, Service } from './types';
+import { lazyBuiltin } from '../lazyBuiltin';
+
+const crypto = lazyBuiltin<typeof Crypto>('node:crypto');
 
 const UNSAFE = /[^a-zA-Z0-9-]/g;
 
@@ -154,7 +157,7 @@ function sha256Ascii(s: string): boolean {
 /** sha256(s) (UTF-8) into H: in JS for ASCII, by node:crypto otherwise. */
 function sha256(s: string): void {
   if (sha256Ascii(s)) return;
-  digestIntoH(crypto.createHash('sha256').update(s, 'utf8').digest());
+  digestIntoH(crypto().createHash('sha256').update(s, 'utf8').digest());
 }
 
 function digestIntoH(digest: Buffer): void {
@@ -227,7 +230,7 @@ function idAfterCollision(name: string, taken: Set<number>, chains: ServerIdChai
       // last name plus the hex of its digest, so names grow by 65 characters a try: they are hashed
       // incrementally (a copy of the running hash per try), not whole again.
       sha256(name);
-      const hash = crypto.createHash('sha256').update(name, 'utf8');
+      const hash = crypto().createHash('sha256').update(name, 'utf8');
       const chain: number[] = [];
       while (chain.length < MAX_TRIES - 1) {
         hash.update(` ${digestHex()}`);
@@ -425,5 +428,5 @@ function sameService(a: Service, b: Service): boolean {
 
 /** The sticky-session cookie value for a server: first 10 hex digits of sha1(name). */
 export function cookieValue(name: string): string {
-  return crypto.createHash('sha1').update(name).digest('hex').slice(0, 10);
+  return crypto().createHash('sha1').update(name).digest('hex').slice(0, 10);
 }
