@@ -1,0 +1,87 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CLI, REPO_ROOT } from '../support/paths';
+import { tempDir } from '../support/render';
+
+// What a start of the built command loads (issue 12: a --dry of a few apps was no faster than
+// marathon-lb's, most of it start-up). The command is one bundled file (src/bin/bundle.ts); the
+// service's packages and the built-ins only some inputs need load when they are used.
+
+/** The CLI run with a preload that prints every module it requires, then the exit code. */
+function loadedBy(args: readonly string[]): { readonly modules: readonly string[]; readonly stdout: string } {
+  const dir = tempDir();
+  const hook = path.join(dir, 'record-loads.js');
+  const log = path.join(dir, 'loaded.txt');
+  fs.writeFileSync(
+    hook,
+    `const Module = require('node:module');
+const seen = new Set();
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  try { seen.add(Module._resolveFilename(request, parent, isMain)); } catch { seen.add(request); }
+  return load.apply(this, arguments);
+};
+process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(log)}, [...seen].join('\\n')));
+`,
+  );
+  const stdout = execFileSync(process.execPath, ['--require', hook, CLI, ...args], { encoding: 'utf8' });
+  return { modules: fs.readFileSync(log, 'utf8').split('\n'), stdout };
+}
+
+function appsFile(): string {
+  const file = path.join(tempDir(), 'apps.json');
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      apps: [
+        {
+          id: '/web',
+          labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com', HAPROXY_0_STICKY: 'false' },
+          portDefinitions: [{ port: 10000 }],
+          tasks: [{ id: 'web.1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }],
+        },
+      ],
+    }),
+  );
+  return file;
+}
+
+const DRY = ['--dry', '--group', 'external', '--haproxy-version', '2.6', '--apps-file'];
+
+test('a --dry from a file loads the command file alone: no other project file, none of the service packages', () => {
+  const { modules, stdout } = loadedBy([...DRY, appsFile(), '--haproxy-config', path.join(tempDir(), 'h.cfg')]);
+  expect(stdout).toContain('server 10_0_0_1_31000 10.0.0.1:31000');
+  const projectFiles = modules.filter(
+    (m) => m.startsWith(REPO_ROOT) && !m.includes(`${path.sep}node_modules${path.sep}`),
+  );
+  expect(projectFiles).toEqual([CLI]);
+  const packages = modules.filter((m) => m.includes(`${path.sep}node_modules${path.sep}`));
+  expect(packages).toEqual([]); // yargs and mustache are in the bundle; rxjs, winston, prom-client are not loaded
+});
+
+test('a --dry that needs none of them loads no node:crypto, node:child_process, node:tls or node:net', () => {
+  const { modules } = loadedBy([...DRY, appsFile(), '--haproxy-config', path.join(tempDir(), 'h.cfg')]);
+  for (const builtin of ['crypto', 'child_process', 'tls', 'net']) {
+    expect(modules).not.toContain(`node:${builtin}`);
+    expect(modules).not.toContain(builtin);
+  }
+});
+
+test('a sticky app loads node:crypto for its cookie when it needs it', () => {
+  const file = appsFile();
+  const sticky = JSON.parse(fs.readFileSync(file, 'utf8')) as { apps: { labels: Record<string, string> }[] };
+  sticky.apps[0]!.labels['HAPROXY_0_STICKY'] = 'true';
+  fs.writeFileSync(file, JSON.stringify(sticky));
+  const { modules, stdout } = loadedBy([...DRY, file, '--haproxy-config', path.join(tempDir(), 'h.cfg')]);
+  expect(modules).toContain('node:crypto');
+  // marathon-lb's cookie: the first 10 hex digits of sha1 of the server name (its own --dry prints this line).
+  expect(stdout).toContain('server 10_0_0_1_31000 10.0.0.1:31000 id 28035 check cookie 13d473d85a');
+});
+
+test('the service start keeps its modules in their own files (not parsed by every --dry)', () => {
+  const bundle = fs.readFileSync(CLI, 'utf8');
+  expect(bundle).not.toMatch(/\brequire\("rxjs"\)/);
+  expect(fs.existsSync(path.join(REPO_ROOT, 'dist', 'src', 'main.js'))).toBe(true);
+  expect(bundle).toContain('require("./../main")');
+});
