@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { serverId, ServerIdChains } from '../../src/model/serverIds';
+import { serverId, ServerIdChains, ServerNamer } from '../../src/model/serverIds';
 
 /** upstream's calculate_server_id, with node:crypto: the reference the JS sha256 must match. */
 function reference(name: string, taken: Set<number>): number {
@@ -106,6 +107,26 @@ describe('serverId', () => {
       { numRuns: 150 },
     );
   });
+
+  it('re-hashes a name shared by many servers of one build once, not once more for every server after it', () => {
+    // 3 000 tasks on one host:port (bad task data, or ports reported twice): each server walks the name's
+    // chain one id further. Each namer keeps the chains it hashed, with or without earlier snapshots'.
+    // The module object itself (what the code under test loads), not the import's read-only namespace.
+    const hashes = jest.spyOn(createRequire(__filename)('node:crypto') as typeof crypto, 'createHash');
+    try {
+      const namer = new ServerNamer();
+      const taken = namer.idsOfNextBackend();
+      const ids = Array.from({ length: 3000 }, () => namer.id('10_0_0_1_31000', taken));
+      // The chain is extended by the servers that need a longer one (upstream's 999 tries), no more.
+      expect(hashes.mock.calls.length).toBeLessThan(1000);
+      // The same ids as without chains (checked past upstream's 999 tries; without chains that is the slow part).
+      const plain = new Set<number>();
+      expect(ids.slice(0, 1100)).toEqual(ids.slice(0, 1100).map(() => serverId('10_0_0_1_31000', plain)));
+      expect(new Set(ids).size).toBe(3000);
+    } finally {
+      hashes.mockRestore();
+    }
+  }, 60_000);
 
   it('keeps the ids of known names (10.1.0.197:26115 -> 20513 in the shared bench file)', () => {
     expect(serverId('10_1_0_197_26115', new Set())).toBe(20513);
