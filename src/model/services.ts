@@ -183,10 +183,22 @@ export function* toModelSteps(
     const portLabels = labelsByPort(app.labels);
     for (let i = 0; i < servicePorts.length; i++) {
       const servicePort = servicePorts[i];
-      if (servicePort === null || servicePort === undefined) continue;
+      if (servicePort === undefined) continue;
       const settings = readPortLabels(app.id, portLabels(i), i, labelChecks);
       if (isProblem(settings)) {
         problems.push(settings);
+        continue;
+      }
+      if (servicePort === null) {
+        // The IP-per-task range is used up: upstream logs "Service ports are exhausted" and skips the port.
+        const range = opts.servicePortRange!;
+        if (isSelected(settings, appGroups, opts))
+          problems.push({
+            appId: app.id,
+            portIndex: i,
+            label: 'servicePort',
+            message: `no service port left for IP-per-task apps: ${range.min}-${range.max} are all taken (raise --max-serv-port-ip-per-task)`,
+          });
         continue;
       }
       if (settings.port === null && !isPort(servicePort)) {
@@ -310,10 +322,12 @@ export function namingMembers(p: Problem, members: readonly string[] | undefined
   return members.map((appId) => ({ ...p, appId, message: `${p.message} (deployment group ${p.appId})` }));
 }
 
-function selected(draft: Draft, opts: ModelOptions): boolean {
-  const own = draft.settings.groups.length > 0 ? draft.settings.groups : draft.appGroups;
+const selected = (draft: Draft, opts: ModelOptions): boolean => isSelected(draft.settings, draft.appGroups, opts);
+
+function isSelected(settings: PortSettings, appGroups: readonly string[], opts: ModelOptions): boolean {
+  const own = settings.groups.length > 0 ? settings.groups : appGroups;
   const inGroup = opts.groups.includes('*') || own.some((g) => opts.groups.includes(g));
-  const enabled = draft.settings.enabled ?? !opts.strictMode;
+  const enabled = settings.enabled ?? !opts.strictMode;
   return inGroup && enabled;
 }
 

@@ -91,7 +91,9 @@ export interface Model {
 
 export function describeProblem(p: Problem): string {
   const where = p.portIndex === null ? '' : ` port index ${p.portIndex}`;
-  const label = p.label === null ? '' : ` label ${printable(cut(p.label, SHOWN_LABEL_LENGTH))}`;
+  // A problem names a HAPROXY_* label, or else a field of the app's JSON (id, tasks[0].host, labels.X, …).
+  const kind = p.label?.startsWith('HAPROXY_') === true ? 'label' : 'field';
+  const label = p.label === null ? '' : ` ${kind} ${printable(cut(p.label, SHOWN_LABEL_LENGTH))}`;
   return `app ${printable(cut(p.appId, SHOWN_ID_LENGTH))}${where}${label}: ${printable(p.message)}`;
 }
 

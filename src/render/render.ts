@@ -431,7 +431,7 @@ function conflict(
       appId: svc.appId,
       portIndex: null,
       label: 'id',
-      message: `backend name ${svc.backend} is already used by another app (app ids differing only in "/" and "_" collide)`,
+      message: `backend name ${svc.backend} is already used by an app served before this one (the same id, or one differing only in "/" and "_")`,
     };
   }
   // A label cannot take another app's Marathon service port, even with an app id sorted first.

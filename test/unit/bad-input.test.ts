@@ -69,8 +69,8 @@ describe('an app whose labels would break the config is left out, the rest still
     const warnings = run.stderr.trim().split('\n');
     // Shape problems come first, then the model's.
     expect(warnings).toEqual([
-      `marathon-lb: warning: left out app /key label labels.${'K'.repeat(249)}… (100007 characters): must be a string`,
-      `marathon-lb: warning: left out app /${'a'.repeat(1023)}… (100001 characters) label id: must be at most 1024 letters, digits, "-", "_", ".", ":" and "/" (it names HAProxy sections)`,
+      `marathon-lb: warning: left out app /key field labels.${'K'.repeat(249)}… (100007 characters): must be a string`,
+      `marathon-lb: warning: left out app /${'a'.repeat(1023)}… (100001 characters) field id: must be at most 1024 letters, digits, "-", "_", ".", ":" and "/" (it names HAProxy sections)`,
     ]);
     expect(run.stdout).toContain('backend good_10002');
   });
@@ -83,8 +83,8 @@ describe('an app whose labels would break the config is left out, the rest still
     ]);
     expect(run.code).toBe(0);
     expect(run.stderr.trim().split('\n')).toEqual([
-      'marathon-lb: warning: left out app /key label labels.HAPROXY_0_PORT\\r\\u001b[2J: must be a string',
-      'marathon-lb: warning: left out app /x\\n2026-12-03 05:00:00,000 marathon_lb: forged label id: must be at most 1024 letters, digits, "-", "_", ".", ":" and "/" (it names HAProxy sections)',
+      'marathon-lb: warning: left out app /key field labels.HAPROXY_0_PORT\\r\\u001b[2J: must be a string',
+      'marathon-lb: warning: left out app /x\\n2026-12-03 05:00:00,000 marathon_lb: forged field id: must be at most 1024 letters, digits, "-", "_", ".", ":" and "/" (it names HAProxy sections)',
     ]);
     expect(run.stdout).toContain('backend good_10002');
   });
@@ -157,7 +157,7 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
     const r = runCli(['--dry', '--apps-file', '-', ...mapArgs()], body);
     expect(r.status).toBe(0);
     expect(r.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/warning: left out app \/x label labels\.HAPROXY_GROUP: must be a string/),
+      expect.stringMatching(/warning: left out app \/x field labels\.HAPROXY_GROUP: must be a string/),
     ]);
     expect(r.stdout).toContain('backend web_10006');
   });

@@ -287,9 +287,9 @@ describe('labels: the port is left out with one problem naming the label', () =>
       const warnings = run.stderr.trim().split('\n');
       expect(warnings).toHaveLength(2);
       expect(warnings[0]).toMatch(
-        /left out app \/zzz-blue label id: backend name multi_10020 is already used .*\(deployment group \/multi\)$/,
+        /left out app \/zzz-blue field id: backend name multi_10020 is already used .*\(deployment group \/multi\)$/,
       );
-      expect(warnings[1]).toMatch(/left out app \/zzz-green label id:/);
+      expect(warnings[1]).toMatch(/left out app \/zzz-green field id:/);
       expect(run.stdout).toContain('server 10_0_0_1_31000 ');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -317,6 +317,27 @@ describe('labels: the port is left out with one problem naming the label', () =>
     expect(both.backends).toHaveLength(2);
     expect(both.backends).toContain(`ok_${hashed}`);
     expect(both.backends.find((b) => b.startsWith('a_'))).not.toBe(`a_${hashed}`);
+  });
+
+  test('IP-per-task apps past the end of the port range are each named, not dropped silently', () => {
+    const ipPerTask = (id: string, group = 'external'): Record<string, unknown> =>
+      app(id, { HAPROXY_GROUP: group }, 10001, {
+        portDefinitions: undefined,
+        ipAddress: { networkName: 'dcos', discovery: { ports: [{ number: 8080 }] } },
+        tasks: [{ id: `${id}.1`, host: '10.0.0.2', ports: [], ipAddresses: [{ ipAddress: '10.0.0.5' }] }],
+      });
+    const apps = Array.from({ length: 6 }, (_, i) => ipPerTask(`/ipt-${i}`));
+    // An app of another group takes a port too (as upstream assigns them), but is not ours to name.
+    const m = model([ipPerTask('/elsewhere', 'internal'), ...apps], { servicePortRange: { min: 10050, max: 10053 } });
+    expect(m.backends).toHaveLength(3);
+    expect(m.problems.map((p) => [p.appId, p.portIndex, p.label])).toEqual([
+      ['/ipt-3', 0, 'servicePort'],
+      ['/ipt-4', 0, 'servicePort'],
+      ['/ipt-5', 0, 'servicePort'],
+    ]);
+    expect(m.problems[0]!.message).toBe(
+      'no service port left for IP-per-task apps: 10050-10053 are all taken (raise --max-serv-port-ip-per-task)',
+    );
   });
 
   test('a long hostile value is cut in the message', () => {
