@@ -2,11 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import { findConfigDir } from './configDir';
-import { cannotRead, parseAppsText, readAppsFile } from './marathon/appsFile';
+import { cannotRead, parseAppsBytes, readAppsFile } from './marathon/appsFile';
 import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
 import { routedBody } from './marathon/routedFields';
 import { fileChecks } from './model/files';
 import { describeProblem } from './model/types';
+import { printable } from './printable';
 import { loadTemplateSet } from './render/loadTemplates';
 import { renderSnapshot } from './render/snapshot';
 import type { DrySettings } from './wiring/parts';
@@ -30,7 +31,7 @@ export function runDryProcess(
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
+      return Buffer.concat(chunks);
     },
     // In 1 MiB slices: stdout to a file or pipe is written synchronously on Linux, so each slice's
     // bytes go before the next is encoded (not the whole 3 MB config as one more Buffer at the peak).
@@ -43,7 +44,7 @@ export function runDryProcess(
 
 export interface DryIo {
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly readStdin: () => Promise<string>;
+  readonly readStdin: () => Promise<Buffer>;
   readonly stdout: (s: string) => void;
   readonly stderr: (s: string) => void;
 }
@@ -54,7 +55,7 @@ export interface DryIo {
  */
 export async function runDry(settings: DrySettings, io: DryIo): Promise<number> {
   const fail = (msg: string): number => {
-    io.stderr(`marathon-lb: ${msg}\n`);
+    io.stderr(`marathon-lb: ${printable(msg)}\n`); // JSON.parse's message quotes the input
     return 2;
   };
   let body: unknown;
@@ -62,7 +63,7 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
     const read =
       settings.appsFile === '-'
         ? await io.readStdin().then(
-            (text) => parseAppsText('standard input', text),
+            (bytes) => parseAppsBytes('standard input', bytes),
             (e: unknown) => cannotRead('standard input', e),
           )
         : readAppsFile(settings.appsFile);

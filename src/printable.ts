@@ -1,9 +1,10 @@
 /**
- * Line breaks and other control characters (C0, DEL, C1, U+2028/2029): a line break in a log line
- * starts a line nobody logged, an escape sequence repaints the operator's terminal.
+ * Line breaks and other control characters (C0 but tab, DEL, C1, U+2028/2029), and the invisible
+ * format characters (a byte-order mark, zero-width and bidirectional marks: Unicode's Cf): a line
+ * break in a log line starts a line nobody logged, an escape sequence repaints the operator's
+ * terminal, a right-to-left override shows a line's text in another order than it has.
  */
-// eslint-disable-next-line no-control-regex -- finding control characters is its purpose
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL = /(?!\t)[\p{Cc}\p{Cf}\u2028\u2029]/gu;
 
 /** Whether printable() would change `text`. */
 export const hasControlCharacters = (text: string): boolean => text.search(CONTROL) >= 0;

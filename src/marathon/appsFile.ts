@@ -1,6 +1,16 @@
+import { constants } from 'node:buffer';
 import * as fs from 'node:fs';
 import { err, type Result } from '../result';
-import { CLOSE_BRACKET, closesBody, COMMA, itemsStart, objectEnd, OPEN_BRACE, skipSpace } from './appsBody';
+import {
+  AppsBodyDecoder,
+  CLOSE_BRACKET,
+  closesBody,
+  COMMA,
+  itemsStart,
+  objectEnd,
+  OPEN_BRACE,
+  skipSpace,
+} from './appsBody';
 import { routedApp, routedBody } from './routedFields';
 
 /**
@@ -22,8 +32,8 @@ export function readAppsFile(file: string, pieceBytes = 1 << 20): Result<unknown
   }
   let apps: unknown[] | null;
   try {
-    // A pipe or device (`--apps-file /dev/stdin`) cannot be read a second time: it is read whole.
-    if (!fs.fstatSync(fd).isFile()) return parseAppsText(file, fs.readFileSync(fd, 'utf8'));
+    // A pipe or device (`--apps-file /dev/stdin`) cannot be read a second time: its bytes are read whole.
+    if (!fs.fstatSync(fd).isFile()) return parseAppsBytes(file, fs.readFileSync(fd));
     apps = splitAndParse(fd, pieceBytes);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === undefined) throw e; // not the file's fault
@@ -41,7 +51,7 @@ export function readAppsFile(file: string, pieceBytes = 1 << 20): Result<unknown
   return parseAppsText(file, text);
 }
 
-/** A whole apps text (a file read whole, standard input), its apps cut down as above. */
+/** A whole apps text (a file of another shape read whole), its apps cut down as above. */
 export function parseAppsText(name: string, text: string): Result<unknown> {
   try {
     return { ok: true, value: routedBody(JSON.parse(text)) };
@@ -50,8 +60,30 @@ export function parseAppsText(name: string, text: string): Result<unknown> {
   }
 }
 
-export const cannotRead = (name: string, e: unknown): Result<never> =>
-  err(`cannot read apps file ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+/**
+ * A whole apps input held as bytes (standard input, a pipe): split into its apps and each parsed
+ * alone, as a file is, so that neither its text nor its whole parse is held; another shape is
+ * parsed whole (so the value and the error are JSON.parse's).
+ */
+export function parseAppsBytes(name: string, bytes: Buffer): Result<unknown> {
+  try {
+    return { ok: true, value: new AppsBodyDecoder().decode(bytes) };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG') return cannotRead(name, e);
+    return err(`apps file ${name} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+export function cannotRead(name: string, e: unknown): Result<never> {
+  const code = (e as NodeJS.ErrnoException).code;
+  // Only `{"apps": [...]}` with nothing else around the list is read app by app; any other shape is one text.
+  if (code === 'ERR_STRING_TOO_LONG')
+    return err(
+      `apps file ${name} is too large to read as one text (over ${constants.MAX_STRING_LENGTH} characters): ` +
+        'only a body that is exactly {"apps": [...]} is read one app at a time',
+    );
+  return err(`cannot read apps file ${name}: ${code ?? (e as Error).message}`);
+}
 
 /** How far into a file `{"apps": [` is looked for. */
 const HEADER_BYTES = 1 << 16;

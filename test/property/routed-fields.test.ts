@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { isIP } from 'node:net';
 import fc from 'fast-check';
 import { parseArgs } from '../../src/cli/args';
-import { cannotRead, parseAppsText, readAppsFile } from '../../src/marathon/appsFile';
+import { cannotRead, parseAppsBytes, parseAppsText, readAppsFile } from '../../src/marathon/appsFile';
 import { routedApp, routedBody } from '../../src/marathon/routedFields';
 import { describeProblem } from '../../src/model/types';
 import { renderSnapshot } from '../../src/render/snapshot';
@@ -211,6 +211,21 @@ describe('readAppsFile', () => {
         ({ bad }, piece) => {
           fs.writeFileSync(file, bad);
           expect(readAppsFile(file, piece)).toEqual(whole(bad));
+        },
+      ),
+      { seed: SEED, numRuns: 2000 },
+    );
+  });
+
+  it('standard input, held as bytes and split into apps, gives what the whole text gives, errors included', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fileText.map((t) => Buffer.from(t, 'utf8')),
+          corruptBody(fc.array(app)).map((c) => c.bad),
+        ),
+        (bytes) => {
+          expect(parseAppsBytes(file, bytes)).toEqual(whole(bytes));
         },
       ),
       { seed: SEED, numRuns: 2000 },

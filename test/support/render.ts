@@ -30,7 +30,7 @@ export async function dryRun(
   };
   const code = await runDry(settings, {
     env,
-    readStdin: () => Promise.resolve(stdin),
+    readStdin: () => Promise.resolve(Buffer.from(stdin, 'utf8')),
     stdout: (s) => (stdout += s),
     stderr: (s) => (stderr += s),
   });

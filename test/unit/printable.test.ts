@@ -10,6 +10,13 @@ describe('printable: outside text as one line', () => {
     expect([hasControlCharacters('a\u009bb'), hasControlCharacters('a\tb')]).toEqual([true, false]);
   });
 
+  test('invisible format characters escaped too: a byte-order mark, zero-width and bidirectional marks', () => {
+    // A right-to-left override shows "left out app /evil" as another text than it is.
+    expect(printable('\ufeff{"apps" \u200b\u200e\u202e/evil\u2066x\u2069 \u00ad')).toBe(
+      '\\ufeff{"apps" \\u200b\\u200e\\u202e/evil\\u2066x\\u2069 \\u00ad',
+    );
+  });
+
   test('any text: never a line break or another control character, and plain text unchanged', () => {
     fc.assert(
       fc.property(fc.fullUnicodeString(), (s) => {
