@@ -79,16 +79,9 @@ export function readPortLabels(
   const r = new PortLabelReader(appId, portLabels, index);
   const vhost = r.get('VHOST');
   // Blanks after a comma are common (`a.example.com, b.example.com`) and HAProxy's word separators where printed.
-  if (
-    vhost !== undefined &&
-    vhost !== '' &&
-    !vhost.split(',').every((h) => isVhost(h) || isVhost(h.replace(/^[ \t]+|[ \t]+$/g, '')))
-  ) {
-    return r.bad(
-      'VHOST',
-      vhost,
-      'must be host names separated by commas (letters, digits, "-", "_", ".", "*", an optional :port)',
-    );
+  if (vhost !== undefined && vhost !== '') {
+    const bad = vhost.split(',').find((h) => !isVhost(h) && !isVhost(h.replace(/^[ \t]+|[ \t]+$/g, '')));
+    if (bad !== undefined) return r.bad('VHOST', vhost, vhostProblem(bad.trim()));
   }
   const hostname = vhost ?? null;
   const path = r.text('PATH');
@@ -322,4 +315,16 @@ const NO_PORT_LABELS = (): ReadonlyMap<string, string> => NO_LABELS;
 
 export function isProblem(v: unknown): v is Problem {
   return typeof v === 'object' && v !== null && 'message' in v && 'appId' in v;
+}
+
+/** Why one host of a VHOST label is refused, in the terms its owner can act on. */
+function vhostProblem(host: string): string {
+  const rule = 'must be host names separated by commas (letters, digits, "-", "_", ".", "*", an optional :port)';
+  // Clients send a name in ASCII (IDNA), at most 253 characters long (DNS): a longer or non-ASCII one never matches.
+  // eslint-disable-next-line no-control-regex -- any character past ASCII
+  if (/[^\u0000-\u007f]/.test(host))
+    return `${rule}: write a non-ASCII name in its ASCII form (xn--…, as clients send it)`;
+  const name = host.replace(/:\d{1,5}$/, '');
+  if (name.length > 253) return `${rule}: a host name is at most 253 characters long (this one has ${name.length})`;
+  return rule;
 }

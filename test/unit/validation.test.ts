@@ -340,6 +340,17 @@ describe('labels: the port is left out with one problem naming the label', () =>
     );
   });
 
+  test('a vhost no client can send says why: longer than DNS allows, or not in its ASCII form', () => {
+    const long = `${'a'.repeat(250)}.com`;
+    expectLeftOut(
+      [app('/bad', { HAPROXY_0_VHOST: `ok.example.com,${long}` })],
+      'HAPROXY_0_VHOST',
+      /at most 253 characters long \(this one has 254\)/,
+    );
+    expectLeftOut([app('/bad', { HAPROXY_0_VHOST: 'été.example.com' })], 'HAPROXY_0_VHOST', /ASCII form \(xn--/);
+    expect(model([app('/ok', { HAPROXY_0_VHOST: `${'a'.repeat(249)}.com:8080` })]).problems).toEqual([]);
+  });
+
   test('a long hostile value is cut in the message', () => {
     const p = expectLeftOut([app('/bad', { HAPROXY_0_VHOST: `${'x'.repeat(5000)} y` })], 'HAPROXY_0_VHOST', /\.\.\./);
     expect(p.message.length).toBeLessThan(300);
