@@ -108,11 +108,13 @@ async function main(): Promise<number> {
     })();
   }, 2000);
 
+  let deadline: NodeJS.Timeout | undefined;
   const stop = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
-    if (duration > 0) setTimeout(() => resolve(`--duration ${duration}s elapsed`), duration * 1000);
+    if (duration > 0) deadline = setTimeout(() => resolve(`--duration ${duration}s elapsed`), duration * 1000);
   });
+  clearTimeout(deadline); // stopped by a signal: the --duration timer would keep the process alive to its end
   process.stdout.write(`[demo] ${stop}: stopping\n`);
   clearInterval(ticker);
   await service.stop();

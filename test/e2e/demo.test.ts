@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { describeWithHaproxy } from '../support/haproxy';
+import { REPO_ROOT } from '../support/paths';
+import { waitFor } from '../support/wait';
+
+const DEMO = path.join(REPO_ROOT, 'dist', 'src', 'demo', 'cli.js');
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The README's main job (`npm run demo`, built): the controller on the simulator with a real HAProxy,
+ * answering through it, and stopped by a signal long before its --duration (its timer kept the
+ * process alive to the end: 500 s after a SIGTERM).
+ */
+describeWithHaproxy('the demo, as the README runs it', () => {
+  test('serves the app through HAProxy, then a SIGTERM stops it, HAProxy included, well before --duration', async () => {
+    const child = spawn(process.execPath, [DEMO, '--duration', '600'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await waitFor('an answer through HAProxy', () => /curl → 200 \{"app":"\/mywebservernew"/.test(output), 30_000);
+      const master = Number(/haproxy: started, master (\d+)/.exec(output)?.[1]);
+      expect(alive(master)).toBe(true);
+      child.kill('SIGTERM');
+      await waitFor('the demo to exit', () => child.exitCode !== null, 20_000);
+      expect(await exited).toBe(0);
+      expect(output).toContain('[demo] SIGTERM: stopping');
+      expect(alive(master)).toBe(false);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${output.slice(-3000)}`, { cause: e });
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
+});
