@@ -18,7 +18,7 @@ import { OwnedHaproxy } from './haproxy/owned';
 import { HaproxyProcess } from './haproxy/process';
 import type { HaproxyTarget } from './haproxy/target';
 import { takeOverLeftovers } from './haproxy/takeover';
-import { validateConfig } from './haproxy/validate';
+import { checkConfig } from './haproxy/validate';
 import { masterSocketStateReader } from './haproxy/stateReader';
 import { statRows, type StatSample } from './haproxy/stats';
 import { describeTarget, formatVersion, resolveHaproxyVersion } from './haproxy/version';
@@ -117,7 +117,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   const files = new ConfigFiles({
     ...s.files,
     logger,
-    validate: s.validate ? (cfg) => validateConfig(s.process.bin, cfg, 30000) : null,
+    validate: s.validate ? (cfg) => checkConfig(s.process.bin, cfg, 30000) : null,
   });
   const { retry } = s;
   const command =

@@ -88,10 +88,13 @@ export class HaproxyApplier implements ApplyPort {
       this.o.logger.debug('skipping reload: config/map unchanged');
       return { reloaded: false, reasons: [], runtimeOps: 0 };
     }
+    // Whether HAProxy or its files may differ from the last good state: only then is there anything to roll back.
+    let touched = false;
     try {
       let change: Change = { state: asked, plan, rejected: [], fallback: null };
       if (this.runtimeFits(change.plan)) {
         // 1. runtime changes
+        touched = true;
         const refused = await this.runtimeUpdate(change);
         if (refused === null) return this.report(change, false);
         change = {
@@ -102,9 +105,12 @@ export class HaproxyApplier implements ApplyPort {
         };
       }
       change = await this.validated(change, previous); // 2. validate
+      touched = true;
       return await this.committed(change, previous); // 3. write, reload, gate
     } catch (e) {
-      await this.rollBack(rollback); // 4. or roll back
+      // 4. or roll back. A config refused by `haproxy -c` alone changed nothing: a reload to "restore" it
+      // would only cut connections (one per retry).
+      if (touched) await this.rollBack(rollback);
       throw e;
     }
   }
@@ -163,6 +169,11 @@ export class HaproxyApplier implements ApplyPort {
     const files = this.o.files.of(change.state);
     const verdict = await this.o.files.check(files);
     if (verdict.ok) return change;
+    // A check that did not complete (a timeout on a loaded machine, …) blames no app: the apply is retried.
+    if (verdict.error.unchecked === true)
+      throw new ApplyError(
+        `haproxy -c could not check the new config (the running one is kept): ${verdict.error.message}`,
+      );
     await this.o.files.archiveRejected(files);
     const message = `haproxy -c rejected the new config (the running one is kept): ${verdict.error.message}`;
     const c = this.candidates();

@@ -10,8 +10,8 @@ import { liveConfig, runtimeDirs, serverStateFile, withPaths, type LiveConfigOpt
 import { ARCHIVE_DIR, archiveApplied, archiveRejected, readIfExists, writeAtomic } from './files';
 import type { Verdict } from './isolate';
 import type { HaproxyLogger } from './masterSocket';
-import { proxiesNamed, type ValidateResult } from './validate';
-import { mapErr, ok } from '../result';
+import { proxiesNamed, type CheckFailure, type ValidateResult } from './validate';
+import { mapErr, ok, type Result } from '../result';
 
 export interface Files {
   readonly config: string;
@@ -28,7 +28,7 @@ export interface ConfigFilesOptions {
   readonly archiveDir?: string;
   readonly live: LiveConfigOptions;
   /** `haproxy -c -f <path>`; absent with --skip-validation. */
-  readonly validate: ((configPath: string) => Promise<ValidateResult>) | null;
+  readonly validate: ((configPath: string) => Promise<Result<void, CheckFailure>>) | null;
   readonly logger: HaproxyLogger;
 }
 
@@ -80,7 +80,11 @@ export class ConfigFiles {
     await writeAtomic(tmp, text);
     try {
       const v = await validate(tmp);
-      return mapErr(v, (message) => ({ message, named: proxiesNamed(message, text) }));
+      return mapErr(v, (f) =>
+        f.refused
+          ? { message: f.message, named: proxiesNamed(f.message, text) }
+          : { message: f.message, unchecked: true },
+      );
     } finally {
       for (const f of [tmp, candidates[0][1], candidates[1][1]]) await fs.rm(f, { force: true });
     }
@@ -89,7 +93,9 @@ export class ConfigFiles {
   /** `haproxy -c` of the config on disk as it is (SIGUSR1). */
   async checkOnDisk(): Promise<ValidateResult> {
     await this.behind;
-    return this.o.validate === null ? ok(undefined) : this.o.validate(this.o.configPath);
+    return this.o.validate === null
+      ? ok(undefined)
+      : mapErr(await this.o.validate(this.o.configPath), (f) => f.message);
   }
 
   /** A config `haproxy -c` rejected is kept as marathon-lb keeps it (haproxy_temp_config_fail.<k>). */

@@ -17,10 +17,14 @@
 
 import { err, ok, type Result } from '../result';
 
-/** Why HAProxy refused a candidate. `named`: proxies its alerts name, a hint only. */
+/**
+ * Why HAProxy refused a candidate. `named`: proxies its alerts name, a hint only. `unchecked`: the
+ * check did not complete (a timeout, …): no refusal, nobody to blame.
+ */
 export interface Refusal {
   readonly message: string;
   readonly named?: readonly string[];
+  readonly unchecked?: true;
 }
 
 /** HAProxy's answer about one candidate. */

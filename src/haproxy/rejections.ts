@@ -48,14 +48,20 @@ export async function rejectedByCheck(
   c: Candidates,
 ): Promise<Result<readonly Rejection[]>> {
   const all = asked.model.services;
+  let unchecked = null as string | null; // set by the check below (a closure: no narrowing to null)
   const isolated = await findCulprits(
     all,
-    (subset) =>
-      subset.length === all.length
-        ? Promise.resolve(verdict) // the whole set was just checked
-        : c.check(c.subset(asked, subset)),
+    async (subset) => {
+      if (subset.length === all.length) return verdict; // the whole set was just checked
+      if (unchecked !== null) return ok(undefined); // the search is given up: no more checks
+      const v = await c.check(c.subset(asked, subset));
+      if (v.ok || v.error.unchecked !== true) return v;
+      unchecked = v.error.message; // a check that did not complete judges nothing: nobody is blamed
+      return ok(undefined);
+    },
     { name: (s) => s.backend },
   );
+  if (unchecked !== null) return err(`a check did not complete, so no app is blamed: ${unchecked}`);
   if (!isolated.ok) return err(isolated.error.message);
   c.logger.info(
     `haproxy -c: ${isolated.value.culprits.length} of ${all.length} service(s) rejected, found in ${isolated.value.checks} check(s)`,

@@ -4,10 +4,19 @@
  * (see limits.ts).
  */
 import { spawn } from 'node:child_process';
-import { err, ok, type Result } from '../result';
+import { err, mapErr, ok, type Result } from '../result';
 
 /** Accepted, or HAProxy's reason. */
 export type ValidateResult = Result<void>;
+
+/**
+ * Why a config did not pass: `refused` when HAProxy ran and refused it; else the check itself did
+ * not complete (a timeout, a binary that does not run, a signal), which says nothing about the config.
+ */
+export interface CheckFailure {
+  readonly message: string;
+  readonly refused: boolean;
+}
 
 const MAX_OUTPUT = 256 * 1024;
 
@@ -31,11 +40,16 @@ export function alertLines(output: string): string {
   return (alerts.length > 0 ? alerts : lines.slice(-5)).join('\n');
 }
 
-export function validateConfig(bin: string, cfgPath: string, timeoutMs: number): Promise<ValidateResult> {
+export async function validateConfig(bin: string, cfgPath: string, timeoutMs: number): Promise<ValidateResult> {
+  return mapErr(await checkConfig(bin, cfgPath, timeoutMs), (f) => f.message);
+}
+
+/** validateConfig, telling HAProxy's refusals from checks that did not complete. */
+export function checkConfig(bin: string, cfgPath: string, timeoutMs: number): Promise<Result<void, CheckFailure>> {
   return new Promise((resolve) => {
     let output = '';
     let settled = false;
-    const finish = (r: ValidateResult): void => {
+    const finish = (r: Result<void, CheckFailure>): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -49,15 +63,16 @@ export function validateConfig(bin: string, cfgPath: string, timeoutMs: number):
     child.stderr.on('data', append);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      finish(err(`${bin} -c -f ${cfgPath} did not finish within ${timeoutMs} ms`));
+      finish(err({ message: `${bin} -c -f ${cfgPath} did not finish within ${timeoutMs} ms`, refused: false }));
     }, timeoutMs);
     child.once('error', (e: NodeJS.ErrnoException) =>
-      finish(err(`cannot run ${bin} to check ${cfgPath}: ${e.code ?? e.message}`)),
+      finish(err({ message: `cannot run ${bin} to check ${cfgPath}: ${e.code ?? e.message}`, refused: false })),
     );
     child.once('close', (code, signal) => {
       if (code === 0) return finish(ok(undefined));
-      const why = alertLines(output) || (signal ? `killed by ${signal}` : `exit code ${code}`);
-      finish(err(why));
+      // Killed by a signal (an OOM kill, a supervisor): HAProxy said nothing about the config.
+      if (signal !== null) return finish(err({ message: `${bin} -c was killed by ${signal}`, refused: false }));
+      finish(err({ message: alertLines(output) || `exit code ${code}`, refused: true }));
     });
   });
 }

@@ -15,6 +15,7 @@ import { type CommandChannel, type ProcList } from '../../src/haproxy/masterSock
 import { type Result, err, ok } from '../../src/result';
 import { OwnedHaproxy, type ManagedProcess } from '../../src/haproxy/owned';
 import type { ReloadResult, StartResult } from '../../src/haproxy/process';
+import type { CheckFailure } from '../../src/haproxy/validate';
 import type { Service } from '../../src/model/types';
 import type { RenderedConfig } from '../../src/render/render';
 import type { ApplyReport, DesiredState } from '../../src/reconcile/applyPort';
@@ -166,6 +167,8 @@ function setup(
     target?: 'owned' | 'command';
     run?: (c: string) => Promise<CommandRun>;
     pids?: () => Promise<ReadonlySet<number>>;
+    /** `haproxy -c` of a config text (default: refused when it holds BAD). */
+    check?: (config: string) => Result<void, CheckFailure>;
   } = {},
 ) {
   const clock = fakeClock(1000);
@@ -175,12 +178,15 @@ function setup(
     archiveVersions: 0,
     logger: quiet,
     live: { hardStopAfterSeconds: undefined, maxOldWorkers: 10 },
-    validate: (cfg) =>
-      Promise.resolve(
-        fs.readFileSync(cfg, 'utf8').includes('BAD')
-          ? err(`[${cfg}:7] unknown keyword 'BAD' in 'backend' section`)
+    validate: (cfg) => {
+      const text = fs.readFileSync(cfg, 'utf8');
+      if (o.check !== undefined) return Promise.resolve(o.check(text));
+      return Promise.resolve(
+        text.includes('BAD')
+          ? err({ message: `[${cfg}:7] unknown keyword 'BAD' in 'backend' section`, refused: true })
           : ok(undefined),
-      ),
+      );
+    },
   });
   const haproxy = new FakeHaproxy(configPath);
   const retry = { retries: o.retries ?? 2, intervalMs: 10_000 };
@@ -272,6 +278,52 @@ describe('the apply transaction', () => {
     expect(r.applied?.model.services.map((s) => s.backend)).toEqual(['a', 'b']);
     expect([...haproxy.backends.keys()]).toEqual(['a', 'b']);
     expect(onDisk()).not.toContain('bad1');
+  });
+
+  test('a haproxy -c that does not complete blames no app and leaves HAProxy as it runs (no reload)', async () => {
+    // A check timing out on a loaded machine once left the app it was checking out until its labels changed.
+    let slow = false;
+    const { haproxy, apply } = setup({
+      check: (config) =>
+        config.includes('BAD')
+          ? err({ message: "unknown keyword 'BAD'", refused: true })
+          : slow && config.includes('backend b')
+            ? err({ message: 'haproxy -c -f x did not finish within 30000 ms', refused: false })
+            : ok(undefined),
+    });
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    const good = onDisk();
+    slow = true;
+    const next = state([service('a', [server(1)]), service('b', [server(2)])]);
+    await expect(apply(next, one)).rejects.toThrow(/haproxy -c could not check the new config .*did not finish/);
+    // With another app refused, a subset check that does not complete stops the search: nobody is blamed.
+    await expect(
+      apply(state([service('a', [server(1)]), service('b', [server(2)]), service('bad1', [server(3)])]), one),
+    ).rejects.toThrow(/not caused by any app .*a check did not complete/);
+    expect(haproxy.reloads).toBe(0);
+    expect(onDisk()).toBe(good);
+    slow = false;
+    const r = await apply(next, one); // the retry, once checks complete again
+    expect(r.rejected).toBeUndefined();
+    expect([...haproxy.backends.keys()]).toEqual(['a', 'b']);
+  });
+
+  test('a config haproxy -c refuses is not followed by a reload "restoring" the one HAProxy still runs', async () => {
+    // Each retry of a broken global template reloaded HAProxy, and old workers' connections were cut.
+    let broken = false;
+    const { haproxy, apply } = setup({
+      check: () =>
+        broken ? err({ message: "unknown keyword 'oops' in 'global' section", refused: true }) : ok(undefined),
+    });
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    broken = true;
+    for (let retry = 0; retry < 3; retry++)
+      await expect(apply(state([service('a', [server(1)]), service('b', [server(2)])]), one)).rejects.toThrow(
+        /not caused by any app/,
+      );
+    expect(haproxy.reloads).toBe(0);
   });
 
   test('a refused reload names the app (trial reloads): left out, HAProxy ends on the good rest', async () => {
