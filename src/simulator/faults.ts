@@ -72,6 +72,9 @@ export function parseFaultRequest(body: unknown, current: Faults): Result<FaultR
   if (b['extraApps'] !== undefined) {
     recognized = true;
     if (!Array.isArray(b['extraApps'])) return err(`{"extraApps"} needs an array of raw app values: ${USAGE}`);
+    // Checked before it is installed: /v2/apps answers would fail on it until the fault is cleared.
+    const unsendable = unsendableReason(b['extraApps']);
+    if (unsendable !== null) return err(`{"extraApps"} cannot be sent as JSON: ${unsendable}`);
     faults = { ...faults, extraApps: b['extraApps'] as unknown[] };
   }
   return recognized ? ok({ faults, closeStreams }) : err(USAGE);
@@ -86,4 +89,14 @@ export function describeFaults(f: Faults): Record<string, unknown> {
   if (f.all) Object.assign(out, { all: 'down', as: f.all });
   if (f.extraApps) out['extraApps'] = f.extraApps;
   return out;
+}
+
+/** Why JSON.stringify cannot write `v` (nested deeper than its recursion goes), or null. */
+function unsendableReason(v: unknown): string | null {
+  try {
+    JSON.stringify(v);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
