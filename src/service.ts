@@ -255,6 +255,12 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     try {
       admin = await startAdminServer({ ...s.admin, metrics, status, health: () => status.health(), logger });
     } catch (e) {
+      // Nothing may keep the process alive after a failed start: a supervisor must see it exit.
+      stats?.unsubscribe();
+      stopExits();
+      command?.close();
+      haproxy.release(); // none was started yet; one adopted from an earlier controller keeps serving
+      removeOwnPidFile(pidFile);
       return err(`admin API on ${s.admin.bind}:${s.admin.port}: ${(e as Error).message}`);
     }
   }
@@ -277,11 +283,16 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       await Promise.all([admin?.close(), leave ? undefined : haproxy.stop(), files.written()]);
       if (s.handOver)
         logger.info(`leaving HAProxy master ${haproxy.masterPid() ?? '(none)'} running for the next controller`);
-      try {
-        if (fs.readFileSync(pidFile, 'utf8').trim() === String(process.pid)) fs.rmSync(pidFile);
-      } catch {
-        // already gone
-      }
+      removeOwnPidFile(pidFile);
     },
   });
+}
+
+/** The pid file, when it still names this process (a later controller may have written its own). */
+function removeOwnPidFile(pidFile: string): void {
+  try {
+    if (fs.readFileSync(pidFile, 'utf8').trim() === String(process.pid)) fs.rmSync(pidFile);
+  } catch {
+    // already gone
+  }
 }
