@@ -17,6 +17,7 @@ import {
   subscribeOn,
   tap,
   timer,
+  Subject,
 } from 'rxjs';
 import type { StreamItem } from '../marathon/events';
 import type { MarathonEvent } from '../marathon/eventTypes';
@@ -281,6 +282,14 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       filter((s) => s === 'usr1'),
       map((): Work => ({ kind: 'reload-existing' })),
     );
+    // The sink keeps only the newest work: a SIGUSR1 (HAProxy restarted after a crash takes that path
+    // too) that comes while a snapshot waits for its retry (a full disk, a read-only directory) dropped
+    // it, and HAProxy served the older config until some later trigger. So once the config
+    // on disk is reloaded, the newest snapshot is given again if it has not been applied (only then:
+    // given again, it would take the place of a SIGUSR1 that came meanwhile).
+    let newestSnapshot: Work | undefined;
+    let newestApplied = false;
+    const again$ = new Subject<Work>();
 
     const fast = deps.fast;
     const fast$: Observable<Work> =
@@ -384,7 +393,13 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         return work;
       }
     };
-    return merge(desired$, fast$, usr1$).pipe(
+    const snapshots$ = desired$.pipe(
+      tap((work) => {
+        newestSnapshot = work;
+        newestApplied = false;
+      }),
+    );
+    return merge(snapshots$, fast$, usr1$, again$).pipe(
       applySink({
         // In a task of its own too (replay, plan): not in the one that built a snapshot.
         apply: (work: Work) => {
@@ -407,6 +422,9 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       }),
       tap((outcome) => {
         if (!outcome.ok) report({ kind: 'apply-failed', error: message(outcome.error), retryInMs: outcome.retryInMs });
+        else if (outcome.model === newestSnapshot) newestApplied = true;
+        else if (outcome.model.kind === 'reload-existing' && newestSnapshot !== undefined && !newestApplied)
+          again$.next(newestSnapshot);
       }),
     );
   });

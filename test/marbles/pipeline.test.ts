@@ -171,6 +171,25 @@ describe('pipeline (virtual time)', () => {
     });
   });
 
+  test('a SIGUSR1 that comes while a snapshot waits for its retry does not drop that snapshot', () => {
+    // HAProxy restarted after a crash takes this path too: the change that was failing (a full disk)
+    // was dropped, and HAProxy served the older config until some later trigger.
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const items = hot<StreamItem>('------------------------------e', { e: event() });
+      const signals = hot<'hup' | 'usr1'>('--------------------------------------------------u', { u: 'usr1' });
+      const s = setup(t, { items, signals, snapshots: [[1], [1, 2]] });
+      const sub = s.run$.subscribe();
+      t.schedule(() => s.haproxy.failNext(3), 20); // [1] applied at startup; [1, 2] fails from ~35 on
+      t.schedule(() => expect(s.applied.current?.rendered.config).toBe(cfgOf([1])), 49);
+      t.schedule(() => sub.unsubscribe(), 500); // the resync timer never ends by itself
+      flush();
+      expect(s.haproxy.reloadsOfExisting).toBe(1);
+      expect(s.fetches()).toBe(2); // no new trigger brought it back: the snapshot was given again
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 2]));
+    });
+  });
+
   test('a failed fetch is retried with backoff at once, not left until the next trigger', () => {
     const t = newScheduler();
     t.run(({ flush }) => {
