@@ -100,6 +100,9 @@ export type ExitListener = (code: number | null, signal: NodeJS.Signals | null, 
 
 const MAX_OUTPUT = 64 * 1024;
 
+/** A master socket that is not there (its file removed) rather than a master that is busy or refuses. */
+const SOCKET_GONE = /\((?:ENOENT|ECONNREFUSED)\)/;
+
 export class HaproxyProcess {
   private child: ChildProcess | undefined;
   /** stop() or release() was called: nothing may start or reload HAProxy any more. */
@@ -254,18 +257,35 @@ export class HaproxyProcess {
     if (this.closed) return failed('the controller is shutting down: HAProxy is not reloaded');
     if (!this.isAlive()) return failed('HAProxy is not running: start it first');
     const before = await this.showProc();
-    if (!before.ok) return failed(`cannot reload: ${before.error}`);
+    const pid = this.masterPid();
+    const known = this.lastProc;
+    // The socket file is gone (removed by hand, a temp cleaner) while the master runs: every reload
+    // through it failed, forever. SIGUSR2 is the same reload, and the re-executed master binds it again.
+    const bySignal = !before.ok && SOCKET_GONE.test(before.error) && pid !== undefined && known !== undefined;
+    if (!before.ok && !bySignal) return failed(`cannot reload: ${before.error}`);
     this.reloadLog = [];
     this.reExecuting = true;
     try {
-      const sent = await this.master.reload();
-      if (!sent.ok) return failed(sent.error, before.value, 'refused' in sent);
+      if (bySignal) {
+        this.o.logger.warn(
+          `haproxy: the master socket does not answer (${before.error}) though master ${pid} runs: reloading it with SIGUSR2, which binds the socket again`,
+        );
+        try {
+          process.kill(pid, 'SIGUSR2');
+        } catch (e) {
+          return failed(`cannot signal HAProxy master ${pid}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+        }
+      } else {
+        const sent = await this.master.reload();
+        if (!sent.ok) return failed(sent.error, before.ok ? before.value : undefined, 'refused' in sent);
+      }
+      const from = before.ok ? before.value : known!;
       const timeoutMs = this.o.reloadTimeoutMs ?? 15000 + configAllowanceMs(this.o.configPath);
       const deadline = this.clock.now() + timeoutMs;
       while (this.clock.now() <= deadline) {
         if (!this.isAlive()) return failed('HAProxy exited during the reload');
         const proc = await this.showProc();
-        const outcome = proc.ok ? reloadOutcome(before.value, proc.value) : { kind: 'waiting' as const };
+        const outcome = proc.ok ? reloadOutcome(from, proc.value) : { kind: 'waiting' as const };
         if (outcome.kind === 'loaded') return this.reloaded(outcome.newWorkerPid, outcome.oldWorkers);
         if (outcome.kind === 'refused') {
           const why = await reloadFailureReason(this.reloadLog ?? [], this.o.bin, this.o.configPath);

@@ -253,6 +253,27 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(await get(p.http)).toEqual({ status: 200, body: 'fixed' });
   });
 
+  it('reloads by SIGUSR2 when its master socket file is gone, and the socket is back afterwards', async () => {
+    // Removed by hand or by a temp cleaner: every reload through the socket failed, forever.
+    const p = await ports();
+    const cfg = path.join(dir, 'haproxy.cfg');
+    fs.writeFileSync(cfg, configText(dir, p, 'good'));
+    const lines: string[] = [];
+    const hp = make({}, lines);
+    const start = must(await hp.start());
+    await remember(hp);
+    fs.rmSync(path.join(dir, 'master.sock'));
+    fs.writeFileSync(cfg, configText(dir, p, 'fixed'));
+    const reload = must(await hp.reload());
+    await remember(hp);
+    expect(reload.newWorkerPid).not.toBe(start.workerPid);
+    expect(lines.some((l) => /the master socket does not answer .*reloading it with SIGUSR2/.test(l))).toBe(true);
+    expect(await get(p.http)).toEqual({ status: 200, body: 'fixed' });
+    expect((await hp.showProc()).ok).toBe(true); // through the socket again
+    must(await hp.reload());
+    await remember(hp);
+  });
+
   it('calls onExit when HAProxy dies, and starts again afterwards', async () => {
     const p = await ports();
     fs.writeFileSync(path.join(dir, 'haproxy.cfg'), configText(dir, p, 'x'));
