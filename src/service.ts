@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Observable, Subject, asapScheduler, asyncScheduler, fromEvent, map, merge } from 'rxjs';
 import { startAdminServer, type AdminServer } from './admin/server';
+import { lockConfigDir } from './haproxy/dirLock';
 import { packageVersion } from './admin/buildInfo';
 import { HaproxyState } from './admin/haproxyState';
 import { MarathonState } from './admin/marathonState';
@@ -74,6 +75,9 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   } catch (e) {
     return err(`cannot create ${configDir} for --haproxy-config: ${(e as NodeJS.ErrnoException).code}`);
   }
+  const locked = lockConfigDir(configDir);
+  if (!locked.ok) return locked;
+  const unlock = locked.value;
   const { pidFile } = s;
   try {
     fs.writeFileSync(pidFile, `${process.pid}\n`);
@@ -107,11 +111,17 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       logger,
       waitsMs: s.process.stopWaitsMs,
     });
-    if (!taken.ok) return err(taken.error);
+    if (!taken.ok) {
+      unlock();
+      return err(taken.error);
+    }
   }
   if (s.attach && !external) {
     const attached = await haproxy.attach();
-    if (!attached.ok) return err(`--haproxy-attach: ${attached.error.message}`);
+    if (!attached.ok) {
+      unlock();
+      return err(`--haproxy-attach: ${attached.error.message}`);
+    }
     logger.info(`attached to HAProxy master ${attached.value.masterPid}`);
   }
   const files = new ConfigFiles({
@@ -261,6 +271,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       command?.close();
       haproxy.release(); // none was started yet; one adopted from an earlier controller keeps serving
       removeOwnPidFile(pidFile);
+      unlock();
       return err(`admin API on ${s.admin.bind}:${s.admin.port}: ${(e as Error).message}`);
     }
   }
@@ -284,6 +295,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       if (s.handOver)
         logger.info(`leaving HAProxy master ${haproxy.masterPid() ?? '(none)'} running for the next controller`);
       removeOwnPidFile(pidFile);
+      unlock();
     },
   });
 }

@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { lockConfigDir } from '../../src/haproxy/dirLock';
+import { tempDir } from '../support/render';
+
+describe('one controller per HAProxy config directory', () => {
+  test('a second controller is refused while the first runs, and gets the directory once it released it', () => {
+    const dir = tempDir('mlb-lock-');
+    const first = lockConfigDir(dir);
+    expect(first.ok).toBe(true);
+    const other = process.ppid; // a process that runs: the second controller's view of the first
+    fs.writeFileSync(path.join(dir, '.marathon-lb.lock'), `${other}\n`);
+    const second = lockConfigDir(dir);
+    expect(second).toEqual({
+      ok: false,
+      error: `another controller (pid ${other}) manages the HAProxy of ${dir}: stop it, or give this one a --haproxy-config in a directory of its own`,
+    });
+    fs.writeFileSync(path.join(dir, '.marathon-lb.lock'), `${process.pid}\n`);
+    if (first.ok) first.value(); // stop: released
+    expect(fs.existsSync(path.join(dir, '.marathon-lb.lock'))).toBe(false);
+    const third = lockConfigDir(dir);
+    expect(third.ok).toBe(true);
+    if (third.ok) third.value();
+  });
+
+  test('the lock of a controller that is gone (killed with -9) is taken over', () => {
+    const dir = tempDir('mlb-lock-');
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!; // has exited by now
+    fs.writeFileSync(path.join(dir, '.marathon-lb.lock'), `${gone}\n`);
+    const lock = lockConfigDir(dir);
+    expect(lock.ok).toBe(true);
+    expect(fs.readFileSync(path.join(dir, '.marathon-lb.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    if (lock.ok) lock.value();
+  });
+
+  test('a release does not remove a lock another controller holds since', () => {
+    const dir = tempDir('mlb-lock-');
+    const lock = lockConfigDir(dir);
+    fs.writeFileSync(path.join(dir, '.marathon-lb.lock'), `${process.ppid}\n`);
+    if (lock.ok) lock.value();
+    expect(fs.readFileSync(path.join(dir, '.marathon-lb.lock'), 'utf8')).toBe(`${process.ppid}\n`);
+  });
+});
