@@ -148,16 +148,21 @@ export class MarathonClient implements EventStreamSource {
    * `body` turns the body into that value instead of JSON.parse (an AppsBodyDecoder, which reuses
    * the apps that did not change); it throws on invalid JSON as JSON.parse does.
    */
-  getApps(
+  async getApps(
     opts: { readonly readiness?: boolean; readonly body?: BodyDecoder; readonly signal?: AbortSignal } = {},
   ): Promise<unknown> {
-    return this.requestJson(
-      'GET',
-      opts.readiness === true ? '/v2/apps?embed=apps.tasks&embed=apps.readiness' : '/v2/apps?embed=apps.tasks',
-      undefined,
-      opts.body,
-      opts.signal,
-    );
+    const path =
+      opts.readiness === true ? '/v2/apps?embed=apps.tasks&embed=apps.readiness' : '/v2/apps?embed=apps.tasks';
+    const body = await this.requestJson('GET', path, undefined, opts.body, opts.signal);
+    // Valid JSON of another shape (`{}`, `{"apps": null}`, `[]`: a proxy's or a broken leader's answer) is a
+    // failed read, retried with backoff like one, not a snapshot that says nothing.
+    const apps = typeof body === 'object' && body !== null ? (body as { apps?: unknown }).apps : undefined;
+    if (!Array.isArray(apps))
+      throw new MarathonError(
+        'invalid-json',
+        this.redact(`GET ${this.currentUrl()}${path}: Marathon answered JSON without an "apps" array`),
+      );
+    return body;
   }
 
   currentUrl(): string {

@@ -2,6 +2,7 @@ import { Simulator } from '../../src/simulator';
 import { connectedAndSettled, startController, type RunningController } from '../support/controllerHarness';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { waitFor } from '../support/wait';
+import type { PipelineEvent } from '../../src/reconcile/pipeline';
 
 const web = (instances: number) => ({
   id: '/web',
@@ -95,27 +96,20 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     expect(JSON.stringify(c.logs)).not.toContain('s3cret');
   });
 
-  test('bad input from Marathon is logged once, the last applied model kept, the next snapshot retried', async () => {
+  test('an answer of another shape from Marathon is a failed read: the last applied model kept, retried by itself', async () => {
     const s = await sim();
     const { c, haproxy } = controller(['-m', s.url, ...FAST]);
     await waitFor('initial apply', () => serversOf(c) === 2);
     const applies = haproxy.applies.length;
-    const fetches = (): number => c.events.filter((e) => e.kind === 'fetching').length;
     s.setFaults({ apps: 'wrong-shape' });
     c.signals.next('hup');
-    await waitFor('error reported', () => c.events.some((e) => e.kind === 'snapshot-invalid'));
-    // Two more snapshots of the same bad input. Fetches run one at a time and each is built as soon as it
-    // arrives, so once the third begins the second has been built.
-    const first = fetches();
-    c.signals.next('hup');
-    await waitFor('second bad snapshot fetched', () => fetches() === first + 1);
-    c.signals.next('hup');
-    await waitFor('third fetch begun', () => fetches() === first + 2);
-    // Marker: a different failure, fetched after the bad snapshots were built.
-    s.setFaults({ apps: 'invalid-json' });
-    c.signals.next('hup');
-    await waitFor('fetch failure reported', () => c.events.some((e) => e.kind === 'fetch-failed'));
-    expect(c.events.filter((e) => e.kind === 'snapshot-invalid')).toHaveLength(1);
+    const failed = (): Extract<PipelineEvent, { kind: 'fetch-failed' }>[] =>
+      c.events.filter((e): e is Extract<PipelineEvent, { kind: 'fetch-failed' }> => e.kind === 'fetch-failed');
+    await waitFor('the read reported as failed', () => failed().length > 0);
+    expect(failed()[0]!.error).toMatch(/Marathon answered JSON without an "apps" array/);
+    // Retried with backoff, not left until the next trigger (an event, the resync).
+    await waitFor('retried', () => failed().length > 1);
+    expect(c.events.some((e) => e.kind === 'snapshot-invalid')).toBe(false);
     expect(haproxy.applies.length).toBe(applies);
     expect(serversOf(c)).toBe(2);
     s.clearFaults();

@@ -233,6 +233,20 @@ describe('MarathonClient: REST', () => {
     );
   });
 
+  test.each(['{}', '{"apps": null}', '[]', '{"apps": {"id": "/a"}}'])(
+    'valid JSON without an "apps" array (%s) is a failed read, retried like one',
+    async (text) => {
+      const m = await serve((_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(text);
+      });
+      const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+      const err = await rejection(client.getApps());
+      expect(err.kind).toBe('invalid-json');
+      expect(err.message).toBe(`GET ${m.url}/v2/apps?embed=apps.tasks: Marathon answered JSON without an "apps" array`);
+    },
+  );
+
   test('a server that never answers times out (and the next URL is tried)', async () => {
     const silent = await serve(() => undefined);
     const client = new MarathonClient({ urls: [silent.url], timeoutMs: 200, logger: captureLogger() });
