@@ -13,6 +13,11 @@ export interface ApplySinkOptions<M, R> {
   readonly isSuccess?: (result: R) => boolean;
   readonly backoff: BackoffOptions;
   readonly scheduler: SchedulerLike;
+  /**
+   * Work that may not wait out a backoff (HAProxy restarted after a crash): arriving while a failed
+   * apply waits for its retry, it runs at once. Default: none.
+   */
+  readonly urgent?: (model: M) => boolean;
 }
 
 /**
@@ -28,7 +33,7 @@ export interface ApplySinkOptions<M, R> {
  * source error is passed on at once (cancelling a running apply).
  */
 export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<M, ApplyOutcome<M, R>> {
-  const { apply, isSuccess = () => true, backoff, scheduler } = opts;
+  const { apply, isSuccess = () => true, backoff, scheduler, urgent = () => false } = opts;
   return (source) =>
     new Observable<ApplyOutcome<M, R>>((subscriber) => {
       let busy = false; // an apply is running or a retry is waiting
@@ -37,8 +42,10 @@ export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<
       let sourceDone = false;
       let current: Subscription | undefined; // the running apply
       let retryTimer: Subscription | undefined;
+      let waiting = false; // a retry timer runs
 
       const next = (): void => {
+        waiting = false;
         if (pending) {
           const { model } = pending;
           pending = undefined;
@@ -54,7 +61,9 @@ export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<
         failures += 1;
         pending ??= { model };
         subscriber.next({ model, ok: false, error, retryInMs });
-        if (!subscriber.closed) retryTimer = scheduler.schedule(next, retryInMs);
+        if (subscriber.closed) return;
+        waiting = true;
+        retryTimer = scheduler.schedule(next, retryInMs);
       };
 
       const succeed = (model: M, result: R): void => {
@@ -89,8 +98,12 @@ export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<
 
       const sourceSub = source.subscribe({
         next: (model) => {
-          if (busy) pending = { model };
-          else run(model);
+          if (!busy) return run(model);
+          pending = { model };
+          if (waiting && urgent(model)) {
+            retryTimer?.unsubscribe();
+            next();
+          }
         },
         error: (err: unknown) => subscriber.error(err),
         complete: () => {

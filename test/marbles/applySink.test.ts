@@ -73,6 +73,26 @@ describe('applySink', () => {
     });
   });
 
+  it('runs urgent work at once when it arrives during a backoff (HAProxy restarted after a crash)', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const applied: string[] = [];
+      const apply = (m: string): Observable<string> => {
+        applied.push(m);
+        return m === 'a' ? cold('--#', undefined, 'disk full') : cold('--(r|)', { r: `applied ${m}` });
+      };
+      const models = hot('-a--bU');
+      // a fails at 3; b waits for the retry at 8; U (urgent) at 5 runs at once, ok at 7
+      const urgent = (m: string): boolean => m === 'U';
+      expectObservable(models.pipe(applySink({ apply, backoff, scheduler: ts, urgent }))).toBe('---x---U', {
+        x: failFor('a', 5, 'disk full'),
+        U: okFor('U'),
+      });
+      ts.flush();
+      expect(applied).toEqual(['a', 'U']);
+    });
+  });
+
   it('treats a result rejected by isSuccess as a failure carrying that result', () => {
     const ts = newScheduler();
     ts.run(({ cold, hot, expectObservable }) => {

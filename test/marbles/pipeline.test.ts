@@ -171,7 +171,7 @@ describe('pipeline (virtual time)', () => {
     });
   });
 
-  test('a SIGUSR1 that comes while a snapshot waits for its retry does not drop that snapshot', () => {
+  test('a SIGUSR1 that comes while a snapshot waits for its retry runs at once and does not drop that snapshot', () => {
     // HAProxy restarted after a crash takes this path too: the change that was failing (a full disk)
     // was dropped, and HAProxy served the older config until some later trigger.
     const t = newScheduler();
@@ -182,6 +182,8 @@ describe('pipeline (virtual time)', () => {
       const sub = s.run$.subscribe();
       t.schedule(() => s.haproxy.failNext(3), 20); // [1] applied at startup; [1, 2] fails from ~35 on
       t.schedule(() => expect(s.applied.current?.rendered.config).toBe(cfgOf([1])), 49);
+      // At once, not when the failing change's backoff ends (HAProxy may be down: restarted after a crash).
+      t.schedule(() => expect(s.haproxy.reloadsOfExisting).toBe(1), 51);
       t.schedule(() => sub.unsubscribe(), 500); // the resync timer never ends by itself
       flush();
       expect(s.haproxy.reloadsOfExisting).toBe(1);
