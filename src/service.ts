@@ -99,6 +99,16 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     env: haproxyEnv.env,
     fdEnvironment: () => readFdEnvironment(),
   });
+  /**
+   * A start that fails: nothing may keep the process alive (a watch timer, an adopted master's), so a
+   * supervisor sees it exit. No HAProxy was started yet; one adopted from an earlier controller keeps serving.
+   */
+  const abandon = (why: string): Result<never> => {
+    haproxy.release();
+    removeOwnPidFile(pidFile);
+    unlock();
+    return err(why);
+  };
   const external = s.command !== undefined;
   if (!s.attach && !external) {
     // One HAProxy, always: adopt or stop a master an earlier controller left before a new one binds.
@@ -111,17 +121,11 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       logger,
       waitsMs: s.process.stopWaitsMs,
     });
-    if (!taken.ok) {
-      unlock();
-      return err(taken.error);
-    }
+    if (!taken.ok) return abandon(taken.error);
   }
   if (s.attach && !external) {
     const attached = await haproxy.attach();
-    if (!attached.ok) {
-      unlock();
-      return err(`--haproxy-attach: ${attached.error.message}`);
-    }
+    if (!attached.ok) return abandon(`--haproxy-attach: ${attached.error.message}`);
     logger.info(`attached to HAProxy master ${attached.value.masterPid}`);
   }
   const files = new ConfigFiles({
@@ -265,14 +269,10 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     try {
       admin = await startAdminServer({ ...s.admin, metrics, status, health: () => status.health(), logger });
     } catch (e) {
-      // Nothing may keep the process alive after a failed start: a supervisor must see it exit.
       stats?.unsubscribe();
       stopExits();
       command?.close();
-      haproxy.release(); // none was started yet; one adopted from an earlier controller keeps serving
-      removeOwnPidFile(pidFile);
-      unlock();
-      return err(`admin API on ${s.admin.bind}:${s.admin.port}: ${(e as Error).message}`);
+      return abandon(`admin API on ${s.admin.bind}:${s.admin.port}: ${(e as Error).message}`);
     }
   }
   const sub = run$.subscribe({ error: (e: unknown) => logger.error(`controller stopped: ${(e as Error).message}`) });
