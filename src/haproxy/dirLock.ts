@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { err, ok, type Result } from '../result';
+import { pidExists } from './stopSignals';
 
 /**
  * One controller per HAProxy config directory. Two on one directory (two sidecars on one volume)
@@ -22,7 +23,7 @@ export function lockConfigDir(dir: string, pid = process.pid): Result<() => void
         return err(`cannot lock ${dir} for this controller (${file}): ${(e as NodeJS.ErrnoException).code}`);
     }
     const other = holder(file);
-    if (other !== undefined && other !== pid && alive(other))
+    if (other !== undefined && other !== pid && pidExists(other))
       return err(
         `another controller (pid ${other}) manages the HAProxy of ${dir}: stop it, or give this one a --haproxy-config in a directory of its own`,
       );
@@ -37,15 +38,5 @@ function holder(file: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Whether a process with that pid runs (EPERM: it does, as another user). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

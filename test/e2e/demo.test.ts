@@ -1,19 +1,11 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { pidExists } from '../../src/haproxy/stopSignals';
 import { describeWithHaproxy } from '../support/haproxy';
 import { REPO_ROOT } from '../support/paths';
 import { waitFor } from '../support/wait';
 
 const DEMO = path.join(REPO_ROOT, 'dist', 'src', 'demo', 'cli.js');
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * The README's main job (`npm run demo`, built): the controller on the simulator with a real HAProxy,
@@ -30,12 +22,12 @@ describeWithHaproxy('the demo, as the README runs it', () => {
     try {
       await waitFor('an answer through HAProxy', () => /curl → 200 \{"app":"\/mywebservernew"/.test(output), 30_000);
       const master = Number(/haproxy: started, master (\d+)/.exec(output)?.[1]);
-      expect(alive(master)).toBe(true);
+      expect(pidExists(master)).toBe(true);
       child.kill('SIGTERM');
       await waitFor('the demo to exit', () => child.exitCode !== null, 20_000);
       expect(await exited).toBe(0);
       expect(output).toContain('[demo] SIGTERM: stopping');
-      expect(alive(master)).toBe(false);
+      expect(pidExists(master)).toBe(false);
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${output.slice(-3000)}`, { cause: e });
     } finally {

@@ -169,6 +169,17 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     holder: await freePort(),
   });
 
+  /** HAProxy started on a config whose web frontend answers `body`; its pids remembered for cleanup. */
+  const serving = async (body: string, o: { ports?: Ports; lines?: string[] } = {}) => {
+    const p = o.ports ?? (await ports());
+    const cfg = path.join(dir, 'haproxy.cfg');
+    fs.writeFileSync(cfg, configText(dir, p, body));
+    const hp = make({}, o.lines);
+    const start = must(await hp.start());
+    await remember(hp);
+    return { p, cfg, hp, start };
+  };
+
   it('starts, reloads to a new worker, lets the old one finish under hard-stop-after, and stops', async () => {
     const p = await ports();
     // A TCP server that keeps every connection open: what an old worker must wait for.
@@ -180,12 +191,8 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
       holder.close();
     });
 
-    const cfg = path.join(dir, 'haproxy.cfg');
-    fs.writeFileSync(cfg, configText(dir, p, 'v1'));
     const lines: string[] = [];
-    const hp = make({}, lines);
-    const start = must(await hp.start());
-    await remember(hp);
+    const { cfg, hp, start } = await serving('v1', { ports: p, lines });
     expect(start.attached).toBe(false);
     expect(fs.readFileSync(path.join(dir, 'haproxy.pid'), 'utf8').trim()).toBe(String(start.masterPid));
     expect(await get(p.http)).toEqual({ status: 200, body: 'v1' });
@@ -227,12 +234,7 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
   });
 
   it('reports a reload of a bad config as a failure naming the error, while the old worker keeps serving', async () => {
-    const p = await ports();
-    const cfg = path.join(dir, 'haproxy.cfg');
-    fs.writeFileSync(cfg, configText(dir, p, 'good'));
-    const hp = make();
-    const start = must(await hp.start());
-    await remember(hp);
+    const { p, cfg, hp, start } = await serving('good');
 
     fs.writeFileSync(cfg, configText(dir, p, 'bad').replace('frontend web', 'frontend web\n  bogus-directive 1'));
     const reload = await hp.reload();
@@ -255,13 +257,8 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
 
   it('reloads by SIGUSR2 when its master socket file is gone, and the socket is back afterwards', async () => {
     // Removed by hand or by a temp cleaner: every reload through the socket failed, forever.
-    const p = await ports();
-    const cfg = path.join(dir, 'haproxy.cfg');
-    fs.writeFileSync(cfg, configText(dir, p, 'good'));
     const lines: string[] = [];
-    const hp = make({}, lines);
-    const start = must(await hp.start());
-    await remember(hp);
+    const { p, cfg, hp, start } = await serving('good', { lines });
     fs.rmSync(path.join(dir, 'master.sock'));
     fs.writeFileSync(cfg, configText(dir, p, 'fixed'));
     const reload = must(await hp.reload());
