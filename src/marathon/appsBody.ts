@@ -1,5 +1,6 @@
 import { GrowingSink, type BodySink } from './bodySink';
-import { routedApp, routedBody } from './routedFields';
+import { routedBody } from './routedFields';
+import { NOT_JSON, RoutedAppReader } from './routedJson';
 
 /**
  * Decodes `GET /v2/apps?embed=apps.tasks` answers, reusing what did not change since the last one.
@@ -11,8 +12,9 @@ import { routedApp, routedBody } from './routedFields';
  * same object as last time, and only the others are parsed. Stages keyed by object identity
  * (the app check, the model's memo, host names) then skip unchanged apps altogether.
  *
- * Each app is kept cut down to what routing reads (routedFields.ts): the controller holds the last
- * answer's apps between snapshots, a third of what their whole JSON makes.
+ * Each app is kept cut down to what routing reads (routedFields.ts), read so from its bytes
+ * (routedJson.ts): the controller holds the last answer's apps between snapshots, a third of what
+ * their whole JSON makes, and the rest is never made.
  *
  * The result equals `routedBody(JSON.parse(body))` for every body: a body that is not exactly
  * `{"apps": [objects…]}` (other keys, escapes in the key, non-object items) is parsed whole, and
@@ -53,21 +55,19 @@ interface Decoded {
 }
 
 /**
- * The first answer, or one the guided split gave up on: split, then each app parsed and cut down
- * (its whole JSON dies young). An app that is not valid JSON: the whole body is parsed for its error.
+ * The first answer, or one the guided split gave up on: each app read from its bytes, only its
+ * routed fields made (routedJson.ts). An app that is not valid JSON: the whole body is parsed for its error.
  */
 function wholeSplit(raw: Buffer): Decoded | null {
-  const bounds = splitApps(raw);
-  if (bounds === null) return null;
-  const apps = new Array<unknown>(bounds.length / 2);
-  for (let k = 0; k < apps.length; k++) {
-    try {
-      apps[k] = routedApp(JSON.parse(raw.toString('utf8', bounds[2 * k], bounds[2 * k + 1])));
-    } catch {
-      return null;
-    }
-  }
-  return { raw, bounds, apps, reused: 0 };
+  const reader = new RoutedAppReader(raw);
+  const apps: unknown[] = [];
+  const bounds = splitApps(raw, (i) => {
+    const app = reader.read(i);
+    if (app === NOT_JSON) return -1;
+    apps.push(app);
+    return reader.end;
+  });
+  return bounds === null ? null : { raw, bounds, apps, reused: 0 };
 }
 
 /**
@@ -81,6 +81,7 @@ function guidedSplit(raw: Buffer, last: Decoded): Decoded | null {
   if (i < 0) return null;
   const bounds: number[] = [];
   const apps: unknown[] = [];
+  let reader: RoutedAppReader | undefined; // made at the first app that is not reused
   let reused = 0;
   let k = 0; // the last answer's app expected at the cursor
   if (raw[i] !== CLOSE_BRACKET) {
@@ -101,9 +102,9 @@ function guidedSplit(raw: Buffer, last: Decoded): Decoded | null {
         reused += run;
         k += run;
       } else {
-        end = objectEnd(raw, i);
-        if (end < 0) return null;
-        const app = routedApp(JSON.parse(raw.toString('utf8', i, end)));
+        const app = (reader ??= new RoutedAppReader(raw)).read(i);
+        if (app === NOT_JSON) return null;
+        end = reader.end;
         const id = idOf(app);
         const at = id === undefined ? undefined : (last.byId ??= idIndex(last.apps)).get(id);
         if (at !== undefined) k = at + 1;
@@ -220,17 +221,18 @@ export function closesBody(b: Buffer, i: number): boolean {
 
 /**
  * The [start, end) byte ranges of the items of a body shaped exactly `{"apps": [{…}, …]}` (JSON
- * whitespace anywhere between tokens), flattened; null for any other shape. The items' insides are
- * only bracket-matched here: JSON.parse validates them.
+ * whitespace anywhere between tokens), flattened; null for any other shape. `itemEnd` gives where
+ * the item at an opening brace ends, or -1 when it is not one: by default its brackets are only
+ * matched, and JSON.parse is left to check what is inside.
  */
-export function splitApps(b: Buffer): number[] | null {
+export function splitApps(b: Buffer, itemEnd: (i: number) => number = (i) => objectEnd(b, i)): number[] | null {
   let i = itemsStart(b);
   if (i < 0) return null;
   const bounds: number[] = [];
   if (b[i] !== CLOSE_BRACKET) {
     for (;;) {
       if (b[i] !== OPEN_BRACE) return null;
-      const end = objectEnd(b, i);
+      const end = itemEnd(i);
       if (end < 0) return null;
       bounds.push(i, end);
       i = skipSpace(b, end);

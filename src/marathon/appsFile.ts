@@ -11,15 +11,16 @@ import {
   OPEN_BRACE,
   skipSpace,
 } from './appsBody';
-import { routedApp, routedBody } from './routedFields';
+import { routedBody } from './routedFields';
+import { NOT_JSON, RoutedAppReader } from './routedJson';
 
 /**
  * An apps file (`--dry --apps-file`) read as routing needs it: the body of
  * `/v2/apps?embed=apps.tasks` with each app cut down to what routing reads (routedFields.ts).
  *
- * The file is read a piece at a time and each app is parsed alone and cut down at once, so neither
- * the whole text (15 MB for the 5 000-app bench file) nor the whole parsed body (34 MB of objects,
- * two thirds of them never read) is ever held: what each app leaves behind dies young. A file
+ * The file is read a piece at a time and only each app's routed fields are made (routedJson.ts), so
+ * neither the whole text (15 MB for the 5 000-app bench file) nor the whole parsed body (34 MB of
+ * objects, two thirds of them never read) is ever made. A file
  * that is not exactly `{"apps": [objects…]}`, or whose JSON is invalid, is read and parsed whole
  * instead, so the value and the error are those of `JSON.parse` of the whole text.
  */
@@ -94,6 +95,7 @@ const HEADER_BYTES = 1 << 16;
  */
 function splitAndParse(fd: number, pieceBytes: number): unknown[] | null {
   let buf = Buffer.allocUnsafe(pieceBytes);
+  let reader: RoutedAppReader | undefined; // over view(), made again once more is read
   let len = 0; // bytes in buf
   let eof = false;
   /** Keeps buf[from, len), moved to the front, and reads more after it; returns where `from` went. */
@@ -108,6 +110,7 @@ function splitAndParse(fd: number, pieceBytes: number): unknown[] | null {
     const n = fs.readSync(fd, buf, len, buf.length - len, null);
     if (n === 0) eof = true;
     len += n;
+    reader = undefined;
     return 0;
   };
   const view = (): Buffer => buf.subarray(0, len);
@@ -128,20 +131,17 @@ function splitAndParse(fd: number, pieceBytes: number): unknown[] | null {
       break;
     }
     if (buf[i] !== OPEN_BRACE) return null;
-    let end = objectEnd(view(), i);
-    while (end < 0 && !eof) {
+    reader ??= new RoutedAppReader(view());
+    let app = reader.read(i);
+    // Not JSON, or cut short by the end of what is read so far: its bracket not closed yet.
+    while (app === NOT_JSON && !eof && objectEnd(view(), i) < 0) {
       i = more(i);
-      end = objectEnd(view(), i);
+      reader = new RoutedAppReader(view());
+      app = reader.read(i);
     }
-    if (end < 0) return null;
-    let app: unknown;
-    try {
-      app = JSON.parse(buf.toString('utf8', i, end));
-    } catch {
-      return null;
-    }
-    apps.push(routedApp(app));
-    i = skipSpace(view(), end);
+    if (app === NOT_JSON) return null;
+    apps.push(app);
+    i = skipSpace(view(), reader.end);
     while (i === len && !eof) i = skipSpace(view(), more(i));
     if (buf[i] === CLOSE_BRACKET) break;
     if (buf[i] !== COMMA) return null;

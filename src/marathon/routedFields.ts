@@ -10,66 +10,85 @@
  * Values are kept as they are, wrong types and nulls included (parseAppsJson reports them the same
  * way), and a key that is absent stays absent. Keep in step with appKey.ts's sameFields: a field the
  * model starts to read must be kept here too.
+ *
+ * The fields are data (RoutedShape), read by routedApp below from parsed JSON and by routedJson.ts
+ * straight from an answer's bytes.
  */
-const APP_KEYS = [
-  'id',
-  'labels',
-  'instances',
-  'ports',
-  'portDefinitions',
-  'healthChecks',
-  'ipAddress',
-  'networks',
-  'deployments',
-  'readinessChecks',
-  'readinessCheckResults',
-  'version',
-] as const;
-const TASK_KEYS = ['id', 'host', 'state', 'ports', 'ipAddresses', 'startedAt', 'version', 'draining'] as const;
+
+/** The routed keys of an object, in the order the cut-down object has them. */
+export interface RoutedShape {
+  readonly fields: readonly RoutedField[];
+}
+
+/**
+ * One routed key and what of its value is kept: all of it (`value`); the routed keys of an object
+ * (`object`); or of each object in an array (`items`). A value of another type than the one
+ * named is kept whole.
+ */
+export type RoutedField =
+  | { readonly key: string; readonly kind: 'value' }
+  | { readonly key: string; readonly kind: 'object' | 'items'; readonly shape: RoutedShape };
+
+const values = (...keys: readonly string[]): RoutedField[] => keys.map((key) => ({ key, kind: 'value' }));
+const shape = (...fields: readonly RoutedField[]): RoutedShape => ({ fields });
+
+/** Whether a task's health check passed is all that is read of each result (healthChecks.ts). */
+const HEALTH_CHECK_RESULT = shape(...values('alive'));
+const TASK = shape(...values('id', 'host', 'state', 'ports', 'ipAddresses', 'startedAt', 'version', 'draining'), {
+  key: 'healthCheckResults',
+  kind: 'items',
+  shape: HEALTH_CHECK_RESULT,
+});
+const CONTAINER = shape(...values('portMappings'), {
+  key: 'docker',
+  kind: 'object',
+  shape: shape(...values('network', 'portMappings')),
+});
+
+export const ROUTED_APP: RoutedShape = shape(
+  ...values(
+    'id',
+    'labels',
+    'instances',
+    'ports',
+    'portDefinitions',
+    'healthChecks',
+    'ipAddress',
+    'networks',
+    'deployments',
+    'readinessChecks',
+    'readinessCheckResults',
+    'version',
+  ),
+  { key: 'tasks', kind: 'items', shape: TASK },
+  { key: 'container', kind: 'object', shape: CONTAINER },
+  { key: 'versionInfo', kind: 'object', shape: shape(...values('lastScalingAt')) },
+);
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function pick(from: Json, keys: readonly string[], into: Json = {}): Json {
-  for (const k of keys) if (Object.hasOwn(from, k)) into[k] = from[k];
-  return into;
-}
-
-/** `v`'s routed keys when it is an object; anything else as it is. */
-const picked = (v: unknown, keys: readonly string[]): unknown => (isObject(v) ? pick(v, keys) : v);
-
-/** Whether a task's health check passed is all that is read of each result (healthChecks.ts). */
-const routedResult = (r: unknown): unknown => picked(r, ['alive']);
-
-function routedTask(task: unknown): unknown {
-  if (!isObject(task)) return task;
-  const out = pick(task, TASK_KEYS);
-  if (Object.hasOwn(task, 'healthCheckResults')) {
-    const results = task['healthCheckResults'];
-    out['healthCheckResults'] = Array.isArray(results) ? results.map(routedResult) : results;
+/** `v` cut down to `s` when it is an object; anything else as it is. */
+function cut(v: unknown, s: RoutedShape): unknown {
+  if (!isObject(v)) return v;
+  const out: Json = {};
+  for (const f of s.fields) {
+    if (!Object.hasOwn(v, f.key)) continue;
+    const x = v[f.key];
+    out[f.key] =
+      f.kind === 'value' ? x : f.kind === 'object' ? cut(x, f.shape) : Array.isArray(x) ? cutItems(x, f.shape) : x;
   }
   return out;
 }
 
-function routedContainer(container: unknown): unknown {
-  if (!isObject(container)) return container;
-  const out = pick(container, ['portMappings']);
-  if (Object.hasOwn(container, 'docker')) out['docker'] = picked(container['docker'], ['network', 'portMappings']);
+function cutItems(xs: readonly unknown[], s: RoutedShape): unknown[] {
+  const out = new Array<unknown>(xs.length);
+  for (let i = 0; i < xs.length; i++) out[i] = cut(xs[i], s);
   return out;
 }
 
 /** The app with only what routing reads; anything but an object as it is. */
-export function routedApp(app: unknown): unknown {
-  if (!isObject(app)) return app;
-  const out = pick(app, APP_KEYS);
-  if (Object.hasOwn(app, 'tasks')) {
-    const tasks = app['tasks'];
-    out['tasks'] = Array.isArray(tasks) ? tasks.map(routedTask) : tasks;
-  }
-  if (Object.hasOwn(app, 'container')) out['container'] = routedContainer(app['container']);
-  if (Object.hasOwn(app, 'versionInfo')) out['versionInfo'] = picked(app['versionInfo'], ['lastScalingAt']);
-  return out;
-}
+export const routedApp = (app: unknown): unknown => cut(app, ROUTED_APP);
 
 /** A `/v2/apps` body with its apps cut down by routedApp; any other shape as it is. */
 export function routedBody(body: unknown): unknown {
