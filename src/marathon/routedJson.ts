@@ -66,6 +66,10 @@ const ABSENT = Symbol('absent');
 /** Values nested deeper are parsed by JSON.parse from their text (this reader recurses; it does not). */
 const MAX_DEPTH = 64;
 
+/** Strings up to this long are looked up in ByteJson's table of strings already made. */
+const SHARED_MAX = 32;
+const SHARED_SLOTS = 4096;
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
@@ -92,7 +96,10 @@ class ByteJson {
   private ascii = true;
   /** Whether the last number read is an integer of at most 15 digits (set by numberEnd). */
   private integer = false;
-  /** skip()'s open brackets: 1 for an object, 0 for an array (it walks without recursing). */
+  /**
+   * skip()'s open brackets, 1 for an object and 0 for an array, below `depth` (it walks without
+   * recursing); written in place, not pushed and popped, so that it is not shrunk and grown again.
+   */
   private readonly open: number[] = [];
   /**
    * The fields of the routed objects and the items of the arrays being read, nested ones above
@@ -101,6 +108,9 @@ class ByteJson {
    */
   private readonly stack: unknown[] = [];
   private top = 0;
+
+  /** shared()'s strings by a hash of their bytes, one per slot (the last one made). */
+  private readonly sharedStrings = new Array<string | undefined>(SHARED_SLOTS).fill(undefined);
 
   constructor(private readonly b: Buffer) {}
 
@@ -278,7 +288,29 @@ class ByteJson {
     const end = this.stringEnd(start);
     this.pos = end + 1;
     if (this.escaped) return JSON.parse(this.b.toString('utf8', start - 1, end + 1)) as string;
-    return this.b.toString(this.ascii ? 'latin1' : 'utf8', start, end);
+    if (!this.ascii) return this.b.toString('utf8', start, end);
+    return end - start <= SHARED_MAX ? this.shared(start, end) : this.b.toString('latin1', start, end);
+  }
+
+  /**
+   * A short ASCII string, the very one made last time for the same bytes when it is still in the
+   * table: a task's state, host and versions repeat across tasks and apps, and one copy of each is
+   * kept instead of one per field (a fifth of what a 5 000-app answer's routed apps hold).
+   */
+  private shared(start: number, end: number): string {
+    const b = this.b;
+    let h = end - start;
+    for (let i = start; i < end; i++) h = (Math.imul(h, 31) + b[i]!) | 0;
+    const slot = h & (SHARED_SLOTS - 1);
+    const seen = this.sharedStrings[slot];
+    if (seen !== undefined && seen.length === end - start) {
+      let k = 0;
+      while (k < seen.length && seen.charCodeAt(k) === b[start + k]) k++;
+      if (k === seen.length) return seen;
+    }
+    const made = b.toString('latin1', start, end);
+    this.sharedStrings[slot] = made;
+    return made;
   }
 
   /** The index of the quote that closes the string whose text starts at `i`; sets escaped and ascii. */
@@ -378,7 +410,7 @@ class ByteJson {
   private skip(): void {
     const b = this.b;
     const open = this.open;
-    open.length = 0;
+    let depth = 0;
     for (;;) {
       // A value at pos.
       const c = b[this.pos];
@@ -388,7 +420,7 @@ class ByteJson {
         const close = c === OPEN_BRACE ? CLOSE_BRACE : CLOSE_BRACKET;
         if (b[this.pos] === close) this.pos++;
         else {
-          open.push(c === OPEN_BRACE ? 1 : 0);
+          open[depth++] = c === OPEN_BRACE ? 1 : 0;
           if (c === OPEN_BRACE) this.keyAt();
           continue;
         }
@@ -399,9 +431,9 @@ class ByteJson {
       else this.numberEnd();
       // After a value: the brackets it closes, then a comma (and a key in an object) or the end.
       for (;;) {
-        if (open.length === 0) return;
+        if (depth === 0) return;
         this.space();
-        const inObject = open[open.length - 1] === 1;
+        const inObject = open[depth - 1] === 1;
         const d = b[this.pos++];
         if (d === COMMA) {
           this.space();
@@ -409,7 +441,7 @@ class ByteJson {
           break;
         }
         if (d !== (inObject ? CLOSE_BRACE : CLOSE_BRACKET)) throw new InvalidJson();
-        open.pop();
+        depth--;
       }
     }
   }
