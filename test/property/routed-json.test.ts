@@ -201,6 +201,16 @@ describe('RoutedAppReader', () => {
     expect(JSON.stringify(got.value)).toBe(JSON.stringify(routedApp(JSON.parse(text))));
   });
 
+  it('gives each string its own text when thousands of short strings of one length share its table', () => {
+    // More distinct strings of one length than the table has slots: some must land on a taken one.
+    const labels = Object.fromEntries(
+      Array.from({ length: 10000 }, (_, k) => [`K${k}`, `v${String((k * 7919) % 10000).padStart(5, '0')}`]),
+    );
+    const tasks = Array.from({ length: 2000 }, (_, k) => ({ id: `t${k}`, host: `10.0.${k % 7}.${k % 250}` }));
+    const text = JSON.stringify({ id: '/a', labels, tasks, labelsAgain: labels });
+    expectSame(read(Buffer.from(text)).value, routedApp(JSON.parse(text)));
+  });
+
   it('reads invalid UTF-8 inside strings as U+FFFD, as a decoded text is read', () => {
     const bytes = Buffer.concat([
       Buffer.from('{"id": "/a'),
