@@ -59,10 +59,10 @@ interface Decoded {
  * routed fields made (routedJson.ts). An app that is not valid JSON: the whole body is parsed for its error.
  */
 function wholeSplit(raw: Buffer): Decoded | null {
-  const reader = new RoutedAppReader(raw);
+  const reader = new RoutedAppReader();
   const apps: unknown[] = [];
   const bounds = splitApps(raw, (i) => {
-    const app = reader.read(i);
+    const app = reader.read(raw, i);
     if (app === NOT_JSON) return -1;
     apps.push(app);
     return reader.end;
@@ -102,7 +102,7 @@ function guidedSplit(raw: Buffer, last: Decoded): Decoded | null {
         reused += run;
         k += run;
       } else {
-        const app = (reader ??= new RoutedAppReader(raw)).read(i);
+        const app = (reader ??= new RoutedAppReader()).read(raw, i);
         if (app === NOT_JSON) return null;
         end = reader.end;
         const id = idOf(app);

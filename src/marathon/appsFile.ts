@@ -86,6 +86,9 @@ export function cannotRead(name: string, e: unknown): Result<never> {
   return err(`cannot read apps file ${name}: ${code ?? (e as Error).message}`);
 }
 
+/** Apps that start this close to the end of what is read are first checked to end before it. */
+const TAIL_BYTES = 1 << 16;
+
 /** How far into a file `{"apps": [` is looked for. */
 const HEADER_BYTES = 1 << 16;
 
@@ -95,7 +98,7 @@ const HEADER_BYTES = 1 << 16;
  */
 function splitAndParse(fd: number, pieceBytes: number): unknown[] | null {
   let buf = Buffer.allocUnsafe(pieceBytes);
-  let reader: RoutedAppReader | undefined; // over view(), made again once more is read
+  const reader = new RoutedAppReader();
   let len = 0; // bytes in buf
   let eof = false;
   /** Keeps buf[from, len), moved to the front, and reads more after it; returns where `from` went. */
@@ -110,7 +113,6 @@ function splitAndParse(fd: number, pieceBytes: number): unknown[] | null {
     const n = fs.readSync(fd, buf, len, buf.length - len, null);
     if (n === 0) eof = true;
     len += n;
-    reader = undefined;
     return 0;
   };
   const view = (): Buffer => buf.subarray(0, len);
@@ -131,13 +133,15 @@ function splitAndParse(fd: number, pieceBytes: number): unknown[] | null {
       break;
     }
     if (buf[i] !== OPEN_BRACE) return null;
-    reader ??= new RoutedAppReader(view());
-    let app = reader.read(i);
-    // Not JSON, or cut short by the end of what is read so far: its bracket not closed yet.
+    // An app cut short by the end of what is read so far is read on until its brackets close: the
+    // reader is given whole apps (running off the end would cost its optimized code). Only the last
+    // apps before the end are looked at so.
+    if (len - i < TAIL_BYTES) while (!eof && objectEnd(view(), i) < 0) i = more(i);
+    let app = reader.read(view(), i);
+    // Not JSON, or an app longer than TAIL_BYTES cut short.
     while (app === NOT_JSON && !eof && objectEnd(view(), i) < 0) {
       i = more(i);
-      reader = new RoutedAppReader(view());
-      app = reader.read(i);
+      app = reader.read(view(), i);
     }
     if (app === NOT_JSON) return null;
     apps.push(app);

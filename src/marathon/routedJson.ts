@@ -17,18 +17,18 @@ import { ROUTED_APP, type RoutedShape } from './routedFields';
  */
 export const NOT_JSON: unique symbol = Symbol('not JSON');
 
-/** Reads apps from one buffer of JSON; `end` is where the last read app ended. */
+/**
+ * Reads apps from buffers of JSON (one answer's, or the pieces of a file); `end` is where the last
+ * read app ended. The strings it made are kept for the next reads (ByteJson.shared).
+ */
 export class RoutedAppReader {
   end = 0;
-  private readonly bytes: ByteJson;
+  private readonly bytes = new ByteJson();
 
-  constructor(b: Buffer) {
-    this.bytes = new ByteJson(b);
-  }
-
-  /** The routed app whose JSON value starts at `start` (no whitespace before it), or NOT_JSON. */
-  read(start: number): unknown {
+  /** The routed app whose JSON value starts at `start` in `b` (no whitespace before it), or NOT_JSON. */
+  read(b: Buffer, start: number): unknown {
     const r = this.bytes;
+    r.b = b;
     r.pos = start;
     try {
       const app = r.shaped(APP, 0);
@@ -112,7 +112,7 @@ class ByteJson {
   /** shared()'s strings by a hash of their bytes, one per slot (the last one made). */
   private readonly sharedStrings = new Array<string | undefined>(SHARED_SLOTS).fill(undefined);
 
-  constructor(private readonly b: Buffer) {}
+  b: Buffer = Buffer.alloc(0);
 
   /** The routed fields of the object at pos (cut by `s`); any other value whole. */
   shaped(s: Compiled, depth: number): unknown {

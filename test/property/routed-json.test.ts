@@ -77,8 +77,8 @@ const appText = fc
 
 /** What the reader gives for the app at the start of `bytes`, and where it ended. */
 function read(bytes: Buffer): { readonly value: unknown; readonly end?: number } {
-  const reader = new RoutedAppReader(bytes);
-  const value = reader.read(0);
+  const reader = new RoutedAppReader();
+  const value = reader.read(bytes, 0);
   return value === NOT_JSON ? { value: NOT_JSON } : { value, end: reader.end };
 }
 /** The same by JSON.parse of the app's bytes (up to where its brackets close), cut down. */
