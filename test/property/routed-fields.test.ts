@@ -236,6 +236,15 @@ describe('readAppsFile', () => {
     const big = { apps: [{ id: '/big', labels: { HAPROXY_0_VHOST: 'a'.repeat(5000) } }, { id: '/small' }] };
     fs.writeFileSync(file, JSON.stringify(big));
     expect(readAppsFile(file, 16)).toEqual({ ok: true, value: big });
+    // Apps longer than the tail that is looked at before reading (64 KiB), cut by a piece's end.
+    const long = (id: string): unknown => ({
+      id,
+      labels: { HAPROXY_0_VHOST: 'v'.repeat(150_000) },
+      cmd: 'x'.repeat(90_000),
+    });
+    const longFile = { apps: [long('/l1'), { id: '/s' }, long('/l2'), long('/l3')] };
+    fs.writeFileSync(file, JSON.stringify(longFile));
+    expect(readAppsFile(file, 100_000)).toEqual({ ok: true, value: routedBody(longFile) });
     const spaced = `${' '.repeat(100_000)}{"apps":[{"id":"/a"}]}`;
     fs.writeFileSync(file, spaced);
     expect(readAppsFile(file, 1000)).toEqual({ ok: true, value: { apps: [{ id: '/a' }] } });
