@@ -7,7 +7,9 @@ import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
 import { routedBody } from './marathon/routedFields';
 import { fileChecks } from './model/files';
 import { describeProblem } from './model/types';
+import { allowOptimizingCompiler, OPTIMIZE_FROM_BYTES } from './optimizingCompiler';
 import { printable } from './printable';
+import type { Result } from './result';
 import { loadTemplateSet } from './render/loadTemplates';
 import { renderSnapshot } from './render/snapshot';
 import type { DrySettings } from './wiring/parts';
@@ -28,6 +30,9 @@ export function runDryProcess(
   v8.setFlagsFromString('--semi-space-growth-factor=1');
   return runDry(settings, {
     env,
+    inputSize: (bytes) => {
+      if (bytes === undefined || bytes >= OPTIMIZE_FROM_BYTES) allowOptimizingCompiler();
+    },
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -47,6 +52,8 @@ export interface DryIo {
   readonly readStdin: () => Promise<Buffer>;
   readonly stdout: (s: string) => void;
   readonly stderr: (s: string) => void;
+  /** Told the input's size in bytes before it is parsed (undefined: not known, fetched from Marathon). */
+  readonly inputSize?: (bytes: number | undefined) => void;
 }
 
 /**
@@ -60,16 +67,24 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
   };
   let body: unknown;
   if (settings.appsFile !== undefined) {
-    const read =
-      settings.appsFile === '-'
-        ? await io.readStdin().then(
-            (bytes) => parseAppsBytes('standard input', bytes),
-            (e: unknown) => cannotRead('standard input', e),
-          )
-        : readAppsFile(settings.appsFile);
+    const file = settings.appsFile;
+    let read: Result<unknown>;
+    if (file === '-') {
+      read = await io.readStdin().then(
+        (bytes) => {
+          io.inputSize?.(bytes.length);
+          return parseAppsBytes('standard input', bytes);
+        },
+        (e: unknown) => cannotRead('standard input', e),
+      );
+    } else {
+      io.inputSize?.(sizeOf(file));
+      read = readAppsFile(file);
+    }
     if (!read.ok) return fail(read.error);
     body = read.value;
   } else {
+    io.inputSize?.(undefined);
     try {
       body = routedBody(await settings.fetchApps());
     } catch (e) {
@@ -108,6 +123,15 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
   io.stdout(snapshot.value.rendered.config);
   io.stdout('\n');
   return 0;
+}
+
+/** A file's size, 0 when it cannot be read (readAppsFile then says why). */
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 
 /** marathon-lb's truncateMapFileIfExists: a regular file at that path is emptied, nothing else happens. */

@@ -2,14 +2,22 @@
 import { parseArgs, parseCheckLabelsArgs } from '../cli/args';
 import { runDryProcess } from '../dry';
 import { drySettings } from '../wiring/parts';
+import { allowOptimizingCompiler, holdOptimizingCompiler } from '../optimizingCompiler';
+
+// Before anything grows hot: a small --dry never needs optimized code (optimizingCompiler.ts).
+holdOptimizingCompiler();
 
 // The service and zdd are imported lazily: `--dry` loads only the render path (no rxjs, winston,
 // prom-client, service code). The build bundles this file with what it imports at once (bundle.ts).
 
 async function run(): Promise<number> {
   // Subcommands come first, as words (never flags, so argparse-style prefixes do not touch them).
-  if (process.argv[2] === 'zdd') return (await import('../zdd/cli')).runZddCommand(process.argv.slice(3), process.env);
+  if (process.argv[2] === 'zdd') {
+    allowOptimizingCompiler();
+    return (await import('../zdd/cli')).runZddCommand(process.argv.slice(3), process.env);
+  }
   if (process.argv[2] === 'check-labels') {
+    allowOptimizingCompiler(); // it reads a whole Marathon
     const args = parseCheckLabelsArgs(process.argv.slice(3), process.env);
     if (!args.ok) {
       if (args.error.kind === 'help') {
@@ -32,6 +40,7 @@ async function run(): Promise<number> {
   }
   const options = parsed.value;
   if (options.dry) return runDryProcess(drySettings(options, process.env), process.env);
+  allowOptimizingCompiler(); // the controller
   return (await import('../main')).main(options, process.env);
 }
 

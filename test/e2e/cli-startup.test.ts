@@ -85,3 +85,32 @@ test('the service start keeps its modules in their own files (not parsed by ever
   expect(fs.existsSync(path.join(REPO_ROOT, 'dist', 'src', 'main.js'))).toBe(true);
   expect(bundle).toContain('require("./../main")');
 });
+
+/** Functions V8's optimizing compiler made code for in a run of the CLI (its --trace-opt lines). */
+function optimizedIn(args: readonly string[], input?: string): number {
+  const out = execFileSync(process.execPath, ['--trace-opt', CLI, ...args], {
+    encoding: 'utf8',
+    input,
+    maxBuffer: 1 << 28,
+  });
+  return out.split('\n').filter((l) => l.startsWith('[compiling method') && l.includes('TURBOFAN')).length;
+}
+
+/** An apps file of `n` copies of one app under other ids (~170 bytes each). */
+function manyApps(n: number): string {
+  const one = JSON.parse(fs.readFileSync(appsFile(), 'utf8')) as { apps: { id: string }[] };
+  const apps = Array.from({ length: n }, (_, k) => ({ ...one.apps[0]!, id: `/web-${k}` }));
+  return JSON.stringify({ apps });
+}
+
+test('a small --dry runs without the optimizing compiler; from a megabyte of input on, it has it', () => {
+  const h = ['--haproxy-config', path.join(tempDir(), 'h.cfg')];
+  expect(optimizedIn([...DRY, appsFile(), ...h])).toBe(0);
+  const big = path.join(tempDir(), 'big.json');
+  fs.writeFileSync(big, manyApps(8000));
+  expect(fs.statSync(big).size).toBeGreaterThan(1 << 20);
+  expect(optimizedIn([...DRY, big, ...h])).toBeGreaterThan(10);
+  // The same through standard input, whose size is known once it is read.
+  expect(optimizedIn([...DRY, '-', ...h], manyApps(8000))).toBeGreaterThan(10);
+  expect(optimizedIn([...DRY, '-', ...h], manyApps(1))).toBe(0);
+});
