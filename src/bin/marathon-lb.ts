@@ -6,6 +6,13 @@ import { allowOptimizingCompiler, holdOptimizingCompiler } from '../optimizingCo
 
 // Before anything grows hot: a small --dry never needs optimized code (optimizingCompiler.ts).
 holdOptimizingCompiler();
+// A reader that stops early (`marathon-lb --dry | head`) is not an error of this command: what it
+// writes to files is written before its output, and the rest of the output has no one to read it.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') return;
+  process.stderr.write(`marathon-lb: cannot write standard output: ${e.code ?? e.message}\n`);
+  process.exitCode = 1;
+});
 
 // The service and zdd are imported lazily: `--dry` loads only the render path (no rxjs, winston,
 // prom-client, service code). The build bundles this file with what it imports at once (bundle.ts).

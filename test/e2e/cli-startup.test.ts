@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, REPO_ROOT } from '../support/paths';
@@ -99,7 +99,11 @@ function optimizedIn(args: readonly string[], input?: string): number {
 /** An apps file of `n` copies of one app under other ids (~170 bytes each). */
 function manyApps(n: number): string {
   const one = JSON.parse(fs.readFileSync(appsFile(), 'utf8')) as { apps: { id: string }[] };
-  const apps = Array.from({ length: n }, (_, k) => ({ ...one.apps[0]!, id: `/web-${k}` }));
+  const apps = Array.from({ length: n }, (_, k) => ({
+    ...one.apps[0]!,
+    id: `/web-${k}`,
+    portDefinitions: [{ port: 10000 + k }],
+  }));
   return JSON.stringify({ apps });
 }
 
@@ -113,4 +117,23 @@ test('a small --dry runs without the optimizing compiler; from a megabyte of inp
   // The same through standard input, whose size is known once it is read.
   expect(optimizedIn([...DRY, '-', ...h], manyApps(8000))).toBeGreaterThan(10);
   expect(optimizedIn([...DRY, '-', ...h], manyApps(1))).toBe(0);
+});
+
+test('a --dry whose reader stops early (| head) ends quietly, its exit code its own', () => {
+  const file = path.join(tempDir(), 'apps.json');
+  fs.writeFileSync(file, manyApps(3000)); // a config larger than a pipe holds
+  const r = spawnSync(
+    'bash',
+    [
+      '-c',
+      `set -o pipefail; "$0" "$1" ${DRY.join(' ')} "$2" --haproxy-config "$3" | head -c 10 > /dev/null`,
+      process.execPath,
+      CLI,
+      file,
+      path.join(tempDir(), 'h.cfg'),
+    ],
+    { encoding: 'utf8' },
+  );
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
 });
