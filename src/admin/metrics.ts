@@ -3,6 +3,7 @@ import type { DesiredState } from '../reconcile/applyPort';
 import type { PipelineEvent } from '../reconcile/pipeline';
 import { reasonCategory } from '../reconcile/reloadReason';
 import { runtimeCategory } from '../reconcile/runtimeReason';
+import { ChangeLag } from './changeLag';
 import type { HaproxyState } from './haproxyState';
 import type { MarathonState } from './marathonState';
 import { HAPROXY_SERVER_STATES } from './statusTypes';
@@ -90,6 +91,8 @@ export class ControllerMetrics {
   private readonly startedAt: number;
   private lastSuccessAt: number | null = null;
   private applyingSince: number | null = null;
+  /** The oldest change not applied yet, as /healthz sees it (statusBook.ts keeps its own, fed the same events). */
+  private readonly lag = new ChangeLag();
 
   constructor(private readonly deps: ControllerMetricsDeps) {
     const registers = [this.registry];
@@ -167,6 +170,15 @@ export class ControllerMetrics {
       'mlb_seconds_since_last_successful_apply',
       'Seconds since the last successful apply (since start before the first)',
       () => Math.max(0, (now() - (this.lastSuccessAt ?? this.startedAt)) / 1000),
+    );
+    scrapedGauge(
+      registers,
+      'mlb_unapplied_change_age_seconds',
+      'Seconds the oldest known Marathon change has waited to be applied (0 when routing is current); /healthz fails past --max-apply-age',
+      () => {
+        const since = this.lag.since;
+        return since === null ? 0 : Math.max(0, (now() - since) / 1000);
+      },
     );
     if (deps.haproxyWorkers !== undefined)
       processGauge(
@@ -265,6 +277,7 @@ export class ControllerMetrics {
   }
 
   observe(e: PipelineEvent): void {
+    this.lag.observe(e, this.deps.now());
     switch (e.kind) {
       case 'trigger':
         this.triggers.labels(e.trigger.kind).inc();

@@ -558,12 +558,34 @@ describe('ControllerMetrics', () => {
       mlb_fast_path_corrections_total: 1,
       mlb_last_apply_success_timestamp_seconds: (Date.UTC(2026, 0, 1) + 4000 + 30 + 2000 + 70) / 1000,
       mlb_seconds_since_last_successful_apply: 10.5,
+      mlb_unapplied_change_age_seconds: 10, // the snapshot that could not be built, 10 s ago
       mlb_haproxy_workers: 3,
     });
     expect(x.get('mlb_apply_duration_seconds_bucket{le="0.05"}')).toBe(1);
     expect(x.get('mlb_apply_duration_seconds_bucket{le="0.1"}')).toBe(2);
     expect(x.get('mlb_apply_duration_seconds_bucket{le="0.5"}')).toBe(3);
     expect(x.get('mlb_apply_duration_seconds_bucket{le="2.5"}')).toBe(4);
+  });
+
+  test('the age of the oldest unapplied change: growing while it waits, 0 once a snapshot covers it', async () => {
+    const c = clock(Date.UTC(2026, 0, 1));
+    const m = new ControllerMetrics({ now: c.now });
+    const age = async (): Promise<number | undefined> =>
+      samples(await m.text()).get('mlb_unapplied_change_age_seconds');
+    expect(await age()).toBe(0);
+    m.observe({ kind: 'trigger', trigger: { kind: 'resync' } }); // not a change: a quiet cluster stays current
+    c.advance(1000);
+    expect(await age()).toBe(0);
+    m.observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'api_post_event' } });
+    c.advance(2500);
+    m.observe({ kind: 'fetch-failed', error: 'ECONNREFUSED' });
+    c.advance(4000);
+    expect(await age()).toBe(6.5);
+    const fetchedAt = c.now();
+    m.observe({ kind: 'fetching' });
+    c.advance(500);
+    m.observe({ kind: 'unchanged', state: state([service('web', [server(1)])]), fetchedAt });
+    expect(await age()).toBe(0);
   });
 
   test('HAProxy workers: NaN when unknown or when asking fails; absent without a provider', async () => {
