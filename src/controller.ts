@@ -14,7 +14,7 @@ import { keptIdsOf, type KeptIds } from './model/keptIds';
 import type { ApplyPort } from './reconcile/applyPort';
 import { HealthMemory } from './reconcile/healthMemory';
 import { idleTimeout, IdleTimeoutError } from './streams/idleTimeout';
-import { pipeline, type PipelineEvent } from './reconcile/pipeline';
+import { pipeline, type ControlSignal, type PipelineEvent } from './reconcile/pipeline';
 import { formatReason } from './reconcile/reloadReason';
 import { retryBackoff } from './streams/retryBackoff';
 import { fastBuilder, fastReplay, snapshotBuilder, type Fetched } from './snapshotBuilder';
@@ -31,7 +31,7 @@ export interface ControllerDeps {
   readonly client: MarathonClient;
   readonly templates: TemplateSet;
   readonly haproxy: ApplyPort;
-  readonly signals$: Observable<'hup' | 'usr1'>;
+  readonly signals$: Observable<ControlSignal>;
   readonly logger: Logger;
   readonly scheduler: SchedulerLike;
   /** Ends batches of task events for the fast path (PipelineDeps.turnScheduler); `scheduler` when absent. */

@@ -29,6 +29,7 @@ import { pollEvery } from './streams/pollEvery';
 import type { TemplateSet } from './render/templates';
 import { err, ok, type Result } from './result';
 import type { ServiceParts } from './wiring/marathonClient';
+import type { ControlSignal } from './reconcile/pipeline';
 
 /**
  * At most this many rows of `show stat` read a second, whatever --haproxy-stats-interval says: at
@@ -50,7 +51,7 @@ export interface RunningService {
   readonly status: StatusBook;
   readonly metrics: ControllerMetrics;
   /** SIGHUP / SIGUSR1 equivalents (tests, the demo). */
-  readonly signals: Subject<'hup' | 'usr1'>;
+  readonly signals: Subject<ControlSignal>;
   /** Stops the controller and, unless attached or told to leave it running, HAProxy. */
   stop(): Promise<void>;
 }
@@ -158,18 +159,18 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     render: !s.cleanup ? undefined : (services) => renderConfig(services, deps.templates, settings.render),
   });
 
-  const signals = new Subject<'hup' | 'usr1'>();
-  const osSignals: Observable<'hup' | 'usr1'> = deps.processSignals
+  const signals = new Subject<ControlSignal>();
+  const osSignals: Observable<ControlSignal> = deps.processSignals
     ? merge(
         fromEvent(process, 'SIGHUP').pipe(map(() => 'hup' as const)),
         fromEvent(process, 'SIGUSR1').pipe(map(() => 'usr1' as const)),
       )
-    : new Subject<'hup' | 'usr1'>();
+    : new Subject<ControlSignal>();
   // HAProxy died under us: SIGUSR1's path (validate, then reload or start) brings it back with the config on disk.
   const stopExits = haproxy.onExit((code, signal, info) => {
     if (info.expected) return;
     logger.error(`HAProxy exited unexpectedly (${signal ?? `code ${code}`}); restarting it with the last good config`);
-    signals.next('usr1');
+    signals.next('haproxy-exited');
   });
 
   const now = (): number => asyncScheduler.now();

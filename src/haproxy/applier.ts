@@ -15,7 +15,7 @@ import type { Service } from '../model/types';
 import type { RenderedConfig } from '../render/render';
 import type { ApplyPort, ApplyReport, DesiredState, Rejection } from '../reconcile/applyPort';
 import { plan as planChange, type Plan } from '../reconcile/plan';
-import { formatReason, type ReloadReason } from '../reconcile/reloadReason';
+import { formatReason, type ExistingConfigReason, type ReloadReason } from '../reconcile/reloadReason';
 import { err, ok, type Result } from '../result';
 import type { ConfigFiles, Files } from './configFiles';
 import { serverLinesOf } from './configText';
@@ -67,15 +67,21 @@ export class HaproxyApplier implements ApplyPort {
     return from(this.transaction(next, plan, previous));
   }
 
-  /** SIGUSR1 (marathon-lb's do_reload): validate the config on disk, then make HAProxy read it. */
-  reloadExisting(): Observable<ApplyReport> {
+  /**
+   * SIGUSR1 (marathon-lb's do_reload), or HAProxy exited under us: validate the config on disk, then
+   * make HAProxy read it (starting it when it does not run).
+   */
+  reloadExisting(why: ExistingConfigReason): Observable<ApplyReport> {
     return from(
       (async () => {
         const check = await this.o.files.checkOnDisk();
-        if (!check.ok) throw new ApplyError(`SIGUSR1: the config on disk is not valid, not reloading: ${check.error}`);
+        if (!check.ok) {
+          const what = why.kind === 'sigusr1' ? 'SIGUSR1' : 'restarting HAProxy';
+          throw new ApplyError(`${what}: the config on disk is not valid, not reloading: ${check.error}`);
+        }
         const loaded = await this.o.target.load();
         if (!loaded.ok) throw new ApplyError(loaded.error.message);
-        return { reloaded: true, reasons: [{ kind: 'sigusr1' as const }], runtimeOps: 0 };
+        return { reloaded: true, reasons: [why], runtimeOps: 0 };
       })(),
     );
   }

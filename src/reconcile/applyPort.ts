@@ -3,7 +3,7 @@ import type { MarathonApp } from '../marathon/types';
 import type { Model, Problem, Service } from '../model/types';
 import type { RenderedConfig } from '../render/render';
 import type { Plan } from './plan';
-import type { ReloadReason } from './reloadReason';
+import type { ExistingConfigReason, ReloadReason } from './reloadReason';
 
 /** What HAProxy should run: the model and its rendered config and maps. */
 export interface DesiredState {
@@ -54,6 +54,6 @@ export interface Rejection {
  */
 export interface ApplyPort {
   apply(next: DesiredState, plan: Plan, previous: DesiredState | null): Observable<ApplyReport>;
-  /** SIGUSR1: validate and reload the config already on disk. */
-  reloadExisting(): Observable<ApplyReport>;
+  /** SIGUSR1, or HAProxy exited: validate and reload (or start HAProxy with) the config already on disk. */
+  reloadExisting(why: ExistingConfigReason): Observable<ApplyReport>;
 }

@@ -33,7 +33,7 @@ import { debounceMaxWait } from '../streams/debounceMaxWait';
 import { inSlices, type SliceOptions } from '../streams/inSlices';
 import type { FastEvent } from './fastApply';
 import { fastPath, isFast, type FastPathDeps } from './fastPath';
-import type { ReloadReason } from './reloadReason';
+import type { ExistingConfigReason, ReloadReason } from './reloadReason';
 import type { RuntimeReason } from './runtimeReason';
 import { retryLatest } from '../streams/retryLatest';
 import { triggers, type Trigger } from './triggers';
@@ -101,12 +101,18 @@ export type Work =
       /** Built by the event fast path from these events (no snapshot). */
       readonly fast?: { readonly what: string };
     }
-  | { readonly kind: 'reload-existing' };
+  | { readonly kind: 'reload-existing'; readonly why: ExistingConfigReason };
+
+/**
+ * What makes the pipeline act besides Marathon: SIGHUP (refetch), SIGUSR1 (reload the config on
+ * disk), and HAProxy exiting under us (started again with the config on disk, as SIGUSR1 does).
+ */
+export type ControlSignal = 'hup' | 'usr1' | 'haproxy-exited';
 
 export interface PipelineDeps<F> {
   /** The Marathon event stream, already kept alive (idle timeout + retry); null in poll mode. */
   readonly items$: Observable<StreamItem> | null;
-  readonly signals$: Observable<'hup' | 'usr1'>;
+  readonly signals$: Observable<ControlSignal>;
   /** Fetches a snapshot (apps + resolved hosts). A newer trigger cancels one in flight; a failure is retried with backoff. */
   readonly fetch: () => Observable<F>;
   /**
@@ -279,8 +285,8 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       });
     };
     const usr1$: Observable<Work> = signals$.pipe(
-      filter((s) => s === 'usr1'),
-      map((): Work => ({ kind: 'reload-existing' })),
+      filter((s) => s === 'usr1' || s === 'haproxy-exited'),
+      map((s): Work => ({ kind: 'reload-existing', why: { kind: s === 'usr1' ? 'sigusr1' : 'haproxy-restarted' } })),
     );
     // The sink keeps only the newest work: a SIGUSR1 (HAProxy restarted after a crash takes that path
     // too) that comes while a snapshot waits for its retry (a full disk, a read-only directory) dropped

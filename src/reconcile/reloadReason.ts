@@ -27,8 +27,13 @@ export type ReloadReason =
   | { readonly kind: 'external-reload'; readonly runtimeOps: number }
   /** Trial configs ran while finding apps HAProxy cannot run: only a reload brings it to the result. */
   | { readonly kind: 'after-trials' }
-  /** SIGUSR1 (or HAProxy exited): the config already on disk. */
-  | { readonly kind: 'sigusr1' };
+  /** SIGUSR1: the config already on disk. */
+  | { readonly kind: 'sigusr1' }
+  /** HAProxy exited unexpectedly: started again with the config already on disk. */
+  | { readonly kind: 'haproxy-restarted' };
+
+/** Why the config already on disk is reloaded (ApplyPort.reloadExisting). */
+export type ExistingConfigReason = Extract<ReloadReason, { readonly kind: 'sigusr1' | 'haproxy-restarted' }>;
 
 /** One line for people. */
 export function formatReason(r: ReloadReason): string {
@@ -63,6 +68,8 @@ export function formatReason(r: ReloadReason): string {
       return 'back from trial reloads that found the apps HAProxy cannot run';
     case 'sigusr1':
       return 'SIGUSR1: reload the existing config';
+    case 'haproxy-restarted':
+      return 'HAProxy exited unexpectedly: restarted with the existing config';
   }
 }
 

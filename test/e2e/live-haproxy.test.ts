@@ -164,6 +164,15 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     await until('web.example.com', () => true);
     await until(host, () => true);
     expect(logs.some((l) => /HAProxy exited unexpectedly/.test(l.msg))).toBe(true);
+    // Counted as what it was, not as a SIGUSR1 (once the restart's apply has reported).
+    const restarts = /^mlb_reloads_total\{reason="haproxy_restarted"\} 1$/m;
+    let text = await live.service.metrics.text();
+    for (const deadline = Date.now() + 15000; !restarts.test(text) && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 50));
+      text = await live.service.metrics.text();
+    }
+    expect(text).toMatch(restarts);
+    expect(text).not.toMatch(/^mlb_reloads_total\{reason="sigusr1"\}/m);
   });
 
   test('zero drop: 50 reloads under a bounded load of fresh connections → 0 failed requests', async () => {

@@ -1,6 +1,7 @@
 import { Observable, SchedulerLike, delay, of, throwError } from 'rxjs';
 import type { ApplyPort, ApplyReport, DesiredState } from '../../src/reconcile/applyPort';
 import type { Plan } from '../../src/reconcile/plan';
+import type { ExistingConfigReason } from '../../src/reconcile/reloadReason';
 
 /**
  * A recording ApplyPort for pipeline tests (the real one drives HAProxy in src/haproxy).
@@ -32,8 +33,8 @@ export class RecordingHaproxy implements ApplyPort {
     return this.slow === undefined ? report : report.pipe(delay(this.slow.ms, this.slow.scheduler));
   }
 
-  reloadExisting(): Observable<ApplyReport> {
+  reloadExisting(why: ExistingConfigReason): Observable<ApplyReport> {
     this.reloadsOfExisting++;
-    return of({ reloaded: true, reasons: [{ kind: 'sigusr1' as const }], runtimeOps: 0 });
+    return of({ reloaded: true, reasons: [why], runtimeOps: 0 });
   }
 }

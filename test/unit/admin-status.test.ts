@@ -425,6 +425,7 @@ describe('reload reasons', () => {
       ).reloadReasons,
       ...plan([s('a', [server(1)])], [s('a', [server(1, { id: 7 })])]).reloadReasons,
       { kind: 'sigusr1' },
+      { kind: 'haproxy-restarted' },
       { kind: 'runtime-refused', detail: 'backend a/x: No such server' },
     ];
     expect(reasons.map((r) => [formatReason(r), reasonCategory(r)])).toEqual([
@@ -435,6 +436,7 @@ describe('reload reasons', () => {
       ['backend a uses static-rr, which refuses runtime server changes', 'static_rr'],
       ['backend a server 10_0_0_1_31000 changed its definition', 'server_changed'],
       ['SIGUSR1: reload the existing config', 'sigusr1'],
+      ['HAProxy exited unexpectedly: restarted with the existing config', 'haproxy_restarted'],
       ['runtime API could not apply the change (backend a/x: No such server)', 'runtime_refused'],
     ]);
   });

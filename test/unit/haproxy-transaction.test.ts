@@ -443,17 +443,25 @@ describe('--command mode (marathon-lb reloadConfig)', () => {
       pids: () => Promise.resolve(new Set<number>()),
     });
     await apply(state([service('a', [server(1)])]), null);
-    expect(await lastValueFrom(applier.reloadExisting())).toEqual({
+    expect(await lastValueFrom(applier.reloadExisting({ kind: 'sigusr1' }))).toEqual({
       reloaded: true,
       reasons: [{ kind: 'sigusr1' }],
       runtimeOps: 0,
     });
-    expect(runs).toBe(2);
+    expect(await lastValueFrom(applier.reloadExisting({ kind: 'haproxy-restarted' }))).toEqual({
+      reloaded: true,
+      reasons: [{ kind: 'haproxy-restarted' }],
+      runtimeOps: 0,
+    });
+    expect(runs).toBe(3);
     fs.writeFileSync(configPath, 'global\n  BAD\n');
-    await expect(lastValueFrom(applier.reloadExisting())).rejects.toThrow(
+    await expect(lastValueFrom(applier.reloadExisting({ kind: 'sigusr1' }))).rejects.toThrow(
       /SIGUSR1: the config on disk is not valid, not reloading/,
     );
-    expect(runs).toBe(2);
+    await expect(lastValueFrom(applier.reloadExisting({ kind: 'haproxy-restarted' }))).rejects.toThrow(
+      /restarting HAProxy: the config on disk is not valid, not reloading/,
+    );
+    expect(runs).toBe(3);
   });
 
   test('an app haproxy -c rejects is left out before the command runs (once)', async () => {
