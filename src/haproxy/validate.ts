@@ -55,14 +55,16 @@ export function checkConfig(bin: string, cfgPath: string, timeoutMs: number): Pr
       clearTimeout(timer);
       resolve(r);
     };
-    const child = spawn(bin, ['-c', '-f', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A process group of its own: a timed-out check is killed with whatever it started (a wrapper
+    // script's children), not only the process spawned here.
+    const child = spawn(bin, ['-c', '-f', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const append = (d: Buffer): void => {
       if (output.length < MAX_OUTPUT) output += d.toString('utf8');
     };
     child.stdout.on('data', append);
     child.stderr.on('data', append);
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killGroup(child.pid);
       finish(err({ message: `${bin} -c -f ${cfgPath} did not finish within ${timeoutMs} ms`, refused: false }));
     }, timeoutMs);
     child.once('error', (e: NodeJS.ErrnoException) =>
@@ -75,6 +77,16 @@ export function checkConfig(bin: string, cfgPath: string, timeoutMs: number): Pr
       finish(err({ message: alertLines(output) || `exit code ${code}`, refused: true }));
     });
   });
+}
+
+/** SIGKILL to the process group `pid` leads (gone already: nothing to do). */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group has exited
+  }
 }
 
 const SECTION = /^\s*(?:frontend|backend|listen)\s+(\S+)/;
