@@ -130,6 +130,11 @@ export class HaproxyProcess {
     return ['-W', '-S', `${this.o.masterSocketPath},mode,600`, '-f', this.o.configPath, '-p', this.o.pidFile];
   }
 
+  /** The whole of it, as /proc shows it: --haproxy-bin as given, then args(). */
+  commandLine(): string[] {
+    return [this.o.bin, ...this.args()];
+  }
+
   /** Starts HAProxy as a child and waits until its first worker runs. */
   async start(): Promise<StartResult> {
     if (this.closed) return notStarted('the controller is shutting down: HAProxy is not started again');

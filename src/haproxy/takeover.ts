@@ -87,9 +87,10 @@ export async function takeOverLeftovers(o: TakeoverOptions): Promise<Result<Take
 async function whyNotAdopt(table: ProcessTable, o: TakeoverOptions, pid: number): Promise<string | undefined> {
   const info = await table.info(pid);
   if (info === undefined) return 'it is gone';
-  const want = o.haproxy.args();
-  if (info.argv.slice(1).join('\0') !== want.join('\0'))
-    return `its command line differs (${info.argv.slice(1).join(' ')})`;
+  // The binary too: a master re-executes its own argv[0] at each reload, so one started from another
+  // --haproxy-bin would run that binary for good.
+  const want = o.haproxy.commandLine();
+  if (info.argv.join('\0') !== want.join('\0')) return `its command line differs (${info.argv.join(' ')})`;
   const env = await table.environ(pid);
   if (env === undefined) return 'its environment cannot be read';
   const diff = environmentDifference(env, o.env);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findConfigDir } from '../../src/configDir';
@@ -58,304 +58,330 @@ const alive = (pid: number): boolean => {
  * no HAProxy left), --leave-haproxy-running (one HAProxy serving on, adopted by the next controller),
  * and HAProxy's environment without the controller's secrets.
  */
-describeWithHaproxy('chaos: controller crashes and shutdowns never leave two HAProxy masters, and exit in time', () => {
-  let sim: Simulator;
-  let dir: string;
-  let files: DemoFiles;
-  let ports: { http: number; https: number; stats: number; appid: number };
-  let cfg: string;
-  const children: ChildProcess[] = [];
-  let load: { ok: number; failed: string[]; stop: boolean; done: Promise<void> } | undefined;
+describeWithHaproxy(
+  'chaos: controller crashes and shutdowns never leave two HAProxy masters, and exit in time',
+  (haproxy) => {
+    let sim: Simulator;
+    let dir: string;
+    let files: DemoFiles;
+    let ports: { http: number; https: number; stats: number; appid: number };
+    let cfg: string;
+    const children: ChildProcess[] = [];
+    let load: { ok: number; failed: string[]; stop: boolean; done: Promise<void> } | undefined;
 
-  const start = (flags: string[] = [], env: Record<string, string> = {}): Controller => {
-    const child = spawn(process.execPath, [CLI, ...files.flags, ...flags], {
-      env: {
-        PATH: process.env.PATH,
-        MLB_MARATHON: sim.url,
-        MLB_GROUP: 'external',
-        MLB_SSE: 'true',
-        MLB_ADMIN_PORT: '0',
-        MLB_LOG_LEVEL: 'DEBUG',
-        MLB_SYSLOG_SOCKET: '/dev/null',
-        MLB_DEBOUNCE_QUIET: '0.05',
-        MLB_DEBOUNCE_MAX_WAIT: '0.3',
-        MLB_HARD_STOP_AFTER: '5',
-        MLB_SHUTDOWN_TIMEOUT: String(SHUTDOWN_S),
-        MLB_ADMIN_TOKEN: TOKEN,
-        MLB_AUTH_CREDENTIALS: CREDS,
-        MARATHON_PASSWORD: 'IMAGE-PASS-3',
-        OPERATOR_VAR: 'visible-1',
-        MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const t0 = Date.now();
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((r) =>
-      child.once('exit', (code, signal) => r({ code, signal, ms: Date.now() - t0 })),
-    );
-    return { child, output: () => out, exited: () => exit };
-  };
-  const healthy = async (c: Controller, times = 1): Promise<void> =>
-    waitFor(
-      `the controller to apply (${times}x)`,
-      () => (c.output().match(/HAProxy reloaded and healthy|HAProxy updated without reload/g) ?? []).length >= times,
-      20000,
-    );
-  const get = (p = '/') => httpGet(ports.http, 'web.example.com', 3000, p);
-  /** Until the newest task of /web answers through HAProxy (bounded). */
-  const served = async (task: string): Promise<void> => {
-    for (let i = 0; i < 300; i++) {
-      const a = await get().catch(() => undefined);
-      if (a?.status === 200 && a.body.includes(task)) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`task ${task} never answered through HAProxy`);
-  };
-  /** Fresh-connection requests through HAProxy in the background, every failure counted. */
-  const startLoad = (): void => {
-    const l = { ok: 0, failed: [] as string[], stop: false, done: Promise.resolve() };
-    const deadline = Date.now() + 120000;
-    l.done = (async () => {
-      while (!l.stop && Date.now() < deadline) {
-        try {
-          const a = await get();
-          if (a.status === 200) l.ok++;
-          else l.failed.push(`HTTP ${a.status}`);
-        } catch (e) {
-          l.failed.push((e as Error).message);
-        }
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    })();
-    load = l;
-  };
-  const stopLoad = async (): Promise<{ ok: number; failed: string[] }> => {
-    const l = load!;
-    l.stop = true;
-    await l.done;
-    load = undefined;
-    return l;
-  };
-
-  beforeAll(async () => {
-    dir = tempDir('mlb-chaos-lifecycle-');
-    sim = await Simulator.start({
-      serveTasks: true,
-      auth: { basic: CREDS },
-      apps: [
-        {
-          id: '/web',
-          instances: 1,
-          labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
-          portDefinitions: [{ port: 10401 }],
+    const start = (flags: string[] = [], env: Record<string, string> = {}): Controller => {
+      const child = spawn(process.execPath, [CLI, ...files.flags, ...flags], {
+        env: {
+          PATH: process.env.PATH,
+          MLB_MARATHON: sim.url,
+          MLB_GROUP: 'external',
+          MLB_SSE: 'true',
+          MLB_ADMIN_PORT: '0',
+          MLB_LOG_LEVEL: 'DEBUG',
+          MLB_SYSLOG_SOCKET: '/dev/null',
+          MLB_DEBOUNCE_QUIET: '0.05',
+          MLB_DEBOUNCE_MAX_WAIT: '0.3',
+          MLB_HARD_STOP_AFTER: '5',
+          MLB_SHUTDOWN_TIMEOUT: String(SHUTDOWN_S),
+          MLB_ADMIN_TOKEN: TOKEN,
+          MLB_AUTH_CREDENTIALS: CREDS,
+          MARATHON_PASSWORD: 'IMAGE-PASS-3',
+          OPERATOR_VAR: 'visible-1',
+          MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
+          ...env,
         },
-      ],
-    });
-    // Picked once the simulator's task servers (OS-assigned ports) are up, so none of them takes one.
-    const picked = (await freeLoopbackPorts(4)) as [number, number, number, number];
-    ports = { http: picked[0], https: picked[1], stats: picked[2], appid: picked[3] };
-    files = prepareDemoFiles(dir, findConfigDir(), ports);
-    cfg = path.join(dir, 'haproxy.cfg');
-    // An operator's template that prints environment variables: the secrets must come out empty.
-    fs.appendFileSync(
-      path.join(files.templatesDir, 'HAPROXY_HTTP_FRONTEND_HEAD'),
-      '  http-request return status 200 content-type text/plain lf-string "token=($MLB_ADMIN_TOKEN) creds=($MLB_AUTH_CREDENTIALS) pass=($MARATHON_PASSWORD) mine=($OPERATOR_VAR)" if { path /envcheck }\n',
-    );
-  }, 30000);
-
-  afterEach(async () => {
-    if (load) await stopLoad();
-    for (const c of children.splice(0)) {
-      if (c.exitCode === null && c.signalCode === null) {
-        c.kill('SIGKILL');
-        await new Promise((r) => c.once('exit', r));
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      const t0 = Date.now();
+      const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((r) =>
+        child.once('exit', (code, signal) => r({ code, signal, ms: Date.now() - t0 })),
+      );
+      return { child, output: () => out, exited: () => exit };
+    };
+    const healthy = async (c: Controller, times = 1): Promise<void> =>
+      waitFor(
+        `the controller to apply (${times}x)`,
+        () => (c.output().match(/HAProxy reloaded and healthy|HAProxy updated without reload/g) ?? []).length >= times,
+        20000,
+      );
+    const get = (p = '/') => httpGet(ports.http, 'web.example.com', 3000, p);
+    /** Until the newest task of /web answers through HAProxy (bounded). */
+    const served = async (task: string): Promise<void> => {
+      for (let i = 0; i < 300; i++) {
+        const a = await get().catch(() => undefined);
+        if (a?.status === 200 && a.body.includes(task)) return;
+        await new Promise((r) => setTimeout(r, 20));
       }
-    }
-  });
-
-  afterAll(async () => {
-    for (const pid of mastersOf(cfg)) process.kill(pid, 'SIGKILL');
-    await sim?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }, 20000);
-
-  test("HAProxy runs without the controller's secrets; an operator's own variable still expands", async () => {
-    const c = start();
-    await healthy(c);
-    expect((await get('/envcheck')).body).toBe('token=() creds=() pass=() mine=(visible-1)');
-    expect(c.output()).toMatch(
-      /HAProxy is started without the controller's secret variables: .*MARATHON_PASSWORD.*MLB_ADMIN_TOKEN.*MLB_AUTH_CREDENTIALS/,
-    );
-    const exit = c.exited();
-    c.child.kill('SIGTERM');
-    expect((await exit).code).toBe(0);
-    expect(mastersOf(cfg)).toEqual([]);
-  }, 40000);
-
-  test('SIGKILL of the controller, then start it again (3x): the HAProxy left behind is adopted, one master, no request lost, changes still applied', async () => {
-    let c = start();
-    await healthy(c);
-    const [master] = mastersOf(cfg);
-    expect(master).toBeDefined();
-    startLoad();
-    for (let round = 1; round <= 3; round++) {
-      c.child.kill('SIGKILL');
-      await c.exited();
-      expect(mastersOf(cfg)).toEqual([master]); // HAProxy serves on without its controller
-      if (round === 2) fs.rmSync(path.join(dir, 'haproxy.pid')); // an orphan whose pid file is gone: found through its socket
-      c = start();
-      await healthy(c);
-      expect(c.output()).toContain(`adopted the HAProxy master ${master} left by an earlier controller`);
-      expect(mastersOf(cfg)).toEqual([master]);
-      await sim.scale('/web', round + 1);
-      await served(sim.tasksOf('/web')[round]!.id);
-      expect(mastersOf(cfg)).toEqual([master]);
-    }
-    const l = await stopLoad();
-    console.log(`SIGKILL + restart x3: ${l.ok + l.failed.length} requests through HAProxy, ${l.failed.length} failed`);
-    expect(l.ok).toBeGreaterThan(50);
-    expect(l.failed).toEqual([]);
-    const exit = c.exited();
-    c.child.kill('SIGTERM');
-    expect((await exit).code).toBe(0);
-    expect(mastersOf(cfg)).toEqual([]);
-    await sim.scale('/web', 1);
-  }, 120000);
-
-  test('a master that cannot be adopted (socket gone, or a changed environment) is stopped before a new one binds; a stale pid file naming another process leaves it alone', async () => {
-    let c = start();
-    await healthy(c);
-    const [first] = mastersOf(cfg);
-    c.child.kill('SIGKILL');
-    await c.exited();
-    fs.rmSync(path.join(dir, 'master.sock')); // nothing answers: found in /proc only
-    c = start();
-    await healthy(c);
-    const [second] = mastersOf(cfg);
-    expect(second).not.toBe(first);
-    expect(alive(first!)).toBe(false);
-    expect(c.output()).toContain(`stopping HAProxy master ${first} left by an earlier controller`);
-    expect((await get()).status).toBe(200);
-
-    c.child.kill('SIGKILL');
-    await c.exited();
-    c = start([], { OPERATOR_VAR: 'visible-2' }); // the operator changed a variable the templates may use
-    await healthy(c);
-    expect(mastersOf(cfg)).toHaveLength(1);
-    expect(mastersOf(cfg)).not.toContain(second);
-    expect(c.output()).toMatch(
-      /not adopting the HAProxy master \d+ left by an earlier controller: its environment differs in OPERATOR_VAR; replacing it/,
-    );
-    expect((await get('/envcheck')).body).toContain('mine=(visible-2)');
-
-    let exit = c.exited();
-    c.child.kill('SIGTERM');
-    await exit;
-    const bystander = spawn('sleep', ['30'], { stdio: 'ignore' });
-    children.push(bystander);
-    fs.writeFileSync(path.join(dir, 'haproxy.pid'), `${bystander.pid}\n`);
-    c = start();
-    await healthy(c);
-    expect(alive(bystander.pid!)).toBe(true);
-    expect(c.output()).toMatch(
-      new RegExp(`pid file names pid ${bystander.pid}, which is not an HAProxy master of this controller .*left alone`),
-    );
-    expect(mastersOf(cfg)).toHaveLength(1);
-    expect((await get()).status).toBe(200);
-    exit = c.exited();
-    c.child.kill('SIGTERM');
-    expect((await exit).code).toBe(0);
-    expect(mastersOf(cfg)).toEqual([]);
-  }, 120000);
-
-  test(`SIGTERM during applies: the process exits within --shutdown-timeout ${SHUTDOWN_S} s and no HAProxy is left`, async () => {
-    for (const delayMs of [0, 40, 120]) {
-      const c = start();
-      await healthy(c);
-      // Changes that need reloads, continuously: a new vhost app every few ms.
-      let churn = true;
-      let n = 0;
-      const changes = (async () => {
-        while (churn && n < 200) {
-          const id = `/churn-${delayMs}-${n}`;
-          await sim.createApp({
-            id,
-            instances: 1,
-            labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: `c${n}.example.com` },
-            portDefinitions: [{ port: 11000 + n }],
-          });
-          n++;
-          await new Promise((r) => setTimeout(r, 15));
+      throw new Error(`task ${task} never answered through HAProxy`);
+    };
+    /** Fresh-connection requests through HAProxy in the background, every failure counted. */
+    const startLoad = (): void => {
+      const l = { ok: 0, failed: [] as string[], stop: false, done: Promise.resolve() };
+      const deadline = Date.now() + 120000;
+      l.done = (async () => {
+        while (!l.stop && Date.now() < deadline) {
+          try {
+            const a = await get();
+            if (a.status === 200) l.ok++;
+            else l.failed.push(`HTTP ${a.status}`);
+          } catch (e) {
+            l.failed.push((e as Error).message);
+          }
+          await new Promise((r) => setTimeout(r, 5));
         }
       })();
-      const reloadsBefore = (c.output().match(/reloading HAProxy:/g) ?? []).length;
-      await waitFor(
-        'an apply under way',
-        () => (c.output().match(/reloading HAProxy:/g) ?? []).length > reloadsBefore,
-        15000,
+      load = l;
+    };
+    const stopLoad = async (): Promise<{ ok: number; failed: string[] }> => {
+      const l = load!;
+      l.stop = true;
+      await l.done;
+      load = undefined;
+      return l;
+    };
+
+    beforeAll(async () => {
+      dir = tempDir('mlb-chaos-lifecycle-');
+      sim = await Simulator.start({
+        serveTasks: true,
+        auth: { basic: CREDS },
+        apps: [
+          {
+            id: '/web',
+            instances: 1,
+            labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+            portDefinitions: [{ port: 10401 }],
+          },
+        ],
+      });
+      // Picked once the simulator's task servers (OS-assigned ports) are up, so none of them takes one.
+      const picked = (await freeLoopbackPorts(4)) as [number, number, number, number];
+      ports = { http: picked[0], https: picked[1], stats: picked[2], appid: picked[3] };
+      files = prepareDemoFiles(dir, findConfigDir(), ports);
+      cfg = path.join(dir, 'haproxy.cfg');
+      // An operator's template that prints environment variables: the secrets must come out empty.
+      fs.appendFileSync(
+        path.join(files.templatesDir, 'HAPROXY_HTTP_FRONTEND_HEAD'),
+        '  http-request return status 200 content-type text/plain lf-string "token=($MLB_ADMIN_TOKEN) creds=($MLB_AUTH_CREDENTIALS) pass=($MARATHON_PASSWORD) mine=($OPERATOR_VAR)" if { path /envcheck }\n',
       );
-      await new Promise((r) => setTimeout(r, delayMs));
+    }, 30000);
+
+    afterEach(async () => {
+      if (load) await stopLoad();
+      for (const c of children.splice(0)) {
+        if (c.exitCode === null && c.signalCode === null) {
+          c.kill('SIGKILL');
+          await new Promise((r) => c.once('exit', r));
+        }
+      }
+    });
+
+    afterAll(async () => {
+      for (const pid of mastersOf(cfg)) process.kill(pid, 'SIGKILL');
+      await sim?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }, 20000);
+
+    test("HAProxy runs without the controller's secrets; an operator's own variable still expands", async () => {
+      const c = start();
+      await healthy(c);
+      expect((await get('/envcheck')).body).toBe('token=() creds=() pass=() mine=(visible-1)');
+      expect(c.output()).toMatch(
+        /HAProxy is started without the controller's secret variables: .*MARATHON_PASSWORD.*MLB_ADMIN_TOKEN.*MLB_AUTH_CREDENTIALS/,
+      );
+      const exit = c.exited();
+      c.child.kill('SIGTERM');
+      expect((await exit).code).toBe(0);
+      expect(mastersOf(cfg)).toEqual([]);
+    }, 40000);
+
+    test('SIGKILL of the controller, then start it again (3x): the HAProxy left behind is adopted, one master, no request lost, changes still applied', async () => {
+      let c = start();
+      await healthy(c);
+      const [master] = mastersOf(cfg);
+      expect(master).toBeDefined();
+      startLoad();
+      for (let round = 1; round <= 3; round++) {
+        c.child.kill('SIGKILL');
+        await c.exited();
+        expect(mastersOf(cfg)).toEqual([master]); // HAProxy serves on without its controller
+        if (round === 2) fs.rmSync(path.join(dir, 'haproxy.pid')); // an orphan whose pid file is gone: found through its socket
+        c = start();
+        await healthy(c);
+        expect(c.output()).toContain(`adopted the HAProxy master ${master} left by an earlier controller`);
+        expect(mastersOf(cfg)).toEqual([master]);
+        await sim.scale('/web', round + 1);
+        await served(sim.tasksOf('/web')[round]!.id);
+        expect(mastersOf(cfg)).toEqual([master]);
+      }
+      const l = await stopLoad();
+      console.log(
+        `SIGKILL + restart x3: ${l.ok + l.failed.length} requests through HAProxy, ${l.failed.length} failed`,
+      );
+      expect(l.ok).toBeGreaterThan(50);
+      expect(l.failed).toEqual([]);
+      const exit = c.exited();
+      c.child.kill('SIGTERM');
+      expect((await exit).code).toBe(0);
+      expect(mastersOf(cfg)).toEqual([]);
+      await sim.scale('/web', 1);
+    }, 120000);
+
+    test('a master that cannot be adopted (socket gone, a changed environment or --haproxy-bin) is stopped before a new one binds; a stale pid file naming another process leaves it alone', async () => {
+      let c = start();
+      await healthy(c);
+      const [first] = mastersOf(cfg);
+      c.child.kill('SIGKILL');
+      await c.exited();
+      fs.rmSync(path.join(dir, 'master.sock')); // nothing answers: found in /proc only
+      c = start();
+      await healthy(c);
+      const [second] = mastersOf(cfg);
+      expect(second).not.toBe(first);
+      expect(alive(first!)).toBe(false);
+      expect(c.output()).toContain(`stopping HAProxy master ${first} left by an earlier controller`);
+      expect((await get()).status).toBe(200);
+
+      c.child.kill('SIGKILL');
+      await c.exited();
+      c = start([], { OPERATOR_VAR: 'visible-2' }); // the operator changed a variable the templates may use
+      await healthy(c);
+      expect(mastersOf(cfg)).toHaveLength(1);
+      expect(mastersOf(cfg)).not.toContain(second);
+      expect(c.output()).toMatch(
+        /not adopting the HAProxy master \d+ left by an earlier controller: its environment differs in OPERATOR_VAR; replacing it/,
+      );
+      expect((await get('/envcheck')).body).toContain('mine=(visible-2)');
+
+      // --haproxy-bin now names another HAProxy (here the same binary by another path): a master
+      // re-executes its own binary at each reload, so the one left running is replaced, not adopted.
+      c.child.kill('SIGKILL');
+      await c.exited();
+      const [third] = mastersOf(cfg);
+      const otherBin = path.join(dir, 'other-bin', 'haproxy');
+      fs.mkdirSync(path.dirname(otherBin), { recursive: true });
+      fs.symlinkSync(execFileSync('sh', ['-c', 'command -v "$0"', haproxy.bin], { encoding: 'utf8' }).trim(), otherBin);
+      c = start(['--haproxy-bin', otherBin], { OPERATOR_VAR: 'visible-2' });
+      await healthy(c);
+      expect(c.output()).toMatch(
+        new RegExp(`not adopting the HAProxy master ${third} left by an earlier controller: its command line differs`),
+      );
+      expect(mastersOf(cfg)).toHaveLength(1);
+      expect(alive(third!)).toBe(false);
+      expect((await get()).status).toBe(200);
+
+      let exit = c.exited();
+      c.child.kill('SIGTERM');
+      await exit;
+      const bystander = spawn('sleep', ['30'], { stdio: 'ignore' });
+      children.push(bystander);
+      fs.writeFileSync(path.join(dir, 'haproxy.pid'), `${bystander.pid}\n`);
+      c = start();
+      await healthy(c);
+      expect(alive(bystander.pid!)).toBe(true);
+      expect(c.output()).toMatch(
+        new RegExp(
+          `pid file names pid ${bystander.pid}, which is not an HAProxy master of this controller .*left alone`,
+        ),
+      );
+      expect(mastersOf(cfg)).toHaveLength(1);
+      expect((await get()).status).toBe(200);
+      exit = c.exited();
+      c.child.kill('SIGTERM');
+      expect((await exit).code).toBe(0);
+      expect(mastersOf(cfg)).toEqual([]);
+    }, 120000);
+
+    test(`SIGTERM during applies: the process exits within --shutdown-timeout ${SHUTDOWN_S} s and no HAProxy is left`, async () => {
+      for (const delayMs of [0, 40, 120]) {
+        const c = start();
+        await healthy(c);
+        // Changes that need reloads, continuously: a new vhost app every few ms.
+        let churn = true;
+        let n = 0;
+        const changes = (async () => {
+          while (churn && n < 200) {
+            const id = `/churn-${delayMs}-${n}`;
+            await sim.createApp({
+              id,
+              instances: 1,
+              labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: `c${n}.example.com` },
+              portDefinitions: [{ port: 11000 + n }],
+            });
+            n++;
+            await new Promise((r) => setTimeout(r, 15));
+          }
+        })();
+        const reloadsBefore = (c.output().match(/reloading HAProxy:/g) ?? []).length;
+        await waitFor(
+          'an apply under way',
+          () => (c.output().match(/reloading HAProxy:/g) ?? []).length > reloadsBefore,
+          15000,
+        );
+        await new Promise((r) => setTimeout(r, delayMs));
+        const exit = c.exited();
+        const t0 = Date.now();
+        c.child.kill('SIGTERM');
+        if (delayMs === 40) setTimeout(() => c.child.kill('SIGTERM'), 10); // impatient: a second one must not cut the stop short
+        const { code } = await exit;
+        const ms = Date.now() - t0;
+        churn = false;
+        await changes;
+        console.log(`SIGTERM ${delayMs} ms into an apply: exited with code ${code} after ${ms} ms`);
+        if (process.env.MLB_TEST_LOGS) console.log(c.output().split('\n').slice(-25).join('\n'));
+        expect(ms).toBeLessThan(SHUTDOWN_S * 1000 + 2000);
+        expect(code).toBe(0);
+        await waitFor('no HAProxy master left', () => mastersOf(cfg).length === 0, 3000);
+        for (let i = 0; i < n; i++) await sim.deleteApp(`/churn-${delayMs}-${i}`);
+      }
+    }, 150000);
+
+    test('SIGTERM with HAProxy frozen (SIGSTOP) and --shutdown-timeout 1: the process still exits in time, and HAProxy is gone', async () => {
+      const c = start(['--shutdown-timeout', '1']);
+      await healthy(c);
+      const [master] = mastersOf(cfg);
+      process.kill(master!, 'SIGSTOP');
       const exit = c.exited();
       const t0 = Date.now();
       c.child.kill('SIGTERM');
-      if (delayMs === 40) setTimeout(() => c.child.kill('SIGTERM'), 10); // impatient: a second one must not cut the stop short
       const { code } = await exit;
       const ms = Date.now() - t0;
-      churn = false;
-      await changes;
-      console.log(`SIGTERM ${delayMs} ms into an apply: exited with code ${code} after ${ms} ms`);
-      if (process.env.MLB_TEST_LOGS) console.log(c.output().split('\n').slice(-25).join('\n'));
-      expect(ms).toBeLessThan(SHUTDOWN_S * 1000 + 2000);
-      expect(code).toBe(0);
+      console.log(`SIGTERM with a frozen HAProxy: exited with code ${code} after ${ms} ms`);
+      expect(ms).toBeLessThan(1000 + 1500);
       await waitFor('no HAProxy master left', () => mastersOf(cfg).length === 0, 3000);
-      for (let i = 0; i < n; i++) await sim.deleteApp(`/churn-${delayMs}-${i}`);
-    }
-  }, 150000);
+    }, 40000);
 
-  test('SIGTERM with HAProxy frozen (SIGSTOP) and --shutdown-timeout 1: the process still exits in time, and HAProxy is gone', async () => {
-    const c = start(['--shutdown-timeout', '1']);
-    await healthy(c);
-    const [master] = mastersOf(cfg);
-    process.kill(master!, 'SIGSTOP');
-    const exit = c.exited();
-    const t0 = Date.now();
-    c.child.kill('SIGTERM');
-    const { code } = await exit;
-    const ms = Date.now() - t0;
-    console.log(`SIGTERM with a frozen HAProxy: exited with code ${code} after ${ms} ms`);
-    expect(ms).toBeLessThan(1000 + 1500);
-    await waitFor('no HAProxy master left', () => mastersOf(cfg).length === 0, 3000);
-  }, 40000);
-
-  test('--leave-haproxy-running: SIGTERM leaves exactly one HAProxy serving, and the next controller adopts it', async () => {
-    let c = start(['--leave-haproxy-running']);
-    await healthy(c);
-    const [master] = mastersOf(cfg);
-    const exit = c.exited();
-    c.child.kill('SIGTERM');
-    expect((await exit).code).toBe(0);
-    expect(c.output()).toContain(`leaving HAProxy master ${master} running for the next controller`);
-    expect(mastersOf(cfg)).toEqual([master]);
-    startLoad();
-    // Serving with no controller at all: 20 answers before the next controller starts.
-    await waitFor('20 answers with no controller', () => (load?.ok ?? 0) >= 20, 10000);
-    c = start();
-    await healthy(c);
-    expect(c.output()).toContain(`adopted the HAProxy master ${master}`);
-    await sim.scale('/web', 2);
-    await served(sim.tasksOf('/web')[1]!.id);
-    const l = await stopLoad();
-    console.log(`leave running + adopt: ${l.ok + l.failed.length} requests through HAProxy, ${l.failed.length} failed`);
-    expect(l.failed).toEqual([]);
-    expect(mastersOf(cfg)).toEqual([master]);
-    const last = c.exited();
-    c.child.kill('SIGTERM');
-    expect((await last).code).toBe(0);
-    expect(mastersOf(cfg)).toEqual([]);
-  }, 90000);
-});
+    test('--leave-haproxy-running: SIGTERM leaves exactly one HAProxy serving, and the next controller adopts it', async () => {
+      let c = start(['--leave-haproxy-running']);
+      await healthy(c);
+      const [master] = mastersOf(cfg);
+      const exit = c.exited();
+      c.child.kill('SIGTERM');
+      expect((await exit).code).toBe(0);
+      expect(c.output()).toContain(`leaving HAProxy master ${master} running for the next controller`);
+      expect(mastersOf(cfg)).toEqual([master]);
+      startLoad();
+      // Serving with no controller at all: 20 answers before the next controller starts.
+      await waitFor('20 answers with no controller', () => (load?.ok ?? 0) >= 20, 10000);
+      c = start();
+      await healthy(c);
+      expect(c.output()).toContain(`adopted the HAProxy master ${master}`);
+      await sim.scale('/web', 2);
+      await served(sim.tasksOf('/web')[1]!.id);
+      const l = await stopLoad();
+      console.log(
+        `leave running + adopt: ${l.ok + l.failed.length} requests through HAProxy, ${l.failed.length} failed`,
+      );
+      expect(l.failed).toEqual([]);
+      expect(mastersOf(cfg)).toEqual([master]);
+      const last = c.exited();
+      c.child.kill('SIGTERM');
+      expect((await last).code).toBe(0);
+      expect(mastersOf(cfg)).toEqual([]);
+    }, 90000);
+  },
+);
