@@ -35,6 +35,7 @@ export class RoutedAppReader {
       this.end = r.pos;
       return app;
     } catch (e) {
+      r.abandon();
       if (e instanceof InvalidJson || e instanceof SyntaxError || e instanceof RangeError) return NOT_JSON;
       throw e;
     }
@@ -113,6 +114,12 @@ class ByteJson {
   private readonly sharedStrings = new Array<string | undefined>(SHARED_SLOTS).fill(undefined);
 
   b: Buffer = Buffer.alloc(0);
+
+  /** After a read that threw half way: what it had put on the stack is dropped (the next read starts clean). */
+  abandon(): void {
+    this.stack.length = 0;
+    this.top = 0;
+  }
 
   /** The routed fields of the object at pos (cut by `s`); any other value whole. */
   shaped(s: Compiled, depth: number): unknown {

@@ -75,9 +75,11 @@ const appText = fc
   .array(fc.tuple(key, ws, jsonText), { maxLength: 10 })
   .map((members) => `{${members.map(([k, s, v]) => `${k}:${s}${v}`).join(',')}}`);
 
+/** One reader for every test, as callers keep one: reads after refused ones must start clean. */
+const reader = new RoutedAppReader();
+
 /** What the reader gives for the app at the start of `bytes`, and where it ended. */
 function read(bytes: Buffer): { readonly value: unknown; readonly end?: number } {
-  const reader = new RoutedAppReader();
   const value = reader.read(bytes, 0);
   return value === NOT_JSON ? { value: NOT_JSON } : { value, end: reader.end };
 }
