@@ -20,9 +20,9 @@ import { NOT_JSON, RoutedAppReader } from './routedJson';
  *
  * The file is read a piece at a time and only each app's routed fields are made (routedJson.ts), so
  * neither the whole text (15 MB for the 5 000-app bench file) nor the whole parsed body (34 MB of
- * objects, two thirds of them never read) is ever made. A file
- * that is not exactly `{"apps": [objects…]}`, or whose JSON is invalid, is read and parsed whole
- * instead, so the value and the error are those of `JSON.parse` of the whole text.
+ * objects, two thirds of them never read) is ever made. A file that is not exactly
+ * `{"apps": [objects…]}`, or whose JSON is invalid, is read and parsed whole instead, so the value
+ * and the error are those of `JSON.parse` of the whole text.
  */
 export function readAppsFile(file: string, pieceBytes = 1 << 20): Result<unknown> {
   let fd: number;
