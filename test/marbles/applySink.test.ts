@@ -12,6 +12,18 @@ const failFor = (model: string, retryInMs: number, error: unknown = 'reload fail
   retryInMs,
 });
 
+type Cold = Parameters<Parameters<TestScheduler['run']>[0]>[0]['cold'];
+
+/** An apply that records each model and fails model `a` with `error` (after 2 frames); others apply after 2. */
+function failingA(cold: Cold, error: string): { readonly applied: string[]; apply: (m: string) => Observable<string> } {
+  const applied: string[] = [];
+  const apply = (m: string): Observable<string> => {
+    applied.push(m);
+    return m === 'a' ? cold('--#', undefined, error) : cold('--(r|)', { r: `applied ${m}` });
+  };
+  return { applied, apply };
+}
+
 describe('applySink', () => {
   it('applies one at a time and, while busy, keeps only the newest pending model', () => {
     const ts = newScheduler();
@@ -57,11 +69,7 @@ describe('applySink', () => {
   it('retries with a newer model that arrived during the backoff, not before it ends', () => {
     const ts = newScheduler();
     ts.run(({ cold, hot, expectObservable }) => {
-      const applied: string[] = [];
-      const apply = (m: string): Observable<string> => {
-        applied.push(m);
-        return m === 'a' ? cold('--#', undefined, 'bad config') : cold('--(r|)', { r: `applied ${m}` });
-      };
+      const { applied, apply } = failingA(cold, 'bad config');
       const models = hot('-a-bc');
       // a fails at 3 -> retry at 8 with the newest model c (b dropped), ok at 10
       expectObservable(models.pipe(applySink({ apply, backoff, scheduler: ts }))).toBe('---x------C', {
@@ -76,11 +84,7 @@ describe('applySink', () => {
   it('runs urgent work at once when it arrives during a backoff (HAProxy restarted after a crash)', () => {
     const ts = newScheduler();
     ts.run(({ cold, hot, expectObservable }) => {
-      const applied: string[] = [];
-      const apply = (m: string): Observable<string> => {
-        applied.push(m);
-        return m === 'a' ? cold('--#', undefined, 'disk full') : cold('--(r|)', { r: `applied ${m}` });
-      };
+      const { applied, apply } = failingA(cold, 'disk full');
       const models = hot('-a--bU');
       // a fails at 3; b waits for the retry at 8; U (urgent) at 5 runs at once, ok at 7
       const urgent = (m: string): boolean => m === 'U';
