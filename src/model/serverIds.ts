@@ -21,22 +21,26 @@ export function serverName(host: string, ip: string, port: number): string {
 export class ServerNamer {
   private readonly cleaned = new Map<string, string>();
   private readonly taken = new Set<number>();
+  /** Where each name's search for a free id goes on in the current backend (serverId's `resume`). */
+  private readonly resume = new Map<string, number>();
 
   /**
    * `chains`: the re-hash chains of earlier snapshots (ServerMemo keeps them), else this build's own.
    * Without any, each of n servers sharing one name re-hashed the chain from its start: 8 000 tasks on
-   * one host:port took 15 s (1 000 tries each), 41 s at 16 000.
+   * one host:port took 15 s (1 000 tries each), 41 s at 16 000. Without `resume`, each walked the
+   * tries of those before it: 32 000 took 7 s.
    */
   constructor(private readonly chains: ServerIdChains = new ServerIdChains()) {}
 
-  /** serverId, with the chains. */
+  /** serverId, with the chains, in the backend of the last idsOfNextBackend (`taken` is its set). */
   id(name: string, taken: Set<number>): number {
-    return serverId(name, taken, this.chains);
+    return serverId(name, taken, this.chains, taken === this.taken ? this.resume : undefined);
   }
 
   /** An empty set for serverId, for the next backend: one set per snapshot, not one per backend. */
   idsOfNextBackend(): Set<number> {
     this.taken.clear();
+    this.resume.clear();
     return this.taken;
   }
 
@@ -194,16 +198,26 @@ function digestHex(): string {
  * A server id that is stable across renders as long as servers are visited in the same order:
  * sha256(name) mod 32767, re-hashing `name + ' ' + digest` on a collision or zero (upstream's
  * calculate_server_id). `taken` holds the ids already used in the backend and is extended. With
- * `chains`, re-hashes of earlier calls are looked up rather than computed again.
+ * `chains`, re-hashes of earlier calls are looked up rather than computed again. With `resume` (one
+ * per `taken`, see ServerNamer), a name given to several servers of the backend goes on where its
+ * last search stopped: the tries before it are taken, and a backend's taken ids only grow.
  */
-export function serverId(name: string, taken: Set<number>, chains?: ServerIdChains): number {
-  sha256(name);
-  const id = mod32767();
-  if (id > 0 && !taken.has(id)) {
-    taken.add(id);
-    return id;
+export function serverId(
+  name: string,
+  taken: Set<number>,
+  chains?: ServerIdChains,
+  resume?: Map<string, number>,
+): number {
+  const from = resume?.get(name) ?? 0;
+  if (from === 0) {
+    sha256(name);
+    const id = mod32767();
+    if (id > 0 && !taken.has(id)) {
+      taken.add(id);
+      return id;
+    }
   }
-  return idAfterCollision(name, taken, chains);
+  return idAfterCollision(name, taken, chains?.get(name) ?? new Rehashes(name), resume, Math.max(from, 1));
 }
 
 /** Ids sha256 mod 32767 can give: 1..32766. */
@@ -215,62 +229,84 @@ const HASHED_IDS = 32766;
 const MAX_TRIES = 1000;
 
 /**
- * serverId after its first try collided: the next id of the name's re-hash chain that is free. When
- * every hashed id is taken (more than 32 766 servers in one backend) or the tries run out, the id is
- * a wide one (wideId). Hashing whole names to the end took minutes for a backend of 30 000 servers
- * and never ended past 32 766.
+ * serverId from try `from` on (try 0 is the name's own hash, tries 1 to 999 its re-hash chain, the
+ * tries after them wide ids, see wideId): the first whose id is free. When every hashed id is taken
+ * (more than 32 766 servers in one backend) or the chain runs out, the id is a wide one. Hashing whole
+ * names to the end took minutes for a backend of 30 000 servers and never ended past 32 766.
  */
-function idAfterCollision(name: string, taken: Set<number>, chains: ServerIdChains | undefined): number {
+function idAfterCollision(
+  name: string,
+  taken: Set<number>,
+  chain: Rehashes,
+  resume: Map<string, number> | undefined,
+  from: number,
+): number {
+  let t = from;
   if (taken.size < HASHED_IDS) {
-    const known = chains?.get(name) ?? NO_CHAIN;
-    for (const id of known) {
+    for (; t < MAX_TRIES; t++) {
+      const id = chain.at(t - 1);
       if (id > 0 && !taken.has(id)) {
         taken.add(id);
+        resume?.set(name, t + 1);
         return id;
       }
     }
-    if (known.length < MAX_TRIES - 1) {
-      // Past the known part, hashed again from the name (no hash state is kept). Each try hashes the
-      // last name plus the hex of its digest, so names grow by 65 characters a try: they are hashed
-      // incrementally (a copy of the running hash per try), not whole again.
-      sha256(name);
-      const hash = crypto().createHash('sha256').update(name, 'utf8');
-      const chain: number[] = [];
-      while (chain.length < MAX_TRIES - 1) {
-        hash.update(` ${digestHex()}`);
-        digestIntoH(hash.copy().digest());
-        const id = mod32767();
-        chain.push(id);
-        if (chain.length > known.length && id > 0 && !taken.has(id)) {
-          chains?.set(name, chain);
-          taken.add(id);
-          return id;
-        }
-      }
-      chains?.set(name, chain);
-    }
   }
-  return wideId(name, taken);
+  return wideId(name, taken, resume, Math.max(t, MAX_TRIES) - MAX_TRIES);
 }
 
 /** Ids HAProxy takes past upstream's: 32 767 up to the largest int (any positive int is a valid `id`). */
 const FIRST_WIDE_ID = HASHED_IDS + 1;
-const LAST_WIDE_ID = 2 ** 31 - 1;
+const WIDE_IDS = 2 ** 31 - 1 - HASHED_IDS;
 
 /**
  * An id past upstream's range for a server upstream could not number: from sha256(name) too, so
  * adding or removing another server seldom changes it (a changed id means a reload, not a runtime
- * update), and the next free one after it when it is taken.
+ * update), and the next free one after it when it is taken (from `skip` places after it on: those
+ * before are known to be taken).
  */
-function wideId(name: string, taken: Set<number>): number {
+function wideId(name: string, taken: Set<number>, resume: Map<string, number> | undefined, skip: number): number {
   sha256(name);
-  let id = FIRST_WIDE_ID + (H[0]! % (LAST_WIDE_ID - FIRST_WIDE_ID + 1));
-  while (taken.has(id)) id = id === LAST_WIDE_ID ? FIRST_WIDE_ID : id + 1;
-  taken.add(id);
-  return id;
+  const start = H[0]! % WIDE_IDS;
+  let k = skip;
+  while (taken.has(FIRST_WIDE_ID + ((start + k) % WIDE_IDS))) k++;
+  taken.add(FIRST_WIDE_ID + ((start + k) % WIDE_IDS));
+  resume?.set(name, MAX_TRIES + k + 1);
+  return FIRST_WIDE_ID + ((start + k) % WIDE_IDS);
 }
 
-const NO_CHAIN: readonly number[] = [];
+/**
+ * A name's re-hash chain, made as far as it was needed: the running hash is kept until the chain is
+ * whole, so the next id costs one more hash (made again from the name, each id past the first k
+ * cost k + 1: quadratic for a name many servers share).
+ */
+class Rehashes {
+  private readonly ids: number[] = [];
+  private hash: Crypto.Hash | undefined;
+  /** The hex of the last digest, which the next re-hash appends. */
+  private lastHex = '';
+
+  constructor(private readonly name: string) {}
+
+  /** The i-th re-hash's id (0 ≤ i < MAX_TRIES - 1). */
+  at(i: number): number {
+    while (this.ids.length <= i) this.extend();
+    return this.ids[i]!;
+  }
+
+  private extend(): void {
+    if (this.hash === undefined) {
+      sha256(this.name);
+      this.lastHex = digestHex();
+      this.hash = crypto().createHash('sha256').update(this.name, 'utf8');
+    }
+    this.hash.update(` ${this.lastHex}`);
+    digestIntoH(this.hash.copy().digest());
+    this.lastHex = digestHex();
+    this.ids.push(mod32767());
+    if (this.ids.length === MAX_TRIES - 1) this.hash = undefined; // whole: its state is no longer needed
+  }
+}
 
 /**
  * The re-hash chains of server names that collided, kept across snapshots. The ids a name re-hashes
@@ -280,20 +316,17 @@ const NO_CHAIN: readonly number[] = [];
  * generation or the one before are dropped (ServerMemo starts one per snapshot).
  */
 export class ServerIdChains {
-  private current = new Map<string, readonly number[]>();
-  private previous = new Map<string, readonly number[]>();
+  private current = new Map<string, Rehashes>();
+  private previous = new Map<string, Rehashes>();
 
-  get(name: string): readonly number[] | undefined {
+  /** The name's chain, kept for the next generation (a new, empty one the first time). */
+  get(name: string): Rehashes {
     let chain = this.current.get(name);
     if (chain === undefined) {
-      chain = this.previous.get(name);
-      if (chain !== undefined) this.current.set(name, chain);
+      chain = this.previous.get(name) ?? new Rehashes(name);
+      this.current.set(name, chain);
     }
     return chain;
-  }
-
-  set(name: string, chain: readonly number[]): void {
-    this.current.set(name, chain);
   }
 
   nextGeneration(): void {

@@ -128,6 +128,33 @@ describe('serverId', () => {
     }
   }, 60_000);
 
+  it('numbers 30 000 servers sharing one name with work linear in their count, as one by one would', () => {
+    // Each server of a shared name goes on where the one before it stopped: its chain is hashed once,
+    // each step one hash, and no server probes the ids those before it took.
+    const nodeCrypto = createRequire(__filename)('node:crypto') as typeof crypto;
+    const copies = jest.spyOn(nodeCrypto.Hash.prototype, 'copy');
+    const namer = new ServerNamer();
+    const taken = namer.idsOfNextBackend();
+    const probes = jest.spyOn(taken, 'has');
+    try {
+      const name = '10_0_0_1_31000';
+      const ids = Array.from({ length: 30_000 }, () => namer.id(name, taken));
+      expect(copies.mock.calls.length).toBe(999); // upstream's 999 re-hashes, each once
+      expect(probes.mock.calls.length).toBeLessThan(3 * 30_000);
+      expect(new Set(ids).size).toBe(30_000);
+      // The id each gets from scratch, with the ids of those before it taken.
+      for (const i of [0, 1, 2, 500, 998, 999, 1000, 1001, 5000, 29_999])
+        expect(serverId(name, new Set(ids.slice(0, i)))).toBe(ids[i]);
+      // A new backend starts over.
+      const again = namer.idsOfNextBackend();
+      expect(namer.id(name, again)).toBe(ids[0]);
+      expect(namer.id(name, again)).toBe(ids[1]);
+    } finally {
+      copies.mockRestore();
+      probes.mockRestore();
+    }
+  }, 60_000);
+
   it('keeps the ids of known names (10.1.0.197:26115 -> 20513 in the shared bench file)', () => {
     expect(serverId('10_1_0_197_26115', new Set())).toBe(20513);
     expect(serverId('', new Set())).toBe(reference('', new Set()));
