@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as v8 from 'node:v8';
 import { findConfigDir } from './configDir';
 import { cannotRead, parseAppsBytes, readAppsFile } from './marathon/appsFile';
 import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
@@ -12,6 +11,7 @@ import { printable } from './printable';
 import type { Result } from './result';
 import { loadTemplateSet } from './render/loadTemplates';
 import { renderSnapshot } from './render/snapshot';
+import { keepYoungGenerationSmall } from './youngGeneration';
 import type { DrySettings } from './wiring/parts';
 
 /**
@@ -23,11 +23,8 @@ export function runDryProcess(
   settings: DrySettings,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
-  // One short burst of allocation: V8 would double its young generation at each scavenge (to 16 MiB
-  // semi-spaces, ~25 MiB of peak RSS with 5 000 apps) to save a few scavenges. This process exits
-  // after one render, so the young generation keeps its initial size (a V8 flag read at each growth,
-  // so it takes effect when set here; issue 12: --dry peak RSS <= 100 MiB).
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
+  // main.ts comes here too (bin/marathon-lb.ts holds it from its start).
+  keepYoungGenerationSmall();
   return runDry(settings, {
     env,
     inputSize: (bytes) => {

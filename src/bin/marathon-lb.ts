@@ -3,9 +3,19 @@ import { parseArgs, parseCheckLabelsArgs } from '../cli/args';
 import { runDryProcess } from '../dry';
 import { drySettings } from '../wiring/parts';
 import { allowOptimizingCompiler, holdOptimizingCompiler } from '../optimizingCompiler';
+import { keepYoungGenerationSmall, letYoungGenerationGrow } from '../youngGeneration';
 
-// Before anything grows hot: a small --dry never needs optimized code (optimizingCompiler.ts).
+// Before anything grows hot or big: a small --dry never needs optimized code (optimizingCompiler.ts),
+// nor a --dry a young generation grown for a long run (youngGeneration.ts).
 holdOptimizingCompiler();
+keepYoungGenerationSmall();
+
+/** V8 as it would be for zdd, check-labels and the controller. */
+function settleForLongRun(): void {
+  allowOptimizingCompiler();
+  letYoungGenerationGrow();
+}
+
 // A reader that stops early (`marathon-lb --dry | head`) is not an error of this command: what it
 // writes to files is written before its output, and the rest of the output has no one to read it.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -20,11 +30,11 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 async function run(): Promise<number> {
   // Subcommands come first, as words (never flags, so argparse-style prefixes do not touch them).
   if (process.argv[2] === 'zdd') {
-    allowOptimizingCompiler();
+    settleForLongRun();
     return (await import('../zdd/cli')).runZddCommand(process.argv.slice(3), process.env);
   }
   if (process.argv[2] === 'check-labels') {
-    allowOptimizingCompiler(); // it reads a whole Marathon
+    settleForLongRun(); // it reads a whole Marathon
     const args = parseCheckLabelsArgs(process.argv.slice(3), process.env);
     if (!args.ok) {
       if (args.error.kind === 'help') {
@@ -47,7 +57,7 @@ async function run(): Promise<number> {
   }
   const options = parsed.value;
   if (options.dry) return runDryProcess(drySettings(options, process.env), process.env);
-  allowOptimizingCompiler(); // the controller
+  settleForLongRun(); // the controller
   return (await import('../main')).main(options, process.env);
 }
 
