@@ -268,17 +268,18 @@ const WIDE_IDS = 2 ** 31 - 1 - HASHED_IDS;
 function wideId(name: string, taken: Set<number>, resume: Map<string, number> | undefined, skip: number): number {
   sha256(name);
   const start = H[0]! % WIDE_IDS;
+  const at = (k: number): number => FIRST_WIDE_ID + ((start + k) % WIDE_IDS);
   let k = skip;
-  while (taken.has(FIRST_WIDE_ID + ((start + k) % WIDE_IDS))) k++;
-  taken.add(FIRST_WIDE_ID + ((start + k) % WIDE_IDS));
+  while (taken.has(at(k))) k++;
+  taken.add(at(k));
   resume?.set(name, MAX_TRIES + k + 1);
-  return FIRST_WIDE_ID + ((start + k) % WIDE_IDS);
+  return at(k);
 }
 
 /**
- * A name's re-hash chain, made as far as it was needed: the running hash is kept until the chain is
- * whole, so the next id costs one more hash (made again from the name, each id past the first k
- * cost k + 1: quadratic for a name many servers share).
+ * A name's re-hash chain, made as far as it was needed. Each re-hash appends the hex of the last
+ * digest to the name, so the running hash is kept until the chain is whole: the next id costs one
+ * more hash. (Made again from the name, the k-th id cost k: quadratic for a name many servers share.)
  */
 class Rehashes {
   private readonly ids: number[] = [];
