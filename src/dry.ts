@@ -75,8 +75,7 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
         (e: unknown) => cannotRead('standard input', e),
       );
     } else {
-      io.inputSize?.(sizeOf(file));
-      read = readAppsFile(file);
+      read = readAppsFile(file, undefined, (bytes) => io.inputSize?.(bytes));
     }
     if (!read.ok) return fail(read.error);
     body = read.value;
@@ -120,15 +119,6 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
   io.stdout(snapshot.value.rendered.config);
   io.stdout('\n');
   return 0;
-}
-
-/** A file's size, 0 when it cannot be read (readAppsFile then says why). */
-function sizeOf(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
 }
 
 /** marathon-lb's truncateMapFileIfExists: a regular file at that path is emptied, nothing else happens. */

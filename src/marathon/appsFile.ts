@@ -22,9 +22,14 @@ import { NOT_JSON, RoutedAppReader } from './routedJson';
  * neither the whole text (15 MB for the 5 000-app bench file) nor the whole parsed body (34 MB of
  * objects, two thirds of them never read) is ever made. A file that is not exactly
  * `{"apps": [objects…]}`, or whose JSON is invalid, is read and parsed whole instead, so the value
- * and the error are those of `JSON.parse` of the whole text.
+ * and the error are those of `JSON.parse` of the whole text. `inputSize` is told the input's size
+ * before it is parsed (a pipe's once it is read).
  */
-export function readAppsFile(file: string, pieceBytes = 1 << 20): Result<unknown> {
+export function readAppsFile(
+  file: string,
+  pieceBytes = 1 << 20,
+  inputSize: (bytes: number) => void = () => undefined,
+): Result<unknown> {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -33,8 +38,14 @@ export function readAppsFile(file: string, pieceBytes = 1 << 20): Result<unknown
   }
   let apps: unknown[] | null;
   try {
+    const stat = fs.fstatSync(fd);
     // A pipe or device (`--apps-file /dev/stdin`) cannot be read a second time: its bytes are read whole.
-    if (!fs.fstatSync(fd).isFile()) return parseAppsBytes(file, fs.readFileSync(fd));
+    if (!stat.isFile()) {
+      const bytes = fs.readFileSync(fd);
+      inputSize(bytes.length);
+      return parseAppsBytes(file, bytes);
+    }
+    inputSize(stat.size);
     apps = splitAndParse(fd, pieceBytes);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === undefined) throw e; // not the file's fault

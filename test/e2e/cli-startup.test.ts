@@ -86,13 +86,21 @@ test('the service start keeps its modules in their own files (not parsed by ever
   expect(bundle).toContain('require("./../main")');
 });
 
-/** Functions V8's optimizing compiler made code for in a run of the CLI (its --trace-opt lines). */
-function optimizedIn(args: readonly string[], input?: string): number {
-  const out = execFileSync(process.execPath, ['--trace-opt', CLI, ...args], {
-    encoding: 'utf8',
-    input,
-    maxBuffer: 1 << 28,
-  });
+/**
+ * Functions V8's optimizing compiler made code for in a run of the CLI (its --trace-opt lines).
+ * `input` on standard input; with `shellPipe`, through a shell pipe (Node's own stdio pipes are
+ * sockets, which /dev/stdin cannot open).
+ */
+function optimizedIn(args: readonly string[], input?: string, shellPipe = false): number {
+  const node = [process.execPath, '--trace-opt', CLI, ...args];
+  let out: string;
+  if (shellPipe) {
+    const file = path.join(tempDir(), 'piped.json');
+    fs.writeFileSync(file, input ?? '');
+    out = execFileSync('sh', ['-c', `cat "$0" | "$@"`, file, ...node], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  } else {
+    out = execFileSync(node[0]!, node.slice(1), { encoding: 'utf8', input, maxBuffer: 1 << 28 });
+  }
   return out.split('\n').filter((l) => l.startsWith('[compiling method') && l.includes('TURBOFAN')).length;
 }
 
@@ -146,6 +154,9 @@ test('a small --dry runs without the optimizing compiler; from a megabyte of inp
   // The same through standard input, whose size is known once it is read.
   expect(optimizedIn([...DRY, '-', ...h], manyApps(8000))).toBeGreaterThan(10);
   expect(optimizedIn([...DRY, '-', ...h], manyApps(1))).toBe(0);
+  // And through a pipe named as the file (its size is known once it is read, as standard input's).
+  expect(optimizedIn([...DRY, '/dev/stdin', ...h], manyApps(8000), true)).toBeGreaterThan(10);
+  expect(optimizedIn([...DRY, '/dev/stdin', ...h], manyApps(1), true)).toBe(0);
 });
 
 test('a --dry whose reader stops early (| head) ends quietly, its exit code its own', () => {
