@@ -12,6 +12,7 @@ import type { RuntimeOp } from '../reconcile/plan';
 import type { DesiredState } from '../reconcile/applyPort';
 import type { Clock } from './clock';
 import { procTable, type ProcessTable } from './leftover';
+import { killProcessGroup } from './stopSignals';
 import { type CommandChannel, type HaproxyLogger } from './masterSocket';
 import { err, ok, type Result } from '../result';
 import { withRetries, type HaproxyTarget, type LoadResult, type RetryPolicy } from './target';
@@ -136,13 +137,7 @@ export function runShell(command: string, env: NodeJS.ProcessEnv, timeoutMs: num
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    const timer = setTimeout(() => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, timeoutMs);
+    const timer = setTimeout(() => killProcessGroup(child), timeoutMs);
     child.once('error', (e) => {
       clearTimeout(timer);
       resolve({ code: null, signal: null, output: `cannot run /bin/sh: ${e.message}` });

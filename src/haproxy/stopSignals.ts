@@ -2,6 +2,7 @@
  * Ending an HAProxy master: SIGUSR1 (soft stop: workers finish their connections), then SIGTERM,
  * then SIGKILL, each followed by a bounded wait for the process to be gone.
  */
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { err, ok, type Result } from '../result';
 import type { Clock } from './clock';
@@ -60,5 +61,18 @@ export function pidExists(pid: number): boolean {
     return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
   } catch {
     return true; // no /proc: kill(0) is all we know
+  }
+}
+
+/**
+ * SIGKILL to the process group a child spawned with `detached: true` leads: it and whatever it
+ * started (a wrapper script's children, a daemon holding its output). The child alone when the group
+ * cannot be signalled; nothing when all are gone.
+ */
+export function killProcessGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
   }
 }

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { err, mapErr, ok, type Result } from '../result';
+import { killProcessGroup } from './stopSignals';
 
 /** Accepted, or HAProxy's reason. */
 export type ValidateResult = Result<void>;
@@ -64,7 +65,7 @@ export function checkConfig(bin: string, cfgPath: string, timeoutMs: number): Pr
     child.stdout.on('data', append);
     child.stderr.on('data', append);
     const timer = setTimeout(() => {
-      killGroup(child.pid);
+      killProcessGroup(child);
       finish(err({ message: `${bin} -c -f ${cfgPath} did not finish within ${timeoutMs} ms`, refused: false }));
     }, timeoutMs);
     child.once('error', (e: NodeJS.ErrnoException) =>
@@ -77,16 +78,6 @@ export function checkConfig(bin: string, cfgPath: string, timeoutMs: number): Pr
       finish(err({ message: alertLines(output) || `exit code ${code}`, refused: true }));
     });
   });
-}
-
-/** SIGKILL to the process group `pid` leads (gone already: nothing to do). */
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // ESRCH: the group has exited
-  }
 }
 
 const SECTION = /^\s*(?:frontend|backend|listen)\s+(\S+)/;
