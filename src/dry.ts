@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findConfigDir } from './configDir';
-import { cannotRead, parseAppsBytes, readAppsFile } from './marathon/appsFile';
+import { cannotRead, parseAppsBytes, readAppsFile, unpacked } from './marathon/appsFile';
 import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
 import { routedBody } from './marathon/routedFields';
 import { fileChecks } from './model/files';
@@ -68,9 +68,11 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
     let read: Result<unknown>;
     if (file === '-') {
       read = await io.readStdin().then(
-        (bytes) => {
-          io.inputSize?.(bytes.length);
-          return parseAppsBytes('standard input', bytes);
+        (packed) => {
+          const bytes = unpacked('standard input', packed);
+          if (!bytes.ok) return bytes;
+          io.inputSize?.(bytes.value.length);
+          return parseAppsBytes('standard input', bytes.value);
         },
         (e: unknown) => cannotRead('standard input', e),
       );

@@ -494,7 +494,7 @@ const OPTION_FLAGS = {
     'optional',
     undefined,
     'Rendering without Marathon',
-    'With --dry: render from this /v2/apps?embed=apps.tasks JSON file ("-" for stdin) instead of Marathon',
+    'With --dry: render from this /v2/apps?embed=apps.tasks JSON file, plain or gzip-compressed ("-" for stdin), instead of Marathon',
   ),
 };
 

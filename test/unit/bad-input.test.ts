@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
 import { CLI } from '../support/paths';
 import { dryRun, tempDir } from '../support/render';
 
@@ -100,7 +101,7 @@ describe('an app whose labels would break the config is left out, the rest still
 });
 
 describe('unreadable or malformed input: exit 2, one line, nothing written', () => {
-  const runCli = (args: string[], input?: string) =>
+  const runCli = (args: string[], input?: string | Buffer) =>
     spawnSync(process.execPath, [CLI, ...args], {
       input: input ?? '',
       encoding: 'utf8',
@@ -146,6 +147,35 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
     );
     untouched();
   });
+  /** gzip states the unpacked size in its last 4 bytes: a wrong one makes the file corrupt. */
+  const statingSize = (gz: Buffer, size: number): Buffer => {
+    const copy = Buffer.from(gz);
+    copy.writeUInt32LE(size, copy.length - 4);
+    return copy;
+  };
+  const gz = gzipSync(JSON.stringify({ apps: [app('/web', {}, 10006)] }));
+  test.each([
+    ['cut short', gz.subarray(0, 30), 'unexpected end of file'],
+    ['stating too small a size', statingSize(gz, 1), 'incorrect length check'],
+    ['stating 4 GiB', statingSize(gz, 0xffffffff), 'incorrect length check'],
+  ])('a gzip file %s, named or on stdin', (_name, bytes, reason) => {
+    const elsewhere = tempDir();
+    try {
+      const file = path.join(elsewhere, 'apps.json.gz');
+      fs.writeFileSync(file, bytes);
+      expectOneLineFailure(
+        runCli(['--dry', '--apps-file', file, ...mapArgs()]),
+        new RegExp(`apps file \\S*apps\\.json\\.gz is gzip-compressed but cannot be unpacked: ${reason}$`, 'm'),
+      );
+      expectOneLineFailure(
+        runCli(['--dry', '--apps-file', '-', ...mapArgs()], bytes),
+        new RegExp(`apps file standard input is gzip-compressed but cannot be unpacked: ${reason}$`, 'm'),
+      );
+      untouched();
+    } finally {
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
   test('wrong shape: no apps array', () => {
     expectOneLineFailure(runCli(['--dry', '--apps-file', '-', ...mapArgs()], '{"app": []}'), /"apps" array/);
     untouched();
@@ -175,5 +205,43 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
     expect(r.stdout).toContain('frontend web_10005');
     expect(fs.readFileSync(path.join(dir, 'domain2backend.map'), 'utf8')).toBe('web.example.com web_10005\n');
     expect(fs.readFileSync(path.join(dir, 'app2backend.map'), 'utf8')).toBe('/web web_10005\n');
+  });
+});
+
+describe('a gzip-compressed apps file (the bench input as shipped) renders as its JSON does', () => {
+  const text = JSON.stringify({
+    apps: [app('/web', { HAPROXY_0_VHOST: 'web.example.com' }, 10006), app('/db', {}, 10007)],
+  });
+  const render = (args: string[], input?: Buffer) =>
+    spawnSync(process.execPath, [CLI, '--dry', '--group', 'external', ...args], {
+      input: input ?? '',
+      encoding: 'utf8',
+      timeout: 20000,
+      env: { PATH: process.env.PATH },
+    });
+  let dir: string;
+  let plain: ReturnType<typeof render>;
+  beforeAll(() => {
+    dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'apps.json'), text);
+    plain = render(['--apps-file', path.join(dir, 'apps.json')]);
+    expect(plain.status).toBe(0);
+    expect(plain.stdout).toContain('backend web_10006');
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const halves = Buffer.concat([gzipSync(text.slice(0, 40)), gzipSync(text.slice(40))]);
+  test.each([
+    ['as gzip writes it', gzipSync(text)],
+    // The size gzip states at its end is the last member's: it sizes the first buffer, nothing more.
+    ['two gzip members, one after the other', halves],
+  ])('%s: a file and standard input', (_name, gz) => {
+    const file = path.join(dir, 'apps.json.gz');
+    fs.writeFileSync(file, gz);
+    for (const r of [render(['--apps-file', file]), render(['--apps-file', '-'], gz)]) {
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(plain.stdout);
+    }
   });
 });
