@@ -289,7 +289,7 @@ class Rehashes {
 
   constructor(private readonly name: string) {}
 
-  /** The i-th re-hash's id (0 ≤ i < MAX_TRIES - 1). */
+  /** The i-th re-hash's id (0 <= i < MAX_TRIES - 1). */
   at(i: number): number {
     while (this.ids.length <= i) this.extend();
     return this.ids[i]!;
