@@ -28,7 +28,10 @@ export function runDryProcess(
   return runDry(settings, {
     env,
     inputSize: (bytes) => {
-      if (bytes === undefined || bytes >= OPTIMIZE_FROM_BYTES) allowOptimizingCompiler();
+      if (bytes !== undefined && bytes < OPTIMIZE_FROM_BYTES) return;
+      allowOptimizingCompiler();
+      // A big input most likely prints a directive HAProxy 2.1 removed (HSTS, proxy paths): `haproxy -v` runs while it is read.
+      void settings.installedRender?.();
     },
     readStdin: async () => {
       const chunks: Buffer[] = [];
@@ -93,12 +96,22 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
   const templates = loadTemplateSet(findConfigDir(), io.env, settings.templatesDir);
   if (!templates.ok) return fail(templates.error);
   const resolve = resolverFrom(await resolveTaskHosts(body));
-  const snapshot = renderSnapshot(
+  const ctx = { resolve, files: fileChecks() };
+  // Rendered for HAProxy 2.1+ first; the HAProxy installed is asked only when that matters: a config
+  // without a directive 2.1 removed is the same for every version (no `haproxy -v` for most apps).
+  let dependsOnVersion = false;
+  let snapshot = renderSnapshot(
     body,
     templates.value,
-    { model: settings.model, render: await settings.render },
-    { resolve, files: fileChecks() },
+    { model: settings.model, render: settings.render },
+    { ...ctx, dependsOnVersion: () => (dependsOnVersion = true) },
   );
+  if (dependsOnVersion && settings.installedRender !== undefined) {
+    const installed = await settings.installedRender();
+    // HAProxy 2.0 (or older): marathon-lb's text as it is, rendered again.
+    if (installed.translateLegacy !== settings.render.translateLegacy)
+      snapshot = renderSnapshot(body, templates.value, { model: settings.model, render: installed }, ctx);
+  }
   if (!snapshot.ok) return fail(`${settings.appsFile ?? 'Marathon apps'}: ${snapshot.error}`);
   for (const p of snapshot.value.problems) io.stderr(`marathon-lb: warning: left out ${describeProblem(p)}\n`);
 

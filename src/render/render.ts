@@ -59,6 +59,7 @@ interface Shared {
   readonly appidAcls: string[];
   readonly frontends: string[];
   readonly backends: string[];
+  readonly dependsOnVersion: VersionDependence;
 }
 
 /**
@@ -143,12 +144,23 @@ export function renderConfig(
 /** Services between two steps of renderConfigSteps. */
 const SERVICES_PER_STEP = 128;
 
+/**
+ * Told when what is printed depends on `translateLegacy`: a text held a directive HAProxy 2.1 removed,
+ * so translating it changed it or could not. `--dry` renders for HAProxy 2.1+ and asks the installed
+ * HAProxy its version only when told (dry.ts). It sees what the call renders, not the pieces a
+ * RenderCache already holds.
+ */
+export type VersionDependence = () => void;
+
+const independent: VersionDependence = () => undefined;
+
 /** renderConfig a few services at a time (streams/inSlices.ts): the controller renders big snapshots in slices. */
 export function* renderConfigSteps(
   services: readonly Service[],
   templates: TemplateSet,
   opts: RenderOptions,
   cache?: RenderCache,
+  dependsOnVersion: VersionDependence = independent,
 ): Generator<void, RenderedConfig, undefined> {
   const head = templates.global('HEAD');
   const globalDefaultOptions = [
@@ -170,6 +182,7 @@ export function* renderConfigSteps(
       )
       .join(''),
     opts,
+    dependsOnVersion,
   );
   if (headText.split(/\s+/).includes('daemon') || !headText.includes('expose-fd listeners')) {
     throw new ConfigError(
@@ -197,6 +210,7 @@ export function* renderConfigSteps(
     appidAcls: [],
     frontends: [],
     backends: [],
+    dependsOnVersion,
   };
   const problems: Problem[] = [];
   const served: Service[] = [];
@@ -238,18 +252,29 @@ export function* renderConfigSteps(
   const vhosts = [...shared.grouped.keys()].sort();
   const out: string[] = [headText, ...shared.userlists];
   if (opts.bindHttpHttps) {
-    out.push(text(templates, 'HTTP_FRONTEND_HEAD', {}, opts), ...shared.httpList.sort(byWeight).map((e) => e[1]));
+    out.push(
+      text(templates, 'HTTP_FRONTEND_HEAD', {}, opts, dependsOnVersion),
+      ...shared.httpList.sort(byWeight).map((e) => e[1]),
+    );
   }
-  out.push(text(templates, 'HTTP_FRONTEND_APPID_HEAD', {}, opts), ...shared.appidAcls);
+  out.push(text(templates, 'HTTP_FRONTEND_APPID_HEAD', {}, opts, dependsOnVersion), ...shared.appidAcls);
   if (opts.bindHttpHttps) {
     if (opts.groupHttpsByVhost) {
-      out.push(text(templates, 'HTTPS_GROUPED_FRONTEND_HEAD', {}, opts));
+      out.push(text(templates, 'HTTPS_GROUPED_FRONTEND_HEAD', {}, opts, dependsOnVersion));
       for (const vhost of vhosts)
-        out.push(text(templates, 'HTTPS_GROUPED_VHOST_FRONTEND_ACL', { backend: cleanName(vhost), host: vhost }, opts));
+        out.push(
+          text(
+            templates,
+            'HTTPS_GROUPED_VHOST_FRONTEND_ACL',
+            { backend: cleanName(vhost), host: vhost },
+            opts,
+            dependsOnVersion,
+          ),
+        );
       for (const vhost of vhosts) {
         const g = shared.grouped.get(vhost)!;
         const name = cleanName(vhost);
-        out.push(text(templates, 'HTTPS_GROUPED_VHOST_BACKEND_HEAD', { name }, opts));
+        out.push(text(templates, 'HTTPS_GROUPED_VHOST_BACKEND_HEAD', { name }, opts, dependsOnVersion));
         out.push(
           text(
             templates,
@@ -260,13 +285,14 @@ export function* renderConfigSteps(
               bindOpts: [...g.bindOptions].map((o) => ` ${o}`).join(' '),
             },
             opts,
+            dependsOnVersion,
           ),
         );
         out.push(...g.entries.sort(byWeight).map((e) => e[1]));
       }
     } else {
       out.push(
-        text(templates, 'HTTPS_FRONTEND_HEAD', { sslCerts: crt(sslCerts) }, opts),
+        text(templates, 'HTTPS_FRONTEND_HEAD', { sslCerts: crt(sslCerts) }, opts, dependsOnVersion),
         ...shared.httpsList.sort(byWeight).map((e) => e[1]),
       );
     }
@@ -456,7 +482,13 @@ function conflict(
   return null;
 }
 
-function text(templates: TemplateSet, name: string, ctx: TemplateContext, opts: RenderOptions): string {
+function text(
+  templates: TemplateSet,
+  name: string,
+  ctx: TemplateContext,
+  opts: RenderOptions,
+  dependsOnVersion: VersionDependence,
+): string {
   const t = templates.global(name);
   let s = '';
   for (const p of t.parts) {
@@ -467,13 +499,14 @@ function text(templates: TemplateSet, name: string, ctx: TemplateContext, opts: 
       );
     else s += String(ctx[p.key]);
   }
-  return t.legacy ? globalText(name, s, opts) : s;
+  return t.legacy ? globalText(name, s, opts, dependsOnVersion) : s;
 }
 
 /** A global template's text for the HAProxy driven: one that cannot be translated stops the whole config. */
-function globalText(name: string, s: string, opts: RenderOptions): string {
+function globalText(name: string, s: string, opts: RenderOptions, dependsOnVersion: VersionDependence): string {
   if (!opts.translateLegacy) return s;
   const tr = translateLegacyDirectives(s);
+  if (!tr.ok || tr.value !== s) dependsOnVersion();
   if (tr.ok) return tr.value;
   throw new ConfigError(`template HAPROXY_${name}: ${tr.error.message} (line: ${tr.error.line})`);
 }
@@ -540,7 +573,7 @@ function renderService(
   const entry = cache === undefined ? newEntry() : cache.entry(svc);
   let r: ServiceRenderer | undefined;
   const renderer = (): ServiceRenderer =>
-    (r ??= new ServiceRenderer(templates, svc, opts.translateLegacy, opts.haproxyDir));
+    (r ??= new ServiceRenderer(templates, svc, opts.translateLegacy, opts.haproxyDir, shared.dependsOnVersion));
   const pieces = entry.pieces ?? (entry.pieces = servicePieces(svc, renderer()));
   let vhost: VhostResult | null = null;
   if (opts.bindHttpHttps && svc.hostname) {

@@ -30,11 +30,13 @@ export class ServiceTemplateError extends Error {
 export class ServiceRenderer {
   /** `translateLegacy`: the HAProxy driven is 2.1 or newer (see legacyDirectives.ts). */
   /** `haproxyDir`: where the controller's own map files are, which a label's map converters may read. */
+  /** `dependsOnVersion`: told when a translation changed a text or could not make it (render.ts). */
   constructor(
     private readonly templates: TemplateSet,
     private readonly svc: Service,
     private readonly translateLegacy: boolean,
     private readonly haproxyDir = '',
+    private readonly dependsOnVersion: () => void = () => undefined,
   ) {}
 
   render(name: string, ctx: TemplateContext, labelName: string = name): string {
@@ -47,6 +49,7 @@ export class ServiceRenderer {
     if (label !== null && !t.constant) out = checkedLabelText(labelName, label, out, this.haproxyDir);
     if (!this.translateLegacy || !t.legacy) return out;
     const tr = t.constant ? constantTranslation(t, out) : translateLegacyDirectives(out);
+    if (!tr.ok || tr.value !== out) this.dependsOnVersion();
     if (tr.ok) return tr.value;
     throw new ServiceTemplateError(
       label,

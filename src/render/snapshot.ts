@@ -2,7 +2,14 @@ import type { MarathonApp } from '../marathon/types';
 import { parseAppsJson, type AppChecks } from '../model/appsJson';
 import { toModelSteps, type ModelContext, type ModelOptions } from '../model/services';
 import type { Model, Problem } from '../model/types';
-import { ConfigError, renderConfigSteps, type RenderedConfig, type RenderOptions, type RenderCache } from './render';
+import {
+  ConfigError,
+  renderConfigSteps,
+  type RenderedConfig,
+  type RenderOptions,
+  type RenderCache,
+  type VersionDependence,
+} from './render';
 import type { TemplateSet } from './templates';
 import { err, ok, type Result } from '../result';
 import { drain } from '../steps';
@@ -18,12 +25,18 @@ export interface Rendered {
 
 export type Snapshot = Result<Rendered>;
 
+export type SnapshotContext = ModelContext & {
+  readonly renderCache?: RenderCache;
+  readonly appChecks?: AppChecks;
+  readonly dependsOnVersion?: VersionDependence;
+};
+
 /** `/v2/apps?embed=apps.tasks` body → model → config. Pure given its inputs; errors are values. */
 export function renderSnapshot(
   body: unknown,
   templates: TemplateSet,
   opts: { readonly model: ModelOptions; readonly render: RenderOptions },
-  ctx: ModelContext & { readonly renderCache?: RenderCache; readonly appChecks?: AppChecks },
+  ctx: SnapshotContext,
 ): Snapshot {
   return drain(renderSnapshotSteps(body, templates, opts, ctx));
 }
@@ -33,14 +46,20 @@ export function* renderSnapshotSteps(
   body: unknown,
   templates: TemplateSet,
   opts: { readonly model: ModelOptions; readonly render: RenderOptions },
-  ctx: ModelContext & { readonly renderCache?: RenderCache; readonly appChecks?: AppChecks },
+  ctx: SnapshotContext,
 ): Generator<void, Snapshot, undefined> {
   const apps = parseAppsJson(body, ctx.appChecks);
   if (!apps.ok) return apps;
   yield;
   const model = yield* toModelSteps(apps.value.apps, opts.model, ctx);
   try {
-    const rendered = yield* renderConfigSteps(model.services, templates, opts.render, ctx.renderCache);
+    const rendered = yield* renderConfigSteps(
+      model.services,
+      templates,
+      opts.render,
+      ctx.renderCache,
+      ctx.dependsOnVersion,
+    );
     const served: Model = {
       services: rendered.served,
       problems: [...apps.value.problems, ...model.problems, ...rendered.problems],

@@ -98,8 +98,17 @@ export interface DrySettings {
   /** --templates-dir: where template overrides are read from. */
   readonly templatesDir: string;
   readonly model: ModelOptions;
-  /** A promise: `haproxy -v` (when the flags need it) runs while the apps are read and modelled. */
-  readonly render: Promise<RenderOptions>;
+  /**
+   * For the HAProxy --haproxy-version names; without it, for 2.1 and newer (as when --haproxy-bin
+   * cannot say): the config is the same for every version unless it prints a directive 2.1 removed.
+   */
+  readonly render: RenderOptions;
+  /**
+   * Without --haproxy-version: the options for the HAProxy --haproxy-bin is, asked once (`haproxy -v`,
+   * run beside the caller's work). dry.ts asks only when the config depends on the version, or early
+   * for a big input (a small one is done in less time than `haproxy -v` takes).
+   */
+  readonly installedRender: (() => Promise<RenderOptions>) | undefined;
   /** Where the map files are (beside --haproxy-config). */
   readonly mapDir: string;
   /** --haproxy-map: write the maps; without it, existing ones are emptied (as marathon-lb). */
@@ -108,15 +117,18 @@ export interface DrySettings {
   readonly fetchApps: () => Promise<unknown>;
 }
 
+function installedRenderOptions(o: Options, env: Env): () => Promise<RenderOptions> {
+  let asked: Promise<RenderOptions> | undefined;
+  return () => (asked ??= detectHaproxyVersionSoon(o.haproxyBin).then((v) => renderOptions(o, env, () => v)));
+}
+
 export function drySettings(o: Options, env: Env): DrySettings {
   return {
     appsFile: o.appsFile,
     templatesDir: o.templatesDir,
     model: modelOptions(o, env),
-    render:
-      o.haproxyVersion === undefined
-        ? detectHaproxyVersionSoon(o.haproxyBin).then((v) => renderOptions(o, env, () => v))
-        : Promise.resolve(renderOptions(o, env)),
+    render: renderOptions(o, env, () => undefined),
+    installedRender: o.haproxyVersion === undefined ? installedRenderOptions(o, env) : undefined,
     mapDir: path.dirname(o.haproxyConfig),
     haproxyMap: o.haproxyMap,
     fetchApps: async () => {

@@ -374,31 +374,95 @@ describe('--dry with legacy directives', () => {
     );
   });
 
-  test('the --dry process asks --haproxy-bin while it reads the apps: a 2.0 binary gets the text, a 2.6 one the translation', () => {
-    const fakeHaproxy = (name: string, banner: string): string => {
+  describe('the --dry process asks --haproxy-bin its version only when the config depends on it', () => {
+    /** A fake HAProxy that prints `banner` for -v and notes each time it runs. */
+    const fakeHaproxy = (name: string, banner: string): { bin: string; runs: () => number } => {
       const bin = path.join(dir, name);
-      fs.writeFileSync(bin, `#!/bin/sh\necho '${banner}'\n`, { mode: 0o755 });
-      return bin;
+      const log = path.join(dir, `${name}.runs`);
+      fs.writeFileSync(bin, `#!/bin/sh\necho "$@" >> '${log}'\necho '${banner}'\n`, { mode: 0o755 });
+      return { bin, runs: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').length - 1 : 0) };
     };
-    const run = (bin: string) =>
-      spawnSync(
-        process.execPath,
-        [CLI, '--dry', '--apps-file', appsFile, '--group', 'external', '--haproxy-bin', bin],
+    const V20 = 'HA-Proxy version 2.0.33-1 2023/07/28 - https://haproxy.org/';
+    const V26 = 'HAProxy version 2.6.12-1+deb12u4 2025/01/15 - https://haproxy.org/';
+    const run = (bin: string, file = appsFile) =>
+      spawnSync(process.execPath, [CLI, '--dry', '--apps-file', file, '--group', 'external', '--haproxy-bin', bin], {
+        encoding: 'utf8',
+        timeout: 20000,
+      });
+
+    test('a directive 2.1 removed is printed: asked once; a 2.0 binary gets the text, a 2.6 one the translation', () => {
+      const old = fakeHaproxy('haproxy20', V20);
+      const oldRun = run(old.bin);
+      expect(oldRun.status).toBe(0);
+      expect(oldRun.stdout).toContain('  rspadd  Strict-Transport-Security:\\ max-age=15768000\n');
+      // The app whose label 2.6 cannot take is served for 2.0 (rendered again for it).
+      expect(oldRun.stdout).toContain('backend odd_10004');
+      expect(oldRun.stderr).toBe('');
+      expect(old.runs()).toBe(1);
+
+      const now = fakeHaproxy('haproxy26', V26);
+      const nowRun = run(now.bin);
+      expect(nowRun.status).toBe(0);
+      expect(nowRun.stdout).toContain('  http-response add-header Strict-Transport-Security max-age=15768000\n');
+      expect(nowRun.stdout).not.toContain('backend odd_10004');
+      expect(nowRun.stderr).toMatch(/warning: left out app \/odd .*"reqdeny" was removed in HAProxy 2\.1/);
+      expect(now.runs()).toBe(1);
+
+      // A binary that is not there: the default, 2.6.
+      const none = run(path.join(dir, 'no-haproxy'));
+      expect(none.status).toBe(0);
+      expect(none.stdout).toBe(nowRun.stdout);
+    });
+
+    test('nothing 2.1 removed is printed: the same config for every version, and HAProxy is not run', () => {
+      const plainFile = path.join(dir, 'plain.json');
+      const plainApps = [
         {
-          encoding: 'utf8',
-          timeout: 20000,
+          id: '/web',
+          labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com', HAPROXY_0_PATH: '/app' },
+          portDefinitions: [{ port: 10011 }],
+          tasks: [task('w.1', 31011)],
         },
-      );
-    const old = run(fakeHaproxy('haproxy20', 'HA-Proxy version 2.0.33-1 2023/07/28 - https://haproxy.org/'));
-    expect(old.status).toBe(0);
-    expect(old.stdout).toContain('  rspadd  Strict-Transport-Security:\\ max-age=15768000\n');
-    const now = run(fakeHaproxy('haproxy26', 'HAProxy version 2.6.12-1+deb12u4 2025/01/15 - https://haproxy.org/'));
-    expect(now.status).toBe(0);
-    expect(now.stdout).toContain('  http-response add-header Strict-Transport-Security max-age=15768000\n');
-    // A binary that is not there: the default, 2.6.
-    const none = run(path.join(dir, 'no-haproxy'));
-    expect(none.status).toBe(0);
-    expect(none.stdout).toContain('  http-response add-header Strict-Transport-Security max-age=15768000\n');
+        {
+          id: '/tcp',
+          labels: { HAPROXY_GROUP: 'external', HAPROXY_0_MODE: 'tcp' },
+          portDefinitions: [{ port: 10012 }],
+          tasks: [task('t.1', 31012)],
+        },
+      ];
+      fs.writeFileSync(plainFile, JSON.stringify({ apps: plainApps }));
+      const old = fakeHaproxy('haproxy20', V20);
+      const r = run(old.bin, plainFile);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toContain('backend web_');
+      expect(old.runs()).toBe(0);
+      for (const version of ['2.0', '2.6']) {
+        const pinned = spawnSync(
+          process.execPath,
+          [CLI, '--dry', '--apps-file', plainFile, '--group', 'external', '--haproxy-version', version],
+          { encoding: 'utf8', timeout: 20000 },
+        );
+        expect(pinned.stdout).toBe(r.stdout);
+      }
+    });
+
+    test('a big input asks while it is read, and only once', () => {
+      // Over a MiB of apps (dry.ts asks early from OPTIMIZE_FROM_BYTES on); the HSTS app needs the answer.
+      const hsts = APPS.apps.find((app) => app.id === '/hsts')!;
+      const many = Array.from({ length: 300 }, (_, i) => ({
+        ...hsts,
+        id: `/hsts${i}`,
+        labels: { ...hsts.labels, HAPROXY_0_VHOST: `h${i}.example.com`, HAPROXY_0_PORT: String(20000 + i) },
+      }));
+      const bigFile = path.join(dir, 'big.json');
+      fs.writeFileSync(bigFile, JSON.stringify({ apps: many, padding: 'x'.repeat(1 << 20) }));
+      const old = fakeHaproxy('haproxy20', V20);
+      const r = run(old.bin, bigFile);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('  rspadd  Strict-Transport-Security');
+      expect(old.runs()).toBe(1);
+    });
   });
 
   test('overrides from the environment and templates/ files are translated; a global one that cannot be stops the config', async () => {
