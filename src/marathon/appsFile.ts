@@ -105,9 +105,9 @@ function startsGzip(fd: number): boolean {
 export function unpacked(name: string, bytes: Buffer): Result<Buffer> {
   if (bytes.length < 2 || bytes[0] !== GZIP_MAGIC[0] || bytes[1] !== GZIP_MAGIC[1]) return ok(bytes);
   try {
-    // Unpacked into one buffer of the size gzip states at its end (ISIZE, the size mod 2^32): not a
-    // list of 16 KiB chunks copied into one more buffer (18 MiB less at the peak for the bench file).
-    // The size is only a hint: a wrong one costs more chunks, never other bytes.
+    // Unpacked into one buffer of the size gzip states at its end (ISIZE, the size mod 2^32, at most
+    // 256 MiB asked up front): not a list of 16 KiB chunks copied into one more buffer (18 MiB less at
+    // the peak for the bench file). A file of several members states its last one's: more chunks follow.
     const stated = bytes.length >= 4 ? bytes.readUInt32LE(bytes.length - 4) : 0;
     return ok(zlib().gunzipSync(bytes, { chunkSize: Math.min(Math.max(stated + 1, 1 << 14), 1 << 28) }));
   } catch (e) {
