@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { unpacked } from '../src/marathon/appsFile';
 
 function take(argv: string[], flag: string): string | undefined {
   const i = argv.indexOf(flag);
@@ -28,7 +28,7 @@ const round = (n: number): number => Math.round(n * 10) / 10;
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
   console.log(`npm run bench:dry -- [--apps-file FILE] [--runs N] [--marathon-lb DIR] [--python PY] [marathon-lb flags]
-  --apps-file FILE   apps JSON (.gz is unpacked once, outside the timings); default ../shared/bench/apps-5000.json.gz
+  --apps-file FILE   apps JSON, plain or gzip (unpacked once, outside the timings); default ../shared/bench/apps-5000.json.gz
   --runs N           runs of each whole --dry process (default 5); medians are printed
   --marathon-lb DIR  upstream marathon-lb source tree to compare with (default /tmp/mlb-upstream when present)
   --python PY        Python for upstream (default /usr/bin/python3)
@@ -50,11 +50,18 @@ const sizes = take(argv, '--sizes')
   .filter((n) => Number.isInteger(n) && n > 0);
 if (!argv.includes('--group')) argv.push('--group', 'external');
 
-// A .gz input is unpacked once, outside the timings (both sides read plain JSON).
+// A gzip input (by its bytes, whatever its name) is unpacked once, outside the timings: both sides
+// read plain JSON.
 let input = appsFile;
-if (appsFile.endsWith('.gz')) {
+const read = fs.readFileSync(appsFile);
+const plain = unpacked(appsFile, read);
+if (!plain.ok) {
+  console.error(`bench:dry: ${plain.error}`);
+  process.exit(2);
+}
+if (plain.value !== read) {
   input = path.join(fs.mkdtempSync('/tmp/bench-dry-'), 'apps.json');
-  fs.writeFileSync(input, gunzipSync(fs.readFileSync(appsFile)));
+  fs.writeFileSync(input, plain.value);
 }
 const outDir = fs.mkdtempSync('/tmp/bench-dry-out-');
 
