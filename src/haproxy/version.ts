@@ -49,16 +49,25 @@ export function detectHaproxyVersion(bin: string): HaproxyVersion | undefined {
   return remember(bin, banner);
 }
 
+/** Runs of `<bin> -v` not answered yet: a second ask waits for the same run. */
+const detecting = new Map<string, Promise<HaproxyVersion | undefined>>();
+
 /** detectHaproxyVersion without waiting: `<bin> -v` runs beside whatever the caller does next. */
 export function detectHaproxyVersionSoon(bin: string): Promise<HaproxyVersion | undefined> {
   if (detected.has(bin)) return Promise.resolve(detected.get(bin));
-  return new Promise((resolve) => {
-    childProcess()
-      .execFile(bin, ['-v'], { encoding: 'utf8', timeout: 5000 }, (error, stdout) =>
-        resolve(remember(bin, error === null ? stdout : undefined)),
-      )
-      .stdin?.end();
-  });
+  let running = detecting.get(bin);
+  if (running === undefined) {
+    running = new Promise((resolve) => {
+      childProcess()
+        .execFile(bin, ['-v'], { encoding: 'utf8', timeout: 5000 }, (error, stdout) => {
+          detecting.delete(bin);
+          resolve(remember(bin, error === null ? stdout : undefined));
+        })
+        .stdin?.end();
+    });
+    detecting.set(bin, running);
+  }
+  return running;
 }
 
 function remember(bin: string, banner: string | undefined): HaproxyVersion | undefined {

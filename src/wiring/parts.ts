@@ -117,18 +117,16 @@ export interface DrySettings {
   readonly fetchApps: () => Promise<unknown>;
 }
 
-function installedRenderOptions(o: Options, env: Env): () => Promise<RenderOptions> {
-  let asked: Promise<RenderOptions> | undefined;
-  return () => (asked ??= detectHaproxyVersionSoon(o.haproxyBin).then((v) => renderOptions(o, env, () => v)));
-}
-
 export function drySettings(o: Options, env: Env): DrySettings {
   return {
     appsFile: o.appsFile,
     templatesDir: o.templatesDir,
     model: modelOptions(o, env),
     render: renderOptions(o, env, () => undefined),
-    installedRender: o.haproxyVersion === undefined ? installedRenderOptions(o, env) : undefined,
+    installedRender:
+      o.haproxyVersion === undefined
+        ? () => detectHaproxyVersionSoon(o.haproxyBin).then((v) => renderOptions(o, env, () => v))
+        : undefined,
     mapDir: path.dirname(o.haproxyConfig),
     haproxyMap: o.haproxyMap,
     fetchApps: async () => {
