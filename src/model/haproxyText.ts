@@ -9,6 +9,8 @@
  * line, or read the environment. `\$` means a literal `$` both unquoted and inside double quotes.
  */
 
+import { TextCopy } from './textCopy';
+
 /** Control characters other than tab: a line feed (or CR, NUL) would start a new config line. */
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 /** Characters the word scanner must look at; text without any of them is printed unchanged. */
@@ -30,13 +32,12 @@ export type TextResult = string | { readonly error: string };
 export function configText(value: string, quoted = false): TextResult {
   if (!SPECIAL.test(value)) return value;
   if (CONTROL.test(value)) return { error: 'must not contain line breaks or other control characters' };
-  let out = '';
+  const out = new TextCopy(value);
   let state: '' | '"' | "'" = quoted ? '"' : '';
   for (let i = 0; i < value.length; i++) {
     const c = value[i]!;
     if (state === "'") {
       if (c === "'") state = '';
-      out += c;
       continue;
     }
     if (c === '\\') {
@@ -47,26 +48,21 @@ export function configText(value: string, quoted = false): TextResult {
           error: `must not contain the escape \\${next === 'x' ? value.slice(i + 1, i + 4) : next} (a control character)`,
         };
       }
-      out += c + next;
       i++;
     } else if (c === '$') {
-      out += state === '"' ? '\\$' : '$';
+      if (state === '"') out.replace(i, 1, '\\$');
     } else if (c === '#') {
-      out += state === '' ? '\\#' : '#';
+      if (state === '') out.replace(i, 1, '\\#');
     } else if (c === '"') {
       if (quoted) return { error: 'must not contain a double quote' };
       state = state === '"' ? '' : '"';
-      out += c;
     } else if (c === "'" && state === '') {
       // Inside double quotes a single quote is a plain character (configuration.txt §2.2).
       state = "'";
-      out += c;
-    } else {
-      out += c;
     }
   }
   if (state !== (quoted ? '"' : '')) return { error: `has an unbalanced ${state === "'" ? 'single' : 'double'} quote` };
-  return out;
+  return out.upTo();
 }
 
 /** Characters a backslash turns into themselves outside single quotes. */
@@ -82,31 +78,36 @@ const CONTROL_ESCAPES: Readonly<Record<string, string>> = { t: '\t', n: '\n', r:
  */
 export function splitWords(text: string): string[] {
   const words: string[] = [];
-  let word: string | null = null;
+  let word: TextCopy | null = null;
   let state: '' | '"' | "'" = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (state === '' && (c === ' ' || c === '\t')) {
-      if (word !== null) words.push(word);
+      if (word !== null) words.push(word.upTo(i));
       word = null;
       continue;
     }
-    word ??= '';
+    word ??= new TextCopy(text, i);
     if (state !== "'" && c === '\\' && i + 1 < text.length) {
-      const next = text[++i]!;
-      const hex = next === 'x' ? /^[0-9a-fA-F]{2}/.exec(text.slice(i + 1, i + 3)) : null;
-      if (SELF_ESCAPED.has(next)) word += next;
+      const next = text[i + 1]!;
+      const hex = next === 'x' ? /^[0-9a-fA-F]{2}/.exec(text.slice(i + 2, i + 4)) : null;
+      if (SELF_ESCAPED.has(next)) word.replace(i, 2, next);
       else if (hex !== null) {
-        word += String.fromCharCode(parseInt(hex[0], 16));
+        word.replace(i, 4, String.fromCharCode(parseInt(hex[0], 16)));
         i += 2;
-      } else if (next in CONTROL_ESCAPES) word += CONTROL_ESCAPES[next]!;
-      else if (next === '$') word += state === '"' ? '$' : '\\$';
-      else word += c + next;
-    } else if (state === '' && (c === '"' || c === "'")) state = c;
-    else if (c === state) state = '';
-    else word += c;
+      } else if (next in CONTROL_ESCAPES) word.replace(i, 2, CONTROL_ESCAPES[next]!);
+      else if (next === '$' && state === '"') word.replace(i, 2, '$');
+      // Any other pair, and `\$` outside double quotes, stays as written.
+      i++;
+    } else if (state === '' && (c === '"' || c === "'")) {
+      state = c;
+      word.replace(i, 1, '');
+    } else if (c === state) {
+      state = '';
+      word.replace(i, 1, '');
+    }
   }
-  if (word !== null) words.push(word);
+  if (word !== null) words.push(word.upTo());
   return words;
 }
 

@@ -1,4 +1,5 @@
 import { splitWords, type TextResult } from './haproxyText';
+import { TextCopy } from './textCopy';
 
 /**
  * A per-app template label (`HAPROXY_{n}_<TEMPLATE>`) as it may be printed. Such a label is raw
@@ -137,22 +138,21 @@ const LUA_SERVICE = /(?<![\w-])lua\./;
  */
 function escapeEnvironment(line: string): { readonly text: string; readonly code: string } {
   if (!/[$#]/.test(line)) return { text: line, code: line };
-  let out = '';
+  const out = new TextCopy(line);
   let quote: '' | '"' | "'" = '';
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (quote === "'") {
       if (c === "'") quote = '';
-      out += c;
     } else if (c === '\\' && i + 1 < line.length) {
-      out += c + line[++i]!;
+      i++;
     } else if (c === '#' && quote === '') {
-      return { text: out + line.slice(i), code: out };
-    } else {
-      if (c === '"') quote = quote === '"' ? '' : '"';
-      else if (c === "'" && quote === '') quote = "'";
-      out += c === '$' && quote === '"' ? '\\$' : c;
-    }
+      const code = out.upTo(i);
+      return { text: code + line.slice(i), code };
+    } else if (c === '"') quote = quote === '"' ? '' : '"';
+    else if (c === "'" && quote === '') quote = "'";
+    else if (c === '$' && quote === '"') out.replace(i, 1, '\\$');
   }
-  return { text: out, code: out };
+  const all = out.upTo();
+  return { text: all, code: all };
 }

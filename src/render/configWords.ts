@@ -4,6 +4,7 @@
  * (`\ `, `\\`, `\#`, `\"`, `\'`, `\$`, `\t`, `\n`, `\r`, `\xNN`; any other pair such as `\1` is
  * kept as is), and an unquoted `#` starts a comment.
  */
+import { TextCopy } from '../model/textCopy';
 import { err, ok, type Result } from '../result';
 
 export interface Word {
@@ -51,40 +52,40 @@ export function splitWords(text: string): Line {
       break;
     }
     const start = i;
-    let value = '';
+    const value = new TextCopy(text, i);
     let env = false;
     let q: '' | '"' | "'" = '';
     for (; i < text.length; i++) {
       const d = text[i]!;
       if (q === "'") {
-        if (d === "'") q = '';
-        else value += d;
+        if (d === "'") {
+          q = '';
+          value.replace(i, 1, '');
+        }
         continue;
       }
       if (q === '' && (d === ' ' || d === '\t' || d === '#')) break;
       if (d === '"' || (d === "'" && q === '')) {
         q = q === d ? '' : d;
+        value.replace(i, 1, '');
         continue;
       }
       if (d === '\\') {
         const next = text[i + 1];
         if (next !== undefined && next in SIMPLE_ESCAPES) {
-          value += SIMPLE_ESCAPES[next];
+          value.replace(i, 2, SIMPLE_ESCAPES[next]!);
           i++;
           continue;
         }
         if (next === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 2, i + 4))) {
-          value += String.fromCharCode(parseInt(text.slice(i + 2, i + 4), 16));
+          value.replace(i, 4, String.fromCharCode(parseInt(text.slice(i + 2, i + 4), 16)));
           i += 3;
-          continue;
         }
-        value += d;
         continue;
       }
       if (d === '$' && q === '"' && /[A-Za-z_{]/.test(text[i + 1] ?? '')) env = true;
-      value += d;
     }
-    words.push({ raw: text.slice(start, i), value, env });
+    words.push({ raw: text.slice(start, i), value: value.upTo(i), env });
   }
   return { indent, words, comment };
 }

@@ -1,4 +1,5 @@
 import Mustache from 'mustache';
+import { TextCopy } from '../model/textCopy';
 
 /** A template compiled to literal text and placeholder names, rendered by concatenation. */
 export interface CompiledTemplate {
@@ -52,24 +53,21 @@ export function compileMustache(name: string, text: string): CompiledTemplate {
  */
 export function compilePythonFormat(name: string, text: string): CompiledTemplate {
   const parts: (string | { key: string })[] = [];
-  let literal = '';
+  let literal = new TextCopy(text);
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === '{' && text[i + 1] === '{') {
-      literal += '{';
+      literal.replace(i, 2, '{');
       i++;
       continue;
     }
     if (c === '}' && text[i + 1] === '}') {
-      literal += '}';
+      literal.replace(i, 2, '}');
       i++;
       continue;
     }
     if (c === '}') throw new TemplateSyntaxError(`${name}: single '}' at offset ${i} (write '}}' for a literal brace)`);
-    if (c !== '{') {
-      literal += c;
-      continue;
-    }
+    if (c !== '{') continue;
     const end = text.indexOf('}', i);
     if (end < 0)
       throw new TemplateSyntaxError(`${name}: '{' at offset ${i} is never closed (write '{{' for a literal brace)`);
@@ -79,11 +77,11 @@ export function compilePythonFormat(name: string, text: string): CompiledTemplat
         `${name}: unsupported placeholder {${field}} (use {name}; write '{{' for a literal brace)`,
       );
     }
-    parts.push(literal, { key: field });
-    literal = '';
+    parts.push(literal.upTo(i), { key: field });
+    literal = new TextCopy(text, end + 1);
     i = end;
   }
-  parts.push(literal);
+  parts.push(literal.upTo());
   return finish(name, parts);
 }
 
