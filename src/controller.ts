@@ -6,6 +6,7 @@ import { AppsBodyDecoder } from './marathon/appsBody';
 import { HostResolver } from './marathon/hostResolver';
 import { ServerMemo } from './model/serverIds';
 import { describeProblem } from './model/types';
+import { printable } from './printable';
 import type { Logger } from './log';
 import { RenderCache, renderConfig } from './render/render';
 import type { TemplateSet } from './render/templates';
@@ -121,8 +122,25 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       );
       return () => cancel.abort();
     }).pipe(
-      mergeMap((body) => from(hostResolver.resolve(body, s.requestTimeoutMs)).pipe(map((hosts) => ({ body, hosts })))),
+      mergeMap((body) =>
+        from(hostResolver.resolve(body, s.requestTimeoutMs)).pipe(
+          tap((hosts) => warnUnresolvedHosts(body, hosts)),
+          map((hosts) => ({ body, hosts })),
+        ),
+      ),
     );
+
+  /** Task hosts without an address, each warned once while it lasts (marathon-lb warns at every update). */
+  let warnedHosts: ReadonlySet<string> = new Set<string>();
+  const warnUnresolvedHosts = (body: unknown, hosts: ReadonlyMap<string, string>): void => {
+    const now = hostResolver.unresolvedTaskHosts(body, hosts);
+    const fresh = now.filter((h) => !warnedHosts.has(h));
+    for (const h of fresh.slice(0, WARNED_PER_STATE))
+      logger.warn(`cannot resolve task host ${printable(h)}: its tasks are left out until it resolves`);
+    if (fresh.length > WARNED_PER_STATE)
+      logger.warn(`${fresh.length - WARNED_PER_STATE} more task hosts do not resolve: their tasks are left out`);
+    warnedHosts = new Set(now);
+  };
 
   // Servers that stay keep the ids HAProxy runs them with (src/model/keptIds.ts): no reload for an id moved.
   const keptIds = (): KeptIds | undefined => {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findConfigDir } from './configDir';
 import { cannotRead, parseAppsBytes, readAppsFile, unpacked } from './marathon/appsFile';
-import { resolverFrom, resolveTaskHosts } from './marathon/resolveHosts';
+import { resolverFrom, resolveTaskHosts, unresolvedTaskHosts } from './marathon/resolveHosts';
 import { routedBody } from './marathon/routedFields';
 import { fileChecks } from './model/files';
 import { describeProblem } from './model/types';
@@ -95,7 +95,10 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
 
   const templates = loadTemplateSet(findConfigDir(), io.env, settings.templatesDir);
   if (!templates.ok) return fail(templates.error);
-  const resolve = resolverFrom(await resolveTaskHosts(body));
+  const addresses = await resolveTaskHosts(body);
+  for (const host of unresolvedTaskHosts(body, addresses))
+    io.stderr(`marathon-lb: warning: cannot resolve task host ${printable(host)}: its tasks are left out\n`);
+  const resolve = resolverFrom(addresses);
   const ctx = { resolve, files: fileChecks() };
   // Rendered for HAProxy 2.1+ first; the HAProxy installed is asked only when that matters: a config
   // without a directive 2.1 removed is the same for every version (no `haproxy -v` for most apps).

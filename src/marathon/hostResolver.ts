@@ -1,5 +1,5 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { hostNamesOf } from './resolveHosts';
+import { hostNamesOf, unresolvedTaskHosts, type AppHostNames } from './resolveHosts';
 
 /** Resolves one name to an IPv4 address; rejects when it does not exist. */
 export type Lookup = (host: string) => Promise<string>;
@@ -40,7 +40,7 @@ export class HostResolver {
   private readonly cache = new Map<string, string>();
   private readonly inFlight = new Map<string, Promise<string | undefined>>();
   /** The names of each app object seen (an app unchanged since the last answer is the same object). */
-  private readonly namesOfApp = new WeakMap<object, readonly string[]>();
+  private readonly namesOfApp = new WeakMap<object, AppHostNames>();
   private readonly capacity: number;
   private readonly lookup: Lookup;
   private readonly deadline: Deadline;
@@ -73,6 +73,11 @@ export class HostResolver {
       if (address !== undefined) resolved.set(h, address);
     }
     return resolved;
+  }
+
+  /** The task hosts of `body` that `addresses` (what resolve gave for it) has no address for. */
+  unresolvedTaskHosts(body: unknown, addresses: ReadonlyMap<string, string>): string[] {
+    return unresolvedTaskHosts(body, addresses, this.namesOfApp);
   }
 
   /** The cached address, now the most recently used. */

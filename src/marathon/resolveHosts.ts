@@ -24,44 +24,73 @@ export async function resolveTaskHosts(body: unknown): Promise<Map<string, strin
   return resolved;
 }
 
+/** The names an app makes the controller look up. */
+export interface AppHostNames {
+  /** Agents its tasks run on: a name that does not resolve leaves those tasks out. */
+  readonly taskHosts: readonly string[];
+  /** HAPROXY_{n}_BIND_ADDR names (the label check reports one that does not resolve). */
+  readonly bindAddrs: readonly string[];
+}
+
 /**
  * The names in an apps body that need a lookup: task hosts and BIND_ADDR labels that are not IP
  * literals. `memo`: the names of each app object seen before (an unchanged app is the same object).
  */
-export function hostNamesOf(body: unknown, memo?: WeakMap<object, readonly string[]>): Set<string> {
+export function hostNamesOf(body: unknown, memo?: WeakMap<object, AppHostNames>): Set<string> {
   const hosts = new Set<string>();
-  const apps = (body as { apps?: unknown[] } | null)?.apps;
-  if (Array.isArray(apps)) {
-    for (const app of apps) {
-      if (typeof app !== 'object' || app === null) continue;
-      let names = memo?.get(app);
-      if (names === undefined) {
-        names = namesOf(app as Partial<MarathonApp>);
-        memo?.set(app, names);
-      }
-      for (const h of names) hosts.add(h);
-    }
+  for (const names of namesOfApps(body, memo)) {
+    for (const h of names.taskHosts) hosts.add(h);
+    for (const h of names.bindAddrs) hosts.add(h);
   }
   return hosts;
 }
 
-function namesOf(app: Partial<MarathonApp>): string[] {
-  const names: string[] = [];
+/**
+ * The task hosts of an apps body that `addresses` has no address for, sorted: their tasks are left
+ * out (marathon-lb warns "Could not resolve ip for host"). IP literals need no address.
+ */
+export function unresolvedTaskHosts(
+  body: unknown,
+  addresses: ReadonlyMap<string, string>,
+  memo?: WeakMap<object, AppHostNames>,
+): string[] {
+  const missing = new Set<string>();
+  for (const names of namesOfApps(body, memo)) for (const h of names.taskHosts) if (!addresses.has(h)) missing.add(h);
+  return [...missing].sort();
+}
+
+function* namesOfApps(body: unknown, memo: WeakMap<object, AppHostNames> | undefined): Generator<AppHostNames> {
+  const apps = (body as { apps?: unknown[] } | null)?.apps;
+  if (!Array.isArray(apps)) return;
+  for (const app of apps) {
+    if (typeof app !== 'object' || app === null) continue;
+    let names = memo?.get(app);
+    if (names === undefined) {
+      names = namesOf(app as Partial<MarathonApp>);
+      memo?.set(app, names);
+    }
+    yield names;
+  }
+}
+
+function namesOf(app: Partial<MarathonApp>): AppHostNames {
+  const taskHosts: string[] = [];
   const tasks: readonly unknown[] = Array.isArray(app.tasks) ? app.tasks : [];
   for (const task of tasks as readonly ({ host?: unknown } | null)[]) {
     // Only what could be a name: the model leaves any other host out, so it is never sent to DNS.
-    if (typeof task?.host === 'string' && isHostName(task.host)) names.push(task.host); // no address is a host name
+    if (typeof task?.host === 'string' && isHostName(task.host)) taskHosts.push(task.host); // no address is a host name
   }
   // HAPROXY_{n}_BIND_ADDR host names: HAProxy resolves them when it loads the config.
+  const bindAddrs: string[] = [];
   const labels = app.labels as unknown;
   if (typeof labels === 'object' && labels !== null) {
     for (const k in labels) {
       if (!k.endsWith('_BIND_ADDR') || !Object.hasOwn(labels, k)) continue;
       const v: unknown = (labels as Record<string, unknown>)[k];
-      if (typeof v === 'string' && BIND_ADDR.test(k) && isHostName(v)) names.push(v);
+      if (typeof v === 'string' && BIND_ADDR.test(k) && isHostName(v)) bindAddrs.push(v);
     }
   }
-  return names;
+  return { taskHosts, bindAddrs };
 }
 
 export function resolverFrom(known: ReadonlyMap<string, string>): (host: string) => string | undefined {

@@ -117,6 +117,22 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     await waitFor('recovered', () => serversOf(c) === 1);
   });
 
+  test('a task host that does not resolve is warned once while it lasts, not at every snapshot', async () => {
+    // .invalid never resolves (RFC 6761); marathon-lb warns about it at every update.
+    const s = await sim({ taskHost: 'agent-gone.invalid' });
+    const { c } = controller(['-m', s.url, ...FAST]);
+    await waitFor('event stream open, its snapshot answered', () => connectedAndSettled(c.events));
+    const fetches = () => c.events.filter((e) => e.kind === 'fetching').length;
+    const before = fetches();
+    await s.scale('/web', 3);
+    await waitFor('another snapshot answered', () => fetches() > before && connectedAndSettled(c.events));
+    const warned = c.logs.filter((l) => l.level !== 'debug' && l.msg.includes('agent-gone.invalid'));
+    expect(warned).toEqual([
+      { level: 'warn', msg: 'cannot resolve task host agent-gone.invalid: its tasks are left out until it resolves' },
+    ]);
+    expect(serversOf(c)).toBe(-1); // no task to serve, so no backend
+  });
+
   test('poll mode (no --sse): snapshots on an interval only', async () => {
     const s = await sim();
     const { c } = controller([

@@ -1,5 +1,10 @@
 import { HostResolver, type Deadline, type Lookup } from '../../src/marathon/hostResolver';
-import { hostNamesOf, resolveTaskHosts } from '../../src/marathon/resolveHosts';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { hostNamesOf, resolveTaskHosts, unresolvedTaskHosts } from '../../src/marathon/resolveHosts';
+import { CLI } from '../support/paths';
+import { tempDir } from '../support/render';
 
 const body = (...hosts: string[]) => ({
   apps: [{ id: '/a', tasks: hosts.map((host, i) => ({ id: `a.${i}`, host })) }],
@@ -31,6 +36,24 @@ describe('HostResolver', () => {
     const r = new HostResolver({ lookup: ns.lookup, deadline: manualDeadline().deadline });
     expect(await r.resolve(body('agent-1', '10.0.0.9', 'gone'), 1000)).toEqual(new Map([['agent-1', '10.0.0.1']]));
     expect(ns.calls.sort()).toEqual(['agent-1', 'gone']);
+  });
+
+  test('names the task hosts it found no address for (their tasks are left out), not BIND_ADDR names', async () => {
+    const ns = nameServer({ 'agent-1': '10.0.0.1' });
+    const r = new HostResolver({ lookup: ns.lookup, deadline: manualDeadline().deadline });
+    const apps = {
+      apps: [
+        ...body('agent-1', 'gone-2', '10.0.0.9', 'gone-1').apps,
+        { id: '/b', labels: { HAPROXY_0_BIND_ADDR: 'no-such-bind' }, tasks: [{ id: 'b.0', host: 'gone-1' }] },
+      ],
+    };
+    const hosts = await r.resolve(apps, 1000);
+    expect(r.unresolvedTaskHosts(apps, hosts)).toEqual(['gone-1', 'gone-2']);
+    // The same answer from the body alone (--dry), and none once every name has an address.
+    expect(unresolvedTaskHosts(apps, hosts)).toEqual(['gone-1', 'gone-2']);
+    const all = new Map([...hosts, ['gone-1', '10.0.0.3'], ['gone-2', '10.0.0.4']]);
+    expect(r.unresolvedTaskHosts(apps, all)).toEqual([]);
+    expect(unresolvedTaskHosts({ apps: 'not a list' }, hosts)).toEqual([]);
   });
 
   test('a name that never answers does not hold the snapshot past the deadline; its late answer is cached', async () => {
@@ -144,5 +167,35 @@ describe('resolveTaskHosts (--dry, check-labels)', () => {
     expect([
       ...hostNamesOf({ apps: [...apps, { id: '/ok', tasks: [{ id: 'ok.0', host: 'agent-1.example' }] }] }),
     ]).toEqual(['agent-1.example']);
+  });
+});
+
+describe('--dry with a task host that does not resolve', () => {
+  test('warns once, naming the host, and renders the other tasks', () => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir, 'apps.json');
+      // .invalid never resolves (RFC 6761).
+      const tasks = ['agent-gone.invalid', '10.0.0.1', 'agent-gone.invalid'].map((host, i) => ({
+        id: `web.${i}`,
+        host,
+        ports: [31000 + i],
+        state: 'TASK_RUNNING',
+      }));
+      const app = { id: '/web', labels: { HAPROXY_GROUP: 'external' }, portDefinitions: [{ port: 10000 }], tasks };
+      fs.writeFileSync(file, JSON.stringify({ apps: [app] }));
+      const r = spawnSync(process.execPath, [CLI, '--dry', '--apps-file', file, '--group', 'external'], {
+        encoding: 'utf8',
+        timeout: 60000,
+        env: { PATH: process.env.PATH },
+      });
+      expect(r.status).toBe(0);
+      expect(r.stderr).toBe(
+        'marathon-lb: warning: cannot resolve task host agent-gone.invalid: its tasks are left out\n',
+      );
+      expect(r.stdout.match(/^\s*server .*$/gm)).toEqual([expect.stringMatching(/ 10\.0\.0\.1:31001 /)]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
