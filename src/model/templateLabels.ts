@@ -38,6 +38,12 @@ export function appTemplateText(name: string, text: string, mapFiles: readonly s
     if (words.some((w) => CONTROL.test(w))) {
       return { error: `line ${n + 1} makes a control character with an escape (HAProxy cuts a word there)` };
     }
+    // A blank after the last word opens one more, empty, for HAProxy (a trailing blank, one before a comment).
+    if (words.length > MAX_LINE_WORDS || (words.length === MAX_LINE_WORDS && /[ \t]$/.test(escaped.code))) {
+      return {
+        error: `line ${n + 1} has ${words.length} words${words.length === MAX_LINE_WORDS ? ' and a blank after them' : ''} (HAProxy reads at most ${MAX_LINE_WORDS} a line and refuses the config)`,
+      };
+    }
     const keyword = words[0];
     if (keyword !== undefined && SECTIONS.has(keyword)) {
       if (keyword !== own || ++opened > 1) {
@@ -78,6 +84,8 @@ export function appTemplateText(name: string, text: string, mapFiles: readonly s
   return lines.join('\n');
 }
 
+/** HAProxy's MAX_LINE_ARGS (2.0 and 2.6): a line with more words is a fatal error ("too many words"). */
+const MAX_LINE_WORDS = 64;
 /** NUL, CR and the other control characters but tab and line feed. */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 /** configuration.txt §3 to §10: the keywords that start a section in HAProxy 2.6. */

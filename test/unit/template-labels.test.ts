@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appTemplateText } from '../../src/model/templateLabels';
+import { checkConfig, describeWithHaproxy } from '../support/haproxy';
 import { dryRun, tempDir } from '../support/render';
 
 describe('appTemplateText: a per-app template label as it may be printed', () => {
@@ -191,6 +192,39 @@ describe('a template label is judged again once its placeholders are filled in',
       expect(run.code).toBe(0);
       expect(run.stderr).toMatch(why);
       expect(run.stdout).not.toMatch(/env\(|^listen evil/m);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describeWithHaproxy('a template line holds as many words as HAProxy reads, no more', () => {
+  const words = (n: number): string => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
+  // `acl a path` and its patterns: any number of words is valid HAProxy, but for the line's limit.
+  const lines: [string, string][] = [
+    ['64 words', `  acl a path ${words(61)}`],
+    ['64 words and a blank', `  acl a path ${words(61)} `],
+    ['64 words and a comment after a blank', `  acl a path ${words(61)} # c`],
+    ['64 words and a comment right after', `  acl a path ${words(61)}#c`],
+    ['65 words', `  acl a path ${words(62)}`],
+    ['63 words and a long comment', `  acl a path ${words(60)} # ${words(80)}`],
+    ['quoted and escaped blanks inside words', `  acl a path ${words(58)} "x y" 'z w' a\\ b`],
+    ['one quoted word too many', `  acl a path ${words(58)} "x y" 'z w' a\\ b c`],
+  ];
+  test.each(lines)('%s: refused exactly when HAProxy refuses it', async (_name, line) => {
+    const dir = tempDir();
+    try {
+      const cfg = path.join(dir, 'haproxy.cfg');
+      const head = 'defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n';
+      fs.writeFileSync(
+        cfg,
+        `${head}frontend f\n  bind 127.0.0.1:1\n  default_backend b\nbackend b\n${line}\n  server s 127.0.0.1:1\n`,
+      );
+      const check = await checkConfig(cfg);
+      const verdict = appTemplateText('BACKEND_HTTP_OPTIONS', `${line}\n`);
+      expect(typeof verdict === 'string').toBe(check.ok);
+      if (typeof verdict !== 'string') expect(verdict.error).toMatch(/HAProxy reads at most 64 a line/);
+      if (!check.ok) expect(check.output).toMatch(/too many words/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
