@@ -13,6 +13,7 @@ import {
   OPEN_BRACE,
   skipSpace,
 } from './appsBody';
+import { MAX_BODY_BYTES } from './bodySink';
 import { routedBody } from './routedFields';
 import { NOT_JSON, RoutedAppReader } from './routedJson';
 
@@ -109,9 +110,15 @@ export function unpacked(name: string, bytes: Buffer): Result<Buffer> {
     // 256 MiB asked up front): not a list of 16 KiB chunks copied into one more buffer (18 MiB less at
     // the peak for the bench file). A file of several members states its last one's: more chunks follow.
     const stated = bytes.length >= 4 ? bytes.readUInt32LE(bytes.length - 4) : 0;
-    return ok(zlib().gunzipSync(bytes, { chunkSize: Math.min(Math.max(stated + 1, 1 << 14), 1 << 28) }));
+    const chunkSize = Math.min(Math.max(stated + 1, 1 << 14), 1 << 28);
+    // Bounded like a Marathon answer: a few KB of gzip can state nothing true and unpack to gigabytes.
+    return ok(zlib().gunzipSync(bytes, { chunkSize, maxOutputLength: MAX_BODY_BYTES }));
   } catch (e) {
-    return err(`apps file ${name} is gzip-compressed but cannot be unpacked: ${(e as Error).message}`);
+    const why =
+      (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
+        ? `it unpacks to more than ${MAX_BODY_BYTES / 2 ** 30} GiB, the bound of an apps body`
+        : (e as Error).message;
+    return err(`apps file ${name} is gzip-compressed but cannot be unpacked: ${why}`);
   }
 }
 

@@ -1,3 +1,10 @@
+/**
+ * A bound on a whole apps body, compressed or unpacked (a Marathon answer, an apps file): a whole
+ * `/v2/apps` of a 5 000-app cluster is 15 MB, so 1 GiB fits any real Marathon, while a body that
+ * never ends (or a decompression bomb) cannot take all the memory first.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
+
 /** Where the bytes of a buffered response's body gather as they arrive (requestHttp). */
 export interface BodySink {
   push(chunk: Buffer): void;

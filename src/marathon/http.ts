@@ -3,7 +3,7 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { joinedChunks, type BodySink } from './bodySink';
+import { joinedChunks, MAX_BODY_BYTES, type BodySink } from './bodySink';
 
 /**
  * A small HTTP(S) request helper on node:http/https: explicit TLS trust, marathon-lb's timeouts
@@ -71,13 +71,6 @@ export interface HttpRequestSpec {
   /** requestHttp: where the body's bytes gather (default: its chunks, joined at the end). */
   readonly sink?: BodySink;
 }
-
-/**
- * A bound on a buffered response: a whole `/v2/apps` of a 5 000-app cluster is 15 MB, so 1 GiB
- * fits any real Marathon, while a body that never ends (or a decompression bomb) cannot take all
- * the controller's memory before the request timeout.
- */
-const MAX_BODY_BYTES = 1024 * 1024 * 1024;
 
 export interface HttpResponseHead {
   readonly status: number;

@@ -158,6 +158,12 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
     ['cut short', gz.subarray(0, 30), 'unexpected end of file'],
     ['stating too small a size', statingSize(gz, 1), 'incorrect length check'],
     ['stating 4 GiB', statingSize(gz, 0xffffffff), 'incorrect length check'],
+    // 5 MB of gzip members, each 64 MiB of zeros: unpacked whole, 1.06 GiB.
+    [
+      'unpacking past the bound of an apps body',
+      Buffer.concat(Array<Buffer>(17).fill(gzipSync(Buffer.alloc(64 << 20), { level: 1 }))),
+      'it unpacks to more than 1 GiB, the bound of an apps body',
+    ],
   ])('a gzip file %s, named or on stdin', (_name, bytes, reason) => {
     const elsewhere = tempDir();
     try {
