@@ -136,7 +136,9 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     const now = hostResolver.unresolvedTaskHosts(body, hosts);
     const fresh = now.filter((h) => !warnedHosts.has(h));
     for (const h of fresh.slice(0, WARNED_PER_STATE))
-      logger.warn(`cannot resolve task host ${printable(h)}: its tasks are left out until it resolves`);
+      logger.warn(
+        `cannot resolve task host ${printable(h)} to an IPv4 address: its tasks are left out until it resolves`,
+      );
     if (fresh.length > WARNED_PER_STATE)
       logger.warn(`${fresh.length - WARNED_PER_STATE} more task hosts do not resolve: their tasks are left out`);
     warnedHosts = new Set(now);

@@ -97,7 +97,9 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
   if (!templates.ok) return fail(templates.error);
   const addresses = await resolveTaskHosts(body);
   for (const host of unresolvedTaskHosts(body, addresses))
-    io.stderr(`marathon-lb: warning: cannot resolve task host ${printable(host)}: its tasks are left out\n`);
+    io.stderr(
+      `marathon-lb: warning: cannot resolve task host ${printable(host)} to an IPv4 address: its tasks are left out\n`,
+    );
   const resolve = resolverFrom(addresses);
   const ctx = { resolve, files: fileChecks() };
   // Rendered for HAProxy 2.1+ first; the HAProxy installed is asked only when that matters: a config

@@ -1,4 +1,4 @@
-import { isHostName, isIPv4 } from '../model/haproxyText';
+import { isHostName, isIPv4, isIPv6 } from '../model/haproxyText';
 import type { MarathonApp } from './types';
 
 /**
@@ -28,6 +28,8 @@ export async function resolveTaskHosts(body: unknown): Promise<Map<string, strin
 export interface AppHostNames {
   /** Agents its tasks run on: a name that does not resolve leaves those tasks out. */
   readonly taskHosts: readonly string[];
+  /** Agents given as IPv6 addresses: marathon-lb dials agents by IPv4 (gethostbyname), so never. */
+  readonly ipv6TaskHosts: readonly string[];
   /** HAPROXY_{n}_BIND_ADDR names (the label check reports one that does not resolve). */
   readonly bindAddrs: readonly string[];
 }
@@ -46,8 +48,8 @@ export function hostNamesOf(body: unknown, memo?: WeakMap<object, AppHostNames>)
 }
 
 /**
- * The task hosts of an apps body that `addresses` has no address for, sorted: their tasks are left
- * out (marathon-lb warns "Could not resolve ip for host"). IP literals need no address.
+ * The task hosts of an apps body without an IPv4 address, sorted: names `addresses` has none for,
+ * and IPv6 addresses. Their tasks are left out (marathon-lb warns "Could not resolve ip for host").
  */
 export function unresolvedTaskHosts(
   body: unknown,
@@ -55,7 +57,10 @@ export function unresolvedTaskHosts(
   memo?: WeakMap<object, AppHostNames>,
 ): string[] {
   const missing = new Set<string>();
-  for (const names of namesOfApps(body, memo)) for (const h of names.taskHosts) if (!addresses.has(h)) missing.add(h);
+  for (const names of namesOfApps(body, memo)) {
+    for (const h of names.taskHosts) if (!addresses.has(h)) missing.add(h);
+    for (const h of names.ipv6TaskHosts) missing.add(h);
+  }
   return [...missing].sort();
 }
 
@@ -75,10 +80,14 @@ function* namesOfApps(body: unknown, memo: WeakMap<object, AppHostNames> | undef
 
 function namesOf(app: Partial<MarathonApp>): AppHostNames {
   const taskHosts: string[] = [];
+  const ipv6TaskHosts: string[] = [];
   const tasks: readonly unknown[] = Array.isArray(app.tasks) ? app.tasks : [];
   for (const task of tasks as readonly ({ host?: unknown } | null)[]) {
+    if (typeof task?.host !== 'string') continue;
     // Only what could be a name: the model leaves any other host out, so it is never sent to DNS.
-    if (typeof task?.host === 'string' && isHostName(task.host)) taskHosts.push(task.host); // no address is a host name
+    if (isHostName(task.host))
+      taskHosts.push(task.host); // no address is a host name
+    else if (!isIPv4(task.host) && isIPv6(task.host)) ipv6TaskHosts.push(task.host);
   }
   // HAPROXY_{n}_BIND_ADDR host names: HAProxy resolves them when it loads the config.
   const bindAddrs: string[] = [];
@@ -90,7 +99,7 @@ function namesOf(app: Partial<MarathonApp>): AppHostNames {
       if (typeof v === 'string' && BIND_ADDR.test(k) && isHostName(v)) bindAddrs.push(v);
     }
   }
-  return { taskHosts, bindAddrs };
+  return { taskHosts, ipv6TaskHosts, bindAddrs };
 }
 
 export function resolverFrom(known: ReadonlyMap<string, string>): (host: string) => string | undefined {

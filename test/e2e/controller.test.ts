@@ -128,7 +128,10 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     await waitFor('another snapshot answered', () => fetches() > before && connectedAndSettled(c.events));
     const warned = c.logs.filter((l) => l.level !== 'debug' && l.msg.includes('agent-gone.invalid'));
     expect(warned).toEqual([
-      { level: 'warn', msg: 'cannot resolve task host agent-gone.invalid: its tasks are left out until it resolves' },
+      {
+        level: 'warn',
+        msg: 'cannot resolve task host agent-gone.invalid to an IPv4 address: its tasks are left out until it resolves',
+      },
     ]);
     expect(serversOf(c)).toBe(-1); // no task to serve, so no backend
   });

@@ -38,21 +38,23 @@ describe('HostResolver', () => {
     expect(ns.calls.sort()).toEqual(['agent-1', 'gone']);
   });
 
-  test('names the task hosts it found no address for (their tasks are left out), not BIND_ADDR names', async () => {
+  test('names the task hosts without an IPv4 address (their tasks are left out), not BIND_ADDR names', async () => {
     const ns = nameServer({ 'agent-1': '10.0.0.1' });
     const r = new HostResolver({ lookup: ns.lookup, deadline: manualDeadline().deadline });
     const apps = {
       apps: [
-        ...body('agent-1', 'gone-2', '10.0.0.9', 'gone-1').apps,
+        ...body('agent-1', 'gone-2', '10.0.0.9', 'gone-1', 'fd00::1').apps,
         { id: '/b', labels: { HAPROXY_0_BIND_ADDR: 'no-such-bind' }, tasks: [{ id: 'b.0', host: 'gone-1' }] },
       ],
     };
     const hosts = await r.resolve(apps, 1000);
-    expect(r.unresolvedTaskHosts(apps, hosts)).toEqual(['gone-1', 'gone-2']);
-    // The same answer from the body alone (--dry), and none once every name has an address.
-    expect(unresolvedTaskHosts(apps, hosts)).toEqual(['gone-1', 'gone-2']);
+    // An IPv6 agent is never looked up: marathon-lb dials agents by IPv4 (gethostbyname).
+    expect(ns.calls.sort()).toEqual(['agent-1', 'gone-1', 'gone-2', 'no-such-bind']);
+    expect(r.unresolvedTaskHosts(apps, hosts)).toEqual(['fd00::1', 'gone-1', 'gone-2']);
+    // The same answer from the body alone (--dry); once every name has an address, the IPv6 one stays.
+    expect(unresolvedTaskHosts(apps, hosts)).toEqual(['fd00::1', 'gone-1', 'gone-2']);
     const all = new Map([...hosts, ['gone-1', '10.0.0.3'], ['gone-2', '10.0.0.4']]);
-    expect(r.unresolvedTaskHosts(apps, all)).toEqual([]);
+    expect(r.unresolvedTaskHosts(apps, all)).toEqual(['fd00::1']);
     expect(unresolvedTaskHosts({ apps: 'not a list' }, hosts)).toEqual([]);
   });
 
@@ -191,7 +193,7 @@ describe('--dry with a task host that does not resolve', () => {
       });
       expect(r.status).toBe(0);
       expect(r.stderr).toBe(
-        'marathon-lb: warning: cannot resolve task host agent-gone.invalid: its tasks are left out\n',
+        'marathon-lb: warning: cannot resolve task host agent-gone.invalid to an IPv4 address: its tasks are left out\n',
       );
       expect(r.stdout.match(/^\s*server .*$/gm)).toEqual([expect.stringMatching(/ 10\.0\.0\.1:31001 /)]);
     } finally {
