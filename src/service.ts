@@ -30,6 +30,7 @@ import type { TemplateSet } from './render/templates';
 import { err, ok, type Result } from './result';
 import type { ServiceParts } from './wiring/marathonClient';
 import type { ControlSignal } from './reconcile/pipeline';
+import { ensureDirectory } from './ensureDirectory';
 
 /**
  * At most this many rows of `show stat` read a second, whatever --haproxy-stats-interval says: at
@@ -72,7 +73,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
 
   const configDir = path.dirname(s.process.configPath);
   try {
-    fs.mkdirSync(configDir, { recursive: true });
+    ensureDirectory(configDir);
   } catch (e) {
     return err(`cannot create ${configDir} for --haproxy-config: ${(e as NodeJS.ErrnoException).code}`);
   }

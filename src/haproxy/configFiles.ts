@@ -12,6 +12,7 @@ import type { Verdict } from './isolate';
 import type { HaproxyLogger } from './masterSocket';
 import { proxiesNamed, type CheckFailure, type ValidateResult } from './validate';
 import { mapErr, ok, type Result } from '../result';
+import { ensureDirectory } from '../ensureDirectory';
 
 export interface Files {
   readonly config: string;
@@ -171,7 +172,7 @@ export class ConfigFiles {
     const config = (await readIfExists(this.o.configPath)) ?? '';
     for (const dir of [...runtimeDirs(config), ...runtimeFiles.map((f) => path.dirname(f))]) {
       try {
-        await fs.mkdir(dir, { recursive: true });
+        ensureDirectory(dir);
       } catch (e) {
         this.o.logger.warn(
           `cannot create ${dir} for HAProxy: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,

@@ -14,6 +14,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { err, ok, type Result } from '../result';
+import { ensureDirectory } from '../ensureDirectory';
 
 const DEFAULT_SSL_CERT = '/etc/ssl/cert.pem';
 /** File name of the generated certificate in the --haproxy-config directory. */
@@ -72,7 +73,7 @@ export async function ensureDefaultCertificate(
   try {
     // Private from its first byte (it holds the key), and whole or absent for a reader.
     const tmp = `${generated}.${process.pid}.tmp`;
-    await fs.mkdir(path.dirname(generated), { recursive: true }); // the service creates it later; the certificate comes first
+    ensureDirectory(path.dirname(generated)); // the service creates it later; the certificate comes first
     await fs.writeFile(tmp, pem, { mode: 0o600 });
     await fs.rename(tmp, generated);
   } catch (e) {

@@ -37,3 +37,31 @@ test('a service whose admin port is taken exits 2 at once, naming the port', asy
     holder.close();
   }
 });
+
+// Node's fs.mkdir `recursive` loops for ever where mkdir answers ENOENT under a parent that exists
+// (procfs): the service hung at 100 % CPU before its first reload, deaf to SIGTERM.
+test('a --haproxy-config in a directory that cannot be made exits 2 at once, naming it', async () => {
+  const dir = tempDir('mlb-startfail-');
+  const service = spawnService(
+    [
+      '-m',
+      'http://127.0.0.1:1',
+      '--group',
+      'external',
+      '--haproxy-config',
+      '/proc/mlb-no-such-dir/haproxy.cfg',
+      '--syslog-socket',
+      '/dev/null',
+      '--admin-port',
+      '0',
+    ],
+    { PATH: process.env.PATH, MARATHON_LB_PID_FILE: path.join(dir, 'mlb.pid') },
+  );
+  try {
+    await waitFor('the failed service to exit', () => service.child.exitCode !== null, 20_000);
+    expect(service.child.exitCode).toBe(2);
+    expect(service.output()).toMatch(/cannot create \/proc\/mlb-no-such-dir\b.*ENOENT/);
+  } finally {
+    service.child.kill('SIGKILL'); // a hung one does not answer SIGTERM
+  }
+});
