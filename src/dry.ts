@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findConfigDir } from './configDir';
 import { cannotRead, parseAppsBytes, readAppsFile, unpacked } from './marathon/appsFile';
-import { resolverFrom, resolveTaskHosts, unresolvedTaskHosts } from './marathon/resolveHosts';
+import { resolverFrom, resolveTaskHosts, unresolvedTaskHosts, type AppHostNames } from './marathon/resolveHosts';
 import { routedBody } from './marathon/routedFields';
 import { fileChecks } from './model/files';
 import { describeProblem } from './model/types';
@@ -95,8 +95,9 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
 
   const templates = loadTemplateSet(findConfigDir(), io.env, settings.templatesDir);
   if (!templates.ok) return fail(templates.error);
-  const addresses = await resolveTaskHosts(body);
-  for (const host of unresolvedTaskHosts(body, addresses))
+  const namesOfApp = new WeakMap<object, AppHostNames>(); // each app's names read once, for both
+  const addresses = await resolveTaskHosts(body, namesOfApp);
+  for (const host of unresolvedTaskHosts(body, addresses, namesOfApp))
     io.stderr(
       `marathon-lb: warning: cannot resolve task host ${printable(host)} to an IPv4 address: its tasks are left out\n`,
     );

@@ -7,9 +7,13 @@ import type { MarathonApp } from './types';
  */
 const BIND_ADDR = /^HAPROXY_\d+_BIND_ADDR$/;
 
-export async function resolveTaskHosts(body: unknown): Promise<Map<string, string>> {
+/** `memo`: as hostNamesOf's, for a caller that reads the same body's names again (unresolvedTaskHosts). */
+export async function resolveTaskHosts(
+  body: unknown,
+  memo?: WeakMap<object, AppHostNames>,
+): Promise<Map<string, string>> {
   const resolved = new Map<string, string>();
-  const names = hostNamesOf(body);
+  const names = hostNamesOf(body, memo);
   if (names.size === 0) return resolved; // IP addresses only: the resolver is not even loaded (~6 ms of a --dry start)
   const { lookup } = await import('node:dns/promises');
   await Promise.all(
