@@ -191,6 +191,7 @@ export function* renderConfigSteps(
   }
 
   cache?.use(templates, opts);
+  templates.nextGeneration();
   // The same services as last time (a snapshot where nothing routed changed): the same config.
   const same = cache?.same(services);
   if (same !== undefined) return { ...same };

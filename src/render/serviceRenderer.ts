@@ -1,13 +1,7 @@
 import { appTemplateText } from '../model/templateLabels';
 import type { Service } from '../model/types';
-import {
-  renderTemplate,
-  renderTemplateInto,
-  TemplateSyntaxError,
-  type CompiledTemplate,
-  type TemplateContext,
-} from './format';
-import { translateLegacyDirectives, type Translation } from './legacyDirectives';
+import { renderTemplate, renderTemplateInto, TemplateSyntaxError, type TemplateContext } from './format';
+import { translateLegacyDirectives } from './legacyDirectives';
 import type { TemplateSet } from './templates';
 
 /** Raised inside the rendering of one service only; render.ts turns it into a Problem and leaves that service out. */
@@ -48,7 +42,9 @@ export class ServiceRenderer {
     if (typeof out !== 'string') throw missing(name, label, out.missing, ctx);
     if (label !== null && !t.constant) out = checkedLabelText(labelName, label, out, this.haproxyDir);
     if (!this.translateLegacy || !t.legacy) return out;
-    const tr = t.constant ? constantTranslation(t, out) : translateLegacyDirectives(out);
+    const tr = t.constant
+      ? this.templates.constantTranslation(t, out, translateLegacyDirectives)
+      : translateLegacyDirectives(out);
     if (!tr.ok || tr.value !== out) this.dependsOnVersion();
     if (tr.ok) return tr.value;
     throw new ServiceTemplateError(
@@ -102,11 +98,3 @@ function missing(name: string, label: string | null, key: string, ctx: TemplateC
 /** Named only on errors: no string per rendered line (tens of thousands per snapshot). */
 const where = (name: string, label: string | null): string =>
   label === null ? `template HAPROXY_${name}` : `label ${label}`;
-
-/** A template without placeholders translates the same every time (thousands of HSTS apps share one). */
-const translated = new WeakMap<CompiledTemplate, Translation>();
-function constantTranslation(t: CompiledTemplate, text: string): Translation {
-  let tr = translated.get(t);
-  if (tr === undefined) translated.set(t, (tr = translateLegacyDirectives(text)));
-  return tr;
-}

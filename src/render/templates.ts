@@ -1,5 +1,6 @@
 import { err, ok, type Result } from '../result';
 import { TEMPLATES } from '../templates/catalog';
+import type { Translation } from './legacyDirectives';
 import {
   compileMustache,
   compilePythonFormat,
@@ -41,7 +42,16 @@ function compileOverride(name: string, text: string): CompiledTemplate {
  * marathon-lb's precedence already applied by whoever collected the overrides (env, then file).
  */
 export class TemplateSet {
-  private readonly labelCache = new Map<string, CompiledTemplate | TemplateSyntaxError>();
+  /**
+   * Label texts compiled by the renders of this generation and of the one before (nextGeneration).
+   * A controller keeps its TemplateSet for its lifetime: kept for good, every text any app ever had
+   * (a label that changes with each deploy, or is changed on purpose) stayed compiled, ~2 copies of
+   * the text each, and the heap grew without bound.
+   */
+  private currentLabels = new Map<string, CompiledTemplate | TemplateSyntaxError>();
+  private previousLabels = new Map<string, CompiledTemplate | TemplateSyntaxError>();
+  /** A constant template's text as translated for HAProxy 2.1+ (legacyDirectives.ts), gone with the template. */
+  private readonly translations = new WeakMap<CompiledTemplate, Translation>();
 
   private constructor(private readonly globals: ReadonlyMap<string, CompiledTemplate>) {}
 
@@ -79,15 +89,36 @@ export class TemplateSet {
   /** A per-app label override, compiled once per distinct text (thousands of apps often share one). */
   fromLabel(name: string, text: string): CompiledTemplate | TemplateSyntaxError {
     const key = `${name}\u0000${text}`;
-    let t = this.labelCache.get(key);
+    let t = this.currentLabels.get(key);
     if (t === undefined) {
-      try {
-        t = compileOverride(name, text);
-      } catch (e) {
-        t = e instanceof TemplateSyntaxError ? e : new TemplateSyntaxError(String(e));
-      }
-      this.labelCache.set(key, t);
+      t = this.previousLabels.get(key) ?? compileLabel(name, text);
+      this.currentLabels.set(key, t);
     }
     return t;
+  }
+
+  /**
+   * Starts a generation of label texts (renderConfig, once per render): texts no render has used
+   * since the one before are dropped. A service rendered before is reused whole by the RenderCache
+   * and reads no label, so what stays is the texts of services that changed lately.
+   */
+  nextGeneration(): void {
+    this.previousLabels = this.currentLabels;
+    this.currentLabels = new Map();
+  }
+
+  /** `translate(text)` of a template without placeholders, made once (thousands of HSTS apps share one). */
+  constantTranslation(t: CompiledTemplate, text: string, translate: (text: string) => Translation): Translation {
+    let tr = this.translations.get(t);
+    if (tr === undefined) this.translations.set(t, (tr = translate(text)));
+    return tr;
+  }
+}
+
+function compileLabel(name: string, text: string): CompiledTemplate | TemplateSyntaxError {
+  try {
+    return compileOverride(name, text);
+  } catch (e) {
+    return e instanceof TemplateSyntaxError ? e : new TemplateSyntaxError(String(e));
   }
 }
