@@ -134,23 +134,25 @@ export class CliSocket implements CommandChannel {
         try {
           resolve(result());
         } catch (e) {
-          resolve(err(`reading HAProxy's answer to "${command}": ${(e as Error).message}`));
+          resolve(err(`reading HAProxy's answer to ${quoted(command)}: ${(e as Error).message}`));
         }
       };
       const complete = (): void => finish(() => ok(sink.done()));
       const timer = setTimeout(
         () =>
-          finish(() => err(`HAProxy socket ${path} gave no complete answer to "${command}" within ${timeoutMs} ms`)),
+          finish(() =>
+            err(`HAProxy socket ${path} gave no complete answer to ${quoted(command)} within ${timeoutMs} ms`),
+          ),
         timeoutMs,
       );
       socket.once('connect', () => socket.end(`${command}\n`));
       socket.on('data', (d: Buffer) => {
         size += d.length;
-        if (size > max) return finish(() => err(`HAProxy's answer to "${command}" is larger than ${max} bytes`));
+        if (size > max) return finish(() => err(`HAProxy's answer to ${quoted(command)} is larger than ${max} bytes`));
         try {
           sink.data(d);
         } catch (e) {
-          return finish(() => err(`reading HAProxy's answer to "${command}": ${(e as Error).message}`));
+          return finish(() => err(`reading HAProxy's answer to ${quoted(command)}: ${(e as Error).message}`));
         }
         const pace = this.opts.pace;
         if (sink.paced === true && pace !== undefined) {
@@ -225,6 +227,20 @@ const unsplit = (text: string, commands: readonly string[]): Err<string> =>
   err(
     `HAProxy's answer to ${commands.length} commands (${commands[0]}; …) does not split into one answer each: ${JSON.stringify(text.slice(0, 200))}`,
   );
+
+/** Longer commands are quoted in messages by their start. */
+const QUOTED_MAX = 200;
+
+/**
+ * A command as a message quotes it: a batch (up to PER_EXCHANGE commands, ~20 KB) by its first
+ * command and how many there are, so that a log line or the dashboard says what failed in a line.
+ */
+function quoted(command: string): string {
+  if (command.length <= QUOTED_MAX) return `"${command}"`;
+  const commands = command.split(';');
+  const first = commands[0]!.length <= QUOTED_MAX ? commands[0]! : `${commands[0]!.slice(0, QUOTED_MAX)}…`;
+  return commands.length === 1 ? `"${first}"` : `"${first};…" (${commands.length} commands)`;
+}
 
 /** Commands per exchange at most: a line of ~20 KB, answered in tens of ms (256 `add server`s: ~30 ms). */
 export const PER_EXCHANGE = 256;

@@ -89,6 +89,34 @@ describe('CliSocket.stream', () => {
   });
 });
 
+describe('a socket that never answers', () => {
+  test('a batch times out with one short message: its first command and how many there were', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-socket-'));
+    const socketPath = path.join(dir, 'cli.sock');
+    const server = net.createServer({ allowHalfOpen: true }, () => undefined); // reads, never answers
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const worker = new MasterSocket(new CliSocket({ path: socketPath, timeoutMs: 200 })).worker();
+      const adds = Array.from(
+        { length: 256 },
+        (_, i) => `add server app_10000/10_0_${i >> 8}_${i & 255}_31000 10.0.${i >> 8}.${i & 255}:31000 check`,
+      );
+      const r = await worker.sendAll!(adds);
+      expect(r).toEqual({
+        ok: false,
+        error: `HAProxy socket ${socketPath} gave no complete answer to "@1 ${adds[0]};…" (256 commands) within 200 ms`,
+      });
+      // One command is quoted whole.
+      expect(await worker.send('show stat')).toEqual({
+        ok: false,
+        error: `HAProxy socket ${socketPath} gave no complete answer to "@1 show stat" within 200 ms`,
+      });
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe("splitAnswers: HAProxy's answer to `a;b;c`, one per command", () => {
   const cmds = (n: number): string[] => Array.from({ length: n }, (_, i) => `c${i}`);
 
