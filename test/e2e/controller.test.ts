@@ -136,6 +136,31 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     expect(serversOf(c)).toBe(-1); // no task to serve, so no backend
   });
 
+  test('an app left out is warned once while it lasts, fast-path applies and snapshots after it included', async () => {
+    const s = await sim();
+    const { c } = controller(['-m', s.url, ...FAST]);
+    await waitFor('initial apply', () => serversOf(c) === 2);
+    // Added after the first apply: it changes no config, so its snapshot is not applied.
+    await s.createApp({
+      id: '/bad',
+      instances: 1,
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'bad vhost' },
+      portDefinitions: [{ port: 10002, protocol: 'tcp' }],
+    });
+    const warned = () => c.logs.filter((l) => l.level === 'warn' && l.msg.startsWith('left out app /bad '));
+    await waitFor('the left-out app warned', () => warned().length > 0);
+    const snapshots = () => c.events.filter((e) => e.kind === 'fetching').length;
+    // Task events: applied by the fast path, then the snapshot after each.
+    for (const n of [3, 4]) {
+      const before = snapshots();
+      await s.scale('/web', n);
+      await waitFor(`${n} servers, the snapshot after it answered`, () => serversOf(c) === n && snapshots() > before);
+      await waitFor('settled', () => connectedAndSettled(c.events));
+    }
+    expect(c.events.some((e) => e.kind === 'applied' && e.state?.source?.fast === true)).toBe(true);
+    expect(warned()).toHaveLength(1);
+  });
+
   test('poll mode (no --sse): snapshots on an interval only', async () => {
     const s = await sim();
     const { c } = controller([
