@@ -7,7 +7,16 @@ import type { Argv } from 'yargs';
 import { baseParser } from './yargsBase';
 import { expandAbbreviations } from './abbrev';
 import { buildLongHelp, loadLongHelpData } from './longhelp';
-import { DEFAULT_OPTIONS, FLAGS, FlagSpec, HelpGroup, LOG_LEVELS, Options, envName } from './options';
+import {
+  DEFAULT_OPTIONS,
+  FLAGS,
+  FlagSpec,
+  HelpGroup,
+  LOG_LEVELS,
+  MAX_TIMER_SECONDS,
+  Options,
+  envName,
+} from './options';
 import { err, ok, type Err, type Result } from '../result';
 
 /** Why the flags give no options: help was asked for (its text is the answer), or they are wrong. */
@@ -194,6 +203,12 @@ function coerceNumber(spec: FlagSpec, raw: Raw): Coerced {
   const shape = integer ? /^[-+]?\d+$/ : /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
   if (!shape.test(text)) return bad(`${raw.source}: expected ${integer ? 'an integer' : 'a number'}, got '${text}'`);
   const n = Number(text);
+  if (!Number.isFinite(n)) return bad(`${raw.source}: expected a finite number, got '${text}'`);
+  if (spec.seconds === true && n > MAX_TIMER_SECONDS) {
+    return bad(
+      `${raw.source}: must be at most ${MAX_TIMER_SECONDS} seconds (about 24.8 days, the longest a timer waits), got ${text}`,
+    );
+  }
   if (spec.min !== undefined && spec.max !== undefined && (n < spec.min || n > spec.max)) {
     return bad(`${raw.source}: must be between ${spec.min} and ${spec.max}, got ${text}`);
   }

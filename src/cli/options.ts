@@ -47,6 +47,8 @@ interface FlagExtra {
   readonly minExclusive?: boolean;
   /** Read when neither the flag nor MLB_<FLAG> is set (upstream's env defaults). */
   readonly fallbackEnv?: string;
+  /** A duration in seconds that a timer waits: at most MAX_TIMER_SECONDS. */
+  readonly seconds?: boolean;
 }
 
 /** One row of OPTION_FLAGS; D is the default's type (undefined makes the option optional). */
@@ -71,6 +73,15 @@ const def = <K extends FlagKind, D extends KindValue[K] | undefined>(
 
 const PORT = { min: 0, max: 65535 } as const;
 const POSITIVE = { min: 0, minExclusive: true } as const;
+
+/**
+ * The longest a timer waits: Node.js (and HAProxy, for hard-stop-after) hold 2^31-1 ms, about 24.8
+ * days. Node fires a longer timer after 1 ms instead: a 35-day --resync-interval re-read Marathon
+ * ~700 times a second.
+ */
+export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const SECONDS = { min: 0, seconds: true } as const;
+const POSITIVE_SECONDS = { ...POSITIVE, seconds: true } as const;
 
 const DEFAULT_SYSLOG_SOCKET = process.platform === 'darwin' ? '/var/run/syslog' : '/dev/log';
 const DEFAULT_LOG_FORMAT = '%(asctime)-15s %(name)s: %(message)s';
@@ -114,7 +125,7 @@ const OPTION_FLAGS = {
     60,
     'Marathon',
     'Seconds without any event or keep-alive after which the event stream is reconnected',
-    POSITIVE,
+    POSITIVE_SECONDS,
   ),
   /** --request-timeout: marathon-lb's read timeout: longest silence of Marathon within one REST request (s). */
   requestTimeout: def(
@@ -124,7 +135,7 @@ const OPTION_FLAGS = {
     'Marathon',
     'Seconds Marathon may stay silent in a REST request, before its answer or between two parts of it ' +
       "(marathon-lb's read timeout; a slow but flowing answer is not cut); also bounds task-host name lookups",
-    POSITIVE,
+    POSITIVE_SECONDS,
   ),
   /** --connect-timeout: marathon-lb's connect timeout to Marathon (s). */
   connectTimeout: def(
@@ -133,7 +144,7 @@ const OPTION_FLAGS = {
     3.05,
     'Marathon',
     "Seconds to connect to Marathon (marathon-lb's connect timeout)",
-    POSITIVE,
+    POSITIVE_SECONDS,
   ),
   /** --sse-max-event-bytes: a longer event-stream line or event is an error and the stream reconnects. */
   sseMaxEventBytes: def(
@@ -241,7 +252,7 @@ const OPTION_FLAGS = {
     30,
     'HAProxy',
     'Seconds after SIGTERM/SIGINT within which the process exits, whatever is under way (HAProxy is killed if still stopping)',
-    POSITIVE,
+    POSITIVE_SECONDS,
   ),
   /** --hard-stop-after: upper bound on how long old workers live after a reload (s); undefined: the config's longest client/server/tunnel timeout, at least 30 s. */
   hardStopAfter: def(
@@ -251,7 +262,7 @@ const OPTION_FLAGS = {
     'HAProxy',
     'Seconds old HAProxy workers may live after a reload to finish their connections ' +
       "(default: the config's longest timeout client/server/tunnel, at least 30; marathon-lb's head gives 3600)",
-    POSITIVE,
+    POSITIVE_SECONDS,
   ),
   /** --max-old-workers: a worker that survived more reloads than this is stopped (HAProxy's mworker-max-reloads); 0: no bound. */
   maxOldWorkers: def(
@@ -368,7 +379,7 @@ const OPTION_FLAGS = {
     10,
     'Service behaviour',
     'Wait this number of seconds between reload retries.',
-    { min: 0 },
+    SECONDS,
   ),
   maxBackoff: def(
     'max-backoff',
@@ -376,7 +387,7 @@ const OPTION_FLAGS = {
     300,
     'Service behaviour',
     'Maximum backoff in seconds between retries after failures',
-    POSITIVE,
+    POSITIVE_SECONDS,
   ),
   archiveVersions: def('archive-versions', 'integer', 5, 'Service behaviour', 'Number of config versions to archive', {
     min: 0,
@@ -396,7 +407,7 @@ const OPTION_FLAGS = {
     0.5,
     'Service behaviour',
     'Seconds without new events before a burst of changes is applied',
-    { min: 0 },
+    SECONDS,
   ),
   /** --fast-path (on by default; --no-fast-path: snapshots only): task and health events of known apps go to HAProxy's runtime API at once, before the snapshot. */
   fastPath: def(
@@ -413,7 +424,7 @@ const OPTION_FLAGS = {
     5,
     'Service behaviour',
     'Longest a change waits while events keep arriving (seconds)',
-    POSITIVE,
+    POSITIVE_SECONDS,
   ),
   /** 0 disables the periodic full resync. */
   resyncInterval: def(
@@ -422,7 +433,7 @@ const OPTION_FLAGS = {
     300,
     'Service behaviour',
     'Seconds between full re-reads of Marathon apps (0 disables)',
-    { min: 0 },
+    SECONDS,
   ),
   /** --max-apply-age: /healthz answers 503 once a known Marathon change has waited this long to be applied (s; 0 disables). */
   maxApplyAge: def(
@@ -432,7 +443,7 @@ const OPTION_FLAGS = {
     'Service behaviour',
     'Seconds a known Marathon change (event, SIGHUP, startup, a differing snapshot) may wait to be applied ' +
       'before /healthz answers 503 (0 disables)',
-    { min: 0 },
+    SECONDS,
   ),
   /** --stale-after: /status and the dashboard call routing stale once the event stream is down, or Marathon reads fail, this long (s). */
   staleAfter: def(
@@ -442,7 +453,7 @@ const OPTION_FLAGS = {
     'Service behaviour',
     'Seconds the Marathon event stream may be down, or reads of Marathon fail, before /status and the dashboard ' +
       'call routing stale (/healthz is not affected)',
-    POSITIVE,
+    POSITIVE_SECONDS,
   ),
   /** --haproxy-stats-interval: seconds between reads of HAProxy's `show stat` for /status and /metrics (0 disables). */
   haproxyStatsInterval: def(
@@ -451,7 +462,7 @@ const OPTION_FLAGS = {
     2,
     'Service behaviour',
     "Seconds between reads of HAProxy's server states and traffic (show stat) for /status, /metrics and the dashboard (0 disables); a big config is read at most 2 500 rows a second",
-    { min: 0 },
+    SECONDS,
   ),
 
   // Logging

@@ -5,7 +5,7 @@
  */
 import { baseParser } from '../cli/yargsBase';
 import { expandAbbreviations } from '../cli/abbrev';
-import { LOG_LEVELS, type LogLevel } from '../cli/options';
+import { LOG_LEVELS, MAX_TIMER_SECONDS, type LogLevel } from '../cli/options';
 import { err, ok, type Err, type Result } from '../result';
 import type { ZddFlags } from './run';
 
@@ -40,6 +40,8 @@ interface Flag {
   readonly kind: Kind;
   readonly default?: number | string;
   readonly describe: string;
+  /** Seconds a timer waits (a step's sleep): 0 to MAX_TIMER_SECONDS. */
+  readonly seconds?: true;
 }
 
 /** The table, in zdd.py's order. */
@@ -67,6 +69,7 @@ export const ZDD_FLAGS: readonly Flag[] = [
     kind: 'integer',
     default: 5,
     describe: 'Delay (in seconds) between each successive deployment step',
+    seconds: true,
   },
   {
     flag: 'initial-instances',
@@ -204,7 +207,13 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
     else if (f.kind === 'integer') {
       const text = raw === undefined ? String(f.default) : asText(raw).trim();
       if (!/^[-+]?\d+$/.test(text)) return argsError(`argument ${label(f)}: invalid int value: '${text}'`);
-      v[f.flag] = Number(text);
+      const n = Number(text);
+      // zdd.py's time.sleep refuses a negative delay; a timer longer than the longest fires at once.
+      if (f.seconds === true && (n < 0 || n > MAX_TIMER_SECONDS))
+        return argsError(
+          `argument ${label(f)}: must be between 0 and ${MAX_TIMER_SECONDS} seconds (about 24.8 days, the longest a timer waits), got ${text}`,
+        );
+      v[f.flag] = n;
     } else v[f.flag] = raw === undefined ? f.default : asText(raw);
   }
   const marathon = ([] as unknown[])

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseArgs, ParseResult } from '../../src/cli/args';
 import { findConfigDir, mustacheToPythonFormat } from '../../src/cli/longhelp';
-import { DEFAULT_OPTIONS, envName, FLAGS, Options } from '../../src/cli/options';
+import { DEFAULT_OPTIONS, envName, FLAGS, MAX_TIMER_SECONDS, Options } from '../../src/cli/options';
 
 const CONFIG_DIR = path.resolve(__dirname, '../../config');
 
@@ -422,6 +422,36 @@ describe('validation', () => {
     ['--marathon', 'master.mesos:8080', /--marathon\/-m: 'master.mesos:8080' is not an http/],
   ])('rejects %s %s', (flag, value, message) => {
     expect(error([...G, flag, value])).toMatch(message);
+  });
+
+  describe('durations are bounded by the longest a timer waits (Node fires a longer one after 1 ms)', () => {
+    const seconds = FLAGS.filter((f) => f.seconds === true);
+
+    it('every number flag is a duration in seconds, and so are the integer ones named in seconds', () => {
+      expect(FLAGS.filter((f) => f.kind === 'number' && f.seconds !== true).map((f) => f.flag)).toEqual([]);
+      expect(seconds.map((f) => f.flag)).toEqual(expect.arrayContaining(['reload-interval', 'max-backoff']));
+    });
+
+    it.each(seconds.map((f) => [f.flag]))('--%s of more than 24.8 days is refused, naming the bound', (flag) => {
+      expect(error([...G, `--${flag}`, String(MAX_TIMER_SECONDS + 1)])).toBe(
+        `argument --${flag}: must be at most 2147483 seconds (about 24.8 days, the longest a timer waits), got 2147484`,
+      );
+    });
+
+    it('the bound itself is taken, from flags and from the environment', () => {
+      const o = ok([...G, ...seconds.flatMap((f) => [`--${f.flag}`, String(MAX_TIMER_SECONDS)])]);
+      expect(o.resyncInterval).toBe(MAX_TIMER_SECONDS);
+      expect(o.debounceQuiet).toBe(MAX_TIMER_SECONDS);
+      expect(error(G, { MLB_RESYNC_INTERVAL: '3000000' })).toMatch(
+        /^MLB_RESYNC_INTERVAL \(--resync-interval\): must be at most 2147483 seconds/,
+      );
+    });
+
+    it('a number too big to be finite is refused', () => {
+      expect(error([...G, '--debounce-quiet', '1e309', '--debounce-max-wait', '1e309'])).toBe(
+        "argument --debounce-quiet: expected a finite number, got '1e309'",
+      );
+    });
   });
 
   it('rejects bad environment values, naming the variable and the flag', () => {

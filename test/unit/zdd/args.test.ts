@@ -165,6 +165,12 @@ describe("marathon-lb zdd flags are zdd.py's", () => {
       kind: 'error',
       message: "argument --step-delay/-s: invalid int value: 'soon'",
     });
+    // A sleep longer than a timer holds would end after 1 ms; zdd.py's sleep refuses a negative one.
+    for (const delay of ['2147484', '-1'])
+      expect(stop([...REQUIRED, '-s', delay])).toEqual({
+        kind: 'error',
+        message: `argument --step-delay/-s: must be between 0 and 2147483 seconds (about 24.8 days, the longest a timer waits), got ${delay}`,
+      });
     expect(stop([...REQUIRED, '--linear-increase', '1.5'])).toEqual({
       kind: 'error',
       message: "argument --linear-increase: invalid int value: '1.5'",
