@@ -6,6 +6,7 @@ import { loadScenario } from './scenario';
 import type { Scenario } from './scenario';
 import type { SimulatorOptions } from './simulator';
 import { startScenario } from './timeline';
+import { MARATHON_HEARTBEAT_MS } from './sse';
 
 /**
  * `marathon-sim --scenario config/scenarios/demo.json --port 8080 --serve-tasks`
@@ -32,8 +33,8 @@ async function main(argv: string[]): Promise<number> {
     .option('redirect-status', { type: 'number', choices: [302, 307], default: 307 })
     .option('keepalive-ms', {
       type: 'number',
-      default: 0,
-      describe: 'send ": keep-alive" on event streams every N ms (0 = never)',
+      default: MARATHON_HEARTBEAT_MS,
+      describe: "write a heartbeat (CRLF) on event streams every N ms, as Marathon's Jetty does every 10 s (0 = never)",
     })
     .option('apps-latency-per-app-ms', {
       type: 'number',

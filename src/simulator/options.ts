@@ -34,7 +34,7 @@ export interface SimulatorOptions {
   readonly leader?: LeaderOptions;
   /** Serve HTTPS with this PEM key and certificate. */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
-  /** Interval of `: keep-alive` comment lines on /v2/events; 0 = none (default, like Marathon). */
+  /** Interval of the heartbeat (CRLF) on /v2/events; 0 = none. Default 10 000, as Marathon's Jetty. */
   readonly keepAliveMs?: number;
   /** Random part of task ids (default: random). Fix it for reproducible ids. */
   readonly seed?: string;

@@ -50,7 +50,7 @@ export class Simulator {
   private constructor(readonly options: SimulatorOptions) {
     this.clock = options.now ?? (() => new Date());
     this.seed = options.seed ?? randomBytes(6).toString('hex');
-    this.hub = new EventHub(options.keepAliveMs ?? 0);
+    this.hub = new EventHub(options.keepAliveMs);
     this.auth = new Auth(options.auth ?? {}, randomBytes(32), () => this.clock().getTime());
     const pool = options.serveTasks
       ? new TaskPool(options.taskHost ?? '127.0.0.1', options.serveTasksOf, options.notReadyAnswers503 === true)

@@ -17,18 +17,23 @@ const ENDLESS_CHUNK = Buffer.alloc(64 * 1024, 'x');
 export const sseFrame = (e: SimEvent): string => `event: ${e.eventType}\ndata: ${JSON.stringify(e)}\n\n`;
 
 /**
- * The open `/v2/events` connections. Events are written as `event: <type>\ndata: <json>\n\n`;
- * optional keep-alive comment lines (`: keep-alive`) are off by default, as in Marathon.
+ * Marathon serves `/v2/events` with Jetty's EventSourceServlet, which writes a heartbeat, a bare CRLF,
+ * every 10 s (its `heartBeatPeriod`): a quiet cluster's stream is not silent, and a client's idle
+ * timeout (--sse-idle-timeout, 60 s) sees it alive.
+ */
+export const MARATHON_HEARTBEAT_MS = 10_000;
+
+/**
+ * The open `/v2/events` connections. Events are written as `event: <type>\ndata: <json>\n\n`, and a
+ * heartbeat (CRLF) every `heartbeatMs` between them; 0 writes none.
  */
 export class EventHub {
   private readonly streams = new Set<Stream>();
   private keepAlive: NodeJS.Timeout | undefined;
   private poured = 0;
 
-  constructor(keepAliveMs = 0) {
-    if (keepAliveMs > 0) {
-      this.keepAlive = setInterval(() => this.writeAll(': keep-alive\n\n'), keepAliveMs);
-    }
+  constructor(heartbeatMs = MARATHON_HEARTBEAT_MS) {
+    if (heartbeatMs > 0) this.keepAlive = setInterval(() => this.writeAll('\r\n'), heartbeatMs);
   }
 
   get size(): number {

@@ -75,6 +75,17 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     expect(applied).toBeGreaterThan(silent);
   });
 
+  test("a quiet Marathon's heartbeats keep the stream: no reconnect while no event comes", async () => {
+    const s = await sim({ keepAliveMs: 100 });
+    const { c } = controller(['-m', s.url, ...FAST, '--sse-idle-timeout', '0.5']);
+    await waitFor('initial apply', () => serversOf(c) === 2);
+    const connects = () => c.events.filter((e) => e.kind === 'trigger' && e.trigger.kind === 'connected').length;
+    const before = connects();
+    await new Promise((r) => setTimeout(r, 2000)); // four idle timeouts without an event
+    expect(connects()).toBe(before);
+    expect(c.logs.filter((l) => l.msg.includes('silent'))).toEqual([]);
+  });
+
   test('the leader dies → the next Marathon URL takes over and routing stays current', async () => {
     const leader = await sim();
     const standby = await sim({ apps: [web(2)] });

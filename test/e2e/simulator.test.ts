@@ -13,6 +13,7 @@ import { EventSource } from 'eventsource';
 import { join } from 'node:path';
 import { loadScenario, parseScenario, signRs256, Simulator, startScenario } from '../../src/simulator';
 import type { SimEvent, SimulatorOptions } from '../../src/simulator';
+import { MARATHON_HEARTBEAT_MS } from '../../src/simulator/sse';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -344,11 +345,17 @@ describe('event stream', () => {
     }
   });
 
-  test('keep-alive comment lines only when asked for', async () => {
+  test("a heartbeat (CRLF) between events, as Marathon's Jetty writes every 10 s; none when set to 0", async () => {
+    expect(MARATHON_HEARTBEAT_MS).toBe(10_000);
     const sim = await start({ keepAliveMs: 20 });
     const s = stream(`${sim.url}/v2/events`);
-    await s.waitFor((x) => x.raw.includes(': keep-alive\n\n'), 'a keep-alive comment');
+    await s.waitFor((x) => x.raw.split('\r\n').length > 3, 'three heartbeats');
     expect(s.events.map((e) => e.eventType)).toEqual(['event_stream_attached']);
+    const quiet = await start({ keepAliveMs: 0 });
+    const q = stream(`${quiet.url}/v2/events`);
+    await q.waitFor((x) => x.events.length === 1, 'greeting');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(q.raw).not.toContain('\r\n');
   });
 
   test('a burst of 100 events is delivered in full', async () => {
