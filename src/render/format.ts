@@ -85,6 +85,14 @@ export function compilePythonFormat(name: string, text: string): CompiledTemplat
   return finish(name, parts);
 }
 
+/**
+ * The context's own value for a placeholder: `{constructor}`, `{__proto__}` or `{toString}` in a
+ * label are names the context does not provide (Python's format raises KeyError), not what every
+ * object inherits (they printed `function Object() { [native code] }`).
+ */
+const valueOf = (ctx: TemplateContext, key: string): TemplateValue | undefined =>
+  Object.hasOwn(ctx, key) ? ctx[key] : undefined;
+
 /** Python's str() of the values marathon-lb passes to format(). */
 function show(v: string | number | boolean | null): string {
   if (v === null) return 'None';
@@ -102,7 +110,7 @@ export function renderTemplateInto(t: CompiledTemplate, ctx: TemplateContext, ou
     const p = t.parts[i]!;
     if (typeof p === 'string') out.push(p);
     else {
-      const v = ctx[p.key];
+      const v = valueOf(ctx, p.key);
       if (v === undefined) return p.key;
       out.push(show(v));
     }
@@ -121,7 +129,7 @@ export function renderTemplate(t: CompiledTemplate, ctx: TemplateContext): strin
       out[i] = p;
       continue;
     }
-    const v = ctx[p.key];
+    const v = valueOf(ctx, p.key);
     if (v === undefined) return { missing: p.key };
     out[i] = show(v);
   }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TEMPLATES } from '../../src/templates/catalog';
-import { compilePythonFormat, renderTemplate } from '../../src/render/format';
+import { compilePythonFormat, renderTemplate, renderTemplateInto } from '../../src/render/format';
 import { readTemplateOverrides } from '../../src/render/loadTemplates';
 import { REPO_ROOT } from '../support/paths';
 import { dryRun, tempDir } from '../support/render';
@@ -101,6 +101,17 @@ describe('templates: marathon-lb precedence and Python placeholders', () => {
     expect(renderTemplate(t, { c: 1 })).toEqual({ missing: 'd' });
     expect(() => compilePythonFormat('X', '{c:>4}')).toThrow(/unsupported placeholder \{c:>4\}/);
     expect(() => compilePythonFormat('X', 'a } b')).toThrow(/single '\}'/);
+  });
+
+  test('a placeholder named like what every object inherits is missing, as any unknown name', () => {
+    // Python's format raises KeyError for them; read from the context they printed function sources.
+    for (const key of Object.getOwnPropertyNames(Object.prototype)) {
+      const t = compilePythonFormat('X', `backend {backend} {${key}}`);
+      expect(renderTemplate(t, { backend: 'b' })).toEqual({ missing: key });
+      const out: string[] = [];
+      expect(renderTemplateInto(t, { backend: 'b' }, out)).toBe(key);
+    }
+    expect(renderTemplate(compilePythonFormat('X', '{constructor}'), { constructor: 'own' })).toBe('own');
   });
 });
 
