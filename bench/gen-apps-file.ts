@@ -1,6 +1,14 @@
 /** npm run bench:gen -- --apps 5000 --tasks 3 --seed 1 > apps.json: writes a generated apps body. */
 import { generateApps } from './genApps';
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`npm run bench:gen -- [--apps N] [--tasks N] [--seed N] > apps.json
+  Writes a generated /v2/apps?embed=apps.tasks body (the bench mix) to standard output.
+  --apps N    apps (default 5000)
+  --tasks N   tasks per app (default 3)
+  --seed N    random seed (default 1): the same seed gives the same file`);
+  process.exit(0);
+}
 const arg = (flag: string, dflt: number): number => {
   const i = process.argv.indexOf(flag);
   return i < 0 ? dflt : Number(process.argv[i + 1]);
