@@ -35,6 +35,16 @@ export class AppliedState {
       this.rejected.set(r.service.backend, { signature: signature(r.service), problem: r.problem });
   }
 
+  /**
+   * A snapshot that renders to what HAProxy runs (isCurrent) becomes the current state: it is as
+   * applied, and newer (the apps it came from, the apps it leaves out). Kept as it was, a later
+   * fast-path state was built on the older one and showed its problems in /status and the log. The
+   * time of the last apply stays.
+   */
+  adopt(state: DesiredState): void {
+    if (this.last !== null && state.source?.fast !== true) this.last = state;
+  }
+
   /** Backends left out because HAProxy rejected them, for as long as their definition stays the same. */
   get rejectedBackends(): readonly string[] {
     return [...this.rejected.keys()];

@@ -99,6 +99,7 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
       const previous = applied.current;
       const next = withoutRejected(work.state);
       if (isCurrent(next)) {
+        applied.adopt(next);
         report({ kind: 'unchanged', state: next, fetchedAt: work.fetchedAt });
         return of('unchanged' as const);
       }

@@ -160,6 +160,8 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     });
     const warned = () => c.logs.filter((l) => l.level === 'warn' && l.msg.startsWith('left out app /bad '));
     await waitFor('the left-out app warned', () => warned().length > 0);
+    // That snapshot renders what HAProxy runs: it is the applied state now, its problems included.
+    expect(c.applied.current?.model.problems.map((p) => p.appId)).toEqual(['/bad']);
     const snapshots = () => c.events.filter((e) => e.kind === 'fetching').length;
     // Task events: applied by the fast path, then the snapshot after each.
     for (const n of [3, 4]) {
