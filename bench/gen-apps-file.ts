@@ -11,7 +11,13 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 }
 const arg = (flag: string, dflt: number): number => {
   const i = process.argv.indexOf(flag);
-  return i < 0 ? dflt : Number(process.argv[i + 1]);
+  if (i < 0) return dflt;
+  const text = process.argv[i + 1] ?? '';
+  if (!/^\d+$/.test(text)) {
+    console.error(`bench:gen: ${flag} expects a whole number, got '${text}'`);
+    process.exit(2);
+  }
+  return Number(text);
 };
 process.stdout.write(
   JSON.stringify(generateApps({ apps: arg('--apps', 5000), tasksPerApp: arg('--tasks', 3), seed: arg('--seed', 1) })),
