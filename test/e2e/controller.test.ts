@@ -151,7 +151,7 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     const s = await sim();
     const { c } = controller(['-m', s.url, ...FAST]);
     await waitFor('initial apply', () => serversOf(c) === 2);
-    // Added after the first apply: it changes no config, so its snapshot is not applied.
+    // Added after the first apply: it changes no config, so HAProxy is not touched for it.
     await s.createApp({
       id: '/bad',
       instances: 1,
