@@ -162,9 +162,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
    */
   let warnedProblems: ReadonlySet<string> = new Set<string>();
   const warnNewProblems = (state: DesiredState | null): void => {
-    // A fast-path state has the problems of the applied state it was built on, which may predate the
-    // last snapshot (one that changed no config is not applied): the snapshot after it says what is so.
-    if (state === null || state.source?.fast === true) return;
+    if (state === null) return;
     const now = new Set<string>();
     let fresh = 0;
     for (const p of state.model.problems) {

@@ -14,6 +14,7 @@ import {
   HelpGroup,
   LOG_LEVELS,
   MAX_TIMER_SECONDS,
+  MAX_TIMER_TEXT,
   Options,
   envName,
 } from './options';
@@ -205,9 +206,7 @@ function coerceNumber(spec: FlagSpec, raw: Raw): Coerced {
   const n = Number(text);
   if (!Number.isFinite(n)) return bad(`${raw.source}: expected a finite number, got '${text}'`);
   if (spec.seconds === true && n > MAX_TIMER_SECONDS) {
-    return bad(
-      `${raw.source}: must be at most ${MAX_TIMER_SECONDS} seconds (about 24.8 days, the longest a timer waits), got ${text}`,
-    );
+    return bad(`${raw.source}: must be at most ${MAX_TIMER_TEXT}, got ${text}`);
   }
   if (spec.min !== undefined && spec.max !== undefined && (n < spec.min || n > spec.max)) {
     return bad(`${raw.source}: must be between ${spec.min} and ${spec.max}, got ${text}`);

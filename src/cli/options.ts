@@ -80,6 +80,8 @@ const POSITIVE = { min: 0, minExclusive: true } as const;
  * ~700 times a second.
  */
 export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+/** The bound as messages name it. */
+export const MAX_TIMER_TEXT = `${MAX_TIMER_SECONDS} seconds (about 24.8 days, the longest a timer waits)`;
 const SECONDS = { min: 0, seconds: true } as const;
 const POSITIVE_SECONDS = { ...POSITIVE, seconds: true } as const;
 

@@ -42,9 +42,7 @@ export class ServiceRenderer {
     if (typeof out !== 'string') throw missing(name, label, out.missing, ctx);
     if (label !== null && !t.constant) out = checkedLabelText(labelName, label, out, this.haproxyDir);
     if (!this.translateLegacy || !t.legacy) return out;
-    const tr = t.constant
-      ? this.templates.constantTranslation(t, out, translateLegacyDirectives)
-      : translateLegacyDirectives(out);
+    const tr = t.constant ? this.templates.constantTranslation(t, out) : translateLegacyDirectives(out);
     if (!tr.ok || tr.value !== out) this.dependsOnVersion();
     if (tr.ok) return tr.value;
     throw new ServiceTemplateError(

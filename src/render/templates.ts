@@ -1,6 +1,6 @@
 import { err, ok, type Result } from '../result';
 import { TEMPLATES } from '../templates/catalog';
-import type { Translation } from './legacyDirectives';
+import { translateLegacyDirectives, type Translation } from './legacyDirectives';
 import {
   compileMustache,
   compilePythonFormat,
@@ -107,10 +107,10 @@ export class TemplateSet {
     this.currentLabels = new Map();
   }
 
-  /** `translate(text)` of a template without placeholders, made once (thousands of HSTS apps share one). */
-  constantTranslation(t: CompiledTemplate, text: string, translate: (text: string) => Translation): Translation {
+  /** A template without placeholders, translated once (thousands of HSTS apps share one). */
+  constantTranslation(t: CompiledTemplate, text: string): Translation {
     let tr = this.translations.get(t);
-    if (tr === undefined) this.translations.set(t, (tr = translate(text)));
+    if (tr === undefined) this.translations.set(t, (tr = translateLegacyDirectives(text)));
     return tr;
   }
 }

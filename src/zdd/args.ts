@@ -5,7 +5,7 @@
  */
 import { baseParser } from '../cli/yargsBase';
 import { expandAbbreviations } from '../cli/abbrev';
-import { LOG_LEVELS, MAX_TIMER_SECONDS, type LogLevel } from '../cli/options';
+import { LOG_LEVELS, MAX_TIMER_SECONDS, MAX_TIMER_TEXT, type LogLevel } from '../cli/options';
 import { err, ok, type Err, type Result } from '../result';
 import type { ZddFlags } from './run';
 
@@ -41,7 +41,7 @@ interface Flag {
   readonly default?: number | string;
   readonly describe: string;
   /** Seconds a timer waits (a step's sleep): 0 to MAX_TIMER_SECONDS. */
-  readonly seconds?: true;
+  readonly seconds?: boolean;
 }
 
 /** The table, in zdd.py's order. */
@@ -210,9 +210,7 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
       const n = Number(text);
       // zdd.py's time.sleep refuses a negative delay; a timer longer than the longest fires at once.
       if (f.seconds === true && (n < 0 || n > MAX_TIMER_SECONDS))
-        return argsError(
-          `argument ${label(f)}: must be between 0 and ${MAX_TIMER_SECONDS} seconds (about 24.8 days, the longest a timer waits), got ${text}`,
-        );
+        return argsError(`argument ${label(f)}: must be between 0 and ${MAX_TIMER_TEXT}, got ${text}`);
       v[f.flag] = n;
     } else v[f.flag] = raw === undefined ? f.default : asText(raw);
   }
