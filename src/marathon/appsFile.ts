@@ -31,11 +31,21 @@ const zlib = lazyBuiltin<typeof Zlib>('node:zlib');
  * shipped, or a saved `curl --compressed` answer) is unpacked whole first. `inputSize` is told the
  * size of the JSON before it is parsed (a pipe's once it is read, a gzip file's once unpacked).
  */
-export function readAppsFile(
-  file: string,
-  pieceBytes = 1 << 20,
-  inputSize: (bytes: number) => void = () => undefined,
-): Result<unknown> {
+export interface ReadHow {
+  /** How much of the file is read at a time. */
+  readonly pieceBytes?: number;
+  /** Told the size of the JSON before it is parsed. */
+  readonly inputSize?: (bytes: number) => void;
+  /**
+   * A JSON text smaller than this is parsed whole by JSON.parse, its apps then cut down: the same
+   * value and errors, faster where the reader's own code would run unoptimized (dry.ts), for at most
+   * this many bytes more at the peak. 0: always read app by app.
+   */
+  readonly wholeBelowBytes?: number;
+}
+
+export function readAppsFile(file: string, how: ReadHow = {}): Result<unknown> {
+  const { pieceBytes = 1 << 20, inputSize = () => undefined, wholeBelowBytes = 0 } = how;
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -51,10 +61,10 @@ export function readAppsFile(
       const bytes = unpacked(file, fs.readFileSync(fd));
       if (!bytes.ok) return bytes;
       inputSize(bytes.value.length);
-      return parseAppsBytes(file, bytes.value);
+      return parseAppsBytes(file, bytes.value, wholeBelowBytes);
     }
     inputSize(stat.size);
-    apps = splitAndParse(fd, pieceBytes);
+    apps = stat.size < wholeBelowBytes ? null : splitAndParse(fd, pieceBytes);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === undefined) throw e; // not the file's fault
     return cannotRead(file, e);
@@ -83,9 +93,10 @@ export function parseAppsText(name: string, text: string): Result<unknown> {
 /**
  * A whole apps input held as bytes (standard input, a pipe): split into its apps and each parsed
  * alone, as a file is, so that neither its text nor its whole parse is held; another shape is
- * parsed whole (so the value and the error are JSON.parse's).
+ * parsed whole (so the value and the error are JSON.parse's), as is any input under `wholeBelowBytes`.
  */
-export function parseAppsBytes(name: string, bytes: Buffer): Result<unknown> {
+export function parseAppsBytes(name: string, bytes: Buffer, wholeBelowBytes = 0): Result<unknown> {
+  if (bytes.length < wholeBelowBytes) return parseAppsText(name, bytes.toString('utf8'));
   try {
     return { ok: true, value: new AppsBodyDecoder().decode(bytes) };
   } catch (e) {

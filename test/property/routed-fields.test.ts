@@ -197,9 +197,25 @@ describe('readAppsFile', () => {
       fc.property(fileText, fc.integer({ min: 1, max: 80 }), (text, piece) => {
         const bytes = Buffer.from(text, 'utf8');
         fs.writeFileSync(file, bytes);
-        expect(readAppsFile(file, piece)).toEqual(whole(bytes));
+        expect(readAppsFile(file, { pieceBytes: piece })).toEqual(whole(bytes));
       }),
       { seed: SEED, numRuns: 2000 },
+    );
+  });
+
+  it('parsed whole below wholeBelowBytes (as --dry does under 1 MiB): the same value, and the size told first', () => {
+    fc.assert(
+      fc.property(fileText, (text) => {
+        const bytes = Buffer.from(text, 'utf8');
+        fs.writeFileSync(file, bytes);
+        const told: number[] = [];
+        const inputSize = (n: number): number => told.push(n);
+        const byApps = readAppsFile(file, { pieceBytes: 64, inputSize, wholeBelowBytes: 0 });
+        expect(readAppsFile(file, { inputSize, wholeBelowBytes: bytes.length + 1 })).toEqual(byApps);
+        expect(parseAppsBytes(file, bytes, bytes.length + 1)).toEqual(byApps);
+        expect(told).toEqual([bytes.length, bytes.length]);
+      }),
+      { seed: SEED, numRuns: 500 },
     );
   });
 
@@ -210,7 +226,7 @@ describe('readAppsFile', () => {
         fc.integer({ min: 1, max: 64 }),
         ({ bad }, piece) => {
           fs.writeFileSync(file, bad);
-          expect(readAppsFile(file, piece)).toEqual(whole(bad));
+          expect(readAppsFile(file, { pieceBytes: piece })).toEqual(whole(bad));
         },
       ),
       { seed: SEED, numRuns: 2000 },
@@ -235,7 +251,7 @@ describe('readAppsFile', () => {
   it('an app longer than a piece, a header after much whitespace, and files it cannot read', () => {
     const big = { apps: [{ id: '/big', labels: { HAPROXY_0_VHOST: 'a'.repeat(5000) } }, { id: '/small' }] };
     fs.writeFileSync(file, JSON.stringify(big));
-    expect(readAppsFile(file, 16)).toEqual({ ok: true, value: big });
+    expect(readAppsFile(file, { pieceBytes: 16 })).toEqual({ ok: true, value: big });
     // Apps longer than the tail that is looked at before reading (64 KiB), cut by a piece's end.
     const long = (id: string): unknown => ({
       id,
@@ -244,10 +260,10 @@ describe('readAppsFile', () => {
     });
     const longFile = { apps: [long('/l1'), { id: '/s' }, long('/l2'), long('/l3')] };
     fs.writeFileSync(file, JSON.stringify(longFile));
-    expect(readAppsFile(file, 100_000)).toEqual({ ok: true, value: routedBody(longFile) });
+    expect(readAppsFile(file, { pieceBytes: 100_000 })).toEqual({ ok: true, value: routedBody(longFile) });
     const spaced = `${' '.repeat(100_000)}{"apps":[{"id":"/a"}]}`;
     fs.writeFileSync(file, spaced);
-    expect(readAppsFile(file, 1000)).toEqual({ ok: true, value: { apps: [{ id: '/a' }] } });
+    expect(readAppsFile(file, { pieceBytes: 1000 })).toEqual({ ok: true, value: { apps: [{ id: '/a' }] } });
     expect(readAppsFile(path.join(dir, 'missing.json'))).toEqual(
       cannotRead(path.join(dir, 'missing.json'), { code: 'ENOENT' }),
     );
