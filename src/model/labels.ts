@@ -44,6 +44,15 @@ const truthy = (v: string): boolean => v !== '' && TRUE_WORDS.has(v.toLowerCase(
 const INTEGER = /^\s*[+-]?\d{1,15}\s*$/;
 const BALANCE =
   /^(roundrobin|static-rr|leastconn|first|source|rdp-cookie(\([A-Za-z0-9_.-]+\))?|random(\([1-9]\d{0,3}\))?|hdr\([A-Za-z0-9_.-]+\)( use_domain_only)?|url_param [A-Za-z0-9_.-]+( check_post( \d{1,9})?)?|uri( whole| path-only| len [1-9]\d{0,8}| depth [1-9]\d{0,8})*)$/;
+/**
+ * A BALANCE label as the words HAProxy reads (its blanks are C's isspace), which are what is printed:
+ * no CR or line break from the label reaches the config. Blanks around it end nothing (`leastconn `
+ * and `source\r\n` are leastconn and source), those within separate words (`uri\rwhole`). A line
+ * break within it is left in, so the algorithm is unknown; so is any other space (a no-break one).
+ */
+function balanceWords(label: string): string {
+  return label.replace(/^[ \t\r\n\v\f]+|[ \t\r\n\v\f]+$/g, '').replace(/[ \t\r\v\f]+/g, ' ');
+}
 /** A path prefix for the removed reqirep/rspirep glue: printed inside a double-quoted regex. */
 const URL_PATH = /^\/[A-Za-z0-9/._~!&'*+,;=:@%-]*$/;
 /** URL path characters (RFC 3986) but `$` (HAProxy's environment in double quotes) and `(`, `)` (the regex's groups). */
@@ -169,10 +178,10 @@ export function readPortLabels(
   if (mode !== null && mode !== 'http' && mode !== 'tcp')
     return r.problem('MODE', `unknown mode ${JSON.stringify(clip(modeLabel!))} (use http or tcp)`);
 
-  const balance = r.get('BALANCE') ?? 'roundrobin';
-  // Blanks around it are HAProxy's word separators: `leastconn ` is leastconn.
-  if (balance !== 'roundrobin' && !BALANCE.test(balance.trim().replace(/[ \t]+/g, ' ')))
-    return r.problem('BALANCE', `unknown balance algorithm ${JSON.stringify(clip(balance))}`);
+  const balanceLabel = r.get('BALANCE');
+  const balance = balanceLabel === undefined ? 'roundrobin' : balanceWords(balanceLabel);
+  if (!BALANCE.test(balance))
+    return r.problem('BALANCE', `unknown balance algorithm ${JSON.stringify(clip(balanceLabel!))}`);
 
   let auth: PortSettings['auth'] = null;
   const authLabel = r.get('AUTH');

@@ -88,6 +88,7 @@ describe('routed fields', () => {
         HAPROXY_DEPLOYMENT_NEW_INSTANCES: '1',
         HAPROXY_DEPLOYMENT_TARGET_INSTANCES: '2',
         HAPROXY_0_PORT: '10000',
+        HAPROXY_0_ENABLED: 'true', // served under any generated flags, --strict-mode too
       },
       portDefinitions: [{ port: 10000 }],
       versionInfo: { lastScalingAt: scaledAt, lastConfigChangeAt: scaledAt },

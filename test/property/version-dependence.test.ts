@@ -86,8 +86,9 @@ describe('the version a --dry config depends on', () => {
       ),
       { seed: SEED, numRuns: 1200 },
     );
-    // Both kinds were generated, so the property says something either way.
-    expect(told).toBeGreaterThan(60);
+    // Both kinds were generated, so the property says something either way (about 5% are told: the
+    // bound holds for any seed, MLB_PROPERTY_SEED).
+    expect(told).toBeGreaterThan(20);
     expect(untold).toBeGreaterThan(100);
   });
 

@@ -251,6 +251,33 @@ describe('labels: the port is left out with one problem naming the label', () =>
     expect(model([app('/b', { HAPROXY_0_BALANCE: balance })])).toEqual({ backends: ['b_10001'], problems: [] }),
   );
 
+  test.each([
+    ['source\r', 'source'],
+    ['source\r\n', 'source'],
+    ['\tleastconn\f', 'leastconn'],
+    ['uri\rwhole\vlen  5', 'uri whole len 5'],
+  ])(
+    'BALANCE %j is printed as the words HAProxy reads (%j): no CR or control character in the config',
+    async (label, words) => {
+      const dir = tempDir();
+      try {
+        const file = path.join(dir, 'apps.json');
+        fs.writeFileSync(file, JSON.stringify({ apps: [app('/b', { HAPROXY_0_BALANCE: label })] }));
+        const run = await dryRun(['--apps-file', file, '--group', 'external']);
+        expect(run.stderr).toBe('');
+        expect(run.stdout).toContain(`\n  balance ${words}\n`);
+        expect(run.stdout).not.toMatch(/[\r\v\f]/);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  test.each(['source\u00a0', 'uri\nwhole', '\u2028source'])(
+    'BALANCE %j is left out: HAProxy reads neither a no-break space nor a line break as a blank',
+    (label) => void expectLeftOut([app('/bad', { HAPROXY_0_BALANCE: label })], 'HAPROXY_0_BALANCE', /unknown balance/),
+  );
+
   test("proxy-pass and reverse-proxy paths take RFC 3986's path characters (but $, ( and ))", () => {
     const path = "/api+v2/a:b@c,d=e!f;g&h'i*j%20k~l";
     const m = model([
