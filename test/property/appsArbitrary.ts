@@ -30,6 +30,13 @@ const PIECES = [
   'é',
   '日本',
   '\u2028',
+  // Blanks to C's isspace (HAProxy's word separators) but no line break, and spaces it does not know.
+  '\v',
+  '\f',
+  '\u00a0',
+  '\u0085',
+  '\ufeff',
+  '\ud800',
   '%[env(HOME)]',
   '%',
   '{',
