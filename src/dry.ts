@@ -29,9 +29,9 @@ export function runDryProcess(
     env,
     inputSize: (bytes) => {
       if (bytes !== undefined && bytes < OPTIMIZE_FROM_BYTES) return;
+      // `haproxy -v` is not asked here ahead of need, even for a big input: started beside the reading
+      // it took longer on two cores than asked after the render, version-dependent inputs included.
       allowOptimizingCompiler();
-      // A big input most likely prints a directive HAProxy 2.1 removed (HSTS, proxy paths): `haproxy -v` runs while it is read.
-      void settings.installedRender?.();
     },
     readStdin: async () => {
       const chunks: Buffer[] = [];

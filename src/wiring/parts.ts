@@ -105,8 +105,7 @@ export interface DrySettings {
   readonly render: RenderOptions;
   /**
    * Without --haproxy-version: the options for the HAProxy --haproxy-bin is, asked once (`haproxy -v`,
-   * run beside the caller's work). dry.ts asks only when the config depends on the version, or early
-   * for a big input (a small one is done in less time than `haproxy -v` takes).
+   * run beside the caller's work). dry.ts asks only when the config depends on the version.
    */
   readonly installedRender: (() => Promise<RenderOptions>) | undefined;
   /** Where the map files are (beside --haproxy-config). */

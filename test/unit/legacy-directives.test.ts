@@ -447,8 +447,8 @@ describe('--dry with legacy directives', () => {
       }
     });
 
-    test('a big input asks while it is read, and only once', () => {
-      // Over a MiB of apps (dry.ts asks early from OPTIMIZE_FROM_BYTES on); the HSTS app needs the answer.
+    test('a big input asks once when it prints a directive 2.1 removed, and never when it does not', () => {
+      // Over a MiB of apps (read app by app, with the optimizing compiler); the HSTS apps need the answer.
       const hsts = APPS.apps.find((app) => app.id === '/hsts')!;
       const many = Array.from({ length: 300 }, (_, i) => ({
         ...hsts,
@@ -462,6 +462,15 @@ describe('--dry with legacy directives', () => {
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('  rspadd  Strict-Transport-Security');
       expect(old.runs()).toBe(1);
+
+      const plain = many.map((app) => ({ ...app, labels: { ...app.labels, HAPROXY_0_USE_HSTS: 'false' } }));
+      fs.writeFileSync(bigFile, JSON.stringify({ apps: plain, padding: 'x'.repeat(1 << 20) }));
+      const unasked = fakeHaproxy('haproxy20b', V20);
+      const p = run(unasked.bin, bigFile);
+      expect(p.status).toBe(0);
+      expect(p.stdout).toContain('backend hsts299_20299');
+      expect(p.stdout).not.toContain('Strict-Transport-Security');
+      expect(unasked.runs()).toBe(0);
     });
   });
 
