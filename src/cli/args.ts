@@ -19,6 +19,7 @@ import {
   envName,
 } from './options';
 import { err, ok, type Err, type Result } from '../result';
+import { withoutCredentials } from '../marathon/credentials';
 
 /** Why the flags give no options: help was asked for (its text is the answer), or they are wrong. */
 export type ArgsStop =
@@ -256,7 +257,9 @@ function coerce(spec: FlagSpec, raw: Raw): Coerced {
 /** Upstream's checks across flags, plus this project's. Returns the first problem. */
 function crossCheck(o: Options): string | undefined {
   for (const url of o.marathon) {
-    if (!/^https?:\/\/[^/\s]+/i.test(url)) return `argument --marathon/-m: '${url}' is not an http:// or https:// URL`;
+    // Shown without its credentials, which a URL may carry (http://user:password@host).
+    if (!/^https?:\/\/[^/\s]+/i.test(url) || !URL.canParse(url))
+      return `argument --marathon/-m: '${withoutCredentials(url)}' is not an http:// or https:// URL`;
   }
   if ((o.minServPortIpPerTask !== 0) !== (o.maxServPortIpPerTask !== 0)) {
     return (

@@ -11,6 +11,7 @@ import {
   requestHttp,
   tlsTrust,
 } from './http';
+import { withoutCredentials } from './credentials';
 
 export interface MarathonLogger {
   warn(msg: string): void;
@@ -64,7 +65,7 @@ function normalizeUrl(raw: string): { url: string; user?: string; password?: str
   try {
     u = new URL(raw);
   } catch {
-    throw new MarathonError('config', `invalid Marathon URL ${JSON.stringify(raw.replace(/\/\/[^@/]*@/, '//'))}`);
+    throw new MarathonError('config', `invalid Marathon URL ${JSON.stringify(withoutCredentials(raw))}`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new MarathonError('config', `Marathon URL must start with http:// or https://, got ${u.protocol}`);

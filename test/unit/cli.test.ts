@@ -420,9 +420,21 @@ describe('validation', () => {
     ['--log-level', 'loud', /--log-level: invalid log level 'loud'/],
     ['--auth-credentials', 'nocolon', /--auth-credentials: expected 'user:pass'/],
     ['--marathon', 'master.mesos:8080', /--marathon\/-m: 'master.mesos:8080' is not an http/],
+    ['--marathon', 'http://[::1', /--marathon\/-m: 'http:\/\/\[::1' is not an http/],
+    ['--marathon', 'http://master:80a', /--marathon\/-m: 'http:\/\/master:80a' is not an http/],
   ])('rejects %s %s', (flag, value, message) => {
     expect(error([...G, flag, value])).toMatch(message);
   });
+
+  it.each(['ftp://ops:s3cret@master', 'http://ops:s3cret@[::1', 'https://ops:s3cret@master:99999'])(
+    'a --marathon URL it refuses is named without its credentials: %s',
+    (url) => {
+      const message = error([...G, '--marathon', url]);
+      expect(message).toMatch(/--marathon\/-m: '\w+:\/\/(master|\[::1).*' is not an http/);
+      expect(message).not.toContain('s3cret');
+      expect(message).not.toContain('ops');
+    },
+  );
 
   describe('durations are bounded by the longest a timer waits (Node fires a longer one after 1 ms)', () => {
     const seconds = FLAGS.filter((f) => f.seconds === true);
