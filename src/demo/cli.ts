@@ -10,9 +10,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { findConfigDir } from '../configDir';
 import { createLogger } from '../log';
-import { loadScenario, startScenario } from '../simulator';
+import { loadScenario, startScenario, type Scenario } from '../simulator';
 import { bootstrap, serviceStart } from '../wiring/bootstrap';
-import { DEFAULT_DEMO_PORTS, prepareDemoFiles } from './setup';
+import { busyListeners, declaredServicePorts } from './busyPorts';
+import { DEFAULT_DEMO_PORTS, prepareDemoFiles, type DemoPorts } from './setup';
 
 function take(argv: string[], flag: string): string | undefined {
   const i = argv.indexOf(flag);
@@ -41,10 +42,38 @@ async function main(): Promise<number> {
     process.stderr.write(`demo: ${scenario.error}\n`);
     return 2;
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-demo-'));
   const ports = DEFAULT_DEMO_PORTS;
+  // HAProxy binds these (its fixed listeners on loopback, the apps' service ports on all addresses):
+  // one held by another program would have it refused and retried forever, the demo showing nothing.
+  const busy = await busyListeners([
+    ...[ports.http, ports.https, ports.stats, ports.appid].map((port) => ({ host: '127.0.0.1', port })),
+    ...declaredServicePorts(scenario.value.apps).map((port) => ({ host: '0.0.0.0', port })),
+  ]);
+  if (busy.length > 0) {
+    const where = busy.map((l) => `${l.host}:${l.port}`).join(', ');
+    process.stderr.write(
+      `demo: ${where} ${busy.length === 1 ? 'is' : 'are'} in use by another program (another demo?): the demo's HAProxy listens there. Stop it and run the demo again.\n`,
+    );
+    return 2;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-demo-'));
+  try {
+    return await runDemo(dir, configDir, scenario.value, ports, duration, argv);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runDemo(
+  dir: string,
+  configDir: string,
+  scenario: Scenario,
+  ports: DemoPorts,
+  duration: number,
+  argv: readonly string[],
+): Promise<number> {
   const files = prepareDemoFiles(dir, configDir, ports);
-  const sim = await startScenario(scenario.value, { port: 0, serveTasks: true }, (line) =>
+  const sim = await startScenario(scenario, { port: 0, serveTasks: true }, (line) =>
     process.stdout.write(`[simulator] ${line}\n`),
   );
   const started = await bootstrap(
@@ -119,7 +148,6 @@ async function main(): Promise<number> {
   clearInterval(ticker);
   await service.stop();
   await sim.close();
-  fs.rmSync(dir, { recursive: true, force: true });
   return 0;
 }
 

@@ -1,4 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { pidExists } from '../../src/haproxy/stopSignals';
 import { describeWithHaproxy } from '../support/haproxy';
@@ -32,6 +35,22 @@ describeWithHaproxy('the demo, as the README runs it', () => {
       throw new Error(`${(e as Error).message}\n${output.slice(-3000)}`, { cause: e });
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  test('a port its HAProxy needs, held by another program: it says which and stops, leaving nothing behind', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen({ host: '127.0.0.1', port: 18080 }, resolve));
+    const demoDirs = (): string[] => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('marathon-lb-demo-'));
+    const before = demoDirs();
+    try {
+      const r = spawnSync(process.execPath, [DEMO, '--duration', '60'], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain('demo: 127.0.0.1:18080 is in use by another program');
+      expect(r.stdout + r.stderr).not.toMatch(/haproxy: started|HAProxy config in/);
+      expect(demoDirs()).toEqual(before);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
     }
   }, 60_000);
 });
