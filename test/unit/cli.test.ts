@@ -426,15 +426,18 @@ describe('validation', () => {
     expect(error([...G, flag, value])).toMatch(message);
   });
 
-  it.each(['ftp://ops:s3cret@master', 'http://ops:s3cret@[::1', 'https://ops:s3cret@master:99999'])(
-    'a --marathon URL it refuses is named without its credentials: %s',
-    (url) => {
-      const message = error([...G, '--marathon', url]);
-      expect(message).toMatch(/--marathon\/-m: '\w+:\/\/(master|\[::1).*' is not an http/);
-      expect(message).not.toContain('s3cret');
-      expect(message).not.toContain('ops');
-    },
-  );
+  it.each([
+    'ftp://ops:s3cret@master',
+    'http://ops:s3cret@[::1',
+    'https://ops:s3cret@master:99999',
+    'http://ops:s3/cret@master',
+    'http://ops:s3@cret@master:8080a',
+  ])('a --marathon URL it refuses is named without its credentials: %s', (url) => {
+    const message = error([...G, '--marathon', url]);
+    expect(message).toMatch(/--marathon\/-m: '\w+:\/\/(master|\[::1).*' is not an http/);
+    expect(message).not.toContain('s3cret');
+    expect(message).not.toContain('ops');
+  });
 
   describe('durations are bounded by the longest a timer waits (Node fires a longer one after 1 ms)', () => {
     const seconds = FLAGS.filter((f) => f.seconds === true);
