@@ -56,6 +56,13 @@ export function appFromDefinition(input: unknown): Definition {
     return port;
   };
 
+  // No ports at all on host networking: Marathon gives the app one (`$PORT0` is always there).
+  if (app['portDefinitions'] == null && app['ports'] == null && modeOf(app) === 'host') {
+    app['portDefinitions'] = [{ port: 0, protocol: 'tcp' }];
+    notes.push(
+      'the definition declares no ports: Marathon gives an app on host networking one by default (portDefinitions [{"port": 0}])',
+    );
+  }
   // Service ports, where the definition leaves them to Marathon.
   const defs = objects(app['portDefinitions']);
   if (defs !== undefined)
@@ -92,16 +99,18 @@ export function appFromDefinition(input: unknown): Definition {
   return ok({ app, notes });
 }
 
+function modeOf(app: Obj): ReturnType<typeof networkingMode> {
+  try {
+    return networkingMode(app as unknown as MarathonApp);
+  } catch {
+    return 'host'; // a malformed networking field: the model reports it
+  }
+}
+
 /** Task k: agent 127.0.0.(k+1) (own IP for IP-per-task), the host ports Mesos would give, healthy. */
 function task(app: Obj, id: string, k: number): Obj {
   const address = `127.0.0.${k + 1}`;
-  const shape = app as unknown as MarathonApp;
-  let mode: ReturnType<typeof networkingMode>;
-  try {
-    mode = networkingMode(shape);
-  } catch {
-    mode = 'host'; // a malformed networking field: the model reports it
-  }
+  const mode = modeOf(app);
   const hostPort = (i: number, fixed: unknown): number =>
     typeof fixed === 'number' && fixed > 0 ? fixed : FIRST_HOST_PORT + 100 * k + i;
   let ports: number[] = [];

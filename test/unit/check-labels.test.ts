@@ -269,12 +269,20 @@ describe('check-labels: apps that would not be selected (exit 1, with the reason
     expect(two.code).toBe(3); // served, but HAProxy could not check it here
   });
 
-  it('an app without ports', async () => {
-    const r = await check({ id: '/worker', cmd: 'sleep 1000', labels: { HAPROXY_GROUP: 'external' } }, [], {
-      noHaproxy: true,
-    });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toContain('not served: the app declares no ports');
+  it('an app that says nothing of ports gets the one Marathon gives it; one with none at all is not served', async () => {
+    // Marathon: "Each Marathon application is given a single port by default, so $PORT0 is always available."
+    const web = { id: '/web', cmd: 'serve $PORT0', labels: { HAPROXY_GROUP: 'external' } };
+    const r = await check(web, [], { noHaproxy: true });
+    expect(r.stdout).toContain('port index 0 (service port 10000): served by backend web_10000');
+    expect(r.stdout).toContain('note: the definition declares no ports: Marathon gives an app on host networking one');
+    expect(r.code).toBe(3); // served, but HAProxy could not check it here
+    const none = await check({ ...web, portDefinitions: [] }, [], { noHaproxy: true });
+    expect(none.code).toBe(1);
+    expect(none.stdout).toContain('not served: the app declares no ports');
+    const bridge = { ...web, container: { type: 'DOCKER', docker: { image: 'x', network: 'BRIDGE' } } };
+    const unmapped = await check(bridge, [], { noHaproxy: true });
+    expect(unmapped.code).toBe(1);
+    expect(unmapped.stdout).toContain('not served: the app declares no ports');
   });
 });
 
