@@ -54,17 +54,18 @@ const GROUP_ORDER: readonly HelpGroup[] = [
   'Rendering without Marathon',
 ];
 
+// One line per paragraph: yargs wraps them to the terminal (a line break inside one left ragged lines).
 const USAGE = `Usage: $0 --group NAME [options]
 
 Marathon HAProxy Load Balancer: turns the Marathon apps of a group into an HAProxy config and keeps it current.
+
 Before deploying an app: $0 check-labels --app-file APP.json [options] (see check-labels --help).`;
 
 const CHECK_USAGE = `Usage: $0 check-labels --app-file APP.json [options]
 
-Checks one Marathon app definition (as given to "dcos marathon app add") against the same flags as the service:
-prints every problem with the label that causes it and how to fix it, and checks the config holding only that
-app with haproxy -c. Exit status: 0 served, 1 left out or not selected, 2 bad input or flags, 3 HAProxy not installed
-(model checks passed). Without --group the app's own HAPROXY_GROUP is assumed.`;
+Checks one Marathon app definition (as given to "dcos marathon app add") against the same flags as the service: prints every problem with the label that causes it and how to fix it, and checks the config holding only that app with haproxy -c. Without --group the app's own HAPROXY_GROUP is assumed.
+
+Exit status: 0 served, 1 left out or not selected, 2 bad input or flags, 3 HAProxy not installed (model checks passed).`;
 
 const EPILOG =
   'Every flag can also be set with an environment variable MLB_<FLAG> (upper-case, dashes as underscores, ' +
