@@ -111,8 +111,12 @@ export function splitWords(text: string): string[] {
   return words;
 }
 
-/** One word without quoting or escapes: user names, password hashes, file names. */
-const PLAIN_WORD = /^[^\s"'\\#\u0000-\u001f\u007f]+$/;
+/**
+ * One word without quoting or escapes: user names, password hashes, file names. Blanks are HAProxy's
+ * (space, and the control characters refused anyway), not JS's `\s`: a no-break space is a byte
+ * string to HAProxy, part of the word.
+ */
+const PLAIN_WORD = /^[^ "'\\#\u0000-\u001f\u007f]+$/;
 export const isPlainWord = (s: string): boolean => PLAIN_WORD.test(s);
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

@@ -278,6 +278,16 @@ describe('labels: the port is left out with one problem naming the label', () =>
     (label) => void expectLeftOut([app('/bad', { HAPROXY_0_BALANCE: label })], 'HAPROXY_0_BALANCE', /unknown balance/),
   );
 
+  test('a no-break space is part of a word to HAProxy (its blanks are ASCII): such a health-check path and AUTH user are served', () => {
+    const hc = [{ protocol: 'HTTP', path: '/h\u00a0x\u2028', portIndex: 0 }];
+    expect(
+      model([
+        app('/hc', { HAPROXY_0_MODE: 'http' }, 10001, { healthChecks: hc }),
+        app('/auth', { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_AUTH: 'realm:us\u00a0er:$1$x$y' }, 10002),
+      ]),
+    ).toEqual({ backends: ['auth_10002', 'hc_10001'], problems: [] });
+  });
+
   test("proxy-pass and reverse-proxy paths take RFC 3986's path characters (but $, ( and ))", () => {
     const path = "/api+v2/a:b@c,d=e!f;g&h'i*j%20k~l";
     const m = model([
