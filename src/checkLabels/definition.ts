@@ -73,6 +73,18 @@ export function appFromDefinition(input: unknown): Definition {
   }
   const container = isObject(app['container']) ? { ...app['container'] } : undefined;
   const docker = container !== undefined && isObject(container['docker']) ? { ...container['docker'] } : undefined;
+  // A bridged app without port mappings gets one from Marathon, with a host port (applyDefaultPortMappings).
+  if (
+    container !== undefined &&
+    container['portMappings'] == null &&
+    (docker === undefined || docker['portMappings'] == null) &&
+    modeOf(app) === 'container/bridge'
+  ) {
+    container['portMappings'] = [{ containerPort: 0, hostPort: 0, protocol: 'tcp' }];
+    notes.push(
+      'the definition declares no port mappings: Marathon gives an app on bridge networking one by default (portMappings [{"containerPort": 0, "hostPort": 0}])',
+    );
+  }
   const withServicePorts = (mappings: Obj[], at: string): Obj[] =>
     mappings.map((m, i) => ({ ...m, servicePort: servicePort(`${at}[${i}]`, i, m['servicePort']) }));
   const dockerMappings = docker !== undefined ? objects(docker['portMappings']) : undefined;

@@ -121,14 +121,21 @@ function portsOf(app: Json, where: string): Result<Ports> {
       ? app['networks']
       : legacyNet === 'USER'
         ? [{ mode: 'container' }]
-        : legacyNet === 'HOST' || rawMappings === undefined || rawMappings === null
-          ? [{ mode: 'host' }]
-          : [{ mode: 'container/bridge' }];
+        : legacyNet === 'BRIDGE'
+          ? [{ mode: 'container/bridge' }]
+          : legacyNet === 'HOST' || rawMappings === undefined || rawMappings === null
+            ? [{ mode: 'host' }]
+            : [{ mode: 'container/bridge' }];
   if (!networks.every((n): n is { readonly mode: string } => isObject(n) && typeof n['mode'] === 'string'))
     return err(`${where}: networks must be objects with a mode`);
-  if (Array.isArray(rawMappings) && networks[0].mode !== 'host') {
-    if (!rawMappings.every(isObject)) return err(`${where}: container.portMappings must be an array of objects`);
-    const mappings = rawMappings.map((m) => ({ protocol: 'tcp', ...m, servicePort: num(m['servicePort']) }));
+  // Marathon gives a bridged app without port mappings one (AppNormalization.applyDefaultPortMappings,
+  // hostPort 0 in bridge mode), as it gives host networking one port definition.
+  const givenMappings =
+    rawMappings ??
+    (networks[0].mode === 'container/bridge' ? [{ containerPort: 0, hostPort: 0, name: 'default' }] : undefined);
+  if (Array.isArray(givenMappings) && networks[0].mode !== 'host') {
+    if (!givenMappings.every(isObject)) return err(`${where}: container.portMappings must be an array of objects`);
+    const mappings = givenMappings.map((m) => ({ protocol: 'tcp', ...m, servicePort: num(m['servicePort']) }));
     if (mappings.some((m) => Number.isNaN(m.servicePort)))
       return err(`${where}: portMappings[].servicePort must be a number`);
     return ok({ mappings, networks });

@@ -438,6 +438,32 @@ describe('readiness', () => {
     expect([await taskStatus(task.ports[0]!, '/'), await taskStatus(task.ports[0]!, '/ready')]).toEqual([200, 200]);
   });
 
+  test("an app that declares no ports gets Marathon's default one: a port definition on host networking, a mapping with a host port on bridge", async () => {
+    const { sim } = await start({});
+    await json(`${sim.url}/v2/apps`, 'POST', { id: '/plain', cmd: 'serve $PORT0', instances: 1 }, 201);
+    const bridged = {
+      id: '/bridged',
+      instances: 1,
+      container: { type: 'DOCKER', docker: { image: 'x', network: 'BRIDGE' } },
+    };
+    await json(`${sim.url}/v2/apps`, 'POST', bridged, 201);
+    await json(`${sim.url}/v2/apps`, 'POST', { id: '/none', cmd: 'x', instances: 1, portDefinitions: [] }, 201);
+    type Ported = AppJson & {
+      portDefinitions?: { port: number; name?: string }[];
+      container?: { portMappings?: { containerPort: number; hostPort: number; servicePort: number }[] };
+    };
+    const { apps } = await json<{ apps: Ported[] }>(`${sim.url}/v2/apps?embed=apps.tasks`);
+    const byId = new Map(apps.map((a) => [a.id, a]));
+    expect(byId.get('/plain')!.portDefinitions).toEqual([expect.objectContaining({ port: 10000, name: 'default' })]);
+    expect(byId.get('/plain')!.tasks![0]!.ports).toHaveLength(1);
+    expect(byId.get('/bridged')!.container!.portMappings).toEqual([
+      expect.objectContaining({ containerPort: 0, hostPort: 0, servicePort: 10001 }),
+    ]);
+    expect(byId.get('/bridged')!.tasks![0]!.ports).toHaveLength(1);
+    expect(byId.get('/none')!.portDefinitions).toEqual([]);
+    expect(byId.get('/none')!.tasks![0]!.ports).toEqual([]);
+  });
+
   test('without timeScale everything happens at once: healthy and ready, no deployment left', async () => {
     const { sim, events } = await start();
     const created = await json<AppJson>(`${sim.url}/v2/apps`, 'POST', ready, 201);

@@ -269,7 +269,7 @@ describe('check-labels: apps that would not be selected (exit 1, with the reason
     expect(two.code).toBe(3); // served, but HAProxy could not check it here
   });
 
-  it('an app that says nothing of ports gets the one Marathon gives it; one with none at all is not served', async () => {
+  it('an app that says nothing of ports gets the one Marathon gives it (host or bridge); one with none at all is not served', async () => {
     // Marathon: "Each Marathon application is given a single port by default, so $PORT0 is always available."
     const web = { id: '/web', cmd: 'serve $PORT0', labels: { HAPROXY_GROUP: 'external' } };
     const r = await check(web, [], { noHaproxy: true });
@@ -279,10 +279,19 @@ describe('check-labels: apps that would not be selected (exit 1, with the reason
     const none = await check({ ...web, portDefinitions: [] }, [], { noHaproxy: true });
     expect(none.code).toBe(1);
     expect(none.stdout).toContain('not served: the app declares no ports');
+    // Bridged without port mappings: Marathon gives one, with a host port (AppNormalization.applyDefaultPortMappings).
     const bridge = { ...web, container: { type: 'DOCKER', docker: { image: 'x', network: 'BRIDGE' } } };
     const unmapped = await check(bridge, [], { noHaproxy: true });
-    expect(unmapped.code).toBe(1);
-    expect(unmapped.stdout).toContain('not served: the app declares no ports');
+    expect(unmapped.stdout).toContain('port index 0 (service port 10000): served by backend web_10000');
+    expect(unmapped.stdout).toContain(
+      'note: the definition declares no port mappings: Marathon gives an app on bridge',
+    );
+    expect(unmapped.code).toBe(3);
+    const unmappedNone = await check({ ...bridge, container: { ...bridge.container, portMappings: [] } }, [], {
+      noHaproxy: true,
+    });
+    expect(unmappedNone.code).toBe(1);
+    expect(unmappedNone.stdout).toContain('not served: the app declares no ports');
   });
 });
 
