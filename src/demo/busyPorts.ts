@@ -24,7 +24,7 @@ function isBusy({ host, port }: Listener): Promise<boolean> {
 }
 
 /** Service ports a scenario's apps declare (portDefinitions, portMappings, HAPROXY_{n}_PORT labels). */
-export function declaredServicePorts(apps: readonly Record<string, unknown>[]): number[] {
+export function scenarioServicePorts(apps: readonly Record<string, unknown>[]): number[] {
   const ports = new Set<number>();
   const add = (p: unknown): void => {
     const n = typeof p === 'string' ? Number(p) : p;

@@ -12,7 +12,7 @@ import { findConfigDir } from '../configDir';
 import { createLogger } from '../log';
 import { loadScenario, startScenario, type Scenario } from '../simulator';
 import { bootstrap, serviceStart } from '../wiring/bootstrap';
-import { busyListeners, declaredServicePorts } from './busyPorts';
+import { busyListeners, scenarioServicePorts } from './busyPorts';
 import { DEFAULT_DEMO_PORTS, prepareDemoFiles, type DemoPorts } from './setup';
 
 function take(argv: string[], flag: string): string | undefined {
@@ -47,7 +47,7 @@ async function main(): Promise<number> {
   // one held by another program would have it refused and retried forever, the demo showing nothing.
   const busy = await busyListeners([
     ...[ports.http, ports.https, ports.stats, ports.appid].map((port) => ({ host: '127.0.0.1', port })),
-    ...declaredServicePorts(scenario.value.apps).map((port) => ({ host: '0.0.0.0', port })),
+    ...scenarioServicePorts(scenario.value.apps).map((port) => ({ host: '0.0.0.0', port })),
   ]);
   if (busy.length > 0) {
     const where = busy.map((l) => `${l.host}:${l.port}`).join(', ');
