@@ -191,10 +191,11 @@ export function* renderConfigSteps(
   }
 
   cache?.use(templates, opts);
-  templates.nextGeneration();
   // The same services as last time (a snapshot where nothing routed changed): the same config.
   const same = cache?.same(services);
   if (same !== undefined) return { ...same };
+  // Only a render that reads labels starts a generation: idle snapshots keep the texts in use.
+  templates.nextGeneration();
   const shared: Shared = {
     mapHttpDone: false,
     mapHttpsDone: false,

@@ -98,7 +98,7 @@ export class TemplateSet {
   }
 
   /**
-   * Starts a generation of label texts (renderConfig, once per render): texts no render has used
+   * Starts a generation of label texts (renderConfig, once per render that renders services): texts no render has used
    * since the one before are dropped. A service rendered before is reused whole by the RenderCache
    * and reads no label, so what stays is the texts of services that changed lately.
    */

@@ -29,11 +29,11 @@ export const MARATHON_HEARTBEAT_MS = 10_000;
  */
 export class EventHub {
   private readonly streams = new Set<Stream>();
-  private keepAlive: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private poured = 0;
 
   constructor(heartbeatMs = MARATHON_HEARTBEAT_MS) {
-    if (heartbeatMs > 0) this.keepAlive = setInterval(() => this.writeAll('\r\n'), heartbeatMs);
+    if (heartbeatMs > 0) this.heartbeat = setInterval(() => this.writeAll('\r\n'), heartbeatMs);
   }
 
   get size(): number {
@@ -126,8 +126,8 @@ export class EventHub {
   }
 
   stop(): void {
-    if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
-    this.keepAlive = undefined;
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
     this.destroyAll();
   }
 

@@ -58,3 +58,32 @@ test('label texts an app no longer has are not kept across renders', () => {
   const grown = heapAfterGc() - before;
   expect(grown).toBeLessThan(5 * (1 << 20));
 });
+
+test('snapshots that change nothing keep the label texts in use: the next change does not compile them again', () => {
+  const set = templates();
+  const ctx = { resolve: resolverFrom(new Map()), servers: new ServerMemo(), renderCache: new RenderCache() };
+  const flags = parseArgs(['--group', 'external', '--haproxy-version', '2.6'], {});
+  if (!flags.ok) throw new Error('bad flags');
+  const opts = { model: modelOptions(flags.value, {}), render: renderOptions(flags.value, {}) };
+  const head = 'backend {backend}\n  balance {balance}\n  mode {mode}\n  # kept\n';
+  const body = (port: number) => ({
+    apps: [
+      {
+        id: '/steady',
+        labels: { HAPROXY_GROUP: 'external', HAPROXY_0_BACKEND_HEAD: head },
+        portDefinitions: [{ port: 10000 }],
+        tasks: [{ id: 'steady.1', host: '10.0.0.1', ports: [port], state: 'TASK_RUNNING' }],
+      },
+    ],
+  });
+  const render = (port: number): void => {
+    const s = renderSnapshot(body(port), set, opts, ctx);
+    if (!s.ok) throw new Error(s.error);
+    expect(s.value.rendered.config).toContain(`10.0.0.1:${port}`);
+  };
+  render(31000);
+  const compiled = set.fromLabel('BACKEND_HEAD', head);
+  for (let i = 0; i < 5; i++) render(31000); // nothing routed changes
+  render(31001); // a task moves: the service renders again, reading its label
+  expect(set.fromLabel('BACKEND_HEAD', head)).toBe(compiled);
+});
