@@ -13,6 +13,8 @@ export interface ProcessInfo {
   /** From /proc/<pid>/stat: R, S, D, Z (zombie), … */
   readonly state: string;
   readonly argv: readonly string[];
+  /** Where /proc/<pid>/exe points (the binary file itself, symlinks resolved), when readable. */
+  readonly exe?: string | undefined;
 }
 
 /** Reads processes; /proc on Linux, a fake in tests. */
@@ -30,9 +32,10 @@ export const procTable: ProcessTable = {
   },
   async info(pid) {
     try {
-      const [stat, cmdline] = await Promise.all([
+      const [stat, cmdline, exe] = await Promise.all([
         fs.readFile(`/proc/${pid}/stat`, 'utf8'),
         fs.readFile(`/proc/${pid}/cmdline`, 'utf8'),
+        fs.readlink(`/proc/${pid}/exe`).catch(() => undefined), // another user's process: not readable
       ]);
       // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ')'.
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -41,6 +44,7 @@ export const procTable: ProcessTable = {
         state: rest[0] ?? '?',
         ppid: Number(rest[1]),
         argv: cmdline.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1),
+        exe,
       };
     } catch {
       return undefined;
@@ -62,10 +66,29 @@ export interface HaproxyIdentity {
   readonly configPath: string;
   readonly masterSocketPath: string;
   readonly pidFile: string;
+  /** The HAProxy binary this controller runs (--haproxy-bin, as it is given): any name goes. */
+  readonly binary?: string | undefined;
 }
 
-const isHaproxyMasterWorker = (argv: readonly string[]): boolean =>
-  argv.length > 0 && /haproxy/i.test(path.basename(argv[0] as string)) && argv.some((a) => a === '-W' || a === '-Ws');
+/** A process of /proc as isOurHaproxy judges it: its command line and, when readable, its binary. */
+export type ProcessImage = Pick<ProcessInfo, 'argv' | 'exe'>;
+
+/**
+ * An HAProxy binary by its name, the file it runs (a symlink or a copy under another name, e.g.
+ * `--haproxy-bin /opt/lb/proxy`, still runs a file named haproxy), or our own --haproxy-bin.
+ */
+function isHaproxyBinary(p: ProcessImage, binary: string | undefined): boolean {
+  const argv0 = p.argv[0];
+  if (argv0 === undefined) return false;
+  return (
+    /haproxy/i.test(path.basename(argv0)) ||
+    (p.exe !== undefined && /haproxy/i.test(path.basename(p.exe))) ||
+    (binary !== undefined && argv0 === binary)
+  );
+}
+
+const isHaproxyMasterWorker = (p: ProcessImage, binary: string | undefined): boolean =>
+  isHaproxyBinary(p, binary) && p.argv.some((a) => a === '-W' || a === '-Ws');
 const argsAfter = (argv: readonly string[], flag: string): string[] =>
   argv.flatMap((a, i) => (a === flag && i + 1 < argv.length ? [argv[i + 1] as string] : []));
 const usesConfig = (argv: readonly string[], id: HaproxyIdentity): boolean =>
@@ -76,8 +99,9 @@ const usesConfig = (argv: readonly string[], id: HaproxyIdentity): boolean =>
  * with our config file and our pid file. (An HAProxy that only shares the config file, e.g. the
  * distribution's own service on /etc/haproxy/haproxy.cfg, is someone else's: never signalled.)
  */
-export function isOurHaproxy(argv: readonly string[], id: HaproxyIdentity): boolean {
-  if (!isHaproxyMasterWorker(argv)) return false;
+export function isOurHaproxy(p: ProcessImage, id: HaproxyIdentity): boolean {
+  if (!isHaproxyMasterWorker(p, id.binary)) return false;
+  const argv = p.argv;
   const socket = argsAfter(argv, '-S').some(
     (s) => s === id.masterSocketPath || s.startsWith(`${id.masterSocketPath},`),
   );
@@ -107,8 +131,8 @@ export async function findMasters(
   for (const pid of await table.pids()) {
     const info = await table.info(pid);
     if (!info || info.state === 'Z') continue;
-    if (isOurHaproxy(info.argv, id)) ours.set(pid, info);
-    else if (isHaproxyMasterWorker(info.argv) && usesConfig(info.argv, id)) strangers.set(pid, info);
+    if (isOurHaproxy(info, id)) ours.set(pid, info);
+    else if (isHaproxyMasterWorker(info, id.binary) && usesConfig(info.argv, id)) strangers.set(pid, info);
   }
   const rejected: string[] = [];
   for (const p of strangers.values()) {

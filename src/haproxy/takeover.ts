@@ -18,6 +18,7 @@ import {
   isOurHaproxy,
   isRunning,
   procTable,
+  type HaproxyIdentity,
   type ProcessTable,
 } from './leftover';
 import { type HaproxyLogger } from './masterSocket';
@@ -51,7 +52,7 @@ export async function takeOverLeftovers(o: TakeoverOptions): Promise<Result<Take
   const pidFilePid = pidText !== undefined && /^\d+$/.test(pidText) ? Number(pidText) : undefined;
   const proc = await o.haproxy.master.showProc();
   const socketMasterPid = proc.ok ? proc.value.master.pid : undefined;
-  const found = await findMasters(table, o, { pidFilePid, socketMasterPid, self: process.pid });
+  const found = await findMasters(table, identity(o), { pidFilePid, socketMasterPid, self: process.pid });
   for (const why of found.rejected) o.logger.warn(`haproxy: ${why}`);
   if (found.masters.length === 0) return ok({ kind: 'none' });
 
@@ -83,6 +84,14 @@ export async function takeOverLeftovers(o: TakeoverOptions): Promise<Result<Take
   );
   return ok({ kind: 'adopted', masterPid: adopt, stopped });
 }
+
+/** What marks an HAProxy as started by a controller like this one: its files, and the binary it runs. */
+const identity = (o: TakeoverOptions): HaproxyIdentity => ({
+  configPath: o.configPath,
+  masterSocketPath: o.masterSocketPath,
+  pidFile: o.pidFile,
+  binary: o.haproxy.commandLine()[0],
+});
 
 async function whyNotAdopt(table: ProcessTable, o: TakeoverOptions, pid: number): Promise<string | undefined> {
   const info = await table.info(pid);
@@ -127,7 +136,7 @@ async function stopMaster(table: ProcessTable, pid: number, o: TakeoverOptions):
     );
   for (const w of workers) {
     const info = await table.info(w); // still one of ours, not a reused pid
-    if (info !== undefined && info.state !== 'Z' && isOurHaproxy(info.argv, o)) signalPid(w, 'SIGKILL');
+    if (info !== undefined && info.state !== 'Z' && isOurHaproxy(info, identity(o))) signalPid(w, 'SIGKILL');
   }
   return ok(undefined);
 }

@@ -20,7 +20,10 @@ interface Controller {
   exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
-/** HAProxy masters running this test's config, counted from /proc (workers share the command line: their parent is a master). */
+/**
+ * HAProxy masters running this test's config, counted from /proc (workers share the command line:
+ * their parent is a master), whatever the binary is called.
+ */
 function mastersOf(configPath: string): number[] {
   const procs = new Map<number, number>();
   for (const name of fs.readdirSync('/proc')) {
@@ -29,7 +32,7 @@ function mastersOf(configPath: string): number[] {
       const argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
       const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
       const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state !== 'Z' && path.basename(argv[0] ?? '') === 'haproxy' && argv.includes(configPath))
+      if (state !== 'Z' && argv.includes('-W') && argv[argv.indexOf('-f') + 1] === configPath)
         procs.set(Number(name), Number(ppid));
     } catch {
       // gone meanwhile
@@ -291,6 +294,35 @@ describeWithHaproxy(
       expect(mastersOf(cfg)).toHaveLength(1);
       expect((await get()).status).toBe(200);
       exit = c.exited();
+      c.child.kill('SIGTERM');
+      expect((await exit).code).toBe(0);
+      expect(mastersOf(cfg)).toEqual([]);
+    }, 120000);
+
+    test('--haproxy-bin under another name (a symlink): SIGKILL and restart adopt its master, and the default binary afterwards replaces it', async () => {
+      const renamed = path.join(dir, 'bin', 'lb-proxy');
+      fs.mkdirSync(path.dirname(renamed), { recursive: true });
+      fs.symlinkSync(execFileSync('sh', ['-c', 'command -v "$0"', haproxy.bin], { encoding: 'utf8' }).trim(), renamed);
+      let c = start(['--haproxy-bin', renamed]);
+      await healthy(c);
+      const [master] = mastersOf(cfg);
+      for (let round = 1; round <= 2; round++) {
+        c.child.kill('SIGKILL');
+        await c.exited();
+        c = start(['--haproxy-bin', renamed]);
+        await healthy(c);
+        expect(c.output()).toContain(`adopted the HAProxy master ${master} left by an earlier controller`);
+        expect(mastersOf(cfg)).toEqual([master]);
+      }
+      c.child.kill('SIGKILL');
+      await c.exited();
+      c = start(); // the default binary: the renamed one's master is replaced, not left serving beside it
+      await healthy(c);
+      expect(c.output()).toContain(`stopping HAProxy master ${master} left by an earlier controller`);
+      expect(alive(master!)).toBe(false);
+      expect(mastersOf(cfg)).toHaveLength(1);
+      expect((await get()).status).toBe(200);
+      const exit = c.exited();
       c.child.kill('SIGTERM');
       expect((await exit).code).toBe(0);
       expect(mastersOf(cfg)).toEqual([]);

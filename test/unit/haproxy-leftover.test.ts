@@ -91,31 +91,48 @@ describe('leftover HAProxy masters', () => {
   ];
 
   it('isOurHaproxy: an HAProxy in master-worker mode with our socket or our config', () => {
-    expect(isOurHaproxy(ours, id)).toBe(true);
-    expect(isOurHaproxy(['haproxy', '-W', '-f', '/run/mlb/../mlb/haproxy.cfg', '-p', '/run/mlb/haproxy.pid'], id)).toBe(
-      true,
-    );
+    expect(isOurHaproxy({ argv: ours }, id)).toBe(true);
+    expect(
+      isOurHaproxy({ argv: ['haproxy', '-W', '-f', '/run/mlb/../mlb/haproxy.cfg', '-p', '/run/mlb/haproxy.pid'] }, id),
+    ).toBe(true);
     // The distribution's own HAProxy on the same config file: not ours.
     expect(
       isOurHaproxy(
-        [
-          '/usr/sbin/haproxy',
-          '-Ws',
-          '-f',
-          '/run/mlb/haproxy.cfg',
-          '-p',
-          '/run/haproxy.pid',
-          '-S',
-          '/run/haproxy-master.sock',
-        ],
+        {
+          argv: [
+            '/usr/sbin/haproxy',
+            '-Ws',
+            '-f',
+            '/run/mlb/haproxy.cfg',
+            '-p',
+            '/run/haproxy.pid',
+            '-S',
+            '/run/haproxy-master.sock',
+          ],
+        },
         id,
       ),
     ).toBe(false);
-    expect(isOurHaproxy(['haproxy', '-Ws', '-S', '/run/mlb/master.sock'], id)).toBe(true);
-    expect(isOurHaproxy(['haproxy', '-f', '/run/mlb/haproxy.cfg'], id)).toBe(false); // not master-worker
-    expect(isOurHaproxy(['/usr/sbin/haproxy', '-W', '-S', '/other/master.sock', '-f', '/other.cfg'], id)).toBe(false);
-    expect(isOurHaproxy(['/bin/sleep', '-W', '-f', '/run/mlb/haproxy.cfg'], id)).toBe(false);
-    expect(isOurHaproxy([], id)).toBe(false);
+    expect(isOurHaproxy({ argv: ['haproxy', '-Ws', '-S', '/run/mlb/master.sock'] }, id)).toBe(true);
+    expect(isOurHaproxy({ argv: ['haproxy', '-f', '/run/mlb/haproxy.cfg'] }, id)).toBe(false); // not master-worker
+    expect(
+      isOurHaproxy({ argv: ['/usr/sbin/haproxy', '-W', '-S', '/other/master.sock', '-f', '/other.cfg'] }, id),
+    ).toBe(false);
+    expect(isOurHaproxy({ argv: ['/bin/sleep', '-W', '-f', '/run/mlb/haproxy.cfg'] }, id)).toBe(false);
+    expect(isOurHaproxy({ argv: [] }, id)).toBe(false);
+  });
+
+  it('isOurHaproxy: an HAProxy under another name, known by the file it runs or as our --haproxy-bin', () => {
+    const renamed = ['/opt/lb/proxy', ...ours.slice(1)];
+    // A symlink (or an HAProxy that was upgraded since it started): /proc/<pid>/exe names the file.
+    expect(isOurHaproxy({ argv: renamed, exe: '/usr/sbin/haproxy' }, id)).toBe(true);
+    expect(isOurHaproxy({ argv: renamed, exe: '/usr/sbin/haproxy (deleted)' }, id)).toBe(true);
+    // A copy under another name, while it is the controller's --haproxy-bin.
+    expect(isOurHaproxy({ argv: renamed, exe: '/opt/lb/proxy' }, { ...id, binary: '/opt/lb/proxy' })).toBe(true);
+    expect(isOurHaproxy({ argv: renamed }, { ...id, binary: '/opt/lb/proxy' })).toBe(true);
+    // Not an HAProxy by any of these: left alone, whatever its flags.
+    expect(isOurHaproxy({ argv: renamed, exe: '/opt/lb/proxy' }, id)).toBe(false);
+    expect(isOurHaproxy({ argv: ['/bin/sleep', ...ours.slice(1)], exe: '/usr/bin/sleep' }, id)).toBe(false);
   });
 
   const table = (procs: ProcessInfo[]): ProcessTable => ({
