@@ -12,12 +12,15 @@ const MAX_MARKS = 64;
  * routing that cannot follow Marathon must. A change is known from a Marathon event, a SIGHUP, the
  * startup (nothing applied yet), a fetched snapshot that differs from what runs (it is being
  * applied), or one that could not be built at all. Resyncs and stream reconnections are not changes.
- * A snapshot covers every change noted before its fetch began.
+ * A snapshot covers every change noted before its fetch began. HAProxy that cannot be started again
+ * with the config on disk (after a crash: its binary gone, its ports taken) lags too, however quiet
+ * Marathon is, from its first failed restart until an apply succeeds.
  */
 export class ChangeLag {
   /** When each uncovered change was noted, oldest first; one per fetch at most. */
   private readonly marks: number[] = [];
   private lastFetchAt = Number.NEGATIVE_INFINITY;
+  private restartFailingSince: number | null = null;
 
   observe(e: PipelineEvent, now: number): void {
     switch (e.kind) {
@@ -41,7 +44,11 @@ export class ChangeLag {
         this.cover(e.fetchedAt ?? now);
         break;
       case 'applied':
+        this.restartFailingSince = null;
         if (e.state !== null) this.cover(e.fetchedAt ?? now);
+        break;
+      case 'apply-failed':
+        if (e.configOnDisk === true) this.restartFailingSince ??= now;
         break;
       default:
         break;
@@ -50,7 +57,9 @@ export class ChangeLag {
 
   /** Epoch ms of the oldest change not applied yet; null when routing is current. */
   get since(): number | null {
-    return this.marks[0] ?? null;
+    const change = this.marks[0] ?? null;
+    const restart = this.restartFailingSince;
+    return change === null ? restart : restart === null ? change : Math.min(change, restart);
   }
 
   private note(at: number): void {

@@ -77,7 +77,9 @@ export class HaproxyApplier implements ApplyPort {
         const check = await this.o.files.checkOnDisk();
         if (!check.ok) {
           const what = why.kind === 'sigusr1' ? 'SIGUSR1' : 'restarting HAProxy';
-          throw new ApplyError(`${what}: the config on disk is not valid, not reloading: ${check.error}`);
+          // A check that did not run (the binary gone, a timeout) says nothing of the config.
+          const judged = check.error.refused ? 'is not valid' : 'could not be checked';
+          throw new ApplyError(`${what}: the config on disk ${judged}, not reloading: ${check.error.message}`);
         }
         const loaded = await this.o.target.load();
         if (!loaded.ok) throw new ApplyError(loaded.error.message);

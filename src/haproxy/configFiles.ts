@@ -10,7 +10,7 @@ import { liveConfig, runtimeDirs, serverStateFile, withPaths, type LiveConfigOpt
 import { ARCHIVE_DIR, archiveApplied, archiveRejected, readIfExists, writeAtomic } from './files';
 import type { Verdict } from './isolate';
 import type { HaproxyLogger } from './masterSocket';
-import { proxiesNamed, type CheckFailure, type ValidateResult } from './validate';
+import { proxiesNamed, type CheckFailure } from './validate';
 import { mapErr, ok, type Result } from '../result';
 import { ensureDirectory } from '../ensureDirectory';
 
@@ -91,12 +91,10 @@ export class ConfigFiles {
     }
   }
 
-  /** `haproxy -c` of the config on disk as it is (SIGUSR1). */
-  async checkOnDisk(): Promise<ValidateResult> {
+  /** `haproxy -c` of the config on disk as it is (SIGUSR1), telling a refusal from a check that did not run. */
+  async checkOnDisk(): Promise<Result<void, CheckFailure>> {
     await this.behind;
-    return this.o.validate === null
-      ? ok(undefined)
-      : mapErr(await this.o.validate(this.o.configPath), (f) => f.message);
+    return this.o.validate === null ? ok(undefined) : this.o.validate(this.o.configPath);
   }
 
   /** A config `haproxy -c` rejected is kept as marathon-lb keeps it (haproxy_temp_config_fail.<k>). */

@@ -74,7 +74,13 @@ export type PipelineEvent =
       /** The runtime changes from `previous` to `state`, grouped, made once for every observer (a plan of 10 000 services each). */
       readonly runtimeReasons: readonly RuntimeReason[];
     }
-  | { readonly kind: 'apply-failed'; readonly error: string; readonly retryInMs: number }
+  | {
+      readonly kind: 'apply-failed';
+      readonly error: string;
+      readonly retryInMs: number;
+      /** The config on disk could not be reloaded: HAProxy, after a crash, may not be running at all. */
+      readonly configOnDisk?: boolean;
+    }
   /**
    * The event fast path: `applied` when a state it built was applied (runtime API only); `refused` when
    * it left an event to the snapshot; `corrected` when a snapshot changed what HAProxy ran after it.
@@ -295,6 +301,10 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     // given again, it would take the place of a SIGUSR1 that came meanwhile).
     let newestSnapshot: Work | undefined;
     let newestApplied = false;
+    // And the other way round: a reload of the config on disk that failed (HAProxy could not be started
+    // again after a crash) is owed until one succeeds or an apply reloads HAProxy. A snapshot that took
+    // its place in the sink and changed nothing left HAProxy down for good.
+    let owedReload: Work | undefined;
     const again$ = new Subject<Work>();
 
     const fast = deps.fast;
@@ -430,10 +440,23 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         urgent: (work) => work.kind === 'reload-existing',
       }),
       tap((outcome) => {
-        if (!outcome.ok) report({ kind: 'apply-failed', error: message(outcome.error), retryInMs: outcome.retryInMs });
-        else if (outcome.model === newestSnapshot) newestApplied = true;
+        if (!outcome.ok) {
+          const configOnDisk = outcome.model.kind === 'reload-existing';
+          report({
+            kind: 'apply-failed',
+            error: message(outcome.error),
+            retryInMs: outcome.retryInMs,
+            ...(configOnDisk ? { configOnDisk } : {}),
+          });
+          if (configOnDisk) owedReload = outcome.model;
+          return;
+        }
+        if (outcome.model.kind === 'reload-existing' || (outcome.result !== 'unchanged' && outcome.result.reloaded))
+          owedReload = undefined;
+        if (outcome.model === newestSnapshot) newestApplied = true;
         else if (outcome.model.kind === 'reload-existing' && newestSnapshot !== undefined && !newestApplied)
           again$.next(newestSnapshot);
+        if (owedReload !== undefined) again$.next(owedReload);
       }),
     );
   });

@@ -328,6 +328,50 @@ describeWithHaproxy(
       expect(mastersOf(cfg)).toEqual([]);
     }, 120000);
 
+    test('HAProxy that cannot be started again (its binary gone) keeps being retried through unchanged snapshots, and comes back with its binary', async () => {
+      const bin = path.join(dir, 'bin-gone', 'haproxy');
+      fs.mkdirSync(path.dirname(bin), { recursive: true });
+      const real = execFileSync('sh', ['-c', 'command -v "$0"', haproxy.bin], { encoding: 'utf8' }).trim();
+      fs.symlinkSync(real, bin);
+      const c = start(['--haproxy-bin', bin, '--max-backoff', '2']);
+      await healthy(c);
+      expect((await get()).status).toBe(200);
+      fs.rmSync(bin);
+      const [master] = mastersOf(cfg);
+      const workers = fs
+        .readFileSync(`/proc/${master}/task/${master}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter((p) => p !== '')
+        .map(Number);
+      for (const pid of [master!, ...workers]) process.kill(pid, 'SIGKILL');
+      await waitFor(
+        'a failed restart',
+        () => c.output().includes('restarting HAProxy: the config on disk could not be checked, not reloading'),
+        20000,
+      );
+      // A snapshot equal to what HAProxy ran takes the failed restart's turn in the apply sink.
+      c.child.kill('SIGHUP');
+      await waitFor(
+        'the snapshot found unchanged',
+        () => c.output().includes('config unchanged: nothing to apply'),
+        20000,
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      fs.symlinkSync(real, bin); // the operator puts the binary back
+      let answered = false;
+      for (const deadline = Date.now() + 20000; !answered && Date.now() < deadline;) {
+        answered = (await get().catch(() => undefined))?.status === 200;
+        if (!answered) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(answered).toBe(true); // HAProxy started again
+      expect(mastersOf(cfg)).toHaveLength(1);
+      const exit = c.exited();
+      c.child.kill('SIGTERM');
+      expect((await exit).code).toBe(0);
+      expect(mastersOf(cfg)).toEqual([]);
+    }, 120000);
+
     test(`SIGTERM during applies: the process exits within --shutdown-timeout ${SHUTDOWN_S} s and no HAProxy is left`, async () => {
       for (const delayMs of [0, 40, 120]) {
         const c = start();

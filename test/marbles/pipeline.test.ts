@@ -53,7 +53,7 @@ function setup(
   t: TestScheduler,
   opts: {
     items: Observable<StreamItem>;
-    signals?: Observable<'hup' | 'usr1'>;
+    signals?: Observable<'hup' | 'usr1' | 'haproxy-exited'>;
     snapshots: Snap[];
     haproxy?: RecordingHaproxy;
     report?: (e: PipelineEvent) => void;
@@ -189,6 +189,25 @@ describe('pipeline (virtual time)', () => {
       expect(s.haproxy.reloadsOfExisting).toBe(1);
       expect(s.fetches()).toBe(2); // no new trigger brought it back: the snapshot was given again
       expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 2]));
+    });
+  });
+
+  test('HAProxy that could not be started again is retried even when an unchanged snapshot takes its turn', () => {
+    // The restart after a crash failed (its binary gone) and waited for its retry; a snapshot equal to
+    // what HAProxy ran took its place in the sink, was found unchanged, and HAProxy stayed down.
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const signals = hot<'haproxy-exited'>('-------------------------x', { x: 'haproxy-exited' });
+      const items = hot<StreamItem>('----------------------------e', { e: event() });
+      const s = setup(t, { items, signals, snapshots: [[1]] });
+      const sub = s.run$.subscribe();
+      t.schedule(() => s.haproxy.failExisting(1), 20);
+      t.schedule(() => sub.unsubscribe(), 500); // the resync timer never ends by itself
+      flush();
+      expect(s.fetches()).toBe(2);
+      expect(s.events.filter((e) => e.kind === 'unchanged')).toHaveLength(1);
+      expect(s.events.filter((e) => e.kind === 'apply-failed')).toHaveLength(1);
+      expect(s.haproxy.reloadsOfExisting).toBe(2); // failed once, then done
     });
   });
 

@@ -5,18 +5,24 @@ import type { ExistingConfigReason } from '../../src/reconcile/reloadReason';
 
 /**
  * A recording ApplyPort for pipeline tests (the real one drives HAProxy in src/haproxy).
- * `failNext(n)` makes the next n applies fail, to exercise backoff and "commit only on success".
+ * `failNext(n)` makes the next n applies fail, to exercise backoff and "commit only on success";
+ * `failExisting(n)` the next n reloads of the config on disk (HAProxy cannot be started again).
  * `slow`: each apply takes `ms` of that scheduler's time (what arrives meanwhile waits in the sink).
  */
 export class RecordingHaproxy implements ApplyPort {
   readonly applies: { config: string; plan: Plan; previous: string | null }[] = [];
   reloadsOfExisting = 0;
   private failures = 0;
+  private existingFailures = 0;
 
   constructor(private readonly slow?: { readonly ms: number; readonly scheduler: SchedulerLike }) {}
 
   failNext(n: number): void {
     this.failures = n;
+  }
+
+  failExisting(n: number): void {
+    this.existingFailures = n;
   }
 
   apply(next: DesiredState, plan: Plan, previous: DesiredState | null): Observable<ApplyReport> {
@@ -35,6 +41,10 @@ export class RecordingHaproxy implements ApplyPort {
 
   reloadExisting(why: ExistingConfigReason): Observable<ApplyReport> {
     this.reloadsOfExisting++;
+    if (this.existingFailures > 0) {
+      this.existingFailures--;
+      return throwError(() => new Error('restarting HAProxy: cannot run haproxy: ENOENT'));
+    }
     return of({ reloaded: true, reasons: [why], runtimeOps: 0 });
   }
 }

@@ -464,6 +464,24 @@ describe('--command mode (marathon-lb reloadConfig)', () => {
     expect(runs).toBe(3);
   });
 
+  test('a check of the config on disk that could not run (the binary gone) is not called a refusal', async () => {
+    let binaryGone = false;
+    const { apply, applier } = setup({
+      target: 'command',
+      run: () => Promise.resolve({ code: 0, signal: null, output: '' }),
+      pids: () => Promise.resolve(new Set<number>()),
+      check: () =>
+        binaryGone
+          ? err({ message: 'cannot run /opt/lb/haproxy to check /x.cfg: ENOENT', refused: false })
+          : ok(undefined),
+    });
+    await apply(state([service('a', [server(1)])]), null);
+    binaryGone = true;
+    await expect(lastValueFrom(applier.reloadExisting({ kind: 'haproxy-restarted' }))).rejects.toThrow(
+      'restarting HAProxy: the config on disk could not be checked, not reloading: cannot run /opt/lb/haproxy to check /x.cfg: ENOENT',
+    );
+  });
+
   test('an app haproxy -c rejects is left out before the command runs (once)', async () => {
     let runs = 0;
     const { apply } = setup({

@@ -187,6 +187,34 @@ describe('health: unhealthy only when a known change waits longer than --max-app
     expect(x.b.health().healthy).toBe(false);
   });
 
+  test('HAProxy that cannot be started again after a crash lags however quiet Marathon is, until a reload succeeds', () => {
+    const x = book();
+    x.trigger({ kind: 'startup' });
+    x.fetching();
+    x.applied(1, 0);
+    x.at(300); // HAProxy exited; its binary is gone: each restart with the config on disk fails
+    x.on({ kind: 'apply-failed', error: 'restarting HAProxy: …: ENOENT', retryInMs: 1000, configOnDisk: true });
+    expect(x.b.status()).toMatchObject({ unappliedChangeSince: '2026-01-02T00:05:00.000Z', stale: false });
+    x.at(330);
+    x.trigger({ kind: 'resync' });
+    x.fetching();
+    x.unchanged(330); // Marathon has nothing new: that does not bring HAProxy back
+    x.at(361);
+    x.on({ kind: 'apply-failed', error: 'restarting HAProxy: …: ENOENT', retryInMs: 2000, configOnDisk: true });
+    expect(x.b.health()).toMatchObject({ healthy: false });
+    expect(x.b.status()).toMatchObject({ unappliedChangeSince: '2026-01-02T00:05:00.000Z', stale: true });
+    x.at(400);
+    x.on({
+      kind: 'applied',
+      report: { reloaded: true, reasons: [{ kind: 'haproxy-restarted' }], runtimeOps: 0 },
+      state: null,
+      previous: null,
+      runtimeReasons: [],
+    });
+    expect(x.b.health()).toEqual({ healthy: true });
+    expect(x.b.status().unappliedChangeSince).toBeNull();
+  });
+
   test('never applied since startup counts; --max-apply-age 0 disables the check', () => {
     let t = 0;
     const b = new StatusBook({ applied: new AppliedState(), now: () => t, maxApplyAgeMs: 0 });
