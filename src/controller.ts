@@ -8,7 +8,7 @@ import { ServerMemo } from './model/serverIds';
 import { describeProblem } from './model/types';
 import { printable } from './printable';
 import type { Logger } from './log';
-import { RenderCache, renderConfig } from './render/render';
+import { portHoldersOf, RenderCache, renderConfig, type PortHolders } from './render/render';
 import type { TemplateSet } from './render/templates';
 import { AppliedState } from './reconcile/appliedState';
 import { keptIdsOf, type KeptIds } from './model/keptIds';
@@ -149,7 +149,21 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     const current = applied.current;
     return current === null ? undefined : keptIdsOf(current.model.services);
   };
-  const buildDeps = { templates: deps.templates, modelOpts, renderOpts, health, servers, renderCache, keptIds };
+  // A port two apps ask for stays with the one HAProxy serves it for (render.ts, PortHolders).
+  const portHolders = (): PortHolders | undefined => {
+    const current = applied.current;
+    return current === null ? undefined : portHoldersOf(current.model.services);
+  };
+  const buildDeps = {
+    templates: deps.templates,
+    modelOpts,
+    renderOpts,
+    health,
+    servers,
+    renderCache,
+    keptIds,
+    portHolders,
+  };
   const build = snapshotBuilder(buildDeps);
   const fast = s.fastPath ? fastBuilder(buildDeps) : undefined;
   const replay = fast === undefined ? undefined : fastReplay(buildDeps);

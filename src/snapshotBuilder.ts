@@ -9,7 +9,7 @@ import type { KeptIds } from './model/keptIds';
 import type { AppChecks } from './model/appsJson';
 import { ServerMemo } from './model/serverIds';
 import type { Problem } from './model/types';
-import { RenderCache, renderConfig, renderConfigSteps, withServersOf } from './render/render';
+import { RenderCache, renderConfig, renderConfigSteps, withServersOf, type PortHolders } from './render/render';
 import { renderSnapshotSteps, type Snapshot } from './render/snapshot';
 import type { ModelOptions } from './model/services';
 import type { RenderOptions } from './render/render';
@@ -38,6 +38,8 @@ export interface SnapshotBuilderDeps {
   readonly renderCache: RenderCache;
   /** The ids of the servers HAProxy runs now (the applied state's), asked as each snapshot's build starts. */
   readonly keptIds?: () => KeptIds | undefined;
+  /** Who serves each service port in the applied state, asked as each full render starts. */
+  readonly portHolders?: () => PortHolders | undefined;
 }
 
 /**
@@ -57,6 +59,7 @@ export function snapshotBuilder(
   /** `probe`: fresh caches, so trial builds leave the live ones (server ids, rendered lines) alone. */
   const snapshotOf = (body: unknown, hosts: ReadonlyMap<string, string>, probe: boolean) => {
     const keptIds = probe ? undefined : d.keptIds?.();
+    const portHolders = d.portHolders?.(); // probes too: they must leave out what the real build leaves out
     return renderSnapshotSteps(
       body,
       templates,
@@ -68,6 +71,7 @@ export function snapshotBuilder(
         appChecks,
         ...(probe ? { servers: new ServerMemo(), renderCache: new RenderCache() } : { servers, renderCache }),
         ...(keptIds === undefined ? {} : { keptIds }),
+        ...(portHolders === undefined ? {} : { portHolders }),
       },
     );
   };
@@ -221,7 +225,7 @@ export function fastReplay(
     // Events change servers: their backend sections in place of the old ones, unless more changed.
     const rendered =
       withServersOf(state.rendered, fast.model.services, templates, renderOpts, renderCache) ??
-      (yield* renderConfigSteps(fast.model.services, templates, renderOpts, renderCache));
+      (yield* renderConfigSteps(fast.model.services, templates, renderOpts, renderCache, undefined, d.portHolders?.()));
     const model = { services: rendered.served, problems: [...fast.model.problems, ...rendered.problems] };
     yield;
     yield* indexForEventsSteps({ apps: fast.apps, model });

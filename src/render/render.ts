@@ -156,6 +156,17 @@ export type VersionDependence = () => void;
 
 const independent: VersionDependence = () => undefined;
 
+/**
+ * The backend serving each service port in the config HAProxy runs now (portHoldersOf). Two apps
+ * claim one port: the one already served keeps it, so a newly deployed app cannot take a port from a
+ * serving one by an id that sorts first. Without it (`--dry`, a controller's first apply) the first
+ * by app id keeps it.
+ */
+export type PortHolders = ReadonlyMap<number, string>;
+
+export const portHoldersOf = (services: readonly Service[]): PortHolders =>
+  new Map(services.map((s) => [s.servicePort, s.backend]));
+
 /** renderConfig a few services at a time (streams/inSlices.ts): the controller renders big snapshots in slices. */
 export function* renderConfigSteps(
   services: readonly Service[],
@@ -163,6 +174,7 @@ export function* renderConfigSteps(
   opts: RenderOptions,
   cache?: RenderCache,
   dependsOnVersion: VersionDependence = independent,
+  holders?: PortHolders,
 ): Generator<void, RenderedConfig, undefined> {
   const head = templates.global('HEAD');
   const globalDefaultOptions = [
@@ -228,7 +240,7 @@ export function* renderConfigSteps(
       sinceStep = 0;
       yield;
     }
-    const clash = conflict(svc, opts, listeners, backendNames, marathonPorts);
+    const clash = conflict(svc, opts, listeners, backendNames, marathonPorts) ?? heldByAnother(svc, services, holders);
     if (clash !== null) {
       problems.push(...namingMembers(clash, svc.deploymentMembers));
       continue;
@@ -485,6 +497,21 @@ function conflict(
     };
   }
   return null;
+}
+
+/** Why `svc` may not take its port from the service that holds it in the config HAProxy runs, or null. */
+function heldByAnother(svc: Service, services: readonly Service[], holders: PortHolders | undefined): Problem | null {
+  const held = holders?.get(svc.servicePort);
+  if (held === undefined || held === svc.backend) return null;
+  // Only while that service still asks for the port: one that gave it up leaves it to the others.
+  const keeper = services.find((s) => s.backend === held && s.servicePort === svc.servicePort);
+  if (keeper === undefined || !clashes(keeper, svc)) return null;
+  return {
+    appId: svc.appId,
+    portIndex: null,
+    label: null,
+    message: `service port ${svc.servicePort} is served by app ${keeper.appId}, which held it before this app asked for it; the app already served keeps a port`,
+  };
 }
 
 function text(

@@ -7,6 +7,7 @@ import {
   renderConfigSteps,
   type RenderedConfig,
   type RenderOptions,
+  type PortHolders,
   type RenderCache,
   type VersionDependence,
 } from './render';
@@ -29,6 +30,8 @@ export type SnapshotContext = ModelContext & {
   readonly renderCache?: RenderCache;
   readonly appChecks?: AppChecks;
   readonly dependsOnVersion?: VersionDependence;
+  /** Who serves each service port now: the served app keeps a port another app asks for (render.ts). */
+  readonly portHolders?: PortHolders;
 };
 
 /** `/v2/apps?embed=apps.tasks` body → model → config. Pure given its inputs; errors are values. */
@@ -59,6 +62,7 @@ export function* renderSnapshotSteps(
       opts.render,
       ctx.renderCache,
       ctx.dependsOnVersion,
+      ctx.portHolders,
     );
     const served: Model = {
       services: rendered.served,

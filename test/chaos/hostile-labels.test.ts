@@ -8,6 +8,7 @@ import { prepareDemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
 import { describeWithHaproxy } from '../support/haproxy';
 import { tempDir } from '../support/render';
+import { freeBlock } from './isolationSupport';
 import { spawnService, type ServiceProcess } from '../support/serviceProcess';
 
 const SECRET = 'CHAOS-MARATHON-PASSWORD';
@@ -46,20 +47,6 @@ function getWithHeaders(
   });
 }
 
-/** A free loopback port from 20000 to 32767 (the ephemeral range starts at 32768 by default). */
-async function freePortBelowEphemeral(): Promise<number> {
-  for (let tries = 0; tries < 200; tries++) {
-    const port = 20000 + Math.floor(Math.random() * 12768);
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free loopback port from 20000 to 32767');
-}
-
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port }, () => {
@@ -95,7 +82,7 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
     // the kernel's ephemeral range, where no task server created later can be given it.
     sim = await Simulator.start({ serveTasks: true, auth: { basic: `mlb:${SECRET}` } });
     const [http, https, stats, appid, admin] = (await freeLoopbackPorts(5)) as [number, number, number, number, number];
-    const injected = await freePortBelowEphemeral();
+    const injected = await freeBlock(1);
     ports = { http, https, stats, appid, admin, injected };
     const files = prepareDemoFiles(dir, findConfigDir(), ports);
     const group = (labels: Record<string, string>): Record<string, string> => ({

@@ -191,6 +191,16 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     await until('web.example.com', () => true);
     expect(served).toBeGreaterThan(0);
   }, 60000);
+
+  test("a new app asking for a served app's port, with an id that sorts first, is left out: the served app keeps it", async () => {
+    await live.sim.createApp(app('/aaa-clash', base)); // /web's port
+    await waitFor('the newcomer named', () => leftOut('/aaa-clash') !== undefined, 30000);
+    expect(leftOut('/aaa-clash')?.message).toBe(
+      `service port ${base} is served by app /web, which held it before this app asked for it; the app already served keeps a port`,
+    );
+    expect(status().services.some((s) => s.appId === '/web')).toBe(true);
+    await until('web.example.com', () => true);
+  }, 60000);
 });
 
 describeWithHaproxy('chaos: HAProxy cannot start because of one app', () => {

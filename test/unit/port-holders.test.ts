@@ -1,0 +1,60 @@
+import * as path from 'node:path';
+import { loadTemplateSet } from '../../src/render/loadTemplates';
+import { portHoldersOf, renderConfigSteps, type RenderOptions } from '../../src/render/render';
+import { drain } from '../../src/steps';
+import { makeServer, makeService } from '../support/fixtures';
+import { REPO_ROOT } from '../support/paths';
+
+const loaded = loadTemplateSet(path.join(REPO_ROOT, 'config'), {}, '/nonexistent');
+if (!loaded.ok) throw new Error(loaded.error);
+const templates = loaded.value;
+const opts: RenderOptions = {
+  bindHttpHttps: true,
+  sslCerts: ['/etc/ssl/cert.pem'],
+  haproxyMap: false,
+  groupHttpsByVhost: false,
+  haproxyDir: '/etc/haproxy',
+  globalDefaultOptions: 'redispatch,http-server-close,dontlognull',
+  luaDir: '/marathon-lb',
+  translateLegacy: true,
+};
+
+const web = makeService('mywebservernew_10004', [makeServer(1)], { appId: '/mywebservernew', servicePort: 10004 });
+// A newly deployed app asking for the same port, with an id that sorts first.
+const clash = makeService('clash_10004', [makeServer(2)], { appId: '/clash', servicePort: 10004 });
+const render = (holders?: ReturnType<typeof portHoldersOf>) =>
+  drain(renderConfigSteps([clash, web], templates, opts, undefined, undefined, holders));
+
+describe('a service port two apps ask for', () => {
+  test('the app HAProxy serves it for keeps it; the newcomer is left out, named', () => {
+    const r = render(portHoldersOf([web]));
+    expect(r.served.map((s) => s.appId)).toEqual(['/mywebservernew']);
+    expect(r.config).toContain('frontend mywebservernew_10004');
+    expect(r.config).not.toContain('clash_10004');
+    expect(r.problems).toEqual([
+      {
+        appId: '/clash',
+        portIndex: null,
+        label: null,
+        message:
+          'service port 10004 is served by app /mywebservernew, which held it before this app asked for it; the app already served keeps a port',
+      },
+    ]);
+  });
+
+  test('with nothing served yet (--dry, a first apply) the first by app id keeps it', () => {
+    expect(render().served.map((s) => s.appId)).toEqual(['/clash']);
+  });
+
+  test('a holder that gave the port up, or another bind address, leaves it to the others', () => {
+    expect(
+      drain(renderConfigSteps([clash], templates, opts, undefined, undefined, portHoldersOf([web]))).served,
+    ).toEqual([clash]);
+    const elsewhere = { ...clash, bindAddr: '127.0.0.2' };
+    const onLoopback = { ...web, bindAddr: '127.0.0.1' };
+    const r = drain(
+      renderConfigSteps([elsewhere, onLoopback], templates, opts, undefined, undefined, portHoldersOf([onLoopback])),
+    );
+    expect(r.served.map((s) => s.appId)).toEqual(['/clash', '/mywebservernew']);
+  });
+});
