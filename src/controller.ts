@@ -171,6 +171,20 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     event.type !== 'api_post_event' || postChangesRouting(event, current?.source?.apps, readiness);
 
   /**
+   * HAProxy told to route nothing where it routed services: applied, as marathon-lb applies it (the
+   * last app may really be gone), but said aloud, since a Marathon that lost its state answers so too.
+   */
+  const warnAllRemoved = (state: DesiredState | null, previous: DesiredState | null): void => {
+    const before = previous?.model.services.length ?? 0;
+    if (state === null || state.model.services.length > 0 || before === 0) return;
+    const apps = state.source?.apps.length;
+    logger.warn(
+      `HAProxy now routes no service: the ${before} service(s) it served are gone from Marathon's answer` +
+        (apps === 0 ? ', which lists no apps at all' : ` (${apps ?? 'its'} apps routed none)`),
+    );
+  };
+
+  /**
    * The problems of the last state built, each warned once while it lasts (again if it comes back);
    * at most WARNED_PER_STATE lines per state, then one line with the count (/status lists them).
    */
@@ -257,6 +271,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
               : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`,
         );
         warnNewProblems(e.state);
+        warnAllRemoved(e.state, e.previous);
         break;
       case 'fast-path':
         if (e.outcome === 'corrected') logger.warn(`fast path corrected by the snapshot: ${e.detail}`);

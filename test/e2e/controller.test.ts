@@ -174,6 +174,20 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     expect(warned()).toHaveLength(1);
   });
 
+  test('a snapshot that removes every service is applied, and said aloud', async () => {
+    const s = await sim();
+    const { c } = controller(['-m', s.url, ...FAST]);
+    await waitFor('initial apply', () => serversOf(c) === 2);
+    await s.deleteApp('/web');
+    await waitFor('all removed', () => c.applied.current?.model.services.length === 0);
+    expect(c.logs.filter((l) => l.level === 'warn' && l.msg.startsWith('HAProxy now routes no service'))).toEqual([
+      {
+        level: 'warn',
+        msg: "HAProxy now routes no service: the 1 service(s) it served are gone from Marathon's answer, which lists no apps at all",
+      },
+    ]);
+  });
+
   test('poll mode (no --sse): snapshots on an interval only', async () => {
     const s = await sim();
     const { c } = controller([
