@@ -5,11 +5,15 @@
  * Accepted is a subset PCRE2 10.x compiles whatever its version: literals, `.`, `^`, `$`,
  * alternation; plain, non-capturing, named, atomic and lookahead groups, lookbehinds of fixed
  * length, option settings `(?i)` / `(?i:…)` (i, m, s, U, n); classes of ASCII characters, ranges and
- * POSIX names (`[[:alpha:]]`); the escapes `\d \D \w \W \s \S \h \H \v \V \R \b \B \A \z \Z \G \n
- * \r \t \f` and an escaped punctuation character; the quantifiers `* + ? {n} {n,} {n,m}` (lazy or
- * possessive). Refused, with a reason: what PCRE2 refuses (nothing to repeat, ranges out of order,
- * unclosed groups, duplicate names, a lookbehind of varying length, too large), and what this
- * check does not model (back-references, `\Q…\E`, `\p{…}`, `(?x)`, conditionals, callouts).
+ * POSIX names (`[[:alpha:]]`); the escapes `\d \D \w \W \s \S \h \H \v \V \R \N \X \b \B \A \z \Z \G
+ * \n \r \t \f \e \cX \xhh \o{…}`, an escaped punctuation character, a quoted run `\Q…\E`, Unicode
+ * properties `\p{…}`/`\P{…}` (general categories, scripts, `Any`, `L&`, PCRE2's `Xan Xps Xsp Xuc
+ * Xwd`), `\K` outside lookarounds, and references to a named group defined before (`\k<name>`,
+ * `\k{name}`, `(?P=name)`); the quantifiers `* + ? {n} {n,} {n,m}` (lazy or possessive). Refused,
+ * with a reason: what PCRE2 refuses (nothing to repeat, ranges out of order, unclosed groups,
+ * duplicate names, a lookbehind of varying length, too large, numbered back-references: HAProxy
+ * compiles with PCRE2_NO_AUTO_CAPTURE, so `(a)\1` names no group), and what this check does not
+ * model (`(?x)`, `(?|…)`, conditionals, callouts, verbs such as `(*UTF)`, `\Q` inside a class).
  */
 
 /** PCRE2's largest count in `{n,m}`. */
@@ -58,11 +62,47 @@ type Parsed = { readonly size: number; readonly end: number } | { readonly error
 interface Context {
   /** Group names seen so far: PCRE2 refuses a name twice. */
   readonly names: Set<string>;
+  /** Lookarounds the parse is inside: PCRE2 refuses \K there. */
+  lookarounds: number;
+}
+
+/** One-character escapes PCRE2 reads as a character or a set of them (quantifiable), outside a class. */
+const CHARACTER_ESCAPES = 'eNX';
+/**
+ * `\cX` (a control character: X printable ASCII), `\xhh` (up to two hex digits: `\x{…}` is a code
+ * point, refused above 0xff outside UTF mode), `\o{octal}` up to 0377.
+ */
+const CODED_ESCAPE = /^\\(?:c[ -~]|x(?!\{)[0-9A-Fa-f]{0,2}|o\{[0-3]?[0-7]{1,2}\})/;
+/** `\p{…}`, `\P{…}` or one-letter `\pL`, the property name captured. */
+const PROPERTY_ESCAPE = /^\\[pP](?:\{\^?([^}]{1,40})\}|([A-Za-z]))/;
+/** PCRE2's own property names beside Unicode's. */
+const PCRE_PROPERTIES: ReadonlySet<string> = new Set(['Any', 'L&', 'Xan', 'Xps', 'Xsp', 'Xuc', 'Xwd']);
+/** A reference to a named group: `\k<name>`, `\k{name}`. */
+const NAMED_REFERENCE = /^\\k(?:<([A-Za-z_]\w{0,31})>|\{([A-Za-z_]\w{0,31})\})/;
+const PYTHON_REFERENCE = /^\(\?P=([A-Za-z_]\w{0,31})\)/;
+
+/**
+ * A Unicode general category (`L`, `Lu`, …) or script (`Latin`, `Greek`, …), as JavaScript's own
+ * Unicode tables know them: PCRE2 knows the same names (10.40 added script abbreviations).
+ */
+function isUnicodeProperty(name: string): boolean {
+  if (PCRE_PROPERTIES.has(name)) return true;
+  if (!/^[A-Za-z_]+$/.test(name)) return false;
+  for (const form of [/^[A-Z][a-z]?$/.test(name) ? `\\p{General_Category=${name}}` : null, `\\p{Script=${name}}`]) {
+    if (form === null) continue;
+    try {
+      new RegExp(form, 'u');
+      return true;
+    } catch {
+      // not that kind of property
+    }
+  }
+  return false;
 }
 
 /** Why PCRE2 could refuse `pattern`, or null when it compiles. */
 export function regexProblem(pattern: string): string | null {
-  const r = alternatives(pattern, 0, 0, { names: new Set() }, false);
+  const r = alternatives(pattern, 0, 0, { names: new Set(), lookarounds: 0 }, false);
   if ('error' in r) return r.error;
   if (r.end < pattern.length) return 'has an unmatched )';
   return r.size > MAX_SIZE
@@ -89,6 +129,14 @@ function alternatives(re: string, start: number, depth: number, ctx: Context, fi
       last = null;
       size += CHAR_SIZE;
       i++;
+    } else if (c === '(' && PYTHON_REFERENCE.test(re.slice(i, i + 40))) {
+      const name = PYTHON_REFERENCE.exec(re.slice(i, i + 40))![1]!;
+      if (!ctx.names.has(name)) return { error: `refers to the group ${JSON.stringify(name)} before it is defined` };
+      if (fixed) return { error: 'has a back-reference inside a lookbehind (PCRE2 needs it of fixed length)' };
+      i += name.length + 5;
+      last = CHAR_SIZE;
+      lastGroup = false;
+      size += CHAR_SIZE;
     } else if (c === '(') {
       const options = OPTIONS.exec(re.slice(i, i + 16))?.[0];
       if (options?.endsWith(')') === true) {
@@ -119,7 +167,9 @@ function alternatives(re: string, start: number, depth: number, ctx: Context, fi
       }
       if (fixed && !lookbehind && !assertion)
         return { error: 'has a group inside a lookbehind (PCRE2 needs it of fixed length)' };
+      if (assertion) ctx.lookarounds++;
       const inner = alternatives(re, i + open.length, depth + 1, ctx, fixed || lookbehind);
+      if (assertion) ctx.lookarounds--;
       if ('error' in inner) return inner;
       if (re[inner.end] !== ')') return { error: 'has an unclosed (' };
       i = inner.end + 1;
@@ -134,15 +184,57 @@ function alternatives(re: string, start: number, depth: number, ctx: Context, fi
       last = CLASS_SIZE;
       lastGroup = false;
       size += CLASS_SIZE;
+    } else if (c === '\\' && re[i + 1] === 'Q') {
+      // Quoted: literal up to \E (or the end); a quantifier after it repeats its last character.
+      const end = re.indexOf('\\E', i + 2);
+      const text = re.slice(i + 2, end < 0 ? re.length : end);
+      if (fixed && text.length > 0 && /[^\0-\x7f]/.test(text))
+        return { error: 'has a character outside ASCII in a lookbehind' };
+      i = end < 0 ? re.length : end + 2;
+      if (text.length > 0) last = CHAR_SIZE;
+      lastGroup = false;
+      size += CHAR_SIZE * text.length;
+    } else if (c === '\\' && (re[i + 1] === 'p' || re[i + 1] === 'P')) {
+      const m = PROPERTY_ESCAPE.exec(re.slice(i, i + 48));
+      const name = m?.[1] ?? m?.[2];
+      if (m === null || name === undefined || !isUnicodeProperty(name))
+        return { error: `has the Unicode property ${JSON.stringify(re.slice(i, i + 16))}, which PCRE2 does not know` };
+      i += m[0].length;
+      last = CHAR_SIZE;
+      lastGroup = false;
+      size += CLASS_SIZE;
+    } else if (c === '\\' && re[i + 1] === 'k') {
+      const m = NAMED_REFERENCE.exec(re.slice(i, i + 40));
+      const name = m?.[1] ?? m?.[2];
+      if (m === null || name === undefined) return { error: 'has \\k without a group name in <> or {}' };
+      if (!ctx.names.has(name)) return { error: `refers to the group ${JSON.stringify(name)} before it is defined` };
+      if (fixed) return { error: 'has a back-reference inside a lookbehind (PCRE2 needs it of fixed length)' };
+      i += m[0].length;
+      last = CHAR_SIZE;
+      lastGroup = false;
+      size += CHAR_SIZE;
+    } else if (c === '\\' && CODED_ESCAPE.test(re.slice(i, i + 12))) {
+      i += CODED_ESCAPE.exec(re.slice(i, i + 12))![0].length;
+      last = CHAR_SIZE;
+      lastGroup = false;
+      size += CHAR_SIZE;
     } else if (c === '\\') {
       const e = re[i + 1];
       if (e === undefined) return { error: 'ends with a backslash' };
-      if (ASSERTION_ESCAPES.includes(e)) last = null;
+      if (e === 'K') {
+        if (ctx.lookarounds > 0) return { error: 'has \\K inside a lookaround (PCRE2 refuses it there)' };
+        last = null;
+      } else if (e === 'X' && fixed)
+        return { error: 'has \\X inside a lookbehind (it matches one or more characters)' };
+      else if (e === 'N' && re[i + 2] === '{')
+        return { error: 'has \\N{ (PCRE2 reads \\N{name} or \\N{U+…}, and neither outside UTF mode)' };
+      else if (CHARACTER_ESCAPES.includes(e)) last = CHAR_SIZE;
+      else if (ASSERTION_ESCAPES.includes(e)) last = null;
       else if (e === 'R' && fixed) return { error: 'has \\R inside a lookbehind (it matches one or two characters)' };
       else if (CLASS_ESCAPES.includes(e) || e in CONTROL_ESCAPES || PUNCTUATION.test(e)) last = CHAR_SIZE;
       else
         return {
-          error: `has the escape \\${e} (only \\d \\D \\w \\W \\s \\S \\h \\H \\v \\V \\R \\b \\B \\A \\z \\Z \\G \\n \\r \\t \\f and \\ before punctuation)`,
+          error: `has the escape \\${e} (only \\d \\D \\w \\W \\s \\S \\h \\H \\v \\V \\R \\N \\X \\b \\B \\A \\z \\Z \\G \\K \\n \\r \\t \\f \\e \\cX \\xhh \\o{…} \\p{…} \\P{…} \\k<name> \\Q…\\E and \\ before punctuation)`,
         };
       lastGroup = false;
       size += CHAR_SIZE;

@@ -93,9 +93,38 @@ describe('HAPROXY_{n}_PATH: the syntax of path_beg, as HAProxy accepts it', () =
       'x{2000}y{2000}',
       '(a{1000}){1000}',
       '\\/\\.\\-',
+      // Checked against haproxy -c (2.6, PCRE2 10.42).
+      '\\Qa.b\\E+',
+      '\\Q(',
+      '\\p{L}+\\P{Lu}\\pN\\p{Greek}\\p{L&}',
+      '(?<n>a)\\k<n>\\k{n}(?P=n)',
+      'a\\K',
+      '\\x41\\x\\e\\cA\\o{101}\\N+\\X*',
     ])
       expect([ok, regexProblem(ok)]).toEqual([ok, null]);
-    for (const bad of ['(', ')', '[', '[]', 'a**', '\\b*', '^*', '(?=a)*', '[\\d-z]', '[é]', '\\x41', '\\'])
+    for (const bad of [
+      '(',
+      ')',
+      '[',
+      '[]',
+      'a**',
+      '\\b*',
+      '^*',
+      '(?=a)*',
+      '[\\d-z]',
+      '[é]',
+      '\\',
+      // Refused by haproxy -c: numbered references (no capture without a name), an unknown
+      // property, \K in a lookaround, a code point above 0xff, a name not defined before.
+      '(a)\\1',
+      '\\p{Foo}',
+      '(?=a\\K)',
+      '\\x{263a}',
+      '\\k<zz>',
+      '\\K+',
+      '(?<=\\X)',
+      '\\N{2}',
+    ])
       expect([bad, regexProblem(bad)]).not.toEqual([bad, null]);
   });
 });
