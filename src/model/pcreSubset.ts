@@ -188,8 +188,6 @@ function alternatives(re: string, start: number, depth: number, ctx: Context, fi
       // Quoted: literal up to \E (or the end); a quantifier after it repeats its last character.
       const end = re.indexOf('\\E', i + 2);
       const text = re.slice(i + 2, end < 0 ? re.length : end);
-      if (fixed && text.length > 0 && /[^\0-\x7f]/.test(text))
-        return { error: 'has a character outside ASCII in a lookbehind' };
       i = end < 0 ? re.length : end + 2;
       if (text.length > 0) last = CHAR_SIZE;
       lastGroup = false;

@@ -6,11 +6,12 @@ import type { Service } from '../model/types';
  *
  * marathon-lb names them after cleaned text: `host_<vhost>_<app>` and `auth_<vhost>_<app>` from the
  * first vhost with its non-alphanumerics made `_` and the app id with `/` made `_`, and
- * `app_<app id cleaned>`. Different apps can clean to the same name (`/a/b` and `/a_b`; vhosts
- * `v.example.com` and `v_example.com`), and so can two ports of one app on one vhost. HAProxy ORs the
- * definitions of an ACL that is declared twice, so the second one widened the first: a user of one
- * app's userlist passed the other's `http-request auth` (its `auth_` ACL named both userlists), and a
- * request for one app went to the other (`X-Marathon-App-Id: /a_b` matched `/a/b`'s ACL first).
+ * `app_<app id cleaned>`. Different apps can clean to the same name (vhost `admin.acl` with app
+ * `/pair` and vhost `admin` with `/acl/pair` are both `admin_acl_pair`; `/acl/pair` and `/acl.pair`
+ * are both `_acl_pair`), and so can two ports of one app on one vhost. HAProxy ORs the definitions of
+ * an ACL that is declared twice, so the second one widened the first: a user of one app's userlist
+ * passed the other's `http-request auth` (its `auth_` ACL named both userlists), and a request for
+ * one app went to the other (`X-Marathon-App-Id: /acl.pair` matched `/acl/pair`'s ACL).
  *
  * The first service in the config's order keeps marathon-lb's name; a later one whose name would
  * widen it gets the name with its service port appended (and `_2`, `_3`, … should even that be

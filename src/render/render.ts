@@ -157,15 +157,22 @@ export type VersionDependence = () => void;
 const independent: VersionDependence = () => undefined;
 
 /**
- * The backend serving each service port in the config HAProxy runs now (portHoldersOf). Two apps
- * claim one port: the one already served keeps it, so a newly deployed app cannot take a port from a
- * serving one by an id that sorts first. Without it (`--dry`, a controller's first apply) the first
- * by app id keeps it.
+ * The backends serving each service port in the config HAProxy runs now (portHoldersOf; more than
+ * one on different bind addresses). Two apps claim one port: the one already served keeps it, so a
+ * newly deployed app cannot take a port from a serving one by an id that sorts first. Without it
+ * (`--dry`, a controller's first apply) the first by app id keeps it.
  */
-export type PortHolders = ReadonlyMap<number, string>;
+export type PortHolders = ReadonlyMap<number, readonly string[]>;
 
-export const portHoldersOf = (services: readonly Service[]): PortHolders =>
-  new Map(services.map((s) => [s.servicePort, s.backend]));
+export function portHoldersOf(services: readonly Service[]): PortHolders {
+  const holders = new Map<number, string[]>();
+  for (const s of services) {
+    const list = holders.get(s.servicePort);
+    if (list === undefined) holders.set(s.servicePort, [s.backend]);
+    else list.push(s.backend);
+  }
+  return holders;
+}
 
 /** renderConfig a few services at a time (streams/inSlices.ts): the controller renders big snapshots in slices. */
 export function* renderConfigSteps(
@@ -502,10 +509,10 @@ function conflict(
 /** Why `svc` may not take its port from the service that holds it in the config HAProxy runs, or null. */
 function heldByAnother(svc: Service, services: readonly Service[], holders: PortHolders | undefined): Problem | null {
   const held = holders?.get(svc.servicePort);
-  if (held === undefined || held === svc.backend) return null;
-  // Only while that service still asks for the port: one that gave it up leaves it to the others.
-  const keeper = services.find((s) => s.backend === held && s.servicePort === svc.servicePort);
-  if (keeper === undefined || !clashes(keeper, svc)) return null;
+  if (held === undefined || held.includes(svc.backend)) return null;
+  // Only while such a service still asks for the port: one that gave it up leaves it to the others.
+  const keeper = services.find((s) => s.servicePort === svc.servicePort && held.includes(s.backend) && clashes(s, svc));
+  if (keeper === undefined) return null;
   return {
     appId: svc.appId,
     portIndex: null,

@@ -57,4 +57,13 @@ describe('a service port two apps ask for', () => {
     );
     expect(r.served.map((s) => s.appId)).toEqual(['/clash', '/mywebservernew']);
   });
+
+  test('a port served on two addresses: a newcomer on either is left out', () => {
+    const a = makeService('web_10004', [makeServer(1)], { appId: '/web', servicePort: 10004, bindAddr: '127.0.0.1' });
+    const b = makeService('zed_10004', [makeServer(3)], { appId: '/zed', servicePort: 10004, bindAddr: '127.0.0.2' });
+    const newcomer = { ...clash, bindAddr: '127.0.0.1' };
+    const r = drain(renderConfigSteps([newcomer, a, b], templates, opts, undefined, undefined, portHoldersOf([a, b])));
+    expect(r.served.map((s) => s.appId)).toEqual(['/web', '/zed']);
+    expect(r.problems.map((p) => p.message)).toEqual([expect.stringContaining('is served by app /web')]);
+  });
 });
