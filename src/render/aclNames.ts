@@ -18,6 +18,12 @@ import type { Service } from '../model/types';
  * taken). Two definitions that mean the same stay shared, as marathon-lb prints them: the ports of
  * one app on the same vhosts, told apart by their path ACLs, when at most one of them asks for a login.
  */
+/** A name for one service's ACLs; `own`: marathon-lb's, as it would print it (a cached rendering holds). */
+export interface AclName {
+  readonly name: string;
+  readonly own: boolean;
+}
+
 export class AclNames {
   /** By vhost ACL name: the vhosts it matches, and whether an `auth_` ACL of that name exists. */
   private readonly vhost = new Map<string, { readonly hostname: string; auth: boolean }>();
@@ -25,19 +31,20 @@ export class AclNames {
   private readonly appid = new Map<string, string>();
 
   /** The `{cleanedUpHostname}` of `svc` (which has a vhost) in this config. */
-  vhostName(svc: Service): string {
+  vhostName(svc: Service): AclName {
     const base = vhostAclName(svc);
     const taken = this.vhost.get(base);
-    if (taken === undefined || (taken.hostname === svc.hostname && !(taken.auth && svc.auth !== null))) return base;
-    return this.free(`${base}_${svc.servicePort}`, (n) => this.vhost.has(n));
+    if (taken === undefined || (taken.hostname === svc.hostname && !(taken.auth && svc.auth !== null)))
+      return { name: base, own: true };
+    return { name: this.free(`${base}_${svc.servicePort}`, (n) => this.vhost.has(n)), own: false };
   }
 
   /** The `{cleanedUpAppId}` of `svc` in this config. */
-  appidName(svc: Service): string {
+  appidName(svc: Service): AclName {
     const base = cleanName(svc.appId);
     const taken = this.appid.get(base);
-    if (taken === undefined || taken === svc.appId) return base;
-    return this.free(`${base}_${svc.servicePort}`, (n) => this.appid.has(n));
+    if (taken === undefined || taken === svc.appId) return { name: base, own: true };
+    return { name: this.free(`${base}_${svc.servicePort}`, (n) => this.appid.has(n)), own: false };
   }
 
   /** Holds `name` (from vhostName) for `svc`, once it is in the config. */
@@ -61,5 +68,5 @@ export class AclNames {
 }
 
 /** marathon-lb's `{cleanedUpHostname}`: the first vhost cleaned, then the app id without its slashes. */
-export const vhostAclName = (svc: Service): string =>
+const vhostAclName = (svc: Service): string =>
   `${cleanName(svc.hostname!.split(',')[0]!)}_${svc.appId.slice(1).replace(/\//g, '_')}`;

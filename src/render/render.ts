@@ -7,7 +7,7 @@ import type { TemplateContext, TemplateValue } from './format';
 import { translateLegacyDirectives } from './legacyDirectives';
 import { ServiceRenderer, ServiceTemplateError } from './serviceRenderer';
 import type { TemplateSet } from './templates';
-import { AclNames, vhostAclName } from './aclNames';
+import { AclNames, type AclName } from './aclNames';
 import { vhostAcls, type GroupedVhost, type VhostResult } from './vhosts';
 
 export interface RenderOptions {
@@ -619,19 +619,19 @@ function renderService(
   if (aclName !== null) {
     const flags = (shared.mapHttpDone ? 1 : 0) + (shared.mapHttpsDone ? 2 : 0);
     // Cached under marathon-lb's name only: another name depends on the services before this one.
-    const byFlags = aclName === vhostAclName(svc) ? (entry.vhosts ??= []) : [];
+    const byFlags = aclName.own ? (entry.vhosts ??= []) : [];
     vhost = byFlags[flags] ??= vhostAcls(svc, renderer(), {
       mapHttpDone: shared.mapHttpDone,
       mapHttpsDone: shared.mapHttpsDone,
       haproxyMap: opts.haproxyMap,
       haproxyDir: opts.haproxyDir,
       groupHttpsByVhost: opts.groupHttpsByVhost,
-      aclName,
+      aclName: aclName.name,
     });
   }
 
   let appidAcl = '';
-  let appidName: string | null = null;
+  let appidName: AclName | null = null;
   let appidMapDone = shared.mapAppidDone;
   const addsAppid = mode === 'http' && !shared.appIdsWithAppidAcl.has(svc.appId);
   if (addsAppid) {
@@ -648,12 +648,12 @@ function renderService(
       appidName = shared.aclNames.appidName(svc);
       const render = (): string =>
         renderer().render('HTTP_FRONTEND_APPID_ACL', {
-          cleanedUpAppId: appidName!,
+          cleanedUpAppId: appidName!.name,
           hostname: svc.hostname,
           appId: svc.appId,
           backend,
         });
-      appidAcl = appidName === cleanName(svc.appId) ? (entry.appidAcl ??= render()) : render();
+      appidAcl = appidName.own ? (entry.appidAcl ??= render()) : render();
     }
   }
 
@@ -661,8 +661,8 @@ function renderService(
   if (pieces.userlist !== '') shared.userlists.push(pieces.userlist);
   shared.frontends.push(pieces.frontend);
   shared.backends.push(pieces.back);
-  if (aclName !== null) shared.aclNames.keepVhost(aclName, svc);
-  if (appidName !== null) shared.aclNames.keepAppid(appidName, svc);
+  if (aclName !== null) shared.aclNames.keepVhost(aclName.name, svc);
+  if (appidName !== null) shared.aclNames.keepAppid(appidName.name, svc);
   if (addsAppid) {
     shared.appIdsWithAppidAcl.add(svc.appId);
     if (appidAcl !== '') shared.appidAcls.push(appidAcl);
