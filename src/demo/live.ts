@@ -23,21 +23,45 @@ export async function freeLoopbackPort(): Promise<number> {
   return (await freeLoopbackPorts(1))[0]!;
 }
 
-/** `n` distinct free loopback ports: each held open until all are known, so none is handed out twice. */
+/** Where the ports freeLoopbackPorts hands out start. */
+const LOW_PORT = 20000;
+
+/** The first port of the kernel's ephemeral range (what a listen on port 0 is given), 32768 by default. */
+function ephemeralStart(): number {
+  try {
+    const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 0 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** Listens on 127.0.0.1:port (0: the kernel picks), or null when it is taken. */
+function holdPort(port: number): Promise<net.Server | null> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(null));
+    srv.listen({ host: '127.0.0.1', port, exclusive: true }, () => resolve(srv));
+  });
+}
+
+/**
+ * `n` distinct free loopback ports: each held open until all are known, so none is handed out twice.
+ * Taken below the kernel's ephemeral range when it leaves room there: a port the kernel picks for a
+ * later listen on port 0 (the simulator's task servers) was otherwise sometimes one handed out here,
+ * and HAProxy could not bind it.
+ */
 export async function freeLoopbackPorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const srv = net.createServer();
-          srv.once('error', reject);
-          srv.listen(0, '127.0.0.1', () => resolve(srv));
-        }),
-    ),
-  );
-  const ports = servers.map((srv) => (srv.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
+  const high = Math.min(ephemeralStart(), 65536);
+  const held: net.Server[] = [];
+  for (let tries = 0; held.length < n && tries < 50 * n; tries++) {
+    const port = high - LOW_PORT >= 1000 ? LOW_PORT + Math.floor(Math.random() * (high - LOW_PORT)) : 0;
+    const srv = await holdPort(port);
+    if (srv !== null) held.push(srv);
+  }
+  if (held.length < n) throw new Error(`no ${n} free loopback ports found`);
+  const ports = held.map((srv) => (srv.address() as net.AddressInfo).port);
+  await Promise.all(held.map((srv) => new Promise((resolve) => srv.close(resolve))));
   return ports;
 }
 

@@ -8,7 +8,6 @@ import { prepareDemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
 import { describeWithHaproxy } from '../support/haproxy';
 import { tempDir } from '../support/render';
-import { freeBlock } from './isolationSupport';
 import { spawnService, type ServiceProcess } from '../support/serviceProcess';
 
 const SECRET = 'CHAOS-MARATHON-PASSWORD';
@@ -77,12 +76,17 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
 
   beforeAll(async () => {
     dir = tempDir('mlb-chaos-labels-');
-    // The simulator's task servers take OS-assigned ports: its apps are created once the ports this
-    // test relies on are picked after those servers are up. The one that must stay unbound is below
-    // the kernel's ephemeral range, where no task server created later can be given it.
+    // The simulator's task servers take OS-assigned ports: the ports this test relies on (one of
+    // them must stay unbound) are below the kernel's ephemeral range (freeLoopbackPorts).
     sim = await Simulator.start({ serveTasks: true, auth: { basic: `mlb:${SECRET}` } });
-    const [http, https, stats, appid, admin] = (await freeLoopbackPorts(5)) as [number, number, number, number, number];
-    const injected = await freeBlock(1);
+    const [http, https, stats, appid, admin, injected] = (await freeLoopbackPorts(6)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     ports = { http, https, stats, appid, admin, injected };
     const files = prepareDemoFiles(dir, findConfigDir(), ports);
     const group = (labels: Record<string, string>): Record<string, string> => ({
