@@ -130,10 +130,10 @@ function alternatives(re: string, start: number, depth: number, ctx: Context, fi
       size += CHAR_SIZE;
       i++;
     } else if (c === '(' && PYTHON_REFERENCE.test(re.slice(i, i + 40))) {
-      const name = PYTHON_REFERENCE.exec(re.slice(i, i + 40))![1]!;
+      const [reference, name] = PYTHON_REFERENCE.exec(re.slice(i, i + 40)) as unknown as [string, string];
       if (!ctx.names.has(name)) return { error: `refers to the group ${JSON.stringify(name)} before it is defined` };
       if (fixed) return { error: 'has a back-reference inside a lookbehind (PCRE2 needs it of fixed length)' };
-      i += name.length + 5;
+      i += reference.length;
       last = CHAR_SIZE;
       lastGroup = false;
       size += CHAR_SIZE;

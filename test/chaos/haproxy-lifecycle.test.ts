@@ -105,6 +105,13 @@ describeWithHaproxy(
       );
       return { child, output: () => out, exited: () => exit };
     };
+    /** A symlink at `link` to the HAProxy binary the tests run (HAProxy under another path or name). */
+    const linkToHaproxy = (link: string): string => {
+      const real = execFileSync('sh', ['-c', 'command -v "$0"', haproxy.bin], { encoding: 'utf8' }).trim();
+      fs.mkdirSync(path.dirname(link), { recursive: true });
+      fs.symlinkSync(real, link);
+      return link;
+    };
     const healthy = async (c: Controller, times = 1): Promise<void> =>
       waitFor(
         `the controller to apply (${times}x)`,
@@ -265,9 +272,7 @@ describeWithHaproxy(
       c.child.kill('SIGKILL');
       await c.exited();
       const [third] = mastersOf(cfg);
-      const otherBin = path.join(dir, 'other-bin', 'haproxy');
-      fs.mkdirSync(path.dirname(otherBin), { recursive: true });
-      fs.symlinkSync(execFileSync('sh', ['-c', 'command -v "$0"', haproxy.bin], { encoding: 'utf8' }).trim(), otherBin);
+      const otherBin = linkToHaproxy(path.join(dir, 'other-bin', 'haproxy'));
       c = start(['--haproxy-bin', otherBin], { OPERATOR_VAR: 'visible-2' });
       await healthy(c);
       expect(c.output()).toMatch(
@@ -300,9 +305,7 @@ describeWithHaproxy(
     }, 120000);
 
     test('--haproxy-bin under another name (a symlink): SIGKILL and restart adopt its master, and the default binary afterwards replaces it', async () => {
-      const renamed = path.join(dir, 'bin', 'lb-proxy');
-      fs.mkdirSync(path.dirname(renamed), { recursive: true });
-      fs.symlinkSync(execFileSync('sh', ['-c', 'command -v "$0"', haproxy.bin], { encoding: 'utf8' }).trim(), renamed);
+      const renamed = linkToHaproxy(path.join(dir, 'bin', 'lb-proxy'));
       let c = start(['--haproxy-bin', renamed]);
       await healthy(c);
       const [master] = mastersOf(cfg);
@@ -329,10 +332,7 @@ describeWithHaproxy(
     }, 120000);
 
     test('HAProxy that cannot be started again (its binary gone) keeps being retried through unchanged snapshots, and comes back with its binary', async () => {
-      const bin = path.join(dir, 'bin-gone', 'haproxy');
-      fs.mkdirSync(path.dirname(bin), { recursive: true });
-      const real = execFileSync('sh', ['-c', 'command -v "$0"', haproxy.bin], { encoding: 'utf8' }).trim();
-      fs.symlinkSync(real, bin);
+      const bin = linkToHaproxy(path.join(dir, 'bin-gone', 'haproxy'));
       const c = start(['--haproxy-bin', bin, '--max-backoff', '2']);
       await healthy(c);
       expect((await get()).status).toBe(200);
@@ -358,7 +358,7 @@ describeWithHaproxy(
         20000,
       );
       await new Promise((r) => setTimeout(r, 500));
-      fs.symlinkSync(real, bin); // the operator puts the binary back
+      linkToHaproxy(bin); // the operator puts the binary back
       let answered = false;
       for (const deadline = Date.now() + 20000; !answered && Date.now() < deadline;) {
         answered = (await get().catch(() => undefined))?.status === 200;

@@ -1,4 +1,5 @@
 import type { Server, Service } from '../../src/model/types';
+import type { RenderOptions } from '../../src/render/render';
 
 /** Server n: 10.0.0.n:31000 with a stable made-up id. */
 export const makeServer = (n: number, extra: Partial<Server> = {}): Server => ({
@@ -60,3 +61,15 @@ export const READINESS_CHECKS = [
     httpStatusCodesForReady: [200],
   },
 ];
+
+/** marathon-lb's default render options (no --haproxy-map, binding :80/:443), for HAProxy 2.1+. */
+export const DEFAULT_RENDER_OPTIONS: RenderOptions = {
+  bindHttpHttps: true,
+  sslCerts: ['/etc/ssl/cert.pem'],
+  haproxyMap: false,
+  groupHttpsByVhost: false,
+  haproxyDir: '/etc/haproxy',
+  globalDefaultOptions: 'redispatch,http-server-close,dontlognull',
+  luaDir: '/marathon-lb',
+  translateLegacy: true,
+};

@@ -7,7 +7,7 @@ import { configOutsideServers, configOutsideServersSteps } from '../../src/model
 import { drain } from '../../src/steps';
 import fc from 'fast-check';
 import { formatReason } from '../../src/reconcile/reloadReason';
-import { makeServer, makeService } from '../support/fixtures';
+import { DEFAULT_RENDER_OPTIONS, makeServer, makeService } from '../support/fixtures';
 
 const server = makeServer;
 const service = makeService;
@@ -146,16 +146,7 @@ describe('server lines reused across snapshots', () => {
     const loaded = loadTemplateSet(nodePath.join(REPO_ROOT, 'config'), {}, '/nonexistent');
     if (!loaded.ok) throw new Error(loaded.error);
     const templates = loaded.value;
-    const ropts = {
-      bindHttpHttps: true,
-      sslCerts: ['/etc/ssl/cert.pem'],
-      haproxyMap: false,
-      groupHttpsByVhost: false,
-      haproxyDir: '/etc/haproxy',
-      globalDefaultOptions: 'redispatch,http-server-close,dontlognull',
-      luaDir: '/marathon-lb',
-      translateLegacy: true,
-    };
+    const ropts = DEFAULT_RENDER_OPTIONS;
     const opts = { groups: ['*'], strictMode: false, healthCheck: false, servicePortRange: null };
     const base = generateApps({ apps: 120, tasksPerApp: 3, seed: 11 }).apps as MarathonApp[];
     const relabelled = base.map((a, i) =>

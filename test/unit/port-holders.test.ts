@@ -1,23 +1,14 @@
 import * as path from 'node:path';
 import { loadTemplateSet } from '../../src/render/loadTemplates';
-import { portHoldersOf, renderConfigSteps, type RenderOptions } from '../../src/render/render';
+import { portHoldersOf, renderConfigSteps } from '../../src/render/render';
 import { drain } from '../../src/steps';
-import { makeServer, makeService } from '../support/fixtures';
+import { DEFAULT_RENDER_OPTIONS, makeServer, makeService } from '../support/fixtures';
 import { REPO_ROOT } from '../support/paths';
 
 const loaded = loadTemplateSet(path.join(REPO_ROOT, 'config'), {}, '/nonexistent');
 if (!loaded.ok) throw new Error(loaded.error);
 const templates = loaded.value;
-const opts: RenderOptions = {
-  bindHttpHttps: true,
-  sslCerts: ['/etc/ssl/cert.pem'],
-  haproxyMap: false,
-  groupHttpsByVhost: false,
-  haproxyDir: '/etc/haproxy',
-  globalDefaultOptions: 'redispatch,http-server-close,dontlognull',
-  luaDir: '/marathon-lb',
-  translateLegacy: true,
-};
+const opts = DEFAULT_RENDER_OPTIONS;
 
 const web = makeService('mywebservernew_10004', [makeServer(1)], { appId: '/mywebservernew', servicePort: 10004 });
 // A newly deployed app asking for the same port, with an id that sorts first.
