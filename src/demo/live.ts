@@ -23,14 +23,20 @@ export async function freeLoopbackPort(): Promise<number> {
   return (await freeLoopbackPorts(1))[0]!;
 }
 
-/** Where the ports freeLoopbackPorts hands out start. */
-const LOW_PORT = 20000;
+/**
+ * Test systems take their ports below the kernel's ephemeral range, where no later listen on port 0
+ * (the simulator's task servers) can be given them. Single ports and consecutive blocks (a test's
+ * service ports) come from two disjoint ranges, so that a test's own picks never overlap: a block is
+ * not held while its test picks its other ports.
+ */
+const SINGLE_PORTS_FROM = 20000;
+const BLOCKS_FROM = 25000;
 
 /** The first port of the kernel's ephemeral range (what a listen on port 0 is given), 32768 by default. */
 function ephemeralStart(): number {
   try {
     const low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(low) && low > 0 ? low : 32768;
+    return Number.isInteger(low) && low > 0 ? Math.min(low, 65536) : 32768;
   } catch {
     return 32768;
   }
@@ -45,24 +51,43 @@ function holdPort(port: number): Promise<net.Server | null> {
   });
 }
 
-/**
- * `n` distinct free loopback ports: each held open until all are known, so none is handed out twice.
- * Taken below the kernel's ephemeral range when it leaves room there: a port the kernel picks for a
- * later listen on port 0 (the simulator's task servers) was otherwise sometimes one handed out here,
- * and HAProxy could not bind it.
- */
+function release(held: readonly net.Server[]): Promise<unknown> {
+  return Promise.all(held.map((srv) => new Promise((resolve) => srv.close(resolve))));
+}
+
+/** `n` distinct free loopback ports: each held open until all are known, so none is handed out twice. */
 export async function freeLoopbackPorts(n: number): Promise<number[]> {
-  const high = Math.min(ephemeralStart(), 65536);
+  const high = Math.min(ephemeralStart(), BLOCKS_FROM);
   const held: net.Server[] = [];
   for (let tries = 0; held.length < n && tries < 50 * n; tries++) {
-    const port = high - LOW_PORT >= 1000 ? LOW_PORT + Math.floor(Math.random() * (high - LOW_PORT)) : 0;
+    const port =
+      high - SINGLE_PORTS_FROM >= 1000 ? SINGLE_PORTS_FROM + Math.floor(Math.random() * (high - SINGLE_PORTS_FROM)) : 0;
     const srv = await holdPort(port);
     if (srv !== null) held.push(srv);
   }
   if (held.length < n) throw new Error(`no ${n} free loopback ports found`);
   const ports = held.map((srv) => (srv.address() as net.AddressInfo).port);
-  await Promise.all(held.map((srv) => new Promise((resolve) => srv.close(resolve))));
+  await release(held);
   return ports;
+}
+
+/** The first of `count` consecutive loopback ports that are free right now (a test's service ports). */
+export async function freeLoopbackBlock(count: number): Promise<number> {
+  const room = ephemeralStart() - BLOCKS_FROM - count;
+  if (room < 0) throw new Error(`no room for ${count} consecutive ports below the ephemeral range`);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const start = BLOCKS_FROM + Math.floor(Math.random() * (room + 1));
+    let free = 0;
+    // One at a time: a block of a thousand held at once could reach the process's file limit.
+    while (free < count) {
+      const srv = await holdPort(start + free);
+      if (srv === null) break;
+      await release([srv]);
+      free += 1;
+    }
+    if (free === count) return start;
+  }
+  throw new Error(`no block of ${count} free loopback ports found`);
 }
 
 /**

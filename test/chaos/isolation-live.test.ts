@@ -11,12 +11,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { httpGet, startLive, type LiveSystem } from '../../src/demo/live';
+import { freeLoopbackBlock, httpGet, startLive, type LiveSystem } from '../../src/demo/live';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { describeWithHaproxy } from '../support/haproxy';
 import { waitFor } from '../support/wait';
 import type { ApplyRecord } from '../../src/admin/statusTypes';
-import { countingHaproxy, freeBlock } from './isolationSupport';
+import { countingHaproxy } from './isolationSupport';
 
 const taskOf = (body: string): string => (JSON.parse(body) as { task: string }).task;
 const BAD_HEAD = '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  this-is-not-haproxy on\n';
@@ -68,7 +68,7 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-gate-'));
     const counting = countingHaproxy(dir, haproxy.bin);
     checks = counting.checks;
-    base = await freeBlock(10);
+    base = await freeLoopbackBlock(10);
     live = await startLive({
       apps: [app('/web', base, {}, 2), app('/broken', base + 1, { HAPROXY_0_BACKEND_HEAD: BAD_HEAD })],
       flags: ['--haproxy-bin', counting.bin],
@@ -206,7 +206,7 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
 describeWithHaproxy('chaos: HAProxy cannot start because of one app', () => {
   test('the first start fails on a held port: that app is left out, HAProxy starts with the others at once', async () => {
     const logs: LogLine[] = [];
-    const base = await freeBlock(3);
+    const base = await freeLoopbackBlock(3);
     const holder = createServer();
     await new Promise<void>((r) => holder.listen({ host: '127.0.0.1', port: base + 1, exclusive: true }, () => r()));
     const app = (id: string, port: number) => ({

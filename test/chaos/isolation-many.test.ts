@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { findConfigDir } from '../../src/configDir';
 import { prepareDemoFiles } from '../../src/demo/setup';
-import { freeLoopbackPort, httpGet, liveFlags } from '../../src/demo/live';
+import { freeLoopbackBlock, freeLoopbackPort, httpGet, liveFlags } from '../../src/demo/live';
 import type { RunningService } from '../../src/service';
 import { Simulator } from '../../src/simulator';
 import { bootstrap, serviceStart } from '../../src/wiring/bootstrap';
@@ -17,7 +17,7 @@ import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { describeWithHaproxy } from '../support/haproxy';
 import { listenOnLoopback } from '../support/listen';
 import { waitFor } from '../support/wait';
-import { countingHaproxy, freeBlock } from './isolationSupport';
+import { countingHaproxy } from './isolationSupport';
 
 const APPS = 1000;
 const BAD = 25;
@@ -75,7 +75,7 @@ describeWithHaproxy('chaos: many apps HAProxy rejects among 1 000', (haproxy) =>
       serverPorts.push(l.port);
       closers.push(l.close);
     }
-    base = await freeBlock(APPS);
+    base = await freeLoopbackBlock(APPS);
     sim = await Simulator.start({ apps: Array.from({ length: APPS }, (_, i) => app(i, serverPorts[i % SERVERS]!)) });
     closers.push(() => sim.close());
     const configDir = findConfigDir();
