@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { err, ok, type Result } from './result';
 
 /**
  * `mkdir -p`: each missing directory made in turn, from below the deepest one that exists. Not
@@ -26,5 +27,15 @@ export function ensureDirectory(dir: string): void {
       // Made meanwhile by another process: what matters is that it is there.
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.statSync(missing[i]!).isDirectory()) throw e;
     }
+  }
+}
+
+/** The --haproxy-config directory made if missing, or the message that names it and why it cannot be. */
+export function ensureConfigDirectory(dir: string): Result<void> {
+  try {
+    ensureDirectory(dir);
+    return ok(undefined);
+  } catch (e) {
+    return err(`cannot create ${dir} for --haproxy-config: ${(e as NodeJS.ErrnoException).code}`);
   }
 }

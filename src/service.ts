@@ -30,7 +30,7 @@ import type { TemplateSet } from './render/templates';
 import { err, ok, type Result } from './result';
 import type { ServiceParts } from './wiring/marathonClient';
 import type { ControlSignal } from './reconcile/pipeline';
-import { ensureDirectory } from './ensureDirectory';
+import { ensureConfigDirectory } from './ensureDirectory';
 
 /**
  * At most this many rows of `show stat` read a second, whatever --haproxy-stats-interval says: at
@@ -72,11 +72,8 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   const { service: s, controller: settings, client } = deps.parts;
 
   const configDir = path.dirname(s.process.configPath);
-  try {
-    ensureDirectory(configDir);
-  } catch (e) {
-    return err(`cannot create ${configDir} for --haproxy-config: ${(e as NodeJS.ErrnoException).code}`);
-  }
+  const made = ensureConfigDirectory(configDir);
+  if (!made.ok) return made;
   const locked = lockConfigDir(configDir);
   if (!locked.ok) return locked;
   const unlock = locked.value;

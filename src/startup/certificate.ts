@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { err, ok, type Result } from '../result';
-import { ensureDirectory } from '../ensureDirectory';
+import { ensureConfigDirectory } from '../ensureDirectory';
 
 const DEFAULT_SSL_CERT = '/etc/ssl/cert.pem';
 /** File name of the generated certificate in the --haproxy-config directory. */
@@ -62,6 +62,10 @@ export async function ensureDefaultCertificate(
       info: `no certificate at ${defaultPath}: using the self-signed one created earlier, ${generated}`,
     });
   }
+  // The service makes this directory later; the certificate comes first, and a directory that
+  // cannot be made is named as the service would name it.
+  const made = ensureConfigDirectory(path.dirname(generated));
+  if (!made.ok) return made;
   let pem: string;
   try {
     pem = await make();
@@ -73,7 +77,6 @@ export async function ensureDefaultCertificate(
   try {
     // Private from its first byte (it holds the key), and whole or absent for a reader.
     const tmp = `${generated}.${process.pid}.tmp`;
-    ensureDirectory(path.dirname(generated)); // the service creates it later; the certificate comes first
     await fs.writeFile(tmp, pem, { mode: 0o600 });
     await fs.rename(tmp, generated);
   } catch (e) {
