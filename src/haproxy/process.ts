@@ -16,7 +16,7 @@
  *   only, which then stops HAProxy itself (or leaves it running, see release()).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { systemClock, type Clock } from './clock';
 import { logHaproxyLine, reloadFailureReason, startFailureReason } from './haproxyOutput';
 import type { FdEnvironment } from './limits';
@@ -388,8 +388,28 @@ export class HaproxyProcess {
       this.clock,
       this.o.pollMs ?? 50,
     );
-    if (r.ok) this.gone(child);
+    if (r.ok) {
+      this.gone(child);
+      this.removeFilesOf(pid);
+    }
     return r;
+  }
+
+  /**
+   * The master socket and pid file HAProxy leaves behind when it is stopped: a stopped controller
+   * leaves no trace of a master that no longer runs. The pid file only while it names that master.
+   */
+  private removeFilesOf(pid: number): void {
+    try {
+      if (readFileSync(this.o.pidFile, 'utf8').trim() === String(pid)) rmSync(this.o.pidFile);
+    } catch {
+      // not there, or not ours to remove
+    }
+    try {
+      if (statSync(this.o.masterSocketPath).isSocket()) rmSync(this.o.masterSocketPath);
+    } catch {
+      // not there
+    }
   }
 
   private gone(child: ChildProcess | undefined): void {

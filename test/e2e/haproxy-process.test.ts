@@ -229,6 +229,8 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(stop).toEqual({ ok: true, value: 'soft' });
     expect(hp.isAlive()).toBe(false);
     expect(pidExists(start.masterPid)).toBe(false);
+    // No trace of the stopped master: its socket and pid file are removed.
+    expect(fs.readdirSync(dir).filter((f) => f === 'master.sock' || f === 'haproxy.pid')).toEqual([]);
     await waitFor('the worker to exit', () => !pidExists(reload.newWorkerPid), 3000);
     expect(lines.some((l) => l.includes('Loading success'))).toBe(true);
   });
@@ -324,6 +326,7 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect((await attached.stop()).ok).toBe(true);
     await ownerExit;
     expect(pidExists(start.masterPid)).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'master.sock'))).toBe(false);
 
     const nobody = make({ masterSocketPath: path.join(dir, 'none.sock') });
     const none = await nobody.attach();
