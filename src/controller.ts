@@ -46,6 +46,8 @@ export interface ControllerDeps {
   readonly onStreamItem?: (item: StreamItem) => void;
   /** Called when the event stream is lost (before a reconnection is tried). */
   readonly onStreamLost?: (error: string) => void;
+  /** Who served each service port in the config found at start, until the first apply (render.ts). */
+  readonly startingPortHolders?: PortHolders;
 }
 
 /** How long an event stream must stay up to count as healthy (and reset the reconnect backoff). */
@@ -152,7 +154,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   // A port two apps ask for stays with the one HAProxy serves it for (render.ts, PortHolders).
   const portHolders = (): PortHolders | undefined => {
     const current = applied.current;
-    return current === null ? undefined : portHoldersOf(current.model.services);
+    return current === null ? deps.startingPortHolders : portHoldersOf(current.model.services);
   };
   const buildDeps = {
     templates: deps.templates,

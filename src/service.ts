@@ -24,7 +24,7 @@ import { masterSocketStateReader } from './haproxy/stateReader';
 import { statRows, type StatSample } from './haproxy/stats';
 import { describeTarget, formatVersion, resolveHaproxyVersion } from './haproxy/version';
 import type { Logger } from './log';
-import { renderConfig } from './render/render';
+import { portHoldersInConfig, renderConfig, type PortHolders } from './render/render';
 import { pollEvery } from './streams/pollEvery';
 import type { TemplateSet } from './render/templates';
 import { err, ok, type Result } from './result';
@@ -233,6 +233,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       else if (item.kind === 'event') marathon.eventReceived();
     },
     onStreamLost: () => marathon.streamLost(),
+    ...startingPortHolders(s.process.configPath),
   });
   const status = new StatusBook({ applied, now, ...s.status, marathon, haproxy: haproxyState });
   // One `show stat` per interval on a connection of its own, never two at once, none while HAProxy is down.
@@ -297,6 +298,15 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       unlock();
     },
   });
+}
+
+/** The service ports' holders in the config a restarted controller finds (what HAProxy may still serve). */
+function startingPortHolders(configPath: string): { startingPortHolders?: PortHolders } {
+  try {
+    return { startingPortHolders: portHoldersInConfig(fs.readFileSync(configPath, 'utf8')) };
+  } catch {
+    return {}; // none yet: a first start
+  }
 }
 
 /** The pid file, when it still names this process (a later controller may have written its own). */

@@ -159,10 +159,28 @@ const independent: VersionDependence = () => undefined;
 /**
  * The backends serving each service port in the config HAProxy runs now (portHoldersOf; more than
  * one on different bind addresses). Two apps claim one port: the one already served keeps it, so a
- * newly deployed app cannot take a port from a serving one by an id that sorts first. Without it
- * (`--dry`, a controller's first apply) the first by app id keeps it.
+ * newly deployed app cannot take a port from a serving one by an id that sorts first. A controller's
+ * first apply takes them from the config file it finds (portHoldersInConfig); without one (`--dry`, a
+ * first start) the first by app id keeps it.
  */
 export type PortHolders = ReadonlyMap<number, readonly string[]>;
+
+/**
+ * The port holders of a config marathon-lb wrote: every backend is named `<app id>_<service port>`
+ * (services.ts), so its `backend` lines say who serves each port. A restarted controller keeps the
+ * ports of what HAProxy served before it, instead of going by app id until its first apply.
+ */
+export function portHoldersInConfig(config: string): PortHolders {
+  const holders = new Map<number, string[]>();
+  for (const m of config.matchAll(/^backend[ \t]+(\S+_(\d+))[ \t]*$/gm)) {
+    const port = Number(m[2]);
+    if (port < 1 || port > 65535) continue;
+    const list = holders.get(port);
+    if (list === undefined) holders.set(port, [m[1]!]);
+    else list.push(m[1]!);
+  }
+  return holders;
+}
 
 export function portHoldersOf(services: readonly Service[]): PortHolders {
   const holders = new Map<number, string[]>();

@@ -241,6 +241,32 @@ describeWithHaproxy(
       await sim.scale('/web', 1);
     }, 120000);
 
+    test("a restarted controller keeps a served app's port from an app that asked for it while it was down (its id sorts first)", async () => {
+      let c = start();
+      await healthy(c);
+      c.child.kill('SIGKILL');
+      await c.exited();
+      await sim.createApp({
+        id: '/aaa-clash',
+        instances: 1,
+        labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'clash.example.com' },
+        portDefinitions: [{ port: 10401 }], // /web's
+      });
+      try {
+        c = start();
+        await healthy(c);
+        expect(c.output()).toContain(
+          'service port 10401 is served by app /web, which held it before this app asked for it; the app already served keeps a port',
+        );
+        await served(sim.tasksOf('/web')[0]!.id);
+        const exit = c.exited();
+        c.child.kill('SIGTERM');
+        expect((await exit).code).toBe(0);
+      } finally {
+        await sim.deleteApp('/aaa-clash');
+      }
+    }, 60000);
+
     test('a master that cannot be adopted (socket gone, a changed environment or --haproxy-bin) is stopped before a new one binds; a stale pid file naming another process leaves it alone', async () => {
       let c = start();
       await healthy(c);

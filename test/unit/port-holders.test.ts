@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { loadTemplateSet } from '../../src/render/loadTemplates';
-import { portHoldersOf, renderConfigSteps } from '../../src/render/render';
+import { portHoldersInConfig, portHoldersOf, renderConfigSteps } from '../../src/render/render';
 import { drain } from '../../src/steps';
 import { DEFAULT_RENDER_OPTIONS, makeServer, makeService } from '../support/fixtures';
 import { REPO_ROOT } from '../support/paths';
@@ -33,7 +33,17 @@ describe('a service port two apps ask for', () => {
     ]);
   });
 
-  test('with nothing served yet (--dry, a first apply) the first by app id keeps it', () => {
+  test('a restarted controller reads them from the config it wrote: the app it served keeps the port', () => {
+    const written = render(portHoldersOf([web])).config;
+    expect(portHoldersInConfig(written)).toEqual(portHoldersOf([web]));
+    expect(render(portHoldersInConfig(written)).served.map((s) => s.appId)).toEqual(['/mywebservernew']);
+    // Only backend lines count, named <app id>_<service port> with a port HAProxy can bind.
+    expect(portHoldersInConfig('backend a_b_10004\n  # backend c_10005\nbackend odd\nbackend big_70000\n')).toEqual(
+      new Map([[10004, ['a_b_10004']]]),
+    );
+  });
+
+  test('with nothing served yet (--dry, a first start) the first by app id keeps it', () => {
     expect(render().served.map((s) => s.appId)).toEqual(['/clash']);
   });
 
