@@ -114,7 +114,7 @@ function readSome(res: StreamingResponse, timeoutMs: number): Promise<Buffer> {
 /**
  * Marathon's REST API over several URLs: requests start at the last URL that worked and fail
  * over to the next on a connection error, timeout, TLS failure or 5xx; 30x from a non-leader are
- * followed (Authorization re-sent); a 401 with a renewable login (DC/OS) is retried once.
+ * followed (Authorization re-sent, unless from https to http); a 401 with a renewable login (DC/OS) is retried once.
  */
 export class MarathonClient implements EventStreamSource {
   readonly logger: MarathonLogger;
@@ -288,8 +288,11 @@ export class MarathonClient implements EventStreamSource {
     let target = url;
     let hops = 0;
     let renewed = false;
+    // Credentials follow leader redirects (as marathon-lb's event stream did, curl's UNRESTRICTED_AUTH),
+    // but never in plain text: not after a redirect from https to http.
+    let plainAfterTls = false;
     for (;;) {
-      const header = await this.authHeader();
+      const header = plainAfterTls ? undefined : await this.authHeader();
       const res = await send(target, header === undefined ? {} : { Authorization: header });
       const location = res.headers.location;
       if (REDIRECTS.has(res.status) && location) {
@@ -308,10 +311,16 @@ export class MarathonClient implements EventStreamSource {
         next.username = '';
         next.password = '';
         this.logger.debug(`${target} redirects (HTTP ${res.status}) to ${next.href}`);
+        if (this.auth && !plainAfterTls && new URL(target).protocol === 'https:' && next.protocol === 'http:') {
+          plainAfterTls = true;
+          this.logger.warn(
+            `${target} redirects to ${next.href}, which is not TLS: following it without the Marathon credentials`,
+          );
+        }
         target = next.href;
         continue;
       }
-      if (res.status === 401 && this.auth && !renewed) {
+      if (res.status === 401 && this.auth && !renewed && !plainAfterTls) {
         renewed = true;
         let retry: boolean;
         try {

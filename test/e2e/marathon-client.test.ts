@@ -317,6 +317,38 @@ describe('MarathonClient: TLS', () => {
     const client = new MarathonClient({ urls: [m.url], insecure: true, timeoutMs: 2000, logger: captureLogger() });
     await expect(client.getApps()).resolves.toEqual(APPS);
   });
+
+  test('a redirect from https to http is followed without the credentials, which never go in plain text', async () => {
+    const seen: (string | undefined)[] = [];
+    const plain = await serve((req, res) => {
+      seen.push(req.headers.authorization);
+      json(res, 401, { message: 'Unauthorized' });
+    });
+    const hits: string[] = [];
+    const tls = await listen(
+      https.createServer({ cert: certs.serverCert, key: certs.serverKey }, (req, res) => {
+        hits.push(`${req.method} ${req.url}`);
+        res.writeHead(307, { Location: `${plain.url}${req.url}` });
+        res.end();
+      }),
+      'https',
+      hits,
+    );
+    const log = captureLogger();
+    const client = new MarathonClient({
+      urls: [tls.url],
+      caCert: certs.caCert,
+      auth: basicAuth({ user: 'mlb', password: 's3cr3t-pw' }),
+      timeoutMs: 2000,
+      logger: log,
+    });
+    const err = await rejection(client.getApps());
+    expect(err.message).toContain('HTTP 401');
+    expect(seen).toEqual([undefined]);
+    expect(log.lines).toContain(
+      `warn ${tls.url}/v2/apps?embed=apps.tasks redirects to ${plain.url}/v2/apps?embed=apps.tasks, which is not TLS: following it without the Marathon credentials`,
+    );
+  });
 });
 
 describe('DC/OS service account', () => {
