@@ -39,6 +39,8 @@ export interface PortSettings {
   readonly templateLabels: Readonly<Record<string, string>>;
 }
 
+/** A log-format sample expression: `%[`, or `%{flags}[`. */
+const SAMPLE_EXPRESSION = /%(?:\{[^}]*\})?\[/;
 const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 't', 'yes', 'y']);
 const truthy = (v: string): boolean => v !== '' && TRUE_WORDS.has(v.toLowerCase());
 const INTEGER = /^\s*[+-]?\d{1,15}\s*$/;
@@ -157,8 +159,9 @@ export function readPortLabels(
   if (isProblem(redirPath)) return redirPath;
   if (redirPath !== null && redirPath !== '' && splitWords(redirPath).length !== 1)
     return r.bad('HTTP_BACKEND_REDIR', redirPath, 'must be one word (the redirect target)');
-  // The target is a log-format string: %[...] would run sample fetches such as env(), reading the environment.
-  if (redirPath !== null && redirPath.includes('%['))
+  // The target is a log-format string: %[...] (or %{+Q}[...]) would run sample fetches such as env(),
+  // reading the environment. Judged as HAProxy reads the word: `%\x5b` is `%[` there.
+  if (redirPath !== null && splitWords(redirPath).some((w) => SAMPLE_EXPRESSION.test(w)))
     return r.bad(
       'HTTP_BACKEND_REDIR',
       redirPath,

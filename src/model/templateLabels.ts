@@ -18,11 +18,12 @@ import { TextCopy } from './textCopy';
  *   a second section would be config of its own beside the app's;
  * - use a conditional or diagnostic directive (`.if defined(NAME)` branches on the environment);
  * - read files on the load balancer (`http-request return … file`, `errorfile`, map converters but
- *   on the controller's own map files, `-f`/`-M` pattern files: the controller's credentials are
- *   files there) or change the maps other
+ *   on the controller's own map files, `-f`/`-M` pattern files, a filter's `config` file,
+ *   `crt-list`, `server-state-file-name`: the controller's credentials are files there), run
+ *   programs (`external-check`) or change the maps other
  *   apps are routed by (`set-map`, `add-acl`, …), run the load balancer's Lua services (`lua.*`:
  *   they print its whole config), or administer other apps' servers (`stats admin`);
- * - make a control character with an escape (`\x00`: HAProxy reads a word up to a NUL).
+ * - make a control character but tab with an escape (`\x00`: HAProxy reads a word up to a NUL; `\n`).
  * Lines are judged as HAProxy reads them (splitWords: quotes and escapes undone), so `"backend"`,
  * `\x62ackend` or `e""nv(` are what they spell.
  */
@@ -37,8 +38,9 @@ export function appTemplateText(name: string, text: string, mapFiles: readonly s
     const line = lines[n]!;
     const escaped = escapeEnvironment(line);
     const words = splitWords(escaped.code);
-    // `\x00` and the like: HAProxy puts the byte into the word, and reads the word only up to a NUL.
-    if (words.some((w) => CONTROL.test(w))) {
+    // `\x00` and the like: HAProxy puts the byte into the word, and reads the word only up to a NUL;
+    // a line feed made by `\n` or `\x0a` would end up inside a header or a log line.
+    if (words.some((w) => ESCAPED_CONTROL.test(w))) {
       return { error: `line ${n + 1} makes a control character with an escape (HAProxy cuts a word there)` };
     }
     // A blank after the last word opens one more, empty, for HAProxy (a trailing blank, one before a comment).
@@ -73,17 +75,18 @@ export function appTemplateText(name: string, text: string, mapFiles: readonly s
         error: `line ${n + 1} has ${JSON.stringify(envWord.slice(0, 40))}: HAProxy fills $NAME and \${NAME} in an address with its environment`,
       };
     }
-    const fileWord = words.find(
-      (w) =>
-        PATTERN_FILE_FLAGS.has(w) ||
-        (RESPONSE_FILE_WORDS.has(w) && answersWithFile(words)) ||
-        MAP_CHANGE.test(w) ||
-        LUA_SERVICE.test(w) ||
-        otherMapFile(w, mapFiles),
-    );
+    const fileWord =
+      words.find(
+        (w) =>
+          PATTERN_FILE_FLAGS.has(w) ||
+          (RESPONSE_FILE_WORDS.has(w) && answersWithFile(words)) ||
+          MAP_CHANGE.test(w) ||
+          LUA_SERVICE.test(w) ||
+          otherMapFile(w, mapFiles),
+      ) ?? fileReadingWord(words);
     if (fileWord !== undefined) {
       return {
-        error: `line ${n + 1} uses ${JSON.stringify(fileWord.slice(0, 40))}, which reads files on the load balancer, changes the maps other apps are routed by or runs its Lua services`,
+        error: `line ${n + 1} uses ${JSON.stringify(fileWord.slice(0, 40))}, which reads files on the load balancer, runs programs there, changes the maps other apps are routed by or runs its Lua services`,
       };
     }
     if (keyword === 'stats' && words[1] === 'admin') {
@@ -98,8 +101,17 @@ export function appTemplateText(name: string, text: string, mapFiles: readonly s
 const MAX_LINE_WORDS = 64;
 /** NUL, CR and the other control characters but tab and line feed. */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
-/** configuration.txt §3 to §10: the keywords that start a section in HAProxy 2.6. */
+/** In a word, where only an escape can have put it: any control character but tab. */
+const ESCAPED_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+/**
+ * The keywords that start a section: configuration.txt §3 to §12 of HAProxy 2.6 and those later
+ * versions added (crt-store 3.0, traces 3.1, acme 3.2), since the config may be read by any of them.
+ */
 const SECTIONS: ReadonlySet<string> = new Set([
+  'log-forward',
+  'crt-store',
+  'traces',
+  'acme',
   'global',
   'defaults',
   'frontend',
@@ -124,11 +136,16 @@ const OWN_SECTION: Readonly<Record<string, string>> = {
 /** What HAProxy's env_expand() takes for a variable: `$` then `{` or a letter, digit or underscore. */
 const ENV_VARIABLE = /\$[{A-Za-z0-9_]/;
 /**
- * Directives of a frontend or backend whose addresses HAProxy 2.6 parses with str2sa_range(), which
- * expands variables: bind, dispatch, log, source (and usesrc), server lines (their address, addr,
- * source, socks4), and tcp-check/http-check connect addr.
+ * Directives whose addresses HAProxy 2.6 parses with str2sa_range(), which expands variables: bind,
+ * dispatch, log, source (and usesrc), server lines (their address, addr, source, socks4),
+ * tcp-check/http-check connect addr, and those of the sections a label may not open (dgram-bind,
+ * peer, nameserver, mailer), should one be reached some other way.
  */
 const ADDRESS_LINES: ReadonlySet<string> = new Set([
+  'dgram-bind',
+  'peer',
+  'nameserver',
+  'mailer',
   'bind',
   'dispatch',
   'log',
@@ -147,6 +164,14 @@ const PATTERN_FILE_FLAGS: ReadonlySet<string> = new Set(['-f', '-M']);
 const RESPONSE_FILE_WORDS: ReadonlySet<string> = new Set(['file', 'lf-file', 'errorfile']);
 const answersWithFile = (words: readonly string[]): boolean =>
   words[0] === 'errorfile' || words[0] === 'http-error' || words.includes('return');
+/**
+ * Other words that make HAProxy read a file (and print its lines in its errors) or run a program:
+ * a filter's own config file (`filter spoe … config <file>`), a bind's certificate list, the server
+ * state file, external checks.
+ */
+const fileReadingWord = (words: readonly string[]): string | undefined =>
+  (words[0] === 'filter' ? words.find((w) => w === 'config') : undefined) ??
+  words.find((w) => w === 'crt-list' || w === 'server-state-file-name' || w === 'external-check');
 /**
  * Actions changing a loaded map or ACL file (shared with other apps' routing): HAProxy matches them
  * by prefix and takes any character after as the opening bracket (`set-map[file]`).

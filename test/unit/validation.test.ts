@@ -207,6 +207,18 @@ describe('labels: the port is left out with one problem naming the label', () =>
       /env\(\)/,
     ],
     [
+      'HTTP_BACKEND_REDIR reading the environment through an escape',
+      { HAPROXY_0_HTTP_BACKEND_REDIR: '%\\x5benv(MLB_ADMIN_TOKEN)]' },
+      'HAPROXY_0_HTTP_BACKEND_REDIR',
+      /env\(\)/,
+    ],
+    [
+      'HTTP_BACKEND_REDIR reading the environment with flags',
+      { HAPROXY_0_HTTP_BACKEND_REDIR: '%{+Q}[env(MLB_ADMIN_TOKEN)]' },
+      'HAPROXY_0_HTTP_BACKEND_REDIR',
+      /env\(\)/,
+    ],
+    [
       'PROXYPASS_PATH that is no path',
       { HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/a"b' },
       'HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH',
