@@ -23,11 +23,18 @@ import { TextCopy } from './textCopy';
  *   programs (`external-check`) or change the maps other
  *   apps are routed by (`set-map`, `add-acl`, …), run the load balancer's Lua services (`lua.*`:
  *   they print its whole config), or administer other apps' servers (`stats admin`);
+ * - bind another port than its service port, once its placeholders are filled in (HAProxy binds
+ *   with SO_REUSEPORT and would split that port's connections between the two frontends);
  * - make a control character but tab with an escape (`\x00`: HAProxy reads a word up to a NUL; `\n`).
  * Lines are judged as HAProxy reads them (splitWords: quotes and escapes undone), so `"backend"`,
  * `\x62ackend` or `e""nv(` are what they spell.
  */
-export function appTemplateText(name: string, text: string, mapFiles: readonly string[] = LABEL_MAP_FILES): TextResult {
+export function appTemplateText(
+  name: string,
+  text: string,
+  mapFiles: readonly string[] = LABEL_MAP_FILES,
+  servicePort?: number,
+): TextResult {
   if (CONTROL.test(text)) {
     return { error: 'must not contain control characters other than tab and line feed (HAProxy cuts a line there)' };
   }
@@ -89,12 +96,31 @@ export function appTemplateText(name: string, text: string, mapFiles: readonly s
         error: `line ${n + 1} uses ${JSON.stringify(fileWord.slice(0, 40))}, which reads files on the load balancer, runs programs there, changes the maps other apps are routed by or runs its Lua services`,
       };
     }
+    const foreignPort = servicePort === undefined || keyword !== 'bind' ? null : otherBoundPort(words[1], servicePort);
+    if (foreignPort !== null) {
+      return {
+        error: `line ${n + 1} binds port ${foreignPort}, not its service port ${servicePort} (HAProxy would split that port's connections with whatever else binds it)`,
+      };
+    }
     if (keyword === 'stats' && words[1] === 'admin') {
       return { error: `line ${n + 1} is "stats admin" (it would let this app's users disable other apps' servers)` };
     }
     lines[n] = escaped.text;
   }
   return lines.join('\n');
+}
+
+/**
+ * The first port of a bind's addresses (`[addr]:port`, comma-separated) other than `servicePort`,
+ * ranges included, or null; sockets (`unix@`, `abns@`, `fd@`, `sockpair@`, a path) have none.
+ */
+function otherBoundPort(addresses: string | undefined, servicePort: number): string | null {
+  for (const address of addresses?.split(',') ?? []) {
+    if (/^(?:unix@|abns@|fd@|sockpair@|\/)/.test(address)) continue;
+    const port = address.slice(address.lastIndexOf(':') + 1);
+    if (port !== String(servicePort)) return port === '' ? address : port;
+  }
+  return null;
 }
 
 /** HAProxy's MAX_LINE_ARGS (2.0 and 2.6): a line with more words is a fatal error ("too many words"). */

@@ -40,7 +40,8 @@ export class ServiceRenderer {
     if (t instanceof TemplateSyntaxError) throw new ServiceTemplateError(label, t.message);
     let out = renderTemplate(t, ctx);
     if (typeof out !== 'string') throw missing(name, label, out.missing, ctx);
-    if (label !== null && !t.constant) out = checkedLabelText(labelName, label, out, this.haproxyDir);
+    if (label !== null && !t.constant)
+      out = checkedLabelText(labelName, label, out, this.haproxyDir, this.svc.servicePort);
     if (!this.translateLegacy || !t.legacy) return out;
     const tr = t.constant ? this.templates.constantTranslation(t, out) : translateLegacyDirectives(out);
     if (!tr.ok || tr.value !== out) this.dependsOnVersion();
@@ -76,11 +77,17 @@ export class ServiceRenderer {
 /**
  * A label's text as rendered, judged as the label itself was (templateLabels.ts): values filled into
  * its placeholders must not complete what the label alone could not write (`%[{hostname}(X)]` with
- * the vhost `env`, a keyword split by an empty `{otherOptions}`).
+ * the vhost `env`, a keyword split by an empty `{otherOptions}`); and its binds only its service port.
  */
-function checkedLabelText(labelName: string, label: string, rendered: string, haproxyDir: string): string {
+function checkedLabelText(
+  labelName: string,
+  label: string,
+  rendered: string,
+  haproxyDir: string,
+  servicePort: number,
+): string {
   const maps = [`${haproxyDir}/domain2backend.map`, `${haproxyDir}/app2backend.map`];
-  const text = appTemplateText(labelName, rendered, maps);
+  const text = appTemplateText(labelName, rendered, maps, servicePort);
   if (typeof text === 'string') return text;
   throw new ServiceTemplateError(label, `with its placeholders filled in, ${text.error}`);
 }

@@ -186,6 +186,11 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
     expect(typeof r === 'string' ? r : r.error).toMatch(why);
   });
 
+  test('binds of its own service port on any address, or of a socket, are served', () => {
+    const text = '\nfrontend a_10001\n  bind 127.0.0.1:10001,[::1]:10001,:::10001 v4v6\n  bind unix@/tmp/a.sock\n';
+    expect(appTemplateText('FRONTEND_HEAD', text, undefined, 10001)).toBe(text);
+  });
+
   test('a word that only starts like a section keyword, or env( inside another name, is not refused', () => {
     expect(appTemplateText('BACKEND_HTTP_OPTIONS', '  backends-x y\n  http-request set-var(txn.env) str(a)\n')).toBe(
       '  backends-x y\n  http-request set-var(txn.env) str(a)\n',
@@ -229,6 +234,22 @@ describe('a template label is judged again once its placeholders are filled in',
           '  acl host_{cleanedUpHostname} hdr(host) -i {hostname}\n  http-request set-header X %[{hostname}(SECRET)]\n  use_backend {backend} if host_{cleanedUpHostname}\n',
       },
       /HAPROXY_\{n\}_HTTP_FRONTEND_ACL: with its placeholders filled in, line 2 reads HAProxy's environment/,
+    ],
+    [
+      "a frontend binding :80 and another app's port beside its own (HAProxy split their connections)",
+      {
+        HAPROXY_0_FRONTEND_HEAD:
+          '\nfrontend {backend}\n  bind {bindAddr}:{servicePort}\n  bind *:80\n  bind *:10002\n  mode {mode}\n',
+      },
+      /HAPROXY_\{n\}_FRONTEND_HEAD: with its placeholders filled in, line 4 binds port 80, not its service port 10001/,
+    ],
+    [
+      'a bind in the shared HTTP frontend, in a list of addresses',
+      {
+        HAPROXY_0_VHOST: 'a.example.com',
+        HAPROXY_0_HTTP_FRONTEND_ACL: '  bind 127.0.0.1:10001,[::1]:10002-10003\n  use_backend {backend} if TRUE\n',
+      },
+      /line 1 binds port 10002-10003, not its service port 10001/,
     ],
   ])('%s: the port is left out', async (_n, labels, why) => {
     const dir = tempDir();
