@@ -13,7 +13,8 @@
  * with a reason: what PCRE2 refuses (nothing to repeat, ranges out of order, unclosed groups,
  * duplicate names, a lookbehind of varying length, too large, numbered back-references: HAProxy
  * compiles with PCRE2_NO_AUTO_CAPTURE, so `(a)\1` names no group), and what this check does not
- * model (`(?x)`, `(?|…)`, conditionals, callouts, verbs such as `(*UTF)`, `\Q` inside a class).
+ * model (`(?x)`, `(?|…)`, conditionals, callouts, verbs but the start-of-pattern options such as
+ * `(*UTF)`, `\Q` inside a class). Comments `(?#…)` are skipped.
  */
 
 /** PCRE2's largest count in `{n,m}`. */
@@ -100,9 +101,17 @@ function isUnicodeProperty(name: string): boolean {
   return false;
 }
 
+/**
+ * PCRE2's start-of-pattern options (`(*UTF)`, `(*UCP)`, newline and limit settings): only at the very
+ * start, where HAProxy's PCRE2 takes them (elsewhere they are unknown verbs).
+ */
+const START_OPTIONS =
+  /^(?:\(\*(?:UTF8?|UCP|NO_AUTO_POSSESS|NO_DOTSTAR_ANCHOR|NO_JIT|NO_START_OPT|NOTEMPTY|NOTEMPTY_ATSTART|CR|LF|CRLF|ANYCRLF|ANY|NUL|BSR_ANYCRLF|BSR_UNICODE|LIMIT_(?:MATCH|DEPTH|HEAP|RECURSION)=\d{1,9})\))+/;
+
 /** Why PCRE2 could refuse `pattern`, or null when it compiles. */
 export function regexProblem(pattern: string): string | null {
-  const r = alternatives(pattern, 0, 0, { names: new Set(), lookarounds: 0 }, false);
+  const start = START_OPTIONS.exec(pattern)?.[0].length ?? 0;
+  const r = alternatives(pattern, start, 0, { names: new Set(), lookarounds: 0 }, false);
   if ('error' in r) return r.error;
   if (r.end < pattern.length) return 'has an unmatched )';
   return r.size > MAX_SIZE
@@ -137,6 +146,11 @@ function alternatives(re: string, start: number, depth: number, ctx: Context, fi
       last = CHAR_SIZE;
       lastGroup = false;
       size += CHAR_SIZE;
+    } else if (c === '(' && re.startsWith('(?#', i)) {
+      // A comment, up to the first `)`: PCRE2 skips it (a quantifier after it repeats the item before).
+      const end = re.indexOf(')', i);
+      if (end < 0) return { error: 'has an unclosed (?# comment' };
+      i = end + 1;
     } else if (c === '(') {
       const options = OPTIONS.exec(re.slice(i, i + 16))?.[0];
       if (options?.endsWith(')') === true) {

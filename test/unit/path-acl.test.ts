@@ -100,6 +100,11 @@ describe('HAPROXY_{n}_PATH: the syntax of path_beg, as HAProxy accepts it', () =
       '(?<n>a)\\k<n>\\k{n}(?P=n)',
       'a\\K',
       '\\x41\\x\\e\\cA\\o{101}\\N+\\X*',
+      '(*UTF)^/x',
+      '(*UCP)^/\\w+',
+      '(*UTF)(*LIMIT_DEPTH=10)(*NOTEMPTY_ATSTART)(*BSR_UNICODE)(*NUL)^/x',
+      '^/a(?#comment)b',
+      'a(?#x)*',
     ])
       expect([ok, regexProblem(ok)]).toEqual([ok, null]);
     for (const bad of [
@@ -124,6 +129,9 @@ describe('HAPROXY_{n}_PATH: the syntax of path_beg, as HAProxy accepts it', () =
       '\\K+',
       '(?<=\\X)',
       '\\N{2}',
+      '^/(*UTF)x',
+      '(*FOO)^/x',
+      '(?#unclosed',
     ])
       expect([bad, regexProblem(bad)]).not.toEqual([bad, null]);
   });
