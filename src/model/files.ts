@@ -89,9 +89,11 @@ function certificatesVerdict(
   if (entries === null) return certificateVerdict(path, load);
   const files = entries.filter((name) => !NOT_CERTIFICATE.test(name)).sort();
   if (files.length === 0) return `${path} is a directory without a certificate file`;
+  // The entry at fault is not named: what a label names is an app owner's to see, the directory's
+  // other file names are not.
   for (const name of files) {
-    const why = certificateVerdict(`${path.replace(/\/+$/, '')}/${name}`, load);
-    if (why !== null) return why;
+    if (certificateVerdict(`${path.replace(/\/+$/, '')}/${name}`, load) !== null)
+      return `${path} is a directory with a file that is not a certificate and its private key (HAProxy loads each file there)`;
   }
   return null;
 }

@@ -510,7 +510,11 @@ describe('SSL_CERT and crt files are checked through the injected FileChecks', (
     expect(fileChecks().certificate(certs)).toBeNull();
     expect(fileChecks().certificate(empty)).toMatch(/directory without a certificate file/);
     fs.writeFileSync(path.join(certs, 'readme.txt'), 'junk');
-    expect(fileChecks().certificate(certs)).toMatch(/readme.txt holds no PEM certificate/);
+    // The directory is named, not its entries: the label's owner did not name them.
+    const why = fileChecks().certificate(certs);
+    expect(why).toBe(
+      `${certs} is a directory with a file that is not a certificate and its private key (HAProxy loads each file there)`,
+    );
   });
   test.each([
     ['ciphers FOO', /OpenSSL takes none of it/],
