@@ -35,6 +35,9 @@ export async function main(options: Options, env: Readonly<Record<string, string
   // controller then peaked at 404–467 MiB. With 1.25× it stayed under 400 MiB, for a few more
   // (incremental, mostly concurrent) full GCs. Read at each GC, so it takes effect when set here.
   v8.setFlagsFromString('--heap-growing-percent=25');
+  // A log that cannot be written (a full disk, a closed pipe, /dev/full) must not stop the
+  // controller: an unhandled error event of stdout or stderr ended the process with HAProxy orphaned.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const logger = createLogger({
     level: options.logLevel,
     format: options.logFormat,
