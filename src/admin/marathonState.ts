@@ -56,8 +56,10 @@ export class MarathonState {
         break;
       case 'unchanged':
       case 'applying':
-        // A snapshot read and built (`applying` of a SIGUSR1 reload has no fetch).
-        if (e.kind === 'unchanged' || e.fetchedAt !== undefined) this.succeeded(e.fetchedAt ?? this.o.now());
+        // A snapshot read and built (`applying` of a SIGUSR1 reload has no fetch; the fast path's
+        // events are no read of Marathon: with task churn, failing reads went unreported).
+        if (e.fast !== true && (e.kind === 'unchanged' || e.fetchedAt !== undefined))
+          this.succeeded(e.fetchedAt ?? this.o.now());
         break;
       case 'snapshot-invalid':
         this.failures = 0; // Marathon answered; what it said is the app owners' problem (see leftOut and failures)

@@ -100,7 +100,7 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
       const next = withoutRejected(work.state);
       if (isCurrent(next)) {
         applied.adopt(next);
-        report({ kind: 'unchanged', state: next, fetchedAt: work.fetchedAt });
+        report({ kind: 'unchanged', state: next, fetchedAt: work.fetchedAt, ...fastMark(work) });
         return of('unchanged' as const);
       }
       const p = planFor(previous, next);
@@ -134,6 +134,7 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
         runtimeOps: p.runtimeOps.length,
         triggeredAt: work.triggeredAt,
         fetchedAt: work.fetchedAt,
+        ...fastMark(work),
       });
       return haproxy.apply(next, p, previous).pipe(
         last(),
@@ -163,4 +164,9 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
         }),
       );
     });
+}
+
+/** Marks what the event fast path built: Marathon was not read for it. */
+function fastMark(work: { readonly fast?: unknown }): { fast?: true } {
+  return work.fast === undefined ? {} : { fast: true };
 }

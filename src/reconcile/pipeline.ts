@@ -56,7 +56,13 @@ export type PipelineEvent =
       /** build: only that app was left out, the rest of the snapshot goes on. */
       readonly isolated?: boolean;
     }
-  | { readonly kind: 'unchanged'; readonly state: DesiredState; readonly fetchedAt?: number }
+  | {
+      readonly kind: 'unchanged';
+      readonly state: DesiredState;
+      readonly fetchedAt?: number;
+      /** Built by the event fast path from task events, not read from Marathon. */
+      readonly fast?: true;
+    }
   /** The plan handed to the apply; what was done is the `applied` report (it can differ, see ApplyReport). */
   | {
       readonly kind: 'applying';
@@ -64,6 +70,8 @@ export type PipelineEvent =
       readonly runtimeOps: number;
       readonly triggeredAt: number;
       readonly fetchedAt?: number;
+      /** Built by the event fast path from task events, not read from Marathon. */
+      readonly fast?: true;
     }
   | {
       readonly kind: 'applied';

@@ -274,7 +274,9 @@ describe('pipeline with the fast path (virtual time)', () => {
       expect(s.haproxy.applies.map((a) => a.config)).toEqual([cfgOf([1]), cfgOf([1, 2])]);
       // The fast apply was runtime-only, at the event's frame (30), not after the quiet time.
       const fastApplying = s.events.filter((e) => e.kind === 'applying')[1];
-      expect(fastApplying).toMatchObject({ reasons: [], runtimeOps: 1, triggeredAt: 30 });
+      expect(fastApplying).toMatchObject({ reasons: [], runtimeOps: 1, triggeredAt: 30, fast: true });
+      // ... marked as no read of Marathon; the snapshots are not.
+      expect(s.events.filter((e) => e.kind === 'applying')[0]).not.toHaveProperty('fast');
     });
   });
 

@@ -15,6 +15,23 @@ function clock(): { now: () => number; advance: (ms: number) => void } {
 }
 
 describe('MarathonState', () => {
+  test('what the event fast path applies is no read of Marathon: failing reads stay failing, and go stale', () => {
+    const c = clock();
+    const m = new MarathonState({ now: c.now, eventStream: true, staleAfterMs: 10_000 });
+    m.streamConnected();
+    m.observe({ kind: 'applying', reasons: [], runtimeOps: 0, triggeredAt: T0, fetchedAt: T0 });
+    c.advance(1000);
+    m.observe({ kind: 'fetch-failed', error: 'HTTP 500: boom', retryInMs: 1000 });
+    for (let i = 0; i < 3; i++) {
+      c.advance(5000);
+      m.observe({ kind: 'applying', reasons: [], runtimeOps: 1, triggeredAt: c.now(), fetchedAt: c.now(), fast: true });
+      m.observe({ kind: 'unchanged', state: {} as DesiredState, fetchedAt: c.now(), fast: true });
+    }
+    expect(m.status()).toMatchObject({ lastSnapshotAt: iso(T0), consecutiveFetchFailures: 1 });
+    expect(m.up).toBe(false);
+    expect(m.staleReason()).toBe('reads of Marathon have failed for 15 s: HTTP 500: boom');
+  });
+
   test('stream connected since / disconnected since, last event, last snapshot, last fetch error', () => {
     const c = clock();
     const m = new MarathonState({ now: c.now, eventStream: true, staleAfterMs: 60_000 });
