@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Observable, Subject, asapScheduler, asyncScheduler, fromEvent, map, merge } from 'rxjs';
 import { startAdminServer, type AdminServer } from './admin/server';
-import { lockConfigDir } from './haproxy/dirLock';
+import { lockConfigDir, lockRuntimeFile } from './haproxy/dirLock';
 import { packageVersion } from './admin/buildInfo';
 import { HaproxyState } from './admin/haproxyState';
 import { MarathonState } from './admin/marathonState';
@@ -30,7 +30,7 @@ import type { TemplateSet } from './render/templates';
 import { err, ok, type Result } from './result';
 import type { ServiceParts } from './wiring/marathonClient';
 import type { ControlSignal } from './reconcile/pipeline';
-import { ensureConfigDirectory } from './ensureDirectory';
+import { ensureConfigDirectory, ensureDirectory } from './ensureDirectory';
 
 /**
  * At most this many rows of `show stat` read a second, whatever --haproxy-stats-interval says: at
@@ -74,7 +74,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   const configDir = path.dirname(s.process.configPath);
   const made = ensureConfigDirectory(configDir);
   if (!made.ok) return made;
-  const locked = lockConfigDir(configDir);
+  const locked = lockedForThisController(configDir, s.command === undefined ? s.process : null);
   if (!locked.ok) return locked;
   const unlock = locked.value;
   const { pidFile } = s;
@@ -298,6 +298,42 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       unlock();
     },
   });
+}
+
+/**
+ * The config directory locked for this controller, and the master socket and pid file of the
+ * HAProxy it drives (`runtime`; none in --command mode); what releases them all.
+ */
+function lockedForThisController(
+  configDir: string,
+  runtime: { readonly masterSocketPath: string; readonly pidFile: string } | null,
+): Result<() => void> {
+  const unlocks: (() => void)[] = [];
+  const release = (): void => unlocks.splice(0).forEach((unlock) => unlock());
+  const locks: (() => Result<() => void>)[] = [() => lockConfigDir(configDir)];
+  if (runtime !== null) {
+    for (const [file, flag] of [
+      [runtime.masterSocketPath, '--haproxy-master-socket'],
+      [runtime.pidFile, '--haproxy-pid-file'],
+    ] as const) {
+      // Its directory is made here (HAProxy needs it anyway); one that cannot be is named when HAProxy starts.
+      try {
+        ensureDirectory(path.dirname(file));
+      } catch {
+        continue;
+      }
+      locks.push(() => lockRuntimeFile(file, flag));
+    }
+  }
+  for (const lock of locks) {
+    const r = lock();
+    if (!r.ok) {
+      release();
+      return r;
+    }
+    unlocks.push(r.value);
+  }
+  return ok(release);
 }
 
 /** The service ports' holders in the config a restarted controller finds (what HAProxy may still serve). */

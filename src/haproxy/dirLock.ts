@@ -11,7 +11,32 @@ import { pidExists } from './stopSignals';
  * controller killed with -9) is taken over. Returns what releases it.
  */
 export function lockConfigDir(dir: string, pid = process.pid): Result<() => void> {
-  const file = path.join(dir, '.marathon-lb.lock');
+  return lockWith(
+    path.join(dir, '.marathon-lb.lock'),
+    `lock ${dir}`,
+    (other) =>
+      `another controller (pid ${other}) manages the HAProxy of ${dir}: stop it, or give this one a --haproxy-config in a directory of its own`,
+    pid,
+  );
+}
+
+/**
+ * One controller per HAProxy master socket and pid file too, wherever they are: two controllers with
+ * config directories of their own but the default `--haproxy-master-socket` each took the other's
+ * HAProxy for a leftover, stopped it, and two masters then split the traffic. The lock is
+ * `<file>.marathon-lb.lock` beside it. `flag` names the option that moves it.
+ */
+export function lockRuntimeFile(file: string, flag: string, pid = process.pid): Result<() => void> {
+  return lockWith(
+    `${file}.marathon-lb.lock`,
+    `lock ${file}`,
+    (other) =>
+      `another controller (pid ${other}) drives the HAProxy of ${file}: stop it, or give this one a ${flag} of its own`,
+    pid,
+  );
+}
+
+function lockWith(file: string, what: string, busy: (other: number) => string, pid: number): Result<() => void> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(file, `${pid}\n`, { flag: 'wx' });
@@ -20,16 +45,13 @@ export function lockConfigDir(dir: string, pid = process.pid): Result<() => void
       });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-        return err(`cannot lock ${dir} for this controller (${file}): ${(e as NodeJS.ErrnoException).code}`);
+        return err(`cannot ${what} for this controller (${file}): ${(e as NodeJS.ErrnoException).code}`);
     }
     const other = holder(file);
-    if (other !== undefined && other !== pid && pidExists(other))
-      return err(
-        `another controller (pid ${other}) manages the HAProxy of ${dir}: stop it, or give this one a --haproxy-config in a directory of its own`,
-      );
+    if (other !== undefined && other !== pid && pidExists(other)) return err(busy(other));
     fs.rmSync(file, { force: true }); // left by a controller that is gone (or by this process)
   }
-  return err(`cannot lock ${dir} for this controller: ${file} keeps coming back`);
+  return err(`cannot ${what} for this controller: ${file} keeps coming back`);
 }
 
 function holder(file: string): number | undefined {

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { freeLoopbackPorts } from '../../src/demo/live';
@@ -49,4 +50,51 @@ test('a --haproxy-config in a directory that cannot be made exits 2 at once, nam
     '0',
   ]);
   expect(output).toMatch(/cannot create \/proc\/mlb-no-such-dir\b.*ENOENT/);
+});
+
+// Two controllers with config directories of their own but one master socket: the second took the
+// first's running HAProxy for a leftover and stopped it, and two masters then split the traffic.
+test('a second controller on the master socket another one drives exits 2 at once, naming it', async () => {
+  const dir = tempDir('mlb-startfail-');
+  const socket = path.join(dir, 'master.sock');
+  const [adminPort] = (await freeLoopbackPorts(1)) as [number];
+  const first = spawnService(
+    [
+      '-m',
+      'http://127.0.0.1:1',
+      '--group',
+      'external',
+      '--syslog-socket',
+      '/dev/null',
+      '--haproxy-config',
+      path.join(dir, 'a', 'haproxy.cfg'),
+      '--haproxy-master-socket',
+      socket,
+      '--haproxy-pid-file',
+      path.join(dir, 'a', 'haproxy.pid'),
+      '--admin-port',
+      String(adminPort),
+    ],
+    { PATH: process.env.PATH, MARATHON_LB_PID_FILE: path.join(dir, 'a.pid') },
+  );
+  try {
+    await waitFor('the first controller to lock its master socket', () => fs.existsSync(`${socket}.marathon-lb.lock`));
+    const output = await failedStartOutput([
+      '--haproxy-config',
+      path.join(dir, 'b', 'haproxy.cfg'),
+      '--haproxy-master-socket',
+      socket,
+      '--haproxy-pid-file',
+      path.join(dir, 'b', 'haproxy.pid'),
+      '--admin-port',
+      '0',
+    ]);
+    expect(output).toContain(
+      `another controller (pid ${first.child.pid}) drives the HAProxy of ${socket}: stop it, or give this one a --haproxy-master-socket of its own`,
+    );
+    expect(first.child.exitCode).toBeNull();
+  } finally {
+    await first.stop();
+  }
+  expect(fs.existsSync(`${socket}.marathon-lb.lock`)).toBe(false); // released at its stop
 });
