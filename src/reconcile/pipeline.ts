@@ -446,6 +446,9 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         // HAProxy restarted after a crash (or an operator's SIGUSR1) does not wait out a failed change's
         // backoff: HAProxy serves nothing meanwhile (7 s in an audit, against ~0.5 s otherwise).
         urgent: (work) => work.kind === 'reload-existing',
+        // Task churn (fast work, built on what HAProxy runs, runtime API only) does not wait behind a
+        // change whose reload keeps failing: killed tasks stayed in rotation for the whole backoff.
+        beside: (work) => work.kind === 'desired' && work.fast !== undefined,
       }),
       tap((outcome) => {
         if (!outcome.ok) {

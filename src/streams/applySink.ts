@@ -18,6 +18,14 @@ export interface ApplySinkOptions<M, R> {
    * apply waits for its retry, it runs at once. Default: none.
    */
   readonly urgent?: (model: M) => boolean;
+  /**
+   * Work that runs beside a backoff without cutting it short: arriving while a failed apply waits for
+   * its retry, it runs at once, and the failed one (or a newer one) is still retried when the wait
+   * ends. Its success does not reset the backoff, and its failure is not retried. For runtime-only
+   * work built on what HAProxy runs (task churn must not wait behind a reload that keeps failing).
+   * Default: none.
+   */
+  readonly beside?: (model: M) => boolean;
 }
 
 /**
@@ -33,64 +41,92 @@ export interface ApplySinkOptions<M, R> {
  * source error is passed on at once (cancelling a running apply).
  */
 export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<M, ApplyOutcome<M, R>> {
-  const { apply, isSuccess = () => true, backoff, scheduler, urgent = () => false } = opts;
+  const { apply, isSuccess = () => true, backoff, scheduler, urgent = () => false, beside = () => false } = opts;
   return (source) =>
     new Observable<ApplyOutcome<M, R>>((subscriber) => {
-      let busy = false; // an apply is running or a retry is waiting
+      let running = false; // an apply is running
       let pending: { readonly model: M } | undefined;
+      // Work that runs beside a backoff, while a failed model waits in `pending`.
+      let pendingBeside: { readonly model: M } | undefined;
       let failures = 0; // consecutive, for the backoff
       let sourceDone = false;
       let current: Subscription | undefined; // the running apply
       let retryTimer: Subscription | undefined;
+      let retryDueAt = 0;
       let waiting = false; // a retry timer runs
 
-      const next = (): void => {
-        waiting = false;
-        if (pending) {
-          const { model } = pending;
-          pending = undefined;
-          run(model);
-        } else {
-          busy = false;
-          if (sourceDone) subscriber.complete();
+      /** Starts what may run now: beside work during a wait, else the newest pending model. */
+      const pump = (): void => {
+        if (running) return;
+        const take = waiting ? pendingBeside : (pending ?? pendingBeside);
+        if (take === undefined) {
+          if (!waiting && sourceDone) subscriber.complete();
+          return;
         }
+        if (take === pending) pending = undefined;
+        else pendingBeside = undefined;
+        run(take.model, waiting);
       };
 
-      const fail = (model: M, error: unknown): void => {
+      const endWait = (): void => {
+        waiting = false;
+        retryTimer?.unsubscribe();
+        retryTimer = undefined;
+      };
+
+      const fail = (model: M, error: unknown, besideWait: boolean): void => {
+        running = false;
+        if (besideWait) {
+          // The model that failed before is retried when the wait ends: that one covers this one.
+          subscriber.next({ model, ok: false, error, retryInMs: Math.max(0, retryDueAt - scheduler.now()) });
+          if (!subscriber.closed) pump();
+          return;
+        }
         const retryInMs = nextDelay(failures, backoff);
         failures += 1;
+        // Beside work that came during the failed apply runs during the wait; the failed one after it.
+        if (pending !== undefined && beside(pending.model)) {
+          pendingBeside = pending;
+          pending = undefined;
+        }
         pending ??= { model };
         subscriber.next({ model, ok: false, error, retryInMs });
         if (subscriber.closed) return;
         waiting = true;
-        retryTimer = scheduler.schedule(next, retryInMs);
+        retryDueAt = scheduler.now() + retryInMs;
+        retryTimer = scheduler.schedule(() => {
+          waiting = false;
+          pump();
+        }, retryInMs);
+        pump();
       };
 
-      const succeed = (model: M, result: R): void => {
-        failures = 0;
+      const succeed = (model: M, result: R, besideWait: boolean): void => {
+        running = false;
+        if (!besideWait) failures = 0;
         subscriber.next({ model, ok: true, result });
-        if (!subscriber.closed) next();
+        if (!subscriber.closed) pump();
       };
 
-      const run = (model: M): void => {
-        busy = true;
+      const run = (model: M, besideWait: boolean): void => {
+        running = true;
         // Assigned before subscribing: a synchronous apply may start the next run re-entrantly.
         const thisRun = (current = new Subscription());
         let last: { readonly result: R } | undefined;
         thisRun.add(
           defer(() => apply(model)).subscribe({
             next: (result) => (last = { result }),
-            error: (error: unknown) => fail(model, error),
+            error: (error: unknown) => fail(model, error, besideWait),
             complete: () => {
-              if (!last) return fail(model, new Error('apply completed without a result'));
+              if (!last) return fail(model, new Error('apply completed without a result'), besideWait);
               let ok: boolean;
               try {
                 ok = isSuccess(last.result);
               } catch (error) {
-                return fail(model, error);
+                return fail(model, error, besideWait);
               }
-              if (ok) succeed(model, last.result);
-              else fail(model, last.result);
+              if (ok) succeed(model, last.result, besideWait);
+              else fail(model, last.result, besideWait);
             },
           }),
         );
@@ -98,17 +134,18 @@ export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<
 
       const sourceSub = source.subscribe({
         next: (model) => {
-          if (!busy) return run(model);
-          pending = { model };
           if (waiting && urgent(model)) {
-            retryTimer?.unsubscribe();
-            next();
-          }
+            // It takes the failed model's place and runs now (or once the beside work running ends).
+            pending = { model };
+            endWait();
+          } else if (waiting && beside(model)) pendingBeside = { model };
+          else pending = { model };
+          pump();
         },
         error: (err: unknown) => subscriber.error(err),
         complete: () => {
           sourceDone = true;
-          if (!busy) subscriber.complete();
+          if (!running && !waiting && pending === undefined && pendingBeside === undefined) subscriber.complete();
         },
       });
 

@@ -97,6 +97,44 @@ describe('applySink', () => {
     });
   });
 
+  it('runs beside work at once during a backoff, still retries the failed model when the wait ends, and keeps the backoff', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const { applied, apply } = failingA(cold, 'haproxy -c failed');
+      const models = hot('-a--fg');
+      // a fails at 3 (retry at 8); f (task churn at runtime) at 4 runs at once, ok at 6; g waits for it
+      // and runs at 6, ok at 8; a is retried at 8 and fails at 10 with the next backoff (10, not 5).
+      const beside = (m: string): boolean => m === 'f' || m === 'g';
+      expectObservable(models.pipe(applySink({ apply, backoff, scheduler: ts, beside })), '^-----------!').toBe(
+        '---x--f-g-y',
+        {
+          x: failFor('a', 5, 'haproxy -c failed'),
+          f: okFor('f'),
+          g: okFor('g'),
+          y: failFor('a', 10, 'haproxy -c failed'),
+        },
+      );
+      ts.flush();
+      expect(applied).toEqual(['a', 'f', 'g', 'a']);
+    });
+  });
+
+  it('beside work that came while the failing apply ran runs during its backoff, before the retry', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const { applied, apply } = failingA(cold, 'haproxy -c failed');
+      const models = hot('-af');
+      const beside = (m: string): boolean => m === 'f';
+      // a fails at 3 (retry at 8); f came at 2, while a ran: it runs at 3, ok at 5; a fails again at 10.
+      expectObservable(models.pipe(applySink({ apply, backoff, scheduler: ts, beside })), '^----------!').toBe(
+        '---x-f----y',
+        { x: failFor('a', 5, 'haproxy -c failed'), f: okFor('f'), y: failFor('a', 10, 'haproxy -c failed') },
+      );
+      ts.flush();
+      expect(applied).toEqual(['a', 'f', 'a']);
+    });
+  });
+
   it('treats a result rejected by isSuccess as a failure carrying that result', () => {
     const ts = newScheduler();
     ts.run(({ cold, hot, expectObservable }) => {

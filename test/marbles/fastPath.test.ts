@@ -230,6 +230,7 @@ describe('pipeline with the fast path (virtual time)', () => {
     const haproxy = new RecordingHaproxy(applyMs > 0 ? { ms: applyMs, scheduler: t } : undefined);
     const applied = new AppliedState();
     const events: PipelineEvent[] = [];
+    const times: number[] = []; // of each event
     let fetches = 0;
     /** The fake replay: each started task of /a joins the snapshot's servers, once. */
     const replay = (state: DesiredState, es: readonly FastEvent[]): Steps<DesiredState> =>
@@ -248,11 +249,14 @@ describe('pipeline with the fast path (virtual time)', () => {
       ...(needsSnapshot === undefined ? {} : { needsSnapshot }),
       haproxy,
       applied,
-      report: (e) => events.push(e),
+      report: (e) => {
+        events.push(e);
+        times.push(t.now());
+      },
       scheduler: t,
       timing: VIRTUAL_TIMING,
     });
-    return { haproxy, applied, events, run$, fetches: () => fetches };
+    return { haproxy, applied, events, times, run$, fetches: () => fetches };
   }
   const kinds = (events: readonly PipelineEvent[]): string[] =>
     events.flatMap((e) =>
@@ -277,6 +281,34 @@ describe('pipeline with the fast path (virtual time)', () => {
       expect(fastApplying).toMatchObject({ reasons: [], runtimeOps: 1, triggeredAt: 30, fast: true });
       // ... marked as no read of Marathon; the snapshots are not.
       expect(s.events.filter((e) => e.kind === 'applying')[0]).not.toHaveProperty('fast');
+    });
+  });
+
+  it('task churn does not wait behind a snapshot whose apply keeps failing: it goes through at once, and the snapshot is still retried', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      // A snapshot at 20 (task 9 of another kind of change) fails at each try, retried 10 then 20 frames
+      // later (VIRTUAL_TIMING). Task 2 starts at 28, during the first wait.
+      const items = hot<StreamItem>('-c 18ms p 7ms e', {
+        c: { kind: 'connected', url: 'x' },
+        p: { kind: 'event', event: posted },
+        e: { kind: 'event', event: started(2) },
+      });
+      const s = setup(t, items, (now) => (now < 20 ? [1] : now < 28 ? [1, 9] : [1, 2, 9]));
+      s.haproxy.failConfigs((config) => config.includes('server s9 '));
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 60);
+      flush();
+      const at = (kind: string, tasks: string): number[] =>
+        s.events.flatMap((e, i) =>
+          e.kind === kind && (e.kind !== 'applied' || tasksOf(e.state!).join(',') === tasks) ? [s.times[i]!] : [],
+        );
+      expect(at('applied', '1,2')).toEqual([28]); // at the event, not when the wait ends (35)
+      const failed = at('apply-failed', '');
+      expect(failed.length).toBeGreaterThanOrEqual(2); // the snapshot retried after the fast apply
+      expect(failed[1]).toBeGreaterThan(28);
+      expect(s.haproxy.applies.at(-1)!.config).toContain('server s9 '); // with task 2: replayed on what HAProxy runs
+      expect(s.haproxy.applies.at(-1)!.config).toContain('server s2 ');
     });
   });
 

@@ -6,7 +6,7 @@ import type { ExistingConfigReason } from '../../src/reconcile/reloadReason';
 /**
  * A recording ApplyPort for pipeline tests (the real one drives HAProxy in src/haproxy).
  * `failNext(n)` makes the next n applies fail, to exercise backoff and "commit only on success";
- * `failExisting(n)` the next n reloads of the config on disk (HAProxy cannot be started again).
+ * `failConfigs(when)` every apply of such a config; `failExisting(n)` the next n reloads of the config on disk (HAProxy cannot be started again).
  * `slow`: each apply takes `ms` of that scheduler's time (what arrives meanwhile waits in the sink).
  */
 export class RecordingHaproxy implements ApplyPort {
@@ -14,11 +14,17 @@ export class RecordingHaproxy implements ApplyPort {
   reloadsOfExisting = 0;
   private failures = 0;
   private existingFailures = 0;
+  private failing: ((config: string) => boolean) | undefined;
 
   constructor(private readonly slow?: { readonly ms: number; readonly scheduler: SchedulerLike }) {}
 
   failNext(n: number): void {
     this.failures = n;
+  }
+
+  /** Every apply of a config `when` holds for fails (haproxy -c refusing one app's change, say). */
+  failConfigs(when: (config: string) => boolean): void {
+    this.failing = when;
   }
 
   failExisting(n: number): void {
@@ -27,8 +33,8 @@ export class RecordingHaproxy implements ApplyPort {
 
   apply(next: DesiredState, plan: Plan, previous: DesiredState | null): Observable<ApplyReport> {
     this.applies.push({ config: next.rendered.config, plan, previous: previous?.rendered.config ?? null });
-    if (this.failures > 0) {
-      this.failures--;
+    if (this.failures > 0 || this.failing?.(next.rendered.config) === true) {
+      if (this.failures > 0) this.failures--;
       return throwError(() => new Error('haproxy -c rejected the config'));
     }
     const report = of({
