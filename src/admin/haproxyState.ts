@@ -127,6 +127,8 @@ export class HaproxyState {
   private sample: StatSample | null = null;
   private lastReadAt: number | null = null;
   private error: string | null = null;
+  /** The first failed read since the last good one. */
+  private failingSince: number | null = null;
   /** By kind: a frontend and a backend may have one name. */
   private readonly tracks = { frontend: new Map<string, Track>(), backend: new Map<string, Track>() };
   private reads = 0;
@@ -140,15 +142,26 @@ export class HaproxyState {
     this.points = Math.max(1, o.historyPoints ?? 30);
   }
 
+  /**
+   * How long HAProxy, which answered before, has not answered (ms), or null: it answers, it was never
+   * read (before the first start, --command mode), or reading is off.
+   */
+  silentForMs(): number | null {
+    if (!this.o.enabled || this.failingSince === null || this.lastReadAt === null) return null;
+    return this.o.now() - this.failingSince;
+  }
+
   /** O(proxies), in place: the servers were counted while `show stat` was read, and are read from their rows when asked for. */
   observe(r: Polled<StatSample>): void {
     if (!r.ok) {
       this.error = r.error;
+      this.failingSince ??= this.o.now();
       this.sample = null;
       return;
     }
     const s = r.value;
     this.error = null;
+    this.failingSince = null;
     this.sample = s;
     this.lastReadAt = s.at;
     const read = ++this.reads;

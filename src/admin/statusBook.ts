@@ -112,6 +112,9 @@ const problem = (p: Problem): Problem => ({
  * pipeline's events; reads the applied state when asked. Diffs are computed on first request
  * (never inside the pipeline) and bounded in size.
  */
+/** How long HAProxy, which ran, may not answer its stats reads before /healthz fails: a restart at 10 000 apps takes ~10 s. */
+const HAPROXY_SILENT_MS = 30_000;
+
 export class StatusBook {
   private readonly keep: number;
   private readonly maxDiffTextChars: number;
@@ -215,8 +218,18 @@ export class StatusBook {
     }
   }
 
-  /** Unhealthy once a known change has waited longer than the bound; a quiet cluster stays healthy. */
+  /**
+   * Unhealthy once a known change has waited longer than the bound (a quiet cluster stays healthy),
+   * or once HAProxy, which ran, has not answered for HAPROXY_SILENT_MS: it is down or wedged, and
+   * could not be brought back (a restart that fails counts toward the bound too, but only after it).
+   */
   health(): Health {
+    const silent = this.haproxy.silentForMs();
+    if (silent !== null && silent > HAPROXY_SILENT_MS)
+      return {
+        healthy: false,
+        reason: `HAProxy has not answered for ${Math.round(silent / 1000)} s (it is down or wedged); see /status`,
+      };
     const since = this.lag.since;
     const maxMs = this.deps.maxApplyAgeMs ?? 300_000;
     if (since === null || maxMs <= 0) return { healthy: true };

@@ -14,6 +14,33 @@ function clock(): { now: () => number; advance: (ms: number) => void } {
   return { now: () => t, advance: (ms) => (t += ms) };
 }
 
+describe('/healthz and HAProxy', () => {
+  test('HAProxy that ran and has not answered for 30 s makes the service unhealthy; never read, or answering again, not', () => {
+    const c = clock();
+    const haproxy = new HaproxyState({ now: c.now, enabled: true, intervalMs: 2000 });
+    const book = new StatusBook({
+      applied: { current: null, appliedAt: null },
+      now: c.now,
+      marathon: new MarathonState({ now: c.now, eventStream: false, staleAfterMs: 60_000 }),
+      haproxy,
+    });
+    haproxy.observe({ ok: false, error: 'HAProxy is not running' }); // before its first start
+    c.advance(60_000);
+    expect(book.health()).toEqual({ healthy: true });
+    haproxy.observe({ ok: true, value: statSample(c.now(), [], []) });
+    for (let s = 0; s <= 31; s++) {
+      haproxy.observe({ ok: false, error: 'HAProxy is not running' });
+      c.advance(1000);
+    }
+    expect(book.health()).toEqual({
+      healthy: false,
+      reason: 'HAProxy has not answered for 32 s (it is down or wedged); see /status',
+    });
+    haproxy.observe({ ok: true, value: statSample(c.now(), [], []) });
+    expect(book.health()).toEqual({ healthy: true });
+  });
+});
+
 describe('MarathonState', () => {
   test('what the event fast path applies is no read of Marathon: failing reads stay failing, and go stale', () => {
     const c = clock();
