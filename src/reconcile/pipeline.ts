@@ -242,9 +242,12 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     let seq = 0; // task and health events so far
     // The last event each state handed to the sink takes into account (see `replayed`).
     const upTo = new WeakMap<DesiredState, number>();
+    // An operator's SIGHUP since the last fetch began: it does not wait out a failed read's backoff.
+    let askedToRead = false;
     const fetchOnce = (triggeredAt: number): Observable<{ fetched: F; triggeredAt: number; fetchedAt: number }> =>
       defer(() => {
         const fetchedAt = now();
+        askedToRead = false; // this read answers it
         report({ kind: 'fetching' });
         return deps.fetch().pipe(
           last(),
@@ -253,11 +256,19 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       });
 
     const desired$: Observable<Work> = trigger$.pipe(
-      map(() => now()),
+      map((trigger) => {
+        if (trigger.kind === 'signal') askedToRead = true;
+        return now();
+      }),
       debounceMaxWait(timing.quietMs, timing.maxWaitMs, scheduler),
       retryLatest(fetchOnce, {
         backoff: timing.backoff,
         scheduler,
+        cutsBackoff: () => {
+          const asked = askedToRead;
+          askedToRead = false;
+          return asked;
+        },
         onFailure: (f) =>
           report({ kind: 'fetch-failed', error: message(f.error), retryInMs: f.retryInMs, attempt: f.attempt }),
       }),

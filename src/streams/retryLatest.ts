@@ -14,6 +14,11 @@ export interface RetryLatestOptions {
   readonly scheduler: SchedulerLike;
   /** Told about each failed attempt, before its backoff starts. */
   readonly onFailure?: (failure: FetchFailure) => void;
+  /**
+   * Asked when a trigger arrives during a backoff: true ends that backoff and fetches at once (an
+   * operator's explicit ask to read Marathon again: SIGHUP). Default: never.
+   */
+  readonly cutsBackoff?: () => boolean;
 }
 
 /**
@@ -28,7 +33,8 @@ export interface RetryLatestOptions {
  * the next fetch follows at once. A failed read of Marathon (5xx, invalid JSON, timeout, a
  * synchronous throw) must not leave routing stale until the next event or resync, yet a struggling
  * Marathon must not be hammered: the backoff is shared by all triggers (a newer trigger during a
- * backoff waits for what is left of it, then fetches once for itself) and is reset by a success.
+ * backoff waits for what is left of it, then fetches once for itself, unless it `cutsBackoff`) and is
+ * reset by a success.
  *
  * Never errors. Completes once the source has completed and the last fetch has succeeded;
  * unsubscribing cancels a fetch in flight and a pending retry.
@@ -37,7 +43,7 @@ export function retryLatest<T, R>(
   fetch: (trigger: T) => Observable<R>,
   opts: RetryLatestOptions,
 ): OperatorFunction<T, R> {
-  const { backoff, scheduler, onFailure } = opts;
+  const { backoff, scheduler, onFailure, cutsBackoff = () => false } = opts;
   return (source) =>
     new Observable<R>((subscriber) => {
       let failures = 0;
@@ -102,7 +108,11 @@ export function retryLatest<T, R>(
         next: (trigger) => {
           if (running === undefined) start(trigger);
           else if (fetching) waiting = { trigger };
-          else start(trigger); // waiting for a backoff: the newer trigger replaces it (and waits what is left)
+          else {
+            // Waiting for a backoff: the newer trigger replaces it, and waits what is left of it, unless it cuts it.
+            if (cutsBackoff()) notBefore = Number.NEGATIVE_INFINITY;
+            start(trigger);
+          }
         },
         error: (e: unknown) => subscriber.error(e),
         complete: () => {

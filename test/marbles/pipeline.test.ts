@@ -54,7 +54,8 @@ function setup(
   opts: {
     items: Observable<StreamItem>;
     signals?: Observable<'hup' | 'usr1' | 'haproxy-exited'>;
-    snapshots: Snap[];
+    /** The answer of each fetch in turn (the last one again after); an Error: that read fails. */
+    snapshots: (Snap | Error)[];
     haproxy?: RecordingHaproxy;
     report?: (e: PipelineEvent) => void;
   },
@@ -69,7 +70,7 @@ function setup(
     fetch: () => {
       const snap = opts.snapshots[Math.min(fetches, opts.snapshots.length - 1)]!;
       fetches++;
-      return of(snap);
+      return snap instanceof Error ? throwError(() => snap) : of(snap);
     },
     build: buildSteps,
     haproxy,
@@ -168,6 +169,29 @@ describe('pipeline (virtual time)', () => {
       expect(s.haproxy.reloadsOfExisting).toBe(1);
       expect(s.fetches()).toBe(2);
       expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 3]));
+    });
+  });
+
+  test("SIGHUP does not wait out a failed read's backoff: Marathon back, the operator's ask reads it at once", () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      // Reads fail at 5, 15 and 35 (backoff 10, 20, 40: the next try due at 75); SIGHUP at 40.
+      const signals = hot<'hup' | 'usr1'>('----------------------------------------h', { h: 'hup' });
+      const down = new Error('ECONNREFUSED');
+      const appliedAt: number[] = [];
+      const s = setup(t, {
+        items: NEVER,
+        signals,
+        snapshots: [down, down, down, [1]],
+        report: (e) => {
+          if (e.kind === 'applied') appliedAt.push(t.now());
+        },
+      });
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 500);
+      flush();
+      expect(s.events.filter((e) => e.kind === 'fetch-failed')).toHaveLength(3);
+      expect(appliedAt).toEqual([45]); // after the quiet time, not at 75
     });
   });
 

@@ -67,6 +67,19 @@ describe('retryLatest', () => {
     });
   });
 
+  it('a trigger that cuts the backoff (an operator SIGHUP) fetches at once', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const failing = cold('-#', undefined, new Error('timeout'));
+      const fetches: Record<string, Observable<string>> = { a: failing, h: cold('-(H|)') };
+      // a fails at 1 → retry due at 11; h (a SIGHUP) arrives at 5 and is fetched at once.
+      const cutsBackoff = (): boolean => ts.now() === 5;
+      const out = hot('a----h').pipe(retryLatest((t: string) => fetches[t]!, { backoff, scheduler: ts, cutsBackoff }));
+      expectObservable(out).toBe('------H');
+      expectSubscriptions((fetches.h as ReturnType<typeof cold>).subscriptions).toBe('-----^!');
+    });
+  });
+
   it('a success resets the backoff; a synchronous throw counts as a failed fetch', () => {
     const ts = newScheduler();
     ts.run(({ cold, hot, expectObservable }) => {
