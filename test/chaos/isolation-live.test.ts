@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freeLoopbackBlock, httpGet, startLive, type LiveSystem } from '../../src/demo/live';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
+import { haproxyServers } from '../support/liveSystem';
 import { describeWithHaproxy } from '../support/haproxy';
 import { waitFor } from '../support/wait';
 import type { ApplyRecord } from '../../src/admin/statusTypes';
@@ -201,6 +202,59 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     expect(status().services.some((s) => s.appId === '/web')).toBe(true);
     await until('web.example.com', () => true);
   }, 60000);
+});
+
+describeWithHaproxy('chaos: task churn while a change keeps failing haproxy -c', (haproxy) => {
+  test("a killed task leaves HAProxy through the runtime API during the failed change's backoff; the change applies once it can", async () => {
+    const logs: LogLine[] = [];
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-churn-'));
+    const counting = countingHaproxy(dir, haproxy.bin);
+    const base = await freeLoopbackBlock(2);
+    const app = (id: string, port: number, instances: number) => ({
+      id,
+      instances,
+      portDefinitions: [{ port }],
+      labels: {
+        HAPROXY_GROUP: 'external',
+        HAPROXY_0_BIND_ADDR: '127.0.0.1',
+        HAPROXY_0_VHOST: `${id.slice(1)}.example.com`,
+      },
+    });
+    const live = await startLive({
+      apps: [app('/web', base, 4)],
+      // A backoff that grows past a second: task churn must not wait for it.
+      flags: ['--haproxy-bin', counting.bin, '--max-backoff', '60'],
+      logger: memoryLogger(logs),
+    });
+    try {
+      const status = () => live.service.status.status();
+      const servers = async () => (await haproxyServers(live, `web_${base}`)).length;
+      await waitFor('web served', () => status().services.length === 1, 30000);
+      expect(await servers()).toBe(4);
+      counting.failChecks(true);
+      await live.sim.createApp(app('/new', base + 1, 1)); // a new backend: a reload, refused by haproxy -c
+      const failures = () => status().recentFailures.filter((f) => f.kind === 'apply-failed');
+      await waitFor('the change to fail twice', () => failures().length >= 2, 30000);
+      await live.sim.scale('/web', 3);
+      let removedAt = 0;
+      for (const deadline = Date.now() + 20000; removedAt === 0 && Date.now() < deadline;) {
+        if ((await servers()) === 3) removedAt = Date.now();
+        else await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(removedAt).toBeGreaterThan(0);
+      // Removed while the failed change still waited for its retry (not when the wait ended).
+      const last = failures()[0]!;
+      expect(removedAt).toBeLessThan(Date.parse(last.at) + last.retryInMs!);
+      expect(status().services.map((s) => s.appId)).toEqual(['/web']);
+      counting.failChecks(false);
+      await waitFor('the change to apply', () => status().services.length === 2, 90000);
+      expect(await servers()).toBe(3);
+    } finally {
+      await live.stop();
+      rmSync(dir, { recursive: true, force: true });
+      if (process.env.MLB_TEST_LOGS) for (const l of logs) console.log(`${l.level} ${l.msg}`);
+    }
+  }, 150000);
 });
 
 describeWithHaproxy('chaos: HAProxy cannot start because of one app', () => {
