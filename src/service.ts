@@ -109,6 +109,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     return err(why);
   };
   const external = s.command !== undefined;
+  let replaceAdopted = false;
   if (!s.attach && !external) {
     // One HAProxy, always: adopt or stop a master an earlier controller left before a new one binds.
     const taken = await takeOverLeftovers({
@@ -121,6 +122,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       waitsMs: s.process.stopWaitsMs,
     });
     if (!taken.ok) return abandon(taken.error);
+    replaceAdopted = taken.value.kind === 'adopted' && taken.value.replace;
   }
   if (s.attach && !external) {
     const attached = await haproxy.attach();
@@ -143,6 +145,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       process: haproxy,
       files,
       runtimeFiles: [s.process.masterSocketPath, s.process.pidFile],
+      replaceAdopted,
       retry,
       clock: systemClock,
       logger,

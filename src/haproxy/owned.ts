@@ -20,6 +20,7 @@ export interface ManagedProcess {
   isClosed(): boolean;
   start(): Promise<StartResult>;
   reload(): Promise<ReloadResult>;
+  stopAttached(): Promise<Result<unknown>>;
   showProc(): Promise<Result<ProcList>>;
   readonly master: { worker(): CommandChannel };
 }
@@ -32,12 +33,21 @@ export interface OwnedHaproxyOptions {
   readonly retry: RetryPolicy;
   readonly clock: Clock;
   readonly logger: HaproxyLogger;
+  /**
+   * The running master was left by an earlier controller and may not be reloaded as it is (another
+   * command line or environment): the first load stops it and starts HAProxy afresh. Until then it
+   * serves — a new config that cannot be written or checked leaves it serving, not nothing.
+   */
+  readonly replaceAdopted?: boolean;
 }
 
 export class OwnedHaproxy implements HaproxyTarget {
   readonly external = false;
+  private replaceDue: boolean;
 
-  constructor(private readonly o: OwnedHaproxyOptions) {}
+  constructor(private readonly o: OwnedHaproxyOptions) {
+    this.replaceDue = o.replaceAdopted === true;
+  }
 
   runtimeChannel(): CommandChannel | null {
     return this.o.process.isAlive() ? this.o.process.master.worker() : null;
@@ -53,12 +63,16 @@ export class OwnedHaproxy implements HaproxyTarget {
 
   load(): Promise<LoadResult> {
     const { process: p, clock, logger, retry } = this.o;
-    return withRetries(() => (p.isAlive() ? this.reloadOnce() : this.startOnce()), retry, {
-      clock,
-      logger,
-      closed: () => p.isClosed(),
-      what: 'HAProxy reload',
-    });
+    return withRetries(
+      () => (this.replaceDue ? this.replaceOnce() : p.isAlive() ? this.reloadOnce() : this.startOnce()),
+      retry,
+      {
+        clock,
+        logger,
+        closed: () => p.isClosed(),
+        what: 'HAProxy reload',
+      },
+    );
   }
 
   gate(next: DesiredState, ops: readonly RuntimeOp[]): Promise<Result<void>> {
@@ -74,6 +88,17 @@ export class OwnedHaproxy implements HaproxyTarget {
       const r = await p.start();
       if (!r.ok) logger.error(`HAProxy does not start with the last good config either: ${r.error.message}`);
     }
+  }
+
+  private async replaceOnce(): Promise<LoadResult> {
+    const stopped = await this.o.process.stopAttached();
+    if (!stopped.ok)
+      return err({ message: `cannot stop the HAProxy master to replace: ${stopped.error}`, refused: false });
+    this.replaceDue = false;
+    this.o.logger.info(
+      'haproxy: stopped the master left by an earlier controller; starting HAProxy with the new config',
+    );
+    return this.startOnce();
   }
 
   private async startOnce(): Promise<LoadResult> {

@@ -353,6 +353,18 @@ export class HaproxyProcess {
     }
   }
 
+  /**
+   * Stops the master this object attached to (one an earlier controller left, which may not be
+   * reloaded as it is: another command line or environment) so that start() can replace it. Called
+   * once the config that replaces it is written and checked: until then it kept serving.
+   */
+  async stopAttached(): Promise<StopResult> {
+    if (this.child !== undefined || this.attachedPid === undefined) return ok('not-running');
+    const r = await this.terminate();
+    this.stopping = false;
+    return r;
+  }
+
   /** The last resort of a shutdown that ran out of time: SIGKILL to the master and its known workers, now. */
   killNow(): void {
     this.closed = true;

@@ -27,7 +27,13 @@ import type { HaproxyProcess } from './process';
 
 export type Takeover =
   | { readonly kind: 'none' }
-  | { readonly kind: 'adopted'; readonly masterPid: number; readonly stopped: readonly number[] }
+  | {
+      readonly kind: 'adopted';
+      readonly masterPid: number;
+      readonly stopped: readonly number[];
+      /** It may not be reloaded as it is: it serves until the first load stops it and starts HAProxy afresh. */
+      readonly replace: boolean;
+    }
   | { readonly kind: 'stopped'; readonly stopped: readonly number[] };
 
 export interface TakeoverOptions {
@@ -57,12 +63,20 @@ export async function takeOverLeftovers(o: TakeoverOptions): Promise<Result<Take
   if (found.masters.length === 0) return ok({ kind: 'none' });
 
   let adopt: number | undefined;
-  if (socketMasterPid !== undefined && found.masters.includes(socketMasterPid)) {
+  let replace = false;
+  if (
+    socketMasterPid !== undefined &&
+    found.masters.includes(socketMasterPid) &&
+    (await table.info(socketMasterPid)) !== undefined
+  ) {
+    // One that may not be reloaded as it is still serves until the new config is written and
+    // checked: stopped now, a full disk or a config haproxy -c refuses left no HAProxy at all.
     const why = await whyNotAdopt(table, o, socketMasterPid);
-    if (why === undefined) adopt = socketMasterPid;
-    else
+    adopt = socketMasterPid;
+    replace = why !== undefined;
+    if (replace)
       o.logger.warn(
-        `haproxy: not adopting the HAProxy master ${socketMasterPid} left by an earlier controller: ${why}; replacing it`,
+        `haproxy: not keeping the HAProxy master ${socketMasterPid} left by an earlier controller: ${why}; it serves until the new config is ready, then is replaced`,
       );
   }
   const stopped: number[] = [];
@@ -79,10 +93,11 @@ export async function takeOverLeftovers(o: TakeoverOptions): Promise<Result<Take
     return err(
       `the master socket changed hands while adopting HAProxy master ${adopt} (now ${attached.value.masterPid})`,
     );
-  o.logger.info(
-    `haproxy: adopted the HAProxy master ${adopt} left by an earlier controller: it keeps serving until the first apply reloads it`,
-  );
-  return ok({ kind: 'adopted', masterPid: adopt, stopped });
+  if (!replace)
+    o.logger.info(
+      `haproxy: adopted the HAProxy master ${adopt} left by an earlier controller: it keeps serving until the first apply reloads it`,
+    );
+  return ok({ kind: 'adopted', masterPid: adopt, stopped, replace });
 }
 
 /** What marks an HAProxy as started by a controller like this one: its files, and the binary it runs. */

@@ -9,6 +9,7 @@ import { describeWithHaproxy } from '../support/haproxy';
 import { CLI } from '../support/paths';
 import { tempDir } from '../support/render';
 import { waitFor } from '../support/wait';
+import { countingHaproxy } from './isolationSupport';
 
 const TOKEN = 'ADMIN-TOKEN-Z9';
 const CREDS = 'mlb:PASS-Q7';
@@ -289,7 +290,7 @@ describeWithHaproxy(
       expect(mastersOf(cfg)).toHaveLength(1);
       expect(mastersOf(cfg)).not.toContain(second);
       expect(c.output()).toMatch(
-        /not adopting the HAProxy master \d+ left by an earlier controller: its environment differs in OPERATOR_VAR; replacing it/,
+        /not keeping the HAProxy master \d+ left by an earlier controller: its environment differs in OPERATOR_VAR; it serves until the new config is ready, then is replaced/,
       );
       expect((await get('/envcheck')).body).toContain('mine=(visible-2)');
 
@@ -302,7 +303,7 @@ describeWithHaproxy(
       c = start(['--haproxy-bin', otherBin], { OPERATOR_VAR: 'visible-2' });
       await healthy(c);
       expect(c.output()).toMatch(
-        new RegExp(`not adopting the HAProxy master ${third} left by an earlier controller: its command line differs`),
+        new RegExp(`not keeping the HAProxy master ${third} left by an earlier controller: its command line differs`),
       );
       expect(mastersOf(cfg)).toHaveLength(1);
       expect(alive(third!)).toBe(false);
@@ -347,7 +348,12 @@ describeWithHaproxy(
       await c.exited();
       c = start(); // the default binary: the renamed one's master is replaced, not left serving beside it
       await healthy(c);
-      expect(c.output()).toContain(`stopping HAProxy master ${master} left by an earlier controller`);
+      expect(c.output()).toMatch(
+        new RegExp(`not keeping the HAProxy master ${master} left by an earlier controller: its command line differs`),
+      );
+      expect(c.output()).toContain(
+        'stopped the master left by an earlier controller; starting HAProxy with the new config',
+      );
       expect(alive(master!)).toBe(false);
       expect(mastersOf(cfg)).toHaveLength(1);
       expect((await get()).status).toBe(200);
@@ -356,6 +362,33 @@ describeWithHaproxy(
       expect((await exit).code).toBe(0);
       expect(mastersOf(cfg)).toEqual([]);
     }, 120000);
+
+    test('a master that may not be kept serves on while the new config cannot be checked: it is not stopped before its replacement is ready', async () => {
+      let c = start();
+      await healthy(c);
+      const [master] = mastersOf(cfg);
+      c.child.kill('SIGKILL');
+      await c.exited();
+      // Another --haproxy-bin (so the master is not kept) whose haproxy -c fails for every config.
+      const failing = countingHaproxy(fs.mkdtempSync(path.join(dir, 'failing-')), haproxy.bin);
+      failing.failChecks(true);
+      c = start(['--haproxy-bin', failing.bin]);
+      await waitFor('the first apply to fail', () => /apply failed/.test(c.output()), 20000);
+      expect(c.output()).toMatch(
+        new RegExp(`not keeping the HAProxy master ${master} left by an earlier controller: its command line differs`),
+      );
+      expect(mastersOf(cfg)).toEqual([master]);
+      expect((await get()).status).toBe(200); // stopped at start, nothing answered until the check passed
+      failing.failChecks(false);
+      await healthy(c);
+      expect(alive(master!)).toBe(false);
+      expect(mastersOf(cfg)).toHaveLength(1);
+      expect((await get()).status).toBe(200);
+      const exit = c.exited();
+      c.child.kill('SIGTERM');
+      expect((await exit).code).toBe(0);
+      expect(mastersOf(cfg)).toEqual([]);
+    }, 90000);
 
     test('HAProxy that cannot be started again (its binary gone) keeps being retried through unchanged snapshots, and comes back with its binary', async () => {
       const bin = linkToHaproxy(path.join(dir, 'bin-gone', 'haproxy'));

@@ -77,6 +77,11 @@ class FakeHaproxy implements ManagedProcess {
     return ok({ masterPid: 1, workerPid: 2, attached: false });
   }
 
+  async stopAttached(): Promise<Result<string>> {
+    this.alive = false;
+    return ok('soft');
+  }
+
   async reload(): Promise<ReloadResult> {
     this.reloads++;
     const next = this.reloadScript.shift() ?? 'ok';
