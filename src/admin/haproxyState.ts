@@ -1,7 +1,6 @@
 import type { StatProxy, StatSample } from '../haproxy/stats';
 import type { Polled } from '../streams/pollEvery';
 import {
-  HAPROXY_SERVER_STATES,
   type HaproxyServerState,
   type HaproxyStatus,
   type ProxyTraffic,
@@ -258,9 +257,7 @@ export class HaproxyState {
         Math.max(this.o.intervalMs, this.sample === null ? 0 : (this.o.spacingMs?.(this.sample) ?? 0)) / 1000,
       historyStepSeconds: this.stepMs / 1000,
       historyPoints: this.points,
-      serversByState:
-        this.serversByState() ??
-        (Object.fromEntries(HAPROXY_SERVER_STATES.map((s) => [s, 0])) as Record<HaproxyServerState, number>),
+      serversByState: this.serversByState(),
       frontends: list('frontend'),
       backends: list('backend'),
     };

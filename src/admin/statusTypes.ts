@@ -149,8 +149,11 @@ export interface HaproxyStatus {
   /** Spacing of `history` points, and how many are kept (a ring). */
   readonly historyStepSeconds: number;
   readonly historyPoints: number;
-  /** Servers by HAProxy state, over every backend HAProxy runs (servers added through the runtime API included). */
-  readonly serversByState: Readonly<Record<HaproxyServerState, number>>;
+  /**
+   * Servers by HAProxy state, over every backend HAProxy runs (servers added through the runtime API
+   * included); null when HAProxy could not be read (its state is unknown then, not zero).
+   */
+  readonly serversByState: Readonly<Record<HaproxyServerState, number>> | null;
   readonly frontends: readonly ProxyTraffic[];
   /** Every backend HAProxy runs, the services' and any other (e.g. a template's). */
   readonly backends: readonly ProxyTraffic[];

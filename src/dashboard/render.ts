@@ -89,10 +89,12 @@ export function renderTraffic(hs: HaproxyStatus, now: number): void {
       ? toned(`cannot read HAProxy: ${hs.error}`, 'bad')
       : toned(`read ${ago(hs.readAt, now)}, every ${hs.intervalSeconds} s`, hs.readAt === null ? 'warn' : 'ok');
   const counts =
-    Object.entries(hs.serversByState)
-      .filter(([, n]) => n > 0)
-      .map(([k, n]) => `${n} ${k}`)
-      .join(', ') || 'no servers';
+    hs.serversByState === null
+      ? 'servers unknown'
+      : Object.entries(hs.serversByState)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ') || 'no servers';
   const rows = (kind: string, list: readonly ProxyTraffic[]): HTMLElement[] =>
     list.map((t) =>
       h(

@@ -94,7 +94,7 @@ describeWithHaproxy('metrics after a scripted scenario (real HAProxy, simulator)
       () => servers('/web') === 4 && status().marathon.streamConnected && !status().stale,
       15000,
     );
-    await waitFor('HAProxy read after the change', () => status().haproxy.serversByState.UP === 5, 5000);
+    await waitFor('HAProxy read after the change', () => status().haproxy.serversByState?.UP === 5, 5000);
 
     const s = status();
     const m = await metrics();

@@ -100,7 +100,7 @@ describe('StatusBook', () => {
         intervalSeconds: 0,
         historyStepSeconds: 10,
         historyPoints: 30,
-        serversByState: { UP: 0, DOWN: 0, MAINT: 0, DRAIN: 0, NOLB: 0, UNKNOWN: 0 },
+        serversByState: null, // never read: unknown, not zero
         frontends: [],
         backends: [],
       },
