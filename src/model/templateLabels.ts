@@ -45,9 +45,13 @@ export function appTemplateText(
     const line = lines[n]!;
     const escaped = escapeEnvironment(line);
     const words = splitWords(escaped.code);
+    // HAProxy takes `no` and `default` before a keyword (`default log …` parses its address as `log` does).
+    const keyword = words[0] === 'no' || words[0] === 'default' ? words[1] : words[0];
     // `\x00` and the like: HAProxy puts the byte into the word, and reads the word only up to a NUL;
-    // a line feed made by `\n` or `\x0a` would end up inside a header or a log line.
-    if (words.some((w) => ESCAPED_CONTROL.test(w))) {
+    // a line feed made by `\n` or `\x0a` would end up inside a header or a log line. But for the
+    // request line of `option httpchk`, where `\r\n` is HAProxy's own idiom for its headers.
+    const controls = keyword === 'option' && words[1] === 'httpchk' ? ESCAPED_CONTROL_BUT_CRLF : ESCAPED_CONTROL;
+    if (words.some((w) => controls.test(w))) {
       return { error: `line ${n + 1} makes a control character with an escape (HAProxy cuts a word there)` };
     }
     // A blank after the last word opens one more, empty, for HAProxy (a trailing blank, one before a comment).
@@ -56,20 +60,20 @@ export function appTemplateText(
         error: `line ${n + 1} has ${words.length} words${words.length === MAX_LINE_WORDS ? ' and a blank after them' : ''} (HAProxy reads at most ${MAX_LINE_WORDS} a line and refuses the config)`,
       };
     }
-    const keyword = words[0];
-    if (keyword !== undefined && SECTIONS.has(keyword)) {
-      if (keyword !== own || ++opened > 1) {
+    const section = words[0];
+    if (section !== undefined && SECTIONS.has(section)) {
+      if (section !== own || ++opened > 1) {
         return {
           error:
             own === undefined
-              ? `line ${n + 1} opens a "${keyword}" section (this template's text belongs to the app's own section)`
-              : `line ${n + 1} opens a "${keyword}" section (this template opens its one ${own} section only)`,
+              ? `line ${n + 1} opens a "${section}" section (this template's text belongs to the app's own section)`
+              : `line ${n + 1} opens a "${section}" section (this template opens its one ${own} section only)`,
         };
       }
     }
-    if (keyword?.startsWith('.') === true) {
+    if (section?.startsWith('.') === true) {
       return {
-        error: `line ${n + 1} is a ${keyword} directive (conditional blocks can branch on HAProxy's environment)`,
+        error: `line ${n + 1} is a ${section} directive (conditional blocks can branch on HAProxy's environment)`,
       };
     }
     if (words.some((w) => ENV_FETCH.test(w))) {
@@ -86,11 +90,11 @@ export function appTemplateText(
       words.find(
         (w) =>
           PATTERN_FILE_FLAGS.has(w) ||
-          (RESPONSE_FILE_WORDS.has(w) && answersWithFile(words)) ||
+          (RESPONSE_FILE_WORDS.has(w) && answersWithFile(keyword, words)) ||
           MAP_CHANGE.test(w) ||
           LUA_SERVICE.test(w) ||
           otherMapFile(w, mapFiles),
-      ) ?? fileReadingWord(words);
+      ) ?? fileReadingWord(keyword, words);
     if (fileWord !== undefined) {
       return {
         error: `line ${n + 1} uses ${JSON.stringify(fileWord.slice(0, 40))}, which reads files on the load balancer, runs programs there, changes the maps other apps are routed by or runs its Lua services`,
@@ -100,6 +104,14 @@ export function appTemplateText(
     if (foreignPort !== null) {
       return {
         error: `line ${n + 1} binds port ${foreignPort}, not its service port ${servicePort} (HAProxy would split that port's connections with whatever else binds it)`,
+      };
+    }
+    const target = serverTargets(keyword, words).find(
+      (a) => isSocket(a) || (servicePort === undefined && isLoopback(a)),
+    );
+    if (target !== undefined) {
+      return {
+        error: `line ${n + 1} sends traffic to ${JSON.stringify(target.slice(0, 60))}, ${isSocket(target) ? "a socket on the load balancer (HAProxy's own CLI is one)" : 'the load balancer itself (its stats, Lua and admin ports)'}`,
       };
     }
     if (keyword === 'stats' && words[1] === 'admin') {
@@ -123,12 +135,53 @@ function otherBoundPort(addresses: string | undefined, servicePort: number): str
   return null;
 }
 
+/**
+ * Where a line sends traffic or checks: a server's address (`server`, `server-template`,
+ * `default-server` have options too), `dispatch`, and the values of `addr` and `socks4`.
+ */
+function serverTargets(keyword: string | undefined, words: readonly string[]): string[] {
+  const targets: string[] = [];
+  const at = keyword === 'server' ? 2 : keyword === 'server-template' ? 3 : keyword === 'dispatch' ? 1 : -1;
+  if (at >= 0 && words[at] !== undefined) targets.push(words[at]);
+  if (at >= 0 || keyword === 'default-server' || keyword === 'tcp-check' || keyword === 'http-check')
+    for (let i = 1; i + 1 < words.length; i++)
+      if (words[i] === 'addr' || words[i] === 'socks4') targets.push(words[i + 1]!);
+  return targets;
+}
+
+/** An address HAProxy reads as a socket: a path, or a family prefix but ipv4@/ipv6@ (unix@, abns@, fd@, sockpair@, …). */
+const isSocket = (address: string): boolean => address.startsWith('/') || /^(?!ipv[46]@)[a-z0-9]+@/i.test(address);
+
+/**
+ * An address of the load balancer itself, as a label writes it: loopback, unspecified, localhost
+ * (a task host from Marathon is not judged here: only the label's own text).
+ */
+function isLoopback(address: string): boolean {
+  let host = address.replace(/^ipv[46]@/i, '');
+  const bracketed = /^\[([^\]]*)\]/.exec(host);
+  if (bracketed !== null) host = bracketed[1]!;
+  else if (host.split(':').length === 2) host = host.slice(0, host.indexOf(':')); // host:port
+  host = host.toLowerCase();
+  return (
+    /^127\./.test(host) ||
+    /^::ffff:127\./.test(host) ||
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '::1' ||
+    host === '0.0.0.0' ||
+    host === '::' ||
+    host === '0'
+  );
+}
+
 /** HAProxy's MAX_LINE_ARGS (2.0 and 2.6): a line with more words is a fatal error ("too many words"). */
 const MAX_LINE_WORDS = 64;
 /** NUL, CR and the other control characters but tab and line feed. */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 /** In a word, where only an escape can have put it: any control character but tab. */
 const ESCAPED_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+/** The same but CR and LF, which `option httpchk` takes for its request's line ends. */
+const ESCAPED_CONTROL_BUT_CRLF = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 /**
  * The keywords that start a section: configuration.txt §3 to §12 of HAProxy 2.6 and those later
  * versions added (crt-store 3.0, traces 3.1, acme 3.2), since the config may be read by any of them.
@@ -188,15 +241,20 @@ const ENV_FETCH = /(?<![\w.-])env\(/;
 const PATTERN_FILE_FLAGS: ReadonlySet<string> = new Set(['-f', '-M']);
 /** Where a response is taken from a file: `errorfile <code> <file>`, and `return`/`http-error` with `file`, `lf-file`, `errorfile`. */
 const RESPONSE_FILE_WORDS: ReadonlySet<string> = new Set(['file', 'lf-file', 'errorfile']);
-const answersWithFile = (words: readonly string[]): boolean =>
-  words[0] === 'errorfile' || words[0] === 'http-error' || words.includes('return');
+/** `errorfile`, `http-error`, and the replies of http-request/http-response/… that may take a file. */
+const answersWithFile = (keyword: string | undefined, words: readonly string[]): boolean =>
+  keyword === 'errorfile' ||
+  keyword === 'http-error' ||
+  (keyword !== undefined && /^(?:http|tcp)-/.test(keyword) && words.some((w) => REPLY_ACTIONS.has(w)));
+/** The actions HAProxy 2.6 answers with a reply of their own, which `file`/`lf-file` can fill. */
+const REPLY_ACTIONS: ReadonlySet<string> = new Set(['return', 'deny', 'tarpit']);
 /**
  * Other words that make HAProxy read a file (and print its lines in its errors) or run a program:
  * a filter's own config file (`filter spoe … config <file>`), a bind's certificate list, the server
  * state file, external checks.
  */
-const fileReadingWord = (words: readonly string[]): string | undefined =>
-  (words[0] === 'filter' ? words.find((w) => w === 'config') : undefined) ??
+const fileReadingWord = (keyword: string | undefined, words: readonly string[]): string | undefined =>
+  (keyword === 'filter' ? words.find((w) => w === 'config') : undefined) ??
   words.find((w) => w === 'crt-list' || w === 'server-state-file-name' || w === 'external-check');
 /**
  * Actions changing a loaded map or ACL file (shared with other apps' routing): HAProxy matches them

@@ -175,6 +175,53 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
     ['a certificate list', 'FRONTEND_HEAD', '\nfrontend x\n  bind :1 ssl crt-list /etc/passwd\n', /"crt-list"/],
     ['a server state file', 'BACKEND_HTTP_OPTIONS', '  server-state-file-name /etc/passwd\n', /reads files/],
     ['an external check', 'BACKEND_HTTP_OPTIONS', '  option external-check\n', /runs programs/],
+    // A fourth audit: servers on the load balancer's own sockets and ports, `default` before a
+    // keyword, replies from files in deny and tarpit.
+    [
+      "HAProxy's master CLI as a server (it runs admin commands on every app)",
+      'BACKEND_HEAD',
+      '\nbackend {backend}\n  mode tcp\n  server cli unix@/var/run/haproxy/master.sock\n',
+      /line 4 sends traffic to "unix@\/var\/run\/haproxy\/master.sock", a socket on the load balancer/,
+    ],
+    ['the stats socket as a server', 'BACKEND_HTTP_OPTIONS', '  server s /var/run/haproxy/socket\n', /a socket/],
+    ['an abstract socket', 'BACKEND_HTTP_OPTIONS', '  server-template s 1 abns@x\n', /a socket/],
+    [
+      "the load balancer's stats and Lua port as a server",
+      'BACKEND_HTTP_OPTIONS',
+      '  server s 127.0.0.1:9090\n',
+      /sends traffic to "127.0.0.1:9090", the load balancer itself/,
+    ],
+    [
+      'localhost, as a check address',
+      'BACKEND_HTTP_OPTIONS',
+      '  server s 10.0.0.1:80 check addr localhost port 9191\n',
+      /the load balancer itself/,
+    ],
+    [
+      'IPv6 loopback through socks4',
+      'BACKEND_HTTP_OPTIONS',
+      '  default-server socks4 [::1]:1080\n',
+      /the load balancer itself/,
+    ],
+    [
+      'a variable in a default log',
+      'BACKEND_HTTP_OPTIONS',
+      '  default log ${SECRET}.x.invalid:514 local0\n',
+      /fills \$NAME/,
+    ],
+    [
+      'a file served by http-request deny',
+      'BACKEND_HTTP_OPTIONS',
+      '  http-request deny status 200 content-type text/plain file /etc/passwd\n',
+      /uses "file", which reads files/,
+    ],
+    ['a file served by tarpit', 'BACKEND_HTTP_OPTIONS', '  http-request tarpit lf-file /etc/passwd\n', /"lf-file"/],
+    [
+      'a file served by http-response deny',
+      'BACKEND_HTTP_OPTIONS',
+      '  http-response deny file /etc/passwd\n',
+      /"file"/,
+    ],
     [
       'a line feed made by \\n',
       'BACKEND_HTTP_OPTIONS',
@@ -184,6 +231,16 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
   ])('refused: %s', (_, name, text, why) => {
     const r = appTemplateText(name, text);
     expect(typeof r === 'string' ? r : r.error).toMatch(why);
+  });
+
+  test("servers from Marathon's task hosts are served whatever they are (only a label's own text is judged for loopback)", () => {
+    const rendered = '  server 127_0_0_1_31000 127.0.0.1:31000 check\n';
+    expect(appTemplateText('BACKEND_SERVER_OPTIONS', rendered, undefined, 10000)).toBe(rendered);
+  });
+
+  test("HAProxy's own \\r\\n idiom in option httpchk is served", () => {
+    const text = '  option  httpchk GET /health HTTP/1.1\\r\\nHost:\\ www\n';
+    expect(appTemplateText('BACKEND_HTTP_HEALTHCHECK_OPTIONS', text)).toBe(text);
   });
 
   test('binds of its own service port on any address, or of a socket, are served', () => {
