@@ -1,9 +1,11 @@
 -- marathon-lb: GET /_haproxy_getconfig  (HAProxy service `lua.getconfig`)
 --
--- Answers with the text of the HAProxy config file as it was when this HAProxy process set up its
--- Lua state (i.e. the config it is actually running; a reload re-reads it):
+-- Answers with the text of the HAProxy config file, read at each request: the controller rewrites
+-- it behind the servers it adds and removes through the runtime API (no reload), so the text read
+-- when HAProxy set up its Lua state would list servers it no longer runs. That text is the answer
+-- when the file cannot be read now:
 --   200, content-type text/plain, body = the file's bytes
---   500, content-type text/plain, one line naming the file, when it could not be read at start-up
+--   500, content-type text/plain, one line naming the file, when it could be read neither now nor at start-up
 --
 -- How the config file is found (first that gives a path wins):
 --   1. env MARATHON_LB_HAPROXY_CONFIG  - set by the controller that starts HAProxy;
@@ -52,9 +54,10 @@ end
 
 -- Filled once when HAProxy has finished parsing its config (HAPROXY_CFGFILES is set by then).
 local loaded = { status = 500, body = "haproxy config not loaded yet" }
+local path = nil
 
 core.register_init(function()
-  local path = config_path()
+  path = config_path()
   local text, err = read_all(path)
   if text ~= nil then
     loaded = { status = 200, body = text }
@@ -65,9 +68,12 @@ core.register_init(function()
 end)
 
 core.register_service("getconfig", "http", function(applet)
-  applet:set_status(loaded.status)
-  applet:add_header("content-length", tostring(#loaded.body))
+  local answer = loaded
+  local text = path ~= nil and read_all(path) or nil
+  if text ~= nil then answer = { status = 200, body = text } end
+  applet:set_status(answer.status)
+  applet:add_header("content-length", tostring(#answer.body))
   applet:add_header("content-type", "text/plain")
   applet:start_response()
-  applet:send(loaded.body)
+  applet:send(answer.body)
 end)

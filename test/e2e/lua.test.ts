@@ -290,6 +290,11 @@ describeWithHaproxy('Lua services on a real HAProxy', (haproxy) => {
         env: { MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_HAPROXY_CONFIG: announced, MARATHON_LB_MAP_DIR: other },
       });
       expect((await get(otherPort, '/_haproxy_getconfig')).body).toBe('# the config the controller says it runs\n');
+      // Rewritten behind runtime-API changes (no reload): the file as it is now.
+      await writeFile(announced, '# the config with the servers added at runtime\n');
+      expect((await get(otherPort, '/_haproxy_getconfig')).body).toBe(
+        '# the config with the servers added at runtime\n',
+      );
       expect((await get(otherPort, '/_haproxy_getvhostmap')).body).toBe('env.example.com backend_env_1\n');
       expect(await get(otherPort, '/_haproxy_getappmap')).toMatchObject({ status: 200, body: '' });
     } finally {
