@@ -101,12 +101,23 @@ const usesConfig = (argv: readonly string[], id: HaproxyIdentity): boolean =>
  */
 export function isOurHaproxy(p: ProcessImage, id: HaproxyIdentity): boolean {
   if (!isHaproxyMasterWorker(p, id.binary)) return false;
-  const argv = p.argv;
-  const socket = argsAfter(argv, '-S').some(
-    (s) => s === id.masterSocketPath || s.startsWith(`${id.masterSocketPath},`),
-  );
-  const pidFile = argsAfter(argv, '-p').some((p) => path.resolve(p) === path.resolve(id.pidFile));
-  return socket || (usesConfig(argv, id) && pidFile);
+  return usesSocket(p.argv, id) || (usesConfig(p.argv, id) && usesPidFile(p.argv, id));
+}
+const usesSocket = (argv: readonly string[], id: HaproxyIdentity): boolean =>
+  argsAfter(argv, '-S').some((s) => s === id.masterSocketPath || s.startsWith(`${id.masterSocketPath},`));
+const usesPidFile = (argv: readonly string[], id: HaproxyIdentity): boolean =>
+  argsAfter(argv, '-p').some((p) => path.resolve(p) === path.resolve(id.pidFile));
+
+/**
+ * Whether an HAProxy known by our config and pid file only (not our master socket) was started by a
+ * controller: every controller starts HAProxy with MARATHON_LB_HAPROXY_CONFIG set. The distribution's
+ * service started on the same files is not, and is never taken for a leftover (it was stopped, and
+ * systemd started it again beside ours).
+ */
+async function startedByController(table: ProcessTable, p: ProcessInfo, id: HaproxyIdentity): Promise<boolean> {
+  if (usesSocket(p.argv, id)) return true;
+  const env = await table.environ(p.pid);
+  return env === undefined || env['MARATHON_LB_HAPROXY_CONFIG'] !== undefined;
 }
 
 /** Not a zombie and still there. */
@@ -125,22 +136,24 @@ export async function findMasters(
   table: ProcessTable,
   id: HaproxyIdentity,
   hints: { readonly pidFilePid?: number; readonly socketMasterPid?: number; readonly self?: number },
-): Promise<{ readonly masters: readonly number[]; readonly rejected: readonly string[] }> {
+): Promise<{
+  readonly masters: readonly number[];
+  readonly rejected: readonly string[];
+  /** HAProxy masters on our config file that no controller started (the distribution's service). */
+  readonly strangers: readonly string[];
+}> {
   const ours = new Map<number, ProcessInfo>();
-  const strangers = new Map<number, ProcessInfo>();
+  const others = new Map<number, ProcessInfo>();
   for (const pid of await table.pids()) {
     const info = await table.info(pid);
     if (!info || info.state === 'Z') continue;
-    if (isOurHaproxy(info, id)) ours.set(pid, info);
-    else if (isHaproxyMasterWorker(info, id.binary) && usesConfig(info.argv, id)) strangers.set(pid, info);
+    if (isOurHaproxy(info, id) && (await startedByController(table, info, id))) ours.set(pid, info);
+    else if (isHaproxyMasterWorker(info, id.binary) && usesConfig(info.argv, id)) others.set(pid, info);
   }
+  const strangers = [...others.values()]
+    .filter((p) => !others.has(p.ppid)) // not a worker of one
+    .map((p) => `HAProxy ${p.pid} (${p.argv.join(' ')})`);
   const rejected: string[] = [];
-  for (const p of strangers.values()) {
-    if (strangers.has(p.ppid)) continue; // a worker of one
-    rejected.push(
-      `HAProxy ${p.pid} runs our config file but was not started like this controller starts it (${p.argv.join(' ')}): left alone, though it may answer on the same ports`,
-    );
-  }
   for (const [what, pid] of [
     ['pid file', hints.pidFilePid],
     ['master socket', hints.socketMasterPid],
@@ -153,7 +166,7 @@ export async function findMasters(
     );
   }
   const masters = [...ours.values()].filter((p) => !ours.has(p.ppid) && p.pid !== hints.self).map((p) => p.pid);
-  return { masters: masters.sort((a, b) => a - b), rejected };
+  return { masters: masters.sort((a, b) => a - b), rejected, strangers };
 }
 
 /** Children (workers) of a process, to end them too when their master is killed. */

@@ -60,6 +60,11 @@ export async function takeOverLeftovers(o: TakeoverOptions): Promise<Result<Take
   const socketMasterPid = proc.ok ? proc.value.master.pid : undefined;
   const found = await findMasters(table, identity(o), { pidFilePid, socketMasterPid, self: process.pid });
   for (const why of found.rejected) o.logger.warn(`haproxy: ${why}`);
+  // Started beside it, ours would share its ports (SO_REUSEPORT) and the two would split the traffic.
+  if (found.strangers.length > 0)
+    return err(
+      `${found.strangers.join(', ')} runs ${o.configPath} but was not started by marathon-lb (the distribution's haproxy service?): stop it for good (systemctl disable --now haproxy) to let this controller own HAProxy, or keep it and pass --command 'systemctl reload haproxy'`,
+    );
   if (found.masters.length === 0) return ok({ kind: 'none' });
 
   let adopt: number | undefined;

@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { freeLoopbackPorts } from '../../src/demo/live';
 import { tempDir } from '../support/render';
 import { spawnService } from '../support/serviceProcess';
+import { describeWithHaproxy } from '../support/haproxy';
 import { waitFor } from '../support/wait';
 
 /**
@@ -97,4 +99,43 @@ test('a second controller on the master socket another one drives exits 2 at onc
     await first.stop();
   }
   expect(fs.existsSync(`${socket}.marathon-lb.lock`)).toBe(false); // released at its stop
+});
+
+describeWithHaproxy('the distribution’s HAProxy on our config file', (haproxy) => {
+  // Stopped as a leftover, systemd started it again beside ours (Restart=always), and the two split
+  // the traffic: it is neither stopped nor shared; the controller says what to do.
+  test('an HAProxy no controller started runs the config: the controller exits 2 naming it, and leaves it running', async () => {
+    const dir = tempDir('mlb-startfail-');
+    const [port] = (await freeLoopbackPorts(1)) as [number];
+    const cfg = path.join(dir, 'haproxy.cfg');
+    fs.writeFileSync(
+      cfg,
+      `global\n  master-worker\ndefaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\nfrontend f\n  bind 127.0.0.1:${port}\n  http-request return status 200\n`,
+    );
+    const pidFile = path.join(dir, 'haproxy.pid');
+    const distro = spawn(haproxy.bin, ['-Ws', '-f', cfg, '-p', pidFile, '-S', path.join(dir, 'distro.sock')], {
+      stdio: 'ignore',
+      env: { PATH: process.env.PATH },
+    });
+    try {
+      await waitFor('the distribution HAProxy to write its pid file', () => fs.existsSync(pidFile), 10000);
+      const output = await failedStartOutput([
+        '--haproxy-config',
+        cfg,
+        '--haproxy-pid-file',
+        pidFile,
+        '--haproxy-master-socket',
+        path.join(dir, 'master.sock'),
+        '--admin-port',
+        '0',
+      ]);
+      expect(output).toContain(
+        `HAProxy ${distro.pid} (${haproxy.bin} -Ws -f ${cfg} -p ${pidFile} -S ${path.join(dir, 'distro.sock')}) runs ${cfg} but was not started by marathon-lb`,
+      );
+      expect(output).toContain("--command 'systemctl reload haproxy'");
+      expect(distro.exitCode).toBeNull();
+    } finally {
+      distro.kill('SIGKILL');
+    }
+  });
 });

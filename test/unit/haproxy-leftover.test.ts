@@ -135,10 +135,10 @@ describe('leftover HAProxy masters', () => {
     expect(isOurHaproxy({ argv: ['/bin/sleep', ...ours.slice(1)], exe: '/usr/bin/sleep' }, id)).toBe(false);
   });
 
-  const table = (procs: ProcessInfo[]): ProcessTable => ({
+  const table = (procs: ProcessInfo[], environ: Record<number, Record<string, string>> = {}): ProcessTable => ({
     pids: async () => procs.map((p) => p.pid),
     info: async (pid) => procs.find((p) => p.pid === pid),
-    environ: async () => ({}),
+    environ: async (pid) => environ[pid] ?? {},
   });
 
   it('finds masters (not their workers), never the pid of an unrelated process, zombies not counted', async () => {
@@ -165,10 +165,38 @@ describe('leftover HAProxy masters', () => {
     const found = await findMasters(t, id, { pidFilePid: 300, socketMasterPid: 100 });
     expect(found.masters).toEqual([100, 200]);
     expect(found.rejected).toEqual([
-      'HAProxy 600 runs our config file but was not started like this controller starts it (/usr/sbin/haproxy -Ws -f /run/mlb/haproxy.cfg -p /run/haproxy.pid): left alone, though it may answer on the same ports',
       'pid file names pid 300, which is not an HAProxy master of this controller (/usr/bin/postgres -D /var/lib/pg): left alone',
     ]);
+    // Not ours to stop, nor to start beside (takeover.ts refuses to start).
+    expect(found.strangers).toEqual([
+      'HAProxy 600 (/usr/sbin/haproxy -Ws -f /run/mlb/haproxy.cfg -p /run/haproxy.pid)',
+    ]);
     expect((await findMasters(t, id, { self: 200 })).masters).toEqual([100]);
+  });
+
+  it("an HAProxy on our config and pid file but not our socket is ours only if a controller started it (the distribution's service is not)", async () => {
+    const distro = [
+      '/usr/sbin/haproxy',
+      '-Ws',
+      '-f',
+      '/run/mlb/haproxy.cfg',
+      '-p',
+      '/run/mlb/haproxy.pid',
+      '-S',
+      '/run/haproxy-master.sock',
+    ];
+    const procs = [{ pid: 700, ppid: 1, state: 'S', argv: distro }];
+    const bySystemd = await findMasters(table(procs, { 700: { PATH: '/bin' } }), id, { pidFilePid: 700 });
+    expect(bySystemd.masters).toEqual([]);
+    expect(bySystemd.strangers).toEqual([`HAProxy 700 (${distro.join(' ')})`]);
+    const byController = await findMasters(
+      table(procs, { 700: { MARATHON_LB_HAPROXY_CONFIG: '/run/mlb/haproxy.cfg' } }),
+      id,
+      {
+        pidFilePid: 700,
+      },
+    );
+    expect(byController).toMatchObject({ masters: [700], strangers: [] });
   });
 
   it('environmentDifference ignores what HAProxy sets itself', () => {
