@@ -120,9 +120,9 @@ async function swapApps(flags: ZddFlags, newId: string, oldId: string, io: ZddIo
         io.log.info(`Calling pre-kill hook '${flags.preKillHook}'`);
         await io.runHook(flags.preKillHook, [pyJsonDumps(oldApp), pyJsonDumps(toKill), pyJsonDumps(newApp)]);
       }
-      io.log.info(
-        `There are ${toKill.length} draining listeners, about to kill the following tasks:\n  - ${toKill.join('\n  - ')}`,
-      );
+      // A record per task: the log keeps one record on one line (a line feed would be printed as \n).
+      io.log.info(`There are ${toKill.length} draining listeners, about to kill the following tasks:`);
+      for (const task of toKill) io.log.info(`  - ${task}`);
       if (!flags.force && !(await io.confirm('Continue?')))
         return declined(`killing ${toKill.length} task(s) of ${oldApp.id} not confirmed: deploy stopped`);
       io.log.info(`Scaling down old app by ${toKill.length} instances`);

@@ -426,7 +426,8 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     const killed = hookLines();
     expect(killed.length).toBeGreaterThan(0);
     for (const line of killed) expect(line).toMatch(/^mywebservernew-blue\.\S+ MAINT 0 0$/);
-    expect(run.output).toMatch(/about to kill the following tasks/);
+    expect(run.output).toMatch(/about to kill the following tasks:\n.* {2}- mywebservernew-blue\.\S+\n/);
+    expect(run.output).not.toContain('\\n  - '); // a line feed in one record is printed as \n
     await expectOnly('/mywebservernew-green');
     expect(expectNoFailures(from)).toBeGreaterThan(100);
   }, 160000);
