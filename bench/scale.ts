@@ -113,7 +113,9 @@ async function main(): Promise<void> {
   // Marathon first: its task listeners take ports, and the ones picked for HAProxy must stay free.
   const marathon = await startMarathon(n, events, perAppMs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-scale-'));
-  const [http, https, stats, appid, adminPort] = (await freeLoopbackPorts(5)) as [
+  // Below the apps' service ports (20000 + i, up to 30 000 at 10 000 apps): picked among them, one
+  // of HAProxy's own frontends took an app's port.
+  const [http, https, stats, appid, adminPort] = (await freeLoopbackPorts(5, { from: 10000, to: 20000 })) as [
     number,
     number,
     number,

@@ -55,13 +55,19 @@ function release(held: readonly net.Server[]): Promise<unknown> {
   return Promise.all(held.map((srv) => new Promise((resolve) => srv.close(resolve))));
 }
 
-/** `n` distinct free loopback ports: each held open until all are known, so none is handed out twice. */
-export async function freeLoopbackPorts(n: number): Promise<number[]> {
-  const high = Math.min(ephemeralStart(), BLOCKS_FROM);
+/**
+ * `n` distinct free loopback ports: each held open until all are known, so none is handed out twice.
+ * `range` [from, to) when the caller's own ports are in the default one (bench:scale's service ports).
+ */
+export async function freeLoopbackPorts(
+  n: number,
+  range: { readonly from: number; readonly to: number } = { from: SINGLE_PORTS_FROM, to: BLOCKS_FROM },
+): Promise<number[]> {
+  const low = range.from;
+  const high = Math.min(ephemeralStart(), range.to);
   const held: net.Server[] = [];
   for (let tries = 0; held.length < n && tries < 50 * n; tries++) {
-    const port =
-      high - SINGLE_PORTS_FROM >= 1000 ? SINGLE_PORTS_FROM + Math.floor(Math.random() * (high - SINGLE_PORTS_FROM)) : 0;
+    const port = high - low >= 1000 ? low + Math.floor(Math.random() * (high - low)) : 0;
     const srv = await holdPort(port);
     if (srv !== null) held.push(srv);
   }
