@@ -6,9 +6,12 @@
  * Adopted — it keeps serving through the controller restart, zero downtime; the first apply then
  * reloads it with the new config — when it answers on our master socket and runs exactly as we
  * would start it: same command line, same environment (so no secret of an older controller stays
- * in it, and an operator's changed variables are not ignored). Any other master of ours (another
- * command line or environment, a second copy, one whose socket is gone) is stopped: SIGUSR1, then
- * SIGTERM, then SIGKILL, each with a bounded wait, its workers killed with it.
+ * in it, and an operator's changed variables are not ignored). The master on our socket that runs
+ * otherwise (another command line or environment) serves on until the first load, which stops it
+ * once the new config is written and checked and starts HAProxy afresh (owned.ts). Any other master
+ * of ours (a second copy, one whose socket is gone) is stopped: SIGUSR1, then SIGTERM, then SIGKILL,
+ * each with a bounded wait, its workers killed with it. An HAProxy on our config that no controller
+ * started (the distribution's service) is neither: the start is refused, naming it.
  */
 import { readIfExists } from './files';
 import {
