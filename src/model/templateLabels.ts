@@ -124,11 +124,11 @@ export function appTemplateText(
 
 /**
  * The first port of a bind's addresses (`[addr]:port`, comma-separated) other than `servicePort`,
- * ranges included, or null; sockets (`unix@`, `abns@`, `fd@`, `sockpair@`, a path) have none.
+ * ranges included, or null; sockets (isSocket) have none.
  */
 function otherBoundPort(addresses: string | undefined, servicePort: number): string | null {
   for (const address of addresses?.split(',') ?? []) {
-    if (/^(?:unix@|abns@|fd@|sockpair@|\/)/.test(address)) continue;
+    if (isSocket(address)) continue;
     const port = address.slice(address.lastIndexOf(':') + 1);
     if (port !== String(servicePort)) return port === '' ? address : port;
   }
@@ -149,15 +149,16 @@ function serverTargets(keyword: string | undefined, words: readonly string[]): s
   return targets;
 }
 
-/** An address HAProxy reads as a socket: a path, or a family prefix but ipv4@/ipv6@ (unix@, abns@, fd@, sockpair@, …). */
-const isSocket = (address: string): boolean => address.startsWith('/') || /^(?!ipv[46]@)[a-z0-9]+@/i.test(address);
+/** An address HAProxy reads as a socket, without a port: a path, or the prefix of a socket family. */
+const isSocket = (address: string): boolean =>
+  address.startsWith('/') || /^(?:unix|abns|abnsz|fd|sockpair|uxst|uxdg)@/i.test(address);
 
 /**
  * An address of the load balancer itself, as a label writes it: loopback, unspecified, localhost
  * (a task host from Marathon is not judged here: only the label's own text).
  */
 function isLoopback(address: string): boolean {
-  let host = address.replace(/^ipv[46]@/i, '');
+  let host = address.replace(/^[a-z0-9]+@/i, ''); // ipv4@, ipv6@, udp@, …
   const bracketed = /^\[([^\]]*)\]/.exec(host);
   if (bracketed !== null) host = bracketed[1]!;
   else if (host.split(':').length === 2) host = host.slice(0, host.indexOf(':')); // host:port

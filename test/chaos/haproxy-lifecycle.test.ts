@@ -113,6 +113,13 @@ describeWithHaproxy(
       fs.symlinkSync(real, link);
       return link;
     };
+    /** SIGTERM: the controller exits 0 and leaves no HAProxy master behind. */
+    const stopsCleanly = async (c: Controller): Promise<void> => {
+      const exit = c.exited();
+      c.child.kill('SIGTERM');
+      expect((await exit).code).toBe(0);
+      expect(mastersOf(cfg)).toEqual([]);
+    };
     const healthy = async (c: Controller, times = 1): Promise<void> =>
       waitFor(
         `the controller to apply (${times}x)`,
@@ -204,10 +211,7 @@ describeWithHaproxy(
       expect(c.output()).toMatch(
         /HAProxy is started without the controller's secret variables: .*MARATHON_PASSWORD.*MLB_ADMIN_TOKEN.*MLB_AUTH_CREDENTIALS/,
       );
-      const exit = c.exited();
-      c.child.kill('SIGTERM');
-      expect((await exit).code).toBe(0);
-      expect(mastersOf(cfg)).toEqual([]);
+      await stopsCleanly(c);
     }, 40000);
 
     test('SIGKILL of the controller, then start it again (3x): the HAProxy left behind is adopted, one master, no request lost, changes still applied', async () => {
@@ -235,10 +239,7 @@ describeWithHaproxy(
       );
       expect(l.ok).toBeGreaterThan(50);
       expect(l.failed).toEqual([]);
-      const exit = c.exited();
-      c.child.kill('SIGTERM');
-      expect((await exit).code).toBe(0);
-      expect(mastersOf(cfg)).toEqual([]);
+      await stopsCleanly(c);
       await sim.scale('/web', 1);
     }, 120000);
 
@@ -357,10 +358,7 @@ describeWithHaproxy(
       expect(alive(master!)).toBe(false);
       expect(mastersOf(cfg)).toHaveLength(1);
       expect((await get()).status).toBe(200);
-      const exit = c.exited();
-      c.child.kill('SIGTERM');
-      expect((await exit).code).toBe(0);
-      expect(mastersOf(cfg)).toEqual([]);
+      await stopsCleanly(c);
     }, 120000);
 
     test('a master that may not be kept serves on while the new config cannot be checked: it is not stopped before its replacement is ready', async () => {
@@ -384,10 +382,7 @@ describeWithHaproxy(
       expect(alive(master!)).toBe(false);
       expect(mastersOf(cfg)).toHaveLength(1);
       expect((await get()).status).toBe(200);
-      const exit = c.exited();
-      c.child.kill('SIGTERM');
-      expect((await exit).code).toBe(0);
-      expect(mastersOf(cfg)).toEqual([]);
+      await stopsCleanly(c);
     }, 90000);
 
     test('HAProxy that cannot be started again (its binary gone) keeps being retried through unchanged snapshots, and comes back with its binary', async () => {
@@ -425,10 +420,7 @@ describeWithHaproxy(
       }
       expect(answered).toBe(true); // HAProxy started again
       expect(mastersOf(cfg)).toHaveLength(1);
-      const exit = c.exited();
-      c.child.kill('SIGTERM');
-      expect((await exit).code).toBe(0);
-      expect(mastersOf(cfg)).toEqual([]);
+      await stopsCleanly(c);
     }, 120000);
 
     test(`SIGTERM during applies: the process exits within --shutdown-timeout ${SHUTDOWN_S} s and no HAProxy is left`, async () => {

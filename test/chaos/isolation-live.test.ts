@@ -21,6 +21,18 @@ import { countingHaproxy } from './isolationSupport';
 
 const taskOf = (body: string): string => (JSON.parse(body) as { task: string }).task;
 const BAD_HEAD = '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  this-is-not-haproxy on\n';
+/** An app on the loopback, with the vhost `<id>.example.com` and `labels` beside. */
+const app = (id: string, port: number, labels: Record<string, string> = {}, instances = 1) => ({
+  id,
+  instances,
+  portDefinitions: [{ port }],
+  labels: {
+    HAPROXY_GROUP: 'external',
+    HAPROXY_0_BIND_ADDR: '127.0.0.1',
+    HAPROXY_0_VHOST: `${id.slice(1)}.example.com`,
+    ...labels,
+  },
+});
 
 describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the health gate', (haproxy) => {
   let live: LiveSystem;
@@ -35,17 +47,6 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     return p.ok ? p.value.master.reloads : -1;
   };
   const leftOut = (appId: string) => status().leftOut.find((p) => p.appId === appId);
-  const app = (id: string, port: number, labels: Record<string, string> = {}, instances = 1) => ({
-    id,
-    instances,
-    portDefinitions: [{ port }],
-    labels: {
-      HAPROXY_GROUP: 'external',
-      HAPROXY_0_BIND_ADDR: '127.0.0.1',
-      HAPROXY_0_VHOST: `${id.slice(1)}.example.com`,
-      ...labels,
-    },
-  });
   /** Requests through HAProxy's :80 frontend until `want(task)` holds for an answer (bounded); counts them. */
   let served = 0;
   const until = async (host: string, want: (task: string) => boolean, tries = 300): Promise<string> => {
@@ -210,18 +211,8 @@ describeWithHaproxy('chaos: task churn while a change keeps failing haproxy -c',
     const dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-churn-'));
     const counting = countingHaproxy(dir, haproxy.bin);
     const base = await freeLoopbackBlock(2);
-    const app = (id: string, port: number, instances: number) => ({
-      id,
-      instances,
-      portDefinitions: [{ port }],
-      labels: {
-        HAPROXY_GROUP: 'external',
-        HAPROXY_0_BIND_ADDR: '127.0.0.1',
-        HAPROXY_0_VHOST: `${id.slice(1)}.example.com`,
-      },
-    });
     const live = await startLive({
-      apps: [app('/web', base, 4)],
+      apps: [app('/web', base, {}, 4)],
       // A backoff that grows past a second: task churn must not wait for it.
       flags: ['--haproxy-bin', counting.bin, '--max-backoff', '60'],
       logger: memoryLogger(logs),
@@ -232,7 +223,7 @@ describeWithHaproxy('chaos: task churn while a change keeps failing haproxy -c',
       await waitFor('web served', () => status().services.length === 1, 30000);
       expect(await servers()).toBe(4);
       counting.failChecks(true);
-      await live.sim.createApp(app('/new', base + 1, 1)); // a new backend: a reload, refused by haproxy -c
+      await live.sim.createApp(app('/new', base + 1)); // a new backend: a reload, refused by haproxy -c
       const failures = () => status().recentFailures.filter((f) => f.kind === 'apply-failed');
       await waitFor('the change to fail twice', () => failures().length >= 2, 30000);
       await live.sim.scale('/web', 3);
@@ -263,16 +254,6 @@ describeWithHaproxy('chaos: HAProxy cannot start because of one app', () => {
     const base = await freeLoopbackBlock(3);
     const holder = createServer();
     await new Promise<void>((r) => holder.listen({ host: '127.0.0.1', port: base + 1, exclusive: true }, () => r()));
-    const app = (id: string, port: number) => ({
-      id,
-      instances: 1,
-      portDefinitions: [{ port }],
-      labels: {
-        HAPROXY_GROUP: 'external',
-        HAPROXY_0_BIND_ADDR: '127.0.0.1',
-        HAPROXY_0_VHOST: `${id.slice(1)}.example.com`,
-      },
-    });
     const live = await startLive({
       apps: [app('/one', base), app('/held', base + 1), app('/two', base + 2)],
       logger: memoryLogger(logs),

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { freeLoopbackPorts } from '../../src/demo/live';
 import { tempDir } from '../support/render';
-import { spawnService } from '../support/serviceProcess';
+import { spawnService, type ServiceProcess } from '../support/serviceProcess';
 import { describeWithHaproxy } from '../support/haproxy';
 import { waitFor } from '../support/wait';
 
@@ -14,11 +14,7 @@ import { waitFor } from '../support/wait';
  * service with these flags (Marathon unreachable) and returns its output once it exited 2.
  */
 async function failedStartOutput(flags: readonly string[]): Promise<string> {
-  const dir = tempDir('mlb-startfail-');
-  const service = spawnService(
-    ['-m', 'http://127.0.0.1:1', '--group', 'external', '--syslog-socket', '/dev/null', ...flags],
-    { PATH: process.env.PATH, MARATHON_LB_PID_FILE: path.join(dir, 'mlb.pid') },
-  );
+  const service = serviceWithoutMarathon(flags);
   try {
     await waitFor('the failed service to exit', () => service.child.exitCode !== null, 20_000);
     expect(service.child.exitCode).toBe(2);
@@ -26,6 +22,14 @@ async function failedStartOutput(flags: readonly string[]): Promise<string> {
   } finally {
     service.child.kill('SIGKILL'); // a hung one does not answer SIGTERM
   }
+}
+
+/** The service with these flags and a Marathon nothing answers for. */
+function serviceWithoutMarathon(flags: readonly string[]): ServiceProcess {
+  return spawnService(['-m', 'http://127.0.0.1:1', '--group', 'external', '--syslog-socket', '/dev/null', ...flags], {
+    PATH: process.env.PATH,
+    MARATHON_LB_PID_FILE: path.join(tempDir('mlb-startfail-'), 'mlb.pid'),
+  });
 }
 
 test('a service whose admin port is taken exits 2 at once, naming the port', async () => {
@@ -60,37 +64,19 @@ test('a second controller on the master socket another one drives exits 2 at onc
   const dir = tempDir('mlb-startfail-');
   const socket = path.join(dir, 'master.sock');
   const [adminPort] = (await freeLoopbackPorts(1)) as [number];
-  const first = spawnService(
-    [
-      '-m',
-      'http://127.0.0.1:1',
-      '--group',
-      'external',
-      '--syslog-socket',
-      '/dev/null',
-      '--haproxy-config',
-      path.join(dir, 'a', 'haproxy.cfg'),
-      '--haproxy-master-socket',
-      socket,
-      '--haproxy-pid-file',
-      path.join(dir, 'a', 'haproxy.pid'),
-      '--admin-port',
-      String(adminPort),
-    ],
-    { PATH: process.env.PATH, MARATHON_LB_PID_FILE: path.join(dir, 'a.pid') },
-  );
+  // Each its own config directory and pid file; one master socket.
+  const filesIn = (sub: string): string[] => [
+    '--haproxy-config',
+    path.join(dir, sub, 'haproxy.cfg'),
+    '--haproxy-pid-file',
+    path.join(dir, sub, 'haproxy.pid'),
+    '--haproxy-master-socket',
+    socket,
+  ];
+  const first = serviceWithoutMarathon([...filesIn('a'), '--admin-port', String(adminPort)]);
   try {
     await waitFor('the first controller to lock its master socket', () => fs.existsSync(`${socket}.marathon-lb.lock`));
-    const output = await failedStartOutput([
-      '--haproxy-config',
-      path.join(dir, 'b', 'haproxy.cfg'),
-      '--haproxy-master-socket',
-      socket,
-      '--haproxy-pid-file',
-      path.join(dir, 'b', 'haproxy.pid'),
-      '--admin-port',
-      '0',
-    ]);
+    const output = await failedStartOutput([...filesIn('b'), '--admin-port', '0']);
     expect(output).toContain(
       `another controller (pid ${first.child.pid}) drives the HAProxy of ${socket}: stop it, or give this one a --haproxy-master-socket of its own`,
     );
