@@ -1,4 +1,4 @@
-import { isPlainWord } from './haproxyText';
+import { quotedWords } from './haproxyText';
 
 /** File checks the model needs; implemented with the file system outside the pure core (src/model/files.ts). */
 export interface FileChecks {
@@ -120,9 +120,15 @@ const KEYWORDS: ReadonlyMap<string, Arg> = new Map<string, Arg>([
 /** Words of HAProxy's line, at most: 64; the bind line's own words leave this many to a label. */
 const MAX_WORDS = 48;
 
-/** null when `text` (HAPROXY_{n}_BIND_OPTIONS) is a list of bind keywords HAProxy accepts, else the reason. */
+/**
+ * null when `text` (HAPROXY_{n}_BIND_OPTIONS) is a list of bind keywords HAProxy accepts, else the
+ * reason. Words may be quoted as HAProxy reads them (`crt '/etc/ssl/my cert.pem'`): the checks see
+ * what HAProxy sees, and the text is printed as written.
+ */
 export function checkBindOptions(text: string, files: FileChecks | undefined, hasCert: boolean): string | null {
-  const words = text.split(/[ \t]+/).filter((w) => w !== '');
+  const words = quotedWords(text);
+  if (words === null)
+    return 'must be words HAProxy reads as written: no backslashes, # or control characters, no $ inside double quotes, quotes balanced';
   if (words.length > MAX_WORDS) return `has more than ${MAX_WORDS} words`;
   let ssl = false;
   let crt = hasCert;
@@ -132,8 +138,6 @@ export function checkBindOptions(text: string, files: FileChecks | undefined, ha
   const versions: { min?: string; max?: string } = {};
   for (let i = 0; i < words.length; i++) {
     const kw = words[i]!;
-    if (!isPlainWord(kw))
-      return `${JSON.stringify(kw)} is not a plain word (no quotes, backslashes, # or control characters)`;
     const arg = KEYWORDS.get(kw);
     if (arg === undefined) return `unknown or unsupported bind keyword ${JSON.stringify(kw)}`;
     // HAProxy takes a repeated keyword as a second setting; a second `id` clashes with the first (id 5 id 6).
@@ -207,7 +211,6 @@ function threadsProblem(v: string, files: FileChecks | undefined): string | null
 }
 
 function checkArg(kw: string, arg: Exclude<Arg, 'none'>, v: string, files: FileChecks | undefined): string | null {
-  if (!isPlainWord(v)) return `${JSON.stringify(v)} is not a plain word`;
   if (Array.isArray(arg)) return arg.includes(v) ? null : `${JSON.stringify(v)} is not one of ${arg.join(', ')}`;
   switch (arg) {
     case 'int':

@@ -119,6 +119,34 @@ export function splitWords(text: string): string[] {
 const PLAIN_WORD = /^[^ "'\\#\u0000-\u001f\u007f]+$/;
 export const isPlainWord = (s: string): boolean => PLAIN_WORD.test(s);
 
+/**
+ * One word as HAProxy reads it, made of plain runs and quoted runs with nothing to unescape or expand
+ * (`crt '/etc/ssl/my cert.pem'`, `/etc/ssl/'x'.pem`): no backslash, no `$` inside double quotes, no
+ * unquoted `#`, no control character, quotes balanced. Such text is printed as written.
+ */
+const QUOTED_WORD = /(?:[^ \t"'\\#\u0000-\u001f\u007f]+|'[^'\\\u0000-\u001f\u007f]*'|"[^"\\$\u0000-\u001f\u007f]*")+/y;
+const BLANKS = /[ \t]*/y;
+
+/**
+ * The words HAProxy makes of `text` when each is a QUOTED_WORD (quotes removed), or null when it
+ * holds anything else. For labels printed as several words (BIND_OPTIONS).
+ */
+export function quotedWords(text: string): string[] | null {
+  const words: string[] = [];
+  let i = 0;
+  for (;;) {
+    BLANKS.lastIndex = i;
+    BLANKS.test(text);
+    i = BLANKS.lastIndex;
+    if (i === text.length) return words;
+    QUOTED_WORD.lastIndex = i;
+    const m = QUOTED_WORD.exec(text);
+    if (m === null) return null;
+    words.push(m[0].replace(/'([^']*)'|"([^"]*)"/g, (_, single?: string, double?: string) => single ?? double ?? ''));
+    i = QUOTED_WORD.lastIndex;
+  }
+}
+
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6_CHARS = /^[0-9A-Fa-f:.]{2,45}$/;
 const HOST_NAME =

@@ -33,6 +33,46 @@ describeWithHaproxy('rendered configs pass a real `haproxy -c`', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  test('BIND_OPTIONS with quoted words (a certificate path with a space) is served as written', async () => {
+    const spaced = path.join(dir, 'my cert.pem');
+    fs.copyFileSync(pem, spaced);
+    const options = `ssl crt '${spaced}' alpn "h2,http/1.1" 'no-tlsv10'`;
+    const caseDir = fs.mkdtempSync(path.join(dir, 'quoted-'));
+    const apps = path.join(caseDir, 'apps.json');
+    fs.writeFileSync(
+      apps,
+      JSON.stringify({
+        apps: [
+          {
+            id: '/quoted',
+            labels: { HAPROXY_GROUP: 'external', HAPROXY_0_BIND_OPTIONS: options },
+            portDefinitions: [{ port: 10050 }],
+            tasks: [{ id: 't1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }],
+          },
+        ],
+      }),
+    );
+    const cfg = path.join(caseDir, 'haproxy.cfg');
+    const run = await dryRun([
+      '--apps-file',
+      apps,
+      '--haproxy-config',
+      cfg,
+      '--group',
+      'external',
+      '--lua-dir',
+      path.join(REPO_ROOT, 'config', 'lua'),
+      '--ssl-certs',
+      pem,
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain(`bind *:10050 ${options}\n`);
+    fs.writeFileSync(cfg, run.stdout);
+    const check = await checkConfig(cfg);
+    expect(check.output).not.toMatch(/\[ALERT\]/);
+    expect(check.ok).toBe(true);
+  });
+
   const cases = compatCases();
   test('the whole corpus is checked, the cases with removed directives included', () => {
     expect(cases.length).toBeGreaterThanOrEqual(112);

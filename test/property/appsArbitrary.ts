@@ -164,6 +164,13 @@ const PORT_LABELS: Readonly<Record<string, fc.Arbitrary<string>>> = {
     'ssl-min-ver TLSv1.2',
     'crt /nonexistent.pem',
     'name x y',
+    `ssl crt '${GOOD_PEM}'`,
+    `ssl crt "${GOOD_PEM}" alpn 'h2'`,
+    'name "x y"',
+    "name 'x",
+    'name "$HOME"',
+    "accept-proxy 'x'#y",
+    'name a\\x41',
   ),
   BACKEND_NETWORK_ALLOWED_ACL: label(
     '10.0.0.0/8 192.168.0.0/16',
