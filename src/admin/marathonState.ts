@@ -10,6 +10,23 @@ export interface MarathonStateOptions {
   readonly staleAfterMs: number;
 }
 
+/** What a read of /v2/apps ends in: a failure, or its snapshot built (or not); the fast path reads nothing. */
+function endsRead(e: PipelineEvent): boolean {
+  switch (e.kind) {
+    case 'fetch-failed':
+    case 'snapshot-invalid':
+      return true;
+    case 'unchanged':
+      return e.fast !== true;
+    case 'stage-error':
+      return e.stage === 'build';
+    case 'applying':
+      return e.fast !== true && e.fetchedAt !== undefined;
+    default:
+      return false;
+  }
+}
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const age = (now: number, ms: number | null): number | null => (ms === null ? null : Math.max(0, (now - ms) / 1000));
 
@@ -28,6 +45,8 @@ export class MarathonState {
   private failures = 0;
   /** The first failed read since the last success. */
   private failingSince: number | null = null;
+  /** The read of /v2/apps under way began then (the pipeline reads one at a time). */
+  private fetchingSince: number | null = null;
 
   constructor(private readonly o: MarathonStateOptions) {
     this.startedAt = o.now();
@@ -48,6 +67,8 @@ export class MarathonState {
   }
 
   observe(e: PipelineEvent): void {
+    if (e.kind === 'fetching') this.fetchingSince = this.o.now();
+    else if (endsRead(e)) this.fetchingSince = null;
     switch (e.kind) {
       case 'fetch-failed':
         this.failures++;
@@ -126,6 +147,8 @@ export class MarathonState {
           ? null
           : { at: iso(this.lastFetchError.at) ?? '', error: this.lastFetchError.error },
       consecutiveFetchFailures: this.failures,
+      fetchingSince: iso(this.fetchingSince),
+      secondsFetching: age(now, this.fetchingSince),
     };
   }
 

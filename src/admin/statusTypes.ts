@@ -55,6 +55,12 @@ export interface MarathonStatus {
   readonly lastFetchError: { readonly at: string; readonly error: string } | null;
   /** Reads of /v2/apps failing right now (since the last success); 0 when the last read succeeded. */
   readonly consecutiveFetchFailures: number;
+  /**
+   * Since when the read of /v2/apps under way has run (a big or slow Marathon answers for tens of
+   * seconds; one that keeps sending bytes is not cut off); null when none is.
+   */
+  readonly fetchingSince: string | null;
+  readonly secondsFetching: number | null;
 }
 
 /**

@@ -97,6 +97,9 @@ export interface Fact {
 }
 
 /** The Marathon panel: stream state, last event, last snapshot, last fetch error. */
+/** A read of Marathon shown on the dashboard from this long on. */
+const LONG_READ_SECONDS = 10;
+
 export function marathonFacts(m: MarathonStatus, now: number): readonly Fact[] {
   const stream: Fact = !m.eventStream
     ? { label: 'Event stream', value: 'not used (polling)', tone: 'muted' }
@@ -122,6 +125,13 @@ export function marathonFacts(m: MarathonStatus, now: number): readonly Fact[] {
       tone: failing ? 'bad' : m.lastSnapshotAt === null || stream.tone === 'bad' ? 'warn' : 'ok',
     },
   ];
+  // A read of a few seconds is every snapshot's; a long one (a big or slow Marathon) is worth seeing.
+  if (m.fetchingSince !== null && (now - Date.parse(m.fetchingSince)) / 1000 >= LONG_READ_SECONDS)
+    facts.push({
+      label: 'Reading /v2/apps',
+      value: `for ${duration((now - Date.parse(m.fetchingSince)) / 1000)}`,
+      tone: 'warn',
+    });
   if (m.lastFetchError !== null) {
     const count = failing ? ` (${m.consecutiveFetchFailures} failing in a row)` : ' (recovered since)';
     facts.push({

@@ -138,6 +138,23 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     expect([...m.keys()].filter((k) => k.startsWith('mlb_haproxy_servers'))).toEqual([]);
   }, 60000);
 
+  test('a slow read of /v2/apps shows in /status while it runs, and is gone once it is answered', async () => {
+    const { live } = await start();
+    await waitFor('applied', () => serversOf(live).length === 2, 20000);
+    live.sim.appsLatencyPerAppMs = 3000; // one app: a 3 s answer, its bytes flowing all along
+    live.service.signals.next('hup');
+    await waitFor(
+      'a read under way for a second',
+      () => (live.service.status.status().marathon.secondsFetching ?? 0) >= 1,
+      10000,
+    );
+    const during = JSON.parse(await get(live, '/status')) as AdminStatus;
+    expect(Date.parse(during.marathon.fetchingSince!)).toBeLessThanOrEqual(Date.parse(during.generatedAt) - 1000);
+    live.sim.appsLatencyPerAppMs = 0;
+    await waitFor('the read answered', () => live.service.status.status().marathon.fetchingSince === null, 15000);
+    expect(live.service.status.status().marathon).toMatchObject({ secondsFetching: null, consecutiveFetchFailures: 0 });
+  }, 60000);
+
   test('a Marathon outage: stream down and reads failing make /status stale with the reason; recovery clears it', async () => {
     const { live } = await start();
     await waitFor(

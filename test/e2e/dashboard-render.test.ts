@@ -62,6 +62,8 @@ const STATUS: AdminStatus = {
     secondsSinceLastSnapshot: 48,
     lastFetchError: { at: at(2), error: 'GET http://marathon:8080/v2/apps: connect ECONNREFUSED' },
     consecutiveFetchFailures: 7,
+    fetchingSince: null,
+    secondsFetching: null,
   },
   haproxy: {
     enabled: true,

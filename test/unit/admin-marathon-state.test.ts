@@ -42,6 +42,22 @@ describe('/healthz and HAProxy', () => {
 });
 
 describe('MarathonState', () => {
+  test('a read of /v2/apps under way is shown from its start to its answer; the fast path ends none', () => {
+    const c = clock();
+    const m = new MarathonState({ now: c.now, eventStream: true, staleAfterMs: 10_000 });
+    expect(m.status()).toMatchObject({ fetchingSince: null, secondsFetching: null });
+    m.observe({ kind: 'fetching' });
+    c.advance(30_000);
+    m.observe({ kind: 'applying', reasons: [], runtimeOps: 1, triggeredAt: c.now(), fetchedAt: c.now(), fast: true });
+    m.observe({ kind: 'unchanged', state: {} as DesiredState, fetchedAt: c.now(), fast: true });
+    expect(m.status()).toMatchObject({ fetchingSince: iso(T0), secondsFetching: 30 });
+    m.observe({ kind: 'applying', reasons: [], runtimeOps: 0, triggeredAt: T0, fetchedAt: T0 });
+    expect(m.status()).toMatchObject({ fetchingSince: null, secondsFetching: null });
+    m.observe({ kind: 'fetching' });
+    c.advance(2000);
+    m.observe({ kind: 'fetch-failed', error: 'HTTP 500: boom', retryInMs: 1000 });
+    expect(m.status()).toMatchObject({ fetchingSince: null, consecutiveFetchFailures: 1 });
+  });
   test('what the event fast path applies is no read of Marathon: failing reads stay failing, and go stale', () => {
     const c = clock();
     const m = new MarathonState({ now: c.now, eventStream: true, staleAfterMs: 10_000 });
@@ -73,6 +89,8 @@ describe('MarathonState', () => {
       secondsSinceLastSnapshot: null,
       lastFetchError: null,
       consecutiveFetchFailures: 0,
+      fetchingSince: null,
+      secondsFetching: null,
     });
     expect(m.up).toBe(false);
     c.advance(1000);

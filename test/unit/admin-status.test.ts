@@ -91,6 +91,8 @@ describe('StatusBook', () => {
         secondsSinceLastSnapshot: null,
         lastFetchError: null,
         consecutiveFetchFailures: 0,
+        fetchingSince: null,
+        secondsFetching: null,
       },
       haproxy: {
         enabled: false,

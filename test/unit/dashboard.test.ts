@@ -120,7 +120,18 @@ describe('dashboard view', () => {
     secondsSinceLastSnapshot: 5,
     lastFetchError: null,
     consecutiveFetchFailures: 0,
+    fetchingSince: null,
+    secondsFetching: null,
     ...over,
+  });
+
+  test('a long read of /v2/apps is shown while it runs; a short one is not', () => {
+    expect(marathonFacts(marathon({ fetchingSince: before(3), secondsFetching: 3 }), NOW)).toHaveLength(3);
+    expect(marathonFacts(marathon({ fetchingSince: before(40), secondsFetching: 40 }), NOW)).toContainEqual({
+      label: 'Reading /v2/apps',
+      value: 'for 40 s',
+      tone: 'warn',
+    });
   });
 
   test("Marathon's state: stream, last event, last snapshot, the fetch error while it lasts", () => {
