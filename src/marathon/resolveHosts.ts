@@ -1,4 +1,6 @@
 import { isHostName, isIPv4, isIPv6 } from '../model/haproxyText';
+import { labelTargetNames } from '../model/templateLabels';
+import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
 import type { MarathonApp } from './types';
 
 /**
@@ -6,6 +8,8 @@ import type { MarathonApp } from './types';
  * pure model can look names up synchronously. Unresolvable hosts are simply absent.
  */
 const BIND_ADDR = /^HAPROXY_\d+_BIND_ADDR$/;
+/** A per-port template label: its servers' and checks' names are looked up so it cannot reach the load balancer by one. */
+const PORT_TEMPLATE = /^HAPROXY_\d+_(.+)$/;
 
 /** `memo`: as hostNamesOf's, for a caller that reads the same body's names again (unresolvedTaskHosts). */
 export async function resolveTaskHosts(
@@ -36,6 +40,8 @@ export interface AppHostNames {
   readonly ipv6TaskHosts: readonly string[];
   /** HAPROXY_{n}_BIND_ADDR names (the label check reports one that does not resolve). */
   readonly bindAddrs: readonly string[];
+  /** Names template labels send traffic or checks to: one that resolves to the loopback is refused. */
+  readonly labelTargets: readonly string[];
 }
 
 /**
@@ -47,6 +53,7 @@ export function hostNamesOf(body: unknown, memo?: WeakMap<object, AppHostNames>)
   for (const names of namesOfApps(body, memo)) {
     for (const h of names.taskHosts) hosts.add(h);
     for (const h of names.bindAddrs) hosts.add(h);
+    for (const h of names.labelTargets) hosts.add(h);
   }
   return hosts;
 }
@@ -95,15 +102,22 @@ function namesOf(app: Partial<MarathonApp>): AppHostNames {
   }
   // HAPROXY_{n}_BIND_ADDR host names: HAProxy resolves them when it loads the config.
   const bindAddrs: string[] = [];
+  const labelTargets: string[] = [];
   const labels = app.labels as unknown;
   if (typeof labels === 'object' && labels !== null) {
     for (const k in labels) {
-      if (!k.endsWith('_BIND_ADDR') || !Object.hasOwn(labels, k)) continue;
+      if (!Object.hasOwn(labels, k)) continue;
       const v: unknown = (labels as Record<string, unknown>)[k];
-      if (typeof v === 'string' && BIND_ADDR.test(k) && isHostName(v)) bindAddrs.push(v);
+      if (typeof v !== 'string') continue;
+      if (k.endsWith('_BIND_ADDR')) {
+        if (BIND_ADDR.test(k) && isHostName(v)) bindAddrs.push(v);
+        continue;
+      }
+      const template = k.startsWith('HAPROXY_') ? PORT_TEMPLATE.exec(k)?.[1] : undefined;
+      if (template !== undefined && TEMPLATE_LABEL_NAMES.has(template)) labelTargets.push(...labelTargetNames(v));
     }
   }
-  return { taskHosts, ipv6TaskHosts, bindAddrs };
+  return { taskHosts, ipv6TaskHosts, bindAddrs, labelTargets };
 }
 
 export function resolverFrom(known: ReadonlyMap<string, string>): (host: string) => string | undefined {

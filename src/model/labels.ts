@@ -69,7 +69,7 @@ export interface LabelChecks {
   readonly files?: FileChecks | undefined;
   /** Certificates the operator configured (--ssl-certs): the :443 frontend needs them anyway, so labels naming them are not checked again. */
   readonly operatorCerts?: ReadonlySet<string> | undefined;
-  /** Host names HAProxy will have to resolve at start-up (BIND_ADDR); without it they are not looked up. */
+  /** Host names HAProxy will have to resolve at start-up (BIND_ADDR, template labels' servers); without it they are not looked up. */
   readonly resolve?: ((host: string) => string | undefined) | undefined;
   /** --refuse-app-templates: a `HAPROXY_{n}_<TEMPLATE>` label leaves the port out. */
   readonly refuseTemplates?: boolean | undefined;
@@ -205,7 +205,7 @@ export function readPortLabels(
     if (!TEMPLATE_LABEL_NAMES.has(name)) continue;
     if (checks.refuseTemplates === true)
       return r.problem(name, 'per-app template labels are refused (--refuse-app-templates)');
-    const text = appTemplateText(name, v.replace(/\r\n/g, '\n'));
+    const text = appTemplateText(name, v.replace(/\r\n/g, '\n'), undefined, undefined, checks.resolve);
     if (typeof text !== 'string') return r.problem(name, text.error);
     if (templateLabels === NO_TEMPLATE_LABELS) templateLabels = {};
     templateLabels[name] = text;

@@ -1,5 +1,8 @@
-import { splitWords, type TextResult } from './haproxyText';
+import { isHostName, splitWords, type TextResult } from './haproxyText';
 import { TextCopy } from './textCopy';
+
+/** A host name's address as the load balancer resolves it, or undefined (labelTargetNames are resolved ahead). */
+type ResolveName = (host: string) => string | undefined;
 
 /**
  * A per-app template label (`HAPROXY_{n}_<TEMPLATE>`) as it may be printed. Such a label is raw
@@ -34,6 +37,7 @@ export function appTemplateText(
   text: string,
   mapFiles: readonly string[] = LABEL_MAP_FILES,
   servicePort?: number,
+  resolve?: ResolveName,
 ): TextResult {
   if (CONTROL.test(text)) {
     return { error: 'must not contain control characters other than tab and line feed (HAProxy cuts a line there)' };
@@ -107,7 +111,7 @@ export function appTemplateText(
       };
     }
     const target = serverTargets(keyword, words).find(
-      (a) => isSocket(a) || (servicePort === undefined && isLoopback(a)),
+      (a) => isSocket(a) || (servicePort === undefined && isLoopback(a, resolve)),
     );
     if (target !== undefined) {
       return {
@@ -154,25 +158,129 @@ const isSocket = (address: string): boolean =>
   address.startsWith('/') || /^(?:unix|abns|abnsz|fd|sockpair|uxst|uxdg)@/i.test(address);
 
 /**
- * An address of the load balancer itself, as a label writes it: loopback, unspecified, localhost
- * (a task host from Marathon is not judged here: only the label's own text).
+ * An address of the load balancer itself, as a label writes it: loopback or unspecified, in any
+ * form the C library reads (`127.1`, `2130706433`, `0x7f.1`, `::ffff:7f00:1`, `0:0:0:0:0:0:0:1`),
+ * the names /etc/hosts gives the loopback (`localhost`, `ip6-localhost`, …), or a name `resolve`
+ * gives a loopback address (`127.0.0.1.nip.io`). A task host from Marathon is not judged here: only
+ * the label's own text.
  */
-function isLoopback(address: string): boolean {
-  let host = address.replace(/^[a-z0-9]+@/i, ''); // ipv4@, ipv6@, udp@, …
+function isLoopback(address: string, resolve: ResolveName | undefined): boolean {
+  return bareHosts(address).some((host) => {
+    if (LOOPBACK_NAMES.has(host) || host.endsWith('.localhost')) return true;
+    const v4 = ipv4Number(host);
+    if (v4 !== null) return isLoopbackIpv4(v4);
+    const v6 = ipv6Groups(host);
+    if (v6 !== null) return isLoopbackIpv6(v6);
+    const resolved = resolve?.(host);
+    return resolved !== undefined && isLoopback(resolved, undefined);
+  });
+}
+
+/**
+ * A target address's host, lower case, without its family prefix (ipv4@, udp@, …), brackets, port
+ * and final dot. IPv6 written bare (`::1:9090`) is read both ways: HAProxy takes what follows the
+ * last colon as the port.
+ */
+function bareHosts(address: string): string[] {
+  const host = address.replace(/^[a-z0-9]+@/i, '').toLowerCase();
   const bracketed = /^\[([^\]]*)\]/.exec(host);
-  if (bracketed !== null) host = bracketed[1]!;
-  else if (host.split(':').length === 2) host = host.slice(0, host.indexOf(':')); // host:port
-  host = host.toLowerCase();
-  return (
-    /^127\./.test(host) ||
-    /^::ffff:127\./.test(host) ||
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    host === '::1' ||
-    host === '0.0.0.0' ||
-    host === '::' ||
-    host === '0'
+  const hosts =
+    bracketed !== null
+      ? [bracketed[1]!]
+      : host.split(':').length === 2
+        ? [host.slice(0, host.indexOf(':'))]
+        : host.includes(':')
+          ? [host, host.slice(0, host.lastIndexOf(':'))]
+          : [host];
+  return hosts.map((h) => h.replace(/\.$/, ''));
+}
+
+/** The host names a label's text makes HAProxy look up for traffic or checks (resolved ahead, for isLoopback). */
+export function labelTargetNames(text: string): string[] {
+  const names: string[] = [];
+  for (const line of text.split('\n')) {
+    const words = splitWords(line);
+    const keyword = words[0] === 'no' || words[0] === 'default' ? words[1] : words[0];
+    for (const target of serverTargets(keyword, words)) {
+      if (isSocket(target)) continue;
+      for (const host of bareHosts(target))
+        if (ipv4Number(host) === null && ipv6Groups(host) === null && isHostName(host)) names.push(host);
+    }
+  }
+  return names;
+}
+
+/** /etc/hosts' names for the loopback (Debian's and Red Hat's), and HAProxy's `*` for any address. */
+const LOOPBACK_NAMES: ReadonlySet<string> = new Set([
+  'localhost',
+  'localhost.localdomain',
+  'localhost4',
+  'localhost4.localdomain4',
+  'localhost6',
+  'localhost6.localdomain6',
+  'ip6-localhost',
+  'ip6-loopback',
+  '*',
+  '',
+]);
+
+/** 127/8, and 0/8 ("this host": 0.0.0.0 connects to the loopback). */
+const isLoopbackIpv4 = (n: number): boolean => n >>> 24 === 127 || n >>> 24 === 0;
+
+/** ::1, ::, and IPv4-mapped or -compatible loopback (::ffff:127.0.0.1, ::127.0.0.1). */
+function isLoopbackIpv6(g: readonly number[]): boolean {
+  if (g.slice(0, 5).some((x) => x !== 0) || (g[5] !== 0 && g[5] !== 0xffff)) return false;
+  return isLoopbackIpv4(((g[6]! << 16) | g[7]!) >>> 0);
+}
+
+const INET_ATON_PART = /^(0x[0-9a-f]*|0[0-7]*|[1-9][0-9]*)$/;
+
+/**
+ * An IPv4 address as inet_aton (behind glibc's getaddrinfo) reads it: one to four parts, each
+ * decimal, octal (leading 0) or hex (0x), the last filling the bytes left; null when it is not one.
+ */
+function ipv4Number(s: string): number | null {
+  const parts = s.split('.');
+  if (parts.length > 4 || !parts.every((p) => INET_ATON_PART.test(p))) return null;
+  const values = parts.map((p) =>
+    p.startsWith('0x') ? parseInt(p.slice(2) || '0', 16) : parseInt(p, p.startsWith('0') ? 8 : 10),
   );
+  let n = 0;
+  for (let i = 0; i < values.length - 1; i++) {
+    if (values[i]! > 255) return null;
+    n = n * 256 + values[i]!;
+  }
+  const rest = 256 ** (5 - values.length);
+  const last = values[values.length - 1]!;
+  return last < rest ? n * rest + last : null;
+}
+
+/** An IPv6 address's eight groups (a final dotted IPv4 part read too), or null when it is not one. */
+function ipv6Groups(s: string): number[] | null {
+  if (!/^[0-9a-f:.]+$/.test(s) || !s.includes(':')) return null;
+  const halves = s.split('::');
+  if (halves.length > 2) return null;
+  const groupsOf = (part: string): number[] | null => {
+    if (part === '') return [];
+    const out: number[] = [];
+    const words = part.split(':');
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      if (/^[0-9a-f]{1,4}$/.test(w)) out.push(parseInt(w, 16));
+      else if (i === words.length - 1 && /^\d{1,3}(\.\d{1,3}){3}$/.test(w)) {
+        const [a, b, c, d] = w.split('.').map(Number) as [number, number, number, number];
+        if (Math.max(a, b, c, d) > 255) return null;
+        out.push(a * 256 + b, c * 256 + d);
+      } else return null;
+    }
+    return out;
+  };
+  const head = groupsOf(halves[0]!);
+  const tail = halves.length === 2 ? groupsOf(halves[1]!) : [];
+  if (head === null || tail === null) return null;
+  const zeros = 8 - head.length - tail.length;
+  if (halves.length === 1 ? zeros !== 0 : zeros < 1) return null;
+  return [...head, ...new Array<number>(halves.length === 1 ? 0 : zeros).fill(0), ...tail];
 }
 
 /** HAProxy's MAX_LINE_ARGS (2.0 and 2.6): a line with more words is a fatal error ("too many words"). */

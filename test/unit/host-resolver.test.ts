@@ -2,7 +2,9 @@ import { HostResolver, type Deadline, type Lookup } from '../../src/marathon/hos
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { hostNamesOf, resolveTaskHosts, unresolvedTaskHosts } from '../../src/marathon/resolveHosts';
+import { hostNamesOf, resolverFrom, resolveTaskHosts, unresolvedTaskHosts } from '../../src/marathon/resolveHosts';
+import { parseAppsJson } from '../../src/model/appsJson';
+import { toModel } from '../../src/model/services';
 import { CLI } from '../support/paths';
 import { tempDir } from '../support/render';
 
@@ -199,5 +201,41 @@ describe('--dry with a task host that does not resolve', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('names template labels send traffic to', () => {
+  const withLabel = (id: string, port: number, text: string) => ({
+    id,
+    labels: { HAPROXY_GROUP: 'external', HAPROXY_0_BACKEND_HTTP_OPTIONS: text },
+    portDefinitions: [{ port }],
+    tasks: [{ id: `${id.slice(1)}.0`, host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }],
+  });
+
+  test('are looked up; one that names the load balancer (127.0.0.1) leaves its port out, others are served', async () => {
+    const ns = nameServer({ 'lb.example.test': '127.0.0.1', 'api.example.test': '10.0.0.9' });
+    const body = {
+      apps: [
+        withLabel('/bad', 10001, '  server s LB.example.test.:9090\n'),
+        withLabel('/good', 10002, '  server s api.example.test:80 check addr 10.0.0.9\n'),
+      ],
+    };
+    expect([...hostNamesOf(body)]).toEqual(['lb.example.test', 'api.example.test']);
+    const addresses = await new HostResolver({ lookup: ns.lookup }).resolve(body, 5000);
+    const parsed = parseAppsJson(body);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const model = toModel(
+      parsed.value.apps,
+      { groups: ['external'], strictMode: false, healthCheck: false, servicePortRange: null },
+      { resolve: resolverFrom(addresses) },
+    );
+    expect(model.services.map((s) => s.backend)).toEqual(['good_10002']);
+    expect(model.problems).toMatchObject([
+      {
+        appId: '/bad',
+        label: 'HAPROXY_0_BACKEND_HTTP_OPTIONS',
+        message: expect.stringMatching(/"LB.example.test.:9090", the load balancer itself/),
+      },
+    ]);
   });
 });

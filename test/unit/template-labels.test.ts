@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { appTemplateText } from '../../src/model/templateLabels';
+import { appTemplateText, labelTargetNames } from '../../src/model/templateLabels';
 import { checkConfig, describeWithHaproxy } from '../support/haproxy';
 import { dryRun, tempDir } from '../support/render';
 
@@ -236,6 +236,53 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
   test("servers from Marathon's task hosts are served whatever they are (only a label's own text is judged for loopback)", () => {
     const rendered = '  server 127_0_0_1_31000 127.0.0.1:31000 check\n';
     expect(appTemplateText('BACKEND_SERVER_OPTIONS', rendered, undefined, 10000)).toBe(rendered);
+  });
+
+  // Each of these reached a server on 127.0.0.1 through a real HAProxy 2.6 (test/e2e/label-loopback.test.ts).
+  test.each([
+    '127.1:9090',
+    '2130706433:9090',
+    '0x7f.1:9090',
+    '0177.0.0.1:9090',
+    '[::ffff:7f00:1]:9090',
+    '[0:0:0:0:0:0:0:1]:9090',
+    '::1:9090',
+    'ipv6@::ffff:127.0.0.1:9090',
+    'LocalHost.:9090',
+    'ip6-localhost:9090',
+    ':9090',
+  ])('a loopback address in another spelling is refused: server s %s', (address) => {
+    const r = appTemplateText('BACKEND_HTTP_OPTIONS', `  server s ${address}\n`);
+    expect(typeof r === 'string' ? r : r.error).toMatch(/the load balancer itself/);
+  });
+
+  test('a name that resolves to the loopback is refused; other addresses and names are served', () => {
+    const resolve = (h: string): string | undefined =>
+      ({ 'lb.example.test': '127.0.0.1', 'app.example.test': '10.0.0.7' })[h];
+    const refused = appTemplateText(
+      'BACKEND_HTTP_OPTIONS',
+      '  server s LB.example.test.:9090 check\n',
+      undefined,
+      undefined,
+      resolve,
+    );
+    expect(typeof refused === 'string' ? refused : refused.error).toMatch(
+      /"LB.example.test.:9090", the load balancer itself/,
+    );
+    for (const address of [
+      'app.example.test:80',
+      '10.0.0.1:9090',
+      '[2001:db8::1]:80',
+      '2001:db8::1:80',
+      '128.0.0.1:80',
+      'unknown.example.test:80',
+    ])
+      expect(appTemplateText('BACKEND_HTTP_OPTIONS', `  server s ${address}\n`, undefined, undefined, resolve)).toBe(
+        `  server s ${address}\n`,
+      );
+    expect(
+      labelTargetNames('  server s LB.example.test.:9090 check addr app.example.test\n  server t 10.0.0.1:80\n'),
+    ).toEqual(['lb.example.test', 'app.example.test']);
   });
 
   test("HAProxy's own \\r\\n idiom in option httpchk is served", () => {
