@@ -1,6 +1,7 @@
 import type * as Crypto from 'node:crypto';
 import { lazyBuiltin } from '../lazyBuiltin';
 import type { MarathonApp, MarathonPortMapping, MarathonTask } from '../marathon/types';
+import type { PortHolders } from './types';
 
 const crypto = lazyBuiltin<typeof Crypto>('node:crypto');
 
@@ -84,22 +85,28 @@ function declaredServicePorts(app: MarathonApp, mode: NetworkingMode): readonly 
 
 /**
  * Marathon gives IP-per-task apps no service ports (marathon#3636): marathon-lb assigns
- * deterministic ones from a range by hashing the app id and task port. One instance per snapshot;
- * the assignments depend on the order apps are processed, exactly as upstream.
+ * deterministic ones from a range by hashing the app id and task port, in the order apps are
+ * processed. Beyond upstream, a port stays with the app that holds it in the config HAProxy runs
+ * (`holders`): a newly deployed app whose id sorts first, or whose hash lands on it, takes another.
  */
 export class ServicePortAssigner {
   private readonly byApp = new Map<string, number>();
   private readonly taken = new Set<number>();
+  /** Ports of the range the running config serves, by the app (in this snapshot) that holds each. */
+  private readonly heldBy = new Map<number, string>();
   private reserved = false;
 
   /**
-   * `apps`: the snapshot's apps. The ports they declare or choose with a `HAPROXY_{n}_PORT` label
-   * are never assigned (upstream would bind two frontends on one port and HAProxy would split the
-   * traffic between two apps); read at the first assignment only.
+   * `apps`: the snapshot's apps. The ports the selected ones (`groups`, as --group) with tasks
+   * declare, or choose with a `HAPROXY_{n}_PORT` label, are never assigned (upstream would bind two
+   * frontends on one port and HAProxy would split the traffic between two apps); read at the first
+   * assignment only. Ports an app never binds (another group's, an app without tasks, a port index
+   * it does not have) are not taken from the range.
    */
   constructor(
     private readonly range: { readonly min: number; readonly max: number } | null,
     private readonly apps: readonly MarathonApp[] = [],
+    private readonly context: { readonly groups?: readonly string[]; readonly holders?: PortHolders } = {},
   ) {}
 
   servicePorts(app: MarathonApp, mode: NetworkingMode): readonly (number | null)[] {
@@ -128,29 +135,52 @@ export class ServicePortAssigner {
     const range = this.range!;
     if (!this.reserved) this.reserveOthers(range);
     const size = range.max - range.min + 1;
-    if (this.taken.size >= size) return null; // exhausted: upstream logs and skips the port
-    let port: number | undefined;
-    for (let i = 0; i < 50 && port === undefined; i++) {
+    const free = (p: number): boolean => !this.taken.has(p) && (this.heldBy.get(p) ?? appId) === appId;
+    const trials: number[] = [];
+    for (let i = 0; i < 50; i++) {
       const hash = crypto().createHash('sha1').update(`${appId}-${taskPort}-${i}`).digest('hex');
-      const trial = range.min + (parseInt(hash.slice(0, 8), 16) % size);
-      if (!this.taken.has(trial)) port = trial;
+      trials.push(range.min + (parseInt(hash.slice(0, 8), 16) % size));
     }
-    for (let p = range.min; port === undefined && p <= range.max; p++) if (!this.taken.has(p)) port = p;
-    this.byApp.set(key, port!);
-    this.taken.add(port!);
-    return port!;
+    // The port it holds comes first; then upstream's: the first free trial, else the lowest free port.
+    let port = trials.find((p) => free(p) && this.heldBy.get(p) === appId) ?? trials.find(free);
+    for (let p = range.min; port === undefined && p <= range.max; p++) if (free(p)) port = p;
+    if (port === undefined) return null; // exhausted: upstream logs and skips the port
+    this.byApp.set(key, port);
+    this.taken.add(port);
+    return port;
   }
 
   private reserveOthers(range: { readonly min: number; readonly max: number }): void {
     this.reserved = true;
-    const take = (p: unknown): void => {
-      if (typeof p === 'number' && p >= range.min && p <= range.max) this.taken.add(p);
-    };
+    const inRange = (p: number): boolean => p >= range.min && p <= range.max;
+    const groups = this.context.groups ?? ['*'];
+    const byBackendPrefix = new Map<string, string>();
     for (const app of this.apps) {
-      for (const p of declaredServicePorts(app, networkingMode(app))) take(p);
-      for (const [name, value] of Object.entries(app.labels)) if (PORT_LABEL.test(name)) take(Number(value.trim()));
+      if (app.tasks.length === 0) continue; // no server, no frontend
+      const mode = networkingMode(app);
+      const declared = declaredServicePorts(app, mode);
+      const count = declared.length > 0 ? declared.length : taskPorts(app, app.tasks[0]!, mode).length;
+      const appGroups = app.labels['HAPROXY_GROUP']?.split(',') ?? [];
+      for (let i = 0; i < count; i++) {
+        const own = app.labels[`HAPROXY_${i}_GROUP`]?.split(',');
+        const selected = groups.includes('*') || (own ?? appGroups).some((g) => groups.includes(g));
+        if (!selected) continue;
+        const label = PORT_LABEL.exec(app.labels[`HAPROXY_${i}_PORT`] ?? '');
+        const port = label !== null ? Number(label[1]) : declared[i];
+        if (port !== undefined && inRange(port)) this.taken.add(port);
+      }
+      if (declared.length === 0) byBackendPrefix.set(`${app.id.slice(1).replaceAll('/', '_')}_`, app.id);
+    }
+    // The ports assigned apps hold; a backend is named `<app id>_<service port>` (services.ts).
+    for (const [port, backends] of this.context.holders ?? []) {
+      if (!inRange(port)) continue;
+      for (const backend of backends) {
+        const owner = byBackendPrefix.get(backend.slice(0, backend.length - String(port).length));
+        if (owner !== undefined && backend.endsWith(`_${port}`)) this.heldBy.set(port, owner);
+      }
     }
   }
 }
 
-const PORT_LABEL = /^HAPROXY_\d+_PORT$/;
+/** A HAPROXY_{n}_PORT value as the label reader takes it (labels.ts: an integer, blanks around). */
+const PORT_LABEL = /^\s*\+?(\d{1,15})\s*$/;

@@ -10,7 +10,7 @@ import { inputsOf, memoizable, sameInputs } from './appKey';
 import { keepsIds, keptIdsIn, type KeptIds } from './keptIds';
 import { ServerNamer, type ServerIdChains, type ServerMemo, type ServerTarget } from './serverIds';
 import { drain } from '../steps';
-import type { HealthCheck, Mode, Model, Problem, Service } from './types';
+import type { HealthCheck, Mode, Model, PortHolders, Problem, Service } from './types';
 
 export interface ModelOptions {
   /** `--group` values; `*` selects every app, with or without HAPROXY_GROUP. */
@@ -42,6 +42,8 @@ export interface ModelContext {
   readonly idChains?: ServerIdChains;
   /** The servers HAProxy runs now: those that stay keep their ids (keptIds.ts). Without it, ids are marathon-lb's. */
   readonly keptIds?: KeptIds;
+  /** Who serves each service port now: IP-per-task apps keep their assigned ports (networking.ts), and render.ts. */
+  readonly portHolders?: PortHolders | undefined;
 }
 
 interface Draft {
@@ -108,7 +110,10 @@ export function* toModelSteps(
     problems,
     groupMembers,
   );
-  const assigner = new ServicePortAssigner(opts.servicePortRange, routed);
+  const assigner = new ServicePortAssigner(opts.servicePortRange, routed, {
+    groups: opts.groups,
+    holders: ctx.portHolders,
+  });
   const goodHosts = new Set<string>();
   const idCount = new Map<string, number>();
   for (const app of routed) idCount.set(app.id, (idCount.get(app.id) ?? 0) + 1);

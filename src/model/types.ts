@@ -89,6 +89,16 @@ export interface Model {
   readonly problems: readonly Problem[];
 }
 
+/**
+ * The backends serving each service port in the config HAProxy runs now (portHoldersOf; more than
+ * one on different bind addresses). Two apps claim one port: the one already served keeps it, so a
+ * newly deployed app cannot take a port from a serving one by an id that sorts first. A controller's
+ * first apply takes them from the config file it finds (portHoldersInConfig); without one (`--dry`, a
+ * first start) the first by app id keeps it.
+ * IP-per-task apps keep their assigned ports by them too (networking.ts).
+ */
+export type PortHolders = ReadonlyMap<number, readonly string[]>;
+
 export function describeProblem(p: Problem): string {
   const where = p.portIndex === null ? '' : ` port index ${p.portIndex}`;
   // A problem names a HAPROXY_* label, or else a field of the app's JSON (id, tasks[0].host, labels.X, …).

@@ -44,10 +44,15 @@ export function postChangesRouting(
   const app = appIn(applied, event.appId);
   if (app === undefined || app.labels[GROUP] !== undefined) return true;
   // The applied apps hold only what routing reads (routedFields.ts): so is the definition compared.
-  const posted = routedApp(def) as Readonly<Record<string, unknown>>;
-  const was = app as Readonly<Record<string, unknown>>;
-  for (const key of new Set([...Object.keys(posted), ...Object.keys(was)])) {
-    if (!NOT_ROUTED.has(key) && !sameData(posted[key], was[key])) return true;
+  try {
+    const posted = routedApp(def) as Readonly<Record<string, unknown>>;
+    const was = app as Readonly<Record<string, unknown>>;
+    for (const key of new Set([...Object.keys(posted), ...Object.keys(was)])) {
+      if (!NOT_ROUTED.has(key) && !sameData(posted[key], was[key])) return true;
+    }
+    return false;
+  } catch {
+    // A definition nested past the stack (the comparison recurses): the snapshot decides.
+    return true;
   }
-  return false;
 }

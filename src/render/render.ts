@@ -1,4 +1,6 @@
-import type { HealthCheck, Problem, Service } from '../model/types';
+import type { HealthCheck, PortHolders, Problem, Service } from '../model/types';
+
+export type { PortHolders } from '../model/types';
 import { sameData, serviceShape } from '../model/equality';
 import { cleanName, cookieValue } from '../model/serverIds';
 import { namingMembers } from '../model/services';
@@ -155,15 +157,6 @@ const SERVICES_PER_STEP = 128;
 export type VersionDependence = () => void;
 
 const independent: VersionDependence = () => undefined;
-
-/**
- * The backends serving each service port in the config HAProxy runs now (portHoldersOf; more than
- * one on different bind addresses). Two apps claim one port: the one already served keeps it, so a
- * newly deployed app cannot take a port from a serving one by an id that sorts first. A controller's
- * first apply takes them from the config file it finds (portHoldersInConfig); without one (`--dry`, a
- * first start) the first by app id keeps it.
- */
-export type PortHolders = ReadonlyMap<number, readonly string[]>;
 
 /**
  * The port holders of a config marathon-lb wrote: every backend is named `<app id>_<service port>`

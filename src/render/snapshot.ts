@@ -7,7 +7,6 @@ import {
   renderConfigSteps,
   type RenderedConfig,
   type RenderOptions,
-  type PortHolders,
   type RenderCache,
   type VersionDependence,
 } from './render';
@@ -30,8 +29,6 @@ export type SnapshotContext = ModelContext & {
   readonly renderCache?: RenderCache;
   readonly appChecks?: AppChecks;
   readonly dependsOnVersion?: VersionDependence;
-  /** Who serves each service port now: the served app keeps a port another app asks for (render.ts). */
-  readonly portHolders?: PortHolders;
 };
 
 /** `/v2/apps?embed=apps.tasks` body → model → config. Pure given its inputs; errors are values. */

@@ -64,8 +64,12 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
   const { haproxyMap, haproxyDir } = shared;
   const realm = svc.auth?.realm;
   const appId = svc.appId;
+  // One map line per distinct vhost (all are this backend's): a Set, since a label may list tens of thousands.
+  const mapped = new Set<string>();
   const addMap = (vhost: string): void => {
-    if (!domainMap.some(([h, b]) => h === vhost && b === backend)) domainMap.push([vhost, backend]);
+    if (mapped.has(vhost)) return;
+    mapped.add(vhost);
+    domainMap.push([vhost, backend]);
   };
   const addHttps = (vhost: string, fragment: string): void => {
     https += fragment;

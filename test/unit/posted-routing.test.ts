@@ -59,6 +59,15 @@ describe('postChangesRouting: does an app posted to Marathon need a snapshot?', 
       ),
     ).toBe(true);
   });
+  test('a definition nested deeper than the stack does, without an error (the snapshot decides)', () => {
+    const deep = (): Record<string, unknown> => {
+      let d: Record<string, unknown> = {};
+      for (let i = 0; i < 100_000; i++) d = { a: d };
+      return d;
+    };
+    const held = { ...listed, readinessChecks: [{ x: deep() }] } as unknown as MarathonApp;
+    expect(postChangesRouting(posted({ ...scaled, readinessChecks: [{ x: deep() }] }), [held], false)).toBe(true);
+  });
   test('an unknown app, no applied state, no definition, or readiness-aware routing does', () => {
     expect(postChangesRouting(posted({ ...scaled, id: '/new' }), [listed], false)).toBe(true);
     expect(postChangesRouting(posted(scaled), undefined, false)).toBe(true);

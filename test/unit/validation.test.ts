@@ -398,6 +398,59 @@ describe('labels: the port is left out with one problem naming the label', () =>
     expect(both.backends.find((b) => b.startsWith('a_'))).not.toBe(`a_${hashed}`);
   });
 
+  const ipPerTaskApp = (id: string, labels: Record<string, string> = {}): Record<string, unknown> =>
+    app(id, labels, 10001, {
+      portDefinitions: undefined,
+      ipAddress: { networkName: 'dcos', discovery: { ports: [{ number: 8080 }] } },
+      tasks: [{ id: `${id}.1`, host: '10.0.0.2', ports: [], ipAddresses: [{ ipAddress: '10.0.0.5' }] }],
+    });
+
+  test('a HAPROXY_{n}_PORT that binds nothing takes no port from the IP-per-task range', () => {
+    const range = { servicePortRange: { min: 10050, max: 10052 } };
+    const alone = model([ipPerTaskApp('/web')], range).backends;
+    const hashed = Number(alone[0]!.split('_').pop());
+    const label = { HAPROXY_0_PORT: String(hashed) };
+    const hogs = [
+      app('/hog-other-group', { ...label, HAPROXY_GROUP: 'some-other-team' }, 10500),
+      app('/hog-no-tasks', label, 10501, { tasks: [] }),
+      app('/hog-no-such-port', { HAPROXY_5_PORT: ` ${hashed} ` }, 10502),
+      app('/hog-port-group', { ...label, HAPROXY_0_GROUP: 'internal' }, 10503),
+    ];
+    const m = model([...hogs, ipPerTaskApp('/web')], range);
+    expect(m.backends).toContain(`web_${hashed}`);
+    expect(m.problems).toEqual([]);
+    // A label that does bind the port still keeps it from the range (the test above).
+  });
+
+  test('an IP-per-task app keeps the port it holds in the running config; a new app whose hash lands on it takes another', () => {
+    const range = {
+      groups: ['external'],
+      strictMode: false,
+      healthCheck: false,
+      servicePortRange: { min: 10050, max: 10052 },
+    };
+    const build = (apps: unknown[], portHolders?: ReadonlyMap<number, readonly string[]>): string[] => {
+      const parsed = parseAppsJson({ apps });
+      if (!parsed.ok) throw new Error(parsed.error);
+      return toModel(parsed.value.apps, range, { resolve, ...(portHolders ? { portHolders } : {}) }).services.map(
+        (s) => s.backend,
+      );
+    };
+    const held = build([ipPerTaskApp('/m1')])[0]!;
+    const port = Number(held.split('_').pop());
+    // An id that sorts first and hashes to the same port (one in three does, with three ports).
+    const id = Array.from({ length: 100 }, (_, k) => `/a${k}`).find((a) =>
+      build([ipPerTaskApp(a)])[0]!.endsWith(`_${port}`),
+    )!;
+    const newcomer = `${id.slice(1)}_${port}`;
+    // marathon-lb's order: the newcomer takes it, and the running app moves.
+    expect(build([ipPerTaskApp(id), ipPerTaskApp('/m1')])).toContain(newcomer);
+    const kept = build([ipPerTaskApp(id), ipPerTaskApp('/m1')], new Map([[port, [held]]]));
+    expect(kept).toContain(held);
+    expect(kept).not.toContain(newcomer);
+    expect(kept).toHaveLength(2);
+  });
+
   test('IP-per-task apps past the end of the port range are each named, not dropped silently', () => {
     const ipPerTask = (id: string, group = 'external'): Record<string, unknown> =>
       app(id, { HAPROXY_GROUP: group }, 10001, {
