@@ -219,8 +219,10 @@ export class MarathonClient implements EventStreamSource {
     const n = this.urls.length;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const failures: [string, string][] = [];
+    // Each URL once, from the current one: the event stream may move `current` while this waits.
+    const first = this.current;
     for (let i = 0; i < n; i++) {
-      const idx = (this.current + i) % n;
+      const idx = (first + i) % n;
       const base = this.urls[idx]!;
       const url = base + path;
       this.logger.debug(`${method} ${url}`);

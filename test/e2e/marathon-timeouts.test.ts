@@ -104,3 +104,17 @@ describe('Marathon REST timeouts like marathon-lb (connect, then read between by
     expect((await rejection(client.getApps())).message).toContain('could not connect within 250 ms');
   }, 15_000);
 });
+
+describe('failover across Marathon URLs', () => {
+  test('a read tries each URL once although the event stream moves on to the next meanwhile', async () => {
+    let client: MarathonClient | undefined;
+    const hung = await serve(() => client!.reportFailure(hung, 'event stream: no data')); // the stream gives up on it too
+    const healthy = await serve((res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"apps": [{"id": "/a"}]}');
+    });
+    client = new MarathonClient({ urls: [hung, healthy], timeoutMs: 200, connectTimeoutMs: 1000, logger: quiet });
+    await expect(client.getApps()).resolves.toEqual({ apps: [{ id: '/a' }] });
+    expect(client.currentUrl()).toBe(healthy);
+  });
+});
