@@ -71,9 +71,17 @@ export class HaproxyApplier implements ApplyPort {
    * SIGUSR1 (marathon-lb's do_reload), or HAProxy exited under us: validate the config on disk, then
    * make HAProxy read it (starting it when it does not run).
    */
-  reloadExisting(why: ExistingConfigReason): Observable<ApplyReport> {
+  reloadExisting(why: ExistingConfigReason, current: DesiredState | null): Observable<ApplyReport> {
     return from(
       (async () => {
+        // Deleted under us (its directory too, by a clean-up of /run or /tmp): HAProxy could not
+        // start again until some change rewrote it. The controller holds what it last applied.
+        if (current !== null && (await this.o.files.isMissing())) {
+          this.o.logger.warn(
+            `${this.o.files.configPath} is gone (deleted while the controller ran); writing the config last applied again`,
+          );
+          await this.o.files.write(this.o.files.of(current), false);
+        }
         const check = await this.o.files.checkOnDisk();
         if (!check.ok) {
           const what = why.kind === 'sigusr1' ? 'SIGUSR1' : 'restarting HAProxy';

@@ -73,6 +73,7 @@ export class ConfigFiles {
       [this.maps.app, `${this.maps.app}.candidate`],
     ] as const;
     let text = files.config;
+    this.ensureDir();
     if (this.o.haproxyMap) {
       await writeAtomic(candidates[0][1], files.domainMap);
       await writeAtomic(candidates[1][1], files.appMap);
@@ -88,6 +89,21 @@ export class ConfigFiles {
       );
     } finally {
       for (const f of [tmp, candidates[0][1], candidates[1][1]]) await fs.rm(f, { force: true });
+    }
+  }
+
+  /** Whether the config file is gone (deleted, or its directory with it). */
+  async isMissing(): Promise<boolean> {
+    await this.behind;
+    return (await readIfExists(this.o.configPath)) === undefined;
+  }
+
+  /** The config's directory, made again when it was removed while the controller ran; writing it says what failed. */
+  private ensureDir(): void {
+    try {
+      ensureDirectory(path.dirname(this.o.configPath));
+    } catch {
+      // writeAtomic names the file and the reason
     }
   }
 
@@ -129,6 +145,7 @@ export class ConfigFiles {
   }
 
   private async writeNow(files: Files, archive: boolean): Promise<void> {
+    this.ensureDir();
     if (this.o.haproxyMap) {
       await writeAtomic(this.maps.domain, files.domainMap);
       await writeAtomic(this.maps.app, files.appMap);

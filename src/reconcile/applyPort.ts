@@ -54,6 +54,9 @@ export interface Rejection {
  */
 export interface ApplyPort {
   apply(next: DesiredState, plan: Plan, previous: DesiredState | null): Observable<ApplyReport>;
-  /** SIGUSR1, or HAProxy exited: validate and reload (or start HAProxy with) the config already on disk. */
-  reloadExisting(why: ExistingConfigReason): Observable<ApplyReport>;
+  /**
+   * SIGUSR1, or HAProxy exited: validate and reload (or start HAProxy with) the config already on
+   * disk. `current`, the state last applied, is written again first when the config file is gone.
+   */
+  reloadExisting(why: ExistingConfigReason, current: DesiredState | null): Observable<ApplyReport>;
 }

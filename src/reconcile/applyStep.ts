@@ -91,7 +91,7 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
   return (work) =>
     defer(() => {
       if (work.kind === 'reload-existing') {
-        return haproxy.reloadExisting(work.why).pipe(
+        return haproxy.reloadExisting(work.why, applied.current).pipe(
           last(),
           tap((r) => report({ kind: 'applied', report: r, state: null, previous: null, runtimeReasons: [] })),
         );

@@ -214,6 +214,24 @@ describeWithHaproxy(
       await stopsCleanly(c);
     }, 40000);
 
+    test('the config file deleted, then HAProxy killed: the config last applied is written again and HAProxy serves', async () => {
+      const c = start();
+      await healthy(c);
+      const task = sim.tasksOf('/web')[0]!.id;
+      await served(task);
+      fs.rmSync(cfg);
+      for (const pid of mastersOf(cfg)) process.kill(pid, 'SIGKILL');
+      await waitFor(
+        'the config written again',
+        () => c.output().includes(`${cfg} is gone (deleted while the controller ran)`),
+        15000,
+      );
+      await served(task);
+      expect(fs.readFileSync(cfg, 'utf8')).toContain('backend web_10401');
+      expect(mastersOf(cfg)).toHaveLength(1);
+      await stopsCleanly(c);
+    }, 60000);
+
     test('SIGKILL of the controller, then start it again (3x): the HAProxy left behind is adopted, one master, no request lost, changes still applied', async () => {
       let c = start();
       await healthy(c);

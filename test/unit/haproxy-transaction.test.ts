@@ -448,25 +448,44 @@ describe('--command mode (marathon-lb reloadConfig)', () => {
       pids: () => Promise.resolve(new Set<number>()),
     });
     await apply(state([service('a', [server(1)])]), null);
-    expect(await lastValueFrom(applier.reloadExisting({ kind: 'sigusr1' }))).toEqual({
+    expect(await lastValueFrom(applier.reloadExisting({ kind: 'sigusr1' }, null))).toEqual({
       reloaded: true,
       reasons: [{ kind: 'sigusr1' }],
       runtimeOps: 0,
     });
-    expect(await lastValueFrom(applier.reloadExisting({ kind: 'haproxy-restarted' }))).toEqual({
+    expect(await lastValueFrom(applier.reloadExisting({ kind: 'haproxy-restarted' }, null))).toEqual({
       reloaded: true,
       reasons: [{ kind: 'haproxy-restarted' }],
       runtimeOps: 0,
     });
     expect(runs).toBe(3);
     fs.writeFileSync(configPath, 'global\n  BAD\n');
-    await expect(lastValueFrom(applier.reloadExisting({ kind: 'sigusr1' }))).rejects.toThrow(
+    await expect(lastValueFrom(applier.reloadExisting({ kind: 'sigusr1' }, null))).rejects.toThrow(
       /SIGUSR1: the config on disk is not valid, not reloading/,
     );
-    await expect(lastValueFrom(applier.reloadExisting({ kind: 'haproxy-restarted' }))).rejects.toThrow(
+    await expect(lastValueFrom(applier.reloadExisting({ kind: 'haproxy-restarted' }, null))).rejects.toThrow(
       /restarting HAProxy: the config on disk is not valid, not reloading/,
     );
     expect(runs).toBe(3);
+  });
+
+  test('the config directory removed while running (a clean-up of /run): the next change and a restart make it again', async () => {
+    configPath = path.join(dir, 'run', 'haproxy.cfg');
+    fs.mkdirSync(path.dirname(configPath));
+    const { apply, applier, files } = setup();
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    fs.rmSync(path.dirname(configPath), { recursive: true });
+    const two = state([service('a', [server(1)]), service('b', [server(2)])]);
+    expect((await apply(two, one)).reloaded).toBe(true);
+    expect(onDisk()).toBe(files.of(two).config);
+    fs.rmSync(path.dirname(configPath), { recursive: true });
+    expect(await lastValueFrom(applier.reloadExisting({ kind: 'haproxy-restarted' }, two))).toEqual({
+      reloaded: true,
+      reasons: [{ kind: 'haproxy-restarted' }],
+      runtimeOps: 0,
+    });
+    expect(onDisk()).toBe(files.of(two).config);
   });
 
   test('a check of the config on disk that could not run (the binary gone) is not called a refusal', async () => {
@@ -482,7 +501,7 @@ describe('--command mode (marathon-lb reloadConfig)', () => {
     });
     await apply(state([service('a', [server(1)])]), null);
     binaryGone = true;
-    await expect(lastValueFrom(applier.reloadExisting({ kind: 'haproxy-restarted' }))).rejects.toThrow(
+    await expect(lastValueFrom(applier.reloadExisting({ kind: 'haproxy-restarted' }, null))).rejects.toThrow(
       'restarting HAProxy: the config on disk could not be checked, not reloading: cannot run /opt/lb/haproxy to check /x.cfg: ENOENT',
     );
   });
