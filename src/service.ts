@@ -39,6 +39,10 @@ import { ensureConfigDirectory, ensureDirectory } from './ensureDirectory';
  * up to 5 000 rows (about 1 200 backends), every 2 s as asked.
  */
 const STAT_ROWS_PER_SECOND = 2500;
+/** The longest a small `show stat` slowed by a stall holds the next one back (ms). */
+const STALLED_READ_HOLD_MS = 20_000;
+/** The longest a `show stat` that timed out or failed late holds the next one back (ms). */
+const FAILED_READ_HOLD_MS = 10_000;
 
 export interface RunningService {
   readonly admin: AdminServer | null;
@@ -260,8 +264,16 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
             intervalMs: statsMs,
             timeoutMs: statsTimeoutMs,
             scheduler: asyncScheduler,
-            share: { factor: 50, clock: () => performance.now() },
-            spacing: (r) => (r.ok ? statsSpacingMs(r.value) : 0),
+            // A read slowed by a stall, not by its size, holds the next back 20 s at most (3 × its
+            // size's spacing for a big config), and a failed one 10 s: /healthz's 30 s of silence
+            // mean HAProxy was asked again and did not answer, /status's figures stay fresh.
+            share: {
+              factor: 50,
+              clock: () => performance.now(),
+              most: (sample) => Math.max(STALLED_READ_HOLD_MS, 3 * statsSpacingMs(sample)),
+              mostAfterFailure: FAILED_READ_HOLD_MS,
+            },
+            spacing: statsSpacingMs,
           },
         ).subscribe((r) => {
           if (r.ok) logger.debug(`show stat: ${statRows(r.value)} rows read in ${Math.round(now() - r.value.at)} ms`);

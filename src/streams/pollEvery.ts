@@ -27,15 +27,23 @@ export interface PollOptions<T> {
    * 10 000 backends one `show stat` (50 000 rows) keeps HAProxy busy for about a second, and the
    * requests through it wait. A read refused at once (within a quarter of `timeoutMs`: HAProxy
    * starting, its socket gone) cost the source nothing and does not count: the next tick reads
-   * again. One that answered, timed out or failed late (cut off mid-answer by a reload) counts.
-   * Absent: ticks only.
+   * again. One that answered, timed out or failed late (cut off mid-answer by a reload) counts, but
+   * holds the next back `most(value)` ms at most, or `mostAfterFailure` after a failure: a small read
+   * slowed by a stall, or one that timed out, says little of what the next will cost (spaced by its
+   * cost, a timed-out read held the next back 49 × its timeout, while /healthz counted HAProxy
+   * silent). Absent: ticks only.
    */
-  readonly share?: { readonly factor: number; readonly clock: () => number };
+  readonly share?: {
+    readonly factor: number;
+    readonly clock: () => number;
+    readonly most?: (value: T) => number;
+    readonly mostAfterFailure?: number;
+  };
   /**
    * The least time (ms) from a read's value to the next read, by what the value holds: a big
    * `show stat` costs HAProxy and the controller in proportion to its rows, whoever waits for it.
    */
-  readonly spacing?: (r: Polled<T>) => number;
+  readonly spacing?: (value: T) => number;
 }
 
 /**
@@ -70,8 +78,10 @@ export function pollEvery<T>(
               // A timeout ends at timeoutMs, so only an early failure is a refusal.
               const refused = !r.ok && o.scheduler.now() - startedAt < o.timeoutMs / 4;
               const share = refused ? undefined : o.share;
-              const shared = share === undefined ? 0 : (share.factor - 1) * (share.clock() - began);
-              notBefore = o.scheduler.now() + Math.max(shared, o.spacing?.(r) ?? 0);
+              const cost = share === undefined ? 0 : (share.factor - 1) * (share.clock() - began);
+              const most = !r.ok ? share?.mostAfterFailure : share?.most?.(r.value);
+              const spacing = r.ok ? (o.spacing?.(r.value) ?? 0) : 0;
+              notBefore = o.scheduler.now() + Math.max(Math.min(cost, most ?? cost), spacing);
             }),
           );
         }),

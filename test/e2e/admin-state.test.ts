@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type { AdminStatus, ServerStatus } from '../../src/admin/statusTypes';
 import { freeLoopbackPort, httpGet, startLive, type LiveSystem } from '../../src/demo/live';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
@@ -11,6 +12,22 @@ import { waitFor } from '../support/wait';
  */
 
 const TOKEN = 'admin-state-5b21c9e04f';
+
+/** The live children of a process (HAProxy's workers under its master). */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state !== 'Z' && Number(ppid) === pid) children.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
 const auth = { Authorization: `Bearer ${TOKEN}` };
 /** HAProxy checks /health every second and marks a server DOWN after 2 failures (fall = maxConsecutiveFailures + 1). */
 const HTTP_CHECK = {
@@ -136,6 +153,23 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     expect(s.haproxy.readAt).not.toBeNull(); // the last good read stays dated
     const m = samples(await get(live, '/metrics'));
     expect([...m.keys()].filter((k) => k.startsWith('mlb_haproxy_servers'))).toEqual([]);
+  }, 60000);
+
+  test('a short HAProxy stall: its end is read within 10 s, and /healthz stays healthy', async () => {
+    const { live } = await start();
+    const haproxy = () => live.service.status.status().haproxy;
+    await waitFor('HAProxy read', () => haproxy().readAt !== null && haproxy().error === null, 20000);
+    const workers = childrenOf(live.service.haproxy.masterPid()!);
+    expect(workers.length).toBeGreaterThan(0);
+    for (const w of workers) process.kill(w, 'SIGSTOP');
+    try {
+      await waitFor('a read that timed out', () => haproxy().error !== null, 10000);
+    } finally {
+      for (const w of workers) process.kill(w, 'SIGCONT');
+    }
+    // Spaced by its cost, the timed-out read (0.5 s) held the next one back ~25 s; now 10 s at most.
+    await waitFor('HAProxy read again', () => haproxy().error === null, 13000);
+    expect(live.service.status.health()).toEqual({ healthy: true });
   }, 60000);
 
   test('a slow read of /v2/apps shows in /status while it runs, and is gone once it is answered', async () => {

@@ -52,7 +52,7 @@ describe('pollEvery (the show stat polling stage)', () => {
     });
   });
 
-  it('with a share, a read refused at once holds nothing back; a timed-out one or one failing late does', () => {
+  it('with a share, a read refused at once holds nothing back; a timed-out one or one failing late does, up to mostAfterFailure', () => {
     const ts = newScheduler();
     ts.run(({ cold, expectObservable, flush }) => {
       const started: number[] = [];
@@ -62,7 +62,7 @@ describe('pollEvery (the show stat polling stage)', () => {
       const y: Polled<string> = { ok: false, error: 'the answer ended early' };
       const reads = [
         () => cold('(x|)', { x }), // HAProxy starting: refused at once
-        () => cold<Polled<string>>('-'), // HAProxy too busy to answer in time
+        () => cold<Polled<string>>('-'), // HAProxy stalled: no answer in time
         () => cold('----(y|)', { y }), // cut off after 4 ms of answering (a reload)
         () => cold('--(a|)', { a }),
       ];
@@ -71,14 +71,33 @@ describe('pollEvery (the show stat polling stage)', () => {
           started.push(ts.now());
           return reads[started.length - 1]!();
         },
-        { intervalMs: 10, timeoutMs: 5, scheduler: ts, share: { factor: 5, clock } },
+        { intervalMs: 10, timeoutMs: 5, scheduler: ts, share: { factor: 5, clock, mostAfterFailure: 10 } },
       );
       const f: Polled<string> = { ok: false, error: 'no answer within 5 ms' };
-      expectObservable(polled, '^ 69ms !').toBe('x 14ms f 28ms y 17ms a', { x, f, y, a });
+      expectObservable(polled, '^ 59ms !').toBe('x 14ms f 18ms y 17ms a', { x, f, y, a });
       flush();
-      // The refusal leaves the tick at 10 free; the timeout at 15 waits 4 × 4 more (20 and 30 skipped);
-      // the late failure at 44 too (50 skipped).
-      expect(started).toEqual([0, 10, 40, 60]);
+      // The refusal leaves the tick at 10 free; the timeout at 15 would wait 4 × 4 more, 10 at most
+      // (20 skipped, 30 reads); the late failure at 34 too (40 skipped).
+      expect(started).toEqual([0, 10, 30, 50]);
+    });
+  });
+
+  it("with a share's most, a slow read holds the next back no longer than its value allows", () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable, flush }) => {
+      const started: number[] = [];
+      let cost = 0;
+      const clock = (): number => (cost += 10); // each read cost 10: factor 5 would hold the next 40 back
+      const polled = pollEvery(
+        () => {
+          started.push(ts.now());
+          return cold('--(a|)', { a });
+        },
+        { intervalMs: 10, timeoutMs: 5, scheduler: ts, share: { factor: 5, clock, most: () => 15 } },
+      );
+      expectObservable(polled, '^ 49ms !').toBe('--a 19ms a 19ms a', { a });
+      flush();
+      expect(started).toEqual([0, 20, 40]);
     });
   });
 
@@ -94,7 +113,7 @@ describe('pollEvery (the show stat polling stage)', () => {
           return cold('--(v|)', { v: values[started.length - 1]! });
         },
         // A big value (say, 30 000 rows) keeps the next read 25 ms away; a small one asks nothing.
-        { intervalMs: 10, timeoutMs: 5, scheduler: ts, spacing: (r) => (r.ok && r.value === 'big' ? 25 : 0) },
+        { intervalMs: 10, timeoutMs: 5, scheduler: ts, spacing: (v) => (v === 'big' ? 25 : 0) },
       );
       expectObservable(polled, '^ 49ms !').toBe('--b 29ms a 9ms a', { a, b: big });
       flush();
