@@ -96,8 +96,10 @@ export async function rejectedAtGate(
 ): Promise<{ readonly rejected: readonly Rejection[]; readonly trials: boolean } | null> {
   if (!failure.refused) return null; // a timeout or a dead socket: nobody to blame
   const { message } = failure;
-  const reject = (s: Service, why: string): Rejection =>
-    problem(s, `HAProxy cannot run backend ${s.backend} (its config passes haproxy -c), left out: ${why}`);
+  const reject = (s: Service, why: string): Rejection => ({
+    ...problem(s, `HAProxy cannot run backend ${s.backend} (its config passes haproxy -c), left out: ${why}`),
+    retried: true,
+  });
   const named = new Set(proxiesNamed(message, c.configText(next)));
   const culprits = next.model.services.filter((s) => named.has(s.backend));
   if (culprits.length > 0) {

@@ -14,7 +14,7 @@ import type { DesiredState, Rejection } from './applyPort';
 export class AppliedState {
   private last: DesiredState | null = null;
   private lastAt: number | null = null;
-  private readonly rejected = new Map<string, { readonly signature: string; readonly problem: Problem }>();
+  private readonly rejected = new Map<string, Rejected>();
 
   /** `render`: renders a subset of services, to leave remembered rejections out (none: kept in). */
   constructor(private readonly render?: (services: readonly Service[]) => RenderedConfig) {}
@@ -31,8 +31,18 @@ export class AppliedState {
   commit(state: DesiredState, atMs: number, rejected: readonly Rejection[] = []): void {
     this.last = state;
     this.lastAt = atMs;
-    for (const r of rejected)
-      this.rejected.set(r.service.backend, { signature: signature(r.service), problem: r.problem });
+    for (const s of state.model.services) this.rejected.delete(s.backend); // served now
+    for (const r of rejected) {
+      const sig = signature(r.service);
+      const before = this.rejected.get(r.service.backend);
+      const tries = r.retried !== true ? 0 : before?.signature === sig && before.tries > 0 ? before.tries + 1 : 1;
+      this.rejected.set(r.service.backend, {
+        signature: sig,
+        problem: r.problem,
+        tries,
+        retryAt: tries === 0 ? Number.POSITIVE_INFINITY : atMs + retryDelayMs(tries),
+      });
+    }
   }
 
   /**
@@ -53,12 +63,16 @@ export class AppliedState {
   /**
    * `next` without the services HAProxy rejected before, each still named as a problem. A service
    * whose definition changed since is forgotten and tried again (once: rejected again, it is
-   * remembered again); so is one no longer in the model (its app was removed or has no tasks).
+   * remembered again); so is one no longer in the model (its app was removed or has no tasks). One
+   * HAProxy refused to run though `haproxy -c` passed it (its port held by another process) is
+   * tried again in a snapshot from `atMs` past its retry time (30 s, doubling to 15 min): it stayed
+   * left out until its definition changed.
    */
-  withoutRejected(next: DesiredState): DesiredState {
+  withoutRejected(next: DesiredState, atMs = Number.NEGATIVE_INFINITY): DesiredState {
     if (this.rejected.size === 0) return next;
     const present = new Set<string>();
     const left: Problem[] = [];
+    const snapshot = next.source?.fast !== true;
     const kept = next.model.services.filter((s) => {
       const r = this.rejected.get(s.backend);
       present.add(s.backend);
@@ -67,11 +81,13 @@ export class AppliedState {
         this.rejected.delete(s.backend);
         return true;
       }
+      // Kept (with its tries) until it is served or rejected again; the fast path adds no service.
+      if (snapshot && atMs >= r.retryAt) return true;
       left.push(r.problem);
       return false;
     });
     // A fast-path state holds the services HAProxy runs, so a rejected one is absent from it, not gone from Marathon.
-    if (next.source?.fast !== true)
+    if (snapshot)
       for (const backend of [...this.rejected.keys()]) if (!present.has(backend)) this.rejected.delete(backend);
     if (left.length === 0 || this.render === undefined) return next;
     const rendered = this.render(kept);
@@ -98,6 +114,18 @@ export class AppliedState {
 /** Element by element: fast-path states share the services they did not touch with the state they came from. */
 const sameServices = (a: readonly Service[], b: readonly Service[]): boolean =>
   a === b || (a.length === b.length && a.every((s, i) => s === b[i] || sameData(s, b[i])));
+
+interface Rejected {
+  readonly signature: string;
+  readonly problem: Problem;
+  /** Rejections in a row of a service `haproxy -c` passed (0: `haproxy -c` refused it, never retried). */
+  readonly tries: number;
+  /** Epoch ms from which a snapshot tries it again. */
+  readonly retryAt: number;
+}
+
+/** 30 s after the first rejection HAProxy's run gave, doubling, at most 15 min. */
+const retryDelayMs = (tries: number): number => Math.min(30_000 * 2 ** (tries - 1), 15 * 60_000);
 
 /** What decides whether HAProxy accepts a service: everything but its servers (tasks come and go). */
 const signature = (s: Service): string => JSON.stringify(serviceShape(s));

@@ -46,6 +46,11 @@ export interface ApplyReport {
 export interface Rejection {
   readonly service: Service;
   readonly problem: Problem;
+  /**
+   * HAProxy refused to run it although `haproxy -c` passed it: the cause may lie outside its
+   * definition (its port held by another process for a while), so it is tried again later.
+   */
+  readonly retried?: true;
 }
 
 /**

@@ -79,7 +79,7 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
   /** Apps HAProxy rejected before stay out until their definition changes: plan() then sees real changes only. */
   const withoutRejected = (state: DesiredState): DesiredState =>
     guarded(
-      () => applied.withoutRejected(state),
+      () => applied.withoutRejected(state, now()),
       () => state,
     );
   const isCurrent = (state: DesiredState): boolean =>

@@ -167,12 +167,14 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     await until('web.example.com', (t) => t === newest);
     expect(await reloads()).toBe(reloadsBefore);
 
-    // The port is free again and the owner changes the app's definition: tried again, served.
+    // The port is free again, and nothing in Marathon changes: a snapshot 30 s after the rejection
+    // (a SIGHUP here, a resync or any change in a cluster) tries it again, and it is served.
     await new Promise<void>((r) => held.pop()!.close(() => r()));
-    await live.sim.setLabels('/hog', { HAPROXY_0_BALANCE: 'leastconn' });
+    await new Promise((r) => setTimeout(r, 30_500)); // the rejection was earlier still
+    live.service.signals.next('hup');
     await until('hog.example.com', () => true);
     await waitFor('hog no longer left out', () => leftOut('/hog') === undefined);
-  }, 30000);
+  }, 70000);
 
   test('when HAProxy does not name one of our backends, trial reloads find the app (bounded)', async () => {
     held.push(await hold(base + 5));

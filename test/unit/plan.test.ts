@@ -238,4 +238,32 @@ describe('AppliedState remembers the apps HAProxy rejected, so plan() sees real 
     applied.withoutRejected(state([service('a', [server(1)])]));
     expect(applied.rejectedBackends).toEqual([]);
   });
+  test('one haproxy -c refused is never tried again with the same definition, however late', () => {
+    const applied = setup();
+    const next = applied.withoutRejected(state([service('a', [server(1)]), bad]), 24 * 3600_000);
+    expect(next.model.services.map((s) => s.backend)).toEqual(['a']);
+  });
+  test('one HAProxy could not run though haproxy -c passed it (its port held) is tried again: 30 s, doubling, up to 15 min; served, forgotten', () => {
+    const applied = new AppliedState(render);
+    const held = service('held', [server(3)]);
+    const rejection = { service: held, problem, retried: true } as const;
+    const both = (): DesiredState => state([service('a', [server(1)]), held]);
+    const backends = (at: number): string[] => applied.withoutRejected(both(), at).model.services.map((s) => s.backend);
+    applied.commit(state([service('a', [server(1)])]), 0, [rejection]);
+    expect(backends(29_999)).toEqual(['a']);
+    expect(backends(30_000)).toEqual(['a', 'held']); // tried again: rejected again, the wait doubles
+    applied.commit(state([service('a', [server(1)])]), 30_000, [rejection]);
+    expect(backends(89_999)).toEqual(['a']);
+    expect(backends(90_000)).toEqual(['a', 'held']);
+    for (let i = 0; i < 10; i++) applied.commit(state([service('a', [server(1)])]), 0, [rejection]);
+    expect(backends(15 * 60_000 - 1)).toEqual(['a']);
+    expect(backends(15 * 60_000)).toEqual(['a', 'held']);
+    // A fast-path state never brings it back (it holds only what HAProxy runs).
+    expect(
+      applied.withoutRejected({ ...both(), source: { apps: [], hosts: new Map(), fast: true } }, 10 ** 12).model
+        .services,
+    ).toHaveLength(1);
+    applied.commit(both(), 20 * 60_000);
+    expect(applied.rejectedBackends).toEqual([]);
+  });
 });
