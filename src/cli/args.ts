@@ -349,6 +349,18 @@ function optionsFrom(values: Readonly<Record<string, unknown>>, env: Env): Parse
     }
   }
 
+  // A blank token is a secret that failed to render (a missing key in a Kubernetes secret, say), not
+  // "no token": taken as unset (as other empty MLB_* variables are), it opened the admin API without a word.
+  const cliToken = last(run.values['admin-token']);
+  const envToken = env[envName('admin-token')];
+  if (
+    (typeof cliToken === 'string' && cliToken.trim() === '') ||
+    (cliToken === undefined && envToken !== undefined && envToken.trim() === '')
+  )
+    return argsError(
+      `${cliToken === undefined ? `${envName('admin-token')} (--admin-token)` : 'argument --admin-token'}: is blank; give the token, or leave it unset for an admin API without one`,
+    );
+
   const options = Object.freeze(merged) as unknown as Options;
   const problem = crossCheck(options);
   return problem === undefined ? ok(options) : argsError(problem);

@@ -321,6 +321,16 @@ describe('environment', () => {
     });
   });
 
+  it('refuses a blank admin token, by flag or variable (a secret that failed to render); unset means none', () => {
+    const why = /admin-token\)?: is blank; give the token, or leave it unset/;
+    expect(error([...G, '--admin-token', ''])).toMatch(why);
+    expect(error([...G, '--admin-token', '  '])).toMatch(why);
+    expect(error(G, { MLB_ADMIN_TOKEN: '' })).toMatch(/^MLB_ADMIN_TOKEN \(--admin-token\): is blank/);
+    expect(error(G, { MLB_ADMIN_TOKEN: ' \t' })).toMatch(why);
+    expect(ok(G).adminToken).toBeUndefined();
+    expect(ok(G, { MLB_ADMIN_TOKEN: 's3cret' }).adminToken).toBe('s3cret');
+  });
+
   it('names variables MLB_ + upper-case flag with underscores', () => {
     expect(envName('haproxy-config')).toBe('MLB_HAPROXY_CONFIG');
     expect(envName('min-serv-port-ip-per-task')).toBe('MLB_MIN_SERV_PORT_IP_PER_TASK');
