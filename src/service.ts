@@ -95,7 +95,9 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     s.secrets,
   );
   if (haproxyEnv.dropped.length > 0)
-    logger.info(`HAProxy is started without the controller's secret variables: ${haproxyEnv.dropped.join(', ')}`);
+    logger.info(
+      `HAProxy is started without the controller's own settings (MLB_*) and secret variables: ${haproxyEnv.dropped.join(', ')}`,
+    );
   const haproxy = new HaproxyProcess({
     ...s.process,
     logger,

@@ -271,7 +271,10 @@ function crossCheck(o: Options): string | undefined {
   if (o.minServPortIpPerTask > o.maxServPortIpPerTask) {
     return 'cannot set --min-serv-port-ip-per-task to a higher value than --max-serv-port-ip-per-task';
   }
-  if (o.group.length === 0) return 'argument --group is required: please specify at least one group name';
+  if (o.group.every((g) => g.trim() === ''))
+    return 'argument --group is required: please specify at least one group name';
+  if (o.haproxyAttach && o.command !== undefined)
+    return '--haproxy-attach and --command cannot be used together: --command reloads an HAProxy the controller does not drive';
   if (o.appsFile !== undefined && !o.dry) return '--apps-file requires --dry';
   if (o.haproxyVersion !== undefined && !/^\d{1,3}\.\d{1,3}(\.\d+)?$/.test(o.haproxyVersion.trim())) {
     return `argument --haproxy-version: expected MAJOR.MINOR (e.g. 2.6), got '${o.haproxyVersion}'`;

@@ -37,6 +37,10 @@ export interface ApplierOptions {
   readonly maxTrialReloads?: number;
 }
 
+/** What HAProxy runs when a new config is refused: no apply yet, it may run nothing at all. */
+const keptConfig = (previous: DesiredState | null): string =>
+  previous === null ? 'HAProxy keeps what it runs, if anything' : 'the running one is kept';
+
 /** Thrown by an apply that could not be made; the message says why and what was kept. */
 class ApplyError extends Error {}
 
@@ -188,10 +192,10 @@ export class HaproxyApplier implements ApplyPort {
     // A check that did not complete (a timeout on a loaded machine, …) blames no app: the apply is retried.
     if (verdict.error.unchecked === true)
       throw new ApplyError(
-        `haproxy -c could not check the new config (the running one is kept): ${verdict.error.message}`,
+        `haproxy -c could not check the new config (${keptConfig(previous)}): ${verdict.error.message}`,
       );
     await this.o.files.archiveRejected(files);
-    const message = `haproxy -c rejected the new config (the running one is kept): ${verdict.error.message}`;
+    const message = `haproxy -c rejected the new config (${keptConfig(previous)}): ${verdict.error.message}`;
     const c = this.candidates();
     if (c === null) throw new ApplyError(message);
     const rejected = await rejectedByCheck(change.state, verdict, c);

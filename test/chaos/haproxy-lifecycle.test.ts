@@ -209,7 +209,7 @@ describeWithHaproxy(
       await healthy(c);
       expect((await get('/envcheck')).body).toBe('token=() creds=() pass=() mine=(visible-1)');
       expect(c.output()).toMatch(
-        /HAProxy is started without the controller's secret variables: .*MARATHON_PASSWORD.*MLB_ADMIN_TOKEN.*MLB_AUTH_CREDENTIALS/,
+        /HAProxy is started without the controller's own settings \(MLB_\*\) and secret variables: .*MARATHON_PASSWORD.*MLB_ADMIN_TOKEN.*MLB_AUTH_CREDENTIALS/,
       );
       await stopsCleanly(c);
     }, 40000);

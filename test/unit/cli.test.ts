@@ -137,7 +137,6 @@ describe('flags', () => {
       '--skip-validation',
       '--skip-config-cleanup',
       '--marathon-insecure',
-      '--haproxy-attach',
       '--max-reload-retries',
       '-1',
       '--reload-interval',
@@ -192,7 +191,7 @@ describe('flags', () => {
       skipValidation: true,
       skipConfigCleanup: true,
       marathonInsecure: true,
-      haproxyAttach: true,
+      haproxyAttach: false, // with --command it is refused (below)
       maxReloadRetries: -1,
       reloadInterval: 0,
       archiveVersions: 0,
@@ -319,6 +318,14 @@ describe('environment', () => {
       ok: false,
       error: { kind: 'error', message: "argument --haproxy-version: expected MAJOR.MINOR (e.g. 2.6), got 'latest'" },
     });
+  });
+
+  it('refuses an empty --group and --haproxy-attach with --command', () => {
+    expect(error(['--group', ''])).toBe('argument --group is required: please specify at least one group name');
+    expect(ok([...G, '--haproxy-attach']).haproxyAttach).toBe(true);
+    expect(error([...G, '--haproxy-attach', '--command', 'true'])).toMatch(
+      /^--haproxy-attach and --command cannot be used together/,
+    );
   });
 
   it('refuses a blank admin token, by flag or variable (a secret that failed to render); unset means none', () => {
