@@ -61,10 +61,15 @@ function send(
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
-/** The path of a request's target, or null when it is none (`//a:99999/`, `//[`: new URL throws on them). */
+/**
+ * The path of a request's target, or null when it is none: `//…` is read by URL as a host, not a
+ * path (`//status` was `/`, the dashboard), and `//a:99999/` or `//[` make it throw.
+ */
 function requestPath(req: IncomingMessage): string | null {
+  const target = req.url ?? '/';
+  if (target.startsWith('//')) return null;
   try {
-    return new URL(req.url ?? '/', 'http://admin').pathname;
+    return new URL(target, 'http://admin').pathname;
   } catch {
     return null;
   }

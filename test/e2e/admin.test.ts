@@ -277,7 +277,7 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
         socket.on('error', reject);
         socket.setTimeout(5000, () => socket.destroy(new Error('no answer')));
       });
-    for (const target of ['//a:99999/', '//['])
+    for (const target of ['//a:99999/', '//[', '//status'])
       expect(await raw(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)).toMatch(
         /^HTTP\/1\.1 400 /,
       );
