@@ -238,7 +238,8 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       if (connects++ > 0) metrics.streamReconnected();
     },
     onStreamItem: (item) => {
-      if (item.kind === 'connected') marathon.streamConnected();
+      if (item.kind === 'heartbeat')
+        marathon.streamReceived(); // every chunk read, events' too
       else if (item.kind === 'event') marathon.eventReceived();
     },
     onStreamLost: () => marathon.streamLost(),

@@ -53,7 +53,13 @@ export class MarathonState {
     this.disconnectedSince = this.startedAt;
   }
 
-  streamConnected(): void {
+  /**
+   * Bytes came on the event stream (Marathon's event_stream_attached, an event, its heartbeat every
+   * 10 s): it is connected from the first of them, not from its headers. A stream that answers and
+   * then sends nothing was shown connected in each idle window, reconnect after reconnect, and
+   * never went stale.
+   */
+  streamReceived(): void {
     if (this.connectedSince === null) this.connectedSince = this.o.now();
   }
 

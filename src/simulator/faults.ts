@@ -15,8 +15,9 @@ export interface Faults {
    * `hang`: SSE streams go silent — new ones get no bytes at all (not even headers), open ones stop.
    * `endless-line`: open and new streams get `data: ` followed by a line that never ends (as fast as
    * the client reads), until the client drops them.
+   * `mute`: new streams get their status line and headers, then no byte (no greeting, no heartbeat).
    */
-  readonly stream?: 'hang' | 'endless-line';
+  readonly stream?: 'hang' | 'endless-line' | 'mute';
   /** What `GET /v2/apps…` answers. */
   readonly apps?: AppsFault;
   /** Whole Marathon API down: `refuse` destroys sockets, `503` answers 503. `/_sim/` keeps working. */
@@ -35,7 +36,7 @@ export const NO_FAULTS: Faults = {};
 const MAX_DELAY_MS = 600_000;
 
 const USAGE =
-  'expected one of {"stream":"hang"|"endless-line"|"close"}, {"apps":"503"|"invalid-json"|"wrong-shape"}, ' +
+  'expected one of {"stream":"hang"|"endless-line"|"mute"|"close"}, {"apps":"503"|"invalid-json"|"wrong-shape"}, ' +
   '{"apps":"slow","delayMs":N}, {"all":"down"} (optionally "as":"503"), {"extraApps":[...]}';
 
 /** Parses a `POST /_sim/faults` body and merges it into the active faults. */
@@ -47,7 +48,8 @@ export function parseFaultRequest(body: unknown, current: Faults): Result<FaultR
   let recognized = false;
   if (b['stream'] !== undefined) {
     recognized = true;
-    if (b['stream'] === 'hang' || b['stream'] === 'endless-line') faults = { ...faults, stream: b['stream'] };
+    if (b['stream'] === 'hang' || b['stream'] === 'endless-line' || b['stream'] === 'mute')
+      faults = { ...faults, stream: b['stream'] };
     else if (b['stream'] === 'close') closeStreams = true;
     else return err(`unknown stream fault ${JSON.stringify(b['stream'])}: ${USAGE}`);
   }

@@ -29,6 +29,7 @@ export async function marathonRoutes(
       hang,
       greeting,
       sim.faults.stream === 'endless-line',
+      sim.faults.stream === 'mute',
     );
   }
   if (method === 'GET' && path === '/v2/deployments') return sendJson(res, 200, sim.deploymentsJson());

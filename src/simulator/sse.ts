@@ -47,13 +47,21 @@ export class EventHub {
 
   /**
    * Takes over a `/v2/events` response. When `hang` is set nothing at all is written (no status line,
-   * no headers): the client sees a connection that accepted the request and then went silent.
+   * no headers): the client sees a connection that accepted the request and then went silent. When
+   * `mute` is, the status line and headers only.
    */
-  attach(res: ServerResponse, eventTypes: readonly string[], hang: boolean, greeting: SimEvent, endless = false): void {
+  attach(
+    res: ServerResponse,
+    eventTypes: readonly string[],
+    hang: boolean,
+    greeting: SimEvent,
+    endless = false,
+    mute = false,
+  ): void {
     const stream: Stream = {
       res,
       filter: eventTypes.length > 0 ? new Set(eventTypes) : null,
-      hung: hang,
+      hung: hang || mute,
       endless: false,
     };
     this.streams.add(stream);
@@ -62,6 +70,7 @@ export class EventHub {
     if (hang) return;
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-store' });
     res.flushHeaders();
+    if (mute) return; // headers, then silence (the `{"stream":"mute"}` fault)
     if (wants(stream, greeting.eventType)) res.write(sseFrame(greeting));
     if (endless) this.pour(stream);
   }

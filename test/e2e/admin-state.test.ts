@@ -172,6 +172,29 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     expect(live.service.status.health()).toEqual({ healthy: true });
   }, 60000);
 
+  test('an event stream that answers and then sends nothing is not connected, and goes stale', async () => {
+    const logs: LogLine[] = [];
+    const live = await startLive({
+      apps: [web(await freeLoopbackPort())],
+      logger: memoryLogger(logs),
+      simulator: { keepAliveMs: 200 },
+      flags: ['--sse-idle-timeout', '1', '--stale-after', '3'],
+    });
+    cleanup.push(() => live.stop());
+    const marathon = () => live.service.status.status().marathon;
+    await waitFor('connected', () => marathon().streamConnected, 20000);
+    live.sim.setFaults({ stream: 'mute' }); // new streams: headers, then not a byte
+    live.sim.setFaults({ stream: 'close' }); // the open one ends: the next is mute
+    await waitFor('stream down', () => !marathon().streamConnected, 10000);
+    // Reconnected every second to a stream that says nothing: still down, and stale past --stale-after.
+    await waitFor('stale', () => live.service.status.status().stale, 10000);
+    expect(live.service.status.status().staleReason).toMatch(/^the Marathon event stream has been down for \d+ s/);
+    expect(marathon().streamConnected).toBe(false);
+    expect(logs.filter((l) => /event stream silent for 1s/.test(l.msg)).length).toBeGreaterThan(0);
+    live.sim.clearFaults();
+    await waitFor('connected again', () => marathon().streamConnected && !live.service.status.status().stale, 10000);
+  }, 60000);
+
   test('a slow read of /v2/apps shows in /status while it runs, and is gone once it is answered', async () => {
     const { live } = await start();
     await waitFor('applied', () => serversOf(live).length === 2, 20000);

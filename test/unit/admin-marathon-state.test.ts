@@ -61,7 +61,7 @@ describe('MarathonState', () => {
   test('what the event fast path applies is no read of Marathon: failing reads stay failing, and go stale', () => {
     const c = clock();
     const m = new MarathonState({ now: c.now, eventStream: true, staleAfterMs: 10_000 });
-    m.streamConnected();
+    m.streamReceived();
     m.observe({ kind: 'applying', reasons: [], runtimeOps: 0, triggeredAt: T0, fetchedAt: T0 });
     c.advance(1000);
     m.observe({ kind: 'fetch-failed', error: 'HTTP 500: boom', retryInMs: 1000 });
@@ -94,7 +94,7 @@ describe('MarathonState', () => {
     });
     expect(m.up).toBe(false);
     c.advance(1000);
-    m.streamConnected();
+    m.streamReceived();
     m.observe({ kind: 'applying', reasons: [], runtimeOps: 0, triggeredAt: T0, fetchedAt: T0 + 900 });
     c.advance(1000);
     m.eventReceived();
@@ -121,7 +121,7 @@ describe('MarathonState', () => {
       consecutiveFetchFailures: 1,
     });
     expect(m.up).toBe(false);
-    m.streamConnected();
+    m.streamReceived();
     m.observe({ kind: 'unchanged', state: {} as DesiredState, fetchedAt: T0 + 6500 });
     expect(m.status()).toMatchObject({
       consecutiveFetchFailures: 0,
@@ -138,7 +138,7 @@ describe('MarathonState', () => {
     expect(m.staleReason()).toBeNull();
     c.advance(1);
     expect(m.staleReason()).toBe('the Marathon event stream has been down for 10 s: changes in Marathon are not seen');
-    m.streamConnected();
+    m.streamReceived();
     expect(m.staleReason()).toBe('no snapshot could be read from Marathon since start 10 s ago');
     m.observe({ kind: 'unchanged', state: {} as DesiredState });
     expect(m.staleReason()).toBeNull();
@@ -207,7 +207,7 @@ describe('ControllerMetrics: Marathon, HAProxy and build gauges', () => {
       mlb_haproxy_last_stats_read_timestamp_seconds: 0,
       mlb_marathon_fetch_failures_total: 0,
     });
-    marathon.streamConnected();
+    marathon.streamReceived();
     c.advance(1500);
     marathon.eventReceived();
     marathon.observe({ kind: 'unchanged', state: {} as DesiredState, fetchedAt: T0 + 1000 });
