@@ -94,6 +94,7 @@ export class ServicePortAssigner {
   private readonly taken = new Set<number>();
   /** Ports of the range the running config serves, by the app (in this snapshot) that holds each. */
   private readonly heldBy = new Map<number, string>();
+  private readonly holding = new Set<string>();
   private reserved = false;
 
   /**
@@ -136,13 +137,22 @@ export class ServicePortAssigner {
     if (!this.reserved) this.reserveOthers(range);
     const size = range.max - range.min + 1;
     const free = (p: number): boolean => !this.taken.has(p) && (this.heldBy.get(p) ?? appId) === appId;
-    const trials: number[] = [];
-    for (let i = 0; i < 50; i++) {
+    const trial = (i: number): number => {
       const hash = crypto().createHash('sha1').update(`${appId}-${taskPort}-${i}`).digest('hex');
-      trials.push(range.min + (parseInt(hash.slice(0, 8), 16) % size));
+      return range.min + (parseInt(hash.slice(0, 8), 16) % size);
+    };
+    // A port it holds comes first (among its 50 trials); then upstream's: the first free trial, else
+    // the lowest free port. Only an app holding ports hashes all 50.
+    let port: number | undefined;
+    if (this.holding.has(appId))
+      for (let i = 0; i < 50 && port === undefined; i++) {
+        const p = trial(i);
+        if (free(p) && this.heldBy.get(p) === appId) port = p;
+      }
+    for (let i = 0; i < 50 && port === undefined; i++) {
+      const p = trial(i);
+      if (free(p)) port = p;
     }
-    // The port it holds comes first; then upstream's: the first free trial, else the lowest free port.
-    let port = trials.find((p) => free(p) && this.heldBy.get(p) === appId) ?? trials.find(free);
     for (let p = range.min; port === undefined && p <= range.max; p++) if (free(p)) port = p;
     if (port === undefined) return null; // exhausted: upstream logs and skips the port
     this.byApp.set(key, port);
@@ -176,7 +186,9 @@ export class ServicePortAssigner {
       if (!inRange(port)) continue;
       for (const backend of backends) {
         const owner = byBackendPrefix.get(backend.slice(0, backend.length - String(port).length));
-        if (owner !== undefined && backend.endsWith(`_${port}`)) this.heldBy.set(port, owner);
+        if (owner === undefined || !backend.endsWith(`_${port}`)) continue;
+        this.heldBy.set(port, owner);
+        this.holding.add(owner);
       }
     }
   }

@@ -35,7 +35,8 @@ export class AppliedState {
     for (const r of rejected) {
       const sig = signature(r.service);
       const before = this.rejected.get(r.service.backend);
-      const tries = r.retried !== true ? 0 : before?.signature === sig && before.tries > 0 ? before.tries + 1 : 1;
+      // A retry counted its try when it was let through (withoutRejected).
+      const tries = r.retried !== true ? 0 : before?.signature === sig && before.tries > 0 ? before.tries : 1;
       this.rejected.set(r.service.backend, {
         signature: sig,
         problem: r.problem,
@@ -81,8 +82,12 @@ export class AppliedState {
         this.rejected.delete(s.backend);
         return true;
       }
-      // Kept (with its tries) until it is served or rejected again; the fast path adds no service.
-      if (snapshot && atMs >= r.retryAt) return true;
+      // Let through once, its next try already due later: should the apply fail whole rather than
+      // reject it again, the retry of that apply (and every later snapshot) leaves it out again.
+      if (snapshot && atMs >= r.retryAt) {
+        this.rejected.set(s.backend, { ...r, tries: r.tries + 1, retryAt: atMs + retryDelayMs(r.tries + 1) });
+        return true;
+      }
       left.push(r.problem);
       return false;
     });

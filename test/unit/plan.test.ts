@@ -249,15 +249,24 @@ describe('AppliedState remembers the apps HAProxy rejected, so plan() sees real 
     const rejection = { service: held, problem, retried: true } as const;
     const both = (): DesiredState => state([service('a', [server(1)]), held]);
     const backends = (at: number): string[] => applied.withoutRejected(both(), at).model.services.map((s) => s.backend);
-    applied.commit(state([service('a', [server(1)])]), 0, [rejection]);
+    const served = (): DesiredState => state([service('a', [server(1)])]);
+    applied.commit(served(), 0, [rejection]);
     expect(backends(29_999)).toEqual(['a']);
-    expect(backends(30_000)).toEqual(['a', 'held']); // tried again: rejected again, the wait doubles
-    applied.commit(state([service('a', [server(1)])]), 30_000, [rejection]);
-    expect(backends(89_999)).toEqual(['a']);
-    expect(backends(90_000)).toEqual(['a', 'held']);
-    for (let i = 0; i < 10; i++) applied.commit(state([service('a', [server(1)])]), 0, [rejection]);
-    expect(backends(15 * 60_000 - 1)).toEqual(['a']);
-    expect(backends(15 * 60_000)).toEqual(['a', 'held']);
+    expect(backends(30_000)).toEqual(['a', 'held']); // tried again
+    // The apply failed whole (no rejection came back): its retry, and later snapshots, leave it out.
+    expect(backends(30_001)).toEqual(['a']);
+    applied.commit(served(), 40_000, [rejection]); // rejected again: the wait doubles
+    expect(backends(99_999)).toEqual(['a']);
+    expect(backends(100_000)).toEqual(['a', 'held']);
+    let at = 100_000;
+    for (let i = 0; i < 8; i++) {
+      applied.commit(served(), at, [rejection]);
+      at += 15 * 60_000;
+      backends(at);
+    }
+    applied.commit(served(), at, [rejection]);
+    expect(backends(at + 15 * 60_000 - 1)).toEqual(['a']); // at most 15 min
+    expect(backends(at + 15 * 60_000)).toEqual(['a', 'held']);
     // A fast-path state never brings it back (it holds only what HAProxy runs).
     expect(
       applied.withoutRejected({ ...both(), source: { apps: [], hosts: new Map(), fast: true } }, 10 ** 12).model
