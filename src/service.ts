@@ -238,9 +238,9 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       if (connects++ > 0) metrics.streamReconnected();
     },
     onStreamItem: (item) => {
-      if (item.kind === 'heartbeat')
-        marathon.streamReceived(); // every chunk read, events' too
-      else if (item.kind === 'event') marathon.eventReceived();
+      if (item.kind === 'connected') return;
+      marathon.streamReceived(); // a heartbeat, or an event (Marathon's event_stream_attached first)
+      if (item.kind === 'event') marathon.eventReceived();
     },
     onStreamLost: () => marathon.streamLost(),
     ...startingPortHolders(s.process.configPath),

@@ -113,7 +113,9 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
     const types = opts.eventTypes ?? DEFAULT_EVENT_TYPES;
     const wanted = new Set<string>(types);
     const base = source.currentUrl();
-    const url = eventsUrl(base, types);
+    // Also asked for, not wanted: Marathon greets a new subscriber with it, so the stream shows it
+    // is alive at once (its next bytes may be a heartbeat 10 s later). Never a trigger.
+    const url = eventsUrl(base, [...types, 'event_stream_attached']);
     let connectedUrl = url;
     let opened = false;
     let failure: MarathonError | undefined;

@@ -144,8 +144,9 @@ describe('eventStream', () => {
     const r = record(eventStream({ source: client }));
     const res = await m.stream();
     expect(m.requests[0]!.url).toBe(
-      '/v2/events?plan-format=light&event_type=api_post_event&event_type=status_update_event&event_type=health_status_changed_event',
+      '/v2/events?plan-format=light&event_type=api_post_event&event_type=status_update_event&event_type=health_status_changed_event&event_type=event_stream_attached',
     );
+    res.write(frame({ eventType: 'event_stream_attached', remoteAddress: '127.0.0.1' }, 'event_stream_attached')); // liveness only
     res.write(': keep-alive comment\r\n\r\n');
     res.write(frame(API_POST));
     res.write(frame(DEPLOYMENT, 'deployment_success')); // not asked for: dropped
