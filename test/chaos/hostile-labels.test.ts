@@ -7,6 +7,7 @@ import { freeLoopbackPorts, httpGet } from '../../src/demo/live';
 import { prepareDemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
 import { describeWithHaproxy } from '../support/haproxy';
+import { unclaimedLoopbackPort } from '../support/ports';
 import { tempDir } from '../support/render';
 import { spawnService, type ServiceProcess } from '../support/serviceProcess';
 
@@ -79,14 +80,8 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
     // The simulator's task servers take OS-assigned ports: the ports this test relies on (one of
     // them must stay unbound) are below the kernel's ephemeral range (freeLoopbackPorts).
     sim = await Simulator.start({ serveTasks: true, auth: { basic: `mlb:${SECRET}` } });
-    const [http, https, stats, appid, admin, injected] = (await freeLoopbackPorts(6)) as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [http, https, stats, appid, admin] = (await freeLoopbackPorts(5)) as [number, number, number, number, number];
+    const injected = await unclaimedLoopbackPort(); // must stay unbound: where no other test binds
     ports = { http, https, stats, appid, admin, injected };
     const files = prepareDemoFiles(dir, findConfigDir(), ports);
     const group = (labels: Record<string, string>): Record<string, string> => ({

@@ -1,4 +1,5 @@
-import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 
 /**
  * A TCP port that was free on 127.0.0.1 a moment ago: listen on port 0 (the kernel picks one),
@@ -21,4 +22,32 @@ export function freePort(): Promise<number> {
       server.close((err) => (err ? reject(err) : resolve(port)));
     });
   });
+}
+
+/**
+ * A loopback port no test helper hands out and the kernel never assigns, for a test that asserts
+ * nothing listens there: above the ephemeral range (and the helpers' ranges below it), free now.
+ * Picked in the shared ranges, another test running beside could bind it and fail that assertion.
+ */
+export async function unclaimedLoopbackPort(): Promise<number> {
+  let high = 60999;
+  try {
+    high = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[1]);
+  } catch {
+    // the Linux default
+  }
+  const from = Math.max(high + 1, 61000);
+  if (from > 65000) return freePort(); // the kernel may assign any port: no range is unclaimed
+  for (let tries = 0; tries < 100; tries++) {
+    const port = from + Math.floor(Math.random() * (65000 - from));
+    const taken = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (!taken) return port;
+  }
+  throw new Error('no unclaimed loopback port found');
 }
