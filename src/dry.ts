@@ -1,14 +1,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readStreamBounded, TooLargeError } from './boundedRead';
 import { findConfigDir } from './configDir';
 import { cannotRead, parseAppsBytes, readAppsFile, unpacked } from './marathon/appsFile';
+import { MAX_BODY_BYTES } from './marathon/bodySink';
 import { resolverFrom, resolveTaskHosts, unresolvedTaskHosts, type AppHostNames } from './marathon/resolveHosts';
 import { routedBody } from './marathon/routedFields';
 import { fileChecks } from './model/files';
 import { describeProblem } from './model/types';
 import { allowOptimizingCompiler, OPTIMIZE_FROM_BYTES } from './optimizingCompiler';
 import { printable } from './printable';
-import type { Result } from './result';
+import { err, type Result } from './result';
 import { loadTemplateSet } from './render/loadTemplates';
 import { renderSnapshot } from './render/snapshot';
 import { keepYoungGenerationSmall } from './youngGeneration';
@@ -33,11 +35,7 @@ export function runDryProcess(
       // it took longer on two cores than asked after the render, version-dependent inputs included.
       allowOptimizingCompiler();
     },
-    readStdin: async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
-    },
+    readStdin: () => readStreamBounded(process.stdin, 'standard input', MAX_BODY_BYTES),
     // In 1 MiB slices: stdout to a file or pipe is written synchronously on Linux, so each slice's
     // bytes go before the next is encoded (not the whole 3 MB config as one more Buffer at the peak).
     stdout: (s) => {
@@ -85,7 +83,8 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
           io.inputSize?.(bytes.value.length);
           return parseAppsBytes('standard input', bytes.value, WHOLE_PARSE_BELOW_BYTES);
         },
-        (e: unknown) => cannotRead('standard input', e),
+        (e: unknown) =>
+          e instanceof TooLargeError ? err(`${e.message}, the bound of an apps body`) : cannotRead('standard input', e),
       );
     } else {
       read = readAppsFile(file, {

@@ -1,4 +1,5 @@
 import * as v8 from 'node:v8';
+import { MAX_APP_DEFINITION_BYTES, readStreamBounded } from './boundedRead';
 import type { CheckLabelsArgs } from './cli/args';
 import type { Options } from './cli/options';
 import { runCheckLabels } from './checkLabels/check';
@@ -9,9 +10,7 @@ import type { RunningService } from './service';
 import { bootstrap, serviceStart } from './wiring/bootstrap';
 
 async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return (await readStreamBounded(process.stdin, 'standard input', MAX_APP_DEFINITION_BYTES)).toString('utf8');
 }
 
 /** `marathon-lb check-labels`: checks one app definition; returns the exit code. */

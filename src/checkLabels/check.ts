@@ -8,7 +8,9 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { MAX_APP_DEFINITION_BYTES, readFileBounded, TooLargeError } from '../boundedRead';
 import type { CheckLabelsArgs } from '../cli/args';
+import { printable } from '../printable';
 import { findConfigDir } from '../configDir';
 import { liveConfig } from '../haproxy/configText';
 import type { Verdict } from '../haproxy/isolate';
@@ -46,20 +48,25 @@ const CHECK_TIMEOUT_MS = 20_000;
 /** Returns the exit code (0 served, 1 left out / not served, 2 bad input, 3 HAProxy missing). */
 export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promise<number> {
   const fail = (msg: string): number => {
-    io.stderr(`marathon-lb check-labels: ${msg}\n`);
+    io.stderr(`marathon-lb check-labels: ${printable(msg)}\n`); // JSON.parse's message quotes the input
     return 2;
   };
   const name = args.appFile === '-' ? 'standard input' : args.appFile;
   let input: unknown;
   try {
-    const text = args.appFile === '-' ? await io.readStdin() : await fs.readFile(args.appFile, 'utf8');
+    const text =
+      args.appFile === '-'
+        ? await io.readStdin()
+        : readFileBounded(args.appFile, MAX_APP_DEFINITION_BYTES).toString('utf8');
     input = JSON.parse(text);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     return fail(
       err instanceof SyntaxError
         ? `${name} is not valid JSON: ${err.message}`
-        : `cannot read ${name}: ${err.code ?? err.message}`,
+        : err instanceof TooLargeError
+          ? `${name} is larger than an app definition can be (${MAX_APP_DEFINITION_BYTES / 2 ** 20} MiB)`
+          : `cannot read ${name}: ${err.code ?? err.message}`,
     );
   }
   const def = appFromDefinition(input);

@@ -3,6 +3,7 @@
  * suggests for each kind of problem. Pure.
  */
 import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
+import { printable } from '../printable';
 
 export interface Finding {
   readonly portIndex: number | null;
@@ -105,7 +106,7 @@ function portLine(p: PortResult): string {
 /** The report as an app owner reads it. */
 export function formatReport(r: Report): string {
   const out: string[] = [
-    `app ${r.appId}, checked for --group ${r.groups.length > 0 ? r.groups.join(',') : '(none)'}; ${r.target}`,
+    `app ${printable(r.appId)}, checked for --group ${r.groups.length > 0 ? r.groups.join(',') : '(none)'}; ${r.target}`,
   ];
   out.push(...r.ports.map(portLine));
   if (r.notServed !== undefined) out.push(`  not served: ${r.notServed}`);
@@ -117,7 +118,7 @@ export function formatReport(r: Report): string {
       .filter((x) => x !== null)
       .join(', ');
     out.push(
-      `problem${where === '' ? '' : ` (${where})`}${p.by === 'haproxy' ? ', rejected by haproxy -c' : ''}: ${p.message.replace(/\n/g, '\n    ')}`,
+      `problem${where === '' ? '' : ` (${where})`}${p.by === 'haproxy' ? ', rejected by haproxy -c' : ''}: ${p.message.split('\n').map(printable).join('\n    ')}`,
     );
     if (p.fix !== null) out.push(`  fix: ${p.fix}`);
   }

@@ -1,5 +1,6 @@
 import { constants } from 'node:buffer';
 import * as fs from 'node:fs';
+import { readFdBounded, TooLargeError } from '../boundedRead';
 import type * as Zlib from 'node:zlib';
 import { lazyBuiltin } from '../lazyBuiltin';
 import { err, ok, type Result } from '../result';
@@ -58,7 +59,7 @@ export function readAppsFile(file: string, how: ReadHow = {}): Result<unknown> {
     // A pipe or device (`--apps-file /dev/stdin`) cannot be read a second time: its bytes are read
     // whole, and so is a gzip file, to be unpacked.
     if (!stat.isFile() || startsGzip(fd)) {
-      const bytes = unpacked(file, fs.readFileSync(fd));
+      const bytes = unpacked(file, readFdBounded(fd, `apps file ${file}`, MAX_BODY_BYTES));
       if (!bytes.ok) return bytes;
       inputSize(bytes.value.length);
       return parseAppsBytes(file, bytes.value, wholeBelowBytes);
@@ -66,6 +67,7 @@ export function readAppsFile(file: string, how: ReadHow = {}): Result<unknown> {
     inputSize(stat.size);
     apps = stat.size < wholeBelowBytes ? null : splitAndParse(fd, pieceBytes);
   } catch (e) {
+    if (e instanceof TooLargeError) return err(`${e.message}, the bound of an apps body`);
     if ((e as NodeJS.ErrnoException).code === undefined) throw e; // not the file's fault
     return cannotRead(file, e);
   } finally {

@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { MAX_APP_DEFINITION_BYTES, readFileBounded, TooLargeError } from '../boundedRead';
 import { createLogger } from '../log';
 import { parseZddArgs } from './args';
 import { EXIT_STATUS } from './errors';
@@ -61,9 +61,13 @@ export async function runZddCommand(
   const logger = createLogger({ level: a.logLevel, format: a.logFormat, syslogSocket: a.syslogSocket, name: 'zdd' });
   let appJson: unknown;
   try {
-    appJson = JSON.parse(fs.readFileSync(a.json, 'utf8'));
+    appJson = JSON.parse(readFileBounded(a.json, MAX_APP_DEFINITION_BYTES).toString('utf8'));
   } catch (e) {
-    logger.error(`--json ${a.json}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const why =
+      e instanceof TooLargeError
+        ? `larger than an app definition can be (${MAX_APP_DEFINITION_BYTES / 2 ** 20} MiB)`
+        : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+    logger.error(`--json ${a.json}: ${why}`);
     return 2;
   }
   const client = zddMarathonClient(a, logger);

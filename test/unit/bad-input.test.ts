@@ -203,6 +203,22 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
       /--max-backoff/,
     );
   });
+  // readFileSync of a device or a pipe has no bound: /dev/zero grew to 7 GB in 60 s (found by an audit).
+  test('a device or standard input that never ends stops at the bound of its input, with one line', () => {
+    expectOneLineFailure(
+      runCli(['--dry', '--apps-file', '/dev/zero', ...mapArgs()]),
+      /^marathon-lb: apps file \/dev\/zero is larger than 1 GiB, the bound of an apps body\n$/,
+    );
+    const app = runCli(['check-labels', '--app-file', '-'], Buffer.alloc(65 * 2 ** 20, 0x20));
+    expect(app.status).toBe(2);
+    expect(app.stderr).toBe(
+      'marathon-lb check-labels: standard input is larger than an app definition can be (64 MiB)\n',
+    );
+    const zdd = runCli(['zdd', '-j', '/dev/zero', '-m', 'http://127.0.0.1:1', '-l', 'http://127.0.0.1:1', '-d']);
+    expect(zdd.status).toBe(2);
+    expect(zdd.stderr + zdd.stdout).toMatch(/--json \/dev\/zero: larger than an app definition can be \(64 MiB\)/);
+  }, 60000);
+
   test('valid input through the real CLI on stdin writes the maps and prints the config', () => {
     const body = JSON.stringify({ apps: [app('/web', { HAPROXY_0_VHOST: 'web.example.com' }, 10005)] });
     const r = runCli(['--dry', '--apps-file', '-', ...mapArgs()], body);

@@ -127,6 +127,21 @@ describe('fixFor', () => {
   });
 });
 
+describe('check-labels: text from the definition is printed without its control characters', () => {
+  it('an escape sequence in malformed JSON, an app id with a line feed: no raw escape, no line of their own', async () => {
+    const bad = await check(undefined, [], { raw: '\u001b]0;PWNED\u0007{' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('\\u001b]0;PWNED\\u0007');
+    expect(bad.stderr).not.toContain('\u001b');
+    const forged = await check({ id: '/sh\u001b[31mop\nresult: served', labels: { HAPROXY_GROUP: 'external' } }, [], {
+      noHaproxy: true,
+    });
+    expect(forged.stdout).not.toContain('\u001b');
+    expect(forged.stdout.split('\n').filter((l) => l.startsWith('result:'))).toHaveLength(1);
+    expect(forged.stdout).toContain('app /sh\\u001b[31mop\\nresult: served,');
+  });
+});
+
 describe('check-labels: bad input is one clear line, exit 2', () => {
   it.each([
     ['malformed JSON', { raw: '{"id": "x", ' }, /is not valid JSON/],
