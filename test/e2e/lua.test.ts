@@ -202,6 +202,33 @@ describeWithHaproxy('Lua services on a real HAProxy', (haproxy) => {
     expect(parents).toContain(master); // the worker that answered is a child of the master
   });
 
+  // The shell command blocks HAProxy: 100 concurrent requests held every request through it for up
+  // to 1.7 s when each ran it (found by an audit). A `pidof` of the test's counts the runs.
+  it('getpids runs its command twice a second at most, however many ask at once', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'mlb-lua-pidof-'));
+    try {
+      const calls = join(own, 'calls');
+      await writeFile(join(own, 'pidof'), `#!/bin/sh\necho run >> ${calls}\necho 4242 4241\n`, { mode: 0o755 });
+      const p = await freePort();
+      const counted = await startHaproxy({
+        bin: haproxy.bin,
+        dir: own,
+        config: renderHead(template, own, p),
+        waitForPort: p,
+        env: { PATH: `${own}:${process.env.PATH ?? ''}`, MARATHON_LB_PID_FILE: pidFile },
+      });
+      try {
+        const answers = await Promise.all(Array.from({ length: 100 }, () => get(p, '/_haproxy_getpids')));
+        expect(answers.map((a) => `${a.status} ${a.body}`)).toEqual(Array(100).fill('200 4242 4241'));
+        expect((await readFile(calls, 'utf8')).trim().split('\n').length).toBeLessThan(10);
+      } finally {
+        await counted.stop();
+      }
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
   it('getconfig returns the config file haproxy loaded, byte for byte', async () => {
     const r = await get(port, '/_haproxy_getconfig');
     expect(r.status).toBe(200);
