@@ -42,6 +42,8 @@ interface Flag {
   readonly describe: string;
   /** Seconds a timer waits (a step's sleep): 0 to MAX_TIMER_SECONDS. */
   readonly seconds?: boolean;
+  /** A number of instances: negative makes no sense (zdd.py took it and scaled to it). */
+  readonly count?: boolean;
 }
 
 /** The table, in zdd.py's order. */
@@ -75,6 +77,7 @@ export const ZDD_FLAGS: readonly Flag[] = [
     flag: 'initial-instances',
     alias: 'i',
     kind: 'integer',
+    count: true,
     default: 1,
     describe:
       'Initial number of app instances to launch. If this number is greater than total number of existing instances, then this will be overridden by the latter number',
@@ -82,6 +85,7 @@ export const ZDD_FLAGS: readonly Flag[] = [
   {
     flag: 'linear-increase',
     kind: 'integer',
+    count: true,
     default: 0,
     describe:
       'Instead of scaling the new app by factor 0.5 if its existing instances and going to the new target in a single final step if it meets or surpasses the number of old instances, continously scale the new app by this number.',
@@ -98,6 +102,7 @@ export const ZDD_FLAGS: readonly Flag[] = [
     flag: 'new-instances',
     alias: 'n',
     kind: 'integer',
+    count: true,
     default: 0,
     describe:
       'Number of new instances to replace the existing instances. This is for having instances of both blue and green at the same time',
@@ -211,6 +216,7 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
       // zdd.py's time.sleep refuses a negative delay; a timer longer than the longest fires at once.
       if (f.seconds === true && (n < 0 || n > MAX_TIMER_SECONDS))
         return argsError(`argument ${label(f)}: must be between 0 and ${MAX_TIMER_TEXT}, got ${text}`);
+      if (f.count === true && n < 0) return argsError(`argument ${label(f)}: must not be negative, got ${text}`);
       v[f.flag] = n;
     } else v[f.flag] = raw === undefined ? f.default : asText(raw);
   }

@@ -171,6 +171,16 @@ describe("marathon-lb zdd flags are zdd.py's", () => {
         kind: 'error',
         message: `argument --step-delay/-s: must be between 0 and 2147483 seconds (about 24.8 days, the longest a timer waits), got ${delay}`,
       });
+    // Instance counts: a negative one was taken (and scaled to).
+    for (const [flag, label] of [
+      ['-i', '--initial-instances/-i'],
+      ['-n', '--new-instances/-n'],
+      ['--linear-increase', '--linear-increase'],
+    ])
+      expect(stop([...REQUIRED, flag!, '-5'])).toEqual({
+        kind: 'error',
+        message: `argument ${label}: must not be negative, got -5`,
+      });
     expect(stop([...REQUIRED, '--linear-increase', '1.5'])).toEqual({
       kind: 'error',
       message: "argument --linear-increase: invalid int value: '1.5'",
