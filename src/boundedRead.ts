@@ -26,13 +26,16 @@ export const MAX_APP_DEFINITION_BYTES = 64 * 2 ** 20;
 export function readFdBounded(fd: number, name: string, maxBytes: number): Buffer {
   const pieces: Buffer[] = [];
   let total = 0;
+  let piece = Buffer.allocUnsafe(PIECE_BYTES);
   for (;;) {
-    const piece = Buffer.allocUnsafe(PIECE_BYTES);
     const n = fs.readSync(fd, piece, 0, PIECE_BYTES, null);
     if (n === 0) return Buffer.concat(pieces, total);
     total += n;
     if (total > maxBytes) throw new TooLargeError(name, maxBytes);
-    pieces.push(n === PIECE_BYTES ? piece : piece.subarray(0, n));
+    if (n === PIECE_BYTES) {
+      pieces.push(piece);
+      piece = Buffer.allocUnsafe(PIECE_BYTES);
+    } else pieces.push(Buffer.from(piece.subarray(0, n))); // a pipe's 64 KiB: not a 1 MiB piece kept for it
   }
 }
 
