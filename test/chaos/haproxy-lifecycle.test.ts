@@ -113,6 +113,11 @@ describeWithHaproxy(
       fs.symlinkSync(real, link);
       return link;
     };
+    /** SIGKILL: the controller dies at once, leaving whatever HAProxy it ran. */
+    const killed = async (c: Controller): Promise<void> => {
+      c.child.kill('SIGKILL');
+      await c.exited();
+    };
     /** SIGTERM: the controller exits 0 and leaves no HAProxy master behind. */
     const stopsCleanly = async (c: Controller): Promise<void> => {
       const exit = c.exited();
@@ -239,8 +244,7 @@ describeWithHaproxy(
       expect(master).toBeDefined();
       startLoad();
       for (let round = 1; round <= 3; round++) {
-        c.child.kill('SIGKILL');
-        await c.exited();
+        await killed(c);
         expect(mastersOf(cfg)).toEqual([master]); // HAProxy serves on without its controller
         if (round === 2) fs.rmSync(path.join(dir, 'haproxy.pid')); // an orphan whose pid file is gone: found through its socket
         c = start();
@@ -264,8 +268,7 @@ describeWithHaproxy(
     test("a restarted controller keeps a served app's port from an app that asked for it while it was down (its id sorts first)", async () => {
       let c = start();
       await healthy(c);
-      c.child.kill('SIGKILL');
-      await c.exited();
+      await killed(c);
       await sim.createApp({
         id: '/aaa-clash',
         instances: 1,
@@ -291,8 +294,7 @@ describeWithHaproxy(
       let c = start();
       await healthy(c);
       const [first] = mastersOf(cfg);
-      c.child.kill('SIGKILL');
-      await c.exited();
+      await killed(c);
       fs.rmSync(path.join(dir, 'master.sock')); // nothing answers: found in /proc only
       c = start();
       await healthy(c);
@@ -302,8 +304,7 @@ describeWithHaproxy(
       expect(c.output()).toContain(`stopping HAProxy master ${first} left by an earlier controller`);
       expect((await get()).status).toBe(200);
 
-      c.child.kill('SIGKILL');
-      await c.exited();
+      await killed(c);
       c = start([], { OPERATOR_VAR: 'visible-2' }); // the operator changed a variable the templates may use
       await healthy(c);
       expect(mastersOf(cfg)).toHaveLength(1);
@@ -315,8 +316,7 @@ describeWithHaproxy(
 
       // --haproxy-bin now names another HAProxy (here the same binary by another path): a master
       // re-executes its own binary at each reload, so the one left running is replaced, not adopted.
-      c.child.kill('SIGKILL');
-      await c.exited();
+      await killed(c);
       const [third] = mastersOf(cfg);
       const otherBin = linkToHaproxy(path.join(dir, 'other-bin', 'haproxy'));
       c = start(['--haproxy-bin', otherBin], { OPERATOR_VAR: 'visible-2' });
@@ -356,15 +356,13 @@ describeWithHaproxy(
       await healthy(c);
       const [master] = mastersOf(cfg);
       for (let round = 1; round <= 2; round++) {
-        c.child.kill('SIGKILL');
-        await c.exited();
+        await killed(c);
         c = start(['--haproxy-bin', renamed]);
         await healthy(c);
         expect(c.output()).toContain(`adopted the HAProxy master ${master} left by an earlier controller`);
         expect(mastersOf(cfg)).toEqual([master]);
       }
-      c.child.kill('SIGKILL');
-      await c.exited();
+      await killed(c);
       c = start(); // the default binary: the renamed one's master is replaced, not left serving beside it
       await healthy(c);
       expect(c.output()).toMatch(
@@ -383,8 +381,7 @@ describeWithHaproxy(
       let c = start();
       await healthy(c);
       const [master] = mastersOf(cfg);
-      c.child.kill('SIGKILL');
-      await c.exited();
+      await killed(c);
       // Another --haproxy-bin (so the master is not kept) whose haproxy -c fails for every config.
       const failing = countingHaproxy(fs.mkdtempSync(path.join(dir, 'failing-')), haproxy.bin);
       failing.failChecks(true);

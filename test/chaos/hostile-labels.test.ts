@@ -1,13 +1,12 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { findConfigDir } from '../../src/configDir';
 import { freeLoopbackPorts, httpGet } from '../../src/demo/live';
 import { prepareDemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
 import { describeWithHaproxy } from '../support/haproxy';
-import { unclaimedLoopbackPort } from '../support/ports';
+import { accepting, unclaimedLoopbackPort } from '../support/ports';
 import { tempDir } from '../support/render';
 import { spawnService, type ServiceProcess } from '../support/serviceProcess';
 
@@ -44,16 +43,6 @@ function getWithHeaders(
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
-  });
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
   });
 }
 
@@ -253,7 +242,7 @@ describeWithHaproxy('chaos: hostile labels and Marathon strings cannot leak secr
   });
 
   test('line breaks in Marathon strings and labels add no directive: no injected bind, no injected answer', async () => {
-    expect(await listening(ports.injected)).toBe(false);
+    expect(await accepting(ports.injected)).toBe(false);
     for (const host of [
       'dg.example.com',
       'hc.example.com',

@@ -40,14 +40,18 @@ export async function unclaimedLoopbackPort(): Promise<number> {
   if (from > 65000) return freePort(); // the kernel may assign any port: no range is unclaimed
   for (let tries = 0; tries < 100; tries++) {
     const port = from + Math.floor(Math.random() * (65000 - from));
-    const taken = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: '127.0.0.1', port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (!taken) return port;
+    if (!(await accepting(port))) return port;
   }
   throw new Error('no unclaimed loopback port found');
+}
+
+/** Whether something accepts connections on 127.0.0.1:port. */
+export function accepting(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
 }

@@ -31,17 +31,11 @@ describe('--dry map files', () => {
     );
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dryWithMaps = () =>
+    dryRun(['--apps-file', appsFile, '--group', 'external', '--haproxy-map', '--haproxy-config', cfg()]);
 
   test('with --haproxy-map both maps are written beside --haproxy-config (contract 2)', async () => {
-    const run = await dryRun([
-      '--apps-file',
-      appsFile,
-      '--group',
-      'external',
-      '--haproxy-map',
-      '--haproxy-config',
-      cfg(),
-    ]);
+    const run = await dryWithMaps();
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`map(${dir}/domain2backend.map)`);
     expect(read('domain2backend.map')).toBe('web.example.com web_10001\n');
@@ -60,15 +54,7 @@ describe('--dry map files', () => {
       tasks: [{ id: 'many.1', host: '10.0.0.1', ports: [31002], state: 'TASK_RUNNING' }],
     };
     fs.writeFileSync(appsFile, JSON.stringify({ apps: [app] }));
-    const run = await dryRun([
-      '--apps-file',
-      appsFile,
-      '--group',
-      'external',
-      '--haproxy-map',
-      '--haproxy-config',
-      cfg(),
-    ]);
+    const run = await dryWithMaps();
     expect(run.stderr).toBe('');
     expect(read('domain2backend.map')).toBe(names.map((n) => `${n} many_10002\n`).join(''));
   }, 20_000);
