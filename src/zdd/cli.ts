@@ -40,6 +40,21 @@ without --resume), 3 --complete-* without a hybrid deploy, 4 missing field in th
 5 marathon-lb unreadable, 6 Marathon unreadable, 7 app not created, 8 app not deleted, 9 app not scaled.
 `;
 
+/** Python's recursion limit, where zdd.py's json.loads gives up (RecursionError). */
+const MAX_JSON_DEPTH = 1000;
+
+/** Whether arrays and objects nest more than `max` levels in `value` (walked without recursion). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [v, depth] = next;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) pending.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export function exitStatus(o: ZddOutcome): number {
   return o.kind === 'done' ? 0 : o.kind === 'declined' ? 1 : EXIT_STATUS[o.error.kind];
 }
@@ -68,6 +83,12 @@ export async function runZddCommand(
         ? `larger than an app definition can be (${MAX_APP_DEFINITION_BYTES / 2 ** 20} MiB)`
         : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
     logger.error(`--json ${a.json}: ${why}`);
+    return 2;
+  }
+  // JSON.parse reads any depth, but zdd's own walks over the definition recurse: past the stack they
+  // failed with a bare "Maximum call stack size exceeded". zdd.py's json.loads stops at 1 000 too.
+  if (nestedDeeperThan(appJson, MAX_JSON_DEPTH)) {
+    logger.error(`--json ${a.json}: nested deeper than ${MAX_JSON_DEPTH} levels, which no app definition is`);
     return 2;
   }
   const client = zddMarathonClient(a, logger);

@@ -219,6 +219,26 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
     expect(zdd.stderr + zdd.stdout).toMatch(/--json \/dev\/zero: larger than an app definition can be \(64 MiB\)/);
   }, 60000);
 
+  // zdd's own walks over the definition recurse: past the stack they failed with a bare
+  // "Maximum call stack size exceeded" (found by an audit).
+  test('zdd refuses an app definition nested past 1 000 levels, with one line naming it', () => {
+    const file = path.join(dir, 'deep.json');
+    const deep = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+    fs.writeFileSync(file, `{"id":"/deep","labels":{"HAPROXY_DEPLOYMENT_GROUP":"d"},"env":${deep(200000)}}`);
+    const zdd = runCli(['zdd', '-j', file, '-m', 'http://127.0.0.1:1', '-l', 'http://127.0.0.1:1', '-d']);
+    expect(zdd.status).toBe(2);
+    expect(zdd.stderr + zdd.stdout).toContain(`--json ${file}: nested deeper than 1000 levels`);
+    expect(zdd.stderr + zdd.stdout).not.toMatch(/call stack/);
+    // 999 levels inside the definition's own object: read, and on to Marathon (which is not there).
+    fs.writeFileSync(
+      file,
+      `{"id":"/deep","labels":{"HAPROXY_DEPLOYMENT_GROUP":"d","HAPROXY_DEPLOYMENT_ALT_PORT":"10001"},"env":${deep(999)}}`,
+    );
+    const shallow = runCli(['zdd', '-j', file, '-m', 'http://127.0.0.1:1', '-l', 'http://127.0.0.1:1', '-d']);
+    expect(shallow.stderr + shallow.stdout).not.toContain('nested deeper');
+    expect(shallow.stderr + shallow.stdout).toMatch(/Error while querying marathon \(GET \/v2\/apps\)/);
+  });
+
   test('valid input through the real CLI on stdin writes the maps and prints the config', () => {
     const body = JSON.stringify({ apps: [app('/web', { HAPROXY_0_VHOST: 'web.example.com' }, 10005)] });
     const r = runCli(['--dry', '--apps-file', '-', ...mapArgs()], body);
