@@ -44,8 +44,9 @@ const SAMPLE_EXPRESSION = /%(?:\{[^}]*\})?\[/;
 const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 't', 'yes', 'y']);
 const truthy = (v: string): boolean => v !== '' && TRUE_WORDS.has(v.toLowerCase());
 const INTEGER = /^\s*[+-]?\d{1,15}\s*$/;
+// Empty: HAProxy's `balance` with no word is roundrobin (marathon-lb prints the empty label so).
 const BALANCE =
-  /^(roundrobin|static-rr|leastconn|first|source|rdp-cookie(\([A-Za-z0-9_.-]+\))?|random(\([1-9]\d{0,3}\))?|hdr\([A-Za-z0-9_.-]+\)( use_domain_only)?|url_param [A-Za-z0-9_.-]+( check_post( \d{1,9})?)?|uri( whole| path-only| len [1-9]\d{0,8}| depth [1-9]\d{0,8})*)$/;
+  /^(|roundrobin|static-rr|leastconn|first|source|rdp-cookie(\([A-Za-z0-9_.-]+\))?|random(\([1-9]\d{0,3}\))?|hdr\([A-Za-z0-9_.-]+\)( use_domain_only)?|url_param [A-Za-z0-9_.-]+( check_post( \d{1,9})?)?|uri( whole| path-only| len [1-9]\d{0,8}| depth [1-9]\d{0,8})*)$/;
 /**
  * A BALANCE label as the words HAProxy reads (its blanks are C's isspace), which are what is printed:
  * no CR or line break from the label reaches the config. Blanks around it end nothing (`leastconn `

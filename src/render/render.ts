@@ -479,7 +479,9 @@ function conflict(
   backendNames: ReadonlySet<string>,
   marathonPorts: ReadonlyMap<number, string>,
 ): Problem | null {
-  if (opts.bindHttpHttps && svc.hostname && svc.mode === 'tcp') {
+  // With --haproxy-map its vhost is only a map entry, which HAProxy takes (marathon-lb's config, its TCP
+  // listener served); a use_backend line naming a tcp backend in the :80 frontend makes it refuse all.
+  if (opts.bindHttpHttps && !opts.haproxyMap && svc.hostname && svc.mode === 'tcp') {
     return {
       appId: svc.appId,
       portIndex: null,

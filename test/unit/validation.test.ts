@@ -315,6 +315,20 @@ describe('labels: the port is left out with one problem naming the label', () =>
     },
   );
 
+  // HAProxy's `balance` with no word is roundrobin; marathon-lb prints the empty label so (found by a migration check).
+  test.each(['', ' \t '])('an empty BALANCE %j is served, printed as marathon-lb prints it', async (label) => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir, 'apps.json');
+      fs.writeFileSync(file, JSON.stringify({ apps: [app('/b', { HAPROXY_0_BALANCE: label })] }));
+      const run = await dryRun(['--apps-file', file, '--group', 'external']);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toContain('\nbackend b_10001\n  balance \n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test.each(['source\u00a0', 'uri\nwhole', '\u2028source'])(
     'BALANCE %j is left out: HAProxy reads neither a no-break space nor a line break as a blank',
     (label) => void expectLeftOut([app('/bad', { HAPROXY_0_BALANCE: label })], 'HAPROXY_0_BALANCE', /unknown balance/),
@@ -893,5 +907,20 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
     ]);
     expect(run.stderr).toMatch(/app \/a label HAPROXY_\{n\}_VHOST: service port 10001 has a vhost but mode tcp/);
     expect(run.stdout).not.toContain('a_10001');
+  });
+  // marathon-lb's config, which HAProxy takes: the vhost is only a map entry (found by a migration check).
+  test('with --haproxy-map, a vhost with MODE=tcp is served as marathon-lb serves it: its own listener and a map entry', async () => {
+    const dir = tempDir();
+    try {
+      const run = await dry(
+        [app('/a', { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_MODE: 'tcp' })],
+        ['--haproxy-map', '--haproxy-config', path.join(dir, 'haproxy.cfg')],
+      );
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toMatch(/\nfrontend a_10001\n {2}bind \*:10001\n {2}mode tcp\n {2}use_backend a_10001\n/);
+      expect(fs.readFileSync(path.join(dir, 'domain2backend.map'), 'utf8')).toBe('a.example.com a_10001\n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
