@@ -44,9 +44,6 @@ const SAMPLE_EXPRESSION = /%(?:\{[^}]*\})?\[/;
 const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 't', 'yes', 'y']);
 const truthy = (v: string): boolean => v !== '' && TRUE_WORDS.has(v.toLowerCase());
 const INTEGER = /^\s*[+-]?\d{1,15}\s*$/;
-// Empty: HAProxy's `balance` with no word is roundrobin (marathon-lb prints the empty label so).
-const BALANCE =
-  /^(|roundrobin|static-rr|leastconn|first|source|rdp-cookie(\([A-Za-z0-9_.-]+\))?|random(\([1-9]\d{0,3}\))?|hdr\([A-Za-z0-9_.-]+\)( use_domain_only)?|url_param [A-Za-z0-9_.-]+( check_post( \d{1,9})?)?|uri( whole| path-only| len [1-9]\d{0,8}| depth [1-9]\d{0,8})*)$/;
 /**
  * A BALANCE label as the words HAProxy reads (its blanks are C's isspace), which are what is printed:
  * no CR or line break from the label reaches the config. Blanks around it end nothing (`leastconn `
@@ -56,6 +53,37 @@ const BALANCE =
 function balanceWords(label: string): string {
   return label.replace(/^[ \t\r\n\v\f]+|[ \t\r\n\v\f]+$/g, '').replace(/[ \t\r\v\f]+/g, ' ');
 }
+/**
+ * Whether HAProxy takes `balance <words>` (its backend_parse_balance, 2.6), no stricter: no word is
+ * roundrobin, the simple algorithms ignore words after them, `random`, `hdr(` and `rdp-cookie` are read
+ * by their start. A quote, backslash or `#` would make HAProxy read other words than these (a quoted
+ * `${VAR}` its environment), and a line break another line: left out. So is HAProxy 2.6's `hash
+ * <expression>`: whether its fetches and converters exist only `haproxy -c` can tell, and a balance
+ * served is one HAProxy takes (HAPROXY_{n}_BACKEND_HEAD can hold it, checked so).
+ */
+function balanceAccepted(words: string): boolean {
+  if (/["'\\#\n]/.test(words)) return false;
+  const [algo = '', ...args] = words === '' ? [] : words.split(' ');
+  if (algo === '' || SIMPLE_BALANCE.has(algo)) return true;
+  if (algo.startsWith('random')) return algo[6] !== '(' || algo[7] === ')' || DRAWS.test(algo.slice(6));
+  if (algo === 'uri') {
+    for (let i = 0; i < args.length; i++) {
+      if (args[i] === 'whole' || args[i] === 'path-only') continue;
+      if ((args[i] !== 'len' && args[i] !== 'depth') || !POSITIVE_ATOI.test(args[++i] ?? '')) return false;
+    }
+    return true;
+  }
+  if (algo === 'url_param') return args.length > 0 && (args.length === 1 || args[1] === 'check_post');
+  if (algo.startsWith('hdr(')) return algo.indexOf(')', 4) > 4 && (args.length === 0 || args[0] === 'use_domain_only');
+  if (algo.startsWith('rdp-cookie')) return algo[10] !== '(' || algo.indexOf(')', 11) > 11;
+  return false;
+}
+const SIMPLE_BALANCE: ReadonlySet<string> = new Set(['roundrobin', 'static-rr', 'first', 'leastconn', 'source']);
+/** `random(<draws>)` as strtol reads the number (base 0: hex, octal, decimal), at least 1. */
+const DRAWS = /^\(\+?(0[xX]0*[1-9a-fA-F][0-9a-fA-F]{0,6}|0+[1-7][0-7]{0,9}|[1-9]\d{0,8})\)/;
+/** What atoi reads as a positive int: digits from the start (more may follow), not all zeros. */
+const POSITIVE_ATOI = /^\+?0*[1-9]\d{0,8}(?!\d)/;
+
 /** A path prefix for the removed reqirep/rspirep glue: printed inside a double-quoted regex. */
 const URL_PATH = /^\/[A-Za-z0-9/._~!&'*+,;=:@%-]*$/;
 /** URL path characters (RFC 3986) but `$` (HAProxy's environment in double quotes) and `(`, `)` (the regex's groups). */
@@ -184,7 +212,7 @@ export function readPortLabels(
 
   const balanceLabel = r.get('BALANCE');
   const balance = balanceLabel === undefined ? 'roundrobin' : balanceWords(balanceLabel);
-  if (!BALANCE.test(balance))
+  if (!balanceAccepted(balance))
     return r.problem('BALANCE', `unknown balance algorithm ${JSON.stringify(clip(balanceLabel!))}`);
 
   let auth: PortSettings['auth'] = null;

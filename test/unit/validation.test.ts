@@ -223,7 +223,12 @@ describe('labels: the port is left out with one problem naming the label', () =>
     ],
     ['AUTH realm closing the quote', { HAPROXY_0_AUTH: 'r"x:u:p' }, 'HAPROXY_0_AUTH', /realm:user/],
     ['AUTH password with a space', { HAPROXY_0_AUTH: 'r:u:p w' }, 'HAPROXY_0_AUTH', /realm:user/],
-    ['BALANCE with junk arguments', { HAPROXY_0_BALANCE: 'roundrobin now' }, 'HAPROXY_0_BALANCE', /unknown balance/],
+    [
+      'BALANCE uri with a word HAProxy does not know',
+      { HAPROXY_0_BALANCE: 'uri everything' },
+      'HAPROXY_0_BALANCE',
+      /unknown balance/,
+    ],
     [
       'HTTP_BACKEND_REDIR of two words',
       { HAPROXY_0_HTTP_BACKEND_REDIR: '/a if TRUE' },
