@@ -163,7 +163,8 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     files,
     logger,
     ...(command ? {} : { fdEnvironment: () => readFdEnvironment() }),
-    render: !s.cleanup ? undefined : (services) => renderConfig(services, deps.templates, settings.render),
+    render: (services) => renderConfig(services, deps.templates, settings.render),
+    leaveOutRejected: s.cleanup,
   });
 
   const signals = new Subject<ControlSignal>();

@@ -31,8 +31,10 @@ export interface ApplierOptions {
   readonly logger: HaproxyLogger;
   /** Where the fd limits come from; absent when HAProxy is not ours to start (--command). */
   readonly fdEnvironment?: () => Promise<FdEnvironment>;
-  /** Renders a subset of services, to leave out apps HAProxy rejects (absent with --skip-config-cleanup). */
+  /** Renders services: a fast-path state's whole config, and a subset without the apps HAProxy rejects. */
   readonly render?: (services: readonly Service[]) => RenderedConfig;
+  /** False with --skip-config-cleanup: a rejected config is not retried without the apps HAProxy refused. */
+  readonly leaveOutRejected?: boolean;
   /** Reloads tried to find the app a refused reload does not name (default 16: one culprit among ~10 000). */
   readonly maxTrialReloads?: number;
 }
@@ -78,9 +80,14 @@ export class HaproxyApplier implements ApplyPort {
   reloadExisting(why: ExistingConfigReason, current: DesiredState | null): Observable<ApplyReport> {
     return from(
       (async () => {
-        // Deleted under us (its directory too, by a clean-up of /run or /tmp): HAProxy could not
-        // start again until some change rewrote it. The controller holds what it last applied.
-        if (current !== null && (await this.o.files.isMissing())) {
+        // The event fast path changes servers at runtime only: the file holds the snapshot it built on.
+        // Loaded as it was, HAProxy took back killed tasks and lost new ones, while the controller
+        // believed it ran them and the next snapshot changed nothing (found by an audit).
+        if (current?.source?.fast === true && this.o.render !== undefined) {
+          await this.o.files.write(this.o.files.of(this.rendered(current).state), false);
+        } else if (current !== null && (await this.o.files.isMissing())) {
+          // Deleted under us (its directory too, by a clean-up of /run or /tmp): HAProxy could not
+          // start again until some change rewrote it. The controller holds what it last applied.
           this.o.logger.warn(
             `${this.o.files.configPath} is gone (deleted while the controller ran); writing the config last applied again`,
           );
@@ -286,10 +293,10 @@ export class HaproxyApplier implements ApplyPort {
     };
   }
 
-  /** Re-rendering subsets needs `render` (absent with --skip-config-cleanup: nothing is left out). */
+  /** Re-rendering subsets needs `render`; with --skip-config-cleanup nothing is left out. */
   private candidates(): Candidates | null {
     const render = this.o.render;
-    if (render === undefined) return null;
+    if (render === undefined || this.o.leaveOutRejected === false) return null;
     const { files, target } = this.o;
     return {
       subset: (asked, services, problems = []) => {

@@ -205,8 +205,18 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
   const fault = (stage: FaultStage, e: unknown): void =>
     report({ kind: 'stage-error', stage, error: message(e), appId: appOf(e) });
 
-  /** Whether an event needs no snapshot (deps.needsSnapshot); when deciding throws, it gets one. */
+  // When the last trigger came, and when the fetch of the newest snapshot applied began: a snapshot
+  // is under way (waiting out the quiet, read, built, or waiting in the sink) while the first is later.
+  let lastTriggerAt = Number.NEGATIVE_INFINITY;
+  let appliedFetchedAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Whether an event needs no snapshot (deps.needsSnapshot); when deciding throws, it gets one. So
+   * does any while a snapshot is under way: it may bring back what the event undoes (a label changed
+   * and changed back), and the applied state the event is compared with is about to be replaced (found
+   * by an audit: the stale snapshot stayed until the next resync).
+   */
   const needsNoSnapshot = (event: MarathonEvent): boolean => {
+    if (lastTriggerAt >= appliedFetchedAt) return false;
     try {
       return deps.needsSnapshot?.(event, applied.current) === false;
     } catch (e) {
@@ -234,7 +244,12 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       signals$: signals$.pipe(filter((s): s is 'hup' => s === 'hup')),
       resyncIntervalMs: timing.resyncIntervalMs,
       scheduler,
-    }).pipe(tap((trigger) => report({ kind: 'trigger', trigger })));
+    }).pipe(
+      tap((trigger) => {
+        lastTriggerAt = now();
+        report({ kind: 'trigger', trigger });
+      }),
+    );
 
     let lastInvalid: string | null = null; // bad input is reported once, not on every trigger
     // Task and health events by arrival, for the snapshots fetched meanwhile (see `replay`).
@@ -475,6 +490,9 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         }
         if (outcome.model.kind === 'reload-existing' || (outcome.result !== 'unchanged' && outcome.result.reloaded))
           owedReload = undefined;
+        const work = outcome.model;
+        if (work.kind === 'desired' && work.fast === undefined)
+          appliedFetchedAt = Math.max(appliedFetchedAt, work.fetchedAt);
         if (outcome.model === newestSnapshot) newestApplied = true;
         else if (outcome.model.kind === 'reload-existing' && newestSnapshot !== undefined && !newestApplied)
           again$.next(newestSnapshot);

@@ -428,6 +428,30 @@ describe('pipeline with the fast path (virtual time)', () => {
     }
   });
 
+  // Found by an audit: a vhost changed (p) and changed back with a scale (q) while the first one's
+  // snapshot was read; q, compared with what HAProxy ran, changed nothing, and the stale snapshot
+  // stayed until the next resync.
+  it('an event that changes nothing still gets a snapshot while one is under way: the newest answer wins', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const items = hot<StreamItem>('-c 28ms p 9ms q', {
+        c: { kind: 'connected', url: 'x' },
+        p: { kind: 'event', event: posted },
+        q: { kind: 'event', event: posted },
+      });
+      // Marathon: [1] until the first post (30), [1, 9] until the second (40), [1] again after.
+      const marathon = (now: number): number[] => (now >= 30 && now < 40 ? [1, 9] : [1]);
+      // The first post changes routing; the second, compared with what HAProxy runs ([1]), nothing.
+      const s = setup(t, items, marathon, 20, () => t.now() < 35);
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 300);
+      flush();
+      expect(s.events.filter((e) => e.kind === 'fast-path' && e.outcome === 'no-snapshot')).toEqual([]);
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([1]));
+      expect(s.haproxy.applies.map((a) => a.config)).toEqual([cfgOf([1]), cfgOf([1, 9]), cfgOf([1])]);
+    });
+  });
+
   it('deciding about an event that throws costs that event a snapshot, not the pipeline a restart', () => {
     const t = newScheduler();
     t.run(({ hot, flush }) => {

@@ -488,6 +488,30 @@ describe('--command mode (marathon-lb reloadConfig)', () => {
     expect(onDisk()).toBe(files.of(two).config);
   });
 
+  // The file held the snapshot the fast path built on: HAProxy took back a killed task and lost a new
+  // one, and the next snapshot, equal to the fast state, changed nothing (found by an audit).
+  test.each(['sigusr1', 'haproxy-restarted'] as const)(
+    'a reload of the config on disk (%s) after fast-path changes loads the servers HAProxy ran',
+    async (kind) => {
+      const { apply, applier, haproxy, files } = setup();
+      const snapshot = state([service('a', [server(1), server(2)])]);
+      await apply(snapshot, null);
+      // Task 2 killed and task 3 started, at runtime only: the text is still the snapshot's.
+      const fast: DesiredState = {
+        model: { services: [service('a', [server(1), server(3)])], problems: [] },
+        rendered: snapshot.rendered,
+        source: { apps: [], hosts: new Map(), fast: true },
+      };
+      expect(await lastValueFrom(applier.reloadExisting({ kind }, fast))).toEqual({
+        reloaded: true,
+        reasons: [{ kind }],
+        runtimeOps: 0,
+      });
+      expect(onDisk()).toBe(files.of({ ...fast, rendered: render(fast.model.services) }).config);
+      expect([...haproxy.backends.get('a')!.keys()].sort()).toEqual([server(1), server(3)].map((s) => s.name).sort());
+    },
+  );
+
   test('a check of the config on disk that could not run (the binary gone) is not called a refusal', async () => {
     let binaryGone = false;
     const { apply, applier } = setup({
