@@ -80,28 +80,32 @@ export class HaproxyApplier implements ApplyPort {
   reloadExisting(why: ExistingConfigReason, current: DesiredState | null): Observable<ApplyReport> {
     return from(
       (async () => {
-        // The event fast path changes servers at runtime only: the file holds the snapshot it built on.
-        // Loaded as it was, HAProxy took back killed tasks and lost new ones, while the controller
-        // believed it ran them and the next snapshot changed nothing (found by an audit).
-        if (current?.source?.fast === true && this.o.render !== undefined) {
-          await this.o.files.write(this.o.files.of(this.rendered(current).state), false);
-        } else if (current !== null && (await this.o.files.isMissing())) {
-          // Deleted under us (its directory too, by a clean-up of /run or /tmp): HAProxy could not
-          // start again until some change rewrote it. The controller holds what it last applied.
-          this.o.logger.warn(
-            `${this.o.files.configPath} is gone (deleted while the controller ran); writing the config last applied again`,
-          );
-          await this.o.files.write(this.o.files.of(current), false);
-        }
+        const what = why.kind === 'sigusr1' ? 'SIGUSR1' : 'restarting HAProxy';
+        // Not written (a full disk): HAProxy is loaded with the file as it is, older but better than
+        // none, and the reload counts as failed, so it is tried again (and written) until it succeeds.
+        let unwritten: string | undefined;
+        const restored =
+          current !== null &&
+          (await this.restoreLastApplied(current).catch((e: Error) => {
+            unwritten = e.message;
+            return false;
+          }));
+        // Started again meanwhile (an apply's retry, after a reload that killed the master) with the
+        // files on disk: a reload now would only repeat that reload (a crash loop, found by an audit).
+        if (why.kind === 'haproxy-restarted' && !restored && unwritten === undefined && this.isOwnedAndRunning())
+          return { reloaded: false, reasons: [], runtimeOps: 0 };
         const check = await this.o.files.checkOnDisk();
         if (!check.ok) {
-          const what = why.kind === 'sigusr1' ? 'SIGUSR1' : 'restarting HAProxy';
           // A check that did not run (the binary gone, a timeout) says nothing of the config.
           const judged = check.error.refused ? 'is not valid' : 'could not be checked';
           throw new ApplyError(`${what}: the config on disk ${judged}, not reloading: ${check.error.message}`);
         }
         const loaded = await this.o.target.load();
         if (!loaded.ok) throw new ApplyError(loaded.error.message);
+        if (unwritten !== undefined)
+          throw new ApplyError(
+            `${what}: HAProxy runs the config on disk, not the one last applied, which could not be written: ${unwritten}`,
+          );
         return { reloaded: true, reasons: [why], runtimeOps: 0 };
       })(),
     );
@@ -254,6 +258,33 @@ export class HaproxyApplier implements ApplyPort {
    * before the servers it added at runtime, and a reload of that text would drop them for good (the
    * model would still list them, so no later snapshot would see a difference).
    */
+  /**
+   * The files of what HAProxy ran last, written before it reads the file again (SIGUSR1, or a restart
+   * after a crash) when the file holds something else. The event fast path changes servers at runtime
+   * only, so after it the file holds the snapshot it built on; a write behind a runtime change may have
+   * failed (a full disk); the file may have been deleted. Loaded as it was, HAProxy took back killed
+   * tasks and lost new ones for good, while the controller believed it ran them (found by audits).
+   * Whether it wrote them.
+   */
+  /** An HAProxy this controller starts, and runs now (a --command one says nothing of itself). */
+  private isOwnedAndRunning(): boolean {
+    return !this.o.target.external && this.o.target.isRunning();
+  }
+
+  private async restoreLastApplied(current: DesiredState): Promise<boolean> {
+    const fast = current.source?.fast === true && this.o.render !== undefined;
+    const files = this.o.files.of(fast ? this.rendered(current).state : current);
+    const disk = await this.o.files.onDisk();
+    if (disk !== null && sameFiles(disk, files)) return false;
+    const path = this.o.files.configPath;
+    if (disk === null)
+      this.o.logger.warn(`${path} is gone (deleted while the controller ran); writing the config last applied again`);
+    else if (!fast)
+      this.o.logger.warn(`${path} is not the config last applied (a write failed, or an edit): writing that one again`);
+    await this.o.files.write(files, false);
+    return true;
+  }
+
   private rendered(state: DesiredState): { readonly state: DesiredState; readonly rendered?: true } {
     const source = state.source;
     if (source?.fast !== true) return { state };

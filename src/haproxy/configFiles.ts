@@ -92,12 +92,6 @@ export class ConfigFiles {
     }
   }
 
-  /** Whether the config file is gone (deleted, or its directory with it). */
-  async isMissing(): Promise<boolean> {
-    await this.behind;
-    return (await readIfExists(this.o.configPath)) === undefined;
-  }
-
   /** The config's directory, made again when it was removed while the controller ran; writing it says what failed. */
   private ensureDir(): void {
     try {

@@ -112,7 +112,9 @@ export class OwnedHaproxy implements HaproxyTarget {
 
   private async reloadOnce(): Promise<LoadResult> {
     const dump = await this.o.process.master.worker().send('show servers state');
-    if (dump.ok) await this.o.files.saveServerState(dump.value);
+    // Only HAProxy's own dump (format 1): another process answering on the socket wrote garbage that
+    // the next HAProxy loaded (found by an audit).
+    if (dump.ok && SERVER_STATE_DUMP.test(dump.value)) await this.o.files.saveServerState(dump.value);
     const r = await this.o.process.reload();
     if (r.ok) {
       const { oldWorkers } = r.value;
@@ -122,8 +124,14 @@ export class OwnedHaproxy implements HaproxyTarget {
     }
     const f = r.error;
     return err({
-      message: f.refused ? f.message : `HAProxy reload failed (the old worker keeps serving): ${f.message}`,
+      message: f.refused
+        ? f.message
+        : // A reload that killed the master leaves no old worker (it said so, and every port was down).
+          `HAProxy reload failed (${this.o.process.isAlive() ? 'the old worker keeps serving' : 'HAProxy exited'}): ${f.message}`,
       refused: f.refused,
     });
   }
 }
+
+/** `show servers state` as HAProxy answers it: its format version (1), then the header of its fields. */
+const SERVER_STATE_DUMP = /^1\n# be_id /;

@@ -71,8 +71,9 @@ export async function withRetries(
         message: tried === 0 ? f.message : `${f.message} (${tried + 1} tries, --max-reload-retries ${policy.retries})`,
       });
     }
+    // The failure names what failed (`HAProxy reload failed (…)`, `--command "…" exited 1`).
     deps.logger.warn(
-      `${deps.what} failed (${f.message}); trying again in ${policy.intervalMs / 1000} s (retry ${tried + 1} of ${policy.retries < 0 ? 'unlimited' : policy.retries})`,
+      `${f.message}; ${deps.what} tried again in ${policy.intervalMs / 1000} s (retry ${tried + 1} of ${policy.retries < 0 ? 'unlimited' : policy.retries})`,
     );
     if (f.waited !== true) await deps.clock.sleep(policy.intervalMs);
   }

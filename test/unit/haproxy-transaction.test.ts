@@ -512,6 +512,42 @@ describe('--command mode (marathon-lb reloadConfig)', () => {
     },
   );
 
+  // A write behind a runtime change that failed (a full disk) left the older file: HAProxy restarted
+  // after a crash served it, and no snapshot saw the difference (found by an audit).
+  test('a reload of the config on disk that holds another config than the last applied writes the last applied first', async () => {
+    const { apply, applier, haproxy, files } = setup();
+    const one = state([service('a', [server(1)])]);
+    const two = state([service('a', [server(1), server(2), server(3)])]);
+    await apply(one, null);
+    expect((await apply(two, one)).reloaded).toBe(false); // runtime only: the file is written behind
+    await files.written();
+    fs.writeFileSync(configPath, files.of(one).config); // as if that write had failed
+    await lastValueFrom(applier.reloadExisting({ kind: 'haproxy-restarted' }, two));
+    expect(onDisk()).toBe(files.of(two).config);
+    expect(haproxy.backends.get('a')!.size).toBe(3);
+  });
+
+  // A reload that killed the master: the apply's retry started HAProxy again, then the exit's restart
+  // reloaded it, which killed it again, in a loop (16 crashes in 30 s; found by an audit).
+  test('a restart after HAProxy exited is not done again when HAProxy was started meanwhile with the files on disk', async () => {
+    const { apply, applier, haproxy } = setup();
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    const loads = (): number => haproxy.starts + haproxy.reloads;
+    const before = loads();
+    expect(await lastValueFrom(applier.reloadExisting({ kind: 'haproxy-restarted' }, one))).toEqual({
+      reloaded: false,
+      reasons: [],
+      runtimeOps: 0,
+    });
+    expect(loads()).toBe(before);
+    haproxy.alive = false; // it did exit, and nothing started it: started again
+    expect((await lastValueFrom(applier.reloadExisting({ kind: 'haproxy-restarted' }, one))).reloaded).toBe(true);
+    expect(haproxy.alive).toBe(true);
+    // An operator's SIGUSR1 always reloads.
+    expect((await lastValueFrom(applier.reloadExisting({ kind: 'sigusr1' }, one))).reloaded).toBe(true);
+  });
+
   test('a check of the config on disk that could not run (the binary gone) is not called a refusal', async () => {
     let binaryGone = false;
     const { apply, applier } = setup({
