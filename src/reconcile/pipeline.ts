@@ -168,6 +168,21 @@ const SLICE_MS = 20;
 
 /** Events kept for replay onto a snapshot under way (a burst longer than a fetch drops the oldest: the next snapshot has them). */
 const MAX_REPLAYED = 10_000;
+/**
+ * And at most this many characters of their strings: each event may be as long as the stream allows
+ * (--sse-max-event-bytes), and 30 events of 15 MiB each held 570 MB while /v2/apps was slow (found by
+ * an audit). Ordinary task events are a few hundred characters: 10 000 of them fit many times over.
+ */
+const MAX_REPLAYED_CHARS = 16 * 2 ** 20;
+
+/** About how much an event holds: the lengths of its strings, lists counted by their items. */
+function charsOf(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (typeof value !== 'object' || value === null) return 8;
+  let n = 0;
+  for (const v of Array.isArray(value) ? (value as readonly unknown[]) : Object.values(value)) n += charsOf(v);
+  return n;
+}
 
 const describeNoSnapshot = (e: MarathonEvent): string =>
   `${e.eventType}${'appId' in e && e.appId !== undefined ? ` of app ${e.appId}` : ''} changes nothing routing reads (a scale: its tasks come as task events)`;
@@ -253,7 +268,12 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
 
     let lastInvalid: string | null = null; // bad input is reported once, not on every trigger
     // Task and health events by arrival, for the snapshots fetched meanwhile (see `replay`).
-    let recent: { readonly at: number; readonly seq: number; readonly event: FastEvent }[] = [];
+    let recent: { readonly at: number; readonly seq: number; readonly event: FastEvent; readonly chars: number }[] = [];
+    let recentChars = 0;
+    const keepRecent = (kept: typeof recent): void => {
+      recent = kept;
+      recentChars = kept.reduce((n, r) => n + r.chars, 0);
+    };
     let seq = 0; // task and health events so far
     // The last event each state handed to the sink takes into account (see `replayed`).
     const upTo = new WeakMap<DesiredState, number>();
@@ -349,8 +369,11 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
             mergeMap((i) => (i.kind === 'event' ? of(i.event) : EMPTY)),
             tap((event) => {
               if (!isFast(event) || deps.replay === undefined) return;
-              recent.push({ at: now(), seq: ++seq, event });
-              if (recent.length > MAX_REPLAYED) recent.shift();
+              const chars = charsOf(event);
+              recent.push({ at: now(), seq: ++seq, event, chars });
+              recentChars += chars;
+              while (recent.length > MAX_REPLAYED || recentChars > MAX_REPLAYED_CHARS)
+                recentChars -= recent.shift()!.chars;
             }),
             fastPath({
               current: () => applied.current,
@@ -390,7 +413,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     const replayed = (work: Work): Observable<Work> => {
       if (work.kind !== 'desired' || deps.replay === undefined) return of(work);
       if (work.fast !== undefined) return of(rebased(work));
-      recent = recent.filter((r) => r.at >= work.fetchedAt); // later fetches begin later still
+      keepRecent(recent.filter((r) => r.at >= work.fetchedAt)); // later fetches begin later still
       // Only the events HAProxy already runs (those of the fast work applied): the fast work of later
       // ones waits in the sink, and is rebuilt on this snapshot when its turn comes.
       const current = applied.current;

@@ -226,6 +226,8 @@ describe('pipeline with the fast path (virtual time)', () => {
     fetchMs = 0,
     needsSnapshot?: (e: MarathonEvent) => boolean,
     applyMs = 0,
+    /** How many events each replay was given. */
+    replays: number[] = [],
   ) {
     const haproxy = new RecordingHaproxy(applyMs > 0 ? { ms: applyMs, scheduler: t } : undefined);
     const applied = new AppliedState();
@@ -233,8 +235,10 @@ describe('pipeline with the fast path (virtual time)', () => {
     const times: number[] = []; // of each event
     let fetches = 0;
     /** The fake replay: each started task of /a joins the snapshot's servers, once. */
-    const replay = (state: DesiredState, es: readonly FastEvent[]): Steps<DesiredState> =>
-      finished(stateOf([...new Set([...tasksOf(state), ...es.map((e) => Number((e.taskId ?? '').slice(1)))])]));
+    const replay = (state: DesiredState, es: readonly FastEvent[]): Steps<DesiredState> => {
+      replays.push(es.length);
+      return finished(stateOf([...new Set([...tasksOf(state), ...es.map((e) => Number((e.taskId ?? '').slice(1)))])]));
+    };
     const run$ = pipeline<number[]>({
       items$: items,
       signals$: NEVER,
@@ -449,6 +453,33 @@ describe('pipeline with the fast path (virtual time)', () => {
       expect(s.events.filter((e) => e.kind === 'fast-path' && e.outcome === 'no-snapshot')).toEqual([]);
       expect(s.applied.current?.rendered.config).toBe(cfgOf([1]));
       expect(s.haproxy.applies.map((a) => a.config)).toEqual([cfgOf([1]), cfgOf([1, 9]), cfgOf([1])]);
+    });
+  });
+
+  // 30 events of 15 MiB each held 570 MB while /v2/apps was slow (found by an audit).
+  it('events kept for replay onto a snapshot under way are bounded in size too: the next snapshot has the oldest', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const big = (n: number): StreamItem => ({
+        kind: 'event',
+        event: { ...started(n), timestamp: 'x'.repeat(2 ** 20) } as MarathonEvent,
+      });
+      const names = 'ABCDEFGHIJKLMNOPQRSTUVWXYZdefghijklmnopq'; // marble names: no 'c', no '^'
+      const burst = Object.fromEntries([...names].map((name, i) => [name, big(i + 2)]));
+      const items = hot<StreamItem>(`-c 18ms (${Object.keys(burst).join('')})`, {
+        c: { kind: 'connected', url: 'x' },
+        ...burst,
+      });
+      const all = Array.from({ length: 41 }, (_, i) => i + 1);
+      // The burst comes at frame 20, during the first fetch (6 to 36), which answers without its tasks.
+      const replays: number[] = [];
+      const s = setup(t, items, (now) => (now < 20 ? [1] : all), 30, undefined, 0, replays);
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 400);
+      flush();
+      expect(replays.length).toBeGreaterThan(0);
+      expect(Math.max(...replays)).toBe(15); // the newest events within 16 Mi characters (1 Mi and a little each)
+      expect(tasksOf(s.applied.current!)).toEqual(all);
     });
   });
 
