@@ -190,6 +190,45 @@ describe('eventStream', () => {
     expect(log.lines).toContain('debug ignoring event of type deployment_success');
   });
 
+  // One named `error` dropped a healthy stream and lost its event; 20 000 named `open` were as many
+  // reconnects and snapshots (found by an audit).
+  test('events Marathon names `error` or `open` are events, not the connection failing or opening', async () => {
+    const m = await sseServer();
+    const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+    const r = record(eventStream({ source: client }));
+    const res = await m.stream();
+    res.write(frame(STATUS, 'error'));
+    res.write(frame(STATUS, 'open'));
+    res.write(frame(HEALTH, 'open'));
+    await r.until(() => r.events().length === 3);
+    expect(r.items.filter((i) => i.kind === 'connected')).toHaveLength(1);
+    expect(r.events().map((e) => e.eventType)).toEqual([
+      'status_update_event',
+      'status_update_event',
+      'health_status_changed_event',
+    ]);
+    expect(r.sub.closed).toBe(false); // still streaming
+  });
+
+  // eventsource closes itself before it says so, so its close() did not abort the request: each
+  // retry left one connection open (found by an audit).
+  test('an answer that is not an event stream, its body left open, is refused and its connection closed', async () => {
+    let closed!: () => void;
+    const connectionClosed = new Promise<void>((r) => (closed = r));
+    const m = await sseServer({
+      route: (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.write('<html>');
+        res.on('close', () => closed());
+        return true;
+      },
+    });
+    const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+    const r = record(eventStream({ source: client }));
+    expect((await r.end).error).toBeInstanceOf(Error);
+    await connectionClosed; // else the test times out
+  });
+
   test('a comment alone is liveness: it yields a heartbeat', async () => {
     const m = await sseServer();
     const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
