@@ -49,7 +49,10 @@ export function applyEvent(apps: readonly MarathonApp[], event: FastEvent): read
   return withApps(apps, new Map([[index, app]]));
 }
 
-/** One app as the next snapshot should show it after `event`, or null (a health change of an unknown task). */
+/**
+ * One app as the next snapshot should show it after `event`, or null: a health change of an unknown
+ * task, or a failed check of a task with several.
+ */
 function withEvent(app: MarathonApp, event: FastEvent): MarathonApp | null {
   let tasks: readonly MarathonTask[];
   if (event.type === 'status_update_event') {
@@ -76,6 +79,12 @@ function withEvent(app: MarathonApp, event: FastEvent): MarathonApp | null {
       t.id === event.taskId ||
       (event.instanceId !== undefined && (t.id === event.instanceId || t.id.startsWith(`${event.instanceId}.`)));
     if (!app.tasks.some(matches)) return null;
+    // The event does not say which check changed: with several, a task that fails one may pass
+    // another, and stays routed (healthChecks.ts); only the snapshot knows (its task left rotation
+    // for seconds, found by an audit). One that passes any is routed either way.
+    const several = (t: MarathonTask): boolean =>
+      (t.healthCheckResults?.length ?? 0) > 1 || (app.healthChecks?.length ?? 0) > 1;
+    if (!event.alive && app.tasks.some((t) => matches(t) && several(t))) return null;
     tasks = app.tasks.map((t) => (matches(t) ? { ...t, healthCheckResults: [{ alive: event.alive }] } : t));
   }
   return { ...app, tasks };
@@ -108,7 +117,8 @@ export function fastApply(state: FastState, event: FastEvent, opts: ModelOptions
   return rebuiltGroup(state, withApps(state.apps, new Map([[index!, target]])), routedId(target), opts, ctx);
 }
 
-const unknownTo = (event: FastEvent): string => `app ${event.appId}: not in the last snapshot, or its task is unknown`;
+const unknownTo = (event: FastEvent): string =>
+  `app ${event.appId}: not in the last snapshot, its task is unknown, or it has several health checks and one failed`;
 
 /** What a batch of events made of a state (fastApplyAll). */
 export interface FastBatch {

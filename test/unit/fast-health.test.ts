@@ -1,0 +1,58 @@
+/**
+ * A health event names the task, not the check. With several checks, a task that fails one and passes
+ * another stays routed (healthChecks.ts): the fast path took it out for seconds, until the snapshot
+ * put it back (found by an audit). A failed check of such a task is left to the snapshot.
+ */
+import { fastApply, type FastState } from '../../src/reconcile/fastApply';
+import { toModel, type ModelOptions } from '../../src/model/services';
+import type { HealthStatusChangedEvent } from '../../src/marathon/eventTypes';
+import type { MarathonApp, MarathonHealthCheck } from '../../src/marathon/types';
+
+const resolve = (h: string): string => h;
+const opts: ModelOptions = { groups: ['external'], healthCheck: true, strictMode: false, servicePortRange: null };
+const check = (protocol: string): MarathonHealthCheck => ({ protocol, portIndex: 0, path: '/' });
+
+function appWith(checks: readonly MarathonHealthCheck[], results: readonly { alive: boolean }[]): MarathonApp {
+  return {
+    id: '/api',
+    labels: { HAPROXY_GROUP: 'external' },
+    portDefinitions: [{ port: 10001 }],
+    healthChecks: checks,
+    tasks: ['a', 'b'].map((t, i) => ({
+      id: `api.${t}`,
+      host: '10.0.0.1',
+      ports: [31001 + i],
+      state: 'TASK_RUNNING',
+      healthCheckResults: results,
+    })),
+  };
+}
+const stateOf = (app: MarathonApp): FastState => ({ apps: [app], model: toModel([app], opts, { resolve }) });
+const health = (alive: boolean): HealthStatusChangedEvent => ({
+  type: 'health_status_changed_event',
+  eventType: 'health_status_changed_event',
+  appId: '/api',
+  taskId: 'api.a',
+  alive,
+});
+const ports = (r: ReturnType<typeof fastApply>): number[] | string =>
+  r.ok ? r.value.state.model.services.flatMap((s) => s.servers.map((x) => x.port)) : r.error;
+
+describe('health events of a task with several health checks', () => {
+  test('a failed check goes to the snapshot: the task may pass another one', () => {
+    const two = stateOf(appWith([check('HTTP'), check('TCP')], [{ alive: true }, { alive: false }]));
+    expect(ports(fastApply(two, health(false), opts, { resolve }))).toMatch(/several health checks/);
+    // Passing one is routed either way.
+    expect(ports(fastApply(two, health(true), opts, { resolve }))).toEqual([31001, 31002]);
+  });
+
+  test('a task whose results are several (the app lists one check now) goes to the snapshot too', () => {
+    const s = stateOf(appWith([check('HTTP')], [{ alive: true }, { alive: true }]));
+    expect(ports(fastApply(s, health(false), opts, { resolve }))).toMatch(/several health checks/);
+  });
+
+  test('with one check, a failed one takes the task out at once', () => {
+    const one = stateOf(appWith([check('HTTP')], [{ alive: true }]));
+    expect(ports(fastApply(one, health(false), opts, { resolve }))).toEqual([31002]);
+  });
+});
