@@ -145,6 +145,11 @@ export class HaproxyState {
    * How long HAProxy, which answered before, has not answered (ms), or null: it answers, it was never
    * read (before the first start, --command mode), or reading is off.
    */
+  /** Whether HAProxy has answered a read since the controller started. */
+  hasAnswered(): boolean {
+    return this.lastReadAt !== null;
+  }
+
   silentForMs(): number | null {
     if (!this.o.enabled || this.failingSince === null || this.lastReadAt === null) return null;
     return this.o.now() - this.failingSince;

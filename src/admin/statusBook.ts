@@ -121,6 +121,8 @@ export class StatusBook {
   private readonly applies: StoredApply[] = [];
   private readonly failures: FailureRecord[] = [];
   private applyingSince: number | null = null;
+  /** Since when applies fail, one after another (null: the last one succeeded). */
+  private applyFailingSince: number | null = null;
   private pending = false;
   private triggeredDuringApply = false;
   private lastError: string | null = null;
@@ -156,6 +158,7 @@ export class StatusBook {
         this.triggeredDuringApply = false;
         break;
       case 'unchanged':
+        this.applyFailingSince = null;
         this.latestBuilt = e.state; // problems can change while the config does not
         this.pending = false;
         this.lastError = null;
@@ -179,10 +182,12 @@ export class StatusBook {
         });
         break;
       case 'apply-failed':
+        this.applyFailingSince ??= now;
         this.pending = true; // the sink retries the newest model after retryInMs
         this.fail({ at: iso(now), kind: e.kind, error: e.error, retryInMs: e.retryInMs, durationMs: this.took(now) });
         break;
       case 'applied': {
+        this.applyFailingSince = null;
         if (e.state !== null) {
           this.latestBuilt = e.state;
           // A trigger that arrived while HAProxy was being updated is decided by a later snapshot.
@@ -224,6 +229,14 @@ export class StatusBook {
    * could not be brought back (a restart that fails counts toward the bound too, but only after it).
    */
   health(): Health {
+    // HAProxy that never ran: its first start keeps failing (a full disk, a binary that exits 1, too
+    // few file descriptors). The lag bound (--max-apply-age) said healthy for 300 s meanwhile.
+    const failing = this.applyFailingSince === null ? 0 : this.deps.now() - this.applyFailingSince;
+    if (this.deps.applied.appliedAt === null && !this.haproxy.hasAnswered() && failing > HAPROXY_SILENT_MS)
+      return {
+        healthy: false,
+        reason: `HAProxy has not started: its first config has failed to apply for ${Math.round(failing / 1000)} s; see /status`,
+      };
     const silent = this.haproxy.silentForMs();
     if (silent !== null && silent > HAPROXY_SILENT_MS)
       return {

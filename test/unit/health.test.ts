@@ -290,3 +290,34 @@ describe('mlb_pipeline_errors_total', () => {
     expect(x.get('mlb_marathon_fetch_failures_total')).toBe(1);
   });
 });
+
+// Its first start failing (a full disk, a binary that exits 1), /healthz said ok until --max-apply-age
+// (300 s by default), though nothing was served (found by an audit).
+describe('health: HAProxy that never started', () => {
+  test('unhealthy once its first config has failed to apply for 30 s; healthy again once one applies', () => {
+    const x = book();
+    x.trigger({ kind: 'startup' });
+    x.fetching();
+    const failed = (): void =>
+      x.on({ kind: 'apply-failed', error: 'HAProxy reload failed (HAProxy exited): ENOSPC', retryInMs: 1000 });
+    failed();
+    x.at(30);
+    failed();
+    expect(x.b.health()).toEqual({ healthy: true }); // exactly 30 s: not yet
+    x.at(31);
+    expect(x.b.health()).toEqual({
+      healthy: false,
+      reason: 'HAProxy has not started: its first config has failed to apply for 31 s; see /status',
+    });
+    x.applied(1, 30);
+    expect(x.b.health()).toEqual({ healthy: true });
+  });
+
+  test('a Marathon slow to answer the first read is no failure of HAProxy: healthy until --max-apply-age', () => {
+    const x = book();
+    x.trigger({ kind: 'startup' });
+    x.fetching();
+    x.at(59);
+    expect(x.b.health()).toEqual({ healthy: true });
+  });
+});
