@@ -75,10 +75,22 @@ export function checkConfig(bin: string, cfgPath: string, timeoutMs: number): Pr
       if (code === 0) return finish(ok(undefined));
       // Killed by a signal (an OOM kill, a supervisor): HAProxy said nothing about the config.
       if (signal !== null) return finish(err({ message: `${bin} -c was killed by ${signal}`, refused: false }));
-      finish(err({ message: alertLines(output) || `exit code ${code}`, refused: true }));
+      // HAProxy says why it refuses a config ([ALERT] lines, or that it would not start); a wrapper or
+      // a broken binary that exits non-zero without a word was blamed on the config and its apps.
+      if (REFUSAL.test(output)) return finish(err({ message: alertLines(output), refused: true }));
+      const said = alertLines(output);
+      finish(
+        err({
+          message: `${bin} -c exited with code ${code} without refusing the config${said ? `: ${said}` : ''}`,
+          refused: false,
+        }),
+      );
     });
   });
 }
+
+/** How HAProxy refuses a config: its alerts, or that it would not start (no listener: exit 2, no alert). */
+const REFUSAL = /\[ALERT\]|will not start/;
 
 const SECTION = /^\s*(?:frontend|backend|listen)\s+(\S+)/;
 

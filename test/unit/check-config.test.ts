@@ -52,6 +52,25 @@ describe('checkConfig', () => {
     expect(pidExists(pid)).toBe(false);
   });
 
+  // A wrapper that failed (exit 1, no word from HAProxy) was called a refusal: the config blamed, its
+  // apps bisected, copies archived as rejected (found by an audit).
+  test('a non-zero exit without a word from HAProxy says nothing of the config', async () => {
+    const bin = script(dir, 'failing', `echo 'wrapper: failing' >&2; exit 1`);
+    expect(await checkConfig(bin, cfg, 5000)).toEqual({
+      ok: false,
+      error: { message: `${bin} -c exited with code 1 without refusing the config: wrapper: failing`, refused: false },
+    });
+  });
+
+  test('a config HAProxy would not start (no listener: exit 2, no alert) is refused', async () => {
+    const bin = script(
+      dir,
+      'nolistener',
+      `echo 'Configuration file has no error but will not start (no listener) => exit(2).'; exit 2`,
+    );
+    expect(await checkConfig(bin, cfg, 5000)).toMatchObject({ ok: false, error: { refused: true } });
+  });
+
   test('a binary that cannot run says nothing of the config', async () => {
     const r = await checkConfig(path.join(dir, 'missing'), cfg, 5000);
     expect(r).toEqual({ ok: false, error: { message: expect.stringContaining('ENOENT'), refused: false } });
