@@ -253,11 +253,11 @@ export class HaproxyApplier implements ApplyPort {
     return change.rendered === true ? { ...base, applied: change.state } : base;
   }
 
-  /**
-   * A fast-path state about to be reloaded, rendered in full: its config text is the one HAProxy read
-   * before the servers it added at runtime, and a reload of that text would drop them for good (the
-   * model would still list them, so no later snapshot would see a difference).
-   */
+  /** An HAProxy this controller starts, and runs now (a --command one says nothing of itself). */
+  private isOwnedAndRunning(): boolean {
+    return !this.o.target.external && this.o.target.isRunning();
+  }
+
   /**
    * The files of what HAProxy ran last, written before it reads the file again (SIGUSR1, or a restart
    * after a crash) when the file holds something else. The event fast path changes servers at runtime
@@ -266,11 +266,6 @@ export class HaproxyApplier implements ApplyPort {
    * tasks and lost new ones for good, while the controller believed it ran them (found by audits).
    * Whether it wrote them.
    */
-  /** An HAProxy this controller starts, and runs now (a --command one says nothing of itself). */
-  private isOwnedAndRunning(): boolean {
-    return !this.o.target.external && this.o.target.isRunning();
-  }
-
   private async restoreLastApplied(current: DesiredState): Promise<boolean> {
     const fast = current.source?.fast === true && this.o.render !== undefined;
     const files = this.o.files.of(fast ? this.rendered(current).state : current);
@@ -285,6 +280,11 @@ export class HaproxyApplier implements ApplyPort {
     return true;
   }
 
+  /**
+   * A fast-path state about to be reloaded, rendered in full: its config text is the one HAProxy read
+   * before the servers it added at runtime, and a reload of that text would drop them for good (the
+   * model would still list them, so no later snapshot would see a difference).
+   */
   private rendered(state: DesiredState): { readonly state: DesiredState; readonly rendered?: true } {
     const source = state.source;
     if (source?.fast !== true) return { state };
