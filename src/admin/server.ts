@@ -59,7 +59,18 @@ function send(
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
-const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
+/**
+ * Whether an address the admin API listens on is the loopback, in any spelling Node listens on:
+ * `0:0:0:0:0:0:0:1` and `::ffff:127.0.0.1` were taken for other addresses, so a rebound DNS name was
+ * served /status (found by an audit).
+ */
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) !== 6) return false;
+  const short = new URL(`http://[${host}]/`).hostname.slice(1, -1); // as URL writes it: ::1, ::ffff:7f00:1
+  return short === '::1' || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(short);
+}
 
 /**
  * The path of a request's target, or null when it is none: `//…` is read by URL as a host, not a

@@ -364,6 +364,14 @@ function optionsFrom(values: Readonly<Record<string, unknown>>, env: Env): Parse
       `${cliToken === undefined ? `${envName('admin-token')} (--admin-token)` : 'argument --admin-token'}: is blank; give the token, or leave it unset for an admin API without one`,
     );
 
+  // A blank inside (a file's last line break, from a secret made of a file): no Authorization header
+  // can carry it, so the admin API stayed locked without a word (found by an audit).
+  const token = cliToken ?? envToken;
+  if (typeof token === 'string' && /\s/.test(token))
+    return argsError(
+      `${cliToken === undefined ? `${envName('admin-token')} (--admin-token)` : 'argument --admin-token'}: holds a blank or a line break (at its end, from a file?), which no Authorization header can carry; remove it`,
+    );
+
   const options = Object.freeze(merged) as unknown as Options;
   const problem = crossCheck(options);
   return problem === undefined ? ok(options) : argsError(problem);

@@ -16,7 +16,19 @@ let lastStatus: AdminStatus | null = null;
 /** Browser time of the last good read, to age `lastStatus` while the controller is unreachable. */
 let fetchedAt = 0;
 
-const token = (): string | null => new URLSearchParams(location.hash.slice(1)).get('token');
+/**
+ * `#token=…` as written: a base64 token's `+` is not a space (URLSearchParams read it so, and the
+ * token never matched; found by an audit). Percent-escapes are decoded.
+ */
+function token(): string | null {
+  const m = /(?:^#|&)token=([^&]*)/.exec(location.hash);
+  if (m === null) return null;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return m[1]!;
+  }
+}
 
 function renderSummary(s: AdminStatus, now: number): void {
   const last = byId('last-applied');

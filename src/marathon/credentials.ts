@@ -3,5 +3,7 @@
  * Everything up to its last `@` goes, so a password that breaks the URL (a raw `/` or `@` in it) does too.
  */
 export function withoutCredentials(raw: string): string {
-  return raw.replace(/\/\/.*@/s, '//');
+  // Up to the last `@`, after the scheme if there is one: `user:password@host` written without a
+  // scheme was shown whole in the error that said so (found by an audit).
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/|\/\/)?.*@/is, (_all, prefix: string | undefined) => prefix ?? '');
 }

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import * as http from 'node:http';
 import { ControllerMetrics } from '../../src/admin/metrics';
 import { startAdminServer } from '../../src/admin/server';
 import type { AdminStatus } from '../../src/admin/statusBook';
@@ -294,6 +295,36 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
       );
     expect((await get(`${admin.url}/healthz`, {})).status).toBe(200);
   });
+
+  // Found by an audit: bound to 0:0:0:0:0:0:0:1, the loopback was taken for another address, and a
+  // rebound DNS name read /status (with a warning that anyone could reach it).
+  test.each(['0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'])(
+    'bound to the loopback spelled %s, without a token, a DNS name is refused',
+    async (bind) => {
+      const logs: LogLine[] = [];
+      const admin = await startAdminServer({
+        port: 0,
+        bind,
+        metrics: new ControllerMetrics({ now: Date.now }),
+        status: { status: () => ({ ok: true }) },
+        logger: memoryLogger(logs),
+      });
+      cleanup.push(() => admin.close());
+      const port = Number(new URL(admin.url).port);
+      const host = bind.includes('ffff') ? '127.0.0.1' : '::1';
+      const status = (hostHeader: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = http.get({ host, port, path: '/status', headers: { host: hostHeader } }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+        });
+      expect(await status(`rebound.example:${port}`)).toBe(403);
+      expect(await status(`localhost:${port}`)).toBe(200);
+      expect(logs.filter((l) => l.level === 'warn' && l.msg.includes('anyone'))).toEqual([]);
+    },
+  );
 
   test('a port already taken is one clear error', async () => {
     const logs: LogLine[] = [];

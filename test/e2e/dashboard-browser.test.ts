@@ -25,7 +25,8 @@ const badLabels = {
   labels: { HAPROXY_GROUP: 'external', HAPROXY_0_MODE: 'udp' },
   portDefinitions: [{ port: 10002, protocol: 'tcp' }],
 };
-const TOKEN = 'dash-52a1c9e07b3f';
+// As `openssl rand -base64` writes one: a raw `+` in `/#token=…` was read as a space (found by an audit).
+const TOKEN = 'dash+52a1/c9e07b3f==';
 const SCREENSHOT = path.join(REPO_ROOT, 'test-output', 'dashboard.png');
 
 /** The real controller against the simulator with its admin API on a free loopback port. */
@@ -82,7 +83,7 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
     await page.getByLabel('admin token').fill(TOKEN);
     await page.getByRole('button', { name: 'Open' }).click();
     await page.getByRole('heading', { name: APP }).waitFor();
-    expect(new URL(page.url()).hash).toBe(`#token=${TOKEN}`);
+    expect(new URL(page.url()).hash).toBe(`#token=${encodeURIComponent(TOKEN)}`);
     expect(await page.getByText('This API needs the --admin-token value:').isVisible()).toBe(false);
 
     // What the controller says it runs…

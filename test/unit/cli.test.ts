@@ -301,10 +301,17 @@ describe('environment', () => {
       if (f.key === 'haproxyVersion') {
         env[envName(f.flag)] = '2.0';
       }
+      if (f.key === 'adminToken') env[envName(f.flag)] = 'some-value'; // one word: a header carries it
       const o = ok([], env) as unknown as Record<string, unknown>;
       expect([f.flag, o[f.key]]).toEqual([
         f.flag,
-        f.key === 'authCredentials' ? 'u:p' : f.key === 'haproxyVersion' ? '2.0' : value,
+        f.key === 'authCredentials'
+          ? 'u:p'
+          : f.key === 'haproxyVersion'
+            ? '2.0'
+            : f.key === 'adminToken'
+              ? 'some-value'
+              : value,
       ]);
     }
   });
@@ -336,6 +343,21 @@ describe('environment', () => {
     expect(error(G, { MLB_ADMIN_TOKEN: ' \t' })).toMatch(why);
     expect(ok(G).adminToken).toBeUndefined();
     expect(ok(G, { MLB_ADMIN_TOKEN: 's3cret' }).adminToken).toBe('s3cret');
+  });
+
+  // Found by an audit: `tok\n` (a secret made of a file) started, and no request could ever send it.
+  it('refuses an admin token holding a blank or a line break, which no Authorization header can carry', () => {
+    const why = /admin-token\)?: holds a blank or a line break/;
+    expect(error(G, { MLB_ADMIN_TOKEN: 'tok123\n' })).toMatch(/^MLB_ADMIN_TOKEN \(--admin-token\): holds a blank/);
+    expect(error([...G, '--admin-token', 'my token'])).toMatch(why);
+    expect(ok([...G, '--admin-token', 'Ab+Cd/Ef=='], { MLB_ADMIN_TOKEN: 'ignored x' }).adminToken).toBe('Ab+Cd/Ef==');
+  });
+
+  it('shows a Marathon URL written without its scheme without its password', () => {
+    expect(error([...G, '--marathon', 'mlbuser:Pw4Secret@127.0.0.1:46101'])).toBe(
+      "argument --marathon/-m: '127.0.0.1:46101' is not an http:// or https:// URL",
+    );
+    expect(error([...G, '--marathon', 'ftp://u:Pw4Secret@h/x@y'])).not.toContain('Pw4Secret');
   });
 
   it('names variables MLB_ + upper-case flag with underscores', () => {
