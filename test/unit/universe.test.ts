@@ -274,6 +274,7 @@ function changed(key: string, p: PropSchema): unknown {
     ],
     'admin-bind': '0.0.0.0',
     'admin-token-secret': 'marathon-lb/admin-token',
+    'admin-token': 'Ab+Cd/"Ef"\\==', // one word: an Authorization header carries no blank
     minimumHealthCapacity: 0,
     maximumOverCapacity: 1,
   };
