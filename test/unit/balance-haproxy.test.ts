@@ -58,6 +58,19 @@ const LABELS = [
   'leastconn\u00a0',
 ];
 
+/** `--dry` of one app, /b on service port 10001, whose HAPROXY_0_BALANCE is `label`; its file in `dir`. */
+function dryWithBalance(dir: string, label: string): ReturnType<typeof dryRun> {
+  const apps = path.join(dir, 'apps.json');
+  const app = {
+    id: '/b',
+    labels: { HAPROXY_GROUP: 'external', HAPROXY_0_BALANCE: label },
+    portDefinitions: [{ port: 10001 }],
+    tasks: [{ id: 'b.1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }],
+  };
+  fs.writeFileSync(apps, JSON.stringify({ apps: [app] }));
+  return dryRun(['--apps-file', apps, '--group', 'external']);
+}
+
 describeWithHaproxy('HAPROXY_{n}_BALANCE is served when haproxy -c takes its line, and only then', () => {
   let dir: string;
   beforeAll(() => {
@@ -66,15 +79,7 @@ describeWithHaproxy('HAPROXY_{n}_BALANCE is served when haproxy -c takes its lin
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test.each(LABELS)('%j', async (label) => {
-    const apps = path.join(dir, 'apps.json');
-    const app = {
-      id: '/b',
-      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_BALANCE: label },
-      portDefinitions: [{ port: 10001 }],
-      tasks: [{ id: 'b.1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }],
-    };
-    fs.writeFileSync(apps, JSON.stringify({ apps: [app] }));
-    const run = await dryRun(['--apps-file', apps, '--group', 'external']);
+    const run = await dryWithBalance(dir, label);
     const served = run.stdout.includes('\nbackend b_10001\n');
     if (served) expect(run.stdout).toContain(`\nbackend b_10001\n  balance ${label.trim()}\n`);
     else expect(run.stderr).toContain('label HAPROXY_0_BALANCE: unknown balance algorithm');
@@ -105,15 +110,7 @@ test.each([
 ])('a BALANCE with %s is left out, though HAProxy might take the line', async (_why, label) => {
   const dir = tempDir();
   try {
-    const apps = path.join(dir, 'apps.json');
-    const app = {
-      id: '/b',
-      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_BALANCE: label },
-      portDefinitions: [{ port: 10001 }],
-      tasks: [{ id: 'b.1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }],
-    };
-    fs.writeFileSync(apps, JSON.stringify({ apps: [app] }));
-    const run = await dryRun(['--apps-file', apps, '--group', 'external']);
+    const run = await dryWithBalance(dir, label);
     expect(run.stderr).toContain('label HAPROXY_0_BALANCE: unknown balance algorithm');
     expect(run.stdout).not.toContain('backend b_10001');
   } finally {
