@@ -136,6 +136,8 @@ export class HaproxyState {
   private readonly stepMs: number;
   private readonly points: number;
 
+  private changeCount = 0;
+
   constructor(private readonly o: HaproxyStateOptions) {
     this.stepMs = o.historyStepMs ?? 10_000;
     this.points = Math.max(1, o.historyPoints ?? 30);
@@ -145,6 +147,11 @@ export class HaproxyState {
    * How long HAProxy, which answered before, has not answered (ms), or null: it answers, it was never
    * read (before the first start, --command mode), or reading is off.
    */
+  /** Counts the reads observed (StatusBook.version). */
+  get changes(): number {
+    return this.changeCount;
+  }
+
   /** Whether HAProxy has answered a read since the controller started. */
   hasAnswered(): boolean {
     return this.lastReadAt !== null;
@@ -157,6 +164,7 @@ export class HaproxyState {
 
   /** O(proxies), in place: the servers were counted while `show stat` was read, and are read from their rows when asked for. */
   observe(r: Polled<StatSample>): void {
+    this.changeCount++;
     if (!r.ok) {
       this.error = r.error;
       this.failingSince ??= this.o.now();

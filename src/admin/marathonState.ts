@@ -47,6 +47,7 @@ export class MarathonState {
   private failingSince: number | null = null;
   /** The read of /v2/apps under way began then (the pipeline reads one at a time). */
   private fetchingSince: number | null = null;
+  private changeCount = 0;
 
   constructor(private readonly o: MarathonStateOptions) {
     this.startedAt = o.now();
@@ -60,12 +61,20 @@ export class MarathonState {
    * never went stale.
    */
   streamReceived(): void {
-    if (this.connectedSince === null) this.connectedSince = this.o.now();
+    if (this.connectedSince !== null) return;
+    this.connectedSince = this.o.now();
+    this.changeCount++;
   }
 
   streamLost(): void {
     if (this.connectedSince !== null) this.disconnectedSince = this.o.now();
     this.connectedSince = null;
+    this.changeCount++;
+  }
+
+  /** Counts what changed the status but the time of the last event (StatusBook.version). */
+  get changes(): number {
+    return this.changeCount;
   }
 
   eventReceived(): void {
@@ -73,6 +82,7 @@ export class MarathonState {
   }
 
   observe(e: PipelineEvent): void {
+    this.changeCount++;
     if (e.kind === 'fetching') this.fetchingSince = this.o.now();
     else if (endsRead(e)) this.fetchingSince = null;
     switch (e.kind) {

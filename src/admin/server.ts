@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isIP, type AddressInfo } from 'node:net';
 import type { Logger } from '../log';
 import { dashboardPage } from './dashboard';
+import { RecentBody } from './recentBody';
+import { ResponsesInFlight } from './responsesInFlight';
 
 export interface AdminServerOptions {
   /** --admin-bind (default 127.0.0.1: loopback only). */
@@ -12,10 +14,13 @@ export interface AdminServerOptions {
   /** --admin-token: when set, /metrics and /status need `Authorization: Bearer <token>`. */
   readonly token?: string;
   readonly metrics: { readonly contentType: string; text(): Promise<string> };
-  readonly status: { status(): unknown };
+  /** `version` changes when `status()` does, but for the passing of time (StatusBook.version). */
+  readonly status: { status(): unknown; version(): number };
   /** What `/healthz` answers: 200 `ok`, or 503 with the reason (default: always healthy). */
   readonly health?: () => { readonly healthy: true } | { readonly healthy: false; readonly reason: string };
   readonly logger: Logger;
+  /** Milliseconds of a monotonic clock (default performance.now): how long a /status body is shared. */
+  readonly now?: () => number;
 }
 
 export interface AdminServer {
@@ -33,6 +38,15 @@ const ROUTES: Readonly<Record<string, Route>> = {
 /** Routes anyone who reaches the port may read: a liveness probe, and the page, which holds no data. */
 const PUBLIC: ReadonlySet<Route> = new Set(['healthz', 'dashboard']);
 
+/** How long one `/status` body serves the requests for it while nothing changes (RecentBody). */
+export const STATUS_SHARED_MS = 1000;
+/**
+ * Responses of /status and /metrics being sent at once; more get 503 with Retry-After until some are
+ * done. A dashboard sends one of each at a time, Prometheus one: this bounds what a flood of slow
+ * readers holds (each keeps its response object and its unsent bytes) without touching them.
+ */
+export const MAX_DATA_RESPONSES = 32;
+
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 /** Constant-time check of `Authorization: Bearer <token>` (both sides hashed to equal length first). */
@@ -46,7 +60,7 @@ function send(
   res: ServerResponse,
   status: number,
   type: string,
-  body: string,
+  body: string | Buffer,
   headers: Record<string, string> = {},
 ): void {
   res.writeHead(status, {
@@ -103,6 +117,12 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
   const { logger } = opts;
   const token = opts.token !== undefined && opts.token !== '' ? digest(opts.token) : null;
   const hostChecked = token === null && isLoopback(bind);
+  const statusBody = new RecentBody(
+    () => `${JSON.stringify(opts.status.status(), null, 2)}\n`,
+    STATUS_SHARED_MS,
+    opts.now ?? (() => performance.now()),
+  );
+  const dataResponses = new ResponsesInFlight();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = requestPath(req);
@@ -136,6 +156,17 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
         Allow: 'GET, HEAD',
       });
     }
+    if (route === 'status' || route === 'metrics') {
+      if (dataResponses.count >= MAX_DATA_RESPONSES)
+        return send(
+          res,
+          503,
+          'text/plain; charset=utf-8',
+          `busy: ${dataResponses.count} responses of /status and /metrics are being sent; try again\n`,
+          { 'Retry-After': '1' },
+        );
+      dataResponses.add(res, req.socket);
+    }
     switch (route) {
       case 'healthz': {
         const h = opts.health?.() ?? { healthy: true };
@@ -146,7 +177,7 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
       case 'metrics':
         return send(res, 200, opts.metrics.contentType, await opts.metrics.text());
       case 'status':
-        return send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(opts.status.status(), null, 2)}\n`);
+        return send(res, 200, 'application/json; charset=utf-8', statusBody.get(opts.status.version()));
       case 'dashboard': {
         const page = dashboardPage();
         if (!page.ok) throw new Error(page.error);

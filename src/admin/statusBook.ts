@@ -133,6 +133,7 @@ export class StatusBook {
   private readonly haproxy: HaproxyState;
   /** Whether `marathon` is fed here (made here) or by its owner. */
   private readonly ownMarathon: boolean;
+  private changeCount = 0;
 
   constructor(private readonly deps: StatusBookDeps) {
     this.keep = Math.max(1, deps.keep ?? 20);
@@ -144,6 +145,7 @@ export class StatusBook {
   }
 
   observe(e: PipelineEvent): void {
+    this.changeCount++;
     const now = this.deps.now();
     this.lag.observe(e, now);
     if (this.ownMarathon) this.marathon.observe(e);
@@ -253,6 +255,14 @@ export class StatusBook {
       healthy: false,
       reason: `a Marathon change has waited ${Math.round(waitedMs / 1000)} s to be applied (--max-apply-age ${maxMs / 1000} s); see /status`,
     };
+  }
+
+  /**
+   * Changes when what status() says does, but for the passing of time and the time of the last
+   * Marathon event: a /status body made at an equal version may be served again (admin/recentBody.ts).
+   */
+  version(): number {
+    return this.changeCount + this.marathon.changes + this.haproxy.changes;
   }
 
   status(): AdminStatus {

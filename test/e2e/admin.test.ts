@@ -264,7 +264,7 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     const admin = await startAdminServer({
       port: 0,
       metrics: new ControllerMetrics({ now: Date.now }),
-      status: { status: () => ({ ok: true }) },
+      status: { status: () => ({ ok: true }), version: () => 0 },
       logger: memoryLogger(logs),
     });
     cleanup.push(() => admin.close());
@@ -306,7 +306,7 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
         port: 0,
         bind,
         metrics: new ControllerMetrics({ now: Date.now }),
-        status: { status: () => ({ ok: true }) },
+        status: { status: () => ({ ok: true }), version: () => 0 },
         logger: memoryLogger(logs),
       });
       cleanup.push(() => admin.close());
@@ -331,7 +331,7 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
     const first = await startAdminServer({
       port: 0,
       metrics: new ControllerMetrics({ now: Date.now }),
-      status: { status: () => ({}) },
+      status: { status: () => ({}), version: () => 0 },
       logger: memoryLogger(logs),
     });
     cleanup.push(() => first.close());
@@ -340,7 +340,7 @@ describe('admin HTTP API of the running controller (simulator, real HTTP)', () =
       startAdminServer({
         port,
         metrics: new ControllerMetrics({ now: Date.now }),
-        status: { status: () => ({}) },
+        status: { status: () => ({}), version: () => 0 },
         logger: memoryLogger(logs),
       }),
     ).rejects.toThrow(`admin API: cannot listen on 127.0.0.1:${port}: EADDRINUSE`);

@@ -177,7 +177,7 @@ describeWithChromium('dashboard rendering of every state (scripted /status, real
     const admin = await startAdminServer({
       port: 0,
       metrics: { contentType: 'text/plain', text: () => Promise.resolve('') },
-      status: { status: () => STATUS },
+      status: { status: () => STATUS, version: () => 0 },
       logger: memoryLogger(logs),
     });
     const browser = await launchChromium(chromiumInfo, { width: 390, height: 844 });

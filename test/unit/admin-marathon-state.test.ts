@@ -41,6 +41,40 @@ describe('/healthz and HAProxy', () => {
   });
 });
 
+describe('StatusBook.version: what a shared /status body is keyed on (admin/recentBody.ts)', () => {
+  test('it changes with every pipeline event, HAProxy read and event stream change; the time of an event and the clock leave it', () => {
+    const c = clock();
+    const haproxy = new HaproxyState({ now: c.now, enabled: true, intervalMs: 2000 });
+    const marathon = new MarathonState({ now: c.now, eventStream: true, staleAfterMs: 60_000 });
+    const book = new StatusBook({ applied: { current: null, appliedAt: null }, now: c.now, marathon, haproxy });
+    const seen = [book.version()];
+    const changed = (): boolean => {
+      const v = book.version();
+      const fresh = !seen.includes(v);
+      seen.push(v);
+      return fresh;
+    };
+    book.observe({ kind: 'fetching' });
+    expect(changed()).toBe(true);
+    marathon.observe({ kind: 'fetch-failed', error: 'ECONNREFUSED', retryInMs: 1000 });
+    expect(changed()).toBe(true);
+    haproxy.observe({ ok: true, value: statSample(c.now(), [], []) });
+    expect(changed()).toBe(true);
+    marathon.streamReceived();
+    expect(changed()).toBe(true);
+    marathon.streamLost();
+    expect(changed()).toBe(true);
+
+    c.advance(120_000); // only the times in the status moved (and its stale reason, from the clock)
+    marathon.eventReceived();
+    expect(changed()).toBe(false);
+    marathon.streamReceived();
+    expect(changed()).toBe(true);
+    marathon.streamReceived(); // a heartbeat on a connected stream
+    expect(changed()).toBe(false);
+  });
+});
+
 describe('MarathonState', () => {
   test('a read of /v2/apps under way is shown from its start to its answer; the fast path ends none', () => {
     const c = clock();
