@@ -259,8 +259,13 @@ function coerce(spec: FlagSpec, raw: Raw): Coerced {
 function crossCheck(o: Options): string | undefined {
   for (const url of o.marathon) {
     // Shown without its credentials, which a URL may carry (http://user:password@host).
-    if (!/^https?:\/\/[^/\s]+/i.test(url) || !URL.canParse(url))
-      return `argument --marathon/-m: '${withoutCredentials(url)}' is not an http:// or https:// URL`;
+    if (!/^https?:\/\/[^/\s]+/i.test(url) || !URL.canParse(url)) {
+      const shown = withoutCredentials(url);
+      const cut = shown.endsWith('***')
+        ? " (what follows ':' is no port; a password with a comma or a blank in it, which split the list of URLs, is written percent-encoded: %2C, %20)"
+        : '';
+      return `argument --marathon/-m: '${shown}' is not an http:// or https:// URL${cut}`;
+    }
   }
   if ((o.minServPortIpPerTask !== 0) !== (o.maxServPortIpPerTask !== 0)) {
     return (

@@ -114,11 +114,14 @@ function readSome(res: StreamingResponse, timeoutMs: number): Promise<Buffer> {
 /**
  * Marathon's REST API over several URLs: requests start at the last URL that worked and fail
  * over to the next on a connection error, timeout, TLS failure or 5xx; 30x from a non-leader are
- * followed (Authorization re-sent, unless from https to http); a 401 with a renewable login (DC/OS) is retried once.
+ * followed (Authorization re-sent only to the origin of a --marathon URL, never from https to http); a
+ * 401 with a renewable login (DC/OS) is retried once.
  */
 export class MarathonClient implements EventStreamSource {
   readonly logger: MarathonLogger;
   private readonly urls: readonly string[];
+  /** Where the credentials may go (exchange). */
+  private readonly origins: ReadonlySet<string>;
   private readonly auth: AuthProvider | undefined;
   private readonly trust: TlsTrust;
   private readonly timeoutMs: number;
@@ -129,6 +132,7 @@ export class MarathonClient implements EventStreamSource {
     if (opts.urls.length === 0) throw new MarathonError('config', 'no Marathon URL given');
     const parsed = opts.urls.map(normalizeUrl);
     this.urls = parsed.map((p) => p.url);
+    this.origins = new Set(this.urls.map((u) => new URL(u).origin));
     const withUser = parsed.find((p) => p.user !== undefined);
     this.auth =
       opts.auth ?? (withUser ? basicAuth({ user: withUser.user!, password: withUser.password ?? '' }) : undefined);
@@ -290,11 +294,15 @@ export class MarathonClient implements EventStreamSource {
     let target = url;
     let hops = 0;
     let renewed = false;
-    // Credentials follow leader redirects (as marathon-lb's event stream did, curl's UNRESTRICTED_AUTH),
-    // but never in plain text: not after a redirect from https to http.
+    // Credentials follow a redirect (a non-leader's, to the leader) only to the origin of a --marathon
+    // URL: sent wherever a Marathon answer pointed (marathon-lb's event stream, curl's
+    // UNRESTRICTED_AUTH), they reached any host that could put a Location in an answer (an audit).
+    // python-requests, marathon-lb's REST client, drops them on another origin too. And never in plain
+    // text: not after a redirect from https to http.
     let plainAfterTls = false;
+    let foreign = false;
     for (;;) {
-      const header = plainAfterTls ? undefined : await this.authHeader();
+      const header = plainAfterTls || foreign ? undefined : await this.authHeader();
       const res = await send(target, header === undefined ? {} : { Authorization: header });
       const location = res.headers.location;
       if (REDIRECTS.has(res.status) && location) {
@@ -319,10 +327,16 @@ export class MarathonClient implements EventStreamSource {
             `${target} redirects to ${next.href}, which is not TLS: following it without the Marathon credentials`,
           );
         }
+        const wasForeign = foreign;
+        foreign = !this.origins.has(next.origin);
+        if (this.auth && !plainAfterTls && foreign && !wasForeign)
+          this.logger.warn(
+            `${target} redirects to ${next.href}, which is not at a --marathon URL: following it without the Marathon credentials (if it is a Marathon, the leader, add ${next.origin} to --marathon)`,
+          );
         target = next.href;
         continue;
       }
-      if (res.status === 401 && this.auth && !renewed && !plainAfterTls) {
+      if (res.status === 401 && this.auth && !renewed && !plainAfterTls && !foreign) {
         renewed = true;
         let retry: boolean;
         try {

@@ -5,5 +5,9 @@
 export function withoutCredentials(raw: string): string {
   // Up to the last `@`, after the scheme if there is one: `user:password@host` written without a
   // scheme was shown whole in the error that said so (found by an audit).
-  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/|\/\/)?.*@/is, (_all, prefix: string | undefined) => prefix ?? '');
+  const shown = raw.replace(/^([a-z][a-z0-9+.-]*:\/\/|\/\/)?.*@/is, (_all, prefix: string | undefined) => prefix ?? '');
+  if (shown !== raw) return shown;
+  // No `@`: a URL cut inside its password, as a list split on a comma or a blank in it (`MLB_MARATHON`)
+  // leaves `http://user:pass`, shows `http://user:***`. A port (digits) or an IPv6 host stays.
+  return raw.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/|\/\/)?(?!\[)[^/?#:]*:)(?!\d*(?:[/?#]|$)).*/is, '$1***');
 }

@@ -100,7 +100,8 @@ describe('controller against the simulator over real HTTP + SSE', () => {
   test('redirect to the leader with basic auth', async () => {
     const leader = await sim({ auth: { basic: 'mlb:s3cret' } });
     const follower = await sim({ auth: { basic: 'mlb:s3cret' }, leader: { redirectTo: leader.url, status: 307 } });
-    const { c } = controller(['-m', follower.url, '--auth-credentials', 'mlb:s3cret', ...FAST]);
+    // The leader is a --marathon URL too: credentials follow redirects only there (marathon-client.test.ts).
+    const { c } = controller(['-m', follower.url, leader.url, '--auth-credentials', 'mlb:s3cret', ...FAST]);
     await waitFor('initial apply through the redirect', () => serversOf(c) === 2);
     await leader.scale('/web', 3);
     await waitFor('event-driven update', () => serversOf(c) === 3);

@@ -129,7 +129,7 @@ describe('MarathonClient: REST', () => {
     expect(err.message.split('\n')).toHaveLength(1);
   });
 
-  test('follows a 307 from a non-leader to the leader, re-sending basic auth', async () => {
+  test('follows a 307 from a non-leader to the leader, re-sending basic auth when the leader is a --marathon URL, not otherwise', async () => {
     const expected = 'Basic ' + Buffer.from('mlb:s3cr3t-pw').toString('base64');
     const seen: (string | undefined)[] = [];
     const leader = await serve((req, res) => {
@@ -142,15 +142,26 @@ describe('MarathonClient: REST', () => {
       res.writeHead(307, { Location: `${leader.url}${req.url}` });
       res.end();
     });
-    const client = new MarathonClient({
-      urls: [follower.url],
-      auth: basicAuth({ user: 'mlb', password: 's3cr3t-pw' }),
-      timeoutMs: 2000,
-      logger: captureLogger(),
-    });
-    await expect(client.getApps()).resolves.toEqual(APPS);
+    const client = (urls: string[], log = captureLogger()) =>
+      new MarathonClient({
+        urls,
+        auth: basicAuth({ user: 'mlb', password: 's3cr3t-pw' }),
+        timeoutMs: 2000,
+        logger: log,
+      });
+    await expect(client([follower.url, leader.url]).getApps()).resolves.toEqual(APPS);
     expect(seen).toEqual([expected, expected]);
     expect(leader.hits).toEqual(['GET /v2/apps?embed=apps.tasks']);
+
+    // Found by an audit: the credentials went to whatever origin a Location named (here another port).
+    seen.length = 0;
+    const log = captureLogger();
+    const err = await rejection(client([follower.url], log).getApps());
+    expect(err.message).toContain('HTTP 401');
+    expect(seen).toEqual([expected, undefined]);
+    expect(log.lines).toContain(
+      `warn ${follower.url}/v2/apps?embed=apps.tasks redirects to ${leader.url}/v2/apps?embed=apps.tasks, which is not at a --marathon URL: following it without the Marathon credentials (if it is a Marathon, the leader, add ${leader.url} to --marathon)`,
+    );
   });
 
   test('basic-auth secrets never reach log lines or errors, whatever fails', async () => {

@@ -360,6 +360,22 @@ describe('environment', () => {
     expect(error([...G, '--marathon', 'ftp://u:Pw4Secret@h/x@y'])).not.toContain('Pw4Secret');
   });
 
+  // Found by an audit: the list is split on commas and blanks first, so the piece shown held the start of the password.
+  it('shows no part of a password that a comma or a blank in it cut, and says how to write it', () => {
+    for (const MLB_MARATHON of ['http://urluser:UrlPa,ssAAA111@127.0.0.1:22006', 'http://urluser:UrlPa ssAAA111@h:1'])
+      expect(error(G, { MLB_MARATHON })).toBe(
+        "argument --marathon/-m: 'http://urluser:***' is not an http:// or https:// URL (what follows ':' is no port; a password with a comma or a blank in it, which split the list of URLs, is written percent-encoded: %2C, %20)",
+      );
+    // A port, or an IPv6 host, is no password: shown as written.
+    expect(error([...G, '--marathon', 'http://host:80800x'])).toContain("'http://host:***'");
+    expect(error([...G, '--marathon', 'htp://[::1]:8080'])).toBe(
+      "argument --marathon/-m: 'htp://[::1]:8080' is not an http:// or https:// URL",
+    );
+    expect(error([...G, '--marathon', 'http://host:99999'])).toBe(
+      "argument --marathon/-m: 'http://host:99999' is not an http:// or https:// URL",
+    );
+  });
+
   it('names variables MLB_ + upper-case flag with underscores', () => {
     expect(envName('haproxy-config')).toBe('MLB_HAPROXY_CONFIG');
     expect(envName('min-serv-port-ip-per-task')).toBe('MLB_MIN_SERV_PORT_IP_PER_TASK');
@@ -460,7 +476,8 @@ describe('validation', () => {
     ['--auth-credentials', 'nocolon', /--auth-credentials: expected 'user:pass'/],
     ['--marathon', 'master.mesos:8080', /--marathon\/-m: 'master.mesos:8080' is not an http/],
     ['--marathon', 'http://[::1', /--marathon\/-m: 'http:\/\/\[::1' is not an http/],
-    ['--marathon', 'http://master:80a', /--marathon\/-m: 'http:\/\/master:80a' is not an http/],
+    // What follows the colon may be a password cut at a comma: not shown (see above).
+    ['--marathon', 'http://master:80a', /--marathon\/-m: 'http:\/\/master:\*\*\*' is not an http.* is no port/],
   ])('rejects %s %s', (flag, value, message) => {
     expect(error([...G, flag, value])).toMatch(message);
   });
