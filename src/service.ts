@@ -138,7 +138,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   const files = new ConfigFiles({
     ...s.files,
     logger,
-    validate: s.validate ? (cfg) => checkConfig(s.process.bin, cfg, 30000) : null,
+    validate: s.validate ? (cfg) => checkConfig(s.process.bin, cfg, 30000, haproxyEnv.env) : null,
   });
   const { retry } = s;
   const command =

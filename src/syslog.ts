@@ -32,6 +32,14 @@ function isSocket(path: string): boolean {
   }
 }
 
+const LOGGER_VARIABLES = ['PATH', 'TZ', 'LANG', 'LC_ALL', 'LC_TIME', 'LC_CTYPE'];
+
+function loggerEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const name of LOGGER_VARIABLES) if (env[name] !== undefined) out[name] = env[name];
+  return out;
+}
+
 /**
  * A stream that forwards log lines to the syslog socket (marathon-lb: `--syslog-socket`, default
  * /dev/log; `/dev/null` disables it). Node cannot write Unix datagrams itself, so one long-lived
@@ -47,7 +55,8 @@ export function syslogStream(socket: string, warn: (msg: string) => void): Writa
   const child = spawn(
     'logger',
     ['--socket', socket, '--socket-errors=off', '--prio-prefix', '--tag', 'marathon_lb', '--size', String(LOGGER_SIZE)],
-    { stdio: ['pipe', 'ignore', 'ignore'] },
+    // logger(1) needs only where to find itself and how to write the time: none of the secrets.
+    { stdio: ['pipe', 'ignore', 'ignore'], env: loggerEnvironment(process.env) },
   );
   child.on('error', (e) => warn(`syslog via logger(1) failed: ${e.message}`));
   child.unref();

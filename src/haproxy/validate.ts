@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { err, mapErr, ok, type Result } from '../result';
+import { haproxyEnvironment } from './env';
 import { killProcessGroup } from './stopSignals';
 
 /** Accepted, or HAProxy's reason. */
@@ -41,12 +42,26 @@ export function alertLines(output: string): string {
   return (alerts.length > 0 ? alerts : lines.slice(-5)).join('\n');
 }
 
-export async function validateConfig(bin: string, cfgPath: string, timeoutMs: number): Promise<ValidateResult> {
-  return mapErr(await checkConfig(bin, cfgPath, timeoutMs), (f) => f.message);
+/**
+ * `env`: what HAProxy runs with (its `${VAR}` are expanded while it checks too), never the
+ * controller's secrets: by default the controller's environment without them (haproxyEnvironment).
+ */
+export async function validateConfig(
+  bin: string,
+  cfgPath: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = haproxyEnvironment(process.env, []).env,
+): Promise<ValidateResult> {
+  return mapErr(await checkConfig(bin, cfgPath, timeoutMs, env), (f) => f.message);
 }
 
 /** validateConfig, telling HAProxy's refusals from checks that did not complete. */
-export function checkConfig(bin: string, cfgPath: string, timeoutMs: number): Promise<Result<void, CheckFailure>> {
+export function checkConfig(
+  bin: string,
+  cfgPath: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = haproxyEnvironment(process.env, []).env,
+): Promise<Result<void, CheckFailure>> {
   return new Promise((resolve) => {
     let output = '';
     let settled = false;
@@ -58,7 +73,7 @@ export function checkConfig(bin: string, cfgPath: string, timeoutMs: number): Pr
     };
     // A process group of its own: a timed-out check is killed with whatever it started (a wrapper
     // script's children), not only the process spawned here.
-    const child = spawn(bin, ['-c', '-f', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(bin, ['-c', '-f', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
     const append = (d: Buffer): void => {
       if (output.length < MAX_OUTPUT) output += d.toString('utf8');
     };
