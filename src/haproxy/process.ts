@@ -116,6 +116,12 @@ export class HaproxyProcess {
   private reloading: Promise<unknown> = Promise.resolve();
   /** From `reload` sent until its outcome: the master re-executes and its socket does not answer meanwhile. */
   private reExecuting = false;
+  /**
+   * The attached master runs in this controller's pid namespace (an adopted one, found in /proc):
+   * its pid tells at once whether it runs. One reached only through its socket (--haproxy-attach, maybe
+   * in another container) is known gone only when its socket stops answering.
+   */
+  private attachedIsLocal = false;
   private lastProc: ProcList | undefined;
   readonly master: MasterSocket;
   private readonly clock: Clock;
@@ -200,14 +206,20 @@ export class HaproxyProcess {
     }
   }
 
-  /** Takes over an HAProxy master already running on the master socket. */
-  async attach(): Promise<StartResult> {
+  /**
+   * Takes over an HAProxy master already running on the master socket. `local`: it runs in this pid
+   * namespace (takeover.ts found it in /proc), so its death is seen from its pid, within a watch tick,
+   * during a reload too. Seen only from the socket, a master killed as a reload began left nothing
+   * serving for 25 s: the reload waited out its timeout, and missed answers do not count meanwhile.
+   */
+  async attach(o: { readonly local?: boolean } = {}): Promise<StartResult> {
     if (this.closed) return notStarted('the controller is shutting down: not attaching to HAProxy');
     if (this.isAlive()) return notStarted('HAProxy is already running under this controller');
     const proc = await this.master.showProc();
     if (!proc.ok) return notStarted(`no HAProxy master to attach to: ${proc.error}`);
     this.lastProc = proc.value;
     this.attachedPid = proc.value.master.pid;
+    this.attachedIsLocal = o.local === true;
     this.stopping = false;
     this.watch();
     this.o.logger.info(`haproxy: attached to master ${this.attachedPid}`);
@@ -216,7 +228,7 @@ export class HaproxyProcess {
 
   isAlive(): boolean {
     if (this.child) return this.child.exitCode === null && this.child.signalCode === null;
-    return this.attachedPid !== undefined;
+    return this.attachedPid !== undefined && (!this.attachedIsLocal || pidExists(this.attachedPid));
   }
 
   masterPid(): number | undefined {
@@ -262,6 +274,7 @@ export class HaproxyProcess {
     if (this.closed) return failed('the controller is shutting down: HAProxy is not reloaded');
     if (!this.isAlive()) return failed('HAProxy is not running: start it first');
     const before = await this.showProc();
+    if (!this.isAlive()) return failed('HAProxy exited during the reload'); // its socket went with it
     const pid = this.masterPid();
     const known = this.lastProc;
     // The socket file is gone (removed by hand, a temp cleaner) while the master runs: every reload
@@ -433,18 +446,21 @@ export class HaproxyProcess {
 
   private watch(): void {
     let misses = 0;
+    const gone = (): void => {
+      clearInterval(this.watchTimer);
+      this.watchTimer = undefined;
+      this.attachedPid = undefined;
+      this.emitExit(null, null);
+    };
     this.watchTimer = setInterval(() => {
+      // A master's pid stays through its re-execution for a reload: without it, it is gone.
+      if (this.attachedPid !== undefined && !this.stopping && !this.isAlive()) return gone();
       void this.master.showProc().then((proc) => {
         if (this.attachedPid === undefined || this.stopping) return;
         // a master re-executing for our reload is not gone: its reload loop has its own timeout
         misses = proc.ok || this.reExecuting ? 0 : misses + 1;
         if (proc.ok) this.lastProc = proc.value;
-        if (misses >= 3) {
-          clearInterval(this.watchTimer);
-          this.watchTimer = undefined;
-          this.attachedPid = undefined;
-          this.emitExit(null, null);
-        }
+        if (misses >= 3) gone();
       });
     }, this.o.watchMs ?? 1000);
     this.watchTimer.unref();

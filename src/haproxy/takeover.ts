@@ -95,7 +95,7 @@ export async function takeOverLeftovers(o: TakeoverOptions): Promise<Result<Take
     stopped.push(pid);
   }
   if (adopt === undefined) return ok({ kind: 'stopped', stopped });
-  const attached = await o.haproxy.attach();
+  const attached = await o.haproxy.attach({ local: true });
   if (!attached.ok) return err(`cannot adopt the HAProxy master ${adopt}: ${attached.error.message}`);
   if (attached.value.masterPid !== adopt)
     return err(

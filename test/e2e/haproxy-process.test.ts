@@ -338,6 +338,37 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     });
   });
 
+  // Found by a soak: an adopted master killed as a reload began left nothing serving for 25 s (the
+  // reload waited out its timeout, and missed answers did not count meanwhile).
+  it('an adopted master killed during a reload is seen gone from its pid: the reload ends at once and onExit fires', async () => {
+    const p = await ports();
+    const cfg = path.join(dir, 'haproxy.cfg');
+    fs.writeFileSync(cfg, configText(dir, p, 'k1'));
+    const owner = make(); // the earlier controller's HAProxy
+    const start = must(await owner.start());
+    await remember(owner);
+    const lines: string[] = [];
+    const adopted = make({ watchMs: 200, reloadTimeoutMs: 120_000 }, lines);
+    must(await adopted.attach({ local: true }));
+    const exited = new Promise<ExitInfo>((r) => adopted.onExit((_code, _signal, info) => r(info)));
+    // A config that takes HAProxy a second or more to parse: the master is re-executing, its socket
+    // silent, when it is killed (the reload command was sent; only its pid can tell it is gone).
+    const backends = Array.from({ length: 6000 }, (_, i) => `backend b${i}\n  server s 127.0.0.1:${p.holder}\n`);
+    fs.writeFileSync(cfg, configText(dir, p, 'k2') + backends.join(''));
+    const probe = make({ masterSocketPath: path.join(dir, 'master.sock') });
+    const reloading = adopted.reload();
+    const deadline = Date.now() + 10000;
+    while ((await probe.showProc()).ok && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    process.kill(start.masterPid, 'SIGKILL');
+    expect(await reloading).toMatchObject({
+      ok: false,
+      error: { message: 'HAProxy exited during the reload' },
+    });
+    expect((await exited).expected).toBe(false);
+    expect(adopted.isAlive()).toBe(false);
+    expect(lines.some((l) => /the master socket does not answer/.test(l))).toBe(false);
+  }, 30000);
+
   it('after stop() nothing starts or reloads HAProxy: a stop during a reload ends with no HAProxy running', async () => {
     const p = await ports();
     fs.writeFileSync(path.join(dir, 'haproxy.cfg'), configText(dir, p, 's1'));
