@@ -277,7 +277,8 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     let seq = 0; // task and health events so far
     // The last event each state handed to the sink takes into account (see `replayed`).
     const upTo = new WeakMap<DesiredState, number>();
-    // An operator's SIGHUP since the last fetch began: it does not wait out a failed read's backoff.
+    // An operator's SIGHUP, or the event stream attached again, since the last fetch began: it does
+    // not wait out a failed read's backoff.
     let askedToRead = false;
     const fetchOnce = (triggeredAt: number): Observable<{ fetched: F; triggeredAt: number; fetchedAt: number }> =>
       defer(() => {
@@ -292,7 +293,9 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
 
     const desired$: Observable<Work> = trigger$.pipe(
       map((trigger) => {
-        if (trigger.kind === 'signal') askedToRead = true;
+        // An operator's ask, or the event stream attached again (Marathon answers: after an outage the
+        // running backoff, up to --max-backoff, left routing behind a Marathon that was back).
+        if (trigger.kind === 'signal' || trigger.kind === 'connected') askedToRead = true;
         return now();
       }),
       debounceMaxWait(timing.quietMs, timing.maxWaitMs, scheduler),

@@ -195,6 +195,32 @@ describe('pipeline (virtual time)', () => {
     });
   });
 
+  // Found by a soak: after an outage the event stream was back, events flowing, and routing waited
+  // 80 s more for the running backoff (up to --max-backoff, 300 s).
+  test("the event stream attached again does not wait out a failed read's backoff: Marathon is back, it is read at once", () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      // Reads fail at 5, 15 and 35 (backoff 10, 20, 40: the next try due at 75); the stream attaches at 40.
+      const items = hot<StreamItem>('----------------------------------------c', {
+        c: { kind: 'connected', url: 'x' },
+      });
+      const down = new Error('ECONNREFUSED');
+      const appliedAt: number[] = [];
+      const s = setup(t, {
+        items,
+        snapshots: [down, down, down, [1]],
+        report: (e) => {
+          if (e.kind === 'applied') appliedAt.push(t.now());
+        },
+      });
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 500);
+      flush();
+      expect(s.events.filter((e) => e.kind === 'fetch-failed')).toHaveLength(3);
+      expect(appliedAt).toEqual([45]); // after the quiet time, not at 75
+    });
+  });
+
   test('a SIGUSR1 that comes while a snapshot waits for its retry runs at once and does not drop that snapshot', () => {
     // HAProxy restarted after a crash takes this path too: the change that was failing (a full disk)
     // was dropped, and HAProxy served the older config until some later trigger.
