@@ -11,7 +11,8 @@
  * - DC/OS' and the sidecar image's secrets: DCOS_SERVICE_ACCOUNT_CREDENTIAL, MARATHON_USER and
  *   MARATHON_PASSWORD, HAPROXY_SSL_CERT* (PEM with private keys);
  * - any variable whose name says it is a secret (…_PASSWORD, …_TOKEN, …_SECRET…, …_KEY), any value
- *   holding a PEM private key, and any value equal to a secret the controller holds.
+ *   holding a PEM private key or a URL with a password (`http://user:password@host`), any value equal
+ *   to a secret the controller holds, and any value holding one of 8 characters or more.
  * Everything else (HOST, PORT0, an operator's own variables) stays for operators' templates.
  */
 
@@ -19,6 +20,9 @@
 const ANY_SECRET = new Set(['CREDENTIAL', 'CREDENTIALS', 'TOKEN', 'SECRET', 'PASSWORD', 'PASSWD', 'PRIVATE', 'APIKEY']);
 const NAMED = new Set(['DCOS_SERVICE_ACCOUNT_CREDENTIAL', 'MARATHON_USER', 'MARATHON_PASSWORD']);
 const PEM_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^/@\s]+@/i;
+/** A held secret this long is looked for inside values too; shorter ones only as whole values. */
+const FOUND_INSIDE_FROM = 8;
 
 /** Why `name=value` must not reach HAProxy, or undefined when it may. */
 function secretReason(name: string, value: string, secrets: ReadonlySet<string>): string | undefined {
@@ -29,7 +33,9 @@ function secretReason(name: string, value: string, secrets: ReadonlySet<string>)
   if (/^HAPROXY_SSL_CERT\d*$/.test(upper)) return 'a certificate with its private key';
   if (segments.some((s) => ANY_SECRET.has(s)) || upper.endsWith('_KEY')) return 'named as a secret';
   if (PEM_KEY.test(value)) return 'holds a private key';
+  if (URL_WITH_PASSWORD.test(value)) return 'holds a URL with a password';
   if (secrets.has(value.trim())) return 'holds a controller secret';
+  for (const s of secrets) if (s.length >= FOUND_INSIDE_FROM && value.includes(s)) return 'holds a controller secret';
   return undefined;
 }
 

@@ -238,7 +238,7 @@ export function serviceSettings(o: Options, env: Env, pidFile?: string): Service
   const external = o.command !== undefined;
   return {
     pidFile: pidFile ?? env['MARATHON_LB_PID_FILE'] ?? '/var/run/marathon-lb.pid',
-    secrets: [o.authCredentials, o.dcosAuthCredentials, o.adminToken, readSecretFile(o.marathonAuthCredentialFile)],
+    secrets: heldSecrets(o),
     process: {
       bin: o.haproxyBin,
       configPath: o.haproxyConfig,
@@ -281,4 +281,26 @@ function readSecretFile(file: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The secrets kept out of HAProxy's environment: each whole, and the parts a variable may hold alone
+ * (a password without its user, a --marathon URL with its credentials and that URL's password).
+ */
+function heldSecrets(o: Options): (string | undefined)[] {
+  const credentials = [o.authCredentials, readSecretFile(o.marathonAuthCredentialFile)];
+  const passwords = credentials.map((c) => {
+    const text = c?.trim();
+    const colon = text?.indexOf(':') ?? -1;
+    return colon < 0 ? undefined : text!.slice(colon + 1);
+  });
+  const withUserInfo = o.marathon.filter((u) => u.includes('@'));
+  const urlPasswords = withUserInfo.map((u) => {
+    try {
+      return decodeURIComponent(new URL(u).password) || undefined;
+    } catch {
+      return undefined; // not a URL: the whole text is held
+    }
+  });
+  return [...credentials, ...passwords, ...withUserInfo, ...urlPasswords, o.dcosAuthCredentials, o.adminToken];
 }

@@ -1,4 +1,9 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from '../../src/cli/args';
 import { haproxyEnvironment } from '../../src/haproxy/env';
+import { serviceSettings } from '../../src/wiring/parts';
 import {
   environmentDifference,
   findMasters,
@@ -70,6 +75,52 @@ describe('haproxyEnvironment: HAProxy gets no secret of the controller', () => {
 
   it('a held secret shorter than 4 characters does not blank common values', () => {
     expect(haproxyEnvironment({ A: '1', B: 'on' }, ['1', 'on']).env).toEqual({ A: '1', B: 'on' });
+  });
+
+  // Found by an audit: only whole secret values were matched; a password alone, or a URL, reached HAProxy.
+  it('the parts of the secrets a variable may hold alone: a password, a URL with credentials, a long secret inside a value', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlb-secret-parts-'));
+    try {
+      const file = path.join(dir, 'creds');
+      fs.writeFileSync(file, 'fileuser:FilePassDDD444\n');
+      const parsed = parseArgs(
+        [
+          '--group',
+          'external',
+          '-m',
+          'http://u:Url%2CPassAAA111@10.0.0.1:8080',
+          '--auth-credentials',
+          'admin:FlagPassBBB222',
+          '--marathon-auth-credential-file',
+          file,
+        ],
+        {},
+      );
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.error));
+      const { secrets } = serviceSettings(parsed.value, {});
+      const r = haproxyEnvironment(
+        {
+          FLAG_PASS: 'FlagPassBBB222',
+          FILE_PASS: 'FilePassDDD444',
+          URL_PASS: 'Url,PassAAA111',
+          MARATHON_URL: 'http://u:Url%2CPassAAA111@10.0.0.1:8080',
+          OTHER_URL: 'https://someone:elsewhere@example.com/x', // not ours, yet a password in a URL
+          INSIDE: 'opts=--pw FlagPassBBB222 --x',
+          PLAIN_URL: 'http://10.0.0.1:8080',
+          USER_ONLY: 'http://user@example.com/',
+          SHORT_INSIDE: 'admin-panel', // "admin" is a user name, not held; short secrets count whole only
+        },
+        secrets,
+      );
+      expect(r.env).toEqual({
+        PLAIN_URL: 'http://10.0.0.1:8080',
+        USER_ONLY: 'http://user@example.com/',
+        SHORT_INSIDE: 'admin-panel',
+      });
+      expect(haproxyEnvironment({ A: 'x-pass1-y', B: 'pass1' }, ['pass1']).env).toEqual({ A: 'x-pass1-y' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
