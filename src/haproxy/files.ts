@@ -131,11 +131,21 @@ export async function archiveCopy(
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }
-    const handle = await fs.open(at(1), 'w');
+    // Written to a new file of its own, then renamed over `.1`: /tmp is everyone's, and a link planted
+    // at `.1` was followed, the config written wherever it pointed (an audit). Only its owner may read
+    // it: a refused config holds other apps' userlist passwords.
+    const tmp = `${at(1)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const handle = await fs.open(tmp, 'wx', 0o600);
     try {
-      await writeContent(handle, content);
-    } finally {
-      await handle.close();
+      try {
+        await writeContent(handle, content);
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(tmp, at(1));
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw err;
     }
   } catch (err) {
     throw new HaproxyFileError(`cannot archive ${at(1)}: ${reason(err)}`);

@@ -16,6 +16,20 @@ const listing = (): string[] => fs.readdirSync(dir).sort();
 const read = (name: string): string => fs.readFileSync(path.join(dir, name), 'utf8');
 
 describe('--archive-versions as marathon-lb keeps them', () => {
+  // Found by an audit: the archives live in /tmp, and `.1` was opened for writing through a planted link.
+  it('never writes through a link planted at <name>.1, and only the owner may read a copy', async () => {
+    const victim = path.join(dir, 'victim');
+    fs.writeFileSync(victim, 'untouched');
+    fs.symlinkSync(victim, path.join(dir, 'haproxy_temp_config_fail.1'));
+    await archiveRejected('userlist u\n  user a password secret\n', 1, dir);
+    expect(fs.readFileSync(victim, 'utf8')).toBe('untouched');
+    const copy = path.join(dir, 'haproxy_temp_config_fail.1');
+    expect(fs.lstatSync(copy).isFile()).toBe(true);
+    expect(fs.statSync(copy).mode & 0o777).toBe(0o600);
+    expect(read('haproxy_temp_config_fail.1')).toBe('userlist u\n  user a password secret\n');
+    expect(listing()).toEqual(['haproxy_temp_config_fail.1', 'victim']); // no temp file left
+  });
+
   it('keeps n versions of the applied config as hap_cfg.1 (the live one, newest) .. hap_cfg.n (oldest)', async () => {
     for (let v = 1; v <= 7; v++) await archiveApplied({ config: `v${v}` }, 5, dir);
     expect(listing()).toEqual(['hap_cfg.1', 'hap_cfg.2', 'hap_cfg.3', 'hap_cfg.4', 'hap_cfg.5']);
