@@ -30,6 +30,7 @@ import { appFromDefinition } from './definition';
 import { describePorts, groupsOf, legacyNotes } from './ports';
 import { unusedTemplateLabels } from './unused';
 import { exitCode, fixFor, formatReport, type Finding, type HaproxyCheck, type Report } from './report';
+import { jsonErrorMessage } from '../jsonError';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Obj = Record<string, unknown>;
@@ -63,7 +64,7 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
     const err = e as NodeJS.ErrnoException;
     return fail(
       err instanceof SyntaxError
-        ? `${name} is not valid JSON: ${err.message}`
+        ? `${name} is not valid JSON: ${jsonErrorMessage(err)}`
         : err instanceof TooLargeError
           ? `${name} is larger than an app definition can be (${MAX_APP_DEFINITION_BYTES / 2 ** 20} MiB)`
           : `cannot read ${name}: ${err.code ?? err.message}`,

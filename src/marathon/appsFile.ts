@@ -17,6 +17,7 @@ import {
 import { MAX_BODY_BYTES } from './bodySink';
 import { routedBody } from './routedFields';
 import { NOT_JSON, RoutedAppReader } from './routedJson';
+import { jsonErrorMessage } from '../jsonError';
 
 const zlib = lazyBuiltin<typeof Zlib>('node:zlib');
 
@@ -88,7 +89,7 @@ export function parseAppsText(name: string, text: string): Result<unknown> {
   try {
     return { ok: true, value: routedBody(JSON.parse(text)) };
   } catch (e) {
-    return err(`apps file ${name} is not valid JSON: ${(e as Error).message}`);
+    return err(`apps file ${name} is not valid JSON: ${jsonErrorMessage(e)}`);
   }
 }
 
@@ -103,7 +104,7 @@ export function parseAppsBytes(name: string, bytes: Buffer, wholeBelowBytes = 0)
     return { ok: true, value: new AppsBodyDecoder().decode(bytes) };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG') return cannotRead(name, e);
-    return err(`apps file ${name} is not valid JSON: ${(e as Error).message}`);
+    return err(`apps file ${name} is not valid JSON: ${jsonErrorMessage(e)}`);
   }
 }
 

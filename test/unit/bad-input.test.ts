@@ -147,6 +147,17 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
     );
     untouched();
   });
+  // Found by an audit: JSON.parse's message quoted the file's first characters, a secret's when the
+  // wrong file was given (a credentials file). check-labels --app-file and zdd --json say it the same way.
+  test('a file that is no JSON is named, its text is not quoted', () => {
+    const creds = path.join(dir, 'creds');
+    fs.writeFileSync(creds, 'fileuser:FilePassDDD444\n');
+    const r = runCli(['--dry', '--apps-file', creds, ...mapArgs()]);
+    expectOneLineFailure(r, /apps file .*creds is not valid JSON: Unexpected token 'i'\n$/);
+    expect(r.stderr).not.toMatch(/fileuser|FilePass/);
+    fs.rmSync(creds);
+    untouched();
+  });
   /** gzip states the unpacked size in its last 4 bytes: a wrong one makes the file corrupt. */
   const statingSize = (gz: Buffer, size: number): Buffer => {
     const copy = Buffer.from(gz);
