@@ -1,6 +1,7 @@
 /* Draws a traffic history as a small inline SVG (requests/s filled, 5xx/s as a line on the same scale). */
 import type { TrafficPoint } from '../admin/statusTypes';
 import { chartGeometry } from './chart';
+import { shown } from './dom';
 import { rate } from './format';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -31,7 +32,7 @@ export function trafficChart(history: readonly TrafficPoint[], slots: number, st
     preserveAspectRatio: 'none',
   });
   const title = svg('title', {});
-  title.textContent = label;
+  title.textContent = shown(label);
   root.appendChild(title);
   root.appendChild(svg('line', { x1: '0', y1: String(H - 0.5), x2: String(W), y2: String(H - 0.5), class: 'base' }));
   if (g.area) root.appendChild(svg('path', { d: g.area, class: 'req-area' }));

@@ -4,7 +4,7 @@
  * the URL) and sends it as a bearer header.
  */
 import type { AdminStatus } from '../admin/statusTypes';
-import { byId, h } from './dom';
+import { byId, h, shown } from './dom';
 import { ago } from './format';
 import { renderApplies, renderFailures, renderLeftOut, renderMarathon, renderServices, renderTraffic } from './render';
 import { staleBanner } from './view';
@@ -44,10 +44,10 @@ function renderSummary(s: AdminStatus, now: number): void {
   const banner = staleBanner(s);
   const stale = byId('stale');
   stale.hidden = banner === null;
-  stale.textContent = banner?.text ?? '';
+  stale.textContent = shown(banner?.text ?? '');
   const err = byId('last-error');
   err.hidden = s.lastError === null;
-  err.textContent = s.lastError === null ? '' : `Last error: ${s.lastError}`;
+  err.textContent = s.lastError === null ? '' : `Last error: ${shown(s.lastError)}`;
   const servers = s.services.reduce((n, v) => n + v.servers.length, 0);
   byId('totals').textContent = `${s.services.length} service port(s), ${servers} server(s), ${s.leftOutTotal} left out`;
   for (const e of document.querySelectorAll<HTMLElement>('[data-at]'))

@@ -16,6 +16,7 @@ const SHOTS = path.join(REPO_ROOT, 'test-output', 'dashboard-render');
 const GEN = Date.parse('2026-12-01T12:00:00.000Z');
 const at = (secondsBefore: number): string => new Date(GEN - secondsBefore * 1000).toISOString();
 const HOSTILE = '/evil<img src=x onerror="window.__pwned=1">';
+const SPOOF = '/spoof\u202etxt.exe';
 
 const history = (n: number, f: (i: number) => [number, number]): TrafficPoint[] =>
   Array.from({ length: n }, (_, i) => ({
@@ -148,8 +149,12 @@ const STATUS: AdminStatus = {
       servers: [{ name: 'n', address: '10.0.0.9:1', draining: false, marathonHealth: 'unknown', haproxy: null }],
     },
   ],
-  leftOut: [{ appId: '/bad', portIndex: 0, label: 'HAPROXY_0_MODE', message: 'unknown mode "udp" (use http or tcp)' }],
-  leftOutTotal: 1,
+  leftOut: [
+    { appId: '/bad', portIndex: 0, label: 'HAPROXY_0_MODE', message: 'unknown mode "udp" (use http or tcp)' },
+    // A right-to-left override shows "/spoofexe.txt"; a zero-width space hides in a name.
+    { appId: SPOOF, portIndex: 0, label: 'HAPROXY_0_MODE', message: 'unknown mode "u\u200bdp" (use http or tcp)' },
+  ],
+  leftOutTotal: 2,
   recentApplies: [
     {
       at: at(65),
@@ -237,6 +242,14 @@ describeWithChromium('dashboard rendering of every state (scripted /status, real
       expect(await page.getByRole('heading', { name: HOSTILE }).count()).toBe(1);
       expect(await page.locator('article.app img').count()).toBe(0);
       expect(await page.evaluate<unknown>('window.__pwned')).toBeUndefined();
+      // Invisible marks are shown, not obeyed (found by an audit): the text reads in the order it has.
+      expect(await page.locator('#left-out tr').nth(2).locator('td').allTextContents()).toEqual([
+        '/spoof\\u202etxt.exe',
+        '0',
+        'HAPROXY_0_MODE',
+        'unknown mode "u\\u200bdp" (use http or tcp)',
+      ]);
+      expect(await page.evaluate<string>('document.body.innerText')).not.toMatch(/[\u202e\u200b]/);
 
       mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: path.join(SHOTS, 'all-states-390.png'), fullPage: true });
