@@ -162,7 +162,8 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     target,
     files,
     logger,
-    ...(command ? {} : { fdEnvironment: () => readFdEnvironment() }),
+    // The running master's limit, which its reloads keep; this process's for a master yet to start.
+    ...(command ? {} : { fdEnvironment: () => readFdEnvironment({}, haproxy.localMasterPid()) }),
     render: (services) => renderConfig(services, deps.templates, settings.render),
     leaveOutRejected: s.cleanup,
   });

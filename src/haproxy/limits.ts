@@ -165,18 +165,25 @@ const defaultSh = (command: string): Promise<string> =>
     execFile('sh', ['-c', command], { timeout: 5000 }, (e: Error | null, stdout) => (e ? reject(e) : resolve(stdout))),
   );
 
-/** Reads this process's fd hard limit (/proc/self/limits, else `ulimit -Hn`) and capabilities. */
-export async function readFdEnvironment(deps: FdEnvironmentDeps = {}): Promise<FdEnvironment> {
+/**
+ * Reads the fd hard limit (/proc/<pid>/limits, else `ulimit -Hn`) and capabilities of `pid`, the
+ * running HAProxy master, which its reloads keep (one adopted from an earlier controller may have
+ * been started under another limit than this controller has); of this process (whose limit a new
+ * HAProxy inherits) when there is none or it cannot be read.
+ */
+export async function readFdEnvironment(deps: FdEnvironmentDeps = {}, pid?: number): Promise<FdEnvironment> {
   const read = deps.readFile ?? ((p: string) => fs.readFile(p, 'utf8'));
   const sh = deps.sh ?? defaultSh;
   const tryRead = (p: string): Promise<string | undefined> => read(p).catch(() => undefined);
-  const limits = await tryRead('/proc/self/limits');
+  const ofMaster = pid === undefined ? undefined : await tryRead(`/proc/${pid}/limits`);
+  const who = ofMaster === undefined ? 'self' : String(pid);
+  const limits = ofMaster ?? (await tryRead('/proc/self/limits'));
   let hardLimit = limits === undefined ? undefined : parseProcLimits(limits);
   if (limits === undefined) {
     const out = (await sh('ulimit -Hn').catch(() => '')).trim();
     hardLimit = /^\d+$/.test(out) ? Number(out) : undefined;
   }
-  const status = await tryRead('/proc/self/status');
+  const status = await tryRead(`/proc/${who}/status`);
   const nrOpen = Number((await tryRead('/proc/sys/fs/nr_open'))?.trim());
   return {
     hardLimit,

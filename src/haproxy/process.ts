@@ -235,6 +235,12 @@ export class HaproxyProcess {
     return this.child?.pid ?? this.attachedPid;
   }
 
+  /** The running master's pid when it is in this pid namespace (started here, or adopted), else undefined. */
+  localMasterPid(): number | undefined {
+    if (!this.isAlive()) return undefined;
+    return this.child?.pid ?? (this.attachedIsLocal ? this.attachedPid : undefined);
+  }
+
   /** Workers of earlier configs still running, as of the last `show proc`. */
   oldWorkerCount(): number {
     return this.lastProc?.oldWorkers.length ?? 0;

@@ -489,5 +489,7 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     await remember(hp);
     if (!fits.ok) throw new Error(fits.error.message);
     expect(await get(p.http)).toEqual({ status: 200, body: 'x' });
+    // The limit its reloads keep is the master's, not this process's (the applier checks against it).
+    expect((await readFdEnvironment({}, hp.localMasterPid())).hardLimit).toBe(limit);
   });
 });

@@ -268,6 +268,26 @@ describe('reading the fd environment', () => {
     expect(env).toEqual({ hardLimit: 4096, canRaiseHardLimit: false });
   });
 
+  // Found by an audit: the check used this controller's limit where HAProxy's master, adopted from an
+  // earlier controller or started under another one, keeps its own through its reloads.
+  it("reads the running master's limit and capabilities when given its pid, this process's when it cannot", async () => {
+    const files: Record<string, string> = {
+      '/proc/self/limits': 'Max open files            1024                 4096                 files\n',
+      '/proc/self/status': 'CapEff:\t0000000000000000\n',
+      '/proc/4242/limits': 'Max open files            1500                 1500                 files\n',
+      '/proc/4242/status': 'CapEff:\t000001ffffffffff\n',
+    };
+    const deps = {
+      readFile: async (p: string) => {
+        if (p in files) return files[p] as string;
+        throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+      },
+    };
+    expect(await readFdEnvironment(deps, 4242)).toEqual({ hardLimit: 1500, canRaiseHardLimit: true });
+    expect(await readFdEnvironment(deps, 77)).toEqual({ hardLimit: 4096, canRaiseHardLimit: false }); // gone
+    expect(await readFdEnvironment(deps)).toEqual({ hardLimit: 4096, canRaiseHardLimit: false });
+  });
+
   it('reads this machine', async () => {
     const env = await readFdEnvironment();
     expect(env.hardLimit === undefined || env.hardLimit > 0).toBe(true);
