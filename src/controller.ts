@@ -58,6 +58,12 @@ const STREAM_HEALTHY_AFTER_MS = 30_000;
  * fast path changed them at runtime, which writes no file), and the snapshot writes the config file.
  */
 const FILE_ONLY_APPLYING = 'updating the config file only: HAProxy already runs these servers';
+/**
+ * The start of a failure logged in full before, for its repeats: "same reason as above" could follow
+ * another failure logged in between (a read's repeat after an apply's).
+ */
+const brief = (error: string): string => (error.length <= 100 ? error : `${error.slice(0, 100)}…`);
+
 export const FILE_ONLY_APPLIED = 'HAProxy updated without reload (the config file only: it already ran these servers)';
 
 /** Assembles the Marathon side (events or polling, snapshots) and the pipeline into one stream. */
@@ -220,7 +226,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
         if (lastFetchError?.message === e.error) {
           lastFetchError.repeats++;
           logger.warn(
-            `cannot fetch apps from Marathon again (${lastFetchError.repeats + 1} times in a row, same reason as above)${retry}`,
+            `cannot fetch apps from Marathon again (${lastFetchError.repeats + 1} times in a row: ${brief(e.error)})${retry}`,
           );
         } else {
           lastFetchError = { message: e.error, repeats: 0 };
@@ -283,9 +289,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
         const retry = `retrying in ${(e.retryInMs / 1000).toFixed(1)}s with the newest model`;
         if (lastApplyError?.message === e.error) {
           lastApplyError.repeats++;
-          logger.warn(
-            `apply failed again (${lastApplyError.repeats + 1} times in a row, same reason as above); ${retry}`,
-          );
+          logger.warn(`apply failed again (${lastApplyError.repeats + 1} times in a row: ${brief(e.error)}); ${retry}`);
         } else {
           lastApplyError = { message: e.error, repeats: 0 };
           logger.error(`apply failed: ${e.error}; ${retry}`);

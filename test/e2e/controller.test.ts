@@ -121,6 +121,9 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     expect(failed()[0]!.error).toMatch(/Marathon answered JSON without an "apps" array/);
     // Retried with backoff, not left until the next trigger (an event, the resync).
     await waitFor('retried', () => failed().length > 1);
+    // The repeat names its reason (it said "same reason as above", whatever was logged in between).
+    const repeat = c.logs.find((l) => l.msg.startsWith('cannot fetch apps from Marathon again'));
+    expect(repeat?.msg).toContain(`(2 times in a row: ${failed()[0]!.error.slice(0, 100)}`);
     expect(c.events.some((e) => e.kind === 'snapshot-invalid')).toBe(false);
     expect(haproxy.applies.length).toBe(applies);
     expect(serversOf(c)).toBe(2);
