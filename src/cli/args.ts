@@ -123,7 +123,18 @@ type YargsRun =
   | { kind: 'help'; text: string }
   | { kind: 'parsed'; values: Readonly<Record<string, unknown>> };
 
+/** Flags that take no value: only they have a --no-<flag> form. */
+const NEGATABLE = new Set([...FLAGS.filter((s) => s.kind === 'boolean').map((s) => s.flag), 'json', 'help']);
+
 function runYargs(argv: readonly string[], checkLabels = false): YargsRun {
+  // yargs reads --no-<flag> as false for any flag, argparse knows none: `--no-ssl-certs` printed
+  // `crt false`, `--no-command` ran `false` to reload, `--no-marathon` was the default (an audit).
+  const end = argv.indexOf('--');
+  for (const token of end < 0 ? argv : argv.slice(0, end)) {
+    const negated = /^--no-([^=]+)/.exec(token)?.[1];
+    if (negated !== undefined && !NEGATABLE.has(negated))
+      return { kind: 'fail', message: `unrecognized arguments: ${token}` };
+  }
   let failure: string | undefined;
   let output = '';
   let values: Record<string, unknown> = {};
@@ -137,6 +148,10 @@ function runYargs(argv: readonly string[], checkLabels = false): YargsRun {
   });
   if (values['help'] === true) return { kind: 'help', text: output.replace(/\n*$/, '\n') };
   if (failure !== undefined) return { kind: 'fail', message: yargsMessage(failure, argv) };
+  // Operands after `--`: yargs keeps them aside without a word; argparse names them, and so does this.
+  const operands = values['_'];
+  if (Array.isArray(operands) && operands.length > 0)
+    return { kind: 'fail', message: `unrecognized arguments: ${operands.map(String).join(' ')}` };
   return { kind: 'parsed', values };
 }
 
@@ -261,10 +276,12 @@ function crossCheck(o: Options): string | undefined {
     // Shown without its credentials, which a URL may carry (http://user:password@host).
     if (!/^https?:\/\/[^/\s]+/i.test(url) || !URL.canParse(url)) {
       const shown = withoutCredentials(url);
-      const cut = shown.endsWith('***')
-        ? " (what follows ':' is no port; a password with a comma or a blank in it, which split the list of URLs, is written percent-encoded: %2C, %20)"
-        : '';
-      return `argument --marathon/-m: '${shown}' is not an http:// or https:// URL${cut}`;
+      const hint = /,\s*https?:\/\//i.test(url)
+        ? ' (several URLs are separate arguments: -m URL URL, as in marathon-lb)'
+        : shown.endsWith('***')
+          ? " (what follows ':' is no port; a password with a comma or a blank in it, which split the list of URLs, is written percent-encoded: %2C, %20)"
+          : '';
+      return `argument --marathon/-m: '${shown}' is not an http:// or https:// URL${hint}`;
     }
   }
   if ((o.minServPortIpPerTask !== 0) !== (o.maxServPortIpPerTask !== 0)) {

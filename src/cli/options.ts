@@ -498,9 +498,16 @@ const OPTION_FLAGS = {
   ),
 
   // Rendering without Marathon
-  dry: def('dry', 'boolean', false, 'Rendering without Marathon', 'Only print configuration to console', {
-    alias: 'd',
-  }),
+  dry: def(
+    'dry',
+    'boolean',
+    false,
+    'Rendering without Marathon',
+    'Only print configuration to console (with --haproxy-map, the two map files are written beside --haproxy-config; without it, existing ones are emptied, as marathon-lb does)',
+    {
+      alias: 'd',
+    },
+  ),
   /** A /v2/apps?embed=apps.tasks JSON file, "-" for stdin; only with --dry. */
   appsFile: def(
     'apps-file',

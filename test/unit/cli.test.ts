@@ -376,6 +376,19 @@ describe('environment', () => {
     );
   });
 
+  // Found by an audit: yargs took --no-<flag> for any flag (`crt false`, a reload command `false`),
+  // and dropped what followed `--` without a word; argparse refuses both.
+  it('refuses --no-<flag> for a flag that takes a value, and operands after --', () => {
+    for (const flag of ['--no-ssl-certs', '--no-command', '--no-apps-file', '--no-haproxy-config=x'])
+      expect(error([...G, flag])).toBe(`unrecognized arguments: ${flag}`);
+    expect(error([...G, '--', '--strict-mode', 'x'])).toBe('unrecognized arguments: --strict-mode x');
+    expect(error([...G, '-m', 'http://a:8080,http://b:8080'])).toBe(
+      "argument --marathon/-m: 'http://a:***' is not an http:// or https:// URL (several URLs are separate arguments: -m URL URL, as in marathon-lb)",
+    );
+    expect(ok([...G, '--no-sse', '--no-fast-path'])).toMatchObject({ sse: false, fastPath: false });
+    expect(ok([...G, '--no-group'])).toMatchObject({ groupHttpsByVhost: false }); // a prefix of --no-group-https-by-vhost
+  });
+
   it('names variables MLB_ + upper-case flag with underscores', () => {
     expect(envName('haproxy-config')).toBe('MLB_HAPROXY_CONFIG');
     expect(envName('min-serv-port-ip-per-task')).toBe('MLB_MIN_SERV_PORT_IP_PER_TASK');
