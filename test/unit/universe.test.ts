@@ -24,6 +24,7 @@ interface PropSchema {
   readonly maximum?: number;
   readonly pattern?: string;
   readonly enum?: readonly unknown[];
+  readonly not?: { readonly enum: readonly unknown[] };
   readonly items?: {
     readonly type: string;
     readonly properties?: Record<string, PropSchema>;
@@ -369,6 +370,29 @@ describe('universe/config.json', () => {
       if (p.maximum !== undefined) expect(v as number).toBeLessThanOrEqual(p.maximum);
     },
   );
+});
+
+// Found by an audit: values the schema took made the controller exit 2 at every start (a crash loop).
+describe('universe/config.json refuses what the controller would refuse at start', () => {
+  const accepts = (key: string, v: unknown): boolean => {
+    const p = PROPS[key]!;
+    if (p.pattern !== undefined && !new RegExp(p.pattern).test(String(v))) return false;
+    return !(p.not?.enum.includes(v) ?? false);
+  };
+  it.each([
+    ['haproxy-group', ['', ' '], ['external', '*', 'a,b']],
+    [
+      'marathon-uri',
+      ['http://', 'http://m:99999', 'http://a:8080,http://b:8080', 'https://m/ x'],
+      ['http://marathon.mesos:8080', 'https://m.example.com:8443/marathon', 'http://[::1]:8080', 'http://u:p@m:8080'],
+    ],
+    ['auth-credential', ['bob', ':pw', ' user:pw'], ['', 'user:pw', 'user:p:w']],
+    ['admin-bind', ['a_b', '-x', 'a b'], ['127.0.0.1', '0.0.0.0', '::', 'lb-1.example.com']],
+    ['admin-port', [80, 443, 9090, 9091], [0, 9191, 9092]],
+  ] as const)('%s', (key, refused, taken) => {
+    for (const v of refused) expect([v, accepts(key, v)]).toEqual([v, false]);
+    for (const v of taken) expect([v, accepts(key, v)]).toEqual([v, true]);
+  });
 });
 
 describe('universe/package.json and resource.json', () => {
