@@ -136,6 +136,8 @@ export interface DrainOptions {
   readonly pollMs?: number;
   /** After the timeout, cut the remaining sessions (`shutdown sessions server`) instead of failing. */
   readonly force?: boolean;
+  /** How long a server stays in maintenance before `del server` (see RuntimeUpdater). */
+  readonly settleMs?: number;
 }
 
 export interface RuntimeApiOptions {
@@ -329,6 +331,7 @@ export class RuntimeApi {
     }
     const maint = await this.runAll(servers, (s) => stateCommand(s.backend, s.name, 'maint'), 'empty');
     if (!maint.ok) return maint;
+    if (o.settleMs !== undefined && o.settleMs > 0) await this.sleep(o.settleMs);
     const waitedMs = this.now() - start;
     // Sessions just cut may take a moment to be released: those deletes are retried briefly.
     let left = servers;

@@ -19,6 +19,17 @@ interface Pending {
   readonly accepted: (answer: string) => boolean;
 }
 
+/**
+ * How long a removed server stays in maintenance before `del server`. Traffic left it at `drain`;
+ * the wait is for HAProxy: 2.6 (Debian 12's 2.6.12) frees a server that streams and connections
+ * still point to for a moment after its sessions count 0 (fixed upstream in 2023–2024 and backported
+ * to 2.6 releases after 2.6.12: "don't delete a dynamic server that has streams", "fix stream crash
+ * due to deleted server", "do not delete srv referenced by session").
+ * Deleted at once, a worker crashed every 15 s under task churn with traffic, each crash an outage
+ * of every listener (found by a soak: 12 crashes in 180 s, none with this wait).
+ */
+const SETTLE_BEFORE_DELETE_MS = 1000;
+
 const addAccepted = (answer: string): boolean => !REFUSAL.test(answer) || /^New server registered/i.test(answer);
 const emptyAnswer = (answer: string): boolean => answer.trim() === '';
 
@@ -57,7 +68,11 @@ export class RuntimeUpdater {
     const removing: ServerRef[] = [];
     const remove = async (): Promise<ReloadReason | null> => {
       if (removing.length === 0) return null;
-      const r = await this.api.drainAndDeleteAll(removing.splice(0), { timeoutMs: 2000, force: true });
+      const r = await this.api.drainAndDeleteAll(removing.splice(0), {
+        timeoutMs: 2000,
+        force: true,
+        settleMs: SETTLE_BEFORE_DELETE_MS,
+      });
       return r.ok ? null : refused(r.error);
     };
     for (const op of ops) {
