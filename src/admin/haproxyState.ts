@@ -143,10 +143,6 @@ export class HaproxyState {
     this.points = Math.max(1, o.historyPoints ?? 30);
   }
 
-  /**
-   * How long HAProxy, which answered before, has not answered (ms), or null: it answers, it was never
-   * read (before the first start, --command mode), or reading is off.
-   */
   /** Counts the reads observed (StatusBook.version). */
   get changes(): number {
     return this.changeCount;
@@ -157,6 +153,10 @@ export class HaproxyState {
     return this.lastReadAt !== null;
   }
 
+  /**
+   * How long HAProxy, which answered before, has not answered (ms), or null: it answers, it was never
+   * read (before the first start, --command mode), or reading is off.
+   */
   silentForMs(): number | null {
     if (!this.o.enabled || this.failingSince === null || this.lastReadAt === null) return null;
     return this.o.now() - this.failingSince;
