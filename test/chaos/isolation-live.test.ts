@@ -142,7 +142,9 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
       live.sim.createApp(app('/fresh', base + 4)),
       live.sim.scale('/web', web - 1),
     ]);
-    await until('fresh.example.com', () => true);
+    // The scale-down's event went first, through the runtime API: its server waits 1 s in
+    // maintenance before `del server` (runtimeUpdate.ts), then the snapshot's reload fails and is tried again.
+    await until('fresh.example.com', () => true, 1000);
     await waitFor('hog named', () => leftOut('/hog') !== undefined, 15000);
     expect(leftOut('/hog')?.message).toMatch(
       new RegExp(`HAProxy cannot run backend hog_${base + 3} .*cannot bind socket \\(Address already in use\\)`),

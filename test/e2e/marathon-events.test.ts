@@ -394,7 +394,7 @@ describe('eventStream', () => {
     expect((error as Error).message).toMatch(/no response within 200 ms$/);
   });
 
-  test('follows a 307 to the leader with basic auth re-sent; no secret in any log line or error', async () => {
+  test('follows a 307 to the leader with basic auth re-sent (the leader is a --marathon URL); no secret in any log line or error', async () => {
     const password = 'sse-$ecret-pw';
     const auth = 'Basic ' + Buffer.from(`mlb:${password}`).toString('base64');
     const leader = await sseServer({
@@ -412,7 +412,8 @@ describe('eventStream', () => {
     });
     const log = captureLogger();
     const client = new MarathonClient({
-      urls: [follower.url],
+      // Credentials follow a redirect only to a --marathon origin (marathon-client.test.ts).
+      urls: [follower.url, leader.url],
       auth: basicAuth({ user: 'mlb', password }),
       timeoutMs: 2000,
       logger: log,
