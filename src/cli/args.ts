@@ -124,7 +124,8 @@ type YargsRun =
   | { kind: 'parsed'; values: Readonly<Record<string, unknown>> };
 
 /** Flags that take no value: only they have a --no-<flag> form. */
-const NEGATABLE = new Set([...FLAGS.filter((s) => s.kind === 'boolean').map((s) => s.flag), 'json', 'help']);
+const BOOLEAN_FLAGS = FLAGS.filter((s) => s.kind === 'boolean').map((s) => s.flag);
+const NEGATABLE = new Set([...BOOLEAN_FLAGS, 'json', 'help']);
 
 function runYargs(argv: readonly string[], checkLabels = false): YargsRun {
   // yargs reads --no-<flag> as false for any flag, argparse knows none: `--no-ssl-certs` printed
@@ -320,7 +321,7 @@ const LONG_NAMES: readonly string[] = [
   'help',
   ...FLAGS.map((s) => s.flag),
   'longhelp',
-  ...FLAGS.filter((s) => s.kind === 'boolean').map((s) => `no-${s.flag}`),
+  ...BOOLEAN_FLAGS.map((flag) => `no-${flag}`),
   'no-longhelp',
 ];
 

@@ -39,6 +39,9 @@ function secretReason(name: string, value: string, secrets: ReadonlySet<string>)
   return undefined;
 }
 
+/** This process's environment as a helper process should get it: without the secrets named above. */
+export const environmentWithoutSecrets = (): Record<string, string> => haproxyEnvironment(process.env, []).env;
+
 /**
  * `env` without the secrets. `secrets` are values the controller holds (credentials from flags or
  * files, the admin token): a variable carrying one of them is dropped whatever its name.

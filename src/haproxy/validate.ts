@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { err, mapErr, ok, type Result } from '../result';
-import { haproxyEnvironment } from './env';
+import { environmentWithoutSecrets } from './env';
 import { killProcessGroup } from './stopSignals';
 
 /** Accepted, or HAProxy's reason. */
@@ -50,7 +50,7 @@ export async function validateConfig(
   bin: string,
   cfgPath: string,
   timeoutMs: number,
-  env: NodeJS.ProcessEnv = haproxyEnvironment(process.env, []).env,
+  env: NodeJS.ProcessEnv = environmentWithoutSecrets(),
 ): Promise<ValidateResult> {
   return mapErr(await checkConfig(bin, cfgPath, timeoutMs, env), (f) => f.message);
 }
@@ -60,7 +60,7 @@ export function checkConfig(
   bin: string,
   cfgPath: string,
   timeoutMs: number,
-  env: NodeJS.ProcessEnv = haproxyEnvironment(process.env, []).env,
+  env: NodeJS.ProcessEnv = environmentWithoutSecrets(),
 ): Promise<Result<void, CheckFailure>> {
   return new Promise((resolve) => {
     let output = '';

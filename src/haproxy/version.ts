@@ -1,6 +1,6 @@
 import type * as ChildProcess from 'node:child_process';
 import { lazyBuiltin } from '../lazyBuiltin';
-import { haproxyEnvironment } from './env';
+import { environmentWithoutSecrets } from './env';
 
 const childProcess = lazyBuiltin<typeof ChildProcess>('node:child_process');
 
@@ -34,16 +34,13 @@ export const formatVersion = (v: HaproxyVersion): string => `${v.major}.${v.mino
 
 const detected = new Map<string, HaproxyVersion | undefined>();
 
-/** `haproxy -v` may be a wrapper script: it gets no more of the controller's secrets than HAProxy does (env.ts). */
-const withoutSecrets = (): NodeJS.ProcessEnv => haproxyEnvironment(process.env, []).env;
-
 /** Runs `<bin> -v` once per binary (cached for the process); undefined when it does not run or say. */
 export function detectHaproxyVersion(bin: string): HaproxyVersion | undefined {
   if (detected.has(bin)) return detected.get(bin);
   let banner: string | undefined;
   try {
     banner = childProcess().execFileSync(bin, ['-v'], {
-      env: withoutSecrets(),
+      env: environmentWithoutSecrets(), // a wrapper script gets no more secrets than HAProxy (env.ts)
       encoding: 'utf8',
       timeout: 5000,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,10 +61,15 @@ export function detectHaproxyVersionSoon(bin: string): Promise<HaproxyVersion | 
   if (running === undefined) {
     running = new Promise((resolve) => {
       childProcess()
-        .execFile(bin, ['-v'], { env: withoutSecrets(), encoding: 'utf8', timeout: 5000 }, (error, stdout) => {
-          detecting.delete(bin);
-          resolve(remember(bin, error === null ? stdout : undefined));
-        })
+        .execFile(
+          bin,
+          ['-v'],
+          { env: environmentWithoutSecrets(), encoding: 'utf8', timeout: 5000 },
+          (error, stdout) => {
+            detecting.delete(bin);
+            resolve(remember(bin, error === null ? stdout : undefined));
+          },
+        )
         .stdin?.end();
     });
     detecting.set(bin, running);

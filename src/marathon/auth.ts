@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
 import { err, ok } from '../result';
+import type { BasicCredentials } from './credentials';
 import type { Validation } from './eventTypes';
 import { MarathonError, TlsTrust, displayUrl, requestHttp, tlsTrust } from './http';
 
@@ -20,19 +21,6 @@ export interface AuthProvider {
   renew(rejected: string | undefined): Promise<boolean>;
   /** Strings that must never appear in logs or errors. */
   secrets(): readonly string[];
-}
-
-export interface BasicCredentials {
-  readonly user: string;
-  readonly password: string;
-}
-
-/** Parses `user:pass` (the password may contain ':'); for a credential file, pass its first line. */
-export function parseBasicCredentials(text: string, source: string): Validation<BasicCredentials> {
-  const line = text.split(/\r?\n/, 1)[0] ?? '';
-  const i = line.indexOf(':');
-  if (i <= 0) return err(`${source}: expected credentials as user:pass`);
-  return ok({ user: line.slice(0, i), password: line.slice(i + 1) });
 }
 
 export function basicAuth(creds: BasicCredentials): AuthProvider {

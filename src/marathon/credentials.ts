@@ -1,3 +1,22 @@
+import { err, ok, type Result } from '../result';
+
+export interface BasicCredentials {
+  readonly user: string;
+  readonly password: string;
+}
+
+/**
+ * Parses `user:pass` (the password may contain ':'); for a credential file, pass its first line.
+ * Here, without the HTTP client: the settings read it too, to keep the password out of HAProxy's
+ * environment, and load no network code for a `--dry`.
+ */
+export function parseBasicCredentials(text: string, source: string): Result<BasicCredentials> {
+  const line = text.split(/\r?\n/, 1)[0] ?? '';
+  const i = line.indexOf(':');
+  if (i <= 0) return err(`${source}: expected credentials as user:pass`);
+  return ok({ user: line.slice(0, i), password: line.slice(i + 1) });
+}
+
 /**
  * A URL as it may be shown: without the user and password it may hold (http://user:password@host).
  * Everything up to its last `@` goes, so a password that breaks the URL (a raw `/` or `@` in it) does too.

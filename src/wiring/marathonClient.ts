@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import type { Options } from '../cli/options';
-import { basicAuth, dcosAuth, parseBasicCredentials, parseDcosCredentials, type AuthProvider } from '../marathon/auth';
+import { basicAuth, dcosAuth, parseDcosCredentials, type AuthProvider } from '../marathon/auth';
+import { parseBasicCredentials } from '../marathon/credentials';
 import { MarathonClient, type MarathonLogger } from '../marathon/client';
 import { err, ok, type Result } from '../result';
 import { controllerSettings, serviceSettings, type ControllerSettings, type ServiceSettings } from './parts';

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Options } from '../cli/options';
+import { parseBasicCredentials } from '../marathon/credentials';
 import type { ConfigFilesOptions } from '../haproxy/configFiles';
 import type { HaproxyProcessOptions } from '../haproxy/process';
 import type { RetryPolicy } from '../haproxy/target';
@@ -290,9 +291,8 @@ function readSecretFile(file: string | undefined): string | undefined {
 function heldSecrets(o: Options): (string | undefined)[] {
   const credentials = [o.authCredentials, readSecretFile(o.marathonAuthCredentialFile)];
   const passwords = credentials.map((c) => {
-    const text = c?.trim();
-    const colon = text?.indexOf(':') ?? -1;
-    return colon < 0 ? undefined : text!.slice(colon + 1);
+    const parsed = c === undefined ? undefined : parseBasicCredentials(c, 'credentials');
+    return parsed?.ok === true ? parsed.value.password : undefined;
   });
   const withUserInfo = o.marathon.filter((u) => u.includes('@'));
   const urlPasswords = withUserInfo.map((u) => {

@@ -172,42 +172,21 @@ describe('pipeline (virtual time)', () => {
     });
   });
 
-  test("SIGHUP does not wait out a failed read's backoff: Marathon back, the operator's ask reads it at once", () => {
+  // The event stream attaching again, found by a soak: after an outage it was back, events flowing,
+  // and routing waited 80 s more for the running backoff (up to --max-backoff, 300 s).
+  test.each([
+    ['SIGHUP (the operator asks)', 'signal'],
+    ['the event stream attached again (Marathon is back)', 'stream'],
+  ] as const)("%s does not wait out a failed read's backoff: Marathon is read at once", (_what, via) => {
     const t = newScheduler();
     t.run(({ hot, flush }) => {
-      // Reads fail at 5, 15 and 35 (backoff 10, 20, 40: the next try due at 75); SIGHUP at 40.
-      const signals = hot<'hup' | 'usr1'>('----------------------------------------h', { h: 'hup' });
+      // Reads fail at 5, 15 and 35 (backoff 10, 20, 40: the next try due at 75); the trigger at 40.
+      const at40 = '----------------------------------------x';
       const down = new Error('ECONNREFUSED');
       const appliedAt: number[] = [];
       const s = setup(t, {
-        items: NEVER,
-        signals,
-        snapshots: [down, down, down, [1]],
-        report: (e) => {
-          if (e.kind === 'applied') appliedAt.push(t.now());
-        },
-      });
-      const sub = s.run$.subscribe();
-      t.schedule(() => sub.unsubscribe(), 500);
-      flush();
-      expect(s.events.filter((e) => e.kind === 'fetch-failed')).toHaveLength(3);
-      expect(appliedAt).toEqual([45]); // after the quiet time, not at 75
-    });
-  });
-
-  // Found by a soak: after an outage the event stream was back, events flowing, and routing waited
-  // 80 s more for the running backoff (up to --max-backoff, 300 s).
-  test("the event stream attached again does not wait out a failed read's backoff: Marathon is back, it is read at once", () => {
-    const t = newScheduler();
-    t.run(({ hot, flush }) => {
-      // Reads fail at 5, 15 and 35 (backoff 10, 20, 40: the next try due at 75); the stream attaches at 40.
-      const items = hot<StreamItem>('----------------------------------------c', {
-        c: { kind: 'connected', url: 'x' },
-      });
-      const down = new Error('ECONNREFUSED');
-      const appliedAt: number[] = [];
-      const s = setup(t, {
-        items,
+        items: via === 'stream' ? hot<StreamItem>(at40, { x: { kind: 'connected', url: 'x' } }) : NEVER,
+        ...(via === 'signal' ? { signals: hot<'hup' | 'usr1'>(at40, { x: 'hup' }) } : {}),
         snapshots: [down, down, down, [1]],
         report: (e) => {
           if (e.kind === 'applied') appliedAt.push(t.now());
