@@ -39,7 +39,7 @@ export function lockRuntimeFile(file: string, flag: string, pid = process.pid): 
 function lockWith(file: string, what: string, busy: (other: number) => string, pid: number): Result<() => void> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      fs.writeFileSync(file, `${pid}\n`, { flag: 'wx' });
+      writeNew(file, `${pid}\n`);
       return ok(() => {
         if (holder(file) === pid) fs.rmSync(file, { force: true });
       });
@@ -52,6 +52,19 @@ function lockWith(file: string, what: string, busy: (other: number) => string, p
     fs.rmSync(file, { force: true }); // left by a controller that is gone (or by this process)
   }
   return err(`cannot ${what} for this controller: ${file} keeps coming back`);
+}
+
+/** Creates `file` with `text`; one created but not written (a full disk) is removed, not left empty. */
+function writeNew(file: string, text: string): void {
+  const fd = fs.openSync(file, 'wx');
+  try {
+    fs.writeFileSync(fd, text);
+  } catch (e) {
+    fs.rmSync(file, { force: true });
+    throw e;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function holder(file: string): number | undefined {

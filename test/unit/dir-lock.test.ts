@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lockConfigDir } from '../../src/haproxy/dirLock';
+import { REPO_ROOT } from '../support/paths';
 import { tempDir } from '../support/render';
 
 describe('one controller per HAProxy config directory', () => {
@@ -40,5 +41,24 @@ describe('one controller per HAProxy config directory', () => {
     fs.writeFileSync(path.join(dir, '.marathon-lb.lock'), `${process.ppid}\n`);
     if (lock.ok) lock.value();
     expect(fs.readFileSync(path.join(dir, '.marathon-lb.lock'), 'utf8')).toBe(`${process.ppid}\n`);
+  });
+
+  test('a lock that cannot be written (a full disk) is refused with the reason and leaves no empty file behind', () => {
+    // A write that fails for real: the file size limit (ulimit -f 0) makes write(2) fail with EFBIG
+    // (Node ignores SIGXFSZ), as ENOSPC does on a full disk, after the file was created. An empty
+    // lock left there would let a second controller take the directory for a stale one's.
+    const dir = tempDir('mlb-lock-');
+    const lockModule = path.join(REPO_ROOT, 'dist', 'src', 'haproxy', 'dirLock.js');
+    const code = `const r = require(${JSON.stringify(lockModule)}).lockConfigDir(${JSON.stringify(dir)}); console.log(JSON.stringify(r))`;
+    const r = spawnSync('/bin/sh', ['-c', 'ulimit -f 0 && exec "$0" -e "$1"', process.execPath, code], {
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      ok: false,
+      error: `cannot lock ${dir} for this controller (${path.join(dir, '.marathon-lb.lock')}): EFBIG`,
+    });
+    expect(fs.readdirSync(dir)).toEqual([]);
   });
 });
