@@ -4,7 +4,8 @@
  * by /usr/bin/time (the process tree's max RSS). With --marathon-lb (upstream source tree, default
  * /tmp/mlb-upstream when present) the same for upstream's marathon_lb.py through
  * bench/marathon-lb-dry.py, plus its in-process render times and ours (bench:render), side by side.
- * The last line is JSON: {wall_ms, peak_rss_mib, marathon_lb: {...} | null}, medians.
+ * The last line is JSON: {wall_ms, peak_rss_mib, …, node_bare_ms, read_ms, marathon_lb: {...} | null}, medians;
+ * node_bare_ms (`node -e 0`) plus read_ms (the apps read in process as --dry reads them) is a floor no --dry goes under.
  * With --sizes N,N,…, instead: the whole --dry of the first N apps of the file at each size, both sides,
  * after `node -e 0` as the floor; the last line is JSON {node_bare, sizes: [{apps, wall_ms, …}]}.
  */
@@ -98,6 +99,29 @@ const oursOn = (file: string): Run =>
     ...argv,
   ]);
 const theirsOn = (file: string): Run => timed(python, [driver, upstream!, file, ...argv], pyEnv);
+/**
+ * How long Node takes to read the apps of `file` as --dry reads them (same V8 settings, same reader),
+ * timed in process around the read alone: no module loading, model, render or output. With Node's own
+ * start (`node -e 0`) it is a floor no --dry can go under.
+ */
+const readMsOf = (file: string): number => {
+  const dist = path.join(root, 'dist', 'src');
+  const code = `
+    const d = ${JSON.stringify(dist)};
+    const compiler = require(d + '/optimizingCompiler');
+    compiler.holdOptimizingCompiler();
+    require(d + '/youngGeneration').keepYoungGenerationSmall();
+    const { readAppsFile } = require(d + '/marathon/appsFile');
+    const start = performance.now();
+    const read = readAppsFile(${JSON.stringify(file)}, {
+      inputSize: (bytes) => { if (bytes >= compiler.OPTIMIZE_FROM_BYTES) compiler.allowOptimizingCompiler(); },
+      wholeBelowBytes: compiler.OPTIMIZE_FROM_BYTES,
+    });
+    const ms = performance.now() - start;
+    if (!read.ok) { process.stderr.write(read.error); process.exit(2); }
+    console.log(ms);`;
+  return Number(timed(process.execPath, ['-e', code]).stdout.trim());
+};
 const ratio = (a: number, b: number): string => `${round(a / b)}x`;
 
 if (sizes !== undefined) {
@@ -158,11 +182,15 @@ function sweep(counts: readonly number[]): void {
 
 const ours: Run[] = [];
 const theirs: Run[] = [];
+const bare: Run[] = [];
+const readMs: number[] = [];
 let theirRender: number[] = [];
 for (let i = 0; i < runs; i++) {
-  // Alternated, so both see the same load on a shared machine.
+  // Alternated, so all see the same load on a shared machine.
   ours.push(oursOn(input));
   if (upstream !== undefined) theirs.push(theirsOn(input));
+  bare.push(timed(process.execPath, ['-e', '0']));
+  readMs.push(readMsOf(input));
 }
 if (upstream !== undefined) {
   const r = spawnSync(python, [driver, upstream, input, '--runs', String(Math.max(runs, 5)), ...argv], {
@@ -209,6 +237,15 @@ row('render in process, warm (bench:render median)', mlb?.render_ms, renderJson.
 if (renderJson.scratch_median_ms !== undefined)
   row('render from scratch (fresh caches)', mlb?.render_ms, renderJson.scratch_median_ms, 'ms', '≥ 8×');
 row('whole --dry process, wall', mlb?.wall_ms, wall, 'ms', '≥ 4×');
+const bareMs = median(bare.map((r) => r.wallMs));
+row('floor: `node -e 0`', mlb?.wall_ms, bareMs, 'ms', '—');
+row(
+  'floor: `node -e 0` + the apps read as --dry reads them, nothing else',
+  mlb?.wall_ms,
+  bareMs + median(readMs),
+  'ms',
+  '—',
+);
 row('peak RSS, whole --dry process', mlb?.peak_rss_mib, rss, 'MiB', '≤ 100 MiB');
 row('peak RSS, bench:render --runs 20', undefined, renderJson.peak_rss_mib, 'MiB', '≤ 150 MiB');
 console.log(
@@ -218,6 +255,8 @@ console.log(
     render_ms: renderJson.median_ms,
     scratch_ms: renderJson.scratch_median_ms ?? null,
     render_peak_rss_mib: renderJson.peak_rss_mib,
+    node_bare_ms: round(bareMs),
+    read_ms: round(median(readMs)),
     marathon_lb: mlb,
   }),
 );
