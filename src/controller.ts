@@ -1,4 +1,4 @@
-import { Observable, SchedulerLike, defer, from, map, mergeMap, tap } from 'rxjs';
+import { Observable, SchedulerLike, Subject, defer, from, map, mergeMap, tap } from 'rxjs';
 import type { MarathonClient } from './marathon/client';
 import { READINESS_EVENT_TYPES } from './marathon/eventTypes';
 import { eventStream, type StreamItem } from './marathon/events';
@@ -79,6 +79,8 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   // --respect-readiness-checks: readiness is only in snapshots (embed=apps.readiness); deployment events trigger them.
   const readiness = modelOpts.respectReadinessChecks === true;
 
+  // A read of the apps answered: Marathon is back, and the event stream need not wait out its reconnect backoff.
+  const marathonAnswered = new Subject<void>();
   const items$: Observable<StreamItem> | null = stream
     ? defer(() =>
         eventStream({
@@ -97,6 +99,9 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
           // A stream must also last a while to reset the backoff: one that connects and is dropped at
           // once (say, for a line over --sse-max-event-bytes) backs off further each time.
           resetAfterMs: STREAM_HEALTHY_AFTER_MS,
+          // After an outage the wait could have grown to --max-backoff: events would stay unread that
+          // long after a read found Marathon back. Only a stream that could not connect is cut short.
+          retryNow$: marathonAnswered,
           onRetry: ({ error, delayMs }) => {
             deps.onStreamLost?.(error instanceof Error ? error.message : String(error));
             logger.warn(
@@ -123,6 +128,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       const cancel = new AbortController();
       deps.client.getApps({ readiness, body: apps, signal: cancel.signal }).then(
         (body) => {
+          marathonAnswered.next();
           subscriber.next(body);
           subscriber.complete();
         },

@@ -1,4 +1,4 @@
-import { MonoTypeOperatorFunction, SchedulerLike, defer, retry, tap, timer } from 'rxjs';
+import { MonoTypeOperatorFunction, Observable, SchedulerLike, defer, race, retry, take, tap, timer } from 'rxjs';
 import { BackoffOptions, nextDelay } from './backoff';
 
 /**
@@ -16,6 +16,12 @@ import { BackoffOptions, nextDelay } from './backoff';
 export interface RetryBackoffOptions extends BackoffOptions {
   /** Minimum lifetime of an attempt (besides having emitted) for the backoff to reset. */
   readonly resetAfterMs?: number;
+  /**
+   * Ends the wait after an attempt that never emitted (its source could not be reached at all), when
+   * it emits: the source is known to answer again. An attempt that emitted and then died waits its
+   * backoff out, so that a source that answers but drops the attempt at once is not hammered.
+   */
+  readonly retryNow$?: Observable<unknown>;
   /** Told about each retry before waiting: 1-based retry number since the last reset. */
   readonly onRetry?: (info: RetryInfo) => void;
   readonly scheduler: SchedulerLike;
@@ -28,7 +34,7 @@ export interface RetryInfo {
 }
 
 export function retryBackoff<T>(opts: RetryBackoffOptions): MonoTypeOperatorFunction<T> {
-  const { scheduler, resetAfterMs, onRetry } = opts;
+  const { scheduler, resetAfterMs, onRetry, retryNow$ } = opts;
   return (source) =>
     defer(() => {
       let failures = 0; // consecutive unhealthy attempts
@@ -48,7 +54,8 @@ export function retryBackoff<T>(opts: RetryBackoffOptions): MonoTypeOperatorFunc
             const delayMs = nextDelay(failures, opts);
             failures += 1;
             onRetry?.({ attempt: failures, delayMs, error });
-            return timer(delayMs, scheduler);
+            const wait = timer(delayMs, scheduler);
+            return retryNow$ === undefined || emitted ? wait : race(wait, retryNow$.pipe(take(1)));
           },
         }),
       );

@@ -93,4 +93,28 @@ describe('retryBackoff', () => {
       expectSubscriptions(src.subscriptions).toBe(['^!', '6ms ^!', '12ms ^!']);
     });
   });
+
+  it('ends the wait after an attempt that never emitted when retryNow$ says the source answers again', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const src = cold('-#');
+      // Errors at 1 (wait 10, cut at 2), 3 (wait 20, cut at 20), 21 (wait 40, cut at 30), 31 (wait 40).
+      const answered = hot('--x 17ms x 9ms x');
+      const out = src.pipe(retryBackoff({ ...base, retryNow$: answered, scheduler: ts }));
+      expectObservable(out, '^ 60ms !').toBe('-');
+      expectSubscriptions(src.subscriptions).toBe(['^!', '2ms ^!', '20ms ^!', '30ms ^!']);
+    });
+  });
+
+  it('lets an attempt that emitted and then died wait its backoff out, whatever retryNow$ says', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const a1 = cold('-a#'); // attached, then dropped at once
+      const a2 = cold('-----');
+      const answered = hot('-----x');
+      const out = attempts([a1, a2]).pipe(retryBackoff({ ...base, retryNow$: answered, scheduler: ts }));
+      expectObservable(out, '^ 20ms !').toBe('-a');
+      expectSubscriptions(a2.subscriptions).toBe('12ms ^ 8ms !'); // 2 + 10: not cut at 5
+    });
+  });
 });
