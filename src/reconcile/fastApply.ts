@@ -6,7 +6,7 @@ import { networkingMode, ServicePortAssigner } from '../model/networking';
 import { readinessVeto } from '../model/readiness';
 import { keptIdsOf } from '../model/keptIds';
 import { toModel, type ModelContext, type ModelOptions } from '../model/services';
-import type { Model, Service } from '../model/types';
+import type { Model, Problem, Service } from '../model/types';
 import { err, ok, type Result } from '../result';
 import { drain, type Steps } from '../steps';
 
@@ -90,6 +90,111 @@ function withEvent(app: MarathonApp, event: FastEvent): MarathonApp | null {
   return { ...app, tasks };
 }
 
+/**
+ * An app's tasks as events change them in turn, as withEvent would one event at a time, each event
+ * in time independent of the app's size: its tasks are copied and indexed once, not searched and
+ * copied again for every event (500 events of an app of 40 000 tasks held the controller 5 s).
+ */
+class TaskEdits {
+  private readonly slots: (MarathonTask | undefined)[];
+  /** Live slots of each task id, in order (a duplicated id: withEvent acts on the first). */
+  private readonly byId = new Map<string, number[]>();
+  /** Slots by every prefix of a task id before a dot, made for the first event naming an instance. */
+  private byPrefix: Map<string, number[]> | undefined;
+  private changed = false;
+
+  constructor(private readonly app: MarathonApp) {
+    this.slots = app.tasks.slice();
+    for (let i = 0; i < this.slots.length; i++) this.index(i);
+  }
+
+  /** The app with the events applied so far (the same object when none changed it). */
+  result(): MarathonApp {
+    if (!this.changed) return this.app;
+    const tasks: MarathonTask[] = [];
+    for (const t of this.slots) if (t !== undefined) tasks.push(t);
+    return { ...this.app, tasks };
+  }
+
+  /** Whether `event` applies (withEvent would not refuse it); nothing is changed. */
+  applies(event: FastEvent): boolean {
+    if (event.type === 'status_update_event') return true;
+    const matching = this.healthMatches(event);
+    if (matching.length === 0) return false;
+    // As withEvent: with several checks, a failed one is the snapshot's to judge.
+    const several = (t: MarathonTask): boolean =>
+      (t.healthCheckResults?.length ?? 0) > 1 || (this.app.healthChecks?.length ?? 0) > 1;
+    return event.alive || !matching.some((i) => several(this.slots[i]!));
+  }
+
+  /** Applies `event`, which `applies`. */
+  apply(event: FastEvent): void {
+    if (event.type === 'status_update_event') {
+      const at = this.byId.get(event.taskId)?.[0];
+      if (GONE.has(event.taskStatus)) {
+        if (at === undefined) return;
+        this.byId.get(event.taskId)!.shift();
+        this.slots[at] = undefined;
+      } else {
+        const before: MarathonTask = at === undefined ? { id: event.taskId } : this.slots[at]!;
+        const task: MarathonTask = {
+          ...before,
+          state: event.taskStatus,
+          ...(event.host !== undefined ? { host: event.host } : {}),
+          ...(event.ports !== undefined ? { ports: event.ports } : {}),
+          ...(event.ipAddresses !== undefined
+            ? { ipAddresses: event.ipAddresses.map((ipAddress) => ({ ipAddress })) }
+            : {}),
+        };
+        if (at !== undefined) this.slots[at] = task;
+        else this.index(this.slots.push(task) - 1);
+      }
+    } else {
+      for (const i of this.healthMatches(event))
+        this.slots[i] = { ...this.slots[i]!, healthCheckResults: [{ alive: event.alive }] };
+    }
+    this.changed = true;
+  }
+
+  /** The live slots withEvent's `matches` picks: the task's id, the instance's id, or a task of the instance. */
+  private healthMatches(event: HealthStatusChangedEvent): number[] {
+    const found = new Set<number>(event.taskId === undefined ? [] : this.byId.get(event.taskId));
+    const instance = event.instanceId;
+    if (instance !== undefined) {
+      for (const i of this.byId.get(instance) ?? []) found.add(i);
+      this.byPrefix ??= this.prefixIndex();
+      for (const i of this.byPrefix.get(instance) ?? []) if (this.slots[i] !== undefined) found.add(i);
+    }
+    return [...found].sort((a, b) => a - b);
+  }
+
+  private index(i: number): void {
+    const id = this.slots[i]!.id;
+    const list = this.byId.get(id);
+    if (list === undefined) this.byId.set(id, [i]);
+    else list.push(i);
+    if (this.byPrefix !== undefined) addPrefixes(this.byPrefix, id, i);
+  }
+
+  private prefixIndex(): Map<string, number[]> {
+    const m = new Map<string, number[]>();
+    this.slots.forEach((t, i) => {
+      if (t !== undefined) addPrefixes(m, t.id, i);
+    });
+    return m;
+  }
+}
+
+/** `i` under each prefix of `id` that a dot follows (`a.b.c`: `a`, `a.b`): an instance's tasks are `<instance>.<n>`. */
+function addPrefixes(m: Map<string, number[]>, id: string, i: number): void {
+  for (let dot = id.indexOf('.'); dot >= 0; dot = id.indexOf('.', dot + 1)) {
+    const key = id.slice(0, dot);
+    const list = m.get(key);
+    if (list === undefined) m.set(key, [i]);
+    else list.push(i);
+  }
+}
+
 /** `apps` with some replaced (by index), sharing its index: the same apps at the same places. */
 function withApps(apps: readonly MarathonApp[], edited: ReadonlyMap<number, MarathonApp>): readonly MarathonApp[] {
   const next = apps.slice();
@@ -109,12 +214,26 @@ export type FastResult = Result<{ readonly state: FastState; readonly changed: r
  * apps (IP-per-task ports assigned across apps).
  */
 export function fastApply(state: FastState, event: FastEvent, opts: ModelOptions, ctx: ModelContext): FastResult {
-  const index = appIndex(state.apps).at.get(event.appId);
-  const target = index === undefined ? null : withEvent(state.apps[index]!, event);
-  if (target === null) return err(unknownTo(event));
-  const veto = readinessVeto(target, event, opts.respectReadinessChecks);
+  const edits = new StateEdits(state);
+  const r = applyOne(edits, event, opts, ctx);
+  return r.ok ? ok({ state: edits.state(), changed: r.value }) : r;
+}
+
+/** fastApply on the edits under way: the services it rebuilt, recorded in `edits`; or why not. */
+function applyOne(
+  edits: StateEdits,
+  event: FastEvent,
+  opts: ModelOptions,
+  ctx: ModelContext,
+): Result<readonly Service[]> {
+  const index = edits.index.at.get(event.appId);
+  const app = index === undefined ? null : new TaskEdits(edits.app(index));
+  if (app === null || !app.applies(event)) return err(unknownTo(event));
+  const veto = readinessVeto(edits.app(index!), event, opts.respectReadinessChecks);
   if (veto !== null) return err(`app ${event.appId}: ${veto}`);
-  return rebuiltGroup(state, withApps(state.apps, new Map([[index!, target]])), routedId(target), opts, ctx);
+  app.apply(event);
+  const target = app.result();
+  return rebuiltGroup(edits, new Map([[index!, target]]), routedId(target), opts, ctx);
 }
 
 const unknownTo = (event: FastEvent): string =>
@@ -135,7 +254,9 @@ export interface FastBatch {
  * 1 000 tasks of an app of 2 000 was 1 000 rebuilds of it, ~10 s in all. When the batch of a routed
  * app is refused as a whole (its services change beyond server churn), its events are taken one at a
  * time, so each applies as it would alone; a batch that is only server churn is applied even where an
- * event in between alone would not be (a last task replaced: a backend gone, then back).
+ * event in between alone would not be (a last task replaced: a backend gone, then back). Past
+ * ONE_AT_A_TIME_UP_TO events such a routed app's are all left to the snapshot, which comes anyway.
+ * The apps and services lists are copied once for the batch, not once per routed app.
  */
 export function fastApplyAll(
   state: FastState,
@@ -145,6 +266,12 @@ export function fastApplyAll(
 ): FastBatch {
   return drain(fastApplyAllSteps(state, events, opts, ctx));
 }
+
+/**
+ * The most events of one routed app taken one at a time when their batch is refused: each is a
+ * rebuild of the app, and 500 events of an app of 40 000 tasks were 500 rebuilds (seconds).
+ */
+const ONE_AT_A_TIME_UP_TO = 32;
 
 /** fastApplyAll a rebuild at a time (a step after each): a snapshot's replay runs in slices. */
 export function* fastApplyAllSteps(
@@ -167,76 +294,90 @@ export function* fastApplyAllSteps(
     if (list === undefined) byRoutedApp.set(id, [event]);
     else list.push(event);
   }
-  let current = state;
+  const edits = new StateEdits(state);
   const changed: Service[] = [];
   for (const [id, group] of byRoutedApp) {
-    const batch = group.length > 1 ? batchOfGroup(current, id, group, opts, ctx) : null;
+    const batch = group.length > 1 ? batchOfGroup(edits, id, group, opts, ctx) : null;
     yield;
     if (batch !== null && batch.ok) {
-      current = batch.value.state;
       changed.push(...batch.value.changed);
       for (const [app, why] of batch.value.refused) refused.set(app, why);
+      continue;
+    }
+    if (batch !== null && group.length > ONE_AT_A_TIME_UP_TO) {
+      for (const event of group)
+        if (!refused.has(event.appId))
+          refused.set(event.appId, `${batch.error} (${group.length} events together: left to the snapshot)`);
       continue;
     }
     const last = new Map<string, Service>(); // by backend: what the group's last applied event rebuilt
     for (const event of group) {
       if (refused.has(event.appId)) continue;
-      const r = fastApply(current, event, opts, ctx);
+      const r = applyOne(edits, event, opts, ctx);
       yield;
       if (!r.ok) {
         refused.set(event.appId, r.error);
         continue;
       }
-      current = r.value.state;
-      for (const svc of r.value.changed) last.set(svc.backend, svc);
+      for (const svc of r.value) last.set(svc.backend, svc);
     }
     changed.push(...last.values());
   }
-  return { state: current, changed, refused };
+  return { state: edits.state(), changed, refused };
 }
 
 /**
  * The events of one routed app applied together: each folded into its app in turn (an app's first
  * refused event ends its part, as one at a time), then the routed app rebuilt once. An error when
- * that rebuild is refused.
+ * that rebuild is refused (nothing recorded in `edits` then).
  */
 function batchOfGroup(
-  state: FastState,
+  edits: StateEdits,
   id: string,
   events: readonly FastEvent[],
   opts: ModelOptions,
   ctx: ModelContext,
-): Result<FastBatch> {
-  const ix = appIndex(state.apps);
-  const edited = new Map<number, MarathonApp>();
+): Result<{ readonly changed: readonly Service[]; readonly refused: ReadonlyMap<string, string> }> {
+  const tasks = new Map<number, TaskEdits>();
   const refused = new Map<string, string>();
   for (const event of events) {
     if (refused.has(event.appId)) continue;
-    const at = ix.at.get(event.appId)!;
-    const next = withEvent(edited.get(at) ?? state.apps[at]!, event);
-    const veto = next === null ? null : readinessVeto(next, event, opts.respectReadinessChecks);
-    if (next === null || veto !== null)
-      refused.set(event.appId, next === null ? unknownTo(event) : `app ${event.appId}: ${veto}`);
-    else edited.set(at, next);
+    const at = edits.index.at.get(event.appId)!;
+    let app = tasks.get(at);
+    if (app === undefined) tasks.set(at, (app = new TaskEdits(edits.app(at))));
+    if (!app.applies(event)) {
+      refused.set(event.appId, unknownTo(event));
+      continue;
+    }
+    // Readiness is the app's (its checks), not its tasks': the app before the event tells.
+    const veto = readinessVeto(edits.app(at), event, opts.respectReadinessChecks);
+    if (veto !== null) refused.set(event.appId, `app ${event.appId}: ${veto}`);
+    else app.apply(event);
   }
-  if (edited.size === 0) return ok({ state, changed: [], refused });
-  const r = rebuiltGroup(state, withApps(state.apps, edited), id, opts, ctx);
-  return r.ok ? ok({ ...r.value, refused }) : r;
+  const edited = new Map<number, MarathonApp>();
+  for (const [at, app] of tasks) {
+    const next = app.result();
+    if (next !== edits.app(at)) edited.set(at, next);
+  }
+  if (edited.size === 0) return ok({ changed: [], refused });
+  const r = rebuiltGroup(edits, edited, id, opts, ctx);
+  return r.ok ? ok({ changed: r.value, refused }) : r;
 }
 
 /**
- * `apps` (`state`'s with some apps of routed app `id` changed) with that routed app's services
- * rebuilt with the same model code as a full rebuild, the others kept; refused when that is more
- * than server churn inside the same backends.
+ * Routed app `id` with some of its apps changed (`edited`, by index) rebuilt with the same model
+ * code as a full rebuild, recorded in `edits` with the others kept; refused when that is more than
+ * server churn inside the same backends. Returns its rebuilt services.
  */
 function rebuiltGroup(
-  state: FastState,
-  apps: readonly MarathonApp[],
+  edits: StateEdits,
+  edited: ReadonlyMap<number, MarathonApp>,
   id: string,
   opts: ModelOptions,
   ctx: ModelContext,
-): FastResult {
-  const ix = appIndex(apps);
+): Result<readonly Service[]> {
+  const ix = edits.index;
+  const appAt = (i: number): MarathonApp => edited.get(i) ?? edits.app(i);
   // IP-per-task service ports are assigned from the first task's ports, in turn across all apps.
   const assigned = (app: MarathonApp): string =>
     JSON.stringify(new ServicePortAssigner(opts.servicePortRange).servicePorts(app, networkingMode(app)));
@@ -244,14 +385,13 @@ function rebuiltGroup(
     (a, b) => a - b,
   );
   for (const i of indexes) {
-    if (apps[i] !== state.apps[i] && assigned(state.apps[i]!) !== assigned(apps[i]!))
-      return err(`app ${apps[i]!.id}: its assigned service ports change`);
+    if (edited.has(i) && assigned(edits.app(i)) !== assigned(edited.get(i)!))
+      return err(`app ${edited.get(i)!.id}: its assigned service ports change`);
   }
-  const group = indexes.map((i) => apps[i]!);
+  const group = indexes.map(appAt);
   const members = new Set<string>([id, ...group.map((a) => a.id)]);
-  const sx = serviceIndex(state.model.services);
-  const places = [...members].flatMap((m) => sx.get(m) ?? []).sort((a, b) => a - b);
-  const before = places.map((i) => state.model.services[i]!);
+  const places = [...members].flatMap((m) => edits.servicePlaces(m)).sort((a, b) => a - b);
+  const before = places.map((i) => edits.service(i));
   // A fresh server memo: the live one belongs to the snapshot path. Servers that stay keep their ids.
   const rebuilt = toModel(group, opts, {
     resolve: ctx.resolve,
@@ -263,16 +403,80 @@ function rebuiltGroup(
   const after = rebuilt.services.filter((s) => members.has(s.appId));
   const p = plan(before, after);
   if (p.reloadReasons.length > 0) return err(`app ${id}: ${p.reloadReasons.map((r) => r.kind).join(', ')}`);
-  const sorted = [...after].sort(byAppAndPort);
-  const services =
-    sorted.length === places.length && sorted.every((svc, k) => svc.backend === before[k]!.backend)
-      ? replaced(state.model.services, places, sorted)
-      : mergeSorted(
-          state.model.services.filter((s) => !members.has(s.appId)),
+  edits.record(edited, members, places, [...after].sort(byAppAndPort), rebuilt.problems);
+  return ok(after);
+}
+
+/**
+ * A state with the changes of a batch of events recorded, copied into new lists once, when asked
+ * for (state()): a burst of events of 2 000 apps of 20 000 copied both lists for each of them.
+ * Routed apps are disjoint, so one's changes never touch another's places.
+ */
+class StateEdits {
+  private apps = new Map<number, MarathonApp>();
+  private services = new Map<number, Service>();
+  private members = new Set<string>();
+  private problems: Problem[] = [];
+
+  constructor(private base: FastState) {}
+
+  get index(): AppIndex {
+    return appIndex(this.base.apps);
+  }
+
+  app(i: number): MarathonApp {
+    return this.apps.get(i) ?? this.base.apps[i]!;
+  }
+
+  service(i: number): Service {
+    return this.services.get(i) ?? this.base.model.services[i]!;
+  }
+
+  servicePlaces(appId: string): readonly number[] {
+    return serviceIndex(this.base.model.services).get(appId) ?? [];
+  }
+
+  /** A routed app rebuilt: its apps, and its services `sorted` in place of those at `places`. */
+  record(
+    edited: ReadonlyMap<number, MarathonApp>,
+    members: ReadonlySet<string>,
+    places: readonly number[],
+    sorted: readonly Service[],
+    problems: readonly Problem[],
+  ): void {
+    for (const [i, app] of edited) this.apps.set(i, app);
+    for (const m of members) this.members.add(m);
+    this.problems.push(...problems);
+    if (sorted.length === places.length && sorted.every((svc, k) => svc.backend === this.service(places[k]!).backend)) {
+      places.forEach((at, k) => this.services.set(at, sorted[k]!));
+      return;
+    }
+    // Other backends (rare: plan found no reload in it): the lists are made now, the services merged in.
+    const now = this.state();
+    this.base = {
+      apps: now.apps,
+      model: {
+        services: mergeSorted(
+          now.model.services.filter((s) => !members.has(s.appId)),
           sorted,
-        );
-  const problems = [...state.model.problems.filter((x) => !members.has(x.appId)), ...rebuilt.problems];
-  return ok({ state: { apps, model: { services, problems } }, changed: after });
+        ),
+        problems: now.model.problems,
+      },
+    };
+  }
+
+  /** The state with every recorded change: each list copied once. */
+  state(): FastState {
+    if (this.apps.size === 0 && this.members.size === 0) return this.base;
+    const services = replaced(this.base.model.services, this.services);
+    const problems = [...this.base.model.problems.filter((x) => !this.members.has(x.appId)), ...this.problems];
+    this.base = { apps: withApps(this.base.apps, this.apps), model: { services, problems } };
+    this.apps = new Map();
+    this.services = new Map();
+    this.members = new Set();
+    this.problems = [];
+    return this.base;
+  }
 }
 
 const byAppAndPort = (a: Service, b: Service): number =>
@@ -362,10 +566,11 @@ function* serviceIndexSteps(services: readonly Service[]): Steps<ReadonlyMap<str
   return ix;
 }
 
-/** `services` with those at `places` replaced by `by` (the same backends, in the same order). */
-function replaced(services: readonly Service[], places: readonly number[], by: readonly Service[]): Service[] {
+/** `services` with some replaced (by place: the same backends), sharing its index. */
+function replaced(services: readonly Service[], by: ReadonlyMap<number, Service>): readonly Service[] {
+  if (by.size === 0) return services;
   const out = services.slice();
-  places.forEach((at, k) => (out[at] = by[k]!));
+  for (const [at, svc] of by) out[at] = svc;
   serviceIndexes.set(out, serviceIndex(services));
   return out;
 }

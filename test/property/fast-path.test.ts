@@ -26,9 +26,11 @@ const taskArb = (appNo: number, ipPerTask: boolean): fc.Arbitrary<MarathonTask> 
       port: fc.integer({ min: 31000, max: 31005 }),
       state: fc.constantFrom('TASK_RUNNING', 'TASK_RUNNING', 'TASK_RUNNING', 'TASK_STAGING', 'TASK_UNREACHABLE'),
       health: fc.constantFrom<boolean | null>(true, false, null),
+      // Marathon ≥ 1.4 names a task `<instance>.<n>` (`…._app.1`); older ones by the instance alone.
+      ofInstance: fc.boolean(),
     })
-    .map(({ n, host, port, state, health }) => ({
-      id: `app${appNo}.t${n}`,
+    .map(({ n, host, port, state, health, ofInstance }) => ({
+      id: ofInstance ? `app${appNo}.t${n}._app.1` : `app${appNo}.t${n}`,
       host,
       state,
       ports: [port, port + 10],
@@ -119,14 +121,17 @@ const eventArb = (apps: number): fc.Arbitrary<FastEvent> =>
         app: fc.integer({ min: 0, max: apps }),
         n: fc.integer({ min: 0, max: 5 }),
         alive: fc.boolean(),
-        instance: fc.boolean(),
+        named: fc.constantFrom('task', 'instance', 'instance', 'prefix'),
       })
-      .map(({ app, n, alive, instance }): FastEvent => ({
+      .map(({ app, n, alive, named }): FastEvent => ({
         type: 'health_status_changed_event',
         eventType: 'health_status_changed_event',
         appId: `/app${app}`,
         alive,
-        ...(instance ? { instanceId: `app${app}.t${n}` } : { taskId: `app${app}.t${n}` }),
+        // An instance's id matches its legacy task and its `<instance>.<n>` tasks; `app0` is a prefix no instance is.
+        ...(named === 'task'
+          ? { taskId: `app${app}.t${n}` }
+          : { instanceId: named === 'prefix' ? `app${app}` : `app${app}.t${n}` }),
       })),
   );
 
