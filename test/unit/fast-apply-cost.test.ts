@@ -108,4 +108,48 @@ describe('the fast path costs the size of a change, not of the app or the cluste
     // The apps and services lists copied once for the batch: not again for every app's event.
     expect(copied).toBeLessThanOrEqual(2 * APPS);
   });
+
+  test('a big batch of one app that is more than server churn goes to the snapshot whole, not one rebuild per event', () => {
+    // Every task of the app killed: its backend goes, a reload (the snapshot's). One at a time, that
+    // was a rebuild of the app per event before the last one was refused.
+    const TASKS = 40;
+    const tasks = countingIds(Array.from({ length: TASKS }, (_, n) => task(0, n)));
+    const apps = [app(0, tasks.tasks)];
+    const state: FastState = { apps, model: toModel(apps, opts, ctx) };
+    const killed = (n: number): FastEvent => ({
+      type: 'status_update_event',
+      eventType: 'status_update_event',
+      appId: '/app0',
+      taskId: `app0.t${n}`,
+      taskStatus: 'TASK_KILLED',
+    });
+    const before = tasks.reads();
+    const r = fastApplyAll(
+      state,
+      Array.from({ length: TASKS }, (_, n) => killed(n)),
+      opts,
+      ctx,
+    );
+    expect(r.state).toBe(state);
+    expect(r.changed).toEqual([]);
+    expect(r.refused.get('/app0')).toMatch(/^app \/app0: .* \(40 events together: left to the snapshot\)$/);
+    expect(tasks.reads() - before).toBeLessThanOrEqual(5 * TASKS);
+    // A small one is still taken one event at a time: the kills before the last task's apply.
+    const small = [
+      app(
+        0,
+        Array.from({ length: 3 }, (_, n) => task(0, n)),
+      ),
+    ];
+    const smallState: FastState = { apps: small, model: toModel(small, opts, ctx) };
+    const few = fastApplyAll(
+      smallState,
+      Array.from({ length: 3 }, (_, n) => killed(n)),
+      opts,
+      ctx,
+    );
+    expect(few.refused.get('/app0')).toMatch(/^app \/app0: /);
+    expect(few.refused.get('/app0')).not.toMatch(/left to the snapshot/);
+    expect(few.state.apps[0]!.tasks.map((t) => t.id)).toEqual(['app0.t2']);
+  });
 });
