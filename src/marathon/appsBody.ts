@@ -1,3 +1,4 @@
+import { MAX_APPS, TooManyAppsError } from './appsBound';
 import { GrowingSink, type BodySink } from './bodySink';
 import { routedBody } from './routedFields';
 import { NOT_JSON, RoutedAppReader } from './routedJson';
@@ -64,7 +65,7 @@ function wholeSplit(raw: Buffer): Decoded | null {
   const bounds = splitApps(raw, (i) => {
     const app = reader.read(raw, i);
     if (app === NOT_JSON) return -1;
-    apps.push(app);
+    if (apps.push(app) > MAX_APPS) throw new TooManyAppsError();
     return reader.end;
   });
   return bounds === null ? null : { raw, bounds, apps, reused: 0 };
@@ -113,6 +114,7 @@ function guidedSplit(raw: Buffer, last: Decoded): Decoded | null {
           reused++;
         } else apps.push(app);
       }
+      if (apps.length > MAX_APPS) throw new TooManyAppsError();
       bounds.push(i, end);
       i = skipSpace(raw, end);
       if (raw[i] === CLOSE_BRACKET) break;

@@ -15,6 +15,7 @@ import {
   skipSpace,
 } from './appsBody';
 import { MAX_BODY_BYTES } from './bodySink';
+import { MAX_APPS, TooManyAppsError } from './appsBound';
 import { routedBody } from './routedFields';
 import { NOT_JSON, RoutedAppReader } from './routedJson';
 import { jsonErrorMessage } from '../jsonError';
@@ -69,6 +70,7 @@ export function readAppsFile(file: string, how: ReadHow = {}): Result<unknown> {
     apps = stat.size < wholeBelowBytes ? null : splitAndParse(fd, pieceBytes);
   } catch (e) {
     if (e instanceof TooLargeError) return err(`${e.message}, the bound of an apps body`);
+    if (e instanceof TooManyAppsError) return err(`apps file ${file}: ${e.message}`);
     if ((e as NodeJS.ErrnoException).code === undefined) throw e; // not the file's fault
     return cannotRead(file, e);
   } finally {
@@ -103,6 +105,7 @@ export function parseAppsBytes(name: string, bytes: Buffer, wholeBelowBytes = 0)
   try {
     return { ok: true, value: new AppsBodyDecoder().decode(bytes) };
   } catch (e) {
+    if (e instanceof TooManyAppsError) return err(`apps file ${name}: ${e.message}`);
     if ((e as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG') return cannotRead(name, e);
     return err(`apps file ${name} is not valid JSON: ${jsonErrorMessage(e)}`);
   }
@@ -205,7 +208,7 @@ function splitAndParse(fd: number, pieceBytes: number): unknown[] | null {
       app = reader.read(view(), i);
     }
     if (app === NOT_JSON) return null;
-    apps.push(app);
+    if (apps.push(app) > MAX_APPS) throw new TooManyAppsError();
     i = skipSpace(view(), reader.end);
     while (i === len && !eof) i = skipSpace(view(), more(i));
     if (buf[i] === CLOSE_BRACKET) break;

@@ -1,3 +1,4 @@
+import { TooManyAppsError } from './appsBound';
 import type { AuthProvider } from './auth';
 import { basicAuth } from './auth';
 import type { BodySink } from './bodySink';
@@ -270,7 +271,9 @@ export class MarathonClient implements EventStreamSource {
       if (method !== 'GET' && res.body.length === 0) return undefined;
       try {
         return answer.decode(res.body);
-      } catch {
+      } catch (e) {
+        if (e instanceof TooManyAppsError)
+          throw new MarathonError('invalid-json', this.redact(`${method} ${url}: ${e.message}`));
         const type = res.headers['content-type'] ?? 'no content-type';
         throw new MarathonError(
           'invalid-json',

@@ -1,3 +1,4 @@
+import { MAX_APPS, TOO_MANY_APPS } from '../marathon/appsBound';
 import type { MarathonApp, MarathonTask } from '../marathon/types';
 import { err, ok, type Result } from '../result';
 import type { Problem } from './types';
@@ -25,9 +26,11 @@ export function parseAppsJson(body: unknown, checks?: AppChecks): Parsed<ParsedA
   if (!isObject(body) || !Array.isArray(body['apps'])) {
     return err('expected a JSON object with an "apps" array (GET /v2/apps?embed=apps.tasks)');
   }
+  const raw = body['apps'] as unknown[];
+  if (raw.length > MAX_APPS) return err(TOO_MANY_APPS);
   const apps: MarathonApp[] = [];
   const problems: Problem[] = [];
-  const raw = body['apps'] as unknown[];
+  let unlisted = 0;
   for (let i = 0; i < raw.length; i++) {
     const app = raw[i];
     const checked = checks === undefined ? checkApp(app) : checkedBefore(app, checks);
@@ -35,12 +38,29 @@ export function parseAppsJson(body: unknown, checks?: AppChecks): Parsed<ParsedA
       apps.push(checked);
       continue;
     }
+    if (problems.length === MAX_LISTED_SHAPE_PROBLEMS) {
+      unlisted++;
+      continue;
+    }
     const id = isObject(app) && typeof app['id'] === 'string' ? app['id'] : `apps[${i}]`;
     const space = checked.indexOf(' ');
     problems.push({ appId: id, portIndex: null, label: checked.slice(0, space), message: checked.slice(space + 1) });
   }
+  if (unlisted > 0)
+    problems.push({
+      appId: '(more apps)',
+      portIndex: null,
+      label: 'apps',
+      message: `${unlisted} more apps are left out for JSON without the shape routing relies on (the first ${MAX_LISTED_SHAPE_PROBLEMS} are listed)`,
+    });
   return ok({ apps, problems });
 }
+
+/**
+ * Apps left out for their JSON's shape listed one by one; past that, one problem counts the rest
+ * (each listed one is kept, shown in /status and logged while it lasts).
+ */
+const MAX_LISTED_SHAPE_PROBLEMS = 1000;
 
 /**
  * Checks made before, by app object. An AppsBodyDecoder hands over the very same object for an app
