@@ -192,9 +192,14 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     const before = previous?.model.services.length ?? 0;
     if (state === null || state.model.services.length > 0 || before === 0) return;
     const apps = state.source?.apps.length;
+    const leftOut = state.model.problems.length;
     logger.warn(
       `HAProxy now routes no service: the ${before} service(s) it served are gone from Marathon's answer` +
-        (apps === 0 ? ', which lists no apps at all' : ` (${apps ?? 'its'} apps routed none)`),
+        (apps === 0
+          ? leftOut === 0
+            ? ', which lists no apps at all'
+            : `, which lists no app routing can use (${leftOut} problem(s) left apps out: see /status)`
+          : ` (${apps ?? 'its'} apps routed none)`),
     );
   };
 
