@@ -44,6 +44,11 @@ export interface EventStreamSource {
   openStream(url: string, signal: AbortSignal): Promise<StreamingResponse>;
   /** `baseUrl` failed to serve: move on to the next URL (if it is still the current one). */
   reportFailure(baseUrl: string, reason: string): void;
+  /**
+   * An event stream from `baseUrl` is open (true) or over (false): while it is, reads start there,
+   * so that snapshots come from the Marathon whose events trigger them.
+   */
+  streamOpen?(baseUrl: string, open: boolean): void;
   /** Scrubs secrets from a text meant for logs. */
   redact(text: string): string;
   readonly logger: MarathonLogger;
@@ -128,6 +133,8 @@ export class MarathonClient implements EventStreamSource {
   private readonly timeoutMs: number;
   private readonly connectTimeoutMs: number | undefined;
   private current = 0;
+  /** The URL an open event stream reads from: reads start there (streamOpen). */
+  private streamAt: number | undefined;
 
   constructor(opts: MarathonClientOptions) {
     if (opts.urls.length === 0) throw new MarathonError('config', 'no Marathon URL given');
@@ -173,6 +180,12 @@ export class MarathonClient implements EventStreamSource {
 
   currentUrl(): string {
     return this.urls[this.current]!;
+  }
+
+  streamOpen(baseUrl: string, open: boolean): void {
+    const at = this.urls.indexOf(baseUrl);
+    if (open) this.streamAt = at < 0 ? undefined : at;
+    else if (this.streamAt === at) this.streamAt = undefined;
   }
 
   reportFailure(baseUrl: string, reason: string): void {
@@ -224,8 +237,10 @@ export class MarathonClient implements EventStreamSource {
     const n = this.urls.length;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const failures: [string, string][] = [];
-    // Each URL once, from the current one: the event stream may move `current` while this waits.
-    const first = this.current;
+    // Each URL once, from the open event stream's (a read that failed over once goes back to it
+    // next time: it stayed on another Marathon than the events, found by an attack), else from the
+    // current one. The event stream may move `current` while this waits.
+    const first = this.streamAt ?? this.current;
     for (let i = 0; i < n; i++) {
       const idx = (first + i) % n;
       const base = this.urls[idx]!;

@@ -225,6 +225,7 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
         if (typeof data === 'string') handleData(data);
       } else if (ev.type === 'open') {
         opened = true;
+        source.streamOpen?.(base, true);
         log.info(`connected to Marathon event stream ${connectedUrl}`);
         subscriber.next({ kind: 'connected', url: connectedUrl });
       } else if (ev.type === 'error') {
@@ -241,10 +242,12 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
             detail ? `event stream ${connectedUrl}: ${detail}` : `event stream ${connectedUrl} was closed by Marathon`,
           );
         if (!opened) source.reportFailure(base, err.message);
+        source.streamOpen?.(base, false);
         subscriber.error(err);
       }
     };
     return () => {
+      if (opened) source.streamOpen?.(base, false);
       es.close();
       response?.close();
     };

@@ -6,7 +6,9 @@ import * as zlib from 'node:zlib';
 import { basicAuth, dcosAuth, parseDcosCredentials } from '../../src/marathon/auth';
 import { parseBasicCredentials } from '../../src/marathon/credentials';
 import { MarathonClient, MarathonLogger } from '../../src/marathon/client';
+import { eventStream, type StreamItem } from '../../src/marathon/events';
 import { MarathonError } from '../../src/marathon/http';
+import { waitFor } from '../support/wait';
 import { makeTestCerts } from '../support/certs';
 import { listenOnLoopback } from '../support/listen';
 
@@ -117,6 +119,38 @@ describe('MarathonClient: REST', () => {
     await expect(client.getApps()).resolves.toEqual(APPS);
     expect(sick.hits).toHaveLength(1);
     expect(good.hits).toHaveLength(2);
+  });
+
+  test('while an event stream is open, reads start at its Marathon again after one failed over', async () => {
+    // Found by an attack: one slow read of the stream's Marathon sent every later read to the other
+    // one, for good, while the events that triggered them came from the first.
+    const appsOf = (id: string) => ({ apps: [{ id, labels: { HAPROXY_GROUP: 'external' }, tasks: [] }] });
+    let sickOnce = true;
+    const a = await serve((req, res) => {
+      if (req.url!.startsWith('/v2/events')) {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        res.write(': hello\n\n');
+        return; // left open
+      }
+      if (sickOnce) {
+        sickOnce = false;
+        json(res, 503, { message: 'busy' });
+      } else json(res, 200, appsOf('/from-a'));
+    });
+    const b = await serve((_req, res) => json(res, 200, appsOf('/from-b')));
+    const client = new MarathonClient({ urls: [a.url, b.url], timeoutMs: 2000, logger: captureLogger() });
+    const items: StreamItem[] = [];
+    const stream = eventStream({ source: client }).subscribe({ next: (i) => items.push(i) });
+    try {
+      await waitFor('the stream open at the first URL', () => items.some((i) => i.kind === 'connected'));
+      await expect(client.getApps()).resolves.toEqual(appsOf('/from-b')); // the first URL failed: the next one
+      await expect(client.getApps()).resolves.toEqual(appsOf('/from-a')); // back at the stream's
+    } finally {
+      stream.unsubscribe();
+    }
+    // With no stream open, reads start at the URL that answered last.
+    await expect(client.getApps()).resolves.toEqual(appsOf('/from-a'));
+    expect(b.hits).toEqual(['GET /v2/apps?embed=apps.tasks']);
   });
 
   test('when every URL fails, the error names each URL and its reason', async () => {
