@@ -102,12 +102,13 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
           // After an outage the wait could have grown to --max-backoff: events would stay unread that
           // long after a read found Marathon back. Only a stream that could not connect is cut short.
           retryNow$: marathonAnswered,
-          onRetry: ({ error, delayMs }) => {
+          onRetry: ({ error, delayMs, cutByRetryNow }) => {
             deps.onStreamLost?.(error instanceof Error ? error.message : String(error));
+            const when = `reconnecting in ${(delayMs / 1000).toFixed(1)}s${cutByRetryNow ? ', or once a read of the apps succeeds' : ''}`;
             logger.warn(
               error instanceof IdleTimeoutError
-                ? `event stream silent for ${stream.idleTimeoutSeconds}s: reconnecting in ${(delayMs / 1000).toFixed(1)}s`
-                : `event stream: ${(error as Error).message}; reconnecting in ${(delayMs / 1000).toFixed(1)}s`,
+                ? `event stream silent for ${stream.idleTimeoutSeconds}s: ${when}`
+                : `event stream: ${(error as Error).message}; ${when}`,
             );
           },
         }),

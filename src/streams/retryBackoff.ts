@@ -31,6 +31,8 @@ export interface RetryInfo {
   readonly attempt: number;
   readonly delayMs: number;
   readonly error: unknown;
+  /** retryNow$ may end this wait early (the attempt never emitted). */
+  readonly cutByRetryNow: boolean;
 }
 
 export function retryBackoff<T>(opts: RetryBackoffOptions): MonoTypeOperatorFunction<T> {
@@ -53,9 +55,10 @@ export function retryBackoff<T>(opts: RetryBackoffOptions): MonoTypeOperatorFunc
             if (emitted && (resetAfterMs === undefined || lived >= resetAfterMs)) failures = 0;
             const delayMs = nextDelay(failures, opts);
             failures += 1;
-            onRetry?.({ attempt: failures, delayMs, error });
+            const cutByRetryNow = retryNow$ !== undefined && !emitted;
+            onRetry?.({ attempt: failures, delayMs, error, cutByRetryNow });
             const wait = timer(delayMs, scheduler);
-            return retryNow$ === undefined || emitted ? wait : race(wait, retryNow$.pipe(take(1)));
+            return cutByRetryNow ? race(wait, retryNow$.pipe(take(1))) : wait;
           },
         }),
       );

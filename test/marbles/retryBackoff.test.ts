@@ -100,8 +100,13 @@ describe('retryBackoff', () => {
       const src = cold('-#');
       // Errors at 1 (wait 10, cut at 2), 3 (wait 20, cut at 20), 21 (wait 40, cut at 30), 31 (wait 40).
       const answered = hot('--x 17ms x 9ms x');
-      const out = src.pipe(retryBackoff({ ...base, retryNow$: answered, scheduler: ts }));
+      const retries: RetryInfo[] = [];
+      const out = src.pipe(
+        retryBackoff({ ...base, retryNow$: answered, scheduler: ts, onRetry: (r) => retries.push(r) }),
+      );
       expectObservable(out, '^ 60ms !').toBe('-');
+      ts.flush();
+      expect(retries.map((r) => r.cutByRetryNow)).toEqual([true, true, true, true]); // told, for its log line
       expectSubscriptions(src.subscriptions).toBe(['^!', '2ms ^!', '20ms ^!', '30ms ^!']);
     });
   });
@@ -112,9 +117,14 @@ describe('retryBackoff', () => {
       const a1 = cold('-a#'); // attached, then dropped at once
       const a2 = cold('-----');
       const answered = hot('-----x');
-      const out = attempts([a1, a2]).pipe(retryBackoff({ ...base, retryNow$: answered, scheduler: ts }));
+      const retries: RetryInfo[] = [];
+      const out = attempts([a1, a2]).pipe(
+        retryBackoff({ ...base, retryNow$: answered, scheduler: ts, onRetry: (r) => retries.push(r) }),
+      );
       expectObservable(out, '^ 20ms !').toBe('-a');
       expectSubscriptions(a2.subscriptions).toBe('12ms ^ 8ms !'); // 2 + 10: not cut at 5
+      ts.flush();
+      expect(retries.map((r) => r.cutByRetryNow)).toEqual([false]);
     });
   });
 });
