@@ -237,9 +237,9 @@ export class MarathonClient implements EventStreamSource {
     const n = this.urls.length;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const failures: [string, string][] = [];
-    // Each URL once, from the open event stream's (a read that failed over once goes back to it
-    // next time: it stayed on another Marathon than the events, found by an attack), else from the
-    // current one. The event stream may move `current` while this waits.
+    // Each URL once, from the open event stream's, else from the current one: a read that failed
+    // over goes back to the stream's Marathon next time, so snapshots and the events that trigger
+    // them come from one Marathon. The event stream may move `current` while this waits.
     const first = this.streamAt ?? this.current;
     for (let i = 0; i < n; i++) {
       const idx = (first + i) % n;
