@@ -37,67 +37,39 @@ const routedId = (app: MarathonApp): string => {
   return g === undefined ? app.id : g.startsWith('/') ? g : `/${g}`;
 };
 
-/**
- * The apps list as the next snapshot should show it after `event`, or null when the event cannot
- * be applied here (unknown app, or a health change of an unknown task): the snapshot decides then.
- */
-export function applyEvent(apps: readonly MarathonApp[], event: FastEvent): readonly MarathonApp[] | null {
-  const index = appIndex(apps).at.get(event.appId) ?? -1;
-  if (index < 0) return null;
-  const app = withEvent(apps[index]!, event);
-  if (app === null) return null;
-  return withApps(apps, new Map([[index, app]]));
+/** Whether a status update ends its task: Marathon drops it from `/v2/apps?embed=apps.tasks`. */
+export const endsTask = (event: StatusUpdateEvent): boolean => GONE.has(event.taskStatus);
+
+/** The task (or a new one of that id) after a status update that keeps it: its fields with the event's. */
+export function taskAfter(before: MarathonTask | undefined, event: StatusUpdateEvent): MarathonTask {
+  return {
+    ...(before ?? { id: event.taskId }),
+    state: event.taskStatus,
+    ...(event.host !== undefined ? { host: event.host } : {}),
+    ...(event.ports !== undefined ? { ports: event.ports } : {}),
+    ...(event.ipAddresses !== undefined ? { ipAddresses: event.ipAddresses.map((ipAddress) => ({ ipAddress })) } : {}),
+  };
 }
 
 /**
- * One app as the next snapshot should show it after `event`, or null: a health change of an unknown
- * task, or a failed check of a task with several.
+ * Whether a failed health check of `task` is the snapshot's to judge: the event does not say which
+ * check changed, and with several a task that fails one may pass another and stay routed
+ * (healthChecks.ts; its task left rotation for seconds, found by an audit). One that passes any is
+ * routed either way.
  */
-function withEvent(app: MarathonApp, event: FastEvent): MarathonApp | null {
-  let tasks: readonly MarathonTask[];
-  if (event.type === 'status_update_event') {
-    const at = app.tasks.findIndex((t) => t.id === event.taskId);
-    if (GONE.has(event.taskStatus)) {
-      if (at < 0) return app;
-      tasks = app.tasks.filter((_, i) => i !== at);
-    } else {
-      const before: MarathonTask = at < 0 ? { id: event.taskId } : app.tasks[at]!;
-      const task: MarathonTask = {
-        ...before,
-        state: event.taskStatus,
-        ...(event.host !== undefined ? { host: event.host } : {}),
-        ...(event.ports !== undefined ? { ports: event.ports } : {}),
-        ...(event.ipAddresses !== undefined
-          ? { ipAddresses: event.ipAddresses.map((ipAddress) => ({ ipAddress })) }
-          : {}),
-      };
-      tasks = at < 0 ? [...app.tasks, task] : app.tasks.map((t, i) => (i === at ? task : t));
-    }
-  } else {
-    // Marathon ≥ 1.4 names the instance; its tasks are "<instance>" (legacy ids) or "<instance>.<n>".
-    const matches = (t: MarathonTask): boolean =>
-      t.id === event.taskId ||
-      (event.instanceId !== undefined && (t.id === event.instanceId || t.id.startsWith(`${event.instanceId}.`)));
-    if (!app.tasks.some(matches)) return null;
-    // The event does not say which check changed: with several, a task that fails one may pass
-    // another, and stays routed (healthChecks.ts); only the snapshot knows (its task left rotation
-    // for seconds, found by an audit). One that passes any is routed either way.
-    const several = (t: MarathonTask): boolean =>
-      (t.healthCheckResults?.length ?? 0) > 1 || (app.healthChecks?.length ?? 0) > 1;
-    if (!event.alive && app.tasks.some((t) => matches(t) && several(t))) return null;
-    tasks = app.tasks.map((t) => (matches(t) ? { ...t, healthCheckResults: [{ alive: event.alive }] } : t));
-  }
-  return { ...app, tasks };
-}
+export const hasSeveralChecks = (app: MarathonApp, task: MarathonTask): boolean =>
+  (task.healthCheckResults?.length ?? 0) > 1 || (app.healthChecks?.length ?? 0) > 1;
 
 /**
- * An app's tasks as events change them in turn, as withEvent would one event at a time, each event
- * in time independent of the app's size: its tasks are copied and indexed once, not searched and
- * copied again for every event (500 events of an app of 40 000 tasks held the controller 5 s).
+ * An app's tasks as events change them in turn, each event in time independent of the app's size:
+ * its tasks are copied and indexed once, not searched and copied again for every event (500 events
+ * of an app of 40 000 tasks held the controller 5 s). A status update acts on the first task of its
+ * id (appending a new one), a health change on every task of its id or instance; a health change
+ * of no known task, or a failed one of a task with several checks, does not apply.
  */
 class TaskEdits {
   private readonly slots: (MarathonTask | undefined)[];
-  /** Live slots of each task id, in order (a duplicated id: withEvent acts on the first). */
+  /** Live slots of each task id, in order (a duplicated id: a status update acts on the first). */
   private readonly byId = new Map<string, number[]>();
   /** Slots by every prefix of a task id before a dot, made for the first event naming an instance. */
   private byPrefix: Map<string, number[]> | undefined;
@@ -116,36 +88,24 @@ class TaskEdits {
     return { ...this.app, tasks };
   }
 
-  /** Whether `event` applies (withEvent would not refuse it); nothing is changed. */
+  /** Whether `event` applies (see above); nothing is changed. */
   applies(event: FastEvent): boolean {
     if (event.type === 'status_update_event') return true;
     const matching = this.healthMatches(event);
     if (matching.length === 0) return false;
-    // As withEvent: with several checks, a failed one is the snapshot's to judge.
-    const several = (t: MarathonTask): boolean =>
-      (t.healthCheckResults?.length ?? 0) > 1 || (this.app.healthChecks?.length ?? 0) > 1;
-    return event.alive || !matching.some((i) => several(this.slots[i]!));
+    return event.alive || !matching.some((i) => hasSeveralChecks(this.app, this.slots[i]!));
   }
 
   /** Applies `event`, which `applies`. */
   apply(event: FastEvent): void {
     if (event.type === 'status_update_event') {
       const at = this.byId.get(event.taskId)?.[0];
-      if (GONE.has(event.taskStatus)) {
+      if (endsTask(event)) {
         if (at === undefined) return;
         this.byId.get(event.taskId)!.shift();
         this.slots[at] = undefined;
       } else {
-        const before: MarathonTask = at === undefined ? { id: event.taskId } : this.slots[at]!;
-        const task: MarathonTask = {
-          ...before,
-          state: event.taskStatus,
-          ...(event.host !== undefined ? { host: event.host } : {}),
-          ...(event.ports !== undefined ? { ports: event.ports } : {}),
-          ...(event.ipAddresses !== undefined
-            ? { ipAddresses: event.ipAddresses.map((ipAddress) => ({ ipAddress })) }
-            : {}),
-        };
+        const task = taskAfter(at === undefined ? undefined : this.slots[at], event);
         if (at !== undefined) this.slots[at] = task;
         else this.index(this.slots.push(task) - 1);
       }
@@ -156,7 +116,10 @@ class TaskEdits {
     this.changed = true;
   }
 
-  /** The live slots withEvent's `matches` picks: the task's id, the instance's id, or a task of the instance. */
+  /**
+   * The live slots a health change names: its task's id, its instance's id (a legacy task), or a task
+   * of the instance (Marathon ≥ 1.4 names them `<instance>.<n>`).
+   */
   private healthMatches(event: HealthStatusChangedEvent): number[] {
     const found = new Set<number>(event.taskId === undefined ? [] : this.byId.get(event.taskId));
     const instance = event.instanceId;
@@ -165,7 +128,7 @@ class TaskEdits {
       this.byPrefix ??= this.prefixIndex();
       for (const i of this.byPrefix.get(instance) ?? []) if (this.slots[i] !== undefined) found.add(i);
     }
-    return [...found].sort((a, b) => a - b);
+    return [...found];
   }
 
   private index(i: number): void {

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import type { FastEvent, FastState } from '../../src/reconcile/fastApply';
-import { applyEvent, fastApply, fastApplyAll } from '../../src/reconcile/fastApply';
+import { endsTask, fastApply, fastApplyAll, hasSeveralChecks, taskAfter } from '../../src/reconcile/fastApply';
 import { keptIdsOf } from '../../src/model/keptIds';
 import { toModel, type ModelOptions } from '../../src/model/services';
 import type { MarathonApp, MarathonTask } from '../../src/marathon/types';
@@ -81,6 +81,36 @@ const appArb = (appNo: number): fc.Arbitrary<MarathonApp> =>
           tasks,
         })),
     );
+
+/**
+ * The reference the fast path is held to: Marathon's apps list after one event, found by searching
+ * and copying (as the fast path did before it indexed batches), or null when the event cannot be
+ * applied alone (an unknown app or task, a failed check of a task with several): the snapshot's then.
+ */
+function applyEvent(apps: readonly MarathonApp[], event: FastEvent): readonly MarathonApp[] | null {
+  const index = apps.findIndex((a) => a.id === event.appId);
+  if (index < 0) return null;
+  const app = apps[index]!;
+  let tasks: readonly MarathonTask[];
+  if (event.type === 'status_update_event') {
+    const at = app.tasks.findIndex((t) => t.id === event.taskId);
+    if (endsTask(event)) {
+      if (at < 0) return apps;
+      tasks = app.tasks.filter((_, i) => i !== at);
+    } else {
+      const task = taskAfter(at < 0 ? undefined : app.tasks[at], event);
+      tasks = at < 0 ? [...app.tasks, task] : app.tasks.map((t, i) => (i === at ? task : t));
+    }
+  } else {
+    const matches = (t: MarathonTask): boolean =>
+      t.id === event.taskId ||
+      (event.instanceId !== undefined && (t.id === event.instanceId || t.id.startsWith(`${event.instanceId}.`)));
+    if (!app.tasks.some(matches)) return null;
+    if (!event.alive && app.tasks.some((t) => matches(t) && hasSeveralChecks(app, t))) return null;
+    tasks = app.tasks.map((t) => (matches(t) ? { ...t, healthCheckResults: [{ alive: event.alive }] } : t));
+  }
+  return apps.map((a, i) => (i === index ? { ...app, tasks } : a));
+}
 
 const appsArb: fc.Arbitrary<MarathonApp[]> = fc
   .integer({ min: 1, max: 5 })
