@@ -3,6 +3,7 @@ import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
 import type { AppliedState } from './appliedState';
 import { configOutsideServers } from '../model/equality';
 import { plan, type Plan } from './plan';
+import type { ReloadReason } from './reloadReason';
 import { groupRuntimeOps, runtimeReasons } from './runtimeReason';
 import type { FaultStage, PipelineEvent, Work } from './pipeline';
 
@@ -114,17 +115,19 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
         return of('unchanged' as const);
       }
       // A snapshot after fast-path applies that differs in servers or more (the config text always differs: see StateSource.fast).
+      // A backend the fast path emptied (its app's last task gone) is the snapshot's to remove: no correction.
+      const corrections = previous?.source?.fast === true ? withoutEmptiedRemoved(p.reloadReasons, previous) : [];
       if (
         work.fast === undefined &&
         previous?.source?.fast === true &&
-        (p.runtimeOps.length > 0 || p.reloadReasons.length > 0)
+        (p.runtimeOps.length > 0 || corrections.length > 0)
       ) {
         report({
           kind: 'fast-path',
           outcome: 'corrected',
           detail:
-            p.reloadReasons.length > 0
-              ? p.reloadReasons.map((r) => r.kind).join(', ')
+            corrections.length > 0
+              ? corrections.map((r) => r.kind).join(', ')
               : `${p.runtimeOps.length} runtime operation(s)`,
         });
       }
@@ -164,6 +167,13 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
         }),
       );
     });
+}
+
+/** `reasons` but the removals of backends that have no servers in `state`. */
+function withoutEmptiedRemoved(reasons: readonly ReloadReason[], state: DesiredState): readonly ReloadReason[] {
+  if (!reasons.some((r) => r.kind === 'backend-removed')) return reasons;
+  const empty = new Set(state.model.services.filter((s) => s.servers.length === 0).map((s) => s.backend));
+  return reasons.filter((r) => r.kind !== 'backend-removed' || !empty.has(r.backend));
 }
 
 /** Marks what the event fast path built: Marathon was not read for it. */

@@ -217,7 +217,7 @@ export interface FastBatch {
  * 1 000 tasks of an app of 2 000 was 1 000 rebuilds of it, ~10 s in all. When the batch of a routed
  * app is refused as a whole (its services change beyond server churn), its events are taken one at a
  * time, so each applies as it would alone; a batch that is only server churn is applied even where an
- * event in between alone would not be (a last task replaced: a backend gone, then back). Past
+ * event in between alone would not be (a task up on a port no task had, then gone again). Past
  * ONE_AT_A_TIME_UP_TO events such a routed app's are all left to the snapshot, which comes anyway.
  * The apps and services lists are copied once for the batch, not once per routed app.
  */
@@ -363,11 +363,31 @@ function rebuiltGroup(
     ...(ctx.idChains ? { idChains: ctx.idChains } : {}),
     keptIds: keptIdsOf(before),
   });
-  const after = rebuilt.services.filter((s) => members.has(s.appId));
-  const p = plan(before, after);
+  const rebuiltServices = rebuilt.services.filter((s) => members.has(s.appId));
+  let after: readonly Service[] = rebuiltServices;
+  let p = plan(before, after);
+  if (p.reloadReasons.some((r) => r.kind === 'backend-removed')) {
+    after = withGoneBackendsEmptied(before, rebuiltServices);
+    p = plan(before, after);
+  }
   if (p.reloadReasons.length > 0) return err(`app ${id}: ${p.reloadReasons.map((r) => r.kind).join(', ')}`);
   edits.record(edited, members, places, [...after].sort(byAppAndPort), rebuilt.problems);
   return ok(after);
+}
+
+/**
+ * `after` with each backend of `before` it no longer has kept, without servers. An app's last task
+ * gone removes its backend, which only a reload does: until the snapshot brings that reload, HAProxy
+ * would keep sending requests to the dead task (seconds at scale, a connect timeout each when its
+ * agent is lost). Emptied through the runtime API, the backend answers 503 at once; a backend
+ * without servers is what marathon-lb itself renders for an app whose tasks all fail their checks.
+ */
+function withGoneBackendsEmptied(before: readonly Service[], after: readonly Service[]): readonly Service[] {
+  const kept = new Set(after.map((s) => s.backend));
+  const emptied = before
+    .filter((s) => !kept.has(s.backend))
+    .map((s) => (s.servers.length === 0 ? s : { ...s, servers: [] }));
+  return emptied.length === 0 ? after : mergeSorted([...after].sort(byAppAndPort), emptied);
 }
 
 /**

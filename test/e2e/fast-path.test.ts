@@ -12,6 +12,12 @@ const web = {
   labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'fast.example.com' },
   portDefinitions: [{ port: 10111 }],
 };
+const solo = {
+  id: '/solo',
+  instances: 1,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'solo.example.com' },
+  portDefinitions: [{ port: 10112 }],
+};
 const taskOf = (body: string): string => (JSON.parse(body) as { task: string }).task;
 
 /**
@@ -41,7 +47,7 @@ describeWithHaproxy('the event fast path', () => {
 
   beforeAll(async () => {
     live = await startLiveApplied({
-      apps: [web],
+      apps: [web, solo],
       logs,
       flags: ['--fast-path', '--debounce-quiet', '5', '--debounce-max-wait', '8'],
       backend: 'web_10111',
@@ -132,4 +138,33 @@ describeWithHaproxy('the event fast path', () => {
     expect(since.filter((m) => m.startsWith('HAProxy reloaded'))).toEqual([]);
     expect(since.filter((m) => m.startsWith('fast path corrected') || m.startsWith('fast path refused'))).toEqual([]);
   }, 90000);
+
+  test("an app's last task killed leaves HAProxy's rotation before the snapshot; the snapshot's reload then removes its backend", async () => {
+    const soloServers = () => haproxyServers(live, 'solo_10112');
+    const before = await httpGet(live.ports.http, 'solo.example.com');
+    expect(before.status).toBe(200);
+    expect(await soloServers()).toHaveLength(1);
+    const start = logs.length;
+    await live.sim.killTask(live.sim.tasksOf('/solo')[0]!.id, { scale: true });
+    // Out of rotation (the runtime API: maintenance, then deleted) with no snapshot fetched: the 5 s
+    // debounce holds it. Before, the dead task stayed in rotation until the snapshot's reload.
+    for (const deadline = Date.now() + 4000; ;) {
+      const listed = await soloServers();
+      if (listed.every((s) => s.inMaintenance)) break;
+      if (Date.now() > deadline) throw new Error(`HAProxy still has ${listed.length} server(s) of /solo in rotation`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(logs.slice(start).filter((l) => l.msg.includes('/v2/apps'))).toEqual([]);
+    expect((await httpGet(live.ports.http, 'solo.example.com')).status).toBe(503);
+    // The snapshot removes the emptied backend (a reload), and that is no correction of the fast path.
+    await waitFor(
+      'the reload that removes /solo',
+      () => index((l) => l.msg.startsWith('HAProxy reloaded') && l.msg.includes('solo_10112'), start) >= 0,
+      20000,
+    );
+    const since = logs.slice(start).map((l) => l.msg);
+    expect(since.filter((m) => m.startsWith('fast path applied: status_update_event of app /solo'))).toHaveLength(1);
+    expect(since.filter((m) => m.startsWith('fast path corrected') || m.startsWith('fast path refused'))).toEqual([]);
+    await expect(soloServers()).rejects.toThrow();
+  }, 60000);
 });

@@ -2,8 +2,9 @@
  * The event fast path against full rebuilds: random task starts, kills, state changes and health
  * flips, replayed on a random apps list (-H on/off, deployment-group pairs, --strict-mode,
  * IP-per-task apps with assigned service ports). Whenever the fast path takes an event, its
- * services and servers must equal a full rebuild (toModel) of the apps list the event left, and
- * its change must be runtime-only; when it refuses, the snapshot path (a full rebuild) goes on.
+ * services and servers must equal a full rebuild (toModel) of the apps list the event left, but for
+ * backends whose last servers went (kept empty until the snapshot's reload: servedAfter), and its
+ * change must be runtime-only; when it refuses, the snapshot path (a full rebuild) goes on.
  */
 import fc from 'fast-check';
 import type { FastEvent, FastState } from '../../src/reconcile/fastApply';
@@ -11,6 +12,7 @@ import { endsTask, fastApply, fastApplyAll, hasSeveralChecks, taskAfter } from '
 import { keptIdsOf } from '../../src/model/keptIds';
 import { toModel, type ModelOptions } from '../../src/model/services';
 import type { MarathonApp, MarathonTask } from '../../src/marathon/types';
+import type { Service } from '../../src/model/types';
 import { plan } from '../../src/reconcile/plan';
 
 const SEED = Number(process.env.MLB_PROPERTY_SEED ?? 12);
@@ -112,6 +114,19 @@ function applyEvent(apps: readonly MarathonApp[], event: FastEvent): readonly Ma
   return apps.map((a, i) => (i === index ? { ...app, tasks } : a));
 }
 
+/**
+ * What the fast path serves after events, given a full rebuild of the apps list they left: those
+ * services, and each backend served before that the rebuild no longer has, kept without servers (its
+ * app's last tasks gone: only a reload removes a backend, and that is the snapshot's).
+ */
+function servedAfter(full: readonly Service[], before: readonly Service[]): Service[] {
+  const rebuilt = new Set(full.map((s) => s.backend));
+  const emptied = before.filter((s) => !rebuilt.has(s.backend)).map((s) => ({ ...s, servers: [] }));
+  return [...full, ...emptied].sort((a, b) =>
+    a.appId < b.appId ? -1 : a.appId > b.appId ? 1 : a.servicePort - b.servicePort,
+  );
+}
+
 const appsArb: fc.Arbitrary<MarathonApp[]> = fc
   .integer({ min: 1, max: 5 })
   .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => appArb(i))));
@@ -183,6 +198,7 @@ describe('fast path = full rebuild', () => {
     let fast = 0;
     let refused = 0;
     let withOps = 0; // fast applies that changed servers (not only apps nothing routes)
+    let emptied = 0; // fast applies that kept a backend without servers (its last tasks gone)
     fc.assert(
       fc.property(
         appsArb.chain((apps) =>
@@ -206,7 +222,8 @@ describe('fast path = full rebuild', () => {
             }
             fast += 1;
             const full = rebuild(r.value.state.apps, state).model;
-            expect(r.value.state.model.services).toEqual(full.services);
+            expect(r.value.state.model.services).toEqual(servedAfter(full.services, state.model.services));
+            if (r.value.state.model.services.length > full.services.length) emptied += 1;
             // Runtime-only: the same backends as before, their server churn the only change.
             expect(r.value.state.model.services.map((s) => s.backend)).toEqual(
               state.model.services.map((s) => s.backend),
@@ -224,9 +241,10 @@ describe('fast path = full rebuild', () => {
       ),
       { numRuns: 400, seed: SEED },
     );
-    // Both paths were exercised (refusals: unknown apps, first/last task of a backend, assigned ports).
+    // Both paths were exercised (refusals: unknown apps, the first task of a backend, assigned ports).
     expect(fast).toBeGreaterThan(500);
     expect(withOps).toBeGreaterThan(150);
+    expect(emptied).toBeGreaterThan(20);
     expect(refused).toBeGreaterThan(0);
   });
 
@@ -251,7 +269,7 @@ describe('fast path = full rebuild', () => {
             const r = fastApplyAll(state, events, opts, ctx);
             // What it served is what a full rebuild of the apps list it left serves, with the same backends.
             const full = toModel(r.state.apps, opts, { ...ctx, keptIds: keptIdsOf(state.model.services) });
-            expect(r.state.model.services).toEqual(full.services);
+            expect(r.state.model.services).toEqual(servedAfter(full.services, state.model.services));
             expect(r.state.model.services.map((s) => s.backend)).toEqual(state.model.services.map((s) => s.backend));
             const changed = new Set(r.changed.map((s) => s.backend));
             const p = plan(
@@ -332,7 +350,7 @@ describe('fast path = full rebuild', () => {
       { resolve },
     );
     expect(unknownTask.ok).toBe(false);
-    // Killing the only task removes the backend: a reload, so the snapshot's.
+    // Killing the only task empties the backend (runtime-only); removing it is the snapshot's reload.
     const lastTask = fastApply(
       state,
       {
@@ -345,7 +363,28 @@ describe('fast path = full rebuild', () => {
       opts,
       { resolve },
     );
-    expect(lastTask).toEqual({ ok: false, error: 'app /a: backend-removed' });
+    if (!lastTask.ok) throw new Error(lastTask.error);
+    expect(lastTask.value.state.model.services).toEqual([{ ...state.model.services[0]!, servers: [] }]);
+    expect(plan(state.model.services, lastTask.value.state.model.services).runtimeOps).toEqual([
+      { kind: 'remove-server', backend: 'a_10000', server: state.model.services[0]!.servers[0] },
+    ]);
+    // Its task back: runtime-only again, into the emptied backend.
+    const back = fastApply(
+      lastTask.value.state,
+      {
+        type: 'status_update_event',
+        eventType: 'status_update_event',
+        appId: '/a',
+        taskId: 'a.2',
+        taskStatus: 'TASK_RUNNING',
+        host: '10.0.0.2',
+        ports: [31001],
+      },
+      opts,
+      { resolve },
+    );
+    if (!back.ok) throw new Error(back.error);
+    expect(back.value.state.model.services.map((s) => s.servers.map((x) => x.name))).toEqual([['10_0_0_2_31001']]);
     // A second task: runtime-only, one more server.
     const scaled = fastApply(
       state,

@@ -110,8 +110,49 @@ describe('the fast path costs the size of a change, not of the app or the cluste
   });
 
   test('a big batch of one app that is more than server churn goes to the snapshot whole, not one rebuild per event', () => {
-    // Every task of the app killed: its backend goes, a reload (the snapshot's). One at a time, that
-    // was a rebuild of the app per event before the last one was refused.
+    // Every task of an app of two service ports comes back with both ports: the second port's backend
+    // appears, a reload (the snapshot's). One at a time, that was a rebuild of the app per event, each refused.
+    const TASKS = 40;
+    const twoPorts = (tasks: readonly MarathonTask[]): MarathonApp => ({
+      ...app(0, tasks),
+      portDefinitions: [{ port: 10000 }, { port: 10500 }],
+    });
+    const withBothPorts = (n: number): FastEvent => ({
+      type: 'status_update_event',
+      eventType: 'status_update_event',
+      appId: '/app0',
+      taskId: `app0.t${n}`,
+      taskStatus: 'TASK_RUNNING',
+      ports: [31000, 31001],
+    });
+    const tasks = countingIds(Array.from({ length: TASKS }, (_, n) => task(0, n)));
+    const apps = [twoPorts(tasks.tasks)];
+    const state: FastState = { apps, model: toModel(apps, opts, ctx) };
+    const before = tasks.reads();
+    const r = fastApplyAll(
+      state,
+      Array.from({ length: TASKS }, (_, n) => withBothPorts(n)),
+      opts,
+      ctx,
+    );
+    expect(r.state).toBe(state);
+    expect(r.changed).toEqual([]);
+    expect(r.refused.get('/app0')).toMatch(/^app \/app0: backend-added \(40 events together: left to the snapshot\)$/);
+    expect(tasks.reads() - before).toBeLessThanOrEqual(5 * TASKS);
+    // A small one is still taken one event at a time: each refused alone, the app left to the snapshot.
+    const small = [twoPorts(Array.from({ length: 3 }, (_, n) => task(0, n)))];
+    const smallState: FastState = { apps: small, model: toModel(small, opts, ctx) };
+    const few = fastApplyAll(
+      smallState,
+      Array.from({ length: 3 }, (_, n) => withBothPorts(n)),
+      opts,
+      ctx,
+    );
+    expect(few.refused.get('/app0')).toBe('app /app0: backend-added');
+    expect(few.state).toBe(smallState);
+  });
+
+  test("an app's last tasks killed together empty its backend through the runtime API, one rebuild for the batch", () => {
     const TASKS = 40;
     const tasks = countingIds(Array.from({ length: TASKS }, (_, n) => task(0, n)));
     const apps = [app(0, tasks.tasks)];
@@ -130,26 +171,10 @@ describe('the fast path costs the size of a change, not of the app or the cluste
       opts,
       ctx,
     );
-    expect(r.state).toBe(state);
-    expect(r.changed).toEqual([]);
-    expect(r.refused.get('/app0')).toMatch(/^app \/app0: .* \(40 events together: left to the snapshot\)$/);
+    expect(r.refused).toEqual(new Map());
+    expect(r.state.apps[0]!.tasks).toEqual([]);
+    expect(r.state.model.services.map((s) => [s.backend, s.servers.length])).toEqual([['app0_10000', 0]]);
+    expect(r.changed.map((s) => s.backend)).toEqual(['app0_10000']);
     expect(tasks.reads() - before).toBeLessThanOrEqual(5 * TASKS);
-    // A small one is still taken one event at a time: the kills before the last task's apply.
-    const small = [
-      app(
-        0,
-        Array.from({ length: 3 }, (_, n) => task(0, n)),
-      ),
-    ];
-    const smallState: FastState = { apps: small, model: toModel(small, opts, ctx) };
-    const few = fastApplyAll(
-      smallState,
-      Array.from({ length: 3 }, (_, n) => killed(n)),
-      opts,
-      ctx,
-    );
-    expect(few.refused.get('/app0')).toMatch(/^app \/app0: /);
-    expect(few.refused.get('/app0')).not.toMatch(/left to the snapshot/);
-    expect(few.state.apps[0]!.tasks.map((t) => t.id)).toEqual(['app0.t2']);
   });
 });
