@@ -89,6 +89,22 @@ describe('CliSocket.stream', () => {
   });
 });
 
+describe('a socket that answers slowly', () => {
+  test('an answer that keeps coming is read to its end, however long the whole takes', async () => {
+    // HAProxy answers a batch command by command: 256 `add server`s into a backend of 40 000 servers
+    // took it more than 5 s, each answer coming ~20 ms after the one before.
+    const answers = Array.from({ length: 12 }, () => Buffer.from('New server registered.\n\n'));
+    const server = await answering(answers); // 20 ms apart: 240 ms in all, more than the bound of 150
+    try {
+      const socket = new CliSocket({ path: server.path, timeoutMs: 150 });
+      const adds = Array.from({ length: 12 }, (_, i) => `add server be/s${i} 10.0.0.${i}:80`);
+      expect(await socket.sendAll(adds)).toEqual({ ok: true, value: adds.map(() => 'New server registered.\n') });
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('a socket that never answers', () => {
   test('a batch times out with one short message: its first command and how many there were', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-socket-'));
@@ -104,12 +120,12 @@ describe('a socket that never answers', () => {
       const r = await worker.sendAll!(adds);
       expect(r).toEqual({
         ok: false,
-        error: `HAProxy socket ${socketPath} gave no complete answer to "@1 ${adds[0]};…" (256 commands) within 200 ms`,
+        error: `HAProxy socket ${socketPath} gave no complete answer to "@1 ${adds[0]};…" (256 commands): nothing came for 200 ms`,
       });
       // One command is quoted whole.
       expect(await worker.send('show stat')).toEqual({
         ok: false,
-        error: `HAProxy socket ${socketPath} gave no complete answer to "@1 show stat" within 200 ms`,
+        error: `HAProxy socket ${socketPath} gave no complete answer to "@1 show stat": nothing came for 200 ms`,
       });
     } finally {
       server.close();
