@@ -128,6 +128,7 @@ export class HaproxyApplier implements ApplyPort {
         touched = true;
         const refused = await this.runtimeUpdate(change);
         if (refused === null) return this.report(change, false);
+        this.notStopping(refused);
         change = {
           ...change,
           ...this.rendered(change.state),
@@ -220,6 +221,7 @@ export class HaproxyApplier implements ApplyPort {
     if (this.runtimeFits(change.plan)) {
       const refused = await this.runtimeUpdate(change);
       if (refused === null) return ok(this.report(change, false));
+      this.notStopping(refused);
       change = {
         ...change,
         ...this.rendered(change.state),
@@ -350,12 +352,23 @@ export class HaproxyApplier implements ApplyPort {
     };
   }
 
+  /**
+   * A runtime change cut short because the controller stops HAProxy (its socket went away under it)
+   * ends there: no reload in its place, which the stop would only undo.
+   */
+  private notStopping(refused: ReloadReason): void {
+    if (this.o.target.isClosed())
+      throw new ApplyError(`HAProxy is stopping with the controller: ${formatReason(refused)}; left to the next start`);
+  }
+
   /** Puts the last good files back and has HAProxy read them (not while the controller stops). */
   private async rollBack(before: Files | null): Promise<void> {
     if (before === null) return;
-    this.o.logger.warn('restoring the last good HAProxy config');
+    const stopping = this.o.target.isClosed();
+    if (stopping) this.o.logger.info('stopping: the last good HAProxy config goes back on disk for the next start');
+    else this.o.logger.warn('restoring the last good HAProxy config');
     await this.o.files.write(before, false);
-    if (this.o.target.isClosed()) return; // shutting down: the files are back, HAProxy is left to the stop
+    if (stopping) return; // HAProxy is left to the stop
     await this.o.target.reloadRestored();
   }
 }

@@ -11,7 +11,7 @@ import { HaproxyApplier } from '../../src/haproxy/applier';
 import { fakeClock } from '../../src/haproxy/clock';
 import { CommandHaproxy, type CommandRun } from '../../src/haproxy/command';
 import { ConfigFiles } from '../../src/haproxy/configFiles';
-import { type CommandChannel, type ProcList } from '../../src/haproxy/masterSocket';
+import { type CommandChannel, type HaproxyLogger, type ProcList } from '../../src/haproxy/masterSocket';
 import { type Result, err, ok } from '../../src/result';
 import { OwnedHaproxy, type ManagedProcess } from '../../src/haproxy/owned';
 import type { ReloadResult, StartResult } from '../../src/haproxy/process';
@@ -174,6 +174,8 @@ function setup(
     pids?: () => Promise<ReadonlySet<number>>;
     /** `haproxy -c` of a config text (default: refused when it holds BAD). */
     check?: (config: string) => Result<void, CheckFailure>;
+    /** The applier's logger (default: quiet). */
+    logger?: HaproxyLogger;
   } = {},
 ) {
   const clock = fakeClock(1000);
@@ -199,7 +201,7 @@ function setup(
     o.target === 'command'
       ? new CommandHaproxy({ command: 'reload-it', retry, clock, logger: quiet, run: o.run, haproxyPids: o.pids })
       : new OwnedHaproxy({ process: haproxy, files, runtimeFiles: [], retry, clock, logger: quiet });
-  const applier = new HaproxyApplier({ target, files, logger: quiet, render });
+  const applier = new HaproxyApplier({ target, files, logger: o.logger ?? quiet, render });
   const apply = (next: DesiredState, previous: DesiredState | null): Promise<ApplyReport> =>
     lastValueFrom(
       applier.apply(
@@ -251,6 +253,29 @@ describe('the apply transaction', () => {
     );
     expect(haproxy.reloads).toBe(1);
     expect(haproxy.backends.get('a')?.has('10_0_0_2_31000')).toBe(true);
+  });
+
+  test('a runtime change cut short by the controller stopping HAProxy is not reloaded in its place, nor its rollback', async () => {
+    const said: string[] = [];
+    const logger = {
+      ...quiet,
+      warn: (m: string) => said.push(`warn ${m}`),
+      info: (m: string) => said.push(`info ${m}`),
+    };
+    const { haproxy, apply } = setup({ logger });
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    const before = onDisk();
+    said.length = 0;
+    // The stop came first: HAProxy's socket is going, so the runtime API refuses.
+    haproxy.closed = true;
+    haproxy.refuseAddServer = true;
+    await expect(apply(state([service('a', [server(1), server(2)])]), one)).rejects.toThrow(
+      /^HAProxy is stopping with the controller: runtime API could not apply the change .*; left to the next start$/,
+    );
+    expect(haproxy.reloads).toBe(0);
+    expect(onDisk()).toBe(before);
+    expect(said).toEqual(['info stopping: the last good HAProxy config goes back on disk for the next start']);
   });
 
   test('a fast-path state (config text of the state before) refused by the runtime API is reloaded rendered in full', async () => {
