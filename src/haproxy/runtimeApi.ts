@@ -215,13 +215,34 @@ export class RuntimeApi {
   async serverSessions(backend: string, name: string): Promise<Result<number>> {
     const bad = checkNames(backend, name);
     if (bad) return bad;
-    const answer = await this.opts.channel.send(`show stat ${backend} 4 -1`);
+    const scur = await this.backendSessions(backend);
+    if (!scur.ok) return scur;
+    const n = scur.value.get(name);
+    return n === undefined ? err(`show stat: no server ${backend}/${name}`) : ok(n);
+  }
+
+  /**
+   * Current sessions of each server of a backend, from `show stat <backend id> 4 -1`. By its number:
+   * `show stat <name>` takes the first proxy of that name, and marathon-lb names each app's frontend
+   * like its backend (`app_10000`), so it listed no servers and draining never waited for a request.
+   */
+  private async backendSessions(backend: string, ids?: Map<string, number>): Promise<Result<Map<string, number>>> {
+    const scur = new Map<string, number>();
+    let id = ids?.get(backend);
+    if (id === undefined) {
+      const servers = await this.showServersState(backend);
+      if (!servers.ok) return servers;
+      id = servers.value[0]?.backendId;
+      if (id === undefined) return ok(scur); // no servers
+      ids?.set(backend, id);
+    }
+    const answer = await this.opts.channel.send(`show stat ${id} 4 -1`);
     if (!answer.ok) return answer;
     const rows = parseStatCsv(answer.value);
     if (!rows.ok) return rows;
-    const row = rows.value.find((r) => r.pxname === backend && r.svname === name);
-    if (!row) return err(`show stat: no server ${backend}/${name}`);
-    return ok(Number(row.scur ?? 0));
+    for (const r of rows.value)
+      if (r.pxname === backend && r.svname !== undefined) scur.set(r.svname, Number(r.scur ?? 0));
+    return ok(scur);
   }
 
   /** `add server be/name addr:port options…`: the server starts in maintenance (see enableServer). */
@@ -307,8 +328,9 @@ export class RuntimeApi {
     const start = this.now();
     let forced = false;
     let busy = servers;
+    const ids = new Map<string, number>();
     for (;;) {
-      const sessions = await this.sessionsOf(busy);
+      const sessions = await this.sessionsOf(busy, ids);
       if (!sessions.ok) return sessions;
       const still = busy.map((s, i) => ({ s, n: sessions.value[i]! })).filter((x) => x.n > 0);
       busy = still.map((x) => x.s);
@@ -353,22 +375,18 @@ export class RuntimeApi {
     }
   }
 
-  /** Current sessions of each server (`show stat`, once per backend); a server it does not list has none. */
-  private async sessionsOf(servers: readonly ServerRef[]): Promise<Result<number[]>> {
+  /**
+   * Current sessions of each server (backendSessions, once per backend); a server it does not list has
+   * none. `ids`: the backends' ids found by earlier polls of one drain (no reload comes in between).
+   */
+  private async sessionsOf(servers: readonly ServerRef[], ids: Map<string, number>): Promise<Result<number[]>> {
     const byBackend = new Map<string, Map<string, number>>();
     for (const s of servers) {
       if (byBackend.has(s.backend)) continue;
-      const answer = await this.opts.channel.send(`show stat ${s.backend} 4 -1`);
-      if (!answer.ok) return answer;
-      const rows = parseStatCsv(answer.value);
-      if (!rows.ok) return rows;
-      const scur = new Map<string, number>();
-      for (const r of rows.value)
-        if (r.pxname === s.backend && r.svname !== undefined) scur.set(r.svname, Number(r.scur ?? 0));
-      byBackend.set(s.backend, scur);
+      const scur = await this.backendSessions(s.backend, ids);
+      if (!scur.ok) return scur;
+      byBackend.set(s.backend, scur.value);
     }
-    // `show stat` with a proxy filter does not list servers added at runtime on 2.6: count those as idle
-    // (`del server` still refuses while connections are attached, and is retried).
     return ok(servers.map((s) => byBackend.get(s.backend)!.get(s.name) ?? 0));
   }
 

@@ -30,6 +30,14 @@ interface Pending {
  */
 const SETTLE_BEFORE_DELETE_MS = 1000;
 
+/**
+ * How long a removed server's requests may take to end before it is deleted. Longer ones are not
+ * cut: the update is refused and the reload that follows leaves them to the old worker, which
+ * finishes them (a task Marathon is killing answers through its grace period, as upstream's reload
+ * let it), while the servers stay out of rotation in drain.
+ */
+const DRAIN_WAIT_MS = 2000;
+
 const addAccepted = (answer: string): boolean => !REFUSAL.test(answer) || /^New server registered/i.test(answer);
 const emptyAnswer = (answer: string): boolean => answer.trim() === '';
 
@@ -69,8 +77,7 @@ export class RuntimeUpdater {
     const remove = async (): Promise<ReloadReason | null> => {
       if (removing.length === 0) return null;
       const r = await this.api.drainAndDeleteAll(removing.splice(0), {
-        timeoutMs: 2000,
-        force: true,
+        timeoutMs: DRAIN_WAIT_MS,
         settleMs: SETTLE_BEFORE_DELETE_MS,
       });
       return r.ok ? null : refused(r.error);

@@ -136,7 +136,8 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
         '  timeout connect 2s',
         '  timeout client 10s',
         '  timeout server 10s',
-        'frontend web',
+        // Named like its backend, as marathon-lb names an app's (`show stat app` finds the frontend).
+        'frontend app',
         `  bind 127.0.0.1:${web}`,
         '  default_backend app',
         'backend app',
@@ -485,7 +486,7 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
     expect(new Set(await bodies(4))).toEqual(new Set(['A', 'B']));
   });
 
-  const op = (kind: 'add-server', name: string, port: number, id: number): RuntimeOp => ({
+  const op = (kind: 'add-server' | 'remove-server', name: string, port: number, id: number): RuntimeOp => ({
     kind,
     backend: 'app',
     server: { name, id, host: '127.0.0.1', ip: '127.0.0.1', port, draining: false, healthCheckPort: null },
@@ -535,6 +536,41 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
     expect(await reloads()).toBe(before);
     expect(await state('app', name)).toBeUndefined();
   });
+
+  it('RuntimeUpdater removes a server once its request in flight ended; one still running is not cut, the update refused', async () => {
+    const hang = `127_0_0_1_${backends.H?.port}`;
+    /** A request through HAProxy, once `server` counts it (wrapped: an async function's promise would wait for it). */
+    const inFlight = async (server: string, urlPath: string): Promise<{ reply: Promise<Reply | Error> }> => {
+      const reply = get(web, urlPath, 8000).then(
+        (r) => r,
+        (e: Error) => e,
+      );
+      for (let i = 0; i < 100 && must(await api.serverSessions('app', server)) === 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(must(await api.serverSessions('app', server))).toBe(1);
+      return { reply };
+    };
+    must(await api.addServer('app', hang, '127.0.0.1', backends.H?.port));
+    must(await api.enableServer('app', hang));
+    const hanging = (await inFlight(hang, '/hang')).reply; // H alone serves
+    await serving('A');
+    must(await api.setServerState('app', hang, 'drain')); // A alone gets new requests
+    const slow = (await inFlight(serverA(), '/slow')).reply;
+    const updater = new RuntimeUpdater(hp.master.worker(), quiet);
+    // A's 800 ms request ends within the wait: A goes, after its answer.
+    expect(await updater.apply([op('remove-server', serverA(), backends.A!.port, 1)], () => new Map())).toBeNull();
+    expect(await slow).toEqual({ status: 200, body: 'A' });
+    expect(await state('app', serverA())).toBeUndefined();
+    // H's request never ends: it is not cut, H stays in drain, and the caller reloads instead.
+    expect(await updater.apply([op('remove-server', hang, backends.H!.port, 2)], () => new Map())).toEqual({
+      kind: 'runtime-refused',
+      detail: `app/${hang} still has 1 session(s) after 2000 ms of draining; left in drain`,
+    });
+    expect(await state('app', hang)).toMatchObject({ draining: true });
+    expect(must(await api.serverSessions('app', hang))).toBe(1);
+    must(await hp.master.worker().send(`shutdown sessions server app/${hang}`)); // cut here, by the test
+    expect(await hanging).not.toMatchObject({ status: 200 });
+  }, 20000);
 
   it('runtime changes are lost on reload unless the config file has them', async () => {
     must(await api.addServer('app', 'ephemeral', '127.0.0.1', backends.C?.port));
