@@ -8,7 +8,7 @@ import { ServerMemo } from './model/serverIds';
 import { describeProblem } from './model/types';
 import { printable } from './printable';
 import type { Logger } from './log';
-import { portHoldersOf, RenderCache, renderConfig, type PortHolders } from './render/render';
+import { portHoldersOf, RenderCache, renderConfigSteps, type PortHolders } from './render/render';
 import type { TemplateSet } from './render/templates';
 import { AppliedState } from './reconcile/appliedState';
 import { keptIdsOf, type KeptIds } from './model/keptIds';
@@ -71,7 +71,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const { logger, scheduler } = deps;
   const s = deps.settings;
   // Re-renders a snapshot without the apps HAProxy rejected (see AppliedState.withoutRejected).
-  const applied = new AppliedState((services) => renderConfig(services, deps.templates, renderOpts, renderCache));
+  const applied = new AppliedState((services) => renderConfigSteps(services, deps.templates, renderOpts, renderCache));
   const health = new HealthMemory(s.cacheCapacity);
   const servers = new ServerMemo();
   const renderCache = new RenderCache();

@@ -1,6 +1,7 @@
 import { sameData, serviceShape } from '../model/equality';
 import type { Problem, Service } from '../model/types';
 import type { RenderedConfig } from '../render/render';
+import { drain, type Steps } from '../steps';
 import type { DesiredState, Rejection } from './applyPort';
 
 /**
@@ -15,9 +16,13 @@ export class AppliedState {
   private last: DesiredState | null = null;
   private lastAt: number | null = null;
   private readonly rejected = new Map<string, Rejected>();
+  /** Counts changes of `rejected`: a state left without them stays so until the next change. */
+  private generation = 0;
+  /** States withoutRejected made, with the generation they were made in and the state they came from. */
+  private readonly made = new WeakMap<DesiredState, { readonly generation: number; readonly from: DesiredState }>();
 
   /** `render`: renders a subset of services, to leave remembered rejections out (none: kept in). */
-  constructor(private readonly render?: (services: readonly Service[]) => RenderedConfig) {}
+  constructor(private readonly render?: (services: readonly Service[]) => Steps<RenderedConfig>) {}
 
   get current(): DesiredState | null {
     return this.last;
@@ -31,6 +36,7 @@ export class AppliedState {
   commit(state: DesiredState, atMs: number, rejected: readonly Rejection[] = []): void {
     this.last = state;
     this.lastAt = atMs;
+    this.generation++;
     for (const s of state.model.services) this.rejected.delete(s.backend); // served now
     for (const r of rejected) {
       const sig = signature(r.service);
@@ -70,7 +76,29 @@ export class AppliedState {
    * left out until its definition changed.
    */
   withoutRejected(next: DesiredState, atMs = Number.NEGATIVE_INFINITY): DesiredState {
+    return drain(this.withoutRejectedSteps(next, atMs));
+  }
+
+  /**
+   * withoutRejected with the config rendered a piece at a time (at 10 000 apps a render holds the
+   * event loop ~80 ms, for every snapshot while any service is rejected). What it returns is taken
+   * as it is by the next call, until `rejected` changes.
+   */
+  *withoutRejectedSteps(next: DesiredState, atMs = Number.NEGATIVE_INFINITY): Steps<DesiredState> {
+    const made = this.made.get(next);
+    if (made !== undefined) {
+      if (made.generation === this.generation) return next;
+      next = made.from; // its services HAProxy rejected are gone from it, not from Marathon
+    }
+    const out = yield* this.leftOut(next, atMs);
+    // Kept too when nothing was left out: a service let through for its retry is let through once.
+    this.made.set(out, { generation: this.generation, from: next });
+    return out;
+  }
+
+  private *leftOut(next: DesiredState, atMs: number): Steps<DesiredState> {
     if (this.rejected.size === 0) return next;
+    const before = this.rejected.size;
     const present = new Set<string>();
     const left: Problem[] = [];
     const snapshot = next.source?.fast !== true;
@@ -86,6 +114,7 @@ export class AppliedState {
       // reject it again, the retry of that apply (and every later snapshot) leaves it out again.
       if (snapshot && atMs >= r.retryAt) {
         this.rejected.set(s.backend, { ...r, tries: r.tries + 1, retryAt: atMs + retryDelayMs(r.tries + 1) });
+        this.generation++;
         return true;
       }
       left.push(r.problem);
@@ -94,8 +123,9 @@ export class AppliedState {
     // A fast-path state holds the services HAProxy runs, so a rejected one is absent from it, not gone from Marathon.
     if (snapshot)
       for (const backend of [...this.rejected.keys()]) if (!present.has(backend)) this.rejected.delete(backend);
+    if (this.rejected.size !== before) this.generation++;
     if (left.length === 0 || this.render === undefined) return next;
-    const rendered = this.render(kept);
+    const rendered = yield* this.render(kept);
     return {
       ...next,
       model: { services: rendered.served, problems: [...next.model.problems, ...left, ...rendered.problems] },

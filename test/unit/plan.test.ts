@@ -4,7 +4,7 @@ import { AppliedState } from '../../src/reconcile/appliedState';
 import type { DesiredState } from '../../src/reconcile/applyPort';
 import { plan } from '../../src/reconcile/plan';
 import { configOutsideServers, configOutsideServersSteps } from '../../src/model/equality';
-import { drain } from '../../src/steps';
+import { drain, finished } from '../../src/steps';
 import fc from 'fast-check';
 import { formatReason } from '../../src/reconcile/reloadReason';
 import { DEFAULT_RENDER_OPTIONS, makeServer, makeService } from '../support/fixtures';
@@ -198,7 +198,7 @@ describe('AppliedState remembers the apps HAProxy rejected, so plan() sees real 
     message: 'HAProxy rejects the config of backend bad',
   };
   const setup = (): AppliedState => {
-    const applied = new AppliedState(render);
+    const applied = new AppliedState((services) => finished(render(services)));
     applied.commit(state([service('a', [server(1)])]), 0, [{ service: bad, problem }]);
     return applied;
   };
@@ -233,6 +233,37 @@ describe('AppliedState remembers the apps HAProxy rejected, so plan() sees real 
     ]);
     expect(applied.rejectedBackends).toEqual([]);
   });
+  test('a state already left without the rejected is taken as it is, until a rejection changes', () => {
+    let renders = 0;
+    const applied = new AppliedState((services) => {
+      renders++;
+      return finished(render(services));
+    });
+    applied.commit(state([service('a', [server(1)])]), 0, [{ service: bad, problem }]);
+    const asked = state([service('a', [server(1), server(2)]), bad]);
+    const left = drain(applied.withoutRejectedSteps(asked));
+    expect(left.model.services.map((s) => s.backend)).toEqual(['a']);
+    expect(renders).toBe(1);
+    // The apply's own call (after the pipeline's, in slices): the same state, no second render.
+    expect(applied.withoutRejected(left)).toBe(left);
+    expect(renders).toBe(1);
+    // A commit in between changes what is rejected: worked out again from the state it came from, in
+    // which `bad` is still present (its rejection is not forgotten as if its app were gone).
+    applied.commit(state([service('a', [server(1)])]), 1, [{ service: bad, problem }]);
+    const again = applied.withoutRejected(left);
+    expect(again.model.services.map((s) => s.backend)).toEqual(['a']);
+    expect(renders).toBe(2);
+    expect(applied.rejectedBackends).toEqual(['bad']);
+  });
+  test('a service let through for its retry stays let through when the same state is asked again (the step after the pipeline)', () => {
+    const applied = new AppliedState((services) => finished(render(services)));
+    const held = service('held', [server(3)]);
+    applied.commit(state([service('a', [server(1)])]), 0, [{ service: held, problem, retried: true }]);
+    const asked = state([service('a', [server(1)]), held]);
+    const first = drain(applied.withoutRejectedSteps(asked, 30_000));
+    expect(first.model.services.map((s) => s.backend)).toEqual(['a', 'held']);
+    expect(applied.withoutRejected(first, 30_001)).toBe(first);
+  });
   test('an app that left the model is forgotten', () => {
     const applied = setup();
     applied.withoutRejected(state([service('a', [server(1)])]));
@@ -244,7 +275,7 @@ describe('AppliedState remembers the apps HAProxy rejected, so plan() sees real 
     expect(next.model.services.map((s) => s.backend)).toEqual(['a']);
   });
   test('one HAProxy could not run though haproxy -c passed it (its port held) is tried again: 30 s, doubling, up to 15 min; served, forgotten', () => {
-    const applied = new AppliedState(render);
+    const applied = new AppliedState((services) => finished(render(services)));
     const held = service('held', [server(3)]);
     const rejection = { service: held, problem, retried: true } as const;
     const both = (): DesiredState => state([service('a', [server(1)]), held]);
