@@ -6,7 +6,14 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { RenderedConfig } from '../render/render';
 import type { DesiredState } from '../reconcile/applyPort';
-import { liveConfig, runtimeDirs, serverStateFile, withPaths, type LiveConfigOptions } from './configText';
+import {
+  liveConfig,
+  runtimeDirs,
+  serverLinesByBackend,
+  serverStateFile,
+  withPaths,
+  type LiveConfigOptions,
+} from './configText';
 import { ARCHIVE_DIR, archiveApplied, archiveRejected, readIfExists, writeAtomic } from './files';
 import type { Verdict } from './isolate';
 import type { HaproxyLogger } from './masterSocket';
@@ -196,14 +203,33 @@ export class ConfigFiles {
    * the new worker starts with it (health, drain, weights).
    */
   async saveServerState(dump: string): Promise<void> {
-    const file = serverStateFile((await readIfExists(this.o.configPath)) ?? '');
+    const config = (await readIfExists(this.o.configPath)) ?? '';
+    const file = serverStateFile(config);
     if (file === undefined) return;
     if (!dump.trim() && (await readIfExists(file)) !== undefined) return; // keep what a dead HAProxy left
     try {
       // "1" alone is the state file format's version line: a valid file that lists no servers yet.
-      await writeAtomic(file, dump.trim() === '' ? '1\n' : dump);
+      await writeAtomic(file, dump.trim() === '' ? '1\n' : ofServersIn(dump, config));
     } catch (e) {
       this.o.logger.warn(`cannot save server state before reload: ${(e as Error).message}`);
     }
   }
+}
+
+/**
+ * The dump's lines of servers the config (the one about to be read) still has. A server a change
+ * removes can be in drain when the state is saved (its requests outlasted the wait, so the change
+ * went by a reload): kept in the file, a server of the same name later (its task back, or a new
+ * task on that host and port) started drained, after a reload or a restart, and stayed so.
+ */
+function ofServersIn(dump: string, config: string): string {
+  const servers = serverLinesByBackend(config);
+  return dump
+    .split('\n')
+    .filter((line) => {
+      if (!/^\d+ /.test(line)) return true; // the version line ("1"), the header, the end
+      const [, backend, , name] = line.split(' ');
+      return backend !== undefined && name !== undefined && servers.get(backend)?.has(name) === true;
+    })
+    .join('\n');
 }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import { ConfigFiles } from '../../src/haproxy/configFiles';
 import { HaproxyFileError, readIfExists, writeAtomic, writeContent } from '../../src/haproxy/files';
 
 let dir: string;
@@ -104,5 +105,48 @@ describe('readIfExists', () => {
     fs.writeFileSync(cfg, 'text');
     expect(await readIfExists(cfg)).toBe('text');
     await expect(readIfExists(dir)).rejects.toThrow(`cannot read ${dir}: illegal operation on a directory (EISDIR)`);
+  });
+});
+
+describe('ConfigFiles.saveServerState', () => {
+  const header =
+    '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
+  const row = (be: string, id: number, name: string, admin: number): string =>
+    `3 ${be} ${id} ${name} 10.0.0.${id} 2 ${admin} 1 1 5 1 0 2 0 0 0 0 - 31000 - 0 0 - - 0`;
+
+  it("keeps only the servers the config about to be read has: a removed one's drain is not carried to a later server of its name", async () => {
+    const configPath = path.join(dir, 'haproxy.cfg');
+    const stateFile = path.join(dir, 'state', 'global');
+    fs.mkdirSync(path.dirname(stateFile));
+    fs.writeFileSync(
+      configPath,
+      [
+        'global',
+        `  server-state-base ${path.dirname(stateFile)}/`,
+        '  server-state-file global',
+        'frontend app_10000',
+        '  bind *:10000',
+        '  use_backend app_10000',
+        'backend app_10000',
+        '  server 10_0_0_1_31000 10.0.0.1:31000 id 1',
+        '',
+      ].join('\n'),
+    );
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+    const files = new ConfigFiles({
+      configPath,
+      haproxyMap: false,
+      archiveVersions: 0,
+      logger: quiet,
+      live: { hardStopAfterSeconds: undefined, maxOldWorkers: 10 },
+      validate: () => Promise.resolve({ ok: true, value: undefined }),
+    });
+    // The old worker's dump: 10_0_0_2 is being removed, in drain (8) with a request still running.
+    await files.saveServerState(
+      ['1', header, row('app_10000', 1, '10_0_0_1_31000', 0), row('app_10000', 2, '10_0_0_2_31000', 8), ''].join('\n'),
+    );
+    expect(fs.readFileSync(stateFile, 'utf8')).toBe(
+      ['1', header, row('app_10000', 1, '10_0_0_1_31000', 0), ''].join('\n'),
+    );
   });
 });
