@@ -13,6 +13,8 @@ export interface GateProbe {
   showProc(): Promise<Result<ProcList>>;
   /** The current worker's stats socket. */
   readonly worker: CommandChannel;
+  /** Told when the new worker's listeners had to be resumed. */
+  readonly warn?: (message: string) => void;
 }
 
 export async function healthGate(
@@ -33,6 +35,29 @@ export async function healthGate(
   const have = new Set(backends.value);
   const missing = next.model.services.filter((s) => !have.has(s.backend)).map((s) => s.backend);
   if (missing.length > 0) return err(`health gate: HAProxy does not run backend(s) ${missing.slice(0, 5).join(', ')}`);
+  return listening(api, probe.warn);
+}
+
+/**
+ * After a reload: no listener of the new worker is paused. HAProxy 2.6.12 started a worker with all
+ * of them paused: a port the new config binds was held by another process, which let go while the
+ * reload retried (HAProxy pauses the old worker's listeners to retry a bind); the new worker then
+ * logged "Paused frontend …" for each of its own, with no resume after. Every port refused
+ * connections while HAProxy said "Loading success" and the old worker exited (found by an attack).
+ * Resumed here (`enable frontend`), and said; a gate failure if they stay paused.
+ */
+async function listening(api: RuntimeApi, warn?: (message: string) => void): Promise<Result<void>> {
+  const paused = await api.pausedFrontends();
+  if (!paused.ok) return err(`health gate: the stats socket does not answer: ${paused.error}`);
+  if (paused.value.length === 0) return ok(undefined);
+  const named = `${paused.value.slice(0, 5).join(', ')}${paused.value.length > 5 ? ` and ${paused.value.length - 5} more` : ''}`;
+  const resumed = await api.resumeFrontends(paused.value);
+  if (!resumed.ok) return err(`health gate: the new worker's listeners are paused (${named}): ${resumed.error}`);
+  const still = await api.pausedFrontends();
+  if (!still.ok) return err(`health gate: the stats socket does not answer: ${still.error}`);
+  if (still.value.length > 0)
+    return err(`health gate: the new worker's listeners stay paused (${still.value.slice(0, 5).join(', ')})`);
+  warn?.(`HAProxy's new worker started with its listeners paused (${named}): resumed them`);
   return ok(undefined);
 }
 

@@ -76,7 +76,15 @@ export class OwnedHaproxy implements HaproxyTarget {
   }
 
   gate(next: DesiredState, ops: readonly RuntimeOp[]): Promise<Result<void>> {
-    return healthGate({ showProc: () => this.o.process.showProc(), worker: this.o.process.master.worker() }, next, ops);
+    return healthGate(
+      {
+        showProc: () => this.o.process.showProc(),
+        worker: this.o.process.master.worker(),
+        warn: (message) => this.o.logger.warn(message),
+      },
+      next,
+      ops,
+    );
   }
 
   async reloadRestored(): Promise<void> {

@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as net from 'node:net';
+import { healthGate } from '../../src/haproxy/gate';
 import { CliSocket, sendAll } from '../../src/haproxy/masterSocket';
 import type { Result } from '../../src/result';
 import { HaproxyProcess } from '../../src/haproxy/process';
@@ -571,6 +573,33 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
     must(await hp.master.worker().send(`shutdown sessions server app/${hang}`)); // cut here, by the test
     expect(await hanging).not.toMatchObject({ status: 200 });
   }, 20000);
+
+  it("the health gate finds a new worker's listeners paused and resumes them, saying so", async () => {
+    const accepts = (): Promise<boolean> =>
+      new Promise((resolve) => {
+        const c = net.connect(web, '127.0.0.1');
+        c.once('connect', () => (c.destroy(), resolve(true)));
+        c.once('error', () => resolve(false));
+      });
+    expect(await accepts()).toBe(true);
+    // The state HAProxy 2.6.12 left a reload in (helper 61): every listener of the worker paused.
+    const worker = must(await hp.master.showProc()).workers[0]!.pid;
+    process.kill(worker, 'SIGTTOU');
+    for (let i = 0; i < 50 && (await accepts()); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await accepts()).toBe(false);
+    const warned: string[] = [];
+    const gated = await healthGate(
+      { showProc: () => hp.master.showProc(), worker: hp.master.worker(), warn: (m) => void warned.push(m) },
+      {
+        model: { services: [], problems: [] },
+        rendered: { config: '', domainMap: '', appMap: '', served: [], problems: [] },
+      },
+      [],
+    );
+    expect(gated).toEqual({ ok: true, value: undefined });
+    expect(await accepts()).toBe(true);
+    expect(warned).toEqual(["HAProxy's new worker started with its listeners paused (app): resumed them"]);
+  });
 
   it('runtime changes are lost on reload unless the config file has them', async () => {
     must(await api.addServer('app', 'ephemeral', '127.0.0.1', backends.C?.port));

@@ -149,6 +149,7 @@ class FakeHaproxy implements ManagedProcess {
       return ok('New server registered.');
     }
     if (/^show stat (\S+) 4 -1/.test(command)) return ok('# pxname,svname,scur\n');
+    if (command === 'show stat -1 1 -1') return ok('# pxname,svname,status\n'); // no frontend paused
     if ((m = /^del server (\S+)\/(\S+)/.exec(command))) {
       this.backends.get(m[1] as string)?.delete(m[2] as string);
       return ok('Server deleted.');
