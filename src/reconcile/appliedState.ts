@@ -84,19 +84,39 @@ export class AppliedState {
    * event loop ~80 ms, for every snapshot while any service is rejected). What it returns is taken
    * as it is by the next call, until `rejected` changes.
    */
-  *withoutRejectedSteps(next: DesiredState, atMs = Number.NEGATIVE_INFINITY): Steps<DesiredState> {
+  /**
+   * The services of snapshot `next` that a snapshot at `atMs` would let through for another try
+   * (rejected by HAProxy though `haproxy -c` passed them, their retry time come). Changes nothing.
+   */
+  dueRetries(next: DesiredState, atMs: number): readonly Service[] {
+    if (this.rejected.size === 0 || next.source?.fast === true) return [];
+    return next.model.services.filter((s) => {
+      const r = this.rejected.get(s.backend);
+      return r !== undefined && r.tries > 0 && atMs >= r.retryAt && r.signature === signature(s);
+    });
+  }
+
+  /**
+   * `held`: backends of dueRetries whose port another process still holds: not tried (a reload that
+   * cannot bind pauses every listener for seconds), their next try put off as if it had failed.
+   */
+  *withoutRejectedSteps(
+    next: DesiredState,
+    atMs = Number.NEGATIVE_INFINITY,
+    held: ReadonlySet<string> = NONE,
+  ): Steps<DesiredState> {
     const made = this.made.get(next);
     if (made !== undefined) {
       if (made.generation === this.generation) return next;
       next = made.from; // its services HAProxy rejected are gone from it, not from Marathon
     }
-    const out = yield* this.leftOut(next, atMs);
+    const out = yield* this.leftOut(next, atMs, held);
     // Kept too when nothing was left out: a service let through for its retry is let through once.
     this.made.set(out, { generation: this.generation, from: next });
     return out;
   }
 
-  private *leftOut(next: DesiredState, atMs: number): Steps<DesiredState> {
+  private *leftOut(next: DesiredState, atMs: number, held: ReadonlySet<string>): Steps<DesiredState> {
     if (this.rejected.size === 0) return next;
     const before = this.rejected.size;
     const present = new Set<string>();
@@ -115,7 +135,7 @@ export class AppliedState {
       if (snapshot && atMs >= r.retryAt) {
         this.rejected.set(s.backend, { ...r, tries: r.tries + 1, retryAt: atMs + retryDelayMs(r.tries + 1) });
         this.generation++;
-        return true;
+        if (!held.has(s.backend)) return true; // still held: not tried, its next try put off as if it failed
       }
       left.push(r.problem);
       return false;
@@ -158,6 +178,8 @@ interface Rejected {
   /** Epoch ms from which a snapshot tries it again. */
   readonly retryAt: number;
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 /** 30 s after the first rejection HAProxy's run gave, doubling, at most 15 min. */
 const retryDelayMs = (tries: number): number => Math.min(30_000 * 2 ** (tries - 1), 15 * 60_000);

@@ -136,6 +136,8 @@ export interface PipelineDeps<F> {
   readonly build: (fetched: F) => Steps<Result<DesiredState & { readonly faults?: readonly BuildFault[] }>>;
   readonly haproxy: ApplyPort;
   readonly applied: AppliedState;
+  /** Whether another process holds a port (haproxy/portHeld.ts); absent: apps rejected for theirs are tried again blind. */
+  readonly portHeld?: (bindAddr: string, port: number) => Promise<boolean>;
   /** The event fast path's build (task and health events of known apps); absent: snapshots only. */
   readonly fast?: FastPathDeps['build'];
   /**
@@ -399,7 +401,8 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
      */
     const leaveOutRejectedFirst = (work: Work): Observable<Work> => {
       if (work.kind !== 'desired' || work.fast !== undefined) return of(work);
-      return inSlices(() => applied.withoutRejectedSteps(work.state, now()), scheduler, slicing).pipe(
+      return stillHeld(work.state).pipe(
+        concatMap((held) => inSlices(() => applied.withoutRejectedSteps(work.state, now(), held), scheduler, slicing)),
         map((state) => {
           const events = upTo.get(work.state);
           if (state !== work.state && events !== undefined) upTo.set(state, events);
@@ -407,6 +410,15 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         }),
         catchError(() => of(work)), // the step leaves them out itself
       );
+    };
+    /** The backends due another try whose port another process still holds. */
+    const stillHeld = (state: DesiredState): Observable<ReadonlySet<string>> => {
+      const due = deps.portHeld === undefined ? [] : applied.dueRetries(state, now());
+      if (due.length === 0) return of(new Set<string>());
+      const probe = deps.portHeld!;
+      return defer(() =>
+        Promise.all(due.map(async (s) => ((await probe(s.bindAddr, s.servicePort)) ? s.backend : null))),
+      ).pipe(map((backends) => new Set(backends.filter((b): b is string => b !== null))));
     };
     /** A snapshot's config stripped of its server lines in slices, for its plan: ~60 ms at 10 000 apps in one task. */
     const stripFirst = (work: Work): Observable<Work> => {

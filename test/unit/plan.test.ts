@@ -264,6 +264,21 @@ describe('AppliedState remembers the apps HAProxy rejected, so plan() sees real 
     expect(first.model.services.map((s) => s.backend)).toEqual(['a', 'held']);
     expect(applied.withoutRejected(first, 30_001)).toBe(first);
   });
+  test('a retry due while its port is still held is not tried, and put off as if it had failed', () => {
+    const applied = new AppliedState((services) => finished(render(services)));
+    const held = service('held', [server(3)]);
+    applied.commit(state([service('a', [server(1)])]), 0, [{ service: held, problem, retried: true }]);
+    const asked = (): DesiredState => state([service('a', [server(1)]), held]);
+    expect(applied.dueRetries(asked(), 29_999)).toEqual([]);
+    expect(applied.dueRetries(asked(), 30_000)).toEqual([held]);
+    const kept = drain(applied.withoutRejectedSteps(asked(), 30_000, new Set(['held'])));
+    expect(kept.model.services.map((s) => s.backend)).toEqual(['a']);
+    expect(kept.model.problems).toEqual([problem]);
+    // Its next try: 60 s on, as after a second rejection; the port let go by then, it is tried.
+    expect(applied.dueRetries(asked(), 89_999)).toEqual([]);
+    const tried = drain(applied.withoutRejectedSteps(asked(), 90_000));
+    expect(tried.model.services.map((s) => s.backend)).toEqual(['a', 'held']);
+  });
   test('an app that left the model is forgotten', () => {
     const applied = setup();
     applied.withoutRejected(state([service('a', [server(1)])]));
