@@ -80,11 +80,6 @@ export class AppliedState {
   }
 
   /**
-   * withoutRejected with the config rendered a piece at a time (at 10 000 apps a render holds the
-   * event loop ~80 ms, for every snapshot while any service is rejected). What it returns is taken
-   * as it is by the next call, until `rejected` changes.
-   */
-  /**
    * The services of snapshot `next` that a snapshot at `atMs` would let through for another try
    * (rejected by HAProxy though `haproxy -c` passed them, their retry time come). Changes nothing.
    */
@@ -97,8 +92,11 @@ export class AppliedState {
   }
 
   /**
-   * `held`: backends of dueRetries whose port another process still holds: not tried (a reload that
-   * cannot bind pauses every listener for seconds), their next try put off as if it had failed.
+   * withoutRejected with the config rendered a piece at a time (at 10 000 apps a render holds the
+   * event loop ~80 ms, for every snapshot while any service is rejected). What it returns is taken
+   * as it is by the next call, until `rejected` changes. `held`: backends of dueRetries whose port
+   * another process still holds: not tried (a reload that cannot bind pauses every listener for
+   * seconds), their next try put off as if it had failed.
    */
   *withoutRejectedSteps(
     next: DesiredState,
