@@ -224,16 +224,9 @@ export class RuntimeApi {
 
   /** `enable frontend` for each: its listeners accept connections again. */
   resumeFrontends(names: readonly string[]): Promise<Result<void>> {
-    for (const name of names)
-      if (!NAME.test(name)) return Promise.resolve(err(`invalid frontend name ${JSON.stringify(name)}`));
-    return sendAll(
-      this.opts.channel,
-      names.map((n) => `enable frontend ${n}`),
-    ).then((r) => {
-      if (!r.ok) return r;
-      const refused = r.value.findIndex((a) => a.trim() !== '');
-      return refused < 0 ? ok(undefined) : err(`enable frontend ${names[refused]}: ${r.value[refused]!.trim()}`);
-    });
+    const bad = names.find((n) => !NAME.test(n));
+    if (bad !== undefined) return Promise.resolve(err(`invalid frontend name ${JSON.stringify(bad)}`));
+    return this.runAll(names, (n) => `enable frontend ${n}`, 'empty');
   }
 
   /** Current sessions (`scur`) of one server, from `show stat`. */
@@ -415,13 +408,9 @@ export class RuntimeApi {
     return ok(servers.map((s) => byBackend.get(s.backend)!.get(s.name) ?? 0));
   }
 
-  /** One command per server, many to an exchange; the first answer that is not `expect` is the error. */
-  private async runAll(
-    servers: readonly ServerRef[],
-    command: (s: ServerRef) => string,
-    expect: Expect,
-  ): Promise<Result<void>> {
-    const cmds = servers.map(command);
+  /** One command per item (a server, a frontend), many to an exchange; the first answer that is not `expect` is the error. */
+  private async runAll<T>(items: readonly T[], command: (item: T) => string, expect: Expect): Promise<Result<void>> {
+    const cmds = items.map(command);
     const answers = await sendAll(this.opts.channel, cmds);
     if (!answers.ok) return err(`${cmds[0]}: ${answers.error}`);
     for (let i = 0; i < cmds.length; i++) {

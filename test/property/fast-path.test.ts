@@ -350,6 +350,15 @@ describe('fast path = full rebuild', () => {
       { resolve },
     );
     expect(unknownTask.ok).toBe(false);
+    const secondTask: FastEvent = {
+      type: 'status_update_event',
+      eventType: 'status_update_event',
+      appId: '/a',
+      taskId: 'a.2',
+      taskStatus: 'TASK_RUNNING',
+      host: '10.0.0.2',
+      ports: [31001],
+    };
     // Killing the only task empties the backend (runtime-only); removing it is the snapshot's reload.
     const lastTask = fastApply(
       state,
@@ -369,37 +378,11 @@ describe('fast path = full rebuild', () => {
       { kind: 'remove-server', backend: 'a_10000', server: state.model.services[0]!.servers[0] },
     ]);
     // Its task back: runtime-only again, into the emptied backend.
-    const back = fastApply(
-      lastTask.value.state,
-      {
-        type: 'status_update_event',
-        eventType: 'status_update_event',
-        appId: '/a',
-        taskId: 'a.2',
-        taskStatus: 'TASK_RUNNING',
-        host: '10.0.0.2',
-        ports: [31001],
-      },
-      opts,
-      { resolve },
-    );
+    const back = fastApply(lastTask.value.state, secondTask, opts, { resolve });
     if (!back.ok) throw new Error(back.error);
     expect(back.value.state.model.services.map((s) => s.servers.map((x) => x.name))).toEqual([['10_0_0_2_31001']]);
     // A second task: runtime-only, one more server.
-    const scaled = fastApply(
-      state,
-      {
-        type: 'status_update_event',
-        eventType: 'status_update_event',
-        appId: '/a',
-        taskId: 'a.2',
-        taskStatus: 'TASK_RUNNING',
-        host: '10.0.0.2',
-        ports: [31001],
-      },
-      opts,
-      { resolve },
-    );
+    const scaled = fastApply(state, secondTask, opts, { resolve });
     expect(scaled.ok && scaled.value.state.model.services[0]!.servers.map((s) => `${s.ip}:${s.port}`)).toEqual([
       '10.0.0.1:31000',
       '10.0.0.2:31001',

@@ -1,3 +1,4 @@
+import { ConfigFiles, type ConfigFilesOptions } from '../../src/haproxy/configFiles';
 import type { Server, Service } from '../../src/model/types';
 import type { RenderOptions } from '../../src/render/render';
 
@@ -73,3 +74,14 @@ export const DEFAULT_RENDER_OPTIONS: RenderOptions = {
   luaDir: '/marathon-lb',
   translateLegacy: true,
 };
+
+/** The config files of tests: no map files, no archive, nothing logged; `validate` stands for `haproxy -c`. */
+export const testConfigFiles = (configPath: string, validate: ConfigFilesOptions['validate']): ConfigFiles =>
+  new ConfigFiles({
+    configPath,
+    haproxyMap: false,
+    archiveVersions: 0,
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
+    live: { hardStopAfterSeconds: undefined, maxOldWorkers: 10 },
+    validate,
+  });

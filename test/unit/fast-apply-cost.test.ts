@@ -26,6 +26,15 @@ const app = (i: number, tasks: readonly MarathonTask[]): MarathonApp => ({
   portDefinitions: [{ port: 10000 + i }],
   tasks,
 });
+/** A status update of task `n` of /app0. */
+const update = (n: number, taskStatus: string, more: { readonly ports?: number[] } = {}): FastEvent => ({
+  type: 'status_update_event',
+  eventType: 'status_update_event',
+  appId: '/app0',
+  taskId: `app0.t${n}`,
+  taskStatus,
+  ...more,
+});
 const started = (appNo: number, n: number): FastEvent => ({
   type: 'status_update_event',
   eventType: 'status_update_event',
@@ -117,14 +126,7 @@ describe('the fast path costs the size of a change, not of the app or the cluste
       ...app(0, tasks),
       portDefinitions: [{ port: 10000 }, { port: 10500 }],
     });
-    const withBothPorts = (n: number): FastEvent => ({
-      type: 'status_update_event',
-      eventType: 'status_update_event',
-      appId: '/app0',
-      taskId: `app0.t${n}`,
-      taskStatus: 'TASK_RUNNING',
-      ports: [31000, 31001],
-    });
+    const withBothPorts = (n: number): FastEvent => update(n, 'TASK_RUNNING', { ports: [31000, 31001] });
     const tasks = countingIds(Array.from({ length: TASKS }, (_, n) => task(0, n)));
     const apps = [twoPorts(tasks.tasks)];
     const state: FastState = { apps, model: toModel(apps, opts, ctx) };
@@ -157,17 +159,10 @@ describe('the fast path costs the size of a change, not of the app or the cluste
     const tasks = countingIds(Array.from({ length: TASKS }, (_, n) => task(0, n)));
     const apps = [app(0, tasks.tasks)];
     const state: FastState = { apps, model: toModel(apps, opts, ctx) };
-    const killed = (n: number): FastEvent => ({
-      type: 'status_update_event',
-      eventType: 'status_update_event',
-      appId: '/app0',
-      taskId: `app0.t${n}`,
-      taskStatus: 'TASK_KILLED',
-    });
     const before = tasks.reads();
     const r = fastApplyAll(
       state,
-      Array.from({ length: TASKS }, (_, n) => killed(n)),
+      Array.from({ length: TASKS }, (_, n) => update(n, 'TASK_KILLED')),
       opts,
       ctx,
     );

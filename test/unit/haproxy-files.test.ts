@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { ConfigFiles } from '../../src/haproxy/configFiles';
+import { testConfigFiles } from '../support/fixtures';
 import { HaproxyFileError, readIfExists, writeAtomic, writeContent } from '../../src/haproxy/files';
 
 let dir: string;
@@ -132,15 +132,7 @@ describe('ConfigFiles.saveServerState', () => {
         '',
       ].join('\n'),
     );
-    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
-    const files = new ConfigFiles({
-      configPath,
-      haproxyMap: false,
-      archiveVersions: 0,
-      logger: quiet,
-      live: { hardStopAfterSeconds: undefined, maxOldWorkers: 10 },
-      validate: () => Promise.resolve({ ok: true, value: undefined }),
-    });
+    const files = testConfigFiles(configPath, () => Promise.resolve({ ok: true, value: undefined }));
     // The old worker's dump: 10_0_0_2 is being removed, in drain (8) with a request still running.
     await files.saveServerState(
       ['1', header, row('app_10000', 1, '10_0_0_1_31000', 0), row('app_10000', 2, '10_0_0_2_31000', 8), ''].join('\n'),

@@ -10,7 +10,6 @@ import { lastValueFrom } from 'rxjs';
 import { HaproxyApplier } from '../../src/haproxy/applier';
 import { fakeClock } from '../../src/haproxy/clock';
 import { CommandHaproxy, type CommandRun } from '../../src/haproxy/command';
-import { ConfigFiles } from '../../src/haproxy/configFiles';
 import { type CommandChannel, type HaproxyLogger, type ProcList } from '../../src/haproxy/masterSocket';
 import { type Result, err, ok } from '../../src/result';
 import { OwnedHaproxy, type ManagedProcess } from '../../src/haproxy/owned';
@@ -21,7 +20,7 @@ import type { RenderedConfig } from '../../src/render/render';
 import type { ApplyReport, DesiredState } from '../../src/reconcile/applyPort';
 import { plan } from '../../src/reconcile/plan';
 import { formatReason } from '../../src/reconcile/reloadReason';
-import { makeServer as server, makeService as service } from '../support/fixtures';
+import { makeServer as server, makeService as service, testConfigFiles } from '../support/fixtures';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
 
@@ -180,21 +179,14 @@ function setup(
   } = {},
 ) {
   const clock = fakeClock(1000);
-  const files = new ConfigFiles({
-    configPath,
-    haproxyMap: false,
-    archiveVersions: 0,
-    logger: quiet,
-    live: { hardStopAfterSeconds: undefined, maxOldWorkers: 10 },
-    validate: (cfg) => {
-      const text = fs.readFileSync(cfg, 'utf8');
-      if (o.check !== undefined) return Promise.resolve(o.check(text));
-      return Promise.resolve(
-        text.includes('BAD')
-          ? err({ message: `[${cfg}:7] unknown keyword 'BAD' in 'backend' section`, refused: true })
-          : ok(undefined),
-      );
-    },
+  const files = testConfigFiles(configPath, (cfg) => {
+    const text = fs.readFileSync(cfg, 'utf8');
+    if (o.check !== undefined) return Promise.resolve(o.check(text));
+    return Promise.resolve(
+      text.includes('BAD')
+        ? err({ message: `[${cfg}:7] unknown keyword 'BAD' in 'backend' section`, refused: true })
+        : ok(undefined),
+    );
   });
   const haproxy = new FakeHaproxy(configPath);
   const retry = { retries: o.retries ?? 2, intervalMs: 10_000 };
