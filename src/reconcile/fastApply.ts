@@ -40,6 +40,15 @@ const routedId = (app: MarathonApp): string => {
 /** Whether a status update ends its task: Marathon drops it from `/v2/apps?embed=apps.tasks`. */
 export const endsTask = (event: StatusUpdateEvent): boolean => GONE.has(event.taskStatus);
 
+/**
+ * Whether `event` still applies to an app whose earlier event was left to the snapshot: one that ends
+ * a task. Its server only leaves, as the snapshot will say whatever it says of the refused event.
+ * Held back, a task Marathon killed after it failed one of several health checks (a failure the
+ * snapshot judges) kept its requests until the snapshot came: seconds, more at scale.
+ */
+export const appliesAfterRefusal = (event: FastEvent): boolean =>
+  event.type === 'status_update_event' && endsTask(event);
+
 /** The task (or a new one of that id) after a status update that keeps it: its fields with the event's. */
 export function taskAfter(before: MarathonTask | undefined, event: StatusUpdateEvent): MarathonTask {
   return {
@@ -213,7 +222,7 @@ export interface FastBatch {
 
 /**
  * `events` applied in turn as fastApply would (an app's events after one it refused are refused
- * too), with each routed app rebuilt once for all its events rather than once per event: a scale of
+ * too, but those that end a task: appliesAfterRefusal), with each routed app rebuilt once for all its events rather than once per event: a scale of
  * 1 000 tasks of an app of 2 000 was 1 000 rebuilds of it, ~10 s in all. When the batch of a routed
  * app is refused as a whole (its services change beyond server churn), its events are taken one at a
  * time, so each applies as it would alone; a batch that is only server churn is applied even where an
@@ -275,11 +284,11 @@ export function* fastApplyAllSteps(
     }
     const last = new Map<string, Service>(); // by backend: what the group's last applied event rebuilt
     for (const event of group) {
-      if (refused.has(event.appId)) continue;
+      if (refused.has(event.appId) && !appliesAfterRefusal(event)) continue;
       const r = applyOne(edits, event, opts, ctx);
       yield;
       if (!r.ok) {
-        refused.set(event.appId, r.error);
+        if (!refused.has(event.appId)) refused.set(event.appId, r.error);
         continue;
       }
       for (const svc of r.value) last.set(svc.backend, svc);
@@ -304,18 +313,18 @@ function batchOfGroup(
   const tasks = new Map<number, TaskEdits>();
   const refused = new Map<string, string>();
   for (const event of events) {
-    if (refused.has(event.appId)) continue;
+    if (refused.has(event.appId) && !appliesAfterRefusal(event)) continue;
     const at = edits.index.at.get(event.appId)!;
     let app = tasks.get(at);
     if (app === undefined) tasks.set(at, (app = new TaskEdits(edits.app(at))));
     if (!app.applies(event)) {
-      refused.set(event.appId, unknownTo(event));
+      if (!refused.has(event.appId)) refused.set(event.appId, unknownTo(event));
       continue;
     }
     // Readiness is the app's (its checks), not its tasks': the app before the event tells.
     const veto = readinessVeto(edits.app(at), event, opts.respectReadinessChecks);
-    if (veto !== null) refused.set(event.appId, `app ${event.appId}: ${veto}`);
-    else app.apply(event);
+    if (veto === null) app.apply(event);
+    else if (!refused.has(event.appId)) refused.set(event.appId, `app ${event.appId}: ${veto}`);
   }
   const edited = new Map<number, MarathonApp>();
   for (const [at, app] of tasks) {

@@ -1,5 +1,5 @@
 import { EMPTY, Observable, filter, mergeMap, of, type SchedulerLike } from 'rxjs';
-import type { FastEvent } from './fastApply';
+import { appliesAfterRefusal, type FastEvent } from './fastApply';
 import type { MarathonEvent } from '../marathon/eventTypes';
 import type { DesiredState } from './applyPort';
 import { batchPerTurn } from '../streams/batchPerTurn';
@@ -46,7 +46,8 @@ export const isFast = (e: MarathonEvent): e is FastEvent =>
  * once a snapshot was applied, it starts again from that. Everything else, and every refusal, is the
  * snapshot's — and so are the app's later events until a snapshot is applied: built on a state
  * without the refused one, they would undo it (a task killed, then another started: the dead one
- * served again).
+ * served again). Only one that ends a task still applies (appliesAfterRefusal): its server leaves,
+ * which no refused event can make wrong.
  */
 export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent>) => Observable<FastWork> {
   return (events$) =>
@@ -65,7 +66,7 @@ export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent
             for (const [app, at] of leftToSnapshot)
               if (current !== at && !made.has(current)) leftToSnapshot.delete(app);
             const events = batch.filter((event) => {
-              if (!leftToSnapshot.has(event.appId)) return true;
+              if (!leftToSnapshot.has(event.appId) || appliesAfterRefusal(event)) return true;
               deps.onRefused?.(event, `app ${event.appId}: an earlier event of it is left to the snapshot`);
               return false;
             });

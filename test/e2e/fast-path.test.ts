@@ -167,4 +167,47 @@ describeWithHaproxy('the event fast path', () => {
     expect(since.filter((m) => m.startsWith('fast path corrected') || m.startsWith('fast path refused'))).toEqual([]);
     await expect(soloServers()).rejects.toThrow();
   }, 60000);
+
+  test('a task killed after it failed one of its two health checks leaves rotation before the snapshot', async () => {
+    // The failed check is the snapshot's to judge (the task may pass the other); Marathon's kill that
+    // follows is not: before, it waited behind that refusal for the snapshot.
+    const created = logs.length;
+    await live.sim.createApp({
+      id: '/multi',
+      instances: 2,
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'multi.example.com' },
+      portDefinitions: [{ port: 10113 }],
+      healthChecks: [
+        { protocol: 'MESOS_HTTP', path: '/', portIndex: 0, gracePeriodSeconds: 0 },
+        { protocol: 'MESOS_TCP', portIndex: 0, gracePeriodSeconds: 0 },
+      ],
+    });
+    await waitFor(
+      'the reload that adds /multi',
+      () =>
+        index((l) => l.msg.startsWith('HAProxy reloaded and healthy') && l.msg.includes('multi_10113'), created) >= 0,
+      20000,
+    );
+    const multiServers = async () => (await haproxyServers(live, 'multi_10113')).filter((s) => !s.inMaintenance);
+    expect(await multiServers()).toHaveLength(2);
+    const start = logs.length;
+    const [doomed, kept] = live.sim.tasksOf('/multi');
+    await live.sim.setHealth(doomed!.id, false);
+    await waitFor(
+      'the failed check refused',
+      () => index((l) => l.msg.startsWith('fast path refused'), start) >= 0,
+      4000,
+    );
+    await live.sim.killTask(doomed!.id);
+    for (const deadline = Date.now() + 4000; ;) {
+      const listed = await multiServers();
+      if (listed.length === 1) break;
+      if (Date.now() > deadline) throw new Error(`HAProxy still has ${listed.length} server(s) of /multi in rotation`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(logs.slice(start).filter((l) => l.msg.includes('/v2/apps'))).toEqual([]);
+    const answer = await httpGet(live.ports.http, 'multi.example.com');
+    expect(answer.status).toBe(200);
+    expect(taskOf(answer.body)).toBe(kept!.id);
+  }, 60000);
 });

@@ -2,7 +2,7 @@ import { NEVER, Observable, map, of, tap, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { MarathonEvent } from '../../src/marathon/eventTypes';
 import type { StreamItem } from '../../src/marathon/events';
-import type { FastEvent } from '../../src/reconcile/fastApply';
+import { appliesAfterRefusal, type FastEvent } from '../../src/reconcile/fastApply';
 import type { Server, Service } from '../../src/model/types';
 import { AppliedState } from '../../src/reconcile/appliedState';
 import type { DesiredState } from '../../src/reconcile/applyPort';
@@ -50,17 +50,17 @@ const buildOne = (e: FastEvent, base: DesiredState): Result<DesiredState> => {
   if (e.appId !== '/a' || e.type !== 'status_update_event') return err(`app ${e.appId}: unknown`);
   return ok(stateOf([...tasksOf(base), Number(e.taskId.slice(1))], true));
 };
-/** A fake build of a batch from one of an event: the events in turn; an app refused takes no later event. */
+/** A fake build of a batch from one of an event: the events in turn; an app refused takes only events ending a task. */
 const inTurn =
   (one: (e: FastEvent, base: DesiredState) => Result<DesiredState>) =>
   (events: readonly FastEvent[], base: DesiredState): FastBuilt => {
     let state: DesiredState | null = null;
     const refused = new Map<string, string>();
     for (const e of events) {
-      if (refused.has(e.appId)) continue;
+      if (refused.has(e.appId) && !appliesAfterRefusal(e)) continue;
       const r = one(e, state ?? base);
       if (r.ok) state = r.value;
-      else refused.set(e.appId, r.error);
+      else if (!refused.has(e.appId)) refused.set(e.appId, r.error);
     }
     return { state, refused };
   };
@@ -126,6 +126,40 @@ describe('fastPath stage', () => {
       flush();
       expect(refused).toEqual(['backend-removed', 'app /a: an earlier event of it is left to the snapshot']);
       expect(seen).toEqual([[2, 3]]);
+    });
+  });
+
+  it('an event that ends a task still applies while its app is left to the snapshot', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const applied: DesiredState = stateOf([1, 2]);
+      const refused: string[] = [];
+      const seen: number[][] = [];
+      // A failed check of task 1 is refused (it has several checks); Marathon then kills it, and a
+      // task 3 starts: the kill takes task 1 out at once, the start waits for the snapshot.
+      const failed: MarathonEvent = {
+        type: 'health_status_changed_event',
+        eventType: 'health_status_changed_event',
+        appId: '/a',
+        taskId: 't1',
+        alive: false,
+      };
+      const killed: MarathonEvent = { ...started(1), taskStatus: 'TASK_KILLED' } as MarathonEvent;
+      const oneEach = inTurn((e: FastEvent, base: DesiredState) => {
+        if (e.type === 'health_status_changed_event') return err('several health checks');
+        if (e.taskStatus !== 'TASK_KILLED') return buildOne(e, base);
+        return ok(
+          stateOf(
+            tasksOf(base).filter((n) => `t${n}` !== e.taskId),
+            true,
+          ),
+        );
+      });
+      const events = hot<MarathonEvent>('-f-k-a', { f: failed, k: killed, a: started(3) });
+      events.pipe(stage(t, () => applied, oneEach, refused)).subscribe((w) => seen.push(tasksOf(w.state)));
+      flush();
+      expect(refused).toEqual(['several health checks', 'app /a: an earlier event of it is left to the snapshot']);
+      expect(seen).toEqual([[2]]);
     });
   });
 

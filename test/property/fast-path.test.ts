@@ -8,7 +8,15 @@
  */
 import fc from 'fast-check';
 import type { FastEvent, FastState } from '../../src/reconcile/fastApply';
-import { endsTask, fastApply, fastApplyAll, hasSeveralChecks, taskAfter } from '../../src/reconcile/fastApply';
+import {
+  appliesAfterRefusal,
+  endsTask,
+  fastApply,
+  fastApplyAll,
+  hasSeveralChecks,
+  taskAfter,
+} from '../../src/reconcile/fastApply';
+import { isDeepStrictEqual } from 'node:util';
 import { keptIdsOf } from '../../src/model/keptIds';
 import { toModel, type ModelOptions } from '../../src/model/services';
 import type { MarathonApp, MarathonTask } from '../../src/marathon/types';
@@ -112,6 +120,13 @@ function applyEvent(apps: readonly MarathonApp[], event: FastEvent): readonly Ma
     tasks = app.tasks.map((t) => (matches(t) ? { ...t, healthCheckResults: [{ alive: event.alive }] } : t));
   }
   return apps.map((a, i) => (i === index ? { ...app, tasks } : a));
+}
+
+/** `apps` with each subset of those of `later` that end a task applied in turn (the others are refused). */
+function withSomeEndings(apps: readonly MarathonApp[], later: readonly FastEvent[]): (readonly MarathonApp[])[] {
+  let out: (readonly MarathonApp[])[] = [apps];
+  for (const e of later) if (appliesAfterRefusal(e)) out = out.flatMap((l) => [l, applyEvent(l, e) ?? l]);
+  return out;
 }
 
 /**
@@ -252,6 +267,7 @@ describe('fast path = full rebuild', () => {
     let batches = 0;
     let together = 0; // batches with several events of one app, all applied
     let someRefused = 0;
+    let endedLater = 0; // apps refused that still took a later event ending a task
     fc.assert(
       fc.property(
         appsArb.chain((apps) =>
@@ -277,14 +293,18 @@ describe('fast path = full rebuild', () => {
               r.changed,
             );
             expect(p.reloadReasons).toEqual([]);
-            // Each app took all its events, or (refused) the events before one: never a later one without an earlier.
+            // Each app took all its events, or (refused) the events before one and, of the later ones,
+            // only some that end a task: never a later start or health change without an earlier event.
             for (let i = 0; i < state.apps.length; i++) {
               const id = state.apps[i]!.id;
               const own = events.filter((e) => e.appId === id);
               const prefixes = [state.apps];
               for (const e of own) prefixes.push(applyEvent(prefixes[prefixes.length - 1]!, e) ?? prefixes[0]!);
-              const took = r.refused.has(id) ? prefixes.map((l) => l[i]) : [prefixes[prefixes.length - 1]![i]];
+              const took = r.refused.has(id)
+                ? prefixes.slice(0, own.length).flatMap((l, k) => withSomeEndings(l, own.slice(k + 1)).map((a) => a[i]))
+                : [prefixes[prefixes.length - 1]![i]];
               expect(took).toContainEqual(r.state.apps[i]);
+              if (r.refused.has(id) && !prefixes.some((l) => isDeepStrictEqual(l[i], r.state.apps[i]))) endedLater += 1;
             }
             // Where one event at a time takes them all, the batch takes them all and serves the same.
             let seq = state;
@@ -311,6 +331,7 @@ describe('fast path = full rebuild', () => {
     expect(batches).toBeGreaterThan(500);
     expect(together).toBeGreaterThan(100);
     expect(someRefused).toBeGreaterThan(0);
+    expect(endedLater).toBeGreaterThan(0);
   });
 
   it('leaves unknown apps and health changes of unknown tasks to the snapshot', () => {

@@ -3,9 +3,9 @@
  * another stays routed (healthChecks.ts): the fast path took it out for seconds, until the snapshot
  * put it back (found by an audit). A failed check of such a task is left to the snapshot.
  */
-import { fastApply, type FastState } from '../../src/reconcile/fastApply';
+import { fastApply, fastApplyAll, type FastState } from '../../src/reconcile/fastApply';
 import { toModel, type ModelOptions } from '../../src/model/services';
-import type { HealthStatusChangedEvent } from '../../src/marathon/eventTypes';
+import type { HealthStatusChangedEvent, StatusUpdateEvent } from '../../src/marathon/eventTypes';
 import type { MarathonApp, MarathonHealthCheck } from '../../src/marathon/types';
 
 const resolve = (h: string): string => h;
@@ -54,5 +54,31 @@ describe('health events of a task with several health checks', () => {
   test('with one check, a failed one takes the task out at once', () => {
     const one = stateOf(appWith([check('HTTP')], [{ alive: true }]));
     expect(ports(fastApply(one, health(false), opts, { resolve }))).toEqual([31002]);
+  });
+
+  test('the kill Marathon sends after such a failure still takes the task out at once, in the same batch or later', () => {
+    const two = stateOf(appWith([check('HTTP'), check('TCP')], [{ alive: true }, { alive: false }]));
+    const killed: StatusUpdateEvent = {
+      type: 'status_update_event',
+      eventType: 'status_update_event',
+      appId: '/api',
+      taskId: 'api.a',
+      taskStatus: 'TASK_KILLED',
+    };
+    const served = (s: FastState): number[] => s.model.services.flatMap((x) => x.servers.map((y) => y.port));
+    // In one batch: the failure is the snapshot's, the kill is applied.
+    const together = fastApplyAll(two, [health(false), killed], opts, { resolve });
+    expect(together.refused.get('/api')).toMatch(/several health checks/);
+    expect(served(together.state)).toEqual([31002]);
+    // A start after the refused failure is still the snapshot's.
+    const started: StatusUpdateEvent = {
+      ...killed,
+      taskId: 'api.c',
+      taskStatus: 'TASK_RUNNING',
+      host: '10.0.0.1',
+      ports: [31003],
+    };
+    const later = fastApplyAll(two, [health(false), started, killed], opts, { resolve });
+    expect(served(later.state)).toEqual([31002]);
   });
 });
