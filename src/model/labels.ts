@@ -171,6 +171,14 @@ export function readPortLabels(
   const proxyPath = r.get('HTTP_BACKEND_PROXYPASS_PATH') ?? null;
   if (proxyPath !== null && !URL_PATH.test(proxyPath))
     return r.bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath, NOT_URL_PATH);
+  // HTTP_BACKEND_PROXYPASS_GLUE prints the whole VHOST label as the Host header's value: a blank after a
+  // comma makes the rest more words, and HAProxy refuses the whole config (found by a differential check).
+  if (proxyPath !== null && hostname !== null && /[ \t]/.test(hostname))
+    return r.bad(
+      'VHOST',
+      hostname,
+      'is the Host header HAPROXY_{n}_HTTP_BACKEND_PROXYPASS_PATH sets: no blanks (write a.example.com,b.example.com)',
+    );
   // Printed into the rewrite's regex (HTTP_BACKEND_PROXYPASS_GLUE): `.`, `*` and `+` act there.
   const proxyRegex = proxyPath === null ? null : regexProblem(`^([^ :]*) ${proxyPath}/?(.*)`);
   if (proxyRegex !== null) return r.bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath!, `makes a regex that ${proxyRegex}`);

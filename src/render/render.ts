@@ -481,7 +481,9 @@ function conflict(
 ): Problem | null {
   // With --haproxy-map its vhost is only a map entry, which HAProxy takes (marathon-lb's config, its TCP
   // listener served); a use_backend line naming a tcp backend in the :80 frontend makes it refuse all.
-  if (opts.bindHttpHttps && !opts.haproxyMap && svc.hostname && svc.mode === 'tcp') {
+  // A path, auth or a redirect to https still gets such lines with the maps (vhosts.ts).
+  const onlyMapped = opts.haproxyMap && svc.path === null && svc.auth === null && !svc.redirectHttpToHttps;
+  if (opts.bindHttpHttps && !onlyMapped && svc.hostname && svc.mode === 'tcp') {
     return {
       appId: svc.appId,
       portIndex: null,

@@ -275,6 +275,12 @@ describe('labels: the port is left out with one problem naming the label', () =>
       /makes a regex that has nothing for \* to repeat/,
     ],
     [
+      'a vhost list with blanks as the Host header PROXYPASS_PATH sets',
+      { HAPROXY_0_VHOST: 'a.example.com, b.example.com', HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/api' },
+      'HAPROXY_0_VHOST',
+      /Host header .* no blanks/,
+    ],
+    [
       'a vhost that breaks the reverse-proxy regex',
       { HAPROXY_0_VHOST: '**.example.com', HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH: '/' },
       'HAPROXY_0_VHOST',
@@ -913,6 +919,25 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
       expect(run.stderr).toBe('');
       expect(run.stdout).toMatch(/\nfrontend a_10001\n {2}bind \*:10001\n {2}mode tcp\n {2}use_backend a_10001\n/);
       expect(fs.readFileSync(path.join(dir, 'domain2backend.map'), 'utf8')).toBe('a.example.com a_10001\n');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  // marathon-lb prints use_backend lines for these even with maps, and HAProxy refuses a tcp backend there.
+  test.each([
+    ['a path', { HAPROXY_0_PATH: '/x' }],
+    ['auth', { HAPROXY_0_AUTH: 'realm:bob:$6$abc$def' }],
+    ['a redirect to https', { HAPROXY_0_REDIRECT_TO_HTTPS: 'true' }],
+  ])('with --haproxy-map, a vhost with MODE=tcp and %s leaves that port out', async (_n, labels) => {
+    const dir = tempDir();
+    try {
+      const run = await dry(
+        [app('/a', { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_MODE: 'tcp', ...labels }), app('/good', {}, 10999)],
+        ['--haproxy-map', '--haproxy-config', path.join(dir, 'haproxy.cfg')],
+      );
+      expect(run.stderr).toMatch(/app \/a label HAPROXY_\{n\}_VHOST: service port 10001 has a vhost but mode tcp/);
+      expect(run.stdout).not.toContain('a_10001');
+      expect(run.stdout).toContain('backend good_10999');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
