@@ -25,6 +25,16 @@ export function healthCheckFor(app: MarathonApp, portIndex: number): HealthCheck
 export const isHealthCheckError = (v: HealthCheck | HealthCheckError | null): v is HealthCheckError =>
   v !== null && 'field' in v;
 
+/**
+ * What HAProxy takes after `option httpchk GET` (HAPROXY_BACKEND_HTTP_HEALTHCHECK_OPTIONS): a URI and
+ * an optional version, so a path with one blank is served as marathon-lb serves it (`/health HTTP/1.1`);
+ * a third word makes HAProxy refuse the whole config.
+ */
+function isHttpchkTarget(path: string): boolean {
+  const words = path.split(/[ \t]+/).filter((w) => w !== '');
+  return words.length <= 2 && words.every(isPlainWord);
+}
+
 /** HAProxy keeps times in milliseconds in a signed 32-bit integer. */
 const MAX_SECONDS = 2147483;
 const seconds = (v: unknown, min: number): boolean =>
@@ -37,8 +47,11 @@ function normalize(c: MarathonHealthCheck, at: string): HealthCheck | HealthChec
   if (typeof protocol !== 'string' || !isPlainWord(protocol))
     return fail('protocol', 'must be a word such as HTTP, TCP or MESOS_HTTP');
   const path = c.path ?? '/';
-  if (typeof path !== 'string' || !isPlainWord(path))
-    return fail('path', 'must be one word without blanks, quotes, backslashes, # or control characters');
+  if (typeof path !== 'string' || !isHttpchkTarget(path))
+    return fail(
+      'path',
+      'must be a URI, or a URI and an HTTP version after a blank (option httpchk GET <uri> <version>), without quotes, backslashes, # or control characters',
+    );
   const portIndex = c.portIndex ?? null;
   if (portIndex !== null && !(Number.isInteger(portIndex) && portIndex >= 0))
     return fail('portIndex', 'must be a non-negative integer');

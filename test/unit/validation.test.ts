@@ -753,7 +753,13 @@ describe('Marathon fields', () => {
       'health check path with a line break',
       app('/bad', {}, 10001, { healthChecks: [{ protocol: 'HTTP', portIndex: 0, path: '/h\n  bind *:82' }] }),
       'healthChecks[0].path',
-      /one word/,
+      /must be a URI/,
+    ],
+    [
+      'health check path of three words (HAProxy refuses option httpchk GET /a b c)',
+      app('/bad', {}, 10001, { healthChecks: [{ protocol: 'HTTP', portIndex: 0, path: '/a b c' }] }),
+      'healthChecks[0].path',
+      /a URI and an HTTP version/,
     ],
     [
       'health check negative failures',

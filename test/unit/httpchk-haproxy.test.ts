@@ -1,0 +1,86 @@
+/**
+ * A Marathon HTTP health check's path is printed after `option httpchk GET`
+ * (HAPROXY_BACKEND_HTTP_HEALTHCHECK_OPTIONS), where HAProxy takes a URI and a version. Each path below
+ * is rendered by `--dry`, and the same line is checked by the installed `haproxy -c` in a config of its
+ * own: the app is served exactly when HAProxy takes it. A path with one blank (`/health HTTP/1.1`)
+ * used to leave its app out though marathon-lb served it (found by a differential check).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { checkConfig, describeWithHaproxy } from '../support/haproxy';
+import { dryRun, tempDir } from '../support/render';
+
+const PATHS = [
+  '/',
+  '/health',
+  '',
+  ' ',
+  '/h z',
+  '/health HTTP/1.1',
+  '/a  b',
+  '/a\tb',
+  ' /a',
+  '/a ',
+  '/a b c',
+  '/a b c d',
+];
+
+/** `--dry` of one app, /h on service port 10001, whose HTTP health check has `checkPath`; its file in `dir`. */
+function dryWithPath(dir: string, checkPath: string): ReturnType<typeof dryRun> {
+  const apps = path.join(dir, 'apps.json');
+  const app = {
+    id: '/h',
+    labels: { HAPROXY_GROUP: 'external' },
+    portDefinitions: [{ port: 10001 }],
+    healthChecks: [{ protocol: 'HTTP', portIndex: 0, path: checkPath }],
+    tasks: [
+      { id: 'h.1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING', healthCheckResults: [{ alive: true }] },
+    ],
+  };
+  fs.writeFileSync(apps, JSON.stringify({ apps: [app] }));
+  return dryRun(['--apps-file', apps, '--group', 'external']);
+}
+
+describeWithHaproxy('a health check path is served when haproxy -c takes its httpchk line, and only then', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDir();
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test.each(PATHS)('%j', async (checkPath) => {
+    const run = await dryWithPath(dir, checkPath);
+    const served = run.stdout.includes('\nbackend h_10001\n');
+    if (served) expect(run.stdout).toContain(`\n  option  httpchk GET ${checkPath}\n`);
+    else expect(run.stderr).toContain('field healthChecks[0].path: must be a URI');
+
+    const cfg = path.join(dir, 'haproxy.cfg');
+    fs.writeFileSync(
+      cfg,
+      'defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n' +
+        `frontend f\n  bind 127.0.0.1:1\n  default_backend b\nbackend b\n  option  httpchk GET ${checkPath}\n  server s 127.0.0.1:1 check\n`,
+    );
+    const check = await checkConfig(cfg);
+    // On a disagreement, HAProxy's own words are the failure's message.
+    if (served !== check.ok)
+      expect(check.output).toBe(
+        `haproxy -c ${check.ok ? 'takes' : 'refuses'}: --dry ${served ? 'served' : 'left out'}`,
+      );
+  });
+});
+
+test.each([
+  ['a line break (it would start a config line)', '/h\n  bind *:82'],
+  ['a double quote (HAProxy would expand ${VAR} inside)', '/h "${HOME}"'],
+  ['a backslash (HAProxy unescapes it)', '/h HTTP/1.1\\r\\nHost:\\ x'],
+  ['a # (the rest of the line would be a comment)', '/h #x'],
+])('a health check path with %s leaves its app out, though HAProxy might take the line', async (_why, checkPath) => {
+  const dir = tempDir();
+  try {
+    const run = await dryWithPath(dir, checkPath);
+    expect(run.stderr).toContain('field healthChecks[0].path: must be a URI');
+    expect(run.stdout).not.toContain('backend h_10001');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
