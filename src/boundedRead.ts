@@ -39,6 +39,29 @@ export function readFdBounded(fd: number, name: string, maxBytes: number): Buffe
   }
 }
 
+/** A path that names no regular file where one is read whole. */
+export class NotRegularFileError extends Error {
+  constructor(readonly path: string) {
+    super('not a regular file (a device, pipe, socket or directory)');
+  }
+}
+
+/**
+ * A regular file read whole, but no more than `maxBytes`. Opened without blocking and checked once
+ * open: a FIFO (whose open waits for a writer), `/dev/zero`, a terminal or one of the process's own
+ * pipes named where a small file is expected held the controller or filled its memory (found by an
+ * attack on certificate labels). A file of /proc that would block answers EAGAIN instead.
+ */
+export function readRegularFileBounded(path: string, maxBytes: number): Buffer {
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+  try {
+    if (!fs.fstatSync(fd).isFile()) throw new NotRegularFileError(path);
+    return readFdBounded(fd, path, maxBytes);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** readFdBounded of a path. */
 export function readFileBounded(path: string, maxBytes: number): Buffer {
   const fd = fs.openSync(path, 'r');

@@ -271,6 +271,18 @@ function coerce(spec: FlagSpec, raw: Raw): Coerced {
   }
 }
 
+/** Whether a URL's user and password decode: `%zz` in them threw "URI malformed" when Marathon was first asked. */
+function hasDecodableUserInfo(url: string): boolean {
+  try {
+    const u = new URL(url);
+    decodeURIComponent(u.username);
+    decodeURIComponent(u.password);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Upstream's checks across flags, plus this project's. Returns the first problem. */
 function crossCheck(o: Options): string | undefined {
   for (const url of o.marathon) {
@@ -284,6 +296,8 @@ function crossCheck(o: Options): string | undefined {
           : '';
       return `argument --marathon/-m: '${shown}' is not an http:// or https:// URL${hint}`;
     }
+    if (!hasDecodableUserInfo(url))
+      return `argument --marathon/-m: '${withoutCredentials(url)}' has a user or password with a % that starts no escape (write a % itself as %25)`;
   }
   if ((o.minServPortIpPerTask !== 0) !== (o.maxServPortIpPerTask !== 0)) {
     return (

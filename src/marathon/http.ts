@@ -116,6 +116,12 @@ function classify(err: unknown): MarathonError {
   const e = err as { code?: unknown; message?: unknown; name?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   if (e.name === 'AbortError' || code === 'ABORT_ERR') return new MarathonError('aborted', 'request cancelled');
+  // Trusted, but for other names: a CA given would not help (the advice below misled an operator).
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return new MarathonError(
+      'tls',
+      `TLS certificate does not name the host asked (${code}): use a Marathon URL with a name the certificate holds`,
+    );
   if (/CERT|SELF_SIGNED|TLS|SSL|ISSUER|ALTNAME|VERIFY|SIGNATURE|CHAIN/.test(code)) {
     return new MarathonError('tls', `TLS certificate not trusted (${code}): give the CA with --marathon-ca-cert`);
   }

@@ -2,6 +2,7 @@ import type * as Crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type * as Tls from 'node:tls';
+import { readRegularFileBounded } from '../boundedRead';
 import { lazyBuiltin } from '../lazyBuiltin';
 import { err, ok, type Result } from '../result';
 import type { FileChecks } from './bindOptions';
@@ -16,9 +17,10 @@ const tls = lazyBuiltin<typeof Tls>('node:tls');
  * is seen at the next start). Effects live here so the model stays pure.
  */
 export function fileChecks(
-  read: (path: string) => string = (p) => fs.readFileSync(p, 'utf8'),
+  read: (path: string) => string = (p) => readRegularFileBounded(p, MAX_PEM_BYTES).toString('utf8'),
   list: (path: string) => readonly string[] | null = listDirectory,
 ): FileChecks {
+  const loaded = new Map<string, string | null>();
   const certs = new Map<string, string | null>();
   const pems = new Map<string, string | null>();
   const accounts = new Map<'user' | 'group', ReadonlySet<string> | null>();
@@ -51,6 +53,11 @@ export function fileChecks(
       if (verdict === undefined) tlsLists.set(key, (verdict = tlsListVerdict(keyword, list)));
       return verdict;
     },
+    loadedFile(path) {
+      let verdict = loaded.get(path);
+      if (verdict === undefined) loaded.set(path, (verdict = loadedFileVerdict(path)));
+      return verdict;
+    },
     pemFile(path) {
       let verdict = pems.get(path);
       if (verdict === undefined) {
@@ -61,6 +68,39 @@ export function fileChecks(
       return verdict;
     },
   };
+}
+
+/** Certificates, keys, CA and CRL files: a bound far above any (a system CA bundle is ~200 KB). */
+const MAX_PEM_BYTES = 4 * 2 ** 20;
+/** Files a template label names (maps, error files, certificates): larger ones held `haproxy -c` for seconds. */
+const MAX_LOADED_FILE_BYTES = 64 * 2 ** 20;
+
+/**
+ * Whether HAProxy can read `path` when it loads the config and be done: a regular file (not too
+ * large), a directory, a socket (a log target, a server's unix@ address) or /dev/null. A device or a
+ * pipe may never end (`crt /dev/zero` in a template label held every `haproxy -c` until its timeout,
+ * and with it every app's change), and /proc and /sys hold files that block or never end. A path
+ * that does not exist is HAProxy's to report, at once.
+ */
+function loadedFileVerdict(path: string): string | null {
+  let real: string;
+  let stat: fs.Stats;
+  try {
+    real = fs.realpathSync(path);
+    stat = fs.statSync(real);
+  } catch {
+    return null;
+  }
+  const at = real === path ? '' : ` (${real})`;
+  if (/^\/(proc|sys)(\/|$)/.test(real))
+    return `is under /proc or /sys${at}: HAProxy would read it when it loads the config`;
+  if (stat.isFile())
+    return stat.size > MAX_LOADED_FILE_BYTES
+      ? `is larger than ${MAX_LOADED_FILE_BYTES / 2 ** 20} MiB: HAProxy would read it when it loads the config`
+      : null;
+  const underDev = real === '/dev' || real.startsWith('/dev/');
+  if (stat.isSocket() || real === '/dev/null' || (stat.isDirectory() && !underDev)) return null;
+  return `is a device, a pipe or /dev${at}: HAProxy would read it when it loads the config, and it may never end`;
 }
 
 /** The entries of a directory, null when `path` is not one (then it is read as a file). */

@@ -11,7 +11,7 @@ import {
 } from './haproxyText';
 import { pathProblem } from './pathAcl';
 import { regexProblem } from './pcreSubset';
-import { appTemplateText } from './templateLabels';
+import { appTemplateText, unreadableFileIn } from './templateLabels';
 import type { Mode, Problem } from './types';
 
 /** What the `HAPROXY_{n}_*` labels of one service port say, before tasks are attached. */
@@ -244,6 +244,10 @@ export function readPortLabels(
       return r.problem(name, 'per-app template labels are refused (--refuse-app-templates)');
     const text = appTemplateText(name, v.replace(/\r\n/g, '\n'), undefined, undefined, checks.resolve);
     if (typeof text !== 'string') return r.problem(name, text.error);
+    const files = checks.files;
+    const unreadable =
+      files?.loadedFile === undefined ? null : unreadableFileIn(text, (p) => files.loadedFile?.(p) ?? null);
+    if (unreadable !== null) return r.problem(name, unreadable);
     if (templateLabels === NO_TEMPLATE_LABELS) templateLabels = {};
     templateLabels[name] = text;
   }

@@ -410,3 +410,19 @@ function escapeEnvironment(line: string): { readonly text: string; readonly code
   const all = out.upTo();
   return { text: all, code: all };
 }
+
+/**
+ * The first file a template label's text names that HAProxy could not read and be done with at load
+ * (`loadedFile` tells why), as the problem to show; null when there is none. Paths are taken as
+ * HAProxy reads the words (quotes and escapes undone): a word that starts with `/`, and what follows
+ * `(`, `,` or `=` inside one (`map(/etc/x.map)`).
+ */
+export function unreadableFileIn(text: string, loadedFile: (path: string) => string | null): string | null {
+  for (const line of text.split('\n'))
+    for (const word of splitWords(line))
+      for (const m of word.matchAll(/(?:^|[(,=])(\/[^(),]*)/g)) {
+        const why = loadedFile(m[1]!);
+        if (why !== null) return `names ${m[1]!}, which ${why}`;
+      }
+  return null;
+}

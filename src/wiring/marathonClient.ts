@@ -3,10 +3,10 @@
  * built with it. Apart from parts.ts, so that only what fetches (the service, --dry without
  * --apps-file) loads the client's modules (auth, http, crypto): a dry render from a file does not.
  */
-import * as fs from 'node:fs';
 import type { Options } from '../cli/options';
 import { basicAuth, dcosAuth, parseDcosCredentials, type AuthProvider } from '../marathon/auth';
 import { parseBasicCredentials } from '../marathon/credentials';
+import { readCaCertFlag, readFlagFile } from '../flagFile';
 import { MarathonClient, type MarathonLogger } from '../marathon/client';
 import { err, ok, type Result } from '../result';
 import { controllerSettings, serviceSettings, type ControllerSettings, type ServiceSettings } from './parts';
@@ -17,13 +17,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function marathonClientFromOptions(o: Options, logger: MarathonLogger): Result<MarathonClient> {
   let caCert: string | undefined;
   if (o.marathonCaCert !== undefined) {
-    try {
-      caCert = fs.readFileSync(o.marathonCaCert, 'utf8');
-    } catch (e) {
-      return err(
-        `--marathon-ca-cert ${o.marathonCaCert}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      );
-    }
+    const read = readCaCertFlag(o.marathonCaCert);
+    if (!read.ok) return read;
+    caCert = read.value;
   }
   if (o.marathonInsecure) logger.warn('--marathon-insecure: TLS certificates of Marathon are NOT verified');
   const timeoutMs = o.requestTimeout * 1000;
@@ -45,11 +41,9 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): R
     let source = '--auth-credentials';
     if (text === undefined && o.marathonAuthCredentialFile !== undefined) {
       source = `--marathon-auth-credential-file ${o.marathonAuthCredentialFile}`;
-      try {
-        text = fs.readFileSync(o.marathonAuthCredentialFile, 'utf8');
-      } catch (e) {
-        return err(`${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
+      const read = readFlagFile('--marathon-auth-credential-file', o.marathonAuthCredentialFile);
+      if (!read.ok) return read;
+      text = read.value;
     }
     if (text !== undefined) {
       const creds = parseBasicCredentials(text, source);

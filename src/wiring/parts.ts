@@ -4,7 +4,7 @@
  * include it) are in marathonClient.ts, loaded only where apps are fetched. Parts take plain settings
  * (never Options); the service, --dry, check-labels, the demo and the test harness get theirs here.
  */
-import * as fs from 'node:fs';
+import { readFlagFile } from '../flagFile';
 import * as path from 'node:path';
 import type { Options } from '../cli/options';
 import { parseBasicCredentials } from '../marathon/credentials';
@@ -277,11 +277,8 @@ export function serviceSettings(o: Options, env: Env, pidFile?: string): Service
 /** The Marathon credentials file's text, to keep it out of HAProxy's environment (unreadable: nothing). */
 function readSecretFile(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
+  const read = readFlagFile('--marathon-auth-credential-file', file);
+  return read.ok ? read.value : undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
+import { readCaCertFlag, readFlagFile } from '../flagFile';
 import { execFile } from 'node:child_process';
 import * as dns from 'node:dns/promises';
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as readline from 'node:readline';
 import { basicAuth, dcosAuth, parseDcosCredentials, type AuthProvider } from '../marathon/auth';
@@ -26,21 +26,19 @@ const why = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 /** Marathon client from zdd's flags; credentials in zdd.py's order: file, --auth-credentials, DC/OS. */
 export function zddMarathonClient(a: ZddArgs, logger: Logger): Result<MarathonClient> {
   let caCert: string | undefined;
-  try {
-    if (a.marathonCaCert !== undefined) caCert = fs.readFileSync(a.marathonCaCert, 'utf8');
-  } catch (e) {
-    return err(`--marathon-ca-cert ${a.marathonCaCert}: ${(e as NodeJS.ErrnoException).code ?? why(e)}`);
+  if (a.marathonCaCert !== undefined) {
+    const read = readCaCertFlag(a.marathonCaCert);
+    if (!read.ok) return read;
+    caCert = read.value;
   }
   let auth: AuthProvider | undefined;
   let basic: string | undefined = a.authCredentials;
   let source = '--auth-credentials';
   if (a.marathonAuthCredentialFile !== undefined) {
     source = `--marathon-auth-credential-file ${a.marathonAuthCredentialFile}`;
-    try {
-      basic = fs.readFileSync(a.marathonAuthCredentialFile, 'utf8');
-    } catch (e) {
-      return err(`${source}: ${(e as NodeJS.ErrnoException).code ?? why(e)}`);
-    }
+    const read = readFlagFile('--marathon-auth-credential-file', a.marathonAuthCredentialFile);
+    if (!read.ok) return read;
+    basic = read.value;
   }
   if (basic !== undefined) {
     const creds = parseBasicCredentials(basic, source);

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
@@ -345,6 +349,39 @@ describe('MarathonClient: TLS', () => {
     const err = await rejection(client.getApps());
     expect(err.message).toMatch(/TLS certificate not trusted \([A-Z_]+\): give the CA with --marathon-ca-cert/);
     expect(m.hits).toHaveLength(0);
+  });
+
+  // Found by an attack: a certificate of the right CA for another name was told to "give the CA".
+  test('a trusted certificate for another name says so, not to give the CA', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlb-altname-'));
+    try {
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'].concat([
+          '-subj',
+          '/CN=other.example',
+          '-addext',
+          'subjectAltName=DNS:other.example',
+          '-keyout',
+          path.join(dir, 'key.pem'),
+          '-out',
+          path.join(dir, 'cert.pem'),
+        ]),
+        { stdio: 'pipe' },
+      );
+      const cert = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+      const server = https.createServer({ cert, key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8') }, (_q, res) =>
+        json(res, 200, APPS),
+      );
+      const m = await listen(server, 'https', []);
+      const client = new MarathonClient({ urls: [m.url], caCert: cert, timeoutMs: 2000, logger: captureLogger() });
+      const err = await rejection(client.getApps());
+      expect(err.message).toMatch(
+        /TLS certificate does not name the host asked \(ERR_TLS_CERT_ALTNAME_INVALID\): use a Marathon URL with a name the certificate holds/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('is accepted with caCert', async () => {

@@ -360,6 +360,15 @@ describe('environment', () => {
     expect(error([...G, '--marathon', 'ftp://u:Pw4Secret@h/x@y'])).not.toContain('Pw4Secret');
   });
 
+  // Found by an attack: `%zz` in a password ended the command with only "URI malformed".
+  it('refuses a Marathon URL whose user or password holds a % that starts no escape, naming the flag, not the password', () => {
+    const why = error([...G, '--marathon', 'http://alice:S3cret%zzPw@127.0.0.1:25530']);
+    expect(why).toBe(
+      "argument --marathon/-m: 'http://127.0.0.1:25530' has a user or password with a % that starts no escape (write a % itself as %25)",
+    );
+    expect(ok([...G, '--marathon', 'http://alice:S3cret%25zzPw@127.0.0.1:25530']).marathon).toHaveLength(1);
+  });
+
   // Found by an audit: the list is split on commas and blanks first, so the piece shown held the start of the password.
   it('shows no part of a password that a comma or a blank in it cut, and says how to write it', () => {
     for (const MLB_MARATHON of ['http://urluser:UrlPa,ssAAA111@127.0.0.1:22006', 'http://urluser:UrlPa ssAAA111@h:1'])

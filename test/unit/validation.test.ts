@@ -553,6 +553,12 @@ describe('SSL_CERT and crt files are checked through the injected FileChecks', (
     );
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  /** A FIFO nothing writes to, made once. */
+  const fifo = (): string => {
+    const at = path.join(dir, 'fifo.pem');
+    if (!fs.existsSync(at)) execFileSync('mkfifo', [at]);
+    return at;
+  };
 
   test('a loadable PEM (certificate + key) is accepted, by label and as a bind option', () => {
     const files = fileChecks();
@@ -577,6 +583,39 @@ describe('SSL_CERT and crt files are checked through the injected FileChecks', (
       {},
       fileChecks(),
     );
+  });
+  // Each held the controller (a FIFO's open waits for a writer) or filled its memory (found by an attack).
+  test.each([
+    ['/dev/zero', () => '/dev/zero', /not a regular file/],
+    ['a FIFO', () => fifo(), /not a regular file/],
+    ["one of the process's own pipes", () => '/proc/self/fd/1', /not a regular file|EAGAIN/],
+    ['a file of /proc that blocks', () => '/proc/kmsg', /EAGAIN|EACCES|EPERM/],
+  ])('a certificate label naming %s leaves its port out at once', (_n, target, message) => {
+    expectLeftOut([app('/bad', { HAPROXY_0_SSL_CERT: target() })], 'HAPROXY_0_SSL_CERT', message, {}, fileChecks());
+    expectLeftOut(
+      [app('/bad', { HAPROXY_0_BIND_OPTIONS: `ssl crt ${pem} ca-file ${target()}` })],
+      'HAPROXY_0_BIND_OPTIONS',
+      message,
+      {},
+      fileChecks(),
+    );
+  });
+  test.each([
+    ['crt /dev/zero on a bind line', '\nfrontend {backend}\n  bind {bindAddr}:{servicePort} ssl crt /dev/zero\n'],
+    ['a FIFO, quoted in parts', '\nfrontend {backend}\n  bind {bindAddr}:{servicePort} ssl crt "FIFO"\n'],
+    ['a directory of /proc', '\nfrontend {backend}\n  bind {bindAddr}:{servicePort} ssl crt /proc/self/fd/\n'],
+  ])('a template label naming %s leaves its port out (haproxy -c would read it until its timeout)', (_n, text) => {
+    expectLeftOut(
+      [app('/bad', { HAPROXY_0_FRONTEND_HEAD: text.replace('FIFO', fifo()) })],
+      'HAPROXY_0_FRONTEND_HEAD',
+      /^names \/.*, which is (a device, a pipe or \/dev|under \/proc or \/sys)/,
+      {},
+      fileChecks(),
+    );
+  });
+  test('a template label naming a socket (a log target), /dev/null or a regular file is served', () => {
+    const text = `\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  log /dev/log local0\n  # /dev/null ${pem}\n`;
+    expect(model([app('/a', { HAPROXY_0_BACKEND_HEAD: text })], {}, fileChecks()).problems).toEqual([]);
   });
   test('a certificate the operator configured (--ssl-certs) is not checked again', () => {
     expect(
