@@ -91,16 +91,16 @@ function loadedFileVerdict(path: string): string | null {
   } catch {
     return null;
   }
-  const at = real === path ? '' : ` (${real})`;
+  // The path a link leads to is not named: what a label names is its owner's to see, the rest is not.
   if (/^\/(proc|sys)(\/|$)/.test(real))
-    return `is under /proc or /sys${at}: HAProxy would read it when it loads the config`;
+    return `is under /proc or /sys (or a link there): HAProxy would read it when it loads the config`;
   if (stat.isFile())
     return stat.size > MAX_LOADED_FILE_BYTES
       ? `is larger than ${MAX_LOADED_FILE_BYTES / 2 ** 20} MiB: HAProxy would read it when it loads the config`
       : null;
   const underDev = real === '/dev' || real.startsWith('/dev/');
   if (stat.isSocket() || real === '/dev/null' || (stat.isDirectory() && !underDev)) return null;
-  return `is a device, a pipe or /dev${at}: HAProxy would read it when it loads the config, and it may never end`;
+  return `is a device, a pipe or /dev (or a link to one): HAProxy would read it when it loads the config, and it may never end`;
 }
 
 /** The entries of a directory, null when `path` is not one (then it is read as a file). */
