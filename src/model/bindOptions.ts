@@ -6,8 +6,8 @@ export interface FileChecks {
   certificate(path: string): string | null;
   /** null when `path` is a readable PEM file (CA or CRL), else the reason. */
   pemFile(path: string): string | null;
-  /** null when HAProxy can read `path` at load and be done (a template label names it), else the reason. */
-  loadedFile?(path: string): string | null;
+  /** null when HAProxy can read `path` at load and be done (a template label names it; `asCrt`: after `crt`), else the reason. */
+  loadedFile?(path: string, asCrt: boolean): string | null;
   /** Whether the load balancer knows this user (`group`: group) name: HAProxy looks names up when it loads the config. */
   knowsName?(kind: 'user' | 'group', name: string): boolean;
   /** The threads HAProxy runs on the load balancer (its CPUs, unless HAPROXY_HEAD sets nbthread). */

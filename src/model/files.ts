@@ -1,6 +1,7 @@
 import type * as Crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import type * as Tls from 'node:tls';
 import { readRegularFileBounded } from '../boundedRead';
 import { lazyBuiltin } from '../lazyBuiltin';
@@ -53,9 +54,10 @@ export function fileChecks(
       if (verdict === undefined) tlsLists.set(key, (verdict = tlsListVerdict(keyword, list)));
       return verdict;
     },
-    loadedFile(path) {
-      let verdict = loaded.get(path);
-      if (verdict === undefined) loaded.set(path, (verdict = loadedFileVerdict(path)));
+    loadedFile(file, asCrt) {
+      const key = `${asCrt ? 'crt' : 'file'} ${file}`;
+      let verdict = loaded.get(key);
+      if (verdict === undefined) loaded.set(key, (verdict = loadedFileVerdict(file, asCrt)));
       return verdict;
     },
     pemFile(path) {
@@ -75,32 +77,66 @@ const MAX_PEM_BYTES = 4 * 2 ** 20;
 /** Files a template label names (maps, error files, certificates): larger ones held `haproxy -c` for seconds. */
 const MAX_LOADED_FILE_BYTES = 64 * 2 ** 20;
 
+/** Most files a `crt` directory may hold: HAProxy loads each when it loads the config. */
+const MAX_CRT_DIRECTORY_ENTRIES = 10_000;
+const UNDER_PROC = 'is under /proc or /sys (or a link there): HAProxy would read it when it loads the config';
+const DEVICE =
+  'is a device, a pipe or /dev (or a link to one): HAProxy would read it when it loads the config, and it may never end';
+const TOO_LARGE = `is larger than ${MAX_LOADED_FILE_BYTES / 2 ** 20} MiB: HAProxy would read it when it loads the config`;
+const SPECIAL = /^\/(proc|sys)(\/|$)/;
+const isUnderDev = (p: string): boolean => p === '/dev' || p.startsWith('/dev/');
+
 /**
- * Whether HAProxy can read `path` when it loads the config and be done: a regular file (not too
- * large), a directory, a socket (a log target, a server's unix@ address) or /dev/null. A device or a
- * pipe may never end (`crt /dev/zero` in a template label held every `haproxy -c` until its timeout,
- * and with it every app's change), and /proc and /sys hold files that block or never end. A path
- * that does not exist is HAProxy's to report, at once.
+ * Whether HAProxy can read `file` when it loads the config and be done (a template label names it;
+ * `asCrt`: as `crt`, which loads every file of a directory): a regular file (not too large), a
+ * directory outside /dev (as `crt`, not too many nor too large files in it), a socket (a log
+ * target, a server's unix@ address) or /dev/null. A device or a pipe may never end (`crt /dev/zero`
+ * in a template label held every `haproxy -c` until its timeout, and with it every app's change),
+ * and /proc and /sys hold files that block or never end (refused by name, whether they exist or not).
+ * A relative path is HAProxy's, from the directory the controller runs in. Another path that does
+ * not exist is HAProxy's to report, at once (`log /dev/log` where no syslog listens is no error).
  */
-function loadedFileVerdict(path: string): string | null {
+export function loadedFileVerdict(file: string, asCrt: boolean): string | null {
+  const full = path.resolve(file);
+  if (SPECIAL.test(full)) return UNDER_PROC;
   let real: string;
   let stat: fs.Stats;
   try {
-    real = fs.realpathSync(path);
+    real = fs.realpathSync(full);
     stat = fs.statSync(real);
   } catch {
     return null;
   }
   // The path a link leads to is not named: what a label names is its owner's to see, the rest is not.
-  if (/^\/(proc|sys)(\/|$)/.test(real))
-    return `is under /proc or /sys (or a link there): HAProxy would read it when it loads the config`;
-  if (stat.isFile())
-    return stat.size > MAX_LOADED_FILE_BYTES
-      ? `is larger than ${MAX_LOADED_FILE_BYTES / 2 ** 20} MiB: HAProxy would read it when it loads the config`
-      : null;
-  const underDev = real === '/dev' || real.startsWith('/dev/');
-  if (stat.isSocket() || real === '/dev/null' || (stat.isDirectory() && !underDev)) return null;
-  return `is a device, a pipe or /dev (or a link to one): HAProxy would read it when it loads the config, and it may never end`;
+  if (SPECIAL.test(real)) return UNDER_PROC;
+  if (stat.isFile()) return stat.size > MAX_LOADED_FILE_BYTES ? TOO_LARGE : null;
+  if (stat.isSocket() || real === '/dev/null') return null;
+  if (stat.isDirectory() && !isUnderDev(real)) return asCrt ? crtDirectoryVerdict(real) : null;
+  return DEVICE;
+}
+
+/** A `crt` directory: HAProxy loads every file in it (FIFOs and devices it refuses at once). */
+function crtDirectoryVerdict(dir: string): string | null {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return null;
+  }
+  if (names.length > MAX_CRT_DIRECTORY_ENTRIES)
+    return `is a directory of more than ${MAX_CRT_DIRECTORY_ENTRIES} files: HAProxy would load each when it loads the config`;
+  let total = 0;
+  for (const name of names) {
+    try {
+      const s = fs.statSync(path.join(dir, name));
+      if (s.isFile()) total += s.size;
+    } catch {
+      // gone, or a broken link: HAProxy skips or reports it
+    }
+    if (total > MAX_LOADED_FILE_BYTES)
+      return `is a directory of more than ${MAX_LOADED_FILE_BYTES / 2 ** 20} MiB of files: HAProxy would load each when it loads the config`;
+  }
+  return null;
 }
 
 /** The entries of a directory, null when `path` is not one (then it is read as a file). */

@@ -246,7 +246,9 @@ export function readPortLabels(
     if (typeof text !== 'string') return r.problem(name, text.error);
     const files = checks.files;
     const unreadable =
-      files?.loadedFile === undefined ? null : unreadableFileIn(text, (p) => files.loadedFile?.(p) ?? null);
+      files?.loadedFile === undefined
+        ? null
+        : unreadableFileIn(text, (p, asCrt) => files.loadedFile?.(p, asCrt) ?? null);
     if (unreadable !== null) return r.problem(name, unreadable);
     if (templateLabels === NO_TEMPLATE_LABELS) templateLabels = {};
     templateLabels[name] = text;

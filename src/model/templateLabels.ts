@@ -411,18 +411,38 @@ function escapeEnvironment(line: string): { readonly text: string; readonly code
   return { text: all, code: all };
 }
 
+/** Keywords whose next word is a file HAProxy reads at load (relative to its working directory when not absolute). */
+const FILE_ARGUMENT_KEYWORDS: ReadonlySet<string> = new Set([
+  'crt',
+  'ca-file',
+  'crl-file',
+  'ca-verify-file',
+  'ca-sign-file',
+]);
+
+/** Why HAProxy could not read a file at load and be done with it (`asCrt`: after `crt`), or null. */
+export type LoadedFileCheck = (path: string, asCrt: boolean) => string | null;
+
 /**
  * The first file a template label's text names that HAProxy could not read and be done with at load
  * (`loadedFile` tells why), as the problem to show; null when there is none. Paths are taken as
- * HAProxy reads the words (quotes and escapes undone): a word that starts with `/`, and what follows
- * `(`, `,` or `=` inside one (`map(/etc/x.map)`).
+ * HAProxy reads the words (quotes and escapes undone): the word after a keyword that takes a file,
+ * relative or not, and elsewhere a word that starts with `/` or what follows `(`, `,` or `=` inside
+ * one (`map(/etc/x.map)`). Run on the label and again once its placeholders are filled in.
  */
-export function unreadableFileIn(text: string, loadedFile: (path: string) => string | null): string | null {
-  for (const line of text.split('\n'))
-    for (const word of splitWords(line))
-      for (const m of word.matchAll(/(?:^|[(,=])(\/[^(),]*)/g)) {
-        const why = loadedFile(m[1]!);
-        if (why !== null) return `names ${m[1]!}, which ${why}`;
+export function unreadableFileIn(text: string, loadedFile: LoadedFileCheck): string | null {
+  for (const line of text.split('\n')) {
+    const words = splitWords(line);
+    for (let i = 0; i < words.length; i++) {
+      const after = i > 0 ? words[i - 1]! : '';
+      const paths = FILE_ARGUMENT_KEYWORDS.has(after)
+        ? [words[i]!]
+        : [...words[i]!.matchAll(/(?:^|[(,=])(\/[^(),]*)/g)].map((m) => m[1]!);
+      for (const p of paths) {
+        const why = p === '' ? null : loadedFile(p, after === 'crt');
+        if (why !== null) return `names ${p}, which ${why}`;
       }
+    }
+  }
   return null;
 }

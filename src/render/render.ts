@@ -1,3 +1,4 @@
+import type { LoadedFileCheck } from '../model/templateLabels';
 import type { HealthCheck, PortHolders, Problem, Service } from '../model/types';
 
 export type { PortHolders } from '../model/types';
@@ -31,6 +32,11 @@ export interface RenderOptions {
    * marathon-lb's text as it is (HAProxy 2.0).
    */
   readonly translateLegacy: boolean;
+  /**
+   * Why HAProxy could not read a file a template label names once its placeholders are filled in
+   * (`crt /etc/ssl/{hostname}`, the vhost another label's), or null (model/files.ts); absent: not checked.
+   */
+  readonly loadedFile?: LoadedFileCheck;
 }
 
 export interface RenderedConfig {
@@ -379,7 +385,10 @@ export function withServersOf(
       if (!base.config.startsWith(old, at)) return null;
       const entry = cache.entry(b);
       try {
-        entry.pieces ??= servicePieces(b, new ServiceRenderer(templates, b, opts.translateLegacy, opts.haproxyDir));
+        entry.pieces ??= servicePieces(
+          b,
+          new ServiceRenderer(templates, b, opts.translateLegacy, opts.haproxyDir, undefined, opts.loadedFile),
+        );
       } catch (e) {
         if (e instanceof ServiceTemplateError) return null;
         throw e;
@@ -627,7 +636,14 @@ function renderService(
   const entry = cache === undefined ? newEntry() : cache.entry(svc);
   let r: ServiceRenderer | undefined;
   const renderer = (): ServiceRenderer =>
-    (r ??= new ServiceRenderer(templates, svc, opts.translateLegacy, opts.haproxyDir, shared.dependsOnVersion));
+    (r ??= new ServiceRenderer(
+      templates,
+      svc,
+      opts.translateLegacy,
+      opts.haproxyDir,
+      shared.dependsOnVersion,
+      opts.loadedFile,
+    ));
   const pieces = entry.pieces ?? (entry.pieces = servicePieces(svc, renderer()));
   let vhost: VhostResult | null = null;
   const aclName = opts.bindHttpHttps && svc.hostname ? shared.aclNames.vhostName(svc) : null;

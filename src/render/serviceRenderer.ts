@@ -1,4 +1,4 @@
-import { appTemplateText } from '../model/templateLabels';
+import { appTemplateText, unreadableFileIn, type LoadedFileCheck } from '../model/templateLabels';
 import type { Service } from '../model/types';
 import { renderTemplate, renderTemplateInto, TemplateSyntaxError, type TemplateContext } from './format';
 import { translateLegacyDirectives } from './legacyDirectives';
@@ -31,6 +31,7 @@ export class ServiceRenderer {
     private readonly translateLegacy: boolean,
     private readonly haproxyDir = '',
     private readonly dependsOnVersion: () => void = () => undefined,
+    private readonly loadedFile?: LoadedFileCheck,
   ) {}
 
   render(name: string, ctx: TemplateContext, labelName: string = name): string {
@@ -41,7 +42,7 @@ export class ServiceRenderer {
     let out = renderTemplate(t, ctx);
     if (typeof out !== 'string') throw missing(name, label, out.missing, ctx);
     if (label !== null && !t.constant)
-      out = checkedLabelText(labelName, label, out, this.haproxyDir, this.svc.servicePort);
+      out = checkedLabelText(labelName, label, out, this.haproxyDir, this.svc.servicePort, this.loadedFile);
     if (!this.translateLegacy || !t.legacy) return out;
     const tr = t.constant ? this.templates.constantTranslation(t, out) : translateLegacyDirectives(out);
     if (!tr.ok || tr.value !== out) this.dependsOnVersion();
@@ -77,7 +78,8 @@ export class ServiceRenderer {
 /**
  * A label's text as rendered, judged as the label itself was (templateLabels.ts): values filled into
  * its placeholders must not complete what the label alone could not write (`%[{hostname}(X)]` with
- * the vhost `env`, a keyword split by an empty `{otherOptions}`); and its binds only its service port.
+ * the vhost `env`, a keyword split by an empty `{otherOptions}`); its binds only its service port; and
+ * the files it names HAProxy can read and be done with (`loadedFile`).
  */
 function checkedLabelText(
   labelName: string,
@@ -85,11 +87,14 @@ function checkedLabelText(
   rendered: string,
   haproxyDir: string,
   servicePort: number,
+  loadedFile: LoadedFileCheck | undefined,
 ): string {
   const maps = [`${haproxyDir}/domain2backend.map`, `${haproxyDir}/app2backend.map`];
   const text = appTemplateText(labelName, rendered, maps, servicePort);
-  if (typeof text === 'string') return text;
-  throw new ServiceTemplateError(label, `with its placeholders filled in, ${text.error}`);
+  if (typeof text !== 'string') throw new ServiceTemplateError(label, `with its placeholders filled in, ${text.error}`);
+  const unreadable = loadedFile === undefined ? null : unreadableFileIn(text, loadedFile);
+  if (unreadable !== null) throw new ServiceTemplateError(label, `with its placeholders filled in, it ${unreadable}`);
+  return text;
 }
 
 function missing(name: string, label: string | null, key: string, ctx: TemplateContext): ServiceTemplateError {

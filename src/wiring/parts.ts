@@ -4,6 +4,7 @@
  * include it) are in marathonClient.ts, loaded only where apps are fetched. Parts take plain settings
  * (never Options); the service, --dry, check-labels, the demo and the test harness get theirs here.
  */
+import { loadedFileVerdict } from '../model/files';
 import { readFlagFile } from '../flagFile';
 import * as path from 'node:path';
 import type { Options } from '../cli/options';
@@ -57,6 +58,7 @@ export function renderOptions(
     globalDefaultOptions: env['HAPROXY_GLOBAL_DEFAULT_OPTIONS'] ?? 'redispatch,http-server-close,dontlognull',
     luaDir: o.luaDir,
     translateLegacy: removedLegacyDirectives(resolveHaproxyVersion(o.haproxyVersion, o.haproxyBin, detect)),
+    loadedFile: loadedFileVerdict,
   };
 }
 

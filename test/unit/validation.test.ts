@@ -553,6 +553,16 @@ describe('SSL_CERT and crt files are checked through the injected FileChecks', (
     );
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  /** A directory holding a sparse file of 65 MiB (no disk used), made once. */
+  const bigDirectory = (): string => {
+    const at = path.join(dir, 'big');
+    if (!fs.existsSync(at)) {
+      fs.mkdirSync(at);
+      fs.writeFileSync(path.join(at, 'big.pem'), '');
+      fs.truncateSync(path.join(at, 'big.pem'), 65 * 2 ** 20);
+    }
+    return at;
+  };
   /** A FIFO nothing writes to, made once. */
   const fifo = (): string => {
     const at = path.join(dir, 'fifo.pem');
@@ -612,6 +622,42 @@ describe('SSL_CERT and crt files are checked through the injected FileChecks', (
       {},
       fileChecks(),
     );
+  });
+  // Found by a second attack: a relative path, a path from a placeholder and a crt directory got past the check.
+  test.each([
+    ['a FIFO by a relative path after crt', () => `crt ${path.relative(process.cwd(), fifo())}`],
+    ['a FIFO by a relative path after ca-file', () => `ssl crt ${pem} ca-file ${path.relative(process.cwd(), fifo())}`],
+    ['a path under /proc a placeholder completes', () => 'ssl crt /proc/self/{hostname}'],
+    ['a crt directory of more than 64 MiB', () => `ssl crt ${bigDirectory()}`],
+  ])('a template label naming %s leaves its port out', (_n, words) => {
+    expectLeftOut(
+      [
+        app('/bad', {
+          HAPROXY_0_VHOST: 'zero',
+          HAPROXY_0_FRONTEND_HEAD: `\nfrontend {backend}\n  bind {bindAddr}:{servicePort} ${words()}\n`,
+        }),
+      ],
+      'HAPROXY_0_FRONTEND_HEAD',
+      /^names .*, which is (a device|under \/proc|a directory of more than 64 MiB)/,
+      {},
+      fileChecks(),
+    );
+  });
+  test('a file a placeholder completes is checked once it is filled in (the backend names a FIFO)', async () => {
+    const apps = path.join(dir, 'apps.json');
+    const named = path.join(dir, 'bad_10001');
+    if (!fs.existsSync(named)) execFileSync('mkfifo', [named]);
+    const label = `\nfrontend {backend}\n  bind {bindAddr}:{servicePort} ssl crt ${dir}/{backend}\n  mode {mode}\n`;
+    fs.writeFileSync(
+      apps,
+      JSON.stringify({ apps: [app('/bad', { HAPROXY_0_FRONTEND_HEAD: label }), app('/good', {}, 10999)] }),
+    );
+    const run = await dryRun(['--apps-file', apps, '--group', 'external', '--ssl-certs', pem]);
+    expect(run.stderr).toContain(
+      `label HAPROXY_{n}_FRONTEND_HEAD: with its placeholders filled in, it names ${named}, which is a device, a pipe or /dev`,
+    );
+    expect(run.stdout).not.toContain('bad_10001');
+    expect(run.stdout).toContain('backend good_10999');
   });
   test('a template label naming a socket (a log target), /dev/null or a regular file is served', () => {
     const text = `\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  log /dev/log local0\n  # /dev/null ${pem}\n`;
