@@ -30,7 +30,8 @@ export interface FastPathDeps {
   readonly now: () => number;
   /** Events that arrive in one turn of it are built together (batchPerTurn). */
   readonly scheduler: SchedulerLike;
-  readonly onRefused?: (event: FastEvent, reason: string) => void;
+  /** `what`: the event's type, or how many events of the app a batch held (the reason says which app). */
+  readonly onRefused?: (what: string, reason: string) => void;
   /** `build` threw (a bug, or data it cannot handle): that batch's apps are left to the snapshot. */
   readonly onError?: (error: unknown) => void;
 }
@@ -67,18 +68,27 @@ export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent
               if (current !== at && !made.has(current)) leftToSnapshot.delete(app);
             const events = batch.filter((event) => {
               if (!leftToSnapshot.has(event.appId) || appliesAfterRefusal(event)) return true;
-              deps.onRefused?.(event, `app ${event.appId}: an earlier event of it is left to the snapshot`);
+              deps.onRefused?.(event.eventType, `app ${event.appId}: an earlier event of it is left to the snapshot`);
               return false;
             });
             if (events.length === 0) return EMPTY;
             const base = newest !== null && (made.has(current) || current === baseOfNewest) ? newest : current;
             const built = buildOrRefuse(deps, events, base);
             if (built.refused.size > 0) {
-              const firstOf = new Map<string, FastEvent>();
-              for (const e of events) if (!firstOf.has(e.appId)) firstOf.set(e.appId, e);
+              // Which of an app's events was refused is not told: its first one was named, wrongly.
+              const ofApp = new Map<string, FastEvent[]>();
+              for (const e of events) {
+                const list = ofApp.get(e.appId);
+                if (list === undefined) ofApp.set(e.appId, [e]);
+                else list.push(e);
+              }
               for (const [app, reason] of built.refused) {
                 leftToSnapshot.set(app, current);
-                deps.onRefused?.(firstOf.get(app)!, reason);
+                const own = ofApp.get(app) ?? [];
+                deps.onRefused?.(
+                  own.length === 1 ? own[0]!.eventType : `one of ${own.length} task and health events`,
+                  reason,
+                );
               }
             }
             if (built.state === null) return EMPTY;

@@ -385,8 +385,8 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
               build: fast,
               now,
               scheduler: deps.turnScheduler ?? scheduler,
-              onRefused: (e, reason) =>
-                report({ kind: 'fast-path', outcome: 'refused', detail: `${e.eventType}: ${reason}` }),
+              onRefused: (what, reason) =>
+                report({ kind: 'fast-path', outcome: 'refused', detail: `${what}: ${reason}` }),
               onError: (e) => fault('build', e),
             }),
           );

@@ -21,8 +21,9 @@ export interface ApplySinkOptions<M, R> {
   /**
    * Work that runs beside a backoff without cutting it short: arriving while a failed apply waits for
    * its retry, it runs at once, and the failed one (or a newer one) is still retried when the wait
-   * ends. Its success does not reset the backoff, and its failure is not retried. For runtime-only
-   * work built on what HAProxy runs (task churn must not wait behind a reload that keeps failing).
+   * ends. Arriving while an apply runs, it waits for that one's end, and a newer model does not drop
+   * it. Its success does not reset the backoff, and its failure is not retried. For runtime-only work
+   * built on what HAProxy runs (task churn must not wait behind a reload that keeps failing).
    * Default: none.
    */
   readonly beside?: (model: M) => boolean;
@@ -139,7 +140,12 @@ export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<
             pending = { model };
             endWait();
           } else if (waiting && beside(model)) pendingBeside = { model };
-          else pending = { model };
+          else {
+            // Beside work a newer model displaces is kept beside: should the apply running now fail,
+            // it still runs during the wait, not lost behind a newer model that may fail in turn.
+            if (pending !== undefined && beside(pending.model) && !beside(model)) pendingBeside = pending;
+            pending = { model };
+          }
           pump();
         },
         error: (err: unknown) => subscriber.error(err),

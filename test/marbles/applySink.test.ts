@@ -135,6 +135,29 @@ describe('applySink', () => {
     });
   });
 
+  // Found by an attack: a snapshot that came while a failing apply ran took the place of the task
+  // churn waiting there, failed in turn (haproxy -c kept timing out), and a killed task stayed served.
+  it('beside work displaced by a newer model while a failing apply runs still runs during the backoff', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const applied: string[] = [];
+      const apply = (m: string): Observable<string> => {
+        applied.push(m);
+        return m === 'f' ? cold('--(r|)', { r: `applied ${m}` }) : cold('----#', undefined, 'haproxy -c timed out');
+      };
+      const models = hot('-afb');
+      const beside = (m: string): boolean => m === 'f';
+      // a fails at 5 (retry at 10); f came at 2 and b at 3, while a ran: f runs at 5, ok at 7; the
+      // newest, b, is tried at 10 and fails at 14.
+      expectObservable(models.pipe(applySink({ apply, backoff, scheduler: ts, beside })), '^--------------!').toBe(
+        '-----x-f------y',
+        { x: failFor('a', 5, 'haproxy -c timed out'), f: okFor('f'), y: failFor('b', 10, 'haproxy -c timed out') },
+      );
+      ts.flush();
+      expect(applied).toEqual(['a', 'f', 'b']);
+    });
+  });
+
   it('treats a result rejected by isSuccess as a failure carrying that result', () => {
     const ts = newScheduler();
     ts.run(({ cold, hot, expectObservable }) => {

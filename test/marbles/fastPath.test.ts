@@ -163,6 +163,32 @@ describe('fastPath stage', () => {
     });
   });
 
+  it("names the refused event only when it was its app's one event of the batch", () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const said: string[] = [];
+      const refusing = (): FastBuilt => ({ state: null, refused: new Map([['/a', 'app /a: readiness']]) });
+      const killed: MarathonEvent = { ...started(1), taskStatus: 'TASK_KILLED' } as MarathonEvent;
+      hot<MarathonEvent>('-(ks)-k', { k: killed, s: started(2) })
+        .pipe(
+          fastPath({
+            current: () => stateOf([1]),
+            build: refusing,
+            now: () => 0,
+            scheduler: t,
+            onRefused: (what, r) => said.push(`${what}: ${r}`),
+          }),
+        )
+        .subscribe();
+      flush();
+      // Before, a batch's first event (here the kill) was named, whichever of them was refused.
+      expect(said).toEqual([
+        'one of 2 task and health events: app /a: readiness',
+        'status_update_event: app /a: readiness',
+      ]);
+    });
+  });
+
   it('a build that throws leaves its batch to the snapshot and the stage goes on', () => {
     const t = newScheduler();
     t.run(({ hot, expectObservable, flush }) => {
