@@ -245,7 +245,8 @@ export function serviceSettings(o: Options, env: Env, pidFile?: string): Service
     process: {
       bin: o.haproxyBin,
       configPath: o.haproxyConfig,
-      masterSocketPath: o.haproxyMasterSocket,
+      // HAProxy's -S takes an address: a relative path there was "missing port specification".
+      masterSocketPath: path.resolve(o.haproxyMasterSocket),
       pidFile: o.haproxyPidFile,
       stopWaitsMs: {
         soft: Math.min(10000, budgetMs * 0.3),

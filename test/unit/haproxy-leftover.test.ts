@@ -264,3 +264,11 @@ describe('leftover HAProxy masters', () => {
     expect(environmentDifference(running, { PATH: '/bin', HOST: 'b', NEW: '1' })).toEqual(['HOST', 'NEW']);
   });
 });
+
+// Found by an attack: `--haproxy-master-socket run/master.sock` reached HAProxy's -S, which takes an
+// address ("missing port specification"), and HAProxy never started.
+test('a relative --haproxy-master-socket is made absolute for HAProxy and the controller alike', () => {
+  const parsed = parseArgs(['--group', 'external', '--haproxy-master-socket', 'run/master.sock'], {});
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.error));
+  expect(serviceSettings(parsed.value, {}).process.masterSocketPath).toBe(path.join(process.cwd(), 'run/master.sock'));
+});
