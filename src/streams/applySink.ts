@@ -49,6 +49,11 @@ export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<
       let pending: { readonly model: M } | undefined;
       // Work that runs beside a backoff, while a failed model waits in `pending`.
       let pendingBeside: { readonly model: M } | undefined;
+      // Beside work a newer model took the place of while an apply ran: should that apply fail, it
+      // runs during the wait, not lost behind a newer model that may fail in turn (a snapshot while
+      // `haproxy -c` timed out: a killed task stayed served for minutes). Should it succeed, the
+      // newer model covers it.
+      let displaced: { readonly model: M } | undefined;
       let failures = 0; // consecutive, for the backoff
       let sourceDone = false;
       let current: Subscription | undefined; // the running apply
@@ -78,6 +83,7 @@ export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<
       const fail = (model: M, error: unknown, besideWait: boolean): void => {
         running = false;
         if (besideWait) {
+          displaced = undefined;
           // The model that failed before is retried when the wait ends: that one covers this one.
           subscriber.next({ model, ok: false, error, retryInMs: Math.max(0, retryDueAt - scheduler.now()) });
           if (!subscriber.closed) pump();
@@ -89,7 +95,8 @@ export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<
         if (pending !== undefined && beside(pending.model)) {
           pendingBeside = pending;
           pending = undefined;
-        }
+        } else if (displaced !== undefined) pendingBeside ??= displaced;
+        displaced = undefined;
         pending ??= { model };
         subscriber.next({ model, ok: false, error, retryInMs });
         if (subscriber.closed) return;
@@ -104,6 +111,7 @@ export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<
 
       const succeed = (model: M, result: R, besideWait: boolean): void => {
         running = false;
+        displaced = undefined;
         if (!besideWait) failures = 0;
         subscriber.next({ model, ok: true, result });
         if (!subscriber.closed) pump();
@@ -141,9 +149,7 @@ export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<
             endWait();
           } else if (waiting && beside(model)) pendingBeside = { model };
           else {
-            // Beside work a newer model displaces is kept beside: should the apply running now fail,
-            // it still runs during the wait, not lost behind a newer model that may fail in turn.
-            if (pending !== undefined && beside(pending.model) && !beside(model)) pendingBeside = pending;
+            if (running && pending !== undefined && beside(pending.model) && !beside(model)) displaced = pending;
             pending = { model };
           }
           pump();

@@ -158,6 +158,24 @@ describe('applySink', () => {
     });
   });
 
+  it('beside work displaced by a newer model is dropped when the apply running then succeeds: the newer one covers it', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const applied: string[] = [];
+      const apply = (m: string): Observable<string> => {
+        applied.push(m);
+        return cold('----(r|)', { r: `applied ${m}` });
+      };
+      const beside = (m: string): boolean => m === 'f';
+      expectObservable(hot('-afb').pipe(applySink({ apply, backoff, scheduler: ts, beside })), '^---------!').toBe(
+        '-----a---b',
+        { a: okFor('a'), b: okFor('b') },
+      );
+      ts.flush();
+      expect(applied).toEqual(['a', 'b']);
+    });
+  });
+
   it('treats a result rejected by isSuccess as a failure carrying that result', () => {
     const ts = newScheduler();
     ts.run(({ cold, hot, expectObservable }) => {
