@@ -38,7 +38,15 @@ const SETTLE_BEFORE_DELETE_MS = 1000;
  */
 const DRAIN_WAIT_MS = 2000;
 
-const addAccepted = (answer: string): boolean => !REFUSAL.test(answer) || /^New server registered/i.test(answer);
+/**
+ * `add server` took: HAProxy (2.4 on) says "New server registered." then, and only then; an empty or
+ * other answer is no success (a server silently missing from rotation until the next reload). The
+ * commands after it (`enable server`, …) answer nothing when they take.
+ */
+const accepts =
+  (cmd: string) =>
+  (answer: string): boolean =>
+    cmd.startsWith('add server ') ? /^New server registered/im.test(answer) : !REFUSAL.test(answer);
 const emptyAnswer = (answer: string): boolean => answer.trim() === '';
 
 export class RuntimeUpdater {
@@ -97,7 +105,7 @@ export class RuntimeUpdater {
           return refused(
             `${be}/${name} needs ${spec.value.dropped.map((d) => d.keyword).join(', ')}, which HAProxy refuses for dynamic servers`,
           );
-        for (const cmd of addServerCommands(be, spec.value)) pending.push({ cmd, accepted: addAccepted });
+        for (const cmd of addServerCommands(be, spec.value)) pending.push({ cmd, accepted: accepts(cmd) });
       } else if (op.kind === 'remove-server') {
         removing.push({ backend: be, name });
       } else {
