@@ -204,8 +204,12 @@ export function isBindAddress(s: string): boolean {
   return isIPv6(s);
 }
 
-/** A host name for vhost routing (Host header, SNI): letters, digits, `-`, `_`, `.`, `*`, optional `:port`. */
-const VHOST = /^[A-Za-z0-9*_]([A-Za-z0-9*_.-]{0,252})(:\d{1,5})?$/;
+/**
+ * A host name for vhost routing (Host header, SNI): letters, digits, `-`, `_`, `.`, `*`, optional
+ * `:port`. Not starting with `-`: HAProxy reads that as an ACL flag and refuses the config. A leading
+ * `.` it takes, as marathon-lb prints it.
+ */
+const VHOST = /^[A-Za-z0-9*_.]([A-Za-z0-9*_.-]{0,252})(:\d{1,5})?$/;
 export const isVhost = (s: string): boolean => VHOST.test(s);
 
 /** HAProxy proxy names allow letters, digits, `-`, `_`, `.` and `:`; app ids add `/` (turned into `_`). */
