@@ -14,6 +14,7 @@ import { eventStream, type StreamItem } from '../../src/marathon/events';
 import { MarathonError } from '../../src/marathon/http';
 import { waitFor } from '../support/wait';
 import { makeTestCerts } from '../support/certs';
+import { selfSignedArgs } from '../../src/startup/certificate';
 import { listenOnLoopback } from '../support/listen';
 
 // Real HTTP(S) over 127.0.0.1 against tiny servers made here.
@@ -355,20 +356,9 @@ describe('MarathonClient: TLS', () => {
   test('a trusted certificate for another name says so, not to give the CA', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlb-altname-'));
     try {
-      execFileSync(
-        'openssl',
-        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'].concat([
-          '-subj',
-          '/CN=other.example',
-          '-addext',
-          'subjectAltName=DNS:other.example',
-          '-keyout',
-          path.join(dir, 'key.pem'),
-          '-out',
-          path.join(dir, 'cert.pem'),
-        ]),
-        { stdio: 'pipe' },
-      );
+      const out = { keyOut: path.join(dir, 'key.pem'), certOut: path.join(dir, 'cert.pem') };
+      const args = selfSignedArgs({ days: 2, subject: '/CN=other.example', ...out });
+      execFileSync('openssl', [...args, '-addext', 'subjectAltName=DNS:other.example'], { stdio: 'pipe' });
       const cert = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
       const server = https.createServer({ cert, key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8') }, (_q, res) =>
         json(res, 200, APPS),

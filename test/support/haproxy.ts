@@ -77,6 +77,28 @@ export function checkConfig(cfgPath: string, bin?: string): Promise<CheckResult>
   });
 }
 
+/**
+ * That `--dry` served what it rendered exactly when `haproxy -c` takes `lines` (the lines it prints,
+ * in a frontend `f` and a backend `b` of a config of their own, written into `dir`). On a
+ * disagreement, HAProxy's own words are the failure's message.
+ */
+export async function expectServedAsHaproxyTakes(
+  dir: string,
+  served: boolean,
+  lines: { readonly frontend?: string; readonly backend?: string },
+): Promise<void> {
+  const cfg = join(dir, 'haproxy.cfg');
+  await writeFile(
+    cfg,
+    'defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n' +
+      `frontend f\n  bind 127.0.0.1:1\n  default_backend b\n${lines.frontend ?? ''}` +
+      `backend b\n${lines.backend ?? ''}  server s 127.0.0.1:1 check\n`,
+  );
+  const check = await checkConfig(cfg);
+  if (served !== check.ok)
+    expect(check.output).toBe(`haproxy -c ${check.ok ? 'takes' : 'refuses'}: --dry ${served ? 'served' : 'left out'}`);
+}
+
 export interface StartOptions {
   /** Config text, or a function of the directory the config file is written to. */
   readonly config: string | ((dir: string) => string);

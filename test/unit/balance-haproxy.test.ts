@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkConfig, describeWithHaproxy } from '../support/haproxy';
+import { describeWithHaproxy, expectServedAsHaproxyTakes } from '../support/haproxy';
 import { dryRun, tempDir } from '../support/render';
 
 const LABELS = [
@@ -84,18 +84,7 @@ describeWithHaproxy('HAPROXY_{n}_BALANCE is served when haproxy -c takes its lin
     if (served) expect(run.stdout).toContain(`\nbackend b_10001\n  balance ${label.trim()}\n`);
     else expect(run.stderr).toContain('label HAPROXY_0_BALANCE: unknown balance algorithm');
 
-    const cfg = path.join(dir, 'haproxy.cfg');
-    fs.writeFileSync(
-      cfg,
-      'defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n' +
-        `frontend f\n  bind 127.0.0.1:1\n  default_backend b\nbackend b\n  balance ${label}\n  server s 127.0.0.1:1\n`,
-    );
-    const check = await checkConfig(cfg);
-    // On a disagreement, HAProxy's own words are the failure's message.
-    if (served !== check.ok)
-      expect(check.output).toBe(
-        `haproxy -c ${check.ok ? 'takes' : 'refuses'}: --dry ${served ? 'served' : 'left out'}`,
-      );
+    await expectServedAsHaproxyTakes(dir, served, { backend: `  balance ${label}\n` });
   });
 });
 

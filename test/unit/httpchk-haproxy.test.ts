@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkConfig, describeWithHaproxy } from '../support/haproxy';
+import { describeWithHaproxy, expectServedAsHaproxyTakes } from '../support/haproxy';
 import { dryRun, tempDir } from '../support/render';
 
 const PATHS = [
@@ -54,18 +54,7 @@ describeWithHaproxy('a health check path is served when haproxy -c takes its htt
     if (served) expect(run.stdout).toContain(`\n  option  httpchk GET ${checkPath}\n`);
     else expect(run.stderr).toContain('field healthChecks[0].path: must be a URI');
 
-    const cfg = path.join(dir, 'haproxy.cfg');
-    fs.writeFileSync(
-      cfg,
-      'defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n' +
-        `frontend f\n  bind 127.0.0.1:1\n  default_backend b\nbackend b\n  option  httpchk GET ${checkPath}\n  server s 127.0.0.1:1 check\n`,
-    );
-    const check = await checkConfig(cfg);
-    // On a disagreement, HAProxy's own words are the failure's message.
-    if (served !== check.ok)
-      expect(check.output).toBe(
-        `haproxy -c ${check.ok ? 'takes' : 'refuses'}: --dry ${served ? 'served' : 'left out'}`,
-      );
+    await expectServedAsHaproxyTakes(dir, served, { backend: `  option  httpchk GET ${checkPath}\n` });
   });
 });
 

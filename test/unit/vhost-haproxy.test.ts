@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkConfig, describeWithHaproxy } from '../support/haproxy';
+import { describeWithHaproxy, expectServedAsHaproxyTakes } from '../support/haproxy';
 import { dryRun, tempDir } from '../support/render';
 
 const VHOSTS = [
@@ -40,18 +40,8 @@ describeWithHaproxy('a VHOST is served when haproxy -c takes its ACL and SNI lin
     const served = run.stdout.includes(`hdr(host) -i ${vhost}\n`);
     if (!served) expect(run.stderr).toContain('label HAPROXY_0_VHOST');
 
-    const cfg = path.join(dir, 'haproxy.cfg');
-    fs.writeFileSync(
-      cfg,
-      'defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n' +
-        `frontend f\n  bind 127.0.0.1:1\n  acl host_v hdr(host) -i ${vhost}\n  use_backend b if host_v\n` +
-        `  use_backend b if { ssl_fc_sni ${vhost} }\nbackend b\n  server s 127.0.0.1:1\n`,
-    );
-    const check = await checkConfig(cfg);
-    // On a disagreement, HAProxy's own words are the failure's message.
-    if (served !== check.ok)
-      expect(check.output).toBe(
-        `haproxy -c ${check.ok ? 'takes' : 'refuses'}: --dry ${served ? 'served' : 'left out'}`,
-      );
+    await expectServedAsHaproxyTakes(dir, served, {
+      frontend: `  acl host_v hdr(host) -i ${vhost}\n  use_backend b if host_v\n  use_backend b if { ssl_fc_sni ${vhost} }\n`,
+    });
   });
 });
