@@ -21,7 +21,7 @@ import type { ConfigFiles, Files } from './configFiles';
 import { serverLinesOf } from './configText';
 import { checkFdLimits, type FdEnvironment } from './limits';
 import type { HaproxyLogger } from './masterSocket';
-import { rejectedAtGate, rejectedByCheck, without, type Candidates } from './rejections';
+import { rejectedAtGate, rejectedByCheck, rejectedByHang, without, type Candidates } from './rejections';
 import { RuntimeUpdater } from './runtimeUpdate';
 import type { HaproxyTarget, LoadFailure } from './target';
 
@@ -201,14 +201,18 @@ export class HaproxyApplier implements ApplyPort {
     const files = this.o.files.of(change.state);
     const verdict = await this.o.files.check(files);
     if (verdict.ok) return change;
-    // A check that did not complete (a timeout on a loaded machine, …) blames no app: the apply is retried.
-    if (verdict.error.unchecked === true)
-      throw new ApplyError(
-        `haproxy -c could not check the new config (${keptConfig(previous)}): ${verdict.error.message}`,
-      );
+    const c = this.candidates();
+    // A check that did not complete (a timeout): what it hangs on alone is left out; when nothing
+    // hangs alone (a loaded machine, …) no app is blamed and the apply is retried.
+    if (verdict.error.unchecked === true) {
+      const message = `haproxy -c could not check the new config (${keptConfig(previous)}): ${verdict.error.message}`;
+      if (c === null) throw new ApplyError(message);
+      const hung = await rejectedByHang(change.state, previous, verdict, c);
+      if (!hung.ok) throw new ApplyError(`${message} — ${hung.error}`);
+      return this.leaveOut(c, change, hung.value, previous, false);
+    }
     await this.o.files.archiveRejected(files);
     const message = `haproxy -c rejected the new config (${keptConfig(previous)}): ${verdict.error.message}`;
-    const c = this.candidates();
     if (c === null) throw new ApplyError(message);
     const rejected = await rejectedByCheck(change.state, verdict, c);
     if (!rejected.ok)

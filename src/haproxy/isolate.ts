@@ -44,9 +44,12 @@ export interface Isolated<T> {
   readonly checks: number;
 }
 
-/** Why no culprits were found. `global`: even the empty subset fails; `budget`: `maxChecks` ran out first. */
+/**
+ * Why no culprits were found. `global`: even the empty subset fails; `budget`: `maxChecks` ran out
+ * first; `combination`: with `aloneOnly`, no item fails alone.
+ */
 export interface IsolationFailure {
-  readonly kind: 'global' | 'budget';
+  readonly kind: 'global' | 'budget' | 'combination';
   readonly message: string;
   readonly checks: number;
 }
@@ -58,6 +61,11 @@ export interface IsolateOptions<T> {
   readonly name: (item: T) => string;
   /** Give up after this many checks (e.g. when each check is a real reload). Default: no limit. */
   readonly maxChecks?: number;
+  /**
+   * Blame only items that fail alone (step 3 is not taken): for failures that may come from the
+   * machine rather than the config (a check that timed out), where a bigger set failing proves nothing.
+   */
+  readonly aloneOnly?: boolean;
 }
 
 class OutOfChecks extends Error {}
@@ -85,6 +93,7 @@ export async function findCulprits<T>(
       last = full.error.message;
       let found = await confirmHints(kept, full, test, opts.name);
       if (found.length === 0) found = await splitting(kept, full, test);
+      if (found.length === 0 && opts.aloneOnly === true) return err({ kind: 'combination', message: last, checks });
       if (found.length === 0) found = [await shortestFailingPrefix(kept, full, test)];
       const out = new Set(found.map((c) => c.item));
       kept = kept.filter((s) => !out.has(s));

@@ -76,6 +76,74 @@ export async function rejectedByCheck(
   );
 }
 
+/** Whether a service is served by `previous` exactly as it is defined now. */
+function unchangedSince(previous: DesiredState | null): (s: Service) => boolean {
+  const old = new Map((previous?.model.services ?? []).map((s) => [s.backend, s]));
+  return (s) => {
+    const p = old.get(s.backend);
+    return p !== undefined && sameData(serviceShape(p), serviceShape(s));
+  };
+}
+
+/** At most this many `haproxy -c` runs look for what makes the check hang (each may take its whole timeout). */
+const MAX_HANG_CHECKS = 24;
+
+/**
+ * `haproxy -c` of `asked` did not finish (`verdict`): the changed services it hangs on, so that one
+ * app (a label naming a file swapped for a FIFO, a host name whose DNS never answers) cannot hold
+ * every other app's change. Only what hangs or fails alone, beside the services `previous` serves
+ * unchanged, is blamed: when those alone do not pass, or the hang comes only with several changes
+ * together (a slow machine, a config grown past the timeout), nobody is, and the apply is retried.
+ * Blamed services are tried again later, as gate rejections are (the hang may have been the machine's).
+ */
+export async function rejectedByHang(
+  asked: DesiredState,
+  previous: DesiredState | null,
+  verdict: Verdict,
+  c: Candidates,
+): Promise<Result<readonly Rejection[]>> {
+  if (verdict.ok) return ok([]);
+  const unchanged = unchangedSince(previous);
+  const changed = asked.model.services.filter((s) => !unchanged(s));
+  if (changed.length === 0) return err('no service changed since the last config HAProxy took');
+  c.logger.warn(`haproxy -c did not finish: looking for what it hangs on among ${changed.length} changed service(s)`);
+  const trial = (subset: readonly Service[]): Promise<Verdict> => {
+    if (subset.length === changed.length) return Promise.resolve(verdict); // what just hung
+    const inTrial = new Set(subset);
+    return c.check(
+      c.subset(
+        asked,
+        asked.model.services.filter((s) => inTrial.has(s) || unchanged(s)),
+      ),
+    );
+  };
+  const isolated = await findCulprits(
+    changed,
+    async (subset) => {
+      const v = await trial(subset);
+      return v.ok || v.error.unchecked !== true ? v : err({ message: v.error.message }); // a hang counts as a failure here
+    },
+    { name: (s) => s.backend, maxChecks: MAX_HANG_CHECKS, aloneOnly: true },
+  );
+  if (!isolated.ok) {
+    const why = {
+      global: 'the config without the changed services does not pass either',
+      budget: `none found in ${MAX_HANG_CHECKS} checks`,
+      combination: 'no changed service makes it hang alone',
+    }[isolated.error.kind];
+    return err(`no app is blamed (${why}): ${isolated.error.message}`);
+  }
+  c.logger.info(
+    `haproxy -c: ${isolated.value.culprits.length} of ${changed.length} changed service(s) make it hang or fail, found in ${isolated.value.checks} check(s)`,
+  );
+  return ok(
+    isolated.value.culprits.map((x) => ({
+      ...problem(x.item, `haproxy -c does not finish or fails with backend ${x.item.backend}, left out: ${x.message}`),
+      retried: true as const,
+    })),
+  );
+}
+
 /** Why running a state failed; `refused`: HAProxy refused the config (not a timeout or a dead socket). */
 export interface GateFailure {
   readonly message: string;
@@ -108,11 +176,7 @@ export async function rejectedAtGate(
     );
     return { rejected: culprits.map((s) => reject(s, linesNaming(message, s.backend))), trials: false };
   }
-  const old = new Map((previous?.model.services ?? []).map((s) => [s.backend, s]));
-  const unchanged = (s: Service): boolean => {
-    const p = old.get(s.backend);
-    return p !== undefined && sameData(serviceShape(p), serviceShape(s));
-  };
+  const unchanged = unchangedSince(previous);
   const changed = next.model.services.filter((s) => !unchanged(s));
   c.logger.warn(
     `HAProxy refused the new config without naming an app: trial reloads among ${changed.length} changed service(s)`,

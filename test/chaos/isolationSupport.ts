@@ -5,26 +5,43 @@ import * as path from 'node:path';
 /**
  * A `haproxy` in `dir` that logs each `haproxy -c` and runs the real one; `checks()` counts them.
  * While `failChecks(true)`, every `haproxy -c` fails, naming no app (a broken global template, say).
+ * With `hangOn`, a `haproxy -c` of a config holding that text never ends (as HAProxy reading a FIFO
+ * would); `hangs()` counts them.
  */
 export function countingHaproxy(
   dir: string,
   realBin: string,
-): { readonly bin: string; readonly checks: () => number; failChecks(on: boolean): void } {
+  hangOn?: string,
+): {
+  readonly bin: string;
+  readonly checks: () => number;
+  readonly hangs: () => number;
+  failChecks(on: boolean): void;
+} {
   const bin = path.join(dir, 'haproxy');
   const log = path.join(dir, 'checks.log');
   const fail = path.join(dir, 'fail-checks');
+  // The config is the argument after -f; `exec sleep` keeps one process for the check's timeout to kill.
+  const hang =
+    hangOn === undefined
+      ? ''
+      : `; cfg=; prev=; for a in "$@"; do [ "$prev" = -f ] && cfg=$a; prev=$a; done; grep -qF '${hangOn}' "$cfg" && { echo hang >> ${log}.hangs; exec sleep 600; }`;
   writeFileSync(
     bin,
-    `#!/bin/sh\ncase " $* " in *" -c "*) echo check >> ${log}; [ -e ${fail} ] && { echo "[ALERT] (1) : config : refused by the test" >&2; exit 1; };; esac\nexec ${realBin} "$@"\n`,
+    `#!/bin/sh\ncase " $* " in *" -c "*) echo check >> ${log}; [ -e ${fail} ] && { echo "[ALERT] (1) : config : refused by the test" >&2; exit 1; }${hang};; esac\nexec ${realBin} "$@"\n`,
   );
+  writeFileSync(`${log}.hangs`, '');
   chmodSync(bin, 0o755);
   writeFileSync(log, '');
   return {
     bin,
-    checks: () =>
-      readFileSync(log, 'utf8')
-        .split('\n')
-        .filter((l) => l !== '').length,
+    checks: () => linesOf(log),
+    hangs: () => linesOf(`${log}.hangs`),
     failChecks: (on) => (on ? writeFileSync(fail, '') : rmSync(fail, { force: true })),
   };
 }
+
+const linesOf = (file: string): number =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '').length;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { findCulprits, type Verdict } from '../../src/haproxy/isolate';
 import { err, ok } from '../../src/result';
-import { rejectedAtGate, type Candidates } from '../../src/haproxy/rejections';
+import { rejectedAtGate, rejectedByHang, type Candidates } from '../../src/haproxy/rejections';
 import type { Service } from '../../src/model/types';
 import type { DesiredState } from '../../src/reconcile/applyPort';
 import { makeServer, makeService } from '../support/fixtures';
@@ -304,5 +304,92 @@ describe('rejectedAtGate: HAProxy refused to run a config that passes haproxy -c
       ),
     ).toBeNull();
     expect(runs.length).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('rejectedByHang: haproxy -c did not finish', () => {
+  const svc = (b: string, port = 10000) => makeService(b, [makeServer(1)], { servicePort: port });
+  const state = (services: Service[]): DesiredState => ({
+    model: { services, problems: [] },
+    rendered: { config: '', domainMap: '', appMap: '', served: services, problems: [] },
+  });
+  const hang: Verdict = err({ message: 'haproxy -c -f x did not finish within 30000 ms', unchecked: true });
+  /** `verdict` judges each checked set of backends, as `haproxy -c` of its config would. */
+  const candidates = (verdict: (backends: readonly string[]) => Verdict) => {
+    const checked: string[][] = [];
+    const c: Candidates = {
+      subset: (_asked, services) => state([...services]),
+      check: async (st) => {
+        const backends = st.model.services.map((s) => s.backend);
+        checked.push(backends);
+        return verdict(backends);
+      },
+      run: async () => undefined,
+      configText: () => '',
+      logger: { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined },
+    };
+    return { c, checked };
+  };
+  const previous = state([svc('a'), svc('b')]);
+  const changedApps = ['c', 'fifo', 'd', 'e', 'f'];
+  const next = state([svc('a'), svc('b'), ...changedApps.map((b, i) => svc(b, 10001 + i))]);
+
+  test('the changed service it hangs on alone is left out, to be tried again later; the rest is checked', async () => {
+    const { c, checked } = candidates((b) => (b.includes('fifo') ? hang : ok(undefined)));
+    const found = await rejectedByHang(next, previous, hang, c);
+    expect(found.ok && found.value.map((r) => [r.service.backend, r.retried])).toEqual([['fifo', true]]);
+    expect(found.ok && found.value[0]?.problem.message).toMatch(/haproxy -c does not finish .*backend fifo.*30000 ms/);
+    // The unchanged services are in every check, and the last check is the kept set, which passes.
+    for (const b of checked) expect(b.slice(0, 2)).toEqual(['a', 'b']);
+    expect(checked.at(-1)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(checked.length).toBeLessThanOrEqual(2 + 2 * 3 + 1);
+  });
+
+  test('when it hangs only with several changes together (a slow machine), nobody is blamed', async () => {
+    const { c } = candidates((b) => (b.length > 4 ? hang : ok(undefined)));
+    const found = await rejectedByHang(next, previous, hang, c);
+    expect(found).toEqual(err(expect.stringMatching(/^no app is blamed \(no changed service makes it hang alone\)/)));
+  });
+
+  test('when the unchanged services alone do not pass either, nobody is blamed', async () => {
+    const { c, checked } = candidates(() => hang);
+    const found = await rejectedByHang(next, previous, hang, c);
+    expect(found).toEqual(err(expect.stringMatching(/^no app is blamed \(the config without the changed services/)));
+    expect(checked).toEqual([['a', 'b']]);
+  });
+
+  test('nothing changed: nobody is blamed, without a check', async () => {
+    const { c, checked } = candidates(() => ok(undefined));
+    expect((await rejectedByHang(previous, previous, hang, c)).ok).toBe(false);
+    expect(checked).toEqual([]);
+  });
+
+  test('the first config (nothing applied before): the hanging one among all', async () => {
+    const { c } = candidates((b) => (b.includes('fifo') ? hang : ok(undefined)));
+    const found = await rejectedByHang(next, null, hang, c);
+    expect(found.ok && found.value.map((r) => r.service.backend)).toEqual(['fifo']);
+  });
+
+  test('bounded: at most 24 checks, however many hang', async () => {
+    const many = state(Array.from({ length: 400 }, (_, i) => svc(`s${i}`, 10000 + i)));
+    const { c, checked } = candidates((b) => (b.some((x) => Number(x.slice(1)) % 7 === 0) ? hang : ok(undefined)));
+    const found = await rejectedByHang(many, null, hang, c);
+    expect(found).toEqual(err(expect.stringMatching(/none found in 24 checks/)));
+    expect(checked.length).toBeLessThanOrEqual(24);
+  });
+});
+
+describe('findCulprits with aloneOnly', () => {
+  test('items failing only together are not searched for', async () => {
+    const all = items(16);
+    const c = checker(new Set(), { pairs: [['app0003', 'app0011']] });
+    const r = await findCulprits(all, c.check, { name, aloneOnly: true });
+    expect(r).toEqual(err({ kind: 'combination', message: 'app0003 and app0011 clash', checks: c.calls() }));
+  });
+  test('items failing alone are found as without it', async () => {
+    const all = items(64);
+    const c = checker(new Set(['app0005', 'app0040']));
+    const r = await findCulprits(all, c.check, { name, aloneOnly: true });
+    expect(r.ok && r.value.culprits.map((x) => x.item.backend)).toEqual(['app0005', 'app0040']);
   });
 });

@@ -1,0 +1,82 @@
+/**
+ * Chaos on the live service (simulator with real task servers, real controller, real HAProxy): a
+ * `haproxy -c` that never finishes with one app's config (as HAProxy reading a FIFO would) no
+ * longer holds every other app's change. The check times out (30 s), the app it hangs on alone is
+ * left out, and the rest is applied.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { freeLoopbackBlock, httpGet, startLive } from '../../src/demo/live';
+import { memoryLogger, type LogLine } from '../support/controllerHarness';
+import { describeWithHaproxy } from '../support/haproxy';
+import { waitFor } from '../support/wait';
+import { countingHaproxy } from './isolationSupport';
+
+const MARKER = 'X-Hangs-The-Check';
+const app = (id: string, port: number, labels: Record<string, string> = {}) => ({
+  id,
+  instances: 1,
+  portDefinitions: [{ port }],
+  labels: {
+    HAPROXY_GROUP: 'external',
+    HAPROXY_0_BIND_ADDR: '127.0.0.1',
+    HAPROXY_0_VHOST: `${id.slice(1)}.test`,
+    ...labels,
+  },
+});
+
+describeWithHaproxy('chaos: haproxy -c hangs on one app', (haproxy) => {
+  test('the app it hangs on is left out after the timeout, the other new app is served; later churn is not held', async () => {
+    const logs: LogLine[] = [];
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-hang-'));
+    const counting = countingHaproxy(dir, haproxy.bin, MARKER);
+    const base = await freeLoopbackBlock(3);
+    const live = await startLive({
+      apps: [app('/web', base)],
+      flags: ['--haproxy-bin', counting.bin],
+      logger: memoryLogger(logs),
+    });
+    try {
+      const status = () => live.service.status.status();
+      const answers = async (host: string) => (await httpGet(live.ports.http, host).catch(() => undefined))?.status;
+      await waitFor('web served', () => status().services.length === 1, 30000);
+      await live.sim.createApp(
+        app('/hangs', base + 1, {
+          HAPROXY_0_BACKEND_HEAD: `\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  http-response set-header ${MARKER} 1\n`,
+        }),
+      );
+      await waitFor('a check to hang', () => counting.hangs() > 0, 30000);
+      // Comes while the check hangs: before, its change waited with the hanging one's, retried for good.
+      await live.sim.createApp(app('/api', base + 2));
+      await waitFor('api served', () => status().services.some((s) => s.appId === '/api'), 120000);
+      expect(await answers('api.test')).toBe(200);
+      const leftOut = status().leftOut.find((p) => p.appId === '/hangs');
+      expect(leftOut?.message).toMatch(
+        new RegExp(
+          `haproxy -c does not finish or fails with backend hangs_${base + 1}, left out: .*did not finish within 30000 ms`,
+        ),
+      );
+      expect(
+        status()
+          .services.map((s) => s.appId)
+          .sort(),
+      ).toEqual(['/api', '/web']);
+      expect(logs.some((l) => /haproxy -c did not finish: looking for what it hangs on/.test(l.msg))).toBe(true);
+
+      // Remembered: another app's new task goes through the runtime API, with no check at all.
+      const checks = counting.checks();
+      await live.sim.scale('/web', 2);
+      await waitFor(
+        'web scaled up',
+        () => status().services.find((s) => s.appId === '/web')?.servers.length === 2,
+        20000,
+      );
+      expect(counting.checks()).toBe(checks);
+    } finally {
+      await live.stop();
+      rmSync(dir, { recursive: true, force: true });
+      if (process.env.MLB_TEST_LOGS) for (const l of logs) console.log(`${l.level} ${l.msg}`);
+    }
+  }, 200000);
+});
