@@ -303,15 +303,15 @@ describe('the apply transaction', () => {
     expect(onDisk()).not.toContain('bad1');
   });
 
-  test('a haproxy -c that does not complete blames no app and leaves HAProxy as it runs (no reload)', async () => {
+  test('a haproxy -c that does not complete on a loaded machine blames no app and leaves HAProxy as it runs (no reload)', async () => {
     // A check timing out on a loaded machine once left the app it was checking out until its labels changed.
     let slow = false;
     const { haproxy, apply } = setup({
       check: (config) =>
-        config.includes('BAD')
-          ? err({ message: "unknown keyword 'BAD'", refused: true })
-          : slow && config.includes('backend b')
-            ? err({ message: 'haproxy -c -f x did not finish within 30000 ms', refused: false })
+        slow
+          ? err({ message: 'haproxy -c -f x did not finish within 30000 ms', refused: false })
+          : config.includes('BAD')
+            ? err({ message: "unknown keyword 'BAD'", refused: true })
             : ok(undefined),
     });
     const one = state([service('a', [server(1)])]);
@@ -319,17 +319,37 @@ describe('the apply transaction', () => {
     const good = onDisk();
     slow = true;
     const next = state([service('a', [server(1)]), service('b', [server(2)])]);
-    await expect(apply(next, one)).rejects.toThrow(/haproxy -c could not check the new config .*did not finish/);
-    // With another app refused, a subset check that does not complete stops the search: nobody is blamed.
+    // The config without the changed services does not complete either: nobody is blamed.
+    await expect(apply(next, one)).rejects.toThrow(
+      /haproxy -c could not check the new config .*did not finish.* no app is blamed \(the config without the changed services does not pass either\)/,
+    );
     await expect(
       apply(state([service('a', [server(1)]), service('b', [server(2)]), service('bad1', [server(3)])]), one),
-    ).rejects.toThrow(/not caused by any app .*a check did not complete/);
+    ).rejects.toThrow(/haproxy -c could not check the new config .* no app is blamed/);
     expect(haproxy.reloads).toBe(0);
     expect(onDisk()).toBe(good);
     slow = false;
     const r = await apply(next, one); // the retry, once checks complete again
     expect(r.rejected).toBeUndefined();
     expect([...haproxy.backends.keys()]).toEqual(['a', 'b']);
+  });
+
+  test('a haproxy -c that never completes with one changed app leaves that app out, to be tried again later', async () => {
+    const { haproxy, apply } = setup({
+      check: (config) =>
+        config.includes('backend b')
+          ? err({ message: 'haproxy -c -f x did not finish within 30000 ms', refused: false })
+          : ok(undefined),
+    });
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    const r = await apply(
+      state([service('a', [server(1)]), service('b', [server(2)]), service('c', [server(3)])]),
+      one,
+    );
+    expect(r.rejected?.map((x) => [x.service.backend, x.retried])).toEqual([['b', true]]);
+    expect(r.rejected?.[0]?.problem.message).toMatch(/haproxy -c does not finish or fails with backend b, left out/);
+    expect([...haproxy.backends.keys()]).toEqual(['a', 'c']);
   });
 
   test('a config haproxy -c refuses is not followed by a reload "restoring" the one HAProxy still runs', async () => {
