@@ -1,4 +1,5 @@
 import { isHostName, isIPv4, isIPv6 } from '../model/haproxyText';
+import { networkingMode } from '../model/networking';
 import { labelTargetNames } from '../model/templateLabels';
 import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
 import type { MarathonApp } from './types';
@@ -92,7 +93,8 @@ function* namesOfApps(body: unknown, memo: WeakMap<object, AppHostNames> | undef
 function namesOf(app: Partial<MarathonApp>): AppHostNames {
   const taskHosts: string[] = [];
   const ipv6TaskHosts: string[] = [];
-  const tasks: readonly unknown[] = Array.isArray(app.tasks) ? app.tasks : [];
+  // IP-per-task apps are dialled at their tasks' container IPs: their agents are never looked up (as upstream).
+  const tasks: readonly unknown[] = Array.isArray(app.tasks) && !dialsContainerIps(app) ? app.tasks : [];
   for (const task of tasks as readonly ({ host?: unknown } | null)[]) {
     if (typeof task?.host !== 'string') continue;
     // Only what could be a name: the model leaves any other host out, so it is never sent to DNS.
@@ -118,6 +120,15 @@ function namesOf(app: Partial<MarathonApp>): AppHostNames {
     }
   }
   return { taskHosts, ipv6TaskHosts, bindAddrs, labelTargets };
+}
+
+/** Whether the model routes the app's tasks at their container IPs (networkingMode), for a body not yet validated. */
+function dialsContainerIps(app: Partial<MarathonApp>): boolean {
+  try {
+    return networkingMode(app as MarathonApp) === 'container';
+  } catch {
+    return false; // a malformed networks field: the app is left out by the model, naming it
+  }
 }
 
 export function resolverFrom(known: ReadonlyMap<string, string>): (host: string) => string | undefined {

@@ -226,7 +226,14 @@ export function* toModelSteps(
     if (!anySelected) return;
     const portsOf = taskPortsOf(app, mode);
     const checked = opts.healthCheck && (app.healthChecks?.length ?? 0) > 0;
+    // A task whose host or container IP HAProxy cannot use (a corrupted answer) is left out, named once
+    // for the app: its other tasks are served (as marathon-lb skips a host it cannot resolve).
     let badTask: Problem | null = null;
+    let badTasks = 0;
+    const leaveOutTask = (label: string, message: string): void => {
+      badTasks++;
+      badTask ??= { appId: app.id, portIndex: null, label, message };
+    };
     for (let t = 0; t < app.tasks.length; t++) {
       const task = app.tasks[t]!;
       if (!task.host) continue; // Marathon 0.7.6 reported tasks without a host
@@ -236,17 +243,11 @@ export function* toModelSteps(
         if (verdict.observed) observed.push([task.id, verdict.alive]);
         if (!verdict.alive) continue;
       }
-      // Marathon never sends a host or container IP HAProxy cannot use; a corrupted answer leaves the app out.
       // Agents run many tasks: each host is checked once per snapshot.
       if (!goodHosts.has(task.host)) {
         if (!isIP(task.host) && !isHostName(task.host)) {
-          badTask = {
-            appId: app.id,
-            portIndex: null,
-            label: `tasks[${t}].host`,
-            message: 'must be a host name or an IP address',
-          };
-          break;
+          leaveOutTask(`tasks[${t}].host`, 'must be a host name or an IP address');
+          continue;
         }
         goodHosts.add(task.host);
       }
@@ -254,13 +255,8 @@ export function* toModelSteps(
       const ports = portsOf(task);
       if (ip === undefined || ports.length === 0) continue;
       if (mode === 'container' && !isIP(ip)) {
-        badTask = {
-          appId: app.id,
-          portIndex: null,
-          label: `tasks[${t}].ipAddresses[0].ipAddress`,
-          message: 'must be an IPv4 or IPv6 address',
-        };
-        break;
+        leaveOutTask(`tasks[${t}].ipAddresses[0].ipAddress`, 'must be an IPv4 or IPv6 address');
+        continue;
       }
       // Versions of an app may differ in port count: match as many as both have.
       for (let k = 0; k < Math.min(ports.length, servicePorts.length); k++) {
@@ -278,8 +274,9 @@ export function* toModelSteps(
       }
     }
     if (badTask !== null) {
-      problems.push(badTask);
-      return;
+      const b: Problem = badTask;
+      const which = badTasks === 1 ? 'that task is' : `${badTasks} such tasks are`;
+      problems.push({ ...b, message: `${b.message}: ${which} left out, the app's other tasks are served` });
     }
     const appDrafts: Draft[] = [];
     for (const d of byServicePort.values()) if (d.backends.length > 0) appDrafts.push(d);

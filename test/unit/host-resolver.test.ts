@@ -174,6 +174,28 @@ describe('resolveTaskHosts (--dry, check-labels)', () => {
   });
 });
 
+describe('IP-per-task apps', () => {
+  test("their tasks' agents are never looked up nor warned about: they are dialled at their container IPs", () => {
+    const ipPerTask = (id: string, networks: unknown) => ({
+      id,
+      networks,
+      tasks: [
+        { id: `${id.slice(1)}.0`, host: `agent-${id.slice(1)}.invalid`, ipAddresses: [{ ipAddress: '10.1.0.1' }] },
+      ],
+    });
+    const apps = {
+      apps: [
+        ipPerTask('/ct', [{ mode: 'container', name: 'dcos' }]),
+        { ...ipPerTask('/legacy', undefined), ipAddress: { networkName: 'dcos' } },
+        ipPerTask('/bridge', [{ mode: 'container/bridge' }]),
+        ipPerTask('/malformed', 7), // left out by the model; looked up as a host-networking app's would be
+      ],
+    };
+    expect([...hostNamesOf(apps)]).toEqual(['agent-bridge.invalid', 'agent-malformed.invalid']);
+    expect(unresolvedTaskHosts(apps, new Map())).toEqual(['agent-bridge.invalid', 'agent-malformed.invalid']);
+  });
+});
+
 describe('--dry with a task host that does not resolve', () => {
   test('warns once, naming the host, and renders the other tasks', () => {
     const dir = tempDir();

@@ -798,6 +798,30 @@ describe('Marathon fields', () => {
     expect(m.problems).toEqual([]);
     expect(m.backends).toEqual(['a_10001']);
   });
+  test.each([
+    ['host', { host: '[::1]', ports: [31001] }, {}, 'tasks[1].host', /must be a host name or an IP address/],
+    [
+      'container IP',
+      { host: 'h2', ports: [1], ipAddresses: [{ ipAddress: 'fe80::1%eth0' }] },
+      { ipAddress: { discovery: { ports: [{ number: 8080 }] } } },
+      'tasks[1].ipAddresses[0].ipAddress',
+      /must be an IPv4 or IPv6 address/,
+    ],
+  ])(
+    "a task's unusable %s leaves out that task only; the app's other tasks are served",
+    (_n, bad, extra, label, why) => {
+      const good = { id: 'a.1', host: '10.0.0.1', ports: [31000], ipAddresses: [{ ipAddress: '10.1.0.1' }] };
+      const tasks = [good, { id: 'a.2', ...bad }, { id: 'a.3', ...bad }];
+      const parsed = parseAppsJson({ apps: [app('/a', {}, 10001, { tasks, ...extra })] });
+      if (!parsed.ok) throw new Error(parsed.error);
+      const m = toModel(parsed.value.apps, OPTS, { resolve });
+      expect(m.services.map((s) => [s.backend, s.servers.length])).toEqual([['a_10001', 1]]);
+      expect(m.problems).toHaveLength(1);
+      expect(m.problems[0]).toMatchObject({ appId: '/a', label });
+      expect(m.problems[0]!.message).toMatch(why);
+      expect(m.problems[0]!.message).toMatch(/2 such tasks are left out, the app's other tasks are served$/);
+    },
+  );
   test('ipAddresses [null] is a task without an address (skipped), not an error', () => {
     const tasks = [{ id: 'a.1', host: '10.0.0.1', ports: [31000], ipAddresses: [null] }];
     const m = model([app('/a', {}, 10001, { tasks, ipAddress: { discovery: { ports: [{ number: 8080 }] } } })]);
