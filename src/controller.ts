@@ -1,3 +1,4 @@
+import { isIPv6 } from './model/haproxyText';
 import { Observable, SchedulerLike, Subject, defer, from, map, mergeMap, tap } from 'rxjs';
 import type { MarathonClient } from './marathon/client';
 import { READINESS_EVENT_TYPES } from './marathon/eventTypes';
@@ -153,7 +154,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     const fresh = now.filter((h) => !warnedHosts.has(h));
     for (const h of fresh.slice(0, WARNED_PER_STATE))
       logger.warn(
-        `cannot resolve task host ${printable(h)} to an IPv4 address: its tasks are left out until it resolves`,
+        `cannot resolve task host ${printable(h)} to an IPv4 address: its tasks are left out${isIPv6(h) ? '' : ' until it resolves'}`,
       );
     if (fresh.length > WARNED_PER_STATE)
       logger.warn(`${fresh.length - WARNED_PER_STATE} more task hosts do not resolve: their tasks are left out`);
