@@ -43,6 +43,8 @@ const STAT_ROWS_PER_SECOND = 2500;
 const STALLED_READ_HOLD_MS = 20_000;
 /** The longest a `show stat` that timed out or failed late holds the next one back (ms). */
 const FAILED_READ_HOLD_MS = 10_000;
+/** How long a stop waits for an apply it cut short to put the last good files back. */
+const APPLY_AFTER_STOP_MS = 10_000;
 
 export interface RunningService {
   readonly admin: AdminServer | null;
@@ -312,6 +314,11 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       if (leave) haproxy.release(); // an apply still under way can no longer start or reload it
       // The config written behind the last runtime change is what the next controller finds.
       await Promise.all([admin?.close(), leave ? undefined : haproxy.stop(), files.written()]);
+      // An apply the stop cut short puts the last good files back first (bounded: it may be in a
+      // `haproxy -c`); then nothing more is written, since whoever started this may remove the directory.
+      await settledWithin(applier.settled(), APPLY_AFTER_STOP_MS);
+      files.close();
+      await files.written();
       if (s.handOver)
         logger.info(`leaving HAProxy master ${haproxy.masterPid() ?? '(none)'} running for the next controller`);
       removeOwnPidFile(pidFile);
@@ -372,4 +379,11 @@ function removeOwnPidFile(pidFile: string): void {
   } catch {
     // already gone
   }
+}
+
+/** `work` settled, or `ms` passed. */
+function settledWithin(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([work, bound]).finally(() => clearTimeout(timer));
 }

@@ -67,10 +67,25 @@ type Step = Result<ApplyReport, LoadFailure>;
 const MAX_GATE_ROUNDS = 5;
 
 export class HaproxyApplier implements ApplyPort {
+  /** Applies and reloads under way: one a stop cut short still rolls back and writes its files. */
+  private readonly underWay = new Set<Promise<unknown>>();
+
   constructor(private readonly o: ApplierOptions) {}
 
   apply(next: DesiredState, plan: Plan, previous: DesiredState | null): Observable<ApplyReport> {
-    return from(this.transaction(next, plan, previous));
+    return from(this.tracked(this.transaction(next, plan, previous)));
+  }
+
+  /** Settles once every apply and reload under way has ended, however it ended. */
+  settled(): Promise<void> {
+    return Promise.allSettled([...this.underWay]).then(() => undefined);
+  }
+
+  private tracked<T>(work: Promise<T>): Promise<T> {
+    this.underWay.add(work);
+    const done = (): void => void this.underWay.delete(work);
+    work.then(done, done);
+    return work;
   }
 
   /**
@@ -79,35 +94,37 @@ export class HaproxyApplier implements ApplyPort {
    */
   reloadExisting(why: ExistingConfigReason, current: DesiredState | null): Observable<ApplyReport> {
     return from(
-      (async () => {
-        const what = why.kind === 'sigusr1' ? 'SIGUSR1' : 'restarting HAProxy';
-        // Not written (a full disk): HAProxy is loaded with the file as it is, older but better than
-        // none, and the reload counts as failed, so it is tried again (and written) until it succeeds.
-        let unwritten: string | undefined;
-        const restored =
-          current !== null &&
-          (await this.restoreLastApplied(current).catch((e: Error) => {
-            unwritten = e.message;
-            return false;
-          }));
-        // Started again meanwhile (an apply's retry, after a reload that killed the master) with the
-        // files on disk: a reload now would only repeat that reload (a crash loop, found by an audit).
-        if (why.kind === 'haproxy-restarted' && !restored && unwritten === undefined && this.isOwnedAndRunning())
-          return { reloaded: false, reasons: [], runtimeOps: 0 };
-        const check = await this.o.files.checkOnDisk();
-        if (!check.ok) {
-          // A check that did not run (the binary gone, a timeout) says nothing of the config.
-          const judged = check.error.refused ? 'is not valid' : 'could not be checked';
-          throw new ApplyError(`${what}: the config on disk ${judged}, not reloading: ${check.error.message}`);
-        }
-        const loaded = await this.o.target.load();
-        if (!loaded.ok) throw new ApplyError(loaded.error.message);
-        if (unwritten !== undefined)
-          throw new ApplyError(
-            `${what}: HAProxy runs the config on disk, not the one last applied, which could not be written: ${unwritten}`,
-          );
-        return { reloaded: true, reasons: [why], runtimeOps: 0 };
-      })(),
+      this.tracked(
+        (async () => {
+          const what = why.kind === 'sigusr1' ? 'SIGUSR1' : 'restarting HAProxy';
+          // Not written (a full disk): HAProxy is loaded with the file as it is, older but better than
+          // none, and the reload counts as failed, so it is tried again (and written) until it succeeds.
+          let unwritten: string | undefined;
+          const restored =
+            current !== null &&
+            (await this.restoreLastApplied(current).catch((e: Error) => {
+              unwritten = e.message;
+              return false;
+            }));
+          // Started again meanwhile (an apply's retry, after a reload that killed the master) with the
+          // files on disk: a reload now would only repeat that reload (a crash loop, found by an audit).
+          if (why.kind === 'haproxy-restarted' && !restored && unwritten === undefined && this.isOwnedAndRunning())
+            return { reloaded: false, reasons: [], runtimeOps: 0 };
+          const check = await this.o.files.checkOnDisk();
+          if (!check.ok) {
+            // A check that did not run (the binary gone, a timeout) says nothing of the config.
+            const judged = check.error.refused ? 'is not valid' : 'could not be checked';
+            throw new ApplyError(`${what}: the config on disk ${judged}, not reloading: ${check.error.message}`);
+          }
+          const loaded = await this.o.target.load();
+          if (!loaded.ok) throw new ApplyError(loaded.error.message);
+          if (unwritten !== undefined)
+            throw new ApplyError(
+              `${what}: HAProxy runs the config on disk, not the one last applied, which could not be written: ${unwritten}`,
+            );
+          return { reloaded: true, reasons: [why], runtimeOps: 0 };
+        })(),
+      ),
     );
   }
 

@@ -46,6 +46,8 @@ export class ConfigFiles {
   private archiving: Promise<void> = Promise.resolve();
   /** Files written behind a runtime-only change; every other file operation here waits for them. */
   private behind: Promise<void> = Promise.resolve();
+  /** Set once the controller has stopped: nothing is written after (the demo then removes the directory). */
+  private closed = false;
 
   constructor(private readonly o: ConfigFilesOptions) {
     const dir = path.dirname(o.configPath);
@@ -80,6 +82,7 @@ export class ConfigFiles {
       [this.maps.app, `${this.maps.app}.candidate`],
     ] as const;
     let text = files.config;
+    this.ensureOpen();
     this.ensureDir();
     if (this.o.haproxyMap) {
       await writeAtomic(candidates[0][1], files.domainMap);
@@ -145,7 +148,17 @@ export class ConfigFiles {
     await this.writeNow(files, archive);
   }
 
+  /** No file is written once the controller has stopped. */
+  close(): void {
+    this.closed = true;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new Error(`the controller has stopped: ${this.o.configPath} is left as it is`);
+  }
+
   private async writeNow(files: Files, archive: boolean): Promise<void> {
+    this.ensureOpen();
     this.ensureDir();
     if (this.o.haproxyMap) {
       await writeAtomic(this.maps.domain, files.domainMap);

@@ -4,7 +4,7 @@
  * longer holds every other app's change. The check times out (30 s), the app it hangs on alone is
  * left out, and the rest is applied.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freeLoopbackBlock, httpGet, startLive } from '../../src/demo/live';
@@ -30,7 +30,7 @@ describeWithHaproxy('chaos: haproxy -c hangs on one app', (haproxy) => {
   test('the app it hangs on is left out after the timeout, the other new app is served; later churn is not held', async () => {
     const logs: LogLine[] = [];
     const dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-hang-'));
-    const counting = countingHaproxy(dir, haproxy.bin, MARKER);
+    const counting = countingHaproxy(dir, haproxy.bin, { on: MARKER });
     const base = await freeLoopbackBlock(3);
     const live = await startLive({
       apps: [app('/web', base)],
@@ -79,4 +79,32 @@ describeWithHaproxy('chaos: haproxy -c hangs on one app', (haproxy) => {
       if (process.env.MLB_TEST_LOGS) for (const l of logs) console.log(`${l.level} ${l.msg}`);
     }
   }, 200000);
+
+  test('a stop during a slow apply writes its last files before it returns, and none after', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-stop-'));
+    const counting = countingHaproxy(dir, haproxy.bin, { on: MARKER, seconds: 2 });
+    const base = await freeLoopbackBlock(2);
+    const logs: LogLine[] = [];
+    const live = await startLive({
+      apps: [app('/web', base)],
+      flags: ['--haproxy-bin', counting.bin],
+      logger: memoryLogger(logs),
+    });
+    try {
+      await waitFor('web served', () => live.service.status.status().services.length === 1, 30000);
+      await live.sim.createApp(
+        app('/slow', base + 1, {
+          HAPROXY_0_BACKEND_HEAD: `\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  http-response set-header ${MARKER} 1\n`,
+        }),
+      );
+      await waitFor('the slow check to start', () => counting.hangs() > 0, 30000);
+    } finally {
+      await live.stop(); // removes its directory once the service has stopped
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Before, the apply went on after the stop: it wrote the config (making the directory again) and
+    // then, its reload failing, the last good one.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(existsSync(live.dir)).toBe(false);
+  }, 60000);
 });

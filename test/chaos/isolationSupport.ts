@@ -5,13 +5,13 @@ import * as path from 'node:path';
 /**
  * A `haproxy` in `dir` that logs each `haproxy -c` and runs the real one; `checks()` counts them.
  * While `failChecks(true)`, every `haproxy -c` fails, naming no app (a broken global template, say).
- * With `hangOn`, a `haproxy -c` of a config holding that text never ends (as HAProxy reading a FIFO
- * would); `hangs()` counts them.
+ * With `hang`, a `haproxy -c` of a config holding its text takes its seconds, then runs (by default
+ * it never ends, as HAProxy reading a FIFO would); `hangs()` counts them.
  */
 export function countingHaproxy(
   dir: string,
   realBin: string,
-  hangOn?: string,
+  hang?: { readonly on: string; readonly seconds?: number },
 ): {
   readonly bin: string;
   readonly checks: () => number;
@@ -22,13 +22,13 @@ export function countingHaproxy(
   const log = path.join(dir, 'checks.log');
   const fail = path.join(dir, 'fail-checks');
   // The config is the argument after -f; `exec sleep` keeps one process for the check's timeout to kill.
-  const hang =
-    hangOn === undefined
+  const hanging =
+    hang === undefined
       ? ''
-      : `; cfg=; prev=; for a in "$@"; do [ "$prev" = -f ] && cfg=$a; prev=$a; done; grep -qF '${hangOn}' "$cfg" && { echo hang >> ${log}.hangs; exec sleep 600; }`;
+      : `; cfg=; prev=; for a in "$@"; do [ "$prev" = -f ] && cfg=$a; prev=$a; done; grep -qF '${hang.on}' "$cfg" && { echo hang >> ${log}.hangs; ${hang.seconds === undefined ? 'exec sleep 600' : `sleep ${hang.seconds}`}; }`;
   writeFileSync(
     bin,
-    `#!/bin/sh\ncase " $* " in *" -c "*) echo check >> ${log}; [ -e ${fail} ] && { echo "[ALERT] (1) : config : refused by the test" >&2; exit 1; }${hang};; esac\nexec ${realBin} "$@"\n`,
+    `#!/bin/sh\ncase " $* " in *" -c "*) echo check >> ${log}; [ -e ${fail} ] && { echo "[ALERT] (1) : config : refused by the test" >&2; exit 1; }${hanging};; esac\nexec ${realBin} "$@"\n`,
   );
   writeFileSync(`${log}.hangs`, '');
   chmodSync(bin, 0o755);
