@@ -20,6 +20,9 @@ function take(argv: string[], flag: string): string | undefined {
   return i < 0 ? undefined : argv.splice(i, 2)[1];
 }
 
+/** The longest a Node.js timer waits (about 24.8 days). */
+const MAX_DURATION_S = 2_147_483;
+
 function get(port: number, host: string): Promise<string> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, timeout: 1000 }, (res) => {
@@ -32,9 +35,29 @@ function get(port: number, host: string): Promise<string> {
   });
 }
 
+const USAGE = `usage: npm run demo -- [--duration SECONDS] [--scenario FILE] [marathon-lb flags]
+
+Runs the Marathon simulator (tiny HTTP servers as tasks), the controller and a real HAProxy on
+127.0.0.1, prints what to curl, then a line every 2 s until Ctrl-C.
+  --duration SECONDS  stop by itself after that many seconds (default: run until Ctrl-C)
+  --scenario FILE     the simulator's scenario (default: config/scenarios/demo.json)
+Other flags go to the controller (marathon-lb --help lists them).
+`;
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  const duration = Number(take(argv, '--duration') ?? 0);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const durationText = take(argv, '--duration');
+  const duration = durationText === undefined ? 0 : Number(durationText);
+  if (durationText !== undefined && !(Number.isFinite(duration) && duration > 0 && duration <= MAX_DURATION_S)) {
+    process.stderr.write(
+      `demo: --duration must be a number of seconds above 0, at most ${MAX_DURATION_S}, not ${JSON.stringify(durationText)}\n`,
+    );
+    return 2;
+  }
   const configDir = findConfigDir();
   const scenarioFile = take(argv, '--scenario') ?? path.join(configDir, 'scenarios', 'demo.json');
   const scenario = loadScenario(scenarioFile);
@@ -56,9 +79,13 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  // Its reader gone (`npm run demo | head`): stopped as by Ctrl-C, so its HAProxy and files go too.
+  const outputClosed = new Promise<string>((resolve) =>
+    process.stdout.on('error', () => resolve('standard output closed')),
+  );
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'marathon-lb-demo-'));
   try {
-    return await runDemo(dir, configDir, scenario.value, ports, duration, argv);
+    return await runDemo(dir, configDir, scenario.value, ports, { duration, outputClosed }, argv);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -69,9 +96,10 @@ async function runDemo(
   configDir: string,
   scenario: Scenario,
   ports: DemoPorts,
-  duration: number,
+  until: { readonly duration: number; readonly outputClosed: Promise<string> },
   argv: readonly string[],
 ): Promise<number> {
+  const { duration, outputClosed } = until;
   const files = prepareDemoFiles(dir, configDir, ports);
   const sim = await startScenario(scenario, { port: 0, serveTasks: true }, (line) =>
     process.stdout.write(`[simulator] ${line}\n`),
@@ -141,6 +169,7 @@ async function runDemo(
   const stop = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
+    void outputClosed.then(resolve);
     if (duration > 0) deadline = setTimeout(() => resolve(`--duration ${duration}s elapsed`), duration * 1000);
   });
   clearTimeout(deadline); // stopped by a signal: the --duration timer would keep the process alive to its end
