@@ -49,7 +49,10 @@ const CHECK_TIMEOUT_MS = 20_000;
 /** Returns the exit code (0 served, 1 left out / not served, 2 bad input, 3 HAProxy missing). */
 export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promise<number> {
   const fail = (msg: string): number => {
-    io.stderr(`marathon-lb check-labels: ${printable(msg)}\n`); // JSON.parse's message quotes the input
+    // One line: HAProxy's alert and the config line it points at (withConfigLines) joined, each made
+    // printable (JSON.parse's message quotes the input).
+    const lines = msg.split('\n').map((l) => printable(l.trim()));
+    io.stderr(`marathon-lb check-labels: ${lines.filter((l) => l !== '').join('; ')}\n`);
     return 2;
   };
   const name = args.appFile === '-' ? 'standard input' : args.appFile;
@@ -193,6 +196,7 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
       ports: portResults,
       problems,
       haproxy,
+      haproxyBin: o.haproxyBin,
       notes: [
         ...def.value.notes,
         ...ports.notes,

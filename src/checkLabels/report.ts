@@ -34,6 +34,8 @@ export interface Report {
   readonly ports: readonly PortResult[];
   readonly problems: readonly Finding[];
   readonly haproxy: HaproxyCheck;
+  /** The HAProxy binary asked (--haproxy-bin). */
+  readonly haproxyBin?: string;
   readonly notes: readonly string[];
   /** Set when nothing is served for a reason that is not one port's (no ports, no group…). */
   readonly notServed?: string;
@@ -126,7 +128,7 @@ export function formatReport(r: Report): string {
   const haproxy: Readonly<Record<HaproxyCheck, string>> = {
     accepted: 'haproxy -c accepts the config holding only this app',
     rejected: 'haproxy -c rejects the config holding only this app',
-    'not installed': 'haproxy -c not run: HAProxy is not installed here (pass --haproxy-bin); the checks above passed',
+    'not installed': `haproxy -c not run: HAProxy is not installed here (${r.haproxyBin === undefined ? 'no HAProxy binary' : `${printable(r.haproxyBin)} does not run`}; --haproxy-bin names another); the checks above passed`,
     'not needed': 'haproxy -c not run: nothing of this app would be in the config',
   };
   out.push(haproxy[r.haproxy]);

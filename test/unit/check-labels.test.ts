@@ -357,7 +357,9 @@ describe('check-labels without HAProxy installed', () => {
       { noHaproxy: true },
     );
     expect(r.code).toBe(3);
-    expect(r.stdout).toContain('haproxy -c not run: HAProxy is not installed here');
+    expect(r.stdout).toContain(
+      `haproxy -c not run: HAProxy is not installed here (${path.join(dir, 'no-haproxy')} does not run; --haproxy-bin names another)`,
+    );
   });
 });
 
@@ -430,7 +432,7 @@ describeWithHaproxy('check-labels with a real haproxy -c', (haproxy) => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(
-      /^marathon-lb check-labels: haproxy -c rejects the service's config even without this app \(the operator's templates or flags\): .*missing-cert\.pem/,
+      /^marathon-lb check-labels: haproxy -c rejects the service's config even without this app \(the operator's templates or flags\): .*missing-cert\.pem.*; haproxy\.cfg line \d+: bind \*:443 ssl crt \S+missing-cert\.pem\n$/,
     );
   });
 
