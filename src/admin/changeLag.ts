@@ -1,4 +1,5 @@
 import type { PipelineEvent } from '../reconcile/pipeline';
+import { isFastState } from '../reconcile/applyPort';
 
 /** Most change marks kept (one per fetch that has not succeeded); beyond it the newest is dropped, the oldest decides. */
 const MAX_MARKS = 64;
@@ -21,6 +22,8 @@ export class ChangeLag {
   private readonly marks: number[] = [];
   private lastFetchAt = Number.NEGATIVE_INFINITY;
   private restartFailingSince: number | null = null;
+  /** An apply failed, and no snapshot has been applied (or found unchanged) since. */
+  private applyFailing = false;
 
   observe(e: PipelineEvent, now: number): void {
     switch (e.kind) {
@@ -41,13 +44,18 @@ export class ChangeLag {
         if (e.stage === 'build') this.note(e.fetchedAt ?? now);
         break;
       case 'unchanged':
+        this.applyFailing = false;
         this.cover(e.fetchedAt ?? now);
         break;
       case 'applied':
         this.restartFailingSince = null;
+        // Task churn applied beside a failing change (applySink.ts) covers none of that change's marks.
+        if (isFastState(e.state) && this.applyFailing) break;
+        this.applyFailing = false;
         if (e.state !== null) this.cover(e.fetchedAt ?? now);
         break;
       case 'apply-failed':
+        this.applyFailing = true;
         if (e.configOnDisk === true) this.restartFailingSince ??= now;
         break;
       default:

@@ -1,7 +1,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { withServerLines } from '../haproxy/configText';
 import type { Problem, Server, Service } from '../model/types';
-import type { DesiredState } from '../reconcile/applyPort';
+import { isFastState, type DesiredState } from '../reconcile/applyPort';
 import type { PipelineEvent } from '../reconcile/pipeline';
 import { formatReason } from '../reconcile/reloadReason';
 import { formatRuntimeReason } from '../reconcile/runtimeReason';
@@ -189,8 +189,10 @@ export class StatusBook {
         this.fail({ at: iso(now), kind: e.kind, error: e.error, retryInMs: e.retryInMs, durationMs: this.took(now) });
         break;
       case 'applied': {
-        this.applyFailingSince = null;
-        if (e.state !== null) {
+        // Task churn applied beside a failing change (applySink.ts) leaves that change failing and pending.
+        const beside = isFastState(e.state) && this.applyFailingSince !== null;
+        if (!beside) this.applyFailingSince = null;
+        if (e.state !== null && !beside) {
           this.latestBuilt = e.state;
           // A trigger that arrived while HAProxy was being updated is decided by a later snapshot.
           this.pending = this.triggeredDuringApply;

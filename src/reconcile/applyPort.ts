@@ -65,3 +65,6 @@ export interface ApplyPort {
    */
   reloadExisting(why: ExistingConfigReason, current: DesiredState | null): Observable<ApplyReport>;
 }
+
+/** A state the event fast path made: task churn on the applied state, not a snapshot from Marathon. */
+export const isFastState = (state: DesiredState | null): boolean => state?.source?.fast === true;

@@ -330,6 +330,59 @@ describe('StatusBook', () => {
     expect(s.recentFailures).toHaveLength(2);
   });
 
+  test('task churn applied beside a failing change leaves that change failing, pending and unapplied since its event', async () => {
+    const c = clock();
+    const applied = new AppliedState();
+    const book = new StatusBook({ applied, now: c.now });
+    const metrics = new ControllerMetrics({ now: c.now });
+    const observe = (e: PipelineEvent): void => {
+      book.observe(e);
+      metrics.observe(e);
+    };
+    const snapshot = state([service('web', [server(1)])]);
+    applyOk(applied, c, snapshot, observe);
+    c.advance(1000);
+    const changedAt = c.now();
+    observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'api_post_event' } });
+    observe({ kind: 'fetching' });
+    observe({ kind: 'applying', reasons: [], runtimeOps: 0, triggeredAt: c.now(), fetchedAt: c.now() });
+    c.advance(30000);
+    observe({ kind: 'apply-failed', error: 'haproxy -c could not check the new config', retryInMs: 5000 });
+    // A task of another app starts: the fast path applies it through the runtime API during the backoff.
+    c.advance(1000);
+    observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'status_update_event' } });
+    const grown = [service('web', [server(1), server(2)])];
+    applyOk(
+      applied,
+      c,
+      { ...state(grown), rendered: snapshot.rendered, source: { apps: [], hosts: new Map(), fast: true } },
+      observe,
+    );
+    const s = book.status();
+    expect(s).toMatchObject({
+      pendingChange: true,
+      lastError: 'apply failed: haproxy -c could not check the new config',
+      unappliedChangeSince: new Date(changedAt).toISOString(),
+    });
+    expect(s.services[0]!.servers).toHaveLength(2);
+    const age = async () => samples(await metrics.text()).get('mlb_unapplied_change_age_seconds');
+    expect(await age()).toBeCloseTo((c.now() - changedAt) / 1000, 3);
+    // The change applies at its retry: nothing is pending any more.
+    const fetchedAt = c.now();
+    observe({ kind: 'applying', reasons: [], runtimeOps: 0, triggeredAt: c.now(), fetchedAt });
+    applied.commit(state(grown), c.now());
+    observe({
+      kind: 'applied',
+      report: { reloaded: true, reasons: [], runtimeOps: 0 },
+      state: state(grown),
+      previous: null,
+      fetchedAt,
+      runtimeReasons: [],
+    });
+    expect(book.status()).toMatchObject({ pendingChange: false, lastError: null, unappliedChangeSince: null });
+    expect(await age()).toBe(0);
+  });
+
   test('a trigger during an apply is still pending after it', () => {
     const c = clock();
     const applied = new AppliedState();
