@@ -16,6 +16,8 @@ import type { PortResult } from './report';
 type Labels = Readonly<Record<string, unknown>>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const split = (v: string | undefined): string[] => (v === undefined ? [] : v.split(',').filter((g) => g !== ''));
+/** A group label's groups as the service selects by them (model/labels.ts): an empty value is the group "". */
+const groupsAsServed = (v: string | undefined): string[] => (v === undefined ? [] : v.split(','));
 const TRUE_WORDS = new Set(['true', 't', 'yes', 'y']);
 
 /** Every group the app names (HAPROXY_GROUP and HAPROXY_{n}_GROUP): what it is checked for without --group. */
@@ -71,7 +73,7 @@ export function describePorts(
         ]
       : [];
   const labels = typed.labels;
-  const appGroups = split(labels['HAPROXY_GROUP']);
+  const appGroups = groupsAsServed(labels['HAPROXY_GROUP']);
   const ports = servicePorts.map((sp, i): PortResult => {
     const portLabel = labels[`HAPROXY_${i}_PORT`];
     const servicePort = portLabel !== undefined && /^\s*\d{1,5}\s*$/.test(portLabel) ? Number(portLabel) : sp;
@@ -92,7 +94,7 @@ function notSelected(
   opts: ModelOptions,
   groupGiven: boolean,
 ): string | null {
-  const portGroups = split(labels[`HAPROXY_${i}_GROUP`]);
+  const portGroups = groupsAsServed(labels[`HAPROXY_${i}_GROUP`]);
   const own = portGroups.length > 0 ? portGroups : appGroups;
   const which = portGroups.length > 0 ? `HAPROXY_${i}_GROUP` : 'HAPROXY_GROUP';
   if (!(opts.groups.includes('*') || own.some((g) => opts.groups.includes(g)))) {
@@ -101,7 +103,8 @@ function notSelected(
         ? `no HAPROXY_GROUP label: add HAPROXY_GROUP=${opts.groups[0] ?? 'external'} (only a marathon-lb run with --group '*' serves apps without one)`
         : "no HAPROXY_GROUP label: add HAPROXY_GROUP=<group> (e.g. external, the package's default); only a marathon-lb run with --group '*' serves apps without one";
     }
-    return `${which} is ${own.join(',')}, and this marathon-lb serves --group ${opts.groups.join(',')}`;
+    const named = own.join(',');
+    return `${which} is ${named === '' ? 'empty' : named}, and this marathon-lb serves --group ${opts.groups.join(',')}`;
   }
   const enabled = labels[`HAPROXY_${i}_ENABLED`];
   if (enabled === undefined)

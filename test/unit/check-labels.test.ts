@@ -10,7 +10,7 @@ import { runCheckLabels } from '../../src/checkLabels/check';
 import { appFromDefinition } from '../../src/checkLabels/definition';
 import { fixFor } from '../../src/checkLabels/report';
 import { describeWithHaproxy } from '../support/haproxy';
-import { tempDir } from '../support/render';
+import { dryRun, tempDir } from '../support/render';
 
 interface Run {
   readonly code: number;
@@ -269,6 +269,27 @@ describe('check-labels: apps that would not be selected (exit 1, with the reason
     expect(r.stdout).toContain(
       'NOT SELECTED — HAPROXY_GROUP is external, and this marathon-lb serves --group internal',
     );
+  });
+
+  it.each([
+    [{ HAPROXY_0_GROUP: '' }, 'HAPROXY_0_GROUP is empty'],
+    [{ HAPROXY_GROUP: '' }, 'HAPROXY_GROUP is empty'],
+    [{ HAPROXY_0_GROUP: ',' }, 'HAPROXY_0_GROUP is ,'],
+  ])('an empty group label %j names no group the service serves, as the service reads it', async (labels, why) => {
+    const r = await check(legacyApp(labels), ['--group', 'external'], { noHaproxy: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`NOT SELECTED — ${why}, and this marathon-lb serves --group external`);
+    expect(r.stdout).not.toMatch(/^problem/m);
+    // As the service itself: left out of the config, with nothing to warn about.
+    const task = { id: 'web.1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' };
+    const file = path.join(dir, `apps-${++n}.json`);
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ apps: [{ ...legacyApp(labels), id: '/web', ports: [10000], tasks: [task] }] }),
+    );
+    const dry = await dryRun(['--apps-file', file, '--group', 'external', '--haproxy-version', '2.6']);
+    expect(dry).toMatchObject({ code: 0, stderr: '' });
+    expect(dry.stdout).not.toContain('backend web_');
   });
 
   it('--strict-mode without HAPROXY_{n}_ENABLED; one port enabled is enough to be served', async () => {
