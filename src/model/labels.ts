@@ -254,8 +254,7 @@ export function readPortLabels(
     templateLabels[name] = text;
   }
 
-  const enabled = r.get('ENABLED');
-  const group = r.get('GROUP');
+  const { enabled, groups } = selectionLabels(r);
   // Upstream applies labels in name order: BACKEND_WEIGHT before PATH, which only lifts a zero weight.
   let backendWeight = weight ?? 0;
   if (path !== null && backendWeight === 0) backendWeight = 1;
@@ -264,7 +263,7 @@ export function readPortLabels(
     path,
     auth,
     sticky: truthy(r.get('STICKY') ?? ''),
-    enabled: enabled === undefined ? null : truthy(enabled),
+    enabled,
     redirectHttpToHttps: truthy(r.get('REDIRECT_TO_HTTPS') ?? ''),
     useHsts: truthy(r.get('USE_HSTS') ?? ''),
     sslCert,
@@ -273,7 +272,7 @@ export function readPortLabels(
     port,
     mode,
     balance,
-    groups: group === undefined ? NO_GROUPS : group.split(','),
+    groups,
     proxyPath,
     revProxyPath,
     redirPath,
@@ -281,6 +280,21 @@ export function readPortLabels(
     networkAllowed,
     healthcheckPortIndex: hcIndex,
     templateLabels,
+  };
+}
+
+/**
+ * What selects a service port (HAPROXY_{n}_GROUP, HAPROXY_{n}_ENABLED), read from its labels alone:
+ * known even when its other labels cannot be read.
+ */
+export function selectionLabels(portLabels: {
+  get(name: string): string | undefined;
+}): Pick<PortSettings, 'enabled' | 'groups'> {
+  const enabled = portLabels.get('ENABLED');
+  const group = portLabels.get('GROUP');
+  return {
+    enabled: enabled === undefined ? null : truthy(enabled),
+    groups: group === undefined ? NO_GROUPS : group.split(','),
   };
 }
 

@@ -4,7 +4,14 @@ import { withoutUnreadyTasks } from './readiness';
 import type { FileChecks } from './bindOptions';
 import { EXCLUDED_TASK_STATES, healthCheckFor, healthVerdict, isHealthCheckError } from './healthChecks';
 import { APP_ID_RULE, isAppId, isHostName, isIP, isPort } from './haproxyText';
-import { isProblem, labelsByPort, readPortLabels, type LabelChecks, type PortSettings } from './labels';
+import {
+  isProblem,
+  labelsByPort,
+  readPortLabels,
+  selectionLabels,
+  type LabelChecks,
+  type PortSettings,
+} from './labels';
 import { networkingMode, ServicePortAssigner, taskIp, taskPortsOf, type ResolveHost } from './networking';
 import { inputsOf, memoizable, sameInputs } from './appKey';
 import { keepsIds, keptIdsIn, type KeptIds } from './keptIds';
@@ -189,15 +196,18 @@ export function* toModelSteps(
     for (let i = 0; i < servicePorts.length; i++) {
       const servicePort = servicePorts[i];
       if (servicePort === undefined) continue;
-      const settings = readPortLabels(app.id, portLabels(i), i, labelChecks);
+      const labels = portLabels(i);
+      const settings = readPortLabels(app.id, labels, i, labelChecks);
+      // Only the ports this marathon-lb serves are named: another group's are another instance's to report.
       if (isProblem(settings)) {
-        problems.push(settings);
+        if (isSelected(selectionLabels(labels), appGroups, opts)) problems.push(settings);
         continue;
       }
+      const portSelected = isSelected(settings, appGroups, opts);
       if (servicePort === null) {
         // The IP-per-task range is used up: upstream logs "Service ports are exhausted" and skips the port.
         const range = opts.servicePortRange!;
-        if (isSelected(settings, appGroups, opts))
+        if (portSelected)
           problems.push({
             appId: app.id,
             portIndex: i,
@@ -207,17 +217,18 @@ export function* toModelSteps(
         continue;
       }
       if (settings.port === null && !isPort(servicePort)) {
-        problems.push({
-          appId: app.id,
-          portIndex: i,
-          label: 'servicePort',
-          message: `service port ${servicePort as number} is outside 1..65535`,
-        }); // isPort's guard narrowed it to never
+        if (portSelected)
+          problems.push({
+            appId: app.id,
+            portIndex: i,
+            label: 'servicePort',
+            message: `service port ${servicePort as number} is outside 1..65535`,
+          }); // isPort's guard narrowed it to never
         continue;
       }
       const draft = draftService(app, i, servicePort, settings, appGroups, groupMembers.get(app));
-      if (isProblem(draft)) problems.push(draft);
-      else byServicePort.set(servicePort, draft);
+      if (!isProblem(draft)) byServicePort.set(servicePort, draft);
+      else if (portSelected) problems.push(draft);
     }
 
     // Only apps with a selected service port need their tasks (siblings matter only within an app).
@@ -326,7 +337,11 @@ export function namingMembers(p: Problem, members: readonly string[] | undefined
 
 const selected = (draft: Draft, opts: ModelOptions): boolean => isSelected(draft.settings, draft.appGroups, opts);
 
-function isSelected(settings: PortSettings, appGroups: readonly string[], opts: ModelOptions): boolean {
+function isSelected(
+  settings: Pick<PortSettings, 'enabled' | 'groups'>,
+  appGroups: readonly string[],
+  opts: ModelOptions,
+): boolean {
   const own = settings.groups.length > 0 ? settings.groups : appGroups;
   const inGroup = opts.groups.includes('*') || own.some((g) => opts.groups.includes(g));
   const enabled = settings.enabled ?? !opts.strictMode;

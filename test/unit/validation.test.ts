@@ -822,6 +822,36 @@ describe('Marathon fields', () => {
       expect(m.problems[0]!.message).toMatch(/2 such tasks are left out, the app's other tasks are served$/);
     },
   );
+  test.each([
+    ['an unreadable label', { HAPROXY_0_MODE: 'udp' }, 10001, {}, 'HAPROXY_0_MODE'],
+    ['a service port out of range', {}, 0, {}, 'servicePort'],
+    [
+      'a health check path HAProxy refuses',
+      {},
+      10001,
+      { healthChecks: [{ protocol: 'HTTP', portIndex: 0, path: '/a b c' }] },
+      'healthChecks[0].path',
+    ],
+  ])(
+    "%s of a port this marathon-lb does not serve is not its to report; the group's own instance names it",
+    (_n, labels, port, extra, label) => {
+      for (const groupLabels of [
+        { HAPROXY_GROUP: 'internal' },
+        { HAPROXY_0_GROUP: 'internal' },
+        { HAPROXY_0_ENABLED: 'false' },
+      ]) {
+        const apps = [app('/bad', { ...groupLabels, ...labels }, port, extra)];
+        expect(model(apps).problems).toEqual([]);
+      }
+      expect(
+        model([app('/bad', { HAPROXY_0_GROUP: 'internal', ...labels }, port, extra)], { groups: ['internal'] })
+          .problems,
+      ).toMatchObject([{ appId: '/bad', label }]);
+      expect(
+        model([app('/bad', { HAPROXY_0_GROUP: 'internal', ...labels }, port, extra)], { groups: ['*'] }).problems,
+      ).toMatchObject([{ appId: '/bad', label }]);
+    },
+  );
   test('ipAddresses [null] is a task without an address (skipped), not an error', () => {
     const tasks = [{ id: 'a.1', host: '10.0.0.1', ports: [31000], ipAddresses: [null] }];
     const m = model([app('/a', {}, 10001, { tasks, ipAddress: { discovery: { ports: [{ number: 8080 }] } } })]);
