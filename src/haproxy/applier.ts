@@ -93,39 +93,37 @@ export class HaproxyApplier implements ApplyPort {
    * make HAProxy read it (starting it when it does not run).
    */
   reloadExisting(why: ExistingConfigReason, current: DesiredState | null): Observable<ApplyReport> {
-    return from(
-      this.tracked(
-        (async () => {
-          const what = why.kind === 'sigusr1' ? 'SIGUSR1' : 'restarting HAProxy';
-          // Not written (a full disk): HAProxy is loaded with the file as it is, older but better than
-          // none, and the reload counts as failed, so it is tried again (and written) until it succeeds.
-          let unwritten: string | undefined;
-          const restored =
-            current !== null &&
-            (await this.restoreLastApplied(current).catch((e: Error) => {
-              unwritten = e.message;
-              return false;
-            }));
-          // Started again meanwhile (an apply's retry, after a reload that killed the master) with the
-          // files on disk: a reload now would only repeat that reload (a crash loop, found by an audit).
-          if (why.kind === 'haproxy-restarted' && !restored && unwritten === undefined && this.isOwnedAndRunning())
-            return { reloaded: false, reasons: [], runtimeOps: 0 };
-          const check = await this.o.files.checkOnDisk();
-          if (!check.ok) {
-            // A check that did not run (the binary gone, a timeout) says nothing of the config.
-            const judged = check.error.refused ? 'is not valid' : 'could not be checked';
-            throw new ApplyError(`${what}: the config on disk ${judged}, not reloading: ${check.error.message}`);
-          }
-          const loaded = await this.o.target.load();
-          if (!loaded.ok) throw new ApplyError(loaded.error.message);
-          if (unwritten !== undefined)
-            throw new ApplyError(
-              `${what}: HAProxy runs the config on disk, not the one last applied, which could not be written: ${unwritten}`,
-            );
-          return { reloaded: true, reasons: [why], runtimeOps: 0 };
-        })(),
-      ),
-    );
+    return from(this.tracked(this.reloadFromDisk(why, current)));
+  }
+
+  private async reloadFromDisk(why: ExistingConfigReason, current: DesiredState | null): Promise<ApplyReport> {
+    const what = why.kind === 'sigusr1' ? 'SIGUSR1' : 'restarting HAProxy';
+    // Not written (a full disk): HAProxy is loaded with the file as it is, older but better than
+    // none, and the reload counts as failed, so it is tried again (and written) until it succeeds.
+    let unwritten: string | undefined;
+    const restored =
+      current !== null &&
+      (await this.restoreLastApplied(current).catch((e: Error) => {
+        unwritten = e.message;
+        return false;
+      }));
+    // Started again meanwhile (an apply's retry, after a reload that killed the master) with the
+    // files on disk: a reload now would only repeat that reload (a crash loop, found by an audit).
+    if (why.kind === 'haproxy-restarted' && !restored && unwritten === undefined && this.isOwnedAndRunning())
+      return { reloaded: false, reasons: [], runtimeOps: 0 };
+    const check = await this.o.files.checkOnDisk();
+    if (!check.ok) {
+      // A check that did not run (the binary gone, a timeout) says nothing of the config.
+      const judged = check.error.refused ? 'is not valid' : 'could not be checked';
+      throw new ApplyError(`${what}: the config on disk ${judged}, not reloading: ${check.error.message}`);
+    }
+    const loaded = await this.o.target.load();
+    if (!loaded.ok) throw new ApplyError(loaded.error.message);
+    if (unwritten !== undefined)
+      throw new ApplyError(
+        `${what}: HAProxy runs the config on disk, not the one last applied, which could not be written: ${unwritten}`,
+      );
+    return { reloaded: true, reasons: [why], runtimeOps: 0 };
   }
 
   private async transaction(asked: DesiredState, plan: Plan, previous: DesiredState | null): Promise<ApplyReport> {

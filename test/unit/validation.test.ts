@@ -822,7 +822,7 @@ describe('Marathon fields', () => {
       expect(m.problems[0]!.message).toMatch(/2 such tasks are left out, the app's other tasks are served$/);
     },
   );
-  test.each([
+  test.each<[string, Record<string, string>, number, Record<string, unknown>, string]>([
     ['an unreadable label', { HAPROXY_0_MODE: 'udp' }, 10001, {}, 'HAPROXY_0_MODE'],
     ['a service port out of range', {}, 0, {}, 'servicePort'],
     [
@@ -835,11 +835,12 @@ describe('Marathon fields', () => {
   ])(
     "%s of a port this marathon-lb does not serve is not its to report; the group's own instance names it",
     (_n, labels, port, extra, label) => {
-      for (const groupLabels of [
+      const others: Record<string, string>[] = [
         { HAPROXY_GROUP: 'internal' },
         { HAPROXY_0_GROUP: 'internal' },
         { HAPROXY_0_ENABLED: 'false' },
-      ]) {
+      ];
+      for (const groupLabels of others) {
         const apps = [app('/bad', { ...groupLabels, ...labels }, port, extra)];
         expect(model(apps).problems).toEqual([]);
       }
