@@ -24,7 +24,15 @@ import type { RenderOptions } from '../render/render';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const sslCertList = (o: Options): string[] => (o.sslCerts || '/etc/ssl/cert.pem').split(',');
+/**
+ * --ssl-certs as a list: comma-separated as in marathon-lb, whitespace too, as for every list given by
+ * env (MLB_SSL_CERTS="/a.pem /b.pem" made `crt /a.pem /b.pem`, which HAProxy refuses). HAProxy reads no
+ * unquoted path with a blank anyway.
+ */
+const sslCertList = (o: Options): string[] => {
+  const certs = (o.sslCerts ?? '').split(/[\s,]+/).filter((c) => c !== '');
+  return certs.length > 0 ? certs : ['/etc/ssl/cert.pem'];
+};
 
 export function modelOptions(o: Options, env: Env): ModelOptions {
   const range =

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { parseArgs, ParseResult } from '../../src/cli/args';
 import { findConfigDir, mustacheToPythonFormat } from '../../src/cli/longhelp';
 import { DEFAULT_OPTIONS, envName, FLAGS, MAX_TIMER_SECONDS, Options } from '../../src/cli/options';
+import { modelOptions, renderOptions } from '../../src/wiring/parts';
 
 const CONFIG_DIR = path.resolve(__dirname, '../../config');
 
@@ -686,5 +687,25 @@ describe('--longhelp', () => {
 
   it('converts mustache to Python format text', () => {
     expect(mustacheToPythonFormat('a {{x}} { b } {{ y }}')).toBe('a {x} {{ b }} {y}');
+  });
+});
+
+describe('--ssl-certs as a list', () => {
+  test.each([
+    [['--ssl-certs', '/a.pem,/b.pem'], {}],
+    [['--ssl-certs', '/a.pem /b.pem'], {}],
+    [['--ssl-certs', ' /a.pem , /b.pem,'], {}],
+    [[], { MLB_SSL_CERTS: '/a.pem /b.pem' }],
+    [[], { MLB_SSL_CERTS: '/a.pem,\n/b.pem' }],
+  ])('%j %j: each certificate its own crt', (argv, env) => {
+    const parsed = parseArgs(['--group', 'external', '--haproxy-version', '2.6', ...argv], env);
+    if (!parsed.ok) throw new Error('not parsed');
+    expect(renderOptions(parsed.value, env).sslCerts).toEqual(['/a.pem', '/b.pem']);
+    expect(modelOptions(parsed.value, env).operatorCerts).toEqual(['/a.pem', '/b.pem']);
+  });
+  test('none given: the default certificate', () => {
+    const parsed = parseArgs(['--group', 'external', '--haproxy-version', '2.6', '--ssl-certs', ' , '], {});
+    if (!parsed.ok) throw new Error('not parsed');
+    expect(renderOptions(parsed.value, {}).sslCerts).toEqual(['/etc/ssl/cert.pem']);
   });
 });

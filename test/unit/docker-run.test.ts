@@ -147,6 +147,12 @@ describe('docker/run modes', () => {
     expect(o.resyncInterval).toBe(15);
 
     expect(flagValue(ok(run(sandbox(), ['poll', ...G])).argv, '--resync-interval')).toBe('60');
+    // Without POLL_INTERVAL, the controller's own MLB_RESYNC_INTERVAL (the flag added here would hide it).
+    const env = { MLB_RESYNC_INTERVAL: '20' };
+    expect(flagValue(ok(run(sandbox(), ['poll', ...G], env)).argv, '--resync-interval')).toBe('20');
+    expect(
+      flagValue(ok(run(sandbox(), ['poll', ...G], { ...env, POLL_INTERVAL: '15' })).argv, '--resync-interval'),
+    ).toBe('15');
   });
 
   it('an unknown or missing mode is a usage error (exit 1) that writes nothing', () => {
@@ -449,9 +455,16 @@ describe('docker/Dockerfile', () => {
     return JSON.parse(i.args) as string[];
   };
 
-  it('builds on Debian bookworm with node 20 in every stage', () => {
+  it('builds on Debian bookworm with a maintained node (22 LTS; 20 ended in April 2026) in every stage', () => {
     expect(froms.length).toBeGreaterThanOrEqual(1);
-    for (const f of froms) expect(f.args).toMatch(/^node:20(\.\d+)*-bookworm(-slim)?(@sha256:[0-9a-f]+)?( AS \S+)?$/i);
+    for (const f of froms) expect(f.args).toMatch(/^node:22(\.\d+)*-bookworm(-slim)?(@sha256:[0-9a-f]+)?( AS \S+)?$/i);
+  });
+
+  it("checks its health at HAProxy's own endpoint, which the default HAPROXY_HEAD serves", () => {
+    const health = runtime.find((x) => x.op === 'HEALTHCHECK');
+    expect(health?.args).toMatch(/fetch\('http:\/\/127\.0\.0\.1:9090\/_haproxy_health_check'\)/);
+    const head = fs.readFileSync(path.join(REPO_ROOT, 'config', 'templates', 'HAPROXY_HEAD.mustache'), 'utf8');
+    expect(head).toMatch(/bind 0\.0\.0\.0:9090[\s\S]*monitor-uri \/_haproxy_health_check/);
   });
 
   it('installs what CI installs (.ci/run) and every tool docker/run calls', () => {

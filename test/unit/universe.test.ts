@@ -24,7 +24,13 @@ interface PropSchema {
   readonly maximum?: number;
   readonly pattern?: string;
   readonly enum?: readonly unknown[];
-  readonly not?: { readonly enum: readonly unknown[] };
+  readonly not?: {
+    readonly anyOf: readonly {
+      readonly enum?: readonly unknown[];
+      readonly minimum?: number;
+      readonly maximum?: number;
+    }[];
+  };
   readonly items?: {
     readonly type: string;
     readonly properties?: Record<string, PropSchema>;
@@ -85,6 +91,7 @@ const KNOWN_APP_FIELDS = new Set([
   'fetch',
   'healthChecks',
   'upgradeStrategy',
+  'taskKillGracePeriodSeconds',
   'acceptedResourceRoles',
   'constraints',
   'labels',
@@ -377,7 +384,15 @@ describe('universe/config.json refuses what the controller would refuse at start
   const accepts = (key: string, v: unknown): boolean => {
     const p = PROPS[key]!;
     if (p.pattern !== undefined && !new RegExp(p.pattern).test(String(v))) return false;
-    return !(p.not?.enum.includes(v) ?? false);
+    const matches = (n: {
+      readonly enum?: readonly unknown[];
+      readonly minimum?: number;
+      readonly maximum?: number;
+    }) =>
+      n.enum !== undefined
+        ? n.enum.includes(v)
+        : typeof v === 'number' && v >= (n.minimum ?? -Infinity) && v <= (n.maximum ?? Infinity);
+    return !(p.not?.anyOf.some(matches) ?? false);
   };
   it.each([
     ['haproxy-group', ['', ' '], ['external', '*', 'a,b']],
@@ -388,7 +403,7 @@ describe('universe/config.json refuses what the controller would refuse at start
     ],
     ['auth-credential', ['bob', ':pw', ' user:pw'], ['', 'user:pw', 'user:p:w']],
     ['admin-bind', ['a_b', '-x', 'a b'], ['127.0.0.1', '0.0.0.0', '::', 'lb-1.example.com']],
-    ['admin-port', [80, 443, 9090, 9091], [0, 9191, 9092]],
+    ['admin-port', [80, 443, 9090, 9091, 10000, 10050, 10150], [0, 9191, 9092, 9999, 10151]],
   ] as const)('%s', (key, refused, taken) => {
     for (const v of refused) expect([v, accepts(key, v)]).toEqual([v, false]);
     for (const v of taken) expect([v, accepts(key, v)]).toEqual([v, true]);
