@@ -145,12 +145,13 @@ export function parseMarathonEvent(v: unknown): Validation<MarathonEvent> {
     }
     case 'status_update_event': {
       const fields = required(v, type, { appId: 'string', taskId: 'string', taskStatus: 'string' });
-      const ports = listOf(v, 'ports', (p) => (typeof p === 'number' ? p : undefined));
+      // Integers, as a snapshot's task ports must be (model/appsJson.ts): the two paths read tasks alike.
+      const ports = listOf(v, 'ports', (p) => (Number.isInteger(p) ? (p as number) : undefined));
       const ips = listOf(v, 'ipAddresses', (a) =>
         isObj(a) && typeof a['ipAddress'] === 'string' ? a['ipAddress'] : undefined,
       );
       if (!fields.ok) return unusable(v, type, fields.error);
-      if (ports === WRONG) return unusable(v, type, `${type}: field "ports" must be a list of numbers`);
+      if (ports === WRONG) return unusable(v, type, `${type}: field "ports" must be a list of integers`);
       if (ips === WRONG)
         return unusable(v, type, `${type}: field "ipAddresses" must be a list of {"ipAddress": string}`);
       if (!absentOrString(v['host'])) return unusable(v, type, `${type}: field "host" must be a string`);

@@ -241,6 +241,8 @@ export function* toModelSteps(
     // for the app: its other tasks are served (as marathon-lb skips a host it cannot resolve).
     let badTask: Problem | null = null;
     let badTasks = 0;
+    /** By service port index. */
+    let badPorts: Map<number, BadTaskPort> | undefined;
     const leaveOutTask = (label: string, message: string): void => {
       badTasks++;
       badTask ??= { appId: app.id, portIndex: null, label, message };
@@ -275,9 +277,21 @@ export function* toModelSteps(
         const draft = sp === null || sp === undefined ? undefined : byServicePort.get(sp);
         if (draft === undefined) continue;
         if (!isPort(ports[k])) {
-          // The task's port, or the app-level one it falls back to (portDefinitions, portMappings, discovery).
-          const label = ports === task.ports ? `tasks[${t}].ports[${k}]` : 'task port';
-          problems.push({ appId: app.id, portIndex: k, label, message: `port ${ports[k]} is outside 1..65535` });
+          if (ports === task.ports) {
+            // The task's own port: that task is left out of this service port (one event's bad port
+            // emptied the backend through the fast path).
+            const bad = (badPorts ??= new Map<number, BadTaskPort>()).get(k);
+            if (bad === undefined) badPorts.set(k, { label: `tasks[${t}].ports[${k}]`, port: ports[k]!, count: 1 });
+            else bad.count++;
+            continue;
+          }
+          // The app-level port every task falls back to (portDefinitions, portMappings, discovery).
+          problems.push({
+            appId: app.id,
+            portIndex: k,
+            label: 'task port',
+            message: `port ${ports[k]} is outside 1..65535`,
+          });
           byServicePort.delete(sp!);
           continue;
         }
@@ -286,15 +300,31 @@ export function* toModelSteps(
     }
     if (badTask !== null) {
       const b: Problem = badTask;
-      const which = badTasks === 1 ? 'that task is' : `${badTasks} such tasks are`;
-      problems.push({ ...b, message: `${b.message}: ${which} left out, the app's other tasks are served` });
+      problems.push({ ...b, message: `${b.message}: ${taskLeftOut(badTasks)}` });
     }
+    for (const [k, b] of badPorts ?? [])
+      problems.push({
+        appId: app.id,
+        portIndex: k,
+        label: b.label,
+        message: `port ${b.port} is outside 1..65535: ${taskLeftOut(b.count)}`,
+      });
     const appDrafts: Draft[] = [];
     for (const d of byServicePort.values()) if (d.backends.length > 0) appDrafts.push(d);
     if (idCount.get(app.id) === 1) build(appDrafts, true);
     else deferred.push(...appDrafts);
   }
 }
+
+/** The first task port outside 1..65535 of a service port, and how many tasks had one. */
+interface BadTaskPort {
+  readonly label: string;
+  readonly port: number;
+  count: number;
+}
+
+const taskLeftOut = (count: number): string =>
+  `${count === 1 ? 'that task is' : `${count} such tasks are`} left out, the app's other tasks are served`;
 
 function draftService(
   app: MarathonApp,

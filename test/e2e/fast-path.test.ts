@@ -210,4 +210,35 @@ describeWithHaproxy('the event fast path', () => {
     expect(answer.status).toBe(200);
     expect(taskOf(answer.body)).toBe(kept!.id);
   }, 60000);
+
+  test("a task event with a port outside 1..65535 leaves that task out; the app's servers stay in rotation", async () => {
+    // Before, the app rebuilt from it lost that service port: every server of /web went, until the snapshot.
+    const inRotation = async () => (await servers()).filter((v) => !v.inMaintenance && !v.draining).length;
+    const before = await inRotation();
+    expect(before).toBeGreaterThan(0);
+    const start = logs.length;
+    live.sim.emit([
+      {
+        eventType: 'status_update_event',
+        appId: '/web',
+        taskId: 'web.hostile-port',
+        taskStatus: 'TASK_RUNNING',
+        host: '127.0.0.1',
+        ports: [0],
+        ipAddresses: [{ ipAddress: '127.0.0.1', protocol: 'IPv4' }],
+      },
+    ]);
+    await waitFor(
+      'the fast path to take the event',
+      () =>
+        index(
+          (l) => /^left out app \/web port index 0 field tasks\[\d+\]\.ports\[0\]: port 0 is outside/.test(l.msg),
+          start,
+        ) >= 0,
+      10000,
+    );
+    expect(index((l) => l.msg.includes('/v2/apps'), start)).toBe(-1); // the fast path's, before any snapshot
+    expect(await inRotation()).toBe(before);
+    expect((await httpGet(live.ports.http, 'fast.example.com')).status).toBe(200);
+  }, 30000);
 });

@@ -523,12 +523,10 @@ describe('event data helpers', () => {
     // A task's ports and addresses are read by position: one bad element is not dropped (that would
     // shift the rest onto other service ports); the event is left to the snapshot.
     const status = { eventType: 'status_update_event', appId: '/a', taskId: 't', taskStatus: 'TASK_RUNNING' };
-    expect(parseMarathonEvent({ ...status, ports: ['31000', 31001] })).toEqual(
-      unusable(status.eventType, 'field "ports" must be a list of numbers'),
-    );
-    expect(parseMarathonEvent({ ...status, ports: {} })).toEqual(
-      unusable(status.eventType, 'field "ports" must be a list of numbers'),
-    );
+    for (const ports of [['31000', 31001], {}, [31000.5], [NaN], [Infinity]])
+      expect(parseMarathonEvent({ ...status, ports })).toEqual(
+        unusable(status.eventType, 'field "ports" must be a list of integers'),
+      );
     expect(parseMarathonEvent({ ...status, ipAddresses: [null, { ipAddress: '10.0.0.2' }] })).toEqual(
       unusable(status.eventType, 'field "ipAddresses" must be a list of {"ipAddress": string}'),
     );

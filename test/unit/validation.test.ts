@@ -853,6 +853,30 @@ describe('Marathon fields', () => {
       ).toMatchObject([{ appId: '/bad', label }]);
     },
   );
+  test("a task's own port outside 1..65535 leaves out that task only; the app's other tasks are served", () => {
+    const tasks = [
+      { id: 'a.1', host: '10.0.0.1', ports: [31000, 31001] },
+      { id: 'a.2', host: '10.0.0.2', ports: [0, 31001] },
+      { id: 'a.3', host: '10.0.0.3', ports: [70000, 31001] },
+    ];
+    const parsed = parseAppsJson({
+      apps: [app('/a', {}, 10001, { tasks, portDefinitions: [{ port: 10001 }, { port: 10002 }] })],
+    });
+    if (!parsed.ok) throw new Error(parsed.error);
+    const m = toModel(parsed.value.apps, OPTS, { resolve });
+    expect(m.services.map((s) => [s.backend, s.servers.map((v) => v.ip)])).toEqual([
+      ['a_10001', ['10.0.0.1']],
+      ['a_10002', ['10.0.0.1', '10.0.0.2', '10.0.0.3']],
+    ]);
+    expect(m.problems).toEqual([
+      {
+        appId: '/a',
+        portIndex: 0,
+        label: 'tasks[1].ports[0]',
+        message: "port 0 is outside 1..65535: 2 such tasks are left out, the app's other tasks are served",
+      },
+    ]);
+  });
   test('ipAddresses [null] is a task without an address (skipped), not an error', () => {
     const tasks = [{ id: 'a.1', host: '10.0.0.1', ports: [31000], ipAddresses: [null] }];
     const m = model([app('/a', {}, 10001, { tasks, ipAddress: { discovery: { ports: [{ number: 8080 }] } } })]);
