@@ -1,5 +1,7 @@
 import type { FastEvent } from './reconcile/fastApply';
-import { fastApplyAll, fastApplyAllSteps, indexForEventsSteps } from './reconcile/fastApply';
+import { endsTask, fastApplyAll, fastApplyAllSteps, indexForEventsSteps } from './reconcile/fastApply';
+import type { MarathonApp } from './marathon/types';
+import { networkingMode } from './model/networking';
 import type { FastBuilt } from './reconcile/fastPath';
 import { serverLinesByBackend } from './haproxy/configText';
 import { resolverFrom } from './marathon/resolveHosts';
@@ -126,11 +128,16 @@ export function fastBuilder(d: SnapshotBuilderDeps): (events: readonly FastEvent
     const resolve = resolverFrom(source.hosts);
     const ctx = { resolve, rememberedHealth: health.view, files: fileChecks(), idChains: d.servers.idChains };
     // A host the last snapshot did not resolve: the snapshot resolves it (and the app's later events).
+    // Not asked of an event that ends its task (its server goes by task id) nor of an IP-per-task app
+    // (dialled at its container IP, its agent never looked up).
     const refused = new Map<string, string>();
     const unresolved = new Map<string, FastEvent>(); // app → its first event with such a host
+    let appsById: Map<string, MarathonApp> | undefined; // made only for a host not resolved
     for (const e of events) {
       if (unresolved.has(e.appId) || e.type !== 'status_update_event' || e.host === undefined) continue;
-      if (resolve(e.host) !== undefined) continue;
+      if (endsTask(e) || resolve(e.host) !== undefined) continue;
+      const app = (appsById ??= new Map(source.apps.map((a) => [a.id, a]))).get(e.appId);
+      if (app !== undefined && networkingMode(app) === 'container') continue;
       unresolved.set(e.appId, e);
       refused.set(e.appId, `app ${e.appId}: host ${e.host} not resolved yet`);
     }
