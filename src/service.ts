@@ -137,10 +137,12 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     if (!attached.ok) return abandon(`--haproxy-attach: ${attached.error.message}`);
     logger.info(`attached to HAProxy master ${attached.value.masterPid}`);
   }
+  // A stop kills the `haproxy -c` under way: its verdict no longer matters, and it may take 30 s.
+  const stopChecks = new AbortController();
   const files = new ConfigFiles({
     ...s.files,
     logger,
-    validate: s.validate ? (cfg) => checkConfig(s.process.bin, cfg, 30000, haproxyEnv.env) : null,
+    validate: s.validate ? (cfg) => checkConfig(s.process.bin, cfg, 30000, haproxyEnv.env, stopChecks.signal) : null,
   });
   const { retry } = s;
   const command =
@@ -313,7 +315,9 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       const leave = s.leaveRunning;
       if (leave) haproxy.release(); // an apply still under way can no longer start or reload it
       // The config written behind the last runtime change is what the next controller finds.
-      await Promise.all([admin?.close(), leave ? undefined : haproxy.stop(), files.written()]);
+      const stopping = Promise.all([admin?.close(), leave ? undefined : haproxy.stop(), files.written()]);
+      stopChecks.abort(); // once HAProxy is marked stopping: the apply it cuts short ends without a search
+      await stopping;
       // An apply the stop cut short puts the last good files back first (bounded: it may be in a
       // `haproxy -c`); then nothing more is written, since whoever started this may remove the directory.
       await settledWithin(applier.settled(), APPLY_AFTER_STOP_MS);

@@ -221,7 +221,7 @@ export class HaproxyApplier implements ApplyPort {
     // hangs alone (a loaded machine, …) no app is blamed and the apply is retried.
     if (verdict.error.unchecked === true) {
       const message = `haproxy -c could not check the new config (${keptConfig(previous)}): ${verdict.error.message}`;
-      if (c === null) throw new ApplyError(message);
+      if (c === null || this.o.target.isClosed()) throw new ApplyError(message);
       const hung = await rejectedByHang(change.state, previous, verdict, c);
       if (!hung.ok) throw new ApplyError(`${message} — ${hung.error}`);
       return this.leaveOut(c, change, hung.value, previous, false);

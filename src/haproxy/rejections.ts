@@ -107,21 +107,25 @@ export async function rejectedByHang(
   const changed = asked.model.services.filter((s) => !unchanged(s));
   if (changed.length === 0) return err('no service changed since the last config HAProxy took');
   c.logger.warn(`haproxy -c did not finish: looking for what it hangs on among ${changed.length} changed service(s)`);
-  const trial = (subset: readonly Service[]): Promise<Verdict> => {
-    if (subset.length === changed.length) return Promise.resolve(verdict); // what just hung
-    const inTrial = new Set(subset);
-    return c.check(
-      c.subset(
-        asked,
-        asked.model.services.filter((s) => inTrial.has(s) || unchanged(s)),
-      ),
-    );
-  };
+  // Every set is checked anew, the whole changed set too: the hang just seen may have been the
+  // machine's, which the unchanged services' own check (the first) may find over.
+  const refusedAlone = new Set<Service>(); // refused outright (not a hang): left out as a refusal is
   const isolated = await findCulprits(
     changed,
     async (subset) => {
-      const v = await trial(subset);
-      return v.ok || v.error.unchecked !== true ? v : err({ message: v.error.message }); // a hang counts as a failure here
+      const inTrial = new Set(subset);
+      const v = await c.check(
+        c.subset(
+          asked,
+          asked.model.services.filter((s) => inTrial.has(s) || unchanged(s)),
+        ),
+      );
+      if (v.ok) return v;
+      if (v.error.unchecked !== true) {
+        if (subset.length === 1) refusedAlone.add(subset[0]!);
+        return v;
+      }
+      return err({ message: v.error.message }); // a hang counts as a failure here
     },
     { name: (s) => s.backend, maxChecks: MAX_HANG_CHECKS, aloneOnly: true },
   );
@@ -137,10 +141,14 @@ export async function rejectedByHang(
     `haproxy -c: ${isolated.value.culprits.length} of ${changed.length} changed service(s) make it hang or fail, found in ${isolated.value.checks} check(s)`,
   );
   return ok(
-    isolated.value.culprits.map((x) => ({
-      ...problem(x.item, `haproxy -c does not finish or fails with backend ${x.item.backend}, left out: ${x.message}`),
-      retried: true as const,
-    })),
+    isolated.value.culprits.map((x) =>
+      refusedAlone.has(x.item)
+        ? problem(x.item, `HAProxy rejects the config of backend ${x.item.backend}, left out: ${x.message}`)
+        : {
+            ...problem(x.item, `haproxy -c does not finish with backend ${x.item.backend}, left out: ${x.message}`),
+            retried: true as const,
+          },
+    ),
   );
 }
 

@@ -55,20 +55,29 @@ export async function validateConfig(
   return mapErr(await checkConfig(bin, cfgPath, timeoutMs, env), (f) => f.message);
 }
 
-/** validateConfig, telling HAProxy's refusals from checks that did not complete. */
+/**
+ * validateConfig, telling HAProxy's refusals from checks that did not complete. `stop`: aborted when
+ * the controller stops, the check is killed at once (a forced exit left a hung check running).
+ */
 export function checkConfig(
   bin: string,
   cfgPath: string,
   timeoutMs: number,
   env: NodeJS.ProcessEnv = environmentWithoutSecrets(),
+  stop?: AbortSignal,
 ): Promise<Result<void, CheckFailure>> {
   return new Promise((resolve) => {
+    const stopped = (): Result<void, CheckFailure> =>
+      err({ message: `${bin} -c -f ${cfgPath} was stopped with the controller`, refused: false });
+    if (stop?.aborted === true) return resolve(stopped());
     let output = '';
     let settled = false;
+    let detachStop = (): void => undefined;
     const finish = (r: Result<void, CheckFailure>): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      detachStop();
       resolve(r);
     };
     // A process group of its own: a timed-out check is killed with whatever it started (a wrapper
@@ -83,6 +92,12 @@ export function checkConfig(
       killProcessGroup(child);
       finish(err({ message: `${bin} -c -f ${cfgPath} did not finish within ${timeoutMs} ms`, refused: false }));
     }, timeoutMs);
+    const onStop = (): void => {
+      killProcessGroup(child);
+      finish(stopped());
+    };
+    stop?.addEventListener('abort', onStop, { once: true });
+    detachStop = () => stop?.removeEventListener('abort', onStop);
     child.once('error', (e: NodeJS.ErrnoException) =>
       finish(err({ message: `cannot run ${bin} to check ${cfgPath}: ${e.code ?? e.message}`, refused: false })),
     );

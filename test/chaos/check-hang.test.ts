@@ -54,7 +54,7 @@ describeWithHaproxy('chaos: haproxy -c hangs on one app', (haproxy) => {
       const leftOut = status().leftOut.find((p) => p.appId === '/hangs');
       expect(leftOut?.message).toMatch(
         new RegExp(
-          `haproxy -c does not finish or fails with backend hangs_${base + 1}, left out: .*did not finish within 30000 ms`,
+          `haproxy -c does not finish with backend hangs_${base + 1}, left out: .*did not finish within 30000 ms`,
         ),
       );
       expect(
@@ -106,5 +106,43 @@ describeWithHaproxy('chaos: haproxy -c hangs on one app', (haproxy) => {
     // then, its reload failing, the last good one.
     await new Promise((r) => setTimeout(r, 4000));
     expect(existsSync(live.dir)).toBe(false);
+  }, 60000);
+
+  test('a stop during a check that never ends kills the check', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-stop-hang-'));
+    const counting = countingHaproxy(dir, haproxy.bin, { on: MARKER });
+    const base = await freeLoopbackBlock(2);
+    const logs: LogLine[] = [];
+    const live = await startLive({
+      apps: [app('/web', base)],
+      flags: ['--haproxy-bin', counting.bin],
+      logger: memoryLogger(logs),
+    });
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let hung: number[];
+    try {
+      await waitFor('web served', () => live.service.status.status().services.length === 1, 30000);
+      await live.sim.createApp(
+        app('/stuck', base + 1, {
+          HAPROXY_0_BACKEND_HEAD: `\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  http-response set-header ${MARKER} 1\n`,
+        }),
+      );
+      await waitFor('the check to hang', () => counting.hangs() > 0, 30000);
+    } finally {
+      await live.stop();
+      hung = counting.hangPids();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Before, the check (a hung `haproxy -c`) outlived the stop, which waited for the apply behind it.
+    expect(hung).toHaveLength(1);
+    expect(hung.filter(alive)).toEqual([]);
+    expect(logs.filter((l) => /looking for what it hangs on/.test(l.msg))).toEqual([]);
   }, 60000);
 });

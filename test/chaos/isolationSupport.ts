@@ -16,6 +16,8 @@ export function countingHaproxy(
   readonly bin: string;
   readonly checks: () => number;
   readonly hangs: () => number;
+  /** The pids of the checks that hung (each `exec`s its sleep: the pid stays). */
+  readonly hangPids: () => number[];
   failChecks(on: boolean): void;
 } {
   const bin = path.join(dir, 'haproxy');
@@ -25,7 +27,7 @@ export function countingHaproxy(
   const hanging =
     hang === undefined
       ? ''
-      : `; cfg=; prev=; for a in "$@"; do [ "$prev" = -f ] && cfg=$a; prev=$a; done; grep -qF '${hang.on}' "$cfg" && { echo hang >> ${log}.hangs; ${hang.seconds === undefined ? 'exec sleep 600' : `sleep ${hang.seconds}`}; }`;
+      : `; cfg=; prev=; for a in "$@"; do [ "$prev" = -f ] && cfg=$a; prev=$a; done; grep -qF '${hang.on}' "$cfg" && { echo $$ >> ${log}.hangs; ${hang.seconds === undefined ? 'exec sleep 600' : `sleep ${hang.seconds}`}; }`;
   writeFileSync(
     bin,
     `#!/bin/sh\ncase " $* " in *" -c "*) echo check >> ${log}; [ -e ${fail} ] && { echo "[ALERT] (1) : config : refused by the test" >&2; exit 1; }${hanging};; esac\nexec ${realBin} "$@"\n`,
@@ -37,6 +39,11 @@ export function countingHaproxy(
     bin,
     checks: () => linesOf(log),
     hangs: () => linesOf(`${log}.hangs`),
+    hangPids: () =>
+      readFileSync(`${log}.hangs`, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map(Number),
     failChecks: (on) => (on ? writeFileSync(fail, '') : rmSync(fail, { force: true })),
   };
 }

@@ -348,7 +348,7 @@ describe('the apply transaction', () => {
       one,
     );
     expect(r.rejected?.map((x) => [x.service.backend, x.retried])).toEqual([['b', true]]);
-    expect(r.rejected?.[0]?.problem.message).toMatch(/haproxy -c does not finish or fails with backend b, left out/);
+    expect(r.rejected?.[0]?.problem.message).toMatch(/haproxy -c does not finish with backend b, left out/);
     expect([...haproxy.backends.keys()]).toEqual(['a', 'c']);
   });
 

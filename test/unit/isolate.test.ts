@@ -338,11 +338,50 @@ describe('rejectedByHang: haproxy -c did not finish', () => {
     const { c, checked } = candidates((b) => (b.includes('fifo') ? hang : ok(undefined)));
     const found = await rejectedByHang(next, previous, hang, c);
     expect(found.ok && found.value.map((r) => [r.service.backend, r.retried])).toEqual([['fifo', true]]);
-    expect(found.ok && found.value[0]?.problem.message).toMatch(/haproxy -c does not finish .*backend fifo.*30000 ms/);
+    expect(found.ok && found.value[0]?.problem.message).toMatch(
+      /^haproxy -c does not finish with backend fifo, left out: .*30000 ms/,
+    );
     // The unchanged services are in every check, and the last check is the kept set, which passes.
     for (const b of checked) expect(b.slice(0, 2)).toEqual(['a', 'b']);
     expect(checked.at(-1)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
     expect(checked.length).toBeLessThanOrEqual(2 + 2 * 3 + 1);
+  });
+
+  test('a hang the machine has got over (the whole changed set now passes) blames nobody', async () => {
+    const { c, checked } = candidates(() => ok(undefined));
+    const found = await rejectedByHang(next, previous, hang, c);
+    expect(found).toEqual(ok([]));
+    expect(checked).toEqual([
+      ['a', 'b'],
+      ['a', 'b', ...changedApps],
+    ]);
+  });
+
+  test('one changed app is checked again before it is blamed; one HAProxy refuses outright is left out for good', async () => {
+    const one = state([svc('a'), svc('b'), svc('fifo', 10001)]);
+    const hangs = candidates((b) => (b.includes('fifo') ? hang : ok(undefined)));
+    const found = await rejectedByHang(one, previous, hang, hangs.c);
+    expect(found.ok && found.value.map((r) => [r.service.backend, r.retried])).toEqual([['fifo', true]]);
+    // The unchanged ones, the app again (it hangs again), and the kept set, which passes.
+    expect(hangs.checked).toEqual([
+      ['a', 'b'],
+      ['a', 'b', 'fifo'],
+      ['a', 'b'],
+    ]);
+    const refused = candidates((b) =>
+      b.includes('d')
+        ? err({ message: "unknown keyword 'bogus' in 'backend' section" })
+        : b.includes('fifo')
+          ? hang
+          : ok(undefined),
+    );
+    const both = await rejectedByHang(next, previous, hang, refused.c);
+    expect(
+      both.ok && both.value.map((r) => [r.service.backend, r.retried ?? false, r.problem.message.slice(0, 30)]),
+    ).toEqual([
+      ['fifo', true, 'haproxy -c does not finish wit'],
+      ['d', false, 'HAProxy rejects the config of '],
+    ]);
   });
 
   test('when it hangs only with several changes together (a slow machine), nobody is blamed', async () => {
