@@ -1,7 +1,7 @@
 import { MAX_APPS, TOO_MANY_APPS } from '../marathon/appsBound';
 import type { MarathonApp, MarathonTask } from '../marathon/types';
 import { err, ok, type Result } from '../result';
-import type { Problem } from './types';
+import { tasksLeftOut, type Problem } from './types';
 
 export type Parsed<T> = Result<T>;
 
@@ -34,6 +34,17 @@ export function parseAppsJson(body: unknown, checks?: AppChecks): Parsed<ParsedA
   for (let i = 0; i < raw.length; i++) {
     const app = raw[i];
     const checked = checks === undefined ? checkApp(app) : checkedBefore(app, checks);
+    if (checked instanceof TasksLeftOut) {
+      apps.push(checked.app);
+      const space = checked.message.indexOf(' ');
+      problems.push({
+        appId: checked.app.id,
+        portIndex: null,
+        label: checked.message.slice(0, space),
+        message: checked.message.slice(space + 1),
+      });
+      continue;
+    }
     if (typeof checked !== 'string') {
       apps.push(checked);
       continue;
@@ -66,9 +77,20 @@ const MAX_LISTED_SHAPE_PROBLEMS = 1000;
  * Checks made before, by app object. An AppsBodyDecoder hands over the very same object for an app
  * whose bytes did not change, and objects are never changed once parsed: its check is reused.
  */
-export type AppChecks = WeakMap<object, MarathonApp | string>;
+export type AppChecks = WeakMap<object, Checked>;
 
-function checkedBefore(app: unknown, checks: AppChecks): MarathonApp | string {
+/** An app kept without the tasks whose JSON it cannot route by; `message` names the first. */
+class TasksLeftOut {
+  constructor(
+    readonly app: MarathonApp,
+    readonly message: string,
+  ) {}
+}
+
+/** The app, typed; or kept without some tasks; or a message that starts with the offending field. */
+type Checked = MarathonApp | TasksLeftOut | string;
+
+function checkedBefore(app: unknown, checks: AppChecks): Checked {
   if (typeof app !== 'object' || app === null) return checkApp(app);
   let checked = checks.get(app);
   if (checked === undefined) checks.set(app, (checked = checkApp(app)));
@@ -77,8 +99,11 @@ function checkedBefore(app: unknown, checks: AppChecks): MarathonApp | string {
 
 const ARRAYS_OF_OBJECTS = ['portDefinitions', 'healthChecks', 'networks'] as const;
 
-/** The app, typed, or a message that starts with the offending field. */
-function checkApp(app: unknown): MarathonApp | string {
+/**
+ * The app, typed, or a message that starts with the offending field. A task of the wrong shape leaves
+ * out that task only (as one the model cannot route: its host or port unusable), named once.
+ */
+function checkApp(app: unknown): Checked {
   if (!isObject(app)) return 'app must be an object';
   if (typeof app['id'] !== 'string' || app['id'] === '') return 'id must be a non-empty string';
   const labels = app['labels'] ?? {};
@@ -88,15 +113,19 @@ function checkApp(app: unknown): MarathonApp | string {
   }
   const rawTasks = app['tasks'] ?? [];
   if (!Array.isArray(rawTasks)) return 'tasks must be an array';
-  let tasks: unknown[] = rawTasks;
+  let copied: unknown[] | null = null; // made at the first task left out or changed
+  let firstBad: string | null = null;
+  let badTasks = 0;
   for (let t = 0; t < rawTasks.length; t++) {
     const task = checkTask(rawTasks[t], t);
-    if (typeof task === 'string') return task;
-    if (task !== rawTasks[t]) {
-      if (tasks === rawTasks) tasks = rawTasks.slice();
-      tasks[t] = task;
-    }
+    if (typeof task === 'string') {
+      badTasks++;
+      firstBad ??= task;
+      copied ??= rawTasks.slice(0, t);
+    } else if (copied !== null) copied.push(task);
+    else if (task !== rawTasks[t]) (copied = rawTasks.slice(0, t)).push(task);
   }
+  const tasks = copied ?? rawTasks;
   for (const key of ARRAYS_OF_OBJECTS) {
     const v = app[key];
     if (!absent(v) && !(Array.isArray(v) && v.every(isObject))) return `${key} must be an array of objects`;
@@ -115,8 +144,12 @@ function checkApp(app: unknown): MarathonApp | string {
   const ipAddress = checkIpAddress(app['ipAddress']);
   if (ipAddress !== null) return ipAddress;
   // Copy only when a default had to be filled in: snapshots hold thousands of apps.
-  if (app['labels'] === labels && app['tasks'] === tasks) return app as unknown as MarathonApp;
-  return { ...app, labels: labels as Record<string, string>, tasks } as unknown as MarathonApp;
+  const typed =
+    app['labels'] === labels && app['tasks'] === tasks
+      ? (app as unknown as MarathonApp)
+      : ({ ...app, labels: labels as Record<string, string>, tasks } as unknown as MarathonApp);
+  if (firstBad === null) return typed;
+  return new TasksLeftOut(typed, `${firstBad}: ${tasksLeftOut(badTasks)}`);
 }
 
 const optionalString = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';

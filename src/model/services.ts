@@ -17,7 +17,15 @@ import { inputsOf, memoizable, sameInputs } from './appKey';
 import { keepsIds, keptIdsIn, type KeptIds } from './keptIds';
 import { ServerNamer, type ServerIdChains, type ServerMemo, type ServerTarget } from './serverIds';
 import { drain } from '../steps';
-import type { HealthCheck, Mode, Model, PortHolders, Problem, Service } from './types';
+import {
+  tasksLeftOut,
+  type HealthCheck,
+  type Mode,
+  type Model,
+  type PortHolders,
+  type Problem,
+  type Service,
+} from './types';
 
 export interface ModelOptions {
   /** `--group` values; `*` selects every app, with or without HAPROXY_GROUP. */
@@ -300,14 +308,14 @@ export function* toModelSteps(
     }
     if (badTask !== null) {
       const b: Problem = badTask;
-      problems.push({ ...b, message: `${b.message}: ${taskLeftOut(badTasks)}` });
+      problems.push({ ...b, message: `${b.message}: ${tasksLeftOut(badTasks)}` });
     }
     for (const [k, b] of badPorts ?? [])
       problems.push({
         appId: app.id,
         portIndex: k,
         label: b.label,
-        message: `port ${b.port} is outside 1..65535: ${taskLeftOut(b.count)}`,
+        message: `port ${b.port} is outside 1..65535: ${tasksLeftOut(b.count)}`,
       });
     const appDrafts: Draft[] = [];
     for (const d of byServicePort.values()) if (d.backends.length > 0) appDrafts.push(d);
@@ -322,9 +330,6 @@ interface BadTaskPort {
   readonly port: number;
   count: number;
 }
-
-const taskLeftOut = (count: number): string =>
-  `${count === 1 ? 'that task is' : `${count} such tasks are`} left out, the app's other tasks are served`;
 
 function draftService(
   app: MarathonApp,

@@ -116,3 +116,7 @@ function cut(text: string, max: number): string {
 }
 const SHOWN_ID_LENGTH = MAX_APP_ID_LENGTH; // every routable id is shown whole
 const SHOWN_LABEL_LENGTH = 256;
+
+/** How a problem that left out some of an app's tasks ends: how many, and that the rest are served. */
+export const tasksLeftOut = (count: number): string =>
+  `${count === 1 ? 'that task is' : `${count} such tasks are`} left out, the app's other tasks are served`;

@@ -877,6 +877,26 @@ describe('Marathon fields', () => {
       },
     ]);
   });
+  test("a task whose JSON has the wrong shape is left out alone (named once); the app's other tasks are served", () => {
+    const tasks = [
+      { id: 'a.1', host: '10.0.0.1', ports: [31000] },
+      { id: 'a.2', host: '10.0.0.2', ports: [1.5] },
+      { id: 'a.3', host: 7, ports: [31002] },
+      { id: 'a.4', host: '10.0.0.4', ports: [31003], healthCheckResults: null },
+    ];
+    const m = model([app('/a', {}, 10001, { tasks })]);
+    expect(m.backends).toEqual(['a_10001']);
+    expect(m.problems).toEqual([
+      {
+        appId: '/a',
+        portIndex: null,
+        label: 'tasks[1].ports',
+        message: "must be an array of integers: 2 such tasks are left out, the app's other tasks are served",
+      },
+    ]);
+    const parsed = parseAppsJson({ apps: [app('/a', {}, 10001, { tasks })] });
+    expect(parsed.ok && parsed.value.apps[0]!.tasks.map((t) => t.id)).toEqual(['a.1', 'a.4']);
+  });
   test('ipAddresses [null] is a task without an address (skipped), not an error', () => {
     const tasks = [{ id: 'a.1', host: '10.0.0.1', ports: [31000], ipAddresses: [null] }];
     const m = model([app('/a', {}, 10001, { tasks, ipAddress: { discovery: { ports: [{ number: 8080 }] } } })]);
