@@ -6,6 +6,7 @@
 import type { MarathonApp } from '../marathon/types';
 import { parseAppsJson } from '../model/appsJson';
 import { networkingMode, ServicePortAssigner } from '../model/networking';
+import { labelsByPort, selectionLabels } from '../model/labels';
 import type { ModelOptions } from '../model/services';
 import type { Service } from '../model/types';
 import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
@@ -16,9 +17,6 @@ import type { PortResult } from './report';
 type Labels = Readonly<Record<string, unknown>>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const split = (v: string | undefined): string[] => (v === undefined ? [] : v.split(',').filter((g) => g !== ''));
-/** A group label's groups as the service selects by them (model/labels.ts): an empty value is the group "". */
-const groupsAsServed = (v: string | undefined): string[] => (v === undefined ? [] : v.split(','));
-const TRUE_WORDS = new Set(['true', 't', 'yes', 'y']);
 
 /** Every group the app names (HAPROXY_GROUP and HAPROXY_{n}_GROUP): what it is checked for without --group. */
 export function groupsOf(labels: Labels): string[] {
@@ -73,13 +71,15 @@ export function describePorts(
         ]
       : [];
   const labels = typed.labels;
-  const appGroups = groupsAsServed(labels['HAPROXY_GROUP']);
+  // Read as the service reads them (model/labels.ts): an empty group label is the group "".
+  const appGroups = labels['HAPROXY_GROUP']?.split(',') ?? [];
+  const portLabels = labelsByPort(labels);
   const ports = servicePorts.map((sp, i): PortResult => {
     const portLabel = labels[`HAPROXY_${i}_PORT`];
     const servicePort = portLabel !== undefined && /^\s*\d{1,5}\s*$/.test(portLabel) ? Number(portLabel) : sp;
     const served: Service | undefined = first.rendered.served.find((s) => s.servicePort === servicePort);
     if (served !== undefined) return { index: i, servicePort, status: 'served', backend: served.backend };
-    const reason = notSelected(labels, i, appGroups, opts, groupGiven);
+    const reason = notSelected(portLabels(i), i, appGroups, opts, groupGiven);
     return reason === null
       ? { index: i, servicePort, status: 'left out' }
       : { index: i, servicePort, status: 'not selected', reason };
@@ -88,13 +88,13 @@ export function describePorts(
 }
 
 function notSelected(
-  labels: Readonly<Record<string, string>>,
+  portLabels: ReadonlyMap<string, string>,
   i: number,
   appGroups: readonly string[],
   opts: ModelOptions,
   groupGiven: boolean,
 ): string | null {
-  const portGroups = groupsAsServed(labels[`HAPROXY_${i}_GROUP`]);
+  const { groups: portGroups, enabled } = selectionLabels(portLabels);
   const own = portGroups.length > 0 ? portGroups : appGroups;
   const which = portGroups.length > 0 ? `HAPROXY_${i}_GROUP` : 'HAPROXY_GROUP';
   if (!(opts.groups.includes('*') || own.some((g) => opts.groups.includes(g)))) {
@@ -106,12 +106,11 @@ function notSelected(
     const named = own.join(',');
     return `${which} is ${named === '' ? 'empty' : named}, and this marathon-lb serves --group ${opts.groups.join(',')}`;
   }
-  const enabled = labels[`HAPROXY_${i}_ENABLED`];
-  if (enabled === undefined)
+  if (enabled === null)
     return opts.strictMode ? `--strict-mode serves only ports with HAPROXY_${i}_ENABLED=true` : null;
-  return TRUE_WORDS.has(enabled.toLowerCase())
+  return enabled
     ? null
-    : `HAPROXY_${i}_ENABLED is ${JSON.stringify(enabled)} (true, t, yes or y enables it)`;
+    : `HAPROXY_${i}_ENABLED is ${JSON.stringify(portLabels.get('ENABLED'))} (true, t, yes or y enables it)`;
 }
 
 /** For a newer HAProxy: each removed directive in a per-app template label, and the rule it is written as. */

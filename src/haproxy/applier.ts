@@ -222,7 +222,7 @@ export class HaproxyApplier implements ApplyPort {
     if (verdict.error.unchecked === true) {
       const message = `haproxy -c could not check the new config (${keptConfig(previous)}): ${verdict.error.message}`;
       if (c === null || this.o.target.isClosed()) throw new ApplyError(message);
-      const hung = await rejectedByHang(change.state, previous, verdict, c);
+      const hung = await rejectedByHang(change.state, previous, c);
       if (!hung.ok) throw new ApplyError(`${message} — ${hung.error}`);
       return this.leaveOut(c, change, hung.value, previous, false);
     }

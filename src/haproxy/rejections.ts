@@ -89,7 +89,7 @@ function unchangedSince(previous: DesiredState | null): (s: Service) => boolean 
 const MAX_HANG_CHECKS = 24;
 
 /**
- * `haproxy -c` of `asked` did not finish (`verdict`): the changed services it hangs on, so that one
+ * `haproxy -c` of `asked` did not finish: the changed services it hangs on, so that one
  * app (a label naming a file swapped for a FIFO, a host name whose DNS never answers) cannot hold
  * every other app's change. Only what hangs or fails alone, beside the services `previous` serves
  * unchanged, is blamed: when those alone do not pass, or the hang comes only with several changes
@@ -99,10 +99,8 @@ const MAX_HANG_CHECKS = 24;
 export async function rejectedByHang(
   asked: DesiredState,
   previous: DesiredState | null,
-  verdict: Verdict,
   c: Candidates,
 ): Promise<Result<readonly Rejection[]>> {
-  if (verdict.ok) return ok([]);
   const unchanged = unchangedSince(previous);
   const changed = asked.model.services.filter((s) => !unchanged(s));
   if (changed.length === 0) return err('no service changed since the last config HAProxy took');

@@ -26,27 +26,46 @@ const app = (id: string, port: number, labels: Record<string, string> = {}) => (
   },
 });
 
+/** /web served by a controller whose `haproxy -c` hangs (`seconds`, or for good) on a marked app's config. */
+async function startMarked(bin: string, seconds?: number) {
+  const logs: LogLine[] = [];
+  const dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-hang-'));
+  const counting = countingHaproxy(dir, bin, { on: MARKER, ...(seconds === undefined ? {} : { seconds }) });
+  const base = await freeLoopbackBlock(3);
+  const live = await startLive({
+    apps: [app('/web', base)],
+    flags: ['--haproxy-bin', counting.bin],
+    logger: memoryLogger(logs),
+  });
+  const status = () => live.service.status.status();
+  await waitFor('web served', () => status().services.length === 1, 30000);
+  return {
+    logs,
+    counting,
+    base,
+    live,
+    status,
+    /** Creates an app whose config the check hangs on; resolves once a check hangs. */
+    createMarked: async (id: string, port: number): Promise<void> => {
+      const head = `\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  http-response set-header ${MARKER} 1\n`;
+      await live.sim.createApp(app(id, port, { HAPROXY_0_BACKEND_HEAD: head }));
+      await waitFor('a check to hang', () => counting.hangs() > 0, 30000);
+    },
+    /** Stops the service (which removes its directory), then the wrapper's. */
+    stop: async (): Promise<void> => {
+      await live.stop();
+      rmSync(dir, { recursive: true, force: true });
+      if (process.env.MLB_TEST_LOGS) for (const l of logs) console.log(`${l.level} ${l.msg}`);
+    },
+  };
+}
+
 describeWithHaproxy('chaos: haproxy -c hangs on one app', (haproxy) => {
   test('the app it hangs on is left out after the timeout, the other new app is served; later churn is not held', async () => {
-    const logs: LogLine[] = [];
-    const dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-hang-'));
-    const counting = countingHaproxy(dir, haproxy.bin, { on: MARKER });
-    const base = await freeLoopbackBlock(3);
-    const live = await startLive({
-      apps: [app('/web', base)],
-      flags: ['--haproxy-bin', counting.bin],
-      logger: memoryLogger(logs),
-    });
+    const { logs, counting, base, live, status, createMarked, stop } = await startMarked(haproxy.bin);
     try {
-      const status = () => live.service.status.status();
       const answers = async (host: string) => (await httpGet(live.ports.http, host).catch(() => undefined))?.status;
-      await waitFor('web served', () => status().services.length === 1, 30000);
-      await live.sim.createApp(
-        app('/hangs', base + 1, {
-          HAPROXY_0_BACKEND_HEAD: `\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  http-response set-header ${MARKER} 1\n`,
-        }),
-      );
-      await waitFor('a check to hang', () => counting.hangs() > 0, 30000);
+      await createMarked('/hangs', base + 1);
       // Comes while the check hangs: before, its change waited with the hanging one's, retried for good.
       await live.sim.createApp(app('/api', base + 2));
       await waitFor('api served', () => status().services.some((s) => s.appId === '/api'), 120000);
@@ -74,33 +93,16 @@ describeWithHaproxy('chaos: haproxy -c hangs on one app', (haproxy) => {
       );
       expect(counting.checks()).toBe(checks);
     } finally {
-      await live.stop();
-      rmSync(dir, { recursive: true, force: true });
-      if (process.env.MLB_TEST_LOGS) for (const l of logs) console.log(`${l.level} ${l.msg}`);
+      await stop();
     }
   }, 200000);
 
   test('a stop during a slow apply writes its last files before it returns, and none after', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-stop-'));
-    const counting = countingHaproxy(dir, haproxy.bin, { on: MARKER, seconds: 2 });
-    const base = await freeLoopbackBlock(2);
-    const logs: LogLine[] = [];
-    const live = await startLive({
-      apps: [app('/web', base)],
-      flags: ['--haproxy-bin', counting.bin],
-      logger: memoryLogger(logs),
-    });
+    const { base, live, createMarked, stop } = await startMarked(haproxy.bin, 2);
     try {
-      await waitFor('web served', () => live.service.status.status().services.length === 1, 30000);
-      await live.sim.createApp(
-        app('/slow', base + 1, {
-          HAPROXY_0_BACKEND_HEAD: `\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  http-response set-header ${MARKER} 1\n`,
-        }),
-      );
-      await waitFor('the slow check to start', () => counting.hangs() > 0, 30000);
+      await createMarked('/slow', base + 1);
     } finally {
-      await live.stop(); // removes its directory once the service has stopped
-      rmSync(dir, { recursive: true, force: true });
+      await stop();
     }
     // Before, the apply went on after the stop: it wrote the config (making the directory again) and
     // then, its reload failing, the last good one.
@@ -109,15 +111,7 @@ describeWithHaproxy('chaos: haproxy -c hangs on one app', (haproxy) => {
   }, 60000);
 
   test('a stop during a check that never ends kills the check', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'mlb-chaos-stop-hang-'));
-    const counting = countingHaproxy(dir, haproxy.bin, { on: MARKER });
-    const base = await freeLoopbackBlock(2);
-    const logs: LogLine[] = [];
-    const live = await startLive({
-      apps: [app('/web', base)],
-      flags: ['--haproxy-bin', counting.bin],
-      logger: memoryLogger(logs),
-    });
+    const { logs, counting, base, createMarked, stop } = await startMarked(haproxy.bin);
     const alive = (pid: number): boolean => {
       try {
         process.kill(pid, 0);
@@ -128,17 +122,10 @@ describeWithHaproxy('chaos: haproxy -c hangs on one app', (haproxy) => {
     };
     let hung: number[];
     try {
-      await waitFor('web served', () => live.service.status.status().services.length === 1, 30000);
-      await live.sim.createApp(
-        app('/stuck', base + 1, {
-          HAPROXY_0_BACKEND_HEAD: `\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  http-response set-header ${MARKER} 1\n`,
-        }),
-      );
-      await waitFor('the check to hang', () => counting.hangs() > 0, 30000);
+      await createMarked('/stuck', base + 1);
     } finally {
-      await live.stop();
-      hung = counting.hangPids();
-      rmSync(dir, { recursive: true, force: true });
+      hung = counting.hangPids(); // the wrapper's directory goes with the stop
+      await stop();
     }
     // Before, the check (a hung `haproxy -c`) outlived the stop, which waited for the apply behind it.
     expect(hung).toHaveLength(1);

@@ -336,7 +336,7 @@ describe('rejectedByHang: haproxy -c did not finish', () => {
 
   test('the changed service it hangs on alone is left out, to be tried again later; the rest is checked', async () => {
     const { c, checked } = candidates((b) => (b.includes('fifo') ? hang : ok(undefined)));
-    const found = await rejectedByHang(next, previous, hang, c);
+    const found = await rejectedByHang(next, previous, c);
     expect(found.ok && found.value.map((r) => [r.service.backend, r.retried])).toEqual([['fifo', true]]);
     expect(found.ok && found.value[0]?.problem.message).toMatch(
       /^haproxy -c does not finish with backend fifo, left out: .*30000 ms/,
@@ -349,7 +349,7 @@ describe('rejectedByHang: haproxy -c did not finish', () => {
 
   test('a hang the machine has got over (the whole changed set now passes) blames nobody', async () => {
     const { c, checked } = candidates(() => ok(undefined));
-    const found = await rejectedByHang(next, previous, hang, c);
+    const found = await rejectedByHang(next, previous, c);
     expect(found).toEqual(ok([]));
     expect(checked).toEqual([
       ['a', 'b'],
@@ -360,7 +360,7 @@ describe('rejectedByHang: haproxy -c did not finish', () => {
   test('one changed app is checked again before it is blamed; one HAProxy refuses outright is left out for good', async () => {
     const one = state([svc('a'), svc('b'), svc('fifo', 10001)]);
     const hangs = candidates((b) => (b.includes('fifo') ? hang : ok(undefined)));
-    const found = await rejectedByHang(one, previous, hang, hangs.c);
+    const found = await rejectedByHang(one, previous, hangs.c);
     expect(found.ok && found.value.map((r) => [r.service.backend, r.retried])).toEqual([['fifo', true]]);
     // The unchanged ones, the app again (it hangs again), and the kept set, which passes.
     expect(hangs.checked).toEqual([
@@ -375,7 +375,7 @@ describe('rejectedByHang: haproxy -c did not finish', () => {
           ? hang
           : ok(undefined),
     );
-    const both = await rejectedByHang(next, previous, hang, refused.c);
+    const both = await rejectedByHang(next, previous, refused.c);
     expect(
       both.ok && both.value.map((r) => [r.service.backend, r.retried ?? false, r.problem.message.slice(0, 30)]),
     ).toEqual([
@@ -386,33 +386,33 @@ describe('rejectedByHang: haproxy -c did not finish', () => {
 
   test('when it hangs only with several changes together (a slow machine), nobody is blamed', async () => {
     const { c } = candidates((b) => (b.length > 4 ? hang : ok(undefined)));
-    const found = await rejectedByHang(next, previous, hang, c);
+    const found = await rejectedByHang(next, previous, c);
     expect(found).toEqual(err(expect.stringMatching(/^no app is blamed \(no changed service makes it hang alone\)/)));
   });
 
   test('when the unchanged services alone do not pass either, nobody is blamed', async () => {
     const { c, checked } = candidates(() => hang);
-    const found = await rejectedByHang(next, previous, hang, c);
+    const found = await rejectedByHang(next, previous, c);
     expect(found).toEqual(err(expect.stringMatching(/^no app is blamed \(the config without the changed services/)));
     expect(checked).toEqual([['a', 'b']]);
   });
 
   test('nothing changed: nobody is blamed, without a check', async () => {
     const { c, checked } = candidates(() => ok(undefined));
-    expect((await rejectedByHang(previous, previous, hang, c)).ok).toBe(false);
+    expect((await rejectedByHang(previous, previous, c)).ok).toBe(false);
     expect(checked).toEqual([]);
   });
 
   test('the first config (nothing applied before): the hanging one among all', async () => {
     const { c } = candidates((b) => (b.includes('fifo') ? hang : ok(undefined)));
-    const found = await rejectedByHang(next, null, hang, c);
+    const found = await rejectedByHang(next, null, c);
     expect(found.ok && found.value.map((r) => r.service.backend)).toEqual(['fifo']);
   });
 
   test('bounded: at most 24 checks, however many hang', async () => {
     const many = state(Array.from({ length: 400 }, (_, i) => svc(`s${i}`, 10000 + i)));
     const { c, checked } = candidates((b) => (b.some((x) => Number(x.slice(1)) % 7 === 0) ? hang : ok(undefined)));
-    const found = await rejectedByHang(many, null, hang, c);
+    const found = await rejectedByHang(many, null, c);
     expect(found).toEqual(err(expect.stringMatching(/none found in 24 checks/)));
     expect(checked.length).toBeLessThanOrEqual(24);
   });
