@@ -59,6 +59,8 @@ const STREAM_HEALTHY_AFTER_MS = 30_000;
  * An apply with neither reload nor runtime operation: HAProxy already runs these servers (the event
  * fast path changed them at runtime, which writes no file), and the snapshot writes the config file.
  */
+/** How a failure ends in --command mode without --sse: the process exits 1 after its one pass, not retried later. */
+const ONE_PASS_ENDS = '; exiting with 1 (one pass: --command without --sse)';
 const FILE_ONLY_APPLYING = 'updating the config file only: HAProxy already runs these servers';
 /**
  * The start of a failure logged in full before, for its repeats: "same reason as above" could follow
@@ -236,7 +238,11 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       case 'fetching':
         break;
       case 'fetch-failed': {
-        const retry = e.retryInMs === undefined ? '' : `; retrying in ${(e.retryInMs / 1000).toFixed(1)}s`;
+        const retry = s.onePass
+          ? ONE_PASS_ENDS
+          : e.retryInMs === undefined
+            ? ''
+            : `; retrying in ${(e.retryInMs / 1000).toFixed(1)}s`;
         if (lastFetchError?.message === e.error) {
           lastFetchError.repeats++;
           logger.warn(
@@ -300,13 +306,15 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
         else logger.debug(`fast path ${e.outcome}: ${e.detail}`);
         break;
       case 'apply-failed': {
-        const retry = `retrying in ${(e.retryInMs / 1000).toFixed(1)}s with the newest model`;
+        const retry = s.onePass
+          ? ONE_PASS_ENDS
+          : `; retrying in ${(e.retryInMs / 1000).toFixed(1)}s with the newest model`;
         if (lastApplyError?.message === e.error) {
           lastApplyError.repeats++;
-          logger.warn(`apply failed again (${lastApplyError.repeats + 1} times in a row: ${brief(e.error)}); ${retry}`);
+          logger.warn(`apply failed again (${lastApplyError.repeats + 1} times in a row: ${brief(e.error)})${retry}`);
         } else {
           lastApplyError = { message: e.error, repeats: 0 };
-          logger.error(`apply failed: ${e.error}; ${retry}`);
+          logger.error(`apply failed: ${e.error}${retry}`);
         }
         break;
       }

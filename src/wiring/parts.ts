@@ -172,6 +172,8 @@ export interface ControllerSettings {
   readonly fastPath: boolean;
   /** --command: HAProxy has no runtime API in this mode (how applies are logged). */
   readonly commandMode: boolean;
+  /** --command without --sse: the process exits after its one pass, so a failure is not retried (how it is logged). */
+  readonly onePass: boolean;
   readonly timing: {
     readonly quietMs: number;
     readonly maxWaitMs: number;
@@ -197,6 +199,7 @@ export function controllerSettings(o: Options, env: Env): ControllerSettings {
     requestTimeoutMs: o.requestTimeout * 1000,
     fastPath: o.fastPath && o.sse && o.command === undefined,
     commandMode: o.command !== undefined,
+    onePass: isOnePass(o),
     timing: {
       quietMs: o.debounceQuiet * 1000,
       maxWaitMs: o.debounceMaxWait * 1000,
@@ -205,6 +208,9 @@ export function controllerSettings(o: Options, env: Env): ControllerSettings {
     },
   };
 }
+
+/** --command without --sse: marathon-lb's one pass, then exit. */
+const isOnePass = (o: Options): boolean => o.command !== undefined && !o.sse;
 
 /** What the service (service.ts) builds its HAProxy side and admin API from. */
 export interface ServiceSettings {
@@ -278,7 +284,7 @@ export function serviceSettings(o: Options, env: Env, pidFile?: string): Service
     cleanup: !o.skipConfigCleanup,
     retry: { retries: o.maxReloadRetries, intervalMs: o.reloadInterval * 1000 },
     statsIntervalMs: external ? 0 : o.haproxyStatsInterval * 1000,
-    onePass: external && !o.sse,
+    onePass: isOnePass(o),
     marathonState: { eventStream: o.sse, staleAfterMs: o.staleAfter * 1000 },
     status: { maxApplyAgeMs: o.maxApplyAge * 1000, healthCheck: o.healthCheck },
     admin: o.adminPort > 0 ? { bind: o.adminBind, port: o.adminPort, token: o.adminToken } : null,

@@ -120,6 +120,9 @@ describeWithHaproxy(
       expect(code).toBe(1);
       expect(runs()).toBe(3);
       expect(output).toMatch(/--command ".*" exited with code 7 \(3 tries, --max-reload-retries 2\)/);
+      // It exits: the log does not promise a retry it will not make.
+      expect(output).toMatch(/apply failed: .*; exiting with 1 \(one pass: --command without --sse\)/);
+      expect(output).not.toMatch(/retrying in/);
       expect(fs.readFileSync(path.join(dir, 'haproxy.cfg'), 'utf8')).toBe(before);
       expect((await httpGet(ports.http, 'web.example.com')).status).toBe(503); // the operator's HAProxy was left as it was
       expect(fs.existsSync(path.join(dir, 'master.sock'))).toBe(false); // no HAProxy of the controller's own
