@@ -1,4 +1,4 @@
-import { isHostName, isIPv4, isIPv6 } from '../model/haproxyText';
+import { ipv4MappedAddress, isHostName, isIPv4, isIPv6 } from '../model/haproxyText';
 import { networkingMode } from '../model/networking';
 import { labelTargetNames } from '../model/templateLabels';
 import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
@@ -37,7 +37,7 @@ export async function resolveTaskHosts(
 export interface AppHostNames {
   /** Agents its tasks run on: a name that does not resolve leaves those tasks out. */
   readonly taskHosts: readonly string[];
-  /** Agents given as IPv6 addresses: marathon-lb dials agents by IPv4 (gethostbyname), so never. */
+  /** Agents given as IPv6 addresses: marathon-lb dials agents by IPv4 (gethostbyname), so never (IPv4-mapped ones aside). */
   readonly ipv6TaskHosts: readonly string[];
   /** HAPROXY_{n}_BIND_ADDR names (the label check reports one that does not resolve). */
   readonly bindAddrs: readonly string[];
@@ -100,7 +100,8 @@ function namesOf(app: Partial<MarathonApp>): AppHostNames {
     // Only what could be a name: the model leaves any other host out, so it is never sent to DNS.
     if (isHostName(task.host))
       taskHosts.push(task.host); // no address is a host name
-    else if (!isIPv4(task.host) && isIPv6(task.host)) ipv6TaskHosts.push(task.host);
+    else if (!isIPv4(task.host) && isIPv6(task.host) && ipv4MappedAddress(task.host) === undefined)
+      ipv6TaskHosts.push(task.host);
   }
   // HAPROXY_{n}_BIND_ADDR host names: HAProxy resolves them when it loads the config.
   const bindAddrs: string[] = [];
@@ -133,5 +134,5 @@ function dialsContainerIps(app: Partial<MarathonApp>): boolean {
 
 export function resolverFrom(known: ReadonlyMap<string, string>): (host: string) => string | undefined {
   // The map first: it holds names only, and a lookup costs less than isIPv4's regular expression.
-  return (host) => known.get(host) ?? (isIPv4(host) ? host : undefined);
+  return (host) => known.get(host) ?? (isIPv4(host) ? host : ipv4MappedAddress(host));
 }

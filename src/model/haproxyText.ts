@@ -180,6 +180,45 @@ export function isIPv6(s: string): boolean {
 }
 
 export const isIP = (s: string): boolean => isIPv4(s) || isIPv6(s);
+
+/** An IPv6 address's eight groups (a final dotted IPv4 part read too), or null when it is not one. */
+export function ipv6Groups(s: string): number[] | null {
+  if (!/^[0-9a-f:.]+$/.test(s) || !s.includes(':')) return null;
+  const halves = s.split('::');
+  if (halves.length > 2) return null;
+  const groupsOf = (part: string): number[] | null => {
+    if (part === '') return [];
+    const out: number[] = [];
+    const words = part.split(':');
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      if (/^[0-9a-f]{1,4}$/.test(w)) out.push(parseInt(w, 16));
+      else if (i === words.length - 1 && /^\d{1,3}(\.\d{1,3}){3}$/.test(w)) {
+        const [a, b, c, d] = w.split('.').map(Number) as [number, number, number, number];
+        if (Math.max(a, b, c, d) > 255) return null;
+        out.push(a * 256 + b, c * 256 + d);
+      } else return null;
+    }
+    return out;
+  };
+  const head = groupsOf(halves[0]!);
+  const tail = halves.length === 2 ? groupsOf(halves[1]!) : [];
+  if (head === null || tail === null) return null;
+  const zeros = 8 - head.length - tail.length;
+  if (halves.length === 1 ? zeros !== 0 : zeros < 1) return null;
+  return [...head, ...new Array<number>(halves.length === 1 ? 0 : zeros).fill(0), ...tail];
+}
+
+/**
+ * The IPv4 address of an IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, `::ffff:a00:1`), else undefined.
+ * marathon-lb's gethostbyname gives that IPv4 address for such a task host, so its tasks are served.
+ */
+export function ipv4MappedAddress(s: string): string | undefined {
+  if (!s.includes(':') || !/ffff/i.test(s)) return undefined; // the common host skips the parse
+  const g = ipv6Groups(s.toLowerCase());
+  if (g === null || g[5] !== 0xffff || g.slice(0, 5).some((x) => x !== 0)) return undefined;
+  return `${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`;
+}
 /** A name, not an address: HAProxy reads an all-numeric last label (`300.1.1.1`) as a bad IPv4 address. */
 export const isHostName = (s: string): boolean => HOST_NAME.test(s) && !/(^|\.)\d+\.?$/.test(s);
 

@@ -1,4 +1,4 @@
-import { isHostName, splitWords, type TextResult } from './haproxyText';
+import { ipv6Groups, isHostName, splitWords, type TextResult } from './haproxyText';
 import { TextCopy } from './textCopy';
 
 /** A host name's address as the load balancer resolves it, or undefined (labelTargetNames are resolved ahead). */
@@ -253,34 +253,6 @@ function ipv4Number(s: string): number | null {
   const rest = 256 ** (5 - values.length);
   const last = values[values.length - 1]!;
   return last < rest ? n * rest + last : null;
-}
-
-/** An IPv6 address's eight groups (a final dotted IPv4 part read too), or null when it is not one. */
-function ipv6Groups(s: string): number[] | null {
-  if (!/^[0-9a-f:.]+$/.test(s) || !s.includes(':')) return null;
-  const halves = s.split('::');
-  if (halves.length > 2) return null;
-  const groupsOf = (part: string): number[] | null => {
-    if (part === '') return [];
-    const out: number[] = [];
-    const words = part.split(':');
-    for (let i = 0; i < words.length; i++) {
-      const w = words[i]!;
-      if (/^[0-9a-f]{1,4}$/.test(w)) out.push(parseInt(w, 16));
-      else if (i === words.length - 1 && /^\d{1,3}(\.\d{1,3}){3}$/.test(w)) {
-        const [a, b, c, d] = w.split('.').map(Number) as [number, number, number, number];
-        if (Math.max(a, b, c, d) > 255) return null;
-        out.push(a * 256 + b, c * 256 + d);
-      } else return null;
-    }
-    return out;
-  };
-  const head = groupsOf(halves[0]!);
-  const tail = halves.length === 2 ? groupsOf(halves[1]!) : [];
-  if (head === null || tail === null) return null;
-  const zeros = 8 - head.length - tail.length;
-  if (halves.length === 1 ? zeros !== 0 : zeros < 1) return null;
-  return [...head, ...new Array<number>(halves.length === 1 ? 0 : zeros).fill(0), ...tail];
 }
 
 /** HAProxy's MAX_LINE_ARGS (2.0 and 2.6): a line with more words is a fatal error ("too many words"). */

@@ -226,6 +226,31 @@ describe('--dry with a task host that does not resolve', () => {
   });
 });
 
+describe('an agent given as an IPv4-mapped IPv6 address', () => {
+  test("is served at its IPv4 address, as marathon-lb's gethostbyname gives it; other IPv6 agents are not", () => {
+    const hosts = ['::ffff:10.0.0.1', '::FFFF:a00:2', '0:0:0:0:0:ffff:10.0.0.3', 'fd00::1', '::ffff:1:10.0.0.5'];
+    const tasks = hosts.map((host, i) => ({ id: `web.${i}`, host, ports: [31000 + i], state: 'TASK_RUNNING' }));
+    const app = { id: '/web', labels: { HAPROXY_GROUP: 'external' }, portDefinitions: [{ port: 10000 }], tasks };
+    const resolve = resolverFrom(new Map());
+    expect(hosts.map(resolve)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3', undefined, undefined]);
+    // Only the others are warned about (and no name is looked up).
+    expect(unresolvedTaskHosts({ apps: [app] }, new Map())).toEqual(['::ffff:1:10.0.0.5', 'fd00::1']);
+    expect(hostNamesOf({ apps: [app] }).size).toBe(0);
+    const apps = parseAppsJson({ apps: [app] });
+    if (!apps.ok) throw new Error(apps.error);
+    const model = toModel(
+      apps.value.apps,
+      { groups: ['external'], strictMode: false, healthCheck: false, servicePortRange: null },
+      { resolve },
+    );
+    expect(model.services[0]!.servers.map((s) => `${s.ip}:${s.port}`).sort()).toEqual([
+      '10.0.0.1:31000',
+      '10.0.0.2:31001',
+      '10.0.0.3:31002',
+    ]);
+  });
+});
+
 describe('names template labels send traffic to', () => {
   const withLabel = (id: string, port: number, text: string) => ({
     id,
