@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { fileErrorText } from '../fileErrorText';
 
 export class HaproxyFileError extends Error {
   constructor(message: string) {
@@ -13,16 +14,18 @@ export class HaproxyFileError extends Error {
   }
 }
 
-function reason(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (!e?.code) return String(e?.message ?? err);
-  const text = e.message.replace(/^\w+: /, '').replace(/, \w+( '.*')?( -> '.*')?$/, '');
-  return `${text} (${e.code})`;
-}
+const reason = fileErrorText;
 
+/**
+ * The mode a replacement of `path` gets: the regular file's own, less world write and the special
+ * bits (anyone who can write HAProxy's config runs code as HAProxy); 0644 for a new file, or when
+ * `path` is a link or another kind of file. A link's target's mode was copied: a link to a 0666 file
+ * made the config world-writable for good (helper 72); upstream's lstat gave a link's 0777.
+ */
 async function modeOf(path: string): Promise<number> {
   try {
-    return (await fs.stat(path)).mode & 0o7777;
+    const st = await fs.lstat(path);
+    return st.isFile() ? st.mode & 0o775 : 0o644;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0o644;
     throw err;
@@ -75,7 +78,7 @@ const isHighSurrogate = (unit: number): boolean => unit >= 0xd800 && unit <= 0xd
 /**
  * Replaces `path` with `content` so that readers see the old file or the new one, never a part:
  * a temp file in the same directory is written and fsynced, renamed over the target, and the
- * directory fsynced. The target keeps its mode (a new file gets 0644). On failure the temp file
+ * directory fsynced. The target keeps its mode (see modeOf; a new file gets 0644). On failure the temp file
  * is removed and the target is untouched.
  */
 export async function writeAtomic(path: string, content: string | Uint8Array): Promise<void> {

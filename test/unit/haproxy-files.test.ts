@@ -33,6 +33,23 @@ describe('writeAtomic', () => {
     expect(listing()).toEqual(['haproxy.cfg']);
   });
 
+  it('never makes the file world-writable: a link to a 0666 file becomes a 0644 file, a 0666 file loses o+w', async () => {
+    const target = path.join(dir, 'target');
+    fs.writeFileSync(target, 'old');
+    fs.chmodSync(target, 0o666);
+    const linked = path.join(dir, 'linked.cfg');
+    fs.symlinkSync(target, linked);
+    await writeAtomic(linked, 'new');
+    expect(fs.lstatSync(linked).isFile()).toBe(true);
+    expect(modeOf(linked)).toBe(0o644);
+    expect(modeOf(target)).toBe(0o666); // the link's target is left alone
+    const open = path.join(dir, 'open.cfg');
+    fs.writeFileSync(open, 'old');
+    fs.chmodSync(open, 0o4666);
+    await writeAtomic(open, 'new');
+    expect(modeOf(open)).toBe(0o664);
+  });
+
   it('replaces by rename: a reader holding the old file still reads the old text', async () => {
     const cfg = path.join(dir, 'haproxy.cfg');
     fs.writeFileSync(cfg, 'old text');
