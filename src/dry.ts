@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readStreamBounded, TooLargeError } from './boundedRead';
 import { findConfigDir } from './configDir';
+import { fileErrorText } from './fileErrorText';
 import { cannotRead, parseAppsBytes, readAppsFile, unpacked } from './marathon/appsFile';
 import { MAX_BODY_BYTES } from './marathon/bodySink';
 import { resolverFrom, resolveTaskHosts, unresolvedTaskHosts, type AppHostNames } from './marathon/resolveHosts';
@@ -138,13 +139,15 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
   const dir = settings.mapDir;
   try {
     if (settings.haproxyMap) {
-      writeAtomically(path.join(dir, 'domain2backend.map'), snapshot.value.rendered.domainMap);
-      writeAtomically(path.join(dir, 'app2backend.map'), snapshot.value.rendered.appMap);
+      writeTogether([
+        [path.join(dir, 'domain2backend.map'), snapshot.value.rendered.domainMap],
+        [path.join(dir, 'app2backend.map'), snapshot.value.rendered.appMap],
+      ]);
     } else {
       for (const map of ['domain2backend.map', 'app2backend.map']) truncateIfExists(path.join(dir, map));
     }
   } catch (e) {
-    return fail(`cannot write map files into ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return fail(`cannot write map files into ${dir}: ${fileErrorText(e)}`);
   }
   // upstream print()s the config, adding a newline (written apart: no 3 MB copy to append it).
   io.stdout(snapshot.value.rendered.config);
@@ -163,14 +166,22 @@ function truncateIfExists(file: string): void {
   if (regular) fs.truncateSync(file, 0);
 }
 
-/** Write to a temp file beside the target, then rename: readers never see half a file. */
-function writeAtomically(file: string, content: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
+/**
+ * Writes each file to a temp file beside it, then renames them all: readers never see half a file,
+ * and a failed write (a full disk) leaves every target as it was, not one map new beside an old one.
+ */
+function writeTogether(files: readonly (readonly [string, string])[]): void {
+  const temps: string[] = [];
   try {
-    fs.writeFileSync(tmp, content, { mode: 0o644 });
-    fs.renameSync(tmp, file);
+    for (const [file, content] of files) {
+      const tmp = `${file}.tmp-${process.pid}`;
+      fs.rmSync(tmp, { force: true }); // a leftover of an earlier run with this pid; 'wx' follows no link
+      temps.push(tmp);
+      fs.writeFileSync(tmp, content, { mode: 0o644, flag: 'wx' });
+    }
+    for (let i = 0; i < files.length; i++) fs.renameSync(temps[i]!, files[i]![0]);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    for (const tmp of temps) fs.rmSync(tmp, { force: true });
     throw e;
   }
 }

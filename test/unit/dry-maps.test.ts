@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { CLI } from '../support/paths';
 import { dryRun, tempDir } from '../support/render';
 
 /**
@@ -77,5 +79,34 @@ describe('--dry map files', () => {
       expect(run.code).toBe(2);
       expect(read('domain2backend.map')).toBe('kept.example.com old_1\n');
     }
+  });
+
+  test('a map that cannot be written leaves both maps as they were (no new one beside an old one), in one line', () => {
+    // Many HTTP apps make app2backend.map larger than the file size limit; domain2backend.map stays small.
+    const apps = Array.from({ length: 300 }, (_, i) => ({
+      id: `/an-app-with-a-rather-long-name-${i}`,
+      labels: {
+        HAPROXY_GROUP: 'external',
+        HAPROXY_0_MODE: 'http',
+        ...(i === 0 ? { HAPROXY_0_VHOST: 'web.example.com' } : {}),
+      },
+      portDefinitions: [{ port: 10000 + i }],
+      tasks: [{ id: `t.${i}`, host: '10.0.0.1', ports: [31000 + i], state: 'TASK_RUNNING' }],
+    }));
+    fs.writeFileSync(appsFile, JSON.stringify({ apps }));
+    fs.writeFileSync(path.join(dir, 'domain2backend.map'), 'old.example.com old_1\n');
+    fs.writeFileSync(path.join(dir, 'app2backend.map'), '/old old_1\n');
+    // A file size limit of 8 KiB (with SIGXFSZ ignored, a write past it fails with EFBIG), as a full disk would fail it.
+    const args = ['--dry', '--apps-file', appsFile, '--group', 'external', '--haproxy-map', '--haproxy-config', cfg()];
+    const r = spawnSync('bash', ['-c', `trap '' XFSZ; ulimit -f 8; exec "$0" "$@"`, process.execPath, CLI, ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^marathon-lb: cannot write map files into ${dir}: .*\\(EFBIG\\)\n$`));
+    expect(read('domain2backend.map')).toBe('old.example.com old_1\n');
+    expect(read('app2backend.map')).toBe('/old old_1\n');
+    expect(fs.readdirSync(dir).sort()).toEqual(['app2backend.map', 'apps.json', 'domain2backend.map']);
   });
 });
