@@ -13,6 +13,8 @@ import { HaproxyApplier } from './haproxy/applier';
 import { systemClock } from './haproxy/clock';
 import { CommandHaproxy } from './haproxy/command';
 import { ConfigFiles } from './haproxy/configFiles';
+import { MAX_READ_BYTES } from './haproxy/files';
+import { readRegularFileBounded } from './boundedRead';
 import { haproxyEnvironment } from './haproxy/env';
 import { readFdEnvironment } from './haproxy/limits';
 import { OwnedHaproxy } from './haproxy/owned';
@@ -370,16 +372,17 @@ function lockedForThisController(
 /** The service ports' holders in the config a restarted controller finds (what HAProxy may still serve). */
 function startingPortHolders(configPath: string): { startingPortHolders?: PortHolders } {
   try {
-    return { startingPortHolders: portHoldersInConfig(fs.readFileSync(configPath, 'utf8')) };
+    // Bounded, and only a regular file: a FIFO or a link to /dev/full there held the start for good (helper 72).
+    return { startingPortHolders: portHoldersInConfig(readRegularFileBounded(configPath, MAX_READ_BYTES).toString()) };
   } catch {
-    return {}; // none yet: a first start
+    return {}; // none yet (a first start), or nothing a config can be read from: the first apply replaces it
   }
 }
 
 /** The pid file, when it still names this process (a later controller may have written its own). */
 function removeOwnPidFile(pidFile: string): void {
   try {
-    if (fs.readFileSync(pidFile, 'utf8').trim() === String(process.pid)) fs.rmSync(pidFile);
+    if (readRegularFileBounded(pidFile, 4096).toString().trim() === String(process.pid)) fs.rmSync(pidFile);
   } catch {
     // already gone
   }

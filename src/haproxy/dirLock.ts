@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readRegularFileBounded } from '../boundedRead';
 import { err, ok, type Result } from '../result';
 import { pidExists } from './stopSignals';
 
@@ -69,7 +70,7 @@ function writeNew(file: string, text: string): void {
 
 function holder(file: string): number | undefined {
   try {
-    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    const pid = Number(readRegularFileBounded(file, 4096).toString().trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;

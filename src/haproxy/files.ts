@@ -3,7 +3,7 @@
  * Failures are HaproxyFileError with one line naming the file and the reason.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileErrorText } from '../fileErrorText';
 
@@ -180,12 +180,35 @@ export function archiveRejected(config: string, versions: number, dir: string = 
   return archiveCopy('haproxy_temp_config_fail', config, versions, dir);
 }
 
-/** The file's text, or undefined when it does not exist. */
-export async function readIfExists(path: string): Promise<string | undefined> {
+/** The most a config, map or pid file is read to: a 10 000-app config is ~6 MB. */
+export const MAX_READ_BYTES = 256 * 2 ** 20;
+
+/**
+ * The regular file's text, or undefined when there is none: nothing at the path, or a FIFO, socket or
+ * device (a link to one included), which is never read. Opened without blocking: a FIFO or a link to
+ * `/dev/full` left at the config's path held the controller's start for good or filled its memory
+ * (helper 72); as nothing to read, it is replaced by the next write like a missing file. A directory
+ * is an error (nothing can replace it).
+ */
+export async function readIfExists(path: string, maxBytes = MAX_READ_BYTES): Promise<string | undefined> {
+  let handle: fs.FileHandle;
   try {
-    return await fs.readFile(path, 'utf8');
+    handle = await fs.open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // ENXIO: a socket.
+    if (['ENOENT', 'ENXIO'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined;
     throw new HaproxyFileError(`cannot read ${path}: ${reason(err)}`);
+  }
+  try {
+    const st = await handle.stat();
+    if (st.isDirectory()) throw new HaproxyFileError(`cannot read ${path}: illegal operation on a directory (EISDIR)`);
+    if (!st.isFile()) return undefined;
+    if (st.size > maxBytes) throw new HaproxyFileError(`cannot read ${path}: larger than ${maxBytes / 2 ** 20} MiB`);
+    return await handle.readFile('utf8');
+  } catch (err) {
+    if (err instanceof HaproxyFileError) throw err;
+    throw new HaproxyFileError(`cannot read ${path}: ${reason(err)}`);
+  } finally {
+    await handle.close();
   }
 }

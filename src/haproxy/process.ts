@@ -16,7 +16,8 @@
  *   only, which then stops HAProxy itself (or leaves it running, see release()).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
+import { readRegularFileBounded } from '../boundedRead';
 import { systemClock, type Clock } from './clock';
 import { logHaproxyLine, reloadFailureReason, startFailureReason } from './haproxyOutput';
 import type { FdEnvironment } from './limits';
@@ -432,7 +433,7 @@ export class HaproxyProcess {
    */
   private removeFilesOf(pid: number): void {
     try {
-      if (readFileSync(this.o.pidFile, 'utf8').trim() === String(pid)) rmSync(this.o.pidFile);
+      if (readRegularFileBounded(this.o.pidFile, 4096).toString().trim() === String(pid)) rmSync(this.o.pidFile);
     } catch {
       // not there, or not ours to remove
     }

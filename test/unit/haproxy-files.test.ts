@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -122,6 +123,15 @@ describe('readIfExists', () => {
     fs.writeFileSync(cfg, 'text');
     expect(await readIfExists(cfg)).toBe('text');
     await expect(readIfExists(dir)).rejects.toThrow(`cannot read ${dir}: illegal operation on a directory (EISDIR)`);
+  });
+
+  it('reads no FIFO or device: there is no file there (a FIFO held the read for good, /dev/full filled memory)', async () => {
+    const fifo = path.join(dir, 'fifo.cfg');
+    execFileSync('mkfifo', [fifo]);
+    const device = path.join(dir, 'device.cfg');
+    fs.symlinkSync('/dev/full', device);
+    expect(await readIfExists(fifo)).toBeUndefined();
+    expect(await readIfExists(device)).toBeUndefined();
   });
 });
 
