@@ -53,6 +53,7 @@ async function main(): Promise<void> {
       });
     },
     reloadExisting: () => of({ reloaded: true, reasons: [{ kind: 'sigusr1' as const }], runtimeOps: 0 }),
+    writeUnwritten: () => of(false),
   };
   let eventsSeen = 0;
   let waiting: number[] = []; // arrival times of events not yet covered by an apply decision

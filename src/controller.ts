@@ -292,11 +292,13 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
         lastFetchError = null;
         // The report, not the plan: the apply may have reloaded instead, or left apps out (see ApplyReport).
         logger.info(
-          e.report.reloaded
-            ? `HAProxy reloaded and healthy: ${e.report.reasons.map(formatReason).join('; ')}`
-            : e.report.runtimeOps === 0
-              ? FILE_ONLY_APPLIED
-              : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`,
+          e.filesWritten === true
+            ? 'wrote the config file at last: HAProxy already ran its servers (the earlier write had failed)'
+            : e.report.reloaded
+              ? `HAProxy reloaded and healthy: ${e.report.reasons.map(formatReason).join('; ')}`
+              : e.report.runtimeOps === 0
+                ? FILE_ONLY_APPLIED
+                : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`,
         );
         warnNewProblems(e.state);
         warnAllRemoved(e.state, e.previous);

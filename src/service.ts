@@ -141,9 +141,11 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   }
   // A stop kills the `haproxy -c` under way: its verdict no longer matters, and it may take 30 s.
   const stopChecks = new AbortController();
+  const signals = new Subject<ControlSignal>();
   const files = new ConfigFiles({
     ...s.files,
     logger,
+    onUnwritten: () => signals.next('files-unwritten'),
     validate: s.validate ? (cfg) => checkConfig(s.process.bin, cfg, 30000, haproxyEnv.env, stopChecks.signal) : null,
   });
   const { retry } = s;
@@ -174,7 +176,6 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     leaveOutRejected: s.cleanup,
   });
 
-  const signals = new Subject<ControlSignal>();
   const osSignals: Observable<ControlSignal> = deps.processSignals
     ? merge(
         fromEvent(process, 'SIGHUP').pipe(map(() => 'hup' as const)),

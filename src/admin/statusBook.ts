@@ -73,6 +73,8 @@ const DIFF_NOT_KEPT = '(diff not kept: the configs of newer applies filled the m
 type StoredApply = Omit<ApplyRecord, 'diff'> & { readonly diff: PendingDiff };
 
 const FILE_CAUGHT_UP = 'config file written: its server changes were already live through the runtime API';
+const FILES_WRITTEN_AT_LAST =
+  'config file written at last: HAProxy ran its servers already (an earlier write had failed)';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const address = (s: Server): string => `${s.ip.includes(':') ? `[${s.ip}]` : s.ip}:${s.port}`;
@@ -192,10 +194,12 @@ export class StatusBook {
         // Task churn applied beside a failing change (applySink.ts) leaves that change failing and pending.
         const beside = isFastState(e.state) && this.applyFailingSince !== null;
         if (!beside) this.applyFailingSince = null;
-        if (e.state !== null && !beside) {
-          this.latestBuilt = e.state;
-          // A trigger that arrived while HAProxy was being updated is decided by a later snapshot.
-          this.pending = this.triggeredDuringApply;
+        if (!beside) {
+          if (e.state !== null) this.latestBuilt = e.state;
+          // A trigger that arrived while HAProxy was being updated is decided by a later snapshot. A
+          // reload of the config on disk (state null) that ends a failure clears it too: it stayed
+          // "pending" with the old error for good (helper 72); a snapshot still owed is applied next.
+          this.pending = this.triggeredDuringApply || (e.state === null && this.lag.since !== null);
           this.triggeredDuringApply = false;
           this.lastError = null;
         }
@@ -208,11 +212,13 @@ export class StatusBook {
         if (e.state === null) diff.text = '';
         const { reloaded, reasons, runtimeOps } = e.report;
         const said =
-          !reloaded && runtimeOps === 0 && reasons.length === 0 && e.state !== null
-            ? [FILE_CAUGHT_UP] // a snapshot after fast-path changes: nothing left to do in HAProxy
-            : reloaded || runtimeOps === 0 || e.previous === null || e.state === null
-              ? reasons.map(formatReason)
-              : e.runtimeReasons.map(formatRuntimeReason);
+          e.filesWritten === true
+            ? [FILES_WRITTEN_AT_LAST]
+            : !reloaded && runtimeOps === 0 && reasons.length === 0 && e.state !== null
+              ? [FILE_CAUGHT_UP] // a snapshot after fast-path changes: nothing left to do in HAProxy
+              : reloaded || runtimeOps === 0 || e.previous === null || e.state === null
+                ? reasons.map(formatReason)
+                : e.runtimeReasons.map(formatRuntimeReason);
         this.push(this.applies, {
           at: iso(now),
           reloaded,

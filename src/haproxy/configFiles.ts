@@ -38,6 +38,8 @@ export interface ConfigFilesOptions {
   /** `haproxy -c -f <path>`; absent with --skip-validation. */
   readonly validate: ((configPath: string) => Promise<Result<void, CheckFailure>>) | null;
   readonly logger: HaproxyLogger;
+  /** Told when files written behind a runtime change could not be written (writeUnwritten tries again). */
+  readonly onUnwritten?: () => void;
 }
 
 export class ConfigFiles {
@@ -48,6 +50,11 @@ export class ConfigFiles {
   private behind: Promise<void> = Promise.resolve();
   /** Set once the controller has stopped: nothing is written after (the demo then removes the directory). */
   private closed = false;
+  /**
+   * Files HAProxy runs (through its runtime API) that writing behind failed to put on disk: the file
+   * there is older, and a reload would read it. Kept until a write succeeds.
+   */
+  private unwritten: Files | null = null;
 
   constructor(private readonly o: ConfigFilesOptions) {
     const dir = path.dirname(o.configPath);
@@ -129,12 +136,31 @@ export class ConfigFiles {
    * Writes the files without holding the caller: for a change HAProxy already runs through its
    * runtime API, the files are for its next reload. (At 10 000 apps writing and syncing the 10 MB
    * config held the apply for 100–300 ms, and the task events behind it.) Whatever reads or writes
-   * files here next waits for it; a failure is logged, and the next change writes them again.
+   * files here next waits for it. A failure is kept and told (onUnwritten): logged only, the file
+   * stayed older than what HAProxy ran for good, and a SIGUSR1 reloaded it (helper 72).
    */
   writeBehind(files: Files): void {
     this.behind = this.behind
       .then(() => this.writeNow(files, true))
-      .catch((e: Error) => this.o.logger.warn(`${e.message}; the next change writes it again`));
+      .catch((e: Error) => {
+        this.unwritten = files;
+        this.o.logger.warn(`${e.message}; HAProxy runs the new servers, the file is written again until it succeeds`);
+        this.o.onUnwritten?.();
+      });
+  }
+
+  /** Whether files written behind could not be written (HAProxy runs newer ones than the file on disk). */
+  hasUnwritten(): boolean {
+    return this.unwritten !== null;
+  }
+
+  /** Writes the files writing behind could not write; false when there were none. Throws what the write throws. */
+  async writeUnwritten(): Promise<boolean> {
+    await this.behind;
+    const files = this.unwritten;
+    if (files === null) return false;
+    await this.writeNow(files, true);
+    return true;
   }
 
   /** Settles once the files written behind are on disk. */
@@ -169,6 +195,7 @@ export class ConfigFiles {
         if ((await readIfExists(p)) !== undefined) await writeAtomic(p, '');
     }
     await writeAtomic(this.o.configPath, files.config);
+    this.unwritten = null; // what is on disk now is what the apply writing it goes on with
     if (archive && this.o.archiveVersions > 0) {
       const maps = this.o.haproxyMap ? { domain: files.domainMap, app: files.appMap } : undefined;
       const copy = { config: files.config, ...(maps ? { maps } : {}) };

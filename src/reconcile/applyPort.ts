@@ -64,6 +64,11 @@ export interface ApplyPort {
    * disk. `current`, the state last applied, is written again first when the config file is gone.
    */
   reloadExisting(why: ExistingConfigReason, current: DesiredState | null): Observable<ApplyReport>;
+  /**
+   * Writes the files of what HAProxy runs that a write behind a runtime change could not write;
+   * true when it wrote them, false when none were owed. Errors while they still cannot be written.
+   */
+  writeUnwritten(): Observable<boolean>;
 }
 
 /** A state the event fast path made: task churn on the applied state, not a snapshot from Marathon. */

@@ -1,4 +1,4 @@
-import { Observable, defer, last, of, tap } from 'rxjs';
+import { Observable, defer, last, map, of, tap } from 'rxjs';
 import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
 import type { AppliedState } from './appliedState';
 import { configOutsideServers } from '../model/equality';
@@ -91,6 +91,23 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
 
   return (work) =>
     defer(() => {
+      if (work.kind === 'write-files') {
+        return haproxy.writeUnwritten().pipe(
+          last(),
+          map((written) => {
+            if (written)
+              report({
+                kind: 'applied',
+                report: { reloaded: false, reasons: [], runtimeOps: 0 },
+                state: null,
+                previous: null,
+                runtimeReasons: [],
+                filesWritten: true,
+              });
+            return 'unchanged' as const;
+          }),
+        );
+      }
       if (work.kind === 'reload-existing') {
         return haproxy.reloadExisting(work.why, applied.current).pipe(
           last(),

@@ -81,6 +81,8 @@ export type PipelineEvent =
       readonly fetchedAt?: number;
       /** The runtime changes from `previous` to `state`, grouped, made once for every observer (a plan of 10 000 services each). */
       readonly runtimeReasons: readonly RuntimeReason[];
+      /** The files of what HAProxy ran were written at last (a write behind a runtime change had failed). */
+      readonly filesWritten?: true;
     }
   | {
       readonly kind: 'apply-failed';
@@ -115,13 +117,15 @@ export type Work =
       /** Built by the event fast path from these events (no snapshot). */
       readonly fast?: { readonly what: string };
     }
-  | { readonly kind: 'reload-existing'; readonly why: ExistingConfigReason };
+  | { readonly kind: 'reload-existing'; readonly why: ExistingConfigReason }
+  /** The files of what HAProxy runs, which writing behind a runtime change could not write. */
+  | { readonly kind: 'write-files' };
 
 /**
  * What makes the pipeline act besides Marathon: SIGHUP (refetch), SIGUSR1 (reload the config on
  * disk), and HAProxy exiting under us (started again with the config on disk, as SIGUSR1 does).
  */
-export type ControlSignal = 'hup' | 'usr1' | 'haproxy-exited';
+export type ControlSignal = 'hup' | 'usr1' | 'haproxy-exited' | 'files-unwritten';
 
 export interface PipelineDeps<F> {
   /** The Marathon event stream, already kept alive (idle timeout + retry); null in poll mode. */
@@ -364,6 +368,14 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     // again after a crash) is owed until one succeeds or an apply reloads HAProxy. A snapshot that took
     // its place in the sink and changed nothing left HAProxy down for good.
     let owedReload: Work | undefined;
+    // So is a write of the files HAProxy runs that failed (a full disk): with nothing else to apply, the
+    // file stayed older than HAProxy's servers for good, and a SIGUSR1 reloaded it (helper 72).
+    const writeFiles: Work = { kind: 'write-files' };
+    let owedWrite = false;
+    const unwritten$: Observable<Work> = signals$.pipe(
+      filter((s) => s === 'files-unwritten'),
+      map(() => writeFiles),
+    );
     const again$ = new Subject<Work>();
 
     const fast = deps.fast;
@@ -504,7 +516,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         newestApplied = false;
       }),
     );
-    return merge(snapshots$, fast$, usr1$, again$).pipe(
+    return merge(snapshots$, fast$, usr1$, unwritten$, again$).pipe(
       applySink({
         // In a task of its own too (replay, plan): not in the one that built a snapshot.
         apply: (work: Work) => {
@@ -527,7 +539,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         scheduler,
         // HAProxy restarted after a crash (or an operator's SIGUSR1) does not wait out a failed change's
         // backoff: HAProxy serves nothing meanwhile (7 s in an audit, against ~0.5 s otherwise).
-        urgent: (work) => work.kind === 'reload-existing',
+        urgent: (work) => work.kind === 'reload-existing' || work.kind === 'write-files',
         // Task churn (fast work, built on what HAProxy runs, runtime API only) does not wait behind a
         // change whose reload keeps failing: killed tasks stayed in rotation for the whole backoff.
         beside: (work) => work.kind === 'desired' && work.fast !== undefined,
@@ -542,8 +554,10 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
             ...(configOnDisk ? { configOnDisk } : {}),
           });
           if (configOnDisk) owedReload = outcome.model;
+          if (outcome.model.kind === 'write-files') owedWrite = true;
           return;
         }
+        if (outcome.model.kind === 'write-files') owedWrite = false;
         if (outcome.model.kind === 'reload-existing' || (outcome.result !== 'unchanged' && outcome.result.reloaded))
           owedReload = undefined;
         const work = outcome.model;
@@ -553,6 +567,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         else if (outcome.model.kind === 'reload-existing' && newestSnapshot !== undefined && !newestApplied)
           again$.next(newestSnapshot);
         if (owedReload !== undefined) again$.next(owedReload);
+        if (owedWrite) again$.next(writeFiles);
       }),
     );
   });

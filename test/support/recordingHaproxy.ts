@@ -45,6 +45,11 @@ export class RecordingHaproxy implements ApplyPort {
     return this.slow === undefined ? report : report.pipe(delay(this.slow.ms, this.slow.scheduler));
   }
 
+  /** Files a write behind failed to write: none here (the real files are ConfigFiles'). */
+  writeUnwritten(): Observable<boolean> {
+    return of(false);
+  }
+
   reloadExisting(why: ExistingConfigReason): Observable<ApplyReport> {
     this.reloadsOfExisting++;
     if (this.existingFailures > 0) {

@@ -427,6 +427,37 @@ describe('StatusBook', () => {
     expect(book.status().lastAppliedAt).toBeNull();
   });
 
+  test('a failure that a reload of the config on disk or a late file write ends is cleared, not kept pending', () => {
+    const c = clock();
+    const applied = new AppliedState();
+    const book = new StatusBook({ applied, now: c.now });
+    applyOk(applied, c, state([service('web', [server(1)])]), (e) => book.observe(e));
+    const fail = (error: string): void =>
+      book.observe({ kind: 'apply-failed', error, retryInMs: 1000, configOnDisk: true });
+    const reloadedFromDisk: PipelineEvent = {
+      kind: 'applied',
+      report: { reloaded: true, reasons: [{ kind: 'sigusr1' }], runtimeOps: 0 },
+      state: null,
+      previous: null,
+      runtimeReasons: [],
+    };
+    fail('SIGUSR1: not reloading: the config on disk is older than the one HAProxy runs (ENOSPC)');
+    expect(book.status()).toMatchObject({ pendingChange: true, lastError: expect.stringMatching(/ENOSPC/) });
+    book.observe(reloadedFromDisk);
+    expect(book.status()).toMatchObject({ pendingChange: false, lastError: null });
+    // The files HAProxy runs, written at last.
+    book.observe({
+      kind: 'apply-failed',
+      error: 'the config HAProxy runs could not be written: ENOSPC',
+      retryInMs: 1000,
+    });
+    book.observe({ ...reloadedFromDisk, report: { reloaded: false, reasons: [], runtimeOps: 0 }, filesWritten: true });
+    expect(book.status()).toMatchObject({ pendingChange: false, lastError: null });
+    expect(book.status().recentApplies[0]!.reasons).toEqual([
+      'config file written at last: HAProxy ran its servers already (an earlier write had failed)',
+    ]);
+  });
+
   test('keeps the newest N applies', () => {
     const c = clock();
     const applied = new AppliedState();

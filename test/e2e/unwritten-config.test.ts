@@ -1,0 +1,129 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { findConfigDir } from '../../src/configDir';
+import { freeLoopbackPorts, httpGet } from '../../src/demo/live';
+import { prepareDemoFiles } from '../../src/demo/setup';
+import { Simulator } from '../../src/simulator';
+import type { AdminStatus } from '../../src/admin/statusTypes';
+import { describeWithHaproxy } from '../support/haproxy';
+import { CLI } from '../support/paths';
+import { tempDir } from '../support/render';
+import { waitFor, waitForAsync } from '../support/wait';
+
+/**
+ * The config file cannot be written behind a runtime change (a full disk; here a file size limit the
+ * test lifts later, which fails writes with EFBIG as a full disk fails them with ENOSPC). It was only
+ * logged: /status said all was applied, the file stayed older than HAProxy's servers for good, and a
+ * SIGUSR1 reloaded that older file, dropping live tasks (helper 72). Now the failure shows in
+ * /status, a SIGUSR1 does not reload the older file, and the file is written once it can be.
+ */
+describeWithHaproxy('a config file that cannot be written behind a runtime change', () => {
+  let sim: Simulator;
+  let dir: string;
+  let child: ChildProcess;
+  let output = '';
+  let ports: { http: number; https: number; stats: number; appid: number; admin: number };
+  const cfg = (): string => path.join(dir, 'haproxy.cfg');
+  const status = async (): Promise<AdminStatus> =>
+    (await (await fetch(`http://127.0.0.1:${ports.admin}/status`)).json()) as AdminStatus;
+  const webServers = (): number => (fs.readFileSync(cfg(), 'utf8').match(/^\s*server 127_0_0_1_/gm) ?? []).length;
+
+  beforeAll(async () => {
+    dir = tempDir('mlb-unwritten-');
+    sim = await Simulator.start({
+      serveTasks: true,
+      apps: [
+        {
+          id: '/web',
+          instances: 2,
+          labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+          portDefinitions: [{ port: 10501 }],
+        },
+      ],
+    });
+    const picked = (await freeLoopbackPorts(5)) as [number, number, number, number, number];
+    ports = { http: picked[0], https: picked[1], stats: picked[2], appid: picked[3], admin: picked[4] };
+    const files = prepareDemoFiles(dir, findConfigDir(), ports);
+    // SIGXFSZ ignored from the start (it survives exec): a write past the limit then fails with EFBIG.
+    child = spawn('bash', ['-c', `trap '' XFSZ; exec "$0" "$@"`, process.execPath, CLI, ...files.flags], {
+      env: {
+        PATH: process.env.PATH,
+        MLB_MARATHON: sim.url,
+        MLB_GROUP: 'external',
+        MLB_SSE: 'true',
+        MLB_ADMIN_PORT: String(ports.admin),
+        MLB_SYSLOG_SOCKET: '/dev/null',
+        MLB_MAX_BACKOFF: '1',
+        MLB_ARCHIVE_VERSIONS: '0',
+        MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    await waitFor('HAProxy reloaded and healthy', () => /HAProxy reloaded and healthy/.test(output), 20000);
+  }, 30000);
+
+  afterAll(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    await sim.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 20000);
+
+  /** The soft file size limit of the controller: room for the config as it is and a few lines more. */
+  const limitWrites = (): void => {
+    const limit = fs.statSync(cfg()).size + 512;
+    execFileSync('prlimit', ['--pid', String(child.pid), `--fsize=${limit}:unlimited`]);
+  };
+  const liftLimit = (): void =>
+    void execFileSync('prlimit', ['--pid', String(child.pid), '--fsize=unlimited:unlimited']);
+  const failedWrite = (): Promise<void> =>
+    waitForAsync(
+      'the failed write in /status',
+      async () => /could not be written/.test((await status()).lastError ?? ''),
+      20000,
+    );
+  const statusClear = (): Promise<void> =>
+    waitForAsync(
+      '/status clear',
+      async () => {
+        const s = await status();
+        return s.lastError === null && !s.pendingChange;
+      },
+      10000,
+    );
+
+  test('shows in /status, and the file is written once it can be', async () => {
+    expect(webServers()).toBe(2);
+    limitWrites();
+    await sim.scale('/web', 16); // 14 more server lines do not fit
+    await failedWrite();
+    expect((await status()).pendingChange).toBe(true);
+    expect(webServers()).toBe(2); // the older file
+    liftLimit();
+    await waitFor('the config written', () => webServers() === 16, 20000);
+    await statusClear();
+    expect(output).toMatch(/wrote the config file at last/);
+  }, 60000);
+
+  test('a SIGUSR1 meanwhile does not reload the older file; once the file can be written, it reloads the newest', async () => {
+    limitWrites();
+    await sim.scale('/web', 32);
+    await failedWrite();
+    const before = output.length;
+    child.kill('SIGUSR1');
+    await waitFor('SIGUSR1 refused', () => /SIGUSR1: not reloading/.test(output.slice(before)), 10000);
+    expect(output.slice(before)).not.toMatch(/HAProxy reloaded and healthy/);
+    // HAProxy still runs every task: each of 32 requests is answered.
+    for (let i = 0; i < 32; i++) expect((await httpGet(ports.http, 'web.example.com')).status).toBe(200);
+    liftLimit();
+    await waitFor('the reload', () => /HAProxy reloaded and healthy: SIGUSR1/.test(output.slice(before)), 20000);
+    expect(webServers()).toBe(32);
+    await statusClear();
+    for (let i = 0; i < 32; i++) expect((await httpGet(ports.http, 'web.example.com')).status).toBe(200);
+  }, 60000);
+});
