@@ -91,13 +91,15 @@ export class ConfigFiles {
     let text = files.config;
     this.ensureOpen();
     this.ensureDir();
-    if (this.o.haproxyMap) {
-      await writeAtomic(candidates[0][1], files.domainMap);
-      await writeAtomic(candidates[1][1], files.appMap);
-      text = withPaths(text, candidates);
-    }
-    await writeAtomic(tmp, text);
+    // Every candidate is removed whatever fails: maps left by a config that could not be written (a
+    // full disk) took the room the next try needed (helper 72).
     try {
+      if (this.o.haproxyMap) {
+        await writeAtomic(candidates[0][1], files.domainMap);
+        await writeAtomic(candidates[1][1], files.appMap);
+        text = withPaths(text, candidates);
+      }
+      await writeAtomic(tmp, text);
       const v = await validate(tmp);
       return mapErr(v, (f) =>
         f.refused
@@ -105,7 +107,8 @@ export class ConfigFiles {
           : { message: f.message, unchecked: true },
       );
     } finally {
-      for (const f of [tmp, candidates[0][1], candidates[1][1]]) await fs.rm(f, { force: true });
+      // Not a directory that happens to be there (rm refuses it): the error thrown above is the one to tell.
+      for (const f of [tmp, candidates[0][1], candidates[1][1]]) await fs.rm(f, { force: true }).catch(() => undefined);
     }
   }
 

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { testConfigFiles } from '../support/fixtures';
+import { ConfigFiles } from '../../src/haproxy/configFiles';
 import { HaproxyFileError, readIfExists, writeAtomic, writeContent } from '../../src/haproxy/files';
 
 let dir: string;
@@ -132,6 +133,28 @@ describe('readIfExists', () => {
     fs.symlinkSync('/dev/full', device);
     expect(await readIfExists(fifo)).toBeUndefined();
     expect(await readIfExists(device)).toBeUndefined();
+  });
+});
+
+describe('ConfigFiles.check', () => {
+  it('leaves no candidate map behind when the candidate config cannot be written', async () => {
+    const configPath = path.join(dir, 'haproxy.cfg');
+    const files = new ConfigFiles({
+      configPath,
+      haproxyMap: true,
+      archiveVersions: 0,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
+      live: { hardStopAfterSeconds: undefined, maxOldWorkers: 10 },
+      validate: () => Promise.resolve({ ok: true, value: undefined }),
+    });
+    // The candidate config's place is taken by a directory: its write fails after both maps' were written.
+    fs.mkdirSync(`${configPath}.candidate`);
+    fs.writeFileSync(path.join(`${configPath}.candidate`, 'keep'), '');
+    await expect(files.check({ config: 'global\n', domainMap: 'a b\n', appMap: '/a b\n' })).rejects.toThrow(
+      /cannot write .*haproxy\.cfg\.candidate/,
+    );
+    expect(listing()).toEqual(['haproxy.cfg.candidate']);
+    expect(fs.readdirSync(`${configPath}.candidate`)).toEqual(['keep']);
   });
 });
 
