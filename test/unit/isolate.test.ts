@@ -263,6 +263,13 @@ describe('rejectedAtGate: HAProxy refused to run a config that passes haproxy -c
     );
     expect(runs).toEqual([]);
   });
+  test("HAProxy's own files or resources (a pid file it cannot create): nobody is blamed, no trial", async () => {
+    const { c, runs } = candidates(() => 'Cannot create pidfile /run/ro/haproxy.pid');
+    const message =
+      'HAProxy rejected the new config; the previous worker (7) keeps serving: [ALERT] (9) : Cannot create pidfile /run/ro/haproxy.pid';
+    expect(await rejectedAtGate({ refused: true, message }, next, previous, c, 16)).toBeNull();
+    expect(runs).toEqual([]);
+  });
   test('not a refusal (a timeout, a dead socket): nobody is blamed', async () => {
     const { c } = candidates(() => null);
     expect(
