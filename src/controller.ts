@@ -55,12 +55,12 @@ export interface ControllerDeps {
 /** How long an event stream must stay up to count as healthy (and reset the reconnect backoff). */
 const STREAM_HEALTHY_AFTER_MS = 30_000;
 
+/** How a failure ends in --command mode without --sse: the process exits 1 after its one pass, not retried later. */
+const ONE_PASS_ENDS = '; exiting with 1 (one pass: --command without --sse)';
 /**
  * An apply with neither reload nor runtime operation: HAProxy already runs these servers (the event
  * fast path changed them at runtime, which writes no file), and the snapshot writes the config file.
  */
-/** How a failure ends in --command mode without --sse: the process exits 1 after its one pass, not retried later. */
-const ONE_PASS_ENDS = '; exiting with 1 (one pass: --command without --sse)';
 const FILE_ONLY_APPLYING = 'updating the config file only: HAProxy already runs these servers';
 /**
  * The start of a failure logged in full before, for its repeats: "same reason as above" could follow

@@ -152,11 +152,6 @@ export class ConfigFiles {
       });
   }
 
-  /** Whether files written behind could not be written (HAProxy runs newer ones than the file on disk). */
-  hasUnwritten(): boolean {
-    return this.unwritten !== null;
-  }
-
   /** Writes the files writing behind could not write; false when there were none. Throws what the write throws. */
   async writeUnwritten(): Promise<boolean> {
     await this.behind;

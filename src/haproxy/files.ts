@@ -14,8 +14,6 @@ export class HaproxyFileError extends Error {
   }
 }
 
-const reason = fileErrorText;
-
 /**
  * The mode a replacement of `path` gets: the regular file's own, less world write and the special
  * bits (anyone who can write HAProxy's config runs code as HAProxy); 0644 for a new file, or when
@@ -101,7 +99,7 @@ export async function writeAtomic(path: string, content: string | Uint8Array): P
     await fsyncDir(dir);
   } catch (err) {
     if (created) await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw new HaproxyFileError(`cannot write ${path}: ${reason(err)}`);
+    throw new HaproxyFileError(`cannot write ${path}: ${fileErrorText(err)}`);
   }
 }
 
@@ -151,7 +149,7 @@ export async function archiveCopy(
       throw err;
     }
   } catch (err) {
-    throw new HaproxyFileError(`cannot archive ${at(1)}: ${reason(err)}`);
+    throw new HaproxyFileError(`cannot archive ${at(1)}: ${fileErrorText(err)}`);
   }
 }
 
@@ -197,7 +195,7 @@ export async function readIfExists(path: string, maxBytes = MAX_READ_BYTES): Pro
   } catch (err) {
     // ENXIO: a socket.
     if (['ENOENT', 'ENXIO'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined;
-    throw new HaproxyFileError(`cannot read ${path}: ${reason(err)}`);
+    throw new HaproxyFileError(`cannot read ${path}: ${fileErrorText(err)}`);
   }
   try {
     const st = await handle.stat();
@@ -207,7 +205,7 @@ export async function readIfExists(path: string, maxBytes = MAX_READ_BYTES): Pro
     return await handle.readFile('utf8');
   } catch (err) {
     if (err instanceof HaproxyFileError) throw err;
-    throw new HaproxyFileError(`cannot read ${path}: ${reason(err)}`);
+    throw new HaproxyFileError(`cannot read ${path}: ${fileErrorText(err)}`);
   } finally {
     await handle.close();
   }

@@ -157,11 +157,6 @@ export interface GateFailure {
 }
 
 /**
- * HAProxy refused to run `next` (its reload or start failed with `failure`) although `haproxy -c`
- * passed. The services to leave out, and whether trial configs ran (HAProxy then runs one of them,
- * not the last good state); null when the failure is no refusal or nobody could be blamed in `maxTrials`.
- */
-/**
  * HAProxy's alerts about its own files and resources: no app's config causes them, so no trial
  * reload can find one to blame (a read-only pid file directory took three reloads per try, hunting
  * an app, and was reported as a refused config; helper 72).
@@ -169,6 +164,11 @@ export interface GateFailure {
 const NOT_AN_APPS_FAULT =
   /Cannot create pidfile|Cannot raise FD limit|Cannot fork|Cannot chroot|Cannot set (uid|gid)|[Oo]ut of memory/;
 
+/**
+ * HAProxy refused to run `next` (its reload or start failed with `failure`) although `haproxy -c`
+ * passed. The services to leave out, and whether trial configs ran (HAProxy then runs one of them,
+ * not the last good state); null when the failure is no refusal or nobody could be blamed in `maxTrials`.
+ */
 export async function rejectedAtGate(
   failure: GateFailure,
   next: DesiredState,

@@ -219,6 +219,7 @@ export function ipv4MappedAddress(s: string): string | undefined {
   if (g === null || g[5] !== 0xffff || g.slice(0, 5).some((x) => x !== 0)) return undefined;
   return `${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`;
 }
+
 /** A name, not an address: HAProxy reads an all-numeric last label (`300.1.1.1`) as a bad IPv4 address. */
 export const isHostName = (s: string): boolean => HOST_NAME.test(s) && !/(^|\.)\d+\.?$/.test(s);
 
