@@ -53,7 +53,7 @@ function setup(
   t: TestScheduler,
   opts: {
     items: Observable<StreamItem>;
-    signals?: Observable<'hup' | 'usr1' | 'haproxy-exited'>;
+    signals?: Observable<'hup' | 'usr1' | 'haproxy-exited' | 'files-unwritten'>;
     /** The answer of each fetch in turn (the last one again after); an Error: that read fails. */
     snapshots: (Snap | Error)[];
     haproxy?: RecordingHaproxy;
@@ -237,6 +237,31 @@ describe('pipeline (virtual time)', () => {
       expect(s.events.filter((e) => e.kind === 'unchanged')).toHaveLength(1);
       expect(s.events.filter((e) => e.kind === 'apply-failed')).toHaveLength(1);
       expect(s.haproxy.reloadsOfExisting).toBe(2); // failed once, then done
+    });
+  });
+
+  test('files a write behind could not write are written again with backoff, also after an unchanged snapshot took the turn', () => {
+    // Logged only, the file stayed older than what HAProxy ran for good (helper 72).
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const signals = hot<'files-unwritten'>('-------------------------w', { w: 'files-unwritten' });
+      const items = hot<StreamItem>('----------------------------e', { e: event() });
+      const s = setup(t, { items, signals, snapshots: [[1]] });
+      const sub = s.run$.subscribe();
+      t.schedule(() => s.haproxy.owe(2), 20); // two tries fail (a full disk), the third writes
+      t.schedule(() => sub.unsubscribe(), 500);
+      flush();
+      expect(s.fetches()).toBe(2);
+      expect(s.events.filter((e) => e.kind === 'unchanged')).toHaveLength(1); // the snapshot of the event
+      expect(
+        s.events.filter((e) => e.kind === 'apply-failed').map((e) => e.kind === 'apply-failed' && e.error),
+      ).toEqual([
+        'cannot write haproxy.cfg: no space left on device (ENOSPC)',
+        'cannot write haproxy.cfg: no space left on device (ENOSPC)',
+      ]);
+      expect(s.events.filter((e) => e.kind === 'applied' && e.filesWritten === true)).toHaveLength(1);
+      expect(s.haproxy.reloadsOfExisting).toBe(0); // nothing reloaded for it
+      expect(s.haproxy.applies).toHaveLength(1); // the startup snapshot only
     });
   });
 

@@ -45,9 +45,25 @@ export class RecordingHaproxy implements ApplyPort {
     return this.slow === undefined ? report : report.pipe(delay(this.slow.ms, this.slow.scheduler));
   }
 
-  /** Files a write behind failed to write: none here (the real files are ConfigFiles'). */
+  /** Files owed after a failed write behind (`owe`), and how many of the next tries to write them fail. */
+  private owed = false;
+  private writeFailures = 0;
+  writesOfUnwritten = 0;
+
+  owe(failingWrites: number): void {
+    this.owed = true;
+    this.writeFailures = failingWrites;
+  }
+
   writeUnwritten(): Observable<boolean> {
-    return of(false);
+    this.writesOfUnwritten++;
+    if (!this.owed) return of(false);
+    if (this.writeFailures > 0) {
+      this.writeFailures--;
+      return throwError(() => new Error('cannot write haproxy.cfg: no space left on device (ENOSPC)'));
+    }
+    this.owed = false;
+    return of(true);
   }
 
   reloadExisting(why: ExistingConfigReason): Observable<ApplyReport> {
