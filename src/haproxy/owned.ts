@@ -131,12 +131,15 @@ export class OwnedHaproxy implements HaproxyTarget {
       return ok(undefined);
     }
     const f = r.error;
+    const alive = this.o.process.isAlive();
     return err({
       message: f.refused
         ? f.message
         : // A reload that killed the master leaves no old worker (it said so, and every port was down).
-          `HAProxy reload failed (${this.o.process.isAlive() ? 'the old worker keeps serving' : 'HAProxy exited'}): ${f.message}`,
+          `HAProxy reload failed (${alive ? 'the old worker keeps serving' : 'HAProxy exited'}): ${f.message}`,
       refused: f.refused,
+      // Started at once by the next try, not after --reload-interval: nothing serves meanwhile.
+      ...(alive ? {} : { retryNow: true }),
     });
   }
 }

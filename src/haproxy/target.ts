@@ -16,6 +16,11 @@ export interface LoadFailure {
   readonly refused: boolean;
   /** The try itself spent the retry interval waiting (no extra pause before the next). */
   readonly waited?: boolean;
+  /**
+   * The try left nothing serving (a reload that killed the master: it could not fork): the next one,
+   * which starts HAProxy, comes at once. After the interval, nothing served for 10 s (helper 74).
+   */
+  readonly retryNow?: boolean;
 }
 
 /** One try at making HAProxy read the files. */
@@ -72,9 +77,10 @@ export async function withRetries(
       });
     }
     // The failure names what failed (`HAProxy reload failed (…)`, `--command "…" exited 1`).
+    const when = f.retryNow === true ? 'now, as nothing serves' : `in ${policy.intervalMs / 1000} s`;
     deps.logger.warn(
-      `${f.message}; ${deps.what} tried again in ${policy.intervalMs / 1000} s (retry ${tried + 1} of ${policy.retries < 0 ? 'unlimited' : policy.retries})`,
+      `${f.message}; ${deps.what} tried again ${when} (retry ${tried + 1} of ${policy.retries < 0 ? 'unlimited' : policy.retries})`,
     );
-    if (f.waited !== true) await deps.clock.sleep(policy.intervalMs);
+    if (f.waited !== true && f.retryNow !== true) await deps.clock.sleep(policy.intervalMs);
   }
 }

@@ -54,7 +54,7 @@ class FakeHaproxy implements ManagedProcess {
   reloads = 0;
   starts = 0;
   /** What the next reloads do, in order; then 'ok'. */
-  reloadScript: ('ok' | 'timeout' | 'refused')[] = [];
+  reloadScript: ('ok' | 'timeout' | 'refused' | 'exits')[] = [];
   refuseAddServer = false;
   /** Backends `show backend` leaves out (a gate that must fail). */
   hidden = new Set<string>();
@@ -84,6 +84,16 @@ class FakeHaproxy implements ManagedProcess {
   async reload(): Promise<ReloadResult> {
     this.reloads++;
     const next = this.reloadScript.shift() ?? 'ok';
+    if (next === 'exits') {
+      // HAProxy could not fork the new worker: the master and the old worker exit.
+      this.alive = false;
+      return err({
+        refused: false,
+        servingWorkerPids: [],
+        oldWorkers: [],
+        message: 'HAProxy exited during the reload',
+      });
+    }
     if (next !== 'ok') {
       return err({
         refused: next === 'refused',
@@ -213,6 +223,19 @@ function setup(
 const onDisk = (): string => fs.readFileSync(configPath, 'utf8');
 
 describe('the apply transaction', () => {
+  test('a reload that leaves nothing serving (the master exited) starts HAProxy at once, not after --reload-interval', async () => {
+    const { clock, haproxy, apply } = setup();
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    haproxy.reloadScript = ['exits'];
+    const two = state([service('a', [server(1)]), service('b', [server(2)])]);
+    const r = await apply(two, one);
+    expect(r.reloaded).toBe(true);
+    expect(haproxy.starts).toBe(2);
+    expect(haproxy.alive).toBe(true);
+    expect(clock.slept).not.toContain(10_000); // --reload-interval is 10 s here
+  });
+
   test('first apply starts HAProxy with the live config: hard-stop-after from the longest timeout (2 h), mworker-max-reloads', async () => {
     const { haproxy, apply } = setup();
     const r = await apply(state([service('a', [server(1)])]), null);
