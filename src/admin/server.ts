@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../log';
 import { dashboardPage } from './dashboard';
 import { RecentBody } from './recentBody';
@@ -21,6 +22,8 @@ export interface AdminServerOptions {
   readonly logger: Logger;
   /** Milliseconds of a monotonic clock (default performance.now): how long a /status body is shared. */
   readonly now?: () => number;
+  /** Connections held at once (adminConnectionCap of the open files limit by default). */
+  readonly maxConnections?: number;
 }
 
 export interface AdminServer {
@@ -46,6 +49,28 @@ export const STATUS_SHARED_MS = 1000;
  * readers holds (each keeps its response object and its unsent bytes) without touching them.
  */
 export const MAX_DATA_RESPONSES = 32;
+
+/**
+ * Connections the admin API holds at once, given the process's limit of open files: a quarter of
+ * it, 16 to 1 024; more are closed as they come (and logged, once a minute). Each holds a file
+ * descriptor of the controller: 500 idle connections used up a limit of 256, and Marathon reads,
+ * HAProxy's socket and the config files failed with EMFILE, so no change was applied while they
+ * stayed (helper 74). A dashboard, Prometheus and probes need a few.
+ */
+export function adminConnectionCap(openFiles: number | undefined): number {
+  return openFiles === undefined ? 1024 : Math.min(1024, Math.max(16, Math.floor(openFiles / 4)));
+}
+
+/** The soft "Max open files" of this process (/proc/self/limits), undefined when unknown or unlimited. */
+function openFilesLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const DROPS_LOGGED_EVERY_MS = 60_000;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
@@ -200,6 +225,20 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
   });
   server.requestTimeout = 10_000;
   server.headersTimeout = 10_000;
+  const cap = opts.maxConnections ?? adminConnectionCap(openFilesLimit());
+  server.maxConnections = cap;
+  let droppedSince: number | null = null;
+  let dropped = 0;
+  server.on('drop', () => {
+    dropped++;
+    const now = opts.now?.() ?? Date.now();
+    if (droppedSince !== null && now - droppedSince < DROPS_LOGGED_EVERY_MS) return;
+    logger.warn(
+      `admin API: ${dropped} connection(s) closed at once: ${cap} are open already (each holds one of the controller's file descriptors)`,
+    );
+    droppedSince = now;
+    dropped = 0;
+  });
 
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

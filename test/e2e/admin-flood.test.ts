@@ -1,5 +1,11 @@
 import * as net from 'node:net';
-import { MAX_DATA_RESPONSES, STATUS_SHARED_MS, startAdminServer, type AdminServer } from '../../src/admin/server';
+import {
+  adminConnectionCap,
+  MAX_DATA_RESPONSES,
+  STATUS_SHARED_MS,
+  startAdminServer,
+  type AdminServer,
+} from '../../src/admin/server';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { waitFor } from '../support/wait';
 
@@ -17,6 +23,7 @@ interface Counted {
   readonly metricsCalls: () => number;
   readonly clock: { ms: number };
   readonly state: { version: number };
+  readonly logs: readonly LogLine[];
 }
 
 describe('admin API under a flood of /status and /metrics (real HTTP, loopback)', () => {
@@ -25,7 +32,7 @@ describe('admin API under a flood of /status and /metrics (real HTTP, loopback)'
     for (const f of cleanup.splice(0).reverse()) await f();
   });
 
-  async function server(statusBytes: number, metricsBytes: number): Promise<Counted> {
+  async function server(statusBytes: number, metricsBytes: number, maxConnections?: number): Promise<Counted> {
     let statusCalls = 0;
     let metricsCalls = 0;
     const clock = { ms: 0 };
@@ -50,9 +57,10 @@ describe('admin API under a flood of /status and /metrics (real HTTP, loopback)'
       },
       logger: memoryLogger(logs),
       now: () => clock.ms,
+      ...(maxConnections === undefined ? {} : { maxConnections }),
     });
     cleanup.push(() => admin.close());
-    return { admin, statusCalls: () => statusCalls, metricsCalls: () => metricsCalls, clock, state };
+    return { admin, statusCalls: () => statusCalls, metricsCalls: () => metricsCalls, clock, state, logs };
   }
 
   /** A socket that sends `requests` GETs of `path` at once (pipelined) and never reads an answer. */
@@ -121,6 +129,35 @@ describe('admin API under a flood of /status and /metrics (real HTTP, loopback)'
     const status = await get(`${s.admin.url}/status`);
     expect(status.status).toBe(200);
     expect(status.body).toHaveLength(BIG + '{\n  "call": 1,\n  "blob": ""\n}\n'.length);
+  });
+
+  test('past its cap (a quarter of the open files limit), more connections are closed at once and logged; it answers again when they go', async () => {
+    // Idle connections held every file descriptor the controller had: no change was applied (helper 74).
+    expect([undefined, 64, 256, 20_000, 1 << 20].map(adminConnectionCap)).toEqual([1024, 16, 64, 1024, 1024]);
+    const cap = adminConnectionCap(256);
+    const s = await server(10, 10, cap);
+    const { port } = new URL(s.admin.url);
+    const open = (): Promise<net.Socket> =>
+      new Promise((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => resolve(socket));
+        socket.on('error', reject);
+        cleanup.push(() => socket.destroy());
+      });
+    const idle: net.Socket[] = [];
+    for (let i = 0; i < cap; i++) idle.push(await open());
+    const extra = await open();
+    await new Promise((resolve) => extra.once('close', resolve)); // closed by the server, not by a timeout
+    await waitFor('the drop logged', () => s.logs.some((l) => /connection\(s\) closed at once/.test(l.msg)), 2000);
+    expect(s.logs.find((l) => /closed at once/.test(l.msg))).toMatchObject({ level: 'warn' });
+    for (const socket of idle) socket.destroy();
+    // Answered again once the server has seen them go (a connection before that is closed too).
+    let answered = 0;
+    for (let i = 0; i < 100 && answered === 0; i++)
+      answered = await get(`${s.admin.url}/healthz`).then(
+        (a) => a.status,
+        () => new Promise<number>((r) => setTimeout(() => r(0), 20)),
+      );
+    expect(answered).toBe(200);
   });
 
   test('responses queued behind others on a pipelining socket that dies are counted off too', async () => {
