@@ -123,8 +123,22 @@ export interface FdEstimateOptions {
   readonly masterSocket?: boolean;
 }
 
-/** HAProxy 2.6's maxsock for these facts and this maxconn. */
+/**
+ * What HAProxy 2.6's master asks for itself in master-worker mode, whatever the config's maxconn
+ * (its own maxconn of 100): with `maxconn 5` or `12`, 1 to 8 threads, 1 or 3 listeners, it exits
+ * with "Cannot raise FD limit to 224" under a lower limit. A lower maxconn cannot make room under it
+ * (helper 74: the advice to lower maxconn to 9 under a limit of 64 could not work).
+ */
+const MASTER_MAXSOCK = 224;
+
+/** HAProxy 2.6's maxsock for these facts and this maxconn (in master-worker mode, at least its master's). */
 export function estimateMaxsock(facts: FdFacts, maxconn: number, o: FdEstimateOptions = {}): number {
+  const worker = workerMaxsock(facts, maxconn, o);
+  return (o.masterWorker ?? true) ? Math.max(worker, MASTER_MAXSOCK) : worker;
+}
+
+/** The worker's own maxsock: what each connection adds to (the fitting maxconn is counted from it). */
+export function workerMaxsock(facts: FdFacts, maxconn: number, o: FdEstimateOptions = {}): number {
   const mw = o.masterWorker ?? true;
   const threads = facts.nbthread ?? Math.min(64, Math.max(1, o.cpus ?? availableParallelism()));
   const pipes = facts.maxpipes ?? (facts.splice ? Math.floor(maxconn / 4) : 0);
@@ -225,7 +239,7 @@ export function checkFdLimits(configText: string, env: FdEnvironment, o: FdEstim
   let fitting = 0;
   if (facts.ulimitN === undefined) {
     const perConn = 2 + (facts.maxpipes === undefined && facts.splice ? 0.5 : 0);
-    fitting = Math.max(0, Math.floor((limit - estimateMaxsock(facts, 0, o)) / perConn));
+    fitting = Math.max(0, Math.floor((limit - workerMaxsock(facts, 0, o)) / perConn));
     while (fitting > 0 && estimateMaxsock(facts, fitting, o) > limit) fitting--;
   }
   const what = facts.ulimitN !== undefined ? `\`ulimit-n ${facts.ulimitN}\`` : `\`maxconn ${facts.maxconn}\``;
@@ -247,10 +261,13 @@ export function checkFdLimits(configText: string, env: FdEnvironment, o: FdEstim
         ? `or lower \`maxconn\` in global to at most ${fitting} with a custom HAPROXY_HEAD template (env var HAPROXY_HEAD or a templates/HAPROXY_HEAD file)`
         : null;
   // Thousands of apps with service ports: their listeners alone do not fit, whatever maxconn is.
+  const floor = estimateMaxsock(facts, 0, o);
   const tail =
     lower !== null
       ? ` — ${lower}.`
-      : `. A lower \`maxconn\` cannot make room: the ${facts.listeners} listeners (each app's service port is one) and threads need ${estimateMaxsock(facts, 0, o)} alone.`;
+      : (o.masterWorker ?? true) && floor === MASTER_MAXSOCK
+        ? `. A lower \`maxconn\` cannot make room: HAProxy's master process alone asks for ${MASTER_MAXSOCK} in master-worker mode.`
+        : `. A lower \`maxconn\` cannot make room: the ${facts.listeners} listeners (each app's service port is one) and threads need ${floor} alone.`;
   const message =
     `HAProxy will refuse to start: ${what} in global needs ${needed} file descriptors ` +
     `(2 × maxconn + listeners + threads), but ${where} allows only ${limit}, and HAProxy 2.3+ exits ` +

@@ -14,6 +14,7 @@
 import {
   configSections,
   estimateMaxsock,
+  workerMaxsock,
   parseFdFacts,
   type FdEnvironment,
   type FdEstimateOptions,
@@ -55,7 +56,7 @@ export function fitMaxconn(
   const needed = estimateMaxsock(withApps, asked, o);
   if (needed <= limit) return { text: headText };
   let fitting = Math.floor(
-    (limit - estimateMaxsock(withApps, 0, o)) / (facts.splice && facts.maxpipes === undefined ? 2.5 : 2),
+    (limit - workerMaxsock(withApps, 0, o)) / (facts.splice && facts.maxpipes === undefined ? 2.5 : 2),
   );
   while (fitting > 0 && estimateMaxsock(withApps, fitting, o) > limit) fitting--;
   if (fitting < 1) return { text: headText }; // nothing fits: the apply's fd check says why

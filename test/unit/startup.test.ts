@@ -72,6 +72,19 @@ describe('maxconn and the fd limit', () => {
     );
   });
 
+  it("under 224, HAProxy's master alone in master-worker mode: no maxconn fits, the apply's check says what to raise", () => {
+    // HAProxy 2.6 -W exits with "Cannot raise FD limit to 224" under it whatever maxconn is (measured:
+    // maxconn 5 and 12, 1 to 8 threads); the controller lowered maxconn to 12 (and advised 9) in vain (helper 74).
+    const small = HEAD.replace(/maxconn 50000/, 'maxconn 40');
+    expect(fitMaxconn(small, env(128), { cpus: 2 })).toEqual({ text: small });
+    const check = checkFdLimits(small, env(128), { cpus: 2 });
+    if (check.ok) throw new Error('expected a failure');
+    expect(check.error).toMatchObject({ needed: 224, limit: 128, fittingMaxconn: 0 });
+    expect(check.error.message).toContain('ulimit -n 224');
+    expect(check.error.message).toContain("HAProxy's master process alone asks for 224 in master-worker mode");
+    expect(checkFdLimits(small, env(224), { cpus: 2 }).ok).toBe(true);
+  });
+
   it('leaves the text alone when the limit suffices, can be raised by HAProxy, or the config opts out of strict limits', () => {
     expect(fitMaxconn(HEAD, env(1048576), { cpus: 4 })).toEqual({ text: HEAD });
     expect(fitMaxconn(HEAD, env(1024, true), { cpus: 4 })).toEqual({ text: HEAD });
