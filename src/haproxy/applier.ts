@@ -240,7 +240,9 @@ export class HaproxyApplier implements ApplyPort {
     // hangs alone (a loaded machine, …) no app is blamed and the apply is retried.
     if (verdict.error.unchecked === true) {
       const message = `haproxy -c could not check the new config (${keptConfig(previous)}): ${verdict.error.message}`;
-      if (c === null || this.o.target.isClosed()) throw new ApplyError(message);
+      // One that could not run at all (no process to fork, the binary gone) is no config's doing.
+      if (c === null || this.o.target.isClosed() || verdict.error.hung !== true)
+        throw new ApplyError(`${message}${verdict.error.hung === true ? '' : ' — no app is blamed'}`);
       const hung = await rejectedByHang(change.state, previous, c);
       if (!hung.ok) throw new ApplyError(`${message} — ${hung.error}`);
       return this.leaveOut(c, change, hung.value, previous, false);

@@ -104,7 +104,7 @@ export class ConfigFiles {
       return mapErr(v, (f) =>
         f.refused
           ? { message: f.message, named: proxiesNamed(f.message, text) }
-          : { message: f.message, unchecked: true },
+          : { message: f.message, unchecked: true, ...(f.hung === true ? { hung: true } : {}) },
       );
     } finally {
       // Not a directory that happens to be there (rm refuses it): the error thrown above is the one to tell.

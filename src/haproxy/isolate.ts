@@ -19,12 +19,14 @@ import { err, ok, type Result } from '../result';
 
 /**
  * Why HAProxy refused a candidate. `named`: proxies its alerts name, a hint only. `unchecked`: the
- * check did not complete (a timeout, …): no refusal, nobody to blame.
+ * check did not complete (a timeout, …): no refusal, nobody to blame. `hung`: it ran out of time (a
+ * config can make it hang), not one that could not run at all (no process left to fork, …).
  */
 export interface Refusal {
   readonly message: string;
   readonly named?: readonly string[];
   readonly unchecked?: true;
+  readonly hung?: true;
 }
 
 /** HAProxy's answer about one candidate. */

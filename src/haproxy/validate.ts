@@ -18,6 +18,8 @@ export type ValidateResult = Result<void>;
 export interface CheckFailure {
   readonly message: string;
   readonly refused: boolean;
+  /** It ran and did not finish in time: the config may hang it (rejections.ts looks for what). */
+  readonly hung?: true;
 }
 
 const MAX_OUTPUT = 256 * 1024;
@@ -90,7 +92,9 @@ export function checkConfig(
     child.stderr.on('data', append);
     const timer = setTimeout(() => {
       killProcessGroup(child);
-      finish(err({ message: `${bin} -c -f ${cfgPath} did not finish within ${timeoutMs} ms`, refused: false }));
+      finish(
+        err({ message: `${bin} -c -f ${cfgPath} did not finish within ${timeoutMs} ms`, refused: false, hung: true }),
+      );
     }, timeoutMs);
     const onStop = (): void => {
       killProcessGroup(child);

@@ -44,7 +44,7 @@ describe('checkConfig', () => {
     const r = await checkConfig(bin, cfg, 300);
     expect(r).toEqual({
       ok: false,
-      error: { message: `${bin} -c -f ${cfg} did not finish within 300 ms`, refused: false },
+      error: { message: `${bin} -c -f ${cfg} did not finish within 300 ms`, refused: false, hung: true },
     });
     const pid = Number(fs.readFileSync(sleeper, 'utf8').trim());
     const deadline = Date.now() + 5000;

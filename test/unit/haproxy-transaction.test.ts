@@ -326,13 +326,35 @@ describe('the apply transaction', () => {
     expect(onDisk()).not.toContain('bad1');
   });
 
+  test('a haproxy -c that cannot run at all (no process left to fork) blames no app and looks for no hang', async () => {
+    // It searched for what the check "hangs on" with checks that could not run either (helper 74).
+    let checks = 0;
+    let forkable = true;
+    const { haproxy, apply } = setup({
+      check: () => {
+        checks++;
+        return forkable ? ok(undefined) : err({ message: 'cannot run haproxy to check x: EAGAIN', refused: false });
+      },
+    });
+    const one = state([service('a', [server(1)])]);
+    await apply(one, null);
+    forkable = false;
+    checks = 0;
+    const next = state([service('a', [server(1)]), service('b', [server(2)])]);
+    await expect(apply(next, one)).rejects.toThrow(
+      /^haproxy -c could not check the new config .*cannot run haproxy to check x: EAGAIN — no app is blamed$/,
+    );
+    expect(checks).toBe(1);
+    expect(haproxy.reloads).toBe(0);
+  });
+
   test('a haproxy -c that does not complete on a loaded machine blames no app and leaves HAProxy as it runs (no reload)', async () => {
     // A check timing out on a loaded machine once left the app it was checking out until its labels changed.
     let slow = false;
     const { haproxy, apply } = setup({
       check: (config) =>
         slow
-          ? err({ message: 'haproxy -c -f x did not finish within 30000 ms', refused: false })
+          ? err({ message: 'haproxy -c -f x did not finish within 30000 ms', refused: false, hung: true })
           : config.includes('BAD')
             ? err({ message: "unknown keyword 'BAD'", refused: true })
             : ok(undefined),
@@ -361,7 +383,7 @@ describe('the apply transaction', () => {
     const { haproxy, apply } = setup({
       check: (config) =>
         config.includes('backend b')
-          ? err({ message: 'haproxy -c -f x did not finish within 30000 ms', refused: false })
+          ? err({ message: 'haproxy -c -f x did not finish within 30000 ms', refused: false, hung: true })
           : ok(undefined),
     });
     const one = state([service('a', [server(1)])]);
