@@ -55,6 +55,10 @@ export class ChangeLag {
         if (e.state !== null) this.cover(e.fetchedAt ?? now);
         break;
       case 'apply-failed':
+        // A config file that cannot be written while HAProxy runs the change: routing is current (task
+        // churn after it is too), the file's error is in /status. Counted as failing, churn made
+        // /healthz unhealthy while HAProxy matched Marathon (helper 75).
+        if (e.filesOnly === true) break;
         this.applyFailing = true;
         if (e.configOnDisk === true) this.restartFailingSince ??= now;
         break;

@@ -126,6 +126,12 @@ export class HaproxyApplier implements ApplyPort {
     // HAProxy runs what was last applied: reloading the older file would drop (or bring back) servers,
     // at every retry (helper 72: 80 live tasks dropped, 7 reloads in 26 s). Only a HAProxy that does
     // not run is better off with it.
+    // Restarted with the older file by an earlier try: loading it again would change nothing but cut
+    // connections, at every retry until the file can be written (helper 75: 7 reloads in 40 s).
+    if (why.kind === 'haproxy-restarted' && unwritten !== undefined && this.isOwnedAndRunning())
+      throw new ApplyError(
+        `restarting HAProxy: it runs the config on disk, not the one last applied, which still cannot be written: ${unwritten}`,
+      );
     if (why.kind === 'sigusr1' && unwritten !== undefined)
       throw new ApplyError(
         `SIGUSR1: not reloading: the config on disk is older than the one HAProxy runs, which could not be written: ${unwritten}`,

@@ -90,6 +90,8 @@ export type PipelineEvent =
       readonly retryInMs: number;
       /** The config on disk could not be reloaded: HAProxy, after a crash, may not be running at all. */
       readonly configOnDisk?: boolean;
+      /** HAProxy runs what was applied; only its config file could not be written (routing is current). */
+      readonly filesOnly?: true;
     }
   /**
    * The event fast path: `applied` when a state it built was applied (runtime API only); `refused` when
@@ -552,6 +554,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
             error: message(outcome.error),
             retryInMs: outcome.retryInMs,
             ...(configOnDisk ? { configOnDisk } : {}),
+            ...(outcome.model.kind === 'write-files' ? { filesOnly: true as const } : {}),
           });
           if (configOnDisk) owedReload = outcome.model;
           if (outcome.model.kind === 'write-files') owedWrite = true;

@@ -126,4 +126,32 @@ describeWithHaproxy('a config file that cannot be written behind a runtime chang
     await statusClear();
     for (let i = 0; i < 32; i++) expect((await httpGet(ports.http, 'web.example.com')).status).toBe(200);
   }, 60000);
+
+  test('HAProxy killed meanwhile is started again from the older file once, not reloaded at every retry', async () => {
+    limitWrites();
+    await sim.scale('/web', 48); // 16 more server lines do not fit
+    await failedWrite().catch((e: Error) => {
+      throw new Error(`${e.message}\n${output.slice(-4000)}`);
+    });
+    const before = output.length;
+    const master = Number(fs.readFileSync(path.join(dir, 'haproxy.pid'), 'utf8').trim());
+    process.kill(master, 'SIGKILL');
+    await waitFor('HAProxy started again', () => /haproxy: started, master/.test(output.slice(before)), 10000);
+    // Retries come every second at most (--max-backoff 1): none of them reloads the same older file.
+    await waitFor(
+      'two retries',
+      () =>
+        /still cannot be written[^]*apply failed again \(2 times in a row: restarting HAProxy/.test(
+          output.slice(before),
+        ),
+      10000,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n${output.slice(before).slice(-6000)}`);
+    });
+    expect(output.slice(before)).not.toMatch(/haproxy: reloaded/);
+    liftLimit();
+    await waitFor('the newest config reloaded', () => /haproxy: reloaded/.test(output.slice(before)), 20000);
+    expect(webServers()).toBe(48);
+    await statusClear();
+  }, 60000);
 });

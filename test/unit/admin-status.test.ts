@@ -383,6 +383,38 @@ describe('StatusBook', () => {
     expect(await age()).toBe(0);
   });
 
+  test('a config file that cannot be written while HAProxy runs the change does not make later task churn stale', async () => {
+    // Counted as a failing change, churn after it stayed "unapplied" and /healthz went 503 while
+    // HAProxy matched Marathon (helper 75).
+    const c = clock();
+    const applied = new AppliedState();
+    const book = new StatusBook({ applied, now: c.now });
+    const snapshot = state([service('web', [server(1)])]);
+    applyOk(applied, c, snapshot, (e) => book.observe(e));
+    c.advance(1000);
+    book.observe({
+      kind: 'apply-failed',
+      error: 'the config HAProxy runs could not be written: ENOSPC',
+      retryInMs: 1000,
+      filesOnly: true,
+    });
+    c.advance(1000);
+    book.observe({ kind: 'trigger', trigger: { kind: 'event', eventType: 'status_update_event' } });
+    const grown = [service('web', [server(1), server(2)])];
+    applyOk(
+      applied,
+      c,
+      { ...state(grown), rendered: snapshot.rendered, source: { apps: [], hosts: new Map(), fast: true } },
+      (e) => book.observe(e),
+    );
+    c.advance(600_000);
+    expect(book.status()).toMatchObject({
+      unappliedChangeSince: null,
+      lastError: 'apply failed: the config HAProxy runs could not be written: ENOSPC',
+    });
+    expect(book.health()).toEqual({ healthy: true });
+  });
+
   test('a trigger during an apply is still pending after it', () => {
     const c = clock();
     const applied = new AppliedState();
