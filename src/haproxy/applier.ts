@@ -123,15 +123,15 @@ export class HaproxyApplier implements ApplyPort {
     // files on disk: a reload now would only repeat that reload (a crash loop, found by an audit).
     if (why.kind === 'haproxy-restarted' && !restored && unwritten === undefined && this.isOwnedAndRunning())
       return { reloaded: false, reasons: [], runtimeOps: 0 };
-    // HAProxy runs what was last applied: reloading the older file would drop (or bring back) servers,
-    // at every retry (helper 72: 80 live tasks dropped, 7 reloads in 26 s). Only a HAProxy that does
-    // not run is better off with it.
     // Restarted with the older file by an earlier try: loading it again would change nothing but cut
     // connections, at every retry until the file can be written (helper 75: 7 reloads in 40 s).
     if (why.kind === 'haproxy-restarted' && unwritten !== undefined && this.isOwnedAndRunning())
       throw new ApplyError(
-        `restarting HAProxy: it runs the config on disk, not the one last applied, which still cannot be written: ${unwritten}`,
+        `restarting HAProxy: it runs the config on disk with the servers last applied, the file itself still cannot be written: ${unwritten}`,
       );
+    // HAProxy runs what was last applied: reloading the older file would drop (or bring back) servers,
+    // at every retry (helper 72: 80 live tasks dropped, 7 reloads in 26 s). Only a HAProxy that does
+    // not run is better off with it.
     if (why.kind === 'sigusr1' && unwritten !== undefined)
       throw new ApplyError(
         `SIGUSR1: not reloading: the config on disk is older than the one HAProxy runs, which could not be written: ${unwritten}`,
@@ -144,11 +144,37 @@ export class HaproxyApplier implements ApplyPort {
     }
     const loaded = await this.o.target.load();
     if (!loaded.ok) throw new ApplyError(loaded.error.message);
-    if (unwritten !== undefined)
+    if (unwritten !== undefined) {
+      const synced = current !== null && (await this.serversOf(current));
       throw new ApplyError(
-        `${what}: HAProxy runs the config on disk, not the one last applied, which could not be written: ${unwritten}`,
+        `${what}: HAProxy runs the config on disk, not the one last applied, which could not be written` +
+          `${synced ? ' (its servers were brought to the last applied through the runtime API)' : ''}: ${unwritten}`,
       );
+    }
     return { reloaded: true, reasons: [why], runtimeOps: 0 };
+  }
+
+  /**
+   * HAProxy started from an older file than `current` (it could not be written): the servers of
+   * `current` through the runtime API, when only servers differ from the state whose files are on
+   * disk. Whether it did. Started from the older file alone, HAProxy served killed tasks for as long
+   * as the disk stayed full (helper 75: every request 503).
+   */
+  private async serversOf(current: DesiredState): Promise<boolean> {
+    const onDisk = this.o.files.writtenState();
+    if (onDisk === undefined || onDisk === current) return false;
+    const p = planChange(onDisk.model.services, current.model.services, {
+      previous: onDisk.rendered.config,
+      next: current.rendered.config,
+    });
+    if (p.reloadReasons.length > 0 || p.runtimeOps.length === 0) return false;
+    try {
+      const refused = await this.runtimeUpdate({ state: current, plan: p, rejected: [], fallback: null });
+      return refused === null;
+    } catch (e) {
+      this.o.logger.warn(`cannot bring HAProxy's servers to the last applied: ${(e as Error).message}`);
+      return false;
+    }
   }
 
   private async transaction(asked: DesiredState, plan: Plan, previous: DesiredState | null): Promise<ApplyReport> {

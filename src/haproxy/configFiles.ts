@@ -45,6 +45,13 @@ export interface ConfigFilesOptions {
 export class ConfigFiles {
   private readonly maps: { readonly domain: string; readonly app: string };
   private readonly made = new WeakMap<RenderedConfig, Files>();
+  /** The state each Files of `of` was made for, to tell which state's files are on disk. */
+  private readonly madeFor = new WeakMap<Files, DesiredState>();
+  /**
+   * The files last written, undefined before any. A failed write leaves the config as it was (written
+   * atomically), so its servers are still those of these (the maps may be newer).
+   */
+  private lastWritten: Files | undefined;
   private archiving: Promise<void> = Promise.resolve();
   /** Files written behind a runtime-only change; every other file operation here waits for them. */
   private behind: Promise<void> = Promise.resolve();
@@ -76,6 +83,7 @@ export class ConfigFiles {
       appMap: map ? state.rendered.appMap : '',
     };
     this.made.set(state.rendered, files);
+    this.madeFor.set(files, state);
     return files;
   }
 
@@ -161,6 +169,11 @@ export class ConfigFiles {
     return true;
   }
 
+  /** The state whose files were written last, when they came from `of` (a restore of files read back did not). */
+  writtenState(): DesiredState | undefined {
+    return this.lastWritten === undefined ? undefined : this.madeFor.get(this.lastWritten);
+  }
+
   /** Settles once the files written behind are on disk. */
   written(): Promise<void> {
     return this.behind;
@@ -194,6 +207,7 @@ export class ConfigFiles {
     }
     await writeAtomic(this.o.configPath, files.config);
     this.unwritten = null; // what is on disk now is what the apply writing it goes on with
+    this.lastWritten = files;
     if (archive && this.o.archiveVersions > 0) {
       const maps = this.o.haproxyMap ? { domain: files.domainMap, app: files.appMap } : undefined;
       const copy = { config: files.config, ...(maps ? { maps } : {}) };
