@@ -127,7 +127,7 @@ export class HaproxyApplier implements ApplyPort {
     // connections, at every retry until the file can be written (helper 75: 7 reloads in 40 s).
     if (why.kind === 'haproxy-restarted' && unwritten !== undefined && this.isOwnedAndRunning())
       throw new ApplyError(
-        `restarting HAProxy: it runs the config on disk with the servers last applied, the file itself still cannot be written: ${unwritten}`,
+        `restarting HAProxy: not loaded again from the same older config on disk; the one last applied still cannot be written: ${unwritten}`,
       );
     // HAProxy runs what was last applied: reloading the older file would drop (or bring back) servers,
     // at every retry (helper 72: 80 live tasks dropped, 7 reloads in 26 s). Only a HAProxy that does
