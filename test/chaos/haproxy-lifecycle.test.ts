@@ -278,9 +278,11 @@ describeWithHaproxy(
       try {
         c = start();
         await healthy(c);
-        expect(c.output()).toContain(
-          'service port 10401 is served by app /web, which held it before this app asked for it; the app already served keeps a port',
-        );
+        // Logged right after the apply's own line: it may come in the next chunk of the child's output.
+        const kept =
+          'service port 10401 is served by app /web, which held it before this app asked for it; the app already served keeps a port';
+        await waitFor('the clash warned', () => c.output().includes(kept), 5000).catch(() => undefined);
+        expect(c.output()).toContain(kept);
         await served(sim.tasksOf('/web')[0]!.id);
         const exit = c.exited();
         c.child.kill('SIGTERM');
