@@ -145,10 +145,18 @@ export class HaproxyApplier implements ApplyPort {
     const loaded = await this.o.target.load();
     if (!loaded.ok) throw new ApplyError(loaded.error.message);
     if (unwritten !== undefined) {
-      const synced = current !== null && (await this.serversOf(current));
+      // HAProxy runs again, with the servers last applied: the restart is done; the file is owed, and
+      // written with backoff until it can be (write-files work, an error of its own in /status). Failed
+      // instead, it kept the restart owed, and /healthz turned 503 while HAProxy matched Marathon (helper 76).
+      if (current !== null && (await this.serversOf(current))) {
+        this.o.logger.warn(
+          `${what}: HAProxy started from the older config on disk and brought to the servers last applied through the runtime API; ${unwritten}`,
+        );
+        this.o.files.oweWrite(this.lastAppliedFiles(current));
+        return { reloaded: true, reasons: [why], runtimeOps: 0 };
+      }
       throw new ApplyError(
-        `${what}: HAProxy runs the config on disk, not the one last applied, which could not be written` +
-          `${synced ? ' (its servers were brought to the last applied through the runtime API)' : ''}: ${unwritten}`,
+        `${what}: HAProxy runs the config on disk, not the one last applied, which could not be written: ${unwritten}`,
       );
     }
     return { reloaded: true, reasons: [why], runtimeOps: 0 };
@@ -157,17 +165,19 @@ export class HaproxyApplier implements ApplyPort {
   /**
    * HAProxy started from an older file than `current` (it could not be written): the servers of
    * `current` through the runtime API, when only servers differ from the state whose files are on
-   * disk. Whether it did. Started from the older file alone, HAProxy served killed tasks for as long
-   * as the disk stayed full (helper 75: every request 503).
+   * disk. Whether HAProxy runs them now. Started from the older file alone, HAProxy served killed
+   * tasks for as long as the disk stayed full (helper 75: every request 503).
    */
   private async serversOf(current: DesiredState): Promise<boolean> {
     const onDisk = this.o.files.writtenState();
-    if (onDisk === undefined || onDisk === current) return false;
+    if (onDisk === undefined) return false;
+    if (onDisk === current) return true;
     const p = planChange(onDisk.model.services, current.model.services, {
       previous: onDisk.rendered.config,
       next: current.rendered.config,
     });
-    if (p.reloadReasons.length > 0 || p.runtimeOps.length === 0) return false;
+    if (p.reloadReasons.length > 0) return false;
+    if (p.runtimeOps.length === 0) return true;
     try {
       const refused = await this.runtimeUpdate({ state: current, plan: p, rejected: [], fallback: null });
       return refused === null;
@@ -342,7 +352,7 @@ export class HaproxyApplier implements ApplyPort {
    */
   private async restoreLastApplied(current: DesiredState): Promise<boolean> {
     const fast = current.source?.fast === true && this.o.render !== undefined;
-    const files = this.o.files.of(fast ? this.rendered(current).state : current);
+    const files = this.lastAppliedFiles(current);
     const disk = await this.o.files.onDisk();
     if (disk !== null && sameFiles(disk, files)) return false;
     const path = this.o.files.configPath;
@@ -352,6 +362,12 @@ export class HaproxyApplier implements ApplyPort {
       this.o.logger.warn(`${path} is not the config last applied (a write failed, or an edit): writing that one again`);
     await this.o.files.write(files, false);
     return true;
+  }
+
+  /** The files of `current`: a fast-path state rendered in full (its config text lacks the servers added at runtime). */
+  private lastAppliedFiles(current: DesiredState): Files {
+    const fast = current.source?.fast === true && this.o.render !== undefined;
+    return this.o.files.of(fast ? this.rendered(current).state : current);
   }
 
   /**

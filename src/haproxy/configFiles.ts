@@ -154,10 +154,15 @@ export class ConfigFiles {
     this.behind = this.behind
       .then(() => this.writeNow(files, true))
       .catch((e: Error) => {
-        this.unwritten = files;
         this.o.logger.warn(`${e.message}; HAProxy runs the new servers, the file is written again until it succeeds`);
-        this.o.onUnwritten?.();
+        this.oweWrite(files);
       });
+  }
+
+  /** `files` are what HAProxy runs but could not be written: kept for writeUnwritten, and told (onUnwritten). */
+  oweWrite(files: Files): void {
+    this.unwritten = files;
+    this.o.onUnwritten?.();
   }
 
   /** Writes the files writing behind could not write; false when there were none. Throws what the write throws. */

@@ -358,6 +358,9 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     const usr1$: Observable<Work> = signals$.pipe(
       filter((s) => s === 'usr1' || s === 'haproxy-exited'),
       map((s): Work => ({ kind: 'reload-existing', why: { kind: s === 'usr1' ? 'sigusr1' : 'haproxy-restarted' } })),
+      // Owed from its arrival: newer work that took its place in the sink and kept failing (a full disk)
+      // left HAProxy down after a crash until the disk was freed (helper 76).
+      tap((work) => (owedReload = work)),
     );
     // The sink keeps only the newest work: a SIGUSR1 (HAProxy restarted after a crash takes that path
     // too) that comes while a snapshot waits for its retry (a full disk, a read-only directory) dropped
@@ -558,6 +561,8 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
           });
           if (configOnDisk) owedReload = outcome.model;
           if (outcome.model.kind === 'write-files') owedWrite = true;
+          // Failing work does not hold back a reload of the config on disk it took the place of.
+          else if (owedReload !== undefined && outcome.model !== owedReload) again$.next(owedReload);
           return;
         }
         if (outcome.model.kind === 'write-files') owedWrite = false;
