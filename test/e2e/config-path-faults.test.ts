@@ -5,6 +5,7 @@ import { findConfigDir } from '../../src/configDir';
 import { freeLoopbackPorts, httpGet } from '../../src/demo/live';
 import { prepareDemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
+import { webApp } from '../support/fixtures';
 import { describeWithHaproxy } from '../support/haproxy';
 import { tempDir } from '../support/render';
 import { spawnService } from '../support/serviceProcess';
@@ -17,17 +18,7 @@ import { spawnService } from '../support/serviceProcess';
 describeWithHaproxy('a FIFO or a device at --haproxy-config when the service starts', () => {
   let sim: Simulator;
   beforeAll(async () => {
-    sim = await Simulator.start({
-      serveTasks: true,
-      apps: [
-        {
-          id: '/web',
-          instances: 1,
-          labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
-          portDefinitions: [{ port: 10401 }],
-        },
-      ],
-    });
+    sim = await Simulator.start({ serveTasks: true, apps: [webApp(10401)] });
   });
   afterAll(() => sim.close());
 

@@ -1,4 +1,4 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findConfigDir } from '../../src/configDir';
@@ -6,9 +6,10 @@ import { freeLoopbackPorts, httpGet } from '../../src/demo/live';
 import { prepareDemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
 import type { AdminStatus } from '../../src/admin/statusTypes';
+import { webApp } from '../support/fixtures';
 import { describeWithHaproxy } from '../support/haproxy';
-import { CLI } from '../support/paths';
 import { tempDir } from '../support/render';
+import { spawnService, type ServiceProcess } from '../support/serviceProcess';
 import { waitFor, waitForAsync } from '../support/wait';
 
 /**
@@ -21,8 +22,8 @@ import { waitFor, waitForAsync } from '../support/wait';
 describeWithHaproxy('a config file that cannot be written behind a runtime change', () => {
   let sim: Simulator;
   let dir: string;
-  let child: ChildProcess;
-  let output = '';
+  let service: ServiceProcess;
+  const output = (): string => service.output();
   let ports: { http: number; https: number; stats: number; appid: number; admin: number };
   const cfg = (): string => path.join(dir, 'haproxy.cfg');
   const status = async (): Promise<AdminStatus> =>
@@ -31,23 +32,13 @@ describeWithHaproxy('a config file that cannot be written behind a runtime chang
 
   beforeAll(async () => {
     dir = tempDir('mlb-unwritten-');
-    sim = await Simulator.start({
-      serveTasks: true,
-      apps: [
-        {
-          id: '/web',
-          instances: 2,
-          labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
-          portDefinitions: [{ port: 10501 }],
-        },
-      ],
-    });
+    sim = await Simulator.start({ serveTasks: true, apps: [webApp(10501, 2)] });
     const picked = (await freeLoopbackPorts(5)) as [number, number, number, number, number];
     ports = { http: picked[0], https: picked[1], stats: picked[2], appid: picked[3], admin: picked[4] };
     const files = prepareDemoFiles(dir, findConfigDir(), ports);
-    // SIGXFSZ ignored from the start (it survives exec): a write past the limit then fails with EFBIG.
-    child = spawn('bash', ['-c', `trap '' XFSZ; exec "$0" "$@"`, process.execPath, CLI, ...files.flags], {
-      env: {
+    service = spawnService(
+      files.flags,
+      {
         PATH: process.env.PATH,
         MLB_MARATHON: sim.url,
         MLB_GROUP: 'external',
@@ -58,18 +49,14 @@ describeWithHaproxy('a config file that cannot be written behind a runtime chang
         MLB_ARCHIVE_VERSIONS: '0',
         MARATHON_LB_PID_FILE: path.join(dir, 'marathon-lb.pid'),
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await waitFor('HAProxy reloaded and healthy', () => /HAProxy reloaded and healthy/.test(output), 20000);
+      // A write past the file size limit then fails with EFBIG.
+      { ignoring: ['XFSZ'] },
+    );
+    await service.ready();
   }, 30000);
 
   afterAll(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await service.stop();
     await sim.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }, 20000);
@@ -77,10 +64,10 @@ describeWithHaproxy('a config file that cannot be written behind a runtime chang
   /** The soft file size limit of the controller: room for the config as it is and a few lines more. */
   const limitWrites = (): void => {
     const limit = fs.statSync(cfg()).size + 512;
-    execFileSync('prlimit', ['--pid', String(child.pid), `--fsize=${limit}:unlimited`]);
+    execFileSync('prlimit', ['--pid', String(service.child.pid), `--fsize=${limit}:unlimited`]);
   };
   const liftLimit = (): void =>
-    void execFileSync('prlimit', ['--pid', String(child.pid), '--fsize=unlimited:unlimited']);
+    void execFileSync('prlimit', ['--pid', String(service.child.pid), '--fsize=unlimited:unlimited']);
   const failedWrite = (): Promise<void> =>
     waitForAsync(
       'the failed write in /status',
@@ -107,21 +94,21 @@ describeWithHaproxy('a config file that cannot be written behind a runtime chang
     liftLimit();
     await waitFor('the config written', () => webServers() === 16, 20000);
     await statusClear();
-    expect(output).toMatch(/wrote the config file at last/);
+    expect(output()).toMatch(/wrote the config file at last/);
   }, 60000);
 
   test('a SIGUSR1 meanwhile does not reload the older file; once the file can be written, it reloads the newest', async () => {
     limitWrites();
     await sim.scale('/web', 32);
     await failedWrite();
-    const before = output.length;
-    child.kill('SIGUSR1');
-    await waitFor('SIGUSR1 refused', () => /SIGUSR1: not reloading/.test(output.slice(before)), 10000);
-    expect(output.slice(before)).not.toMatch(/HAProxy reloaded and healthy/);
+    const before = output().length;
+    service.child.kill('SIGUSR1');
+    await waitFor('SIGUSR1 refused', () => /SIGUSR1: not reloading/.test(output().slice(before)), 10000);
+    expect(output().slice(before)).not.toMatch(/HAProxy reloaded and healthy/);
     // HAProxy still runs every task: each of 32 requests is answered.
     for (let i = 0; i < 32; i++) expect((await httpGet(ports.http, 'web.example.com')).status).toBe(200);
     liftLimit();
-    await waitFor('the reload', () => /HAProxy reloaded and healthy: SIGUSR1/.test(output.slice(before)), 20000);
+    await waitFor('the reload', () => /HAProxy reloaded and healthy: SIGUSR1/.test(output().slice(before)), 20000);
     expect(webServers()).toBe(32);
     await statusClear();
     for (let i = 0; i < 32; i++) expect((await httpGet(ports.http, 'web.example.com')).status).toBe(200);
@@ -138,24 +125,24 @@ describeWithHaproxy('a config file that cannot be written behind a runtime chang
     limitWrites();
     await sim.scale('/web', 48); // 16 more server lines do not fit
     await failedWrite().catch((e: Error) => {
-      throw new Error(`${e.message}\n${output.slice(-4000)}`);
+      throw new Error(`${e.message}\n${output().slice(-4000)}`);
     });
     const older = webServers();
     expect(older).toBeLessThan(48);
-    const before = output.length;
+    const before = output().length;
     const master = Number(fs.readFileSync(path.join(dir, 'haproxy.pid'), 'utf8').trim());
     process.kill(master, 'SIGKILL');
-    await waitFor('HAProxy started again', () => /haproxy: started, master/.test(output.slice(before)), 10000);
+    await waitFor('HAProxy started again', () => /haproxy: started, master/.test(output().slice(before)), 10000);
     // Retries come every second at most (--max-backoff 1): none of them reloads the same older file.
     await waitFor(
       'two retries',
-      () => /haproxy: started, master[^]*apply failed again \(2 times in a row/.test(output.slice(before)),
+      () => /haproxy: started, master[^]*apply failed again \(2 times in a row/.test(output().slice(before)),
       10000,
     );
-    expect(output.slice(before)).not.toMatch(/haproxy: reloaded/);
+    expect(output().slice(before)).not.toMatch(/haproxy: reloaded/);
     // HAProxy read the older file, and was brought to the 48 servers last applied through its runtime API.
     expect(webServers()).toBe(older);
-    expect(output.slice(before)).toMatch(/brought to the servers last applied through the runtime API/);
+    expect(output().slice(before)).toMatch(/brought to the servers last applied through the runtime API/);
     // The restart is done (/healthz need not wait for the disk); the file is what fails, in /status.
     expect((await status()).lastError).toMatch(/the config HAProxy runs could not be written/);
     expect(await runningServers()).toBe(48);
@@ -165,6 +152,6 @@ describeWithHaproxy('a config file that cannot be written behind a runtime chang
     await waitFor('the config written', () => webServers() === 48, 20000);
     await statusClear();
     expect(await runningServers()).toBe(48);
-    expect(output.slice(before)).not.toMatch(/haproxy: reloaded/);
+    expect(output().slice(before)).not.toMatch(/haproxy: reloaded/);
   }, 60000);
 });

@@ -43,6 +43,14 @@ export const makeService = (backend: string, servers: Server[], extra: Partial<S
 });
 
 /** The pipeline's timing in virtual-time tests: 5-frame quiet, 20-frame max wait, backoff 10 → 40 frames without jitter. */
+/** A simulator app: `/web` with `instances` tasks, in the external group, virtual host web.example.com, on `port`. */
+export const webApp = (port: number, instances = 1) => ({
+  id: '/web',
+  instances,
+  labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+  portDefinitions: [{ port }],
+});
+
 export const VIRTUAL_TIMING = {
   quietMs: 5,
   maxWaitMs: 20,

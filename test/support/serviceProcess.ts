@@ -12,9 +12,24 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** The built CLI as users run it (`npm start`), configured by flags and MLB_* env. */
-export function spawnService(args: readonly string[], env: NodeJS.ProcessEnv): ServiceProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * The built CLI as users run it (`npm start`), configured by flags and MLB_* env. `ignoring`: signals
+ * it starts with ignored (a disposition that survives exec), e.g. XFSZ, so that a write past a file
+ * size limit fails with EFBIG instead of killing it.
+ */
+export function spawnService(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  o: { readonly ignoring?: readonly string[] } = {},
+): ServiceProcess {
+  const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
+  const child =
+    o.ignoring === undefined
+      ? spawn(process.execPath, [CLI, ...args], { env, stdio })
+      : spawn('bash', ['-c', `trap '' ${o.ignoring.join(' ')}; exec "$0" "$@"`, process.execPath, CLI, ...args], {
+          env,
+          stdio,
+        });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
