@@ -24,6 +24,8 @@ import { waitFor } from '../support/wait';
 const VHOST = 'mywebservernew.example.com';
 const BACKEND = 'mywebservernew_10004';
 const APP_JSON = path.join(findConfigDir(), 'zdd', 'mywebservernew.json');
+/** HAProxy's stats columns that count what went wrong with a request or a server. */
+const ERROR_COUNTERS = ['econ', 'eresp', 'wretr', 'wredis', 'hrsp_5xx', 'cli_abrt', 'srv_abrt'];
 
 /** GET an absolute loopback URL. */
 function httpGetUrl(url: string): Promise<{ status: number; body: string }> {
@@ -175,14 +177,26 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
       }));
   }
 
-  /** HAProxy's own view of the web backend: server name → status. */
+  /**
+   * HAProxy's own view of the web backend: server name → status. Each server's error counters are
+   * kept as last seen (a deleted server leaves the stats), to tell which one failed a request.
+   */
   async function backendServers(): Promise<Map<string, string>> {
     const csv = (await httpGet(ports.stats, '127.0.0.1', 3000, '/haproxy?stats;csv')).body;
-    const rows = csv
-      .split('\n')
-      .map((l) => l.split(','))
-      .filter((r) => r[0] === BACKEND && r[1] !== 'BACKEND' && r[1] !== 'FRONTEND');
-    return new Map(rows.map((r) => [r[1]!, r[17]!]));
+    const [header, ...lines] = csv.split('\n');
+    const column = new Map(
+      (header ?? '')
+        .replace(/^# /, '')
+        .split(',')
+        .map((name, i) => [name, i]),
+    );
+    const rows = lines.map((l) => l.split(',')).filter((r) => r[0] === BACKEND);
+    for (const r of rows) {
+      const counters = ERROR_COUNTERS.map((name) => `${name}=${r[column.get(name) ?? -1] ?? '?'}`);
+      if (counters.some((c) => !/=(0|)$/.test(c)))
+        lastErrors.set(r[1]!, `${r[1]} ${r[17]} ${counters.join(' ')} check=${r[column.get('check_status') ?? -1]}`);
+    }
+    return new Map(rows.filter((r) => r[1] !== 'BACKEND' && r[1] !== 'FRONTEND').map((r) => [r[1]!, r[17]!]));
   }
   /** Only `appId` is left, with 3 tasks, all UP in HAProxy and nothing else there; new requests reach only it. */
   async function expectOnly(appId: string): Promise<void> {
@@ -283,7 +297,8 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
         .filter((l) => near.has(l.slice(11, 19)))
         .sort();
       throw new Error(
-        `${failed.length} of ${window.length} requests failed: ${failed.map((f) => `${new Date(f.at).toISOString()} ${f.error}`).join('; ')}\n${lines.join('\n')}`,
+        `${failed.length} of ${window.length} requests failed: ${failed.map((f) => `${new Date(f.at).toISOString()} ${f.error}`).join('; ')}\n` +
+          `HAProxy's error counters, as last seen: ${[...lastErrors.values()].join('; ') || 'none'}\n${lines.join('\n')}`,
       );
     }
     return window.length;
@@ -294,6 +309,7 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     fs.existsSync(hookLog()) ? fs.readFileSync(hookLog(), 'utf8').trim().split('\n').filter(Boolean) : [];
 
   let lastServers: string[] = [];
+  const lastErrors = new Map<string, string>();
   const outputs: string[] = [];
   let watcher: NodeJS.Timeout | undefined;
 
