@@ -1,15 +1,21 @@
 -- marathon-lb: GET /_haproxy_getpids  (HAProxy service `lua.getpids`)
 --
--- Answers with the ids of all running HAProxy processes, space separated, on one line:
+-- Answers with the ids of the running HAProxy processes, space separated, on one line, highest first:
 --   200, content-type text/plain, body e.g. "4312 4310"
--- This is the same answer as `pidof haproxy` gives (and what marathon-lb always answered). During a
--- seamless reload the old workers are still listed until they finish, so a client can poll this
--- endpoint until only the new process set remains. The answer is at most half a second old.
+-- This is the answer `pidof haproxy` gives in a marathon-lb container (and what marathon-lb always
+-- answered): the master and its workers. During a seamless reload the old workers are still listed
+-- until they finish, so a client (zdd) can poll this endpoint until only the new process set remains.
+-- The answer is at most half a second old.
 --
--- How the pids are found:
---   * `pidof <name>` where <name> is env MARATHON_LB_HAPROXY_PROCESS_NAME (default "haproxy");
---   * when `pidof` is not installed, the same list is built from /proc/<pid>/comm.
---   No answer from either (should not happen: this code runs inside HAProxy) gives an empty body.
+-- How the pids are found, from /proc files only: this process, its parent (the master, in
+-- master-worker mode) and the parent's children (the workers, old and new), each kept when its name
+-- (/proc/<pid>/comm) is <name>: env MARATHON_LB_HAPROXY_PROCESS_NAME (default "haproxy").
+--
+-- Why not `pidof` (as upstream): a command is a fork of this worker, and while the child lives it
+-- holds a copy of every socket HAProxy has open. A socket HAProxy closes meanwhile stays in its epoll
+-- set, and its late events land on the connection that took its fd number: with zdd polling this
+-- endpoint once a second, requests through HAProxy failed with 502 and 400 (333 and 81 in 159 000,
+-- none without the polling).
 --
 -- Everything is local: all lua-load files share one Lua state, so globals would collide.
 
@@ -21,30 +27,51 @@ local function process_name()
   return name
 end
 
--- Runs a shell command and returns its output as one line: words separated by single spaces.
-local function capture_words(cmd)
-  local f = io.popen(cmd, "r")
-  if f == nil then return "" end
-  local out = f:read("a") or ""
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if f == nil then return nil end
+  local text = f:read("a")
   f:close()
-  local words = {}
-  for w in out:gmatch("%S+") do words[#words + 1] = w end
-  return table.concat(words, " ")
+  return text
+end
+
+-- /proc/<pid>/stat is "pid (comm) state ppid …"; comm may hold spaces and parentheses.
+local function stat_of(pid)
+  local stat = read_file("/proc/" .. pid .. "/stat")
+  if stat == nil then return nil end
+  local own, rest = stat:match("^(%d+) %(.*%) (.*)$")
+  if own == nil then return nil end
+  return tonumber(own), tonumber(rest:match("^%S+ (%d+)"))
+end
+
+local function comm_of(pid)
+  local comm = read_file("/proc/" .. pid .. "/comm")
+  return comm and (comm:gsub("%s+$", ""))
 end
 
 local function haproxy_pids()
-  local name = process_name()
-  -- `name` only holds [%w._-] (checked above), so it is safe inside the shell command.
-  local script = "if command -v pidof >/dev/null 2>&1; then exec pidof " .. name .. "; fi; " ..
-    "for d in /proc/[0-9]*; do " ..
-    "[ \"$(cat \"$d/comm\" 2>/dev/null)\" = " .. name .. " ] && echo \"${d#/proc/}\"; " ..
-    "done | sort -rn"
-  return capture_words("{ " .. script .. "; } 2>/dev/null")
+  -- The kernel keeps 15 characters of a process name.
+  local name = process_name():sub(1, 15)
+  local self, parent = stat_of("self")
+  if self == nil then return "" end
+  local candidates = { self }
+  if parent ~= nil and parent > 1 then
+    candidates[#candidates + 1] = parent
+    local children = read_file("/proc/" .. parent .. "/task/" .. parent .. "/children") or ""
+    for pid in children:gmatch("%d+") do candidates[#candidates + 1] = tonumber(pid) end
+  end
+  local seen, pids = {}, {}
+  for _, pid in ipairs(candidates) do
+    if not seen[pid] and comm_of(pid) == name then pids[#pids + 1] = pid end
+    seen[pid] = true
+  end
+  table.sort(pids, function(a, b) return a > b end)
+  local words = {}
+  for i, pid in ipairs(pids) do words[i] = tostring(pid) end
+  return table.concat(words, " ")
 end
 
--- The shell command blocks this HAProxy process while it runs: its answer is kept for half a
--- second, so a flood of requests runs it twice a second at most, not once per request (100
--- concurrent requests held every request through HAProxy for up to 1.7 s). zdd polls once a second.
+-- A flood of requests reads /proc twice a second at most, not once per request.
 local CACHE_MS = 500
 local cached_body, cached_at = nil, -CACHE_MS
 
