@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -298,7 +299,8 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
         .sort();
       throw new Error(
         `${failed.length} of ${window.length} requests failed: ${failed.map((f) => `${new Date(f.at).toISOString()} ${f.error}`).join('; ')}\n` +
-          `HAProxy's error counters, as last seen: ${[...lastErrors.values()].join('; ') || 'none'}\n${lines.join('\n')}`,
+          `HAProxy's error counters, as last seen: ${[...lastErrors.values()].join('; ') || 'none'}\n` +
+          `HAProxy's log of requests not answered 200: ${badRequests.join('\n') || 'none'}\n${lines.join('\n')}`,
       );
     }
     return window.length;
@@ -309,6 +311,8 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     fs.existsSync(hookLog()) ? fs.readFileSync(hookLog(), 'utf8').trim().split('\n').filter(Boolean) : [];
 
   let lastServers: string[] = [];
+  let haproxyLog: dgram.Socket | undefined;
+  const badRequests: string[] = [];
   const lastErrors = new Map<string, string>();
   const outputs: string[] = [];
   let watcher: NodeJS.Timeout | undefined;
@@ -317,7 +321,20 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     dir = tempDir('mlb-zdd-');
     ports = { http: await freePort(), https: await freePort(), stats: await freePort(), appid: await freePort() };
     const files = prepareDemoFiles(dir, findConfigDir(), ports);
-    // /_haproxy_getpids lists processes by name: a name of our own keeps other HAProxies on this machine out of the count.
+    // HAProxy's request log to us (UDP on loopback): a request that fails is told with its server and termination state.
+    haproxyLog = dgram.createSocket('udp4');
+    haproxyLog.on('message', (m: Buffer) => {
+      const line = m.toString().trim();
+      const status = / marathon_http_in mywebservernew_10004\/\S+ \S+ (\d{3}) /.exec(line)?.[1]; // after the timers
+      if (status !== undefined && status !== '200' && badRequests.length < 50) badRequests.push(line);
+    });
+    await new Promise<void>((resolve) => haproxyLog!.bind(0, '127.0.0.1', resolve));
+    const logTo = `  log 127.0.0.1:${haproxyLog.address().port} local0\n`;
+    const head = path.join(files.templatesDir, 'HAPROXY_HEAD');
+    fs.writeFileSync(head, fs.readFileSync(head, 'utf8').replace(/^global\n/m, `global\n${logTo}`));
+    const front = path.join(files.templatesDir, 'HAPROXY_HTTP_FRONTEND_HEAD');
+    fs.writeFileSync(front, `${fs.readFileSync(front, 'utf8')}  option httplog\n`);
+    // HAProxy under a name of its own, as MARATHON_LB_HAPROXY_PROCESS_NAME lets operators run it (/_haproxy_getpids lists processes so named).
     const name = `hz${randomBytes(3).toString('hex')}`;
     const bin = haproxy.bin.includes('/')
       ? haproxy.bin
@@ -404,6 +421,7 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
 
   afterAll(async () => {
     if (watcher) clearInterval(watcher);
+    haproxyLog?.close();
     for (const c of children) c.kill('SIGKILL');
     await load?.stop();
     await service?.stop();
