@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Observable, Subject, asapScheduler, asyncScheduler, fromEvent, map, merge } from 'rxjs';
-import { startAdminServer, type AdminServer } from './admin/server';
+import { adminSignalUrl, startAdminServer, type AdminServer } from './admin/server';
 import { lockConfigDir, lockRuntimeFile } from './haproxy/dirLock';
 import { packageVersion } from './admin/buildInfo';
 import { HaproxyState } from './admin/haproxyState';
@@ -94,8 +94,14 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     );
   }
   // HAProxy expands ${VAR} in its config, and app owners write part of it: it gets no secret of ours.
+  const signalUrl = s.admin === null ? undefined : adminSignalUrl(s.admin.bind, s.admin.port);
   const haproxyEnv = haproxyEnvironment(
-    { ...process.env, MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_HAPROXY_CONFIG: s.process.configPath },
+    {
+      ...process.env,
+      MARATHON_LB_PID_FILE: pidFile,
+      MARATHON_LB_HAPROXY_CONFIG: s.process.configPath,
+      MARATHON_LB_SIGNAL_URL: signalUrl,
+    },
     s.secrets,
   );
   if (haproxyEnv.dropped.length > 0)
@@ -294,7 +300,14 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   let admin: AdminServer | null = null;
   if (s.admin !== null) {
     try {
-      admin = await startAdminServer({ ...s.admin, metrics, status, health: () => status.health(), logger });
+      admin = await startAdminServer({
+        ...s.admin,
+        metrics,
+        status,
+        health: () => status.health(),
+        logger,
+        signal: (sig) => signals.next(sig),
+      });
     } catch (e) {
       stats?.unsubscribe();
       stopExits();

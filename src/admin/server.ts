@@ -24,22 +24,35 @@ export interface AdminServerOptions {
   readonly now?: () => number;
   /** Connections held at once (adminConnectionCap of the open files limit by default). */
   readonly maxConnections?: number;
+  /** What `POST /_mlb_signal/hup|usr1` does (HAProxy's Lua asks it, see SIGNAL_HEADER); absent: 404. */
+  readonly signal?: (signal: 'hup' | 'usr1') => void;
 }
+
+/**
+ * The header `POST /_mlb_signal/*` needs: a browser cannot send it to another origin without asking
+ * first (CORS), so a web page cannot make the operator's browser reload HAProxy. HAProxy's Lua sends it.
+ */
+export const SIGNAL_HEADER = 'x-marathon-lb-signal';
 
 export interface AdminServer {
   readonly url: string;
   close(): Promise<void>;
 }
 
-type Route = 'metrics' | 'status' | 'dashboard' | 'healthz';
+type Route = 'metrics' | 'status' | 'dashboard' | 'healthz' | 'hup' | 'usr1';
 const ROUTES: Readonly<Record<string, Route>> = {
   '/metrics': 'metrics',
   '/status': 'status',
   '/': 'dashboard',
   '/healthz': 'healthz',
+  '/_mlb_signal/hup': 'hup',
+  '/_mlb_signal/usr1': 'usr1',
 };
-/** Routes anyone who reaches the port may read: a liveness probe, and the page, which holds no data. */
-const PUBLIC: ReadonlySet<Route> = new Set(['healthz', 'dashboard']);
+/**
+ * Routes anyone who reaches the port may use: a liveness probe, the page, which holds no data, and the
+ * signals, which HAProxy's stats port offers anyone already (HAProxy's Lua asks them here, without the token).
+ */
+const PUBLIC: ReadonlySet<Route> = new Set(['healthz', 'dashboard', 'hup', 'usr1']);
 
 /** How long one `/status` body serves the requests for it while nothing changes (RecentBody). */
 export const STATUS_SHARED_MS = 1000;
@@ -96,6 +109,17 @@ function send(
     ...headers,
   });
   res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * Where HAProxy's Lua asks for the signals (env MARATHON_LB_SIGNAL_URL): the admin API at a fixed
+ * port, through loopback when it listens on every address. Undefined (the Lua then uses `kill`) for
+ * any port (0) and for IPv6 or named binds, which the Lua does not connect to.
+ */
+export function adminSignalUrl(bind: string, port: number): string | undefined {
+  if (port <= 0) return undefined;
+  if (bind === '0.0.0.0' || bind === '::') return `http://127.0.0.1:${port}`;
+  return isIP(bind) === 4 ? `http://${bind}:${port}` : undefined;
 }
 
 /**
@@ -174,8 +198,18 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
         );
       }
     }
-    if (route === undefined)
+    if (route === undefined || ((route === 'hup' || route === 'usr1') && opts.signal === undefined))
       return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path} (try /, /status, /metrics, /healthz)\n`);
+    if (route === 'hup' || route === 'usr1') {
+      if (req.method !== 'POST')
+        return send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed on ${path}\n`, {
+          Allow: 'POST',
+        });
+      if (req.headers[SIGNAL_HEADER] === undefined)
+        return send(res, 403, 'text/plain; charset=utf-8', `forbidden: ${path} needs the ${SIGNAL_HEADER} header\n`);
+      opts.signal!(route);
+      return send(res, 200, 'text/plain; charset=utf-8', `Sent SIG${route.toUpperCase()} signal to marathon-lb\n`);
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed on ${path}\n`, {
         Allow: 'GET, HEAD',

@@ -16,7 +16,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TaskBackend } from '../../src/simulator/taskServers';
 import { checkConfig, describeWithHaproxy, startHaproxy, type RunningHaproxy } from '../support/haproxy';
-import { freePort } from '../support/ports';
+import { freePort, unclaimedLoopbackPort } from '../support/ports';
+import { memoryLogger } from '../support/controllerHarness';
+import { startAdminServer } from '../../src/admin/server';
 
 const LUA_DIR = resolve(__dirname, '../../config/lua');
 const HEAD_TEMPLATE = resolve(__dirname, '../../config/templates/HAPROXY_HEAD.mustache');
@@ -234,56 +236,6 @@ describeWithHaproxy('Lua services on a real HAProxy', (haproxy) => {
     }
   });
 
-  it('requests through HAProxy all succeed while getpids is polled (as zdd polls it)', async () => {
-    const own = await mkdtemp(join(tmpdir(), 'mlb-lua-traffic-'));
-    const tasks = await Promise.all([0, 1, 2].map(() => TaskBackend.start('127.0.0.1', 1)));
-    try {
-      const [p, front] = [await freePort(), await freePort()];
-      const web = [
-        `frontend web\n  bind 127.0.0.1:${front}\n  mode http\n  default_backend web\n`,
-        `backend web\n  mode http\n  balance roundrobin\n`,
-        ...tasks.map((t, i) => `  server t${i} 127.0.0.1:${t.ports[0]}\n`),
-      ].join('');
-      const served = await startHaproxy({
-        bin: haproxy.bin,
-        dir: own,
-        config: `${renderHead(template, own, p)}\n${web}`,
-        waitForPort: front,
-        env: { MARATHON_LB_PID_FILE: pidFile },
-      });
-      try {
-        const until = Date.now() + 10_000;
-        const statuses = new Map<string, number>();
-        const count = (s: string): void => void statuses.set(s, (statuses.get(s) ?? 0) + 1);
-        const client = async (): Promise<void> => {
-          while (Date.now() < until)
-            count(
-              await get(front, '/').then(
-                (r) => String(r.status),
-                (e: Error) => e.message,
-              ),
-            );
-        };
-        let polls = 0;
-        const poller = async (): Promise<void> => {
-          while (Date.now() < until) {
-            if ((await get(p, '/_haproxy_getpids')).status === 200) polls++;
-            await new Promise((r) => setTimeout(r, 250)); // the answer is kept 500 ms: each other poll reads anew
-          }
-        };
-        await Promise.all([client(), client(), client(), client(), poller()]);
-        expect(polls).toBeGreaterThan(20);
-        expect(statuses.get('200')).toBeGreaterThan(1000);
-        expect([...statuses.keys()]).toEqual(['200']);
-      } finally {
-        await served.stop();
-      }
-    } finally {
-      await Promise.all(tasks.map((t) => t.close()));
-      await rm(own, { recursive: true, force: true });
-    }
-  }, 30000);
-
   it('getconfig returns the config file haproxy loaded, byte for byte', async () => {
     const r = await get(port, '/_haproxy_getconfig');
     expect(r.status).toBe(200);
@@ -384,4 +336,126 @@ describeWithHaproxy('Lua services on a real HAProxy', (haproxy) => {
       await rm(other, { recursive: true, force: true });
     }
   }, 20000);
+
+  /** An admin API like the controller's, its signals recorded; its URL is what the controller gives HAProxy. */
+  async function recordingAdmin(): Promise<{ url: string; signals: string[]; close(): Promise<void> }> {
+    const signals: string[] = [];
+    const admin = await startAdminServer({
+      port: 0,
+      metrics: { contentType: 'text/plain', text: () => Promise.resolve('') },
+      status: { status: () => ({}), version: () => 0 },
+      logger: memoryLogger([]),
+      signal: (sig) => signals.push(sig),
+    });
+    return { url: admin.url, signals, close: () => admin.close() };
+  }
+
+  // Each asked as its user asks it: zdd polls getpids once a second; an operator's script the signals.
+  it.each([
+    ['getpids', '/_haproxy_getpids'],
+    ['a signal, through the admin API', '/_mlb_signal/hup'],
+  ])(
+    'requests through HAProxy all succeed while %s is asked twice a second',
+    async (_what, asked) => {
+      const own = await mkdtemp(join(tmpdir(), 'mlb-lua-traffic-'));
+      const tasks = await Promise.all([0, 1, 2].map(() => TaskBackend.start('127.0.0.1', 1)));
+      const admin = await recordingAdmin();
+      try {
+        const [p, front] = [await freePort(), await freePort()];
+        const web = [
+          `frontend web\n  bind 127.0.0.1:${front}\n  mode http\n  default_backend web\n`,
+          `backend web\n  mode http\n  balance roundrobin\n`,
+          ...tasks.map((t, i) => `  server t${i} 127.0.0.1:${t.ports[0]}\n`),
+        ].join('');
+        const served = await startHaproxy({
+          bin: haproxy.bin,
+          dir: own,
+          config: `${renderHead(template, own, p)}\n${web}`,
+          waitForPort: front,
+          env: { MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_SIGNAL_URL: admin.url },
+        });
+        try {
+          const until = Date.now() + 10_000;
+          const statuses = new Map<string, number>();
+          const count = (s: string): void => void statuses.set(s, (statuses.get(s) ?? 0) + 1);
+          const client = async (): Promise<void> => {
+            while (Date.now() < until)
+              count(
+                await get(front, '/').then(
+                  (r) => String(r.status),
+                  (e: Error) => e.message,
+                ),
+              );
+          };
+          let answered = 0;
+          const asker = async (): Promise<void> => {
+            while (Date.now() < until) {
+              if ((await get(p, asked)).status === 200) answered++;
+              await new Promise((r) => setTimeout(r, 500)); // getpids keeps its answer 500 ms: each asks anew
+            }
+          };
+          await Promise.all([client(), client(), client(), client(), asker()]);
+          expect(answered).toBeGreaterThan(10);
+          expect(statuses.get('200')).toBeGreaterThan(1000);
+          expect([...statuses.keys()]).toEqual(['200']);
+        } finally {
+          await served.stop();
+        }
+      } finally {
+        await admin.close();
+        await Promise.all(tasks.map((t) => t.close()));
+        await rm(own, { recursive: true, force: true });
+      }
+    },
+    30000,
+  );
+
+  it('signals go to the admin API at MARATHON_LB_SIGNAL_URL (no kill); with none listening there, kill as before', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'mlb-lua-admin-'));
+    const admin = await recordingAdmin();
+    try {
+      const start = async (url: string): Promise<[RunningHaproxy, number]> => {
+        const p = await freePort();
+        const h = await startHaproxy({
+          bin: haproxy.bin,
+          dir: own,
+          config: renderHead(template, own, p),
+          waitForPort: p,
+          env: { MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_SIGNAL_URL: url },
+        });
+        return [h, p];
+      };
+      const [viaAdmin, p] = await start(admin.url);
+      try {
+        const before = [...(recorder as SignalRecorder).received];
+        expect(await get(p, '/_mlb_signal/hup')).toMatchObject({
+          status: 200,
+          body: 'Sent SIGHUP signal to marathon-lb',
+        });
+        expect(await get(p, '/_mlb_signal/usr1')).toMatchObject({
+          status: 200,
+          body: 'Sent SIGUSR1 signal to marathon-lb',
+        });
+        expect(admin.signals).toEqual(['hup', 'usr1']);
+        await new Promise((r) => setTimeout(r, 300));
+        expect((recorder as SignalRecorder).received).toEqual(before);
+      } finally {
+        await viaAdmin.stop();
+      }
+      const [viaKill, q] = await start(`http://127.0.0.1:${await unclaimedLoopbackPort()}`);
+      try {
+        expect(await get(q, '/_mlb_signal/usr1')).toMatchObject({
+          status: 200,
+          body: 'Sent SIGUSR1 signal to marathon-lb',
+        });
+        await (recorder as SignalRecorder).waitFor('SIGUSR1');
+        expect(admin.signals).toEqual(['hup', 'usr1']);
+      } finally {
+        await viaKill.stop();
+      }
+    } finally {
+      await admin.close();
+      await rm(own, { recursive: true, force: true });
+    }
+  });
 });

@@ -109,6 +109,28 @@ describeWithHaproxy('marathon-lb as a process: :9090 endpoints, signals, env con
     expect(after).toBe(before + 1);
   });
 
+  test('/_mlb_signal/hup reaches the controller through its admin API, whatever the pid file holds (no kill)', async () => {
+    const pidFile = path.join(dir, 'marathon-lb.pid');
+    const own = fs.readFileSync(pidFile, 'utf8');
+    const before = await metric('mlb_triggers_total{kind="signal"}');
+    try {
+      // No process has pid_max: `kill` would fail (exit code 1) and the answer would be 500.
+      fs.writeFileSync(pidFile, fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+      expect(await stats('/_mlb_signal/hup')).toEqual({
+        status: 200,
+        body: expect.stringContaining('Sent SIGHUP signal to marathon-lb'),
+      });
+    } finally {
+      fs.writeFileSync(pidFile, own);
+    }
+    let after = before;
+    for (let i = 0; i < 100 && after <= before; i++) {
+      await new Promise((res) => setTimeout(res, 30));
+      after = await metric('mlb_triggers_total{kind="signal"}');
+    }
+    expect(after).toBe(before + 1);
+  });
+
   test('/_mlb_signal/usr1 makes the controller reload the existing config (SIGUSR1)', async () => {
     const read = async (): Promise<number> => {
       const v = await metric('mlb_reloads_total{reason="sigusr1"}');
