@@ -13,9 +13,9 @@
 --
 -- Why not `pidof` (as upstream): a command is a fork of this worker, and while the child lives it
 -- holds a copy of every socket HAProxy has open. A socket HAProxy closes meanwhile stays in its epoll
--- set, and its late events land on the connection that took its fd number: with zdd polling this
--- endpoint once a second, requests through HAProxy failed with 502 and 400 (333 and 81 in 159 000,
--- none without the polling).
+-- set, and its late events land on the connection that took its fd number. zdd polls this endpoint
+-- once a second; asked twice a second, `pidof` failed requests through HAProxy with 502 and 400 (333
+-- and 81 of 159 362 in a minute; none of 140 650 without it).
 --
 -- Everything is local: all lua-load files share one Lua state, so globals would collide.
 
