@@ -198,17 +198,18 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
         );
       }
     }
-    if (route === undefined || ((route === 'hup' || route === 'usr1') && opts.signal === undefined))
+    const signal = route === 'hup' || route === 'usr1' ? route : undefined;
+    if (route === undefined || (signal !== undefined && opts.signal === undefined))
       return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path} (try /, /status, /metrics, /healthz)\n`);
-    if (route === 'hup' || route === 'usr1') {
+    if (signal !== undefined) {
       if (req.method !== 'POST')
         return send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed on ${path}\n`, {
           Allow: 'POST',
         });
       if (req.headers[SIGNAL_HEADER] === undefined)
         return send(res, 403, 'text/plain; charset=utf-8', `forbidden: ${path} needs the ${SIGNAL_HEADER} header\n`);
-      opts.signal!(route);
-      return send(res, 200, 'text/plain; charset=utf-8', `Sent SIG${route.toUpperCase()} signal to marathon-lb\n`);
+      opts.signal!(signal);
+      return send(res, 200, 'text/plain; charset=utf-8', `Sent SIG${signal.toUpperCase()} signal to marathon-lb\n`);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed on ${path}\n`, {

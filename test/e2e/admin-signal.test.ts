@@ -1,5 +1,5 @@
-import { adminSignalUrl, SIGNAL_HEADER, startAdminServer, type AdminServer } from '../../src/admin/server';
-import { memoryLogger } from '../support/controllerHarness';
+import { adminSignalUrl, SIGNAL_HEADER, type AdminServer } from '../../src/admin/server';
+import { startStubAdmin } from '../support/adminStack';
 
 /**
  * The admin API's `POST /_mlb_signal/hup|usr1`, which HAProxy's Lua asks instead of running `kill`
@@ -12,15 +12,7 @@ describe('admin API: the signals HAProxy asks for', () => {
   });
 
   async function admin(opts: { token?: string; signals?: string[] }): Promise<AdminServer> {
-    const signals = opts.signals;
-    const server = await startAdminServer({
-      port: 0,
-      ...(opts.token === undefined ? {} : { token: opts.token }),
-      metrics: { contentType: 'text/plain', text: () => Promise.resolve('') },
-      status: { status: () => ({}), version: () => 0 },
-      logger: memoryLogger([]),
-      ...(signals === undefined ? {} : { signal: (sig: 'hup' | 'usr1') => void signals.push(sig) }),
-    });
+    const server = await startStubAdmin(opts);
     servers.push(server);
     return server;
   }

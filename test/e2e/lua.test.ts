@@ -17,8 +17,7 @@ import { join, resolve } from 'node:path';
 import { TaskBackend } from '../../src/simulator/taskServers';
 import { checkConfig, describeWithHaproxy, startHaproxy, type RunningHaproxy } from '../support/haproxy';
 import { freePort, unclaimedLoopbackPort } from '../support/ports';
-import { memoryLogger } from '../support/controllerHarness';
-import { startAdminServer } from '../../src/admin/server';
+import { startStubAdmin } from '../support/adminStack';
 
 const LUA_DIR = resolve(__dirname, '../../config/lua');
 const HEAD_TEMPLATE = resolve(__dirname, '../../config/templates/HAPROXY_HEAD.mustache');
@@ -213,14 +212,7 @@ describeWithHaproxy('Lua services on a real HAProxy', (haproxy) => {
     try {
       const calls = join(own, 'calls');
       await writeFile(join(own, 'pidof'), `#!/bin/sh\necho run >> ${calls}\necho 4242 4241\n`, { mode: 0o755 });
-      const p = await freePort();
-      const counted = await startHaproxy({
-        bin: haproxy.bin,
-        dir: own,
-        config: renderHead(template, own, p),
-        waitForPort: p,
-        env: { PATH: `${own}:${process.env.PATH ?? ''}`, MARATHON_LB_PID_FILE: pidFile },
-      });
+      const { hap: counted, port: p } = await startHead(own, { PATH: `${own}:${process.env.PATH ?? ''}` });
       try {
         const answers = await Promise.all(Array.from({ length: 20 }, () => get(p, '/_haproxy_getpids')));
         const pids = answers[0]!.body.split(' ').map(Number);
@@ -340,14 +332,28 @@ describeWithHaproxy('Lua services on a real HAProxy', (haproxy) => {
   /** An admin API like the controller's, its signals recorded; its URL is what the controller gives HAProxy. */
   async function recordingAdmin(): Promise<{ url: string; signals: string[]; close(): Promise<void> }> {
     const signals: string[] = [];
-    const admin = await startAdminServer({
-      port: 0,
-      metrics: { contentType: 'text/plain', text: () => Promise.resolve('') },
-      status: { status: () => ({}), version: () => 0 },
-      logger: memoryLogger([]),
-      signal: (sig) => signals.push(sig),
-    });
+    const admin = await startStubAdmin({ signals });
     return { url: admin.url, signals, close: () => admin.close() };
+  }
+
+  /**
+   * Another HAProxy on the head template, its files in `dir`, its stats on a port of its own: `env`
+   * over the pid file's; `web` (given the files' dir) adds sections, whose port is then awaited.
+   */
+  async function startHead(
+    dir: string,
+    env: Record<string, string>,
+    web?: { readonly config: string; readonly port: number },
+  ): Promise<{ readonly hap: RunningHaproxy; readonly port: number }> {
+    const port = await freePort();
+    const hap = await startHaproxy({
+      bin: haproxy.bin,
+      dir,
+      config: `${renderHead(template, dir, port)}${web === undefined ? '' : `\n${web.config}`}`,
+      waitForPort: web?.port ?? port,
+      env: { MARATHON_LB_PID_FILE: pidFile, ...env },
+    });
+    return { hap, port };
   }
 
   // Each asked as its user asks it: zdd polls getpids once a second; an operator's script the signals.
@@ -361,19 +367,17 @@ describeWithHaproxy('Lua services on a real HAProxy', (haproxy) => {
       const tasks = await Promise.all([0, 1, 2].map(() => TaskBackend.start('127.0.0.1', 1)));
       const admin = await recordingAdmin();
       try {
-        const [p, front] = [await freePort(), await freePort()];
+        const front = await freePort();
         const web = [
           `frontend web\n  bind 127.0.0.1:${front}\n  mode http\n  default_backend web\n`,
           `backend web\n  mode http\n  balance roundrobin\n`,
           ...tasks.map((t, i) => `  server t${i} 127.0.0.1:${t.ports[0]}\n`),
         ].join('');
-        const served = await startHaproxy({
-          bin: haproxy.bin,
-          dir: own,
-          config: `${renderHead(template, own, p)}\n${web}`,
-          waitForPort: front,
-          env: { MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_SIGNAL_URL: admin.url },
-        });
+        const { hap: served, port: p } = await startHead(
+          own,
+          { MARATHON_LB_SIGNAL_URL: admin.url },
+          { config: web, port: front },
+        );
         try {
           const until = Date.now() + 10_000;
           const statuses = new Map<string, number>();
@@ -414,18 +418,7 @@ describeWithHaproxy('Lua services on a real HAProxy', (haproxy) => {
     const own = await mkdtemp(join(tmpdir(), 'mlb-lua-admin-'));
     const admin = await recordingAdmin();
     try {
-      const start = async (url: string): Promise<[RunningHaproxy, number]> => {
-        const p = await freePort();
-        const h = await startHaproxy({
-          bin: haproxy.bin,
-          dir: own,
-          config: renderHead(template, own, p),
-          waitForPort: p,
-          env: { MARATHON_LB_PID_FILE: pidFile, MARATHON_LB_SIGNAL_URL: url },
-        });
-        return [h, p];
-      };
-      const [viaAdmin, p] = await start(admin.url);
+      const { hap: viaAdmin, port: p } = await startHead(own, { MARATHON_LB_SIGNAL_URL: admin.url });
       try {
         const before = [...(recorder as SignalRecorder).received];
         expect(await get(p, '/_mlb_signal/hup')).toMatchObject({
@@ -442,7 +435,9 @@ describeWithHaproxy('Lua services on a real HAProxy', (haproxy) => {
       } finally {
         await viaAdmin.stop();
       }
-      const [viaKill, q] = await start(`http://127.0.0.1:${await unclaimedLoopbackPort()}`);
+      const { hap: viaKill, port: q } = await startHead(own, {
+        MARATHON_LB_SIGNAL_URL: `http://127.0.0.1:${await unclaimedLoopbackPort()}`,
+      });
       try {
         expect(await get(q, '/_mlb_signal/usr1')).toMatchObject({
           status: 200,

@@ -62,3 +62,21 @@ export async function startStack(
   cleanup.push(() => sub.unsubscribe());
   return { applied, events, logs, signals, metrics, admin };
 }
+
+/**
+ * An admin API with no data behind it (empty metrics and status), for tests of its other routes:
+ * `signals` records what `POST /_mlb_signal/*` asks (absent: no signal handler, the routes 404).
+ */
+export function startStubAdmin(
+  opts: { readonly token?: string; readonly signals?: string[] } = {},
+): Promise<AdminServer> {
+  const { signals } = opts;
+  return startAdminServer({
+    port: 0,
+    ...(opts.token === undefined ? {} : { token: opts.token }),
+    metrics: { contentType: 'text/plain', text: () => Promise.resolve('') },
+    status: { status: () => ({}), version: () => 0 },
+    logger: memoryLogger([]),
+    ...(signals === undefined ? {} : { signal: (sig: 'hup' | 'usr1') => void signals.push(sig) }),
+  });
+}
