@@ -18,7 +18,12 @@ type ResolveName = (host: string) => string | undefined;
  * - hold control characters other than tab and line feed (HAProxy refuses a NUL and cuts a line at
  *   a CR);
  * - open a section other than the one its template opens (`frontend`, `backend`, `userlist`), once:
- *   a second section would be config of its own beside the app's;
+ *   a second section would be config of its own beside the app's; and such a head template opens it
+ *   before any directive (blank and comment lines aside): HAProxy reads lines ahead of a section line
+ *   into the section before it, another app's or a shared frontend (`tcp-request connection reject`
+ *   ahead of `backend {backend}` refused every connection of the app rendered before; an empty
+ *   BACKEND_HEAD put the app's servers into that app's backend). Its name is checked once filled in
+ *   (render.ts: ownSection);
  * - use a conditional or diagnostic directive (`.if defined(NAME)` branches on the environment);
  * - read files on the load balancer (`http-request return … file`, `errorfile`, map converters but
  *   on the controller's own map files, `-f`/`-M` pattern files, a filter's `config` file,
@@ -74,6 +79,10 @@ export function appTemplateText(
               : `line ${n + 1} opens a "${section}" section (this template opens its one ${own} section only)`,
         };
       }
+    } else if (own !== undefined && opened === 0 && section !== undefined) {
+      return {
+        error: `line ${n + 1} comes before its ${own} section line (HAProxy would read it into the section before: another app's, or a shared frontend)`,
+      };
     }
     if (section?.startsWith('.') === true) {
       return {
@@ -123,7 +132,26 @@ export function appTemplateText(
     }
     lines[n] = escaped.text;
   }
+  if (own !== undefined && opened === 0) {
+    return {
+      error: `opens no ${own} section (its lines would go into the section before it: another app's, or a shared frontend)`,
+    };
+  }
   return lines.join('\n');
+}
+
+/**
+ * The name of the section a head template's rendered text opens (`backend web_80` → `web_80`, as
+ * HAProxy reads the word), or undefined when its first directive opens none. Blank and comment
+ * lines before it are passed over.
+ */
+export function openedSectionName(text: string): string | undefined {
+  for (const line of text.split('\n')) {
+    const words = splitWords(escapeEnvironment(line).code);
+    if (words.length === 0) continue;
+    return SECTIONS.has(words[0]!) ? (words[1] ?? '') : undefined;
+  }
+  return undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { LoadedFileCheck } from '../model/templateLabels';
+import { openedSectionName, type LoadedFileCheck } from '../model/templateLabels';
 import type { HealthCheck, PortHolders, Problem, Service } from '../model/types';
 
 export type { PortHolders } from '../model/types';
@@ -69,6 +69,12 @@ interface Shared {
   readonly appidAcls: string[];
   readonly frontends: string[];
   readonly backends: string[];
+  /**
+   * Names a FRONTEND_HEAD label may not give its frontend: those of the global templates' frontends
+   * and listens, every service's backend (each default frontend's name), and labels' names taken
+   * before. HAProxy refuses a config with two frontends of one name.
+   */
+  readonly frontendNames: Set<string>;
   readonly dependsOnVersion: VersionDependence;
 }
 
@@ -251,6 +257,7 @@ export function* renderConfigSteps(
     appidAcls: [],
     frontends: [],
     backends: [],
+    frontendNames: globalFrontendNames(templates, opts, services),
     dependsOnVersion,
   };
   const problems: Problem[] = [];
@@ -462,6 +469,42 @@ class Listeners {
   }
 }
 
+/** A frontend or listen section opened in a global template's literal text (its name not a placeholder). */
+const PROXY_LINE = /^[ \t]*(?:frontend|listen)[ \t]+([^ \t{]+)[ \t]*$/gm;
+
+/** Shared.frontendNames at the start of a render. */
+function globalFrontendNames(templates: TemplateSet, opts: RenderOptions, services: readonly Service[]): Set<string> {
+  const names = new Set<string>();
+  for (const svc of services) names.add(svc.backend);
+  // Only when a label names a frontend is the set read: most snapshots have none.
+  if (!services.some((svc) => svc.templateLabels.FRONTEND_HEAD !== undefined)) return names;
+  const globals = ['HEAD', 'HTTP_FRONTEND_HEAD', 'HTTP_FRONTEND_APPID_HEAD', 'HTTPS_FRONTEND_HEAD'];
+  if (opts.groupHttpsByVhost) globals.push('HTTPS_GROUPED_FRONTEND_HEAD');
+  for (const name of globals) {
+    const literal = templates
+      .global(name)
+      .parts.filter((p): p is string => typeof p === 'string')
+      .join('');
+    for (const m of literal.matchAll(PROXY_LINE)) names.add(m[1]!);
+  }
+  return names;
+}
+
+/**
+ * A BACKEND_HEAD or USERLIST_HEAD label's section must have the name the rest of the config uses for
+ * it (`use_backend web_80`, `http_auth(user_web_80)`): another name leaves those pointing at nothing,
+ * or at another app's section (two backends of one name: HAProxy refuses the config).
+ */
+function requireOwnSection(svc: Service, text: string, labelName: string, what: string, own: string): void {
+  if (svc.templateLabels[labelName] === undefined) return;
+  const name = openedSectionName(text);
+  if (name === own) return;
+  throw new ServiceTemplateError(
+    `HAPROXY_{n}_${labelName}`,
+    `its ${what} section is named ${JSON.stringify(name ?? '')}, not ${own}, the name the rest of the config gives it`,
+  );
+}
+
 /** The address without HAProxy's `ipv4@`/`ipv6@` family prefix. */
 const bareAddress = (a: string): string => a.replace(/^ipv[46]@/, '');
 const clashes = (h: Holder, svc: Service): boolean => {
@@ -618,7 +661,10 @@ function servicePieces(svc: Service, r: ServiceRenderer): ServicePieces {
   }
   if (svc.sticky) r.renderInto('BACKEND_STICKY_OPTIONS', {}, back);
   renderServers(svc, r, back);
-  return { userlist, frontend: front.join(''), back: back.join('') };
+  const pieces = { userlist, frontend: front.join(''), back: back.join('') };
+  requireOwnSection(svc, pieces.back, 'BACKEND_HEAD', 'backend', backend);
+  if (userlist !== '') requireOwnSection(svc, userlist, 'USERLIST_HEAD', 'userlist', `user_${backend}`);
+  return pieces;
 }
 
 /**
@@ -645,6 +691,7 @@ function renderService(
       opts.loadedFile,
     ));
   const pieces = entry.pieces ?? (entry.pieces = servicePieces(svc, renderer()));
+  const frontendName = labelledFrontendName(svc, pieces.frontend, shared.frontendNames);
   let vhost: VhostResult | null = null;
   const aclName = opts.bindHttpHttps && svc.hostname ? shared.aclNames.vhostName(svc) : null;
   if (aclName !== null) {
@@ -691,6 +738,7 @@ function renderService(
   // Everything rendered: commit to the shared state.
   if (pieces.userlist !== '') shared.userlists.push(pieces.userlist);
   shared.frontends.push(pieces.frontend);
+  if (frontendName !== undefined) shared.frontendNames.add(frontendName);
   shared.backends.push(pieces.back);
   if (aclName !== null) shared.aclNames.keepVhost(aclName.name, svc);
   if (appidName !== null) shared.aclNames.keepAppid(appidName.name, svc);
@@ -708,6 +756,23 @@ function renderService(
     for (const [host, be] of vhost.domainMap) addMapEntry(shared.domainMap, shared.domainMapSeen, host, be);
     if (opts.groupHttpsByVhost) mergeGrouped(shared.grouped, vhost.grouped);
   }
+}
+
+/**
+ * The name a FRONTEND_HEAD label gives the service's frontend when it is not the default one (its
+ * backend's name), else undefined; one another frontend of the config has (`taken`) is refused.
+ */
+function labelledFrontendName(svc: Service, frontend: string, taken: ReadonlySet<string>): string | undefined {
+  if (svc.templateLabels.FRONTEND_HEAD === undefined) return undefined;
+  const name = openedSectionName(frontend) ?? '';
+  if (name === svc.backend) return undefined;
+  if (name === '' || taken.has(name)) {
+    throw new ServiceTemplateError(
+      'HAPROXY_{n}_FRONTEND_HEAD',
+      `its frontend is named ${JSON.stringify(name)}, ${name === '' ? 'which is no name' : 'which another frontend of this config has'} (HAProxy refuses two frontends of one name)`,
+    );
+  }
+  return name;
 }
 
 /** marathon-lb adds a map line once per distinct (key, backend) pair; a Set keeps that linear. */

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appTemplateText, labelTargetNames } from '../../src/model/templateLabels';
 import { checkConfig, describeWithHaproxy } from '../support/haproxy';
+import { makeTestCerts, type TestCerts } from '../support/certs';
 import { dryRun, tempDir } from '../support/render';
 
 describe('appTemplateText: a per-app template label as it may be printed', () => {
@@ -29,12 +30,18 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
       '  http-request set-header X-Kind file\n',
     ],
     [
+      'blank and comment lines before its section line',
+      "\n# the app team's backend\n  \t\nbackend {backend}\n  balance {balance}\n",
+      "\n# the app team's backend\n  \t\nbackend {backend}\n  balance {balance}\n",
+    ],
+    [
       "marathon-lb's own BACKEND_HEAD",
       '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n',
       '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n',
     ],
   ])('%s', (_, text, printed) => {
-    expect(appTemplateText('BACKEND_HEAD', text)).toBe(printed);
+    const name = text.includes('backend {backend}') ? 'BACKEND_HEAD' : 'BACKEND_HTTP_OPTIONS';
+    expect(appTemplateText(name, text)).toBe(printed);
   });
 
   test.each([
@@ -70,6 +77,27 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
       '\nbackend {backend}\nbackend other\n',
       /line 3 opens a "backend" section/,
     ],
+    // Found by an attack: HAProxy reads lines ahead of a section line into the section before it.
+    [
+      'a directive before its own section line',
+      'BACKEND_HEAD',
+      '  tcp-request connection reject\nbackend {backend}\n',
+      /line 1 comes before its backend section line/,
+    ],
+    [
+      'a directive before the frontend line',
+      'FRONTEND_HEAD',
+      '\n  http-request deny\nfrontend {backend}\n  bind {bindAddr}:{servicePort}\n',
+      /line 2 comes before its frontend section line/,
+    ],
+    [
+      'a user before the userlist line',
+      'USERLIST_HEAD',
+      '  user mallory insecure-password x\nuserlist user_{backend}\n',
+      /line 1 comes before its userlist section line/,
+    ],
+    ['an empty head template', 'BACKEND_HEAD', '', /opens no backend section/],
+    ['a head template of comments only', 'USERLIST_HEAD', '\n# none\n', /opens no userlist section/],
     // Found by an audit: HAProxy fills variables into addresses, quoted, escaped or not.
     [
       'a variable in a server address',
@@ -402,3 +430,127 @@ describeWithHaproxy('a template line holds as many words as HAProxy reads, no mo
     }
   });
 });
+
+describeWithHaproxy(
+  "a head template label keeps to its own section (found by an attack: it wrote into another app's)",
+  () => {
+    let certs: TestCerts;
+    beforeAll(() => {
+      certs = makeTestCerts();
+    });
+    const app = (id: string, port: number, ip: string, labels: Record<string, string>): Record<string, unknown> => ({
+      id,
+      instances: 1,
+      labels: {
+        HAPROXY_GROUP: 'external',
+        HAPROXY_0_VHOST: `${id.slice(1)}.example.com`,
+        HAPROXY_0_MODE: 'http',
+        ...labels,
+      },
+      portDefinitions: [{ port }],
+      tasks: [{ id: `${id.slice(1)}.1`, host: ip, ports: [31000], state: 'TASK_RUNNING' }],
+    });
+    const run = async (
+      labels: Record<string, string>,
+      goodLabels: Record<string, string> = {},
+    ): Promise<{ stderr: string; config: string }> => {
+      const dir = tempDir();
+      try {
+        const file = path.join(dir, 'apps.json');
+        // The app with the labels sorts after the good one: its sections come right after the good one's.
+        const apps = [app('/good', 10001, '10.0.0.9', goodLabels), app('/zbad', 10002, '10.6.6.6', labels)];
+        fs.writeFileSync(file, JSON.stringify({ apps }));
+        const luaDir = path.resolve(__dirname, '..', '..', 'config', 'lua');
+        const pem = path.join(dir, 'cert.pem');
+        fs.writeFileSync(pem, certs.serverCert + certs.serverKey);
+        const dry = await dryRun(['--apps-file', file, '--group', 'external', '--lua-dir', luaDir, '--ssl-certs', pem]);
+        expect(dry.code).toBe(0);
+        const cfg = path.join(dir, 'haproxy.cfg');
+        fs.writeFileSync(cfg, dry.stdout);
+        const check = await checkConfig(cfg);
+        expect(check.output).not.toMatch(/ALERT/);
+        return { stderr: dry.stderr, config: dry.stdout };
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    /** The lines of one section, from its line to the next section's. */
+    const section = (config: string, head: string): string => {
+      const from = config.indexOf(`\n${head}\n`);
+      expect(from).toBeGreaterThanOrEqual(0);
+      const next = config.slice(from + head.length + 2).search(/^\S/m);
+      return config.slice(from, next < 0 ? undefined : from + head.length + 2 + next);
+    };
+
+    test.each([
+      [
+        'an empty BACKEND_HEAD (its servers went into the good backend)',
+        { HAPROXY_0_BACKEND_HEAD: '' },
+        /opens no backend section/,
+      ],
+      [
+        'a rule before the backend line (it went into the good backend)',
+        { HAPROXY_0_BACKEND_HEAD: '  http-request deny\nbackend {backend}\n  balance {balance}\n  mode {mode}\n' },
+        /line 1 comes before its backend section line/,
+      ],
+      [
+        'a rule before the frontend line (it went into the shared HTTPS frontend)',
+        {
+          HAPROXY_0_FRONTEND_HEAD:
+            '  tcp-request connection reject\nfrontend {backend}\n  bind {bindAddr}:{servicePort}\n  mode {mode}\n',
+        },
+        /line 1 comes before its frontend section line/,
+      ],
+      [
+        "a backend named as another app's",
+        { HAPROXY_0_BACKEND_HEAD: '\nbackend good_10001\n  balance {balance}\n  mode {mode}\n' },
+        /its backend section is named "good_10001", not zbad_10002/,
+      ],
+      [
+        'a frontend named as a shared one',
+        { HAPROXY_0_FRONTEND_HEAD: '\nfrontend marathon_http_in\n  bind {bindAddr}:{servicePort}\n  mode {mode}\n' },
+        /its frontend is named "marathon_http_in", which another frontend of this config has/,
+      ],
+      [
+        "a frontend named as another app's",
+        { HAPROXY_0_FRONTEND_HEAD: '\nfrontend good_10001\n  bind {bindAddr}:{servicePort}\n  mode {mode}\n' },
+        /its frontend is named "good_10001", which another frontend of this config has/,
+      ],
+      [
+        "a user added to another app's userlist",
+        {
+          HAPROXY_0_AUTH: 'realm:bob:x',
+          HAPROXY_0_USERLIST_HEAD:
+            '  user mallory insecure-password letmein\nuserlist user_{backend}\n  user {user} password {passwd}\n',
+        },
+        /line 1 comes before its userlist section line/,
+      ],
+      [
+        "a userlist named as another app's",
+        {
+          HAPROXY_0_AUTH: 'realm:bob:x',
+          HAPROXY_0_USERLIST_HEAD: '\nuserlist user_good_10001\n  user mallory insecure-password letmein\n',
+        },
+        /its userlist section is named "user_good_10001", not user_zbad_10002/,
+      ],
+    ])('%s: the app is left out, the other one served as it was', async (_name, labels, why) => {
+      const goodLabels = { HAPROXY_0_AUTH: 'realm:alice:$6$salt$hash' };
+      const { stderr, config } = await run(labels, goodLabels);
+      expect(stderr).toMatch(new RegExp(`left out app /zbad .*${why.source}`));
+      expect(config).not.toMatch(/zbad_10002|10\.6\.6\.6|mallory|http-request deny$|connection reject/m);
+      expect(section(config, 'backend good_10001')).toMatch(/server 10_0_0_9_31000 10\.0\.0\.9:31000/);
+      expect(section(config, 'userlist user_good_10001').trim().split('\n')).toHaveLength(2);
+    });
+
+    test('a frontend of its own name, blank and comment lines before its section line, are served', async () => {
+      const { stderr, config } = await run({
+        HAPROXY_0_FRONTEND_HEAD:
+          '\n# team zbad\nfrontend zbad_public\n  bind {bindAddr}:{servicePort}\n  mode {mode}\n',
+        HAPROXY_0_BACKEND_HEAD: '# ours\n\nbackend {backend}\n  balance {balance}\n  mode {mode}\n',
+      });
+      expect(stderr).toBe('');
+      expect(section(config, 'frontend zbad_public')).toMatch(/bind \*:10002/);
+      expect(section(config, 'backend zbad_10002')).toMatch(/server 10_6_6_6_31000/);
+    });
+  },
+);
