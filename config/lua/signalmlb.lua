@@ -7,11 +7,13 @@
 --   500 "Failed to send SIGHUP signal to marathon-lb (exit code N). Is marathon-lb running in
 --       'poll' mode?"  when `kill` fails (N = its exit code, 1 = no such process) - upstream's text;
 --   500 "Failed to send SIGHUP signal to marathon-lb: <reason>. Is marathon-lb running in 'poll'
---       mode?"  when the pid file is missing, unreadable or does not hold a process id.
+--       mode?"  when the pid file is missing, unreadable or does not hold a process id;
+--   504 "Asked marathon-lb for SIGHUP; it did not answer within 2 s (it may still act on it)"  when
+--       the controller's admin API took the request but gave no answer (no `kill` then).
 --
 -- How: the controller that started this HAProxy says where its admin API takes the signals (env
 -- MARATHON_LB_SIGNAL_URL, http://<IPv4>:<port>): the request goes there over a Lua socket. Without it,
--- or when that fails, the signal is sent with `kill -s <SIG> <pid>` to the decimal pid in the file
+-- or when nothing there takes the request, the signal is sent with `kill -s <SIG> <pid>` to the decimal pid in the file
 -- named by env MARATHON_LB_PID_FILE (default /var/run/marathon-lb.pid), which the controller writes at
 -- start-up (read on every request, so a restarted controller is found).
 -- Why not `kill` always (as upstream): a command is a fork of this worker, and while the child lives it
@@ -52,27 +54,39 @@ local function send_response(applet, status, body)
   applet:send(body)
 end
 
--- Asks the controller's admin API (MARATHON_LB_SIGNAL_URL) for the signal; true when it took it.
+-- Asks the controller's admin API (MARATHON_LB_SIGNAL_URL) for the signal: "took" when it answered
+-- 200, "asked" when it was sent the request but gave no answer within 2 s (it may still act on it),
+-- "unreachable" otherwise (no URL, no connection, another answer).
 local function ask_controller(sig)
   local url = os.getenv("MARATHON_LB_SIGNAL_URL")
   local host, port = (url or ""):match("^http://(%d+%.%d+%.%d+%.%d+):(%d+)$")
-  if host == nil then return false end
+  if host == nil then return "unreachable" end
   local socket = core.tcp()
   socket:settimeout(2)
-  local answer = nil
+  local sent, answer = false, nil
   if socket:connect(host, tonumber(port)) then
     local request = "POST /_mlb_signal/" .. sig:lower() .. " HTTP/1.0\r\nHost: " .. host .. ":" .. port ..
       "\r\nX-Marathon-LB-Signal: 1\r\nContent-Length: 0\r\n\r\n"
-    if socket:send(request) then answer = socket:receive("*l") end
+    sent = socket:send(request) ~= nil
+    if sent then answer = socket:receive("*l") end
   end
   socket:close()
-  return answer ~= nil and answer:match("^HTTP/1%.%d 200 ") ~= nil
+  if answer ~= nil and answer:match("^HTTP/1%.%d 200 ") ~= nil then return "took" end
+  if sent and answer == nil then return "asked" end
+  return "unreachable"
 end
 
 local function signal_service(sig)
   return function(applet)
-    if ask_controller(sig) then
+    local asked = ask_controller(sig)
+    if asked == "took" then
       send_response(applet, 200, string.format("Sent SIG%s signal to marathon-lb", sig))
+      return
+    end
+    -- A controller that got the request late would act on it: `kill` as well would signal it twice.
+    if asked == "asked" then
+      send_response(applet, 504, string.format(
+        "Asked marathon-lb for SIG%s; it did not answer within 2 s (it may still act on it)", sig))
       return
     end
     local pid, reason = read_pid()

@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TaskBackend } from '../../src/simulator/taskServers';
@@ -413,6 +414,36 @@ describeWithHaproxy('Lua services on a real HAProxy', (haproxy) => {
     },
     30000,
   );
+
+  it('an admin API that takes the request but does not answer within 2 s gets no kill after it (the signal would come twice)', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'mlb-lua-silent-'));
+    // Reads the request and never answers, as a controller stalled for a moment would.
+    const requests: string[] = [];
+    const silent = createServer((socket) => socket.on('data', (d: Buffer) => requests.push(d.toString('latin1'))));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port: silentPort } = silent.address() as AddressInfo;
+    try {
+      const { hap, port: p } = await startHead(own, { MARATHON_LB_SIGNAL_URL: `http://127.0.0.1:${silentPort}` });
+      try {
+        const before = [...(recorder as SignalRecorder).received];
+        const started = Date.now();
+        const answer = await get(p, '/_mlb_signal/hup');
+        expect(answer).toMatchObject({
+          status: 504,
+          body: 'Asked marathon-lb for SIGHUP; it did not answer within 2 s (it may still act on it)',
+        });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+        expect(requests.join('')).toMatch(/^POST \/_mlb_signal\/hup HTTP\/1\.0\r\n/);
+        await new Promise((r) => setTimeout(r, 300));
+        expect((recorder as SignalRecorder).received).toEqual(before);
+      } finally {
+        await hap.stop();
+      }
+    } finally {
+      silent.close();
+      await rm(own, { recursive: true, force: true });
+    }
+  }, 20000);
 
   it('signals go to the admin API at MARATHON_LB_SIGNAL_URL (no kill); with none listening there, kill as before', async () => {
     const own = await mkdtemp(join(tmpdir(), 'mlb-lua-admin-'));
