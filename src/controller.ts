@@ -12,7 +12,7 @@ import type { Logger } from './log';
 import { portHoldersOf, RenderCache, renderConfigSteps, type PortHolders } from './render/render';
 import type { TemplateSet } from './render/templates';
 import { AppliedState } from './reconcile/appliedState';
-import { portHeld } from './haproxy/portHeld';
+import { whyUnbindable } from './haproxy/portHeld';
 import { keptIdsOf, type KeptIds } from './model/keptIds';
 import type { ApplyPort } from './reconcile/applyPort';
 import { HealthMemory } from './reconcile/healthMemory';
@@ -338,7 +338,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
     ...(fast === undefined || replay === undefined ? {} : { fast, replay, needsSnapshot }),
     haproxy: deps.haproxy,
     applied,
-    portHeld,
+    whyUnbindable,
     report,
     scheduler,
     ...(deps.turnScheduler === undefined ? {} : { turnScheduler: deps.turnScheduler }),

@@ -1,17 +1,29 @@
 import * as net from 'node:net';
 
 /**
- * Whether another process holds `port` on a frontend's bind address, found by binding it for a
- * moment: true only for EADDRINUSE. Anything else (free, not a local address, a privileged port
- * this process may not bind) says nothing against trying. Asked before HAProxy is reloaded to try
- * again an app it could not run for its port (AppliedState.dueRetries): a reload that cannot bind
- * pauses every listener of the running worker while it retries, ~2 s of refused connections.
+ * Why HAProxy could not bind a frontend's address and port now, found by binding it for a moment
+ * ourselves, or null when nothing says so: another process holds it (EADDRINUSE), or the address is
+ * not one of this host's (EADDRNOTAVAIL: `HAPROXY_{n}_BIND_ADDR=203.0.113.7`), unless its bind options
+ * let HAProxy bind an address that is not (`transparent`, `freebind`) or bind in another network
+ * namespace (`namespace`). Anything else (free, a privileged port HAProxy may be let bind, a host name
+ * HAProxy resolves itself) says nothing against trying.
+ *
+ * Asked before a reload that binds a port the running HAProxy does not, and before another try of
+ * an app HAProxy could not run for its port (pipeline.ts): a reload that cannot bind pauses every
+ * listener of the running worker while it retries, ~2 s of refused connections for every app.
  */
-export function portHeld(bindAddr: string, port: number): Promise<boolean> {
+export function whyUnbindable(bindAddr: string, port: number, bindOptions: string | null): Promise<string | null> {
+  const host = hostOf(bindAddr);
+  if (net.isIP(host) === 0) return Promise.resolve(null);
+  const anyAddress = /(?:^|\s)(?:transparent|freebind|namespace)(?:\s|$)/.test(bindOptions ?? '');
   return new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'EADDRINUSE'));
-    server.listen({ host: hostOf(bindAddr), port, exclusive: true }, () => server.close(() => resolve(false)));
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') resolve('another process holds it');
+      else if (e.code === 'EADDRNOTAVAIL' && !anyAddress) resolve(`${host} is not an address of this host`);
+      else resolve(null);
+    });
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(null)));
   });
 }
 

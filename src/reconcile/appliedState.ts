@@ -92,6 +92,35 @@ export class AppliedState {
   }
 
   /**
+   * The services of snapshot `next` that would have HAProxy bind a port the running config binds
+   * for no service (a new app, a changed port), less those remembered as rejected. None before the
+   * first apply: an HAProxy kept from an earlier controller may hold any port.
+   */
+  newListeners(next: DesiredState): readonly Service[] {
+    const last = this.last;
+    if (last === null || next.source?.fast === true) return [];
+    const bound = new Set<number>();
+    for (const s of last.model.services) bound.add(s.servicePort);
+    return next.model.services.filter((s) => !bound.has(s.servicePort) && !this.rejected.has(s.backend));
+  }
+
+  /**
+   * Services left out before HAProxy was asked to run them, for a cause that may pass (their port
+   * cannot be bound now): remembered as a rejection by HAProxy's run is, tried again from 30 s on.
+   */
+  refuse(refusals: readonly Rejection[], atMs: number): void {
+    for (const r of refusals) {
+      this.rejected.set(r.service.backend, {
+        signature: signature(r.service),
+        problem: r.problem,
+        tries: 1,
+        retryAt: atMs + retryDelayMs(1),
+      });
+    }
+    if (refusals.length > 0) this.generation++;
+  }
+
+  /**
    * withoutRejected with the config rendered a piece at a time (at 10 000 apps a render holds the
    * event loop ~80 ms, for every snapshot while any service is rejected). What it returns is taken
    * as it is by the next call, until `rejected` changes. `held`: backends of dueRetries whose port

@@ -37,6 +37,7 @@ import type { ExistingConfigReason, ReloadReason } from './reloadReason';
 import type { RuntimeReason } from './runtimeReason';
 import { retryLatest } from '../streams/retryLatest';
 import { triggers, type Trigger } from './triggers';
+import { unbindableRetries, type WhyUnbindable } from './unbindable';
 
 /** Where an unexpected exception was caught: it cost that snapshot (or that moment), never the stream. */
 export type FaultStage = 'build' | 'plan' | 'pipeline';
@@ -142,8 +143,11 @@ export interface PipelineDeps<F> {
   readonly build: (fetched: F) => Steps<Result<DesiredState & { readonly faults?: readonly BuildFault[] }>>;
   readonly haproxy: ApplyPort;
   readonly applied: AppliedState;
-  /** Whether another process holds a port (haproxy/portHeld.ts); absent: apps rejected for theirs are tried again blind. */
-  readonly portHeld?: (bindAddr: string, port: number) => Promise<boolean>;
+  /**
+   * Why HAProxy could not bind a frontend's address and port now, or null (haproxy/portHeld.ts).
+   * Absent: new listeners are tried blind, and apps rejected for theirs are tried again blind.
+   */
+  readonly whyUnbindable?: WhyUnbindable;
   /** The event fast path's build (task and health events of known apps); absent: snapshots only. */
   readonly fast?: FastPathDeps['build'];
   /**
@@ -428,14 +432,11 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         catchError(() => of(work)), // the step leaves them out itself
       );
     };
-    /** The backends due another try whose port another process still holds. */
+    /** The backends due another try whose port still cannot be bound; new listeners that cannot be are left out (unbindable.ts). */
     const stillHeld = (state: DesiredState): Observable<ReadonlySet<string>> => {
-      const due = deps.portHeld === undefined ? [] : applied.dueRetries(state, now());
-      if (due.length === 0) return of(new Set<string>());
-      const probe = deps.portHeld!;
-      return defer(() =>
-        Promise.all(due.map(async (s) => ((await probe(s.bindAddr, s.servicePort)) ? s.backend : null))),
-      ).pipe(map((backends) => new Set(backends.filter((b): b is string => b !== null))));
+      const why = deps.whyUnbindable;
+      if (why === undefined) return of(new Set<string>());
+      return defer(() => unbindableRetries(applied, state, why, now));
     };
     /** A snapshot's config stripped of its server lines in slices, for its plan: ~60 ms at 10 000 apps in one task. */
     const stripFirst = (work: Work): Observable<Work> => {

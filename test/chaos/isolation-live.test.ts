@@ -2,12 +2,14 @@
  * Chaos on the live service (simulator with real task servers, real controller, real HAProxy):
  * - an app left out by `haproxy -c`: later task churn of other apps goes through the runtime API,
  *   reload reasons name real changes only, and a changed definition is tried again;
- * - an app whose config passes `haproxy -c` but that HAProxy cannot run (its port is held by
- *   another process): the reload failure names it, it is left out and everyone else's change is
+ * - a new app whose port another process holds, or whose bind address is not this host's: left
+ *   out before the reload (which would pause every listener), named, and tried again later;
+ * - an app whose config passes `haproxy -c` but that HAProxy cannot run (a port of its frontend is
+ *   held by another process): the reload failure names it, it is left out and everyone else's change is
  *   applied in the same apply — no failed apply, no backoff; found by trial reloads when
  *   HAProxy's alert does not name one of our backends.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -58,12 +60,12 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     }
     throw new Error(`no answer from the wanted task of ${host} after ${tries} requests`);
   };
-  /** Holds 127.0.0.1:port like another program would (no SO_REUSEPORT): HAProxy cannot bind it. */
-  const hold = (port: number): Promise<Server> =>
+  /** Holds host:port like another program would (no SO_REUSEPORT): HAProxy cannot bind it. */
+  const hold = (port: number, host = '127.0.0.1'): Promise<Server> =>
     new Promise((resolve, reject) => {
       const s = createServer();
       s.once('error', reject);
-      s.listen({ host: '127.0.0.1', port, exclusive: true }, () => resolve(s));
+      s.listen({ host, port, exclusive: true }, () => resolve(s));
     });
 
   beforeAll(async () => {
@@ -132,35 +134,65 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     expect(reloadSince(appliesBeforeFix)?.reasons).toEqual([`backend broken_${base + 1} added`]);
   });
 
-  test('an app HAProxy cannot bind at reload is left out; the others are applied in the same apply, no backoff', async () => {
+  /** Requests to `host` through HAProxy's :80 frontend, one after another, until stopped: the answers that were not 200. */
+  const watch = (host: string): { stop(): Promise<{ readonly ok: number; readonly failed: readonly string[] }> } => {
+    let running = true;
+    let ok = 0;
+    const failed: string[] = [];
+    const loop = (async () => {
+      while (running) {
+        const a = await httpGet(live.ports.http, host).catch((e: Error) => ({ status: e.message }));
+        if (a.status === 200) ok++;
+        else failed.push(String(a.status));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    return {
+      stop: async () => {
+        running = false;
+        await loop;
+        return { ok, failed };
+      },
+    };
+  };
+
+  test("new apps HAProxy could not bind (a port another process holds, an address not this host's) are left out before the reload: no request to another app fails; tried again later", async () => {
     held.push(await hold(base + 3));
     const failuresBefore = status().recentFailures.length;
     const web = live.sim.tasksOf('/web').length;
-    // One snapshot: a new app whose port another process holds, another new app, and a scale-down.
+    const traffic = watch('web.example.com');
+    // One snapshot: a new app whose port another process holds, one bound to an address that is
+    // not this host's, another new app, and a scale-down.
     await Promise.all([
       live.sim.createApp(app('/hog', base + 3)),
+      live.sim.createApp(app('/far', base + 7, { HAPROXY_0_BIND_ADDR: '192.0.2.7' })),
       live.sim.createApp(app('/fresh', base + 4)),
       live.sim.scale('/web', web - 1),
     ]);
-    // The scale-down's event went first, through the runtime API: its server waits 1 s in
-    // maintenance before `del server` (runtimeUpdate.ts), then the snapshot's reload fails and is tried again.
     await until('fresh.example.com', () => true, 1000);
     await waitFor('hog named', () => leftOut('/hog') !== undefined, 15000);
-    expect(leftOut('/hog')?.message).toMatch(
-      new RegExp(`HAProxy cannot run backend hog_${base + 3} .*cannot bind socket \\(Address already in use\\)`),
+    const answers = await traffic.stop();
+    // A reload that cannot bind pauses every listener while HAProxy retries: ~2 s of refused connections.
+    expect(answers.failed).toEqual([]);
+    expect(answers.ok).toBeGreaterThan(10);
+    expect(leftOut('/hog')?.message).toBe(
+      `HAProxy cannot bind 127.0.0.1:${base + 3} for backend hog_${base + 3}: another process holds it (found before reloading HAProxy, whose reload would pause every app's listeners while it retried); tried again 30 s later, then less often`,
     );
+    if (readFileSync('/proc/sys/net/ipv4/ip_nonlocal_bind', 'utf8').trim() !== '1') {
+      expect(leftOut('/far')).toMatchObject({
+        label: 'HAPROXY_{n}_BIND_ADDR',
+        message: expect.stringMatching(
+          /^HAProxy cannot bind 192\.0\.2\.7:\d+ for backend far_\d+: 192\.0\.2\.7 is not an address of this host/,
+        ),
+      });
+    }
+    expect(logs.filter((l) => /HAProxy refused the new config/.test(l.msg))).toEqual([]);
     expect(status().recentFailures.length).toBe(failuresBefore); // never failed, so never waited for a backoff
     expect(status().services.map((s) => s.backend)).not.toContain(`hog_${base + 3}`);
     await waitFor(
       'web scaled down',
       () => status().services.find((s) => s.backend === `web_${base}`)?.servers.length === web - 1,
     );
-    expect(
-      logs.some(
-        (l) =>
-          l.level === 'warn' && new RegExp(`HAProxy refused the new config because of hog_${base + 3}`).test(l.msg),
-      ),
-    ).toBe(true);
 
     // Remembered: the next task change of another app is a runtime update again.
     const reloadsBefore = await reloads();
@@ -169,21 +201,24 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     await until('web.example.com', (t) => t === newest);
     expect(await reloads()).toBe(reloadsBefore);
 
-    // The port is free again, and nothing in Marathon changes: a snapshot 30 s after the rejection
+    // The port is free again, and nothing in Marathon changes: a snapshot 30 s after the refusal
     // (a SIGHUP here, a resync or any change in a cluster) tries it again, and it is served.
     await new Promise<void>((r) => held.pop()!.close(() => r()));
-    await new Promise((r) => setTimeout(r, 30_500)); // the rejection was earlier still
+    await new Promise((r) => setTimeout(r, 30_500)); // the refusal was earlier still
     live.service.signals.next('hup');
     await until('hog.example.com', () => true);
     await waitFor('hog no longer left out', () => leftOut('/hog') === undefined);
   }, 70000);
 
   test('when HAProxy does not name one of our backends, trial reloads find the app (bounded)', async () => {
-    held.push(await hold(base + 5));
+    // Held on a second address its frontend binds: the check before the reload knows the app's own
+    // address only, so HAProxy's reload fails on it.
+    held.push(await hold(base + 5, '127.0.0.2'));
     const failuresBefore = status().recentFailures.length;
     // Its own frontend name: HAProxy's alert names "hidden_<port>", which is no backend.
     const hidden = {
-      HAPROXY_0_FRONTEND_HEAD: '\nfrontend hidden_{servicePort}\n  bind {bindAddr}:{servicePort}\n  mode {mode}\n',
+      HAPROXY_0_FRONTEND_HEAD:
+        '\nfrontend hidden_{servicePort}\n  bind {bindAddr}:{servicePort}\n  bind 127.0.0.2:{servicePort}\n  mode {mode}\n',
     };
     const reloadsBefore = await reloads();
     await Promise.all([live.sim.createApp(app('/sly', base + 5, hidden)), live.sim.createApp(app('/late', base + 6))]);
