@@ -27,6 +27,7 @@ import { statRows, type StatSample } from './haproxy/stats';
 import { describeTarget, formatVersion, resolveHaproxyVersion } from './haproxy/version';
 import type { Logger } from './log';
 import { portHoldersInConfig, renderConfig, type PortHolders } from './render/render';
+import { healthChanges } from './streams/healthChanges';
 import { pollEvery } from './streams/pollEvery';
 import type { TemplateSet } from './render/templates';
 import { err, ok, type Result } from './result';
@@ -47,6 +48,8 @@ const STALLED_READ_HOLD_MS = 20_000;
 const FAILED_READ_HOLD_MS = 10_000;
 /** How long a stop waits for an apply it cut short to put the last good files back. */
 const APPLY_AFTER_STOP_MS = 10_000;
+/** How often /healthz's verdict is read to log its changes. */
+const HEALTH_LOG_PERIOD_MS = 5_000;
 
 export interface RunningService {
   readonly admin: AdminServer | null;
@@ -204,6 +207,8 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   const shared = {
     now,
     marathon,
+    // The status book is made below; read at scrapes only.
+    staleReason: () => status.staleReason(),
     haproxyState,
     processMetrics: true,
     build: {
@@ -261,6 +266,10 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     ...startingPortHolders(s.process.configPath),
   });
   const status = new StatusBook({ applied, now, ...s.status, marathon, haproxy: haproxyState });
+  const healthLog = healthChanges(() => status.health(), HEALTH_LOG_PERIOD_MS, asyncScheduler).subscribe((h) => {
+    if (h.healthy) logger.info('healthy again: /healthz answers 200');
+    else logger.warn(`unhealthy: ${h.reason} (/healthz answers 503)`);
+  });
   // One `show stat` per interval on a connection of its own, never two at once, none while HAProxy is down.
   const statsTimeoutMs = Math.min(5000, Math.max(500, statsMs));
   const stats =
@@ -310,6 +319,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       });
     } catch (e) {
       stats?.unsubscribe();
+      healthLog.unsubscribe();
       stopExits();
       command?.close();
       return abandon(`admin API on ${s.admin.bind}:${s.admin.port}: ${(e as Error).message}`);
@@ -326,6 +336,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     stop: async () => {
       sub.unsubscribe();
       stats?.unsubscribe();
+      healthLog.unsubscribe();
       stopExits();
       command?.close();
       const leave = s.leaveRunning;

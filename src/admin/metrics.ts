@@ -37,6 +37,11 @@ export interface ControllerMetricsDeps {
   readonly haproxyOldWorkers?: () => Promise<number | null>;
   /** Marathon's state (event stream, last event, last snapshot): the mlb_marathon_* gauges; absent without it. */
   readonly marathon?: MarathonState;
+  /**
+   * Why /status calls routing stale (StatusBook.staleReason), or null: mlb_routing_stale. Absent: the
+   * Marathon side's alone (`marathon`).
+   */
+  readonly staleReason?: () => string | null;
   /** HAProxy's own view (show stat): mlb_haproxy_servers{state}; absent without it. */
   readonly haproxyState?: HaproxyState;
   /** mlb_build_info; absent without it. */
@@ -234,8 +239,8 @@ export class ControllerMetrics {
         ],
         [
           'mlb_routing_stale',
-          '1 when /status calls routing stale: the event stream down, or Marathon reads failing, for longer than --stale-after',
-          () => (marathon.staleReason() === null ? 0 : 1),
+          '1 when /status calls routing stale: /healthz unhealthy (HAProxy silent, a change waiting too long), or the event stream down or Marathon reads failing for longer than --stale-after',
+          () => ((this.deps.staleReason ?? (() => marathon.staleReason()))() === null ? 0 : 1),
         ],
       ];
       for (const [name, help, read] of gauges) scrapedGauge(registers, name, help, read);

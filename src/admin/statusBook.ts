@@ -273,12 +273,17 @@ export class StatusBook {
     return this.changeCount + this.marathon.changes + this.haproxy.changes;
   }
 
+  /** Why routing may be out of date (/status's `staleReason`, mlb_routing_stale): /healthz's reason, else Marathon's; null when it is not. */
+  staleReason(): string | null {
+    const health = this.health();
+    return health.healthy ? this.marathon.staleReason() : health.reason;
+  }
+
   status(): AdminStatus {
     const now = this.deps.now();
     const { current, appliedAt } = this.deps.applied;
     const since = this.lag.since;
-    const health = this.health();
-    const staleReason = health.healthy ? this.marathon.staleReason() : health.reason;
+    const staleReason = this.staleReason();
     const leftOut = leftOutOf(this.latestBuilt ?? current);
     return {
       generatedAt: iso(now),

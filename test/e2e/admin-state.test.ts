@@ -172,6 +172,36 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     expect(live.service.status.health()).toEqual({ healthy: true });
   }, 60000);
 
+  // Found by an attack: /healthz and /status said so for minutes, mlb_routing_stale said 0 and the log nothing.
+  test('a wedged HAProxy: /healthz 503, /status stale, mlb_routing_stale 1, one warning logged; and the recovery', async () => {
+    const { live, logs } = await start();
+    const haproxy = () => live.service.status.status().haproxy;
+    await waitFor('HAProxy read', () => haproxy().readAt !== null && haproxy().error === null, 20000);
+    const workers = childrenOf(live.service.haproxy.masterPid()!);
+    for (const w of workers) process.kill(w, 'SIGSTOP');
+    try {
+      await waitFor('unhealthy', () => !live.service.status.health().healthy, 45000);
+      const status = JSON.parse(await get(live, '/status')) as AdminStatus;
+      expect(status.staleReason).toMatch(/^HAProxy has not answered for \d+ s \(it is down or wedged\)/);
+      expect(samples(await get(live, '/metrics')).get('mlb_routing_stale')).toBe(1);
+      await waitFor(
+        'the warning',
+        () => logs.some((l) => l.level === 'warn' && /^unhealthy: HAProxy has not answered/.test(l.msg)),
+        10000,
+      );
+    } finally {
+      for (const w of workers) process.kill(w, 'SIGCONT');
+    }
+    await waitFor('healthy again', () => live.service.status.health().healthy, 20000);
+    expect(samples(await get(live, '/metrics')).get('mlb_routing_stale')).toBe(0);
+    await waitFor(
+      'the recovery logged',
+      () => logs.some((l) => l.level === 'info' && l.msg === 'healthy again: /healthz answers 200'),
+      10000,
+    );
+    expect(logs.filter((l) => /^unhealthy:/.test(l.msg))).toHaveLength(1);
+  }, 90000);
+
   test('an event stream that answers and then sends nothing is not connected, and goes stale', async () => {
     const logs: LogLine[] = [];
     const live = await startLive({
