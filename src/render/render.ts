@@ -475,9 +475,9 @@ const PROXY_LINE = /^[ \t]*(?:frontend|listen)[ \t]+([^ \t{]+)[ \t]*$/gm;
 /** Shared.frontendNames at the start of a render. */
 function globalFrontendNames(templates: TemplateSet, opts: RenderOptions, services: readonly Service[]): Set<string> {
   const names = new Set<string>();
-  for (const svc of services) names.add(svc.backend);
-  // Only when a label names a frontend is the set read: most snapshots have none.
+  // Only read when a label names a frontend: most snapshots have none.
   if (!services.some((svc) => svc.templateLabels.FRONTEND_HEAD !== undefined)) return names;
+  for (const svc of services) names.add(svc.backend);
   const globals = ['HEAD', 'HTTP_FRONTEND_HEAD', 'HTTP_FRONTEND_APPID_HEAD', 'HTTPS_FRONTEND_HEAD'];
   if (opts.groupHttpsByVhost) globals.push('HTTPS_GROUPED_FRONTEND_HEAD');
   for (const name of globals) {
