@@ -85,6 +85,8 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
 
   // A read of the apps answered: Marathon is back, and the event stream need not wait out its reconnect backoff.
   const marathonAnswered = new Subject<void>();
+  // The event stream lost: until it connects again, Marathon is re-read sooner (triggers.ts).
+  const streamLost = new Subject<void>();
   const items$: Observable<StreamItem> | null = stream
     ? defer(() =>
         eventStream({
@@ -108,6 +110,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
           retryNow$: marathonAnswered,
           onRetry: ({ error, delayMs, cutByRetryNow }) => {
             deps.onStreamLost?.(error instanceof Error ? error.message : String(error));
+            streamLost.next();
             const when = `reconnecting in ${(delayMs / 1000).toFixed(1)}s${cutByRetryNow ? ', or once a read of the apps succeeds' : ''}`;
             logger.warn(
               error instanceof IdleTimeoutError
@@ -332,6 +335,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
 
   const run$ = pipeline<Fetched>({
     items$,
+    ...(items$ === null ? {} : { streamLost$: streamLost }),
     signals$: deps.signals$,
     fetch,
     build,

@@ -133,6 +133,8 @@ export type ControlSignal = 'hup' | 'usr1' | 'haproxy-exited' | 'files-unwritten
 export interface PipelineDeps<F> {
   /** The Marathon event stream, already kept alive (idle timeout + retry); null in poll mode. */
   readonly items$: Observable<StreamItem> | null;
+  /** One value each time the event stream is lost (failed, silent): resyncs come sooner until it connects. */
+  readonly streamLost$?: Observable<unknown>;
   readonly signals$: Observable<ControlSignal>;
   /** Fetches a snapshot (apps + resolved hosts). A newer trigger cancels one in flight; a failure is retried with backoff. */
   readonly fetch: () => Observable<F>;
@@ -269,6 +271,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       ),
       connected$: items$.pipe(filter((i) => i.kind === 'connected')),
       signals$: signals$.pipe(filter((s): s is 'hup' => s === 'hup')),
+      ...(deps.streamLost$ === undefined ? {} : { lost$: deps.streamLost$ }),
       resyncIntervalMs: timing.resyncIntervalMs,
       scheduler,
     }).pipe(

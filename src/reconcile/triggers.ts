@@ -1,4 +1,17 @@
-import { Observable, SchedulerLike, concat, interval, map, merge, of, startWith, switchMap } from 'rxjs';
+import {
+  EMPTY,
+  Observable,
+  SchedulerLike,
+  concat,
+  filter,
+  interval,
+  map,
+  merge,
+  of,
+  scan,
+  startWith,
+  switchMap,
+} from 'rxjs';
 
 /**
  * Why something should be re-read from Marathon. Every trigger leads to the same action (fetch a
@@ -20,8 +33,22 @@ export interface TriggerSources {
   readonly signals$: Observable<'hup'>;
   /** Quiet time after which a full resync is forced (marathon-lb: 300 s). */
   readonly resyncIntervalMs: number;
+  /** One value each time the event stream is lost (it failed, or went silent); absent: never. */
+  readonly lost$?: Observable<unknown>;
+  /**
+   * The resync interval from a loss of the event stream until it connects again, when shorter than
+   * `resyncIntervalMs`: no event tells of changes meanwhile (default DOWN_RESYNC_MS).
+   */
+  readonly downResyncIntervalMs?: number;
   readonly scheduler: SchedulerLike;
 }
+
+/**
+ * Resyncs while the event stream is down, 30 s apart. A stream that keeps failing (Marathon's
+ * answering 500 to it, a proxy cutting it) reconnected at backoffs up to a minute and changed
+ * nothing until the next 300 s resync: an app change went unrouted for minutes (found by an attack).
+ */
+const DOWN_RESYNC_MS = 30_000;
 
 const STARTUP: Trigger = { kind: 'startup' };
 const CONNECTED: Trigger = { kind: 'connected' };
@@ -38,13 +65,30 @@ const RESYNC: Trigger = { kind: 'resync' };
  */
 export function triggers(src: TriggerSources): Observable<Trigger> {
   const { events$, connected$, signals$, resyncIntervalMs, scheduler } = src;
-  const resyncs$ = interval(resyncIntervalMs, scheduler).pipe(map((): Trigger => RESYNC));
+  const downMs = Math.min(resyncIntervalMs, src.downResyncIntervalMs ?? DOWN_RESYNC_MS);
+  const resyncs$ = (down: boolean): Observable<Trigger> =>
+    interval(down ? downMs : resyncIntervalMs, scheduler).pipe(map((): Trigger => RESYNC));
   return merge(
     events$.pipe(map((e): Trigger => ({ kind: 'event', eventType: e.eventType }))),
     connected$.pipe(map((): Trigger => CONNECTED)),
     signals$.pipe(map((signal): Trigger => ({ kind: 'signal', signal }))),
+    (src.lost$ ?? EMPTY).pipe(map((): typeof LOST => LOST)),
   ).pipe(
     startWith(STARTUP),
-    switchMap((t) => concat(of(t), resyncs$)),
+    // Whether the stream is down: from a loss to the next connection.
+    scan(
+      (was: { readonly down: boolean }, t: Trigger | typeof LOST) => ({
+        down: t === LOST ? true : t === CONNECTED ? false : was.down,
+        trigger: t === LOST ? null : t,
+        newlyDown: t === LOST && !was.down,
+      }),
+      { down: false, trigger: null as Trigger | null, newlyDown: false },
+    ),
+    // The first loss restarts the timer at the shorter interval and triggers nothing itself; later
+    // ones (a stream that fails again at each reconnect, every few seconds) change nothing.
+    filter(({ trigger, newlyDown }) => trigger !== null || newlyDown),
+    switchMap(({ down, trigger }) => (trigger === null ? resyncs$(down) : concat(of(trigger), resyncs$(down)))),
   );
 }
+
+const LOST = Symbol('event stream lost');

@@ -58,3 +58,59 @@ describe('triggers', () => {
     });
   });
 });
+
+describe('triggers while the event stream is down', () => {
+  it('resyncs at the shorter interval from a loss until the stream connects again, then at the usual one', () => {
+    const ts = newScheduler();
+    ts.run(({ hot, expectObservable }) => {
+      // Lost at 2 (nothing emitted for it): resyncs at 6, 10, 14; connected at 16: then 10 apart.
+      const lost$ = hot('--l');
+      const connected$ = hot('----------------c');
+      const out = triggers({
+        events$: NEVER,
+        connected$,
+        signals$: NEVER,
+        lost$,
+        downResyncIntervalMs: 4,
+        resyncIntervalMs: 10,
+        scheduler: ts,
+      });
+      expectObservable(out, '^ 40ms !').toBe('s-----r---r---r-c 9ms r 9ms r', T);
+    });
+  });
+
+  it('a loss while down does not restart the timer (a stream failing at each reconnect); an event does', () => {
+    const ts = newScheduler();
+    ts.run(({ hot, expectObservable }) => {
+      const lost$ = hot('-l---l-l-l');
+      const events$ = hot('-------e', EV);
+      const out = triggers({
+        events$,
+        connected$: NEVER,
+        signals$: NEVER,
+        lost$,
+        downResyncIntervalMs: 4,
+        resyncIntervalMs: 10,
+        scheduler: ts,
+      });
+      // Lost at 1: a resync at 5 (the loss at 5 changes nothing); the event at 7 restarts it: 11, 15, 19.
+      expectObservable(out, '^ 20ms !').toBe('s----r-e---r---r---r', T);
+    });
+  });
+
+  it('never longer than the usual interval', () => {
+    const ts = newScheduler();
+    ts.run(({ hot, expectObservable }) => {
+      const out = triggers({
+        events$: NEVER,
+        connected$: NEVER,
+        signals$: NEVER,
+        lost$: hot('l'),
+        downResyncIntervalMs: 50,
+        resyncIntervalMs: 10,
+        scheduler: ts,
+      });
+      expectObservable(out, '^ 25ms !').toBe('s 9ms r 9ms r', T);
+    });
+  });
+});
