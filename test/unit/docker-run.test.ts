@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { parseArgs } from '../../src/cli/args';
 import type { Options } from '../../src/cli/options';
 import { makeTestCerts } from '../support/certs';
@@ -233,6 +233,47 @@ describe('docker/run modes', () => {
     expect(flagValue(ok(r).argv, '--auth-credentials')).toBe('admin:s3cret');
     expect(r.stderr).toContain('--auth-credentials <redacted>');
     expect(r.stderr).not.toContain('s3cret');
+  });
+});
+
+// Found by a migration check: upstream read the Marathon credentials from Vault; here they were ignored.
+describe('docker/run Marathon credentials from Vault (VAULT_*)', () => {
+  let vault: ChildProcess;
+  let url = '';
+  beforeAll(async () => {
+    // In a process of its own: run() blocks this one while the script asks it.
+    vault = spawn(process.execPath, [
+      '-e',
+      `require('node:http').createServer((req, res) => {
+        const ok = req.headers['x-vault-token'] === 'tok3n' && req.url === '/v1/secret/mlb';
+        res.writeHead(ok ? 200 : 403, { 'content-type': 'application/json' });
+        res.end(ok ? JSON.stringify({ data: { user: 'vaultuser', pass: 'vau1tpass' } }) : '{"errors":["permission denied"]}');
+      }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`,
+    ]);
+    const port = await new Promise<string>((resolve) =>
+      vault.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())),
+    );
+    url = `http://127.0.0.1:${port}/v1/secret/mlb`;
+  });
+  afterAll(() => {
+    vault.kill();
+  });
+  const VAULT = { VAULT_TOKEN: 'tok3n', VAULT_HOST: '127.0.0.1', VAULT_PORT: '8200', VAULT_PATH: 'secret/mlb' };
+
+  it('VAULT_URL read with the token: its data.user and data.pass become --auth-credentials, masked in the log', () => {
+    const r = run(sandbox(), ['sse', ...G], { ...VAULT, VAULT_URL: url });
+    expect(flagValue(ok(r).argv, '--auth-credentials')).toBe('vaultuser:vau1tpass');
+    expect(r.stderr).not.toContain('vau1tpass');
+  });
+
+  it('a refused token, or no VAULT_URL, stops the container naming the cause', () => {
+    const refused = run(sandbox(), ['sse', ...G], { ...VAULT, VAULT_TOKEN: 'wrong', VAULT_URL: url });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/cannot read the Marathon credentials from Vault at VAULT_URL: HTTP 403/);
+    expect(refused.recorded).toBeUndefined();
+    const none = run(sandbox(), ['sse', ...G], VAULT);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/VAULT_URL, where upstream read the credentials, is not/);
   });
 });
 
