@@ -12,8 +12,17 @@ import { err, ok, type Result } from '../result';
 /** The argv with prefixes expanded, or argparse's "ambiguous option" message. */
 export type Expanded = Result<readonly string[]>;
 
-/** `argv` with every unique long-flag prefix replaced by the full flag; `names` without dashes, in help order. */
-export function expandAbbreviations(argv: readonly string[], names: readonly string[]): Expanded {
+/**
+ * `argv` with every unique long-flag prefix replaced by the full flag; `names` without dashes, in help
+ * order. A prefix of several of `names` that upstream's parser (its flags: `upstream`) read as one of
+ * its own still means that one: flags added here must not make a migrating user's `--haproxy-m`
+ * (`--haproxy-map` there; `--haproxy-master-socket` too here) or `--co` (`--command`) an error.
+ */
+export function expandAbbreviations(
+  argv: readonly string[],
+  names: readonly string[],
+  upstream: readonly string[] = [],
+): Expanded {
   const known = new Set(names);
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -33,7 +42,11 @@ export function expandAbbreviations(argv: readonly string[], names: readonly str
       out.push(token);
       continue;
     }
-    const matches = names.filter((n) => n.startsWith(name));
+    let matches = names.filter((n) => n.startsWith(name));
+    if (matches.length > 1) {
+      const theirs = upstream.filter((n) => n.startsWith(name));
+      if (theirs.length === 1) matches = theirs;
+    }
     if (matches.length > 1) {
       return err(`ambiguous option: ${token} could match ${matches.map((n) => `--${n}`).join(', ')}`);
     }

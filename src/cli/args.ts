@@ -339,8 +339,42 @@ const LONG_NAMES: readonly string[] = [
   'no-longhelp',
 ];
 
+/** marathon_lb.py's long flags (its argparse, common.py's included): their prefixes keep their meaning there. */
+const UPSTREAM_LONG_NAMES: readonly string[] = [
+  'archive-versions',
+  'auth-credentials',
+  'command',
+  'dcos-auth-credentials',
+  'dont-bind-http-https',
+  'dry',
+  'group',
+  'group-https-by-vhost',
+  'haproxy-config',
+  'haproxy-map',
+  'health-check',
+  'help',
+  'log-format',
+  'log-level',
+  'longhelp',
+  'lru-cache-capacity',
+  'marathon',
+  'marathon-auth-credential-file',
+  'marathon-ca-cert',
+  'max-backoff',
+  'max-reload-retries',
+  'max-serv-port-ip-per-task',
+  'min-serv-port-ip-per-task',
+  'reload-interval',
+  'skip-config-cleanup',
+  'skip-validation',
+  'sse',
+  'ssl-certs',
+  'strict-mode',
+  'syslog-socket',
+];
+
 export function parseArgs(argv: readonly string[], env: Env): ParseResult {
-  const expanded = expandAbbreviations(argv, LONG_NAMES);
+  const expanded = expandAbbreviations(argv, LONG_NAMES, UPSTREAM_LONG_NAMES);
   if (!expanded.ok) return argsError(expanded.error);
   const run = runYargs(expanded.value);
   if (run.kind === 'fail') return argsError(run.message);
@@ -350,7 +384,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParseResult {
 
 /** `marathon-lb check-labels …` (argv without the subcommand): the service's flags, --app-file and --json; --group is optional. */
 export function parseCheckLabelsArgs(argv: readonly string[], env: Env): CheckLabelsParse {
-  const expanded = expandAbbreviations(argv, [...LONG_NAMES, 'app-file', 'json', 'no-json']);
+  const expanded = expandAbbreviations(argv, [...LONG_NAMES, 'app-file', 'json', 'no-json'], UPSTREAM_LONG_NAMES);
   if (!expanded.ok) return argsError(expanded.error);
   const run = runYargs(expanded.value, true);
   if (run.kind === 'fail') return argsError(run.message);

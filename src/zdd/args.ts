@@ -185,8 +185,35 @@ const last = (v: unknown): unknown => (Array.isArray(v) ? (v as unknown[])[v.len
 const asText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 const label = (f: Flag): string => (f.alias ? `--${f.flag}/-${f.alias}` : `--${f.flag}`);
 
+/** zdd.py's long flags (its argparse, common.py's included): their prefixes keep their meaning there (abbrev.ts). */
+const UPSTREAM_ZDD_NAMES: readonly string[] = [
+  'auth-credentials',
+  'complete-cur',
+  'complete-prev',
+  'dcos-auth-credentials',
+  'dry-run',
+  'force',
+  'help',
+  'initial-instances',
+  'json',
+  'linear-increase',
+  'log-format',
+  'log-level',
+  'longhelp',
+  'marathon',
+  'marathon-auth-credential-file',
+  'marathon-ca-cert',
+  'marathon-lb',
+  'max-wait',
+  'new-instances',
+  'pre-kill-hook',
+  'resume',
+  'step-delay',
+  'syslog-socket',
+];
+
 export function parseZddArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ZddParse {
-  const expanded = expandAbbreviations(argv, ['help', ...ZDD_FLAGS.map((f) => f.flag)]);
+  const expanded = expandAbbreviations(argv, ['help', ...ZDD_FLAGS.map((f) => f.flag)], UPSTREAM_ZDD_NAMES);
   if (!expanded.ok) return argsError(expanded.error);
   let failure: string | undefined;
   let output = '';

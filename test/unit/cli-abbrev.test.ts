@@ -40,9 +40,18 @@ describe('argparse-style abbreviations of long flags', () => {
       'ambiguous option: --ss could match --sse, --sse-idle-timeout, --sse-max-event-bytes, --ssl-certs',
     );
     expect(error(['--gr', 'g'])).toBe('ambiguous option: --gr could match --group, --group-https-by-vhost');
-    expect(error(['--group', 'g', '--haproxy-m=1'])).toBe(
-      'ambiguous option: --haproxy-m=1 could match --haproxy-master-socket, --haproxy-map',
+    expect(error(['--group', 'g', '--sse-', '5'])).toBe(
+      'ambiguous option: --sse- could match --sse-idle-timeout, --sse-max-event-bytes',
     );
+  });
+
+  // Found by a migration check: flags added here made prefixes marathon_lb.py read as one flag ambiguous.
+  it("a prefix upstream's parser read as one of its flags still means that flag", () => {
+    const o = ok(['--group', 'g', '--haproxy-m', '--co', 'true', '--re', '7', '--st']);
+    expect(o.haproxyMap).toBe(true);
+    expect(o.command).toBe('true');
+    expect(o.reloadInterval).toBe(7);
+    expect(o.strictMode).toBe(true);
   });
 
   it('an unknown flag is still unrecognized, and tokens after -- are left alone', () => {
