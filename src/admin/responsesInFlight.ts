@@ -8,6 +8,13 @@ import type { ServerResponse } from 'node:http';
  */
 export class ResponsesInFlight {
   private readonly bySocket = new Map<Socket, number>();
+  /**
+   * Sockets whose close is listened to already. One listener a socket, not one a response: a client
+   * that kept its connection alive (a Prometheus scraper, the dashboard) added one with each request
+   * it made after the last had been answered, kept until the connection closed (found by an audit:
+   * Node's MaxListenersExceededWarning after ten requests).
+   */
+  private readonly watched = new WeakSet<Socket>();
   private total = 0;
 
   get count(): number {
@@ -16,7 +23,10 @@ export class ResponsesInFlight {
 
   add(res: ServerResponse, socket: Socket): void {
     const n = this.bySocket.get(socket) ?? 0;
-    if (n === 0) socket.once('close', () => this.forget(socket));
+    if (!this.watched.has(socket)) {
+      this.watched.add(socket);
+      socket.once('close', () => this.forget(socket));
+    }
     this.bySocket.set(socket, n + 1);
     this.total++;
     res.once('close', () => {
