@@ -47,12 +47,14 @@ export function serverView(v: ServerStatus, now: number): ServerView {
   const marathon = MARATHON_HEALTH[v.marathonHealth];
   const h = v.haproxy;
   if (h === null) {
-    const text = v.draining ? 'draining (config)' : 'up (config)';
+    // Not "up": HAProxy may have it DOWN (a reload started it from its saved state), found by an audit.
+    const text = v.draining ? 'not read (config: draining)' : 'not read (config: up)';
     return {
       state: {
         text,
         tone: 'muted',
-        title: 'what the controller wrote into the config; HAProxy has not been read for this server',
+        title:
+          "HAProxy's state of this server has not been read (yet, or since HAProxy last answered); the config the controller wrote has it as shown",
       },
       check: '',
       changed: '',

@@ -102,7 +102,7 @@ describeWithChromium('admin dashboard in headless Chromium', (chromiumInfo) => {
       const row = rows.filter({ hasText: address });
       expect(await row.count()).toBe(1);
       // No HAProxy to read here (a recording one): the state the controller wrote, said as such.
-      expect(await row.locator('.badge.state').textContent()).toBe('up (config)');
+      expect(await row.locator('.badge.state').textContent()).toBe('not read (config: up)');
       expect(await row.locator('.badge.marathon').textContent()).toBe('no checks');
     }
     expect(await page.locator('article.app h3').allTextContents()).toEqual([APP]); // the bad app is not served

@@ -226,7 +226,7 @@ describeWithChromium('dashboard rendering of every state (scripted /status, real
       expect(await row('10.0.0.9:1').locator('td').allTextContents()).toEqual([
         '10.0.0.9:1',
         'n',
-        'up (config)',
+        'not read (config: up)',
         '',
         'not read',
       ]);

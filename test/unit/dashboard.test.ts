@@ -97,14 +97,14 @@ describe('dashboard view', () => {
     ).toMatchObject({ state: { text: 'UP', tone: 'ok' }, check: 'not checked', changed: '' });
   });
 
-  test('before HAProxy is read, the state is what the controller wrote, and says so', () => {
+  test('before HAProxy is read, the state says so, with what the controller wrote (never a bare "up")', () => {
     expect(serverView(server(null, { marathonHealth: 'none' }), NOW)).toMatchObject({
-      state: { text: 'up (config)', tone: 'muted' },
+      state: { text: 'not read (config: up)', tone: 'muted' },
       check: '',
       marathon: { text: 'no checks' },
     });
     expect(serverView(server(null, { draining: true, marathonHealth: 'unknown' }), NOW)).toMatchObject({
-      state: { text: 'draining (config)' },
+      state: { text: 'not read (config: draining)' },
       marathon: { text: 'not read', tone: 'muted' },
     });
   });
