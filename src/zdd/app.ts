@@ -37,8 +37,10 @@ export function parseApp(v: unknown, where: string): Result<ZddApp, ZddFailure> 
   const c = cleanupJson(v);
   if (!isObject(c) || typeof c['id'] !== 'string')
     return fail('marathon-endpoint', `${where}: not a Marathon app (no "id")`);
-  const instances = c['instances'] === undefined ? 0 : Number(c['instances']);
-  if (!Number.isInteger(instances))
+  // Marathon always states it: an answer without it is not an app (found by an attack: `{"app":
+  // {"id": …}}` was an app of 0 instances, and zdd waited on it to --max-wait without a word).
+  const instances = Number(c['instances'] ?? Number.NaN);
+  if (!Number.isInteger(instances) || instances < 0)
     return fail('marathon-endpoint', `${where}: app ${c['id']} has no integer "instances"`);
   const tasks = Array.isArray(c['tasks']) ? c['tasks'].filter(isObject).filter((t) => typeof t['id'] === 'string') : [];
   const deployments = Array.isArray(c['deployments']) ? c['deployments'] : [];

@@ -22,7 +22,18 @@ export interface DrainFlags {
 /** Every marathon-lb's stats, joined: rows of the deployment group's backend only. */
 async function fetchAppListeners(app: ZddApp, urls: readonly string[], io: ZddIo): Promise<Listener[]> {
   const csv = await Promise.all(urls.map((u) => io.haproxyStats(u)));
-  return appListeners(app, parseHaproxyStats(csv.join('\n')));
+  return appListeners(
+    app,
+    csv.flatMap((text, i) => statsOf(text, urls[i]!)),
+  );
+}
+
+function statsOf(text: string, url: string): Listener[] {
+  try {
+    return parseHaproxyStats(text);
+  } catch (e) {
+    throw new Error(`${url}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /** A marathon-lb with more than master and one worker is reloading; an unreadable one is taken as reloading too. */
@@ -69,8 +80,10 @@ export async function findTasksToKill(flags: DrainFlags, newApp: ZddApp, oldApp:
     if (await anyReloading(urls, io)) continue;
     try {
       listeners = await fetchAppListeners(newApp, urls, io);
-    } catch {
-      continue; // may happen while marathon-lb reloads: look again next step
+    } catch (e) {
+      // May happen while marathon-lb reloads: look again next step.
+      io.log.warn(`cannot read HAProxy stats: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
     }
     io.log.info(`Found ${listeners.length} app listeners across ${n} HAProxy instances`);
     if (waitingForListeners(newApp, oldApp, listeners, n)) continue;

@@ -19,30 +19,42 @@ export interface Listener {
   readonly status: string;
 }
 
-/** Rows of one or several concatenated stats CSVs (header and comment lines skipped). */
+/**
+ * Rows of one marathon-lb's stats CSV (comment lines skipped). Throws on text that is not HAProxy's
+ * stats CSV (no `# pxname,svname,…` header naming the columns read, a row short of them, a session
+ * count that is no number), as zdd.py's parse did: read as no rows (found by an attack: a page of
+ * garbage was "0 app listeners"), zdd grew the new colour at each --max-wait without a check.
+ */
 export function parseHaproxyStats(csv: string): Listener[] {
-  const lines = csv.split(/\r?\n/);
-  const header = (lines.find((l) => l.startsWith('#')) ?? '')
-    .replace(/^[#\s]+/, '')
-    .replace(/,+$/, '')
-    .split(',');
+  const lines = csv.split(/\r?\n/).filter((l) => l !== '');
+  const first = lines[0] ?? '';
+  const header = first.replace(/^#\s*/, '').replace(/,+$/, '').split(',');
   const at = (name: string): number => header.indexOf(name);
   const [px, sv, qcur, scur, status] = [at('pxname'), at('svname'), at('qcur'), at('scur'), at('status')];
+  if (!first.startsWith('#') || px !== 0 || sv !== 1 || qcur < 0 || scur < 0 || status < 0)
+    throw new Error(`not HAProxy's stats CSV (its first line: ${JSON.stringify(first.slice(0, 80))})`);
+  const last = Math.max(qcur, scur, status);
   const rows: Listener[] = [];
   for (const line of lines) {
-    if (line === '' || line.startsWith('#')) continue;
+    if (line.startsWith('#')) continue;
     // HAProxy does not quote CSV fields (zdd.py reads them with quotechar "'").
     const f = line.split(',');
-    rows.push({
-      pxname: f[px] ?? '',
+    const row = {
+      pxname: f[px]!,
       svname: f[sv] ?? '',
       qcur: f[qcur] ?? '',
       scur: f[scur] ?? '',
       status: f[status] ?? '',
-    });
+    };
+    if (f.length <= last || !SESSIONS.test(row.qcur) || !SESSIONS.test(row.scur))
+      throw new Error(`not HAProxy's stats CSV (a row: ${JSON.stringify(line.slice(0, 80))})`);
+    rows.push(row);
   }
   return rows;
 }
+
+/** A current session or queue count as HAProxy prints it (empty where it has none, as for a FRONTEND's queue). */
+const SESSIONS = /^\d*$/;
 
 /** The servers of `app`'s deployment backend (not its FRONTEND/BACKEND summary rows). */
 export const appListeners = (app: ZddApp, listeners: readonly Listener[]): Listener[] =>

@@ -14,7 +14,7 @@ import { pyJsonDumps } from '../../../src/zdd/pyjson';
 import { fixture, fixtureText } from './fakeWorld';
 
 const app = (o: JsonObject): ZddApp => {
-  const p = parseApp({ id: '/x', ...o }, 'test');
+  const p = parseApp({ id: '/x', instances: 0, ...o }, 'test');
   if (!p.ok) throw new Error(p.error.message);
   return p.value;
 };
@@ -70,6 +70,31 @@ describe('scaling the new colour (scale_new_app_instances)', () => {
 
 describe("marathon-lb's stats (parse_haproxy_stats and the drain checks)", () => {
   const listeners = parseHaproxyStats(fixtureText('haproxy-stats.csv'));
+
+  test("refuses text that is not HAProxy's stats CSV, as zdd.py's parse did (found by an attack)", () => {
+    const header =
+      '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,\n';
+    expect(() => parseHaproxyStats('this is not csv\n...')).toThrow(
+      /^not HAProxy's stats CSV \(its first line: "this is not csv"\)$/,
+    );
+    expect(() => parseHaproxyStats('')).toThrow(/not HAProxy's stats CSV/);
+    expect(() => parseHaproxyStats('# a,b,c\n1,2,3\n')).toThrow(/its first line/);
+    expect(() => parseHaproxyStats(`${header}web_80,10_0_0_1_31000,abc,0,xyz,0,,,,,,,,,,,,MAINT,\n`)).toThrow(
+      /a row: "web_80/,
+    );
+    expect(() => parseHaproxyStats(`${header}web_80,10_0_0_1_31000,0\n`)).toThrow(/a row/);
+    expect(parseHaproxyStats(`${header}web_80,10_0_0_1_31000,0,0,1,0,,,,,,,,,,,,MAINT,\n`)).toEqual([
+      { pxname: 'web_80', svname: '10_0_0_1_31000', qcur: '0', scur: '1', status: 'MAINT' },
+    ]);
+  });
+
+  test('an app of a Marathon answer states its instances (found by an attack: none was 0 instances)', () => {
+    expect(parseApp({ id: '/zzz' }, '/v2/apps/zzz')).toEqual({
+      ok: false,
+      error: { kind: 'marathon-endpoint', message: '/v2/apps/zzz: app /zzz has no integer "instances"' },
+    });
+    expect(parseApp({ id: '/zzz', instances: -1 }, 'x').ok).toBe(false);
+  });
 
   test('parses every server row of concatenated CSVs, skipping header lines', () => {
     expect(listeners).toHaveLength(13);

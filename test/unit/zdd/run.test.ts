@@ -196,6 +196,17 @@ describe('a whole blue/green deploy against Marathon and marathon-lb (swap_zdd_a
     );
     expect(exitStatus(o)).toBe(5);
 
+    // Found by an attack: a page of garbage (a proxy's error page with status 200) was "0 listeners",
+    // and the new colour grew at each --max-wait without a check.
+    const garbage = greenWorld();
+    garbage.haproxyStats = () => Promise.resolve('this is not csv\n<html>502</html>\n');
+    const g = await runZdd(FLAGS, shop, garbage);
+    expect(g.kind === 'failed' && g.error.message).toBe(
+      'Error while querying Marathon-LB http://10.0.0.9:9090: http://10.0.0.9:9090: not HAProxy\'s stats CSV (its first line: "this is not csv")',
+    );
+    expect(exitStatus(g)).toBe(5);
+    expect(garbage.calls.filter((c) => /^(scale|kill)/.test(c))).toEqual([]);
+
     const gone = greenWorld();
     gone.apps.delete('/shop-green');
     gone.add({ ...greenApps()[0]!, id: '/shop-green', instances: 3 });
