@@ -12,15 +12,22 @@ import * as net from 'node:net';
  * an app HAProxy could not run for its port (pipeline.ts): a reload that cannot bind pauses every
  * listener of the running worker while it retries, ~2 s of refused connections for every app.
  */
-export function whyUnbindable(bindAddr: string, port: number, bindOptions: string | null): Promise<string | null> {
+export interface Unbindable {
+  readonly reason: string;
+  /** The bind address is at fault (not this host's), not the port. */
+  readonly address: boolean;
+}
+
+export function whyUnbindable(bindAddr: string, port: number, bindOptions: string | null): Promise<Unbindable | null> {
   const host = hostOf(bindAddr);
   if (net.isIP(host) === 0) return Promise.resolve(null);
   const anyAddress = /(?:^|\s)(?:transparent|freebind|namespace)(?:\s|$)/.test(bindOptions ?? '');
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EADDRINUSE') resolve('another process holds it');
-      else if (e.code === 'EADDRNOTAVAIL' && !anyAddress) resolve(`${host} is not an address of this host`);
+      if (e.code === 'EADDRINUSE') resolve({ reason: 'another process holds it', address: false });
+      else if (e.code === 'EADDRNOTAVAIL' && !anyAddress)
+        resolve({ reason: `${host} is not an address of this host`, address: true });
       else resolve(null);
     });
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(null)));

@@ -1,9 +1,10 @@
+import type { Unbindable } from '../haproxy/portHeld';
 import type { Service } from '../model/types';
 import type { DesiredState, Rejection } from './applyPort';
 import type { AppliedState } from './appliedState';
 
 /** Why HAProxy could not bind a frontend's address and port now, or null (haproxy/portHeld.ts). */
-export type WhyUnbindable = (bindAddr: string, port: number, bindOptions: string | null) => Promise<string | null>;
+export type WhyUnbindable = (bindAddr: string, port: number, bindOptions: string | null) => Promise<Unbindable | null>;
 
 /** New listeners probed per snapshot: beyond, a snapshot of that many new apps is tried blind. */
 const MAX_BIND_PROBES = 256;
@@ -26,26 +27,25 @@ export async function unbindableRetries(
   const due = applied.dueRetries(state, now());
   const fresh = applied.newListeners(state).slice(0, MAX_BIND_PROBES);
   if (due.length === 0 && fresh.length === 0) return new Set();
-  const probe = (s: Service): Promise<string | null> => why(s.bindAddr, s.servicePort, s.bindOptions);
+  const probe = (s: Service): Promise<Unbindable | null> => why(s.bindAddr, s.servicePort, s.bindOptions);
   const [dueWhy, freshWhy] = await Promise.all([Promise.all(due.map(probe)), Promise.all(fresh.map(probe))]);
   const refusals: Rejection[] = [];
   fresh.forEach((s, i) => {
-    const reason = freshWhy[i];
-    if (reason !== null && reason !== undefined) refusals.push(unbindable(s, reason));
+    const cause = freshWhy[i];
+    if (cause !== null && cause !== undefined) refusals.push(unbindable(s, cause));
   });
   applied.refuse(refusals, now());
   return new Set(due.filter((_, i) => dueWhy[i] !== null).map((s) => s.backend));
 }
 
-function unbindable(svc: Service, reason: string): Rejection {
-  const notLocal = / is not an address of this host$/.test(reason);
+function unbindable(svc: Service, { reason, address }: Unbindable): Rejection {
   return {
     service: svc,
     retried: true,
     problem: {
       appId: svc.appId,
       portIndex: null,
-      label: notLocal ? 'HAPROXY_{n}_BIND_ADDR' : null,
+      label: address ? 'HAPROXY_{n}_BIND_ADDR' : null,
       message: `HAProxy cannot bind ${svc.bindAddr || '*'}:${svc.servicePort} for backend ${svc.backend}: ${reason} (found before reloading HAProxy, whose reload would pause every app's listeners while it retried); tried again 30 s later, then less often`,
     },
   };

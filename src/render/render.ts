@@ -437,11 +437,7 @@ class Listeners {
     if (opts.bindHttpHttps)
       names.push('HTTP_FRONTEND_HEAD', opts.groupHttpsByVhost ? 'HTTPS_GROUPED_FRONTEND_HEAD' : 'HTTPS_FRONTEND_HEAD');
     for (const name of names) {
-      const literal = templates
-        .global(name)
-        .parts.filter((p): p is string => typeof p === 'string')
-        .join('');
-      for (const m of literal.matchAll(BIND_LINE))
+      for (const m of literalText(templates, name).matchAll(BIND_LINE))
         this.add(Number(m[2]), {
           bindAddr: m[1]!,
           appId: '',
@@ -480,15 +476,16 @@ function globalFrontendNames(templates: TemplateSet, opts: RenderOptions, servic
   for (const svc of services) names.add(svc.backend);
   const globals = ['HEAD', 'HTTP_FRONTEND_HEAD', 'HTTP_FRONTEND_APPID_HEAD', 'HTTPS_FRONTEND_HEAD'];
   if (opts.groupHttpsByVhost) globals.push('HTTPS_GROUPED_FRONTEND_HEAD');
-  for (const name of globals) {
-    const literal = templates
-      .global(name)
-      .parts.filter((p): p is string => typeof p === 'string')
-      .join('');
-    for (const m of literal.matchAll(PROXY_LINE)) names.add(m[1]!);
-  }
+  for (const name of globals) for (const m of literalText(templates, name).matchAll(PROXY_LINE)) names.add(m[1]!);
   return names;
 }
+
+/** A global template's text without its placeholders: what it prints whatever they hold. */
+const literalText = (templates: TemplateSet, name: string): string =>
+  templates
+    .global(name)
+    .parts.filter((p): p is string => typeof p === 'string')
+    .join('');
 
 /**
  * A BACKEND_HEAD or USERLIST_HEAD label's section must have the name the rest of the config uses for

@@ -1,4 +1,4 @@
-import { NEVER } from 'rxjs';
+import { NEVER, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { Trigger, triggers } from '../../src/reconcile/triggers';
 
@@ -60,21 +60,33 @@ describe('triggers', () => {
 });
 
 describe('triggers while the event stream is down', () => {
+  /** Triggers with a usual resync every 10 ms and `downMs` while the stream is lost. */
+  const withLosses = (
+    ts: TestScheduler,
+    sources: {
+      lost$: Observable<unknown>;
+      events$?: Observable<{ eventType: string }>;
+      connected$?: Observable<unknown>;
+    },
+    downMs: number,
+  ): Observable<Trigger> =>
+    triggers({
+      events$: sources.events$ ?? NEVER,
+      connected$: sources.connected$ ?? NEVER,
+      signals$: NEVER,
+      lost$: sources.lost$,
+      downResyncIntervalMs: downMs,
+      resyncIntervalMs: 10,
+      scheduler: ts,
+    });
+
   it('resyncs at the shorter interval from a loss until the stream connects again, then at the usual one', () => {
     const ts = newScheduler();
     ts.run(({ hot, expectObservable }) => {
       // Lost at 2 (nothing emitted for it): resyncs at 6, 10, 14; connected at 16: then 10 apart.
       const lost$ = hot('--l');
       const connected$ = hot('----------------c');
-      const out = triggers({
-        events$: NEVER,
-        connected$,
-        signals$: NEVER,
-        lost$,
-        downResyncIntervalMs: 4,
-        resyncIntervalMs: 10,
-        scheduler: ts,
-      });
+      const out = withLosses(ts, { lost$, connected$ }, 4);
       expectObservable(out, '^ 40ms !').toBe('s-----r---r---r-c 9ms r 9ms r', T);
     });
   });
@@ -84,15 +96,7 @@ describe('triggers while the event stream is down', () => {
     ts.run(({ hot, expectObservable }) => {
       const lost$ = hot('-l---l-l-l');
       const events$ = hot('-------e', EV);
-      const out = triggers({
-        events$,
-        connected$: NEVER,
-        signals$: NEVER,
-        lost$,
-        downResyncIntervalMs: 4,
-        resyncIntervalMs: 10,
-        scheduler: ts,
-      });
+      const out = withLosses(ts, { lost$, events$ }, 4);
       // Lost at 1: a resync at 5 (the loss at 5 changes nothing); the event at 7 restarts it: 11, 15, 19.
       expectObservable(out, '^ 20ms !').toBe('s----r-e---r---r---r', T);
     });
@@ -101,15 +105,7 @@ describe('triggers while the event stream is down', () => {
   it('never longer than the usual interval', () => {
     const ts = newScheduler();
     ts.run(({ hot, expectObservable }) => {
-      const out = triggers({
-        events$: NEVER,
-        connected$: NEVER,
-        signals$: NEVER,
-        lost$: hot('l'),
-        downResyncIntervalMs: 50,
-        resyncIntervalMs: 10,
-        scheduler: ts,
-      });
+      const out = withLosses(ts, { lost$: hot('l') }, 50);
       expectObservable(out, '^ 25ms !').toBe('s 9ms r 9ms r', T);
     });
   });
