@@ -5,5 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/support/tmpdirSetup.ts',
+  globalTeardown: '<rootDir>/test/support/tmpdirTeardown.ts',
   reporters: ['default', '<rootDir>/test/support/summaryReporter.js'],
 };
