@@ -252,12 +252,16 @@ export function isBindAddress(s: string): boolean {
 const VHOST = /^[A-Za-z0-9*_.]([A-Za-z0-9*_.-]{0,252})(:\d{1,5})?$/;
 export const isVhost = (s: string): boolean => VHOST.test(s);
 
-/** HAProxy proxy names allow letters, digits, `-`, `_`, `.` and `:`; app ids add `/` (turned into `_`). */
-const APP_ID = /^[A-Za-z0-9_.:/-]+$/;
+/**
+ * HAProxy proxy names allow letters, digits, `-`, `_`, `.` and `:`; app ids add `/` (turned into `_`).
+ * Not starting with `-`: the id is an ACL pattern of the app-id frontend, where HAProxy reads `-0` as
+ * a flag and refuses the config (Marathon's ids start with `/`).
+ */
+const APP_ID = /^[A-Za-z0-9_.:/][A-Za-z0-9_.:/-]*$/;
 /** Longest app id (or deployment group) routed: it names sections and is printed on many lines. */
 export const MAX_APP_ID_LENGTH = 1024;
 export const isAppId = (s: string): boolean => APP_ID.test(s) && s.length <= MAX_APP_ID_LENGTH;
 /** What the messages about app ids say they must be. */
-export const APP_ID_RULE = `at most ${MAX_APP_ID_LENGTH} letters, digits, "-", "_", ".", ":" and "/"`;
+export const APP_ID_RULE = `at most ${MAX_APP_ID_LENGTH} letters, digits, "-", "_", ".", ":" and "/", not starting with "-"`;
 
 export const isPort = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;

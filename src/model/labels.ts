@@ -40,7 +40,8 @@ export interface PortSettings {
 }
 
 /** A log-format sample expression: `%[`, or `%{flags}[`. */
-const SAMPLE_EXPRESSION = /%(?:\{[^}]*\})?\[/;
+/** A log-format sample expression `%[...]` or `%{flags}[...]`; `%%` is a literal `%` there, so `%%[` is text. */
+const SAMPLE_EXPRESSION = /(?<!%)(?:%%)*%(?:\{[^}]*\})?\[/;
 const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 't', 'yes', 'y']);
 const truthy = (v: string): boolean => v !== '' && TRUE_WORDS.has(v.toLowerCase());
 const INTEGER = /^\s*[+-]?\d{1,15}\s*$/;

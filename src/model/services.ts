@@ -63,6 +63,7 @@ export interface ModelContext {
 
 interface Draft {
   readonly appId: string;
+  readonly portIndex: number;
   readonly appGroups: readonly string[];
   readonly settings: PortSettings;
   readonly servicePort: number;
@@ -257,8 +258,12 @@ export function* toModelSteps(
     };
     for (let t = 0; t < app.tasks.length; t++) {
       const task = app.tasks[t]!;
-      if (!task.host) continue; // Marathon 0.7.6 reported tasks without a host
       if (task.state !== undefined && EXCLUDED_TASK_STATES.has(task.state)) continue;
+      if (!task.host) {
+        // Marathon 0.7.6 reported tasks without a host; marathon-lb warns of each ("Ignoring Marathon task without host").
+        leaveOutTask(`tasks[${t}].host`, 'is missing or empty: Marathon gave no agent to route to');
+        continue;
+      }
       if (checked) {
         const verdict = healthVerdict(task, remembered);
         if (verdict.observed) observed.push([task.id, verdict.alive]);
@@ -354,6 +359,7 @@ function draftService(
   }
   return {
     appId: app.id,
+    portIndex: index,
     appGroups,
     settings,
     servicePort: settings.port ?? originalPort,
@@ -431,8 +437,8 @@ function buildService(
   if (draft.healthCheck !== null && useSibling && (sibling === undefined || checkTargets.length < backends.length)) {
     return {
       appId: draft.appId,
-      portIndex: null,
-      label: 'HAPROXY_{n}_BACKEND_HEALTHCHECK_PORT_INDEX',
+      portIndex: draft.portIndex,
+      label: `HAPROXY_${draft.portIndex}_BACKEND_HEALTHCHECK_PORT_INDEX`,
       message: `index ${hcIndex} names a service port without a task for every server`,
     };
   }
@@ -470,6 +476,7 @@ function buildService(
   }
   const built: Service = {
     appId: draft.appId,
+    portIndex: draft.portIndex,
     servicePort: draft.servicePort,
     // Always set (undefined when Marathon chose the port): one object shape for every service.
     servicePortFromLabel: s.port === null ? undefined : true,

@@ -38,6 +38,8 @@ export interface Server {
  */
 export interface Service {
   readonly appId: string;
+  /** Which of the app's service ports this is: the n of its HAPROXY_{n}_* labels. */
+  readonly portIndex: number;
   readonly servicePort: number;
   /**
    * True when a `HAPROXY_{n}_PORT` label chose `servicePort` rather than Marathon: such
@@ -98,6 +100,13 @@ export interface Model {
  * IP-per-task apps keep their assigned ports by them too (networking.ts).
  */
 export type PortHolders = ReadonlyMap<number, readonly string[]>;
+
+/** A `HAPROXY_{n}_*` label name as the app writes it for this service (`HAPROXY_0_VHOST`). */
+export function serviceLabel(svc: Pick<Service, 'portIndex'>, label: string): string;
+export function serviceLabel(svc: Pick<Service, 'portIndex'>, label: string | null): string | null;
+export function serviceLabel(svc: Pick<Service, 'portIndex'>, label: string | null): string | null {
+  return label === null ? null : label.replace('{n}', String(svc.portIndex));
+}
 
 export function describeProblem(p: Problem): string {
   const where = p.portIndex === null ? '' : ` port index ${p.portIndex}`;

@@ -1,5 +1,5 @@
 import type { Unbindable } from '../haproxy/portHeld';
-import type { Service } from '../model/types';
+import { serviceLabel, type Service } from '../model/types';
 import type { DesiredState, Rejection } from './applyPort';
 import type { AppliedState } from './appliedState';
 
@@ -44,8 +44,8 @@ function unbindable(svc: Service, { reason, address }: Unbindable): Rejection {
     retried: true,
     problem: {
       appId: svc.appId,
-      portIndex: null,
-      label: address ? 'HAPROXY_{n}_BIND_ADDR' : null,
+      portIndex: address ? svc.portIndex : null,
+      label: address ? serviceLabel(svc, 'HAPROXY_{n}_BIND_ADDR') : null,
       message: `HAProxy cannot bind ${svc.bindAddr || '*'}:${svc.servicePort} for backend ${svc.backend}: ${reason} (found before reloading HAProxy, whose reload would pause every app's listeners while it retried); tried again 30 s later, then less often`,
     },
   };

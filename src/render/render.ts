@@ -1,5 +1,5 @@
 import { openedSectionName, type LoadedFileCheck } from '../model/templateLabels';
-import type { HealthCheck, PortHolders, Problem, Service } from '../model/types';
+import { serviceLabel, type HealthCheck, type PortHolders, type Problem, type Service } from '../model/types';
 
 export type { PortHolders } from '../model/types';
 import { sameData, serviceShape } from '../model/equality';
@@ -284,11 +284,11 @@ export function* renderConfigSteps(
     } catch (e) {
       if (!(e instanceof ServiceTemplateError)) throw e;
       if (e.global) throw new ConfigError(e.message); // every app using that template would be left out
+      // The message may name the label too (`label HAPROXY_{n}_BACKEND_HEAD uses {nope}`).
+      const label = serviceLabel(svc, e.label);
+      const message = e.label === null ? e.message : e.message.replaceAll(e.label, label!);
       problems.push(
-        ...namingMembers(
-          { appId: svc.appId, portIndex: null, label: e.label, message: e.message },
-          svc.deploymentMembers,
-        ),
+        ...namingMembers({ appId: svc.appId, portIndex: svc.portIndex, label, message }, svc.deploymentMembers),
       );
     }
   }
@@ -535,9 +535,9 @@ function conflict(
   if (opts.bindHttpHttps && !onlyMapped && svc.hostname && svc.mode === 'tcp') {
     return {
       appId: svc.appId,
-      portIndex: null,
-      label: 'HAPROXY_{n}_VHOST',
-      message: `service port ${svc.servicePort} has a vhost but mode tcp: the :80/:443 frontends route HTTP only (set HAPROXY_{n}_MODE=http or drop the vhost)`,
+      portIndex: svc.portIndex,
+      label: serviceLabel(svc, 'HAPROXY_{n}_VHOST'),
+      message: `service port ${svc.servicePort} has a vhost but mode tcp: the :80/:443 frontends route HTTP only (set ${serviceLabel(svc, 'HAPROXY_{n}_MODE')}=http or drop the vhost)`,
     };
   }
   if (backendNames.has(svc.backend)) {
@@ -553,8 +553,8 @@ function conflict(
   if (owner !== undefined && owner !== svc.appId) {
     return {
       appId: svc.appId,
-      portIndex: null,
-      label: 'HAPROXY_{n}_PORT',
+      portIndex: svc.portIndex,
+      label: serviceLabel(svc, 'HAPROXY_{n}_PORT'),
       message: `service port ${svc.servicePort} is the Marathon service port of app ${owner}; a label cannot take it`,
     };
   }

@@ -180,7 +180,7 @@ describeWithHaproxy('chaos: apps HAProxy rejects, at haproxy -c and at the healt
     );
     if (readFileSync('/proc/sys/net/ipv4/ip_nonlocal_bind', 'utf8').trim() !== '1') {
       expect(leftOut('/far')).toMatchObject({
-        label: 'HAPROXY_{n}_BIND_ADDR',
+        label: 'HAPROXY_0_BIND_ADDR',
         message: expect.stringMatching(
           /^HAProxy cannot bind 192\.0\.2\.7:\d+ for backend far_\d+: 192\.0\.2\.7 is not an address of this host/,
         ),

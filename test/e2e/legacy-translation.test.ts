@@ -150,7 +150,7 @@ describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () =>
   test('an untranslatable directive leaves that app out with the modern replacement in the message', () => {
     const problem = live.service.status.status().leftOut.find((p) => p.appId === '/exempt');
     expect(problem).toBeDefined();
-    expect(problem!.label).toBe('HAPROXY_{n}_BACKEND_HTTP_OPTIONS');
+    expect(problem!.label).toBe('HAPROXY_0_BACKEND_HTTP_OPTIONS');
     expect(problem!.message).toMatch(/"reqpass" was removed in HAProxy 2\.1 .*write .*unless/);
     expect(
       live.service.status

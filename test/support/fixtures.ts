@@ -17,6 +17,7 @@ export const makeServer = (n: number, extra: Partial<Server> = {}): Server => ({
 /** A plain http service of app `/<backend>` with marathon-lb's defaults. */
 export const makeService = (backend: string, servers: Server[], extra: Partial<Service> = {}): Service => ({
   appId: `/${backend}`,
+  portIndex: 0,
   servicePort: 10000,
   backend,
   mode: 'http',

@@ -39,7 +39,7 @@ describe('an app whose labels would break the config is left out, the rest still
     [
       'unknown placeholder in a template label',
       { HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {nope}\n' },
-      /HAPROXY_\{n\}_BACKEND_HEAD uses \{nope\}/,
+      /HAPROXY_0_BACKEND_HEAD uses \{nope\}/,
     ],
     [
       'unbalanced brace in a template label',
@@ -71,7 +71,7 @@ describe('an app whose labels would break the config is left out, the rest still
     // Shape problems come first, then the model's.
     expect(warnings).toEqual([
       `marathon-lb: warning: left out app /key field labels.${'K'.repeat(249)}… (100007 characters): must be a string`,
-      `marathon-lb: warning: left out app /${'a'.repeat(1023)}… (100001 characters) field id: must be at most 1024 letters, digits, "-", "_", ".", ":" and "/" (it names HAProxy sections)`,
+      `marathon-lb: warning: left out app /${'a'.repeat(1023)}… (100001 characters) field id: must be at most 1024 letters, digits, "-", "_", ".", ":" and "/", not starting with "-" (it names HAProxy sections)`,
     ]);
     expect(run.stdout).toContain('backend good_10002');
   });
@@ -85,9 +85,59 @@ describe('an app whose labels would break the config is left out, the rest still
     expect(run.code).toBe(0);
     expect(run.stderr.trim().split('\n')).toEqual([
       'marathon-lb: warning: left out app /key field labels.HAPROXY_0_PORT\\r\\u001b[2J: must be a string',
-      'marathon-lb: warning: left out app /x\\n2026-12-03 05:00:00,000 marathon_lb: forged field id: must be at most 1024 letters, digits, "-", "_", ".", ":" and "/" (it names HAProxy sections)',
+      'marathon-lb: warning: left out app /x\\n2026-12-03 05:00:00,000 marathon_lb: forged field id: must be at most 1024 letters, digits, "-", "_", ".", ":" and "/", not starting with "-" (it names HAProxy sections)',
     ]);
     expect(run.stdout).toContain('backend good_10002');
+  });
+
+  test('an app id starting with "-" is left out: the app-id frontend prints it as an ACL pattern, which HAProxy would read as a flag', async () => {
+    const http = { HAPROXY_0_MODE: 'http' };
+    const run = await renderApps([app('-0', http, 10001), app('-i', http, 10003), app('/good', http, 10002)]);
+    expect(run.code).toBe(0);
+    expect(run.stderr.trim().split('\n')).toEqual(
+      ['-0', '-i'].map(
+        (id) =>
+          `marathon-lb: warning: left out app ${id} field id: must be at most 1024 letters, digits, "-", "_", ".", ":" and "/", not starting with "-" (it names HAProxy sections)`,
+      ),
+    );
+    expect(run.stdout).not.toMatch(/hdr\(x-marathon-app-id\) -i -/);
+    expect(run.stdout).toContain('use_backend good_10002 if app__good');
+  });
+
+  test("a task without a host is left out and named, as marathon-lb warns of it; the app's other tasks are served", async () => {
+    const hosts: unknown[] = [null, '', undefined];
+    for (const host of hosts) {
+      const a = app('/a', {}, 10001);
+      const run = await renderApps([
+        {
+          ...a,
+          tasks: [
+            { ...a.tasks[0]!, id: 'a.0', host },
+            { ...a.tasks[0]!, host: '10.0.0.2' },
+          ],
+        },
+      ]);
+      expect(run.stderr).toBe(
+        "marathon-lb: warning: left out app /a field tasks[0].host: is missing or empty: Marathon gave no agent to route to: that task is left out, the app's other tasks are served\n",
+      );
+      expect(run.stdout).toMatch(/^ {2}server 10_0_0_2_31000 10\.0\.0\.2:31000/m);
+      expect(run.stdout).not.toContain('10.0.0.1');
+    }
+  });
+
+  test('a problem the render finds names the label with its port index, not HAPROXY_{n}_', async () => {
+    const two = {
+      ...app('/two', { HAPROXY_1_VHOST: 'two.example.com', HAPROXY_1_MODE: 'tcp' }, 10003),
+      portDefinitions: [{ port: 10003 }, { port: 10004 }],
+      tasks: [{ id: 'two.1', host: '10.0.0.1', ports: [31000, 31001], state: 'TASK_RUNNING' }],
+    };
+    const head = app('/head', { HAPROXY_0_BACKEND_HEAD: '\nbackend other\n' }, 10005);
+    const run = await renderApps([two, head]);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'marathon-lb: warning: left out app /head port index 0 label HAPROXY_0_BACKEND_HEAD: its backend section is named "other", not head_10005, the name the rest of the config gives it',
+      'marathon-lb: warning: left out app /two port index 1 label HAPROXY_1_VHOST: service port 10004 has a vhost but mode tcp: the :80/:443 frontends route HTTP only (set HAPROXY_1_MODE=http or drop the vhost)',
+    ]);
+    expect(run.stdout).toContain('backend two_10003');
   });
 
   test("only the bad service port is left out; the same app's other port renders", async () => {

@@ -370,7 +370,7 @@ describe('--dry with legacy directives', () => {
     );
     expect(now.stdout).not.toContain('backend odd_10004');
     expect(now.stderr).toMatch(
-      /^marathon-lb: warning: left out app \/odd .*HAPROXY_\{n\}_BACKEND_HTTP_OPTIONS.*"reqdeny" was removed in HAProxy 2\.1.*http-request deny if \{ req\.fhdr/m,
+      /^marathon-lb: warning: left out app \/odd .*HAPROXY_0_BACKEND_HTTP_OPTIONS.*"reqdeny" was removed in HAProxy 2\.1.*http-request deny if \{ req\.fhdr/m,
     );
   });
 

@@ -348,7 +348,7 @@ describe('a template label is judged again once its placeholders are filled in',
         HAPROXY_0_BACKEND_SERVER_OPTIONS:
           '  server {serverName} {host_ipv4}:{port} id {serverId}\n  http-response set-header X %[e{otherOptions}nv(SECRET)]\n',
       },
-      /HAPROXY_\{n\}_BACKEND_SERVER_OPTIONS: with its placeholders filled in, line 2 reads HAProxy's environment/,
+      /HAPROXY_0_BACKEND_SERVER_OPTIONS: with its placeholders filled in, line 2 reads HAProxy's environment/,
     ],
     [
       'an empty placeholder splitting a section keyword',
@@ -365,7 +365,7 @@ describe('a template label is judged again once its placeholders are filled in',
         HAPROXY_0_HTTP_FRONTEND_ACL:
           '  acl host_{cleanedUpHostname} hdr(host) -i {hostname}\n  http-request set-header X %[{hostname}(SECRET)]\n  use_backend {backend} if host_{cleanedUpHostname}\n',
       },
-      /HAPROXY_\{n\}_HTTP_FRONTEND_ACL: with its placeholders filled in, line 2 reads HAProxy's environment/,
+      /HAPROXY_0_HTTP_FRONTEND_ACL: with its placeholders filled in, line 2 reads HAProxy's environment/,
     ],
     [
       "a frontend binding :80 and another app's port beside its own (HAProxy split their connections)",
@@ -373,7 +373,7 @@ describe('a template label is judged again once its placeholders are filled in',
         HAPROXY_0_FRONTEND_HEAD:
           '\nfrontend {backend}\n  bind {bindAddr}:{servicePort}\n  bind *:80\n  bind *:10002\n  mode {mode}\n',
       },
-      /HAPROXY_\{n\}_FRONTEND_HEAD: with its placeholders filled in, line 4 binds port 80, not its service port 10001/,
+      /HAPROXY_0_FRONTEND_HEAD: with its placeholders filled in, line 4 binds port 80, not its service port 10001/,
     ],
     [
       'a bind in the shared HTTP frontend, in a list of addresses',

@@ -254,6 +254,12 @@ describe('labels: the port is left out with one problem naming the label', () =>
       /env\(\)/,
     ],
     [
+      'HTTP_BACKEND_REDIR reading the environment after an escaped %',
+      { HAPROXY_0_HTTP_BACKEND_REDIR: '/100%%%[env(MLB_ADMIN_TOKEN)]' },
+      'HAPROXY_0_HTTP_BACKEND_REDIR',
+      /env\(\)/,
+    ],
+    [
       'PROXYPASS_PATH that is no path',
       { HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/a"b' },
       'HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH',
@@ -502,6 +508,15 @@ describe('labels: the port is left out with one problem naming the label', () =>
     expect(p.message.length).toBeLessThan(300);
   });
 
+  test.each(['/100%%[env(HOME)]', '/a%%%%[x]', '/a%%{+Q}[x]'])(
+    'HTTP_BACKEND_REDIR %j is served: %% is a literal % in a log-format string, so no expression follows',
+    (redir) =>
+      expect(model([app('/r', { HAPROXY_0_HTTP_BACKEND_REDIR: redir })])).toEqual({
+        backends: ['r_10001'],
+        problems: [],
+      }),
+  );
+
   test('values marathon-lb renders and HAProxy accepts are served as they were', () => {
     const m = model([
       app('/ok', {
@@ -660,7 +675,7 @@ describe('SSL_CERT and crt files are checked through the injected FileChecks', (
     );
     const run = await dryRun(['--apps-file', apps, '--group', 'external', '--ssl-certs', pem]);
     expect(run.stderr).toContain(
-      `label HAPROXY_{n}_FRONTEND_HEAD: with its placeholders filled in, it names ${named}, which is a device, a pipe or /dev`,
+      `label HAPROXY_0_FRONTEND_HEAD: with its placeholders filled in, it names ${named}, which is a device, a pipe or /dev`,
     );
     expect(run.stdout).not.toContain('bad_10001');
     expect(run.stdout).toContain('backend good_10999');
@@ -1041,7 +1056,7 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
   test("a HAPROXY_{n}_PORT label cannot take another app's Marathon service port, even sorted first", async () => {
     const run = await dry([app('/aaa', { HAPROXY_0_PORT: '10005' }, 10001), app('/victim', {}, 10005)]);
     expect(run.stderr).toBe(
-      'marathon-lb: warning: left out app /aaa label HAPROXY_{n}_PORT: service port 10005 is the Marathon service port of app /victim; a label cannot take it\n',
+      'marathon-lb: warning: left out app /aaa port index 0 label HAPROXY_0_PORT: service port 10005 is the Marathon service port of app /victim; a label cannot take it\n',
     );
     expect(run.stdout).toContain('backend victim_10005');
     // Two labels on one port: the first by app id, as before.
@@ -1101,7 +1116,9 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
       app('/a', { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_MODE: 'tcp' }),
       app('/good', {}, 10999),
     ]);
-    expect(run.stderr).toMatch(/app \/a label HAPROXY_\{n\}_VHOST: service port 10001 has a vhost but mode tcp/);
+    expect(run.stderr).toMatch(
+      /app \/a port index 0 label HAPROXY_0_VHOST: service port 10001 has a vhost but mode tcp/,
+    );
     expect(run.stdout).not.toContain('a_10001');
   });
   // marathon-lb's config, which HAProxy takes: the vhost is only a map entry (found by a migration check).
@@ -1131,7 +1148,9 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
         [app('/a', { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_MODE: 'tcp', ...labels }), app('/good', {}, 10999)],
         ['--haproxy-map', '--haproxy-config', path.join(dir, 'haproxy.cfg')],
       );
-      expect(run.stderr).toMatch(/app \/a label HAPROXY_\{n\}_VHOST: service port 10001 has a vhost but mode tcp/);
+      expect(run.stderr).toMatch(
+        /app \/a port index 0 label HAPROXY_0_VHOST: service port 10001 has a vhost but mode tcp/,
+      );
       expect(run.stdout).not.toContain('a_10001');
       expect(run.stdout).toContain('backend good_10999');
     } finally {
