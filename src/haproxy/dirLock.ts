@@ -8,8 +8,9 @@ import { pidExists } from './stopSignals';
  * One controller per HAProxy config directory. Two on one directory (two sidecars on one volume)
  * each took the other's HAProxy for one an earlier controller had left: they reloaded it under each
  * other, the second overwrote the first's pid file, and stopping either stopped HAProxy for both.
- * The lock is a file holding its controller's pid, created exclusively; one whose process is gone (a
- * controller killed with -9) is taken over. Returns what releases it.
+ * The lock is a file holding its controller's pid and that process's start time, created
+ * exclusively; one whose process is gone (a controller killed with -9) is taken over, also when its
+ * pid has been given to another process since (the start time differs). Returns what releases it.
  */
 export function lockConfigDir(dir: string, pid = process.pid): Result<() => void> {
   return lockWith(
@@ -40,16 +41,17 @@ export function lockRuntimeFile(file: string, flag: string, pid = process.pid): 
 function lockWith(file: string, what: string, busy: (other: number) => string, pid: number): Result<() => void> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeNew(file, `${pid}\n`);
+      const started = startTime(pid);
+      writeNew(file, started === undefined ? `${pid}\n` : `${pid} ${started}\n`);
       return ok(() => {
-        if (holder(file) === pid) fs.rmSync(file, { force: true });
+        if (holder(file)?.pid === pid) fs.rmSync(file, { force: true });
       });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
         return err(`cannot ${what} for this controller (${file}): ${(e as NodeJS.ErrnoException).code}`);
     }
     const other = holder(file);
-    if (other !== undefined && other !== pid && pidExists(other)) return err(busy(other));
+    if (other !== undefined && other.pid !== pid && holds(other)) return err(busy(other.pid));
     fs.rmSync(file, { force: true }); // left by a controller that is gone (or by this process)
   }
   return err(`cannot ${what} for this controller: ${file} keeps coming back`);
@@ -68,10 +70,39 @@ function writeNew(file: string, text: string): void {
   }
 }
 
-function holder(file: string): number | undefined {
+interface Holder {
+  readonly pid: number;
+  /** Its start time as the lock recorded it (absent in locks of earlier versions). */
+  readonly started: string | undefined;
+}
+
+function holder(file: string): Holder | undefined {
   try {
-    const pid = Number(readRegularFileBounded(file, 4096).toString().trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const [pidText, started] = readRegularFileBounded(file, 4096).toString().trim().split(/\s+/);
+    const pid = Number(pidText);
+    return Number.isInteger(pid) && pid > 0 ? { pid, started } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The lock's process still runs: its pid exists and, where the lock says when it started, started then. */
+function holds(h: Holder): boolean {
+  if (!pidExists(h.pid)) return false;
+  if (h.started === undefined) return true;
+  const now = startTime(h.pid);
+  return now === undefined || now === h.started;
+}
+
+/**
+ * When the process started, in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined
+ * without /proc. A pid and its start time name one process: a pid alone may be another's since.
+ */
+export function startTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: fields count from its last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
   }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { lockConfigDir } from '../../src/haproxy/dirLock';
+import { lockConfigDir, startTime } from '../../src/haproxy/dirLock';
 import { REPO_ROOT } from '../support/paths';
 import { tempDir } from '../support/render';
 
@@ -31,8 +31,23 @@ describe('one controller per HAProxy config directory', () => {
     fs.writeFileSync(path.join(dir, '.marathon-lb.lock'), `${gone}\n`);
     const lock = lockConfigDir(dir);
     expect(lock.ok).toBe(true);
-    expect(fs.readFileSync(path.join(dir, '.marathon-lb.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(fs.readFileSync(path.join(dir, '.marathon-lb.lock'), 'utf8')).toBe(
+      `${process.pid} ${startTime(process.pid)}\n`,
+    );
     if (lock.ok) lock.value();
+  });
+
+  test("the lock of a controller whose pid another process has since (a reboot, pid reuse) is taken over; a lock naming that process's own start holds", () => {
+    const dir = tempDir('mlb-lock-');
+    const file = path.join(dir, '.marathon-lb.lock');
+    const running = process.ppid; // runs, but is not the controller the lock names: it started at another time
+    expect(startTime(running)).toMatch(/^\d+$/);
+    fs.writeFileSync(file, `${running} 1\n`);
+    const lock = lockConfigDir(dir);
+    expect(lock.ok).toBe(true);
+    if (lock.ok) lock.value();
+    fs.writeFileSync(file, `${running} ${startTime(running)}\n`);
+    expect(lockConfigDir(dir)).toMatchObject({ ok: false, error: expect.stringContaining(`(pid ${running})`) });
   });
 
   test('a release does not remove a lock another controller holds since', () => {
