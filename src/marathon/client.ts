@@ -175,6 +175,15 @@ export class MarathonClient implements EventStreamSource {
         'invalid-json',
         this.redact(`GET ${this.currentUrl()}${path}: Marathon answered JSON without an "apps" array`),
       );
+    // Apps without their tasks: the embed was lost on the way (a proxy's rewrite). Routed as they are,
+    // every app would lose its servers; like an answer of another shape, it is a failed read.
+    if (apps.length > 0 && apps.every((a) => (a as { tasks?: unknown } | null)?.tasks === undefined))
+      throw new MarathonError(
+        'invalid-json',
+        this.redact(
+          `GET ${this.currentUrl()}${path}: Marathon answered apps without their tasks (was embed=apps.tasks dropped on the way?)`,
+        ),
+      );
     return body;
   }
 

@@ -111,8 +111,11 @@ function checkApp(app: unknown): Checked {
   for (const k in labels) {
     if (typeof labels[k] !== 'string') return `labels.${k} must be a string`;
   }
-  const rawTasks = app['tasks'] ?? [];
-  if (!Array.isArray(rawTasks)) return 'tasks must be an array';
+  // Marathon lists every app's tasks with embed=apps.tasks, [] when it has none: an app without them
+  // comes from an answer that lost the embed (a proxy's rewrite), whose apps are not known to be idle.
+  const rawTasks = app['tasks'];
+  if (!Array.isArray(rawTasks))
+    return `tasks must be an array (Marathon lists them with embed=apps.tasks): ${rawTasks === undefined ? 'missing' : 'not one'}`;
   let copied: unknown[] | null = null; // made at the first task left out or changed
   let firstBad: string | null = null;
   let badTasks = 0;

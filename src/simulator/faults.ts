@@ -8,7 +8,9 @@ export type AppsFault =
   | { readonly kind: '503' }
   | { readonly kind: 'slow'; readonly delayMs: number }
   | { readonly kind: 'invalid-json' }
-  | { readonly kind: 'wrong-shape' };
+  | { readonly kind: 'wrong-shape' }
+  /** The query's `embed` is lost on the way (a proxy's rewrite): apps come without their tasks. */
+  | { readonly kind: 'no-embed' };
 
 export interface Faults {
   /**
@@ -36,7 +38,7 @@ export const NO_FAULTS: Faults = {};
 const MAX_DELAY_MS = 600_000;
 
 const USAGE =
-  'expected one of {"stream":"hang"|"endless-line"|"mute"|"close"}, {"apps":"503"|"invalid-json"|"wrong-shape"}, ' +
+  'expected one of {"stream":"hang"|"endless-line"|"mute"|"close"}, {"apps":"503"|"invalid-json"|"wrong-shape"|"no-embed"}, ' +
   '{"apps":"slow","delayMs":N}, {"all":"down"} (optionally "as":"503"), {"extraApps":[...]}';
 
 /** Parses a `POST /_sim/faults` body and merges it into the active faults. */
@@ -56,7 +58,7 @@ export function parseFaultRequest(body: unknown, current: Faults): Result<FaultR
   if (b['apps'] !== undefined) {
     recognized = true;
     const kind = b['apps'];
-    if (kind === '503' || kind === 503 || kind === 'invalid-json' || kind === 'wrong-shape') {
+    if (kind === '503' || kind === 503 || kind === 'invalid-json' || kind === 'wrong-shape' || kind === 'no-embed') {
       faults = { ...faults, apps: { kind: kind === 503 ? '503' : kind } as AppsFault };
     } else if (kind === 'slow') {
       const delayMs = b['delayMs'];

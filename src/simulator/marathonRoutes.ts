@@ -56,7 +56,7 @@ async function apps(
   if (method === 'GET') {
     if (await appsFault(sim, res)) return;
     if (rest === '') {
-      const embeds = url.searchParams.getAll('embed');
+      const embeds = sim.faults.apps?.kind === 'no-embed' ? [] : url.searchParams.getAll('embed');
       const embed = {
         tasks: embeds.some((e) => e === 'apps.tasks' || e === 'tasks'),
         readiness: embeds.some((e) => e === 'apps.readiness' || e === 'readiness'),
@@ -163,6 +163,8 @@ async function appsFault(sim: Simulator, res: ServerResponse): Promise<boolean> 
       return true;
     case 'slow':
       await sim.sleep(f.delayMs);
+      return false;
+    case 'no-embed':
       return false;
     case 'invalid-json':
       sendText(res, 200, '{"apps": [{"id": "/truncated", "labels": {"HAPROXY_GROUP": "ext', {

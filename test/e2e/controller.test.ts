@@ -132,6 +132,24 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     await waitFor('recovered', () => serversOf(c) === 1);
   });
 
+  test("apps without their tasks (a proxy dropped the embed) are a failed read, not every app's servers gone", async () => {
+    const s = await sim();
+    const { c, haproxy } = controller(['-m', s.url, ...FAST]);
+    await waitFor('initial apply', () => serversOf(c) === 2);
+    const applies = haproxy.applies.length;
+    s.setFaults({ apps: 'no-embed' });
+    c.signals.next('hup');
+    const failed = (): Extract<PipelineEvent, { kind: 'fetch-failed' }>[] =>
+      c.events.filter((e): e is Extract<PipelineEvent, { kind: 'fetch-failed' }> => e.kind === 'fetch-failed');
+    await waitFor('the read reported as failed', () => failed().length > 0);
+    expect(failed()[0]!.error).toMatch(/Marathon answered apps without their tasks \(was embed=apps\.tasks dropped/);
+    expect(haproxy.applies.length).toBe(applies);
+    expect(serversOf(c)).toBe(2);
+    s.clearFaults();
+    await s.scale('/web', 1);
+    await waitFor('recovered', () => serversOf(c) === 1);
+  });
+
   test('a task host that does not resolve is warned once while it lasts, not at every snapshot', async () => {
     // .invalid never resolves (RFC 6761); marathon-lb warns about it at every update.
     const s = await sim({ taskHost: 'agent-gone.invalid' });

@@ -140,6 +140,17 @@ describe('an app whose labels would break the config is left out, the rest still
     expect(run.stdout).toContain('backend two_10003');
   });
 
+  test('an app without its tasks is left out and named: Marathon lists them ([] for none) with embed=apps.tasks', async () => {
+    const { tasks: _tasks, ...bare } = app('/bare', {}, 10001);
+    const run = await renderApps([bare, { ...app('/null', {}, 10003), tasks: null }, app('/good', {}, 10002)]);
+    expect(run.code).toBe(0);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      'marathon-lb: warning: left out app /bare field tasks: must be an array (Marathon lists them with embed=apps.tasks): missing',
+      'marathon-lb: warning: left out app /null field tasks: must be an array (Marathon lists them with embed=apps.tasks): not one',
+    ]);
+    expect(run.stdout).toContain('backend good_10002');
+  });
+
   test("only the bad service port is left out; the same app's other port renders", async () => {
     const two = { ...app('/two', { HAPROXY_1_PORT: 'x' }, 10003), portDefinitions: [{ port: 10003 }, { port: 10004 }] };
     two.tasks = [{ id: 'two.1', host: '10.0.0.1', ports: [31000, 31001], state: 'TASK_RUNNING' }];
