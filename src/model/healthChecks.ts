@@ -37,6 +37,8 @@ function isHttpchkTarget(path: string): boolean {
 
 /** HAProxy keeps times in milliseconds in a signed 32-bit integer. */
 const MAX_SECONDS = 2147483;
+/** HAProxy's largest `fall` count (an int). */
+const MAX_FALL = 2 ** 31 - 1;
 const seconds = (v: unknown, min: number): boolean =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= MAX_SECONDS;
 
@@ -61,11 +63,14 @@ function normalize(c: MarathonHealthCheck, at: string): HealthCheck | HealthChec
   if (!seconds(timeoutSeconds, 0)) return fail('timeoutSeconds', `must be an integer in 0..${MAX_SECONDS}`);
   const intervalSeconds = c.intervalSeconds ?? 60;
   if (!seconds(intervalSeconds, 1)) return fail('intervalSeconds', `must be an integer in 1..${MAX_SECONDS}`);
+  // Marathon takes any count here; no built-in template prints the grace period (a template may).
   const gracePeriodSeconds = c.gracePeriodSeconds ?? 300;
-  if (!seconds(gracePeriodSeconds, 0)) return fail('gracePeriodSeconds', `must be an integer in 0..${MAX_SECONDS}`);
+  if (!(Number.isSafeInteger(gracePeriodSeconds) && gracePeriodSeconds >= 0))
+    return fail('gracePeriodSeconds', 'must be a non-negative integer');
+  // Printed as `fall <n + 1>`, an int to HAProxy.
   const maxConsecutiveFailures = c.maxConsecutiveFailures ?? 3;
-  if (!seconds(maxConsecutiveFailures, 0))
-    return fail('maxConsecutiveFailures', `must be an integer in 0..${MAX_SECONDS}`);
+  if (!(Number.isInteger(maxConsecutiveFailures) && maxConsecutiveFailures >= 0 && maxConsecutiveFailures < MAX_FALL))
+    return fail('maxConsecutiveFailures', `must be an integer in 0..${MAX_FALL - 1}`);
   return {
     protocol,
     path,

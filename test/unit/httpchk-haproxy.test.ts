@@ -26,13 +26,13 @@ const PATHS = [
 ];
 
 /** `--dry` of one app, /h on service port 10001, whose HTTP health check has `checkPath`; its file in `dir`. */
-function dryWithPath(dir: string, checkPath: string): ReturnType<typeof dryRun> {
+function dryWithPath(dir: string, checkPath: string, check: Record<string, unknown> = {}): ReturnType<typeof dryRun> {
   const apps = path.join(dir, 'apps.json');
   const app = {
     id: '/h',
     labels: { HAPROXY_GROUP: 'external' },
     portDefinitions: [{ port: 10001 }],
-    healthChecks: [{ protocol: 'HTTP', portIndex: 0, path: checkPath }],
+    healthChecks: [{ protocol: 'HTTP', portIndex: 0, path: checkPath, ...check }],
     tasks: [
       { id: 'h.1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING', healthCheckResults: [{ alive: true }] },
     ],
@@ -57,6 +57,49 @@ describeWithHaproxy('a health check path is served when haproxy -c takes its htt
     await expectServedAsHaproxyTakes(dir, served, { backend: `  option  httpchk GET ${checkPath}\n` });
   });
 });
+
+describeWithHaproxy("a health check's failure count is served when haproxy -c takes its `fall`, and only then", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDir();
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  // Marathon takes any count; it was refused past 2147483 (a bound of seconds), found by a fuzz.
+  test.each([0, 3, 2147484, 10_000_000, 2147483646, 2147483647])('%d', async (failures) => {
+    const run = await dryWithPath(dir, '/', { maxConsecutiveFailures: failures });
+    const served = run.stdout.includes('\nbackend h_10001\n');
+    if (served) expect(run.stdout).toMatch(new RegExp(` fall ${failures + 1}\n`));
+    else expect(run.stderr).toContain('field healthChecks[0].maxConsecutiveFailures: must be an integer');
+    await expectServedAsHaproxyTakes(dir, served, { backend: `  default-server fall ${failures + 1}\n` });
+  });
+});
+
+test('a failure count past what HAProxy holds is left out: it would take the count wrapped around (2^40 + 1 as 1)', async () => {
+  const dir = tempDir();
+  try {
+    const run = await dryWithPath(dir, '/', { maxConsecutiveFailures: 2 ** 40 });
+    expect(run.stderr).toContain('field healthChecks[0].maxConsecutiveFailures: must be an integer in 0..2147483646');
+    expect(run.stdout).not.toContain('backend h_10001');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.each([3_000_000, 2 ** 40])(
+  'a grace period of %d s is served as any other: no built-in template prints it (Marathon takes any)',
+  async (grace) => {
+    const dir = tempDir();
+    try {
+      const plain = await dryWithPath(dir, '/');
+      const long = await dryWithPath(dir, '/', { gracePeriodSeconds: grace });
+      expect(long.stderr).toBe('');
+      expect(long.stdout).toBe(plain.stdout);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test.each([
   ['a line break (it would start a config line)', '/h\n  bind *:82'],
