@@ -9,21 +9,25 @@
  * the body from before it; only the times in it (`generatedAt`, ages) may be up to `freshMs` old.
  */
 export class RecentBody {
-  private made: { readonly at: number; readonly version: number; readonly body: Buffer } | null = null;
+  private made: { readonly at: number; readonly version: number; readonly body: Promise<Buffer> } | null = null;
 
   constructor(
-    private readonly make: () => string,
+    private readonly make: () => Promise<string>,
     private readonly freshMs: number,
     private readonly now: () => number,
   ) {}
 
-  get(version: number): Buffer {
+  /** The body; requests while it is being made share that making. */
+  get(version: number): Promise<Buffer> {
     const at = this.now();
     const made = this.made;
     // A clock that went back (a test's, or a stepped wall clock) makes it anew too.
     if (made !== null && made.version === version && at >= made.at && at - made.at < this.freshMs) return made.body;
-    const body = Buffer.from(this.make(), 'utf8');
+    const body = this.make().then((text) => Buffer.from(text, 'utf8'));
     this.made = { at, version, body };
+    body.catch(() => {
+      if (this.made?.body === body) this.made = null; // the next request tries again
+    });
     return body;
   }
 }
