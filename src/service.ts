@@ -46,6 +46,8 @@ const STAT_ROWS_PER_SECOND = 2500;
 const STALLED_READ_HOLD_MS = 20_000;
 /** The longest a `show stat` that timed out or failed late holds the next one back (ms). */
 const FAILED_READ_HOLD_MS = 10_000;
+/** A `show stat` that found no master socket file (nothing listens on it: ENOENT). */
+const SOCKET_FILE_GONE = /\(ENOENT\)/;
 /** How long a stop waits for an apply it cut short to put the last good files back. */
 const APPLY_AFTER_STOP_MS = 10_000;
 /** How often /healthz's verdict is read to log its changes. */
@@ -270,6 +272,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     if (h.healthy) logger.info('healthy again: /healthz answers 200');
     else logger.warn(`unhealthy: ${h.reason} (/healthz answers 503)`);
   });
+  let socketGoneReads = 0;
   // One `show stat` per interval on a connection of its own, never two at once, none while HAProxy is down.
   const statsTimeoutMs = Math.min(5000, Math.max(500, statsMs));
   const stats =
@@ -305,6 +308,12 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
         ).subscribe((r) => {
           if (r.ok) logger.debug(`show stat: ${statRows(r.value)} rows read in ${Math.round(now() - r.value.at)} ms`);
           haproxyState.observe(r);
+          // The master socket file is gone (removed by hand, a temp cleaner) while the master runs: HAProxy
+          // serves, but nothing reads or reloads it, and /healthz called it down after 30 s until some
+          // change came. A reload by signal binds it again; asked once per such spell (operator test).
+          const gone = !r.ok && SOCKET_FILE_GONE.test(r.error) && haproxy.masterPid() !== undefined;
+          if (gone && socketGoneReads++ === 1) signals.next('master-socket-gone');
+          if (!gone) socketGoneReads = 0;
         });
   let admin: AdminServer | null = null;
   if (s.admin !== null) {

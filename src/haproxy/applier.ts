@@ -109,7 +109,12 @@ export class HaproxyApplier implements ApplyPort {
   }
 
   private async reloadFromDisk(why: ExistingConfigReason, current: DesiredState | null): Promise<ApplyReport> {
-    const what = why.kind === 'sigusr1' ? 'SIGUSR1' : 'restarting HAProxy';
+    const what =
+      why.kind === 'sigusr1'
+        ? 'SIGUSR1'
+        : why.kind === 'haproxy-restarted'
+          ? 'restarting HAProxy'
+          : 'rebinding the master socket';
     // Not written (a full disk): HAProxy is loaded with the file as it is, older but better than
     // none, and the reload counts as failed, so it is tried again (and written) until it succeeds.
     let unwritten: string | undefined;
@@ -132,9 +137,9 @@ export class HaproxyApplier implements ApplyPort {
     // HAProxy runs what was last applied: reloading the older file would drop (or bring back) servers,
     // at every retry (helper 72: 80 live tasks dropped, 7 reloads in 26 s). Only a HAProxy that does
     // not run is better off with it.
-    if (why.kind === 'sigusr1' && unwritten !== undefined)
+    if (why.kind !== 'haproxy-restarted' && unwritten !== undefined)
       throw new ApplyError(
-        `SIGUSR1: not reloading: the config on disk is older than the one HAProxy runs, which could not be written: ${unwritten}`,
+        `${what}: not reloading: the config on disk is older than the one HAProxy runs, which could not be written: ${unwritten}`,
       );
     const check = await this.o.files.checkOnDisk();
     if (!check.ok) {

@@ -128,7 +128,7 @@ export type Work =
  * What makes the pipeline act besides Marathon: SIGHUP (refetch), SIGUSR1 (reload the config on
  * disk), and HAProxy exiting under us (started again with the config on disk, as SIGUSR1 does).
  */
-export type ControlSignal = 'hup' | 'usr1' | 'haproxy-exited' | 'files-unwritten';
+export type ControlSignal = 'hup' | 'usr1' | 'haproxy-exited' | 'files-unwritten' | 'master-socket-gone';
 
 export interface PipelineDeps<F> {
   /** The Marathon event stream, already kept alive (idle timeout + retry); null in poll mode. */
@@ -363,8 +363,11 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       });
     };
     const usr1$: Observable<Work> = signals$.pipe(
-      filter((s) => s === 'usr1' || s === 'haproxy-exited'),
-      map((s): Work => ({ kind: 'reload-existing', why: { kind: s === 'usr1' ? 'sigusr1' : 'haproxy-restarted' } })),
+      filter((s) => s === 'usr1' || s === 'haproxy-exited' || s === 'master-socket-gone'),
+      map((s): Work => ({
+        kind: 'reload-existing',
+        why: { kind: s === 'usr1' ? 'sigusr1' : s === 'haproxy-exited' ? 'haproxy-restarted' : s },
+      })),
       // Owed from its arrival: newer work that took its place in the sink and kept failing (a full disk)
       // left HAProxy down after a crash until the disk was freed (helper 76).
       tap((work) => (owedReload = work)),

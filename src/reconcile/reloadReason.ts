@@ -30,10 +30,15 @@ export type ReloadReason =
   /** SIGUSR1: the config already on disk. */
   | { readonly kind: 'sigusr1' }
   /** HAProxy exited unexpectedly: started again with the config already on disk. */
-  | { readonly kind: 'haproxy-restarted' };
+  | { readonly kind: 'haproxy-restarted' }
+  /** The master socket file is gone while the master runs: a reload by signal binds it again. */
+  | { readonly kind: 'master-socket-gone' };
 
 /** Why the config already on disk is reloaded (ApplyPort.reloadExisting). */
-export type ExistingConfigReason = Extract<ReloadReason, { readonly kind: 'sigusr1' | 'haproxy-restarted' }>;
+export type ExistingConfigReason = Extract<
+  ReloadReason,
+  { readonly kind: 'sigusr1' | 'haproxy-restarted' | 'master-socket-gone' }
+>;
 
 /** One line for people. */
 export function formatReason(r: ReloadReason): string {
@@ -70,6 +75,8 @@ export function formatReason(r: ReloadReason): string {
       return 'SIGUSR1: reload the existing config';
     case 'haproxy-restarted':
       return 'HAProxy exited unexpectedly: restarted with the existing config';
+    case 'master-socket-gone':
+      return "HAProxy's master socket file is gone: reloaded with the existing config, which binds it again";
   }
 }
 

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { AdminStatus, ServerStatus } from '../../src/admin/statusTypes';
 import { freeLoopbackPort, httpGet, startLive, type LiveSystem } from '../../src/demo/live';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
@@ -201,6 +202,28 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     );
     expect(logs.filter((l) => /^unhealthy:/.test(l.msg))).toHaveLength(1);
   }, 90000);
+
+  // Found by an operator test: HAProxy served, but /healthz said it was down after 30 s, until some change came.
+  test('a master socket file removed while nothing changes is bound again by a reload; /healthz stays 200', async () => {
+    const { live, logs } = await start();
+    const haproxy = () => live.service.status.status().haproxy;
+    await waitFor('HAProxy read', () => haproxy().readAt !== null && haproxy().error === null, 20000);
+    const socket = path.join(live.dir, 'master.sock');
+    fs.rmSync(socket);
+    let unhealthy = 0;
+    const watch = setInterval(() => (unhealthy += live.service.status.health().healthy ? 0 : 1), 200);
+    try {
+      await waitFor('the socket bound again', () => fs.existsSync(socket), 25000);
+      await waitFor('HAProxy read again', () => haproxy().error === null, 15000);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(unhealthy).toBe(0);
+    expect(logs.some((l) => /the master socket does not answer .*reloading it with SIGUSR2/.test(l.msg))).toBe(true);
+    expect(
+      logs.filter((l) => /^HAProxy reloaded and healthy: HAProxy's master socket file is gone/.test(l.msg)),
+    ).toHaveLength(1);
+  }, 60000);
 
   test('an event stream that answers and then sends nothing is not connected, and goes stale', async () => {
     const logs: LogLine[] = [];
