@@ -46,6 +46,8 @@ const STAT_ROWS_PER_SECOND = 2500;
 const STALLED_READ_HOLD_MS = 20_000;
 /** The longest a `show stat` that timed out or failed late holds the next one back (ms). */
 const FAILED_READ_HOLD_MS = 10_000;
+/** The longest one `show stat` may take in all, while HAProxy keeps sending it. */
+const STATS_READ_LIMIT_MS = 30_000;
 /** A `show stat` that found no master socket file (nothing listens on it: ENOENT). */
 const SOCKET_FILE_GONE = /\(ENOENT\)/;
 /** How long a stop waits for an apply it cut short to put the last good files back. */
@@ -292,7 +294,11 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
           // tenth; 102–180 ms in six runs with a fiftieth). Small configs read in ~10 ms: every 2 s as asked.
           {
             intervalMs: statsMs,
-            timeoutMs: statsTimeoutMs,
+            // HAProxy's silence is judged by the socket (statsTimeoutMs without a byte); the whole read
+            // may take longer: a big `show stat` taken in while this process is busy (a flood of events)
+            // was cut at 2 s and HAProxy called down while it answered (found by a flood test).
+            timeoutMs: STATS_READ_LIMIT_MS,
+            refusedWithinMs: statsTimeoutMs / 4,
             scheduler: asyncScheduler,
             // A read slowed by a stall, not by its size, holds the next back 20 s at most (3 × its
             // size's spacing for a big config), and a failed one 10 s: /healthz's 30 s of silence

@@ -142,12 +142,24 @@ export class CliSocket implements CommandChannel {
         }
       };
       const complete = (): void => finish(() => ok(sink.done()));
-      const silent = (): void =>
-        finish(() =>
-          err(`HAProxy socket ${path} gave no complete answer to ${quoted(command)}: nothing came for ${timeoutMs} ms`),
-        );
+      // Timers run before a turn reads its sockets: after a stall of this process (a flood of events to
+      // take in), an answer that came meanwhile would lose to the timer. It is judged after that turn's
+      // reads (found by a flood test: HAProxy was called silent, then down, while it answered).
+      let heardTimes = 0;
+      const silent = (): void => {
+        const before = heardTimes;
+        setImmediate(() => {
+          if (heardTimes !== before) return;
+          finish(() =>
+            err(
+              `HAProxy socket ${path} gave no complete answer to ${quoted(command)}: nothing came for ${timeoutMs} ms`,
+            ),
+          );
+        });
+      };
       let timer = setTimeout(silent, timeoutMs);
       const heard = (): void => {
+        heardTimes++;
         clearTimeout(timer);
         timer = setTimeout(silent, timeoutMs);
       };

@@ -20,6 +20,8 @@ export interface PollOptions<T> {
   readonly intervalMs: number;
   /** A read taking longer is abandoned and reported as failed. */
   readonly timeoutMs: number;
+  /** A read failing within this many ms was refused (see `share`); a quarter of `timeoutMs` by default. */
+  readonly refusedWithinMs?: number;
   readonly scheduler: SchedulerLike;
   /**
    * Bounds the share of time reads take, the source's and the controller's: a tick within `factor`
@@ -76,7 +78,7 @@ export function pollEvery<T>(
             tap((r) => {
               subscriber.next(r);
               // A timeout ends at timeoutMs, so only an early failure is a refusal.
-              const refused = !r.ok && o.scheduler.now() - startedAt < o.timeoutMs / 4;
+              const refused = !r.ok && o.scheduler.now() - startedAt < (o.refusedWithinMs ?? o.timeoutMs / 4);
               const share = refused ? undefined : o.share;
               const cost = share === undefined ? 0 : (share.factor - 1) * (share.clock() - began);
               const most = !r.ok ? share?.mostAfterFailure : share?.most?.(r.value);

@@ -82,6 +82,34 @@ describe('pollEvery (the show stat polling stage)', () => {
     });
   });
 
+  it('refusedWithinMs says which failures were refusals: one after it holds the next back', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable, flush }) => {
+      const started: number[] = [];
+      let cost = 0;
+      const clock = (): number => (cost += 4);
+      const y: Polled<string> = { ok: false, error: 'HAProxy socket: nothing came for 2 ms' };
+      const polled = pollEvery(
+        () => {
+          started.push(ts.now());
+          return cold('--(y|)', { y }); // silent for the socket's 2 ms, well within the whole read's 40
+        },
+        {
+          intervalMs: 10,
+          timeoutMs: 40,
+          refusedWithinMs: 1,
+          scheduler: ts,
+          share: { factor: 5, clock, mostAfterFailure: 10 },
+        },
+      );
+      expectObservable(polled, '^ 29ms !').toBe('--y 19ms y', { y });
+      flush();
+      // Not a refusal (after 1 ms): held 10 from 2, so the tick at 10 is skipped. (As a refusal, within
+      // a quarter of the 40, it would have read at 10.)
+      expect(started).toEqual([0, 20]);
+    });
+  });
+
   it("with a share's most, a slow read holds the next back no longer than its value allows", () => {
     const ts = newScheduler();
     ts.run(({ cold, expectObservable, flush }) => {

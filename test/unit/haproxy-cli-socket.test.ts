@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -25,6 +26,53 @@ async function answering(pieces: readonly Buffer[]): Promise<{ path: string; com
   await new Promise<void>((resolve) => server.listen(socketPath, resolve));
   return { path: socketPath, commands, close: () => server.close() };
 }
+
+describe('CliSocket timeout', () => {
+  test('an answer that came while this process was busy is read, not taken for silence (its timer ran late, in the same turn)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-socket-'));
+    const socketPath = path.join(dir, 'cli.sock');
+    // HAProxy in a process of its own: it answers 150 ms after the command, while this one is busy.
+    const server = `require('net').createServer({ allowHalfOpen: true }, (c) => {
+      c.resume();
+      c.on('end', () => setTimeout(() => c.end('answer\\n'), 150));
+    }).listen(${JSON.stringify(socketPath)}, () => console.log('ready'));`;
+    const child = spawn(process.execPath, ['-e', server], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      const socket = new CliSocket({ path: socketPath, timeoutMs: 200 });
+      const pieces: string[] = [];
+      const done = socket.stream('show stat', (t) => pieces.push(t));
+      await new Promise((r) => setTimeout(r, 50)); // connected, the command sent
+      // Busy as when taking in a flood of events: in a turn's I/O callbacks, so that the next turn runs
+      // its timers (the expired timeout) before it reads sockets.
+      await new Promise((r) => setImmediate(r));
+      const until = Date.now() + 600;
+      while (Date.now() < until); // busy past the answer and past the timeout
+      expect(await done).toEqual({ ok: true, value: undefined });
+      expect(pieces.join('')).toBe('answer\n');
+    } finally {
+      child.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('silence is still a timeout', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-socket-'));
+    const socketPath = path.join(dir, 'cli.sock');
+    const server = net.createServer({ allowHalfOpen: true }, (c) => c.resume());
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const socket = new CliSocket({ path: socketPath, timeoutMs: 100 });
+      expect(await socket.stream('show stat', () => undefined)).toEqual({
+        ok: false,
+        error: `HAProxy socket ${socketPath} gave no complete answer to "show stat": nothing came for 100 ms`,
+      });
+    } finally {
+      server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('CliSocket.stream', () => {
   test('hands over the answer piece by piece as it arrives, a character split between pieces whole', async () => {
