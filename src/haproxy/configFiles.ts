@@ -256,14 +256,16 @@ export class ConfigFiles {
 
   /**
    * marathon-lb's head says `server-state-file global` + `load-server-state-from-file global`: the
-   * servers' state (`show servers state`, '' when HAProxy does not run) is saved before a reload so
-   * the new worker starts with it (health, drain, weights).
+   * servers' state (`show servers state`) is saved before a reload so the new worker starts with it
+   * (health, drain, weights). '' when HAProxy is started: it starts with no saved state. A file a
+   * stopped or crashed HAProxy left holds the states of its last reload, not those it ended with: a
+   * server set ready through the runtime API since came back in MAINT, and its backend answered 503
+   * (found by an operator test).
    */
   async saveServerState(dump: string): Promise<void> {
     const config = (await readIfExists(this.o.configPath)) ?? '';
     const file = serverStateFile(config);
     if (file === undefined) return;
-    if (!dump.trim() && (await readIfExists(file)) !== undefined) return; // keep what a dead HAProxy left
     try {
       // "1" alone is the state file format's version line: a valid file that lists no servers yet.
       await writeAtomic(file, dump.trim() === '' ? '1\n' : ofServersIn(dump, config));

@@ -111,7 +111,7 @@ export class OwnedHaproxy implements HaproxyTarget {
 
   private async startOnce(): Promise<LoadResult> {
     await this.o.files.ensureRuntimeDirs(this.o.runtimeFiles);
-    await this.o.files.saveServerState(''); // creates the state file HAProxy's head asks for, if missing
+    await this.o.files.saveServerState(''); // the state file HAProxy's head asks for, with no server's state
     const r = await this.o.process.start();
     return r.ok
       ? ok(undefined)

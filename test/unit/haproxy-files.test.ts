@@ -164,6 +164,21 @@ describe('ConfigFiles.saveServerState', () => {
   const row = (be: string, id: number, name: string, admin: number): string =>
     `3 ${be} ${id} ${name} 10.0.0.${id} 2 ${admin} 1 1 5 1 0 2 0 0 0 0 - 31000 - 0 0 - - 0`;
 
+  it('a HAProxy started (after a crash, a stop) starts with no saved state: the file of its last reload is stale', async () => {
+    const configPath = path.join(dir, 'haproxy.cfg');
+    const stateFile = path.join(dir, 'state', 'global');
+    fs.mkdirSync(path.dirname(stateFile));
+    fs.writeFileSync(
+      configPath,
+      `global\n  server-state-base ${path.dirname(stateFile)}/\n  server-state-file global\n`,
+    );
+    // Saved at the last reload, with a server in MAINT (1) that was set ready through the runtime API since.
+    fs.writeFileSync(stateFile, ['1', header, row('app_10000', 1, '10_0_0_1_31000', 1), ''].join('\n'));
+    const files = testConfigFiles(configPath, () => Promise.resolve({ ok: true, value: undefined }));
+    await files.saveServerState('');
+    expect(fs.readFileSync(stateFile, 'utf8')).toBe('1\n');
+  });
+
   it("keeps only the servers the config about to be read has: a removed one's drain is not carried to a later server of its name", async () => {
     const configPath = path.join(dir, 'haproxy.cfg');
     const stateFile = path.join(dir, 'state', 'global');
