@@ -17,6 +17,7 @@ import { MAX_READ_BYTES } from './haproxy/files';
 import { readRegularFileBounded } from './boundedRead';
 import { haproxyEnvironment } from './haproxy/env';
 import { readFdEnvironment } from './haproxy/limits';
+import { whyUnbindable } from './haproxy/portHeld';
 import { OwnedHaproxy } from './haproxy/owned';
 import { HaproxyProcess } from './haproxy/process';
 import type { HaproxyTarget } from './haproxy/target';
@@ -173,6 +174,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       files,
       runtimeFiles: [s.process.masterSocketPath, s.process.pidFile],
       replaceAdopted,
+      whyUnbindable,
       retry,
       clock: systemClock,
       logger,

@@ -7,10 +7,12 @@
 import type { DesiredState } from '../reconcile/applyPort';
 import type { RuntimeOp } from '../reconcile/plan';
 import type { Clock } from './clock';
+import { configListeners } from './configBinds';
 import type { ConfigFiles } from './configFiles';
 import { healthGate } from './gate';
 import type { CommandChannel, HaproxyLogger, ProcList } from './masterSocket';
 import { err, ok, type Result } from '../result';
+import type { Unbindable } from './portHeld';
 import type { ReloadResult, StartResult } from './process';
 import { withRetries, type HaproxyTarget, type LoadResult, type RetryPolicy } from './target';
 
@@ -39,7 +41,15 @@ export interface OwnedHaproxyOptions {
    * serves — a new config that cannot be written or checked leaves it serving, not nothing.
    */
   readonly replaceAdopted?: boolean;
+  /**
+   * Why a listener cannot be bound now (portHeld.ts): asked for every listener of the config before
+   * HAProxy is started. Absent: not asked.
+   */
+  readonly whyUnbindable?: (address: string, port: number, options: string) => Promise<Unbindable | null>;
 }
+
+/** Listeners probed at once before a start. */
+const PROBES_AT_ONCE = 256;
 
 export class OwnedHaproxy implements HaproxyTarget {
   readonly external = false;
@@ -110,12 +120,36 @@ export class OwnedHaproxy implements HaproxyTarget {
   }
 
   private async startOnce(): Promise<LoadResult> {
+    const held = await this.heldListener();
+    if (held !== null)
+      return err({
+        message: `HAProxy not started: ${held} is held by another process; an HAProxy started beside another one would share its port (SO_REUSEPORT) and half the connections would go there. Stop that process, or move this one's listeners`,
+        refused: false,
+      });
     await this.o.files.ensureRuntimeDirs(this.o.runtimeFiles);
     await this.o.files.saveServerState(''); // the state file HAProxy's head asks for, with no server's state
     const r = await this.o.process.start();
     return r.ok
       ? ok(undefined)
       : err({ message: `HAProxy did not start: ${r.error.message}`, refused: r.error.refused ?? false });
+  }
+
+  /**
+   * A listener of the config on disk another process holds, as `address:port`, or null. A second
+   * controller with a directory of its own but the same ports started its HAProxy beside the first,
+   * and the two split the traffic without a word (found by an operator test).
+   */
+  private async heldListener(): Promise<string | null> {
+    const why = this.o.whyUnbindable;
+    if (why === undefined) return null;
+    const listeners = configListeners((await this.o.files.onDisk())?.config ?? '');
+    for (let i = 0; i < listeners.length; i += PROBES_AT_ONCE) {
+      const batch = listeners.slice(i, i + PROBES_AT_ONCE);
+      const found = await Promise.all(batch.map((l) => why(l.address, l.port, l.options)));
+      const at = found.findIndex((f) => f !== null && !f.address);
+      if (at >= 0) return `${batch[at]!.address || '*'}:${batch[at]!.port}`;
+    }
+    return null;
   }
 
   private async reloadOnce(): Promise<LoadResult> {

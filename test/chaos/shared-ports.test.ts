@@ -1,0 +1,63 @@
+/**
+ * A second HAProxy on ports another HAProxy holds: HAProxy binds with SO_REUSEPORT, so it starts
+ * beside the first and the kernel splits the connections between them. A second controller with a
+ * directory of its own but the same ports did that without a word (found by an operator test: 20
+ * requests, 10 answered by each). The controller now probes its config's listeners before it starts
+ * HAProxy. Real HAProxy processes, the simulator, real HTTP on loopback.
+ */
+import { freeLoopbackPort, httpGet, startLive, type LiveSystem } from '../../src/demo/live';
+import { memoryLogger, type LogLine } from '../support/controllerHarness';
+import { describeWithHaproxy, startHaproxy, type RunningHaproxy } from '../support/haproxy';
+import { waitFor, waitForAsync } from '../support/wait';
+
+describeWithHaproxy('an HAProxy is not started on ports another process holds', () => {
+  let other: RunningHaproxy | undefined;
+  let live: LiveSystem | undefined;
+  afterEach(async () => {
+    await live?.stop();
+    await other?.stop();
+    live = other = undefined;
+  });
+
+  test('the start is refused naming the port, the other keeps every connection, and it starts once the port is free', async () => {
+    const http = await freeLoopbackPort();
+    other = await startHaproxy({
+      config:
+        'defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n' +
+        `frontend other\n  bind 127.0.0.1:${http}\n  http-request return status 200 content-type text/plain string other\n`,
+      waitForPort: http,
+    });
+    const logs: LogLine[] = [];
+    const ports = {
+      http,
+      https: await freeLoopbackPort(),
+      stats: await freeLoopbackPort(),
+      appid: await freeLoopbackPort(),
+    };
+    const app = {
+      id: '/web',
+      instances: 1,
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'web.example.com' },
+      portDefinitions: [{ port: await freeLoopbackPort(), protocol: 'tcp' }],
+    };
+    live = await startLive({ apps: [app], logger: memoryLogger(logs), ports, flags: ['--reload-interval', '1'] });
+    await waitFor(
+      'the start refused',
+      () => logs.some((l) => l.msg.includes(`HAProxy not started: 127.0.0.1:${http} is held by another process`)),
+      20000,
+    );
+    expect(live.service.haproxy.masterPid()).toBeUndefined();
+    const bodies = new Set<string>();
+    for (let i = 0; i < 20; i++) bodies.add((await httpGet(http, 'web.example.com')).body);
+    expect([...bodies]).toEqual(['other']);
+
+    await other.stop();
+    other = undefined;
+    await waitFor('HAProxy started', () => live!.service.haproxy.masterPid() !== undefined, 60000);
+    await waitForAsync(
+      'the app served by this HAProxy',
+      async () => ((await httpGet(http, 'web.example.com').catch(() => null))?.body ?? '').includes('"app":"/web"'),
+      20000,
+    );
+  }, 120000);
+});
