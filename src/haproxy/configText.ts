@@ -85,6 +85,16 @@ export function durationMs(text: string): number | undefined {
   return m ? Number(m[1]) * (UNIT_MS[m[2] ?? 'ms'] as number) : undefined;
 }
 
+/**
+ * The longest `grace` the config sets (ms), 0 without one: how long a proxy keeps listening after
+ * HAProxy is told to stop.
+ */
+export function longestGraceMs(configText: string): number {
+  let longest = 0;
+  for (const m of configText.matchAll(/^[ \t]*grace[ \t]+(\S+)/gm)) longest = Math.max(longest, durationMs(m[1]!) ?? 0);
+  return longest;
+}
+
 /** Adds `hard-stop-after <seconds>s` to the global section unless it sets one already. */
 export function ensureHardStopAfter(configText: string, seconds: number): string {
   return withInserts(configText, globalInserts(configText, [['hard-stop-after', `${seconds}s`]]));

@@ -16,11 +16,13 @@
  *   only, which then stops HAProxy itself (or leaves it running, see release()).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { readRegularFileBounded } from '../boundedRead';
 import { systemClock, type Clock } from './clock';
+import { longestGraceMs } from './configText';
 import { logHaproxyLine, reloadFailureReason, startFailureReason } from './haproxyOutput';
 import type { FdEnvironment } from './limits';
+import { holdsListeningSocket } from './listeningSockets';
 import { HaproxyLogger, MasterSocket, ProcList } from './masterSocket';
 import { err, ok, type Result } from '../result';
 import { reloadOutcome } from './reloadProtocol';
@@ -103,6 +105,18 @@ const MAX_OUTPUT = 64 * 1024;
 
 /** A master socket that is not there (its file removed) rather than a master that is busy or refuses. */
 const SOCKET_GONE = /\((?:ENOENT|ECONNREFUSED)\)/;
+/** How long an old worker may keep listening after a reload before it counts as wedged. */
+const OLD_WORKER_UNBIND_MS = 5000;
+
+/** The parent pid of `pid` (/proc/<pid>/stat field 4), or undefined. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
 
 export class HaproxyProcess {
   private child: ChildProcess | undefined;
@@ -332,12 +346,46 @@ export class HaproxyProcess {
 
   private reloaded(newWorkerPid: number, oldWorkers: readonly number[]): ReloadResult {
     this.o.logger.info(`haproxy: reloaded, new worker ${newWorkerPid}, ${oldWorkers.length} old worker(s) finishing`);
+    if (oldWorkers.length > 0 && this.localMasterPid() !== undefined) void this.stopWedged(oldWorkers);
     if (oldWorkers.length > (this.o.oldWorkersWarnAt ?? Infinity)) {
       this.o.logger.warn(
         `haproxy: ${oldWorkers.length} old workers still running (${oldWorkers.join(', ')}), more than --max-old-workers lets linger (does HAPROXY_HEAD set mworker-max-reloads?)`,
       );
     }
     return ok({ newWorkerPid, oldWorkers });
+  }
+
+  /**
+   * Old workers that still listen OLD_WORKER_UNBIND_MS after a reload are killed. An old worker stops
+   * listening at once when told to stop (it finishes its connections without taking new ones); one
+   * that does not is wedged, and the kernel still gives it a share of new connections (SO_REUSEPORT),
+   * which wait there unanswered: half of them, after a reload with a frozen worker, while every
+   * status said healthy (found by an operator test).
+   */
+  private async stopWedged(oldWorkers: readonly number[]): Promise<void> {
+    // A `grace` keeps a stopping proxy listening that long on purpose.
+    let grace = 0;
+    try {
+      grace = longestGraceMs(readFileSync(this.o.configPath, 'utf8'));
+    } catch {
+      // no config to read: no grace
+    }
+    const waitMs = OLD_WORKER_UNBIND_MS + grace;
+    await this.clock.sleep(waitMs);
+    if (this.closed) return;
+    const master = this.localMasterPid();
+    for (const pid of oldWorkers) {
+      // Still a child of this master (not a pid given to another process since), and listening.
+      if (master === undefined || parentOf(pid) !== master || !holdsListeningSocket(pid)) continue;
+      this.o.logger.warn(
+        `haproxy: old worker ${pid} still listens ${waitMs / 1000} s after the reload: it does not stop (wedged?) and would leave its share of new connections unanswered; killing it`,
+      );
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
   }
 
   /**

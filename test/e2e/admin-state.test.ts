@@ -5,6 +5,7 @@ import { freeLoopbackPort, httpGet, startLive, type LiveSystem } from '../../src
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { describeWithHaproxy } from '../support/haproxy';
 import { samples } from '../support/metrics';
+import { childrenOf } from '../support/procs';
 import { waitFor } from '../support/wait';
 
 /*
@@ -14,21 +15,6 @@ import { waitFor } from '../support/wait';
 
 const TOKEN = 'admin-state-5b21c9e04f';
 
-/** The live children of a process (HAProxy's workers under its master). */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state !== 'Z' && Number(ppid) === pid) children.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return children;
-}
 const auth = { Authorization: `Bearer ${TOKEN}` };
 /** HAProxy checks /health every second and marks a server DOWN after 2 failures (fall = maxConsecutiveFailures + 1). */
 const HTTP_CHECK = {

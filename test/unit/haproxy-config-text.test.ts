@@ -3,6 +3,7 @@ import {
   ensureIdleCloseOnResponse,
   hardStopAfterFor,
   liveConfig,
+  longestGraceMs,
   longestTimeoutSeconds,
   serverLinesByBackend,
   serverLinesOf,
@@ -250,5 +251,12 @@ describe('serverLinesOf', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('longestGraceMs', () => {
+  test('the longest grace of any section, 0 without one', () => {
+    expect(longestGraceMs('global\n  daemon\n')).toBe(0);
+    expect(longestGraceMs('defaults\n  grace 2s\nfrontend a\n\tgrace 500\nfrontend b\n  # grace 1h\n')).toBe(2000);
   });
 });
