@@ -526,7 +526,8 @@ export class HaproxyProcess {
     if (!this.stopping) {
       // Killed: the signal is the cause (its output holds older alerts, such as a backend without
       // servers). Exited by itself: its last alerts say why.
-      const alerts = signal === null ? alertLines(this.output) : '';
+      // One log line: the alerts joined, not a line break the log would show escaped.
+      const alerts = signal === null ? alertLines(this.output).split('\n').join('; ') : '';
       this.o.logger.error(
         `haproxy: master exited unexpectedly (${signal === null ? `code ${code}` : `killed by ${signal}`})${alerts === '' ? '' : `; its last alerts: ${alerts}`}`,
       );

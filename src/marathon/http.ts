@@ -127,6 +127,13 @@ function classify(err: unknown): MarathonError {
   }
   const reason = CONNECT_REASONS[code];
   if (reason) return new MarathonError('connect', `${reason} (${code})`);
+  // OpenSSL's text is its error stack with source file paths; its reason is the part people read.
+  const ssl = typeof e.message === 'string' ? /:SSL routines:[^:]*:([^:]+):/.exec(e.message) : null;
+  if (ssl !== null)
+    return new MarathonError(
+      'tls',
+      `TLS failed: ${ssl[1]}${code ? ` (${code})` : ''}${ssl[1] === 'wrong version number' ? ': is that URL https but the server plain HTTP?' : ''}`,
+    );
   const msg = typeof e.message === 'string' ? e.message : String(err);
   return new MarathonError('connect', code ? `${msg} (${code})` : msg);
 }

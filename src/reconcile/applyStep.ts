@@ -88,6 +88,8 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
       () => applied.isCurrent(state),
       () => false,
     );
+  /** Fast-path states whose correction was reported: an apply that fails and is tried again corrects the same one. */
+  const correctionReported = new WeakSet<DesiredState>();
 
   return (work) =>
     defer(() => {
@@ -137,8 +139,10 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
       if (
         work.fast === undefined &&
         previous?.source?.fast === true &&
+        !correctionReported.has(previous) &&
         (p.runtimeOps.length > 0 || corrections.length > 0)
       ) {
+        correctionReported.add(previous);
         report({
           kind: 'fast-path',
           outcome: 'corrected',

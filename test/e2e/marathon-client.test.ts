@@ -298,6 +298,20 @@ describe('MarathonClient: REST', () => {
     },
   );
 
+  test("https to a plain HTTP server fails with OpenSSL's reason, not its error stack", async () => {
+    const m = await serve((_req, res) => json(res, 200, APPS));
+    const client = new MarathonClient({
+      urls: [m.url.replace('http://', 'https://')],
+      timeoutMs: 2000,
+      logger: captureLogger(),
+    });
+    const err = await rejection(client.getApps());
+    expect(err.message).toMatch(
+      /failed: TLS failed: wrong version number \(EPROTO\): is that URL https but the server plain HTTP\?$/,
+    );
+    expect(err.message).not.toMatch(/openssl|\.c:\d|\n/);
+  });
+
   test('a server that never answers times out (and the next URL is tried)', async () => {
     const silent = await serve(() => undefined);
     const client = new MarathonClient({ urls: [silent.url], timeoutMs: 200, logger: captureLogger() });

@@ -473,6 +473,25 @@ describe('pipeline with the fast path (virtual time)', () => {
     });
   });
 
+  it('a correction whose apply fails and is tried again is reported once', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const items = hot<StreamItem>('-c----------------------------e', {
+        c: { kind: 'connected', url: 'x' },
+        e: { kind: 'event', event: started(2) },
+      });
+      const s = setup(t, items, [[1], [1, 3]]);
+      let failures = 2; // the correcting apply fails twice (a full disk), then goes through
+      s.haproxy.failConfigs((config) => config.includes('server s3 ') && failures-- > 0);
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 300);
+      flush();
+      expect(s.events.filter((e) => e.kind === 'apply-failed')).toHaveLength(2);
+      expect(kinds(s.events).filter((k) => k === 'fast-corrected')).toHaveLength(1);
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 3]));
+    });
+  });
+
   it('an event that changes nothing routing reads (a scale posted) triggers no snapshot', () => {
     for (const needed of [false, true]) {
       const t = newScheduler();
