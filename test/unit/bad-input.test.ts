@@ -151,6 +151,13 @@ describe('an app whose labels would break the config is left out, the rest still
     expect(run.stdout).toContain('backend good_10002');
   });
 
+  test('health check results of another shape say as much as none: served without health checks, as marathon-lb serves it', async () => {
+    const a = app('/a', {}, 10001);
+    const run = await renderApps([{ ...a, tasks: [{ ...a.tasks[0]!, healthCheckResults: 'garbage' }] }]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^ {2}server 10_0_0_1_31000 10\.0\.0\.1:31000/m);
+  });
+
   test("only the bad service port is left out; the same app's other port renders", async () => {
     const two = { ...app('/two', { HAPROXY_1_PORT: 'x' }, 10003), portDefinitions: [{ port: 10003 }, { port: 10004 }] };
     two.tasks = [{ id: 'two.1', host: '10.0.0.1', ports: [31000, 31001], state: 'TASK_RUNNING' }];
