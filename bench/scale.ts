@@ -268,6 +268,18 @@ async function main(): Promise<void> {
         rss_mib: rssMib,
       }),
     );
+    // What one dashboard read of /status costs at this size, and whether /healthz waits behind it.
+    const statusAt = performance.now();
+    const status = fetch(`http://127.0.0.1:${adminPort}/status`).then((r) => r.arrayBuffer());
+    await new Promise((r) => setTimeout(r, 20));
+    const healthzAt = performance.now();
+    await (await fetch(`http://127.0.0.1:${adminPort}/healthz`)).text();
+    const healthzMs = performance.now() - healthzAt;
+    const statusBytes = (await status).byteLength;
+    console.error(
+      `/status: ${(statusBytes / 1048576).toFixed(1)} MiB in ${Math.round(performance.now() - statusAt)} ms; ` +
+        `/healthz asked meanwhile answered in ${Math.round(healthzMs)} ms; controller peak RSS since start ${peakRssMib(ctl.pid!)} MiB`,
+    );
   } finally {
     ctl.kill('SIGTERM');
     await new Promise((r) => ctl.once('exit', r));
