@@ -121,10 +121,11 @@ export class OwnedHaproxy implements HaproxyTarget {
 
   private async startOnce(): Promise<LoadResult> {
     const held = await this.heldListener();
+    // Refused as HAProxy refuses a config it cannot bind: an app's frontend named is left out (rejections.ts).
     if (held !== null)
       return err({
         message: `HAProxy not started: ${held} is held by another process; an HAProxy started beside another one would share its port (SO_REUSEPORT) and half the connections would go there. Stop that process, or move this one's listeners`,
-        refused: false,
+        refused: true,
       });
     await this.o.files.ensureRuntimeDirs(this.o.runtimeFiles);
     await this.o.files.saveServerState(''); // the state file HAProxy's head asks for, with no server's state
@@ -135,7 +136,7 @@ export class OwnedHaproxy implements HaproxyTarget {
   }
 
   /**
-   * A listener of the config on disk another process holds, as `address:port`, or null. A second
+   * A listener of the config on disk another process holds, as `address:port of frontend <name>`, or null. A second
    * controller with a directory of its own but the same ports started its HAProxy beside the first,
    * and the two split the traffic without a word (found by an operator test).
    */
@@ -147,7 +148,8 @@ export class OwnedHaproxy implements HaproxyTarget {
       const batch = listeners.slice(i, i + PROBES_AT_ONCE);
       const found = await Promise.all(batch.map((l) => why(l.address, l.port, l.options)));
       const at = found.findIndex((f) => f !== null && !f.address);
-      if (at >= 0) return `${batch[at]!.address || '*'}:${batch[at]!.port}`;
+      const l = batch[at];
+      if (l !== undefined) return `${l.address || '*'}:${l.port} of frontend ${l.section}`;
     }
     return null;
   }

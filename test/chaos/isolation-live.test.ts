@@ -311,7 +311,7 @@ describeWithHaproxy('chaos: HAProxy cannot start because of one app', () => {
           .sort(),
       ).toEqual([`one_${base}`, `two_${base + 2}`]);
       expect(status().leftOut.find((p) => p.appId === '/held')?.message).toMatch(
-        /HAProxy cannot run backend held_\d+ .*cannot bind socket/,
+        /HAProxy cannot run backend held_\d+ .*HAProxy not started: 127\.0\.0\.1:\d+ of frontend held_\d+ is held by another process/,
       );
       expect(status().recentFailures).toEqual([]);
       for (const host of ['one.example.com', 'two.example.com'])

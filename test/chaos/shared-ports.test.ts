@@ -43,7 +43,12 @@ describeWithHaproxy('an HAProxy is not started on ports another process holds', 
     live = await startLive({ apps: [app], logger: memoryLogger(logs), ports, flags: ['--reload-interval', '1'] });
     await waitFor(
       'the start refused',
-      () => logs.some((l) => l.msg.includes(`HAProxy not started: 127.0.0.1:${http} is held by another process`)),
+      () =>
+        logs.some((l) =>
+          l.msg.includes(
+            `HAProxy not started: 127.0.0.1:${http} of frontend marathon_http_in is held by another process`,
+          ),
+        ),
       20000,
     );
     expect(live.service.haproxy.masterPid()).toBeUndefined();
