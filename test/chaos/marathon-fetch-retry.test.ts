@@ -30,12 +30,12 @@ type Fault = { apps: '503' } | { apps: 'invalid-json' } | { apps: 'slow'; delayM
 describeWithHaproxy('chaos: a failed GET /v2/apps is retried with backoff (SSE and poll modes)', () => {
   const logs: LogLine[] = [];
   const systems: LiveSystem[] = [];
-  afterAll(async () => {
-    for (const s of systems) await s.stop();
-  }, 30_000);
-  afterEach(() => {
+  // Each test's system is stopped before the next starts: both serve /web on its one service port,
+  // which a second HAProxy may not bind while the first holds it.
+  afterEach(async () => {
+    for (const s of systems.splice(0)) await s.stop();
     if (process.env.MLB_TEST_LOGS) for (const l of logs.splice(0)) console.log(`${l.level} ${l.msg}`);
-  });
+  }, 30_000);
 
   async function start(flags: string[]): Promise<LiveSystem> {
     const live = await startLive({

@@ -66,7 +66,7 @@ describe('Marathon REST timeouts like marathon-lb (connect, then read between by
   test('a slow but flowing /v2/apps completes although it takes longer than the read timeout', async () => {
     const url = await serve((res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      const parts = ['{"apps": [', '{"id": "/a"}', ',', '{"id": "/b"}', ']}'];
+      const parts = ['{"apps": [', '{"id": "/a", "tasks": []}', ',', '{"id": "/b", "tasks": []}', ']}'];
       const next = (): void => {
         const part = parts.shift();
         if (part === undefined) return void res.end();
@@ -76,7 +76,12 @@ describe('Marathon REST timeouts like marathon-lb (connect, then read between by
       setTimeout(next, 120);
     });
     const client = new MarathonClient({ urls: [url], timeoutMs: 300, connectTimeoutMs: 300, logger: quiet });
-    await expect(client.getApps()).resolves.toEqual({ apps: [{ id: '/a' }, { id: '/b' }] }); // ~720 ms in all
+    await expect(client.getApps()).resolves.toEqual({
+      apps: [
+        { id: '/a', tasks: [] },
+        { id: '/b', tasks: [] },
+      ],
+    }); // ~720 ms in all
   });
 
   test('a silence longer than the read timeout, before the head or within the body, fails the request', async () => {
@@ -111,10 +116,10 @@ describe('failover across Marathon URLs', () => {
     const hung = await serve(() => client!.reportFailure(hung, 'event stream: no data')); // the stream gives up on it too
     const healthy = await serve((res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end('{"apps": [{"id": "/a"}]}');
+      res.end('{"apps": [{"id": "/a", "tasks": []}]}');
     });
     client = new MarathonClient({ urls: [hung, healthy], timeoutMs: 200, connectTimeoutMs: 1000, logger: quiet });
-    await expect(client.getApps()).resolves.toEqual({ apps: [{ id: '/a' }] });
+    await expect(client.getApps()).resolves.toEqual({ apps: [{ id: '/a', tasks: [] }] });
     expect(client.currentUrl()).toBe(healthy);
   });
 });
