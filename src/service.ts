@@ -277,6 +277,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     else logger.warn(`unhealthy: ${h.reason} (/healthz answers 503)`);
   });
   let socketGoneReads = 0;
+  let answeredBy: number | undefined; // the master whose socket last answered a read
   // One `show stat` per interval on a connection of its own, never two at once, none while HAProxy is down.
   const statsTimeoutMs = Math.min(5000, Math.max(500, statsMs));
   const stats =
@@ -316,10 +317,13 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
         ).subscribe((r) => {
           if (r.ok) logger.debug(`show stat: ${statRows(r.value)} rows read in ${Math.round(now() - r.value.at)} ms`);
           haproxyState.observe(r);
-          // The master socket file is gone (removed by hand, a temp cleaner) while the master runs: HAProxy
-          // serves, but nothing reads or reloads it, and /healthz called it down after 30 s until some
-          // change came. A reload by signal binds it again; asked once per such spell (operator test).
-          const gone = !r.ok && SOCKET_FILE_GONE.test(r.error) && haproxy.masterPid() !== undefined;
+          // The master socket file is gone (removed by hand, a temp cleaner) while the master that answered
+          // on it runs: HAProxy serves, but nothing reads or reloads it, and /healthz called it down after
+          // 30 s until some change came. A reload by signal binds it again; asked once per such spell
+          // (operator test). Not while a master starts (10 000 backends: seconds before it binds the socket).
+          const master = haproxy.masterPid();
+          if (r.ok) answeredBy = master;
+          const gone = !r.ok && SOCKET_FILE_GONE.test(r.error) && master !== undefined && master === answeredBy;
           if (gone && socketGoneReads++ === 1) signals.next('master-socket-gone');
           if (!gone) socketGoneReads = 0;
         });
