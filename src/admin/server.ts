@@ -17,7 +17,12 @@ export interface AdminServerOptions {
   readonly token?: string;
   readonly metrics: { readonly contentType: string; text(): Promise<string> };
   /** `version` changes when `status()` does, but for the passing of time (StatusBook.version). */
-  readonly status: { status(): unknown; version(): number };
+  readonly status: {
+    status(): unknown;
+    version(): number;
+    /** What status() shows that takes long to make, made first without holding the event loop. */
+    prepare?(): Promise<void>;
+  };
   /** What `/healthz` answers: 200 `ok`, or 503 with the reason (default: always healthy). */
   readonly health?: () => { readonly healthy: true } | { readonly healthy: false; readonly reason: string };
   readonly logger: Logger;
@@ -175,6 +180,7 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
   const hostChecked = token === null && isLoopback(bind);
   const statusBody = new RecentBody(
     async () => {
+      await opts.status.prepare?.();
       const status = opts.status.status();
       const compact = await stringifySliced(status, nextTurn);
       // Indented for people reading it with curl, unless that would make a big body bigger still.

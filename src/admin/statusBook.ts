@@ -333,24 +333,68 @@ export class StatusBook {
     }
   }
 
+  /**
+   * Makes the diffs /status shows that are not made yet, a step at a time: the first /status after
+   * applies of a big config spent ~1.5 s in them at 5 000 apps, and /healthz waited meanwhile
+   * (bench:scale). The admin API calls it before status().
+   */
+  async prepare(): Promise<void> {
+    for (const a of [...this.applies]) {
+      const d = a.diff;
+      if (d.text !== null) continue;
+      const text = await unifiedDiffInSteps(d.previous(), d.next(), this.maxEdits(), this.maxChars());
+      if (d.text === null) settle(d, text); // unless given up meanwhile (dropOldTexts)
+    }
+  }
+
+  private maxEdits(): number {
+    return this.deps.maxDiffEdits ?? 2000;
+  }
+
+  private maxChars(): number {
+    return this.deps.maxDiffChars ?? 64 * 1024;
+  }
+
   private diffText(d: PendingDiff): string {
-    return (
-      d.text ??
-      settle(
-        d,
-        unifiedDiff(d.previous(), d.next(), this.deps.maxDiffEdits ?? 2000, this.deps.maxDiffChars ?? 64 * 1024),
-      )
-    );
+    return d.text ?? settle(d, unifiedDiff(d.previous(), d.next(), this.maxEdits(), this.maxChars()));
   }
 }
+
+const BEFORE = 'haproxy.cfg (before)';
+const AFTER = 'haproxy.cfg (after)';
 
 /** `diff -u previous next` of two configs, or a one-line note when it would be too large. */
 export function unifiedDiff(previous: string, next: string, maxEdits: number, maxChars: number): string {
   if (previous === next) return '';
-  let patch = createTwoFilesPatch('haproxy.cfg (before)', 'haproxy.cfg (after)', previous, next, undefined, undefined, {
+  const patch = createTwoFilesPatch(BEFORE, AFTER, previous, next, undefined, undefined, {
     context: 3,
     maxEditLength: maxEdits,
   });
+  return shownPatch(patch, maxEdits, maxChars);
+}
+
+/**
+ * unifiedDiff made a step at a time (jsdiff's async mode: one edit length per turn of the event
+ * loop), so that the controller answers meanwhile.
+ */
+export function unifiedDiffInSteps(
+  previous: string,
+  next: string,
+  maxEdits: number,
+  maxChars: number,
+): Promise<string> {
+  if (previous === next) return Promise.resolve('');
+  return new Promise((resolve) => {
+    createTwoFilesPatch(BEFORE, AFTER, previous, next, undefined, undefined, {
+      context: 3,
+      maxEditLength: maxEdits,
+      callback: (patch: string | undefined) => resolve(shownPatch(patch, maxEdits, maxChars)),
+    });
+  });
+}
+
+function shownPatch(made: string | undefined, maxEdits: number, maxChars: number): string {
+  let patch = made;
   if (patch === undefined) return `(diff not shown: more than ${maxEdits} lines changed)\n`;
   if (patch.startsWith('=')) patch = patch.slice(patch.indexOf('\n') + 1); // jsdiff's ==== separator line
   if (patch.length <= maxChars) return patch;

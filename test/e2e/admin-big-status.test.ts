@@ -7,6 +7,7 @@
 import * as http from 'node:http';
 import { startAdminServer, type AdminServer } from '../../src/admin/server';
 import { memoryLogger } from '../support/controllerHarness';
+import { waitFor } from '../support/wait';
 
 /** A status of `services` services, each with a traffic history as the real one has. */
 function bigStatus(services: number): unknown {
@@ -52,7 +53,11 @@ describe('a big /status does not hold /healthz (real HTTP)', () => {
     admin = undefined;
   });
 
-  async function serve(status: unknown, onStatus: () => void = () => undefined): Promise<string> {
+  async function serve(
+    status: unknown,
+    onStatus: () => void = () => undefined,
+    prepare?: () => Promise<void>,
+  ): Promise<string> {
     admin = await startAdminServer({
       port: 0,
       metrics: { contentType: 'text/plain', text: () => Promise.resolve('') },
@@ -62,6 +67,7 @@ describe('a big /status does not hold /healthz (real HTTP)', () => {
           return status;
         },
         version: () => 0,
+        ...(prepare ? { prepare } : {}),
       },
       logger: memoryLogger([]),
     });
@@ -82,6 +88,29 @@ describe('a big /status does not hold /healthz (real HTTP)', () => {
     expect(answer.status).toBe(200);
     // Compact at this size, and the same data.
     expect(answer.body).toBe(`${JSON.stringify(status)}\n`);
+  });
+
+  test("what takes long to make (the applies' diffs) is prepared first, and /healthz is answered meanwhile", async () => {
+    const order: string[] = [];
+    let release: (() => void) | undefined;
+    const url = await serve(
+      bigStatus(2),
+      () => order.push('status'),
+      () =>
+        new Promise<void>((resolve) => {
+          order.push('prepare');
+          release = () => {
+            order.push('prepared');
+            resolve();
+          };
+        }),
+    );
+    const answer = get(`${url}/status`);
+    await waitFor('prepare asked', () => release !== undefined);
+    expect((await get(`${url}/healthz`)).status).toBe(200);
+    release!();
+    expect((await answer).status).toBe(200);
+    expect(order).toEqual(['prepare', 'prepared', 'status']);
   });
 
   test('a small /status stays indented for people reading it with curl', async () => {

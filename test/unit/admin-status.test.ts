@@ -1,6 +1,6 @@
 import { ControllerMetrics } from '../../src/admin/metrics';
 import { formatReason, reasonCategory, type ReloadReason } from '../../src/reconcile/reloadReason';
-import { LEFT_OUT_SHOWN, StatusBook, unifiedDiff } from '../../src/admin/statusBook';
+import { LEFT_OUT_SHOWN, StatusBook, unifiedDiff, unifiedDiffInSteps } from '../../src/admin/statusBook';
 import type { Problem, Server, Service } from '../../src/model/types';
 import { AppliedState } from '../../src/reconcile/appliedState';
 import type { DesiredState } from '../../src/reconcile/applyPort';
@@ -524,6 +524,44 @@ describe('StatusBook', () => {
     const cut = unifiedDiff(before, after, 10_000, 2000);
     expect(cut.length).toBeLessThan(2100);
     expect(cut).toMatch(/… \d+ more line\(s\) of diff not shown\n$/);
+  });
+});
+
+describe('diffs made a step at a time', () => {
+  const config = (n: number, changed: ReadonlySet<number>): string =>
+    Array.from(
+      { length: n },
+      (_, i) => `  server s${i} 10.0.0.${i % 250}:${31000 + i}${changed.has(i) ? ' disabled' : ''}\n`,
+    ).join('');
+
+  test('the same text as the diff made at once: equal, cut, too many edits', async () => {
+    const before = config(2000, new Set());
+    for (const [after, maxEdits, maxChars] of [
+      [before, 100, 1000],
+      [config(2000, new Set([3, 700, 1999])), 100, 100_000],
+      [config(2000, new Set(Array.from({ length: 300 }, (_, i) => i * 5))), 10_000, 2000],
+      [config(2000, new Set(Array.from({ length: 300 }, (_, i) => i * 5))), 100, 100_000],
+    ] as const) {
+      expect(await unifiedDiffInSteps(before, after, maxEdits, maxChars)).toBe(
+        unifiedDiff(before, after, maxEdits, maxChars),
+      );
+    }
+  });
+
+  test('other work runs while a big diff is made (the controller answers /healthz meanwhile)', async () => {
+    const before = config(50_000, new Set());
+    const after = config(50_000, new Set(Array.from({ length: 500 }, (_, i) => i * 97)));
+    let turns = 0;
+    let done = false;
+    const tick = (): void => {
+      turns++;
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const text = await unifiedDiffInSteps(before, after, 2000, 64 * 1024);
+    done = true;
+    expect(text).toMatch(/^--- haproxy\.cfg \(before\)/m);
+    expect(turns).toBeGreaterThan(10);
   });
 });
 
