@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readRegularFileBounded } from '../boundedRead';
 import { err, ok, type Result } from '../result';
-import { pidExists } from './stopSignals';
+import { pidExists, procStat } from './stopSignals';
 
 /**
  * One controller per HAProxy config directory. Two on one directory (two sidecars on one volume)
@@ -99,11 +99,5 @@ function holds(h: Holder): boolean {
  * without /proc. A pid and its start time name one process: a pid alone may be another's since.
  */
 export function startTime(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: fields count from its last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return procStat(pid)?.[19];
 }

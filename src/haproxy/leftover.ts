@@ -6,6 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { statFields } from './stopSignals';
 
 export interface ProcessInfo {
   readonly pid: number;
@@ -37,8 +38,7 @@ export const procTable: ProcessTable = {
         fs.readFile(`/proc/${pid}/cmdline`, 'utf8'),
         fs.readlink(`/proc/${pid}/exe`).catch(() => undefined), // another user's process: not readable
       ]);
-      // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ')'.
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const rest = statFields(stat);
       return {
         pid,
         state: rest[0] ?? '?',

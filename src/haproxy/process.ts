@@ -26,7 +26,7 @@ import { holdsListeningSocket } from './listeningSockets';
 import { HaproxyLogger, MasterSocket, ProcList } from './masterSocket';
 import { err, ok, type Result } from '../result';
 import { reloadOutcome } from './reloadProtocol';
-import { pidExists, stopEscalating, type StopResult } from './stopSignals';
+import { pidExists, procStat, stopEscalating, type StopResult } from './stopSignals';
 import { alertLines } from './validate';
 
 export type { StopResult } from './stopSignals';
@@ -107,16 +107,6 @@ const MAX_OUTPUT = 64 * 1024;
 const SOCKET_GONE = /\((?:ENOENT|ECONNREFUSED)\)/;
 /** How long an old worker may keep listening after a reload before it counts as wedged. */
 const OLD_WORKER_UNBIND_MS = 5000;
-
-/** The parent pid of `pid` (/proc/<pid>/stat field 4), or undefined. */
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
 
 export class HaproxyProcess {
   private child: ChildProcess | undefined;
@@ -376,7 +366,7 @@ export class HaproxyProcess {
     const master = this.localMasterPid();
     for (const pid of oldWorkers) {
       // Still a child of this master (not a pid given to another process since), and listening.
-      if (master === undefined || parentOf(pid) !== master || !holdsListeningSocket(pid)) continue;
+      if (master === undefined || Number(procStat(pid)?.[1]) !== master || !holdsListeningSocket(pid)) continue;
       this.o.logger.warn(
         `haproxy: old worker ${pid} still listens ${waitMs / 1000} s after the reload: it does not stop (wedged?) and would leave its share of new connections unanswered; killing it`,
       );

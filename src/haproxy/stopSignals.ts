@@ -56,11 +56,24 @@ export function pidExists(pid: number): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  const state = procStat(pid)?.[0];
+  return state === undefined || !/^[ZX]$/.test(state); // no /proc: kill(0) is all we know
+}
+
+/**
+ * The fields of "pid (comm) state ppid …" in /proc/<pid>/stat from `state` on (field 3 at index 0):
+ * comm may hold spaces and parentheses, so they are read after its last ')'.
+ */
+export function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** statFields of a process, or undefined without /proc or the process. */
+export function procStat(pid: number): string[] | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+    return statFields(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
-    return true; // no /proc: kill(0) is all we know
+    return undefined;
   }
 }
 

@@ -2,6 +2,10 @@ import { Simulator } from '../../src/simulator';
 import { connectedAndSettled, startController, type RunningController } from '../support/controllerHarness';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { waitFor } from '../support/wait';
+
+type FetchFailed = Extract<PipelineEvent, { kind: 'fetch-failed' }>;
+const fetchFailures = (events: readonly PipelineEvent[]): FetchFailed[] =>
+  events.filter((e): e is FetchFailed => e.kind === 'fetch-failed');
 import type { PipelineEvent } from '../../src/reconcile/pipeline';
 
 const web = (instances: number) => ({
@@ -115,8 +119,7 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     const applies = haproxy.applies.length;
     s.setFaults({ apps: 'wrong-shape' });
     c.signals.next('hup');
-    const failed = (): Extract<PipelineEvent, { kind: 'fetch-failed' }>[] =>
-      c.events.filter((e): e is Extract<PipelineEvent, { kind: 'fetch-failed' }> => e.kind === 'fetch-failed');
+    const failed = () => fetchFailures(c.events);
     await waitFor('the read reported as failed', () => failed().length > 0);
     expect(failed()[0]!.error).toMatch(/Marathon answered JSON without an "apps" array/);
     // Retried with backoff, not left until the next trigger (an event, the resync).
@@ -139,8 +142,7 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     const applies = haproxy.applies.length;
     s.setFaults({ apps: 'no-embed' });
     c.signals.next('hup');
-    const failed = (): Extract<PipelineEvent, { kind: 'fetch-failed' }>[] =>
-      c.events.filter((e): e is Extract<PipelineEvent, { kind: 'fetch-failed' }> => e.kind === 'fetch-failed');
+    const failed = () => fetchFailures(c.events);
     await waitFor('the read reported as failed', () => failed().length > 0);
     expect(failed()[0]!.error).toMatch(/Marathon answered apps without their tasks \(was embed=apps\.tasks dropped/);
     expect(haproxy.applies.length).toBe(applies);
