@@ -6,7 +6,7 @@ import { sameData, serviceShape } from '../model/equality';
 import { cleanName, cookieValue } from '../model/serverIds';
 import { namingMembers } from '../model/services';
 import { drain } from '../steps';
-import type { TemplateContext, TemplateValue } from './format';
+import { placeholderText, type TemplateContext, type TemplateValue } from './format';
 import { translateLegacyDirectives } from './legacyDirectives';
 import { ServiceRenderer, ServiceTemplateError } from './serviceRenderer';
 import type { TemplateSet } from './templates';
@@ -595,12 +595,17 @@ function text(
   const t = templates.global(name);
   let s = '';
   for (const p of t.parts) {
-    if (typeof p === 'string') s += p;
-    else if (ctx[p.key] === undefined)
+    if (typeof p === 'string') {
+      s += p;
+      continue;
+    }
+    const v = placeholderText(p, ctx);
+    if (typeof v === 'string') s += v;
+    else if ('invalid' in v) throw new ConfigError(`template HAPROXY_${name}: cannot format ${v.invalid}`);
+    else
       throw new ConfigError(
         `template HAPROXY_${name} uses {${p.key}}, which is not available there (available: ${Object.keys(ctx).join(', ') || 'none'})`,
       );
-    else s += String(ctx[p.key]);
   }
   return t.legacy ? globalText(name, s, opts, dependsOnVersion) : s;
 }
@@ -796,6 +801,17 @@ function mergeGrouped(into: Map<string, GroupedVhost>, from: ReadonlyMap<string,
 
 function healthContext(hc: HealthCheck, port: number | null): TemplateContext {
   return {
+    // marathon-lb passes Marathon's health check dict too (`{healthCheck[path]}`), defaults filled in.
+    healthCheck: {
+      protocol: hc.protocol,
+      path: hc.path,
+      portIndex: hc.portIndex,
+      port: hc.port,
+      gracePeriodSeconds: hc.gracePeriodSeconds,
+      intervalSeconds: hc.intervalSeconds,
+      timeoutSeconds: hc.timeoutSeconds,
+      maxConsecutiveFailures: hc.maxConsecutiveFailures,
+    },
     healthCheckPortIndex: hc.portIndex,
     healthCheckPort: port,
     healthCheckProtocol: hc.protocol,

@@ -1,6 +1,12 @@
 import { appTemplateText, unreadableFileIn, type LoadedFileCheck } from '../model/templateLabels';
 import type { Service } from '../model/types';
-import { renderTemplate, renderTemplateInto, TemplateSyntaxError, type TemplateContext } from './format';
+import {
+  renderTemplate,
+  renderTemplateInto,
+  TemplateSyntaxError,
+  type TemplateContext,
+  type TemplateFault,
+} from './format';
 import { translateLegacyDirectives } from './legacyDirectives';
 import type { TemplateSet } from './templates';
 
@@ -40,7 +46,7 @@ export class ServiceRenderer {
     const label = labelText === undefined ? null : `HAPROXY_{n}_${labelName}`;
     if (t instanceof TemplateSyntaxError) throw new ServiceTemplateError(label, t.message);
     let out = renderTemplate(t, ctx);
-    if (typeof out !== 'string') throw missing(name, label, out.missing, ctx);
+    if (typeof out !== 'string') throw faultOf(name, label, out, ctx);
     if (label !== null && !t.constant)
       out = checkedLabelText(labelName, label, out, this.haproxyDir, this.svc.servicePort, this.loadedFile);
     if (!this.translateLegacy || !t.legacy) return out;
@@ -70,8 +76,9 @@ export class ServiceRenderer {
       out.push(this.render(name, ctx, labelName));
       return;
     }
-    const key = renderTemplateInto(t, ctx, out);
-    if (key !== undefined) throw missing(name, labelText === undefined ? null : `HAPROXY_{n}_${labelName}`, key, ctx);
+    const fault = renderTemplateInto(t, ctx, out);
+    if (fault !== undefined)
+      throw faultOf(name, labelText === undefined ? null : `HAPROXY_{n}_${labelName}`, fault, ctx);
   }
 }
 
@@ -97,11 +104,13 @@ function checkedLabelText(
   return text;
 }
 
-function missing(name: string, label: string | null, key: string, ctx: TemplateContext): ServiceTemplateError {
+function faultOf(name: string, label: string | null, fault: TemplateFault, ctx: TemplateContext): ServiceTemplateError {
+  if ('invalid' in fault)
+    return new ServiceTemplateError(label, `${where(name, label)}: cannot format ${fault.invalid}`, label === null);
   const known = Object.keys(ctx).join(', ') || 'none';
   return new ServiceTemplateError(
     label,
-    `${where(name, label)} uses {${key}}, which is not available there (available: ${known})`,
+    `${where(name, label)} uses {${fault.missing}}, which is not available there (available: ${known})`,
   );
 }
 
