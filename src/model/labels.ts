@@ -118,7 +118,7 @@ export function readPortLabels(
   checks: LabelChecks = {},
 ): PortSettings | Problem {
   const r = new PortLabelReader(appId, portLabels, index);
-  const vhost = r.get('VHOST');
+  const vhost = withoutEmptyHosts(r.get('VHOST'));
   // Blanks after a comma are common (`a.example.com, b.example.com`) and HAProxy's word separators where printed.
   if (vhost !== undefined && vhost !== '') {
     const bad = vhost.split(',').find((h) => !isVhost(h) && !isVhost(h.replace(/^[ \t]+|[ \t]+$/g, '')));
@@ -385,6 +385,17 @@ const NO_PORT_LABELS = (): ReadonlyMap<string, string> => NO_LABELS;
 
 export function isProblem(v: unknown): v is Problem {
   return typeof v === 'object' && v !== null && 'message' in v && 'appId' in v;
+}
+
+/**
+ * A VHOST label without its empty hosts (`a.example.com,`, `a,,b`, `a, `): marathon-lb printed an
+ * ACL matching an empty Host and an SNI route for any name for each; the others are served.
+ */
+function withoutEmptyHosts(vhost: string | undefined): string | undefined {
+  if (vhost === undefined || !vhost.includes(',')) return vhost;
+  const hosts = vhost.split(',');
+  const kept = hosts.filter((h) => h.replace(/^[ \t]+|[ \t]+$/g, '') !== '');
+  return kept.length === hosts.length ? vhost : kept.join(',');
 }
 
 /** Why one host of a VHOST label is refused, in the terms its owner can act on. */

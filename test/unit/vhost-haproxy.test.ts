@@ -45,3 +45,33 @@ describeWithHaproxy('a VHOST is served when haproxy -c takes its ACL and SNI lin
     });
   });
 });
+
+describe('empty hosts in a VHOST label (a trailing comma, two in a row)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDir();
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  // marathon-lb printed an ACL of an empty Host and an SNI route matching any name for each; the app
+  // was left out here. Its real hosts are served, and nothing for the empty ones.
+  test.each(['t.example.com,', 't.example.com,,u.example.com', ',t.example.com, ', 't.example.com, ,u.example.com'])(
+    '%j serves its hosts and nothing for the empty ones',
+    async (vhost) => {
+      const apps = path.join(dir, 'apps.json');
+      const app = {
+        id: '/vt',
+        labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: vhost },
+        portDefinitions: [{ port: 11050 }],
+        tasks: [{ id: 'vt.1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }],
+      };
+      fs.writeFileSync(apps, JSON.stringify({ apps: [app] }));
+      const run = await dryRun(['--apps-file', apps, '--group', 'external']);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toContain('  acl host_t_example_com_vt hdr(host) -i t.example.com\n');
+      expect(run.stdout).toContain('  use_backend vt_11050 if { ssl_fc_sni t.example.com }\n');
+      expect(run.stdout.includes('u.example.com')).toBe(vhost.includes('u.example.com'));
+      expect(run.stdout).not.toMatch(/hdr\(host\) -i *\n|ssl_fc_sni +\}/);
+    },
+  );
+});
