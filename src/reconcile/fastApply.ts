@@ -134,6 +134,9 @@ class TaskEdits {
     const instance = event.instanceId;
     if (instance !== undefined) {
       for (const i of this.byId.get(instance) ?? []) found.add(i);
+      // Every task id starts with the app's own part (`/prod/web`: `prod_web.`): an instance id is longer.
+      // Named alone, it is no instance, and it matched every task of the app (a hostile event).
+      if (instance.length <= this.app.id.length) return [...found];
       this.byPrefix ??= this.prefixIndex();
       for (const i of this.byPrefix.get(instance) ?? []) if (this.slots[i] !== undefined) found.add(i);
     }

@@ -114,7 +114,10 @@ function applyEvent(apps: readonly MarathonApp[], event: FastEvent): readonly Ma
   } else {
     const matches = (t: MarathonTask): boolean =>
       t.id === event.taskId ||
-      (event.instanceId !== undefined && (t.id === event.instanceId || t.id.startsWith(`${event.instanceId}.`)));
+      (event.instanceId !== undefined &&
+        (t.id === event.instanceId ||
+          // The app's own part of its task ids (`app0`) names no instance: it matches no task by prefix.
+          (event.instanceId.length > app.id.length && t.id.startsWith(`${event.instanceId}.`))));
     if (!app.tasks.some(matches)) return null;
     if (!event.alive && app.tasks.some((t) => matches(t) && hasSeveralChecks(app, t))) return null;
     tasks = app.tasks.map((t) => (matches(t) ? { ...t, healthCheckResults: [{ alive: event.alive }] } : t));
@@ -188,7 +191,7 @@ const eventArb = (apps: number): fc.Arbitrary<FastEvent> =>
         eventType: 'health_status_changed_event',
         appId: `/app${app}`,
         alive,
-        // An instance's id matches its legacy task and its `<instance>.<n>` tasks; `app0` is a prefix no instance is.
+        // An instance's id matches its legacy task and its `<instance>.<n>` tasks; `app0` (the app's part of every task id) no task.
         ...(named === 'task'
           ? { taskId: `app${app}.t${n}` }
           : { instanceId: named === 'prefix' ? `app${app}` : `app${app}.t${n}` }),

@@ -82,3 +82,33 @@ describe('health events of a task with several health checks', () => {
     expect(served(later.state)).toEqual([31002]);
   });
 });
+
+describe('a health event naming an instance', () => {
+  // Marathon ≥ 1.4 names tasks `<app>.<instance>.<n>`: an instance id is more than the app's own part.
+  const app: MarathonApp = {
+    ...appWith([check('HTTP')], [{ alive: true }]),
+    tasks: ['instance-a', 'instance-b'].map((inst, i) => ({
+      id: `api.${inst}._app.1`,
+      host: '10.0.0.1',
+      ports: [31001 + i],
+      state: 'TASK_RUNNING',
+      healthCheckResults: [{ alive: true }],
+    })),
+  };
+  const failed = (instanceId: string): HealthStatusChangedEvent => ({
+    type: 'health_status_changed_event',
+    eventType: 'health_status_changed_event',
+    appId: '/api',
+    instanceId,
+    alive: false,
+  });
+
+  test('takes out that instance’s task only', () => {
+    expect(ports(fastApply(stateOf(app), failed('api.instance-a'), opts, { resolve }))).toEqual([31002]);
+  });
+
+  test('the app’s own part of every task id (a hostile event) names no instance: no task is taken out', () => {
+    // It took every task of the app out of rotation until the snapshot (found by a live audit).
+    expect(ports(fastApply(stateOf(app), failed('api'), opts, { resolve }))).toMatch(/its task is unknown/);
+  });
+});
