@@ -182,7 +182,13 @@ export function fastBuilder(d: SnapshotBuilderDeps): (events: readonly FastEvent
       state: {
         model: r.state.model,
         rendered: base.rendered,
-        source: { apps: r.state.apps, hosts: source.hosts, fast: true, serverLines: lines },
+        source: {
+          apps: r.state.apps,
+          hosts: source.hosts,
+          fast: true,
+          serverLines: lines,
+          snapshotModel: source.snapshotModel ?? base.model,
+        },
       },
       refused,
     };
@@ -236,7 +242,11 @@ export function fastReplay(
     const model = { services: rendered.served, problems: [...fast.model.problems, ...rendered.problems] };
     yield;
     yield* indexForEventsSteps({ apps: fast.apps, model });
-    return { model, rendered, source: { apps: fast.apps, hosts: source.hosts } };
+    return {
+      model,
+      rendered,
+      source: { apps: fast.apps, hosts: source.hosts, snapshotModel: source.snapshotModel ?? state.model },
+    };
   };
 }
 

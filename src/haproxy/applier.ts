@@ -390,7 +390,7 @@ export class HaproxyApplier implements ApplyPort {
       state: {
         model: { services: rendered.served, problems: [...state.model.problems, ...rendered.problems] },
         rendered,
-        source: { apps: source.apps, hosts: source.hosts },
+        source: { apps: source.apps, hosts: source.hosts, snapshotModel: source.snapshotModel },
       },
       rendered: true,
     };

@@ -23,6 +23,12 @@ export interface StateSource {
    */
   readonly fast?: boolean;
   readonly serverLines?: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /**
+   * The model of the snapshot this state's task and health events were applied to (by the fast path,
+   * or replayed onto a snapshot read meanwhile); absent: no event changed what that snapshot said.
+   * The next snapshot is compared with both (fastCorrections.ts).
+   */
+  readonly snapshotModel?: Model;
 }
 
 /**

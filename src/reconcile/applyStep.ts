@@ -2,8 +2,8 @@ import { Observable, defer, last, map, of, tap } from 'rxjs';
 import type { ApplyPort, ApplyReport, DesiredState } from './applyPort';
 import type { AppliedState } from './appliedState';
 import { configOutsideServers } from '../model/equality';
+import { contradictedServers } from './fastCorrections';
 import { plan, type Plan } from './plan';
-import type { ReloadReason } from './reloadReason';
 import { groupRuntimeOps, runtimeReasons } from './runtimeReason';
 import type { FaultStage, PipelineEvent, Work } from './pipeline';
 
@@ -133,24 +133,22 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
         });
         return of('unchanged' as const);
       }
-      // A snapshot after fast-path applies that differs in servers or more (the config text always differs: see StateSource.fast).
-      // A backend the fast path emptied (its app's last task gone) is the snapshot's to remove: no correction.
-      const corrections = previous?.source?.fast === true ? withoutEmptiedRemoved(p.reloadReasons, previous) : [];
-      if (
-        work.fast === undefined &&
-        previous?.source?.fast === true &&
-        !correctionReported.has(previous) &&
-        (p.runtimeOps.length > 0 || corrections.length > 0)
-      ) {
-        correctionReported.add(previous);
-        report({
-          kind: 'fast-path',
-          outcome: 'corrected',
-          detail:
-            corrections.length > 0
-              ? corrections.map((r) => r.kind).join(', ')
-              : `${p.runtimeOps.length} runtime operation(s)`,
-        });
+      // A snapshot after task and health events were applied (by the fast path, or replayed onto a
+      // snapshot) that says otherwise of a server they changed.
+      const claimedOn = previous?.source?.snapshotModel;
+      if (work.fast === undefined && claimedOn !== undefined && !correctionReported.has(previous!)) {
+        const wrong = guarded(
+          () => contradictedServers(claimedOn, previous!.model, next.model),
+          () => 0,
+        );
+        if (wrong > 0) {
+          correctionReported.add(previous!);
+          report({
+            kind: 'fast-path',
+            outcome: 'corrected',
+            detail: `${wrong} server(s) that task and health events had added, drained or removed`,
+          });
+        }
       }
       report({
         kind: 'applying',
@@ -188,13 +186,6 @@ export function applyStep(deps: ApplyStepDeps): (work: Work) => Observable<Apply
         }),
       );
     });
-}
-
-/** `reasons` but the removals of backends that have no servers in `state`. */
-function withoutEmptiedRemoved(reasons: readonly ReloadReason[], state: DesiredState): readonly ReloadReason[] {
-  if (!reasons.some((r) => r.kind === 'backend-removed')) return reasons;
-  const empty = new Set(state.model.services.filter((s) => s.servers.length === 0).map((s) => s.backend));
-  return reasons.filter((r) => r.kind !== 'backend-removed' || !empty.has(r.backend));
 }
 
 /** Marks what the event fast path built: Marathon was not read for it. */

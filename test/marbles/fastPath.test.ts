@@ -28,10 +28,16 @@ const service = (tasks: readonly number[]): Service => makeService('a_10000', ta
 const cfgOf = (tasks: readonly number[]): string =>
   `backend a_10000\n${tasks.map((n) => `  server s${n} 10.0.0.1:${31000 + n}\n`).join('')}`;
 /** A state is app /a's task numbers; the apps list it came from is not needed by these fakes. */
-const stateOf = (tasks: readonly number[], fast = false): DesiredState => ({
+const stateOf = (tasks: readonly number[], fast = false, eventsOn?: DesiredState): DesiredState => ({
   model: { services: [service(tasks)], problems: [] },
   rendered: { config: cfgOf(tasks), domainMap: '', appMap: '', served: [], problems: [] },
-  source: { apps: [], hosts: new Map(), fast },
+  // As the real builds: the snapshot model the events were applied to (what corrections compare with).
+  source: {
+    apps: [],
+    hosts: new Map(),
+    fast,
+    ...(eventsOn === undefined ? {} : { snapshotModel: eventsOn.source?.snapshotModel ?? eventsOn.model }),
+  },
 });
 const tasksOf = (s: DesiredState): number[] => s.model.services[0]!.servers.map((x) => x.id);
 
@@ -48,7 +54,7 @@ const posted: MarathonEvent = { type: 'api_post_event', eventType: 'api_post_eve
 /** The fake build of one event: a started task of /a joins the base's servers; any other app is unknown. */
 const buildOne = (e: FastEvent, base: DesiredState): Result<DesiredState> => {
   if (e.appId !== '/a' || e.type !== 'status_update_event') return err(`app ${e.appId}: unknown`);
-  return ok(stateOf([...tasksOf(base), Number(e.taskId.slice(1))], true));
+  return ok(stateOf([...tasksOf(base), Number(e.taskId.slice(1))], true, base));
 };
 /** A fake build of a batch from one of an event: the events in turn; an app refused takes only events ending a task. */
 const inTurn =
@@ -297,7 +303,8 @@ describe('pipeline with the fast path (virtual time)', () => {
     /** The fake replay: each started task of /a joins the snapshot's servers, once. */
     const replay = (state: DesiredState, es: readonly FastEvent[]): Steps<DesiredState> => {
       replays.push(es.length);
-      return finished(stateOf([...new Set([...tasksOf(state), ...es.map((e) => Number((e.taskId ?? '').slice(1)))])]));
+      const tasks = [...new Set([...tasksOf(state), ...es.map((e) => Number((e.taskId ?? '').slice(1)))])];
+      return finished(tasks.length === tasksOf(state).length ? state : stateOf(tasks, false, state));
     };
     const run$ = pipeline<number[]>({
       items$: items,
@@ -470,6 +477,43 @@ describe('pipeline with the fast path (virtual time)', () => {
       flush();
       expect(kinds(s.events)).toEqual(['applied', 'applied', 'fast-applied', 'fast-corrected', 'applied']);
       expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 3]));
+    });
+  });
+
+  it('a task added by an event Marathon never had is a correction, though a snapshot read meanwhile replayed it', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      // Task 2 starts for real (frame 40); task 9's event comes while the snapshot after it is read.
+      const items = hot<StreamItem>('-c' + '-'.repeat(38) + 'a' + '-'.repeat(9) + 'b', {
+        c: { kind: 'connected', url: 'x' },
+        a: { kind: 'event', event: started(2) },
+        b: { kind: 'event', event: started(9) },
+      });
+      const s = setup(t, items, (now) => (now < 40 ? [1] : [1, 2]), 20);
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 400);
+      flush();
+      // The replayed snapshot kept task 9 (no correction yet); the next one, without it, corrected it once.
+      expect(kinds(s.events).filter((k) => k === 'fast-corrected')).toHaveLength(1);
+      expect(tasksOf(s.applied.current!)).toEqual([1, 2]);
+    });
+  });
+
+  it('tasks a snapshot shows before their events came are no correction (a scale still under way)', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const items = hot<StreamItem>('-c' + '-'.repeat(38) + 'a' + '-'.repeat(40) + 'b', {
+        c: { kind: 'connected', url: 'x' },
+        a: { kind: 'event', event: started(2) },
+        b: { kind: 'event', event: started(3) },
+      });
+      // Marathon lists task 3 from the first snapshot after task 2's event on; its event comes late.
+      const s = setup(t, items, (now) => (now < 40 ? [1] : [1, 2, 3]));
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 400);
+      flush();
+      expect(kinds(s.events)).not.toContain('fast-corrected');
+      expect(tasksOf(s.applied.current!)).toEqual([1, 2, 3]);
     });
   });
 
