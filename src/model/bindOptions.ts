@@ -14,6 +14,11 @@ export interface FileChecks {
   threads?(): number;
   /** null when OpenSSL takes this `ciphers`, `ciphersuites` or `curves` list (at least one entry it knows), else the reason. */
   tlsList?(keyword: 'ciphers' | 'ciphersuites' | 'curves', list: string): string | null;
+  /**
+   * The lines of a `crt-list` file as HAProxy reads them (comments and blank lines dropped), or why
+   * it cannot be read. Its text is never quoted back: a label may name any file.
+   */
+  crtListLines?(path: string): readonly string[] | string;
 }
 
 type Arg =
@@ -32,6 +37,9 @@ type Arg =
   | 'mss'
   | 'errors'
   | 'octal'
+  | 'curve'
+  | 'word'
+  | 'crtlist'
   | readonly string[];
 
 const INT = /^-?\d{1,9}$/;
@@ -51,6 +59,11 @@ const ERRORS = /^(all|\d{1,6}(,\d{1,6})*)$/;
 const OCTAL = /^[0-7]{1,4}$/;
 /** What an OpenSSL cipher, suite or curve list is made of. */
 const TLS_LIST = /^[A-Za-z0-9_.+!@=:,-]{1,512}$/;
+const CURVE = /^[A-Za-z0-9_-]{1,64}$/;
+/** A passphrase (`ca-sign-pass`): one word, as quotedWords read it. */
+const WORD = /^\S{1,256}$/;
+/** An SNI filter of a crt-list line: a name, a wildcard one, or either negated. */
+const SNI_FILTER = /^!?[A-Za-z0-9*_.-]{1,253}$/;
 
 /**
  * HAProxy 2.6's `bind` keywords (configuration.txt §5.1) a label may use on a TCP listener, with
@@ -58,9 +71,9 @@ const TLS_LIST = /^[A-Za-z0-9_.+!@=:,-]{1,512}$/;
  * user, level, ...) on a TCP listener too, and ignores them there: so do these (a user or group
  * name must exist on the load balancer, where HAProxy looks it up). `ciphers`, `ciphersuites` and
  * `curves` (marathon-lb's own example label sets `ciphers`) are judged by OpenSSL (FileChecks.tlsList):
- * HAProxy refuses a list none of whose entries OpenSSL knows. Left out on purpose: ones whose value
- * only the host can judge (ecdhe, namespace, proto, crt-list, ca-sign-*, expose-fd), which belong
- * in the operator's templates rather than in an app's label.
+ * HAProxy refuses a list none of whose entries OpenSSL knows; so is `ecdhe`'s curve. The files
+ * `crt-list` and `ca-sign-file` name are read as HAProxy reads them; `proto` must fit the service's
+ * mode (protoProblem). Left out: `namespace` and `expose-fd`, which only a host's setup can judge.
  */
 const KEYWORDS: ReadonlyMap<string, Arg> = new Map<string, Arg>([
   ['accept-proxy', 'none'],
@@ -117,6 +130,30 @@ const KEYWORDS: ReadonlyMap<string, Arg> = new Map<string, Arg>([
   ['user', 'account'],
   ['group', 'account'],
   ['mode', 'octal'],
+  ['ecdhe', 'curve'],
+  ['proto', ['h1', 'h2', 'none']],
+  ['crt-list', 'crtlist'],
+  ['ca-sign-file', 'crt'],
+  ['ca-sign-pass', 'word'],
+  ['generate-certificates', 'none'],
+]);
+
+/** The keywords a crt-list line may set for its certificates, between brackets (HAProxy's ssl_bind_kw). */
+const CRT_LIST_KEYWORDS: ReadonlySet<string> = new Set([
+  'allow-0rtt',
+  'alpn',
+  'ca-file',
+  'ca-verify-file',
+  'ciphers',
+  'ciphersuites',
+  'crl-file',
+  'curves',
+  'ecdhe',
+  'no-ca-names',
+  'npn',
+  'ssl-min-ver',
+  'ssl-max-ver',
+  'verify',
 ]);
 
 /** Words of HAProxy's line, at most: 64; the bind line's own words leave this many to a label. */
@@ -151,7 +188,7 @@ export function checkBindOptions(text: string, files: FileChecks | undefined, ha
     if (v === undefined) return `bind keyword ${kw} needs a value`;
     const bad = checkArg(kw, arg, v, files);
     if (bad !== null) return `bind keyword ${kw}: ${bad}`;
-    if (kw === 'crt') crt = true;
+    if (kw === 'crt' || kw === 'crt-list') crt = true;
     if (kw === 'ca-file') caFile = true;
     if (kw === 'verify') verify = v;
     if (kw === 'ssl-min-ver') versions.min = v;
@@ -161,6 +198,74 @@ export function checkBindOptions(text: string, files: FileChecks | undefined, ha
   if (noVersion !== null) return noVersion;
   if (ssl && !crt) return '"ssl" needs a certificate (crt, or the HAPROXY_{n}_SSL_CERT label)';
   if (verify !== 'none' && !caFile) return `"verify ${verify}" needs a ca-file`;
+  if (seen.has('generate-certificates') && !seen.has('ca-sign-file'))
+    return '"generate-certificates" needs a ca-sign-file (a CA certificate and its key)';
+  return null;
+}
+
+/**
+ * Why `proto` in `text` (BIND_OPTIONS) does not fit a listener of `mode`, or null: HAProxy takes
+ * `h1` and `h2` only in http mode, `none` only in tcp mode ("MUX protocol is not usable").
+ */
+export function protoProblem(text: string, mode: 'http' | 'tcp'): string | null {
+  const words = quotedWords(text) ?? [];
+  for (let i = words.indexOf('proto'); i >= 0; i = words.indexOf('proto', i + 1)) {
+    const v = words[i + 1];
+    if (v === undefined) continue;
+    if ((v === 'none') !== (mode === 'tcp'))
+      return `bind keyword proto: ${JSON.stringify(v)} is not usable in ${mode} mode (${mode === 'http' ? 'h1 or h2' : 'none'})`;
+  }
+  return null;
+}
+
+/**
+ * Why HAProxy would refuse the crt-list file at `path`, or null: each line a certificate it can
+ * load, then bracketed SSL keywords and SNI filters. Lines are named by number only.
+ */
+function crtListProblem(path: string, files: FileChecks | undefined): string | null {
+  const lines = files?.crtListLines?.(path);
+  if (lines === undefined) return null;
+  if (typeof lines === 'string') return lines;
+  if (lines.length === 0) return `${path} lists no certificate`;
+  for (let n = 0; n < lines.length; n++) {
+    const why = crtListLineProblem(lines[n]!, files);
+    if (why !== null) return `${path}, line ${n + 1}: ${why}`;
+  }
+  return null;
+}
+
+function crtListLineProblem(line: string, files: FileChecks | undefined): string | null {
+  const open = line.indexOf('[');
+  const close = line.indexOf(']');
+  if (open < 0 !== close < 0 || close < open) return 'its brackets are not balanced';
+  const head = (open < 0 ? line : line.slice(0, open)).trim().split(/\s+/);
+  const tail =
+    open < 0
+      ? []
+      : line
+          .slice(close + 1)
+          .trim()
+          .split(/\s+/);
+  const [cert, ...filtersBefore] = head;
+  if (cert === undefined || cert === '') return 'names no certificate';
+  if (open >= 0 && filtersBefore.length > 0) return 'has words between the certificate and its [options]';
+  if (files !== undefined && files.certificate(cert) !== null)
+    return 'names no certificate and private key HAProxy can load';
+  const options = open < 0 ? [] : (quotedWords(line.slice(open + 1, close)) ?? null);
+  if (options === null) return 'has [options] HAProxy cannot read';
+  for (let i = 0; i < options.length; i++) {
+    const kw = options[i]!;
+    const arg = KEYWORDS.get(kw);
+    if (!CRT_LIST_KEYWORDS.has(kw) || arg === undefined)
+      return `bind keyword ${JSON.stringify(kw)} is not one a crt-list takes`;
+    if (arg === 'none') continue;
+    const v = options[++i];
+    if (v === undefined) return `bind keyword ${kw} needs a value`;
+    const bad = checkArg(kw, arg, v, files);
+    if (bad !== null) return `bind keyword ${kw}: it is not a value HAProxy takes`;
+  }
+  const filters = [...(open < 0 ? filtersBefore : []), ...tail].filter((w) => w !== '');
+  if (!filters.every((f) => SNI_FILTER.test(f))) return 'has an SNI filter that is not a host name';
   return null;
 }
 
@@ -257,6 +362,12 @@ function checkArg(kw: string, arg: Exclude<Arg, 'none'>, v: string, files: FileC
       return ERRORS.test(v) ? null : `${JSON.stringify(v)} is not "all" or a comma-separated list of error ids`;
     case 'octal':
       return OCTAL.test(v) ? null : `${JSON.stringify(v)} is not an octal mode`;
+    case 'curve':
+      return CURVE.test(v) ? (files?.tlsList?.('curves', v) ?? null) : `${JSON.stringify(v)} is not a curve name`;
+    case 'word':
+      return WORD.test(v) ? null : 'is not one word';
+    case 'crtlist':
+      return crtListProblem(v, files);
     default:
       return null;
   }

@@ -60,6 +60,15 @@ export function fileChecks(
       if (verdict === undefined) loaded.set(key, (verdict = loadedFileVerdict(file, asCrt)));
       return verdict;
     },
+    crtListLines(path) {
+      const text = load(path);
+      if (!text.ok) return text.error;
+      // HAProxy skips blank lines and those starting with '#'.
+      return text.value
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('#'));
+    },
     pemFile(path) {
       let verdict = pems.get(path);
       if (verdict === undefined) {

@@ -1,7 +1,7 @@
 import type { MarathonApp } from '../marathon/types';
 import { mergeDeployments } from './deployments';
 import { withoutUnreadyTasks } from './readiness';
-import type { FileChecks } from './bindOptions';
+import { protoProblem, type FileChecks } from './bindOptions';
 import { EXCLUDED_TASK_STATES, healthCheckFor, healthVerdict, isHealthCheckError } from './healthChecks';
 import { APP_ID_RULE, isAppId, isHostName, isIP, isPort } from './haproxyText';
 import {
@@ -357,6 +357,10 @@ function draftService(
     if (healthCheck !== null && ['HTTP', 'HTTPS', 'MESOS_HTTP', 'MESOS_HTTPS'].includes(healthCheck.protocol))
       mode = 'http';
   }
+  const finalMode = mode ?? (settings.hostname ? 'http' : 'tcp');
+  const proto = settings.bindOptions === null ? null : protoProblem(settings.bindOptions, finalMode);
+  if (proto !== null)
+    return { appId: app.id, portIndex: index, label: `HAPROXY_${index}_BIND_OPTIONS`, message: proto };
   return {
     appId: app.id,
     portIndex: index,
@@ -364,7 +368,7 @@ function draftService(
     settings,
     servicePort: settings.port ?? originalPort,
     healthCheck,
-    mode: mode ?? (settings.hostname ? 'http' : 'tcp'),
+    mode: finalMode,
     backends: [],
     deploymentMembers,
   };

@@ -73,6 +73,73 @@ describeWithHaproxy('rendered configs pass a real `haproxy -c`', () => {
     expect(check.ok).toBe(true);
   });
 
+  // Keywords only the host can judge (a curve OpenSSL knows, the files a crt-list names, a CA with its
+  // key, a mux the mode can use): the app is served exactly when haproxy -c takes its bind line. They
+  // were all refused, though marathon-lb rendered them (found by a migration audit).
+  test.each([
+    ['ssl crt PEM ecdhe prime256v1', 'tcp'],
+    ['ssl crt PEM ecdhe no-such-curve', 'tcp'],
+    ['proto h2', 'http'],
+    ['proto h1', 'http'],
+    ['proto h2', 'tcp'],
+    ['proto none', 'tcp'],
+    ['proto none', 'http'],
+    ['ssl crt-list DIR/good.list', 'tcp'],
+    ['ssl crt-list DIR/options.list', 'http'],
+    ['ssl crt-list DIR/missing-cert.list', 'tcp'],
+    ['ssl crt-list DIR/bad-keyword.list', 'tcp'],
+    ['ssl crt-list DIR/no-such.list', 'tcp'],
+    ['ssl crt PEM ca-sign-file PEM ca-sign-pass secret generate-certificates', 'tcp'],
+    ['ssl crt PEM generate-certificates', 'tcp'],
+    ['ssl crt PEM ca-sign-file DIR/crt.pem generate-certificates', 'tcp'],
+  ])('BIND_OPTIONS %j in %s mode is served exactly when haproxy -c takes it', async (template, mode) => {
+    fs.writeFileSync(path.join(dir, 'good.list'), `# certificates\n\n${pem}\n`);
+    fs.writeFileSync(
+      path.join(dir, 'options.list'),
+      `${pem} [alpn h2 ssl-min-ver TLSv1.2] a.example.com !b.example.com\n`,
+    );
+    fs.writeFileSync(path.join(dir, 'missing-cert.list'), `${path.join(dir, 'missing.pem')}\n`);
+    fs.writeFileSync(path.join(dir, 'bad-keyword.list'), `${pem} [maxconn 5]\n`);
+    const options = template.replace(/PEM/g, pem).replace(/DIR/g, dir);
+    const caseDir = fs.mkdtempSync(path.join(dir, 'bind-'));
+    const apps = path.join(caseDir, 'apps.json');
+    fs.writeFileSync(
+      apps,
+      JSON.stringify({
+        apps: [
+          {
+            id: '/b',
+            labels: { HAPROXY_GROUP: 'external', HAPROXY_0_BIND_OPTIONS: options, HAPROXY_0_MODE: mode },
+            portDefinitions: [{ port: 10050 }],
+            tasks: [{ id: 't1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }],
+          },
+        ],
+      }),
+    );
+    const run = await dryRun([
+      '--apps-file',
+      apps,
+      '--haproxy-config',
+      path.join(caseDir, 'h.cfg'),
+      '--group',
+      'external',
+    ]);
+    const served = run.stdout.includes(`bind *:10050 ${options}\n`);
+    if (!served) expect(run.stderr).toContain('label HAPROXY_0_BIND_OPTIONS');
+    const cfg = path.join(caseDir, 'alone.cfg');
+    fs.writeFileSync(
+      cfg,
+      'defaults\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n' +
+        `frontend f\n  bind 127.0.0.1:10050 ${options}\n  mode ${mode}\n  default_backend b\n` +
+        `backend b\n  mode ${mode}\n  server s 127.0.0.1:1\n`,
+    );
+    const check = await checkConfig(cfg);
+    if (served !== check.ok)
+      expect(check.output).toBe(
+        `haproxy -c ${check.ok ? 'takes' : 'refuses'}: --dry ${served ? 'served' : 'left out'}`,
+      );
+  });
+
   const cases = compatCases();
   test('the whole corpus is checked, the cases with removed directives included', () => {
     expect(cases.length).toBeGreaterThanOrEqual(112);
