@@ -135,7 +135,9 @@ function translate(d: Directive): Out {
     const name = colon < 0 ? '' : search.slice(0, colon).trim();
     if (!TOKEN.test(name)) return fail(d.keyword, `"${search}" is not "Name: value"`, SUGGEST.add);
     const value = search.slice(colon + 1).trim();
-    return ok(`${action} add-header ${quoteWord(name)} ${quoteWord(logFormat(value))}${cond(d)}`);
+    // HAProxy 2.1+ takes no empty value (`''` is no argument to it): an empty sample adds the same empty header.
+    const fmt = value === '' ? '%[str()]' : quoteWord(logFormat(value));
+    return ok(`${action} add-header ${quoteWord(name)} ${fmt}${cond(d)}`);
   }
   if (d.kind === 'pass') return fail(d.keyword, 'it only exempted requests from later req* filters', SUGGEST.pass);
   const header = headerRegex(search);

@@ -37,6 +37,9 @@ const TABLE: readonly (readonly [string, string])[] = [
     '  http-response replace-header Location (?i)^(https?://app.example.com(:[0-9]+)?)?(/.*) /root if hdr_location',
   ],
   ['  reqadd X-Custom:\\ yes', '  http-request add-header X-Custom yes'],
+  // An empty value: `''` is no argument to HAProxy 2.1+ ("expects exactly 2 arguments", found by a migration audit).
+  ['  reqadd X-Empty:', '  http-request add-header X-Empty %[str()]'],
+  ['  rspadd X-Empty:\\  if { ssl_fc }', '  http-response add-header X-Empty %[str()] if { ssl_fc }'],
   ['  reqadd X-Note:\\ 100%\\ sure if { ssl_fc }', "  http-request add-header X-Note '100%% sure' if { ssl_fc }"],
   [
     '  rspadd Cache-Control:\\ no-cache unless is_static',
