@@ -102,7 +102,7 @@ export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent
               state: built.state,
               triggeredAt: at,
               fetchedAt: at,
-              fast: { what: describeEvents(applied.length > 0 ? applied : events) },
+              fast: { what: describeApplied(events, applied) },
             });
           }),
         )
@@ -119,6 +119,15 @@ function buildOrRefuse(deps: FastPathDeps, events: readonly FastEvent[], base: D
     const why = `building its events failed (${e instanceof Error ? e.message : String(e)})`;
     return { state: null, refused: new Map(events.map((ev) => [ev.appId, `app ${ev.appId}: ${why}`])) };
   }
+}
+
+/**
+ * What a fast apply applied: the events of the apps none was refused of; when only apps refused part
+ * way changed (their events before the refusal, their kills after it), theirs but the refused ones.
+ */
+function describeApplied(events: readonly FastEvent[], applied: readonly FastEvent[]): string {
+  if (applied.length > 0) return describeEvents(applied);
+  return `${describeEvents(events)}, but those left to the snapshot`;
 }
 
 /** "status_update_event of app /a" for one event; for several, how many and of which apps. */

@@ -254,6 +254,29 @@ describe('fastPath stage', () => {
     });
   });
 
+  it('an app refused part way is not said to have had all its events applied', () => {
+    const t = newScheduler();
+    t.run(({ hot, expectObservable, flush }) => {
+      const applied = stateOf([1]);
+      const refused: string[] = [];
+      const health: MarathonEvent = {
+        type: 'health_status_changed_event',
+        eventType: 'health_status_changed_event',
+        appId: '/a',
+        taskId: 't2',
+        alive: false,
+      };
+      // Task 2's start is applied; the health event is refused, and the start after it waits for the snapshot.
+      const events = hot<MarathonEvent>('-(ahb)', { a: started(2), h: health, b: started(3) });
+      const out = events.pipe(stage(t, () => applied, build, refused));
+      expectObservable(out.pipe(map((w) => [w.fast.what, tasksOf(w.state).join(',')]))).toBe('-x', {
+        x: ['3 task and health events of app /a, but those left to the snapshot', '1,2'],
+      });
+      flush();
+      expect(refused).toEqual(['app /a: unknown']);
+    });
+  });
+
   it('does nothing before the first apply, and starts again from a snapshot once one was applied', () => {
     const t = newScheduler();
     t.run(({ hot, cold, flush }) => {
