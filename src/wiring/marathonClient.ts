@@ -5,7 +5,7 @@
  */
 import type { Options } from '../cli/options';
 import { basicAuth, dcosAuth, parseDcosCredentials, type AuthProvider } from '../marathon/auth';
-import { parseBasicCredentials } from '../marathon/credentials';
+import { chosenCredentials } from '../marathon/credentials';
 import { readCaCertFlag, readFlagFile } from '../flagFile';
 import { MarathonClient, type MarathonLogger } from '../marathon/client';
 import { err, ok, type Result } from '../result';
@@ -24,9 +24,15 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): R
   if (o.marathonInsecure) logger.warn('--marathon-insecure: TLS certificates of Marathon are NOT verified');
   const timeoutMs = o.requestTimeout * 1000;
   const connectTimeoutMs = o.connectTimeout * 1000;
+  const chosen = chosenCredentials(
+    { file: o.marathonAuthCredentialFile, basic: o.authCredentials, dcos: o.dcosAuthCredentials },
+    (file) => readFlagFile('--marathon-auth-credential-file', file),
+  );
+  if (!chosen.ok) return chosen;
   let auth: AuthProvider | undefined;
-  if (o.dcosAuthCredentials !== undefined) {
-    const creds = parseDcosCredentials(o.dcosAuthCredentials);
+  if (chosen.value.kind === 'basic') auth = basicAuth(chosen.value.credentials);
+  else if (chosen.value.kind === 'dcos') {
+    const creds = parseDcosCredentials(chosen.value.text);
     if (!creds.ok) return creds;
     auth = dcosAuth({
       credentials: creds.value,
@@ -36,20 +42,6 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): R
       connectTimeoutMs,
       logger,
     });
-  } else {
-    let text = o.authCredentials;
-    let source = '--auth-credentials';
-    if (text === undefined && o.marathonAuthCredentialFile !== undefined) {
-      source = `--marathon-auth-credential-file ${o.marathonAuthCredentialFile}`;
-      const read = readFlagFile('--marathon-auth-credential-file', o.marathonAuthCredentialFile);
-      if (!read.ok) return read;
-      text = read.value;
-    }
-    if (text !== undefined) {
-      const creds = parseBasicCredentials(text, source);
-      if (!creds.ok) return creds;
-      auth = basicAuth(creds.value);
-    }
   }
   try {
     return ok(

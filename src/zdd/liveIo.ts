@@ -4,7 +4,7 @@ import * as dns from 'node:dns/promises';
 import * as net from 'node:net';
 import * as readline from 'node:readline';
 import { basicAuth, dcosAuth, parseDcosCredentials, type AuthProvider } from '../marathon/auth';
-import { parseBasicCredentials } from '../marathon/credentials';
+import { chosenCredentials } from '../marathon/credentials';
 import { MarathonClient } from '../marathon/client';
 import { requestHttp, tlsTrust } from '../marathon/http';
 import { err, ok, type Result } from '../result';
@@ -31,21 +31,18 @@ export function zddMarathonClient(a: ZddArgs, logger: Logger): Result<MarathonCl
     if (!read.ok) return read;
     caCert = read.value;
   }
+  const chosen = chosenCredentials(
+    { file: a.marathonAuthCredentialFile, basic: a.authCredentials, dcos: a.dcosAuthCredentials },
+    (file) => readFlagFile('--marathon-auth-credential-file', file),
+  );
+  if (!chosen.ok)
+    return chosen.error.endsWith('expected credentials as user:pass')
+      ? err('Please provide marathon credentials in user:pass format')
+      : chosen;
   let auth: AuthProvider | undefined;
-  let basic: string | undefined = a.authCredentials;
-  let source = '--auth-credentials';
-  if (a.marathonAuthCredentialFile !== undefined) {
-    source = `--marathon-auth-credential-file ${a.marathonAuthCredentialFile}`;
-    const read = readFlagFile('--marathon-auth-credential-file', a.marathonAuthCredentialFile);
-    if (!read.ok) return read;
-    basic = read.value;
-  }
-  if (basic !== undefined) {
-    const creds = parseBasicCredentials(basic, source);
-    if (!creds.ok) return err('Please provide marathon credentials in user:pass format');
-    auth = basicAuth(creds.value);
-  } else if (a.dcosAuthCredentials !== undefined) {
-    const creds = parseDcosCredentials(a.dcosAuthCredentials);
+  if (chosen.value.kind === 'basic') auth = basicAuth(chosen.value.credentials);
+  else if (chosen.value.kind === 'dcos') {
+    const creds = parseDcosCredentials(chosen.value.text);
     if (!creds.ok) return err(creds.error);
     auth = dcosAuth({ credentials: creds.value, caCert, timeoutMs: READ_MS, connectTimeoutMs: CONNECT_MS, logger });
   }

@@ -71,3 +71,49 @@ test('a credentials file it cannot read: one message naming the flag, exit 2, no
     `marathon-lb: cannot fetch apps from Marathon: --marathon-auth-credential-file ${missing}: ENOENT\n`,
   );
 });
+
+describe("credentials in marathon-lb's order: the file, else --auth-credentials, else DC/OS", () => {
+  let locked: Simulator;
+  beforeAll(async () => {
+    locked = await Simulator.start({
+      apps: [
+        { id: '/locked', instances: 1, labels: { HAPROXY_GROUP: 'external' }, portDefinitions: [{ port: 10310 }] },
+      ],
+      auth: { basic: 'alice:s3cr:et' },
+    });
+  });
+  afterAll(() => locked.close());
+  const lockedBase = (): string[] => [...base().slice(0, 2), locked.url, ...base().slice(3)];
+  const file = (name: string, text: string): string => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, text);
+    return f;
+  };
+
+  test('a good credential file wins over a wrong --auth-credentials (both flags of a migrated command line)', async () => {
+    const good = file('good-credentials', 'alice:s3cr:et\n');
+    const r = await cli([...lockedBase(), '--marathon-auth-credential-file', good, '--auth-credentials', 'wrong:x']);
+    expect(r.stderr).not.toContain('401');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('\nbackend locked_10310\n');
+  });
+
+  test('--auth-credentials wins over a DC/OS service account', async () => {
+    const account = JSON.stringify({
+      uid: 'mlb',
+      private_key: 'x',
+      login_endpoint: `${locked.url}/acs/api/v1/auth/login`,
+    });
+    const r = await cli([...lockedBase(), '--auth-credentials', 'alice:s3cr:et', '--dcos-auth-credentials', account]);
+    expect(r.stderr).not.toContain('DC/OS');
+    expect(r.code).toBe(0);
+  });
+
+  test('a credential file with an empty first line means no authentication, as marathon-lb', async () => {
+    const empty = file('empty-credentials', '\n');
+    // Nothing after it is tried: not even a DC/OS account that would not parse.
+    const r = await cli([...base(), '--marathon-auth-credential-file', empty, '--dcos-auth-credentials', '{not json']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('\nbackend fetched_app-0_10300\n');
+  });
+});
