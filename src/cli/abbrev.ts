@@ -55,3 +55,42 @@ export function expandAbbreviations(
   }
   return ok(out);
 }
+
+/**
+ * argparse's short options: several flags in one token (`-sHd`), and a value attached to the one that
+ * takes it (`-mhttp://marathon:8080`, `-csv`), the rest of the token being that value. yargs read
+ * `-mhttp://…` as `-m -h -t -t -p …` and printed the help (exit 0: nothing ran). `shorts` maps each
+ * short flag to whether it takes a value; a token with any other letter is left as typed.
+ */
+export function expandShortClusters(argv: readonly string[], shorts: ReadonlyMap<string, boolean>): readonly string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (token === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (token.length <= 2 || !token.startsWith('-') || token.startsWith('--') || !shorts.has(token[1]!)) {
+      out.push(token);
+      continue;
+    }
+    const split: string[] = [];
+    for (let c = 1; c < token.length; c++) {
+      const takesValue = shorts.get(token[c]!);
+      if (takesValue === undefined) {
+        split.length = 0;
+        split.push(token); // an unknown letter: the parser names the token
+        break;
+      }
+      split.push(`-${token[c]!}`);
+      if (takesValue) {
+        const value = token.slice(c + 1);
+        // `-m=URL`, as argparse reads it.
+        if (value !== '') split.push(value.startsWith('=') && c === 1 ? value.slice(1) : value);
+        break;
+      }
+    }
+    out.push(...split);
+  }
+  return out;
+}

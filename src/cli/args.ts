@@ -5,7 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import { baseParser } from './yargsBase';
-import { expandAbbreviations } from './abbrev';
+import { expandAbbreviations, expandShortClusters } from './abbrev';
 import { buildLongHelp, loadLongHelpData } from './longhelp';
 import {
   DEFAULT_OPTIONS,
@@ -373,8 +373,16 @@ const UPSTREAM_LONG_NAMES: readonly string[] = [
   'syslog-socket',
 ];
 
+/** The short flags, and whether each takes a value (expandShortClusters). */
+const SHORT_FLAGS: ReadonlyMap<string, boolean> = new Map([
+  ['h', false],
+  ...FLAGS.flatMap((s) =>
+    s.alias === undefined || s.alias.length !== 1 ? [] : [[s.alias, s.kind !== 'boolean'] as const],
+  ),
+]);
+
 export function parseArgs(argv: readonly string[], env: Env): ParseResult {
-  const expanded = expandAbbreviations(argv, LONG_NAMES, UPSTREAM_LONG_NAMES);
+  const expanded = expandAbbreviations(expandShortClusters(argv, SHORT_FLAGS), LONG_NAMES, UPSTREAM_LONG_NAMES);
   if (!expanded.ok) return argsError(expanded.error);
   const run = runYargs(expanded.value);
   if (run.kind === 'fail') return argsError(run.message);
@@ -384,7 +392,11 @@ export function parseArgs(argv: readonly string[], env: Env): ParseResult {
 
 /** `marathon-lb check-labels …` (argv without the subcommand): the service's flags, --app-file and --json; --group is optional. */
 export function parseCheckLabelsArgs(argv: readonly string[], env: Env): CheckLabelsParse {
-  const expanded = expandAbbreviations(argv, [...LONG_NAMES, 'app-file', 'json', 'no-json'], UPSTREAM_LONG_NAMES);
+  const expanded = expandAbbreviations(
+    expandShortClusters(argv, SHORT_FLAGS),
+    [...LONG_NAMES, 'app-file', 'json', 'no-json'],
+    UPSTREAM_LONG_NAMES,
+  );
   if (!expanded.ok) return argsError(expanded.error);
   const run = runYargs(expanded.value, true);
   if (run.kind === 'fail') return argsError(run.message);

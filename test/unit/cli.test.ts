@@ -386,6 +386,21 @@ describe('environment', () => {
     );
   });
 
+  // Found by a flags audit: yargs read `-mhttp://…` as `-m -h -t …` and printed the help (exit 0).
+  it('reads short flags as argparse does: a value attached to its flag, several flags in one token', () => {
+    expect(ok([...G, '-mhttp://127.0.0.1:8080'])).toMatchObject({ marathon: ['http://127.0.0.1:8080'] });
+    expect(ok([...G, '-m=http://127.0.0.1:8080'])).toMatchObject({ marathon: ['http://127.0.0.1:8080'] });
+    expect(ok([...G, '-csv'])).toMatchObject({ command: 'sv' });
+    expect(ok([...G, '-sHd'])).toMatchObject({ sse: true, healthCheck: true, dry: true });
+    expect(ok([...G, '-sdmhttp://a:8080', 'http://b:8080'])).toMatchObject({
+      sse: true,
+      dry: true,
+      marathon: ['http://a:8080', 'http://b:8080'],
+    });
+    expect(ok([...G, '-sm', 'http://a:8080'])).toMatchObject({ sse: true, marathon: ['http://a:8080'] });
+    expect(error([...G, '-sx'])).toMatch(/unrecognized arguments: .*x/);
+  });
+
   // Found by an audit: yargs took --no-<flag> for any flag (`crt false`, a reload command `false`),
   // and dropped what followed `--` without a word; argparse refuses both.
   it('refuses --no-<flag> for a flag that takes a value, and operands after --', () => {
