@@ -4,7 +4,7 @@
  * upstream's default of --dcos-auth-credentials.
  */
 import { baseParser } from '../cli/yargsBase';
-import { expandAbbreviations } from '../cli/abbrev';
+import { expandAbbreviations, expandShortClusters } from '../cli/abbrev';
 import { LOG_LEVELS, MAX_TIMER_SECONDS, MAX_TIMER_TEXT, type LogLevel } from '../cli/options';
 import { err, ok, type Err, type Result } from '../result';
 import type { ZddFlags } from './run';
@@ -212,8 +212,18 @@ const UPSTREAM_ZDD_NAMES: readonly string[] = [
   'syslog-socket',
 ];
 
+/** zdd's short flags, and whether each takes a value (expandShortClusters). */
+const ZDD_SHORT_FLAGS: ReadonlyMap<string, boolean> = new Map([
+  ['h', false],
+  ...ZDD_FLAGS.flatMap((f) => (f.alias === undefined ? [] : [[f.alias, f.kind !== 'boolean'] as const])),
+]);
+
 export function parseZddArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ZddParse {
-  const expanded = expandAbbreviations(argv, ['help', ...ZDD_FLAGS.map((f) => f.flag)], UPSTREAM_ZDD_NAMES);
+  const expanded = expandAbbreviations(
+    expandShortClusters(argv, ZDD_SHORT_FLAGS),
+    ['help', ...ZDD_FLAGS.map((f) => f.flag)],
+    UPSTREAM_ZDD_NAMES,
+  );
   if (!expanded.ok) return argsError(expanded.error);
   let failure: string | undefined;
   let output = '';

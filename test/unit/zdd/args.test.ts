@@ -120,6 +120,19 @@ describe("marathon-lb zdd flags are zdd.py's", () => {
     });
   });
 
+  test('short flags as argparse reads them: values attached, several flags in one token', () => {
+    const a = args(['-mhttp://marathon:8080', '-lhttp://marathon-lb:9090', '-japp.json', '-dfs2', '-w60']);
+    expect(a).toMatchObject({
+      marathon: ['http://marathon:8080'],
+      marathonLb: 'http://marathon-lb:9090',
+      json: 'app.json',
+      dryRun: true,
+      force: true,
+      stepDelay: 2,
+      maxWait: 60,
+    });
+  });
+
   test('long names, argparse prefixes, and several Marathon URLs for failover', () => {
     const a = args([
       '--marathon',
