@@ -1,6 +1,7 @@
 import winston from 'winston';
 import type { LogLevel } from './cli/options';
 import { printable } from './printable';
+import { pythonLogLine } from './pythonLogFormat';
 import { syslogStream } from './syslog';
 
 export interface Logger {
@@ -26,22 +27,12 @@ const PYTHON_LEVEL_NAMES: Readonly<Record<string, string>> = {
   debug: 'DEBUG',
 };
 
+const PYTHON_LEVEL_NUMBERS: Readonly<Record<string, number>> = { ERROR: 40, WARNING: 30, INFO: 20, DEBUG: 10 };
+
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 /** Python logging's asctime: `2026-11-25 13:20:01,123` (local time). */
 function asctime(d: Date): string {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},${String(d.getMilliseconds()).padStart(3, '0')}`;
-}
-
-/**
- * Renders marathon-lb's Python `--log-format` (e.g. `%(asctime)-15s %(name)s: %(message)s`):
- * the %(field)[width]s placeholders users already have keep working.
- */
-export function pythonLogLine(format: string, fields: Readonly<Record<string, string>>): string {
-  return format.replace(/%\((\w+)\)(-?)(\d*)s/g, (_m, name: string, left: string, width: string) => {
-    const v = fields[name] ?? '';
-    const w = width === '' ? 0 : Number(width);
-    return left ? v.padEnd(w) : v.padStart(w);
-  });
 }
 
 /** winston logger: readable lines in marathon-lb's format by default, or `--log-format json`. */
@@ -53,17 +44,35 @@ export function createLogger(opts: {
   name?: string;
 }): Logger {
   const json = opts.format === 'json';
+  const startedAt = Date.now(); // Python's relativeCreated counts from when logging started
   const format = json
     ? winston.format.combine(winston.format.timestamp(), winston.format.json())
     : winston.format.printf((info) => {
         const { level, message, ...meta } = info as { level: string; message: unknown } & Record<string, unknown>;
         const extra = Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : '';
+        const now = new Date();
+        const name = opts.name ?? 'marathon_lb';
+        const levelname = PYTHON_LEVEL_NAMES[level] ?? level.toUpperCase();
         return pythonLogLine(opts.format, {
-          asctime: asctime(new Date()),
-          name: opts.name ?? 'marathon_lb',
-          levelname: PYTHON_LEVEL_NAMES[level] ?? level.toUpperCase(),
+          asctime: asctime(now),
+          name,
+          levelname,
+          levelno: PYTHON_LEVEL_NUMBERS[levelname] ?? 0,
           // One record, one line: what a message quotes from outside cannot start a line of its own.
           message: printable(`${String(message)}${extra}`),
+          created: now.getTime() / 1000,
+          msecs: now.getMilliseconds(),
+          relativeCreated: now.getTime() - startedAt,
+          process: process.pid,
+          processName: 'MainProcess',
+          thread: process.pid,
+          threadName: 'MainThread',
+          // The caller's place in Python; the logger's name here.
+          module: name,
+          filename: `${name}.py`,
+          pathname: `${name}.py`,
+          funcName: name,
+          lineno: 0,
         });
       });
   const transport =

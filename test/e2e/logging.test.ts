@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createLogger, pythonLogLine } from '../../src/log';
+import { createLogger } from '../../src/log';
+import { pythonLogLine } from '../../src/pythonLogFormat';
 import { tempDir } from '../support/render';
 import { waitFor } from '../support/wait';
 
@@ -27,6 +28,32 @@ describe('logging', () => {
       'reloading HAProxy',
     );
     expect(out.text()).toBe('INFO marathon_lb: reloading HAProxy\n');
+  });
+
+  test("Python logging's printf fields print what Python printed (found by a flags audit: they came out literally)", () => {
+    // Expected texts from Python 3: fmt % {...} with the same values.
+    const record = {
+      process: 4242,
+      msecs: 895.37,
+      levelno: 20,
+      created: 1764986996.895,
+      lineno: 0,
+      name: 'marathon_lb',
+    };
+    expect(pythonLogLine('[%(process)d] %(msecs)03d %(levelno)s %(created)f %% %(lineno)d', record)).toBe(
+      '[4242] 895 20 1764986996.895000 % 0',
+    );
+    expect(pythonLogLine('%(process)8d|%(process)-8d|%(process)08d|%(name).6s|%(process)x', record)).toBe(
+      '    4242|4242    |00004242|marath|1092',
+    );
+    expect(pythonLogLine('%(unknown)s|%(msecs).1f', record)).toBe('|895.4');
+    const out = capture();
+    createLogger({
+      level: 'INFO',
+      format: '[%(process)d] %(levelno)s %(levelname)s %(message)s',
+      stream: out.stream,
+    }).info('x');
+    expect(out.text()).toBe(`[${process.pid}] 20 INFO x\n`);
   });
 
   test('a record is one line: what a message quotes from outside cannot start a line or send escapes', () => {

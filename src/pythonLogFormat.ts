@@ -1,0 +1,82 @@
+/**
+ * Python logging's `--log-format`: `fmt % record.__dict__`, printf-style. marathon-lb's users write
+ * more than `%(name)s`: `[%(process)d]`, `%(msecs)03d`, `%(levelno)s`, `%%`. Only the fields a
+ * record has here are filled in; Python's caller fields (funcName, lineno, …) are the logger's.
+ */
+
+/** A log record's fields, by Python's names: numbers stay numbers for `%d`, `%f`, `%x`. */
+export type LogRecord = Readonly<Record<string, string | number>>;
+
+const SPEC = /%(?:\((\w+)\))?([#0\- +]*)(\d+)?(?:\.(\d+))?([diouxXeEfFgGcrsa%])/g;
+
+/** `format` with every `%(field)…x` filled in from `record`; `%%` is `%`; an unknown field prints empty. */
+export function pythonLogLine(format: string, record: LogRecord): string {
+  return format.replace(
+    SPEC,
+    (
+      _m,
+      name: string | undefined,
+      flags: string,
+      width: string | undefined,
+      precision: string | undefined,
+      type: string,
+    ) => {
+      if (type === '%') return '%';
+      const v = name === undefined ? '' : (record[name] ?? '');
+      return padded(converted(v, type, flags, precision === undefined ? undefined : Number(precision)), flags, width);
+    },
+  );
+}
+
+function converted(v: string | number, type: string, flags: string, precision: number | undefined): string {
+  if ('sra'.includes(type)) {
+    const s = String(v);
+    return precision === undefined ? s : s.slice(0, precision);
+  }
+  const n = typeof v === 'number' ? v : Number(v);
+  if (Number.isNaN(n)) return String(v); // Python would raise; the line is still printed
+  const sign = n < 0 ? '-' : flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '';
+  const a = Math.abs(n);
+  let body: string;
+  switch (type) {
+    case 'd':
+    case 'i':
+    case 'u':
+      body = String(Math.trunc(a));
+      break;
+    case 'x':
+    case 'X':
+    case 'o': {
+      const base = type === 'o' ? 8 : 16;
+      body = Math.trunc(a).toString(base);
+      if (flags.includes('#')) body = (type === 'o' ? '0o' : '0x') + body;
+      if (type === 'X') body = body.toUpperCase();
+      break;
+    }
+    case 'c':
+      return String.fromCodePoint(Math.trunc(a));
+    case 'e':
+    case 'E':
+      body = a.toExponential(precision ?? 6).replace(/e([+-])(\d)$/, 'e$10$2');
+      break;
+    case 'g':
+    case 'G':
+      body = String(Number(a.toPrecision(precision === 0 ? 1 : (precision ?? 6))));
+      break;
+    default:
+      body = a.toFixed(precision ?? 6);
+  }
+  if (type === 'E' || type === 'G' || type === 'F') body = body.toUpperCase();
+  return sign + body;
+}
+
+function padded(s: string, flags: string, width: string | undefined): string {
+  const w = width === undefined ? 0 : Number(width);
+  if (s.length >= w) return s;
+  if (flags.includes('-')) return s.padEnd(w);
+  if (flags.includes('0') && /^[-+ ]?\d/.test(s)) {
+    const sign = /^[-+ ]/.test(s) ? s[0]! : '';
+    return sign + s.slice(sign.length).padStart(w - sign.length, '0');
+  }
+  return s.padStart(w);
+}
