@@ -22,7 +22,7 @@ export interface ManagedProcess {
   isClosed(): boolean;
   start(): Promise<StartResult>;
   reload(): Promise<ReloadResult>;
-  stopAttached(): Promise<Result<unknown>>;
+  retireAttached(): Promise<Result<unknown>>;
   showProc(): Promise<Result<ProcList>>;
   readonly master: { worker(): CommandChannel };
 }
@@ -47,6 +47,9 @@ export interface OwnedHaproxyOptions {
    */
   readonly whyUnbindable?: (address: string, port: number, options: string) => Promise<Unbindable | null>;
 }
+
+/** How long a replaced master's workers are given to close their listeners before the new one starts. */
+const LISTENERS_RELEASED_WITHIN_MS = 3000;
 
 /** Listeners probed at once before a start. */
 const PROBES_AT_ONCE = 256;
@@ -109,13 +112,16 @@ export class OwnedHaproxy implements HaproxyTarget {
   }
 
   private async replaceOnce(): Promise<LoadResult> {
-    const stopped = await this.o.process.stopAttached();
+    const stopped = await this.o.process.retireAttached();
     if (!stopped.ok)
       return err({ message: `cannot stop the HAProxy master to replace: ${stopped.error}`, refused: false });
     this.replaceDue = false;
     this.o.logger.info(
-      'haproxy: stopped the master left by an earlier controller; starting HAProxy with the new config',
+      'haproxy: soft-stopped the master left by an earlier controller (it finishes its connections); starting HAProxy with the new config',
     );
+    // Its workers close their listeners as the soft stop reaches them: a few ms, bounded here.
+    const deadline = this.o.clock.now() + LISTENERS_RELEASED_WITHIN_MS;
+    while ((await this.heldListener()) !== null && this.o.clock.now() < deadline) await this.o.clock.sleep(20);
     return this.startOnce();
   }
 

@@ -76,7 +76,7 @@ class FakeHaproxy implements ManagedProcess {
     return ok({ masterPid: 1, workerPid: 2, attached: false });
   }
 
-  async stopAttached(): Promise<Result<string>> {
+  async retireAttached(): Promise<Result<string>> {
     this.alive = false;
     return ok('soft');
   }
