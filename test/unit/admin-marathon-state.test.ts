@@ -41,6 +41,21 @@ describe('/healthz and HAProxy', () => {
   });
 });
 
+describe('how long HAProxy has not answered', () => {
+  // The first failed read ends seconds after the last answer (its own timeout): counted from then,
+  // "has not answered for 32 s" was 36 s (found by an audit).
+  test('is counted from its last answer, not from the first read that failed', () => {
+    const c = clock();
+    const haproxy = new HaproxyState({ now: c.now, enabled: true, intervalMs: 2000 });
+    haproxy.observe({ ok: true, value: statSample(c.now(), [], []) });
+    c.advance(4000); // the next read, after its 2 s wait and 2 s timeout
+    haproxy.observe({ ok: false, error: 'no answer within 2000 ms' });
+    expect(haproxy.silentForMs()).toBe(4000);
+    c.advance(26_000);
+    expect(haproxy.silentForMs()).toBe(30_000);
+  });
+});
+
 describe('StatusBook.version: what a shared /status body is keyed on (admin/recentBody.ts)', () => {
   test('it changes with every pipeline event, HAProxy read and event stream change; the time of an event and the clock leave it', () => {
     const c = clock();
