@@ -240,6 +240,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   let settleOnePass: ((code: number) => void) | undefined;
   const onePass = s.onePass ? new Promise<number>((resolve) => (settleOnePass = resolve)) : undefined;
   let connects = 0;
+  let streamUrl = ''; // the event stream last answered (its connected item), for the log
   const { run$, applied } = createController({
     settings,
     client,
@@ -264,8 +265,13 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       if (connects++ > 0) metrics.streamReconnected();
     },
     onStreamItem: (item) => {
-      if (item.kind === 'connected') return;
-      marathon.streamReceived(); // a heartbeat, or an event (Marathon's event_stream_attached first)
+      if (item.kind === 'connected') {
+        streamUrl = item.url;
+        return;
+      }
+      // A heartbeat, or an event (Marathon's event_stream_attached first): connected from these bytes,
+      // as /status says, not from the headers (events.ts logs those at debug).
+      if (marathon.streamReceived()) logger.info(`connected to Marathon event stream ${streamUrl}`);
       if (item.kind === 'event') marathon.eventReceived();
     },
     onStreamLost: () => marathon.streamLost(),

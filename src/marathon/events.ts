@@ -226,7 +226,9 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
       } else if (ev.type === 'open') {
         opened = true;
         source.streamOpen?.(base, true);
-        log.info(`connected to Marathon event stream ${connectedUrl}`);
+        // Connected once its first bytes come (service.ts logs it then): a stream that answers and
+        // then says nothing was logged connected at each reconnect while /status said it was down.
+        log.debug(`Marathon event stream ${connectedUrl} answered; waiting for its first bytes`);
         subscriber.next({ kind: 'connected', url: connectedUrl });
       } else if (ev.type === 'error') {
         // No auto-reconnect: the error goes downstream. eventsource arms its reconnect timer right

@@ -230,8 +230,20 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     expect(live.service.status.status().staleReason).toMatch(/^the Marathon event stream has been down for \d+ s/);
     expect(marathon().streamConnected).toBe(false);
     expect(logs.filter((l) => /event stream silent for 1s/.test(l.msg)).length).toBeGreaterThan(0);
+    // The log tells the same story: no "connected" for a stream that only answered (each reconnect
+    // logged one while /status said down; found by an audit).
+    const connectedLines = (): number =>
+      logs.filter((l) => l.level === 'info' && l.msg.startsWith('connected to Marathon event stream')).length;
+    const whileMute = connectedLines();
+    await waitFor(
+      'a reconnect to the mute stream',
+      () => logs.filter((l) => /answered; waiting for its first bytes/.test(l.msg)).length >= 2,
+      10000,
+    );
+    expect(connectedLines()).toBe(whileMute);
     live.sim.clearFaults();
     await waitFor('connected again', () => marathon().streamConnected && !live.service.status.status().stale, 10000);
+    await waitFor('connected logged', () => connectedLines() > whileMute, 5000);
   }, 60000);
 
   test('a slow read of /v2/apps shows in /status while it runs, and is gone once it is answered', async () => {

@@ -146,6 +146,7 @@ describe('MarathonState', () => {
     m.streamReceived();
     m.observe({ kind: 'applying', reasons: [], runtimeOps: 0, triggeredAt: T0, fetchedAt: T0 + 900 });
     c.advance(1000);
+    m.streamReceived(); // an event: its bytes, then the event (as service.ts calls them)
     m.eventReceived();
     c.advance(3000);
     expect(m.status()).toMatchObject({
@@ -165,7 +166,8 @@ describe('MarathonState', () => {
     expect(m.status()).toMatchObject({
       streamConnected: false,
       connectedSince: null,
-      disconnectedSince: iso(T0 + 5000),
+      // Down since its last bytes, not since the loss was seen (an idle timeout later; found by an audit).
+      disconnectedSince: iso(T0 + 2000),
       lastFetchError: { at: iso(T0 + 6000), error: 'GET /v2/apps failed: ECONNREFUSED' },
       consecutiveFetchFailures: 1,
     });
