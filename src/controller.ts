@@ -231,6 +231,14 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   };
   let lastApplyError: { message: string; repeats: number } | null = null; // the same failure is logged in full once
   let lastFetchError: { message: string; repeats: number } | null = null;
+  /** A snapshot read after failed ones is said at info: at that level, the last word was "retrying in …". */
+  let failedReads = 0; // since the last good read
+  const readsRecovered = (fast: true | undefined): void => {
+    if (fast === true) return;
+    lastFetchError = null;
+    if (failedReads > 0) logger.info(`read the apps from Marathon again after ${failedReads} failed read(s)`);
+    failedReads = 0;
+  };
   const report = (e: PipelineEvent): void => {
     switch (e.kind) {
       case 'trigger':
@@ -241,6 +249,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       case 'fetching':
         break;
       case 'fetch-failed': {
+        failedReads++;
         const retry = s.onePass
           ? ONE_PASS_ENDS
           : e.retryInMs === undefined
@@ -274,12 +283,13 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
         break;
       }
       case 'unchanged':
-        lastFetchError = null;
+        readsRecovered(e.fast);
         logger.debug('config unchanged: nothing to apply');
         // A new app left out changes no config: its warning is due all the same.
         warnNewProblems(e.state);
         break;
       case 'applying':
+        readsRecovered(e.fast);
         logger.info(
           e.reasons.length > 0
             ? `reloading HAProxy: ${e.reasons.map(formatReason).join('; ')}`

@@ -1,5 +1,10 @@
 import { Simulator } from '../../src/simulator';
-import { connectedAndSettled, startController, type RunningController } from '../support/controllerHarness';
+import {
+  connectedAndSettled,
+  startController,
+  type LogLine,
+  type RunningController,
+} from '../support/controllerHarness';
 import { RecordingHaproxy } from '../support/recordingHaproxy';
 import { waitFor } from '../support/wait';
 
@@ -133,6 +138,11 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     s.clearFaults();
     await s.scale('/web', 1);
     await waitFor('recovered', () => serversOf(c) === 1);
+    // Said at info: the last word at that level was "retrying in …" (found by an audit).
+    const recovered = (): LogLine[] =>
+      c.logs.filter((l) => /^read the apps from Marathon again after \d+ failed read\(s\)$/.test(l.msg));
+    await waitFor('the next read', () => recovered().length > 0);
+    expect(recovered().map((l) => l.level)).toEqual(['info']);
   });
 
   test("apps without their tasks (a proxy dropped the embed) are a failed read, not every app's servers gone", async () => {
