@@ -18,8 +18,11 @@ function svg(tag: string, attrs: Readonly<Record<string, string>>): SVGElement {
 export function trafficChart(history: readonly TrafficPoint[], slots: number, stepSeconds: number): SVGElement {
   const requests = history.map((p) => p.requestsPerSecond);
   const errors = history.map((p) => p.http5xxPerSecond);
-  const g = chartGeometry(requests, slots, W, H);
-  const e5 = chartGeometry(errors, slots, W, H, g.top);
+  const ats = history.map((p) => Date.parse(p.at));
+  // The window the label names, slots × step (points come a step apart when reads keep up).
+  const windowMs = (slots - 1) * stepSeconds * 1000;
+  const g = chartGeometry(requests, ats, windowMs, stepSeconds * 1000, W, H);
+  const e5 = chartGeometry(errors, ats, windowMs, stepSeconds * 1000, W, H, g.top);
   const minutes = Math.round((slots * stepSeconds) / 60);
   const label = `requests per second over the last ${minutes} min, peak ${rate(Math.max(0, ...requests))}`;
   const root = svg('svg', {

@@ -182,16 +182,24 @@ describe('dashboard view', () => {
 });
 
 describe('dashboard chart', () => {
+  // Times in seconds, the window 2 steps of 10 s: x is where a point's time puts it.
+  const at = (...s: number[]): number[] => s.map((x) => x * 1000);
   test('newest point at the right edge, scaled to the peak; a short history fills from the right', () => {
-    expect(chartGeometry([0, 5, 10], 3, 100, 20)).toEqual({
+    expect(chartGeometry([0, 5, 10], at(0, 10, 20), 20_000, 10_000, 100, 20)).toEqual({
       line: 'M0 20 L50 10 L100 0',
       area: 'M0 20 L50 10 L100 0 L100 20 L0 20 Z',
       top: 10,
     });
-    expect(chartGeometry([2], 5, 100, 20).line).toBe('M75 0 L100 0');
-    expect(chartGeometry([0, 0], 2, 100, 20, 1).line).toBe('M0 20 L100 20'); // quiet: a flat line at the bottom, not a division by 0
-    expect(chartGeometry([], 5, 100, 20)).toEqual({ line: '', area: '', top: 1 });
-    expect(chartGeometry([1, 2, 3, 4], 2, 100, 20).line).toBe('M0 5 L100 0'); // only the last `slots` points
+    expect(chartGeometry([2], at(40), 40_000, 10_000, 100, 20).line).toBe('M75 0 L100 0');
+    expect(chartGeometry([0, 0], at(0, 10), 10_000, 10_000, 100, 20, 1).line).toBe('M0 20 L100 20'); // quiet: a flat line at the bottom, not a division by 0
+    expect(chartGeometry([], [], 40_000, 10_000, 100, 20)).toEqual({ line: '', area: '', top: 1 });
+    expect(chartGeometry([1, 2, 3, 4], at(0, 10, 20, 30), 10_000, 10_000, 100, 20).line).toBe('M0 5 L100 0'); // only the window's points
+  });
+
+  test('points are placed by their time, not their index: reads a minute apart cover the window they span', () => {
+    // Found by an audit: 30 points over 6 min were drawn as 10 s steps under "last 5 min".
+    expect(chartGeometry([4, 4, 4], at(0, 60, 80), 80_000, 10_000, 80, 20).line).toBe('M0 0 L60 0 L80 0');
+    expect(chartGeometry([4, 4, 4], at(0, 200, 400), 300_000, 10_000, 100, 20).line).toBe('M33.3 0 L100 0'); // the oldest is outside 5 min
   });
 });
 
