@@ -167,13 +167,13 @@ export class ControllerMetrics {
     scrapedGauge(
       registers,
       'mlb_last_apply_success_timestamp_seconds',
-      'Unix time of the last successful apply of a Marathon snapshot (0 before the first)',
+      'Unix time HAProxy was last found to run a Marathon snapshot: applied, or already running it (unchanged); 0 before the first',
       () => unixSeconds(this.lastSuccessAt),
     );
     scrapedGauge(
       registers,
       'mlb_seconds_since_last_successful_apply',
-      'Seconds since the last successful apply (since start before the first)',
+      'Seconds since HAProxy was last found to run a Marathon snapshot: applied, or already running it (since start before the first)',
       () => Math.max(0, (now() - (this.lastSuccessAt ?? this.startedAt)) / 1000),
     );
     scrapedGauge(
@@ -302,6 +302,9 @@ export class ControllerMetrics {
       case 'unchanged':
         this.lastFetchError = null;
         this.applies.labels('unchanged').inc();
+        // HAProxy runs this snapshot already: a success. Counted only when it changed, a quiet
+        // cluster looked like a controller that could not apply (found by an audit).
+        this.lastSuccessAt = this.deps.now();
         this.leftOut.set(leftOutCount(e.state)); // problems can change while the config does not
         break;
       case 'applying':

@@ -714,8 +714,9 @@ describe('ControllerMetrics', () => {
       mlb_apps_left_out: 1,
       mlb_fast_path_applies_total: 1,
       mlb_fast_path_corrections_total: 1,
-      mlb_last_apply_success_timestamp_seconds: (Date.UTC(2026, 0, 1) + 4000 + 30 + 2000 + 70) / 1000,
-      mlb_seconds_since_last_successful_apply: 10.5,
+      // The unchanged snapshot 0.5 s after the last apply counts: HAProxy runs it already.
+      mlb_last_apply_success_timestamp_seconds: (Date.UTC(2026, 0, 1) + 4000 + 30 + 2000 + 70 + 500) / 1000,
+      mlb_seconds_since_last_successful_apply: 10,
       mlb_unapplied_change_age_seconds: 10, // the snapshot that could not be built, 10 s ago
       mlb_haproxy_workers: 3,
     });
