@@ -7,7 +7,7 @@
  *   the last good state (the unchanged ones ran fine).
  */
 import { sameData, serviceShape } from '../model/equality';
-import type { Problem, Service } from '../model/types';
+import { serviceLabel, type Problem, type Service } from '../model/types';
 import type { DesiredState, Rejection } from '../reconcile/applyPort';
 import { findCulprits, type Verdict } from './isolate';
 import { err, ok, type Result } from '../result';
@@ -27,10 +27,24 @@ export interface Candidates {
   readonly logger: HaproxyLogger;
 }
 
-const problem = (s: Service, message: string): Rejection => ({
-  service: s,
-  problem: { appId: s.appId, portIndex: null, label: null, message },
-});
+/**
+ * A service HAProxy rejected, named with its port and the template labels it has (raw HAProxy
+ * text, where most rejections come from): the label itself when it has one alone. Named by the
+ * backend only, an app owner could not tell which label to fix (found by an audit).
+ */
+function problem(s: Service, message: string): Rejection {
+  const labels = Object.keys(s.templateLabels).map((name) => serviceLabel(s, `HAPROXY_{n}_${name}`));
+  const which = labels.length === 0 ? '' : ` (its template label${labels.length > 1 ? 's' : ''}: ${labels.join(', ')})`;
+  return {
+    service: s,
+    problem: {
+      appId: s.appId,
+      portIndex: s.portIndex,
+      label: labels.length === 1 ? labels[0]! : null,
+      message: `${message}${which}`,
+    },
+  };
+}
 
 export function without(c: Candidates, state: DesiredState, rejected: readonly Rejection[]): DesiredState {
   const out = new Set(rejected.map((r) => r.service.backend));

@@ -136,6 +136,9 @@ describeWithHaproxy('the live service drives a real HAProxy', () => {
     );
     const problem = live.service.status.status().leftOut.find((p) => p.appId === '/broken')!;
     expect(problem.message).toMatch(/HAProxy rejects the config of backend broken_10103.*this-is-not-haproxy/);
+    // Named by its label, the one raw HAProxy text it has (found by an audit: it named none).
+    expect(problem).toMatchObject({ portIndex: 0, label: 'HAPROXY_0_BACKEND_HEAD' });
+    expect(problem.message).toMatch(/\(its template label: HAPROXY_0_BACKEND_HEAD\)$/);
     expect(servers('broken_10103')).toBe(-1);
     await until('web.example.com', () => true);
     // And routing keeps following Marathon for the others.
