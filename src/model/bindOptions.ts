@@ -15,8 +15,8 @@ export interface FileChecks {
   /** null when OpenSSL takes this `ciphers`, `ciphersuites` or `curves` list (at least one entry it knows), else the reason. */
   tlsList?(keyword: 'ciphers' | 'ciphersuites' | 'curves', list: string): string | null;
   /**
-   * The lines of a `crt-list` file as HAProxy reads them (comments and blank lines dropped), or why
-   * it cannot be read. Its text is never quoted back: a label may name any file.
+   * The lines of a `crt-list` file, trimmed, or why it cannot be read. Its text is never quoted
+   * back: a label may name any file.
    */
   crtListLines?(path: string): readonly string[] | string;
 }
@@ -226,12 +226,15 @@ function crtListProblem(path: string, files: FileChecks | undefined): string | n
   const lines = files?.crtListLines?.(path);
   if (lines === undefined) return null;
   if (typeof lines === 'string') return lines;
-  if (lines.length === 0) return `${path} lists no certificate`;
+  let certificates = 0;
   for (let n = 0; n < lines.length; n++) {
-    const why = crtListLineProblem(lines[n]!, files);
+    const line = lines[n]!;
+    if (line === '' || line.startsWith('#')) continue; // as HAProxy skips them
+    certificates++;
+    const why = crtListLineProblem(line, files);
     if (why !== null) return `${path}, line ${n + 1}: ${why}`;
   }
-  return null;
+  return certificates === 0 ? `${path} lists no certificate` : null;
 }
 
 function crtListLineProblem(line: string, files: FileChecks | undefined): string | null {

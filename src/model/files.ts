@@ -63,11 +63,7 @@ export function fileChecks(
     crtListLines(path) {
       const text = load(path);
       if (!text.ok) return text.error;
-      // HAProxy skips blank lines and those starting with '#'.
-      return text.value
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l !== '' && !l.startsWith('#'));
+      return text.value.split('\n').map((l) => l.trim());
     },
     pemFile(path) {
       let verdict = pems.get(path);

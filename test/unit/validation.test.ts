@@ -738,6 +738,24 @@ describe('SSL_CERT and crt files are checked through the injected FileChecks', (
     expect(checkBindOptions(`ssl crt ${pem} verify required`, files, false)).toMatch(/needs a ca-file/);
     expect(checkBindOptions('ca-file /nonexistent', files, false)).toMatch(/ENOENT/);
   });
+  test('a crt-list is judged line by line; a line at fault is named by its number in the file, never quoted', () => {
+    const lines = ['# certificates', '', '/etc/ssl/good.pem [alpn h2] a.example.com', 'root:x:0:0:secret-ish'];
+    const files: FileChecks = {
+      certificate: (p) => (p === '/etc/ssl/good.pem' ? null : `${p} is not an absolute path`),
+      pemFile: () => null,
+      crtListLines: () => lines,
+    };
+    const why = checkBindOptions('ssl crt-list /etc/ssl/list.txt', files, false);
+    expect(why).toBe(
+      'bind keyword crt-list: /etc/ssl/list.txt, line 4: names no certificate and private key HAProxy can load',
+    );
+    expect(
+      checkBindOptions('ssl crt-list /etc/ssl/list.txt', { ...files, crtListLines: () => lines.slice(0, 3) }, false),
+    ).toBeNull();
+    expect(
+      checkBindOptions('ssl crt-list /x', { ...files, crtListLines: () => ['# only a comment', ''] }, false),
+    ).toMatch(/lists no certificate/);
+  });
   // Each refused value makes `haproxy -c` 2.6 refuse the whole config (found by an audit).
   const host: FileChecks = {
     certificate: () => null,
