@@ -103,14 +103,19 @@ async function resumeDeploy(flags: ZddFlags, previous: readonly ZddApp[], io: Zd
 
 /** The swap loop; ends when the old app is deleted (or kept, for a hybrid deploy), or a prompt is declined. */
 async function swapApps(flags: ZddFlags, newId: string, oldId: string, io: ZddIo): Promise<ZddOutcome> {
+  let deploying = false; // said once at info per wait: a deployment that never ends was a silent wait
   for (;;) {
     const oldApp = await io.getApp(oldId);
     const newApp = await io.getApp(newId);
     if (newApp.deployments.length > 0) {
-      io.log.debug(`${newApp.id}: Marathon deployment in progress, waiting ${flags.stepDelay} s`);
+      const line = `${newApp.id}: Marathon deployment in progress, waiting ${flags.stepDelay} s`;
+      if (deploying) io.log.debug(line);
+      else io.log.info(`${line} (and until it ends: see the app's deployment in Marathon)`);
+      deploying = true;
       await io.sleep(flags.stepDelay);
       continue;
     }
+    deploying = false;
     const toKill = await findTasksToKill(flags, newApp, oldApp, io);
 
     if (readyToDeleteOldApp(flags, newApp, oldApp, toKill)) return deleteOldApp(flags, oldApp, newApp, io);

@@ -1,4 +1,4 @@
-import { networkingMode } from '../model/networking';
+import { networkingMode, taskPortsOf } from '../model/networking';
 import { serverName } from '../model/serverIds';
 import type { MarathonTask } from '../marathon/types';
 import { deploymentBackend, type ZddApp } from './app';
@@ -95,8 +95,12 @@ export type HostIps = ReadonlyMap<string, string>;
  */
 export function serverNameOf(app: ZddApp, task: MarathonTask, ips: HostIps): string | undefined {
   const host = task.host ?? '';
-  const ip = networkingMode(app) === 'container' ? task.ipAddresses?.[0]?.ipAddress : ips.get(host);
-  const port = task.ports?.[0];
+  const mode = networkingMode(app);
+  const ip = mode === 'container' ? task.ipAddresses?.[0]?.ipAddress : ips.get(host);
+  // The port the model routes to (taskPortsOf): an IP-per-task app's container port. Its tasks have
+  // no host ports, so with task.ports no server ever matched and a deploy waited forever (found by
+  // an audit; zdd.py has the same hole).
+  const port = taskPortsOf(app, mode)(task)[0];
   if (!ip || port === undefined) return undefined;
   return serverName(host, ip, port);
 }

@@ -151,11 +151,19 @@ describe("marathon-lb's stats (parse_haproxy_stats and the drain checks)", () =>
       'agent-1_dc_10_1_2_3_31000',
     );
     expect(serverNameOf(hostNamed, hostNamed.tasks[0]!, new Map())).toBeUndefined(); // unresolved: never counted
+    // IP-per-task: the task IP and the port the model routes to (discovery or the container port);
+    // its tasks have no host ports (with task.ports, no server matched and a deploy waited forever).
     const ipPerTask = app({
-      ipAddress: { networkName: 'dcos' },
-      tasks: [{ id: 't2', host: '10.0.0.5', ports: [8080], ipAddresses: [{ ipAddress: '9.0.0.7' }] }],
+      ipAddress: { networkName: 'dcos', discovery: { ports: [{ number: 8080 }] } },
+      tasks: [{ id: 't2', host: '10.0.0.5', ports: [], ipAddresses: [{ ipAddress: '9.0.0.7' }] }],
     });
     expect(serverNameOf(ipPerTask, ipPerTask.tasks[0]!, ips)).toBe('10_0_0_5_9_0_0_7_8080');
+    const mapped = app({
+      networks: [{ mode: 'container' }],
+      container: { portMappings: [{ containerPort: 8080, servicePort: 36204 }] },
+      tasks: [{ id: 't3', host: '10.0.0.5', ports: [], ipAddresses: [{ ipAddress: '9.0.0.8' }] }],
+    });
+    expect(serverNameOf(mapped, mapped.tasks[0]!, ips)).toBe('10_0_0_5_9_0_0_8_8080');
   });
 
   test('waits until both colours are listed on every marathon-lb and the target is UP', () => {

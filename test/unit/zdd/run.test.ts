@@ -125,7 +125,11 @@ describe('a whole blue/green deploy against Marathon and marathon-lb (swap_zdd_a
     w.pids = ['1 2 3', '1 2 3'];
     const start = w.clockMs;
     expect(exitStatus(await runZdd(FLAGS, shop, w))).toBe(0);
-    expect(w.logs.filter((l) => l.includes('Marathon deployment in progress'))).toHaveLength(2);
+    // Said at info once, then at debug: a deployment that never ends was a silent wait (found by an audit).
+    expect(w.logs.filter((l) => l.includes('Marathon deployment in progress'))).toEqual([
+      "/shop-blue: Marathon deployment in progress, waiting 5 s (and until it ends: see the app's deployment in Marathon)",
+      'DEBUG /shop-blue: Marathon deployment in progress, waiting 5 s',
+    ]);
     expect(w.logs.filter((l) => l === 'Waiting for 3 pids on http://10.0.0.9:9090')).toHaveLength(2);
     expect(w.clockMs - start).toBeGreaterThanOrEqual(4 * 5000);
   });
