@@ -210,7 +210,14 @@ export class MarathonClient implements EventStreamSource {
   }
 
   openStream(url: string, signal: AbortSignal): Promise<StreamingResponse> {
-    const headers = { Accept: 'text/event-stream', 'Cache-Control': 'no-cache', 'User-Agent': 'marathon-lb' };
+    // `identity`: without an Accept-Encoding any coding is acceptable (RFC 9110), and a proxy's gzip
+    // of the stream was read as events: none parsed, yet its bytes kept the stream "connected".
+    const headers = {
+      Accept: 'text/event-stream',
+      'Accept-Encoding': 'identity',
+      'Cache-Control': 'no-cache',
+      'User-Agent': 'marathon-lb',
+    };
     return this.exchange(
       url,
       (u, auth) =>
@@ -225,6 +232,16 @@ export class MarathonClient implements EventStreamSource {
         }),
       (r) => r.close(),
     ).then(async (res) => {
+      const coding = String(res.headers['content-encoding'] ?? 'identity')
+        .trim()
+        .toLowerCase();
+      if (res.status >= 200 && res.status < 300 && coding !== 'identity' && coding !== '') {
+        res.close();
+        throw new MarathonError(
+          'stream',
+          `answered ${JSON.stringify(coding)}-encoded, though identity was asked: its events cannot be read (a proxy compressing it?)`,
+        );
+      }
       if (res.status >= 200 && res.status < 300) return res;
       const body = await readSome(res, this.timeoutMs);
       throw this.statusError(undefined, res.status, body);

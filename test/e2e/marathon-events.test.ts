@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
+import * as zlib from 'node:zlib';
 import { Observable, Subscription, filter, firstValueFrom, take, toArray } from 'rxjs';
 import { basicAuth, dcosAuth } from '../../src/marathon/auth';
 import { MarathonClient, MarathonLogger, type EventStreamSource } from '../../src/marathon/client';
@@ -227,6 +228,30 @@ describe('eventStream', () => {
     const r = record(eventStream({ source: client }));
     expect((await r.end).error).toBeInstanceOf(Error);
     await connectionClosed; // else the test times out
+  });
+
+  // Found by an audit: a proxy's gzip of the stream was fed to the parser, no event came through,
+  // yet its bytes kept the stream "connected" (no Accept-Encoding was sent: any coding acceptable).
+  test('the stream asks for identity; one answered compressed anyway is refused with why, its connection closed', async () => {
+    let closed!: () => void;
+    const connectionClosed = new Promise<void>((r) => (closed = r));
+    let asked: string | undefined;
+    const m = await sseServer({
+      route: (req, res) => {
+        asked = req.headers['accept-encoding'];
+        res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Content-Encoding': 'gzip' });
+        res.write(zlib.gzipSync(frame(API_POST, 'api_post_event')));
+        res.on('close', () => closed());
+        return true;
+      },
+    });
+    const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+    const r = record(eventStream({ source: client }));
+    const { error } = await r.end;
+    expect(asked).toBe('identity');
+    expect((error as Error).message).toMatch(/answered "gzip"-encoded, though identity was asked/);
+    expect(r.items.filter((i) => i.kind === 'connected' || i.kind === 'heartbeat')).toEqual([]);
+    await connectionClosed;
   });
 
   test('a comment alone is liveness: it yields a heartbeat', async () => {
