@@ -11,18 +11,23 @@ export type SseOverflow = { readonly what: 'line' | 'event'; readonly limit: num
 
 const LF = 0x0a;
 const CR = 0x0d;
+const COLON = 0x3a;
 
 /** Returns a checker fed with every chunk in order; it answers the first overflow, else null. */
 export function sseSizeLimit(limit: number): (chunk: Uint8Array) => SseOverflow | null {
   let line = 0; // bytes since the last line break
-  let event = 0; // bytes since the last blank line (the end of an event)
+  let event = 0; // bytes of the event's lines since the last blank line (the end of an event)
   let afterCr = false; // CRLF is one line break
+  // A comment line (`:ping`) is no part of the event: the parser keeps nothing of it. Counted,
+  // keep-alive comments without a blank line got a stream dropped as an endless event (found by an audit).
+  let comment = false;
   return (chunk) => {
     if (chunk.indexOf(LF) === -1 && chunk.indexOf(CR) === -1) {
       // The common case of an endless line: no need to look at every byte.
       if (chunk.length > 0) afterCr = false;
+      if (line === 0 && chunk.length > 0) comment = chunk[0] === COLON;
       line += chunk.length;
-      event += chunk.length;
+      if (!comment) event += chunk.length;
     } else {
       for (let i = 0; i < chunk.length; i++) {
         const b = chunk[i]!;
@@ -35,8 +40,9 @@ export function sseSizeLimit(limit: number): (chunk: Uint8Array) => SseOverflow 
           if (line === 0) event = 0; // a blank line ends the event
           line = 0;
         } else {
+          if (line === 0) comment = b === COLON;
           line++;
-          event++;
+          if (!comment) event++;
           if (line > limit || event > limit) break;
         }
       }

@@ -32,4 +32,13 @@ describe('sseSizeLimit', () => {
     expect(check(b('234'))).toBeNull(); // 20 bytes in one event
     expect(check(b('5'))).toEqual({ what: 'event', limit: 20 });
   });
+
+  // Found by an audit: keep-alive comments with no blank line got the stream dropped as an endless event.
+  test('comment lines are no part of an event: keep-alives never add up, but a comment line itself is bounded', () => {
+    const check = sseSizeLimit(20);
+    for (let i = 0; i < 1000; i++) expect(check(b(':ping-ping-ping\n'))).toBeNull();
+    expect(check(b('data: 1234\n'))).toBeNull();
+    expect(sseSizeLimit(20)(b(`:${'x'.repeat(20)}`))).toEqual({ what: 'line', limit: 20 });
+    expect(check(b('\ndata: 123456789'))).toEqual({ what: 'event', limit: 20 }); // data lines still add up
+  });
 });
