@@ -39,6 +39,6 @@ describe('sseSizeLimit', () => {
     for (let i = 0; i < 1000; i++) expect(check(b(':ping-ping-ping\n'))).toBeNull();
     expect(check(b('data: 1234\n'))).toBeNull();
     expect(sseSizeLimit(20)(b(`:${'x'.repeat(20)}`))).toEqual({ what: 'line', limit: 20 });
-    expect(check(b('\ndata: 123456789'))).toEqual({ what: 'event', limit: 20 }); // data lines still add up
+    expect(check(b('data: 123456789'))).toEqual({ what: 'event', limit: 20 }); // data lines still add up
   });
 });
