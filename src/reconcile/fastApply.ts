@@ -99,7 +99,10 @@ class TaskEdits {
 
   /** Whether `event` applies (see above); nothing is changed. */
   applies(event: FastEvent): boolean {
-    if (event.type === 'status_update_event') return true;
+    if (event.type === 'status_update_event') {
+      const at = this.byId.get(event.taskId)?.[0];
+      return at === undefined || endsTask(event) || !movesTask(this.slots[at]!, event);
+    }
     const matching = this.healthMatches(event);
     if (matching.length === 0) return false;
     return event.alive || !matching.some((i) => hasSeveralChecks(this.app, this.slots[i]!));
@@ -170,6 +173,31 @@ function addPrefixes(m: Map<string, number[]>, id: string, i: number): void {
   }
 }
 
+/**
+ * Whether a status update says a task known to the snapshot runs elsewhere: another host, other
+ * ports or other IP addresses than the snapshot's (each where both say some). Marathon never moves a
+ * running task; the snapshot decides such a contradiction. Applied, each such event took the task's
+ * server out and put one at the event's address, and routing flapped with every snapshot (found by
+ * an audit).
+ */
+function movesTask(known: MarathonTask, event: StatusUpdateEvent): boolean {
+  if (event.host !== undefined && known.host !== undefined && known.host !== '' && event.host !== known.host)
+    return true;
+  if (event.ports !== undefined && event.ports.length > 0 && (known.ports?.length ?? 0) > 0) {
+    const ports = known.ports!;
+    if (event.ports.length !== ports.length || event.ports.some((p, i) => p !== ports[i])) return true;
+  }
+  const knownIps = known.ipAddresses ?? [];
+  if (event.ipAddresses !== undefined && event.ipAddresses.length > 0 && knownIps.length > 0) {
+    if (
+      event.ipAddresses.length !== knownIps.length ||
+      event.ipAddresses.some((ip, i) => ip !== knownIps[i]?.ipAddress)
+    )
+      return true;
+  }
+  return false;
+}
+
 /** `apps` with some replaced (by index), sharing its index: the same apps at the same places. */
 function withApps(apps: readonly MarathonApp[], edited: ReadonlyMap<number, MarathonApp>): readonly MarathonApp[] {
   const next = apps.slice();
@@ -212,7 +240,7 @@ function applyOne(
 }
 
 const unknownTo = (event: FastEvent): string =>
-  `app ${event.appId}: not in the last snapshot, its task is unknown, or it has several health checks and one failed`;
+  `app ${event.appId}: not in the last snapshot, its task is unknown or said to run elsewhere than the snapshot says, or it has several health checks and one failed`;
 
 /** What a batch of events made of a state (fastApplyAll). */
 export interface FastBatch {

@@ -261,7 +261,9 @@ describe('fast path = full rebuild', () => {
     );
     // Both paths were exercised (refusals: unknown apps, the first task of a backend, assigned ports).
     expect(fast).toBeGreaterThan(500);
-    expect(withOps).toBeGreaterThan(150);
+    // Random addresses: an event moving a task the snapshot knows is the snapshot's (movesTask), so
+    // fewer fast applies change servers than when such events were applied (140 against 150+).
+    expect(withOps).toBeGreaterThan(120);
     expect(emptied).toBeGreaterThan(5);
     expect(refused).toBeGreaterThan(0);
   });

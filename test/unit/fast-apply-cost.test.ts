@@ -119,14 +119,23 @@ describe('the fast path costs the size of a change, not of the app or the cluste
   });
 
   test('a big batch of one app that is more than server churn goes to the snapshot whole, not one rebuild per event', () => {
-    // Every task of an app of two service ports comes back with both ports: the second port's backend
-    // appears, a reload (the snapshot's). One at a time, that was a rebuild of the app per event, each refused.
+    // New tasks of an app of two service ports start with both ports (its old ones had one): the second
+    // port's backend appears, a reload (the snapshot's). One at a time, that was a rebuild of the app
+    // per event, each refused. (Known tasks said to have other ports are refused at once: movesTask.)
     const TASKS = 40;
     const twoPorts = (tasks: readonly MarathonTask[]): MarathonApp => ({
       ...app(0, tasks),
       portDefinitions: [{ port: 10000 }, { port: 10500 }],
     });
-    const withBothPorts = (n: number): FastEvent => update(n, 'TASK_RUNNING', { ports: [31000, 31001] });
+    const withBothPorts = (n: number): FastEvent => ({
+      type: 'status_update_event',
+      eventType: 'status_update_event',
+      appId: '/app0',
+      taskId: `app0.both${n}`,
+      taskStatus: 'TASK_RUNNING',
+      host: hostOf(200_000 + n),
+      ports: [31000, 31001],
+    });
     const tasks = countingIds(Array.from({ length: TASKS }, (_, n) => task(0, n)));
     const apps = [twoPorts(tasks.tasks)];
     const state: FastState = { apps, model: toModel(apps, opts, ctx) };

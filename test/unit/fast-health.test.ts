@@ -112,3 +112,35 @@ describe('a health event naming an instance', () => {
     expect(ports(fastApply(stateOf(app), failed('api'), opts, { resolve }))).toMatch(/its task is unknown/);
   });
 });
+
+describe('a status update that says a known task runs elsewhere', () => {
+  // Marathon never moves a running task: such an event contradicts the snapshot, which decides.
+  // Applied, each took the server out for one at the event's address, and routing flapped with
+  // every snapshot (found by an audit).
+  const app = appWith([check('HTTP')], [{ alive: true }]);
+  const running = (fields: Partial<StatusUpdateEvent>): StatusUpdateEvent => ({
+    type: 'status_update_event',
+    eventType: 'status_update_event',
+    appId: '/api',
+    taskId: 'api.a',
+    taskStatus: 'TASK_RUNNING',
+    ...fields,
+  });
+
+  test.each([
+    ['other ports', { host: '10.0.0.1', ports: [9999] }],
+    ['many more ports', { host: '10.0.0.1', ports: Array.from({ length: 10000 }, (_, i) => i + 1) }],
+    ['another host', { host: '10.0.0.9', ports: [31001] }],
+  ])('%s: left to the snapshot', (_what, fields) => {
+    expect(ports(fastApply(stateOf(app), running(fields), opts, { resolve }))).toMatch(/said to run elsewhere/);
+  });
+
+  test('its own address, or none, is applied; so is its end, wherever it is said to be', () => {
+    expect(ports(fastApply(stateOf(app), running({ host: '10.0.0.1', ports: [31001] }), opts, { resolve }))).toEqual([
+      31001, 31002,
+    ]);
+    expect(ports(fastApply(stateOf(app), running({}), opts, { resolve }))).toEqual([31001, 31002]);
+    const killed = running({ taskStatus: 'TASK_KILLED', host: '10.0.0.9', ports: [9999] });
+    expect(ports(fastApply(stateOf(app), killed, opts, { resolve }))).toEqual([31002]);
+  });
+});
