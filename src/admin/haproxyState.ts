@@ -1,3 +1,4 @@
+import { NOT_RUNNING } from '../haproxy/stateReader';
 import type { StatProxy, StatSample } from '../haproxy/stats';
 import type { Polled } from '../streams/pollEvery';
 import {
@@ -119,8 +120,8 @@ const round = (n: number): number => Math.round(n * 1000) / 1000;
 /**
  * HAProxy's own view, kept from the reads of `show stat`: each server's state and last check,
  * each proxy's sessions and rates (counter deltas between reads) with a fixed-size history for a
- * chart. A failed read clears the current view (HAProxy's state is unknown then) but keeps the
- * history. Servers added through the runtime API are in `show stat` like the others.
+ * chart. A failed read keeps the current view for a few intervals (a reload's moment), then clears
+ * it (HAProxy's state is unknown then); the history is kept. Servers added through the runtime API are in `show stat` like the others.
  */
 export class HaproxyState {
   private sample: StatSample | null = null;
@@ -164,13 +165,26 @@ export class HaproxyState {
     return this.o.now() - this.lastReadAt;
   }
 
+  /** How long after its read the last view stays shown while reads fail: three intervals, at least 10 s. */
+  private keptAfterFailureMs(): number {
+    return Math.max(10_000, 3 * this.o.intervalMs);
+  }
+
   /** O(proxies), in place: the servers were counted while `show stat` was read, and are read from their rows when asked for. */
   observe(r: Polled<StatSample>): void {
     this.changeCount++;
     if (!r.ok) {
       this.error = r.error;
       this.failingSince ??= this.o.now();
-      this.sample = null;
+      // The last view is kept, with the error and its read time, for a few reads: the one that meets
+      // a reload fails (the master re-executes), and the servers, counts and metrics went blank for
+      // 2-4 s at every reload (found by a soak test). HAProxy silent for longer: unknown.
+      // Not running (stopped, restarting): unknown at once.
+      if (
+        r.error === NOT_RUNNING ||
+        (this.sample !== null && this.o.now() - this.sample.at > this.keptAfterFailureMs())
+      )
+        this.sample = null;
       return;
     }
     const s = r.value;

@@ -20,9 +20,12 @@ export interface StateReaderOptions {
 
 export type ReadState = () => Promise<Result<StatSample>>;
 
+/** The read's error when HAProxy is not running: its state is unknown at once (HaproxyState). */
+export const NOT_RUNNING = 'HAProxy is not running';
+
 export function stateReader(o: StateReaderOptions): ReadState {
   return async () => {
-    if (!o.running()) return err('HAProxy is not running');
+    if (!o.running()) return err(NOT_RUNNING);
     const at = o.now();
     if (o.channel.stream === undefined) {
       const answer = await o.channel.send('show stat');
@@ -32,7 +35,8 @@ export function stateReader(o: StateReaderOptions): ReadState {
     // Read as it arrives: 40 000 rows at 10 000 backends, in pieces between which the controller goes on.
     const reader = new StatReader(at);
     const read = await o.channel.stream('show stat', (text) => reader.push(text));
-    return read.ok ? reader.end() : err(`show stat: ${read.error}`);
+    if (!read.ok) return err(`show stat: ${read.error}`);
+    return reader.cutShort() ? err('show stat: the answer was cut short (HAProxy reloading?)') : reader.end();
   };
 }
 
