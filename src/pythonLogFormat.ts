@@ -4,6 +4,8 @@
  * record has here are filled in; Python's caller fields (funcName, lineno, …) are the logger's.
  */
 
+import { exponent } from './render/pythonFormat';
+
 /** A log record's fields, by Python's names: numbers stay numbers for `%d`, `%f`, `%x`. */
 export type LogRecord = Readonly<Record<string, string | number>>;
 
@@ -57,7 +59,7 @@ function converted(v: string | number, type: string, flags: string, precision: n
       return String.fromCodePoint(Math.trunc(a));
     case 'e':
     case 'E':
-      body = a.toExponential(precision ?? 6).replace(/e([+-])(\d)$/, 'e$10$2');
+      body = exponent(a.toExponential(precision ?? 6));
       break;
     case 'g':
     case 'G':

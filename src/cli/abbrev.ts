@@ -25,12 +25,9 @@ export function expandAbbreviations(
 ): Expanded {
   const known = new Set(names);
   const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
+  const end = operandsAt(argv);
+  for (let i = 0; i < end; i++) {
     const token = argv[i] as string;
-    if (token === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
     if (!token.startsWith('--') || token.length === 2) {
       out.push(token);
       continue;
@@ -53,6 +50,7 @@ export function expandAbbreviations(
     // No match: left as typed, so the parser reports it as unrecognized.
     out.push(matches.length === 1 ? `--${matches[0] as string}${rest}` : token);
   }
+  out.push(...argv.slice(end));
   return ok(out);
 }
 
@@ -64,12 +62,9 @@ export function expandAbbreviations(
  */
 export function expandShortClusters(argv: readonly string[], shorts: ReadonlyMap<string, boolean>): readonly string[] {
   const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
+  const end = operandsAt(argv);
+  for (let i = 0; i < end; i++) {
     const token = argv[i] as string;
-    if (token === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
     if (token.length <= 2 || !token.startsWith('-') || token.startsWith('--') || !shorts.has(token[1]!)) {
       out.push(token);
       continue;
@@ -92,5 +87,12 @@ export function expandShortClusters(argv: readonly string[], shorts: ReadonlyMap
     }
     out.push(...split);
   }
+  out.push(...argv.slice(end));
   return out;
+}
+
+/** Where the operands start: `--` and every token after it are never flags (argv.length without one). */
+function operandsAt(argv: readonly string[]): number {
+  const i = argv.indexOf('--');
+  return i < 0 ? argv.length : i;
 }

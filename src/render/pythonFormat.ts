@@ -253,7 +253,7 @@ function formatFloat(x: number, spec: FormatSpec): string {
 }
 
 /** JS's `1.5e+0` as Python's `1.5e+00`. */
-const exponent = (js: string): string => js.replace(/e([+-])(\d)$/, 'e$10$2');
+export const exponent = (js: string): string => js.replace(/e([+-])(\d)$/, 'e$10$2');
 
 /** Python's 'g': `p` significant digits, fixed or exponent by the exponent, trailing zeros dropped. */
 function general(a: number, p: number, keepZeros: boolean): string {
