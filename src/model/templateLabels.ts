@@ -31,6 +31,8 @@ type ResolveName = (host: string) => string | undefined;
  *   programs (`external-check`) or change the maps other
  *   apps are routed by (`set-map`, `add-acl`, …), run the load balancer's Lua services (`lua.*`:
  *   they print its whole config), or administer other apps' servers (`stats admin`);
+ * - bind a socket (a path, `unix@`, `abns@`, `fd@`, …: HAProxy puts it in place of any file at that
+ *   path, the operator's certificates included), or
  * - bind another port than its service port, once its placeholders are filled in (HAProxy binds
  *   with SO_REUSEPORT and would split that port's connections between the two frontends);
  * - make a control character but tab with an escape (`\x00`: HAProxy reads a word up to a NUL; `\n`).
@@ -113,14 +115,21 @@ export function appTemplateText(
         error: `line ${n + 1} uses ${JSON.stringify(fileWord.slice(0, 40))}, which reads files on the load balancer, runs programs there, changes the maps other apps are routed by or runs its Lua services`,
       };
     }
+    const boundSocket = keyword === 'bind' ? words[1]?.split(',').find(isSocket) : undefined;
+    if (boundSocket !== undefined) {
+      return {
+        error: `line ${n + 1} binds ${JSON.stringify(boundSocket.slice(0, 60))}, a socket on the load balancer (HAProxy puts it in place of any file at that path)`,
+      };
+    }
     const foreignPort = servicePort === undefined || keyword !== 'bind' ? null : otherBoundPort(words[1], servicePort);
     if (foreignPort !== null) {
       return {
         error: `line ${n + 1} binds port ${foreignPort}, not its service port ${servicePort} (HAProxy would split that port's connections with whatever else binds it)`,
       };
     }
+    // Once filled in, a task's own address may be the loopback: filledTargetProblem judges what the label makes.
     const target = serverTargets(keyword, words).find(
-      (a) => isSocket(a) || (servicePort === undefined && isLoopback(a, resolve)),
+      (a) => isSocket(a) || (servicePort === undefined && isLoopback(withoutPlaceholders(a), resolve)),
     );
     if (target !== undefined) {
       return {
@@ -231,11 +240,46 @@ export function labelTargetNames(text: string): string[] {
     const keyword = words[0] === 'no' || words[0] === 'default' ? words[1] : words[0];
     for (const target of serverTargets(keyword, words)) {
       if (isSocket(target)) continue;
-      for (const host of bareHosts(target))
-        if (ipv4Number(host) === null && ipv6Groups(host) === null && isHostName(host)) names.push(host);
+      for (const host of bareHosts(withoutPlaceholders(target))) if (isName(host)) names.push(host);
     }
   }
   return names;
+}
+
+const isName = (host: string): boolean => ipv4Number(host) === null && ipv6Groups(host) === null && isHostName(host);
+
+/**
+ * A label's placeholders as a NUL, in a target address as the label writes it: its host and port
+ * are still read apart (`127.0.0.1:{servicePort:d}` is 127.0.0.1, not a host holding the spec's
+ * colon), and a host with a placeholder in it is no name to look up, nor an address.
+ */
+const withoutPlaceholders = (address: string): string => address.replace(/\{[^{}]*\}/g, '\u0000');
+
+/**
+ * Where a label's rendered text sends traffic or checks that the label made, not Marathon: `filled`
+ * is the label rendered with every task address as a documentation address (192.0.2.1), so what is
+ * left is the label's own text and what its placeholders and their format specs printed
+ * (`{backend:1>1.0}27.0.0.1` prints 127.0.0.1). A loopback address is refused, and so is a host name
+ * the label does not spell out itself: only those were looked up ahead (labelTargetNames) and judged.
+ */
+export function filledTargetProblem(filled: string, label: string): string | null {
+  let named: ReadonlySet<string> | undefined;
+  const lines = filled.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    const words = splitWords(escapeEnvironment(lines[n]!).code);
+    const keyword = words[0] === 'no' || words[0] === 'default' ? words[1] : words[0];
+    for (const target of serverTargets(keyword, words)) {
+      if (isSocket(target)) continue; // refused by appTemplateText
+      const shown = JSON.stringify(target.slice(0, 60));
+      if (isLoopback(target, undefined))
+        return `line ${n + 1} sends traffic to ${shown}, the load balancer itself (its stats, Lua and admin ports)`;
+      named ??= new Set(labelTargetNames(label));
+      const made = bareHosts(target).find((h) => isName(h) && !named!.has(h));
+      if (made !== undefined)
+        return `line ${n + 1} sends traffic to ${shown}, a host name its placeholders make (write a server's name in the label itself)`;
+    }
+  }
+  return null;
 }
 
 /** /etc/hosts' names for the loopback (Debian's and Red Hat's), and HAProxy's `*` for any address. */

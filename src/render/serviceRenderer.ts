@@ -1,4 +1,4 @@
-import { appTemplateText, unreadableFileIn, type LoadedFileCheck } from '../model/templateLabels';
+import { appTemplateText, filledTargetProblem, unreadableFileIn, type LoadedFileCheck } from '../model/templateLabels';
 import type { Service } from '../model/types';
 import {
   renderTemplate,
@@ -47,8 +47,13 @@ export class ServiceRenderer {
     if (t instanceof TemplateSyntaxError) throw new ServiceTemplateError(label, t.message);
     let out = renderTemplate(t, ctx);
     if (typeof out !== 'string') throw faultOf(name, label, out, ctx);
-    if (label !== null && !t.constant)
+    if (label !== null && !t.constant) {
       out = checkedLabelText(labelName, label, out, this.haproxyDir, this.svc.servicePort, this.loadedFile);
+      // The task's own address is Marathon's: the label is judged with a documentation address there.
+      const probe = 'host' in ctx || 'host_ipv4' in ctx ? renderTemplate(t, { ...ctx, ...PROBE_ADDRESS }) : out;
+      const made = typeof probe === 'string' ? filledTargetProblem(probe, labelText!) : null;
+      if (made !== null) throw new ServiceTemplateError(label, `with its placeholders filled in, ${made}`);
+    }
     if (!this.translateLegacy || !t.legacy) return out;
     const tr = t.constant ? this.templates.constantTranslation(t, out) : translateLegacyDirectives(out);
     if (!tr.ok || tr.value !== out) this.dependsOnVersion();
@@ -113,6 +118,9 @@ function faultOf(name: string, label: string | null, fault: TemplateFault, ctx: 
     `${where(name, label)} uses {${fault.missing}}, which is not available there (available: ${known})`,
   );
 }
+
+/** A task's address in a server line, as filledTargetProblem is shown it (TEST-NET-1, RFC 5737). */
+const PROBE_ADDRESS = { host: '192.0.2.1', host_ipv4: '192.0.2.1' } as const;
 
 /** Named only on errors: no string per rendered line (tens of thousands per snapshot). */
 const where = (name: string, label: string | null): string =>

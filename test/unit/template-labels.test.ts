@@ -318,9 +318,27 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
     expect(appTemplateText('BACKEND_HTTP_HEALTHCHECK_OPTIONS', text)).toBe(text);
   });
 
-  test('binds of its own service port on any address, or of a socket, are served', () => {
-    const text = '\nfrontend a_10001\n  bind 127.0.0.1:10001,[::1]:10001,:::10001 v4v6\n  bind unix@/tmp/a.sock\n';
+  test('binds of its own service port on any address are served', () => {
+    const text = '\nfrontend a_10001\n  bind 127.0.0.1:10001,[::1]:10001,:::10001 v4v6\n';
     expect(appTemplateText('FRONTEND_HEAD', text, undefined, 10001)).toBe(text);
+  });
+
+  // HAProxy 2.6 renames its socket over whatever file the path names (an audit replaced the
+  // operator's --ssl-certs file, and every reload after failed).
+  test.each(['/etc/haproxy/cert.pem', 'unix@/tmp/a.sock', 'abns@x', 'fd@3', ':10001,/tmp/b.sock'])(
+    'a bind of a socket is refused, filled in or not: bind %s',
+    (address) => {
+      const text = `\nfrontend a_10001\n  bind ${address}\n`;
+      for (const port of [undefined, 10001]) {
+        const r = appTemplateText('FRONTEND_HEAD', text, undefined, port);
+        expect(typeof r === 'string' ? r : r.error).toMatch(/line 3 binds ".*", a socket on the load balancer/);
+      }
+    },
+  );
+
+  test("a placeholder's colon does not hide the loopback written beside it", () => {
+    const r = appTemplateText('BACKEND_HTTP_OPTIONS', '  server s 127.0.0.1:{servicePort:d}\n');
+    expect(typeof r === 'string' ? r : r.error).toMatch(/the load balancer itself/);
   });
 
   test('a word that only starts like a section keyword, or env( inside another name, is not refused', () => {
@@ -383,6 +401,38 @@ describe('a template label is judged again once its placeholders are filled in',
       },
       /line 1 binds port 10002-10003, not its service port 10001/,
     ],
+    // A format spec's fill writes the first character of an address the label alone did not spell.
+    [
+      'a fill completing the loopback in a server line',
+      {
+        HAPROXY_0_BACKEND_HEAD:
+          '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  server s1 {backend:1>1.0}27.0.0.1:9090\n',
+      },
+      /HAPROXY_0_BACKEND_HEAD: with its placeholders filled in, line 5 sends traffic to "127.0.0.1:9090", the load balancer itself/,
+    ],
+    [
+      'a fill completing localhost as a check address',
+      {
+        HAPROXY_0_BACKEND_SERVER_OPTIONS:
+          '  server {serverName} {host_ipv4}:{port} check addr {serverName:l>1.0}ocalhost port 9191\n',
+      },
+      /line 1 sends traffic to "localhost", the load balancer itself/,
+    ],
+    [
+      'a fill making a host name that was never looked up',
+      {
+        HAPROXY_0_BACKEND_HEAD:
+          '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  dispatch {backend:1>1.0}27.0.0.1.nip.io:9090\n',
+      },
+      /line 5 sends traffic to "127.0.0.1.nip.io:9090", a host name its placeholders make/,
+    ],
+    [
+      'a fill making a socket path to bind',
+      {
+        HAPROXY_0_FRONTEND_HEAD: '\nfrontend {backend}\n  bind {bindAddr}:{servicePort}\n  bind {backend:/>1.0}tmp/x\n',
+      },
+      /with its placeholders filled in, line 4 binds "\/tmp\/x", a socket on the load balancer/,
+    ],
   ])('%s: the port is left out', async (_n, labels, why) => {
     const dir = tempDir();
     try {
@@ -396,6 +446,27 @@ describe('a template label is judged again once its placeholders are filled in',
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test("a server label on a task that runs on the load balancer's host is served: the task's address is Marathon's", async () => {
+  const dir = tempDir();
+  try {
+    const file = path.join(dir, 'apps.json');
+    const labels = {
+      HAPROXY_GROUP: 'external',
+      HAPROXY_0_BACKEND_SERVER_OPTIONS: '  server {serverName} {host_ipv4}:{port} check addr {host} port 9191\n',
+    };
+    const task = { id: 'a.1', host: '127.0.0.1', ports: [31000], state: 'TASK_RUNNING' };
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ apps: [{ id: '/a', labels, portDefinitions: [{ port: 10001 }], tasks: [task] }] }),
+    );
+    const run = await dryRun(['--apps-file', file, '--group', 'external']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('  server 127_0_0_1_31000 127.0.0.1:31000 check addr 127.0.0.1 port 9191\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describeWithHaproxy('a template line holds as many words as HAProxy reads, no more', () => {
