@@ -65,4 +65,48 @@ describeWithHaproxy('an HAProxy is not started on ports another process holds', 
       20000,
     );
   }, 120000);
+
+  // With several apps, the refused start went on to trial configs and then to the last good one,
+  // which was started without the check: two HAProxies split the traffic (found by a fault test).
+  test('nor when the last good config is restored after trials', async () => {
+    const http = await freeLoopbackPort();
+    other = await startHaproxy({
+      config:
+        'defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n' +
+        `frontend other\n  bind 127.0.0.1:${http}\n  http-request return status 200 content-type text/plain string other\n`,
+      waitForPort: http,
+    });
+    const logs: LogLine[] = [];
+    const ports = {
+      http,
+      https: await freeLoopbackPort(),
+      stats: await freeLoopbackPort(),
+      appid: await freeLoopbackPort(),
+    };
+    const apps = [];
+    for (const name of ['web1', 'web2', 'web3'])
+      apps.push({
+        id: `/${name}`,
+        instances: 1,
+        labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: `${name}.example.com` },
+        portDefinitions: [{ port: await freeLoopbackPort(), protocol: 'tcp' }],
+      });
+    live = await startLive({ apps, logger: memoryLogger(logs), ports, flags: ['--reload-interval', '1'] });
+    await waitFor(
+      'the last good config restored',
+      () => logs.some((l) => l.msg.includes('restoring the last good HAProxy config')),
+      30000,
+    );
+    await waitFor(
+      'the restored config refused as well, or started',
+      () =>
+        live!.service.haproxy.masterPid() !== undefined ||
+        logs.some((l) => l.msg.includes('HAProxy does not start with the last good config either')),
+      30000,
+    );
+    expect(live.service.haproxy.masterPid()).toBeUndefined();
+    const bodies = new Set<string>();
+    for (let i = 0; i < 20; i++) bodies.add((await httpGet(http, 'web1.example.com')).body);
+    expect([...bodies]).toEqual(['other']);
+  }, 120000);
 });
