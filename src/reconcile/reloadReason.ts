@@ -13,6 +13,8 @@ export type ReloadReason =
   | { readonly kind: 'server-changed'; readonly backend: string; readonly server: string }
   | { readonly kind: 'duplicate-server'; readonly backend: string; readonly server: string }
   | { readonly kind: 'static-rr'; readonly backend: string }
+  /** So many server changes, in so big backends, that a reload applies them sooner than the runtime API (plan.ts). */
+  | { readonly kind: 'many-server-changes'; readonly servers: number; readonly largestBackend: string }
   /** Templates, global options or anything else printed outside server lines. */
   | { readonly kind: 'config-changed' }
   /** The diff threw: a full reload applies the change anyway. */
@@ -57,6 +59,8 @@ export function formatReason(r: ReloadReason): string {
       return `backend ${r.backend} has two servers named ${r.server}`;
     case 'static-rr':
       return `backend ${r.backend} uses static-rr, which refuses runtime server changes`;
+    case 'many-server-changes':
+      return `${r.servers} server changes (the largest backend: ${r.largestBackend}): a reload applies them sooner than the runtime API`;
     case 'config-changed':
       return 'config changed outside server lines (templates or options)';
     case 'plan-failed':
