@@ -7,9 +7,13 @@ import { checkFdLimits, readFdEnvironment, type FdEnvironment } from './limits';
 import type { HaproxyLogger } from './masterSocket';
 import { alertLines, validateConfig } from './validate';
 
-/** What every reload prints. */
+/**
+ * What every reload prints, and what HAProxy echoes of the controller's own runtime commands (two
+ * lines a server added or removed: a scale of 30 000 tasks made 108 000 lines at info; the
+ * controller logs each runtime update itself). A health check's verdict is not among them.
+ */
 const ROUTINE =
-  /'option idle-close-on-response' ignored|Proxy \S+ stopped|Reloading HAProxy|haproxy version is|path to executable|New worker|Loading success|Former worker|Exiting Master|All workers exited|Current worker|Stopping (frontend|backend|proxy)/;
+  /'option idle-close-on-response' ignored|Proxy \S+ stopped|Reloading HAProxy|haproxy version is|path to executable|New worker|Loading success|Former worker|Exiting Master|All workers exited|Current worker|Stopping (frontend|backend|proxy)|: CLI : |\(leaving forced maintenance\)|is going DOWN for maintenance\./;
 
 export function logHaproxyLine(logger: HaproxyLogger, line: string): void {
   if (line.includes('[ALERT]')) logger.error(`haproxy: ${line}`);
