@@ -1,6 +1,6 @@
 import * as v8 from 'node:v8';
 import { MAX_APP_DEFINITION_BYTES, readStreamBounded } from './boundedRead';
-import type { CheckLabelsArgs } from './cli/args';
+import { unknownSettings, type CheckLabelsArgs } from './cli/args';
 import type { Options } from './cli/options';
 import { runCheckLabels } from './checkLabels/check';
 import { runDryProcess } from './dry';
@@ -42,6 +42,7 @@ export async function main(options: Options, env: Readonly<Record<string, string
     format: options.logFormat,
     syslogSocket: options.syslogSocket,
   });
+  for (const line of unknownSettings(env)) logger.warn(line);
   // Listen before starting anything: a signal during startup is a shutdown too, bounded the same way.
   let started: RunningService | undefined;
   let stopping = false;

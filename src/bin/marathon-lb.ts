@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseArgs, parseCheckLabelsArgs } from '../cli/args';
+import { parseArgs, parseCheckLabelsArgs, unknownSettings } from '../cli/args';
 import { runDryProcess } from '../dry';
 import { drySettings } from '../wiring/parts';
 import { allowOptimizingCompiler, holdOptimizingCompiler } from '../optimizingCompiler';
@@ -56,7 +56,10 @@ async function run(): Promise<number> {
     return 2;
   }
   const options = parsed.value;
-  if (options.dry) return runDryProcess(drySettings(options, process.env), process.env);
+  if (options.dry) {
+    for (const line of unknownSettings(process.env)) process.stderr.write(`marathon-lb: warning: ${line}\n`);
+    return runDryProcess(drySettings(options, process.env), process.env);
+  }
   settleForLongRun(); // the controller
   return (await import('../main')).main(options, process.env);
 }

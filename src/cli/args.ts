@@ -381,6 +381,25 @@ const SHORT_FLAGS: ReadonlyMap<string, boolean> = new Map([
   ),
 ]);
 
+/**
+ * What to tell of MLB_* variables no flag reads (`MLB_STRICT`, `MLB_MARATHON_URL`): a setting so
+ * misspelled was ignored without a word (found by a new-user test). One line each, naming the flag
+ * variables that start with it or that it starts with, if any. `MLB_ROOT` is the image's own
+ * (docker/run).
+ */
+export function unknownSettings(env: Env): string[] {
+  const known = new Set(['MLB_ROOT', 'MLB_LONGHELP', ...FLAGS.map((f) => envName(f.flag))]);
+  const lines: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('MLB_') || known.has(name) || env[name] === undefined) continue;
+    const near = [...known].filter((k) => k !== 'MLB_ROOT' && (k.startsWith(name) || name.startsWith(k)));
+    lines.push(
+      `${name} is not a setting of marathon-lb and is ignored${near.length > 0 && near.length <= 3 ? ` (did you mean ${near.join(' or ')}?)` : ''}; each flag's variable is MLB_ and its name (--help lists them)`,
+    );
+  }
+  return lines;
+}
+
 export function parseArgs(argv: readonly string[], env: Env): ParseResult {
   const expanded = expandAbbreviations(expandShortClusters(argv, SHORT_FLAGS), LONG_NAMES, UPSTREAM_LONG_NAMES);
   if (!expanded.ok) return argsError(expanded.error);

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs, ParseResult } from '../../src/cli/args';
+import { parseArgs, ParseResult, unknownSettings } from '../../src/cli/args';
 import { findConfigDir, mustacheToPythonFormat } from '../../src/cli/longhelp';
 import { DEFAULT_OPTIONS, envName, FLAGS, MAX_TIMER_SECONDS, Options } from '../../src/cli/options';
 import { modelOptions, renderOptions } from '../../src/wiring/parts';
@@ -722,5 +722,22 @@ describe('--ssl-certs as a list', () => {
     const parsed = parseArgs(['--group', 'external', '--haproxy-version', '2.6', '--ssl-certs', ' , '], {});
     if (!parsed.ok) throw new Error('not parsed');
     expect(renderOptions(parsed.value, {}).sslCerts).toEqual(['/etc/ssl/cert.pem']);
+  });
+});
+
+describe('MLB_* variables no flag reads', () => {
+  // A misspelled setting was ignored without a word: strict mode off, the default Marathon asked.
+  test('each is named, with the flag variables it is near', () => {
+    expect(
+      unknownSettings({ MLB_STRICT: 'true', MLB_MARATHON_URL: 'http://m:8080', MLB_GROUP: 'external', PATH: '/bin' }),
+    ).toEqual([
+      "MLB_MARATHON_URL is not a setting of marathon-lb and is ignored (did you mean MLB_MARATHON?); each flag's variable is MLB_ and its name (--help lists them)",
+      "MLB_STRICT is not a setting of marathon-lb and is ignored (did you mean MLB_STRICT_MODE?); each flag's variable is MLB_ and its name (--help lists them)",
+    ]);
+  });
+  test("the flags' own variables and the image's MLB_ROOT are not", () => {
+    expect(unknownSettings({ MLB_ROOT: '/marathon-lb', MLB_STRICT_MODE: 'true', MLB_HAPROXY_CONFIG: '/x' })).toEqual(
+      [],
+    );
   });
 });
