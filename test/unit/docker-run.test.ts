@@ -29,6 +29,8 @@ interface Sandbox {
 interface Recorded {
   readonly argv: string[];
   readonly ports: string | null;
+  /** The MLB_* variables it was run with. */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 interface RunResult {
@@ -54,7 +56,8 @@ function sandbox(): Sandbox {
     stub,
     [
       "const fs = require('fs');",
-      'fs.writeFileSync(process.env.STUB_OUT, JSON.stringify({ argv: process.argv.slice(2), ports: process.env.PORTS ?? null }));',
+      "const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('MLB_')));",
+      'fs.writeFileSync(process.env.STUB_OUT, JSON.stringify({ argv: process.argv.slice(2), ports: process.env.PORTS ?? null, env }));',
       '',
     ].join('\n'),
   );
@@ -106,8 +109,8 @@ function flagValue(argv: readonly string[], flag: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
-function parsed(argv: readonly string[]): Options {
-  const p = parseArgs(argv, {});
+function parsed(argv: readonly string[], env: Readonly<Record<string, string>> = {}): Options {
+  const p = parseArgs(argv, env);
   if (!p.ok) throw new Error(`marathon-lb would reject ${JSON.stringify(argv)}: ${JSON.stringify(p)}`);
   return p.value;
 }
@@ -228,11 +231,30 @@ describe('docker/run modes', () => {
     expect(o.syslogSocket).toBe('/dev/log');
   });
 
-  it('MARATHON_USER/MARATHON_PASSWORD become --auth-credentials, masked in the log', () => {
+  // As --auth-credentials they were in the process's arguments, which ps shows anyone (a new-user test).
+  it('MARATHON_USER/MARATHON_PASSWORD become MLB_AUTH_CREDENTIALS, never an argument nor logged', () => {
     const r = run(sandbox(), ['sse', ...G], { MARATHON_USER: 'admin', MARATHON_PASSWORD: 's3cret' });
-    expect(flagValue(ok(r).argv, '--auth-credentials')).toBe('admin:s3cret');
-    expect(r.stderr).toContain('--auth-credentials <redacted>');
+    expect(ok(r).env['MLB_AUTH_CREDENTIALS']).toBe('admin:s3cret');
+    expect(ok(r).argv.join(' ')).not.toContain('s3cret');
     expect(r.stderr).not.toContain('s3cret');
+    expect(parsed(ok(r).argv, ok(r).env).authCredentials).toBe('admin:s3cret');
+  });
+
+  it('a flag passed wins over them', () => {
+    const r = run(sandbox(), ['sse', ...G, '--auth-credentials', 'other:pw'], {
+      MARATHON_USER: 'admin',
+      MARATHON_PASSWORD: 's3cret',
+    });
+    expect(parsed(ok(r).argv, ok(r).env).authCredentials).toBe('other:pw');
+    expect(r.stderr).toContain('--auth-credentials <redacted>');
+  });
+
+  it('HAPROXY_RUN_DIR set outside the image holds the master socket and pid file too', () => {
+    const sb = sandbox();
+    const rec = ok(run(sb, ['sse', ...G]));
+    const o = parsed(rec.argv, rec.env);
+    expect(o.haproxyMasterSocket).toBe(path.join(sb.dir, 'var-run-haproxy', 'master.sock'));
+    expect(o.haproxyPidFile).toBe(path.join(sb.dir, 'var-run-haproxy', 'haproxy.pid'));
   });
 });
 
@@ -260,9 +282,10 @@ describe('docker/run Marathon credentials from Vault (VAULT_*)', () => {
   });
   const VAULT = { VAULT_TOKEN: 'tok3n', VAULT_HOST: '127.0.0.1', VAULT_PORT: '8200', VAULT_PATH: 'secret/mlb' };
 
-  it('VAULT_URL read with the token: its data.user and data.pass become --auth-credentials, masked in the log', () => {
+  it('VAULT_URL read with the token: its data.user and data.pass become MLB_AUTH_CREDENTIALS, never an argument nor logged', () => {
     const r = run(sandbox(), ['sse', ...G], { ...VAULT, VAULT_URL: url });
-    expect(flagValue(ok(r).argv, '--auth-credentials')).toBe('vaultuser:vau1tpass');
+    expect(ok(r).env['MLB_AUTH_CREDENTIALS']).toBe('vaultuser:vau1tpass');
+    expect(ok(r).argv.join(' ')).not.toContain('vau1tpass');
     expect(r.stderr).not.toContain('vau1tpass');
   });
 

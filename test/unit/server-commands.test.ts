@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { addServerCommands, addServerSpec, parseServerLine } from '../../src/haproxy/serverCommands';
-
-const COMPAT = path.join(__dirname, '../../../shared/compat/cases');
+import { compatCases } from '../support/paths';
 
 describe('addServerSpec', () => {
   it("turns marathon-lb's server line into what HAProxy 2.6 accepts, reporting what it dropped", () => {
@@ -80,9 +79,8 @@ describe('addServerSpec', () => {
   });
 
   it('reads every server line of the compat corpus', () => {
-    const lines = fs
-      .readdirSync(COMPAT)
-      .flatMap((c) => fs.readFileSync(path.join(COMPAT, c, 'expected.cfg'), 'utf8').split('\n'))
+    const lines = compatCases()
+      .flatMap((c) => fs.readFileSync(path.join(c.dir, 'expected.cfg'), 'utf8').split('\n'))
       .filter((l) => /^\s*server\s/.test(l));
     expect(lines.length).toBeGreaterThan(1000);
     const failures = lines.map((l) => [l, parseServerLine(l)] as const).filter(([, r]) => !r.ok);
