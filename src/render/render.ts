@@ -207,8 +207,15 @@ export function* renderConfigSteps(
   holders?: PortHolders,
 ): Generator<void, RenderedConfig, undefined> {
   const head = templates.global('HEAD');
+  // An empty item (a blank setting, `a,,b`) printed `option` without a name, which HAProxy refuses.
   const globalDefaultOptions = [
-    ...new Set(opts.globalDefaultOptions.split(',').map((o) => `  option            ${o.trim()}\n`)),
+    ...new Set(
+      opts.globalDefaultOptions
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== '')
+        .map((o) => `  option            ${o}\n`),
+    ),
   ]
     .sort()
     .join('');

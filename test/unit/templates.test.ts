@@ -80,6 +80,17 @@ describe('templates: marathon-lb precedence and Python placeholders', () => {
     expect(run.stdout).toContain('lua-load /opt/mlb/lua/getpids.lua');
   });
 
+  // The universe package always sets it: blank, the head had `option` alone and HAProxy refused the config.
+  test.each(['', ' ', 'redispatch,,dontlognull', 'redispatch,'])(
+    'HAPROXY_GLOBAL_DEFAULT_OPTIONS=%j: no option line without a name',
+    async (value) => {
+      const run = await render({ HAPROXY_GLOBAL_DEFAULT_OPTIONS: value });
+      expect(run.code).toBe(0);
+      expect(run.stdout).not.toMatch(/^ *option *$/m);
+      if (value.includes('redispatch')) expect(run.stdout).toContain('  option            redispatch\n');
+    },
+  );
+
   test('a broken global override is one clear error, exit 2', async () => {
     const run = await render({ HAPROXY_BACKEND_HEAD: '\nbackend {backend\n' });
     expect(run.code).toBe(2);
