@@ -246,11 +246,17 @@ export function isBindAddress(s: string): boolean {
 
 /**
  * A host name for vhost routing (Host header, SNI): letters, digits, `-`, `_`, `.`, `*`, optional
- * `:port`. Not starting with `-`: HAProxy reads that as an ACL flag and refuses the config. A leading
+ * `:port`; or an IPv6 address in brackets, as marathon-lb prints it and HAProxy takes it. Not starting with `-`: HAProxy reads that as an ACL flag and refuses the config. A leading
  * `.` it takes, as marathon-lb prints it.
  */
 const VHOST = /^[A-Za-z0-9*_.]([A-Za-z0-9*_.-]{0,252})(:\d{1,5})?$/;
-export const isVhost = (s: string): boolean => VHOST.test(s);
+/** An IPv6 literal as a Host header carries it (RFC 3986: `[::1]`, `[2001:db8::1]:8080`). */
+const BRACKETED_IPV6 = /^\[([0-9A-Fa-f:.]{2,45})\](:\d{1,5})?$/;
+export const isVhost = (s: string): boolean => {
+  if (VHOST.test(s)) return true;
+  const v6 = BRACKETED_IPV6.exec(s);
+  return v6 !== null && isIPv6(v6[1]!);
+};
 
 /**
  * HAProxy proxy names allow letters, digits, `-`, `_`, `.` and `:`; app ids add `/` (turned into `_`).

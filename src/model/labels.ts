@@ -400,7 +400,8 @@ function withoutEmptyHosts(vhost: string | undefined): string | undefined {
 
 /** Why one host of a VHOST label is refused, in the terms its owner can act on. */
 function vhostProblem(host: string): string {
-  const rule = 'must be host names separated by commas (letters, digits, "-", "_", ".", "*", an optional :port)';
+  const rule =
+    'must be host names separated by commas (letters, digits, "-", "_", ".", "*", an optional :port; or an IPv6 address in brackets)';
   // Clients send a name in ASCII (IDNA), at most 253 characters long (DNS): a longer or non-ASCII one never matches.
   // eslint-disable-next-line no-control-regex -- any character past ASCII
   if (/[^\u0000-\u007f]/.test(host))

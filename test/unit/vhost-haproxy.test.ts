@@ -18,6 +18,9 @@ const VHOSTS = [
   '*.example.com',
   '-lead.test',
   'x:8080',
+  // An IPv6 literal, as a Host header carries it (refused before; found by an audit).
+  '[::1]',
+  '[2001:db8::1]:8080',
 ];
 
 describeWithHaproxy('a VHOST is served when haproxy -c takes its ACL and SNI lines, and only then', () => {
