@@ -96,6 +96,10 @@ export class HaproxyApplier implements ApplyPort {
     return from(this.tracked(this.reloadFromDisk(why, current)));
   }
 
+  serving(): boolean {
+    return this.o.target.external || this.o.target.isRunning();
+  }
+
   writeUnwritten(): Observable<boolean> {
     return from(
       this.tracked(

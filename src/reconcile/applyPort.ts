@@ -75,6 +75,8 @@ export interface ApplyPort {
    * true when it wrote them, false when none were owed. Errors while they still cannot be written.
    */
   writeUnwritten(): Observable<boolean>;
+  /** False while no HAProxy process runs to serve anything (one this controller starts); absent or true otherwise. */
+  serving?(): boolean;
 }
 
 /** A state the event fast path made: task churn on the applied state, not a snapshot from Marathon. */

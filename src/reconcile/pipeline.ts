@@ -180,6 +180,9 @@ export interface PipelineDeps<F> {
 /** Builds, replays and strips run in scheduler tasks of about this long, task events in between. */
 const SLICE_MS = 20;
 
+/** The longest wait between applies while no HAProxy runs (each is a `haproxy -c` and a start). */
+const NOT_SERVING_RETRY_MS = 5000;
+
 /** Events kept for replay onto a snapshot under way (a burst longer than a fetch drops the oldest: the next snapshot has them). */
 const MAX_REPLAYED = 10_000;
 /**
@@ -555,6 +558,9 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         // Task churn (fast work, built on what HAProxy runs, runtime API only) does not wait behind a
         // change whose reload keeps failing: killed tasks stayed in rotation for the whole backoff.
         beside: (work) => work.kind === 'desired' && work.fast !== undefined,
+        // With no HAProxy running, every route is down until an apply succeeds: retried often, not
+        // after a backoff grown to --max-backoff (a fix waited 52 s in a fault test).
+        maxRetryInMs: () => (deps.haproxy.serving?.() === false ? NOT_SERVING_RETRY_MS : undefined),
       }),
       tap((outcome) => {
         if (!outcome.ok) {

@@ -27,6 +27,13 @@ export interface ApplySinkOptions<M, R> {
    * Default: none.
    */
   readonly beside?: (model: M) => boolean;
+  /**
+   * Asked at each failure: the longest wait before its retry, or undefined for the backoff's own.
+   * While nothing serves (HAProxy not running), each retry is the only way back: one that waited out
+   * a grown backoff kept every route down for a minute after the cause was fixed (a fault test).
+   * Default: the backoff's own.
+   */
+  readonly maxRetryInMs?: () => number | undefined;
 }
 
 /**
@@ -42,7 +49,15 @@ export interface ApplySinkOptions<M, R> {
  * source error is passed on at once (cancelling a running apply).
  */
 export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<M, ApplyOutcome<M, R>> {
-  const { apply, isSuccess = () => true, backoff, scheduler, urgent = () => false, beside = () => false } = opts;
+  const {
+    apply,
+    isSuccess = () => true,
+    backoff,
+    scheduler,
+    urgent = () => false,
+    beside = () => false,
+    maxRetryInMs = () => undefined,
+  } = opts;
   return (source) =>
     new Observable<ApplyOutcome<M, R>>((subscriber) => {
       let running = false; // an apply is running
@@ -89,7 +104,7 @@ export function applySink<M, R>(opts: ApplySinkOptions<M, R>): OperatorFunction<
           if (!subscriber.closed) pump();
           return;
         }
-        const retryInMs = nextDelay(failures, backoff);
+        const retryInMs = Math.min(nextDelay(failures, backoff), maxRetryInMs() ?? Infinity);
         failures += 1;
         // Beside work that came during the failed apply runs during the wait; the failed one after it.
         if (pending !== undefined && beside(pending.model)) {

@@ -81,6 +81,34 @@ describe('applySink', () => {
     });
   });
 
+  it('waits no longer than maxRetryInMs says at each failure (nothing serves: HAProxy not running)', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable }) => {
+      let serving = true;
+      const applied: string[] = [];
+      const apply = (m: string): Observable<string> => {
+        applied.push(m);
+        return applied.length < 5 ? cold('--#', undefined, 'no haproxy') : cold('--(r|)', { r: `applied ${m}` });
+      };
+      const maxRetryInMs = (): number | undefined => (serving ? undefined : 8);
+      const models = hot('-a');
+      // backoff 5, 10, then capped at 8 once nothing serves (from 15): 3 +5 → 10 +10 → 22 +8 → 32 +8 → ok at 42
+      ts.schedule(() => (serving = false), 15);
+      expectObservable(models.pipe(applySink({ apply, backoff, scheduler: ts, maxRetryInMs }))).toBe(
+        '---w------x 11ms y 9ms z 9ms A',
+        {
+          w: failFor('a', 5, 'no haproxy'),
+          x: failFor('a', 10, 'no haproxy'),
+          y: failFor('a', 8, 'no haproxy'),
+          z: failFor('a', 8, 'no haproxy'),
+          A: okFor('a'),
+        },
+      );
+      ts.flush();
+      expect(applied).toEqual(['a', 'a', 'a', 'a', 'a']);
+    });
+  });
+
   it('runs urgent work at once when it arrives during a backoff (HAProxy restarted after a crash)', () => {
     const ts = newScheduler();
     ts.run(({ cold, hot, expectObservable }) => {

@@ -58,6 +58,7 @@ function setup(
     snapshots: (Snap | Error)[];
     haproxy?: RecordingHaproxy;
     report?: (e: PipelineEvent) => void;
+    timing?: typeof VIRTUAL_TIMING;
   },
 ) {
   const haproxy = opts.haproxy ?? new RecordingHaproxy();
@@ -80,7 +81,7 @@ function setup(
       opts.report?.(e);
     },
     scheduler: t,
-    timing: VIRTUAL_TIMING,
+    timing: opts.timing ?? VIRTUAL_TIMING,
   });
   return { haproxy, applied, events, run$, fetches: () => fetches };
 }
@@ -118,6 +119,29 @@ describe('pipeline (virtual time)', () => {
         runtimeOps: [{ kind: 'add-server', backend: 'a_10000', server: server(2) }],
         reloadReasons: [],
       });
+    });
+  });
+
+  // A fault test: with no HAProxy running, a fix waited out a backoff grown to 52 s, every route down.
+  test('while no HAProxy runs, a failed apply is retried within 5 s, whatever the backoff has grown to', () => {
+    const t = newScheduler();
+    t.run(({ flush }) => {
+      const timing = {
+        ...VIRTUAL_TIMING,
+        resyncIntervalMs: 600_000,
+        backoff: { ...VIRTUAL_TIMING.backoff, initialMs: 4000, maxMs: 300_000 },
+      };
+      const s = setup(t, { items: NEVER, snapshots: [[1]], timing });
+      s.haproxy.failNext(5);
+      const sub = s.run$.subscribe();
+      t.schedule(() => (s.haproxy.running = false), 2000); // after the first failure
+      t.schedule(() => sub.unsubscribe(), 100_000);
+      flush();
+      const failures = s.events.filter(
+        (e): e is Extract<PipelineEvent, { kind: 'apply-failed' }> => e.kind === 'apply-failed',
+      );
+      expect(failures.map((f) => f.retryInMs)).toEqual([4000, 5000, 5000, 5000, 5000]);
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([1]));
     });
   });
 

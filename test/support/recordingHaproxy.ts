@@ -31,6 +31,13 @@ export class RecordingHaproxy implements ApplyPort {
     this.existingFailures = n;
   }
 
+  /** Whether an HAProxy runs (ApplyPort.serving): false as if none did. */
+  running = true;
+
+  serving(): boolean {
+    return this.running;
+  }
+
   apply(next: DesiredState, plan: Plan, previous: DesiredState | null): Observable<ApplyReport> {
     this.applies.push({ config: next.rendered.config, plan, previous: previous?.rendered.config ?? null });
     if (this.failures > 0 || this.failing?.(next.rendered.config) === true) {
