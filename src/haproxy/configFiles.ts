@@ -18,7 +18,7 @@ import { ARCHIVE_DIR, archiveApplied, archiveRejected, readIfExists, writeAtomic
 import type { Verdict } from './isolate';
 import type { HaproxyLogger } from './masterSocket';
 import { proxiesNamed, type CheckFailure } from './validate';
-import { mapErr, ok, type Result } from '../result';
+import { err, mapErr, ok, type Result } from '../result';
 import { ensureDirectory } from '../ensureDirectory';
 
 export interface Files {
@@ -132,6 +132,16 @@ export class ConfigFiles {
   /** `haproxy -c` of the config on disk as it is (SIGUSR1), telling a refusal from a check that did not run. */
   async checkOnDisk(): Promise<Result<void, CheckFailure>> {
     await this.behind;
+    // HAProxy reads a directory given to -f as the files in it, and said only its usage for this one.
+    const isDirectory = await fs.stat(this.o.configPath).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
+    if (isDirectory)
+      return err({
+        message: `${this.o.configPath} is a directory, not HAProxy's config file: remove it`,
+        refused: false,
+      });
     return this.o.validate === null ? ok(undefined) : this.o.validate(this.o.configPath);
   }
 

@@ -158,6 +158,31 @@ describe('ConfigFiles.check', () => {
   });
 });
 
+describe('ConfigFiles.checkOnDisk', () => {
+  // A fault test: `haproxy -c -f <dir>` printed HAProxy's usage, and the log said "-dW fails if any warning…".
+  it('a directory where the config file should be is named as such, and haproxy -c is not run on it', async () => {
+    const configPath = path.join(dir, 'haproxy.cfg');
+    fs.mkdirSync(configPath);
+    let checked = 0;
+    const files = new ConfigFiles({
+      configPath,
+      haproxyMap: false,
+      archiveVersions: 0,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
+      live: { hardStopAfterSeconds: undefined, maxOldWorkers: 10 },
+      validate: () => {
+        checked++;
+        return Promise.resolve({ ok: true, value: undefined });
+      },
+    });
+    expect(await files.checkOnDisk()).toEqual({
+      ok: false,
+      error: { message: `${configPath} is a directory, not HAProxy's config file: remove it`, refused: false },
+    });
+    expect(checked).toBe(0);
+  });
+});
+
 describe('ConfigFiles.saveServerState', () => {
   const header =
     '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
