@@ -11,7 +11,7 @@ import * as path from 'node:path';
  */
 export default function setup(): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlb-jest-'));
-  process.env['MLB_JEST_TMPDIR'] = dir;
-  process.env['MLB_JEST_TMPDIR_BEFORE'] = process.env['TMPDIR'] ?? '';
+  process.env['JEST_MLB_TMPDIR'] = dir;
+  process.env['JEST_MLB_TMPDIR_BEFORE'] = process.env['TMPDIR'] ?? '';
   process.env['TMPDIR'] = dir;
 }
