@@ -5,12 +5,13 @@ import type { EventStreamSource } from './client';
 import { DEFAULT_EVENT_TYPES, MarathonEvent, parseMarathonEvent } from './eventTypes';
 import { MarathonError, StreamingResponse } from './http';
 import { sseSizeLimit } from './sseLimit';
+import { NotText, sseLiveness } from './sseLiveness';
 
 /**
  * Marathon's SSE event bus (`GET /v2/events`) as a cold Observable, one connection per
- * subscription. It emits `connected` once the stream is open, `heartbeat` for every chunk of
- * bytes received (events, comments, keep-alives: liveness for an idle-timeout stage) and `event`
- * for every event of a wanted type; it errors when the connection fails or ends, or when a line
+ * subscription. It emits `connected` once the stream is open, `heartbeat` for what shows Marathon
+ * is there (its heartbeat, a comment line, an event of a type not wanted: liveness for an
+ * idle-timeout stage, sseLiveness.ts) and `event` for every event of a wanted type; it errors when the connection fails or ends, or when a line
  * or an event exceeds `maxEventBytes`, and never reconnects by itself (that is `retryBackoff`'s
  * job). Unsubscribing closes the connection.
  */
@@ -133,6 +134,7 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
       const fix = continuationLinesAsData();
       const limit = opts.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
       const overflow = sseSizeLimit(limit);
+      const live = sseLiveness();
       return {
         read: async () => {
           try {
@@ -148,7 +150,19 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
               res.close();
               throw failure;
             }
-            if (!subscriber.closed) subscriber.next({ kind: 'heartbeat' });
+            let alive: boolean;
+            try {
+              alive = live(r.value);
+            } catch (e) {
+              if (!(e instanceof NotText)) throw e;
+              failure ??= new MarathonError(
+                'stream',
+                `event stream ${connectedUrl} sent bytes that are not UTF-8 text, which no event stream is: dropped the connection`,
+              );
+              res.close();
+              throw failure;
+            }
+            if (alive && !subscriber.closed) subscriber.next({ kind: 'heartbeat' });
             return { done: false, value: fix(r.value) };
           } catch (e) {
             const code = (e as { code?: unknown }).code;
@@ -205,6 +219,8 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
         const ev = parsed.value;
         if (wanted.size > 0 && !wanted.has(ev.eventType)) {
           log.debug(`ignoring event of type ${ev.eventType}`);
+          // Not wanted, but Marathon's (event_stream_attached first): the stream is alive.
+          subscriber.next({ kind: 'heartbeat' });
           continue;
         }
         if (ev.type === 'other' && ev.unusable !== undefined)

@@ -262,6 +262,45 @@ describe('eventStream', () => {
     expect(await first2).toEqual([{ kind: 'connected', url: expect.any(String) }, { kind: 'heartbeat' }]);
   });
 
+  // A fault test: 200 random bytes every 0.5 s kept the stream "connected" and routing stale until
+  // the next resync, while /status and /healthz said all was well.
+  test("Marathon's heartbeat (a bare CRLF) and its events are liveness; lines of other fields and unparsable data are not", async () => {
+    const m = await sseServer();
+    const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+    const r = record(eventStream({ source: client }));
+    const res = await m.stream();
+    res.write('garbage line\r\nmore: of it\r\n\r\n');
+    res.write('data: not json\r\n\r\n');
+    res.write('event: x\r\ndata: {"nope": 1}\r\n\r\n');
+    res.write(':\n\n'); // a marker: what came before is in by now
+    await r.until(() => r.items.some((i) => i.kind === 'heartbeat'));
+    expect(r.items.filter((i) => i.kind === 'heartbeat')).toHaveLength(1);
+    res.write('\r\n'); // Jetty's heartbeat
+    await r.until(() => r.items.filter((i) => i.kind === 'heartbeat').length === 2);
+    res.write(frame({ eventType: 'event_stream_attached', remoteAddress: '127.0.0.1' }, 'event_stream_attached'));
+    await r.until(() => r.items.filter((i) => i.kind === 'heartbeat').length === 3);
+    expect(r.items.map((i) => i.kind)).toEqual(['connected', 'heartbeat', 'heartbeat', 'heartbeat']);
+  });
+
+  test('bytes that are not UTF-8 text end the stream with why, its connection closed', async () => {
+    let closed!: () => void;
+    const connectionClosed = new Promise<void>((r) => (closed = r));
+    const m = await sseServer({
+      route: (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        res.write(Buffer.from([0x0d, 0x0a, 0xff, 0xfe, 0x0a, 0x0a, 0x80, 0x3a, 0x0a]));
+        res.on('close', () => closed());
+        return true;
+      },
+    });
+    const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+    const r = record(eventStream({ source: client }));
+    const { error } = await r.end;
+    expect((error as Error).message).toMatch(/sent bytes that are not UTF-8 text, which no event stream is/);
+    expect(r.items.filter((i) => i.kind === 'heartbeat')).toEqual([]);
+    await connectionClosed;
+  });
+
   test('several JSON objects packed in one data field (\\r\\n separated) become several events', async () => {
     const m = await sseServer();
     const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
