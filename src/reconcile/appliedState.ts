@@ -62,6 +62,13 @@ export class AppliedState {
     if (this.last !== null && state.source?.fast !== true) this.last = state;
   }
 
+  /** When the first service left out for a cause that may pass is due for another try (epoch ms), or null. */
+  nextRetryAt(): number | null {
+    let at: number | null = null;
+    for (const r of this.rejected.values()) if (r.tries > 0 && (at === null || r.retryAt < at)) at = r.retryAt;
+    return at;
+  }
+
   /** Backends left out because HAProxy rejected them, for as long as their definition stays the same. */
   get rejectedBackends(): readonly string[] {
     return [...this.rejected.keys()];

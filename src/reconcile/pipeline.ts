@@ -1,4 +1,5 @@
 import {
+  BehaviorSubject,
   EMPTY,
   Observable,
   SchedulerLike,
@@ -15,6 +16,7 @@ import {
   retry,
   share,
   subscribeOn,
+  switchMap,
   tap,
   timer,
   Subject,
@@ -226,8 +228,14 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
   let fastApplies = 0; // fast work being applied: builds and replays wait (see SliceOptions.waitWhile)
   const slicing: SliceOptions = { sliceMs: SLICE_MS, waitWhile: () => fastApplies > 0 };
   const now = (): number => scheduler.now();
+  // When a service left out for a cause that may pass (its port held) is due for another try: a
+  // snapshot then lets it through. Without one, a quiet cluster tried it again at the next resync,
+  // minutes later, though the log said 30 s (found by a fault test).
+  const retryAt$ = new BehaviorSubject<number | null>(null);
   // Reporting is for humans: an observer that throws must not stop routing.
   const report = (e: PipelineEvent): void => {
+    const at = applied.nextRetryAt();
+    if (at !== retryAt$.value) retryAt$.next(at);
     try {
       deps.report(e);
     } catch {
@@ -274,6 +282,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       ),
       connected$: items$.pipe(filter((i) => i.kind === 'connected')),
       signals$: signals$.pipe(filter((s): s is 'hup' => s === 'hup')),
+      retries$: retryAt$.pipe(switchMap((at) => (at === null ? EMPTY : timer(Math.max(0, at - now()), scheduler)))),
       ...(deps.streamLost$ === undefined ? {} : { lost$: deps.streamLost$ }),
       resyncIntervalMs: timing.resyncIntervalMs,
       scheduler,

@@ -22,6 +22,8 @@ export type Trigger =
   | { readonly kind: 'connected' }
   | { readonly kind: 'resync' }
   | { readonly kind: 'signal'; readonly signal: 'hup' }
+  /** An app HAProxy refused to run for a cause that may pass (its port held) is due for another try. */
+  | { readonly kind: 'retry' }
   | { readonly kind: 'startup' };
 
 export interface TriggerSources {
@@ -33,6 +35,8 @@ export interface TriggerSources {
   readonly signals$: Observable<'hup'>;
   /** Quiet time after which a full resync is forced (marathon-lb: 300 s). */
   readonly resyncIntervalMs: number;
+  /** One value each time an app left out for a cause that may pass is due for another try; absent: never. */
+  readonly retries$?: Observable<unknown>;
   /** One value each time the event stream is lost (it failed, or went silent); absent: never. */
   readonly lost$?: Observable<unknown>;
   /**
@@ -53,6 +57,7 @@ const DOWN_RESYNC_MS = 30_000;
 const STARTUP: Trigger = { kind: 'startup' };
 const CONNECTED: Trigger = { kind: 'connected' };
 const RESYNC: Trigger = { kind: 'resync' };
+const RETRY: Trigger = { kind: 'retry' };
 
 /**
  * Merges the trigger sources into one stream: `startup` first, then every event, (re)connection
@@ -72,6 +77,7 @@ export function triggers(src: TriggerSources): Observable<Trigger> {
     events$.pipe(map((e): Trigger => ({ kind: 'event', eventType: e.eventType }))),
     connected$.pipe(map((): Trigger => CONNECTED)),
     signals$.pipe(map((signal): Trigger => ({ kind: 'signal', signal }))),
+    (src.retries$ ?? EMPTY).pipe(map((): Trigger => RETRY)),
     (src.lost$ ?? EMPTY).pipe(map((): typeof LOST => LOST)),
   ).pipe(
     startWith(STARTUP),

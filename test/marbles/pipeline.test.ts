@@ -145,6 +145,45 @@ describe('pipeline (virtual time)', () => {
     });
   });
 
+  // A fault test: the log said "tried again 30 s later", but on a quiet cluster only the next resync did.
+  test('an app left out for a cause that may pass brings a snapshot when it is due for another try', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const timing = { ...VIRTUAL_TIMING, resyncIntervalMs: 1_000_000 };
+      const signals = hot<'hup'>('60ms h', { h: 'hup' });
+      const retries: number[] = [];
+      const report = (e: PipelineEvent): void => {
+        if (e.kind === 'trigger' && e.trigger.kind === 'retry') retries.push(t.now());
+      };
+      const s = setup(t, { items: NEVER, signals, snapshots: [[1]], timing, report });
+      const sub = s.run$.subscribe();
+      t.schedule(
+        () =>
+          s.applied.refuse(
+            [
+              {
+                service: service([2]),
+                problem: { appId: '/a', portIndex: 0, label: null, message: 'port held' },
+                retried: true,
+              },
+            ],
+            t.now(),
+          ),
+        50,
+      );
+      t.schedule(() => sub.unsubscribe(), 100_000);
+      flush();
+      const triggers = s.events.flatMap((e) => (e.kind === 'trigger' ? [e.trigger.kind] : []));
+      // Due 30 s after it was left out, then 60 s after that try (the snapshot still has it: tried, left out again).
+      expect(triggers).toEqual(['startup', 'signal', 'retry', 'retry']);
+      expect(retries.length).toBe(2);
+      expect(retries[0]).toBe(50 + 30_000);
+      expect(retries[1]! - retries[0]!).toBeGreaterThanOrEqual(60_000);
+      expect(retries[1]! - retries[0]!).toBeLessThan(60_100);
+      expect(s.fetches()).toBe(4);
+    });
+  });
+
   test('a failed apply keeps lastApplied, retries with backoff, then commits', () => {
     const t = newScheduler();
     t.run(({ flush }) => {
