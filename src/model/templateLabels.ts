@@ -30,7 +30,8 @@ type ResolveName = (host: string) => string | undefined;
  *   `crt-list`, `server-state-file-name`: the controller's credentials are files there), run
  *   programs (`external-check`) or change the maps other
  *   apps are routed by (`set-map`, `add-acl`, …), run the load balancer's Lua services (`lua.*`:
- *   they print its whole config), or administer other apps' servers (`stats admin`);
+ *   they print its whole config), administer other apps' servers (`stats admin`), or show them
+ *   (`stats …`, `use-service prometheus-exporter`: every backend's servers);
  * - bind a socket (a path, `unix@`, `abns@`, `fd@`, …: HAProxy puts it in place of any file at that
  *   path, the operator's certificates included), or
  * - bind another port than its service port, once its placeholders are filled in (HAProxy binds
@@ -138,6 +139,13 @@ export function appTemplateText(
     }
     if (keyword === 'stats' && words[1] === 'admin') {
       return { error: `line ${n + 1} is "stats admin" (it would let this app's users disable other apps' servers)` };
+    }
+    // HAProxy's stats page and Prometheus exporter list every backend and server of the load
+    // balancer: served on an app's own vhost, they showed anyone every other app's task addresses.
+    if (keyword === 'stats' || words.includes('prometheus-exporter')) {
+      return {
+        error: `line ${n + 1} serves HAProxy's ${keyword === 'stats' ? 'stats page' : 'Prometheus exporter'}, which shows every app's servers, not this app's alone`,
+      };
     }
     lines[n] = escaped.text;
   }

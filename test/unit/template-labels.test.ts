@@ -164,7 +164,20 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
       '  http-request set-map(/etc/haproxy/domain2backend.map) %[req.hdr(x)] evil\n',
       /changes the maps other apps are routed by/,
     ],
-    ['stats admin', 'BACKEND_HTTP_OPTIONS', '  stats enable\n  stats admin if TRUE\n', /line 2 is "stats admin"/],
+    ['stats admin', 'BACKEND_HTTP_OPTIONS', '  stats admin if TRUE\n', /line 1 is "stats admin"/],
+    // An audit: served on the app's own vhost, they showed anyone every other app's task addresses.
+    [
+      "HAProxy's stats page",
+      'BACKEND_HTTP_OPTIONS',
+      '  stats enable\n  stats uri /\n',
+      /line 1 serves HAProxy's stats page, which shows every app's servers/,
+    ],
+    [
+      "HAProxy's Prometheus exporter",
+      'BACKEND_HTTP_OPTIONS',
+      '  http-request use-service prometheus-exporter\n',
+      /line 1 serves HAProxy's Prometheus exporter/,
+    ],
     // A second audit: a NUL made with \x00 ends HAProxy's word, other brackets for set-map, Lua services.
     ['a keyword ended by \\x00', 'BACKEND_HTTP_OPTIONS', 'listen\\x00 evil\n', /control character with an escape/],
     [
