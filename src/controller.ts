@@ -87,11 +87,15 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const marathonAnswered = new Subject<void>();
   // The event stream lost: until it connects again, Marathon is re-read sooner (triggers.ts).
   const streamLost = new Subject<void>();
+  // Failures of the event stream in a row with the same message: said in full once, then counted
+  // (a Marathon answering 404 there wrote two 230-character lines every few seconds).
+  let streamFailure = { message: '', inRow: 0 };
   const items$: Observable<StreamItem> | null = stream
     ? defer(() =>
         eventStream({
           source: deps.client,
           maxEventBytes: stream.maxEventBytes,
+          announce: streamFailure.inRow === 0,
           ...(readiness ? { eventTypes: READINESS_EVENT_TYPES } : {}),
         }),
       ).pipe(
@@ -112,15 +116,21 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
             deps.onStreamLost?.(error instanceof Error ? error.message : String(error));
             streamLost.next();
             const when = `reconnecting in ${(delayMs / 1000).toFixed(1)}s${cutByRetryNow ? ', or once a read of the apps succeeds' : ''}`;
-            logger.warn(
+            const message =
               error instanceof IdleTimeoutError
-                ? `event stream silent for ${stream.idleTimeoutSeconds}s: ${when}`
-                : `event stream: ${(error as Error).message}; ${when}`,
+                ? `event stream silent for ${stream.idleTimeoutSeconds}s`
+                : (error as Error).message.replace(/^(?!event stream)/, 'event stream: ');
+            streamFailure = { message, inRow: message === streamFailure.message ? streamFailure.inRow + 1 : 1 };
+            logger.warn(
+              streamFailure.inRow === 1
+                ? `${message}: ${when}`
+                : `event stream failing again (${streamFailure.inRow} times in a row, as above): ${when}`,
             );
           },
         }),
         tap((i) => {
           deps.onStreamItem?.(i);
+          if (i.kind !== 'connected') streamFailure = { message: '', inRow: 0 }; // Marathon's first bytes
           if (i.kind !== 'connected') return;
           logger.debug(`event stream connected to ${deps.client.redact(i.url)}`);
           deps.onStreamConnected?.();

@@ -244,7 +244,7 @@ export class MarathonClient implements EventStreamSource {
       }
       if (res.status >= 200 && res.status < 300) return res;
       const body = await readSome(res, this.timeoutMs);
-      throw this.statusError(undefined, res.status, body);
+      throw this.statusError(undefined, res.status, body, 'GET', true);
     });
   }
 
@@ -413,9 +413,17 @@ export class MarathonClient implements EventStreamSource {
     status: number,
     body: Buffer | undefined,
     method = 'GET',
+    /** The answer to the event stream's request. */
+    stream = false,
   ): MarathonError {
     const hint =
-      status === 401 ? ' (check the Marathon credentials)' : status === 403 ? ' (the credentials lack permission)' : '';
+      status === 401
+        ? ' (check the Marathon credentials)'
+        : status === 403
+          ? ' (the credentials lack permission)'
+          : status === 404 && stream
+            ? ' (no event stream there: not a Marathon, or one without /v2/events; without --sse the apps are polled every --resync-interval)'
+            : '';
     return new MarathonError(
       status === 401 || status === 403 ? 'auth' : 'http',
       this.redact(`${url ? `${method} ${url}: ` : ''}HTTP ${status}${hint}${marathonMessage(body)}`),

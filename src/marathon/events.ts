@@ -26,6 +26,8 @@ export interface EventStreamOptions {
   readonly eventTypes?: readonly string[];
   /** Longest line or event accepted, in bytes (default DEFAULT_MAX_EVENT_BYTES). */
   readonly maxEventBytes?: number;
+  /** Whether the attempt is logged at info (default) or, reconnecting after failures, at debug. */
+  readonly announce?: boolean;
 }
 
 /**
@@ -230,7 +232,9 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
       }
     };
 
-    log.info(`connecting to Marathon event stream ${url}`);
+    const connecting = `connecting to Marathon event stream ${url}`;
+    if (opts.announce === false) log.debug(connecting);
+    else log.info(connecting);
     const es = new TappedEventSource(url, { fetch: fetchStream });
     es.tap = (ev) => {
       if (subscriber.closed) return;

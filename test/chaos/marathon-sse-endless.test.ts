@@ -135,7 +135,7 @@ describeWithHaproxy('chaos: an event-stream line that never ends', () => {
       );
       expect(output).toMatch(
         new RegExp(
-          `event stream: event stream http:\\S+ sent a line longer than ${DEFAULT_MAX_EVENT_BYTES} bytes \\(--sse-max-event-bytes\\): dropped the connection; reconnecting in \\d+\\.\\ds`,
+          `event stream http:\\S+ sent a line longer than ${DEFAULT_MAX_EVENT_BYTES} bytes \\(--sse-max-event-bytes\\): dropped the connection: reconnecting in \\d+\\.\\ds`,
         ),
       );
       expect(peak).toBeLessThan(RSS_BOUND_MIB);

@@ -451,6 +451,23 @@ describe('eventStream', () => {
     expect((error as Error).message).toContain('HTTP 503: no leader');
   });
 
+  // A fault test: an old Marathon's 404 there said only "HTTP 404", again and again.
+  test('a 404 says there is no event stream there, and what works without one', async () => {
+    const m = await sseServer({
+      route: (_req, res) => {
+        res.writeHead(404, { 'Content-Type': 'text/html' });
+        res.end('<html>Not Found</html>');
+        return true;
+      },
+    });
+    const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+    const { error } = await record(eventStream({ source: client })).end;
+    expect((error as MarathonError).status).toBe(404);
+    expect((error as Error).message).toContain(
+      'HTTP 404 (no event stream there: not a Marathon, or one without /v2/events; without --sse the apps are polled every --resync-interval)',
+    );
+  });
+
   test('a server that never answers errors after timeoutMs', async () => {
     const m = await sseServer({ route: () => true });
     const client = new MarathonClient({ urls: [m.url], timeoutMs: 200, logger: captureLogger() });
