@@ -166,9 +166,12 @@ function yargsMessage(msg: string, argv: readonly string[]): string {
       const dashed = name.length === 1 ? `-${name}` : `--${name}`;
       return argv.some((a) => a === dashed || a.startsWith(`${dashed}=`)) ? dashed : name;
     };
-    return `unrecognized arguments: ${(unknown[1] ?? '')
-      .split(/,\s*/)
-      .map((n) => typed(n.trim()))
+    const names = (unknown[1] ?? '').split(/,\s*/).map((n) => n.trim());
+    // yargs adds the camelCase twin of each unknown --dashed-name: named once, as typed.
+    const kebab = (n: string): string => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    return `unrecognized arguments: ${names
+      .filter((n) => kebab(n) === n || !names.includes(kebab(n)))
+      .map(typed)
       .join(' ')}`;
   }
   return msg.replace(/\s*\n\s*/g, ' ');

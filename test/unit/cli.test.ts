@@ -590,6 +590,9 @@ describe('validation', () => {
   it('rejects unknown flags and stray arguments', () => {
     expect(error([...G, '--haproxy-cfg', 'x'])).toMatch(/unrecognized arguments: .*--haproxy-cfg/);
     expect(error(['--group', 'a', 'b'])).toBe('unrecognized arguments: b');
+    // yargs' camelCase twin of the name was printed beside it (a new-user test).
+    expect(error([...G, '--bogus-flag'])).toBe('unrecognized arguments: --bogus-flag');
+    expect(error([...G, '--bogus-flag', '--other-one=1'])).toBe('unrecognized arguments: --bogus-flag --other-one');
   });
 });
 
