@@ -66,6 +66,8 @@ export function readAppsFile(file: string, how: ReadHow = {}): Result<unknown> {
       inputSize(bytes.value.length);
       return parseAppsBytes(file, bytes.value, wholeBelowBytes);
     }
+    // The bound of any apps body, as a pipe's or a gzip file's (a 1.2 GB file was read, 1.75 GB RSS).
+    if (stat.size > MAX_BODY_BYTES) throw new TooLargeError(`apps file ${file}`, MAX_BODY_BYTES);
     inputSize(stat.size);
     apps = stat.size < wholeBelowBytes ? null : splitAndParse(fd, pieceBytes);
   } catch (e) {

@@ -281,6 +281,21 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
       /--max-backoff/,
     );
   });
+  // A plain file had none: one of 1.2 GB was read at 1.75 GB RSS (found by an audit). Sparse: no disk used.
+  test('a plain file past the bound of an apps body is refused with one line, before it is read', () => {
+    const big = tempDir();
+    try {
+      const file = path.join(big, 'apps.json');
+      fs.writeFileSync(file, '{"apps": [');
+      fs.truncateSync(file, 2 ** 30 + 1);
+      expectOneLineFailure(
+        runCli(['--dry', '--apps-file', file, ...mapArgs()]),
+        /^marathon-lb: apps file \S+ is larger than 1 GiB, the bound of an apps body\n$/,
+      );
+    } finally {
+      fs.rmSync(big, { recursive: true, force: true });
+    }
+  });
   // readFileSync of a device or a pipe has no bound: /dev/zero grew to 7 GB in 60 s (found by an audit).
   test('a device or standard input that never ends stops at the bound of its input, with one line', () => {
     expectOneLineFailure(
