@@ -130,8 +130,10 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
         }),
         tap((i) => {
           deps.onStreamItem?.(i);
-          if (i.kind !== 'connected') streamFailure = { message: '', inRow: 0 }; // Marathon's first bytes
-          if (i.kind !== 'connected') return;
+          if (i.kind !== 'connected') {
+            streamFailure = { message: '', inRow: 0 }; // Marathon's first sign: failures counted anew
+            return;
+          }
           logger.debug(`event stream connected to ${deps.client.redact(i.url)}`);
           deps.onStreamConnected?.();
         }),
