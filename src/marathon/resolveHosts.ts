@@ -117,7 +117,8 @@ function namesOf(app: Partial<MarathonApp>): AppHostNames {
         continue;
       }
       const template = k.startsWith('HAPROXY_') ? PORT_TEMPLATE.exec(k)?.[1] : undefined;
-      if (template !== undefined && TEMPLATE_LABEL_NAMES.has(template)) labelTargets.push(...labelTargetNames(v));
+      if (template !== undefined && TEMPLATE_LABEL_NAMES.has(template))
+        labelTargets.push(...labelTargetNames(template, v));
     }
   }
   return { taskHosts, ipv6TaskHosts, bindAddrs, labelTargets };

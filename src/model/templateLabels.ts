@@ -129,7 +129,7 @@ export function appTemplateText(
       };
     }
     // Once filled in, a task's own address may be the loopback: filledTargetProblem judges what the label makes.
-    const target = serverTargets(keyword, words).find(
+    const target = serverTargets(keyword, words, SERVER_FRAGMENTS.has(name)).find(
       (a) => isSocket(a) || (servicePort === undefined && isLoopback(withoutPlaceholders(a), resolve)),
     );
     if (target !== undefined) {
@@ -137,12 +137,19 @@ export function appTemplateText(
         error: `line ${n + 1} sends traffic to ${JSON.stringify(target.slice(0, 60))}, ${isSocket(target) ? "a socket on the load balancer (HAProxy's own CLI is one)" : 'the load balancer itself (its stats, Lua and admin ports)'}`,
       };
     }
+    // HAProxy then connects wherever the request's destination says (`http-request set-dst`): the
+    // load balancer's own ports too, past every server address judged here (an audit).
+    if (keyword === 'option' && words[1] === 'transparent' && words[0] !== 'no') {
+      return {
+        error: `line ${n + 1} is "option transparent" (HAProxy would connect wherever a request's destination says, the load balancer itself included)`,
+      };
+    }
     if (keyword === 'stats' && words[1] === 'admin') {
       return { error: `line ${n + 1} is "stats admin" (it would let this app's users disable other apps' servers)` };
     }
     // HAProxy's stats page and Prometheus exporter list every backend and server of the load
     // balancer: served on an app's own vhost, they showed anyone every other app's task addresses.
-    if (keyword === 'stats' || words.includes('prometheus-exporter')) {
+    if (keyword === 'stats' || words.some((w, i) => w === 'prometheus-exporter' && words[i - 1] === 'use-service')) {
       return {
         error: `line ${n + 1} serves HAProxy's ${keyword === 'stats' ? 'stats page' : 'Prometheus exporter'}, which shows every app's servers, not this app's alone`,
       };
@@ -186,17 +193,34 @@ function otherBoundPort(addresses: string | undefined, servicePort: number): str
 
 /**
  * Where a line sends traffic or checks: a server's address (`server`, `server-template`,
- * `default-server` have options too), `dispatch`, and the values of `addr` and `socks4`.
+ * `default-server` have options too), `dispatch`, and the values of the options that name an
+ * address: `addr`, `socks4`, `agent-addr`, and `init-addr`'s addresses (the one a name that does not
+ * resolve stands for: `server x nowhere.invalid:9090 init-addr 127.0.0.1` reached the loopback; an
+ * audit). `fragment`: the line is server options printed into a server line (the health-check
+ * option templates), read from its first word.
  */
-function serverTargets(keyword: string | undefined, words: readonly string[]): string[] {
+function serverTargets(keyword: string | undefined, words: readonly string[], fragment = false): string[] {
   const targets: string[] = [];
   const at = keyword === 'server' ? 2 : keyword === 'server-template' ? 3 : keyword === 'dispatch' ? 1 : -1;
   if (at >= 0 && words[at] !== undefined) targets.push(words[at]);
-  if (at >= 0 || keyword === 'default-server' || keyword === 'tcp-check' || keyword === 'http-check')
-    for (let i = 1; i + 1 < words.length; i++)
-      if (words[i] === 'addr' || words[i] === 'socks4') targets.push(words[i + 1]!);
+  if (fragment || at >= 0 || keyword === 'default-server' || keyword === 'tcp-check' || keyword === 'http-check')
+    for (let i = fragment ? 0 : 1; i + 1 < words.length; i++) {
+      const option = words[i]!;
+      if (option === 'addr' || option === 'socks4' || option === 'agent-addr') targets.push(words[i + 1]!);
+      else if (option === 'init-addr')
+        for (const method of words[i + 1]!.split(',')) if (!INIT_ADDR_METHODS.has(method)) targets.push(method);
+    }
   return targets;
 }
+
+/** `init-addr`'s methods that are no address. */
+const INIT_ADDR_METHODS: ReadonlySet<string> = new Set(['last', 'libc', 'none', '']);
+
+/** Templates printed into a server line after its address: their text is server options. */
+const SERVER_FRAGMENTS: ReadonlySet<string> = new Set([
+  'BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS',
+  'BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS',
+]);
 
 /** An address HAProxy reads as a socket, without a port: a path, or the prefix of a socket family. */
 const isSocket = (address: string): boolean =>
@@ -240,15 +264,21 @@ function bareHosts(address: string): string[] {
   return hosts.map((h) => h.replace(/\.$/, ''));
 }
 
-/** The host names a label's text makes HAProxy look up for traffic or checks (resolved ahead, for isLoopback). */
-export function labelTargetNames(text: string): string[] {
+/**
+ * The host names a label's text (of template `name`) makes HAProxy look up for traffic or checks
+ * (resolved ahead, for isLoopback).
+ */
+export function labelTargetNames(name: string, text: string): string[] {
   const names: string[] = [];
+  const fragment = SERVER_FRAGMENTS.has(name);
   for (const line of text.split('\n')) {
     const words = splitWords(line);
     const keyword = words[0] === 'no' || words[0] === 'default' ? words[1] : words[0];
-    for (const target of serverTargets(keyword, words)) {
+    for (const target of serverTargets(keyword, words, fragment)) {
       if (isSocket(target)) continue;
-      for (const host of bareHosts(withoutPlaceholders(target))) if (isName(host)) names.push(host);
+      // Placeholders dropped: a name they end (`health.example.com{healthCheckPortOptions}`) is still
+      // looked up; one they change (`{backend:1>1.0}27.0.0.1.nip.io`) is another once filled in, refused then.
+      for (const host of bareHosts(target.replace(PLACEHOLDER, ''))) if (isName(host)) names.push(host);
     }
   }
   return names;
@@ -261,30 +291,36 @@ const isName = (host: string): boolean => ipv4Number(host) === null && ipv6Group
  * are still read apart (`127.0.0.1:{servicePort:d}` is 127.0.0.1, not a host holding the spec's
  * colon), and a host with a placeholder in it is no name to look up, nor an address.
  */
-const withoutPlaceholders = (address: string): string => address.replace(/\{[^{}]*\}/g, '\u0000');
+const withoutPlaceholders = (address: string): string => address.replace(PLACEHOLDER, '\u0000');
+const PLACEHOLDER = /\{[^{}]*\}/g;
 
 /**
- * Where a label's rendered text sends traffic or checks that the label made, not Marathon: `filled`
- * is the label rendered with every task address as a documentation address (192.0.2.1), so what is
- * left is the label's own text and what its placeholders and their format specs printed
- * (`{backend:1>1.0}27.0.0.1` prints 127.0.0.1). A loopback address is refused, and so is a host name
- * the label does not spell out itself: only those were looked up ahead (labelTargetNames) and judged.
+ * Where the rendered text of template `name`'s label sends traffic or checks that the app's labels
+ * made, not Marathon: `filled` is the label rendered with every task address as a documentation
+ * address (192.0.2.1), so what is left is the labels' own text and what their placeholders and
+ * format specs printed (`{backend:1>1.0}27.0.0.1` prints 127.0.0.1). A loopback address is refused,
+ * and so is a host name none of the app's template `labels` spells out: only those were looked up
+ * ahead (labelTargetNames) and judged.
  */
-export function filledTargetProblem(filled: string, label: string): string | null {
+export function filledTargetProblem(
+  name: string,
+  filled: string,
+  labels: Readonly<Record<string, string>>,
+): string | null {
   let named: ReadonlySet<string> | undefined;
   const lines = filled.split('\n');
   for (let n = 0; n < lines.length; n++) {
     const words = splitWords(escapeEnvironment(lines[n]!).code);
     const keyword = words[0] === 'no' || words[0] === 'default' ? words[1] : words[0];
-    for (const target of serverTargets(keyword, words)) {
+    for (const target of serverTargets(keyword, words, SERVER_FRAGMENTS.has(name))) {
       if (isSocket(target)) continue; // refused by appTemplateText
       const shown = JSON.stringify(target.slice(0, 60));
       if (isLoopback(target, undefined))
         return `line ${n + 1} sends traffic to ${shown}, the load balancer itself (its stats, Lua and admin ports)`;
-      named ??= new Set(labelTargetNames(label));
+      named ??= new Set(Object.entries(labels).flatMap(([label, text]) => labelTargetNames(label, text)));
       const made = bareHosts(target).find((h) => isName(h) && !named!.has(h));
       if (made !== undefined)
-        return `line ${n + 1} sends traffic to ${shown}, a host name its placeholders make (write a server's name in the label itself)`;
+        return `line ${n + 1} sends traffic to ${shown}, a host name its placeholders make (write a server's name in a label itself)`;
     }
   }
   return null;

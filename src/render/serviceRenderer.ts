@@ -51,7 +51,7 @@ export class ServiceRenderer {
       out = checkedLabelText(labelName, label, out, this.haproxyDir, this.svc.servicePort, this.loadedFile);
       // The task's own address is Marathon's: the label is judged with a documentation address there.
       const probe = 'host' in ctx || 'host_ipv4' in ctx ? renderTemplate(t, { ...ctx, ...PROBE_ADDRESS }) : out;
-      const made = typeof probe === 'string' ? filledTargetProblem(probe, labelText!) : null;
+      const made = typeof probe === 'string' ? filledTargetProblem(labelName, probe, this.svc.templateLabels) : null;
       if (made !== null) throw new ServiceTemplateError(label, `with its placeholders filled in, ${made}`);
     }
     if (!this.translateLegacy || !t.legacy) return out;

@@ -322,7 +322,10 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
         `  server s ${address}\n`,
       );
     expect(
-      labelTargetNames('  server s LB.example.test.:9090 check addr app.example.test\n  server t 10.0.0.1:80\n'),
+      labelTargetNames(
+        'BACKEND_HTTP_OPTIONS',
+        '  server s LB.example.test.:9090 check addr app.example.test\n  server t 10.0.0.1:80\n',
+      ),
     ).toEqual(['lb.example.test', 'app.example.test']);
   });
 
@@ -446,6 +449,44 @@ describe('a template label is judged again once its placeholders are filled in',
       },
       /with its placeholders filled in, line 4 binds "\/tmp\/x", a socket on the load balancer/,
     ],
+    // A second audit: each served HAProxy's stats page through the app's own port.
+    [
+      'init-addr: the address of a name that does not resolve',
+      { HAPROXY_0_BACKEND_SERVER_OPTIONS: '  server {serverName} nowhere.invalid:9090 init-addr 127.0.0.1\n' },
+      /line 1 sends traffic to "127.0.0.1", the load balancer itself/,
+    ],
+    [
+      'init-addr in a default-server line, after other methods',
+      {
+        HAPROXY_0_BACKEND_HEAD:
+          '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  default-server init-addr last,libc,127.0.0.1\n',
+      },
+      /line 5 sends traffic to "127.0.0.1", the load balancer itself/,
+    ],
+    [
+      'a health-check options label with check and socks4 addresses (printed into every server line)',
+      {
+        HAPROXY_0_BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS:
+          '  check inter 2s addr 127.0.0.1 port 9090 socks4 127.0.0.1:9091 check-via-socks4\n',
+      },
+      /HAPROXY_0_BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS: line 1 sends traffic to "127.0.0.1", the load balancer itself/,
+    ],
+    [
+      "an agent check's address",
+      {
+        HAPROXY_0_BACKEND_SERVER_OPTIONS:
+          '  server {serverName} {host_ipv4}:{port} agent-check agent-addr 127.1 agent-port 9090\n',
+      },
+      /line 1 sends traffic to "127.1", the load balancer itself/,
+    ],
+    [
+      'option transparent, the destination set by a rule',
+      {
+        HAPROXY_0_BACKEND_HEAD:
+          '\nbackend {backend}\n  mode http\n  option transparent\n  http-request set-dst ipv4(127.0.0.1)\n',
+      },
+      /line 4 is "option transparent"/,
+    ],
   ])('%s: the port is left out', async (_n, labels, why) => {
     const dir = tempDir();
     try {
@@ -477,6 +518,47 @@ test("a server label on a task that runs on the load balancer's host is served: 
     const run = await dryRun(['--apps-file', file, '--group', 'external']);
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('  server 127_0_0_1_31000 127.0.0.1:31000 check addr 127.0.0.1 port 9191\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A second audit: both were refused, though marathon-lb renders them and HAProxy takes them.
+test.each([
+  [
+    'a check host named in the health-check options label, printed into the server label',
+    {
+      HAPROXY_0_BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS:
+        '  check inter {healthCheckIntervalSeconds}s fall {healthCheckFalls} addr health.example.com{healthCheckPortOptions}\n',
+      HAPROXY_0_BACKEND_SERVER_OPTIONS:
+        '  server {serverName} {host_ipv4}:{port}{cookieOptions}{healthCheckOptions}{otherOptions}\n',
+    },
+    'addr health.example.com',
+  ],
+  [
+    'prometheus-exporter as a vhost, in a frontend ACL label',
+    {
+      HAPROXY_0_VHOST: 'prometheus-exporter',
+      HAPROXY_0_HTTP_FRONTEND_ACL:
+        '  acl host_{cleanedUpHostname} hdr(host) -i {hostname}\n  use_backend {backend} if host_{cleanedUpHostname}\n',
+    },
+    'hdr(host) -i prometheus-exporter',
+  ],
+])('served: %s', async (_n, labels, printed) => {
+  const dir = tempDir();
+  try {
+    const file = path.join(dir, 'apps.json');
+    const app = {
+      id: '/a',
+      labels: { HAPROXY_GROUP: 'external', ...labels },
+      portDefinitions: [{ port: 10001 }],
+      healthChecks: [{ protocol: 'HTTP', path: '/', portIndex: 0 }],
+      tasks: [{ id: 'a.1', host: '10.0.0.1', ports: [31000], state: 'TASK_RUNNING' }],
+    };
+    fs.writeFileSync(file, JSON.stringify({ apps: [app] }));
+    const run = await dryRun(['--apps-file', file, '--group', 'external']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain(printed);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
