@@ -14,6 +14,7 @@ import {
   mergeMap,
   of,
   retry,
+  scan,
   share,
   subscribeOn,
   switchMap,
@@ -280,7 +281,19 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
           return of({ eventType: i.event.eventType });
         }),
       ),
-      connected$: items$.pipe(filter((i) => i.kind === 'connected')),
+      // Connected at Marathon's first sign after the headers (a heartbeat, an event), as /status counts
+      // it: a stream that answers and then sends nothing usable ended the 30 s resyncs of a lost one,
+      // and changes waited for its 60 s silence (found by a fault test).
+      connected$: items$.pipe(
+        scan(
+          (was: { readonly answered: boolean; readonly alive: boolean }, i) => ({
+            answered: i.kind === 'connected',
+            alive: was.answered && i.kind !== 'connected',
+          }),
+          { answered: false, alive: false },
+        ),
+        filter((s) => s.alive),
+      ),
       signals$: signals$.pipe(filter((s): s is 'hup' => s === 'hup')),
       retries$: retryAt$.pipe(switchMap((at) => (at === null ? EMPTY : timer(Math.max(0, at - now()), scheduler)))),
       ...(deps.streamLost$ === undefined ? {} : { lost$: deps.streamLost$ }),

@@ -563,8 +563,10 @@ describe('pipeline with the fast path (virtual time)', () => {
     for (const needed of [false, true]) {
       const t = newScheduler();
       t.run(({ hot, flush }) => {
-        const items = hot<StreamItem>('-c----------------------------p', {
+        // Connected: the answer, then Marathon's event_stream_attached (a heartbeat item).
+        const items = hot<StreamItem>('-(ch)-------------------------p', {
           c: { kind: 'connected', url: 'x' },
+          h: { kind: 'heartbeat' },
           p: { kind: 'event', event: posted },
         });
         const s = setup(t, items, [[1]], 0, (e) => needed || e.type !== 'api_post_event');

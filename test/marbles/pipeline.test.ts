@@ -59,6 +59,8 @@ function setup(
     haproxy?: RecordingHaproxy;
     report?: (e: PipelineEvent) => void;
     timing?: typeof VIRTUAL_TIMING;
+    /** The event stream lost (failed, silent). */
+    lost?: Observable<unknown>;
   },
 ) {
   const haproxy = opts.haproxy ?? new RecordingHaproxy();
@@ -67,6 +69,7 @@ function setup(
   let fetches = 0;
   const run$ = pipeline<Snap>({
     items$: opts.items,
+    ...(opts.lost === undefined ? {} : { streamLost$: opts.lost }),
     signals$: opts.signals ?? NEVER,
     fetch: () => {
       const snap = opts.snapshots[Math.min(fetches, opts.snapshots.length - 1)]!;
@@ -142,6 +145,35 @@ describe('pipeline (virtual time)', () => {
       );
       expect(failures.map((f) => f.retryInMs)).toEqual([4000, 5000, 5000, 5000, 5000]);
       expect(s.applied.current?.rendered.config).toBe(cfgOf([1]));
+    });
+  });
+
+  // A fault test: a stream that answered and then sent nothing usable ended the 30 s resyncs of a
+  // lost stream, and a change waited for its 60 s silence.
+  test('a lost stream is resynced every 30 s until Marathon shows itself, not from its answer alone', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const timing = { ...VIRTUAL_TIMING, resyncIntervalMs: 300_000 };
+      const items = hot<StreamItem>('20ms c 69999ms c h', {
+        c: { kind: 'connected', url: 'x' },
+        h: { kind: 'heartbeat' },
+      });
+      const lost = hot('10ms l', { l: 'lost' });
+      const triggers: [string, number][] = [];
+      const report = (e: PipelineEvent): void => {
+        if (e.kind === 'trigger') triggers.push([e.trigger.kind, t.now()]);
+      };
+      const s = setup(t, { items, snapshots: [[1]], timing, lost, report });
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 200_000);
+      flush();
+      // Answered at 20 and silent: resyncs at 30 010 and 60 010; Marathon's heartbeat at 70 021 ends them.
+      expect(triggers).toEqual([
+        ['startup', 0],
+        ['resync', 30_010],
+        ['resync', 60_010],
+        ['connected', 70_021],
+      ]);
     });
   });
 
@@ -248,7 +280,14 @@ describe('pipeline (virtual time)', () => {
       const down = new Error('ECONNREFUSED');
       const appliedAt: number[] = [];
       const s = setup(t, {
-        items: via === 'stream' ? hot<StreamItem>(at40, { x: { kind: 'connected', url: 'x' } }) : NEVER,
+        // Attached: the answer, then Marathon's first sign (its event_stream_attached, a heartbeat item).
+        items:
+          via === 'stream'
+            ? hot<StreamItem>(at40.replace('x', '(xh)'), {
+                x: { kind: 'connected', url: 'x' },
+                h: { kind: 'heartbeat' },
+              })
+            : NEVER,
         ...(via === 'signal' ? { signals: hot<'hup' | 'usr1'>(at40, { x: 'hup' }) } : {}),
         snapshots: [down, down, down, [1]],
         report: (e) => {
