@@ -7,6 +7,8 @@
  * by a blank line, for as long as the peer keeps sending — a Marathon (or anything posing as one)
  * that never sends a line break would take all the controller's memory.
  */
+import { BREAK, JOINED, LineBreaks } from './sseLines';
+
 export type SseOverflow = { readonly what: 'line' | 'event'; readonly limit: number };
 
 const LF = 0x0a;
@@ -17,26 +19,23 @@ const COLON = 0x3a;
 export function sseSizeLimit(limit: number): (chunk: Uint8Array) => SseOverflow | null {
   let line = 0; // bytes since the last line break
   let event = 0; // bytes of the event's lines since the last blank line (the end of an event)
-  let afterCr = false; // CRLF is one line break
+  const breaks = new LineBreaks();
   // A comment line (`:ping`) is no part of the event: the parser keeps nothing of it. Counted,
   // keep-alive comments without a blank line got a stream dropped as an endless event (found by an audit).
   let comment = false;
   return (chunk) => {
     if (chunk.indexOf(LF) === -1 && chunk.indexOf(CR) === -1) {
       // The common case of an endless line: no need to look at every byte.
-      if (chunk.length > 0) afterCr = false;
+      if (chunk.length > 0) breaks.text();
       if (line === 0 && chunk.length > 0) comment = chunk[0] === COLON;
       line += chunk.length;
       if (!comment) event += chunk.length;
     } else {
       for (let i = 0; i < chunk.length; i++) {
         const b = chunk[i]!;
-        if (b === LF && afterCr) {
-          afterCr = false;
-          continue;
-        }
-        afterCr = b === CR;
-        if (b === LF || b === CR) {
+        const kind = breaks.at(b);
+        if (kind === JOINED) continue;
+        if (kind === BREAK) {
           if (line === 0) event = 0; // a blank line ends the event
           line = 0;
         } else {

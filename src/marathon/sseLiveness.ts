@@ -5,8 +5,8 @@
  * "connected" and routing stale until the next resync, while /status and /healthz said all was well
  * (found by a fault test). What is not text is no event stream at all: invalid UTF-8 ends it.
  */
-const LF = 0x0a;
-const CR = 0x0d;
+import { BREAK, JOINED, LineBreaks } from './sseLines';
+
 const COLON = 0x3a;
 
 export interface SseLiveness {
@@ -20,7 +20,7 @@ export class NotText extends Error {}
 export function sseLiveness(): SseLiveness {
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   let lineStart = true; // the next byte starts a line
-  let afterCr = false; // CRLF is one line break
+  const breaks = new LineBreaks();
   let blockHasField = false; // a line other than a comment since the last blank line
   return (chunk) => {
     try {
@@ -31,12 +31,9 @@ export function sseLiveness(): SseLiveness {
     let alive = false;
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i]!;
-      if (b === LF && afterCr) {
-        afterCr = false;
-        continue;
-      }
-      afterCr = b === CR;
-      if (b === LF || b === CR) {
+      const kind = breaks.at(b);
+      if (kind === JOINED) continue;
+      if (kind === BREAK) {
         // A blank line: the end of an event (its data judged by the parser) or, alone, a heartbeat.
         if (lineStart) {
           if (!blockHasField) alive = true;

@@ -299,15 +299,10 @@ const PLACEHOLDER = /\{[^{}]*\}/g;
  * made, not Marathon: `filled` is the label rendered with every task address as a documentation
  * address (192.0.2.1), so what is left is the labels' own text and what their placeholders and
  * format specs printed (`{backend:1>1.0}27.0.0.1` prints 127.0.0.1). A loopback address is refused,
- * and so is a host name none of the app's template `labels` spells out: only those were looked up
- * ahead (labelTargetNames) and judged.
+ * and so is a host name not among those the app's template labels spell out (`named`,
+ * labelTargetNames of each): only those were looked up ahead and judged.
  */
-export function filledTargetProblem(
-  name: string,
-  filled: string,
-  labels: Readonly<Record<string, string>>,
-): string | null {
-  let named: ReadonlySet<string> | undefined;
+export function filledTargetProblem(name: string, filled: string, named: () => ReadonlySet<string>): string | null {
   const lines = filled.split('\n');
   for (let n = 0; n < lines.length; n++) {
     const words = splitWords(escapeEnvironment(lines[n]!).code);
@@ -317,8 +312,7 @@ export function filledTargetProblem(
       const shown = JSON.stringify(target.slice(0, 60));
       if (isLoopback(target, undefined))
         return `line ${n + 1} sends traffic to ${shown}, the load balancer itself (its stats, Lua and admin ports)`;
-      named ??= new Set(Object.entries(labels).flatMap(([label, text]) => labelTargetNames(label, text)));
-      const made = bareHosts(target).find((h) => isName(h) && !named!.has(h));
+      const made = bareHosts(target).find((h) => isName(h) && !named().has(h));
       if (made !== undefined)
         return `line ${n + 1} sends traffic to ${shown}, a host name its placeholders make (write a server's name in a label itself)`;
     }

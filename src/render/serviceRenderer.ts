@@ -1,4 +1,10 @@
-import { appTemplateText, filledTargetProblem, unreadableFileIn, type LoadedFileCheck } from '../model/templateLabels';
+import {
+  appTemplateText,
+  filledTargetProblem,
+  labelTargetNames,
+  unreadableFileIn,
+  type LoadedFileCheck,
+} from '../model/templateLabels';
 import type { Service } from '../model/types';
 import {
   renderTemplate,
@@ -40,6 +46,15 @@ export class ServiceRenderer {
     private readonly loadedFile?: LoadedFileCheck,
   ) {}
 
+  /** The host names the app's template labels spell out, read once per service (not per server line). */
+  private namesInLabels: ReadonlySet<string> | undefined;
+
+  private labelNames(): ReadonlySet<string> {
+    return (this.namesInLabels ??= new Set(
+      Object.entries(this.svc.templateLabels).flatMap(([label, text]) => labelTargetNames(label, text)),
+    ));
+  }
+
   render(name: string, ctx: TemplateContext, labelName: string = name): string {
     const labelText = this.svc.templateLabels[labelName];
     const t = labelText === undefined ? this.templates.global(name) : this.templates.fromLabel(labelName, labelText);
@@ -51,7 +66,7 @@ export class ServiceRenderer {
       out = checkedLabelText(labelName, label, out, this.haproxyDir, this.svc.servicePort, this.loadedFile);
       // The task's own address is Marathon's: the label is judged with a documentation address there.
       const probe = 'host' in ctx || 'host_ipv4' in ctx ? renderTemplate(t, { ...ctx, ...PROBE_ADDRESS }) : out;
-      const made = typeof probe === 'string' ? filledTargetProblem(labelName, probe, this.svc.templateLabels) : null;
+      const made = typeof probe === 'string' ? filledTargetProblem(labelName, probe, () => this.labelNames()) : null;
       if (made !== null) throw new ServiceTemplateError(label, `with its placeholders filled in, ${made}`);
     }
     if (!this.translateLegacy || !t.legacy) return out;

@@ -19,21 +19,32 @@ describeWithHaproxy('an HAProxy is not started on ports another process holds', 
     live = other = undefined;
   });
 
-  test('the start is refused naming the port, the other keeps every connection, and it starts once the port is free', async () => {
+  /** The controller's ports, its :80 one held by another HAProxy that answers "other". */
+  async function portsHeldByAnother(): Promise<{
+    readonly held: RunningHaproxy;
+    readonly http: number;
+    readonly ports: { http: number; https: number; stats: number; appid: number };
+  }> {
     const http = await freeLoopbackPort();
-    other = await startHaproxy({
+    const held = await startHaproxy({
       config:
         'defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n' +
         `frontend other\n  bind 127.0.0.1:${http}\n  http-request return status 200 content-type text/plain string other\n`,
       waitForPort: http,
     });
-    const logs: LogLine[] = [];
+    other = held;
     const ports = {
       http,
       https: await freeLoopbackPort(),
       stats: await freeLoopbackPort(),
       appid: await freeLoopbackPort(),
     };
+    return { held, http, ports };
+  }
+
+  test('the start is refused naming the port, the other keeps every connection, and it starts once the port is free', async () => {
+    const { held, http, ports } = await portsHeldByAnother();
+    const logs: LogLine[] = [];
     const app = {
       id: '/web',
       instances: 1,
@@ -56,7 +67,7 @@ describeWithHaproxy('an HAProxy is not started on ports another process holds', 
     for (let i = 0; i < 20; i++) bodies.add((await httpGet(http, 'web.example.com')).body);
     expect([...bodies]).toEqual(['other']);
 
-    await other.stop();
+    await held.stop();
     other = undefined;
     await waitFor('HAProxy started', () => live!.service.haproxy.masterPid() !== undefined, 60000);
     await waitForAsync(
@@ -69,20 +80,8 @@ describeWithHaproxy('an HAProxy is not started on ports another process holds', 
   // With several apps, the refused start went on to trial configs and then to the last good one,
   // which was started without the check: two HAProxies split the traffic (found by a fault test).
   test('nor when the last good config is restored after trials', async () => {
-    const http = await freeLoopbackPort();
-    other = await startHaproxy({
-      config:
-        'defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n' +
-        `frontend other\n  bind 127.0.0.1:${http}\n  http-request return status 200 content-type text/plain string other\n`,
-      waitForPort: http,
-    });
+    const { http, ports } = await portsHeldByAnother();
     const logs: LogLine[] = [];
-    const ports = {
-      http,
-      https: await freeLoopbackPort(),
-      stats: await freeLoopbackPort(),
-      appid: await freeLoopbackPort(),
-    };
     const apps = [];
     for (const name of ['web1', 'web2', 'web3'])
       apps.push({

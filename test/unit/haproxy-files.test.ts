@@ -136,17 +136,26 @@ describe('readIfExists', () => {
   });
 });
 
+/** ConfigFiles at `configPath`, quiet, archiving nothing, with `validate` as its `haproxy -c`. */
+function configFiles(
+  configPath: string,
+  haproxyMap: boolean,
+  validate: ConstructorParameters<typeof ConfigFiles>[0]['validate'],
+): ConfigFiles {
+  return new ConfigFiles({
+    configPath,
+    haproxyMap,
+    archiveVersions: 0,
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
+    live: { hardStopAfterSeconds: undefined, maxOldWorkers: 10 },
+    validate,
+  });
+}
+
 describe('ConfigFiles.check', () => {
   it('leaves no candidate map behind when the candidate config cannot be written', async () => {
     const configPath = path.join(dir, 'haproxy.cfg');
-    const files = new ConfigFiles({
-      configPath,
-      haproxyMap: true,
-      archiveVersions: 0,
-      logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
-      live: { hardStopAfterSeconds: undefined, maxOldWorkers: 10 },
-      validate: () => Promise.resolve({ ok: true, value: undefined }),
-    });
+    const files = configFiles(configPath, true, () => Promise.resolve({ ok: true, value: undefined }));
     // The candidate config's place is taken by a directory: its write fails after both maps' were written.
     fs.mkdirSync(`${configPath}.candidate`);
     fs.writeFileSync(path.join(`${configPath}.candidate`, 'keep'), '');
@@ -164,16 +173,9 @@ describe('ConfigFiles.checkOnDisk', () => {
     const configPath = path.join(dir, 'haproxy.cfg');
     fs.mkdirSync(configPath);
     let checked = 0;
-    const files = new ConfigFiles({
-      configPath,
-      haproxyMap: false,
-      archiveVersions: 0,
-      logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
-      live: { hardStopAfterSeconds: undefined, maxOldWorkers: 10 },
-      validate: () => {
-        checked++;
-        return Promise.resolve({ ok: true, value: undefined });
-      },
+    const files = configFiles(configPath, false, () => {
+      checked++;
+      return Promise.resolve({ ok: true, value: undefined });
     });
     expect(await files.checkOnDisk()).toEqual({
       ok: false,
