@@ -11,6 +11,64 @@ export type LogRecord = Readonly<Record<string, string | number>>;
 
 const SPEC = /%(?:\((\w+)\))?([#0\- +]*)(\d+)?(?:\.(\d+))?([diouxXeEfFgGcrsa%])/g;
 
+/** The fields of a Python LogRecord (3.12): those a record here fills in, and the rest, printed empty. */
+const RECORD_FIELDS = new Set([
+  'asctime',
+  'name',
+  'levelname',
+  'levelno',
+  'message',
+  'created',
+  'msecs',
+  'relativeCreated',
+  'process',
+  'processName',
+  'thread',
+  'threadName',
+  'module',
+  'filename',
+  'pathname',
+  'funcName',
+  'lineno',
+  'msg',
+  'args',
+  'exc_info',
+  'exc_text',
+  'stack_info',
+  'taskName',
+]);
+
+/**
+ * Why Python's logging would not print records in `format`, or undefined. Python refuses a format
+ * with no `%(field)` at the start (Formatter's validate), and one with an unknown field or a `%` that
+ * starts no conversion at every record (a traceback on stderr instead of the line): each is said once
+ * at the start here, not found in a log that prints half of each line. "json" is this project's own
+ * choice (log.ts).
+ */
+export function logFormatProblem(format: string): string | undefined {
+  if (format === 'json') return undefined;
+  const spec = new RegExp(SPEC.source, 'y');
+  let fields = 0;
+  for (let i = format.indexOf('%'); i >= 0; i = format.indexOf('%', spec.lastIndex)) {
+    spec.lastIndex = i;
+    const m = spec.exec(format);
+    if (m === null) {
+      return `'%' at offset ${i} starts no conversion such as %(message)s (write %% for a percent sign)`;
+    }
+    const name = m[1];
+    // `%%` is a percent sign only as such; without a field, only %s, %r and %a take the record.
+    if (m[5] === '%' ? m[0] !== '%%' : name === undefined && !'sra'.includes(m[5]!)) {
+      return `'${m[0]}' at offset ${i} is no conversion Python can make here (write %% for a percent sign)`;
+    }
+    if (name === undefined) continue;
+    if (!RECORD_FIELDS.has(name)) {
+      return `%(${name}) is not a field of a log record (fields: ${[...RECORD_FIELDS].join(', ')})`;
+    }
+    fields++;
+  }
+  return fields === 0 ? 'no %(field) in it, such as %(message)s (Python refuses such a format)' : undefined;
+}
+
 /** `format` with every `%(field)…x` filled in from `record`; `%%` is `%`; an unknown field prints empty. */
 export function pythonLogLine(format: string, record: LogRecord): string {
   return format.replace(

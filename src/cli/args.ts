@@ -20,6 +20,7 @@ import {
 } from './options';
 import { err, ok, type Err, type Result } from '../result';
 import { withoutCredentials } from '../marathon/credentials';
+import { logFormatProblem } from '../pythonLogFormat';
 
 /** Why the flags give no options: help was asked for (its text is the answer), or they are wrong. */
 export type ArgsStop =
@@ -270,6 +271,11 @@ function coerce(spec: FlagSpec, raw: Raw): Coerced {
       return (LOG_LEVELS as readonly string[]).includes(level)
         ? ok(level)
         : bad(`${raw.source}: invalid log level '${String(last(raw.value))}' (choose from ${LOG_LEVELS.join(', ')})`);
+    }
+    case 'logFormat': {
+      const format = String(last(raw.value));
+      const problem = logFormatProblem(format);
+      return problem === undefined ? ok(format) : bad(`${raw.source}: ${problem}`);
     }
   }
 }

@@ -22,9 +22,10 @@ export type HelpGroup =
  * How a flag's text becomes a value:
  * boolean; string (has a default); optional (string or undefined); list (nargs "+", env split on
  * commas/whitespace); append (repeatable, env split likewise); integer / number with bounds;
- * logLevel (one of LOG_LEVELS, any case).
+ * logLevel (one of LOG_LEVELS, any case); logFormat ("json" or a Python logging format).
  */
-export type FlagKind = 'boolean' | 'string' | 'optional' | 'list' | 'append' | 'integer' | 'number' | 'logLevel';
+export type FlagKind =
+  'boolean' | 'string' | 'optional' | 'list' | 'append' | 'integer' | 'number' | 'logLevel' | 'logFormat';
 
 /** The value each kind of flag parses to. */
 interface KindValue {
@@ -36,6 +37,7 @@ interface KindValue {
   integer: number;
   number: number;
   logLevel: LogLevel;
+  logFormat: string;
 }
 
 interface FlagExtra {
@@ -478,7 +480,7 @@ const OPTION_FLAGS = {
   /** A Python logging format string, or "json". */
   logFormat: def(
     'log-format',
-    'string',
+    'logFormat',
     DEFAULT_LOG_FORMAT,
     'Logging',
     'Set log message format, or "json" for JSON lines',

@@ -7,6 +7,7 @@ import { baseParser } from '../cli/yargsBase';
 import { expandAbbreviations, expandShortClusters } from '../cli/abbrev';
 import { LOG_LEVELS, MAX_TIMER_SECONDS, MAX_TIMER_TEXT, type LogLevel } from '../cli/options';
 import { err, ok, type Err, type Result } from '../result';
+import { logFormatProblem } from '../pythonLogFormat';
 import type { ZddFlags } from './run';
 
 export interface ZddArgs extends ZddFlags {
@@ -272,6 +273,8 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
   }
   const level = String(v['log-level']).toUpperCase();
   if (!(LOG_LEVELS as readonly string[]).includes(level)) return argsError(`Invalid log level: ${level}`);
+  const formatProblem = logFormatProblem(String(v['log-format']));
+  if (formatProblem !== undefined) return argsError(`argument --log-format: ${formatProblem}`);
   const num = (k: string): number => v[k] as number;
   const str = (k: string): string | undefined => v[k] as string | undefined;
   const dcos = str('dcos-auth-credentials') ?? (env['DCOS_SERVICE_ACCOUNT_CREDENTIAL'] || undefined);

@@ -285,6 +285,8 @@ describe('environment', () => {
           return ['7', 7];
         case 'logLevel':
           return ['error', 'ERROR'];
+        case 'logFormat':
+          return ['[%(process)d] %(message)s', '[%(process)d] %(message)s'];
         default:
           return ['some value', 'some value'];
       }
@@ -511,6 +513,12 @@ describe('validation', () => {
     ['--hard-stop-after', '-5', /--hard-stop-after/],
     ['--debounce-quiet', '-0.1', /--debounce-quiet: must be at least 0/],
     ['--log-level', 'loud', /--log-level: invalid log level 'loud'/],
+    // Python's logging refuses these at the start (no field) or fails every record (a traceback).
+    ['--log-format', '%(message)', /--log-format: '%' at offset 0 starts no conversion/],
+    ['--log-format', '%(asctime)s 100% %(message)s', /--log-format: '% %' at offset 15 is no conversion/],
+    ['--log-format', '%(asctime)s 100%d %(message)s', /--log-format: '%d' at offset 15 is no conversion/],
+    ['--log-format', 'plain text', /--log-format: no %\(field\) in it/],
+    ['--log-format', '%(mesage)s', /--log-format: %\(mesage\) is not a field of a log record/],
     ['--auth-credentials', 'nocolon', /--auth-credentials: expected 'user:pass'/],
     ['--marathon', 'master.mesos:8080', /--marathon\/-m: 'master.mesos:8080' is not an http/],
     ['--marathon', 'http://[::1', /--marathon\/-m: 'http:\/\/\[::1' is not an http/],

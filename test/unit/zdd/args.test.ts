@@ -199,6 +199,11 @@ describe("marathon-lb zdd flags are zdd.py's", () => {
       message: "argument --linear-increase: invalid int value: '1.5'",
     });
     expect(stop([...REQUIRED, '--log-level', 'loud'])).toEqual({ kind: 'error', message: 'Invalid log level: LOUD' });
+    expect(stop([...REQUIRED, '--log-format', '%(message)'])).toEqual({
+      kind: 'error',
+      message:
+        "argument --log-format: '%' at offset 0 starts no conversion such as %(message)s (write %% for a percent sign)",
+    });
     expect(stop([...REQUIRED, '--bogus'])).toMatchObject({
       kind: 'error',
       message: expect.stringMatching(/^unrecognized arguments: bogus/),
