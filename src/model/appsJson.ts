@@ -106,9 +106,15 @@ const ARRAYS_OF_OBJECTS = ['portDefinitions', 'healthChecks', 'networks'] as con
 function checkApp(app: unknown): Checked {
   if (!isObject(app)) return 'app must be an object';
   if (typeof app['id'] !== 'string' || app['id'] === '') return 'id must be a non-empty string';
-  const labels = app['labels'] ?? {};
+  let labels = app['labels'] ?? {};
   if (!isObject(labels)) return 'labels must be an object';
   for (const k in labels) {
+    if (labels[k] === null) {
+      const kept = withoutNulls(labels);
+      if (typeof kept === 'string') return kept;
+      labels = kept;
+      break;
+    }
     if (typeof labels[k] !== 'string') return `labels.${k} must be a string`;
   }
   // Marathon lists every app's tasks with embed=apps.tasks, [] when it has none: an app without them
@@ -153,6 +159,17 @@ function checkApp(app: unknown): Checked {
       : ({ ...app, labels: labels as Record<string, string>, tasks } as unknown as MarathonApp);
   if (firstBad === null) return typed;
   return new TasksLeftOut(typed, `${firstBad}: ${tasksLeftOut(badTasks)}`);
+}
+
+/**
+ * Labels without their null values, as marathon-lb's cleanup_json drops every null (the label is
+ * absent); any other value that is not a string is still named.
+ */
+function withoutNulls(labels: Record<string, unknown>): Record<string, unknown> | string {
+  const kept = Object.entries(labels).filter(([, v]) => v !== null);
+  const bad = kept.find(([, v]) => typeof v !== 'string');
+  // fromEntries defines each key as the object's own (a label `__proto__` stays a label).
+  return bad !== undefined ? `labels.${bad[0]} must be a string` : Object.fromEntries(kept);
 }
 
 const optionalString = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';

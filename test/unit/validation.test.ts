@@ -535,6 +535,21 @@ describe('labels: the port is left out with one problem naming the label', () =>
   });
 });
 
+describe("integer labels read as Python's int() reads them", () => {
+  test.each([
+    ['8_080', 8080],
+    [' +8080 ', 8080],
+    ['1_0_0_0_1', 10001],
+  ])('PORT %j is service port %d', (text, port) => {
+    const m = model([app('/a', { HAPROXY_0_PORT: text })]);
+    expect(m.problems).toEqual([]);
+    expect(m.backends).toEqual([`a_${port}`]);
+  });
+  test.each(['8__080', '_8080', '8080_', '8_', '80 80'])('PORT %j is not an integer', (text) => {
+    expectLeftOut([app('/bad', { HAPROXY_0_PORT: text })], 'HAPROXY_0_PORT', /is not an integer/);
+  });
+});
+
 describe('SSL_CERT and crt files are checked through the injected FileChecks', () => {
   let dir: string;
   let pem: string;
@@ -819,6 +834,18 @@ describe('Marathon fields', () => {
     ],
   ])('%s', (_n, extra, label) => {
     expectLeftOut([{ ...app('/bad'), ...extra }], label, /must/);
+  });
+  test("a null label is absent, as marathon-lb's cleanup_json drops it; another value beside it is still named", () => {
+    const m = model([
+      // As Marathon's JSON parses: `__proto__` an own key.
+      app(
+        '/a',
+        JSON.parse('{"HAPROXY_0_VHOST": null, "HAPROXY_0_MODE": "http", "__proto__": "x"}') as Record<string, string>,
+      ),
+      { ...app('/bad', {}, 10002), labels: { HAPROXY_GROUP: 'external', X: null, HAPROXY_0_PORT: 7 } },
+    ]);
+    expect(m.backends).toEqual(['a_10001']);
+    expect(m.problems).toEqual([expect.objectContaining({ appId: '/bad', label: 'labels.HAPROXY_0_PORT' })]);
   });
   test('healthCheckResults: null counts as no results; [null] entries are dropped', () => {
     const tasks = [
