@@ -20,6 +20,13 @@ const MAX_MARKS = 64;
 export class ChangeLag {
   /** When each uncovered change was noted, oldest first; one per fetch at most. */
   private readonly marks: number[] = [];
+  /**
+   * When the fast path left events to the snapshot, oldest first: only a snapshot fetched after
+   * covers them. Fast work applied (or found unchanged) after a refusal does not: its events were
+   * not all in it (a burst of 2 500 kills, refused as a whole, was taken as applied and dead servers
+   * served while Marathon could not be read, /healthz saying all was well).
+   */
+  private readonly leftToSnapshot: number[] = [];
   private lastFetchAt = Number.NEGATIVE_INFINITY;
   private restartFailingSince: number | null = null;
   /** An apply failed, and no snapshot has been applied (or found unchanged) since. */
@@ -45,14 +52,20 @@ export class ChangeLag {
         break;
       case 'unchanged':
         this.applyFailing = false;
-        this.cover(e.fetchedAt ?? now);
+        this.cover(this.marks, e.fetchedAt ?? now);
+        if (e.fast !== true) this.cover(this.leftToSnapshot, e.fetchedAt ?? now);
         break;
       case 'applied':
         this.restartFailingSince = null;
         // Task churn applied beside a failing change (applySink.ts) covers none of that change's marks.
         if (isFastState(e.state) && this.applyFailing) break;
         this.applyFailing = false;
-        if (e.state !== null) this.cover(e.fetchedAt ?? now);
+        if (e.state === null) break;
+        this.cover(this.marks, e.fetchedAt ?? now);
+        if (!isFastState(e.state)) this.cover(this.leftToSnapshot, e.fetchedAt ?? now);
+        break;
+      case 'fast-path':
+        if (e.outcome === 'refused') this.note(now, this.leftToSnapshot);
         break;
       case 'apply-failed':
         // A config file that cannot be written while HAProxy runs the change: routing is current (task
@@ -69,25 +82,28 @@ export class ChangeLag {
 
   /** Epoch ms of the oldest change not applied yet; null when routing is current. */
   get since(): number | null {
-    const change = this.marks[0] ?? null;
-    const restart = this.restartFailingSince;
-    return change === null ? restart : restart === null ? change : Math.min(change, restart);
+    const oldest = Math.min(
+      this.marks[0] ?? Infinity,
+      this.leftToSnapshot[0] ?? Infinity,
+      this.restartFailingSince ?? Infinity,
+    );
+    return oldest === Infinity ? null : oldest;
   }
 
-  private note(at: number): void {
-    const newest = this.marks[this.marks.length - 1];
+  private note(at: number, marks: number[] = this.marks): void {
+    const newest = marks[marks.length - 1];
     // Already a mark since the last fetch began: whatever fetch covers it covers this one too.
     if (newest !== undefined && newest > this.lastFetchAt && at >= newest) return;
-    let i = this.marks.length;
-    while (i > 0 && this.marks[i - 1]! > at) i--;
-    if (this.marks[i - 1] === at) return;
-    this.marks.splice(i, 0, at);
-    if (this.marks.length > MAX_MARKS) this.marks.splice(this.marks.length - 1, 1);
+    let i = marks.length;
+    while (i > 0 && marks[i - 1]! > at) i--;
+    if (marks[i - 1] === at) return;
+    marks.splice(i, 0, at);
+    if (marks.length > MAX_MARKS) marks.splice(marks.length - 1, 1);
   }
 
-  private cover(fetchedAt: number): void {
+  private cover(marks: number[], fetchedAt: number): void {
     let n = 0;
-    while (n < this.marks.length && this.marks[n]! <= fetchedAt) n++;
-    this.marks.splice(0, n);
+    while (n < marks.length && marks[n]! <= fetchedAt) n++;
+    marks.splice(0, n);
   }
 }

@@ -96,13 +96,12 @@ export function fastPath(deps: FastPathDeps): (events$: Observable<MarathonEvent
             newest = built.state;
             baseOfNewest = current;
             const at = deps.now();
-            const applied = events.filter((e) => !built.refused.has(e.appId));
             return of<FastWork>({
               kind: 'desired',
               state: built.state,
               triggeredAt: at,
               fetchedAt: at,
-              fast: { what: describeApplied(events, applied) },
+              fast: { what: describeApplied(events, built.refused) },
             });
           }),
         )
@@ -125,7 +124,8 @@ function buildOrRefuse(deps: FastPathDeps, events: readonly FastEvent[], base: D
  * What a fast apply applied: the events of the apps none was refused of; when only apps refused part
  * way changed (their events before the refusal, their kills after it), theirs but the refused ones.
  */
-function describeApplied(events: readonly FastEvent[], applied: readonly FastEvent[]): string {
+export function describeApplied(events: readonly FastEvent[], refused: ReadonlyMap<string, string>): string {
+  const applied = events.filter((e) => !refused.has(e.appId));
   if (applied.length > 0) return describeEvents(applied);
   return `${describeEvents(events)}, but those left to the snapshot`;
 }

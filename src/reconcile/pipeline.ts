@@ -35,7 +35,7 @@ import { nextDelay, type BackoffOptions } from '../streams/backoff';
 import { debounceMaxWait } from '../streams/debounceMaxWait';
 import { inSlices, type SliceOptions } from '../streams/inSlices';
 import type { FastEvent } from './fastApply';
-import { fastPath, isFast, type FastPathDeps } from './fastPath';
+import { describeApplied, fastPath, isFast, type FastPathDeps } from './fastPath';
 import type { ExistingConfigReason, ReloadReason } from './reloadReason';
 import type { RuntimeReason } from './runtimeReason';
 import { retryLatest } from '../streams/retryLatest';
@@ -539,9 +539,19 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       if (current === null || from === undefined || fast === undefined) return work;
       try {
         const events = recent.filter((r) => r.seq > from).map((r) => r.event);
-        const state = events.length === 0 ? current : (fast(events, current).state ?? current);
+        if (events.length === 0) {
+          upTo.set(current, seq);
+          return { ...work, state: current };
+        }
+        // More events than the work was built from (those of works the sink dropped for it, and later
+        // ones): what they make may be refused where the work's own were not (a burst too big for the
+        // runtime API). Said as the fast path says it: those events are the snapshot's to apply.
+        const built = fast(events, current);
+        for (const [app, reason] of built.refused)
+          report({ kind: 'fast-path', outcome: 'refused', detail: `events of app ${app}: ${reason}` });
+        const state = built.state ?? current;
         upTo.set(state, seq);
-        return { ...work, state };
+        return { ...work, state, fast: { what: describeApplied(events, built.refused) } };
       } catch (e) {
         fault('build', e);
         return work;

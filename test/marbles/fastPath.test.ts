@@ -317,6 +317,7 @@ describe('pipeline with the fast path (virtual time)', () => {
     applyMs = 0,
     /** How many events each replay was given. */
     replays: number[] = [],
+    fast: FastPathDeps['build'] = build,
   ) {
     const haproxy = new RecordingHaproxy(applyMs > 0 ? { ms: applyMs, scheduler: t } : undefined);
     const applied = new AppliedState();
@@ -338,7 +339,7 @@ describe('pipeline with the fast path (virtual time)', () => {
         return fetchMs === 0 ? of(snap) : timer(fetchMs, t).pipe(map(() => snap));
       },
       build: (tasks) => finished(ok(stateOf(tasks))),
-      fast: build,
+      fast,
       replay,
       ...(needsSnapshot === undefined ? {} : { needsSnapshot }),
       haproxy,
@@ -448,6 +449,36 @@ describe('pipeline with the fast path (virtual time)', () => {
       const states = s.haproxy.applies.map((a) => a.config);
       expectNothingTakenBack(states);
       expect(tasksOf(s.applied.current!).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 9]);
+    });
+  });
+
+  it('fast work rebuilt with the events of works dropped for it, and refused so, says so and leaves them to the snapshot', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      // Each apply takes 10 frames. Task 2 starts at 30 (applied 30–40); tasks 3 and 4 start meanwhile,
+      // each work built alone. The sink keeps the newest; rebuilt with both events at its turn, the
+      // builder refuses them together (as a burst too big for the runtime API is).
+      const items = hot<StreamItem>('-c 28ms e 2ms f 2ms g', {
+        c: { kind: 'connected', url: 'x' },
+        e: { kind: 'event', event: started(2) },
+        f: { kind: 'event', event: started(3) },
+        g: { kind: 'event', event: started(4) },
+      });
+      const apart: FastPathDeps['build'] = (events, base) =>
+        events.length > 1
+          ? { state: null, refused: new Map([['/a', 'app /a: too many together']]) }
+          : build(events, base);
+      const s = setup(t, items, [[1], [1, 2, 3, 4]], 0, undefined, 10, [], apart);
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 150);
+      flush();
+      const fast = s.events.flatMap((e, i) => (e.kind === 'fast-path' ? [[s.times[i], e.outcome, e.detail]] : []));
+      expect(fast).toEqual([
+        [40, 'applied', 'status_update_event of app /a'],
+        [40, 'refused', 'events of app /a: app /a: too many together'],
+      ]);
+      // Not taken as applied: the snapshot that comes after the quiet time brings tasks 3 and 4.
+      expect(tasksOf(s.applied.current!)).toEqual([1, 2, 3, 4]);
     });
   });
 

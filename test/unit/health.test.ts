@@ -148,6 +148,37 @@ describe('health: unhealthy only when a known change waits longer than --max-app
     expect(x.b.health()).toEqual({ healthy: true });
   });
 
+  test('events the fast path left to the snapshot are covered only by a snapshot fetched after them, not by fast work', () => {
+    const x = book();
+    x.trigger({ kind: 'startup' });
+    x.fetching();
+    x.applied(2, 0);
+    x.at(100);
+    x.trigger({ kind: 'event', eventType: 'status_update_event' });
+    x.on({ kind: 'fast-path', outcome: 'refused', detail: '2500 task and health events: many-server-changes' });
+    // Fast work found unchanged or applied (the events of other apps), built after the refusal.
+    x.at(101);
+    x.on({ kind: 'unchanged', state: state(2), fetchedAt: x.now(), fast: true });
+    const fastState: DesiredState = { ...state(3), source: { apps: [], hosts: new Map(), fast: true } };
+    x.on({
+      kind: 'applied',
+      report: { reloaded: false, reasons: [], runtimeOps: 1 },
+      state: fastState,
+      previous: null,
+      runtimeReasons: [],
+      fetchedAt: x.now(),
+    });
+    expect(x.b.status().unappliedChangeSince).toBe('2026-01-02T00:01:40.000Z');
+    x.at(161);
+    expect(x.b.health().healthy).toBe(false);
+    x.unchanged(99); // a snapshot fetched before the refusal
+    expect(x.b.health().healthy).toBe(false);
+    x.fetching();
+    x.applied(1, 161);
+    expect(x.b.health()).toEqual({ healthy: true });
+    expect(x.b.status().unappliedChangeSince).toBeNull();
+  });
+
   test('a differing snapshot that HAProxy keeps refusing, or a build that throws, is a change not applied', () => {
     const x = book();
     x.trigger({ kind: 'startup' });
