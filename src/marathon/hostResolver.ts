@@ -1,5 +1,5 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { hostNamesOf, unresolvedTaskHosts, type AppHostNames } from './resolveHosts';
+import { namesOfApps, unresolvedTaskHosts, type AppHostNames } from './resolveHosts';
 
 /** Resolves one name to an IPv4 address; rejects when it does not exist. */
 export type Lookup = (host: string) => Promise<string>;
@@ -19,15 +19,33 @@ export interface HostResolverOptions {
   readonly capacity?: number;
   readonly lookup?: Lookup;
   readonly deadline?: Deadline;
+  /** Epoch ms, for when a label's name may be looked up again. */
+  readonly now?: () => number;
 }
+
+/**
+ * Names written in labels (BIND_ADDR, a template label's servers and checks) are app owners', not
+ * Marathon's: an app of any group could list 2 000 names that a dead name server never answers. So
+ * a snapshot waits at most LABEL_NAME_WAIT_MS for them (task hosts: the whole timeout), at most
+ * LABEL_NAMES_PER_APP of an app's are looked up, at most LABEL_LOOKUPS_AT_ONCE at a time (libuv runs
+ * lookups on four threads, which task hosts need too; LABEL_LOOKUPS_QUEUED more wait for their turn,
+ * and go on after the snapshot: an answer is cached), and one not answered is not asked again for
+ * LABEL_NAME_RETRY_MS. Until it is answered its label is refused as not resolving (the port left out).
+ * Every change waited 46 s for such names, and the first config at the start too (found by an audit).
+ */
+const LABEL_NAME_WAIT_MS = 2000;
+const LABEL_NAMES_PER_APP = 8;
+const LABEL_LOOKUPS_AT_ONCE = 2;
+const LABEL_LOOKUPS_QUEUED = 256;
+const LABEL_NAME_RETRY_MS = 30_000;
 
 /**
  * Resolves the host names of a snapshot (task hosts, BIND_ADDR labels) the way marathon-lb's
  * `resolve_ip` does: a name is looked up once and its address kept in an LRU cache of
  * `capacity` names, so a DNS blip or a dead name server never drops the tasks of a known host.
  * Only a name not in the cache is looked up; a failed lookup caches nothing and evicts nothing
- * (the name is tried again at the next snapshot); a name that does not exist is absent (its tasks
- * are skipped, like upstream).
+ * (a task host is tried again at the next snapshot, a label's name after LABEL_NAME_RETRY_MS); a name
+ * that does not exist is absent (its tasks are skipped, like upstream).
  *
  * Beyond marathon-lb, lookups are bounded in time: they run on libuv's four threads without a
  * deadline, and app owners can write names (BIND_ADDR) that a dead name server never answers, so
@@ -44,35 +62,112 @@ export class HostResolver {
   private readonly capacity: number;
   private readonly lookup: Lookup;
   private readonly deadline: Deadline;
+  private readonly now: () => number;
+  /** Label names not answered in time, or not at all, by when: not asked again for LABEL_NAME_RETRY_MS. */
+  private readonly unansweredLabelNames = new Map<string, number>();
+  /** Label names being looked up or queued for it, and the queue's starters. */
+  private readonly labelLookups = new Map<string, Promise<string | undefined>>();
+  private readonly labelQueue: (() => void)[] = [];
+  private labelsRunning = 0;
 
   constructor(o: HostResolverOptions = {}) {
     this.capacity = Math.max(1, o.capacity ?? 1000);
     this.lookup = o.lookup ?? systemLookup;
     this.deadline = o.deadline ?? timerDeadline;
+    this.now = o.now ?? Date.now;
   }
 
   async resolve(body: unknown, timeoutMs: number): Promise<Map<string, string>> {
-    const hosts = hostNamesOf(body, this.namesOfApp);
+    const taskHosts = new Set<string>();
+    const labelNames = new Set<string>();
+    for (const names of namesOfApps(body, this.namesOfApp)) {
+      for (const h of names.taskHosts) taskHosts.add(h);
+      let asked = 0;
+      for (const h of [...names.bindAddrs, ...names.labelTargets])
+        if (!labelNames.has(h) && asked++ < LABEL_NAMES_PER_APP) labelNames.add(h);
+    }
     const resolved = new Map<string, string>();
-    const missing: string[] = [];
-    for (const h of hosts) {
+    const missingTaskHosts: string[] = [];
+    const missingLabelNames: string[] = [];
+    for (const h of taskHosts) {
       const address = this.get(h);
-      if (address === undefined) missing.push(h);
+      if (address === undefined) missingTaskHosts.push(h);
       else resolved.set(h, address);
     }
-    if (missing.length === 0) return resolved;
-    const deadline = this.deadline(timeoutMs);
-    const answers = new Map<string, string>();
-    try {
-      await Promise.race([Promise.all(missing.map((h) => this.lookupOnce(h, answers))), deadline.reached]);
-    } finally {
-      deadline.cancel();
+    const now = this.now();
+    for (const h of labelNames) {
+      if (taskHosts.has(h)) continue;
+      const address = this.get(h);
+      if (address !== undefined) resolved.set(h, address);
+      else if (now - (this.unansweredLabelNames.get(h) ?? -Infinity) >= LABEL_NAME_RETRY_MS) missingLabelNames.push(h);
     }
-    for (const h of missing) {
+    const answers = new Map<string, string>();
+    const notAsked = new Set<string>(); // label names past LABEL_LOOKUPS_AT_ONCE: asked at a later snapshot
+    await Promise.all([
+      this.within(missingTaskHosts, timeoutMs, (h) => this.lookupOnce(h, answers)),
+      this.within(missingLabelNames, Math.min(timeoutMs, LABEL_NAME_WAIT_MS), (h) =>
+        this.lookupLabelName(h, answers, notAsked),
+      ),
+    ]);
+    for (const h of missingTaskHosts) {
       const address = answers.get(h) ?? this.get(h);
       if (address !== undefined) resolved.set(h, address);
     }
+    for (const h of missingLabelNames) {
+      const address = answers.get(h) ?? this.get(h);
+      if (address !== undefined) resolved.set(h, address);
+      else if (!notAsked.has(h)) this.labelNameUnanswered(h);
+    }
     return resolved;
+  }
+
+  /** The lookups of `names`, waited for `ms` at most. */
+  private async within(names: readonly string[], ms: number, lookup: (h: string) => Promise<void>): Promise<void> {
+    if (names.length === 0) return;
+    const deadline = this.deadline(ms);
+    try {
+      await Promise.race([Promise.all(names.map(lookup)), deadline.reached]);
+    } finally {
+      deadline.cancel();
+    }
+  }
+
+  /**
+   * lookupOnce for a label's name: at most LABEL_LOOKUPS_AT_ONCE at a time, the others queued (up to
+   * LABEL_LOOKUPS_QUEUED names; past it, `notAsked`: asked at a later snapshot).
+   */
+  private lookupLabelName(host: string, answers: Map<string, string>, notAsked: Set<string>): Promise<void> {
+    let address = this.labelLookups.get(host);
+    if (address === undefined) {
+      if (this.labelLookups.size >= LABEL_LOOKUPS_AT_ONCE + LABEL_LOOKUPS_QUEUED) {
+        notAsked.add(host);
+        return Promise.resolve();
+      }
+      address = new Promise<void>((start) => this.labelQueue.push(start))
+        .then(() => this.addressOf(host))
+        .finally(() => {
+          this.labelLookups.delete(host);
+          this.labelsRunning--;
+          this.startLabelLookups();
+        });
+      this.labelLookups.set(host, address);
+      this.startLabelLookups();
+    }
+    return address.then((a) => void (a !== undefined && answers.set(host, a)));
+  }
+
+  private startLabelLookups(): void {
+    while (this.labelsRunning < LABEL_LOOKUPS_AT_ONCE && this.labelQueue.length > 0) {
+      this.labelsRunning++;
+      this.labelQueue.shift()!();
+    }
+  }
+
+  private labelNameUnanswered(host: string): void {
+    this.unansweredLabelNames.delete(host);
+    if (this.unansweredLabelNames.size >= this.capacity)
+      this.unansweredLabelNames.delete(this.unansweredLabelNames.keys().next().value as string);
+    this.unansweredLabelNames.set(host, this.now());
   }
 
   /** The task hosts of `body` that `addresses` (what resolve gave for it) has no address for. */
@@ -98,6 +193,11 @@ export class HostResolver {
 
   /** `answers` gets the address even when a small cache has already evicted it again. */
   private lookupOnce(host: string, answers: Map<string, string>): Promise<void> {
+    return this.addressOf(host).then((address) => void (address !== undefined && answers.set(host, address)));
+  }
+
+  /** The name's address, by one lookup at a time; undefined when it failed. */
+  private addressOf(host: string): Promise<string | undefined> {
     let running = this.inFlight.get(host);
     if (running === undefined) {
       running = this.lookup(host)
@@ -108,6 +208,6 @@ export class HostResolver {
         .finally(() => this.inFlight.delete(host));
       this.inFlight.set(host, running);
     }
-    return running.then((address) => void (address !== undefined && answers.set(host, address)));
+    return running;
   }
 }

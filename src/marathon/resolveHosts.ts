@@ -76,7 +76,7 @@ export function unresolvedTaskHosts(
   return [...missing].sort();
 }
 
-function* namesOfApps(body: unknown, memo: WeakMap<object, AppHostNames> | undefined): Generator<AppHostNames> {
+export function* namesOfApps(body: unknown, memo: WeakMap<object, AppHostNames> | undefined): Generator<AppHostNames> {
   const apps = (body as { apps?: unknown[] } | null)?.apps;
   if (!Array.isArray(apps)) return;
   for (const app of apps) {

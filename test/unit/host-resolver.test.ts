@@ -152,6 +152,77 @@ describe('HostResolver', () => {
   });
 });
 
+describe("names in labels (app owners', not Marathon's)", () => {
+  const labelled = (labels: Record<string, string>, ...hosts: string[]) => ({
+    apps: [...body(...hosts).apps, { id: '/owner', labels, tasks: [] }],
+  });
+  /** Deadlines reached by hand, with the waits they were made for. */
+  function deadlines() {
+    const made: { ms: number; reach: () => void }[] = [];
+    const deadline: Deadline = (ms) => {
+      let reach = (): void => undefined;
+      const reached = new Promise<void>((r) => (reach = r));
+      made.push({ ms, reach: () => reach() });
+      return { reached, cancel: () => undefined };
+    };
+    return { deadline, made };
+  }
+
+  test('are waited for 2 s at most, task hosts the whole timeout; one not answered is not asked again for 30 s', async () => {
+    const ns = nameServer({ 'agent-1': '10.0.0.1' });
+    const d = deadlines();
+    let now = 0;
+    const r = new HostResolver({ lookup: ns.lookup, deadline: d.deadline, now: () => now });
+    const snapshot = labelled({ HAPROXY_0_BIND_ADDR: 'stuck-bind' }, 'agent-1', 'stuck-agent');
+    const first = r.resolve(snapshot, 46000);
+    await new Promise((res) => setImmediate(res));
+    expect(d.made.map((x) => x.ms).sort((a, b) => a - b)).toEqual([2000, 46000]);
+    for (const x of d.made) x.reach();
+    expect(await first).toEqual(new Map([['agent-1', '10.0.0.1']]));
+    // 29 s later: the label's name is not waited for (no deadline for it), the stuck task host is.
+    now = 29_000;
+    d.made.length = 0;
+    const second = r.resolve(snapshot, 46000);
+    await new Promise((res) => setImmediate(res));
+    expect(d.made.map((x) => x.ms)).toEqual([46000]);
+    for (const x of d.made) x.reach();
+    await second;
+    // From 30 s on it is asked again (the lookup still under way is joined, not started twice).
+    now = 30_000;
+    d.made.length = 0;
+    const third = r.resolve(snapshot, 46000);
+    await new Promise((res) => setImmediate(res));
+    expect(d.made.map((x) => x.ms).sort((a, b) => a - b)).toEqual([2000, 46000]);
+    ns.release('stuck-bind', '10.0.0.8');
+    for (const x of d.made) x.reach();
+    expect((await third).get('stuck-bind')).toBe('10.0.0.8');
+    expect(ns.calls.filter((h) => h === 'stuck-bind')).toHaveLength(1);
+  });
+
+  test("at most 8 of an app's label names are looked up, and at most 2 label names at a time", async () => {
+    const ns = nameServer({});
+    const d = deadlines();
+    const r = new HostResolver({ lookup: ns.lookup, deadline: d.deadline });
+    const labels = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`HAPROXY_${i}_BIND_ADDR`, `stuck-${i}`]));
+    const p = r.resolve(labelled(labels, 'agent-9'), 46000);
+    await new Promise((res) => setImmediate(res));
+    for (const x of d.made) x.reach();
+    await p;
+    // agent-9 (a task host, not answered) is asked whatever the label names.
+    expect(ns.calls.sort()).toEqual(['agent-9', 'stuck-0', 'stuck-1']);
+    // The others wait their turn, after the snapshot too; the app's names past 8 are never asked.
+    for (let i = 0; i < 20; i++) {
+      ns.release(`stuck-${i}`, `10.0.1.${i}`);
+      await new Promise((res) => setImmediate(res));
+    }
+    expect(ns.calls.filter((h) => h.startsWith('stuck')).sort()).toEqual(
+      Array.from({ length: 8 }, (_, i) => `stuck-${i}`).sort(),
+    );
+    // Answered late, they are known to the next snapshot.
+    expect((await r.resolve(labelled(labels), 46000)).size).toBe(8);
+  });
+});
+
 describe('resolveTaskHosts (--dry, check-labels)', () => {
   test('looks up task hosts and BIND_ADDR names with the system resolver, and nothing for IP literals', async () => {
     const named = {
