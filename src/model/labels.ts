@@ -91,7 +91,8 @@ const URL_PATH = /^\/[A-Za-z0-9/._~!&'*+,;=:@%-]*$/;
 /** URL path characters (RFC 3986) but `$` (HAProxy's environment in double quotes) and `(`, `)` (the regex's groups). */
 const NOT_URL_PATH = `must be a URL path (/ then letters, digits and "/._~!&'*+,;=:@%-")`;
 const SPACES = /[ \t]+/;
-/** Words on one HAProxy line, at most 64; a multi-word label leaves room for the template's words. */
+/** Words on one HAProxy line, at most (MAX_LINE_ARGS); a multi-word label leaves room for the template's words. */
+const MAX_LINE_WORDS = 64;
 const MAX_LABEL_WORDS = 48;
 
 /** What reading a port's labels needs beyond the labels. */
@@ -222,6 +223,9 @@ export function readPortLabels(
 
   const balanceLabel = r.get('BALANCE');
   const balance = balanceLabel === undefined ? 'roundrobin' : balanceWords(balanceLabel);
+  // `balance` and its words on one line: HAProxy refuses a line of more than 64 words, whatever they are.
+  if (balance.split(' ').length > MAX_LINE_WORDS - 1)
+    return r.bad('BALANCE', balanceLabel!, `has more than ${MAX_LINE_WORDS - 1} words (HAProxy reads a line of 64)`);
   if (!balanceAccepted(balance))
     return r.problem('BALANCE', `unknown balance algorithm ${JSON.stringify(clip(balanceLabel!))}`);
 

@@ -295,6 +295,13 @@ describe('labels: the port is left out with one problem naming the label', () =>
     ['AUTH with an empty realm', { HAPROXY_0_AUTH: ':bob:$6$abc$def' }, 'HAPROXY_0_AUTH', /realm that is not empty/],
     ['BALANCE random(0)', { HAPROXY_0_BALANCE: 'random(0)' }, 'HAPROXY_0_BALANCE', /unknown balance/],
     ['BALANCE uri len 0', { HAPROXY_0_BALANCE: 'uri len 0' }, 'HAPROXY_0_BALANCE', /unknown balance/],
+    // HAProxy refuses the whole config for a line of more than 64 words.
+    [
+      'BALANCE of 64 words',
+      { HAPROXY_0_BALANCE: Array(64).fill('roundrobin').join(' ') },
+      'HAPROXY_0_BALANCE',
+      /has more than 63 words/,
+    ],
   ])('%s', (_n, labels, label, message) => {
     const p = expectLeftOut([app('/bad', labels)], label, message);
     expect(p.portIndex).toBe(0);
