@@ -41,7 +41,7 @@ export class AppsBodyDecoder {
     const next = (this.last === null ? null : guidedSplit(raw, this.last)) ?? wholeSplit(raw);
     this.last = next;
     this.reused = next?.reused ?? 0;
-    return next === null ? routedBody(JSON.parse(raw.toString('utf8'))) : { apps: next.apps };
+    return next === null ? routedBody(JSON.parse(raw.toString('utf8', bomLength(raw)))) : { apps: next.apps };
   }
 }
 
@@ -203,7 +203,7 @@ export function skipSpace(b: Buffer, i: number): number {
 
 /** Where the first item (or the closing bracket) of `{"apps": [` is; -1 for another shape. */
 export function itemsStart(b: Buffer): number {
-  let i = skipSpace(b, 0);
+  let i = skipSpace(b, bomLength(b));
   if (b[i] !== OPEN_BRACE) return -1;
   i = skipSpace(b, i + 1);
   if (i + APPS_KEY.length > b.length || b.compare(APPS_KEY, 0, APPS_KEY.length, i, i + APPS_KEY.length) !== 0)
@@ -212,6 +212,14 @@ export function itemsStart(b: Buffer): number {
   if (b[i] !== COLON) return -1;
   i = skipSpace(b, i + 1);
   return b[i] === OPEN_BRACKET ? skipSpace(b, i + 1) : -1;
+}
+
+/**
+ * 3 when the bytes start with UTF-8's byte-order mark, else 0. JSON has none, but marathon-lb read
+ * Marathon's answer with requests' .json(), which takes one (a proxy or an editor may add it).
+ */
+export function bomLength(b: Buffer): number {
+  return b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
 }
 
 /** Whether `]}` and nothing but whitespace follow from `i` (at the closing bracket). */

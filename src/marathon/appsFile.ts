@@ -91,7 +91,8 @@ export function readAppsFile(file: string, how: ReadHow = {}): Result<unknown> {
 /** A whole apps text (a file of another shape read whole), its apps cut down as above. */
 export function parseAppsText(name: string, text: string): Result<unknown> {
   try {
-    return { ok: true, value: routedBody(JSON.parse(text)) };
+    // A byte-order mark is taken as marathon-lb's requests took one (appsBody.ts bomLength).
+    return { ok: true, value: routedBody(JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)) };
   } catch (e) {
     return err(`apps file ${name} is not valid JSON: ${jsonErrorMessage(e)}`);
   }

@@ -60,3 +60,26 @@ describe('an apps body of more apps than any Marathon runs', () => {
     });
   });
 });
+
+describe("a UTF-8 byte-order mark before the body (as marathon-lb's requests took one)", () => {
+  const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+  const body = Buffer.from(`{"apps": [${goodApp}]}`);
+  const ids = (v: unknown): string[] => (v as { apps: { id: string }[] }).apps.map((a) => a.id);
+  test('is read past on every path: an answer, standard input, a file read whole or app by app', () => {
+    const decoder = new AppsBodyDecoder();
+    expect(ids(decoder.decode(Buffer.concat([BOM, body])))).toEqual(['/ok']);
+    expect(ids(decoder.decode(Buffer.concat([BOM, body])))).toEqual(['/ok']); // guided by the last answer
+    // An answer the app reader does not take (another shape) is parsed whole, past the mark too.
+    expect(new AppsBodyDecoder().decode(Buffer.concat([BOM, Buffer.from('{"x": 1, "apps": []}')]))).toMatchObject({
+      apps: [],
+    });
+    for (const whole of [0, 1 << 20]) {
+      const r = parseAppsBytes('standard input', Buffer.concat([BOM, body]), whole);
+      expect(r.ok && ids(r.value)).toEqual(['/ok']);
+      const file = path.join(tempDir('mlb-bom-'), 'apps.json');
+      fs.writeFileSync(file, Buffer.concat([BOM, body]));
+      const f = readAppsFile(file, { wholeBelowBytes: whole });
+      expect(f.ok && ids(f.value)).toEqual(['/ok']);
+    }
+  });
+});
