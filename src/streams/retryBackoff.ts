@@ -9,12 +9,14 @@ import { BackoffOptions, nextDelay } from './backoff';
  * Marathon must not be hammered, yet a healthy reconnection must not inherit an old long delay.
  *
  * An attempt counts as healthy — so the next failure backs off from `initialMs` again — once it
- * has emitted a value and, when `resetAfterMs` is given, has also stayed subscribed that long
- * (so a stream that says hello and dies at once still backs off). Never gives up: the caller
- * stops it by unsubscribing.
+ * has emitted a value and, when `resetAfterMs` is given, has also stayed subscribed that long, or
+ * at least as long as the wait before it (and `initialMs`): a stream that says hello and dies at
+ * once still backs off, one up more than it is down does not (broken every 7–20 s by something on
+ * the way, its reconnects waited up to 3 minutes while Marathon answered). Never gives up: the
+ * caller stops it by unsubscribing.
  */
 export interface RetryBackoffOptions extends BackoffOptions {
-  /** Minimum lifetime of an attempt (besides having emitted) for the backoff to reset. */
+  /** Lifetime of an attempt (besides having emitted) that resets the backoff, whatever the wait before it. */
   readonly resetAfterMs?: number;
   /**
    * Ends the wait after an attempt that never emitted (its source could not be reached at all), when
@@ -42,6 +44,7 @@ export function retryBackoff<T>(opts: RetryBackoffOptions): MonoTypeOperatorFunc
       let failures = 0; // consecutive unhealthy attempts
       let startedAt = 0;
       let emitted = false;
+      let waited = 0; // before the attempt under way
       const attempt$ = defer(() => {
         startedAt = scheduler.now();
         emitted = false;
@@ -52,8 +55,11 @@ export function retryBackoff<T>(opts: RetryBackoffOptions): MonoTypeOperatorFunc
         retry({
           delay: (error: unknown) => {
             const lived = scheduler.now() - startedAt;
-            if (emitted && (resetAfterMs === undefined || lived >= resetAfterMs)) failures = 0;
+            const healthyAfter =
+              resetAfterMs === undefined ? 0 : Math.min(resetAfterMs, Math.max(waited, opts.initialMs));
+            if (emitted && lived >= healthyAfter) failures = 0;
             const delayMs = nextDelay(failures, opts);
+            waited = delayMs;
             failures += 1;
             const cutByRetryNow = retryNow$ !== undefined && !emitted;
             onRetry?.({ attempt: failures, delayMs, error, cutByRetryNow });

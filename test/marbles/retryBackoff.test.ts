@@ -81,6 +81,24 @@ describe('retryBackoff', () => {
     });
   });
 
+  it('with resetAfterMs, resets for an attempt that emitted and stayed up as long as the wait before it', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, expectObservable }) => {
+      // Emitted, then up 12 frames: longer than initialMs and the wait before it (10), far shorter than
+      // resetAfterMs. Up 2 frames after a wait of 10 is not; nor 12 after 20, but 47 after 40 is.
+      const up = cold('-a 10ms #');
+      const src = attempts([cold('-#'), up, up, cold('-a#'), up, cold('-a 45ms #'), cold('-----')]);
+      const delays: number[] = [];
+      const out = src.pipe(
+        retryBackoff({ ...base, resetAfterMs: 1000, scheduler: ts, onRetry: (r) => delays.push(r.delayMs) }),
+      );
+      // Subscribed at 0, 11, 33, 55, 77 (after 10, 10, 10, 20), 129 (after 40), 186 (after 10).
+      expectObservable(out, '^ 200ms !').toBe('12ms a 21ms a 21ms a 21ms a 51ms a');
+      ts.flush();
+      expect(delays).toEqual([10, 10, 10, 20, 40, 10]);
+    });
+  });
+
   it('applies the injected jitter to each delay', () => {
     const ts = newScheduler();
     ts.run(({ cold, expectObservable, expectSubscriptions }) => {

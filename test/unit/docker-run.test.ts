@@ -211,7 +211,7 @@ describe('docker/run modes', () => {
       '-m',
       'http://127.0.0.1:8080',
       '--log-format',
-      'a b  "c" $HOME *',
+      '%(message)s a b  "c" $HOME *',
       '--strict-mode',
       '--group',
       '*',
@@ -220,7 +220,7 @@ describe('docker/run modes', () => {
     expect(rec.argv.slice(-extra.length)).toEqual(extra);
     const o = parsed(rec.argv);
     expect(o.group).toEqual(['internal', '*']);
-    expect(o.logFormat).toBe('a b  "c" $HOME *');
+    expect(o.logFormat).toBe('%(message)s a b  "c" $HOME *');
     expect(o.strictMode).toBe(true);
   });
 
