@@ -175,6 +175,12 @@ export class MarathonClient implements EventStreamSource {
         'invalid-json',
         this.redact(`GET ${this.currentUrl()}${path}: Marathon answered JSON without an "apps" array`),
       );
+    // No app an object: nothing Marathon would send, and no embed lost either (`{"apps": [1, 2]}`).
+    if (apps.length > 0 && apps.every((a) => typeof a !== 'object' || a === null || Array.isArray(a)))
+      throw new MarathonError(
+        'invalid-json',
+        this.redact(`GET ${this.currentUrl()}${path}: Marathon answered an "apps" array of no app objects`),
+      );
     // Apps without their tasks: the embed was lost on the way (a proxy's rewrite). Routed as they are,
     // every app would lose its servers; like an answer of another shape, it is a failed read.
     if (apps.length > 0 && apps.every((a) => (a as { tasks?: unknown } | null)?.tasks === undefined))

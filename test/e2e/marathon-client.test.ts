@@ -298,6 +298,22 @@ describe('MarathonClient: REST', () => {
     },
   );
 
+  test.each(['{"apps": [1, 2]}', '{"apps": [null, [], "a"]}'])(
+    'an "apps" array of no app objects (%s) is a failed read that says so, not a lost embed',
+    async (text) => {
+      const m = await serve((_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(text);
+      });
+      const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+      const err = await rejection(client.getApps());
+      expect(err.kind).toBe('invalid-json');
+      expect(err.message).toBe(
+        `GET ${m.url}/v2/apps?embed=apps.tasks: Marathon answered an "apps" array of no app objects`,
+      );
+    },
+  );
+
   test("https to a plain HTTP server fails with OpenSSL's reason, not its error stack", async () => {
     const m = await serve((_req, res) => json(res, 200, APPS));
     const client = new MarathonClient({
