@@ -297,8 +297,10 @@ function crossCheck(o: Options): string | undefined {
   for (const url of o.marathon) {
     // Shown without its credentials, which a URL may carry (http://user:password@host).
     if (!/^https?:\/\/[^/\s]+/i.test(url) || !URL.canParse(url)) {
-      const shown = withoutCredentials(url);
-      const hint = /,\s*https?:\/\//i.test(url)
+      // URLs joined by a comma are shown each without its credentials: `:28003,http://…` is no password.
+      const several = /,\s*https?:\/\//i.test(url);
+      const shown = several ? url.split(',').map(withoutCredentials).join(',') : withoutCredentials(url);
+      const hint = several
         ? ' (several URLs are separate arguments: -m URL URL, as in marathon-lb)'
         : shown.endsWith('***')
           ? " (what follows ':' is no port; a password with a comma or a blank in it, which split the list of URLs, is written percent-encoded: %2C, %20)"

@@ -410,7 +410,11 @@ describe('environment', () => {
       expect(error([...G, flag])).toBe(`unrecognized arguments: ${flag}`);
     expect(error([...G, '--', '--strict-mode', 'x'])).toBe('unrecognized arguments: --strict-mode x');
     expect(error([...G, '-m', 'http://a:8080,http://b:8080'])).toBe(
-      "argument --marathon/-m: 'http://a:***' is not an http:// or https:// URL (several URLs are separate arguments: -m URL URL, as in marathon-lb)",
+      "argument --marathon/-m: 'http://a:8080,http://b:8080' is not an http:// or https:// URL (several URLs are separate arguments: -m URL URL, as in marathon-lb)",
+    );
+    // Each shown without its credentials.
+    expect(error([...G, '-m', 'http://u:s3cret@a:8080,http://b:8080'])).toMatch(
+      /^argument --marathon\/-m: 'http:\/\/a:8080,http:\/\/b:8080' is not/,
     );
     expect(ok([...G, '--no-sse', '--no-fast-path'])).toMatchObject({ sse: false, fastPath: false });
     expect(ok([...G, '--no-group'])).toMatchObject({ groupHttpsByVhost: false }); // a prefix of --no-group-https-by-vhost
