@@ -101,6 +101,9 @@ function diffServers(backend: string, before: readonly Server[], after: readonly
   const old = new Map<string, Server>(); // the last of a name, as new Map(entries) keeps: no pair array per server
   for (const s of before) old.set(s.name, s);
   const ops: RuntimeOp[] = [];
+  // Servers leaving rotation go after those joining it: a blue/green switch drained the old servers
+  // first, and HAProxy had none available until the new ones were enabled.
+  const drains: RuntimeOp[] = [];
   const seen = new Set<string>();
   for (const s of after) {
     if (seen.has(s.name)) return { kind: 'duplicate-server', backend, server: s.name };
@@ -114,8 +117,10 @@ function diffServers(backend: string, before: readonly Server[], after: readonly
     if (prev.id !== s.id || prev.healthCheckPort !== s.healthCheckPort || prev.ip !== s.ip || prev.port !== s.port) {
       return { kind: 'server-changed', backend, server: s.name };
     }
-    if (prev.draining !== s.draining) ops.push({ kind: 'set-draining', backend, server: s, draining: s.draining });
+    if (prev.draining !== s.draining)
+      (s.draining ? drains : ops).push({ kind: 'set-draining', backend, server: s, draining: s.draining });
   }
+  for (const op of drains) ops.push(op);
   for (const s of before) if (!seen.has(s.name)) ops.push({ kind: 'remove-server', backend, server: s });
   return ops;
 }

@@ -34,6 +34,15 @@ describe('plan(lastApplied, next)', () => {
       { kind: 'set-draining', backend: 'a', server: server(1, { draining: true }), draining: true },
     ]);
   });
+  test('servers join rotation before others leave it: a blue/green switch never leaves the backend without one', () => {
+    const p = plan(
+      [service('a', [server(1), server(2, { draining: true })])],
+      [service('a', [server(1, { draining: true }), server(2), server(3)])],
+    );
+    expect(
+      p.runtimeOps.map((o) => `${o.kind} ${o.server.name}${o.kind === 'set-draining' ? ` ${o.draining}` : ''}`),
+    ).toEqual(['set-draining 10_0_0_2_31000 false', 'add-server 10_0_0_3_31000', 'set-draining 10_0_0_1_31000 true']);
+  });
   test('new backend, removed backend and changed settings are named reload reasons', () => {
     const p = plan(
       [service('a', [server(1)]), service('b', [server(1)])],
