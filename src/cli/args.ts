@@ -76,7 +76,9 @@ const EPILOG =
 
 function defaultDescription(spec: FlagSpec): string | undefined {
   const value = DEFAULT_OPTIONS[spec.key];
-  if (value === undefined || typeof value === 'boolean') return undefined;
+  // Booleans are off unless given, as in marathon-lb: only one on by default says so.
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return 'true';
   if (Array.isArray(value)) return value.length > 0 ? value.join(' ') : undefined;
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }

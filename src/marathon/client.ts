@@ -1,4 +1,5 @@
 import { TooManyAppsError } from './appsBound';
+import { bomLength } from './appsBody';
 import type { AuthProvider } from './auth';
 import { basicAuth } from './auth';
 import type { BodySink } from './bodySink';
@@ -60,7 +61,8 @@ export interface BodyDecoder {
   /** Where the bytes gather (requestHttp's default when absent). */
   sink?(): BodySink;
 }
-const JSON_BODY: BodyDecoder = { decode: (raw) => JSON.parse(raw.toString('utf8')) as unknown };
+/** Any answer past a byte-order mark, as marathon-lb's and zdd.py's requests .json() read it. */
+const JSON_BODY: BodyDecoder = { decode: (raw) => JSON.parse(raw.toString('utf8', bomLength(raw))) as unknown };
 
 const MAX_REDIRECTS = 3;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);

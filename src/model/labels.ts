@@ -1,3 +1,4 @@
+import { pythonInt } from './pythonInt';
 import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
 import { checkBindOptions, type FileChecks } from './bindOptions';
 import {
@@ -44,8 +45,6 @@ export interface PortSettings {
 const SAMPLE_EXPRESSION = /(?<!%)(?:%%)*%(?:\{[^}]*\})?\[/;
 const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 't', 'yes', 'y']);
 const truthy = (v: string): boolean => v !== '' && TRUE_WORDS.has(v.toLowerCase());
-/** Python's int() of a label: blanks around, a sign, up to 15 digits, `_` between two of them (`8_080`). */
-const INTEGER = /^\s*[+-]?\d(?:_?\d){0,14}\s*$/;
 /**
  * A BALANCE label as the words HAProxy reads (its blanks are C's isspace), which are what is printed:
  * no CR or line break from the label reaches the config. Blanks around it end nothing (`leastconn `
@@ -345,7 +344,8 @@ class PortLabelReader {
   integer(name: string): number | null | Problem {
     const v = this.get(name);
     if (v === undefined) return null;
-    return INTEGER.test(v) ? parseInt(v.replace(/_/g, ''), 10) : this.bad(name, v, 'is not an integer');
+    const n = pythonInt(v);
+    return Number.isNaN(n) ? this.bad(name, v, 'is not an integer') : n;
   }
 }
 

@@ -1,3 +1,4 @@
+import { pythonInt } from '../model/pythonInt';
 import type { MarathonApp } from '../marathon/types';
 import { fail, type ZddFailure } from './errors';
 import { ok, type Result } from '../result';
@@ -63,7 +64,7 @@ export const deploymentGroup = (app: { readonly labels?: unknown }): string | un
 
 const intLabel = (app: ZddApp, name: string): number | undefined => {
   const v = label(app, name);
-  return v === undefined ? undefined : Number.parseInt(v, 10);
+  return v === undefined ? undefined : pythonInt(v);
 };
 
 /** HAPROXY_DEPLOYMENT_TARGET_INSTANCES, else the app's instances. */

@@ -172,7 +172,12 @@ function parser() {
   });
   for (const f of ZDD_FLAGS) {
     y.option(f.flag, {
-      ...(f.kind === 'boolean' ? { type: 'boolean' as const } : { requiresArg: true, type: 'string' as const }),
+      // Integers are read as text (parse-numbers is off) and checked below; --help shows no [string] for them.
+      ...(f.kind === 'boolean'
+        ? { type: 'boolean' as const }
+        : f.kind === 'integer'
+          ? { requiresArg: true }
+          : { requiresArg: true, type: 'string' as const }),
       ...(f.alias !== undefined ? { alias: f.alias } : {}),
       describe: f.describe,
       ...(f.default !== undefined ? { defaultDescription: String(f.default) } : {}),

@@ -1,3 +1,4 @@
+import { pythonInt } from '../model/pythonInt';
 import { deploymentGroup, label, servicePort, withServicePort, type JsonObject, type ZddApp } from './app';
 import { fail, type ZddFailure } from './errors';
 import { ok, type Result } from '../result';
@@ -18,11 +19,11 @@ export const nextColour = (app: { readonly labels?: unknown }): 'blue' | 'green'
  * take the alternate port): without it, the deploy's own first service port is read.
  */
 export function nextPort(current: ZddApp): number {
-  const alt = Number.parseInt(label(current, 'HAPROXY_DEPLOYMENT_ALT_PORT') ?? '', 10);
+  const alt = pythonInt(label(current, 'HAPROXY_DEPLOYMENT_ALT_PORT') ?? '');
   const legacy = Array.isArray(current.ports) && current.ports.length > 0 ? Number(current.ports[0]) : undefined;
   const own = servicePort(current);
   const first = legacy ?? (own.ok ? own.value : undefined);
-  if (first === alt) return Number.parseInt(label(current, 'HAPROXY_0_PORT') ?? '', 10);
+  if (first === alt) return pythonInt(label(current, 'HAPROXY_0_PORT') ?? '');
   return alt;
 }
 

@@ -298,6 +298,15 @@ describe('MarathonClient: REST', () => {
     },
   );
 
+  test("an answer after a UTF-8 byte-order mark is read, as marathon-lb's requests .json() reads it", async () => {
+    const m = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(APPS))]));
+    });
+    const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+    expect(await client.getApps()).toEqual(APPS);
+  });
+
   test.each(['{"apps": [1, 2]}', '{"apps": [null, [], "a"]}'])(
     'an "apps" array of no app objects (%s) is a failed read that says so, not a lost embed',
     async (text) => {

@@ -552,9 +552,23 @@ describe("integer labels read as Python's int() reads them", () => {
     expect(m.problems).toEqual([]);
     expect(m.backends).toEqual([`a_${port}`]);
   });
-  test.each(['8__080', '_8080', '8080_', '8_', '80 80'])('PORT %j is not an integer', (text) => {
-    expectLeftOut([app('/bad', { HAPROXY_0_PORT: text })], 'HAPROXY_0_PORT', /is not an integer/);
+  test.each([
+    ['\u0085 8_080\u3000', 8080],
+    ['-0_1', -1],
+    ['0000000000000008088', 8088],
+  ])('BACKEND_WEIGHT %j is weight %d', (text, weight) => {
+    const m = parseAppsJson({ apps: [app('/a', { HAPROXY_0_BACKEND_WEIGHT: text })] });
+    if (!m.ok) throw new Error(m.error);
+    const built = toModel(m.value.apps, OPTS, { resolve });
+    expect(built.problems).toEqual([]);
+    expect(built.services[0]!.backendWeight).toBe(weight);
   });
+  test.each(['8__080', '_8080', '8080_', '8_', '80 80', '\ufeff8080', '８０８０', '8080abc'])(
+    'PORT %j is not an integer',
+    (text) => {
+      expectLeftOut([app('/bad', { HAPROXY_0_PORT: text })], 'HAPROXY_0_PORT', /is not an integer/);
+    },
+  );
 });
 
 describe('SSL_CERT and crt files are checked through the injected FileChecks', () => {

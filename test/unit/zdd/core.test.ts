@@ -285,6 +285,12 @@ describe('preparing the next colour (prepare_deploy)', () => {
       labels: { HAPROXY_DEPLOYMENT_ALT_PORT: '10201', HAPROXY_0_PORT: '10200' },
     });
     expect(nextPort(blue15)).toBe(10200);
+    // Labels read as zdd.py's int() reads them: digit groups, not parseInt's prefix.
+    const grouped = app({ id: '/a-green', ports: [1], labels: { HAPROXY_DEPLOYMENT_ALT_PORT: ' 10_201 ' } });
+    expect(nextPort(grouped)).toBe(10201);
+    expect(
+      nextPort(app({ id: '/a-green', ports: [1], labels: { HAPROXY_DEPLOYMENT_ALT_PORT: '10201abc' } })),
+    ).toBeNaN();
     expect(sortDeploys([blue, green]).map((a) => a.id)).toEqual(['/a-green', '/a-blue']);
     expect(lastTwoDeploys([green, blue])?.map((a) => a.id)).toEqual(['/a-blue', '/a-green']);
   });

@@ -1,0 +1,16 @@
+/** Blanks Python's str.strip() takes off (its isspace), as int() does around the digits. */
+const PY_BLANK = '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+/** A sign and ASCII digits, `_` between two of them (`8_080`), blanks around. */
+const PY_INT = new RegExp(`^${PY_BLANK}*[+-]?\\d(?:_?\\d)*${PY_BLANK}*$`);
+const NOT_DIGIT = new RegExp(`${PY_BLANK}|_|\\+`, 'g');
+
+/**
+ * Python's int() of a label's text (marathon-lb and zdd.py read integer labels so), or NaN where it
+ * raises; a number past 2^53 is NaN too (no label means one). Other scripts' digits (`８０８０`)
+ * are not read.
+ */
+export function pythonInt(text: string): number {
+  if (!PY_INT.test(text)) return Number.NaN;
+  const n = Number(text.replace(NOT_DIGIT, ''));
+  return Number.isSafeInteger(n) ? n : Number.NaN;
+}
