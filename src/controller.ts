@@ -140,7 +140,10 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       )
     : null;
 
-  const hostResolver = new HostResolver({ capacity: s.cacheCapacity }); // marathon-lb's ip_cache; bounded in time
+  // A name a snapshot went without, answered later (a slow name server): Marathon is read again for it.
+  const hostsAnswered = new Subject<void>();
+  // marathon-lb's ip_cache; bounded in time
+  const hostResolver = new HostResolver({ capacity: s.cacheCapacity, onLateAnswer: () => hostsAnswered.next() });
   const apps = new AppsBodyDecoder(); // an app unchanged since the last answer is not parsed again
   const fetch = (): Observable<Fetched> =>
     new Observable<unknown>((subscriber) => {
@@ -358,6 +361,7 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
   const run$ = pipeline<Fetched>({
     items$,
     ...(items$ === null ? {} : { streamLost$: streamLost }),
+    hostsAnswered$: hostsAnswered,
     signals$: deps.signals$,
     fetch,
     build,

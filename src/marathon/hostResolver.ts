@@ -21,20 +21,22 @@ export interface HostResolverOptions {
   readonly deadline?: Deadline;
   /** Epoch ms, for when a label's name may be looked up again. */
   readonly now?: () => number;
+  /** A name the last resolve went without (its lookup not answered in time) has been answered since. */
+  readonly onLateAnswer?: () => void;
 }
 
 /**
  * Names written in labels (BIND_ADDR, a template label's servers and checks) are app owners', not
  * Marathon's: an app of any group could list 2 000 names that a dead name server never answers. So
  * a snapshot waits at most LABEL_NAME_WAIT_MS for them (task hosts: the whole timeout), at most
- * LABEL_NAMES_PER_APP of an app's are looked up, at most LABEL_LOOKUPS_AT_ONCE at a time (libuv runs
+ * LABEL_NAMES_PER_APP of an app's not known yet are looked up (the others at a later snapshot), at most LABEL_LOOKUPS_AT_ONCE at a time (libuv runs
  * lookups on four threads, which task hosts need too; LABEL_LOOKUPS_QUEUED more wait for their turn,
  * and go on after the snapshot: an answer is cached), and one not answered is not asked again for
  * LABEL_NAME_RETRY_MS. Until it is answered its label is refused as not resolving (the port left out).
  * Every change waited 46 s for such names, and the first config at the start too (found by an audit).
  */
 const LABEL_NAME_WAIT_MS = 2000;
-const LABEL_NAMES_PER_APP = 8;
+const LABEL_NAMES_PER_APP = 16;
 const LABEL_LOOKUPS_AT_ONCE = 2;
 const LABEL_LOOKUPS_QUEUED = 256;
 const LABEL_NAME_RETRY_MS = 30_000;
@@ -69,12 +71,16 @@ export class HostResolver {
   private readonly labelLookups = new Map<string, Promise<string | undefined>>();
   private readonly labelQueue: (() => void)[] = [];
   private labelsRunning = 0;
+  /** Names the last resolve went without while their lookup went on: their answer calls onLateAnswer. */
+  private readonly awaited = new Set<string>();
+  private readonly onLateAnswer: (() => void) | undefined;
 
   constructor(o: HostResolverOptions = {}) {
     this.capacity = Math.max(1, o.capacity ?? 1000);
     this.lookup = o.lookup ?? systemLookup;
     this.deadline = o.deadline ?? timerDeadline;
     this.now = o.now ?? Date.now;
+    this.onLateAnswer = o.onLateAnswer;
   }
 
   async resolve(body: unknown, timeoutMs: number): Promise<Map<string, string>> {
@@ -82,9 +88,11 @@ export class HostResolver {
     const labelNames = new Set<string>();
     for (const names of namesOfApps(body, this.namesOfApp)) {
       for (const h of names.taskHosts) taskHosts.add(h);
-      let asked = 0;
-      for (const h of [...names.bindAddrs, ...names.labelTargets])
-        if (!labelNames.has(h) && asked++ < LABEL_NAMES_PER_APP) labelNames.add(h);
+      let asked = 0; // names the cache does not hold: an app's others are asked at a later snapshot
+      for (const h of [...names.bindAddrs, ...names.labelTargets]) {
+        if (labelNames.has(h)) continue;
+        if (this.cache.has(h) || asked++ < LABEL_NAMES_PER_APP) labelNames.add(h);
+      }
     }
     const resolved = new Map<string, string>();
     const missingTaskHosts: string[] = [];
@@ -109,14 +117,17 @@ export class HostResolver {
         this.lookupLabelName(h, answers, notAsked),
       ),
     ]);
+    this.awaited.clear();
     for (const h of missingTaskHosts) {
       const address = answers.get(h) ?? this.get(h);
       if (address !== undefined) resolved.set(h, address);
+      else if (this.inFlight.has(h)) this.awaited.add(h);
     }
     for (const h of missingLabelNames) {
       const address = answers.get(h) ?? this.get(h);
       if (address !== undefined) resolved.set(h, address);
       else if (!notAsked.has(h)) this.labelNameUnanswered(h);
+      if (address === undefined && (this.inFlight.has(h) || this.labelLookups.has(h))) this.awaited.add(h);
     }
     return resolved;
   }
@@ -202,7 +213,11 @@ export class HostResolver {
     if (running === undefined) {
       running = this.lookup(host)
         .then(
-          (address) => (this.set(host, address), address),
+          (address) => {
+            this.set(host, address);
+            if (this.awaited.delete(host)) this.onLateAnswer?.();
+            return address;
+          },
           () => undefined,
         )
         .finally(() => this.inFlight.delete(host));

@@ -139,6 +139,8 @@ export interface PipelineDeps<F> {
   /** One value each time the event stream is lost (failed, silent): resyncs come sooner until it connects. */
   readonly streamLost$?: Observable<unknown>;
   readonly signals$: Observable<ControlSignal>;
+  /** One value each time a host name the last snapshot lacked is answered: a snapshot is read again for it. */
+  readonly hostsAnswered$?: Observable<unknown>;
   /** Fetches a snapshot (apps + resolved hosts). A newer trigger cancels one in flight; a failure is retried with backoff. */
   readonly fetch: () => Observable<F>;
   /**
@@ -295,7 +297,10 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         filter((s) => s.alive),
       ),
       signals$: signals$.pipe(filter((s): s is 'hup' => s === 'hup')),
-      retries$: retryAt$.pipe(switchMap((at) => (at === null ? EMPTY : timer(Math.max(0, at - now()), scheduler)))),
+      retries$: merge(
+        retryAt$.pipe(switchMap((at) => (at === null ? EMPTY : timer(Math.max(0, at - now()), scheduler)))),
+        deps.hostsAnswered$ ?? EMPTY,
+      ),
       ...(deps.streamLost$ === undefined ? {} : { lost$: deps.streamLost$ }),
       resyncIntervalMs: timing.resyncIntervalMs,
       scheduler,

@@ -61,6 +61,8 @@ function setup(
     timing?: typeof VIRTUAL_TIMING;
     /** The event stream lost (failed, silent). */
     lost?: Observable<unknown>;
+    /** Host names a snapshot went without, answered since. */
+    hostsAnswered?: Observable<unknown>;
   },
 ) {
   const haproxy = opts.haproxy ?? new RecordingHaproxy();
@@ -70,6 +72,7 @@ function setup(
   const run$ = pipeline<Snap>({
     items$: opts.items,
     ...(opts.lost === undefined ? {} : { streamLost$: opts.lost }),
+    ...(opts.hostsAnswered === undefined ? {} : { hostsAnswered$: opts.hostsAnswered }),
     signals$: opts.signals ?? NEVER,
     fetch: () => {
       const snap = opts.snapshots[Math.min(fetches, opts.snapshots.length - 1)]!;
@@ -174,6 +177,20 @@ describe('pipeline (virtual time)', () => {
         ['resync', 60_010],
         ['connected', 70_021],
       ]);
+    });
+  });
+
+  test('a host name answered after its snapshot went without it brings a snapshot, not the next resync', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const timing = { ...VIRTUAL_TIMING, resyncIntervalMs: 1_000_000 };
+      const hostsAnswered = hot('200ms a');
+      const s = setup(t, { items: NEVER, snapshots: [[1], [1, 2]], timing, hostsAnswered });
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 10_000);
+      flush();
+      expect(s.events.flatMap((e) => (e.kind === 'trigger' ? [e.trigger.kind] : []))).toEqual(['startup', 'retry']);
+      expect(s.haproxy.applies.map((a) => a.config)).toEqual([cfgOf([1]), cfgOf([1, 2])]);
     });
   });
 

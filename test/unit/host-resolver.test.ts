@@ -199,27 +199,56 @@ describe("names in labels (app owners', not Marathon's)", () => {
     expect(ns.calls.filter((h) => h === 'stuck-bind')).toHaveLength(1);
   });
 
-  test("at most 8 of an app's label names are looked up, and at most 2 label names at a time", async () => {
+  test('a name answered after the snapshot went without it calls onLateAnswer, once', async () => {
+    const ns = nameServer({ 'agent-1': '10.0.0.1' });
+    const d = deadlines();
+    let late = 0;
+    const r = new HostResolver({ lookup: ns.lookup, deadline: d.deadline, onLateAnswer: () => late++ });
+    const p = r.resolve(labelled({ HAPROXY_0_BIND_ADDR: 'stuck-bind' }, 'agent-1', 'stuck-agent'), 46000);
+    await new Promise((res) => setImmediate(res));
+    for (const x of d.made) x.reach();
+    await p;
+    expect(late).toBe(0);
+    ns.release('stuck-bind', '10.0.0.8');
+    ns.release('stuck-agent', '10.0.0.9');
+    await new Promise((res) => setImmediate(res));
+    expect(late).toBe(2);
+    // Answered within the wait: the snapshot had them, nothing to read again for.
+    const q = r.resolve(labelled({ HAPROXY_0_BIND_ADDR: 'stuck-2' }), 46000);
+    await new Promise((res) => setImmediate(res));
+    ns.release('stuck-2', '10.0.0.10');
+    expect((await q).get('stuck-2')).toBe('10.0.0.10');
+    expect(late).toBe(2);
+  });
+
+  test("at most 16 of an app's label names not known yet are looked up, and at most 2 label names at a time", async () => {
     const ns = nameServer({});
     const d = deadlines();
     const r = new HostResolver({ lookup: ns.lookup, deadline: d.deadline });
-    const labels = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`HAPROXY_${i}_BIND_ADDR`, `stuck-${i}`]));
+    const labels = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`HAPROXY_${i}_BIND_ADDR`, `stuck-${i}`]));
     const p = r.resolve(labelled(labels, 'agent-9'), 46000);
     await new Promise((res) => setImmediate(res));
     for (const x of d.made) x.reach();
     await p;
     // agent-9 (a task host, not answered) is asked whatever the label names.
     expect(ns.calls.sort()).toEqual(['agent-9', 'stuck-0', 'stuck-1']);
-    // The others wait their turn, after the snapshot too; the app's names past 8 are never asked.
-    for (let i = 0; i < 20; i++) {
+    // The others wait their turn, after the snapshot too; the app's names past 16 are not asked yet.
+    for (let i = 0; i < 40; i++) {
       ns.release(`stuck-${i}`, `10.0.1.${i}`);
       await new Promise((res) => setImmediate(res));
     }
-    expect(ns.calls.filter((h) => h.startsWith('stuck')).sort()).toEqual(
-      Array.from({ length: 8 }, (_, i) => `stuck-${i}`).sort(),
-    );
-    // Answered late, they are known to the next snapshot.
-    expect((await r.resolve(labelled(labels), 46000)).size).toBe(8);
+    const asked = () => new Set(ns.calls.filter((h) => h.startsWith('stuck')));
+    expect(asked()).toEqual(new Set(Array.from({ length: 16 }, (_, i) => `stuck-${i}`)));
+    // Answered late, they are known to the next snapshot, which asks the next 16 (known ones do not count).
+    const next = r.resolve(labelled(labels), 46000);
+    await new Promise((res) => setImmediate(res));
+    for (let i = 16; i < 40; i++) {
+      ns.release(`stuck-${i}`, `10.0.1.${i}`);
+      await new Promise((res) => setImmediate(res));
+    }
+    for (const x of d.made) x.reach();
+    expect((await next).size).toBeGreaterThanOrEqual(16);
+    expect(asked().size).toBe(32);
   });
 });
 
