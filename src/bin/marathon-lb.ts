@@ -4,6 +4,9 @@ import { runDryProcess } from '../dry';
 import { drySettings } from '../wiring/parts';
 import { allowOptimizingCompiler, holdOptimizingCompiler } from '../optimizingCompiler';
 import { keepYoungGenerationSmall, letYoungGenerationGrow } from '../youngGeneration';
+import { hideSecretArguments } from '../cli/hiddenSecrets';
+
+hideSecretArguments('marathon-lb', process.argv.slice(2));
 
 // Before anything grows hot or big: a small --dry never needs optimized code (optimizingCompiler.ts),
 // nor a --dry a young generation grown for a long run (youngGeneration.ts).

@@ -246,7 +246,31 @@ describe('docker/run modes', () => {
       MARATHON_PASSWORD: 's3cret',
     });
     expect(parsed(ok(r).argv, ok(r).env).authCredentials).toBe('other:pw');
-    expect(r.stderr).toContain('--auth-credentials <redacted>');
+  });
+
+  // Found by a migration check: app definitions pass them as arguments, which ps shows anyone.
+  it('secrets passed as flags reach the controller in its environment, never as arguments nor logged', () => {
+    const r = run(sandbox(), [
+      'sse',
+      ...G,
+      '--auth-credentials',
+      'flaguser:flagpass-S',
+      '--admin-token=tok-S',
+      '--dcos-auth-credentials',
+      '{"uid":"sa-S"}',
+      '-m',
+      'http://u:urlpass-S@127.0.0.1:8080',
+    ]);
+    const rec = ok(r);
+    const o = parsed(rec.argv, rec.env);
+    expect([o.authCredentials, o.adminToken, o.dcosAuthCredentials]).toEqual([
+      'flaguser:flagpass-S',
+      'tok-S',
+      '{"uid":"sa-S"}',
+    ]);
+    expect(rec.argv.join(' ')).not.toMatch(/flagpass-S|tok-S|sa-S/);
+    expect(r.stderr).not.toMatch(/flagpass-S|tok-S|sa-S|urlpass-S/);
+    expect(r.stderr).toContain('-m http://***@127.0.0.1:8080');
   });
 
   it('HAPROXY_RUN_DIR set outside the image holds the master socket and pid file too', () => {
@@ -289,6 +313,31 @@ describe('docker/run Marathon credentials from Vault (VAULT_*)', () => {
     expect(r.stderr).not.toContain('vau1tpass');
   });
 
+  // Found by a migration check: Node's warning about the unchecked certificate was read as part of them.
+  it('an https Vault (its certificate not checked, as upstream) gives clean credentials', async () => {
+    const certs = makeTestCerts();
+    const https = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require('node:https').createServer({ cert: process.env.C, key: process.env.K }, (req, res) => {
+          res.writeHead(req.headers['x-vault-token'] === 'tok3n' ? 200 : 403, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ data: { user: 'vaultuser', pass: 'vau1tpass' } }));
+        }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`,
+      ],
+      { env: { ...process.env, C: certs.serverCert, K: certs.serverKey } },
+    );
+    try {
+      const port = await new Promise<string>((resolve) =>
+        https.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())),
+      );
+      const r = run(sandbox(), ['sse', ...G], { ...VAULT, VAULT_URL: `https://127.0.0.1:${port}/v1/secret/mlb` });
+      expect(ok(r).env['MLB_AUTH_CREDENTIALS']).toBe('vaultuser:vau1tpass');
+    } finally {
+      https.kill();
+    }
+  });
+
   it('a refused token, or no VAULT_URL, stops the container naming the cause', () => {
     const refused = run(sandbox(), ['sse', ...G], { ...VAULT, VAULT_TOKEN: 'wrong', VAULT_URL: url });
     expect(refused.status).toBe(1);
@@ -312,6 +361,16 @@ describe('docker/run certificates', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(`${pem}\n`);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(subject(file)).toMatch(/CN ?= ?127\.0\.0\.1/);
+  });
+
+  it('a certificate file someone left readable is written anew, mode 600', () => {
+    const sb = sandbox();
+    fs.mkdirSync(sb.ssl, { recursive: true });
+    const file = path.join(sb.ssl, 'cert.pem');
+    fs.writeFileSync(file, 'old');
+    fs.chmodSync(file, 0o644);
+    ok(run(sb, ['sse', ...G], { HAPROXY_SSL_CERT: pem }));
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
   });
 
   it("expands \\n escapes in a one-line HAPROXY_SSL_CERT, as upstream's echo -e", () => {

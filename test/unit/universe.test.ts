@@ -216,9 +216,11 @@ function validateApp(app: unknown): string[] {
   ) {
     p.push('upgradeStrategy capacities must be numbers in [0, 1]');
   }
+  // Marathon's own: absent (any role), or roles that are not empty.
   if (
-    !Array.isArray(app.acceptedResourceRoles) ||
-    !app.acceptedResourceRoles.every((r) => typeof r === 'string' && r !== '')
+    app.acceptedResourceRoles !== undefined &&
+    (!Array.isArray(app.acceptedResourceRoles) ||
+      !app.acceptedResourceRoles.every((r) => typeof r === 'string' && r !== ''))
   ) {
     p.push('acceptedResourceRoles must be non-empty strings');
   }
@@ -270,6 +272,7 @@ function changed(key: string, p: PropSchema): unknown {
     role: '*',
     'haproxy-group': 'internal',
     'marathon-uri': 'https://marathon.example.com:8443',
+    'marathon-ca-cert': '/mnt/mesos/sandbox/.ssl/ca-bundle.crt',
     'ssl-cert': PEM,
     'auth-credential': 'admin:p@ss "word" \\ with/slash',
     secret_name: 'marathon-lb/service-credential',
@@ -476,6 +479,14 @@ describe('universe/marathon.json.mustache', () => {
     expect([o.minServPortIpPerTask, o.maxServPortIpPerTask]).toEqual([10050, 10100]); // marathon-lb's own default range
   });
 
+  // Found by a migration check: upstream's package left these out when empty, as marathon-lb's defaults
+  // and any role; rendered empty they removed every default option and named a role "".
+  it('an empty haproxy_global_default_options or role is left out, not rendered empty', () => {
+    const app = renderApp({ ...defaults(), haproxy_global_default_options: '', role: '' });
+    expect(app.env as Obj).not.toHaveProperty('HAPROXY_GLOBAL_DEFAULT_OPTIONS');
+    expect(app).not.toHaveProperty('acceptedResourceRoles');
+  });
+
   it.each(Object.entries(PROPS))('renders a valid app with %s changed', (key, p) => {
     const options = { ...defaults(), [key]: changed(key, p) };
     const app = renderApp(options);
@@ -513,6 +524,12 @@ describe('universe/marathon.json.mustache', () => {
       }
       case 'marathon-uri':
         expect(o.marathon).toEqual([v]);
+        break;
+      case 'marathon-ca-cert':
+        expect(o.marathonCaCert).toBe(v);
+        break;
+      case 'marathon-insecure':
+        expect(o.marathonInsecure).toBe(v);
         break;
       case 'ssl-cert':
         expect(env.HAPROXY_SSL_CERT).toBe(v);
