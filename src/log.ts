@@ -60,6 +60,11 @@ export function createLogger(opts: {
           levelno: PYTHON_LEVEL_NUMBERS[levelname] ?? 0,
           // One record, one line: what a message quotes from outside cannot start a line of its own.
           message: printable(`${String(message)}${extra}`),
+          msg: printable(`${String(message)}${extra}`),
+          args: '()',
+          exc_info: 'None',
+          exc_text: 'None',
+          stack_info: 'None',
           created: now.getTime() / 1000,
           msecs: now.getMilliseconds(),
           relativeCreated: now.getTime() - startedAt,

@@ -4,14 +4,19 @@
  * record has here are filled in; Python's caller fields (funcName, lineno, …) are the logger's.
  */
 
-import { exponent } from './render/pythonFormat';
+import { ascii, exponent, pyRepr } from './render/pythonFormat';
 
 /** A log record's fields, by Python's names: numbers stay numbers for `%d`, `%f`, `%x`. */
 export type LogRecord = Readonly<Record<string, string | number>>;
 
-const SPEC = /%(?:\((\w+)\))?([#0\- +]*)(\d+)?(?:\.(\d+))?([diouxXeEfFgGcrsa%])/g;
+// A length modifier (h, l, L) is read and ignored, as Python does.
+const SPEC = /%(?:\((\w+)\))?([#0\- +]*)(\d+)?(?:\.(\d+))?[hlL]?([diouxXeEfFgGcrsa%])/g;
+/** What Python's logging looks for, anywhere in a format, before it takes it (PercentStyle.validate). */
+const PYTHON_FIELD = /%\(\w+\)[#0+ -]*(\*|\d+)?(\.(\*|\d+))?[diouxefgcrsa%]/i;
+/** The record's number fields; any other takes no number conversion (%d of funcName raises). */
+const NUMBER_FIELDS = new Set(['levelno', 'created', 'msecs', 'relativeCreated', 'process', 'thread', 'lineno']);
 
-/** The fields of a Python LogRecord (3.12): those a record here fills in, and the rest, printed empty. */
+/** The fields of a Python LogRecord (3.11; taskName came in 3.12). */
 const RECORD_FIELDS = new Set([
   'asctime',
   'name',
@@ -35,7 +40,6 @@ const RECORD_FIELDS = new Set([
   'exc_info',
   'exc_text',
   'stack_info',
-  'taskName',
 ]);
 
 /**
@@ -48,25 +52,27 @@ const RECORD_FIELDS = new Set([
 export function logFormatProblem(format: string): string | undefined {
   if (format === 'json') return undefined;
   const spec = new RegExp(SPEC.source, 'y');
-  let fields = 0;
   for (let i = format.indexOf('%'); i >= 0; i = format.indexOf('%', spec.lastIndex)) {
     spec.lastIndex = i;
     const m = spec.exec(format);
     if (m === null) {
       return `'%' at offset ${i} starts no conversion such as %(message)s (write %% for a percent sign)`;
     }
-    const name = m[1];
-    // `%%` is a percent sign only as such; without a field, only %s, %r and %a take the record.
-    if (m[5] === '%' ? m[0] !== '%%' : name === undefined && !'sra'.includes(m[5]!)) {
-      return `'${m[0]}' at offset ${i} is no conversion Python can make here (write %% for a percent sign)`;
+    const [text, name, , , , type] = m as unknown as [string, string | undefined, string, string, string, string];
+    // `%%` is a percent sign only as such; a conversion without a field has nothing to take (the record
+    // is a mapping).
+    if (type === '%' ? text !== '%%' : name === undefined) {
+      return `'${text}' at offset ${i} is no conversion Python can make here (write %% for a percent sign)`;
     }
     if (name === undefined) continue;
     if (!RECORD_FIELDS.has(name)) {
       return `%(${name}) is not a field of a log record (fields: ${[...RECORD_FIELDS].join(', ')})`;
     }
-    fields++;
+    if (!'sra'.includes(type) && !NUMBER_FIELDS.has(name)) return `'${text}': %(${name}) is text, not a number`;
   }
-  return fields === 0 ? 'no %(field) in it, such as %(message)s (Python refuses such a format)' : undefined;
+  return PYTHON_FIELD.test(format)
+    ? undefined
+    : 'no %(field) in it, such as %(message)s (Python refuses such a format)';
 }
 
 /** `format` with every `%(field)…x` filled in from `record`; `%%` is `%`; an unknown field prints empty. */
@@ -90,7 +96,7 @@ export function pythonLogLine(format: string, record: LogRecord): string {
 
 function converted(v: string | number, type: string, flags: string, precision: number | undefined): string {
   if ('sra'.includes(type)) {
-    const s = String(v);
+    const s = type === 's' ? String(v) : type === 'r' ? pyRepr(v) : ascii(pyRepr(v));
     return precision === undefined ? s : s.slice(0, precision);
   }
   const n = typeof v === 'number' ? v : Number(v);

@@ -136,7 +136,7 @@ function pyScalar(v: unknown): string {
 }
 
 /** Python's repr() of a JSON value. */
-function pyRepr(v: unknown): string {
+export function pyRepr(v: unknown): string {
   if (typeof v === 'string') return quoted(v);
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
   if (isRecord(v))
@@ -181,7 +181,7 @@ function escaped(c: number): string {
 }
 
 /** Python's ascii(): a repr with every non-ASCII character escaped. */
-function ascii(repr: string): string {
+export function ascii(repr: string): string {
   let out = '';
   for (const ch of repr) {
     const c = ch.codePointAt(0)!;

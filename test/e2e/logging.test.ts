@@ -47,6 +47,10 @@ describe('logging', () => {
       '    4242|4242    |00004242|marath|1092',
     );
     expect(pythonLogLine('%(unknown)s|%(msecs).1f', record)).toBe('|895.4');
+    // As Python prints them: a length modifier ignored, repr() and ascii() of text.
+    expect(pythonLogLine('%(process)ld|%(name)r|%(name)a', { ...record, name: 'mlb é' })).toBe(
+      "4242|'mlb é'|'mlb \\xe9'",
+    );
     const out = capture();
     createLogger({
       level: 'INFO',

@@ -504,6 +504,16 @@ describe('validation', () => {
     expect(error([...G, '--max-serv-port-ip-per-task', '70000'])).toMatch(/--max-serv-port-ip-per-task.*65535/);
   });
 
+  // Each as /usr/bin/python3's logging takes it.
+  it.each([
+    '%(process)ld %(message)s',
+    '%%(message)s',
+    '%(asctime)s %(levelname)-8s %(message)r',
+    '%(msecs)03d %(msg)s',
+  ])('takes --log-format %s, as Python does', (format) => {
+    expect(ok([...G, '--log-format', format]).logFormat).toBe(format);
+  });
+
   it.each([
     ['--max-reload-retries', 'abc', /argument --max-reload-retries: expected an integer, got 'abc'/],
     ['--archive-versions', '1.5', /--archive-versions: expected an integer/],
@@ -523,6 +533,8 @@ describe('validation', () => {
     ['--log-format', '%(asctime)s 100%d %(message)s', /--log-format: '%d' at offset 15 is no conversion/],
     ['--log-format', 'plain text', /--log-format: no %\(field\) in it/],
     ['--log-format', '%(mesage)s', /--log-format: %\(mesage\) is not a field of a log record/],
+    ['--log-format', '%(message)s %s', /--log-format: '%s' at offset 12 is no conversion/],
+    ['--log-format', '%(funcName)d %(message)s', /--log-format: '%\(funcName\)d': %\(funcName\) is text/],
     ['--auth-credentials', 'nocolon', /--auth-credentials: expected 'user:pass'/],
     ['--marathon', 'master.mesos:8080', /--marathon\/-m: 'master.mesos:8080' is not an http/],
     ['--marathon', 'http://[::1', /--marathon\/-m: 'http:\/\/\[::1' is not an http/],
