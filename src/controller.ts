@@ -277,7 +277,9 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
           );
         } else {
           lastFetchError = { message: e.error, repeats: 0 };
-          logger.error(`cannot fetch apps from Marathon: ${e.error}; keeping the last applied config${retry}`);
+          // Before the first apply there is no config to keep: HAProxy is not started yet.
+          const keeping = applied.current === null ? 'nothing applied yet' : 'keeping the last applied config';
+          logger.error(`cannot fetch apps from Marathon: ${e.error}; ${keeping}${retry}`);
         }
         break;
       }

@@ -349,7 +349,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       healthLog.unsubscribe();
       stopExits();
       command?.close();
-      return abandon(`admin API on ${s.admin.bind}:${s.admin.port}: ${(e as Error).message}`);
+      return abandon((e as Error).message); // it names the admin API and its address
     }
   }
   const sub = run$.subscribe({ error: (e: unknown) => logger.error(`controller stopped: ${(e as Error).message}`) });

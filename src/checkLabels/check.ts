@@ -31,6 +31,7 @@ import { describePorts, groupsOf, legacyNotes } from './ports';
 import { unusedTemplateLabels } from './unused';
 import { exitCode, fixFor, formatReport, type Finding, type HaproxyCheck, type Report } from './report';
 import { jsonErrorMessage } from '../jsonError';
+import { fileErrorText } from '../fileErrorText';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Obj = Record<string, unknown>;
@@ -70,7 +71,7 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
         ? `${name} is not valid JSON: ${jsonErrorMessage(err)}`
         : err instanceof TooLargeError
           ? `${name} is larger than an app definition can be (${MAX_APP_DEFINITION_BYTES / 2 ** 20} MiB)`
-          : `cannot read ${name}: ${err.code ?? err.message}`,
+          : `cannot read ${name}: ${fileErrorText(err)}`,
     );
   }
   const def = appFromDefinition(input);

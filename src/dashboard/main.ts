@@ -1,7 +1,7 @@
 /*
  * The dashboard's entry: polls `./status` every 2 s and redraws. It carries no data and no secret:
  * when the API needs a token, the page reads it from `#token=…` (never sent to the server as part of
- * the URL) and sends it as a bearer header.
+ * the URL) or its form, keeps it in memory only, and sends it as a bearer header.
  */
 import type { AdminStatus } from '../admin/statusTypes';
 import { byId, h, shown } from './dom';
@@ -16,18 +16,24 @@ let lastStatus: AdminStatus | null = null;
 /** Browser time of the last good read, to age `lastStatus` while the controller is unreachable. */
 let fetchedAt = 0;
 
+let adminToken: string | null = null;
+const TOKEN_IN_HASH = /(^#|&)token=([^&]*)/;
+
 /**
- * `#token=…` as written: a base64 token's `+` is not a space (URLSearchParams read it so, and the
- * token never matched; found by an audit). Percent-escapes are decoded.
+ * `#token=…` as written (a base64 token's `+` is not a space: URLSearchParams read it so, and the
+ * token never matched; found by an audit; percent-escapes are decoded), taken out of the address into
+ * memory: left there it stayed in the address bar, the history and screen shares.
  */
-function token(): string | null {
-  const m = /(?:^#|&)token=([^&]*)/.exec(location.hash);
-  if (m === null) return null;
+function takeTokenFromAddress(): void {
+  const m = TOKEN_IN_HASH.exec(location.hash);
+  if (m === null) return;
   try {
-    return decodeURIComponent(m[1]!);
+    adminToken = decodeURIComponent(m[2]!);
   } catch {
-    return m[1]!;
+    adminToken = m[2]!;
   }
+  const rest = location.hash.replace(TOKEN_IN_HASH, '$1').replace(/^#&/, '#').replace(/&$/, '');
+  history.replaceState(null, '', `${location.pathname}${location.search}${rest === '#' ? '' : rest}`);
 }
 
 function renderSummary(s: AdminStatus, now: number): void {
@@ -98,7 +104,7 @@ async function refresh(): Promise<void> {
   inFlight = true;
   const startedAt = Date.now();
   const headers: Record<string, string> = { Accept: 'application/json' };
-  const t = token();
+  const t = adminToken;
   if (t !== null) headers['Authorization'] = `Bearer ${t}`;
   try {
     const res = await fetch('./status', { headers, cache: 'no-store', credentials: 'omit' });
@@ -129,8 +135,13 @@ byId('auth-form').addEventListener('submit', (ev) => {
   const input = byId<HTMLInputElement>('auth-token');
   const value = input.value.trim();
   if (!value) return;
-  location.hash = `token=${encodeURIComponent(value)}`;
+  adminToken = value;
   input.value = '';
+  schedule(0);
 });
-window.addEventListener('hashchange', () => schedule(0));
+window.addEventListener('hashchange', () => {
+  takeTokenFromAddress();
+  schedule(0);
+});
+takeTokenFromAddress();
 void refresh();

@@ -5,6 +5,7 @@ import { EXIT_STATUS } from './errors';
 import { liveIo, zddMarathonClient } from './liveIo';
 import { runZdd, type ZddOutcome } from './run';
 import { jsonErrorMessage } from '../jsonError';
+import { fileErrorText } from '../fileErrorText';
 
 /** --longhelp: what zdd.py's module documentation would say (upstream prints None). */
 export const LONGHELP = `marathon-lb zdd: zero-downtime blue/green deploys behind marathon-lb
@@ -82,7 +83,9 @@ export async function runZddCommand(
     const why =
       e instanceof TooLargeError
         ? `larger than an app definition can be (${MAX_APP_DEFINITION_BYTES / 2 ** 20} MiB)`
-        : ((e as NodeJS.ErrnoException).code ?? jsonErrorMessage(e));
+        : (e as NodeJS.ErrnoException).code !== undefined
+          ? fileErrorText(e)
+          : jsonErrorMessage(e);
     logger.error(`--json ${a.json}: ${why}`);
     return 2;
   }

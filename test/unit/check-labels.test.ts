@@ -166,7 +166,10 @@ describe('check-labels: bad input is one clear line, exit 2', () => {
       stdout: () => undefined,
       stderr: (s) => (stderr += s),
     });
-    expect([code, stderr]).toEqual([2, expect.stringMatching(/cannot read .*missing\.json: ENOENT\n$/)]);
+    expect([code, stderr]).toEqual([
+      2,
+      expect.stringMatching(/cannot read .*missing\.json: no such file or directory \(ENOENT\)\n$/),
+    ]);
   });
 
   it('--app-file is required; prefixes of the service flags still work; --app is ambiguous with --apps-file', () => {
