@@ -39,7 +39,8 @@ test('a service whose admin port is taken exits 2 at once, naming the port', asy
   try {
     const config = path.join(tempDir('mlb-startfail-'), 'haproxy.cfg');
     const output = await failedStartOutput(['--haproxy-config', config, '--admin-port', String(port)]);
-    expect(output).toContain(`admin API on 127.0.0.1:${port}`);
+    expect(output).toContain(`admin API: cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
+    expect(output.match(/admin API/g)).toHaveLength(1); // said once
     expect(output).toContain('EADDRINUSE');
   } finally {
     holder.close();
