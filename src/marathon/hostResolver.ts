@@ -27,13 +27,14 @@ export interface HostResolverOptions {
 
 /**
  * Names written in labels (BIND_ADDR, a template label's servers and checks) are app owners', not
- * Marathon's: an app of any group could list 2 000 names that a dead name server never answers. So
- * a snapshot waits at most LABEL_NAME_WAIT_MS for them (task hosts: the whole timeout), at most
- * LABEL_NAMES_PER_APP of an app's not known yet are looked up (the others at a later snapshot), at most LABEL_LOOKUPS_AT_ONCE at a time (libuv runs
- * lookups on four threads, which task hosts need too; LABEL_LOOKUPS_QUEUED more wait for their turn,
- * and go on after the snapshot: an answer is cached), and one not answered is not asked again for
- * LABEL_NAME_RETRY_MS. Until it is answered its label is refused as not resolving (the port left out).
- * Every change waited 46 s for such names, and the first config at the start too (found by an audit).
+ * Marathon's: an app of any group could list 2 000 names that a dead name server never answers.
+ * Every change waited 46 s for such names, and the first config at the start too (found by an
+ * audit). So a snapshot waits at most LABEL_NAME_WAIT_MS for them (task hosts: the whole timeout);
+ * at most LABEL_NAMES_PER_APP of an app's not known yet are looked up (the others at a later
+ * snapshot); at most LABEL_LOOKUPS_AT_ONCE at a time (libuv runs lookups on four threads, which task
+ * hosts need too), LABEL_LOOKUPS_QUEUED more waiting their turn, also after the snapshot (an answer
+ * is cached); and one not answered is not asked again for LABEL_NAME_RETRY_MS. Until it answers, a
+ * BIND_ADDR of it is refused as not resolving.
  */
 const LABEL_NAME_WAIT_MS = 2000;
 const LABEL_NAMES_PER_APP = 16;
