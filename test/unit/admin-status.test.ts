@@ -175,7 +175,8 @@ describe('StatusBook', () => {
       [
         '2026-01-02T03:04:10.135Z',
         false,
-        ['runtime API: drain state of 1 server(s) changed in web', 'runtime API: 1 server(s) added to web'],
+        // In the plan's order: a server joins rotation before another leaves it.
+        ['runtime API: 1 server(s) added to web', 'runtime API: drain state of 1 server(s) changed in web'],
         2,
         15,
       ],
