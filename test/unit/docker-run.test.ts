@@ -494,6 +494,27 @@ describe('docker/run environment features', () => {
     expect(lenient.stderr).toMatch(/some sysctl params could not be set/);
     ok(lenient);
   });
+
+  // Found by a migration check: what sysctl prints mixed into a --dry's config on stdout.
+  it("sysctl's own output goes to stderr, beside the script's", () => {
+    const sb = sandbox();
+    const bin = path.join(sb.dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'sysctl'), '#!/bin/sh\necho "net.ipv4.tcp_tw_reuse = 1"\n', { mode: 0o755 });
+    const r = run(sb, ['sse', ...G], {
+      HAPROXY_SYSCTL_PARAMS: 'net.ipv4.tcp_tw_reuse=1',
+      PATH: `${bin}:${sb.env.PATH}`,
+    });
+    ok(r);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('net.ipv4.tcp_tw_reuse = 1');
+  });
+
+  it('HAPROXY_RELOAD_SIGTERM_DELAY, which old images used, is named as unused', () => {
+    const r = run(sandbox(), ['sse', ...G], { HAPROXY_RELOAD_SIGTERM_DELAY: '5m' });
+    ok(r);
+    expect(r.stderr).toMatch(/HAPROXY_RELOAD_SIGTERM_DELAY is not used: .*--hard-stop-after/);
+  });
 });
 
 describe('docker/run with the real CLI (MARATHON_LB_CMD unset, MLB_ROOT = this repository)', () => {
