@@ -1,23 +1,30 @@
 import { withoutCredentials } from '../marathon/credentials';
 
-/** Flags whose value is a secret, as written or by any prefix argparse takes (`--auth`, `--admin-t`). */
-const SECRET_FLAG = /^--(auth|auth-[a-z-]*|dcos|dcos-[a-z-]*|admin-t[a-z-]*)$/;
+/** The flags whose value is a secret (marathon-lb's and zdd's). */
+const SECRET_FLAGS = ['--auth-credentials', '--dcos-auth-credentials', '--admin-token'];
+
+/** Whether `word` names a secret flag: as written, or by any prefix argparse might take (`--au`, `--a`). */
+function isSecretFlag(word: string): boolean {
+  return word.length >= 3 && SECRET_FLAGS.some((f) => f.startsWith(word));
+}
 
 /**
  * The command line as `ps` should show it: the values of --auth-credentials, --dcos-auth-credentials
- * and --admin-token, and a URL's `user:password@`, as ***. Null when nothing is to be hidden. A
- * process's arguments are anyone's to read (/proc/PID/cmdline); its title replaces them there.
+ * and --admin-token (any prefix of them), and a URL's `user:password@`, as ***. Null when nothing is
+ * to be hidden. A process's arguments are anyone's to read (/proc/PID/cmdline); its title replaces
+ * them there. Hiding more than the parser takes does no harm, less would.
  */
 export function argvWithoutSecrets(argv: readonly string[]): string[] | null {
   let hidden = false;
   const shown = argv.map((a, i) => {
     const before = argv[i - 1];
-    const eq = a.indexOf('=');
-    if (before !== undefined && SECRET_FLAG.test(before) && !a.startsWith('-')) {
+    // Whatever follows such a flag but another long flag (`-5aB…` is a value the parser takes).
+    if (before !== undefined && isSecretFlag(before) && !a.startsWith('--')) {
       hidden = true;
       return '***';
     }
-    if (eq > 0 && SECRET_FLAG.test(a.slice(0, eq))) {
+    const eq = a.indexOf('=');
+    if (eq > 0 && isSecretFlag(a.slice(0, eq))) {
       hidden = true;
       return `${a.slice(0, eq)}=***`;
     }

@@ -17,7 +17,7 @@ let lastStatus: AdminStatus | null = null;
 let fetchedAt = 0;
 
 let adminToken: string | null = null;
-const TOKEN_IN_HASH = /(^#|&)token=([^&]*)/;
+const TOKEN_IN_HASH = /(?:^#|&)token=([^&]*)/g;
 
 /**
  * `#token=…` as written (a base64 token's `+` is not a space: URLSearchParams read it so, and the
@@ -25,15 +25,21 @@ const TOKEN_IN_HASH = /(^#|&)token=([^&]*)/;
  * memory: left there it stayed in the address bar, the history and screen shares.
  */
 function takeTokenFromAddress(): void {
-  const m = TOKEN_IN_HASH.exec(location.hash);
-  if (m === null) return;
+  // Every one goes, the last is taken (as a form's last field of a name wins).
+  const found = [...location.hash.matchAll(TOKEN_IN_HASH)];
+  const last = found.at(-1);
+  if (last === undefined) return;
   try {
-    adminToken = decodeURIComponent(m[2]!);
+    adminToken = decodeURIComponent(last[1]!);
   } catch {
-    adminToken = m[2]!;
+    adminToken = last[1]!;
   }
-  const rest = location.hash.replace(TOKEN_IN_HASH, '$1').replace(/^#&/, '#').replace(/&$/, '');
-  history.replaceState(null, '', `${location.pathname}${location.search}${rest === '#' ? '' : rest}`);
+  const rest = location.hash
+    .slice(1)
+    .split('&')
+    .filter((part) => part !== '' && !part.startsWith('token='))
+    .join('&');
+  history.replaceState(null, '', `${location.pathname}${location.search}${rest === '' ? '' : `#${rest}`}`);
 }
 
 function renderSummary(s: AdminStatus, now: number): void {

@@ -273,6 +273,26 @@ describe('docker/run modes', () => {
     expect(r.stderr).toContain('-m http://***@127.0.0.1:8080');
   });
 
+  // Found by a second audit: argparse takes a unique prefix (`--au`); after `--` nothing is a flag.
+  it('so are they by a prefix, the last one given winning; after -- nothing is moved', () => {
+    const r = run(sandbox(), [
+      'sse',
+      ...G,
+      '--auth',
+      'b:prefix-S',
+      '--auth-credentials',
+      'a:exact-S',
+      '--admin-tok=t-S',
+    ]);
+    const o = parsed(ok(r).argv, ok(r).env);
+    expect([o.authCredentials, o.adminToken]).toEqual(['a:exact-S', 't-S']);
+    expect(ok(r).argv.join(' ')).not.toMatch(/-S\b/);
+    expect(r.stderr).not.toMatch(/prefix-S|exact-S|t-S/);
+    const sep = run(sandbox(), ['sse', ...G, '--', '--auth-credentials', 'e:sep']);
+    expect(ok(sep).argv.slice(-3)).toEqual(['--', '--auth-credentials', 'e:sep']);
+    expect(ok(sep).env['MLB_AUTH_CREDENTIALS']).toBeUndefined();
+  });
+
   it('HAPROXY_RUN_DIR set outside the image holds the master socket and pid file too', () => {
     const sb = sandbox();
     const rec = ok(run(sb, ['sse', ...G]));

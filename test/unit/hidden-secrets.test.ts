@@ -34,6 +34,16 @@ describe('secrets on the command line are not shown by ps', () => {
       '9191',
     ]);
     expect(argvWithoutSecrets(['--group', 'external', '-m', 'http://master:8080'])).toBeNull();
+    // The shortest prefixes a parser takes, and values that look like numbers (found by an audit).
+    expect(argvWithoutSecrets(['--au', 'u:p', '--dc={"k":1}', '--a', 'z:p', '--admin-token', '-5aB_x'])).toEqual([
+      '--au',
+      '***',
+      '--dc=***',
+      '--a',
+      '***',
+      '--admin-token',
+      '***',
+    ]);
   });
 
   test("the running controller's /proc/PID/cmdline holds none of them", async () => {

@@ -479,6 +479,14 @@ describe('universe/marathon.json.mustache', () => {
     expect([o.minServPortIpPerTask, o.maxServPortIpPerTask]).toEqual([10050, 10100]); // marathon-lb's own default range
   });
 
+  // Found by a migration check: dotted ids were refused; then ones Marathon refuses were taken.
+  it("the name pattern takes Marathon's ids with dots, and only those", () => {
+    const name = new RegExp(PROPS.name!.pattern!);
+    for (const ok of ['marathon-lb', 'mlb.internal', '/lb/marathon-lb-internal', '/a/b.c'])
+      expect(name.test(ok)).toBe(true);
+    for (const bad of ['a..b', 'a.-b', 'lb-.x', '-a', 'A']) expect(name.test(bad)).toBe(false);
+  });
+
   // Found by a migration check: upstream's package left these out when empty, as marathon-lb's defaults
   // and any role; rendered empty they removed every default option and named a role "".
   it('an empty haproxy_global_default_options or role is left out, not rendered empty', () => {
