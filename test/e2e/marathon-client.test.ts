@@ -284,41 +284,40 @@ describe('MarathonClient: REST', () => {
     );
   });
 
+  /** A client of a Marathon whose /v2/apps answers `body` as JSON, and that Marathon's URL. */
+  async function answering(body: string | Buffer): Promise<{ client: MarathonClient; url: string }> {
+    const m = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(body);
+    });
+    return { client: new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() }), url: m.url };
+  }
+
   test.each(['{}', '{"apps": null}', '[]', '{"apps": {"id": "/a"}}'])(
     'valid JSON without an "apps" array (%s) is a failed read, retried like one',
     async (text) => {
-      const m = await serve((_req, res) => {
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(text);
-      });
-      const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+      const { client, url } = await answering(text);
       const err = await rejection(client.getApps());
       expect(err.kind).toBe('invalid-json');
-      expect(err.message).toBe(`GET ${m.url}/v2/apps?embed=apps.tasks: Marathon answered JSON without an "apps" array`);
+      expect(err.message).toBe(`GET ${url}/v2/apps?embed=apps.tasks: Marathon answered JSON without an "apps" array`);
     },
   );
 
   test("an answer after a UTF-8 byte-order mark is read, as marathon-lb's requests .json() reads it", async () => {
-    const m = await serve((_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(APPS))]));
-    });
-    const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+    const { client } = await answering(
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(APPS))]),
+    );
     expect(await client.getApps()).toEqual(APPS);
   });
 
   test.each(['{"apps": [1, 2]}', '{"apps": [null, [], "a"]}'])(
     'an "apps" array of no app objects (%s) is a failed read that says so, not a lost embed',
     async (text) => {
-      const m = await serve((_req, res) => {
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(text);
-      });
-      const client = new MarathonClient({ urls: [m.url], timeoutMs: 2000, logger: captureLogger() });
+      const { client, url } = await answering(text);
       const err = await rejection(client.getApps());
       expect(err.kind).toBe('invalid-json');
       expect(err.message).toBe(
-        `GET ${m.url}/v2/apps?embed=apps.tasks: Marathon answered an "apps" array of no app objects`,
+        `GET ${url}/v2/apps?embed=apps.tasks: Marathon answered an "apps" array of no app objects`,
       );
     },
   );
