@@ -16,6 +16,8 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 /** Characters the word scanner must look at; text without any of them is printed unchanged. */
 const SPECIAL = /[$"'\\#\u0000-\u0008\u000a-\u001f\u007f]/;
 const HEX_CONTROL = /^[01][0-9a-fA-F]$|^7[fF]$/;
+const HEX_PAIR = /^[0-9a-fA-F]{2}$/;
+const BAD_HEX_ESCAPE = 'must not contain \\x without two hex digits after it (HAProxy refuses the whole config)';
 
 /**
  * Not a Result (src/result.ts): configText runs for every label of every app, and its common path
@@ -48,6 +50,7 @@ export function configText(value: string, quoted = false): TextResult {
           error: `must not contain the escape \\${next === 'x' ? value.slice(i + 1, i + 4) : next} (a control character)`,
         };
       }
+      if (next === 'x' && !HEX_PAIR.test(value.slice(i + 2, i + 4))) return { error: BAD_HEX_ESCAPE };
       i++;
     } else if (c === '$') {
       if (state === '"') out.replace(i, 1, '\\$');
@@ -63,6 +66,29 @@ export function configText(value: string, quoted = false): TextResult {
   }
   if (state !== (quoted ? '"' : '')) return { error: `has an unbalanced ${state === "'" ? 'single' : 'double'} quote` };
   return out.upTo();
+}
+
+/**
+ * Why HAProxy's line parser (parse_line) would refuse a line of a template label, and with it the
+ * whole config: a `\\x` outside single quotes not followed by two hex digits, or a quote still open
+ * where the line (or its comment) starts; null when HAProxy reads the line.
+ */
+export function lineSyntaxProblem(line: string): string | null {
+  if (!/["'\\]/.test(line)) return null;
+  let state: '' | '"' | "'" = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (state === "'") {
+      if (c === "'") state = '';
+    } else if (c === '\\') {
+      if (line[i + 1] === 'x' && !HEX_PAIR.test(line.slice(i + 2, i + 4)))
+        return `has ${JSON.stringify(line.slice(i, i + 4))}: \\x without two hex digits after it`;
+      i++;
+    } else if (c === '#' && state === '') break;
+    else if (c === '"') state = state === '"' ? '' : '"';
+    else if (c === "'" && state === '') state = "'";
+  }
+  return state === '' ? null : `has an unbalanced ${state === "'" ? 'single' : 'double'} quote`;
 }
 
 /** Characters a backslash turns into themselves outside single quotes. */

@@ -92,7 +92,14 @@ const NOT_URL_PATH = `must be a URL path (/ then letters, digits and "/._~!&'*+,
 const SPACES = /[ \t]+/;
 /** Words on one HAProxy line, at most (MAX_LINE_ARGS); a multi-word label leaves room for the template's words. */
 const MAX_LINE_WORDS = 64;
-const MAX_LABEL_WORDS = 48;
+/**
+ * The most words a label printed as several may hold: HAProxy's 64 a line less the other words of
+ * the line its default template (config/templates) prints it on.
+ */
+const MAX_LABEL_WORDS: Readonly<Record<'PATH' | 'HTTP_BACKEND_REDIR', number>> = {
+  PATH: MAX_LINE_WORDS - 3, // acl path_{backend} path_beg {path}
+  HTTP_BACKEND_REDIR: MAX_LINE_WORDS - 7, // redirect code 301 location {redirpath} if is_domain is_root
+};
 
 /** What reading a port's labels needs beyond the labels. */
 export interface LabelChecks {
@@ -233,7 +240,9 @@ export function readPortLabels(
   if (authLabel !== undefined) {
     const parts = authLabel.split(':');
     const realm = parts.length === 3 && parts[0] !== '' ? configText(parts[0]!, true) : null;
-    if (realm === null || typeof realm !== 'string' || !isPlainWord(parts[1]!) || !isPlainWord(parts[2]!)) {
+    if (realm !== null && typeof realm !== 'string')
+      return r.problem('AUTH', `realm ${JSON.stringify(clip(parts[0]!))} ${realm.error}`);
+    if (realm === null || !isPlainWord(parts[1]!) || !isPlainWord(parts[2]!)) {
       return r.problem(
         'AUTH',
         'must be realm:user:encrypted-password (three fields; a realm that is not empty, without quotes, line breaks or backslash at its end; no spaces, quotes, backslashes or # in user and password)',
@@ -330,14 +339,19 @@ class PortLabelReader {
     return this.problem(name, `value ${JSON.stringify(clip(v))} ${why}`);
   }
 
-  /** Text printed where HAProxy reads words (quoted: inside the template's double quotes). */
-  text(name: string, quoted = false): string | null | Problem {
+  /** Text printed where HAProxy reads words, as several words maybe. */
+  text(name: keyof typeof MAX_LABEL_WORDS): string | null | Problem {
     const v = this.get(name);
     if (v === undefined) return null;
-    const out = configText(v, quoted);
+    const out = configText(v);
     if (typeof out !== 'string') return this.bad(name, v, out.error);
-    return out.split(SPACES).length > MAX_LABEL_WORDS
-      ? this.bad(name, v, `has more than ${MAX_LABEL_WORDS} words`)
+    const most = MAX_LABEL_WORDS[name];
+    return out.split(SPACES).length > most
+      ? this.bad(
+          name,
+          v,
+          `has more than ${most} words (HAProxy reads ${MAX_LINE_WORDS} a line, the template's own included)`,
+        )
       : out;
   }
 

@@ -1,4 +1,4 @@
-import { ipv6Groups, isHostName, splitWords, type TextResult } from './haproxyText';
+import { ipv6Groups, isHostName, lineSyntaxProblem, splitWords, type TextResult } from './haproxyText';
 import { TextCopy } from './textCopy';
 
 /** A host name's address as the load balancer resolves it, or undefined (labelTargetNames are resolved ahead). */
@@ -55,6 +55,9 @@ export function appTemplateText(
   const lines = text.split('\n');
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n]!;
+    // A quote left open or a bad `\x` makes HAProxy refuse the whole config, every app's routes with it.
+    const syntax = lineSyntaxProblem(line);
+    if (syntax !== null) return { error: `line ${n + 1} ${syntax} (HAProxy refuses the whole config)` };
     const escaped = escapeEnvironment(line);
     const words = splitWords(escaped.code);
     // HAProxy takes `no` and `default` before a keyword (`default log …` parses its address as `log` does).
@@ -80,6 +83,13 @@ export function appTemplateText(
             own === undefined
               ? `line ${n + 1} opens a "${section}" section (this template's text belongs to the app's own section)`
               : `line ${n + 1} opens a "${section}" section (this template opens its one ${own} section only)`,
+        };
+      }
+      // `backend NAME extra` is refused by HAProxy; `from DEFAULTS` names a defaults section, and
+      // marathon-lb's head template has no named one.
+      if (words.slice(2).some((w) => w !== '')) {
+        return {
+          error: `line ${n + 1} has words after its section's name (HAProxy refuses the whole config)`,
         };
       }
     } else if (own !== undefined && opened === 0 && section !== undefined) {

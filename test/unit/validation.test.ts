@@ -221,7 +221,12 @@ describe('labels: the port is left out with one problem naming the label', () =>
       'HAPROXY_0_BIND_OPTIONS',
       /name: "a b" is not a name/,
     ],
-    ['AUTH realm closing the quote', { HAPROXY_0_AUTH: 'r"x:u:p' }, 'HAPROXY_0_AUTH', /realm:user/],
+    [
+      'AUTH realm closing the quote',
+      { HAPROXY_0_AUTH: 'r"x:u:p' },
+      'HAPROXY_0_AUTH',
+      /realm "r\\"x" must not contain a double quote/,
+    ],
     ['AUTH password with a space', { HAPROXY_0_AUTH: 'r:u:p w' }, 'HAPROXY_0_AUTH', /realm:user/],
     [
       'BALANCE uri with a word HAProxy does not know',

@@ -1,0 +1,112 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { makeTestCerts, type TestCerts } from '../support/certs';
+import { checkConfig, describeWithHaproxy } from '../support/haproxy';
+import { dryRun, tempDir } from '../support/render';
+
+/** crypt(3) of "adminpw" (openssl passwd -6), as HAPROXY_{n}_AUTH takes it. */
+const HASH = '$6$mlbsaltA$1xQ1ieNmxVic1kCRaNDX3Z6P8DQdtA1EcLw.SiGM4p2fnSm/z8tFW.y4HhLzqbQ8yUumwsZL.rCb7/soBUdI2.';
+const words = (n: number): string => Array.from({ length: n }, (_, i) => `/p${i}`).join(' ');
+
+/**
+ * Text HAProxy's line parser refuses makes `haproxy -c` refuse the whole config, every app's routes
+ * with it (an audit: a `\x` without two hex digits, a quote left open by a template label or by a
+ * format spec's fill, words after a section's name). Such an app's port is left out alone, naming
+ * its label; what HAProxy reads is still served, as marathon-lb serves it.
+ */
+describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () => {
+  let certs: TestCerts;
+  beforeAll(() => {
+    certs = makeTestCerts();
+  });
+  const app = (id: string, port: number, labels: Record<string, string>): Record<string, unknown> => ({
+    id,
+    instances: 1,
+    labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: `${id.slice(1)}.example.com`, ...labels },
+    portDefinitions: [{ port }],
+    tasks: [{ id: `${id.slice(1)}.1`, host: '10.0.0.9', ports: [31000], state: 'TASK_RUNNING' }],
+  });
+  /** --dry of a good app and one with `labels`, then `haproxy -c` of what it printed. */
+  const run = async (labels: Record<string, string>): Promise<{ stderr: string; config: string; check: string }> => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir, 'apps.json');
+      fs.writeFileSync(file, JSON.stringify({ apps: [app('/good', 10001, {}), app('/other', 10002, labels)] }));
+      const pem = path.join(dir, 'cert.pem');
+      fs.writeFileSync(pem, certs.serverCert + certs.serverKey);
+      const luaDir = path.resolve(__dirname, '..', '..', 'config', 'lua');
+      const dry = await dryRun(['--apps-file', file, '--group', 'external', '--lua-dir', luaDir, '--ssl-certs', pem]);
+      expect(dry.code).toBe(0);
+      const cfg = path.join(dir, 'haproxy.cfg');
+      fs.writeFileSync(cfg, dry.stdout);
+      const check = await checkConfig(cfg);
+      expect(check.output).not.toMatch(/ALERT/);
+      expect(dry.stdout).toContain('\nbackend good_10001\n');
+      return { stderr: dry.stderr, config: dry.stdout, check: check.output };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  const backendHead = (line: string): string => `\nbackend {backend}\n  balance {balance}\n  mode {mode}\n${line}\n`;
+  test.each([
+    ['a path with \\x and no hex digits', { HAPROXY_0_PATH: '/p\\xZZ' }, /HAPROXY_0_PATH.*two hex digits/],
+    ['a path with \\x and one hex digit', { HAPROXY_0_PATH: '/p\\x4' }, /HAPROXY_0_PATH.*two hex digits/],
+    ['a redirect with \\x at its end', { HAPROXY_0_HTTP_BACKEND_REDIR: '/r\\x' }, /HTTP_BACKEND_REDIR.*two hex/],
+    [
+      'an AUTH realm with a bad \\x',
+      { HAPROXY_0_AUTH: `my\\xZZ:alice:${HASH}` },
+      /HAPROXY_0_AUTH: realm "my\\\\xZZ" must not contain \\x without two hex digits/,
+    ],
+    [
+      'a template label leaving a double quote open',
+      { HAPROXY_0_BACKEND_HEAD: backendHead('  http-request set-header X-A "abc') },
+      /HAPROXY_0_BACKEND_HEAD.*line 5 has an unbalanced double quote/,
+    ],
+    [
+      'a template label leaving a single quote open before a comment',
+      { HAPROXY_0_BACKEND_HEAD: backendHead("  http-request set-header X-A 'abc # c") },
+      /line 5 has an unbalanced single quote/,
+    ],
+    [
+      'a template label with a bad \\x',
+      { HAPROXY_0_BACKEND_HEAD: backendHead('  http-request set-header X-A \\xZZ') },
+      /line 5 has "\\\\xZZ": \\x without two hex digits/,
+    ],
+    [
+      "a format spec's fill writing a quote",
+      { HAPROXY_0_BACKEND_HEAD: backendHead('  http-request set-header X-A {mode:"<5}x') },
+      /HAPROXY_0_BACKEND_HEAD.*unbalanced double quote/,
+    ],
+    [
+      "a word after the backend's name",
+      { HAPROXY_0_BACKEND_HEAD: '\nbackend {backend} extra\n  balance {balance}\n  mode {mode}\n' },
+      /line 2 has words after its section's name/,
+    ],
+    [
+      'a backend said to be made from the good one',
+      { HAPROXY_0_BACKEND_HEAD: '\nbackend {backend} from good_10001\n  balance {balance}\n  mode {mode}\n' },
+      /line 2 has words after its section's name/,
+    ],
+    ['a path of 62 words', { HAPROXY_0_PATH: words(62) }, /HAPROXY_0_PATH.*more than 61 words/],
+  ])('%s: left out, the config valid', async (_name, labels, message) => {
+    const { stderr, config } = await run(labels);
+    expect(stderr).toMatch(message);
+    expect(config).not.toContain('other_10002');
+  });
+
+  test.each([
+    ['a \\x inside single quotes (HAProxy reads it as written)', { HAPROXY_0_PATH: "'/p\\xZZ'" }],
+    ['a \\x with two hex digits', { HAPROXY_0_PATH: '/p\\x41' }],
+    ['a path of 61 words (marathon-lb serves it)', { HAPROXY_0_PATH: words(61) }],
+    [
+      'quotes closed in a template label, a quote inside a comment',
+      { HAPROXY_0_BACKEND_HEAD: backendHead('  http-request set-header X-A "a b" # don\'t') },
+    ],
+    ["an empty word after the backend's name", { HAPROXY_0_BACKEND_HEAD: "\nbackend {backend} ''\n  mode {mode}\n" }],
+  ])('%s: served', async (_name, labels) => {
+    const { stderr, config } = await run(labels);
+    expect(stderr).not.toMatch(/left out/);
+    expect(config).toContain('\nbackend other_10002');
+  });
+});
