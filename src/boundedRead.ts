@@ -10,7 +10,7 @@ export class TooLargeError extends Error {
   }
 }
 
-const describeBytes = (n: number): string =>
+export const describeBytes = (n: number): string =>
   n % 2 ** 30 === 0 ? `${n / 2 ** 30} GiB` : n % 2 ** 20 === 0 ? `${n / 2 ** 20} MiB` : `${n} bytes`;
 
 const PIECE_BYTES = 1 << 20;

@@ -1,6 +1,6 @@
 import { constants } from 'node:buffer';
 import * as fs from 'node:fs';
-import { readFdBounded, TooLargeError } from '../boundedRead';
+import { describeBytes, readFdBounded, TooLargeError } from '../boundedRead';
 import type * as Zlib from 'node:zlib';
 import { lazyBuiltin } from '../lazyBuiltin';
 import { err, ok, type Result } from '../result';
@@ -136,7 +136,7 @@ export function unpacked(name: string, bytes: Buffer): Result<Buffer> {
   } catch (e) {
     const why =
       (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE'
-        ? `it unpacks to more than ${MAX_BODY_BYTES / 2 ** 30} GiB, the bound of an apps body`
+        ? `it unpacks to more than ${describeBytes(MAX_BODY_BYTES)}, the bound of an apps body`
         : (e as Error).message;
     return err(`apps file ${name} is gzip-compressed but cannot be unpacked: ${why}`);
   }

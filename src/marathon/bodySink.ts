@@ -1,9 +1,11 @@
 /**
  * A bound on a whole apps body, compressed or unpacked (a Marathon answer, an apps file): a whole
- * `/v2/apps` of a 5 000-app cluster is 15 MB, so 1 GiB fits any real Marathon, while a body that
- * never ends (or a decompression bomb) cannot take all the memory first.
+ * `/v2/apps` of a 5 000-app cluster is 15 MB (about 1 KB a task), so 256 MiB fits some 250 000
+ * tasks, more than any Marathon runs, while a body that never ends (or a decompression bomb) cannot
+ * take all the memory first. At 1 GiB, one gzip bomb took the controller to 1.2 GB of RSS, kept
+ * after the read failed (the allocator keeps what it gave), past the DC/OS package's 1 GB.
  */
-export const MAX_BODY_BYTES = 1024 * 1024 * 1024;
+export const MAX_BODY_BYTES = 256 * 1024 * 1024;
 
 /** Where the bytes of a buffered response's body gather as they arrive (requestHttp). */
 export interface BodySink {

@@ -380,6 +380,8 @@ function portLabel(key: string): readonly [number, string] | null {
   let i = 8;
   for (let c = key.charCodeAt(i); c >= 48 && c <= 57; c = key.charCodeAt(++i));
   if (i === 8 || key.charCodeAt(i) !== 95 || i + 1 >= key.length) return null;
+  // marathon-lb looks up `HAPROXY_{i}_…` for each port i: `HAPROXY_00_VHOST` is no port's label.
+  if (key.charCodeAt(8) === 48 && i > 9) return null;
   const name = key.slice(i + 1);
   return LINE_BREAK.test(name) ? null : [Number(key.slice(8, i)), name];
 }

@@ -148,19 +148,31 @@ export function renderTemplateInto(
   return undefined;
 }
 
-/** Renders, or returns the first fault. */
-export function renderTemplate(t: CompiledTemplate, ctx: TemplateContext): string | TemplateFault {
+/** A text that renderTemplate stopped rendering past its `maxLength`. */
+export interface TooLong {
+  readonly tooLong: number;
+}
+
+/**
+ * Renders, or returns the first fault. `maxLength` bounds what a label's text may become (a
+ * placeholder repeated 100 000 times made a 1 MB label into 110 MB of config): rendering stops once
+ * past it.
+ */
+export function renderTemplate(
+  t: CompiledTemplate,
+  ctx: TemplateContext,
+  maxLength = Infinity,
+): string | TemplateFault | TooLong {
   if (t.constant) return (t.parts[0] as string | undefined) ?? '';
   // join() yields one flat string; `+=` would build rope nodes that live until the whole config is joined.
   const out: string[] = new Array<string>(t.parts.length);
+  let length = 0;
   for (let i = 0; i < t.parts.length; i++) {
     const p = t.parts[i]!;
-    if (typeof p === 'string') {
-      out[i] = p;
-      continue;
-    }
-    const s = placeholderText(p, ctx);
+    const s = typeof p === 'string' ? p : placeholderText(p, ctx);
     if (typeof s !== 'string') return s;
+    length += s.length;
+    if (length > maxLength) return { tooLong: maxLength };
     out[i] = s;
   }
   return out.join('');

@@ -12,6 +12,7 @@ import {
   TemplateSyntaxError,
   type TemplateContext,
   type TemplateFault,
+  type TooLong,
 } from './format';
 import { translateLegacyDirectives } from './legacyDirectives';
 import type { TemplateSet } from './templates';
@@ -60,12 +61,14 @@ export class ServiceRenderer {
     const t = labelText === undefined ? this.templates.global(name) : this.templates.fromLabel(labelName, labelText);
     const label = labelText === undefined ? null : `HAPROXY_{n}_${labelName}`;
     if (t instanceof TemplateSyntaxError) throw new ServiceTemplateError(label, t.message);
-    let out = renderTemplate(t, ctx);
+    const maxLength = labelText === undefined ? Infinity : labelText.length + MAX_FILLED_IN;
+    let out = renderTemplate(t, ctx, maxLength);
     if (typeof out !== 'string') throw faultOf(name, label, out, ctx);
     if (label !== null && !t.constant) {
       out = checkedLabelText(labelName, label, out, this.haproxyDir, this.svc.servicePort, this.loadedFile);
       // The task's own address is Marathon's: the label is judged with a documentation address there.
-      const probe = 'host' in ctx || 'host_ipv4' in ctx ? renderTemplate(t, { ...ctx, ...PROBE_ADDRESS }) : out;
+      const probe =
+        'host' in ctx || 'host_ipv4' in ctx ? renderTemplate(t, { ...ctx, ...PROBE_ADDRESS }, maxLength) : out;
       const made = typeof probe === 'string' ? filledTargetProblem(labelName, probe, () => this.labelNames()) : null;
       if (made !== null) throw new ServiceTemplateError(label, `with its placeholders filled in, ${made}`);
     }
@@ -124,7 +127,25 @@ function checkedLabelText(
   return text;
 }
 
-function faultOf(name: string, label: string | null, fault: TemplateFault, ctx: TemplateContext): ServiceTemplateError {
+/**
+ * How much longer than its own text a label may render: its placeholders' values (an app id of 1 024
+ * characters fills `{backend}` with more) may add this much. HAProxy loads no config the size that
+ * repeated placeholders make, and the controller refused the whole config for it, every app's change
+ * with it.
+ */
+const MAX_FILLED_IN = 64 * 1024;
+
+function faultOf(
+  name: string,
+  label: string | null,
+  fault: TemplateFault | TooLong,
+  ctx: TemplateContext,
+): ServiceTemplateError {
+  if ('tooLong' in fault)
+    return new ServiceTemplateError(
+      label,
+      `with its placeholders filled in, it is longer than ${fault.tooLong} characters (its own text and ${MAX_FILLED_IN / 1024} KiB of values)`,
+    );
   if ('invalid' in fault)
     return new ServiceTemplateError(label, `${where(name, label)}: cannot format ${fault.invalid}`, label === null);
   const known = Object.keys(ctx).join(', ') || 'none';

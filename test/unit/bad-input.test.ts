@@ -236,11 +236,11 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
     ['cut short', gz.subarray(0, 30), 'unexpected end of file'],
     ['stating too small a size', statingSize(gz, 1), 'incorrect length check'],
     ['stating 4 GiB', statingSize(gz, 0xffffffff), 'incorrect length check'],
-    // 5 MB of gzip members, each 64 MiB of zeros: unpacked whole, 1.06 GiB.
+    // 5 MB of gzip members, each 64 MiB of zeros: unpacked whole, 1.06 GiB (past the 256 MiB bound).
     [
       'unpacking past the bound of an apps body',
       Buffer.concat(Array<Buffer>(17).fill(gzipSync(Buffer.alloc(64 << 20), { level: 1 }))),
-      'it unpacks to more than 1 GiB, the bound of an apps body',
+      'it unpacks to more than 256 MiB, the bound of an apps body',
     ],
   ])('a gzip file %s, named or on stdin', (_name, bytes, reason) => {
     const elsewhere = tempDir();
@@ -287,10 +287,10 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
     try {
       const file = path.join(big, 'apps.json');
       fs.writeFileSync(file, '{"apps": [');
-      fs.truncateSync(file, 2 ** 30 + 1);
+      fs.truncateSync(file, 2 ** 28 + 1);
       expectOneLineFailure(
         runCli(['--dry', '--apps-file', file, ...mapArgs()]),
-        /^marathon-lb: apps file \S+ is larger than 1 GiB, the bound of an apps body\n$/,
+        /^marathon-lb: apps file \S+ is larger than 256 MiB, the bound of an apps body\n$/,
       );
     } finally {
       fs.rmSync(big, { recursive: true, force: true });
@@ -300,7 +300,7 @@ describe('unreadable or malformed input: exit 2, one line, nothing written', () 
   test('a device or standard input that never ends stops at the bound of its input, with one line', () => {
     expectOneLineFailure(
       runCli(['--dry', '--apps-file', '/dev/zero', ...mapArgs()]),
-      /^marathon-lb: apps file \/dev\/zero is larger than 1 GiB, the bound of an apps body\n$/,
+      /^marathon-lb: apps file \/dev\/zero is larger than 256 MiB, the bound of an apps body\n$/,
     );
     const app = runCli(['check-labels', '--app-file', '-'], Buffer.alloc(65 * 2 ** 20, 0x20));
     expect(app.status).toBe(2);
