@@ -1,5 +1,6 @@
 import type { PipelineEvent } from '../reconcile/pipeline';
 import { isFastState } from '../reconcile/applyPort';
+import { isFastEventType } from '../reconcile/fastPath';
 
 /** Most change marks kept (one per fetch that has not succeeded); beyond it the newest is dropped, the oldest decides. */
 const MAX_MARKS = 64;
@@ -21,8 +22,8 @@ export class ChangeLag {
   /** When each uncovered change was noted, oldest first; one per fetch at most. */
   private readonly marks: number[] = [];
   /**
-   * When the fast path left events to the snapshot, oldest first: only a snapshot fetched after
-   * covers them. Fast work applied (or found unchanged) after a refusal does not: its events were
+   * When the fast path left events to the snapshot, or a change came that it cannot route, oldest
+   * first: only a snapshot fetched after covers them. Fast work applied (or found unchanged) after a refusal does not: its events were
    * not all in it (a burst of 2 500 kills, refused as a whole, was taken as applied and dead servers
    * served while Marathon could not be read, /healthz saying all was well).
    */
@@ -35,7 +36,12 @@ export class ChangeLag {
   observe(e: PipelineEvent, now: number): void {
     switch (e.kind) {
       case 'trigger':
-        if (e.trigger.kind === 'event' || e.trigger.kind === 'signal' || e.trigger.kind === 'startup') this.note(now);
+        // Only task and health events can be routed by the fast path; a label change (api_post_event),
+        // a SIGHUP or the startup waits for a snapshot (task churn applied while Marathon could not be
+        // read covered a label change, and /healthz said 200 with the old label routed).
+        if (e.trigger.kind === 'event')
+          this.note(now, isFastEventType(e.trigger.eventType) ? this.marks : this.leftToSnapshot);
+        else if (e.trigger.kind === 'signal' || e.trigger.kind === 'startup') this.note(now, this.leftToSnapshot);
         break;
       case 'fetching':
         this.lastFetchAt = now;

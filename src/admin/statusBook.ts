@@ -199,7 +199,9 @@ export class StatusBook {
           // A trigger that arrived while HAProxy was being updated is decided by a later snapshot. A
           // reload of the config on disk (state null) that ends a failure clears it too: it stayed
           // "pending" with the old error for good (helper 72); a snapshot still owed is applied next.
-          this.pending = this.triggeredDuringApply || (e.state === null && this.lag.since !== null);
+          // Task churn routed by the fast path leaves a change only a snapshot applies pending.
+          this.pending =
+            this.triggeredDuringApply || ((e.state === null || isFastState(e.state)) && this.lag.since !== null);
           this.triggeredDuringApply = false;
           this.lastError = null;
         }

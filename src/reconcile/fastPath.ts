@@ -36,8 +36,11 @@ export interface FastPathDeps {
   readonly onError?: (error: unknown) => void;
 }
 
-export const isFast = (e: MarathonEvent): e is FastEvent =>
-  e.type === 'status_update_event' || e.type === 'health_status_changed_event';
+/** The types of the events routed here (changeLag.ts tells them from changes only a snapshot applies). */
+export const isFastEventType = (type: string): boolean =>
+  type === 'status_update_event' || type === 'health_status_changed_event';
+
+export const isFast = (e: MarathonEvent): e is FastEvent => isFastEventType(e.type);
 
 /**
  * Task and health events → complete desired states, at once (no debounce, no fetch). The events of

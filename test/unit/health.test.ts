@@ -179,6 +179,38 @@ describe('health: unhealthy only when a known change waits longer than --max-app
     expect(x.b.status().unappliedChangeSince).toBeNull();
   });
 
+  // An audit: with /v2/apps answering 503, a label change waited; a scale then routed by the fast
+  // path made /healthz 200 and /status not pending, the old label still in HAProxy.
+  test('a label change is covered by a snapshot fetched after it, not by task churn the fast path routes', () => {
+    const x = book();
+    x.trigger({ kind: 'startup' });
+    x.fetching();
+    x.applied(2, 0);
+    x.at(100);
+    x.trigger({ kind: 'event', eventType: 'api_post_event' });
+    x.fetching();
+    x.fetchFailed();
+    x.at(130);
+    x.trigger({ kind: 'event', eventType: 'status_update_event' });
+    const fastState: DesiredState = { ...state(3), source: { apps: [], hosts: new Map(), fast: true } };
+    x.on({
+      kind: 'applied',
+      report: { reloaded: false, reasons: [], runtimeOps: 1 },
+      state: fastState,
+      previous: null,
+      runtimeReasons: [],
+      fetchedAt: x.now(),
+    });
+    expect(x.b.status().unappliedChangeSince).toBe('2026-01-02T00:01:40.000Z');
+    expect(x.b.status().pendingChange).toBe(true);
+    x.at(161);
+    expect(x.b.health().healthy).toBe(false);
+    x.fetching();
+    x.applied(3, 161);
+    expect(x.b.health()).toEqual({ healthy: true });
+    expect(x.b.status().pendingChange).toBe(false);
+  });
+
   test('a differing snapshot that HAProxy keeps refusing, or a build that throws, is a change not applied', () => {
     const x = book();
     x.trigger({ kind: 'startup' });
