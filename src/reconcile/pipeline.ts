@@ -622,7 +622,13 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         if (work.kind === 'desired' && work.fast === undefined)
           appliedFetchedAt = Math.max(appliedFetchedAt, work.fetchedAt);
         if (outcome.model === newestSnapshot) newestApplied = true;
-        else if (outcome.model.kind === 'reload-existing' && newestSnapshot !== undefined && !newestApplied)
+        // Urgent work took the snapshot's place in the sink: given again (a full disk freed, the files
+        // written at last, the change had waited for the next resync).
+        else if (
+          (outcome.model.kind === 'reload-existing' || outcome.model.kind === 'write-files') &&
+          newestSnapshot !== undefined &&
+          !newestApplied
+        )
           again$.next(newestSnapshot);
         if (owedReload !== undefined) again$.next(owedReload);
         if (owedWrite) again$.next(writeFiles);

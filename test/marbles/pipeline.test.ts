@@ -384,6 +384,29 @@ describe('pipeline (virtual time)', () => {
     });
   });
 
+  test('files written at last give the snapshot they took the place of again, at once', () => {
+    // An audit: a label change failed on a full disk; the write behind took its place in the sink, and
+    // once the disk was freed and the files written, the change waited for the 300 s resync.
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const items = hot<StreamItem>('------------------------------e', { e: event() });
+      const signals = hot<'files-unwritten'>('--------------------------------------------------w', {
+        w: 'files-unwritten',
+      });
+      const s = setup(t, { items, signals, snapshots: [[1], [1, 2]] });
+      const sub = s.run$.subscribe();
+      t.schedule(() => {
+        s.haproxy.failNext(3); // [1] applied at startup; [1, 2] fails from ~35 on
+        s.haproxy.owe(0);
+      }, 20);
+      t.schedule(() => sub.unsubscribe(), 500); // the resync timer never ends by itself
+      flush();
+      expect(s.haproxy.writesOfUnwritten).toBe(1);
+      expect(s.fetches()).toBe(2); // no new trigger brought it back: the snapshot was given again
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 2]));
+    });
+  });
+
   test('a failed fetch is retried with backoff at once, not left until the next trigger', () => {
     const t = newScheduler();
     t.run(({ flush }) => {
