@@ -528,7 +528,9 @@ export class HaproxyProcess {
         // a master re-executing for our reload is not gone: its reload loop has its own timeout
         misses = proc.ok || this.reExecuting ? 0 : misses + 1;
         if (proc.ok) this.lastProc = proc.value;
-        if (misses >= 3) gone();
+        // One in this pid namespace is gone when its pid is (above): unanswered, it is busy or paused
+        // (SIGSTOP), not gone. Taken for gone, another HAProxy was started on its ports, for good.
+        if (misses >= 3 && !this.attachedIsLocal) gone();
       });
     }, this.o.watchMs ?? 1000);
     this.watchTimer.unref();

@@ -369,6 +369,36 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(lines.some((l) => /the master socket does not answer/.test(l))).toBe(false);
   }, 30000);
 
+  // Found by an audit: an adopted master paused (SIGSTOP) for 15 s was declared exited after three
+  // unanswered probes; the controller then tried to start another HAProxy on its ports for good, and
+  // left the resumed one running at its exit.
+  it('an adopted master that stops answering but runs is not taken for gone: reloaded and stopped once it answers', async () => {
+    const p = await ports();
+    const cfg = path.join(dir, 'haproxy.cfg');
+    fs.writeFileSync(cfg, configText(dir, p, 'z1'));
+    const owner = make(); // the earlier controller's HAProxy
+    const start = must(await owner.start());
+    await remember(owner);
+    const adopted = make({ watchMs: 20, socketTimeoutMs: 50 });
+    must(await adopted.attach({ local: true }));
+    const exits: unknown[] = [];
+    adopted.onExit((...a) => exits.push(a));
+    process.kill(start.masterPid, 'SIGSTOP');
+    try {
+      await new Promise((r) => setTimeout(r, 500)); // some 25 probes unanswered
+      expect(exits).toEqual([]);
+      expect(adopted.isAlive()).toBe(true);
+    } finally {
+      process.kill(start.masterPid, 'SIGCONT');
+    }
+    fs.writeFileSync(cfg, configText(dir, p, 'z2'));
+    must(await adopted.reload());
+    expect(await get(p.http)).toEqual({ status: 200, body: 'z2' });
+    expect((await adopted.stop()).ok).toBe(true);
+    expect(pidExists(start.masterPid)).toBe(false);
+    expect(exits).toHaveLength(1);
+  }, 30000);
+
   it('after stop() nothing starts or reloads HAProxy: a stop during a reload ends with no HAProxy running', async () => {
     const p = await ports();
     fs.writeFileSync(path.join(dir, 'haproxy.cfg'), configText(dir, p, 's1'));
