@@ -68,7 +68,9 @@ const FILE_ONLY_APPLYING = 'updating the config file only: HAProxy already runs 
  */
 const brief = (error: string): string => (error.length <= 100 ? error : `${error.slice(0, 100)}…`);
 
-export const FILE_ONLY_APPLIED = 'HAProxy updated without reload (the config file only: it already ran these servers)';
+/** The config file is written behind (configFiles.ts writeBehind): a failed write is logged after this line, on its own. */
+export const FILE_ONLY_APPLIED =
+  'HAProxy already ran these servers: nothing reloaded, the config file is written behind';
 
 /** Assembles the Marathon side (events or polling, snapshots) and the pipeline into one stream. */
 export function createController(deps: ControllerDeps): { run$: Observable<unknown>; applied: AppliedState } {

@@ -302,8 +302,11 @@ export class HaproxyApplier implements ApplyPort {
     const message = `haproxy -c rejected the new config (${keptConfig(previous)}): ${verdict.error.message}`;
     if (c === null) throw new ApplyError(message);
     const rejected = await rejectedByCheck(change.state, verdict, c);
-    if (!rejected.ok)
-      throw new ApplyError(`${message} — not caused by any app (check global templates and flags): ${rejected.error}`);
+    if (!rejected.ok) {
+      // Without any app HAProxy says mostly what it said of the whole config: said once.
+      const why = rejected.error.includes(verdict.error.message) ? '' : `: ${rejected.error}`;
+      throw new ApplyError(`${message} — not caused by any app (check global templates and flags)${why}`);
+    }
     return this.leaveOut(c, change, rejected.value, previous, false);
   }
 

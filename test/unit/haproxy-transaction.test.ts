@@ -412,6 +412,12 @@ describe('the apply transaction', () => {
         /not caused by any app/,
       );
     expect(haproxy.reloads).toBe(0);
+    // HAProxy's words once, not again for the config without any app (an audit: 2 KB logged twice).
+    const error = await apply(state([service('a', [server(1)]), service('b', [server(2)])]), one).then(
+      () => 'applied',
+      (e: Error) => e.message,
+    );
+    expect(String(error).split("unknown keyword 'oops'")).toHaveLength(2);
   });
 
   test('a refused reload names the app (trial reloads): left out, HAProxy ends on the good rest', async () => {
