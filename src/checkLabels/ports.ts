@@ -12,6 +12,7 @@ import type { Service } from '../model/types';
 import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
 import { translateLine } from '../render/legacyDirectives';
 import type { RenderedConfig } from '../render/render';
+import { portLabelNameNotes } from './labelNames';
 import type { PortResult } from './report';
 
 type Labels = Readonly<Record<string, unknown>>;
@@ -84,7 +85,7 @@ export function describePorts(
       ? { index: i, servicePort, status: 'left out' }
       : { index: i, servicePort, status: 'not selected', reason };
   });
-  return { ports, notes };
+  return { ports, notes: [...notes, ...portLabelNameNotes(labels, servicePorts.length)] };
 }
 
 function notSelected(

@@ -350,6 +350,30 @@ describe('check-labels: notes that explain silent outcomes', () => {
     expect(http.stdout).not.toContain('changes nothing');
   });
 
+  it('labels no port reads: a misspelled name, an index with leading zeros or past the ports, no index at all', async () => {
+    const r = await check(
+      legacyApp({
+        HAPROXY_0_VHOST: 'a.example.com',
+        HAPROXY_0_VHOTS: 'b.example.com',
+        HAPROXY_00_MODE: 'http',
+        HAPROXY_1_VHOST: 'c.example.com',
+        HAPROXY_BALANCE: 'leastconn',
+        HAPROXY_DEPLOYMENT_GROUP: 'web',
+        HAPROXY_0_GROUP: 'external',
+        HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n',
+      }),
+      [],
+      { noHaproxy: true },
+    );
+    const notes = r.stdout.split('\n').filter((l) => l.startsWith('note: label') && !l.includes('changes nothing in'));
+    expect(notes).toEqual([
+      'note: label HAPROXY_00_MODE names no port: marathon-lb reads HAPROXY_0_MODE, without leading zeros',
+      'note: label HAPROXY_0_VHOTS: marathon-lb has no per-port label VHOTS (misspelled?), so it changes nothing (--longhelp lists them)',
+      'note: label HAPROXY_1_VHOST is for port index 1, but the app has 1 service port(s): it changes nothing',
+      'note: label HAPROXY_BALANCE is read for no port: marathon-lb reads HAPROXY_0_BALANCE for the first one',
+    ]);
+  });
+
   it('an IP-per-task app (Marathon 1.4 ipAddress.discovery): served on a port marathon-lb assigns; none without a range', async () => {
     const ippt = {
       id: '/ippt',
