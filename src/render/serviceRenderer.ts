@@ -47,6 +47,31 @@ export class ServiceRenderer {
     private readonly loadedFile?: LoadedFileCheck,
   ) {}
 
+  /** What the service's labels rendered so far, against labelBudget. */
+  private labelChars = 0;
+  private labelBudget: number | undefined;
+
+  /**
+   * A label rendered for each server repeats its text as often: 1 MB in a server template made 280 MB
+   * of config from 280 tasks, and the controller failed every apply on a config too big to load, every
+   * app's change with it (an audit). What a service's labels render in all is bounded by their own
+   * text, once a vhost, with MAX_FILLED_IN of values and MAX_PER_SERVER a server.
+   */
+  private countLabelText(label: string, chars: number): void {
+    // The frontend's labels are rendered for each of its vhosts.
+    const vhosts = this.svc.hostname?.split(',').length ?? 1;
+    this.labelBudget ??=
+      Object.values(this.svc.templateLabels).reduce((n, text) => n + text.length, 0) * vhosts +
+      MAX_FILLED_IN +
+      MAX_PER_SERVER * this.svc.servers.length;
+    this.labelChars += chars;
+    if (this.labelChars > this.labelBudget)
+      throw new ServiceTemplateError(
+        label,
+        `its labels render more than ${this.labelBudget} characters for ${this.svc.servers.length} server(s) (their own text once, ${MAX_FILLED_IN / 1024} KiB of values and ${MAX_PER_SERVER / 1024} KiB a server)`,
+      );
+  }
+
   /** The host names the app's template labels spell out, read once per service (not per server line). */
   private namesInLabels: ReadonlySet<string> | undefined;
 
@@ -64,6 +89,7 @@ export class ServiceRenderer {
     const maxLength = labelText === undefined ? Infinity : labelText.length + MAX_FILLED_IN;
     let out = renderTemplate(t, ctx, maxLength);
     if (typeof out !== 'string') throw faultOf(name, label, out, ctx);
+    if (label !== null) this.countLabelText(label, out.length);
     if (label !== null && !t.constant) {
       out = checkedLabelText(labelName, label, out, this.haproxyDir, this.svc.servicePort, this.loadedFile);
       // The task's own address is Marathon's: the label is judged with a documentation address there.
@@ -134,6 +160,8 @@ function checkedLabelText(
  * with it.
  */
 const MAX_FILLED_IN = 64 * 1024;
+/** What labels rendered for each server (its line, its checks' options) may add a server, in all. */
+const MAX_PER_SERVER = 4 * 1024;
 
 function faultOf(
   name: string,

@@ -57,6 +57,46 @@ describe("a template label's placeholders fill in a bounded text", () => {
 });
 
 /**
+ * A label rendered for each server repeats its text as often (an audit: 1 MB in a server template
+ * made 280 MB of config from 280 tasks): a service's labels render their own text once, 64 KiB of
+ * values and 4 KiB a server, in all.
+ */
+describe("a service's labels render a bounded text in all", () => {
+  const withTasks = (id: string, port: number, n: number, labels: Record<string, string>): Record<string, unknown> => ({
+    ...app(id, port, labels),
+    tasks: Array.from({ length: n }, (_, i) => ({
+      id: `${id.slice(1)}.${i}`,
+      host: `10.0.${i >> 8}.${i & 255}`,
+      ports: [31000],
+      state: 'TASK_RUNNING',
+    })),
+  });
+  const serverLine = (comment: string): string =>
+    `  server {serverName} {host_ipv4}:{port}{cookieOptions}{healthCheckOptions}{otherOptions}\n  # ${comment}\n`;
+
+  test('a server template of 200 KB for 40 tasks: left out, the other app kept', async () => {
+    const { stderr, config } = await dry([
+      app('/good', 10001, {}),
+      withTasks('/big', 10002, 40, { HAPROXY_0_BACKEND_SERVER_OPTIONS: serverLine('x'.repeat(200_000)) }),
+    ]);
+    expect(stderr).toMatch(
+      /label HAPROXY_0_BACKEND_SERVER_OPTIONS: its labels render more than \d+ characters for 40 server\(s\)/,
+    );
+    expect(config).toContain('\nbackend good_10001\n');
+    expect(config).not.toContain('big_10002');
+    expect(config.length).toBeLessThan(100_000);
+  });
+
+  test('a server template of 1 KB for 2 000 tasks is served', async () => {
+    const { stderr, config } = await dry([
+      withTasks('/many', 10002, 2000, { HAPROXY_0_BACKEND_SERVER_OPTIONS: serverLine('y'.repeat(1000)) }),
+    ]);
+    expect(stderr).not.toMatch(/left out/);
+    expect(config.split(`# ${'y'.repeat(1000)}\n`)).toHaveLength(2001);
+  });
+});
+
+/**
  * marathon-lb reads `HAPROXY_{i}_…` for each port i, so `HAPROXY_00_VHOST` is no port's label: it
  * routed another vhost than HAPROXY_0_VHOST's, or made a TCP port HTTP (an audit).
  */
