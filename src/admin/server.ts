@@ -4,6 +4,7 @@ import { isIP, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../log';
 import { dashboardPage } from './dashboard';
+import { keepConnectionsUnder } from './heldConnections';
 import { RecentBody } from './recentBody';
 import { stringifySliced } from './slicedJson';
 import { ResponsesInFlight } from './responsesInFlight';
@@ -77,7 +78,7 @@ export const MAX_DATA_RESPONSES = 32;
 
 /**
  * Connections the admin API holds at once, given the process's limit of open files: a quarter of
- * it, 16 to 1 024; more are closed as they come (and logged, once a minute). Each holds a file
+ * it, 16 to 1 024; past it the longest idle is closed for a new one (logged, once a minute). Each holds a file
  * descriptor of the controller: 500 idle connections used up a limit of 256, and Marathon reads,
  * HAProxy's socket and the config files failed with EMFILE, so no change was applied while they
  * stayed (helper 74). A dashboard, Prometheus and probes need a few.
@@ -268,7 +269,9 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
     }
   };
 
-  const server = createServer((req, res) => {
+  // Connections that send no whole request head within headersTimeout are closed within a second of
+  // it, not at Node's 30 s check (idle sockets held the cap meanwhile).
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       const msg = err instanceof Error ? err.message : String(err);
       logger.error(`admin API: ${req.method} ${requestPath(req) ?? '(bad target)'} failed: ${msg}`);
@@ -279,19 +282,23 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
   server.requestTimeout = 10_000;
   server.headersTimeout = 10_000;
   const cap = opts.maxConnections ?? adminConnectionCap(openFilesLimit());
-  server.maxConnections = cap;
   let droppedSince: number | null = null;
   let dropped = 0;
-  server.on('drop', () => {
-    dropped++;
-    const now = opts.now?.() ?? Date.now();
-    if (droppedSince !== null && now - droppedSince < DROPS_LOGGED_EVERY_MS) return;
-    logger.warn(
-      `admin API: ${dropped} connection(s) closed at once: ${cap} are open already (each holds one of the controller's file descriptors)`,
-    );
-    droppedSince = now;
-    dropped = 0;
-  });
+  keepConnectionsUnder(
+    server,
+    cap,
+    () => {
+      dropped++;
+      const now = opts.now?.() ?? Date.now();
+      if (droppedSince !== null && now - droppedSince < DROPS_LOGGED_EVERY_MS) return;
+      logger.warn(
+        `admin API: ${dropped} connection(s) closed to keep ${cap} open at most, the longest idle first (each holds one of the controller's file descriptors)`,
+      );
+      droppedSince = now;
+      dropped = 0;
+    },
+    server.headersTimeout,
+  );
 
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
