@@ -89,33 +89,66 @@ async function httpText(url: string): Promise<string> {
   return res.body.toString('utf8');
 }
 
+/**
+ * The lines of standard input, for every prompt of a run: one reader, paused between prompts (so
+ * that it holds no run open). A second reader on an input that had ended never heard of the end:
+ * `printf 'y\n' | zdd …` answered the first prompt, then exited 0 at the second, half deployed.
+ */
+class AnswerLines {
+  private rl: readline.Interface | undefined;
+  private readonly lines: string[] = [];
+  private ended = false;
+  private waiting: ((line: string | null) => void) | undefined;
+
+  /** The next line, or null once the input has ended. */
+  next(): Promise<string | null> {
+    const rl = (this.rl ??= this.open());
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.ended) return Promise.resolve(null);
+    rl.resume();
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  private open(): readline.Interface {
+    const rl = readline.createInterface({ input: process.stdin, terminal: false });
+    rl.on('line', (line) => {
+      rl.pause();
+      const waiting = this.take();
+      if (waiting === undefined) this.lines.push(line);
+      else waiting(line);
+    });
+    rl.on('close', () => {
+      this.ended = true;
+      this.take()?.(null);
+    });
+    return rl;
+  }
+
+  private take(): ((line: string | null) => void) | undefined {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    return waiting;
+  }
+}
+
 /** zdd.py's query_yes_no on the terminal: empty means yes; end of input means no. */
-function askYesNo(question: string): Promise<boolean> {
+async function askYesNo(question: string, input: AnswerLines): Promise<boolean> {
   const answers: Record<string, boolean> = { yes: true, y: true, ye: true, no: false, n: false };
-  return new Promise((resolve) => {
-    const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-    let settled = false;
-    const finish = (v: boolean): void => {
-      if (settled) return;
-      settled = true;
-      rl.close();
-      resolve(v);
-    };
-    rl.on('close', () => finish(false));
-    const ask = (): void =>
-      rl.question(`${question} [Y/n] `, (a) => {
-        const choice = a.trim().toLowerCase();
-        if (choice === '') return finish(true);
-        if (choice in answers) return finish(answers[choice]!);
-        process.stdout.write("Please respond with 'yes' or 'no' (or 'y' or 'n').\n");
-        ask();
-      });
-    ask();
-  });
+  for (;;) {
+    process.stdout.write(`${question} [Y/n] `);
+    const line = await input.next();
+    if (line === null) return false;
+    const choice = line.trim().toLowerCase();
+    if (choice === '') return true;
+    if (choice in answers) return answers[choice]!;
+    process.stdout.write("Please respond with 'yes' or 'no' (or 'y' or 'n').\n");
+  }
 }
 
 export function liveIo(a: ZddArgs, client: MarathonClient, logger: Logger): ZddIo {
   const m: MarathonWrites = marathonWrites(client);
+  const answers = new AnswerLines();
   return {
     log: logger,
     out: (text) => process.stdout.write(text),
@@ -183,7 +216,7 @@ export function liveIo(a: ZddArgs, client: MarathonClient, logger: Logger): ZddI
         child.stdout?.on('data', (d: Buffer) => process.stderr.write(d));
         child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
       }),
-    confirm: askYesNo,
+    confirm: (question) => askYesNo(question, answers),
     sleep: (s) => new Promise((r) => setTimeout(r, s * 1000)),
     now: () => new Date(),
   };

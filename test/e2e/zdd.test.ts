@@ -115,8 +115,13 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     return file;
   }
 
-  /** Starts `marathon-lb zdd`; `until` may kill it early (then code is null). */
-  function zdd(args: readonly string[], until?: (output: string) => boolean, timeoutMs = 90000): Promise<Run> {
+  /** Starts `marathon-lb zdd`; `until` may kill it early (then code is null); `input`: its standard input, then its end. */
+  function zdd(
+    args: readonly string[],
+    until?: (output: string) => boolean,
+    timeoutMs = 90000,
+    input?: string,
+  ): Promise<Run> {
     const child = spawn(
       process.execPath,
       [
@@ -136,9 +141,10 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
       ],
       {
         env: { PATH: process.env.PATH, ZDD_HOOK_LOG: hookLog(), ZDD_STATS_URL: `http://127.0.0.1:${ports.stats}` },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       },
     );
+    if (input !== undefined) child.stdin!.end(input);
     children.add(child);
     let output = '';
     return new Promise((resolve) => {
@@ -504,6 +510,16 @@ describeWithHaproxy('marathon-lb zdd: blue/green deploys under load through a re
     for (const line of hookLines()) expect(line).toMatch(/ MAINT 0 0$/);
     expect(expectNoFailures(from)).toBeGreaterThan(100);
   }, 190000);
+
+  // An audit: `printf 'y\n' | zdd …` answered the first prompt and exited 0 at the second, half deployed.
+  test('answers piped in that end at the second prompt: a "no" there (exit 1, both apps left), not exit 0', async () => {
+    await startFrom('blue');
+    const run = await zdd(['-j', nextAppJson()], undefined, 90000, 'y\n');
+    expect(run.output).toContain('Continue with deployment? [Y/n]');
+    expect(run.output).toContain('not confirmed: deploy stopped');
+    expect(run.code).toBe(1);
+    expect((await groupApps()).map((a) => a.id).sort()).toEqual(['/mywebservernew-blue', '/mywebservernew-green']);
+  }, 120000);
 
   test('a hybrid deploy (--new-instances 1) completed with --complete-cur, another with --complete-prev', async () => {
     await startFrom('green');
