@@ -33,6 +33,8 @@ export interface MarathonClientOptions {
   readonly timeoutMs: number;
   /** Connect timeout per request and hop: marathon-lb's 3.05 s (default: timeoutMs). */
   readonly connectTimeoutMs?: number;
+  /** Longest a whole JSON request and its answer may take per hop, however the bytes come (default: none). */
+  readonly totalTimeoutMs?: number;
   readonly logger: MarathonLogger;
 }
 
@@ -134,6 +136,7 @@ export class MarathonClient implements EventStreamSource {
   private readonly trust: TlsTrust;
   private readonly timeoutMs: number;
   private readonly connectTimeoutMs: number | undefined;
+  private readonly totalTimeoutMs: number | undefined;
   private current = 0;
   /** The URL an open event stream reads from: reads start there (streamOpen). */
   private streamAt: number | undefined;
@@ -149,6 +152,7 @@ export class MarathonClient implements EventStreamSource {
     this.trust = tlsTrust(opts.caCert, opts.insecure);
     this.timeoutMs = opts.timeoutMs;
     this.connectTimeoutMs = opts.connectTimeoutMs;
+    this.totalTimeoutMs = opts.totalTimeoutMs;
     const redact = (t: string): string => this.redact(t);
     this.logger = {
       warn: (m) => opts.logger.warn(redact(m)),
@@ -297,6 +301,7 @@ export class MarathonClient implements EventStreamSource {
               ...(payload === undefined ? {} : { body: payload }),
               timeoutMs: this.timeoutMs,
               connectTimeoutMs: this.connectTimeoutMs,
+              ...(this.totalTimeoutMs === undefined ? {} : { totalTimeoutMs: this.totalTimeoutMs }),
               trust: this.trust,
               ...(answer.sink === undefined ? {} : { sink: answer.sink() }),
               ...(signal === undefined ? {} : { signal }),

@@ -68,6 +68,12 @@ export interface HttpRequestSpec {
   readonly signal?: AbortSignal;
   /** requestHttp: longest body accepted, compressed and decompressed (default MAX_BODY_BYTES). */
   readonly maxBodyBytes?: number;
+  /**
+   * requestHttp: longest the whole exchange may take, however the bytes come (default: none; a
+   * controller's read of a big Marathon goes on while bytes come). One that trickles a byte a second
+   * held zdd, which has a deadline to keep, for good.
+   */
+  readonly totalTimeoutMs?: number;
   /** requestHttp: where the body's bytes gather (default: its chunks, joined at the end). */
   readonly sink?: BodySink;
 }
@@ -247,6 +253,33 @@ async function decode(body: Buffer, encoding: string | undefined, maxOutputLengt
  * wait for the head; here each silence within the body is bounded by `timeoutMs` (the read timeout).
  */
 export function requestHttp(spec: HttpRequestSpec): Promise<BufferedResponse> {
+  if (spec.totalTimeoutMs === undefined) return readWhole(spec);
+  const total = spec.totalTimeoutMs;
+  const whole = new AbortController();
+  const outer = spec.signal;
+  const forward = (): void => whole.abort();
+  if (outer?.aborted === true) whole.abort();
+  outer?.addEventListener('abort', forward, { once: true });
+  let overdue = false;
+  const deadline = setTimeout(() => {
+    overdue = true;
+    whole.abort();
+  }, total);
+  return readWhole({ ...spec, signal: whole.signal }).then(
+    (res) => {
+      clearTimeout(deadline);
+      outer?.removeEventListener('abort', forward);
+      return res;
+    },
+    (e: unknown) => {
+      clearTimeout(deadline);
+      outer?.removeEventListener('abort', forward);
+      throw overdue ? new MarathonError('timeout', `response not complete within ${total} ms`) : e;
+    },
+  );
+}
+
+function readWhole(spec: HttpRequestSpec): Promise<BufferedResponse> {
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;

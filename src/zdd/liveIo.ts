@@ -18,7 +18,12 @@ import type { ZddIo } from './io';
 /** zdd.py talks to Marathon without timeouts; these are marathon-lb's (connect 3.05 s, read 46 s). */
 const CONNECT_MS = 3050;
 const READ_MS = 46_000;
-/** One look at marathon-lb's :9090 must not hold a step for long. */
+/**
+ * The most one Marathon request of zdd may take in all, however its bytes come: a deploy has its
+ * --max-wait to keep, and an answer trickling a byte a second held zdd, silent, for good (an audit).
+ */
+const WHOLE_MS = 120_000;
+/** One look at marathon-lb's :9090 must not hold a step for long, silent or trickling. */
 const STATS_MS = 10_000;
 
 const why = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -54,6 +59,7 @@ export function zddMarathonClient(a: ZddArgs, logger: Logger): Result<MarathonCl
         caCert,
         timeoutMs: READ_MS,
         connectTimeoutMs: CONNECT_MS,
+        totalTimeoutMs: WHOLE_MS,
         logger,
       }),
     );
@@ -83,6 +89,7 @@ async function httpText(url: string): Promise<string> {
     url,
     headers: { 'User-Agent': 'marathon-lb-zdd' },
     timeoutMs: STATS_MS,
+    totalTimeoutMs: STATS_MS,
     trust: tlsTrust(undefined, false),
   });
   if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status}`);

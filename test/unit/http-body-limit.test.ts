@@ -3,7 +3,7 @@ import * as zlib from 'node:zlib';
 import { requestHttp, tlsTrust } from '../../src/marathon/http';
 import { listenOnLoopback } from '../support/listen';
 
-/** A loopback server: `/endless` never stops sending, `/bomb` is 64 MiB of zeros gzipped, `/ok` is small. */
+/** A loopback server: `/endless` never stops sending, `/trickle` sends a byte now and then, `/bomb` is 64 MiB of zeros gzipped, `/ok` is small. */
 async function server(): Promise<{ url: string; close: () => Promise<void> }> {
   const bomb = zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024));
   const s = http.createServer((req, res) => {
@@ -15,6 +15,11 @@ async function server(): Promise<{ url: string; close: () => Promise<void> }> {
         if (!res.destroyed) res.once('drain', more);
       };
       more();
+    } else if (req.url === '/trickle') {
+      // A byte every 50 ms: never silent for the read timeout, never done.
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write(' ')), 50);
+      res.once('close', () => clearInterval(t));
     } else if (req.url === '/bomb') {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
       res.end(bomb);
@@ -45,6 +50,22 @@ describe('requestHttp bounds the body it buffers', () => {
       await expect(requestHttp({ ...spec, url: `${s.url}/bomb` })).rejects.toThrow(
         'response body larger than 4194304 bytes once decompressed',
       );
+    } finally {
+      await s.close();
+    }
+  });
+
+  // An audit: zdd held for good, silent, by an answer trickling a byte a second.
+  test('totalTimeoutMs bounds an answer that trickles in, however its bytes come; a quick one is read', async () => {
+    const s = await server();
+    try {
+      const from = Date.now();
+      await expect(requestHttp({ ...spec, url: `${s.url}/trickle`, totalTimeoutMs: 600 })).rejects.toThrow(
+        'response not complete within 600 ms',
+      );
+      expect(Date.now() - from).toBeLessThan(5_000);
+      const ok = await requestHttp({ ...spec, url: `${s.url}/ok`, totalTimeoutMs: 600 });
+      expect(ok.body.toString()).toBe('{"apps":[]}');
     } finally {
       await s.close();
     }
