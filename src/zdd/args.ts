@@ -276,6 +276,13 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
       return argsError(`argument ${label(ZDD_FLAGS.find((f) => f.flag === req)!)} is required`);
     }
   }
+  // Checked before anything is written to Marathon: zdd.py found out only after the new colour was
+  // created, leaving both colours (an audit).
+  const lb = String(v['marathon-lb']);
+  if (!isHttpUrl(lb))
+    return argsError(
+      `argument ${label(ZDD_FLAGS.find((f) => f.flag === 'marathon-lb')!)}: not an http:// or https:// URL: ${lb}`,
+    );
   const level = String(v['log-level']).toUpperCase();
   if (!(LOG_LEVELS as readonly string[]).includes(level)) return argsError(`Invalid log level: ${level}`);
   const formatProblem = logFormatProblem(String(v['log-format']));
@@ -306,4 +313,13 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
     dcosAuthCredentials: dcos,
     marathonCaCert: str('marathon-ca-cert'),
   });
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
 }

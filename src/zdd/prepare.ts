@@ -70,7 +70,14 @@ export function prepareDeploy(
   const current = lastDeploy(previous);
   let colour: 'blue' | 'green' = 'blue';
   let port = frontPort.value;
-  let target = Number(app['instances'] ?? 1);
+  const asked = app['instances'] ?? 1;
+  // zdd.py sent any value on, and Marathon refused it once the deploy had begun; NaN went as null.
+  if (current === undefined && !(typeof asked === 'number' && Number.isSafeInteger(asked) && asked >= 0))
+    return fail(
+      'missing-field',
+      `${String(app['id'])}: "instances" must be a whole number of instances, not ${typeof asked === 'number' ? String(asked) : JSON.stringify(asked)}`,
+    );
+  let target = Number(asked);
   let instances = target;
   let newInstances = 0;
   if (current !== undefined) {

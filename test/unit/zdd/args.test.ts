@@ -174,6 +174,12 @@ describe("marathon-lb zdd flags are zdd.py's", () => {
       kind: 'error',
       message: 'argument --json/-j is required',
     });
+    // Found before anything is written to Marathon (zdd.py created the new colour first: an audit).
+    for (const lb of ['not a url', 'ftp://127.0.0.1:9090', 'http://'])
+      expect(stop(['-m', 'http://m', '-j', 'a.json', '-l', lb])).toEqual({
+        kind: 'error',
+        message: `argument --marathon-lb/-l: not an http:// or https:// URL: ${lb}`,
+      });
     expect(stop([...REQUIRED, '-s', 'soon'])).toEqual({
       kind: 'error',
       message: "argument --step-delay/-s: invalid int value: 'soon'",

@@ -215,6 +215,23 @@ describe('preparing the next colour (prepare_deploy)', () => {
     expect(out['mem']).toBe(128);
   });
 
+  // An audit: "three" was printed as NaN and posted as null, and the app created with 1 instance.
+  test.each([
+    ['"three"', 'three'],
+    ['Infinity (1e400)', Number.POSITIVE_INFINITY],
+    ['2.5', 2.5],
+    ['-1', -1],
+  ])('a first deploy asking for %s instances is refused (exit 4), nothing posted', (_name, instances) => {
+    const r = prepareDeploy(
+      { initialInstances: 1, newInstances: 0 },
+      [],
+      { ...(fixture('shop.json') as JsonObject), instances },
+      now,
+    );
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/^shop: "instances" must be a whole number of instances, not /);
+  });
+
   test('a hybrid deploy labels its share; --initial-instances never exceeds it or the old app', () => {
     const r = prepareDeploy(
       { initialInstances: 5, newInstances: 2 },
