@@ -486,6 +486,12 @@ function optionsFrom(values: Readonly<Record<string, unknown>>, env: Env): Parse
     return argsError(
       `${cliToken === undefined ? `${envName('admin-token')} (--admin-token)` : 'argument --admin-token'}: holds a blank or a line break (at its end, from a file?), which no Authorization header can carry; remove it`,
     );
+  // Header bytes reach the server as Latin-1 and the token is compared as UTF-8: "pässwort" matched
+  // no UTF-8 client (curl, Prometheus), and a browser cannot send one past U+00FF at all (an audit).
+  if (typeof token === 'string' && /[^\x21-\x7e]/.test(token))
+    return argsError(
+      `${cliToken === undefined ? `${envName('admin-token')} (--admin-token)` : 'argument --admin-token'}: holds a character other than printable ASCII, which clients send in an Authorization header as they please; use letters, digits and ASCII punctuation`,
+    );
 
   const options = Object.freeze(merged) as unknown as Options;
   const problem = crossCheck(options);

@@ -356,6 +356,17 @@ describe('environment', () => {
     expect(ok([...G, '--admin-token', 'Ab+Cd/Ef=='], { MLB_ADMIN_TOKEN: 'ignored x' }).adminToken).toBe('Ab+Cd/Ef==');
   });
 
+  // Found by an audit: "pässwort" started, and no UTF-8 client (curl, Prometheus, a browser) could send it.
+  it('refuses an admin token with a character other than printable ASCII', () => {
+    const why = /admin-token\)?: holds a character other than printable ASCII/;
+    expect(error(G, { MLB_ADMIN_TOKEN: 'pässwort' })).toMatch(/^MLB_ADMIN_TOKEN \(--admin-token\): holds a character/);
+    expect(error([...G, '--admin-token', 'tok€n'])).toMatch(why);
+    expect(error([...G, '--admin-token', 'tok\u0000n'])).toMatch(why);
+    expect(ok([...G, '--admin-token', '~!@#$%^&*()_+{}|:<>?`-=[]\\;,./"\'']).adminToken).toBe(
+      '~!@#$%^&*()_+{}|:<>?`-=[]\\;,./"\'',
+    );
+  });
+
   it('shows a Marathon URL written without its scheme without its password', () => {
     expect(error([...G, '--marathon', 'mlbuser:Pw4Secret@127.0.0.1:46101'])).toBe(
       "argument --marathon/-m: '127.0.0.1:46101' is not an http:// or https:// URL",
