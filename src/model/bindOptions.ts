@@ -156,8 +156,11 @@ const CRT_LIST_KEYWORDS: ReadonlySet<string> = new Set([
   'verify',
 ]);
 
-/** Words of HAProxy's line, at most: 64; the bind line's own words leave this many to a label. */
-const MAX_WORDS = 48;
+/**
+ * Words of HAProxy's line, at most: 64; the bind line's own words (`bind ADDR:PORT ssl crt PATH`)
+ * leave this many to a label. marathon-lb printed more than 48, which HAProxy took (an audit).
+ */
+const MAX_WORDS = 64 - 5;
 
 /**
  * null when `text` (HAPROXY_{n}_BIND_OPTIONS) is a list of bind keywords HAProxy accepts, else the

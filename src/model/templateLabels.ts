@@ -377,6 +377,35 @@ function ipv4Number(s: string): number | null {
 
 /** HAProxy's MAX_LINE_ARGS (2.0 and 2.6): a line with more words is a fatal error ("too many words"). */
 const MAX_LINE_WORDS = 64;
+/** The shortest line that can hold more than 64 words: 65 one-character words and the blanks between. */
+const SHORTEST_OVERLONG = 2 * MAX_LINE_WORDS + 1;
+
+/**
+ * The first line of a rendered section that HAProxy refuses for its words (more than 64, or 64 and a
+ * blank after them: one more, empty), as its number and text; null when there is none. Labels are
+ * judged line by line already; this judges what they make together with Marathon's values and the
+ * translation of removed directives (a VHOST list of 70 names on a redirect's ACL line, a `reqideny`
+ * of 61 words made longer by its translation: HAProxy refused the whole config). Lines too short to
+ * hold 65 words are not split.
+ */
+export function overlongLine(
+  text: string,
+): { readonly number: number; readonly words: number; readonly line: string } | null {
+  let number = 0;
+  for (let start = 0; start < text.length;) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    number++;
+    if (end - start >= SHORTEST_OVERLONG - 1) {
+      const line = text.slice(start, end);
+      const code = escapeEnvironment(line).code;
+      const words = splitWords(code).length;
+      if (words > MAX_LINE_WORDS || (words === MAX_LINE_WORDS && /[ \t]$/.test(code))) return { number, words, line };
+    }
+    start = end + 1;
+  }
+  return null;
+}
 /** NUL, CR and the other control characters but tab and line feed. */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 /** In a word, where only an escape can have put it: any control character but tab. */

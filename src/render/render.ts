@@ -1,4 +1,4 @@
-import { openedSectionName, type LoadedFileCheck } from '../model/templateLabels';
+import { openedSectionName, overlongLine, type LoadedFileCheck } from '../model/templateLabels';
 import { serviceLabel, type HealthCheck, type PortHolders, type Problem, type Service } from '../model/types';
 
 export type { PortHolders } from '../model/types';
@@ -671,6 +671,18 @@ function servicePieces(svc: Service, r: ServiceRenderer): ServicePieces {
   if (svc.sticky) r.renderInto('BACKEND_STICKY_OPTIONS', {}, back);
   renderServers(svc, r, back);
   const pieces = { userlist, frontend: front.join(''), back: back.join('') };
+  for (const [what, text] of [
+    ['frontend', pieces.frontend],
+    ['backend', pieces.back],
+    ['userlist', userlist],
+  ] as const) {
+    const long = overlongLine(text);
+    if (long !== null)
+      throw new ServiceTemplateError(
+        null,
+        `line ${long.number} of its ${what} has ${long.words} words (HAProxy reads at most 64 a line and refuses the whole config): ${JSON.stringify(long.line.trim().slice(0, 120))}`,
+      );
+  }
   requireOwnSection(svc, pieces.back, 'BACKEND_HEAD', 'backend', backend);
   if (userlist !== '') requireOwnSection(svc, userlist, 'USERLIST_HEAD', 'userlist', `user_${backend}`);
   return pieces;

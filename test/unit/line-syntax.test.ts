@@ -89,6 +89,22 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
       /line 2 has words after its section's name/,
     ],
     ['a path of 62 words', { HAPROXY_0_PATH: words(62) }, /HAPROXY_0_PATH.*more than 61 words/],
+    // Lines that labels make together with Marathon's values or a translation (a second audit).
+    [
+      'a removed directive whose translation goes past 64 words',
+      {
+        HAPROXY_0_BACKEND_HTTP_OPTIONS: `  option forwardfor\n  reqideny ^X-A:\\ a if ${Array(58).fill('TRUE').join(' ')}\n`,
+      },
+      /line \d+ of its backend has \d+ words \(HAProxy reads at most 64 a line/,
+    ],
+    [
+      "a redirect beside a VHOST list of 70 names with blanks (the redirect's ACL line)",
+      {
+        HAPROXY_0_VHOST: Array.from({ length: 70 }, (_, i) => `h${i}.example.com`).join(', '),
+        HAPROXY_0_HTTP_BACKEND_REDIR: '/foo',
+      },
+      /line \d+ of its backend has \d+ words/,
+    ],
   ])('%s: left out, the config valid', async (_name, labels, message) => {
     const { stderr, config } = await run(labels);
     expect(stderr).toMatch(message);
@@ -104,6 +120,7 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
       { HAPROXY_0_BACKEND_HEAD: backendHead('  http-request set-header X-A "a b" # don\'t') },
     ],
     ["an empty word after the backend's name", { HAPROXY_0_BACKEND_HEAD: "\nbackend {backend} ''\n  mode {mode}\n" }],
+    ['BIND_OPTIONS of 59 words (marathon-lb prints them)', { HAPROXY_0_BIND_OPTIONS: Array(59).fill('tfo').join(' ') }],
   ])('%s: served', async (_name, labels) => {
     const { stderr, config } = await run(labels);
     expect(stderr).not.toMatch(/left out/);
