@@ -121,7 +121,7 @@ export function parseStatSample(text: string, at: number): Result<StatSample> {
   return reader.end();
 }
 
-const COMMA = 44;
+const QUOTE = 34;
 const noneByState = (): Record<HaproxyServerState, number> =>
   Object.fromEntries(HAPROXY_SERVER_STATES.map((s) => [s, 0])) as Record<HaproxyServerState, number>;
 
@@ -130,7 +130,10 @@ type Wanted = readonly (readonly [number, number])[];
 
 /**
  * Cuts the wanted columns out of a line into `v` (by COLUMNS index), walking its commas, from
- * wanted[w] on and up to column `upTo`; returns the next wanted entry.
+ * wanted[w] on and up to column `upTo`; returns the next wanted entry. A field HAProxy quoted (its
+ * csv_enc: one holding a comma or a quote, `""` for a quote) is read whole and unquoted: a server's
+ * last check text is what its own HTTP answer said (`503 0,1,…,FORGED`), and split at its commas it
+ * wrote the columns after it in /status (an audit).
  */
 function cut(
   text: string,
@@ -142,15 +145,36 @@ function cut(
 ): number {
   let w = 0;
   let col = 0;
-  let from = start;
-  for (let i = start; i <= end && w < wanted.length && col <= upTo; i++) {
-    if (i < end && text.charCodeAt(i) !== COMMA) continue;
-    if (wanted[w]![0] === col) v[wanted[w++]![1]] = text.slice(from, i);
-    col++;
-    from = i + 1;
+  for (let i = start; i <= end && w < wanted.length && col <= upTo; col++) {
+    const quoted = i < end && text.charCodeAt(i) === QUOTE;
+    let after = i; // where the field's comma is looked for from
+    if (quoted) {
+      after = i + 1;
+      for (;;) {
+        const q = text.indexOf('"', after);
+        if (q < 0 || q >= end) {
+          after = end;
+          break;
+        }
+        after = q + 1;
+        if (text.charCodeAt(after) !== QUOTE) break;
+        after++; // "" inside: a quote
+      }
+    }
+    let next = text.indexOf(',', after);
+    if (next < 0 || next > end) next = end;
+    if (wanted[w]![0] === col)
+      v[wanted[w++]![1]] = quoted
+        ? text.slice(i + 1, Math.max(i + 1, after - 1)).replaceAll('""', '"')
+        : text.slice(i, next);
+    i = next + 1;
   }
   return w;
 }
+
+/** A value as a field of a compact row: quoted as HAProxy quotes one, when it holds a comma or a quote. */
+const field = (s: string | undefined): string =>
+  s === undefined ? '' : s.includes(',') || s.includes('"') ? `"${s.replaceAll('"', '""')}"` : s;
 
 /** A server row's columns as a StatServer. */
 function serverOf(v: readonly (string | undefined)[]): StatServer {
@@ -177,8 +201,8 @@ function serverOf(v: readonly (string | undefined)[]): StatServer {
 const COMPACT: Wanted = COLUMNS.map((_, k) => [k, k] as const);
 
 /**
- * The server rows of one read, kept as compact lines (the read columns only, comma-joined: HAProxy's
- * values hold no comma): each is read into a StatServer when first asked for (the admin API's
+ * The server rows of one read, kept as compact lines (the read columns only, comma-joined, quoted as
+ * HAProxy quotes them): each is read into a StatServer when first asked for (the admin API's
  * pages), not at every read: at 10 000 backends a read has 30 000 of them.
  */
 class ServerRows {
@@ -324,7 +348,7 @@ export class StatReader {
       this.byState[serverState(v[COL.status] ?? '').state]++;
       if (w < wanted.length) cut(text, start, end, wanted, v, Number.POSITIVE_INFINITY);
       // A new flat string: a slice of the piece would keep the whole piece (and so the read) alive.
-      this.serverLines.push(v.join(','));
+      this.serverLines.push(v.map(field).join(','));
     } else if (type === '0' || type === '1') {
       if (w < wanted.length) {
         v.fill(undefined);

@@ -80,6 +80,38 @@ describe('show stat parsing (real HAProxy 2.6 output)', () => {
     expect(serverState(status)).toEqual({ state, checked });
   });
 
+  // An audit: a server's last check text is its own HTTP answer's reason phrase, which HAProxy quotes
+  // when it holds a comma or a quote; split at its commas, it wrote the check description in /status.
+  test('a field HAProxy quoted (its last check text) is one field, read whole: the columns after it stay theirs', () => {
+    const head =
+      '# pxname,svname,scur,stot,status,lastchg,type,check_status,check_code,check_duration,hrsp_5xx,req_tot,last_chk,check_desc,mode,';
+    const row = (name: string, lastChk: string): string =>
+      `be,${name},0,0,DOWN,12,2,L7STS,503,1,0,,${lastChk},Layer7 wrong status,http,`;
+    const text = [
+      head,
+      row('forged', '"0,1,2,3,4,5,6,7,8,FORGED <b>check passed</b>,x"'),
+      row('quotes', '"a,b,""c"'),
+      row('plain', 'Service Unavailable'),
+      `be,BACKEND,0,0,UP,12,1,,,,0,0,,,http,`,
+      '',
+    ].join('\n');
+    const s = sample(T0, text);
+    expect(s.servers.map((v) => [v.name, v.checkStatus, v.checkCode, v.checkDescription])).toEqual([
+      ['forged', 'L7STS', 503, 'Layer7 wrong status'],
+      ['quotes', 'L7STS', 503, 'Layer7 wrong status'],
+      ['plain', 'L7STS', 503, 'Layer7 wrong status'],
+    ]);
+    // Read piece by piece, split inside the quoted fields, it is the same.
+    const reader = new StatReader(T0);
+    for (let i = 0; i < text.length; i += 7) reader.push(text.slice(i, i + 7));
+    const pieces = reader.end();
+    expect(pieces.ok && pieces.value.servers.map((v) => v.checkDescription)).toEqual([
+      'Layer7 wrong status',
+      'Layer7 wrong status',
+      'Layer7 wrong status',
+    ]);
+  });
+
   test('a check in progress ("* L7OK") keeps its code; an answer that is not show stat is an error naming it', () => {
     const s = sample(T0, csv(0, 0).replace(',L7OK,', ',* L7OK,'));
     expect(s.servers[0]!.checkStatus).toBe('L7OK');
