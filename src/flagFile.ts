@@ -1,5 +1,6 @@
 import { NotRegularFileError, readRegularFileBounded, TooLargeError } from './boundedRead';
 import { err, ok, type Result } from './result';
+import { fileErrorText } from './fileErrorText';
 
 /** Credential and CA files are small: a bound far above any, far below what would hurt. */
 const MAX_FLAG_FILE_BYTES = 1 << 20;
@@ -14,7 +15,7 @@ export function readFlagFile(flag: string, path: string): Result<string> {
     return ok(readRegularFileBounded(path, MAX_FLAG_FILE_BYTES).toString('utf8'));
   } catch (e) {
     if (e instanceof NotRegularFileError || e instanceof TooLargeError) return err(`${flag} ${path}: ${e.message}`);
-    return err(`${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return err(`${flag} ${path}: ${fileErrorText(e)}`);
   }
 }
 

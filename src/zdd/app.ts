@@ -102,13 +102,21 @@ function portMappings(app: JsonObject): readonly JsonObject[] {
 
 /** The first service port: portMappings, then portDefinitions, then ports (zdd.py's get_service_port). */
 export function servicePort(app: JsonObject): Result<number, ZddFailure> {
+  // The field read is named when it holds no port (an audit: a servicePort "xyz" was reported as a bad
+  // HAPROXY_DEPLOYMENT_ALT_PORT or HAPROXY_0_PORT).
+  const port = (v: unknown, field: string): Result<number, ZddFailure> => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d{1,5}\s*$/.test(v) ? Number(v) : NaN;
+    return Number.isInteger(n) && n >= 0 && n <= 65535
+      ? ok(n)
+      : fail('missing-field', `${String(app['id'])}: ${field} ${JSON.stringify(v) ?? String(v)} is not a port number`);
+  };
   const mapped = portMappings(app)[0]?.['servicePort'];
-  if (mapped !== undefined && Number(mapped) !== 0) return ok(Number(mapped));
+  if (mapped !== undefined && Number(mapped) !== 0) return port(mapped, "the first port mapping's servicePort");
   // Upstream reads portDefinitions through a typo (a crash); the intended field is used here.
   const defined = objects(app['portDefinitions'])[0]?.['port'];
-  if (defined !== undefined && Number(defined) !== 0) return ok(Number(defined));
+  if (defined !== undefined && Number(defined) !== 0) return port(defined, 'portDefinitions[0].port');
   const ports = Array.isArray(app['ports']) ? app['ports'] : [];
-  if (ports.length > 0) return ok(Number(ports[0]));
+  if (ports.length > 0) return port(ports[0], 'ports[0]');
   return fail(
     'missing-field',
     `${String(app['id'])}: App doesn't contain a service port (missing field: container.portMappings)`,

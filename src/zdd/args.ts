@@ -244,8 +244,18 @@ export function parseZddArgs(argv: readonly string[], env: Readonly<Record<strin
       output = out;
     });
   if (values['help'] === true) return err({ kind: 'help', text: output.replace(/\n*$/, '\n') });
-  if (failure !== undefined)
-    return argsError(failure.replace(/^Unknown arguments?: /, 'unrecognized arguments: ').replace(/\s*\n\s*/g, ' '));
+  if (failure !== undefined) {
+    // argparse names each unknown flag as it was written (`--bogus=1`, `-x`); yargs without its dashes.
+    const unknown = /^Unknown arguments?: (.*)$/s.exec(failure);
+    if (unknown !== null) {
+      const written = unknown[1]!.split(',').map((name) => {
+        const n = name.trim();
+        return argv.find((t) => t.startsWith('-') && t.replace(/^-+/, '').split('=')[0] === n) ?? n;
+      });
+      return argsError(`unrecognized arguments: ${written.join(' ')}`);
+    }
+    return argsError(failure.replace(/\s*\n\s*/g, ' '));
+  }
   if (last(values['longhelp']) === true) return err({ kind: 'longhelp' });
 
   const v: Record<string, unknown> = {};

@@ -100,7 +100,25 @@ export async function runZddCommand(
     logger.error(client.error);
     return 2;
   }
-  const outcome = await runZdd(a, appJson, liveIo(a, client.value, logger));
+  // Stopped midway, a deploy is left as it is, both colours maybe (as zdd.py leaves it): said, with
+  // how to finish it; it ended without a word (an audit). The exit statuses stay a signal's.
+  const stopped = (signal: NodeJS.Signals, status: number) => (): void => {
+    process.stderr.write(
+      `marathon-lb zdd: stopped by ${signal}: a deploy under way is left as it is (both colours may run); run zdd again with --resume to finish it\n`,
+    );
+    process.exit(status);
+  };
+  const onInt = stopped('SIGINT', 130);
+  const onTerm = stopped('SIGTERM', 143);
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
+  let outcome: Awaited<ReturnType<typeof runZdd>>;
+  try {
+    outcome = await runZdd(a, appJson, liveIo(a, client.value, logger));
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
   if (outcome.kind === 'failed') logger.error(`${outcome.error.message} (exit status ${exitStatus(outcome)})`);
   else logger.info(outcome.message);
   return exitStatus(outcome);

@@ -24,14 +24,16 @@ async function fetchAppListeners(app: ZddApp, urls: readonly string[], io: ZddIo
   const csv = await Promise.all(urls.map((u) => io.haproxyStats(u)));
   return appListeners(
     app,
-    csv.flatMap((text, i) => statsOf(text, urls[i]!)),
+    // Which marathon-lb answered so, when there are several (the message names them all).
+    csv.flatMap((text, i) => statsOf(text, urls.length > 1 ? urls[i] : undefined)),
   );
 }
 
-function statsOf(text: string, url: string): Listener[] {
+function statsOf(text: string, url: string | undefined): Listener[] {
   try {
     return parseHaproxyStats(text);
   } catch (e) {
+    if (url === undefined) throw e;
     throw new Error(`${url}: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -56,7 +56,9 @@ describe.each([
       const fifo = path.join(dir, 'fifo');
       expect(run([flag, fifo])).toBe(`${flag} ${fifo}: not a regular file (a device, pipe, socket or directory)`);
       expect(run([flag, dir])).toBe(`${flag} ${dir}: not a regular file (a device, pipe, socket or directory)`);
-      expect(run([flag, path.join(dir, 'nope')])).toBe(`${flag} ${path.join(dir, 'nope')}: ENOENT`);
+      expect(run([flag, path.join(dir, 'nope')])).toBe(
+        `${flag} ${path.join(dir, 'nope')}: no such file or directory (ENOENT)`,
+      );
     },
   );
 

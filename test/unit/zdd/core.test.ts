@@ -215,6 +215,18 @@ describe('preparing the next colour (prepare_deploy)', () => {
     expect(out['mem']).toBe(128);
   });
 
+  // An audit: a servicePort "xyz" was reported as a bad HAPROXY_DEPLOYMENT_ALT_PORT or HAPROXY_0_PORT.
+  test('a first deploy whose service port is no port number names that field', () => {
+    const app = fixture('shop-marathon1.5.json') as JsonObject;
+    const container = app['container'] as JsonObject;
+    const bad = {
+      ...app,
+      container: { ...container, portMappings: [{ containerPort: 8000, hostPort: 0, servicePort: 'xyz' }] },
+    };
+    const r = prepareDeploy({ initialInstances: 1, newInstances: 0 }, [], bad, now);
+    expect(!r.ok && r.error.message).toBe('shop: the first port mapping\'s servicePort "xyz" is not a port number');
+  });
+
   // An audit: "three" was printed as NaN and posted as null, and the app created with 1 instance.
   test.each([
     ['"three"', 'three'],
