@@ -47,28 +47,23 @@ export class ServiceRenderer {
     private readonly loadedFile?: LoadedFileCheck,
   ) {}
 
-  /** What the service's labels rendered so far, against labelBudget. */
-  private labelChars = 0;
-  private labelBudget: number | undefined;
+  /** What the service has rendered so far (countText). */
+  private chars = 0;
 
   /**
-   * A label rendered for each server repeats its text as often: 1 MB in a server template made 280 MB
-   * of config from 280 tasks, and the controller failed every apply on a config too big to load, every
-   * app's change with it (an audit). What a service's labels render in all is bounded by their own
-   * text, once a vhost, with MAX_FILLED_IN of values and MAX_PER_SERVER a server.
+   * One service's config is bounded: 16 MiB, or 2 KiB a server when it has more. A label repeated
+   * for each server (a server template, a health check's options) repeats its text as often: 1 MB
+   * in one made 280 MB of config from 280 tasks, and the controller failed every apply on a config too
+   * big to load, every app's change with it (two audits). Counted as it is rendered, so such a
+   * service is left out before it is all made.
    */
-  private countLabelText(label: string, chars: number): void {
-    // The frontend's labels are rendered for each of its vhosts.
-    const vhosts = this.svc.hostname?.split(',').length ?? 1;
-    this.labelBudget ??=
-      Object.values(this.svc.templateLabels).reduce((n, text) => n + text.length, 0) * vhosts +
-      MAX_FILLED_IN +
-      MAX_PER_SERVER * this.svc.servers.length;
-    this.labelChars += chars;
-    if (this.labelChars > this.labelBudget)
+  private countText(label: string | null, chars: number): void {
+    this.chars += chars;
+    const most = Math.max(MAX_SERVICE_CHARS, MAX_CHARS_A_SERVER * this.svc.servers.length);
+    if (this.chars > most)
       throw new ServiceTemplateError(
         label,
-        `its labels render more than ${this.labelBudget} characters for ${this.svc.servers.length} server(s) (their own text once, ${MAX_FILLED_IN / 1024} KiB of values and ${MAX_PER_SERVER / 1024} KiB a server)`,
+        `its config would be more than ${most} characters (${MAX_SERVICE_CHARS / 2 ** 20} MiB, or ${MAX_CHARS_A_SERVER / 1024} KiB a server for its ${this.svc.servers.length} server(s)): a label repeated for each server or vhost makes it that long`,
       );
   }
 
@@ -89,7 +84,7 @@ export class ServiceRenderer {
     const maxLength = labelText === undefined ? Infinity : labelText.length + MAX_FILLED_IN;
     let out = renderTemplate(t, ctx, maxLength);
     if (typeof out !== 'string') throw faultOf(name, label, out, ctx);
-    if (label !== null) this.countLabelText(label, out.length);
+    this.countText(label, out.length);
     if (label !== null && !t.constant) {
       out = checkedLabelText(labelName, label, out, this.haproxyDir, this.svc.servicePort, this.loadedFile);
       // The task's own address is Marathon's: the label is judged with a documentation address there.
@@ -125,9 +120,13 @@ export class ServiceRenderer {
       out.push(this.render(name, ctx, labelName));
       return;
     }
+    const from = out.length;
     const fault = renderTemplateInto(t, ctx, out);
-    if (fault !== undefined)
-      throw faultOf(name, labelText === undefined ? null : `HAPROXY_{n}_${labelName}`, fault, ctx);
+    const label = labelText === undefined ? null : `HAPROXY_{n}_${labelName}`;
+    if (fault !== undefined) throw faultOf(name, label, fault, ctx);
+    let chars = 0;
+    for (let i = from; i < out.length; i++) chars += out[i]!.length;
+    this.countText(label, chars);
   }
 }
 
@@ -160,8 +159,10 @@ function checkedLabelText(
  * with it.
  */
 const MAX_FILLED_IN = 64 * 1024;
-/** What labels rendered for each server (its line, its checks' options) may add a server, in all. */
-const MAX_PER_SERVER = 4 * 1024;
+/** The most one service's config may hold (ServiceRenderer.countText). */
+const MAX_SERVICE_CHARS = 16 * 2 ** 20;
+/** …or, for a service of more servers than that holds, this much a server. */
+const MAX_CHARS_A_SERVER = 2 * 1024;
 
 function faultOf(
   name: string,

@@ -57,13 +57,14 @@ describe("a template label's placeholders fill in a bounded text", () => {
 });
 
 /**
- * A label rendered for each server repeats its text as often (an audit: 1 MB in a server template
- * made 280 MB of config from 280 tasks): a service's labels render their own text once, 64 KiB of
- * values and 4 KiB a server, in all.
+ * A label rendered for each server repeats its text as often (two audits: 1 MB in a server template,
+ * or in a health check's options, made 280 MB of config from 280 tasks): one service's config is at
+ * most 16 MiB, or 2 KiB a server.
  */
-describe("a service's labels render a bounded text in all", () => {
-  const withTasks = (id: string, port: number, n: number, labels: Record<string, string>): Record<string, unknown> => ({
+describe("one service's config is bounded", () => {
+  const withTasks = (id: string, port: number, n: number, labels: Record<string, string>, extra = {}) => ({
     ...app(id, port, labels),
+    ...extra,
     tasks: Array.from({ length: n }, (_, i) => ({
       id: `${id.slice(1)}.${i}`,
       host: `10.0.${i >> 8}.${i & 255}`,
@@ -73,15 +74,23 @@ describe("a service's labels render a bounded text in all", () => {
   });
   const serverLine = (comment: string): string =>
     `  server {serverName} {host_ipv4}:{port}{cookieOptions}{healthCheckOptions}{otherOptions}\n  # ${comment}\n`;
+  const httpCheck = {
+    healthChecks: [{ protocol: 'HTTP', path: '/health', portIndex: 0, intervalSeconds: 2, timeoutSeconds: 1 }],
+  };
 
-  test('a server template of 200 KB for 40 tasks: left out, the other app kept', async () => {
-    const { stderr, config } = await dry([
-      app('/good', 10001, {}),
-      withTasks('/big', 10002, 40, { HAPROXY_0_BACKEND_SERVER_OPTIONS: serverLine('x'.repeat(200_000)) }),
-    ]);
-    expect(stderr).toMatch(
-      /label HAPROXY_0_BACKEND_SERVER_OPTIONS: its labels render more than \d+ characters for 40 server\(s\)/,
-    );
+  test.each([
+    ['a server template of 500 KB', { HAPROXY_0_BACKEND_SERVER_OPTIONS: serverLine('x'.repeat(500_000)) }, {}],
+    [
+      "a health check's options of 500 KB (printed into each server line by the built-in template)",
+      {
+        HAPROXY_0_MODE: 'http',
+        HAPROXY_0_BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS: `  check inter 2s fall 3 # ${'x'.repeat(500_000)}\n`,
+      },
+      httpCheck,
+    ],
+  ])('%s for 40 tasks: left out, the other app kept', async (_name, labels, extra) => {
+    const { stderr, config } = await dry([app('/good', 10001, {}), withTasks('/big', 10002, 40, labels, extra)]);
+    expect(stderr).toMatch(/app \/big port index 0\b.*its config would be more than 16777216 characters/);
     expect(config).toContain('\nbackend good_10001\n');
     expect(config).not.toContain('big_10002');
     expect(config.length).toBeLessThan(100_000);
@@ -93,6 +102,21 @@ describe("a service's labels render a bounded text in all", () => {
     ]);
     expect(stderr).not.toMatch(/left out/);
     expect(config.split(`# ${'y'.repeat(1000)}\n`)).toHaveLength(2001);
+  });
+
+  // A second audit: 600 vhosts with two labels restating the built-in templates were left out.
+  test('600 vhosts with labels that restate the built-in ACL templates are served', async () => {
+    const vhosts = Array.from({ length: 600 }, (_, i) => `tenant-${i}.customers.example-platform.com`).join(',');
+    const { stderr, config } = await dry([
+      withTasks('/router', 10002, 3, {
+        HAPROXY_0_VHOST: vhosts,
+        HAPROXY_0_HTTP_FRONTEND_ACL_ONLY: '  acl host_{cleanedUpHostname} hdr(host) -i {hostname}\n',
+        HAPROXY_0_HTTPS_FRONTEND_ACL: '  use_backend {backend} if {{ ssl_fc_sni {hostname} }}\n',
+      }),
+    ]);
+    expect(stderr).not.toMatch(/left out/);
+    expect(config).toContain('\nbackend router_10002\n');
+    expect(config).toContain('ssl_fc_sni tenant-599.customers.example-platform.com');
   });
 });
 
