@@ -97,6 +97,8 @@ function openFilesLimit(): number | undefined {
   }
 }
 const DROPS_LOGGED_EVERY_MS = 60_000;
+/** A connection whose answer makes no progress this long (its reader reads nothing) is closed. */
+const ANSWER_STALLED_MS = 30_000;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
@@ -292,12 +294,12 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
       const now = opts.now?.() ?? Date.now();
       if (droppedSince !== null && now - droppedSince < DROPS_LOGGED_EVERY_MS) return;
       logger.warn(
-        `admin API: ${dropped} connection(s) closed to keep ${cap} open at most, the longest idle first (each holds one of the controller's file descriptors)`,
+        `admin API: ${dropped} connection(s) closed to keep ${cap} open at most, the least recently used first (each holds one of the controller's file descriptors)`,
       );
       droppedSince = now;
       dropped = 0;
     },
-    server.headersTimeout,
+    { silentMs: server.headersTimeout, stalledMs: ANSWER_STALLED_MS },
   );
 
   return new Promise((resolve, reject) => {
