@@ -210,6 +210,15 @@ export function* toModelSteps(
       // Only the ports this marathon-lb serves are named: another group's are another instance's to report.
       if (isProblem(settings)) {
         if (isSelected(selectionLabels(labels), appGroups, opts)) problems.push(settings);
+        // Still a port of the app, never served: BACKEND_HEALTHCHECK_PORT_INDEX counts it among its
+        // siblings, as marathon-lb does (without it, a served port's checks went to the port after).
+        if (servicePort !== null && isPort(servicePort) && !byServicePort.has(servicePort)) {
+          const plain = readPortLabels(app.id, new Map(), i);
+          if (!isProblem(plain)) {
+            const shadow = draftService(app, i, servicePort, { ...plain, enabled: false }, appGroups, undefined);
+            if (!isProblem(shadow)) byServicePort.set(servicePort, shadow);
+          }
+        }
         continue;
       }
       const portSelected = isSelected(settings, appGroups, opts);
