@@ -177,7 +177,10 @@ export function readPortLabels(
   }
   // Only blanks: no ACL would be defined for the allow/deny rules that name it.
   if (networkAllowed !== null && networkAllowed.trim() === '') networkAllowed = null;
-  const proxyPath = r.get('HTTP_BACKEND_PROXYPASS_PATH') ?? null;
+  // marathon-lb prints these three in http mode only (a VHOST, or MODE http): on a tcp port they are
+  // ignored, so not judged either (a differential fuzz: such a port was left out).
+  const httpPort = hostname !== null || r.get('MODE')?.toLowerCase() === 'http';
+  const proxyPath = httpPort ? (r.get('HTTP_BACKEND_PROXYPASS_PATH') ?? null) : null;
   if (proxyPath !== null && !URL_PATH.test(proxyPath))
     return r.bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath, NOT_URL_PATH);
   // HTTP_BACKEND_PROXYPASS_GLUE prints the whole VHOST label as the Host header's value: a blank after a
@@ -191,7 +194,7 @@ export function readPortLabels(
   // Printed into the rewrite's regex (HTTP_BACKEND_PROXYPASS_GLUE): `.`, `*` and `+` act there.
   const proxyRegex = proxyPath === null ? null : regexProblem(`^([^ :]*) ${proxyPath}/?(.*)`);
   if (proxyRegex !== null) return r.bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath!, `makes a regex that ${proxyRegex}`);
-  const revProxyPath = r.get('HTTP_BACKEND_REVPROXY_PATH') ?? null;
+  const revProxyPath = httpPort ? (r.get('HTTP_BACKEND_REVPROXY_PATH') ?? null) : null;
   if (revProxyPath !== null && !URL_PATH.test(revProxyPath))
     return r.bad('HTTP_BACKEND_REVPROXY_PATH', revProxyPath, NOT_URL_PATH);
   // The vhost is printed into the Location rewrite's regex (HTTP_BACKEND_REVPROXY_GLUE): `*.x` works, `**.x` not.
@@ -201,7 +204,7 @@ export function readPortLabels(
       : regexProblem(`^Location: (https?://${hostname}(:[0-9]+)?)?(/.*)`);
   if (revRegex !== null)
     return r.bad('VHOST', hostname!, `makes the reverse-proxy Location regex one that ${revRegex}`);
-  const redirPath = r.text('HTTP_BACKEND_REDIR');
+  const redirPath = httpPort ? r.text('HTTP_BACKEND_REDIR') : null;
   if (isProblem(redirPath)) return redirPath;
   if (redirPath !== null && redirPath !== '' && splitWords(redirPath).length !== 1)
     return r.bad('HTTP_BACKEND_REDIR', redirPath, 'must be one word (the redirect target)');

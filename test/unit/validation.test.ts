@@ -236,43 +236,43 @@ describe('labels: the port is left out with one problem naming the label', () =>
     ],
     [
       'HTTP_BACKEND_REDIR of two words',
-      { HAPROXY_0_HTTP_BACKEND_REDIR: '/a if TRUE' },
+      { HAPROXY_0_MODE: 'http', HAPROXY_0_HTTP_BACKEND_REDIR: '/a if TRUE' },
       'HAPROXY_0_HTTP_BACKEND_REDIR',
       /one word/,
     ],
     [
       'HTTP_BACKEND_REDIR reading the environment',
-      { HAPROXY_0_HTTP_BACKEND_REDIR: 'https://x/%[env(MLB_ADMIN_TOKEN)]' },
+      { HAPROXY_0_MODE: 'http', HAPROXY_0_HTTP_BACKEND_REDIR: 'https://x/%[env(MLB_ADMIN_TOKEN)]' },
       'HAPROXY_0_HTTP_BACKEND_REDIR',
       /env\(\)/,
     ],
     [
       'HTTP_BACKEND_REDIR reading the environment through an escape',
-      { HAPROXY_0_HTTP_BACKEND_REDIR: '%\\x5benv(MLB_ADMIN_TOKEN)]' },
+      { HAPROXY_0_MODE: 'http', HAPROXY_0_HTTP_BACKEND_REDIR: '%\\x5benv(MLB_ADMIN_TOKEN)]' },
       'HAPROXY_0_HTTP_BACKEND_REDIR',
       /env\(\)/,
     ],
     [
       'HTTP_BACKEND_REDIR reading the environment with flags',
-      { HAPROXY_0_HTTP_BACKEND_REDIR: '%{+Q}[env(MLB_ADMIN_TOKEN)]' },
+      { HAPROXY_0_MODE: 'http', HAPROXY_0_HTTP_BACKEND_REDIR: '%{+Q}[env(MLB_ADMIN_TOKEN)]' },
       'HAPROXY_0_HTTP_BACKEND_REDIR',
       /env\(\)/,
     ],
     [
       'HTTP_BACKEND_REDIR reading the environment after an escaped %',
-      { HAPROXY_0_HTTP_BACKEND_REDIR: '/100%%%[env(MLB_ADMIN_TOKEN)]' },
+      { HAPROXY_0_MODE: 'http', HAPROXY_0_HTTP_BACKEND_REDIR: '/100%%%[env(MLB_ADMIN_TOKEN)]' },
       'HAPROXY_0_HTTP_BACKEND_REDIR',
       /env\(\)/,
     ],
     [
       'PROXYPASS_PATH that is no path',
-      { HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/a"b' },
+      { HAPROXY_0_MODE: 'http', HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/a"b' },
       'HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH',
       /URL path/,
     ],
     [
       'REVPROXY_PATH with a regex group (it would renumber the rewrite)',
-      { HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH: '/a(b)' },
+      { HAPROXY_0_MODE: 'http', HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH: '/a(b)' },
       'HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH',
       /URL path/,
     ],
@@ -281,7 +281,7 @@ describe('labels: the port is left out with one problem naming the label', () =>
     ['PATH with a range backwards', { HAPROXY_0_PATH: '-m int 5:3' }, 'HAPROXY_0_PATH', /start is above its end/],
     [
       'PROXYPASS_PATH that breaks the rewrite regex',
-      { HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/static/**' },
+      { HAPROXY_0_MODE: 'http', HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '/static/**' },
       'HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH',
       /makes a regex that has nothing for \* to repeat/,
     ],
@@ -544,6 +544,21 @@ describe('labels: the port is left out with one problem naming the label', () =>
     ]);
     expect(m.problems).toEqual([]);
     expect(m.backends).toEqual(['ok_10001']);
+  });
+});
+
+// A differential fuzz against marathon-lb: it prints these in http mode only, and such a tcp port was left out.
+describe('labels of http mode only are not judged on a tcp port, where marathon-lb prints none of them', () => {
+  test.each([
+    ['HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH', 'api'],
+    ['HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH', 'api/'],
+    ['HAPROXY_0_HTTP_BACKEND_REDIR', '/a b'],
+  ])('%s %j on a tcp port: served', (label, value) => {
+    const m = model([app('/tcp', { [label]: value }, 10001)]);
+    expect(m.problems).toEqual([]);
+    expect(m.backends).toEqual(['tcp_10001']);
+    const http = model([app('/web', { [label]: value, HAPROXY_0_VHOST: 'web.example.com' }, 10002)]);
+    expect(http.problems.map((p) => p.label)).toEqual([label]);
   });
 });
 
