@@ -23,9 +23,10 @@ export class ChangeLag {
   private readonly marks: number[] = [];
   /**
    * When the fast path left events to the snapshot, or a change came that it cannot route, oldest
-   * first: only a snapshot fetched after covers them. Fast work applied (or found unchanged) after a refusal does not: its events were
-   * not all in it (a burst of 2 500 kills, refused as a whole, was taken as applied and dead servers
-   * served while Marathon could not be read, /healthz saying all was well).
+   * first: only a snapshot fetched after covers them. Fast work applied (or found unchanged) after a
+   * refusal does not: its events were not all in it (a burst of 2 500 kills, refused as a whole, was
+   * taken as applied and dead servers served while Marathon could not be read, /healthz saying all
+   * was well).
    */
   private readonly leftToSnapshot: number[] = [];
   private lastFetchAt = Number.NEGATIVE_INFINITY;

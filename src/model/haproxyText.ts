@@ -70,7 +70,7 @@ export function configText(value: string, quoted = false): TextResult {
 
 /**
  * Why HAProxy's line parser (parse_line) would refuse a line of a template label, and with it the
- * whole config: a `\\x` outside single quotes not followed by two hex digits, or a quote still open
+ * whole config: a `\x` outside single quotes not followed by two hex digits, or a quote still open
  * where the line (or its comment) starts; null when HAProxy reads the line.
  */
 export function lineSyntaxProblem(line: string): string | null {
