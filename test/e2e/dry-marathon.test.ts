@@ -68,7 +68,7 @@ test('a credentials file it cannot read: one message naming the flag, exit 2, no
   expect(r.code).toBe(2);
   expect(r.stdout).toBe('');
   expect(r.stderr).toBe(
-    `marathon-lb: cannot fetch apps from Marathon: --marathon-auth-credential-file ${missing}: ENOENT\n`,
+    `marathon-lb: cannot fetch apps from Marathon: --marathon-auth-credential-file ${missing}: no such file or directory (ENOENT)\n`,
   );
 });
 
