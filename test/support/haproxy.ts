@@ -14,6 +14,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithTool, type RequiredTool } from './requiredTool';
+import { dryRun, tempDir } from './render';
 
 export interface HaproxyInfo {
   readonly bin: string;
@@ -231,4 +232,40 @@ export async function startHaproxy(opts: StartOptions): Promise<RunningHaproxy> 
   }
 
   return { pid, dir, configPath, output: () => out, stop };
+}
+
+/**
+ * `--dry` of `apps` with the bundled Lua and `pem` as the operator's certificate, then `haproxy -c` of
+ * what it printed: it must exit 0 and HAProxy raise no alert (one app's labels never break the rest).
+ */
+export async function dryCheckedByHaproxy(
+  apps: readonly unknown[],
+  pem: string,
+): Promise<{ readonly stderr: string; readonly config: string; readonly check: string }> {
+  const dir = tempDir();
+  try {
+    const file = join(dir, 'apps.json');
+    await writeFile(file, JSON.stringify({ apps }));
+    const certFile = join(dir, 'cert.pem');
+    await writeFile(certFile, pem);
+    const luaDir = join(__dirname, '..', '..', 'config', 'lua');
+    const dry = await dryRun([
+      '--apps-file',
+      file,
+      '--group',
+      'external',
+      '--lua-dir',
+      luaDir,
+      '--ssl-certs',
+      certFile,
+    ]);
+    expect(dry.code).toBe(0);
+    const cfg = join(dir, 'haproxy.cfg');
+    await writeFile(cfg, dry.stdout);
+    const check = await checkConfig(cfg);
+    expect(check.output).not.toMatch(/ALERT/);
+    return { stderr: dry.stderr, config: dry.stdout, check: check.output };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

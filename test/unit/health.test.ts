@@ -62,6 +62,16 @@ function book() {
     },
     unchanged: (fetchedAt: number) =>
       on({ kind: 'unchanged', state: applied.current ?? state(0), fetchedAt: Date.UTC(2026, 0, 2) + fetchedAt * 1000 }),
+    /** Task churn of n servers routed by the fast path, applied now. */
+    fastApplied: (n: number) =>
+      on({
+        kind: 'applied',
+        report: { reloaded: false, reasons: [], runtimeOps: 1 },
+        state: { ...state(n), source: { apps: [], hosts: new Map(), fast: true } },
+        previous: null,
+        runtimeReasons: [],
+        fetchedAt: t,
+      }),
     on,
   };
 }
@@ -159,15 +169,7 @@ describe('health: unhealthy only when a known change waits longer than --max-app
     // Fast work found unchanged or applied (the events of other apps), built after the refusal.
     x.at(101);
     x.on({ kind: 'unchanged', state: state(2), fetchedAt: x.now(), fast: true });
-    const fastState: DesiredState = { ...state(3), source: { apps: [], hosts: new Map(), fast: true } };
-    x.on({
-      kind: 'applied',
-      report: { reloaded: false, reasons: [], runtimeOps: 1 },
-      state: fastState,
-      previous: null,
-      runtimeReasons: [],
-      fetchedAt: x.now(),
-    });
+    x.fastApplied(3);
     expect(x.b.status().unappliedChangeSince).toBe('2026-01-02T00:01:40.000Z');
     x.at(161);
     expect(x.b.health().healthy).toBe(false);
@@ -192,15 +194,7 @@ describe('health: unhealthy only when a known change waits longer than --max-app
     x.fetchFailed();
     x.at(130);
     x.trigger({ kind: 'event', eventType: 'status_update_event' });
-    const fastState: DesiredState = { ...state(3), source: { apps: [], hosts: new Map(), fast: true } };
-    x.on({
-      kind: 'applied',
-      report: { reloaded: false, reasons: [], runtimeOps: 1 },
-      state: fastState,
-      previous: null,
-      runtimeReasons: [],
-      fetchedAt: x.now(),
-    });
+    x.fastApplied(3);
     expect(x.b.status().unappliedChangeSince).toBe('2026-01-02T00:01:40.000Z');
     expect(x.b.status().pendingChange).toBe(true);
     x.at(161);

@@ -1,8 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { makeTestCerts, type TestCerts } from '../support/certs';
-import { checkConfig, describeWithHaproxy } from '../support/haproxy';
-import { dryRun, tempDir } from '../support/render';
+import { describeWithHaproxy, dryCheckedByHaproxy } from '../support/haproxy';
 
 /** crypt(3) of "adminpw" (openssl passwd -6), as HAPROXY_{n}_AUTH takes it. */
 const HASH = '$6$mlbsaltA$1xQ1ieNmxVic1kCRaNDX3Z6P8DQdtA1EcLw.SiGM4p2fnSm/z8tFW.y4HhLzqbQ8yUumwsZL.rCb7/soBUdI2.';
@@ -27,25 +24,13 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
     tasks: [{ id: `${id.slice(1)}.1`, host: '10.0.0.9', ports: [31000], state: 'TASK_RUNNING' }],
   });
   /** --dry of a good app and one with `labels`, then `haproxy -c` of what it printed. */
-  const run = async (labels: Record<string, string>): Promise<{ stderr: string; config: string; check: string }> => {
-    const dir = tempDir();
-    try {
-      const file = path.join(dir, 'apps.json');
-      fs.writeFileSync(file, JSON.stringify({ apps: [app('/good', 10001, {}), app('/other', 10002, labels)] }));
-      const pem = path.join(dir, 'cert.pem');
-      fs.writeFileSync(pem, certs.serverCert + certs.serverKey);
-      const luaDir = path.resolve(__dirname, '..', '..', 'config', 'lua');
-      const dry = await dryRun(['--apps-file', file, '--group', 'external', '--lua-dir', luaDir, '--ssl-certs', pem]);
-      expect(dry.code).toBe(0);
-      const cfg = path.join(dir, 'haproxy.cfg');
-      fs.writeFileSync(cfg, dry.stdout);
-      const check = await checkConfig(cfg);
-      expect(check.output).not.toMatch(/ALERT/);
-      expect(dry.stdout).toContain('\nbackend good_10001\n');
-      return { stderr: dry.stderr, config: dry.stdout, check: check.output };
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+  const run = async (labels: Record<string, string>): Promise<{ stderr: string; config: string }> => {
+    const r = await dryCheckedByHaproxy(
+      [app('/good', 10001, {}), app('/other', 10002, labels)],
+      certs.serverCert + certs.serverKey,
+    );
+    expect(r.config).toContain('\nbackend good_10001\n');
+    return r;
   };
 
   const backendHead = (line: string): string => `\nbackend {backend}\n  balance {balance}\n  mode {mode}\n${line}\n`;

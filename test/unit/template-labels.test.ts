@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { appTemplateText, labelTargetNames } from '../../src/model/templateLabels';
-import { checkConfig, describeWithHaproxy } from '../support/haproxy';
+import { checkConfig, describeWithHaproxy, dryCheckedByHaproxy } from '../support/haproxy';
 import { makeTestCerts, type TestCerts } from '../support/certs';
 import { dryRun, tempDir } from '../support/render';
 
@@ -619,27 +619,12 @@ describeWithHaproxy(
     const run = async (
       labels: Record<string, string>,
       goodLabels: Record<string, string> = {},
-    ): Promise<{ stderr: string; config: string }> => {
-      const dir = tempDir();
-      try {
-        const file = path.join(dir, 'apps.json');
-        // The app with the labels sorts after the good one: its sections come right after the good one's.
-        const apps = [app('/good', 10001, '10.0.0.9', goodLabels), app('/zbad', 10002, '10.6.6.6', labels)];
-        fs.writeFileSync(file, JSON.stringify({ apps }));
-        const luaDir = path.resolve(__dirname, '..', '..', 'config', 'lua');
-        const pem = path.join(dir, 'cert.pem');
-        fs.writeFileSync(pem, certs.serverCert + certs.serverKey);
-        const dry = await dryRun(['--apps-file', file, '--group', 'external', '--lua-dir', luaDir, '--ssl-certs', pem]);
-        expect(dry.code).toBe(0);
-        const cfg = path.join(dir, 'haproxy.cfg');
-        fs.writeFileSync(cfg, dry.stdout);
-        const check = await checkConfig(cfg);
-        expect(check.output).not.toMatch(/ALERT/);
-        return { stderr: dry.stderr, config: dry.stdout };
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    };
+    ): Promise<{ stderr: string; config: string }> =>
+      // The app with the labels sorts after the good one: its sections come right after the good one's.
+      dryCheckedByHaproxy(
+        [app('/good', 10001, '10.0.0.9', goodLabels), app('/zbad', 10002, '10.6.6.6', labels)],
+        certs.serverCert + certs.serverKey,
+      );
     /** The lines of one section, from its line to the next section's. */
     const section = (config: string, head: string): string => {
       const from = config.indexOf(`\n${head}\n`);
