@@ -4,8 +4,9 @@ import type { Socket } from 'node:net';
 /**
  * Keeps a server's connections under `cap`, making room for a new one by closing the one used least
  * recently: an idle one first (no request under way), else the one whose request began or ended
- * longest ago. `dropped` is told each connection closed so. A connection that sends nothing is closed
- * after `silentMs`; one whose answer makes no progress (a reader that never reads) after `stalledMs`.
+ * longest ago. `dropped` is told each connection closed so. One whose answer makes no progress (a
+ * reader that never reads) is closed after `stalledMs`. A connection that sends nothing is Node's:
+ * its headersTimeout counts from the connection's start and answers 408 before closing.
  *
  * Why not `server.maxConnections`: it refuses new connections while old ones are held, so 1 024
  * silent sockets of one local process (or of any peer, with --admin-bind) kept `/healthz`, the
@@ -13,12 +14,7 @@ import type { Socket } from 'node:net';
  * and sockets that pipelined requests and never read their answers stayed busy for good (a second
  * audit: 20 of 20 probes failed).
  */
-export function keepConnectionsUnder(
-  server: Server,
-  cap: number,
-  dropped: () => void,
-  timeouts: { readonly silentMs: number; readonly stalledMs: number },
-): void {
+export function keepConnectionsUnder(server: Server, cap: number, dropped: () => void, stalledMs: number): void {
   /** Requests under way on each held connection; iteration order is least recently used first. */
   const held = new Map<Socket, number>();
   const use = (socket: Socket, busy: number): void => {
@@ -28,9 +24,6 @@ export function keepConnectionsUnder(
   server.on('connection', (socket: Socket) => {
     held.set(socket, 0);
     socket.once('close', () => held.delete(socket));
-    // Node's headersTimeout counts from a request's first byte: a connection that sends none is
-    // closed here; after its first request keepAliveTimeout and `stalledMs` decide.
-    socket.setTimeout(timeouts.silentMs, () => socket.destroy());
     if (held.size <= cap) return;
     let idle: Socket | undefined;
     let oldest: Socket | undefined;
@@ -47,7 +40,7 @@ export function keepConnectionsUnder(
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
-    socket.setTimeout(timeouts.stalledMs);
+    socket.setTimeout(stalledMs);
     const busy = held.get(socket);
     if (busy === undefined) return;
     use(socket, busy + 1);

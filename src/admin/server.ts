@@ -271,8 +271,9 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
     }
   };
 
-  // Connections that send no whole request head within headersTimeout are closed within a second of
-  // it, not at Node's 30 s check (idle sockets held the cap meanwhile).
+  // Connections that send no whole request head within headersTimeout (counted from the connection's
+  // start, so a silent one too) are closed within a second of it, not at Node's 30 s check (idle
+  // sockets held the cap meanwhile).
   const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       const msg = err instanceof Error ? err.message : String(err);
@@ -299,7 +300,7 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
       droppedSince = now;
       dropped = 0;
     },
-    { silentMs: server.headersTimeout, stalledMs: ANSWER_STALLED_MS },
+    ANSWER_STALLED_MS,
   );
 
   return new Promise((resolve, reject) => {

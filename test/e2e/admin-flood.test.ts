@@ -164,9 +164,13 @@ describe('admin API under a flood of /status and /metrics (real HTTP, loopback)'
     const silent = net.connect(Number(port), '127.0.0.1');
     silent.on('error', () => undefined);
     cleanup.push(() => silent.destroy());
+    // Read what the server says: a socket that leaves a 408 unread never sees the close behind it.
+    let said = '';
+    silent.on('data', (chunk: Buffer) => (said += chunk.toString('latin1')));
     const from = Date.now();
     await new Promise((resolve) => silent.once('close', resolve));
     expect(Date.now() - from).toBeGreaterThanOrEqual(9_000);
+    expect(said).toMatch(/^HTTP\/1\.1 408 /);
   }, 20_000);
 
   // A second audit: sockets that pipelined requests and never read their answers stayed busy for good,
