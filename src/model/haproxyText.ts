@@ -249,15 +249,34 @@ export function ipv4MappedAddress(s: string): string | undefined {
 /** A name, not an address: HAProxy reads an all-numeric last label (`300.1.1.1`) as a bad IPv4 address. */
 export const isHostName = (s: string): boolean => HOST_NAME.test(s) && !/(^|\.)\d+\.?$/.test(s);
 
-/** An address or network for `acl ... src`: IPv4/IPv6, optionally with a /prefix (or IPv4 /netmask). */
+/**
+ * An IPv4 address in the C library's numbers-and-dots forms (inet_aton), which HAProxy reads where it
+ * would resolve a name (`acl ... src 10.1` is 10.0.0.1): one to four decimal or octal (leading 0)
+ * parts, the last filling the bytes left. Hex parts are left out: HAProxy refused `0x0a000001`.
+ */
+export function isShortIPv4(s: string): boolean {
+  if (!/^\d+(\.\d+){0,3}$/.test(s)) return false;
+  const parts = s.split('.');
+  return parts.every((p, i) => {
+    const value = /^0[0-7]+$/.test(p) ? parseInt(p, 8) : Number(p);
+    const bytes = i < parts.length - 1 ? 1 : 5 - parts.length;
+    return value < 2 ** (8 * bytes);
+  });
+}
+
+/**
+ * An address or network for `acl ... src`: IPv4/IPv6, optionally with a /prefix (or IPv4 /netmask).
+ * IPv4 ones in their short forms too (`10.1`, `192.168/16`): marathon-lb prints them and HAProxy reads them.
+ */
 export function isAddressOrNetwork(s: string): boolean {
   const slash = s.indexOf('/');
-  if (slash < 0) return isIP(s);
+  if (slash < 0) return isIP(s) || isShortIPv4(s);
   const ip = s.slice(0, slash);
   const mask = s.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(mask)) return isIPv4(ip) && isIPv4(mask);
+  const v4 = isIPv4(ip) || isShortIPv4(ip);
+  if (!/^\d{1,3}$/.test(mask)) return v4 && (isIPv4(mask) || isShortIPv4(mask));
   const bits = Number(mask);
-  return isIPv4(ip) ? bits <= 32 : isIPv6(ip) && bits <= 128;
+  return v4 ? bits <= 32 : isIPv6(ip) && bits <= 128;
 }
 
 /** What `bind <addr>:<port>` accepts for BIND_ADDR: `*`, an IPv4/IPv6 address (after ipv4@/ipv6@ or not) or a host name. */

@@ -127,10 +127,15 @@ export function readPortLabels(
 ): PortSettings | Problem {
   const r = new PortLabelReader(appId, portLabels, index);
   const vhost = withoutEmptyHosts(r.get('VHOST'));
-  // Blanks after a comma are common (`a.example.com, b.example.com`) and HAProxy's word separators where printed.
+  // Blanks are HAProxy's word separators where a host is printed (`hdr(host) -i a b`, `ssl_fc_sni a b`):
+  // after a comma (`a.example.com, b.example.com`) or between names, as marathon-lb prints them, each
+  // word is one more name that routes here.
   if (vhost !== undefined && vhost !== '') {
-    const bad = vhost.split(',').find((h) => !isVhost(h) && !isVhost(h.replace(/^[ \t]+|[ \t]+$/g, '')));
-    if (bad !== undefined) return r.bad('VHOST', vhost, vhostProblem(bad.trim()));
+    const bad = vhost
+      .split(',')
+      .flatMap((h) => h.split(SPACES))
+      .find((h) => h !== '' && !isVhost(h));
+    if (bad !== undefined) return r.bad('VHOST', vhost, vhostProblem(bad));
   }
   const hostname = vhost ?? null;
   const path = r.text('PATH');
@@ -148,7 +153,8 @@ export function readPortLabels(
     if (unreadable !== null) return r.problem('SSL_CERT', unreadable);
   }
   const bindAddr = r.get('BIND_ADDR') ?? null;
-  if (bindAddr !== null && !isBindAddress(bindAddr))
+  // An empty one is every address (`bind :10001`), as marathon-lb prints it.
+  if (bindAddr !== null && bindAddr !== '' && !isBindAddress(bindAddr))
     return r.bad(
       'BIND_ADDR',
       bindAddr,
@@ -179,7 +185,7 @@ export function readPortLabels(
   if (networkAllowed !== null && networkAllowed.trim() === '') networkAllowed = null;
   // marathon-lb prints these three in http mode only (a VHOST, or MODE http): on a tcp port they are
   // ignored, so not judged either (a differential fuzz: such a port was left out).
-  const httpPort = hostname !== null || r.get('MODE')?.toLowerCase() === 'http';
+  const httpPort = hostname !== null || /^[ \t]*http[ \t]*$/i.test(r.get('MODE') ?? '');
   const proxyPath = httpPort ? (r.get('HTTP_BACKEND_PROXYPASS_PATH') ?? null) : null;
   if (proxyPath !== null && !URL_PATH.test(proxyPath))
     return r.bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath, NOT_URL_PATH);
@@ -226,7 +232,8 @@ export function readPortLabels(
   if (isProblem(hcIndex)) return hcIndex;
 
   const modeLabel = r.get('MODE');
-  const mode = modeLabel === undefined ? null : modeLabel.toLowerCase();
+  // Blanks around it are HAProxy's word separators (`mode http ` is http to it): read as that mode.
+  const mode = modeLabel === undefined ? null : modeLabel.toLowerCase().replace(/^[ \t]+|[ \t]+$/g, '');
   if (mode !== null && mode !== 'http' && mode !== 'tcp')
     return r.problem('MODE', `unknown mode ${JSON.stringify(clip(modeLabel!))} (use http or tcp)`);
 

@@ -66,10 +66,14 @@ export function vhostAcls(svc: Service, r: ServiceRenderer, shared: VhostShared)
   const appId = svc.appId;
   // One map line per distinct vhost (all are this backend's): a Set, since a label may list tens of thousands.
   const mapped = new Set<string>();
+  // A map line is a key and a value: names a label separates by blanks are one line each (an ACL
+  // reads them as that many patterns; marathon-lb's one line made the second name part of the value).
   const addMap = (vhost: string): void => {
-    if (mapped.has(vhost)) return;
-    mapped.add(vhost);
-    domainMap.push([vhost, backend]);
+    for (const name of /[ \t]/.test(vhost) ? vhost.split(/[ \t]+/) : [vhost]) {
+      if (name === '' || mapped.has(name)) continue;
+      mapped.add(name);
+      domainMap.push([name, backend]);
+    }
   };
   const addHttps = (vhost: string, fragment: string): void => {
     https += fragment;

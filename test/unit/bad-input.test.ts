@@ -25,7 +25,13 @@ async function renderApps(apps: unknown[], extra: string[] = []) {
 
 describe('an app whose labels would break the config is left out, the rest still renders', () => {
   const cases: [string, Record<string, string>, RegExp][] = [
-    ['space in VHOST', { HAPROXY_0_VHOST: 'a.example.com b.example.com' }, /HAPROXY_0_VHOST/],
+    ['a bad name after a blank in VHOST', { HAPROXY_0_VHOST: 'a.example.com b/c.example.com' }, /HAPROXY_0_VHOST/],
+    [
+      'a network after a blank that HAProxy refuses',
+      { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.1 256.1' },
+      /NETWORK/,
+    ],
+    ['a blank inside MODE', { HAPROXY_0_MODE: 'ht tp' }, /HAPROXY_0_MODE.*unknown mode/],
     ['newline in VHOST', { HAPROXY_0_VHOST: 'a.example.com\nbind *:1' }, /HAPROXY_0_VHOST/],
     ['non-numeric PORT', { HAPROXY_0_PORT: '80a' }, /HAPROXY_0_PORT.*not an integer/],
     ['PORT out of range', { HAPROXY_0_PORT: '70000' }, /HAPROXY_0_PORT.*outside/],

@@ -61,6 +61,23 @@ describe('--dry map files', () => {
     expect(read('domain2backend.map')).toBe(names.map((n) => `${n} many_10002\n`).join(''));
   }, 20_000);
 
+  // marathon-lb wrote `a.example.com b.example.com web_10003`: HAProxy read b.example.com as part of
+  // the backend's name, and neither name was routed. The ACLs without maps read both names.
+  test('names a VHOST label separates by blanks (after a comma or not) are one map line each', async () => {
+    const app = {
+      id: '/blanks',
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'a.example.com b.example.com, c.example.com' },
+      portDefinitions: [{ port: 10003 }],
+      tasks: [{ id: 'blanks.1', host: '10.0.0.1', ports: [31003], state: 'TASK_RUNNING' }],
+    };
+    fs.writeFileSync(appsFile, JSON.stringify({ apps: [app] }));
+    const run = await dryWithMaps();
+    expect(run.stderr).toBe('');
+    expect(read('domain2backend.map')).toBe(
+      ['a.example.com', 'b.example.com', 'c.example.com'].map((n) => `${n} blanks_10003\n`).join(''),
+    );
+  });
+
   test('without --haproxy-map existing maps are emptied, as marathon-lb does; absent ones are not created', async () => {
     fs.writeFileSync(path.join(dir, 'domain2backend.map'), 'stale.example.com old_1\n');
     const run = await dryRun(['--apps-file', appsFile, '--group', 'external', '--haproxy-config', cfg()]);

@@ -106,6 +106,11 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
     ],
     ["an empty word after the backend's name", { HAPROXY_0_BACKEND_HEAD: "\nbackend {backend} ''\n  mode {mode}\n" }],
     ['BIND_OPTIONS of 59 words (marathon-lb prints them)', { HAPROXY_0_BIND_OPTIONS: Array(59).fill('tfo').join(' ') }],
+    // Refused until a differential fuzz against marathon-lb: it prints them and HAProxy reads them.
+    ['a VHOST list separated by blanks', { HAPROXY_0_VHOST: 'other.example.com  b.example.com,c.example.com' }],
+    ['an empty BIND_ADDR (every address)', { HAPROXY_0_BIND_ADDR: '' }],
+    ['networks in short forms', { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.1 192.168/16 10.1/255.0.0.0 010.0.0.1' }],
+    ['a MODE with blanks around it', { HAPROXY_0_MODE: ' http ' }],
   ])('%s: served', async (_name, labels) => {
     const { stderr, config } = await run(labels);
     expect(stderr).not.toMatch(/left out/);

@@ -139,17 +139,45 @@ describe('addresses', () => {
     'ipv4@',
     'unix@/x',
   ])('not a bind address %j', (v) => expect(isBindAddress(v)).toBe(false));
-  test.each(['10.0.0.0/8', '10.0.0.1', '10.0.0.0/255.0.0.0', 'fe80::/10', '::1'])('network %s', (v) =>
-    expect(isAddressOrNetwork(v)).toBe(true),
-  );
-  test.each(['1.2.3.4/33', 'fe80::/129', 'x', '10.0.0.0/', '/8'])('not a network %s', (v) =>
-    expect(isAddressOrNetwork(v)).toBe(false),
-  );
+  // The short forms: each was `haproxy -c`'d in an `acl n src` line (HAProxy 2.6), as were the refused ones.
+  test.each([
+    '10.0.0.0/8',
+    '10.0.0.1',
+    '10.0.0.0/255.0.0.0',
+    'fe80::/10',
+    '::1',
+    '10.1',
+    '10.1.2',
+    '167772161',
+    '4294967295',
+    '10.65535',
+    '010.0.0.1',
+    '192.168/16',
+    '10.1/255.0.0.0',
+    '10.1/255.1',
+  ])('network %s', (v) => expect(isAddressOrNetwork(v)).toBe(true));
+  test.each([
+    '1.2.3.4/33',
+    'fe80::/129',
+    'x',
+    '10.0.0.0/',
+    '/8',
+    '256.1',
+    '10.',
+    '0x0a000001',
+    '1.2.3.4.5',
+    '::ffff:10.1',
+  ])('not a network %s', (v) => expect(isAddressOrNetwork(v)).toBe(false));
 });
 
 describe('labels: the port is left out with one problem naming the label', () => {
   test.each([
-    ['VHOST with a space', { HAPROXY_0_VHOST: 'a.example.com b' }, 'HAPROXY_0_VHOST', /host names/],
+    [
+      'VHOST with a word after a space that is no host name',
+      { HAPROXY_0_VHOST: 'a.example.com -i' },
+      'HAPROXY_0_VHOST',
+      /host names/,
+    ],
     ['VHOST with a quote', { HAPROXY_0_VHOST: 'a"b.example.com' }, 'HAPROXY_0_VHOST', /host names/],
     ['VHOST with unicode', { HAPROXY_0_VHOST: 'bücher.example.com' }, 'HAPROXY_0_VHOST', /host names/],
     ['PATH with a line break', { HAPROXY_0_PATH: '/a\n  bind *:81' }, 'HAPROXY_0_PATH', /line breaks/],
