@@ -254,7 +254,7 @@ export const isHostName = (s: string): boolean => HOST_NAME.test(s) && !/(^|\.)\
  * would resolve a name (`acl ... src 10.1` is 10.0.0.1): one to four decimal or octal (leading 0)
  * parts, the last filling the bytes left. Hex parts are left out: HAProxy refused `0x0a000001`.
  */
-export function isShortIPv4(s: string): boolean {
+function isShortIPv4(s: string): boolean {
   if (!/^\d+(\.\d+){0,3}$/.test(s)) return false;
   const parts = s.split('.');
   return parts.every((p, i) => {
