@@ -113,7 +113,8 @@ function namesOf(app: Partial<MarathonApp>): AppHostNames {
       const v: unknown = (labels as Record<string, unknown>)[k];
       if (typeof v !== 'string') continue;
       if (k.endsWith('_BIND_ADDR')) {
-        if (BIND_ADDR.test(k) && isHostName(v)) bindAddrs.push(v);
+        const name = v.trim(); // as labels.ts reads it
+        if (BIND_ADDR.test(k) && isHostName(name)) bindAddrs.push(name);
         continue;
       }
       const template = k.startsWith('HAPROXY_') ? PORT_TEMPLATE.exec(k)?.[1] : undefined;

@@ -1,3 +1,4 @@
+import { MAX_BODY_VALUES, tooManyValues } from './appsBound';
 import { ROUTED_APP, type RoutedShape } from './routedFields';
 
 /**
@@ -109,6 +110,8 @@ class ByteJson {
    */
   private readonly stack: unknown[] = [];
   private top = 0;
+  /** Array items and object fields made so far, for the body's bound (appsBound.ts). */
+  made = 0;
 
   /** shared()'s strings by a hash of their bytes, one per slot (the last one made). */
   private readonly sharedStrings = new Array<string | undefined>(SHARED_SLOTS).fill(undefined);
@@ -138,6 +141,7 @@ class ByteJson {
     this.top += n;
     for (let k = base; k < this.top; k++) slots[k] = ABSENT;
     for (;;) {
+      if (++this.made > MAX_BODY_VALUES) throw tooManyValues();
       const k = this.field(s);
       this.space();
       if (k < 0) this.skip();
@@ -177,6 +181,7 @@ class ByteJson {
       return [];
     }
     for (;;) {
+      if (++this.made > MAX_BODY_VALUES) throw tooManyValues();
       const item = this.shaped(s, depth + 1);
       this.stack[this.top++] = item;
       this.space();
@@ -254,6 +259,7 @@ class ByteJson {
       return out;
     }
     for (;;) {
+      if (++this.made > MAX_BODY_VALUES) throw tooManyValues();
       if (b[this.pos] !== QUOTE) throw new InvalidJson();
       const key = this.string();
       this.colon();
@@ -280,6 +286,7 @@ class ByteJson {
       return [];
     }
     for (;;) {
+      if (++this.made > MAX_BODY_VALUES) throw tooManyValues();
       const item = this.value(depth + 1);
       this.stack[this.top++] = item;
       this.space();

@@ -255,13 +255,20 @@ export const isHostName = (s: string): boolean => HOST_NAME.test(s) && !/(^|\.)\
  * parts, the last filling the bytes left. Hex parts are left out: HAProxy refused `0x0a000001`.
  */
 function isShortIPv4(s: string): boolean {
-  if (!/^\d+(\.\d+){0,3}$/.test(s)) return false;
-  const parts = s.split('.');
-  return parts.every((p, i) => {
-    const value = /^0[0-7]+$/.test(p) ? parseInt(p, 8) : Number(p);
+  return dottedIPv4(s) !== undefined;
+}
+
+/** The dotted-quad form of an IPv4 address in one of inet_aton's forms (isShortIPv4), else undefined. */
+export function dottedIPv4(s: string): string | undefined {
+  if (!/^\d+(\.\d+){0,3}$/.test(s)) return undefined;
+  const parts = s.split('.').map((p) => (/^0[0-7]+$/.test(p) ? parseInt(p, 8) : Number(p)));
+  let value = 0;
+  for (let i = 0; i < parts.length; i++) {
     const bytes = i < parts.length - 1 ? 1 : 5 - parts.length;
-    return value < 2 ** (8 * bytes);
-  });
+    if (parts[i]! >= 2 ** (8 * bytes)) return undefined;
+    value = i < parts.length - 1 ? value * 256 + parts[i]! : value * 2 ** (8 * bytes) + parts[i]!;
+  }
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }
 
 /**
@@ -284,24 +291,22 @@ export function isBindAddress(s: string): boolean {
   // HAProxy's address family prefixes (configuration.txt §11), before an address (host names have none here).
   if (s.startsWith('ipv4@')) return isIPv4(s.slice(5));
   if (s.startsWith('ipv6@')) return /^\[.*\]$/.test(s.slice(5)) ? isIPv6(s.slice(6, -1)) : isIPv6(s.slice(5));
-  if (s === '*' || isIPv4(s) || isHostName(s)) return true;
+  if (s === '*' || isIPv4(s) || isShortIPv4(s) || isHostName(s)) return true;
   if (s.startsWith('[') && s.endsWith(']')) return isIPv6(s.slice(1, -1));
   return isIPv6(s);
 }
 
 /**
- * A host name for vhost routing (Host header, SNI): letters, digits, `-`, `_`, `.`, `*`, optional
- * `:port`; or an IPv6 address in brackets, as marathon-lb prints it and HAProxy takes it. Not starting with `-`: HAProxy reads that as an ACL flag and refuses the config. A leading
- * `.` it takes, as marathon-lb prints it.
+ * One name of a VHOST label, as HAProxy reads it where marathon-lb prints it (an ACL's pattern, an SNI
+ * pattern inside `{ }`, a map's key, a Host header's value): any word but one that would be read
+ * otherwise. Refused: blanks and control characters (word and line breaks), quotes, backslash and `#`
+ * (HAProxy's quoting, escapes and comments), `$` (its environment variables), `%` (a log-format
+ * expression in the Host header PROXYPASS sets), braces (they close an anonymous ACL) and a leading `-`
+ * (an ACL flag). A name no client sends (`bücher.example`, not `xn--bcher-kva.example`) is served as
+ * marathon-lb serves it: its ACL never matches, its service port still routes.
  */
-const VHOST = /^[A-Za-z0-9*_.]([A-Za-z0-9*_.-]{0,252})(:\d{1,5})?$/;
-/** An IPv6 literal as a Host header carries it (RFC 3986: `[::1]`, `[2001:db8::1]:8080`). */
-const BRACKETED_IPV6 = /^\[([0-9A-Fa-f:.]{2,45})\](:\d{1,5})?$/;
-export const isVhost = (s: string): boolean => {
-  if (VHOST.test(s)) return true;
-  const v6 = BRACKETED_IPV6.exec(s);
-  return v6 !== null && isIPv6(v6[1]!);
-};
+const VHOST = /^[^\u0000-\u0020\u007f"'\\#$%{},-][^\u0000-\u0020\u007f"'\\#$%{},]*$/;
+export const isVhost = (s: string): boolean => VHOST.test(s);
 
 /**
  * HAProxy proxy names allow letters, digits, `-`, `_`, `.` and `:`; app ids add `/` (turned into `_`).

@@ -144,7 +144,8 @@ export function readPortLabels(
     const why = pathProblem(splitWords(path));
     if (why !== null) return r.bad('PATH', path, why);
   }
-  const sslCert = r.get('SSL_CERT') ?? null;
+  // Blanks around these are HAProxy's word separators where printed (`ssl crt  /x.pem`, `bind  10.0.0.1:80`).
+  const sslCert = trimBlanks(r.get('SSL_CERT')) || null;
   if (sslCert !== null) {
     if (!isPlainWord(sslCert))
       return r.bad('SSL_CERT', sslCert, 'must be a file name without spaces, quotes, backslashes or #');
@@ -152,7 +153,7 @@ export function readPortLabels(
       checks.operatorCerts?.has(sslCert) === true ? null : (checks.files?.certificate(sslCert) ?? null);
     if (unreadable !== null) return r.problem('SSL_CERT', unreadable);
   }
-  const bindAddr = r.get('BIND_ADDR') ?? null;
+  const bindAddr = trimBlanks(r.get('BIND_ADDR')) ?? null;
   // An empty one is every address (`bind :10001`), as marathon-lb prints it.
   if (bindAddr !== null && bindAddr !== '' && !isBindAddress(bindAddr))
     return r.bad(
@@ -168,7 +169,8 @@ export function readPortLabels(
   ) {
     return r.bad('BIND_ADDR', bindAddr, 'does not resolve (HAProxy resolves it when it loads the config)');
   }
-  const bindOptions = r.get('BIND_OPTIONS') ?? null;
+  // A YAML block (`|`) ends a label with a line break: printed last on the bind line, it ends that line.
+  const bindOptions = r.get('BIND_OPTIONS')?.replace(/^[ \t]+|[ \t\r\n]+$/g, '') || null;
   if (bindOptions !== null) {
     const why = checkBindOptions(bindOptions, checks.files, sslCert !== null);
     if (why !== null) return r.problem('BIND_OPTIONS', why);
@@ -246,7 +248,7 @@ export function readPortLabels(
     return r.problem('BALANCE', `unknown balance algorithm ${JSON.stringify(clip(balanceLabel!))}`);
 
   let auth: PortSettings['auth'] = null;
-  const authLabel = r.get('AUTH');
+  const authLabel = r.get('AUTH')?.replace(/[ \t\r\n]+$/, '') || undefined; // the password's end, as HAProxy reads it
   if (authLabel !== undefined) {
     const parts = authLabel.split(':');
     const realm = parts.length === 3 && parts[0] !== '' ? configText(parts[0]!, true) : null;
@@ -338,7 +340,8 @@ class PortLabelReader {
   ) {}
 
   get(name: string): string | undefined {
-    return this.labels.get(name);
+    const v = this.labels.get(name);
+    return v === '' && UNSET_WHEN_EMPTY.has(name) ? undefined : v;
   }
 
   problem(name: string, message: string): Problem {
@@ -372,6 +375,21 @@ class PortLabelReader {
     return Number.isNaN(n) ? this.bad(name, v, 'is not an integer') : n;
   }
 }
+
+/** Labels marathon-lb reads only when they are not empty (`if app.path:`): an empty one is not set. */
+const UNSET_WHEN_EMPTY: ReadonlySet<string> = new Set([
+  'PATH',
+  'SSL_CERT',
+  'BIND_OPTIONS',
+  'AUTH',
+  'HTTP_BACKEND_PROXYPASS_PATH',
+  'HTTP_BACKEND_REVPROXY_PATH',
+  'HTTP_BACKEND_REDIR',
+  'BACKEND_NETWORK_ALLOWED_ACL',
+]);
+
+/** Blanks around a word HAProxy reads the same without them. */
+const trimBlanks = (v: string | undefined): string | undefined => v?.replace(/^[ \t]+|[ \t]+$/g, '');
 
 /** Long hostile values are cut in messages. */
 function clip(v: string): string {
@@ -432,12 +450,6 @@ function withoutEmptyHosts(vhost: string | undefined): string | undefined {
 /** Why one host of a VHOST label is refused, in the terms its owner can act on. */
 function vhostProblem(host: string): string {
   const rule =
-    'must be host names separated by commas (letters, digits, "-", "_", ".", "*", an optional :port; or an IPv6 address in brackets)';
-  // Clients send a name in ASCII (IDNA), at most 253 characters long (DNS): a longer or non-ASCII one never matches.
-  // eslint-disable-next-line no-control-regex -- any character past ASCII
-  if (/[^\u0000-\u007f]/.test(host))
-    return `${rule}: write a non-ASCII name in its ASCII form (xn--…, as clients send it)`;
-  const name = host.replace(/:\d{1,5}$/, '');
-  if (name.length > 253) return `${rule}: a host name is at most 253 characters long (this one has ${name.length})`;
-  return rule;
+    'must be host names separated by commas or blanks (no quotes, backslash, #, $, %, braces or control characters; none starting with "-")';
+  return host.startsWith('-') ? `${rule}: HAProxy reads ${JSON.stringify(clip(host))} as an ACL flag` : rule;
 }

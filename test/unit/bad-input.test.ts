@@ -25,7 +25,7 @@ async function renderApps(apps: unknown[], extra: string[] = []) {
 
 describe('an app whose labels would break the config is left out, the rest still renders', () => {
   const cases: [string, Record<string, string>, RegExp][] = [
-    ['a bad name after a blank in VHOST', { HAPROXY_0_VHOST: 'a.example.com b/c.example.com' }, /HAPROXY_0_VHOST/],
+    ['a bad name after a blank in VHOST', { HAPROXY_0_VHOST: 'a.example.com b"c.example.com' }, /HAPROXY_0_VHOST/],
     [
       'a network after a blank that HAProxy refuses',
       { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.1 256.1' },

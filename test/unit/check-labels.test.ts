@@ -199,7 +199,7 @@ describe('check-labels: bad input is one clear line, exit 2', () => {
 
 describe('check-labels: what the model refuses (exit 1, label named, with a fix)', () => {
   it.each([
-    ['bad VHOST', { HAPROXY_0_VHOST: 'shop example.com' }, 'HAPROXY_0_VHOST', /must be host names/],
+    ['bad VHOST', { HAPROXY_0_VHOST: 'shop#example.com' }, 'HAPROXY_0_VHOST', /must be host names/],
     ['bad BIND_ADDR', { HAPROXY_0_BIND_ADDR: '10.0.0.1;rm' }, 'HAPROXY_0_BIND_ADDR', /must be \*, an IPv4/],
     ['PORT out of range', { HAPROXY_0_PORT: '70000' }, 'HAPROXY_0_PORT', /port 70000 is outside 1\.\.65535/],
     ['bad MODE', { HAPROXY_0_MODE: 'udp' }, 'HAPROXY_0_MODE', /unknown mode "udp"/],
@@ -243,7 +243,7 @@ describe('check-labels: what the model refuses (exit 1, label named, with a fix)
   });
 
   it('--json carries the same findings and the exit code', async () => {
-    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'a b' }), ['--json'], { noHaproxy: true });
+    const r = await check(legacyApp({ HAPROXY_0_VHOST: 'a b\\c' }), ['--json'], { noHaproxy: true });
     const j = JSON.parse(r.stdout) as {
       exitCode: number;
       problems: { label: string; by: string; fix: string }[];

@@ -111,6 +111,24 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
     ['an empty BIND_ADDR (every address)', { HAPROXY_0_BIND_ADDR: '' }],
     ['networks in short forms', { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.1 192.168/16 10.1/255.0.0.0 010.0.0.1' }],
     ['a MODE with blanks around it', { HAPROXY_0_MODE: ' http ' }],
+    // A second differential check: marathon-lb reads these labels only when not empty (`if app.path:`).
+    [
+      'empty PATH, SSL_CERT, BIND_OPTIONS, AUTH and proxy paths (not set)',
+      {
+        HAPROXY_0_PATH: '',
+        HAPROXY_0_SSL_CERT: '',
+        HAPROXY_0_BIND_OPTIONS: '',
+        HAPROXY_0_AUTH: '',
+        HAPROXY_0_HTTP_BACKEND_PROXYPASS_PATH: '',
+        HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH: '',
+      },
+    ],
+    [
+      'blanks HAProxy reads as word breaks: around BIND_ADDR, a line break ending BIND_OPTIONS, a blank ending AUTH',
+      { HAPROXY_0_BIND_ADDR: ' 127.0.0.1 ', HAPROXY_0_BIND_OPTIONS: 'tfo\n', HAPROXY_0_AUTH: `r:alice:${HASH} ` },
+    ],
+    ['a BIND_ADDR in a short IPv4 form', { HAPROXY_0_BIND_ADDR: '127.1' }],
+    ['a vhost no client sends (its service port routes)', { HAPROXY_0_VHOST: 'bücher.example ::1 a.example.com:' }],
   ])('%s: served', async (_name, labels) => {
     const { stderr, config } = await run(labels);
     expect(stderr).not.toMatch(/left out/);

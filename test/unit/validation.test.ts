@@ -9,7 +9,14 @@ import { execFileSync } from 'node:child_process';
 import { parseAppsJson } from '../../src/model/appsJson';
 import { checkBindOptions, type FileChecks } from '../../src/model/bindOptions';
 import { fileChecks } from '../../src/model/files';
-import { configText, isAddressOrNetwork, isBindAddress, isIPv6, splitWords } from '../../src/model/haproxyText';
+import {
+  configText,
+  dottedIPv4,
+  isAddressOrNetwork,
+  isBindAddress,
+  isIPv6,
+  splitWords,
+} from '../../src/model/haproxyText';
 import { toModel, type ModelOptions } from '../../src/model/services';
 import type { Problem } from '../../src/model/types';
 import { dryRun, tempDir } from '../support/render';
@@ -126,19 +133,24 @@ describe('addresses', () => {
     'ipv4@0.0.0.0',
     'ipv6@::',
     'ipv6@[::1]',
+    '127.1',
+    '1.2.3',
   ])('bind address %s', (v) => expect(isBindAddress(v)).toBe(true));
   test.each([
-    '300.1.1.1',
-    '1.2.3',
-    'bad host',
-    '',
-    'a:b',
-    '[10.0.0.1]',
-    'ipv4@::1',
-    'ipv6@1.2.3.4',
-    'ipv4@',
-    'unix@/x',
-  ])('not a bind address %j', (v) => expect(isBindAddress(v)).toBe(false));
+    ['127.1', '127.0.0.1'],
+    ['1.2.3', '1.2.0.3'],
+    ['167772161', '10.0.0.1'],
+    ['010.0.0.1', '8.0.0.1'],
+    ['10.65535', '10.0.255.255'],
+    ['192.168.0.1', '192.168.0.1'],
+  ])('%s is %s to HAProxy (inet_aton)', (short, dotted) => expect(dottedIPv4(short)).toBe(dotted));
+  test.each(['256.1', '1.2.3.4.5', '10.', 'a.b'])('%s is no IPv4 address', (v) =>
+    expect(dottedIPv4(v)).toBeUndefined(),
+  );
+  test.each(['300.1.1.1', 'bad host', '', 'a:b', '[10.0.0.1]', 'ipv4@::1', 'ipv6@1.2.3.4', 'ipv4@', 'unix@/x'])(
+    'not a bind address %j',
+    (v) => expect(isBindAddress(v)).toBe(false),
+  );
   // The short forms: each was `haproxy -c`'d in an `acl n src` line (HAProxy 2.6), as were the refused ones.
   test.each([
     '10.0.0.0/8',
@@ -179,7 +191,8 @@ describe('labels: the port is left out with one problem naming the label', () =>
       /host names/,
     ],
     ['VHOST with a quote', { HAPROXY_0_VHOST: 'a"b.example.com' }, 'HAPROXY_0_VHOST', /host names/],
-    ['VHOST with unicode', { HAPROXY_0_VHOST: 'bücher.example.com' }, 'HAPROXY_0_VHOST', /host names/],
+    ['VHOST with a brace', { HAPROXY_0_VHOST: 'a}.example.com' }, 'HAPROXY_0_VHOST', /host names/],
+    ['VHOST with a log-format expression', { HAPROXY_0_VHOST: '%[env(HOME)]' }, 'HAPROXY_0_VHOST', /host names/],
     ['PATH with a line break', { HAPROXY_0_PATH: '/a\n  bind *:81' }, 'HAPROXY_0_PATH', /line breaks/],
     [
       'PATH with an ACL flag that loads a file',
@@ -532,19 +545,22 @@ describe('labels: the port is left out with one problem naming the label', () =>
     );
   });
 
-  test('a vhost no client can send says why: longer than DNS allows, or not in its ASCII form', () => {
-    const long = `${'a'.repeat(250)}.com`;
-    expectLeftOut(
-      [app('/bad', { HAPROXY_0_VHOST: `ok.example.com,${long}` })],
-      'HAPROXY_0_VHOST',
-      /at most 253 characters long \(this one has 254\)/,
-    );
-    expectLeftOut([app('/bad', { HAPROXY_0_VHOST: 'été.example.com' })], 'HAPROXY_0_VHOST', /ASCII form \(xn--/);
-    expect(model([app('/ok', { HAPROXY_0_VHOST: `${'a'.repeat(249)}.com:8080` })]).problems).toEqual([]);
+  // A differential check against marathon-lb: it printed these, HAProxy read them, and the app's service
+  // port routed (the vhost's ACL never matches a name no client sends). They were left out whole here.
+  test('a vhost no client sends is served as marathon-lb serves it: longer than DNS allows, not in its ASCII form, a bare IPv6', () => {
+    for (const vhost of [
+      `${'a'.repeat(300)}.com`,
+      'été.example.com',
+      '::1',
+      'a.example.com:',
+      `${'a'.repeat(249)}.com:8080`,
+    ])
+      expect(model([app('/ok', { HAPROXY_0_VHOST: vhost })])).toEqual({ backends: ['ok_10001'], problems: [] });
+    expectLeftOut([app('/bad', { HAPROXY_0_VHOST: 'a.example.com,-m' })], 'HAPROXY_0_VHOST', /"-m" as an ACL flag/);
   });
 
   test('a long hostile value is cut in the message', () => {
-    const p = expectLeftOut([app('/bad', { HAPROXY_0_VHOST: `${'x'.repeat(5000)} y` })], 'HAPROXY_0_VHOST', /\.\.\./);
+    const p = expectLeftOut([app('/bad', { HAPROXY_0_VHOST: `${'x'.repeat(5000)}"y` })], 'HAPROXY_0_VHOST', /\.\.\./);
     expect(p.message.length).toBeLessThan(300);
   });
 
