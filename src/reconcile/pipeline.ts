@@ -185,6 +185,9 @@ export interface PipelineDeps<F> {
 /** Builds, replays and strips run in scheduler tasks of about this long, task events in between. */
 const SLICE_MS = 20;
 
+/** The most a Marathon event waits of a failed read's backoff, counted from the failure. */
+const EVENT_RETRY_MS = 5000;
+
 /** The longest wait between applies while no HAProxy runs (each is a `haproxy -c` and a start). */
 const NOT_SERVING_RETRY_MS = 5000;
 
@@ -325,10 +328,13 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
     // An operator's SIGHUP, or the event stream attached again, since the last fetch began: it does
     // not wait out a failed read's backoff.
     let askedToRead = false;
+    // A Marathon event since the last fetch began: its event bus is up, so its REST API likely is too.
+    let eventSinceRead = false;
     const fetchOnce = (triggeredAt: number): Observable<{ fetched: F; triggeredAt: number; fetchedAt: number }> =>
       defer(() => {
         const fetchedAt = now();
         askedToRead = false; // this read answers it
+        eventSinceRead = false;
         report({ kind: 'fetching' });
         return deps.fetch().pipe(
           last(),
@@ -341,6 +347,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         // An operator's ask, or the event stream attached again (Marathon answers: after an outage the
         // running backoff, up to --max-backoff, left routing behind a Marathon that was back).
         if (trigger.kind === 'signal' || trigger.kind === 'connected') askedToRead = true;
+        if (trigger.kind === 'event') eventSinceRead = true;
         return now();
       }),
       debounceMaxWait(timing.quietMs, timing.maxWaitMs, scheduler),
@@ -352,6 +359,11 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
           askedToRead = false;
           return asked;
         },
+        // An event after a failed read: the read is tried again within EVENT_RETRY_MS of that failure,
+        // not after the rest of a backoff of up to --max-backoff (an audit: an app created once Marathon
+        // answered again waited 245 s; marathon-lb read again at the next event). At most one read per
+        // EVENT_RETRY_MS for a Marathon whose events flow while its REST API fails.
+        waitsAtMost: () => (eventSinceRead ? EVENT_RETRY_MS : undefined),
         onFailure: (f) =>
           report({ kind: 'fetch-failed', error: message(f.error), retryInMs: f.retryInMs, attempt: f.attempt }),
       }),

@@ -19,6 +19,12 @@ export interface RetryLatestOptions {
    * operator's explicit ask to read Marathon again: SIGHUP). Default: never.
    */
   readonly cutsBackoff?: () => boolean;
+  /**
+   * Asked when a trigger arrives during a backoff that it does not cut: the most of that backoff it
+   * waits, counted from the failure (undefined: all of it). A sign the source is back (a Marathon
+   * event) shortens a long backoff without fetching at every such sign.
+   */
+  readonly waitsAtMost?: () => number | undefined;
 }
 
 /**
@@ -43,11 +49,12 @@ export function retryLatest<T, R>(
   fetch: (trigger: T) => Observable<R>,
   opts: RetryLatestOptions,
 ): OperatorFunction<T, R> {
-  const { backoff, scheduler, onFailure, cutsBackoff = () => false } = opts;
+  const { backoff, scheduler, onFailure, cutsBackoff = () => false, waitsAtMost = () => undefined } = opts;
   return (source) =>
     new Observable<R>((subscriber) => {
       let failures = 0;
       let notBefore = Number.NEGATIVE_INFINITY; // scheduler time at which the running backoff ends
+      let failedAt = Number.NEGATIVE_INFINITY; // scheduler time of the last failure
       let fetching = false; // a fetch is under way (not waiting for a backoff)
       let running: Subscription | undefined;
       let waiting: { readonly trigger: T } | undefined; // the newest trigger, for after the fetch under way
@@ -79,7 +86,8 @@ export function retryLatest<T, R>(
                   fetching = false;
                   const retryInMs = nextDelay(failures, backoff);
                   failures += 1;
-                  notBefore = scheduler.now() + retryInMs;
+                  failedAt = scheduler.now();
+                  notBefore = failedAt + retryInMs;
                   onFailure?.({ error, attempt: failures, retryInMs });
                   return timer(retryInMs, scheduler);
                 },
@@ -111,6 +119,10 @@ export function retryLatest<T, R>(
           else {
             // Waiting for a backoff: the newer trigger replaces it, and waits what is left of it, unless it cuts it.
             if (cutsBackoff()) notBefore = Number.NEGATIVE_INFINITY;
+            else {
+              const most = waitsAtMost();
+              if (most !== undefined) notBefore = Math.min(notBefore, failedAt + most);
+            }
             start(trigger);
           }
         },

@@ -319,6 +319,36 @@ describe('pipeline (virtual time)', () => {
     });
   });
 
+  // An audit: Marathon's REST API failed for a minute, its events flowed on; an app created once it
+  // answered again waited 44 s (245 s in a second run) for the backoff. marathon-lb read at the next event.
+  test("a Marathon event waits at most 5 s of a failed read's backoff, counted from the failure", () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      const timing = {
+        ...VIRTUAL_TIMING,
+        resyncIntervalMs: 600_000,
+        backoff: { ...VIRTUAL_TIMING.backoff, initialMs: 60_000, maxMs: 300_000 },
+      };
+      const down = new Error('HTTP 500');
+      const fetchedAt: number[] = [];
+      // The startup read fails at 5 (next try due at 60 005); an event at 1 000, another at 70 000.
+      const items = hot<StreamItem>('1000ms e 68999ms e', { e: event() });
+      const s = setup(t, {
+        items,
+        snapshots: [down, [1], [1, 2]],
+        timing,
+        report: (e) => {
+          if (e.kind === 'fetching') fetchedAt.push(t.now());
+        },
+      });
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 200_000);
+      flush();
+      expect(fetchedAt).toEqual([5, 5005, 70005]); // the second event finds no backoff running
+      expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 2]));
+    });
+  });
+
   test('a SIGUSR1 that comes while a snapshot waits for its retry runs at once and does not drop that snapshot', () => {
     // HAProxy restarted after a crash takes this path too: the change that was failing (a full disk)
     // was dropped, and HAProxy served the older config until some later trigger.

@@ -80,6 +80,32 @@ describe('retryLatest', () => {
     });
   });
 
+  it('a trigger that waits at most part of a backoff (a Marathon event) shortens it, counted from the failure', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const failing = cold('-#', undefined, new Error('HTTP 500'));
+      const fetches: Record<string, Observable<string>> = { a: failing, e: cold('-(E|)') };
+      // a fails at 1 (backoff 10: due at 11); e at 4 waits at most 4 from that failure: fetched at 5, not 11.
+      const out = hot('a---e').pipe(
+        retryLatest((t: string) => fetches[t]!, { backoff, scheduler: ts, waitsAtMost: () => 4 }),
+      );
+      expectObservable(out).toBe('------E');
+      expectSubscriptions((fetches.e as ReturnType<typeof cold>).subscriptions).toBe('-----^!');
+    });
+  });
+
+  it('a trigger that waits at most more than what is left of a backoff waits only what is left', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const failing = cold('-#', undefined, new Error('HTTP 500'));
+      const fetches: Record<string, Observable<string>> = { a: failing, e: cold('-(E|)') };
+      const out = hot('a---e').pipe(
+        retryLatest((t: string) => fetches[t]!, { backoff, scheduler: ts, waitsAtMost: () => 50 }),
+      );
+      expectObservable(out).toBe('------------E'); // due at 11 as without it
+    });
+  });
+
   it('a success resets the backoff; a synchronous throw counts as a failed fetch', () => {
     const ts = newScheduler();
     ts.run(({ cold, hot, expectObservable }) => {
