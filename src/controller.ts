@@ -66,7 +66,13 @@ const FILE_ONLY_APPLYING = 'updating the config file only: HAProxy already runs 
  * The start of a failure logged in full before, for its repeats: "same reason as above" could follow
  * another failure logged in between (a read's repeat after an apply's).
  */
-const brief = (error: string): string => (error.length <= 100 ? error : `${error.slice(0, 100)}…`);
+/**
+ * A repeated error's cause in a repeat line: its start (what failed) and its end (why), the middle cut.
+ * The start alone was mostly the error's fixed prefix (an audit: `haproxy -c could not check the new
+ * config (…): cannot run /non…`), so a log tail showed no cause.
+ */
+const brief = (error: string): string =>
+  error.length <= 200 ? error : `${error.slice(0, 80)}…${error.slice(error.length - 119)}`;
 
 /** The config file is written behind (configFiles.ts writeBehind): a failed write is logged after this line, on its own. */
 export const FILE_ONLY_APPLIED =

@@ -85,6 +85,11 @@ export class MarathonState {
     return this.changeCount;
   }
 
+  /** How long the read of Marathon's apps under way has gone on, or null when none is. */
+  readingForMs(): number | null {
+    return this.fetchingSince === null ? null : this.o.now() - this.fetchingSince;
+  }
+
   eventReceived(): void {
     this.lastEventAt = this.o.now();
   }

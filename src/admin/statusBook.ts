@@ -117,6 +117,9 @@ const problem = (p: Problem): Problem => ({
 /** How long HAProxy, which ran, may not answer its stats reads before /healthz fails: a restart at 10 000 apps takes ~10 s. */
 const HAPROXY_SILENT_MS = 30_000;
 
+/** A read of Marathon's apps longer than this is named by /healthz (big Marathons take tens of seconds). */
+const LONG_READ_MS = 60_000;
+
 export class StatusBook {
   private readonly keep: number;
   private readonly maxDiffTextChars: number;
@@ -261,9 +264,15 @@ export class StatusBook {
     const waitedMs = this.deps.now() - since;
     if (waitedMs <= maxMs) return { healthy: true };
     // No error text: /healthz needs no token, and errors name apps and URLs (they are in /status).
+    // A read that has gone on for minutes is named: a Marathon (or proxy) that trickles its answer.
+    const reading = this.marathon.readingForMs();
+    const stuck =
+      reading !== null && reading > LONG_READ_MS
+        ? `; the read of Marathon's apps under way has taken ${Math.round(reading / 1000)} s`
+        : '';
     return {
       healthy: false,
-      reason: `a Marathon change has waited ${Math.round(waitedMs / 1000)} s to be applied (--max-apply-age ${maxMs / 1000} s); see /status`,
+      reason: `a Marathon change has waited ${Math.round(waitedMs / 1000)} s to be applied (--max-apply-age ${maxMs / 1000} s)${stuck}; see /status`,
     };
   }
 

@@ -299,13 +299,14 @@ export function isBindAddress(s: string): boolean {
 /**
  * One name of a VHOST label, as HAProxy reads it where marathon-lb prints it (an ACL's pattern, an SNI
  * pattern inside `{ }`, a map's key, a Host header's value): any word but one that would be read
- * otherwise. Refused: blanks and control characters (word and line breaks), quotes, backslash and `#`
+ * otherwise. Refused: blanks (any Unicode space: a map line's reader may split there too) and control
+ * characters (word and line breaks), quotes, backslash and `#`
  * (HAProxy's quoting, escapes and comments), `$` (its environment variables), `%` (a log-format
  * expression in the Host header PROXYPASS sets), braces (they close an anonymous ACL) and a leading `-`
  * (an ACL flag). A name no client sends (`bücher.example`, not `xn--bcher-kva.example`) is served as
  * marathon-lb serves it: its ACL never matches, its service port still routes.
  */
-const VHOST = /^[^\u0000-\u0020\u007f"'\\#$%{},-][^\u0000-\u0020\u007f"'\\#$%{},]*$/;
+const VHOST = /^[^\s\u0000-\u001f\u007f-\u009f"'\\#$%{},-][^\s\u0000-\u001f\u007f-\u009f"'\\#$%{},]*$/;
 export const isVhost = (s: string): boolean => VHOST.test(s);
 
 /**

@@ -509,6 +509,9 @@ function requireOwnSection(svc: Service, text: string, labelName: string, what: 
   );
 }
 
+/** The longest abstract socket name HAProxy takes (`abns@NAME`: a Unix socket path less its leading NUL). */
+const MAX_ABNS_NAME = 107;
+
 /** The address without HAProxy's `ipv4@`/`ipv6@` family prefix. */
 const bareAddress = (a: string): string => a.replace(/^ipv[46]@/, '');
 const clashes = (h: Holder, svc: Service): boolean => {
@@ -545,6 +548,20 @@ function conflict(
       portIndex: svc.portIndex,
       label: serviceLabel(svc, 'HAPROXY_{n}_VHOST'),
       message: `service port ${svc.servicePort} has a vhost but mode tcp: the :80/:443 frontends route HTTP only (set ${serviceLabel(svc, 'HAPROXY_{n}_MODE')}=http or drop the vhost)`,
+    };
+  }
+  // --group-https-by-vhost names a frontend and its abstract socket after each vhost: HAProxy refuses
+  // the whole config for a socket name past 107 characters (found by the property test).
+  const tooLong =
+    opts.bindHttpHttps && opts.groupHttpsByVhost && svc.hostname
+      ? svc.hostname.split(',').find((vhost) => cleanName(vhost).length > MAX_ABNS_NAME)
+      : undefined;
+  if (tooLong !== undefined) {
+    return {
+      appId: svc.appId,
+      portIndex: svc.portIndex,
+      label: serviceLabel(svc, 'HAPROXY_{n}_VHOST'),
+      message: `vhost ${JSON.stringify(tooLong.length > 80 ? `${tooLong.slice(0, 80)}...` : tooLong)} is longer than the ${MAX_ABNS_NAME} characters --group-https-by-vhost can name its socket after`,
     };
   }
   if (backendNames.has(svc.backend)) {

@@ -13,6 +13,9 @@ import { controllerSettings, serviceSettings, type ControllerSettings, type Serv
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The least bound on one whole request to Marathon and its answer. */
+const WHOLE_READ_MS = 300_000;
+
 /** Builds the Marathon client from marathon-lb's flags (reading the CA and credential files); returns one clear message on bad input. */
 export function marathonClientFromOptions(o: Options, logger: MarathonLogger): Result<MarathonClient> {
   let caCert: string | undefined;
@@ -52,6 +55,10 @@ export function marathonClientFromOptions(o: Options, logger: MarathonLogger): R
         insecure: o.marathonInsecure,
         timeoutMs,
         connectTimeoutMs,
+        // A whole read is bounded, however its bytes come: one trickled a byte a second held the
+        // controller's reads for good, SIGHUP and new events waiting behind it (an audit). A big
+        // Marathon sends its 30 MB in tens of seconds.
+        totalTimeoutMs: Math.max(WHOLE_READ_MS, 5 * timeoutMs),
         logger,
       }),
     );

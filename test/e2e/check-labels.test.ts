@@ -108,7 +108,7 @@ describeWithHaproxy('check-labels through the built CLI', (haproxy) => {
     const r = cli([
       'check-labels',
       '--app-file',
-      file('json.json', app({ HAPROXY_0_VHOST: 'a..b c' })),
+      file('json.json', app({ HAPROXY_0_VHOST: 'a..b #c' })),
       '--json',
       ...bin,
     ]);

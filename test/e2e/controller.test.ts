@@ -131,7 +131,10 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     await waitFor('retried', () => failed().length > 1);
     // The repeat names its reason (it said "same reason as above", whatever was logged in between).
     const repeat = c.logs.find((l) => l.msg.startsWith('cannot fetch apps from Marathon again'));
-    expect(repeat?.msg).toContain(`(2 times in a row: ${failed()[0]!.error.slice(0, 100)}`);
+    // Its start and its end (the cause), the middle cut when long (an audit: the end had been cut).
+    const error = failed()[0]!.error;
+    expect(repeat?.msg).toContain(`(2 times in a row: ${error.length <= 200 ? error : error.slice(0, 80)}`);
+    expect(repeat?.msg).toContain(`${error.slice(-100)})`);
     expect(c.events.some((e) => e.kind === 'snapshot-invalid')).toBe(false);
     expect(haproxy.applies.length).toBe(applies);
     expect(serversOf(c)).toBe(2);
@@ -189,7 +192,7 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     await s.createApp({
       id: '/bad',
       instances: 1,
-      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'bad vhost' },
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: 'bad"vhost' },
       portDefinitions: [{ port: 10002, protocol: 'tcp' }],
     });
     const warned = () => c.logs.filter((l) => l.level === 'warn' && l.msg.startsWith('left out app /bad '));

@@ -234,6 +234,33 @@ describe('MarathonState', () => {
     c.advance(20_001);
     expect(book.status().staleReason).toMatch(/^a Marathon change has waited 20 s to be applied/);
   });
+
+  // An audit: a proxy that trickled /v2/apps a byte a second; /healthz said only that a change waited.
+  test('/healthz names a read of Marathon that has gone on for more than a minute', () => {
+    const c = clock();
+    const marathon = new MarathonState({ now: c.now, eventStream: true, staleAfterMs: 600_000 });
+    const book = new StatusBook({
+      applied: { current: null, appliedAt: null },
+      now: c.now,
+      marathon,
+      maxApplyAgeMs: 20_000,
+    });
+    for (const e of [{ kind: 'trigger', trigger: { kind: 'signal', signal: 'hup' } }, { kind: 'fetching' }] as const) {
+      marathon.observe(e); // as service.ts wires them
+      book.observe(e);
+    }
+    c.advance(30_000);
+    expect(book.health()).toEqual({
+      healthy: false,
+      reason: 'a Marathon change has waited 30 s to be applied (--max-apply-age 20 s); see /status',
+    });
+    c.advance(60_000);
+    expect(book.health()).toEqual({
+      healthy: false,
+      reason:
+        "a Marathon change has waited 90 s to be applied (--max-apply-age 20 s); the read of Marathon's apps under way has taken 90 s; see /status",
+    });
+  });
 });
 
 describe('ControllerMetrics: Marathon, HAProxy and build gauges', () => {
