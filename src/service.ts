@@ -19,7 +19,7 @@ import { haproxyEnvironment } from './haproxy/env';
 import { readFdEnvironment } from './haproxy/limits';
 import { whyUnbindable } from './haproxy/portHeld';
 import { OwnedHaproxy } from './haproxy/owned';
-import { HaproxyProcess } from './haproxy/process';
+import { exitCause, HaproxyProcess } from './haproxy/process';
 import type { HaproxyTarget } from './haproxy/target';
 import { takeOverLeftovers } from './haproxy/takeover';
 import { checkConfig } from './haproxy/validate';
@@ -200,7 +200,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   // HAProxy died under us: SIGUSR1's path (validate, then reload or start) brings it back with the config on disk.
   const stopExits = haproxy.onExit((code, signal, info) => {
     if (info.expected) return;
-    logger.error(`HAProxy exited unexpectedly (${signal ?? `code ${code}`}); restarting it with the last good config`);
+    logger.error(`HAProxy exited unexpectedly${exitCause(code, signal)}; restarting it with the last good config`);
     signals.next('haproxy-exited');
   });
 

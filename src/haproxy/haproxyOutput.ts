@@ -15,7 +15,53 @@ import { alertLines, validateConfig } from './validate';
 const ROUTINE =
   /'option idle-close-on-response' ignored|Proxy \S+ stopped|Reloading HAProxy|haproxy version is|path to executable|New worker|Loading success|Former worker|Exiting Master|All workers exited|Current worker|Stopping (frontend|backend|proxy)|: CLI : |\(leaving forced maintenance\)|is going DOWN for maintenance\./;
 
-export function logHaproxyLine(logger: HaproxyLogger, line: string): void {
+/** Lines of HAProxy's output logged in one window at most, and the longest logged whole. */
+const LINES_PER_WINDOW = 200;
+const LINE_WINDOW_MS = 10_000;
+const MAX_LINE_CHARS = 2048;
+
+/**
+ * HAProxy's output, logged line by line within a budget: a binary that printed 3 000 random bytes
+ * made 310 lines of up to 4 KB at every retry (an audit), burying the one line that said why, and a
+ * config of 40 000 frontends warns once for each. Past LINES_PER_WINDOW lines in LINE_WINDOW_MS the
+ * rest of the burst is counted, said once, and not logged; routine notices stay at debug.
+ */
+export class HaproxyOutputLog {
+  private windowStart = Number.NEGATIVE_INFINITY;
+  private logged = 0;
+  private dropped = 0;
+
+  constructor(
+    private readonly logger: HaproxyLogger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  line(line: string): void {
+    const t = this.now();
+    if (t - this.windowStart >= LINE_WINDOW_MS) {
+      if (this.dropped > 0)
+        this.logger.warn(`haproxy: ${this.dropped} more line(s) of its output were not logged (the last burst)`);
+      this.windowStart = t;
+      this.logged = 0;
+      this.dropped = 0;
+    }
+    if (ROUTINE.test(line) && !line.includes('[ALERT]')) return this.logger.debug(`haproxy: ${line}`);
+    if (this.logged >= LINES_PER_WINDOW) {
+      if (this.dropped++ === 0)
+        this.logger.warn(
+          `haproxy: more than ${LINES_PER_WINDOW} lines of output in ${LINE_WINDOW_MS / 1000} s: the rest of this burst is counted, not logged`,
+        );
+      return;
+    }
+    this.logged++;
+    logHaproxyLine(
+      this.logger,
+      line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… (${line.length} characters)` : line,
+    );
+  }
+}
+
+function logHaproxyLine(logger: HaproxyLogger, line: string): void {
   if (line.includes('[ALERT]')) logger.error(`haproxy: ${line}`);
   else if (ROUTINE.test(line)) logger.debug(`haproxy: ${line}`);
   else if (line.includes('[WARNING]')) logger.warn(`haproxy: ${line}`);

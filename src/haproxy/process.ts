@@ -20,7 +20,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { readRegularFileBounded } from '../boundedRead';
 import { systemClock, type Clock } from './clock';
 import { longestGraceMs } from './configText';
-import { logHaproxyLine, reloadFailureReason, startFailureReason } from './haproxyOutput';
+import { HaproxyOutputLog, reloadFailureReason, startFailureReason } from './haproxyOutput';
 import type { FdEnvironment } from './limits';
 import { holdsListeningSocket } from './listeningSockets';
 import { HaproxyLogger, MasterSocket, ProcList } from './masterSocket';
@@ -130,10 +130,12 @@ export class HaproxyProcess {
   private lastProc: ProcList | undefined;
   readonly master: MasterSocket;
   private readonly clock: Clock;
+  private readonly outputLog: HaproxyOutputLog;
 
   constructor(private readonly o: HaproxyProcessOptions) {
     this.master = MasterSocket.at(o.masterSocketPath, o.socketTimeoutMs ?? 5000, o.logger);
     this.clock = o.clock ?? systemClock;
+    this.outputLog = new HaproxyOutputLog(o.logger, () => this.clock.now());
   }
 
   /** The command line HAProxy is started with. */
@@ -544,7 +546,7 @@ export class HaproxyProcess {
       // One log line: the alerts joined, not a line break the log would show escaped.
       const alerts = signal === null ? alertLines(this.output).split('\n').join('; ') : '';
       this.o.logger.error(
-        `haproxy: master exited unexpectedly (${signal === null ? `code ${code}` : `killed by ${signal}`})${alerts === '' ? '' : `; its last alerts: ${alerts}`}`,
+        `haproxy: master exited unexpectedly${exitCause(code, signal)}${alerts === '' ? '' : `; its last alerts: ${alerts}`}`,
       );
     }
     for (const listener of [...this.listeners]) {
@@ -559,7 +561,7 @@ export class HaproxyProcess {
   private log(line: string): void {
     if (line.trim() === '') return;
     this.reloadLog?.push(line);
-    logHaproxyLine(this.o.logger, line);
+    this.outputLog.line(line);
   }
 }
 
@@ -575,4 +577,10 @@ function configAllowanceMs(configPath: string): number {
   } catch {
     return 0;
   }
+}
+
+/** How a process ended, for a log line: ` (code 1)`, ` (killed by SIGKILL)`, or nothing for an adopted master (not our child: neither is known). */
+export function exitCause(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal !== null) return ` (killed by ${signal})`;
+  return code === null ? '' : ` (code ${code})`;
 }

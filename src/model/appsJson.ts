@@ -53,7 +53,7 @@ export function parseAppsJson(body: unknown, checks?: AppChecks): Parsed<ParsedA
       unlisted++;
       continue;
     }
-    const id = isObject(app) && typeof app['id'] === 'string' ? app['id'] : `apps[${i}]`;
+    const id = isObject(app) && typeof app['id'] === 'string' && app['id'] !== '' ? app['id'] : `apps[${i}]`;
     const space = checked.indexOf(' ');
     problems.push({ appId: id, portIndex: null, label: checked.slice(0, space), message: checked.slice(space + 1) });
   }

@@ -61,6 +61,14 @@ describe('an apps body of more apps than any Marathon runs', () => {
     expect(body.apps).toHaveLength(MAX_APPS);
   });
 
+  // An audit: `"id": ""` was logged as "left out app  field id" (no name, two blanks).
+  test('an app whose id is empty is named by its place in the body', () => {
+    const parsed = parseAppsJson({ apps: [JSON.parse(goodApp), { id: '', tasks: [] }] });
+    expect(parsed.ok && parsed.value.problems).toEqual([
+      { appId: 'apps[1]', portIndex: null, label: 'id', message: 'must be a non-empty string' },
+    ]);
+  });
+
   test('apps left out for their shape are listed up to a thousand, the rest counted in one problem', () => {
     const parsed = parseAppsJson(JSON.parse(`{"apps": [${goodApp}, ${emptyApps(1500).slice(10, -2)}]}`));
     expect(parsed.ok).toBe(true);

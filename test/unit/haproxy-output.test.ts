@@ -1,11 +1,12 @@
-import { logHaproxyLine } from '../../src/haproxy/haproxyOutput';
+import { HaproxyOutputLog } from '../../src/haproxy/haproxyOutput';
 
 /** The level each line is logged at. */
 function levels(lines: readonly string[]): string[] {
   const seen: string[] = [];
   const at = (level: string) => (): void => void seen.push(level);
   const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  for (const line of lines) logHaproxyLine(logger, line);
+  const log = new HaproxyOutputLog(logger, () => 0);
+  for (const line of lines) log.line(line);
   return seen;
 }
 
@@ -31,5 +32,30 @@ describe("HAProxy's output in the controller's log", () => {
         '[ALERT]    (24170) : Current worker (24173) exited with code 143 (Terminated)',
       ]),
     ).toEqual(['warn', 'error']);
+  });
+
+  // An audit: a --haproxy-bin that printed 3 000 random bytes made 310 lines of up to 4 KB at every retry.
+  test('past 200 lines in 10 s the rest of a burst is counted, said once, then in a line when the next window opens', () => {
+    const logged: [string, string][] = [];
+    const at =
+      (level: string) =>
+      (msg: string): void =>
+        void logged.push([level, msg]);
+    const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+    let t = 0;
+    const log = new HaproxyOutputLog(logger, () => t);
+    for (let i = 0; i < 1000; i++) log.line(`garbage ${i} ${'x'.repeat(i === 0 ? 5000 : 10)}`);
+    expect(logged.filter(([level]) => level === 'info')).toHaveLength(200);
+    expect(logged[0]![1]).toMatch(/^haproxy: garbage 0 x+… \(5010 characters\)$/);
+    expect(logged[0]![1].length).toBeLessThan(2100);
+    expect(logged.filter(([level]) => level === 'warn').map(([, m]) => m)).toEqual([
+      'haproxy: more than 200 lines of output in 10 s: the rest of this burst is counted, not logged',
+    ]);
+    t = 10_000;
+    log.line('[ALERT] the next one');
+    expect(logged.slice(-2)).toEqual([
+      ['warn', 'haproxy: 800 more line(s) of its output were not logged (the last burst)'],
+      ['error', 'haproxy: [ALERT] the next one'],
+    ]);
   });
 });
