@@ -27,6 +27,7 @@ type Arg =
   | 'posint'
   | 'time'
   | 'name'
+  | 'label'
   | 'alpn'
   | 'crt'
   | 'pem'
@@ -104,7 +105,7 @@ const KEYWORDS: ReadonlyMap<string, Arg> = new Map<string, Arg>([
   ['mss', 'mss'],
   ['id', 'posint'],
   ['tcp-ut', 'time'],
-  ['name', 'name'],
+  ['name', 'label'],
   ['interface', 'name'],
   ['alpn', 'alpn'],
   ['npn', 'alpn'],
@@ -358,6 +359,9 @@ function checkArg(kw: string, arg: Exclude<Arg, 'none'>, v: string, files: FileC
         : `${JSON.stringify(v)} is not an MSS (1..65535, or its negative)`;
     case 'name':
       return NAME.test(v) ? null : `${JSON.stringify(v)} is not a name`;
+    // The listener's name in stats and logs: any text HAProxy reads as one word (`name "my api"`).
+    case 'label':
+      return v === '' ? '"" is not a name' : null;
     case 'alpn':
       return ALPN.test(v) ? null : `${JSON.stringify(v)} is not a comma-separated protocol list`;
     case 'crt':

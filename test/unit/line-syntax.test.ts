@@ -128,6 +128,7 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
       { HAPROXY_0_BIND_ADDR: ' 127.0.0.1 ', HAPROXY_0_BIND_OPTIONS: 'tfo\n', HAPROXY_0_AUTH: `r:alice:${HASH} ` },
     ],
     ['a BIND_ADDR in a short IPv4 form', { HAPROXY_0_BIND_ADDR: '127.1' }],
+    ["a listener's name in quotes, with blanks", { HAPROXY_0_BIND_OPTIONS: 'name "my api" tfo' }],
     ['a vhost no client sends (its service port routes)', { HAPROXY_0_VHOST: 'bücher.example ::1 a.example.com:' }],
   ])('%s: served', async (_name, labels) => {
     const { stderr, config } = await run(labels);

@@ -257,10 +257,10 @@ describe('labels: the port is left out with one problem naming the label', () =>
       /no backslashes, #/,
     ],
     [
-      'BIND_OPTIONS with a quoted value that is not a name',
-      { HAPROXY_0_BIND_OPTIONS: "name 'a b'" },
+      'BIND_OPTIONS with a quoted value that is no interface name',
+      { HAPROXY_0_BIND_OPTIONS: "interface 'a b'" },
       'HAPROXY_0_BIND_OPTIONS',
-      /name: "a b" is not a name/,
+      /interface: "a b" is not a name/,
     ],
     [
       'AUTH realm closing the quote',
