@@ -15,14 +15,31 @@ export interface ParsedApps {
   readonly problems: readonly Problem[];
 }
 
+const PORT_GROUP = /^HAPROXY_\d+_GROUP$/;
+
+/**
+ * Whether `--group` may select an app, read from its raw labels: false only when its HAPROXY_GROUP
+ * is readable and names none of `groups`, and no port has a group of its own. An audit: apps of
+ * another group with a broken field were reported here ("left out app …"), misleading operators.
+ */
+function mayBeSelected(app: unknown, groups: readonly string[] | undefined): boolean {
+  if (groups === undefined || groups.includes('*') || !isObject(app) || !isObject(app['labels'])) return true;
+  const labels = app['labels'];
+  const own = labels['HAPROXY_GROUP'];
+  if (own !== undefined && typeof own !== 'string') return true; // broken: it may be meant for us
+  for (const key in labels) if (PORT_GROUP.test(key)) return true;
+  return own !== undefined && own.split(',').some((g) => groups.includes(g));
+}
+
 /**
  * Checks that a `/v2/apps?embed=apps.tasks` body has the shape routing relies on. Only a body
  * without an `apps` array is an error; an app with a wrong-typed field is left out with a Problem
  * naming it (e.g. `tasks[3].ports must be an array of integers`) and the others are kept. Nulls
  * count as absent. Defaults marathon-lb assumed (`labels: {}`, `tasks: []`) are filled in, and a
  * task's null entries in `healthCheckResults` are dropped; apps are copied only when that happens.
+ * With `groups` (--group), problems of apps no group of them selects are not reported.
  */
-export function parseAppsJson(body: unknown, checks?: AppChecks): Parsed<ParsedApps> {
+export function parseAppsJson(body: unknown, checks?: AppChecks, groups?: readonly string[]): Parsed<ParsedApps> {
   if (!isObject(body) || !Array.isArray(body['apps'])) {
     return err('expected a JSON object with an "apps" array (GET /v2/apps?embed=apps.tasks)');
   }
@@ -36,6 +53,7 @@ export function parseAppsJson(body: unknown, checks?: AppChecks): Parsed<ParsedA
     const checked = checks === undefined ? checkApp(app) : checkedBefore(app, checks);
     if (checked instanceof TasksLeftOut) {
       apps.push(checked.app);
+      if (!mayBeSelected(app, groups)) continue;
       const space = checked.message.indexOf(' ');
       problems.push({
         appId: checked.app.id,
@@ -49,6 +67,7 @@ export function parseAppsJson(body: unknown, checks?: AppChecks): Parsed<ParsedA
       apps.push(checked);
       continue;
     }
+    if (!mayBeSelected(app, groups)) continue; // another load balancer's app: not this one's to report
     if (problems.length === MAX_LISTED_SHAPE_PROBLEMS) {
       unlisted++;
       continue;

@@ -48,7 +48,7 @@ export function* renderSnapshotSteps(
   opts: { readonly model: ModelOptions; readonly render: RenderOptions },
   ctx: SnapshotContext,
 ): Generator<void, Snapshot, undefined> {
-  const apps = parseAppsJson(body, ctx.appChecks);
+  const apps = parseAppsJson(body, ctx.appChecks, opts.model.groups);
   if (!apps.ok) return apps;
   yield;
   const model = yield* toModelSteps(apps.value.apps, opts.model, ctx);
