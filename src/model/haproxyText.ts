@@ -261,7 +261,10 @@ function isShortIPv4(s: string): boolean {
 /** The dotted-quad form of an IPv4 address in one of inet_aton's forms (isShortIPv4), else undefined. */
 export function dottedIPv4(s: string): string | undefined {
   if (!/^\d+(\.\d+){0,3}$/.test(s)) return undefined;
-  const parts = s.split('.').map((p) => (/^0[0-7]+$/.test(p) ? parseInt(p, 8) : Number(p)));
+  const texts = s.split('.');
+  // A leading 0 is octal to inet_aton: `08` is no number there, and HAProxy refused `08.0.0.1`.
+  if (texts.some((p) => /^0\d/.test(p) && !/^0[0-7]+$/.test(p))) return undefined;
+  const parts = texts.map((p) => (/^0[0-7]+$/.test(p) ? parseInt(p, 8) : Number(p)));
   let value = 0;
   for (let i = 0; i < parts.length; i++) {
     const bytes = i < parts.length - 1 ? 1 : 5 - parts.length;
@@ -273,17 +276,18 @@ export function dottedIPv4(s: string): string | undefined {
 
 /**
  * An address or network for `acl ... src`: IPv4/IPv6, optionally with a /prefix (or IPv4 /netmask).
- * IPv4 ones in their short forms too (`10.1`, `192.168/16`): marathon-lb prints them and HAProxy reads them.
+ * A lone IPv4 address in a short form too (`10.1`, which HAProxy reads as 10.0.0.1, as marathon-lb
+ * prints it). Not with a prefix: HAProxy reads `192.168/16` as 192.0.0.168/16, a public range, and
+ * the intended 192.168.0.0/16 would be refused (an audit, checked on a live HAProxy).
  */
 export function isAddressOrNetwork(s: string): boolean {
   const slash = s.indexOf('/');
   if (slash < 0) return isIP(s) || isShortIPv4(s);
   const ip = s.slice(0, slash);
   const mask = s.slice(slash + 1);
-  const v4 = isIPv4(ip) || isShortIPv4(ip);
-  if (!/^\d{1,3}$/.test(mask)) return v4 && (isIPv4(mask) || isShortIPv4(mask));
+  if (!/^\d{1,3}$/.test(mask)) return isIPv4(ip) && isIPv4(mask);
   const bits = Number(mask);
-  return v4 ? bits <= 32 : isIPv6(ip) && bits <= 128;
+  return isIPv4(ip) ? bits <= 32 : isIPv6(ip) && bits <= 128;
 }
 
 /** What `bind <addr>:<port>` accepts for BIND_ADDR: `*`, an IPv4/IPv6 address (after ipv4@/ipv6@ or not) or a host name. */
@@ -307,7 +311,9 @@ export function isBindAddress(s: string): boolean {
  * marathon-lb serves it: its ACL never matches, its service port still routes.
  */
 const VHOST = /^[^\s\u0000-\u001f\u007f-\u009f"'\\#$%{},-][^\s\u0000-\u001f\u007f-\u009f"'\\#$%{},]*$/;
-export const isVhost = (s: string): boolean => VHOST.test(s);
+/** Words HAProxy's condition parser reads as operators alone in `{ ssl_fc_sni or }`: it refused the config. */
+const OPERATOR_WORD = /^(or|and)$/i;
+export const isVhost = (s: string): boolean => VHOST.test(s) && !OPERATOR_WORD.test(s);
 
 /**
  * HAProxy proxy names allow letters, digits, `-`, `_`, `.` and `:`; app ids add `/` (turned into `_`).

@@ -180,7 +180,7 @@ export function readPortLabels(
     return r.bad(
       'BACKEND_NETWORK_ALLOWED_ACL',
       networkAllowed,
-      'must be IPv4/IPv6 addresses or networks (CIDR) separated by spaces',
+      'must be IPv4/IPv6 addresses or networks (CIDR; a network written in full: 192.168.0.0/16, not 192.168/16, which HAProxy reads as 192.0.0.168/16) separated by spaces',
     );
   }
   // Only blanks: no ACL would be defined for the allow/deny rules that name it.
@@ -451,5 +451,6 @@ function withoutEmptyHosts(vhost: string | undefined): string | undefined {
 function vhostProblem(host: string): string {
   const rule =
     'must be host names separated by commas or blanks (no quotes, backslash, #, $, %, braces or control characters; none starting with "-")';
-  return host.startsWith('-') ? `${rule}: HAProxy reads ${JSON.stringify(clip(host))} as an ACL flag` : rule;
+  if (host.startsWith('-')) return `${rule}: HAProxy reads ${JSON.stringify(clip(host))} as an ACL flag`;
+  return /^(or|and)$/i.test(host) ? `${rule}: HAProxy reads ${JSON.stringify(host)} alone as an operator` : rule;
 }

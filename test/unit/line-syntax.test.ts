@@ -109,7 +109,7 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
     // Refused until a differential fuzz against marathon-lb: it prints them and HAProxy reads them.
     ['a VHOST list separated by blanks', { HAPROXY_0_VHOST: 'other.example.com  b.example.com,c.example.com' }],
     ['an empty BIND_ADDR (every address)', { HAPROXY_0_BIND_ADDR: '' }],
-    ['networks in short forms', { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.1 192.168/16 10.1/255.0.0.0 010.0.0.1' }],
+    ['addresses in short forms', { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.1 127.1 010.0.0.1 10.0.0.0/8' }],
     ['a MODE with blanks around it', { HAPROXY_0_MODE: ' http ' }],
     // A second differential check: marathon-lb reads these labels only when not empty (`if app.path:`).
     [

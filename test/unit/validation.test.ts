@@ -144,7 +144,7 @@ describe('addresses', () => {
     ['10.65535', '10.0.255.255'],
     ['192.168.0.1', '192.168.0.1'],
   ])('%s is %s to HAProxy (inet_aton)', (short, dotted) => expect(dottedIPv4(short)).toBe(dotted));
-  test.each(['256.1', '1.2.3.4.5', '10.', 'a.b'])('%s is no IPv4 address', (v) =>
+  test.each(['256.1', '1.2.3.4.5', '10.', 'a.b', '08.0.0.1', '09'])('%s is no IPv4 address', (v) =>
     expect(dottedIPv4(v)).toBeUndefined(),
   );
   test.each(['300.1.1.1', 'bad host', '', 'a:b', '[10.0.0.1]', 'ipv4@::1', 'ipv6@1.2.3.4', 'ipv4@', 'unix@/x'])(
@@ -164,9 +164,6 @@ describe('addresses', () => {
     '4294967295',
     '10.65535',
     '010.0.0.1',
-    '192.168/16',
-    '10.1/255.0.0.0',
-    '10.1/255.1',
   ])('network %s', (v) => expect(isAddressOrNetwork(v)).toBe(true));
   test.each([
     '1.2.3.4/33',
@@ -179,6 +176,13 @@ describe('addresses', () => {
     '0x0a000001',
     '1.2.3.4.5',
     '::ffff:10.1',
+    // HAProxy reads `192.168/16` as 192.0.0.168/16 (a live check): short forms go without a prefix.
+    '192.168/16',
+    '10.1/8',
+    '10.1/255.0.0.0',
+    // A leading 0 is octal to inet_aton: HAProxy refused these.
+    '08.0.0.1',
+    '1.2.3.09',
   ])('not a network %s', (v) => expect(isAddressOrNetwork(v)).toBe(false));
 });
 
@@ -557,6 +561,13 @@ describe('labels: the port is left out with one problem naming the label', () =>
     ])
       expect(model([app('/ok', { HAPROXY_0_VHOST: vhost })])).toEqual({ backends: ['ok_10001'], problems: [] });
     expectLeftOut([app('/bad', { HAPROXY_0_VHOST: 'a.example.com,-m' })], 'HAPROXY_0_VHOST', /"-m" as an ACL flag/);
+    // HAProxy refused `use_backend … if { ssl_fc_sni or }` (an audit): alone, `or` and `and` are operators to it.
+    for (const word of ['or', 'AND'])
+      expectLeftOut(
+        [app('/bad', { HAPROXY_0_VHOST: `a.example.com,${word}` })],
+        'HAPROXY_0_VHOST',
+        /alone as an operator/,
+      );
   });
 
   test('a long hostile value is cut in the message', () => {
