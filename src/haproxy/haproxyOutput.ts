@@ -45,7 +45,8 @@ export class HaproxyOutputLog {
       this.logged = 0;
       this.dropped = 0;
     }
-    if (ROUTINE.test(line) && !line.includes('[ALERT]')) return this.logger.debug(`haproxy: ${line}`);
+    const alert = line.includes('[ALERT]');
+    if (!alert && ROUTINE.test(line)) return this.logger.debug(`haproxy: ${line}`);
     if (this.logged >= LINES_PER_WINDOW) {
       if (this.dropped++ === 0)
         this.logger.warn(
@@ -54,18 +55,11 @@ export class HaproxyOutputLog {
       return;
     }
     this.logged++;
-    logHaproxyLine(
-      this.logger,
-      line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… (${line.length} characters)` : line,
-    );
+    const text = `haproxy: ${line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}… (${line.length} characters)` : line}`;
+    if (alert) this.logger.error(text);
+    else if (line.includes('[WARNING]')) this.logger.warn(text);
+    else this.logger.info(text);
   }
-}
-
-function logHaproxyLine(logger: HaproxyLogger, line: string): void {
-  if (line.includes('[ALERT]')) logger.error(`haproxy: ${line}`);
-  else if (ROUTINE.test(line)) logger.debug(`haproxy: ${line}`);
-  else if (line.includes('[WARNING]')) logger.warn(`haproxy: ${line}`);
-  else logger.info(`haproxy: ${line}`);
 }
 
 /** A refused reload: the ALERTs HAProxy printed during it, else what `haproxy -c` says of the file. */

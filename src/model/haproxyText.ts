@@ -312,8 +312,8 @@ export function isBindAddress(s: string): boolean {
  */
 const VHOST = /^[^\s\u0000-\u001f\u007f-\u009f"'\\#$%{},-][^\s\u0000-\u001f\u007f-\u009f"'\\#$%{},]*$/;
 /** Words HAProxy's condition parser reads as operators alone in `{ ssl_fc_sni or }`: it refused the config. */
-const OPERATOR_WORD = /^(or|and)$/i;
-export const isVhost = (s: string): boolean => VHOST.test(s) && !OPERATOR_WORD.test(s);
+export const isOperatorWord = (s: string): boolean => /^(or|and)$/i.test(s);
+export const isVhost = (s: string): boolean => VHOST.test(s) && !isOperatorWord(s);
 
 /**
  * HAProxy proxy names allow letters, digits, `-`, `_`, `.` and `:`; app ids add `/` (turned into `_`).

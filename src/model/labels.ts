@@ -4,6 +4,7 @@ import { checkBindOptions, type FileChecks } from './bindOptions';
 import {
   configText,
   isAddressOrNetwork,
+  isOperatorWord,
   isBindAddress,
   isHostName,
   isPlainWord,
@@ -187,7 +188,7 @@ export function readPortLabels(
   if (networkAllowed !== null && networkAllowed.trim() === '') networkAllowed = null;
   // marathon-lb prints these three in http mode only (a VHOST, or MODE http): on a tcp port they are
   // ignored, so not judged either (a differential fuzz: such a port was left out).
-  const httpPort = hostname !== null || /^[ \t]*http[ \t]*$/i.test(r.get('MODE') ?? '');
+  const httpPort = hostname !== null || trimBlanks(r.get('MODE'))?.toLowerCase() === 'http';
   const proxyPath = httpPort ? (r.get('HTTP_BACKEND_PROXYPASS_PATH') ?? null) : null;
   if (proxyPath !== null && !URL_PATH.test(proxyPath))
     return r.bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath, NOT_URL_PATH);
@@ -235,7 +236,7 @@ export function readPortLabels(
 
   const modeLabel = r.get('MODE');
   // Blanks around it are HAProxy's word separators (`mode http ` is http to it): read as that mode.
-  const mode = modeLabel === undefined ? null : modeLabel.toLowerCase().replace(/^[ \t]+|[ \t]+$/g, '');
+  const mode = modeLabel === undefined ? null : trimBlanks(modeLabel).toLowerCase();
   if (mode !== null && mode !== 'http' && mode !== 'tcp')
     return r.problem('MODE', `unknown mode ${JSON.stringify(clip(modeLabel!))} (use http or tcp)`);
 
@@ -389,7 +390,11 @@ const UNSET_WHEN_EMPTY: ReadonlySet<string> = new Set([
 ]);
 
 /** Blanks around a word HAProxy reads the same without them. */
-const trimBlanks = (v: string | undefined): string | undefined => v?.replace(/^[ \t]+|[ \t]+$/g, '');
+function trimBlanks(v: string): string;
+function trimBlanks(v: string | undefined): string | undefined;
+function trimBlanks(v: string | undefined): string | undefined {
+  return v?.replace(/^[ \t]+|[ \t]+$/g, '');
+}
 
 /** Long hostile values are cut in messages. */
 function clip(v: string): string {
@@ -443,7 +448,7 @@ export function isProblem(v: unknown): v is Problem {
 function withoutEmptyHosts(vhost: string | undefined): string | undefined {
   if (vhost === undefined || !vhost.includes(',')) return vhost;
   const hosts = vhost.split(',');
-  const kept = hosts.filter((h) => h.replace(/^[ \t]+|[ \t]+$/g, '') !== '');
+  const kept = hosts.filter((h) => trimBlanks(h) !== '');
   return kept.length === hosts.length ? vhost : kept.join(',');
 }
 
@@ -452,5 +457,5 @@ function vhostProblem(host: string): string {
   const rule =
     'must be host names separated by commas or blanks (no quotes, backslash, #, $, %, braces or control characters; none starting with "-")';
   if (host.startsWith('-')) return `${rule}: HAProxy reads ${JSON.stringify(clip(host))} as an ACL flag`;
-  return /^(or|and)$/i.test(host) ? `${rule}: HAProxy reads ${JSON.stringify(host)} alone as an operator` : rule;
+  return isOperatorWord(host) ? `${rule}: HAProxy reads ${JSON.stringify(host)} alone as an operator` : rule;
 }

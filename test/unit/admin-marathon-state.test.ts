@@ -214,15 +214,25 @@ describe('MarathonState', () => {
     expect(m.status()).toMatchObject({ eventStream: false, streamConnected: false, disconnectedSince: null });
   });
 
-  test('StatusBook: stale and its reason in /status; a change waiting past --max-apply-age says so first', () => {
+  /** A StatusBook over an event stream's MarathonState, nothing applied yet, --max-apply-age 20 s. */
+  function bookOfStream(staleAfterMs: number): {
+    c: ReturnType<typeof clock>;
+    marathon: MarathonState;
+    book: StatusBook;
+  } {
     const c = clock();
-    const marathon = new MarathonState({ now: c.now, eventStream: true, staleAfterMs: 5000 });
+    const marathon = new MarathonState({ now: c.now, eventStream: true, staleAfterMs });
     const book = new StatusBook({
       applied: { current: null, appliedAt: null },
       now: c.now,
       marathon,
       maxApplyAgeMs: 20_000,
     });
+    return { c, marathon, book };
+  }
+
+  test('StatusBook: stale and its reason in /status; a change waiting past --max-apply-age says so first', () => {
+    const { c, book } = bookOfStream(5000);
     expect(book.status()).toMatchObject({ stale: false, staleReason: null });
     c.advance(6000);
     expect(book.status()).toMatchObject({
@@ -237,14 +247,7 @@ describe('MarathonState', () => {
 
   // An audit: a proxy that trickled /v2/apps a byte a second; /healthz said only that a change waited.
   test('/healthz names a read of Marathon that has gone on for more than a minute', () => {
-    const c = clock();
-    const marathon = new MarathonState({ now: c.now, eventStream: true, staleAfterMs: 600_000 });
-    const book = new StatusBook({
-      applied: { current: null, appliedAt: null },
-      now: c.now,
-      marathon,
-      maxApplyAgeMs: 20_000,
-    });
+    const { c, marathon, book } = bookOfStream(600_000);
     for (const e of [{ kind: 'trigger', trigger: { kind: 'signal', signal: 'hup' } }, { kind: 'fetching' }] as const) {
       marathon.observe(e); // as service.ts wires them
       book.observe(e);
