@@ -12,6 +12,7 @@ import { ServiceRenderer, ServiceTemplateError } from './serviceRenderer';
 import type { TemplateSet } from './templates';
 import { AclNames, type AclName } from './aclNames';
 import { vhostAcls, type GroupedVhost, type VhostResult } from './vhosts';
+import { GroupedSectionNames } from './groupedNames';
 
 export interface RenderOptions {
   /** Not `--dont-bind-http-https`: emit the shared :80/:443 frontends. */
@@ -75,6 +76,8 @@ interface Shared {
    * before. HAProxy refuses a config with two frontends of one name.
    */
   readonly frontendNames: Set<string>;
+  /** With --group-https-by-vhost (and :443 bound), the section names its vhosts take. */
+  readonly groupedNames: GroupedSectionNames | null;
   readonly dependsOnVersion: VersionDependence;
 }
 
@@ -265,6 +268,10 @@ export function* renderConfigSteps(
     frontends: [],
     backends: [],
     frontendNames: globalFrontendNames(templates, opts, services),
+    groupedNames:
+      opts.bindHttpHttps && opts.groupHttpsByVhost
+        ? new GroupedSectionNames(services, globalSectionNames(templates))
+        : null,
     dependsOnVersion,
   };
   const problems: Problem[] = [];
@@ -484,6 +491,19 @@ function globalFrontendNames(templates: TemplateSet, opts: RenderOptions, servic
   const globals = ['HEAD', 'HTTP_FRONTEND_HEAD', 'HTTP_FRONTEND_APPID_HEAD', 'HTTPS_FRONTEND_HEAD'];
   if (opts.groupHttpsByVhost) globals.push('HTTPS_GROUPED_FRONTEND_HEAD');
   for (const name of globals) for (const m of literalText(templates, name).matchAll(PROXY_LINE)) names.add(m[1]!);
+  return names;
+}
+
+/** A section of any kind opened in a global template's literal text. */
+const SECTION_LINE = /^[ \t]*(?:frontend|listen|backend)[ \t]+([^ \t{]+)[ \t]*$/gm;
+
+/** The sections the global templates open, by name, with the label that names each template. */
+function globalSectionNames(templates: TemplateSet): Map<string, string> {
+  const names = new Map<string, string>();
+  const globals = ['HEAD', 'HTTP_FRONTEND_HEAD', 'HTTP_FRONTEND_APPID_HEAD', 'HTTPS_GROUPED_FRONTEND_HEAD'];
+  for (const name of globals)
+    for (const m of literalText(templates, name).matchAll(SECTION_LINE))
+      if (!names.has(m[1]!)) names.set(m[1]!, `HAPROXY_${name}`);
   return names;
 }
 
@@ -773,6 +793,9 @@ function renderService(
     }
   }
 
+  const sectionsClash = vhost === null ? null : (shared.groupedNames?.whyNot(vhost.grouped.keys()) ?? null);
+  if (sectionsClash !== null) throw new ServiceTemplateError('HAPROXY_{n}_VHOST', sectionsClash);
+
   // Everything rendered: commit to the shared state.
   if (pieces.userlist !== '') shared.userlists.push(pieces.userlist);
   shared.frontends.push(pieces.frontend);
@@ -793,6 +816,7 @@ function renderService(
     shared.httpsList.push([vhost.weight, vhost.https]);
     for (const [host, be] of vhost.domainMap) addMapEntry(shared.domainMap, shared.domainMapSeen, host, be);
     if (opts.groupHttpsByVhost) mergeGrouped(shared.grouped, vhost.grouped);
+    shared.groupedNames?.claim(svc, vhost.grouped.keys());
   }
 }
 

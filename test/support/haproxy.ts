@@ -235,12 +235,13 @@ export async function startHaproxy(opts: StartOptions): Promise<RunningHaproxy> 
 }
 
 /**
- * `--dry` of `apps` with the bundled Lua and `pem` as the operator's certificate, then `haproxy -c` of
+ * `--dry` of `apps` (and `flags`) with the bundled Lua and `pem` as the operator's certificate, then `haproxy -c` of
  * what it printed: it must exit 0 and HAProxy raise no alert (one app's labels never break the rest).
  */
 export async function dryCheckedByHaproxy(
   apps: readonly unknown[],
   pem: string,
+  flags: readonly string[] = [],
 ): Promise<{ readonly stderr: string; readonly config: string; readonly check: string }> {
   const dir = tempDir();
   try {
@@ -258,6 +259,7 @@ export async function dryCheckedByHaproxy(
       luaDir,
       '--ssl-certs',
       certFile,
+      ...flags,
     ]);
     expect(dry.code).toBe(0);
     const cfg = join(dir, 'haproxy.cfg');
