@@ -75,6 +75,9 @@ const brief = (error: string): string =>
   error.length <= 200 ? error : `${error.slice(0, 80)}…${error.slice(error.length - 119)}`;
 
 /** The config file is written behind (configFiles.ts writeBehind): a failed write is logged after this line, on its own. */
+/** The first apply found the adopted HAProxy running its files already (servedMark.ts). */
+const KEPT_ADOPTED = 'HAProxy kept as adopted: it runs this config already, nothing reloaded';
+
 export const FILE_ONLY_APPLIED =
   'HAProxy already ran these servers: nothing reloaded, the config file is written behind';
 
@@ -332,11 +335,13 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
         logger.info(
           e.filesWritten === true
             ? 'wrote the config file at last: HAProxy already ran its servers (the earlier write had failed)'
-            : e.report.reloaded
-              ? `HAProxy reloaded and healthy: ${e.report.reasons.map(formatReason).join('; ')}`
-              : e.report.runtimeOps === 0
-                ? FILE_ONLY_APPLIED
-                : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`,
+            : e.report.keptAdopted === true
+              ? KEPT_ADOPTED
+              : e.report.reloaded
+                ? `HAProxy reloaded and healthy: ${e.report.reasons.map(formatReason).join('; ')}`
+                : e.report.runtimeOps === 0
+                  ? FILE_ONLY_APPLIED
+                  : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`,
         );
         warnNewProblems(e.state);
         warnAllRemoved(e.state, e.previous);

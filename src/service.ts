@@ -22,6 +22,7 @@ import { OwnedHaproxy } from './haproxy/owned';
 import { exitCause, HaproxyProcess } from './haproxy/process';
 import type { HaproxyTarget } from './haproxy/target';
 import { takeOverLeftovers } from './haproxy/takeover';
+import { ServedMark } from './haproxy/servedMark';
 import { checkConfig } from './haproxy/validate';
 import { masterSocketStateReader } from './haproxy/stateReader';
 import { statRows, type StatSample } from './haproxy/stats';
@@ -134,6 +135,8 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   };
   const external = s.command !== undefined;
   let replaceAdopted = false;
+  /** A master an earlier controller left (or one attached to), running as this one would run it. */
+  let adoptedMaster: number | undefined;
   if (!s.attach && !external) {
     // One HAProxy, always: adopt or stop a master an earlier controller left before a new one binds.
     const taken = await takeOverLeftovers({
@@ -147,11 +150,13 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     });
     if (!taken.ok) return abandon(taken.error);
     replaceAdopted = taken.value.kind === 'adopted' && taken.value.replace;
+    if (taken.value.kind === 'adopted' && !taken.value.replace) adoptedMaster = taken.value.masterPid;
   }
   if (s.attach && !external) {
     const attached = await haproxy.attach();
     if (!attached.ok) return abandon(`--haproxy-attach: ${attached.error.message}`);
     logger.info(`attached to HAProxy master ${attached.value.masterPid}`);
+    adoptedMaster = attached.value.masterPid;
   }
   // A stop kills the `haproxy -c` under way: its verdict no longer matters, and it may take 30 s.
   const stopChecks = new AbortController();
@@ -189,6 +194,8 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     ...(command ? {} : { fdEnvironment: () => readFdEnvironment({}, haproxy.localMasterPid()) }),
     render: (services) => renderConfig(services, deps.templates, settings.render),
     leaveOutRejected: s.cleanup,
+    // Beside HAProxy's pid file: both are about the processes running now, gone with a reboot.
+    ...(command ? {} : { servedMark: new ServedMark(`${s.process.pidFile}.served`, files.paths), adoptedMaster }),
   });
 
   const osSignals: Observable<ControlSignal> = deps.processSignals

@@ -23,6 +23,7 @@ import { checkFdLimits, type FdEnvironment } from './limits';
 import type { HaproxyLogger } from './masterSocket';
 import { rejectedAtGate, rejectedByCheck, rejectedByHang, without, type Candidates } from './rejections';
 import { RuntimeUpdater } from './runtimeUpdate';
+import type { ServedMark } from './servedMark';
 import type { HaproxyTarget, LoadFailure } from './target';
 
 export interface ApplierOptions {
@@ -37,6 +38,10 @@ export interface ApplierOptions {
   readonly leaveOutRejected?: boolean;
   /** Reloads tried to find the app a refused reload does not name (default 16: one culprit among ~10 000). */
   readonly maxTrialReloads?: number;
+  /** The note that HAProxy's worker runs the files on disk (servedMark.ts); absent when HAProxy is not ours. */
+  readonly servedMark?: ServedMark;
+  /** The master adopted from an earlier controller (or attached to): the first apply keeps it when the note holds. */
+  readonly adoptedMaster?: number;
 }
 
 /** What HAProxy runs when a new config is refused: no apply yet, it may run nothing at all. */
@@ -69,8 +74,12 @@ const MAX_GATE_ROUNDS = 5;
 export class HaproxyApplier implements ApplyPort {
   /** Applies and reloads under way: one a stop cut short still rolls back and writes its files. */
   private readonly underWay = new Set<Promise<unknown>>();
+  /** Until the first apply: the master adopted, which that apply may keep as it is. */
+  private adoptedMaster: number | undefined;
 
-  constructor(private readonly o: ApplierOptions) {}
+  constructor(private readonly o: ApplierOptions) {
+    this.adoptedMaster = o.adoptedMaster;
+  }
 
   apply(next: DesiredState, plan: Plan, previous: DesiredState | null): Observable<ApplyReport> {
     return from(this.tracked(this.transaction(next, plan, previous)));
@@ -103,16 +112,19 @@ export class HaproxyApplier implements ApplyPort {
   writeUnwritten(): Observable<boolean> {
     return from(
       this.tracked(
-        this.o.files.writeUnwritten().catch((e: Error) => {
-          throw new ApplyError(
-            `the config HAProxy runs could not be written (its next reload, a SIGUSR1's too, would read an older one): ${e.message}`,
-          );
-        }),
+        this.forgetServed()
+          .then(() => this.o.files.writeUnwritten())
+          .catch((e: Error) => {
+            throw new ApplyError(
+              `the config HAProxy runs could not be written (its next reload, a SIGUSR1's too, would read an older one): ${e.message}`,
+            );
+          }),
       ),
     );
   }
 
   private async reloadFromDisk(why: ExistingConfigReason, current: DesiredState | null): Promise<ApplyReport> {
+    await this.forgetServed();
     const what =
       why.kind === 'sigusr1'
         ? 'SIGUSR1'
@@ -204,6 +216,70 @@ export class HaproxyApplier implements ApplyPort {
       this.o.logger.debug('skipping reload: config/map unchanged');
       return { reloaded: false, reasons: [], runtimeOps: 0 };
     }
+    if (await this.keptAsAdopted(previous, rollback, asked))
+      return { reloaded: false, reasons: [], runtimeOps: 0, keptAdopted: true };
+    await this.forgetServed();
+    const report = await this.changed(asked, plan, previous, rollback);
+    this.noteServed(report.applied ?? asked);
+    return report;
+  }
+
+  /**
+   * The first apply after adopting an HAProxy whose worker, the note says, runs the files on disk,
+   * when those are the files of `asked`: nothing to do (marathon-lb's "config unchanged").
+   */
+  private async keptAsAdopted(
+    previous: DesiredState | null,
+    rollback: Files | null,
+    asked: DesiredState,
+  ): Promise<boolean> {
+    const master = this.adoptedMaster;
+    this.adoptedMaster = undefined;
+    const { servedMark: mark, target } = this.o;
+    if (master === undefined || previous !== null || rollback === null || mark === undefined) return false;
+    if (target.servingWorker === undefined || !sameFiles(rollback, this.o.files.of(asked))) return false;
+    const serving = await target.servingWorker();
+    if (serving === null || serving.master !== master || !(await mark.holds(serving.master, serving.worker)))
+      return false;
+    this.o.logger.info(
+      `the adopted HAProxy master ${master} runs this very config already (its worker ${serving.worker} read the files on disk): kept as it is, not reloaded`,
+    );
+    return true;
+  }
+
+  /** What HAProxy runs may change: the note that it runs the files on disk goes first. */
+  private async forgetServed(): Promise<void> {
+    try {
+      await this.o.servedMark?.clear();
+    } catch (e) {
+      // Left in place, it could keep a later controller from reloading a config HAProxy does not run.
+      throw new ApplyError(`cannot remove the note that HAProxy runs the files on disk: ${(e as Error).message}`);
+    }
+  }
+
+  /** HAProxy runs `state`: noted once its files are on disk (not a fast-path state's: its servers are runtime-only). */
+  private noteServed(state: DesiredState): void {
+    const { servedMark: mark, target, files } = this.o;
+    if (mark === undefined || target.servingWorker === undefined || state.source?.fast === true) return;
+    const written = files.of(state);
+    // Tracked like an apply: a controller that stops leaving HAProxy running waits for the note.
+    void this.tracked(
+      mark
+        .record(
+          () => target.servingWorker!(),
+          () => files.hold(written),
+        )
+        .catch((e: Error) => this.o.logger.debug(`cannot note that HAProxy runs the files on disk: ${e.message}`)),
+    );
+  }
+
+  /** The transaction proper: runtime changes, or validate, write, reload and gate; rolled back on failure. */
+  private async changed(
+    asked: DesiredState,
+    plan: Plan,
+    previous: DesiredState | null,
+    rollback: Files | null,
+  ): Promise<ApplyReport> {
     // Whether HAProxy or its files may differ from the last good state: only then is there anything to roll back.
     let touched = false;
     try {

@@ -72,6 +72,17 @@ export class ConfigFiles {
     return this.o.configPath;
   }
 
+  /** The files HAProxy reads: the config and the two maps. */
+  get paths(): readonly string[] {
+    return [this.o.configPath, this.maps.domain, this.maps.app];
+  }
+
+  /** Whether `files` are what is on disk now (once the files written behind are written). */
+  async hold(files: Files): Promise<boolean> {
+    await this.behind;
+    return this.lastWritten === files && this.unwritten === null;
+  }
+
   /** What HAProxy should read for `state` (once per rendered config: liveConfig reads all of its text). */
   of(state: DesiredState): Files {
     const known = this.made.get(state.rendered);

@@ -100,6 +100,13 @@ export class OwnedHaproxy implements HaproxyTarget {
     );
   }
 
+  async servingWorker(): Promise<{ readonly master: number; readonly worker: number } | null> {
+    if (!this.o.process.isAlive()) return null;
+    const proc = await this.o.process.showProc();
+    if (!proc.ok || proc.value.workers.length !== 1) return null;
+    return { master: proc.value.master.pid, worker: proc.value.workers[0]!.pid };
+  }
+
   async reloadRestored(): Promise<void> {
     const { process: p, logger } = this.o;
     if (p.isAlive()) {

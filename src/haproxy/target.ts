@@ -44,6 +44,8 @@ export interface HaproxyTarget {
   gate(next: DesiredState, ops: readonly RuntimeOp[]): Promise<Result<void>>;
   /** After a failed transaction put the last good files back: make HAProxy read them (best effort, logged). */
   reloadRestored(): Promise<void>;
+  /** The master and its one current worker, when HAProxy is ours and runs (null otherwise). */
+  servingWorker?(): Promise<{ readonly master: number; readonly worker: number } | null>;
 }
 
 /** marathon-lb's --max-reload-retries (-1: no limit, 0: none) and --reload-interval (ms here). */

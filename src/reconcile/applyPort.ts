@@ -46,6 +46,8 @@ export interface ApplyReport {
   readonly applied?: DesiredState;
   /** The services HAProxy rejected in this apply (at `haproxy -c` or at the health gate). */
   readonly rejected?: readonly Rejection[];
+  /** An HAProxy adopted from an earlier controller ran these very files already: kept as it was. */
+  readonly keptAdopted?: true;
 }
 
 /** A service HAProxy refused, left out of what it runs, with the problem shown to users. */

@@ -46,6 +46,22 @@ function mastersOf(configPath: string): number[] {
     .sort((a, b) => a - b);
 }
 
+/** The workers of HAProxy master `master` (live ones: current and old), from /proc. */
+function workersOf(master: number): number[] {
+  const workers: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state !== 'Z' && Number(ppid) === master) workers.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return workers.sort((a, b) => a - b);
+}
+
 /** Running and not a zombie (a killed controller's HAProxy may stay unreaped under some inits). */
 const alive = (pid: number): boolean => {
   try {
@@ -129,10 +145,15 @@ describeWithHaproxy(
     const healthy = async (c: Controller, times = 1): Promise<void> =>
       waitFor(
         `the controller to apply (${times}x)`,
-        () => (c.output().match(/HAProxy reloaded and healthy|HAProxy updated without reload/g) ?? []).length >= times,
+        () =>
+          (
+            c.output().match(/HAProxy reloaded and healthy|HAProxy updated without reload|HAProxy kept as adopted/g) ??
+            []
+          ).length >= times,
         20000,
       );
     const get = (p = '/') => httpGet(ports.http, 'web.example.com', 3000, p);
+    const pidFile = (): string => path.join(dir, 'haproxy.pid');
     /** Until the newest task of /web answers through HAProxy (bounded). */
     const served = async (task: string): Promise<void> => {
       for (let i = 0; i < 300; i++) {
@@ -525,14 +546,18 @@ describeWithHaproxy(
       await waitFor('no HAProxy master left', () => mastersOf(cfg).length === 0, 3000);
     }, 40000);
 
-    test('--leave-haproxy-running: SIGTERM leaves exactly one HAProxy serving, and the next controller adopts it', async () => {
+    test('--leave-haproxy-running: SIGTERM leaves exactly one HAProxy serving, and the next controller adopts it without reloading it', async () => {
       let c = start(['--leave-haproxy-running']);
       await healthy(c);
       const [master] = mastersOf(cfg);
+      const workers = workersOf(master!);
+      expect(workers).toHaveLength(1);
       const exit = c.exited();
       c.child.kill('SIGTERM');
       expect((await exit).code).toBe(0);
       expect(c.output()).toContain(`leaving HAProxy master ${master} running for the next controller`);
+      // Written behind the apply once HAProxy proved it runs the files on disk; the stop waits for it.
+      expect(fs.existsSync(`${pidFile()}.served`)).toBe(true);
       expect(mastersOf(cfg)).toEqual([master]);
       startLoad();
       // Serving with no controller at all: 20 answers before the next controller starts.
@@ -540,6 +565,10 @@ describeWithHaproxy(
       c = start();
       await healthy(c);
       expect(c.output()).toContain(`adopted the HAProxy master ${master}`);
+      // Nothing changed while no controller ran: the same worker serves on, as marathon-lb keeps an unchanged config.
+      expect(c.output()).toContain('HAProxy kept as adopted: it runs this config already, nothing reloaded');
+      expect(c.output()).not.toContain('HAProxy reloaded and healthy');
+      expect(workersOf(master!)).toEqual(workers);
       await sim.scale('/web', 2);
       await served(sim.tasksOf('/web')[1]!.id);
       const l = await stopLoad();

@@ -13,6 +13,7 @@ import { CommandHaproxy, type CommandRun } from '../../src/haproxy/command';
 import { type CommandChannel, type HaproxyLogger, type ProcList } from '../../src/haproxy/masterSocket';
 import { type Result, err, ok } from '../../src/result';
 import { OwnedHaproxy, type ManagedProcess } from '../../src/haproxy/owned';
+import { ServedMark } from '../../src/haproxy/servedMark';
 import type { ReloadResult, StartResult } from '../../src/haproxy/process';
 import type { CheckFailure } from '../../src/haproxy/validate';
 import type { Service } from '../../src/model/types';
@@ -186,6 +187,10 @@ function setup(
     check?: (config: string) => Result<void, CheckFailure>;
     /** The applier's logger (default: quiet). */
     logger?: HaproxyLogger;
+    /** The HAProxy a restarted controller finds (default: a new one, not running). */
+    haproxy?: FakeHaproxy;
+    /** Keeps the note that HAProxy runs the files on disk; the master adopted, if any. */
+    served?: { readonly adoptedMaster?: number };
   } = {},
 ) {
   const clock = fakeClock(1000);
@@ -198,13 +203,20 @@ function setup(
         : ok(undefined),
     );
   });
-  const haproxy = new FakeHaproxy(configPath);
+  const haproxy = o.haproxy ?? new FakeHaproxy(configPath);
   const retry = { retries: o.retries ?? 2, intervalMs: 10_000 };
   const target =
     o.target === 'command'
       ? new CommandHaproxy({ command: 'reload-it', retry, clock, logger: quiet, run: o.run, haproxyPids: o.pids })
       : new OwnedHaproxy({ process: haproxy, files, runtimeFiles: [], retry, clock, logger: quiet });
-  const applier = new HaproxyApplier({ target, files, logger: o.logger ?? quiet, render });
+  const servedMark = o.served === undefined ? undefined : new ServedMark(notePath(), files.paths);
+  const applier = new HaproxyApplier({
+    target,
+    files,
+    logger: o.logger ?? quiet,
+    render,
+    ...(servedMark === undefined ? {} : { servedMark, adoptedMaster: o.served?.adoptedMaster }),
+  });
   const apply = (next: DesiredState, previous: DesiredState | null): Promise<ApplyReport> =>
     lastValueFrom(
       applier.apply(
@@ -221,6 +233,7 @@ function setup(
 }
 
 const onDisk = (): string => fs.readFileSync(configPath, 'utf8');
+const notePath = (): string => path.join(dir, 'haproxy.pid.served');
 
 describe('the apply transaction', () => {
   test('a reload that leaves nothing serving (the master exited) starts HAProxy at once, not after --reload-interval', async () => {
@@ -468,6 +481,79 @@ describe('the apply transaction', () => {
     expect(clock.slept).toEqual([10_000]);
   });
 });
+
+describe('a restarted controller and the HAProxy it adopts', () => {
+  /** A controller that applied `states` in turn (HAProxy started by the first), then was killed. */
+  const ranBefore = async (...states: DesiredState[]): Promise<FakeHaproxy> => {
+    const first = setup({ served: {} });
+    let previous: DesiredState | null = null;
+    for (const s of states) {
+      await first.apply(s, previous);
+      previous = s;
+    }
+    await first.applier.settled(); // the note, written behind the last apply
+    return first.haproxy;
+  };
+  const one = (): DesiredState => state([service('a', [server(1)])]);
+  const two = (): DesiredState => state([service('a', [server(1), server(2)])]);
+
+  test('its first apply keeps an HAProxy that runs the very files it would write: no reload, no runtime command', async () => {
+    const haproxy = await ranBefore(one(), two()); // the second through the runtime API, its file written behind
+    expect(fs.existsSync(notePath())).toBe(true);
+    const sent = haproxy.sent.length;
+    const next = setup({ haproxy, served: { adoptedMaster: 1 } });
+    expect(await next.apply(two(), null)).toEqual({ reloaded: false, reasons: [], runtimeOps: 0, keptAdopted: true });
+    expect(haproxy.reloads).toBe(0);
+    expect(haproxy.sent.slice(sent).filter((c) => !c.startsWith('show '))).toEqual([]);
+    // Later changes go on as before, and the note follows them.
+    expect(await next.apply(state([service('a', [server(1)])]), two())).toMatchObject({ runtimeOps: 1 });
+    await next.applier.settled();
+    expect(fs.existsSync(notePath())).toBe(true);
+  });
+
+  test.each([
+    ['the config differs from what it would write', () => undefined, one],
+    ['the note is gone (an apply was cut short)', () => fs.rmSync(notePath()), two],
+    ['the config was written again since (an edit, even to the same text)', () => rewrite(configPath), two],
+    ['a map file appeared since', () => fs.writeFileSync(path.join(dir, 'app2backend.map'), ''), two],
+  ])('it reloads when %s', async (_, meanwhile, asked) => {
+    const haproxy = await ranBefore(one(), two());
+    meanwhile();
+    const next = setup({ haproxy, served: { adoptedMaster: 1 } });
+    const r = await next.apply(asked(), null);
+    expect(r).toMatchObject({ reloaded: true, reasons: [{ kind: 'initial' }] });
+    expect(haproxy.reloads).toBe(1);
+  });
+
+  test('it reloads a master that is not the one adopted, and never keeps one on a later apply', async () => {
+    const haproxy = await ranBefore(one());
+    const other = setup({ haproxy, served: { adoptedMaster: 7 } });
+    expect(await other.apply(one(), null)).toMatchObject({ reloaded: true });
+    const notAdopted = setup({ haproxy, served: {} });
+    expect(await notAdopted.apply(one(), null)).toMatchObject({ reloaded: true });
+    expect(haproxy.reloads).toBe(2);
+  });
+
+  test('a fast-path change (servers changed at runtime only, not on disk) removes the note', async () => {
+    const haproxy = await ranBefore(one());
+    expect(fs.existsSync(notePath())).toBe(true);
+    const c = setup({ haproxy, served: {} });
+    const fast: DesiredState = {
+      ...two(),
+      source: { apps: [], hosts: new Map(), fast: true } as DesiredState['source'],
+    };
+    expect(await c.apply(fast, one())).toMatchObject({ reloaded: false, runtimeOps: 1 });
+    await c.applier.settled();
+    expect(fs.existsSync(notePath())).toBe(false);
+  });
+});
+
+/** The file written again with the same text (a new inode, as an editor's save or a copy makes). */
+function rewrite(file: string): void {
+  const text = fs.readFileSync(file);
+  fs.rmSync(file);
+  fs.writeFileSync(file, text);
+}
 
 describe('--command mode (marathon-lb reloadConfig)', () => {
   test('writes and validates, runs the command; a failing command is retried --max-reload-retries times', async () => {
