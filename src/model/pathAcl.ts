@@ -29,15 +29,15 @@ export function pathProblem(words: readonly string[]): string | null {
       continue;
     }
     if (w === '--') {
-      if (i + 1 === words.length) return 'needs a path pattern after --';
       i++;
       break;
     }
     if (w.startsWith('-')) return `has the unsupported ACL flag ${w} (only -i, -n and -m)`;
     break;
   }
+  // No pattern at all (`-i`, blanks): HAProxy takes an ACL that never matches, and marathon-lb prints
+  // it; the service port is served, its path route never taken.
   const patterns = words.slice(i);
-  if (patterns.length === 0 && method !== 'found' && method !== 'bool') return 'needs a path pattern';
   for (let k = 0; k < patterns.length; k++) {
     const p = patterns[k]!;
     if (method === 'reg') {

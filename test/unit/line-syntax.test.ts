@@ -130,6 +130,10 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
     ['a BIND_ADDR in a short IPv4 form', { HAPROXY_0_BIND_ADDR: '127.1' }],
     ["a listener's name in quotes, with blanks", { HAPROXY_0_BIND_OPTIONS: 'name "my api" tfo' }],
     ['a vhost no client sends (its service port routes)', { HAPROXY_0_VHOST: 'bücher.example ::1 a.example.com:' }],
+    // A third differential check: an ACL with no pattern never matches, and a user with no password never logs in.
+    ['a PATH of flags only (its route never taken)', { HAPROXY_0_PATH: '-i' }],
+    ['a PATH of blanks', { HAPROXY_0_PATH: '  ' }],
+    ['an AUTH with an empty password (no one logs in)', { HAPROXY_0_AUTH: 'r:alice:' }],
   ])('%s: served', async (_name, labels) => {
     const { stderr, config } = await run(labels);
     expect(stderr).not.toMatch(/left out/);

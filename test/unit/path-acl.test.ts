@@ -32,6 +32,11 @@ describe('HAPROXY_{n}_PATH: the syntax of path_beg, as HAProxy accepts it', () =
     '-m reg [[:alpha:]]+',
     '-m reg [:a-z]',
     '-m reg []a]',
+    // No pattern: an ACL that never matches, as marathon-lb prints it (its service port is still served).
+    '-i',
+    '-m reg',
+    '--',
+    ' ',
   ])('serves %j', (v) => {
     const s = pathLabel(v);
     expect(s).not.toHaveProperty('label');
@@ -42,9 +47,6 @@ describe('HAPROXY_{n}_PATH: the syntax of path_beg, as HAProxy accepts it', () =
     ['-f /etc/passwd', /unsupported ACL flag -f/],
     ['-M /a', /unsupported ACL flag -M/],
     ['-u 5 /a', /unsupported ACL flag -u/],
-    ['-i', /needs a path pattern/],
-    ['-m reg', /needs a path pattern/],
-    ['--', /needs a path pattern after --/],
     ['-m', /-m without a method/],
     ['-m foo /x', /unknown method "foo"/],
     ['-m len abc', /"abc" where -m len needs a number/],

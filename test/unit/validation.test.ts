@@ -204,7 +204,7 @@ describe('labels: the port is left out with one problem naming the label', () =>
       'HAPROXY_0_PATH',
       /unsupported ACL flag -f/,
     ],
-    ['PATH without a pattern', { HAPROXY_0_PATH: '-i' }, 'HAPROXY_0_PATH', /needs a path pattern/],
+    ['PATH with -m and no method', { HAPROXY_0_PATH: '-m' }, 'HAPROXY_0_PATH', /-m without a method/],
     ['BIND_ADDR that is no address', { HAPROXY_0_BIND_ADDR: '300.1.1.1' }, 'HAPROXY_0_BIND_ADDR', /IPv4 or IPv6/],
     [
       'BIND_ADDR that does not resolve',
