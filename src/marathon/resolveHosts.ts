@@ -1,4 +1,4 @@
-import { ipv4MappedAddress, isHostName, isIPv4, isIPv6 } from '../model/haproxyText';
+import { bindAddressWord, ipv4MappedAddress, isHostName, isIPv4, isIPv6 } from '../model/haproxyText';
 import { networkingMode } from '../model/networking';
 import { labelTargetNames } from '../model/templateLabels';
 import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
@@ -113,8 +113,8 @@ function namesOf(app: Partial<MarathonApp>): AppHostNames {
       const v: unknown = (labels as Record<string, unknown>)[k];
       if (typeof v !== 'string') continue;
       if (k.endsWith('_BIND_ADDR')) {
-        const name = v.trim(); // as labels.ts reads it
-        if (BIND_ADDR.test(k) && isHostName(name)) bindAddrs.push(name);
+        const name = bindAddressWord(v.trim()); // as labels.ts reads it
+        if (BIND_ADDR.test(k) && name !== null && isHostName(name)) bindAddrs.push(name);
         continue;
       }
       const template = k.startsWith('HAPROXY_') ? PORT_TEMPLATE.exec(k)?.[1] : undefined;

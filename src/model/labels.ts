@@ -1,10 +1,11 @@
-import { pythonInt } from './pythonInt';
+import { pythonInt, pythonIntNear } from './pythonInt';
 import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
 import { checkBindOptions, type FileChecks } from './bindOptions';
 import {
   configText,
   isAddressOrNetwork,
   isOperatorWord,
+  bindAddressWord,
   isBindAddress,
   isHostName,
   isPlainWord,
@@ -155,8 +156,10 @@ export function readPortLabels(
     if (unreadable !== null) return r.problem('SSL_CERT', unreadable);
   }
   const bindAddr = trimBlanks(r.get('BIND_ADDR')) ?? null;
+  // Printed as it is; HAProxy reads its word, quotes taken out (`"127.0.0.1"`), as marathon-lb serves it.
+  const address = bindAddr === null ? null : bindAddressWord(bindAddr);
   // An empty one is every address (`bind :10001`), as marathon-lb prints it.
-  if (bindAddr !== null && bindAddr !== '' && !isBindAddress(bindAddr))
+  if (bindAddr !== null && bindAddr !== '' && (address === null || !isBindAddress(address)))
     return r.bad(
       'BIND_ADDR',
       bindAddr,
@@ -164,9 +167,10 @@ export function readPortLabels(
     );
   if (
     bindAddr !== null &&
-    isHostName(bindAddr) &&
+    address !== null &&
+    isHostName(address) &&
     checks.resolve !== undefined &&
-    checks.resolve(bindAddr) === undefined
+    checks.resolve(address) === undefined
   ) {
     return r.bad('BIND_ADDR', bindAddr, 'does not resolve (HAProxy resolves it when it loads the config)');
   }
@@ -229,7 +233,7 @@ export function readPortLabels(
   const port = r.integer('PORT');
   if (isProblem(port)) return port;
   if (port !== null && (port < 1 || port > 65535)) return r.problem('PORT', `port ${port} is outside 1..65535`);
-  const weight = r.integer('BACKEND_WEIGHT');
+  const weight = r.integer('BACKEND_WEIGHT', pythonIntNear);
   if (isProblem(weight)) return weight;
   const hcIndex = r.integer('BACKEND_HEALTHCHECK_PORT_INDEX');
   if (isProblem(hcIndex)) return hcIndex;
@@ -370,10 +374,10 @@ class PortLabelReader {
       : out;
   }
 
-  integer(name: string): number | null | Problem {
+  integer(name: string, read: (text: string) => number = pythonInt): number | null | Problem {
     const v = this.get(name);
     if (v === undefined) return null;
-    const n = pythonInt(v);
+    const n = read(v);
     return Number.isNaN(n) ? this.bad(name, v, 'is not an integer') : n;
   }
 }

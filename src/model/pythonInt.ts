@@ -10,7 +10,16 @@ const NOT_DIGIT = new RegExp(`${PY_BLANK}|_|\\+`, 'g');
  * are not read.
  */
 export function pythonInt(text: string): number {
-  if (!PY_INT.test(text)) return Number.NaN;
-  const n = Number(text.replace(NOT_DIGIT, ''));
+  const n = pythonIntNear(text);
   return Number.isSafeInteger(n) ? n : Number.NaN;
+}
+
+/**
+ * pythonInt for a label that only orders things (BACKEND_WEIGHT): an integer past 2^53, which Python
+ * reads exactly, is its nearest double here. Two such weights a double cannot tell apart keep the
+ * model's order; refused, the app's port was left out, where marathon-lb served it.
+ */
+export function pythonIntNear(text: string): number {
+  if (!PY_INT.test(text)) return Number.NaN;
+  return Number(text.replace(NOT_DIGIT, ''));
 }

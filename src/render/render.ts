@@ -4,6 +4,7 @@ import { serviceLabel, type HealthCheck, type PortHolders, type Problem, type Se
 export type { PortHolders } from '../model/types';
 import { sameData, serviceShape } from '../model/equality';
 import { cleanName, cookieValue } from '../model/serverIds';
+import { bindAddressWord } from '../model/haproxyText';
 import { namingMembers } from '../model/services';
 import { drain } from '../steps';
 import { placeholderText, type TemplateContext, type TemplateValue } from './format';
@@ -532,8 +533,8 @@ function requireOwnSection(svc: Service, text: string, labelName: string, what: 
 /** The longest abstract socket name HAProxy takes (`abns@NAME`: a Unix socket path less its leading NUL). */
 const MAX_ABNS_NAME = 107;
 
-/** The address without HAProxy's `ipv4@`/`ipv6@` family prefix. */
-const bareAddress = (a: string): string => a.replace(/^ipv[46]@/, '');
+/** The address HAProxy reads (quotes taken out) without its `ipv4@`/`ipv6@` family prefix. */
+const bareAddress = (a: string): string => (bindAddressWord(a) ?? a).replace(/^ipv[46]@/, '');
 const clashes = (h: Holder, svc: Service): boolean => {
   const a = bareAddress(h.bindAddr);
   const b = bareAddress(svc.bindAddr);

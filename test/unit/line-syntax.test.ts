@@ -134,6 +134,8 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
     ['a PATH of flags only (its route never taken)', { HAPROXY_0_PATH: '-i' }],
     ['a PATH of blanks', { HAPROXY_0_PATH: '  ' }],
     ['an AUTH with an empty password (no one logs in)', { HAPROXY_0_AUTH: 'r:alice:' }],
+    ['a BIND_ADDR in quotes (HAProxy reads the address)', { HAPROXY_0_BIND_ADDR: '"127.0.0.1"' }],
+    ['a BIND_ADDR in single quotes', { HAPROXY_0_BIND_ADDR: "'127.0.0.1'" }],
   ])('%s: served', async (_name, labels) => {
     const { stderr, config } = await run(labels);
     expect(stderr).not.toMatch(/left out/);

@@ -13,6 +13,7 @@ describe('whyUnbindable', () => {
     expect(await whyUnbindable('127.0.0.1', port, null)).toEqual(HELD);
     expect(await whyUnbindable('*', port, null)).toEqual(HELD); // `bind *:port` needs every IPv4 address
     expect(await whyUnbindable('ipv4@127.0.0.1', port, null)).toEqual(HELD);
+    expect(await whyUnbindable('"127.0.0.1"', port, null)).toEqual(HELD); // a quoted BIND_ADDR, as HAProxy reads it
     await new Promise<void>((r) => holder.close(() => r()));
     expect(await whyUnbindable('127.0.0.1', port, null)).toBeNull();
     expect(await whyUnbindable('*', port, null)).toBeNull();

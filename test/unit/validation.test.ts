@@ -206,6 +206,14 @@ describe('labels: the port is left out with one problem naming the label', () =>
     ],
     ['PATH with -m and no method', { HAPROXY_0_PATH: '-m' }, 'HAPROXY_0_PATH', /-m without a method/],
     ['BIND_ADDR that is no address', { HAPROXY_0_BIND_ADDR: '300.1.1.1' }, 'HAPROXY_0_BIND_ADDR', /IPv4 or IPv6/],
+    ['BIND_ADDR with a quote left open', { HAPROXY_0_BIND_ADDR: '"127.0.0.1' }, 'HAPROXY_0_BIND_ADDR', /IPv4 or IPv6/],
+    ['BIND_ADDR quoting a blank', { HAPROXY_0_BIND_ADDR: '"127.0.0.1 "' }, 'HAPROXY_0_BIND_ADDR', /IPv4 or IPv6/],
+    [
+      'BIND_ADDR of two quoted words',
+      { HAPROXY_0_BIND_ADDR: '"127.0.0.1" "::1"' },
+      'HAPROXY_0_BIND_ADDR',
+      /IPv4 or IPv6/,
+    ],
     [
       'BIND_ADDR that does not resolve',
       { HAPROXY_0_BIND_ADDR: 'no-such-host' },
@@ -631,6 +639,9 @@ describe("integer labels read as Python's int() reads them", () => {
     ['\u0085 8_080\u3000', 8080],
     ['-0_1', -1],
     ['0000000000000008088', 8088],
+    // Past 2^53: only an order, which Python reads exactly and a double nearly (marathon-lb serves it).
+    ['100000000000000000000', 1e20],
+    ['-9_007_199_254_740_993', -9007199254740992],
   ])('BACKEND_WEIGHT %j is weight %d', (text, weight) => {
     const m = parseAppsJson({ apps: [app('/a', { HAPROXY_0_BACKEND_WEIGHT: text })] });
     if (!m.ok) throw new Error(m.error);
@@ -638,7 +649,7 @@ describe("integer labels read as Python's int() reads them", () => {
     expect(built.problems).toEqual([]);
     expect(built.services[0]!.backendWeight).toBe(weight);
   });
-  test.each(['8__080', '_8080', '8080_', '8_', '80 80', '\ufeff8080', '８０８０', '8080abc'])(
+  test.each(['8__080', '_8080', '8080_', '8_', '80 80', '\ufeff8080', '８０８０', '8080abc', '100000000000000000000'])(
     'PORT %j is not an integer',
     (text) => {
       expectLeftOut([app('/bad', { HAPROXY_0_PORT: text })], 'HAPROXY_0_PORT', /is not an integer/);
@@ -1192,6 +1203,12 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
       app('/b', { HAPROXY_0_BIND_ADDR: 'ipv4@0.0.0.0' }, 10005),
     ]);
     expect(prefixed.stderr).toMatch(/app \/b: service port 10005 is already bound by app \/a/);
+    // In quotes, the address HAProxy reads.
+    const quoted = await dry([
+      app('/a', { HAPROXY_0_BIND_ADDR: '127.0.0.1' }, 10005),
+      app('/b', { HAPROXY_0_BIND_ADDR: '"127.0.0.1"' }, 10005),
+    ]);
+    expect(quoted.stderr).toMatch(/app \/b: service port 10005 is already bound by app \/a/);
   });
 
   test("a HAPROXY_{n}_PORT label cannot take another app's Marathon service port, even sorted first", async () => {
