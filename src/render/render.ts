@@ -4,7 +4,7 @@ import { serviceLabel, type HealthCheck, type PortHolders, type Problem, type Se
 export type { PortHolders } from '../model/types';
 import { sameData, serviceShape } from '../model/equality';
 import { cleanName, cookieValue } from '../model/serverIds';
-import { bindAddressWord } from '../model/haproxyText';
+import { bindsClash } from './bindKeys';
 import { namingMembers } from '../model/services';
 import { drain } from '../steps';
 import { placeholderText, type TemplateContext, type TemplateValue } from './format';
@@ -275,6 +275,8 @@ export function* renderConfigSteps(
         : null,
     dependsOnVersion,
   };
+  // A plain DNS vhost's grouped sections are its own whatever the order: no label may name a frontend so.
+  for (const name of shared.groupedNames?.plainNames() ?? []) shared.frontendNames.add(name);
   const problems: Problem[] = [];
   const served: Service[] = [];
   const listeners = new Listeners(templates, opts);
@@ -427,7 +429,6 @@ export function withServersOf(
   return { ...rendered };
 }
 
-const WILDCARD: ReadonlySet<string> = new Set(['*', '0.0.0.0', '::', '[::]', '']);
 const BIND_LINE = /^[ \t]*bind[ \t]+(\S*):(\d+)\b/gm;
 
 /**
@@ -533,13 +534,7 @@ function requireOwnSection(svc: Service, text: string, labelName: string, what: 
 /** The longest abstract socket name HAProxy takes (`abns@NAME`: a Unix socket path less its leading NUL). */
 const MAX_ABNS_NAME = 107;
 
-/** The address HAProxy reads (quotes taken out) without its `ipv4@`/`ipv6@` family prefix. */
-const bareAddress = (a: string): string => (bindAddressWord(a) ?? a).replace(/^ipv[46]@/, '');
-const clashes = (h: Holder, svc: Service): boolean => {
-  const a = bareAddress(h.bindAddr);
-  const b = bareAddress(svc.bindAddr);
-  return a === b || WILDCARD.has(a) || WILDCARD.has(b);
-};
+const clashes = (h: Holder, svc: Service): boolean => bindsClash(h.bindAddr, svc.bindAddr);
 
 /** Why `svc` cannot join the config rendered so far, or null. */
 /** The service ports Marathon gave to apps (not chosen by a HAPROXY_{n}_PORT label), with the first app given each. */
@@ -794,7 +789,8 @@ function renderService(
     }
   }
 
-  const sectionsClash = vhost === null ? null : (shared.groupedNames?.whyNot(vhost.grouped.keys()) ?? null);
+  const sectionsClash =
+    vhost === null ? null : (shared.groupedNames?.whyNot(svc, vhost.grouped.keys(), shared.frontendNames) ?? null);
   if (sectionsClash !== null) throw new ServiceTemplateError('HAPROXY_{n}_VHOST', sectionsClash);
 
   // Everything rendered: commit to the shared state.
@@ -817,7 +813,7 @@ function renderService(
     shared.httpsList.push([vhost.weight, vhost.https]);
     for (const [host, be] of vhost.domainMap) addMapEntry(shared.domainMap, shared.domainMapSeen, host, be);
     if (opts.groupHttpsByVhost) mergeGrouped(shared.grouped, vhost.grouped);
-    shared.groupedNames?.claim(svc, vhost.grouped.keys());
+    shared.groupedNames?.claim(svc, vhost.grouped.keys(), shared.frontendNames);
   }
 }
 

@@ -51,6 +51,50 @@ describeWithHaproxy('--group-https-by-vhost: one section name per vhost', () => 
     expect(r.config).toContain('\nbackend z_example_com\n');
   });
 
+  test('two vhosts of one label that clean alike: that port is left out', async () => {
+    const r = await dry([app('/a', 10001, 'a.example.com'), app('/b', 10002, 'b.example.com,b:example:com')]);
+    expect(r.stderr).toMatch(
+      /left out app \/b port index 0 label HAPROXY_0_VHOST: vhost "b:example:com" .*"b\.example\.com" of app \/b;/,
+    );
+    expect(r.config).toContain('\nbackend a_10001\n');
+  });
+
+  test('a lookalike of a plain DNS vhost never takes its sections, whichever app sorts first', async () => {
+    for (const lookalike of ['good_example_com', 'good:example:com']) {
+      const r = await dry([app('/aaa', 10001, lookalike), app('/good', 10002, 'good.example.com')]);
+      expect(r.stderr).toMatch(
+        /left out app \/aaa port index 0 label HAPROXY_0_VHOST: .*"good\.example\.com" of app \/good;/,
+      );
+      expect(r.config).toContain('\nbackend good_10002\n');
+      expect(sections(r.config, 'good_example_com')).toBe(2);
+    }
+  });
+
+  test('a FRONTEND_HEAD label may not name its frontend like a vhost section, in either order', async () => {
+    const named = (name: string): Record<string, string> => ({
+      HAPROXY_0_FRONTEND_HEAD: `\nfrontend ${name}\n  bind {bindAddr}:{servicePort}\n  mode {mode}\n`,
+    });
+    const labelled = (id: string, port: number, name: string): Record<string, unknown> => ({
+      ...app(id, port, `${id.slice(1)}.example.com`),
+      labels: { HAPROXY_GROUP: 'external', HAPROXY_0_MODE: 'http', ...named(name) },
+    });
+    for (const apps of [
+      [labelled('/aaa', 10001, 'foo_com'), app('/foo', 10002, 'foo.com')],
+      [app('/foo', 10002, 'foo.com'), labelled('/zzz', 10003, 'foo_com')],
+    ]) {
+      const r = await dry(apps);
+      expect(r.stderr).toMatch(
+        /label HAPROXY_0_FRONTEND_HEAD: its frontend is named "foo_com", which another frontend of this config has/,
+      );
+      expect(sections(r.config, 'foo_com')).toBe(2);
+    }
+    // A vhost that is no plain DNS name yields to a label that named the frontend first.
+    const r = await dry([labelled('/aaa', 10001, 'foo_com'), app('/foo', 10002, 'foo:com')]);
+    expect(r.stderr).toMatch(
+      /left out app \/foo port index 0 label HAPROXY_0_VHOST: .*a frontend a FRONTEND_HEAD label names/,
+    );
+  });
+
   test('one vhost on several ports shares its sections, as marathon-lb groups it', async () => {
     const r = await dry([app('/a', 10001, 'shared.example.com'), app('/b', 10002, 'shared.example.com')]);
     expect(r.stderr).not.toMatch(/left out/);

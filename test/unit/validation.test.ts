@@ -1203,12 +1203,44 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
       app('/b', { HAPROXY_0_BIND_ADDR: 'ipv4@0.0.0.0' }, 10005),
     ]);
     expect(prefixed.stderr).toMatch(/app \/b: service port 10005 is already bound by app \/a/);
-    // In quotes, the address HAProxy reads.
-    const quoted = await dry([
-      app('/a', { HAPROXY_0_BIND_ADDR: '127.0.0.1' }, 10005),
-      app('/b', { HAPROXY_0_BIND_ADDR: '"127.0.0.1"' }, 10005),
+  });
+
+  // Compared as text, two spellings of one address were both served and HAProxy split the port's
+  // connections between the two apps (an audit).
+  test.each([
+    ['127.0.0.1', '"127.0.0.1"'],
+    ['127.0.0.1', '127.1'],
+    ['127.0.0.1', "'127.1'"],
+    ['127.0.0.1', '0177.0.0.1'],
+    ['127.0.0.1', '2130706433'],
+    ['127.0.0.1', '::ffff:127.0.0.1'],
+    ['127.0.0.1', 'localhost'],
+    ['::1', '[::1]'],
+    ['::1', 'ipv6@[::1]'],
+    ['::1', '0:0::1'],
+    ['::1', '::0001'],
+    ['127.0.0.1', '0'],
+    ['127.0.0.1', '0.0'],
+    ['::1', '::0'],
+    ['::1', '[0:0:0:0:0:0:0:0]'],
+  ])('BIND_ADDR %s and %s on one port: the second app is left out', async (first, second) => {
+    const run = await dry([
+      app('/a', { HAPROXY_0_BIND_ADDR: first }, 10005),
+      app('/b', { HAPROXY_0_BIND_ADDR: second }, 10005),
     ]);
-    expect(quoted.stderr).toMatch(/app \/b: service port 10005 is already bound by app \/a/);
+    expect(run.stderr).toMatch(/app \/b: service port 10005 is already bound by app \/a/);
+  });
+  test.each([
+    ['127.0.0.1', '127.0.0.2'],
+    ['127.1', '127.2'],
+    ['::1', '::2'],
+    ['10.0.0.1', '::1'],
+  ])('BIND_ADDR %s and %s share a port', async (first, second) => {
+    const run = await dry([
+      app('/a', { HAPROXY_0_BIND_ADDR: first }, 10005),
+      app('/b', { HAPROXY_0_BIND_ADDR: second }, 10005),
+    ]);
+    expect(run.stderr).toBe('');
   });
 
   test("a HAPROXY_{n}_PORT label cannot take another app's Marathon service port, even sorted first", async () => {
