@@ -305,7 +305,7 @@ export function bindAddressWord(label: string): string | null {
 
 export function isBindAddress(s: string): boolean {
   // HAProxy's address family prefixes (configuration.txt §11), before an address (host names have none here).
-  if (s.startsWith('ipv4@')) return isIPv4(s.slice(5));
+  if (s.startsWith('ipv4@')) return isIPv4(s.slice(5)) || isShortIPv4(s.slice(5));
   if (s.startsWith('ipv6@')) return /^\[.*\]$/.test(s.slice(5)) ? isIPv6(s.slice(6, -1)) : isIPv6(s.slice(5));
   if (s === '*' || isIPv4(s) || isShortIPv4(s) || isHostName(s)) return true;
   if (s.startsWith('[') && s.endsWith(']')) return isIPv6(s.slice(1, -1));

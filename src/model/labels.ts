@@ -158,8 +158,8 @@ export function readPortLabels(
   const bindAddr = trimBlanks(r.get('BIND_ADDR')) ?? null;
   // Printed as it is; HAProxy reads its word, quotes taken out (`"127.0.0.1"`), as marathon-lb serves it.
   const address = bindAddr === null ? null : bindAddressWord(bindAddr);
-  // An empty one is every address (`bind :10001`), as marathon-lb prints it.
-  if (bindAddr !== null && bindAddr !== '' && (address === null || !isBindAddress(address)))
+  // An empty one is every address (`bind :10001`, `bind "":10001`), as marathon-lb prints it.
+  if (bindAddr !== null && address !== '' && (address === null || !isBindAddress(address)))
     return r.bad(
       'BIND_ADDR',
       bindAddr,

@@ -136,6 +136,8 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
     ['an AUTH with an empty password (no one logs in)', { HAPROXY_0_AUTH: 'r:alice:' }],
     ['a BIND_ADDR in quotes (HAProxy reads the address)', { HAPROXY_0_BIND_ADDR: '"127.0.0.1"' }],
     ['a BIND_ADDR in single quotes', { HAPROXY_0_BIND_ADDR: "'127.0.0.1'" }],
+    ['a BIND_ADDR of empty quotes (every address)', { HAPROXY_0_BIND_ADDR: '""' }],
+    ['a BIND_ADDR in a short IPv4 form after ipv4@', { HAPROXY_0_BIND_ADDR: 'ipv4@127.1' }],
   ])('%s: served', async (_name, labels) => {
     const { stderr, config } = await run(labels);
     expect(stderr).not.toMatch(/left out/);
