@@ -290,7 +290,6 @@ export function isAddressOrNetwork(s: string): boolean {
   return isIPv4(ip) ? bits <= 32 : isIPv6(ip) && bits <= 128;
 }
 
-/** What `bind <addr>:<port>` accepts for BIND_ADDR: `*`, an IPv4/IPv6 address (after ipv4@/ipv6@ or not) or a host name. */
 /**
  * The address HAProxy reads in a BIND_ADDR label printed as marathon-lb prints it (`bind <it>:<port>`):
  * its one word with HAProxy's quotes and escapes taken out (`"127.0.0.1"` is 127.0.0.1), or null when
@@ -303,6 +302,7 @@ export function bindAddressWord(label: string): string | null {
   return words.length === 1 ? words[0]! : null;
 }
 
+/** What `bind <addr>:<port>` accepts for BIND_ADDR: `*`, an IPv4/IPv6 address (after ipv4@/ipv6@ or not) or a host name. */
 export function isBindAddress(s: string): boolean {
   // HAProxy's address family prefixes (configuration.txt §11), before an address (host names have none here).
   if (s.startsWith('ipv4@')) return isIPv4(s.slice(5)) || isShortIPv4(s.slice(5));
