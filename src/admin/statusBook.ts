@@ -73,6 +73,7 @@ const DIFF_NOT_KEPT = '(diff not kept: the configs of newer applies filled the m
 type StoredApply = Omit<ApplyRecord, 'diff'> & { readonly diff: PendingDiff };
 
 const FILE_CAUGHT_UP = 'config file written: its server changes were already live through the runtime API';
+const KEPT_ADOPTED = 'kept as adopted: the HAProxy an earlier controller left runs this config already';
 const FILES_WRITTEN_AT_LAST =
   'config file written at last: HAProxy ran its servers already (an earlier write had failed)';
 
@@ -214,16 +215,19 @@ export class StatusBook {
           text: null,
           chars: e.state?.rendered.config.length ?? 0,
         };
-        if (e.state === null) diff.text = '';
+        // Kept as adopted: the file on disk held this config already, nothing changed.
+        if (e.state === null || e.report.keptAdopted === true) diff.text = '';
         const { reloaded, reasons, runtimeOps } = e.report;
         const said =
           e.filesWritten === true
             ? [FILES_WRITTEN_AT_LAST]
-            : !reloaded && runtimeOps === 0 && reasons.length === 0 && e.state !== null
-              ? [FILE_CAUGHT_UP] // a snapshot after fast-path changes: nothing left to do in HAProxy
-              : reloaded || runtimeOps === 0 || e.previous === null || e.state === null
-                ? reasons.map(formatReason)
-                : e.runtimeReasons.map(formatRuntimeReason);
+            : e.report.keptAdopted === true
+              ? [KEPT_ADOPTED]
+              : !reloaded && runtimeOps === 0 && reasons.length === 0 && e.state !== null
+                ? [FILE_CAUGHT_UP] // a snapshot after fast-path changes: nothing left to do in HAProxy
+                : reloaded || runtimeOps === 0 || e.previous === null || e.state === null
+                  ? reasons.map(formatReason)
+                  : e.runtimeReasons.map(formatRuntimeReason);
         this.push(this.applies, {
           at: iso(now),
           reloaded,

@@ -254,6 +254,28 @@ describe('StatusBook', () => {
     ]);
   });
 
+  test('a first apply that kept an adopted HAProxy says so, with no diff (the file held this config already)', () => {
+    const c = clock();
+    const applied = new AppliedState();
+    const book = new StatusBook({ applied, now: c.now });
+    const next = state([service('web', [server(1)])]);
+    book.observe({ kind: 'applying', reasons: [{ kind: 'initial' }], runtimeOps: 0, triggeredAt: c.now() });
+    applied.commit(next, c.now());
+    book.observe({
+      kind: 'applied',
+      report: { reloaded: false, reasons: [], runtimeOps: 0, keptAdopted: true },
+      state: next,
+      previous: null,
+      runtimeReasons: [],
+    });
+    expect(book.status().recentApplies[0]).toMatchObject({
+      reloaded: false,
+      runtimeOps: 0,
+      reasons: ['kept as adopted: the HAProxy an earlier controller left runs this config already'],
+      diff: '',
+    });
+  });
+
   test('Marathon health beside each server: healthy with --health-check, unknown without, none for an app without checks', () => {
     const check = {
       protocol: 'HTTP',
