@@ -4,7 +4,8 @@
  * stale copies would answer).
  *
  * Adopted — it keeps serving through the controller restart, zero downtime; the first apply then
- * reloads it with the new config — when it answers on our master socket and runs exactly as we
+ * reloads it with the new config, unless it runs that very config already (servedMark.ts) — when
+ * it answers on our master socket and runs exactly as we
  * would start it: same command line, same environment (so no secret of an older controller stays
  * in it, and an operator's changed variables are not ignored). The master on our socket that runs
  * otherwise (another command line or environment) serves on until the first load, which stops it
