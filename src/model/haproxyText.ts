@@ -138,6 +138,14 @@ export function splitWords(text: string): string[] {
 }
 
 /**
+ * An AUTH password HAProxy reads as none at all, printed after `password` as marathon-lb prints it:
+ * nothing, empty quotes, or a comment to the end of the line. No one logs in with it (checked on a
+ * live HAProxy: 401 for every credential), as with marathon-lb's config.
+ */
+export const readsAsNoPassword = (p: string): boolean =>
+  p === '' || p === '""' || p === "''" || (p.startsWith('#') && !CONTROL.test(p));
+
+/**
  * One word without quoting or escapes: user names, password hashes, file names. Blanks are HAProxy's
  * (space, and the control characters refused anyway), not JS's `\s`: a no-break space is a byte
  * string to HAProxy, part of the word.

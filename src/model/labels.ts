@@ -9,6 +9,7 @@ import {
   isBindAddress,
   isHostName,
   isPlainWord,
+  readsAsNoPassword,
   isVhost,
   splitWords,
 } from './haproxyText';
@@ -259,8 +260,7 @@ export function readPortLabels(
     const realm = parts.length === 3 && parts[0] !== '' ? configText(parts[0]!, true) : null;
     if (realm !== null && typeof realm !== 'string')
       return r.problem('AUTH', `realm ${JSON.stringify(clip(parts[0]!))} ${realm.error}`);
-    // An empty password is HAProxy's too (`password` with no word: no one logs in), as marathon-lb prints it.
-    if (realm === null || !isPlainWord(parts[1]!) || (parts[2] !== '' && !isPlainWord(parts[2]!))) {
+    if (realm === null || !isPlainWord(parts[1]!) || (!isPlainWord(parts[2]!) && !readsAsNoPassword(parts[2]!))) {
       return r.problem(
         'AUTH',
         'must be realm:user:encrypted-password (three fields; a realm that is not empty, without quotes, line breaks or backslash at its end; no spaces, quotes, backslashes or # in user and password)',

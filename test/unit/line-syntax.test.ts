@@ -134,6 +134,8 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
     ['a PATH of flags only (its route never taken)', { HAPROXY_0_PATH: '-i' }],
     ['a PATH of blanks', { HAPROXY_0_PATH: '  ' }],
     ['an AUTH with an empty password (no one logs in)', { HAPROXY_0_AUTH: 'r:alice:' }],
+    ['an AUTH password of empty quotes', { HAPROXY_0_AUTH: 'r:alice:""' }],
+    ['an AUTH password HAProxy reads as a comment', { HAPROXY_0_AUTH: 'r:alice:# not a password' }],
     ['a BIND_ADDR in quotes (HAProxy reads the address)', { HAPROXY_0_BIND_ADDR: '"127.0.0.1"' }],
     ['a BIND_ADDR in single quotes', { HAPROXY_0_BIND_ADDR: "'127.0.0.1'" }],
     ['a BIND_ADDR of empty quotes (every address)', { HAPROXY_0_BIND_ADDR: '""' }],

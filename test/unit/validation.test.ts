@@ -281,6 +281,13 @@ describe('labels: the port is left out with one problem naming the label', () =>
       /realm "r\\"x" must not contain a double quote/,
     ],
     ['AUTH password with a space', { HAPROXY_0_AUTH: 'r:u:p w' }, 'HAPROXY_0_AUTH', /realm:user/],
+    ['AUTH password with a comment after it', { HAPROXY_0_AUTH: 'r:u:p #x' }, 'HAPROXY_0_AUTH', /realm:user/],
+    [
+      'AUTH password comment with a line break',
+      { HAPROXY_0_AUTH: 'r:u:#x\n  bind *:81' },
+      'HAPROXY_0_AUTH',
+      /realm:user/,
+    ],
     [
       'BALANCE uri with a word HAProxy does not know',
       { HAPROXY_0_BALANCE: 'uri everything' },
