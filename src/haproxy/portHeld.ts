@@ -1,4 +1,4 @@
-import { bindAddressWord, dottedIPv4 } from '../model/haproxyText';
+import { bareBindAddress, dottedIPv4 } from '../model/haproxyText';
 import * as net from 'node:net';
 
 /**
@@ -37,7 +37,7 @@ export function whyUnbindable(bindAddr: string, port: number, bindOptions: strin
 
 /** HAProxy's bind address as Node listens on it: `*` and none are every IPv4 address. */
 function hostOf(bindAddr: string): string {
-  const bare = (bindAddressWord(bindAddr) ?? bindAddr).replace(/^ipv[46]@/, '').replace(/^\[(.*)\]$/, '$1');
+  const bare = bareBindAddress(bindAddr);
   // HAProxy reads `127.1` as 127.0.0.1 (inet_aton's short forms); Node's listen would look it up as a name.
   return bare === '' || bare === '*' ? '0.0.0.0' : (dottedIPv4(bare) ?? bare);
 }

@@ -310,6 +310,11 @@ export function bindAddressWord(label: string): string | null {
   return words.length === 1 ? words[0]! : null;
 }
 
+/** A BIND_ADDR's address as HAProxy reads it, without `ipv4@`/`ipv6@` and IPv6 brackets (`[::1]` is ::1). */
+export function bareBindAddress(bindAddr: string): string {
+  return (bindAddressWord(bindAddr) ?? bindAddr).replace(/^ipv[46]@/, '').replace(/^\[(.*)\]$/, '$1');
+}
+
 /** What `bind <addr>:<port>` accepts for BIND_ADDR: `*`, an IPv4/IPv6 address (after ipv4@/ipv6@ or not) or a host name. */
 export function isBindAddress(s: string): boolean {
   // HAProxy's address family prefixes (configuration.txt §11), before an address (host names have none here).

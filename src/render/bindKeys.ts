@@ -1,4 +1,4 @@
-import { bindAddressWord, dottedIPv4, ipv4MappedAddress, ipv6Groups } from '../model/haproxyText';
+import { bareBindAddress, dottedIPv4, ipv4MappedAddress, ipv6Groups } from '../model/haproxyText';
 
 /** The key of any address: `*`, an empty one, and every all-zero spelling. */
 const ANY = '*';
@@ -12,8 +12,7 @@ const ANY = '*';
  * split that port's connections between two apps (found by an audit: 9 to one, 3 to the other).
  */
 function bindKey(bindAddr: string): string {
-  let a = (bindAddressWord(bindAddr) ?? bindAddr).replace(/^ipv[46]@/, '');
-  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
+  const a = bareBindAddress(bindAddr);
   if (a === '' || a === ANY) return ANY;
   const v4 = dottedIPv4(a) ?? ipv4MappedAddress(a.toLowerCase());
   if (v4 !== undefined) return v4 === '0.0.0.0' ? ANY : v4;

@@ -7,6 +7,7 @@ import { freeLoopbackPorts, httpGet } from '../../src/demo/live';
 import { prepareDemoFiles, type DemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
 import { describeWithHaproxy } from '../support/haproxy';
+import { childrenOf } from '../support/procs';
 import { CLI } from '../support/paths';
 import { tempDir } from '../support/render';
 import { waitFor } from '../support/wait';
@@ -44,22 +45,6 @@ function mastersOf(configPath: string): number[] {
     .filter(([, ppid]) => !procs.has(ppid))
     .map(([pid]) => pid)
     .sort((a, b) => a - b);
-}
-
-/** The workers of HAProxy master `master` (live ones: current and old), from /proc. */
-function workersOf(master: number): number[] {
-  const workers: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state !== 'Z' && Number(ppid) === master) workers.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return workers.sort((a, b) => a - b);
 }
 
 /** Running and not a zombie (a killed controller's HAProxy may stay unreaped under some inits). */
@@ -550,7 +535,7 @@ describeWithHaproxy(
       let c = start(['--leave-haproxy-running']);
       await healthy(c);
       const [master] = mastersOf(cfg);
-      const workers = workersOf(master!);
+      const workers = childrenOf(master!).sort((a, b) => a - b);
       expect(workers).toHaveLength(1);
       const exit = c.exited();
       c.child.kill('SIGTERM');
@@ -568,7 +553,7 @@ describeWithHaproxy(
       // Nothing changed while no controller ran: the same worker serves on, as marathon-lb keeps an unchanged config.
       expect(c.output()).toContain('HAProxy kept as adopted: it runs this config already, nothing reloaded');
       expect(c.output()).not.toContain('HAProxy reloaded and healthy');
-      expect(workersOf(master!)).toEqual(workers);
+      expect(childrenOf(master!).sort((a, b) => a - b)).toEqual(workers);
       await sim.scale('/web', 2);
       await served(sim.tasksOf('/web')[1]!.id);
       const l = await stopLoad();

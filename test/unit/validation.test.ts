@@ -1212,6 +1212,10 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
     expect(prefixed.stderr).toMatch(/app \/b: service port 10005 is already bound by app \/a/);
   });
 
+  /** Apps /a and /b on service port 10005, bound to `first` and `second`. */
+  const onOnePort = (first: string, second: string): ReturnType<typeof dry> =>
+    dry([app('/a', { HAPROXY_0_BIND_ADDR: first }, 10005), app('/b', { HAPROXY_0_BIND_ADDR: second }, 10005)]);
+
   // Compared as text, two spellings of one address were both served and HAProxy split the port's
   // connections between the two apps (an audit).
   test.each([
@@ -1231,10 +1235,7 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
     ['::1', '::0'],
     ['::1', '[0:0:0:0:0:0:0:0]'],
   ])('BIND_ADDR %s and %s on one port: the second app is left out', async (first, second) => {
-    const run = await dry([
-      app('/a', { HAPROXY_0_BIND_ADDR: first }, 10005),
-      app('/b', { HAPROXY_0_BIND_ADDR: second }, 10005),
-    ]);
+    const run = await onOnePort(first, second);
     expect(run.stderr).toMatch(/app \/b: service port 10005 is already bound by app \/a/);
   });
   test.each([
@@ -1243,11 +1244,7 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
     ['::1', '::2'],
     ['10.0.0.1', '::1'],
   ])('BIND_ADDR %s and %s share a port', async (first, second) => {
-    const run = await dry([
-      app('/a', { HAPROXY_0_BIND_ADDR: first }, 10005),
-      app('/b', { HAPROXY_0_BIND_ADDR: second }, 10005),
-    ]);
-    expect(run.stderr).toBe('');
+    expect((await onOnePort(first, second)).stderr).toBe('');
   });
 
   test("a HAPROXY_{n}_PORT label cannot take another app's Marathon service port, even sorted first", async () => {
