@@ -311,7 +311,7 @@ export function* renderConfigSteps(
   }
 
   yield; // the sorts and the join below are the longest pieces left (10 000 services: tens of ms)
-  const sslCerts = opts.sslCerts.length > 0 ? opts.sslCerts : ['/etc/ssl/cert.pem'];
+  const sslCerts = operatorCerts(opts);
   const crt = (certs: Iterable<string>): string => [...certs].map((c) => `crt ${c}`).join(' ');
   const byWeight = (a: [number, string], b: [number, string]): number => b[0] - a[0];
   const vhosts = [...shared.grouped.keys()].sort();
@@ -338,21 +338,10 @@ export function* renderConfigSteps(
         );
       for (const vhost of vhosts) {
         const g = shared.grouped.get(vhost)!;
-        const name = cleanName(vhost);
-        out.push(text(templates, 'HTTPS_GROUPED_VHOST_BACKEND_HEAD', { name }, opts, dependsOnVersion));
         out.push(
-          text(
-            templates,
-            'HTTPS_GROUPED_VHOST_FRONTEND_HEAD',
-            {
-              name,
-              sslCerts: crt(g.certs.size > 0 ? g.certs : sslCerts),
-              bindOpts: [...g.bindOptions].map((o) => ` ${o}`).join(' '),
-            },
-            opts,
-            dependsOnVersion,
-          ),
+          text(templates, 'HTTPS_GROUPED_VHOST_BACKEND_HEAD', { name: cleanName(vhost) }, opts, dependsOnVersion),
         );
+        out.push(groupedFrontendHead(vhost, g.certs, g.bindOptions, templates, opts, dependsOnVersion));
         out.push(...g.entries.sort(byWeight).map((e) => e[1]));
       }
     } else {
@@ -792,6 +781,7 @@ function renderService(
   const sectionsClash =
     vhost === null ? null : (shared.groupedNames?.whyNot(svc, vhost.grouped.keys(), shared.frontendNames) ?? null);
   if (sectionsClash !== null) throw new ServiceTemplateError('HAPROXY_{n}_VHOST', sectionsClash);
+  if (vhost !== null && opts.groupHttpsByVhost) overflowGroupedBind(vhost.grouped, shared, templates, opts);
 
   // Everything rendered: commit to the shared state.
   if (pieces.userlist !== '') shared.userlists.push(pieces.userlist);
@@ -840,6 +830,61 @@ function addMapEntry(map: [string, string][], seen: Set<string>, key: string, ba
   if (seen.has(tag)) return;
   seen.add(tag);
   map.push([key, backend]);
+}
+
+/** The certificates of a :443 bind line with no app's own: `--ssl-certs`, or marathon-lb's default. */
+function operatorCerts(opts: RenderOptions): readonly string[] {
+  return opts.sslCerts.length > 0 ? opts.sslCerts : ['/etc/ssl/cert.pem'];
+}
+
+/** A grouped vhost's frontend and its bind line, with the certificates and bind options of its apps. */
+function groupedFrontendHead(
+  vhost: string,
+  certs: ReadonlySet<string>,
+  bindOptions: ReadonlySet<string>,
+  templates: TemplateSet,
+  opts: RenderOptions,
+  dependsOnVersion: VersionDependence,
+): string {
+  return text(
+    templates,
+    'HTTPS_GROUPED_VHOST_FRONTEND_HEAD',
+    {
+      name: cleanName(vhost),
+      sslCerts: [...(certs.size > 0 ? certs : operatorCerts(opts))].map((c) => `crt ${c}`).join(' '),
+      bindOpts: [...bindOptions].map((o) => ` ${o}`).join(' '),
+    },
+    opts,
+    dependsOnVersion,
+  );
+}
+
+/**
+ * Throws when the service's certificate or bind options would make a bind line it shares with other
+ * apps under --group-https-by-vhost pass HAProxy's 64 words: HAProxy would refuse the whole config
+ * (40 apps with their own SSL_CERT on one vhost did), so this port is left out and the others served.
+ * Only a line this service lengthens is rendered again.
+ */
+function overflowGroupedBind(
+  grouped: ReadonlyMap<string, GroupedVhost>,
+  shared: Shared,
+  templates: TemplateSet,
+  opts: RenderOptions,
+): void {
+  for (const [vhost, g] of grouped) {
+    const before = shared.grouped.get(vhost);
+    const certs = new Set([...(before?.certs ?? []), ...g.certs]);
+    const bindOptions = new Set([...(before?.bindOptions ?? []), ...g.bindOptions]);
+    const addsCert = certs.size > (before?.certs.size ?? 0);
+    if (!addsCert && bindOptions.size === (before?.bindOptions.size ?? 0)) continue;
+    const long = overlongLine(groupedFrontendHead(vhost, certs, bindOptions, templates, opts, shared.dependsOnVersion));
+    if (long === null) continue;
+    const label = addsCert ? 'HAPROXY_{n}_SSL_CERT' : 'HAPROXY_{n}_BIND_OPTIONS';
+    throw new ServiceTemplateError(
+      label,
+      `${addsCert ? 'its certificate' : 'its bind options'} would make the bind line of vhost ${JSON.stringify(vhost)}, shared with other apps under --group-https-by-vhost, ${long.words} words long (HAProxy reads at most 64 a line and refuses the whole config)`,
+    );
+  }
 }
 
 function mergeGrouped(into: Map<string, GroupedVhost>, from: ReadonlyMap<string, GroupedVhost>): void {
