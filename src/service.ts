@@ -248,6 +248,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   const onePass = s.onePass ? new Promise<number>((resolve) => (settleOnePass = resolve)) : undefined;
   let connects = 0;
   let streamUrl = ''; // the event stream last answered (its connected item), for the log
+  const reloadedHaproxy = new Subject<void>();
   const { run$, applied } = createController({
     settings,
     client,
@@ -262,6 +263,10 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       (e) => marathon.observe(e),
       (e) => metrics.observe(e),
       (e) => status.observe(e),
+      (e) => {
+        // HAProxy (re)started: its servers are read now, not at the next tick of the stats reads.
+        if (e.kind === 'applied' && e.report.reloaded) reloadedHaproxy.next();
+      },
       (e) => {
         if (e.kind === 'applied' || e.kind === 'unchanged') settleOnePass?.(0);
         else if (e.kind === 'apply-failed' || e.kind === 'fetch-failed' || e.kind === 'snapshot-invalid')
@@ -326,6 +331,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
               mostAfterFailure: FAILED_READ_HOLD_MS,
             },
             spacing: statsSpacingMs,
+            readNow: reloadedHaproxy,
           },
         ).subscribe((r) => {
           if (r.ok) logger.debug(`show stat: ${statRows(r.value)} rows read in ${Math.round(now() - r.value.at)} ms`);

@@ -5,6 +5,7 @@ import {
   defer,
   exhaustMap,
   map,
+  merge,
   of,
   tap,
   timeout,
@@ -46,10 +47,16 @@ export interface PollOptions<T> {
    * `show stat` costs HAProxy and the controller in proportion to its rows, whoever waits for it.
    */
   readonly spacing?: (value: T) => number;
+  /**
+   * Each value asks for a read now, between the ticks (held back like a tick, never overlapping one):
+   * a read that found the source down says nothing once it is up again (HAProxy just started: /status
+   * said "HAProxy is not running" until the next tick).
+   */
+  readonly readNow?: Observable<unknown>;
 }
 
 /**
- * Reads at once, then every `intervalMs`; one read at a time — a tick that finds the previous read
+ * Reads at once, then every `intervalMs` and at each `readNow`; one read at a time — a tick that finds the previous read
  * still running is skipped (exhaustMap), so a slow HAProxy is never asked twice; so is one too soon
  * after a costly read (`share`) or a big one (`spacing`). A read that
  * fails, throws or times out becomes a value; the polling goes on. A read answering
@@ -61,7 +68,7 @@ export function pollEvery<T>(
 ): Observable<Polled<T>> {
   return new Observable<Polled<T>>((subscriber) => {
     let notBefore = Number.NEGATIVE_INFINITY;
-    return timer(0, o.intervalMs, o.scheduler)
+    return merge(timer(0, o.intervalMs, o.scheduler), o.readNow ?? EMPTY)
       .pipe(
         exhaustMap(() => {
           if (o.scheduler.now() < notBefore) return EMPTY;

@@ -40,14 +40,22 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     for (const f of cleanup.splice(0).reverse()) await f();
   });
 
-  async function start(): Promise<{ live: LiveSystem; servicePort: number; logs: LogLine[] }> {
+  async function start(statsInterval = '0.5'): Promise<{ live: LiveSystem; servicePort: number; logs: LogLine[] }> {
     const logs: LogLine[] = [];
     const servicePort = await freeLoopbackPort();
     const live = await startLive({
       apps: [web(servicePort)],
       logger: memoryLogger(logs),
       admin: true,
-      flags: ['--admin-token', TOKEN, '--health-check', '--haproxy-stats-interval', '0.5', '--stale-after', '2'],
+      flags: [
+        '--admin-token',
+        TOKEN,
+        '--health-check',
+        '--haproxy-stats-interval',
+        statsInterval,
+        '--stale-after',
+        '2',
+      ],
     });
     cleanup.push(() => live.stop());
     return { live, servicePort, logs };
@@ -119,6 +127,16 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     expect(after.haproxy.frontends.map((f) => f.name)).toContain('marathon_http_in');
     live.sim.setEndpointHealth(task!.id, true);
     await waitFor('the server UP again', () => failing()?.haproxy?.state === 'UP', 15000);
+  }, 60000);
+
+  test('HAProxy just started: read at once, not "not running" until the next tick of the reads', async () => {
+    // Reads every 60 s: the first, at the start, finds HAProxy not started yet.
+    const { live, logs } = await start('60');
+    await waitFor('the first apply', () => logs.some((l) => /reloaded and healthy|HAProxy started/.test(l.msg)), 20000);
+    await waitFor('HAProxy read', () => live.service.status.status().haproxy.readAt !== null, 5000);
+    const s = JSON.parse(await get(live, '/status')) as AdminStatus;
+    expect(s.haproxy.error).toBeNull();
+    expect(s.services[0]!.servers.map((v) => v.haproxy === null)).toEqual([false, false]);
   }, 60000);
 
   test('HAProxy stopped: its view is unknown (null servers, the reason in /status, no servers-by-state series), not stale data', async () => {

@@ -180,4 +180,22 @@ describe('pollEvery (the show stat polling stage)', () => {
       });
     });
   });
+
+  it('readNow asks for a read between the ticks, never overlapping one that runs', () => {
+    const ts = newScheduler();
+    ts.run(({ cold, hot, expectObservable, flush }) => {
+      const started: number[] = [];
+      const polled = pollEvery(
+        () => {
+          started.push(ts.now());
+          return cold('--(a|)', { a });
+        },
+        // Asked at 5 (between ticks: read), at 21 (the tick's read at 20 still runs: skipped) and at 33.
+        { intervalMs: 20, timeoutMs: 10, scheduler: ts, readNow: hot('-----x 15ms x 11ms x') },
+      );
+      expectObservable(polled, '^ 39ms !').toBe('--a 4ms a 14ms a 12ms a', { a });
+      flush();
+      expect(started).toEqual([0, 5, 20, 33]);
+    });
+  });
 });
