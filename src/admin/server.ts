@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../log';
 import { dashboardPage } from './dashboard';
 import { keepConnectionsUnder } from './heldConnections';
-import { RecentBody } from './recentBody';
-import { stringifySliced } from './slicedJson';
+import { RecentBody, type Body } from './recentBody';
+import { jsonChunks } from './slicedJson';
 import { ResponsesInFlight } from './responsesInFlight';
 
 export interface AdminServerOptions {
@@ -20,6 +20,8 @@ export interface AdminServerOptions {
   /** `version` changes when `status()` does, but for the passing of time (StatusBook.version). */
   readonly status: {
     status(): unknown;
+    /** status() as it is sent: its long lists may be made as they are printed (slicedJson.ts LazyItems). */
+    statusToSend?(): unknown;
     version(): number;
     /** What status() shows that takes long to make, made first without holding the event loop. */
     prepare?(): Promise<void>;
@@ -63,6 +65,7 @@ const PUBLIC: ReadonlySet<Route> = new Set(['healthz', 'dashboard', 'hup', 'usr1
 
 /** A /status body longer than this (compact) is sent compact: indenting a big cluster's adds ~60 %. */
 const INDENTED_STATUS_MAX = 1 << 20;
+const NEWLINE = Buffer.from('\n');
 
 /** Lets the event loop run (other requests, /healthz) between slices of a big /status body. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -113,17 +116,19 @@ function send(
   res: ServerResponse,
   status: number,
   type: string,
-  body: string | Buffer,
+  body: string | Buffer | Body,
   headers: Record<string, string> = {},
 ): void {
+  const pieces = typeof body === 'string' || Buffer.isBuffer(body) ? [body] : body;
   res.writeHead(status, {
     'Content-Type': type,
-    'Content-Length': Buffer.byteLength(body),
+    'Content-Length': pieces.reduce((n, p) => n + Buffer.byteLength(p), 0),
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
     ...headers,
   });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
+  if (res.req.method !== 'HEAD') for (const p of pieces) res.write(p);
+  res.end();
 }
 
 /**
@@ -184,10 +189,11 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
   const statusBody = new RecentBody(
     async () => {
       await opts.status.prepare?.();
-      const status = opts.status.status();
-      const compact = await stringifySliced(status, nextTurn);
+      const status = opts.status.statusToSend?.() ?? opts.status.status();
+      const compact = await jsonChunks(status, nextTurn);
       // Indented for people reading it with curl, unless that would make a big body bigger still.
-      return `${compact.length <= INDENTED_STATUS_MAX ? JSON.stringify(status, null, 2) : compact}\n`;
+      if (compact.chars <= INDENTED_STATUS_MAX) return [Buffer.from(`${JSON.stringify(status, null, 2)}\n`, 'utf8')];
+      return [...compact.chunks, NEWLINE];
     },
     STATUS_SHARED_MS,
     opts.now ?? (() => performance.now()),

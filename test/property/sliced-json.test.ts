@@ -1,9 +1,9 @@
 /**
- * stringifySliced (the /status body of a big cluster, made a slice at a time) prints what
- * JSON.stringify prints, for any JSON value and for fields JSON leaves out (undefined, functions).
+ * jsonChunks (the /status body of a big cluster, made a slice at a time, as UTF-8 pieces) prints
+ * what JSON.stringify prints, for any JSON value and for fields JSON leaves out (undefined, functions).
  */
 import fc from 'fast-check';
-import { stringifySliced } from '../../src/admin/slicedJson';
+import { jsonChunks, LazyItems } from '../../src/admin/slicedJson';
 
 const pauses = { count: 0 };
 const pause = (): Promise<void> => {
@@ -11,12 +11,25 @@ const pause = (): Promise<void> => {
   return Promise.resolve();
 };
 
-describe('stringifySliced', () => {
+/** The pieces' text, checked against the length they state. */
+async function stringifySliced(value: unknown, p: () => Promise<void>, sliceItems?: number, chunkChars?: number) {
+  const { chunks, chars } = await jsonChunks(value, p, sliceItems, chunkChars);
+  const text = Buffer.concat(chunks).toString('utf8');
+  expect(chars).toBe(text.length);
+  return text;
+}
+
+describe('jsonChunks', () => {
   test('any JSON value: the same text as JSON.stringify', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.jsonValue(), fc.integer({ min: 1, max: 5 }), async (value, sliceItems) => {
-        expect(await stringifySliced(value, pause, sliceItems)).toBe(JSON.stringify(value));
-      }),
+      fc.asyncProperty(
+        fc.jsonValue(),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 64 }),
+        async (value, sliceItems, chunkChars) => {
+          expect(await stringifySliced(value, pause, sliceItems, chunkChars)).toBe(JSON.stringify(value));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -40,5 +53,18 @@ describe('stringifySliced', () => {
     };
     expect(await stringifySliced(value, pause, 100)).toBe(JSON.stringify(value));
     expect(pauses.count).toBe(15); // 1 500 items, 100 a slice
+  });
+
+  test('a LazyItems list prints as the array of its items, each item made once, in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.jsonValue()), fc.integer({ min: 1, max: 5 }), async (items, sliceItems) => {
+        const made: number[] = [];
+        const lazy = new LazyItems(items.length, (i) => (made.push(i), items[i]));
+        const text = await stringifySliced({ before: 1, services: lazy, after: [2] }, pause, sliceItems);
+        expect(text).toBe(JSON.stringify({ before: 1, services: items, after: [2] }));
+        expect(made).toEqual(items.map((_, i) => i));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
