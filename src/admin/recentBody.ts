@@ -1,3 +1,6 @@
+/** A body as UTF-8 pieces (a big one is never one text nor one Buffer: slicedJson.ts). */
+export type Body = readonly Buffer[];
+
 /**
  * A response body made again only when what it shows changed (its version) or `freshMs` passed:
  * requests in between share its bytes.
@@ -8,9 +11,6 @@
  * copy of the bytes however many sockets are still sending it. A reader after a change never gets
  * the body from before it; only the times in it (`generatedAt`, ages) may be up to `freshMs` old.
  */
-/** A body as UTF-8 pieces (a big one is never one text nor one Buffer: slicedJson.ts). */
-export type Body = readonly Buffer[];
-
 export class RecentBody {
   private made: { readonly at: number; readonly version: number; readonly body: Promise<Body> } | null = null;
 

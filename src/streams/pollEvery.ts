@@ -56,9 +56,9 @@ export interface PollOptions<T> {
 }
 
 /**
- * Reads at once, then every `intervalMs` and at each `readNow`; one read at a time — a tick that finds the previous read
- * still running is skipped (exhaustMap), so a slow HAProxy is never asked twice; so is one too soon
- * after a costly read (`share`) or a big one (`spacing`). A read that
+ * Reads at once, then every `intervalMs` and at each `readNow`; one read at a time — a tick that
+ * finds the previous read still running is skipped (exhaustMap), so a slow HAProxy is never asked
+ * twice; so is one too soon after a costly read (`share`) or a big one (`spacing`). A read that
  * fails, throws or times out becomes a value; the polling goes on. A read answering
  * `err(message)` (a Result) is passed on as such.
  */
