@@ -311,6 +311,7 @@ export function* renderConfigSteps(
   }
 
   yield; // the sorts and the join below are the longest pieces left (10 000 services: tens of ms)
+  if (opts.bindHttpHttps) checkOperatorCerts(templates, opts, dependsOnVersion);
   const sslCerts = operatorCerts(opts);
   const crt = (certs: Iterable<string>): string => [...certs].map((c) => `crt ${c}`).join(' ');
   const byWeight = (a: [number, string], b: [number, string]): number => b[0] - a[0];
@@ -781,6 +782,7 @@ function renderService(
   const sectionsClash =
     vhost === null ? null : (shared.groupedNames?.whyNot(svc, vhost.grouped.keys(), shared.frontendNames) ?? null);
   if (sectionsClash !== null) throw new ServiceTemplateError('HAPROXY_{n}_VHOST', sectionsClash);
+  if (vhost !== null) overlongVhostLine(vhost);
   if (vhost !== null && opts.groupHttpsByVhost) overflowGroupedBind(vhost.grouped, shared, templates, opts);
 
   // Everything rendered: commit to the shared state.
@@ -832,9 +834,54 @@ function addMapEntry(map: [string, string][], seen: Set<string>, key: string, ba
   map.push([key, backend]);
 }
 
+/**
+ * Throws when a line the service adds to the shared :80/:443 frontends has more than HAProxy's 64
+ * words: a VHOST of 59 names separated by blanks made one `use_backend … if { ssl_fc_sni … }` line
+ * of 65, and HAProxy refused the whole config (found by an audit).
+ */
+function overlongVhostLine(vhost: VhostResult): void {
+  const texts = [vhost.http, vhost.https, ...[...vhost.grouped.values()].flatMap((g) => g.entries.map((e) => e[1]))];
+  for (const t of texts) {
+    const long = overlongLine(t);
+    if (long !== null)
+      throw new ServiceTemplateError(
+        'HAPROXY_{n}_VHOST',
+        `its vhost routing makes a line of ${long.words} words (HAProxy reads at most 64 a line and refuses the whole config): ${JSON.stringify(long.line.trim().slice(0, 120))}`,
+      );
+  }
+}
+
 /** The certificates of a :443 bind line with no app's own: `--ssl-certs`, or marathon-lb's default. */
 function operatorCerts(opts: RenderOptions): readonly string[] {
   return opts.sslCerts.length > 0 ? opts.sslCerts : ['/etc/ssl/cert.pem'];
+}
+
+/**
+ * `--ssl-certs` as the :443 bind lines print it: each path one word (a blank or `#` in it split the
+ * line or made the rest a comment), and the line within HAProxy's 64 words (31 certificates made 66).
+ * HAProxy refused the whole config; now the controller says why at its first render.
+ */
+function checkOperatorCerts(templates: TemplateSet, opts: RenderOptions, dependsOnVersion: VersionDependence): void {
+  const certs = operatorCerts(opts);
+  const split = certs.find((c) => /[\s#]/.test(c));
+  if (split !== undefined)
+    throw new ConfigError(
+      `--ssl-certs: ${JSON.stringify(split)} has a blank or #, which HAProxy reads as the end of the path`,
+    );
+  const head = opts.groupHttpsByVhost
+    ? groupedFrontendHead('operator', new Set(), new Set(), templates, opts, dependsOnVersion)
+    : text(
+        templates,
+        'HTTPS_FRONTEND_HEAD',
+        { sslCerts: certs.map((c) => `crt ${c}`).join(' ') },
+        opts,
+        dependsOnVersion,
+      );
+  const long = overlongLine(head);
+  if (long !== null)
+    throw new ConfigError(
+      `--ssl-certs: ${certs.length} certificates make the :443 bind line ${long.words} words long (HAProxy reads at most 64 a line)`,
+    );
 }
 
 /** A grouped vhost's frontend and its bind line, with the certificates and bind options of its apps. */
@@ -879,10 +926,13 @@ function overflowGroupedBind(
     if (!addsCert && bindOptions.size === (before?.bindOptions.size ?? 0)) continue;
     const long = overlongLine(groupedFrontendHead(vhost, certs, bindOptions, templates, opts, shared.dependsOnVersion));
     if (long === null) continue;
-    const label = addsCert ? 'HAPROXY_{n}_SSL_CERT' : 'HAPROXY_{n}_BIND_OPTIONS';
+    // Alone on its vhost, the app's own bind options are what is too long (its certificate is two words).
+    const blamesCert = addsCert && (before !== undefined || g.bindOptions.size === 0);
+    const label = blamesCert ? 'HAPROXY_{n}_SSL_CERT' : 'HAPROXY_{n}_BIND_OPTIONS';
+    const line = before === undefined ? 'its own' : 'the one it shares with other apps';
     throw new ServiceTemplateError(
       label,
-      `${addsCert ? 'its certificate' : 'its bind options'} would make the bind line of vhost ${JSON.stringify(vhost)}, shared with other apps under --group-https-by-vhost, ${long.words} words long (HAProxy reads at most 64 a line and refuses the whole config)`,
+      `${blamesCert ? 'its certificate' : 'its bind options'} would make the bind line of vhost ${JSON.stringify(vhost)} under --group-https-by-vhost (${line}) ${long.words} words long (HAProxy reads at most 64 a line and refuses the whole config)`,
     );
   }
 }

@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTestCerts, type TestCerts } from '../support/certs';
 import { describeWithHaproxy, dryCheckedByHaproxy } from '../support/haproxy';
-import { tempDir } from '../support/render';
+import { dryRun, tempDir } from '../support/render';
 
 /**
  * --group-https-by-vhost gathers the certificates and bind options of every app on a vhost onto one
@@ -46,7 +46,7 @@ describeWithHaproxy('--group-https-by-vhost: the bind line apps share stays with
     expect(r.config).toContain('\nbackend app30_10030\n');
     expect(r.config).not.toContain('\nbackend app31_10031\n');
     expect(r.stderr).toMatch(
-      /left out app \/app31 port index 0 label HAPROXY_0_SSL_CERT: its certificate would make the bind line of vhost "shared\.example\.com", shared with other apps under --group-https-by-vhost, 66 words long/,
+      /left out app \/app31 port index 0 label HAPROXY_0_SSL_CERT: its certificate would make the bind line of vhost "shared\.example\.com" under --group-https-by-vhost \(the one it shares with other apps\) 66 words long/,
     );
     expect(r.stderr.match(/left out/g)).toHaveLength(10);
   });
@@ -60,5 +60,66 @@ describeWithHaproxy('--group-https-by-vhost: the bind line apps share stays with
     expect(r.stderr).toMatch(/left out app \/app03 port index 0 label HAPROXY_0_BIND_OPTIONS: its bind options would/);
     expect(r.stderr).toMatch(/left out app \/app04 port index 0 label HAPROXY_0_BIND_OPTIONS: its bind options would/);
     expect(r.config).toContain('\nbackend app02_10002\n');
+  });
+
+  test('one app alone whose bind options fill its bind line: left out naming BIND_OPTIONS, not its certificate', async () => {
+    // 59 words, as many as the label may have: with `bind abns@… accept-proxy ssl crt FILE`, 65.
+    const options = `${'maxconn 1 '.repeat(29)}tfo`;
+    const r = await dryCheckedByHaproxy(
+      [app(1, { HAPROXY_0_SSL_CERT: certFile(1), HAPROXY_0_BIND_OPTIONS: options })],
+      certs.serverCert + certs.serverKey,
+      ['--group-https-by-vhost'],
+    );
+    expect(r.stderr).toMatch(
+      /left out app \/app01 port index 0 label HAPROXY_0_BIND_OPTIONS: its bind options would make the bind line of vhost "shared\.example\.com" under --group-https-by-vhost \(its own\) 65 words long/,
+    );
+  });
+
+  test('a VHOST of 59 names separated by blanks: its use_backend line would pass 64 words, so that port is left out', async () => {
+    const names = Array.from({ length: 59 }, (_, i) => `h${i}.example.com`).join(' ');
+    // Grouped, the vhost is also too long to name its socket after: left out for that first.
+    for (const [flags, why] of [
+      [[], /its vhost routing makes a line of \d+ words/],
+      [
+        ['--group-https-by-vhost'],
+        /is longer than the \d+ characters --group-https-by-vhost can name its socket after/,
+      ],
+    ] as const) {
+      const r = await dryCheckedByHaproxy(
+        [app(1, { HAPROXY_0_VHOST: names }), app(2, { HAPROXY_0_VHOST: 'good.example.com' })],
+        certs.serverCert + certs.serverKey,
+        flags,
+      );
+      expect(r.stderr).toMatch(new RegExp(`left out app /app01 port index 0 label HAPROXY_0_VHOST: .*${why.source}`));
+      expect(r.config).toContain('\nbackend app02_10002\n');
+    }
+  });
+
+  test('--ssl-certs that would pass 64 words on the :443 bind line, or hold a #: exit 2 naming --ssl-certs', async () => {
+    const file = join(dir, 'apps-none.json');
+    writeFileSync(file, JSON.stringify({ apps: [app(1, {})] }));
+    const many = Array.from({ length: 31 }, (_, i) => certFile(i + 1)).join(',');
+    for (const [flags, why] of [
+      [['--ssl-certs', many], /--ssl-certs: 31 certificates make the :443 bind line 65 words long/],
+      [
+        ['--ssl-certs', many, '--group-https-by-vhost'],
+        /--ssl-certs: 31 certificates make the :443 bind line 66 words/,
+      ],
+      [['--ssl-certs', '/etc/ssl/a#b.pem'], /--ssl-certs: "\/etc\/ssl\/a#b\.pem" has a blank or #/],
+    ] as const) {
+      const r = await dryRun(['--apps-file', file, '--group', 'external', ...flags]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(why);
+      expect(r.stdout).toBe('');
+    }
+    const fits = await dryRun([
+      '--apps-file',
+      file,
+      '--group',
+      'external',
+      '--ssl-certs',
+      many.split(',').slice(1).join(','),
+    ]);
+    expect(fits.code).toBe(0);
   });
 });
