@@ -80,6 +80,8 @@ interface Shared {
   /** With --group-https-by-vhost (and :443 bound), the section names its vhosts take. */
   readonly groupedNames: GroupedSectionNames | null;
   readonly dependsOnVersion: VersionDependence;
+  /** Proxy ids (`id N` in a section) template labels set, and whose they are. */
+  readonly proxyIds: Map<string, string>;
 }
 
 /**
@@ -274,6 +276,7 @@ export function* renderConfigSteps(
         ? new GroupedSectionNames(services, globalSectionNames(templates))
         : null,
     dependsOnVersion,
+    proxyIds: new Map(),
   };
   // A plain DNS vhost's grouped sections are its own whatever the order: no label may name a frontend so.
   for (const name of shared.groupedNames?.plainNames() ?? []) shared.frontendNames.add(name);
@@ -706,6 +709,15 @@ function servicePieces(svc: Service, r: ServiceRenderer): ServicePieces {
         `line ${long.number} of its ${what} has ${long.words} words (HAProxy reads at most 64 a line and refuses the whole config): ${JSON.stringify(long.line.trim().slice(0, 120))}`,
       );
   }
+  if (svc.templateLabels.BACKEND_SERVER_OPTIONS !== undefined && svc.servers.length > 1) {
+    const id = repeatedServerId(pieces.back);
+    if (id !== null)
+      throw new ServiceTemplateError(
+        'HAPROXY_{n}_BACKEND_SERVER_OPTIONS',
+        `it gives two servers of its backend the id ${id} (HAProxy refuses two servers of one id in a backend and the whole config with them)`,
+      );
+  }
+  if (Object.keys(svc.templateLabels).length > 0) sameModes(svc, pieces);
   requireOwnSection(svc, pieces.back, 'BACKEND_HEAD', 'backend', backend);
   if (userlist !== '') requireOwnSection(svc, userlist, 'USERLIST_HEAD', 'userlist', `user_${backend}`);
   return pieces;
@@ -782,10 +794,20 @@ function renderService(
   const sectionsClash =
     vhost === null ? null : (shared.groupedNames?.whyNot(svc, vhost.grouped.keys(), shared.frontendNames) ?? null);
   if (sectionsClash !== null) throw new ServiceTemplateError('HAPROXY_{n}_VHOST', sectionsClash);
+  const ids = Object.keys(svc.templateLabels).length === 0 ? [] : proxyIdsOf(svc, pieces, vhost);
+  for (const { id, label } of ids) {
+    const owner = shared.proxyIds.get(id);
+    if (owner !== undefined)
+      throw new ServiceTemplateError(
+        label,
+        `it sets the proxy id ${id}, which ${owner} has (HAProxy refuses two proxies of one id and the whole config with them)`,
+      );
+  }
   if (vhost !== null) overlongVhostLine(vhost);
   if (vhost !== null && opts.groupHttpsByVhost) overflowGroupedBind(vhost.grouped, shared, templates, opts);
 
   // Everything rendered: commit to the shared state.
+  for (const { id } of ids) shared.proxyIds.set(id, `app ${svc.appId}`);
   if (pieces.userlist !== '') shared.userlists.push(pieces.userlist);
   shared.frontends.push(pieces.frontend);
   if (frontendName !== undefined) shared.frontendNames.add(frontendName);
@@ -849,6 +871,95 @@ function overlongVhostLine(vhost: VhostResult): void {
         `its vhost routing makes a line of ${long.words} words (HAProxy reads at most 64 a line and refuses the whole config): ${JSON.stringify(long.line.trim().slice(0, 120))}`,
       );
   }
+}
+
+/**
+ * Throws when the service's frontend is in mode http and its backend in mode tcp: HAProxy refuses an
+ * http frontend that uses a tcp backend, and the whole config with it (a FRONTEND_HEAD label saying
+ * `mode http` for an app without a MODE label; found by an audit). A section whose mode cannot be
+ * told here (none said, or said past an unindented line) is left to HAProxy.
+ */
+function sameModes(svc: Service, pieces: { readonly frontend: string; readonly back: string }): void {
+  const front = firstSectionMode(pieces.frontend);
+  const back = firstSectionMode(pieces.back);
+  // A tcp frontend may use an http backend: HAProxy upgrades the connection.
+  if (front !== 'http' || back !== 'tcp') return;
+  const label = ['FRONTEND_HEAD', 'BACKEND_HEAD', 'MODE'].find((n) => svc.templateLabels[n] !== undefined);
+  throw new ServiceTemplateError(
+    label === undefined ? null : `HAPROXY_{n}_${label}`,
+    `its frontend is in mode ${front} and its backend in mode ${back} (HAProxy refuses a frontend using a backend of another mode, and the whole config with it)`,
+  );
+}
+
+/** The last `mode` of the first section of a rendered piece, lowercased; null when none is seen. */
+function firstSectionMode(text: string): string | null {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => /^(frontend|backend|listen)[ \t]/.test(l));
+  if (start < 0) return null;
+  let mode: string | null = null;
+  for (let i = start + 1; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (/^\S/.test(l)) break; // the next section, or a line this reading does not place
+    const m = /^[ \t]+mode[ \t]+(\S+)/.exec(l);
+    if (m !== null) mode = m[1]!.toLowerCase();
+  }
+  return mode;
+}
+
+/** A proxy's own `id` line (not a server's or a bind's keyword). */
+const PROXY_ID_LINE = /^[ \t]*id[ \t]+(\S+)/gm;
+
+/**
+ * The proxy ids a service's template labels set, in its own sections and in the shared frontends,
+ * each with the label to name: the first of the service's labels whose text sets it (null: none
+ * does, a global template's). Two apps' `id 100` each passed alone, and HAProxy refused the whole
+ * config with both (found by an audit); so did one app's id in both its frontend and its backend.
+ */
+function proxyIdsOf(
+  svc: Service,
+  pieces: ServicePieces,
+  vhost: VhostResult | null,
+): { readonly id: string; readonly label: string | null }[] {
+  const texts = [pieces.frontend, pieces.back];
+  if (vhost !== null) texts.push(vhost.http, vhost.https);
+  const found: { id: string; label: string | null }[] = [];
+  const seen = new Set<string>();
+  for (const t of texts) {
+    if (!t.includes('id')) continue;
+    for (const m of t.matchAll(PROXY_ID_LINE)) {
+      const id = m[1]!;
+      const label = labelSetting(svc, id);
+      if (seen.has(id))
+        throw new ServiceTemplateError(
+          label,
+          `it sets the proxy id ${id} in two sections (HAProxy refuses two proxies of one id and the whole config with them)`,
+        );
+      seen.add(id);
+      found.push({ id, label });
+    }
+  }
+  return found;
+}
+
+/** The service's template label whose text has the line `id <id>`, as HAPROXY_{n}_NAME; null for none. */
+function labelSetting(svc: Service, id: string): string | null {
+  for (const [name, text] of Object.entries(svc.templateLabels))
+    for (const m of text.matchAll(PROXY_ID_LINE)) if (m[1] === id) return `HAPROXY_{n}_${name}`;
+  return null;
+}
+
+/** A server id two server lines of a backend's text share (HAProxy reads the last `id` of a line); null for none. */
+function repeatedServerId(back: string): string | null {
+  const ids = new Set<string>();
+  for (const line of back.split('\n')) {
+    if (!/^[ \t]*server[ \t]/.test(line)) continue;
+    const matches = [...line.matchAll(/[ \t]id[ \t]+(\S+)/g)];
+    const id = matches.length === 0 ? undefined : matches[matches.length - 1]![1]!;
+    if (id === undefined) continue;
+    if (ids.has(id)) return id;
+    ids.add(id);
+  }
+  return null;
 }
 
 /** The certificates of a :443 bind line with no app's own: `--ssl-certs`, or marathon-lb's default. */

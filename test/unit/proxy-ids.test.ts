@@ -1,0 +1,95 @@
+import { makeTestCerts, type TestCerts } from '../support/certs';
+import { describeWithHaproxy, dryCheckedByHaproxy } from '../support/haproxy';
+
+/**
+ * Template labels that pass alone but not together, or not once an app scales, made HAProxy refuse
+ * the whole config (found by an audit): two apps' sections with one proxy `id`, a constant server
+ * `id` in BACKEND_SERVER_OPTIONS with two tasks, an http frontend over a tcp backend. Now that port
+ * is left out, naming its label, and every other app is served (each config is checked by haproxy -c).
+ */
+describeWithHaproxy('template labels HAProxy refuses together: left out, the rest served', () => {
+  let certs: TestCerts;
+  beforeAll(() => {
+    certs = makeTestCerts();
+  });
+  const app = (id: string, port: number, labels: Record<string, string>, tasks = 1): Record<string, unknown> => ({
+    id,
+    instances: tasks,
+    labels: { HAPROXY_GROUP: 'external', ...labels },
+    portDefinitions: [{ port }],
+    tasks: Array.from({ length: tasks }, (_, i) => ({
+      id: `${id.slice(1)}.${i}`,
+      host: '10.0.0.9',
+      ports: [31000 + port - 10000 + 100 * i],
+      state: 'TASK_RUNNING',
+    })),
+  });
+  const dry = (apps: readonly Record<string, unknown>[]): ReturnType<typeof dryCheckedByHaproxy> =>
+    dryCheckedByHaproxy(apps, certs.serverCert + certs.serverKey);
+  const backendWithId = { HAPROXY_0_BACKEND_HEAD: 'backend {backend}\n  balance roundrobin\n  mode tcp\n  id 100\n' };
+  const frontendWithId = {
+    HAPROXY_0_FRONTEND_HEAD:
+      '\nfrontend {backend}\n  bind {bindAddr}:{servicePort}{sslCert}{bindOptions}\n  mode tcp\n  id 100\n',
+  };
+
+  test('two apps give their backends one proxy id: the later is left out, naming its label', async () => {
+    const r = await dry([app('/a', 10001, backendWithId), app('/b', 10002, backendWithId)]);
+    expect(r.stderr).toMatch(
+      /left out app \/b port index 0 label HAPROXY_0_BACKEND_HEAD: it sets the proxy id 100, which app \/a has/,
+    );
+    expect(r.config).toContain('\nbackend a_10001\n');
+    expect(r.config).not.toContain('\nbackend b_10002\n');
+  });
+
+  test("one app's frontend and another's backend with one id; one app's frontend and backend with one id", async () => {
+    const across = await dry([app('/a', 10001, frontendWithId), app('/b', 10002, backendWithId)]);
+    expect(across.stderr).toMatch(
+      /left out app \/b port index 0 label HAPROXY_0_BACKEND_HEAD: it sets the proxy id 100/,
+    );
+    const within = await dry([app('/a', 10001, { ...frontendWithId, ...backendWithId }), app('/c', 10003, {})]);
+    expect(within.stderr).toMatch(
+      /left out app \/a port index 0 label HAPROXY_0_\w+_HEAD: it sets the proxy id 100 in two sections/,
+    );
+    expect(within.config).toContain('\nbackend c_10003\n');
+  });
+
+  test('two apps add one id to the shared :80 frontend through HTTP_FRONTEND_ACL: the later is left out', async () => {
+    const acl = (vhost: string): Record<string, string> => ({
+      HAPROXY_0_VHOST: vhost,
+      HAPROXY_0_MODE: 'http',
+      HAPROXY_0_HTTP_FRONTEND_ACL:
+        '  acl host_{cleanedUpHostname} hdr(host) -i {hostname}\n  use_backend {backend} if host_{cleanedUpHostname}\n  id 200\n',
+    });
+    const r = await dry([app('/a', 10001, acl('a.example.com')), app('/b', 10002, acl('b.example.com'))]);
+    expect(r.stderr).toMatch(
+      /left out app \/b port index 0 label HAPROXY_0_HTTP_FRONTEND_ACL: it sets the proxy id 200/,
+    );
+    expect(r.config).toContain('\nbackend a_10001\n');
+  });
+
+  test('a constant server id in BACKEND_SERVER_OPTIONS: served with one task, left out with two', async () => {
+    const options = {
+      HAPROXY_0_BACKEND_SERVER_OPTIONS: '  server {serverName} {host_ipv4}:{port}{otherOptions} id 7\n',
+    };
+    const one = await dry([app('/a', 10001, options, 1)]);
+    expect(one.config).toContain('\nbackend a_10001\n');
+    const two = await dry([app('/a', 10001, options, 2), app('/c', 10003, {})]);
+    expect(two.stderr).toMatch(
+      /left out app \/a port index 0 label HAPROXY_0_BACKEND_SERVER_OPTIONS: it gives two servers of its backend the id 7/,
+    );
+    expect(two.config).toContain('\nbackend c_10003\n');
+  });
+
+  test('an http frontend over a tcp backend is left out; a tcp frontend over an http backend is served', async () => {
+    const httpFront = {
+      HAPROXY_0_FRONTEND_HEAD:
+        '\nfrontend {backend}\n  bind {bindAddr}:{servicePort}{sslCert}{bindOptions}\n  mode http\n',
+    };
+    const httpBack = { HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {balance}\n  mode http\n' };
+    const r = await dry([app('/a', 10001, httpFront), app('/b', 10002, httpBack)]);
+    expect(r.stderr).toMatch(
+      /left out app \/a port index 0 label HAPROXY_0_FRONTEND_HEAD: its frontend is in mode http and its backend in mode tcp/,
+    );
+    expect(r.config).toContain('\nbackend b_10002\n');
+  });
+});
