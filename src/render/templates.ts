@@ -91,10 +91,24 @@ export class TemplateSet {
     const key = `${name}\u0000${text}`;
     let t = this.currentLabels.get(key);
     if (t === undefined) {
-      t = this.previousLabels.get(key) ?? compileLabel(name, text);
+      t = this.previousLabels.get(key) ?? compileLabel(name, this.endingItsLine(name, text));
       this.currentLabels.set(key, t);
     }
     return t;
+  }
+
+  /**
+   * A label's text ended as the template it stands for ends: with a newline when that one ends its
+   * line. Label values rarely end with one (Marathon's JSON strings), and a label's last line ran
+   * into the next line of the config: into another app's `acl` line in the shared frontends, which
+   * HAProxy then refused with the whole config (found by an audit). A fragment of a line (a server's
+   * check options) and an empty label (one that removes its text) stay as they are.
+   */
+  private endingItsLine(name: string, text: string): string {
+    if (text === '' || text.endsWith('\n')) return text;
+    const parts = this.globals.get(name)?.parts;
+    const last = parts?.[parts.length - 1];
+    return typeof last === 'string' && last.endsWith('\n') ? `${text}\n` : text;
   }
 
   /**
