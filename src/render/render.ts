@@ -316,7 +316,6 @@ export function* renderConfigSteps(
   yield; // the sorts and the join below are the longest pieces left (10 000 services: tens of ms)
   if (opts.bindHttpHttps) checkOperatorCerts(templates, opts, dependsOnVersion);
   const sslCerts = operatorCerts(opts);
-  const crt = (certs: Iterable<string>): string => [...certs].map((c) => `crt ${c}`).join(' ');
   const byWeight = (a: [number, string], b: [number, string]): number => b[0] - a[0];
   const vhosts = [...shared.grouped.keys()].sort();
   const out: string[] = [headText, ...shared.userlists];
@@ -350,7 +349,7 @@ export function* renderConfigSteps(
       }
     } else {
       out.push(
-        text(templates, 'HTTPS_FRONTEND_HEAD', { sslCerts: crt(sslCerts) }, opts, dependsOnVersion),
+        text(templates, 'HTTPS_FRONTEND_HEAD', { sslCerts: crtWords(sslCerts) }, opts, dependsOnVersion),
         ...shared.httpsList.sort(byWeight).map((e) => e[1]),
       );
     }
@@ -884,10 +883,10 @@ function sameModes(svc: Service, pieces: { readonly frontend: string; readonly b
   const back = firstSectionMode(pieces.back);
   // A tcp frontend may use an http backend: HAProxy upgrades the connection.
   if (front !== 'http' || back !== 'tcp') return;
-  const label = ['FRONTEND_HEAD', 'BACKEND_HEAD', 'MODE'].find((n) => svc.templateLabels[n] !== undefined);
+  const label = ['FRONTEND_HEAD', 'BACKEND_HEAD'].find((n) => svc.templateLabels[n] !== undefined);
   throw new ServiceTemplateError(
     label === undefined ? null : `HAPROXY_{n}_${label}`,
-    `its frontend is in mode ${front} and its backend in mode ${back} (HAProxy refuses a frontend using a backend of another mode, and the whole config with it)`,
+    `its frontend is in mode ${front} and its backend in mode ${back} (HAProxy refuses an http frontend using a tcp backend, and the whole config with it)`,
   );
 }
 
@@ -962,6 +961,11 @@ function repeatedServerId(back: string): string | null {
   return null;
 }
 
+/** Certificates as a bind line's words: `crt A crt B`. */
+function crtWords(certs: Iterable<string>): string {
+  return [...certs].map((c) => `crt ${c}`).join(' ');
+}
+
 /** The certificates of a :443 bind line with no app's own: `--ssl-certs`, or marathon-lb's default. */
 function operatorCerts(opts: RenderOptions): readonly string[] {
   return opts.sslCerts.length > 0 ? opts.sslCerts : ['/etc/ssl/cert.pem'];
@@ -981,13 +985,7 @@ function checkOperatorCerts(templates: TemplateSet, opts: RenderOptions, depends
     );
   const head = opts.groupHttpsByVhost
     ? groupedFrontendHead('operator', new Set(), new Set(), templates, opts, dependsOnVersion)
-    : text(
-        templates,
-        'HTTPS_FRONTEND_HEAD',
-        { sslCerts: certs.map((c) => `crt ${c}`).join(' ') },
-        opts,
-        dependsOnVersion,
-      );
+    : text(templates, 'HTTPS_FRONTEND_HEAD', { sslCerts: crtWords(certs) }, opts, dependsOnVersion);
   const long = overlongLine(head);
   if (long !== null)
     throw new ConfigError(
@@ -1009,7 +1007,7 @@ function groupedFrontendHead(
     'HTTPS_GROUPED_VHOST_FRONTEND_HEAD',
     {
       name: cleanName(vhost),
-      sslCerts: [...(certs.size > 0 ? certs : operatorCerts(opts))].map((c) => `crt ${c}`).join(' '),
+      sslCerts: crtWords(certs.size > 0 ? certs : operatorCerts(opts)),
       bindOpts: [...bindOptions].map((o) => ` ${o}`).join(' '),
     },
     opts,
