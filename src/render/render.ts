@@ -80,8 +80,10 @@ interface Shared {
   /** With --group-https-by-vhost (and :443 bound), the section names its vhosts take. */
   readonly groupedNames: GroupedSectionNames | null;
   readonly dependsOnVersion: VersionDependence;
-  /** Proxy ids (`id N` in a section) template labels set, and whose they are. */
+  /** Proxy ids (`id N` in a section) templates set, and whose they are. */
   readonly proxyIds: Map<string, string>;
+  /** The shared frontends an app's label gave an id, and which app: a proxy has one id. */
+  readonly sharedFrontendIds: Map<string, string>;
 }
 
 /**
@@ -276,7 +278,8 @@ export function* renderConfigSteps(
         ? new GroupedSectionNames(services, globalSectionNames(templates))
         : null,
     dependsOnVersion,
-    proxyIds: new Map(),
+    proxyIds: globalProxyIds(templates),
+    sharedFrontendIds: new Map(),
   };
   // A plain DNS vhost's grouped sections are its own whatever the order: no label may name a frontend so.
   for (const name of shared.groupedNames?.plainNames() ?? []) shared.frontendNames.add(name);
@@ -314,7 +317,9 @@ export function* renderConfigSteps(
   }
 
   yield; // the sorts and the join below are the longest pieces left (10 000 services: tens of ms)
-  if (opts.bindHttpHttps) checkOperatorCerts(templates, opts, dependsOnVersion);
+  // Grouped, the operator's certificates are printed only for vhosts without one of their own.
+  if (opts.bindHttpHttps && (!opts.groupHttpsByVhost || [...shared.grouped.values()].some((g) => g.certs.size === 0)))
+    checkOperatorCerts(templates, opts, dependsOnVersion);
   const sslCerts = operatorCerts(opts);
   const byWeight = (a: [number, string], b: [number, string]): number => b[0] - a[0];
   const vhosts = [...shared.grouped.keys()].sort();
@@ -492,10 +497,25 @@ function globalFrontendNames(templates: TemplateSet, opts: RenderOptions, servic
 const SECTION_LINE = /^[ \t]*(?:frontend|listen|backend)[ \t]+([^ \t{]+)[ \t]*$/gm;
 
 /** The sections the global templates open, by name, with the label that names each template. */
+/** The proxy ids the global section templates set (an operator's `id` lines), by template. */
+function globalProxyIds(templates: TemplateSet): Map<string, string> {
+  const ids = new Map<string, string>();
+  for (const name of [...GLOBAL_SECTION_TEMPLATES, 'HTTPS_FRONTEND_HEAD'])
+    for (const m of literalText(templates, name).matchAll(PROXY_ID_LINE))
+      ids.set(proxyId(m[1]!), `the HAPROXY_${name} template`);
+  return ids;
+}
+
+const GLOBAL_SECTION_TEMPLATES = [
+  'HEAD',
+  'HTTP_FRONTEND_HEAD',
+  'HTTP_FRONTEND_APPID_HEAD',
+  'HTTPS_GROUPED_FRONTEND_HEAD',
+];
+
 function globalSectionNames(templates: TemplateSet): Map<string, string> {
   const names = new Map<string, string>();
-  const globals = ['HEAD', 'HTTP_FRONTEND_HEAD', 'HTTP_FRONTEND_APPID_HEAD', 'HTTPS_GROUPED_FRONTEND_HEAD'];
-  for (const name of globals)
+  for (const name of GLOBAL_SECTION_TEMPLATES)
     for (const m of literalText(templates, name).matchAll(SECTION_LINE))
       if (!names.has(m[1]!)) names.set(m[1]!, `HAPROXY_${name}`);
   return names;
@@ -708,11 +728,12 @@ function servicePieces(svc: Service, r: ServiceRenderer): ServicePieces {
         `line ${long.number} of its ${what} has ${long.words} words (HAProxy reads at most 64 a line and refuses the whole config): ${JSON.stringify(long.line.trim().slice(0, 120))}`,
       );
   }
-  if (svc.templateLabels.BACKEND_SERVER_OPTIONS !== undefined && svc.servers.length > 1) {
+  const serverLabel = SERVER_LINE_LABELS.find((n) => svc.templateLabels[n] !== undefined);
+  if (serverLabel !== undefined && svc.servers.length > 1) {
     const id = repeatedServerId(pieces.back);
     if (id !== null)
       throw new ServiceTemplateError(
-        'HAPROXY_{n}_BACKEND_SERVER_OPTIONS',
+        `HAPROXY_{n}_${serverLabel}`,
         `it gives two servers of its backend the id ${id} (HAProxy refuses two servers of one id in a backend and the whole config with them)`,
       );
   }
@@ -793,20 +814,32 @@ function renderService(
   const sectionsClash =
     vhost === null ? null : (shared.groupedNames?.whyNot(svc, vhost.grouped.keys(), shared.frontendNames) ?? null);
   if (sectionsClash !== null) throw new ServiceTemplateError('HAPROXY_{n}_VHOST', sectionsClash);
-  const ids = Object.keys(svc.templateLabels).length === 0 ? [] : proxyIdsOf(svc, pieces, vhost);
-  for (const { id, label } of ids) {
+  const ids =
+    Object.keys(svc.templateLabels).length === 0
+      ? []
+      : proxyIdsOf(svc, pieces, vhost, appidAcl, opts.groupHttpsByVhost);
+  for (const { id, label, sharedFrontend } of ids) {
     const owner = shared.proxyIds.get(id);
     if (owner !== undefined)
       throw new ServiceTemplateError(
         label,
         `it sets the proxy id ${id}, which ${owner} has (HAProxy refuses two proxies of one id and the whole config with them)`,
       );
+    const before = sharedFrontend === null ? undefined : shared.sharedFrontendIds.get(sharedFrontend);
+    if (before !== undefined)
+      throw new ServiceTemplateError(
+        label,
+        `it gives the shared ${sharedFrontend} frontend an id, which ${before} gave it already (HAProxy refuses a proxy with two ids and the whole config with it)`,
+      );
   }
   if (vhost !== null) overlongVhostLine(vhost);
   if (vhost !== null && opts.groupHttpsByVhost) overflowGroupedBind(vhost.grouped, shared, templates, opts);
 
   // Everything rendered: commit to the shared state.
-  for (const { id } of ids) shared.proxyIds.set(id, `app ${svc.appId}`);
+  for (const { id, sharedFrontend } of ids) {
+    shared.proxyIds.set(id, `app ${svc.appId}`);
+    if (sharedFrontend !== null) shared.sharedFrontendIds.set(sharedFrontend, `app ${svc.appId}`);
+  }
   if (pieces.userlist !== '') shared.userlists.push(pieces.userlist);
   shared.frontends.push(pieces.frontend);
   if (frontendName !== undefined) shared.frontendNames.add(frontendName);
@@ -875,31 +908,35 @@ function overlongVhostLine(vhost: VhostResult): void {
 /**
  * Throws when the service's frontend is in mode http and its backend in mode tcp: HAProxy refuses an
  * http frontend that uses a tcp backend, and the whole config with it (a FRONTEND_HEAD label saying
- * `mode http` for an app without a MODE label; found by an audit). A section whose mode cannot be
- * told here (none said, or said past an unindented line) is left to HAProxy.
+ * `mode http` for an app without a MODE label, or a BACKEND_HEAD saying `mode tcp` for an http app;
+ * found by audits). A section that says no mode is left to HAProxy.
  */
 function sameModes(svc: Service, pieces: { readonly frontend: string; readonly back: string }): void {
   const front = firstSectionMode(pieces.frontend);
   const back = firstSectionMode(pieces.back);
-  // A tcp frontend may use an http backend: HAProxy upgrades the connection.
-  if (front !== 'http' || back !== 'tcp') return;
+  // A tcp frontend may use an http backend: HAProxy upgrades the connection. An http service is
+  // used by the shared http frontends too (the app-id one, :80 and :443 for a vhost).
+  if (back !== 'tcp' || (front !== 'http' && svc.mode !== 'http')) return;
   const label = ['FRONTEND_HEAD', 'BACKEND_HEAD'].find((n) => svc.templateLabels[n] !== undefined);
   throw new ServiceTemplateError(
     label === undefined ? null : `HAPROXY_{n}_${label}`,
-    `its frontend is in mode ${front} and its backend in mode ${back} (HAProxy refuses an http frontend using a tcp backend, and the whole config with it)`,
+    `its backend is in mode tcp, used by ${front === 'http' ? 'its own frontend in mode http' : 'the shared http frontends (it is an http service)'} (HAProxy refuses an http frontend using a tcp backend, and the whole config with it)`,
   );
 }
+
+const SECTION_KEYWORD =
+  /^[ \t]*(global|defaults|frontend|backend|listen|userlist|peers|resolvers|mailers|cache|program|http-errors|ring)([ \t]|$)/;
 
 /** The last `mode` of the first section of a rendered piece, lowercased; null when none is seen. */
 function firstSectionMode(text: string): string | null {
   const lines = text.split('\n');
-  const start = lines.findIndex((l) => /^(frontend|backend|listen)[ \t]/.test(l));
+  const start = lines.findIndex((l) => /^[ \t]*(frontend|backend|listen)[ \t]/.test(l));
   if (start < 0) return null;
   let mode: string | null = null;
   for (let i = start + 1; i < lines.length; i++) {
     const l = lines[i]!;
-    if (/^\S/.test(l)) break; // the next section, or a line this reading does not place
-    const m = /^[ \t]+mode[ \t]+(\S+)/.exec(l);
+    if (SECTION_KEYWORD.test(l)) break; // HAProxy reads keywords, not indentation
+    const m = /^[ \t]*mode[ \t]+(\S+)/.exec(l);
     if (m !== null) mode = m[1]!.toLowerCase();
   }
   return mode;
@@ -908,52 +945,78 @@ function firstSectionMode(text: string): string | null {
 /** A proxy's own `id` line (not a server's or a bind's keyword). */
 const PROXY_ID_LINE = /^[ \t]*id[ \t]+(\S+)/gm;
 
+/** An id as HAProxy reads the number (`0100` and `+100` are 100); other text as it is. */
+function proxyId(word: string): string {
+  return /^\+?\d+$/.test(word) ? String(Number.parseInt(word, 10)) : word;
+}
+
 /**
- * The proxy ids a service's template labels set, in its own sections and in the shared frontends,
- * each with the label to name: the first of the service's labels whose text sets it (null: none
- * does, a global template's). Two apps' `id 100` each passed alone, and HAProxy refused the whole
- * config with both (found by an audit); so did one app's id in both its frontend and its backend.
+ * The proxy ids a service's template labels set, each with the label to name (the first of the
+ * service's labels whose text sets it; null: none does, a global template's) and, for an id in a
+ * shared frontend (:80, :443, the app-id one), which. Each of its own sections and each grouped
+ * vhost's frontend is a proxy apart: one id twice among them, or two ids in one, is refused at once.
+ * Two apps' `id 100` each passed alone, and HAProxy refused the whole config with both (audits).
  */
 function proxyIdsOf(
   svc: Service,
   pieces: ServicePieces,
   vhost: VhostResult | null,
-): { readonly id: string; readonly label: string | null }[] {
-  const texts = [pieces.frontend, pieces.back];
-  if (vhost !== null) texts.push(vhost.http, vhost.https);
-  const found: { id: string; label: string | null }[] = [];
+  appidAcl: string,
+  grouped: boolean,
+): { readonly id: string; readonly label: string | null; readonly sharedFrontend: string | null }[] {
+  const proxies: [text: string, sharedFrontend: string | null][] = [
+    [pieces.frontend, null],
+    [pieces.back, null],
+    [appidAcl, 'app-id'],
+  ];
+  if (vhost !== null) {
+    proxies.push([vhost.http, ':80']);
+    // Grouped, the :443 lines are printed in each vhost's frontend instead.
+    if (!grouped) proxies.push([vhost.https, ':443']);
+    for (const [name, g] of vhost.grouped) proxies.push([g.entries.map((e) => e[1]).join(''), `${name} (grouped)`]);
+  }
+  const found: { id: string; label: string | null; sharedFrontend: string | null }[] = [];
   const seen = new Set<string>();
-  for (const t of texts) {
-    if (!t.includes('id')) continue;
-    for (const m of t.matchAll(PROXY_ID_LINE)) {
-      const id = m[1]!;
-      const label = labelSetting(svc, id);
-      if (seen.has(id))
+  for (const [text, sharedFrontend] of proxies) {
+    if (!text.includes('id')) continue;
+    let inThis = 0;
+    for (const m of text.matchAll(PROXY_ID_LINE)) {
+      const id = proxyId(m[1]!);
+      const label = labelSetting(svc, m[1]!);
+      if (seen.has(id) || ++inThis > 1)
         throw new ServiceTemplateError(
           label,
-          `it sets the proxy id ${id} in two sections (HAProxy refuses two proxies of one id and the whole config with them)`,
+          `it sets the proxy id ${id} ${seen.has(id) ? 'in two sections' : 'in a section that has an id already'} (HAProxy refuses two proxies of one id, or two ids for one proxy, and the whole config with them)`,
         );
       seen.add(id);
-      found.push({ id, label });
+      found.push({ id, label, sharedFrontend });
     }
   }
   return found;
 }
 
-/** The service's template label whose text has the line `id <id>`, as HAPROXY_{n}_NAME; null for none. */
-function labelSetting(svc: Service, id: string): string | null {
+/** The service's template label whose text has the line `id <word>`, as HAPROXY_{n}_NAME; null for none. */
+function labelSetting(svc: Service, word: string): string | null {
   for (const [name, text] of Object.entries(svc.templateLabels))
-    for (const m of text.matchAll(PROXY_ID_LINE)) if (m[1] === id) return `HAPROXY_{n}_${name}`;
+    for (const m of text.matchAll(PROXY_ID_LINE)) if (m[1] === word) return `HAPROXY_{n}_${name}`;
   return null;
 }
+
+/** Labels whose text is printed on each server line. */
+const SERVER_LINE_LABELS = [
+  'BACKEND_SERVER_OPTIONS',
+  'BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS',
+  'BACKEND_SERVER_TCP_HEALTHCHECK_OPTIONS',
+];
 
 /** A server id two server lines of a backend's text share (HAProxy reads the last `id` of a line); null for none. */
 function repeatedServerId(back: string): string | null {
   const ids = new Set<string>();
   for (const line of back.split('\n')) {
     if (!/^[ \t]*server[ \t]/.test(line)) continue;
-    const matches = [...line.matchAll(/[ \t]id[ \t]+(\S+)/g)];
-    const id = matches.length === 0 ? undefined : matches[matches.length - 1]![1]!;
+    // A number after ` id `: the word `id` may be another keyword's argument (`check-sni id`).
+    const matches = [...line.matchAll(/[ \t]id[ \t]+(\+?\d+)(?=[ \t]|$)/g)];
+    const id = matches.length === 0 ? undefined : proxyId(matches[matches.length - 1]![1]!);
     if (id === undefined) continue;
     if (ids.has(id)) return id;
     ids.add(id);
@@ -972,16 +1035,16 @@ function operatorCerts(opts: RenderOptions): readonly string[] {
 }
 
 /**
- * `--ssl-certs` as the :443 bind lines print it: each path one word (a blank or `#` in it split the
- * line or made the rest a comment), and the line within HAProxy's 64 words (31 certificates made 66).
+ * `--ssl-certs` as the :443 bind lines print it: each path one word (a blank, `#` or quote in it split
+ * the line, made the rest a comment or opened a quote), and the line within HAProxy's 64 words (31 certificates made 66).
  * HAProxy refused the whole config; now the controller says why at its first render.
  */
 function checkOperatorCerts(templates: TemplateSet, opts: RenderOptions, dependsOnVersion: VersionDependence): void {
   const certs = operatorCerts(opts);
-  const split = certs.find((c) => /[\s#]/.test(c));
+  const split = certs.find((c) => /[\s#'"]/.test(c));
   if (split !== undefined)
     throw new ConfigError(
-      `--ssl-certs: ${JSON.stringify(split)} has a blank or #, which HAProxy reads as the end of the path`,
+      `--ssl-certs: ${JSON.stringify(split)} has a blank, # or quote, which HAProxy does not read as part of the path`,
     );
   const head = opts.groupHttpsByVhost
     ? groupedFrontendHead('operator', new Set(), new Set(), templates, opts, dependsOnVersion)

@@ -105,7 +105,8 @@ describeWithHaproxy('--group-https-by-vhost: the bind line apps share stays with
         ['--ssl-certs', many, '--group-https-by-vhost'],
         /--ssl-certs: 31 certificates make the :443 bind line 66 words/,
       ],
-      [['--ssl-certs', '/etc/ssl/a#b.pem'], /--ssl-certs: "\/etc\/ssl\/a#b\.pem" has a blank or #/],
+      [['--ssl-certs', '/etc/ssl/a#b.pem'], /--ssl-certs: "\/etc\/ssl\/a#b\.pem" has a blank, # or quote/],
+      [['--ssl-certs', "/etc/ssl/a'b.pem"], /--ssl-certs: "\/etc\/ssl\/a'b\.pem" has a blank, # or quote/],
     ] as const) {
       const r = await dryRun(['--apps-file', file, '--group', 'external', ...flags]);
       expect(r.code).toBe(2);
@@ -121,5 +122,15 @@ describeWithHaproxy('--group-https-by-vhost: the bind line apps share stays with
       many.split(',').slice(1).join(','),
     ]);
     expect(fits.code).toBe(0);
+  });
+
+  test('31 --ssl-certs never printed (every grouped vhost has its own certificate): served', async () => {
+    const many = Array.from({ length: 31 }, (_, i) => certFile(i + 1)).join(',');
+    const r = await dryCheckedByHaproxy(
+      [app(1, { HAPROXY_0_SSL_CERT: certFile(1) })],
+      certs.serverCert + certs.serverKey,
+      ['--group-https-by-vhost', '--ssl-certs', many],
+    );
+    expect(r.config).toContain('\nbackend app01_10001\n');
   });
 });

@@ -88,8 +88,96 @@ describeWithHaproxy('template labels HAProxy refuses together: left out, the res
     const httpBack = { HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {balance}\n  mode http\n' };
     const r = await dry([app('/a', 10001, httpFront), app('/b', 10002, httpBack)]);
     expect(r.stderr).toMatch(
-      /left out app \/a port index 0 label HAPROXY_0_FRONTEND_HEAD: its frontend is in mode http and its backend in mode tcp/,
+      /left out app \/a port index 0 label HAPROXY_0_FRONTEND_HEAD: its backend is in mode tcp, used by its own frontend in mode http/,
     );
     expect(r.config).toContain('\nbackend b_10002\n');
+  });
+
+  test('the second audit: ids written differently, two ids in one shared frontend, the app-id frontend', async () => {
+    const spelled = await dry([
+      app('/a', 10001, backendWithId),
+      app('/b', 10002, { HAPROXY_0_BACKEND_HEAD: backendWithId.HAPROXY_0_BACKEND_HEAD.replace('id 100', 'id 0100') }),
+    ]);
+    expect(spelled.stderr).toMatch(
+      /left out app \/b port index 0 label HAPROXY_0_BACKEND_HEAD: it sets the proxy id 100, which app \/a has/,
+    );
+    const acl = (vhost: string, id: number): Record<string, string> => ({
+      HAPROXY_0_VHOST: vhost,
+      HAPROXY_0_MODE: 'http',
+      HAPROXY_0_HTTP_FRONTEND_ACL: `  acl host_{cleanedUpHostname} hdr(host) -i {hostname}\n  use_backend {backend} if host_{cleanedUpHostname}\n  id ${id}\n`,
+    });
+    const shared = await dry([
+      app('/a', 10001, acl('a.example.com', 100)),
+      app('/b', 10002, acl('b.example.com', 101)),
+    ]);
+    expect(shared.stderr).toMatch(
+      /left out app \/b .*HAPROXY_0_HTTP_FRONTEND_ACL: it gives the shared :80 frontend an id, which app \/a gave it already/,
+    );
+    const appid = await dry([
+      app('/a', 10001, {
+        HAPROXY_0_MODE: 'http',
+        HAPROXY_0_HTTP_FRONTEND_APPID_ACL:
+          '  acl app_{cleanedUpAppId} hdr(x-marathon-app-id) -i {appId}\n  use_backend {backend} if app_{cleanedUpAppId}\n  id 100\n',
+      }),
+      app('/b', 10002, backendWithId),
+    ]);
+    expect(appid.stderr).toMatch(
+      /left out app \/b port index 0 label HAPROXY_0_BACKEND_HEAD: it sets the proxy id 100, which app \/a has/,
+    );
+  });
+
+  test('the second audit: a server id from the health-check options label; `check-sni id` is no id', async () => {
+    const check = {
+      protocol: 'HTTP',
+      path: '/h',
+      portIndex: 0,
+      gracePeriodSeconds: 0,
+      intervalSeconds: 2,
+      timeoutSeconds: 1,
+      maxConsecutiveFailures: 2,
+    };
+    const checked = {
+      ...app(
+        '/a',
+        10001,
+        { HAPROXY_0_MODE: 'http', HAPROXY_0_BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS: '  check inter 2s id 7' },
+        2,
+      ),
+      healthChecks: [check],
+    };
+    const r = await dry([checked, app('/c', 10003, {})]);
+    expect(r.stderr).toMatch(
+      /left out app \/a port index 0 label HAPROXY_0_BACKEND_SERVER_HTTP_HEALTHCHECK_OPTIONS: it gives two servers of its backend the id 7/,
+    );
+    const sni = app(
+      '/s',
+      10004,
+      {
+        HAPROXY_0_BACKEND_SERVER_OPTIONS:
+          '  server {serverName} {host_ipv4}:{port} id {serverId} check-sni id weight 10\n',
+      },
+      2,
+    );
+    const served = await dry([sni]);
+    expect(served.stderr).not.toMatch(/left out/);
+    expect(served.config).toContain('\nbackend s_10004\n');
+  });
+
+  test('the second audit: an http app whose heads both say tcp; a mode behind a comment line', async () => {
+    const tcpHeads = {
+      HAPROXY_0_MODE: 'http',
+      HAPROXY_0_FRONTEND_HEAD: '\nfrontend {backend}\n  bind {bindAddr}:{servicePort}\n  mode tcp\n',
+      HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {balance}\n  mode tcp\n',
+    };
+    const r = await dry([app('/a', 10001, tcpHeads), app('/c', 10003, {})]);
+    expect(r.stderr).toMatch(/left out app \/a .*its backend is in mode tcp, used by the shared http frontends/);
+    const commented = await dry([
+      app('/b', 10002, {
+        HAPROXY_0_MODE: 'http',
+        HAPROXY_0_BACKEND_HEAD: 'backend {backend}\n  balance {balance}\n# c\nmode tcp\n',
+      }),
+      app('/c', 10003, {}),
+    ]);
+    expect(commented.stderr).toMatch(/left out app \/b .*its backend is in mode tcp/);
   });
 });
