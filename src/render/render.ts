@@ -278,7 +278,7 @@ export function* renderConfigSteps(
         ? new GroupedSectionNames(services, globalSectionNames(templates))
         : null,
     dependsOnVersion,
-    proxyIds: globalProxyIds(templates),
+    proxyIds: globalProxyIds(templates, opts),
     sharedFrontendIds: new Map(),
   };
   // A plain DNS vhost's grouped sections are its own whatever the order: no label may name a frontend so.
@@ -497,10 +497,13 @@ function globalFrontendNames(templates: TemplateSet, opts: RenderOptions, servic
 const SECTION_LINE = /^[ \t]*(?:frontend|listen|backend)[ \t]+([^ \t{]+)[ \t]*$/gm;
 
 /** The sections the global templates open, by name, with the label that names each template. */
-/** The proxy ids the global section templates set (an operator's `id` lines), by template. */
-function globalProxyIds(templates: TemplateSet): Map<string, string> {
+/** The proxy ids the global section templates printed with `opts` set (an operator's `id` lines), by template. */
+function globalProxyIds(templates: TemplateSet, opts: RenderOptions): Map<string, string> {
   const ids = new Map<string, string>();
-  for (const name of [...GLOBAL_SECTION_TEMPLATES, 'HTTPS_FRONTEND_HEAD'])
+  const printed = ['HEAD', 'HTTP_FRONTEND_APPID_HEAD'];
+  if (opts.bindHttpHttps)
+    printed.push('HTTP_FRONTEND_HEAD', opts.groupHttpsByVhost ? 'HTTPS_GROUPED_FRONTEND_HEAD' : 'HTTPS_FRONTEND_HEAD');
+  for (const name of printed)
     for (const m of literalText(templates, name).matchAll(PROXY_ID_LINE))
       ids.set(proxyId(m[1]!), `the HAPROXY_${name} template`);
   return ids;
@@ -737,7 +740,6 @@ function servicePieces(svc: Service, r: ServiceRenderer): ServicePieces {
         `it gives two servers of its backend the id ${id} (HAProxy refuses two servers of one id in a backend and the whole config with them)`,
       );
   }
-  if (Object.keys(svc.templateLabels).length > 0) sameModes(svc, pieces);
   requireOwnSection(svc, pieces.back, 'BACKEND_HEAD', 'backend', backend);
   if (userlist !== '') requireOwnSection(svc, userlist, 'USERLIST_HEAD', 'userlist', `user_${backend}`);
   return pieces;
@@ -832,6 +834,7 @@ function renderService(
         `it gives the shared ${sharedFrontend} frontend an id, which ${before} gave it already (HAProxy refuses a proxy with two ids and the whole config with it)`,
       );
   }
+  if (Object.keys(svc.templateLabels).length > 0) sameModes(svc, pieces, [appidAcl, ...sharedTexts(vhost, opts)]);
   if (vhost !== null) overlongVhostLine(vhost);
   if (vhost !== null && opts.groupHttpsByVhost) overflowGroupedBind(vhost.grouped, shared, templates, opts);
 
@@ -911,21 +914,40 @@ function overlongVhostLine(vhost: VhostResult): void {
  * `mode http` for an app without a MODE label, or a BACKEND_HEAD saying `mode tcp` for an http app;
  * found by audits). A section that says no mode is left to HAProxy.
  */
-function sameModes(svc: Service, pieces: { readonly frontend: string; readonly back: string }): void {
-  const front = firstSectionMode(pieces.frontend);
+function sameModes(
+  svc: Service,
+  pieces: { readonly frontend: string; readonly back: string },
+  shared: readonly string[],
+): void {
   const back = firstSectionMode(pieces.back);
-  // A tcp frontend may use an http backend: HAProxy upgrades the connection. An http service is
-  // used by the shared http frontends too (the app-id one, :80 and :443 for a vhost).
-  if (back !== 'tcp' || (front !== 'http' && svc.mode !== 'http')) return;
+  if (back !== 'tcp') return;
+  const front = firstSectionMode(pieces.frontend);
+  // A tcp frontend may use an http backend: HAProxy upgrades the connection. The shared frontends
+  // are http ones; they use the backend only where their lines name it (not through a map).
+  const usedByShared = (): boolean =>
+    shared.some((t) =>
+      t.split('\n').some((line) => {
+        const words = line.trim().split(/[ \t]+/);
+        return words[0] === 'use_backend' && words[1] === svc.backend;
+      }),
+    );
+  if (front !== 'http' && !usedByShared()) return;
   const label = ['FRONTEND_HEAD', 'BACKEND_HEAD'].find((n) => svc.templateLabels[n] !== undefined);
   throw new ServiceTemplateError(
     label === undefined ? null : `HAPROXY_{n}_${label}`,
-    `its backend is in mode tcp, used by ${front === 'http' ? 'its own frontend in mode http' : 'the shared http frontends (it is an http service)'} (HAProxy refuses an http frontend using a tcp backend, and the whole config with it)`,
+    `its backend is in mode tcp, used by ${front === 'http' ? 'its own frontend in mode http' : 'the shared http frontends'} (HAProxy refuses an http frontend using a tcp backend, and the whole config with it)`,
   );
 }
 
 const SECTION_KEYWORD =
   /^[ \t]*(global|defaults|frontend|backend|listen|userlist|peers|resolvers|mailers|cache|program|http-errors|ring)([ \t]|$)/;
+
+/** The lines a service adds to the shared :80 and :443 frontends, as they are printed. */
+function sharedTexts(vhost: VhostResult | null, opts: RenderOptions): string[] {
+  if (vhost === null) return [];
+  if (!opts.groupHttpsByVhost) return [vhost.http, vhost.https];
+  return [vhost.http, ...[...vhost.grouped.values()].flatMap((g) => g.entries.map((e) => e[1]))];
+}
 
 /** The last `mode` of the first section of a rendered piece, lowercased; null when none is seen. */
 function firstSectionMode(text: string): string | null {
@@ -1014,8 +1036,10 @@ function repeatedServerId(back: string): string | null {
   const ids = new Set<string>();
   for (const line of back.split('\n')) {
     if (!/^[ \t]*server[ \t]/.test(line)) continue;
-    // A number after ` id `: the word `id` may be another keyword's argument (`check-sni id`).
-    const matches = [...line.matchAll(/[ \t]id[ \t]+(\+?\d+)(?=[ \t]|$)/g)];
+    // A number after ` id `: the word `id` may be another keyword's argument (`check-sni id`); a
+    // comment is no keyword.
+    const hash = line.indexOf('#');
+    const matches = [...(hash < 0 ? line : line.slice(0, hash)).matchAll(/[ \t]id[ \t]+(\+?\d+)(?=[ \t]|$)/g)];
     const id = matches.length === 0 ? undefined : proxyId(matches[matches.length - 1]![1]!);
     if (id === undefined) continue;
     if (ids.has(id)) return id;

@@ -1,5 +1,8 @@
 import { makeTestCerts, type TestCerts } from '../support/certs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeWithHaproxy, dryCheckedByHaproxy } from '../support/haproxy';
+import { tempDir } from '../support/render';
 
 /**
  * Template labels that pass alone but not together, or not once an app scales, made HAProxy refuse
@@ -179,5 +182,39 @@ describeWithHaproxy('template labels HAProxy refuses together: left out, the res
       app('/c', 10003, {}),
     ]);
     expect(commented.stderr).toMatch(/left out app \/b .*its backend is in mode tcp/);
+  });
+
+  test('the third audit: what HAProxy accepts is served (maps, a commented id, an unprinted template id)', async () => {
+    const tcpHeads = {
+      HAPROXY_0_MODE: 'http',
+      HAPROXY_0_FRONTEND_HEAD: '\nfrontend {backend}\n  bind {bindAddr}:{servicePort}\n  mode tcp\n',
+      HAPROXY_0_BACKEND_HEAD: '\nbackend {backend}\n  balance {balance}\n  mode tcp\n',
+    };
+    // With --haproxy-map the shared frontends reach backends through a map, never by name.
+    const mapped = await dryCheckedByHaproxy([app('/a', 10001, tcpHeads)], certs.serverCert + certs.serverKey, [
+      '--haproxy-map',
+    ]);
+    expect(mapped.config).toContain('\nbackend a_10001\n');
+    const commented = await dry([
+      app(
+        '/b',
+        10002,
+        { HAPROXY_0_BACKEND_SERVER_OPTIONS: '  server {serverName} {host_ipv4}:{port} id {serverId} # id 1\n' },
+        2,
+      ),
+    ]);
+    expect(commented.config).toContain('\nbackend b_10002\n');
+    const templates = join(tempDir(), 'templates');
+    mkdirSync(templates);
+    writeFileSync(
+      join(templates, 'HAPROXY_HTTP_FRONTEND_HEAD'),
+      '\nfrontend marathon_http_in\n  bind *:80\n  mode http\n  id 100\n',
+    );
+    const unprinted = await dryCheckedByHaproxy([app('/c', 10003, backendWithId)], certs.serverCert + certs.serverKey, [
+      '--templates-dir',
+      templates,
+      '--dont-bind-http-https',
+    ]);
+    expect(unprinted.config).toContain('\nbackend c_10003\n');
   });
 });
