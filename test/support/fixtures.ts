@@ -43,7 +43,6 @@ export const makeService = (backend: string, servers: Server[], extra: Partial<S
   ...extra,
 });
 
-/** The pipeline's timing in virtual-time tests: 5-frame quiet, 20-frame max wait, backoff 10 → 40 frames without jitter. */
 /** A simulator app: `/web` with `instances` tasks, in the external group, virtual host web.example.com, on `port`. */
 export const webApp = (port: number, instances = 1) => ({
   id: '/web',
@@ -52,6 +51,29 @@ export const webApp = (port: number, instances = 1) => ({
   portDefinitions: [{ port }],
 });
 
+/**
+ * An app of a `/v2/apps?embed=apps.tasks` body for `--dry`: in the external group, service port
+ * `port`, `tasks` running tasks on 10.0.0.9 (ports from 31000 + port - 10000, 100 apart), `labels` added.
+ */
+export const appWithTasks = (
+  id: string,
+  port: number,
+  labels: Record<string, string>,
+  tasks = 1,
+): Record<string, unknown> => ({
+  id,
+  instances: tasks,
+  labels: { HAPROXY_GROUP: 'external', ...labels },
+  portDefinitions: [{ port }],
+  tasks: Array.from({ length: tasks }, (_, i) => ({
+    id: `${id.slice(1)}.${i + 1}`,
+    host: '10.0.0.9',
+    ports: [31000 + port - 10000 + 100 * i],
+    state: 'TASK_RUNNING',
+  })),
+});
+
+/** The pipeline's timing in virtual-time tests: 5-frame quiet, 20-frame max wait, backoff 10 → 40 frames without jitter. */
 export const VIRTUAL_TIMING = {
   quietMs: 5,
   maxWaitMs: 20,

@@ -1,3 +1,4 @@
+import { appWithTasks } from '../support/fixtures';
 import { makeTestCerts, type TestCerts } from '../support/certs';
 import { describeWithHaproxy, dryCheckedByHaproxy } from '../support/haproxy';
 
@@ -16,13 +17,8 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
   beforeAll(() => {
     certs = makeTestCerts();
   });
-  const app = (id: string, port: number, labels: Record<string, string>): Record<string, unknown> => ({
-    id,
-    instances: 1,
-    labels: { HAPROXY_GROUP: 'external', HAPROXY_0_VHOST: `${id.slice(1)}.example.com`, ...labels },
-    portDefinitions: [{ port }],
-    tasks: [{ id: `${id.slice(1)}.1`, host: '10.0.0.9', ports: [31000], state: 'TASK_RUNNING' }],
-  });
+  const app = (id: string, port: number, labels: Record<string, string>): Record<string, unknown> =>
+    appWithTasks(id, port, { HAPROXY_0_VHOST: `${id.slice(1)}.example.com`, ...labels });
   /** --dry of a good app and one with `labels`, then `haproxy -c` of what it printed. */
   const run = async (labels: Record<string, string>): Promise<{ stderr: string; config: string }> => {
     const r = await dryCheckedByHaproxy(

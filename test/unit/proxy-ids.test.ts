@@ -1,3 +1,4 @@
+import { appWithTasks } from '../support/fixtures';
 import { makeTestCerts, type TestCerts } from '../support/certs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,18 +16,7 @@ describeWithHaproxy('template labels HAProxy refuses together: left out, the res
   beforeAll(() => {
     certs = makeTestCerts();
   });
-  const app = (id: string, port: number, labels: Record<string, string>, tasks = 1): Record<string, unknown> => ({
-    id,
-    instances: tasks,
-    labels: { HAPROXY_GROUP: 'external', ...labels },
-    portDefinitions: [{ port }],
-    tasks: Array.from({ length: tasks }, (_, i) => ({
-      id: `${id.slice(1)}.${i}`,
-      host: '10.0.0.9',
-      ports: [31000 + port - 10000 + 100 * i],
-      state: 'TASK_RUNNING',
-    })),
-  });
+  const app = appWithTasks;
   const dry = (apps: readonly Record<string, unknown>[]): ReturnType<typeof dryCheckedByHaproxy> =>
     dryCheckedByHaproxy(apps, certs.serverCert + certs.serverKey);
   const backendWithId = { HAPROXY_0_BACKEND_HEAD: 'backend {backend}\n  balance roundrobin\n  mode tcp\n  id 100\n' };
