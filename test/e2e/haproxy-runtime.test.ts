@@ -495,7 +495,11 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
   });
 
   it('RuntimeUpdater adds 150 servers in a few exchanges through the master, all serving', async () => {
-    const ports = Array.from({ length: 150 }, (_, i) => 40000 + i);
+    // Names come from ports: skip the backends' own (ephemeral) ports, or a name would repeat serverA's.
+    const taken = new Set(Object.values(backends).map((b) => b.port));
+    const ports = Array.from({ length: 160 }, (_, i) => 40000 + i)
+      .filter((p) => !taken.has(p))
+      .slice(0, 150);
     const lines = new Map(
       ports.map((p, i) => [`127_0_0_1_${p}`, `  server 127_0_0_1_${p} 127.0.0.1:${p} id ${i + 1000}`]),
     );
