@@ -186,6 +186,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     });
   if (command) logger.info(`--command mode: HAProxy is not started by this controller; "${s.command}" reloads it`);
   logger.info(describeTarget(s.haproxyVersion, s.process.bin));
+  const servedMark = command ? undefined : new ServedMark(`${s.process.pidFile}.served`, files.paths);
   const applier = new HaproxyApplier({
     target,
     files,
@@ -195,7 +196,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     render: (services) => renderConfig(services, deps.templates, settings.render),
     leaveOutRejected: s.cleanup,
     // Beside HAProxy's pid file: both are about the processes running now, gone with a reboot.
-    ...(command ? {} : { servedMark: new ServedMark(`${s.process.pidFile}.served`, files.paths), adoptedMaster }),
+    ...(servedMark === undefined ? {} : { servedMark, adoptedMaster }),
   });
 
   const osSignals: Observable<ControlSignal> = deps.processSignals
@@ -390,6 +391,8 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       await settledWithin(applier.settled(), APPLY_AFTER_STOP_MS);
       files.close();
       await files.written();
+      // A stopped HAProxy runs nothing: a note naming its processes would only outlive them.
+      if (!leave) await servedMark?.clear().catch(() => undefined);
       if (s.handOver)
         logger.info(`leaving HAProxy master ${haproxy.masterPid() ?? '(none)'} running for the next controller`);
       removeOwnPidFile(pidFile);

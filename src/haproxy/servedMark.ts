@@ -28,7 +28,12 @@ export class ServedMark {
   /** Removes the note: what HAProxy runs is about to change. Throws when it cannot be removed. */
   clear(): Promise<void> {
     this.generation++;
-    return this.next(() => fs.rm(this.path, { force: true }));
+    // unlink, not rm: rm's fallback for a refused unlink (an immutable directory) reported ENOTDIR.
+    return this.next(() =>
+      fs.unlink(this.path).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      }),
+    );
   }
 
   /**

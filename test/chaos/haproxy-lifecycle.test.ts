@@ -120,12 +120,13 @@ describeWithHaproxy(
       c.child.kill('SIGKILL');
       await c.exited();
     };
-    /** SIGTERM: the controller exits 0 and leaves no HAProxy master behind. */
+    /** SIGTERM: the controller exits 0 and leaves no HAProxy master behind, nor the note that one runs the files. */
     const stopsCleanly = async (c: Controller): Promise<void> => {
       const exit = c.exited();
       c.child.kill('SIGTERM');
       expect((await exit).code).toBe(0);
       expect(mastersOf(cfg)).toEqual([]);
+      expect(fs.existsSync(`${pidFile()}.served`)).toBe(false);
     };
     const healthy = async (c: Controller, times = 1): Promise<void> =>
       waitFor(

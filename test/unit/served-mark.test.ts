@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -55,5 +56,21 @@ describe('ServedMark', () => {
     written(true);
     await pending;
     expect(await mark.holds(10, 11)).toBe(false);
+  });
+
+  test("a note that cannot be removed names the real cause (an immutable directory: EPERM, not rm's ENOTDIR)", async () => {
+    await mark.record(serving, onDisk);
+    await mark.clear(); // no note: nothing to remove, no error
+    await mark.record(serving, onDisk);
+    // Root ignores file modes; an immutable directory refuses root too (ext4, as on this machine and CI).
+    const chattr = (flag: string) => execFileSync('chattr', [flag, dir]);
+    chattr('+i');
+    try {
+      await expect(mark.clear()).rejects.toMatchObject({ code: 'EPERM' });
+    } finally {
+      chattr('-i');
+    }
+    await mark.clear();
+    expect(fs.existsSync(path.join(dir, 'haproxy.pid.served'))).toBe(false);
   });
 });
