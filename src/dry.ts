@@ -5,7 +5,8 @@ import { findConfigDir } from './configDir';
 import { fileErrorText } from './fileErrorText';
 import { cannotRead, parseAppsBytes, readAppsFile, unpacked } from './marathon/appsFile';
 import { MAX_BODY_BYTES } from './marathon/bodySink';
-import { resolverFrom, resolveTaskHosts, unresolvedTaskHosts, type AppHostNames } from './marathon/resolveHosts';
+import { resolveOnce, type Lookup } from './marathon/hostResolver';
+import { resolverFrom } from './marathon/resolveHosts';
 import { routedBody } from './marathon/routedFields';
 import { fileChecks } from './model/files';
 import { describeProblem } from './model/types';
@@ -28,8 +29,10 @@ export function runDryProcess(
 ): Promise<number> {
   // main.ts comes here too (bin/marathon-lb.ts holds it from its start).
   keepYoungGenerationSmall();
-  return runDry(settings, {
+  let lookupsLeft = false;
+  const code = runDry(settings, {
     env,
+    lookupsLeft: () => (lookupsLeft = true),
     inputSize: (bytes) => {
       if (bytes !== undefined && bytes < OPTIMIZE_FROM_BYTES) return;
       // `haproxy -v` is not asked here ahead of need, even for a big input: started beside the reading
@@ -44,6 +47,11 @@ export function runDryProcess(
     },
     stderr: (s) => process.stderr.write(s),
   });
+  // A lookup cannot be cancelled, and the queued ones kept the process alive (400 names of a slow name
+  // server: 35 s with --request-timeout 1). Exiting drops them; only those running (libuv runs two at a
+  // time) finish first: 5 s. Standard output and error to files and pipes are written synchronously on
+  // Linux, so all is written by now.
+  return code.then((c) => (lookupsLeft ? process.exit(c) : c));
 }
 
 /**
@@ -61,6 +69,10 @@ export interface DryIo {
   readonly stderr: (s: string) => void;
   /** Told the input's size in bytes before it is parsed (undefined: not known, fetched from Marathon). */
   readonly inputSize?: (bytes: number | undefined) => void;
+  /** Told when host-name lookups go on past their bound: nothing waits for them once the output is written. */
+  readonly lookupsLeft?: () => void;
+  /** The system resolver's, unless a test gives a name server that never answers. */
+  readonly lookup?: Lookup;
 }
 
 /**
@@ -106,11 +118,16 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
 
   const templates = loadTemplateSet(findConfigDir(), io.env, settings.templatesDir);
   if (!templates.ok) return fail(templates.error);
-  const namesOfApp = new WeakMap<object, AppHostNames>(); // each app's names read once, for both
-  const addresses = await resolveTaskHosts(body, namesOfApp);
-  for (const host of unresolvedTaskHosts(body, addresses, namesOfApp))
+  const lookupSeconds = settings.hostLookupMs / 1000;
+  const { addresses, resolver } = await resolveOnce(
+    body,
+    settings.hostLookupMs,
+    () => io.lookupsLeft?.(),
+    io.lookup && { lookup: io.lookup },
+  );
+  for (const host of resolver.unresolvedTaskHosts(body, addresses))
     io.stderr(
-      `marathon-lb: warning: cannot resolve task host ${printable(host)} to an IPv4 address: its tasks are left out\n`,
+      `marathon-lb: warning: cannot resolve task host ${printable(host)} to an IPv4 address${resolver.unanswered.has(host) ? ` (no answer within --request-timeout, ${lookupSeconds} s)` : ''}: its tasks are left out\n`,
     );
   const resolve = resolverFrom(addresses);
   const ctx = { resolve, files: fileChecks() };

@@ -18,12 +18,16 @@ export function runCheckLabelsCommand(
   args: CheckLabelsArgs,
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<number> {
-  return runCheckLabels(args, {
+  let lookupsLeft = false;
+  const code = runCheckLabels(args, {
     env,
     readStdin,
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
+    lookupsLeft: () => (lookupsLeft = true),
   });
+  // As runDryProcess: lookups past their bound would keep the process alive; its output is written.
+  return code.then((c) => (lookupsLeft ? process.exit(c) : c));
 }
 
 /** Wires ports and runs the requested mode. Returns the exit code (the live service returns on SIGINT/SIGTERM). */

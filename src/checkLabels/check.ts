@@ -17,7 +17,8 @@ import type { Verdict } from '../haproxy/isolate';
 import { validateConfig } from '../haproxy/validate';
 import { mapErr } from '../result';
 import { describeTarget, detectHaproxyVersion, type HaproxyVersion } from '../haproxy/version';
-import { resolverFrom, resolveTaskHosts } from '../marathon/resolveHosts';
+import { resolveOnce } from '../marathon/hostResolver';
+import { resolverFrom } from '../marathon/resolveHosts';
 import { parseAppsJson } from '../model/appsJson';
 import { fileChecks } from '../model/files';
 import { toModel } from '../model/services';
@@ -43,6 +44,8 @@ export interface CheckIo {
   readonly stderr: (s: string) => void;
   /** `<bin> -v`; tests inject it. */
   readonly detect?: (bin: string) => HaproxyVersion | undefined;
+  /** Told when host-name lookups go on past their bound (--request-timeout): nothing waits for them. */
+  readonly lookupsLeft?: () => void;
 }
 
 const CHECK_TIMEOUT_MS = 20_000;
@@ -102,7 +105,8 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
       app: Obj,
     ): Promise<{ problems: Problem[]; services: readonly Service[]; rendered: RenderedConfig }> => {
       const body = { apps: [app] };
-      const resolve = resolverFrom(await resolveTaskHosts(body));
+      const { addresses } = await resolveOnce(body, o.requestTimeout * 1000, () => io.lookupsLeft?.());
+      const resolve = resolverFrom(addresses);
       const parsed = parseAppsJson(body);
       if (!parsed.ok) throw new Error(parsed.error); // cannot happen: the body is built here
       const model = toModel(parsed.value.apps, modelOpts, { resolve, files: fileChecks() });

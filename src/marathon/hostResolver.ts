@@ -1,5 +1,9 @@
-import { lookup as dnsLookup } from 'node:dns/promises';
+import type * as Dns from 'node:dns/promises';
+import { lazyBuiltin } from '../lazyBuiltin';
 import { namesOfApps, unresolvedTaskHosts, type AppHostNames } from './resolveHosts';
+
+/** Loaded at the first lookup: a --dry of IP addresses only never loads the resolver. */
+const dns = lazyBuiltin<typeof Dns>('node:dns/promises');
 
 /** Resolves one name to an IPv4 address; rejects when it does not exist. */
 export type Lookup = (host: string) => Promise<string>;
@@ -7,7 +11,7 @@ export type Lookup = (host: string) => Promise<string>;
 /** Resolves after `ms` unless cancelled. */
 export type Deadline = (ms: number) => { readonly reached: Promise<void>; cancel(): void };
 
-const systemLookup: Lookup = async (host) => (await dnsLookup(host, { family: 4 })).address;
+const systemLookup: Lookup = async (host) => (await dns().lookup(host, { family: 4 })).address;
 const timerDeadline: Deadline = (ms) => {
   let timer: NodeJS.Timeout | undefined;
   const reached = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
@@ -23,6 +27,8 @@ export interface HostResolverOptions {
   readonly now?: () => number;
   /** A name the last resolve went without (its lookup not answered in time) has been answered since. */
   readonly onLateAnswer?: () => void;
+  /** How many of an app's label names not known yet one resolve looks up (LABEL_NAMES_PER_APP). */
+  readonly labelNamesPerApp?: number;
 }
 
 /**
@@ -75,6 +81,7 @@ export class HostResolver {
   /** Names the last resolve went without while their lookup went on: their answer calls onLateAnswer. */
   private readonly awaited = new Set<string>();
   private readonly onLateAnswer: (() => void) | undefined;
+  private readonly labelNamesPerApp: number;
 
   constructor(o: HostResolverOptions = {}) {
     this.capacity = Math.max(1, o.capacity ?? 1000);
@@ -82,6 +89,7 @@ export class HostResolver {
     this.deadline = o.deadline ?? timerDeadline;
     this.now = o.now ?? Date.now;
     this.onLateAnswer = o.onLateAnswer;
+    this.labelNamesPerApp = o.labelNamesPerApp ?? LABEL_NAMES_PER_APP;
   }
 
   async resolve(body: unknown, timeoutMs: number): Promise<Map<string, string>> {
@@ -92,7 +100,7 @@ export class HostResolver {
       let asked = 0; // names the cache does not hold: an app's others are asked at a later snapshot
       for (const h of [...names.bindAddrs, ...names.labelTargets]) {
         if (labelNames.has(h)) continue;
-        if (this.cache.has(h) || asked++ < LABEL_NAMES_PER_APP) labelNames.add(h);
+        if (this.cache.has(h) || asked++ < this.labelNamesPerApp) labelNames.add(h);
       }
     }
     const resolved = new Map<string, string>();
@@ -182,6 +190,16 @@ export class HostResolver {
     this.unansweredLabelNames.set(host, this.now());
   }
 
+  /** Names the last resolve went without because their lookup had not answered in time (it goes on). */
+  get unanswered(): ReadonlySet<string> {
+    return this.awaited;
+  }
+
+  /** Lookups still running or queued: a command that ends now has no use for them (resolveOnce). */
+  get busy(): boolean {
+    return this.inFlight.size > 0 || this.labelLookups.size > 0;
+  }
+
   /** The task hosts of `body` that `addresses` (what resolve gave for it) has no address for. */
   unresolvedTaskHosts(body: unknown, addresses: ReadonlyMap<string, string>): string[] {
     return unresolvedTaskHosts(body, addresses, this.namesOfApp);
@@ -226,4 +244,24 @@ export class HostResolver {
     }
     return running;
   }
+}
+
+/**
+ * The names of a command that renders once (`--dry`, check-labels), bounded in time as the
+ * controller's are: task hosts within `timeoutMs` (--request-timeout), label names within less. Without
+ * a bound, 400 names a name server never answered took 40 s, and 20 000 held a `--dry` for minutes
+ * (an audit). A lookup cannot be cancelled: `leftRunning` is told when some go on, so the command can
+ * exit once it is done instead of waiting for them.
+ */
+export async function resolveOnce(
+  body: unknown,
+  timeoutMs: number,
+  leftRunning: () => void,
+  o: HostResolverOptions = {},
+): Promise<{ readonly addresses: Map<string, string>; readonly resolver: HostResolver }> {
+  // No later snapshot asks for the rest of an app's label names: all are asked now, as bounded.
+  const resolver = new HostResolver({ labelNamesPerApp: Infinity, ...o });
+  const addresses = await resolver.resolve(body, timeoutMs);
+  if (resolver.busy) leftRunning();
+  return { addresses, resolver };
 }

@@ -12,27 +12,6 @@ const BIND_ADDR = /^HAPROXY_\d+_BIND_ADDR$/;
 /** A per-port template label: its servers' and checks' names are looked up so it cannot reach the load balancer by one. */
 const PORT_TEMPLATE = /^HAPROXY_\d+_(.+)$/;
 
-/** `memo`: as hostNamesOf's, for a caller that reads the same body's names again (unresolvedTaskHosts). */
-export async function resolveTaskHosts(
-  body: unknown,
-  memo?: WeakMap<object, AppHostNames>,
-): Promise<Map<string, string>> {
-  const resolved = new Map<string, string>();
-  const names = hostNamesOf(body, memo);
-  if (names.size === 0) return resolved; // IP addresses only: the resolver is not even loaded (~6 ms of a --dry start)
-  const { lookup } = await import('node:dns/promises');
-  await Promise.all(
-    [...names].map(async (h) => {
-      try {
-        resolved.set(h, (await lookup(h, { family: 4 })).address);
-      } catch {
-        // unresolvable: the task is skipped by the model, like upstream
-      }
-    }),
-  );
-  return resolved;
-}
-
 /** The names an app makes the controller look up. */
 export interface AppHostNames {
   /** Agents its tasks run on: a name that does not resolve leaves those tasks out. */

@@ -125,6 +125,8 @@ export interface DrySettings {
   readonly haproxyMap: boolean;
   /** /v2/apps from Marathon. The logger and client load on first use: a render from a file loads neither. */
   readonly fetchApps: () => Promise<unknown>;
+  /** --request-timeout: how long task-host names are looked up (label names: less; hostResolver.ts). */
+  readonly hostLookupMs: number;
 }
 
 export function drySettings(o: Options, env: Env): DrySettings {
@@ -139,6 +141,7 @@ export function drySettings(o: Options, env: Env): DrySettings {
         : undefined,
     mapDir: path.dirname(o.haproxyConfig),
     haproxyMap: o.haproxyMap,
+    hostLookupMs: o.requestTimeout * 1000,
     fetchApps: async () => {
       const [{ createLogger }, { marathonClientFromOptions }] = await Promise.all([
         import('../log'),

@@ -1,10 +1,13 @@
-import { HostResolver, type Deadline, type Lookup } from '../../src/marathon/hostResolver';
+import { HostResolver, resolveOnce, type Deadline, type Lookup } from '../../src/marathon/hostResolver';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { hostNamesOf, resolverFrom, resolveTaskHosts, unresolvedTaskHosts } from '../../src/marathon/resolveHosts';
+import { hostNamesOf, resolverFrom, unresolvedTaskHosts } from '../../src/marathon/resolveHosts';
 import { parseAppsJson } from '../../src/model/appsJson';
 import { toModel } from '../../src/model/services';
+import { parseArgs } from '../../src/cli/args';
+import { runDry } from '../../src/dry';
+import { drySettings } from '../../src/wiring/parts';
 import { CLI } from '../support/paths';
 import { tempDir } from '../support/render';
 
@@ -252,7 +255,9 @@ describe("names in labels (app owners', not Marathon's)", () => {
   });
 });
 
-describe('resolveTaskHosts (--dry, check-labels)', () => {
+describe('resolveOnce (--dry, check-labels)', () => {
+  const once = async (b: unknown): Promise<Map<string, string>> =>
+    (await resolveOnce(b, 5000, () => undefined)).addresses;
   test('looks up task hosts and BIND_ADDR names with the system resolver, and nothing for IP literals', async () => {
     const named = {
       apps: [
@@ -260,9 +265,50 @@ describe('resolveTaskHosts (--dry, check-labels)', () => {
         { id: '/b', tasks: [{ id: 'b.0', host: '10.0.0.2' }] },
       ],
     };
-    expect(await resolveTaskHosts(named)).toEqual(new Map([['localhost', '127.0.0.1']]));
-    expect(await resolveTaskHosts(body('10.0.0.1', '10.0.0.2'))).toEqual(new Map());
-    expect(await resolveTaskHosts({ apps: 'not a list' })).toEqual(new Map());
+    expect(await once(named)).toEqual(new Map([['localhost', '127.0.0.1']]));
+    expect(await once(body('10.0.0.1', '10.0.0.2'))).toEqual(new Map());
+    expect(await once({ apps: 'not a list' })).toEqual(new Map());
+  });
+
+  test('waits for names at most the timeout, and says when lookups go on past it', async () => {
+    const never: Lookup = (h) =>
+      h === 'localhost' ? Promise.resolve('127.0.0.1') : new Promise<string>(() => undefined);
+    let left = 0;
+    const named = {
+      apps: [
+        {
+          id: '/a',
+          tasks: [
+            { id: 'a.0', host: 'localhost' },
+            { id: 'a.1', host: 'agent-9.example' },
+          ],
+        },
+      ],
+    };
+    const reachedAtOnce: Deadline = () => ({ reached: Promise.resolve(), cancel: () => undefined });
+    const { addresses, resolver } = await resolveOnce(named, 46_000, () => left++, {
+      lookup: never,
+      deadline: reachedAtOnce,
+    });
+    expect(addresses).toEqual(new Map([['localhost', '127.0.0.1']]));
+    expect([...resolver.unanswered]).toEqual(['agent-9.example']);
+    expect(left).toBe(1);
+    const nx: Lookup = (h) =>
+      h === 'localhost' ? Promise.resolve('127.0.0.1') : Promise.reject(new Error('NXDOMAIN'));
+    await resolveOnce(named, 46_000, () => left++, { lookup: nx });
+    expect(left).toBe(1); // all answered: nothing left running
+  });
+
+  test("asks all of an app's label names at once: no later snapshot asks for the rest", async () => {
+    const labels = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`HAPROXY_${i}_BIND_ADDR`, `bind-${i}.example`]),
+    );
+    const answer: Lookup = (h) => Promise.resolve(`10.0.1.${h.split(/[-.]/)[1]}`);
+    const { addresses } = await resolveOnce({ apps: [{ id: '/b', labels }] }, 46_000, () => undefined, {
+      lookup: answer,
+    });
+    expect(addresses.size).toBe(40);
+    expect(addresses.get('bind-39.example')).toBe('10.0.1.39');
   });
 
   test('a task host that is no host name is never looked up (the model leaves its app out)', () => {
@@ -297,6 +343,35 @@ describe('IP-per-task apps', () => {
 });
 
 describe('--dry with a task host that does not resolve', () => {
+  test('a name server that never answers holds it for --request-timeout at most: the host is named, the rest rendered', async () => {
+    const parsed = parseArgs(['--dry', '--apps-file', '-', '--group', 'external', '--request-timeout', '0.2'], {});
+    if (!parsed.ok) throw new Error('flags');
+    const tasks = ['agent-9.example', '10.0.0.1'].map((host, i) => ({ id: `web.${i}`, host, ports: [31000 + i] }));
+    const app = { id: '/web', labels: { HAPROXY_GROUP: 'external' }, portDefinitions: [{ port: 10000 }], tasks };
+    let stdout = '';
+    let stderr = '';
+    let left = false;
+    const code = await runDry(
+      { ...drySettings(parsed.value, {}), mapDir: tempDir() },
+      {
+        env: {},
+        readStdin: () => Promise.resolve(Buffer.from(JSON.stringify({ apps: [app] }))),
+        stdout: (t) => (stdout += t),
+        stderr: (t) => (stderr += t),
+        lookup: () => new Promise<string>(() => undefined),
+        lookupsLeft: () => (left = true),
+      },
+    );
+    expect({ code, stderr, left }).toEqual({
+      code: 0,
+      stderr:
+        'marathon-lb: warning: cannot resolve task host agent-9.example to an IPv4 address (no answer within --request-timeout, 0.2 s): its tasks are left out\n',
+      left: true,
+    });
+    expect(stdout).toContain('server 10_0_0_1_31001 10.0.0.1:31001');
+    expect(stdout).not.toContain('agent-9');
+  });
+
   test('warns once, naming the host, and renders the other tasks', () => {
     const dir = tempDir();
     try {
