@@ -34,6 +34,8 @@ if (argv.includes('--help') || argv.includes('-h')) {
   --marathon-lb DIR  upstream marathon-lb source tree to compare with (default /tmp/mlb-upstream when present)
   --python PY        Python for upstream (default /usr/bin/python3)
   --sizes N,N,...    instead: the whole --dry of the first N apps of the file, for each N, both sides
+  marathon-lb flags  passed to both sides; with --marathon-lb, only --group and the IP-per-task port range
+                     (bench/marathon-lb-dry.py refuses others rather than compare different renders)
 Prints a side-by-side table (marathon-lb | this | ratio | goal); the last line is JSON.`);
   process.exit(0);
 }

@@ -3,8 +3,10 @@
 tree), with the same functions the compatibility corpus was made with.
 
 python3 bench/marathon-lb-dry.py MARATHON_LB_SOURCE_DIR APPS_JSON [--runs N] [--group G ...]
+    [--min-serv-port-ip-per-task N] [--max-serv-port-ip-per-task N]
 Prints the config to stdout unless --runs is given; then prints the in-process render times
 (ms, one per line, the first is cold) and nothing else. Run it under /usr/bin/time for wall and RSS.
+Other flags are refused (exit 2): passed to our side only, they would compare different renders.
 """
 import json
 import sys
@@ -14,12 +16,23 @@ src, apps_file = sys.argv[1], sys.argv[2]
 rest = sys.argv[3:]
 runs = 0
 groups = []
+# upstream's defaults, which its main() gives the IP-per-task port assigner (without them, such apps
+# without a service port were never rendered).
+port_range = {'--min-serv-port-ip-per-task': 10050, '--max-serv-port-ip-per-task': 10100}
 i = 0
 while i < len(rest):
+    if rest[i] not in ('--runs', '--group', *port_range):
+        print('marathon-lb-dry.py: %s is not passed to upstream here; only --group and the '
+              'IP-per-task port range are' % rest[i], file=sys.stderr)
+        sys.exit(2)
+    if i + 1 >= len(rest):
+        sys.exit('marathon-lb-dry.py: %s needs a value' % rest[i])
     if rest[i] == '--runs':
         runs = int(rest[i + 1])
     elif rest[i] == '--group':
         groups.append(rest[i + 1])
+    else:
+        port_range[rest[i]] = int(rest[i + 1])
     i += 2
 groups = groups or ['external']
 sys.argv = [sys.argv[0]]
@@ -44,6 +57,10 @@ class Flags:
 
     def health_check(self):
         return False
+
+
+marathon_lb.SERVICE_PORT_ASSIGNER.set_ports(port_range['--min-serv-port-ip-per-task'],
+                                           port_range['--max-serv-port-ip-per-task'])
 
 
 def render():
