@@ -82,7 +82,12 @@ export const FILE_ONLY_APPLIED =
   'HAProxy already ran these servers: nothing reloaded, the config file is written behind';
 
 /** Assembles the Marathon side (events or polling, snapshots) and the pipeline into one stream. */
-export function createController(deps: ControllerDeps): { run$: Observable<unknown>; applied: AppliedState } {
+export function createController(deps: ControllerDeps): {
+  run$: Observable<unknown>;
+  applied: AppliedState;
+  /** Host-name lookups still running or queued (the process cannot cancel them). */
+  lookupsPending: () => boolean;
+} {
   const { logger, scheduler } = deps;
   const s = deps.settings;
   // Re-renders a snapshot without the apps HAProxy rejected (see AppliedState.withoutRejected).
@@ -394,5 +399,5 @@ export function createController(deps: ControllerDeps): { run$: Observable<unkno
       backoff: { initialMs: 1000, maxMs: s.timing.maxBackoffMs, factor: 2, jitter: () => 0.5 + deps.random() / 2 },
     },
   });
-  return { run$, applied };
+  return { run$, applied, lookupsPending: () => hostResolver.busy };
 }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readStreamBounded, TooLargeError } from './boundedRead';
 import { findConfigDir } from './configDir';
+import { exitOnceWritten } from './exitOnceWritten';
 import { fileErrorText } from './fileErrorText';
 import { cannotRead, parseAppsBytes, readAppsFile, unpacked } from './marathon/appsFile';
 import { MAX_BODY_BYTES } from './marathon/bodySink';
@@ -47,11 +48,10 @@ export function runDryProcess(
     },
     stderr: (s) => process.stderr.write(s),
   });
-  // A lookup cannot be cancelled, and the queued ones kept the process alive (400 names of a slow name
-  // server: 35 s with --request-timeout 1). Exiting drops them; only those running (libuv runs two at a
-  // time) finish first: 5 s. Standard output and error to files and pipes are written synchronously on
-  // Linux, so all is written by now.
-  return code.then((c) => (lookupsLeft ? process.exit(c) : c));
+  // The queued lookups kept the process alive (400 names of a slow name server: 35 s with
+  // --request-timeout 1). Exiting drops them; those running (libuv runs two at a time) still end
+  // first, within the system resolver's own timeout (resolv.conf).
+  return code.then((c) => (lookupsLeft ? exitOnceWritten(c) : c));
 }
 
 /**
@@ -125,10 +125,19 @@ export async function runDry(settings: DrySettings, io: DryIo): Promise<number> 
     () => io.lookupsLeft?.(),
     io.lookup && { lookup: io.lookup },
   );
-  for (const host of resolver.unresolvedTaskHosts(body, addresses))
+  const taskHosts = resolver.unresolvedTaskHosts(body, addresses);
+  const late = ` (no answer within --request-timeout, ${lookupSeconds} s)`;
+  for (const host of taskHosts)
     io.stderr(
-      `marathon-lb: warning: cannot resolve task host ${printable(host)} to an IPv4 address${resolver.unanswered.has(host) ? ` (no answer within --request-timeout, ${lookupSeconds} s)` : ''}: its tasks are left out\n`,
+      `marathon-lb: warning: cannot resolve task host ${printable(host)} to an IPv4 address${resolver.unanswered.has(host) ? late : ''}: its tasks are left out\n`,
     );
+  // A label's name not answered in time is refused as not resolving: say why.
+  const named = new Set(taskHosts);
+  for (const name of resolver.unanswered)
+    if (!named.has(name))
+      io.stderr(
+        `marathon-lb: warning: host name ${printable(name)} in a label gave no answer within --request-timeout (${lookupSeconds} s): what names it is refused as not resolving\n`,
+      );
   const resolve = resolverFrom(addresses);
   const ctx = { resolve, files: fileChecks() };
   // Rendered for HAProxy 2.1+ first; the HAProxy installed is asked only when that matters: a config

@@ -4,6 +4,7 @@ import { unknownSettings, type CheckLabelsArgs } from './cli/args';
 import type { Options } from './cli/options';
 import { runCheckLabels } from './checkLabels/check';
 import { runDryProcess } from './dry';
+import { exitOnceWritten } from './exitOnceWritten';
 import { createLogger } from './log';
 import { drySettings } from './wiring/parts';
 import type { RunningService } from './service';
@@ -26,8 +27,8 @@ export function runCheckLabelsCommand(
     stderr: (s) => process.stderr.write(s),
     lookupsLeft: () => (lookupsLeft = true),
   });
-  // As runDryProcess: lookups past their bound would keep the process alive; its output is written.
-  return code.then((c) => (lookupsLeft ? process.exit(c) : c));
+  // As runDryProcess: lookups past their bound would keep the process alive.
+  return code.then((c) => (lookupsLeft ? exitOnceWritten(c) : c));
 }
 
 /** Wires ports and runs the requested mode. Returns the exit code (the live service returns on SIGINT/SIGTERM). */
@@ -89,9 +90,11 @@ export async function main(options: Options, env: Readonly<Record<string, string
     // --command without --sse: one pass, as marathon-lb (its poll mode is a loop around such runs).
     const code = await Promise.race([service.onePass, signal.then(() => 0)]);
     await service.stop();
-    return code;
+    return service.lookupsPending() ? exitOnceWritten(code) : code;
   }
   logger.info(`${await signal}: stopping`);
   await service.stop();
-  return 0;
+  // Stopped: a lookup of a name server that does not answer held the process until --shutdown-timeout,
+  // which then exited 1 saying HAProxy was killed (an audit).
+  return service.lookupsPending() ? exitOnceWritten(0) : 0;
 }

@@ -72,6 +72,8 @@ export interface RunningService {
   readonly signals: Subject<ControlSignal>;
   /** Stops the controller and, unless attached or told to leave it running, HAProxy. */
   stop(): Promise<void>;
+  /** Host-name lookups that would keep the process alive after stop (a name server that does not answer). */
+  lookupsPending(): boolean;
 }
 
 export interface ServiceDeps {
@@ -250,7 +252,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   let connects = 0;
   let streamUrl = ''; // the event stream last answered (its connected item), for the log
   const reloadedHaproxy = new Subject<void>();
-  const { run$, applied } = createController({
+  const { run$, applied, lookupsPending } = createController({
     settings,
     client,
     templates: deps.templates,
@@ -374,6 +376,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     metrics,
     signals,
     ...(onePass ? { onePass } : {}),
+    lookupsPending,
     stop: async () => {
       sub.unsubscribe();
       stats?.unsubscribe();

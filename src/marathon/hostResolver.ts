@@ -27,8 +27,11 @@ export interface HostResolverOptions {
   readonly now?: () => number;
   /** A name the last resolve went without (its lookup not answered in time) has been answered since. */
   readonly onLateAnswer?: () => void;
-  /** How many of an app's label names not known yet one resolve looks up (LABEL_NAMES_PER_APP). */
-  readonly labelNamesPerApp?: number;
+  /**
+   * One resolve, for a command that renders once (resolveOnce): no later snapshot asks for what this
+   * one leaves, so every label name is looked up, within the whole timeout as task hosts are.
+   */
+  readonly oneShot?: boolean;
 }
 
 /**
@@ -81,7 +84,7 @@ export class HostResolver {
   /** Names the last resolve went without while their lookup went on: their answer calls onLateAnswer. */
   private readonly awaited = new Set<string>();
   private readonly onLateAnswer: (() => void) | undefined;
-  private readonly labelNamesPerApp: number;
+  private readonly oneShot: boolean;
 
   constructor(o: HostResolverOptions = {}) {
     this.capacity = Math.max(1, o.capacity ?? 1000);
@@ -89,7 +92,7 @@ export class HostResolver {
     this.deadline = o.deadline ?? timerDeadline;
     this.now = o.now ?? Date.now;
     this.onLateAnswer = o.onLateAnswer;
-    this.labelNamesPerApp = o.labelNamesPerApp ?? LABEL_NAMES_PER_APP;
+    this.oneShot = o.oneShot === true;
   }
 
   async resolve(body: unknown, timeoutMs: number): Promise<Map<string, string>> {
@@ -100,7 +103,7 @@ export class HostResolver {
       let asked = 0; // names the cache does not hold: an app's others are asked at a later snapshot
       for (const h of [...names.bindAddrs, ...names.labelTargets]) {
         if (labelNames.has(h)) continue;
-        if (this.cache.has(h) || asked++ < this.labelNamesPerApp) labelNames.add(h);
+        if (this.cache.has(h) || this.oneShot || asked++ < LABEL_NAMES_PER_APP) labelNames.add(h);
       }
     }
     const resolved = new Map<string, string>();
@@ -122,7 +125,7 @@ export class HostResolver {
     const notAsked = new Set<string>(); // label names past LABEL_LOOKUPS_AT_ONCE: asked at a later snapshot
     await Promise.all([
       this.within(missingTaskHosts, timeoutMs, (h) => this.lookupOnce(h, answers)),
-      this.within(missingLabelNames, Math.min(timeoutMs, LABEL_NAME_WAIT_MS), (h) =>
+      this.within(missingLabelNames, this.oneShot ? timeoutMs : Math.min(timeoutMs, LABEL_NAME_WAIT_MS), (h) =>
         this.lookupLabelName(h, answers, notAsked),
       ),
     ]);
@@ -159,7 +162,7 @@ export class HostResolver {
   private lookupLabelName(host: string, answers: Map<string, string>, notAsked: Set<string>): Promise<void> {
     let address = this.labelLookups.get(host);
     if (address === undefined) {
-      if (this.labelLookups.size >= LABEL_LOOKUPS_AT_ONCE + LABEL_LOOKUPS_QUEUED) {
+      if (!this.oneShot && this.labelLookups.size >= LABEL_LOOKUPS_AT_ONCE + LABEL_LOOKUPS_QUEUED) {
         notAsked.add(host);
         return Promise.resolve();
       }
@@ -248,10 +251,10 @@ export class HostResolver {
 
 /**
  * The names of a command that renders once (`--dry`, check-labels), bounded in time as the
- * controller's are: task hosts within `timeoutMs` (--request-timeout), label names within less. Without
- * a bound, 400 names a name server never answered took 40 s, and 20 000 held a `--dry` for minutes
- * (an audit). A lookup cannot be cancelled: `leftRunning` is told when some go on, so the command can
- * exit once it is done instead of waiting for them.
+ * controller's task hosts are: all within `timeoutMs` (--request-timeout). Without a bound, 400 names a
+ * name server never answered took 40 s, and 20 000 held a `--dry` for minutes (an audit). A lookup
+ * cannot be cancelled: `leftRunning` is told when some go on, so the command can exit once its output
+ * is written instead of waiting for them (exitOnceWritten.ts).
  */
 export async function resolveOnce(
   body: unknown,
@@ -259,8 +262,7 @@ export async function resolveOnce(
   leftRunning: () => void,
   o: HostResolverOptions = {},
 ): Promise<{ readonly addresses: Map<string, string>; readonly resolver: HostResolver }> {
-  // No later snapshot asks for the rest of an app's label names: all are asked now, as bounded.
-  const resolver = new HostResolver({ labelNamesPerApp: Infinity, ...o });
+  const resolver = new HostResolver({ ...o, oneShot: true });
   const addresses = await resolver.resolve(body, timeoutMs);
   if (resolver.busy) leftRunning();
   return { addresses, resolver };
