@@ -1,3 +1,5 @@
+import { setImmediate as turn } from 'node:timers/promises';
+
 /**
  * Exits with `code` once what was written to standard output and error has been handed to them.
  * For a process that something it cannot cancel would keep alive (a host-name lookup of a name server
@@ -5,13 +7,15 @@
  * reader slower than the writer got 64 KiB of a 3 MB config, and the exit code still said 0 (an audit).
  */
 export async function exitOnceWritten(code: number): Promise<never> {
-  await new Promise((turn) => setImmediate(turn)); // the logger's last lines reach its streams
+  await turn(); // the logger's last lines reach its streams
   await Promise.all(
-    [process.stdout, process.stderr].map(
-      // Writes complete in order: the callback of an empty write runs once those before it are done
-      // (or failed: a reader that went away has nothing more to get).
-      (stream) => new Promise<void>((done) => stream.write('', () => done())),
+    [process.stdout, process.stderr].map((stream) =>
+      // What a pipe has not taken yet is counted until it has (files and terminals are written at
+      // once). The callback of an empty write runs once the writes before it are done, or failed.
+      stream.writableLength === 0 ? Promise.resolve() : new Promise<void>((done) => stream.write('', () => done())),
     ),
   );
-  return process.exit(code);
+  await turn(); // the streams' error handlers run (bin/marathon-lb.ts: exit code 1 for stdout's)
+  // As when the process ends by itself: the exit code a failed write set stands over the command's.
+  return process.exit(process.exitCode || code);
 }

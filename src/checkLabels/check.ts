@@ -17,7 +17,7 @@ import type { Verdict } from '../haproxy/isolate';
 import { validateConfig } from '../haproxy/validate';
 import { mapErr } from '../result';
 import { describeTarget, detectHaproxyVersion, type HaproxyVersion } from '../haproxy/version';
-import { resolveOnce } from '../marathon/hostResolver';
+import { resolveOnce, type Lookup } from '../marathon/hostResolver';
 import { resolverFrom } from '../marathon/resolveHosts';
 import { parseAppsJson } from '../model/appsJson';
 import { fileChecks } from '../model/files';
@@ -46,6 +46,8 @@ export interface CheckIo {
   readonly detect?: (bin: string) => HaproxyVersion | undefined;
   /** Told when host-name lookups go on past their bound (--request-timeout): nothing waits for them. */
   readonly lookupsLeft?: () => void;
+  /** The system resolver's, unless a test gives a name server that never answers. */
+  readonly lookup?: Lookup;
 }
 
 const CHECK_TIMEOUT_MS = 20_000;
@@ -101,11 +103,25 @@ export async function runCheckLabels(args: CheckLabelsArgs, io: CheckIo): Promis
     const renderOpts = renderOptions(o, io.env, detect);
     const modelOpts = modelOptions(o, io.env);
 
+    const unanswered = new Set<string>();
     const evaluate = async (
       app: Obj,
     ): Promise<{ problems: Problem[]; services: readonly Service[]; rendered: RenderedConfig }> => {
       const body = { apps: [app] };
-      const { addresses } = await resolveOnce(body, o.requestTimeout * 1000, () => io.lookupsLeft?.());
+      const { addresses, resolver } = await resolveOnce(
+        body,
+        o.requestTimeout * 1000,
+        () => io.lookupsLeft?.(),
+        io.lookup && { lookup: io.lookup },
+      );
+      // Its label is then judged as naming a host that does not resolve: say why (a slow name server).
+      for (const host of resolver.unanswered)
+        if (!unanswered.has(host)) {
+          unanswered.add(host);
+          io.stderr(
+            `marathon-lb check-labels: warning: host name ${printable(host)} gave no answer within --request-timeout (${o.requestTimeout} s)\n`,
+          );
+        }
       const resolve = resolverFrom(addresses);
       const parsed = parseAppsJson(body);
       if (!parsed.ok) throw new Error(parsed.error); // cannot happen: the body is built here

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCheckLabelsArgs } from '../../src/cli/args';
+import type { Lookup } from '../../src/marathon/hostResolver';
 import { runCheckLabels } from '../../src/checkLabels/check';
 import { appFromDefinition } from '../../src/checkLabels/definition';
 import { fixFor } from '../../src/checkLabels/report';
@@ -27,7 +28,7 @@ let n = 0;
 async function check(
   app: unknown,
   flags: readonly string[] = [],
-  opts: { stdin?: string; noHaproxy?: boolean; raw?: string } = {},
+  opts: { stdin?: string; noHaproxy?: boolean; raw?: string; lookup?: Lookup } = {},
 ): Promise<Run> {
   const file = path.join(dir, `app-${++n}.json`);
   if (opts.stdin === undefined) fs.writeFileSync(file, opts.raw ?? JSON.stringify(app));
@@ -42,6 +43,7 @@ async function check(
     stdout: (s) => (stdout += s),
     stderr: (s) => (stderr += s),
     ...(opts.noHaproxy === true ? { detect: () => undefined } : {}),
+    ...(opts.lookup === undefined ? {} : { lookup: opts.lookup }),
   });
   return { code, stdout, stderr };
 }
@@ -154,6 +156,19 @@ describe('check-labels: bad input is one clear line, exit 2', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/); // no stack trace
+  });
+
+  it('a BIND_ADDR whose name server never answers: waits --request-timeout, then says so besides "does not resolve"', async () => {
+    const never: Lookup = () => new Promise<string>(() => undefined);
+    const r = await check(legacyApp({ HAPROXY_0_BIND_ADDR: 'lb-1.example' }), ['--request-timeout', '0.2'], {
+      lookup: never,
+      noHaproxy: true,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('does not resolve');
+    expect(r.stderr).toBe(
+      'marathon-lb check-labels: warning: host name lb-1.example gave no answer within --request-timeout (0.2 s)\n',
+    );
   });
 
   it('an unreadable file', async () => {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../support/paths';
 
@@ -37,5 +38,22 @@ describe('exitOnceWritten', () => {
       });
     const [out, err] = await Promise.all([read(stdout), read(stderr)]);
     expect({ out, err, code: await exited }).toEqual({ out: bytes, err: bytes, code: 3 });
+  });
+
+  test('standard output that cannot be written (/dev/full) keeps the exit code its error set', async () => {
+    const module = path.join(REPO_ROOT, 'dist', 'src', 'exitOnceWritten.js');
+    // As bin/marathon-lb.ts: a failed write to standard output is exit code 1, whatever the command's.
+    const script = `
+      process.stdout.on('error', () => (process.exitCode = 1));
+      process.stdout.write('x'.repeat(1 << 20));
+      setInterval(() => undefined, 1000);
+      require(${JSON.stringify(module)}).exitOnceWritten(0);`;
+    const full = fs.openSync('/dev/full', 'w');
+    try {
+      const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', full, 'inherit'] });
+      expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(1);
+    } finally {
+      fs.closeSync(full);
+    }
   });
 });
