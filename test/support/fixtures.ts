@@ -73,6 +73,10 @@ export const appWithTasks = (
   })),
 });
 
+/** appWithTasks with one task, on its own vhost: the app id without its slash, under example.com. */
+export const appOnOwnVhost = (id: string, port: number, labels: Record<string, string>): Record<string, unknown> =>
+  appWithTasks(id, port, { HAPROXY_0_VHOST: `${id.slice(1)}.example.com`, ...labels });
+
 /** The pipeline's timing in virtual-time tests: 5-frame quiet, 20-frame max wait, backoff 10 → 40 frames without jitter. */
 export const VIRTUAL_TIMING = {
   quietMs: 5,

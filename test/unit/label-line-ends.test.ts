@@ -1,4 +1,4 @@
-import { appWithTasks } from '../support/fixtures';
+import { appOnOwnVhost } from '../support/fixtures';
 import { makeTestCerts, type TestCerts } from '../support/certs';
 import { describeWithHaproxy, dryCheckedByHaproxy } from '../support/haproxy';
 
@@ -13,8 +13,6 @@ describeWithHaproxy('template labels without a trailing newline end their line',
   beforeAll(() => {
     certs = makeTestCerts();
   });
-  const app = (id: string, port: number, labels: Record<string, string>): Record<string, unknown> =>
-    appWithTasks(id, port, { HAPROXY_0_VHOST: `${id.slice(1)}.example.com`, ...labels });
 
   test.each([
     [
@@ -36,7 +34,7 @@ describeWithHaproxy('template labels without a trailing newline end their line',
   ])('%s: the next app keeps its lines', async (label, value, goodLine) => {
     // /a sorts before /good: its label's text is followed by /good's lines in the shared frontends.
     const r = await dryCheckedByHaproxy(
-      [app('/a', 10001, { HAPROXY_0_MODE: 'http', [label]: value }), app('/good', 10002, {})],
+      [appOnOwnVhost('/a', 10001, { HAPROXY_0_MODE: 'http', [label]: value }), appOnOwnVhost('/good', 10002, {})],
       certs.serverCert + certs.serverKey,
     );
     expect(r.stderr).not.toMatch(/left out/);

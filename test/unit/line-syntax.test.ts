@@ -1,4 +1,4 @@
-import { appWithTasks } from '../support/fixtures';
+import { appOnOwnVhost } from '../support/fixtures';
 import { makeTestCerts, type TestCerts } from '../support/certs';
 import { describeWithHaproxy, dryCheckedByHaproxy } from '../support/haproxy';
 
@@ -17,12 +17,10 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
   beforeAll(() => {
     certs = makeTestCerts();
   });
-  const app = (id: string, port: number, labels: Record<string, string>): Record<string, unknown> =>
-    appWithTasks(id, port, { HAPROXY_0_VHOST: `${id.slice(1)}.example.com`, ...labels });
   /** --dry of a good app and one with `labels`, then `haproxy -c` of what it printed. */
   const run = async (labels: Record<string, string>): Promise<{ stderr: string; config: string }> => {
     const r = await dryCheckedByHaproxy(
-      [app('/good', 10001, {}), app('/other', 10002, labels)],
+      [appOnOwnVhost('/good', 10001, {}), appOnOwnVhost('/other', 10002, labels)],
       certs.serverCert + certs.serverKey,
     );
     expect(r.config).toContain('\nbackend good_10001\n');
