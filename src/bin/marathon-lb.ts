@@ -69,7 +69,8 @@ async function run(): Promise<number> {
 
 run().then(
   (code) => {
-    process.exitCode = code;
+    // A failed write to standard output (its handler above) has set 1: it stands over the command's own.
+    process.exitCode = process.exitCode || code;
   },
   (e: unknown) => {
     process.stderr.write(`marathon-lb: unexpected error: ${e instanceof Error ? e.message : String(e)}\n`);

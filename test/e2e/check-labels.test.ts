@@ -116,6 +116,26 @@ describeWithHaproxy('check-labels through the built CLI', (haproxy) => {
     const j = JSON.parse(r.stdout) as { appId: string; exitCode: number; problems: { label: string }[] };
     expect([j.appId, j.exitCode, j.problems.map((p) => p.label)]).toEqual(['/shop', 1, ['HAPROXY_0_VHOST']]);
   });
+
+  it('standard output that cannot be written (/dev/full): exit 1, plain or --json, as --dry', () => {
+    const good = file('full.json', app({ HAPROXY_0_VHOST: 'shop.example.com' }));
+    const full = fs.openSync('/dev/full', 'w');
+    try {
+      const toFull = (args: readonly string[]): Run => {
+        const r = spawnSync(process.execPath, [CLI, ...args], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+        return { code: r.status, stdout: '', stderr: r.stderr };
+      };
+      for (const args of [
+        ['check-labels', '--app-file', good, ...bin],
+        ['check-labels', '--app-file', good, '--json', ...bin],
+      ]) {
+        const r = toFull(args);
+        expect([r.code, r.stderr]).toEqual([1, 'marathon-lb: cannot write standard output: ENOSPC\n']);
+      }
+    } finally {
+      fs.closeSync(full);
+    }
+  });
 });
 
 describe('check-labels: input and environment errors through the built CLI', () => {
