@@ -10,7 +10,7 @@ import { labelsByPort, selectionLabels } from '../model/labels';
 import type { ModelOptions } from '../model/services';
 import type { Service } from '../model/types';
 import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
-import { translateLine } from '../render/legacyDirectives';
+import { startsLegacy, translateLine } from '../render/legacyDirectives';
 import type { RenderedConfig } from '../render/render';
 import { portLabelNameNotes } from './labelNames';
 import type { PortResult } from './report';
@@ -123,7 +123,7 @@ export function legacyNotes(app: Record<string, unknown>, served: readonly Servi
     const m = /^HAPROXY_\d+_(.+)$/.exec(k);
     if (m === null || !TEMPLATE_LABEL_NAMES.has(m[1] as string) || typeof v !== 'string') continue;
     for (const line of v.split('\n')) {
-      if (!/^[ \t]*(?:req|rsp|block(?:[ \t]|$))/.test(line)) continue;
+      if (!startsLegacy(line)) continue;
       const t = translateLine(line);
       if (t.ok)
         notes.push(

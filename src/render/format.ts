@@ -1,6 +1,7 @@
 import Mustache from 'mustache';
 import { TextCopy } from '../model/textCopy';
 import { formatField, parseField, pyStr, type FieldFormat } from './pythonFormat';
+import { LEGACY_START } from './legacyDirectives';
 
 /** A placeholder: the context's value of `key`, printed as Python's str() or as `format` says. */
 export interface Placeholder {
@@ -34,13 +35,15 @@ function finish(name: string, parts: (string | Placeholder)[]): CompiledTemplate
   return { name, parts: merged, constant: merged.every((p) => typeof p === 'string'), legacy: mayHoldLegacy(merged) };
 }
 
+const MAY_HOLD_LEGACY = new RegExp(String.raw`(?:^|\n)[ \t]*(?:${LEGACY_START}|[^\s\u0000]*\u0000)`);
+
 /**
- * Whether a rendered line could start with `req…`, `rsp…` or `block`: its literal text does, or a
+ * Whether a rendered line could start with `req…`, `rsp…`, `block` or another directive 2.1 removed: its literal text does, or a
  * placeholder sits in a line's first word (values never hold line breaks).
  */
 export function mayHoldLegacy(parts: readonly (string | Placeholder)[]): boolean {
   const text = parts.map((p) => (typeof p === 'string' ? p : '\u0000')).join('');
-  return /(?:^|\n)[ \t]*(?:req|rsp|block|[^\s\u0000]*\u0000)/.test(text);
+  return MAY_HOLD_LEGACY.test(text);
 }
 
 /** Built-in templates are mustache files; only plain `{{name}}` tags are allowed: templates print, the model decides. */

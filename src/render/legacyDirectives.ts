@@ -22,23 +22,120 @@ interface Untranslatable {
 /** The text with every removed directive rewritten, or the first line that cannot be. */
 export type Translation = Result<string, Untranslatable>;
 
-const LEGACY_LINE = /^[ \t]*(?:req|rsp|block(?:[ \t]|$))/m;
+/**
+ * A line this module rewrites starts with one of these: the regex filters and `block` (2.1), and the
+ * other directives 2.1 and later refuse that have an exact equivalent.
+ */
+export const LEGACY_START = String.raw`(?:req|rsp|block(?:[ \t]|$)|contimeout|clitimeout|srvtimeout|redispatch|(?:no[ \t]+)?option[ \t]+(?:forceclose|http-tunnel|http-use-htx|independant-streams)(?:[ \t]|$))`;
+const LEGACY_LINE = new RegExp(`^[ \\t]*${LEGACY_START}`, 'm');
 
-/** Cheap test first: text with no line starting `req`, `rsp` or `block` is returned as it is. */
+/** Whether a line starts with a directive this module rewrites (or one it says it cannot). */
+export const startsLegacy = (line: string): boolean => LEGACY_LINE.test(line);
+
+/** Where HAProxy's configuration starts a new section: rules are ordered within one. */
+const SECTION_START =
+  /^[ \t]*(?:global|defaults|frontend|backend|listen|userlist|peers|resolvers|mailers|cache|program|http-errors|ring)(?:[ \t]|$)/;
+
+/**
+ * Every removed directive rewritten, each section's rules put in the order 2.0 ran them: `block`
+ * before the `http-request` rules, the `req*` filters after them (`reqadd` last), the `rsp*` filters
+ * after the `http-response` rules (`rspadd` last), `reqsetbe` before the `use_backend` rules. Written
+ * where it stood, a translated `reqrep` rewrote the path before an `http-request deny` written after it
+ * could see it (a migration audit: the deny no longer matched). Cheap test first: text with no such
+ * line comes back as it is.
+ */
 export function translateLegacyDirectives(text: string): Translation {
   if (!LEGACY_LINE.test(text)) return ok(text);
   const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (!LEGACY_LINE.test(line)) continue;
-    const t = translateLine(line);
+  const out: string[] = [];
+  let section: Placed[] = [];
+  for (const line of lines) {
+    if (SECTION_START.test(line)) {
+      inOrder(section, out);
+      section = [];
+      out.push(line);
+      continue;
+    }
+    if (!LEGACY_LINE.test(line)) {
+      section.push({ text: line, phase: 'native' });
+      continue;
+    }
+    const t = translateDirective(line);
     if (!t.ok) return err({ line: line.trim(), message: t.error });
-    lines[i] = t.value;
+    section.push(t.value);
   }
-  return ok(lines.join('\n'));
+  inOrder(section, out);
+  return ok(out.join('\n'));
 }
 
-type Kind = 'add' | 'del' | 'rep' | 'allow' | 'deny' | 'tarpit' | 'pass';
+/** Where a line runs among a section's rules. */
+type Phase = 'native' | 'inPlace' | 'block' | 'reqFilter' | 'reqAdd' | 'rspFilter' | 'rspAdd' | 'switch';
+
+interface Placed {
+  readonly text: string;
+  readonly phase: Phase;
+}
+
+const firstWord = (line: string): string => /^[ \t]*(\S*)/.exec(line)![1]!;
+
+/**
+ * One section's lines with the translated ones moved to where 2.0 ran them. A line only moves later,
+ * or earlier no further than past rules of the other kind and never above an `acl` line (a condition
+ * may name an ACL only once it is declared).
+ */
+function inOrder(section: readonly Placed[], out: string[]): void {
+  if (section.every((p) => p.phase === 'native' || p.phase === 'inPlace')) {
+    for (const p of section) out.push(p.text);
+    return;
+  }
+  const kept: string[] = [];
+  const moved = new Map<Phase, { at: number; lines: string[] }>();
+  for (const p of section) {
+    if (p.phase === 'native' || p.phase === 'inPlace') kept.push(p.text);
+    else {
+      const group = moved.get(p.phase);
+      if (group === undefined) moved.set(p.phase, { at: kept.length, lines: [p.text] });
+      else group.lines.push(p.text);
+    }
+  }
+  const words = kept.map(firstWord);
+  const first = (w: string): number => words.indexOf(w);
+  const after = (w: string): number => words.lastIndexOf(w) + 1;
+  /** Just after the last `acl` line above `at`. */
+  const aclFloor = (at: number): number => (at === 0 ? 0 : words.lastIndexOf('acl', at - 1) + 1);
+  const earlier = (target: number, at: number): number =>
+    Math.max(Math.min(target < 0 ? at : target, at), aclFloor(at));
+  const insertAt = new Map<number, string[]>();
+  const place = (at: number, lines: readonly string[]): void => {
+    const list = insertAt.get(at);
+    if (list === undefined) insertAt.set(at, [...lines]);
+    else list.push(...lines);
+  };
+  const block = moved.get('block');
+  const blockAt = block === undefined ? 0 : earlier(first('http-request'), block.at);
+  if (block !== undefined) place(blockAt, block.lines);
+  const sw = moved.get('switch');
+  if (sw !== undefined) place(earlier(first('use_backend'), sw.at), sw.lines);
+  for (const [filters, adds, rules] of [
+    ['reqFilter', 'reqAdd', 'http-request'],
+    ['rspFilter', 'rspAdd', 'http-response'],
+  ] as const) {
+    const f = moved.get(filters);
+    const a = moved.get(adds);
+    if (f === undefined && a === undefined) continue;
+    // Request filters also after the blocks (placed first where both go at one line).
+    const floor = rules === 'http-request' ? Math.max(after(rules), blockAt) : after(rules);
+    const at = Math.max(floor, Math.min(f?.at ?? Infinity, a?.at ?? Infinity));
+    place(at, [...(f?.lines ?? []), ...(a?.lines ?? [])]);
+  }
+  for (let i = 0; i <= kept.length; i++) {
+    const lines = insertAt.get(i);
+    if (lines !== undefined) out.push(...lines);
+    if (i < kept.length) out.push(kept[i]!);
+  }
+}
+
+type Kind = 'add' | 'del' | 'rep' | 'allow' | 'deny' | 'tarpit' | 'pass' | 'setbe';
 const KINDS: Readonly<Record<string, Kind>> = {
   add: 'add',
   del: 'del',
@@ -47,8 +144,18 @@ const KINDS: Readonly<Record<string, Kind>> = {
   deny: 'deny',
   tarpit: 'tarpit',
   pass: 'pass',
+  setbe: 'setbe',
 };
-const ARGS: Readonly<Record<Kind, number>> = { add: 1, del: 1, rep: 2, allow: 1, deny: 1, tarpit: 1, pass: 1 };
+const ARGS: Readonly<Record<Kind, number>> = {
+  add: 1,
+  del: 1,
+  rep: 2,
+  allow: 1,
+  deny: 1,
+  tarpit: 1,
+  pass: 1,
+  setbe: 2,
+};
 
 interface Directive {
   readonly keyword: string;
@@ -66,32 +173,66 @@ type Out = Result<string>;
 
 /** One line in, one or more lines out (same indentation, comment kept), or the reason it stays. */
 export function translateLine(line: string): Out {
+  return map(translateDirective(line), (p) => p.text);
+}
+
+/** The directives 2.1+ refuse that say the same as another (HAProxy's own messages name them). */
+const RENAMED: Readonly<Record<string, string>> = {
+  contimeout: 'timeout connect',
+  clitimeout: 'timeout client',
+  srvtimeout: 'timeout server',
+  redispatch: 'option redispatch',
+};
+const RENAMED_OPTIONS: Readonly<Record<string, string | null>> = {
+  // 1.9 and 2.0 read it as httpclose.
+  forceclose: 'httpclose',
+  'independant-streams': 'independent-streams',
+  // 2.0 ignored both in HTX mode, its default; 2.1 knows only HTX.
+  'http-tunnel': null,
+  'http-use-htx': null,
+};
+
+/** A line's translation and where it runs among its section's rules. */
+function translateDirective(line: string): Result<Placed> {
   const { indent, words, comment } = splitWords(line);
   const keyword = words[0]?.value ?? '';
   const tail = comment === '' ? '' : ` ${comment}`;
+  const rest = (from: number): string =>
+    words
+      .slice(from)
+      .map((w) => ` ${w.raw}`)
+      .join('');
+  const renamed = RENAMED[keyword];
+  if (renamed !== undefined) return ok({ text: `${indent}${renamed}${rest(1)}${tail}`, phase: 'inPlace' });
+  const negated = keyword === 'no' ? 1 : 0;
+  if (words[negated]?.value === 'option' && words[negated + 1] !== undefined) {
+    const option = words[negated + 1]!.value;
+    const now = RENAMED_OPTIONS[option];
+    if (now === undefined) return ok({ text: line, phase: 'native' });
+    const text =
+      now === null
+        ? `${indent}# ${line.trim()}: ignored since HAProxy 2.0 (HTTP is always processed, HTX)`
+        : `${indent}${negated ? 'no ' : ''}option ${now}${rest(negated + 2)}${tail}`;
+    return ok({ text, phase: 'inPlace' });
+  }
   if (keyword === 'block') {
     if (words.length < 2)
       return fail(keyword, 'it needs an "if" or "unless" condition', 'http-request deny if <condition>');
-    return ok(
-      `${indent}http-request deny ${words
-        .slice(1)
-        .map((w) => w.raw)
-        .join(' ')}${tail}`,
-    );
+    return ok({ text: `${indent}http-request deny${rest(1)}${tail}`, phase: 'block' });
   }
-  const m = /^(req|rsp)(i?)(add|del|rep|allow|deny|tarpit|pass)$/.exec(keyword);
+  const m = /^(req|rsp)(i?)(add|del|rep|allow|deny|tarpit|pass|setbe)$/.exec(keyword);
   if (
     m === null ||
     (m[2] === 'i' && m[3] === 'add') ||
     (m[1] === 'rsp' && !['add', 'del', 'rep', 'deny'].includes(m[3]!))
   )
-    return ok(line); // not one we know: HAProxy says what it thinks
+    return ok({ text: line, phase: 'native' }); // not one we know: HAProxy says what it thinks
   const kind = KINDS[m[3]!]!;
   const args = words.slice(1, 1 + ARGS[kind]);
-  const rest = words.slice(1 + ARGS[kind]);
+  const condWords = words.slice(1 + ARGS[kind]);
   if (args.length < ARGS[kind]) return fail(keyword, `it needs ${ARGS[kind]} argument(s)`, SUGGEST[kind]);
   if (words.some((w) => w.env)) return fail(keyword, 'it reads environment variables', SUGGEST[kind]);
-  const cond = rest.length === 0 ? null : conditionDnf(rest);
+  const cond = condWords.length === 0 ? null : conditionDnf(condWords);
   if (cond !== null && !cond.ok) return fail(keyword, cond.error, SUGGEST[kind]);
   const dnf = cond === null ? null : cond.value;
   const d: Directive = {
@@ -100,11 +241,20 @@ export function translateLine(line: string): Out {
     kind,
     ci: m[2] === 'i',
     args,
-    cond: rest.map((w) => w.raw).join(' '),
+    cond: condWords.map((w) => w.raw).join(' '),
     dnf,
   };
-  const out = translate(d);
-  return map(out, (o) => `${indent}${o}${tail}`);
+  const phase: Phase =
+    kind === 'setbe'
+      ? 'switch'
+      : d.side === 'request'
+        ? kind === 'add'
+          ? 'reqAdd'
+          : 'reqFilter'
+        : kind === 'add'
+          ? 'rspAdd'
+          : 'rspFilter';
+  return map(translate(d), (o) => ({ text: `${indent}${o}${tail}`, phase }));
 }
 
 const SUGGEST: Readonly<Record<Kind, string>> = {
@@ -115,9 +265,10 @@ const SUGGEST: Readonly<Record<Kind, string>> = {
   deny: 'http-request deny if { req.fhdr(<name>) -m reg <regex> } (or { pathq -m reg <regex> }; http-response deny if { res.fhdr(<name>) … })',
   tarpit: 'http-request tarpit if { req.fhdr(<name>) -m reg <regex> } (or { pathq -m reg <regex> })',
   pass: 'the conditions of the rules it exempted from (… unless <condition>)',
+  setbe: 'use_backend <backend> if { req.fhdr(<name>) -m reg <regex> } (or { pathq -m reg <regex> })',
 };
 
-function fail(keyword: string, why: string, suggestion: string): Out {
+function fail(keyword: string, why: string, suggestion: string): Result<never> {
   return err(
     `"${keyword}" was removed in HAProxy 2.1 and cannot be translated mechanically here (${why}); write ${suggestion} instead`,
   );
@@ -147,7 +298,7 @@ function translate(d: Directive): Out {
     return ok(`${action} del-header ${header.name}${cond(d)}`);
   }
   if (d.kind === 'rep') return replace(d, action, search, header);
-  // allow / deny / tarpit: the same action with the regex as one more ACL term.
+  // allow / deny / tarpit / setbe: the regex as one more ACL term of the rule.
   const flags = d.ci ? '-m reg -i' : '-m reg';
   let term: string;
   if (header !== null) {
@@ -158,8 +309,17 @@ function translate(d: Directive): Out {
       return fail(d.keyword, `the regex "${search}" is neither "^Name: …" nor "^<method> /<path>"`, SUGGEST[d.kind]);
     term = `${r.methods === null ? '' : `{ method ${r.methods.join(' ')} } `}{ pathq ${flags} ${quoteWord(`^${r.uri}`)} }`;
   }
-  return ok(`${action} ${d.kind} ${withTerm(term, d.dnf)}`);
+  if (d.kind === 'setbe') return ok(`use_backend ${d.args[1]!.raw} ${withTerm(term, d.dnf)}`);
+  if (d.side === 'response') return ok(`${action} ${d.kind} ${withTerm(term, d.dnf)}`);
+  // 2.0's reqallow let the request past the later reqdeny/reqtarpit filters (of the backend too), not
+  // past later rewrites or reqadd: a mark those filters' rules test, where `http-request allow` would
+  // have skipped every rule after it.
+  if (d.kind === 'allow') return ok(`${action} set-var(${ALLOWED}) bool(true) ${withTerm(term, d.dnf)}`);
+  return ok(`${action} ${d.kind} ${withTerm(`${term} !{ var(${ALLOWED}) -m bool }`, d.dnf)}`);
 }
+
+/** Set by a translated reqallow for the rest of the transaction. */
+const ALLOWED = 'txn.legacy_reqallow';
 
 /** `rep`: a header's value (same name before and after) or the request's path and query. */
 function replace(d: Directive, action: string, search: string, header: HeaderRegex | null): Out {
@@ -179,18 +339,22 @@ function replace(d: Directive, action: string, search: string, header: HeaderReg
     return fail(d.keyword, `the regex "${search}" is neither "^Name: …" nor "^<method> /<path>"`, SUGGEST.rep);
   // The method must come back unchanged ("\1 " or the same literal) and the URI keep its tail.
   const keep =
-    r.groups === 1
-      ? /^\\1(?: |\\s)/.exec(replacement)
-      : r.methods?.length === 1
-        ? new RegExp(`^${r.methods[0]} `).exec(replacement)
-        : null;
+    r.slashInGroup === true
+      ? /^\\1/.exec(replacement)
+      : r.groups === 1
+        ? /^\\1(?: |\\s)/.exec(replacement)
+        : r.methods?.length === 1
+          ? new RegExp(`^${r.methods[0]} `).exec(replacement)
+          : null;
   if (keep === null)
     return fail(
       d.keyword,
       `the replacement "${replacement}" changes the method or is not "<method> <uri>"`,
       SUGGEST.rep,
     );
-  const uriTo = replacement.slice(keep[0].length).replace(/\\(\d)/g, (_, n: string) => `\\${Number(n) - r.groups}`);
+  const uriTo =
+    (r.slashInGroup === true ? '/' : '') +
+    replacement.slice(keep[0].length).replace(/\\(\d)/g, (_, n: string) => `\\${Number(n) - r.groups}`);
   const tail = /\(\.\*\)\$?$/.test(r.uri) ? countGroups(r.uri) : -1;
   if (/\\-|\\0/.test(uriTo) || /\s/.test(uriTo) || /\s/.test(r.uri) || tail < 1 || !uriTo.endsWith(`\\${tail}`)) {
     return fail(
@@ -227,15 +391,22 @@ interface RequestLine {
   /** Literal methods, or null for any. */
   readonly methods: readonly string[] | null;
   readonly uri: string;
+  /** The group holds the path's first slash too (`^([^ ]* /)app/(.*)` → `\1\2`). */
+  readonly slashInGroup?: boolean;
 }
 
-const ANY_METHOD = String.raw`(?:\[\^ :?\][*+]|\[\^ \][*+]|\\S[*+]|\[A-Z\][*+]|\[A-Za-z\][*+]|\[\^\\s\][*+])`;
+const ANY_METHOD = String.raw`(?:\[\^ :?\][*+]|\[\^: \][*+]|\[\^ \][*+]|\\S[*+]|\[A-Z\][*+]|\[A-Za-z\][*+]|\[\^\\s\][*+])`;
 const METHOD_PART = new RegExp(
   String.raw`^\^(?:(\()?(${ANY_METHOD})\)?|\(?(?:\?:)?([A-Z]+(?:\|[A-Z]+)*)\)?)(?: |\\s)[+]?(\/.*)$`,
 );
 
+/** `^(<any method> /)uri…`: the method, the blank and the path's first slash in one group. */
+const WITH_SLASH = new RegExp(String.raw`^\^\((${ANY_METHOD})(?: |\\s)[+]?\/\)(.*)$`);
+
 /** `^<method> /uri…` with the method part one of the usual "any method" classes or literal methods. */
 function requestLine(regex: string): RequestLine | null {
+  const slash = WITH_SLASH.exec(regex);
+  if (slash !== null) return { groups: 1, methods: null, uri: `/${slash[2]!}`, slashInGroup: true };
   const m = METHOD_PART.exec(regex);
   if (m === null) return null;
   if (m[2] !== undefined) {

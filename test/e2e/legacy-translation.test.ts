@@ -25,10 +25,10 @@ const echoed = (body: string): { headers: Record<string, string> } =>
   JSON.parse(body) as { headers: Record<string, string> };
 
 /** One GET through HAProxy's :80 frontend (fresh connection, bounded). */
-function get(port: number, host: string, pathName: string): Promise<Reply> {
+function get(port: number, host: string, pathName: string, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.get(
-      { host: '127.0.0.1', port, path: pathName, headers: { host }, agent: false, timeout: 3000 },
+      { host: '127.0.0.1', port, path: pathName, headers: { ...headers, host }, agent: false, timeout: 3000 },
       (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
@@ -61,14 +61,28 @@ const APPS = [
   }),
   // One that cannot be translated mechanically: left out, named, the rest served.
   app('/exempt', 10205, { HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  reqpass ^X-Internal:\n` }),
+  // Filters written before the http-request rules they ran after in 2.0 (a migration audit: the
+  // rewrite ran first and the deny never saw /api/admin; the reqallow skipped the deny and the reqadd).
+  app('/order', 10206, {
+    HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  reqrep ^([^\\ :]*)\\ /api/(.*) \\1\\ /\\2\n  http-request deny if { path_beg /api/admin }\n`,
+  }),
+  app('/allowed', 10207, {
+    HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  reqallow ^X-Ok:\n  reqdeny ^X-Evil:\n  http-request deny if { req.hdr(X-Block) -m found }\n  reqadd X-Added:\\ yes\n  block if { req.hdr(X-Bad) -m found }\n  http-request allow if { req.hdr(X-Admin) -m found }\n`,
+  }),
+  // The other directives 2.1 refuses that say what another does.
+  app('/renamed', 10208, {
+    HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  contimeout 5s\n  srvtimeout 30s\n  redispatch\n  option forceclose\n  option http-tunnel\n`,
+  }),
 ];
+const SERVED = 8;
 
 describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () => {
   let live: LiveSystem;
   let ports: DemoPorts;
   let dir: string;
   const logs: LogLine[] = [];
-  const through = (host: string, pathName = '/'): Promise<Reply> => get(ports.http, host, pathName);
+  const through = (host: string, pathName = '/', headers: Record<string, string> = {}): Promise<Reply> =>
+    get(ports.http, host, pathName, headers);
 
   beforeAll(async () => {
     ports = {
@@ -88,7 +102,7 @@ describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () =>
       logger: memoryLogger(logs),
       flags: ['--templates-dir', files.templatesDir],
     });
-    await waitFor('the apps to be served', () => live.service.status.status().services.length === 5, 20000);
+    await waitFor('the apps to be served', () => live.service.status.status().services.length === SERVED, 20000);
     await waitFor('routing through HAProxy', () => live.service.status.status().recentApplies.length > 0, 20000);
   }, 60000);
   afterAll(async () => {
@@ -97,10 +111,10 @@ describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () =>
   });
 
   /** The first answer from the app's task (HAProxy's health checks may take a moment). */
-  const answer = async (host: string, pathName = '/'): Promise<Reply> => {
+  const answer = async (host: string, pathName = '/', headers: Record<string, string> = {}): Promise<Reply> => {
     let last: Reply | Error = new Error('no request made');
     for (let i = 0; i < 200; i++) {
-      last = await through(host, pathName).catch((e: Error) => e);
+      last = await through(host, pathName, headers).catch((e: Error) => e);
       if (!(last instanceof Error) && last.status !== 503) return last;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -157,7 +171,37 @@ describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () =>
         .status()
         .services.map((s) => s.backend)
         .sort(),
-    ).toEqual(['custom_10204', 'hsts_10201', 'plain_10200', 'proxy_10202', 'rev_10203']);
+    ).toEqual([
+      'allowed_10207',
+      'custom_10204',
+      'hsts_10201',
+      'order_10206',
+      'plain_10200',
+      'proxy_10202',
+      'renamed_10208',
+      'rev_10203',
+    ]);
+  });
+
+  test('filters run after the http-request rules, as in 2.0: a deny written after a path rewrite sees the path as sent', async () => {
+    expect((await answer('order.example.com', '/api/admin')).status).toBe(403);
+    const r = await answer('order.example.com', '/api/x');
+    expect([r.status, JSON.parse(r.body)]).toEqual([200, expect.objectContaining({ path: '/x' })]);
+  });
+
+  test('reqallow lets a request past the later reqdeny only: http-request rules and reqadd still apply; block runs first', async () => {
+    const status = async (headers: Record<string, string>): Promise<number> =>
+      (await answer('allowed.example.com', '/', headers)).status;
+    expect(await status({ 'X-Ok': '1', 'X-Block': '1' })).toBe(403);
+    expect(await status({ 'X-Evil': '1' })).toBe(403);
+    expect(await status({ 'X-Ok': '1', 'X-Evil': '1' })).toBe(200);
+    expect(await status({ 'X-Admin': '1', 'X-Bad': '1' })).toBe(403);
+    const ok = await answer('allowed.example.com', '/', { 'X-Ok': '1' });
+    expect(echoed(ok.body).headers).toMatchObject({ 'x-added': 'yes' });
+  });
+
+  test('contimeout, srvtimeout, redispatch, option forceclose and option http-tunnel: written as 2.1+ says, served', async () => {
+    expect((await answer('renamed.example.com')).status).toBe(200);
   });
 
   afterEach(() => {
