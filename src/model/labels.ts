@@ -92,6 +92,12 @@ const POSITIVE_ATOI = /^\+?0*[1-9]\d{0,8}(?!\d)/;
 const URL_PATH = /^\/[A-Za-z0-9/._~!&'*+,;=:@%-]*$/;
 /** URL path characters (RFC 3986) but `$` (HAProxy's environment in double quotes) and `(`, `)` (the regex's groups). */
 const NOT_URL_PATH = `must be a URL path (/ then letters, digits and "/._~!&'*+,;=:@%-")`;
+/**
+ * REVPROXY_PATH is only printed as the replacement of the Location rewrite, where `\3` is the path
+ * the task sent: `/grafana\3` keeps it (marathon-lb issue #471's workaround), so a `\` before a
+ * digit is a back-reference there, which HAProxy takes.
+ */
+const REPLACEMENT_PATH = /^\/(?:[A-Za-z0-9/._~!&'*+,;=:@%-]|\\[0-9])*$/;
 const SPACES = /[ \t]+/;
 /** Words on one HAProxy line, at most (MAX_LINE_ARGS); a multi-word label leaves room for the template's words. */
 const MAX_LINE_WORDS = 64;
@@ -209,8 +215,12 @@ export function readPortLabels(
   const proxyRegex = proxyPath === null ? null : regexProblem(`^([^ :]*) ${proxyPath}/?(.*)`);
   if (proxyRegex !== null) return r.bad('HTTP_BACKEND_PROXYPASS_PATH', proxyPath!, `makes a regex that ${proxyRegex}`);
   const revProxyPath = httpPort ? (r.get('HTTP_BACKEND_REVPROXY_PATH') ?? null) : null;
-  if (revProxyPath !== null && !URL_PATH.test(revProxyPath))
-    return r.bad('HTTP_BACKEND_REVPROXY_PATH', revProxyPath, NOT_URL_PATH);
+  if (revProxyPath !== null && !REPLACEMENT_PATH.test(revProxyPath))
+    return r.bad(
+      'HTTP_BACKEND_REVPROXY_PATH',
+      revProxyPath,
+      `${NOT_URL_PATH.slice(0, -1)}, and \\0 to \\9 for the rewritten Location's groups)`,
+    );
   // The vhost is printed into the Location rewrite's regex (HTTP_BACKEND_REVPROXY_GLUE): `*.x` works, `**.x` not.
   const revRegex =
     revProxyPath === null || hostname === null

@@ -69,12 +69,14 @@ const APPS = [
   app('/allowed', 10207, {
     HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  reqallow ^X-Ok:\n  reqdeny ^X-Evil:\n  http-request deny if { req.hdr(X-Block) -m found }\n  reqadd X-Added:\\ yes\n  block if { req.hdr(X-Bad) -m found }\n  http-request allow if { req.hdr(X-Admin) -m found }\n`,
   }),
+  // marathon-lb issue #471's workaround: the task's path kept after the root path (\3 of the rewrite).
+  app('/revkeep', 10209, { HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH: '/root\\3' }),
   // The other directives 2.1 refuses that say what another does.
   app('/renamed', 10208, {
     HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  contimeout 5s\n  srvtimeout 30s\n  redispatch\n  option forceclose\n  option http-tunnel\n`,
   }),
 ];
-const SERVED = 8;
+const SERVED = 9;
 
 describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () => {
   let live: LiveSystem;
@@ -148,6 +150,11 @@ describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () =>
       `/_redirect?to=${encodeURIComponent('https://other.example.org/x')}`,
     );
     expect(elsewhere.headers.location).toBe('https://other.example.org/x');
+    const kept = await answer(
+      'revkeep.example.com',
+      `/_redirect?to=${encodeURIComponent('http://revkeep.example.com:8080/some/where')}`,
+    );
+    expect(kept.headers.location).toBe('/root/some/where');
   });
 
   test("a user's own overrides: reqadd in an app label and in a templates/ file, rspidel", async () => {
@@ -180,6 +187,7 @@ describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () =>
       'proxy_10202',
       'renamed_10208',
       'rev_10203',
+      'revkeep_10209',
     ]);
   });
 
