@@ -7,7 +7,7 @@ import { packageVersion } from './admin/buildInfo';
 import { HaproxyState } from './admin/haproxyState';
 import { MarathonState } from './admin/marathonState';
 import { ControllerMetrics } from './admin/metrics';
-import { StatusBook } from './admin/statusBook';
+import { HAPROXY_SILENT_MS, StatusBook } from './admin/statusBook';
 import { createController } from './controller';
 import { HaproxyApplier } from './haproxy/applier';
 import { systemClock } from './haproxy/clock';
@@ -298,6 +298,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     else logger.warn(`unhealthy: ${h.reason} (/healthz answers 503)`);
   });
   let socketGoneReads = 0;
+  let silentReloadAsked = false;
   let answeredBy: number | undefined; // the master whose socket last answered a read
   // One `show stat` per interval on a connection of its own, never two at once, none while HAProxy is down.
   const statsTimeoutMs = Math.min(5000, Math.max(500, statsMs));
@@ -348,6 +349,15 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
           const gone = !r.ok && SOCKET_FILE_GONE.test(r.error) && master !== undefined && master === answeredBy;
           if (gone && socketGoneReads++ === 1) signals.next('master-socket-gone');
           if (!gone) socketGoneReads = 0;
+          // Running and silent for as long as /healthz allows (a worker stopped or wedged, adopted or
+          // not): on a quiet cluster nothing else reloaded it, and no request got through for good (an
+          // operator audit). A reload's new worker serves; the old one is killed as wedged. Once a spell.
+          const silent = haproxyState.silentForMs();
+          if (r.ok) silentReloadAsked = false;
+          else if (!silentReloadAsked && master !== undefined && silent !== null && silent > HAPROXY_SILENT_MS) {
+            silentReloadAsked = true;
+            signals.next('haproxy-silent');
+          }
         });
   let admin: AdminServer | null = null;
   if (s.admin !== null) {

@@ -129,6 +129,8 @@ export class HaproxyState {
   private error: string | null = null;
   /** The first failed read since the last good one. */
   private failingSince: number | null = null;
+  /** HAProxy running and never answered: since the first such read (an adopted master whose worker is wedged). */
+  private runningUnansweredSince: number | null = null;
   /** By kind: a frontend and a backend may have one name. */
   private readonly tracks = { frontend: new Map<string, Track>(), backend: new Map<string, Track>() };
   private reads = 0;
@@ -155,11 +157,15 @@ export class HaproxyState {
   }
 
   /**
-   * How long HAProxy, which answered before, has not answered (ms), or null: it answers, it was never
-   * read (before the first start, --command mode), or reading is off.
+   * How long HAProxy has not answered (ms): since its last answer, or, running and never answered,
+   * since the first read of it that failed. Null: it answers, it has not run yet (before the first
+   * start), or reading is off (--command mode). A controller restarted beside a wedged HAProxy adopts
+   * it: never read, it said healthy for good while nothing got through (an operator audit).
    */
   silentForMs(): number | null {
-    if (!this.o.enabled || this.failingSince === null || this.lastReadAt === null) return null;
+    if (!this.o.enabled || this.failingSince === null) return null;
+    if (this.lastReadAt === null)
+      return this.runningUnansweredSince === null ? null : this.o.now() - this.runningUnansweredSince;
     // From its last answer: the first failed read ends seconds later (its own timeout), and counted
     // from then, "has not answered for 32 s" was 36 s (found by an audit).
     return this.o.now() - this.lastReadAt;
@@ -176,6 +182,8 @@ export class HaproxyState {
     if (!r.ok) {
       this.error = r.error;
       this.failingSince ??= this.o.now();
+      if (r.error === NOT_RUNNING) this.runningUnansweredSince = null;
+      else if (this.lastReadAt === null) this.runningUnansweredSince ??= this.o.now();
       // The last view is kept, with the error and its read time, for a few reads: the one that meets
       // a reload fails (the master re-executes), and the servers, counts and metrics went blank for
       // 2-4 s at every reload (found by a soak test). HAProxy silent for longer: unknown.
@@ -190,6 +198,7 @@ export class HaproxyState {
     const s = r.value;
     this.error = null;
     this.failingSince = null;
+    this.runningUnansweredSince = null;
     this.sample = s;
     this.lastReadAt = s.at;
     const read = ++this.reads;

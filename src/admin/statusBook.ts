@@ -116,8 +116,11 @@ const problem = (p: Problem): Problem => ({
  * pipeline's events; reads the applied state when asked. Diffs are computed on first request
  * (never inside the pipeline) and bounded in size.
  */
-/** How long HAProxy, which ran, may not answer its stats reads before /healthz fails: a restart at 10 000 apps takes ~10 s. */
-const HAPROXY_SILENT_MS = 30_000;
+/**
+ * How long HAProxy, which ran, may not answer its stats reads before /healthz fails, and the
+ * controller reloads it (a new worker): a restart at 10 000 apps takes ~10 s.
+ */
+export const HAPROXY_SILENT_MS = 30_000;
 
 /** A read of Marathon's apps longer than this is named by /healthz (big Marathons take tens of seconds). */
 const LONG_READ_MS = 60_000;

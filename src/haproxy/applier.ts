@@ -130,7 +130,9 @@ export class HaproxyApplier implements ApplyPort {
         ? 'SIGUSR1'
         : why.kind === 'haproxy-restarted'
           ? 'restarting HAProxy'
-          : 'rebinding the master socket';
+          : why.kind === 'haproxy-silent'
+            ? 'replacing a worker that does not answer'
+            : 'rebinding the master socket';
     // Not written (a full disk): HAProxy is loaded with the file as it is, older but better than
     // none, and the reload counts as failed, so it is tried again (and written) until it succeeds.
     let unwritten: string | undefined;

@@ -104,6 +104,10 @@ export class OwnedHaproxy implements HaproxyTarget {
     if (!this.o.process.isAlive()) return null;
     const proc = await this.o.process.showProc();
     if (!proc.ok || proc.value.workers.length !== 1) return null;
+    // Only a worker that answers serves: the master answers for one that is stopped or wedged, and
+    // a restarted controller kept such an HAProxy as adopted, nothing getting through (an operator audit).
+    const answer = await this.o.process.master.worker().send('show info');
+    if (!answer.ok || !/^Pid: /m.test(answer.value)) return null;
     return { master: proc.value.master.pid, worker: proc.value.workers[0]!.pid };
   }
 

@@ -131,7 +131,8 @@ export type Work =
  * What makes the pipeline act besides Marathon: SIGHUP (refetch), SIGUSR1 (reload the config on
  * disk), and HAProxy exiting under us (started again with the config on disk, as SIGUSR1 does).
  */
-export type ControlSignal = 'hup' | 'usr1' | 'haproxy-exited' | 'files-unwritten' | 'master-socket-gone';
+export type ControlSignal =
+  'hup' | 'usr1' | 'haproxy-exited' | 'files-unwritten' | 'master-socket-gone' | 'haproxy-silent';
 
 export interface PipelineDeps<F> {
   /** The Marathon event stream, already kept alive (idle timeout + retry); null in poll mode. */
@@ -405,7 +406,7 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
       });
     };
     const usr1$: Observable<Work> = signals$.pipe(
-      filter((s) => s === 'usr1' || s === 'haproxy-exited' || s === 'master-socket-gone'),
+      filter((s) => s === 'usr1' || s === 'haproxy-exited' || s === 'master-socket-gone' || s === 'haproxy-silent'),
       map((s): Work => ({
         kind: 'reload-existing',
         why: { kind: s === 'usr1' ? 'sigusr1' : s === 'haproxy-exited' ? 'haproxy-restarted' : s },

@@ -34,12 +34,14 @@ export type ReloadReason =
   /** HAProxy exited unexpectedly: started again with the config already on disk. */
   | { readonly kind: 'haproxy-restarted' }
   /** The master socket file is gone while the master runs: a reload by signal binds it again. */
-  | { readonly kind: 'master-socket-gone' };
+  | { readonly kind: 'master-socket-gone' }
+  /** HAProxy runs but has not answered for HAPROXY_SILENT_MS: a new worker takes over from a wedged one. */
+  | { readonly kind: 'haproxy-silent' };
 
 /** Why the config already on disk is reloaded (ApplyPort.reloadExisting). */
 export type ExistingConfigReason = Extract<
   ReloadReason,
-  { readonly kind: 'sigusr1' | 'haproxy-restarted' | 'master-socket-gone' }
+  { readonly kind: 'sigusr1' | 'haproxy-restarted' | 'master-socket-gone' | 'haproxy-silent' }
 >;
 
 /** One line for people. */
@@ -81,6 +83,8 @@ export function formatReason(r: ReloadReason): string {
       return 'HAProxy exited unexpectedly: restarted with the existing config';
     case 'master-socket-gone':
       return "HAProxy's master socket file is gone: reloaded with the existing config, which binds it again";
+    case 'haproxy-silent':
+      return 'HAProxy runs but has not answered for 30 s (a worker stopped or wedged): reloaded with the existing config, a new worker serves';
   }
 }
 

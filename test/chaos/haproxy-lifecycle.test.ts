@@ -568,5 +568,54 @@ describeWithHaproxy(
       expect((await last).code).toBe(0);
       expect(mastersOf(cfg)).toEqual([]);
     }, 90000);
+
+    test('a worker that stops answering (SIGSTOP) on a quiet cluster: after 30 s of silence the controller reloads, and traffic flows again', async () => {
+      const c = start();
+      await healthy(c);
+      const [master] = mastersOf(cfg);
+      const [worker] = childrenOf(master!);
+      process.kill(worker!, 'SIGSTOP');
+      try {
+        await waitFor(
+          'a reload for the silence',
+          () => /HAProxy runs but has not answered for 30 s/.test(c.output()),
+          60000,
+        );
+        await served(sim.tasksOf('/web')[0]!.id);
+        expect(mastersOf(cfg)).toEqual([master]);
+      } finally {
+        try {
+          process.kill(worker!, 'SIGCONT');
+        } catch {
+          // gone: the controller killed the wedged worker
+        }
+      }
+      await stopsCleanly(c);
+    }, 120000);
+
+    test('a worker left running that does not answer (SIGSTOP) is not kept as adopted: the next controller reloads and traffic flows again', async () => {
+      let c = start(['--leave-haproxy-running']);
+      await healthy(c);
+      const [master] = mastersOf(cfg);
+      const [worker] = childrenOf(master!);
+      const exit = c.exited();
+      c.child.kill('SIGTERM');
+      expect((await exit).code).toBe(0);
+      process.kill(worker!, 'SIGSTOP');
+      try {
+        c = start();
+        await waitFor('a reload', () => /HAProxy reloaded and healthy/.test(c.output()), 40000);
+        expect(c.output()).toContain(`adopted the HAProxy master ${master}`);
+        expect(c.output()).not.toContain('HAProxy kept as adopted');
+        await served(sim.tasksOf('/web')[0]!.id);
+      } finally {
+        try {
+          process.kill(worker!, 'SIGCONT');
+        } catch {
+          // gone: the controller killed the wedged worker
+        }
+      }
+      await stopsCleanly(c);
+    }, 90000);
   },
 );

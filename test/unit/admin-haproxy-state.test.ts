@@ -354,4 +354,23 @@ describe('HaproxyState', () => {
     expect(h.status().backends.map((b) => b.name)).toEqual(['be']);
     expect(h.backend('web_10000')).toBeNull();
   });
+
+  test('silent for: since the last answer; running and never answered (an adopted, wedged HAProxy), since its first failed read; not running, none', () => {
+    let now = T0;
+    const h = make(() => now);
+    h.observe({ ok: false, error: 'HAProxy is not running' }); // before its first start
+    now += 60_000;
+    expect(h.silentForMs()).toBeNull();
+    h.observe({ ok: false, error: 'show stat: no answer within 5 s' }); // adopted, its worker stopped
+    now += 31_000;
+    h.observe({ ok: false, error: 'show stat: no answer within 5 s' });
+    expect(h.silentForMs()).toBe(31_000);
+    h.observe({ ok: false, error: 'HAProxy is not running' }); // gone: the restart's bound, not this one
+    expect(h.silentForMs()).toBeNull();
+    h.observe({ ok: true, value: sample(now) });
+    expect(h.silentForMs()).toBeNull();
+    now += 40_000;
+    h.observe({ ok: false, error: 'show stat: no answer within 5 s' });
+    expect(h.silentForMs()).toBe(40_000);
+  });
 });

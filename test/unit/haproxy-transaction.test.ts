@@ -165,6 +165,7 @@ class FakeHaproxy implements ManagedProcess {
       return ok('Server deleted.');
     }
     if (/^(enable|disable|set) /.test(command)) return ok('');
+    if (command === 'show info') return ok('Name: HAProxy\nVersion: 2.6.12\nPid: 2\n'); // the worker answers
     return ok(`Unknown command: ${command}`);
   }
 }
