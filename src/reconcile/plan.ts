@@ -26,8 +26,49 @@ export interface Plan {
 const RUNTIME_WEIGHT_BUDGET = 2000;
 const SERVERS_PER_WEIGHT = 2000;
 
-/** Backends whose algorithm refuses dynamic servers (HAProxy: static-rr). */
-const STATIC_BALANCE = /^static-rr\b/;
+/** Algorithms that hash onto a table of servers: HAProxy adds servers at runtime to them only with `hash-type consistent`. */
+const HASH_BALANCE = /^(?:source|uri|url_param|hdr\(|rdp-cookie)/;
+
+/**
+ * Whether HAProxy refuses `add server` to a backend balanced so ("Backend must use a dynamic load
+ * balancing to support dynamic servers"): static-rr, and the hashing ones on a map (their default
+ * hash-type). Planned as runtime changes, each scale of such an app was a refused attempt, a warning,
+ * then the reload (an operator audit).
+ */
+export function refusesDynamicServers(balance: string, consistentHashing: boolean): boolean {
+  return /^static-rr\b/.test(balance) || (HASH_BALANCE.test(balance) && !consistentHashing);
+}
+
+/**
+ * Whether `backend`'s section in `config` hashes consistently: its own `hash-type` line, else that of
+ * the last `defaults` section before it (HAProxy's rule), else map-based (HAProxy's default).
+ */
+export function consistentHashing(config: string, backend: string): boolean {
+  const at = config.search(new RegExp(`^[ \\t]*(?:backend|listen)[ \\t]+${escapeRegExp(backend)}[ \\t]*$`, 'm'));
+  if (at < 0) return false;
+  const own = hashTypeIn(sectionAt(config, at));
+  if (own !== null) return own;
+  const defaults = [...config.slice(0, at).matchAll(/^[ \t]*defaults\b/gm)].pop();
+  return defaults === undefined ? false : (hashTypeIn(sectionAt(config, defaults.index)) ?? false);
+}
+
+const SECTION =
+  /^[ \t]*(?:global|defaults|frontend|backend|listen|userlist|peers|resolvers|mailers|cache|program|http-errors|ring)\b/m;
+
+/** The section starting at `at`, to the next section keyword. */
+function sectionAt(config: string, at: number): string {
+  const lineEnd = config.indexOf('\n', at);
+  if (lineEnd < 0) return config.slice(at);
+  const next = config.slice(lineEnd + 1).search(SECTION);
+  return config.slice(at, next < 0 ? undefined : lineEnd + 1 + next);
+}
+
+function hashTypeIn(section: string): boolean | null {
+  const lines = [...section.matchAll(/^[ \t]*hash-type[ \t]+(\S+)/gm)];
+  return lines.length === 0 ? null : lines[lines.length - 1]![1] === 'consistent';
+}
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * What it takes to go from the last applied services to the next ones: server churn inside
@@ -75,7 +116,13 @@ export function plan(
     }
     const serverOps = diffServers(backend, a.servers, b.servers);
     if ('kind' in serverOps) reasons.push(serverOps);
-    else if (serverOps.length > 0 && STATIC_BALANCE.test(b.balance)) reasons.push({ kind: 'static-rr', backend });
+    else if (serverOps.length > 0 && /^static-rr\b/.test(b.balance)) reasons.push({ kind: 'static-rr', backend });
+    else if (
+      serverOps.length > 0 &&
+      HASH_BALANCE.test(b.balance) &&
+      refusesDynamicServers(b.balance, configs !== undefined && consistentHashing(configs.next, backend))
+    )
+      reasons.push({ kind: 'map-based-hash', backend, balance: b.balance });
     else if (serverOps.length > 0) {
       for (const op of serverOps) ops.push(op);
       weight += serverOps.length * (1 + Math.max(a.servers.length, b.servers.length) / SERVERS_PER_WEIGHT);

@@ -13,6 +13,8 @@ export type ReloadReason =
   | { readonly kind: 'server-changed'; readonly backend: string; readonly server: string }
   | { readonly kind: 'duplicate-server'; readonly backend: string; readonly server: string }
   | { readonly kind: 'static-rr'; readonly backend: string }
+  /** A hashing algorithm without `hash-type consistent`: HAProxy refuses runtime servers there too. */
+  | { readonly kind: 'map-based-hash'; readonly backend: string; readonly balance: string }
   /** So many server changes, in so big backends, that a reload applies them sooner than the runtime API (plan.ts). */
   | { readonly kind: 'many-server-changes'; readonly servers: number; readonly largestBackend: string }
   /** Templates, global options or anything else printed outside server lines. */
@@ -61,6 +63,8 @@ export function formatReason(r: ReloadReason): string {
       return `backend ${r.backend} has two servers named ${r.server}`;
     case 'static-rr':
       return `backend ${r.backend} uses static-rr, which refuses runtime server changes`;
+    case 'map-based-hash':
+      return `backend ${r.backend} balances by ${r.balance.split(/\s/)[0]} on a map (no hash-type consistent), which refuses runtime server changes`;
     case 'many-server-changes':
       return `${r.servers} server changes (the largest backend: ${r.largestBackend}): a reload applies them sooner than the runtime API`;
     case 'config-changed':

@@ -84,6 +84,27 @@ describe('plan(lastApplied, next)', () => {
       'backend a uses static-rr, which refuses runtime server changes',
     ]);
   });
+  test('hashing backends refuse dynamic servers on a map (their default) → reload; with hash-type consistent (own or defaults) → runtime', () => {
+    const scaled = (balance: string, configs?: { previous: string; next: string }) =>
+      plan([service('a', [server(1)], { balance })], [service('a', [server(1), server(2)], { balance })], configs);
+    const config = (own: string, defaults: string): { previous: string; next: string } => {
+      const text = `defaults\n  mode http\n${defaults}frontend f\n  bind :80\nbackend a\n  balance source\n${own}  server x 1.2.3.4:80\n`;
+      return { previous: text, next: text };
+    };
+    expect(scaled('source').reloadReasons.map(formatReason)).toEqual([
+      'backend a balances by source on a map (no hash-type consistent), which refuses runtime server changes',
+    ]);
+    for (const b of ['uri whole', 'url_param id', 'hdr(Host)', 'rdp-cookie'])
+      expect(scaled(b).reloadReasons.map((r) => r.kind)).toEqual(['map-based-hash']);
+    expect(scaled('source', config('', '')).reloadReasons.map((r) => r.kind)).toEqual(['map-based-hash']);
+    expect(scaled('source', config('  hash-type map-based\n', '  hash-type consistent\n')).reloadReasons).toHaveLength(
+      1,
+    );
+    expect(scaled('source', config('  hash-type consistent\n', '')).reloadReasons).toEqual([]);
+    expect(scaled('source', config('', '  hash-type consistent sdbm\n')).runtimeOps).toHaveLength(1);
+    for (const b of ['roundrobin', 'leastconn', 'first', 'random(2)'])
+      expect(scaled(b).runtimeOps.map((o) => o.kind)).toEqual(['add-server']);
+  });
   test('a server whose id changed needs a reload', () => {
     const p = plan([service('a', [server(1)])], [service('a', [server(1, { id: 7 })])]);
     expect(p.reloadReasons.map(formatReason)).toEqual(['backend a server 10_0_0_1_31000 changed its definition']);
