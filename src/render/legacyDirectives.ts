@@ -79,9 +79,11 @@ interface Placed {
 const firstWord = (line: string): string => /^[ \t]*(\S*)/.exec(line)![1]!;
 
 /**
- * One section's lines with the translated ones moved to where 2.0 ran them. A line only moves later,
- * or earlier no further than past rules of the other kind and never above an `acl` line (a condition
- * may name an ACL only once it is declared).
+ * One section's lines with the translated ones moved to where 2.0 ran them. Each keeps its order
+ * among its kind. Filters only move later (after the section's own rules of their side, and the
+ * request ones after the blocks), `reqadd`/`rspadd` after the filters. `block` and `reqsetbe` move
+ * earlier, before the first `http-request` or `use_backend` rule, but never above an `acl` line they
+ * name (a condition may name an ACL only once it is declared).
  */
 function inOrder(section: readonly Placed[], out: string[]): void {
   if (section.every((p) => p.phase === 'native' || p.phase === 'inPlace')) {
@@ -89,45 +91,44 @@ function inOrder(section: readonly Placed[], out: string[]): void {
     return;
   }
   const kept: string[] = [];
-  const moved = new Map<Phase, { at: number; lines: string[] }>();
+  const moved: { readonly text: string; readonly phase: Phase; readonly at: number }[] = [];
   for (const p of section) {
     if (p.phase === 'native' || p.phase === 'inPlace') kept.push(p.text);
-    else {
-      const group = moved.get(p.phase);
-      if (group === undefined) moved.set(p.phase, { at: kept.length, lines: [p.text] });
-      else group.lines.push(p.text);
-    }
+    else moved.push({ text: p.text, phase: p.phase, at: kept.length });
   }
   const words = kept.map(firstWord);
+  const aclNames = kept.map((line, i) =>
+    words[i] === 'acl' ? (/^[ \t]*acl[ \t]+(\S+)/.exec(line)?.[1] ?? null) : null,
+  );
   const first = (w: string): number => words.indexOf(w);
   const after = (w: string): number => words.lastIndexOf(w) + 1;
-  /** Just after the last `acl` line above `at`. */
-  const aclFloor = (at: number): number => (at === 0 ? 0 : words.lastIndexOf('acl', at - 1) + 1);
-  const earlier = (target: number, at: number): number =>
-    Math.max(Math.min(target < 0 ? at : target, at), aclFloor(at));
-  const insertAt = new Map<number, string[]>();
-  const place = (at: number, lines: readonly string[]): void => {
-    const list = insertAt.get(at);
-    if (list === undefined) insertAt.set(at, [...lines]);
-    else list.push(...lines);
+  /** Just after the last `acl` line above `at` whose name `text` holds as a word. */
+  const aclFloor = (text: string, at: number): number => {
+    const named = new Set(text.split(/[ \t]+/).map((w) => w.replace(/^!/, '')));
+    for (let i = at - 1; i >= 0; i--) if (aclNames[i] != null && named.has(aclNames[i]!)) return i + 1;
+    return 0;
   };
-  const block = moved.get('block');
-  const blockAt = block === undefined ? 0 : earlier(first('http-request'), block.at);
-  if (block !== undefined) place(blockAt, block.lines);
-  const sw = moved.get('switch');
-  if (sw !== undefined) place(earlier(first('use_backend'), sw.at), sw.lines);
-  for (const [filters, adds, rules] of [
-    ['reqFilter', 'reqAdd', 'http-request'],
-    ['rspFilter', 'rspAdd', 'http-response'],
-  ] as const) {
-    const f = moved.get(filters);
-    const a = moved.get(adds);
-    if (f === undefined && a === undefined) continue;
-    // Request filters also after the blocks (placed first where both go at one line).
-    const floor = rules === 'http-request' ? Math.max(after(rules), blockAt) : after(rules);
-    const at = Math.max(floor, Math.min(f?.at ?? Infinity, a?.at ?? Infinity));
-    place(at, [...(f?.lines ?? []), ...(a?.lines ?? [])]);
-  }
+  const insertAt = new Map<number, string[]>();
+  /** Places the lines of `phase` at their places, none before `floor` nor before the one above it; returns the last place. */
+  const place = (phase: Phase, target: (at: number) => number, floor: number): number => {
+    let last = floor;
+    for (const m of moved) {
+      if (m.phase !== phase) continue;
+      last = Math.max(last, target(m.at), aclFloor(m.text, m.at));
+      const list = insertAt.get(last);
+      if (list === undefined) insertAt.set(last, [m.text]);
+      else list.push(m.text);
+    }
+    return last;
+  };
+  const earlier = (rule: number) => (at: number) => (rule < 0 ? at : Math.min(rule, at));
+  const later = (rule: number) => (at: number) => Math.max(rule, at);
+  const blocks = place('block', earlier(first('http-request')), 0);
+  place('switch', earlier(first('use_backend')), 0);
+  const reqFilters = place('reqFilter', later(after('http-request')), blocks);
+  place('reqAdd', later(after('http-request')), reqFilters);
+  const rspFilters = place('rspFilter', later(after('http-response')), 0);
+  place('rspAdd', later(after('http-response')), rspFilters);
   for (let i = 0; i <= kept.length; i++) {
     const lines = insertAt.get(i);
     if (lines !== undefined) out.push(...lines);

@@ -679,46 +679,14 @@ function globalText(name: string, s: string, opts: RenderOptions, dependsOnVersi
  * their parts to a section that is joined once (no string per template, per server line).
  */
 function servicePieces(svc: Service, r: ServiceRenderer): ServicePieces {
-  const { backend, mode } = svc;
+  const { backend } = svc;
   const userlist =
     svc.auth === null ? '' : r.render('USERLIST_HEAD', { backend, user: svc.auth.user, passwd: svc.auth.passwd });
-  const front: string[] = [];
-  r.renderInto(
-    'FRONTEND_HEAD',
-    {
-      bindAddr: svc.bindAddr,
-      backend,
-      servicePort: svc.servicePort,
-      mode,
-      sslCert: svc.sslCert ? ` ssl crt ${svc.sslCert}` : '',
-      bindOptions: svc.bindOptions ? ` ${svc.bindOptions}` : '',
-    },
-    front,
-  );
-  r.renderInto('FRONTEND_BACKEND_GLUE', { backend }, front);
-  const back: string[] = [];
-  r.renderInto('BACKEND_HEAD', { backend, balance: svc.balance, mode }, back);
-  if (mode === 'http') {
-    if (svc.useHsts) r.renderInto('BACKEND_HSTS_OPTIONS', {}, back);
-    r.renderInto('BACKEND_HTTP_OPTIONS', {}, back);
-    if (svc.proxyPath)
-      r.renderInto('HTTP_BACKEND_PROXYPASS_GLUE', { hostname: svc.hostname, proxypath: svc.proxyPath }, back);
-    if (svc.revProxyPath)
-      r.renderInto('HTTP_BACKEND_REVPROXY_GLUE', { hostname: svc.hostname, rootpath: svc.revProxyPath }, back);
-    // The HAPROXY_{n}_HTTP_BACKEND_REDIR label is the redirect path, so only the global template applies.
-    if (svc.redirPath)
-      r.renderInto('HTTP_BACKEND_REDIR', { hostname: svc.hostname, redirpath: svc.redirPath }, back, '');
-  }
-  if (svc.networkAllowed) {
-    const kind = mode === 'http' ? 'HTTP' : 'TCP';
-    for (const network of svc.networkAllowed.split(/\s+/).filter((n) => n !== '')) {
-      r.renderInto(`${kind}_BACKEND_NETWORK_ALLOWED_ACL`, { network_allowed: network }, back);
-    }
-    r.renderInto(`${kind}_BACKEND_ACL_ALLOW_DENY`, {}, back, '');
-  }
-  if (svc.sticky) r.renderInto('BACKEND_STICKY_OPTIONS', {}, back);
-  renderServers(svc, r, back);
-  const pieces = { userlist, frontend: front.join(''), back: back.join('') };
+  const pieces = {
+    userlist,
+    frontend: inRuleOrder(r, () => frontendOf(svc, r)),
+    back: inRuleOrder(r, () => backendOf(svc, r)),
+  };
   for (const [what, text] of [
     ['frontend', pieces.frontend],
     ['backend', pieces.back],
@@ -743,6 +711,66 @@ function servicePieces(svc: Service, r: ServiceRenderer): ServicePieces {
   requireOwnSection(svc, pieces.back, 'BACKEND_HEAD', 'backend', backend);
   if (userlist !== '') requireOwnSection(svc, userlist, 'USERLIST_HEAD', 'userlist', `user_${backend}`);
   return pieces;
+}
+
+/**
+ * A section's text, its translated rules in the order 2.0 ran them across all its templates: each
+ * template's text is translated alone first (a line that cannot be is named with its label there),
+ * and, when one of them held rules that move, the section is rendered again untranslated and
+ * translated whole.
+ */
+function inRuleOrder(r: ServiceRenderer, section: () => string): string {
+  r.movedRules = false;
+  const text = section();
+  if (!r.movedRules) return text;
+  const whole = translateLegacyDirectives(r.untranslated(section));
+  return whole.ok ? whole.value : text;
+}
+
+function frontendOf(svc: Service, r: ServiceRenderer): string {
+  const { backend, mode } = svc;
+  const front: string[] = [];
+  r.renderInto(
+    'FRONTEND_HEAD',
+    {
+      bindAddr: svc.bindAddr,
+      backend,
+      servicePort: svc.servicePort,
+      mode,
+      sslCert: svc.sslCert ? ` ssl crt ${svc.sslCert}` : '',
+      bindOptions: svc.bindOptions ? ` ${svc.bindOptions}` : '',
+    },
+    front,
+  );
+  r.renderInto('FRONTEND_BACKEND_GLUE', { backend }, front);
+  return front.join('');
+}
+
+function backendOf(svc: Service, r: ServiceRenderer): string {
+  const { backend, mode } = svc;
+  const back: string[] = [];
+  r.renderInto('BACKEND_HEAD', { backend, balance: svc.balance, mode }, back);
+  if (mode === 'http') {
+    if (svc.useHsts) r.renderInto('BACKEND_HSTS_OPTIONS', {}, back);
+    r.renderInto('BACKEND_HTTP_OPTIONS', {}, back);
+    if (svc.proxyPath)
+      r.renderInto('HTTP_BACKEND_PROXYPASS_GLUE', { hostname: svc.hostname, proxypath: svc.proxyPath }, back);
+    if (svc.revProxyPath)
+      r.renderInto('HTTP_BACKEND_REVPROXY_GLUE', { hostname: svc.hostname, rootpath: svc.revProxyPath }, back);
+    // The HAPROXY_{n}_HTTP_BACKEND_REDIR label is the redirect path, so only the global template applies.
+    if (svc.redirPath)
+      r.renderInto('HTTP_BACKEND_REDIR', { hostname: svc.hostname, redirpath: svc.redirPath }, back, '');
+  }
+  if (svc.networkAllowed) {
+    const kind = mode === 'http' ? 'HTTP' : 'TCP';
+    for (const network of svc.networkAllowed.split(/\s+/).filter((n) => n !== '')) {
+      r.renderInto(`${kind}_BACKEND_NETWORK_ALLOWED_ACL`, { network_allowed: network }, back);
+    }
+    r.renderInto(`${kind}_BACKEND_ACL_ALLOW_DENY`, {}, back, '');
+  }
+  if (svc.sticky) r.renderInto('BACKEND_STICKY_OPTIONS', {}, back);
+  renderServers(svc, r, back);
+  return back.join('');
 }
 
 /**

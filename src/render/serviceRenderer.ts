@@ -17,6 +17,9 @@ import {
 import { translateLegacyDirectives } from './legacyDirectives';
 import type { TemplateSet } from './templates';
 
+/** The legacy lines whose translations run elsewhere in their section than written (legacyDirectives.ts). */
+const MOVED_RULE = /^[ \t]*(?:req|rsp|block)/m;
+
 /** Raised inside the rendering of one service only; render.ts turns it into a Problem and leaves that service out. */
 export class ServiceTemplateError extends Error {
   /** `global`: the fault is in a global template (built-in, env or templates/ file), not in this app's labels. */
@@ -49,6 +52,28 @@ export class ServiceRenderer {
 
   /** What the service has rendered so far (countText). */
   private chars = 0;
+
+  /** False inside `untranslated`. */
+  private translating = true;
+
+  /**
+   * Set when a translated text held rules 2.0 ran elsewhere in their section (`req*`, `rsp*`,
+   * `block`): the caller puts the whole section in order (legacyDirectives.ts), since a template's
+   * text alone cannot see another's rules (HSTS's rspadd above an override's http-response rule).
+   */
+  movedRules = false;
+
+  /** `f` rendered without translating and without counting it again: the caller translates the whole. */
+  untranslated<T>(f: () => T): T {
+    const chars = this.chars;
+    this.translating = false;
+    try {
+      return f();
+    } finally {
+      this.translating = true;
+      this.chars = chars;
+    }
+  }
 
   /**
    * One service's config is bounded: 16 MiB, or 2 KiB a server when it has more. A label repeated
@@ -93,9 +118,10 @@ export class ServiceRenderer {
       const made = typeof probe === 'string' ? filledTargetProblem(labelName, probe, () => this.labelNames()) : null;
       if (made !== null) throw new ServiceTemplateError(label, `with its placeholders filled in, ${made}`);
     }
-    if (!this.translateLegacy || !t.legacy) return out;
+    if (!this.translateLegacy || !this.translating || !t.legacy) return out;
     const tr = t.constant ? this.templates.constantTranslation(t, out) : translateLegacyDirectives(out);
     if (!tr.ok || tr.value !== out) this.dependsOnVersion();
+    if (tr.ok && tr.value !== out && MOVED_RULE.test(out)) this.movedRules = true;
     if (tr.ok) return tr.value;
     throw new ServiceTemplateError(
       label,
@@ -114,7 +140,7 @@ export class ServiceRenderer {
     // A label's text with placeholders is judged again once they are filled in (render does).
     if (
       t instanceof TemplateSyntaxError ||
-      (this.translateLegacy && t.legacy) ||
+      (this.translateLegacy && this.translating && t.legacy) ||
       (labelText !== undefined && !t.constant)
     ) {
       out.push(this.render(name, ctx, labelName));

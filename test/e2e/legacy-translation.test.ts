@@ -71,12 +71,17 @@ const APPS = [
   }),
   // marathon-lb issue #471's workaround: the task's path kept after the root path (\3 of the rewrite).
   app('/revkeep', 10209, { HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH: '/root\\3' }),
+  // HSTS's rspadd (its own template) runs after the override's http-response rules, as in 2.0.
+  app('/hstsdel', 10210, {
+    HAPROXY_0_USE_HSTS: 'true',
+    HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  http-response del-header Strict-Transport-Security\n`,
+  }),
   // The other directives 2.1 refuses that say what another does.
   app('/renamed', 10208, {
     HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  contimeout 5s\n  srvtimeout 30s\n  redispatch\n  option forceclose\n  option http-tunnel\n`,
   }),
 ];
-const SERVED = 9;
+const SERVED = 10;
 
 describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () => {
   let live: LiveSystem;
@@ -126,6 +131,8 @@ describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () =>
   test('HSTS: the Strict-Transport-Security header is sent (rspadd → http-response add-header)', async () => {
     expect((await answer('hsts.example.com')).headers['strict-transport-security']).toBe('max-age=15768000');
     expect((await answer('plain.example.com')).headers['strict-transport-security']).toBeUndefined();
+    // Across templates: the override's del-header ran before 2.0's rspadd, so the header is sent.
+    expect((await answer('hstsdel.example.com')).headers['strict-transport-security']).toBe('max-age=15768000');
   });
 
   test('proxy path: /api is stripped before the task sees the request (reqirep → http-request replace-pathq)', async () => {
@@ -182,6 +189,7 @@ describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () =>
       'allowed_10207',
       'custom_10204',
       'hsts_10201',
+      'hstsdel_10210',
       'order_10206',
       'plain_10200',
       'proxy_10202',

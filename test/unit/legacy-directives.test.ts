@@ -174,6 +174,65 @@ describe('legacy directive translation (pure)', () => {
     expect(modernOf('  reqisetbe ^Host:\\ x b2 if ok')).toBe('  use_backend b2 if { req.fhdr(Host) -m reg -i ^x } ok');
   });
 
+  test('no translated rule lands above an acl it names; a block that names none goes above every http-request rule', () => {
+    const t = (lines: readonly string[]): string => {
+      const r = translateLegacyDirectives(['backend b', ...lines, ''].join('\n'));
+      if (!r.ok) throw new Error(r.error.message);
+      return r.value;
+    };
+    // A migration audit: the reqadd first took the rewrite with it, above `acl is_api`.
+    expect(
+      t([
+        '  reqadd X-Via:\\ lb',
+        '  acl is_api path_beg /api',
+        '  reqrep ^([^\\ :]*)\\ /api/(.*) \\1\\ /\\2 if is_api',
+      ]),
+    ).toBe(
+      [
+        'backend b',
+        '  acl is_api path_beg /api',
+        "  http-request replace-pathq ^/api/(.*) '/\\1' if is_api",
+        '  http-request add-header X-Via lb',
+        '',
+      ].join('\n'),
+    );
+    expect(
+      t([
+        '  acl a always_true',
+        '  http-request set-header X 1',
+        '  block if a',
+        '  acl b always_false',
+        '  block if b',
+      ]),
+    ).toBe(
+      [
+        'backend b',
+        '  acl a always_true',
+        '  http-request deny if a',
+        '  http-request set-header X 1',
+        '  acl b always_false',
+        '  http-request deny if b',
+        '',
+      ].join('\n'),
+    );
+    // An operator's stats section: the block (2.0 ran it first) goes above the use-service rules.
+    expect(
+      t([
+        '  acl getpid path /_haproxy_getpids',
+        '  http-request use-service lua.getpids if getpid',
+        '  block unless { src 10.9.9.9 }',
+      ]),
+    ).toBe(
+      [
+        'backend b',
+        '  acl getpid path /_haproxy_getpids',
+        '  http-request deny unless { src 10.9.9.9 }',
+        '  http-request use-service lua.getpids if getpid',
+        '',
+      ].join('\n'),
+    );
+  });
+
   test("each section's rules in 2.0's order: block first, http-request rules, filters (reqadd last); http-response, then rsp*", () => {
     const text = SECTIONS;
     expect(translateLegacyDirectives(text)).toEqual({
