@@ -14,6 +14,7 @@ import {
   type TemplateFault,
   type TooLong,
 } from './format';
+import { splitWords } from './configWords';
 import { translateLegacyDirectives } from './legacyDirectives';
 import type { TemplateSet } from './templates';
 
@@ -62,6 +63,29 @@ export class ServiceRenderer {
    * text alone cannot see another's rules (HSTS's rspadd above an override's http-response rule).
    */
   movedRules = false;
+
+  /**
+   * A label's rules may route to any app's backend, not to the operator's own sections: the stats
+   * listen's Lua services print the whole config (an audit: `use_backend stats` in a FRONTEND_HEAD
+   * label, or `reqsetbe` since it is translated, served it on the app's port).
+   */
+  private routesToOperator(label: string, text: string): void {
+    if (!/(?:use_backend|default_backend|setbe)\b/.test(text)) return;
+    const operator = this.templates.proxiesOfOperator();
+    for (const line of text.split('\n')) {
+      const words = splitWords(line).words.map((w) => w.value);
+      const target = /^(?:use_backend|default_backend)$/.test(words[0] ?? '')
+        ? words[1]
+        : /^reqi?setbe$/.test(words[0] ?? '')
+          ? words[2]
+          : undefined;
+      if (target !== undefined && operator.has(target))
+        throw new ServiceTemplateError(
+          label,
+          `"${line.trim().slice(0, 80)}" sends requests to ${target}, a section of the operator's templates (its stats and Lua services show every app's servers and the whole config)`,
+        );
+    }
+  }
 
   /** `f` rendered without translating and without counting it again: the caller translates the whole. */
   untranslated<T>(f: () => T): T {
@@ -118,6 +142,7 @@ export class ServiceRenderer {
       const made = typeof probe === 'string' ? filledTargetProblem(labelName, probe, () => this.labelNames()) : null;
       if (made !== null) throw new ServiceTemplateError(label, `with its placeholders filled in, ${made}`);
     }
+    if (label !== null) this.routesToOperator(label, out);
     if (!this.translateLegacy || !this.translating || !t.legacy) return out;
     const tr = t.constant ? this.templates.constantTranslation(t, out) : translateLegacyDirectives(out);
     if (!tr.ok || tr.value !== out) this.dependsOnVersion();
@@ -150,6 +175,7 @@ export class ServiceRenderer {
     const fault = renderTemplateInto(t, ctx, out);
     const label = labelText === undefined ? null : `HAPROXY_{n}_${labelName}`;
     if (fault !== undefined) throw faultOf(name, label, fault, ctx);
+    if (label !== null) this.routesToOperator(label, out.slice(from).join(''));
     let chars = 0;
     for (let i = from; i < out.length; i++) chars += out[i]!.length;
     this.countText(label, chars);

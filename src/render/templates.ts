@@ -55,6 +55,20 @@ export class TemplateSet {
 
   private constructor(private readonly globals: ReadonlyMap<string, CompiledTemplate>) {}
 
+  private operatorProxies: ReadonlySet<string> | undefined;
+
+  /**
+   * The `listen` and `backend` sections the global head templates open (the stats listen, with its
+   * Lua services that print the whole config): an app's label may not send requests to one.
+   */
+  proxiesOfOperator(): ReadonlySet<string> {
+    return (this.operatorProxies ??= new Set(
+      ['HEAD', 'HTTP_FRONTEND_HEAD', 'HTTP_FRONTEND_APPID_HEAD', 'HTTPS_FRONTEND_HEAD', 'HTTPS_GROUPED_FRONTEND_HEAD']
+        .map((name) => (this.globals.get(name)?.parts ?? []).filter((p): p is string => typeof p === 'string').join(''))
+        .flatMap((text) => [...text.matchAll(/^[ \t]*(?:listen|backend)[ \t]+([^ \t\n{]+)/gm)].map((m) => m[1]!)),
+    ));
+  }
+
   static build(
     builtins: Readonly<Record<string, string>>,
     overrides: readonly TemplateOverride[],

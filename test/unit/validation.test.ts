@@ -407,6 +407,64 @@ describe('labels: the port is left out with one problem naming the label', () =>
     },
   );
 
+  test.each([
+    [
+      'use_backend',
+      {
+        HAPROXY_0_FRONTEND_HEAD:
+          '\nfrontend {backend}\n  bind {bindAddr}:{servicePort}\n  mode http\n  use_backend stats\n',
+      },
+    ],
+    [
+      'default_backend',
+      {
+        HAPROXY_0_FRONTEND_HEAD:
+          '\nfrontend {backend}\n  bind :{servicePort}\n  mode http\n  default_backend "stats"\n',
+      },
+    ],
+    [
+      'reqisetbe',
+      {
+        HAPROXY_0_FRONTEND_HEAD:
+          '\nfrontend {backend}\n  bind :{servicePort}\n  mode http\n  reqisetbe ^Host:\\ x stats\n',
+      },
+    ],
+    [
+      'a constant HTTP_FRONTEND_ACL',
+      { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_HTTP_FRONTEND_ACL: '  use_backend stats\n' },
+    ],
+  ])(
+    "a label that routes to the operator's stats listen (%s) leaves its app out; another app's backend is fine",
+    async (_, labels) => {
+      const dir = tempDir();
+      try {
+        const file = path.join(dir, 'apps.json');
+        const other = app(
+          '/other',
+          {
+            HAPROXY_0_MODE: 'http',
+            HAPROXY_0_FRONTEND_HEAD:
+              '\nfrontend {backend}\n  bind :{servicePort}\n  mode http\n  use_backend b_10003\n',
+          },
+          10002,
+        );
+        fs.writeFileSync(
+          file,
+          JSON.stringify({ apps: [app('/a', labels), other, app('/b', { HAPROXY_0_MODE: 'http' }, 10003)] }),
+        );
+        const run = await dryRun(['--apps-file', file, '--group', 'external']);
+        expect(run.stderr).toMatch(
+          /left out app \/a port index 0 label HAPROXY_0_\w+: .*sends requests to stats, a section of the operator's templates/,
+        );
+        expect(run.stderr).not.toMatch(/\/other/);
+        expect(run.stdout).toContain('use_backend b_10003');
+        expect(run.stdout).not.toMatch(/(?:use_backend|default_backend) "?stats/);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   test.each(['source\u00a0', 'uri\nwhole', '\u2028source'])(
     'BALANCE %j is left out: HAProxy reads neither a no-break space nor a line break as a blank',
     (label) => void expectLeftOut([app('/bad', { HAPROXY_0_BALANCE: label })], 'HAPROXY_0_BALANCE', /unknown balance/),
