@@ -356,6 +356,9 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
           if (r.ok) silentReloadAsked = false;
           else if (!silentReloadAsked && master !== undefined && silent !== null && silent > HAPROXY_SILENT_MS) {
             silentReloadAsked = true;
+            logger.warn(
+              `HAProxy has not answered for ${Math.round(silent / 1000)} s: reloading it with the config on disk (a new worker), once it answers again only if its worker does not`,
+            );
             signals.next('haproxy-silent');
           }
         });

@@ -124,6 +124,12 @@ export class HaproxyApplier implements ApplyPort {
   }
 
   private async reloadFromDisk(why: ExistingConfigReason, current: DesiredState | null): Promise<ApplyReport> {
+    // Asked while HAProxy was silent, run (or retried) once it answers again: its worker serves, and
+    // the reload only cut its connections (an audit: a master stopped 40 s, its worker serving all along).
+    if (why.kind === 'haproxy-silent' && (await this.o.target.servingWorker?.()) != null) {
+      this.o.logger.info('HAProxy answers again: the reload asked for its silence is not needed');
+      return { reloaded: false, reasons: [], runtimeOps: 0 };
+    }
     await this.forgetServed();
     const what =
       why.kind === 'sigusr1'

@@ -593,6 +593,27 @@ describeWithHaproxy(
       await stopsCleanly(c);
     }, 120000);
 
+    test('a master that stops answering (SIGSTOP) for 35 s while its worker serves: after SIGCONT the worker is kept, not reloaded away', async () => {
+      const c = start();
+      await healthy(c);
+      const [master] = mastersOf(cfg);
+      const workers = childrenOf(master!);
+      process.kill(master!, 'SIGSTOP');
+      try {
+        await waitFor(
+          'the reload asked for the silence',
+          () => /HAProxy has not answered for \d+ s: reloading it/.test(c.output()),
+          60000,
+        );
+      } finally {
+        process.kill(master!, 'SIGCONT');
+      }
+      await waitFor('the silent reload dropped', () => /HAProxy answers again/.test(c.output()), 30000);
+      expect(childrenOf(master!)).toEqual(workers);
+      await served(sim.tasksOf('/web')[0]!.id);
+      await stopsCleanly(c);
+    }, 120000);
+
     test('a worker left running that does not answer (SIGSTOP) is not kept as adopted: the next controller reloads and traffic flows again', async () => {
       let c = start(['--leave-haproxy-running']);
       await healthy(c);
