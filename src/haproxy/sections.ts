@@ -10,6 +10,9 @@
 export const SECTION =
   /^(global|defaults|frontend|backend|listen|userlist|peers|resolvers|program|mailers|cache|ring|http-errors|crt-store|traces)(?=\s|$)/;
 
+/** Whether a line (blanks before its keyword allowed) opens a section. */
+export const opensSection = (line: string): boolean => SECTION.test(line.replace(/^[ \t]+/, ''));
+
 /** The next line that is a section header, from a line break on. */
 const NEXT_HEADER = new RegExp(`\\n[^\\S\\n]*${SECTION.source.slice(1)}`, 'g');
 const BLANK = /[^\S\n]/;

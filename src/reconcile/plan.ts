@@ -1,3 +1,4 @@
+import { sectionsOf } from '../haproxy/sections';
 import { configOutsideServers, sameData, serviceShape } from '../model/equality';
 import type { Server, Service } from '../model/types';
 import type { ReloadReason } from './reloadReason';
@@ -40,35 +41,31 @@ export function refusesDynamicServers(balance: string, consistentHashing: boolea
 }
 
 /**
- * Whether `backend`'s section in `config` hashes consistently: its own `hash-type` line, else that of
- * the last `defaults` section before it (HAProxy's rule), else map-based (HAProxy's default).
+ * The backends (and listen sections) of `config` that hash consistently: by their own `hash-type`
+ * line, else that of the last `defaults` section before them (HAProxy's rule); HAProxy's default is
+ * map-based. One pass over the config, made only for a plan that scales such a backend.
  */
-export function consistentHashing(config: string, backend: string): boolean {
-  const at = config.search(new RegExp(`^[ \\t]*(?:backend|listen)[ \\t]+${escapeRegExp(backend)}[ \\t]*$`, 'm'));
-  if (at < 0) return false;
-  const own = hashTypeIn(sectionAt(config, at));
-  if (own !== null) return own;
-  const defaults = [...config.slice(0, at).matchAll(/^[ \t]*defaults\b/gm)].pop();
-  return defaults === undefined ? false : (hashTypeIn(sectionAt(config, defaults.index)) ?? false);
-}
-
-const SECTION =
-  /^[ \t]*(?:global|defaults|frontend|backend|listen|userlist|peers|resolvers|mailers|cache|program|http-errors|ring)\b/m;
-
-/** The section starting at `at`, to the next section keyword. */
-function sectionAt(config: string, at: number): string {
-  const lineEnd = config.indexOf('\n', at);
-  if (lineEnd < 0) return config.slice(at);
-  const next = config.slice(lineEnd + 1).search(SECTION);
-  return config.slice(at, next < 0 ? undefined : lineEnd + 1 + next);
+export function consistentlyHashed(config: string): ReadonlySet<string> {
+  const hashed = new Set<string>();
+  const defaults = sectionsOf(config, 'defaults');
+  for (const kind of ['backend', 'listen']) {
+    for (const s of sectionsOf(config, kind)) {
+      const name = config.slice(s.start, s.headerEnd).trim().split(/\s+/)[1];
+      if (name === undefined) continue;
+      let consistent = hashTypeIn(config.slice(s.headerEnd, s.end));
+      const before = defaults.filter((d) => d.start < s.start).pop();
+      if (consistent === null && before !== undefined)
+        consistent = hashTypeIn(config.slice(before.headerEnd, before.end));
+      if (consistent === true) hashed.add(name);
+    }
+  }
+  return hashed;
 }
 
 function hashTypeIn(section: string): boolean | null {
   const lines = [...section.matchAll(/^[ \t]*hash-type[ \t]+(\S+)/gm)];
   return lines.length === 0 ? null : lines[lines.length - 1]![1] === 'consistent';
 }
-
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * What it takes to go from the last applied services to the next ones: server churn inside
@@ -90,6 +87,7 @@ export function plan(
   const ops: RuntimeOp[] = [];
   let weight = 0;
   let largest: Service | undefined;
+  let hashed: ReadonlySet<string> | undefined;
   // The same backends in the same order (the rule: states differ by a few servers): pairs, without maps of 10 000 entries.
   // The same object is the same backend: only services that changed compare their names.
   let aligned = previous.length === next.length;
@@ -120,7 +118,10 @@ export function plan(
     else if (
       serverOps.length > 0 &&
       HASH_BALANCE.test(b.balance) &&
-      refusesDynamicServers(b.balance, configs !== undefined && consistentHashing(configs.next, backend))
+      refusesDynamicServers(
+        b.balance,
+        (hashed ??= configs === undefined ? new Set() : consistentlyHashed(configs.next)).has(backend),
+      )
     )
       reasons.push({ kind: 'map-based-hash', backend, balance: b.balance });
     else if (serverOps.length > 0) {

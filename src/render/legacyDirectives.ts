@@ -10,6 +10,7 @@
  * regex `^Name:<space>rest` is a rule on header Name's value, and `^<method> <uri>` one on the
  * path and query (the version is never part of the rewrite here). Anything else is reported.
  */
+import { opensSection } from '../haproxy/sections';
 import { err, map, ok, type Result } from '../result';
 import { conditionDnf, quoteWord, splitWords, withTerm, type Dnf, type Word } from './configWords';
 
@@ -32,10 +33,6 @@ const LEGACY_LINE = new RegExp(`^[ \\t]*${LEGACY_START}`, 'm');
 /** Whether a line starts with a directive this module rewrites (or one it says it cannot). */
 export const startsLegacy = (line: string): boolean => LEGACY_LINE.test(line);
 
-/** Where HAProxy's configuration starts a new section: rules are ordered within one. */
-const SECTION_START =
-  /^[ \t]*(?:global|defaults|frontend|backend|listen|userlist|peers|resolvers|mailers|cache|program|http-errors|ring)(?:[ \t]|$)/;
-
 /**
  * Every removed directive rewritten, each section's rules put in the order 2.0 ran them: `block`
  * before the `http-request` rules, the `req*` filters after them (`reqadd` last), the `rsp*` filters
@@ -50,7 +47,8 @@ export function translateLegacyDirectives(text: string): Translation {
   const out: string[] = [];
   let section: Placed[] = [];
   for (const line of lines) {
-    if (SECTION_START.test(line)) {
+    // Rules are ordered within a section.
+    if (opensSection(line)) {
       inOrder(section, out);
       section = [];
       out.push(line);

@@ -8,6 +8,7 @@ import { bindsClash } from './bindKeys';
 import { namingMembers } from '../model/services';
 import { drain } from '../steps';
 import { placeholderText, type TemplateContext, type TemplateValue } from './format';
+import { opensSection } from '../haproxy/sections';
 import { translateLegacyDirectives } from './legacyDirectives';
 import { ServiceRenderer, ServiceTemplateError } from './serviceRenderer';
 import type { TemplateSet } from './templates';
@@ -967,9 +968,6 @@ function sameModes(
   );
 }
 
-const SECTION_KEYWORD =
-  /^[ \t]*(global|defaults|frontend|backend|listen|userlist|peers|resolvers|mailers|cache|program|http-errors|ring)([ \t]|$)/;
-
 /** The lines a service adds to the shared :80 and :443 frontends, as they are printed. */
 function sharedTexts(vhost: VhostResult | null, opts: RenderOptions): string[] {
   if (vhost === null) return [];
@@ -985,7 +983,7 @@ function firstSectionMode(text: string): string | null {
   let mode: string | null = null;
   for (let i = start + 1; i < lines.length; i++) {
     const l = lines[i]!;
-    if (SECTION_KEYWORD.test(l)) break; // HAProxy reads keywords, not indentation
+    if (opensSection(l)) break; // HAProxy reads keywords, not indentation
     const m = /^[ \t]*mode[ \t]+(\S+)/.exec(l);
     if (m !== null) mode = m[1]!.toLowerCase();
   }
