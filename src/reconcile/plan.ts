@@ -27,6 +27,8 @@ export interface Plan {
 const RUNTIME_WEIGHT_BUDGET = 2000;
 const SERVERS_PER_WEIGHT = 2000;
 
+const STATIC_RR = /^static-rr\b/;
+
 /** Algorithms that hash onto a table of servers: HAProxy adds servers at runtime to them only with `hash-type consistent`. */
 const HASH_BALANCE = /^(?:source|uri|url_param|hdr\(|rdp-cookie)/;
 
@@ -37,7 +39,7 @@ const HASH_BALANCE = /^(?:source|uri|url_param|hdr\(|rdp-cookie)/;
  * then the reload (an operator audit).
  */
 export function refusesDynamicServers(balance: string, consistentHashing: boolean): boolean {
-  return /^static-rr\b/.test(balance) || (HASH_BALANCE.test(balance) && !consistentHashing);
+  return STATIC_RR.test(balance) || (HASH_BALANCE.test(balance) && !consistentHashing);
 }
 
 /**
@@ -114,7 +116,7 @@ export function plan(
     }
     const serverOps = diffServers(backend, a.servers, b.servers);
     if ('kind' in serverOps) reasons.push(serverOps);
-    else if (serverOps.length > 0 && /^static-rr\b/.test(b.balance)) reasons.push({ kind: 'static-rr', backend });
+    else if (serverOps.length > 0 && STATIC_RR.test(b.balance)) reasons.push({ kind: 'static-rr', backend });
     else if (
       serverOps.length > 0 &&
       HASH_BALANCE.test(b.balance) &&

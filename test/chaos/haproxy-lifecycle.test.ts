@@ -128,6 +128,19 @@ describeWithHaproxy(
       expect(mastersOf(cfg)).toEqual([]);
       expect(fs.existsSync(`${pidFile()}.served`)).toBe(false);
     };
+    /** `pid` stopped (SIGSTOP) while `f` runs, then continued unless the controller killed it meanwhile (as wedged). */
+    const whileStopped = async (pid: number, f: () => Promise<void>): Promise<void> => {
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await f();
+      } finally {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // gone: the controller killed the wedged process
+        }
+      }
+    };
     const healthy = async (c: Controller, times = 1): Promise<void> =>
       waitFor(
         `the controller to apply (${times}x)`,
@@ -574,8 +587,7 @@ describeWithHaproxy(
       await healthy(c);
       const [master] = mastersOf(cfg);
       const [worker] = childrenOf(master!);
-      process.kill(worker!, 'SIGSTOP');
-      try {
+      await whileStopped(worker!, async () => {
         await waitFor(
           'a reload for the silence',
           () => /HAProxy runs but has not answered for 30 s/.test(c.output()),
@@ -583,13 +595,7 @@ describeWithHaproxy(
         );
         await served(sim.tasksOf('/web')[0]!.id);
         expect(mastersOf(cfg)).toEqual([master]);
-      } finally {
-        try {
-          process.kill(worker!, 'SIGCONT');
-        } catch {
-          // gone: the controller killed the wedged worker
-        }
-      }
+      });
       await stopsCleanly(c);
     }, 120000);
 
@@ -598,16 +604,13 @@ describeWithHaproxy(
       await healthy(c);
       const [master] = mastersOf(cfg);
       const workers = childrenOf(master!);
-      process.kill(master!, 'SIGSTOP');
-      try {
-        await waitFor(
+      await whileStopped(master!, () =>
+        waitFor(
           'the reload asked for the silence',
           () => /HAProxy has not answered for \d+ s: reloading it/.test(c.output()),
           60000,
-        );
-      } finally {
-        process.kill(master!, 'SIGCONT');
-      }
+        ),
+      );
       await waitFor('the silent reload dropped', () => /HAProxy answers again/.test(c.output()), 30000);
       expect(childrenOf(master!)).toEqual(workers);
       await served(sim.tasksOf('/web')[0]!.id);
@@ -622,20 +625,13 @@ describeWithHaproxy(
       const exit = c.exited();
       c.child.kill('SIGTERM');
       expect((await exit).code).toBe(0);
-      process.kill(worker!, 'SIGSTOP');
-      try {
+      await whileStopped(worker!, async () => {
         c = start();
         await waitFor('a reload', () => /HAProxy reloaded and healthy/.test(c.output()), 40000);
         expect(c.output()).toContain(`adopted the HAProxy master ${master}`);
         expect(c.output()).not.toContain('HAProxy kept as adopted');
         await served(sim.tasksOf('/web')[0]!.id);
-      } finally {
-        try {
-          process.kill(worker!, 'SIGCONT');
-        } catch {
-          // gone: the controller killed the wedged worker
-        }
-      }
+      });
       await stopsCleanly(c);
     }, 90000);
   },

@@ -8,11 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CliSocket } from '../../src/haproxy/masterSocket';
-import { HaproxyProcess } from '../../src/haproxy/process';
+import type { HaproxyProcess } from '../../src/haproxy/process';
 import { consistentlyHashed, refusesDynamicServers } from '../../src/reconcile/plan';
-import { describeWithHaproxy } from '../support/haproxy';
-
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+import { describeWithHaproxy, startedHaproxyProcess } from '../support/haproxy';
 
 /** [backend name, balance line, hash-type line or ''] */
 const BACKENDS: readonly (readonly [string, string, string])[] = [
@@ -56,16 +54,7 @@ describeWithHaproxy('runtime servers and balance algorithms (a real HAProxy)', (
       '',
     ].join('\n');
     fs.writeFileSync(path.join(dir, 'haproxy.cfg'), config);
-    hp = new HaproxyProcess({
-      bin: haproxy.bin,
-      configPath: path.join(dir, 'haproxy.cfg'),
-      masterSocketPath: path.join(dir, 'master.sock'),
-      pidFile: path.join(dir, 'haproxy.pid'),
-      logger: quiet,
-      stopWaitsMs: { soft: 3000, term: 2000, kill: 2000 },
-    });
-    const start = await hp.start();
-    if (!start.ok) throw new Error(start.error.message);
+    hp = await startedHaproxyProcess(haproxy.bin, dir);
   });
   afterAll(async () => {
     await hp?.stop();

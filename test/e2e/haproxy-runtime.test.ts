@@ -11,7 +11,7 @@ import { RuntimeApi, ServerState, parseServersState, serverNamesIn } from '../..
 import { RuntimeUpdater } from '../../src/haproxy/runtimeUpdate';
 import type { RuntimeOp } from '../../src/reconcile/plan';
 import { REFUSED_BY_ADD_SERVER, addServerSpec, parseServerLine } from '../../src/haproxy/serverCommands';
-import { describeWithHaproxy } from '../support/haproxy';
+import { describeWithHaproxy, startedHaproxyProcess } from '../support/haproxy';
 import { freePort } from '../support/ports';
 import { COMPAT_CASES_DIR } from '../support/paths';
 
@@ -154,16 +154,7 @@ describeWithHaproxy('the runtime API of a real HAProxy 2.6', (haproxy) => {
         '',
       ].join('\n'),
     );
-    hp = new HaproxyProcess({
-      bin: haproxy.bin,
-      configPath: path.join(dir, 'haproxy.cfg'),
-      masterSocketPath: path.join(dir, 'master.sock'),
-      pidFile: path.join(dir, 'haproxy.pid'),
-      logger: quiet,
-      stopWaitsMs: { soft: 3000, term: 2000, kill: 2000 },
-    });
-    const start = await hp.start();
-    if (!start.ok) throw new Error(start.error.message);
+    hp = await startedHaproxyProcess(haproxy.bin, dir);
     api = new RuntimeApi({
       channel: new CliSocket({ path: path.join(dir, 'stats.sock'), timeoutMs: 5000 }),
       logger: quiet,

@@ -13,6 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HaproxyProcess } from '../../src/haproxy/process';
 import { describeWithTool, type RequiredTool } from './requiredTool';
 import { dryRun, tempDir } from './render';
 
@@ -270,4 +271,23 @@ export async function dryCheckedByHaproxy(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * An HAProxy master the tests own, started on `dir/haproxy.cfg` (written by the caller) with its
+ * master socket and pid file beside it, logging nowhere: for tests that drive the runtime API.
+ */
+export async function startedHaproxyProcess(bin: string, dir: string): Promise<HaproxyProcess> {
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+  const hp = new HaproxyProcess({
+    bin,
+    configPath: join(dir, 'haproxy.cfg'),
+    masterSocketPath: join(dir, 'master.sock'),
+    pidFile: join(dir, 'haproxy.pid'),
+    logger: quiet,
+    stopWaitsMs: { soft: 3000, term: 2000, kill: 2000 },
+  });
+  const start = await hp.start();
+  if (!start.ok) throw new Error(start.error.message);
+  return hp;
 }
