@@ -144,7 +144,7 @@ for (const [SOFT, HARD] of LIMITS)
         child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
         for (let i = 0; i < 300; i++) {
           if (child.exitCode !== null) throw new Error(`marathon-lb exited with ${child.exitCode}:\n${output}`);
-          if (/cannot bind socket/.test(output)) return false;
+          if (/cannot bind socket|is held by another process/.test(output)) return false;
           if ((await httpGet(ports.http, HOST, 1000).catch(() => ({ status: 0 }))).status === 200) return true;
           await new Promise((r) => setTimeout(r, 100));
         }
