@@ -7,6 +7,7 @@ import { packageVersion } from './admin/buildInfo';
 import { HaproxyState } from './admin/haproxyState';
 import { MarathonState } from './admin/marathonState';
 import { ControllerMetrics } from './admin/metrics';
+import { sharedBoundedRead } from './admin/sharedRead';
 import { HAPROXY_SILENT_MS, StatusBook } from './admin/statusBook';
 import { createController } from './controller';
 import { HaproxyApplier } from './haproxy/applier';
@@ -54,6 +55,8 @@ const STATS_READ_LIMIT_MS = 30_000;
 const SOCKET_FILE_GONE = /\(ENOENT\)/;
 /** How long a stop waits for an apply it cut short to put the last good files back. */
 const APPLY_AFTER_STOP_MS = 10_000;
+/** How long a scrape waits for HAProxy's `show proc` before its worker gauges say unknown (ms). */
+const SCRAPE_READ_MS = 2_000;
 /** How often /healthz's verdict is read to log its changes. */
 const HEALTH_LOG_PERIOD_MS = 5_000;
 
@@ -232,19 +235,25 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       haproxyVersion: formatVersion(resolveHaproxyVersion(s.haproxyVersion, s.process.bin)),
     },
   };
+  // One `show proc` for a scrape's two gauges; Prometheus waits 10 s at most.
+  const processes = sharedBoundedRead(
+    async () => {
+      const p = await haproxy.showProc();
+      return p.ok ? p.value : null;
+    },
+    SCRAPE_READ_MS,
+    asyncScheduler,
+  );
   const metrics = new ControllerMetrics(
     command
       ? shared
       : {
           ...shared,
           haproxyWorkers: async () => {
-            const p = await haproxy.showProc();
-            return p.ok ? p.value.workers.length + p.value.oldWorkers.length : null;
+            const p = await processes();
+            return p === null ? null : p.workers.length + p.oldWorkers.length;
           },
-          haproxyOldWorkers: async () => {
-            const p = await haproxy.showProc();
-            return p.ok ? p.value.oldWorkers.length : null;
-          },
+          haproxyOldWorkers: async () => (await processes())?.oldWorkers.length ?? null,
         },
   );
   let settleOnePass: ((code: number) => void) | undefined;

@@ -7,6 +7,8 @@ import { freeLoopbackPorts, httpGet } from '../../src/demo/live';
 import { prepareDemoFiles, type DemoFiles } from '../../src/demo/setup';
 import { Simulator } from '../../src/simulator';
 import { describeWithHaproxy } from '../support/haproxy';
+import { samples } from '../support/metrics';
+import { freePort } from '../support/ports';
 import { childrenOf } from '../support/procs';
 import { CLI } from '../support/paths';
 import { tempDir } from '../support/render';
@@ -599,18 +601,30 @@ describeWithHaproxy(
       await stopsCleanly(c);
     }, 120000);
 
-    test('a master that stops answering (SIGSTOP) for 35 s while its worker serves: after SIGCONT the worker is kept, not reloaded away', async () => {
-      const c = start();
+    test('a master that stops answering (SIGSTOP) for 35 s while its worker serves: /metrics answers meanwhile, and after SIGCONT the worker is kept, not reloaded away', async () => {
+      const adminPort = await freePort();
+      const c = start([], { MLB_ADMIN_PORT: String(adminPort) });
       await healthy(c);
       const [master] = mastersOf(cfg);
       const workers = childrenOf(master!);
-      await whileStopped(master!, () =>
-        waitFor(
+      await whileStopped(master!, async () => {
+        // Within Prometheus's 10 s scrape timeout, twice over: the worker gauges say unknown.
+        for (let i = 0; i < 2; i++) {
+          const scrape = await fetch(`http://127.0.0.1:${adminPort}/metrics`, {
+            headers: { authorization: `Bearer ${TOKEN}` },
+            signal: AbortSignal.timeout(10_000),
+          });
+          expect(scrape.status).toBe(200);
+          const m = samples(await scrape.text());
+          expect(m.get('mlb_haproxy_workers')).toBeNaN();
+          expect(m.get('mlb_haproxy_old_workers')).toBeNaN();
+        }
+        await waitFor(
           'the reload asked for the silence',
           () => /HAProxy has not answered for \d+ s: reloading it/.test(c.output()),
           60000,
-        ),
-      );
+        );
+      });
       await waitFor('the silent reload dropped', () => /HAProxy answers again/.test(c.output()), 30000);
       expect(childrenOf(master!)).toEqual(workers);
       await served(sim.tasksOf('/web')[0]!.id);
