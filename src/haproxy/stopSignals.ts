@@ -1,6 +1,6 @@
 /**
  * Ending an HAProxy master: SIGUSR1 (soft stop: workers finish their connections), then SIGTERM,
- * then SIGKILL, each followed by a bounded wait for the process to be gone.
+ * then SIGKILL (its workers too), each followed by a bounded wait for the process to be gone.
  */
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -37,6 +37,9 @@ export async function stopEscalating(
     ['SIGKILL', waits.kill, 'kill'],
   ];
   for (const [signal, ms, how] of steps) {
+    // Its workers first, while they are still its children: a master killed leaves them running, and
+    // one stopped (SIGSTOP) or wedged never sees it die and keeps the ports for good.
+    if (signal === 'SIGKILL') for (const child of childrenOf(pid)) killQuietly(child);
     try {
       process.kill(pid, signal);
     } catch (e) {
@@ -74,6 +77,25 @@ export function procStat(pid: number): string[] | undefined {
     return statFields(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
+  }
+}
+
+/** Processes whose parent is `pid`, from /proc (none without it). */
+function childrenOf(pid: number): number[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return names.filter((n) => /^\d+$/.test(n) && procStat(Number(n))?.[1] === String(pid)).map(Number);
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone meanwhile
   }
 }
 

@@ -7,6 +7,7 @@ import { checkFdLimits, readFdEnvironment } from '../../src/haproxy/limits';
 import { parseShowProc } from '../../src/haproxy/masterSocket';
 import { ensureHardStopAfter } from '../../src/haproxy/configText';
 import { ExitInfo, HaproxyProcess, HaproxyProcessOptions } from '../../src/haproxy/process';
+import { pidExists as running } from '../../src/haproxy/stopSignals';
 import { validateConfig } from '../../src/haproxy/validate';
 import type { Result } from '../../src/result';
 import { describeWithHaproxy } from '../support/haproxy';
@@ -233,6 +234,22 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(fs.readdirSync(dir).filter((f) => f === 'master.sock' || f === 'haproxy.pid')).toEqual([]);
     await waitFor('the worker to exit', () => !pidExists(reload.newWorkerPid), 3000);
     expect(lines.some((l) => l.includes('Loading success'))).toBe(true);
+  });
+
+  it('stop() of a master and a worker both stopped (SIGSTOP) kills them both: nothing is left holding the ports', async () => {
+    const { p, hp, start } = await serving('frozen');
+    const worker = start.workerPid!;
+    process.kill(worker, 'SIGSTOP');
+    process.kill(start.masterPid, 'SIGSTOP');
+    expect(await hp.stop()).toEqual({ ok: true, value: 'kill' });
+    // A zombie (unreaped under this container's init) holds no socket.
+    await waitFor('the stopped worker to be gone', () => !running(worker), 3000);
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port: p.http, exclusive: true }, resolve);
+    });
+    server.close();
   });
 
   it('reports a reload of a bad config as a failure naming the error, while the old worker keeps serving', async () => {
