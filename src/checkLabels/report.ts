@@ -84,7 +84,8 @@ export function fixFor(label: string | null, message: string, by: Finding['by'])
       "HAProxy bind options; files they name must exist on the marathon-lb host (check-labels reads this machine's files)",
     BACKEND_WEIGHT: 'an integer',
     BACKEND_HEALTHCHECK_PORT_INDEX: 'the index of a service port of this app whose tasks answer the health check',
-    BACKEND_NETWORK_ALLOWED_ACL: 'IP addresses or CIDR networks separated by spaces, e.g. 10.0.0.0/8 192.168.1.5',
+    BACKEND_NETWORK_ALLOWED_ACL:
+      'IP addresses, CIDR networks or host names HAProxy resolves, separated by spaces, e.g. 10.0.0.0/8 192.168.1.5',
     HTTP_BACKEND_PROXYPASS_PATH: 'a URL path such as /api',
     HTTP_BACKEND_REVPROXY_PATH: 'a URL path such as /api',
     HTTP_BACKEND_REDIR: 'one word: the path to redirect / to, e.g. /app',

@@ -101,7 +101,7 @@ export class HostResolver {
     for (const names of namesOfApps(body, this.namesOfApp)) {
       for (const h of names.taskHosts) taskHosts.add(h);
       let asked = 0; // names the cache does not hold: an app's others are asked at a later snapshot
-      for (const h of [...names.bindAddrs, ...names.labelTargets]) {
+      for (const h of [...names.loadedNames, ...names.labelTargets]) {
         if (labelNames.has(h)) continue;
         if (this.cache.has(h) || this.oneShot || asked++ < LABEL_NAMES_PER_APP) labelNames.add(h);
       }

@@ -1,4 +1,4 @@
-import { bindAddressWord, ipv4MappedAddress, isHostName, isIPv4, isIPv6 } from '../model/haproxyText';
+import { aclNetworkHost, bindAddressWord, ipv4MappedAddress, isHostName, isIPv4, isIPv6 } from '../model/haproxyText';
 import { networkingMode } from '../model/networking';
 import { labelTargetNames } from '../model/templateLabels';
 import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
@@ -9,6 +9,7 @@ import type { MarathonApp } from './types';
  * pure model can look names up synchronously. Unresolvable hosts are simply absent.
  */
 const BIND_ADDR = /^HAPROXY_\d+_BIND_ADDR$/;
+const NETWORK_ALLOWED = /^HAPROXY_\d+_BACKEND_NETWORK_ALLOWED_ACL$/;
 /** A per-port template label: its servers' and checks' names are looked up so it cannot reach the load balancer by one. */
 const PORT_TEMPLATE = /^HAPROXY_\d+_(.+)$/;
 
@@ -18,21 +19,21 @@ export interface AppHostNames {
   readonly taskHosts: readonly string[];
   /** Agents given as IPv6 addresses: marathon-lb dials agents by IPv4 (gethostbyname), so never (IPv4-mapped ones aside). */
   readonly ipv6TaskHosts: readonly string[];
-  /** HAPROXY_{n}_BIND_ADDR names (the label check reports one that does not resolve). */
-  readonly bindAddrs: readonly string[];
+  /** Names HAProxy resolves when it loads the config, in HAPROXY_{n}_BIND_ADDR and _BACKEND_NETWORK_ALLOWED_ACL (the label check reports one that does not resolve). */
+  readonly loadedNames: readonly string[];
   /** Names template labels send traffic or checks to: one that resolves to the loopback is refused. */
   readonly labelTargets: readonly string[];
 }
 
 /**
- * The names in an apps body that need a lookup: task hosts and BIND_ADDR labels that are not IP
+ * The names in an apps body that need a lookup: task hosts and the labels' names that are not IP
  * literals. `memo`: the names of each app object seen before (an unchanged app is the same object).
  */
 export function hostNamesOf(body: unknown, memo?: WeakMap<object, AppHostNames>): Set<string> {
   const hosts = new Set<string>();
   for (const names of namesOfApps(body, memo)) {
     for (const h of names.taskHosts) hosts.add(h);
-    for (const h of names.bindAddrs) hosts.add(h);
+    for (const h of names.loadedNames) hosts.add(h);
     for (const h of names.labelTargets) hosts.add(h);
   }
   return hosts;
@@ -82,8 +83,8 @@ function namesOf(app: Partial<MarathonApp>): AppHostNames {
     else if (!isIPv4(task.host) && isIPv6(task.host) && ipv4MappedAddress(task.host) === undefined)
       ipv6TaskHosts.push(task.host);
   }
-  // HAPROXY_{n}_BIND_ADDR host names: HAProxy resolves them when it loads the config.
-  const bindAddrs: string[] = [];
+  // HAPROXY_{n}_BIND_ADDR and _BACKEND_NETWORK_ALLOWED_ACL host names: HAProxy resolves them when it loads the config.
+  const loadedNames: string[] = [];
   const labelTargets: string[] = [];
   const labels = app.labels as unknown;
   if (typeof labels === 'object' && labels !== null) {
@@ -93,7 +94,15 @@ function namesOf(app: Partial<MarathonApp>): AppHostNames {
       if (typeof v !== 'string') continue;
       if (k.endsWith('_BIND_ADDR')) {
         const name = bindAddressWord(v.trim()); // as labels.ts reads it
-        if (BIND_ADDR.test(k) && name !== null && isHostName(name)) bindAddrs.push(name);
+        if (BIND_ADDR.test(k) && name !== null && isHostName(name)) loadedNames.push(name);
+        continue;
+      }
+      if (k.endsWith('_BACKEND_NETWORK_ALLOWED_ACL')) {
+        if (NETWORK_ALLOWED.test(k))
+          for (const word of v.split(/[ \t]+/)) {
+            const name = aclNetworkHost(word); // as labels.ts reads it
+            if (name !== undefined) loadedNames.push(name);
+          }
         continue;
       }
       const template = k.startsWith('HAPROXY_') ? PORT_TEMPLATE.exec(k)?.[1] : undefined;
@@ -101,7 +110,7 @@ function namesOf(app: Partial<MarathonApp>): AppHostNames {
         labelTargets.push(...labelTargetNames(template, v));
     }
   }
-  return { taskHosts, ipv6TaskHosts, bindAddrs, labelTargets };
+  return { taskHosts, ipv6TaskHosts, loadedNames, labelTargets };
 }
 
 /** Whether the model routes the app's tasks at their container IPs (networkingMode), for a body not yet validated. */

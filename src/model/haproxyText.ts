@@ -299,6 +299,20 @@ export function isAddressOrNetwork(s: string): boolean {
 }
 
 /**
+ * The host name of a BACKEND_NETWORK_ALLOWED_ACL word that names a host, alone or with a mask
+ * (`src db.example.com`, `…/24`, `…/255.255.0.0`), or undefined: HAProxy resolves it (IPv4) when it
+ * loads the config, as it resolves BIND_ADDR.
+ */
+export function aclNetworkHost(word: string): string | undefined {
+  const slash = word.indexOf('/');
+  const host = slash < 0 ? word : word.slice(0, slash);
+  if (!isHostName(host)) return undefined;
+  if (slash < 0) return host;
+  const mask = word.slice(slash + 1);
+  return (/^\d{1,2}$/.test(mask) && Number(mask) <= 32) || isIPv4(mask) ? host : undefined;
+}
+
+/**
  * The address HAProxy reads in a BIND_ADDR label printed as marathon-lb prints it (`bind <it>:<port>`):
  * its one word with HAProxy's quotes and escapes taken out (`"127.0.0.1"` is 127.0.0.1), or null when
  * HAProxy could not parse the line or would read more than one word.

@@ -3,6 +3,7 @@ import { TEMPLATE_LABEL_NAMES } from '../templates/catalog';
 import { checkBindOptions, type FileChecks } from './bindOptions';
 import {
   configText,
+  aclNetworkHost,
   isAddressOrNetwork,
   isOperatorWord,
   bindAddressWord,
@@ -188,12 +189,21 @@ export function readPortLabels(
     if (why !== null) return r.problem('BIND_OPTIONS', why);
   }
   let networkAllowed = r.get('BACKEND_NETWORK_ALLOWED_ACL') ?? null;
-  if (networkAllowed !== null && !networkAllowed.split(SPACES).every((n) => n === '' || isAddressOrNetwork(n))) {
-    return r.bad(
-      'BACKEND_NETWORK_ALLOWED_ACL',
-      networkAllowed,
-      'must be IPv4/IPv6 addresses or networks (CIDR; a network written in full: 192.168.0.0/16, not 192.168/16, which HAProxy reads as 192.0.0.168/16) separated by spaces',
-    );
+  for (const word of networkAllowed?.split(SPACES) ?? []) {
+    if (word === '' || isAddressOrNetwork(word)) continue;
+    const host = aclNetworkHost(word);
+    if (host === undefined)
+      return r.bad(
+        'BACKEND_NETWORK_ALLOWED_ACL',
+        networkAllowed!,
+        'must be IPv4/IPv6 addresses, networks (CIDR; a network written in full: 192.168.0.0/16, not 192.168/16, which HAProxy reads as 192.0.0.168/16) or host names, separated by spaces',
+      );
+    if (checks.resolve !== undefined && checks.resolve(host) === undefined)
+      return r.bad(
+        'BACKEND_NETWORK_ALLOWED_ACL',
+        networkAllowed!,
+        `${host} does not resolve (HAProxy resolves it when it loads the config)`,
+      );
   }
   // Only blanks: no ACL would be defined for the allow/deny rules that name it.
   if (networkAllowed !== null && networkAllowed.trim() === '') networkAllowed = null;

@@ -270,6 +270,14 @@ describe('resolveOnce (--dry, check-labels)', () => {
     expect(await once({ apps: 'not a list' })).toEqual(new Map());
   });
 
+  test('looks up the host names of BACKEND_NETWORK_ALLOWED_ACL, with or without a mask, as HAProxy will', async () => {
+    const labels = { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.0.0.0/8 db.example.test\tlocalhost/24 x/99' };
+    expect([...hostNamesOf({ apps: [{ id: '/a', labels }] })]).toEqual(['db.example.test', 'localhost']);
+    expect(
+      await once({ apps: [{ id: '/a', labels: { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: 'localhost/24' } }] }),
+    ).toEqual(new Map([['localhost', '127.0.0.1']]));
+  });
+
   test('waits for names at most the timeout, and says when lookups go on past it', async () => {
     const never: Lookup = (h) =>
       h === 'localhost' ? Promise.resolve('127.0.0.1') : new Promise<string>(() => undefined);

@@ -104,6 +104,10 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
     ['a VHOST list separated by blanks', { HAPROXY_0_VHOST: 'other.example.com  b.example.com,c.example.com' }],
     ['an empty BIND_ADDR (every address)', { HAPROXY_0_BIND_ADDR: '' }],
     ['addresses in short forms', { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.1 127.1 010.0.0.1 10.0.0.0/8' }],
+    [
+      'host names HAProxy resolves, alone and with a mask',
+      { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: 'localhost localhost/24 localhost/255.255.0.0 10.0.0.0/8' },
+    ],
     ['a MODE with blanks around it', { HAPROXY_0_MODE: ' http ' }],
     // A second differential check: marathon-lb reads these labels only when not empty (`if app.path:`).
     [

@@ -222,9 +222,21 @@ describe('labels: the port is left out with one problem naming the label', () =>
     ],
     [
       'NETWORK_ALLOWED_ACL entry',
-      { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.0.0.0/8 nope' },
+      { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.0.0.0/8 300.1.1.1' },
       'HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL',
       /CIDR/,
+    ],
+    [
+      'NETWORK_ALLOWED_ACL host name with a mask HAProxy refuses',
+      { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: 'localhost/33' },
+      'HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL',
+      /CIDR/,
+    ],
+    [
+      'NETWORK_ALLOWED_ACL host name that does not resolve',
+      { HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL: '10.0.0.0/8 no-such-host' },
+      'HAPROXY_0_BACKEND_NETWORK_ALLOWED_ACL',
+      /no-such-host does not resolve/,
     ],
     [
       'BIND_OPTIONS keyword',
