@@ -292,9 +292,12 @@ function translate(d: Directive): Out {
   if (d.kind === 'pass') return fail(d.keyword, 'it only exempted requests from later req* filters', SUGGEST.pass);
   const header = headerRegex(search);
   if (d.kind === 'del') {
-    if (header === null || !/^(?:\.\*)?\$?$/.test(header.rest))
-      return fail(d.keyword, `the regex "${search}" is more than "^Name:"`, SUGGEST.del);
-    return ok(`${action} del-header ${header.name}${cond(d)}`);
+    if (header !== null && /^(?:\.\*)?\$?$/.test(header.rest))
+      return ok(`${action} del-header ${header.name}${cond(d)}`);
+    // `^X-Real-IP` (no colon) took every header whose name starts so: HAProxy 2.5+ matches names by prefix.
+    const prefix = headerPrefixRegex(search);
+    if (prefix === null) return fail(d.keyword, `the regex "${search}" is more than "^Name:"`, SUGGEST.del);
+    return ok(`${action} del-header ${prefix} -m beg${cond(d)}`);
   }
   if (d.kind === 'rep') return replace(d, action, search, header);
   // allow / deny / tarpit / setbe: the regex as one more ACL term of the rule.
@@ -382,6 +385,12 @@ function headerRegex(regex: string): HeaderRegex | null {
   const m = /^\^((?:[0-9A-Za-z_-]|\\[-.+*])+):(?:(?: |\\s|\[ \]|\\x20)(?:[?*+])?)?/.exec(regex);
   if (m === null) return null;
   return { name: m[1]!.replace(/\\(.)/g, '$1'), rest: regex.slice(m[0].length) };
+}
+
+/** The name of `^Name` or `^Name.*` (no colon: every header whose name starts so), else null. */
+function headerPrefixRegex(regex: string): string | null {
+  const m = /^\^((?:[0-9A-Za-z_-]|\\[-.+*])+)(?:\.\*(?::(?:\.\*)?)?)?$/.exec(regex);
+  return m === null ? null : m[1]!.replace(/\\(.)/g, '$1');
 }
 
 interface RequestLine {

@@ -57,7 +57,7 @@ const APPS = [
   app('/rev', 10203, { HAPROXY_0_HTTP_BACKEND_REVPROXY_PATH: '/root' }),
   // A user's own per-app override with marathon-lb-era directives.
   app('/custom', 10204, {
-    HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  reqadd X-Custom:\\ yes\n  rspidel ^X-Sim-App:\n`,
+    HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  reqadd X-Custom:\\ yes\n  rspidel ^X-Sim-App:\n  reqidel ^X-Drop\n`,
   }),
   // One that cannot be translated mechanically: left out, named, the rest served.
   app('/exempt', 10205, { HAPROXY_0_BACKEND_HTTP_OPTIONS: `${HTTP_OPTIONS}  reqpass ^X-Internal:\n` }),
@@ -164,9 +164,10 @@ describeWithHaproxy('legacy directives translated for a real HAProxy 2.6', () =>
     expect(kept.headers.location).toBe('/root/some/where');
   });
 
-  test("a user's own overrides: reqadd in an app label and in a templates/ file, rspidel", async () => {
-    const custom = await answer('custom.example.com');
-    expect(JSON.parse(custom.body)).toMatchObject({ headers: { 'x-custom': 'yes', 'x-front': 'on' } });
+  test("a user's own overrides: reqadd in an app label and in a templates/ file, rspidel, reqidel of a name's prefix", async () => {
+    const custom = await answer('custom.example.com', '/', { 'X-Drop-Me': '1', 'x-dropped': '2', 'X-Keep': '3' });
+    expect(JSON.parse(custom.body)).toMatchObject({ headers: { 'x-custom': 'yes', 'x-front': 'on', 'x-keep': '3' } });
+    expect(Object.keys(echoed(custom.body).headers).filter((h) => h.startsWith('x-drop'))).toEqual([]);
     expect(custom.headers['x-sim-app']).toBeUndefined();
     expect(custom.headers['x-sim-task']).toBeDefined();
     const plain = await answer('plain.example.com');

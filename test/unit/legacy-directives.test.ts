@@ -49,6 +49,10 @@ const TABLE: readonly (readonly [string, string])[] = [
   ['  reqidel ^Proxy:.*', '  http-request del-header Proxy'],
   ['  rspidel ^Server:\\ .*  # hide it', '  http-response del-header Server # hide it'],
   ['  rspdel ^X-Powered-By: if !keep', '  http-response del-header X-Powered-By if !keep'],
+  // No colon: every header whose name starts so (a migration audit found ^X-Real-IP refused).
+  ['  reqidel ^X-Real-IP', '  http-request del-header X-Real-IP -m beg'],
+  ['  rspidel ^X-Internal-.*:', '  http-response del-header X-Internal- -m beg'],
+  ['  reqdel ^X-Debug.* if !keep', '  http-request del-header X-Debug -m beg if !keep'],
   ['  reqrep ^([^\\ :]*)\\ /old/(.*) \\1\\ /new/\\2', "  http-request replace-pathq ^/old/(.*) '/new/\\1'"],
   [
     "  reqrep '^GET /static/(.*)' 'GET /assets/\\1' if is_cdn",
@@ -613,10 +617,10 @@ describe('--dry with legacy directives', () => {
     };
     fs.writeFileSync(
       path.join(dir, 'templates', 'HAPROXY_HTTP_FRONTEND_HEAD'),
-      '\nfrontend marathon_http_in\n  bind *:80\n  mode http\n  reqidel ^X-Internal-.*:\n  reqadd X-Via:\\ lb\n',
+      '\nfrontend marathon_http_in\n  bind *:80\n  mode http\n  reqidel ^X-(Internal|Debug):\n  reqadd X-Via:\\ lb\n',
     );
     const refused = await dry(['--haproxy-version', '2.6'], env);
-    expect(refused.code).toBe(2); // reqidel ^X-Internal-.*: is a family of headers, not one name
+    expect(refused.code).toBe(2); // reqidel ^X-(Internal|Debug): is two names, not one name or prefix
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(
       /template HAPROXY_HTTP_FRONTEND_HEAD: "reqidel" was removed in HAProxy 2\.1.*write http-request del-header/,
