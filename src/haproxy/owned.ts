@@ -191,7 +191,7 @@ export class OwnedHaproxy implements HaproxyTarget {
       message: f.refused
         ? f.message
         : // A reload that killed the master leaves no old worker (it said so, and every port was down).
-          `HAProxy reload failed (${alive ? 'the old worker keeps serving' : 'HAProxy exited'}): ${f.message}`,
+          `HAProxy reload failed (${alive ? 'HAProxy still runs with the config before it' : 'HAProxy exited'}): ${f.message}`,
       refused: f.refused,
       // Started at once by the next try, not after --reload-interval: nothing serves meanwhile.
       ...(alive ? {} : { retryNow: true }),
