@@ -71,7 +71,7 @@ function render(s: AdminStatus): void {
   const now = Date.parse(s.generatedAt);
   renderMarathon(s, now);
   renderTraffic(s.haproxy, now);
-  renderServices(s.services, s.haproxy, now);
+  renderServices(s.services, s.haproxy, now, servicesFilter());
   renderLeftOut(s.leftOut, s.leftOutTotal);
   renderFailures(s.recentFailures, now);
   const key = JSON.stringify(s.recentApplies.map((a) => a.at));
@@ -136,6 +136,11 @@ async function refresh(): Promise<void> {
     schedule(Math.max(REFRESH_MS, 5 * (Date.now() - startedAt)));
   }
 }
+const servicesFilter = (): string => byId<HTMLInputElement>('services-filter').value;
+byId('services-filter').addEventListener('input', () => {
+  if (lastStatus !== null)
+    renderServices(lastStatus.services, lastStatus.haproxy, Date.parse(lastStatus.generatedAt), servicesFilter());
+});
 byId('auth-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const input = byId<HTMLInputElement>('auth-token');

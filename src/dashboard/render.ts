@@ -14,7 +14,7 @@ import type { Problem } from '../model/types';
 import { trafficChart } from './chartDom';
 import { h, replace, byId, type Child } from './dom';
 import { ago, diffLineKind, rate } from './format';
-import { marathonFacts, serverView, type Badge, type Tone } from './view';
+import { marathonFacts, serverView, serversShown, servicesShown, type Badge, type Tone } from './view';
 
 const badge = (b: Badge, extra = ''): HTMLElement =>
   h('span', { cls: `badge tone-${b.tone}${extra}`, text: b.text, title: b.title });
@@ -123,21 +123,34 @@ export function renderTraffic(hs: HaproxyStatus, now: number): void {
   ]);
 }
 
-export function renderServices(services: readonly ServiceStatus[], hs: HaproxyStatus, now: number): void {
+export function renderServices(
+  services: readonly ServiceStatus[],
+  hs: HaproxyStatus,
+  now: number,
+  filter: string,
+): void {
   setCount('services-count', services.length);
   if (services.length === 0) return replace('services', [empty('No services applied yet.')]);
-  const byApp = new Map<string, ServiceStatus[]>();
-  for (const s of services) byApp.set(s.appId, [...(byApp.get(s.appId) ?? []), s]);
-  replace(
-    'services',
-    [...byApp].map(([appId, list]) =>
+  const shown = servicesShown(services, filter);
+  const note =
+    shown.matching === 0
+      ? empty(`No app matches "${filter.trim()}".`)
+      : shown.matching > shown.apps.length
+        ? h('p', {
+            cls: 'muted',
+            text: `Showing ${shown.apps.length} of ${shown.matching} apps${filter.trim() === '' ? '' : ' that match'}: filter to find the others.`,
+          })
+        : null;
+  replace('services', [
+    ...shown.apps.map(([appId, list]) =>
       h(
         'article',
         { cls: 'card app', 'data-app': appId },
         h('h3', { text: appId }),
         list.map((s) => {
           const route = `${s.hostname ?? ''}${s.path ?? ''}`;
-          const rows = s.servers.map((v) => {
+          const listed = serversShown(s.servers);
+          const rows = listed.servers.map((v) => {
             const view = serverView(v, now);
             return h(
               'tr',
@@ -172,11 +185,18 @@ export function renderServices(services: readonly ServiceStatus[], hs: HaproxySt
               rows,
               'no servers',
             ),
+            listed.notListed === 0
+              ? null
+              : h('p', {
+                  cls: 'muted small not-listed',
+                  text: `${listed.notListed} more server(s) not listed, ${listed.notListedDown === 0 ? 'all UP' : `${listed.notListedDown} of them not UP`} (see /status)`,
+                }),
           );
         }),
       ),
     ),
-  );
+    ...(note === null ? [] : [note]),
+  ]);
 }
 
 export function renderLeftOut(leftOut: readonly Problem[], total: number): void {

@@ -2,7 +2,7 @@
  * What the dashboard says about each part of /status, decided once here (pure, tested in node) and
  * only drawn by render.ts. Every state is text first; the tone only colours it.
  */
-import type { AdminStatus, MarathonHealth, MarathonStatus, ServerStatus } from '../admin/statusTypes';
+import type { AdminStatus, MarathonHealth, MarathonStatus, ServerStatus, ServiceStatus } from '../admin/statusTypes';
 import { ago, duration } from './format';
 
 export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'muted';
@@ -143,4 +143,54 @@ export function marathonFacts(m: MarathonStatus, now: number): readonly Fact[] {
     });
   }
   return facts;
+}
+
+/**
+ * The most app cards drawn at once, and servers listed per backend: a big cluster's page drew every
+ * one of 50 000 servers (a 26 MB DOM, redrawn at each read). The rest are counted; the filter finds them.
+ */
+export const APPS_DRAWN = 100;
+export const SERVERS_DRAWN = 50;
+
+export interface ServicesShown {
+  /** App ids with their services, in /status's order, at most APPS_DRAWN. */
+  readonly apps: readonly (readonly [string, readonly ServiceStatus[]])[];
+  /** Apps with a service the filter matches (every app without a filter). */
+  readonly matching: number;
+}
+
+/** The services to draw: those whose app id, backend, host, path or service port holds `filter` (any case). */
+export function servicesShown(services: readonly ServiceStatus[], filter: string): ServicesShown {
+  const needle = filter.trim().toLowerCase();
+  const byApp = new Map<string, ServiceStatus[]>();
+  for (const s of services) {
+    if (needle !== '' && !serviceText(s).includes(needle)) continue;
+    const list = byApp.get(s.appId);
+    if (list === undefined) byApp.set(s.appId, [s]);
+    else list.push(s);
+  }
+  return { apps: [...byApp].slice(0, APPS_DRAWN), matching: byApp.size };
+}
+
+const serviceText = (s: ServiceStatus): string =>
+  [s.appId, s.backend, s.hostname ?? '', s.path ?? '', String(s.servicePort)].join('\n').toLowerCase();
+
+export interface ServersShown {
+  readonly servers: readonly ServerStatus[];
+  /** Servers not listed, and how many of those HAProxy does not have UP. */
+  readonly notListed: number;
+  readonly notListedDown: number;
+}
+
+/** A backend's servers to list: all up to SERVERS_DRAWN, else those HAProxy does not have UP first, so a problem shows. */
+export function serversShown(servers: readonly ServerStatus[]): ServersShown {
+  if (servers.length <= SERVERS_DRAWN) return { servers, notListed: 0, notListedDown: 0 };
+  const up = (v: ServerStatus): boolean => v.haproxy?.state === 'UP';
+  const notUp = servers.filter((v) => !up(v));
+  const ordered = [...notUp, ...servers.filter(up)];
+  return {
+    servers: ordered.slice(0, SERVERS_DRAWN),
+    notListed: servers.length - SERVERS_DRAWN,
+    notListedDown: Math.max(0, notUp.length - SERVERS_DRAWN),
+  };
 }

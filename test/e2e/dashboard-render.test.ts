@@ -5,6 +5,7 @@ import type { AdminStatus, ProxyTraffic, TrafficPoint } from '../../src/admin/st
 import { describeWithChromium, launchChromium } from '../support/browser';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { REPO_ROOT } from '../support/paths';
+import { waitFor } from '../support/wait';
 
 /*
  * The page against a scripted /status served by the real admin server: every state an operator
@@ -257,6 +258,69 @@ describeWithChromium('dashboard rendering of every state (scripted /status, real
       await page.setViewportSize({ width: 1280, height: 900 });
       await page.screenshot({ path: path.join(SHOTS, 'all-states.png'), fullPage: true });
       expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await admin.close();
+    }
+  }, 60000);
+
+  test('a big cluster: 100 app cards and 50 servers a backend are drawn, the servers not UP among them; the filter finds the rest', async () => {
+    const upServer = STATUS.services[0]!.servers[0]!;
+    const downServer = STATUS.services[0]!.servers[1]!;
+    const server = (i: number, down: boolean) => ({
+      ...(down ? downServer : upServer),
+      name: `s${i}`,
+      address: `10.1.${i >> 8}.${i & 255}:31000`,
+    });
+    const big: AdminStatus = {
+      ...STATUS,
+      services: Array.from({ length: 3000 }, (_, a) => ({
+        ...STATUS.services[0]!,
+        appId: `/app-${a}`,
+        servicePort: 10000 + a,
+        backend: `app-${a}_${10000 + a}`,
+        hostname: `app-${a}.example.com`,
+        traffic: null,
+        // The first app: 2 000 servers, the last two DOWN.
+        servers: Array.from({ length: a === 0 ? 2000 : 1 }, (_, i) => server(i, a === 0 && i >= 1998)),
+      })),
+    };
+    let reads = 0;
+    const admin = await startAdminServer({
+      port: 0,
+      metrics: { contentType: 'text/plain', text: () => Promise.resolve('') },
+      status: { status: () => (reads++, big), version: () => 0 },
+      logger: memoryLogger([]),
+    });
+    const browser = await launchChromium(chromiumInfo, { width: 1280, height: 900 });
+    try {
+      const page = await browser.context.newPage();
+      page.setDefaultTimeout(10000);
+      await page.goto(`${admin.url}/`);
+      await page.getByRole('heading', { name: '/app-0', exact: true }).waitFor();
+      expect(await page.locator('article.app').count()).toBe(100);
+      expect(await page.locator('#services > p.muted').textContent()).toBe(
+        'Showing 100 of 3000 apps: filter to find the others.',
+      );
+      const first = page.locator('article.app[data-app="/app-0"]');
+      expect(await first.locator('tr.server').count()).toBe(50);
+      expect(await first.locator('tr.server').nth(0).getAttribute('data-server')).toBe('10.1.7.206:31000');
+      expect(await first.locator('tr.server .badge.state').nth(1).textContent()).toBe('DOWN');
+      expect(await first.locator('.not-listed').textContent()).toBe(
+        '1950 more server(s) not listed, all UP (see /status)',
+      );
+      expect(await page.locator('#totals').textContent()).toBe('3000 service port(s), 4999 server(s), 2 left out');
+
+      await page.locator('#services-filter').fill('APP-2999.example');
+      expect(await page.locator('article.app').count()).toBe(1);
+      expect(await page.locator('article.app h3').textContent()).toBe('/app-2999');
+      expect(await page.locator('#services > p.muted').count()).toBe(0);
+      // Kept across the next read of /status: once a second one starts, the first was drawn.
+      const readsBefore = reads;
+      await waitFor('two more reads of /status', () => reads >= readsBefore + 2, 25000);
+      expect(await page.locator('article.app h3').allTextContents()).toEqual(['/app-2999']);
+      await page.locator('#services-filter').fill('no-such-app');
+      expect(await page.locator('#services p.empty').textContent()).toBe('No app matches "no-such-app".');
     } finally {
       await browser.close();
       await admin.close();

@@ -5,7 +5,15 @@ import { assemblePage, pageCsp } from '../../src/admin/dashboardPage';
 import type { AdminStatus, MarathonStatus, ServerRuntime, ServerStatus } from '../../src/admin/statusTypes';
 import { chartGeometry } from '../../src/dashboard/chart';
 import { ago, diffLineKind, duration, rate } from '../../src/dashboard/format';
-import { marathonFacts, serverView, staleBanner } from '../../src/dashboard/view';
+import {
+  APPS_DRAWN,
+  marathonFacts,
+  serverView,
+  serversShown,
+  servicesShown,
+  SERVERS_DRAWN,
+  staleBanner,
+} from '../../src/dashboard/view';
 import { REPO_ROOT } from '../support/paths';
 
 const NOW = Date.parse('2026-12-01T12:00:00.000Z');
@@ -240,5 +248,69 @@ describe('dashboard page build', () => {
     expect(page.ok).toBe(true);
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
     expect(readFileSync(path.join(REPO_ROOT, 'src', 'dashboard', 'style.css'), 'utf8')).not.toMatch(/url\(|@import/);
+  });
+});
+
+describe("what a big cluster's page draws", () => {
+  const server = (i: number, state: ServerRuntime['state'] | null): ServerStatus => ({
+    name: `s${i}`,
+    address: `10.0.0.${i}:1`,
+    draining: false,
+    marathonHealth: 'none',
+    haproxy:
+      state === null
+        ? null
+        : {
+            state,
+            status: state,
+            checked: false,
+            check: null,
+            lastChangeAt: null,
+            secondsSinceChange: null,
+            currentSessions: 0,
+            http5xxTotal: 0,
+          },
+  });
+  const service = (appId: string, port: number, hostname: string | null = null) => ({
+    appId,
+    servicePort: port,
+    backend: `${appId.slice(1)}_${port}`,
+    mode: 'http',
+    hostname,
+    path: null,
+    traffic: null,
+    servers: [],
+  });
+
+  test('every server up to the bound; past it, those not UP first (unread ones too), in their order, and the rest counted', () => {
+    const few = [server(1, 'DOWN'), server(2, 'UP')];
+    expect(serversShown(few)).toEqual({ servers: few, notListed: 0, notListedDown: 0 });
+    const many = Array.from({ length: SERVERS_DRAWN + 10 }, (_, i) =>
+      server(i, i === 55 ? 'DOWN' : i === 59 ? null : 'UP'),
+    );
+    const shown = serversShown(many);
+    expect(shown.servers.map((v) => v.name).slice(0, 3)).toEqual(['s55', 's59', 's0']);
+    expect(shown.servers).toHaveLength(SERVERS_DRAWN);
+    expect([shown.notListed, shown.notListedDown]).toEqual([10, 0]);
+    const allDown = Array.from({ length: SERVERS_DRAWN + 3 }, (_, i) => server(i, 'DOWN'));
+    expect([serversShown(allDown).notListed, serversShown(allDown).notListedDown]).toEqual([3, 3]);
+  });
+
+  test('apps in order, at most the bound, each with its services; the filter reads id, backend, host and port in any case', () => {
+    const services = [
+      service('/a', 10000, 'Shop.example.com'),
+      service('/b', 10001),
+      service('/a', 10002),
+      ...Array.from({ length: APPS_DRAWN + 5 }, (_, i) => service(`/x${i}`, 11000 + i)),
+    ];
+    const all = servicesShown(services, '');
+    expect(all.matching).toBe(APPS_DRAWN + 7);
+    expect(all.apps).toHaveLength(APPS_DRAWN);
+    expect(all.apps[0]![0]).toBe('/a');
+    expect(all.apps[0]![1].map((s) => s.servicePort)).toEqual([10000, 10002]);
+    expect(servicesShown(services, ' shop.EXAMPLE ').apps.map(([id, list]) => [id, list.length])).toEqual([['/a', 1]]);
+    expect(servicesShown(services, '10001').apps.map(([id]) => id)).toEqual(['/b']);
+    expect(servicesShown(services, 'x10_').apps.map(([id]) => id)).toEqual(['/x10']);
+    expect(servicesShown(services, 'nothing').matching).toBe(0);
   });
 });
