@@ -1,5 +1,6 @@
 import type * as Dns from 'node:dns/promises';
 import { lazyBuiltin } from '../lazyBuiltin';
+import { LOOKUP_PENDING } from '../model/networking';
 import { namesOfApps, unresolvedTaskHosts, type AppHostNames } from './resolveHosts';
 
 /** Loaded at the first lookup: a --dry of IP addresses only never loads the resolver. */
@@ -43,7 +44,7 @@ export interface HostResolverOptions {
  * snapshot); at most LABEL_LOOKUPS_AT_ONCE at a time (libuv runs lookups on four threads, which task
  * hosts need too), LABEL_LOOKUPS_QUEUED more waiting their turn, also after the snapshot (an answer
  * is cached); and one not answered is not asked again for LABEL_NAME_RETRY_MS. Until it answers, a
- * BIND_ADDR of it is refused as not resolving.
+ * label naming it is refused (resolve gives LOOKUP_PENDING for it).
  */
 const LABEL_NAME_WAIT_MS = 2000;
 const LABEL_NAMES_PER_APP = 16;
@@ -77,6 +78,8 @@ export class HostResolver {
   private readonly now: () => number;
   /** Label names not answered in time, or not at all, by when: not asked again for LABEL_NAME_RETRY_MS. */
   private readonly unansweredLabelNames = new Map<string, number>();
+  /** Names whose lookup answered that they have no address, by when (the oldest goes first past `capacity`). */
+  private readonly failedLookups = new Map<string, number>();
   /** Label names being looked up or queued for it, and the queue's starters. */
   private readonly labelLookups = new Map<string, Promise<string | undefined>>();
   private readonly labelQueue: (() => void)[] = [];
@@ -98,12 +101,18 @@ export class HostResolver {
   async resolve(body: unknown, timeoutMs: number): Promise<Map<string, string>> {
     const taskHosts = new Set<string>();
     const labelNames = new Set<string>();
+    const deferred = new Set<string>(); // past an app's share of lookups: asked at a later snapshot
+    const now = this.now();
+    const resting = (h: string): boolean => now - (this.unansweredLabelNames.get(h) ?? -Infinity) < LABEL_NAME_RETRY_MS;
     for (const names of namesOfApps(body, this.namesOfApp)) {
       for (const h of names.taskHosts) taskHosts.add(h);
-      let asked = 0; // names the cache does not hold: an app's others are asked at a later snapshot
+      // Only names looked up now count: 16 names that fail, not asked again for a while, took the
+      // share at every snapshot, and a 17th after them was never looked up, nor judged (an audit).
+      let asked = 0;
       for (const h of [...names.loadedNames, ...names.labelTargets]) {
-        if (labelNames.has(h)) continue;
-        if (this.cache.has(h) || this.oneShot || asked++ < LABEL_NAMES_PER_APP) labelNames.add(h);
+        if (labelNames.has(h) || deferred.has(h)) continue;
+        if (this.cache.has(h) || this.oneShot || resting(h) || asked++ < LABEL_NAMES_PER_APP) labelNames.add(h);
+        else deferred.add(h);
       }
     }
     const resolved = new Map<string, string>();
@@ -114,12 +123,11 @@ export class HostResolver {
       if (address === undefined) missingTaskHosts.push(h);
       else resolved.set(h, address);
     }
-    const now = this.now();
     for (const h of labelNames) {
       if (taskHosts.has(h)) continue;
       const address = this.get(h);
       if (address !== undefined) resolved.set(h, address);
-      else if (now - (this.unansweredLabelNames.get(h) ?? -Infinity) >= LABEL_NAME_RETRY_MS) missingLabelNames.push(h);
+      else if (!resting(h)) missingLabelNames.push(h);
     }
     const answers = new Map<string, string>();
     const notAsked = new Set<string>(); // label names past LABEL_LOOKUPS_AT_ONCE: asked at a later snapshot
@@ -141,6 +149,11 @@ export class HostResolver {
       else if (!notAsked.has(h)) this.labelNameUnanswered(h);
       if (address === undefined && (this.inFlight.has(h) || this.labelLookups.has(h))) this.awaited.add(h);
     }
+    // A label's name without an address is one that does not exist only when its lookup said so;
+    // one not looked up or not answered yet is pending: HAProxy would look it up itself at load,
+    // past every check (to the loopback, say), so it is refused until it answers.
+    for (const h of [...labelNames, ...deferred])
+      if (!taskHosts.has(h) && !resolved.has(h) && !this.failedLately(h, now)) resolved.set(h, LOOKUP_PENDING);
     return resolved;
   }
 
@@ -229,6 +242,11 @@ export class HostResolver {
     return this.addressOf(host).then((address) => void (address !== undefined && answers.set(host, address)));
   }
 
+  /** Whether the last lookup of `host`, within LABEL_NAME_RETRY_MS, answered that it has no address. */
+  private failedLately(host: string, now: number): boolean {
+    return now - (this.failedLookups.get(host) ?? -Infinity) < LABEL_NAME_RETRY_MS;
+  }
+
   /** The name's address, by one lookup at a time; undefined when it failed. */
   private addressOf(host: string): Promise<string | undefined> {
     let running = this.inFlight.get(host);
@@ -236,11 +254,18 @@ export class HostResolver {
       running = this.lookup(host)
         .then(
           (address) => {
+            this.failedLookups.delete(host);
             this.set(host, address);
             if (this.awaited.delete(host)) this.onLateAnswer?.();
             return address;
           },
-          () => undefined,
+          () => {
+            this.failedLookups.delete(host);
+            if (this.failedLookups.size >= this.capacity)
+              this.failedLookups.delete(this.failedLookups.keys().next().value as string);
+            this.failedLookups.set(host, this.now());
+            return undefined;
+          },
         )
         .finally(() => this.inFlight.delete(host));
       this.inFlight.set(host, running);

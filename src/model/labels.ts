@@ -14,6 +14,7 @@ import {
   isVhost,
   splitWords,
 } from './haproxyText';
+import { LOOKUP_PENDING } from './networking';
 import { pathProblem } from './pathAcl';
 import { regexProblem } from './pcreSubset';
 import { appTemplateText, unreadableFileIn } from './templateLabels';
@@ -124,6 +125,19 @@ export interface LabelChecks {
 }
 
 /**
+ * Why a label's host name, which HAProxy resolves when it loads the config, is refused: it does not
+ * resolve, or it has not been looked up yet (HostResolver: then HAProxy's own lookup would be the
+ * only one); null when it resolves, or when names are not looked up (no `resolve`).
+ */
+function unresolvedName(host: string, resolve: LabelChecks['resolve']): string | null {
+  const address = resolve?.(host);
+  if (resolve === undefined || (address !== undefined && address !== LOOKUP_PENDING)) return null;
+  return address === LOOKUP_PENDING
+    ? 'has not answered its lookup yet (HAProxy resolves it when it loads the config): served once it does'
+    : 'does not resolve (HAProxy resolves it when it loads the config)';
+}
+
+/**
  * Reads the labels of service port `index`. A value that would break the generated config, or
  * let it read the environment, yields a Problem naming the label; the caller leaves that service
  * port out and renders everything else. Text fields come back in the form they are printed in
@@ -173,14 +187,9 @@ export function readPortLabels(
       bindAddr,
       'must be *, an IPv4 or IPv6 address (each may follow ipv4@, ipv6@), or a host name',
     );
-  if (
-    bindAddr !== null &&
-    address !== null &&
-    isHostName(address) &&
-    checks.resolve !== undefined &&
-    checks.resolve(address) === undefined
-  ) {
-    return r.bad('BIND_ADDR', bindAddr, 'does not resolve (HAProxy resolves it when it loads the config)');
+  if (bindAddr !== null && address !== null && isHostName(address)) {
+    const why = unresolvedName(address, checks.resolve);
+    if (why !== null) return r.bad('BIND_ADDR', bindAddr, why);
   }
   // A YAML block (`|`) ends a label with a line break: printed last on the bind line, it ends that line.
   const bindOptions = r.get('BIND_OPTIONS')?.replace(/^[ \t]+|[ \t\r\n]+$/g, '') || null;
@@ -198,12 +207,8 @@ export function readPortLabels(
         networkAllowed!,
         'must be IPv4/IPv6 addresses, networks (CIDR; a network written in full: 192.168.0.0/16, not 192.168/16, which HAProxy reads as 192.0.0.168/16) or host names, separated by spaces',
       );
-    if (checks.resolve !== undefined && checks.resolve(host) === undefined)
-      return r.bad(
-        'BACKEND_NETWORK_ALLOWED_ACL',
-        networkAllowed!,
-        `${host} does not resolve (HAProxy resolves it when it loads the config)`,
-      );
+    const why = unresolvedName(host, checks.resolve);
+    if (why !== null) return r.bad('BACKEND_NETWORK_ALLOWED_ACL', networkAllowed!, `${host} ${why}`);
   }
   // Only blanks: no ACL would be defined for the allow/deny rules that name it.
   if (networkAllowed !== null && networkAllowed.trim() === '') networkAllowed = null;

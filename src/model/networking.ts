@@ -11,6 +11,13 @@ export type NetworkingMode = 'host' | 'container' | 'container/bridge';
 /** Host name → IPv4 address, or undefined when it does not resolve (marathon-lb: gethostbyname). */
 export type ResolveHost = (host: string) => string | undefined;
 
+/**
+ * What a ResolveHost gives for a label's name (BIND_ADDR, NETWORK_ALLOWED_ACL, a template label's
+ * server) not looked up yet or not answered yet (HostResolver): no address, nor one known to have
+ * none. Never an address: the label checks refuse the name until it answers.
+ */
+export const LOOKUP_PENDING = 'lookup pending';
+
 export function networkingMode(app: Pick<MarathonApp, 'ipAddress' | 'container' | 'networks'>): NetworkingMode {
   let mode: string = 'host';
   if (app.ipAddress) mode = 'container';

@@ -1,4 +1,5 @@
 import { ipv6Groups, isHostName, lineSyntaxProblem, splitWords, type TextResult } from './haproxyText';
+import { LOOKUP_PENDING } from './networking';
 import { TextCopy } from './textCopy';
 
 /** A host name's address as the load balancer resolves it, or undefined (labelTargetNames are resolved ahead). */
@@ -31,7 +32,8 @@ type ResolveName = (host: string) => string | undefined;
  *   programs (`external-check`) or change the maps other
  *   apps are routed by (`set-map`, `add-acl`, …), run the load balancer's Lua services (`lua.*`:
  *   they print its whole config), administer other apps' servers (`stats admin`), or show them
- *   (`stats …`, `use-service prometheus-exporter`: every backend's servers);
+ *   (`stats …`, `use-service prometheus-exporter`: every backend's servers), or say where every
+ *   app's requests are logged (`log` in a template printed into a shared frontend);
  * - bind a socket (a path, `unix@`, `abns@`, `fd@`, …: HAProxy puts it in place of any file at that
  *   path, the operator's certificates included), or
  * - bind another port than its service port, once its placeholders are filled in (HAProxy binds
@@ -147,11 +149,33 @@ export function appTemplateText(
         error: `line ${n + 1} sends traffic to ${JSON.stringify(target.slice(0, 60))}, ${isSocket(target) ? "a socket on the load balancer (HAProxy's own CLI is one)" : 'the load balancer itself (its stats, Lua and admin ports)'}`,
       };
     }
+    // Looked up by HAProxy alone when it loads the config, such a name could lead anywhere (an audit:
+    // the 17th name of a label was never looked up here, and its loopback address went unseen).
+    const pending =
+      servicePort === undefined && resolve !== undefined
+        ? serverTargets(keyword, words, SERVER_FRAGMENTS.has(name))
+            .filter((a) => !isSocket(a))
+            .flatMap((a) => bareHosts(withoutPlaceholders(a)))
+            .find((h) => isName(h) && resolve(h) === LOOKUP_PENDING)
+        : undefined;
+    if (pending !== undefined) {
+      return {
+        error: `line ${n + 1} sends traffic to ${JSON.stringify(pending.slice(0, 60))}, a name that has not answered its lookup yet (HAProxy would look it up itself when it loads the config): served once it does`,
+      };
+    }
     // HAProxy then connects wherever the request's destination says (`http-request set-dst`): the
     // load balancer's own ports too, past every server address judged here (an audit).
     if (keyword === 'option' && words[1] === 'transparent' && words[0] !== 'no') {
       return {
         error: `line ${n + 1} is "option transparent" (HAProxy would connect wherever a request's destination says, the load balancer itself included)`,
+      };
+    }
+    // A log line in a shared frontend sets where every app's requests are logged, with what they
+    // record (an audit: a victim's URL and cookies reached a UDP listener the label named). In the
+    // app's own sections it logs the app's own traffic, as HAProxy allows.
+    if (keyword === 'log' && SHARED_FRONTEND_TEMPLATE.test(name)) {
+      return {
+        error: `line ${n + 1} is a log line in a frontend every app shares (it would log, or stop logging, every app's requests)`,
       };
     }
     if (keyword === 'stats' && words[1] === 'admin') {
@@ -225,6 +249,9 @@ function serverTargets(keyword: string | undefined, words: readonly string[], fr
 
 /** `init-addr`'s methods that are no address. */
 const INIT_ADDR_METHODS: ReadonlySet<string> = new Set(['last', 'libc', 'none', '']);
+
+/** Templates printed into the frontends every app shares (marathon_http_in, …), not the app's own sections. */
+const SHARED_FRONTEND_TEMPLATE = /^(?:MAP_)?HTTPS?_FRONTEND_(?:ACL|ROUTING_ONLY|APPID_ACL)/;
 
 /** Templates printed into a server line after its address: their text is server options. */
 const SERVER_FRAGMENTS: ReadonlySet<string> = new Set([

@@ -84,6 +84,14 @@ export class ServiceRenderer {
           label,
           `"${line.trim().slice(0, 80)}" sends requests to ${target}, a section of the operator's templates (its stats and Lua services show every app's servers and the whole config)`,
         );
+      // A name made when a request comes (`%[req.hdr(x-b)]`) may be the operator's too, past this
+      // check (an audit): only a lookup in the controller's own maps, which name apps' backends alone,
+      // is known to stay among them (marathon-lb's MAP_* templates; the label may read no other map).
+      if (target !== undefined && target.includes('%[') && !OWN_MAP_LOOKUP.test(target))
+        throw new ServiceTemplateError(
+          label,
+          `"${line.trim().slice(0, 80)}" sends requests to a backend named when a request comes, which could be a section of the operator's templates (its stats and Lua services show every app's servers and the whole config); only a lookup in the controller's maps (…,map(<file>)]) may name one`,
+        );
     }
   }
 
@@ -203,6 +211,9 @@ function checkedLabelText(
   if (unreadable !== null) throw new ServiceTemplateError(label, `with its placeholders filled in, it ${unreadable}`);
   return text;
 }
+
+/** `%[<fetch and converters>,map(<file>)]` (or map_beg, map_reg, …) with no default: the backend is one the map names, or none. */
+const OWN_MAP_LOOKUP = /^%\[[^\]]*,map(?:_\w+)?\([^,()]*\)\]$/;
 
 /**
  * How much longer than its own text a label may render: its placeholders' values (an app id of 1 024

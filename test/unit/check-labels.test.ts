@@ -158,14 +158,14 @@ describe('check-labels: bad input is one clear line, exit 2', () => {
     expect(r.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/); // no stack trace
   });
 
-  it('a BIND_ADDR whose name server never answers: waits --request-timeout, then says so besides "does not resolve"', async () => {
+  it('a BIND_ADDR whose name server never answers: waits --request-timeout, then says it has not answered', async () => {
     const never: Lookup = () => new Promise<string>(() => undefined);
     const r = await check(legacyApp({ HAPROXY_0_BIND_ADDR: 'lb-1.example' }), ['--request-timeout', '0.2'], {
       lookup: never,
       noHaproxy: true,
     });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('does not resolve');
+    expect(r.stdout).toContain('has not answered its lookup yet');
     expect(r.stderr).toBe(
       'marathon-lb check-labels: warning: host name lb-1.example gave no answer within --request-timeout (0.2 s)\n',
     );

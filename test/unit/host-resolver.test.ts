@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { hostNamesOf, resolverFrom, unresolvedTaskHosts } from '../../src/marathon/resolveHosts';
+import { LOOKUP_PENDING } from '../../src/model/networking';
 import { parseAppsJson } from '../../src/model/appsJson';
 import { toModel } from '../../src/model/services';
 import { parseArgs } from '../../src/cli/args';
@@ -181,7 +182,13 @@ describe("names in labels (app owners', not Marathon's)", () => {
     await new Promise((res) => setImmediate(res));
     expect(d.made.map((x) => x.ms).sort((a, b) => a - b)).toEqual([2000, 46000]);
     for (const x of d.made) x.reach();
-    expect(await first).toEqual(new Map([['agent-1', '10.0.0.1']]));
+    // The label's name is pending (refused until it answers); the task host is just absent.
+    expect(await first).toEqual(
+      new Map([
+        ['agent-1', '10.0.0.1'],
+        ['stuck-bind', LOOKUP_PENDING],
+      ]),
+    );
     // 29 s later: the label's name is not waited for (no deadline for it), the stuck task host is.
     now = 29_000;
     d.made.length = 0;
@@ -222,6 +229,26 @@ describe("names in labels (app owners', not Marathon's)", () => {
     ns.release('stuck-2', '10.0.0.10');
     expect((await q).get('stuck-2')).toBe('10.0.0.10');
     expect(late).toBe(2);
+  });
+
+  test("an app's label names past 16 are pending, not unjudged; names that failed lately take no share, so the 17th is asked next", async () => {
+    const ns = nameServer({ 'lb.example.test': '127.0.0.1' });
+    const d = deadlines();
+    let now = 0;
+    const r = new HostResolver({ lookup: ns.lookup, deadline: d.deadline, now: () => now });
+    const servers = Array.from({ length: 16 }, (_, i) => `  server n${i} n${i}.example.test:80 init-addr none\n`);
+    const labels = { HAPROXY_0_BACKEND_HTTP_OPTIONS: `${servers.join('')}  server x lb.example.test:9090\n` };
+    const first = r.resolve(labelled(labels, 'agent-1'), 46000);
+    await new Promise((res) => setImmediate(res)); // the 16 names fail at once (ENOTFOUND)
+    for (const x of d.made) x.reach();
+    const firstAnswer = await first;
+    expect(firstAnswer.get('lb.example.test')).toBe(LOOKUP_PENDING);
+    expect(firstAnswer.has('n3.example.test')).toBe(false); // known not to resolve: HAProxy's to refuse
+    now = 1000;
+    const second = r.resolve(labelled(labels, 'agent-1'), 46000);
+    await new Promise((res) => setImmediate(res));
+    for (const x of d.made) x.reach();
+    expect((await second).get('lb.example.test')).toBe('127.0.0.1');
   });
 
   test("at most 16 of an app's label names not known yet are looked up, and at most 2 label names at a time", async () => {

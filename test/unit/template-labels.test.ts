@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { LOOKUP_PENDING } from '../../src/model/networking';
 import { appTemplateText, labelTargetNames } from '../../src/model/templateLabels';
 import { checkConfig, describeWithHaproxy, dryCheckedByHaproxy } from '../support/haproxy';
 import { makeTestCerts, type TestCerts } from '../support/certs';
@@ -328,6 +329,41 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
       ),
     ).toEqual(['lb.example.test', 'app.example.test']);
   });
+
+  test('a name not looked up yet (or not answered yet) is refused until it answers; one known not to resolve is left to HAProxy', () => {
+    const resolve = (h: string): string | undefined =>
+      ({ 'slow.example.test': LOOKUP_PENDING, 'app.example.test': '10.0.0.7' })[h];
+    const judged = (line: string) => {
+      const r = appTemplateText('BACKEND_HTTP_OPTIONS', line, undefined, undefined, resolve);
+      return typeof r === 'string' ? r : r.error;
+    };
+    expect(judged('  server s slow.example.test:80\n')).toMatch(
+      /"slow.example.test", a name that has not answered its lookup yet/,
+    );
+    expect(judged('  server s 10.0.0.1:80 check addr slow.example.test\n')).toMatch(/has not answered its lookup yet/);
+    expect(judged('  server s app.example.test:80 init-addr none\n')).toBe(
+      '  server s app.example.test:80 init-addr none\n',
+    );
+    expect(judged('  server s gone.example.test:80\n')).toBe('  server s gone.example.test:80\n');
+  });
+
+  test.each([
+    ['HTTP_FRONTEND_ACL', '  log 127.0.0.1:514 local0\n'],
+    ['HTTPS_FRONTEND_ACL_WITH_PATH', '  log /dev/log local0\n'],
+    ['HTTP_FRONTEND_ROUTING_ONLY', '  no log\n'],
+    ['MAP_HTTP_FRONTEND_APPID_ACL', '  default log 10.0.0.9:514 local0\n'],
+  ])('a log line in a frontend every app shares (%s) is refused', (name, line) => {
+    const r = appTemplateText(name, line);
+    expect(typeof r === 'string' ? r : r.error).toMatch(/line 1 is a log line in a frontend every app shares/);
+  });
+
+  test.each(['BACKEND_HSTS_OPTIONS', 'BACKEND_HTTP_OPTIONS', 'FRONTEND_BACKEND_GLUE'])(
+    "log lines in the app's own sections (%s) are served",
+    (name) => {
+      const text = '  log 10.0.0.9:514 local0\n  log global\n  option httplog\n';
+      expect(appTemplateText(name, text)).toBe(text);
+    },
+  );
 
   test("HAProxy's own \\r\\n idiom in option httpchk is served", () => {
     const text = '  option  httpchk GET /health HTTP/1.1\\r\\nHost:\\ www\n';

@@ -477,6 +477,51 @@ describe('labels: the port is left out with one problem naming the label', () =>
     },
   );
 
+  /** --dry of `apps` (written to a file) with `flags`. */
+  const dryOf = async (apps: readonly unknown[], flags: readonly string[] = []) => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir, 'apps.json');
+      fs.writeFileSync(file, JSON.stringify({ apps }));
+      return await dryRun(['--apps-file', file, '--group', 'external', ...flags]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  test.each([
+    ['a constant expression', '  use_backend %[str(stats)]\n'],
+    ['a request header', '  use_backend %[req.hdr(x-b)] if {{ req.hdr(x-b) -m found }}\n'],
+    ['a variable', '  http-request set-var(txn.b) str(stats)\n  use_backend %[var(txn.b)]\n'],
+    ['a default backend from a header', '  default_backend %[req.hdr(x-b),lower]\n'],
+  ])(
+    'a label whose backend is named when a request comes (%s) leaves its app out: it could name the stats listen',
+    async (_, line) => {
+      const head = `\nfrontend {backend}\n  bind :{servicePort}\n  mode http\n${line}`;
+      const run = await dryOf([
+        app('/a', { HAPROXY_0_FRONTEND_HEAD: head }),
+        app('/b', { HAPROXY_0_MODE: 'http' }, 10003),
+      ]);
+      expect(run.stderr).toMatch(
+        /left out app \/a port index 0 label HAPROXY_0_FRONTEND_HEAD: .*a backend named when a request comes/,
+      );
+      expect(run.stdout).toContain('backend b_10003');
+      expect(run.stdout).not.toMatch(/(?:use_backend|default_backend) %\[/);
+    },
+  );
+
+  test("a label's lookup in the controller's own map, as marathon-lb's MAP templates write it, is served", async () => {
+    const own = '  use_backend %[req.hdr(host),lower,regsub(:.*$,,),map({haproxy_dir}/domain2backend.map)]\n';
+    const run = await dryOf(
+      [app('/m', { HAPROXY_0_VHOST: 'm.example.com', HAPROXY_0_HTTP_FRONTEND_ACL: own })],
+      ['--haproxy-map'],
+    );
+    expect(run.stderr).not.toMatch(/left out/);
+    expect(run.stdout).toMatch(
+      /use_backend %\[req\.hdr\(host\),lower,regsub\(:\.\*\$,,\),map\(\S+\/domain2backend\.map\)\]/,
+    );
+  });
+
   test.each(['source\u00a0', 'uri\nwhole', '\u2028source'])(
     'BALANCE %j is left out: HAProxy reads neither a no-break space nor a line break as a blank',
     (label) => void expectLeftOut([app('/bad', { HAPROXY_0_BALANCE: label })], 'HAPROXY_0_BALANCE', /unknown balance/),
