@@ -105,10 +105,15 @@ function buildParser(checkLabels = false): Argv {
         : spec.kind === 'list'
           ? { type: 'array' as const, string: true }
           : { requiresArg: true };
+    // check-labels takes the app's own HAPROXY_GROUP without --group.
+    const describe =
+      checkLabels && spec.flag === 'group'
+        ? `${spec.describe.replace(/^\[required\] /, '')} Default: the app's own HAPROXY_GROUP.`
+        : spec.describe;
     y.option(spec.flag, {
       ...kindOpts,
       ...(spec.alias !== undefined ? { alias: spec.alias } : {}),
-      describe: `${spec.describe} [env: ${envName(spec.flag)}]`,
+      describe: `${describe} [env: ${envName(spec.flag)}]`,
       defaultDescription: defaultDescription(spec),
     });
   }

@@ -161,7 +161,9 @@ function checkApp(app: unknown): Checked {
   const defs = app['portDefinitions'] as Record<string, unknown>[] | undefined | null;
   if (defs)
     for (const def of defs)
-      if (!absent(def['port']) && !isInt(def['port'])) return 'portDefinitions[].port must be an integer';
+      // Marathon always gives one (0: assigned): without it the port was skipped, and the app with
+      // it, without a word (an audit).
+      if (!isInt(def['port'])) return 'portDefinitions[].port must be an integer';
   const networks = app['networks'] as Record<string, unknown>[] | undefined | null;
   if (networks) for (const n of networks) if (!optionalString(n['mode'])) return 'networks[].mode must be a string';
   if (!absent(app['ports']) && !isIntArray(app['ports'])) return 'ports must be an array of integers';

@@ -45,9 +45,25 @@ export interface PortSettings {
   readonly templateLabels: Readonly<Record<string, string>>;
 }
 
-/** A log-format sample expression: `%[`, or `%{flags}[`. */
-/** A log-format sample expression `%[...]` or `%{flags}[...]`; `%%` is a literal `%` there, so `%%[` is text. */
-const SAMPLE_EXPRESSION = /(?<!%)(?:%%)*%(?:\{[^}]*\})?\[/;
+/**
+ * Whether a log-format word holds a sample expression `%[...]` or `%{flags}[...]`; `%%` is a literal
+ * `%` there, so `%%[` is text. A scan, not a regular expression: `(?:\{[^}]*\})?` read the rest of
+ * the word again from every `%{`, and 250 000 of them held the controller for 71 s (an audit).
+ */
+export function holdsSampleExpression(word: string): boolean {
+  let closing = -2; // the next `}` at or after the last `%{` looked at; -1: none left
+  for (let i = word.indexOf('%'); i >= 0; i = word.indexOf('%', i)) {
+    let run = 0;
+    for (; word[i] === '%'; i++) run++;
+    if (run % 2 === 0) continue;
+    if (word[i] === '[') return true;
+    if (word[i] !== '{') continue;
+    if (closing !== -1 && closing < i) closing = word.indexOf('}', i);
+    if (closing === -1) continue;
+    if (word[closing + 1] === '[') return true;
+  }
+  return false;
+}
 const TRUE_WORDS: ReadonlySet<string> = new Set(['true', 't', 'yes', 'y']);
 const truthy = (v: string): boolean => v !== '' && TRUE_WORDS.has(v.toLowerCase());
 /**
@@ -245,11 +261,15 @@ export function readPortLabels(
     return r.bad('VHOST', hostname!, `makes the reverse-proxy Location regex one that ${revRegex}`);
   const redirPath = httpPort ? r.text('HTTP_BACKEND_REDIR') : null;
   if (isProblem(redirPath)) return redirPath;
-  if (redirPath !== null && redirPath !== '' && splitWords(redirPath).length !== 1)
-    return r.bad('HTTP_BACKEND_REDIR', redirPath, 'must be one word (the redirect target)');
+  const redirWords = redirPath === null || redirPath === '' ? null : splitWords(redirPath);
+  if (redirWords !== null && redirWords.length !== 1)
+    return r.bad('HTTP_BACKEND_REDIR', redirPath!, 'must be one word (the redirect target)');
+  // `''` is one word to HAProxy, an empty one: `redirect … location ''` is refused ("missing argument").
+  if (redirWords !== null && redirWords[0] === '')
+    return r.bad('HTTP_BACKEND_REDIR', redirPath!, 'is an empty word in quotes (HAProxy needs a redirect target)');
   // The target is a log-format string: %[...] (or %{+Q}[...]) would run sample fetches such as env(),
   // reading the environment. Judged as HAProxy reads the word: `%\x5b` is `%[` there.
-  if (redirPath !== null && splitWords(redirPath).some((w) => SAMPLE_EXPRESSION.test(w)))
+  if (redirPath !== null && splitWords(redirPath).some(holdsSampleExpression))
     return r.bad(
       'HTTP_BACKEND_REDIR',
       redirPath,

@@ -209,6 +209,11 @@ describe('check-labels: bad input is one clear line, exit 2', () => {
       ok: false,
       error: { kind: 'help', text: expect.stringMatching(/check-labels --app-file APP\.json/) },
     });
+    // --group is optional here (an audit: the help called it required).
+    const help = parseCheckLabelsArgs(['--help'], {});
+    const text = !help.ok && help.error.kind === 'help' ? help.error.text : '';
+    expect(text).toMatch(/--group +Only generate config/);
+    expect(text.replace(/\s+/g, ' ')).toContain("Default: the app's own HAPROXY_GROUP.");
   });
 });
 

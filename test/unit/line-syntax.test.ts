@@ -32,6 +32,12 @@ describeWithHaproxy('text HAProxy cannot parse leaves out only its own app', () 
     ['a path with \\x and no hex digits', { HAPROXY_0_PATH: '/p\\xZZ' }, /HAPROXY_0_PATH.*two hex digits/],
     ['a path with \\x and one hex digit', { HAPROXY_0_PATH: '/p\\x4' }, /HAPROXY_0_PATH.*two hex digits/],
     ['a redirect with \\x at its end', { HAPROXY_0_HTTP_BACKEND_REDIR: '/r\\x' }, /HTTP_BACKEND_REDIR.*two hex/],
+    ['an empty redirect target in quotes', { HAPROXY_0_HTTP_BACKEND_REDIR: "''" }, /HTTP_BACKEND_REDIR.*empty word/],
+    [
+      'an empty redirect target of two quotings',
+      { HAPROXY_0_HTTP_BACKEND_REDIR: `''""` },
+      /HTTP_BACKEND_REDIR.*empty word/,
+    ],
     [
       'an AUTH realm with a bad \\x',
       { HAPROXY_0_AUTH: `my\\xZZ:alice:${HASH}` },
