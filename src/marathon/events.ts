@@ -44,6 +44,9 @@ function eventsUrl(base: string, eventTypes: readonly string[]): string {
   return `${base}/v2/events?${q.toString()}`;
 }
 
+/** The eventType given to an event that could not be read (bad JSON, or no "eventType"): a trigger of its own. */
+export const UNREADABLE_EVENT = 'unreadable_event';
+
 /**
  * Parses one SSE `data` value. Marathon sometimes packs several JSON objects into one event,
  * one per line (`{…}\r\n{…}`): a value that is not one JSON document is split into lines.
@@ -208,14 +211,27 @@ export function eventStream(opts: EventStreamOptions): Observable<StreamItem> {
       }
     };
 
+    // An event that cannot be read still says Marathon changed: the snapshot reads what (an audit:
+    // a stray brace lost a task's move until the 5-minute resync, while every status said fine).
+    const unreadable = (why: string): void =>
+      subscriber.next({ kind: 'event', event: { type: 'other', eventType: UNREADABLE_EVENT, unusable: why } });
     const handleData = (data: string): void => {
       const { values, malformed } = parseEventData(data);
-      if (malformed > 0)
-        warnOnce('json', `skipping ${malformed} malformed JSON value(s) in an event from ${connectedUrl}`);
+      if (malformed > 0) {
+        warnOnce(
+          'json',
+          `${malformed} malformed JSON value(s) in an event from ${connectedUrl}: reading the apps from Marathon instead`,
+        );
+        unreadable('malformed JSON');
+      }
       for (const v of values) {
         const parsed = parseMarathonEvent(v);
         if (!parsed.ok) {
-          warnOnce('shape', `skipping an event from ${connectedUrl}: ${parsed.error}`);
+          warnOnce(
+            'shape',
+            `an event from ${connectedUrl} cannot be read (${parsed.error}): reading the apps from Marathon instead`,
+          );
+          unreadable(parsed.error);
           continue;
         }
         const ev = parsed.value;
