@@ -89,6 +89,11 @@ class TaskEdits {
     for (let i = 0; i < this.slots.length; i++) this.index(i);
   }
 
+  private networking: ReturnType<typeof networkingMode> | undefined;
+  private mode(): ReturnType<typeof networkingMode> {
+    return (this.networking ??= networkingMode(this.app));
+  }
+
   /** The app with the events applied so far (the same object when none changed it). */
   result(): MarathonApp {
     if (!this.changed) return this.app;
@@ -101,7 +106,13 @@ class TaskEdits {
   applies(event: FastEvent): boolean {
     if (event.type === 'status_update_event') {
       const at = this.byId.get(event.taskId)?.[0];
-      return at === undefined || endsTask(event) || !movesTask(this.slots[at]!, event);
+      if (endsTask(event)) return true;
+      const known = at === undefined ? undefined : this.slots[at]!;
+      // A running task with no ports of its own would be dialled at the app's service port (marathon-lb's
+      // fallback for Marathon < 1.5): one event put HAProxy's own frontend among the servers (an audit).
+      // Marathon gives its tasks ports: the snapshot decides such a one (IP-per-task apps use the app's).
+      if ((taskAfter(known, event).ports?.length ?? 0) === 0 && this.mode() !== 'container') return false;
+      return known === undefined || !movesTask(known, event);
     }
     const matching = this.healthMatches(event);
     if (matching.length === 0) return false;
