@@ -156,6 +156,10 @@ export class MarathonState {
     if (this.failingSince !== null && now - this.failingSince > bound) {
       return `reads of Marathon have failed for ${Math.round((now - this.failingSince) / 1000)} s${why}`;
     }
+    // A read that never ends holds every change behind it (an audit: a trickled answer, 300 s).
+    if (this.fetchingSince !== null && now - this.fetchingSince > bound) {
+      return `a read of Marathon's apps has gone on for ${Math.round((now - this.fetchingSince) / 1000)} s (a slow or stuck answer): changes in Marathon wait for it`;
+    }
     return null;
   }
 

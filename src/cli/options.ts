@@ -455,7 +455,7 @@ const OPTION_FLAGS = {
     'number',
     60,
     'Service behaviour',
-    'Seconds the Marathon event stream may be down, or reads of Marathon fail, before /status and the dashboard ' +
+    'Seconds the Marathon event stream may be down, or reads of Marathon fail or last, before /status and the dashboard ' +
       'call routing stale (/healthz is not affected)',
     POSITIVE_SECONDS,
   ),

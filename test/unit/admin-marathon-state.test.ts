@@ -202,6 +202,16 @@ describe('MarathonState', () => {
     expect(m.staleReason()).toBe('reads of Marathon have failed for 10 s: HTTP 503');
     m.observe({ kind: 'snapshot-invalid', error: 'not a list' }); // Marathon answered
     expect(m.staleReason()).toBeNull();
+    // A read that does not end (an audit: an answer trickled a byte a second) is stale past the bound too.
+    m.observe({ kind: 'fetching' });
+    c.advance(10_000);
+    expect(m.staleReason()).toBeNull();
+    c.advance(1);
+    expect(m.staleReason()).toBe(
+      "a read of Marathon's apps has gone on for 10 s (a slow or stuck answer): changes in Marathon wait for it",
+    );
+    m.observe({ kind: 'unchanged', state: {} as DesiredState });
+    expect(m.staleReason()).toBeNull();
   });
 
   test('polling (no --sse): the stream is never expected', () => {
