@@ -17,7 +17,7 @@ import {
 import { LOOKUP_PENDING } from './networking';
 import { pathProblem } from './pathAcl';
 import { regexProblem } from './pcreSubset';
-import { appTemplateText, unreadableFileIn } from './templateLabels';
+import { appTemplateText, unreadableFileIn, type OwnAddresses } from './templateLabels';
 import type { Mode, Problem } from './types';
 
 /** What the `HAPROXY_{n}_*` labels of one service port say, before tasks are attached. */
@@ -136,6 +136,8 @@ export interface LabelChecks {
   readonly operatorCerts?: ReadonlySet<string> | undefined;
   /** Host names HAProxy will have to resolve at start-up (BIND_ADDR, template labels' servers); without it they are not looked up. */
   readonly resolve?: ((host: string) => string | undefined) | undefined;
+  /** The load balancer's own addresses: a template label's server at one is refused, as at the loopback. */
+  readonly own?: OwnAddresses | undefined;
   /** --refuse-app-templates: a `HAPROXY_{n}_<TEMPLATE>` label leaves the port out. */
   readonly refuseTemplates?: boolean | undefined;
 }
@@ -319,7 +321,7 @@ export function readPortLabels(
     if (!TEMPLATE_LABEL_NAMES.has(name)) continue;
     if (checks.refuseTemplates === true)
       return r.problem(name, 'per-app template labels are refused (--refuse-app-templates)');
-    const text = appTemplateText(name, v.replace(/\r\n/g, '\n'), undefined, undefined, checks.resolve);
+    const text = appTemplateText(name, v.replace(/\r\n/g, '\n'), undefined, undefined, checks.resolve, checks.own);
     if (typeof text !== 'string') return r.problem(name, text.error);
     const files = checks.files;
     const unreadable =

@@ -48,6 +48,7 @@ export function appTemplateText(
   mapFiles: readonly string[] = LABEL_MAP_FILES,
   servicePort?: number,
   resolve?: ResolveName,
+  selfAddresses?: OwnAddresses,
 ): TextResult {
   if (CONTROL.test(text)) {
     return { error: 'must not contain control characters other than tab and line feed (HAProxy cuts a line there)' };
@@ -142,7 +143,7 @@ export function appTemplateText(
     }
     // Once filled in, a task's own address may be the loopback: filledTargetProblem judges what the label makes.
     const target = serverTargets(keyword, words, SERVER_FRAGMENTS.has(name)).find(
-      (a) => isSocket(a) || (servicePort === undefined && isLoopback(withoutPlaceholders(a), resolve)),
+      (a) => isSocket(a) || (servicePort === undefined && isLoopback(withoutPlaceholders(a), resolve, selfAddresses)),
     );
     if (target !== undefined) {
       return {
@@ -270,17 +271,43 @@ const isSocket = (address: string): boolean =>
  * gives a loopback address (`127.0.0.1.nip.io`). A task host from Marathon is not judged here: only
  * the label's own text.
  */
-function isLoopback(address: string, resolve: ResolveName | undefined): boolean {
+function isLoopback(address: string, resolve: ResolveName | undefined, own?: OwnAddresses): boolean {
   return bareHosts(address).some((host) => {
     if (LOOPBACK_NAMES.has(host) || host.endsWith('.localhost')) return true;
     const v4 = ipv4Number(host);
-    if (v4 !== null) return isLoopbackIpv4(v4);
+    if (v4 !== null) return isLoopbackIpv4(v4) || own?.has(ipv4Key(v4)) === true;
     const v6 = ipv6Groups(host);
-    if (v6 !== null) return isLoopbackIpv6(v6);
+    if (v6 !== null) return isLoopbackIpv6(v6) || own?.has(ipv6Key(v6)) === true;
     const resolved = resolve?.(host);
-    return resolved !== undefined && isLoopback(resolved, undefined);
+    return resolved !== undefined && isLoopback(resolved, undefined, own);
   });
 }
+
+/**
+ * The load balancer's own addresses (its network interfaces'), as ownAddresses keys them: a label's
+ * server at one reached its stats and admin ports as the loopback would (an audit: the stats listen
+ * binds 0.0.0.0:9090).
+ */
+export type OwnAddresses = ReadonlySet<string>;
+
+/** `addresses` (IPv4 and IPv6 text) keyed so that any spelling of one (`010.0.0.5`, `::ffff:a00:5`) matches. */
+export function ownAddresses(addresses: readonly string[]): OwnAddresses {
+  const keys = new Set<string>();
+  for (const a of addresses) {
+    const v4 = ipv4Number(a);
+    const v6 = v4 === null ? ipv6Groups(a.replace(/%.*$/, '')) : null;
+    if (v4 !== null) keys.add(ipv4Key(v4));
+    else if (v6 !== null) keys.add(ipv6Key(v6));
+  }
+  return keys;
+}
+
+const ipv4Key = (n: number): string => `4:${n}`;
+/** IPv4-mapped and -compatible addresses as the IPv4 address they hold. */
+const ipv6Key = (g: readonly number[]): string =>
+  g.slice(0, 5).every((x) => x === 0) && (g[5] === 0 || g[5] === 0xffff) && (g[6] !== 0 || g[7]! > 1)
+    ? ipv4Key(((g[6]! << 16) | g[7]!) >>> 0)
+    : `6:${g.join(':')}`;
 
 /**
  * A target address's host, lower case, without its family prefix (ipv4@, udp@, …), brackets, port

@@ -6,6 +6,7 @@
  */
 import { loadedFileVerdict } from '../model/files';
 import { readFlagFile } from '../flagFile';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Options } from '../cli/options';
 import { parseBasicCredentials } from '../marathon/credentials';
@@ -48,7 +49,17 @@ export function modelOptions(o: Options, env: Env): ModelOptions {
     refuseAppTemplates: o.refuseAppTemplates,
     operatorCerts: sslCertList(o),
     respectReadinessChecks: o.respectReadinessChecks,
+    ownAddresses: interfaceAddresses(),
   };
+}
+
+/** This host's addresses, every interface's (the load balancer's own, for the template label checks). */
+function interfaceAddresses(): string[] {
+  try {
+    return Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  } catch {
+    return []; // no interfaces readable (a sandbox): the loopback is still refused
+  }
 }
 
 /** `detect` asks --haproxy-bin its version when --haproxy-version is not given (once per binary). */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LOOKUP_PENDING } from '../../src/model/networking';
-import { appTemplateText, labelTargetNames } from '../../src/model/templateLabels';
+import { appTemplateText, labelTargetNames, ownAddresses } from '../../src/model/templateLabels';
 import { checkConfig, describeWithHaproxy, dryCheckedByHaproxy } from '../support/haproxy';
 import { makeTestCerts, type TestCerts } from '../support/certs';
 import { dryRun, tempDir } from '../support/render';
@@ -364,6 +364,26 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
       expect(appTemplateText(name, text)).toBe(text);
     },
   );
+
+  test("the load balancer's own interface addresses are refused as the loopback is, in any spelling; others are served", () => {
+    const own = ownAddresses(['10.1.2.3', 'fe80::1%eth0', '2001:db8::5', 'not an address']);
+    const resolve = (h: string): string | undefined => ({ 'lb.example.test': '10.1.2.3' })[h];
+    const judged = (address: string) => {
+      const r = appTemplateText('BACKEND_HTTP_OPTIONS', `  server s ${address}\n`, undefined, undefined, resolve, own);
+      return typeof r === 'string' ? 'served' : r.error;
+    };
+    for (const address of [
+      '10.1.2.3:9090',
+      '012.1.2.3:9090',
+      '[::ffff:10.1.2.3]:9090',
+      '[fe80::1]:80',
+      '[2001:db8:0::5]:80',
+      'lb.example.test:9090',
+    ])
+      expect(judged(address)).toMatch(/the load balancer itself/);
+    for (const address of ['10.1.2.4:80', '[2001:db8::6]:80', 'app.example.test:80'])
+      expect(judged(address)).toBe('served');
+  });
 
   test("HAProxy's own \\r\\n idiom in option httpchk is served", () => {
     const text = '  option  httpchk GET /health HTTP/1.1\\r\\nHost:\\ www\n';
