@@ -32,8 +32,9 @@ type ResolveName = (host: string) => string | undefined;
  *   programs (`external-check`) or change the maps other
  *   apps are routed by (`set-map`, `add-acl`, …), run the load balancer's Lua services (`lua.*`:
  *   they print its whole config), administer other apps' servers (`stats admin`), or show them
- *   (`stats …`, `use-service prometheus-exporter`: every backend's servers), or say where every
- *   app's requests are logged (`log` in a template printed into a shared frontend);
+ *   (`stats …`, `use-service prometheus-exporter`: every backend's servers), or, in a template printed
+ *   into a frontend every app shares, say how every app's requests are logged or keep their data in
+ *   a variable past the request (sharedFrontendProblem);
  * - bind a socket (a path, `unix@`, `abns@`, `fd@`, …: HAProxy puts it in place of any file at that
  *   path, the operator's certificates included), or
  * - bind another port than its service port, once its placeholders are filled in (HAProxy binds
@@ -174,11 +175,8 @@ export function appTemplateText(
     // A log line in a shared frontend sets where every app's requests are logged, with what they
     // record (an audit: a victim's URL and cookies reached a UDP listener the label named). In the
     // app's own sections it logs the app's own traffic, as HAProxy allows.
-    if (keyword === 'log' && SHARED_FRONTEND_TEMPLATE.test(name)) {
-      return {
-        error: `line ${n + 1} is a log line in a frontend every app shares (it would log, or stop logging, every app's requests)`,
-      };
-    }
+    const shared = SHARED_FRONTEND_TEMPLATE.test(name) ? sharedFrontendProblem(keyword, words) : null;
+    if (shared !== null) return { error: `line ${n + 1} ${shared}` };
     if (keyword === 'stats' && words[1] === 'admin') {
       return { error: `line ${n + 1} is "stats admin" (it would let this app's users disable other apps' servers)` };
     }
@@ -253,6 +251,51 @@ const INIT_ADDR_METHODS: ReadonlySet<string> = new Set(['last', 'libc', 'none', 
 
 /** Templates printed into the frontends every app shares (marathon_http_in, …), not the app's own sections. */
 const SHARED_FRONTEND_TEMPLATE = /^(?:MAP_)?HTTPS?_FRONTEND_(?:ACL|ROUTING_ONLY|APPID_ACL)/;
+
+/**
+ * Why a line may not go into a frontend every app shares, or null. Every app's requests pass there:
+ * where they are logged and what is logged is the operator's (`log 127.0.0.1:514` took a victim's
+ * URL and cookies to a listener; `set-log-level silent` hid every request), and a variable kept past
+ * the request (`proc.`, `sess.`) carried a victim's cookie to the app's own backend, which printed it
+ * (audits).
+ */
+function sharedFrontendProblem(keyword: string | undefined, words: readonly string[]): string | null {
+  if (keyword !== undefined && LOG_KEYWORDS.has(keyword))
+    return `is a "${keyword}" line in a frontend every app shares (it sets how every app's requests are logged)`;
+  if (keyword === 'option' && LOG_OPTIONS.has(words[words[0] === 'option' ? 1 : 2] ?? ''))
+    return `sets a logging option in a frontend every app shares (it sets how every app's requests are logged)`;
+  if (
+    keyword !== undefined &&
+    /^(?:http|tcp)-(?:request|response)$|^http-after-response$/.test(keyword) &&
+    words.includes('set-log-level')
+  )
+    return `sets the log level in a frontend every app shares (it sets how every app's requests are logged)`;
+  const kept = words.find((w) => KEPT_VARIABLE.test(w));
+  if (kept !== undefined)
+    return `sets ${JSON.stringify(kept.slice(0, 40))}, a variable kept past the request, in a frontend every app shares (another app's request data would reach this app)`;
+  return null;
+}
+
+const LOG_KEYWORDS: ReadonlySet<string> = new Set([
+  'log',
+  'log-format',
+  'log-format-sd',
+  'error-log-format',
+  'log-tag',
+  'log-steps',
+]);
+const LOG_OPTIONS: ReadonlySet<string> = new Set([
+  'dontlog-normal',
+  'dontlognull',
+  'httplog',
+  'httpslog',
+  'tcplog',
+  'log-separate-errors',
+  'log-health-checks',
+  'logasap',
+]);
+/** The set-var action or converter (and its kin) on a variable of the process or session scope. */
+const KEPT_VARIABLE = /(?:^|[^\w.-])(?:set-var|set-var-fmt|unset-var)\(\s*(?:proc|sess)\./;
 
 /** Templates printed into a server line after its address: their text is server options. */
 const SERVER_FRAGMENTS: ReadonlySet<string> = new Set([
@@ -366,7 +409,12 @@ const PLACEHOLDER = /\{[^{}]*\}/g;
  * and so is a host name not among those the app's template labels spell out (`named`,
  * labelTargetNames of each): only those were looked up ahead and judged.
  */
-export function filledTargetProblem(name: string, filled: string, named: () => ReadonlySet<string>): string | null {
+export function filledTargetProblem(
+  name: string,
+  filled: string,
+  named: () => ReadonlySet<string>,
+  selfAddresses?: OwnAddresses,
+): string | null {
   const lines = filled.split('\n');
   for (let n = 0; n < lines.length; n++) {
     const words = splitWords(escapeEnvironment(lines[n]!).code);
@@ -374,7 +422,7 @@ export function filledTargetProblem(name: string, filled: string, named: () => R
     for (const target of serverTargets(keyword, words, SERVER_FRAGMENTS.has(name))) {
       if (isSocket(target)) continue; // refused by appTemplateText
       const shown = JSON.stringify(target.slice(0, 60));
-      if (isLoopback(target, undefined))
+      if (isLoopback(target, undefined, selfAddresses))
         return `line ${n + 1} sends traffic to ${shown}, the load balancer itself (its stats, Lua and admin ports)`;
       const made = bareHosts(target).find((h) => isName(h) && !named().has(h));
       if (made !== undefined)

@@ -1,4 +1,4 @@
-import { openedSectionName, overlongLine, type LoadedFileCheck } from '../model/templateLabels';
+import { openedSectionName, overlongLine, type LoadedFileCheck, type OwnAddresses } from '../model/templateLabels';
 import { serviceLabel, type HealthCheck, type PortHolders, type Problem, type Service } from '../model/types';
 
 export type { PortHolders } from '../model/types';
@@ -40,6 +40,8 @@ export interface RenderOptions {
    * (`crt /etc/ssl/{hostname}`, the vhost another label's), or null (model/files.ts); absent: not checked.
    */
   readonly loadedFile?: LoadedFileCheck;
+  /** The load balancer's own addresses: a label's placeholders may not make a server there (templateLabels.ts). */
+  readonly ownAddresses?: OwnAddresses;
 }
 
 export interface RenderedConfig {
@@ -409,7 +411,15 @@ export function withServersOf(
       try {
         entry.pieces ??= servicePieces(
           b,
-          new ServiceRenderer(templates, b, opts.translateLegacy, opts.haproxyDir, undefined, opts.loadedFile),
+          new ServiceRenderer(
+            templates,
+            b,
+            opts.translateLegacy,
+            opts.haproxyDir,
+            undefined,
+            opts.loadedFile,
+            opts.ownAddresses,
+          ),
         );
       } catch (e) {
         if (e instanceof ServiceTemplateError) return null;
@@ -796,6 +806,7 @@ function renderService(
       opts.haproxyDir,
       shared.dependsOnVersion,
       opts.loadedFile,
+      opts.ownAddresses,
     ));
   const pieces = entry.pieces ?? (entry.pieces = servicePieces(svc, renderer()));
   const frontendName = labelledFrontendName(svc, pieces.frontend, shared.frontendNames);

@@ -4,6 +4,7 @@ import {
   labelTargetNames,
   unreadableFileIn,
   type LoadedFileCheck,
+  type OwnAddresses,
 } from '../model/templateLabels';
 import type { Service } from '../model/types';
 import {
@@ -49,6 +50,7 @@ export class ServiceRenderer {
     private readonly haproxyDir = '',
     private readonly dependsOnVersion: () => void = () => undefined,
     private readonly loadedFile?: LoadedFileCheck,
+    private readonly selfAddresses?: OwnAddresses,
   ) {}
 
   /** What the service has rendered so far (countText). */
@@ -70,7 +72,8 @@ export class ServiceRenderer {
    * label, or `reqsetbe` since it is translated, served it on the app's port).
    */
   private routesToOperator(label: string, text: string): void {
-    if (!/(?:use_backend|default_backend|setbe)\b/.test(text)) return;
+    // Escapes and quotes spell a keyword too (`\x75se_backend`, `u''se_backend`: an audit): the words are judged then.
+    if (!/(?:use_backend|default_backend|setbe)\b|[\\"']/.test(text)) return;
     const operator = this.templates.proxiesOfOperator();
     for (const line of text.split('\n')) {
       const words = splitWords(line).words.map((w) => w.value);
@@ -84,10 +87,11 @@ export class ServiceRenderer {
           label,
           `"${line.trim().slice(0, 80)}" sends requests to ${target}, a section of the operator's templates (its stats and Lua services show every app's servers and the whole config)`,
         );
-      // A name made when a request comes (`%[req.hdr(x-b)]`) may be the operator's too, past this
-      // check (an audit): only a lookup in the controller's own maps, which name apps' backends alone,
-      // is known to stay among them (marathon-lb's MAP_* templates; the label may read no other map).
-      if (target !== undefined && target.includes('%[') && !OWN_MAP_LOOKUP.test(target))
+      // A name made when a request comes (`%[req.hdr(x-b)]`, `%{+E}[…]`, `%HM`: any log-format variable)
+      // may be the operator's too, past this check (audits): only a lookup in the controller's own
+      // maps, which name apps' backends alone, is known to stay among them (marathon-lb's MAP_*
+      // templates; the label may read no other map). No backend's own name holds a `%`.
+      if (target !== undefined && target.includes('%') && !OWN_MAP_LOOKUP.test(target))
         throw new ServiceTemplateError(
           label,
           `"${line.trim().slice(0, 80)}" sends requests to a backend named when a request comes, which could be a section of the operator's templates (its stats and Lua services show every app's servers and the whole config); only a lookup in the controller's maps (…,map(<file>)]) may name one`,
@@ -147,7 +151,10 @@ export class ServiceRenderer {
       // The task's own address is Marathon's: the label is judged with a documentation address there.
       const probe =
         'host' in ctx || 'host_ipv4' in ctx ? renderTemplate(t, { ...ctx, ...PROBE_ADDRESS }, maxLength) : out;
-      const made = typeof probe === 'string' ? filledTargetProblem(labelName, probe, () => this.labelNames()) : null;
+      const made =
+        typeof probe === 'string'
+          ? filledTargetProblem(labelName, probe, () => this.labelNames(), this.selfAddresses)
+          : null;
       if (made !== null) throw new ServiceTemplateError(label, `with its placeholders filled in, ${made}`);
     }
     if (label !== null) this.routesToOperator(label, out);

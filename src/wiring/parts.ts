@@ -21,6 +21,7 @@ import {
   type HaproxyVersion,
 } from '../haproxy/version';
 import type { ModelOptions } from '../model/services';
+import { ownAddresses } from '../model/templateLabels';
 import type { RenderOptions } from '../render/render';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -78,6 +79,7 @@ export function renderOptions(
     luaDir: o.luaDir,
     translateLegacy: removedLegacyDirectives(resolveHaproxyVersion(o.haproxyVersion, o.haproxyBin, detect)),
     loadedFile: loadedFileVerdict,
+    ownAddresses: ownAddresses(interfaceAddresses()),
   };
 }
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LOOKUP_PENDING } from '../../src/model/networking';
-import { appTemplateText, labelTargetNames, ownAddresses } from '../../src/model/templateLabels';
+import { appTemplateText, filledTargetProblem, labelTargetNames, ownAddresses } from '../../src/model/templateLabels';
 import { checkConfig, describeWithHaproxy, dryCheckedByHaproxy } from '../support/haproxy';
 import { makeTestCerts, type TestCerts } from '../support/certs';
 import { dryRun, tempDir } from '../support/render';
@@ -354,7 +354,33 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
     ['MAP_HTTP_FRONTEND_APPID_ACL', '  default log 10.0.0.9:514 local0\n'],
   ])('a log line in a frontend every app shares (%s) is refused', (name, line) => {
     const r = appTemplateText(name, line);
-    expect(typeof r === 'string' ? r : r.error).toMatch(/line 1 is a log line in a frontend every app shares/);
+    expect(typeof r === 'string' ? r : r.error).toMatch(/line 1 is a "log" line in a frontend every app shares/);
+  });
+
+  test.each([
+    [
+      '  http-request set-var(proc.loot) req.fhdr(cookie) if { hdr(host) -i vic.example.com }\n',
+      /a variable kept past the request/,
+    ],
+    [
+      '  http-request set-header X-A %[req.fhdr(cookie),set-var(sess.loot)]\n',
+      /"%\[req.fhdr\(cookie\),set-var\(sess.loot\)\]", a variable kept/,
+    ],
+    ['  http-request set-var-fmt(proc.loot) "%[req.fhdr(cookie)]"\n', /a variable kept past the request/],
+    ['  http-request set-log-level silent\n', /sets the log level/],
+    ['  option dontlog-normal\n', /sets a logging option/],
+    ['  no option httplog\n', /sets a logging option/],
+    ['  log-format "%{+Q}r"\n', /is a "log-format" line/],
+  ])('in a frontend every app shares, %j is refused', (line, why) => {
+    const r = appTemplateText('HTTP_FRONTEND_ACL', line);
+    expect(typeof r === 'string' ? r : r.error).toMatch(why);
+  });
+
+  test("a transaction's own variables and the app's own sections are served", () => {
+    const text = '  http-request set-var(txn.host) req.hdr(host)\n  http-request set-header X-H %[var(txn.host)]\n';
+    expect(appTemplateText('HTTP_FRONTEND_ACL', text)).toBe(text);
+    const own = '  http-request set-var(proc.hits) int(1)\n  option dontlog-normal\n';
+    expect(appTemplateText('BACKEND_HTTP_OPTIONS', own)).toBe(own);
   });
 
   test.each(['BACKEND_HSTS_OPTIONS', 'BACKEND_HTTP_OPTIONS', 'FRONTEND_BACKEND_GLUE'])(
@@ -383,6 +409,17 @@ describe('appTemplateText: a per-app template label as it may be printed', () =>
       expect(judged(address)).toMatch(/the load balancer itself/);
     for (const address of ['10.1.2.4:80', '[2001:db8::6]:80', 'app.example.test:80'])
       expect(judged(address)).toBe('served');
+  });
+
+  test("once placeholders are filled in, a server at the load balancer's own address is refused too", () => {
+    const own = ownAddresses(['192.0.2.2', 'fd00::2']);
+    const filled = (line: string) =>
+      filledTargetProblem('BACKEND_HEAD', `\nbackend web_10001\n${line}\n`, () => new Set(), own);
+    expect(filled('  server evil 192.0.2.2:9090')).toMatch(
+      /line 3 sends traffic to "192.0.2.2:9090", the load balancer itself/,
+    );
+    expect(filled('  server evil [fd00::2]:9090')).toMatch(/the load balancer itself/);
+    expect(filled('  server ok 192.0.2.3:9090')).toBeNull();
   });
 
   test("HAProxy's own \\r\\n idiom in option httpchk is served", () => {

@@ -445,6 +445,14 @@ describe('labels: the port is left out with one problem naming the label', () =>
       'a constant HTTP_FRONTEND_ACL',
       { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_HTTP_FRONTEND_ACL: '  use_backend stats\n' },
     ],
+    [
+      'a keyword spelled with an escape',
+      { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_HTTP_FRONTEND_ACL: '  \\x75se_backend stats\n' },
+    ],
+    [
+      'a keyword spelled with quotes',
+      { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_HTTP_FRONTEND_ACL: "  use_''backend stats\n" },
+    ],
   ])(
     "a label that routes to the operator's stats listen (%s) leaves its app out; another app's backend is fine",
     async (_, labels) => {
@@ -494,6 +502,8 @@ describe('labels: the port is left out with one problem naming the label', () =>
     ['a request header', '  use_backend %[req.hdr(x-b)] if {{ req.hdr(x-b) -m found }}\n'],
     ['a variable', '  http-request set-var(txn.b) str(stats)\n  use_backend %[var(txn.b)]\n'],
     ['a default backend from a header', '  default_backend %[req.hdr(x-b),lower]\n'],
+    ['a flagged expression', '  use_backend %{{+E}}[str(stats)]\n'],
+    ['the request method', '  use_backend %HM\n'],
   ])(
     'a label whose backend is named when a request comes (%s) leaves its app out: it could name the stats listen',
     async (_, line) => {
