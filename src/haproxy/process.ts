@@ -26,7 +26,7 @@ import { holdsListeningSocket } from './listeningSockets';
 import { HaproxyLogger, MasterSocket, ProcList } from './masterSocket';
 import { err, ok, type Result } from '../result';
 import { reloadOutcome } from './reloadProtocol';
-import { pidExists, procStat, stopEscalating, type StopResult } from './stopSignals';
+import { pidExists, procStat, runsConfig, stopEscalating, type StopResult } from './stopSignals';
 import { alertLines } from './validate';
 
 export type { StopResult } from './stopSignals';
@@ -538,6 +538,24 @@ export class HaproxyProcess {
     this.watchTimer.unref();
   }
 
+  /**
+   * The workers of a master that died under us. A running one sees it go and exits; one stopped
+   * (SIGSTOP) or wedged never does, and kept every port for good, while each start failed on them
+   * as "held by another process" (an audit: an OOM-killed master).
+   */
+  private endOrphanedWorkers(): void {
+    const workers = [...(this.lastProc?.workers ?? []), ...(this.lastProc?.oldWorkers ?? [])].map((w) => w.pid);
+    for (const pid of workers) {
+      if (!runsConfig(pid, this.o.configPath)) continue;
+      this.o.logger.warn(`haproxy: ending worker ${pid}, left running by its master's death`);
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+
   private emitExit(code: number | null, signal: NodeJS.Signals | null): void {
     const info: ExitInfo = { expected: this.stopping, output: this.output };
     if (!this.stopping) {
@@ -548,6 +566,7 @@ export class HaproxyProcess {
       this.o.logger.error(
         `haproxy: master exited unexpectedly${exitCause(code, signal)}${alerts === '' ? '' : `; its last alerts: ${alerts}`}`,
       );
+      this.endOrphanedWorkers();
     }
     for (const listener of [...this.listeners]) {
       try {

@@ -252,6 +252,14 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     server.close();
   });
 
+  it('stop() with only the worker stopped (SIGSTOP) ends it at once: the soft stop completes, not held for its wait', async () => {
+    const { start, hp } = await serving('paused');
+    const worker = start.workerPid!;
+    process.kill(worker, 'SIGSTOP');
+    expect(await hp.stop()).toEqual({ ok: true, value: 'soft' });
+    await waitFor('the stopped worker to be gone', () => !running(worker), 3000);
+  });
+
   it('reports a reload of a bad config as a failure naming the error, while the old worker keeps serving', async () => {
     const { p, cfg, hp, start } = await serving('good');
 
@@ -317,6 +325,23 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(stop.ok).toBe(true);
     expect(exits).toHaveLength(2);
     expect(exits[1]?.[2].expected).toBe(true);
+  });
+
+  it('a master killed from outside while its worker is stopped (SIGSTOP): the worker is ended, and HAProxy starts again on its ports', async () => {
+    const p = await ports();
+    fs.writeFileSync(path.join(dir, 'haproxy.cfg'), configText(dir, p, 'y'));
+    const lines: string[] = [];
+    const hp = make({}, lines);
+    const start = must(await hp.start());
+    await remember(hp);
+    const worker = start.workerPid!;
+    process.kill(worker, 'SIGSTOP');
+    process.kill(start.masterPid, 'SIGKILL');
+    await waitFor('the stopped worker to be ended', () => !running(worker), 5000);
+    expect(lines).toContain(`warn haproxy: ending worker ${worker}, left running by its master's death`);
+    must(await hp.start());
+    await remember(hp);
+    expect(await get(p.http)).toEqual({ status: 200, body: 'y' });
   });
 
   it('attaches to a running master through its socket, reloads and stops it', async () => {
