@@ -14,7 +14,7 @@ import type { Problem } from '../model/types';
 import { trafficChart } from './chartDom';
 import { h, replace, byId, type Child } from './dom';
 import { ago, diffLineKind, rate } from './format';
-import { marathonFacts, serverView, serversShown, servicesShown, type Badge, type Tone } from './view';
+import { marathonFacts, proxiesShown, serverView, serversShown, servicesShown, type Badge, type Tone } from './view';
 
 const badge = (b: Badge, extra = ''): HTMLElement =>
   h('span', { cls: `badge tone-${b.tone}${extra}`, text: b.text, title: b.title });
@@ -105,17 +105,25 @@ export function renderTraffic(hs: HaproxyStatus, now: number): void {
         h('td', { cls: 'traffic', 'data-label': 'traffic' }, h('div', { cls: 'meta' }, trafficCells(t, hs))),
       ),
     );
-  const table = (kind: string, list: readonly ProxyTraffic[]): HTMLElement =>
-    h(
+  const table = (kind: string, list: readonly ProxyTraffic[]): HTMLElement => {
+    const shown = proxiesShown(list);
+    return h(
       'div',
       { cls: 'card' },
       stackTable(
         'stack',
         [kind, 'Status', 'Sessions, requests and 5xx per second, last minutes'],
-        rows(kind, list),
+        rows(kind, shown.proxies),
         `no ${kind.toLowerCase()}s`,
       ),
+      shown.notListed === 0
+        ? null
+        : h('p', {
+            cls: 'muted small not-listed',
+            text: `${shown.notListed} more ${kind.toLowerCase()}(s) not listed: those not UP and the busiest are (see /status)`,
+          }),
     );
+  };
   replace('traffic', [
     h('div', { cls: 'row' }, state, h('span', { cls: 'muted', text: `servers: ${counts}` })),
     table('Frontend', hs.frontends),

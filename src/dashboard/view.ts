@@ -2,7 +2,14 @@
  * What the dashboard says about each part of /status, decided once here (pure, tested in node) and
  * only drawn by render.ts. Every state is text first; the tone only colours it.
  */
-import type { AdminStatus, MarathonHealth, MarathonStatus, ServerStatus, ServiceStatus } from '../admin/statusTypes';
+import type {
+  AdminStatus,
+  MarathonHealth,
+  MarathonStatus,
+  ProxyTraffic,
+  ServerStatus,
+  ServiceStatus,
+} from '../admin/statusTypes';
 import { ago, duration } from './format';
 
 export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'muted';
@@ -159,7 +166,11 @@ export interface ServicesShown {
   readonly matching: number;
 }
 
-/** The services to draw: those whose app id, backend, host, path or service port holds `filter` (any case). */
+/**
+ * The services to draw: those whose app id, backend, host, path, service port or a server's address
+ * holds `filter` (any case); apps with a server HAProxy does not have UP first (an audit: a DOWN
+ * server of the 2 503rd app was only a count), the others in /status's order.
+ */
 export function servicesShown(services: readonly ServiceStatus[], filter: string): ServicesShown {
   const needle = filter.trim().toLowerCase();
   const byApp = new Map<string, ServiceStatus[]>();
@@ -169,11 +180,18 @@ export function servicesShown(services: readonly ServiceStatus[], filter: string
     if (list === undefined) byApp.set(s.appId, [s]);
     else list.push(s);
   }
-  return { apps: [...byApp].slice(0, APPS_DRAWN), matching: byApp.size };
+  const apps = [...byApp];
+  const troubled = new Set(apps.filter(([, list]) => list.some((s) => s.servers.some((v) => !isUp(v)))));
+  const ordered = troubled.size === 0 ? apps : [...troubled, ...apps.filter((a) => !troubled.has(a))];
+  return { apps: ordered.slice(0, APPS_DRAWN), matching: byApp.size };
 }
 
+const isUp = (v: ServerStatus): boolean => v.haproxy?.state === 'UP';
+
 const serviceText = (s: ServiceStatus): string =>
-  [s.appId, s.backend, s.hostname ?? '', s.path ?? '', String(s.servicePort)].join('\n').toLowerCase();
+  [s.appId, s.backend, s.hostname ?? '', s.path ?? '', String(s.servicePort), ...s.servers.map((v) => v.address)]
+    .join('\n')
+    .toLowerCase();
 
 export interface ServersShown {
   readonly servers: readonly ServerStatus[];
@@ -185,12 +203,30 @@ export interface ServersShown {
 /** A backend's servers to list: all up to SERVERS_DRAWN, else those HAProxy does not have UP first, so a problem shows. */
 export function serversShown(servers: readonly ServerStatus[]): ServersShown {
   if (servers.length <= SERVERS_DRAWN) return { servers, notListed: 0, notListedDown: 0 };
-  const up = (v: ServerStatus): boolean => v.haproxy?.state === 'UP';
-  const notUp = servers.filter((v) => !up(v));
-  const ordered = [...notUp, ...servers.filter(up)];
+  const notUp = servers.filter((v) => !isUp(v));
+  const ordered = [...notUp, ...servers.filter(isUp)];
   return {
     servers: ordered.slice(0, SERVERS_DRAWN),
     notListed: servers.length - SERVERS_DRAWN,
     notListedDown: Math.max(0, notUp.length - SERVERS_DRAWN),
   };
+}
+
+/** The most frontends or backends the traffic tables list (each row draws a chart): 5 000 made a 5 MB page. */
+export const PROXIES_DRAWN = 50;
+
+/** The proxies to list: those not UP/OPEN first, then the busiest; the number not listed. */
+export function proxiesShown(list: readonly ProxyTraffic[]): {
+  readonly proxies: readonly ProxyTraffic[];
+  readonly notListed: number;
+} {
+  if (list.length <= PROXIES_DRAWN) return { proxies: list, notListed: 0 };
+  const down = (t: ProxyTraffic): number => (/^(UP|OPEN)$/.test(t.status) ? 1 : 0);
+  const proxies = [...list]
+    .sort(
+      (a, b) =>
+        down(a) - down(b) || b.http5xxPerSecond - a.http5xxPerSecond || b.requestsPerSecond - a.requestsPerSecond,
+    )
+    .slice(0, PROXIES_DRAWN);
+  return { proxies, notListed: list.length - PROXIES_DRAWN };
 }

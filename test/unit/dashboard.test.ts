@@ -8,6 +8,8 @@ import { ago, diffLineKind, duration, rate } from '../../src/dashboard/format';
 import {
   APPS_DRAWN,
   marathonFacts,
+  PROXIES_DRAWN,
+  proxiesShown,
   serverView,
   serversShown,
   servicesShown,
@@ -312,5 +314,37 @@ describe("what a big cluster's page draws", () => {
     expect(servicesShown(services, '10001').apps.map(([id]) => id)).toEqual(['/b']);
     expect(servicesShown(services, 'x10_').apps.map(([id]) => id)).toEqual(['/x10']);
     expect(servicesShown(services, 'nothing').matching).toBe(0);
+  });
+
+  test("apps with a server HAProxy does not have UP come first, past the bound too; a server's address finds its app", () => {
+    const apps = Array.from({ length: APPS_DRAWN + 50 }, (_, i) => ({
+      ...service(`/x${i}`, 11000 + i),
+      servers: [server(i, i === APPS_DRAWN + 40 ? 'DOWN' : 'UP')],
+    }));
+    const shown = servicesShown(apps, '');
+    expect(shown.apps[0]![0]).toBe(`/x${APPS_DRAWN + 40}`);
+    expect(shown.apps[1]![0]).toBe('/x0');
+    expect(servicesShown(apps, '10.0.0.7:1').apps.map(([id]) => id)).toEqual(['/x7']);
+  });
+
+  test('traffic tables: every proxy up to the bound; past it, those not UP or OPEN first, then the most 5xx and requests', () => {
+    const proxy = (i: number, status: string, rps: number) => ({
+      name: `p${i}`,
+      status,
+      currentSessions: 0,
+      requestsPerSecond: rps,
+      http5xxPerSecond: 0,
+      requestsTotal: 0,
+      http5xxTotal: 0,
+      history: [],
+    });
+    const few = [proxy(1, 'UP', 1)];
+    expect(proxiesShown(few)).toEqual({ proxies: few, notListed: 0 });
+    const many = Array.from({ length: PROXIES_DRAWN + 20 }, (_, i) =>
+      proxy(i, i === 65 ? 'DOWN' : 'UP', i === 3 ? 9 : 0),
+    );
+    const shown = proxiesShown(many);
+    expect(shown.proxies.slice(0, 2).map((p) => p.name)).toEqual(['p65', 'p3']);
+    expect([shown.proxies.length, shown.notListed]).toEqual([PROXIES_DRAWN, 20]);
   });
 });
