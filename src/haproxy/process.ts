@@ -26,7 +26,7 @@ import { holdsListeningSocket } from './listeningSockets';
 import { HaproxyLogger, MasterSocket, ProcList } from './masterSocket';
 import { err, ok, type Result } from '../result';
 import { reloadOutcome } from './reloadProtocol';
-import { pidExists, procStat, runsConfig, stopEscalating, type StopResult } from './stopSignals';
+import { killQuietly, pidExists, procStat, runsConfig, stopEscalating, type StopResult } from './stopSignals';
 import { alertLines } from './validate';
 
 export type { StopResult } from './stopSignals';
@@ -372,11 +372,7 @@ export class HaproxyProcess {
       this.o.logger.warn(
         `haproxy: old worker ${pid} still listens ${waitMs / 1000} s after the reload: it does not stop (wedged?) and would leave its share of new connections unanswered; killing it`,
       );
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
+      killQuietly(pid);
     }
   }
 
@@ -455,11 +451,7 @@ export class HaproxyProcess {
     const pid = this.child?.pid ?? this.attachedPid;
     const workers = [...(this.lastProc?.workers ?? []), ...(this.lastProc?.oldWorkers ?? [])].map((w) => w.pid);
     for (const p of pid === undefined || !this.isAlive() ? [] : [pid, ...workers]) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      killQuietly(p);
     }
   }
 
@@ -548,11 +540,7 @@ export class HaproxyProcess {
     for (const pid of workers) {
       if (!runsConfig(pid, this.o.configPath)) continue;
       this.o.logger.warn(`haproxy: ending worker ${pid}, left running by its master's death`);
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
+      killQuietly(pid);
     }
   }
 

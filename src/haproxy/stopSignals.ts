@@ -108,7 +108,8 @@ function childrenOf(pid: number): number[] {
 /** Stopped by a signal (SIGSTOP) or by a tracer: it runs nothing until continued. */
 const isStopped = (pid: number): boolean => /^[tT]$/.test(procStat(pid)?.[0] ?? '');
 
-function killQuietly(pid: number): void {
+/** SIGKILL to `pid`; nothing when it is gone already. */
+export function killQuietly(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
   } catch {

@@ -16,7 +16,7 @@ import { networkingMode, ServicePortAssigner, taskIp, taskPortsOf, type ResolveH
 import { inputsOf, memoizable, sameInputs } from './appKey';
 import { keepsIds, keptIdsIn, type KeptIds } from './keptIds';
 import { ServerNamer, type ServerIdChains, type ServerMemo, type ServerTarget } from './serverIds';
-import { ownAddresses } from './templateLabels';
+import type { OwnAddresses } from './templateLabels';
 import { drain } from '../steps';
 import {
   tasksLeftOut,
@@ -42,8 +42,8 @@ export interface ModelOptions {
   readonly refuseAppTemplates?: boolean | undefined;
   /** --ssl-certs: labels naming one of these are not checked again (the :443 frontend loads them). */
   readonly operatorCerts?: readonly string[] | undefined;
-  /** The load balancer's own addresses (its interfaces'): a template label may not send traffic there. */
-  readonly ownAddresses?: readonly string[] | undefined;
+  /** The load balancer's own addresses (its interfaces', ownAddresses): a template label may not send traffic there. */
+  readonly ownAddresses?: OwnAddresses | undefined;
   /** --respect-readiness-checks: leave out tasks whose Marathon readiness checks have not passed (readiness.ts). */
   readonly respectReadinessChecks?: boolean | undefined;
 }
@@ -122,7 +122,7 @@ export function* toModelSteps(
     operatorCerts: new Set(opts.operatorCerts ?? []),
     refuseTemplates: opts.refuseAppTemplates,
     resolve: ctx.resolve,
-    own: ownAddresses(opts.ownAddresses ?? []),
+    own: opts.ownAddresses,
   };
   const groupMembers = new Map<MarathonApp, readonly string[]>();
   const routed = mergeDeployments(

@@ -50,7 +50,7 @@ export function modelOptions(o: Options, env: Env): ModelOptions {
     refuseAppTemplates: o.refuseAppTemplates,
     operatorCerts: sslCertList(o),
     respectReadinessChecks: o.respectReadinessChecks,
-    ownAddresses: interfaceAddresses(),
+    ownAddresses: ownAddresses(interfaceAddresses()),
   };
 }
 

@@ -328,12 +328,8 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
   });
 
   it('a master killed from outside while its worker is stopped (SIGSTOP): the worker is ended, and HAProxy starts again on its ports', async () => {
-    const p = await ports();
-    fs.writeFileSync(path.join(dir, 'haproxy.cfg'), configText(dir, p, 'y'));
     const lines: string[] = [];
-    const hp = make({}, lines);
-    const start = must(await hp.start());
-    await remember(hp);
+    const { p, hp, start } = await serving('y', { lines });
     const worker = start.workerPid!;
     process.kill(worker, 'SIGSTOP');
     process.kill(start.masterPid, 'SIGKILL');

@@ -70,6 +70,18 @@ function expectLeftOut(
   return p;
 }
 
+/** --dry of `apps` (written to a file) with `flags`. */
+async function dryOf(apps: readonly unknown[], flags: readonly string[] = []) {
+  const dir = tempDir();
+  try {
+    const file = path.join(dir, 'apps.json');
+    fs.writeFileSync(file, JSON.stringify({ apps }));
+    return await dryRun(['--apps-file', file, '--group', 'external', ...flags]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('HAProxy word rules for label text (configText)', () => {
   test('plain text is printed unchanged (no allocation on the common path)', () => {
     const v = '/api/v1';
@@ -456,46 +468,23 @@ describe('labels: the port is left out with one problem naming the label', () =>
   ])(
     "a label that routes to the operator's stats listen (%s) leaves its app out; another app's backend is fine",
     async (_, labels) => {
-      const dir = tempDir();
-      try {
-        const file = path.join(dir, 'apps.json');
-        const other = app(
-          '/other',
-          {
-            HAPROXY_0_MODE: 'http',
-            HAPROXY_0_FRONTEND_HEAD:
-              '\nfrontend {backend}\n  bind :{servicePort}\n  mode http\n  use_backend b_10003\n',
-          },
-          10002,
-        );
-        fs.writeFileSync(
-          file,
-          JSON.stringify({ apps: [app('/a', labels), other, app('/b', { HAPROXY_0_MODE: 'http' }, 10003)] }),
-        );
-        const run = await dryRun(['--apps-file', file, '--group', 'external']);
-        expect(run.stderr).toMatch(
-          /left out app \/a port index 0 label HAPROXY_0_\w+: .*sends requests to stats, a section of the operator's templates/,
-        );
-        expect(run.stderr).not.toMatch(/\/other/);
-        expect(run.stdout).toContain('use_backend b_10003');
-        expect(run.stdout).not.toMatch(/(?:use_backend|default_backend) "?stats/);
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
+      const other = app(
+        '/other',
+        {
+          HAPROXY_0_MODE: 'http',
+          HAPROXY_0_FRONTEND_HEAD: '\nfrontend {backend}\n  bind :{servicePort}\n  mode http\n  use_backend b_10003\n',
+        },
+        10002,
+      );
+      const run = await dryOf([app('/a', labels), other, app('/b', { HAPROXY_0_MODE: 'http' }, 10003)]);
+      expect(run.stderr).toMatch(
+        /left out app \/a port index 0 label HAPROXY_0_\w+: .*sends requests to stats, a section of the operator's templates/,
+      );
+      expect(run.stderr).not.toMatch(/\/other/);
+      expect(run.stdout).toContain('use_backend b_10003');
+      expect(run.stdout).not.toMatch(/(?:use_backend|default_backend) "?stats/);
     },
   );
-
-  /** --dry of `apps` (written to a file) with `flags`. */
-  const dryOf = async (apps: readonly unknown[], flags: readonly string[] = []) => {
-    const dir = tempDir();
-    try {
-      const file = path.join(dir, 'apps.json');
-      fs.writeFileSync(file, JSON.stringify({ apps }));
-      return await dryRun(['--apps-file', file, '--group', 'external', ...flags]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  };
 
   test.each([
     ['a constant expression', '  use_backend %[str(stats)]\n'],
@@ -1299,22 +1288,12 @@ describe('--refuse-app-templates', () => {
 });
 
 describe('conflicts between apps, decided in the rendered config (--dry)', () => {
-  async function dry(apps: unknown[], extra: string[] = []) {
-    const dir = tempDir();
-    try {
-      const file = path.join(dir, 'apps.json');
-      fs.writeFileSync(file, JSON.stringify({ apps }));
-      return await dryRun(['--apps-file', file, '--group', 'external', ...extra]);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }
   test("a service port used by two apps: the first in app id order keeps it, whatever Marathon's order", async () => {
     for (const order of [
       [app('/b', {}, 10005), app('/a', {}, 10005)],
       [app('/a', {}, 10005), app('/b', {}, 10005)],
     ]) {
-      const run = await dry(order);
+      const run = await dryOf(order);
       expect(run.stdout).toContain('frontend a_10005');
       expect(run.stdout).not.toContain('b_10005');
       expect(run.stderr.trim().split('\n')).toEqual([
@@ -1323,14 +1302,14 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
     }
   });
   test('different bind addresses may share a port; a wildcard may not', async () => {
-    const ok = await dry([
+    const ok = await dryOf([
       app('/a', { HAPROXY_0_BIND_ADDR: '127.0.0.1' }, 10005),
       app('/b', { HAPROXY_0_BIND_ADDR: '127.0.0.2' }, 10005),
     ]);
     expect(ok.stderr).toBe('');
-    const clash = await dry([app('/a', { HAPROXY_0_BIND_ADDR: '127.0.0.1' }, 10005), app('/b', {}, 10005)]);
+    const clash = await dryOf([app('/a', { HAPROXY_0_BIND_ADDR: '127.0.0.1' }, 10005), app('/b', {}, 10005)]);
     expect(clash.stderr).toMatch(/app \/b: service port 10005 is already bound by app \/a/); // An address family prefix names the same address.
-    const prefixed = await dry([
+    const prefixed = await dryOf([
       app('/a', { HAPROXY_0_BIND_ADDR: '127.0.0.1' }, 10005),
       app('/b', { HAPROXY_0_BIND_ADDR: 'ipv4@0.0.0.0' }, 10005),
     ]);
@@ -1338,8 +1317,8 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
   });
 
   /** Apps /a and /b on service port 10005, bound to `first` and `second`. */
-  const onOnePort = (first: string, second: string): ReturnType<typeof dry> =>
-    dry([app('/a', { HAPROXY_0_BIND_ADDR: first }, 10005), app('/b', { HAPROXY_0_BIND_ADDR: second }, 10005)]);
+  const onOnePort = (first: string, second: string): ReturnType<typeof dryOf> =>
+    dryOf([app('/a', { HAPROXY_0_BIND_ADDR: first }, 10005), app('/b', { HAPROXY_0_BIND_ADDR: second }, 10005)]);
 
   // Compared as text, two spellings of one address were both served and HAProxy split the port's
   // connections between the two apps (an audit).
@@ -1373,13 +1352,13 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
   });
 
   test("a HAPROXY_{n}_PORT label cannot take another app's Marathon service port, even sorted first", async () => {
-    const run = await dry([app('/aaa', { HAPROXY_0_PORT: '10005' }, 10001), app('/victim', {}, 10005)]);
+    const run = await dryOf([app('/aaa', { HAPROXY_0_PORT: '10005' }, 10001), app('/victim', {}, 10005)]);
     expect(run.stderr).toBe(
       'marathon-lb: warning: left out app /aaa port index 0 label HAPROXY_0_PORT: service port 10005 is the Marathon service port of app /victim; a label cannot take it\n',
     );
     expect(run.stdout).toContain('backend victim_10005');
     // Two labels on one port: the first by app id, as before.
-    const both = await dry([
+    const both = await dryOf([
       app('/a', { HAPROXY_0_PORT: '10007' }, 10001),
       app('/b', { HAPROXY_0_PORT: '10007' }, 10002),
     ]);
@@ -1400,12 +1379,12 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
     'ciphers AES128+EECDH:AES128+EDH force-tlsv12 no-sslv3 no-tlsv10',
     'curves X25519:P-256 ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384',
   ])('bind options HAProxy accepts on a TCP listener: %s', async (options) => {
-    const run = await dry([app('/a', { HAPROXY_0_BIND_OPTIONS: options }, 10005)]);
+    const run = await dryOf([app('/a', { HAPROXY_0_BIND_OPTIONS: options }, 10005)]);
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain(`bind *:10005 ${options}`);
   });
   test('VHOST with blanks after its commas is served as marathon-lb serves it (checked against upstream)', async () => {
-    const run = await dry([app('/a', { HAPROXY_0_VHOST: 'a.example.com, b.example.com ,c.example.com' })]);
+    const run = await dryOf([app('/a', { HAPROXY_0_VHOST: 'a.example.com, b.example.com ,c.example.com' })]);
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('hdr(host) -i  b.example.com ');
     expect(run.stdout).toContain('hdr(host) -i c.example.com\n');
@@ -1417,21 +1396,21 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
     [9090, []],
     [9091, []],
   ] as const)('port %d of the global frontends is not given to an app', async (port, extra) => {
-    const run = await dry([app('/a', {}, port), app('/good', {}, 10999)], [...extra]);
+    const run = await dryOf([app('/a', {}, port), app('/good', {}, 10999)], [...extra]);
     expect(run.stderr).toMatch(new RegExp(`app /a: service port ${port} is already bound by the HAPROXY_`));
     expect(run.stdout).toContain('backend good_10999');
   });
   test('with --dont-bind-http-https, ports 80 and 443 are free for apps', async () => {
-    const run = await dry([app('/a', {}, 80)], ['--dont-bind-http-https']);
+    const run = await dryOf([app('/a', {}, 80)], ['--dont-bind-http-https']);
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('bind *:80');
   });
   test('app ids that map to the same backend name: the later one is left out', async () => {
-    const run = await dry([app('/a/b', {}, 10005), app('/a_b', {}, 10005)]);
+    const run = await dryOf([app('/a/b', {}, 10005), app('/a_b', {}, 10005)]);
     expect(run.stderr).toMatch(/backend name a_b_10005 is already used/);
   });
   test('a vhost with MODE=tcp leaves that port out with a clear message', async () => {
-    const run = await dry([
+    const run = await dryOf([
       app('/a', { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_MODE: 'tcp' }),
       app('/good', {}, 10999),
     ]);
@@ -1444,7 +1423,7 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
   test('with --haproxy-map, a vhost with MODE=tcp is served as marathon-lb serves it: its own listener and a map entry', async () => {
     const dir = tempDir();
     try {
-      const run = await dry(
+      const run = await dryOf(
         [app('/a', { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_MODE: 'tcp' })],
         ['--haproxy-map', '--haproxy-config', path.join(dir, 'haproxy.cfg')],
       );
@@ -1463,7 +1442,7 @@ describe('conflicts between apps, decided in the rendered config (--dry)', () =>
   ])('with --haproxy-map, a vhost with MODE=tcp and %s leaves that port out', async (_n, labels) => {
     const dir = tempDir();
     try {
-      const run = await dry(
+      const run = await dryOf(
         [app('/a', { HAPROXY_0_VHOST: 'a.example.com', HAPROXY_0_MODE: 'tcp', ...labels }), app('/good', {}, 10999)],
         ['--haproxy-map', '--haproxy-config', path.join(dir, 'haproxy.cfg')],
       );
