@@ -35,7 +35,8 @@ function finish(name: string, parts: (string | Placeholder)[]): CompiledTemplate
   return { name, parts: merged, constant: merged.every((p) => typeof p === 'string'), legacy: mayHoldLegacy(merged) };
 }
 
-const MAY_HOLD_LEGACY = new RegExp(String.raw`(?:^|\n)[ \t]*(?:${LEGACY_START}|[^\s\u0000]*\u0000)`);
+// Multiline: LEGACY_START ends a removed option at its line's end (`option http-tunnel\n`), not the text's (a migration audit).
+const MAY_HOLD_LEGACY = new RegExp(String.raw`^[ \t]*(?:${LEGACY_START}|[^\s\u0000]*\u0000)`, 'm');
 
 /**
  * Whether a rendered line could start with `req…`, `rsp…`, `block` or another directive 2.1 removed: its literal text does, or a

@@ -511,6 +511,24 @@ describe('--dry with legacy directives', () => {
     );
   });
 
+  // A migration audit: `option http-tunnel` as a template's last line reached HAProxy 2.6 as written
+  // (the quick test of a template's text read `$` as the end of the whole text), and every backend was refused.
+  test.each([
+    ['a template override file', 'HAPROXY_BACKEND_HEAD'],
+    ['an app label', 'HAPROXY_0_BACKEND_HEAD'],
+  ])('a removed option on the last line of %s is translated', async (_, name) => {
+    const text = '\nbackend {backend}\n  balance {balance}\n  mode {mode}\n  option forceclose\n';
+    const labels: Record<string, string> = { HAPROXY_GROUP: 'external' };
+    if (name.startsWith('HAPROXY_0')) labels[name] = text;
+    else fs.writeFileSync(path.join(dir, 'templates', name), text);
+    const app = { id: '/web', labels, portDefinitions: [{ port: 10001 }], tasks: [task('w.1', 31001)] };
+    fs.writeFileSync(appsFile, JSON.stringify({ apps: [app] }));
+    const now = await dry(['--haproxy-version', '2.6']);
+    expect(now.stderr).toBe('');
+    expect(now.stdout).toContain('backend web_10001\n  balance roundrobin\n  mode tcp\n  option httpclose\n');
+    expect(now.stdout).not.toContain('forceclose');
+  });
+
   describe('the --dry process asks --haproxy-bin its version only when the config depends on it', () => {
     /** A fake HAProxy that prints `banner` for -v and notes each time it runs. */
     const fakeHaproxy = (name: string, banner: string): { bin: string; runs: () => number } => {
