@@ -36,6 +36,7 @@ import { debounceMaxWait } from '../streams/debounceMaxWait';
 import { inSlices, type SliceOptions } from '../streams/inSlices';
 import type { FastEvent } from './fastApply';
 import { describeApplied, fastPath, isFast, type FastPathDeps } from './fastPath';
+import { withoutEndedTasks } from './endedTasks';
 import type { ExistingConfigReason, ReloadReason } from './reloadReason';
 import type { RuntimeReason } from './runtimeReason';
 import { retryLatest } from '../streams/retryLatest';
@@ -191,6 +192,9 @@ const EVENT_RETRY_MS = 5000;
 
 /** The longest wait between applies while no HAProxy runs (each is a `haproxy -c` and a start). */
 const NOT_SERVING_RETRY_MS = 5000;
+
+/** Task ids remembered as ended (endedTasks.ts): far more than end between two snapshots. */
+const ENDED_TASKS_KEPT = 10_000;
 
 /** Events kept for replay onto a snapshot under way (a burst longer than a fetch drops the oldest: the next snapshot has them). */
 const MAX_REPLAYED = 10_000;
@@ -442,6 +446,9 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         ? EMPTY
         : items$.pipe(
             mergeMap((i) => (i.kind === 'event' ? of(i.event) : EMPTY)),
+            withoutEndedTasks(ENDED_TASKS_KEPT, (event, reason) =>
+              report({ kind: 'fast-path', outcome: 'refused', detail: `${event.eventType}: ${reason}` }),
+            ),
             tap((event) => {
               if (!isFast(event) || deps.replay === undefined) return;
               const chars = charsOf(event);

@@ -1,6 +1,6 @@
 import { NEVER, Observable, map, of, tap, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import type { MarathonEvent } from '../../src/marathon/eventTypes';
+import type { MarathonEvent, StatusUpdateEvent } from '../../src/marathon/eventTypes';
 import type { StreamItem } from '../../src/marathon/events';
 import { appliesAfterRefusal, type FastEvent } from '../../src/reconcile/fastApply';
 import type { Server, Service } from '../../src/model/types';
@@ -41,7 +41,7 @@ const stateOf = (tasks: readonly number[], fast = false, eventsOn?: DesiredState
 });
 const tasksOf = (s: DesiredState): number[] => s.model.services[0]!.servers.map((x) => x.id);
 
-const started = (n: number, appId = '/a'): MarathonEvent => ({
+const started = (n: number, appId = '/a'): StatusUpdateEvent => ({
   type: 'status_update_event',
   eventType: 'status_update_event',
   appId,
@@ -376,6 +376,37 @@ describe('pipeline with the fast path (virtual time)', () => {
       expect(fastApplying).toMatchObject({ reasons: [], runtimeOps: 1, triggeredAt: 30, fast: true });
       // ... marked as no read of Marathon; the snapshots are not.
       expect(s.events.filter((e) => e.kind === 'applying')[0]).not.toHaveProperty('fast');
+    });
+  });
+
+  it('a state of a task after it ended (an event out of order) is neither applied nor replayed onto a snapshot', () => {
+    const t = newScheduler();
+    t.run(({ hot, flush }) => {
+      // Task 2 is killed at 50; a TASK_RUNNING of it comes late, at 60, while a fetch (20 frames) is under way.
+      const killed: MarathonEvent = { ...started(2), taskStatus: 'TASK_KILLED' };
+      const items = hot<StreamItem>('-c 48ms k 9ms r', {
+        c: { kind: 'connected', url: 'x' },
+        k: { kind: 'event', event: killed },
+        r: { kind: 'event', event: started(2) },
+      });
+      const built: string[] = [];
+      const replays: number[] = [];
+      const recording: FastPathDeps['build'] = (events, base) => {
+        built.push(...events.map((e) => (e.type === 'status_update_event' ? e.taskStatus : e.type)));
+        return { state: base, refused: new Map() };
+      };
+      const s = setup(t, items, [[1, 2], [1]], 20, () => true, 0, replays, recording);
+      const sub = s.run$.subscribe();
+      t.schedule(() => sub.unsubscribe(), 200);
+      flush();
+      expect(new Set(built)).toEqual(new Set(['TASK_KILLED'])); // built again on a snapshot, maybe, but only it
+      expect(replays.every((n) => n <= 1)).toBe(true); // the kill alone, when a replay had any
+      expect(s.haproxy.applies.at(-1)!.config).toBe(cfgOf([1]));
+      expect(s.events).toContainEqual({
+        kind: 'fast-path',
+        outcome: 'refused',
+        detail: 'status_update_event: app /a: task t2 ended before this TASK_RUNNING (an event out of order): ignored',
+      });
     });
   });
 
