@@ -17,6 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { readRegularFileBounded } from '../boundedRead';
 import { systemClock, type Clock } from './clock';
 import { longestGraceMs } from './configText';
@@ -25,6 +26,7 @@ import type { FdEnvironment } from './limits';
 import { holdsListeningSocket } from './listeningSockets';
 import { HaproxyLogger, MasterSocket, ProcList } from './masterSocket';
 import { err, ok, type Result } from '../result';
+import { OutputFile } from './outputFile';
 import { reloadOutcome } from './reloadProtocol';
 import { killQuietly, pidExists, procStat, runsConfig, stopEscalating, type StopResult } from './stopSignals';
 import { alertLines } from './validate';
@@ -102,6 +104,26 @@ export interface ExitInfo {
 export type ExitListener = (code: number | null, signal: NodeJS.Signals | null, info: ExitInfo) => void;
 
 const MAX_OUTPUT = 64 * 1024;
+/** How often HAProxy's output file is read between starts and reloads (outputFile.ts). */
+const OUTPUT_READ_MS = 250;
+
+/**
+ * A file for HAProxy's output: in the system's temporary directory, else beside its config (which
+ * this process writes, so it can write there: a container whose /tmp is read-only).
+ */
+function newOutputFile(configPath: string): Result<OutputFile> {
+  try {
+    return ok(OutputFile.create());
+  } catch {
+    try {
+      return ok(OutputFile.create(dirname(configPath)));
+    } catch (e) {
+      return err(
+        `cannot make a file for HAProxy's output in the temporary directory nor beside ${configPath}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      );
+    }
+  }
+}
 
 /** A master socket that is not there (its file removed) rather than a master that is busy or refuses. */
 const SOCKET_GONE = /\((?:ENOENT|ECONNREFUSED)\)/;
@@ -131,6 +153,10 @@ export class HaproxyProcess {
   readonly master: MasterSocket;
   private readonly clock: Clock;
   private readonly outputLog: HaproxyOutputLog;
+  /** HAProxy's stdout and stderr (outputFile.ts), read every OUTPUT_READ_MS and at each step of a start or reload. */
+  private outputFile: OutputFile | undefined;
+  private outputTimer: NodeJS.Timeout | undefined;
+  private partialLine = '';
 
   constructor(private readonly o: HaproxyProcessOptions) {
     this.master = MasterSocket.at(o.masterSocketPath, o.socketTimeoutMs ?? 5000, o.logger);
@@ -156,39 +182,38 @@ export class HaproxyProcess {
       return notStarted(`the master socket path may not contain a comma: ${this.o.masterSocketPath}`);
     this.stopping = false;
     this.output = '';
+    const output = newOutputFile(this.o.configPath);
+    if (!output.ok) return notStarted(output.error);
     const child = spawn(this.o.bin, this.args(), {
       cwd: this.o.cwd,
       env: this.o.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', output.value.writeFd, output.value.writeFd],
       detached: true,
     });
+    output.value.closeWriter();
+    this.followOutput(output.value);
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-    if (child.pid === undefined) return notStarted(`cannot start ${this.o.bin}: ${(await spawnError).message}`);
+    if (child.pid === undefined) {
+      this.stopFollowingOutput();
+      return notStarted(`cannot start ${this.o.bin}: ${(await spawnError).message}`);
+    }
     child.on('error', (err) => this.o.logger.error(`haproxy: ${err.message}`));
     this.child = child;
     this.attachedPid = undefined;
-    let pending = '';
-    const onData = (d: Buffer): void => {
-      const text = d.toString('utf8');
-      this.output = (this.output + text).slice(-MAX_OUTPUT);
-      pending += text;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) this.log(line);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    const drained = new Promise<void>((resolve) => child.once('close', () => resolve()));
     let ready = false; // a failed start is start()'s answer, not an exit to report
     child.once('exit', (code, signal) => {
-      if (this.child === child) this.child = undefined;
+      if (this.child === child) {
+        this.child = undefined;
+        this.stopFollowingOutput(); // all of its output, read before it is explained
+      }
       if (ready) this.emitExit(code, signal);
     });
     const startTimeoutMs = this.o.startTimeoutMs ?? 10000 + configAllowanceMs(this.o.configPath);
     const deadline = this.clock.now() + startTimeoutMs;
     for (;;) {
+      this.readOutput();
       if (child.exitCode !== null || child.signalCode !== null) {
-        await Promise.race([drained, this.clock.sleep(1000)]); // all of its output, before explaining
+        this.stopFollowingOutput(); // all of its output, before explaining
         const status = child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`;
         return err({
           message: await startFailureReason(this.output, status, this.o.configPath, this.o.fdEnvironment),
@@ -228,6 +253,9 @@ export class HaproxyProcess {
     this.attachedPid = proc.value.master.pid;
     this.attachedIsLocal = o.local === true;
     this.stopping = false;
+    // One this process's predecessor started writes its output into a file of its own: read on here.
+    const output = this.attachedIsLocal ? OutputFile.ofProcess(this.attachedPid) : undefined;
+    if (output !== undefined) this.followOutput(output);
     this.watch();
     this.o.logger.info(`haproxy: attached to master ${this.attachedPid}`);
     return ok({ masterPid: this.attachedPid, workerPid: proc.value.workers[0]?.pid, attached: true });
@@ -316,6 +344,7 @@ export class HaproxyProcess {
       while (this.clock.now() <= deadline) {
         if (!this.isAlive()) return failed('HAProxy exited during the reload');
         const proc = await this.showProc();
+        this.readOutput(); // what it printed up to its answer (a refused config's alerts)
         const outcome = proc.ok ? reloadOutcome(from, proc.value) : { kind: 'waiting' as const };
         if (outcome.kind === 'loaded') return this.reloaded(outcome.newWorkerPid, outcome.oldWorkers);
         if (outcome.kind === 'refused') {
@@ -401,12 +430,9 @@ export class HaproxyProcess {
     this.stopping = true;
     if (this.watchTimer) clearInterval(this.watchTimer);
     this.watchTimer = undefined;
-    const child = this.child;
-    if (child) {
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      child.unref();
-    }
+    // HAProxy keeps writing into its output file: the controller that adopts it reads on (attach).
+    this.stopFollowingOutput();
+    this.child?.unref();
   }
 
   /**
@@ -437,6 +463,7 @@ export class HaproxyProcess {
     if (this.watchTimer) clearInterval(this.watchTimer);
     this.watchTimer = undefined;
     this.attachedPid = undefined;
+    this.stopFollowingOutput();
     const waits = this.o.stopWaitsMs ?? { soft: 10000, term: 3000, kill: 2000 };
     void stopEscalating(pid, () => pidExists(pid), waits, this.clock, this.o.pollMs ?? 50).then((r) => {
       if (!r.ok) this.o.logger.warn(`haproxy: the replaced master ${pid} did not end: ${r.error}`);
@@ -502,6 +529,7 @@ export class HaproxyProcess {
   private gone(child: ChildProcess | undefined): void {
     if (!child && this.attachedPid !== undefined) {
       this.attachedPid = undefined;
+      this.stopFollowingOutput();
       this.emitExit(null, null);
     }
   }
@@ -512,6 +540,7 @@ export class HaproxyProcess {
       clearInterval(this.watchTimer);
       this.watchTimer = undefined;
       this.attachedPid = undefined;
+      this.stopFollowingOutput();
       this.emitExit(null, null);
     };
     this.watchTimer = setInterval(() => {
@@ -563,6 +592,35 @@ export class HaproxyProcess {
         this.o.logger.error(`haproxy: exit listener failed: ${(err as Error).message}`);
       }
     }
+  }
+
+  private followOutput(file: OutputFile): void {
+    this.stopFollowingOutput();
+    this.outputFile = file;
+    this.partialLine = '';
+    this.outputTimer = setInterval(() => this.readOutput(), OUTPUT_READ_MS);
+    this.outputTimer.unref();
+  }
+
+  /** The last of the output read, and the file let go (HAProxy, if it still runs, holds its own end). */
+  private stopFollowingOutput(): void {
+    if (this.outputFile === undefined) return;
+    this.readOutput();
+    if (this.partialLine !== '') this.log(this.partialLine);
+    this.partialLine = '';
+    clearInterval(this.outputTimer);
+    this.outputTimer = undefined;
+    this.outputFile.close();
+    this.outputFile = undefined;
+  }
+
+  private readOutput(): void {
+    const text = this.outputFile?.readNew() ?? '';
+    if (text === '') return;
+    this.output = (this.output + text).slice(-MAX_OUTPUT);
+    const lines = (this.partialLine + text).split('\n');
+    this.partialLine = lines.pop() ?? '';
+    for (const line of lines) this.log(line);
   }
 
   private log(line: string): void {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -109,6 +110,18 @@ function get(port: number): Promise<{ status: number; body: string }> {
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
+  });
+}
+
+/** One command on HAProxy's stats socket; resolves with its answer. */
+function statsCommand(socket: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const c = net.connect(socket);
+    c.on('data', (d: Buffer) => (answer += d.toString()));
+    c.on('error', reject);
+    c.on('close', () => resolve(answer));
+    c.end(`${command}\n`);
   });
 }
 
@@ -476,6 +489,48 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(await next.attach()).toMatchObject({ ok: true, value: { masterPid: start.masterPid } });
     expect((await next.stop()).ok).toBe(true);
     expect(pidExists(start.masterPid)).toBe(false);
+  });
+
+  // An audit: HAProxy's output went into a pipe this process read. Paused (SIGSTOP, a long GC, a
+  // stalled event loop), it read nothing, and a burst of server state changes filled the pipe: every
+  // worker blocked on its next line, traffic stopped, and the worker aborted when reading resumed.
+  it('serves while this process reads none of its output: a burst of it never blocks HAProxy', async () => {
+    const lines: string[] = [];
+    const { p, hp, start } = await serving('busy', { lines });
+    // Run while this process's event loop is blocked (spawnSync): nothing reads HAProxy's output meanwhile.
+    const flood = `
+      const net = require('node:net'), http = require('node:http');
+      const say = (cmds) => new Promise((done) => {
+        const c = net.connect(${JSON.stringify(path.join(dir, 'stats.sock'))});
+        c.setTimeout(3000, () => { c.destroy(); done('stalled'); });
+        c.on('error', () => done('error')); c.on('data', () => {}); c.on('close', () => done('ok'));
+        c.end(cmds + '\\n');
+      });
+      (async () => {
+        const pair = 'disable server hold/s;enable server hold/s;';
+        for (let i = 0; i < 40; i++) if ((await say(pair.repeat(50))) !== 'ok') return console.log('stats socket stalled');
+        http.get({ host: '127.0.0.1', port: ${p.http}, timeout: 3000 }, (res) => {
+          let body = ''; res.on('data', (d) => (body += d)); res.on('end', () => console.log(res.statusCode + ' ' + body));
+        }).on('timeout', function () { this.destroy(); console.log('request timed out'); });
+      })();`;
+    const r = spawnSync(process.execPath, ['-e', flood], { encoding: 'utf8', timeout: 60_000 });
+    expect({ out: r.stdout.trim(), err: r.stderr }).toEqual({ out: '200 busy', err: '' });
+    // Its lines were read once this process ran again (4 000 of them: the log keeps its budget).
+    await waitFor('its lines', () => lines.some((l) => l.includes('is going DOWN for maintenance')), 5000);
+    expect(await get(p.http)).toEqual({ status: 200, body: 'busy' });
+    expect(hp.masterPid()).toBe(start.masterPid);
+    expect(pidExists(start.masterPid)).toBe(true);
+  });
+
+  it('a master adopted after release() has its output read by the object that attaches to it', async () => {
+    const { p, hp, start } = await serving('kept');
+    hp.release();
+    const lines: string[] = [];
+    const next = make({}, lines);
+    expect(await next.attach({ local: true })).toMatchObject({ ok: true, value: { masterPid: start.masterPid } });
+    await statsCommand(path.join(dir, 'stats.sock'), 'disable server hold/s');
+    await waitFor("the adopted master's output", () => lines.some((l) => l.includes('hold/s is going DOWN')), 5000);
+    expect(await get(p.http)).toEqual({ status: 200, body: 'kept' });
   });
 
   it("validateConfig returns ok, or HAProxy's ALERT lines", async () => {
