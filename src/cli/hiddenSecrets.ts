@@ -3,9 +3,13 @@ import { withoutCredentials } from '../marathon/credentials';
 /** The flags whose value is a secret (marathon-lb's and zdd's). */
 const SECRET_FLAGS = ['--auth-credentials', '--dcos-auth-credentials', '--admin-token'];
 
-/** Whether `word` names a secret flag: as written, or by any prefix argparse might take (`--au`, `--a`). */
+/**
+ * Whether `word` names a secret flag: as written, in camelCase (yargs takes `--authCredentials` as
+ * well), or by any prefix argparse might take (`--au`, `--a`).
+ */
 function isSecretFlag(word: string): boolean {
-  return word.length >= 3 && SECRET_FLAGS.some((f) => f.startsWith(word));
+  const dashed = word.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return dashed.length >= 3 && SECRET_FLAGS.some((f) => f.startsWith(dashed));
 }
 
 /**

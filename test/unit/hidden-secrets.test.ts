@@ -44,6 +44,14 @@ describe('secrets on the command line are not shown by ps', () => {
       '--admin-token',
       '***',
     ]);
+    // The parser (yargs) takes each flag in camelCase too (an audit: --authCredentials was shown).
+    expect(argvWithoutSecrets(['--authCredentials', 'u:p', '--dcosAuthCredentials={}', '--adminToken', 't'])).toEqual([
+      '--authCredentials',
+      '***',
+      '--dcosAuthCredentials=***',
+      '--adminToken',
+      '***',
+    ]);
   });
 
   test("the running controller's /proc/PID/cmdline holds none of them", async () => {
