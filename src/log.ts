@@ -3,6 +3,7 @@ import type { LogLevel } from './cli/options';
 import { printable } from './printable';
 import { pythonLogLine } from './pythonLogFormat';
 import { syslogStream } from './syslog';
+import { wellFormedJson } from './wellFormedJson';
 
 export interface Logger {
   error(msg: string, meta?: Record<string, unknown>): void;
@@ -35,6 +36,15 @@ function asctime(d: Date): string {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())},${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
+/** The line the formats before made (winston's MESSAGE), its lone surrogates replaced (wellFormedJson.ts). */
+const wellFormedLine = winston.format((info) => {
+  const line = (info as Record<symbol, unknown>)[MESSAGE];
+  if (typeof line === 'string') (info as Record<symbol, unknown>)[MESSAGE] = wellFormedJson(line);
+  return info;
+});
+/** Where winston keeps the formatted line (triple-beam's MESSAGE, a registered symbol). */
+const MESSAGE = Symbol.for('message');
+
 /** winston logger: readable lines in marathon-lb's format by default, or `--log-format json`. */
 export function createLogger(opts: {
   level: LogLevel;
@@ -46,7 +56,7 @@ export function createLogger(opts: {
   const json = opts.format === 'json';
   const startedAt = Date.now(); // Python's relativeCreated counts from when logging started
   const format = json
-    ? winston.format.combine(winston.format.timestamp(), winston.format.json())
+    ? winston.format.combine(winston.format.timestamp(), winston.format.json(), wellFormedLine())
     : winston.format.printf((info) => {
         const { level, message, ...meta } = info as { level: string; message: unknown } & Record<string, unknown>;
         const extra = Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : '';

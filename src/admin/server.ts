@@ -8,6 +8,7 @@ import { keepConnectionsUnder } from './heldConnections';
 import { RecentBody, type Body } from './recentBody';
 import { jsonChunks } from './slicedJson';
 import { ResponsesInFlight } from './responsesInFlight';
+import { wellFormedJson } from '../wellFormedJson';
 
 export interface AdminServerOptions {
   /** --admin-bind (default 127.0.0.1: loopback only). */
@@ -192,7 +193,8 @@ export function startAdminServer(opts: AdminServerOptions): Promise<AdminServer>
       const status = opts.status.statusToSend?.() ?? opts.status.status();
       const compact = await jsonChunks(status, nextTurn);
       // Indented for people reading it with curl, unless that would make a big body bigger still.
-      if (compact.chars <= INDENTED_STATUS_MAX) return [Buffer.from(`${JSON.stringify(status, null, 2)}\n`, 'utf8')];
+      if (compact.chars <= INDENTED_STATUS_MAX)
+        return [Buffer.from(`${wellFormedJson(JSON.stringify(status, null, 2))}\n`, 'utf8')];
       return [...compact.chunks, NEWLINE];
     },
     STATUS_SHARED_MS,

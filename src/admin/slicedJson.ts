@@ -1,3 +1,4 @@
+import { wellFormedJson } from '../wellFormedJson';
 /**
  * JSON.stringify of plain data (what /status is: objects, arrays, strings, numbers, booleans, null),
  * made a slice at a time and handed over as UTF-8 pieces: after every `sliceItems` array items it
@@ -20,7 +21,7 @@ export async function jsonChunks(
   let chars = 0;
   const push = (...texts: string[]): void => {
     for (const t of texts) {
-      pending.push(t);
+      pending.push(wellFormedJson(t));
       pendingChars += t.length;
     }
     if (pendingChars >= chunkChars) flush();

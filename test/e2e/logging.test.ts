@@ -84,6 +84,19 @@ describe('logging', () => {
     expect(typeof lines[0]!['timestamp']).toBe('string');
   });
 
+  test('--log-format json writes a lone surrogate of a message or field as U+FFFD, not an escape strict readers refuse', () => {
+    const out = capture();
+    const log = createLogger({ level: 'INFO', format: 'json', stream: out.stream });
+    log.warn('left out app /id x\ud800y', { app: '/id x\udc00', text: 'a \\ud800 b' });
+    const line = out.text().trim();
+    expect(line).not.toMatch(/(?<!\\)(?:\\\\)*\\ud[89a-f]/i);
+    expect(JSON.parse(line)).toMatchObject({
+      message: 'left out app /id x\ufffdy',
+      app: '/id x\ufffd',
+      text: 'a \\ud800 b',
+    });
+  });
+
   test('--syslog-socket: lines reach a real Unix datagram socket with their priority and tag', async () => {
     const dir = tempDir('mlb-syslog-');
     const socket = path.join(dir, 'log.sock');
