@@ -360,7 +360,16 @@ export class MarathonClient implements EventStreamSource {
     let foreign = false;
     for (;;) {
       const header = plainAfterTls || foreign ? undefined : await this.authHeader();
-      const res = await send(target, header === undefined ? {} : { Authorization: header });
+      let res: R;
+      try {
+        res = await send(target, header === undefined ? {} : { Authorization: header });
+      } catch (e) {
+        // Told as the --marathon URL's, the failure of the leader a redirect named sent the operator
+        // to a Marathon that answered (an audit).
+        if (hops > 0 && e instanceof MarathonError)
+          throw new MarathonError(e.kind, `after a redirect to ${target}: ${e.message}`, e.status);
+        throw e;
+      }
       const location = res.headers.location;
       if (REDIRECTS.has(res.status) && location) {
         discard(res);

@@ -48,7 +48,6 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** A URL nothing listens on (a port that was just closed). */
 /** A URL nothing listens on. Taken after the test's servers are up: the OS may hand its port out again. */
 async function deadUrl(): Promise<string> {
   const s = http.createServer();
@@ -240,6 +239,21 @@ describe('MarathonClient: REST', () => {
     const err = await rejection(client.getApps());
     expect(err.message).toMatch(/more than 3 redirects/);
     expect(loop.hits.length).toBe(4);
+  });
+
+  // An audit: the refusal of the leader a redirect named was told as the --marathon URL's, which answered.
+  test('a failure after a redirect names the place redirected to', async () => {
+    let leader = '';
+    const follower = await serve((req, res) => {
+      res.writeHead(307, { Location: `${leader}${req.url ?? '/'}` });
+      res.end();
+    });
+    leader = await deadUrl();
+    const client = new MarathonClient({ urls: [follower.url], timeoutMs: 2000, logger: captureLogger() });
+    const err = await rejection(client.getApps());
+    expect(err.message).toContain(
+      `GET ${follower.url}/v2/apps?embed=apps.tasks failed: after a redirect to ${leader}/v2/apps?embed=apps.tasks: `,
+    );
   });
 
   test('user:password in a Marathon URL becomes basic auth and never shows in messages', async () => {
