@@ -35,6 +35,13 @@ function isHttpchkTarget(path: string): boolean {
   return words.length <= 2 && words.every(isPlainWord);
 }
 
+/**
+ * The longest check path: HAProxy 2.6 builds `GET <path> HTTP/1.0` in a buffer of tune.bufsize (16 384
+ * bytes by default), and a path of 16 300 characters failed to build there ("failed to build HTTP
+ * request" at each check: the server DOWN for good, while Marathon called the task healthy; an audit).
+ */
+const MAX_PATH_CHARS = 16_000;
+
 /** HAProxy keeps times in milliseconds in a signed 32-bit integer. */
 const MAX_SECONDS = 2147483;
 /** HAProxy's largest `fall` count (an int). */
@@ -49,6 +56,11 @@ function normalize(c: MarathonHealthCheck, at: string): HealthCheck | HealthChec
   if (typeof protocol !== 'string' || !isPlainWord(protocol))
     return fail('protocol', 'must be a word such as HTTP, TCP or MESOS_HTTP');
   const path = c.path ?? '/';
+  if (typeof path === 'string' && path.length > MAX_PATH_CHARS)
+    return fail(
+      'path',
+      `is ${path.length} characters long, more than ${MAX_PATH_CHARS}: HAProxy builds its check request in one buffer (tune.bufsize, 16 KiB), and with a longer path it cannot, so the task's server would stay DOWN`,
+    );
   if (typeof path !== 'string' || !isHttpchkTarget(path))
     return fail(
       'path',

@@ -6,9 +6,12 @@
  * used to leave its app out though marathon-lb served it (found by a differential check).
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
-import { describeWithHaproxy, expectServedAsHaproxyTakes } from '../support/haproxy';
+import { describeWithHaproxy, expectServedAsHaproxyTakes, startHaproxy } from '../support/haproxy';
+import { listenOnLoopback } from '../support/listen';
 import { dryRun, tempDir } from '../support/render';
+import { waitFor } from '../support/wait';
 
 const PATHS = [
   '/',
@@ -115,4 +118,56 @@ test.each([
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// An audit: a path of 200 000 characters was served, and HAProxy, which cannot build such a check
+// request in its buffer, kept the task's server DOWN for good while Marathon said it was healthy.
+describeWithHaproxy('a health check path HAProxy cannot send is left out; the longest served is sent', () => {
+  let dir: string;
+  let closeTaskServer: (() => Promise<void>) | undefined;
+  beforeAll(() => {
+    dir = tempDir();
+  });
+  afterAll(async () => {
+    await closeTaskServer?.();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('16 000 characters are served and the check passes on a real HAProxy; 16 001 are left out, named', async () => {
+    const longest = `/${'L'.repeat(15_999)}`;
+    const over = await dryWithPath(dir, `${longest}L`);
+    expect(over.stdout).not.toContain('\nbackend h_10001\n');
+    expect(over.stderr).toContain(
+      'field healthChecks[0].path: is 16001 characters long, more than 16000: HAProxy builds its check request in one buffer',
+    );
+    const served = await dryWithPath(dir, longest);
+    expect(served.stdout).toContain(`\n  option  httpchk GET ${longest}\n`);
+
+    const checked: string[] = [];
+    const taskServer = http.createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
+      checked.push(req.url ?? '');
+      res.end('ok');
+    });
+    const { port, close } = await listenOnLoopback(taskServer);
+    closeTaskServer = close;
+    const haproxy = await startHaproxy({
+      config: [
+        'defaults',
+        '  mode http',
+        '  timeout connect 1s',
+        '  timeout client 5s',
+        '  timeout server 5s',
+        'backend h',
+        `  option  httpchk GET ${longest}`,
+        `  server s1 127.0.0.1:${port} check inter 100`,
+        '',
+      ].join('\n'),
+    });
+    try {
+      await waitFor('a check', () => checked.length > 0, 5000);
+      expect(checked[0]).toBe(longest);
+    } finally {
+      await haproxy.stop();
+    }
+  });
 });
