@@ -135,6 +135,7 @@ function inOrder(section: readonly Placed[], out: string[]): void {
 }
 
 type Kind = 'add' | 'del' | 'rep' | 'allow' | 'deny' | 'tarpit' | 'pass' | 'setbe';
+type Side = 'request' | 'response';
 const KINDS: Readonly<Record<string, Kind>> = {
   add: 'add',
   del: 'del',
@@ -158,7 +159,7 @@ const ARGS: Readonly<Record<Kind, number>> = {
 
 interface Directive {
   readonly keyword: string;
-  readonly side: 'request' | 'response';
+  readonly side: Side;
   readonly kind: Kind;
   readonly ci: boolean;
   readonly args: readonly Word[];
@@ -227,16 +228,17 @@ function translateDirective(line: string): Result<Placed> {
   )
     return ok({ text: line, phase: 'native' }); // not one we know: HAProxy says what it thinks
   const kind = KINDS[m[3]!]!;
+  const side: Side = m[1] === 'req' ? 'request' : 'response';
   const args = words.slice(1, 1 + ARGS[kind]);
   const condWords = words.slice(1 + ARGS[kind]);
-  if (args.length < ARGS[kind]) return fail(keyword, `it needs ${ARGS[kind]} argument(s)`, SUGGEST[kind]);
-  if (words.some((w) => w.env)) return fail(keyword, 'it reads environment variables', SUGGEST[kind]);
+  if (args.length < ARGS[kind]) return fail(keyword, `it needs ${ARGS[kind]} argument(s)`, suggest(kind, side));
+  if (words.some((w) => w.env)) return fail(keyword, 'it reads environment variables', suggest(kind, side));
   const cond = condWords.length === 0 ? null : conditionDnf(condWords);
-  if (cond !== null && !cond.ok) return fail(keyword, cond.error, SUGGEST[kind]);
+  if (cond !== null && !cond.ok) return fail(keyword, cond.error, suggest(kind, side));
   const dnf = cond === null ? null : cond.value;
   const d: Directive = {
     keyword,
-    side: m[1] === 'req' ? 'request' : 'response',
+    side,
     kind,
     ci: m[2] === 'i',
     args,
@@ -256,16 +258,30 @@ function translateDirective(line: string): Result<Placed> {
   return map(translate(d), (o) => ({ text: `${indent}${o}${tail}`, phase }));
 }
 
-const SUGGEST: Readonly<Record<Kind, string>> = {
-  add: 'http-request add-header <name> <value> (http-response for responses)',
+const REQUEST_SUGGESTIONS: Readonly<Record<Kind, string>> = {
+  add: 'http-request add-header <name> <value>',
   del: 'http-request del-header <name> [if { req.fhdr(<name>) -m reg <regex> }]',
-  rep: 'http-request replace-header <name> <regex> <replacement>, replace-pathq or set-method (http-response replace-header for responses)',
+  rep: 'http-request replace-header <name> <regex> <replacement>, replace-pathq or set-method',
   allow: 'http-request allow if { req.fhdr(<name>) -m reg <regex> } (or { pathq -m reg <regex> })',
-  deny: 'http-request deny if { req.fhdr(<name>) -m reg <regex> } (or { pathq -m reg <regex> }; http-response deny if { res.fhdr(<name>) … })',
+  deny: 'http-request deny if { req.fhdr(<name>) -m reg <regex> } (or { pathq -m reg <regex> })',
   tarpit: 'http-request tarpit if { req.fhdr(<name>) -m reg <regex> } (or { pathq -m reg <regex> })',
   pass: 'the conditions of the rules it exempted from (… unless <condition>)',
   setbe: 'use_backend <backend> if { req.fhdr(<name>) -m reg <regex> } (or { pathq -m reg <regex> })',
 };
+/** The rsp* filters' (add, del, rep, deny): a migration audit found rspdel told to write http-request rules. */
+const RESPONSE_SUGGESTIONS: Readonly<Partial<Record<Kind, string>>> = {
+  add: 'http-response add-header <name> <value>',
+  del: 'http-response del-header <name> [if { res.fhdr(<name>) -m reg <regex> }]',
+  rep: 'http-response replace-header <name> <regex> <replacement>',
+  deny: 'http-response deny if { res.fhdr(<name>) -m reg <regex> }',
+};
+const suggest = (kind: Kind, side: Side): string =>
+  (side === 'response' ? RESPONSE_SUGGESTIONS[kind] : undefined) ?? REQUEST_SUGGESTIONS[kind];
+/** A regex no translation reads: a request's may be a header's or the request line's, a response's only a header's. */
+const unread = (search: string, side: Side): string =>
+  side === 'request'
+    ? `the regex "${search}" is neither "^Name: …" nor "^<method> /<path>"`
+    : `the regex "${search}" is not "^Name: …"`;
 
 function fail(keyword: string, why: string, suggestion: string): Result<never> {
   return err(
@@ -283,20 +299,21 @@ function translate(d: Directive): Out {
   if (d.kind === 'add') {
     const colon = search.indexOf(':');
     const name = colon < 0 ? '' : search.slice(0, colon).trim();
-    if (!TOKEN.test(name)) return fail(d.keyword, `"${search}" is not "Name: value"`, SUGGEST.add);
+    if (!TOKEN.test(name)) return fail(d.keyword, `"${search}" is not "Name: value"`, suggest('add', d.side));
     const value = search.slice(colon + 1).trim();
     // HAProxy 2.1+ takes no empty value (`''` is no argument to it): an empty sample adds the same empty header.
     const fmt = value === '' ? '%[str()]' : quoteWord(logFormat(value));
     return ok(`${action} add-header ${quoteWord(name)} ${fmt}${cond(d)}`);
   }
-  if (d.kind === 'pass') return fail(d.keyword, 'it only exempted requests from later req* filters', SUGGEST.pass);
+  if (d.kind === 'pass')
+    return fail(d.keyword, 'it only exempted requests from later req* filters', suggest('pass', d.side));
   const header = headerRegex(search);
   if (d.kind === 'del') {
     if (header !== null && /^(?:\.\*)?\$?$/.test(header.rest))
       return ok(`${action} del-header ${header.name}${cond(d)}`);
     // `^X-Real-IP` (no colon) took every header whose name starts so: HAProxy 2.5+ matches names by prefix.
     const prefix = headerPrefixRegex(search);
-    if (prefix === null) return fail(d.keyword, `the regex "${search}" is more than "^Name:"`, SUGGEST.del);
+    if (prefix === null) return fail(d.keyword, `the regex "${search}" is more than "^Name:"`, suggest('del', d.side));
     return ok(`${action} del-header ${prefix} -m beg${cond(d)}`);
   }
   if (d.kind === 'rep') return replace(d, action, search, header);
@@ -308,7 +325,7 @@ function translate(d: Directive): Out {
   } else {
     const r = d.side === 'request' ? requestLine(search) : null;
     if (r === null || /\s| /.test(r.uri) || r.uri.includes('\\s'))
-      return fail(d.keyword, `the regex "${search}" is neither "^Name: …" nor "^<method> /<path>"`, SUGGEST[d.kind]);
+      return fail(d.keyword, unread(search, d.side), suggest(d.kind, d.side));
     term = `${r.methods === null ? '' : `{ method ${r.methods.join(' ')} } `}{ pathq ${flags} ${quoteWord(`^${r.uri}`)} }`;
   }
   if (d.kind === 'setbe') return ok(`use_backend ${d.args[1]!.raw} ${withTerm(term, d.dnf)}`);
@@ -330,15 +347,14 @@ function replace(d: Directive, action: string, search: string, header: HeaderReg
   if (header !== null) {
     const to = /^([^:\s]+):[ \t]*(.*)$/s.exec(replacement);
     if (to === null || to[1]!.toLowerCase() !== header.name.toLowerCase()) {
-      return fail(d.keyword, `"${replacement}" does not keep header ${header.name}`, SUGGEST.rep);
+      return fail(d.keyword, `"${replacement}" does not keep header ${header.name}`, suggest('rep', d.side));
     }
     return ok(
       `${action} replace-header ${header.name} ${quoteWord(`${ci}^${header.rest}`)} ${quoteWord(logFormat(to[2]!))}${cond(d)}`,
     );
   }
   const r = d.side === 'request' ? requestLine(search) : null;
-  if (r === null)
-    return fail(d.keyword, `the regex "${search}" is neither "^Name: …" nor "^<method> /<path>"`, SUGGEST.rep);
+  if (r === null) return fail(d.keyword, unread(search, d.side), suggest('rep', d.side));
   // The method must come back unchanged ("\1 " or the same literal) and the URI keep its tail.
   const keep =
     r.slashInGroup === true
@@ -352,7 +368,7 @@ function replace(d: Directive, action: string, search: string, header: HeaderReg
     return fail(
       d.keyword,
       `the replacement "${replacement}" changes the method or is not "<method> <uri>"`,
-      SUGGEST.rep,
+      suggest('rep', d.side),
     );
   const uriTo =
     (r.slashInGroup === true ? '/' : '') +
@@ -362,7 +378,7 @@ function replace(d: Directive, action: string, search: string, header: HeaderReg
     return fail(
       d.keyword,
       `"${search}" → "${replacement}" does not pass the rest of the request line through a final (.*)`,
-      SUGGEST.rep,
+      suggest('rep', d.side),
     );
   }
   const methodCond = r.methods === null ? cond(d) : ` ${withTerm(`{ method ${r.methods.join(' ')} }`, d.dnf)}`;

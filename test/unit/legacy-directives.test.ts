@@ -126,7 +126,12 @@ const UNTRANSLATABLE: readonly (readonly [string, RegExp])[] = [
     '  reqrep ^([^\\ ]*)\\ /a/([^\\ ]*)\\ (HTTP.*) \\1\\ /b/\\2\\ \\3',
     /does not pass the rest of the request line through a final \(\.\*\)/,
   ],
-  ['  rsprep ^HTTP/1\\.1\\ 302(.*) HTTP/1.1\\ 301\\1', /"rsprep" .*neither/],
+  // A response's suggestions are http-response rules (a migration audit found rspdel told to write http-request).
+  [
+    '  rsprep ^HTTP/1\\.1\\ 302(.*) HTTP/1.1\\ 301\\1',
+    /"rsprep" .*is not "\^Name: …"\); write http-response replace-header <name> <regex> <replacement> instead$/,
+  ],
+  ['  rspdel ^X-A:\\ secret', /"rspdel" .*write http-response del-header <name> \[if \{ res\.fhdr/],
   ['  reqadd "X-A: $HOSTNAME"', /reads environment variables/],
   ['  reqadd NoColonHere', /is not "Name: value"/],
   ['  block', /needs an "if" or "unless" condition/],
