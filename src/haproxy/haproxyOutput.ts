@@ -62,6 +62,17 @@ export class HaproxyOutputLog {
   }
 }
 
+/**
+ * HAProxy's alerts about its own files and resources: no app's config causes them, so no trial
+ * reload can find one to blame (a read-only pid file directory took three reloads per try, hunting
+ * an app, and was reported as a refused config; helper 72).
+ */
+const RESOURCE_FAULT =
+  /Cannot create pidfile|Cannot raise FD limit|Cannot fork|Cannot chroot|Cannot set (uid|gid)|[Oo]ut of memory/;
+
+/** Whether HAProxy's message is about its own files or resources, not the config. */
+export const isResourceFault = (message: string): boolean => RESOURCE_FAULT.test(message);
+
 /** A refused reload: the ALERTs HAProxy printed during it, else what `haproxy -c` says of the file. */
 export async function reloadFailureReason(
   reloadLog: readonly string[],

@@ -21,7 +21,7 @@ import { dirname } from 'node:path';
 import { readRegularFileBounded } from '../boundedRead';
 import { systemClock, type Clock } from './clock';
 import { longestGraceMs } from './configText';
-import { HaproxyOutputLog, reloadFailureReason, startFailureReason } from './haproxyOutput';
+import { HaproxyOutputLog, isResourceFault, reloadFailureReason, startFailureReason } from './haproxyOutput';
 import type { FdEnvironment } from './limits';
 import { holdsListeningSocket } from './listeningSockets';
 import { HaproxyLogger, MasterSocket, ProcList } from './masterSocket';
@@ -350,8 +350,12 @@ export class HaproxyProcess {
         if (outcome.kind === 'refused') {
           const why = await reloadFailureReason(this.reloadLog ?? [], this.o.bin, this.o.configPath);
           const serving = outcome.servingWorkerPids.join(', ') || 'none';
+          // An unwritable pid file was told as a refused config (an audit): the operator's to mend.
+          const what = isResourceFault(why)
+            ? 'HAProxy could not run the new config for a reason outside it (its own files or resources)'
+            : 'HAProxy rejected the new config';
           return failed(
-            `HAProxy rejected the new config; the previous worker (${serving}) keeps serving: ${why}`,
+            `${what}; the previous worker (${serving}) keeps serving: ${why}`,
             proc.ok ? proc.value : undefined,
             true,
           );

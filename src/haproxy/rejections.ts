@@ -12,6 +12,7 @@ import type { DesiredState, Rejection } from '../reconcile/applyPort';
 import { findCulprits, type Verdict } from './isolate';
 import { err, ok, type Result } from '../result';
 import type { HaproxyLogger } from './masterSocket';
+import { isResourceFault } from './haproxyOutput';
 import { linesNaming, proxiesNamed } from './validate';
 
 /** What finding culprits needs from the applier. */
@@ -171,14 +172,6 @@ export interface GateFailure {
 }
 
 /**
- * HAProxy's alerts about its own files and resources: no app's config causes them, so no trial
- * reload can find one to blame (a read-only pid file directory took three reloads per try, hunting
- * an app, and was reported as a refused config; helper 72).
- */
-const NOT_AN_APPS_FAULT =
-  /Cannot create pidfile|Cannot raise FD limit|Cannot fork|Cannot chroot|Cannot set (uid|gid)|[Oo]ut of memory/;
-
-/**
  * HAProxy refused to run `next` (its reload or start failed with `failure`) although `haproxy -c`
  * passed. The services to leave out, and whether trial configs ran (HAProxy then runs one of them,
  * not the last good state); null when the failure is no refusal or nobody could be blamed in `maxTrials`.
@@ -192,7 +185,7 @@ export async function rejectedAtGate(
 ): Promise<{ readonly rejected: readonly Rejection[]; readonly trials: boolean } | null> {
   if (!failure.refused) return null; // a timeout or a dead socket: nobody to blame
   const { message } = failure;
-  if (NOT_AN_APPS_FAULT.test(message)) return null;
+  if (isResourceFault(message)) return null;
   const reject = (s: Service, why: string): Rejection => ({
     ...problem(s, `HAProxy cannot run backend ${s.backend} (its config passes haproxy -c), left out: ${why}`),
     retried: true,

@@ -533,6 +533,21 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     expect(await get(p.http)).toEqual({ status: 200, body: 'kept' });
   });
 
+  it('a reload that fails on its pid file says the fault is outside the config, and the old worker serves', async () => {
+    const { p, hp } = await serving('old');
+    // The pid file's place taken by a directory: HAProxy cannot write it at the reload (an audit used chattr +i).
+    const pidFile = path.join(dir, 'haproxy.pid');
+    fs.rmSync(pidFile);
+    fs.mkdirSync(pidFile);
+    const r = await hp.reload();
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.message).toMatch(
+      /^HAProxy could not run the new config for a reason outside it \(its own files or resources\); the previous worker \(\d+\) keeps serving: .*Cannot create pidfile/,
+    );
+    expect(await get(p.http)).toEqual({ status: 200, body: 'old' });
+  });
+
   it("validateConfig returns ok, or HAProxy's ALERT lines", async () => {
     const p = await ports();
     const good = path.join(dir, 'good.cfg');

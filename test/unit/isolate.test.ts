@@ -266,7 +266,7 @@ describe('rejectedAtGate: HAProxy refused to run a config that passes haproxy -c
   test("HAProxy's own files or resources (a pid file it cannot create): nobody is blamed, no trial", async () => {
     const { c, runs } = candidates(() => 'Cannot create pidfile /run/ro/haproxy.pid');
     const message =
-      'HAProxy rejected the new config; the previous worker (7) keeps serving: [ALERT] (9) : Cannot create pidfile /run/ro/haproxy.pid';
+      'HAProxy could not run the new config for a reason outside it (its own files or resources); the previous worker (7) keeps serving: [ALERT] (9) : Cannot create pidfile /run/ro/haproxy.pid';
     expect(await rejectedAtGate({ refused: true, message }, next, previous, c, 16)).toBeNull();
     expect(runs).toEqual([]);
   });
