@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Observable, Subject, asapScheduler, asyncScheduler, fromEvent, map, merge } from 'rxjs';
+import { Observable, Subject, asapScheduler, asyncScheduler, fromEvent, interval, map, merge } from 'rxjs';
 import { adminSignalUrl, startAdminServer, type AdminServer } from './admin/server';
-import { lockConfigDir, lockRuntimeFile } from './haproxy/dirLock';
+import { lockConfigDir, lockRuntimeFile, type HeldLock } from './haproxy/dirLock';
 import { packageVersion } from './admin/buildInfo';
 import { HaproxyState } from './admin/haproxyState';
 import { MarathonState } from './admin/marathonState';
@@ -88,6 +88,9 @@ export interface ServiceDeps {
   readonly processSignals: boolean;
 }
 
+/** How often the lock files are looked at (written again when gone). */
+const LOCK_CHECK_MS = 5000;
+
 /** The live service: Marathon → pipeline → a real HAProxy, plus the admin API. The one place that constructs it all. */
 export async function startService(deps: ServiceDeps): Promise<Result<RunningService>> {
   const { logger } = deps;
@@ -98,7 +101,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
   if (!made.ok) return made;
   const locked = lockedForThisController(configDir, s.command === undefined ? s.process : null);
   if (!locked.ok) return locked;
-  const unlock = locked.value;
+  const unlock = locked.value.release;
   const { pidFile } = s;
   try {
     fs.writeFileSync(pidFile, `${process.pid}\n`);
@@ -306,6 +309,16 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     if (h.healthy) logger.info('healthy again: /healthz answers 200');
     else logger.warn(`unhealthy: ${h.reason} (/healthz answers 503)`);
   });
+  // The locks, written again when they are gone (lockedForThisController); each trouble said once while it lasts.
+  let lockTrouble = '';
+  const lockWatch = interval(LOCK_CHECK_MS, asyncScheduler).subscribe(() => {
+    const { errors, written } = locked.value.keep();
+    if (written > 0)
+      logger.warn(`${written} of this controller's lock files were gone (removed by hand?): written again`);
+    const trouble = errors.join('; ');
+    if (trouble !== '' && trouble !== lockTrouble) logger.error(`lock files: ${trouble}`);
+    lockTrouble = trouble;
+  });
   let socketGoneReads = 0;
   let silentReloadAsked = false;
   let answeredBy: number | undefined; // the master whose socket last answered a read
@@ -385,6 +398,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
     } catch (e) {
       stats?.unsubscribe();
       healthLog.unsubscribe();
+      lockWatch.unsubscribe();
       stopExits();
       command?.close();
       return abandon((e as Error).message); // it names the admin API and its address
@@ -403,6 +417,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       sub.unsubscribe();
       stats?.unsubscribe();
       healthLog.unsubscribe();
+      lockWatch.unsubscribe();
       stopExits();
       command?.close();
       const leave = s.leaveRunning;
@@ -428,15 +443,26 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
 
 /**
  * The config directory locked for this controller, and the master socket and pid file of the
- * HAProxy it drives (`runtime`; none in --command mode); what releases them all.
+ * HAProxy it drives (`runtime`; none in --command mode): what releases them all, and what writes
+ * again those that are gone (HeldLock.keep; the errors of those it cannot keep).
  */
 function lockedForThisController(
   configDir: string,
   runtime: { readonly masterSocketPath: string; readonly pidFile: string } | null,
-): Result<() => void> {
-  const unlocks: (() => void)[] = [];
-  const release = (): void => unlocks.splice(0).forEach((unlock) => unlock());
-  const locks: (() => Result<() => void>)[] = [() => lockConfigDir(configDir)];
+): Result<{ readonly release: () => void; readonly keep: () => { errors: string[]; written: number } }> {
+  const held: HeldLock[] = [];
+  const release = (): void => held.splice(0).forEach((lock) => lock.release());
+  const keep = (): { errors: string[]; written: number } => {
+    const errors: string[] = [];
+    let written = 0;
+    for (const lock of held) {
+      const r = lock.keep();
+      if (!r.ok) errors.push(r.error);
+      else if (r.value === 'written') written++;
+    }
+    return { errors, written };
+  };
+  const locks: (() => Result<HeldLock>)[] = [() => lockConfigDir(configDir)];
   if (runtime !== null) {
     for (const [file, flag] of [
       [runtime.masterSocketPath, '--haproxy-master-socket'],
@@ -457,9 +483,9 @@ function lockedForThisController(
       release();
       return r;
     }
-    unlocks.push(r.value);
+    held.push(r.value);
   }
-  return ok(release);
+  return ok({ release, keep });
 }
 
 /** The service ports' holders in the config a restarted controller finds (what HAProxy may still serve). */

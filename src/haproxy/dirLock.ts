@@ -12,7 +12,7 @@ import { pidExists, procStat } from './stopSignals';
  * exclusively; one whose process is gone (a controller killed with -9) is taken over, also when its
  * pid has been given to another process since (the start time differs). Returns what releases it.
  */
-export function lockConfigDir(dir: string, pid = process.pid): Result<() => void> {
+export function lockConfigDir(dir: string, pid = process.pid): Result<HeldLock> {
   return lockWith(
     path.join(dir, '.marathon-lb.lock'),
     `lock ${dir}`,
@@ -28,7 +28,7 @@ export function lockConfigDir(dir: string, pid = process.pid): Result<() => void
  * HAProxy for a leftover, stopped it, and two masters then split the traffic. The lock is
  * `<file>.marathon-lb.lock` beside it. `flag` names the option that moves it.
  */
-export function lockRuntimeFile(file: string, flag: string, pid = process.pid): Result<() => void> {
+export function lockRuntimeFile(file: string, flag: string, pid = process.pid): Result<HeldLock> {
   return lockWith(
     `${file}.marathon-lb.lock`,
     `lock ${file}`,
@@ -38,14 +38,41 @@ export function lockRuntimeFile(file: string, flag: string, pid = process.pid): 
   );
 }
 
-function lockWith(file: string, what: string, busy: (other: number) => string, pid: number): Result<() => void> {
+/** A lock this controller took. */
+export interface HeldLock {
+  /** Removes it, unless another controller holds it since. */
+  release(): void;
+  /**
+   * Writes it again when it is gone: its directory removed and made again while the controller ran
+   * let a second controller take HAProxy from under it (an audit). An error when it cannot be written,
+   * or another controller holds it now; 'written' when it was written again.
+   */
+  keep(): Result<'held' | 'written'>;
+}
+
+function lockWith(file: string, what: string, busy: (other: number) => string, pid: number): Result<HeldLock> {
+  const started = startTime(pid);
+  const text = started === undefined ? `${pid}\n` : `${pid} ${started}\n`;
+  const lock: HeldLock = {
+    release: () => {
+      if (holder(file)?.pid === pid) fs.rmSync(file, { force: true });
+    },
+    keep: () => {
+      const h = holder(file);
+      if (h?.pid === pid) return ok('held');
+      if (h !== undefined && holds(h)) return err(busy(h.pid));
+      try {
+        writeNew(file, text);
+        return ok('written');
+      } catch (e) {
+        return err(`cannot ${what} again for this controller (${file}): ${(e as NodeJS.ErrnoException).code}`);
+      }
+    },
+  };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const started = startTime(pid);
-      writeNew(file, started === undefined ? `${pid}\n` : `${pid} ${started}\n`);
-      return ok(() => {
-        if (holder(file)?.pid === pid) fs.rmSync(file, { force: true });
-      });
+      writeNew(file, text);
+      return ok(lock);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
         return err(`cannot ${what} for this controller (${file}): ${(e as NodeJS.ErrnoException).code}`);

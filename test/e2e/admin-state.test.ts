@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AdminStatus, ServerStatus } from '../../src/admin/statusTypes';
+import { lockConfigDir } from '../../src/haproxy/dirLock';
 import { freeLoopbackPort, httpGet, startLive, type LiveSystem } from '../../src/demo/live';
 import { memoryLogger, type LogLine } from '../support/controllerHarness';
 import { describeWithHaproxy } from '../support/haproxy';
@@ -227,6 +228,21 @@ describeWithHaproxy('admin API: HAProxy and Marathon state (real HAProxy, simula
     expect(
       logs.filter((l) => /^HAProxy reloaded and healthy: HAProxy's master socket file is gone/.test(l.msg)),
     ).toHaveLength(1);
+  }, 60000);
+
+  // An audit: the config directory removed while the controller ran lost its lock for good, and a
+  // second controller started on it took HAProxy from under the first.
+  test('lock files removed while the controller runs are written again: a second controller is still refused', async () => {
+    const { live, logs } = await start();
+    const locks = fs.readdirSync(live.dir).filter((f) => f.endsWith('.marathon-lb.lock') || f === '.marathon-lb.lock');
+    expect(locks).toContain('.marathon-lb.lock');
+    for (const f of locks) fs.rmSync(path.join(live.dir, f));
+    await waitFor('the locks back', () => locks.every((f) => fs.existsSync(path.join(live.dir, f))), 15000);
+    expect(logs.some((l) => /lock files were gone \(removed by hand\?\): written again/.test(l.msg))).toBe(true);
+    expect(lockConfigDir(live.dir, process.ppid)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining(`(pid ${process.pid})`),
+    });
   }, 60000);
 
   test('an event stream that answers and then sends nothing is not connected, and goes stale', async () => {

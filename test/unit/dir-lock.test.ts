@@ -18,11 +18,11 @@ describe('one controller per HAProxy config directory', () => {
       error: `another controller (pid ${other}) manages the HAProxy of ${dir}: stop it, or give this one a --haproxy-config in a directory of its own`,
     });
     fs.writeFileSync(path.join(dir, '.marathon-lb.lock'), `${process.pid}\n`);
-    if (first.ok) first.value(); // stop: released
+    if (first.ok) first.value.release(); // stop: released
     expect(fs.existsSync(path.join(dir, '.marathon-lb.lock'))).toBe(false);
     const third = lockConfigDir(dir);
     expect(third.ok).toBe(true);
-    if (third.ok) third.value();
+    if (third.ok) third.value.release();
   });
 
   test('the lock of a controller that is gone (killed with -9) is taken over', () => {
@@ -34,7 +34,7 @@ describe('one controller per HAProxy config directory', () => {
     expect(fs.readFileSync(path.join(dir, '.marathon-lb.lock'), 'utf8')).toBe(
       `${process.pid} ${startTime(process.pid)}\n`,
     );
-    if (lock.ok) lock.value();
+    if (lock.ok) lock.value.release();
   });
 
   test("the lock of a controller whose pid another process has since (a reboot, pid reuse) is taken over; a lock naming that process's own start holds", () => {
@@ -45,7 +45,7 @@ describe('one controller per HAProxy config directory', () => {
     fs.writeFileSync(file, `${running} 1\n`);
     const lock = lockConfigDir(dir);
     expect(lock.ok).toBe(true);
-    if (lock.ok) lock.value();
+    if (lock.ok) lock.value.release();
     fs.writeFileSync(file, `${running} ${startTime(running)}\n`);
     expect(lockConfigDir(dir)).toMatchObject({ ok: false, error: expect.stringContaining(`(pid ${running})`) });
   });
@@ -54,8 +54,30 @@ describe('one controller per HAProxy config directory', () => {
     const dir = tempDir('mlb-lock-');
     const lock = lockConfigDir(dir);
     fs.writeFileSync(path.join(dir, '.marathon-lb.lock'), `${process.ppid}\n`);
-    if (lock.ok) lock.value();
+    if (lock.ok) lock.value.release();
     expect(fs.readFileSync(path.join(dir, '.marathon-lb.lock'), 'utf8')).toBe(`${process.ppid}\n`);
+  });
+
+  test('a lock whose file is gone (its directory removed and made again) is written again; one another controller took is named', () => {
+    const dir = tempDir('mlb-lock-');
+    const file = path.join(dir, '.marathon-lb.lock');
+    const lock = lockConfigDir(dir);
+    if (!lock.ok) throw new Error(lock.error);
+    expect(lock.value.keep()).toEqual({ ok: true, value: 'held' });
+    fs.rmSync(dir, { recursive: true });
+    expect(lock.value.keep()).toEqual({
+      ok: false,
+      error: `cannot lock ${dir} again for this controller (${file}): ENOENT`,
+    });
+    fs.mkdirSync(dir);
+    expect(lock.value.keep()).toEqual({ ok: true, value: 'written' });
+    // A second controller (another pid) is refused again.
+    expect(lockConfigDir(dir, process.ppid)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining(`(pid ${process.pid})`),
+    });
+    fs.writeFileSync(file, `${process.ppid}\n`); // taken by another (running) controller meanwhile
+    expect(lock.value.keep()).toMatchObject({ ok: false, error: expect.stringContaining(`(pid ${process.ppid})`) });
   });
 
   test('a lock that cannot be written (a full disk) is refused with the reason and leaves no empty file behind', () => {
