@@ -37,6 +37,14 @@ describe('withoutEndedTasks', () => {
     });
   });
 
+  it('a lost task is not ended: it may run again under its id once its agent is back', () => {
+    newScheduler().run(({ hot, expectObservable }) => {
+      const values = { l: status('t1', 'TASK_LOST'), r: status('t1', 'TASK_RUNNING') };
+      const events = hot<MarathonEvent>('-lr', values);
+      expectObservable(events.pipe(withoutEndedTasks(10, () => undefined))).toBe('-lr', values);
+    });
+  });
+
   it('remembers the newest `kept` ended tasks: the oldest is forgotten first', () => {
     newScheduler().run(({ hot, expectObservable }) => {
       const values = {
