@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
 /** Read at most this much at a time: a burst is taken in steps, not as one string. */
 const READ_BYTES = 256 * 1024;
+/** Written (then taken back) when the file is made: what a burst of HAProxy's lines needs, known to fit. */
+const PROBE_BYTES = 64 * 1024;
 /** Once read this far and caught up, the file is emptied (HAProxy appends, so it writes from the start again). */
 const EMPTY_FROM_BYTES = 1024 * 1024;
 
@@ -30,17 +31,45 @@ export class OutputFile {
     this.offset = from;
   }
 
-  /** A new file in `dir` (the system's temporary directory), unlinked at once: no one else can open it by name. */
-  static create(dir: string = os.tmpdir()): OutputFile {
+  /**
+   * A new file in `dir`, unlinked at once: no one else can open it by name. Throws when it cannot be
+   * made, or PROBE_BYTES cannot be written there: a full file system takes the file but none of its
+   * lines (an audit: a full TMPDIR lost the reason of every failed start).
+   */
+  static create(dir: string): OutputFile {
     const home = fs.mkdtempSync(path.join(dir, 'marathon-lb-haproxy-'));
     const file = path.join(home, 'output');
+    let writer: number | undefined;
+    let reader: number | undefined;
     try {
-      const writer = fs.openSync(file, 'a', 0o600);
-      const reader = fs.openSync(file, 'r+');
+      writer = fs.openSync(file, 'a', 0o600);
+      reader = fs.openSync(file, 'r+');
+      // A write short of its length is retried for the rest, and that one fails on a full file system.
+      for (let left = PROBE_BYTES; left > 0;) left -= fs.writeSync(writer, Buffer.alloc(left));
+      fs.ftruncateSync(reader, 0);
       return new OutputFile(reader, writer, 0);
+    } catch (e) {
+      if (writer !== undefined) fs.closeSync(writer);
+      if (reader !== undefined) fs.closeSync(reader);
+      throw e;
     } finally {
       fs.rmSync(home, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * A new file in the first of `dirs` where one can be made and written (create), or why in none.
+   */
+  static createIn(dirs: readonly string[]): OutputFile | { readonly error: string } {
+    const why: string[] = [];
+    for (const dir of dirs) {
+      try {
+        return OutputFile.create(dir);
+      } catch (e) {
+        why.push(`${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      }
+    }
+    return { error: why.join(', ') };
   }
 
   /**

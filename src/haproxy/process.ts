@@ -17,6 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname } from 'node:path';
 import { readRegularFileBounded } from '../boundedRead';
 import { systemClock, type Clock } from './clock';
@@ -108,21 +109,13 @@ const MAX_OUTPUT = 64 * 1024;
 const OUTPUT_READ_MS = 250;
 
 /**
- * A file for HAProxy's output: in the system's temporary directory, else beside its config (which
- * this process writes, so it can write there: a container whose /tmp is read-only).
+ * A file for HAProxy's output: in memory (/dev/shm) where there is room, else in the temporary
+ * directory, else beside its config (which this process writes: a container whose /tmp is
+ * read-only or full).
  */
 function newOutputFile(configPath: string): Result<OutputFile> {
-  try {
-    return ok(OutputFile.create());
-  } catch {
-    try {
-      return ok(OutputFile.create(dirname(configPath)));
-    } catch (e) {
-      return err(
-        `cannot make a file for HAProxy's output in the temporary directory nor beside ${configPath}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-      );
-    }
-  }
+  const made = OutputFile.createIn(['/dev/shm', tmpdir(), dirname(configPath)]);
+  return made instanceof OutputFile ? ok(made) : err(`cannot make a file for HAProxy's output: ${made.error}`);
 }
 
 /** A master socket that is not there (its file removed) rather than a master that is busy or refuses. */
