@@ -227,9 +227,10 @@ export function createController(deps: ControllerDeps): {
    * HAProxy told to route nothing where it routed services: applied, as marathon-lb applies it (the
    * last app may really be gone), but said aloud, since a Marathon that lost its state answers so too.
    */
-  const warnAllRemoved = (state: DesiredState | null, previous: DesiredState | null): void => {
+  const warnServicesGone = (state: DesiredState | null, previous: DesiredState | null): void => {
     const before = previous?.model.services.length ?? 0;
-    if (state === null || state.model.services.length > 0 || before === 0) return;
+    if (state !== null && state.model.services.length > 0) return warnMostRemoved(state, previous);
+    if (state === null || before === 0) return;
     const apps = state.source?.apps.length;
     const leftOut = state.model.problems.length;
     logger.warn(
@@ -239,6 +240,22 @@ export function createController(deps: ControllerDeps): {
             ? ', which lists no apps at all'
             : `, which lists no app routing can use (${leftOut} problem(s) left apps out: see /status)`
           : ` (${apps ?? 'its'} apps routed none)`),
+    );
+  };
+
+  /**
+   * Half or more of four or more services gone in one apply: Marathon's answer may have been short
+   * (an audit: half the apps missing from one answer took their routes until the next snapshot, and
+   * nothing was said). Applied all the same, as marathon-lb does: Marathon is the truth.
+   */
+  const warnMostRemoved = (state: DesiredState, previous: DesiredState | null): void => {
+    const before = previous?.model.services ?? [];
+    if (before.length < 4) return;
+    const now = new Set(state.model.services.map((svc) => svc.backend));
+    const gone = before.filter((svc) => !now.has(svc.backend)).length;
+    if (gone * 2 < before.length) return;
+    logger.warn(
+      `HAProxy now routes ${state.model.services.length} service(s): ${gone} of the ${before.length} it served are gone at once from Marathon's answer (${state.model.problems.length} problem(s) left apps out: see /status)`,
     );
   };
 
@@ -349,7 +366,7 @@ export function createController(deps: ControllerDeps): {
                   : `HAProxy updated without reload (${e.report.runtimeOps} runtime operation(s))`,
         );
         warnNewProblems(e.state);
-        warnAllRemoved(e.state, e.previous);
+        warnServicesGone(e.state, e.previous);
         break;
       case 'fast-path':
         if (e.outcome === 'corrected') logger.warn(`fast path corrected by the snapshot: ${e.detail}`);

@@ -225,6 +225,27 @@ describe('controller against the simulator over real HTTP + SSE', () => {
     ]);
   });
 
+  test('a snapshot that removes half the services or more is applied, and said aloud', async () => {
+    const app = (n: number) => ({
+      id: `/app${n}`,
+      instances: 1,
+      labels: { HAPROXY_GROUP: 'external' },
+      portDefinitions: [{ port: 10010 + n, protocol: 'tcp' }],
+    });
+    const s = await sim({ apps: [web(2), app(1), app(2), app(3)] });
+    // Polled: the three deletions land in one answer.
+    const { c } = controller(['-m', s.url, '--resync-interval', '1', '--debounce-quiet', '0.01']);
+    await waitFor('initial apply', () => c.applied.current?.model.services.length === 4, 10000);
+    for (const n of [1, 2, 3]) await s.deleteApp(`/app${n}`);
+    await waitFor('removed', () => c.applied.current?.model.services.length === 1, 10000);
+    expect(c.logs.filter((l) => l.level === 'warn' && l.msg.startsWith('HAProxy now routes'))).toEqual([
+      {
+        level: 'warn',
+        msg: "HAProxy now routes 1 service(s): 3 of the 4 it served are gone at once from Marathon's answer (0 problem(s) left apps out: see /status)",
+      },
+    ]);
+  });
+
   test('poll mode (no --sse): snapshots on an interval only', async () => {
     const s = await sim();
     const { c } = controller([
