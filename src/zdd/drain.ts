@@ -93,6 +93,22 @@ export async function findTasksToKill(flags: DrainFlags, newApp: ZddApp, oldApp:
     if (waitingForDrainedListeners(listeners)) continue;
     return drainedTaskIds(oldApp, listeners, n, ips);
   }
+  // zdd.py went on from here whatever marathon-lb showed: with the new tasks DOWN in HAProxy (failing
+  // its checks while Marathon said healthy) it killed the old ones and deleted their app, and the
+  // deploy "completed" into an outage; with no server of the group there (another marathon-lb's -l)
+  // it grew the new app at each --max-wait, for good (an audit). Only a drain that takes too long goes on.
+  const target = deploymentTarget(newApp);
+  const waited = `after --max-wait (${flags.maxWait} s): nothing of ${oldApp.id} was killed or deleted`;
+  if (listeners.length === 0)
+    throw new ZddError({
+      kind: 'marathon-lb-endpoint',
+      message: `marathon-lb ${urls.join(', ')} serves no server of ${newApp.id}'s deployment group ${waited} (is -l the marathon-lb of the app's HAPROXY_GROUP?)`,
+    });
+  if (waitingForUpListeners(target, listeners, n))
+    throw new ZddError({
+      kind: 'other',
+      message: `fewer than ${target} servers of ${newApp.id}'s deployment group are UP in HAProxy ${waited} (do the new tasks fail HAProxy's health checks?): use --resume once they are UP, or --complete-prev to go back`,
+    });
   io.log.info('Timed out waiting for tasks to fully drain, find any draining tasks and continue with deployment...');
   return drainingTaskIds(oldApp, listeners, n, ips);
 }

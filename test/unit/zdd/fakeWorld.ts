@@ -44,6 +44,10 @@ export class FakeWorld implements ZddIo {
   deployingPolls = 0;
   /** The n-th scale (1-based) fails like an unreachable Marathon: the command stops there. */
   failScaleAt = 0;
+  /** Tasks whose id starts so are DOWN in HAProxy (they fail its checks; Marathon calls them healthy). */
+  downPrefix: string | undefined;
+  /** marathon-lb shows no server of the deployment group (another marathon-lb's stats). */
+  groupUnseen = false;
   /** Killed tasks that marathon-lb still routed to (UP) or that had sessions: must stay empty. */
   readonly killedUndrained: string[] = [];
   private scales = 0;
@@ -142,14 +146,19 @@ export class FakeWorld implements ZddIo {
     if (this.lbDown) throw new Error('connect ECONNREFUSED 10.0.0.9:9090');
     const merged = mergeDeployments([...this.apps.values()].map((a) => this.view(a) as MarathonApp));
     let csv = HEADER;
-    for (const app of merged) {
+    for (const app of this.groupUnseen ? [] : merged) {
       const port = app.labels['HAPROXY_0_PORT'];
       const px = `${app.id.slice(1)}_${port}`;
       csv += `${px},FRONTEND,,,0,0,,,,,,,,,,,,OPEN,\n`;
       for (const t of app.tasks) {
         const sv = `${String(t.host).replace(/\./g, '_')}_${t.ports![0]}`;
         const scur = this.busy.has(t.id) ? 1 : 0;
-        csv += `${px},${sv},0,0,${scur},1,,,,,,,,,,,,${t.draining ? 'MAINT' : 'UP'},1\n`;
+        const status = t.draining
+          ? 'MAINT'
+          : this.downPrefix !== undefined && t.id.startsWith(this.downPrefix)
+            ? 'DOWN'
+            : 'UP';
+        csv += `${px},${sv},0,0,${scur},1,,,,,,,,,,,,${status},1\n`;
       }
       csv += `${px},BACKEND,0,0,0,0,,,,,,,,,,,,UP,\n`;
     }

@@ -149,6 +149,34 @@ describe('a whole blue/green deploy against Marathon and marathon-lb (swap_zdd_a
     expect(w.calls.at(-1)).toBe('delete /shop-green');
   });
 
+  test('new tasks DOWN in HAProxy after --max-wait: nothing killed or deleted, exit 2 (zdd.py deleted the old app into an outage)', async () => {
+    const w = greenWorld();
+    w.downPrefix = 'shop-blue.';
+    const outcome = await runZdd({ ...FLAGS, maxWait: 60, stepDelay: 10 }, shop, w);
+    expect(outcome).toEqual({
+      kind: 'failed',
+      error: {
+        kind: 'other',
+        message:
+          "fewer than 3 servers of /shop-blue's deployment group are UP in HAProxy after --max-wait (60 s): nothing of /shop-green was killed or deleted (do the new tasks fail HAProxy's health checks?): use --resume once they are UP, or --complete-prev to go back",
+      },
+    });
+    expect(exitStatus(outcome)).toBe(2);
+    expect(w.calls).toEqual(['create /shop-blue 1']);
+    expect(instancesOf(w)).toEqual({ '/shop-green': 3, '/shop-blue': 1 });
+  });
+
+  test('no server of the group on marathon-lb after --max-wait: exit 5, not a new app grown at each wait', async () => {
+    const w = greenWorld();
+    w.groupUnseen = true;
+    const outcome = await runZdd({ ...FLAGS, maxWait: 60, stepDelay: 10 }, shop, w);
+    expect(outcome.kind === 'failed' && outcome.error.message).toBe(
+      "marathon-lb http://10.0.0.9:9090 serves no server of /shop-blue's deployment group after --max-wait (60 s): nothing of /shop-green was killed or deleted (is -l the marathon-lb of the app's HAPROXY_GROUP?)",
+    );
+    expect(exitStatus(outcome)).toBe(5);
+    expect(w.calls).toEqual(['create /shop-blue 1']);
+  });
+
   test('the pre-kill hook gets the old app, the tasks and the new app as JSON before each kill; its failure stops the deploy (exit 2)', async () => {
     const w = greenWorld();
     const outcome = await runZdd({ ...FLAGS, preKillHook: '/usr/local/bin/check' }, shop, w);
