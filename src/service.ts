@@ -32,6 +32,7 @@ import type { Logger } from './log';
 import { portHoldersInConfig, renderConfig, type PortHolders } from './render/render';
 import { healthChanges } from './streams/healthChanges';
 import { pollEvery } from './streams/pollEvery';
+import { spacedReloads } from './admin/spacedReloads';
 import type { TemplateSet } from './render/templates';
 import { err, ok, type Result } from './result';
 import type { ServiceParts } from './wiring/marathonClient';
@@ -87,6 +88,9 @@ export interface ServiceDeps {
   /** Listen to the process's SIGHUP/SIGUSR1 (false for in-process use, e.g. tests). */
   readonly processSignals: boolean;
 }
+
+/** The least time between two reloads asked over HTTP (/_mlb_signal/usr1): marathon-lb's --reload-interval default. */
+const HTTP_RELOAD_SPACING_MS = 10_000;
 
 /** How often the lock files are looked at (written again when gone). */
 const LOCK_CHECK_MS = 5000;
@@ -384,6 +388,12 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
             signals.next('haproxy-silent');
           }
         });
+  // Asked over HTTP (HAProxy's stats port forwards /_mlb_signal/* here, for anyone who reaches it):
+  // reloads spaced out (spacedReloads.ts). An operator's own SIGUSR1 is not.
+  const askedOverHttp = new Subject<'hup' | 'usr1'>();
+  const httpSignals = askedOverHttp
+    .pipe(spacedReloads(HTTP_RELOAD_SPACING_MS, asyncScheduler))
+    .subscribe((sig) => signals.next(sig));
   let admin: AdminServer | null = null;
   if (s.admin !== null) {
     try {
@@ -393,12 +403,13 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
         status,
         health: () => status.health(),
         logger,
-        signal: (sig) => signals.next(sig),
+        signal: (sig) => askedOverHttp.next(sig),
       });
     } catch (e) {
       stats?.unsubscribe();
       healthLog.unsubscribe();
       lockWatch.unsubscribe();
+      httpSignals.unsubscribe();
       stopExits();
       command?.close();
       return abandon((e as Error).message); // it names the admin API and its address
@@ -418,6 +429,7 @@ export async function startService(deps: ServiceDeps): Promise<Result<RunningSer
       stats?.unsubscribe();
       healthLog.unsubscribe();
       lockWatch.unsubscribe();
+      httpSignals.unsubscribe();
       stopExits();
       command?.close();
       const leave = s.leaveRunning;

@@ -176,15 +176,27 @@ export class HaproxyProcess {
     this.stopping = false;
     this.output = '';
     const output = newOutputFile(this.o.configPath);
-    if (!output.ok) return notStarted(output.error);
+    // No file could be made (no room anywhere, a file size limit): a pipe, as before, rather than no HAProxy.
+    if (!output.ok)
+      this.o.logger.warn(
+        `haproxy: ${output.error}; its output goes through a pipe, which blocks HAProxy whenever this process does not read it`,
+      );
+    const outputFd = output.ok ? output.value.writeFd : 'pipe';
     const child = spawn(this.o.bin, this.args(), {
       cwd: this.o.cwd,
       env: this.o.env ?? process.env,
-      stdio: ['ignore', output.value.writeFd, output.value.writeFd],
+      stdio: ['ignore', outputFd, outputFd],
       detached: true,
     });
-    output.value.closeWriter();
-    this.followOutput(output.value);
+    const piped = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    if (output.ok) {
+      output.value.closeWriter();
+      this.followOutput(output.value);
+    } else {
+      this.partialLine = '';
+      child.stdout?.on('data', (d: Buffer) => this.takeOutput(d.toString('utf8')));
+      child.stderr?.on('data', (d: Buffer) => this.takeOutput(d.toString('utf8')));
+    }
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     if (child.pid === undefined) {
       this.stopFollowingOutput();
@@ -206,7 +218,8 @@ export class HaproxyProcess {
     for (;;) {
       this.readOutput();
       if (child.exitCode !== null || child.signalCode !== null) {
-        this.stopFollowingOutput(); // all of its output, before explaining
+        if (!output.ok) await Promise.race([piped, this.clock.sleep(1000)]); // all of its output, before explaining
+        this.stopFollowingOutput();
         const status = child.signalCode ? `killed by ${child.signalCode}` : `exit code ${child.exitCode}`;
         return err({
           message: await startFailureReason(this.output, status, this.o.configPath, this.o.fdEnvironment),
@@ -429,7 +442,10 @@ export class HaproxyProcess {
     this.watchTimer = undefined;
     // HAProxy keeps writing into its output file: the controller that adopts it reads on (attach).
     this.stopFollowingOutput();
-    this.child?.unref();
+    const child = this.child;
+    child?.stdout?.destroy(); // a pipe (no file could be made) would hold this process
+    child?.stderr?.destroy();
+    child?.unref();
   }
 
   /**
@@ -612,7 +628,11 @@ export class HaproxyProcess {
   }
 
   private readOutput(): void {
-    const text = this.outputFile?.readNew() ?? '';
+    this.takeOutput(this.outputFile?.readNew() ?? '');
+  }
+
+  /** HAProxy's output, from its file or its pipe: kept for explaining failures, and logged line by line. */
+  private takeOutput(text: string): void {
     if (text === '') return;
     this.output = (this.output + text).slice(-MAX_OUTPUT);
     const lines = (this.partialLine + text).split('\n');

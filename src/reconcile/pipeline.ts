@@ -19,7 +19,6 @@ import {
   subscribeOn,
   switchMap,
   tap,
-  throttleTime,
   timer,
   Subject,
 } from 'rxjs';
@@ -182,13 +181,8 @@ export interface PipelineDeps<F> {
     readonly resyncIntervalMs: number;
     /** Apply retries, fetch retries and restarts after an unforeseen error. */
     readonly backoff: BackoffOptions;
-    /** The least time between two reloads SIGUSR1 asks for (default SIGNAL_RELOAD_SPACING_MS). */
-    readonly signalReloadSpacingMs?: number;
   };
 }
-
-/** SIGUSR1's reloads, at most one per this long: marathon-lb's --reload-interval default. */
-const SIGNAL_RELOAD_SPACING_MS = 10_000;
 
 /** Builds, replays and strips run in scheduler tasks of about this long, task events in between. */
 const SLICE_MS = 20;
@@ -415,20 +409,8 @@ export function pipeline<F>(deps: PipelineDeps<F>): Observable<ApplyOutcome<Work
         fetchedAt,
       });
     };
-    // An operator's SIGUSR1 (also marathon-lb's /_mlb_signal/usr1 on HAProxy's stats port, open to
-    // whoever reaches it) reloads at most once per spacing; those in between are one reload at its end.
-    // A flood was a reload per request, and past mworker-max-reloads every long connection was cut (an audit).
-    const operatorReloads$ = signals$.pipe(
-      filter((s) => s === 'usr1'),
-      throttleTime(timing.signalReloadSpacingMs ?? SIGNAL_RELOAD_SPACING_MS, scheduler, {
-        leading: true,
-        trailing: true,
-      }),
-    );
-    const usr1$: Observable<Work> = merge(
-      operatorReloads$,
-      signals$.pipe(filter((s) => s === 'haproxy-exited' || s === 'master-socket-gone' || s === 'haproxy-silent')),
-    ).pipe(
+    const usr1$: Observable<Work> = signals$.pipe(
+      filter((s) => s === 'usr1' || s === 'haproxy-exited' || s === 'master-socket-gone' || s === 'haproxy-silent'),
       map((s): Work => ({
         kind: 'reload-existing',
         why: { kind: s === 'usr1' ? 'sigusr1' : s === 'haproxy-exited' ? 'haproxy-restarted' : s },

@@ -148,6 +148,28 @@ describeWithHaproxy('marathon-lb as a process: :9090 endpoints, signals, env con
     expect((await httpGet(ports.http, 'web.example.com')).status).toBe(200);
   });
 
+  // An audit: anyone who reaches the stats port could make a reload per GET, and past
+  // mworker-max-reloads every long connection was cut. Asked over HTTP, reloads are spaced 10 s apart.
+  test('a flood of /_mlb_signal/usr1 is one or two reloads, not one each', async () => {
+    const read = async (): Promise<number> => {
+      const v = await metric('mlb_reloads_total{reason="sigusr1"}');
+      return Number.isNaN(v) ? 0 : v;
+    };
+    const before = await read();
+    const start = Date.now();
+    // Spaced out as the audit sent them: rapid ones were already one reload while another ran.
+    for (let i = 0; i < 6; i++) {
+      expect((await stats('/_mlb_signal/usr1')).status).toBe(200);
+      await new Promise((res) => setTimeout(res, 1200));
+    }
+    // At once (or at the end of the window an earlier one opened), and once more at its end.
+    await new Promise((res) => setTimeout(res, 12_000 - (Date.now() - start)));
+    const reloads = (await read()) - before;
+    expect(reloads).toBeGreaterThanOrEqual(1);
+    expect(reloads).toBeLessThanOrEqual(2);
+    expect((await httpGet(ports.http, 'web.example.com')).status).toBe(200);
+  }, 30_000);
+
   test('routing follows Marathon, and no secret appears in any log line', async () => {
     await sim.scale('/web', 3);
     const task = sim.tasksOf('/web')[2]!.id;

@@ -58,7 +58,7 @@ function setup(
     snapshots: (Snap | Error)[];
     haproxy?: RecordingHaproxy;
     report?: (e: PipelineEvent) => void;
-    timing?: typeof VIRTUAL_TIMING & { readonly signalReloadSpacingMs?: number };
+    timing?: typeof VIRTUAL_TIMING;
     /** The event stream lost (failed, silent). */
     lost?: Observable<unknown>;
     /** Host names a snapshot went without, answered since. */
@@ -367,35 +367,6 @@ describe('pipeline (virtual time)', () => {
       expect(s.haproxy.reloadsOfExisting).toBe(1);
       expect(s.fetches()).toBe(2); // no new trigger brought it back: the snapshot was given again
       expect(s.applied.current?.rendered.config).toBe(cfgOf([1, 2]));
-    });
-  });
-
-  test("SIGUSR1 reloads at most once per spacing: a flood is one reload at once and one at the spacing's end", () => {
-    // /_mlb_signal/usr1 on HAProxy's stats port reaches this too: a flood was a reload per request (an audit).
-    const t = newScheduler();
-    t.run(({ hot, flush }) => {
-      const signals = hot<'usr1'>('-- 48ms (uuuuu) 145ms u', { u: 'usr1' });
-      const s = setup(t, {
-        items: hot<StreamItem>('-'),
-        signals,
-        snapshots: [[1]],
-        timing: { ...VIRTUAL_TIMING, signalReloadSpacingMs: 100 },
-      });
-      const sub = s.run$.subscribe();
-      const seen: [number, number][] = [];
-      for (const at of [51, 149, 151, 249, 251, 400])
-        t.schedule(() => seen.push([at, s.haproxy.reloadsOfExisting]), at);
-      t.schedule(() => sub.unsubscribe(), 500);
-      flush();
-      // At 50 the first; the four after it at 150 (the window's end); the one at 200 at 250.
-      expect(seen).toEqual([
-        [51, 1],
-        [149, 1],
-        [151, 2],
-        [249, 2],
-        [251, 3],
-        [400, 3],
-      ]);
     });
   });
 
