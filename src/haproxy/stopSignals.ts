@@ -23,13 +23,17 @@ export async function stopEscalating(
   clock: Clock,
   pollMs: number,
 ): Promise<StopResult> {
-  const waitGone = async (ms: number): Promise<boolean> => {
+  const waitGone = async (ms: number, each?: () => void): Promise<boolean> => {
     const deadline = clock.now() + ms;
     for (;;) {
       if (!alive()) return true;
       if (clock.now() >= deadline) return false;
+      each?.();
       await clock.sleep(Math.min(pollMs, Math.max(1, deadline - clock.now())));
     }
+  };
+  const endStopped = (): void => {
+    for (const child of childrenOf(pid)) if (isStopped(child)) killQuietly(child);
   };
   const steps: ReadonlyArray<readonly [NodeJS.Signals, number, 'soft' | 'term' | 'kill']> = [
     ['SIGUSR1', waits.soft, 'soft'],
@@ -42,14 +46,16 @@ export async function stopEscalating(
     // finishes no connection either: it only held the soft stop, and the ports, for its whole wait
     // (an audit: 13 s without HAProxy when an adopted master was replaced).
     if (signal === 'SIGKILL') for (const child of childrenOf(pid)) killQuietly(child);
-    else if (signal === 'SIGUSR1') for (const child of childrenOf(pid)) if (isStopped(child)) killQuietly(child);
+    else if (signal === 'SIGUSR1') endStopped();
     try {
       process.kill(pid, signal);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ESRCH') break;
       return err(`cannot signal HAProxy master ${pid}: ${(e as NodeJS.ErrnoException).code}`);
     }
-    if (await waitGone(ms)) return ok(how);
+    // During the soft wait too: a worker stopped a moment after it began (a SIGSTOP not yet taken
+    // when the stop began: CI) held the soft stop for its whole wait.
+    if (await waitGone(ms, signal === 'SIGUSR1' ? endStopped : undefined)) return ok(how);
   }
   if (await waitGone(0)) return ok('kill');
   return err(`HAProxy master ${pid} is still running after SIGKILL`);

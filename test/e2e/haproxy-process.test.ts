@@ -265,6 +265,30 @@ describeWithHaproxy('HaproxyProcess drives a real HAProxy in master-worker mode'
     server.close();
   });
 
+  // CI: a SIGSTOP not yet taken when the stop began held the soft stop for its whole wait, then escalated.
+  it('a worker stopped (SIGSTOP) during the soft stop is ended too: the soft stop completes', async () => {
+    const p = await ports();
+    // A connection held open keeps the worker in its soft stop: then it is stopped.
+    const held: net.Socket[] = [];
+    const holder = net.createServer((sk) => held.push(sk));
+    await new Promise<void>((r) => holder.listen(p.holder, '127.0.0.1', r));
+    const { start, hp } = await serving('held', { ports: p });
+    const client = net.connect(p.tcp, '127.0.0.1');
+    closers.push(() => {
+      client.destroy();
+      held.forEach((sk) => sk.destroy());
+      holder.close();
+    });
+    const worker = start.workerPid!;
+    await waitFor('the connection held', () => held.length > 0, 5000);
+    const stopping = hp.stop();
+    await new Promise((res) => setTimeout(res, 300));
+    expect(running(worker)).toBe(true);
+    process.kill(worker, 'SIGSTOP');
+    expect(await stopping).toEqual({ ok: true, value: 'soft' });
+    await waitFor('the stopped worker to be gone', () => !running(worker), 3000);
+  });
+
   it('stop() with only the worker stopped (SIGSTOP) ends it at once: the soft stop completes, not held for its wait', async () => {
     const { start, hp } = await serving('paused');
     const worker = start.workerPid!;
